@@ -1,0 +1,71 @@
+import type { Actor, AuditSettings } from '@cafsup/shared';
+import { LocalTransport } from './transports/local.js';
+import type { Transport, TransportInfo } from './transports/transport.js';
+import type { PartnerScope } from './store/audit.js';
+import {
+  Audit,
+  Avenants,
+  Conventions,
+  Dataset,
+  Groups,
+  Habilitations,
+  Partners,
+  Quotas,
+  Reviews,
+  Traces,
+  Users,
+} from './resources/index.js';
+
+export interface LocalClientOptions {
+  /** Path of the SQLite file; created with its schema when missing. */
+  database: string;
+  /** Who acts: required for every write. */
+  actor?: Actor | null;
+  /** The clock of writes and of the default `asOf`. */
+  now?: () => Date;
+  settings?: AuditSettings;
+  scope?: PartnerScope;
+}
+
+/** The typed client: one namespace per resource over one transport. */
+export class CafsupClient {
+  readonly partners: Partners;
+  readonly conventions: Conventions;
+  readonly quotas: Quotas;
+  readonly audit: Audit;
+  readonly users: Users;
+  readonly groups: Groups;
+  readonly habilitations: Habilitations;
+  readonly avenants: Avenants;
+  readonly reviews: Reviews;
+  readonly traces: Traces;
+  readonly dataset: Dataset;
+
+  constructor(private readonly transport: Transport) {
+    this.partners = new Partners(transport);
+    this.conventions = new Conventions(transport);
+    this.quotas = new Quotas(transport);
+    this.audit = new Audit(transport);
+    this.users = new Users(transport);
+    this.groups = new Groups(transport);
+    this.habilitations = new Habilitations(transport);
+    this.avenants = new Avenants(transport);
+    this.reviews = new Reviews(transport);
+    this.traces = new Traces(transport);
+    this.dataset = new Dataset(transport);
+  }
+
+  /** Where the data comes from and who acts. */
+  info(): TransportInfo {
+    return this.transport.info();
+  }
+
+  close(): Promise<void> {
+    return this.transport.close();
+  }
+}
+
+/** Opens a client on the embedded store (a SQLite file). */
+export function createClient(options: LocalClientOptions): CafsupClient {
+  return new CafsupClient(new LocalTransport(options));
+}

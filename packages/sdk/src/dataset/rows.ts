@@ -1,0 +1,172 @@
+import {
+  mailboxOf,
+  normaliseEmail,
+  parisDay,
+  timestampToEpochMs,
+  type Caf,
+  type Convention,
+  type Group,
+  type Habilitation,
+  type Partner,
+  type Review,
+  type User,
+} from '@cafsup/shared';
+
+// The one mapping between dataset entities and table rows, used by import, export and reads.
+
+/** Lower-case, accent-free text for partner search ("aix" finds « Métropole d'Aix… »). */
+export function searchKey(...parts: string[]): string {
+  return parts
+    .join(' ')
+    .normalize('NFD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase();
+}
+
+export interface UserRow {
+  key?: number;
+  id: string;
+  partner_id: string;
+  name: string;
+  email: string;
+  email_norm: string;
+  mailbox: string;
+  function: string | null;
+  role: string;
+  status: string;
+  created_at: string;
+  last_login_at: string | null;
+  password_changed_at: string | null;
+  must_change_password: number;
+  mission_end_at: string | null;
+  departement: string | null;
+  seen_day: string;
+  password_day: string;
+  devalidated_day: string;
+}
+
+export function userToRow(user: User): UserRow {
+  const createdDay = parisDay(user.createdAt);
+  const loginDay = user.lastLoginAt === null ? null : parisDay(user.lastLoginAt);
+  const passwordDay = user.passwordChangedAt === null ? createdDay : parisDay(user.passwordChangedAt);
+  const lastEvidence = [createdDay, loginDay ?? createdDay, passwordDay].sort().at(-1)!;
+  return {
+    id: user.id,
+    partner_id: user.partnerId,
+    name: user.name,
+    email: user.email,
+    email_norm: normaliseEmail(user.email),
+    mailbox: mailboxOf(user.email),
+    function: user.function,
+    role: user.role,
+    status: user.status,
+    created_at: user.createdAt,
+    last_login_at: user.lastLoginAt,
+    password_changed_at: user.passwordChangedAt,
+    must_change_password: user.mustChangePassword ? 1 : 0,
+    mission_end_at: user.missionEndAt,
+    departement: user.departement,
+    seen_day: loginDay ?? createdDay,
+    password_day: passwordDay,
+    devalidated_day: lastEvidence,
+  };
+}
+
+export function rowToUser(row: UserRow): User {
+  return {
+    id: row.id,
+    partnerId: row.partner_id,
+    name: row.name,
+    email: row.email,
+    function: row.function,
+    role: row.role as User['role'],
+    status: row.status as User['status'],
+    createdAt: row.created_at,
+    lastLoginAt: row.last_login_at,
+    passwordChangedAt: row.password_changed_at,
+    mustChangePassword: row.must_change_password === 1,
+    missionEndAt: row.mission_end_at,
+    departement: row.departement,
+  };
+}
+
+export interface HabilitationRow {
+  key?: number;
+  id: string;
+  partner_id: string;
+  user_id: string | null;
+  group_id: string | null;
+  service: string;
+  profile: string;
+  departement: string | null;
+  status: string;
+  granted_at: string;
+  granted_ms: number;
+  suspended_at: string | null;
+  suspended_day: string | null;
+  revoked_at: string | null;
+  revoked_day: string | null;
+}
+
+export function habilitationToRow(habilitation: Habilitation): HabilitationRow {
+  return {
+    id: habilitation.id,
+    partner_id: habilitation.partnerId,
+    user_id: habilitation.userId,
+    group_id: habilitation.groupId,
+    service: habilitation.service,
+    profile: habilitation.profile,
+    departement: habilitation.departement,
+    status: habilitation.status,
+    granted_at: habilitation.grantedAt,
+    granted_ms: timestampToEpochMs(habilitation.grantedAt)!,
+    suspended_at: habilitation.suspendedAt,
+    suspended_day: habilitation.suspendedAt === null ? null : parisDay(habilitation.suspendedAt),
+    revoked_at: habilitation.revokedAt,
+    revoked_day: habilitation.revokedAt === null ? null : parisDay(habilitation.revokedAt),
+  };
+}
+
+export function rowToHabilitation(row: HabilitationRow): Habilitation {
+  return {
+    id: row.id,
+    partnerId: row.partner_id,
+    userId: row.user_id,
+    groupId: row.group_id,
+    service: row.service,
+    profile: row.profile,
+    departement: row.departement,
+    status: row.status as Habilitation['status'],
+    grantedAt: row.granted_at,
+    suspendedAt: row.suspended_at,
+    revokedAt: row.revoked_at,
+  };
+}
+
+/** Selects a habilitation with its user and group ids resolved from their keys. */
+export const HABILITATION_COLUMNS = `h.key, h.id, h.partner_id, u.id AS user_id, g.id AS group_id, h.service, h.profile,
+  h.departement, h.status, h.granted_at, h.granted_ms, h.suspended_at, h.suspended_day, h.revoked_at, h.revoked_day`;
+export const HABILITATION_FROM = `habilitations h LEFT JOIN users u ON u.key = h.user_key LEFT JOIN groups g ON g.key = h.group_key`;
+
+export function partnerDoc(partner: Partner): string {
+  return JSON.stringify(partner);
+}
+
+export function conventionDoc(convention: Convention): string {
+  const { avenants: _avenants, ...terms } = convention;
+  return JSON.stringify(terms);
+}
+
+export type StoredConvention = Omit<Convention, 'avenants'>;
+
+export function cafDoc(caf: Caf): string {
+  return JSON.stringify(caf);
+}
+
+export function groupFromRow(row: { id: string; partner_id: string; name: string; member_ids: string | null }): Group {
+  return { id: row.id, partnerId: row.partner_id, name: row.name, memberIds: row.member_ids === null ? [] : JSON.parse(row.member_ids) };
+}
+
+export function reviewFromRow(row: { partner_id: string; completed_at: string; reviewer: string; proof: string | null }): Review {
+  return { partnerId: row.partner_id, completedAt: row.completed_at, reviewer: row.reviewer, proof: row.proof };
+}

@@ -1,0 +1,195 @@
+import type {
+  ActionOptions,
+  ActionResult,
+  AuditReport,
+  AuditRunInput,
+  Avenant,
+  AvenantDraft,
+  AvenantSignature,
+  AvenantView,
+  CalendarDate,
+  Convention,
+  ConventionState,
+  Group,
+  GroupsListInput,
+  Habilitation,
+  HabilitationsListInput,
+  ImportCounts,
+  PartnerDetail,
+  PartnerSummary,
+  PartnersListInput,
+  PurgeReport,
+  QuotaUsage,
+  QuotasUsageInput,
+  Review,
+  ReviewRecord,
+  Terms,
+  Trace,
+  TracesListInput,
+  TracesPurgeInput,
+  TraceVerification,
+  User,
+  UsersListInput,
+} from '@cafsup/shared';
+import type { Page } from '../store/pagination.js';
+import type { DatasetSource } from '../dataset/source.js';
+import { Resource, paginate } from './resource.js';
+
+type HabilitationView = { status: string; suspendedAt: string | null; revokedAt: string | null };
+type UserView = { status: string; mustChangePassword: boolean };
+
+export class Partners extends Resource {
+  list(query: PartnersListInput = {}): Promise<Page<PartnerSummary>> {
+    return this.transport.call('partners.list', query);
+  }
+  iterate(query: Omit<PartnersListInput, 'cursor'> = {}): AsyncGenerator<PartnerSummary> {
+    return paginate((q) => this.list(q), query);
+  }
+  get(id: string, options: { asOf?: CalendarDate } = {}): Promise<PartnerDetail> {
+    return this.transport.call('partners.get', { id, ...options });
+  }
+  /** The Caf takes back habilitation management (contrat art. 2.2.1); a draft avenant follows. */
+  withdrawDelegation(
+    id: string,
+    options: ActionOptions,
+  ): Promise<ActionResult<{ managementMode: string; delegationWithdrawnAt: string | null }> & { avenant: Avenant & { traceId: number | null } }> {
+    return this.transport.call('partners.withdrawDelegation', { id, options });
+  }
+}
+
+export class Conventions extends Resource {
+  get(partnerId: string, options: { asOf?: CalendarDate } = {}): Promise<Convention & { state: ConventionState; terms: Terms }> {
+    return this.transport.call('conventions.get', { partnerId, ...options });
+  }
+}
+
+export class Quotas extends Resource {
+  usage(query: QuotasUsageInput = {}): Promise<{ asOf: CalendarDate; quotas: QuotaUsage[] }> {
+    return this.transport.call('quotas.usage', query);
+  }
+}
+
+export class Audit extends Resource {
+  run(query: AuditRunInput = {}): Promise<AuditReport> {
+    return this.transport.call('audit.run', query);
+  }
+}
+
+export class Users extends Resource {
+  list(query: UsersListInput): Promise<Page<User>> {
+    return this.transport.call('users.list', query);
+  }
+  iterate(query: Omit<UsersListInput, 'cursor'>): AsyncGenerator<User> {
+    return paginate((q) => this.list(q), query);
+  }
+  get(id: string): Promise<User> {
+    return this.transport.call('users.get', { id });
+  }
+  suspend(ids: string[], options: ActionOptions): Promise<ActionResult<UserView>> {
+    return this.transport.call('users.suspend', { ids, options });
+  }
+  reinstate(ids: string[], options: ActionOptions): Promise<ActionResult<UserView>> {
+    return this.transport.call('users.reinstate', { ids, options });
+  }
+  /** Forces a password change at next login, for some users or every user of a partner. */
+  forcePasswordReset(target: string[] | { partnerId: string }, options: ActionOptions): Promise<ActionResult<UserView>> {
+    return this.transport.call('users.forcePasswordReset', Array.isArray(target) ? { ids: target, options } : { partnerId: target.partnerId, options });
+  }
+}
+
+export class Groups extends Resource {
+  list(query: GroupsListInput): Promise<Page<Group>> {
+    return this.transport.call('groups.list', query);
+  }
+  iterate(query: Omit<GroupsListInput, 'cursor'>): AsyncGenerator<Group> {
+    return paginate((q) => this.list(q), query);
+  }
+  get(id: string): Promise<Group> {
+    return this.transport.call('groups.get', { id });
+  }
+}
+
+export class Habilitations extends Resource {
+  list(query: HabilitationsListInput): Promise<Page<Habilitation>> {
+    return this.transport.call('habilitations.list', query);
+  }
+  iterate(query: Omit<HabilitationsListInput, 'cursor'>): AsyncGenerator<Habilitation> {
+    return paginate((q) => this.list(q), query);
+  }
+  get(id: string): Promise<Habilitation> {
+    return this.transport.call('habilitations.get', { id });
+  }
+  suspend(ids: string[], options: ActionOptions): Promise<ActionResult<HabilitationView>> {
+    return this.transport.call('habilitations.suspend', { ids, options });
+  }
+  reinstate(ids: string[], options: ActionOptions): Promise<ActionResult<HabilitationView>> {
+    return this.transport.call('habilitations.reinstate', { ids, options });
+  }
+  revoke(ids: string[], options: ActionOptions): Promise<ActionResult<HabilitationView>> {
+    return this.transport.call('habilitations.revoke', { ids, options });
+  }
+}
+
+export class Avenants extends Resource {
+  list(partnerId: string, options: { asOf?: CalendarDate } = {}): Promise<AvenantView[]> {
+    return this.transport.call('avenants.list', { partnerId, ...options });
+  }
+  /** Records a new avenant with the next number; the reason defaults to its title. */
+  create(partnerId: string, draft: AvenantDraft): Promise<{ dryRun: boolean; avenant: Avenant & { partnerId: string }; traceId: number | null }> {
+    return this.transport.call('avenants.create', { partnerId, draft });
+  }
+  sign(
+    partnerId: string,
+    number: number,
+    signature: AvenantSignature,
+  ): Promise<{ dryRun: boolean; avenant: Avenant & { partnerId: string }; changed: boolean; traceId: number | null }> {
+    return this.transport.call('avenants.sign', { partnerId, number, signature });
+  }
+}
+
+export class Reviews extends Resource {
+  list(partnerId: string): Promise<Review[]> {
+    return this.transport.call('reviews.list', { partnerId });
+  }
+  record(partnerId: string, review: ReviewRecord): Promise<{ dryRun: boolean; review: Review; traceId: number | null }> {
+    return this.transport.call('reviews.record', { partnerId, review });
+  }
+}
+
+export class Traces extends Resource {
+  list(query: TracesListInput = {}): Promise<Page<Trace>> {
+    return this.transport.call('traces.list', query);
+  }
+  iterate(query: Omit<TracesListInput, 'cursor'> = {}): AsyncGenerator<Trace> {
+    return paginate((q) => this.list(q), query);
+  }
+  verify(): Promise<TraceVerification> {
+    return this.transport.call('traces.verify', {});
+  }
+  purge(options: TracesPurgeInput = {}): Promise<PurgeReport> {
+    return this.transport.call('traces.purge', options);
+  }
+}
+
+export interface ImportOutcome {
+  dryRun: boolean;
+  counts: ImportCounts;
+  traceId: number | null;
+}
+
+export class Dataset extends Resource {
+  /** Imports a dataset document (dataset.md): all or nothing, every problem named by its JSON path. */
+  import(
+    source: DatasetSource,
+    options: { reason?: string; dryRun?: boolean; onProgress?: (progress: { bytes: number; entities: number }) => void } = {},
+  ): Promise<ImportOutcome> {
+    return this.transport.call('dataset.import', { source, ...options });
+  }
+  export(): Promise<Record<string, unknown>> {
+    return this.transport.call('dataset.export', {});
+  }
+  /** The document as text chunks, for stores too large to hold as one object. */
+  exportStream(): AsyncIterable<string> {
+    return this.transport.exportStream();
+  }
+}

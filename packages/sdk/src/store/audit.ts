@@ -1,0 +1,408 @@
+import type Database from 'better-sqlite3';
+import {
+  DEFAULT_AUDIT_SETTINGS,
+  addDays,
+  atLeast,
+  compareCodePoints,
+  compareFlags,
+  conventionFlags,
+  conventionState,
+  effectiveTerms,
+  excessUserIds,
+  indexQuotas,
+  multipleProfilesFlag,
+  quotaExceededFlag,
+  quotaKey,
+  quotaUsages,
+  scopeFlag,
+  scopeViolation,
+  sharedEmailFlags,
+  summarise,
+  suspensionStaleFlag,
+  userFlags,
+  type AuditReport,
+  type AuditSettings,
+  type CalendarDate,
+  type Flag,
+  type HolderCount,
+  type QuotaUsage,
+  type RuleName,
+  type Severity,
+  type ServiceQuota,
+  type UserRole,
+  type UserStatus,
+} from '@cafsup/shared';
+import type { ConventionCache, PartnerConvention } from './conventions.js';
+
+/** Which partners a query covers: one, those of some Cafs, or all. */
+export interface PartnerScope {
+  partnerId?: string;
+  cafCodes?: readonly string[];
+}
+
+export interface AuditQuery extends PartnerScope {
+  asOf: CalendarDate;
+  minSeverity?: Severity;
+  rules?: readonly RuleName[];
+}
+
+// A user holds (service, profile) through a held habilitation given to them or to a group
+// they belong to (rules.md, "Holders"); `{partner}` narrows it to one partner.
+const HOLDING = `holding (partner_id, user_key, service, profile, status, granted_ms) AS (
+    SELECT h.partner_id, h.user_key, h.service, h.profile, h.status, h.granted_ms FROM habilitations h
+     WHERE h.user_key IS NOT NULL AND h.status <> 'revoked' {partner}
+    UNION ALL
+    SELECT h.partner_id, m.user_key, h.service, h.profile, h.status, h.granted_ms FROM habilitations h
+      JOIN group_members m ON m.group_key = h.group_key
+     WHERE h.group_key IS NOT NULL AND h.status <> 'revoked' {partner})`;
+
+function scoped(sql: string, onePartner: boolean, alias = 'h'): string {
+  return sql.replaceAll('{partner}', onePartner ? `AND ${alias}.partner_id = @partnerId` : '');
+}
+
+interface ScopedStatements {
+  quotaCounts: Database.Statement;
+  scopeCombos: Database.Statement;
+  userCandidates: Database.Statement;
+  sharedEmails: Database.Statement;
+  multipleProfiles: Database.Statement;
+  staleSuspensions: Database.Statement;
+}
+
+function prepareScoped(db: Database.Database, onePartner: boolean): ScopedStatements {
+  return {
+    quotaCounts: db.prepare(
+      scoped(
+        `WITH ${HOLDING}
+         SELECT x.partner_id, x.service, x.profile, COUNT(DISTINCT x.user_key) AS assigned,
+                COUNT(DISTINCT CASE WHEN x.status = 'active' AND u.status = 'active' THEN x.user_key END) AS active
+           FROM holding x JOIN users u ON u.key = x.user_key
+          WHERE u.status <> 'disabled'
+          GROUP BY x.partner_id, x.service, x.profile`,
+        onePartner,
+      ),
+    ),
+    scopeCombos: db.prepare(
+      scoped(
+        `SELECT h.partner_id, h.service, h.profile, h.departement FROM habilitations h
+          WHERE h.status <> 'revoked' {partner}
+          GROUP BY h.partner_id, h.service, h.profile, h.departement`,
+        onePartner,
+      ),
+    ),
+    userCandidates: db.prepare(
+      scoped(
+        `SELECT u.id, u.partner_id, u.email, u.role, u.status, u.created_at, u.last_login_at, u.password_changed_at,
+                u.must_change_password, u.mission_end_at,
+                CASE WHEN u.mission_end_at < @asOf THEN
+                  EXISTS (SELECT 1 FROM habilitations h WHERE h.user_key = u.key AND h.status <> 'revoked')
+                  OR EXISTS (SELECT 1 FROM group_members m JOIN habilitations h ON h.group_key = m.group_key
+                              WHERE m.user_key = u.key AND h.status <> 'revoked')
+                ELSE 0 END AS holds_any,
+                CASE WHEN u.status = 'active' AND u.seen_day <= @dormantCutoff THEN
+                  EXISTS (SELECT 1 FROM habilitations h WHERE h.user_key = u.key AND h.status = 'active')
+                  OR EXISTS (SELECT 1 FROM group_members m JOIN habilitations h ON h.group_key = m.group_key
+                              WHERE m.user_key = u.key AND h.status = 'active')
+                ELSE 0 END AS gets_active
+           FROM users u
+          WHERE u.status <> 'disabled' {partner}
+            AND (u.mission_end_at < @asOf
+                 OR (u.status = 'active' AND u.seen_day <= @dormantCutoff)
+                 OR (u.status = 'active' AND u.must_change_password = 0 AND u.password_day <= @passwordCutoff)
+                 OR u.mailbox IN (SELECT value FROM json_each(@mailboxes)))`,
+        onePartner,
+        'u',
+      ),
+    ),
+    sharedEmails: db.prepare(
+      scoped(
+        `SELECT u.partner_id, u.id, u.email, u.status FROM users u
+           JOIN (SELECT partner_id, email_norm FROM users u WHERE u.status <> 'disabled' {partner}
+                  GROUP BY partner_id, email_norm HAVING COUNT(*) > 1) d
+             ON d.partner_id = u.partner_id AND d.email_norm = u.email_norm
+          WHERE u.status <> 'disabled'`,
+        onePartner,
+        'u',
+      ),
+    ),
+    multipleProfiles: db.prepare(
+      scoped(
+        `WITH ${HOLDING}
+         SELECT x.partner_id, u.id AS user_id, x.service, group_concat(DISTINCT x.profile) AS profiles
+           FROM holding x JOIN users u ON u.key = x.user_key
+          WHERE u.status <> 'disabled'
+          GROUP BY x.user_key, x.service HAVING COUNT(DISTINCT x.profile) > 1`,
+        onePartner,
+      ),
+    ),
+    staleSuspensions: db.prepare(
+      scoped(
+        `SELECT h.id, h.partner_id, h.suspended_at FROM habilitations h
+          WHERE h.status = 'suspended' AND h.suspended_day <= @staleCutoff {partner}`,
+        onePartner,
+      ),
+    ),
+  };
+}
+
+/**
+ * Quota usage and the 14 flags over the store. SQL gathers the facts over the whole tables
+ * (counts, candidates); the rules of `@cafsup/shared` decide each flag.
+ */
+export class AuditEngine {
+  private readonly all: ScopedStatements;
+  private readonly one: ScopedStatements;
+  private readonly holders: Database.Statement;
+  private readonly scopeHabilitations: Database.Statement;
+  private readonly heldCount: Database.Statement;
+  private readonly activeDeputies: Database.Statement;
+  private readonly managers: Database.Statement;
+  private readonly reviews: Database.Statement;
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly conventions: ConventionCache,
+    private readonly settings: AuditSettings = DEFAULT_AUDIT_SETTINGS,
+  ) {
+    this.all = prepareScoped(db, false);
+    this.one = prepareScoped(db, true);
+    this.holders = db.prepare(
+      scoped(
+        `WITH ${HOLDING.replaceAll('{partner}', '{partner} AND h.service = @service AND h.profile = @profile')}
+         SELECT u.id AS userId, MIN(x.granted_ms) AS firstGrantedMs
+           FROM holding x JOIN users u ON u.key = x.user_key
+          WHERE u.status <> 'disabled'
+          GROUP BY x.user_key`,
+        true,
+      ),
+    );
+    this.scopeHabilitations = db.prepare(
+      `SELECT id FROM habilitations WHERE partner_id = ? AND service = ? AND profile = ? AND departement IS ? AND status <> 'revoked'`,
+    );
+    this.heldCount = db.prepare(`SELECT COUNT(*) AS n FROM habilitations WHERE partner_id = ? AND status <> 'revoked'`);
+    this.activeDeputies = db.prepare(`SELECT DISTINCT partner_id FROM users WHERE role = 'deputy' AND status = 'active'`);
+    this.managers = db.prepare(
+      `SELECT id, partner_id, email, role FROM users WHERE role IN ('administrator', 'deputy') AND status <> 'disabled'`,
+    );
+    this.reviews = db.prepare('SELECT partner_id, completed_at FROM reviews');
+  }
+
+  private partnersInScope(scope: PartnerScope): PartnerConvention[] {
+    const all = this.conventions.all();
+    if (scope.partnerId !== undefined) {
+      const one = all.get(scope.partnerId);
+      return one === undefined || !inCafs(one, scope) ? [] : [one];
+    }
+    return [...all.values()].filter((entry) => inCafs(entry, scope));
+  }
+
+  private statements(scope: PartnerScope): ScopedStatements {
+    return scope.partnerId === undefined ? this.all : this.one;
+  }
+
+  private params(scope: PartnerScope, extra: Record<string, unknown> = {}): Record<string, unknown> {
+    return scope.partnerId === undefined ? extra : { ...extra, partnerId: scope.partnerId };
+  }
+
+  /** Usage of every effective quota of the partners in force, ordered by partner, service, profile. */
+  quotaUsage(scope: PartnerScope, asOf: CalendarDate): QuotaUsage[] {
+    return this.usageWithTerms(scope, asOf).usages;
+  }
+
+  private usageWithTerms(scope: PartnerScope, asOf: CalendarDate) {
+    const inForce = this.partnersInScope(scope).filter((entry) => conventionState(entry.convention, asOf).inForce);
+    const counts = new Map<string, Map<string, HolderCount>>();
+    if (inForce.length > 0) {
+      for (const row of this.statements(scope).quotaCounts.iterate(this.params(scope)) as IterableIterator<{
+        partner_id: string;
+        service: string;
+        profile: string;
+        assigned: number;
+        active: number;
+      }>) {
+        let partnerCounts = counts.get(row.partner_id);
+        if (partnerCounts === undefined) counts.set(row.partner_id, (partnerCounts = new Map()));
+        partnerCounts.set(quotaKey(row.service, row.profile), { assigned: row.assigned, active: row.active });
+      }
+    }
+    const usages: QuotaUsage[] = [];
+    const quotasByPartner = new Map<string, Map<string, ServiceQuota>>();
+    for (const entry of inForce.sort((a, b) => compareCodePoints(a.partnerId, b.partnerId))) {
+      const terms = effectiveTerms(entry.convention, asOf);
+      quotasByPartner.set(entry.partnerId, indexQuotas(terms));
+      usages.push(...quotaUsages(entry.partnerId, entry.convention.number, terms, counts.get(entry.partnerId) ?? new Map()));
+    }
+    return { usages, quotasByPartner, inForce };
+  }
+
+  /** The excess holders of one quota: the last granted beyond `maxUsers`. */
+  excessUsers(usage: QuotaUsage): string[] {
+    const holders = this.holders.all({ partnerId: usage.partnerId, service: usage.service, profile: usage.profile }) as {
+      userId: string;
+      firstGrantedMs: number;
+    }[];
+    return excessUserIds(holders, usage.maxUsers);
+  }
+
+  run(query: AuditQuery): AuditReport {
+    const { asOf } = query;
+    const settings = this.settings;
+    const scope: PartnerScope = query;
+    const inScope = new Set(this.partnersInScope(scope).map((entry) => entry.partnerId));
+    const wanted = (rule: RuleName) => query.rules === undefined || query.rules.includes(rule);
+    const flags: Flag[] = [];
+    const keep = (flag: Flag | null) => {
+      if (flag !== null && inScope.has(flag.partnerId) && wanted(flag.rule)) flags.push(flag);
+    };
+    const statements = this.statements(scope);
+
+    const { usages, quotasByPartner } = this.usageWithTerms(scope, asOf);
+    if (wanted('QUOTA_EXCEEDED')) {
+      for (const usage of usages) if (usage.over) keep(quotaExceededFlag(usage, this.excessUsers(usage)));
+    }
+
+    if (wanted('PROFILE_NOT_SUBSCRIBED') || wanted('DEPARTEMENT_OUT_OF_SCOPE')) {
+      for (const combo of statements.scopeCombos.all(this.params(scope)) as {
+        partner_id: string;
+        service: string;
+        profile: string;
+        departement: string | null;
+      }[]) {
+        const quotas = quotasByPartner.get(combo.partner_id);
+        if (quotas === undefined) continue; // not in force: rules 2 and 3 do not run
+        const violation = scopeViolation(quotas, combo.service, combo.profile, combo.departement);
+        if (violation === null || !wanted(violation)) continue;
+        for (const { id } of this.scopeHabilitations.all(combo.partner_id, combo.service, combo.profile, combo.departement) as { id: string }[]) {
+          keep(scopeFlag(violation, combo.partner_id, { id, service: combo.service, profile: combo.profile, departement: combo.departement }));
+        }
+      }
+    }
+
+    for (const row of statements.userCandidates.iterate(
+      this.params(scope, {
+        asOf,
+        dormantCutoff: addDays(asOf, -settings.dormantDays),
+        passwordCutoff: addDays(asOf, -settings.passwordMaxAgeDays),
+        mailboxes: JSON.stringify(settings.genericMailboxes),
+      }),
+    ) as IterableIterator<UserCandidateRow>) {
+      for (const flag of userFlags(
+        {
+          id: row.id,
+          partnerId: row.partner_id,
+          email: row.email,
+          role: row.role,
+          status: row.status,
+          createdAt: row.created_at,
+          lastLoginAt: row.last_login_at,
+          passwordChangedAt: row.password_changed_at,
+          mustChangePassword: row.must_change_password === 1,
+          missionEndAt: row.mission_end_at,
+          holdsAny: row.holds_any === 1,
+          getsActive: row.gets_active === 1,
+        },
+        asOf,
+        settings,
+      )) {
+        keep(flag);
+      }
+    }
+
+    if (wanted('SHARED_EMAIL')) {
+      const byPartner = groupBy(
+        statements.sharedEmails.all(this.params(scope)) as { partner_id: string; id: string; email: string; status: UserStatus }[],
+        (row) => row.partner_id,
+      );
+      for (const [partnerId, users] of byPartner) for (const flag of sharedEmailFlags(partnerId, users)) keep(flag);
+    }
+
+    if (wanted('MULTIPLE_PROFILES')) {
+      for (const row of statements.multipleProfiles.iterate(this.params(scope)) as IterableIterator<{
+        partner_id: string;
+        user_id: string;
+        service: string;
+        profiles: string;
+      }>) {
+        keep(multipleProfilesFlag(row.partner_id, row.user_id, row.service, row.profiles.split(',')));
+      }
+    }
+
+    if (wanted('CONVENTION_NOT_IN_FORCE') || wanted('REVIEW_OVERDUE') || wanted('NO_DEPUTY') || wanted('ADMIN_NOT_DESIGNATED')) {
+      for (const flag of this.conventionRuleFlags(scope, asOf)) keep(flag);
+    }
+
+    if (wanted('SUSPENSION_STALE')) {
+      for (const row of statements.staleSuspensions.iterate(
+        this.params(scope, { staleCutoff: addDays(asOf, -settings.suspensionStaleDays) }),
+      ) as IterableIterator<{ id: string; partner_id: string; suspended_at: string | null }>) {
+        keep(suspensionStaleFlag(row.partner_id, { id: row.id, suspendedAt: row.suspended_at }, asOf, settings));
+      }
+    }
+
+    const selected = query.minSeverity === undefined ? flags : flags.filter((flag) => atLeast(flag.severity, query.minSeverity!));
+    selected.sort(compareFlags);
+    return { asOf, flags: selected, summary: summarise(selected) };
+  }
+
+  private conventionRuleFlags(scope: PartnerScope, asOf: CalendarDate): Flag[] {
+    const partners = this.partnersInScope(scope);
+    const reviewDates = groupBy(
+      this.reviews.all() as { partner_id: string; completed_at: string }[],
+      (row) => row.partner_id,
+    );
+    const deputies = new Set((this.activeDeputies.all() as { partner_id: string }[]).map((row) => row.partner_id));
+    const managers = groupBy(
+      this.managers.all() as { id: string; partner_id: string; email: string; role: UserRole }[],
+      (row) => row.partner_id,
+    );
+    const flags: Flag[] = [];
+    for (const entry of partners) {
+      const state = conventionState(entry.convention, asOf);
+      flags.push(
+        ...conventionFlags(
+          {
+            partnerId: entry.partnerId,
+            convention: entry.convention,
+            reviewDates: (reviewDates.get(entry.partnerId) ?? []).map((row) => row.completed_at),
+            heldCount: state.inForce ? 0 : (this.heldCount.get(entry.partnerId) as { n: number }).n,
+            hasActiveDeputy: deputies.has(entry.partnerId),
+            managers: managers.get(entry.partnerId) ?? [],
+          },
+          asOf,
+          this.settings,
+        ),
+      );
+    }
+    return flags;
+  }
+}
+
+interface UserCandidateRow {
+  id: string;
+  partner_id: string;
+  email: string;
+  role: UserRole;
+  status: UserStatus;
+  created_at: string;
+  last_login_at: string | null;
+  password_changed_at: string | null;
+  must_change_password: number;
+  mission_end_at: string | null;
+  holds_any: number;
+  gets_active: number;
+}
+
+function inCafs(entry: PartnerConvention, scope: PartnerScope): boolean {
+  return scope.cafCodes === undefined || scope.cafCodes.includes(entry.cafCode);
+}
+
+function groupBy<T>(rows: readonly T[], key: (row: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const row of rows) {
+    const value = key(row);
+    const group = groups.get(value);
+    if (group === undefined) groups.set(value, [row]);
+    else group.push(row);
+  }
+  return groups;
+}

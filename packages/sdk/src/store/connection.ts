@@ -1,0 +1,38 @@
+import Database from 'better-sqlite3';
+import { CafsupError } from '@cafsup/shared';
+import { migrate } from './schema.js';
+
+/** How long a writer waits for another process's transaction before giving up. */
+const BUSY_TIMEOUT_MS = 15_000;
+
+/**
+ * Opens (creating when asked) the store file: WAL so readers never wait for writers,
+ * `synchronous = FULL` because a supervision decision must survive a power cut.
+ */
+export function openDatabase(path: string, options: { create?: boolean; readonly?: boolean } = {}): Database.Database {
+  let db: Database.Database;
+  try {
+    db = new Database(path, { fileMustExist: options.create === false, readonly: options.readonly ?? false });
+  } catch (error) {
+    throw new CafsupError('UNAVAILABLE', `Impossible d’ouvrir la base de données ${path} : ${(error as Error).message}.`, { path }, { cause: error });
+  }
+  try {
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    if (!options.readonly) {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+    }
+    db.pragma('foreign_keys = OFF');
+    db.pragma('cache_size = -65536');
+    db.pragma('temp_store = FILE');
+    if (!options.readonly) migrate(db);
+  } catch (error) {
+    db.close();
+    const code = (error as { code?: string }).code;
+    if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
+      throw new CafsupError('UNAVAILABLE', `Le fichier ${path} n’est pas une base cafsup lisible.`, { path }, { cause: error });
+    }
+    throw error;
+  }
+  return db;
+}

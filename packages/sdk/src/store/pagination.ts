@@ -1,0 +1,43 @@
+import { CafsupError } from '@cafsup/shared';
+
+/** One page of a keyset-paginated list. */
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+export const DEFAULT_PAGE_SIZE = 50;
+export const MAX_PAGE_SIZE = 1000;
+
+/** Opaque cursors carry the sort key of the last row: stable when rows are inserted before it. */
+export function encodeCursor(key: string | number): string {
+  return Buffer.from(JSON.stringify([key]), 'utf8').toString('base64url');
+}
+
+export function decodeCursor(cursor: string | null | undefined): string | number | null {
+  if (cursor === undefined || cursor === null || cursor === '') return null;
+  try {
+    const [key] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+    if (typeof key === 'string' || typeof key === 'number') return key;
+  } catch {
+    // reported below
+  }
+  throw new CafsupError('VALIDATION', 'Curseur de pagination invalide.', { problems: [{ path: 'cursor', message: 'curseur invalide' }] });
+}
+
+export function pageSize(limit: number | undefined): number {
+  if (limit === undefined) return DEFAULT_PAGE_SIZE;
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
+    throw new CafsupError('VALIDATION', `La taille de page doit être un entier entre 1 et ${MAX_PAGE_SIZE}.`, {
+      problems: [{ path: 'limit', message: `entier entre 1 et ${MAX_PAGE_SIZE}` }],
+    });
+  }
+  return limit;
+}
+
+/** Builds a page from `limit + 1` fetched rows: the extra row only says there is more. */
+export function toPage<R, T>(rows: R[], limit: number, key: (row: R) => string | number, map: (row: R) => T): Page<T> {
+  const more = rows.length > limit;
+  const kept = more ? rows.slice(0, limit) : rows;
+  return { items: kept.map(map), nextCursor: more ? encodeCursor(key(kept[kept.length - 1]!)) : null };
+}

@@ -1,0 +1,138 @@
+import type Database from 'better-sqlite3';
+
+/**
+ * Numbered migrations; `PRAGMA user_version` records how many ran. Entities keep their
+ * dataset id as a unique text column and get an integer key, so that the joins over a million
+ * habilitations compare integers.
+ */
+const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+  CREATE TABLE cafs (code TEXT PRIMARY KEY, doc TEXT NOT NULL);
+  CREATE TABLE partners (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    search_key TEXT NOT NULL,
+    caf_code TEXT NOT NULL,
+    doc TEXT NOT NULL
+  );
+  CREATE INDEX partners_caf ON partners (caf_code, id);
+  CREATE TABLE conventions (
+    partner_id TEXT PRIMARY KEY,
+    number TEXT NOT NULL,
+    doc TEXT NOT NULL
+  );
+  CREATE TABLE avenants (
+    partner_id TEXT NOT NULL,
+    number INTEGER NOT NULL,
+    doc TEXT NOT NULL,
+    created_on TEXT,
+    PRIMARY KEY (partner_id, number)
+  );
+  CREATE TABLE users (
+    key INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    partner_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    email TEXT NOT NULL,
+    email_norm TEXT NOT NULL,
+    mailbox TEXT NOT NULL,
+    function TEXT,
+    role TEXT NOT NULL,
+    status TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    last_login_at TEXT,
+    password_changed_at TEXT,
+    must_change_password INTEGER NOT NULL,
+    mission_end_at TEXT,
+    departement TEXT,
+    seen_day TEXT NOT NULL,
+    password_day TEXT NOT NULL,
+    devalidated_day TEXT NOT NULL
+  );
+  CREATE INDEX users_partner ON users (partner_id, id);
+  CREATE INDEX users_partner_email ON users (partner_id, email_norm);
+  CREATE INDEX users_role ON users (role, status, partner_id);
+  CREATE TABLE groups (
+    key INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    partner_id TEXT NOT NULL,
+    name TEXT NOT NULL
+  );
+  CREATE INDEX groups_partner ON groups (partner_id, id);
+  CREATE TABLE group_members (
+    group_key INTEGER NOT NULL,
+    position INTEGER NOT NULL,
+    user_key INTEGER NOT NULL,
+    PRIMARY KEY (group_key, position)
+  ) WITHOUT ROWID;
+  CREATE INDEX group_members_user ON group_members (user_key, group_key);
+  CREATE TABLE habilitations (
+    key INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    partner_id TEXT NOT NULL,
+    user_key INTEGER,
+    group_key INTEGER,
+    service TEXT NOT NULL,
+    profile TEXT NOT NULL,
+    departement TEXT,
+    status TEXT NOT NULL,
+    granted_at TEXT NOT NULL,
+    granted_ms INTEGER NOT NULL,
+    suspended_at TEXT,
+    suspended_day TEXT,
+    revoked_at TEXT,
+    revoked_day TEXT
+  );
+  CREATE INDEX habilitations_scope ON habilitations (partner_id, service, profile, departement, status);
+  CREATE INDEX habilitations_user ON habilitations (user_key, status, service, profile, granted_ms) WHERE user_key IS NOT NULL;
+  CREATE INDEX habilitations_group ON habilitations (group_key, status, service, profile, granted_ms) WHERE group_key IS NOT NULL;
+  CREATE INDEX habilitations_suspended ON habilitations (suspended_day) WHERE status = 'suspended';
+  CREATE INDEX habilitations_revoked ON habilitations (revoked_day) WHERE status = 'revoked';
+  CREATE TABLE reviews (
+    key INTEGER PRIMARY KEY,
+    partner_id TEXT NOT NULL,
+    completed_at TEXT NOT NULL,
+    reviewer TEXT NOT NULL,
+    proof TEXT,
+    UNIQUE (partner_id, completed_at, reviewer)
+  );
+  CREATE TABLE traces (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    actor_name TEXT NOT NULL,
+    actor_email TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target_type TEXT NOT NULL,
+    target_id TEXT,
+    partner_id TEXT,
+    reason TEXT NOT NULL,
+    before TEXT,
+    after TEXT,
+    details TEXT,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+  );
+  CREATE INDEX traces_partner ON traces (partner_id, id);
+  CREATE INDEX traces_target ON traces (target_id, id);
+  CREATE INDEX traces_at ON traces (at);
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Runs the migrations the file has not seen yet, each in its own immediate transaction. */
+export function migrate(db: Database.Database): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > SCHEMA_VERSION) {
+    throw new Error(`database schema ${current} is newer than this cafsup (${SCHEMA_VERSION})`);
+  }
+  for (let version = current; version < SCHEMA_VERSION; version++) {
+    db.transaction(() => {
+      // Another process may have migrated while this one waited for the lock.
+      if ((db.pragma('user_version', { simple: true }) as number) !== version) return;
+      db.exec(MIGRATIONS[version]!);
+      db.pragma(`user_version = ${version + 1}`);
+    }).immediate();
+  }
+}

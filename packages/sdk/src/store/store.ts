@@ -1,0 +1,498 @@
+import type Database from 'better-sqlite3';
+import {
+  CafsupError,
+  DEFAULT_AUDIT_SETTINGS,
+  addDays,
+  addMonths,
+  avenantApplies,
+  avenantEffectiveAt,
+  conventionState,
+  effectiveTerms,
+  isAvenantSigned,
+  lastReviewAt,
+  parisDay,
+  todayInParis,
+  auditRunInputSchema,
+  groupsListInputSchema,
+  habilitationsListInputSchema,
+  partnersListInputSchema,
+  quotasUsageInputSchema,
+  tracesListInputSchema,
+  tracesPurgeInputSchema,
+  usersListInputSchema,
+  type Actor,
+  type AuditReport,
+  type AuditSettings,
+  type AvenantView,
+  type Caf,
+  type CalendarDate,
+  type Group,
+  type Habilitation,
+  type Partner,
+  type PartnerDetail,
+  type PartnerSummary,
+  type PurgeReport,
+  type QuotaUsage,
+  type Review,
+  type Trace,
+  type TraceVerification,
+  type User,
+} from '@cafsup/shared';
+import { ActionRunner, parseInput } from './actions.js';
+import { AuditEngine, type PartnerScope } from './audit.js';
+import { openDatabase } from './connection.js';
+import { ConventionCache } from './conventions.js';
+import { decodeCursor, pageSize, toPage, type Page } from './pagination.js';
+import { TraceWriter, cutTracePrefix, rowToTrace, verifyTraces } from './traces.js';
+import { HABILITATION_COLUMNS, HABILITATION_FROM, groupFromRow, reviewFromRow, rowToHabilitation, rowToUser, searchKey, type HabilitationRow, type UserRow } from '../dataset/rows.js';
+import { exportDataset } from '../dataset/export.js';
+import { importDataset, type ImportResult } from '../dataset/import.js';
+import type { DatasetEvent } from '../dataset/json-reader.js';
+
+export interface StoreOptions {
+  /** The clock of every write and of the default `asOf`; tests pass a fixed one. */
+  now?: () => Date;
+  settings?: AuditSettings;
+  create?: boolean;
+}
+
+/** Retention of contrat art. 5.3.2: traces 6 months, de-validated records 6 years. */
+const TRACE_RETENTION_MONTHS = 6;
+const RECORD_RETENTION_MONTHS = 72;
+const PURGE_BATCH = 5000;
+const LISTED_PURGE_IDS = 1000;
+
+/** The embedded store: one SQLite file, the only place that knows SQL. */
+export class Store {
+  readonly db: Database.Database;
+  private readonly now: () => Date;
+  private readonly conventions: ConventionCache;
+  private readonly traces: TraceWriter;
+  private readonly audits: AuditEngine;
+  readonly actions: ActionRunner;
+
+  constructor(readonly path: string, options: StoreOptions = {}) {
+    this.db = openDatabase(path, { create: options.create ?? true });
+    this.now = options.now ?? (() => new Date());
+    this.conventions = new ConventionCache(this.db);
+    this.traces = new TraceWriter(this.db);
+    this.audits = new AuditEngine(this.db, this.conventions, options.settings ?? DEFAULT_AUDIT_SETTINGS);
+    this.actions = new ActionRunner(this.db, this.traces, this.conventions, () => this.clock());
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  clock(): { at: string; today: CalendarDate } {
+    const now = this.now();
+    return { at: now.toISOString(), today: todayInParis(now) };
+  }
+
+  today(): CalendarDate {
+    return todayInParis(this.now());
+  }
+
+  // --- partners and conventions -------------------------------------------------------
+
+  listPartners(input: unknown = {}, scope: PartnerScope = {}): Page<PartnerSummary> {
+    const query = parseInput(partnersListInputSchema, input);
+    const limit = pageSize(query.limit);
+    const asOf = query.asOf ?? this.today();
+    const after = decodeCursor(query.cursor);
+    const conditions = ['p.id > @after'];
+    const params: Record<string, unknown> = { after: after ?? '' };
+    if (query.cafCode !== undefined) {
+      conditions.push('p.caf_code = @cafCode');
+      params.cafCode = query.cafCode;
+    }
+    if (scope.cafCodes !== undefined) {
+      conditions.push('p.caf_code IN (SELECT value FROM json_each(@scopeCafs))');
+      params.scopeCafs = JSON.stringify(scope.cafCodes);
+    }
+    if (query.search !== undefined && query.search.trim() !== '') {
+      conditions.push(`p.search_key LIKE @search ESCAPE '\\'`);
+      params.search = `%${searchKey(query.search.trim()).replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    }
+    const statement = this.db.prepare(
+      `SELECT p.id, p.doc FROM partners p WHERE ${conditions.join(' AND ')} ORDER BY p.id LIMIT @batch`,
+    );
+    // The mode filter needs each partner's terms at asOf, so rows are read in batches until the page is full.
+    const rows: PartnerSummary[] = [];
+    const batch = query.mode === undefined ? limit + 1 : Math.max(100, limit * 4);
+    for (;;) {
+      const fetched = statement.all({ ...params, batch }) as { id: string; doc: string }[];
+      for (const row of fetched) {
+        const summary = this.summarise(JSON.parse(row.doc) as Partner, asOf);
+        if (query.mode === undefined || summary.managementMode === query.mode) rows.push(summary);
+        if (rows.length > limit) break;
+      }
+      if (rows.length > limit || fetched.length < batch) break;
+      params.after = fetched[fetched.length - 1]!.id;
+    }
+    return toPage(rows, limit, (row) => row.id, (row) => row);
+  }
+
+  private summarise(partner: Partner, asOf: CalendarDate): PartnerSummary {
+    const { convention } = this.requireConvention(partner.id);
+    return {
+      id: partner.id,
+      name: partner.name,
+      kind: partner.kind,
+      cafCode: partner.cafCode,
+      conventionNumber: convention.number,
+      conventionStatus: conventionState(convention, asOf).status,
+      managementMode: effectiveTerms(convention, asOf).managementMode,
+    };
+  }
+
+  private requireConvention(partnerId: string) {
+    const entry = this.conventions.get(partnerId);
+    if (entry === undefined) throw new CafsupError('NOT_FOUND', `Partenaire introuvable : ${partnerId}.`, { ids: [partnerId] });
+    return entry;
+  }
+
+  /** Throws NOT_FOUND for a partner that does not exist or lies outside the scope: the two are indistinguishable. */
+  requirePartnerInScope(partnerId: string, scope: PartnerScope = {}): void {
+    const entry = this.conventions.get(partnerId);
+    if (entry === undefined || (scope.cafCodes !== undefined && !scope.cafCodes.includes(entry.cafCode))) {
+      throw new CafsupError('NOT_FOUND', `Partenaire introuvable : ${partnerId}.`, { ids: [partnerId] });
+    }
+  }
+
+  getPartner(partnerId: string, asOf: CalendarDate = this.today(), scope: PartnerScope = {}): PartnerDetail {
+    this.requirePartnerInScope(partnerId, scope);
+    const { convention } = this.requireConvention(partnerId);
+    const partner = JSON.parse((this.db.prepare('SELECT doc FROM partners WHERE id = ?').get(partnerId) as { doc: string }).doc) as Partner;
+    const cafRow = this.db.prepare('SELECT doc FROM cafs WHERE code = ?').get(partner.cafCode) as { doc: string } | undefined;
+    const reviews = this.listReviews(partnerId);
+    return {
+      ...partner,
+      asOf,
+      caf: cafRow === undefined ? null : (JSON.parse(cafRow.doc) as Caf),
+      convention,
+      state: conventionState(convention, asOf),
+      terms: effectiveTerms(convention, asOf),
+      lastReviewAt: lastReviewAt(reviews.map((review) => review.completedAt), asOf),
+    };
+  }
+
+  listAvenants(partnerId: string, asOf: CalendarDate = this.today(), scope: PartnerScope = {}): AvenantView[] {
+    this.requirePartnerInScope(partnerId, scope);
+    return this.requireConvention(partnerId).convention.avenants.map((avenant) => ({
+      partnerId,
+      ...avenant,
+      signed: isAvenantSigned(avenant),
+      applies: avenantApplies(avenant, asOf),
+      effectiveFrom: avenantEffectiveAt(avenant),
+    }));
+  }
+
+  listReviews(partnerId: string, scope: PartnerScope = {}): Review[] {
+    this.requirePartnerInScope(partnerId, scope);
+    return (this.db.prepare('SELECT * FROM reviews WHERE partner_id = ? ORDER BY completed_at, key').all(partnerId) as Parameters<typeof reviewFromRow>[0][]).map(
+      reviewFromRow,
+    );
+  }
+
+  // --- quotas and audit ------------------------------------------------------------------
+
+  quotaUsage(input: unknown = {}, scope: PartnerScope = {}): { asOf: CalendarDate; quotas: QuotaUsage[] } {
+    const query = parseInput(quotasUsageInputSchema, input);
+    if (query.partnerId !== undefined) this.requirePartnerInScope(query.partnerId, scope);
+    const asOf = query.asOf ?? this.today();
+    const quotas = this.audits.quotaUsage({ ...scope, ...(query.partnerId === undefined ? {} : { partnerId: query.partnerId }) }, asOf);
+    return { asOf, quotas: query.over ? quotas.filter((quota) => quota.over) : quotas };
+  }
+
+  /** The excess users of one over quota (rules.md, "Holders and quota usage"). */
+  excessUsers(usage: QuotaUsage): string[] {
+    return this.audits.excessUsers(usage);
+  }
+
+  runAudit(input: unknown = {}, scope: PartnerScope = {}): AuditReport {
+    const query = parseInput(auditRunInputSchema, input);
+    if (query.partnerId !== undefined) this.requirePartnerInScope(query.partnerId, scope);
+    return this.audits.run({
+      ...scope,
+      ...(query.partnerId === undefined ? {} : { partnerId: query.partnerId }),
+      asOf: query.asOf ?? this.today(),
+      ...(query.minSeverity === undefined ? {} : { minSeverity: query.minSeverity }),
+      ...(query.rules === undefined ? {} : { rules: query.rules as never }),
+    });
+  }
+
+  // --- users, groups, habilitations ---------------------------------------------------------
+
+  listUsers(input: unknown, scope: PartnerScope = {}): Page<User> {
+    const query = parseInput(usersListInputSchema, input);
+    this.requirePartnerInScope(query.partnerId, scope);
+    const limit = pageSize(query.limit);
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM users WHERE partner_id = @partnerId AND id > @after
+           ${query.status === undefined ? '' : 'AND status = @status'} ${query.role === undefined ? '' : 'AND role = @role'}
+         ORDER BY id LIMIT @take`,
+      )
+      .all({ partnerId: query.partnerId, after: decodeCursor(query.cursor) ?? '', status: query.status, role: query.role, take: limit + 1 }) as UserRow[];
+    return toPage(rows, limit, (row) => row.id, rowToUser);
+  }
+
+  getUser(id: string, scope: PartnerScope = {}): User {
+    const row = this.db.prepare('SELECT * FROM users WHERE id = ?').get(id) as UserRow | undefined;
+    if (row === undefined || !this.inScope(row.partner_id, scope)) throw new CafsupError('NOT_FOUND', `Utilisateur introuvable : ${id}.`, { ids: [id] });
+    return rowToUser(row);
+  }
+
+  private inScope(partnerId: string, scope: PartnerScope): boolean {
+    if (scope.cafCodes === undefined) return true;
+    const entry = this.conventions.get(partnerId);
+    return entry !== undefined && scope.cafCodes.includes(entry.cafCode);
+  }
+
+  private static readonly GROUP_SELECT = `SELECT g.id, g.partner_id, g.name,
+      (SELECT json_group_array(u.id) FROM (SELECT user_key FROM group_members m WHERE m.group_key = g.key ORDER BY position) m
+         JOIN users u ON u.key = m.user_key) AS member_ids FROM groups g`;
+
+  listGroups(input: unknown, scope: PartnerScope = {}): Page<Group> {
+    const query = parseInput(groupsListInputSchema, input);
+    this.requirePartnerInScope(query.partnerId, scope);
+    const limit = pageSize(query.limit);
+    const rows = this.db
+      .prepare(`${Store.GROUP_SELECT} WHERE g.partner_id = ? AND g.id > ? ORDER BY g.id LIMIT ?`)
+      .all(query.partnerId, decodeCursor(query.cursor) ?? '', limit + 1) as Parameters<typeof groupFromRow>[0][];
+    return toPage(rows, limit, (row) => row.id, groupFromRow);
+  }
+
+  getGroup(id: string, scope: PartnerScope = {}): Group {
+    const row = this.db.prepare(`${Store.GROUP_SELECT} WHERE g.id = ?`).get(id) as Parameters<typeof groupFromRow>[0] | undefined;
+    if (row === undefined || !this.inScope(row.partner_id, scope)) throw new CafsupError('NOT_FOUND', `Groupe introuvable : ${id}.`, { ids: [id] });
+    return groupFromRow(row);
+  }
+
+  listHabilitations(input: unknown, scope: PartnerScope = {}): Page<Habilitation> {
+    const query = parseInput(habilitationsListInputSchema, input);
+    this.requirePartnerInScope(query.partnerId, scope);
+    const limit = pageSize(query.limit);
+    const filters = [
+      query.service === undefined ? '' : 'AND h.service = @service',
+      query.profile === undefined ? '' : 'AND h.profile = @profile',
+      query.status === undefined ? '' : 'AND h.status = @status',
+      // A user's habilitations include those given to the groups the user belongs to.
+      query.userId === undefined
+        ? ''
+        : `AND (h.user_key = (SELECT key FROM users WHERE id = @userId)
+                OR h.group_key IN (SELECT group_key FROM group_members WHERE user_key = (SELECT key FROM users WHERE id = @userId)))`,
+    ].join(' ');
+    const rows = this.db
+      .prepare(`SELECT ${HABILITATION_COLUMNS} FROM ${HABILITATION_FROM} WHERE h.partner_id = @partnerId AND h.id > @after ${filters} ORDER BY h.id LIMIT @take`)
+      .all({
+        partnerId: query.partnerId,
+        after: decodeCursor(query.cursor) ?? '',
+        service: query.service,
+        profile: query.profile,
+        status: query.status,
+        userId: query.userId,
+        take: limit + 1,
+      }) as HabilitationRow[];
+    return toPage(rows, limit, (row) => row.id, rowToHabilitation);
+  }
+
+  getHabilitation(id: string, scope: PartnerScope = {}): Habilitation {
+    const row = this.db.prepare(`SELECT ${HABILITATION_COLUMNS} FROM ${HABILITATION_FROM} WHERE h.id = ?`).get(id) as HabilitationRow | undefined;
+    if (row === undefined || !this.inScope(row.partner_id, scope)) throw new CafsupError('NOT_FOUND', `Habilitation introuvable : ${id}.`, { ids: [id] });
+    return rowToHabilitation(row);
+  }
+
+  // --- traces -------------------------------------------------------------------------------------
+
+  listTraces(input: unknown = {}, scope: PartnerScope = {}): Page<Trace> {
+    const query = parseInput(tracesListInputSchema, input);
+    if (query.partnerId !== undefined) this.requirePartnerInScope(query.partnerId, scope);
+    const limit = pageSize(query.limit);
+    const before = decodeCursor(query.cursor);
+    const conditions = ['id < @before'];
+    if (query.partnerId !== undefined) conditions.push('partner_id = @partnerId');
+    if (query.targetId !== undefined) conditions.push('target_id = @targetId');
+    if (query.action !== undefined) conditions.push('action = @action');
+    // `at` is stored in UTC; the bounds are Paris calendar days, so compare with a day of margin then filter exactly.
+    if (query.since !== undefined) conditions.push(`at >= @sinceUtc`);
+    if (query.until !== undefined) conditions.push(`at < @untilUtc`);
+    if (scope.cafCodes !== undefined) {
+      conditions.push('partner_id IN (SELECT id FROM partners WHERE caf_code IN (SELECT value FROM json_each(@scopeCafs)))');
+    }
+    const statement = this.db.prepare(`SELECT * FROM traces WHERE ${conditions.join(' AND ')} ORDER BY id DESC LIMIT @take`);
+    const params = {
+      before: typeof before === 'number' ? before : Number.MAX_SAFE_INTEGER,
+      partnerId: query.partnerId,
+      targetId: query.targetId,
+      action: query.action,
+      sinceUtc: query.since === undefined ? undefined : addDays(query.since, -1),
+      untilUtc: query.until === undefined ? undefined : addDays(query.until, 2),
+      scopeCafs: scope.cafCodes === undefined ? undefined : JSON.stringify(scope.cafCodes),
+      take: limit + 1,
+    };
+    const inDays = (trace: Trace) => {
+      const day = parisDay(trace.at);
+      return (query.since === undefined || day >= query.since) && (query.until === undefined || day <= query.until);
+    };
+    const rows: Trace[] = [];
+    for (;;) {
+      const fetched = statement.all(params) as Parameters<typeof rowToTrace>[0][];
+      for (const row of fetched) {
+        const trace = rowToTrace(row);
+        if (inDays(trace)) rows.push(trace);
+      }
+      if (rows.length > limit || fetched.length < params.take) break;
+      params.before = fetched[fetched.length - 1]!.id;
+    }
+    return toPage(rows, limit, (trace) => trace.id, (trace) => trace);
+  }
+
+  verifyTraces(): TraceVerification {
+    return verifyTraces(this.db);
+  }
+
+  /**
+   * Retention (contrat art. 5.3.2): traces older than 6 months; revoked habilitations and
+   * disabled users 6 years after de-validation. Removes in batches, each in its own
+   * transaction that keeps the chain verifiable, and leaves one trace of itself.
+   */
+  purge(input: unknown, actor: Actor): PurgeReport {
+    const query = parseInput(tracesPurgeInputSchema, input ?? {});
+    const asOf = query.asOf ?? this.today();
+    const dryRun = query.dryRun ?? false;
+    const traceCutoff = addMonths(asOf, -TRACE_RETENTION_MONTHS);
+    const recordCutoff = addMonths(asOf, -RECORD_RETENTION_MONTHS);
+    // Traces are removed as the oldest run only, so the chain is cut at one point.
+    const oldTraces = () => {
+      const stop = this.db
+        .prepare('SELECT MIN(id) AS id FROM traces WHERE at >= ?')
+        .get(addDays(traceCutoff, -1)) as { id: number | null };
+      const candidates = this.db
+        .prepare(`SELECT id, at FROM traces WHERE id < COALESCE(?, 9007199254740991) ORDER BY id`)
+        .all(stop.id) as { id: number; at: string }[];
+      const old: number[] = [];
+      for (const candidate of candidates) {
+        if (parisDay(candidate.at) >= traceCutoff) break;
+        old.push(candidate.id);
+      }
+      return old;
+    };
+    const oldHabilitations = this.db.prepare(
+      `SELECT key, id FROM habilitations WHERE status = 'revoked' AND revoked_day < ? ORDER BY key LIMIT ?`,
+    );
+    const oldUsers = this.db.prepare(
+      `SELECT u.key, u.id FROM users u WHERE u.status = 'disabled' AND u.devalidated_day < ?
+          AND NOT EXISTS (SELECT 1 FROM habilitations h WHERE h.user_key = u.key AND (h.status <> 'revoked' OR h.revoked_day >= ?))
+        ORDER BY u.key LIMIT ?`,
+    );
+    const traceIds = oldTraces();
+    const report: PurgeReport = {
+      dryRun,
+      asOf,
+      traceCutoff,
+      recordCutoff,
+      traces: { count: traceIds.length, firstId: traceIds[0] ?? null, lastId: traceIds.at(-1) ?? null },
+      habilitations: { count: 0, ids: [] },
+      users: { count: 0, ids: [] },
+      traceId: null,
+    };
+    const note = (bucket: { count: number; ids: string[] }, rows: { id: string }[]) => {
+      bucket.count += rows.length;
+      for (const row of rows) if (bucket.ids.length < LISTED_PURGE_IDS) bucket.ids.push(row.id);
+    };
+    if (dryRun) {
+      note(report.habilitations, oldHabilitations.all(recordCutoff, Number.MAX_SAFE_INTEGER) as { id: string }[]);
+      note(report.users, oldUsers.all(recordCutoff, recordCutoff, Number.MAX_SAFE_INTEGER) as { id: string }[]);
+      return report;
+    }
+    for (let index = 0; index < traceIds.length; index += PURGE_BATCH) {
+      const lastId = traceIds[Math.min(index + PURGE_BATCH, traceIds.length) - 1]!;
+      this.db.transaction(() => cutTracePrefix(this.db, lastId)).immediate();
+    }
+    for (;;) {
+      const removed = this.db
+        .transaction(() => {
+          const rows = oldHabilitations.all(recordCutoff, PURGE_BATCH) as { key: number; id: string }[];
+          const remove = this.db.prepare('DELETE FROM habilitations WHERE key = ?');
+          for (const row of rows) remove.run(row.key);
+          return rows;
+        })
+        .immediate();
+      note(report.habilitations, removed);
+      if (removed.length < PURGE_BATCH) break;
+    }
+    for (;;) {
+      const removed = this.db
+        .transaction(() => {
+          const rows = oldUsers.all(recordCutoff, recordCutoff, PURGE_BATCH) as { key: number; id: string }[];
+          const removeMembership = this.db.prepare('DELETE FROM group_members WHERE user_key = ?');
+          const remove = this.db.prepare('DELETE FROM users WHERE key = ?');
+          for (const row of rows) {
+            removeMembership.run(row.key);
+            remove.run(row.key);
+          }
+          return rows;
+        })
+        .immediate();
+      note(report.users, removed);
+      if (removed.length < PURGE_BATCH) break;
+    }
+    this.db
+      .transaction(() => {
+        report.traceId = this.traces.append(actor, this.clock().at, [
+          {
+            action: 'traces.purge',
+            targetType: 'traces',
+            targetId: null,
+            partnerId: null,
+            reason: query.reason ?? 'Application des durées de conservation (contrat de services, art. 5.3.2)',
+            details: {
+              asOf,
+              traceCutoff,
+              recordCutoff,
+              traces: report.traces,
+              habilitations: { count: report.habilitations.count },
+              users: { count: report.users.count },
+            },
+          },
+        ])[0]!;
+      })
+      .immediate();
+    this.conventions.invalidate();
+    return report;
+  }
+
+  // --- dataset ---------------------------------------------------------------------------
+
+  async importDataset(
+    source: AsyncIterable<Uint8Array> | Iterable<DatasetEvent>,
+    actor: Actor,
+    options: { reason?: string; dryRun?: boolean; onProgress?: (progress: { bytes: number; entities: number }) => void } = {},
+  ): Promise<ImportResult> {
+    try {
+      return await importDataset(this.db, this.traces, source, {
+        actor,
+        at: this.clock().at,
+        reason: options.reason ?? 'Import du jeu de données',
+        dryRun: options.dryRun ?? false,
+        ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+      });
+    } finally {
+      this.conventions.invalidate();
+    }
+  }
+
+  /** The whole store as a dataset document, in chunks, read from one snapshot on a connection of its own. */
+  *exportChunks(): Generator<string> {
+    const reader = openDatabase(this.path, { create: false, readonly: true });
+    try {
+      reader.exec('BEGIN');
+      yield* exportDataset(reader);
+      reader.exec('COMMIT');
+    } finally {
+      reader.close();
+    }
+  }
+}

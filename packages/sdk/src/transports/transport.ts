@@ -1,0 +1,53 @@
+import type { Actor } from '@cafsup/shared';
+
+/** Every operation of the SDK, named `resource.method`; one transport call each. */
+export const OPERATIONS = [
+  'partners.list',
+  'partners.get',
+  'partners.withdrawDelegation',
+  'conventions.get',
+  'quotas.usage',
+  'audit.run',
+  'users.list',
+  'users.get',
+  'users.suspend',
+  'users.reinstate',
+  'users.forcePasswordReset',
+  'groups.list',
+  'groups.get',
+  'habilitations.list',
+  'habilitations.get',
+  'habilitations.suspend',
+  'habilitations.reinstate',
+  'habilitations.revoke',
+  'avenants.list',
+  'avenants.create',
+  'avenants.sign',
+  'reviews.list',
+  'reviews.record',
+  'traces.list',
+  'traces.verify',
+  'traces.purge',
+  'dataset.import',
+  'dataset.export',
+] as const;
+export type Operation = (typeof OPERATIONS)[number];
+
+/** Where the data comes from and who acts, for status bars and `whoami`. */
+export interface TransportInfo {
+  kind: 'local' | 'http';
+  location: string;
+  actor: Actor | null;
+}
+
+/**
+ * The one seam between resources and the data: the embedded store or the HTTP API. Resources
+ * never know which; only transports know SQLite or HTTP.
+ */
+export interface Transport {
+  call<T>(operation: Operation, input: unknown): Promise<T>;
+  /** The dataset document as a stream of text chunks, for files too large to hold. */
+  exportStream(): AsyncIterable<string>;
+  info(): TransportInfo;
+  close(): Promise<void>;
+}

@@ -1,0 +1,149 @@
+import { z } from 'zod';
+import { laterDate, type CalendarDate } from './dates.js';
+import { calendarDateSchema, emailSchema, normaliseEmail } from './fields.js';
+import {
+  CONTACT_ROLES,
+  MANAGEMENT_MODES,
+  checkCatalogue,
+  contactSchema,
+  profileCodeSchema,
+  profileNotInCatalogueMessage,
+  quotaSchema,
+  serviceCodeSchema,
+  type Subscription,
+  type Terms,
+} from './terms.js';
+import { isKnownProfile } from './catalogue.js';
+import { departementSchema } from './fields.js';
+
+/** The typed changes an avenant may carry (rules.md, "Avenants and effective terms"). */
+export const avenantChangeSchema = z
+  .discriminatedUnion('type', [
+    z.object({
+      type: z.literal('setQuota'),
+      service: serviceCodeSchema,
+      profile: profileCodeSchema,
+      maxUsers: z.number().int().min(0),
+      departements: z.array(departementSchema).optional(),
+    }),
+    z.object({ type: z.literal('removeQuota'), service: serviceCodeSchema, profile: profileCodeSchema }),
+    z.object({ type: z.literal('addService'), service: serviceCodeSchema, quotas: z.array(quotaSchema).default([]) }),
+    z.object({ type: z.literal('removeService'), service: serviceCodeSchema }),
+    z.object({ type: z.literal('setManagementMode'), mode: z.enum(MANAGEMENT_MODES) }),
+    z.object({ type: z.literal('setContact'), contact: contactSchema }),
+    z.object({
+      type: z.literal('removeContact'),
+      side: z.enum(['caf', 'partner']),
+      role: z.enum(CONTACT_ROLES),
+      email: emailSchema,
+    }),
+    z.object({ type: z.literal('note'), text: z.string().min(1) }),
+  ])
+  .superRefine((change, ctx) => {
+    if (change.type === 'setQuota' && !isKnownProfile(change.service, change.profile)) {
+      ctx.addIssue({ code: 'custom', path: ['profile'], message: profileNotInCatalogueMessage(change.service, change.profile) });
+    }
+    if (change.type === 'addService') checkCatalogue(change.service, change.quotas, ctx, ['quotas']);
+  });
+export type AvenantChange = z.infer<typeof avenantChangeSchema>;
+export type AvenantChangeType = AvenantChange['type'];
+
+export const avenantSchema = z.object({
+  number: z.number().int().positive(),
+  title: z.string().min(1),
+  signedByCafAt: calendarDateSchema.nullable().default(null),
+  signedByPartnerAt: calendarDateSchema.nullable().default(null),
+  effectiveAt: calendarDateSchema.nullable().default(null),
+  changes: z.array(avenantChangeSchema).default([]),
+});
+export type Avenant = z.infer<typeof avenantSchema>;
+
+/** Signed means both parties signed. */
+export function isAvenantSigned(avenant: Avenant): boolean {
+  return avenant.signedByCafAt !== null && avenant.signedByPartnerAt !== null;
+}
+
+/** The given `effectiveAt`, else the later signature; null while a side has not signed. */
+export function avenantEffectiveAt(avenant: Avenant): CalendarDate | null {
+  if (avenant.signedByCafAt === null || avenant.signedByPartnerAt === null) return null;
+  return avenant.effectiveAt ?? laterDate(avenant.signedByCafAt, avenant.signedByPartnerAt);
+}
+
+/** An avenant applies at `asOf` when both sides signed on or before it and it took effect by then. */
+export function avenantApplies(avenant: Avenant, asOf: CalendarDate): boolean {
+  const effectiveAt = avenantEffectiveAt(avenant);
+  return (
+    effectiveAt !== null &&
+    avenant.signedByCafAt! <= asOf &&
+    avenant.signedByPartnerAt! <= asOf &&
+    effectiveAt <= asOf
+  );
+}
+
+function upsertSubscription(subscriptions: Subscription[], service: string): Subscription {
+  let subscription = subscriptions.find((candidate) => candidate.service === service);
+  if (subscription === undefined) {
+    subscription = { service, availableFrom: null, quotas: [] };
+    subscriptions.push(subscription);
+  }
+  return subscription;
+}
+
+/** Applies one change to terms in place (the terms are a private copy of the caller's). */
+export function applyChange(terms: Terms, change: AvenantChange): void {
+  switch (change.type) {
+    case 'setQuota': {
+      const subscription = upsertSubscription(terms.subscriptions, change.service);
+      const quota = {
+        profile: change.profile,
+        maxUsers: change.maxUsers,
+        ...(change.departements === undefined ? {} : { departements: [...change.departements] }),
+      };
+      const index = subscription.quotas.findIndex((candidate) => candidate.profile === change.profile);
+      if (index === -1) subscription.quotas.push(quota);
+      else subscription.quotas[index] = quota;
+      return;
+    }
+    case 'removeQuota': {
+      const subscription = terms.subscriptions.find((candidate) => candidate.service === change.service);
+      if (subscription !== undefined) {
+        subscription.quotas = subscription.quotas.filter((quota) => quota.profile !== change.profile);
+      }
+      return;
+    }
+    case 'addService': {
+      const subscription = upsertSubscription(terms.subscriptions, change.service);
+      subscription.quotas = change.quotas.map((quota) => ({ ...quota }));
+      return;
+    }
+    case 'removeService':
+      terms.subscriptions = terms.subscriptions.filter((subscription) => subscription.service !== change.service);
+      return;
+    case 'setManagementMode':
+      terms.managementMode = change.mode;
+      return;
+    case 'setContact': {
+      const { contact } = change;
+      const replaced = (candidate: (typeof terms.contacts)[number]) =>
+        candidate.side === contact.side &&
+        candidate.role === contact.role &&
+        (contact.order === undefined || candidate.order === contact.order);
+      const firstIndex = terms.contacts.findIndex(replaced);
+      const kept = terms.contacts.filter((candidate) => !replaced(candidate));
+      const position = firstIndex === -1 ? kept.length : firstIndex;
+      kept.splice(position, 0, { ...contact });
+      terms.contacts = kept;
+      return;
+    }
+    case 'removeContact': {
+      const email = normaliseEmail(change.email);
+      terms.contacts = terms.contacts.filter(
+        (contact) =>
+          !(contact.side === change.side && contact.role === change.role && normaliseEmail(contact.email) === email),
+      );
+      return;
+    }
+    case 'note':
+      return;
+  }
+}

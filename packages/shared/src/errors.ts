@@ -1,0 +1,79 @@
+/** Every failure cafsup reports carries one of these codes, locally and over HTTP alike. */
+export const ERROR_CODES = [
+  'NOT_FOUND',
+  'VALIDATION',
+  'CONFLICT',
+  'FORBIDDEN',
+  'UNAUTHENTICATED',
+  'UNAVAILABLE',
+  'INTERNAL',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** One problem in a document or an input, named by its JSON path (`users[12].email`). */
+export interface Problem {
+  path: string;
+  message: string;
+}
+
+export interface CafsupErrorDetails {
+  problems?: Problem[];
+  ids?: string[];
+  [key: string]: unknown;
+}
+
+/** The single error type of cafsup: a code, a French sentence, and structured details. */
+export class CafsupError extends Error {
+  readonly code: ErrorCode;
+  readonly details: CafsupErrorDetails;
+
+  constructor(code: ErrorCode, message: string, details: CafsupErrorDetails = {}, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'CafsupError';
+    this.code = code;
+    this.details = details;
+  }
+
+  toJSON(): { code: ErrorCode; message: string; details: CafsupErrorDetails } {
+    return { code: this.code, message: this.message, details: this.details };
+  }
+}
+
+/** HTTP status for each code: the server answers with it, the HTTP transport reads it back. */
+export const HTTP_STATUS: Record<ErrorCode, number> = {
+  NOT_FOUND: 404,
+  VALIDATION: 422,
+  CONFLICT: 409,
+  FORBIDDEN: 403,
+  UNAUTHENTICATED: 401,
+  UNAVAILABLE: 503,
+  INTERNAL: 500,
+};
+
+/** Process exit code for each code (cli.md): 3 not found, 4 refused, 5 invalid data, 6 unreachable, 70 internal. */
+export const EXIT_CODE: Record<ErrorCode, number> = {
+  NOT_FOUND: 3,
+  VALIDATION: 5,
+  CONFLICT: 4,
+  FORBIDDEN: 4,
+  UNAUTHENTICATED: 4,
+  UNAVAILABLE: 6,
+  INTERNAL: 70,
+};
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && (ERROR_CODES as readonly string[]).includes(value);
+}
+
+/** Turns anything thrown into a CafsupError; unknown failures become INTERNAL with the original as cause. */
+export function toCafsupError(error: unknown): CafsupError {
+  if (error instanceof CafsupError) return error;
+  const sqliteCode = (error as { code?: unknown } | null)?.code;
+  if (sqliteCode === 'SQLITE_BUSY' || sqliteCode === 'SQLITE_LOCKED') {
+    return new CafsupError('UNAVAILABLE', 'La base de données est occupée par une autre opération ; réessayez.', {}, { cause: error });
+  }
+  if (sqliteCode === 'SQLITE_CANTOPEN' || sqliteCode === 'SQLITE_NOTADB' || sqliteCode === 'SQLITE_READONLY') {
+    return new CafsupError('UNAVAILABLE', 'Impossible d’ouvrir la base de données.', {}, { cause: error });
+  }
+  return new CafsupError('INTERNAL', 'Erreur interne inattendue.', {}, { cause: error });
+}

@@ -1,0 +1,58 @@
+import { z } from 'zod';
+import { isCalendarDate, isTimestamp } from './dates.js';
+
+// Field schemas every entity reuses, with the French wording a supervisor reads in a refusal.
+
+export const idSchema = z.string().trim().min(1, 'identifiant vide');
+
+export const calendarDateSchema = z
+  .string()
+  .refine(isCalendarDate, 'date invalide (attendu AAAA-MM-JJ, date réelle)');
+
+export const timestampSchema = z
+  .string()
+  .refine(isTimestamp, 'horodatage invalide (attendu ISO-8601 avec fuseau, ex. 2026-03-05T23:30:00Z)');
+
+const EMAIL_PATTERN = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/;
+
+export function isEmail(value: string): boolean {
+  return EMAIL_PATTERN.test(value.trim());
+}
+
+export const emailSchema = z.string().refine(isEmail, 'adresse mél invalide');
+
+/** Trimmed, lower-case form under which two addresses count as the same (rule 7). */
+export function normaliseEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+/** SIRET: 14 digits whose Luhn sum is a multiple of 10. */
+export function isValidSiret(value: string): boolean {
+  if (!/^\d{14}$/.test(value)) return false;
+  let sum = 0;
+  for (let i = 0; i < 14; i++) {
+    let digit = value.charCodeAt(13 - i) - 48;
+    if (i % 2 === 1) {
+      digit *= 2;
+      if (digit > 9) digit -= 9;
+    }
+    sum += digit;
+  }
+  return sum % 10 === 0;
+}
+
+export const siretSchema = z.string().refine(isValidSiret, 'SIRET invalide (14 chiffres, clé de Luhn)');
+
+export const departementSchema = z
+  .string()
+  .regex(/^(\d{2,3}|2A|2B)$/, 'code de département invalide');
+
+/** Path of a zod issue in the JSON-path style of dataset.md: `users[12].email`. */
+export function formatPath(base: string, path: readonly PropertyKey[]): string {
+  let out = base;
+  for (const key of path) {
+    if (typeof key === 'number') out += `[${key}]`;
+    else out += out === '' ? String(key) : `.${String(key)}`;
+  }
+  return out === '' ? '(document)' : out;
+}

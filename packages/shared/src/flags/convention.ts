@@ -1,0 +1,88 @@
+import { conventionState, effectiveTerms, type Convention } from '../convention.js';
+import { addMonths, daysBetween, parisDay, type CalendarDate } from '../dates.js';
+import { normaliseEmail } from '../fields.js';
+import type { AuditSettings } from '../settings.js';
+import { designatedPartnerEmails } from '../terms.js';
+import type { UserRole } from '../user.js';
+import { makeFlag, type Flag, type FlagOf } from './flag.js';
+
+const STATUS_LABELS = { draft: 'non signée', terminated: 'résiliée' } as const;
+
+/** What the convention rules need to know of one partner. */
+export interface PartnerFacts {
+  partnerId: string;
+  convention: Convention;
+  /** `completedAt` of its reviews. */
+  reviewDates: readonly CalendarDate[];
+  /** Held habilitations of the partner (rule 10). */
+  heldCount: number;
+  /** Whether an `active` user of the partner has the role `deputy` (rule 12). */
+  hasActiveDeputy: boolean;
+  /** Users not disabled with role administrator or deputy (rule 13). */
+  managers: readonly { id: string; email: string; role: UserRole }[];
+}
+
+/** The latest review completed on or before `asOf`, or null. */
+export function lastReviewAt(reviewDates: readonly CalendarDate[], asOf: CalendarDate): CalendarDate | null {
+  let latest: CalendarDate | null = null;
+  for (const date of reviewDates) if (date <= asOf && (latest === null || date > latest)) latest = date;
+  return latest;
+}
+
+/** Rules 10–13: the flags about a partner's convention and its designated managers. */
+export function conventionFlags(facts: PartnerFacts, asOf: CalendarDate, settings: AuditSettings): Flag[] {
+  const { partnerId, convention } = facts;
+  const state = conventionState(convention, asOf);
+  if (!state.inForce) {
+    if (facts.heldCount === 0) return [];
+    const status = state.status as 'draft' | 'terminated';
+    return [
+      makeFlag('CONVENTION_NOT_IN_FORCE', partnerId, { status, heldCount: facts.heldCount },
+        `Convention ${convention.number} ${STATUS_LABELS[status]} alors que ${facts.heldCount} habilitation(s) restent actives ou suspendues.`),
+    ];
+  }
+  const flags: Flag[] = [];
+  const terms = effectiveTerms(convention, asOf);
+  if (terms.managementMode === 'delegated') {
+    const lastReview = lastReviewAt(facts.reviewDates, asOf);
+    const dueAt = addMonths(lastReview ?? state.periodStart!, settings.reviewPeriodMonths);
+    if (dueAt < asOf) {
+      flags.push(
+        makeFlag('REVIEW_OVERDUE', partnerId, { lastReviewAt: lastReview, dueAt },
+          lastReview === null
+            ? `Aucune revue inverse des habilitations ; la première était due le ${dueAt}.`
+            : `Revue inverse des habilitations en retard : la dernière date du ${lastReview}, la suivante était due le ${dueAt}.`),
+      );
+    }
+    if (!facts.hasActiveDeputy) {
+      flags.push(makeFlag('NO_DEPUTY', partnerId, {}, 'Aucun suppléant actif pour gérer les habilitations en mode délégué.'));
+    }
+  }
+  const designated = designatedPartnerEmails(terms, ['administrator', 'deputy']);
+  if (designated.size > 0) {
+    for (const manager of facts.managers) {
+      if (!designated.has(normaliseEmail(manager.email))) flags.push(adminNotDesignatedFlag(partnerId, manager));
+    }
+  }
+  return flags;
+}
+
+function adminNotDesignatedFlag(partnerId: string, manager: { id: string; email: string; role: UserRole }): FlagOf<'ADMIN_NOT_DESIGNATED'> {
+  const role = manager.role === 'deputy' ? 'suppléant' : 'administrateur';
+  return makeFlag('ADMIN_NOT_DESIGNATED', partnerId, { userId: manager.id, email: manager.email },
+    `${manager.id} a le rôle ${role} mais son adresse ${manager.email.trim()} n’est pas celle d’un administrateur ou suppléant désigné au contrat.`);
+}
+
+/** Rule 14: a habilitation suspended for `suspensionStaleDays` or more. */
+export function suspensionStaleFlag(
+  partnerId: string,
+  habilitation: { id: string; suspendedAt: string | null },
+  asOf: CalendarDate,
+  settings: AuditSettings,
+): FlagOf<'SUSPENSION_STALE'> | null {
+  if (habilitation.suspendedAt === null) return null;
+  const days = daysBetween(parisDay(habilitation.suspendedAt), asOf);
+  if (days < settings.suspensionStaleDays) return null;
+  return makeFlag('SUSPENSION_STALE', partnerId, { habilitationId: habilitation.id, days },
+    `Habilitation ${habilitation.id} suspendue depuis ${days} jours : la réactiver ou la dévalider.`);
+}

@@ -1,0 +1,121 @@
+import { z } from 'zod';
+import { MANAGEMENT_MODES, profileCodeSchema, serviceCodeSchema, type Terms } from './terms.js';
+import { calendarDateSchema, idSchema } from './fields.js';
+import { SEVERITIES, RULE_NAMES } from './flags/catalogue.js';
+import { HABILITATION_STATUSES } from './habilitation.js';
+import { USER_ROLES, USER_STATUSES } from './user.js';
+import { TRACE_ACTIONS } from './trace.js';
+import type { Caf } from './caf.js';
+import type { Convention, ConventionState, ConventionStatus } from './convention.js';
+import type { Partner } from './partner.js';
+import type { Avenant } from './avenant.js';
+
+// Inputs of the SDK's read operations; the server validates request bodies with the same schemas.
+
+const pageInput = {
+  limit: z.number().int().min(1).max(1000).optional(),
+  cursor: z.string().nullable().optional(),
+};
+
+export const partnersListInputSchema = z.strictObject({
+  cafCode: z.string().optional(),
+  search: z.string().optional(),
+  mode: z.enum(MANAGEMENT_MODES).optional(),
+  asOf: calendarDateSchema.optional(),
+  ...pageInput,
+});
+export type PartnersListInput = z.input<typeof partnersListInputSchema>;
+
+export const usersListInputSchema = z.strictObject({
+  partnerId: idSchema,
+  status: z.enum(USER_STATUSES).optional(),
+  role: z.enum(USER_ROLES).optional(),
+  ...pageInput,
+});
+export type UsersListInput = z.input<typeof usersListInputSchema>;
+
+export const habilitationsListInputSchema = z.strictObject({
+  partnerId: idSchema,
+  service: serviceCodeSchema.optional(),
+  profile: profileCodeSchema.optional(),
+  status: z.enum(HABILITATION_STATUSES).optional(),
+  userId: idSchema.optional(),
+  ...pageInput,
+});
+export type HabilitationsListInput = z.input<typeof habilitationsListInputSchema>;
+
+export const groupsListInputSchema = z.strictObject({ partnerId: idSchema, ...pageInput });
+export type GroupsListInput = z.input<typeof groupsListInputSchema>;
+
+export const tracesListInputSchema = z.strictObject({
+  partnerId: idSchema.optional(),
+  targetId: idSchema.optional(),
+  action: z.enum(TRACE_ACTIONS).optional(),
+  since: calendarDateSchema.optional(),
+  until: calendarDateSchema.optional(),
+  ...pageInput,
+});
+export type TracesListInput = z.input<typeof tracesListInputSchema>;
+
+export const quotasUsageInputSchema = z.strictObject({
+  partnerId: idSchema.optional(),
+  asOf: calendarDateSchema.optional(),
+  over: z.boolean().optional(),
+});
+export type QuotasUsageInput = z.input<typeof quotasUsageInputSchema>;
+
+export const auditRunInputSchema = z.strictObject({
+  partnerId: idSchema.optional(),
+  asOf: calendarDateSchema.optional(),
+  minSeverity: z.enum(SEVERITIES).optional(),
+  rules: z.array(z.enum(RULE_NAMES as [string, ...string[]])).optional(),
+});
+export type AuditRunInput = z.input<typeof auditRunInputSchema>;
+
+export const tracesPurgeInputSchema = z.strictObject({
+  asOf: calendarDateSchema.optional(),
+  dryRun: z.boolean().optional(),
+  reason: z.string().trim().min(5).optional(),
+});
+export type TracesPurgeInput = z.input<typeof tracesPurgeInputSchema>;
+
+/** A row of `partners.list`: the partner and its convention at a glance. */
+export interface PartnerSummary {
+  id: string;
+  name: string;
+  kind: Partner['kind'];
+  cafCode: string;
+  conventionNumber: string;
+  conventionStatus: ConventionStatus;
+  managementMode: Terms['managementMode'];
+}
+
+/** What `partners.get` answers: the partner, its Caf, its convention and the terms in force. */
+export interface PartnerDetail extends Partner {
+  asOf: string;
+  caf: Caf | null;
+  convention: Convention;
+  state: ConventionState;
+  terms: Terms;
+  lastReviewAt: string | null;
+}
+
+/** An avenant as `avenants.list` shows it: signed or a draft, and whether it applies. */
+export interface AvenantView extends Avenant {
+  partnerId: string;
+  signed: boolean;
+  applies: boolean;
+  effectiveFrom: string | null;
+}
+
+/** What `traces.purge` removed, or with `dryRun` would remove (contrat art. 5.3.2). */
+export interface PurgeReport {
+  dryRun: boolean;
+  asOf: string;
+  traceCutoff: string;
+  recordCutoff: string;
+  traces: { count: number; firstId: number | null; lastId: number | null };
+  habilitations: { count: number; ids: string[] };
+  users: { count: number; ids: string[] };
+  traceId: number | null;
+}

@@ -1,0 +1,124 @@
+import { z } from 'zod';
+import { CDAP_SERVICE, isKnownProfile } from './catalogue.js';
+import { calendarDateSchema, departementSchema, emailSchema, normaliseEmail } from './fields.js';
+
+export const serviceCodeSchema = z.string().regex(/^[A-Za-z0-9_-]+$/, 'code de service invalide');
+export const profileCodeSchema = z.string().regex(/^[A-Za-z0-9]+$/, 'code de profil invalide');
+
+/** The maximum number of users of one profile of a service, optionally for some départements only. */
+export const quotaSchema = z.object({
+  profile: profileCodeSchema,
+  maxUsers: z.number().int().min(0),
+  departements: z.array(departementSchema).optional(),
+});
+export type Quota = z.infer<typeof quotaSchema>;
+
+/** A bulletin d'adhésion: one service opened to the partner, with its quotas. */
+export const subscriptionSchema = z
+  .object({
+    service: serviceCodeSchema,
+    availableFrom: calendarDateSchema.nullable().default(null),
+    quotas: z.array(quotaSchema).default([]),
+  })
+  .superRefine((subscription, ctx) => checkCatalogue(subscription.service, subscription.quotas, ctx, ['quotas']));
+export type Subscription = z.infer<typeof subscriptionSchema>;
+
+export function checkCatalogue(
+  service: string,
+  quotas: readonly { profile: string }[],
+  ctx: z.RefinementCtx,
+  basePath: PropertyKey[],
+): void {
+  quotas.forEach((quota, index) => {
+    if (!isKnownProfile(service, quota.profile)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [...basePath, index, 'profile'],
+        message: profileNotInCatalogueMessage(service, quota.profile),
+      });
+    }
+  });
+}
+
+export function profileNotInCatalogueMessage(service: string, profile: string): string {
+  return service === CDAP_SERVICE
+    ? `profil « ${profile} » absent du catalogue Cdap (T1–T22 sauf T3, T7, T17)`
+    : `profil « ${profile} » invalide pour le service ${service}`;
+}
+
+export const CONTACT_ROLES = [
+  'administrator',
+  'deputy',
+  'habilitation_manager',
+  'security_officer',
+  'privacy_officer',
+  'it_officer',
+  'mcp_officer',
+  'service_desk',
+  'escalation',
+] as const;
+export type ContactRole = (typeof CONTACT_ROLES)[number];
+
+/** A person named in the contract, on the Caf's side or the partner's. */
+export const contactSchema = z.object({
+  side: z.enum(['caf', 'partner']),
+  role: z.enum(CONTACT_ROLES),
+  order: z.number().int().positive().optional(),
+  name: z.string().min(1),
+  function: z.string().nullable().optional(),
+  email: emailSchema,
+  phone: z.string().nullable().optional(),
+});
+export type Contact = z.infer<typeof contactSchema>;
+
+export const MANAGEMENT_MODES = ['delegated', 'centralised'] as const;
+export type ManagementMode = (typeof MANAGEMENT_MODES)[number];
+
+/** The terms in force: what the convention says once the applying avenants are taken in. */
+export interface Terms {
+  managementMode: ManagementMode;
+  subscriptions: Subscription[];
+  contacts: Contact[];
+}
+
+/** An effective quota with the service it belongs to. */
+export interface ServiceQuota {
+  service: string;
+  profile: string;
+  maxUsers: number;
+  departements: string[] | null;
+}
+
+/** Every quota of the terms, ordered by service then profile (code-point order). */
+export function listQuotas(terms: Terms): ServiceQuota[] {
+  const quotas: ServiceQuota[] = [];
+  for (const subscription of terms.subscriptions) {
+    for (const quota of subscription.quotas) {
+      quotas.push({
+        service: subscription.service,
+        profile: quota.profile,
+        maxUsers: quota.maxUsers,
+        departements: quota.departements ?? null,
+      });
+    }
+  }
+  return quotas;
+}
+
+/** Index of quotas by `service\u0000profile`, for rules 2 and 3. */
+export function indexQuotas(terms: Terms): Map<string, ServiceQuota> {
+  return new Map(listQuotas(terms).map((quota) => [quotaKey(quota.service, quota.profile), quota]));
+}
+
+export function quotaKey(service: string, profile: string): string {
+  return `${service}\u0000${profile}`;
+}
+
+/** Whether an e-mail is one of the contacts' of the given roles on the partner side (rule 13). */
+export function designatedPartnerEmails(terms: Terms, roles: readonly ContactRole[]): Set<string> {
+  return new Set(
+    terms.contacts
+      .filter((contact) => contact.side === 'partner' && roles.includes(contact.role))
+      .map((contact) => normaliseEmail(contact.email)),
+  );
+}

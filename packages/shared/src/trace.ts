@@ -1,0 +1,96 @@
+import { z } from 'zod';
+import { emailSchema } from './fields.js';
+
+/** The acting supervisor: every write names one (contrat art. 5.3, convention art. 9.2). */
+export const actorSchema = z.object({
+  name: z.string().trim().min(1, 'nom de la personne qui agit manquant'),
+  email: emailSchema,
+});
+export type Actor = z.infer<typeof actorSchema>;
+
+const ACTOR_TEXT = /^\s*(.+?)\s*<\s*([^<>\s]+)\s*>\s*$/;
+
+/** Reads `Name <email>`; null when the text is not of that form. */
+export function parseActor(text: string): Actor | null {
+  const match = ACTOR_TEXT.exec(text);
+  if (match === null) return null;
+  const parsed = actorSchema.safeParse({ name: match[1], email: match[2] });
+  return parsed.success ? parsed.data : null;
+}
+
+export function formatActor(actor: Actor): string {
+  return `${actor.name} <${actor.email}>`;
+}
+
+export const TRACE_ACTIONS = [
+  'habilitation.suspend',
+  'habilitation.reinstate',
+  'habilitation.revoke',
+  'user.suspend',
+  'user.reinstate',
+  'user.forcePasswordReset',
+  'partner.withdrawDelegation',
+  'avenant.create',
+  'avenant.sign',
+  'review.record',
+  'dataset.import',
+  'traces.purge',
+] as const;
+export type TraceAction = (typeof TRACE_ACTIONS)[number];
+
+export const TRACE_TARGETS = ['habilitation', 'user', 'partner', 'avenant', 'review', 'dataset', 'traces'] as const;
+export type TraceTarget = (typeof TRACE_TARGETS)[number];
+
+/** One entry of the tamper-evident audit trail. */
+export interface Trace {
+  id: number;
+  at: string;
+  actor: Actor;
+  action: TraceAction;
+  targetType: TraceTarget;
+  targetId: string | null;
+  partnerId: string | null;
+  reason: string;
+  before: unknown;
+  after: unknown;
+  details: unknown;
+  prevHash: string;
+  hash: string;
+}
+
+/** The part of a trace its hash covers: everything but the hash itself. */
+export function traceHashContent(trace: Omit<Trace, 'hash'>): string {
+  return canonicalJson({
+    id: trace.id,
+    at: trace.at,
+    actor: trace.actor,
+    action: trace.action,
+    targetType: trace.targetType,
+    targetId: trace.targetId,
+    partnerId: trace.partnerId,
+    reason: trace.reason,
+    before: trace.before,
+    after: trace.after,
+    details: trace.details,
+    prevHash: trace.prevHash,
+  });
+}
+
+/** JSON with object keys sorted, so equal values always serialise to equal bytes. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, item]) => item !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(',')}}`;
+}
+
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** The answer of `traces.verify`. */
+export interface TraceVerification {
+  ok: boolean;
+  checked: number;
+  firstBrokenId?: number;
+}

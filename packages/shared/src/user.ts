@@ -1,0 +1,43 @@
+import { z } from 'zod';
+import { calendarDateSchema, departementSchema, emailSchema, idSchema, timestampSchema } from './fields.js';
+
+export const USER_ROLES = ['administrator', 'deputy', 'habilitation_manager', 'user'] as const;
+export const USER_STATUSES = ['active', 'suspended', 'disabled'] as const;
+export type UserRole = (typeof USER_ROLES)[number];
+export type UserStatus = (typeof USER_STATUSES)[number];
+
+/** A person with an MCP account at a partner. */
+export const userSchema = z.object({
+  id: idSchema,
+  partnerId: idSchema,
+  name: z.string().min(1),
+  email: emailSchema,
+  function: z.string().nullable().default(null),
+  role: z.enum(USER_ROLES),
+  status: z.enum(USER_STATUSES),
+  createdAt: timestampSchema,
+  lastLoginAt: timestampSchema.nullable().default(null),
+  passwordChangedAt: timestampSchema.nullable().default(null),
+  mustChangePassword: z.boolean().default(false),
+  missionEndAt: calendarDateSchema.nullable().default(null),
+  departement: departementSchema.nullable().default(null),
+});
+export type User = z.infer<typeof userSchema>;
+
+/** A set of users of one partner; a habilitation may be given to it. */
+export const groupSchema = z.object({
+  id: idSchema,
+  partnerId: idSchema,
+  name: z.string().min(1),
+  memberIds: z.array(idSchema).default([]),
+});
+export type Group = z.infer<typeof groupSchema>;
+
+/** A yearly reverse review of habilitations (contrat art. 2.2.2). */
+export const reviewSchema = z.object({
+  partnerId: idSchema,
+  completedAt: calendarDateSchema,
+  reviewer: z.string().min(1),
+  proof: z.string().nullable().default(null),
+});
+export type Review = z.infer<typeof reviewSchema>;
