@@ -1,0 +1,30 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createClient, type CafsupClient } from '@cafsup/sdk';
+import { ACTOR } from './fixture.js';
+
+export interface TestClient {
+  client: CafsupClient;
+  database: string;
+  dir: string;
+  cleanup(): Promise<void>;
+}
+
+/** A client on a fresh SQLite file in a temporary folder, with a fixed clock. */
+export async function openClient(options: { now?: string; dataset?: Record<string, unknown> } = {}): Promise<TestClient> {
+  const dir = mkdtempSync(join(tmpdir(), 'cafsup-test-'));
+  const database = join(dir, 'cafsup.db');
+  const now = new Date(options.now ?? '2026-11-22T10:00:00Z');
+  const client = createClient({ database, actor: ACTOR, now: () => now });
+  if (options.dataset !== undefined) await client.dataset.import(options.dataset);
+  return {
+    client,
+    database,
+    dir,
+    async cleanup() {
+      await client.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
