@@ -19,14 +19,13 @@ import {
   type Review,
   type User,
 } from '@cafsup/shared';
+import type { DerivedFacts } from '../store/derived.js';
 import type { TraceWriter } from '../store/traces.js';
 import { JsonSyntaxError, readDatasetJson, type DatasetEvent } from './json-reader.js';
 import { cafDoc, conventionDoc, habilitationToRow, partnerDoc, searchKey, userToRow } from './rows.js';
 
 /** Beyond this many problems the refusal says how many more there were instead of listing them. */
 const MAX_LISTED_PROBLEMS = 1000;
-const BATCH_SIZE = 5000;
-const ROLLBACK = Symbol('rollback');
 
 export interface ImportOptions {
   actor: Actor;
@@ -42,26 +41,6 @@ export interface ImportResult {
   traceId: number | null;
 }
 
-const STAGING = `
-  DROP TABLE IF EXISTS temp.s_cafs; DROP TABLE IF EXISTS temp.s_partners; DROP TABLE IF EXISTS temp.s_conventions;
-  DROP TABLE IF EXISTS temp.s_avenants; DROP TABLE IF EXISTS temp.s_users; DROP TABLE IF EXISTS temp.s_groups;
-  DROP TABLE IF EXISTS temp.s_habilitations; DROP TABLE IF EXISTS temp.s_reviews;
-  CREATE TEMP TABLE s_cafs (pos INTEGER PRIMARY KEY, code TEXT, doc TEXT);
-  CREATE TEMP TABLE s_partners (pos INTEGER PRIMARY KEY, id TEXT, name TEXT, search_key TEXT, caf_code TEXT, doc TEXT);
-  CREATE TEMP TABLE s_conventions (pos INTEGER PRIMARY KEY, partner_id TEXT, number TEXT, doc TEXT);
-  CREATE TEMP TABLE s_avenants (partner_id TEXT, number INTEGER, doc TEXT);
-  CREATE TEMP TABLE s_users (pos INTEGER PRIMARY KEY, id TEXT, partner_id TEXT, name TEXT, email TEXT, email_norm TEXT,
-    mailbox TEXT, function TEXT, role TEXT, status TEXT, created_at TEXT, last_login_at TEXT, password_changed_at TEXT,
-    must_change_password INTEGER, mission_end_at TEXT, departement TEXT, seen_day TEXT, password_day TEXT, devalidated_day TEXT);
-  CREATE TEMP TABLE s_groups (pos INTEGER PRIMARY KEY, id TEXT, partner_id TEXT, name TEXT, member_ids TEXT);
-  CREATE TEMP TABLE s_habilitations (pos INTEGER PRIMARY KEY, id TEXT, partner_id TEXT, user_id TEXT, group_id TEXT,
-    service TEXT, profile TEXT, departement TEXT, status TEXT, granted_at TEXT, granted_ms INTEGER, suspended_at TEXT,
-    suspended_day TEXT, revoked_at TEXT, revoked_day TEXT);
-  CREATE TEMP TABLE s_reviews (pos INTEGER PRIMARY KEY, partner_id TEXT, completed_at TEXT, reviewer TEXT, proof TEXT);
-`;
-
-const DROP_STAGING = STAGING.split(';').filter((statement) => statement.includes('DROP')).join(';');
-
 class ProblemList {
   readonly listed: Problem[] = [];
   total = 0;
@@ -71,37 +50,44 @@ class ProblemList {
   }
 }
 
-/** Where each staged section's rows come from, so a problem found in SQL names its JSON path. */
-type Stager = (index: number, value: never) => void;
+interface Owned {
+  key: number;
+  partnerId: string;
+}
+
+/** A reference to a user or group that the file may define later than where it is used. */
+interface PendingReference {
+  path: string;
+  kind: 'user' | 'group';
+  id: string;
+  partnerId: string;
+  /** Writes the resolved key where it belongs. */
+  resolve: (key: number) => void;
+}
 
 /**
- * Imports a dataset document (dataset.md): every problem is listed with its JSON path and
- * nothing is written when there is any; otherwise the entities of the file replace those with
- * the same ids, in one transaction with one trace.
+ * Imports a dataset document (dataset.md) in one pass over the stream, inside one immediate
+ * transaction: each entity is validated, its references checked and it is written at once;
+ * at the end, any problem (all listed with their JSON path) rolls everything back. Entities
+ * replace those with the same ids and keep their row key, so exports stay in the same order.
  */
 export async function importDataset(
   db: Database.Database,
   traces: TraceWriter,
+  derived: DerivedFacts,
   source: AsyncIterable<Uint8Array> | Iterable<DatasetEvent>,
   options: ImportOptions,
 ): Promise<ImportResult> {
-  db.exec(STAGING);
+  const problems = new ProblemList();
+  const counts = Object.fromEntries(DATASET_SECTION_NAMES.map((name) => [name, 0])) as ImportCounts;
+  // Transactions of better-sqlite3 cannot span awaits; this one is opened by hand and this
+  // connection does nothing else until it ends.
+  db.exec('BEGIN IMMEDIATE');
   try {
-    const problems = new ProblemList();
-    const counts = Object.fromEntries(DATASET_SECTION_NAMES.map((name) => [name, 0])) as ImportCounts;
-    const stage = stagers(db);
-    const pending = new Map<DatasetSection, { index: number; value: unknown }[]>();
+    const writer = new EntityWriter(db, problems);
     let sawFormat = false;
     let sawVersion = false;
     let entities = 0;
-
-    const flush = () => {
-      db.transaction(() => {
-        for (const [section, rows] of pending) for (const row of rows) (stage[section] as Stager)(row.index, row.value as never);
-      })();
-      pending.clear();
-    };
-
     const events: AsyncIterable<DatasetEvent> | Iterable<DatasetEvent> =
       Symbol.asyncIterator in source ? readDatasetJson(source as AsyncIterable<Uint8Array>) : source;
     try {
@@ -126,17 +112,16 @@ export async function importDataset(
         }
         if (!isDatasetSection(event.section)) continue;
         const section = event.section;
+        const base = `${section}[${event.index}]`;
         const parsed = DATASET_SECTIONS[section].safeParse(event.value);
         if (!parsed.success) {
-          for (const issue of parsed.error.issues) problems.add(formatPath(`${section}[${event.index}]`, issue.path), issue.message);
+          for (const issue of parsed.error.issues) problems.add(formatPath(base, issue.path), issue.message);
+          writer.noteInvalidId(section, event.value, base);
           continue;
         }
         counts[section] += 1;
         entities += 1;
-        let batch = pending.get(section);
-        if (batch === undefined) pending.set(section, (batch = []));
-        batch.push({ index: event.index, value: parsed.data });
-        if (entities % BATCH_SIZE === 0) flush();
+        writer.write(section, parsed.data as never, base);
       }
     } catch (error) {
       if (error instanceof JsonSyntaxError) {
@@ -148,210 +133,250 @@ export async function importDataset(
       }
       throw error;
     }
-    flush();
-    if (!sawFormat) problems.add('format', `champ obligatoire (« cafsup/dataset »)`);
+    if (!sawFormat) problems.add('format', 'champ obligatoire (« cafsup/dataset »)');
     if (!sawVersion) problems.add('version', 'champ obligatoire (1)');
-    findDuplicates(db, problems);
+    writer.finish();
 
-    let traceId: number | null = null;
-    // A refused or dry-run import leaves nothing behind: the merge runs in a transaction that
-    // is rolled back by throwing out of it.
-    try {
-      db.transaction(() => {
-        merge(db);
-        findBrokenReferences(db, problems);
-        if (problems.total > 0 || options.dryRun) throw ROLLBACK;
-        traceId = traces.append(options.actor, options.at, [
-          { action: 'dataset.import', targetType: 'dataset', targetId: null, partnerId: null, reason: options.reason, details: { counts } },
-        ])[0]!;
-      }).immediate();
-    } catch (error) {
-      if (error !== ROLLBACK) throw error;
-    }
     if (problems.total > 0) {
       const more = problems.total - problems.listed.length;
-      throw new CafsupError(
-        'VALIDATION',
-        `Jeu de données refusé : ${problems.total} problème(s), rien n’a été importé.`,
-        { problems: problems.listed, total: problems.total, ...(more > 0 ? { notListed: more } : {}) },
-      );
+      throw new CafsupError('VALIDATION', `Jeu de données refusé : ${problems.total} problème(s), rien n’a été importé.`, {
+        problems: problems.listed,
+        total: problems.total,
+        ...(more > 0 ? { notListed: more } : {}),
+      });
     }
+    derived.refresh(writer.touchedPartners);
+    const traceId = options.dryRun
+      ? null
+      : traces.append(options.actor, options.at, [
+          { action: 'dataset.import', targetType: 'dataset', targetId: null, partnerId: null, reason: options.reason, details: { counts } },
+        ])[0]!;
+    db.exec(options.dryRun ? 'ROLLBACK' : 'COMMIT');
     return { dryRun: options.dryRun, counts, traceId };
-  } finally {
-    db.exec(DROP_STAGING);
+  } catch (error) {
+    if (db.inTransaction) db.exec('ROLLBACK');
+    throw error;
   }
 }
 
-function stagers(db: Database.Database): { [S in DatasetSection]: (index: number, value: never) => void } {
-  const insertCaf = db.prepare('INSERT INTO s_cafs VALUES (?, ?, ?)');
-  const insertPartner = db.prepare('INSERT INTO s_partners VALUES (?, ?, ?, ?, ?, ?)');
-  const insertConvention = db.prepare('INSERT INTO s_conventions VALUES (?, ?, ?, ?)');
-  const insertAvenant = db.prepare('INSERT INTO s_avenants VALUES (?, ?, ?)');
-  const insertUser = db.prepare(`INSERT INTO s_users VALUES (@pos, @id, @partner_id, @name, @email, @email_norm, @mailbox,
-    @function, @role, @status, @created_at, @last_login_at, @password_changed_at, @must_change_password, @mission_end_at,
-    @departement, @seen_day, @password_day, @devalidated_day)`);
-  const insertGroup = db.prepare('INSERT INTO s_groups VALUES (?, ?, ?, ?, ?)');
-  const insertHabilitation = db.prepare(`INSERT INTO s_habilitations VALUES (@pos, @id, @partner_id, @user_id, @group_id,
-    @service, @profile, @departement, @status, @granted_at, @granted_ms, @suspended_at, @suspended_day, @revoked_at, @revoked_day)`);
-  const insertReview = db.prepare('INSERT INTO s_reviews VALUES (?, ?, ?, ?, ?)');
-  return {
-    cafs: (index, caf: Caf) => insertCaf.run(index, caf.code, cafDoc(caf)),
-    partners: (index, partner: Partner) =>
-      insertPartner.run(index, partner.id, partner.name, searchKey(partner.id, partner.name), partner.cafCode, partnerDoc(partner)),
-    conventions: (index, convention: Convention) => {
-      insertConvention.run(index, convention.partnerId, convention.number, conventionDoc(convention));
-      for (const avenant of convention.avenants) insertAvenant.run(convention.partnerId, avenant.number, JSON.stringify(avenant));
-    },
-    users: (index, user: User) => insertUser.run({ pos: index, ...userToRow(user) }),
-    groups: (index, group: Group) => insertGroup.run(index, group.id, group.partnerId, group.name, JSON.stringify(group.memberIds)),
-    habilitations: (index, habilitation: Habilitation) => insertHabilitation.run({ pos: index, ...habilitationToRow(habilitation) }),
-    reviews: (index, review: Review) => insertReview.run(index, review.partnerId, review.completedAt, review.reviewer, review.proof),
+/** Writes validated entities and checks what can only be checked across them. */
+class EntityWriter {
+  readonly touchedPartners = new Set<string>();
+  private readonly seen: Record<DatasetSection, Map<string, string>> = {
+    cafs: new Map(),
+    partners: new Map(),
+    conventions: new Map(),
+    users: new Map(),
+    groups: new Map(),
+    habilitations: new Map(),
+    reviews: new Map(),
   };
-}
+  private readonly fileUsers = new Map<string, Owned>();
+  private readonly fileGroups = new Map<string, Owned>();
+  private readonly filePartners = new Map<string, string>();
+  private readonly partnerCafs: { path: string; cafCode: string }[] = [];
+  private readonly conventionPartners: { path: string; partnerId: string }[] = [];
+  private readonly ownedBy: { path: string; partnerId: string }[] = [];
+  private readonly pending: PendingReference[] = [];
+  private readonly statements;
 
-const DUPLICATE_CHECKS: { section: DatasetSection; table: string; key: string; field: string; label: string }[] = [
-  { section: 'cafs', table: 's_cafs', key: 'code', field: 'code', label: 'code de Caf' },
-  { section: 'partners', table: 's_partners', key: 'id', field: 'id', label: 'identifiant de partenaire' },
-  { section: 'conventions', table: 's_conventions', key: 'partner_id', field: 'partnerId', label: 'deuxième convention pour le partenaire' },
-  { section: 'users', table: 's_users', key: 'id', field: 'id', label: 'identifiant d’utilisateur' },
-  { section: 'groups', table: 's_groups', key: 'id', field: 'id', label: 'identifiant de groupe' },
-  { section: 'habilitations', table: 's_habilitations', key: 'id', field: 'id', label: 'identifiant d’habilitation' },
-];
+  constructor(
+    private readonly db: Database.Database,
+    private readonly problems: ProblemList,
+  ) {
+    this.statements = {
+      caf: db.prepare('INSERT INTO cafs (code, doc) VALUES (?, ?) ON CONFLICT (code) DO UPDATE SET doc = excluded.doc'),
+      partner: db.prepare(
+        `INSERT INTO partners (id, name, search_key, caf_code, doc) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET name = excluded.name, search_key = excluded.search_key, caf_code = excluded.caf_code, doc = excluded.doc`,
+      ),
+      convention: db.prepare(
+        'INSERT INTO conventions (partner_id, number, doc) VALUES (?, ?, ?) ON CONFLICT (partner_id) DO UPDATE SET number = excluded.number, doc = excluded.doc',
+      ),
+      clearAvenants: db.prepare('DELETE FROM avenants WHERE partner_id = ?'),
+      avenant: db.prepare('INSERT INTO avenants (partner_id, number, doc) VALUES (?, ?, ?)'),
+      user: db.prepare(
+        `INSERT INTO users (id, partner_id, name, email, email_norm, mailbox, function, role, status, created_at, last_login_at,
+            password_changed_at, must_change_password, mission_end_at, departement, seen_day, password_day, devalidated_day)
+         VALUES (@id, @partner_id, @name, @email, @email_norm, @mailbox, @function, @role, @status, @created_at, @last_login_at,
+            @password_changed_at, @must_change_password, @mission_end_at, @departement, @seen_day, @password_day, @devalidated_day)
+         ON CONFLICT (id) DO UPDATE SET partner_id = excluded.partner_id, name = excluded.name, email = excluded.email,
+           email_norm = excluded.email_norm, mailbox = excluded.mailbox, function = excluded.function, role = excluded.role,
+           status = excluded.status, created_at = excluded.created_at, last_login_at = excluded.last_login_at,
+           password_changed_at = excluded.password_changed_at, must_change_password = excluded.must_change_password,
+           mission_end_at = excluded.mission_end_at, departement = excluded.departement, seen_day = excluded.seen_day,
+           password_day = excluded.password_day, devalidated_day = excluded.devalidated_day
+         RETURNING key`,
+      ),
+      group: db.prepare(
+        `INSERT INTO groups (id, partner_id, name) VALUES (?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET partner_id = excluded.partner_id, name = excluded.name RETURNING key`,
+      ),
+      clearMembers: db.prepare('DELETE FROM group_members WHERE group_key = ?'),
+      member: db.prepare('INSERT INTO group_members (group_key, position, user_key) VALUES (?, ?, ?)'),
+      setMember: db.prepare('UPDATE group_members SET user_key = ? WHERE group_key = ? AND position = ?'),
+      habilitation: db.prepare(
+        `INSERT INTO habilitations (id, partner_id, user_key, group_key, service, profile, departement, status, granted_at,
+            granted_ms, suspended_at, suspended_day, revoked_at, revoked_day)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET partner_id = excluded.partner_id, user_key = excluded.user_key,
+           group_key = excluded.group_key, service = excluded.service, profile = excluded.profile,
+           departement = excluded.departement, status = excluded.status, granted_at = excluded.granted_at,
+           granted_ms = excluded.granted_ms, suspended_at = excluded.suspended_at, suspended_day = excluded.suspended_day,
+           revoked_at = excluded.revoked_at, revoked_day = excluded.revoked_day
+         RETURNING key`,
+      ),
+      setHabilitationUser: db.prepare('UPDATE habilitations SET user_key = ? WHERE key = ?'),
+      setHabilitationGroup: db.prepare('UPDATE habilitations SET group_key = ? WHERE key = ?'),
+      review: db.prepare(
+        `INSERT INTO reviews (partner_id, completed_at, reviewer, proof) VALUES (?, ?, ?, ?)
+         ON CONFLICT (partner_id, completed_at, reviewer) DO UPDATE SET proof = excluded.proof`,
+      ),
+      storedUser: db.prepare('SELECT key, partner_id AS partnerId FROM users WHERE id = ?'),
+      storedGroup: db.prepare('SELECT key, partner_id AS partnerId FROM groups WHERE id = ?'),
+      storedPartner: db.prepare('SELECT 1 FROM partners WHERE id = ?').pluck(),
+      storedCaf: db.prepare('SELECT 1 FROM cafs WHERE code = ?').pluck(),
+      storedConvention: db.prepare('SELECT 1 FROM conventions WHERE partner_id = ?').pluck(),
+    };
+  }
 
-function findDuplicates(db: Database.Database, problems: ProblemList): void {
-  for (const check of DUPLICATE_CHECKS) {
-    const rows = db
-      .prepare(
-        `SELECT s.pos, s.${check.key} AS value, first.pos AS first_pos FROM ${check.table} s
-         JOIN (SELECT ${check.key} AS value, MIN(pos) AS pos FROM ${check.table} GROUP BY ${check.key} HAVING COUNT(*) > 1) first
-           ON first.value = s.${check.key} AND s.pos > first.pos
-         ORDER BY s.pos`,
-      )
-      .all() as { pos: number; value: string; first_pos: number }[];
-    for (const row of rows) {
-      problems.add(
-        `${check.section}[${row.pos}].${check.field}`,
-        `${check.label} « ${row.value} » en double (déjà en ${check.section}[${row.first_pos}])`,
-      );
+  /** Returns false, after naming the problem, when the id was already used earlier in the file. */
+  private firstUse(section: DatasetSection, id: string, base: string, field: string, label: string): boolean {
+    const previous = this.seen[section].get(id);
+    if (previous !== undefined) {
+      this.problems.add(`${base}.${field}`, `${label} « ${id} » en double (déjà en ${previous})`);
+      return false;
+    }
+    this.seen[section].set(id, base);
+    return true;
+  }
+
+  /** An entity that failed validation still claims its id, so a later duplicate is named too. */
+  noteInvalidId(section: DatasetSection, value: unknown, base: string): void {
+    const key = section === 'cafs' ? 'code' : section === 'conventions' ? 'partnerId' : 'id';
+    const id = (value as Record<string, unknown> | null)?.[key];
+    if (typeof id === 'string' && section !== 'reviews' && !this.seen[section].has(id)) this.seen[section].set(id, base);
+  }
+
+  write(section: DatasetSection, entity: never, base: string): void {
+    switch (section) {
+      case 'cafs': {
+        const caf = entity as Caf;
+        if (this.firstUse('cafs', caf.code, base, 'code', 'code de Caf')) this.statements.caf.run(caf.code, cafDoc(caf));
+        return;
+      }
+      case 'partners': {
+        const partner = entity as Partner;
+        if (!this.firstUse('partners', partner.id, base, 'id', 'identifiant de partenaire')) return;
+        this.filePartners.set(partner.id, base);
+        this.partnerCafs.push({ path: `${base}.cafCode`, cafCode: partner.cafCode });
+        this.touchedPartners.add(partner.id);
+        this.statements.partner.run(partner.id, partner.name, searchKey(partner.id, partner.name), partner.cafCode, partnerDoc(partner));
+        return;
+      }
+      case 'conventions': {
+        const convention = entity as Convention;
+        if (!this.firstUse('conventions', convention.partnerId, base, 'partnerId', 'deuxième convention pour le partenaire')) return;
+        this.conventionPartners.push({ path: `${base}.partnerId`, partnerId: convention.partnerId });
+        this.statements.convention.run(convention.partnerId, convention.number, conventionDoc(convention));
+        this.statements.clearAvenants.run(convention.partnerId);
+        for (const avenant of convention.avenants) this.statements.avenant.run(convention.partnerId, avenant.number, JSON.stringify(avenant));
+        return;
+      }
+      case 'users': {
+        const user = entity as User;
+        if (!this.firstUse('users', user.id, base, 'id', 'identifiant d’utilisateur')) return;
+        this.ownedBy.push({ path: `${base}.partnerId`, partnerId: user.partnerId });
+        this.touchedPartners.add(user.partnerId);
+        const { key } = this.statements.user.get(userToRow(user)) as { key: number };
+        this.fileUsers.set(user.id, { key, partnerId: user.partnerId });
+        return;
+      }
+      case 'groups': {
+        const group = entity as Group;
+        if (!this.firstUse('groups', group.id, base, 'id', 'identifiant de groupe')) return;
+        this.ownedBy.push({ path: `${base}.partnerId`, partnerId: group.partnerId });
+        this.touchedPartners.add(group.partnerId);
+        const { key } = this.statements.group.get(group.id, group.partnerId, group.name) as { key: number };
+        this.fileGroups.set(group.id, { key, partnerId: group.partnerId });
+        this.statements.clearMembers.run(key);
+        group.memberIds.forEach((userId, position) => {
+          this.statements.member.run(key, position, 0);
+          this.reference({
+            path: `${base}.memberIds[${position}]`,
+            kind: 'user',
+            id: userId,
+            partnerId: group.partnerId,
+            resolve: (userKey) => this.statements.setMember.run(userKey, key, position),
+          });
+        });
+        return;
+      }
+      case 'habilitations': {
+        const habilitation = entity as Habilitation;
+        if (!this.firstUse('habilitations', habilitation.id, base, 'id', 'identifiant d’habilitation')) return;
+        this.ownedBy.push({ path: `${base}.partnerId`, partnerId: habilitation.partnerId });
+        this.touchedPartners.add(habilitation.partnerId);
+        const row = habilitationToRow(habilitation);
+        const user = habilitation.userId === null ? undefined : this.fileUsers.get(habilitation.userId);
+        const group = habilitation.groupId === null ? undefined : this.fileGroups.get(habilitation.groupId);
+        const { key } = this.statements.habilitation.get(
+          row.id, row.partner_id, user?.key ?? null, group?.key ?? null, row.service, row.profile, row.departement, row.status,
+          row.granted_at, row.granted_ms, row.suspended_at, row.suspended_day, row.revoked_at, row.revoked_day,
+        ) as { key: number };
+        if (habilitation.userId !== null) {
+          this.reference({ path: `${base}.userId`, kind: 'user', id: habilitation.userId, partnerId: habilitation.partnerId,
+            resolve: (userKey) => userKey !== user?.key && this.statements.setHabilitationUser.run(userKey, key) });
+        } else {
+          this.reference({ path: `${base}.groupId`, kind: 'group', id: habilitation.groupId!, partnerId: habilitation.partnerId,
+            resolve: (groupKey) => groupKey !== group?.key && this.statements.setHabilitationGroup.run(groupKey, key) });
+        }
+        return;
+      }
+      case 'reviews': {
+        const review = entity as Review;
+        const identity = `${review.partnerId}\u0000${review.completedAt}\u0000${review.reviewer}`;
+        if (!this.firstUse('reviews', identity, base, 'completedAt', 'revue (même partenaire, même date, même personne)')) return;
+        this.ownedBy.push({ path: `${base}.partnerId`, partnerId: review.partnerId });
+        this.statements.review.run(review.partnerId, review.completedAt, review.reviewer, review.proof);
+        return;
+      }
     }
   }
-  const reviews = db
-    .prepare(
-      `SELECT s.pos FROM s_reviews s WHERE EXISTS (SELECT 1 FROM s_reviews o WHERE o.partner_id = s.partner_id
-         AND o.completed_at = s.completed_at AND o.reviewer = s.reviewer AND o.pos < s.pos) ORDER BY s.pos`,
-    )
-    .all() as { pos: number }[];
-  for (const row of reviews) problems.add(`reviews[${row.pos}]`, 'revue en double (même partenaire, même date, même personne)');
-}
 
-/** Writes the staged entities over the stored ones, by id; upserts keep each row's key. */
-function merge(db: Database.Database): void {
-  db.exec(`
-    INSERT INTO cafs (code, doc) SELECT code, doc FROM s_cafs WHERE true
-      ON CONFLICT (code) DO UPDATE SET doc = excluded.doc;
-    INSERT INTO partners (id, name, search_key, caf_code, doc) SELECT id, name, search_key, caf_code, doc FROM s_partners WHERE true ORDER BY pos
-      ON CONFLICT (id) DO UPDATE SET name = excluded.name, search_key = excluded.search_key, caf_code = excluded.caf_code, doc = excluded.doc;
-    INSERT INTO conventions (partner_id, number, doc) SELECT partner_id, number, doc FROM s_conventions WHERE true ORDER BY pos
-      ON CONFLICT (partner_id) DO UPDATE SET number = excluded.number, doc = excluded.doc;
-    DELETE FROM avenants WHERE partner_id IN (SELECT partner_id FROM s_conventions);
-    INSERT INTO avenants (partner_id, number, doc) SELECT partner_id, number, doc FROM s_avenants WHERE true
-      ON CONFLICT (partner_id, number) DO UPDATE SET doc = excluded.doc;
-    INSERT INTO users (id, partner_id, name, email, email_norm, mailbox, function, role, status, created_at, last_login_at,
-        password_changed_at, must_change_password, mission_end_at, departement, seen_day, password_day, devalidated_day)
-      SELECT id, partner_id, name, email, email_norm, mailbox, function, role, status, created_at, last_login_at,
-        password_changed_at, must_change_password, mission_end_at, departement, seen_day, password_day, devalidated_day
-      FROM s_users WHERE true ORDER BY pos
-      ON CONFLICT (id) DO UPDATE SET partner_id = excluded.partner_id, name = excluded.name, email = excluded.email,
-        email_norm = excluded.email_norm, mailbox = excluded.mailbox, function = excluded.function, role = excluded.role,
-        status = excluded.status, created_at = excluded.created_at, last_login_at = excluded.last_login_at,
-        password_changed_at = excluded.password_changed_at, must_change_password = excluded.must_change_password,
-        mission_end_at = excluded.mission_end_at, departement = excluded.departement, seen_day = excluded.seen_day,
-        password_day = excluded.password_day, devalidated_day = excluded.devalidated_day;
-    INSERT INTO groups (id, partner_id, name) SELECT id, partner_id, name FROM s_groups WHERE true ORDER BY pos
-      ON CONFLICT (id) DO UPDATE SET partner_id = excluded.partner_id, name = excluded.name;
-    DELETE FROM group_members WHERE group_key IN (SELECT g.key FROM groups g JOIN s_groups s ON s.id = g.id);
-    INSERT OR IGNORE INTO group_members (group_key, position, user_key)
-      SELECT g.key, CAST(m.key AS INTEGER), u.key FROM s_groups s JOIN groups g ON g.id = s.id
-        JOIN json_each(s.member_ids) m JOIN users u ON u.id = m.value;
-    INSERT INTO habilitations (id, partner_id, user_key, group_key, service, profile, departement, status, granted_at,
-        granted_ms, suspended_at, suspended_day, revoked_at, revoked_day)
-      SELECT s.id, s.partner_id, u.key, g.key, s.service, s.profile, s.departement, s.status, s.granted_at, s.granted_ms,
-        s.suspended_at, s.suspended_day, s.revoked_at, s.revoked_day
-      FROM s_habilitations s LEFT JOIN users u ON u.id = s.user_id LEFT JOIN groups g ON g.id = s.group_id
-      WHERE true ORDER BY s.pos
-      ON CONFLICT (id) DO UPDATE SET partner_id = excluded.partner_id, user_key = excluded.user_key,
-        group_key = excluded.group_key, service = excluded.service, profile = excluded.profile,
-        departement = excluded.departement, status = excluded.status, granted_at = excluded.granted_at,
-        granted_ms = excluded.granted_ms, suspended_at = excluded.suspended_at, suspended_day = excluded.suspended_day,
-        revoked_at = excluded.revoked_at, revoked_day = excluded.revoked_day;
-    INSERT INTO reviews (partner_id, completed_at, reviewer, proof) SELECT partner_id, completed_at, reviewer, proof FROM s_reviews WHERE true ORDER BY pos
-      ON CONFLICT (partner_id, completed_at, reviewer) DO UPDATE SET proof = excluded.proof;
-  `);
-}
-
-/** Cross-entity checks of dataset.md, run on the merged state so that a file may refer to stored entities. */
-function findBrokenReferences(db: Database.Database, problems: ProblemList): void {
-  const report = (sql: string, path: (row: Record<string, unknown>) => string, message: (row: Record<string, unknown>) => string) => {
-    for (const row of db.prepare(sql).iterate() as IterableIterator<Record<string, unknown>>) problems.add(path(row), message(row));
-  };
-  report(
-    `SELECT s.pos, s.caf_code FROM s_partners s WHERE NOT EXISTS (SELECT 1 FROM cafs c WHERE c.code = s.caf_code) ORDER BY s.pos`,
-    (row) => `partners[${row.pos}].cafCode`,
-    (row) => `Caf « ${row.caf_code} » inconnue`,
-  );
-  report(
-    `SELECT s.pos, s.partner_id FROM s_conventions s WHERE NOT EXISTS (SELECT 1 FROM partners p WHERE p.id = s.partner_id) ORDER BY s.pos`,
-    (row) => `conventions[${row.pos}].partnerId`,
-    (row) => `partenaire « ${row.partner_id} » inconnu`,
-  );
-  report(
-    `SELECT s.pos, s.id FROM s_partners s WHERE NOT EXISTS (SELECT 1 FROM conventions c WHERE c.partner_id = s.id) ORDER BY s.pos`,
-    (row) => `partners[${row.pos}]`,
-    (row) => `aucune convention pour le partenaire « ${row.id} » (une convention par partenaire)`,
-  );
-  report(
-    `SELECT s.pos, s.partner_id FROM s_users s WHERE NOT EXISTS (SELECT 1 FROM partners p WHERE p.id = s.partner_id) ORDER BY s.pos`,
-    (row) => `users[${row.pos}].partnerId`,
-    (row) => `partenaire « ${row.partner_id} » inconnu`,
-  );
-  report(
-    `SELECT s.pos, s.partner_id FROM s_groups s WHERE NOT EXISTS (SELECT 1 FROM partners p WHERE p.id = s.partner_id) ORDER BY s.pos`,
-    (row) => `groups[${row.pos}].partnerId`,
-    (row) => `partenaire « ${row.partner_id} » inconnu`,
-  );
-  report(
-    `SELECT s.pos, CAST(m.key AS INTEGER) AS member, m.value AS user_id, u.partner_id AS user_partner, s.partner_id
-       FROM s_groups s JOIN json_each(s.member_ids) m LEFT JOIN users u ON u.id = m.value
-      WHERE u.key IS NULL OR u.partner_id <> s.partner_id ORDER BY s.pos, member`,
-    (row) => `groups[${row.pos}].memberIds[${row.member}]`,
-    (row) =>
-      row.user_partner === null
-        ? `utilisateur « ${row.user_id} » inconnu`
-        : `l’utilisateur « ${row.user_id} » appartient au partenaire « ${row.user_partner} », pas à « ${row.partner_id} »`,
-  );
-  report(
-    `SELECT s.pos, s.partner_id FROM s_habilitations s WHERE NOT EXISTS (SELECT 1 FROM partners p WHERE p.id = s.partner_id) ORDER BY s.pos`,
-    (row) => `habilitations[${row.pos}].partnerId`,
-    (row) => `partenaire « ${row.partner_id} » inconnu`,
-  );
-  for (const [column, table, label, field] of [
-    ['user_id', 'users', 'utilisateur', 'userId'],
-    ['group_id', 'groups', 'groupe', 'groupId'],
-  ] as const) {
-    report(
-      `SELECT s.pos, s.${column} AS ref, s.partner_id, t.partner_id AS owner FROM s_habilitations s
-         LEFT JOIN ${table} t ON t.id = s.${column}
-        WHERE s.${column} IS NOT NULL AND (t.key IS NULL OR t.partner_id <> s.partner_id) ORDER BY s.pos`,
-      (row) => `habilitations[${row.pos}].${field}`,
-      (row) =>
-        row.owner === null
-          ? `${label} « ${row.ref} » inconnu`
-          : `le ${label} « ${row.ref} » appartient au partenaire « ${row.owner} », pas à « ${row.partner_id} »`,
-    );
+  /** Resolves at once when the target is known, else later, when the whole file has been read. */
+  private reference(reference: PendingReference): void {
+    const target = (reference.kind === 'user' ? this.fileUsers : this.fileGroups).get(reference.id);
+    if (target === undefined) this.pending.push(reference);
+    else this.check(reference, target);
   }
-  report(
-    `SELECT s.pos, s.partner_id FROM s_reviews s WHERE NOT EXISTS (SELECT 1 FROM partners p WHERE p.id = s.partner_id) ORDER BY s.pos`,
-    (row) => `reviews[${row.pos}].partnerId`,
-    (row) => `partenaire « ${row.partner_id} » inconnu`,
-  );
+
+  private check(reference: PendingReference, target: Owned | undefined): void {
+    const label = reference.kind === 'user' ? 'utilisateur' : 'groupe';
+    if (target === undefined) this.problems.add(reference.path, `${label} « ${reference.id} » inconnu`);
+    else if (target.partnerId !== reference.partnerId) {
+      this.problems.add(reference.path, `le ${label} « ${reference.id} » appartient au partenaire « ${target.partnerId} », pas à « ${reference.partnerId} »`);
+    } else reference.resolve(target.key);
+  }
+
+  /** The checks that need the whole file: forward references and entities the file relies on in the store. */
+  finish(): void {
+    for (const reference of this.pending) {
+      const fromFile = (reference.kind === 'user' ? this.fileUsers : this.fileGroups).get(reference.id);
+      const stored = fromFile ?? ((reference.kind === 'user' ? this.statements.storedUser : this.statements.storedGroup).get(reference.id) as Owned | undefined);
+      this.check(reference, stored);
+    }
+    const partnerExists = (id: string) => this.filePartners.has(id) || this.statements.storedPartner.get(id) !== undefined;
+    for (const { path, cafCode } of this.partnerCafs) {
+      if (!this.seen.cafs.has(cafCode) && this.statements.storedCaf.get(cafCode) === undefined) this.problems.add(path, `Caf « ${cafCode} » inconnue`);
+    }
+    for (const { path, partnerId } of [...this.conventionPartners, ...this.ownedBy]) {
+      if (!partnerExists(partnerId)) this.problems.add(path, `partenaire « ${partnerId} » inconnu`);
+    }
+    for (const [partnerId, base] of this.filePartners) {
+      if (!this.seen.conventions.has(partnerId) && this.statements.storedConvention.get(partnerId) === undefined) {
+        this.problems.add(base, `aucune convention pour le partenaire « ${partnerId} » (une convention par partenaire)`);
+      }
+    }
+  }
 }

@@ -53,7 +53,7 @@ type State =
 
 /** A value being captured across chunks. */
 interface Capture {
-  parts: Uint8Array[];
+  parts: Buffer[];
   start: number;
   at: JsonPosition;
   depth: number;
@@ -63,7 +63,6 @@ interface Capture {
 }
 
 export async function* readDatasetJson(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<DatasetEvent> {
-  const decoder = new TextDecoder('utf-8', { fatal: false });
   let state: State = 'start';
   let line = 1;
   let lineStart = 0; // absolute byte offset where the current line starts
@@ -98,7 +97,10 @@ export async function* readDatasetJson(chunks: AsyncIterable<Uint8Array>): Async
     return { kind: 'element', section, index: index++, value, at: captured.at };
   };
 
-  for await (const chunk of chunks) {
+  for await (const raw of chunks) {
+    const chunk = Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+    // Position of the next backslash in this chunk, found once and reused: most chunks have none.
+    let nextBackslash = -2;
     let i = 0;
     const length = chunk.length;
     while (i < length) {
@@ -107,24 +109,33 @@ export async function* readDatasetJson(chunks: AsyncIterable<Uint8Array>): Async
         const c: Capture = capture;
         let closedAt = -1;
         while (i < length) {
-          const byte = chunk[i]!;
           if (c.inString) {
-            if (c.escaped) c.escaped = false;
-            else if (byte === BACKSLASH) c.escaped = true;
-            else if (byte === QUOTE) {
+            if (c.escaped) {
+              c.escaped = false;
+              i += 1;
+              continue;
+            }
+            // Jump to the next quote or backslash natively: string bodies are most of the bytes.
+            const quote = chunk.indexOf(QUOTE, i);
+            if (nextBackslash !== -1 && nextBackslash < i) nextBackslash = chunk.indexOf(BACKSLASH, i);
+            const backslash = nextBackslash;
+            const stop = quote === -1 ? backslash : backslash === -1 ? quote : Math.min(quote, backslash);
+            if (stop === -1) {
+              i = length;
+              break;
+            }
+            i = stop + 1;
+            if (stop === backslash) c.escaped = true;
+            else {
               c.inString = false;
               if (c.depth === 0) {
-                closedAt = i + 1;
-                i += 1;
+                closedAt = i;
                 break;
               }
-            } else if (byte === NEWLINE) {
-              line += 1;
-              lineStart = offset + i + 1;
             }
-            i += 1;
             continue;
           }
+          const byte = chunk[i]!;
           if (c.scalar) {
             if (byte === COMMA || byte === CLOSE_BRACE || byte === CLOSE_BRACKET || isWhitespace(byte)) {
               closedAt = i;
@@ -148,13 +159,11 @@ export async function* readDatasetJson(chunks: AsyncIterable<Uint8Array>): Async
           }
           i += 1;
         }
-        if (closedAt === -1) {
-          c.parts.push(chunk.subarray(c.start));
-          c.start = 0;
-          break;
-        }
-        c.parts.push(chunk.subarray(c.start, closedAt));
-        const text = c.parts.length === 1 ? decoder.decode(c.parts[0]) : decoder.decode(Buffer.concat(c.parts));
+        if (closedAt === -1) break;
+        const text =
+          c.parts.length === 0
+            ? chunk.toString('utf8', c.start, closedAt)
+            : Buffer.concat([...c.parts, chunk.subarray(c.start, closedAt)]).toString('utf8');
         capture = null;
         const event = finish(c, text);
         if (event !== null) yield event;
@@ -242,6 +251,12 @@ export async function* readDatasetJson(chunks: AsyncIterable<Uint8Array>): Async
         case 'end':
           fail(absolute, 'contenu inattendu après la fin du document');
       }
+    }
+    // A value still open at the end of the chunk keeps the chunk's tail and goes on from the next one's start.
+    const open = capture as Capture | null;
+    if (open !== null) {
+      open.parts.push(chunk.subarray(open.start));
+      open.start = 0;
     }
     offset += length;
     yield { kind: 'progress', bytes: offset };

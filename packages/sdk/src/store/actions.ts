@@ -24,6 +24,7 @@ import {
 import type { z } from 'zod';
 import { parisDay } from '@cafsup/shared';
 import type { ConventionCache } from './conventions.js';
+import type { DerivedFacts } from './derived.js';
 import type { TraceEntry, TraceWriter } from './traces.js';
 
 const ROLLBACK = Symbol('dry run');
@@ -79,6 +80,7 @@ export class ActionRunner {
   constructor(
     private readonly db: Database.Database,
     private readonly traces: TraceWriter,
+    private readonly derived: DerivedFacts,
     private readonly conventions: ConventionCache,
     private readonly clock: () => { at: string; today: CalendarDate },
   ) {
@@ -139,6 +141,7 @@ export class ActionRunner {
         );
       }
       for (const { entity, after } of writes) spec.write(entity, after);
+      this.derived.refresh(writes.map(({ entity }) => spec.partnerOf(entity)));
       const entries: TraceEntry[] = writes.map(({ entity, after, change }) => ({
         action: spec.action,
         targetType: spec.targetType,

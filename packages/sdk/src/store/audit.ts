@@ -46,17 +46,7 @@ export interface AuditQuery extends PartnerScope {
   rules?: readonly RuleName[];
 }
 
-// A user holds (service, profile) through a held habilitation given to them or to a group
-// they belong to (rules.md, "Holders"); `{partner}` narrows it to one partner.
-const HOLDING = `holding (partner_id, user_key, service, profile, status, granted_ms) AS (
-    SELECT h.partner_id, h.user_key, h.service, h.profile, h.status, h.granted_ms FROM habilitations h
-     WHERE h.user_key IS NOT NULL AND h.status <> 'revoked' {partner}
-    UNION ALL
-    SELECT h.partner_id, m.user_key, h.service, h.profile, h.status, h.granted_ms FROM habilitations h
-      JOIN group_members m ON m.group_key = h.group_key
-     WHERE h.group_key IS NOT NULL AND h.status <> 'revoked' {partner})`;
-
-function scoped(sql: string, onePartner: boolean, alias = 'h'): string {
+function scoped(sql: string, onePartner: boolean, alias: string): string {
   return sql.replaceAll('{partner}', onePartner ? `AND ${alias}.partner_id = @partnerId` : '');
 }
 
@@ -69,45 +59,28 @@ interface ScopedStatements {
   staleSuspensions: Database.Statement;
 }
 
+// The holder facts come from the tables derived.ts keeps (holdings, quota_holders, held_combos
+// and the users' derived columns); these statements only read them.
 function prepareScoped(db: Database.Database, onePartner: boolean): ScopedStatements {
   return {
     quotaCounts: db.prepare(
-      scoped(
-        `WITH ${HOLDING}
-         SELECT x.partner_id, x.service, x.profile, COUNT(DISTINCT x.user_key) AS assigned,
-                COUNT(DISTINCT CASE WHEN x.status = 'active' AND u.status = 'active' THEN x.user_key END) AS active
-           FROM holding x JOIN users u ON u.key = x.user_key
-          WHERE u.status <> 'disabled'
-          GROUP BY x.partner_id, x.service, x.profile`,
-        onePartner,
-      ),
+      scoped(`SELECT q.partner_id, q.service, q.profile, q.assigned, q.active FROM quota_holders q WHERE true {partner}`, onePartner, 'q'),
     ),
     scopeCombos: db.prepare(
       scoped(
-        `SELECT h.partner_id, h.service, h.profile, h.departement FROM habilitations h
-          WHERE h.status <> 'revoked' {partner}
-          GROUP BY h.partner_id, h.service, h.profile, h.departement`,
+        `SELECT c.partner_id, c.service, c.profile, NULLIF(c.departement, '') AS departement FROM held_combos c WHERE true {partner}`,
         onePartner,
+        'c',
       ),
     ),
     userCandidates: db.prepare(
       scoped(
         `SELECT u.id, u.partner_id, u.email, u.role, u.status, u.created_at, u.last_login_at, u.password_changed_at,
-                u.must_change_password, u.mission_end_at,
-                CASE WHEN u.mission_end_at < @asOf THEN
-                  EXISTS (SELECT 1 FROM habilitations h WHERE h.user_key = u.key AND h.status <> 'revoked')
-                  OR EXISTS (SELECT 1 FROM group_members m JOIN habilitations h ON h.group_key = m.group_key
-                              WHERE m.user_key = u.key AND h.status <> 'revoked')
-                ELSE 0 END AS holds_any,
-                CASE WHEN u.status = 'active' AND u.seen_day <= @dormantCutoff THEN
-                  EXISTS (SELECT 1 FROM habilitations h WHERE h.user_key = u.key AND h.status = 'active')
-                  OR EXISTS (SELECT 1 FROM group_members m JOIN habilitations h ON h.group_key = m.group_key
-                              WHERE m.user_key = u.key AND h.status = 'active')
-                ELSE 0 END AS gets_active
+                u.must_change_password, u.mission_end_at, u.holds_any, u.gets_active
            FROM users u
           WHERE u.status <> 'disabled' {partner}
-            AND (u.mission_end_at < @asOf
-                 OR (u.status = 'active' AND u.seen_day <= @dormantCutoff)
+            AND ((u.mission_end_at < @asOf AND u.holds_any = 1)
+                 OR (u.status = 'active' AND u.gets_active = 1 AND u.seen_day <= @dormantCutoff)
                  OR (u.status = 'active' AND u.must_change_password = 0 AND u.password_day <= @passwordCutoff)
                  OR u.mailbox IN (SELECT value FROM json_each(@mailboxes)))`,
         onePartner,
@@ -127,12 +100,10 @@ function prepareScoped(db: Database.Database, onePartner: boolean): ScopedStatem
     ),
     multipleProfiles: db.prepare(
       scoped(
-        `WITH ${HOLDING}
-         SELECT x.partner_id, u.id AS user_id, x.service, group_concat(DISTINCT x.profile) AS profiles
-           FROM holding x JOIN users u ON u.key = x.user_key
-          WHERE u.status <> 'disabled'
-          GROUP BY x.user_key, x.service HAVING COUNT(DISTINCT x.profile) > 1`,
+        `SELECT u.partner_id, u.id, u.multi_profiles FROM users u
+          WHERE u.multi_profiles IS NOT NULL AND u.status <> 'disabled' {partner}`,
         onePartner,
+        'u',
       ),
     ),
     staleSuspensions: db.prepare(
@@ -140,6 +111,7 @@ function prepareScoped(db: Database.Database, onePartner: boolean): ScopedStatem
         `SELECT h.id, h.partner_id, h.suspended_at FROM habilitations h
           WHERE h.status = 'suspended' AND h.suspended_day <= @staleCutoff {partner}`,
         onePartner,
+        'h',
       ),
     ),
   };
@@ -167,19 +139,13 @@ export class AuditEngine {
     this.all = prepareScoped(db, false);
     this.one = prepareScoped(db, true);
     this.holders = db.prepare(
-      scoped(
-        `WITH ${HOLDING.replaceAll('{partner}', '{partner} AND h.service = @service AND h.profile = @profile')}
-         SELECT u.id AS userId, MIN(x.granted_ms) AS firstGrantedMs
-           FROM holding x JOIN users u ON u.key = x.user_key
-          WHERE u.status <> 'disabled'
-          GROUP BY x.user_key`,
-        true,
-      ),
+      `SELECT u.id AS userId, h.first_granted_ms AS firstGrantedMs FROM holdings h JOIN users u ON u.key = h.user_key
+        WHERE h.partner_id = @partnerId AND h.service = @service AND h.profile = @profile AND u.status <> 'disabled'`,
     );
     this.scopeHabilitations = db.prepare(
       `SELECT id FROM habilitations WHERE partner_id = ? AND service = ? AND profile = ? AND departement IS ? AND status <> 'revoked'`,
     );
-    this.heldCount = db.prepare(`SELECT COUNT(*) AS n FROM habilitations WHERE partner_id = ? AND status <> 'revoked'`);
+    this.heldCount = db.prepare(`SELECT COALESCE(SUM(held), 0) AS n FROM held_combos WHERE partner_id = ?`);
     this.activeDeputies = db.prepare(`SELECT DISTINCT partner_id FROM users WHERE role = 'deputy' AND status = 'active'`);
     this.managers = db.prepare(
       `SELECT id, partner_id, email, role FROM users WHERE role IN ('administrator', 'deputy') AND status <> 'disabled'`,
@@ -319,11 +285,12 @@ export class AuditEngine {
     if (wanted('MULTIPLE_PROFILES')) {
       for (const row of statements.multipleProfiles.iterate(this.params(scope)) as IterableIterator<{
         partner_id: string;
-        user_id: string;
-        service: string;
-        profiles: string;
+        id: string;
+        multi_profiles: string;
       }>) {
-        keep(multipleProfilesFlag(row.partner_id, row.user_id, row.service, row.profiles.split(',')));
+        for (const [service, profiles] of Object.entries(JSON.parse(row.multi_profiles) as Record<string, string[]>)) {
+          keep(multipleProfilesFlag(row.partner_id, row.id, service, profiles));
+        }
       }
     }
 

@@ -48,11 +48,16 @@ const MIGRATIONS: readonly string[] = [
     departement TEXT,
     seen_day TEXT NOT NULL,
     password_day TEXT NOT NULL,
-    devalidated_day TEXT NOT NULL
+    devalidated_day TEXT NOT NULL,
+    -- Derived from the habilitations by derived.ts, in the transaction of every write:
+    holds_any INTEGER NOT NULL DEFAULT 0,
+    gets_active INTEGER NOT NULL DEFAULT 0,
+    multi_profiles TEXT
   );
   CREATE INDEX users_partner ON users (partner_id, id);
-  CREATE INDEX users_partner_email ON users (partner_id, email_norm);
+  CREATE INDEX users_partner_email ON users (partner_id, email_norm, status);
   CREATE INDEX users_role ON users (role, status, partner_id);
+  CREATE INDEX users_multiple_profiles ON users (partner_id) WHERE multi_profiles IS NOT NULL;
   CREATE TABLE groups (
     key INTEGER PRIMARY KEY,
     id TEXT NOT NULL UNIQUE,
@@ -84,11 +89,39 @@ const MIGRATIONS: readonly string[] = [
     revoked_at TEXT,
     revoked_day TEXT
   );
-  CREATE INDEX habilitations_scope ON habilitations (partner_id, service, profile, departement, status);
-  CREATE INDEX habilitations_user ON habilitations (user_key, status, service, profile, granted_ms) WHERE user_key IS NOT NULL;
-  CREATE INDEX habilitations_group ON habilitations (group_key, status, service, profile, granted_ms) WHERE group_key IS NOT NULL;
+  CREATE INDEX habilitations_partner ON habilitations (partner_id, id);
+  CREATE INDEX habilitations_user ON habilitations (user_key, service, profile, status, granted_ms) WHERE user_key IS NOT NULL;
+  CREATE INDEX habilitations_group ON habilitations (group_key) WHERE group_key IS NOT NULL;
   CREATE INDEX habilitations_suspended ON habilitations (suspended_day) WHERE status = 'suspended';
   CREATE INDEX habilitations_revoked ON habilitations (revoked_day) WHERE status = 'revoked';
+  -- Facts derived from habilitations, users and groups (see derived.ts), so that an audit over a
+  -- million habilitations reads tens of thousands of rows instead.
+  CREATE TABLE holdings (
+    user_key INTEGER NOT NULL,
+    service TEXT NOT NULL,
+    profile TEXT NOT NULL,
+    partner_id TEXT NOT NULL,
+    first_granted_ms INTEGER NOT NULL,
+    active_habilitations INTEGER NOT NULL,
+    PRIMARY KEY (user_key, service, profile)
+  ) WITHOUT ROWID;
+  CREATE INDEX holdings_quota ON holdings (partner_id, service, profile);
+  CREATE TABLE quota_holders (
+    partner_id TEXT NOT NULL,
+    service TEXT NOT NULL,
+    profile TEXT NOT NULL,
+    assigned INTEGER NOT NULL,
+    active INTEGER NOT NULL,
+    PRIMARY KEY (partner_id, service, profile)
+  ) WITHOUT ROWID;
+  CREATE TABLE held_combos (
+    partner_id TEXT NOT NULL,
+    service TEXT NOT NULL,
+    profile TEXT NOT NULL,
+    departement TEXT NOT NULL,
+    held INTEGER NOT NULL,
+    PRIMARY KEY (partner_id, service, profile, departement)
+  ) WITHOUT ROWID;
   CREATE TABLE reviews (
     key INTEGER PRIMARY KEY,
     partner_id TEXT NOT NULL,

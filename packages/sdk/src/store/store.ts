@@ -42,6 +42,7 @@ import { ActionRunner, parseInput } from './actions.js';
 import { AuditEngine, type PartnerScope } from './audit.js';
 import { openDatabase } from './connection.js';
 import { ConventionCache } from './conventions.js';
+import { DerivedFacts } from './derived.js';
 import { decodeCursor, pageSize, toPage, type Page } from './pagination.js';
 import { TraceWriter, cutTracePrefix, rowToTrace, verifyTraces } from './traces.js';
 import { HABILITATION_COLUMNS, HABILITATION_FROM, groupFromRow, reviewFromRow, rowToHabilitation, rowToUser, searchKey, type HabilitationRow, type UserRow } from '../dataset/rows.js';
@@ -68,6 +69,7 @@ export class Store {
   private readonly now: () => Date;
   private readonly conventions: ConventionCache;
   private readonly traces: TraceWriter;
+  private readonly derived: DerivedFacts;
   private readonly audits: AuditEngine;
   readonly actions: ActionRunner;
 
@@ -76,8 +78,9 @@ export class Store {
     this.now = options.now ?? (() => new Date());
     this.conventions = new ConventionCache(this.db);
     this.traces = new TraceWriter(this.db);
+    this.derived = new DerivedFacts(this.db);
     this.audits = new AuditEngine(this.db, this.conventions, options.settings ?? DEFAULT_AUDIT_SETTINGS);
-    this.actions = new ActionRunner(this.db, this.traces, this.conventions, () => this.clock());
+    this.actions = new ActionRunner(this.db, this.traces, this.derived, this.conventions, () => this.clock());
   }
 
   close(): void {
@@ -383,7 +386,7 @@ export class Store {
       `SELECT key, id FROM habilitations WHERE status = 'revoked' AND revoked_day < ? ORDER BY key LIMIT ?`,
     );
     const oldUsers = this.db.prepare(
-      `SELECT u.key, u.id FROM users u WHERE u.status = 'disabled' AND u.devalidated_day < ?
+      `SELECT u.key, u.id, u.partner_id FROM users u WHERE u.status = 'disabled' AND u.devalidated_day < ?
           AND NOT EXISTS (SELECT 1 FROM habilitations h WHERE h.user_key = u.key AND (h.status <> 'revoked' OR h.revoked_day >= ?))
         ORDER BY u.key LIMIT ?`,
     );
@@ -426,13 +429,15 @@ export class Store {
     for (;;) {
       const removed = this.db
         .transaction(() => {
-          const rows = oldUsers.all(recordCutoff, recordCutoff, PURGE_BATCH) as { key: number; id: string }[];
+          const rows = oldUsers.all(recordCutoff, recordCutoff, PURGE_BATCH) as { key: number; id: string; partner_id: string }[];
           const removeMembership = this.db.prepare('DELETE FROM group_members WHERE user_key = ?');
           const remove = this.db.prepare('DELETE FROM users WHERE key = ?');
           for (const row of rows) {
             removeMembership.run(row.key);
             remove.run(row.key);
           }
+          // A removed member no longer holds what its groups hold.
+          this.derived.refresh(rows.map((row) => row.partner_id));
           return rows;
         })
         .immediate();
@@ -472,7 +477,7 @@ export class Store {
     options: { reason?: string; dryRun?: boolean; onProgress?: (progress: { bytes: number; entities: number }) => void } = {},
   ): Promise<ImportResult> {
     try {
-      return await importDataset(this.db, this.traces, source, {
+      return await importDataset(this.db, this.traces, this.derived, source, {
         actor,
         at: this.clock().at,
         reason: options.reason ?? 'Import du jeu de données',

@@ -1,0 +1,106 @@
+import type Database from 'better-sqlite3';
+
+/**
+ * Keeps the derived facts of rules.md ("Holders and quota usage") in step with the data:
+ * - `holdings`: each (user, service, profile) a user holds through a held habilitation, given
+ *   to them or to one of their groups, with the earliest grant and how many are active;
+ * - `users.holds_any`, `users.gets_active`, `users.multi_profiles`: what rules 4, 5 and 9 ask;
+ * - `quota_holders`: assigned and active holders per (partner, service, profile), disabled
+ *   users left out;
+ * - `held_combos`: held habilitations per (partner, service, profile, département), for rules 2, 3 and 10.
+ * None of it depends on `asOf`. Every write recomputes the partners it touched, in its own
+ * transaction, so the facts are never out of step with what they come from.
+ */
+const PER_PARTNER = [
+  `DELETE FROM holdings WHERE partner_id = @partnerId`,
+  `INSERT INTO holdings (user_key, service, profile, partner_id, first_granted_ms, active_habilitations)
+     SELECT user_key, service, profile, partner_id, MIN(granted_ms), SUM(status = 'active') FROM (
+       SELECT user_key, service, profile, partner_id, granted_ms, status FROM habilitations
+        WHERE partner_id = @partnerId AND user_key IS NOT NULL AND status <> 'revoked'
+       UNION ALL
+       SELECT m.user_key, h.service, h.profile, h.partner_id, h.granted_ms, h.status FROM habilitations h
+         JOIN group_members m ON m.group_key = h.group_key
+        WHERE h.partner_id = @partnerId AND h.group_key IS NOT NULL AND h.status <> 'revoked')
+     GROUP BY user_key, service, profile`,
+  `UPDATE users SET
+     holds_any = EXISTS (SELECT 1 FROM holdings h WHERE h.user_key = users.key),
+     gets_active = EXISTS (SELECT 1 FROM holdings h WHERE h.user_key = users.key AND h.active_habilitations > 0),
+     multi_profiles = (SELECT NULLIF(json_group_object(service, json(profiles)), '{}') FROM (
+       SELECT service, json_group_array(profile) AS profiles FROM (
+         SELECT service, profile FROM holdings h WHERE h.user_key = users.key ORDER BY service, profile)
+       GROUP BY service HAVING COUNT(*) > 1))
+   WHERE partner_id = @partnerId`,
+  `DELETE FROM quota_holders WHERE partner_id = @partnerId`,
+  `INSERT INTO quota_holders (partner_id, service, profile, assigned, active)
+     SELECT h.partner_id, h.service, h.profile, COUNT(*), SUM(h.active_habilitations > 0 AND u.status = 'active')
+       FROM holdings h JOIN users u ON u.key = h.user_key
+      WHERE h.partner_id = @partnerId AND u.status <> 'disabled'
+      GROUP BY h.partner_id, h.service, h.profile`,
+  `DELETE FROM held_combos WHERE partner_id = @partnerId`,
+  `INSERT INTO held_combos (partner_id, service, profile, departement, held)
+     SELECT partner_id, service, profile, COALESCE(departement, ''), COUNT(*) FROM habilitations
+      WHERE partner_id = @partnerId AND status <> 'revoked'
+      GROUP BY partner_id, service, profile, COALESCE(departement, '')`,
+];
+
+// The same facts for the whole file, set-based: the direct holdings stream out of the
+// (user_key, service, profile, …) index already grouped, then the few held through groups are merged in.
+const EVERYTHING = `
+  DELETE FROM holdings;
+  INSERT INTO holdings (user_key, service, profile, partner_id, first_granted_ms, active_habilitations)
+    SELECT user_key, service, profile, partner_id, MIN(granted_ms), SUM(status = 'active') FROM habilitations
+     WHERE user_key IS NOT NULL AND status <> 'revoked'
+     GROUP BY user_key, service, profile;
+  INSERT INTO holdings (user_key, service, profile, partner_id, first_granted_ms, active_habilitations)
+    SELECT m.user_key, h.service, h.profile, h.partner_id, MIN(h.granted_ms), SUM(h.status = 'active') FROM habilitations h
+      JOIN group_members m ON m.group_key = h.group_key
+     WHERE h.group_key IS NOT NULL AND h.status <> 'revoked'
+     GROUP BY m.user_key, h.service, h.profile
+    ON CONFLICT (user_key, service, profile) DO UPDATE SET
+      first_granted_ms = MIN(first_granted_ms, excluded.first_granted_ms),
+      active_habilitations = active_habilitations + excluded.active_habilitations;
+  UPDATE users SET holds_any = 0, gets_active = 0, multi_profiles = NULL;
+  UPDATE users SET holds_any = 1, gets_active = x.active
+    FROM (SELECT user_key, MAX(active_habilitations > 0) AS active FROM holdings GROUP BY user_key) x
+   WHERE users.key = x.user_key;
+  UPDATE users SET multi_profiles = x.services
+    FROM (SELECT user_key, json_group_object(service, json(profiles)) AS services FROM (
+            SELECT user_key, service, json_group_array(profile) AS profiles FROM (
+              SELECT user_key, service, profile FROM holdings ORDER BY user_key, service, profile)
+            GROUP BY user_key, service HAVING COUNT(*) > 1)
+          GROUP BY user_key) x
+   WHERE users.key = x.user_key;
+  DELETE FROM quota_holders;
+  INSERT INTO quota_holders (partner_id, service, profile, assigned, active)
+    SELECT h.partner_id, h.service, h.profile, COUNT(*), SUM(h.active_habilitations > 0 AND u.status = 'active')
+      FROM holdings h JOIN users u ON u.key = h.user_key
+     WHERE u.status <> 'disabled'
+     GROUP BY h.partner_id, h.service, h.profile;
+  DELETE FROM held_combos;
+  INSERT INTO held_combos (partner_id, service, profile, departement, held)
+    SELECT partner_id, service, profile, COALESCE(departement, ''), COUNT(*) FROM habilitations
+     WHERE status <> 'revoked'
+     GROUP BY partner_id, service, profile, COALESCE(departement, '');
+`;
+
+/** Beyond this many partners a full rebuild is cheaper than one partner at a time. */
+const FULL_REBUILD_THRESHOLD = 200;
+
+export class DerivedFacts {
+  private readonly perPartner: Database.Statement[];
+
+  constructor(private readonly db: Database.Database) {
+    this.perPartner = PER_PARTNER.map((sql) => db.prepare(sql));
+  }
+
+  /** Recomputes the facts of these partners; must run inside the write transaction that changed them. */
+  refresh(partnerIds: Iterable<string>): void {
+    if (!this.db.inTransaction) throw new Error('derived facts are refreshed inside the write transaction');
+    const partners = [...new Set(partnerIds)];
+    if (partners.length > FULL_REBUILD_THRESHOLD) {
+      this.db.exec(EVERYTHING);
+      return;
+    }
+    for (const partnerId of partners) for (const statement of this.perPartner) statement.run({ partnerId });
+  }
+}
