@@ -116,12 +116,12 @@ export async function importDataset(
         const parsed = DATASET_SECTIONS[section].safeParse(event.value);
         if (!parsed.success) {
           for (const issue of parsed.error.issues) problems.add(formatPath(base, issue.path), issue.message);
-          writer.noteInvalidId(section, event.value, base);
+          writer.noteInvalidId(section, event.value, event.index);
           continue;
         }
         counts[section] += 1;
         entities += 1;
-        writer.write(section, parsed.data as never, base);
+        writer.write(section, parsed.data as never, base, event.index);
       }
     } catch (error) {
       if (error instanceof JsonSyntaxError) {
@@ -162,7 +162,8 @@ export async function importDataset(
 /** Writes validated entities and checks what can only be checked across them. */
 class EntityWriter {
   readonly touchedPartners = new Set<string>();
-  private readonly seen: Record<DatasetSection, Map<string, string>> = {
+  // Where each id was first seen, as an index: a million paths as strings would weigh on the heap.
+  private readonly seen: Record<DatasetSection, Map<string, number>> = {
     cafs: new Map(),
     partners: new Map(),
     conventions: new Map(),
@@ -173,9 +174,9 @@ class EntityWriter {
   };
   private readonly fileUsers = new Map<string, Owned>();
   private readonly fileGroups = new Map<string, Owned>();
-  private readonly filePartners = new Map<string, string>();
+  private readonly filePartners = new Map<string, number>();
   private readonly partnerCafs: { path: string; cafCode: string }[] = [];
-  private readonly conventionPartners: { path: string; partnerId: string }[] = [];
+  /** Entities whose partner was not yet known where they appeared. */
   private readonly ownedBy: { path: string; partnerId: string }[] = [];
   private readonly pending: PendingReference[] = [];
   private readonly statements;
@@ -241,34 +242,38 @@ class EntityWriter {
   }
 
   /** Returns false, after naming the problem, when the id was already used earlier in the file. */
-  private firstUse(section: DatasetSection, id: string, base: string, field: string, label: string): boolean {
+  private firstUse(section: DatasetSection, id: string, base: string, index: number, field: string, label: string): boolean {
     const previous = this.seen[section].get(id);
     if (previous !== undefined) {
-      this.problems.add(`${base}.${field}`, `${label} « ${id} » en double (déjà en ${previous})`);
+      this.problems.add(`${base}.${field}`, `${label} « ${id} » en double (déjà en ${section}[${previous}])`);
       return false;
     }
-    this.seen[section].set(id, base);
+    this.seen[section].set(id, index);
     return true;
   }
 
-  /** An entity that failed validation still claims its id, so a later duplicate is named too. */
-  noteInvalidId(section: DatasetSection, value: unknown, base: string): void {
-    const key = section === 'cafs' ? 'code' : section === 'conventions' ? 'partnerId' : 'id';
-    const id = (value as Record<string, unknown> | null)?.[key];
-    if (typeof id === 'string' && section !== 'reviews' && !this.seen[section].has(id)) this.seen[section].set(id, base);
+  private owned(partnerId: string, base: string): void {
+    if (!this.filePartners.has(partnerId)) this.ownedBy.push({ path: `${base}.partnerId`, partnerId });
   }
 
-  write(section: DatasetSection, entity: never, base: string): void {
+  /** An entity that failed validation still claims its id, so a later duplicate is named too. */
+  noteInvalidId(section: DatasetSection, value: unknown, index: number): void {
+    const key = section === 'cafs' ? 'code' : section === 'conventions' ? 'partnerId' : 'id';
+    const id = (value as Record<string, unknown> | null)?.[key];
+    if (typeof id === 'string' && section !== 'reviews' && !this.seen[section].has(id)) this.seen[section].set(id, index);
+  }
+
+  write(section: DatasetSection, entity: never, base: string, index: number): void {
     switch (section) {
       case 'cafs': {
         const caf = entity as Caf;
-        if (this.firstUse('cafs', caf.code, base, 'code', 'code de Caf')) this.statements.caf.run(caf.code, cafDoc(caf));
+        if (this.firstUse('cafs', caf.code, base, index, 'code', 'code de Caf')) this.statements.caf.run(caf.code, cafDoc(caf));
         return;
       }
       case 'partners': {
         const partner = entity as Partner;
-        if (!this.firstUse('partners', partner.id, base, 'id', 'identifiant de partenaire')) return;
-        this.filePartners.set(partner.id, base);
+        if (!this.firstUse('partners', partner.id, base, index, 'id', 'identifiant de partenaire')) return;
+        this.filePartners.set(partner.id, index);
         this.partnerCafs.push({ path: `${base}.cafCode`, cafCode: partner.cafCode });
         this.touchedPartners.add(partner.id);
         this.statements.partner.run(partner.id, partner.name, searchKey(partner.id, partner.name), partner.cafCode, partnerDoc(partner));
@@ -276,8 +281,8 @@ class EntityWriter {
       }
       case 'conventions': {
         const convention = entity as Convention;
-        if (!this.firstUse('conventions', convention.partnerId, base, 'partnerId', 'deuxième convention pour le partenaire')) return;
-        this.conventionPartners.push({ path: `${base}.partnerId`, partnerId: convention.partnerId });
+        if (!this.firstUse('conventions', convention.partnerId, base, index, 'partnerId', 'deuxième convention pour le partenaire')) return;
+        this.owned(convention.partnerId, base);
         this.statements.convention.run(convention.partnerId, convention.number, conventionDoc(convention));
         this.statements.clearAvenants.run(convention.partnerId);
         for (const avenant of convention.avenants) this.statements.avenant.run(convention.partnerId, avenant.number, JSON.stringify(avenant));
@@ -285,8 +290,8 @@ class EntityWriter {
       }
       case 'users': {
         const user = entity as User;
-        if (!this.firstUse('users', user.id, base, 'id', 'identifiant d’utilisateur')) return;
-        this.ownedBy.push({ path: `${base}.partnerId`, partnerId: user.partnerId });
+        if (!this.firstUse('users', user.id, base, index, 'id', 'identifiant d’utilisateur')) return;
+        this.owned(user.partnerId, base);
         this.touchedPartners.add(user.partnerId);
         const { key } = this.statements.user.get(userToRow(user)) as { key: number };
         this.fileUsers.set(user.id, { key, partnerId: user.partnerId });
@@ -294,8 +299,8 @@ class EntityWriter {
       }
       case 'groups': {
         const group = entity as Group;
-        if (!this.firstUse('groups', group.id, base, 'id', 'identifiant de groupe')) return;
-        this.ownedBy.push({ path: `${base}.partnerId`, partnerId: group.partnerId });
+        if (!this.firstUse('groups', group.id, base, index, 'id', 'identifiant de groupe')) return;
+        this.owned(group.partnerId, base);
         this.touchedPartners.add(group.partnerId);
         const { key } = this.statements.group.get(group.id, group.partnerId, group.name) as { key: number };
         this.fileGroups.set(group.id, { key, partnerId: group.partnerId });
@@ -314,8 +319,8 @@ class EntityWriter {
       }
       case 'habilitations': {
         const habilitation = entity as Habilitation;
-        if (!this.firstUse('habilitations', habilitation.id, base, 'id', 'identifiant d’habilitation')) return;
-        this.ownedBy.push({ path: `${base}.partnerId`, partnerId: habilitation.partnerId });
+        if (!this.firstUse('habilitations', habilitation.id, base, index, 'id', 'identifiant d’habilitation')) return;
+        this.owned(habilitation.partnerId, base);
         this.touchedPartners.add(habilitation.partnerId);
         const row = habilitationToRow(habilitation);
         const user = habilitation.userId === null ? undefined : this.fileUsers.get(habilitation.userId);
@@ -336,8 +341,8 @@ class EntityWriter {
       case 'reviews': {
         const review = entity as Review;
         const identity = `${review.partnerId}\u0000${review.completedAt}\u0000${review.reviewer}`;
-        if (!this.firstUse('reviews', identity, base, 'completedAt', 'revue (même partenaire, même date, même personne)')) return;
-        this.ownedBy.push({ path: `${base}.partnerId`, partnerId: review.partnerId });
+        if (!this.firstUse('reviews', identity, base, index, 'completedAt', 'revue (même partenaire, même date, même personne)')) return;
+        this.owned(review.partnerId, base);
         this.statements.review.run(review.partnerId, review.completedAt, review.reviewer, review.proof);
         return;
       }
@@ -370,12 +375,12 @@ class EntityWriter {
     for (const { path, cafCode } of this.partnerCafs) {
       if (!this.seen.cafs.has(cafCode) && this.statements.storedCaf.get(cafCode) === undefined) this.problems.add(path, `Caf « ${cafCode} » inconnue`);
     }
-    for (const { path, partnerId } of [...this.conventionPartners, ...this.ownedBy]) {
+    for (const { path, partnerId } of this.ownedBy) {
       if (!partnerExists(partnerId)) this.problems.add(path, `partenaire « ${partnerId} » inconnu`);
     }
-    for (const [partnerId, base] of this.filePartners) {
+ for (const [partnerId, index] of this.filePartners) {
       if (!this.seen.conventions.has(partnerId) && this.statements.storedConvention.get(partnerId) === undefined) {
-        this.problems.add(base, `aucune convention pour le partenaire « ${partnerId} » (une convention par partenaire)`);
+        this.problems.add(`partners[${index}]`, `aucune convention pour le partenaire « ${partnerId} » (une convention par partenaire)`);
       }
     }
   }
