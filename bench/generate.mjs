@@ -73,7 +73,7 @@ export async function generate(path, partners = 5000, { usersPerPartner = 40, ha
       partnerId: pid(p), number: `${2020 + (p % 6)}/${p}`, signedAt: p % 97 === 0 ? null : day(rand, 2020, 2025),
       managementMode: p % 11 === 0 ? 'centralised' : 'delegated',
       termination: p % 53 === 0 ? { kind: 'unilateral', noticeReceivedAt: day(rand, 2025, 2026) } : null,
-      subscriptions: [{ service: 'CDAP', availableFrom: null, quotas: profiles.map((profile) => ({ profile, maxUsers: 5 + Math.floor(rand() * 30), ...(profile === 'T13' ? { departements: [CAFS[p % CAFS.length]] } : {}) })) }],
+      subscriptions: [{ service: 'CDAP', availableFrom: null, quotas: profiles.map((profile) => ({ profile, maxUsers: 20 + Math.floor(rand() * 40), ...(profile === 'T13' ? { departements: [CAFS[p % CAFS.length]] } : {}) })) }],
       contacts: [{ side: 'partner', role: 'administrator', order: 1, name: `Admin ${p}`, email: `admin.${p}@partenaire${p}.fr` }],
       avenants,
     };
@@ -88,7 +88,8 @@ export async function generate(path, partners = 5000, { usersPerPartner = 40, ha
       id: `u${pad(u, 7)}`, partnerId: pid(p), name: `Agent ${u}`,
       email: rand() < 0.01 ? `${generic[u % 3]}@partenaire${p}.fr` : rand() < 0.01 ? `partage@partenaire${p}.fr` : `agent.${u}@partenaire${p}.fr`,
       function: null, role: local === 0 ? 'administrator' : local === 1 ? 'deputy' : local < 4 ? 'habilitation_manager' : 'user', status,
-      createdAt: stamp(rand, 2019, 2024), lastLoginAt: rand() < 0.05 ? null : stamp(rand, 2025, 2026), passwordChangedAt: stamp(rand, 2024, 2026),
+      createdAt: stamp(rand, 2019, 2024), lastLoginAt: rand() < 0.02 ? null : `2026-${pad(1 + Math.floor(rand() * 11), 2)}-${pad(1 + Math.floor(rand() * 20), 2)}T09:00:00+01:00`,
+      passwordChangedAt: rand() < 0.1 ? stamp(rand, 2023, 2024) : stamp(rand, 2026, 2026),
       mustChangePassword: rand() < 0.05, missionEndAt: rand() < 0.03 ? day(rand, 2025, 2027) : null, departement: CAFS[p % CAFS.length],
     };
   });
@@ -104,12 +105,14 @@ export async function generate(path, partners = 5000, { usersPerPartner = 40, ha
     const p = Math.floor(u / usersPerPartner);
     const toGroup = h % 250 === 0;
     const roll = rand();
-    const status = roll < 0.9 ? 'active' : roll < 0.95 ? 'suspended' : 'revoked';
+    const status = roll < 0.93 ? 'active' : roll < 0.95 ? 'suspended' : 'revoked';
+    const subscribed = CDAP_PROFILES.filter((_, i) => (p + i) % 3 !== 0);
     return {
       id: `h${pad(h, 8)}`, partnerId: pid(p),
       ...(toGroup ? { groupId: `g${pad(p * groupsPerPartner + (h % groupsPerPartner), 6)}` } : { userId: `u${pad(u, 7)}` }),
-      service: 'CDAP', profile: CDAP_PROFILES[Math.floor(rand() * (h % habilitationsPerUser === 0 ? CDAP_PROFILES.length : 2))],
-      departement: rand() < 0.02 ? '99' : CAFS[p % CAFS.length], status, grantedAt: stamp(rand, 2020, 2026),
+      // Mostly the partner's own subscribed profiles, a few outside them, a few out of area.
+      service: 'CDAP', profile: rand() < 0.01 ? CDAP_PROFILES[Math.floor(rand() * CDAP_PROFILES.length)] : subscribed[(u + (h % 2)) % subscribed.length],
+      departement: rand() < 0.002 ? '99' : CAFS[p % CAFS.length], status, grantedAt: stamp(rand, 2020, 2026),
       suspendedAt: status === 'suspended' ? stamp(rand, 2026, 2026) : null, revokedAt: status === 'revoked' ? stamp(rand, 2025, 2026) : null,
     };
   });

@@ -206,12 +206,11 @@ class EntityWriter {
            status = excluded.status, created_at = excluded.created_at, last_login_at = excluded.last_login_at,
            password_changed_at = excluded.password_changed_at, must_change_password = excluded.must_change_password,
            mission_end_at = excluded.mission_end_at, departement = excluded.departement, seen_day = excluded.seen_day,
-           password_day = excluded.password_day, devalidated_day = excluded.devalidated_day
-         RETURNING key`,
+           password_day = excluded.password_day, devalidated_day = excluded.devalidated_day`,
       ),
       group: db.prepare(
         `INSERT INTO groups (id, partner_id, name) VALUES (?, ?, ?)
-         ON CONFLICT (id) DO UPDATE SET partner_id = excluded.partner_id, name = excluded.name RETURNING key`,
+         ON CONFLICT (id) DO UPDATE SET partner_id = excluded.partner_id, name = excluded.name`,
       ),
       clearMembers: db.prepare('DELETE FROM group_members WHERE group_key = ?'),
       member: db.prepare('INSERT INTO group_members (group_key, position, user_key) VALUES (?, ?, ?)'),
@@ -224,8 +223,7 @@ class EntityWriter {
            group_key = excluded.group_key, service = excluded.service, profile = excluded.profile,
            departement = excluded.departement, status = excluded.status, granted_at = excluded.granted_at,
            granted_ms = excluded.granted_ms, suspended_at = excluded.suspended_at, suspended_day = excluded.suspended_day,
-           revoked_at = excluded.revoked_at, revoked_day = excluded.revoked_day
-         RETURNING key`,
+           revoked_at = excluded.revoked_at, revoked_day = excluded.revoked_day`,
       ),
       setHabilitationUser: db.prepare('UPDATE habilitations SET user_key = ? WHERE key = ?'),
       setHabilitationGroup: db.prepare('UPDATE habilitations SET group_key = ? WHERE key = ?'),
@@ -233,6 +231,11 @@ class EntityWriter {
         `INSERT INTO reviews (partner_id, completed_at, reviewer, proof) VALUES (?, ?, ?, ?)
          ON CONFLICT (partner_id, completed_at, reviewer) DO UPDATE SET proof = excluded.proof`,
       ),
+      // Upserts with RETURNING grow slower with every row (measured: 16.6 s against 5.7 s for a million);
+      // keys are read back by id instead, and only where needed.
+      userKey: db.prepare('SELECT key FROM users WHERE id = ?').pluck(),
+      groupKey: db.prepare('SELECT key FROM groups WHERE id = ?').pluck(),
+      habilitationKey: db.prepare('SELECT key FROM habilitations WHERE id = ?').pluck(),
       storedUser: db.prepare('SELECT key, partner_id AS partnerId FROM users WHERE id = ?'),
       storedGroup: db.prepare('SELECT key, partner_id AS partnerId FROM groups WHERE id = ?'),
       storedPartner: db.prepare('SELECT 1 FROM partners WHERE id = ?').pluck(),
@@ -293,8 +296,8 @@ class EntityWriter {
         if (!this.firstUse('users', user.id, base, index, 'id', 'identifiant d’utilisateur')) return;
         this.owned(user.partnerId, base);
         this.touchedPartners.add(user.partnerId);
-        const { key } = this.statements.user.get(userToRow(user)) as { key: number };
-        this.fileUsers.set(user.id, { key, partnerId: user.partnerId });
+        this.statements.user.run(userToRow(user));
+        this.fileUsers.set(user.id, { key: this.statements.userKey.get(user.id) as number, partnerId: user.partnerId });
         return;
       }
       case 'groups': {
@@ -302,7 +305,8 @@ class EntityWriter {
         if (!this.firstUse('groups', group.id, base, index, 'id', 'identifiant de groupe')) return;
         this.owned(group.partnerId, base);
         this.touchedPartners.add(group.partnerId);
-        const { key } = this.statements.group.get(group.id, group.partnerId, group.name) as { key: number };
+        this.statements.group.run(group.id, group.partnerId, group.name);
+        const key = this.statements.groupKey.get(group.id) as number;
         this.fileGroups.set(group.id, { key, partnerId: group.partnerId });
         this.statements.clearMembers.run(key);
         group.memberIds.forEach((userId, position) => {
@@ -325,16 +329,17 @@ class EntityWriter {
         const row = habilitationToRow(habilitation);
         const user = habilitation.userId === null ? undefined : this.fileUsers.get(habilitation.userId);
         const group = habilitation.groupId === null ? undefined : this.fileGroups.get(habilitation.groupId);
-        const { key } = this.statements.habilitation.get(
+        this.statements.habilitation.run(
           row.id, row.partner_id, user?.key ?? null, group?.key ?? null, row.service, row.profile, row.departement, row.status,
           row.granted_at, row.granted_ms, row.suspended_at, row.suspended_day, row.revoked_at, row.revoked_day,
-        ) as { key: number };
+        );
+        const key = () => this.statements.habilitationKey.get(row.id) as number;
         if (habilitation.userId !== null) {
           this.reference({ path: `${base}.userId`, kind: 'user', id: habilitation.userId, partnerId: habilitation.partnerId,
-            resolve: (userKey) => userKey !== user?.key && this.statements.setHabilitationUser.run(userKey, key) });
+            resolve: (userKey) => userKey !== user?.key && this.statements.setHabilitationUser.run(userKey, key()) });
         } else {
           this.reference({ path: `${base}.groupId`, kind: 'group', id: habilitation.groupId!, partnerId: habilitation.partnerId,
-            resolve: (groupKey) => groupKey !== group?.key && this.statements.setHabilitationGroup.run(groupKey, key) });
+            resolve: (groupKey) => groupKey !== group?.key && this.statements.setHabilitationGroup.run(groupKey, key()) });
         }
         return;
       }
@@ -360,7 +365,8 @@ class EntityWriter {
     const label = reference.kind === 'user' ? 'utilisateur' : 'groupe';
     if (target === undefined) this.problems.add(reference.path, `${label} « ${reference.id} » inconnu`);
     else if (target.partnerId !== reference.partnerId) {
-      this.problems.add(reference.path, `le ${label} « ${reference.id} » appartient au partenaire « ${target.partnerId} », pas à « ${reference.partnerId} »`);
+      const named = reference.kind === 'user' ? 'l’utilisateur' : 'le groupe';
+      this.problems.add(reference.path, `${named} « ${reference.id} » appartient au partenaire « ${target.partnerId} », pas à « ${reference.partnerId} »`);
     } else reference.resolve(target.key);
   }
 

@@ -1,0 +1,200 @@
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CafsupError } from '@cafsup/sdk';
+import { caf, convention, dataset, deputy, habilitation, partner, review, user } from './support/fixture.js';
+import { openClient, type TestClient } from './support/client.js';
+
+let opened: TestClient[] = [];
+afterEach(async () => {
+  await Promise.all(opened.map((entry) => entry.cleanup()));
+  opened = [];
+});
+
+async function fresh(data?: Record<string, unknown>): Promise<TestClient> {
+  const test = await openClient(data === undefined ? {} : { dataset: data });
+  opened.push(test);
+  return test;
+}
+
+async function refusal(promise: Promise<unknown>): Promise<CafsupError> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as CafsupError;
+  }
+  throw new Error('expected the import to be refused');
+}
+
+/** A document using every kind of entity and field, including optional ones. */
+const full = () =>
+  dataset({
+    cafs: [
+      caf({
+        address: '7 rue des Étangs Gobert, 78011 Versailles Cedex',
+        serviceDesk: { email: 'centre.services@caf78.fr', phone: '01 00 00 00 00', hours: '8h30-17h00', answerWithinWorkingDays: 2 },
+        escalation: [{ order: 1, name: 'Camille Roux', function: 'Coordinatrice MCP', email: 'camille.roux@caf78.fr', phone: null }],
+      }),
+    ],
+    partners: [partner('amp', { name: "Métropole d'Aix-Marseille-Provence", kind: 'epci', siret: '20005480700017', departements: ['13', '83', '84'], address: 'Le Pharo', missions: ['fsl'] })],
+    conventions: [
+      convention('amp', {
+        number: '2023/M/2907',
+        signedAt: '2023-03-21',
+        tacitRenewal: true,
+        termination: { kind: 'breach', noticeReceivedAt: '2026-01-10', remediedAt: '2026-01-20' },
+        subscriptions: [{ service: 'CDAP', availableFrom: '2023-03-21', quotas: [{ profile: 'T13', maxUsers: 20, departements: ['13', '83', '84'] }] }],
+        contacts: [{ side: 'partner', role: 'administrator', order: 1, name: 'Alex Martin', function: 'Responsable FSL', email: 'alex.martin@amp.fr', phone: null }],
+        avenants: [
+          {
+            number: 1,
+            title: 'Avenant 1 : nouvelle adresse du centre de services',
+            signedByCafAt: '2025-01-08',
+            signedByPartnerAt: '2025-01-15',
+            effectiveAt: null,
+            changes: [{ type: 'setQuota', service: 'CDAP', profile: 'T13', maxUsers: 20, departements: ['13', '83', '84'] }, { type: 'note', text: 'Adresse' }],
+          },
+        ],
+      }),
+    ],
+    users: [deputy('amp'), user('amp-u001', 'amp', { function: 'Instructeur', missionEndAt: '2027-01-31', departement: '13' }), user('amp-u002', 'amp')],
+    groups: [{ id: 'amp-g01', partnerId: 'amp', name: 'Instructeurs FSL', memberIds: ['amp-u002', 'amp-u001'] }],
+    habilitations: [
+      habilitation('amp-h0001', 'amp', { userId: 'amp-u001' }, { profile: 'T13', departement: '13' }),
+      habilitation('amp-h0002', 'amp', { groupId: 'amp-g01' }, { profile: 'T13', status: 'suspended', suspendedAt: '2026-11-01T10:00:00+01:00' }),
+      habilitation('amp-h0003', 'amp', { userId: 'amp-u002' }, { profile: 'T13', status: 'revoked', revokedAt: '2026-10-01T10:00:00Z' }),
+    ],
+    reviews: [review('amp', '2025-06-30')],
+  });
+
+describe('export and import', () => {
+  it('gives back the document it was given: import(export(x)) = x', async () => {
+    const first = await fresh(full());
+    const exported = await first.client.dataset.export();
+    const input = full();
+    expect((exported.partners as unknown[])[0]).toEqual((input.partners as Record<string, unknown>[])[0]);
+    expect(exported.habilitations).toEqual(
+      (input.habilitations as Record<string, unknown>[]).map((h) => ({ userId: null, groupId: null, departement: null, suspendedAt: null, revokedAt: null, ...h })),
+    );
+    expect(exported.groups).toEqual(input.groups);
+    const second = await fresh(exported);
+    expect(await second.client.dataset.export()).toEqual(exported);
+  });
+
+  it('reads a document cut into chunks of any size, even one byte', async () => {
+    const text = JSON.stringify(full(), null, 2);
+    const reference = await (await fresh(full())).client.dataset.export();
+    for (const size of [1, 2, 3, 7, 64, 4096]) {
+      const bytes = Buffer.from(text);
+      const chunks = async function* () {
+        for (let at = 0; at < bytes.length; at += size) yield bytes.subarray(at, at + size);
+      };
+      const test = await fresh();
+      await test.client.dataset.import(chunks());
+      expect(await test.client.dataset.export()).toEqual(reference);
+    }
+  });
+
+  it('replaces entities by id and keeps the others, leaving one trace with the counts', async () => {
+    const test = await fresh(full());
+    const result = await test.client.dataset.import(dataset({ users: [user('amp-u002', 'amp', { name: 'Nouveau nom' })] }));
+    expect(result.counts).toEqual({ cafs: 1, partners: 0, conventions: 0, users: 1, groups: 0, habilitations: 0, reviews: 0 });
+    expect((await test.client.users.get('amp-u002')).name).toBe('Nouveau nom');
+    expect((await test.client.users.list({ partnerId: 'amp' })).items.map((u) => u.id)).toEqual(['amp-deputy', 'amp-u001', 'amp-u002']);
+    const imports = (await test.client.traces.list({ action: 'dataset.import' })).items;
+    expect(imports.map((trace) => trace.details)).toEqual([
+      { counts: { cafs: 1, partners: 0, conventions: 0, users: 1, groups: 0, habilitations: 0, reviews: 0 } },
+      { counts: { cafs: 1, partners: 1, conventions: 1, users: 3, groups: 1, habilitations: 3, reviews: 1 } },
+    ]);
+  });
+
+  it('writes nothing on a dry run', async () => {
+    const test = await fresh();
+    const result = await test.client.dataset.import(full(), { dryRun: true });
+    expect([result.dryRun, result.traceId, result.counts.habilitations]).toEqual([true, null, 3]);
+    expect((await test.client.partners.list()).items).toEqual([]);
+  });
+});
+
+describe('refusals', () => {
+  it('lists every problem with its JSON path and writes nothing', async () => {
+    const test = await fresh(full());
+    const broken = full();
+    const users = broken.users as Record<string, unknown>[];
+    users.push(user('amp-u001', 'amp'), user('x1', 'nobody'), user('x2', 'amp', { email: 'pas-une-adresse', createdAt: '2026-02-30T10:00:00Z', role: 'chef' }));
+    (broken.partners as Record<string, unknown>[]).push(partner('bad', { siret: '20005480700018', cafCode: '99' }));
+    (broken.habilitations as Record<string, unknown>[]).push(
+      habilitation('h-both', 'amp', { userId: 'amp-u001' }, { groupId: 'amp-g01' }),
+      habilitation('h-unknown', 'amp', { userId: 'ghost' }),
+      habilitation('h-t3', 'amp', { userId: 'amp-u001' }, { profile: 'T3', status: 'active', revokedAt: '2026-01-01T10:00:00Z' }),
+    );
+    (broken.groups as Record<string, unknown>[])[0]!.memberIds = ['amp-u001', 'x1'];
+    ((broken.conventions as Record<string, unknown>[])[0]!.avenants as Record<string, unknown>[])[0]!.number = 2;
+    const error = await refusal(test.client.dataset.import(broken));
+    expect(error.code).toBe('VALIDATION');
+    expect(error.details.problems).toEqual([
+      { path: 'partners[1].siret', message: 'SIRET invalide (14 chiffres, clé de Luhn)' },
+      { path: 'conventions[0].avenants[0].number', message: "numéro d'avenant 2 inattendu : les avenants sont numérotés 1, 2, 3… sans trou (attendu 1)" },
+      { path: 'users[3].id', message: 'identifiant d’utilisateur « amp-u001 » en double (déjà en users[1])' },
+      { path: 'users[5].email', message: 'adresse mél invalide' },
+      { path: 'users[5].role', message: expect.stringContaining('administrator') },
+      { path: 'users[5].createdAt', message: 'horodatage invalide (attendu ISO-8601 avec fuseau, ex. 2026-03-05T23:30:00Z)' },
+      { path: 'groups[0].memberIds[1]', message: 'l’utilisateur « x1 » appartient au partenaire « nobody », pas à « amp »' },
+      { path: 'habilitations[3].userId', message: 'une habilitation a exactement un des champs userId et groupId' },
+      { path: 'habilitations[5].profile', message: 'profil « T3 » absent du catalogue Cdap (T1–T22 sauf T3, T7, T17)' },
+      { path: 'habilitations[5].revokedAt', message: 'revokedAt seulement sur une habilitation dévalidée (status revoked)' },
+      { path: 'habilitations[4].userId', message: 'utilisateur « ghost » inconnu' },
+      { path: 'users[4].partnerId', message: 'partenaire « nobody » inconnu' },
+    ]);
+    expect(await test.client.dataset.export()).toEqual(await (await fresh(full())).client.dataset.export());
+    const db = new Database(test.database, { readonly: true });
+    expect(db.prepare('SELECT COUNT(*) FROM traces').pluck().get()).toBe(1);
+    db.close();
+  });
+
+  it('names a partner without a convention and an unknown Caf', async () => {
+    const error = await refusal((await fresh()).client.dataset.import(dataset({ partners: [partner('p', { cafCode: '01' })] })));
+    expect(error.details.problems).toEqual([
+      { path: 'partners[0].cafCode', message: 'Caf « 01 » inconnue' },
+      { path: 'partners[0]', message: 'aucune convention pour le partenaire « p » (une convention par partenaire)' },
+    ]);
+  });
+
+  it('gives the line and column of a JSON syntax error', async () => {
+    const text = '{\n  "format": "cafsup/dataset",\n  "version": 1,\n  "users": [\n    {"id": "u1",, "x": 1}\n  ]\n}';
+    const error = await refusal((await fresh()).client.dataset.import(text));
+    expect([error.code, error.message]).toEqual(['VALIDATION', 'JSON invalide ligne 5, colonne 17 : nom de champ entre guillemets attendu']);
+    const truncated = await refusal((await fresh()).client.dataset.import('{"format": "cafsup/dataset", "users": [{"id": "u1"}'));
+    expect(truncated.message).toBe('JSON invalide ligne 1, colonne 52 : fin du fichier inattendue : le document est incomplet');
+  });
+
+  it('refuses a document of another format or version', async () => {
+    const error = await refusal((await fresh()).client.dataset.import({ format: 'autre', version: 2 }));
+    expect(error.details.problems).toEqual([
+      { path: 'format', message: 'format attendu : « cafsup/dataset »' },
+      { path: 'version', message: 'version attendue : 1' },
+    ]);
+  });
+});
+
+describe('reads', () => {
+  it('pages partners with a keyset cursor, filters by Caf, search and mode', async () => {
+    const partners = ['a', 'b', 'c', 'd', 'e'].map((id) => partner(id, { name: id === 'c' ? 'Commune d’Évry' : `Partenaire ${id}` }));
+    const test = await fresh(
+      dataset({
+        cafs: [caf(), caf({ code: '40', name: 'Caf des Landes' })],
+        partners: partners.map((p, i) => ({ ...p, cafCode: i % 2 ? '40' : '78' })),
+        conventions: partners.map((p) => convention(p.id as string, { managementMode: p.id === 'd' ? 'centralised' : 'delegated' })),
+      }),
+    );
+    const first = await test.client.partners.list({ limit: 2 });
+    expect(first.items.map((p) => p.id)).toEqual(['a', 'b']);
+    const rest: string[] = [];
+    for await (const p of test.client.partners.iterate({ limit: 2 })) rest.push(p.id);
+    expect(rest).toEqual(['a', 'b', 'c', 'd', 'e']);
+    expect((await test.client.partners.list({ cafCode: '40' })).items.map((p) => p.id)).toEqual(['b', 'd']);
+    expect((await test.client.partners.list({ search: 'evry' })).items.map((p) => p.name)).toEqual(['Commune d’Évry']);
+    expect((await test.client.partners.list({ mode: 'centralised' })).items.map((p) => p.id)).toEqual(['d']);
+    await expect(test.client.partners.list({ cursor: 'garbage' })).rejects.toMatchObject({ code: 'VALIDATION' });
+    await expect(test.client.partners.get('zz')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+});
