@@ -88,7 +88,7 @@ export async function generate(path, partners = 5000, { usersPerPartner = 40, ha
       id: `u${pad(u, 7)}`, partnerId: pid(p), name: `Agent ${u}`,
       email: rand() < 0.01 ? `${generic[u % 3]}@partenaire${p}.fr` : rand() < 0.01 ? `partage@partenaire${p}.fr` : `agent.${u}@partenaire${p}.fr`,
       function: null, role: local === 0 ? 'administrator' : local === 1 ? 'deputy' : local < 4 ? 'habilitation_manager' : 'user', status,
-      createdAt: stamp(rand, 2019, 2024), lastLoginAt: rand() < 0.02 ? null : `2026-${pad(1 + Math.floor(rand() * 11), 2)}-${pad(1 + Math.floor(rand() * 20), 2)}T09:00:00+01:00`,
+      createdAt: stamp(rand, 2019, 2024), lastLoginAt: rand() < 0.02 ? null : rand() < 0.05 ? stamp(rand, 2025, 2025) : `2026-${rand() < 0.5 ? '10' : '11'}-${pad(1 + Math.floor(rand() * 20), 2)}T09:00:00+01:00`,
       passwordChangedAt: rand() < 0.1 ? stamp(rand, 2023, 2024) : stamp(rand, 2026, 2026),
       mustChangePassword: rand() < 0.05, missionEndAt: rand() < 0.03 ? day(rand, 2025, 2027) : null, departement: CAFS[p % CAFS.length],
     };
@@ -111,7 +111,7 @@ export async function generate(path, partners = 5000, { usersPerPartner = 40, ha
       id: `h${pad(h, 8)}`, partnerId: pid(p),
       ...(toGroup ? { groupId: `g${pad(p * groupsPerPartner + (h % groupsPerPartner), 6)}` } : { userId: `u${pad(u, 7)}` }),
       // Mostly the partner's own subscribed profiles, a few outside them, a few out of area.
-      service: 'CDAP', profile: rand() < 0.01 ? CDAP_PROFILES[Math.floor(rand() * CDAP_PROFILES.length)] : subscribed[(u + (h % 2)) % subscribed.length],
+      service: 'CDAP', profile: rand() < 0.01 ? CDAP_PROFILES[Math.floor(rand() * CDAP_PROFILES.length)] : subscribed[(u + (h % 50 === 1 ? 1 : 0)) % subscribed.length],
       departement: rand() < 0.002 ? '99' : CAFS[p % CAFS.length], status, grantedAt: stamp(rand, 2020, 2026),
       suspendedAt: status === 'suspended' ? stamp(rand, 2026, 2026) : null, revokedAt: status === 'revoked' ? stamp(rand, 2025, 2026) : null,
     };

@@ -7,7 +7,6 @@ import {
   compareFlags,
   conventionFlags,
   conventionState,
-  effectiveTerms,
   excessUserIds,
   indexQuotas,
   multipleProfilesFlag,
@@ -146,11 +145,12 @@ export class AuditEngine {
       `SELECT id FROM habilitations WHERE partner_id = ? AND service = ? AND profile = ? AND departement IS ? AND status <> 'revoked'`,
     );
     this.heldCount = db.prepare(`SELECT COALESCE(SUM(held), 0) AS n FROM held_combos WHERE partner_id = ?`);
-    this.activeDeputies = db.prepare(`SELECT DISTINCT partner_id FROM users WHERE role = 'deputy' AND status = 'active'`);
+    const onePartner = (sql: string) => sql.replace('{partner}', '(@partnerId IS NULL OR partner_id = @partnerId)');
+    this.activeDeputies = db.prepare(onePartner(`SELECT DISTINCT partner_id FROM users WHERE role = 'deputy' AND status = 'active' AND {partner}`));
     this.managers = db.prepare(
-      `SELECT id, partner_id, email, role FROM users WHERE role IN ('administrator', 'deputy') AND status <> 'disabled'`,
+      onePartner(`SELECT id, partner_id, email, role FROM users WHERE role IN ('administrator', 'deputy') AND status <> 'disabled' AND {partner}`),
     );
-    this.reviews = db.prepare('SELECT partner_id, completed_at FROM reviews');
+    this.reviews = db.prepare(onePartner('SELECT partner_id, completed_at FROM reviews WHERE {partner}'));
   }
 
   private partnersInScope(scope: PartnerScope): PartnerConvention[] {
@@ -194,7 +194,7 @@ export class AuditEngine {
     const usages: QuotaUsage[] = [];
     const quotasByPartner = new Map<string, Map<string, ServiceQuota>>();
     for (const entry of inForce.sort((a, b) => compareCodePoints(a.partnerId, b.partnerId))) {
-      const terms = effectiveTerms(entry.convention, asOf);
+      const terms = this.conventions.terms(entry, asOf);
       quotasByPartner.set(entry.partnerId, indexQuotas(terms));
       usages.push(...quotaUsages(entry.partnerId, entry.convention.number, terms, counts.get(entry.partnerId) ?? new Map()));
     }
@@ -313,13 +313,14 @@ export class AuditEngine {
 
   private conventionRuleFlags(scope: PartnerScope, asOf: CalendarDate): Flag[] {
     const partners = this.partnersInScope(scope);
+    const only = { partnerId: scope.partnerId ?? null };
     const reviewDates = groupBy(
-      this.reviews.all() as { partner_id: string; completed_at: string }[],
+      this.reviews.all(only) as { partner_id: string; completed_at: string }[],
       (row) => row.partner_id,
     );
-    const deputies = new Set((this.activeDeputies.all() as { partner_id: string }[]).map((row) => row.partner_id));
+    const deputies = new Set((this.activeDeputies.all(only) as { partner_id: string }[]).map((row) => row.partner_id));
     const managers = groupBy(
-      this.managers.all() as { id: string; partner_id: string; email: string; role: UserRole }[],
+      this.managers.all(only) as { id: string; partner_id: string; email: string; role: UserRole }[],
       (row) => row.partner_id,
     );
     const flags: Flag[] = [];
@@ -330,6 +331,7 @@ export class AuditEngine {
           {
             partnerId: entry.partnerId,
             convention: entry.convention,
+            terms: this.conventions.terms(entry, asOf),
             reviewDates: (reviewDates.get(entry.partnerId) ?? []).map((row) => row.completed_at),
             heldCount: state.inForce ? 0 : (this.heldCount.get(entry.partnerId) as { n: number }).n,
             hasActiveDeputy: deputies.has(entry.partnerId),

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { Avenant, Convention } from '@cafsup/shared';
+import { effectiveTerms, type Avenant, type CalendarDate, type Convention, type Terms } from '@cafsup/shared';
 
 export interface PartnerConvention {
   partnerId: string;
@@ -12,7 +12,7 @@ export interface PartnerConvention {
  * `PRAGMA data_version` moves when another connection commits, `localWrites` when this one does.
  */
 export class ConventionCache {
-  private cached: { version: string; byPartner: Map<string, PartnerConvention> } | null = null;
+  private cached: { version: string; byPartner: Map<string, PartnerConvention>; terms: Map<string, Terms> } | null = null;
   private localWrites = 0;
   private readonly load: Database.Statement;
 
@@ -36,9 +36,25 @@ export class ConventionCache {
         const convention = { ...JSON.parse(row.doc), avenants: JSON.parse(row.avenants) as Avenant[] } as Convention;
         byPartner.set(row.partner_id, { partnerId: row.partner_id, cafCode: row.caf_code, convention });
       }
-      this.cached = { version, byPartner };
+      this.cached = { version, byPartner, terms: new Map() };
     }
     return this.cached.byPartner;
+  }
+
+  /**
+   * The partner's effective terms at `asOf`, computed once per version of the file. Reads the
+   * version taken by the last `all()`, which every operation calls first: checking it again for
+   * each of 5,000 partners would cost more than the terms.
+   */
+  terms(entry: PartnerConvention, asOf: CalendarDate): Terms {
+    if (this.cached === null) this.all();
+    const key = `${entry.partnerId}\u0000${asOf}`;
+    let terms = this.cached!.terms.get(key);
+    if (terms === undefined) {
+      terms = effectiveTerms(entry.convention, asOf);
+      this.cached!.terms.set(key, terms);
+    }
+    return terms;
   }
 
   get(partnerId: string): PartnerConvention | undefined {

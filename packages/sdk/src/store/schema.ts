@@ -92,6 +92,7 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX habilitations_partner ON habilitations (partner_id, id);
   CREATE INDEX habilitations_user ON habilitations (user_key, service, profile, status, granted_ms) WHERE user_key IS NOT NULL;
   CREATE INDEX habilitations_group ON habilitations (group_key) WHERE group_key IS NOT NULL;
+  CREATE INDEX habilitations_held ON habilitations (partner_id, service, profile, departement) WHERE status <> 'revoked';
   CREATE INDEX habilitations_suspended ON habilitations (suspended_day) WHERE status = 'suspended';
   CREATE INDEX habilitations_revoked ON habilitations (revoked_day) WHERE status = 'revoked';
   -- Facts derived from habilitations, users and groups (see derived.ts), so that an audit over a

@@ -41,7 +41,7 @@ import {
 import { ActionRunner, parseInput } from './actions.js';
 import { AuditEngine, type PartnerScope } from './audit.js';
 import { openDatabase } from './connection.js';
-import { ConventionCache } from './conventions.js';
+import { ConventionCache, type PartnerConvention } from './conventions.js';
 import { DerivedFacts } from './derived.js';
 import { decodeCursor, pageSize, toPage, type Page } from './pagination.js';
 import { TraceWriter, cutTracePrefix, rowToTrace, verifyTraces } from './traces.js';
@@ -120,13 +120,14 @@ export class Store {
     const statement = this.db.prepare(
       `SELECT p.id, p.doc FROM partners p WHERE ${conditions.join(' AND ')} ORDER BY p.id LIMIT @batch`,
     );
+    const conventions = this.conventions.all();
     // The mode filter needs each partner's terms at asOf, so rows are read in batches until the page is full.
     const rows: PartnerSummary[] = [];
     const batch = query.mode === undefined ? limit + 1 : Math.max(100, limit * 4);
     for (;;) {
       const fetched = statement.all({ ...params, batch }) as { id: string; doc: string }[];
       for (const row of fetched) {
-        const summary = this.summarise(JSON.parse(row.doc) as Partner, asOf);
+        const summary = this.summarise(JSON.parse(row.doc) as Partner, conventions, asOf);
         if (query.mode === undefined || summary.managementMode === query.mode) rows.push(summary);
         if (rows.length > limit) break;
       }
@@ -136,8 +137,9 @@ export class Store {
     return toPage(rows, limit, (row) => row.id, (row) => row);
   }
 
-  private summarise(partner: Partner, asOf: CalendarDate): PartnerSummary {
-    const { convention } = this.requireConvention(partner.id);
+  private summarise(partner: Partner, conventions: Map<string, PartnerConvention>, asOf: CalendarDate): PartnerSummary {
+    const entry = conventions.get(partner.id)!;
+    const { convention } = entry;
     return {
       id: partner.id,
       name: partner.name,
@@ -145,7 +147,7 @@ export class Store {
       cafCode: partner.cafCode,
       conventionNumber: convention.number,
       conventionStatus: conventionState(convention, asOf).status,
-      managementMode: effectiveTerms(convention, asOf).managementMode,
+      managementMode: this.conventions.terms(entry, asOf).managementMode,
     };
   }
 

@@ -1,8 +1,8 @@
-import { conventionState, effectiveTerms, type Convention } from '../convention.js';
+import { conventionState, type Convention } from '../convention.js';
 import { addMonths, daysBetween, parisDay, type CalendarDate } from '../dates.js';
 import { normaliseEmail } from '../fields.js';
 import type { AuditSettings } from '../settings.js';
-import { designatedPartnerEmails } from '../terms.js';
+import { designatedPartnerEmails, type Terms } from '../terms.js';
 import type { UserRole } from '../user.js';
 import { makeFlag, type Flag, type FlagOf } from './flag.js';
 
@@ -12,6 +12,8 @@ const STATUS_LABELS = { draft: 'non signée', terminated: 'résiliée' } as cons
 export interface PartnerFacts {
   partnerId: string;
   convention: Convention;
+  /** The convention's effective terms at `asOf` (see `effectiveTerms`). */
+  terms: Terms;
   /** `completedAt` of its reviews. */
   reviewDates: readonly CalendarDate[];
   /** Held habilitations of the partner (rule 10). */
@@ -42,7 +44,7 @@ export function conventionFlags(facts: PartnerFacts, asOf: CalendarDate, setting
     ];
   }
   const flags: Flag[] = [];
-  const terms = effectiveTerms(convention, asOf);
+  const { terms } = facts;
   if (terms.managementMode === 'delegated') {
     const lastReview = lastReviewAt(facts.reviewDates, asOf);
     const dueAt = addMonths(lastReview ?? state.periodStart!, settings.reviewPeriodMonths);
