@@ -97,7 +97,8 @@ export async function generate(path, partners = 5000, { usersPerPartner = 40, ha
   await section('groups', partners * groupsPerPartner, (g) => {
     const p = Math.floor(g / groupsPerPartner);
     const memberIds = [];
-    for (let m = 0; m < 8; m++) memberIds.push(`u${pad(p * usersPerPartner + 4 + ((g % groupsPerPartner) * 8 + m), 7)}`);
+    const size = Math.min(8, usersPerPartner);
+    for (let m = 0; m < size; m++) memberIds.push(`u${pad(p * usersPerPartner + ((4 + (g % groupsPerPartner) * size + m) % usersPerPartner), 7)}`);
     return { id: `g${pad(g, 6)}`, partnerId: pid(p), name: `Groupe ${g}`, memberIds };
   });
   await section('habilitations', users * habilitationsPerUser, (h) => {

@@ -20,12 +20,15 @@ import {
   type User,
 } from '@cafsup/shared';
 import type { DerivedFacts } from '../store/derived.js';
+import { HABILITATION_INDEXES } from '../store/schema.js';
 import type { TraceWriter } from '../store/traces.js';
 import { JsonSyntaxError, readDatasetJson, type DatasetEvent } from './json-reader.js';
 import { cafDoc, conventionDoc, habilitationToRow, partnerDoc, searchKey, userToRow } from './rows.js';
 
 /** Beyond this many problems the refusal says how many more there were instead of listing them. */
 const MAX_LISTED_PROBLEMS = 1000;
+/** From this many habilitations on, the import drops their secondary indexes and rebuilds them at its end. */
+const DEFER_INDEXES_AFTER = 20_000;
 
 export interface ImportOptions {
   actor: Actor;
@@ -136,6 +139,7 @@ export async function importDataset(
     if (!sawFormat) problems.add('format', 'champ obligatoire (« cafsup/dataset »)');
     if (!sawVersion) problems.add('version', 'champ obligatoire (1)');
     writer.finish();
+    if (writer.indexesDeferred) for (const index of HABILITATION_INDEXES) db.exec(index.create);
 
     if (problems.total > 0) {
       const more = problems.total - problems.listed.length;
@@ -162,6 +166,7 @@ export async function importDataset(
 /** Writes validated entities and checks what can only be checked across them. */
 class EntityWriter {
   readonly touchedPartners = new Set<string>();
+  indexesDeferred = false;
   // Where each id was first seen, as an index: a million paths as strings would weigh on the heap.
   private readonly seen: Record<DatasetSection, Map<string, number>> = {
     cafs: new Map(),
@@ -324,6 +329,10 @@ class EntityWriter {
       case 'habilitations': {
         const habilitation = entity as Habilitation;
         if (!this.firstUse('habilitations', habilitation.id, base, index, 'id', 'identifiant d’habilitation')) return;
+        if (index === DEFER_INDEXES_AFTER && !this.indexesDeferred) {
+          for (const { name } of HABILITATION_INDEXES) this.db.exec(`DROP INDEX ${name}`);
+          this.indexesDeferred = true;
+        }
         this.owned(habilitation.partnerId, base);
         this.touchedPartners.add(habilitation.partnerId);
         const row = habilitationToRow(habilitation);

@@ -11,6 +11,31 @@ import type Database from 'better-sqlite3';
  * None of it depends on `asOf`. Every write recomputes the partners it touched, in its own
  * transaction, so the facts are never out of step with what they come from.
  */
+// `{partner}` narrows a statement to one partner, or to none for the whole file.
+const USERS_AND_COUNTS = [
+  `UPDATE users SET (holds_any, gets_active, multi_profiles) = (
+     SELECT COUNT(*) > 0, COALESCE(MAX(h.active_habilitations > 0), 0),
+            (SELECT NULLIF(json_group_object(service, json(profiles)), '{}') FROM (
+               SELECT service, json_group_array(profile) AS profiles FROM holdings m
+                WHERE m.user_key = users.key GROUP BY service HAVING COUNT(*) > 1))
+       FROM holdings h WHERE h.user_key = users.key)
+   WHERE {partner}`,
+  `DELETE FROM quota_holders WHERE {partner}`,
+  `INSERT INTO quota_holders (partner_id, service, profile, assigned, active)
+     SELECT h.partner_id, h.service, h.profile, COUNT(*), SUM(h.active_habilitations > 0 AND u.status = 'active')
+       FROM holdings h JOIN users u ON u.key = h.user_key
+      WHERE u.status <> 'disabled' AND h.{partner}
+      GROUP BY h.partner_id, h.service, h.profile`,
+  `DELETE FROM held_combos WHERE {partner}`,
+  `INSERT INTO held_combos (partner_id, service, profile, departement, held)
+     SELECT partner_id, service, profile, COALESCE(departement, ''), COUNT(*) FROM habilitations
+      WHERE status <> 'revoked' AND {partner}
+      GROUP BY partner_id, service, profile, COALESCE(departement, '')`,
+];
+
+const forPartner = (sql: string) => sql.replaceAll('{partner}', 'partner_id = @partnerId');
+const forAll = (sql: string) => sql.replaceAll('h.{partner}', 'true').replaceAll('{partner}', 'true');
+
 const PER_PARTNER = [
   `DELETE FROM holdings WHERE partner_id = @partnerId`,
   `INSERT INTO holdings (user_key, service, profile, partner_id, first_granted_ms, active_habilitations)
@@ -22,66 +47,27 @@ const PER_PARTNER = [
          JOIN group_members m ON m.group_key = h.group_key
         WHERE h.partner_id = @partnerId AND h.group_key IS NOT NULL AND h.status <> 'revoked')
      GROUP BY user_key, service, profile`,
-  `UPDATE users SET
-     holds_any = EXISTS (SELECT 1 FROM holdings h WHERE h.user_key = users.key),
-     gets_active = EXISTS (SELECT 1 FROM holdings h WHERE h.user_key = users.key AND h.active_habilitations > 0),
-     multi_profiles = (SELECT NULLIF(json_group_object(service, json(profiles)), '{}') FROM (
-       SELECT service, json_group_array(profile) AS profiles FROM (
-         SELECT service, profile FROM holdings h WHERE h.user_key = users.key ORDER BY service, profile)
-       GROUP BY service HAVING COUNT(*) > 1))
-   WHERE partner_id = @partnerId`,
-  `DELETE FROM quota_holders WHERE partner_id = @partnerId`,
-  `INSERT INTO quota_holders (partner_id, service, profile, assigned, active)
-     SELECT h.partner_id, h.service, h.profile, COUNT(*), SUM(h.active_habilitations > 0 AND u.status = 'active')
-       FROM holdings h JOIN users u ON u.key = h.user_key
-      WHERE h.partner_id = @partnerId AND u.status <> 'disabled'
-      GROUP BY h.partner_id, h.service, h.profile`,
-  `DELETE FROM held_combos WHERE partner_id = @partnerId`,
-  `INSERT INTO held_combos (partner_id, service, profile, departement, held)
-     SELECT partner_id, service, profile, COALESCE(departement, ''), COUNT(*) FROM habilitations
-      WHERE partner_id = @partnerId AND status <> 'revoked'
-      GROUP BY partner_id, service, profile, COALESCE(departement, '')`,
+  ...USERS_AND_COUNTS.map(forPartner),
 ];
 
-// The same facts for the whole file, set-based: the direct holdings stream out of the
-// (user_key, service, profile, …) index already grouped, then the few held through groups are merged in.
-const EVERYTHING = `
-  DELETE FROM holdings;
-  INSERT INTO holdings (user_key, service, profile, partner_id, first_granted_ms, active_habilitations)
+// For the whole file the direct holdings stream out of the (user_key, service, profile, …)
+// index already grouped, then the few held through groups are merged in.
+const EVERYTHING = [
+  `DELETE FROM holdings`,
+  `INSERT INTO holdings (user_key, service, profile, partner_id, first_granted_ms, active_habilitations)
     SELECT user_key, service, profile, partner_id, MIN(granted_ms), SUM(status = 'active') FROM habilitations
      WHERE user_key IS NOT NULL AND status <> 'revoked'
-     GROUP BY user_key, service, profile;
-  INSERT INTO holdings (user_key, service, profile, partner_id, first_granted_ms, active_habilitations)
+     GROUP BY user_key, service, profile`,
+  `INSERT INTO holdings (user_key, service, profile, partner_id, first_granted_ms, active_habilitations)
     SELECT m.user_key, h.service, h.profile, h.partner_id, MIN(h.granted_ms), SUM(h.status = 'active') FROM habilitations h
       JOIN group_members m ON m.group_key = h.group_key
      WHERE h.group_key IS NOT NULL AND h.status <> 'revoked'
      GROUP BY m.user_key, h.service, h.profile
     ON CONFLICT (user_key, service, profile) DO UPDATE SET
       first_granted_ms = MIN(first_granted_ms, excluded.first_granted_ms),
-      active_habilitations = active_habilitations + excluded.active_habilitations;
-  UPDATE users SET holds_any = 0, gets_active = 0, multi_profiles = NULL;
-  UPDATE users SET holds_any = 1, gets_active = x.active
-    FROM (SELECT user_key, MAX(active_habilitations > 0) AS active FROM holdings GROUP BY user_key) x
-   WHERE users.key = x.user_key;
-  UPDATE users SET multi_profiles = x.services
-    FROM (SELECT user_key, json_group_object(service, json(profiles)) AS services FROM (
-            SELECT user_key, service, json_group_array(profile) AS profiles FROM (
-              SELECT user_key, service, profile FROM holdings ORDER BY user_key, service, profile)
-            GROUP BY user_key, service HAVING COUNT(*) > 1)
-          GROUP BY user_key) x
-   WHERE users.key = x.user_key;
-  DELETE FROM quota_holders;
-  INSERT INTO quota_holders (partner_id, service, profile, assigned, active)
-    SELECT h.partner_id, h.service, h.profile, COUNT(*), SUM(h.active_habilitations > 0 AND u.status = 'active')
-      FROM holdings h JOIN users u ON u.key = h.user_key
-     WHERE u.status <> 'disabled'
-     GROUP BY h.partner_id, h.service, h.profile;
-  DELETE FROM held_combos;
-  INSERT INTO held_combos (partner_id, service, profile, departement, held)
-    SELECT partner_id, service, profile, COALESCE(departement, ''), COUNT(*) FROM habilitations
-     WHERE status <> 'revoked'
-     GROUP BY partner_id, service, profile, COALESCE(departement, '');
-`;
+      active_habilitations = active_habilitations + excluded.active_habilitations`,
+  ...USERS_AND_COUNTS.map(forAll),
+].join(';\n');
 
 /** Beyond this many partners a full rebuild is cheaper than one partner at a time. */
 const FULL_REBUILD_THRESHOLD = 200;

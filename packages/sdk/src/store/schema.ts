@@ -1,6 +1,19 @@
 import type Database from 'better-sqlite3';
 
 /**
+ * The secondary indexes of `habilitations`. A large import drops them and builds them again
+ * at its end, which sorts once instead of updating four B-trees for each of a million rows.
+ */
+export const HABILITATION_INDEXES: readonly { name: string; create: string }[] = [
+  ['habilitations_partner', '(partner_id, id)'],
+  ['habilitations_user', '(user_key, service, profile, status, granted_ms) WHERE user_key IS NOT NULL'],
+  ['habilitations_group', '(group_key) WHERE group_key IS NOT NULL'],
+  ['habilitations_held', "(partner_id, service, profile, departement) WHERE status <> 'revoked'"],
+  ['habilitations_suspended', "(suspended_day) WHERE status = 'suspended'"],
+  ['habilitations_revoked', "(revoked_day) WHERE status = 'revoked'"],
+].map(([name, columns]) => ({ name: name!, create: `CREATE INDEX ${name} ON habilitations ${columns}` }));
+
+/**
  * Numbered migrations; `PRAGMA user_version` records how many ran. Entities keep their
  * dataset id as a unique text column and get an integer key, so that the joins over a million
  * habilitations compare integers.
@@ -89,12 +102,7 @@ const MIGRATIONS: readonly string[] = [
     revoked_at TEXT,
     revoked_day TEXT
   );
-  CREATE INDEX habilitations_partner ON habilitations (partner_id, id);
-  CREATE INDEX habilitations_user ON habilitations (user_key, service, profile, status, granted_ms) WHERE user_key IS NOT NULL;
-  CREATE INDEX habilitations_group ON habilitations (group_key) WHERE group_key IS NOT NULL;
-  CREATE INDEX habilitations_held ON habilitations (partner_id, service, profile, departement) WHERE status <> 'revoked';
-  CREATE INDEX habilitations_suspended ON habilitations (suspended_day) WHERE status = 'suspended';
-  CREATE INDEX habilitations_revoked ON habilitations (revoked_day) WHERE status = 'revoked';
+  ${HABILITATION_INDEXES.map((index) => index.create).join(';\n  ')};
   -- Facts derived from habilitations, users and groups (see derived.ts), so that an audit over a
   -- million habilitations reads tens of thousands of rows instead.
   CREATE TABLE holdings (
