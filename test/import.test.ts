@@ -133,7 +133,7 @@ describe('refusals', () => {
     expect(error.code).toBe('VALIDATION');
     expect(error.details.problems).toEqual([
       { path: 'partners[1].siret', message: 'SIRET invalide (14 chiffres, clé de Luhn)' },
-      { path: 'conventions[0].avenants[0].number', message: "numéro d'avenant 2 inattendu : les avenants sont numérotés 1, 2, 3… sans trou (attendu 1)" },
+      { path: 'conventions[0].avenants[0].number', message: "numéro d'avenant 2 inattendu : les avenants sont numérotés 1, 2, 3… sans trou (1 avenant(s))" },
       { path: 'users[3].id', message: 'identifiant d’utilisateur « amp-u001 » en double (déjà en users[1])' },
       { path: 'users[5].email', message: 'adresse mél invalide' },
       { path: 'users[5].role', message: expect.stringContaining('administrator') },

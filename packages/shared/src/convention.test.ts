@@ -134,10 +134,14 @@ describe('effectiveTerms', () => {
 });
 
 describe('conventionSchema', () => {
-  it('requires avenant numbers 1, 2, 3 without gaps', () => {
-    const result = conventionSchema.safeParse({ partnerId: 'x', number: '1', signedAt: null, avenants: [{ number: 1, title: 'a' }, { number: 3, title: 'b' }] });
-    expect(result.success).toBe(false);
-    expect(result.error!.issues.map((issue) => issue.path)).toEqual([['avenants', 1, 'number']]);
+  it('requires avenant numbers 1, 2, 3 without gaps nor repeats, in any order', () => {
+    const numbers = (...list: number[]) =>
+      conventionSchema.safeParse({ partnerId: 'x', number: '1', signedAt: null, avenants: list.map((number) => ({ number, title: `A${number}` })) });
+    expect(numbers(2, 1, 3).success).toBe(true);
+    expect(numbers(1, 3).error!.issues.map((issue) => [issue.path, issue.message])).toEqual([
+      [['avenants', 1, 'number'], "numéro d'avenant 3 inattendu : les avenants sont numérotés 1, 2, 3… sans trou (2 avenant(s))"],
+    ]);
+    expect(numbers(1, 1).error!.issues.map((issue) => [issue.path, issue.message])).toEqual([[['avenants', 1, 'number'], "numéro d'avenant 1 en double"]]);
   });
   it('refuses a Cdap profile missing from the catalogue', () => {
     const result = conventionSchema.safeParse({ partnerId: 'x', number: '1', signedAt: null, subscriptions: [{ service: 'CDAP', quotas: [{ profile: 'T3', maxUsers: 1 }] }] });

@@ -28,14 +28,19 @@ export const conventionSchema = z
     avenants: z.array(avenantSchema).default([]),
   })
   .superRefine((convention, ctx) => {
+    // Numbers 1, 2, 3… without gaps nor repeats, in whatever order the file lists them.
+    const seen = new Set<number>();
     convention.avenants.forEach((avenant, index) => {
-      if (avenant.number !== index + 1) {
+      if (seen.has(avenant.number) || avenant.number > convention.avenants.length) {
         ctx.addIssue({
           code: 'custom',
           path: ['avenants', index, 'number'],
-          message: `numéro d'avenant ${avenant.number} inattendu : les avenants sont numérotés 1, 2, 3… sans trou (attendu ${index + 1})`,
+          message: seen.has(avenant.number)
+            ? `numéro d'avenant ${avenant.number} en double`
+            : `numéro d'avenant ${avenant.number} inattendu : les avenants sont numérotés 1, 2, 3… sans trou (${convention.avenants.length} avenant(s))`,
         });
       }
+      seen.add(avenant.number);
     });
     const services = new Set<string>();
     convention.subscriptions.forEach((subscription, index) => {
