@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CafsupError } from '@cafsup/sdk';
 import { ACTOR, convention, dataset, deputy, habilitation, partner, review, user } from './support/fixture.js';
-import { openClient, type TestClient } from './support/client.js';
+import { openClient, refusalOf, type TestClient } from './support/client.js';
 
 const NOW = '2026-11-22T10:00:00.000Z';
 let test: TestClient;
@@ -26,14 +26,6 @@ beforeEach(async () => {
 });
 afterEach(() => test.cleanup());
 
-async function rejection(promise: Promise<unknown>): Promise<CafsupError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as CafsupError;
-  }
-  throw new Error('expected a refusal');
-}
 
 function countTraces(): number {
   const db = new Database(test.database, { readonly: true });
@@ -69,7 +61,7 @@ describe('habilitation actions', () => {
   });
 
   it('refuses the whole batch when one habilitation cannot change, and names it', async () => {
-    const error = await rejection(test.client.habilitations.suspend(['h1', 'h4'], { reason: 'Contrôle annuel' }));
+    const error = await refusalOf(test.client.habilitations.suspend(['h1', 'h4'], { reason: 'Contrôle annuel' }));
     expect(error).toBeInstanceOf(CafsupError);
     expect(error.code).toBe('CONFLICT');
     expect(error.details.ids).toEqual(['h4']);
@@ -78,21 +70,21 @@ describe('habilitation actions', () => {
   });
 
   it('refuses unknown ids as NOT_FOUND and a reason shorter than 5 characters as VALIDATION', async () => {
-    expect((await rejection(test.client.habilitations.suspend(['h1', 'nope'], { reason: 'Contrôle annuel' }))).details.ids).toEqual(['nope']);
-    const short = await rejection(test.client.habilitations.suspend(['h1'], { reason: ' abc  ' }));
+    expect((await refusalOf(test.client.habilitations.suspend(['h1', 'nope'], { reason: 'Contrôle annuel' }))).details.ids).toEqual(['nope']);
+    const short = await refusalOf(test.client.habilitations.suspend(['h1'], { reason: ' abc  ' }));
     expect([short.code, short.details.problems]).toEqual(['VALIDATION', [{ path: 'reason', message: 'motif trop court : au moins 5 caractères' }]]);
-    const missing = await rejection(test.client.habilitations.suspend(['h1'], {} as never));
+    const missing = await refusalOf(test.client.habilitations.suspend(['h1'], {} as never));
     expect(missing.code).toBe('VALIDATION');
     expect(countTraces()).toBe(1);
   });
 
   it('reinstates only suspended habilitations and revokes anything not yet revoked', async () => {
-    expect((await rejection(test.client.habilitations.reinstate(['h1'], { reason: 'Erreur de saisie' }))).code).toBe('CONFLICT');
+    expect((await refusalOf(test.client.habilitations.reinstate(['h1'], { reason: 'Erreur de saisie' }))).code).toBe('CONFLICT');
     const reinstated = await test.client.habilitations.reinstate(['h3'], { reason: 'Erreur de saisie' });
     expect(reinstated.changed[0]!.after).toEqual({ status: 'active', suspendedAt: null, revokedAt: null });
     const revoked = await test.client.habilitations.revoke(['h2'], { reason: 'Fin de mission' });
     expect(revoked.changed[0]!.after).toEqual({ status: 'revoked', suspendedAt: null, revokedAt: NOW });
-    expect((await rejection(test.client.habilitations.revoke(['h2'], { reason: 'Fin de mission' }))).code).toBe('CONFLICT');
+    expect((await refusalOf(test.client.habilitations.revoke(['h2'], { reason: 'Fin de mission' }))).code).toBe('CONFLICT');
   });
 
   it('keeps quota usage in step: suspension keeps the place, revocation frees it', async () => {
@@ -110,7 +102,7 @@ describe('user actions', () => {
     const suspended = await test.client.users.suspend(['u1'], { reason: 'Compte partagé signalé' });
     expect(suspended.changed[0]).toMatchObject({ before: { status: 'active' }, after: { status: 'suspended' } });
     expect((await test.client.users.suspend(['u1'], { reason: 'Compte partagé signalé' })).unchanged).toEqual([{ id: 'u1', reason: 'déjà suspendu' }]);
-    expect((await rejection(test.client.users.suspend(['gone'], { reason: 'Compte partagé signalé' }))).code).toBe('CONFLICT');
+    expect((await refusalOf(test.client.users.suspend(['gone'], { reason: 'Compte partagé signalé' }))).code).toBe('CONFLICT');
     expect((await test.client.users.reinstate(['u1'], { reason: 'Vérification faite' })).changed[0]!.after.status).toBe('active');
     expect((await test.client.quotas.usage({ asOf: '2026-11-22' })).quotas[0]).toMatchObject({ assigned: 2, active: 2 });
   });
@@ -121,7 +113,7 @@ describe('user actions', () => {
     const all = await test.client.users.forcePasswordReset({ partnerId: 'p' }, { reason: 'Fuite de mots de passe' });
     expect(all.changed.map((c) => c.id)).toEqual(['p-deputy', 'u2']);
     expect(all.unchanged).toEqual([{ id: 'u1', reason: 'changement de mot de passe déjà demandé' }]);
-    expect((await rejection(test.client.users.forcePasswordReset(['gone'], { reason: 'Fuite de mots de passe' }))).code).toBe('CONFLICT');
+    expect((await refusalOf(test.client.users.forcePasswordReset(['gone'], { reason: 'Fuite de mots de passe' }))).code).toBe('CONFLICT');
   });
 });
 
@@ -135,7 +127,7 @@ describe('delegation, avenants and reviews', () => {
     const detail = await test.client.partners.get('p', { asOf: '2026-11-22' });
     expect([detail.terms.managementMode, detail.convention.delegationWithdrawnAt]).toEqual(['centralised', '2026-11-22']);
     expect((await test.client.avenants.list('p')).map((a) => [a.number, a.signed, a.applies])).toEqual([[1, false, false]]);
-    expect((await rejection(test.client.partners.withdrawDelegation('p', { reason: 'Manquements répétés' }))).code).toBe('CONFLICT');
+    expect((await refusalOf(test.client.partners.withdrawDelegation('p', { reason: 'Manquements répétés' }))).code).toBe('CONFLICT');
     expect((await test.client.audit.run({ asOf: '2026-11-22', rules: ['NO_DEPUTY', 'REVIEW_OVERDUE'] })).flags).toEqual([]);
   });
 
@@ -151,22 +143,22 @@ describe('delegation, avenants and reviews', () => {
     expect(signed.avenant).toMatchObject({ signedByCafAt: '2026-11-22', signedByPartnerAt: '2026-11-23' });
     expect((await test.client.quotas.usage({ asOf: '2026-11-22' })).quotas[0]!.maxUsers).toBe(1);
     expect((await test.client.quotas.usage({ asOf: '2026-11-23' })).quotas[0]).toMatchObject({ maxUsers: 3, over: false });
-    expect((await rejection(test.client.avenants.sign('p', 1, { side: 'caf', date: '2026-11-24' }))).code).toBe('CONFLICT');
-    expect((await rejection(test.client.avenants.sign('p', 1, { side: 'caf', date: '2026-11-21' }))).code).toBe('VALIDATION');
-    expect((await rejection(test.client.avenants.sign('p', 9, { side: 'caf', date: '2026-11-22' }))).code).toBe('NOT_FOUND');
+    expect((await refusalOf(test.client.avenants.sign('p', 1, { side: 'caf', date: '2026-11-24' }))).code).toBe('CONFLICT');
+    expect((await refusalOf(test.client.avenants.sign('p', 1, { side: 'caf', date: '2026-11-21' }))).code).toBe('VALIDATION');
+    expect((await refusalOf(test.client.avenants.sign('p', 9, { side: 'caf', date: '2026-11-22' }))).code).toBe('NOT_FOUND');
     const next = await test.client.avenants.create('p', { title: 'Avenant 2', changes: [{ type: 'note', text: 'Nouvelle adresse' }] });
     expect(next.avenant.number).toBe(2);
   });
 
   it('refuses changes that do not parse, naming the field', async () => {
-    const error = await rejection(test.client.avenants.create('p', { title: 'Mauvais', changes: [{ type: 'setQuota', service: 'CDAP', profile: 'T3', maxUsers: -1 }] } as never));
+    const error = await refusalOf(test.client.avenants.create('p', { title: 'Mauvais', changes: [{ type: 'setQuota', service: 'CDAP', profile: 'T3', maxUsers: -1 }] } as never));
     expect(error.code).toBe('VALIDATION');
     expect(error.details.problems!.map((problem) => problem.path)).toEqual(['changes[0].maxUsers', 'changes[0].profile']);
-    expect((await rejection(test.client.avenants.create('p', { title: 'Vide', changes: [{ type: 'grow' }] } as never))).code).toBe('VALIDATION');
+    expect((await refusalOf(test.client.avenants.create('p', { title: 'Vide', changes: [{ type: 'grow' }] } as never))).code).toBe('VALIDATION');
   });
 
   it('records reviews, never in the future, and they clear REVIEW_OVERDUE', async () => {
-    expect((await rejection(test.client.reviews.record('p', { completedAt: '2026-11-23', reviewer: 'Dominique Martin' }))).code).toBe('VALIDATION');
+    expect((await refusalOf(test.client.reviews.record('p', { completedAt: '2026-11-23', reviewer: 'Dominique Martin' }))).code).toBe('VALIDATION');
     const recorded = await test.client.reviews.record('p', { completedAt: '2026-11-22', reviewer: 'Dominique Martin', proof: 'courrier du 22/11/2026' });
     expect(recorded.review).toEqual({ partnerId: 'p', completedAt: '2026-11-22', reviewer: 'Dominique Martin', proof: 'courrier du 22/11/2026' });
     expect((await test.client.reviews.list('p')).map((r) => r.completedAt)).toEqual(['2026-06-30', '2026-11-22']);
@@ -178,7 +170,7 @@ describe('who acts', () => {
     const { createClient } = await import('@cafsup/sdk');
     const anonymous = createClient({ database: test.database });
     try {
-      const error = await rejection(anonymous.habilitations.suspend(['h1'], { reason: 'Contrôle annuel' }));
+      const error = await refusalOf(anonymous.habilitations.suspend(['h1'], { reason: 'Contrôle annuel' }));
       expect([error.code, error.details.problems]).toEqual(['VALIDATION', [{ path: 'actor', message: 'personne qui agit manquante' }]]);
       expect((await anonymous.partners.list()).items.map((p) => p.id)).toEqual(['p']);
     } finally {

@@ -1,8 +1,7 @@
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CafsupError } from '@cafsup/sdk';
 import { caf, convention, dataset, deputy, habilitation, partner, review, user } from './support/fixture.js';
-import { openClient, type TestClient } from './support/client.js';
+import { openClient, refusalOf, type TestClient } from './support/client.js';
 
 let opened: TestClient[] = [];
 afterEach(async () => {
@@ -16,14 +15,6 @@ async function fresh(data?: Record<string, unknown>): Promise<TestClient> {
   return test;
 }
 
-async function refusal(promise: Promise<unknown>): Promise<CafsupError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as CafsupError;
-  }
-  throw new Error('expected the import to be refused');
-}
 
 /** A document using every kind of entity and field, including optional ones. */
 const full = () =>
@@ -129,7 +120,7 @@ describe('refusals', () => {
     );
     (broken.groups as Record<string, unknown>[])[0]!.memberIds = ['amp-u001', 'x1'];
     ((broken.conventions as Record<string, unknown>[])[0]!.avenants as Record<string, unknown>[])[0]!.number = 2;
-    const error = await refusal(test.client.dataset.import(broken));
+    const error = await refusalOf(test.client.dataset.import(broken));
     expect(error.code).toBe('VALIDATION');
     expect(error.details.problems).toEqual([
       { path: 'partners[1].siret', message: 'SIRET invalide (14 chiffres, clé de Luhn)' },
@@ -152,7 +143,7 @@ describe('refusals', () => {
   });
 
   it('names a partner without a convention and an unknown Caf', async () => {
-    const error = await refusal((await fresh()).client.dataset.import(dataset({ partners: [partner('p', { cafCode: '01' })] })));
+    const error = await refusalOf((await fresh()).client.dataset.import(dataset({ partners: [partner('p', { cafCode: '01' })] })));
     expect(error.details.problems).toEqual([
       { path: 'partners[0].cafCode', message: 'Caf « 01 » inconnue' },
       { path: 'partners[0]', message: 'aucune convention pour le partenaire « p » (une convention par partenaire)' },
@@ -161,14 +152,14 @@ describe('refusals', () => {
 
   it('gives the line and column of a JSON syntax error', async () => {
     const text = '{\n  "format": "cafsup/dataset",\n  "version": 1,\n  "users": [\n    {"id": "u1",, "x": 1}\n  ]\n}';
-    const error = await refusal((await fresh()).client.dataset.import(text));
+    const error = await refusalOf((await fresh()).client.dataset.import(text));
     expect([error.code, error.message]).toEqual(['VALIDATION', 'JSON invalide ligne 5, colonne 17 : nom de champ entre guillemets attendu']);
-    const truncated = await refusal((await fresh()).client.dataset.import('{"format": "cafsup/dataset", "users": [{"id": "u1"}'));
+    const truncated = await refusalOf((await fresh()).client.dataset.import('{"format": "cafsup/dataset", "users": [{"id": "u1"}'));
     expect(truncated.message).toBe('JSON invalide ligne 1, colonne 52 : fin du fichier inattendue : le document est incomplet');
   });
 
   it('refuses a document of another format or version', async () => {
-    const error = await refusal((await fresh()).client.dataset.import({ format: 'autre', version: 2 }));
+    const error = await refusalOf((await fresh()).client.dataset.import({ format: 'autre', version: 2 }));
     expect(error.details.problems).toEqual([
       { path: 'format', message: 'format attendu : « cafsup/dataset »' },
       { path: 'version', message: 'version attendue : 1' },

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createClient, type CafsupClient } from '@cafsup/sdk';
+import { CafsupError, createClient, type CafsupClient } from '@cafsup/sdk';
 import { ACTOR } from './fixture.js';
 
 export interface TestClient {
@@ -27,4 +27,15 @@ export async function openClient(options: { now?: string; dataset?: Record<strin
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The CafsupError a promise is refused with; fails the test when it is not refused. */
+export async function refusalOf(promise: Promise<unknown>): Promise<CafsupError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof CafsupError) return error;
+    throw error;
+  }
+  throw new Error('expected a refusal');
 }
