@@ -33,7 +33,7 @@ function tamper(sql: string): void {
 
 describe('traces.verify', () => {
   it('verifies an untouched chain', async () => {
-    expect(await test.client.traces.verify()).toEqual({ ok: true, checked: 7 });
+    expect(await test.client.traces.verify()).toEqual({ ok: true, checked: 7, firstBrokenId: null });
   });
 
   it.each([
@@ -101,12 +101,12 @@ describe('traces.purge (contrat art. 5.3.2)', () => {
       });
       const done = await later.traces.purge({ asOf: '2027-06-01' });
       expect(done).toMatchObject({ dryRun: false, traces: { count: 7 }, habilitations: { count: 1 }, users: { count: 1, ids: ['old'] }, traceId: 9 });
-      expect(await later.traces.verify()).toEqual({ ok: true, checked: 2 });
+      expect(await later.traces.verify()).toEqual({ ok: true, checked: 2, firstBrokenId: null });
       const purgeTrace = (await later.traces.list({ action: 'traces.purge' })).items[0]!;
       expect(purgeTrace.details).toMatchObject({ traces: { count: 7 }, habilitations: { count: 1 }, users: { count: 1 } });
       await expect(later.habilitations.get('hold')).rejects.toMatchObject({ code: 'NOT_FOUND' });
       await later.habilitations.reinstate(['h1'], { reason: 'Contrôle terminé' });
-      expect(await later.traces.verify()).toEqual({ ok: true, checked: 3 });
+      expect(await later.traces.verify()).toEqual({ ok: true, checked: 3, firstBrokenId: null });
     } finally {
       await later.close();
     }

@@ -17,8 +17,9 @@ import {
 } from './resources/index.js';
 
 export interface LocalClientOptions {
-  /** Path of the SQLite file; created with its schema when missing. */
+  /** Path of the SQLite file; created with its schema when missing, unless `create` is false. */
   database: string;
+  create?: boolean;
   /** Who acts: required for every write. */
   actor?: Actor | null;
   /** The clock of writes and of the default `asOf`. */

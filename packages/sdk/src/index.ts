@@ -6,3 +6,4 @@ export type { PartnerScope } from './store/audit.js';
 export type { DatasetSource } from './dataset/source.js';
 export type { ImportOutcome } from './resources/index.js';
 export { CafsupError, type ErrorCode } from '@cafsup/shared';
+export type { DatasetSummary } from './store/store.js';

@@ -147,3 +147,28 @@ export function applyChange(terms: Terms, change: AvenantChange): void {
       return;
   }
 }
+
+const MODE_WORDS = { delegated: 'délégué', centralised: 'centralisé' } as const;
+
+/** One change of an avenant in a French sentence, as the supervisor reads it in lists. */
+export function describeAvenantChange(change: AvenantChange): string {
+  const scope = (departements: readonly string[] | undefined) => (departements === undefined ? '' : ` (départements ${departements.join(', ')})`);
+  switch (change.type) {
+    case 'setQuota':
+      return `quota ${change.service} ${change.profile} fixé à ${change.maxUsers} utilisateur(s)${scope(change.departements)}`;
+    case 'removeQuota':
+      return `quota ${change.service} ${change.profile} retiré`;
+    case 'addService':
+      return `service ${change.service} ajouté${change.quotas.length === 0 ? '' : ` : ${change.quotas.map((quota) => `${quota.profile} × ${quota.maxUsers}${scope(quota.departements)}`).join(', ')}`}`;
+    case 'removeService':
+      return `service ${change.service} retiré`;
+    case 'setManagementMode':
+      return `mode de gestion : ${MODE_WORDS[change.mode]}`;
+    case 'setContact':
+      return `contact ${change.contact.side === 'caf' ? 'Caf' : 'partenaire'} ${change.contact.role} : ${change.contact.name} <${change.contact.email}>`;
+    case 'removeContact':
+      return `contact ${change.side === 'caf' ? 'Caf' : 'partenaire'} ${change.role} retiré : ${change.email}`;
+    case 'note':
+      return `note : ${change.text}`;
+  }
+}

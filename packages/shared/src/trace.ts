@@ -92,5 +92,6 @@ export const GENESIS_HASH = '0'.repeat(64);
 export interface TraceVerification {
   ok: boolean;
   checked: number;
-  firstBrokenId?: number;
+  /** The first altered, removed or reordered trace; null when the chain holds. */
+  firstBrokenId: number | null;
 }

@@ -33,6 +33,7 @@ import type {
 } from '@cafsup/shared';
 import type { Page } from '../store/pagination.js';
 import type { DatasetSource } from '../dataset/source.js';
+import type { DatasetSummary } from '../store/store.js';
 import { Resource, paginate } from './resource.js';
 
 type HabilitationView = { status: string; suspendedAt: string | null; revokedAt: string | null };
@@ -184,6 +185,10 @@ export class Dataset extends Resource {
     options: { reason?: string; dryRun?: boolean; onProgress?: (progress: { bytes: number; entities: number }) => void } = {},
   ): Promise<ImportOutcome> {
     return this.transport.call('dataset.import', { source, ...options });
+  }
+  /** Counts for a dashboard: partners, users not disabled, habilitations held. */
+  summary(): Promise<DatasetSummary> {
+    return this.transport.call('dataset.summary', {});
   }
   export(): Promise<Record<string, unknown>> {
     return this.transport.call('dataset.export', {});

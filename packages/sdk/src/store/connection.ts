@@ -1,3 +1,5 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { CafsupError } from '@cafsup/shared';
 import { migrate } from './schema.js';
@@ -10,9 +12,15 @@ const BUSY_TIMEOUT_MS = 15_000;
  * `synchronous = FULL` because a supervision decision must survive a power cut.
  */
 export function openDatabase(path: string, options: { create?: boolean; readonly?: boolean } = {}): Database.Database {
+  if (path !== ':memory:' && !existsSync(path)) {
+    if (options.create === false) {
+      throw new CafsupError('UNAVAILABLE', `Base de données introuvable : ${path}. Créez-la avec « cafsup demo » ou « cafsup import FICHIER ».`, { path });
+    }
+    mkdirSync(dirname(path), { recursive: true });
+  }
   let db: Database.Database;
   try {
-    db = new Database(path, { fileMustExist: options.create === false, readonly: options.readonly ?? false });
+    db = new Database(path, { readonly: options.readonly ?? false });
   } catch (error) {
     throw new CafsupError('UNAVAILABLE', `Impossible d’ouvrir la base de données ${path} : ${(error as Error).message}.`, { path }, { cause: error });
   }

@@ -50,6 +50,14 @@ import { exportDataset } from '../dataset/export.js';
 import { importDataset, type ImportResult } from '../dataset/import.js';
 import type { DatasetEvent } from '../dataset/json-reader.js';
 
+/** What `dataset.summary` answers. */
+export interface DatasetSummary {
+  cafCodes: string[];
+  partners: number;
+  users: number;
+  habilitationsHeld: number;
+}
+
 export interface StoreOptions {
   /** The clock of every write and of the default `asOf`; tests pass a fixed one. */
   now?: () => Date;
@@ -472,6 +480,19 @@ export class Store {
   }
 
   // --- dataset ---------------------------------------------------------------------------
+
+  /** How much the store holds, for dashboards: entities, and habilitations held (active or suspended). */
+  summary(scope: PartnerScope = {}): DatasetSummary {
+    const partners = [...this.conventions.all().values()].filter((entry) => scope.cafCodes === undefined || scope.cafCodes.includes(entry.cafCode));
+    const ids = JSON.stringify(partners.map((entry) => entry.partnerId));
+    const one = (sql: string) => this.db.prepare(sql).pluck().get(ids) as number;
+    return {
+      cafCodes: [...new Set(partners.map((entry) => entry.cafCode))].sort(),
+      partners: partners.length,
+      users: one(`SELECT COUNT(*) FROM users WHERE status <> 'disabled' AND partner_id IN (SELECT value FROM json_each(?))`),
+      habilitationsHeld: one(`SELECT COALESCE(SUM(held), 0) FROM held_combos WHERE partner_id IN (SELECT value FROM json_each(?))`),
+    };
+  }
 
   async importDataset(
     source: AsyncIterable<Uint8Array> | Iterable<DatasetEvent>,

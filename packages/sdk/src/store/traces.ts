@@ -167,7 +167,7 @@ export function verifyTraces(db: Database.Database): TraceVerification {
   if (lastId !== head.id || previousHash !== head.hash) {
     return { ok: false, checked, firstBrokenId: Math.min(lastId + 1, head.id) };
   }
-  return { ok: true, checked };
+  return { ok: true, checked, firstBrokenId: null };
 }
 
 /** Removes the oldest traces up to `lastId` and moves the anchor past them, keeping the chain verifiable. */

@@ -7,6 +7,7 @@ import type { Operation, Transport, TransportInfo } from './transport.js';
 
 export interface LocalTransportOptions {
   database: string;
+  create?: boolean;
   actor?: Actor | null;
   now?: () => Date;
   settings?: AuditSettings;
@@ -26,6 +27,7 @@ export class LocalTransport implements Transport {
 
   constructor(options: LocalTransportOptions) {
     this.store = new Store(options.database, {
+      ...(options.create === undefined ? {} : { create: options.create }),
       ...(options.now === undefined ? {} : { now: options.now }),
       ...(options.settings === undefined ? {} : { settings: options.settings }),
     });
@@ -108,6 +110,7 @@ export class LocalTransport implements Transport {
           ...(typeof input.dryRun === 'boolean' ? { dryRun: input.dryRun } : {}),
           ...(typeof input.onProgress === 'function' ? { onProgress: input.onProgress as never } : {}),
         }),
+      'dataset.summary': () => store.summary(scope),
       'dataset.export': async () => {
         let text = '';
         for (const chunk of store.exportChunks()) text += chunk;

@@ -30,6 +30,7 @@ export const OPERATIONS = [
   'traces.purge',
   'dataset.import',
   'dataset.export',
+  'dataset.summary',
 ] as const;
 export type Operation = (typeof OPERATIONS)[number];
 

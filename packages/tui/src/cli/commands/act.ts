@@ -1,0 +1,310 @@
+import { readFile } from 'node:fs/promises';
+import { CafsupError, formatActor, type ActionResult } from '@cafsup/shared';
+import type { CafsupClient } from '@cafsup/sdk';
+import { ACTION_OPTIONS, idsOf, stringOption, type Command, type CommandInput, type CommandResult } from '../command.js';
+import { UsageError, type Context } from '../context.js';
+import { count, frenchDate } from '../output.js';
+
+function reasonOf(options: CommandInput['options']): string {
+  const reason = stringOption(options.reason);
+  if (reason === undefined) throw new UsageError('Motif obligatoire : ajoutez --reason « … » (5 caractères au moins).');
+  return reason;
+}
+
+function describeChanges(result: ActionResult<Record<string, unknown>>): string {
+  const show = (state: Record<string, unknown>) =>
+    Object.entries(state)
+      .map(([key, value]) => `${key}=${value === null ? '∅' : String(value)}`)
+      .join(' ');
+  return [
+    ...result.changed.map((change) => `  ${change.id} : ${show(change.before)} → ${show(change.after)}${change.traceId === null ? '' : `  (trace n° ${change.traceId})`}`),
+    ...result.unchanged.map((item) => `  ${item.id} : inchangé (${item.reason})`),
+  ].join('\n');
+}
+
+/**
+ * The shape of every action: show the dry run, stop there with --dry-run, ask « o/n » on a
+ * terminal (or require --yes), then act and show the result with its traces.
+ */
+async function act(
+  context: Context,
+  options: CommandInput['options'],
+  noun: string,
+  run: (client: CafsupClient, settings: { reason: string; dryRun: boolean }) => Promise<ActionResult<Record<string, unknown>>>,
+): Promise<CommandResult> {
+  const reason = reasonOf(options);
+  const client = await context.client({ write: true });
+  const preview = await run(client, { reason, dryRun: true });
+  const plan = `${count(preview.changed.length)} ${noun} à modifier :\n${describeChanges(preview)}`;
+  if (options['dry-run'] === true) return { json: preview, text: () => `${plan}\n(simulation : rien n’a été modifié)` };
+  if (preview.changed.length === 0) return { json: preview, text: () => `Rien à modifier.\n${describeChanges(preview)}` };
+  if (!context.options.json) process.stderr.write(`${plan}\n`);
+  await context.approve(`Appliquer ces modifications au nom de ${formatActor(await context.actor())} ?`);
+  const result = await run(client, { reason, dryRun: false });
+  return { json: result, text: () => `${count(result.changed.length)} ${noun} modifié(s) :\n${describeChanges(result)}` };
+}
+
+const TARGET_OPTIONS = {
+  habilitation: { type: 'string' as const, multiple: true, value: 'ID', description: 'habilitation(s), répétable ou séparées par des virgules' },
+  user: { type: 'string' as const, multiple: true, value: 'ID', description: 'utilisateur(s), répétable ou séparés par des virgules' },
+  ...ACTION_OPTIONS,
+};
+
+function targets(options: CommandInput['options']): { kind: 'habilitation' | 'user'; ids: string[] } {
+  const habilitations = idsOf(options.habilitation);
+  const users = idsOf(options.user);
+  if ((habilitations.length > 0) === (users.length > 0)) throw new UsageError('Indiquez soit --habilitation ID…, soit --user ID….');
+  return habilitations.length > 0 ? { kind: 'habilitation', ids: habilitations } : { kind: 'user', ids: users };
+}
+
+export const suspendCommand: Command = {
+  name: 'suspend',
+  aliases: ['suspendre'],
+  summary: 'suspend à titre conservatoire des habilitations ou des utilisateurs',
+  usage: 'cafsup suspend (--habilitation ID… | --user ID…) --reason MOTIF [--dry-run] [--yes]',
+  example: 'cafsup suspend --habilitation amp-h0031,amp-h0032 --reason "Quota T13 dépassé" --yes',
+  options: TARGET_OPTIONS,
+  run(context, { options }) {
+    const { kind, ids } = targets(options);
+    return act(context, options, kind === 'habilitation' ? 'habilitation(s)' : 'utilisateur(s)', (client, settings) =>
+      kind === 'habilitation' ? client.habilitations.suspend(ids, settings) : client.users.suspend(ids, settings),
+    );
+  },
+};
+
+export const reinstateCommand: Command = {
+  name: 'reinstate',
+  aliases: ['reactiver'],
+  summary: 'réactive des habilitations ou des utilisateurs suspendus',
+  usage: 'cafsup reinstate (--habilitation ID… | --user ID…) --reason MOTIF [--dry-run] [--yes]',
+  example: 'cafsup reinstate --user amp-u007 --reason "Vérification faite" --yes',
+  options: TARGET_OPTIONS,
+  run(context, { options }) {
+    const { kind, ids } = targets(options);
+    return act(context, options, kind === 'habilitation' ? 'habilitation(s)' : 'utilisateur(s)', (client, settings) =>
+      kind === 'habilitation' ? client.habilitations.reinstate(ids, settings) : client.users.reinstate(ids, settings),
+    );
+  },
+};
+
+export const revokeCommand: Command = {
+  name: 'revoke',
+  aliases: ['devalider'],
+  summary: 'dévalide des habilitations, ou toutes celles données directement à un utilisateur',
+  usage: 'cafsup revoke (--habilitation ID… | --user ID…) --reason MOTIF [--dry-run] [--yes]',
+  example: 'cafsup revoke --user amp-u031 --reason "Départ de l’agent" --yes',
+  options: TARGET_OPTIONS,
+  async run(context, { options }) {
+    const { kind, ids } = targets(options);
+    let habilitationIds = ids;
+    if (kind === 'user') {
+      const client = await context.client({ write: true });
+      habilitationIds = [];
+      for (const userId of ids) {
+        const user = await client.users.get(userId);
+        for await (const habilitation of client.habilitations.iterate({ partnerId: user.partnerId, userId })) {
+          if (habilitation.userId === userId && habilitation.status !== 'revoked') habilitationIds.push(habilitation.id);
+        }
+      }
+      if (habilitationIds.length === 0) return { json: { dryRun: false, changed: [], unchanged: [] }, text: () => 'Rien à dévalider : aucune habilitation détenue directement.' };
+    }
+    return act(context, options, 'habilitation(s)', (client, settings) => client.habilitations.revoke(habilitationIds, settings));
+  },
+};
+
+export const resetPasswordCommand: Command = {
+  name: 'reset-password',
+  summary: 'force le changement de mot de passe à la prochaine connexion (utilisateurs, ou tout un partenaire)',
+  usage: 'cafsup reset-password (--user ID… | --partner ID) --reason MOTIF [--dry-run] [--yes]',
+  example: 'cafsup reset-password --partner amp --reason "Compte partagé signalé" --yes',
+  options: {
+    user: TARGET_OPTIONS.user,
+    partner: { type: 'string', value: 'ID', description: 'tous les utilisateurs non désactivés du partenaire' },
+    ...ACTION_OPTIONS,
+  },
+  run(context, { options }) {
+    const users = idsOf(options.user);
+    const partner = stringOption(options.partner);
+    if ((users.length > 0) === (partner !== undefined)) throw new UsageError('Indiquez soit --user ID…, soit --partner ID.');
+    return act(context, options, 'utilisateur(s)', (client, settings) =>
+      client.users.forcePasswordReset(partner === undefined ? users : { partnerId: partner }, settings),
+    );
+  },
+};
+
+export const withdrawDelegationCommand: Command = {
+  name: 'withdraw-delegation',
+  summary: 'retire la délégation : la Caf reprend la gestion des habilitations, un projet d’avenant est créé',
+  usage: 'cafsup withdraw-delegation PARTENAIRE --reason MOTIF [--dry-run] [--yes]',
+  example: 'cafsup withdraw-delegation amp --reason "Manquements répétés" --yes',
+  positionals: { min: 1, max: 1, names: 'PARTENAIRE' },
+  options: ACTION_OPTIONS,
+  async run(context, { positionals, options }) {
+    const outcome = await act(context, options, 'partenaire(s)', (client, settings) => client.partners.withdrawDelegation(positionals[0]!, settings));
+    const avenant = (outcome.json as { avenant?: { number: number; title: string } }).avenant;
+    return avenant === undefined ? outcome : { ...outcome, text: () => `${outcome.text()}\nProjet d’avenant n° ${avenant.number} créé : ${avenant.title}` };
+  },
+};
+
+/** Asks for the changes of an avenant with prompts, when no --file is given. */
+async function promptChanges(): Promise<{ title: string; changes: unknown[] }> {
+  const { input, select, confirm, number } = await import('@inquirer/prompts');
+  const title = await input({ message: 'Titre de l’avenant :', required: true });
+  const changes: unknown[] = [];
+  for (;;) {
+    const type = await select({
+      message: 'Modification :',
+      choices: [
+        { name: 'Fixer un quota (service, profil, maximum)', value: 'setQuota' },
+        { name: 'Retirer un quota', value: 'removeQuota' },
+        { name: 'Changer le mode de gestion', value: 'setManagementMode' },
+        { name: 'Modification rédigée (note)', value: 'note' },
+      ],
+    });
+    if (type === 'setQuota' || type === 'removeQuota') {
+      const service = await input({ message: 'Service :', default: 'CDAP' });
+      const profile = await input({ message: 'Profil (ex. T13) :', required: true });
+      if (type === 'setQuota') {
+        const maxUsers = await number({ message: 'Nombre maximal d’utilisateurs :', min: 0, required: true });
+        const departements = (await input({ message: 'Départements (séparés par des espaces, vide = tous) :' })).split(/[\s,/]+/).filter(Boolean);
+        changes.push({ type, service, profile, maxUsers, ...(departements.length > 0 ? { departements } : {}) });
+      } else changes.push({ type, service, profile });
+    } else if (type === 'setManagementMode') {
+      changes.push({ type, mode: await select({ message: 'Mode :', choices: [{ name: 'délégué', value: 'delegated' }, { name: 'centralisé', value: 'centralised' }] }) });
+    } else changes.push({ type, text: await input({ message: 'Texte :', required: true }) });
+    if (!(await confirm({ message: 'Ajouter une autre modification ?', default: false }))) break;
+  }
+  return { title, changes };
+}
+
+export const avenantAddCommand: Command = {
+  name: 'avenant add',
+  summary: 'enregistre un avenant (numéro suivant) ; sans --file, le demande modification par modification',
+  usage: 'cafsup avenant add PARTENAIRE [--file MODIFICATIONS.json] [--title TITRE] [--reason MOTIF] [--dry-run] [--yes]',
+  example: 'cafsup avenant add amp --file t13-25.json --title "Avenant 2 : T13 porté à 25" --yes',
+  positionals: { min: 1, max: 1, names: 'PARTENAIRE' },
+  options: {
+    file: { type: 'string', value: 'FICHIER', description: 'JSON : { "title", "changes": [...] } ou le tableau des modifications' },
+    title: { type: 'string', value: 'TITRE', description: 'titre de l’avenant' },
+    reason: { type: 'string', value: 'MOTIF', description: 'motif (défaut : le titre)' },
+    'dry-run': ACTION_OPTIONS['dry-run']!,
+  },
+  async run(context, { positionals, options }) {
+    const partnerId = positionals[0]!;
+    let draft: { title?: string; changes?: unknown };
+    const file = stringOption(options.file);
+    if (file !== undefined) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(await readFile(file, 'utf8'));
+      } catch (error) {
+        throw new CafsupError('VALIDATION', `Fichier de modifications illisible : ${file} (${(error as Error).message}).`);
+      }
+      draft = Array.isArray(parsed) ? { changes: parsed } : (parsed as typeof draft);
+    } else if (context.interactive) draft = await promptChanges();
+    else throw new UsageError('Sans terminal, donnez les modifications avec --file MODIFICATIONS.json.');
+    const title = stringOption(options.title) ?? draft.title;
+    if (title === undefined) throw new UsageError('Titre obligatoire : --title « Avenant N : … ».');
+    const client = await context.client({ write: true });
+    const request = { title, changes: draft.changes as never, ...(stringOption(options.reason) === undefined ? {} : { reason: stringOption(options.reason)! }) };
+    const preview = await client.avenants.create(partnerId, { ...request, dryRun: true });
+    const plan = `Avenant n° ${preview.avenant.number} pour ${partnerId} : ${title}\n${preview.avenant.changes.map((change) => `  · ${JSON.stringify(change)}`).join('\n')}`;
+    if (options['dry-run'] === true) return { json: preview, text: () => `${plan}\n(simulation : rien n’a été enregistré)` };
+    if (!context.options.json) process.stderr.write(`${plan}\n`);
+    await context.approve('Enregistrer cet avenant ?');
+    const created = await client.avenants.create(partnerId, request);
+    return { json: created, text: () => `Avenant n° ${created.avenant.number} enregistré (trace n° ${created.traceId}). À signer : cafsup avenant sign ${partnerId} ${created.avenant.number} --side caf --date AAAA-MM-JJ` };
+  },
+};
+
+export const avenantSignCommand: Command = {
+  name: 'avenant sign',
+  summary: 'enregistre la signature d’un avenant par la Caf ou par le partenaire',
+  usage: 'cafsup avenant sign PARTENAIRE N --side caf|partner --date AAAA-MM-JJ [--dry-run] [--yes]',
+  example: 'cafsup avenant sign amp 2 --side caf --date 2026-11-22 --yes',
+  positionals: { min: 2, max: 2, names: 'PARTENAIRE N' },
+  options: {
+    side: { type: 'string', value: 'CÔTÉ', description: 'caf ou partner' },
+    date: { type: 'string', value: 'DATE', description: 'date de signature' },
+    reason: { type: 'string', value: 'MOTIF', description: 'motif (défaut : la signature elle-même)' },
+    'dry-run': ACTION_OPTIONS['dry-run']!,
+  },
+  async run(context, { positionals, options }) {
+    const [partnerId, numberText] = positionals as [string, string];
+    const number = Number(numberText);
+    if (!Number.isInteger(number) || number < 1) throw new UsageError(`Numéro d’avenant invalide : « ${numberText} ».`);
+    const side = stringOption(options.side);
+    const date = stringOption(options.date);
+    if (side !== 'caf' && side !== 'partner') throw new UsageError('--side attend caf ou partner.');
+    if (date === undefined) throw new UsageError('--date AAAA-MM-JJ est obligatoire.');
+    const client = await context.client({ write: true });
+    const signature = { side, date, ...(stringOption(options.reason) === undefined ? {} : { reason: stringOption(options.reason)! }) } as const;
+    const preview = await client.avenants.sign(partnerId, number, { ...signature, dryRun: true });
+    const who = side === 'caf' ? 'la Caf' : 'le partenaire';
+    if (options['dry-run'] === true) return { json: preview, text: () => `Signature de l’avenant n° ${number} par ${who} le ${frenchDate(date)}.\n(simulation : rien n’a été enregistré)` };
+    if (!preview.changed) return { json: preview, text: () => `Déjà signé par ${who} le ${frenchDate(date)} : rien à modifier.` };
+    await context.approve(`Enregistrer la signature de l’avenant n° ${number} par ${who} le ${frenchDate(date)} ?`);
+    const signed = await client.avenants.sign(partnerId, number, signature);
+    const complete = signed.avenant.signedByCafAt !== null && signed.avenant.signedByPartnerAt !== null;
+    return { json: signed, text: () => `Signature enregistrée (trace n° ${signed.traceId}).${complete ? ' L’avenant est signé par les deux parties.' : ' En attente de l’autre partie.'}` };
+  },
+};
+
+export const reviewAddCommand: Command = {
+  name: 'review add',
+  summary: 'enregistre une revue inverse des habilitations (contrat art. 2.2.2)',
+  usage: 'cafsup review add PARTENAIRE --date AAAA-MM-JJ --reviewer NOM [--proof TEXTE] [--dry-run] [--yes]',
+  example: 'cafsup review add amp --date 2026-06-30 --reviewer "Dominique Martin" --proof "courrier du 30/06/2026" --yes',
+  positionals: { min: 1, max: 1, names: 'PARTENAIRE' },
+  options: {
+    date: { type: 'string', value: 'DATE', description: 'date de la revue' },
+    reviewer: { type: 'string', value: 'NOM', description: 'qui l’a faite' },
+    proof: { type: 'string', value: 'TEXTE', description: 'la preuve transmise' },
+    reason: { type: 'string', value: 'MOTIF', description: 'motif (défaut : la revue elle-même)' },
+    'dry-run': ACTION_OPTIONS['dry-run']!,
+  },
+  async run(context, { positionals, options }) {
+    const completedAt = stringOption(options.date);
+    const reviewer = stringOption(options.reviewer);
+    if (completedAt === undefined || reviewer === undefined) throw new UsageError('--date et --reviewer sont obligatoires.');
+    const client = await context.client({ write: true });
+    const review = {
+      completedAt,
+      reviewer,
+      ...(stringOption(options.proof) === undefined ? {} : { proof: stringOption(options.proof)! }),
+      ...(stringOption(options.reason) === undefined ? {} : { reason: stringOption(options.reason)! }),
+    };
+    const preview = await client.reviews.record(positionals[0]!, { ...review, dryRun: true });
+    const plan = `Revue du ${frenchDate(completedAt)} par ${reviewer} pour ${positionals[0]}.`;
+    if (options['dry-run'] === true) return { json: preview, text: () => `${plan}\n(simulation : rien n’a été enregistré)` };
+    await context.approve(`${plan} L’enregistrer ?`);
+    const recorded = await client.reviews.record(positionals[0]!, review);
+    return { json: recorded, text: () => `Revue enregistrée (trace n° ${recorded.traceId}).` };
+  },
+};
+
+export const tracesPurgeCommand: Command = {
+  name: 'traces purge',
+  summary: 'applique les durées de conservation (contrat art. 5.3.2) : traces 6 mois, dévalidations 6 ans',
+  usage: 'cafsup traces purge [--dry-run] [--yes] [--reason MOTIF]',
+  example: 'cafsup traces purge --dry-run',
+  options: {
+    reason: { type: 'string', value: 'MOTIF', description: 'motif (défaut : les durées de conservation)' },
+    'dry-run': ACTION_OPTIONS['dry-run']!,
+  },
+  async run(context, { options }) {
+    const client = await context.client({ write: true });
+    const base = { ...(context.options.asOf === undefined ? {} : { asOf: context.options.asOf }), ...(stringOption(options.reason) === undefined ? {} : { reason: stringOption(options.reason)! }) };
+    const preview = await client.traces.purge({ ...base, dryRun: true });
+    const describe = (report: typeof preview) =>
+      `Traces antérieures au ${frenchDate(report.traceCutoff)} : ${count(report.traces.count)}${report.traces.count > 0 ? ` (n° ${report.traces.firstId} à ${report.traces.lastId})` : ''}\n` +
+      `Habilitations dévalidées avant le ${frenchDate(report.recordCutoff)} : ${count(report.habilitations.count)}\n` +
+      `Utilisateurs désactivés avant le ${frenchDate(report.recordCutoff)} : ${count(report.users.count)}`;
+    if (options['dry-run'] === true) return { json: preview, text: () => `${describe(preview)}\n(simulation : rien n’a été supprimé)` };
+    if (preview.traces.count + preview.habilitations.count + preview.users.count === 0) return { json: preview, text: () => 'Rien à supprimer.' };
+    if (!context.options.json) process.stderr.write(`${describe(preview)}\n`);
+    await context.approve('Supprimer définitivement ces données ?');
+    const done = await client.traces.purge(base);
+    return { json: done, text: () => `${describe(done)}\nSupprimé (trace n° ${done.traceId}).` };
+  },
+};

@@ -1,0 +1,52 @@
+import { CONFIG_KEYS, configFilePath, isConfigKey, openConfig, readConfig, validateConfigValue } from '../config.js';
+import { type Command } from '../command.js';
+import { UsageError } from '../context.js';
+
+function key(name: string | undefined): keyof typeof CONFIG_KEYS {
+  if (name === undefined || !isConfigKey(name)) throw new UsageError(`Clé inconnue : « ${name ?? ''} » ; clés : ${Object.keys(CONFIG_KEYS).join(', ')}.`);
+  return name;
+}
+
+export const configSetCommand: Command = {
+  name: 'config set',
+  summary: 'enregistre un réglage : actor (« Prénom Nom <mél> »), database (chemin), lang',
+  usage: 'cafsup config set CLÉ VALEUR',
+  example: 'cafsup config set actor "Camille Roux <camille.roux@caf78.fr>"',
+  positionals: { min: 2, max: 2, names: 'CLÉ VALEUR' },
+  async run(_context, { positionals }) {
+    const name = key(positionals[0]);
+    const value = validateConfigValue(name, positionals[1]!);
+    (await openConfig()).set(name, value);
+    return { json: { [name]: value }, text: () => `${name} = ${value}` };
+  },
+};
+
+export const configGetCommand: Command = {
+  name: 'config get',
+  summary: 'affiche un réglage',
+  usage: 'cafsup config get CLÉ',
+  example: 'cafsup config get actor',
+  positionals: { min: 1, max: 1, names: 'CLÉ' },
+  async run(_context, { positionals }) {
+    const name = key(positionals[0]);
+    const value = readConfig()[name] ?? null;
+    return { json: { [name]: value }, text: () => value ?? '(non défini)' };
+  },
+};
+
+export const configListCommand: Command = {
+  name: 'config list',
+  aliases: ['config'],
+  summary: 'affiche tous les réglages et le fichier qui les garde',
+  usage: 'cafsup config list',
+  example: 'cafsup config list --json',
+  async run(context) {
+    const saved = readConfig();
+    const path = configFilePath();
+    const values = Object.fromEntries(Object.keys(CONFIG_KEYS).map((name) => [name, saved[name as keyof typeof CONFIG_KEYS] ?? null]));
+    return {
+      json: { path, database: context.databasePath(), values },
+      text: () => [`Fichier : ${path}`, `Base utilisée : ${context.databasePath()}`, ...Object.entries(values).map(([name, value]) => `${name} = ${value ?? '(non défini)'}`)].join('\n'),
+    };
+  },
+};

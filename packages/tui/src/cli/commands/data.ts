@@ -1,0 +1,112 @@
+import { createWriteStream, existsSync, rmSync, statSync } from 'node:fs';
+import { once } from 'node:events';
+import { CafsupError, todayInParis, type ImportCounts } from '@cafsup/shared';
+import { buildDemoDataset } from '../../demo/demo-data.js';
+import { ACTION_OPTIONS, stringOption, type Command } from '../command.js';
+import { UsageError } from '../context.js';
+import { count } from '../output.js';
+
+const SECTION_LABELS: Record<keyof ImportCounts, string> = {
+  cafs: 'Caf',
+  partners: 'partenaires',
+  conventions: 'conventions',
+  users: 'utilisateurs',
+  groups: 'groupes',
+  habilitations: 'habilitations',
+  reviews: 'revues',
+};
+
+function describeCounts(counts: ImportCounts): string {
+  return Object.entries(counts)
+    .map(([section, n]) => `${count(n)} ${SECTION_LABELS[section as keyof ImportCounts]}`)
+    .join(', ');
+}
+
+/** The demo data is invented, so no supervisor vouches for it: its import trace says so. */
+const DEMO_ACTOR = { name: 'Données de démonstration cafsup', email: 'demo@cafsup.invalid' };
+
+export const demoCommand: Command = {
+  name: 'demo',
+  summary: 'crée la base de démonstration : les quatre partenaires des documents d’origine et des partenaires générés',
+  usage: 'cafsup demo [--scale N] [--force]',
+  example: 'cafsup demo --scale 200 --db ./demo.db',
+  options: {
+    scale: { type: 'string', value: 'N', description: 'nombre de partenaires (défaut 30, au moins 4)' },
+    force: { type: 'boolean', description: 'remplace une base existante' },
+    'if-missing': { type: 'boolean', description: 'ne fait rien si la base existe déjà' },
+  },
+  async run(context, { options }) {
+    const scale = Number(stringOption(options.scale) ?? 30);
+    if (!Number.isInteger(scale) || scale < 4 || scale > 100_000) throw new UsageError('--scale attend un nombre de partenaires entre 4 et 100 000.');
+    const path = context.databasePath();
+    if (existsSync(path)) {
+      if (options['if-missing'] === true) return { json: { database: path, created: false }, text: () => `Base existante conservée : ${path}` };
+      if (options.force !== true) {
+        throw new CafsupError('CONFLICT', `La base ${path} existe déjà : ajoutez --force pour la remplacer par la démonstration.`);
+      }
+      for (const suffix of ['', '-wal', '-shm']) rmSync(`${path}${suffix}`, { force: true });
+    }
+    const client = await context.client({ create: true, actor: DEMO_ACTOR });
+    const result = await client.dataset.import(buildDemoDataset({ partners: scale, today: context.options.asOf ?? todayInParis(new Date()) }), { reason: 'Création de la base de démonstration' });
+    return { json: { database: path, created: true, counts: result.counts }, text: () => `Base de démonstration créée : ${path}\n${describeCounts(result.counts)}.` };
+  },
+};
+
+export const importCommand: Command = {
+  name: 'import',
+  summary: 'importe un jeu de données (format cafsup/dataset) : tout ou rien, chaque problème nommé par son chemin JSON',
+  usage: 'cafsup import FICHIER [--dry-run] [--reason MOTIF]',
+  example: 'cafsup import extraction-mcp.json --dry-run',
+  positionals: { min: 1, max: 1, names: 'FICHIER' },
+  options: { reason: { type: 'string', value: 'MOTIF', description: 'motif (défaut : import du jeu de données)' }, 'dry-run': ACTION_OPTIONS['dry-run']! },
+  async run(context, { positionals, options }) {
+    const file = positionals[0]!;
+    if (!existsSync(file)) throw new UsageError(`Fichier introuvable : ${file}.`);
+    const total = statSync(file).size;
+    const client = await context.client({ write: true, create: true });
+    const onTerminal = process.stderr.isTTY === true && !context.options.json;
+    let lastShown = -1;
+    const onProgress = ({ bytes, entities }: { bytes: number; entities: number }) => {
+      const percent = total === 0 ? 100 : Math.floor((bytes / total) * 100);
+      if (onTerminal) {
+        const filled = Math.round(percent / 4);
+        process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(25 - filled)}] ${percent} %  ${count(entities)} entités`);
+      } else if (percent >= lastShown + 10 && total > 1 << 20) {
+        lastShown = percent - (percent % 10);
+        process.stderr.write(`import : ${lastShown} % (${count(entities)} entités)\n`);
+      }
+    };
+    try {
+      const result = await client.dataset.import(
+        { path: file },
+        { dryRun: options['dry-run'] === true, onProgress, ...(stringOption(options.reason) === undefined ? {} : { reason: stringOption(options.reason)! }) },
+      );
+      return {
+        json: result,
+        text: () => `${result.dryRun ? 'Simulation : rien n’a été écrit. Le fichier importerait' : `Import terminé (trace n° ${result.traceId}) :`} ${describeCounts(result.counts)}.`,
+      };
+    } finally {
+      if (onTerminal) process.stderr.write('\r\u001b[K');
+    }
+  },
+};
+
+export const exportCommand: Command = {
+  name: 'export',
+  summary: 'exporte toute la base au format cafsup/dataset (réimportable tel quel)',
+  usage: 'cafsup export [--out FICHIER]',
+  example: 'cafsup export --out sauvegarde.json',
+  options: { out: { type: 'string', value: 'FICHIER', description: 'fichier de sortie (défaut : la sortie standard)' } },
+  async run(context, { options }) {
+    const client = await context.client();
+    const out = stringOption(options.out);
+    const target = out === undefined ? process.stdout : createWriteStream(out);
+    for await (const chunk of client.dataset.exportStream()) {
+      if (!target.write(chunk)) await once(target, 'drain');
+    }
+    if (out === undefined) return { json: undefined, text: () => '' };
+    target.end();
+    await once(target, 'finish');
+    return { json: { out }, text: () => `Export écrit : ${out}` };
+  },
+};

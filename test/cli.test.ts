@@ -1,0 +1,278 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RULE_NAMES } from '@cafsup/shared';
+import { CliSandbox } from './support/cli.js';
+import { ACTOR, caf, convention, dataset, partner, user } from './support/fixture.js';
+
+const AS_OF = ['--as-of', '2026-11-22'];
+const ACTOR_ENV = { CAFSUP_ACTOR: `${ACTOR.name} <${ACTOR.email}>` };
+const ESCAPE = '\u001b[';
+
+describe('cafsup on the demo data', () => {
+  const sandbox = new CliSandbox();
+  beforeAll(() => {
+    const created = sandbox.run(['demo', ...AS_OF]);
+    expect(created.status, created.stderr).toBe(0);
+  });
+  afterAll(() => sandbox.cleanup());
+
+  it('audits with the JSON of cli.md, every rule firing somewhere', () => {
+    const report = sandbox.json(['audit', ...AS_OF]);
+    expect(Object.keys(report)).toEqual(['asOf', 'flags', 'summary']);
+    expect(report.asOf).toBe('2026-11-22');
+    expect(new Set(report.flags.map((flag: { rule: string }) => flag.rule))).toEqual(new Set(RULE_NAMES));
+    expect(report.flags.find((flag: { partnerId: string; rule: string }) => flag.partnerId === 'amp' && flag.rule === 'QUOTA_EXCEEDED')).toEqual({
+      rule: 'QUOTA_EXCEEDED',
+      severity: 'critical',
+      partnerId: 'amp',
+      service: 'CDAP',
+      profile: 'T13',
+      assigned: 23,
+      maxUsers: 20,
+      excessUserIds: ['amp-u031', 'amp-u032', 'amp-u033'],
+      article: 'contrat de services, art. 2.2.1',
+      message: expect.stringContaining('23'),
+    });
+    const counted = { critical: 0, high: 0, medium: 0, low: 0 } as Record<string, number>;
+    for (const flag of report.flags) counted[flag.severity]! += 1;
+    expect(report.summary).toEqual(counted);
+  });
+
+  it('lists quotas in force with the JSON of cli.md, ordered by partner, service, profile', () => {
+    const usage = sandbox.json(['quotas', ...AS_OF]);
+    expect(Object.keys(usage)).toEqual(['asOf', 'quotas']);
+    expect(usage.quotas[0]).toEqual({
+      partnerId: 'amp',
+      conventionNumber: '2023/M/2907',
+      service: 'CDAP',
+      profile: 'T13',
+      maxUsers: 20,
+      departements: ['13', '83', '84'],
+      assigned: 23,
+      active: 22,
+      over: true,
+    });
+    const keys = usage.quotas.map((quota: { partnerId: string; service: string; profile: string }) => [quota.partnerId, quota.service, quota.profile].join('\u0000'));
+    expect(keys).toEqual([...keys].sort());
+    expect(sandbox.json(['quotas', '--over', ...AS_OF]).quotas.every((quota: { over: boolean }) => quota.over)).toBe(true);
+  });
+
+  it('narrows the audit by partner, severity and rule, and reports CSV', () => {
+    const high = sandbox.json(['audit', 'amp', '--severity', 'high', ...AS_OF]);
+    expect(high.flags.map((flag: { rule: string }) => flag.rule)).toEqual(['QUOTA_EXCEEDED', 'DEPARTEMENT_OUT_OF_SCOPE', 'SHARED_EMAIL']);
+    const dormant = sandbox.json(['audit', '--rule', 'DORMANT_ACCOUNT', ...AS_OF]);
+    expect(dormant.flags.length).toBeGreaterThan(0);
+    expect(dormant.flags.every((flag: { rule: string }) => flag.rule === 'DORMANT_ACCOUNT')).toBe(true);
+    const csv = sandbox.run(['audit', 'amp', '--csv', ...AS_OF]);
+    expect(csv.stdout.split('\n')[0]).toMatch(/^severity,rule,partnerId,/);
+    expect(csv.stdout).toContain('amp-u031 amp-u032 amp-u033');
+  });
+
+  it('sets exit code 1 with --fail-on only when a flag reaches the threshold', () => {
+    expect(sandbox.run(['audit', 'amp', '--fail-on', 'critical', ...AS_OF]).status).toBe(1);
+    // Bavans's worst flag is a high one (an ended mission).
+    expect(sandbox.run(['audit', 'bavans', '--fail-on', 'critical', ...AS_OF]).status).toBe(0);
+    expect(sandbox.run(['audit', 'bavans', '--fail-on', 'high', ...AS_OF]).status).toBe(1);
+    const script = sandbox.run(['audit', 'amp', '--fail-on', 'critique', ...AS_OF]);
+    expect(script.status).toBe(2);
+    expect(script.stderr).toContain('--fail-on attend une gravité');
+  });
+
+  it('shows one partner, its users, habilitations, avenants and reviews', () => {
+    const amp = sandbox.json(['partner', 'amp', ...AS_OF]);
+    expect(amp).toMatchObject({ id: 'amp', siret: '20005480700017', convention: { number: '2023/M/2907' } });
+    expect(sandbox.json(['users', 'amp']).users).toHaveLength(36);
+    const habilitations = sandbox.json(['habilitations', 'amp', '--profile', 'T13', '--status', 'suspended']).habilitations;
+    expect(habilitations.map((habilitation: { id: string }) => habilitation.id)).toEqual(['amp-h0005']);
+    const avenants = sandbox.json(['avenant', 'list', 'amp', ...AS_OF]).avenants;
+    expect(avenants.map((avenant: { number: number; applies: boolean }) => [avenant.number, avenant.applies])).toEqual([
+      [1, true],
+      [2, false],
+    ]);
+    expect(sandbox.json(['review', 'list', 'amp']).reviews).toHaveLength(1);
+    const bavans = sandbox.json(['partners', '--caf', '25']).partners;
+    expect(bavans.map((p: { id: string; managementMode: string }) => [p.id, p.managementMode])).toContainEqual(['bavans', 'centralised']);
+  });
+
+  it('prints plain tables when piped, and colours on a terminal unless NO_COLOR', () => {
+    const piped = sandbox.run(['partners', ...AS_OF]);
+    expect(piped.status).toBe(0);
+    expect(piped.stdout).not.toContain(ESCAPE);
+    expect(Math.max(...piped.stdout.split('\n').map((line) => [...line].length))).toBeLessThanOrEqual(80);
+    const coloured = sandbox.runInTerminal(['audit', 'amp', ...AS_OF]);
+    expect(coloured.stdout).toContain(`${ESCAPE}31mcritique`);
+    const plain = sandbox.runInTerminal(['audit', 'amp', ...AS_OF], { NO_COLOR: '1' });
+    expect(plain.stdout).toContain('critique');
+    expect(plain.stdout).not.toContain(ESCAPE);
+  });
+
+  it('prints the dashboard in plain text without a command', () => {
+    const dashboard = sandbox.run(AS_OF);
+    expect(dashboard.status).toBe(0);
+    expect(dashboard.stdout).toContain('30 partenaire(s)');
+    expect(dashboard.stdout).toMatch(/Alertes au 22\/11\/2026 : \d+ critique/);
+    expect(dashboard.stdout).toContain('amp');
+  });
+
+  it('gives help with an example for every command', () => {
+    const main = sandbox.run(['--help']);
+    expect(main.status).toBe(0);
+    const names = [...main.stdout.matchAll(/^ {2}([a-z-]+(?: [a-z]+)?) {2,}/gm)].map((match) => match[1]!);
+    expect(names).toContain('avenant add');
+    expect(names.length).toBeGreaterThanOrEqual(25);
+    for (const name of names) {
+      const help = sandbox.run([...name.split(' '), '--help']);
+      expect(help.status, name).toBe(0);
+      expect(help.stdout, name).toMatch(/Usage : cafsup /);
+      expect(help.stdout, name).toMatch(/Exemple :\n {2}cafsup /);
+    }
+  });
+});
+
+describe('cafsup start', () => {
+  const sandbox = new CliSandbox();
+  afterAll(() => sandbox.cleanup());
+
+  it('creates the demo database once, then keeps it, and shows the dashboard each time', () => {
+    const first = sandbox.run(['start', ...AS_OF]);
+    expect(first.status, first.stderr).toBe(0);
+    expect(first.stdout).toContain('Base de démonstration créée');
+    expect(first.stdout).toContain('30 partenaire(s)');
+    const suspended = sandbox.run(['suspend', '--habilitation', 'amp-h0001', '--reason', 'Vérification en cours', '--yes'], { env: ACTOR_ENV });
+    expect(suspended.status, suspended.stderr).toBe(0);
+    const second = sandbox.run(['start', ...AS_OF]);
+    expect(second.status).toBe(0);
+    expect(second.stdout).toContain('Base existante conservée');
+    expect(sandbox.json(['traces']).traces.map((trace: { action: string }) => trace.action)).toEqual(['habilitation.suspend', 'dataset.import']);
+  });
+});
+
+describe('cafsup refusals and exit codes', () => {
+  const sandbox = new CliSandbox();
+  beforeAll(() => {
+    writeFileSync(join(sandbox.dir, 'small.json'), JSON.stringify(smallDataset()));
+    expect(sandbox.run(['import', join(sandbox.dir, 'small.json')], { env: ACTOR_ENV }).status).toBe(0);
+  });
+  afterAll(() => sandbox.cleanup());
+
+  const exported = () => sandbox.run(['export']).stdout;
+
+  it('answers an unknown command or option with exit 2 and one French sentence', () => {
+    for (const args of [['partnrs'], ['partners', '--colour'], ['partner'], ['avenant'], ['partners', '--as-of', '2026-02-30']]) {
+      const result = sandbox.run(args);
+      expect(result.status, args.join(' ')).toBe(2);
+      expect(result.stderr, args.join(' ')).not.toMatch(/\n\s+at /);
+      expect(result.stdout).toBe('');
+    }
+    expect(sandbox.run(['partnrs']).stderr).toContain('Commande inconnue : « partnrs »');
+    expect(sandbox.run(['partners', '--colour']).stderr).toContain('Option inconnue : --colour');
+  });
+
+  it('answers an unknown id with exit 3, and with --json the error object', () => {
+    const missing = sandbox.run(['partner', 'nulle-part', '--json']);
+    expect(missing.status).toBe(3);
+    expect(JSON.parse(missing.stdout)).toEqual({ error: { code: 'NOT_FOUND', message: expect.stringContaining('nulle-part'), details: expect.any(Object) } });
+    expect(missing.stderr).toContain('nulle-part');
+    const suspend = sandbox.run(['suspend', '--habilitation', 'h-absente', '--reason', 'Contrôle de routine', '--yes'], { env: ACTOR_ENV });
+    expect(suspend.status).toBe(3);
+  });
+
+  it('cannot open a database that does not exist: exit 6, nothing created', () => {
+    const result = sandbox.run(['partners', '--db', join(sandbox.dir, 'absente.db')]);
+    expect(result.status).toBe(6);
+    expect(result.stderr).toMatch(/introuvable/);
+    expect(() => readFileSync(join(sandbox.dir, 'absente.db'))).toThrow();
+  });
+
+  it('refuses an action without a reason (2), without an actor (2), without a terminal nor --yes (4)', () => {
+    const before = exported();
+    const noReason = sandbox.run(['suspend', '--habilitation', 'p1-h1', '--yes'], { env: ACTOR_ENV });
+    expect(noReason.status).toBe(2);
+    expect(noReason.stderr).toContain('Motif obligatoire');
+    const shortReason = sandbox.run(['suspend', '--habilitation', 'p1-h1', '--yes', '--reason', 'ok'], { env: ACTOR_ENV });
+    expect(shortReason.status).toBe(5);
+    const noActor = sandbox.run(['suspend', '--habilitation', 'p1-h1', '--yes', '--reason', 'Contrôle de routine']);
+    expect(noActor.status).toBe(2);
+    expect(noActor.stderr).toContain('--actor');
+    const noTerminal = sandbox.run(['suspend', '--habilitation', 'p1-h1', '--reason', 'Contrôle de routine'], { env: ACTOR_ENV });
+    expect(noTerminal.status).toBe(4);
+    expect(noTerminal.stderr).toContain('--yes');
+    expect(exported()).toBe(before);
+  });
+
+  it('prints what --dry-run would change and writes nothing', () => {
+    const before = exported();
+    const dry = sandbox.run(['revoke', '--user', 'p1-u1', '--reason', 'Départ de l’agent', '--dry-run', '--json'], { env: ACTOR_ENV });
+    expect(dry.status).toBe(0);
+    const preview = JSON.parse(dry.stdout);
+    expect(preview.dryRun).toBe(true);
+    expect(preview.changed.map((change: { id: string; after: { status: string } }) => [change.id, change.after.status])).toEqual([['p1-h1', 'revoked']]);
+    expect(exported()).toBe(before);
+    expect(sandbox.json(['traces']).traces).toHaveLength(1);
+  });
+
+  it('acts with --yes and a reason, and the trace names the actor and the reason', () => {
+    const done = sandbox.run(['suspend', '--habilitation', 'p1-h1', '--reason', 'Quota dépassé, en attente', '--yes', '--json'], { env: ACTOR_ENV });
+    expect(done.status, done.stderr).toBe(0);
+    const result = JSON.parse(done.stdout);
+    expect(result.changed).toHaveLength(1);
+    const again = sandbox.json(['suspend', '--habilitation', 'p1-h1', '--reason', 'Quota dépassé, en attente', '--yes'], { env: ACTOR_ENV });
+    expect(again.changed).toHaveLength(0);
+    expect(again.unchanged.map((item: { id: string }) => item.id)).toEqual(['p1-h1']);
+    const traces = sandbox.json(['traces', '--partner', 'p1']).traces;
+    const trace = traces.find((item: { id: number }) => item.id === result.changed[0].traceId);
+    expect(trace).toMatchObject({ action: 'habilitation.suspend', targetId: 'p1-h1', reason: 'Quota dépassé, en attente', actor: ACTOR });
+    expect(sandbox.json(['traces', 'verify'])).toMatchObject({ ok: true, firstBrokenId: null });
+  });
+
+  it('uses the actor saved with `config set actor`', () => {
+    expect(sandbox.run(['config', 'set', 'actor', 'Alex Morel <alex.morel@caf78.fr>']).status).toBe(0);
+    const done = sandbox.json(['reset-password', '--user', 'p1-u1', '--reason', 'Mot de passe communiqué par erreur', '--yes']);
+    const trace = sandbox.json(['traces']).traces.find((item: { id: number }) => item.id === done.changed[0].traceId);
+    expect(trace.actor).toEqual({ name: 'Alex Morel', email: 'alex.morel@caf78.fr' });
+    expect(sandbox.run(['config', 'set', 'actor', 'pas une personne']).status).toBe(5);
+  });
+
+  it('refuses a faulty import whole: exit 5, every fault by its JSON path, data unchanged', () => {
+    const before = exported();
+    const faulty = smallDataset();
+    (faulty.users as Record<string, unknown>[])[0]!.email = 'pas-une-adresse';
+    (faulty.habilitations as Record<string, unknown>[])[0]!.profile = 'T3';
+    (faulty.partners as Record<string, unknown>[])[0]!.siret = '12345678901234';
+    const file = join(sandbox.dir, 'faulty.json');
+    writeFileSync(file, JSON.stringify(faulty));
+    const result = sandbox.run(['import', file], { env: ACTOR_ENV });
+    expect(result.status).toBe(5);
+    expect(result.stderr).toContain('users[0].email');
+    expect(result.stderr).toContain('habilitations[0].profile');
+    expect(result.stderr).toContain('partners[0].siret');
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+    const asJson = sandbox.run(['import', file, '--json'], { env: ACTOR_ENV });
+    expect(JSON.parse(asJson.stdout).error.details.problems.map((problem: { path: string }) => problem.path)).toEqual(
+      expect.arrayContaining(['users[0].email', 'habilitations[0].profile', 'partners[0].siret']),
+    );
+    expect(exported()).toBe(before);
+  });
+
+  it('exports a dataset that imports back to the same export', () => {
+    const file = join(sandbox.dir, 'export.json');
+    expect(sandbox.run(['export', '--out', file]).status).toBe(0);
+    const copy = join(sandbox.dir, 'copy.db');
+    expect(sandbox.run(['import', file, '--db', copy], { env: ACTOR_ENV }).status).toBe(0);
+    expect(sandbox.run(['export', '--db', copy]).stdout).toBe(readFileSync(file, 'utf8'));
+  });
+});
+
+function smallDataset(): Record<string, unknown> {
+  return dataset({
+    cafs: [caf()],
+    partners: [partner('p1', { siret: '21250048200014' })],
+    conventions: [convention('p1')],
+    users: [user('p1-u1', 'p1'), user('p1-u2', 'p1')],
+    habilitations: [
+      { id: 'p1-h1', partnerId: 'p1', userId: 'p1-u1', service: 'CDAP', profile: 'T1', status: 'active', grantedAt: '2026-01-10T09:00:00+01:00' },
+      { id: 'p1-h2', partnerId: 'p1', userId: 'p1-u2', service: 'CDAP', profile: 'T1', status: 'active', grantedAt: '2026-01-11T09:00:00+01:00' },
+    ],
+  });
+}

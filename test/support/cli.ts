@@ -1,0 +1,49 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The built binary, exactly as `node_modules/.bin/cafsup` runs it. */
+export const CAFSUP_BIN = fileURLToPath(new URL('../../packages/tui/bin/cafsup.mjs', import.meta.url));
+
+export interface CliResult {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** A private database and config folder; the environment is emptied of the caller's cafsup settings. */
+export class CliSandbox {
+  readonly dir = mkdtempSync(join(tmpdir(), 'cafsup-cli-'));
+  readonly database = join(this.dir, 'cafsup.db');
+
+  env(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+    const env: NodeJS.ProcessEnv = { ...process.env, CAFSUP_DB: this.database, CAFSUP_CONFIG_DIR: join(this.dir, 'config') };
+    for (const key of ['CAFSUP_ACTOR', 'CAFSUP_DEBUG', 'NO_COLOR', 'FORCE_COLOR']) delete env[key];
+    return { ...env, ...extra };
+  }
+
+  /** Runs `cafsup ARGS` with pipes for stdin and stdout: no terminal, as in a script or cron. */
+  run(args: string[], options: { env?: Record<string, string | undefined>; input?: string } = {}): CliResult {
+    const result = spawnSync(process.execPath, [CAFSUP_BIN, ...args], { env: this.env(options.env), input: options.input ?? '', encoding: 'utf8' });
+    return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+  }
+
+  json<T = any>(args: string[], options: { env?: Record<string, string | undefined> } = {}): T {
+    const result = this.run([...args, '--json'], options);
+    if (result.status !== 0) throw new Error(`cafsup ${args.join(' ')} → ${result.status}\n${result.stderr}`);
+    return JSON.parse(result.stdout) as T;
+  }
+
+  /** Runs `cafsup ARGS` in a pseudo-terminal (util-linux `script`), so stdout is a TTY. */
+  runInTerminal(args: string[], env: Record<string, string | undefined> = {}): CliResult {
+    const command = [process.execPath, CAFSUP_BIN, ...args].map((word) => `'${word.replaceAll("'", "'\\''")}'`).join(' ');
+    const result = spawnSync('script', ['-qec', command, '/dev/null'], { env: this.env({ ...env, COLUMNS: '80', LINES: '24' }), input: '', encoding: 'utf8' });
+    return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+  }
+
+  cleanup(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
