@@ -16,7 +16,8 @@ await build({
   platform: 'node',
   target: 'node20',
   format: 'esm',
-  external: ['better-sqlite3'],
+  // Ink loads react-devtools-core only under DEV=true; it is not installed.
+  external: ['better-sqlite3', 'react-devtools-core'],
   // Some bundled dependencies are CommonJS and call require().
   banner: { js: "import { createRequire as __cafsupRequire } from 'node:module'; const require = __cafsupRequire(import.meta.url);" },
   legalComments: 'none',

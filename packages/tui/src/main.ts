@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { EXIT_CODE, isCalendarDate, toCafsupError } from '@cafsup/shared';
+import { EXIT_CODE, isCalendarDate, toCafsupError, todayInParis } from '@cafsup/shared';
 import { GLOBAL_OPTIONS, type Command, type CommandResult, type OptionSpec } from './cli/command.js';
 import { commandHelp, findCommand, mainHelp, subcommandsOf } from './cli/commands/index.js';
 import { demoCommand } from './cli/commands/data.js';
@@ -119,10 +119,36 @@ function report(error: unknown, asJson: boolean): number {
   return EXIT_CODE[failure.code];
 }
 
-/** `cafsup start` (the README's first command): the demo database when missing, then the dashboard. */
+/**
+ * The full-screen interface, in its own chunk so that plain commands never load Ink and React;
+ * the actor is asked (once, then saved) before the screen is taken over.
+ */
+async function openInterface(args: string[]): Promise<number> {
+  const { options, positionals } = parseOptions(GLOBAL_OPTIONS, args);
+  if (positionals.length > 0) throw new UsageError(`Argument en trop : « ${positionals[0]} ». Usage : cafsup tui [--db FICHIER]`);
+  const context = new Context(globalOptions(options));
+  if (!context.interactive) throw new UsageError('L’interface plein écran demande un terminal ; sans terminal, utilisez les commandes (cafsup --help).');
+  try {
+    const client = await context.client({ write: true });
+    const actor = await context.actor();
+    const { runInterface } = await import('./ui/run.js');
+    const session = { client, source: context.databasePath(), actor, canWrite: true, today: todayInParis(new Date()) };
+    return await runInterface(session, context.options.asOf === undefined ? {} : { asOf: context.options.asOf });
+  } finally {
+    await context.close();
+  }
+}
+
+/** `cafsup` alone: the interface on a terminal, the plain dashboard otherwise (and with --json). */
+function openDefault(args: string[]): Promise<number> {
+  const interactive = process.stdin.isTTY === true && process.stdout.isTTY === true && !args.includes('--json');
+  return interactive ? openInterface(args) : runCommand(dashboardCommand, args);
+}
+
+/** `cafsup start` (the README's first command): the demo database when missing, then `cafsup`. */
 async function start(rest: string[]): Promise<number> {
   const created = await runCommand(demoCommand, ['--if-missing', ...rest]);
-  return created === 0 ? runCommand(dashboardCommand, rest) : created;
+  return created === 0 ? openDefault(rest) : created;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -132,8 +158,9 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(mainHelp());
       return 0;
     }
-    return runCommand(dashboardCommand, rest);
+    return openDefault(rest);
   }
+  if (words[0] === 'tui') return openInterface([...words.slice(1), ...rest]);
   if (words[0] === 'start') return start([...words.slice(1), ...rest]);
   if (words[0] === 'help') {
     const found = findCommand(words.slice(1));

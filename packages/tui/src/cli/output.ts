@@ -1,6 +1,7 @@
 import Table from 'cli-table3';
 import { SEVERITY_LABELS, type Severity } from '@cafsup/shared';
 import { colourEnabled, paint, type Colour } from './ansi.js';
+import { truncate } from '../format.js';
 
 export const SEVERITY_COLOURS: Record<Severity, Colour> = { critical: 'red', high: 'yellow', medium: 'blue', low: 'grey' };
 
@@ -9,11 +10,6 @@ export function severityText(severity: Severity, colour = colourEnabled(process.
   return paint(colour, SEVERITY_COLOURS[severity], SEVERITY_LABELS[severity]);
 }
 
-const ELLIPSIS = '…';
-
-export function truncate(text: string, width: number): string {
-  return text.length <= width ? text : `${text.slice(0, Math.max(0, width - 1))}${ELLIPSIS}`;
-}
 
 export interface Column {
   header: string;
@@ -47,18 +43,6 @@ export function table(columns: Column[], rows: string[][], totalWidth = Math.min
   });
   for (const row of rows) rendered.push(row.map((cell, index) => truncate(cell, widths[index]!)));
   return rendered.toString();
-}
-
-/** French number formatting (narrow no-break space for thousands). */
-export function count(value: number): string {
-  return new Intl.NumberFormat('fr-FR').format(value);
-}
-
-/** A calendar date as a French reader writes it (22/11/2026). */
-export function frenchDate(date: string | null): string {
-  if (date === null) return '—';
-  const [year, month, day] = date.slice(0, 10).split('-');
-  return `${day}/${month}/${year}`;
 }
 
 export function json(value: unknown): string {

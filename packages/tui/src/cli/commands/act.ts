@@ -3,23 +3,12 @@ import { CafsupError, formatActor, type ActionResult } from '@cafsup/shared';
 import type { CafsupClient } from '@cafsup/sdk';
 import { ACTION_OPTIONS, idsOf, stringOption, type Command, type CommandInput, type CommandResult } from '../command.js';
 import { UsageError, type Context } from '../context.js';
-import { count, frenchDate } from '../output.js';
+import { count, describeActionResult, frenchDate } from '../../format.js';
 
 function reasonOf(options: CommandInput['options']): string {
   const reason = stringOption(options.reason);
   if (reason === undefined) throw new UsageError('Motif obligatoire : ajoutez --reason « … » (5 caractères au moins).');
   return reason;
-}
-
-function describeChanges(result: ActionResult<Record<string, unknown>>): string {
-  const show = (state: Record<string, unknown>) =>
-    Object.entries(state)
-      .map(([key, value]) => `${key}=${value === null ? '∅' : String(value)}`)
-      .join(' ');
-  return [
-    ...result.changed.map((change) => `  ${change.id} : ${show(change.before)} → ${show(change.after)}${change.traceId === null ? '' : `  (trace n° ${change.traceId})`}`),
-    ...result.unchanged.map((item) => `  ${item.id} : inchangé (${item.reason})`),
-  ].join('\n');
 }
 
 /**
@@ -35,13 +24,13 @@ async function act(
   const reason = reasonOf(options);
   const client = await context.client({ write: true });
   const preview = await run(client, { reason, dryRun: true });
-  const plan = `${count(preview.changed.length)} ${noun} à modifier :\n${describeChanges(preview)}`;
+  const plan = `${count(preview.changed.length)} ${noun} à modifier :\n${describeActionResult(preview).join('\n')}`;
   if (options['dry-run'] === true) return { json: preview, text: () => `${plan}\n(simulation : rien n’a été modifié)` };
-  if (preview.changed.length === 0) return { json: preview, text: () => `Rien à modifier.\n${describeChanges(preview)}` };
+  if (preview.changed.length === 0) return { json: preview, text: () => `Rien à modifier.\n${describeActionResult(preview).join('\n')}` };
   if (!context.options.json) process.stderr.write(`${plan}\n`);
   await context.approve(`Appliquer ces modifications au nom de ${formatActor(await context.actor())} ?`);
   const result = await run(client, { reason, dryRun: false });
-  return { json: result, text: () => `${count(result.changed.length)} ${noun} modifié(s) :\n${describeChanges(result)}` };
+  return { json: result, text: () => `${count(result.changed.length)} ${noun} modifié(s) :\n${describeActionResult(result).join('\n')}` };
 }
 
 const TARGET_OPTIONS = {

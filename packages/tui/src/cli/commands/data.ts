@@ -4,7 +4,7 @@ import { CafsupError, todayInParis, type ImportCounts } from '@cafsup/shared';
 import { buildDemoDataset } from '../../demo/demo-data.js';
 import { ACTION_OPTIONS, stringOption, type Command } from '../command.js';
 import { UsageError } from '../context.js';
-import { count } from '../output.js';
+import { count } from '../../format.js';
 
 const SECTION_LABELS: Record<keyof ImportCounts, string> = {
   cafs: 'Caf',

@@ -93,7 +93,9 @@ export function mainHelp(): string {
     'cafsup — supervision des habilitations « Mon Compte Partenaire » par la Caf.',
     '',
     'Usage : cafsup [COMMANDE] [OPTIONS]',
-    '  Sans commande : le tableau de bord.',
+    '  Sans commande, sur un terminal : l’interface plein écran (cafsup tui) ;',
+    '  sans terminal : le tableau de bord en texte (cafsup dashboard).',
+    '  cafsup start : crée la base de démonstration si elle manque, puis ouvre cafsup.',
     '',
     ...GROUPS.flatMap((group) => [
       `${group.title} :`,

@@ -22,7 +22,9 @@ import type { CafsupClient } from '@cafsup/sdk';
 import { colourEnabled, paint } from '../ansi.js';
 import { idsOf, stringOption, type Command } from '../command.js';
 import { UsageError, type Context } from '../context.js';
-import { count, frenchDate, severityText, table } from '../output.js';
+import { count, frenchDate, frenchDateTime, severityCounts } from '../../format.js';
+import { severityText, table } from '../output.js';
+import { flagTotal, partnerRows } from '../../views.js';
 
 const MODE_LABELS = { delegated: 'délégué', centralised: 'centralisé' } as const;
 const STATUS_LABELS = { draft: 'non signée', active: 'en vigueur', notice: 'en préavis', terminated: 'résiliée' } as const;
@@ -35,36 +37,7 @@ function severityOption(value: string | undefined, option: string): Severity | u
   return value as Severity;
 }
 
-const SEVERITY_INITIALS: Record<Severity, string> = { critical: 'C', high: 'E', medium: 'M', low: 'F' };
-
-function compactSummary(summary: SeveritySummary): string {
-  const parts = SEVERITIES.filter((severity) => summary[severity] > 0).map((severity) => `${summary[severity]}${SEVERITY_INITIALS[severity]}`);
-  return parts.length === 0 ? '—' : parts.join(' ');
-}
-
 const SUMMARY_LEGEND = 'Alertes : C critique, E élevée, M moyenne, F faible.';
-
-function byPartner(flags: readonly Flag[]): Map<string, SeveritySummary> {
-  const summaries = new Map<string, SeveritySummary>();
-  for (const flag of flags) {
-    let summary = summaries.get(flag.partnerId);
-    if (summary === undefined) summaries.set(flag.partnerId, (summary = { critical: 0, high: 0, medium: 0, low: 0 }));
-    summary[flag.severity] += 1;
-  }
-  return summaries;
-}
-
-function places(quotas: readonly QuotaUsage[]): Map<string, { assigned: number; maxUsers: number; over: number }> {
-  const totals = new Map<string, { assigned: number; maxUsers: number; over: number }>();
-  for (const quota of quotas) {
-    const total = totals.get(quota.partnerId) ?? { assigned: 0, maxUsers: 0, over: 0 };
-    total.assigned += quota.assigned;
-    total.maxUsers += quota.maxUsers;
-    if (quota.over) total.over += 1;
-    totals.set(quota.partnerId, total);
-  }
-  return totals;
-}
 
 function asOfOf(context: Context): { asOf?: string } {
   return context.options.asOf === undefined ? {} : { asOf: context.options.asOf };
@@ -87,22 +60,12 @@ export const partnersCommand: Command = {
     const mode = stringOption(options.mode);
     if (mode !== undefined && mode !== 'delegated' && mode !== 'centralised') throw new UsageError(`--mode attend delegated ou centralised (reçu « ${mode} »).`);
     const query = {
-      ...asOfOf(context),
       ...(stringOption(options.caf) === undefined ? {} : { cafCode: stringOption(options.caf)! }),
       ...(stringOption(options.search) === undefined ? {} : { search: stringOption(options.search)! }),
       ...(mode === undefined ? {} : { mode: mode as 'delegated' }),
-      limit: 500,
     };
-    const [report, usage] = await Promise.all([client.audit.run(asOfOf(context)), client.quotas.usage(asOfOf(context))]);
-    const flags = byPartner(report.flags);
-    const totals = places(usage.quotas);
-    const partners: (PartnerSummary & { places: { assigned: number; maxUsers: number }; overQuotas: number; flags: SeveritySummary })[] = [];
-    for await (const partner of client.partners.iterate(query)) {
-      const summary = flags.get(partner.id) ?? { critical: 0, high: 0, medium: 0, low: 0 };
-      if (options.flagged === true && summary.critical + summary.high + summary.medium + summary.low === 0) continue;
-      const total = totals.get(partner.id) ?? { assigned: 0, maxUsers: 0, over: 0 };
-      partners.push({ ...partner, places: { assigned: total.assigned, maxUsers: total.maxUsers }, overQuotas: total.over, flags: summary });
-    }
+    const rows = await partnerRows(client, query, context.options.asOf);
+    const partners = options.flagged === true ? rows.partners.filter((partner) => flagTotal(partner.flags) > 0) : rows.partners;
     const colour = colourEnabled(process.stdout);
     const text = () =>
       partners.length === 0
@@ -122,10 +85,10 @@ export const partnersCommand: Command = {
               p.cafCode,
               MODE_LABELS[p.managementMode],
               p.overQuotas > 0 ? paint(colour, 'red', `${p.places.assigned}/${p.places.maxUsers} !`) : `${p.places.assigned}/${p.places.maxUsers}`,
-              compactSummary(p.flags),
+              severityCounts(p.flags),
             ]),
           )}\n${count(partners.length)} partenaire(s). Places : attribuées/accordées, « ! » = quota dépassé.\n${SUMMARY_LEGEND}`;
-    return { json: { asOf: report.asOf, partners }, text };
+    return { json: { asOf: rows.asOf, partners }, text };
   },
 };
 
@@ -378,7 +341,7 @@ export const tracesCommand: Command = {
         ? 'Aucune trace.'
         : table(
             [{ header: 'N°', align: 'right' }, { header: 'Date' }, { header: 'Qui', grow: 1 }, { header: 'Action', grow: 1 }, { header: 'Cible', grow: 1 }, { header: 'Motif', grow: 2 }],
-            traces.map((t) => [String(t.id), `${frenchDate(parisDay(t.at))} ${new Date(t.at).toLocaleTimeString('fr-FR', { timeZone: 'Europe/Paris', hour: '2-digit', minute: '2-digit' })}`, t.actor.name, t.action, t.targetId ?? '—', t.reason]),
+            traces.map((t) => [String(t.id), frenchDateTime(t.at), t.actor.name, t.action, t.targetId ?? '—', t.reason]),
           );
     return { json: { traces }, text };
   },

@@ -1,0 +1,174 @@
+import { useMemo, useState } from 'react';
+import { Box, Text, useApp, useInput } from 'ink';
+import { isCalendarDate } from '@cafsup/shared';
+import { ActionDialog } from './components/ActionDialog.js';
+import { HelpOverlay } from './components/HelpOverlay.js';
+import { StatusBar } from './components/StatusBar.js';
+import { TextInput } from './components/TextInput.js';
+import { useAction } from './hooks/use-action.js';
+import { useTerminalSize } from './hooks/use-terminal-size.js';
+import { NavigationContext, type ActionRequest, type Navigation, type Route } from './navigation.js';
+import { AlertsScreen } from './screens/AlertsScreen.js';
+import { DashboardScreen } from './screens/DashboardScreen.js';
+import { PartnerScreen } from './screens/PartnerScreen.js';
+import { PartnersScreen } from './screens/PartnersScreen.js';
+import { TracesScreen } from './screens/TracesScreen.js';
+import { SessionContext, type Session } from './session.js';
+import { theme } from './theme.js';
+
+export const EXIT_INTERRUPTED = 130;
+
+type Overlay = { kind: 'help' } | { kind: 'command' } | { kind: 'action'; request: ActionRequest } | null;
+
+interface AppProps {
+  session: Session;
+  initialRoute?: Route;
+  /** The evaluation date given with --as-of; `:date` changes it. */
+  initialAsOf?: string;
+  /** Called once with the exit code when the interface ends (q, :q, Ctrl-C). */
+  onExit(code: number): void;
+}
+
+/** What `:` understands; null when the line means nothing. */
+function commandRoute(line: string): Route | 'quit' | { date: string | undefined } | null {
+  const [verb = '', argument] = line.trim().split(/\s+/, 2);
+  if (['q', 'quit', 'quitter'].includes(verb)) return 'quit';
+  if (['partenaire', 'p'].includes(verb) && argument !== undefined) return { screen: 'partner', partnerId: argument, tab: 'synthese' };
+  if (['partenaires', 'partners'].includes(verb)) return { screen: 'partners' };
+  if (['alertes', 'alerts', 'audit'].includes(verb)) return { screen: 'alerts' };
+  if (verb === 'traces') return { screen: 'traces' };
+  if (['tableau', 'dashboard'].includes(verb)) return { screen: 'dashboard' };
+  if (verb === 'date') return argument === undefined || argument === 'aujourdhui' ? { date: undefined } : isCalendarDate(argument) ? { date: argument } : null;
+  return null;
+}
+
+function ActionOverlay({ request, width, height, onClose, onDone }: { request: ActionRequest; width: number; height: number; onClose(): void; onDone(): void }) {
+  const dialog = useAction(request, onDone, onClose);
+  return <ActionDialog dialog={dialog} width={width} height={height} onClose={onClose} />;
+}
+
+function Screen({ route, width, height }: { route: Route; width: number; height: number }) {
+  switch (route.screen) {
+    case 'dashboard':
+      return <DashboardScreen width={width} height={height} />;
+    case 'partners':
+      return <PartnersScreen width={width} height={height} />;
+    case 'partner':
+      return <PartnerScreen key={route.partnerId} partnerId={route.partnerId} tab={route.tab} {...(route.focusId === undefined ? {} : { focusId: route.focusId })} width={width} height={height} />;
+    case 'alerts':
+      return <AlertsScreen width={width} height={height} />;
+    case 'traces':
+      return <TracesScreen width={width} height={height} />;
+  }
+}
+
+/** The application: a stack of screens, the overlays (help, `:`, action dialogs) and the status bar. */
+export function App({ session, initialRoute = { screen: 'dashboard' }, initialAsOf, onExit }: AppProps) {
+  const { exit } = useApp();
+  const { columns, rows } = useTerminalSize();
+  const [stack, setStack] = useState<Route[]>([initialRoute]);
+  const [overlay, setOverlay] = useState<Overlay>(null);
+  const [capturing, setCapturing] = useState(false);
+  const [asOf, setAsOf] = useState<string | undefined>(initialAsOf);
+  const [revision, setRevision] = useState(0);
+  const [message, setMessage] = useState<{ text: string; tone: 'info' | 'error' } | null>(null);
+  const [command, setCommand] = useState('');
+
+  const quit = (code: number) => {
+    onExit(code);
+    exit();
+  };
+  const route = stack[stack.length - 1]!;
+  const navigation: Navigation = useMemo(
+    () => ({
+      push: (next) => {
+        setMessage(null);
+        setStack((current) => [...current, next]);
+      },
+      replace: (next) => setStack((current) => [...current.slice(0, -1), next]),
+      back: () => setStack((current) => (current.length > 1 ? current.slice(0, -1) : current)),
+      act: (request) => setOverlay({ kind: 'action', request }),
+      notify: (text, tone = 'info') => setMessage({ text, tone }),
+      setCapturing,
+      asOf,
+      revision,
+      active: overlay === null,
+    }),
+    [asOf, revision, overlay],
+  );
+
+  // Ctrl-C quits from anywhere, with the code a shell expects of an interrupted program.
+  useInput((input, key) => {
+    if (key.ctrl && input === 'c') quit(EXIT_INTERRUPTED);
+  });
+  useInput(
+    (input, key) => {
+      if (overlay?.kind === 'help') {
+        if (input === '?' || input === 'q' || key.escape) setOverlay(null);
+        return;
+      }
+      if (overlay !== null || capturing) return;
+      if (input === '?') setOverlay({ kind: 'help' });
+      else if (input === ':') {
+        setCommand('');
+        setOverlay({ kind: 'command' });
+      } else if (input === 'q' || key.escape) {
+        if (stack.length > 1) navigation.back();
+        else if (input === 'q') quit(0);
+      }
+    },
+    { isActive: overlay === null || overlay.kind === 'help' },
+  );
+
+  const runCommand = (line: string) => {
+    setOverlay(null);
+    const target = commandRoute(line);
+    if (target === null) setMessage({ text: `Commande inconnue : « ${line} » (? pour l’aide)`, tone: 'error' });
+    else if (target === 'quit') quit(0);
+    else if ('date' in target) {
+      setAsOf(target.date);
+      setMessage({ text: target.date === undefined ? 'Évaluation à la date du jour' : `Évaluation au ${target.date}`, tone: 'info' });
+    } else navigation.push(target);
+  };
+
+  // The root stays one row short of the terminal: a frame as tall as the screen makes Ink clear it each time.
+  const height = Math.max(5, rows - 1);
+  const bodyHeight = height - 1;
+  return (
+    <SessionContext.Provider value={session}>
+      <NavigationContext.Provider value={navigation}>
+        <Box flexDirection="column" width={columns} height={height}>
+          <Box display={overlay === null || overlay.kind === 'command' ? 'flex' : 'none'} height={overlay?.kind === 'command' ? bodyHeight - 1 : bodyHeight} overflow="hidden">
+            <Screen route={route} width={columns} height={overlay?.kind === 'command' ? bodyHeight - 1 : bodyHeight} />
+          </Box>
+          {overlay?.kind === 'help' ? (
+            <Box height={bodyHeight}>
+              <HelpOverlay screen={route.screen} canWrite={session.canWrite} width={columns} />
+            </Box>
+          ) : null}
+          {overlay?.kind === 'action' ? (
+            <Box height={bodyHeight}>
+              <ActionOverlay
+                request={overlay.request}
+                width={columns}
+                height={bodyHeight}
+                onClose={() => setOverlay(null)}
+                onDone={() => {
+                  setRevision((current) => current + 1);
+                  setMessage({ text: 'Action enregistrée avec sa trace', tone: 'info' });
+                }}
+              />
+            </Box>
+          ) : null}
+          {overlay?.kind === 'command' ? (
+            <Text>
+              <Text color={theme.accent}>:</Text>
+              <TextInput value={command} onChange={setCommand} onSubmit={runCommand} onCancel={() => setOverlay(null)} />
+            </Text>
+          ) : null}
+          <StatusBar source={session.source} actor={session.actor} asOf={asOf} message={message} width={columns} />
+        </Box>
+      </NavigationContext.Provider>
+    </SessionContext.Provider>
+  );
+}

@@ -1,0 +1,84 @@
+import { Box, Text } from 'ink';
+import { fit } from '../../format.js';
+import { theme } from '../theme.js';
+
+export interface ColumnSpec<T> {
+  header: string;
+  /** Fixed width; otherwise the column shares the spare width by `grow`. */
+  width?: number;
+  grow?: number;
+  align?: 'left' | 'right';
+  cell(row: T): string;
+  colour?(row: T): string | undefined;
+}
+
+interface TableProps<T> {
+  columns: ColumnSpec<T>[];
+  rows: readonly T[];
+  cursor: number;
+  offset: number;
+  /** Rows of data shown (the header takes one more line). */
+  height: number;
+  width: number;
+  idOf?(row: T): string;
+  marked?: ReadonlySet<string>;
+  focused?: boolean;
+  empty: string;
+}
+
+const GUTTER = 2;
+
+/** Column widths that fill `width`: fixed ones first, the rest shared by `grow`. */
+export function columnWidths(columns: readonly { width?: number; grow?: number }[], width: number): number[] {
+  const separators = columns.length - 1;
+  const fixed = columns.reduce((sum, column) => sum + (column.width ?? 0), 0);
+  const spare = Math.max(0, width - GUTTER - separators - fixed);
+  const growTotal = columns.reduce((sum, column) => sum + (column.width === undefined ? (column.grow ?? 1) : 0), 0);
+  let given = 0;
+  const growing = columns.filter((column) => column.width === undefined).length;
+  let seen = 0;
+  return columns.map((column) => {
+    if (column.width !== undefined) return column.width;
+    seen += 1;
+    // The last growing column takes the rounding remainder, so rows are exactly `width` wide.
+    const share = seen === growing ? spare - given : Math.floor((spare * (column.grow ?? 1)) / growTotal);
+    given += share;
+    return Math.max(1, share);
+  });
+}
+
+/**
+ * A list that renders only its visible window, so 100,000 rows cost what 20 do; the cursor
+ * row is inverted (and marked with ›), selected rows carry a ● in the gutter.
+ */
+export function Table<T>({ columns, rows, cursor, offset, height, width, idOf, marked, focused = true, empty }: TableProps<T>) {
+  const widths = columnWidths(columns, width);
+  const header = columns.map((column, index) => fit(column.header, widths[index]!, column.align)).join(' ');
+  const visible = rows.slice(offset, offset + Math.max(0, height));
+  return (
+    <Box flexDirection="column" width={width}>
+      <Text bold wrap="truncate">{`${' '.repeat(GUTTER)}${header}`}</Text>
+      {rows.length === 0 ? <Text color={theme.muted}>{`  ${empty}`}</Text> : null}
+      {visible.map((row, index) => {
+        const position = offset + index;
+        const isCursor = position === cursor && focused;
+        const isMarked = idOf !== undefined && marked?.has(idOf(row)) === true;
+        const gutter = `${isMarked ? '●' : ' '}${isCursor ? '›' : ' '}`;
+        return (
+          <Text key={idOf?.(row) ?? position} wrap="truncate" inverse={isCursor}>
+            {gutter}
+            {columns.map((column, columnIndex) => {
+              const text = fit(column.cell(row), widths[columnIndex]!, column.align);
+              const colour = column.colour?.(row);
+              return (
+                <Text key={columnIndex} {...(colour === undefined ? {} : { color: colour })}>
+                  {columnIndex === 0 ? text : ` ${text}`}
+                </Text>
+              );
+            })}
+          </Text>
+        );
+      })}
+    </Box>
+  );
+}

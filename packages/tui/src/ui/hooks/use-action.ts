@@ -1,0 +1,83 @@
+import { useEffect, useMemo, useState } from 'react';
+import { reasonSchema, toCafsupError } from '@cafsup/shared';
+import { planFor, type ActionPlan, type Answers, type Outcome, type Question } from '../actions.js';
+import type { ActionRequest } from '../navigation.js';
+import { useSession } from '../session.js';
+
+export type ActionStep =
+  | { step: 'question'; question: Question; error: string | null }
+  | { step: 'preview' }
+  | { step: 'reason'; preview: Outcome; error: string | null }
+  | { step: 'confirm'; preview: Outcome; reason: string | undefined }
+  | { step: 'running' }
+  | { step: 'done'; outcome: Outcome }
+  | { step: 'failed'; message: string; problems: string[] };
+
+export interface ActionDialogState {
+  plan: ActionPlan;
+  state: ActionStep;
+  answer(value: string): void;
+  giveReason(reason: string): void;
+  confirm(yes: boolean): void;
+}
+
+/**
+ * The dialog of one action: its questions, the dry run (what exactly would change), the
+ * reason, the « o/n » confirmation, the run; every SDK call of a dialog is here.
+ */
+export function useAction(request: ActionRequest, onDone: () => void, onCancel: () => void): ActionDialogState {
+  const { client, today } = useSession();
+  const plan = useMemo(() => planFor(request, today), [request, today]);
+  const [queue, setQueue] = useState<Question[]>(plan.questions);
+  const [answers, setAnswers] = useState<Answers>({});
+  const [state, setState] = useState<ActionStep>(plan.questions.length > 0 ? { step: 'question', question: plan.questions[0]!, error: null } : { step: 'preview' });
+
+  const fail = (error: unknown) => {
+    const failure = toCafsupError(error);
+    const problems = (failure.details.problems ?? []).map((problem) => `${problem.path} : ${problem.message}`);
+    setState({ step: 'failed', message: failure.message, problems });
+  };
+
+  useEffect(() => {
+    if (state.step !== 'preview') return;
+    plan.run(client, answers, { reason: undefined, dryRun: true }).then((preview) => {
+      setState(preview.nothing ? { step: 'done', outcome: preview } : { step: 'reason', preview, error: null });
+    }, fail);
+  }, [state.step]);
+
+  return {
+    plan,
+    state,
+    answer(value) {
+      if (state.step !== 'question') return;
+      const question = state.question;
+      const trimmed = value.trim();
+      if (trimmed === '' && question.optional !== true) return setState({ ...state, error: 'réponse obligatoire' });
+      const problem = question.check?.(trimmed) ?? null;
+      if (problem !== null) return setState({ ...state, error: problem });
+      const nextAnswers = { ...answers, [question.key]: trimmed };
+      const nextQueue = [...(plan.follow?.(question, trimmed, nextAnswers) ?? []), ...queue.slice(1)];
+      setAnswers(nextAnswers);
+      setQueue(nextQueue);
+      setState(nextQueue.length > 0 ? { step: 'question', question: nextQueue[0]!, error: null } : { step: 'preview' });
+    },
+    giveReason(reason) {
+      if (state.step !== 'reason') return;
+      const trimmed = reason.trim();
+      if (trimmed === '' && !plan.reasonRequired) return setState({ step: 'confirm', preview: state.preview, reason: undefined });
+      const parsed = reasonSchema.safeParse(trimmed);
+      if (!parsed.success) return setState({ ...state, error: parsed.error.issues[0]!.message });
+      setState({ step: 'confirm', preview: state.preview, reason: parsed.data });
+    },
+    confirm(yes) {
+      if (state.step !== 'confirm') return;
+      if (!yes) return onCancel();
+      const reason = state.reason;
+      setState({ step: 'running' });
+      plan.run(client, answers, { reason, dryRun: false }).then((outcome) => {
+        setState({ step: 'done', outcome });
+        onDone();
+      }, fail);
+    },
+  };
+}

@@ -1,0 +1,37 @@
+import { addDays, type AuditReport, type QuotaUsage } from '@cafsup/shared';
+import type { DatasetSummary } from '@cafsup/sdk';
+import { useNavigation } from '../navigation.js';
+import { useSession } from '../session.js';
+import { useAsync, type AsyncState } from './use-async.js';
+
+export interface DashboardData {
+  asOf: string;
+  summary: DatasetSummary;
+  flags: AuditReport['summary'];
+  overQuotas: QuotaUsage[];
+  /** Delegated partners whose yearly review is late or falls due within 30 days. */
+  reviewsDue: { partnerId: string; dueAt: string; late: boolean }[];
+}
+
+const REVIEW_HORIZON_DAYS = 30;
+
+export function useDashboard(): AsyncState<DashboardData> {
+  const { client, today } = useSession();
+  const { asOf, revision } = useNavigation();
+  return useAsync(async () => {
+    const day = asOf ?? today;
+    const dated = { asOf: day };
+    // A review falls due within 30 days exactly when REVIEW_OVERDUE fires 30 days from now.
+    const [summary, report, usage, horizon] = await Promise.all([
+      client.dataset.summary(),
+      client.audit.run(dated),
+      client.quotas.usage({ ...dated, over: true }),
+      client.audit.run({ asOf: addDays(day, REVIEW_HORIZON_DAYS), rules: ['REVIEW_OVERDUE'] }),
+    ]);
+    const overQuotas = [...usage.quotas].sort((a, b) => b.assigned - b.maxUsers - (a.assigned - a.maxUsers) || (a.partnerId < b.partnerId ? -1 : 1));
+    const reviewsDue = horizon.flags
+      .flatMap((flag) => (flag.rule === 'REVIEW_OVERDUE' ? [{ partnerId: flag.partnerId, dueAt: flag.dueAt, late: flag.dueAt < day }] : []))
+      .sort((a, b) => (a.dueAt < b.dueAt ? -1 : a.dueAt > b.dueAt ? 1 : 0));
+    return { asOf: report.asOf, summary, flags: report.summary, overQuotas, reviewsDue };
+  }, [asOf, revision]);
+}

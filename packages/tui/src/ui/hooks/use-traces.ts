@@ -1,0 +1,60 @@
+import { useEffect, useMemo, useState } from 'react';
+import { toCafsupError, type CafsupError, type Trace } from '@cafsup/shared';
+import { useNavigation } from '../navigation.js';
+import { useSession } from '../session.js';
+
+const PAGE = 200;
+
+export interface TracesView {
+  rows: Trace[];
+  loading: boolean;
+  error: CafsupError | null;
+  complete: boolean;
+  filter: string;
+  setFilter(filter: string): void;
+  /** Asks for the next keyset page when the cursor nears the end of what is loaded. */
+  reach(index: number): void;
+}
+
+/** The audit trail, newest first, a keyset page at a time: a long trail never loads whole. */
+export function useTraces(): TracesView {
+  const { client } = useSession();
+  const { revision } = useNavigation();
+  const [pages, setPages] = useState<{ items: Trace[]; cursor: string | null }>({ items: [], cursor: null });
+  const [loading, setLoading] = useState(true);
+  const [error, setError] = useState<CafsupError | null>(null);
+  const [filter, setFilter] = useState('');
+
+  const load = (from: string | null, previous: Trace[]) => {
+    setLoading(true);
+    client.traces.list({ limit: PAGE, ...(from === null ? {} : { cursor: from }) }).then(
+      (page) => {
+        setPages({ items: [...previous, ...page.items], cursor: page.nextCursor });
+        setLoading(false);
+      },
+      (failure: unknown) => {
+        setError(toCafsupError(failure));
+        setLoading(false);
+      },
+    );
+  };
+  useEffect(() => load(null, []), [revision]);
+
+  const rows = useMemo(() => {
+    const needle = filter.trim().toLowerCase();
+    if (needle === '') return pages.items;
+    return pages.items.filter((trace) => `${trace.partnerId ?? ''} ${trace.actor.name} ${trace.action} ${trace.targetId ?? ''} ${trace.reason}`.toLowerCase().includes(needle));
+  }, [pages, filter]);
+
+  return {
+    rows,
+    loading,
+    error,
+    complete: pages.cursor === null && !loading,
+    filter,
+    setFilter,
+    reach(index) {
+      if (!loading && pages.cursor !== null && index >= rows.length - PAGE / 4) load(pages.cursor, pages.items);
+    },
+  };
+}

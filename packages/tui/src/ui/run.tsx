@@ -1,0 +1,57 @@
+import { render } from 'ink';
+import { App } from './App.js';
+import type { Route } from './navigation.js';
+import type { Session } from './session.js';
+
+const ENTER_ALTERNATE_SCREEN = '\u001b[?1049h';
+const LEAVE_ALTERNATE_SCREEN = '\u001b[?1049l';
+const SHOW_CURSOR = '\u001b[?25h';
+
+/**
+ * Opens the full-screen interface in the terminal's alternate screen and gives it back on
+ * every way out: q, Ctrl-C (130), SIGTERM/SIGHUP (a dropped SSH session), and a crash.
+ */
+export async function runInterface(session: Session, options: { initialRoute?: Route; asOf?: string } = {}): Promise<number> {
+  const { stdout, stdin } = process;
+  let restored = false;
+  const restore = () => {
+    if (restored) return;
+    restored = true;
+    stdout.write(`${SHOW_CURSOR}${LEAVE_ALTERNATE_SCREEN}`);
+  };
+  const onSignal = (signal: NodeJS.Signals, code: number) => () => {
+    restore();
+    process.exit(code);
+  };
+  const onTerm = onSignal('SIGTERM', 143);
+  const onHup = onSignal('SIGHUP', 129);
+  const onCrash = (error: unknown) => {
+    restore();
+    process.stderr.write(`Erreur interne de l’interface : ${error instanceof Error ? error.message : String(error)}\n`);
+    if (process.env.CAFSUP_DEBUG === '1' && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+    process.exit(70);
+  };
+  process.once('SIGTERM', onTerm);
+  process.once('SIGHUP', onHup);
+  process.once('uncaughtException', onCrash);
+  process.once('exit', restore);
+
+  stdout.write(ENTER_ALTERNATE_SCREEN);
+  // A prompt that ran before (the actor's name) leaves stdin paused: Ink would unmount at once.
+  stdin.resume();
+  let exitCode = 0;
+  try {
+    const instance = render(<App session={session} {...(options.initialRoute === undefined ? {} : { initialRoute: options.initialRoute })} {...(options.asOf === undefined ? {} : { initialAsOf: options.asOf })} onExit={(code) => (exitCode = code)} />, {
+      exitOnCtrlC: false,
+      patchConsole: true,
+    });
+    await instance.waitUntilExit();
+  } finally {
+    restore();
+    process.off('SIGTERM', onTerm);
+    process.off('SIGHUP', onHup);
+    process.off('uncaughtException', onCrash);
+    stdin.pause();
+  }
+  return exitCode;
+}

@@ -1,0 +1,60 @@
+import { Box, Text, useInput } from 'ink';
+import { SEVERITIES, SEVERITY_LABELS } from '@cafsup/shared';
+import { count, fit, frenchDate } from '../../format.js';
+import { LoadState } from '../components/Loading.js';
+import { useDashboard } from '../hooks/use-dashboard.js';
+import { useNavigation } from '../navigation.js';
+import { SEVERITY_COLOUR, SEVERITY_SYMBOL, theme } from '../theme.js';
+
+/** Partners, habilitations held, flags by severity, the partners most over quota, reviews due. */
+export function DashboardScreen({ width, height }: { width: number; height: number }) {
+  const navigation = useNavigation();
+  const { data, loading, error } = useDashboard();
+  useInput(
+    (input) => {
+      if (input === 'p') navigation.push({ screen: 'partners' });
+      else if (input === 'a') navigation.push({ screen: 'alerts' });
+      else if (input === 't') navigation.push({ screen: 'traces' });
+    },
+    { isActive: navigation.active },
+  );
+  const share = Math.max(1, Math.floor((height - 8) / 2));
+  return (
+    <Box flexDirection="column" width={width} height={height}>
+      <Text bold wrap="truncate">
+        {`Tableau de bord${data === undefined ? '' : ` — au ${frenchDate(data.asOf)}`}  `}
+        <LoadState loading={loading} error={error} />
+      </Text>
+      {data === undefined ? null : (
+        <>
+          <Text wrap="truncate">{`Caf ${data.summary.cafCodes.join(', ') || '—'} · ${count(data.summary.partners)} partenaires · ${count(data.summary.users)} utilisateurs · ${count(data.summary.habilitationsHeld)} habilitations détenues`}</Text>
+          <Text wrap="truncate">
+            {'Alertes :'}
+            {SEVERITIES.map((severity) => (
+              <Text key={severity} color={SEVERITY_COLOUR[severity]}>{`  ${SEVERITY_SYMBOL[severity].trim()} ${count(data.flags[severity])} ${SEVERITY_LABELS[severity]}`}</Text>
+            ))}
+          </Text>
+          <Text> </Text>
+          <Text bold>{`Quotas dépassés (${data.overQuotas.length})`}</Text>
+          {data.overQuotas.length === 0 ? <Text color={theme.muted}>  aucun</Text> : null}
+          {data.overQuotas.slice(0, share).map((quota) => (
+            <Text key={`${quota.partnerId}/${quota.service}/${quota.profile}`} wrap="truncate">
+              {`  ${fit(quota.partnerId, Math.max(10, width - 42))} ${fit(`${quota.service} ${quota.profile}`, 10)} ${fit(`${quota.assigned}/${quota.maxUsers}`, 9, 'right')}  `}
+              <Text color={theme.danger}>{`DÉPASSÉ +${quota.assigned - quota.maxUsers}`}</Text>
+            </Text>
+          ))}
+          <Text bold>{`Revues inverses dues d’ici 30 jours ou en retard (${data.reviewsDue.length})`}</Text>
+          {data.reviewsDue.length === 0 ? <Text color={theme.muted}>  aucune</Text> : null}
+          {data.reviewsDue.slice(0, share).map((review) => (
+            <Text key={review.partnerId} wrap="truncate">
+              {`  ${fit(review.partnerId, Math.max(10, width - 36))} `}
+              <Text color={review.late ? theme.warning : undefined}>{review.late ? `en retard depuis le ${frenchDate(review.dueAt)}` : `due le ${frenchDate(review.dueAt)}`}</Text>
+            </Text>
+          ))}
+          <Box flexGrow={1} />
+          <Text color={theme.muted} wrap="truncate">p partenaires · a alertes · t traces · : commande · ? aide · q quitter</Text>
+        </>
+      )}
+    </Box>
+  );
+}

@@ -1,0 +1,53 @@
+import type { CalendarDate, Flag, PartnersListInput, PartnerSummary, QuotaUsage, SeveritySummary } from '@cafsup/shared';
+import type { CafsupClient } from '@cafsup/sdk';
+
+/** A partner as lists show it: with places used and granted, over quotas and flags by severity. */
+export interface PartnerRow extends PartnerSummary {
+  places: { assigned: number; maxUsers: number };
+  overQuotas: number;
+  flags: SeveritySummary;
+}
+
+export function emptySummary(): SeveritySummary {
+  return { critical: 0, high: 0, medium: 0, low: 0 };
+}
+
+export function flagTotal(summary: SeveritySummary): number {
+  return summary.critical + summary.high + summary.medium + summary.low;
+}
+
+function byPartner(flags: readonly Flag[]): Map<string, SeveritySummary> {
+  const summaries = new Map<string, SeveritySummary>();
+  for (const flag of flags) {
+    let summary = summaries.get(flag.partnerId);
+    if (summary === undefined) summaries.set(flag.partnerId, (summary = emptySummary()));
+    summary[flag.severity] += 1;
+  }
+  return summaries;
+}
+
+function places(quotas: readonly QuotaUsage[]): Map<string, { assigned: number; maxUsers: number; over: number }> {
+  const totals = new Map<string, { assigned: number; maxUsers: number; over: number }>();
+  for (const quota of quotas) {
+    const total = totals.get(quota.partnerId) ?? { assigned: 0, maxUsers: 0, over: 0 };
+    total.assigned += quota.assigned;
+    total.maxUsers += quota.maxUsers;
+    if (quota.over) total.over += 1;
+    totals.set(quota.partnerId, total);
+  }
+  return totals;
+}
+
+/** Every partner matching `query`, with its places and flags at `asOf` (one audit, one quota pass). */
+export async function partnerRows(client: CafsupClient, query: Omit<PartnersListInput, 'cursor' | 'limit'>, asOf: CalendarDate | undefined): Promise<{ asOf: CalendarDate; partners: PartnerRow[] }> {
+  const dated = asOf === undefined ? {} : { asOf };
+  const [report, usage] = await Promise.all([client.audit.run(dated), client.quotas.usage(dated)]);
+  const flags = byPartner(report.flags);
+  const totals = places(usage.quotas);
+  const partners: PartnerRow[] = [];
+  for await (const partner of client.partners.iterate({ ...query, ...dated, limit: 500 })) {
+    const total = totals.get(partner.id) ?? { assigned: 0, maxUsers: 0, over: 0 };
+    partners.push({ ...partner, places: { assigned: total.assigned, maxUsers: total.maxUsers }, overQuotas: total.over, flags: flags.get(partner.id) ?? emptySummary() });
+  }
+  return { asOf: report.asOf, partners };
+}
