@@ -12,7 +12,9 @@ export default defineConfig({
     },
   },
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'test/**/*.test.ts'],
+    include: ['packages/*/src/**/*.test.{ts,tsx}', 'test/**/*.test.ts'],
+    // Frames compared as plain text: Ink's colours are off in tests (NO_COLOR is tested on the real binary).
+    env: { FORCE_COLOR: '0' },
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
