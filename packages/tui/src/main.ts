@@ -120,6 +120,21 @@ function report(error: unknown, asJson: boolean): number {
 }
 
 /**
+ * Loads the interface's chunk. yoga-layout (Ink's layout engine) decodes its inlined wasm
+ * through `fetch` whenever one exists, which loads Node's whole HTTP client (~30 ms of the
+ * first frame) for a data: URL it decodes itself when there is none.
+ */
+async function loadInterface(): Promise<typeof import('./ui/run.js')> {
+  const { fetch } = globalThis;
+  Reflect.deleteProperty(globalThis, 'fetch');
+  try {
+    return await import('./ui/run.js');
+  } finally {
+    globalThis.fetch = fetch;
+  }
+}
+
+/**
  * The full-screen interface, in its own chunk so that plain commands never load Ink and React;
  * the actor is asked (once, then saved) before the screen is taken over.
  */
@@ -131,7 +146,7 @@ async function openInterface(args: string[]): Promise<number> {
   try {
     const client = await context.client({ write: true });
     const actor = await context.actor();
-    const { runInterface } = await import('./ui/run.js');
+    const { runInterface } = await loadInterface();
     const session = { client, source: context.databasePath(), actor, canWrite: true, today: todayInParis(new Date()) };
     return await runInterface(session, context.options.asOf === undefined ? {} : { asOf: context.options.asOf });
   } finally {

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { Key } from 'ink';
 import { listMove } from '../keys.js';
 
@@ -13,47 +13,56 @@ export interface ListCursor {
   clearMarks(): void;
 }
 
-/** A cursor over `length` rows seen through a window of `height` rows. */
+interface Position {
+  cursor: number;
+  offset: number;
+}
+
+function place(target: number, current: Position, length: number, visible: number): Position {
+  const cursor = Math.max(0, Math.min(length - 1, target));
+  const offset = cursor < current.offset ? cursor : cursor >= current.offset + visible ? cursor - visible + 1 : current.offset;
+  return { cursor, offset: Math.max(0, Math.min(offset, Math.max(0, length - visible))) };
+}
+
+/**
+ * A cursor over `length` rows seen through a window of `height` rows. Moves are functional
+ * updates on the latest position: a held key sends presses faster than Ink re-subscribes
+ * input handlers, and a handler from the previous render must still move from where the
+ * cursor now is.
+ */
 export function useListCursor(length: number, height: number): ListCursor {
-  const [cursor, setCursor] = useState(0);
-  const [offset, setOffset] = useState(0);
-  const [marked, setMarked] = useState<ReadonlySet<string>>(new Set());
   const visible = Math.max(1, height);
+  const [position, setPosition] = useState<Position>({ cursor: 0, offset: 0 });
+  const [marked, setMarked] = useState<ReadonlySet<string>>(new Set());
+  const size = useRef({ length, visible });
+  size.current = { length, visible };
 
-  const moveTo = (target: number) => {
-    const next = Math.max(0, Math.min(length - 1, target));
-    setCursor(next);
-    setOffset((current) => (next < current ? next : next >= current + visible ? next - visible + 1 : current));
-  };
+  const move = (to: (current: Position) => number) =>
+    setPosition((current) => (size.current.length === 0 ? { cursor: 0, offset: 0 } : place(to(current), current, size.current.length, size.current.visible)));
 
-  useEffect(() => {
-    if (length === 0) {
-      setCursor(0);
-      setOffset(0);
-    } else if (cursor >= length || offset > Math.max(0, length - visible)) moveTo(Math.min(cursor, length - 1));
-  }, [length, visible]);
+  useEffect(() => move((current) => current.cursor), [length, visible]);
 
   return {
-    cursor,
-    offset: Math.min(offset, Math.max(0, length - visible)),
+    cursor: position.cursor,
+    offset: position.offset,
     marked,
-    moveTo,
+    moveTo: (index) => move(() => index),
     clearMarks: () => setMarked(new Set()),
     handle(input, key, idOf) {
       if (input === ' ' && idOf !== undefined && length > 0) {
-        const id = idOf(cursor);
+        const id = idOf(position.cursor);
         setMarked((current) => {
           const next = new Set(current);
           if (next.has(id)) next.delete(id);
           else next.add(id);
           return next;
         });
-        moveTo(cursor + 1);
+        move((current) => current.cursor + 1);
         return true;
       }
       const step = listMove(input, key, visible);
       if (step === null) return false;
-      moveTo(step === 'first' ? 0 : step === 'last' ? length - 1 : cursor + step);
+      move((current) => (step === 'first' ? 0 : step === 'last' ? size.current.length - 1 : current.cursor + step));
       return true;
     },
   };

@@ -65,6 +65,8 @@ export interface RenderedApp {
   /** Waits until the frame shows `text` (or the predicate holds); fails with the last frame. */
   waitFor(expected: string | ((frame: string) => boolean), timeoutMs?: number): Promise<string>;
   resize(columns: number, rows: number): void;
+  /** Types one key without waiting (for timing). */
+  type(key: string): void;
   unmount(): void;
   renderCount(): number;
 }
@@ -103,6 +105,7 @@ export function renderApp(node: ReactElement, { columns = 80, rows = 24 } = {}):
       throw new Error(`Écran attendu introuvable (${typeof expected === 'string' ? expected : 'condition'}). Dernier écran :\n${frame()}`);
     },
     resize: (newColumns, newRows) => stdout.resize(newColumns, newRows),
+    type: (key) => stdin.type(key),
     unmount: () => instance.unmount(),
     renderCount: () => stdout.frames.length,
   };

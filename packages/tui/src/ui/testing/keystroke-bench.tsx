@@ -1,0 +1,33 @@
+import { createClient } from '@cafsup/sdk';
+import { App } from '../App.js';
+import { renderApp } from './render-app.js';
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+/**
+ * The alerts screen of a large store at 80×24: how long from one `j` to the next frame, over
+ * `presses` keystrokes (bench/interface.mjs bundles and runs this).
+ */
+export async function measureKeystrokes(database: string, asOf: string, presses = 200): Promise<{ rows: number; medianMs: number; p95Ms: number; loadMs: number }> {
+  const client = createClient({ database, create: false });
+  const app = renderApp(<App session={{ client, source: database, actor: null, canWrite: false, today: asOf }} initialAsOf={asOf} onExit={() => undefined} />);
+  await app.waitFor('Quotas dépassés', 120_000);
+  const loading = performance.now();
+  await app.press('a');
+  const loaded = await app.waitFor((frame) => /Alertes \([\d\u202f ]+\) ·/.test(frame), 120_000);
+  const loadMs = performance.now() - loading;
+  const rows = Number(/Alertes \(([\d\u202f ]+)\)/.exec(loaded)![1]!.replace(/\D/g, ''));
+  const samples: number[] = [];
+  for (let press = 0; press < presses; press++) {
+    const before = app.renderCount();
+    const started = performance.now();
+    app.type('j');
+    // A timer, not setImmediate: Ink and React finish a frame on timers and would wait behind a busy loop.
+    while (app.renderCount() === before) await new Promise((resolve) => setTimeout(resolve, 0));
+    samples.push(performance.now() - started);
+  }
+  app.unmount();
+  await client.close();
+  const sorted = [...samples].sort((a, b) => a - b);
+  return { rows, medianMs: median(samples), p95Ms: sorted[Math.floor(sorted.length * 0.95)]!, loadMs };
+}
