@@ -120,17 +120,22 @@ function report(error: unknown, asJson: boolean): number {
 }
 
 /**
- * Loads the interface's chunk. yoga-layout (Ink's layout engine) decodes its inlined wasm
- * through `fetch` whenever one exists, which loads Node's whole HTTP client (~30 ms of the
- * first frame) for a data: URL it decodes itself when there is none.
+ * Loads the interface's chunk, as a person at a terminal expects it whatever their shell
+ * exports: Ink decides once, when loaded, to draw only the last frame if `CI` or `CI_*` is
+ * set; and yoga-layout (its layout engine) decodes its inlined wasm through `fetch` whenever
+ * one exists, which loads Node's whole HTTP client (~30 ms of the first frame) for a data: URL
+ * it decodes itself when there is none.
  */
 async function loadInterface(): Promise<typeof import('./ui/run.js')> {
   const { fetch } = globalThis;
+  const ciVariables = Object.entries(process.env).filter(([name]) => name === 'CI' || name === 'CONTINUOUS_INTEGRATION' || name.startsWith('CI_'));
   Reflect.deleteProperty(globalThis, 'fetch');
+  for (const [name] of ciVariables) delete process.env[name];
   try {
     return await import('./ui/run.js');
   } finally {
     globalThis.fetch = fetch;
+    for (const [name, value] of ciVariables) process.env[name] = value;
   }
 }
 

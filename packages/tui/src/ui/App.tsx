@@ -3,6 +3,7 @@ import { Box, Text, useApp, useInput } from 'ink';
 import { isCalendarDate } from '@cafsup/shared';
 import { ActionDialog } from './components/ActionDialog.js';
 import { HelpOverlay } from './components/HelpOverlay.js';
+import { ScreenBoundary } from './components/ScreenBoundary.js';
 import { StatusBar } from './components/StatusBar.js';
 import { TextInput } from './components/TextInput.js';
 import { useAction } from './hooks/use-action.js';
@@ -139,7 +140,9 @@ export function App({ session, initialRoute = { screen: 'dashboard' }, initialAs
       <NavigationContext.Provider value={navigation}>
         <Box flexDirection="column" width={columns} height={height}>
           <Box display={overlay === null || overlay.kind === 'command' ? 'flex' : 'none'} height={overlay?.kind === 'command' ? bodyHeight - 1 : bodyHeight} overflow="hidden">
-            <Screen route={route} width={columns} height={overlay?.kind === 'command' ? bodyHeight - 1 : bodyHeight} />
+            <ScreenBoundary resetKey={JSON.stringify(route)}>
+              <Screen route={route} width={columns} height={overlay?.kind === 'command' ? bodyHeight - 1 : bodyHeight} />
+            </ScreenBoundary>
           </Box>
           {overlay?.kind === 'help' ? (
             <Box height={bodyHeight}>

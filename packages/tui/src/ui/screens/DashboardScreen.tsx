@@ -39,7 +39,7 @@ export function DashboardScreen({ width, height }: { width: number; height: numb
           {data.overQuotas.length === 0 ? <Text color={theme.muted}>  aucun</Text> : null}
           {data.overQuotas.slice(0, share).map((quota) => (
             <Text key={`${quota.partnerId}/${quota.service}/${quota.profile}`} wrap="truncate">
-              {`  ${fit(quota.partnerId, Math.max(10, width - 42))} ${fit(`${quota.service} ${quota.profile}`, 10)} ${fit(`${quota.assigned}/${quota.maxUsers}`, 9, 'right')}  `}
+              {`  ${fit(quota.partnerId, Math.max(10, Math.min(40, width - 42)))} ${fit(`${quota.service} ${quota.profile}`, 10)} ${fit(`${quota.assigned}/${quota.maxUsers}`, 9, 'right')}  `}
               <Text color={theme.danger}>{`DÉPASSÉ +${quota.assigned - quota.maxUsers}`}</Text>
             </Text>
           ))}
@@ -47,7 +47,7 @@ export function DashboardScreen({ width, height }: { width: number; height: numb
           {data.reviewsDue.length === 0 ? <Text color={theme.muted}>  aucune</Text> : null}
           {data.reviewsDue.slice(0, share).map((review) => (
             <Text key={review.partnerId} wrap="truncate">
-              {`  ${fit(review.partnerId, Math.max(10, width - 36))} `}
+              {`  ${fit(review.partnerId, Math.max(10, Math.min(40, width - 36)))} `}
               <Text color={review.late ? theme.warning : undefined}>{review.late ? `en retard depuis le ${frenchDate(review.dueAt)}` : `due le ${frenchDate(review.dueAt)}`}</Text>
             </Text>
           ))}

@@ -65,6 +65,7 @@ export interface RenderedApp {
   /** Waits until the frame shows `text` (or the predicate holds); fails with the last frame. */
   waitFor(expected: string | ((frame: string) => boolean), timeoutMs?: number): Promise<string>;
   resize(columns: number, rows: number): void;
+  rerender(node: ReactElement): void;
   /** Types one key without waiting (for timing). */
   type(key: string): void;
   unmount(): void;
@@ -106,6 +107,7 @@ export function renderApp(node: ReactElement, { columns = 80, rows = 24 } = {}):
     },
     resize: (newColumns, newRows) => stdout.resize(newColumns, newRows),
     type: (key) => stdin.type(key),
+    rerender: (next) => instance.rerender(next),
     unmount: () => instance.unmount(),
     renderCount: () => stdout.frames.length,
   };
