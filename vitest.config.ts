@@ -9,6 +9,7 @@ export default defineConfig({
     alias: {
       '@cafsup/shared': source('./packages/shared/src/index.ts'),
       '@cafsup/sdk': source('./packages/sdk/src/index.ts'),
+      '@cafsup/server': source('./packages/server/src/index.ts'),
     },
   },
   test: {

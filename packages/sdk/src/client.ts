@@ -1,6 +1,8 @@
 import type { Actor, AuditSettings } from '@cafsup/shared';
+import { HttpTransport, type HttpTransportOptions } from './transports/http.js';
 import { LocalTransport } from './transports/local.js';
-import type { Transport, TransportInfo } from './transports/transport.js';
+import { resolveProfile } from './profiles.js';
+import type { Identity, Transport, TransportInfo } from './transports/transport.js';
 import type { PartnerScope } from './store/audit.js';
 import {
   Audit,
@@ -56,6 +58,11 @@ export class CafsupClient {
     this.dataset = new Dataset(transport);
   }
 
+  /** Who acts: the local actor, or the owner, role and Cafs of the server's token. */
+  whoami(): Promise<Identity> {
+    return this.transport.whoami();
+  }
+
   /** Where the data comes from and who acts. */
   info(): TransportInfo {
     return this.transport.info();
@@ -66,7 +73,24 @@ export class CafsupClient {
   }
 }
 
-/** Opens a client on the embedded store (a SQLite file). */
-export function createClient(options: LocalClientOptions): CafsupClient {
+export type HttpClientOptions = HttpTransportOptions;
+
+export interface ProfileClientOptions {
+  /** A profile saved by `cafsup config profile add` (its token by `cafsup login`). */
+  profile: string;
+}
+
+/**
+ * A client on the embedded store (`database`), on a server (`baseUrl` and `token`), or on
+ * whatever a saved profile names; the settings are read here, once.
+ */
+export function createClient(options: LocalClientOptions | HttpClientOptions | ProfileClientOptions): CafsupClient {
+  if ('baseUrl' in options) return new CafsupClient(new HttpTransport(options));
+  if ('profile' in options) {
+    const connection = resolveProfile(options.profile);
+    return connection.kind === 'http'
+      ? new CafsupClient(new HttpTransport({ baseUrl: connection.baseUrl, token: connection.token }))
+      : new CafsupClient(new LocalTransport({ database: connection.database, actor: connection.actor, create: false }));
+  }
   return new CafsupClient(new LocalTransport(options));
 }

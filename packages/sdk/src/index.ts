@@ -1,5 +1,7 @@
-export { createClient, CafsupClient, type LocalClientOptions } from './client.js';
-export { OPERATIONS, type Operation, type Transport, type TransportInfo } from './transports/transport.js';
+export { createClient, CafsupClient, type HttpClientOptions, type LocalClientOptions, type ProfileClientOptions } from './client.js';
+export { HttpTransport, type HttpTransportOptions } from './transports/http.js';
+export * from './profiles.js';
+export { OPERATIONS, STORE_WIDE_OPERATIONS, WRITE_OPERATIONS, type Identity, type Operation, type Transport, type TransportInfo } from './transports/transport.js';
 export { LocalTransport, type LocalTransportOptions } from './transports/local.js';
 export type { Page } from './store/pagination.js';
 export type { PartnerScope } from './store/audit.js';
@@ -7,3 +9,8 @@ export type { DatasetSource } from './dataset/source.js';
 export type { ImportOutcome } from './resources/index.js';
 export { CafsupError, type ErrorCode } from '@cafsup/shared';
 export type { DatasetSummary } from './store/store.js';
+
+// For `cafsup serve`: the store, the one table of operations, and the tokens it keeps.
+export { Store, type StoreOptions } from './store/store.js';
+export { createDispatcher, type CallContext, type Dispatcher } from './transports/operations.js';
+export { ALL_CAFS, TOKEN_ROLES, type Principal, type TokenRole, type TokenView } from './store/tokens.js';

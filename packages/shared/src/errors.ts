@@ -6,6 +6,7 @@ export const ERROR_CODES = [
   'FORBIDDEN',
   'UNAUTHENTICATED',
   'UNAVAILABLE',
+  'RATE_LIMITED',
   'INTERNAL',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -47,6 +48,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   FORBIDDEN: 403,
   UNAUTHENTICATED: 401,
   UNAVAILABLE: 503,
+  RATE_LIMITED: 429,
   INTERNAL: 500,
 };
 
@@ -58,6 +60,7 @@ export const EXIT_CODE: Record<ErrorCode, number> = {
   FORBIDDEN: 4,
   UNAUTHENTICATED: 4,
   UNAVAILABLE: 6,
+  RATE_LIMITED: 4,
   INTERNAL: 70,
 };
 

@@ -35,10 +35,15 @@ export const TRACE_ACTIONS = [
   'review.record',
   'dataset.import',
   'traces.purge',
+  'token.create',
+  'token.revoke',
+  'token.suspendOwner',
+  'token.reinstateOwner',
+  'auth.failure',
 ] as const;
 export type TraceAction = (typeof TRACE_ACTIONS)[number];
 
-export const TRACE_TARGETS = ['habilitation', 'user', 'partner', 'avenant', 'review', 'dataset', 'traces'] as const;
+export const TRACE_TARGETS = ['habilitation', 'user', 'partner', 'avenant', 'review', 'dataset', 'traces', 'token'] as const;
 export type TraceTarget = (typeof TRACE_TARGETS)[number];
 
 /** One entry of the tamper-evident audit trail. */

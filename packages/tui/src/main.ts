@@ -1,7 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { EXIT_CODE, isCalendarDate, toCafsupError, todayInParis } from '@cafsup/shared';
 import { GLOBAL_OPTIONS, type Command, type CommandResult, type OptionSpec } from './cli/command.js';
-import { commandHelp, findCommand, mainHelp, subcommandsOf } from './cli/commands/index.js';
+import { MAX_COMMAND_WORDS, commandHelp, findCommand, mainHelp, subcommandsOf } from './cli/commands/index.js';
 import { demoCommand } from './cli/commands/data.js';
 import { dashboardCommand } from './cli/commands/read.js';
 import { Context, UsageError, type GlobalOptions } from './cli/context.js';
@@ -48,7 +48,7 @@ function splitCommand(argv: string[]): { words: string[]; rest: string[] } {
     index += takesValue ? 2 : 1;
   }
   const words: string[] = [];
-  while (index < argv.length && !argv[index]!.startsWith('-') && words.length < 2) words.push(argv[index++]!);
+  while (index < argv.length && !argv[index]!.startsWith('-') && words.length < MAX_COMMAND_WORDS) words.push(argv[index++]!);
   return { words, rest: [...leading, ...argv.slice(index)] };
 }
 
@@ -61,6 +61,7 @@ function globalOptions(options: ParsedOptions): GlobalOptions {
   }
   return {
     ...(typeof options.db === 'string' ? { db: options.db } : {}),
+    ...(typeof options.profile === 'string' ? { profile: options.profile } : {}),
     ...(typeof options.actor === 'string' ? { actor: options.actor } : {}),
     ...(typeof asOf === 'string' ? { asOf } : {}),
     json: options.json === true,
@@ -150,9 +151,9 @@ async function openInterface(args: string[]): Promise<number> {
   if (!context.interactive) throw new UsageError('L’interface plein écran demande un terminal ; sans terminal, utilisez les commandes (cafsup --help).');
   try {
     const client = await context.client({ write: true });
-    const actor = await context.actor();
+    const identity = await client.whoami();
     const { runInterface } = await loadInterface();
-    const session = { client, source: context.databasePath(), actor, canWrite: true, today: todayInParis(new Date()) };
+    const session = { client, source: context.source(), actor: identity.actor, canWrite: identity.role === 'supervisor', today: todayInParis(new Date()) };
     return await runInterface(session, context.options.asOf === undefined ? {} : { asOf: context.options.asOf });
   } finally {
     await context.close();
@@ -189,7 +190,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const found = findCommand(words);
   if (found === null) {
-    const family = subcommandsOf(words[0]!);
+    const family = subcommandsOf(words.slice(0, 1));
     if (family.length > 0) {
       throw new UsageError(`« cafsup ${words.join(' ')} » : précisez ${family.map((command) => `« cafsup ${command.name} »`).join(', ')}.`);
     }

@@ -1,11 +1,11 @@
 import type Database from 'better-sqlite3';
 import {
   CafsupError,
+  parseInput,
   actionOptionsSchema,
   avenantDraftSchema,
   avenantSignatureSchema,
   effectiveTerms,
-  formatPath,
   idListSchema,
   reviewRecordSchema,
   type ActionOptions,
@@ -21,21 +21,12 @@ import {
   type TraceTarget,
   type UnchangedEntity,
 } from '@cafsup/shared';
-import type { z } from 'zod';
 import { parisDay } from '@cafsup/shared';
 import type { ConventionCache } from './conventions.js';
 import type { DerivedFacts } from './derived.js';
 import type { TraceEntry, TraceWriter } from './traces.js';
 
 const ROLLBACK = Symbol('dry run');
-
-/** Validates an input with a shared schema; a failure is a VALIDATION error naming each field. */
-export function parseInput<S extends z.ZodType>(schema: S, input: unknown, base = ''): z.output<S> {
-  const parsed = schema.safeParse(input);
-  if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((issue) => ({ path: formatPath(base, issue.path), message: issue.message }));
-  throw new CafsupError('VALIDATION', `Saisie invalide : ${problems.map((p) => `${p.path} : ${p.message}`).join(' ; ')}.`, { problems });
-}
 
 /** What one action decides for one entity. */
 type Decision<V> = { after: V } | { unchanged: string } | { refused: string };

@@ -159,6 +159,31 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX traces_target ON traces (target_id, id);
   CREATE INDEX traces_at ON traces (at);
   `,
+  // 2: the server's access tokens (only their hash), their suspended owners, idempotency keys.
+  `
+  CREATE TABLE tokens (
+    id INTEGER PRIMARY KEY,
+    owner_name TEXT NOT NULL,
+    owner_email TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('supervisor', 'auditor')),
+    cafs TEXT NOT NULL,
+    hash TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL,
+    revoked_at TEXT
+  );
+  CREATE TABLE suspended_owners (
+    email TEXT PRIMARY KEY,
+    suspended_at TEXT NOT NULL
+  );
+  CREATE TABLE idempotency_keys (
+    token_id INTEGER NOT NULL,
+    key TEXT NOT NULL,
+    operation TEXT NOT NULL,
+    response TEXT,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (token_id, key)
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,6 +1,8 @@
+import { TokenStore } from './tokens.js';
 import type Database from 'better-sqlite3';
 import {
   CafsupError,
+  parseInput,
   DEFAULT_AUDIT_SETTINGS,
   addDays,
   addMonths,
@@ -38,7 +40,7 @@ import {
   type TraceVerification,
   type User,
 } from '@cafsup/shared';
-import { ActionRunner, parseInput } from './actions.js';
+import { ActionRunner } from './actions.js';
 import { AuditEngine, type PartnerScope } from './audit.js';
 import { openDatabase } from './connection.js';
 import { ConventionCache, type PartnerConvention } from './conventions.js';
@@ -80,6 +82,7 @@ export class Store {
   private readonly derived: DerivedFacts;
   private readonly audits: AuditEngine;
   readonly actions: ActionRunner;
+  readonly tokens: TokenStore;
 
   constructor(readonly path: string, options: StoreOptions = {}) {
     this.db = openDatabase(path, { create: options.create ?? true });
@@ -89,6 +92,7 @@ export class Store {
     this.derived = new DerivedFacts(this.db);
     this.audits = new AuditEngine(this.db, this.conventions, options.settings ?? DEFAULT_AUDIT_SETTINGS);
     this.actions = new ActionRunner(this.db, this.traces, this.derived, this.conventions, () => this.clock());
+    this.tokens = new TokenStore(this.db, this.traces, () => this.clock());
   }
 
   close(): void {

@@ -41,6 +41,13 @@ export interface TransportInfo {
   actor: Actor | null;
 }
 
+/** Who the client acts as: locally the configured actor; remotely the token's owner, role and Cafs. */
+export interface Identity {
+  actor: Actor | null;
+  role: 'supervisor' | 'auditor';
+  cafs: string[];
+}
+
 /**
  * The one seam between resources and the data: the embedded store or the HTTP API. Resources
  * never know which; only transports know SQLite or HTTP.
@@ -50,5 +57,25 @@ export interface Transport {
   /** The dataset document as a stream of text chunks, for files too large to hold. */
   exportStream(): AsyncIterable<string>;
   info(): TransportInfo;
+  whoami(): Promise<Identity>;
   close(): Promise<void>;
 }
+
+/** The operations that change data: an auditor may call none of them, and they carry an idempotency key over HTTP. */
+export const WRITE_OPERATIONS: ReadonlySet<Operation> = new Set<Operation>([
+  'partners.withdrawDelegation',
+  'users.suspend',
+  'users.reinstate',
+  'users.forcePasswordReset',
+  'habilitations.suspend',
+  'habilitations.reinstate',
+  'habilitations.revoke',
+  'avenants.create',
+  'avenants.sign',
+  'reviews.record',
+  'traces.purge',
+  'dataset.import',
+]);
+
+/** Operations on the whole store rather than on partners: only a token for every Caf may call them. */
+export const STORE_WIDE_OPERATIONS: ReadonlySet<Operation> = new Set<Operation>(['traces.purge', 'dataset.import', 'dataset.export']);

@@ -38,7 +38,8 @@ export interface Command {
 /** Options every command takes. */
 export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
   db: { type: 'string', value: 'FICHIER', description: 'base SQLite (sinon CAFSUP_DB, la configuration, ou le dossier de données)' },
-  actor: { type: 'string', value: '"NOM <MÉL>"', description: 'qui agit (sinon CAFSUP_ACTOR ou la configuration)' },
+  profile: { type: 'string', value: 'NOM', description: 'profil enregistré : un serveur ou un fichier (sinon CAFSUP_PROFILE ou le profil actif)' },
+  actor: { type: 'string', value: '"NOM <MÉL>"', description: 'qui agit en local (sinon CAFSUP_ACTOR ou la configuration)' },
   'as-of': { type: 'string', value: 'AAAA-MM-JJ', description: 'date d’évaluation des règles (défaut : aujourd’hui, Europe/Paris)' },
   json: { type: 'boolean', description: 'sortie JSON pour les scripts' },
   yes: { type: 'boolean', short: 'y', description: 'confirme d’avance les actions' },

@@ -1,14 +1,13 @@
-import { readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { z } from 'zod';
 import { CafsupError, parseActor } from '@cafsup/shared';
+import { CONFIG_NAME, TOKENS_NAME, configDirectory, readSettings, tokensDirectory, type Profile } from '@cafsup/sdk';
 
-/** What `cafsup config` keeps: validated with zod first, since conf's own messages are English. */
+/** What `cafsup config set` keeps: validated with zod first, since conf's own messages are English. */
 export const CONFIG_KEYS = {
   actor: z.string().refine((value) => parseActor(value) !== null, 'attendu « Prénom Nom <mél> »'),
   database: z.string().min(1),
-  lang: z.enum(['fr', 'en']),
+  lang: z.enum(['fr']),
 } as const;
 export type ConfigKey = keyof typeof CONFIG_KEYS;
 
@@ -16,56 +15,32 @@ export function isConfigKey(key: string): key is ConfigKey {
   return Object.hasOwn(CONFIG_KEYS, key);
 }
 
-/** The platform's data folder for cafsup (XDG on Linux, Application Support on macOS, LOCALAPPDATA on Windows). */
-export function dataDirectory(): string {
-  if (process.platform === 'darwin') return join(homedir(), 'Library', 'Application Support', 'cafsup');
-  if (process.platform === 'win32') return join(process.env.LOCALAPPDATA ?? join(homedir(), 'AppData', 'Local'), 'cafsup', 'Data');
-  return join(process.env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share'), 'cafsup');
-}
-
-export function defaultDatabasePath(): string {
-  return join(dataDirectory(), 'cafsup.db');
-}
-
-/** The folder of the config file: `CAFSUP_CONFIG_DIR` (tests, several setups), else the platform's config folder. */
-export function configDirectory(): string {
-  if (process.env.CAFSUP_CONFIG_DIR !== undefined) return process.env.CAFSUP_CONFIG_DIR;
-  if (process.platform === 'darwin') return join(homedir(), 'Library', 'Preferences', 'cafsup');
-  if (process.platform === 'win32') return join(process.env.APPDATA ?? join(homedir(), 'AppData', 'Roaming'), 'cafsup', 'Config');
-  return join(process.env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), 'cafsup');
-}
-
-const CONFIG_NAME = 'config';
-
-export function configFilePath(): string {
-  return join(configDirectory(), `${CONFIG_NAME}.json`);
-}
-
 export type ConfigValues = Partial<Record<ConfigKey, string>>;
 
-/**
- * The saved settings, read without loading conf (and its JSON-schema validator), which would
- * cost a plain command more time than its work; values that no longer validate are ignored.
- */
+/** The saved settings that still validate (a hand-edited file cannot inject a bad value). */
 export function readConfig(): ConfigValues {
-  let stored: unknown;
-  try {
-    stored = JSON.parse(readFileSync(configFilePath(), 'utf8'));
-  } catch {
-    return {};
-  }
+  const stored = readSettings() as Record<string, unknown>;
   const values: ConfigValues = {};
-  if (typeof stored !== 'object' || stored === null) return values;
   for (const [key, value] of Object.entries(stored)) {
     if (isConfigKey(key) && CONFIG_KEYS[key].safeParse(value).success) values[key] = value as string;
   }
   return values;
 }
 
-/** The config file for writing, through conf (atomic writes, one format); loaded only when a setting changes. */
-export async function openConfig(): Promise<import('conf').default<ConfigValues>> {
+type Settings = ConfigValues & { profile?: string; profiles?: Record<string, Profile> };
+
+/** The settings file for writing, through conf (atomic writes); loaded only when a setting changes. */
+export async function openConfig(): Promise<import('conf').default<Settings>> {
   const { default: Conf } = await import('conf');
-  return new Conf<ConfigValues>({ projectName: 'cafsup', cwd: configDirectory(), configName: CONFIG_NAME });
+  return new Conf<Settings>({ projectName: 'cafsup', cwd: configDirectory(), configName: CONFIG_NAME });
+}
+
+/** The tokens, apart from the settings: a folder of mode 0700, a file of mode 0600 (pitfalls.md). */
+export async function openTokens(): Promise<import('conf').default<Record<string, string>>> {
+  const { default: Conf } = await import('conf');
+  mkdirSync(tokensDirectory(), { recursive: true, mode: 0o700 });
+  chmodSync(tokensDirectory(), 0o700);
+  return new Conf<Record<string, string>>({ projectName: 'cafsup', cwd: tokensDirectory(), configName: TOKENS_NAME, configFileMode: 0o600 });
 }
 
 export function validateConfigValue(key: ConfigKey, value: string): string {

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import { CafsupError, formatActor, parseActor, type Actor } from '@cafsup/shared';
-import { createClient, type CafsupClient } from '@cafsup/sdk';
-import { defaultDatabasePath, openConfig, readConfig, validateConfigValue } from './config.js';
+import { createClient, resolveProfile, type CafsupClient, type Connection } from '@cafsup/sdk';
+import { openConfig, readConfig, validateConfigValue } from './config.js';
 
 /** A mistake in the command line itself: exit code 2. */
 export class UsageError extends Error {
@@ -14,6 +14,7 @@ export class UsageError extends Error {
 
 export interface GlobalOptions {
   db?: string;
+  profile?: string;
   actor?: string;
   asOf?: string;
   json: boolean;
@@ -31,9 +32,28 @@ export class Context {
     return process.stdin.isTTY === true && process.stdout.isTTY === true;
   }
 
-  /** `--db`, else `CAFSUP_DB`, else the saved setting, else the platform's data folder. */
+  /**
+   * Where the data is: `--db` or `CAFSUP_DB` (a file) first, else `--profile` or
+   * `CAFSUP_PROFILE` or the active profile (a server or a file), else the saved database, else
+   * the platform's data folder.
+   */
+  connection(): Connection {
+    const file = this.options.db ?? process.env.CAFSUP_DB;
+    if (file !== undefined) return { kind: 'local', profile: null, database: file, actor: null };
+    return resolveProfile(this.options.profile ?? process.env.CAFSUP_PROFILE);
+  }
+
+  /** The SQLite file of a local connection; commands that build a file (demo, import) need one. */
   databasePath(): string {
-    return this.options.db ?? process.env.CAFSUP_DB ?? this.config.database ?? defaultDatabasePath();
+    const connection = this.connection();
+    if (connection.kind === 'http') throw new UsageError(`Le profil « ${connection.profile} » est un serveur (${connection.baseUrl}) : cette commande agit sur un fichier local (--db FICHIER).`);
+    return connection.database;
+  }
+
+  /** The file path or the server URL, for status lines. */
+  source(): string {
+    const connection = this.connection();
+    return connection.kind === 'http' ? connection.baseUrl : connection.database;
   }
 
   databaseExists(): boolean {
@@ -46,6 +66,9 @@ export class Context {
    */
   async client(options: { write?: boolean; create?: boolean; actor?: Actor } = {}): Promise<CafsupClient> {
     if (this.opened !== null) return this.opened;
+    const connection = this.connection();
+    // Remotely the actor is the token's owner (art. 9.2): the client never chooses it.
+    if (connection.kind === 'http') return (this.opened = createClient({ baseUrl: connection.baseUrl, token: connection.token }));
     const actor = options.actor ?? (options.write ? await this.actor() : null);
     this.opened = createClient({ database: this.databasePath(), actor, create: options.create ?? false });
     return this.opened;

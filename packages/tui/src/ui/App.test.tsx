@@ -41,8 +41,8 @@ describe('the interface at 80×24 on the demo data', () => {
       Quotas dépassés (1)
         amp                                    CDAP T13       23/20  DÉPASSÉ +3
       Revues inverses dues d’ici 30 jours ou en retard (2)
-        saint-leu                                    en retard depuis le 10/07/2019
-        macs                                         en retard depuis le 22/08/2026
+        saint-leu                                en retard depuis le 10/07/2019
+        macs                                     en retard depuis le 22/08/2026
 
 
 

@@ -1,4 +1,5 @@
-import { CONFIG_KEYS, configFilePath, isConfigKey, openConfig, readConfig, validateConfigValue } from '../config.js';
+import { configFilePath } from '@cafsup/sdk';
+import { CONFIG_KEYS, isConfigKey, openConfig, readConfig, validateConfigValue } from '../config.js';
 import { type Command } from '../command.js';
 import { UsageError } from '../context.js';
 
@@ -45,8 +46,8 @@ export const configListCommand: Command = {
     const path = configFilePath();
     const values = Object.fromEntries(Object.keys(CONFIG_KEYS).map((name) => [name, saved[name as keyof typeof CONFIG_KEYS] ?? null]));
     return {
-      json: { path, database: context.databasePath(), values },
-      text: () => [`Fichier : ${path}`, `Base utilisée : ${context.databasePath()}`, ...Object.entries(values).map(([name, value]) => `${name} = ${value ?? '(non défini)'}`)].join('\n'),
+      json: { path, source: context.source(), values },
+      text: () => [`Fichier : ${path}`, `Données : ${context.source()}`, ...Object.entries(values).map(([name, value]) => `${name} = ${value ?? '(non défini)'}`)].join('\n'),
     };
   },
 };

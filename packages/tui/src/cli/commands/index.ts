@@ -11,6 +11,20 @@ import {
   withdrawDelegationCommand,
 } from './act.js';
 import { configGetCommand, configListCommand, configSetCommand } from './config.js';
+import {
+  loginCommand,
+  logoutCommand,
+  profileAddCommand,
+  profileListCommand,
+  profileUseCommand,
+  serveCommand,
+  tokenCreateCommand,
+  tokenListCommand,
+  tokenReinstateOwnerCommand,
+  tokenRevokeCommand,
+  tokenSuspendOwnerCommand,
+  whoamiCommand,
+} from './remote.js';
 import { demoCommand, exportCommand, importCommand } from './data.js';
 import {
   auditCommand,
@@ -36,28 +50,34 @@ const GROUPS: { title: string; commands: Command[] }[] = [
   },
   { title: 'Traces', commands: [tracesCommand, tracesVerifyCommand, tracesPurgeCommand] },
   { title: 'Données', commands: [importCommand, exportCommand] },
+  {
+    title: 'Usage partagé (serveur)',
+    commands: [serveCommand, tokenCreateCommand, tokenListCommand, tokenRevokeCommand, tokenSuspendOwnerCommand, tokenReinstateOwnerCommand, profileAddCommand, profileUseCommand, profileListCommand, loginCommand, logoutCommand, whoamiCommand],
+  },
 ];
 
 export const COMMANDS: Command[] = GROUPS.flatMap((group) => group.commands);
+
+/** The longest command name, in words (`config profile add`). */
+export const MAX_COMMAND_WORDS = Math.max(...COMMANDS.map((command) => command.name.split(' ').length));
 
 const byName = new Map<string, Command>();
 for (const command of COMMANDS) {
   for (const name of [command.name, ...(command.aliases ?? [])]) byName.set(name, command);
 }
 
-/** The command named by the first one or two words (`avenant add`, then `avenant`), if any. */
+/** The command named by the longest run of first words (`config profile add`, `avenant add`, `partners`), if any. */
 export function findCommand(words: readonly string[]): { command: Command; consumed: number } | null {
-  if (words.length >= 2) {
-    const two = byName.get(`${words[0]} ${words[1]}`);
-    if (two !== undefined) return { command: two, consumed: 2 };
+  for (let count = Math.min(words.length, MAX_COMMAND_WORDS); count >= 1; count--) {
+    const command = byName.get(words.slice(0, count).join(' '));
+    if (command !== undefined) return { command, consumed: count };
   }
-  const one = words.length >= 1 ? byName.get(words[0]!) : undefined;
-  return one === undefined ? null : { command: one, consumed: 1 };
+  return null;
 }
 
-/** The commands whose first word is `word` (`avenant` → list, add, sign), for a helpful error. */
-export function subcommandsOf(word: string): Command[] {
-  return COMMANDS.filter((command) => command.name.startsWith(`${word} `));
+/** The commands that begin with `words` (`avenant` → list, add, sign), for a helpful error. */
+export function subcommandsOf(words: readonly string[]): Command[] {
+  return COMMANDS.filter((command) => command.name.startsWith(`${words.join(' ')} `));
 }
 
 function optionLines(options: Record<string, OptionSpec>): string[] {

@@ -419,12 +419,12 @@ export const dashboardCommand: Command = {
     const [summary, report, usage] = await Promise.all([client.dataset.summary(), client.audit.run(asOfOf(context)), client.quotas.usage(asOfOf(context))]);
     const over = usage.quotas.filter((q) => q.over).sort((a, b) => b.assigned - b.maxUsers - (a.assigned - a.maxUsers)).slice(0, 5);
     const lines = [
-      `cafsup — Caf ${summary.cafCodes.join(', ') || '—'} — ${context.databasePath()}`,
+      `cafsup — Caf ${summary.cafCodes.join(', ') || '—'} — ${context.source()}`,
       `${count(summary.partners)} partenaire(s), ${count(summary.users)} utilisateur(s), ${count(summary.habilitationsHeld)} habilitation(s) détenue(s)`,
       `Alertes au ${frenchDate(report.asOf)} : ${SEVERITIES.map((s) => `${count(report.summary[s])} ${severityText(s)}`).join(', ')}`,
       '',
       over.length === 0 ? 'Aucun quota dépassé.' : `Quotas les plus dépassés :\n${quotaTable(over, true)}`,
     ];
-    return { json: { asOf: report.asOf, database: context.databasePath(), ...summary, flags: report.summary, overQuotas: over }, text: () => lines.join('\n') };
+    return { json: { asOf: report.asOf, source: context.source(), ...summary, flags: report.summary, overQuotas: over }, text: () => lines.join('\n') };
   },
 };

@@ -1,0 +1,127 @@
+import { createReadStream } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { Agent, request, type Dispatcher } from 'undici';
+import { CafsupError, isErrorCode, type Actor } from '@cafsup/shared';
+import type { DatasetSource } from '../dataset/source.js';
+import { WRITE_OPERATIONS, type Identity, type Operation, type Transport, type TransportInfo } from './transport.js';
+
+export interface HttpTransportOptions {
+  baseUrl: string;
+  token: string;
+  /** Connect, headers and body timeouts (30 s by default; undici's own are 10 s and 300 s). */
+  timeoutMs?: number;
+  /** Attempts after the first for reads (3 by default). */
+  retries?: number;
+}
+
+const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
+const NEVER_REACHED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
+const MAX_BACKOFF_MS = 10_000;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function errorCode(error: unknown): string {
+  const seen = error as { code?: string; cause?: { code?: string } };
+  return seen.code ?? seen.cause?.code ?? '';
+}
+
+/** The body of a dataset import, streamed: a file, bytes, text, a stream or a parsed document. */
+function importBody(source: DatasetSource): Dispatcher.DispatchOptions['body'] {
+  if (typeof source === 'string' || source instanceof Uint8Array) return source;
+  if (Symbol.asyncIterator in source) return source as AsyncIterable<Uint8Array> as never;
+  if (typeof (source as { path?: unknown }).path === 'string' && Object.keys(source).length === 1) return createReadStream((source as { path: string }).path);
+  return JSON.stringify(source);
+}
+
+/**
+ * The HTTP API of `cafsup serve` as a transport (undici). Reads are retried on connection
+ * failures, 429 and 503 with backoff (honouring Retry-After); a write is retried only when
+ * the connection was refused, and always carries an Idempotency-Key, so that a retry the
+ * caller makes is applied once. Errors come back as the same CafsupError codes as local.
+ */
+export class HttpTransport implements Transport {
+  private readonly agent: Agent;
+  private readonly base: string;
+  private readonly retries: number;
+  private identity: Identity | null = null;
+
+  constructor(private readonly options: HttpTransportOptions) {
+    const timeout = options.timeoutMs ?? 30_000;
+    this.agent = new Agent({ connectTimeout: timeout, headersTimeout: timeout, bodyTimeout: timeout });
+    this.base = options.baseUrl.replace(/\/+$/, '');
+    this.retries = options.retries ?? 3;
+  }
+
+  private async send(method: 'GET' | 'POST', path: string, body: Dispatcher.DispatchOptions['body'], write: boolean): Promise<Dispatcher.ResponseData> {
+    const headers: Record<string, string> = { authorization: `Bearer ${this.options.token}`, accept: 'application/json' };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (write) headers['idempotency-key'] = randomUUID();
+    // A stream can be sent only once: such a body is never retried.
+    const replayable = body === undefined || typeof body === 'string' || body instanceof Uint8Array;
+    for (let attempt = 0; ; attempt++) {
+      let response: Dispatcher.ResponseData;
+      try {
+        response = await request(`${this.base}${path}`, { method, headers, body: body ?? null, dispatcher: this.agent });
+      } catch (error) {
+        const retry = replayable && attempt < this.retries && (write ? NEVER_REACHED.has(errorCode(error)) : true);
+        if (!retry) throw new CafsupError('UNAVAILABLE', `Serveur injoignable (${this.base}) : ${errorCode(error) || (error as Error).message}.`, {}, { cause: error });
+        await sleep(Math.min(MAX_BACKOFF_MS, 200 * 2 ** attempt));
+        continue;
+      }
+      if (!write && replayable && RETRYABLE_STATUS.has(response.statusCode) && attempt < this.retries) {
+        const retryAfter = Number(response.headers['retry-after']);
+        await response.body.dump();
+        await sleep(Math.min(MAX_BACKOFF_MS, Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : 200 * 2 ** attempt));
+        continue;
+      }
+      return response;
+    }
+  }
+
+  private async json<T>(response: Dispatcher.ResponseData): Promise<T> {
+    const text = await response.body.text();
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new CafsupError(response.statusCode >= 500 ? 'UNAVAILABLE' : 'INTERNAL', `Réponse illisible du serveur (HTTP ${response.statusCode}).`);
+    }
+    if (response.statusCode >= 400) {
+      const error = (parsed as { error?: { code?: unknown; message?: unknown; details?: unknown } }).error;
+      if (error !== undefined && isErrorCode(error.code)) throw new CafsupError(error.code, String(error.message), (error.details ?? {}) as never);
+      throw new CafsupError(response.statusCode >= 500 ? 'UNAVAILABLE' : 'INTERNAL', `Erreur HTTP ${response.statusCode} du serveur.`);
+    }
+    return parsed as T;
+  }
+
+  async call<T>(operation: Operation, input: unknown): Promise<T> {
+    const write = WRITE_OPERATIONS.has(operation);
+    if (operation === 'dataset.export') return this.json<T>(await this.send('GET', '/v1/dataset.export', undefined, false));
+    if (operation === 'dataset.import') {
+      const { source, reason, dryRun } = input as { source: DatasetSource; reason?: string; dryRun?: boolean };
+      const query = new URLSearchParams({ ...(reason === undefined ? {} : { reason }), ...(dryRun === undefined ? {} : { dryRun: String(dryRun) }) });
+      return this.json<T>(await this.send('POST', `/v1/dataset.import${query.size === 0 ? '' : `?${query}`}`, importBody(source), true));
+    }
+    return this.json<T>(await this.send('POST', `/v1/${operation}`, JSON.stringify(input ?? {}), write));
+  }
+
+  async *exportStream(): AsyncIterable<string> {
+    const response = await this.send('GET', '/v1/dataset.export', undefined, false);
+    if (response.statusCode >= 400) await this.json(response);
+    response.body.setEncoding('utf8');
+    for await (const chunk of response.body) yield chunk as string;
+  }
+
+  async whoami(): Promise<Identity> {
+    this.identity ??= await this.json<Identity>(await this.send('GET', '/v1/whoami', undefined, false));
+    return this.identity;
+  }
+
+  info(): TransportInfo {
+    return { kind: 'http', location: this.base, actor: this.identity?.actor ?? null };
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+}

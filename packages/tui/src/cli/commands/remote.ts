@@ -1,0 +1,262 @@
+import { once } from 'node:events';
+import { formatActor, isEmail, parseActor } from '@cafsup/shared';
+import { ALL_CAFS, Store, TOKEN_ROLES, createClient, readSettings, type TokenRole } from '@cafsup/sdk';
+import { idsOf, stringOption, type Command } from '../command.js';
+import { openConfig, openTokens, readConfig } from '../config.js';
+import { UsageError } from '../context.js';
+import { frenchDateTime } from '../../format.js';
+
+function requiredOption(value: string | boolean | string[] | undefined, name: string, usage: string): string {
+  const text = stringOption(value);
+  if (text === undefined || text.trim() === '') throw new UsageError(`Il manque --${name}. Usage : ${usage}`);
+  return text.trim();
+}
+
+export const serveCommand: Command = {
+  name: 'serve',
+  summary: 'l’API HTTP sur la base, pour plusieurs superviseurs et des scripts distants (jetons et rôles)',
+  usage: 'cafsup serve [--host 127.0.0.1] [--port 7878] [--db FICHIER]',
+  example: 'cafsup serve --port 7878 --db /srv/cafsup/cafsup.db',
+  options: {
+    host: { type: 'string', value: 'ADRESSE', description: 'adresse d’écoute (défaut 127.0.0.1)' },
+    port: { type: 'string', value: 'PORT', description: 'port (défaut 7878, 0 pour un port libre)' },
+  },
+  async run(context, { options }) {
+    const port = Number(stringOption(options.port) ?? 7878);
+    if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new UsageError('--port attend un numéro de port entre 0 et 65535.');
+    const host = stringOption(options.host) ?? '127.0.0.1';
+    const database = context.databasePath();
+    const { buildServer } = await import('@cafsup/server');
+    const app = await buildServer({ database });
+    const address = await app.listen({ host, port });
+    process.stderr.write(`cafsup serve : écoute sur ${address} (base ${database}). SIGTERM ou Ctrl-C pour arrêter proprement.\n`);
+    // A stop finishes the requests in flight before the process ends.
+    await Promise.race([once(process, 'SIGTERM'), once(process, 'SIGINT'), once(process, 'SIGHUP')]);
+    await app.close();
+    return { json: { stopped: true, address }, text: () => 'Serveur arrêté.' };
+  },
+};
+
+function openStore(database: string): Store {
+  return new Store(database, { create: false });
+}
+
+export const tokenCreateCommand: Command = {
+  name: 'token create',
+  summary: 'crée le jeton d’accès d’une personne (affiché une seule fois ; seule son empreinte est gardée)',
+  usage: 'cafsup token create "PRÉNOM NOM" --email MÉL --role supervisor|auditor --caf C… [--db FICHIER]',
+  example: 'cafsup token create "Camille Roux" --email camille.roux@caf78.fr --role supervisor --caf 78',
+  positionals: { min: 1, max: 1, names: 'NOM' },
+  options: {
+    email: { type: 'string', value: 'MÉL', description: 'mél de la personne : chaque action faite avec ce jeton porte son nom' },
+    role: { type: 'string', value: 'RÔLE', description: 'supervisor (lit et agit) ou auditor (lecture seule)' },
+    caf: { type: 'string', multiple: true, value: 'C', description: 'Caf dont le jeton voit les partenaires, répétable ; « * » pour toutes' },
+  },
+  async run(context, { positionals, options }) {
+    const email = requiredOption(options.email, 'email', tokenCreateCommand.usage);
+    if (!isEmail(email)) throw new UsageError(`Mél invalide : « ${email} ».`);
+    const role = requiredOption(options.role, 'role', tokenCreateCommand.usage);
+    if (!(TOKEN_ROLES as readonly string[]).includes(role)) throw new UsageError(`--role attend supervisor ou auditor (reçu « ${role} »).`);
+    const cafs = idsOf(options.caf);
+    if (cafs.length === 0) throw new UsageError(`Il manque --caf (une ou plusieurs Caf, ou « ${ALL_CAFS} »). Usage : ${tokenCreateCommand.usage}`);
+    const actor = await context.actor();
+    const store = openStore(context.databasePath());
+    try {
+      const created = store.tokens.create({ name: positionals[0]!.trim(), email }, role as TokenRole, cafs, actor);
+      return {
+        json: created,
+        text: () => `Jeton n° ${created.id} pour ${positionals[0]} <${email}> (${role}, Caf ${cafs.join(', ')}).\nNotez-le maintenant, il ne sera plus affiché :\n${created.token}`,
+      };
+    } finally {
+      store.close();
+    }
+  },
+};
+
+export const tokenListCommand: Command = {
+  name: 'token list',
+  summary: 'les jetons du serveur : titulaire, rôle, Caf, état (jamais le jeton lui-même)',
+  usage: 'cafsup token list [--db FICHIER]',
+  example: 'cafsup token list --json',
+  async run(context) {
+    const store = openStore(context.databasePath());
+    try {
+      const tokens = store.tokens.list();
+      return {
+        json: { tokens },
+        text: () =>
+          tokens.length === 0
+            ? 'Aucun jeton.'
+            : tokens
+                .map((t) => `${t.id}. ${formatActor(t.owner)} — ${t.role}, Caf ${t.cafs.join(', ')} — créé le ${frenchDateTime(t.createdAt)}${t.revokedAt === null ? '' : `, RÉVOQUÉ le ${frenchDateTime(t.revokedAt)}`}${t.ownerSuspended ? ', TITULAIRE SUSPENDU' : ''}`)
+                .join('\n'),
+      };
+    } finally {
+      store.close();
+    }
+  },
+};
+
+export const tokenRevokeCommand: Command = {
+  name: 'token revoke',
+  summary: 'révoque un jeton : refusé dès la requête suivante',
+  usage: 'cafsup token revoke N --reason MOTIF',
+  example: 'cafsup token revoke 3 --reason "Poste perdu"',
+  positionals: { min: 1, max: 1, names: 'N' },
+  options: { reason: { type: 'string', value: 'MOTIF', description: 'motif (obligatoire)' } },
+  async run(context, { positionals, options }) {
+    const id = Number(positionals[0]);
+    if (!Number.isInteger(id) || id <= 0) throw new UsageError(`Numéro de jeton invalide : « ${positionals[0]} ».`);
+    const reason = requiredOption(options.reason, 'reason', tokenRevokeCommand.usage);
+    const actor = await context.actor();
+    const store = openStore(context.databasePath());
+    try {
+      store.tokens.revoke(id, reason, actor);
+      return { json: { id, revoked: true }, text: () => `Jeton n° ${id} révoqué.` };
+    } finally {
+      store.close();
+    }
+  },
+};
+
+function ownerCommand(suspend: boolean): Command {
+  return {
+    name: suspend ? 'token suspend-owner' : 'token reinstate-owner',
+    summary: suspend ? 'suspend une personne : tous ses jetons sont refusés dès la requête suivante' : 'lève la suspension d’une personne',
+    usage: `cafsup token ${suspend ? 'suspend-owner' : 'reinstate-owner'} MÉL --reason MOTIF`,
+    example: `cafsup token ${suspend ? 'suspend-owner' : 'reinstate-owner'} camille.roux@caf78.fr --reason "${suspend ? 'Départ du service' : 'Retour de congé'}"`,
+    positionals: { min: 1, max: 1, names: 'MÉL' },
+    options: { reason: { type: 'string', value: 'MOTIF', description: 'motif (obligatoire)' } },
+    async run(context, { positionals, options }) {
+      const email = positionals[0]!;
+      if (!isEmail(email)) throw new UsageError(`Mél invalide : « ${email} ».`);
+      const reason = requiredOption(options.reason, 'reason', this.usage);
+      const actor = await context.actor();
+      const store = openStore(context.databasePath());
+      try {
+        store.tokens.setOwnerSuspended(email, suspend, reason, actor);
+        return { json: { email, suspended: suspend }, text: () => `${email} : ${suspend ? 'suspendu' : 'rétabli'}.` };
+      } finally {
+        store.close();
+      }
+    },
+  };
+}
+
+export const tokenSuspendOwnerCommand = ownerCommand(true);
+export const tokenReinstateOwnerCommand = ownerCommand(false);
+
+export const profileAddCommand: Command = {
+  name: 'config profile add',
+  summary: 'enregistre un profil : un serveur (--url) ou un fichier (--db)',
+  usage: 'cafsup config profile add NOM (--url URL | --db FICHIER)',
+  example: 'cafsup config profile add caf78 --url http://cafsup.caf78.local:7878',
+  positionals: { min: 1, max: 1, names: 'NOM' },
+  options: { url: { type: 'string', value: 'URL', description: 'adresse du serveur cafsup serve' } },
+  async run(context, { positionals, options }) {
+    const name = positionals[0]!;
+    if (!/^[A-Za-z0-9_-]+$/.test(name)) throw new UsageError('Nom de profil : lettres, chiffres, - et _ seulement.');
+    const url = stringOption(options.url);
+    if (url !== undefined && !/^https?:\/\/[^\s/]+/.test(url)) throw new UsageError(`URL invalide : « ${url} » (http://hôte:port attendu).`);
+    if ((url === undefined) === (context.options.db === undefined)) throw new UsageError('Indiquez soit --url, soit --db.');
+    const profile = url === undefined ? { database: context.options.db! } : { url };
+    (await openConfig()).set(`profiles.${name}`, profile);
+    return { json: { name, ...profile }, text: () => `Profil « ${name} » enregistré${url === undefined ? '' : ` ; connectez-vous avec « cafsup login --profile ${name} »`}.` };
+  },
+};
+
+export const profileUseCommand: Command = {
+  name: 'config profile use',
+  aliases: ['profile use'],
+  summary: 'choisit le profil des commandes suivantes',
+  usage: 'cafsup config profile use NOM',
+  example: 'cafsup config profile use caf78',
+  positionals: { min: 1, max: 1, names: 'NOM' },
+  async run(_context, { positionals }) {
+    const name = positionals[0]!;
+    if (readSettings().profiles?.[name] === undefined) throw new UsageError(`Profil inconnu : « ${name} ».`);
+    (await openConfig()).set('profile', name);
+    return { json: { profile: name }, text: () => `Profil actif : ${name}.` };
+  },
+};
+
+export const profileListCommand: Command = {
+  name: 'config profile list',
+  aliases: ['profile list'],
+  summary: 'les profils enregistrés et celui qui est actif',
+  usage: 'cafsup config profile list',
+  example: 'cafsup config profile list --json',
+  async run() {
+    const settings = readSettings();
+    const profiles = Object.entries(settings.profiles ?? {}).map(([name, profile]) => ({ name, ...profile, active: settings.profile === name }));
+    return {
+      json: { active: settings.profile ?? null, profiles },
+      text: () => (profiles.length === 0 ? 'Aucun profil : les commandes utilisent la base locale.' : profiles.map((p) => `${p.active ? '*' : ' '} ${p.name} : ${p.url ?? p.database}`).join('\n')),
+    };
+  },
+};
+
+/** The token comes from a hidden prompt or from stdin, never from the command line (ps would show it). */
+async function readTokenInput(interactive: boolean): Promise<string> {
+  if (interactive) {
+    const { password } = await import('@inquirer/prompts');
+    return password({ message: 'Jeton (il ne s’affiche pas) :', mask: false });
+  }
+  let text = '';
+  process.stdin.setEncoding('utf8');
+  for await (const chunk of process.stdin) text += chunk as string;
+  return text;
+}
+
+export const loginCommand: Command = {
+  name: 'login',
+  summary: 'enregistre le jeton d’un profil serveur, après l’avoir vérifié auprès du serveur',
+  usage: 'cafsup login [--profile NOM]   (jeton demandé, ou lu sur l’entrée standard)',
+  example: 'cafsup login --profile caf78 < jeton.txt',
+  async run(context) {
+    const settings = readSettings();
+    const name = context.options.profile ?? process.env.CAFSUP_PROFILE ?? settings.profile;
+    const url = name === undefined ? undefined : settings.profiles?.[name]?.url;
+    if (name === undefined || url === undefined) throw new UsageError('Indiquez un profil serveur : cafsup config profile add NOM --url URL, puis cafsup login --profile NOM.');
+    const token = (await readTokenInput(context.interactive)).trim();
+    if (token === '') throw new UsageError('Jeton vide.');
+    const client = createClient({ baseUrl: url, token });
+    try {
+      const identity = await client.whoami();
+      (await openTokens()).set(name, token);
+      return { json: { profile: name, ...identity }, text: () => `Connecté à ${url} : ${identity.actor === null ? '—' : formatActor(identity.actor)} (${identity.role}, Caf ${identity.cafs.join(', ')}).` };
+    } finally {
+      await client.close();
+    }
+  },
+};
+
+export const logoutCommand: Command = {
+  name: 'logout',
+  summary: 'oublie le jeton d’un profil',
+  usage: 'cafsup logout [--profile NOM]',
+  example: 'cafsup logout --profile caf78',
+  async run(context) {
+    const name = context.options.profile ?? process.env.CAFSUP_PROFILE ?? readSettings().profile;
+    if (name === undefined) throw new UsageError('Indiquez le profil : --profile NOM.');
+    (await openTokens()).delete(name);
+    return { json: { profile: name, loggedOut: true }, text: () => `Jeton du profil « ${name} » effacé.` };
+  },
+};
+
+export const whoamiCommand: Command = {
+  name: 'whoami',
+  summary: 'qui agit et d’où viennent les données',
+  usage: 'cafsup whoami [--profile NOM]',
+  example: 'cafsup whoami --json',
+  async run(context) {
+    const client = await context.client();
+    const identity = await client.whoami();
+    const local = readConfig().actor;
+    const actor = identity.actor ?? (local === undefined ? null : parseActor(local));
+    return {
+      json: { source: context.source(), ...identity, actor },
+      text: () => `${actor === null ? 'Personne qui agit non définie (--actor, CAFSUP_ACTOR ou cafsup config set actor)' : formatActor(actor)} — ${identity.role}, Caf ${identity.cafs.join(', ')} — données : ${context.source()}`,
+    };
+  },
+};
