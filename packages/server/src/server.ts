@@ -167,10 +167,19 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     const name = request.params.operation;
     if (!isBodyOperation(name)) throw new CafsupError('NOT_FOUND', `Opération inconnue : ${name}.`);
     const context = contextOf(request, name);
-    const input = parseInput(OPERATION_INPUTS[name], request.body ?? {}, 'body');
+    const input = parseInput(OPERATION_INPUTS[name], request.body === undefined ? {} : request.body, 'body');
     return once(request, reply, name, async () => dispatch(name, input, context));
   });
 
+  // On SIGTERM the requests in flight finish; their connections then close rather than wait out keep-alive.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (closing) reply.header('connection', 'close');
+    return payload;
+  });
   app.addHook('onClose', async () => store.close());
   return app;
 }

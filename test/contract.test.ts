@@ -1,0 +1,162 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CafsupError, createClient, type CafsupClient } from '@cafsup/sdk';
+import { buildDemoDataset } from '../packages/tui/src/demo/demo-data.js';
+import { ACTOR } from './support/fixture.js';
+import { FIXED_NOW, TestServer } from './support/server.js';
+
+const AS_OF = '2026-11-22';
+
+interface Setup {
+  client: CafsupClient;
+  cleanup(): Promise<void>;
+}
+
+async function localSetup(): Promise<Setup> {
+  const dir = mkdtempSync(join(tmpdir(), 'cafsup-contract-'));
+  const client = createClient({ database: join(dir, 'local.db'), actor: ACTOR, now: () => FIXED_NOW });
+  await client.dataset.import(buildDemoDataset({ partners: 12, today: AS_OF }), { reason: 'Jeu de données du test' });
+  return {
+    client,
+    async cleanup() {
+      await client.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function httpSetup(): Promise<Setup> {
+  const server = new TestServer();
+  await server.seed(buildDemoDataset({ partners: 12, today: AS_OF }), ACTOR);
+  // The token's owner is the same person as the local actor: traces must read the same.
+  const token = server.token(ACTOR, 'supervisor', ['*']);
+  await server.start();
+  const client = server.client(token);
+  return {
+    client,
+    async cleanup() {
+      await client.close();
+      await server.stop();
+    },
+  };
+}
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(CafsupError);
+    return (error as CafsupError).code;
+  }
+  throw new Error('expected a CafsupError');
+}
+
+/** Traces carry the time of writing, which the two stores share (a fixed clock) but not their ids. */
+function withoutChain<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value, (key, item) => (key === 'hash' || key === 'prevHash' ? undefined : item))) as T;
+}
+
+describe.each([
+  ['local', localSetup],
+  ['http', httpSetup],
+] as const)('the SDK contract over the %s transport', (_name, setup) => {
+  let client: CafsupClient;
+  let cleanup: () => Promise<void>;
+  beforeAll(async () => {
+    ({ client, cleanup } = await setup());
+  });
+  afterAll(() => cleanup());
+
+  it('reads: partners, conventions, quotas, audit, users, groups, habilitations, avenants, reviews', async () => {
+    const page = await client.partners.list({ limit: 5 });
+    expect(page.items).toHaveLength(5);
+    const rest = await client.partners.list({ limit: 50, cursor: page.nextCursor });
+    expect([...page.items, ...rest.items].map((p) => p.id)).toEqual((await client.partners.list({ limit: 50 })).items.map((p) => p.id));
+    const all: string[] = [];
+    for await (const partner of client.partners.iterate({ limit: 3 })) all.push(partner.id);
+    expect(all).toHaveLength(12);
+    expect((await client.partners.get('amp', { asOf: AS_OF })).convention.number).toBe('2023/M/2907');
+    expect((await client.conventions.get('amp', { asOf: AS_OF })).terms.managementMode).toBe('delegated');
+    const usage = await client.quotas.usage({ partnerId: 'amp', asOf: AS_OF });
+    expect(usage.quotas).toEqual([{ partnerId: 'amp', conventionNumber: '2023/M/2907', service: 'CDAP', profile: 'T13', maxUsers: 20, departements: ['13', '83', '84'], assigned: 23, active: 22, over: true }]);
+    const report = await client.audit.run({ partnerId: 'amp', asOf: AS_OF });
+    expect(report.flags.map((flag) => flag.rule)).toEqual(['QUOTA_EXCEEDED', 'DEPARTEMENT_OUT_OF_SCOPE', 'SHARED_EMAIL']);
+    expect((await client.users.list({ partnerId: 'amp', limit: 100 })).items).toHaveLength(36);
+    expect((await client.users.get('amp-u001')).role).toBe('administrator');
+    expect((await client.groups.get('amp-g01')).memberIds).toEqual(['amp-u031', 'amp-u032', 'amp-u033']);
+    expect((await client.groups.list({ partnerId: 'amp' })).items).toHaveLength(1);
+    expect((await client.habilitations.list({ partnerId: 'amp', status: 'suspended' })).items.map((h) => h.id)).toEqual(['amp-h0005']);
+    expect((await client.habilitations.get('amp-h0002')).departement).toBe('06');
+    expect((await client.avenants.list('amp', { asOf: AS_OF })).map((a) => [a.number, a.applies])).toEqual([
+      [1, true],
+      [2, false],
+    ]);
+    expect(await client.reviews.list('amp')).toHaveLength(1);
+    expect((await client.dataset.summary()).partners).toBe(12);
+    // Over HTTP the token's creation is traced too.
+    expect(await client.traces.verify()).toMatchObject({ ok: true, firstBrokenId: null });
+  });
+
+  it('answers errors with the same codes', async () => {
+    expect(await codeOf(client.partners.get('nulle-part'))).toBe('NOT_FOUND');
+    expect(await codeOf(client.habilitations.suspend(['amp-h0001'], { reason: 'non' }))).toBe('VALIDATION');
+    expect(await codeOf(client.habilitations.reinstate(['amp-h0001'], { reason: 'Rien à réactiver' }))).toBe('CONFLICT');
+    expect(await codeOf(client.habilitations.suspend(['amp-h0001', 'h-absente'], { reason: 'Lot avec un intrus' }))).toBe('NOT_FOUND');
+    expect(await codeOf(client.reviews.record('amp', { completedAt: '2030-01-01', reviewer: 'Futur' }))).toBe('VALIDATION');
+    expect((await client.habilitations.get('amp-h0001')).status).toBe('active');
+  });
+
+  it('acts: dry run, action with its trace, no-op, avenant, signature, review, password reset, delegation', async () => {
+    const preview = await client.habilitations.suspend(['amp-h0003'], { reason: 'Département à vérifier', dryRun: true });
+    expect(preview).toMatchObject({ dryRun: true, changed: [{ id: 'amp-h0003', traceId: null }] });
+    expect((await client.habilitations.get('amp-h0003')).status).toBe('active');
+    const done = await client.habilitations.suspend(['amp-h0003'], { reason: 'Département à vérifier' });
+    expect(done.changed[0]).toMatchObject({ id: 'amp-h0003', before: { status: 'active' }, after: { status: 'suspended' } });
+    const again = await client.habilitations.suspend(['amp-h0003'], { reason: 'Département à vérifier' });
+    expect(again.changed).toEqual([]);
+    const traces = await client.traces.list({ partnerId: 'amp' });
+    expect(withoutChain(traces.items[0])).toMatchObject({ id: done.changed[0]!.traceId, action: 'habilitation.suspend', actor: ACTOR, reason: 'Département à vérifier' });
+    const avenant = await client.avenants.create('amp', { title: 'Avenant 3 : T13 porté à 25', changes: [{ type: 'setQuota', service: 'CDAP', profile: 'T13', maxUsers: 25, departements: ['13', '83', '84'] }] });
+    expect(avenant.avenant.number).toBe(3);
+    await client.avenants.sign('amp', 3, { side: 'caf', date: AS_OF });
+    await client.avenants.sign('amp', 3, { side: 'partner', date: AS_OF });
+    expect((await client.quotas.usage({ partnerId: 'amp', asOf: AS_OF })).quotas[0]).toMatchObject({ maxUsers: 25, over: false });
+    expect((await client.reviews.record('amp', { completedAt: AS_OF, reviewer: 'Dominique Martin', proof: 'courrier' })).review.completedAt).toBe(AS_OF);
+    expect((await client.users.forcePasswordReset({ partnerId: 'bavans' }, { reason: 'Fuite de mots de passe' })).changed.length).toBeGreaterThan(0);
+    const withdrawn = await client.partners.withdrawDelegation('macs', { reason: 'Manquements répétés' });
+    expect(withdrawn.avenant.changes).toEqual([{ type: 'setManagementMode', mode: 'centralised' }]);
+    expect((await client.traces.verify()).ok).toBe(true);
+  });
+
+  it('exports a dataset that imports back, streamed or whole', async () => {
+    const exported = await client.dataset.export();
+    let streamed = '';
+    for await (const chunk of client.dataset.exportStream()) streamed += chunk;
+    expect(JSON.parse(streamed)).toEqual(exported);
+    const outcome = await client.dataset.import(exported, { reason: 'Réimport à l’identique', dryRun: true });
+    expect(outcome.counts.partners).toBe(12);
+    expect(await codeOf(client.dataset.import('{"format":"cafsup/dataset","version":1,"partners":[{"id":1}]}'))).toBe('VALIDATION');
+  });
+});
+
+describe('the same answers both ways', () => {
+  it('gives byte-identical reads on the same data, locally and over HTTP', async () => {
+    const [local, remote] = await Promise.all([localSetup(), httpSetup()]);
+    try {
+      for (const read of [
+        (c: CafsupClient) => c.audit.run({ asOf: AS_OF }),
+        (c: CafsupClient) => c.quotas.usage({ asOf: AS_OF }),
+        (c: CafsupClient) => c.partners.list({ limit: 100, asOf: AS_OF }),
+        (c: CafsupClient) => c.partners.get('saint-leu', { asOf: AS_OF }),
+        (c: CafsupClient) => c.habilitations.list({ partnerId: 'amp', limit: 100 }),
+      ]) {
+        expect(JSON.stringify(await read(remote.client))).toBe(JSON.stringify(await read(local.client)));
+      }
+    } finally {
+      await local.cleanup();
+      await remote.cleanup();
+    }
+  });
+});

@@ -1,0 +1,257 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CafsupError, OPERATIONS, WRITE_OPERATIONS, type CafsupClient } from '@cafsup/sdk';
+import { buildDemoDataset } from '../packages/tui/src/demo/demo-data.js';
+import { CAFSUP_BIN } from './support/cli.js';
+import { ACTOR } from './support/fixture.js';
+import { TestServer } from './support/server.js';
+
+const AS_OF = '2026-11-22';
+const SUPERVISOR_78 = { name: 'Camille Roux', email: 'camille.roux@caf78.fr' };
+const SUPERVISOR_40 = { name: 'Louis Garnier', email: 'louis.garnier@caf40.fr' };
+const AUDITOR = { name: 'Inès Perrin', email: 'ines.perrin@cnaf.fr' };
+
+/** A deterministic choice, so that a failure can be replayed. */
+function randomSource(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
+    return state / 2_147_483_648;
+  };
+}
+
+describe('cafsup serve: scopes, roles, hostile input, secrets', () => {
+  const server = new TestServer();
+  const tokens: Record<string, string> = {};
+  let partnersByCaf: Map<string, string[]>;
+
+  const snapshot = () =>
+    server.withStore((store) => {
+      let text = '';
+      for (const chunk of store.exportChunks()) text += chunk;
+      return { data: text, traces: store.listTraces({ limit: 1000 }).items.filter((trace) => trace.action !== 'auth.failure').length };
+    });
+
+  beforeAll(async () => {
+    await server.seed(buildDemoDataset({ partners: 24, today: AS_OF }), ACTOR);
+    tokens.s78 = server.token(SUPERVISOR_78, 'supervisor', ['78']);
+    tokens.s40 = server.token(SUPERVISOR_40, 'supervisor', ['40']);
+    tokens.auditor = server.token(AUDITOR, 'auditor', ['*']);
+    await server.start({ authFailuresPerMinute: 5 });
+    partnersByCaf = server.withStore((store) => {
+      const byCaf = new Map<string, string[]>();
+      for (const partner of store.listPartners({ limit: 1000 }).items) byCaf.set(partner.cafCode, [...(byCaf.get(partner.cafCode) ?? []), partner.id]);
+      return byCaf;
+    });
+  });
+  afterAll(() => server.stop());
+
+  async function failure(promise: Promise<unknown>): Promise<{ code: string; message: string }> {
+    try {
+      await promise;
+    } catch (error) {
+      expect(error).toBeInstanceOf(CafsupError);
+      return { code: (error as CafsupError).code, message: (error as CafsupError).message };
+    }
+    throw new Error('expected a refusal');
+  }
+
+  /** Every operation that names a partner or one of its entities, with that partner's ids. */
+  const probes: { operation: string; run(client: CafsupClient, partnerId: string): Promise<unknown> }[] = [
+    { operation: 'partners.get', run: (c, p) => c.partners.get(p) },
+    { operation: 'conventions.get', run: (c, p) => c.conventions.get(p) },
+    { operation: 'users.list', run: (c, p) => c.users.list({ partnerId: p }) },
+    { operation: 'users.get', run: (c, p) => c.users.get(`${p}-u001`) },
+    { operation: 'habilitations.list', run: (c, p) => c.habilitations.list({ partnerId: p }) },
+    { operation: 'habilitations.get', run: (c, p) => c.habilitations.get(`${p}-h0001`) },
+    { operation: 'groups.list', run: (c, p) => c.groups.list({ partnerId: p }) },
+    { operation: 'avenants.list', run: (c, p) => c.avenants.list(p) },
+    { operation: 'reviews.list', run: (c, p) => c.reviews.list(p) },
+    { operation: 'habilitations.suspend', run: (c, p) => c.habilitations.suspend([`${p}-h0001`], { reason: 'Essai hors périmètre' }) },
+    { operation: 'habilitations.revoke', run: (c, p) => c.habilitations.revoke([`${p}-h0001`], { reason: 'Essai hors périmètre' }) },
+    { operation: 'users.suspend', run: (c, p) => c.users.suspend([`${p}-u001`], { reason: 'Essai hors périmètre' }) },
+    { operation: 'users.forcePasswordReset', run: (c, p) => c.users.forcePasswordReset({ partnerId: p }, { reason: 'Essai hors périmètre' }) },
+    { operation: 'partners.withdrawDelegation', run: (c, p) => c.partners.withdrawDelegation(p, { reason: 'Essai hors périmètre' }) },
+    { operation: 'avenants.create', run: (c, p) => c.avenants.create(p, { title: 'Essai', changes: [{ type: 'note', text: 'hors périmètre' }] }) },
+    { operation: 'reviews.record', run: (c, p) => c.reviews.record(p, { completedAt: AS_OF, reviewer: 'Essai' }) },
+  ];
+
+  it('answers out of scope exactly as missing, and changes nothing (random actor × resource × operation)', async () => {
+    const random = randomSource(78_40_95);
+    const before = snapshot();
+    const actors = [
+      { token: tokens.s78!, own: '78' },
+      { token: tokens.s40!, own: '40' },
+    ];
+    const foreign = [...partnersByCaf.entries()].filter(([caf]) => caf !== '78' && caf !== '40').flatMap(([, ids]) => ids);
+    for (let trial = 0; trial < 120; trial++) {
+      const actor = actors[Math.floor(random() * actors.length)]!;
+      const others = [...foreign, ...(partnersByCaf.get(actor.own === '78' ? '40' : '78') ?? [])];
+      const partnerId = others[Math.floor(random() * others.length)]!;
+      const probe = probes[Math.floor(random() * probes.length)]!;
+      const client = server.client(actor.token);
+      const outOfScope = await failure(probe.run(client, partnerId));
+      const missing = await failure(probe.run(client, 'zz-absent'));
+      expect(outOfScope.code, `${probe.operation} ${partnerId}`).toBe('NOT_FOUND');
+      expect(missing.code).toBe('NOT_FOUND');
+      expect(outOfScope.message.replaceAll(partnerId, 'ID')).toBe(missing.message.replaceAll('zz-absent', 'ID'));
+      await client.close();
+    }
+    expect(snapshot()).toEqual(before);
+    // Within scope the same token sees and acts.
+    const own = server.client(tokens.s78!);
+    expect((await own.partners.get('amp')).id).toBe('amp');
+    await own.close();
+  });
+
+  it('lists only the partners of the token’s Cafs, and audits only them', async () => {
+    const client = server.client(tokens.s40!);
+    const listed = (await client.partners.list({ limit: 1000 })).items;
+    expect(new Set(listed.map((p) => p.cafCode))).toEqual(new Set(['40']));
+    expect((await client.audit.run({ asOf: AS_OF })).flags.every((flag) => partnersByCaf.get('40')!.includes(flag.partnerId))).toBe(true);
+    expect((await client.quotas.usage({ asOf: AS_OF })).quotas.every((quota) => partnersByCaf.get('40')!.includes(quota.partnerId))).toBe(true);
+    expect((await failure(client.dataset.export())).code).toBe('FORBIDDEN');
+    await client.close();
+  });
+
+  it('lets an auditor read everything and write nothing, by any route', async () => {
+    const before = snapshot();
+    const auditor = server.client(tokens.auditor!);
+    expect((await auditor.partners.list({ limit: 1000 })).items.length).toBe(24);
+    for (const probe of probes.filter((p) => WRITE_OPERATIONS.has(p.operation as never))) {
+      expect((await failure(probe.run(auditor, 'amp'))).code, probe.operation).toBe('FORBIDDEN');
+    }
+    expect((await failure(auditor.habilitations.suspend(['amp-h0001'], { reason: 'Simulation', dryRun: true }))).code).toBe('FORBIDDEN');
+    expect((await failure(auditor.avenants.sign('amp', 2, { side: 'partner', date: AS_OF }))).code).toBe('FORBIDDEN');
+    expect((await failure(auditor.traces.purge({ dryRun: false }))).code).toBe('FORBIDDEN');
+    expect((await failure(auditor.dataset.import({ format: 'cafsup/dataset', version: 1 }))).code).toBe('FORBIDDEN');
+    // Raw requests to every write operation, bypassing the SDK.
+    for (const operation of OPERATIONS.filter((name) => WRITE_OPERATIONS.has(name))) {
+      const response = await server.post(`/v1/${operation}`, JSON.stringify({ ids: ['amp-h0001'], options: { reason: 'Contournement' } }), tokens.auditor!);
+      expect(response.status, operation).toBe(403);
+      expect(response.body.error.code).toBe('FORBIDDEN');
+    }
+    await auditor.close();
+    expect(snapshot()).toEqual(before);
+  });
+
+  it('refuses malformed and hostile bodies with a 4xx, never a 5xx, and writes nothing', async () => {
+    const before = snapshot();
+    const token = tokens.s78!;
+    const hostile: [string, string][] = [
+      ['/v1/habilitations.suspend', '{"ids": ["amp-h0001"], "options": {"reason": "Quota"'],
+      ['/v1/habilitations.suspend', JSON.stringify({ ids: Array.from({ length: 200_000 }, (_, i) => `amp-h${i}`), options: { reason: 'Très gros lot' } })],
+      ['/v1/habilitations.suspend', '{"__proto__": {"admin": true}, "ids": ["amp-h0001"], "options": {"reason": "Prototype"}}'],
+      ['/v1/habilitations.suspend', '{"constructor": {"prototype": {"admin": true}}, "ids": ["amp-h0001"], "options": {"reason": "Prototype"}}'],
+      ['/v1/habilitations.suspend', JSON.stringify({ ids: 'amp-h0001', options: { reason: 42 } })],
+      ['/v1/habilitations.suspend', JSON.stringify({ ids: ['amp-h0001'], options: { reason: 'Champ en trop', admin: true } })],
+      ['/v1/habilitations.suspend', JSON.stringify({ ids: ['amp-h0001'], options: { reason: 'Champ en trop' }, actor: { name: 'Usurpateur', email: 'x@y.fr' } })],
+      ['/v1/partners.list', JSON.stringify({ limit: 'beaucoup' })],
+      ['/v1/partners.list', '[1, 2, 3]'],
+      ['/v1/partners.list', '"texte"'],
+      ['/v1/partners.list', 'null'],
+      ['/v1/partners.list', '{"a":'.repeat(5000)],
+      ['/v1/avenants.create', JSON.stringify({ partnerId: 'amp', draft: { title: 'x', changes: [{ type: 'setQuota', service: 'CDAP', profile: 'T99', maxUsers: -1 }] } })],
+      ['/v1/n-existe-pas', '{}'],
+      ['/v1/dataset.import', '{"format":'],
+    ];
+    for (const [path, body] of hostile) {
+      const response = await server.post(path, body, token);
+      expect(response.status, `${path} ${body.slice(0, 40)}`).toBeGreaterThanOrEqual(400);
+      expect(response.status, `${path} ${body.slice(0, 40)}`).toBeLessThan(500);
+      expect(response.body.error.code).toMatch(/^(VALIDATION|NOT_FOUND|FORBIDDEN)$/);
+      expect(JSON.stringify(response.body)).not.toMatch(/SELECT|INSERT|sqlite|\bat \w+ \(/i);
+    }
+    const wrongType = await server.post('/v1/partners.list', '{}', token, { 'content-type': 'text/plain' });
+    expect(wrongType.status).toBeLessThan(500);
+    expect(snapshot()).toEqual(before);
+  });
+
+  it('takes a revocation and a suspended owner into account at the next request', async () => {
+    const token = server.token({ name: 'Agent Temporaire', email: 'temporaire@caf78.fr' }, 'supervisor', ['78']);
+    const client = server.client(token);
+    expect((await client.partners.get('amp')).id).toBe('amp');
+    server.withStore((store) => store.tokens.setOwnerSuspended('temporaire@caf78.fr', true, 'Départ du service', ACTOR));
+    expect((await failure(client.partners.get('amp'))).code).toBe('UNAUTHENTICATED');
+    server.withStore((store) => store.tokens.setOwnerSuspended('temporaire@caf78.fr', false, 'Retour', ACTOR));
+    expect((await client.partners.get('amp')).id).toBe('amp');
+    const id = server.withStore((store) => store.tokens.list().find((t) => t.owner.email === 'temporaire@caf78.fr')!.id);
+    server.withStore((store) => store.tokens.revoke(id, 'Poste perdu', ACTOR));
+    expect((await failure(client.partners.get('amp'))).code).toBe('UNAUTHENTICATED');
+    await client.close();
+  });
+
+  it('acts in the name of the token’s owner, whatever the client sends', async () => {
+    const client = server.client(tokens.s78!);
+    const done = await client.habilitations.suspend(['amp-h0004'], { reason: 'Vérification de périmètre' });
+    const trace = (await client.traces.list({ partnerId: 'amp' })).items.find((item) => item.id === done.changed[0]!.traceId)!;
+    expect(trace.actor).toEqual(SUPERVISOR_78);
+    await client.close();
+  });
+
+  it('applies a retried write once (Idempotency-Key)', async () => {
+    const body = JSON.stringify({ partnerId: 'amp', review: { completedAt: AS_OF, reviewer: 'Revue rejouée', proof: null } });
+    const first = await server.post('/v1/reviews.record', body, tokens.s78!, { 'idempotency-key': 'cle-1' });
+    const second = await server.post('/v1/reviews.record', body, tokens.s78!, { 'idempotency-key': 'cle-1' });
+    expect(first.status).toBe(200);
+    expect(second.body).toEqual(first.body);
+    expect(second.headers['idempotent-replay']).toBe('true');
+    const reviews = server.withStore((store) => store.listReviews('amp', {}).filter((review) => review.reviewer === 'Revue rejouée'));
+    expect(reviews).toHaveLength(1);
+  });
+
+  it('traces failed authentications and limits them (429 with Retry-After)', async () => {
+    // A server of its own: the other tests' refused tokens must not count in its window.
+    const guarded = new TestServer();
+    await guarded.seed(buildDemoDataset({ partners: 4, today: AS_OF }), ACTOR);
+    await guarded.start({ authFailuresPerMinute: 5 });
+    try {
+      const statuses: number[] = [];
+      for (let attempt = 0; attempt < 5; attempt++) statuses.push((await guarded.post('/v1/partners.list', '{}', `cafsup_faux${attempt}`)).status);
+      expect(statuses).toEqual([401, 401, 401, 401, 401]);
+      const limited = await guarded.post('/v1/partners.list', '{}', 'cafsup_encore');
+      expect(limited.status).toBe(429);
+      expect(limited.body.error.code).toBe('RATE_LIMITED');
+      expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+      const failures = guarded.withStore((store) => store.listTraces({ action: 'auth.failure', limit: 100 }).items);
+      expect(failures.length).toBe(5);
+      expect(failures[0]!.reason).toContain('127.0.0.1');
+    } finally {
+      await guarded.stop();
+    }
+  });
+
+  it('never writes a token to the database file, the log, or a command line', async () => {
+    const file = readFileSync(server.database);
+    const wal = (() => {
+      try {
+        return readFileSync(`${server.database}-wal`);
+      } catch {
+        return Buffer.alloc(0);
+      }
+    })();
+    const log = server.log.join('');
+    expect(log).toContain('"url":"/v1/');
+    for (const token of Object.values(tokens)) {
+      expect(file.includes(token)).toBe(false);
+      expect(wal.includes(token)).toBe(false);
+      expect(log.includes(token)).toBe(false);
+    }
+    // `cafsup login` reads the token from stdin: it is in no process's arguments while it runs.
+    const env = { ...process.env, CAFSUP_CONFIG_DIR: `${server.dir}/config` };
+    execFileSync(process.execPath, [CAFSUP_BIN, 'config', 'profile', 'add', 'essai', '--url', server.baseUrl], { env });
+    const login = spawn(process.execPath, [CAFSUP_BIN, 'login', '--profile', 'essai'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const commandLines = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' });
+    login.stdin.end(`${tokens.s78}\n`);
+    const [code] = await once(login, 'exit');
+    expect(code).toBe(0);
+    expect(commandLines.includes(tokens.s78!)).toBe(false);
+    const secrets = readFileSync(`${server.dir}/config/secrets/tokens.json`, 'utf8');
+    expect(secrets).toContain(tokens.s78);
+    expect(execFileSync('stat', ['-c', '%a', `${server.dir}/config/secrets/tokens.json`], { encoding: 'utf8' }).trim()).toBe('600');
+    expect(execFileSync('stat', ['-c', '%a', `${server.dir}/config/secrets`], { encoding: 'utf8' }).trim()).toBe('700');
+    expect(readFileSync(`${server.dir}/config/config.json`, 'utf8')).not.toContain(tokens.s78);
+  });
+});

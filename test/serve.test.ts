@@ -1,0 +1,53 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClient } from '@cafsup/sdk';
+import { buildDemoDataset } from '../packages/tui/src/demo/demo-data.js';
+import { CAFSUP_BIN, CliSandbox } from './support/cli.js';
+
+const ACTOR = 'Camille Roux <camille.roux@caf78.fr>';
+
+describe('cafsup serve as a process', () => {
+  const sandbox = new CliSandbox();
+  let server: ChildProcess;
+  let baseUrl: string;
+  let token: string;
+  let log = '';
+
+  beforeAll(async () => {
+    expect(sandbox.run(['demo']).status).toBe(0);
+    token = sandbox.json(['token', 'create', 'Camille Roux', '--email', 'camille.roux@caf78.fr', '--role', 'supervisor', '--caf', '*'], { env: { CAFSUP_ACTOR: ACTOR } }).token;
+    server = spawn(process.execPath, [CAFSUP_BIN, 'serve', '--port', '0'], { env: sandbox.env(), stdio: ['ignore', 'pipe', 'pipe'] });
+    baseUrl = await new Promise<string>((resolve, reject) => {
+      server.stderr!.on('data', (chunk: Buffer) => {
+        log += chunk.toString('utf8');
+        const address = /écoute sur (http:\/\/127\.0\.0\.1:\d+)/.exec(log)?.[1];
+        if (address !== undefined) resolve(address);
+      });
+      server.once('exit', (code) => reject(new Error(`serve sorti (${code}) :\n${log}`)));
+    });
+  });
+  afterAll(() => {
+    server.kill('SIGKILL');
+    sandbox.cleanup();
+  });
+
+  it('finishes the request in flight on SIGTERM, then stops with exit 0; its log names requests, never the token', async () => {
+    const client = createClient({ baseUrl, token, retries: 0 });
+    expect((await client.partners.get('amp')).id).toBe('amp');
+    const large = buildDemoDataset({ partners: 400, today: '2026-11-22' });
+    const inFlight = client.dataset.import(large, { reason: 'Import pendant l’arrêt' });
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    server.kill('SIGTERM');
+    const outcome = await inFlight;
+    expect(outcome.counts.partners).toBe(400);
+    const [code] = await once(server, 'exit');
+    expect(code).toBe(0);
+    await client.close();
+    const lines = log.split('\n').filter((line) => line.startsWith('{'));
+    expect(lines.some((line) => String(JSON.parse(line).req?.url).startsWith('/v1/dataset.import'))).toBe(true);
+    expect(log.includes(token)).toBe(false);
+    // What was imported is there after the stop.
+    expect(sandbox.json(['partners']).partners).toHaveLength(400);
+  });
+});

@@ -1,0 +1,84 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { Store, createClient, type CafsupClient, type TokenRole } from '@cafsup/sdk';
+import { buildServer } from '@cafsup/server';
+import type { Actor } from '@cafsup/shared';
+
+export const FIXED_NOW = new Date('2026-11-22T10:00:00Z');
+
+/** A real server on 127.0.0.1, port 0, over a real SQLite file; its request log is kept to be searched. */
+export class TestServer {
+  readonly dir = mkdtempSync(join(tmpdir(), 'cafsup-server-'));
+  readonly database = join(this.dir, 'server.db');
+  readonly log: string[] = [];
+  private app: Awaited<ReturnType<typeof buildServer>> | null = null;
+  baseUrl = '';
+
+  /** Loads the data with a local client, before the server opens the file. */
+  async seed(dataset: Record<string, unknown>, actor: Actor): Promise<void> {
+    const local = createClient({ database: this.database, actor, now: () => FIXED_NOW });
+    await local.dataset.import(dataset, { reason: 'Jeu de données du test' });
+    await local.close();
+  }
+
+  token(owner: Actor, role: TokenRole, cafs: string[]): string {
+    const store = new Store(this.database, { now: () => FIXED_NOW });
+    try {
+      return store.tokens.create(owner, role, cafs, { name: 'Administrateur du serveur', email: 'admin@caf.invalid' }).token;
+    } finally {
+      store.close();
+    }
+  }
+
+  withStore<T>(use: (store: Store) => T): T {
+    const store = new Store(this.database, { now: () => FIXED_NOW });
+    try {
+      return use(store);
+    } finally {
+      store.close();
+    }
+  }
+
+  async start(options: { authFailuresPerMinute?: number } = {}): Promise<void> {
+    const log = new Writable({
+      write: (chunk: Buffer, _encoding, done) => {
+        this.log.push(chunk.toString('utf8'));
+        done();
+      },
+    });
+    this.app = await buildServer({ database: this.database, log, now: () => FIXED_NOW, ...options });
+    this.baseUrl = await this.app.listen({ host: '127.0.0.1', port: 0 });
+  }
+
+  client(token: string): CafsupClient {
+    return createClient({ baseUrl: this.baseUrl, token, retries: 0 });
+  }
+
+  /** A raw request, for what the SDK would never send. */
+  async post(path: string, body: string, token: string | null, headers: Record<string, string> = {}): Promise<{ status: number; body: any; headers: Record<string, string> }> {
+    const response = await fetch(`${this.baseUrl}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token === null ? {} : { authorization: `Bearer ${token}` }), ...headers },
+      body,
+    });
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // Left as text: the test says what it expected.
+    }
+    const responseHeaders: Record<string, string> = {};
+    response.headers.forEach((value, name) => {
+      responseHeaders[name] = value;
+    });
+    return { status: response.status, body: parsed, headers: responseHeaders };
+  }
+
+  async stop(): Promise<void> {
+    await this.app?.close();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
