@@ -64,3 +64,42 @@ console.log(`import peak RSS: ${imported.maxRssMb.toFixed(0)} MB (target ≤ 512
 console.log('| operation | median ms | × floor | target |');
 console.log('|---|---:|---:|---|');
 for (const [name, ms, target] of rows) console.log(`| ${name} | ${format(ms)} | ${(ms / floor).toFixed(2)} | ${target} |`);
+
+// Shared use: the same reads through `cafsup serve` on this file, and reads per second from 32
+// clients at once (issue 5).
+const { buildServer } = await import('@cafsup/server');
+const { Store } = await import('@cafsup/sdk');
+const tokenStore = new Store(database);
+const { token } = tokenStore.tokens.create({ name: 'Banc d’essai', email: 'banc@caf.invalid' }, 'auditor', ['*'], { name: 'Banc d’essai', email: 'banc@caf.invalid' });
+tokenStore.close();
+const app = await buildServer({ database, log: false });
+const baseUrl = await app.listen({ host: '127.0.0.1', port: 0 });
+const local = createClient({ database });
+const remote = createClient({ baseUrl, token, retries: 0 });
+const pairs = [
+  ['partners.list, page of 50', (c, i) => c.partners.list({ limit: 50, cursor: cursors[i % cursors.length] }), 100],
+  ['audit.run, one partner', (c, i) => c.audit.run({ asOf: ASOF, partnerId: partnerIds[(i * 97) % partnerIds.length] }), 50],
+];
+console.log('| over HTTP | local ms | HTTP ms | HTTP ÷ local |');
+console.log('|---|---:|---:|---:|');
+for (const [name, fn, runs] of pairs) {
+  const localMs = await time(runs, (i) => fn(local, i));
+  const httpMs = await time(runs, (i) => fn(remote, i));
+  console.log(`| ${name} | ${format(localMs)} | ${format(httpMs)} | ${(httpMs / localMs).toFixed(1)} |`);
+}
+const CONCURRENCY = 32;
+const DURATION_MS = 5000;
+const clients = Array.from({ length: CONCURRENCY }, () => createClient({ baseUrl, token, retries: 0 }));
+let done = 0;
+const deadline = performance.now() + DURATION_MS;
+await Promise.all(
+  clients.map(async (client, k) => {
+    for (let i = k; performance.now() < deadline; i += CONCURRENCY) {
+      await client.partners.list({ limit: 50, cursor: cursors[i % cursors.length] });
+      done += 1;
+    }
+  }),
+);
+console.log(`reads over HTTP, ${CONCURRENCY} concurrent clients (page of 50 partners): ${(done / (DURATION_MS / 1000)).toFixed(0)} requests/s`);
+await Promise.all([...clients.map((client) => client.close()), local.close(), remote.close()]);
+await app.close();

@@ -125,6 +125,13 @@ describe.each([
     expect((await client.quotas.usage({ partnerId: 'amp', asOf: AS_OF })).quotas[0]).toMatchObject({ maxUsers: 25, over: false });
     expect((await client.reviews.record('amp', { completedAt: AS_OF, reviewer: 'Dominique Martin', proof: 'courrier' })).review.completedAt).toBe(AS_OF);
     expect((await client.users.forcePasswordReset({ partnerId: 'bavans' }, { reason: 'Fuite de mots de passe' })).changed.length).toBeGreaterThan(0);
+    expect((await client.users.suspend(['amp-u010'], { reason: 'Compte à vérifier' })).changed[0]).toMatchObject({ after: { status: 'suspended' } });
+    expect((await client.users.reinstate(['amp-u010'], { reason: 'Vérification faite' })).changed[0]).toMatchObject({ after: { status: 'active' } });
+    expect((await client.habilitations.reinstate(['amp-h0003'], { reason: 'Département vérifié' })).changed[0]).toMatchObject({ after: { status: 'active' } });
+    expect((await client.habilitations.revoke(['amp-h0002'], { reason: 'Hors des départements du quota' })).changed[0]).toMatchObject({ after: { status: 'revoked' } });
+    expect(await codeOf(client.habilitations.revoke(['amp-h0002'], { reason: 'Deux fois de suite' }))).toBe('CONFLICT');
+    const purge = await client.traces.purge({ asOf: '2027-12-31', dryRun: true });
+    expect(purge.dryRun).toBe(true);
     const withdrawn = await client.partners.withdrawDelegation('macs', { reason: 'Manquements répétés' });
     expect(withdrawn.avenant.changes).toEqual([{ type: 'setManagementMode', mode: 'centralised' }]);
     expect((await client.traces.verify()).ok).toBe(true);
