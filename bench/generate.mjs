@@ -2,21 +2,12 @@
 // generator itself never holds a million habilitations. Usage: node bench/generate.mjs OUT [partners]
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
+import { seededRandom as random } from '@cafsup/shared';
 
 const CDAP_PROFILES = ['T1', 'T2', 'T4', 'T5', 'T9', 'T10', 'T13', 'T16'];
 const KINDS = ['commune', 'ccas', 'epci', 'departement', 'bailleur', 'hopital', 'association'];
 const CAFS = ['13', '25', '33', '40', '59', '69', '75', '78', '93', '95'];
 
-function random(seed) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function luhnSiret(base13) {
   for (let check = 0; check < 10; check++) {

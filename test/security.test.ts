@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CafsupError, OPERATIONS, WRITE_OPERATIONS, type CafsupClient } from '@cafsup/sdk';
+import { seededRandom } from '@cafsup/shared';
 import { buildDemoDataset } from '../packages/tui/src/demo/demo-data.js';
 import { CAFSUP_BIN } from './support/cli.js';
 import { ACTOR } from './support/fixture.js';
@@ -12,15 +13,6 @@ const AS_OF = '2026-11-22';
 const SUPERVISOR_78 = { name: 'Camille Roux', email: 'camille.roux@caf78.fr' };
 const SUPERVISOR_40 = { name: 'Louis Garnier', email: 'louis.garnier@caf40.fr' };
 const AUDITOR = { name: 'Inès Perrin', email: 'ines.perrin@cnaf.fr' };
-
-/** A deterministic choice, so that a failure can be replayed. */
-function randomSource(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
-    return state / 2_147_483_648;
-  };
-}
 
 describe('cafsup serve: scopes, roles, hostile input, secrets', () => {
   const server = new TestServer();
@@ -79,7 +71,8 @@ describe('cafsup serve: scopes, roles, hostile input, secrets', () => {
   ];
 
   it('answers out of scope exactly as missing, and changes nothing (random actor × resource × operation)', async () => {
-    const random = randomSource(78_40_95);
+    // A seeded choice, so that a failure can be replayed.
+    const random = seededRandom(78_40_95);
     const before = snapshot();
     const actors = [
       { token: tokens.s78!, own: '78' },

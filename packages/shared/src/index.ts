@@ -9,6 +9,7 @@ export * from './dates.js';
 export * from './catalogue.js';
 export * from './fields.js';
 export * from './parse.js';
+export * from './random.js';
 export * from './caf.js';
 export * from './partner.js';
 export * from './terms.js';

@@ -4,6 +4,7 @@ import {
   DATASET_VERSION,
   addDays,
   addMonths,
+  seededRandom,
   type CalendarDate,
   type cafSchema,
   type conventionSchema,
@@ -34,18 +35,6 @@ export type DemoDataset = {
   habilitations: HabilitationInput[];
   reviews: ReviewInput[];
 };
-
-/** A small deterministic generator (mulberry32): the same scale and day always give the same data. */
-function randomSource(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const FIRST_NAMES = ['Camille', 'Louis', 'Inès', 'Hugo', 'Léa', 'Nathan', 'Chloé', 'Yanis', 'Manon', 'Théo', 'Sarah', 'Lucas', 'Jade', 'Malik', 'Emma', 'Karim', 'Zoé', 'Paul', 'Amina', 'Julien', 'Anaïs', 'Bastien', 'Lina', 'Maël'];
 const LAST_NAMES = ['Martin', 'Bernard', 'Durand', 'Lefèvre', 'Moreau', 'Garnier', 'Faure', 'Rousseau', 'Blanchard', 'Guérin', 'Muller', 'Henry', 'Roussel', 'Nicolas', 'Perrin', 'Morin', 'Mathieu', 'Clément', 'Gauthier', 'Dumont', 'Lopez', 'Fontaine', 'Chevalier', 'Robin'];
@@ -452,7 +441,7 @@ export function buildDemoDataset({ partners, today }: { partners: number; today:
   maremne(dataset, today);
   saintLeu(dataset, today);
   bavans(dataset, today);
-  const random = randomSource(20_230_321);
+  const random = seededRandom(20_230_321);
   for (let index = 4; index < partners; index++) generatedPartner(dataset, today, index, random);
   return dataset;
 }
