@@ -1,7 +1,11 @@
 // Bundles the `cafsup` command into one file so that a plain command starts fast: one module
 // to load instead of hundreds. better-sqlite3 stays outside (a native addon).
+import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+
+// Chunk names carry a hash: clear the old ones so that dist holds one build.
+rmSync(new URL('./dist/chunks', import.meta.url), { recursive: true, force: true });
 
 await build({
   absWorkingDir: fileURLToPath(new URL('.', import.meta.url)),

@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { Agent, request, type Dispatcher } from 'undici';
+import type { Agent, Dispatcher } from 'undici';
 import { CafsupError, isErrorCode, type Actor } from '@cafsup/shared';
 import type { DatasetSource } from '../dataset/source.js';
 import { WRITE_OPERATIONS, type Identity, type Operation, type Transport, type TransportInfo } from './transport.js';
@@ -40,16 +40,23 @@ function importBody(source: DatasetSource): Dispatcher.DispatchOptions['body'] {
  * caller makes is applied once. Errors come back as the same CafsupError codes as local.
  */
 export class HttpTransport implements Transport {
-  private readonly agent: Agent;
+  private agent: Promise<{ agent: Agent; request: typeof import('undici').request }> | null = null;
   private readonly base: string;
   private readonly retries: number;
   private identity: Identity | null = null;
 
   constructor(private readonly options: HttpTransportOptions) {
-    const timeout = options.timeoutMs ?? 30_000;
-    this.agent = new Agent({ connectTimeout: timeout, headersTimeout: timeout, bodyTimeout: timeout });
     this.base = options.baseUrl.replace(/\/+$/, '');
     this.retries = options.retries ?? 3;
+  }
+
+  /** undici is loaded at the first request: a local command never pays for the HTTP client. */
+  private http(): Promise<{ agent: Agent; request: typeof import('undici').request }> {
+    this.agent ??= import('undici').then(({ Agent, request }) => {
+      const timeout = this.options.timeoutMs ?? 30_000;
+      return { agent: new Agent({ connectTimeout: timeout, headersTimeout: timeout, bodyTimeout: timeout }), request };
+    });
+    return this.agent;
   }
 
   private async send(method: 'GET' | 'POST', path: string, body: Dispatcher.DispatchOptions['body'], write: boolean): Promise<Dispatcher.ResponseData> {
@@ -58,10 +65,11 @@ export class HttpTransport implements Transport {
     if (write) headers['idempotency-key'] = randomUUID();
     // A stream can be sent only once: such a body is never retried.
     const replayable = body === undefined || typeof body === 'string' || body instanceof Uint8Array;
+    const { agent, request } = await this.http();
     for (let attempt = 0; ; attempt++) {
       let response: Dispatcher.ResponseData;
       try {
-        response = await request(`${this.base}${path}`, { method, headers, body: body ?? null, dispatcher: this.agent });
+        response = await request(`${this.base}${path}`, { method, headers, body: body ?? null, dispatcher: agent });
       } catch (error) {
         const retry = replayable && attempt < this.retries && (write ? NEVER_REACHED.has(errorCode(error)) : true);
         if (!retry) throw new CafsupError('UNAVAILABLE', `Serveur injoignable (${this.base}) : ${errorCode(error) || (error as Error).message}.`, {}, { cause: error });
@@ -122,6 +130,6 @@ export class HttpTransport implements Transport {
   }
 
   async close(): Promise<void> {
-    await this.agent.close();
+    if (this.agent !== null) await (await this.agent).agent.close();
   }
 }
