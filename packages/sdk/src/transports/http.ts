@@ -52,7 +52,9 @@ export class HttpTransport implements Transport {
 
   /** undici is loaded at the first request: a local command never pays for the HTTP client. */
   private http(): Promise<{ agent: Agent; request: typeof import('undici').request }> {
-    this.agent ??= import('undici').then(({ Agent, request }) => {
+    this.agent ??= import('undici').then((loaded) => {
+      // undici is CommonJS: once bundled, a dynamic import gives its exports under `default`.
+      const { Agent, request } = 'Agent' in loaded ? loaded : (loaded as unknown as { default: typeof loaded }).default;
       const timeout = this.options.timeoutMs ?? 30_000;
       return { agent: new Agent({ connectTimeout: timeout, headersTimeout: timeout, bodyTimeout: timeout }), request };
     });
