@@ -193,6 +193,40 @@ describe('the interface at 80×24 on the demo data', () => {
     expect((await client.traces.list({ partnerId: 'macs' })).items).toHaveLength(0);
   });
 
+  it('builds an avenant with typed changes and signature dates', async () => {
+    await app.press(':', ...'partenaire macs', KEYS.enter);
+    await app.waitFor('Convention n° 2019/40/037');
+    await app.press('a');
+    await app.waitFor('Titre de l’avenant');
+    await app.press(...'Avenant 1 : T1 porté à 8', KEYS.enter);
+    await app.waitFor('Modification n° 1');
+    await app.press(KEYS.enter, KEYS.enter, ...'T1', KEYS.enter, '8', KEYS.enter, KEYS.enter);
+    await app.waitFor('Ajouter une autre modification ?');
+    await app.press(KEYS.down, KEYS.enter);
+    await app.waitFor('Modification n° 2');
+    await app.press(...Array.from({ length: 6 }, () => KEYS.down), KEYS.enter, ...'Contact du centre de services mis à jour', KEYS.enter, KEYS.enter);
+    await app.waitFor('Signé par la Caf le');
+    await app.press(...TODAY, KEYS.enter, ...TODAY, KEYS.enter, KEYS.enter);
+    await app.waitFor('Motif (facultatif)');
+    expect(app.frame()).toContain('quota CDAP T1 fixé à 8 utilisateur(s)');
+    expect(app.frame()).toContain('note : Contact du centre de services mis à jour');
+    await app.press(KEYS.enter, 'o');
+    await app.waitFor('Fait. Trace(s) n°');
+    const [avenant] = await client.avenants.list('macs', { asOf: TODAY });
+    expect(avenant).toMatchObject({
+      number: 1,
+      title: 'Avenant 1 : T1 porté à 8',
+      signedByCafAt: TODAY,
+      signedByPartnerAt: TODAY,
+      applies: true,
+      changes: [
+        { type: 'setQuota', service: 'CDAP', profile: 'T1', maxUsers: 8 },
+        { type: 'note', text: 'Contact du centre de services mis à jour' },
+      ],
+    });
+    expect((await client.quotas.usage({ partnerId: 'macs', asOf: TODAY })).quotas.find((quota) => quota.profile === 'T1')?.maxUsers).toBe(8);
+  });
+
   it('goes from an alert to the partner and the row concerned', async () => {
     await app.press('a');
     await app.waitFor('Alertes (');

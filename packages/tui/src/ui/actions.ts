@@ -140,6 +140,7 @@ function avenantPlan(partnerId: string): ActionPlan {
         return [
           { key: 'signedByCafAt', label: 'Signé par la Caf le (AAAA-MM-JJ, vide : pas encore)', optional: true, check: dateCheck },
           { key: 'signedByPartnerAt', label: 'Signé par le partenaire le (AAAA-MM-JJ, vide : pas encore)', optional: true, check: dateCheck },
+          { key: 'effectiveAt', label: 'Prend effet le (AAAA-MM-JJ, vide : à la dernière signature)', optional: true, check: dateCheck },
         ];
       }
       return [];
@@ -154,6 +155,7 @@ function avenantPlan(partnerId: string): ActionPlan {
         changes,
         signedByCafAt: date('signedByCafAt'),
         signedByPartnerAt: date('signedByPartnerAt'),
+        effectiveAt: date('effectiveAt'),
         ...(reason === undefined ? {} : { reason }),
         dryRun,
       });
