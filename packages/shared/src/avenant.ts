@@ -4,6 +4,7 @@ import { calendarDateSchema, emailSchema, normaliseEmail } from './fields.js';
 import {
   CONTACT_ROLES,
   MANAGEMENT_MODES,
+  MANAGEMENT_MODE_LABELS,
   checkCatalogue,
   contactSchema,
   profileCodeSchema,
@@ -148,8 +149,6 @@ export function applyChange(terms: Terms, change: AvenantChange): void {
   }
 }
 
-const MODE_WORDS = { delegated: 'délégué', centralised: 'centralisé' } as const;
-
 /** One change of an avenant in a French sentence, as the supervisor reads it in lists. */
 export function describeAvenantChange(change: AvenantChange): string {
   const scope = (departements: readonly string[] | undefined) => (departements === undefined ? '' : ` (départements ${departements.join(', ')})`);
@@ -163,7 +162,7 @@ export function describeAvenantChange(change: AvenantChange): string {
     case 'removeService':
       return `service ${change.service} retiré`;
     case 'setManagementMode':
-      return `mode de gestion : ${MODE_WORDS[change.mode]}`;
+      return `mode de gestion : ${MANAGEMENT_MODE_LABELS[change.mode]}`;
     case 'setContact':
       return `contact ${change.contact.side === 'caf' ? 'Caf' : 'partenaire'} ${change.contact.role} : ${change.contact.name} <${change.contact.email}>`;
     case 'removeContact':

@@ -55,6 +55,9 @@ export type Convention = z.infer<typeof conventionSchema>;
 export const CONVENTION_STATUSES = ['draft', 'active', 'notice', 'terminated'] as const;
 export type ConventionStatus = (typeof CONVENTION_STATUSES)[number];
 
+/** How a supervisor names each convention state. */
+export const CONVENTION_STATUS_LABELS: Record<ConventionStatus, string> = { draft: 'non signée', active: 'en vigueur', notice: 'en préavis', terminated: 'résiliée' };
+
 /** When a termination takes effect (convention art. 17.2); null when a breach was remedied in time. */
 export function terminationEffectiveAt(termination: Termination | null): CalendarDate | null {
   if (termination === null) return null;

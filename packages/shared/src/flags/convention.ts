@@ -1,12 +1,10 @@
-import { conventionState, type Convention } from '../convention.js';
+import { CONVENTION_STATUS_LABELS, conventionState, type Convention } from '../convention.js';
 import { addMonths, daysBetween, parisDay, type CalendarDate } from '../dates.js';
 import { normaliseEmail } from '../fields.js';
 import type { AuditSettings } from '../settings.js';
 import { designatedPartnerEmails, type Terms } from '../terms.js';
 import type { UserRole } from '../user.js';
 import { makeFlag, type Flag, type FlagOf } from './flag.js';
-
-const STATUS_LABELS = { draft: 'non signée', terminated: 'résiliée' } as const;
 
 /** What the convention rules need to know of one partner. */
 export interface PartnerFacts {
@@ -40,7 +38,7 @@ export function conventionFlags(facts: PartnerFacts, asOf: CalendarDate, setting
     const status = state.status as 'draft' | 'terminated';
     return [
       makeFlag('CONVENTION_NOT_IN_FORCE', partnerId, { status, heldCount: facts.heldCount },
-        `Convention ${convention.number} ${STATUS_LABELS[status]} alors que ${facts.heldCount} habilitation(s) restent actives ou suspendues.`),
+        `Convention ${convention.number} ${CONVENTION_STATUS_LABELS[status]} alors que ${facts.heldCount} habilitation(s) restent actives ou suspendues.`),
     ];
   }
   const flags: Flag[] = [];

@@ -19,10 +19,6 @@ export const SEVERITY_COLOUR: Record<Severity, string> = { critical: 'red', high
 /** A symbol per severity, readable without colour. */
 export const SEVERITY_SYMBOL: Record<Severity, string> = { critical: '!!', high: '! ', medium: '~ ', low: '. ' };
 
-export const MODE_LABEL = { delegated: 'délégué', centralised: 'centralisé' } as const;
-
-export const CONVENTION_STATUS_LABEL = { draft: 'non signée', active: 'en vigueur', notice: 'en préavis', terminated: 'résiliée' } as const;
-
 export const HABILITATION_STATUS_LABEL: Record<string, string> = { active: 'active', suspended: 'suspendue', revoked: 'dévalidée' };
 
 export const USER_STATUS_LABEL: Record<string, string> = { active: 'actif', suspended: 'suspendu', disabled: 'désactivé' };

@@ -1,4 +1,6 @@
 import {
+  CONVENTION_STATUS_LABELS,
+  MANAGEMENT_MODE_LABELS,
   RULES,
   SEVERITIES,
   atLeast,
@@ -26,8 +28,6 @@ import { count, frenchDate, frenchDateTime, severityCounts } from '../../format.
 import { severityText, table } from '../output.js';
 import { flagTotal, partnerRows } from '../../views.js';
 
-const MODE_LABELS = { delegated: 'délégué', centralised: 'centralisé' } as const;
-const STATUS_LABELS = { draft: 'non signée', active: 'en vigueur', notice: 'en préavis', terminated: 'résiliée' } as const;
 
 function severityOption(value: string | undefined, option: string): Severity | undefined {
   if (value === undefined) return undefined;
@@ -81,9 +81,9 @@ export const partnersCommand: Command = {
             ],
             partners.map((p) => [
               p.id,
-              `${p.name}${p.conventionStatus === 'active' ? '' : ` (${STATUS_LABELS[p.conventionStatus]})`}`,
+              `${p.name}${p.conventionStatus === 'active' ? '' : ` (${CONVENTION_STATUS_LABELS[p.conventionStatus]})`}`,
               p.cafCode,
-              MODE_LABELS[p.managementMode],
+              MANAGEMENT_MODE_LABELS[p.managementMode],
               p.overQuotas > 0 ? paint(colour, 'red', `${p.places.assigned}/${p.places.maxUsers} !`) : `${p.places.assigned}/${p.places.maxUsers}`,
               severityCounts(p.flags),
             ]),
@@ -111,10 +111,10 @@ export const partnerCommand: Command = {
     const { state, convention, terms, caf } = detail;
     const lines = [
       `${detail.name} (${detail.id}) — ${detail.kind}, Caf ${detail.cafCode}${detail.siret ? `, SIRET ${detail.siret}` : ''}`,
-      `Convention ${convention.number} : ${STATUS_LABELS[state.status]}, signée le ${frenchDate(convention.signedAt)}` +
+      `Convention ${convention.number} : ${CONVENTION_STATUS_LABELS[state.status]}, signée le ${frenchDate(convention.signedAt)}` +
         `${state.nextRenewalAt ? `, renouvellement tacite le ${frenchDate(state.nextRenewalAt)}` : ''}` +
         `${state.terminationEffectiveAt ? `, fin le ${frenchDate(state.terminationEffectiveAt)}` : ''}`,
-      `Mode de gestion des habilitations : ${MODE_LABELS[terms.managementMode]}` +
+      `Mode de gestion des habilitations : ${MANAGEMENT_MODE_LABELS[terms.managementMode]}` +
         `${convention.delegationWithdrawnAt ? ` (délégation retirée le ${frenchDate(convention.delegationWithdrawnAt)})` : ''}`,
       `Dernière revue inverse : ${frenchDate(detail.lastReviewAt)}`,
     ];

@@ -1,6 +1,6 @@
 import { useEffect, type ReactNode } from 'react';
 import { Box, Text, useInput } from 'ink';
-import { SEVERITY_LABELS, describeAvenantChange, parisDay, ruleDefinition, type Flag, type Habilitation, type Trace, type User } from '@cafsup/shared';
+import { CONVENTION_STATUS_LABELS, MANAGEMENT_MODE_LABELS, SEVERITY_LABELS, describeAvenantChange, parisDay, ruleDefinition, type Flag, type Habilitation, type Trace, type User } from '@cafsup/shared';
 import { frenchDate, frenchDateTime, severityCounts } from '../../format.js';
 import { LoadState } from '../components/Loading.js';
 import { QuotaBar } from '../components/QuotaBar.js';
@@ -10,7 +10,7 @@ import { useListCursor } from '../hooks/use-list-cursor.js';
 import { excessUsers, usePartner, type PartnerSheet } from '../hooks/use-partner.js';
 import { PARTNER_TABS, useNavigation, type PartnerTab } from '../navigation.js';
 import { useSession } from '../session.js';
-import { CONVENTION_STATUS_LABEL, HABILITATION_STATUS_LABEL, MODE_LABEL, ROLE_LABEL, SEVERITY_COLOUR, USER_STATUS_LABEL, theme } from '../theme.js';
+import { HABILITATION_STATUS_LABEL, ROLE_LABEL, SEVERITY_COLOUR, USER_STATUS_LABEL, theme } from '../theme.js';
 
 const LONG_LABELS = ['Synthèse', 'Quotas', 'Habilitations', 'Utilisateurs', 'Alertes', 'Avenants', 'Revues', 'Traces'];
 const SHORT_LABELS = ['Synth.', 'Quotas', 'Habil.', 'Util.', 'Alertes', 'Avenants', 'Revues', 'Traces'];
@@ -20,14 +20,14 @@ function summaryLines(sheet: PartnerSheet): { text: string; colour?: string }[] 
   const { convention, caf } = detail;
   const state = detail.state;
   const lines: { text: string; colour?: string }[] = [
-    { text: `Convention n° ${convention.number} — ${CONVENTION_STATUS_LABEL[state.status]}`, ...(state.inForce ? {} : { colour: theme.danger }) },
+    { text: `Convention n° ${convention.number} — ${CONVENTION_STATUS_LABELS[state.status]}`, ...(state.inForce ? {} : { colour: theme.danger }) },
     { text: `Signée le ${frenchDate(convention.signedAt)}${convention.effectiveAt === null ? '' : `, effet le ${frenchDate(convention.effectiveAt)}`} · renouvellement tacite le ${frenchDate(state.nextRenewalAt)}` },
   ];
   if (convention.termination !== null) {
     lines.push({ text: `Résiliation (${convention.termination.kind === 'breach' ? 'manquement' : 'unilatérale'}) : préavis reçu le ${frenchDate(convention.termination.noticeReceivedAt)}, effet le ${frenchDate(state.terminationEffectiveAt)}`, colour: theme.warning });
   }
   lines.push({
-    text: `Gestion des habilitations : ${MODE_LABEL[detail.terms.managementMode]}${convention.delegationWithdrawnAt === null ? '' : ` (délégation retirée le ${frenchDate(convention.delegationWithdrawnAt)})`}`,
+    text: `Gestion des habilitations : ${MANAGEMENT_MODE_LABELS[detail.terms.managementMode]}${convention.delegationWithdrawnAt === null ? '' : ` (délégation retirée le ${frenchDate(convention.delegationWithdrawnAt)})`}`,
   });
   lines.push({ text: `Dernière revue inverse : ${frenchDate(detail.lastReviewAt)}` });
   lines.push({ text: `Alertes : ${severityCounts(sheet.report.summary)} (C critique, E élevée, M moyenne, F faible)` });

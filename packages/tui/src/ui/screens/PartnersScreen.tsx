@@ -1,4 +1,5 @@
 import { Box, Text, useInput } from 'ink';
+import { CONVENTION_STATUS_LABELS, MANAGEMENT_MODE_LABELS } from '@cafsup/shared';
 import { count, severityCounts } from '../../format.js';
 import type { PartnerRow } from '../../views.js';
 import { FilterBar } from '../components/FilterBar.js';
@@ -9,13 +10,13 @@ import { useListCursor } from '../hooks/use-list-cursor.js';
 import { usePartners } from '../hooks/use-partners.js';
 import { useNavigation } from '../navigation.js';
 import { useSession } from '../session.js';
-import { CONVENTION_STATUS_LABEL, MODE_LABEL, theme } from '../theme.js';
+import { theme } from '../theme.js';
 
 const COLUMNS: ColumnSpec<PartnerRow>[] = [
   { header: 'Partenaire', grow: 3, cell: (row) => row.name },
   { header: 'Caf', width: 3, cell: (row) => row.cafCode },
-  { header: 'Convention', grow: 1, cell: (row) => `${row.conventionNumber}${row.conventionStatus === 'active' ? '' : ` ${CONVENTION_STATUS_LABEL[row.conventionStatus]}`}` },
-  { header: 'Mode', width: 10, cell: (row) => MODE_LABEL[row.managementMode] },
+  { header: 'Convention', grow: 1, cell: (row) => `${row.conventionNumber}${row.conventionStatus === 'active' ? '' : ` ${CONVENTION_STATUS_LABELS[row.conventionStatus]}`}` },
+  { header: 'Mode', width: 10, cell: (row) => MANAGEMENT_MODE_LABELS[row.managementMode] },
   {
     header: 'Places',
     width: 9,
