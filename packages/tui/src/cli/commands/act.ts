@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises';
-import { CafsupError, formatActor, type ActionResult } from '@cafsup/shared';
+import { CafsupError, describeAvenantChange, formatActor, type ActionResult, type AvenantChange } from '@cafsup/shared';
 import type { CafsupClient } from '@cafsup/sdk';
 import { ACTION_OPTIONS, idsOf, stringOption, type Command, type CommandInput, type CommandResult } from '../command.js';
 import { UsageError, type Context } from '../context.js';
+import { changeTypeQuestion, changesFrom, followChange, type Answers, type Question } from '../../avenant-form.js';
 import { count, describeActionResult, frenchDate } from '../../format.js';
 
 function reasonOf(options: CommandInput['options']): string {
@@ -135,35 +136,29 @@ export const withdrawDelegationCommand: Command = {
   },
 };
 
-/** Asks for the changes of an avenant with prompts, when no --file is given. */
-async function promptChanges(): Promise<{ title: string; changes: unknown[] }> {
-  const { input, select, confirm, number } = await import('@inquirer/prompts');
+/** Asks for the changes of an avenant with prompts, when no --file is given: the interface's questions. */
+async function promptChanges(): Promise<{ title: string; changes: AvenantChange[] }> {
+  const { input, select } = await import('@inquirer/prompts');
   const title = await input({ message: 'Titre de l’avenant :', required: true });
-  const changes: unknown[] = [];
-  for (;;) {
-    const type = await select({
-      message: 'Modification :',
-      choices: [
-        { name: 'Fixer un quota (service, profil, maximum)', value: 'setQuota' },
-        { name: 'Retirer un quota', value: 'removeQuota' },
-        { name: 'Changer le mode de gestion', value: 'setManagementMode' },
-        { name: 'Modification rédigée (note)', value: 'note' },
-      ],
-    });
-    if (type === 'setQuota' || type === 'removeQuota') {
-      const service = await input({ message: 'Service :', default: 'CDAP' });
-      const profile = await input({ message: 'Profil (ex. T13) :', required: true });
-      if (type === 'setQuota') {
-        const maxUsers = await number({ message: 'Nombre maximal d’utilisateurs :', min: 0, required: true });
-        const departements = (await input({ message: 'Départements (séparés par des espaces, vide = tous) :' })).split(/[\s,/]+/).filter(Boolean);
-        changes.push({ type, service, profile, maxUsers, ...(departements.length > 0 ? { departements } : {}) });
-      } else changes.push({ type, service, profile });
-    } else if (type === 'setManagementMode') {
-      changes.push({ type, mode: await select({ message: 'Mode :', choices: [{ name: 'délégué', value: 'delegated' }, { name: 'centralisé', value: 'centralised' }] }) });
-    } else changes.push({ type, text: await input({ message: 'Texte :', required: true }) });
-    if (!(await confirm({ message: 'Ajouter une autre modification ?', default: false }))) break;
+  const answers: Answers = {};
+  const queue: Question[] = [changeTypeQuestion(0)];
+  for (let question = queue.shift(); question !== undefined; question = queue.shift()) {
+    const { label, choices, optional, initial, check } = question;
+    const value =
+      choices === undefined
+        ? (
+            await input({
+              message: `${label} :`,
+              required: optional !== true,
+              ...(initial === undefined ? {} : { default: initial }),
+              validate: (text) => (optional === true && text.trim() === '' ? true : (check?.(text.trim()) ?? true)),
+            })
+          ).trim()
+        : await select({ message: `${label} :`, choices: choices.map((choice) => ({ name: choice.label, value: choice.value })) });
+    answers[question.key] = value;
+    queue.unshift(...(followChange(question, value, []) ?? []));
   }
-  return { title, changes };
+  return { title, changes: changesFrom(answers) };
 }
 
 export const avenantAddCommand: Command = {
@@ -197,7 +192,7 @@ export const avenantAddCommand: Command = {
     const client = await context.client({ write: true });
     const request = { title, changes: draft.changes as never, ...(stringOption(options.reason) === undefined ? {} : { reason: stringOption(options.reason)! }) };
     const preview = await client.avenants.create(partnerId, { ...request, dryRun: true });
-    const plan = `Avenant n° ${preview.avenant.number} pour ${partnerId} : ${title}\n${preview.avenant.changes.map((change) => `  · ${JSON.stringify(change)}`).join('\n')}`;
+    const plan = `Avenant n° ${preview.avenant.number} pour ${partnerId} : ${title}\n${preview.avenant.changes.map((change) => `  · ${describeAvenantChange(change)}`).join('\n')}`;
     if (options['dry-run'] === true) return { json: preview, text: () => `${plan}\n(simulation : rien n’a été enregistré)` };
     if (!context.options.json) process.stderr.write(`${plan}\n`);
     await context.approve('Enregistrer cet avenant ?');

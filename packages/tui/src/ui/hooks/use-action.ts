@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useState } from 'react';
 import { reasonSchema, toCafsupError } from '@cafsup/shared';
-import { planFor, type ActionPlan, type Answers, type Outcome, type Question } from '../actions.js';
+import type { Answers, Question } from '../../avenant-form.js';
+import { planFor, type ActionPlan, type Outcome } from '../actions.js';
 import type { ActionRequest } from '../navigation.js';
 import { useSession } from '../session.js';
 
@@ -56,7 +57,7 @@ export function useAction(request: ActionRequest, onDone: () => void, onCancel: 
       const problem = question.check?.(trimmed) ?? null;
       if (problem !== null) return setState({ ...state, error: problem });
       const nextAnswers = { ...answers, [question.key]: trimmed };
-      const nextQueue = [...(plan.follow?.(question, trimmed, nextAnswers) ?? []), ...queue.slice(1)];
+      const nextQueue = [...(plan.follow?.(question, trimmed) ?? []), ...queue.slice(1)];
       setAnswers(nextAnswers);
       setQueue(nextQueue);
       setState(nextQueue.length > 0 ? { step: 'question', question: nextQueue[0]!, error: null } : { step: 'preview' });
