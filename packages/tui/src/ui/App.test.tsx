@@ -288,6 +288,27 @@ describe('the interface at 80×24 on the demo data', () => {
   });
 });
 
+describe('a read-only session (auditor)', () => {
+  it('lists the navigation keys but no action key in ?', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cafsup-ui-'));
+    const client = createClient({ database: join(dir, 'ui.db'), actor: ACTOR });
+    const app = renderApp(<App session={{ client, source: 'ui.db', actor: ACTOR, canWrite: false, today: TODAY }} onExit={() => undefined} />);
+    await app.waitFor('Tableau de bord');
+    await app.press('?');
+    const dashboardHelp = await app.waitFor('Aide — Tableau de bord');
+    expect(dashboardHelp).toMatch(/ p +partenaires/);
+    expect(dashboardHelp).toMatch(/ a +alertes/);
+    await app.press(KEYS.escape, 'p', '?');
+    const partnersHelp = await app.waitFor('Aide — Partenaires');
+    expect(partnersHelp).toContain('filtrer');
+    expect(partnersHelp).not.toContain('retirer la délégation');
+    expect(partnersHelp).not.toContain('nouvel avenant');
+    app.unmount();
+    await client.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
+
 describe('Ctrl-C', () => {
   it('leaves with exit code 130 from any screen', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cafsup-ui-'));

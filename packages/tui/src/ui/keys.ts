@@ -4,6 +4,8 @@ import type { Key } from 'ink';
 export interface Binding {
   keys: string;
   label: string;
+  /** A key that changes data: an auditor (read-only) does not have it. */
+  action?: true;
 }
 
 export const GLOBAL_BINDINGS: Binding[] = [
@@ -24,20 +26,20 @@ export const SCREEN_BINDINGS = {
   partners: [
     { keys: '/', label: 'filtrer (nom, identifiant, Caf)' },
     { keys: 'o', label: 'changer le tri (nom, alertes, places)' },
-    { keys: 'w', label: 'retirer la délégation au partenaire' },
-    { keys: 'a', label: 'nouvel avenant' },
-    { keys: 'v', label: 'enregistrer une revue' },
+    { keys: 'w', label: 'retirer la délégation au partenaire', action: true },
+    { keys: 'a', label: 'nouvel avenant', action: true },
+    { keys: 'v', label: 'enregistrer une revue', action: true },
   ],
   partner: [
     { keys: 'Tab ← → / 1-8', label: 'onglets' },
-    { keys: 'espace', label: 'sélectionner plusieurs lignes' },
-    { keys: 's', label: 'suspendre (habilitations, utilisateurs)' },
-    { keys: 'R', label: 'réactiver (habilitations, utilisateurs)' },
-    { keys: 'x', label: 'dévalider (habilitations)' },
-    { keys: 'p', label: 'forcer le changement de mot de passe (utilisateurs)' },
-    { keys: 'w', label: 'retirer la délégation' },
-    { keys: 'a', label: 'nouvel avenant' },
-    { keys: 'v', label: 'enregistrer une revue' },
+    { keys: 'espace', label: 'sélectionner plusieurs lignes', action: true },
+    { keys: 's', label: 'suspendre (habilitations, utilisateurs)', action: true },
+    { keys: 'R', label: 'réactiver (habilitations, utilisateurs)', action: true },
+    { keys: 'x', label: 'dévalider (habilitations)', action: true },
+    { keys: 'p', label: 'forcer le changement de mot de passe (utilisateurs)', action: true },
+    { keys: 'w', label: 'retirer la délégation', action: true },
+    { keys: 'a', label: 'nouvel avenant', action: true },
+    { keys: 'v', label: 'enregistrer une revue', action: true },
   ],
   alerts: [
     { keys: '/', label: 'filtrer (partenaire, règle, texte)' },

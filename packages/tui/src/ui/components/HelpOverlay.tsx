@@ -25,8 +25,7 @@ function Lines({ bindings, width }: { bindings: Binding[]; width: number }) {
 
 /** Every key of the current screen, then the global ones (`?` or Échap closes). */
 export function HelpOverlay({ screen, canWrite, width }: { screen: ScreenName; canWrite: boolean; width: number }) {
-  const actionKeys = new Set(['s', 'R', 'x', 'p', 'w', 'a', 'v', 'espace']);
-  const own = SCREEN_BINDINGS[screen].filter((binding) => canWrite || !actionKeys.has(binding.keys));
+  const own = (SCREEN_BINDINGS[screen] as Binding[]).filter((binding) => canWrite || binding.action !== true);
   return (
     <Box flexDirection="column" borderStyle="round" paddingX={1} width={width}>
       <Text bold>{`Aide — ${SCREEN_TITLES[screen]}`}</Text>
