@@ -62,3 +62,9 @@ export function severityCounts(summary: SeveritySummary): string {
   const parts = SEVERITIES.filter((severity) => summary[severity] > 0).map((severity) => `${summary[severity]}${SEVERITY_INITIALS[severity]}`);
   return parts.length === 0 ? '—' : parts.join(' ');
 }
+
+/** Where an avenant stands at the evaluation date, in the words of every list that shows it. */
+export function avenantStanding(avenant: { applies: boolean; signed: boolean; effectiveFrom: string | null }): string {
+  if (avenant.applies) return `en vigueur depuis le ${frenchDate(avenant.effectiveFrom)}`;
+  return avenant.signed ? `signé, effet le ${frenchDate(avenant.effectiveFrom)}` : 'PROJET (non signé)';
+}

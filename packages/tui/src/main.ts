@@ -4,7 +4,7 @@ import { GLOBAL_OPTIONS, type Command, type CommandResult, type OptionSpec } fro
 import { MAX_COMMAND_WORDS, commandHelp, findCommand, mainHelp, subcommandsOf } from './cli/commands/index.js';
 import { demoCommand } from './cli/commands/data.js';
 import { dashboardCommand } from './cli/commands/read.js';
-import { Context, UsageError, type GlobalOptions } from './cli/context.js';
+import { Context, UsageError, onTerminal, type GlobalOptions } from './cli/context.js';
 import { json } from './cli/output.js';
 
 const EXIT_USAGE = 2;
@@ -162,7 +162,7 @@ async function openInterface(args: string[]): Promise<number> {
 
 /** `cafsup` alone: the interface on a terminal, the plain dashboard otherwise (and with --json). */
 function openDefault(args: string[]): Promise<number> {
-  const interactive = process.stdin.isTTY === true && process.stdout.isTTY === true && !args.includes('--json');
+  const interactive = onTerminal() && !args.includes('--json');
   return interactive ? openInterface(args) : runCommand(dashboardCommand, args);
 }
 

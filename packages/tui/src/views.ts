@@ -1,4 +1,4 @@
-import type { CalendarDate, Flag, PartnersListInput, PartnerSummary, QuotaUsage, SeveritySummary } from '@cafsup/shared';
+import { compareCodePoints, type CalendarDate, type Flag, type PartnersListInput, type PartnerSummary, type QuotaUsage, type SeveritySummary } from '@cafsup/shared';
 import type { CafsupClient } from '@cafsup/sdk';
 
 /** A partner as lists show it: with places used and granted, over quotas and flags by severity. */
@@ -50,4 +50,10 @@ export async function partnerRows(client: CafsupClient, query: Omit<PartnersList
     partners.push({ ...partner, places: { assigned: total.assigned, maxUsers: total.maxUsers }, overQuotas: total.over, flags: flags.get(partner.id) ?? emptySummary() });
   }
   return { asOf: report.asOf, partners };
+}
+
+/** Over quotas, the largest excess first (then by partner), as the dashboards list them. */
+export function mostOverQuota(quotas: readonly QuotaUsage[]): QuotaUsage[] {
+  const excess = (quota: QuotaUsage) => quota.assigned - quota.maxUsers;
+  return quotas.filter((quota) => quota.over).sort((a, b) => excess(b) - excess(a) || compareCodePoints(a.partnerId, b.partnerId));
 }

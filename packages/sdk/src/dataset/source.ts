@@ -27,12 +27,15 @@ function* documentEvents(document: Record<string, unknown>): Generator<DatasetEv
   }
 }
 
+/** A `{ path }` source: the file of that name, read as a stream. */
+export function isPathSource(source: DatasetSource): source is { path: string } {
+  return typeof source === 'object' && typeof (source as { path?: unknown }).path === 'string' && Object.keys(source).length === 1;
+}
+
 export function toDatasetInput(source: DatasetSource): AsyncIterable<Uint8Array> | Iterable<DatasetEvent> {
   if (typeof source === 'string') return once(Buffer.from(source, 'utf8'));
   if (source instanceof Uint8Array) return once(source);
   if (Symbol.asyncIterator in source) return source as AsyncIterable<Uint8Array>;
-  if (typeof (source as { path?: unknown }).path === 'string' && Object.keys(source).length === 1) {
-    return createReadStream((source as { path: string }).path, { highWaterMark: READ_CHUNK });
-  }
+  if (isPathSource(source)) return createReadStream(source.path, { highWaterMark: READ_CHUNK });
   return documentEvents(source as Record<string, unknown>);
 }

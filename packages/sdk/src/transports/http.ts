@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import type { Agent, Dispatcher } from 'undici';
 import { CafsupError, isErrorCode, type Actor } from '@cafsup/shared';
-import type { DatasetSource } from '../dataset/source.js';
+import { isPathSource, type DatasetSource } from '../dataset/source.js';
 import { WRITE_OPERATIONS, type Identity, type Operation, type Transport, type TransportInfo } from './transport.js';
 
 export interface HttpTransportOptions {
@@ -29,7 +29,7 @@ function errorCode(error: unknown): string {
 function importBody(source: DatasetSource): Dispatcher.DispatchOptions['body'] {
   if (typeof source === 'string' || source instanceof Uint8Array) return source;
   if (Symbol.asyncIterator in source) return source as AsyncIterable<Uint8Array> as never;
-  if (typeof (source as { path?: unknown }).path === 'string' && Object.keys(source).length === 1) return createReadStream((source as { path: string }).path);
+  if (isPathSource(source)) return createReadStream(source.path);
   return JSON.stringify(source);
 }
 

@@ -4,6 +4,11 @@ import { CafsupError, formatActor, parseActor, type Actor } from '@cafsup/shared
 import { createClient, resolveProfile, type CafsupClient, type Connection } from '@cafsup/sdk';
 import { openConfig, readConfig, validateConfigValue } from './config.js';
 
+/** Both ends are a person's terminal: someone can answer a question and read a screen. */
+export function onTerminal(): boolean {
+  return process.stdin.isTTY === true && process.stdout.isTTY === true;
+}
+
 /** A mistake in the command line itself: exit code 2. */
 export class UsageError extends Error {
   constructor(message: string) {
@@ -24,12 +29,14 @@ export interface GlobalOptions {
 /** What every command may ask for, resolved once per run at the edge: database, actor, clock, terminal. */
 export class Context {
   private opened: CafsupClient | null = null;
+  /** Settings are read once per run, however many times a command asks where the data is. */
+  private resolved: Connection | null = null;
   private readonly config = readConfig();
 
   constructor(readonly options: GlobalOptions) {}
 
   get interactive(): boolean {
-    return process.stdin.isTTY === true && process.stdout.isTTY === true;
+    return onTerminal();
   }
 
   /**
@@ -38,9 +45,11 @@ export class Context {
    * the platform's data folder.
    */
   connection(): Connection {
-    const file = this.options.db ?? process.env.CAFSUP_DB;
-    if (file !== undefined) return { kind: 'local', profile: null, database: file, actor: null };
-    return resolveProfile(this.options.profile ?? process.env.CAFSUP_PROFILE);
+    if (this.resolved === null) {
+      const file = this.options.db ?? process.env.CAFSUP_DB;
+      this.resolved = file !== undefined ? { kind: 'local', profile: null, database: file, actor: null } : resolveProfile(this.options.profile ?? process.env.CAFSUP_PROFILE);
+    }
+    return this.resolved;
   }
 
   /** The SQLite file of a local connection; commands that build a file (demo, import) need one. */

@@ -1,11 +1,16 @@
 import Table from 'cli-table3';
-import { SEVERITY_LABELS, type Severity } from '@cafsup/shared';
+import { SEVERITIES, SEVERITY_LABELS, type Severity, type SeveritySummary } from '@cafsup/shared';
 import { colourEnabled, paint, type Colour } from './ansi.js';
-import { truncate } from '../format.js';
+import { count, truncate } from '../format.js';
 
 export const SEVERITY_COLOURS: Record<Severity, Colour> = { critical: 'red', high: 'yellow', medium: 'blue', low: 'grey' };
 
 /** Severity always in words, in colour only where colour is allowed. */
+/** Flags by severity in words (« 1 critique, 2 élevée, … »). */
+export function severitySummaryText(summary: SeveritySummary, colour = colourEnabled(process.stdout)): string {
+  return SEVERITIES.map((severity) => `${count(summary[severity])} ${severityText(severity, colour)}`).join(', ');
+}
+
 export function severityText(severity: Severity, colour = colourEnabled(process.stdout)): string {
   return paint(colour, SEVERITY_COLOURS[severity], SEVERITY_LABELS[severity]);
 }

@@ -20,13 +20,12 @@ import {
   type Severity,
   type SeveritySummary,
 } from '@cafsup/shared';
-import type { CafsupClient } from '@cafsup/sdk';
 import { colourEnabled, paint } from '../ansi.js';
 import { idsOf, stringOption, type Command } from '../command.js';
 import { UsageError, type Context } from '../context.js';
-import { count, frenchDate, frenchDateTime, severityCounts } from '../../format.js';
-import { severityText, table } from '../output.js';
-import { flagTotal, partnerRows } from '../../views.js';
+import { avenantStanding, count, frenchDate, frenchDateTime, severityCounts } from '../../format.js';
+import { severitySummaryText, severityText, table } from '../output.js';
+import { flagTotal, mostOverQuota, partnerRows } from '../../views.js';
 
 
 function severityOption(value: string | undefined, option: string): Severity | undefined {
@@ -129,8 +128,8 @@ export const partnerCommand: Command = {
       lines.push('Contacts :', ...terms.contacts.map((c) => `  ${c.side === 'caf' ? 'Caf' : 'partenaire'} · ${c.role}${c.order ? ` ${c.order}` : ''} : ${c.name} <${c.email}>`));
     }
     lines.push('', quotaTable(usage.quotas, false));
-    lines.push('', `Alertes : ${SEVERITIES.map((s) => `${report.summary[s]} ${severityText(s)}`).join(', ')}`);
-    lines.push('', avenants.length === 0 ? 'Aucun avenant.' : `Avenants :\n${avenants.map((a) => `  ${a.number}. ${a.title} — ${a.applies ? `en vigueur depuis le ${frenchDate(a.effectiveFrom)}` : a.signed ? `signé, effet le ${frenchDate(a.effectiveFrom)}` : 'projet (non signé)'}`).join('\n')}`);
+    lines.push('', `Alertes : ${severitySummaryText(report.summary)}`);
+    lines.push('', avenants.length === 0 ? 'Aucun avenant.' : `Avenants :\n${avenants.map((a) => `  ${a.number}. ${a.title} — ${avenantStanding(a)}`).join('\n')}`);
     return { json: { ...detail, quotas: usage.quotas, flags: report.summary, avenants }, text: () => lines.join('\n') };
   },
 };
@@ -227,16 +226,12 @@ export const auditCommand: Command = {
       // One flag per paragraph: the message is what the supervisor needs, so it is never cut.
       return [
         ...report.flags.map((flag) => `${severityText(flag.severity)} · ${flag.partnerId} · ${ruleDefinition(flag.rule).label} (${flag.rule})\n    ${flag.message}`),
-        `${SEVERITIES.map((s) => `${report.summary[s]} ${severityText(s)}`).join(', ')} au ${frenchDate(report.asOf)}.`,
+        `${severitySummaryText(report.summary)} au ${frenchDate(report.asOf)}.`,
       ].join('\n');
     };
     return { json: report, text, ...(failed ? { exitCode: 1 } : {}) };
   },
 };
-
-async function requirePartner(client: CafsupClient, partnerId: string): Promise<void> {
-  await client.partners.get(partnerId);
-}
 
 export const usersCommand: Command = {
   name: 'users',
@@ -252,7 +247,6 @@ export const usersCommand: Command = {
   async run(context, { positionals, options }) {
     const client = await context.client();
     const partnerId = positionals[0]!;
-    await requirePartner(client, partnerId);
     const users: User[] = [];
     const query = {
       partnerId,
@@ -290,7 +284,6 @@ export const habilitationsCommand: Command = {
       ),
       ...(stringOption(options.user) === undefined ? {} : { userId: stringOption(options.user)! }),
     };
-    await requirePartner(client, partnerId);
     const habilitations: Habilitation[] = [];
     for await (const habilitation of client.habilitations.iterate(query)) habilitations.push(habilitation);
     const text = () => `${table(
@@ -377,7 +370,7 @@ export const avenantListCommand: Command = {
         : avenants
             .map((a) =>
               [
-                `${a.number}. ${a.title} — ${a.applies ? 'en vigueur' : a.signed ? 'signé, pas encore en vigueur' : 'PROJET (non signé)'}`,
+                `${a.number}. ${a.title} — ${avenantStanding(a)}`,
                 `   signé par la Caf le ${frenchDate(a.signedByCafAt)}, par le partenaire le ${frenchDate(a.signedByPartnerAt)}${a.effectiveFrom ? `, effet le ${frenchDate(a.effectiveFrom)}` : ''}`,
                 ...a.changes.map((change) => `   · ${describeAvenantChange(change)}`),
               ].join('\n'),
@@ -416,12 +409,12 @@ export const dashboardCommand: Command = {
   example: 'cafsup dashboard --json',
   async run(context) {
     const client = await context.client();
-    const [summary, report, usage] = await Promise.all([client.dataset.summary(), client.audit.run(asOfOf(context)), client.quotas.usage(asOfOf(context))]);
-    const over = usage.quotas.filter((q) => q.over).sort((a, b) => b.assigned - b.maxUsers - (a.assigned - a.maxUsers)).slice(0, 5);
+    const [summary, report, usage] = await Promise.all([client.dataset.summary(), client.audit.run(asOfOf(context)), client.quotas.usage({ ...asOfOf(context), over: true })]);
+    const over = mostOverQuota(usage.quotas).slice(0, 5);
     const lines = [
       `cafsup — Caf ${summary.cafCodes.join(', ') || '—'} — ${context.source()}`,
       `${count(summary.partners)} partenaire(s), ${count(summary.users)} utilisateur(s), ${count(summary.habilitationsHeld)} habilitation(s) détenue(s)`,
-      `Alertes au ${frenchDate(report.asOf)} : ${SEVERITIES.map((s) => `${count(report.summary[s])} ${severityText(s)}`).join(', ')}`,
+      `Alertes au ${frenchDate(report.asOf)} : ${severitySummaryText(report.summary)}`,
       '',
       over.length === 0 ? 'Aucun quota dépassé.' : `Quotas les plus dépassés :\n${quotaTable(over, true)}`,
     ];

@@ -3,7 +3,7 @@ import { formatActor, isEmail, parseActor } from '@cafsup/shared';
 import { ALL_CAFS, Store, TOKEN_ROLES, createClient, readSettings, type TokenRole } from '@cafsup/sdk';
 import { idsOf, stringOption, type Command } from '../command.js';
 import { openConfig, openTokens, readConfig } from '../config.js';
-import { UsageError } from '../context.js';
+import { UsageError, type Context } from '../context.js';
 import { frenchDateTime } from '../../format.js';
 
 function requiredOption(value: string | boolean | string[] | undefined, name: string, usage: string): string {
@@ -37,8 +37,14 @@ export const serveCommand: Command = {
   },
 };
 
-function openStore(database: string): Store {
-  return new Store(database, { create: false });
+/** The server's own file, opened for a token command and closed after it, whatever happens. */
+function withServerStore<T>(context: Context, use: (store: Store) => T): T {
+  const store = new Store(context.databasePath(), { create: false });
+  try {
+    return use(store);
+  } finally {
+    store.close();
+  }
 }
 
 export const tokenCreateCommand: Command = {
@@ -60,16 +66,11 @@ export const tokenCreateCommand: Command = {
     const cafs = idsOf(options.caf);
     if (cafs.length === 0) throw new UsageError(`Il manque --caf (une ou plusieurs Caf, ou « ${ALL_CAFS} »). Usage : ${tokenCreateCommand.usage}`);
     const actor = await context.actor();
-    const store = openStore(context.databasePath());
-    try {
-      const created = store.tokens.create({ name: positionals[0]!.trim(), email }, role as TokenRole, cafs, actor);
-      return {
-        json: created,
-        text: () => `Jeton n° ${created.id} pour ${positionals[0]} <${email}> (${role}, Caf ${cafs.join(', ')}).\nNotez-le maintenant, il ne sera plus affiché :\n${created.token}`,
-      };
-    } finally {
-      store.close();
-    }
+    const created = withServerStore(context, (store) => store.tokens.create({ name: positionals[0]!.trim(), email }, role as TokenRole, cafs, actor));
+    return {
+      json: created,
+      text: () => `Jeton n° ${created.id} pour ${positionals[0]} <${email}> (${role}, Caf ${cafs.join(', ')}).\nNotez-le maintenant, il ne sera plus affiché :\n${created.token}`,
+    };
   },
 };
 
@@ -79,21 +80,16 @@ export const tokenListCommand: Command = {
   usage: 'cafsup token list [--db FICHIER]',
   example: 'cafsup token list --json',
   async run(context) {
-    const store = openStore(context.databasePath());
-    try {
-      const tokens = store.tokens.list();
-      return {
-        json: { tokens },
-        text: () =>
-          tokens.length === 0
-            ? 'Aucun jeton.'
-            : tokens
-                .map((t) => `${t.id}. ${formatActor(t.owner)} — ${t.role}, Caf ${t.cafs.join(', ')} — créé le ${frenchDateTime(t.createdAt)}${t.revokedAt === null ? '' : `, RÉVOQUÉ le ${frenchDateTime(t.revokedAt)}`}${t.ownerSuspended ? ', TITULAIRE SUSPENDU' : ''}`)
-                .join('\n'),
-      };
-    } finally {
-      store.close();
-    }
+    const tokens = withServerStore(context, (store) => store.tokens.list());
+    return {
+      json: { tokens },
+      text: () =>
+        tokens.length === 0
+          ? 'Aucun jeton.'
+          : tokens
+              .map((t) => `${t.id}. ${formatActor(t.owner)} — ${t.role}, Caf ${t.cafs.join(', ')} — créé le ${frenchDateTime(t.createdAt)}${t.revokedAt === null ? '' : `, RÉVOQUÉ le ${frenchDateTime(t.revokedAt)}`}${t.ownerSuspended ? ', TITULAIRE SUSPENDU' : ''}`)
+              .join('\n'),
+    };
   },
 };
 
@@ -109,13 +105,8 @@ export const tokenRevokeCommand: Command = {
     if (!Number.isInteger(id) || id <= 0) throw new UsageError(`Numéro de jeton invalide : « ${positionals[0]} ».`);
     const reason = requiredOption(options.reason, 'reason', tokenRevokeCommand.usage);
     const actor = await context.actor();
-    const store = openStore(context.databasePath());
-    try {
-      store.tokens.revoke(id, reason, actor);
-      return { json: { id, revoked: true }, text: () => `Jeton n° ${id} révoqué.` };
-    } finally {
-      store.close();
-    }
+    withServerStore(context, (store) => store.tokens.revoke(id, reason, actor));
+    return { json: { id, revoked: true }, text: () => `Jeton n° ${id} révoqué.` };
   },
 };
 
@@ -132,13 +123,8 @@ function ownerCommand(suspend: boolean): Command {
       if (!isEmail(email)) throw new UsageError(`Mél invalide : « ${email} ».`);
       const reason = requiredOption(options.reason, 'reason', this.usage);
       const actor = await context.actor();
-      const store = openStore(context.databasePath());
-      try {
-        store.tokens.setOwnerSuspended(email, suspend, reason, actor);
-        return { json: { email, suspended: suspend }, text: () => `${email} : ${suspend ? 'suspendu' : 'rétabli'}.` };
-      } finally {
-        store.close();
-      }
+      withServerStore(context, (store) => store.tokens.setOwnerSuspended(email, suspend, reason, actor));
+      return { json: { email, suspended: suspend }, text: () => `${email} : ${suspend ? 'suspendu' : 'rétabli'}.` };
     },
   };
 }

@@ -1,5 +1,6 @@
 import { addDays, type AuditReport, type QuotaUsage } from '@cafsup/shared';
 import type { DatasetSummary } from '@cafsup/sdk';
+import { mostOverQuota } from '../../views.js';
 import { useNavigation } from '../navigation.js';
 import { useSession } from '../session.js';
 import { useAsync, type AsyncState } from './use-async.js';
@@ -28,10 +29,9 @@ export function useDashboard(): AsyncState<DashboardData> {
       client.quotas.usage({ ...dated, over: true }),
       client.audit.run({ asOf: addDays(day, REVIEW_HORIZON_DAYS), rules: ['REVIEW_OVERDUE'] }),
     ]);
-    const overQuotas = [...usage.quotas].sort((a, b) => b.assigned - b.maxUsers - (a.assigned - a.maxUsers) || (a.partnerId < b.partnerId ? -1 : 1));
     const reviewsDue = horizon.flags
       .flatMap((flag) => (flag.rule === 'REVIEW_OVERDUE' ? [{ partnerId: flag.partnerId, dueAt: flag.dueAt, late: flag.dueAt < day }] : []))
       .sort((a, b) => (a.dueAt < b.dueAt ? -1 : a.dueAt > b.dueAt ? 1 : 0));
-    return { asOf: report.asOf, summary, flags: report.summary, overQuotas, reviewsDue };
+    return { asOf: report.asOf, summary, flags: report.summary, overQuotas: mostOverQuota(usage.quotas), reviewsDue };
   }, [asOf, revision]);
 }

@@ -1,7 +1,7 @@
 import { useEffect, type ReactNode } from 'react';
 import { Box, Text, useInput } from 'ink';
 import { CONVENTION_STATUS_LABELS, MANAGEMENT_MODE_LABELS, SEVERITY_LABELS, describeAvenantChange, parisDay, ruleDefinition, type Flag, type Habilitation, type Trace, type User } from '@cafsup/shared';
-import { frenchDate, frenchDateTime, severityCounts } from '../../format.js';
+import { avenantStanding, frenchDate, frenchDateTime, severityCounts } from '../../format.js';
 import { LoadState } from '../components/Loading.js';
 import { QuotaBar } from '../components/QuotaBar.js';
 import { Table, type ColumnSpec } from '../components/Table.js';
@@ -51,7 +51,7 @@ function avenantLines(sheet: PartnerSheet): { text: string; colour?: string }[] 
   if (sheet.avenants.length === 0) return [{ text: 'Aucun avenant.', colour: theme.muted }];
   return sheet.avenants.flatMap((avenant) => [
     {
-      text: `${avenant.number}. ${avenant.title} — ${avenant.applies ? `en vigueur depuis le ${frenchDate(avenant.effectiveFrom)}` : avenant.signed ? `signé, effet le ${frenchDate(avenant.effectiveFrom)}` : 'PROJET (non signé)'}`,
+      text: `${avenant.number}. ${avenant.title} — ${avenantStanding(avenant)}`,
       ...(avenant.signed ? {} : { colour: theme.warning }),
     },
     { text: `   Caf : ${frenchDate(avenant.signedByCafAt)} · partenaire : ${frenchDate(avenant.signedByPartnerAt)}`, colour: theme.muted },
