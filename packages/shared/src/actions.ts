@@ -1,12 +1,7 @@
 import { z } from 'zod';
 import { calendarDateSchema, idSchema } from './fields.js';
 import { avenantChangeSchema } from './avenant.js';
-
-/** A reason of at least 5 characters once trimmed (rules.md, "Actions"). */
-export const reasonSchema = z
-  .string({ error: 'motif obligatoire' })
-  .trim()
-  .min(5, 'motif trop court : au moins 5 caractères');
+import { reasonSchema } from './text.js';
 
 export const actionOptionsSchema = z.strictObject({
   reason: reasonSchema,

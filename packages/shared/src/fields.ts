@@ -5,13 +5,26 @@ import { isCalendarDate, isTimestamp } from './dates.js';
 
 export const idSchema = z.string().trim().min(1, 'identifiant vide');
 
+/** Dates cafsup accepts (rules.md, "Inputs that are refused"): an asOf in 9999 would make every rule walk millennia. */
+export const FIRST_YEAR = 1900;
+export const LAST_YEAR = 2199;
+
+/** True when the text starts with a year inside [FIRST_YEAR, LAST_YEAR]. */
+export function isYearInRange(value: string): boolean {
+  const year = Number(value.slice(0, 4));
+  return year >= FIRST_YEAR && year <= LAST_YEAR;
+}
+
 export const calendarDateSchema = z
   .string()
-  .refine(isCalendarDate, 'date invalide (attendu AAAA-MM-JJ, date réelle)');
+  .refine((value) => isCalendarDate(value) && isYearInRange(value), `date invalide (attendu AAAA-MM-JJ, date réelle entre ${FIRST_YEAR} et ${LAST_YEAR})`);
 
 export const timestampSchema = z
   .string()
-  .refine(isTimestamp, 'horodatage invalide (attendu ISO-8601 avec fuseau, ex. 2026-03-05T23:30:00Z)');
+  .refine(
+    (value) => isTimestamp(value) && isYearInRange(value),
+    `horodatage invalide (attendu ISO-8601 avec fuseau entre ${FIRST_YEAR} et ${LAST_YEAR}, ex. 2026-03-05T23:30:00Z)`,
+  );
 
 const EMAIL_PATTERN = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/;
 

@@ -8,6 +8,7 @@ export * from './compare.js';
 export * from './dates.js';
 export * from './catalogue.js';
 export * from './fields.js';
+export * from './text.js';
 export * from './parse.js';
 export * from './random.js';
 export * from './caf.js';

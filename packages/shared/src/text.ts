@@ -1,0 +1,54 @@
+import { z } from 'zod';
+
+// Free text is data a partner or a supervisor controls, and it ends up on terminals and in
+// spreadsheets (rules.md, "Inputs that are refused"). Two walls: stored text refuses control and
+// bidi characters, and every terminal output escapes them anyway (a file edited behind cafsup's
+// back, a value imported before this rule existed).
+
+/** C0 (tab, newline included), DEL, C1 and the bidi overrides and isolates. */
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+const UNSAFE_GLOBAL = new RegExp(UNSAFE.source, 'gu');
+/** Characters that take no place on screen: a reason of five of them says nothing. */
+const INVISIBLE = /[\s\u200b-\u200f\u2060-\u2064\ufeff\u00ad\u034f\u180e]/gu;
+
+export const TEXT_MAX = 2000;
+export const REASON_MAX = 1000;
+
+/** True when the text holds a character refused in stored text. */
+export function hasUnsafeCharacter(text: string): boolean {
+  return UNSAFE.test(text);
+}
+
+/** Number of characters that show, ignoring spaces and zero-width characters. */
+export function visibleLength(text: string): number {
+  return [...text.replace(INVISIBLE, '')].length;
+}
+
+const UNSAFE_MESSAGE = 'caractère de contrôle ou de direction du texte interdit';
+
+/** A free-text field: at most `max` characters, no control or bidi character. */
+export function safeTextSchema(max: number = TEXT_MAX) {
+  return z
+    .string()
+    .max(max, `texte trop long : ${max} caractères au plus`)
+    .refine((text) => !hasUnsafeCharacter(text), UNSAFE_MESSAGE);
+}
+
+/** A reason (rules.md, "Actions"): trimmed, at least 5 visible characters, 1,000 at most. */
+export const reasonSchema = z
+  .string({ error: 'motif obligatoire' })
+  .trim()
+  .max(REASON_MAX, `motif trop long : ${REASON_MAX} caractères au plus`)
+  .refine((text) => !hasUnsafeCharacter(text), UNSAFE_MESSAGE)
+  .refine((text) => visibleLength(text) >= 5, 'motif trop court : au moins 5 caractères visibles');
+
+/**
+ * Text from data made harmless for a terminal: every control or bidi character becomes a
+ * visible escape (`\x1b`, `\u202e`), so ESC, OSC 52 (clipboard) or a reversed line cannot act.
+ */
+export function escapeForTerminal(text: string): string {
+  return text.replace(UNSAFE_GLOBAL, (character) => {
+    const code = character.codePointAt(0)!;
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}
