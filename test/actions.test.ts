@@ -72,7 +72,7 @@ describe('habilitation actions', () => {
   it('refuses unknown ids as NOT_FOUND and a reason shorter than 5 characters as VALIDATION', async () => {
     expect((await refusalOf(test.client.habilitations.suspend(['h1', 'nope'], { reason: 'Contrôle annuel' }))).details.ids).toEqual(['nope']);
     const short = await refusalOf(test.client.habilitations.suspend(['h1'], { reason: ' abc  ' }));
-    expect([short.code, short.details.problems]).toEqual(['VALIDATION', [{ path: 'reason', message: 'motif trop court : au moins 5 caractères' }]]);
+    expect([short.code, short.details.problems]).toEqual(['VALIDATION', [{ path: 'options.reason', message: 'motif trop court : au moins 5 caractères visibles' }]]);
     const missing = await refusalOf(test.client.habilitations.suspend(['h1'], {} as never));
     expect(missing.code).toBe('VALIDATION');
     expect(countTraces()).toBe(1);
@@ -153,7 +153,7 @@ describe('delegation, avenants and reviews', () => {
   it('refuses changes that do not parse, naming the field', async () => {
     const error = await refusalOf(test.client.avenants.create('p', { title: 'Mauvais', changes: [{ type: 'setQuota', service: 'CDAP', profile: 'T3', maxUsers: -1 }] } as never));
     expect(error.code).toBe('VALIDATION');
-    expect(error.details.problems!.map((problem) => problem.path)).toEqual(['changes[0].maxUsers', 'changes[0].profile']);
+    expect(error.details.problems!.map((problem) => problem.path)).toEqual(['draft.changes[0].maxUsers', 'draft.changes[0].profile']);
     expect((await refusalOf(test.client.avenants.create('p', { title: 'Vide', changes: [{ type: 'grow' }] } as never))).code).toBe('VALIDATION');
   });
 

@@ -130,7 +130,7 @@ describe.each([
     expect((await client.habilitations.reinstate(['amp-h0003'], { reason: 'Département vérifié' })).changed[0]).toMatchObject({ after: { status: 'active' } });
     expect((await client.habilitations.revoke(['amp-h0002'], { reason: 'Hors des départements du quota' })).changed[0]).toMatchObject({ after: { status: 'revoked' } });
     expect(await codeOf(client.habilitations.revoke(['amp-h0002'], { reason: 'Deux fois de suite' }))).toBe('CONFLICT');
-    const purge = await client.traces.purge({ asOf: '2027-12-31', dryRun: true });
+    const purge = await client.traces.purge({ asOf: AS_OF, dryRun: true });
     expect(purge.dryRun).toBe(true);
     const withdrawn = await client.partners.withdrawDelegation('macs', { reason: 'Manquements répétés' });
     expect(withdrawn.avenant.changes).toEqual([{ type: 'setManagementMode', mode: 'centralised' }]);

@@ -195,10 +195,11 @@ describe('cafsup serve: scopes, roles, hostile input, secrets', () => {
     expect(reviews).toHaveLength(1);
   });
 
-  it('traces failed authentications and limits them (429 with Retry-After)', async () => {
+  it('limits failed authentications per address without ever locking out a valid token, and traces them once a minute', async () => {
     // A server of its own: the other tests' refused tokens must not count in its window.
     const guarded = new TestServer();
     await guarded.seed(buildDemoDataset({ partners: 4, today: AS_OF }), ACTOR);
+    const valid = guarded.token(ACTOR, 'supervisor', ['*']);
     await guarded.start({ authFailuresPerMinute: 5 });
     try {
       const statuses: number[] = [];
@@ -208,9 +209,14 @@ describe('cafsup serve: scopes, roles, hostile input, secrets', () => {
       expect(limited.status).toBe(429);
       expect(limited.body.error.code).toBe('RATE_LIMITED');
       expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+      // The same address with a valid token: answered, whatever the failures before it.
+      expect((await guarded.post('/v1/partners.list', '{}', valid)).status).toBe(200);
+      for (let attempt = 0; attempt < 20; attempt++) await guarded.post('/v1/partners.list', '{}', `cafsup_flot${attempt}`);
+      // The clock is fixed: one minute never passes, so 26 failures leave one activity trace.
       const failures = guarded.withStore((store) => store.listTraces({ action: 'auth.failure', limit: 100 }).items);
-      expect(failures.length).toBe(5);
-      expect(failures[0]!.reason).toContain('127.0.0.1');
+      expect(failures.map((trace) => [trace.kind, trace.reason, trace.details])).toEqual([
+        ['activity', 'Jeton refusé depuis 127.0.0.1', { address: '127.0.0.1', failures: 1 }],
+      ]);
     } finally {
       await guarded.stop();
     }

@@ -1,8 +1,8 @@
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createClient } from '@cafsup/sdk';
+import { Store, createClient } from '@cafsup/sdk';
 import { ACTOR, convention, dataset, deputy, habilitation, partner, review, user } from './support/fixture.js';
-import { openClient, type TestClient } from './support/client.js';
+import { openClient, refusalOf, type TestClient } from './support/client.js';
 
 let test: TestClient;
 
@@ -33,7 +33,7 @@ function tamper(sql: string): void {
 
 describe('traces.verify', () => {
   it('verifies an untouched chain', async () => {
-    expect(await test.client.traces.verify()).toEqual({ ok: true, checked: 7, firstBrokenId: null });
+    expect(await test.client.traces.verify()).toMatchObject({ ok: true, checked: 7, firstBrokenId: null, problem: null, head: { id: 7 } });
   });
 
   it.each([
@@ -45,6 +45,11 @@ describe('traces.verify', () => {
     ['removed newest traces', `DELETE FROM traces WHERE id >= 6`, 6],
     ['two swapped traces', `UPDATE traces SET id = -1 WHERE id = 4; UPDATE traces SET id = 4 WHERE id = 5; UPDATE traces SET id = 5 WHERE id = -1`, 4],
     ['a rehashed altered trace', `UPDATE traces SET reason = 'Autre motif', hash = '${'a'.repeat(64)}' WHERE id = 2`, 2],
+    ['an altered trace with its content hash recomputed by hand', `UPDATE traces SET content_hash = '${'b'.repeat(64)}', reason = 'x' WHERE id = 3`, 3],
+    // Erasing what a trace says is retention's right only once its time is over (6 years for a decision).
+    ['a recent decision trace erased as retention would', `UPDATE traces SET erased = 1, reason = '', actor_name = '', actor_email = '', after = NULL, before = NULL WHERE id = 4`, 4],
+    ['a decision trace passed off as activity and erased', `UPDATE traces SET kind = 'activity', erased = 1, reason = '' WHERE id = 5`, 5],
+    ['a truncated start with a forged purge anchor', `DELETE FROM traces WHERE id <= 2; INSERT OR REPLACE INTO meta (key, value) SELECT 'trace_anchor', json_object('firstId', 3, 'prevHash', prev_hash) FROM traces WHERE id = 3`, 3],
   ])('names the first broken trace after %s', async (_label, sql, firstBrokenId) => {
     tamper(sql);
     const result = await test.client.traces.verify();
@@ -74,9 +79,17 @@ describe('traces.list', () => {
   });
 });
 
-describe('traces.purge (contrat art. 5.3.2)', () => {
-  it('removes traces older than six months and records of de-validation older than six years, keeping the chain valid', async () => {
-    const later = createClient({ database: test.database, actor: ACTOR, now: () => new Date('2027-06-01T10:00:00Z') });
+describe('traces.purge (contrat art. 5.3.2, rules.md "Retention")', () => {
+  /** A store on the same file at another date, for what retention sees later. */
+  const at = (iso: string) => createClient({ database: test.database, actor: ACTOR, now: () => new Date(iso) });
+
+  it('erases activity traces after six months, keeps decisions six years and while what they concern is held, and the chain verifies', async () => {
+    // Trace 8: an activity trace (a refused token) of 2026-11-22.
+    const server = new Store(test.database, { now: () => new Date('2026-11-22T10:00:00Z') });
+    server.tokens.recordFailure('203.0.113.9', 'cafsup_abcdefgh', 10);
+    server.close();
+    await test.client.habilitations.revoke(['h5'], { reason: 'Départ de l’agent' }); // trace 9
+    const later = at('2027-06-01T10:00:00Z');
     try {
       await later.dataset.import(
         dataset({
@@ -86,29 +99,47 @@ describe('traces.purge (contrat art. 5.3.2)', () => {
             habilitation('hkeep', 'p', { userId: 'u0' }, { status: 'revoked', revokedAt: '2021-06-02T10:00:00Z' }),
           ],
         }),
-      );
+      ); // trace 10
+      await later.habilitations.revoke(['h4'], { reason: 'Départ de l’agent' }); // trace 11
       const dry = await later.traces.purge({ asOf: '2027-06-01', dryRun: true });
       expect(dry).toEqual({
         dryRun: true,
         asOf: '2027-06-01',
         traceCutoff: '2026-12-01',
         recordCutoff: '2021-06-01',
-        traces: { count: 7, firstId: 1, lastId: 7 },
+        traces: { count: 1, activity: 1, decision: 0, firstId: 8, lastId: 8 },
         habilitations: { count: 1, ids: ['hold'] },
-        // Its only habilitation goes too, so nothing keeps the disabled user.
-        users: { count: 1, ids: ['old'] },
+        // Its only habilitation goes too, so nothing keeps the disabled user; it has no disabledAt.
+        users: { count: 1, ids: ['old'], byLatestActivity: ['old'] },
         traceId: null,
       });
       const done = await later.traces.purge({ asOf: '2027-06-01' });
-      expect(done).toMatchObject({ dryRun: false, traces: { count: 7 }, habilitations: { count: 1 }, users: { count: 1, ids: ['old'] }, traceId: 9 });
-      expect(await later.traces.verify()).toEqual({ ok: true, checked: 2, firstBrokenId: null });
-      const purgeTrace = (await later.traces.list({ action: 'traces.purge' })).items[0]!;
-      expect(purgeTrace.details).toMatchObject({ traces: { count: 7 }, habilitations: { count: 1 }, users: { count: 1 } });
+      expect(done).toEqual({ ...dry, dryRun: false, traceId: 12 });
+      expect(await later.traces.verify()).toMatchObject({ ok: true, checked: 12, head: { id: 12 } });
+      expect((await later.traces.list({ limit: 100 })).items.map((trace) => trace.id)).toEqual([12, 11, 10, 9, 7, 6, 5, 4, 3, 2, 1]);
       await expect(later.habilitations.get('hold')).rejects.toMatchObject({ code: 'NOT_FOUND' });
-      await later.habilitations.reinstate(['h1'], { reason: 'Contrôle terminé' });
-      expect(await later.traces.verify()).toEqual({ ok: true, checked: 3, firstBrokenId: null });
     } finally {
       await later.close();
     }
+    // Six years and more after 2026-11-22: the import's trace goes, and so do the traces about h5
+    // (revoked that day); h4 was revoked on 2027-06-01, so its traces stay until 2033-06.
+    const much = at('2032-12-02T10:00:00Z');
+    try {
+      const report = await much.traces.purge({ asOf: '2032-12-02', dryRun: true });
+      expect(report.recordCutoff).toBe('2026-12-02');
+      expect(report.traces).toEqual({ count: 3, activity: 0, decision: 3, firstId: 1, lastId: 9 });
+      await much.traces.purge({ asOf: '2032-12-02' });
+      expect((await much.traces.list({ limit: 100 })).items.map((trace) => trace.id)).toEqual([13, 12, 11, 10, 6, 5, 4, 3, 2]);
+      expect(await much.traces.verify()).toMatchObject({ ok: true, checked: 13 });
+    } finally {
+      await much.close();
+    }
+  });
+
+  it('refuses a date after today, and counts the same rows in the dry run as in the purge', async () => {
+    const refusal = await refusalOf(test.client.traces.purge({ asOf: '2099-01-01' }));
+    expect([refusal.code, refusal.details.problems]).toEqual(['VALIDATION', [{ path: 'asOf', message: 'postérieure à aujourd’hui (2026-11-22)' }]]);
+    expect((await test.client.traces.list({ limit: 100 })).items).toHaveLength(7);
+    expect(await test.client.traces.verify()).toMatchObject({ ok: true, checked: 7 });
   });
 });

@@ -9,10 +9,11 @@ rmSync(new URL('./dist/chunks', import.meta.url), { recursive: true, force: true
 
 await build({
   absWorkingDir: fileURLToPath(new URL('.', import.meta.url)),
-  entryPoints: ['src/main.ts'],
+  // The store worker of `cafsup serve` is an entry of its own: pool.ts finds it beside the chunks.
+  entryPoints: { cafsup: 'src/main.ts', 'store-worker': '../sdk/dist/workers/store-worker.js' },
   // Chunks keep what only some commands need (prompts, conf) out of a plain command's start.
   outdir: 'dist',
-  entryNames: 'cafsup',
+  entryNames: '[name]',
   chunkNames: 'chunks/[name]-[hash]',
   outExtension: { '.js': '.mjs' },
   splitting: true,

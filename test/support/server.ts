@@ -48,7 +48,7 @@ export class TestServer {
         done();
       },
     });
-    this.app = await buildServer({ database: this.database, log, now: () => FIXED_NOW, ...options });
+    this.app = await buildServer({ database: this.database, log, clock: FIXED_NOW.toISOString(), ...options });
     this.baseUrl = await this.app.listen({ host: '127.0.0.1', port: 0 });
   }
 

@@ -1,21 +1,27 @@
 import { Readable, Transform } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { z } from 'zod';
 import { CafsupError, HTTP_STATUS, parseInput, toCafsupError } from '@cafsup/shared';
-import { STORE_WIDE_OPERATIONS, Store, WRITE_OPERATIONS, createDispatcher, type Operation, type Principal } from '@cafsup/sdk';
-import { IMPORT_QUERY, OPERATION_INPUTS, isBodyOperation } from './inputs.js';
+import { OPERATIONS, StorePool, authorize, operationSpec, parseOperationInput, type Caller, type Operation, type Principal } from '@cafsup/sdk';
 
 export interface ServerOptions {
   database: string;
   /** Where the JSON request log goes (stderr by default); false for none. */
   log?: NodeJS.WritableStream | false;
-  now?: () => Date;
-  /** Failed authentications allowed per address and minute before 429. */
+  /** A fixed clock (ISO instant), for tests: every write and default `asOf` read it. */
+  clock?: string;
+  /** Failed authentications allowed per address (and per token prefix) and minute before 429. */
   authFailuresPerMinute?: number;
+  /** How long a request may wait for the database before 503 + Retry-After (5 s by default). */
+  requestTimeoutMs?: number;
+  /** Reader workers beside the writer (2 by default). */
+  readers?: number;
 }
 
 const JSON_BODY_LIMIT = 1 << 20;
 const IMPORT_BODY_LIMIT = 2 ** 31;
-const FAILURE_WINDOW_MS = 60_000;
+const DEFAULT_TIMEOUT_MS = 5_000;
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -51,16 +57,19 @@ function frenchFrameworkError(error: { code?: string; statusCode?: number; messa
   }
 }
 
+/** The import's options travel in the query string, its document in the body. */
+const IMPORT_QUERY = z.strictObject({ reason: z.string().optional(), dryRun: z.enum(['true', 'false']).optional() });
+
 /**
- * `cafsup serve`: the HTTP API over the store. A thin adapter: authenticate the token, check
- * its role and Cafs, parse the body with the shared schemas, call the one table of
- * operations, answer errors through the one code-to-status table.
+ * `cafsup serve`: the HTTP API over the store. A thin adapter whose routes come from the one
+ * table of operations: authenticate the token, refuse what its role and Cafs do not allow,
+ * hand the job to the store's workers (pool.ts) with a deadline, answer errors through the one
+ * code-to-status table. The event loop never touches SQLite.
  */
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
-  const store = new Store(options.database, { ...(options.now === undefined ? {} : { now: options.now }) });
-  const dispatch = createDispatcher(store);
-  const failures = new Map<string, { count: number; resetAt: number }>();
+  const pool = await StorePool.open({ database: options.database, clock: options.clock ?? null, ...(options.readers === undefined ? {} : { readers: options.readers }) });
   const allowedFailures = options.authFailuresPerMinute ?? 10;
+  const deadlineMs = options.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS;
 
   const app = Fastify({
     bodyLimit: JSON_BODY_LIMIT,
@@ -73,69 +82,60 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     return503OnClosing: true,
   });
   app.decorateRequest('principal', null as unknown as Principal);
+  pool.internalErrors = (error) => app.log.error({ err: { message: error.message, stack: error.stack } }, 'erreur interne');
 
   app.setErrorHandler((error: unknown, _request, reply) => {
     const failure = frenchFrameworkError(error as { code?: string; statusCode?: number; message: string }) ?? toCafsupError(error);
     if (failure.code === 'INTERNAL') app.log.error({ err: failure.cause ?? error }, 'erreur interne');
-    if (failure.code === 'RATE_LIMITED' && typeof failure.details.retryAfterSeconds === 'number') reply.header('retry-after', String(failure.details.retryAfterSeconds));
+    if (typeof failure.details.retryAfterSeconds === 'number') reply.header('retry-after', String(failure.details.retryAfterSeconds));
     void reply.status(HTTP_STATUS[failure.code]).send({ error: failure.toJSON() });
   });
   app.setNotFoundHandler((request, reply) => {
     void reply.status(404).send({ error: new CafsupError('NOT_FOUND', `Opération inconnue : ${request.method} ${request.url.split('?')[0]}.`).toJSON() });
   });
 
-  /** Bearer token → principal; a refused token is traced, and too many from one address answer 429. */
+  /**
+   * Bearer token → principal. A valid token always passes (a flood of bad ones from the same
+   * address never locks it out); a refused one is counted in the store, and past the limit
+   * answered 429.
+   */
   app.addHook('onRequest', async (request) => {
-    const address = request.ip;
-    const window = failures.get(address);
-    if (window !== undefined && window.resetAt > Date.now() && window.count >= allowedFailures) {
-      throw new CafsupError('RATE_LIMITED', 'Trop d’échecs d’authentification depuis cette adresse : réessayez dans une minute.', {
-        retryAfterSeconds: Math.ceil((window.resetAt - Date.now()) / 1000),
-      });
+    const token = /^Bearer (\S{1,512})$/.exec(request.headers.authorization ?? '')?.[1];
+    const principal = token === undefined ? null : await pool.authenticate(token, deadlineMs);
+    if (principal !== null) {
+      request.principal = principal;
+      return;
     }
-    const header = request.headers.authorization ?? '';
-    const token = /^Bearer (\S+)$/.exec(header)?.[1];
-    const principal = token === undefined ? null : store.tokens.authenticate(token);
-    if (principal === null) {
-      const current = window !== undefined && window.resetAt > Date.now() ? window : { count: 0, resetAt: Date.now() + FAILURE_WINDOW_MS };
-      current.count += 1;
-      failures.set(address, current);
-      store.tokens.recordFailure(address);
-      throw new CafsupError('UNAUTHENTICATED', token === undefined ? 'Jeton manquant : en-tête « Authorization: Bearer … » attendu.' : 'Jeton refusé (inconnu, révoqué, ou son titulaire est suspendu).');
+    const tokenPrefix = token === undefined ? null : token.slice(0, 16);
+    const counted = await pool
+      .internal<{ limited: boolean; retryAfterSeconds: number }>({ kind: 'authFailure', address: request.ip, tokenPrefix, limit: allowedFailures }, deadlineMs)
+      .catch(() => ({ limited: false, retryAfterSeconds: 0 }));
+    if (counted.limited) {
+      throw new CafsupError('RATE_LIMITED', 'Trop d’échecs d’authentification : réessayez dans une minute.', { retryAfterSeconds: counted.retryAfterSeconds });
     }
-    request.principal = principal;
+    throw new CafsupError('UNAUTHENTICATED', token === undefined ? 'Jeton manquant : en-tête « Authorization: Bearer … » attendu.' : 'Jeton refusé (inconnu, révoqué, ou son titulaire est suspendu).');
   });
 
-  const contextOf = (request: FastifyRequest, operation: Operation) => {
+  const callerOf = (request: FastifyRequest, name: Operation): Caller => {
     const { principal } = request;
-    if (WRITE_OPERATIONS.has(operation) && principal.role === 'auditor') {
-      throw new CafsupError('FORBIDDEN', 'Accès en lecture seule (auditeur) : aucune modification n’est permise.');
-    }
-    if (STORE_WIDE_OPERATIONS.has(operation) && principal.cafCodes !== null) {
-      throw new CafsupError('FORBIDDEN', 'Opération réservée à un jeton valable pour toutes les Caf.');
-    }
-    return { actor: () => principal.actor, scope: principal.cafCodes === null ? {} : { cafCodes: principal.cafCodes } };
+    const caller: Caller = { actor: principal.actor, role: principal.role, cafCodes: principal.cafCodes };
+    // Refused before the body is read: an auditor's import never reaches the database.
+    authorize(name, caller);
+    return caller;
   };
 
-  /** Runs a write once per idempotency key: a retried request gets the first answer back. */
-  const once = async (request: FastifyRequest, reply: FastifyReply, operation: Operation, run: () => Promise<unknown>) => {
+  const idempotencyOf = (request: FastifyRequest, name: Operation) => {
     const key = request.headers['idempotency-key'];
-    if (!WRITE_OPERATIONS.has(operation) || typeof key !== 'string' || key === '') return reply.send(await run());
-    const tokenId = request.principal.tokenId;
-    const previous = store.tokens.claim(tokenId, key, operation);
-    if (previous !== null) {
-      if (previous.response === null) throw new CafsupError('CONFLICT', 'Cette requête est déjà en cours de traitement.');
-      return reply.header('idempotent-replay', 'true').type('application/json').send(previous.response);
+    if (operationSpec(name).access !== 'write' || key === undefined) return undefined;
+    if (typeof key !== 'string' || !IDEMPOTENCY_KEY.test(key)) {
+      throw new CafsupError('VALIDATION', 'En-tête Idempotency-Key invalide : 1 à 200 caractères imprimables.', { problems: [{ path: 'Idempotency-Key', message: 'invalide' }] });
     }
-    try {
-      const result = await run();
-      const body = JSON.stringify(result);
-      store.tokens.complete(tokenId, key, body);
-      return reply.type('application/json').send(body);
-    } catch (error) {
-      store.tokens.release(tokenId, key);
-      throw error;
-    }
+    return { tokenId: request.principal.tokenId, key };
+  };
+
+  const answer = (reply: FastifyReply, outcome: { value: unknown; replayed: boolean }) => {
+    if (outcome.replayed) reply.header('idempotent-replay', 'true');
+    return reply.type('application/json').send(JSON.stringify(outcome.value));
   };
 
   app.get('/v1/whoami', async (request) => ({
@@ -144,32 +144,49 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     cafs: request.principal.cafCodes ?? ['*'],
   }));
 
-  app.get('/v1/dataset.export', async (request, reply) => {
-    contextOf(request, 'dataset.export');
-    return reply.type('application/json').send(Readable.from(store.exportChunks()));
-  });
-
-  await app.register(async (importRoute) => {
-    // The dataset streams into the store: a million habilitations never sit in memory.
-    importRoute.removeAllContentTypeParsers();
-    importRoute.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
-    importRoute.post('/v1/dataset.import', async (request, reply) => {
-      const context = contextOf(request, 'dataset.import');
-      const query = parseInput(IMPORT_QUERY, request.query, 'query');
-      const source = (request.body as NodeJS.ReadableStream).pipe(limited(IMPORT_BODY_LIMIT));
-      return once(request, reply, 'dataset.import', async () =>
-        dispatch('dataset.import', { source, ...(query.reason === undefined ? {} : { reason: query.reason }), ...(query.dryRun === undefined ? {} : { dryRun: query.dryRun === 'true' }) }, context),
-      );
-    });
-  });
-
-  app.post<{ Params: { operation: string } }>('/v1/:operation', async (request, reply) => {
-    const name = request.params.operation;
-    if (!isBodyOperation(name)) throw new CafsupError('NOT_FOUND', `Opération inconnue : ${name}.`);
-    const context = contextOf(request, name);
-    const input = parseInput(OPERATION_INPUTS[name], request.body === undefined ? {} : request.body, 'body');
-    return once(request, reply, name, async () => dispatch(name, input, context));
-  });
+  for (const name of OPERATIONS) {
+    const spec = operationSpec(name);
+    if (spec.stream === 'out') {
+      app.get(`/v1/${name}`, async (request, reply) => {
+        const caller = callerOf(request, name);
+        const chunks = pool.exportStream(caller, deadlineMs);
+        // The first chunk comes before the status is sent, so a refusal is still an error answer.
+        const first = await chunks.next();
+        return reply.type('application/json').send(
+          Readable.from((async function* () {
+            if (first.done !== true) yield first.value;
+            yield* chunks;
+          })()),
+        );
+      });
+    } else if (spec.stream === 'in') {
+      await app.register(async (importRoute) => {
+        // The dataset streams into the writer: a million habilitations never sit in memory.
+        importRoute.removeAllContentTypeParsers();
+        importRoute.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+        importRoute.post(`/v1/${name}`, async (request, reply) => {
+          const caller = callerOf(request, name);
+          const query = parseInput(IMPORT_QUERY, request.query, 'query');
+          const input = parseInput(
+            operationSpec(name).input,
+            { ...(query.reason === undefined ? {} : { reason: query.reason }), ...(query.dryRun === undefined ? {} : { dryRun: query.dryRun === 'true' }) },
+            'query',
+          );
+          const source = (request.body as NodeJS.ReadableStream).pipe(limited(IMPORT_BODY_LIMIT)) as unknown as AsyncIterable<Uint8Array>;
+          const idempotency = idempotencyOf(request, name);
+          return answer(reply, await pool.run(name, input, caller, { deadlineMs, source, validated: true, ...(idempotency === undefined ? {} : { idempotency }) }));
+        });
+      });
+    } else {
+      app.post(`/v1/${name}`, async (request, reply) => {
+        const caller = callerOf(request, name);
+        const idempotency = idempotencyOf(request, name);
+        // Validated here, at once: a bad input is answered 422 even while the writer is busy.
+        const { input } = parseOperationInput(name, request.body === undefined ? {} : request.body);
+        return answer(reply, await pool.run(name, input, caller, { deadlineMs, validated: true, ...(idempotency === undefined ? {} : { idempotency }) }));
+      });
+    }
+  }
 
   // On SIGTERM the requests in flight finish; their connections then close rather than wait out keep-alive.
   let closing = false;
@@ -180,6 +197,6 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     if (closing) reply.header('connection', 'close');
     return payload;
   });
-  app.addHook('onClose', async () => store.close());
+  app.addHook('onClose', async () => pool.close());
   return app;
 }

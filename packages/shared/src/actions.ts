@@ -1,12 +1,22 @@
 import { z } from 'zod';
 import { calendarDateSchema, idSchema } from './fields.js';
 import { avenantChangeSchema } from './avenant.js';
-import { reasonSchema } from './text.js';
+import { reasonSchema, safeTextSchema } from './text.js';
 
-export const actionOptionsSchema = z.strictObject({
-  reason: reasonSchema,
-  dryRun: z.boolean().optional(),
-});
+/**
+ * The one reason rule: a write states why (rules.md, "Actions"), except a dry run, whose reason
+ * is asked after its preview. `defaulted` writes fill a reason of their own (an avenant's title).
+ */
+export function withReason<S extends z.ZodRawShape>(shape: S, options: { defaulted?: boolean } = {}) {
+  return z.strictObject({ ...shape, reason: reasonSchema.optional(), dryRun: z.boolean().optional() }).superRefine((value, context) => {
+    const { reason, dryRun } = value as { reason?: string; dryRun?: boolean };
+    if (reason === undefined && dryRun !== true && options.defaulted !== true) {
+      context.addIssue({ code: 'custom', path: ['reason'], message: 'motif obligatoire (sauf pour un essai à blanc)' });
+    }
+  });
+}
+
+export const actionOptionsSchema = withReason({});
 export type ActionOptions = z.input<typeof actionOptionsSchema>;
 
 export const idListSchema = z.array(idSchema).min(1, 'au moins un identifiant');
@@ -32,30 +42,27 @@ export interface ActionResult<T = Record<string, unknown>> {
   unchanged: UnchangedEntity[];
 }
 
-export const avenantDraftSchema = z.strictObject({
-  title: z.string().trim().min(1, 'titre obligatoire'),
-  changes: z.array(avenantChangeSchema).min(1, 'au moins une modification'),
-  signedByCafAt: calendarDateSchema.nullable().optional(),
-  signedByPartnerAt: calendarDateSchema.nullable().optional(),
-  effectiveAt: calendarDateSchema.nullable().optional(),
-  reason: reasonSchema.optional(),
-  dryRun: z.boolean().optional(),
-});
+export const avenantDraftSchema = withReason(
+  {
+    title: safeTextSchema().trim().min(1, 'titre obligatoire'),
+    changes: z.array(avenantChangeSchema).min(1, 'au moins une modification').max(200, '200 modifications au plus'),
+    signedByCafAt: calendarDateSchema.nullable().optional(),
+    signedByPartnerAt: calendarDateSchema.nullable().optional(),
+    effectiveAt: calendarDateSchema.nullable().optional(),
+  },
+  { defaulted: true },
+);
 export type AvenantDraft = z.input<typeof avenantDraftSchema>;
 
-export const avenantSignatureSchema = z.strictObject({
-  side: z.enum(['caf', 'partner']),
-  date: calendarDateSchema,
-  reason: reasonSchema.optional(),
-  dryRun: z.boolean().optional(),
-});
+export const avenantSignatureSchema = withReason({ side: z.enum(['caf', 'partner']), date: calendarDateSchema }, { defaulted: true });
 export type AvenantSignature = z.input<typeof avenantSignatureSchema>;
 
-export const reviewRecordSchema = z.strictObject({
-  completedAt: calendarDateSchema,
-  reviewer: z.string().trim().min(1, 'nom de la personne qui a fait la revue obligatoire'),
-  proof: z.string().nullable().optional(),
-  reason: reasonSchema.optional(),
-  dryRun: z.boolean().optional(),
-});
+export const reviewRecordSchema = withReason(
+  {
+    completedAt: calendarDateSchema,
+    reviewer: safeTextSchema().trim().min(1, 'nom de la personne qui a fait la revue obligatoire'),
+    proof: safeTextSchema().nullable().optional(),
+  },
+  { defaulted: true },
+);
 export type ReviewRecord = z.input<typeof reviewRecordSchema>;

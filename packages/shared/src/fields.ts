@@ -1,9 +1,15 @@
 import { z } from 'zod';
 import { isCalendarDate, isTimestamp } from './dates.js';
+import { hasUnsafeCharacter } from './text.js';
 
 // Field schemas every entity reuses, with the French wording a supervisor reads in a refusal.
 
-export const idSchema = z.string().trim().min(1, 'identifiant vide');
+export const idSchema = z
+  .string()
+  .trim()
+  .min(1, 'identifiant vide')
+  .max(200, 'identifiant trop long : 200 caractères au plus')
+  .refine((id) => !hasUnsafeCharacter(id), 'caractère de contrôle interdit dans un identifiant');
 
 /** Dates cafsup accepts (rules.md, "Inputs that are refused"): an asOf in 9999 would make every rule walk millennia. */
 export const FIRST_YEAR = 1900;

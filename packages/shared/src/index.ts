@@ -22,6 +22,7 @@ export * from './dataset.js';
 export * from './settings.js';
 export * from './trace.js';
 export * from './actions.js';
+export * from './transitions.js';
 export * from './flags/catalogue.js';
 export * from './flags/flag.js';
 export * from './flags/quota.js';

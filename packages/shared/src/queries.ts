@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { MANAGEMENT_MODES, profileCodeSchema, serviceCodeSchema, type Terms } from './terms.js';
 import { calendarDateSchema, idSchema } from './fields.js';
+import { safeTextSchema } from './text.js';
+import { withReason } from './actions.js';
 import { SEVERITIES, RULE_NAMES } from './flags/catalogue.js';
 import { HABILITATION_STATUSES } from './habilitation.js';
 import { USER_ROLES, USER_STATUSES } from './user.js';
@@ -14,12 +16,12 @@ import type { Avenant } from './avenant.js';
 
 const pageInput = {
   limit: z.number().int().min(1).max(1000).optional(),
-  cursor: z.string().nullable().optional(),
+  cursor: z.string().max(500).nullable().optional(),
 };
 
 export const partnersListInputSchema = z.strictObject({
-  cafCode: z.string().optional(),
-  search: z.string().optional(),
+  cafCode: z.string().max(3).optional(),
+  search: safeTextSchema(200).optional(),
   mode: z.enum(MANAGEMENT_MODES).optional(),
   asOf: calendarDateSchema.optional(),
   ...pageInput,
@@ -72,11 +74,7 @@ export const auditRunInputSchema = z.strictObject({
 });
 export type AuditRunInput = z.input<typeof auditRunInputSchema>;
 
-export const tracesPurgeInputSchema = z.strictObject({
-  asOf: calendarDateSchema.optional(),
-  dryRun: z.boolean().optional(),
-  reason: z.string().trim().min(5).optional(),
-});
+export const tracesPurgeInputSchema = withReason({ asOf: calendarDateSchema.optional() }, { defaulted: true });
 export type TracesPurgeInput = z.input<typeof tracesPurgeInputSchema>;
 
 /** A row of `partners.list`: the partner and its convention at a glance. */
@@ -108,14 +106,18 @@ export interface AvenantView extends Avenant {
   effectiveFrom: string | null;
 }
 
-/** What `traces.purge` removed, or with `dryRun` would remove (contrat art. 5.3.2). */
+/** What `traces.purge` removed, or with `dryRun` would remove (contrat art. 5.3.2, rules.md "Retention"). */
 export interface PurgeReport {
   dryRun: boolean;
   asOf: string;
+  /** Activity traces of a Paris day strictly before this date are erased (6 months). */
   traceCutoff: string;
+  /** Decision traces and de-validated records strictly before this date go (6 years). */
   recordCutoff: string;
-  traces: { count: number; firstId: number | null; lastId: number | null };
+  /** Traces whose content is erased (their number, time and hashes stay, so the chain verifies). */
+  traces: { count: number; activity: number; decision: number; firstId: number | null; lastId: number | null };
   habilitations: { count: number; ids: string[] };
-  users: { count: number; ids: string[] };
+  /** `byLatestActivity`: disabled users without a de-validation date, dated by their latest known activity. */
+  users: { count: number; ids: string[]; byLatestActivity: string[] };
   traceId: number | null;
 }

@@ -43,6 +43,20 @@ export const TRACE_ACTIONS = [
 ] as const;
 export type TraceAction = (typeof TRACE_ACTIONS)[number];
 
+/**
+ * Retention classes (rules.md, "Retention"): activity traces (authentications, token use: the
+ * connection traces of contrat art. 5.3.1) are kept 6 months; decision traces, the Caf's record
+ * of supervision and the evidence of a mise en demeure or a dispute, 6 years.
+ */
+export const TRACE_KINDS = ['activity', 'decision'] as const;
+export type TraceKind = (typeof TRACE_KINDS)[number];
+
+const ACTIVITY_ACTIONS: ReadonlySet<TraceAction> = new Set<TraceAction>(['auth.failure']);
+
+export function traceKind(action: TraceAction): TraceKind {
+  return ACTIVITY_ACTIONS.has(action) ? 'activity' : 'decision';
+}
+
 export const TRACE_TARGETS = ['habilitation', 'user', 'partner', 'avenant', 'review', 'dataset', 'traces', 'token'] as const;
 export type TraceTarget = (typeof TRACE_TARGETS)[number];
 
@@ -50,6 +64,7 @@ export type TraceTarget = (typeof TRACE_TARGETS)[number];
 export interface Trace {
   id: number;
   at: string;
+  kind: TraceKind;
   actor: Actor;
   action: TraceAction;
   targetType: TraceTarget;
@@ -63,8 +78,11 @@ export interface Trace {
   hash: string;
 }
 
-/** The part of a trace its hash covers: everything but the hash itself. */
-export function traceHashContent(trace: Omit<Trace, 'hash'>): string {
+/**
+ * Version 1 of the chain (traces written before retention classes): the hash covers the whole
+ * trace with its previous hash, so such a trace can only be removed as part of the oldest run.
+ */
+export function traceHashContent(trace: Omit<Trace, 'hash' | 'kind'>): string {
   return canonicalJson({
     id: trace.id,
     at: trace.at,
@@ -79,6 +97,33 @@ export function traceHashContent(trace: Omit<Trace, 'hash'>): string {
     details: trace.details,
     prevHash: trace.prevHash,
   });
+}
+
+/**
+ * Version 2, the current one (documented in the README, "Canonical form of a trace"): the
+ * content hash covers what the trace says; the chain hash covers only its number, time, kind,
+ * previous hash and content hash. Retention can then erase what an expired trace says while
+ * the chain, and every signed checkpoint over it, still verifies.
+ */
+export function traceContentCanonical(trace: Omit<Trace, 'hash' | 'prevHash'>): string {
+  return canonicalJson({
+    id: trace.id,
+    at: trace.at,
+    kind: trace.kind,
+    actor: trace.actor,
+    action: trace.action,
+    targetType: trace.targetType,
+    targetId: trace.targetId,
+    partnerId: trace.partnerId,
+    reason: trace.reason,
+    before: trace.before,
+    after: trace.after,
+    details: trace.details,
+  });
+}
+
+export function traceLinkCanonical(link: { id: number; at: string; kind: TraceKind; prevHash: string; contentHash: string }): string {
+  return canonicalJson({ v: 2, id: link.id, at: link.at, kind: link.kind, prevHash: link.prevHash, contentHash: link.contentHash });
 }
 
 /** JSON with object keys sorted, so equal values always serialise to equal bytes. */
@@ -99,4 +144,16 @@ export interface TraceVerification {
   checked: number;
   /** The first altered, removed or reordered trace; null when the chain holds. */
   firstBrokenId: number | null;
+  /** The last trace: its number and hash (what a checkpoint signs). */
+  head: TraceHead;
+  /** Why the chain does not hold, in French; null when it does. */
+  problem: string | null;
+}
+
+/** The end of the chain, and where it starts once the oldest version-1 traces were purged. */
+export interface TraceHead {
+  id: number;
+  hash: string;
+  /** An identifier of the store, so a checkpoint is never checked against another database. */
+  storeId: string;
 }

@@ -36,6 +36,8 @@ export interface ImportOptions {
   reason: string;
   dryRun: boolean;
   onProgress?: (progress: { bytes: number; entities: number }) => void;
+  /** Called inside the import's transaction, just before it commits (an idempotency key lands with it). */
+  beforeCommit?: (result: ImportResult) => void;
 }
 
 export interface ImportResult {
@@ -155,8 +157,10 @@ export async function importDataset(
       : traces.append(options.actor, options.at, [
           { action: 'dataset.import', targetType: 'dataset', targetId: null, partnerId: null, reason: options.reason, details: { counts } },
         ])[0]!;
+    const result = { dryRun: options.dryRun, counts, traceId };
+    if (!options.dryRun) options.beforeCommit?.(result);
     db.exec(options.dryRun ? 'ROLLBACK' : 'COMMIT');
-    return { dryRun: options.dryRun, counts, traceId };
+    return result;
   } catch (error) {
     if (db.inTransaction) db.exec('ROLLBACK');
     throw error;

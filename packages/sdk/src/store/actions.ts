@@ -20,6 +20,11 @@ import {
   type TraceAction,
   type TraceTarget,
   type UnchangedEntity,
+  habilitationTransition,
+  userTransition,
+  type Decision,
+  type HabilitationAction,
+  type UserAction,
 } from '@cafsup/shared';
 import { parisDay } from '@cafsup/shared';
 import type { ConventionCache } from './conventions.js';
@@ -28,8 +33,6 @@ import type { TraceEntry, TraceWriter } from './traces.js';
 
 const ROLLBACK = Symbol('dry run');
 
-/** What one action decides for one entity. */
-type Decision<V> = { after: V } | { unchanged: string } | { refused: string };
 
 interface EntityAction<E, V> {
   action: TraceAction;
@@ -102,7 +105,8 @@ export class ActionRunner {
 
   private runEntityAction<E, V>(spec: EntityAction<E, V>, ids: unknown, options: ActionOptions, actor: Actor): ActionResult<V> {
     const idList = [...new Set(parseInput(idListSchema, ids, 'ids'))];
-    const { reason, dryRun = false } = parseInput(actionOptionsSchema, options);
+    // A dry run may come without a reason (it is asked after the preview); nothing is traced then.
+    const { reason = '', dryRun = false } = parseInput(actionOptionsSchema, options);
     return this.transact(dryRun, () => {
       const now = this.clock();
       const entities = idList.map((id) => ({ id, entity: spec.load(id) }));
@@ -148,17 +152,14 @@ export class ActionRunner {
     });
   }
 
-  private habilitationAction(
-    action: TraceAction,
-    decide: (habilitation: HabilitationState, now: { at: string; today: CalendarDate }) => Decision<HabilitationView>,
-  ): EntityAction<HabilitationState, HabilitationView> {
+  private habilitationSpec(action: HabilitationAction): EntityAction<HabilitationState, HabilitationView> {
     return {
-      action,
+      action: `habilitation.${action}`,
       targetType: 'habilitation',
       noun: 'habilitation',
       load: (id) => this.loadHabilitation.get(id) as HabilitationState | undefined,
       view: (h) => ({ status: h.status, suspendedAt: h.suspended_at, revokedAt: h.revoked_at }),
-      decide,
+      decide: (h, now) => habilitationTransition(action, { status: h.status, suspendedAt: h.suspended_at, revokedAt: h.revoked_at }, now.at),
       write: (h, after) =>
         this.updateHabilitation.run(
           after.status,
@@ -172,80 +173,46 @@ export class ActionRunner {
     };
   }
 
-  suspendHabilitations(ids: unknown, options: ActionOptions, actor: Actor) {
-    return this.runEntityAction(
-      this.habilitationAction('habilitation.suspend', (h, now) => {
-        if (h.status === 'revoked') return { refused: 'habilitation dévalidée' };
-        if (h.status === 'suspended') return { unchanged: 'déjà suspendue' };
-        return { after: { status: 'suspended', suspendedAt: now.at, revokedAt: null } };
-      }),
-      ids,
-      options,
-      actor,
-    );
+  /** Suspends, reinstates or revokes habilitations (rules.md, "Actions"): all or nothing. */
+  habilitationAction(action: HabilitationAction, ids: unknown, options: ActionOptions, actor: Actor) {
+    return this.runEntityAction(this.habilitationSpec(action), ids, options, actor);
   }
 
-  reinstateHabilitations(ids: unknown, options: ActionOptions, actor: Actor) {
-    return this.runEntityAction(
-      this.habilitationAction('habilitation.reinstate', (h) => {
-        if (h.status !== 'suspended') return { refused: h.status === 'revoked' ? 'habilitation dévalidée' : 'habilitation non suspendue' };
-        return { after: { status: 'active', suspendedAt: null, revokedAt: null } };
-      }),
-      ids,
-      options,
-      actor,
-    );
+  /**
+   * Revokes what was given to these users directly (their groups' habilitations stay: a group
+   * is revoked as a group). The people leave; the record of their rights is kept 6 years.
+   */
+  revokeUsersHabilitations(userIds: unknown, options: ActionOptions, actor: Actor) {
+    const users = [...new Set(parseInput(idListSchema, userIds, 'ids'))];
+    const missing = users.filter((id) => this.loadUser.get(id) === undefined);
+    if (missing.length > 0) throw new CafsupError('NOT_FOUND', `Utilisateur introuvable : ${missing.join(', ')}.`, { ids: missing });
+    const held = this.db
+      .prepare(
+        `SELECT h.id FROM habilitations h JOIN users u ON u.key = h.user_key
+          WHERE u.id IN (SELECT value FROM json_each(?)) AND h.status <> 'revoked' ORDER BY h.id`,
+      )
+      .pluck()
+      .all(JSON.stringify(users)) as string[];
+    if (held.length === 0) return { dryRun: options.dryRun ?? false, changed: [], unchanged: [] };
+    return this.habilitationAction('revoke', held, options, actor);
   }
 
-  revokeHabilitations(ids: unknown, options: ActionOptions, actor: Actor) {
-    return this.runEntityAction(
-      this.habilitationAction('habilitation.revoke', (h, now) => {
-        if (h.status === 'revoked') return { refused: 'déjà dévalidée' };
-        return { after: { status: 'revoked', suspendedAt: null, revokedAt: now.at } };
-      }),
-      ids,
-      options,
-      actor,
-    );
-  }
-
-  private userAction(action: TraceAction, decide: (user: UserState) => Decision<UserView>): EntityAction<UserState, UserView> {
+  private userSpec(action: UserAction): EntityAction<UserState, UserView> {
     return {
-      action,
+      action: `user.${action}`,
       targetType: 'user',
       noun: 'utilisateur',
       load: (id) => this.loadUser.get(id) as UserState | undefined,
       view: (u) => ({ status: u.status, mustChangePassword: u.must_change_password === 1 }),
-      decide: (user) => (user.status === 'disabled' ? { refused: 'utilisateur désactivé' } : decide(user)),
+      decide: (u) => userTransition(action, { status: u.status, mustChangePassword: u.must_change_password === 1 }),
       write: (u, after) => this.updateUser.run(after.status, after.mustChangePassword ? 1 : 0, u.key),
       partnerOf: (u) => u.partner_id,
     };
   }
 
-  suspendUsers(ids: unknown, options: ActionOptions, actor: Actor) {
-    return this.runEntityAction(
-      this.userAction('user.suspend', (u) =>
-        u.status === 'suspended'
-          ? { unchanged: 'déjà suspendu' }
-          : { after: { status: 'suspended', mustChangePassword: u.must_change_password === 1 } },
-      ),
-      ids,
-      options,
-      actor,
-    );
-  }
-
-  reinstateUsers(ids: unknown, options: ActionOptions, actor: Actor) {
-    return this.runEntityAction(
-      this.userAction('user.reinstate', (u) =>
-        u.status === 'active'
-          ? { unchanged: 'déjà actif' }
-          : { after: { status: 'active', mustChangePassword: u.must_change_password === 1 } },
-      ),
-      ids,
-      options,
-      actor,
-    );
+  /** Suspends or reinstates users (rules.md, "Actions"): all or nothing. */
+  userAction(action: 'suspend' | 'reinstate', ids: unknown, options: ActionOptions, actor: Actor) {
+    return this.runEntityAction(this.userSpec(action), ids, options, actor);
   }
 
   /**
@@ -261,14 +228,7 @@ export class ActionRunner {
       ).map((row) => row.id);
       if ((ids as string[]).length === 0) return { dryRun: options.dryRun ?? false, changed: [], unchanged: [] };
     } else ids = target.userIds;
-    return this.runEntityAction(
-      this.userAction('user.forcePasswordReset', (u) =>
-        u.must_change_password === 1 ? { unchanged: 'changement de mot de passe déjà demandé' } : { after: { status: u.status, mustChangePassword: true } },
-      ),
-      ids,
-      options,
-      actor,
-    );
+    return this.runEntityAction(this.userSpec('forcePasswordReset'), ids, options, actor);
   }
 
   private requirePartner(partnerId: string): void {
@@ -295,7 +255,8 @@ export class ActionRunner {
    * still needs an avenant, created here as a draft for both sides to sign.
    */
   withdrawDelegation(partnerId: string, options: ActionOptions, actor: Actor) {
-    const { reason, dryRun = false } = parseInput(actionOptionsSchema, options);
+    // A dry run may come without a reason (it is asked after the preview); nothing is traced then.
+    const { reason = '', dryRun = false } = parseInput(actionOptionsSchema, options);
     return this.transact(dryRun, () => {
       const now = this.clock();
       const entry = this.conventions.get(partnerId);

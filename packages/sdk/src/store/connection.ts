@@ -1,11 +1,11 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { CafsupError } from '@cafsup/shared';
 import { migrate } from './schema.js';
 
-/** How long a writer waits for another process's transaction before giving up. */
-const BUSY_TIMEOUT_MS = 15_000;
+/** How long a writer waits for another process's transaction before giving up (the server sets its own deadline). */
+export const BUSY_TIMEOUT_MS = 15_000;
 
 /**
  * Opens (creating when asked) the store file: WAL so readers never wait for writers,
@@ -16,7 +16,16 @@ export function openDatabase(path: string, options: { create?: boolean; readonly
     if (options.create === false) {
       throw new CafsupError('UNAVAILABLE', `Base de données introuvable : ${path}. Créez-la avec « cafsup demo » ou « cafsup import FICHIER ».`, { path });
     }
-    mkdirSync(dirname(path), { recursive: true });
+    // The file holds people's names and the Caf's decisions: readable by its owner only
+    // (SQLite gives its -wal and -shm files the same mode).
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    try {
+      closeSync(openSync(path, 'wx', 0o600));
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'EEXIST') {
+        throw new CafsupError('UNAVAILABLE', `Impossible de créer la base de données ${path} : ${(error as Error).message}.`, { path }, { cause: error });
+      }
+    }
   }
   let db: Database.Database;
   try {

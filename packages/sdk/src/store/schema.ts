@@ -184,6 +184,38 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (token_id, key)
   );
   `,
+  // 3: the write path and tamper evidence of operations.md. Idempotency keys bound to a body
+  // hash with their answer (written with the write: no key left « en cours » by a crash);
+  // authentication failures counted in the store, so every server process shares the limit;
+  // traces of version 2 (a content hash, a kind for retention, erasable content).
+  `
+  DROP TABLE idempotency_keys;
+  CREATE TABLE idempotency_keys (
+    token_id INTEGER NOT NULL,
+    key TEXT NOT NULL,
+    operation TEXT NOT NULL,
+    body_hash TEXT NOT NULL,
+    response TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    PRIMARY KEY (token_id, key)
+  );
+  CREATE INDEX idempotency_keys_age ON idempotency_keys (created_ms);
+  CREATE TABLE auth_failures (
+    bucket TEXT PRIMARY KEY,
+    window_ms INTEGER NOT NULL,
+    count INTEGER NOT NULL,
+    untraced INTEGER NOT NULL,
+    traced_ms INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  ALTER TABLE traces ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+  ALTER TABLE traces ADD COLUMN kind TEXT NOT NULL DEFAULT 'decision';
+  ALTER TABLE traces ADD COLUMN content_hash TEXT;
+  ALTER TABLE traces ADD COLUMN erased INTEGER NOT NULL DEFAULT 0;
+  UPDATE traces SET kind = 'activity' WHERE action = 'auth.failure';
+  ALTER TABLE users ADD COLUMN disabled_at TEXT;
+  CREATE INDEX traces_retention ON traces (kind, at) WHERE erased = 0;
+  INSERT OR IGNORE INTO meta (key, value) VALUES ('store_id', json_quote(lower(hex(randomblob(16)))));
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

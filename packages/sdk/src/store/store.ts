@@ -14,16 +14,17 @@ import {
   lastReviewAt,
   parisDay,
   todayInParis,
-  auditRunInputSchema,
-  groupsListInputSchema,
-  habilitationsListInputSchema,
-  partnersListInputSchema,
-  quotasUsageInputSchema,
-  tracesListInputSchema,
-  tracesPurgeInputSchema,
-  usersListInputSchema,
   type Actor,
   type AuditReport,
+  type TracesPurgeInput,
+  type TraceHead,
+  type TracesListInput,
+  type HabilitationsListInput,
+  type GroupsListInput,
+  type UsersListInput,
+  type AuditRunInput,
+  type QuotasUsageInput,
+  type PartnersListInput,
   type AuditSettings,
   type AvenantView,
   type Caf,
@@ -46,11 +47,21 @@ import { openDatabase } from './connection.js';
 import { ConventionCache, type PartnerConvention } from './conventions.js';
 import { DerivedFacts } from './derived.js';
 import { decodeCursor, pageSize, toPage, type Page } from './pagination.js';
-import { TraceWriter, cutTracePrefix, rowToTrace, verifyTraces } from './traces.js';
+import { TraceWriter, cutTracePrefix, eraseTraces, rowToTrace, traceHashes, traceHead, verifyTraces, type ChainAnchor, type TraceRow } from './traces.js';
+import { retentionPlan } from './retention.js';
+import { IdempotencyKeys } from './idempotency.js';
 import { HABILITATION_COLUMNS, HABILITATION_FROM, groupFromRow, reviewFromRow, rowToHabilitation, rowToUser, searchKey, type HabilitationRow, type UserRow } from '../dataset/rows.js';
 import { exportDataset } from '../dataset/export.js';
 import { importDataset, type ImportResult } from '../dataset/import.js';
 import type { DatasetEvent } from '../dataset/json-reader.js';
+
+/** What an operation touches, for the Caf-scope check. */
+export interface ScopeTarget {
+  partners?: readonly string[];
+  users?: readonly string[];
+  groups?: readonly string[];
+  habilitations?: readonly string[];
+}
 
 /** What `dataset.summary` answers. */
 export interface DatasetSummary {
@@ -67,9 +78,6 @@ export interface StoreOptions {
   create?: boolean;
 }
 
-/** Retention of contrat art. 5.3.2: traces 6 months, de-validated records 6 years. */
-const TRACE_RETENTION_MONTHS = 6;
-const RECORD_RETENTION_MONTHS = 72;
 const PURGE_BATCH = 5000;
 const LISTED_PURGE_IDS = 1000;
 
@@ -83,6 +91,7 @@ export class Store {
   private readonly audits: AuditEngine;
   readonly actions: ActionRunner;
   readonly tokens: TokenStore;
+  readonly idempotency: IdempotencyKeys;
 
   constructor(readonly path: string, options: StoreOptions = {}) {
     this.db = openDatabase(path, { create: options.create ?? true });
@@ -93,6 +102,7 @@ export class Store {
     this.audits = new AuditEngine(this.db, this.conventions, options.settings ?? DEFAULT_AUDIT_SETTINGS);
     this.actions = new ActionRunner(this.db, this.traces, this.derived, this.conventions, () => this.clock());
     this.tokens = new TokenStore(this.db, this.traces, () => this.clock());
+    this.idempotency = new IdempotencyKeys(this.db, () => this.now().getTime());
   }
 
   close(): void {
@@ -110,8 +120,7 @@ export class Store {
 
   // --- partners and conventions -------------------------------------------------------
 
-  listPartners(input: unknown = {}, scope: PartnerScope = {}): Page<PartnerSummary> {
-    const query = parseInput(partnersListInputSchema, input);
+  listPartners(query: PartnersListInput = {}, scope: PartnerScope = {}): Page<PartnerSummary> {
     const limit = pageSize(query.limit);
     const asOf = query.asOf ?? this.today();
     const after = decodeCursor(query.cursor);
@@ -177,6 +186,18 @@ export class Store {
     }
   }
 
+  /**
+   * The one Caf-scope check: partners, users, groups or habilitations outside the caller's Cafs
+   * answer exactly as missing ones (NOT_FOUND, same message), so a token learns nothing of them.
+   */
+  requireInScope(target: ScopeTarget, scope: PartnerScope = {}): void {
+    for (const id of target.partners ?? []) this.requirePartnerInScope(id, scope);
+    if (scope.cafCodes === undefined) return;
+    for (const id of target.users ?? []) this.getUser(id, scope);
+    for (const id of target.groups ?? []) this.getGroup(id, scope);
+    for (const id of target.habilitations ?? []) this.getHabilitation(id, scope);
+  }
+
   getPartner(partnerId: string, asOf: CalendarDate = this.today(), scope: PartnerScope = {}): PartnerDetail {
     this.requirePartnerInScope(partnerId, scope);
     const { convention } = this.requireConvention(partnerId);
@@ -214,8 +235,7 @@ export class Store {
 
   // --- quotas and audit ------------------------------------------------------------------
 
-  quotaUsage(input: unknown = {}, scope: PartnerScope = {}): { asOf: CalendarDate; quotas: QuotaUsage[] } {
-    const query = parseInput(quotasUsageInputSchema, input);
+  quotaUsage(query: QuotasUsageInput = {}, scope: PartnerScope = {}): { asOf: CalendarDate; quotas: QuotaUsage[] } {
     if (query.partnerId !== undefined) this.requirePartnerInScope(query.partnerId, scope);
     const asOf = query.asOf ?? this.today();
     const quotas = this.audits.quotaUsage({ ...scope, ...(query.partnerId === undefined ? {} : { partnerId: query.partnerId }) }, asOf);
@@ -227,8 +247,7 @@ export class Store {
     return this.audits.excessUsers(usage);
   }
 
-  runAudit(input: unknown = {}, scope: PartnerScope = {}): AuditReport {
-    const query = parseInput(auditRunInputSchema, input);
+  runAudit(query: AuditRunInput = {}, scope: PartnerScope = {}): AuditReport {
     if (query.partnerId !== undefined) this.requirePartnerInScope(query.partnerId, scope);
     return this.audits.run({
       ...scope,
@@ -241,8 +260,7 @@ export class Store {
 
   // --- users, groups, habilitations ---------------------------------------------------------
 
-  listUsers(input: unknown, scope: PartnerScope = {}): Page<User> {
-    const query = parseInput(usersListInputSchema, input);
+  listUsers(query: UsersListInput, scope: PartnerScope = {}): Page<User> {
     this.requirePartnerInScope(query.partnerId, scope);
     const limit = pageSize(query.limit);
     const rows = this.db
@@ -271,8 +289,7 @@ export class Store {
       (SELECT json_group_array(u.id) FROM (SELECT user_key FROM group_members m WHERE m.group_key = g.key ORDER BY position) m
          JOIN users u ON u.key = m.user_key) AS member_ids FROM groups g`;
 
-  listGroups(input: unknown, scope: PartnerScope = {}): Page<Group> {
-    const query = parseInput(groupsListInputSchema, input);
+  listGroups(query: GroupsListInput, scope: PartnerScope = {}): Page<Group> {
     this.requirePartnerInScope(query.partnerId, scope);
     const limit = pageSize(query.limit);
     const rows = this.db
@@ -287,8 +304,7 @@ export class Store {
     return groupFromRow(row);
   }
 
-  listHabilitations(input: unknown, scope: PartnerScope = {}): Page<Habilitation> {
-    const query = parseInput(habilitationsListInputSchema, input);
+  listHabilitations(query: HabilitationsListInput, scope: PartnerScope = {}): Page<Habilitation> {
     this.requirePartnerInScope(query.partnerId, scope);
     const limit = pageSize(query.limit);
     const filters = [
@@ -323,12 +339,12 @@ export class Store {
 
   // --- traces -------------------------------------------------------------------------------------
 
-  listTraces(input: unknown = {}, scope: PartnerScope = {}): Page<Trace> {
-    const query = parseInput(tracesListInputSchema, input);
+  listTraces(query: TracesListInput = {}, scope: PartnerScope = {}): Page<Trace> {
     if (query.partnerId !== undefined) this.requirePartnerInScope(query.partnerId, scope);
     const limit = pageSize(query.limit);
     const before = decodeCursor(query.cursor);
-    const conditions = ['id < @before'];
+    // Erased traces (retention) say nothing any more: they stay only to hold the chain.
+    const conditions = ['id < @before', 'erased = 0'];
     if (query.partnerId !== undefined) conditions.push('partner_id = @partnerId');
     if (query.targetId !== undefined) conditions.push('target_id = @targetId');
     if (query.action !== undefined) conditions.push('action = @action');
@@ -355,7 +371,7 @@ export class Store {
     };
     const rows: Trace[] = [];
     for (;;) {
-      const fetched = statement.all(params) as Parameters<typeof rowToTrace>[0][];
+      const fetched = statement.all(params) as TraceRow[];
       for (const row of fetched) {
         const trace = rowToTrace(row);
         if (inDays(trace)) rows.push(trace);
@@ -367,96 +383,82 @@ export class Store {
   }
 
   verifyTraces(): TraceVerification {
-    return verifyTraces(this.db);
+    return verifyTraces(this.db, this.today());
+  }
+
+  traceHead(): TraceHead {
+    return traceHead(this.db);
+  }
+
+  traceHashes(ids: readonly number[]): { id: number; hash: string }[] {
+    return traceHashes(this.db, ids);
   }
 
   /**
-   * Retention (contrat art. 5.3.2): traces older than 6 months; revoked habilitations and
-   * disabled users 6 years after de-validation. Removes in batches, each in its own
-   * transaction that keeps the chain verifiable, and leaves one trace of itself.
+   * Retention (contrat art. 5.3.2, rules.md "Retention"): activity traces after 6 months;
+   * decision traces after 6 years, and never before 6 years after the de-validation of the
+   * habilitation or user they concern; revoked habilitations and disabled users 6 years after
+   * their de-validation. The dry run and the purge read the same plan. Expired traces are
+   * erased in place (their hashes stay, so the chain and its checkpoints still verify), in
+   * batches, and the purge leaves a decision trace of itself.
    */
-  purge(input: unknown, actor: Actor): PurgeReport {
-    const query = parseInput(tracesPurgeInputSchema, input ?? {});
-    const asOf = query.asOf ?? this.today();
+  purge(query: TracesPurgeInput, actor: Actor, beforeCommit: (report: PurgeReport) => void = () => undefined): PurgeReport {
+    const today = this.today();
+    const asOf = query.asOf ?? today;
+    if (asOf > today) {
+      throw new CafsupError('VALIDATION', `Purge refusée : la date ${asOf} est postérieure à aujourd’hui (${today}) ; on n’efface pas le registre de l’avenir.`, {
+        problems: [{ path: 'asOf', message: `postérieure à aujourd’hui (${today})` }],
+      });
+    }
     const dryRun = query.dryRun ?? false;
-    const traceCutoff = addMonths(asOf, -TRACE_RETENTION_MONTHS);
-    const recordCutoff = addMonths(asOf, -RECORD_RETENTION_MONTHS);
-    // Traces are removed as the oldest run only, so the chain is cut at one point.
-    const oldTraces = () => {
-      const stop = this.db
-        .prepare('SELECT MIN(id) AS id FROM traces WHERE at >= ?')
-        .get(addDays(traceCutoff, -1)) as { id: number | null };
-      const candidates = this.db
-        .prepare(`SELECT id, at FROM traces WHERE id < COALESCE(?, 9007199254740991) ORDER BY id`)
-        .all(stop.id) as { id: number; at: string }[];
-      const old: number[] = [];
-      for (const candidate of candidates) {
-        if (parisDay(candidate.at) >= traceCutoff) break;
-        old.push(candidate.id);
-      }
-      return old;
-    };
-    const oldHabilitations = this.db.prepare(
-      `SELECT key, id FROM habilitations WHERE status = 'revoked' AND revoked_day < ? ORDER BY key LIMIT ?`,
-    );
-    const oldUsers = this.db.prepare(
-      `SELECT u.key, u.id, u.partner_id FROM users u WHERE u.status = 'disabled' AND u.devalidated_day < ?
-          AND NOT EXISTS (SELECT 1 FROM habilitations h WHERE h.user_key = u.key AND (h.status <> 'revoked' OR h.revoked_day >= ?))
-        ORDER BY u.key LIMIT ?`,
-    );
-    const traceIds = oldTraces();
+    const plan = retentionPlan(this.db, asOf);
     const report: PurgeReport = {
       dryRun,
       asOf,
-      traceCutoff,
-      recordCutoff,
-      traces: { count: traceIds.length, firstId: traceIds[0] ?? null, lastId: traceIds.at(-1) ?? null },
-      habilitations: { count: 0, ids: [] },
-      users: { count: 0, ids: [] },
+      traceCutoff: plan.activityCutoff,
+      recordCutoff: plan.decisionCutoff,
+      traces: {
+        count: plan.traces.length + plan.legacyPrefix.length,
+        activity: [...plan.traces, ...plan.legacyPrefix].filter((trace) => trace.kind === 'activity').length,
+        decision: [...plan.traces, ...plan.legacyPrefix].filter((trace) => trace.kind === 'decision').length,
+        firstId: plan.legacyPrefix[0]?.id ?? plan.traces[0]?.id ?? null,
+        lastId: plan.traces.at(-1)?.id ?? plan.legacyPrefix.at(-1)?.id ?? null,
+      },
+      habilitations: { count: plan.habilitations.length, ids: plan.habilitations.slice(0, LISTED_PURGE_IDS).map((row) => row.id) },
+      users: {
+        count: plan.users.length,
+        ids: plan.users.slice(0, LISTED_PURGE_IDS).map((row) => row.id),
+        byLatestActivity: plan.users.filter((row) => row.disabled_at === null).slice(0, LISTED_PURGE_IDS).map((row) => row.id),
+      },
       traceId: null,
     };
-    const note = (bucket: { count: number; ids: string[] }, rows: { id: string }[]) => {
-      bucket.count += rows.length;
-      for (const row of rows) if (bucket.ids.length < LISTED_PURGE_IDS) bucket.ids.push(row.id);
-    };
-    if (dryRun) {
-      note(report.habilitations, oldHabilitations.all(recordCutoff, Number.MAX_SAFE_INTEGER) as { id: string }[]);
-      note(report.users, oldUsers.all(recordCutoff, recordCutoff, Number.MAX_SAFE_INTEGER) as { id: string }[]);
-      return report;
+    if (dryRun) return report;
+    let anchor: ChainAnchor | null = null;
+    const lastLegacy = plan.legacyPrefix.at(-1);
+    if (lastLegacy !== undefined) anchor = this.db.transaction(() => cutTracePrefix(this.db, lastLegacy.id)).immediate();
+    for (let index = 0; index < plan.traces.length; index += PURGE_BATCH) {
+      const batch = plan.traces.slice(index, index + PURGE_BATCH).map((trace) => trace.id);
+      this.db.transaction(() => eraseTraces(this.db, batch)).immediate();
     }
-    for (let index = 0; index < traceIds.length; index += PURGE_BATCH) {
-      const lastId = traceIds[Math.min(index + PURGE_BATCH, traceIds.length) - 1]!;
-      this.db.transaction(() => cutTracePrefix(this.db, lastId)).immediate();
+    const removeHabilitation = this.db.prepare('DELETE FROM habilitations WHERE key = ?');
+    for (let index = 0; index < plan.habilitations.length; index += PURGE_BATCH) {
+      const batch = plan.habilitations.slice(index, index + PURGE_BATCH);
+      this.db.transaction(() => batch.forEach((row) => removeHabilitation.run(row.key))).immediate();
     }
-    for (;;) {
-      const removed = this.db
+    const removeMembership = this.db.prepare('DELETE FROM group_members WHERE user_key = ?');
+    const removeUser = this.db.prepare('DELETE FROM users WHERE key = ?');
+    for (let index = 0; index < plan.users.length; index += PURGE_BATCH) {
+      const batch = plan.users.slice(index, index + PURGE_BATCH);
+      this.db
         .transaction(() => {
-          const rows = oldHabilitations.all(recordCutoff, PURGE_BATCH) as { key: number; id: string }[];
-          const remove = this.db.prepare('DELETE FROM habilitations WHERE key = ?');
-          for (const row of rows) remove.run(row.key);
-          return rows;
-        })
-        .immediate();
-      note(report.habilitations, removed);
-      if (removed.length < PURGE_BATCH) break;
-    }
-    for (;;) {
-      const removed = this.db
-        .transaction(() => {
-          const rows = oldUsers.all(recordCutoff, recordCutoff, PURGE_BATCH) as { key: number; id: string; partner_id: string }[];
-          const removeMembership = this.db.prepare('DELETE FROM group_members WHERE user_key = ?');
-          const remove = this.db.prepare('DELETE FROM users WHERE key = ?');
-          for (const row of rows) {
+          for (const row of batch) {
             removeMembership.run(row.key);
-            remove.run(row.key);
+            removeUser.run(row.key);
           }
           // A removed member no longer holds what its groups hold.
-          this.derived.refresh(rows.map((row) => row.partner_id));
-          return rows;
+          this.derived.refresh(batch.map((row) => row.partner_id));
         })
         .immediate();
-      note(report.users, removed);
-      if (removed.length < PURGE_BATCH) break;
     }
     this.db
       .transaction(() => {
@@ -469,14 +471,17 @@ export class Store {
             reason: query.reason ?? 'Application des durées de conservation (contrat de services, art. 5.3.2)',
             details: {
               asOf,
-              traceCutoff,
-              recordCutoff,
+              traceCutoff: report.traceCutoff,
+              recordCutoff: report.recordCutoff,
               traces: report.traces,
               habilitations: { count: report.habilitations.count },
-              users: { count: report.users.count },
+              users: { count: report.users.count, byLatestActivity: report.users.byLatestActivity.length },
+              // Where the chain now starts when version-1 traces were removed: verify checks it against this record.
+              ...(anchor === null ? {} : { anchor }),
             },
           },
         ])[0]!;
+        beforeCommit(report);
       })
       .immediate();
     this.conventions.invalidate();
@@ -501,7 +506,12 @@ export class Store {
   async importDataset(
     source: AsyncIterable<Uint8Array> | Iterable<DatasetEvent>,
     actor: Actor,
-    options: { reason?: string; dryRun?: boolean; onProgress?: (progress: { bytes: number; entities: number }) => void } = {},
+    options: {
+      reason?: string;
+      dryRun?: boolean;
+      onProgress?: (progress: { bytes: number; entities: number }) => void;
+      beforeCommit?: (result: ImportResult) => void;
+    } = {},
   ): Promise<ImportResult> {
     try {
       return await importDataset(this.db, this.traces, this.derived, source, {
@@ -510,6 +520,7 @@ export class Store {
         reason: options.reason ?? 'Import du jeu de données',
         dryRun: options.dryRun ?? false,
         ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+        ...(options.beforeCommit === undefined ? {} : { beforeCommit: options.beforeCommit }),
       });
     } finally {
       this.conventions.invalidate();

@@ -39,6 +39,9 @@ interface TokenRow {
   suspended: number;
 }
 
+const FAILURE_WINDOW_MS = 60_000;
+const UNKNOWN_ACTOR: Actor = { name: 'Inconnu', email: 'inconnu@cafsup.invalid' };
+
 function hashToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
 }
@@ -120,31 +123,57 @@ export class TokenStore {
     return { tokenId: row.id, actor: { name: row.owner_name, email: row.owner_email }, role: row.role, cafCodes: cafs.includes(ALL_CAFS) ? null : cafs };
   }
 
-  /** A failed authentication, traced (the caller limits how often, so a flood cannot fill the trail). */
-  recordFailure(address: string): void {
-    this.traced({ name: 'Inconnu', email: 'inconnu@cafsup.invalid' }, { action: 'auth.failure', targetType: 'token', targetId: null, partnerId: null, reason: `Jeton refusé depuis ${address}` }, () => undefined);
-  }
-
   /**
-   * Claims an idempotency key before a write: `null` for a new key (the caller runs the write
-   * then `complete`s it), the stored answer for a key already done.
+   * Counts a failed authentication for its address and for the prefix of the token tried, in
+   * the store (every server process shares the counts). Traced once a minute per address with
+   * the number of failures since the last trace, so a flood cannot fill the trail. `limited`
+   * says the caller should answer 429; a valid token is never asked here, so never locked out.
    */
-  claim(tokenId: number, key: string, operation: string): { response: string | null } | null {
-    const existing = this.db.prepare('SELECT operation, response FROM idempotency_keys WHERE token_id = ? AND key = ?').get(tokenId, key) as { operation: string; response: string | null } | undefined;
-    if (existing !== undefined) {
-      if (existing.operation !== operation) throw new CafsupError('CONFLICT', 'Clé d’idempotence déjà employée pour une autre opération.');
-      return { response: existing.response };
-    }
-    this.db.prepare('INSERT INTO idempotency_keys (token_id, key, operation, created_at) VALUES (?, ?, ?, ?)').run(tokenId, key, operation, this.clock().at);
-    return null;
-  }
-
-  complete(tokenId: number, key: string, response: string): void {
-    this.db.prepare('UPDATE idempotency_keys SET response = ? WHERE token_id = ? AND key = ?').run(response, tokenId, key);
-  }
-
-  /** A failed write frees its key, so that a retry runs it again. */
-  release(tokenId: number, key: string): void {
-    this.db.prepare('DELETE FROM idempotency_keys WHERE token_id = ? AND key = ?').run(tokenId, key);
+  recordFailure(address: string, tokenPrefix: string | null, limit: number): { limited: boolean; retryAfterSeconds: number } {
+    const nowMs = Date.parse(this.clock().at);
+    return this.db
+      .transaction(() => {
+        let limited = false;
+        let retryAfterSeconds = 1;
+        const buckets = [`adresse ${address}`, ...(tokenPrefix === null ? [] : [`jeton ${tokenPrefix}…`])];
+        for (const bucket of buckets) {
+          const row = this.db.prepare('SELECT window_ms, count, untraced, traced_ms FROM auth_failures WHERE bucket = ?').get(bucket) as
+            | { window_ms: number; count: number; untraced: number; traced_ms: number }
+            | undefined;
+          const fresh = row === undefined || row.window_ms + FAILURE_WINDOW_MS <= nowMs;
+          const next = {
+            window_ms: fresh ? nowMs : row.window_ms,
+            count: fresh ? 1 : row.count + 1,
+            untraced: (row?.untraced ?? 0) + 1,
+            traced_ms: row?.traced_ms ?? 0,
+          };
+          if (bucket === buckets[0] && next.traced_ms + FAILURE_WINDOW_MS <= nowMs) {
+            this.traces.append(UNKNOWN_ACTOR, this.clock().at, [
+              {
+                action: 'auth.failure',
+                targetType: 'token',
+                targetId: null,
+                partnerId: null,
+                reason: `Jeton refusé depuis ${address}`,
+                details: { address, failures: next.untraced },
+              },
+            ]);
+            next.untraced = 0;
+            next.traced_ms = nowMs;
+          }
+          this.db
+            .prepare(
+              `INSERT INTO auth_failures (bucket, window_ms, count, untraced, traced_ms) VALUES (@bucket, @window_ms, @count, @untraced, @traced_ms)
+               ON CONFLICT (bucket) DO UPDATE SET window_ms = excluded.window_ms, count = excluded.count, untraced = excluded.untraced, traced_ms = excluded.traced_ms`,
+            )
+            .run({ bucket, ...next });
+          if (next.count > limit) {
+            limited = true;
+            retryAfterSeconds = Math.max(retryAfterSeconds, Math.ceil((next.window_ms + FAILURE_WINDOW_MS - nowMs) / 1000));
+          }
+        }
+        return { limited, retryAfterSeconds };
+      })
+      .immediate();
   }
 }

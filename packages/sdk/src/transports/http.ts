@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import type { Agent, Dispatcher } from 'undici';
 import { CafsupError, isErrorCode, type Actor } from '@cafsup/shared';
 import { isPathSource, type DatasetSource } from '../dataset/source.js';
-import { WRITE_OPERATIONS, type Identity, type Operation, type Transport, type TransportInfo } from './transport.js';
+import { operationSpec } from '../operations/table.js';
+import type { Identity, Operation, Transport, TransportInfo } from './transport.js';
 
 export interface HttpTransportOptions {
   baseUrl: string;
@@ -105,12 +106,13 @@ export class HttpTransport implements Transport {
   }
 
   async call<T>(operation: Operation, input: unknown): Promise<T> {
-    const write = WRITE_OPERATIONS.has(operation);
-    if (operation === 'dataset.export') return this.json<T>(await this.send('GET', '/v1/dataset.export', undefined, false));
-    if (operation === 'dataset.import') {
+    const spec = operationSpec(operation);
+    const write = spec.access === 'write';
+    if (spec.stream === 'out') return this.json<T>(await this.send('GET', `/v1/${operation}`, undefined, false));
+    if (spec.stream === 'in') {
       const { source, reason, dryRun } = input as { source: DatasetSource; reason?: string; dryRun?: boolean };
       const query = new URLSearchParams({ ...(reason === undefined ? {} : { reason }), ...(dryRun === undefined ? {} : { dryRun: String(dryRun) }) });
-      return this.json<T>(await this.send('POST', `/v1/dataset.import${query.size === 0 ? '' : `?${query}`}`, importBody(source), true));
+      return this.json<T>(await this.send('POST', `/v1/${operation}${query.size === 0 ? '' : `?${query}`}`, importBody(source), true));
     }
     return this.json<T>(await this.send('POST', `/v1/${operation}`, JSON.stringify(input ?? {}), write));
   }

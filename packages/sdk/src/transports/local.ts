@@ -1,8 +1,9 @@
-import { CafsupError, actorSchema, toCafsupError, type Actor, type AuditSettings } from '@cafsup/shared';
+import { actorSchema, parseInput, toCafsupError, type Actor, type AuditSettings } from '@cafsup/shared';
 import { Store } from '../store/store.js';
 import type { PartnerScope } from '../store/audit.js';
-import { parseInput } from '@cafsup/shared';
-import { createDispatcher, type Dispatcher } from './operations.js';
+import { toDatasetInput, type DatasetSource } from '../dataset/source.js';
+import { executeOperation, type Caller } from '../operations/execute.js';
+import { operationSpec } from '../operations/table.js';
 import type { Identity, Operation, Transport, TransportInfo } from './transport.js';
 
 export interface LocalTransportOptions {
@@ -11,17 +12,14 @@ export interface LocalTransportOptions {
   actor?: Actor | null;
   now?: () => Date;
   settings?: AuditSettings;
-  /** Restricts every read and write to the partners of these Cafs (the server's token scope). */
+  /** Restricts every read and write to the partners of these Cafs. */
   scope?: PartnerScope;
 }
 
-
-/** The embedded store as a transport: every operation runs in this process on the SQLite file. */
+/** The embedded store as a transport: every operation of the table runs in this process on the SQLite file. */
 export class LocalTransport implements Transport {
   readonly store: Store;
-  private readonly actor: Actor | null;
-  private readonly scope: PartnerScope;
-  private readonly dispatch: Dispatcher;
+  private readonly caller: Caller;
 
   constructor(options: LocalTransportOptions) {
     this.store = new Store(options.database, {
@@ -29,23 +27,25 @@ export class LocalTransport implements Transport {
       ...(options.now === undefined ? {} : { now: options.now }),
       ...(options.settings === undefined ? {} : { settings: options.settings }),
     });
-    this.actor = options.actor == null ? null : parseInput(actorSchema, options.actor, 'actor');
-    this.scope = options.scope ?? {};
-    this.dispatch = createDispatcher(this.store);
+    this.caller = {
+      actor: options.actor == null ? null : parseInput(actorSchema, options.actor, 'actor'),
+      role: 'supervisor',
+      cafCodes: options.scope?.cafCodes ?? null,
+    };
   }
-
-  private requireActor = (): Actor => {
-    if (this.actor === null) {
-      throw new CafsupError('VALIDATION', 'Indiquez qui agit : toute modification porte le nom et le mél de la personne (« Nom <mél> »).', {
-        problems: [{ path: 'actor', message: 'personne qui agit manquante' }],
-      });
-    }
-    return this.actor;
-  };
 
   async call<T>(operation: Operation, input: unknown): Promise<T> {
     try {
-      return (await this.dispatch(operation, input, { actor: this.requireActor, scope: this.scope })) as T;
+      if (operationSpec(operation).stream === 'in') {
+        // The document and the progress callback are not part of the validated input.
+        const { source, onProgress, ...options } = (input ?? {}) as { source: DatasetSource; onProgress?: (p: { bytes: number; entities: number }) => void };
+        const outcome = await executeOperation(this.store, operation, options, this.caller, {
+          source: toDatasetInput(source),
+          ...(onProgress === undefined ? {} : { onProgress }),
+        });
+        return outcome.value as T;
+      }
+      return (await executeOperation(this.store, operation, input, this.caller)).value as T;
     } catch (error) {
       throw toCafsupError(error);
     }
@@ -56,11 +56,11 @@ export class LocalTransport implements Transport {
   }
 
   async whoami(): Promise<Identity> {
-    return { actor: this.actor, role: 'supervisor', cafs: this.scope.cafCodes === undefined ? ['*'] : [...this.scope.cafCodes] };
+    return { actor: this.caller.actor, role: 'supervisor', cafs: this.caller.cafCodes === null ? ['*'] : [...this.caller.cafCodes] };
   }
 
   info(): TransportInfo {
-    return { kind: 'local', location: this.store.path, actor: this.actor };
+    return { kind: 'local', location: this.store.path, actor: this.caller.actor };
   }
 
   async close(): Promise<void> {

@@ -1,38 +1,8 @@
 import type { Actor } from '@cafsup/shared';
 
-/** Every operation of the SDK, named `resource.method`; one transport call each. */
-export const OPERATIONS = [
-  'partners.list',
-  'partners.get',
-  'partners.withdrawDelegation',
-  'conventions.get',
-  'quotas.usage',
-  'audit.run',
-  'users.list',
-  'users.get',
-  'users.suspend',
-  'users.reinstate',
-  'users.forcePasswordReset',
-  'groups.list',
-  'groups.get',
-  'habilitations.list',
-  'habilitations.get',
-  'habilitations.suspend',
-  'habilitations.reinstate',
-  'habilitations.revoke',
-  'avenants.list',
-  'avenants.create',
-  'avenants.sign',
-  'reviews.list',
-  'reviews.record',
-  'traces.list',
-  'traces.verify',
-  'traces.purge',
-  'dataset.import',
-  'dataset.export',
-  'dataset.summary',
-] as const;
-export type Operation = (typeof OPERATIONS)[number];
+import { OPERATIONS, operationSpec, type Operation } from '../operations/table.js';
+
+export { OPERATIONS, type Operation };
 
 /** Where the data comes from and who acts, for status bars and `whoami`. */
 export interface TransportInfo {
@@ -62,20 +32,7 @@ export interface Transport {
 }
 
 /** The operations that change data: an auditor may call none of them, and they carry an idempotency key over HTTP. */
-export const WRITE_OPERATIONS: ReadonlySet<Operation> = new Set<Operation>([
-  'partners.withdrawDelegation',
-  'users.suspend',
-  'users.reinstate',
-  'users.forcePasswordReset',
-  'habilitations.suspend',
-  'habilitations.reinstate',
-  'habilitations.revoke',
-  'avenants.create',
-  'avenants.sign',
-  'reviews.record',
-  'traces.purge',
-  'dataset.import',
-]);
+export const WRITE_OPERATIONS: ReadonlySet<Operation> = new Set(OPERATIONS.filter((name) => operationSpec(name).access === 'write'));
 
 /** Operations on the whole store rather than on partners: only a token for every Caf may call them. */
-export const STORE_WIDE_OPERATIONS: ReadonlySet<Operation> = new Set<Operation>(['traces.purge', 'dataset.import', 'dataset.export']);
+export const STORE_WIDE_OPERATIONS: ReadonlySet<Operation> = new Set(OPERATIONS.filter((name) => operationSpec(name).storeWide === true));

@@ -1,0 +1,343 @@
+import { z } from 'zod';
+import {
+  actionOptionsSchema,
+  auditRunInputSchema,
+  avenantDraftSchema,
+  avenantSignatureSchema,
+  calendarDateSchema,
+  groupsListInputSchema,
+  habilitationsListInputSchema,
+  idListSchema,
+  idSchema,
+  partnersListInputSchema,
+  quotasUsageInputSchema,
+  reviewRecordSchema,
+  tracesListInputSchema,
+  tracesPurgeInputSchema,
+  usersListInputSchema,
+  withReason,
+  type Actor,
+} from '@cafsup/shared';
+import type { PartnerScope } from '../store/audit.js';
+import type { ScopeTarget, Store } from '../store/store.js';
+import type { DatasetEvent } from '../dataset/json-reader.js';
+
+/** What a handler knows of its call beyond its input. */
+export interface OperationContext {
+  /** The acting supervisor; throws when none is known (only writes ask). */
+  actor(): Actor;
+  /** The partners the caller may see: `{}` for every Caf. */
+  scope: PartnerScope;
+  /**
+   * For handlers that commit their own transactions (import, purge): called inside the last
+   * one with the answer, so that an idempotency key lands with the write or not at all.
+   */
+  beforeCommit(result: unknown): void;
+  /** The document of `dataset.import`, as bytes or already parsed events. */
+  source?: AsyncIterable<Uint8Array> | Iterable<DatasetEvent>;
+  onProgress?: (progress: { bytes: number; entities: number }) => void;
+}
+
+/**
+ * One operation of cafsup: its input schema (strict: an unknown field is refused), whether it
+ * writes, whether it needs every Caf, what its caller must be allowed to see, and its handler.
+ * Both transports, the server's routes and the contract tests are driven by this table.
+ */
+export interface OperationSpec<S extends z.ZodType = z.ZodType> {
+  /** One French line, for `--help`, `cafsup api` and the API document. */
+  summary: string;
+  access: 'read' | 'write';
+  /** Import, export and purge touch every partner: only a token for every Caf may call them. */
+  storeWide?: boolean;
+  input: S;
+  /** Checked against the caller's Cafs before the handler runs; out of scope reads as missing. */
+  target?: (input: z.output<S>) => ScopeTarget;
+  /** A dry run writes nothing, so it is never stored under an idempotency key. */
+  dryRun?: (input: z.output<S>) => boolean;
+  /** The handler commits its own transactions and calls `context.beforeCommit` in the last one. */
+  ownTransactions?: boolean;
+  /** `dataset.import` reads a document (`context.source`); `dataset.export` streams one out. */
+  stream?: 'in' | 'out';
+  run(store: Store, input: z.output<S>, context: OperationContext): unknown;
+}
+
+function operation<S extends z.ZodType>(spec: OperationSpec<S>): OperationSpec<S> {
+  return spec;
+}
+
+const dated = { asOf: calendarDateSchema.optional() };
+const byId = z.strictObject({ id: idSchema });
+const idsAction = z.strictObject({ ids: idListSchema, options: actionOptionsSchema });
+const none = z.strictObject({});
+const optionsDryRun = (input: { options: { dryRun?: boolean | undefined } }) => input.options.dryRun === true;
+const asOfOf = (store: Store, input: { asOf?: string | undefined }) => input.asOf ?? store.today();
+
+export const OPERATION_TABLE = {
+  'partners.list': operation({
+    summary: 'liste des partenaires, par page',
+    access: 'read',
+    input: partnersListInputSchema,
+    run: (store, input, { scope }) => store.listPartners(input, scope),
+  }),
+  'partners.get': operation({
+    summary: 'fiche d’un partenaire : convention, état, conditions en vigueur',
+    access: 'read',
+    input: z.strictObject({ id: idSchema, ...dated }),
+    target: (input) => ({ partners: [input.id] }),
+    run: (store, input) => store.getPartner(input.id, asOfOf(store, input)),
+  }),
+  'partners.withdrawDelegation': operation({
+    summary: 'retrait de la délégation (contrat art. 2.2.1), avec l’avenant à signer',
+    access: 'write',
+    input: z.strictObject({ id: idSchema, options: actionOptionsSchema }),
+    target: (input) => ({ partners: [input.id] }),
+    dryRun: optionsDryRun,
+    run: (store, input, { actor }) => store.actions.withdrawDelegation(input.id, input.options, actor()),
+  }),
+  'conventions.get': operation({
+    summary: 'convention d’un partenaire, son état et ses conditions en vigueur',
+    access: 'read',
+    input: z.strictObject({ partnerId: idSchema, ...dated }),
+    target: (input) => ({ partners: [input.partnerId] }),
+    run: (store, input) => {
+      const detail = store.getPartner(input.partnerId, asOfOf(store, input));
+      return { ...detail.convention, state: detail.state, terms: detail.terms };
+    },
+  }),
+  'quotas.usage': operation({
+    summary: 'usage des quotas par service et profil',
+    access: 'read',
+    input: quotasUsageInputSchema,
+    target: (input) => ({ partners: input.partnerId === undefined ? [] : [input.partnerId] }),
+    run: (store, input, { scope }) => store.quotaUsage(input, scope),
+  }),
+  'audit.run': operation({
+    summary: 'les alertes des règles, de la plus grave à la moins grave',
+    access: 'read',
+    input: auditRunInputSchema,
+    target: (input) => ({ partners: input.partnerId === undefined ? [] : [input.partnerId] }),
+    run: (store, input, { scope }) => store.runAudit(input, scope),
+  }),
+  'users.list': operation({
+    summary: 'utilisateurs d’un partenaire',
+    access: 'read',
+    input: usersListInputSchema,
+    target: (input) => ({ partners: [input.partnerId] }),
+    run: (store, input) => store.listUsers(input),
+  }),
+  'users.get': operation({
+    summary: 'un utilisateur',
+    access: 'read',
+    input: byId,
+    target: (input) => ({ users: [input.id] }),
+    run: (store, input) => store.getUser(input.id),
+  }),
+  'users.suspend': operation({
+    summary: 'suspension d’utilisateurs',
+    access: 'write',
+    input: idsAction,
+    target: (input) => ({ users: input.ids }),
+    dryRun: optionsDryRun,
+    run: (store, input, { actor }) => store.actions.userAction('suspend', input.ids, input.options, actor()),
+  }),
+  'users.reinstate': operation({
+    summary: 'rétablissement d’utilisateurs suspendus',
+    access: 'write',
+    input: idsAction,
+    target: (input) => ({ users: input.ids }),
+    dryRun: optionsDryRun,
+    run: (store, input, { actor }) => store.actions.userAction('reinstate', input.ids, input.options, actor()),
+  }),
+  'users.forcePasswordReset': operation({
+    summary: 'changement de mot de passe forcé (utilisateurs, ou tout un partenaire)',
+    access: 'write',
+    input: z.union([idsAction, z.strictObject({ partnerId: idSchema, options: actionOptionsSchema })]),
+    target: (input) => ('partnerId' in input ? { partners: [input.partnerId] } : { users: input.ids }),
+    dryRun: optionsDryRun,
+    run: (store, input, { actor }) =>
+      store.actions.forcePasswordReset('partnerId' in input ? { partnerId: input.partnerId } : { userIds: input.ids }, input.options, actor()),
+  }),
+  'users.revokeHabilitations': operation({
+    summary: 'dévalidation des habilitations données directement à des utilisateurs',
+    access: 'write',
+    input: idsAction,
+    target: (input) => ({ users: input.ids }),
+    dryRun: optionsDryRun,
+    run: (store, input, { actor }) => store.actions.revokeUsersHabilitations(input.ids, input.options, actor()),
+  }),
+  'groups.list': operation({
+    summary: 'groupes d’un partenaire',
+    access: 'read',
+    input: groupsListInputSchema,
+    target: (input) => ({ partners: [input.partnerId] }),
+    run: (store, input) => store.listGroups(input),
+  }),
+  'groups.get': operation({
+    summary: 'un groupe et ses membres',
+    access: 'read',
+    input: byId,
+    target: (input) => ({ groups: [input.id] }),
+    run: (store, input) => store.getGroup(input.id),
+  }),
+  'habilitations.list': operation({
+    summary: 'habilitations d’un partenaire',
+    access: 'read',
+    input: habilitationsListInputSchema,
+    target: (input) => ({ partners: [input.partnerId] }),
+    run: (store, input) => store.listHabilitations(input),
+  }),
+  'habilitations.get': operation({
+    summary: 'une habilitation',
+    access: 'read',
+    input: byId,
+    target: (input) => ({ habilitations: [input.id] }),
+    run: (store, input) => store.getHabilitation(input.id),
+  }),
+  'habilitations.suspend': operation({
+    summary: 'suspension à titre conservatoire d’habilitations',
+    access: 'write',
+    input: idsAction,
+    target: (input) => ({ habilitations: input.ids }),
+    dryRun: optionsDryRun,
+    run: (store, input, { actor }) => store.actions.habilitationAction('suspend', input.ids, input.options, actor()),
+  }),
+  'habilitations.reinstate': operation({
+    summary: 'rétablissement d’habilitations suspendues',
+    access: 'write',
+    input: idsAction,
+    target: (input) => ({ habilitations: input.ids }),
+    dryRun: optionsDryRun,
+    run: (store, input, { actor }) => store.actions.habilitationAction('reinstate', input.ids, input.options, actor()),
+  }),
+  'habilitations.revoke': operation({
+    summary: 'dévalidation d’habilitations',
+    access: 'write',
+    input: idsAction,
+    target: (input) => ({ habilitations: input.ids }),
+    dryRun: optionsDryRun,
+    run: (store, input, { actor }) => store.actions.habilitationAction('revoke', input.ids, input.options, actor()),
+  }),
+  'avenants.list': operation({
+    summary: 'avenants d’une convention, signés ou en projet',
+    access: 'read',
+    input: z.strictObject({ partnerId: idSchema, ...dated }),
+    target: (input) => ({ partners: [input.partnerId] }),
+    run: (store, input) => store.listAvenants(input.partnerId, asOfOf(store, input)),
+  }),
+  'avenants.create': operation({
+    summary: 'nouvel avenant, numéroté à la suite',
+    access: 'write',
+    input: z.strictObject({ partnerId: idSchema, draft: avenantDraftSchema }),
+    target: (input) => ({ partners: [input.partnerId] }),
+    dryRun: (input) => input.draft.dryRun === true,
+    run: (store, input, { actor }) => store.actions.createAvenant(input.partnerId, input.draft, actor()),
+  }),
+  'avenants.sign': operation({
+    summary: 'signature d’un avenant par la Caf ou le partenaire',
+    access: 'write',
+    input: z.strictObject({ partnerId: idSchema, number: z.number().int().positive().max(10_000), signature: avenantSignatureSchema }),
+    target: (input) => ({ partners: [input.partnerId] }),
+    dryRun: (input) => input.signature.dryRun === true,
+    run: (store, input, { actor }) => store.actions.signAvenant(input.partnerId, input.number, input.signature, actor()),
+  }),
+  'reviews.list': operation({
+    summary: 'revues inverses d’un partenaire',
+    access: 'read',
+    input: z.strictObject({ partnerId: idSchema }),
+    target: (input) => ({ partners: [input.partnerId] }),
+    run: (store, input) => store.listReviews(input.partnerId),
+  }),
+  'reviews.record': operation({
+    summary: 'enregistrement d’une revue inverse (contrat art. 2.2.2)',
+    access: 'write',
+    input: z.strictObject({ partnerId: idSchema, review: reviewRecordSchema }),
+    target: (input) => ({ partners: [input.partnerId] }),
+    dryRun: (input) => input.review.dryRun === true,
+    run: (store, input, { actor }) => store.actions.recordReview(input.partnerId, input.review, actor()),
+  }),
+  'traces.list': operation({
+    summary: 'les traces, les plus récentes d’abord',
+    access: 'read',
+    input: tracesListInputSchema,
+    target: (input) => ({ partners: input.partnerId === undefined ? [] : [input.partnerId] }),
+    run: (store, input, { scope }) => store.listTraces(input, scope),
+  }),
+  'traces.verify': operation({
+    summary: 'vérification de la chaîne des traces ; donne sa tête',
+    access: 'read',
+    input: none,
+    run: (store) => store.verifyTraces(),
+  }),
+  'traces.head': operation({
+    summary: 'tête de la chaîne des traces (numéro et empreinte), pour un point de contrôle signé',
+    access: 'read',
+    input: none,
+    run: (store) => store.traceHead(),
+  }),
+  'traces.hashes': operation({
+    summary: 'empreintes de traces données, pour vérifier des points de contrôle',
+    access: 'read',
+    input: z.strictObject({ ids: z.array(z.number().int().positive()).min(1).max(1000) }),
+    run: (store, input) => store.traceHashes(input.ids),
+  }),
+  'traces.purge': operation({
+    summary: 'application des durées de conservation (contrat art. 5.3.2)',
+    access: 'write',
+    storeWide: true,
+    input: tracesPurgeInputSchema,
+    dryRun: (input) => input.dryRun === true,
+    ownTransactions: true,
+    run: (store, input, context) => store.purge(input, context.actor(), context.beforeCommit),
+  }),
+  'dataset.import': operation({
+    summary: 'import d’un jeu de données (tout ou rien)',
+    access: 'write',
+    storeWide: true,
+    input: withReason({}, { defaulted: true }),
+    dryRun: (input) => input.dryRun === true,
+    ownTransactions: true,
+    stream: 'in',
+    run: (store, input, context) => {
+      if (context.source === undefined) throw new Error('dataset.import needs its document');
+      return store.importDataset(context.source, context.actor(), {
+        ...(input.reason === undefined ? {} : { reason: input.reason }),
+        ...(input.dryRun === undefined ? {} : { dryRun: input.dryRun }),
+        ...(context.onProgress === undefined ? {} : { onProgress: context.onProgress }),
+        beforeCommit: context.beforeCommit,
+      });
+    },
+  }),
+  'dataset.export': operation({
+    summary: 'le jeu de données complet',
+    access: 'read',
+    storeWide: true,
+    input: none,
+    stream: 'out',
+    run: (store) => {
+      let text = '';
+      for (const chunk of store.exportChunks()) text += chunk;
+      return JSON.parse(text) as unknown;
+    },
+  }),
+  'dataset.summary': operation({
+    summary: 'chiffres pour un tableau de bord',
+    access: 'read',
+    input: none,
+    run: (store, _input, { scope }) => store.summary(scope),
+  }),
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each entry keeps its own schema type
+} satisfies Record<string, OperationSpec<any>>;
+
+export type Operation = keyof typeof OPERATION_TABLE;
+
+/** Every operation, in the table's order. */
+export const OPERATIONS = Object.keys(OPERATION_TABLE) as Operation[];
+
+export function isOperation(name: string): name is Operation {
+  return Object.hasOwn(OPERATION_TABLE, name);
+}
+
+/** The table's entry of an operation, typed loosely for generic callers (transports, routes). */
+export function operationSpec(name: Operation): OperationSpec {
+  return OPERATION_TABLE[name] as unknown as OperationSpec;
+}

@@ -1,0 +1,311 @@
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { CafsupError, canonicalJson } from '@cafsup/shared';
+import type { Caller, Outcome } from '../operations/execute.js';
+import { operationSpec, type Operation } from '../operations/table.js';
+import type { Principal } from '../store/tokens.js';
+import { CANCELLED, QUEUED, type FromWorker, type InternalJob, type RunMessage, type SerializedError, type ToWorker } from './protocol.js';
+
+export interface StorePoolOptions {
+  database: string;
+  /** Reader workers beside the one writer (2 by default). */
+  readers?: number;
+  /** A fixed clock (ISO instant) for tests. */
+  clock?: string | null;
+}
+
+export interface JobOptions {
+  /** How long the job may wait before it starts (and a write for the lock); then 503. */
+  deadlineMs: number;
+  idempotency?: { tokenId: number; key: string };
+  /** The document of an import, streamed from the request. */
+  source?: AsyncIterable<Uint8Array>;
+  /** The input was validated with `parseOperationInput` already. */
+  validated?: boolean;
+}
+
+/** Raised for a job whose deadline passed before it started: nothing was written. */
+export function unavailable(retryAfterSeconds: number): CafsupError {
+  return new CafsupError('UNAVAILABLE', 'Base de données occupée (une autre écriture ou un import est en cours) : rien n’a été écrit, réessayez.', {
+    retryAfterSeconds,
+  });
+}
+
+/**
+ * Where the worker's code is: beside this module once compiled (sdk/dist), beside the bundle
+ * of the `cafsup` command (tui/dist), or in sdk/dist when this module runs from its source
+ * (the tests). The first that exists.
+ */
+function workerFile(): URL {
+  const candidates = ['./store-worker.js', '../store-worker.mjs', './store-worker.mjs', '../../dist/workers/store-worker.js'].map(
+    (path) => new URL(path, import.meta.url),
+  );
+  const found = candidates.find((url) => existsSync(fileURLToPath(url)));
+  if (found === undefined) throw new CafsupError('INTERNAL', 'Fichier du processus de la base introuvable : reconstruisez cafsup (pnpm build).');
+  return found;
+}
+
+interface Pending {
+  resolve(outcome: Outcome): void;
+  reject(error: CafsupError): void;
+  state: Int32Array;
+  timer: NodeJS.Timeout | null;
+  source?: AsyncIterator<Uint8Array>;
+  chunks?: { push(item: string | null | CafsupError): void };
+}
+
+/** A worker and the jobs it holds, so a crash fails them rather than leaving them hanging. */
+class StoreWorker {
+  readonly pending = new Map<number, Pending>();
+  private worker: Worker;
+  readonly ready: Promise<void>;
+
+  constructor(
+    private readonly role: 'writer' | 'reader',
+    private readonly options: StorePoolOptions,
+    private readonly onInternalError: (error: SerializedError) => void,
+  ) {
+    let markReady!: () => void;
+    let failReady!: (error: unknown) => void;
+    this.ready = new Promise((resolve, reject) => {
+      markReady = resolve;
+      failReady = reject;
+    });
+    this.worker = new Worker(workerFile(), { workerData: { database: options.database, role, clock: options.clock ?? null } });
+    this.worker.on('message', (message: FromWorker) => {
+      if (message.type === 'ready') markReady();
+      else this.receive(message);
+    });
+    this.worker.on('error', (error) => {
+      failReady(new CafsupError('UNAVAILABLE', `Base de données inaccessible : ${error.message}.`, {}, { cause: error }));
+      this.failAll(error);
+    });
+    this.worker.on('exit', () => this.failAll(new Error('store worker exited')));
+  }
+
+  get load(): number {
+    return this.pending.size;
+  }
+
+  post(message: ToWorker): void {
+    this.worker.postMessage(message);
+  }
+
+  private failAll(error: Error): void {
+    for (const [id, job] of this.pending) {
+      this.pending.delete(id);
+      if (job.timer !== null) clearTimeout(job.timer);
+      const failure = new CafsupError('UNAVAILABLE', 'Le processus de la base de données s’est arrêté : réessayez.', {}, { cause: error });
+      job.reject(failure);
+      job.chunks?.push(failure);
+    }
+  }
+
+  private receive(message: Exclude<FromWorker, { type: 'ready' }>): void {
+    const job = this.pending.get(message.id);
+    if (job === undefined) return;
+    switch (message.type) {
+      case 'need':
+        void this.feed(message.id, job);
+        return;
+      case 'chunk':
+        job.chunks?.push(message.data);
+        return;
+      case 'end':
+        this.pending.delete(message.id);
+        job.chunks?.push(null);
+        return;
+      case 'done':
+        if (job.timer !== null) clearTimeout(job.timer);
+        // An export stays pending while its chunks flow.
+        if (job.chunks === undefined) this.pending.delete(message.id);
+        job.resolve({ value: message.value, replayed: message.replayed });
+        return;
+      case 'cancelled':
+        if (job.timer !== null) clearTimeout(job.timer);
+        this.pending.delete(message.id);
+        job.reject(unavailable(1));
+        return;
+      case 'error': {
+        if (job.timer !== null) clearTimeout(job.timer);
+        this.pending.delete(message.id);
+        if (message.error.code === 'INTERNAL') this.onInternalError(message.error);
+        const failure = new CafsupError(message.error.code, message.error.message, message.error.details);
+        job.reject(failure);
+        job.chunks?.push(failure);
+        return;
+      }
+    }
+  }
+
+  /** Sends the next chunk of an import's body when the worker asks for it (backpressure). */
+  private async feed(id: number, job: Pending): Promise<void> {
+    try {
+      const next = await job.source!.next();
+      if (next.done === true) this.post({ type: 'end', id });
+      else this.post({ type: 'chunk', id, data: next.value });
+    } catch {
+      this.post({ type: 'abort', id });
+    }
+  }
+
+  async terminate(): Promise<void> {
+    await this.worker.terminate();
+  }
+}
+
+/**
+ * The store of `cafsup serve`, off its event loop (operations.md, "The write path"): one writer
+ * worker runs every write in arrival order, each in its own transaction, so no request ever
+ * writes inside another's; reader workers answer meanwhile from their own connections and see
+ * only committed data. A job that has not started by its deadline is cancelled and answered
+ * 503 with Retry-After: the worker will skip it, so "nothing was written" is true.
+ */
+export class StorePool {
+  private readonly writer: StoreWorker;
+  private readonly readers: StoreWorker[];
+  private nextId = 1;
+  internalErrors: (error: SerializedError) => void = () => undefined;
+
+  private constructor(private readonly options: StorePoolOptions) {
+    this.writer = new StoreWorker('writer', options, this.report);
+    this.readers = [];
+  }
+
+  private readonly report = (error: SerializedError) => this.internalErrors(error);
+
+  /** Starts the workers: the writer first, which creates or migrates the file. */
+  static async open(options: StorePoolOptions): Promise<StorePool> {
+    const pool = new StorePool(options);
+    await pool.writer.ready;
+    for (let index = 0; index < (options.readers ?? 2); index++) pool.readers.push(new StoreWorker('reader', pool.options, pool.report));
+    await Promise.all(pool.readers.map((reader) => reader.ready));
+    return pool;
+  }
+
+  private reader(): StoreWorker {
+    return this.readers.reduce((least, reader) => (reader.load < least.load ? reader : least));
+  }
+
+  private submit(
+    worker: StoreWorker,
+    message: Omit<RunMessage, 'type' | 'id' | 'state' | 'deadlineAt'>,
+    deadlineMs: number,
+    extra: Pick<Pending, 'source' | 'chunks'> = {},
+  ): Promise<Outcome> {
+    return this.submitWithId(worker, message, deadlineMs, extra).done;
+  }
+
+  private submitWithId(
+    worker: StoreWorker,
+    message: Omit<RunMessage, 'type' | 'id' | 'state' | 'deadlineAt'>,
+    deadlineMs: number,
+    extra: Pick<Pending, 'source' | 'chunks'> = {},
+  ): { id: number; done: Promise<Outcome> } {
+    const id = this.nextId++;
+    const state = new SharedArrayBuffer(4);
+    const claim = new Int32Array(state);
+    const done = new Promise<Outcome>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        // Only a job still queued is given up; one already started runs to its end and answers.
+        if (Atomics.compareExchange(claim, 0, QUEUED, CANCELLED) === QUEUED) {
+          worker.pending.delete(id);
+          if (extra.source !== undefined) void extra.source.return?.();
+          reject(unavailable(Math.max(1, Math.ceil(deadlineMs / 1000))));
+        }
+      }, deadlineMs);
+      timer.unref();
+      worker.pending.set(id, { resolve, reject, state: claim, timer, ...extra });
+      worker.post({ type: 'run', id, state, deadlineAt: Date.now() + deadlineMs, ...message });
+    });
+    return { id, done };
+  }
+
+  /** Runs an operation of the table; writes go to the writer, reads to the least busy reader. */
+  run(name: Operation, input: unknown, caller: Caller, options: JobOptions): Promise<Outcome> {
+    const spec = operationSpec(name);
+    const worker = spec.access === 'write' ? this.writer : this.reader();
+    const streamIn = spec.stream === 'in';
+    const idempotency =
+      options.idempotency === undefined
+        ? undefined
+        : {
+            ...options.idempotency,
+            // A streamed body is hashed by the worker as it reads it, with the query beside it.
+            bodyHash: streamIn ? null : sha256(canonicalJson(input ?? {})),
+            queryHash: sha256(canonicalJson(input ?? {})),
+          };
+    return this.submit(
+      worker,
+      {
+        name,
+        input,
+        caller,
+        ...(options.validated === true ? { validated: true } : {}),
+        ...(idempotency === undefined ? {} : { idempotency }),
+        ...(streamIn ? { streamIn } : {}),
+      },
+      options.deadlineMs,
+      options.source === undefined ? {} : { source: options.source[Symbol.asyncIterator]() },
+    );
+  }
+
+  /** The dataset document as text chunks, from one snapshot on a reader. */
+  async *exportStream(caller: Caller, deadlineMs: number): AsyncGenerator<string> {
+    const worker = this.reader();
+    const buffered: (string | null | CafsupError)[] = [];
+    let wake: (() => void) | null = null;
+    const chunks = {
+      push(item: string | null | CafsupError) {
+        buffered.push(item);
+        wake?.();
+        wake = null;
+      },
+    };
+    const { id, done } = this.submitWithId(worker, { name: 'dataset.export', input: {}, caller, streamOut: true }, deadlineMs, { chunks });
+    await done;
+    let finished = false;
+    try {
+      for (;;) {
+        worker.post({ type: 'pull', id });
+        if (buffered.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+        const item = buffered.shift()!;
+        if (item === null) {
+          finished = true;
+          return;
+        }
+        if (item instanceof CafsupError) {
+          finished = true;
+          throw item;
+        }
+        yield item;
+      }
+    } finally {
+      if (!finished) {
+        worker.pending.delete(id);
+        worker.post({ type: 'abort', id });
+      }
+    }
+  }
+
+  /** Server-side jobs that are not operations: token checks on a reader, failure counts on the writer. */
+  internal<T>(job: InternalJob, deadlineMs: number): Promise<T> {
+    const worker = job.kind === 'authFailure' ? this.writer : this.reader();
+    const caller: Caller = { actor: null, role: 'auditor', cafCodes: [] };
+    return this.submit(worker, { name: null, input: null, internal: job, caller }, deadlineMs).then((outcome) => outcome.value as T);
+  }
+
+  authenticate(token: string, deadlineMs: number): Promise<Principal | null> {
+    return this.internal<Principal | null>({ kind: 'authenticate', token }, deadlineMs);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.writer, ...this.readers].map((worker) => worker.terminate()));
+  }
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}

@@ -1,0 +1,61 @@
+import type { CafsupErrorDetails, ErrorCode } from '@cafsup/shared';
+import type { Caller } from '../operations/execute.js';
+
+// Messages between the server's event loop and its store workers (see pool.ts).
+
+/** A job's claim word: whoever moves it off QUEUED decides whether the job runs. */
+export const QUEUED = 0;
+export const STARTED = 1;
+export const CANCELLED = 2;
+
+/** Work a worker does besides the operations of the table: the server's own needs. */
+export type InternalJob =
+  | { kind: 'authenticate'; token: string }
+  | { kind: 'authFailure'; address: string; tokenPrefix: string | null; limit: number }
+  | { kind: 'ping' };
+
+export interface RunMessage {
+  type: 'run';
+  id: number;
+  /** An operation of the table, or null for an internal job. */
+  name: string | null;
+  input: unknown;
+  /** The server parsed the input with the operation's schema already. */
+  validated?: boolean;
+  internal?: InternalJob;
+  caller: Caller;
+  /** Idempotency: `bodyHash` null means "hash the streamed body and `queryHash` together". */
+  idempotency?: { tokenId: number; key: string; bodyHash: string | null; queryHash: string };
+  /** The claim word (Int32Array over it). */
+  state: SharedArrayBuffer;
+  /** Epoch ms after which the job must not start (and a write stops waiting for the lock). */
+  deadlineAt: number;
+  /** The job reads a document sent as `chunk` messages (`need` asks for each). */
+  streamIn?: boolean;
+  /** The job sends its answer as `chunk` messages, one per `pull`. */
+  streamOut?: boolean;
+}
+
+export type ToWorker =
+  | RunMessage
+  | { type: 'chunk'; id: number; data: Uint8Array }
+  | { type: 'end'; id: number }
+  | { type: 'abort'; id: number }
+  | { type: 'pull'; id: number };
+
+export interface SerializedError {
+  code: ErrorCode;
+  message: string;
+  details: CafsupErrorDetails;
+  /** For the server's log only, on an internal error. */
+  stack?: string;
+}
+
+export type FromWorker =
+  | { type: 'ready' }
+  | { type: 'done'; id: number; value: unknown; replayed: boolean }
+  | { type: 'error'; id: number; error: SerializedError }
+  | { type: 'cancelled'; id: number }
+  | { type: 'need'; id: number }
+  | { type: 'chunk'; id: number; data: string }
+  | { type: 'end'; id: number };

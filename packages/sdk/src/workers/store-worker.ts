@@ -1,0 +1,178 @@
+import { createHash } from 'node:crypto';
+import { parentPort, workerData } from 'node:worker_threads';
+import { toCafsupError } from '@cafsup/shared';
+import { Store } from '../store/store.js';
+import { BUSY_TIMEOUT_MS } from '../store/connection.js';
+import { authorize, executeOperation, type IdempotencyRequest } from '../operations/execute.js';
+import type { Operation } from '../operations/table.js';
+import { CANCELLED, QUEUED, STARTED, type FromWorker, type InternalJob, type RunMessage, type ToWorker } from './protocol.js';
+
+// One store worker of `cafsup serve` (pool.ts): its own SQLite connection, off the server's
+// event loop. The writer runs its jobs one at a time in arrival order, each in a transaction of
+// its own; readers answer while the writer waits for the lock.
+
+interface WorkerOptions {
+  database: string;
+  role: 'writer' | 'reader';
+  /** A fixed clock (ISO instant) for tests; the real one otherwise. */
+  clock: string | null;
+}
+
+const options = workerData as WorkerOptions;
+const port = parentPort!;
+const store = new Store(options.database, options.clock === null ? {} : { now: () => new Date(options.clock!) });
+const send = (message: FromWorker) => port.postMessage(message);
+
+/** The body of an import, fed by the server one chunk per `need`. */
+class Inbox {
+  private readonly chunks: (Uint8Array | null | Error)[] = [];
+  private waiting: (() => void) | null = null;
+  constructor(private readonly id: number) {}
+  push(item: Uint8Array | null | Error): void {
+    this.chunks.push(item);
+    this.waiting?.();
+    this.waiting = null;
+  }
+  async *read(): AsyncGenerator<Uint8Array> {
+    for (;;) {
+      if (this.chunks.length === 0) {
+        send({ type: 'need', id: this.id });
+        await new Promise<void>((resolve) => (this.waiting = resolve));
+      }
+      const item = this.chunks.shift()!;
+      if (item === null) return;
+      if (item instanceof Error) throw item;
+      yield item;
+    }
+  }
+}
+
+const inboxes = new Map<number, Inbox>();
+const outboxes = new Map<number, Generator<string>>();
+const queue: RunMessage[] = [];
+let running = false;
+
+function internal(job: InternalJob): unknown {
+  switch (job.kind) {
+    case 'authenticate':
+      return store.tokens.authenticate(job.token);
+    case 'authFailure':
+      return store.tokens.recordFailure(job.address, job.tokenPrefix, job.limit);
+    case 'ping':
+      return store.traceHead();
+  }
+}
+
+async function run(message: RunMessage): Promise<void> {
+  const claim = new Int32Array(message.state);
+  // The server may have answered 503 already (deadline passed while queued): then nothing runs.
+  if (Atomics.compareExchange(claim, 0, QUEUED, STARTED) !== QUEUED || Date.now() > message.deadlineAt) {
+    Atomics.store(claim, 0, CANCELLED);
+    inboxes.delete(message.id);
+    send({ type: 'cancelled', id: message.id });
+    return;
+  }
+  try {
+    // A write waits for another process's lock no longer than its request may last.
+    store.db.pragma(`busy_timeout = ${Math.max(50, Math.min(BUSY_TIMEOUT_MS, message.deadlineAt - Date.now()))}`);
+    if (message.internal !== undefined) {
+      send({ type: 'done', id: message.id, value: internal(message.internal), replayed: false });
+      return;
+    }
+    if (message.streamOut === true) {
+      authorize(message.name as Operation, message.caller);
+      outboxes.set(message.id, store.exportChunks());
+      send({ type: 'done', id: message.id, value: null, replayed: false });
+      return;
+    }
+    let source: AsyncIterable<Uint8Array> | undefined;
+    let streamHash: ReturnType<typeof createHash> | null = null;
+    if (message.streamIn === true) {
+      const inbox = inboxes.get(message.id)!;
+      streamHash = createHash('sha256');
+      const hashing = streamHash;
+      source = (async function* () {
+        for await (const chunk of inbox.read()) {
+          hashing.update(chunk);
+          yield chunk;
+        }
+      })();
+    }
+    let idempotency: IdempotencyRequest | undefined;
+    if (message.idempotency !== undefined) {
+      const { tokenId, key, bodyHash, queryHash } = message.idempotency;
+      idempotency = {
+        tokenId,
+        key,
+        bodyHash: bodyHash ?? (() => createHash('sha256').update(queryHash).update(streamHash!.copy().digest('hex')).digest('hex')),
+      };
+    }
+    const outcome = await executeOperation(store, message.name!, message.input, message.caller, {
+      ...(message.validated === true ? { validated: true } : {}),
+      ...(idempotency === undefined ? {} : { idempotency }),
+      ...(source === undefined ? {} : { source }),
+    });
+    send({ type: 'done', id: message.id, value: outcome.value, replayed: outcome.replayed });
+  } catch (error) {
+    const failure = toCafsupError(error);
+    const cause = failure.cause as Error | undefined;
+    send({
+      type: 'error',
+      id: message.id,
+      error: { ...failure.toJSON(), ...(failure.code === 'INTERNAL' ? { stack: cause?.stack ?? failure.stack ?? '' } : {}) },
+    });
+  } finally {
+    inboxes.delete(message.id);
+  }
+}
+
+async function drain(): Promise<void> {
+  if (running) return;
+  running = true;
+  try {
+    while (queue.length > 0) await run(queue.shift()!);
+  } finally {
+    running = false;
+  }
+}
+
+port.on('message', (message: ToWorker) => {
+  switch (message.type) {
+    case 'run':
+      if (message.streamIn === true) inboxes.set(message.id, new Inbox(message.id));
+      if (options.role === 'writer') {
+        queue.push(message);
+        void drain();
+      } else void run(message);
+      return;
+    case 'chunk':
+      inboxes.get(message.id)?.push(message.data);
+      return;
+    case 'end':
+      inboxes.get(message.id)?.push(null);
+      return;
+    case 'abort':
+      inboxes.get(message.id)?.push(new Error('import interrompu : la requête a été abandonnée'));
+      // An export whose client went away: its snapshot connection closes now.
+      outboxes.get(message.id)?.return(undefined);
+      outboxes.delete(message.id);
+      return;
+    case 'pull': {
+      const chunks = outboxes.get(message.id);
+      if (chunks === undefined) return;
+      try {
+        const next = chunks.next();
+        if (next.done === true) {
+          outboxes.delete(message.id);
+          send({ type: 'end', id: message.id });
+        } else send({ type: 'chunk', id: message.id, data: next.value });
+      } catch (error) {
+        outboxes.delete(message.id);
+        send({ type: 'error', id: message.id, error: toCafsupError(error).toJSON() });
+      }
+      return;
+    }
+  }
+});
+
+send({ type: 'ready' });
