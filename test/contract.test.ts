@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CafsupError, createClient, type CafsupClient } from '@cafsup/sdk';
+import { CafsupClient, CafsupError, HttpTransport, LocalTransport, OPERATIONS, type Operation, type Transport } from '@cafsup/sdk';
 import { buildDemoDataset } from '../packages/tui/src/demo/demo-data.js';
 import { ACTOR } from './support/fixture.js';
 import { FIXED_NOW, TestServer } from './support/server.js';
@@ -14,9 +14,25 @@ interface Setup {
   cleanup(): Promise<void>;
 }
 
+/** Every operation the suite calls, per transport: an operation of the table without a test fails the suite. */
+const called = { local: new Set<Operation>(), http: new Set<Operation>() };
+
+function recording(inner: Transport, seen: Set<Operation>): Transport {
+  return {
+    call: (operation, input) => {
+      seen.add(operation);
+      return inner.call(operation, input);
+    },
+    exportStream: () => inner.exportStream(),
+    info: () => inner.info(),
+    whoami: () => inner.whoami(),
+    close: () => inner.close(),
+  };
+}
+
 async function localSetup(): Promise<Setup> {
   const dir = mkdtempSync(join(tmpdir(), 'cafsup-contract-'));
-  const client = createClient({ database: join(dir, 'local.db'), actor: ACTOR, now: () => FIXED_NOW });
+  const client = new CafsupClient(recording(new LocalTransport({ database: join(dir, 'local.db'), actor: ACTOR, now: () => FIXED_NOW }), called.local));
   await client.dataset.import(buildDemoDataset({ partners: 12, today: AS_OF }), { reason: 'Jeu de données du test' });
   return {
     client,
@@ -33,7 +49,7 @@ async function httpSetup(): Promise<Setup> {
   // The token's owner is the same person as the local actor: traces must read the same.
   const token = server.token(ACTOR, 'supervisor', ['*']);
   await server.start();
-  const client = server.client(token);
+  const client = new CafsupClient(recording(new HttpTransport({ baseUrl: server.baseUrl, token, retries: 0 }), called.http));
   return {
     client,
     async cleanup() {
@@ -61,13 +77,18 @@ function withoutChain<T>(value: T): T {
 describe.each([
   ['local', localSetup],
   ['http', httpSetup],
-] as const)('the SDK contract over the %s transport', (_name, setup) => {
+] as const)('the SDK contract over the %s transport', (name, setup) => {
   let client: CafsupClient;
   let cleanup: () => Promise<void>;
   beforeAll(async () => {
     ({ client, cleanup } = await setup());
   });
   afterAll(() => cleanup());
+
+  // Last of this transport's tests (vitest runs them in order): the table is the list of what must be tested.
+  afterAll(() => {
+    expect(OPERATIONS.filter((operation) => !called[name].has(operation))).toEqual([]);
+  });
 
   it('reads: partners, conventions, quotas, audit, users, groups, habilitations, avenants, reviews', async () => {
     const page = await client.partners.list({ limit: 5 });
@@ -129,12 +150,19 @@ describe.each([
     expect((await client.users.reinstate(['amp-u010'], { reason: 'Vérification faite' })).changed[0]).toMatchObject({ after: { status: 'active' } });
     expect((await client.habilitations.reinstate(['amp-h0003'], { reason: 'Département vérifié' })).changed[0]).toMatchObject({ after: { status: 'active' } });
     expect((await client.habilitations.revoke(['amp-h0002'], { reason: 'Hors des départements du quota' })).changed[0]).toMatchObject({ after: { status: 'revoked' } });
+    const direct = (await client.habilitations.list({ partnerId: 'amp', userId: 'amp-u004' })).items.filter((h) => h.userId === 'amp-u004' && h.status !== 'revoked');
+    const departed = await client.users.revokeHabilitations(['amp-u004'], { reason: 'Départ de l’agent' });
+    expect(departed.changed.map((change) => change.id)).toEqual(direct.map((h) => h.id));
     expect(await codeOf(client.habilitations.revoke(['amp-h0002'], { reason: 'Deux fois de suite' }))).toBe('CONFLICT');
     const purge = await client.traces.purge({ asOf: AS_OF, dryRun: true });
     expect(purge.dryRun).toBe(true);
     const withdrawn = await client.partners.withdrawDelegation('macs', { reason: 'Manquements répétés' });
     expect(withdrawn.avenant.changes).toEqual([{ type: 'setManagementMode', mode: 'centralised' }]);
-    expect((await client.traces.verify()).ok).toBe(true);
+    const verification = await client.traces.verify();
+    expect(verification.ok).toBe(true);
+    const head = await client.traces.head();
+    expect(head).toEqual(verification.head);
+    expect(await client.traces.hashes([head.id, 999_999])).toEqual([{ id: head.id, hash: head.hash }]);
   });
 
   it('exports a dataset that imports back, streamed or whole', async () => {

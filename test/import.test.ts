@@ -128,7 +128,7 @@ describe('refusals', () => {
       { path: 'users[3].id', message: 'identifiant d’utilisateur « amp-u001 » en double (déjà en users[1])' },
       { path: 'users[5].email', message: 'adresse mél invalide' },
       { path: 'users[5].role', message: expect.stringContaining('administrator') },
-      { path: 'users[5].createdAt', message: 'horodatage invalide (attendu ISO-8601 avec fuseau, ex. 2026-03-05T23:30:00Z)' },
+      { path: 'users[5].createdAt', message: 'horodatage invalide (attendu ISO-8601 avec fuseau entre 1900 et 2199, ex. 2026-03-05T23:30:00Z)' },
       { path: 'groups[0].memberIds[1]', message: 'l’utilisateur « x1 » appartient au partenaire « nobody », pas à « amp »' },
       { path: 'habilitations[3].userId', message: 'une habilitation a exactement un des champs userId et groupId' },
       { path: 'habilitations[5].profile', message: 'profil « T3 » absent du catalogue Cdap (T1–T22 sauf T3, T7, T17)' },

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { Store, createClient, type CafsupClient, type TokenRole } from '@cafsup/sdk';
-import { buildServer } from '@cafsup/server';
+import { buildServer, type ServerOptions } from '@cafsup/server';
 import type { Actor } from '@cafsup/shared';
 
 export const FIXED_NOW = new Date('2026-11-22T10:00:00Z');
@@ -41,7 +41,7 @@ export class TestServer {
     }
   }
 
-  async start(options: { authFailuresPerMinute?: number } = {}): Promise<void> {
+  async start(options: Partial<Pick<ServerOptions, 'authFailuresPerMinute' | 'requestTimeoutMs' | 'checkpoints'>> = {}): Promise<void> {
     const log = new Writable({
       write: (chunk: Buffer, _encoding, done) => {
         this.log.push(chunk.toString('utf8'));

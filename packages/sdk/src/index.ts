@@ -16,3 +16,16 @@ export { OPERATION_TABLE, isOperation, operationSpec, type OperationContext, typ
 export { authorize, executeOperation, parseOperationInput, type Caller, type ExecuteOptions, type Outcome } from './operations/execute.js';
 export { StorePool, type StorePoolOptions, type JobOptions } from './workers/pool.js';
 export { ALL_CAFS, TOKEN_ROLES, type Principal, type TokenRole, type TokenView } from './store/tokens.js';
+export {
+  appendCheckpoint,
+  checkAgainstCheckpoints,
+  defaultCheckpointsPath,
+  defaultSigningKeyPath,
+  loadSigningKey,
+  readCheckpoints,
+  readPublicKey,
+  signCheckpoint,
+  type Checkpoint,
+  type CheckpointReport,
+  type SigningKey,
+} from './checkpoints.js';

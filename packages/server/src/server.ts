@@ -2,7 +2,20 @@ import { Readable, Transform } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { CafsupError, HTTP_STATUS, parseInput, toCafsupError } from '@cafsup/shared';
-import { OPERATIONS, StorePool, authorize, operationSpec, parseOperationInput, type Caller, type Operation, type Principal } from '@cafsup/sdk';
+import {
+  OPERATIONS,
+  StorePool,
+  appendCheckpoint,
+  authorize,
+  operationSpec,
+  parseOperationInput,
+  signCheckpoint,
+  type Caller,
+  type Operation,
+  type Principal,
+  type SigningKey,
+} from '@cafsup/sdk';
+import type { TraceVerification } from '@cafsup/shared';
 
 export interface ServerOptions {
   database: string;
@@ -16,6 +29,8 @@ export interface ServerOptions {
   requestTimeoutMs?: number;
   /** Reader workers beside the writer (2 by default). */
   readers?: number;
+  /** Signed checkpoints of the trail, written every `everyMs` when the chain has grown, and at stop. */
+  checkpoints?: { file: string; everyMs: number; key: SigningKey };
 }
 
 const JSON_BODY_LIMIT = 1 << 20;
@@ -87,7 +102,10 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   app.setErrorHandler((error: unknown, _request, reply) => {
     const failure = frenchFrameworkError(error as { code?: string; statusCode?: number; message: string }) ?? toCafsupError(error);
     if (failure.code === 'INTERNAL') app.log.error({ err: failure.cause ?? error }, 'erreur interne');
-    if (typeof failure.details.retryAfterSeconds === 'number') reply.header('retry-after', String(failure.details.retryAfterSeconds));
+    // A busy database or a limit says when to come back; a lock that outlasted the deadline, in a second.
+    if (failure.code === 'UNAVAILABLE' || failure.code === 'RATE_LIMITED') {
+      reply.header('retry-after', String(typeof failure.details.retryAfterSeconds === 'number' ? failure.details.retryAfterSeconds : 1));
+    }
     void reply.status(HTTP_STATUS[failure.code]).send({ error: failure.toJSON() });
   });
   app.setNotFoundHandler((request, reply) => {
@@ -186,6 +204,34 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
         return answer(reply, await pool.run(name, input, caller, { deadlineMs, validated: true, ...(idempotency === undefined ? {} : { idempotency }) }));
       });
     }
+  }
+
+  if (options.checkpoints !== undefined) {
+    const { file, everyMs, key } = options.checkpoints;
+    const system: Caller = { actor: null, role: 'auditor', cafCodes: null };
+    let signedId = -1;
+    /** Signs the head when the chain has grown, and only a chain that verifies: a checkpoint never vouches for a broken one. */
+    const checkpoint = async () => {
+      try {
+        const verification = (await pool.run('traces.verify', {}, system, { deadlineMs: 60_000 })).value as TraceVerification;
+        if (!verification.ok) {
+          app.log.error({ verification }, 'chaîne des traces rompue : point de contrôle refusé');
+          return;
+        }
+        if (verification.head.id === signedId) return;
+        appendCheckpoint(file, signCheckpoint(verification.head, new Date().toISOString(), key));
+        signedId = verification.head.id;
+      } catch (error) {
+        app.log.error({ err: error }, 'point de contrôle impossible');
+      }
+    };
+    const timer = setInterval(() => void checkpoint(), everyMs);
+    timer.unref();
+    app.addHook('onReady', checkpoint);
+    app.addHook('preClose', async () => {
+      clearInterval(timer);
+      await checkpoint();
+    });
   }
 
   // On SIGTERM the requests in flight finish; their connections then close rather than wait out keep-alive.

@@ -27,6 +27,7 @@ import type {
   Trace,
   TracesListInput,
   TracesPurgeInput,
+  TraceHead,
   TraceVerification,
   User,
   UsersListInput,
@@ -91,6 +92,10 @@ export class Users extends Resource {
   }
   reinstate(ids: string[], options: ActionOptions): Promise<ActionResult<UserView>> {
     return this.transport.call('users.reinstate', { ids, options });
+  }
+  /** Revokes every habilitation given to these users directly (a departure, a loss or theft). */
+  revokeHabilitations(ids: string[], options: ActionOptions): Promise<ActionResult<HabilitationView>> {
+    return this.transport.call('users.revokeHabilitations', { ids, options });
   }
   /** Forces a password change at next login, for some users or every user of a partner. */
   forcePasswordReset(target: string[] | { partnerId: string }, options: ActionOptions): Promise<ActionResult<UserView>> {
@@ -166,6 +171,14 @@ export class Traces extends Resource {
   }
   verify(): Promise<TraceVerification> {
     return this.transport.call('traces.verify', {});
+  }
+  /** The head of the chain (number, hash, store), what a checkpoint signs. */
+  head(): Promise<TraceHead> {
+    return this.transport.call('traces.head', {});
+  }
+  /** The stored hashes of some traces (1,000 at most), to check checkpoints against. */
+  hashes(ids: number[]): Promise<{ id: number; hash: string }[]> {
+    return this.transport.call('traces.hashes', { ids });
   }
   purge(options: TracesPurgeInput = {}): Promise<PurgeReport> {
     return this.transport.call('traces.purge', options);

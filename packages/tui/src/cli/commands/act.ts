@@ -84,21 +84,11 @@ export const revokeCommand: Command = {
   usage: 'cafsup revoke (--habilitation ID… | --user ID…) --reason MOTIF [--dry-run] [--yes]',
   example: 'cafsup revoke --user amp-u031 --reason "Départ de l’agent" --yes',
   options: TARGET_OPTIONS,
-  async run(context, { options }) {
+  run(context, { options }) {
     const { kind, ids } = targets(options);
-    let habilitationIds = ids;
-    if (kind === 'user') {
-      const client = await context.client({ write: true });
-      habilitationIds = [];
-      for (const userId of ids) {
-        const user = await client.users.get(userId);
-        for await (const habilitation of client.habilitations.iterate({ partnerId: user.partnerId, userId })) {
-          if (habilitation.userId === userId && habilitation.status !== 'revoked') habilitationIds.push(habilitation.id);
-        }
-      }
-      if (habilitationIds.length === 0) return { json: { dryRun: false, changed: [], unchanged: [] }, text: () => 'Rien à dévalider : aucune habilitation détenue directement.' };
-    }
-    return act(context, options, 'habilitation(s)', (client, settings) => client.habilitations.revoke(habilitationIds, settings));
+    return act(context, options, 'habilitation(s)', (client, settings) =>
+      kind === 'habilitation' ? client.habilitations.revoke(ids, settings) : client.users.revokeHabilitations(ids, settings),
+    );
   },
 };
 

@@ -36,9 +36,9 @@ import {
   quotasCommand,
   reviewListCommand,
   tracesCommand,
-  tracesVerifyCommand,
   usersCommand,
 } from './read.js';
+import { tracesCheckpointCommand, tracesVerifyCommand } from './trail.js';
 
 /** Every plain command, in the order `cafsup --help` presents them. */
 const GROUPS: { title: string; commands: Command[] }[] = [
@@ -48,7 +48,7 @@ const GROUPS: { title: string; commands: Command[] }[] = [
     title: 'Agir (motif obligatoire, --dry-run pour simuler)',
     commands: [suspendCommand, reinstateCommand, revokeCommand, resetPasswordCommand, withdrawDelegationCommand, avenantAddCommand, avenantSignCommand, reviewAddCommand],
   },
-  { title: 'Traces', commands: [tracesCommand, tracesVerifyCommand, tracesPurgeCommand] },
+  { title: 'Traces', commands: [tracesCommand, tracesVerifyCommand, tracesCheckpointCommand, tracesPurgeCommand] },
   { title: 'Données', commands: [importCommand, exportCommand] },
   {
     title: 'Usage partagé (serveur)',

@@ -340,21 +340,6 @@ export const tracesCommand: Command = {
   },
 };
 
-export const tracesVerifyCommand: Command = {
-  name: 'traces verify',
-  summary: 'vérifie la chaîne des traces ; sort en 1 et nomme la première trace altérée, supprimée ou déplacée',
-  usage: 'cafsup traces verify',
-  example: 'cafsup traces verify --json',
-  async run(context) {
-    const client = await context.client();
-    const result = await client.traces.verify();
-    const text = () => result.ok
-      ? `Chaîne des traces intègre : ${count(result.checked)} trace(s) vérifiée(s).`
-      : `Chaîne des traces rompue à la trace n° ${result.firstBrokenId} (${count(result.checked)} trace(s) intègres avant elle).`;
-    return { json: result, text, ...(result.ok ? {} : { exitCode: 1 }) };
-  },
-};
-
 export const avenantListCommand: Command = {
   name: 'avenant list',
   summary: 'les avenants d’un partenaire, projets compris',

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { formatActor, isEmail, parseActor } from '@cafsup/shared';
-import { ALL_CAFS, Store, TOKEN_ROLES, createClient, readSettings, type TokenRole } from '@cafsup/sdk';
+import { ALL_CAFS, Store, TOKEN_ROLES, createClient, defaultCheckpointsPath, loadSigningKey, readSettings, type TokenRole } from '@cafsup/sdk';
 import { idsOf, stringOption, type Command } from '../command.js';
 import { openConfig, openTokens, readConfig } from '../config.js';
 import { UsageError, type Context } from '../context.js';
@@ -15,19 +15,25 @@ function requiredOption(value: string | boolean | string[] | undefined, name: st
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'l’API HTTP sur la base, pour plusieurs superviseurs et des scripts distants (jetons et rôles)',
-  usage: 'cafsup serve [--host 127.0.0.1] [--port 7878] [--db FICHIER]',
+  usage: 'cafsup serve [--host 127.0.0.1] [--port 7878] [--db FICHIER] [--checkpoints FICHIER] [--checkpoint-minutes 15]',
   example: 'cafsup serve --port 7878 --db /srv/cafsup/cafsup.db',
   options: {
     host: { type: 'string', value: 'ADRESSE', description: 'adresse d’écoute (défaut 127.0.0.1)' },
     port: { type: 'string', value: 'PORT', description: 'port (défaut 7878, 0 pour un port libre)' },
+    checkpoints: { type: 'string', value: 'FICHIER', description: 'points de contrôle signés de la chaîne des traces (défaut : dossier de configuration)' },
+    'checkpoint-minutes': { type: 'string', value: 'N', description: 'un point de contrôle toutes les N minutes quand la chaîne a avancé (défaut 15, 0 : aucun)' },
   },
   async run(context, { options }) {
     const port = Number(stringOption(options.port) ?? 7878);
     if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new UsageError('--port attend un numéro de port entre 0 et 65535.');
     const host = stringOption(options.host) ?? '127.0.0.1';
     const database = context.databasePath();
+    const minutes = Number(stringOption(options['checkpoint-minutes']) ?? 15);
+    if (!Number.isInteger(minutes) || minutes < 0 || minutes > 1440) throw new UsageError('--checkpoint-minutes attend un nombre de minutes entre 0 et 1440.');
     const { buildServer } = await import('@cafsup/server');
-    const app = await buildServer({ database });
+    const checkpoints =
+      minutes === 0 ? undefined : { file: stringOption(options.checkpoints) ?? defaultCheckpointsPath(), everyMs: minutes * 60_000, key: loadSigningKey({ create: true }) };
+    const app = await buildServer({ database, ...(checkpoints === undefined ? {} : { checkpoints }) });
     const address = await app.listen({ host, port });
     process.stderr.write(`cafsup serve : écoute sur ${address} (base ${database}). SIGTERM ou Ctrl-C pour arrêter proprement.\n`);
     // A stop finishes the requests in flight before the process ends.

@@ -1,0 +1,198 @@
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { CafsupError, canonicalJson, type TraceHead } from '@cafsup/shared';
+import { configDirectory } from './profiles.js';
+
+// Signed checkpoints of the trail (operations.md, "Tamper evidence that does not trust the
+// database file"): whoever can rewrite the file can recompute every hash, but not sign with a
+// key kept elsewhere. A checkpoint is one JSON line appended to a file meant to be copied away.
+
+/** One signed checkpoint: the head of one store's chain at one moment. */
+export interface Checkpoint {
+  v: 1;
+  storeId: string;
+  id: number;
+  hash: string;
+  at: string;
+  /** SHA-256 of the raw public key, 16 hex digits: which key signed. */
+  keyId: string;
+  /** The raw Ed25519 public key, base64: lets anyone check the signature, not trust it. */
+  publicKey: string;
+  /** Ed25519 over the canonical JSON of every other field. */
+  signature: string;
+}
+
+export interface SigningKey {
+  privateKey: KeyObject;
+  publicKey: KeyObject;
+  keyId: string;
+}
+
+export function defaultSigningKeyPath(): string {
+  return join(configDirectory(), 'secrets', 'signing-key.pem');
+}
+
+export function defaultCheckpointsPath(): string {
+  return join(configDirectory(), 'checkpoints.jsonl');
+}
+
+function rawPublicKey(publicKey: KeyObject): Buffer {
+  // The last 32 bytes of the SPKI encoding of an Ed25519 key are the key itself.
+  return publicKey.export({ format: 'der', type: 'spki' }).subarray(-32);
+}
+
+function keyIdOf(publicKey: KeyObject): string {
+  return createHash('sha256').update(rawPublicKey(publicKey)).digest('hex').slice(0, 16);
+}
+
+function fromPrivate(privateKey: KeyObject): SigningKey {
+  if (privateKey.asymmetricKeyType !== 'ed25519') throw new CafsupError('VALIDATION', 'La clé de signature doit être une clé Ed25519.');
+  const publicKey = createPublicKey(privateKey);
+  return { privateKey, publicKey, keyId: keyIdOf(publicKey) };
+}
+
+/**
+ * The signing key: `CAFSUP_SIGNING_KEY` (PEM), else the 0600 file of the config folder, made
+ * on first use when `create` is true. It never goes into the database.
+ */
+export function loadSigningKey(options: { path?: string; create?: boolean; env?: NodeJS.ProcessEnv } = {}): SigningKey {
+  const fromEnv = (options.env ?? process.env).CAFSUP_SIGNING_KEY;
+  try {
+    if (fromEnv !== undefined && fromEnv.trim() !== '') return fromPrivate(createPrivateKey(fromEnv));
+  } catch (error) {
+    if (error instanceof CafsupError) throw error;
+    throw new CafsupError('VALIDATION', 'CAFSUP_SIGNING_KEY ne contient pas une clé privée PEM lisible.', {}, { cause: error });
+  }
+  const path = options.path ?? defaultSigningKeyPath();
+  if (!existsSync(path)) {
+    if (options.create !== true) {
+      throw new CafsupError('NOT_FOUND', `Clé de signature introuvable : ${path}. « cafsup traces checkpoint » la crée au premier point de contrôle.`, { path });
+    }
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    const { privateKey } = generateKeyPairSync('ed25519');
+    writeFileSync(path, privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600, flag: 'wx' });
+  }
+  try {
+    return fromPrivate(createPrivateKey(readFileSync(path, 'utf8')));
+  } catch (error) {
+    if (error instanceof CafsupError) throw error;
+    throw new CafsupError('VALIDATION', `Clé de signature illisible : ${path}.`, { path }, { cause: error });
+  }
+}
+
+/** A public key given as PEM or as the base64 raw key of a checkpoint line. */
+export function readPublicKey(text: string): KeyObject {
+  const trimmed = text.trim();
+  if (trimmed.startsWith('-----BEGIN')) return createPublicKey(trimmed);
+  const raw = Buffer.from(trimmed, 'base64');
+  // SPKI header of an Ed25519 key, followed by its 32 bytes.
+  return createPublicKey({ key: Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), raw]), format: 'der', type: 'spki' });
+}
+
+function signedPart(checkpoint: Omit<Checkpoint, 'signature'>): Buffer {
+  const { v, storeId, id, hash, at, keyId, publicKey } = checkpoint;
+  return Buffer.from(canonicalJson({ v, storeId, id, hash, at, keyId, publicKey }), 'utf8');
+}
+
+export function signCheckpoint(head: TraceHead, at: string, key: SigningKey): Checkpoint {
+  const unsigned = { v: 1 as const, storeId: head.storeId, id: head.id, hash: head.hash, at, keyId: key.keyId, publicKey: rawPublicKey(key.publicKey).toString('base64') };
+  return { ...unsigned, signature: sign(null, signedPart(unsigned), key.privateKey).toString('base64') };
+}
+
+/** Appends a checkpoint as one JSON line (the file is only ever appended to). */
+export function appendCheckpoint(path: string, checkpoint: Checkpoint): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  appendFileSync(path, `${JSON.stringify(checkpoint)}\n`, { mode: 0o600 });
+}
+
+/** The checkpoints of a file; a line that is not one is a problem named by its number. */
+export function readCheckpoints(path: string): { checkpoints: Checkpoint[]; problems: { line: number; message: string }[] } {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new CafsupError('NOT_FOUND', `Fichier de points de contrôle illisible : ${path}.`, { path }, { cause: error });
+  }
+  const checkpoints: Checkpoint[] = [];
+  const problems: { line: number; message: string }[] = [];
+  text.split('\n').forEach((line, index) => {
+    if (line.trim() === '') return;
+    try {
+      const parsed = JSON.parse(line) as Checkpoint;
+      if (parsed.v !== 1 || typeof parsed.id !== 'number' || typeof parsed.hash !== 'string' || typeof parsed.signature !== 'string') throw new Error('shape');
+      checkpoints.push(parsed);
+    } catch {
+      problems.push({ line: index + 1, message: 'ligne qui n’est pas un point de contrôle' });
+    }
+  });
+  return { checkpoints, problems };
+}
+
+function signatureHolds(checkpoint: Checkpoint, trusted: readonly KeyObject[]): boolean {
+  const signature = Buffer.from(checkpoint.signature, 'base64');
+  return trusted.some((key) => {
+    try {
+      return verify(null, signedPart(checkpoint), key, signature);
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** What the checkpoints say of a chain. */
+export interface CheckpointReport {
+  ok: boolean;
+  /** Checkpoints of this store whose signature holds and whose trace matches. */
+  matched: number;
+  /** The first trace that may differ from what a checkpoint signed; null when all match. */
+  firstBrokenId: number | null;
+  problems: string[];
+}
+
+/**
+ * Checks a store's chain against signed checkpoints: each one of this store, signed by a
+ * trusted key, must find its trace with the hash it signed. A truncated chain (a checkpoint past
+ * the head) or a rewritten one (a hash that differs) is named from the last checkpoint that
+ * still matches. `hashesOf` reads the stored hashes (locally or over HTTP).
+ */
+export async function checkAgainstCheckpoints(
+  head: TraceHead,
+  checkpoints: readonly Checkpoint[],
+  trusted: readonly KeyObject[],
+  hashesOf: (ids: number[]) => Promise<{ id: number; hash: string }[]>,
+): Promise<CheckpointReport> {
+  const problems: string[] = [];
+  const ours = checkpoints.filter((checkpoint) => checkpoint.storeId === head.storeId).sort((a, b) => a.id - b.id);
+  if (ours.length === 0) problems.push('aucun point de contrôle de cette base dans le fichier');
+  const signed = ours.filter((checkpoint) => {
+    if (signatureHolds(checkpoint, trusted)) return true;
+    problems.push(`point de contrôle du ${checkpoint.at} (trace n° ${checkpoint.id}) : signature invalide ou clé inconnue`);
+    return false;
+  });
+  const stored = new Map<number, string>();
+  const ids = [...new Set(signed.map((checkpoint) => checkpoint.id))];
+  for (let index = 0; index < ids.length; index += 1000) {
+    for (const row of await hashesOf(ids.slice(index, index + 1000))) stored.set(row.id, row.hash);
+  }
+  let lastGood = 0;
+  let firstBrokenId: number | null = null;
+  let matched = 0;
+  for (const checkpoint of signed) {
+    if (checkpoint.id > head.id) {
+      problems.push(`chaîne tronquée : elle s’arrête à la trace n° ${head.id}, mais le point de contrôle du ${checkpoint.at} atteste la trace n° ${checkpoint.id}`);
+      firstBrokenId ??= Math.min(lastGood, head.id) + 1;
+      continue;
+    }
+    const hash = stored.get(checkpoint.id);
+    if (hash === undefined) continue; // removed by a recorded purge of version-1 traces: nothing left to compare
+    if (hash !== checkpoint.hash) {
+      problems.push(`trace n° ${checkpoint.id} différente de celle signée le ${checkpoint.at} : la chaîne a été réécrite après la trace n° ${lastGood}`);
+      firstBrokenId ??= lastGood + 1;
+      continue;
+    }
+    if (firstBrokenId === null) lastGood = checkpoint.id;
+    matched += 1;
+  }
+  return { ok: problems.length === 0, matched, firstBrokenId, problems };
+}

@@ -1,0 +1,109 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { todayInParis, type TraceVerification } from '@cafsup/shared';
+import {
+  appendCheckpoint,
+  checkAgainstCheckpoints,
+  defaultCheckpointsPath,
+  defaultSigningKeyPath,
+  loadSigningKey,
+  readCheckpoints,
+  readPublicKey,
+  signCheckpoint,
+  type CheckpointReport,
+} from '@cafsup/sdk';
+import type { KeyObject } from 'node:crypto';
+import { stringOption, type Command } from '../command.js';
+import { UsageError } from '../context.js';
+import { count } from '../../format.js';
+
+// The trail's integrity from the command line: the chain itself, and signed checkpoints that a
+// rewritten database file cannot fool (operations.md, "Tamper evidence").
+
+export const tracesCheckpointCommand: Command = {
+  name: 'traces checkpoint',
+  summary: 'signe la tête de la chaîne des traces (Ed25519) et l’ajoute au fichier des points de contrôle',
+  usage: 'cafsup traces checkpoint [--file FICHIER] [--key FICHIER]',
+  example: 'cafsup traces checkpoint --file /mnt/coffre/cafsup-checkpoints.jsonl',
+  options: {
+    file: { type: 'string', value: 'FICHIER', description: 'fichier des points de contrôle, en ajout seul (défaut : dossier de configuration)' },
+    key: { type: 'string', value: 'FICHIER', description: 'clé privée Ed25519 (défaut : CAFSUP_SIGNING_KEY, sinon créée dans le dossier de configuration)' },
+  },
+  async run(context, { options }) {
+    const file = stringOption(options.file) ?? defaultCheckpointsPath();
+    const key = loadSigningKey({ path: stringOption(options.key) ?? defaultSigningKeyPath(), create: true });
+    const client = await context.client();
+    // Only a chain that holds is worth signing: a checkpoint must never vouch for a broken one.
+    const verification = await client.traces.verify();
+    if (!verification.ok) {
+      return { json: { verification, checkpoint: null }, text: () => `Point de contrôle refusé : ${describeBreak(verification)}`, exitCode: 1 };
+    }
+    const checkpoint = signCheckpoint(verification.head, new Date().toISOString(), key);
+    appendCheckpoint(file, checkpoint);
+    return {
+      json: { checkpoint, file },
+      text: () => `Point de contrôle ajouté à ${file} : trace n° ${checkpoint.id}, empreinte ${checkpoint.hash}, clé ${checkpoint.keyId}.\nCopiez ce fichier hors de la machine (autre serveur, stockage non modifiable, mél au responsable sécurité).`,
+    };
+  },
+};
+
+function describeBreak(result: TraceVerification): string {
+  return `chaîne rompue à la trace n° ${result.firstBrokenId} (${result.problem ?? 'altération'}) ; ${count(result.checked)} trace(s) intègres avant elle.`;
+}
+
+/** The keys a checkpoint may be signed with: `--public-key`, and this machine's own key when there is one. */
+function trustedKeys(publicKeyFile: string | undefined): KeyObject[] {
+  const keys: KeyObject[] = [];
+  if (publicKeyFile !== undefined) {
+    try {
+      keys.push(readPublicKey(readFileSync(publicKeyFile, 'utf8')));
+    } catch {
+      throw new UsageError(`--public-key : clé publique illisible dans ${publicKeyFile} (PEM ou clé brute en base64 attendue).`);
+    }
+  }
+  if (process.env.CAFSUP_SIGNING_KEY !== undefined || existsSync(defaultSigningKeyPath())) keys.push(loadSigningKey().publicKey);
+  return keys;
+}
+
+export const tracesVerifyCommand: Command = {
+  name: 'traces verify',
+  summary: 'vérifie la chaîne des traces et ses points de contrôle signés ; sort en 1 et nomme la première trace altérée',
+  usage: 'cafsup traces verify [--checkpoints FICHIER] [--public-key FICHIER]',
+  example: 'cafsup traces verify --checkpoints /mnt/coffre/cafsup-checkpoints.jsonl',
+  options: {
+    checkpoints: { type: 'string', value: 'FICHIER', description: 'points de contrôle signés à confronter à la chaîne' },
+    'public-key': { type: 'string', value: 'FICHIER', description: 'clé publique de confiance (sinon la clé de cette machine)' },
+  },
+  async run(context, { options }) {
+    const client = await context.client();
+    const result = await client.traces.verify();
+    const file = stringOption(options.checkpoints);
+    let checkpoints: (CheckpointReport & { file: string }) | null = null;
+    if (file !== undefined) {
+      const { checkpoints: lines, problems } = readCheckpoints(file);
+      const keys = trustedKeys(stringOption(options['public-key']));
+      const report = await checkAgainstCheckpoints(result.head, lines, keys, (ids) => client.traces.hashes(ids));
+      if (keys.length === 0) report.problems.unshift('aucune clé de confiance pour vérifier les signatures (--public-key)');
+      report.problems.push(...problems.map((problem) => `${file}, ligne ${problem.line} : ${problem.message}`));
+      report.ok = report.problems.length === 0;
+      checkpoints = { ...report, file };
+    }
+    const ok = result.ok && (checkpoints?.ok ?? true);
+    const firstBrokenId = [result.firstBrokenId, checkpoints?.firstBrokenId ?? null].filter((id): id is number => id !== null).sort((a, b) => a - b)[0] ?? null;
+    const text = () => {
+      const lines = [
+        `Tête de la chaîne : trace n° ${result.head.id}, empreinte ${result.head.hash} (au ${todayInParis(new Date())}).`,
+        result.ok ? `Chaîne des traces intègre : ${count(result.checked)} trace(s) vérifiée(s).` : `Chaîne des traces rompue : ${describeBreak(result)}`,
+      ];
+      if (checkpoints !== null) {
+        lines.push(
+          checkpoints.ok
+            ? `Points de contrôle (${checkpoints.file}) : ${count(checkpoints.matched)} concordant(s), aucun écart.`
+            : `Points de contrôle (${checkpoints.file}) : ${checkpoints.problems.join(' ; ')}.`,
+        );
+        if (checkpoints.firstBrokenId !== null) lines.push(`Première trace qui peut différer de ce qui a été signé : n° ${checkpoints.firstBrokenId}.`);
+      }
+      return lines.join('\n');
+    };
+    return { json: { ...result, ok, firstBrokenId, checkpoints }, text, ...(ok ? {} : { exitCode: 1 }) };
+  },
+};

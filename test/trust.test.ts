@@ -1,0 +1,344 @@
+import { statSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CafsupError, checkAgainstCheckpoints, loadSigningKey, signCheckpoint, type CafsupClient } from '@cafsup/sdk';
+import { traceContentCanonical, traceLinkCanonical, type TraceKind } from '@cafsup/shared';
+import { createHash, generateKeyPairSync } from 'node:crypto';
+import { buildDemoDataset } from '../packages/tui/src/demo/demo-data.js';
+import { ACTOR } from './support/fixture.js';
+import { CliSandbox } from './support/cli.js';
+import { openClient, refusalOf } from './support/client.js';
+import { TestServer } from './support/server.js';
+
+const AS_OF = '2026-11-22';
+const SUPERVISOR_B = { name: 'Inès Perrin', email: 'ines.perrin@caf78.fr' };
+
+/** The fastest of three tries: a refusal must be immediate, and one slow scheduling slot on a loaded machine is not the code's. */
+async function fastestRefusal(attempt: () => Promise<unknown>): Promise<{ ms: number; error: CafsupError }> {
+  let best = { ms: Number.POSITIVE_INFINITY, error: null as unknown as CafsupError };
+  for (let index = 0; index < 3; index++) {
+    const start = performance.now();
+    const error = await refusalOf(attempt());
+    const ms = performance.now() - start;
+    if (ms < best.ms) best = { ms, error };
+  }
+  return best;
+}
+
+describe('the write path of cafsup serve (operations.md)', () => {
+  const server = new TestServer();
+  let admin: string;
+  let other: CafsupClient;
+  beforeAll(async () => {
+    await server.seed(buildDemoDataset({ partners: 12, today: AS_OF }), ACTOR);
+    admin = server.token(ACTOR, 'supervisor', ['*']);
+    const otherToken = server.token(SUPERVISOR_B, 'supervisor', ['78', '40', '95', '25']);
+    await server.start({ requestTimeoutMs: 8_000 });
+    other = server.client(otherToken);
+  });
+  afterAll(async () => {
+    await other.close();
+    await server.stop();
+  });
+
+  it('loses no acknowledged write while an HTTP import of another token runs, and hands out each trace id once', async () => {
+    // A large import of other partners than the ones being suspended: it takes the writer for a while.
+    const big = buildDemoDataset({ partners: 400, today: AS_OF }) as unknown as Record<string, Record<string, unknown>[]>;
+    const seeded = new Set(((await other.partners.list({ limit: 100 })).items).map((partner) => partner.id));
+    const keep = (row: Record<string, unknown>) => !seeded.has(String(row.partnerId ?? row.id));
+    const document = { ...big, partners: big.partners!.filter(keep), conventions: big.conventions!.filter(keep), users: big.users!.filter(keep), groups: big.groups!.filter(keep), habilitations: big.habilitations!.filter(keep), reviews: big.reviews!.filter(keep) };
+    const before = (await other.traces.verify()).head.id;
+    const importer = server.client(admin);
+    const ids = (await other.habilitations.list({ partnerId: 'amp', status: 'active', limit: 10 })).items.map((h) => h.id);
+    expect(ids).toHaveLength(10);
+    const imported = importer.dataset.import(document, { reason: 'Import national du test' });
+    const writes = ids.map((id, index) =>
+      other.habilitations.suspend([id], { reason: `Suspension concurrente ${index}` }).then(
+        (result) => ({ id, ok: true as const, traceId: result.changed[0]!.traceId }),
+        (error: CafsupError) => ({ id, ok: false as const, code: error.code }),
+      ),
+    );
+    const [outcome, results] = await Promise.all([imported, Promise.all(writes)]);
+    expect(outcome.counts.partners).toBe(document.partners.length);
+    for (const result of results) {
+      const status = (await other.habilitations.get(result.id)).status;
+      // Acknowledged: present. Refused (503 after its deadline): nothing written.
+      if (result.ok) expect(status).toBe('suspended');
+      else expect([result.code, status]).toEqual(['UNAVAILABLE', 'active']);
+    }
+    const acknowledged = results.filter((result) => result.ok);
+    expect(acknowledged.length).toBeGreaterThan(0);
+    const traceIds = acknowledged.map((result) => (result as { traceId: number }).traceId);
+    expect(new Set(traceIds).size).toBe(traceIds.length);
+    const verification = await other.traces.verify();
+    expect(verification.ok).toBe(true);
+    // Traces = changes: one per acknowledged suspension, one for the import.
+    expect(verification.head.id - before).toBe(acknowledged.length + 1);
+    await importer.close();
+  });
+
+  it('answers reads within 200 ms while a write waits for the lock, then lands the write', async () => {
+    const target = (await other.habilitations.list({ partnerId: 'saint-leu', status: 'active', limit: 1 })).items[0]!.id;
+    const blocker = new Database(server.database);
+    blocker.exec('BEGIN IMMEDIATE');
+    let released = false;
+    try {
+      const pending = other.habilitations.suspend([target], { reason: 'Écriture qui attend le verrou' });
+      let settled = false;
+      void pending.finally(() => (settled = true));
+      const latencies: number[] = [];
+      for (let index = 0; index < 5; index++) {
+        const start = performance.now();
+        await other.partners.list({ limit: 5 });
+        latencies.push(performance.now() - start);
+      }
+      expect(settled).toBe(false);
+      expect(Math.min(...latencies)).toBeLessThan(200);
+      blocker.exec('COMMIT');
+      released = true;
+      const done = await pending;
+      expect(done.changed[0]).toMatchObject({ id: target, after: { status: 'suspended' } });
+    } finally {
+      if (!released) blocker.exec('ROLLBACK');
+      blocker.close();
+    }
+  });
+
+  it('answers 503 with Retry-After when the lock outlasts the deadline, and writes nothing', async () => {
+    const hurried = new TestServer();
+    await hurried.seed(buildDemoDataset({ partners: 4, today: AS_OF }), ACTOR);
+    const token = hurried.token(ACTOR, 'supervisor', ['*']);
+    await hurried.start({ requestTimeoutMs: 300 });
+    const blocker = new Database(hurried.database);
+    try {
+      blocker.exec('BEGIN IMMEDIATE');
+      const answer = await hurried.post('/v1/habilitations.suspend', JSON.stringify({ ids: ['amp-h0012'], options: { reason: 'Écriture trop tardive' } }), token);
+      expect(answer.status).toBe(503);
+      expect(answer.body.error.code).toBe('UNAVAILABLE');
+      expect(Number(answer.headers['retry-after'])).toBeGreaterThan(0);
+      blocker.exec('ROLLBACK');
+      const read = await hurried.post('/v1/habilitations.get', JSON.stringify({ id: 'amp-h0012' }), token);
+      expect(read.body.status).toBe('active');
+    } finally {
+      if (blocker.inTransaction) blocker.exec('ROLLBACK');
+      blocker.close();
+      await hurried.stop();
+    }
+  });
+
+  it('binds an Idempotency-Key to the body: a replay gets the first answer, another body 422, a dry run is never stored', async () => {
+    const body = (reason: string, dryRun?: boolean) => JSON.stringify({ ids: ['amp-h0013'], options: { reason, ...(dryRun === undefined ? {} : { dryRun }) } });
+    const dry = await server.post('/v1/habilitations.suspend', body('Suspension rejouée', true), admin, { 'idempotency-key': 'cle-1' });
+    expect(dry.body.dryRun).toBe(true);
+    const first = await server.post('/v1/habilitations.suspend', body('Suspension rejouée'), admin, { 'idempotency-key': 'cle-1' });
+    expect([first.status, first.body.dryRun, first.body.changed[0].after.status]).toEqual([200, false, 'suspended']);
+    const replay = await server.post('/v1/habilitations.suspend', body('Suspension rejouée'), admin, { 'idempotency-key': 'cle-1' });
+    expect([replay.status, replay.headers['idempotent-replay'], replay.body]).toEqual([200, 'true', first.body]);
+    const otherBody = await server.post('/v1/habilitations.suspend', body('Un autre motif'), admin, { 'idempotency-key': 'cle-1' });
+    expect([otherBody.status, otherBody.body.error.code]).toEqual([422, 'VALIDATION']);
+    const traces = await other.traces.list({ targetId: 'amp-h0013' });
+    expect(traces.items.map((trace) => trace.reason)).toEqual(['Suspension rejouée']);
+  });
+
+  it('refuses an asOf outside 1900–2199 or not a date at once, and a purge of the future, over HTTP', async () => {
+    for (const asOf of ['9999-12-31', 'garbage', '1899-12-31']) {
+      const { ms, error } = await fastestRefusal(() => other.partners.get('amp', { asOf }));
+      expect([error.code, error.details.problems![0]!.path]).toEqual(['VALIDATION', 'asOf']);
+      expect(ms).toBeLessThan(100);
+    }
+    const audit = await fastestRefusal(() => other.audit.run({ asOf: '9999-12-31' }));
+    expect(audit.error.code).toBe('VALIDATION');
+    const purge = await refusalOf(server.client(admin).traces.purge({ asOf: '2099-01-01' }));
+    expect([purge.code, purge.details.problems]).toEqual(['VALIDATION', [{ path: 'asOf', message: `postérieure à aujourd’hui (${AS_OF})` }]]);
+    const raw = await server.post('/v1/traces.purge', JSON.stringify({ asOf: '2099-01-01' }), admin);
+    expect(raw.status).toBe(422);
+  });
+
+  it('refuses control and bidi characters in stored text, over HTTP', async () => {
+    for (const reason of ['Motif \u001b]52;c;aGVsbG8=\u0007 piégé', 'Motif \u202e inversé', '\u200b\u200b\u200b\u200b\u200b\u200b']) {
+      const answer = await server.post('/v1/habilitations.suspend', JSON.stringify({ ids: ['amp-h0014'], options: { reason } }), admin);
+      expect([answer.status, answer.body.error.details.problems[0].path]).toEqual([422, 'options.reason']);
+    }
+    const long = await server.post('/v1/habilitations.suspend', JSON.stringify({ ids: ['amp-h0014'], options: { reason: 'x'.repeat(1001) } }), admin);
+    expect(long.status).toBe(422);
+  });
+});
+
+describe('the embedded store refuses the same inputs, at once', () => {
+  it('asOf out of range or garbage, control characters, purge of the future', async () => {
+    const test = await openClient({ dataset: buildDemoDataset({ partners: 4, today: AS_OF }) });
+    try {
+      for (const asOf of ['9999-12-31', 'garbage']) {
+        const { ms, error } = await fastestRefusal(() => test.client.partners.get('amp', { asOf }));
+        expect([error.code, error.details.problems![0]!.path]).toEqual(['VALIDATION', 'asOf']);
+        expect(ms).toBeLessThan(100);
+      }
+      const escape = await refusalOf(test.client.habilitations.suspend(['amp-h0001'], { reason: 'Motif \u001b[2J effacé' }));
+      expect(escape.details.problems).toEqual([{ path: 'options.reason', message: 'caractère de contrôle ou de direction du texte interdit' }]);
+      expect((await refusalOf(test.client.traces.purge({ asOf: '2099-01-01' }))).code).toBe('VALIDATION');
+      expect((await test.client.habilitations.get('amp-h0001')).status).toBe('active');
+      // The file holds people's names: its owner only.
+      expect(statSync(test.database).mode & 0o777).toBe(0o600);
+    } finally {
+      await test.cleanup();
+    }
+  });
+});
+
+/** Rewrites the chain's tail from trace `from` with recomputed hashes, as an intruder with the file and the code would. */
+function rewriteTail(database: string, from: number, reason: string): void {
+  const db = new Database(database);
+  try {
+    const rows = db.prepare('SELECT * FROM traces WHERE id >= ? ORDER BY id').all(from) as Record<string, any>[];
+    let prevHash = (db.prepare('SELECT hash FROM traces WHERE id = ?').get(from - 1) as { hash: string }).hash;
+    const sha = (text: string) => createHash('sha256').update(text).digest('hex');
+    db.transaction(() => {
+      for (const row of rows) {
+        const trace = {
+          id: row.id as number,
+          at: row.at as string,
+          kind: row.kind as TraceKind,
+          actor: { name: row.actor_name, email: row.actor_email },
+          action: row.action,
+          targetType: row.target_type,
+          targetId: row.target_id,
+          partnerId: row.partner_id,
+          reason: row.id === from ? reason : row.reason,
+          before: row.before === null ? null : JSON.parse(row.before),
+          after: row.after === null ? null : JSON.parse(row.after),
+          details: row.details === null ? null : JSON.parse(row.details),
+        };
+        const contentHash = sha(traceContentCanonical(trace));
+        const hash = sha(traceLinkCanonical({ id: trace.id, at: trace.at, kind: trace.kind, prevHash, contentHash }));
+        db.prepare('UPDATE traces SET reason = ?, content_hash = ?, prev_hash = ?, hash = ? WHERE id = ?').run(trace.reason, contentHash, prevHash, hash, trace.id);
+        prevHash = hash;
+      }
+      db.prepare(`UPDATE meta SET value = json_object('id', ?, 'hash', ?) WHERE key = 'trace_head'`).run(rows.at(-1)!.id, prevHash);
+    })();
+  } finally {
+    db.close();
+  }
+}
+
+function truncate(database: string, after: number): void {
+  const db = new Database(database);
+  try {
+    const last = db.prepare('SELECT hash FROM traces WHERE id = ?').get(after) as { hash: string };
+    db.prepare('DELETE FROM traces WHERE id > ?').run(after);
+    db.prepare(`UPDATE meta SET value = json_object('id', ?, 'hash', ?) WHERE key = 'trace_head'`).run(after, last.hash);
+  } finally {
+    db.close();
+  }
+}
+
+describe('signed checkpoints catch what the chain alone cannot', () => {
+  const key = (() => {
+    const { privateKey } = generateKeyPairSync('ed25519');
+    return loadSigningKey({ env: { CAFSUP_SIGNING_KEY: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString() } });
+  })();
+
+  async function scenario(tamper: (database: string) => void) {
+    const test = await openClient({ dataset: buildDemoDataset({ partners: 4, today: AS_OF }) });
+    try {
+      for (let index = 1; index <= 4; index++) await test.client.habilitations.suspend([`amp-h000${index}`], { reason: `Contrôle ${index}` });
+      const early = signCheckpoint((await test.client.traces.head()), '2026-11-22T10:00:00Z', key); // head 3
+      for (let index = 5; index <= 7; index++) await test.client.habilitations.suspend([`amp-h000${index}`], { reason: `Contrôle ${index}` });
+      const late = signCheckpoint((await test.client.traces.head()), '2026-11-22T11:00:00Z', key); // head 8
+      tamper(test.database);
+      const chain = await test.client.traces.verify();
+      const report = await checkAgainstCheckpoints(chain.head, [early, late], [key.publicKey], (ids) => test.client.traces.hashes(ids));
+      return { chain, report, early, late };
+    } finally {
+      await test.cleanup();
+    }
+  }
+
+  it('passes an untouched chain', async () => {
+    const { chain, report } = await scenario(() => undefined);
+    expect([chain.ok, report]).toEqual([true, { ok: true, matched: 2, firstBrokenId: null, problems: [] }]);
+  });
+
+  it('catches a tail rewritten with recomputed hashes and names where it may start', async () => {
+    const { chain, report, early } = await scenario((database) => rewriteTail(database, 6, 'Motif réécrit'));
+    expect(chain.ok).toBe(true); // the chain alone is fooled
+    expect([report.ok, report.firstBrokenId]).toEqual([false, early.id + 1]);
+  });
+
+  it('catches a truncated tail', async () => {
+    const { chain, report, early } = await scenario((database) => truncate(database, 6));
+    expect(chain.ok).toBe(true);
+    // Nothing vouches for trace 6 any more (it may have been rewritten before the cut): the break is named from the last match.
+    expect([report.ok, report.firstBrokenId]).toEqual([false, early.id + 1]);
+    expect(report.problems[0]).toContain('chaîne tronquée : elle s’arrête à la trace n° 6');
+  });
+
+  it('refuses a checkpoint signed by another key', async () => {
+    const stranger = loadSigningKey({ env: { CAFSUP_SIGNING_KEY: generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString() } });
+    const test = await openClient({ dataset: buildDemoDataset({ partners: 4, today: AS_OF }) });
+    try {
+      const forged = signCheckpoint(await test.client.traces.head(), '2026-11-22T12:00:00Z', stranger);
+      const check = await checkAgainstCheckpoints(await test.client.traces.head(), [forged], [key.publicKey], (ids) => test.client.traces.hashes(ids));
+      expect(check.ok).toBe(false);
+      expect(check.problems[0]).toContain('signature invalide');
+    } finally {
+      await test.cleanup();
+    }
+  });
+
+  it('from the command line: checkpoint, then verify names the break (exit 1) after a rewrite', () => {
+    const sandbox = new CliSandbox();
+    try {
+      expect(sandbox.run(['demo', '--scale', '4', '--as-of', AS_OF]).status).toBe(0);
+      const actor = { CAFSUP_ACTOR: 'Camille Roux <camille.roux@caf78.fr>' };
+      expect(sandbox.run(['suspend', '--habilitation', 'amp-h0001', '--reason', 'Contrôle du test', '--yes'], { env: actor }).status).toBe(0);
+      const file = `${sandbox.dir}/points.jsonl`;
+      const signed = sandbox.json(['traces', 'checkpoint', '--file', file]);
+      expect(statSync(`${sandbox.dir}/config/secrets/signing-key.pem`).mode & 0o777).toBe(0o600);
+      expect(sandbox.run(['suspend', '--habilitation', 'amp-h0002', '--reason', 'Contrôle suivant', '--yes'], { env: actor }).status).toBe(0);
+      const clean = sandbox.run(['traces', 'verify', '--checkpoints', file]);
+      expect(clean.status).toBe(0);
+      expect(clean.stdout).toContain(`Tête de la chaîne : trace n° ${signed.checkpoint.id + 1}`);
+      rewriteTail(sandbox.database, signed.checkpoint.id, 'Motif réécrit');
+      const broken = sandbox.run(['traces', 'verify', '--checkpoints', file, '--json']);
+      expect(broken.status).toBe(1);
+      expect(JSON.parse(broken.stdout)).toMatchObject({ ok: false, checkpoints: { ok: false, firstBrokenId: 1 } });
+    } finally {
+      sandbox.cleanup();
+    }
+  });
+});
+
+describe('a reason planted in the file behind cafsup’s back', () => {
+  it('is shown escaped by `cafsup traces`: no escape sequence reaches the terminal', async () => {
+    const sandbox = new CliSandbox();
+    try {
+      expect(sandbox.run(['demo', '--scale', '4', '--as-of', AS_OF]).status).toBe(0);
+      const db = new Database(sandbox.database);
+      db.prepare(`UPDATE traces SET reason = ? WHERE id = (SELECT MAX(id) FROM traces)`).run('Import \u001b]52;c;aGVsbG8=\u0007 piégé \u202e');
+      db.close();
+      const shown = sandbox.run(['traces', '--limit', '1']);
+      expect(shown.status).toBe(0);
+      expect(shown.stdout).not.toMatch(/[\u001b\u0007\u202e]/);
+      expect(shown.stdout).toContain('\\x1b]52;c;aGVsbG8=\\x07');
+    } finally {
+      sandbox.cleanup();
+    }
+  });
+});
+
+describe('traces verify stays a read', () => {
+  it('is allowed to an auditor token, and a purge is not', async () => {
+    const server = new TestServer();
+    await server.seed(buildDemoDataset({ partners: 4, today: AS_OF }), ACTOR);
+    const token = server.token({ name: 'Audit', email: 'audit@cnaf.fr' }, 'auditor', ['*']);
+    await server.start();
+    const auditor = server.client(token);
+    try {
+      expect((await auditor.traces.verify()).ok).toBe(true);
+      expect((await refusalOf(auditor.traces.purge({ dryRun: true }))).code).toBe('FORBIDDEN');
+    } finally {
+      await auditor.close();
+      await server.stop();
+    }
+  });
+});
