@@ -37,7 +37,12 @@ describe('cafsup serve as a process', () => {
     expect((await client.partners.get('amp')).id).toBe('amp');
     const large = buildDemoDataset({ partners: 400, today: '2026-11-22' });
     const inFlight = client.dataset.import(large, { reason: 'Import pendant l’arrêt' });
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    // SIGTERM only once the server has the request (a fixed sleep sent it too early on a loaded machine: EPIPE).
+    const deadline = Date.now() + 30_000;
+    while (!log.includes('/v1/dataset.import')) {
+      if (Date.now() > deadline) throw new Error(`import jamais reçu :\n${log}`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
     server.kill('SIGTERM');
     const outcome = await inFlight;
     expect(outcome.counts.partners).toBe(400);
