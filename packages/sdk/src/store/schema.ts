@@ -184,6 +184,13 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (token_id, key)
   );
   `,
+  // 3: when a user was de-validated (retention, contrat art. 5.3.2) and the last day of a
+  // temporary habilitation (rule 4, the request form's « date de fin »).
+  `
+  ALTER TABLE users ADD COLUMN disabled_at TEXT;
+  ALTER TABLE habilitations ADD COLUMN ends_at TEXT;
+  CREATE INDEX habilitations_ends ON habilitations (ends_at) WHERE ends_at IS NOT NULL AND status <> 'revoked';
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
