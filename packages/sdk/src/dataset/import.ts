@@ -20,7 +20,7 @@ import {
   type User,
 } from '@cafsup/shared';
 import type { DerivedFacts } from '../store/derived.js';
-import { HABILITATION_INDEXES } from '../store/schema.js';
+import { DEFERRED_HABILITATION_INDEXES } from '../store/schema.js';
 import type { TraceWriter } from '../store/traces.js';
 import { JsonSyntaxError, readDatasetJson, type DatasetEvent } from './json-reader.js';
 import { cafDoc, conventionDoc, habilitationToRow, partnerDoc, searchKey, userToRow } from './rows.js';
@@ -139,7 +139,7 @@ export async function importDataset(
     if (!sawFormat) problems.add('format', 'champ obligatoire (« cafsup/dataset »)');
     if (!sawVersion) problems.add('version', 'champ obligatoire (1)');
     writer.finish();
-    if (writer.indexesDeferred) for (const index of HABILITATION_INDEXES) db.exec(index.create);
+    if (writer.indexesDeferred) for (const index of DEFERRED_HABILITATION_INDEXES) db.exec(index.create);
 
     if (problems.total > 0) {
       const more = problems.total - problems.listed.length;
@@ -330,7 +330,7 @@ class EntityWriter {
         const habilitation = entity as Habilitation;
         if (!this.firstUse('habilitations', habilitation.id, base, index, 'id', 'identifiant d’habilitation')) return;
         if (index === DEFER_INDEXES_AFTER && !this.indexesDeferred) {
-          for (const { name } of HABILITATION_INDEXES) this.db.exec(`DROP INDEX ${name}`);
+          for (const { name } of DEFERRED_HABILITATION_INDEXES) this.db.exec(`DROP INDEX ${name}`);
           this.indexesDeferred = true;
         }
         this.owned(habilitation.partnerId, base);

@@ -134,10 +134,10 @@ function prepareScoped(db: Database.Database, onePartner: boolean): ScopedStatem
     ),
     reservedProfiles: db.prepare(
       scoped(
-        `SELECT h.id, h.partner_id, h.profile FROM habilitations h
-          WHERE h.service = 'CDAP' AND h.profile IN (SELECT value FROM json_each(@profiles)) AND h.status <> 'revoked' {partner}`,
+        `SELECT DISTINCT c.partner_id, c.profile FROM held_combos c
+          WHERE c.service = 'CDAP' AND c.profile IN (SELECT value FROM json_each(@profiles)) {partner}`,
         onePartner,
-        'h',
+        'c',
       ),
     ),
   };
@@ -157,6 +157,7 @@ export class AuditEngine {
   private readonly managers: Database.Statement;
   private readonly reviews: Database.Statement;
   private readonly earlyGrants: Database.Statement;
+  private readonly profileHabilitations: Database.Statement;
 
   constructor(
     private readonly db: Database.Database,
@@ -181,6 +182,7 @@ export class AuditEngine {
     this.reviews = db.prepare(onePartner('SELECT partner_id, completed_at FROM reviews WHERE {partner}'));
     // Paris is ahead of UTC, so a grant on a Paris day before D is before D at 00:00 UTC: the
     // bound narrows in SQL, `parisDay` decides.
+    this.profileHabilitations = db.prepare(`SELECT id FROM habilitations WHERE partner_id = ? AND service = ? AND profile = ? AND status <> 'revoked'`);
     this.earlyGrants = db.prepare(
       `SELECT id, service, granted_at FROM habilitations WHERE partner_id = ? AND status <> 'revoked' AND granted_ms < ?`,
     );
@@ -328,10 +330,12 @@ export class AuditEngine {
       const kinds = new Map(inForce.map((entry) => [entry.partnerId, entry.kind]));
       for (const row of statements.reservedProfiles.iterate(
         this.params(scope, { profiles: JSON.stringify(Object.keys(RESERVED_CDAP_PROFILES)) }),
-      ) as IterableIterator<{ id: string; partner_id: string; profile: string }>) {
+      ) as IterableIterator<{ partner_id: string; profile: string }>) {
         const kind = kinds.get(row.partner_id);
         if (kind === undefined || isProfileEligible('CDAP', row.profile, kind)) continue; // not in force, or eligible
-        keep(profileNotEligibleFlag(row.partner_id, { id: row.id, profile: row.profile }, kind));
+        for (const { id } of this.profileHabilitations.all(row.partner_id, 'CDAP', row.profile) as { id: string }[]) {
+          keep(profileNotEligibleFlag(row.partner_id, { id, profile: row.profile }, kind));
+        }
       }
     }
 
