@@ -249,6 +249,29 @@ describe('refusals', () => {
 });
 
 describe('reads', () => {
+  it('lists the traces about a user: the user, their habilitations direct or through a group', async () => {
+    const test = await fresh(
+      dataset({
+        partners: [partner('p')],
+        conventions: [convention('p')],
+        users: [user('u1', 'p'), user('u2', 'p')],
+        groups: [{ id: 'g1', partnerId: 'p', name: 'Instructeurs', memberIds: ['u1', 'u2'] }],
+        habilitations: [
+          habilitation('h1', 'p', { userId: 'u1' }),
+          habilitation('h2', 'p', { groupId: 'g1' }),
+          habilitation('h3', 'p', { userId: 'u2' }),
+        ],
+      }),
+    );
+    const reason = { reason: 'Contrôle de la Caf' };
+    await test.client.habilitations.suspend(['h1', 'h2', 'h3'], reason);
+    await test.client.users.suspend(['u1'], reason);
+    await test.client.users.suspend(['u2'], reason);
+    const about = async (userId: string) => (await test.client.traces.list({ userId })).items.map((trace) => trace.targetId);
+    expect(await about('u1')).toEqual(['u1', 'h2', 'h1']);
+    expect(await about('u2')).toEqual(['u2', 'h3', 'h2']);
+  });
+
   it('pages partners with a keyset cursor, filters by Caf, search and mode', async () => {
     const partners = ['a', 'b', 'c', 'd', 'e'].map((id) => partner(id, { name: id === 'c' ? 'Commune d’Évry' : `Partenaire ${id}` }));
     const test = await fresh(
