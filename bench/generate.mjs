@@ -104,7 +104,7 @@ export async function generate(path, partners = 5000, { usersPerPartner = 40, ha
       ...(toGroup ? { groupId: `g${pad(p * groupsPerPartner + (h % groupsPerPartner), 6)}` } : { userId: `u${pad(u, 7)}` }),
       // Mostly the partner's own subscribed profiles, a few outside them, a few out of area.
       service: 'CDAP', profile: rand() < 0.01 ? CDAP_PROFILES[Math.floor(rand() * CDAP_PROFILES.length)] : subscribed[(u + (h % 50 === 1 ? 1 : 0)) % subscribed.length],
-      departement: rand() < 0.002 ? '99' : CAFS[p % CAFS.length], status, grantedAt: stamp(rand, 2020, 2026),
+      departement: rand() < 0.002 ? '971' : CAFS[p % CAFS.length], status, grantedAt: stamp(rand, 2020, 2026),
       suspendedAt: status === 'suspended' ? stamp(rand, 2026, 2026) : null, revokedAt: status === 'revoked' ? stamp(rand, 2025, 2026) : null,
     };
   });
