@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CafsupClient, CafsupError, HttpTransport, LocalTransport, OPERATIONS, type Operation, type Transport } from '@cafsup/sdk';
+import { reviewKitCsv } from '@cafsup/shared';
 import { buildDemoDataset } from '../packages/tui/src/demo/demo-data.js';
 import { ACTOR } from './support/fixture.js';
 import { FIXED_NOW, TestServer } from './support/server.js';
@@ -173,6 +174,41 @@ describe.each([
     const outcome = await client.dataset.import(exported, { reason: 'Réimport à l’identique', dryRun: true });
     expect(outcome.counts.partners).toBe(12);
     expect(await codeOf(client.dataset.import('{"format":"cafsup/dataset","version":1,"partners":[{"id":1}]}'))).toBe('VALIDATION');
+  });
+
+  it('runs the supervision workflows: forms, direct records, campaign, questions, notices, close-out, ladder, a person’s traces', async () => {
+    const form = { name: 'Paule Valade', email: 'paule.valade@bavans.fr', function: null, departement: '25', profile: 'T4', temporary: true, endsAt: '2027-03-31' };
+    expect((await client.requests.add('bavans', { kind: 'habilitation', receivedAt: '2026-11-20', form })).request.number).toBe(1);
+    expect((await client.requests.apply('bavans', 1, { dryRun: true })).dryRun).toBe(true);
+    expect((await client.requests.apply('bavans', 1, { reason: 'Demande signée du maire' })).request.status).toBe('applied');
+    await client.requests.add('bavans', { kind: 'habilitation', form: { ...form, name: 'Jean Denoix', email: 'jean.denoix@bavans.fr' } });
+    expect(await codeOf(client.requests.apply('bavans', 2, { reason: 'Demande signée du maire' }))).toBe('CONFLICT');
+    expect((await client.requests.refuse('bavans', 2, { reason: 'Quota T4 atteint' })).request.status).toBe('refused');
+    expect((await client.requests.list('bavans')).map((request) => request.status)).toEqual(['applied', 'refused']);
+    expect((await client.requests.get('bavans', 1)).form).toMatchObject({ endsAt: '2027-03-31' });
+    const created = await client.users.create('bavans', { name: 'Lucie Perrin', email: 'lucie.perrin@bavans.fr', reason: 'Agent recruté' });
+    const group = await client.groups.create('bavans', { name: 'Accueil', memberIds: [created.user.id], reason: 'Groupe de l’accueil' });
+    expect((await client.habilitations.create('bavans', { groupId: group.group.id, profile: 'T1', reason: 'Accueil social' })).habilitation.groupId).toBe(group.group.id);
+
+    const campaign = await client.reviews.campaign({ asOf: AS_OF, within: 30 });
+    expect(campaign.overdue).toBe(campaign.reviews.filter((review) => review.overdue).length);
+    const kit = await client.reviews.kit('amp', { asOf: AS_OF });
+    const sheet = reviewKitCsv(kit).replaceAll(';;\r\n', ';oui;\r\n');
+    const recorded = await client.reviews.recordSheet('amp', { completedAt: AS_OF, reviewer: 'Responsable FSL', sheet });
+    expect([recorded.revocations, recorded.summary.keep]).toEqual([[], kit.rows.length]);
+
+    const question = await client.questions.add('amp', { text: 'Pourquoi 23 titulaires T13 ?', flags: ['QUOTA_EXCEEDED'], dueAt: '2026-12-07' });
+    expect((await client.questions.answer('amp', question.question.number, { text: 'Trois départs à saisir' })).question.answer).toBe('Trois départs à saisir');
+    expect((await client.questions.list('amp', { asOf: AS_OF })).map((item) => item.clock.answered)).toEqual([true]);
+    expect((await client.partners.ladder('amp', { asOf: AS_OF })).offered).toBe(true);
+
+    expect((await client.notices.add('macs', { kind: 'breach', receivedAt: '2026-11-10', reason: 'Revue inverse non faite' })).state.terminationEffectiveAt).toBe('2026-12-10');
+    expect((await client.notices.remedy('macs', { date: '2026-11-20', reason: 'Revue faite et transmise' })).state.status).toBe('active');
+    await client.notices.add('saint-leu', { kind: 'unilateral', receivedAt: '2026-08-01', reason: 'Résiliation demandée par la commune' });
+    expect((await client.partners.closeOut('saint-leu', { reason: 'Clôture à la date d’effet' })).endsAt).toBe('2026-11-01');
+
+    const person = await client.traces.forPerson({ userId: 'amp-u031', requestedBy: 'Agent 31', through: 'Responsable FSL' });
+    expect(person.sha256).toMatch(/^[0-9a-f]{64}$/);
   });
 });
 

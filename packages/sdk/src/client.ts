@@ -4,19 +4,8 @@ import { LocalTransport } from './transports/local.js';
 import { resolveProfile } from './profiles.js';
 import type { Identity, Transport, TransportInfo } from './transports/transport.js';
 import type { PartnerScope } from './store/audit.js';
-import {
-  Audit,
-  Avenants,
-  Conventions,
-  Dataset,
-  Groups,
-  Habilitations,
-  Partners,
-  Quotas,
-  Reviews,
-  Traces,
-  Users,
-} from './resources/index.js';
+import { Audit, Avenants, Conventions, Dataset, Quotas } from './resources/index.js';
+import { Groups, Habilitations, Notices, Partners, Questions, Requests, Reviews, Traces, Users } from './resources/workflows.js';
 
 export interface LocalClientOptions {
   /** Path of the SQLite file; created with its schema when missing, unless `create` is false. */
@@ -43,6 +32,9 @@ export class CafsupClient {
   readonly reviews: Reviews;
   readonly traces: Traces;
   readonly dataset: Dataset;
+  readonly requests: Requests;
+  readonly questions: Questions;
+  readonly notices: Notices;
 
   constructor(private readonly transport: Transport) {
     this.partners = new Partners(transport);
@@ -56,6 +48,9 @@ export class CafsupClient {
     this.reviews = new Reviews(transport);
     this.traces = new Traces(transport);
     this.dataset = new Dataset(transport);
+    this.requests = new Requests(transport);
+    this.questions = new Questions(transport);
+    this.notices = new Notices(transport);
   }
 
   /** Who acts: the local actor, or the owner, role and Cafs of the server's token. */

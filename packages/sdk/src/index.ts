@@ -29,3 +29,4 @@ export {
   type CheckpointReport,
   type SigningKey,
 } from './checkpoints.js';
+export type { ReviewSheetOutcome } from './resources/workflows.js';

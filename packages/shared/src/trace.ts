@@ -40,6 +40,24 @@ export const TRACE_ACTIONS = [
   'token.suspendOwner',
   'token.reinstateOwner',
   'auth.failure',
+  // Supervision workflows (workflows.md): forms, direct records, campaigns, breach to termination, a person's extract.
+  'request.add',
+  'request.apply',
+  'request.refuse',
+  'user.create',
+  'user.setRole',
+  'user.disable',
+  'group.create',
+  'group.removeMember',
+  'habilitation.create',
+  'convention.setContact',
+  'question.add',
+  'question.answer',
+  'notice.add',
+  'notice.remedy',
+  'partner.closeOut',
+  'review.sheet',
+  'traces.personExtract',
 ] as const;
 export type TraceAction = (typeof TRACE_ACTIONS)[number];
 
@@ -57,7 +75,7 @@ export function traceKind(action: TraceAction): TraceKind {
   return ACTIVITY_ACTIONS.has(action) ? 'activity' : 'decision';
 }
 
-export const TRACE_TARGETS = ['habilitation', 'user', 'partner', 'avenant', 'review', 'dataset', 'traces', 'token'] as const;
+export const TRACE_TARGETS = ['habilitation', 'user', 'partner', 'avenant', 'review', 'dataset', 'traces', 'token', 'request', 'group', 'question'] as const;
 export type TraceTarget = (typeof TRACE_TARGETS)[number];
 
 /** One entry of the tamper-evident audit trail. */

@@ -16,6 +16,19 @@ import {
   tracesPurgeInputSchema,
   usersListInputSchema,
   withReason,
+  groupDraftSchema,
+  habilitationDraftSchema,
+  noticeDraftSchema,
+  noticeRemedySchema,
+  personExtractInputSchema,
+  questionAnswerSchema,
+  questionDraftSchema,
+  REQUEST_STATUSES,
+  requestDraftSchema,
+  reviewCampaignInputSchema,
+  reviewKitInputSchema,
+  reviewSheetRecordSchema,
+  userDraftSchema,
   type Actor,
 } from '@cafsup/shared';
 import type { PartnerScope } from '../store/audit.js';
@@ -70,6 +83,7 @@ const byId = z.strictObject({ id: idSchema });
 const idsAction = z.strictObject({ ids: idListSchema, options: actionOptionsSchema });
 const none = z.strictObject({});
 const optionsDryRun = (input: { options: { dryRun?: boolean | undefined } }) => input.options.dryRun === true;
+const registerNumber = z.number().int().positive().max(1_000_000);
 const asOfOf = (store: Store, input: { asOf?: string | undefined }) => input.asOf ?? store.today();
 
 export const OPERATION_TABLE = {
@@ -325,6 +339,153 @@ export const OPERATION_TABLE = {
     input: none,
     run: (store, _input, { scope }) => store.summary(scope),
   }),
+  // --- supervision workflows (workflows.md, issue 13) -------------------------------------------------
+  'requests.add': operation({
+    summary: 'enregistrement d’un formulaire reçu (désignation, habilitation, suppression d’accès)',
+    access: 'write',
+    input: z.strictObject({ partnerId: idSchema, request: requestDraftSchema }),
+    target: (input) => ({ partners: [input.partnerId] }),
+    dryRun: (input) => input.request.dryRun === true,
+    run: (store, input, { actor }) => store.workflows.requests.add(input.partnerId, input.request, actor()),
+  }),
+  'requests.list': operation({
+    summary: 'registre des formulaires d’un partenaire',
+    access: 'read',
+    input: z.strictObject({ partnerId: idSchema, status: z.enum(REQUEST_STATUSES).optional() }),
+    target: (input) => ({ partners: [input.partnerId] }),
+    run: (store, input) => store.workflows.requests.list(input.partnerId, input.status),
+  }),
+  'requests.get': operation({
+    summary: 'un formulaire du registre et les traces de ce qu’il a changé',
+    access: 'read',
+    input: z.strictObject({ partnerId: idSchema, number: registerNumber }),
+    target: (input) => ({ partners: [input.partnerId] }),
+    run: (store, input) => store.workflows.requests.get(input.partnerId, input.number),
+  }),
+  'requests.apply': operation({
+    summary: 'application d’un formulaire ; refusée avec la règle et l’article qu’elle enfreindrait',
+    access: 'write',
+    input: z.strictObject({ partnerId: idSchema, number: registerNumber, options: actionOptionsSchema }),
+    target: (input) => ({ partners: [input.partnerId] }),
+    dryRun: optionsDryRun,
+    run: (store, input, { actor }) => store.workflows.requests.apply(input.partnerId, input.number, input.options, actor()),
+  }),
+  'requests.refuse': operation({
+    summary: 'refus motivé d’un formulaire',
+    access: 'write',
+    input: z.strictObject({ partnerId: idSchema, number: registerNumber, options: actionOptionsSchema }),
+    target: (input) => ({ partners: [input.partnerId] }),
+    dryRun: optionsDryRun,
+    run: (store, input, { actor }) => store.workflows.requests.refuse(input.partnerId, input.number, input.options, actor()),
+  }),
+  'users.create': operation({
+    summary: 'création d’un utilisateur par la Caf',
+    access: 'write',
+    input: z.strictObject({ partnerId: idSchema, user: userDraftSchema }),
+    target: (input) => ({ partners: [input.partnerId] }),
+    dryRun: (input) => input.user.dryRun === true,
+    run: (store, input, { actor }) => store.workflows.records.createUser(input.partnerId, input.user, actor()),
+  }),
+  'groups.create': operation({
+    summary: 'création d’un groupe par la Caf (mode centralisé)',
+    access: 'write',
+    input: z.strictObject({ partnerId: idSchema, group: groupDraftSchema }),
+    target: (input) => ({ partners: [input.partnerId] }),
+    dryRun: (input) => input.group.dryRun === true,
+    run: (store, input, { actor }) => store.workflows.records.createGroup(input.partnerId, input.group, actor()),
+  }),
+  'habilitations.create': operation({
+    summary: 'habilitation accordée par la Caf (mode centralisé, convention art. 9.1)',
+    access: 'write',
+    input: z.strictObject({ partnerId: idSchema, habilitation: habilitationDraftSchema }),
+    target: (input) => ({ partners: [input.partnerId] }),
+    dryRun: (input) => input.habilitation.dryRun === true,
+    run: (store, input, { actor }) => store.workflows.records.createHabilitation(input.partnerId, input.habilitation, actor()),
+  }),
+  'reviews.campaign': operation({
+    summary: 'campagne de revue inverse : revues dues dans la fenêtre ou en retard (contrat art. 2.2.2)',
+    access: 'read',
+    input: reviewCampaignInputSchema,
+    run: (store, input, { scope }) => store.workflows.campaigns.campaign(input, scope),
+  }),
+  'reviews.kit': operation({
+    summary: 'feuille de revue pré-remplie : chaque habilitation détenue',
+    access: 'read',
+    input: reviewKitInputSchema,
+    target: (input) => ({ partners: [input.partnerId] }),
+    run: (store, input) => store.workflows.campaigns.kit(input.partnerId, asOfOf(store, input)),
+  }),
+  'reviews.recordSheet': operation({
+    summary: 'revue enregistrée avec la feuille retournée (SHA-256) ; les « non » deviennent des dévalidations proposées',
+    access: 'write',
+    input: z.strictObject({ partnerId: idSchema, review: reviewSheetRecordSchema }),
+    target: (input) => ({ partners: [input.partnerId] }),
+    dryRun: (input) => input.review.dryRun === true,
+    run: (store, input, { actor }) => store.workflows.campaigns.recordSheet(input.partnerId, input.review, actor()),
+  }),
+  'questions.list': operation({
+    summary: 'questions au partenaire et incidents, avec leurs délais de réponse et l’escalade due',
+    access: 'read',
+    input: z.strictObject({ partnerId: idSchema, ...dated }),
+    target: (input) => ({ partners: [input.partnerId] }),
+    run: (store, input) => store.workflows.questions.list(input.partnerId, asOfOf(store, input)),
+  }),
+  'questions.add': operation({
+    summary: 'question au partenaire (contrat art. 2.2.1) ou incident au centre de services (art. 3.2)',
+    access: 'write',
+    input: z.strictObject({ partnerId: idSchema, question: questionDraftSchema }),
+    target: (input) => ({ partners: [input.partnerId] }),
+    dryRun: (input) => input.question.dryRun === true,
+    run: (store, input, { actor }) => store.workflows.questions.add(input.partnerId, input.question, actor()),
+  }),
+  'questions.answer': operation({
+    summary: 'réponse à une question ou à un incident',
+    access: 'write',
+    input: z.strictObject({ partnerId: idSchema, number: registerNumber, answer: questionAnswerSchema }),
+    target: (input) => ({ partners: [input.partnerId] }),
+    dryRun: (input) => input.answer.dryRun === true,
+    run: (store, input, { actor }) => store.workflows.questions.answer(input.partnerId, input.number, input.answer, actor()),
+  }),
+  'notices.add': operation({
+    summary: 'mise en demeure ou résiliation unilatérale par lettre recommandée (convention art. 17.2)',
+    access: 'write',
+    input: z.strictObject({ partnerId: idSchema, notice: noticeDraftSchema }),
+    target: (input) => ({ partners: [input.partnerId] }),
+    dryRun: (input) => input.notice.dryRun === true,
+    run: (store, input, { actor }) => store.workflows.breaches.addNotice(input.partnerId, input.notice, actor()),
+  }),
+  'notices.remedy': operation({
+    summary: 'correction des manquements après une mise en demeure',
+    access: 'write',
+    input: z.strictObject({ partnerId: idSchema, remedy: noticeRemedySchema }),
+    target: (input) => ({ partners: [input.partnerId] }),
+    dryRun: (input) => input.remedy.dryRun === true,
+    run: (store, input, { actor }) => store.workflows.breaches.remedy(input.partnerId, input.remedy, actor()),
+  }),
+  'partners.closeOut': operation({
+    summary: 'clôture à la date d’effet de la résiliation : tout dévalider, désactiver les gestionnaires',
+    access: 'write',
+    input: z.strictObject({ id: idSchema, options: actionOptionsSchema }),
+    target: (input) => ({ partners: [input.id] }),
+    dryRun: optionsDryRun,
+    run: (store, input, { actor }) => store.workflows.breaches.closeOut(input.id, input.options, actor()),
+  }),
+  'partners.ladder': operation({
+    summary: 'échelle d’escalade : la prochaine étape proportionnée, avec son article',
+    access: 'read',
+    input: z.strictObject({ id: idSchema, ...dated }),
+    target: (input) => ({ partners: [input.id] }),
+    run: (store, input) => store.workflows.breaches.ladder(input.id, asOfOf(store, input)),
+  }),
+  'traces.forPerson': operation({
+    summary: 'extrait des traces d’une personne (contrat art. 5.3.4, RGPD art. 15), la demande enregistrée',
+    access: 'write',
+    input: personExtractInputSchema,
+    target: (input) => ({ users: [input.userId] }),
+    dryRun: (input) => input.dryRun === true,
+    run: (store, input, { actor }) => store.workflows.person.extract(input, actor()),
+  }),
+  // --- end of supervision workflows -------------------------------------------------------------------
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each entry keeps its own schema type
 } satisfies Record<string, OperationSpec<any>>;
 

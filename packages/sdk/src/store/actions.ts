@@ -86,8 +86,11 @@ export class ActionRunner {
     this.updateUser = db.prepare('UPDATE users SET status = ?, must_change_password = ? WHERE key = ?');
   }
 
-  /** Runs `body` in an immediate transaction; with `dryRun` everything it wrote is rolled back. */
-  private transact<T>(dryRun: boolean, body: () => T): T {
+  /**
+   * Runs `body` in an immediate transaction; with `dryRun` everything it wrote is rolled back.
+   * Nested in another write (a workflow step running these actions), it is a savepoint of it.
+   */
+  transact<T>(dryRun: boolean, body: () => T): T {
     let result: T | undefined;
     try {
       this.db

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { WORKFLOWS_MIGRATION } from './workflows/schema.js';
 
 /**
  * The secondary indexes of `habilitations`. A large import drops them and builds them again
@@ -232,6 +233,9 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE habilitations ADD COLUMN ends_at TEXT;
   ${TERMS_INDEXES.map((index) => index.create).join(';\n  ')};
   `,
+  // 5: the supervision workflows (workflows.md): the register of forms, questions and incidents,
+  // returned review sheets (their SHA-256), a person's extracts.
+  WORKFLOWS_MIGRATION,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

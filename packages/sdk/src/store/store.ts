@@ -41,6 +41,7 @@ import {
   type User,
 } from '@cafsup/shared';
 import { ActionRunner } from './actions.js';
+import { Workflows } from './workflows/index.js';
 import { AuditEngine, type PartnerScope } from './audit.js';
 import { openDatabase } from './connection.js';
 import { ConventionCache, type PartnerConvention } from './conventions.js';
@@ -89,6 +90,7 @@ export class Store {
   private readonly derived: DerivedFacts;
   private readonly audits: AuditEngine;
   readonly actions: ActionRunner;
+  readonly workflows: Workflows;
   readonly tokens: TokenStore;
   readonly idempotency: IdempotencyKeys;
 
@@ -100,6 +102,16 @@ export class Store {
     this.derived = new DerivedFacts(this.db);
     this.audits = new AuditEngine(this.db, this.conventions, options.settings ?? DEFAULT_AUDIT_SETTINGS);
     this.actions = new ActionRunner(this.db, this.traces, this.derived, this.conventions, () => this.clock());
+    this.workflows = new Workflows({
+      db: this.db,
+      traces: this.traces,
+      derived: this.derived,
+      conventions: this.conventions,
+      actions: this.actions,
+      store: this,
+      clock: () => this.clock(),
+      settings: options.settings ?? DEFAULT_AUDIT_SETTINGS,
+    });
     this.tokens = new TokenStore(this.db, this.traces, () => this.clock());
     this.idempotency = new IdempotencyKeys(this.db, () => this.now().getTime());
   }

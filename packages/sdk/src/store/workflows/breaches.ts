@@ -1,0 +1,290 @@
+import {
+  CafsupError,
+  actionOptionsSchema,
+  conventionState,
+  deskClock,
+  noticeDraftSchema,
+  noticeRemedySchema,
+  parseInput,
+  proposeLadder,
+  questionAnswerSchema,
+  questionDraftSchema,
+  type ActionOptions,
+  type Actor,
+  type CalendarDate,
+  type CaseKind,
+  type Failing,
+  type LadderView,
+  type NoticeDraft,
+  type NoticeRemedy,
+  type QuestionAnswer,
+  type QuestionDraft,
+  type QuestionRecord,
+  type RuleName,
+  type Termination,
+} from '@cafsup/shared';
+import { nextNumber, requirePartner, trace, type PartnerContext, type WorkflowDeps } from './deps.js';
+import type { Records } from './records.js';
+
+interface QuestionRow {
+  partner_id: string;
+  number: number;
+  kind: CaseKind;
+  text: string;
+  flags: string;
+  opened_at: string;
+  due_at: string | null;
+  answer: string | null;
+  answered_at: string | null;
+  trace_ids: string;
+}
+
+/** Questions to the partner (contrat art. 2.2.1) and incidents at the Caf's desk (art. 3.2), with their clocks. */
+export class Questions {
+  constructor(private readonly deps: WorkflowDeps) {}
+
+  private view(row: QuestionRow, partner: PartnerContext, asOf: CalendarDate): QuestionRecord {
+    const desk = partner.terms.serviceDesk;
+    // The desk's answer time binds the Caf; a question to the partner has its own due date, and
+    // both sides share the contract's escalation delay (seed 003: « du centre de services Caf ou du partenaire »).
+    const clockDesk = row.kind === 'incident' || desk === null ? desk : { ...desk, answerWithinWorkingDays: null };
+    return {
+      partnerId: row.partner_id,
+      number: row.number,
+      kind: row.kind,
+      text: row.text,
+      flags: JSON.parse(row.flags) as RuleName[],
+      openedAt: row.opened_at,
+      dueAt: row.due_at,
+      answer: row.answer,
+      answeredAt: row.answered_at,
+      clock: deskClock({
+        openedAt: row.opened_at,
+        answeredAt: row.answered_at,
+        desk: clockDesk,
+        ladder: partner.terms.escalation,
+        side: row.kind === 'incident' ? 'caf' : 'partner',
+        asOf,
+        dueAt: row.due_at,
+      }),
+      traceIds: JSON.parse(row.trace_ids) as number[],
+    };
+  }
+
+  list(partnerId: string, asOf: CalendarDate = this.deps.clock().today): QuestionRecord[] {
+    const partner = requirePartner(this.deps, partnerId, asOf);
+    const rows = this.deps.db.prepare('SELECT * FROM questions WHERE partner_id = ? ORDER BY number').all(partnerId) as QuestionRow[];
+    return rows.map((row) => this.view(row, partner, asOf));
+  }
+
+  get(partnerId: string, number: number, asOf: CalendarDate = this.deps.clock().today): QuestionRecord {
+    const partner = requirePartner(this.deps, partnerId, asOf);
+    const row = this.deps.db.prepare('SELECT * FROM questions WHERE partner_id = ? AND number = ?').get(partnerId, number) as QuestionRow | undefined;
+    if (row === undefined) throw new CafsupError('NOT_FOUND', `Question n° ${number} introuvable pour ${partnerId}.`, { ids: [`${partnerId}#Q${number}`] });
+    return this.view(row, partner, asOf);
+  }
+
+  /** Writes a question or incident and its trace; runs inside the caller's transaction. */
+  open(
+    partnerId: string,
+    fields: { kind: CaseKind; text: string; flags: RuleName[]; dueAt: CalendarDate | null; openedAt: string },
+    reason: string,
+    actor: Actor,
+    dryRun: boolean,
+  ): { number: number; traceId: number | null } {
+    const number = nextNumber(this.deps.db, 'questions', partnerId);
+    const [traceId] = trace(this.deps, actor, this.deps.clock().at, dryRun, [
+      { action: 'question.add', targetType: 'question', targetId: `${partnerId}#Q${number}`, partnerId, reason, before: null, after: { number, ...fields } },
+    ]);
+    this.deps.db
+      .prepare('INSERT INTO questions (partner_id, number, kind, text, flags, opened_at, due_at, trace_ids) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(partnerId, number, fields.kind, fields.text, JSON.stringify(fields.flags), fields.openedAt, fields.dueAt, JSON.stringify(traceId === null ? [] : [traceId]));
+    return { number, traceId: traceId! };
+  }
+
+  add(partnerId: string, draft: QuestionDraft, actor: Actor) {
+    const input = parseInput(questionDraftSchema, draft);
+    const dryRun = input.dryRun ?? false;
+    return this.deps.actions.transact(dryRun, () => {
+      const now = this.deps.clock();
+      requirePartner(this.deps, partnerId, now.today);
+      const opened = this.open(
+        partnerId,
+        { kind: input.kind, text: input.text, flags: [...new Set(input.flags ?? [])], dueAt: input.dueAt ?? null, openedAt: input.openedAt ?? now.at },
+        input.reason ?? (input.kind === 'question' ? 'Question au partenaire sur la pertinence des habilitations (contrat de services, art. 2.2.1)' : 'Incident signalé au centre de services'),
+        actor,
+        dryRun,
+      );
+      return { dryRun, question: this.get(partnerId, opened.number, now.today), traceId: opened.traceId };
+    });
+  }
+
+  answer(partnerId: string, number: number, answer: QuestionAnswer, actor: Actor) {
+    const input = parseInput(questionAnswerSchema, answer);
+    const dryRun = input.dryRun ?? false;
+    return this.deps.actions.transact(dryRun, () => {
+      const now = this.deps.clock();
+      const question = this.get(partnerId, number, now.today);
+      if (question.answer !== null) throw new CafsupError('CONFLICT', `La question n° ${number} a déjà une réponse (${question.answeredAt}).`, { ids: [`${partnerId}#Q${number}`] });
+      const answeredAt = input.answeredAt ?? now.at;
+      const [traceId] = trace(this.deps, actor, now.at, dryRun, [
+        { action: 'question.answer', targetType: 'question', targetId: `${partnerId}#Q${number}`, partnerId, reason: input.reason ?? 'Réponse reçue', before: { answer: null }, after: { answer: input.text, answeredAt } },
+      ]);
+      this.deps.db
+        .prepare('UPDATE questions SET answer = ?, answered_at = ?, trace_ids = ? WHERE partner_id = ? AND number = ?')
+        .run(input.text, answeredAt, JSON.stringify([...question.traceIds, ...(traceId === null ? [] : [traceId])]), partnerId, number);
+      return { dryRun, question: this.get(partnerId, number, now.today), traceId: traceId! };
+    });
+  }
+}
+
+/** The road from a breach to termination (convention art. 17.2): notices, remedy, close-out, the ladder. */
+export class Breaches {
+  constructor(
+    private readonly deps: WorkflowDeps,
+    private readonly records: Records,
+    private readonly questions: Questions,
+  ) {}
+
+  private writeTermination(partner: PartnerContext, termination: Termination | null): void {
+    const { avenants: _avenants, ...stored } = partner.entry.convention;
+    this.deps.db.prepare('UPDATE conventions SET doc = ? WHERE partner_id = ?').run(JSON.stringify({ ...stored, termination }), partner.entry.partnerId);
+    this.deps.conventions.invalidate();
+  }
+
+  /** The open flags as the failings a mise en demeure lists, each with its article. */
+  failings(partnerId: string, asOf: CalendarDate): Failing[] {
+    return this.deps.store.runAudit({ partnerId, asOf }).flags.map((flag) => ({ rule: flag.rule, severity: flag.severity, article: flag.article, message: flag.message }));
+  }
+
+  /**
+   * A registered letter (convention art. 17.2): `breach`, the mise en demeure listing the
+   * failings, one month to comply; `unilateral`, effect on the date asked but never before
+   * received + 3 months. The convention's termination is what rules.md reads.
+   */
+  addNotice(partnerId: string, draft: NoticeDraft, actor: Actor) {
+    const input = parseInput(noticeDraftSchema, draft);
+    const dryRun = input.dryRun ?? false;
+    return this.deps.actions.transact(dryRun, () => {
+      const now = this.deps.clock();
+      const partner = requirePartner(this.deps, partnerId, now.today);
+      const problems: { path: string; message: string }[] = [];
+      if (input.receivedAt > now.today) problems.push({ path: 'receivedAt', message: 'date dans le futur' });
+      if (input.sentAt !== undefined && input.sentAt > input.receivedAt) problems.push({ path: 'sentAt', message: 'envoi après la réception' });
+      if (input.kind === 'breach' && input.requestedEffectiveAt !== undefined) problems.push({ path: 'requestedEffectiveAt', message: 'une mise en demeure n’a pas de date d’effet demandée (un mois après réception)' });
+      if (problems.length > 0) throw new CafsupError('VALIDATION', `Saisie invalide : ${problems.map((p) => `${p.path} : ${p.message}`).join(' ; ')}.`, { problems });
+      const before = partner.entry.convention.termination;
+      const state = conventionState(partner.entry.convention, now.today);
+      if (!state.inForce) throw new CafsupError('CONFLICT', `Convention ${partner.entry.convention.number} non en vigueur (${state.status}) : pas de lettre de résiliation possible.`, { ids: [partnerId] });
+      if (before !== null && state.terminationEffectiveAt !== null) {
+        throw new CafsupError('CONFLICT', `Une ${before.kind === 'breach' ? 'mise en demeure' : 'résiliation'} est déjà en cours (reçue le ${before.noticeReceivedAt}).`, { ids: [partnerId] });
+      }
+      const termination: Termination = {
+        kind: input.kind,
+        noticeReceivedAt: input.receivedAt,
+        ...(input.requestedEffectiveAt === undefined ? {} : { requestedEffectiveAt: input.requestedEffectiveAt }),
+      };
+      const failings = input.kind === 'breach' ? this.failings(partnerId, now.today) : [];
+      this.writeTermination(partner, termination);
+      const after = conventionState({ ...partner.entry.convention, termination }, now.today);
+      const [traceId] = trace(this.deps, actor, now.at, dryRun, [
+        {
+          action: 'notice.add',
+          targetType: 'partner',
+          targetId: partnerId,
+          partnerId,
+          reason: input.reason!,
+          before: { termination: before },
+          after: { termination },
+          details: { sentAt: input.sentAt ?? null, failings, terminationEffectiveAt: after.terminationEffectiveAt },
+        },
+      ]);
+      return { dryRun, termination, sentAt: input.sentAt ?? null, failings, state: after, traceId: traceId! };
+    });
+  }
+
+  /** The remedy of a mise en demeure: it counts when dated on or before received + 1 month (rules.md). */
+  remedy(partnerId: string, remedy: NoticeRemedy, actor: Actor) {
+    const input = parseInput(noticeRemedySchema, remedy);
+    const dryRun = input.dryRun ?? false;
+    return this.deps.actions.transact(dryRun, () => {
+      const now = this.deps.clock();
+      const partner = requirePartner(this.deps, partnerId, now.today);
+      const before = partner.entry.convention.termination;
+      if (before === null || before.kind !== 'breach') throw new CafsupError('CONFLICT', `Aucune mise en demeure en cours pour ${partnerId}.`, { ids: [partnerId] });
+      if (before.remediedAt != null) throw new CafsupError('CONFLICT', `Correction déjà enregistrée le ${before.remediedAt}.`, { ids: [partnerId] });
+      if (input.date < before.noticeReceivedAt || input.date > now.today) {
+        throw new CafsupError('VALIDATION', `Date de correction ${input.date} hors de la période possible (${before.noticeReceivedAt} – ${now.today}).`, {
+          problems: [{ path: 'date', message: `entre ${before.noticeReceivedAt} et ${now.today}` }],
+        });
+      }
+      const termination: Termination = { ...before, remediedAt: input.date };
+      this.writeTermination(partner, termination);
+      const state = conventionState({ ...partner.entry.convention, termination }, now.today);
+      const [traceId] = trace(this.deps, actor, now.at, dryRun, [
+        { action: 'notice.remedy', targetType: 'partner', targetId: partnerId, partnerId, reason: input.reason!, before: { termination: before }, after: { termination }, details: { status: state.status } },
+      ]);
+      return { dryRun, termination, state, traceId: traceId! };
+    });
+  }
+
+  /**
+   * The close-out on or after the termination's effective date: one traced bulk action revokes
+   * every held habilitation of the partner and disables its managers (convention art. 17.2).
+   */
+  closeOut(partnerId: string, options: ActionOptions, actor: Actor) {
+    const { reason = '', dryRun = false } = parseInput(actionOptionsSchema, options);
+    return this.deps.actions.transact(dryRun, () => {
+      const now = this.deps.clock();
+      const partner = requirePartner(this.deps, partnerId, now.today);
+      const state = conventionState(partner.entry.convention, now.today);
+      if (state.status !== 'terminated') {
+        throw new CafsupError(
+          'CONFLICT',
+          `Convention ${partner.entry.convention.number} non résiliée au ${now.today}${state.endsAt === null ? '' : ` (fin le ${state.endsAt})`} : la clôture se fait à la date d’effet ou après.`,
+          { ids: [partnerId] },
+        );
+      }
+      const held = this.deps.db.prepare(`SELECT id FROM habilitations WHERE partner_id = ? AND status <> 'revoked' ORDER BY id`).pluck().all(partnerId) as string[];
+      const revoked = held.length === 0 ? { changed: [] } : this.deps.actions.habilitationAction('revoke', held, { reason }, actor);
+      const managers = this.deps.db
+        .prepare(`SELECT id FROM users WHERE partner_id = ? AND role IN ('administrator', 'deputy', 'habilitation_manager') AND status <> 'disabled' ORDER BY id`)
+        .pluck()
+        .all(partnerId) as string[];
+      const disabled = this.records.disable(managers.map((id) => this.records.loadUser(id)!), reason, actor, now.at, dryRun);
+      const [traceId] = trace(this.deps, actor, now.at, dryRun, [
+        {
+          action: 'partner.closeOut',
+          targetType: 'partner',
+          targetId: partnerId,
+          partnerId,
+          reason,
+          before: { held: held.length, managers },
+          after: { held: 0 },
+          details: { endsAt: state.endsAt, revoked: held, disabled: disabled.map((entry) => entry.userId) },
+        },
+      ]);
+      return { dryRun, endsAt: state.endsAt, revoked: revoked.changed.map((change) => change.id), disabled: disabled.map((entry) => entry.userId), traceId: traceId! };
+    });
+  }
+
+  /** The escalation ladder of a partner at `asOf` (workflows.md, section 3): it proposes, the supervisor decides. */
+  ladder(partnerId: string, asOf: CalendarDate): LadderView {
+    const partner = requirePartner(this.deps, partnerId, asOf);
+    const state = conventionState(partner.entry.convention, asOf);
+    const flags = state.status === 'terminated' ? [] : this.deps.store.runAudit({ partnerId, asOf }).flags;
+    const actionsTaken = new Set(this.deps.db.prepare('SELECT DISTINCT action FROM traces WHERE partner_id = ? AND erased = 0').pluck().all(partnerId) as string[]);
+    return proposeLadder({
+      asOf,
+      mode: partner.terms.managementMode,
+      status: state.status,
+      termination: partner.entry.convention.termination,
+      terminationEffectiveAt: state.terminationEffectiveAt,
+      flags,
+      held: this.deps.db.prepare(`SELECT COUNT(*) FROM habilitations WHERE partner_id = ? AND status <> 'revoked'`).pluck().get(partnerId) as number,
+      questions: this.questions.list(partnerId, asOf).map((question) => ({ kind: question.kind, answered: question.clock.answered, dueAt: question.clock.answerDueAt, overdue: question.clock.overdue })),
+      actionsTaken,
+      delegationWithdrawn: partner.entry.convention.delegationWithdrawnAt !== null && partner.entry.convention.delegationWithdrawnAt <= asOf,
+    });
+  }
+}

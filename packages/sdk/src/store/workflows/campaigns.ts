@@ -1,0 +1,192 @@
+import {
+  CafsupError,
+  addDays,
+  addMonths,
+  daysBetween,
+  parseInput,
+  profileLabel,
+  readReturnedSheet,
+  reviewCampaignInputSchema,
+  reviewSheetRecordSchema,
+  ruleDefinition,
+  type Actor,
+  type CalendarDate,
+  type Flag,
+  type ReviewCampaign,
+  type ReviewCampaignInput,
+  type ReviewKit,
+  type ReviewKitRow,
+  type ReviewSheetRecord,
+  type Terms,
+} from '@cafsup/shared';
+import type { PartnerScope } from '../audit.js';
+import { sha256 } from '../traces.js';
+import { requirePartner, trace, type WorkflowDeps } from './deps.js';
+
+function recipient(terms: Terms, role: 'administrator' | 'deputy') {
+  const contact = terms.contacts.find((candidate) => candidate.side === 'partner' && candidate.role === role);
+  return contact === undefined ? null : { name: contact.name, email: contact.email };
+}
+
+interface KitRow {
+  id: string;
+  user_id: string | null;
+  group_id: string | null;
+  group_name: string | null;
+  name: string | null;
+  email: string | null;
+  function: string | null;
+  mission_end_at: string | null;
+  last_login_at: string | null;
+  service: string;
+  profile: string;
+  departement: string | null;
+  status: string;
+  granted_at: string;
+  ends_at: string | null;
+}
+
+/** The yearly reverse review as a campaign (contrat de services, art. 2.2.2; workflows.md, section 2). */
+export class Campaigns {
+  constructor(private readonly deps: WorkflowDeps) {}
+
+  /**
+   * The partners whose review is due within `within` days of `asOf`, or overdue: rule 11 itself,
+   * evaluated on the window's last day, gives each one's due date (one definition of « due »).
+   */
+  campaign(query: ReviewCampaignInput, scope: PartnerScope = {}): ReviewCampaign {
+    const input = parseInput(reviewCampaignInputSchema, query);
+    const asOf = input.asOf ?? this.deps.clock().today;
+    const horizon = addDays(asOf, input.within + 1);
+    const report = this.deps.store.runAudit({ asOf: horizon, rules: ['REVIEW_OVERDUE'] }, { ...scope, ...(input.cafCode === undefined ? {} : { cafCodes: [input.cafCode].filter((code) => scope.cafCodes === undefined || scope.cafCodes.includes(code)) }) });
+    const reviews = report.flags.flatMap((flag) => {
+      if (flag.rule !== 'REVIEW_OVERDUE') return [];
+      const partner = requirePartner(this.deps, flag.partnerId, asOf);
+      return [
+        {
+          partnerId: flag.partnerId,
+          partnerName: partner.name,
+          cafCode: partner.entry.cafCode,
+          lastReviewAt: flag.lastReviewAt,
+          dueAt: flag.dueAt,
+          overdue: flag.dueAt < asOf,
+          daysLeft: daysBetween(asOf, flag.dueAt),
+          administrator: recipient(partner.terms, 'administrator'),
+          deputy: recipient(partner.terms, 'deputy'),
+        },
+      ];
+    });
+    reviews.sort((a, b) => (a.dueAt < b.dueAt ? -1 : a.dueAt > b.dueAt ? 1 : a.partnerId < b.partnerId ? -1 : 1));
+    return { asOf, within: input.within, reviews, overdue: reviews.filter((review) => review.overdue).length };
+  }
+
+  /** The pre-filled sheet: one row per held habilitation, with the flags that concern it. */
+  kit(partnerId: string, asOf: CalendarDate = this.deps.clock().today): ReviewKit {
+    const partner = requirePartner(this.deps, partnerId, asOf);
+    const rows = this.deps.db
+      .prepare(
+        `SELECT h.id, u.id AS user_id, g.id AS group_id, g.name AS group_name, u.name, u.email, u.function, u.mission_end_at, u.last_login_at,
+                h.service, h.profile, h.departement, h.status, h.granted_at, h.ends_at
+           FROM habilitations h LEFT JOIN users u ON u.key = h.user_key LEFT JOIN groups g ON g.key = h.group_key
+          WHERE h.partner_id = ? AND h.status <> 'revoked' ORDER BY h.id`,
+      )
+      .all(partnerId) as KitRow[];
+    const flags = this.deps.store.runAudit({ partnerId, asOf }).flags;
+    const concerns = (flag: Flag, row: KitRow): boolean => {
+      const fields = flag as unknown as Record<string, unknown>;
+      if (fields.habilitationId !== undefined) return fields.habilitationId === row.id;
+      if (row.user_id === null) return false;
+      if (fields.userId !== undefined) return fields.userId === row.user_id;
+      if (Array.isArray(fields.userIds)) return fields.userIds.includes(row.user_id);
+      if (Array.isArray(fields.excessUserIds)) return fields.service === row.service && fields.profile === row.profile && fields.excessUserIds.includes(row.user_id);
+      return false;
+    };
+    return {
+      partnerId,
+      partnerName: partner.name,
+      asOf,
+      recipients: (['administrator', 'deputy'] as const).flatMap((role) => {
+        const contact = recipient(partner.terms, role);
+        return contact === null ? [] : [{ role, ...contact }];
+      }),
+      rows: rows.map(
+        (row): ReviewKitRow => ({
+          habilitationId: row.id,
+          person: row.group_id !== null ? `groupe ${row.group_name}` : row.name!,
+          userId: row.user_id,
+          groupId: row.group_id,
+          email: row.email,
+          function: row.function,
+          service: row.service,
+          profile: row.profile,
+          profileLabel: profileLabel(row.service, row.profile),
+          departement: row.departement,
+          status: row.status,
+          grantedAt: row.granted_at,
+          lastLoginAt: row.last_login_at,
+          missionEndAt: row.ends_at ?? row.mission_end_at,
+          flags: flags.filter((flag) => concerns(flag, row)).map((flag) => `${ruleDefinition(flag.rule).number} ${ruleDefinition(flag.rule).label}`),
+        }),
+      ),
+    };
+  }
+
+  /**
+   * The returned sheet as the proof of the review: its SHA-256 is stored with the review, and its
+   * « non » rows become the proposed revocations (applied by the supervisor after a dry run).
+   */
+  recordSheet(partnerId: string, record: ReviewSheetRecord, actor: Actor) {
+    const input = parseInput(reviewSheetRecordSchema, record);
+    const dryRun = input.dryRun ?? false;
+    const { decisions, problems } = readReturnedSheet(input.sheet);
+    return this.deps.actions.transact(dryRun, () => {
+      const now = this.deps.clock();
+      requirePartner(this.deps, partnerId, now.today);
+      const held = new Map(
+        (this.deps.db.prepare(`SELECT id, status FROM habilitations WHERE partner_id = ?`).all(partnerId) as { id: string; status: string }[]).map((row) => [row.id, row.status]),
+      );
+      for (const decision of decisions) {
+        if (!held.has(decision.habilitationId)) problems.push({ path: `sheet[${decision.line}]`, message: `habilitation ${decision.habilitationId} inconnue chez ${partnerId}` });
+      }
+      if (problems.length > 0) {
+        throw new CafsupError('VALIDATION', `Feuille de revue illisible : ${problems.map((problem) => `${problem.path} : ${problem.message}`).join(' ; ')}.`, { problems });
+      }
+      const digest = sha256(input.sheet);
+      const proof = `feuille de revue retournée${input.fileName === undefined ? '' : ` (${input.fileName})`}, SHA-256 ${digest}`;
+      const recorded = this.deps.actions.recordReview(partnerId, { completedAt: input.completedAt, reviewer: input.reviewer, proof, ...(input.reason === undefined ? {} : { reason: input.reason }) }, actor);
+      const revocations = decisions
+        .filter((decision) => decision.keep === false && held.get(decision.habilitationId) !== 'revoked')
+        .map((decision) => ({ habilitationId: decision.habilitationId, motive: decision.motive }));
+      const summary = {
+        rows: decisions.length,
+        keep: decisions.filter((decision) => decision.keep === true).length,
+        revoke: revocations.length,
+        undecided: decisions.filter((decision) => decision.keep === null).map((decision) => decision.habilitationId),
+      };
+      this.deps.db
+        .prepare('INSERT INTO review_sheets (partner_id, completed_at, reviewer, sha256, file_name, decisions) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(partnerId, input.completedAt, input.reviewer, digest, input.fileName ?? null, JSON.stringify(decisions));
+      const [traceId] = trace(this.deps, actor, now.at, dryRun, [
+        {
+          action: 'review.sheet',
+          targetType: 'review',
+          targetId: `${partnerId}@${input.completedAt}`,
+          partnerId,
+          reason: input.reason ?? `Feuille de revue inverse retournée le ${input.completedAt} (contrat de services, art. 2.2.2)`,
+          before: null,
+          after: { sha256: digest, ...summary },
+          details: { revocations },
+        },
+      ]);
+      return {
+        dryRun,
+        review: recorded.review,
+        sha256: digest,
+        summary,
+        revocations,
+        nextDueAt: addMonths(input.completedAt, this.deps.settings.reviewPeriodMonths),
+        traceIds: dryRun ? [] : [recorded.traceId!, traceId!],
+      };
+    });
+  }
+}

@@ -1,0 +1,135 @@
+import type Database from 'better-sqlite3';
+import {
+  CafsupError,
+  articleFor,
+  conventionState,
+  indexQuotas,
+  isGenericMailbox,
+  isProfileEligible,
+  normaliseEmail,
+  quotaKey,
+  ruleRefusal,
+  type Actor,
+  type AuditSettings,
+  type CalendarDate,
+  type RequestRefusal,
+  type Terms,
+} from '@cafsup/shared';
+import type { ActionRunner } from '../actions.js';
+import type { ConventionCache, PartnerConvention } from '../conventions.js';
+import type { DerivedFacts } from '../derived.js';
+import type { Store } from '../store.js';
+import type { TraceEntry, TraceWriter } from '../traces.js';
+
+/** What every workflow needs of the store: its connection, trail, derived facts, actions and clock. */
+export interface WorkflowDeps {
+  db: Database.Database;
+  traces: TraceWriter;
+  derived: DerivedFacts;
+  conventions: ConventionCache;
+  actions: ActionRunner;
+  /** The store's reads (partners, audit, users, habilitations, traces). */
+  store: Store;
+  clock(): { at: string; today: CalendarDate };
+  settings: AuditSettings;
+}
+
+export interface PartnerContext {
+  entry: PartnerConvention;
+  terms: Terms;
+  name: string;
+}
+
+export function requirePartner(deps: WorkflowDeps, partnerId: string, asOf: CalendarDate): PartnerContext {
+  const entry = deps.conventions.get(partnerId);
+  if (entry === undefined) throw new CafsupError('NOT_FOUND', `Partenaire introuvable : ${partnerId}.`, { ids: [partnerId] });
+  const name = deps.db.prepare('SELECT name FROM partners WHERE id = ?').pluck().get(partnerId) as string;
+  return { entry, terms: deps.conventions.terms(entry, asOf), name };
+}
+
+/** The next number of a per-partner register (requests, questions). */
+export function nextNumber(db: Database.Database, table: 'requests' | 'questions', partnerId: string): number {
+  return db.prepare(`SELECT COALESCE(MAX(number), 0) + 1 FROM ${table} WHERE partner_id = ?`).pluck().get(partnerId) as number;
+}
+
+/** A free id `prefix` + a zero-padded number (`bavans-u004`), as the demo and the Caf's own ids read. */
+export function nextId(db: Database.Database, table: 'users' | 'groups' | 'habilitations', prefix: string, width: number): string {
+  const exists = db.prepare(`SELECT 1 FROM ${table} WHERE id = ?`).pluck();
+  let number = (db.prepare(`SELECT COUNT(*) FROM ${table} WHERE id LIKE ? || '%'`).pluck().get(prefix) as number) + 1;
+  for (;;) {
+    const id = `${prefix}${String(number).padStart(width, '0')}`;
+    if (exists.get(id) === undefined) return id;
+    number += 1;
+  }
+}
+
+/** Appends traces; a dry run's are rolled back with it, so it reports none. */
+export function trace(deps: WorkflowDeps, actor: Actor, at: string, dryRun: boolean, entries: readonly TraceEntry[]): (number | null)[] {
+  const ids = deps.traces.append(actor, at, entries);
+  return dryRun ? ids.map(() => null) : ids;
+}
+
+/** What a new habilitation would be given (a request or a supervisor's direct record). */
+export interface Grant {
+  service: string;
+  profile: string;
+  departement: string | null;
+  /** The person's e-mail; null for a group. */
+  email: string | null;
+  /** The existing user who would hold it, if any. */
+  userId: string | null;
+}
+
+/**
+ * Why the Caf may not grant this (workflows.md, section 1): the rule it would break and the
+ * article that rule enforces for this partner — convention not in force (10), profile not
+ * subscribed (2), not eligible (16), département out of scope (3), generic (8) or shared (7)
+ * e-mail, quota exceeded (1). Null when nothing stands in the way.
+ */
+export function grantRefusal(deps: WorkflowDeps, partner: PartnerContext, asOf: CalendarDate, grant: Grant): RequestRefusal | null {
+  const { entry, terms } = partner;
+  const article = (rule: Parameters<typeof articleFor>[0]) => articleFor(rule, terms.managementMode);
+  const state = conventionState(entry.convention, asOf);
+  if (!state.inForce) return ruleRefusal('CONVENTION_NOT_IN_FORCE', article('CONVENTION_NOT_IN_FORCE'), `Convention ${entry.convention.number} non en vigueur`);
+  const quota = indexQuotas(terms).get(quotaKey(grant.service, grant.profile));
+  if (quota === undefined || quota.maxUsers === 0) {
+    return ruleRefusal('PROFILE_NOT_SUBSCRIBED', article('PROFILE_NOT_SUBSCRIBED'), `Profil ${grant.profile} du service ${grant.service} non souscrit`);
+  }
+  if (!isProfileEligible(grant.service, grant.profile, entry.kind)) {
+    return ruleRefusal('PROFILE_NOT_ELIGIBLE', article('PROFILE_NOT_ELIGIBLE'), `Profil ${grant.profile} réservé par le bulletin d’adhésion à un autre type d’organisme`);
+  }
+  if (quota.departements !== null && (grant.departement === null || !quota.departements.includes(grant.departement))) {
+    return ruleRefusal(
+      'DEPARTEMENT_OUT_OF_SCOPE',
+      article('DEPARTEMENT_OUT_OF_SCOPE'),
+      `Département ${grant.departement ?? 'non précisé'} hors de ceux du quota ${grant.profile} (${quota.departements.join(', ')})`,
+    );
+  }
+  if (grant.email !== null) {
+    if (isGenericMailbox(grant.email, deps.settings)) {
+      return ruleRefusal('NON_PERSONAL_EMAIL', article('NON_PERSONAL_EMAIL'), `Adresse mél non nominative : ${grant.email}`);
+    }
+    const others = deps.db
+      .prepare(`SELECT id FROM users WHERE partner_id = ? AND email_norm = ? AND status <> 'disabled' AND id <> ? ORDER BY id`)
+      .pluck()
+      .all(entry.partnerId, normaliseEmail(grant.email), grant.userId ?? '') as string[];
+    if (others.length > 0) {
+      return ruleRefusal('SHARED_EMAIL', article('SHARED_EMAIL'), `Adresse mél ${grant.email} déjà celle de ${others.join(', ')}`);
+    }
+  }
+  const assigned = (deps.db.prepare('SELECT assigned FROM quota_holders WHERE partner_id = ? AND service = ? AND profile = ?').pluck().get(entry.partnerId, grant.service, grant.profile) as number | undefined) ?? 0;
+  const holdsAlready =
+    grant.userId !== null &&
+    deps.db
+      .prepare(`SELECT 1 FROM holdings h JOIN users u ON u.key = h.user_key WHERE u.id = ? AND u.status <> 'disabled' AND h.service = ? AND h.profile = ?`)
+      .pluck()
+      .get(grant.userId, grant.service, grant.profile) !== undefined;
+  if (!holdsAlready && assigned + 1 > quota.maxUsers) {
+    return ruleRefusal('QUOTA_EXCEEDED', article('QUOTA_EXCEEDED'), `Quota ${grant.service} ${grant.profile} atteint : ${assigned} sur ${quota.maxUsers}`);
+  }
+  return null;
+}
+
+export function refused(refusal: RequestRefusal, hint: string): CafsupError {
+  return new CafsupError('CONFLICT', `Refusé : ${refusal.message}. ${hint}`, { refusal });
+}

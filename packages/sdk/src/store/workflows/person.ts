@@ -1,0 +1,77 @@
+import {
+  PERSON_EXTRACT_ARTICLE,
+  canonicalJson,
+  formatActor,
+  parseInput,
+  personExtractInputSchema,
+  personExtractMarkdown,
+  type Actor,
+  type PersonExtract,
+  type PersonExtractInput,
+  type Trace,
+} from '@cafsup/shared';
+import { HABILITATION_COLUMNS, HABILITATION_FROM, rowToHabilitation, type HabilitationRow } from '../../dataset/rows.js';
+import { sha256 } from '../traces.js';
+import { requirePartner, trace, type WorkflowDeps } from './deps.js';
+
+/** A person's own traces (contrat de services, art. 5.3.4): the extract, and the request recorded. */
+export class PersonTraces {
+  constructor(private readonly deps: WorkflowDeps) {}
+
+  extract(query: PersonExtractInput, actor: Actor) {
+    const input = parseInput(personExtractInputSchema, query);
+    const dryRun = input.dryRun ?? false;
+    return this.deps.actions.transact(dryRun, () => {
+      const now = this.deps.clock();
+      const user = this.deps.store.getUser(input.userId);
+      const partner = requirePartner(this.deps, user.partnerId, now.today);
+      const groups = (this.deps.db
+        .prepare(`SELECT g.id FROM groups g JOIN group_members m ON m.group_key = g.key JOIN users u ON u.key = m.user_key WHERE u.id = ? ORDER BY g.id`)
+        .pluck()
+        .all(user.id) as string[]).map((id) => this.deps.store.getGroup(id));
+      const rights = (this.deps.db
+        .prepare(
+          `SELECT ${HABILITATION_COLUMNS} FROM ${HABILITATION_FROM}
+            WHERE h.status <> 'revoked' AND (u.id = @userId OR h.group_key IN (
+              SELECT m.group_key FROM group_members m WHERE m.user_key = (SELECT key FROM users WHERE id = @userId)))
+            ORDER BY h.id`,
+        )
+        .all({ userId: user.id }) as HabilitationRow[]).map((row) => ({ ...rowToHabilitation(row), via: row.user_id === user.id ? ('direct' as const) : ('group' as const) }));
+      const traces: Trace[] = [];
+      let cursor: string | null | undefined;
+      do {
+        const page = this.deps.store.listTraces({ userId: user.id, limit: 500, ...(cursor == null ? {} : { cursor }) });
+        traces.push(...page.items);
+        cursor = page.nextCursor;
+      } while (cursor !== null);
+      traces.reverse();
+      const extract: PersonExtract = {
+        article: PERSON_EXTRACT_ARTICLE,
+        asOf: now.today,
+        user,
+        partner: { id: partner.entry.partnerId, name: partner.name },
+        groups,
+        rights,
+        traces,
+        request: { requestedBy: input.requestedBy, through: input.through ?? null, recordedAt: now.at, recordedBy: formatActor(actor) },
+      };
+      const digest = sha256(canonicalJson(extract));
+      this.deps.db
+        .prepare('INSERT INTO person_extracts (user_id, partner_id, requested_by, through, recorded_at, sha256) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(user.id, user.partnerId, input.requestedBy, input.through ?? null, now.at, digest);
+      const [traceId] = trace(this.deps, actor, now.at, dryRun, [
+        {
+          action: 'traces.personExtract',
+          targetType: 'user',
+          targetId: user.id,
+          partnerId: user.partnerId,
+          reason: input.reason ?? `Demande de traces de ${input.requestedBy} (${PERSON_EXTRACT_ARTICLE})`,
+          before: null,
+          after: { sha256: digest, traces: traces.length, rights: rights.length },
+          details: { requestedBy: input.requestedBy, through: input.through ?? null },
+        },
+      ]);
+      return { dryRun, extract, markdown: personExtractMarkdown(extract), sha256: digest, traceId: traceId! };
+    });
+  }
+}

@@ -1,0 +1,227 @@
+import {
+  CafsupError,
+  groupDraftSchema,
+  habilitationDraftSchema,
+  parseInput,
+  parisDay,
+  userDraftSchema,
+  userSchema,
+  habilitationSchema,
+  type Actor,
+  type Group,
+  type GroupDraft,
+  type Habilitation,
+  type HabilitationDraft,
+  type User,
+  type UserDraft,
+} from '@cafsup/shared';
+import { habilitationToRow, userToRow } from '../../dataset/rows.js';
+import { grantRefusal, nextId, refused, requirePartner, trace, type WorkflowDeps } from './deps.js';
+
+interface UserKeyRow {
+  key: number;
+  id: string;
+  partner_id: string;
+  status: string;
+  role: string;
+  disabled_at: string | null;
+}
+
+/** The write steps the workflows share: new users, groups and habilitations, roles, de-validation. */
+export class Records {
+  constructor(private readonly deps: WorkflowDeps) {}
+
+  loadUser(id: string): UserKeyRow | undefined {
+    return this.deps.db.prepare('SELECT key, id, partner_id, status, role, disabled_at FROM users WHERE id = ?').get(id) as UserKeyRow | undefined;
+  }
+
+  requireUserOf(partnerId: string, id: string, path: string): UserKeyRow {
+    const user = this.loadUser(id);
+    if (user === undefined || user.partner_id !== partnerId) {
+      throw new CafsupError('NOT_FOUND', `Utilisateur introuvable chez ${partnerId} : ${id}.`, { ids: [id], problems: [{ path, message: 'utilisateur introuvable chez ce partenaire' }] });
+    }
+    return user;
+  }
+
+  /** The partner's user with this e-mail, not disabled (a form names people by their e-mail). */
+  userByEmail(partnerId: string, emailNorm: string): UserKeyRow | undefined {
+    return this.deps.db
+      .prepare(`SELECT key, id, partner_id, status, role, disabled_at FROM users WHERE partner_id = ? AND email_norm = ? AND status <> 'disabled' ORDER BY id LIMIT 1`)
+      .get(partnerId, emailNorm) as UserKeyRow | undefined;
+  }
+
+  /** Inserts a user (validated as the dataset validates one) and traces it. */
+  insertUser(user: User, reason: string, actor: Actor, at: string, dryRun: boolean): number | null {
+    const row = userToRow(parseInput(userSchema, user, 'user'));
+    this.deps.db
+      .prepare(
+        `INSERT INTO users (id, partner_id, name, email, email_norm, mailbox, function, role, status, created_at, last_login_at,
+            password_changed_at, must_change_password, mission_end_at, disabled_at, departement, seen_day, password_day, devalidated_day)
+         VALUES (@id, @partner_id, @name, @email, @email_norm, @mailbox, @function, @role, @status, @created_at, @last_login_at,
+            @password_changed_at, @must_change_password, @mission_end_at, @disabled_at, @departement, @seen_day, @password_day, @devalidated_day)`,
+      )
+      .run(row);
+    return trace(this.deps, actor, at, dryRun, [
+      { action: 'user.create', targetType: 'user', targetId: user.id, partnerId: user.partnerId, reason, before: null, after: user },
+    ])[0]!;
+  }
+
+  insertHabilitation(habilitation: Habilitation, reason: string, actor: Actor, at: string, dryRun: boolean): number | null {
+    const row = habilitationToRow(parseInput(habilitationSchema, habilitation, 'habilitation'));
+    const userKey = habilitation.userId === null ? null : this.loadUser(habilitation.userId)!.key;
+    const groupKey = habilitation.groupId === null ? null : (this.deps.db.prepare('SELECT key FROM groups WHERE id = ?').pluck().get(habilitation.groupId) as number);
+    this.deps.db
+      .prepare(
+        `INSERT INTO habilitations (id, partner_id, user_key, group_key, service, profile, departement, status, granted_at,
+            granted_ms, suspended_at, suspended_day, revoked_at, revoked_day, ends_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(row.id, row.partner_id, userKey, groupKey, row.service, row.profile, row.departement, row.status, row.granted_at, row.granted_ms, null, null, null, null, row.ends_at);
+    this.deps.derived.refresh([habilitation.partnerId]);
+    return trace(this.deps, actor, at, dryRun, [
+      { action: 'habilitation.create', targetType: 'habilitation', targetId: habilitation.id, partnerId: habilitation.partnerId, reason, before: null, after: habilitation },
+    ])[0]!;
+  }
+
+  setRole(user: UserKeyRow, role: User['role'], reason: string, actor: Actor, at: string, dryRun: boolean): number | null {
+    this.deps.db.prepare('UPDATE users SET role = ? WHERE key = ?').run(role, user.key);
+    return trace(this.deps, actor, at, dryRun, [
+      { action: 'user.setRole', targetType: 'user', targetId: user.id, partnerId: user.partner_id, reason, before: { role: user.role }, after: { role } },
+    ])[0]!;
+  }
+
+  /**
+   * De-validates users (a departure, a loss or theft, a close-out): removes them from their
+   * groups, then disables them with `disabledAt`, from which retention counts (contrat art. 5.3.2).
+   * Each membership removal and each de-validation is traced; already disabled users are left.
+   */
+  disable(users: readonly UserKeyRow[], reason: string, actor: Actor, at: string, dryRun: boolean): { userId: string; groupIds: string[]; traceId: number | null }[] {
+    const memberships = this.deps.db.prepare(`SELECT g.id FROM group_members m JOIN groups g ON g.key = m.group_key WHERE m.user_key = ? ORDER BY g.id`).pluck();
+    const done: { userId: string; groupIds: string[]; traceId: number | null }[] = [];
+    for (const user of users) {
+      if (user.status === 'disabled') continue;
+      const groupIds = memberships.all(user.key) as string[];
+      this.deps.db.prepare('DELETE FROM group_members WHERE user_key = ?').run(user.key);
+      this.deps.db.prepare(`UPDATE users SET status = 'disabled', disabled_at = ?, devalidated_day = ? WHERE key = ?`).run(at, parisDay(at), user.key);
+      const ids = trace(this.deps, actor, at, dryRun, [
+        ...groupIds.map((groupId) => ({
+          action: 'group.removeMember' as const,
+          targetType: 'group' as const,
+          targetId: groupId,
+          partnerId: user.partner_id,
+          reason,
+          before: { memberId: user.id },
+          after: null,
+        })),
+        {
+          action: 'user.disable',
+          targetType: 'user',
+          targetId: user.id,
+          partnerId: user.partner_id,
+          reason,
+          before: { status: user.status, disabledAt: user.disabled_at, groupIds },
+          after: { status: 'disabled', disabledAt: at, groupIds: [] },
+        },
+      ]);
+      done.push({ userId: user.id, groupIds, traceId: ids.at(-1)! });
+    }
+    this.deps.derived.refresh(new Set(users.map((user) => user.partner_id)));
+    return done;
+  }
+
+  // --- the operations of a supervisor's direct records ------------------------------------
+
+  createUser(partnerId: string, draft: UserDraft, actor: Actor) {
+    const input = parseInput(userDraftSchema, draft);
+    const dryRun = input.dryRun ?? false;
+    return this.deps.actions.transact(dryRun, () => {
+      const now = this.deps.clock();
+      requirePartner(this.deps, partnerId, now.today);
+      const id = input.id ?? nextId(this.deps.db, 'users', `${partnerId}-u`, 3);
+      if (this.loadUser(id) !== undefined) throw new CafsupError('CONFLICT', `L’identifiant ${id} est déjà pris.`, { ids: [id] });
+      const user = newUser({ id, partnerId, name: input.name, email: input.email, function: input.function ?? null, role: input.role, departement: input.departement ?? null, missionEndAt: input.missionEndAt ?? null }, now.at);
+      const traceId = this.insertUser(user, input.reason ?? `Création de l’utilisateur ${user.name}`, actor, now.at, dryRun);
+      return { dryRun, user, traceId };
+    });
+  }
+
+  createGroup(partnerId: string, draft: GroupDraft, actor: Actor) {
+    const input = parseInput(groupDraftSchema, draft);
+    const dryRun = input.dryRun ?? false;
+    return this.deps.actions.transact(dryRun, () => {
+      const now = this.deps.clock();
+      requireCentralised(this.deps, partnerId, now.today, 'un groupe');
+      const id = input.id ?? nextId(this.deps.db, 'groups', `${partnerId}-g`, 2);
+      if (this.deps.db.prepare('SELECT 1 FROM groups WHERE id = ?').get(id) !== undefined) throw new CafsupError('CONFLICT', `L’identifiant ${id} est déjà pris.`, { ids: [id] });
+      const members = input.memberIds.map((memberId, index) => this.requireUserOf(partnerId, memberId, `memberIds[${index}]`));
+      const key = Number(this.deps.db.prepare('INSERT INTO groups (id, partner_id, name) VALUES (?, ?, ?)').run(id, partnerId, input.name).lastInsertRowid);
+      members.forEach((member, position) => this.deps.db.prepare('INSERT INTO group_members (group_key, position, user_key) VALUES (?, ?, ?)').run(key, position, member.key));
+      this.deps.derived.refresh([partnerId]);
+      const group: Group = { id, partnerId, name: input.name, memberIds: members.map((member) => member.id) };
+      const [traceId] = trace(this.deps, actor, now.at, dryRun, [
+        { action: 'group.create', targetType: 'group', targetId: id, partnerId, reason: input.reason ?? `Création du groupe ${input.name}`, before: null, after: group },
+      ]);
+      return { dryRun, group, traceId: traceId! };
+    });
+  }
+
+  /** A habilitation granted by the Caf itself: refused, naming the rule and article, when it would break one. */
+  createHabilitation(partnerId: string, draft: HabilitationDraft, actor: Actor) {
+    const input = parseInput(habilitationDraftSchema, draft);
+    const dryRun = input.dryRun ?? false;
+    return this.deps.actions.transact(dryRun, () => {
+      const now = this.deps.clock();
+      const partner = requireCentralised(this.deps, partnerId, now.today, 'une habilitation');
+      const user = input.userId === undefined ? undefined : this.requireUserOf(partnerId, input.userId, 'userId');
+      if (user?.status === 'disabled') throw new CafsupError('CONFLICT', `L’utilisateur ${user.id} est désactivé.`, { ids: [user.id] });
+      if (input.groupId !== undefined) {
+        const group = this.deps.db.prepare('SELECT partner_id FROM groups WHERE id = ?').pluck().get(input.groupId) as string | undefined;
+        if (group !== partnerId) throw new CafsupError('NOT_FOUND', `Groupe introuvable chez ${partnerId} : ${input.groupId}.`, { ids: [input.groupId] });
+      }
+      const email = user === undefined ? null : (this.deps.db.prepare('SELECT email FROM users WHERE key = ?').pluck().get(user.key) as string);
+      const refusal = grantRefusal(this.deps, partner, now.today, {
+        service: input.service,
+        profile: input.profile,
+        departement: input.departement ?? null,
+        email,
+        userId: user?.id ?? null,
+      });
+      if (refusal !== null) throw refused(refusal, 'Rien n’a été créé.');
+      const habilitation = newHabilitation(
+        { id: input.id ?? nextId(this.deps.db, 'habilitations', `${partnerId}-h`, 4), partnerId, userId: user?.id ?? null, groupId: input.groupId ?? null },
+        { service: input.service, profile: input.profile, departement: input.departement ?? null, endsAt: input.endsAt ?? null },
+        now.at,
+      );
+      if (this.deps.db.prepare('SELECT 1 FROM habilitations WHERE id = ?').get(habilitation.id) !== undefined) {
+        throw new CafsupError('CONFLICT', `L’identifiant ${habilitation.id} est déjà pris.`, { ids: [habilitation.id] });
+      }
+      const traceId = this.insertHabilitation(habilitation, input.reason ?? `Habilitation ${input.service} ${input.profile} accordée par la Caf`, actor, now.at, dryRun);
+      return { dryRun, habilitation, traceId };
+    });
+  }
+}
+
+/** Groups and habilitations are the Caf's to create only when it manages them (convention art. 9.1, contrat art. 2.2.1). */
+function requireCentralised(deps: WorkflowDeps, partnerId: string, today: string, what: string) {
+  const partner = requirePartner(deps, partnerId, today);
+  if (partner.terms.managementMode !== 'centralised') {
+    throw new CafsupError(
+      'CONFLICT',
+      `Partenaire ${partnerId} en mode délégué : ses gestionnaires créent ${what} eux-mêmes (convention, art. 9.1). La Caf ne le fait qu’en mode centralisé ou après un retrait de la délégation (contrat de services, art. 2.2.1).`,
+      { ids: [partnerId] },
+    );
+  }
+  return partner;
+}
+
+/** A new account: active, created now, never signed in. */
+export function newUser(fields: Pick<User, 'id' | 'partnerId' | 'name' | 'email' | 'function' | 'role' | 'departement' | 'missionEndAt'>, at: string): User {
+  return { ...fields, status: 'active', createdAt: at, lastLoginAt: null, passwordChangedAt: null, mustChangePassword: false, disabledAt: null };
+}
+
+export function newHabilitation(
+  owner: Pick<Habilitation, 'id' | 'partnerId' | 'userId' | 'groupId'>,
+  grant: Pick<Habilitation, 'service' | 'profile' | 'departement' | 'endsAt'>,
+  at: string,
+): Habilitation {
+  return { ...owner, ...grant, status: 'active', grantedAt: at, suspendedAt: null, revokedAt: null };
+}

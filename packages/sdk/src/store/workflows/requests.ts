@@ -1,0 +1,285 @@
+import {
+  CafsupError,
+  DELEGATED_HABILITATION_REFUSAL,
+  actionOptionsSchema,
+  applyChange,
+  daysBetween,
+  normaliseEmail,
+  parseInput,
+  requestDraftSchema,
+  REQUEST_KIND_LABELS,
+  type ActionOptions,
+  type Actor,
+  type Contact,
+  type DeletionForm,
+  type DesignationForm,
+  type HabilitationForm,
+  type RequestDraft,
+  type RequestRecord,
+  type RequestStatus,
+  type Terms,
+} from '@cafsup/shared';
+import { grantRefusal, nextId, nextNumber, refused, requirePartner, trace, type WorkflowDeps } from './deps.js';
+import { newHabilitation, newUser, type Records } from './records.js';
+import type { Questions } from './breaches.js';
+
+interface RequestRow {
+  partner_id: string;
+  number: number;
+  kind: RequestRecord['kind'];
+  received_at: string;
+  signatory: string | null;
+  form: string;
+  status: RequestStatus;
+  decided_at: string | null;
+  decision_reason: string | null;
+  trace_ids: string;
+}
+
+function rowToRequest(row: RequestRow): RequestRecord {
+  const form = JSON.parse(row.form) as RequestRecord['form'];
+  const departedAt = row.kind === 'deletion' ? ((form as DeletionForm).departedAt ?? null) : null;
+  return {
+    partnerId: row.partner_id,
+    number: row.number,
+    kind: row.kind,
+    receivedAt: row.received_at,
+    signatory: row.signatory,
+    form,
+    status: row.status,
+    decidedAt: row.decided_at,
+    decisionReason: row.decision_reason,
+    traceIds: JSON.parse(row.trace_ids) as number[],
+    reportDelayDays: departedAt === null ? null : daysBetween(departedAt, row.received_at),
+  };
+}
+
+/** The register of the paper forms (workflows.md, section 1): received, then applied or refused. */
+export class Requests {
+  constructor(
+    private readonly deps: WorkflowDeps,
+    private readonly records: Records,
+    private readonly questions: Questions,
+  ) {}
+
+  list(partnerId: string, status?: RequestStatus): RequestRecord[] {
+    requirePartner(this.deps, partnerId, this.deps.clock().today);
+    const rows = this.deps.db
+      .prepare(`SELECT * FROM requests WHERE partner_id = ? ${status === undefined ? '' : 'AND status = ?'} ORDER BY number`)
+      .all(...(status === undefined ? [partnerId] : [partnerId, status])) as RequestRow[];
+    return rows.map(rowToRequest);
+  }
+
+  get(partnerId: string, number: number): RequestRecord {
+    const row = this.deps.db.prepare('SELECT * FROM requests WHERE partner_id = ? AND number = ?').get(partnerId, number) as RequestRow | undefined;
+    if (row === undefined) throw new CafsupError('NOT_FOUND', `Demande n° ${number} introuvable pour ${partnerId}.`, { ids: [`${partnerId}#${number}`] });
+    return rowToRequest(row);
+  }
+
+  /** Records a form as received, with the next number of the partner's register. */
+  add(partnerId: string, draft: RequestDraft, actor: Actor) {
+    const input = parseInput(requestDraftSchema, draft);
+    const dryRun = input.dryRun ?? false;
+    return this.deps.actions.transact(dryRun, () => {
+      const now = this.deps.clock();
+      requirePartner(this.deps, partnerId, now.today);
+      const receivedAt = input.receivedAt ?? now.today;
+      if (receivedAt > now.today) {
+        throw new CafsupError('VALIDATION', `Une demande ne peut pas être reçue le ${receivedAt}, dans le futur.`, { problems: [{ path: 'receivedAt', message: 'date dans le futur' }] });
+      }
+      const number = nextNumber(this.deps.db, 'requests', partnerId);
+      const record = { partnerId, number, kind: input.kind, receivedAt, signatory: input.signatory ?? null, form: input.form };
+      const [traceId] = trace(this.deps, actor, now.at, dryRun, [
+        {
+          action: 'request.add',
+          targetType: 'request',
+          targetId: `${partnerId}#${number}`,
+          partnerId,
+          reason: input.reason ?? `Formulaire « ${REQUEST_KIND_LABELS[input.kind]} » reçu le ${receivedAt}`,
+          before: null,
+          after: record,
+        },
+      ]);
+      this.deps.db
+        .prepare(`INSERT INTO requests (partner_id, number, kind, received_at, signatory, form, status, trace_ids) VALUES (?, ?, ?, ?, ?, ?, 'received', ?)`)
+        .run(partnerId, number, input.kind, receivedAt, record.signatory, JSON.stringify(input.form), JSON.stringify(traceId === null ? [] : [traceId]));
+      return { dryRun, request: this.get(partnerId, number), traceId: traceId! };
+    });
+  }
+
+  refuse(partnerId: string, number: number, options: ActionOptions, actor: Actor) {
+    const { reason = '', dryRun = false } = parseInput(actionOptionsSchema, options);
+    return this.deps.actions.transact(dryRun, () => {
+      const now = this.deps.clock();
+      const request = this.requireReceived(partnerId, number);
+      const [traceId] = trace(this.deps, actor, now.at, dryRun, [
+        { action: 'request.refuse', targetType: 'request', targetId: `${partnerId}#${number}`, partnerId, reason, before: { status: request.status }, after: { status: 'refused' } },
+      ]);
+      this.decide(request, 'refused', now.at, reason, traceId == null ? [] : [traceId]);
+      return { dryRun, request: this.get(partnerId, number), traceId: traceId! };
+    });
+  }
+
+  /**
+   * Applies a form: what it asks is done with the actions of rules.md, in this one transaction,
+   * each change traced; refused, naming the rule and article, when it would break one.
+   */
+  apply(partnerId: string, number: number, options: ActionOptions, actor: Actor) {
+    const { reason = '', dryRun = false } = parseInput(actionOptionsSchema, options);
+    return this.deps.actions.transact(dryRun, () => {
+      const now = this.deps.clock();
+      const request = this.requireReceived(partnerId, number);
+      const traceIds: (number | null)[] = [];
+      let changes: unknown;
+      switch (request.kind) {
+        case 'designation':
+          changes = this.applyDesignation(partnerId, request.form as DesignationForm, reason, actor, now, dryRun, traceIds);
+          break;
+        case 'habilitation':
+          changes = this.applyHabilitation(partnerId, request.form as HabilitationForm, reason, actor, now, dryRun, traceIds);
+          break;
+        case 'deletion':
+          changes = this.applyDeletion(partnerId, number, request.form as DeletionForm, reason, actor, now, dryRun, traceIds);
+          break;
+      }
+      traceIds.push(
+        ...trace(this.deps, actor, now.at, dryRun, [
+          { action: 'request.apply', targetType: 'request', targetId: `${partnerId}#${number}`, partnerId, reason, before: { status: request.status }, after: { status: 'applied' } },
+        ]),
+      );
+      this.decide(request, 'applied', now.at, reason, traceIds.filter((id): id is number => id !== null));
+      return { dryRun, request: this.get(partnerId, number), changes };
+    });
+  }
+
+  private requireReceived(partnerId: string, number: number): RequestRecord {
+    requirePartner(this.deps, partnerId, this.deps.clock().today);
+    const request = this.get(partnerId, number);
+    if (request.status !== 'received') {
+      throw new CafsupError('CONFLICT', `La demande n° ${number} est déjà ${request.status === 'applied' ? 'appliquée' : 'refusée'}.`, { ids: [`${partnerId}#${number}`] });
+    }
+    return request;
+  }
+
+  private decide(request: RequestRecord, status: RequestStatus, at: string, reason: string, traceIds: number[]): void {
+    this.deps.db
+      .prepare('UPDATE requests SET status = ?, decided_at = ?, decision_reason = ?, trace_ids = ? WHERE partner_id = ? AND number = ?')
+      .run(status, at, reason, JSON.stringify([...request.traceIds, ...traceIds]), request.partnerId, request.number);
+  }
+
+  /**
+   * « Désignation d'un administrateur »: the partner-side contact is replaced as an avenant's
+   * `setContact` would (contrat art. 2.2.2 and annexe 1); the user with that e-mail gets the role,
+   * and the person replaced, when an account of theirs holds that role, loses it (rule 13).
+   */
+  private applyDesignation(partnerId: string, form: DesignationForm, reason: string, actor: Actor, now: { at: string }, dryRun: boolean, traceIds: (number | null)[]) {
+    const entry = this.deps.conventions.get(partnerId)!;
+    const { avenants: _avenants, ...stored } = entry.convention;
+    const contact: Contact = { side: 'partner', role: form.role, name: form.name, function: form.function, email: form.email, phone: form.phone };
+    const holder = { contacts: structuredClone(stored.contacts) } as Terms;
+    applyChange(holder, { type: 'setContact', contact });
+    this.deps.db.prepare('UPDATE conventions SET doc = ? WHERE partner_id = ?').run(JSON.stringify({ ...stored, contacts: holder.contacts }), partnerId);
+    this.deps.conventions.invalidate();
+    traceIds.push(
+      ...trace(this.deps, actor, now.at, dryRun, [
+        { action: 'convention.setContact', targetType: 'partner', targetId: partnerId, partnerId, reason, before: { contacts: stored.contacts }, after: { contacts: holder.contacts } },
+      ]),
+    );
+    const roles: { userId: string; role: string }[] = [];
+    const replaced = form.replaces === null ? undefined : this.records.userByEmail(partnerId, normaliseEmail(form.replaces.email));
+    if (replaced !== undefined && replaced.role === form.role && normaliseEmail(form.replaces!.email) !== normaliseEmail(form.email)) {
+      traceIds.push(this.records.setRole(replaced, 'user', reason, actor, now.at, dryRun));
+      roles.push({ userId: replaced.id, role: 'user' });
+    }
+    const designated = this.records.userByEmail(partnerId, normaliseEmail(form.email));
+    if (designated !== undefined && designated.role !== form.role) {
+      traceIds.push(this.records.setRole(designated, form.role, reason, actor, now.at, dryRun));
+      roles.push({ userId: designated.id, role: form.role });
+    }
+    return { contact, roles };
+  }
+
+  /**
+   * « Demande individuelle d'habilitation »: in centralised mode the Caf grants it (convention
+   * art. 9.1), creating the user when absent, with `endsAt` for a temporary mission; in delegated
+   * mode the partner's managers do.
+   */
+  private applyHabilitation(partnerId: string, form: HabilitationForm, reason: string, actor: Actor, now: { at: string; today: string }, dryRun: boolean, traceIds: (number | null)[]) {
+    const partner = requirePartner(this.deps, partnerId, now.today);
+    if (partner.terms.managementMode !== 'centralised') throw refused(DELEGATED_HABILITATION_REFUSAL, 'Refusez la demande avec ce motif si besoin.');
+    const existing = form.userId !== undefined ? this.records.requireUserOf(partnerId, form.userId, 'form.userId') : this.records.userByEmail(partnerId, normaliseEmail(form.email));
+    if (existing?.status === 'disabled') throw new CafsupError('CONFLICT', `L’utilisateur ${existing.id} est désactivé.`, { ids: [existing.id] });
+    const refusal = grantRefusal(this.deps, partner, now.today, {
+      service: form.service,
+      profile: form.profile,
+      departement: form.departement,
+      email: form.email,
+      userId: existing?.id ?? null,
+    });
+    if (refusal !== null) throw refused(refusal, `Rien n’a été créé ; pour répondre au partenaire : cafsup request refuse ${partnerId} N --reason « … ».`);
+    let userId = existing?.id;
+    let user = null;
+    if (userId === undefined) {
+      user = newUser(
+        { id: nextId(this.deps.db, 'users', `${partnerId}-u`, 3), partnerId, name: form.name, email: form.email, function: form.function, role: 'user', departement: form.departement, missionEndAt: null },
+        now.at,
+      );
+      traceIds.push(this.records.insertUser(user, reason, actor, now.at, dryRun));
+      userId = user.id;
+    }
+    const habilitation = newHabilitation(
+      { id: nextId(this.deps.db, 'habilitations', `${partnerId}-h`, 4), partnerId, userId, groupId: null },
+      { service: form.service, profile: form.profile, departement: form.departement, endsAt: form.endsAt },
+      now.at,
+    );
+    traceIds.push(this.records.insertHabilitation(habilitation, reason, actor, now.at, dryRun));
+    return { user, habilitation };
+  }
+
+  /**
+   * « Demande de suppression d'accès »: every habilitation given to the people directly is
+   * revoked, they leave their groups and are disabled; with « perte ou vol » their password
+   * change is forced first and a security incident recorded (contrat art. 5.1, convention art. 9.2).
+   */
+  private applyDeletion(partnerId: string, number: number, form: DeletionForm, reason: string, actor: Actor, now: { at: string }, dryRun: boolean, traceIds: (number | null)[]) {
+    const problems: { path: string; message: string }[] = [];
+    const users = form.people.map((person, index) => {
+      const user = person.userId !== undefined ? this.records.loadUser(person.userId) : this.records.userByEmail(partnerId, normaliseEmail(person.email));
+      if (user === undefined || user.partner_id !== partnerId) problems.push({ path: `form.people[${index}]`, message: `aucun compte de ${person.name} (${person.email}) chez ${partnerId}` });
+      return user!;
+    });
+    if (problems.length > 0) throw new CafsupError('VALIDATION', `Demande n° ${number} : ${problems.map((problem) => problem.message).join(' ; ')}.`, { problems });
+    const live = users.filter((user) => user.status !== 'disabled');
+    const ids = live.map((user) => user.id);
+    const collect = <R extends { changed: { id: string; traceId: number | null }[] }>(result: R): R => {
+      traceIds.push(...result.changed.map((change) => (dryRun ? null : change.traceId)));
+      return result;
+    };
+    const passwordReset = form.lossOrTheft && ids.length > 0 ? collect(this.deps.actions.forcePasswordReset({ userIds: ids }, { reason }, actor)) : null;
+    const revoked = ids.length > 0 ? collect(this.deps.actions.revokeUsersHabilitations(ids, { reason }, actor)) : null;
+    const disabled = this.records.disable(live, reason, actor, now.at, dryRun);
+    traceIds.push(...disabled.map((entry) => entry.traceId));
+    const incident = form.lossOrTheft
+      ? this.questions.open(
+          partnerId,
+          {
+            kind: 'incident',
+            text: `Perte ou vol signalé (demande de suppression d’accès n° ${number}) : ${form.people.map((person) => `${person.name} <${person.email}>`).join(', ')}. Incident de sécurité (contrat de services, art. 5.1 ; convention, art. 9.2).`,
+            flags: [],
+            dueAt: null,
+            openedAt: now.at,
+          },
+          reason,
+          actor,
+          dryRun,
+        )
+      : null;
+    if (incident !== null) traceIds.push(incident.traceId);
+    return {
+      passwordReset: passwordReset?.changed.map((change) => change.id) ?? [],
+      revoked: revoked?.changed.map((change) => change.id) ?? [],
+      disabled: disabled.map((entry) => ({ userId: entry.userId, groupIds: entry.groupIds })),
+      incident: incident === null ? null : incident.number,
+    };
+  }
+}

@@ -1,0 +1,79 @@
+import { z } from 'zod';
+import { withReason } from '../actions.js';
+import type { CalendarDate } from '../dates.js';
+import { idSchema } from '../fields.js';
+import { safeTextSchema } from '../text.js';
+import type { Trace } from '../trace.js';
+import type { Group, User } from '../user.js';
+import type { Habilitation } from '../habilitation.js';
+
+// A person's own traces (contrat de services, art. 5.3.4: users ask for their traces through their
+// line manager and the partner's administrator; RGPD art. 15 for AMP, loi 78-17 art. 39 for the
+// other contracts): every decision trace about the person, their habilitations (direct or through
+// a group) and their groups, and their current rights, as an extract handed to the partner's
+// habilitation manager. The request itself is recorded.
+
+export const PERSON_EXTRACT_ARTICLE = 'contrat de services, art. 5.3.4 ; RGPD, art. 15 (loi n° 78-17 du 6 janvier 1978, art. 39)';
+
+export const personExtractInputSchema = withReason(
+  {
+    userId: idSchema,
+    /** Who asked: the person (name), through whom (the manager or administrator who passed it on). */
+    requestedBy: safeTextSchema(200).trim().min(1, 'qui demande : obligatoire'),
+    through: safeTextSchema(200).trim().min(1).optional(),
+  },
+  { defaulted: true },
+);
+export type PersonExtractInput = z.input<typeof personExtractInputSchema>;
+
+/** The extract: the person, their rights now, and every trace that concerns them, oldest first. */
+export interface PersonExtract {
+  article: string;
+  asOf: CalendarDate;
+  user: User;
+  partner: { id: string; name: string };
+  groups: Group[];
+  /** Held habilitations giving the person something, directly or through a group. */
+  rights: (Habilitation & { via: 'direct' | 'group' })[];
+  traces: Trace[];
+  request: { requestedBy: string; through: string | null; recordedAt: string; recordedBy: string };
+}
+
+function cell(text: string): string {
+  return text.replaceAll('\\', '\\\\').replaceAll('|', '\\|');
+}
+
+/** The extract in Markdown (a text ready to print or turn into a PDF). */
+export function personExtractMarkdown(extract: PersonExtract): string {
+  const { user } = extract;
+  const rights = extract.rights.map(
+    (right) =>
+      `| ${cell(right.id)} | ${cell(right.service)} | ${cell(right.profile)} | ${cell(right.departement ?? '')} | ${right.status === 'active' ? 'active' : 'suspendue'} | ${right.via === 'direct' ? 'directe' : `groupe ${cell(right.groupId ?? '')}`} | ${right.grantedAt} | ${right.endsAt ?? ''} |`,
+  );
+  const traces = extract.traces.map(
+    (trace) =>
+      `| ${trace.id} | ${trace.at} | ${cell(trace.action)} | ${cell(`${trace.targetType} ${trace.targetId ?? ''}`)} | ${cell(`${trace.actor.name} <${trace.actor.email}>`)} | ${cell(trace.reason)} |`,
+  );
+  return [
+    `# Extrait des traces de ${user.name}`,
+    '',
+    `Au titre du ${extract.article}.`,
+    '',
+    `- Partenaire : ${extract.partner.name} (${extract.partner.id})`,
+    `- Utilisateur : ${user.id}, ${user.email}, statut ${user.status}`,
+    `- Demande de : ${extract.request.requestedBy}${extract.request.through === null ? '' : `, transmise par ${extract.request.through}`}`,
+    `- Enregistrée le ${extract.request.recordedAt} par ${extract.request.recordedBy}`,
+    `- Groupes : ${extract.groups.length === 0 ? 'aucun' : extract.groups.map((group) => `${group.name} (${group.id})`).join(', ')}`,
+    '',
+    `## Droits détenus au ${extract.asOf}`,
+    '',
+    ...(rights.length === 0
+      ? ['Aucune habilitation détenue.']
+      : ['| habilitation | service | profil | département | statut | attribution | accordée le | fin |', '|---|---|---|---|---|---|---|---|', ...rights]),
+    '',
+    `## Traces (${extract.traces.length})`,
+    '',
+    ...(traces.length === 0 ? ['Aucune trace.'] : ['| n° | date | action | objet | par | motif |', '|---|---|---|---|---|---|', ...traces]),
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,127 @@
+import { z } from 'zod';
+import { withReason } from '../actions.js';
+import type { CalendarDate } from '../dates.js';
+import { calendarDateSchema, departementSchema, emailSchema, idSchema } from '../fields.js';
+import { safeTextSchema } from '../text.js';
+import { CDAP_SERVICE } from '../catalogue.js';
+import { profileCodeSchema, serviceCodeSchema } from '../terms.js';
+import { ruleDefinition, type RuleName } from '../flags/catalogue.js';
+
+// The paper forms of the contrat de services, annexe 3 (seed 004, Bavans; seed 002 annexe 2.1,
+// seed 003 annexe 3), as records: a form received by the Caf, numbered per partner, applied or
+// refused with a reason (workflows.md, section 1).
+
+export const REQUEST_KINDS = ['designation', 'habilitation', 'deletion'] as const;
+export type RequestKind = (typeof REQUEST_KINDS)[number];
+
+/** The forms' own titles (« Objet : … »). */
+export const REQUEST_KIND_LABELS: Record<RequestKind, string> = {
+  designation: 'désignation d’un administrateur',
+  habilitation: 'demande individuelle d’habilitation',
+  deletion: 'demande de suppression d’accès',
+};
+
+export const REQUEST_STATUSES = ['received', 'applied', 'refused'] as const;
+export type RequestStatus = (typeof REQUEST_STATUSES)[number];
+export const REQUEST_STATUS_LABELS: Record<RequestStatus, string> = { received: 'reçue', applied: 'appliquée', refused: 'refusée' };
+
+const nameSchema = safeTextSchema(200).trim().min(1, 'prénom et nom obligatoires');
+const functionSchema = safeTextSchema(200).trim();
+
+/** « Désignation d'un administrateur »: who, how to reach them (at least one phone), whom they replace. */
+export const designationFormSchema = z.strictObject({
+  role: z.enum(['administrator', 'deputy']),
+  name: nameSchema,
+  function: functionSchema.min(1, 'fonction obligatoire'),
+  email: emailSchema,
+  phone: safeTextSchema(40).trim().min(1, 'au moins un numéro de téléphone (fixe ou mobile)'),
+  replaces: z.strictObject({ name: nameSchema, email: emailSchema }).nullable().default(null),
+});
+export type DesignationForm = z.output<typeof designationFormSchema>;
+
+/** « Demande individuelle d'habilitation »: the person, the service and profile, a temporary mission and its end. */
+export const habilitationFormSchema = z
+  .strictObject({
+    name: nameSchema,
+    email: emailSchema,
+    function: functionSchema.nullable().default(null),
+    departement: departementSchema.nullable().default(null),
+    service: serviceCodeSchema.default(CDAP_SERVICE),
+    profile: profileCodeSchema,
+    temporary: z.boolean(),
+    endsAt: calendarDateSchema.nullable().default(null),
+    /** An existing user of the partner, when the person already has an account. */
+    userId: idSchema.optional(),
+  })
+  .superRefine((form, context) => {
+    // « S'agit-il d'une mission temporaire ? Si oui, précisez la date de fin de mission. »
+    if (form.temporary && form.endsAt === null) context.addIssue({ code: 'custom', path: ['endsAt'], message: 'date de fin obligatoire pour une mission temporaire' });
+    if (!form.temporary && form.endsAt !== null) context.addIssue({ code: 'custom', path: ['endsAt'], message: 'date de fin seulement pour une mission temporaire' });
+  });
+export type HabilitationForm = z.output<typeof habilitationFormSchema>;
+
+/** « Demande de suppression d'accès »: the people, and the box « perte ou vol ». */
+export const deletionFormSchema = z.strictObject({
+  people: z
+    .array(z.strictObject({ name: nameSchema, email: emailSchema, function: functionSchema.nullable().default(null), userId: idSchema.optional() }))
+    .min(1, 'au moins une personne')
+    .max(200, '200 personnes au plus'),
+  lossOrTheft: z.boolean(),
+  /** When the people left, if known: shows whether the partner reported it « sans délai » (form, convention art. 9.2). */
+  departedAt: calendarDateSchema.optional(),
+});
+export type DeletionForm = z.output<typeof deletionFormSchema>;
+
+const common = { receivedAt: calendarDateSchema.optional(), signatory: safeTextSchema(200).trim().min(1).optional() };
+
+/** A form as received: its kind and fields; the reason defaults to its reception. */
+export const requestDraftSchema = z.discriminatedUnion('kind', [
+  withReason({ kind: z.literal('designation'), form: designationFormSchema, ...common }, { defaulted: true }),
+  withReason({ kind: z.literal('habilitation'), form: habilitationFormSchema, ...common }, { defaulted: true }),
+  withReason({ kind: z.literal('deletion'), form: deletionFormSchema, ...common }, { defaulted: true }),
+]);
+export type RequestDraft = z.input<typeof requestDraftSchema>;
+
+export type RequestForm = DesignationForm | HabilitationForm | DeletionForm;
+
+/** Why applying a form was refused: the rule it would break and the article that rule enforces. */
+export interface RequestRefusal {
+  rule: RuleName | 'DELEGATED_MODE';
+  ruleNumber: number | null;
+  article: string;
+  message: string;
+}
+
+/** One entry of the register. */
+export interface RequestRecord {
+  partnerId: string;
+  number: number;
+  kind: RequestKind;
+  receivedAt: CalendarDate;
+  signatory: string | null;
+  form: RequestForm;
+  status: RequestStatus;
+  /** When it was applied or refused, and why. */
+  decidedAt: string | null;
+  decisionReason: string | null;
+  /** The traces of what applying it changed (and of its reception first). */
+  traceIds: number[];
+  /** Deletion: calendar days between the departure and the reception (« sans délai », convention art. 9.2). */
+  reportDelayDays: number | null;
+}
+
+/** A refusal naming its rule (rules.md) and the article the rule enforces for this partner. */
+export function ruleRefusal(rule: RuleName, article: string, detail: string): RequestRefusal {
+  const definition = ruleDefinition(rule);
+  return { rule, ruleNumber: definition.number, article, message: `${detail} (règle ${definition.number}, ${definition.label.toLowerCase()} ; ${article})` };
+}
+
+/** In delegated mode the partner's managers create habilitations themselves (convention art. 9.1). */
+export const DELEGATED_HABILITATION_REFUSAL: RequestRefusal = {
+  rule: 'DELEGATED_MODE',
+  ruleNumber: null,
+  article: 'convention, art. 9.1',
+  message:
+    'Partenaire en mode délégué : ses gestionnaires d’habilitations créent eux-mêmes l’habilitation (convention, art. 9.1) ; la demande reste enregistrée.',
+};
+

@@ -1,0 +1,261 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CafsupError, createClient, type CafsupClient } from '@cafsup/sdk';
+import { readReturnedSheet, reviewKitCsv, reviewKitMarkdown } from '@cafsup/shared';
+import { buildDemoDataset } from '../packages/tui/src/demo/demo-data.js';
+import { ACTOR } from './support/fixture.js';
+import { FIXED_NOW } from './support/server.js';
+
+const AS_OF = '2026-11-22';
+const NOW = FIXED_NOW.toISOString();
+const dirs: string[] = [];
+
+async function demo(): Promise<CafsupClient> {
+  const dir = mkdtempSync(join(tmpdir(), 'cafsup-workflows-'));
+  dirs.push(dir);
+  const client = createClient({ database: join(dir, 'demo.db'), actor: ACTOR, now: () => FIXED_NOW });
+  await client.dataset.import(buildDemoDataset({ partners: 12, today: AS_OF }), { reason: 'Jeu de données du test' });
+  return client;
+}
+
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+async function refusal(promise: Promise<unknown>): Promise<CafsupError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(CafsupError);
+    return error as CafsupError;
+  }
+  throw new Error('expected a refusal');
+}
+
+const T4_REQUEST = {
+  kind: 'habilitation' as const,
+  receivedAt: '2026-11-20',
+  signatory: 'Le maire de Bavans',
+  form: { name: 'Paule Valade', email: 'paule.valade@bavans.fr', function: 'Agent d’accueil', departement: '25', profile: 'T4', temporary: true, endsAt: '2027-03-31' },
+};
+
+describe('requests: the paper forms (workflows.md, section 1)', () => {
+  it('applies a habilitation request on a centralised partner: user and habilitation created, endsAt kept, traced', async () => {
+    const client = await demo();
+    const added = await client.requests.add('bavans', T4_REQUEST);
+    expect([added.request.number, added.request.status, added.request.kind]).toEqual([1, 'received', 'habilitation']);
+    const preview = await client.requests.apply('bavans', 1, { dryRun: true });
+    expect(preview.dryRun).toBe(true);
+    expect((await client.requests.get('bavans', 1)).status).toBe('received');
+    expect((await client.users.list({ partnerId: 'bavans' })).items).toHaveLength(3);
+
+    const applied = await client.requests.apply('bavans', 1, { reason: 'Demande signée du maire, mission temporaire' });
+    expect(applied.changes).toEqual({
+      user: { id: 'bavans-u004', partnerId: 'bavans', name: 'Paule Valade', email: 'paule.valade@bavans.fr', function: 'Agent d’accueil', role: 'user', status: 'active',
+        createdAt: NOW, lastLoginAt: null, passwordChangedAt: null, mustChangePassword: false, missionEndAt: null, disabledAt: null, departement: '25' },
+      habilitation: { id: 'bavans-h0005', partnerId: 'bavans', userId: 'bavans-u004', groupId: null, service: 'CDAP', profile: 'T4', departement: '25',
+        status: 'active', grantedAt: NOW, suspendedAt: null, revokedAt: null, endsAt: '2027-03-31' },
+    });
+    expect(await client.habilitations.get('bavans-h0005')).toMatchObject({ userId: 'bavans-u004', endsAt: '2027-03-31', status: 'active' });
+    const request = await client.requests.get('bavans', 1);
+    expect([request.status, request.decisionReason]).toEqual(['applied', 'Demande signée du maire, mission temporaire']);
+    const traces = (await client.traces.list({ partnerId: 'bavans' })).items;
+    expect(traces.slice(0, 4).map((trace) => [trace.action, trace.targetId])).toEqual([
+      ['request.apply', 'bavans#1'],
+      ['habilitation.create', 'bavans-h0005'],
+      ['user.create', 'bavans-u004'],
+      ['request.add', 'bavans#1'],
+    ]);
+    expect(request.traceIds).toEqual(traces.slice(0, 4).map((trace) => trace.id).reverse());
+    const usage = await client.quotas.usage({ partnerId: 'bavans', asOf: AS_OF });
+    expect(usage.quotas.find((quota) => quota.profile === 'T4')).toMatchObject({ assigned: 2, maxUsers: 2, over: false });
+  });
+
+  it('refuses a request that would exceed the quota, naming rule 1 and the article of a centralised contract', async () => {
+    const client = await demo();
+    await client.requests.add('bavans', T4_REQUEST);
+    await client.requests.apply('bavans', 1, { reason: 'Demande signée du maire' });
+    await client.requests.add('bavans', { ...T4_REQUEST, form: { ...T4_REQUEST.form, name: 'Jean Denoix', email: 'jean.denoix@bavans.fr' } });
+    const error = await refusal(client.requests.apply('bavans', 2, { reason: 'Demande signée du maire' }));
+    expect(error.code).toBe('CONFLICT');
+    expect(error.details).toEqual({
+      refusal: {
+        rule: 'QUOTA_EXCEEDED',
+        ruleNumber: 1,
+        article: 'bulletin d’adhésion et convention, art. 9.1',
+        message: 'Quota CDAP T4 atteint : 2 sur 2 (règle 1, quota dépassé ; bulletin d’adhésion et convention, art. 9.1)',
+      },
+    });
+    expect((await client.users.list({ partnerId: 'bavans' })).items).toHaveLength(4);
+    const refused = await client.requests.refuse('bavans', 2, { reason: 'Quota T4 atteint (2 sur 2) : demande refusée' });
+    expect(refused.request.status).toBe('refused');
+    expect((await client.requests.list('bavans', { status: 'refused' })).map((item) => item.number)).toEqual([2]);
+  });
+
+  it('refuses generic e-mails, profiles not subscribed or not eligible, and answers a delegated partner that its managers create it', async () => {
+    const client = await demo();
+    const cases = [
+      [{ email: 'accueil@bavans.fr' }, 'NON_PERSONAL_EMAIL'],
+      [{ profile: 'T13' }, 'PROFILE_NOT_SUBSCRIBED'],
+      [{ profile: 'T19' }, 'PROFILE_NOT_ELIGIBLE'],
+    ] as const;
+    for (const [index, [change, rule]] of cases.entries()) {
+      await client.requests.add('bavans', { ...T4_REQUEST, form: { ...T4_REQUEST.form, ...change } });
+      expect(((await refusal(client.requests.apply('bavans', index + 1, { reason: 'Demande du maire' }))).details as { refusal: { rule: string } }).refusal.rule).toBe(rule);
+    }
+    await client.requests.add('amp', { ...T4_REQUEST, form: { ...T4_REQUEST.form, profile: 'T13', departement: '13' } });
+    const delegated = await refusal(client.requests.apply('amp', 1, { reason: 'Demande de la Métropole' }));
+    expect(delegated.details).toMatchObject({ refusal: { rule: 'DELEGATED_MODE', article: 'convention, art. 9.1' } });
+  });
+
+  it('applies a deletion with « perte ou vol »: password change forced first, revoked, out of its groups, disabled, incident recorded', async () => {
+    const client = await demo();
+    const held = (await client.habilitations.list({ partnerId: 'amp', userId: 'amp-u031' })).items.filter((h) => h.userId === 'amp-u031' && h.status !== 'revoked');
+    await client.requests.add('amp', {
+      kind: 'deletion',
+      receivedAt: '2026-11-21',
+      form: { people: [{ name: 'Agent 31', email: (await client.users.get('amp-u031')).email }], lossOrTheft: true, departedAt: '2026-11-02' },
+    });
+    expect((await client.requests.get('amp', 1)).reportDelayDays).toBe(19);
+    const applied = await client.requests.apply('amp', 1, { reason: 'Vol de l’ordinateur portable signalé' });
+    expect(applied.changes).toEqual({ passwordReset: ['amp-u031'], revoked: held.map((h) => h.id), disabled: [{ userId: 'amp-u031', groupIds: ['amp-g01'] }], incident: 1 });
+    expect(await client.users.get('amp-u031')).toMatchObject({ status: 'disabled', disabledAt: NOW, mustChangePassword: true });
+    expect((await client.groups.get('amp-g01')).memberIds).toEqual(['amp-u032', 'amp-u033']);
+    for (const habilitation of held) expect((await client.habilitations.get(habilitation.id)).status).toBe('revoked');
+    const [incident] = await client.questions.list('amp', { asOf: AS_OF });
+    expect(incident).toMatchObject({ number: 1, kind: 'incident', openedAt: NOW, answer: null });
+    const actions = (await client.traces.list({ partnerId: 'amp' })).items.map((trace) => trace.action).reverse();
+    expect(actions.slice(-6)).toEqual(['user.forcePasswordReset', ...held.map(() => 'habilitation.revoke'), 'group.removeMember', 'user.disable', 'question.add', 'request.apply'].slice(-6));
+  });
+
+  it('applies a designation: the partner-side contact replaced, the user given the role', async () => {
+    const client = await demo();
+    const deputy = await client.users.get('bavans-u002');
+    await client.requests.add('bavans', {
+      kind: 'designation',
+      form: { role: 'deputy', name: deputy.name, function: 'Secrétaire de mairie', email: deputy.email, phone: '03 81 96 22 45', replaces: null },
+    });
+    await client.requests.apply('bavans', 1, { reason: 'Formulaire de désignation signé' });
+    expect((await client.users.get('bavans-u002')).role).toBe('deputy');
+    const contacts = (await client.conventions.get('bavans', { asOf: AS_OF })).terms.contacts.filter((contact) => contact.side === 'partner');
+    expect(contacts.map((contact) => [contact.role, contact.email])).toContainEqual(['deputy', deputy.email]);
+    const audit = await client.audit.run({ partnerId: 'bavans', asOf: AS_OF, rules: ['ADMIN_NOT_DESIGNATED'] });
+    expect(audit.flags).toEqual([]);
+  });
+
+  it('validates forms: every problem named by its path', async () => {
+    const client = await demo();
+    const error = await refusal(client.requests.add('bavans', { ...T4_REQUEST, form: { ...T4_REQUEST.form, endsAt: null, email: 'pas-un-mel' } } as never));
+    expect(error.code).toBe('VALIDATION');
+    expect((error.details as { problems: { path: string }[] }).problems.map((problem) => problem.path)).toEqual(['request.form.email', 'request.form.endsAt']);
+  });
+});
+
+describe('the review campaign (contrat art. 2.2.2)', () => {
+  it('lists due and overdue reviews; the kit rows are the held habilitations; the returned sheet is the proof', async () => {
+    const client = await demo();
+    const campaign = await client.reviews.campaign({ asOf: AS_OF, within: 30 });
+    const overdue = (await client.audit.run({ asOf: AS_OF, rules: ['REVIEW_OVERDUE'] })).flags.map((flag) => flag.partnerId);
+    expect(campaign.reviews.filter((review) => review.overdue).map((review) => review.partnerId).sort()).toEqual([...overdue].sort());
+    expect(campaign.overdue).toBe(overdue.length);
+    expect(campaign.reviews.find((review) => review.partnerId === 'macs')).toMatchObject({ overdue: true, lastReviewAt: '2025-08-22', dueAt: '2026-08-22' });
+
+    const kit = await client.reviews.kit('amp', { asOf: AS_OF });
+    const held: string[] = [];
+    for await (const habilitation of client.habilitations.iterate({ partnerId: 'amp' })) if (habilitation.status !== 'revoked') held.push(habilitation.id);
+    expect(kit.rows.map((row) => row.habilitationId)).toEqual(held);
+    const csv = reviewKitCsv(kit);
+    expect(csv.startsWith('\ufeffHabilitation;Personne;Mél;')).toBe(true);
+    expect(csv.split('\r\n')).toHaveLength(held.length + 2);
+    expect(reviewKitMarkdown(kit)).toContain('contrat de services, art. 2.2.2');
+
+    // The administrator answers « non » for one row and « oui » for the others.
+    const lines = csv.split('\r\n');
+    const returned = lines.map((line, index) => (index === 0 || line === '' ? line : line.replace(/;;$/, index === 1 ? ';non;a quitté le service' : ';oui;'))).join('\r\n');
+    expect(readReturnedSheet(returned).problems).toEqual([]);
+    const outcome = await client.reviews.recordSheet('amp', { completedAt: '2026-11-20', reviewer: 'Responsable FSL', sheet: returned, fileName: 'revue-amp.csv' });
+    expect(outcome.sha256).toBe(createHash('sha256').update(returned).digest('hex'));
+    expect(outcome.revocations).toEqual([{ habilitationId: held[0], motive: 'a quitté le service' }]);
+    expect(outcome.summary).toEqual({ rows: held.length, keep: held.length - 1, revoke: 1, undecided: [] });
+    expect(outcome.nextDueAt).toBe('2027-11-20');
+    expect((await client.reviews.list('amp')).at(-1)?.proof).toBe(`feuille de revue retournée (revue-amp.csv), SHA-256 ${outcome.sha256}`);
+  });
+});
+
+describe('from a breach to termination (convention art. 17.2)', () => {
+  it('a mise en demeure: deadline received + 1 month, status « mise en demeure », ended by a timely remedy', async () => {
+    const client = await demo();
+    const notice = await client.notices.add('amp', { kind: 'breach', sentAt: '2026-10-30', receivedAt: '2026-11-02', reason: 'Quota T13 dépassé malgré la question du 1er octobre' });
+    expect(notice.termination).toEqual({ kind: 'breach', noticeReceivedAt: '2026-11-02' });
+    expect([notice.state.status, notice.state.terminationEffectiveAt]).toEqual(['notice', '2026-12-02']);
+    expect(notice.failings.map((failing) => [failing.rule, failing.article])).toEqual([
+      ['QUOTA_EXCEEDED', 'contrat de services, art. 2.2.1 et bulletin d’adhésion'],
+      ['DEPARTEMENT_OUT_OF_SCOPE', 'contrat de services, art. 2.2.1 et bulletin d’adhésion'],
+      ['SHARED_EMAIL', 'convention, art. 9.2 et formulaires de demande d’habilitation (adresse mél personnelle et individuelle)'],
+    ]);
+    expect((await client.conventions.get('amp', { asOf: '2026-12-02' })).state.status).toBe('terminated');
+    const ladder = await client.partners.ladder('amp', { asOf: AS_OF });
+    expect([ladder.next, ladder.note]).toEqual([null, 'Mise en demeure en cours : sans correction, résiliation de plein droit le 2 décembre 2026.']);
+    const remedied = await client.notices.remedy('amp', { date: '2026-11-20', reason: 'Habilitations excédentaires dévalidées par le partenaire' });
+    expect(remedied.state.status).toBe('active');
+    expect((await client.conventions.get('amp', { asOf: '2026-12-02' })).state.status).toBe('active');
+  });
+
+  it('a close-out on the effective date leaves nothing held and ends the ladder', async () => {
+    const client = await demo();
+    const early = await refusal(client.partners.closeOut('amp', { reason: 'Clôture de la convention' }));
+    expect(early.code).toBe('CONFLICT');
+    await client.notices.add('amp', { kind: 'unilateral', receivedAt: '2026-08-01', requestedEffectiveAt: '2026-09-01', reason: 'Résiliation demandée par la Métropole' });
+    expect((await client.conventions.get('amp', { asOf: AS_OF })).state).toMatchObject({ status: 'terminated', endsAt: '2026-11-01' });
+    expect((await client.partners.ladder('amp', { asOf: AS_OF })).next).toBe('closeOut');
+    const done = await client.partners.closeOut('amp', { reason: 'Clôture à la date d’effet de la résiliation' });
+    expect(done.disabled).toEqual(['amp-u001', 'amp-u002', 'amp-u003']);
+    expect((await client.users.get('amp-u003')).role).toBe('habilitation_manager');
+    const stillHeld = [];
+    for await (const habilitation of client.habilitations.iterate({ partnerId: 'amp' })) if (habilitation.status !== 'revoked') stillHeld.push(habilitation.id);
+    expect(stillHeld).toEqual([]);
+    expect((await client.quotas.usage({ partnerId: 'amp', asOf: AS_OF })).quotas).toEqual([]);
+    const ladder = await client.partners.ladder('amp', { asOf: AS_OF });
+    expect([ladder.offered, ladder.next]).toEqual([false, null]);
+  });
+
+  it('proposes asking first, with the article of the contract', async () => {
+    const client = await demo();
+    const ladder = await client.partners.ladder('amp', { asOf: AS_OF });
+    expect(ladder.next).toBe('ask');
+    expect(ladder.steps.map((step) => [step.step, step.status, step.article])).toEqual([
+      ['ask', 'proposed', 'contrat de services, art. 2.2.1'],
+      ['suspend', 'later', 'contrat de services, art. 2.2.1'],
+      ['forcePasswordReset', 'later', 'contrat de services, art. 2.2.1 et convention, art. 9.2'],
+      ['withdrawDelegation', 'later', 'contrat de services, art. 2.2.1'],
+      ['noticeOfBreach', 'later', 'convention, art. 17.2'],
+      ['closeOut', 'not_applicable', 'convention, art. 17.2'],
+    ]);
+    await client.questions.add('amp', { text: 'Pourquoi 23 titulaires du profil T13 pour 20 places ?', flags: ['QUOTA_EXCEEDED'], dueAt: '2026-12-07' });
+    expect((await client.partners.ladder('amp', { asOf: AS_OF })).next).toBe('suspend');
+  });
+
+  it('counts an incident’s answer time in working days of the contract’s desk (Landes: two)', async () => {
+    const client = await demo();
+    await client.questions.add('macs', { kind: 'incident', text: 'Connexion impossible', openedAt: '2026-04-30T15:00:00+02:00' });
+    const [incident] = await client.questions.list('macs', { asOf: '2026-05-06' });
+    expect(incident!.clock).toMatchObject({ openedOn: '2026-04-30', answerDueAt: '2026-05-05', overdue: true, escalationFrom: '2026-05-06' });
+  });
+});
+
+describe('a person’s traces (contrat art. 5.3.4)', () => {
+  it('includes the traces of their habilitations, through their groups too, and records the request', async () => {
+    const client = await demo();
+    const [groupHabilitation] = (await client.habilitations.list({ partnerId: 'amp', userId: 'amp-u031' })).items.filter((h) => h.groupId === 'amp-g01');
+    await client.habilitations.suspend([groupHabilitation!.id], { reason: 'Quota T13 dépassé' });
+    const result = await client.traces.forPerson({ userId: 'amp-u031', requestedBy: 'Agent 31', through: 'Responsable FSL' });
+    expect(result.extract.traces.map((trace) => [trace.action, trace.targetId])).toEqual([['habilitation.suspend', groupHabilitation!.id]]);
+    expect(result.extract.rights.find((right) => right.id === groupHabilitation!.id)).toMatchObject({ via: 'group', status: 'suspended' });
+    expect(result.markdown).toContain('# Extrait des traces de');
+    const recorded = (await client.traces.list({ userId: 'amp-u031' })).items[0]!;
+    expect([recorded.action, (recorded.after as { sha256: string }).sha256]).toEqual(['traces.personExtract', result.sha256]);
+  });
+});
