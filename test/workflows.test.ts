@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CafsupError, createClient, type CafsupClient } from '@cafsup/sdk';
 import { readReturnedSheet, reviewKitCsv, reviewKitMarkdown } from '@cafsup/shared';
 import { buildDemoDataset } from '../packages/tui/src/demo/demo-data.js';
+import { CliSandbox } from './support/cli.js';
 import { ACTOR } from './support/fixture.js';
 import { FIXED_NOW } from './support/server.js';
 
@@ -257,5 +258,63 @@ describe('a person’s traces (contrat art. 5.3.4)', () => {
     expect(result.markdown).toContain('# Extrait des traces de');
     const recorded = (await client.traces.list({ userId: 'amp-u031' })).items[0]!;
     expect([recorded.action, (recorded.after as { sha256: string }).sha256]).toEqual(['traces.personExtract', result.sha256]);
+  });
+});
+
+describe('the workflow commands (workflows.md, « Commands »)', () => {
+  const sandbox = new CliSandbox();
+  const env = { env: { CAFSUP_ACTOR: `${ACTOR.name} <${ACTOR.email}>` } };
+  beforeAll(() => {
+    expect(sandbox.run(['demo', '--as-of', AS_OF]).status).toBe(0);
+  });
+  afterAll(() => sandbox.cleanup());
+
+  it('records and applies a form read from stdin; the refusal names the rule and exits 4', () => {
+    const form = JSON.stringify(T4_REQUEST.form);
+    expect(sandbox.run(['request', 'add', 'bavans', '--kind', 'habilitation', '--received', '2026-11-20', '--file', '-', '--yes'], { ...env, input: form }).stdout).toBe(
+      'Demande n° 1 enregistrée (trace n° 2). Pour l’appliquer : cafsup request apply bavans 1 --reason « … »\n',
+    );
+    const applied = sandbox.run(['request', 'apply', 'bavans', '1', '--reason', 'Demande signée du maire', '--yes'], env);
+    expect(applied.status).toBe(0);
+    expect(applied.stdout.split('\n').slice(0, 3)).toEqual([
+      'Appliqué :',
+      '  utilisateur créé : bavans-u004 Paule Valade <paule.valade@bavans.fr>',
+      '  habilitation accordée : bavans-h0005 CDAP T4, département 25, jusqu’au 31/03/2027 (mission temporaire)',
+    ]);
+    sandbox.run(['request', 'add', 'bavans', '--kind', 'habilitation', '--file', '-', '--yes'], { ...env, input: form.replaceAll('paule.valade', 'jean.denoix') });
+    const refused = sandbox.run(['request', 'apply', 'bavans', '2', '--reason', 'Demande signée du maire', '--yes'], env);
+    expect([refused.status, refused.stderr.trim()]).toEqual([
+      4,
+      'Refusé : Quota CDAP T4 atteint : 2 sur 2 (règle 1, quota dépassé ; bulletin d’adhésion et convention, art. 9.1). Rien n’a été créé ; pour répondre au partenaire : cafsup request refuse bavans 2 --reason « … ».',
+    ]);
+    expect(sandbox.run(['request', 'add', 'bavans', '--kind', 'deletion'], env).status).toBe(2);
+  });
+
+  it('lists the campaign for cron (exit 1 when one is overdue) and takes the returned sheet back with its « non » revoked', () => {
+    const due = sandbox.run(['review', 'due', '--as-of', AS_OF, '--json'], env);
+    expect(due.status).toBe(1);
+    expect(JSON.parse(due.stdout).overdue).toBeGreaterThan(0);
+    const file = join(sandbox.dir, 'revue-amp.csv');
+    expect(sandbox.run(['review', 'kit', 'amp', '--as-of', AS_OF, '--csv', file], env).status).toBe(0);
+    const lines = readFileSync(file, 'utf8').split('\r\n');
+    const first = lines[1]!.split(';')[0]!;
+    lines[1] = lines[1]!.replace(/;;$/, ';non;départ en retraite');
+    writeFileSync(file, lines.join('\r\n'));
+    const recorded = sandbox.run(['review', 'add', 'amp', '--date', AS_OF, '--reviewer', 'Responsable FSL', '--proof-file', file, '--yes', '--json'], env);
+    expect(recorded.status, recorded.stderr).toBe(0);
+    const outcome = JSON.parse(recorded.stdout);
+    expect(outcome.sha256).toBe(createHash('sha256').update(lines.join('\r\n')).digest('hex'));
+    expect(outcome.revoked.changed.map((change: { id: string }) => change.id)).toEqual([first]);
+    expect(sandbox.json(['habilitations', 'amp', '--status', 'revoked']).habilitations.map((h: { id: string }) => h.id)).toContain(first);
+  });
+
+  it('proposes the ladder’s next step and gives a person’s extract', () => {
+    expect(sandbox.run(['ladder', 'amp', '--as-of', AS_OF], env).stdout.split('\n')[0]).toBe(
+      'Prochaine étape : interroger le partenaire sur la pertinence des habilitations (contrat de services, art. 2.2.1) — cafsup question add',
+    );
+    const extract = sandbox.run(['traces', 'person', 'amp-u031', '--requested-by', 'Agent 31', '--through', 'Responsable FSL', '--yes'], env);
+    expect(extract.status, extract.stderr).toBe(0);
+    expect(extract.stdout.split('\n')[0]).toMatch(/^# Extrait des traces de /);
+    expect(extract.stdout).toMatch(/SHA-256 de l’extrait : [0-9a-f]{64} \(demande enregistrée, trace n° \d+\)/);
   });
 });

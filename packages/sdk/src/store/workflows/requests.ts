@@ -136,7 +136,7 @@ export class Requests {
           changes = this.applyDesignation(partnerId, request.form as DesignationForm, reason, actor, now, dryRun, traceIds);
           break;
         case 'habilitation':
-          changes = this.applyHabilitation(partnerId, request.form as HabilitationForm, reason, actor, now, dryRun, traceIds);
+          changes = this.applyHabilitation(partnerId, number, request.form as HabilitationForm, reason, actor, now, dryRun, traceIds);
           break;
         case 'deletion':
           changes = this.applyDeletion(partnerId, number, request.form as DeletionForm, reason, actor, now, dryRun, traceIds);
@@ -204,9 +204,9 @@ export class Requests {
    * art. 9.1), creating the user when absent, with `endsAt` for a temporary mission; in delegated
    * mode the partner's managers do.
    */
-  private applyHabilitation(partnerId: string, form: HabilitationForm, reason: string, actor: Actor, now: { at: string; today: string }, dryRun: boolean, traceIds: (number | null)[]) {
+  private applyHabilitation(partnerId: string, number: number, form: HabilitationForm, reason: string, actor: Actor, now: { at: string; today: string }, dryRun: boolean, traceIds: (number | null)[]) {
     const partner = requirePartner(this.deps, partnerId, now.today);
-    if (partner.terms.managementMode !== 'centralised') throw refused(DELEGATED_HABILITATION_REFUSAL, 'Refusez la demande avec ce motif si besoin.');
+    if (partner.terms.managementMode !== 'centralised') throw refused(DELEGATED_HABILITATION_REFUSAL, `Pour répondre au partenaire : cafsup request refuse ${partnerId} ${number} --reason « … ».`);
     const existing = form.userId !== undefined ? this.records.requireUserOf(partnerId, form.userId, 'form.userId') : this.records.userByEmail(partnerId, normaliseEmail(form.email));
     if (existing?.status === 'disabled') throw new CafsupError('CONFLICT', `L’utilisateur ${existing.id} est désactivé.`, { ids: [existing.id] });
     const refusal = grantRefusal(this.deps, partner, now.today, {
@@ -216,7 +216,7 @@ export class Requests {
       email: form.email,
       userId: existing?.id ?? null,
     });
-    if (refusal !== null) throw refused(refusal, `Rien n’a été créé ; pour répondre au partenaire : cafsup request refuse ${partnerId} N --reason « … ».`);
+    if (refusal !== null) throw refused(refusal, `Rien n’a été créé ; pour répondre au partenaire : cafsup request refuse ${partnerId} ${number} --reason « … ».`);
     let userId = existing?.id;
     let user = null;
     if (userId === undefined) {

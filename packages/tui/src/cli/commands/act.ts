@@ -224,39 +224,6 @@ export const avenantSignCommand: Command = {
   },
 };
 
-export const reviewAddCommand: Command = {
-  name: 'review add',
-  summary: 'enregistre une revue inverse des habilitations (contrat art. 2.2.2)',
-  usage: 'cafsup review add PARTENAIRE --date AAAA-MM-JJ --reviewer NOM [--proof TEXTE] [--dry-run] [--yes]',
-  example: 'cafsup review add amp --date 2026-06-30 --reviewer "Dominique Martin" --proof "courrier du 30/06/2026" --yes',
-  positionals: { min: 1, max: 1, names: 'PARTENAIRE' },
-  options: {
-    date: { type: 'string', value: 'DATE', description: 'date de la revue' },
-    reviewer: { type: 'string', value: 'NOM', description: 'qui l’a faite' },
-    proof: { type: 'string', value: 'TEXTE', description: 'la preuve transmise' },
-    reason: { type: 'string', value: 'MOTIF', description: 'motif (défaut : la revue elle-même)' },
-    'dry-run': ACTION_OPTIONS['dry-run']!,
-  },
-  async run(context, { positionals, options }) {
-    const completedAt = stringOption(options.date);
-    const reviewer = stringOption(options.reviewer);
-    if (completedAt === undefined || reviewer === undefined) throw new UsageError('--date et --reviewer sont obligatoires.');
-    const client = await context.client({ write: true });
-    const review = {
-      completedAt,
-      reviewer,
-      ...(stringOption(options.proof) === undefined ? {} : { proof: stringOption(options.proof)! }),
-      ...(stringOption(options.reason) === undefined ? {} : { reason: stringOption(options.reason)! }),
-    };
-    const preview = await client.reviews.record(positionals[0]!, { ...review, dryRun: true });
-    const plan = `Revue du ${frenchDate(completedAt)} par ${reviewer} pour ${positionals[0]}.`;
-    if (options['dry-run'] === true) return { json: preview, text: () => `${plan}\n(simulation : rien n’a été enregistré)` };
-    await context.approve(`${plan} L’enregistrer ?`);
-    const recorded = await client.reviews.record(positionals[0]!, review);
-    return { json: recorded, text: () => `Revue enregistrée (trace n° ${recorded.traceId}).` };
-  },
-};
-
 export const tracesPurgeCommand: Command = {
   name: 'traces purge',
   summary: 'applique les durées de conservation (contrat art. 5.3.2) : traces 6 mois, dévalidations 6 ans',

@@ -4,7 +4,6 @@ import {
   avenantSignCommand,
   reinstateCommand,
   resetPasswordCommand,
-  reviewAddCommand,
   revokeCommand,
   suspendCommand,
   tracesPurgeCommand,
@@ -39,6 +38,7 @@ import {
   usersCommand,
 } from './read.js';
 import { tracesCheckpointCommand, tracesVerifyCommand } from './trail.js';
+import { WORKFLOW_COMMANDS } from './workflows.js';
 
 /** Every plain command, in the order `cafsup --help` presents them. */
 const GROUPS: { title: string; commands: Command[] }[] = [
@@ -46,8 +46,9 @@ const GROUPS: { title: string; commands: Command[] }[] = [
   { title: 'Consulter', commands: [partnersCommand, partnerCommand, quotasCommand, auditCommand, usersCommand, habilitationsCommand, avenantListCommand, reviewListCommand] },
   {
     title: 'Agir (motif obligatoire, --dry-run pour simuler)',
-    commands: [suspendCommand, reinstateCommand, revokeCommand, resetPasswordCommand, withdrawDelegationCommand, avenantAddCommand, avenantSignCommand, reviewAddCommand],
+    commands: [suspendCommand, reinstateCommand, revokeCommand, resetPasswordCommand, withdrawDelegationCommand, avenantAddCommand, avenantSignCommand],
   },
+  { title: 'Suivi : formulaires, revues, manquements (workflows)', commands: WORKFLOW_COMMANDS },
   { title: 'Traces', commands: [tracesCommand, tracesVerifyCommand, tracesCheckpointCommand, tracesPurgeCommand] },
   { title: 'Données', commands: [importCommand, exportCommand] },
   {

@@ -1,0 +1,795 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import {
+  CafsupError,
+  CASE_KIND_LABELS,
+  REQUEST_KIND_LABELS,
+  REQUEST_KINDS,
+  REQUEST_STATUS_LABELS,
+  REQUEST_STATUSES,
+  escapeForTerminal,
+  isRuleName,
+  plural,
+  reviewKitCsv,
+  reviewKitMarkdown,
+  type RequestDraft,
+  type RequestKind,
+  type RequestRecord,
+  type RequestStatus,
+  type RuleName,
+} from '@cafsup/shared';
+import type { CafsupClient } from '@cafsup/sdk';
+import { ACTION_OPTIONS, idsOf, stringOption, type Command, type CommandInput, type CommandResult } from '../command.js';
+import { UsageError, type Context } from '../context.js';
+import { frenchDate, frenchDateTime } from '../../format.js';
+import { table } from '../output.js';
+
+// The supervision workflows of workflows.md ("Commands"): each write shows its dry run, asks
+// « o/n » (or needs --yes), then acts; every step is traced by the SDK.
+
+const reasonOption = ACTION_OPTIONS.reason!;
+const dryRunOption = ACTION_OPTIONS['dry-run']!;
+
+function required(options: CommandInput['options'], name: string, usage: string): string {
+  const value = stringOption(options[name]);
+  if (value === undefined) throw new UsageError(`Il manque --${name}. Usage : ${usage}`);
+  return value;
+}
+
+function numberOf(text: string, what: string): number {
+  const number = Number(text);
+  if (!Number.isInteger(number) || number < 1) throw new UsageError(`Numéro de ${what} invalide : « ${text} ».`);
+  return number;
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}
+
+/** Dry run, its description, « o/n », then the write: the shape of every workflow step. */
+async function twoStep<T>(
+  context: Context,
+  options: CommandInput['options'],
+  run: (client: CafsupClient, dryRun: boolean) => Promise<T>,
+  describe: (result: T, dryRun: boolean) => string,
+  question: string,
+): Promise<CommandResult> {
+  const client = await context.client({ write: true });
+  const preview = await run(client, true);
+  if (options['dry-run'] === true) return { json: preview, text: () => `${describe(preview, true)}\n(simulation : rien n’a été modifié)` };
+  if (!context.options.json) process.stderr.write(`${describe(preview, true)}\n`);
+  await context.approve(question);
+  const done = await run(client, false);
+  return { json: done, text: () => describe(done, false) };
+}
+
+async function readJson(file: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = file === '-' ? await new Response(process.stdin as unknown as ReadableStream).text() : await readFile(file, 'utf8');
+  } catch (error) {
+    throw new CafsupError('VALIDATION', `Fichier illisible : ${file} (${(error as Error).message}).`);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new CafsupError('VALIDATION', `JSON invalide dans ${file} : ${(error as Error).message}.`);
+  }
+}
+
+/** The form's fields asked one by one, with the paper form's French labels. */
+async function promptForm(kind: RequestKind): Promise<unknown> {
+  const { input, confirm, select } = await import('@inquirer/prompts');
+  const ask = (message: string, required = true) => input({ message: `${message} :`, required }).then((text) => text.trim());
+  const askOptional = async (message: string) => ((await ask(message, false)) || null);
+  switch (kind) {
+    case 'designation': {
+      const role = await select({ message: 'Rôle :', choices: [{ name: 'administrateur', value: 'administrator' }, { name: 'suppléant', value: 'deputy' }] });
+      const name = await ask('Prénom et NOM de l’administrateur à habiliter');
+      const fn = await ask('Fonction');
+      const phone = await ask('Numéro de téléphone (au moins un)');
+      const email = await ask('Adresse mél personnelle et individuelle');
+      const replaces = (await confirm({ message: 'Cet administrateur remplace-t-il un administrateur existant ?', default: false }))
+        ? { name: await ask('Prénom et nom de l’administrateur à remplacer'), email: await ask('Adresse mél de l’administrateur à remplacer') }
+        : null;
+      return { role, name, function: fn, email, phone, replaces };
+    }
+    case 'habilitation': {
+      const name = await ask('Prénom et NOM de la personne à habiliter');
+      const fn = await askOptional('Fonction de la personne à habiliter');
+      const email = await ask('Adresse mél personnelle et individuelle');
+      const departement = await askOptional('Département');
+      const service = (await askOptional('Service (défaut CDAP)')) ?? 'CDAP';
+      const profile = await ask('Profil (T1…T22)');
+      const temporary = await confirm({ message: 'S’agit-il d’une mission temporaire ?', default: false });
+      const endsAt = temporary ? await ask('Date de fin de mission (AAAA-MM-JJ)') : null;
+      return { name, function: fn, email, departement, service, profile, temporary, endsAt };
+    }
+    case 'deletion': {
+      const people = [];
+      do people.push({ name: await ask('Prénom NOM'), email: await ask('Adresse mél'), function: await askOptional('Fonction') });
+      while (await confirm({ message: 'Une autre personne ?', default: false }));
+      const lossOrTheft = await confirm({ message: 'Perte ou vol ?', default: false });
+      return { people, lossOrTheft };
+    }
+  }
+}
+
+function describeRequest(request: RequestRecord): string {
+  const lines = [
+    `Demande n° ${request.number} — ${REQUEST_KIND_LABELS[request.kind]} (${REQUEST_STATUS_LABELS[request.status]})`,
+    `  reçue le ${frenchDate(request.receivedAt)}${request.signatory === null ? '' : `, signée par ${escapeForTerminal(request.signatory)}`}`,
+  ];
+  if (request.reportDelayDays !== null) lines.push(`  signalée ${plural(request.reportDelayDays, 'jour', 'jours')} après le départ (convention art. 9.2 : « sans délai »)`);
+  if (request.decidedAt !== null) lines.push(`  ${request.status === 'applied' ? 'appliquée' : 'refusée'} le ${frenchDateTime(request.decidedAt)} : ${escapeForTerminal(request.decisionReason ?? '')}`);
+  lines.push(`  formulaire : ${escapeForTerminal(JSON.stringify(request.form))}`);
+  if (request.traceIds.length > 0) lines.push(`  traces n° ${request.traceIds.join(', ')}`);
+  return lines.join('\n');
+}
+
+/** What applying a form changed, whichever form it was (the SDK's `changes`). */
+type AppliedChanges = {
+  user?: { id: string; name: string; email: string } | null;
+  habilitation?: { id: string; service: string; profile: string; departement: string | null; endsAt: string | null };
+  contact?: { role: string; name: string; email: string };
+  roles?: { userId: string; role: string }[];
+  passwordReset?: string[];
+  revoked?: string[];
+  disabled?: { userId: string; groupIds: string[] }[];
+  incident?: number | null;
+};
+
+function describeChanges(changes: AppliedChanges): string {
+  const lines: string[] = [];
+  if (changes.user) lines.push(`  utilisateur créé : ${changes.user.id} ${escapeForTerminal(changes.user.name)} <${escapeForTerminal(changes.user.email)}>`);
+  if (changes.habilitation) {
+    const h = changes.habilitation;
+    lines.push(`  habilitation accordée : ${h.id} ${h.service} ${h.profile}${h.departement === null ? '' : `, département ${h.departement}`}${h.endsAt === null ? '' : `, jusqu’au ${frenchDate(h.endsAt)} (mission temporaire)`}`);
+  }
+  if (changes.contact) lines.push(`  contact ${changes.contact.role === 'administrator' ? 'administrateur' : 'suppléant'} du partenaire : ${escapeForTerminal(changes.contact.name)} <${escapeForTerminal(changes.contact.email)}>`);
+  for (const role of changes.roles ?? []) lines.push(`  rôle de ${role.userId} : ${role.role}`);
+  if ((changes.passwordReset ?? []).length > 0) lines.push(`  changement de mot de passe forcé : ${changes.passwordReset!.join(', ')}`);
+  if (changes.revoked !== undefined) lines.push(`  ${plural(changes.revoked.length, 'habilitation dévalidée', 'habilitations dévalidées')}${changes.revoked.length === 0 ? '' : ` : ${changes.revoked.join(', ')}`}`);
+  for (const user of changes.disabled ?? []) lines.push(`  désactivé : ${user.userId}${user.groupIds.length === 0 ? '' : `, retiré de ${user.groupIds.join(', ')}`}`);
+  if (changes.incident != null) lines.push(`  incident de sécurité n° ${changes.incident} enregistré (contrat de services, art. 5.1)`);
+  return lines.join('\n');
+}
+
+export const requestAddCommand: Command = {
+  name: 'request add',
+  aliases: ['demande add'],
+  summary: 'enregistre un formulaire reçu : désignation, demande d’habilitation, suppression d’accès',
+  usage: 'cafsup request add PARTENAIRE --kind designation|habilitation|deletion [--file FORMULAIRE.json | --file -] [--received AAAA-MM-JJ] [--signatory NOM]',
+  example: 'cafsup request add bavans --kind habilitation --file demande.json --received 2026-11-20 --yes',
+  positionals: { min: 1, max: 1, names: 'PARTENAIRE' },
+  options: {
+    kind: { type: 'string', value: 'TYPE', description: 'designation, habilitation ou deletion' },
+    file: { type: 'string', value: 'FICHIER', description: 'les champs du formulaire en JSON (- : l’entrée standard) ; sans lui, sur un terminal, ils sont demandés' },
+    received: { type: 'string', value: 'DATE', description: 'date de réception (défaut : aujourd’hui)' },
+    signatory: { type: 'string', value: 'NOM', description: 'signataire pour le partenaire' },
+    reason: { type: 'string', value: 'MOTIF', description: 'motif (défaut : la réception du formulaire)' },
+    'dry-run': dryRunOption,
+  },
+  async run(context, { positionals, options }) {
+    const kind = required(options, 'kind', requestAddCommand.usage);
+    if (!(REQUEST_KINDS as readonly string[]).includes(kind)) throw new UsageError(`--kind attend ${REQUEST_KINDS.join(', ')} (reçu « ${kind} »).`);
+    const file = stringOption(options.file);
+    let form: unknown;
+    if (file !== undefined) form = await readJson(file);
+    else if (context.interactive) form = await promptForm(kind as RequestKind);
+    else throw new UsageError('Sans terminal, donnez le formulaire avec --file FORMULAIRE.json (ou --file - pour l’entrée standard).');
+    const draft = {
+      kind,
+      form,
+      ...optional('receivedAt', stringOption(options.received)),
+      ...optional('signatory', stringOption(options.signatory)),
+      ...optional('reason', stringOption(options.reason)),
+    } as RequestDraft;
+    const partnerId = positionals[0]!;
+    return twoStep(
+      context,
+      options,
+      (client, dryRun) => client.requests.add(partnerId, { ...draft, dryRun }),
+      (result, dryRun) => (dryRun ? describeRequest(result.request) : `Demande n° ${result.request.number} enregistrée (trace n° ${result.traceId}). Pour l’appliquer : cafsup request apply ${partnerId} ${result.request.number} --reason « … »`),
+      'Enregistrer ce formulaire ?',
+    );
+  },
+};
+
+export const requestListCommand: Command = {
+  name: 'request list',
+  aliases: ['demande list'],
+  summary: 'le registre des formulaires d’un partenaire',
+  usage: 'cafsup request list PARTENAIRE [--status received|applied|refused]',
+  example: 'cafsup request list bavans --status received',
+  positionals: { min: 1, max: 1, names: 'PARTENAIRE' },
+  options: { status: { type: 'string', value: 'STATUT', description: 'received, applied ou refused' } },
+  async run(context, { positionals, options }) {
+    const status = stringOption(options.status);
+    if (status !== undefined && !(REQUEST_STATUSES as readonly string[]).includes(status)) throw new UsageError(`--status attend ${REQUEST_STATUSES.join(', ')}.`);
+    const client = await context.client();
+    const requests = await client.requests.list(positionals[0]!, optional('status', status as RequestStatus | undefined));
+    return {
+      json: { requests },
+      text: () =>
+        requests.length === 0
+          ? 'Aucune demande.'
+          : table(
+              [{ header: 'N°', align: 'right' }, { header: 'Formulaire', grow: 2 }, { header: 'Reçue' }, { header: 'Statut' }, { header: 'Motif', grow: 2 }],
+              requests.map((request) => [String(request.number), REQUEST_KIND_LABELS[request.kind], frenchDate(request.receivedAt), REQUEST_STATUS_LABELS[request.status], escapeForTerminal(request.decisionReason ?? '')]),
+            ),
+    };
+  },
+};
+
+export const requestShowCommand: Command = {
+  name: 'request show',
+  aliases: ['demande show'],
+  summary: 'un formulaire du registre et les traces de ce qu’il a changé',
+  usage: 'cafsup request show PARTENAIRE N',
+  example: 'cafsup request show bavans 1',
+  positionals: { min: 2, max: 2, names: 'PARTENAIRE N' },
+  async run(context, { positionals }) {
+    const client = await context.client();
+    const request = await client.requests.get(positionals[0]!, numberOf(positionals[1]!, 'demande'));
+    return { json: request, text: () => describeRequest(request) };
+  },
+};
+
+export const requestApplyCommand: Command = {
+  name: 'request apply',
+  aliases: ['demande apply'],
+  summary: 'applique un formulaire (simulation d’abord) ; refusé avec la règle et l’article qu’il enfreindrait',
+  usage: 'cafsup request apply PARTENAIRE N --reason MOTIF [--dry-run] [--yes]',
+  example: 'cafsup request apply bavans 1 --reason "Demande signée du maire" --yes',
+  positionals: { min: 2, max: 2, names: 'PARTENAIRE N' },
+  options: ACTION_OPTIONS,
+  async run(context, { positionals, options }) {
+    const partnerId = positionals[0]!;
+    const number = numberOf(positionals[1]!, 'demande');
+    const reason = required(options, 'reason', requestApplyCommand.usage);
+    return twoStep(
+      context,
+      options,
+      (client, dryRun) => client.requests.apply(partnerId, number, { reason, dryRun }),
+      (result, dryRun) => `${dryRun ? 'Appliquerait' : 'Appliqué'} :\n${describeChanges(result.changes as AppliedChanges)}${dryRun ? '' : `\n${describeRequest(result.request)}`}`,
+      `Appliquer la demande n° ${number} ?`,
+    );
+  },
+};
+
+export const requestRefuseCommand: Command = {
+  name: 'request refuse',
+  aliases: ['demande refuse'],
+  summary: 'refuse un formulaire, motif à l’appui',
+  usage: 'cafsup request refuse PARTENAIRE N --reason MOTIF [--dry-run] [--yes]',
+  example: 'cafsup request refuse bavans 2 --reason "Quota T4 atteint (règle 1)" --yes',
+  positionals: { min: 2, max: 2, names: 'PARTENAIRE N' },
+  options: ACTION_OPTIONS,
+  async run(context, { positionals, options }) {
+    const partnerId = positionals[0]!;
+    const number = numberOf(positionals[1]!, 'demande');
+    const reason = required(options, 'reason', requestRefuseCommand.usage);
+    return twoStep(
+      context,
+      options,
+      (client, dryRun) => client.requests.refuse(partnerId, number, { reason, dryRun }),
+      (result, dryRun) => (dryRun ? `Refuserait la demande n° ${number} : ${escapeForTerminal(reason)}` : `Demande n° ${number} refusée (trace n° ${result.traceId}).`),
+      `Refuser la demande n° ${number} ?`,
+    );
+  },
+};
+
+export const userAddCommand: Command = {
+  name: 'user add',
+  aliases: ['utilisateur add'],
+  summary: 'crée un utilisateur d’un partenaire (enregistrement direct par la Caf)',
+  usage: 'cafsup user add PARTENAIRE --name NOM --email MÉL [--function F] [--role R] [--departement D] [--mission-end DATE] --reason MOTIF',
+  example: 'cafsup user add bavans --name "Lucie Perrin" --email lucie.perrin@bavans.fr --reason "Agent recruté" --yes',
+  positionals: { min: 1, max: 1, names: 'PARTENAIRE' },
+  options: {
+    id: { type: 'string', value: 'ID', description: 'identifiant (défaut : le suivant du partenaire)' },
+    name: { type: 'string', value: 'NOM', description: 'prénom et nom' },
+    email: { type: 'string', value: 'MÉL', description: 'adresse mél personnelle et individuelle' },
+    function: { type: 'string', value: 'FONCTION', description: 'fonction' },
+    role: { type: 'string', value: 'RÔLE', description: 'administrator, deputy, habilitation_manager ou user (défaut)' },
+    departement: { type: 'string', value: 'DÉP', description: 'département' },
+    'mission-end': { type: 'string', value: 'DATE', description: 'fin d’une mission temporaire' },
+    ...ACTION_OPTIONS,
+  },
+  async run(context, { positionals, options }) {
+    const partnerId = positionals[0]!;
+    const draft = {
+      name: required(options, 'name', userAddCommand.usage),
+      email: required(options, 'email', userAddCommand.usage),
+      reason: required(options, 'reason', userAddCommand.usage),
+      ...optional('id', stringOption(options.id)),
+      ...optional('function', stringOption(options.function)),
+      ...optional('role', stringOption(options.role) as never),
+      ...optional('departement', stringOption(options.departement)),
+      ...optional('missionEndAt', stringOption(options['mission-end'])),
+    };
+    return twoStep(
+      context,
+      options,
+      (client, dryRun) => client.users.create(partnerId, { ...draft, dryRun }),
+      (result, dryRun) => `${dryRun ? 'Créerait' : 'Créé'} : ${result.user.id} ${escapeForTerminal(result.user.name)} <${escapeForTerminal(result.user.email)}>${result.traceId === null ? '' : ` (trace n° ${result.traceId})`}`,
+      'Créer cet utilisateur ?',
+    );
+  },
+};
+
+export const groupAddCommand: Command = {
+  name: 'group add',
+  aliases: ['groupe add'],
+  summary: 'crée un groupe (mode centralisé ou délégation retirée)',
+  usage: 'cafsup group add PARTENAIRE --name NOM [--member ID…] --reason MOTIF',
+  example: 'cafsup group add bavans --name Accueil --member bavans-u002 --reason "Groupe de l’accueil" --yes',
+  positionals: { min: 1, max: 1, names: 'PARTENAIRE' },
+  options: {
+    id: { type: 'string', value: 'ID', description: 'identifiant (défaut : le suivant du partenaire)' },
+    name: { type: 'string', value: 'NOM', description: 'nom du groupe' },
+    member: { type: 'string', multiple: true, value: 'ID', description: 'membre(s), répétable ou séparés par des virgules' },
+    ...ACTION_OPTIONS,
+  },
+  async run(context, { positionals, options }) {
+    const partnerId = positionals[0]!;
+    const draft = { name: required(options, 'name', groupAddCommand.usage), memberIds: idsOf(options.member), reason: required(options, 'reason', groupAddCommand.usage), ...optional('id', stringOption(options.id)) };
+    return twoStep(
+      context,
+      options,
+      (client, dryRun) => client.groups.create(partnerId, { ...draft, dryRun }),
+      (result, dryRun) => `${dryRun ? 'Créerait' : 'Créé'} : groupe ${result.group.id} ${escapeForTerminal(result.group.name)} (${plural(result.group.memberIds.length, 'membre')})${result.traceId === null ? '' : ` (trace n° ${result.traceId})`}`,
+      'Créer ce groupe ?',
+    );
+  },
+};
+
+export const habilitationAddCommand: Command = {
+  name: 'habilitation add',
+  summary: 'accorde une habilitation (mode centralisé, convention art. 9.1) ; refusée avec la règle et l’article qu’elle enfreindrait',
+  usage: 'cafsup habilitation add PARTENAIRE (--user ID | --group ID) --profile P [--service S] [--departement D] [--ends DATE] --reason MOTIF',
+  example: 'cafsup habilitation add bavans --user bavans-u002 --profile T1 --reason "Accueil social" --yes',
+  positionals: { min: 1, max: 1, names: 'PARTENAIRE' },
+  options: {
+    user: { type: 'string', value: 'ID', description: 'l’utilisateur' },
+    group: { type: 'string', value: 'ID', description: 'ou le groupe' },
+    service: { type: 'string', value: 'SERVICE', description: 'service (défaut CDAP)' },
+    profile: { type: 'string', value: 'PROFIL', description: 'profil' },
+    departement: { type: 'string', value: 'DÉP', description: 'département' },
+    ends: { type: 'string', value: 'DATE', description: 'dernier jour d’une mission temporaire' },
+    ...ACTION_OPTIONS,
+  },
+  async run(context, { positionals, options }) {
+    const partnerId = positionals[0]!;
+    const draft = {
+      profile: required(options, 'profile', habilitationAddCommand.usage),
+      reason: required(options, 'reason', habilitationAddCommand.usage),
+      ...optional('userId', stringOption(options.user)),
+      ...optional('groupId', stringOption(options.group)),
+      ...optional('service', stringOption(options.service)),
+      ...optional('departement', stringOption(options.departement)),
+      ...optional('endsAt', stringOption(options.ends)),
+    };
+    return twoStep(
+      context,
+      options,
+      (client, dryRun) => client.habilitations.create(partnerId, { ...draft, dryRun }),
+      (result, dryRun) => `${dryRun ? 'Accorderait' : 'Accordée'} : ${result.habilitation.id} ${result.habilitation.service} ${result.habilitation.profile} à ${result.habilitation.userId ?? `groupe ${result.habilitation.groupId}`}${result.traceId === null ? '' : ` (trace n° ${result.traceId})`}`,
+      'Accorder cette habilitation ?',
+    );
+  },
+};
+
+export const reviewDueCommand: Command = {
+  name: 'review due',
+  aliases: ['revue due'],
+  summary: 'la campagne de revue inverse : revues dues et en retard ; code de sortie 1 si l’une est en retard (cron)',
+  usage: 'cafsup review due [--within N] [--caf C]',
+  example: 'cafsup review due --within 30',
+  options: {
+    within: { type: 'string', value: 'N', description: 'fenêtre en jours (défaut 30)' },
+    caf: { type: 'string', value: 'CODE', description: 'une seule Caf' },
+  },
+  async run(context, { options }) {
+    const withinText = stringOption(options.within);
+    const within = withinText === undefined ? 30 : Number(withinText);
+    if (!Number.isInteger(within) || within < 0) throw new UsageError(`--within attend un nombre de jours (reçu « ${withinText} »).`);
+    const client = await context.client();
+    const campaign = await client.reviews.campaign({ within, ...optional('asOf', context.options.asOf), ...optional('cafCode', stringOption(options.caf)) });
+    const person = (contact: { name: string; email: string }) => `${escapeForTerminal(contact.name)} <${escapeForTerminal(contact.email)}>`;
+    return {
+      json: campaign,
+      exitCode: campaign.overdue > 0 ? 1 : 0,
+      text: () =>
+        [
+          `${plural(campaign.reviews.length, 'revue due', 'revues dues')} d’ici ${plural(campaign.within, 'jour')} au ${frenchDate(campaign.asOf)}, dont ${plural(campaign.overdue, 'en retard', 'en retard')} (contrat de services, art. 2.2.2).`,
+          ...(campaign.reviews.length === 0
+            ? []
+            : [
+                table(
+                  [{ header: 'Partenaire', grow: 2 }, { header: 'Due le' }, { header: 'État' }, { header: 'Administrateur, suppléant', grow: 3 }],
+                  campaign.reviews.map((review) => [
+                    review.partnerId,
+                    frenchDate(review.dueAt),
+                    review.overdue ? `retard ${plural(-review.daysLeft, 'jour')}` : `dans ${plural(review.daysLeft, 'jour')}`,
+                    [review.administrator, review.deputy].filter((contact) => contact !== null).map(person).join(', ') || '—',
+                  ]),
+                ),
+              ]),
+        ].join('\n'),
+    };
+  },
+};
+
+export const reviewKitCommand: Command = {
+  name: 'review kit',
+  aliases: ['revue kit'],
+  summary: 'la feuille de revue pré-remplie : chaque habilitation détenue, « à conserver (oui/non) » et « motif » à remplir',
+  usage: 'cafsup review kit PARTENAIRE [--csv FICHIER | --md]',
+  example: 'cafsup review kit amp --csv revue-amp.csv',
+  positionals: { min: 1, max: 1, names: 'PARTENAIRE' },
+  options: {
+    csv: { type: 'string', value: 'FICHIER', description: 'CSV pour Excel et LibreOffice en français (; BOM UTF-8, CRLF)' },
+    md: { type: 'boolean', description: 'Markdown, pour un courriel' },
+    force: { type: 'boolean', description: 'remplace un fichier existant' },
+  },
+  async run(context, { positionals, options }) {
+    const client = await context.client();
+    const kit = await client.reviews.kit(positionals[0]!, optional('asOf', context.options.asOf));
+    const file = stringOption(options.csv);
+    if (file !== undefined) {
+      try {
+        await writeFile(file, reviewKitCsv(kit), { flag: options.force === true ? 'w' : 'wx' });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new UsageError(`Le fichier ${file} existe déjà : --force pour le remplacer.`);
+        throw new CafsupError('UNAVAILABLE', `Écriture impossible : ${file} (${(error as Error).message}).`);
+      }
+      return { json: { ...kit, out: file }, text: () => `Feuille de revue écrite : ${file} (${plural(kit.rows.length, 'habilitation')}). Retour : cafsup review add ${kit.partnerId} --date AAAA-MM-JJ --reviewer NOM --proof-file ${file}` };
+    }
+    return { json: kit, text: () => (options.md === true ? reviewKitMarkdown(kit) : reviewKitCsv(kit).replace(/^\ufeff/, '').replaceAll('\r\n', '\n')) };
+  },
+};
+
+export const reviewAddCommand: Command = {
+  name: 'review add',
+  aliases: ['revue add'],
+  summary: 'enregistre une revue inverse (contrat art. 2.2.2) ; avec la feuille retournée, propose les dévalidations qu’elle demande',
+  usage: 'cafsup review add PARTENAIRE --date AAAA-MM-JJ --reviewer NOM [--proof-file FICHIER | --proof TEXTE] [--dry-run] [--yes]',
+  example: 'cafsup review add amp --date 2026-06-30 --reviewer "Dominique Martin" --proof "courrier du 30/06/2026" --yes',
+  positionals: { min: 1, max: 1, names: 'PARTENAIRE' },
+  options: {
+    date: { type: 'string', value: 'DATE', description: 'date de la revue' },
+    reviewer: { type: 'string', value: 'NOM', description: 'qui l’a faite' },
+    proof: { type: 'string', value: 'TEXTE', description: 'la preuve transmise' },
+    'proof-file': { type: 'string', value: 'FICHIER', description: 'la feuille de revue retournée (CSV) : son SHA-256 est gardé, ses « non » proposés en dévalidation' },
+    reason: { type: 'string', value: 'MOTIF', description: 'motif (défaut : la revue elle-même)' },
+    'dry-run': dryRunOption,
+  },
+  async run(context, { positionals, options }) {
+    const partnerId = positionals[0]!;
+    const completedAt = required(options, 'date', reviewAddCommand.usage);
+    const reviewer = required(options, 'reviewer', reviewAddCommand.usage);
+    const proofFile = stringOption(options['proof-file']);
+    const reason = optional('reason', stringOption(options.reason));
+    if (proofFile === undefined) {
+      const review = { completedAt, reviewer, ...optional('proof', stringOption(options.proof)), ...reason };
+      return twoStep(
+        context,
+        options,
+        (client, dryRun) => client.reviews.record(partnerId, { ...review, dryRun }),
+        (result, dryRun) => (dryRun ? `Revue du ${frenchDate(completedAt)} par ${escapeForTerminal(reviewer)} pour ${partnerId}.` : `Revue enregistrée (trace n° ${result.traceId}).`),
+        'Enregistrer cette revue ?',
+      );
+    }
+    if (stringOption(options.proof) !== undefined) throw new UsageError('Donnez soit --proof, soit --proof-file.');
+    let sheet: string;
+    try {
+      sheet = await readFile(proofFile, 'utf8');
+    } catch (error) {
+      throw new CafsupError('VALIDATION', `Feuille illisible : ${proofFile} (${(error as Error).message}).`);
+    }
+    const fileName = proofFile.split(/[\\/]/).at(-1)!;
+    const recorded = await twoStep(
+      context,
+      options,
+      (client, dryRun) => client.reviews.recordSheet(partnerId, { completedAt, reviewer, sheet, fileName, ...reason, dryRun }),
+      (result, dryRun) =>
+        [
+          `Revue du ${frenchDate(completedAt)} par ${escapeForTerminal(reviewer)} : feuille ${escapeForTerminal(fileName)}, SHA-256 ${result.sha256}.`,
+          `  ${plural(result.summary.rows, 'ligne')} : ${result.summary.keep} à conserver, ${result.summary.revoke} à dévalider, ${result.summary.undecided.length} sans réponse.`,
+          `  Prochaine revue due le ${frenchDate(result.nextDueAt)}.`,
+          ...(dryRun ? [] : [`  Enregistrée (traces n° ${result.traceIds.join(', ')}).`]),
+        ].join('\n'),
+      'Enregistrer cette revue ?',
+    );
+    const outcome = recorded.json as { dryRun: boolean; revocations: { habilitationId: string; motive: string | null }[] };
+    if (outcome.dryRun || outcome.revocations.length === 0) return recorded;
+    // The « non » rows: a bulk revocation, its dry run shown, applied only on confirmation.
+    const client = await context.client({ write: true });
+    const ids = outcome.revocations.map((row) => row.habilitationId);
+    const revokeReason = `Revue inverse du ${completedAt} : « non » du partenaire (contrat de services, art. 2.2.2)`;
+    const preview = await client.habilitations.revoke(ids, { reason: revokeReason, dryRun: true });
+    const plan = `${plural(preview.changed.length, 'habilitation à dévalider', 'habilitations à dévalider')} selon la feuille : ${ids.join(', ')}`;
+    if (!context.options.json) process.stderr.write(`${recorded.text()}\n${plan}\n`);
+    try {
+      await context.approve('Dévalider ces habilitations ?');
+    } catch (error) {
+      if (error instanceof CafsupError && error.code === 'FORBIDDEN') return { json: { ...outcome, revoked: null }, text: () => `${recorded.text()}\nDévalidations non appliquées : ${ids.join(', ')}.` };
+      throw error;
+    }
+    const revoked = await client.habilitations.revoke(ids, { reason: revokeReason });
+    return { json: { ...outcome, revoked }, text: () => `${recorded.text()}\n${plural(revoked.changed.length, 'habilitation dévalidée', 'habilitations dévalidées')} : ${ids.join(', ')}.` };
+  },
+};
+
+function ruleNames(values: string[]): RuleName[] {
+  return values.map((value) => {
+    const name = value.toUpperCase();
+    if (!isRuleName(name)) throw new UsageError(`Règle inconnue : « ${value} » (par exemple QUOTA_EXCEEDED).`);
+    return name;
+  });
+}
+
+export const questionAddCommand: Command = {
+  name: 'question add',
+  summary: 'interroge le partenaire sur la pertinence des habilitations (contrat art. 2.2.1), ou enregistre un incident',
+  usage: 'cafsup question add PARTENAIRE --text TEXTE [--flags RÈGLE…] [--due DATE] [--incident] [--opened HORODATAGE]',
+  example: 'cafsup question add amp --text "Pourquoi 23 titulaires T13 pour 20 places ?" --flags QUOTA_EXCEEDED --due 2026-12-07 --yes',
+  positionals: { min: 1, max: 1, names: 'PARTENAIRE' },
+  options: {
+    text: { type: 'string', value: 'TEXTE', description: 'la question' },
+    flags: { type: 'string', multiple: true, value: 'RÈGLE', description: 'les alertes qu’elle concerne' },
+    due: { type: 'string', value: 'DATE', description: 'réponse attendue au plus tard le' },
+    incident: { type: 'boolean', description: 'un incident au centre de services (délai en jours ouvrés du contrat)' },
+    opened: { type: 'string', value: 'HORODATAGE', description: 'ouverture (défaut : maintenant)' },
+    reason: reasonOption,
+    'dry-run': dryRunOption,
+  },
+  async run(context, { positionals, options }) {
+    const partnerId = positionals[0]!;
+    const draft = {
+      kind: options.incident === true ? ('incident' as const) : ('question' as const),
+      text: required(options, 'text', questionAddCommand.usage),
+      flags: ruleNames(idsOf(options.flags)),
+      ...optional('dueAt', stringOption(options.due)),
+      ...optional('openedAt', stringOption(options.opened)),
+      ...optional('reason', stringOption(options.reason)),
+    };
+    return twoStep(
+      context,
+      options,
+      (client, dryRun) => client.questions.add(partnerId, { ...draft, dryRun }),
+      (result, dryRun) => `${dryRun ? 'Enregistrerait' : 'Enregistrée'} : ${CASE_KIND_LABELS[result.question.kind]} n° ${result.question.number}, réponse attendue ${result.question.clock.answerDueAt === null ? 'sans date' : `le ${frenchDate(result.question.clock.answerDueAt)}`}${result.traceId === null ? '' : ` (trace n° ${result.traceId})`}`,
+      'Enregistrer ?',
+    );
+  },
+};
+
+export const questionAnswerCommand: Command = {
+  name: 'question answer',
+  summary: 'enregistre la réponse à une question ou à un incident',
+  usage: 'cafsup question answer PARTENAIRE N --text TEXTE [--at HORODATAGE]',
+  example: 'cafsup question answer amp 1 --text "Trois départs non saisis, corrigés" --yes',
+  positionals: { min: 2, max: 2, names: 'PARTENAIRE N' },
+  options: { text: { type: 'string', value: 'TEXTE', description: 'la réponse' }, at: { type: 'string', value: 'HORODATAGE', description: 'reçue le (défaut : maintenant)' }, reason: reasonOption, 'dry-run': dryRunOption },
+  async run(context, { positionals, options }) {
+    const partnerId = positionals[0]!;
+    const number = numberOf(positionals[1]!, 'question');
+    const answer = { text: required(options, 'text', questionAnswerCommand.usage), ...optional('answeredAt', stringOption(options.at)), ...optional('reason', stringOption(options.reason)) };
+    return twoStep(
+      context,
+      options,
+      (client, dryRun) => client.questions.answer(partnerId, number, { ...answer, dryRun }),
+      (result, dryRun) => `${dryRun ? 'Enregistrerait' : 'Réponse enregistrée'} pour la question n° ${number}${result.traceId === null ? '' : ` (trace n° ${result.traceId})`}`,
+      'Enregistrer cette réponse ?',
+    );
+  },
+};
+
+export const questionListCommand: Command = {
+  name: 'question list',
+  summary: 'questions et incidents d’un partenaire, leurs délais en jours ouvrés et l’escalade due (contrat art. 3.2, 3.3)',
+  usage: 'cafsup question list PARTENAIRE',
+  example: 'cafsup question list amp',
+  positionals: { min: 1, max: 1, names: 'PARTENAIRE' },
+  async run(context, { positionals }) {
+    const client = await context.client();
+    const questions = await client.questions.list(positionals[0]!, optional('asOf', context.options.asOf));
+    return {
+      json: { questions },
+      text: () =>
+        questions.length === 0
+          ? 'Aucune question ni incident.'
+          : table(
+              [{ header: 'N°', align: 'right' }, { header: 'Type' }, { header: 'Texte', grow: 3 }, { header: 'Ouverte' }, { header: 'Réponse due' }, { header: 'État', grow: 2 }],
+              questions.map((question) => [
+                String(question.number),
+                question.kind === 'question' ? 'question' : 'incident',
+                escapeForTerminal(question.text),
+                frenchDate(question.clock.openedOn),
+                frenchDate(question.clock.answerDueAt),
+                question.clock.answered
+                  ? 'répondu'
+                  : question.clock.rungDue !== null
+                    ? `escalade : ${escapeForTerminal(question.clock.rungDue.name)}`
+                    : question.clock.overdue
+                      ? 'en retard'
+                      : 'en attente',
+              ]),
+            ),
+    };
+  },
+};
+
+export const noticeAddCommand: Command = {
+  name: 'notice add',
+  summary: 'mise en demeure (--kind breach) ou résiliation unilatérale (--kind unilateral) par lettre recommandée (convention art. 17.2)',
+  usage: 'cafsup notice add PARTENAIRE --kind breach|unilateral --received DATE [--sent DATE] [--requested DATE] --reason MOTIF',
+  example: 'cafsup notice add amp --kind breach --received 2026-11-02 --reason "Quota T13 dépassé malgré la question" --yes',
+  positionals: { min: 1, max: 1, names: 'PARTENAIRE' },
+  options: {
+    kind: { type: 'string', value: 'TYPE', description: 'breach (mise en demeure) ou unilateral' },
+    received: { type: 'string', value: 'DATE', description: 'réception de la lettre recommandée' },
+    sent: { type: 'string', value: 'DATE', description: 'envoi' },
+    requested: { type: 'string', value: 'DATE', description: 'date d’effet demandée (unilatérale ; jamais avant réception + 3 mois)' },
+    ...ACTION_OPTIONS,
+  },
+  async run(context, { positionals, options }) {
+    const partnerId = positionals[0]!;
+    const kind = required(options, 'kind', noticeAddCommand.usage);
+    if (kind !== 'breach' && kind !== 'unilateral') throw new UsageError('--kind attend breach ou unilateral.');
+    const notice = {
+      kind,
+      receivedAt: required(options, 'received', noticeAddCommand.usage),
+      reason: required(options, 'reason', noticeAddCommand.usage),
+      ...optional('sentAt', stringOption(options.sent)),
+      ...optional('requestedEffectiveAt', stringOption(options.requested)),
+    } as const;
+    return twoStep(
+      context,
+      options,
+      (client, dryRun) => client.notices.add(partnerId, { ...notice, dryRun }),
+      (result, dryRun) =>
+        [
+          `${kind === 'breach' ? 'Mise en demeure' : 'Résiliation unilatérale'} reçue le ${frenchDate(result.termination.noticeReceivedAt)} : ${result.state.terminationEffectiveAt === null ? 'pas de date d’effet' : `résiliation le ${frenchDate(result.state.terminationEffectiveAt)}`} (convention art. 17.2).`,
+          ...result.failings.map((failing) => `  · ${escapeForTerminal(failing.message)} (${failing.article})`),
+          ...(dryRun ? [] : [`Enregistrée (trace n° ${result.traceId}).`]),
+        ].join('\n'),
+      'Enregistrer cette lettre ?',
+    );
+  },
+};
+
+export const noticeRemedyCommand: Command = {
+  name: 'notice remedy',
+  summary: 'enregistre la correction des manquements après une mise en demeure',
+  usage: 'cafsup notice remedy PARTENAIRE --date DATE --reason MOTIF',
+  example: 'cafsup notice remedy amp --date 2026-11-20 --reason "Habilitations excédentaires dévalidées" --yes',
+  positionals: { min: 1, max: 1, names: 'PARTENAIRE' },
+  options: { date: { type: 'string', value: 'DATE', description: 'date de la correction' }, ...ACTION_OPTIONS },
+  async run(context, { positionals, options }) {
+    const partnerId = positionals[0]!;
+    const remedy = { date: required(options, 'date', noticeRemedyCommand.usage), reason: required(options, 'reason', noticeRemedyCommand.usage) };
+    return twoStep(
+      context,
+      options,
+      (client, dryRun) => client.notices.remedy(partnerId, { ...remedy, dryRun }),
+      (result, dryRun) => `Correction du ${frenchDate(remedy.date)} : la convention est ${result.state.status === 'active' ? 'de nouveau en vigueur' : `toujours résiliable le ${frenchDate(result.state.terminationEffectiveAt)} (correction après le délai d’un mois)`}.${dryRun ? '' : ` (trace n° ${result.traceId})`}`,
+      'Enregistrer cette correction ?',
+    );
+  },
+};
+
+export const closeOutCommand: Command = {
+  name: 'close-out',
+  aliases: ['cloture'],
+  summary: 'à la date d’effet de la résiliation : dévalide tout ce qui est détenu et désactive les gestionnaires',
+  usage: 'cafsup close-out PARTENAIRE --reason MOTIF [--dry-run] [--yes]',
+  example: 'cafsup close-out saint-leu --reason "Clôture à la date d’effet de la résiliation" --yes',
+  positionals: { min: 1, max: 1, names: 'PARTENAIRE' },
+  options: ACTION_OPTIONS,
+  async run(context, { positionals, options }) {
+    const partnerId = positionals[0]!;
+    const reason = required(options, 'reason', closeOutCommand.usage);
+    return twoStep(
+      context,
+      options,
+      (client, dryRun) => client.partners.closeOut(partnerId, { reason, dryRun }),
+      (result, dryRun) =>
+        `${dryRun ? 'Dévaliderait' : 'Dévalidé'} : ${plural(result.revoked.length, 'habilitation')} ; ${dryRun ? 'désactiverait' : 'désactivé'} : ${result.disabled.length === 0 ? 'aucun gestionnaire' : result.disabled.join(', ')}.${dryRun ? '' : ` (trace n° ${result.traceId})`}`,
+      `Clore ${partnerId} ?`,
+    );
+  },
+};
+
+const STEP_STATUS_WORDS = { done: 'fait', proposed: 'proposé', later: 'ensuite', not_applicable: 'sans objet' } as const;
+const STEP_MARKS = { done: '✓', proposed: '→', later: '·', not_applicable: ' ' } as const;
+
+export const ladderCommand: Command = {
+  name: 'ladder',
+  aliases: ['escalade'],
+  summary: 'l’échelle d’escalade d’un partenaire : la prochaine étape proportionnée, avec son article',
+  usage: 'cafsup ladder PARTENAIRE',
+  example: 'cafsup ladder amp',
+  positionals: { min: 1, max: 1, names: 'PARTENAIRE' },
+  async run(context, { positionals }) {
+    const client = await context.client();
+    const ladder = await client.partners.ladder(positionals[0]!, optional('asOf', context.options.asOf));
+    const next = ladder.steps.find((step) => step.step === ladder.next);
+    return {
+      json: ladder,
+      text: () =>
+        [
+          next === undefined ? (ladder.note ?? 'Rien à proposer.') : `Prochaine étape : ${next.label} (${next.article}) — ${next.command}`,
+          ...ladder.steps.map((step) => `  ${STEP_MARKS[step.status]} ${step.label} — ${step.article} : ${STEP_STATUS_WORDS[step.status]} (${step.why})`),
+          ladder.dispute,
+        ].join('\n'),
+    };
+  },
+};
+
+export const tracesPersonCommand: Command = {
+  name: 'traces person',
+  summary: 'extrait des traces d’une personne (contrat art. 5.3.4, RGPD art. 15) ; la demande est enregistrée',
+  usage: 'cafsup traces person UTILISATEUR --requested-by NOM [--through NOM] [--md | --json] [--out FICHIER]',
+  example: 'cafsup traces person amp-u031 --requested-by "l’agent" --through "Responsable FSL" --md --yes',
+  positionals: { min: 1, max: 1, names: 'UTILISATEUR' },
+  options: {
+    'requested-by': { type: 'string', value: 'NOM', description: 'qui demande ses traces' },
+    through: { type: 'string', value: 'NOM', description: 'par qui la demande est transmise (responsable, administrateur)' },
+    md: { type: 'boolean', description: 'l’extrait en Markdown (défaut sur un terminal)' },
+    out: { type: 'string', value: 'FICHIER', description: 'écrit l’extrait dans ce fichier' },
+    reason: { type: 'string', value: 'MOTIF', description: 'motif (défaut : la demande de traces)' },
+    'dry-run': dryRunOption,
+  },
+  async run(context, { positionals, options }) {
+    const input = {
+      userId: positionals[0]!,
+      requestedBy: required(options, 'requested-by', tracesPersonCommand.usage),
+      ...optional('through', stringOption(options.through)),
+      ...optional('reason', stringOption(options.reason)),
+    };
+    const result = await twoStep(
+      context,
+      options,
+      (client, dryRun) => client.traces.forPerson({ ...input, dryRun }),
+      (extract, dryRun) =>
+        dryRun
+          ? `Extrait de ${plural(extract.extract.traces.length, 'trace')} et ${plural(extract.extract.rights.length, 'habilitation détenue', 'habilitations détenues')} pour ${input.userId}.`
+          : `${escapeForTerminal(extract.markdown)}\nSHA-256 de l’extrait : ${extract.sha256} (demande enregistrée, trace n° ${extract.traceId})`,
+      'Enregistrer la demande et produire l’extrait ?',
+    );
+    const out = stringOption(options.out);
+    const done = result.json as { dryRun: boolean; markdown: string; sha256: string };
+    if (out !== undefined && !done.dryRun) {
+      await writeFile(out, context.options.json ? JSON.stringify(result.json, null, 2) : done.markdown, { flag: 'wx' }).catch((error: NodeJS.ErrnoException) => {
+        throw error.code === 'EEXIST' ? new UsageError(`Le fichier ${out} existe déjà.`) : new CafsupError('UNAVAILABLE', `Écriture impossible : ${out} (${error.message}).`);
+      });
+      return { ...result, text: () => `Extrait écrit : ${out} (SHA-256 ${done.sha256}).` };
+    }
+    return result;
+  },
+};
+
+/** The workflow commands, in the order of workflows.md's table. */
+export const WORKFLOW_COMMANDS: Command[] = [
+  requestAddCommand,
+  requestListCommand,
+  requestShowCommand,
+  requestApplyCommand,
+  requestRefuseCommand,
+  userAddCommand,
+  groupAddCommand,
+  habilitationAddCommand,
+  reviewDueCommand,
+  reviewKitCommand,
+  reviewAddCommand,
+  questionAddCommand,
+  questionAnswerCommand,
+  questionListCommand,
+  noticeAddCommand,
+  noticeRemedyCommand,
+  closeOutCommand,
+  ladderCommand,
+  tracesPersonCommand,
+];
