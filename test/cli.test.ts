@@ -31,8 +31,8 @@ describe('cafsup on the demo data', () => {
       assigned: 23,
       maxUsers: 20,
       excessUserIds: ['amp-u031', 'amp-u032', 'amp-u033'],
-      article: 'contrat de services, art. 2.2.1',
-      message: expect.stringContaining('23'),
+      article: 'contrat de services, art. 2.2.1 et bulletin d’adhésion',
+      message: 'Quota dépassé : 23 utilisateurs habilités au profil T13 du service CDAP pour 20 autorisés (3 en trop).',
     });
     const counted = { critical: 0, high: 0, medium: 0, low: 0 } as Record<string, number>;
     for (const flag of report.flags) counted[flag.severity]! += 1;

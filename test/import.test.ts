@@ -23,7 +23,7 @@ const full = () =>
       caf({
         address: '7 rue des Étangs Gobert, 78011 Versailles Cedex',
         serviceDesk: { email: 'centre.services@caf78.fr', phone: '01 00 00 00 00', hours: '8h30-17h00', answerWithinWorkingDays: 2 },
-        escalation: [{ order: 1, name: 'Camille Roux', function: 'Coordinatrice MCP', email: 'camille.roux@caf78.fr', phone: null }],
+        escalation: [{ order: 1, side: 'caf', name: 'Camille Roux', function: 'Coordinatrice MCP', email: 'camille.roux@caf78.fr', phone: null }],
       }),
     ],
     partners: [partner('amp', { name: "Métropole d'Aix-Marseille-Provence", kind: 'epci', siret: '20005480700017', departements: ['13', '83', '84'], address: 'Le Pharo', missions: ['fsl'] })],
@@ -33,6 +33,11 @@ const full = () =>
         signedAt: '2023-03-21',
         tacitRenewal: true,
         termination: { kind: 'breach', noticeReceivedAt: '2026-01-10', remediedAt: '2026-01-20' },
+        serviceDesk: { email: 'mcp-national@caf78.caf.fr', phone: null, days: 'du lundi au vendredi', hours: '8h30-17h00', answerWithinWorkingDays: null, escalateAfterDays: 30 },
+        escalation: [
+          { order: 1, side: 'caf', name: 'Camille Roux', function: 'Coordinatrice MCP', email: 'camille.roux@caf78.fr', phone: null },
+          { order: 1, side: 'partner', name: 'Alex Martin', function: 'Responsable FSL', email: 'alex.martin@amp.fr', phone: '04 00 00 00 00' },
+        ],
         subscriptions: [{ service: 'CDAP', availableFrom: '2023-03-21', quotas: [{ profile: 'T13', maxUsers: 20, departements: ['13', '83', '84'] }] }],
         contacts: [{ side: 'partner', role: 'administrator', order: 1, name: 'Alex Martin', function: 'Responsable FSL', email: 'alex.martin@amp.fr', phone: null }],
         avenants: [
@@ -42,15 +47,25 @@ const full = () =>
             signedByCafAt: '2025-01-08',
             signedByPartnerAt: '2025-01-15',
             effectiveAt: null,
-            changes: [{ type: 'setQuota', service: 'CDAP', profile: 'T13', maxUsers: 20, departements: ['13', '83', '84'] }, { type: 'note', text: 'Adresse' }],
+            changes: [
+              { type: 'setQuota', service: 'CDAP', profile: 'T13', maxUsers: 20, departements: ['13', '83', '84'] },
+              { type: 'setServiceDesk', serviceDesk: { email: 'mcp-national@caf78.caf.fr', phone: null, hours: '8h30-17h00', answerWithinWorkingDays: null } },
+              { type: 'setEscalation', escalation: [{ order: 1, side: 'partner', name: 'Alex Martin', function: null, email: null, phone: null }] },
+              { type: 'note', text: 'Adresse' },
+            ],
           },
         ],
       }),
     ],
-    users: [deputy('amp'), user('amp-u001', 'amp', { function: 'Instructeur', missionEndAt: '2027-01-31', departement: '13' }), user('amp-u002', 'amp')],
+    users: [
+      deputy('amp'),
+      user('amp-u001', 'amp', { function: 'Instructeur', missionEndAt: '2027-01-31', departement: '13' }),
+      user('amp-u002', 'amp'),
+      user('amp-u003', 'amp', { status: 'disabled', disabledAt: '2026-05-04T16:00:00+02:00' }),
+    ],
     groups: [{ id: 'amp-g01', partnerId: 'amp', name: 'Instructeurs FSL', memberIds: ['amp-u002', 'amp-u001'] }],
     habilitations: [
-      habilitation('amp-h0001', 'amp', { userId: 'amp-u001' }, { profile: 'T13', departement: '13' }),
+      habilitation('amp-h0001', 'amp', { userId: 'amp-u001' }, { profile: 'T13', departement: '13', endsAt: '2027-01-31' }),
       habilitation('amp-h0002', 'amp', { groupId: 'amp-g01' }, { profile: 'T13', status: 'suspended', suspendedAt: '2026-11-01T10:00:00+01:00' }),
       habilitation('amp-h0003', 'amp', { userId: 'amp-u002' }, { profile: 'T13', status: 'revoked', revokedAt: '2026-10-01T10:00:00Z' }),
     ],
@@ -64,11 +79,40 @@ describe('export and import', () => {
     const input = full();
     expect((exported.partners as unknown[])[0]).toEqual((input.partners as Record<string, unknown>[])[0]);
     expect(exported.habilitations).toEqual(
-      (input.habilitations as Record<string, unknown>[]).map((h) => ({ userId: null, groupId: null, departement: null, suspendedAt: null, revokedAt: null, ...h })),
+      (input.habilitations as Record<string, unknown>[]).map((h) => ({ userId: null, groupId: null, departement: null, suspendedAt: null, revokedAt: null, endsAt: null, ...h })),
     );
     expect(exported.groups).toEqual(input.groups);
+    expect((exported.users as Record<string, unknown>[]).map((u) => [u.id, u.disabledAt])).toEqual([
+      ['amp-deputy', null],
+      ['amp-u001', null],
+      ['amp-u002', null],
+      ['amp-u003', '2026-05-04T16:00:00+02:00'],
+    ]);
+    const [exportedConvention] = exported.conventions as Record<string, unknown>[];
+    const [inputConvention] = input.conventions as Record<string, unknown>[];
+    expect([exportedConvention!.serviceDesk, exportedConvention!.escalation, exportedConvention!.avenants]).toEqual([
+      inputConvention!.serviceDesk,
+      inputConvention!.escalation,
+      inputConvention!.avenants,
+    ]);
+    expect(exported.cafs).toEqual(input.cafs);
     const second = await fresh(exported);
     expect(await second.client.dataset.export()).toEqual(exported);
+  });
+
+  it('still imports a file written before the contract’s desk, ladder sides, disabledAt and endsAt existed', async () => {
+    const old = dataset({
+      cafs: [caf({ serviceDesk: { email: 'desk@caf78.fr', phone: null, hours: null, answerWithinWorkingDays: null }, escalation: [{ order: 1, name: 'Coordinatrice', function: null, email: null, phone: null }] })],
+      partners: [partner('p')],
+      conventions: [convention('p')],
+      users: [user('u1', 'p', { status: 'disabled' })],
+      habilitations: [habilitation('h1', 'p', { userId: 'u1' })],
+    });
+    const exported = await (await fresh(old)).client.dataset.export();
+    expect((exported.cafs as Record<string, unknown>[])[0]!.escalation).toEqual([{ order: 1, side: 'caf', name: 'Coordinatrice', function: null, email: null, phone: null }]);
+    expect((exported.conventions as Record<string, unknown>[])[0]).toMatchObject({ serviceDesk: null, escalation: null });
+    expect((exported.users as Record<string, unknown>[])[0]).toMatchObject({ disabledAt: null });
+    expect((exported.habilitations as Record<string, unknown>[])[0]).toMatchObject({ endsAt: null });
   });
 
   it('reads a document cut into chunks of any size, even one byte', async () => {
@@ -90,11 +134,11 @@ describe('export and import', () => {
     const result = await test.client.dataset.import(dataset({ users: [user('amp-u002', 'amp', { name: 'Nouveau nom' })] }));
     expect(result.counts).toEqual({ cafs: 1, partners: 0, conventions: 0, users: 1, groups: 0, habilitations: 0, reviews: 0 });
     expect((await test.client.users.get('amp-u002')).name).toBe('Nouveau nom');
-    expect((await test.client.users.list({ partnerId: 'amp' })).items.map((u) => u.id)).toEqual(['amp-deputy', 'amp-u001', 'amp-u002']);
+    expect((await test.client.users.list({ partnerId: 'amp' })).items.map((u) => u.id)).toEqual(['amp-deputy', 'amp-u001', 'amp-u002', 'amp-u003']);
     const imports = (await test.client.traces.list({ action: 'dataset.import' })).items;
     expect(imports.map((trace) => trace.details)).toEqual([
       { counts: { cafs: 1, partners: 0, conventions: 0, users: 1, groups: 0, habilitations: 0, reviews: 0 } },
-      { counts: { cafs: 1, partners: 1, conventions: 1, users: 3, groups: 1, habilitations: 3, reviews: 1 } },
+      { counts: { cafs: 1, partners: 1, conventions: 1, users: 4, groups: 1, habilitations: 3, reviews: 1 } },
     ]);
   });
 
@@ -124,22 +168,59 @@ describe('refusals', () => {
     expect(error.code).toBe('VALIDATION');
     expect(error.details.problems).toEqual([
       { path: 'partners[1].siret', message: 'SIRET invalide (14 chiffres, clé de Luhn)' },
-      { path: 'conventions[0].avenants[0].number', message: "numéro d'avenant 2 inattendu : les avenants sont numérotés 1, 2, 3… sans trou (1 avenant(s))" },
-      { path: 'users[3].id', message: 'identifiant d’utilisateur « amp-u001 » en double (déjà en users[1])' },
-      { path: 'users[5].email', message: 'adresse mél invalide' },
-      { path: 'users[5].role', message: expect.stringContaining('administrator') },
-      { path: 'users[5].createdAt', message: 'horodatage invalide (attendu ISO-8601 avec fuseau entre 1900 et 2199, ex. 2026-03-05T23:30:00Z)' },
+      { path: 'partners[1].cafCode', message: 'code de département invalide (01–19, 2A, 2B, 21–95, 971–976)' },
+      { path: 'conventions[0].avenants[0].number', message: "numéro d'avenant 2 inattendu : les avenants sont numérotés 1, 2, 3… sans trou (1 avenant)" },
+      { path: 'users[4].id', message: 'identifiant d’utilisateur « amp-u001 » en double (déjà en users[1])' },
+      { path: 'users[6].email', message: 'adresse mél invalide' },
+      { path: 'users[6].role', message: expect.stringContaining('administrator') },
+      { path: 'users[6].createdAt', message: 'horodatage invalide (attendu ISO-8601 avec fuseau entre 1900 et 2199, ex. 2026-03-05T23:30:00Z)' },
       { path: 'groups[0].memberIds[1]', message: 'l’utilisateur « x1 » appartient au partenaire « nobody », pas à « amp »' },
       { path: 'habilitations[3].userId', message: 'une habilitation a exactement un des champs userId et groupId' },
       { path: 'habilitations[5].profile', message: 'profil « T3 » absent du catalogue Cdap (T1–T22 sauf T3, T7, T17)' },
       { path: 'habilitations[5].revokedAt', message: 'revokedAt seulement sur une habilitation dévalidée (status revoked)' },
       { path: 'habilitations[4].userId', message: 'utilisateur « ghost » inconnu' },
-      { path: 'users[4].partnerId', message: 'partenaire « nobody » inconnu' },
+      { path: 'users[5].partnerId', message: 'partenaire « nobody » inconnu' },
     ]);
     expect(await test.client.dataset.export()).toEqual(await (await fresh(full())).client.dataset.export());
     const db = new Database(test.database, { readonly: true });
     expect(db.prepare('SELECT COUNT(*) FROM traces').pluck().get()).toBe(1);
     db.close();
+  });
+
+  it('refuses what the dataset and the text rules refuse, naming each JSON path', async () => {
+    const long = 'x'.repeat(2001);
+    const error = await refusalOf(
+      (await fresh()).client.dataset.import(
+        dataset({
+          partners: [partner('p', { departements: ['20', '999', '2A', '976', '977'], name: `Mairie\u001b[31m` })],
+          conventions: [
+            convention('p', {
+              signedAt: '1899-12-31',
+              escalation: [{ order: 1, side: 'tiers', name: 'X' }],
+              serviceDesk: { email: 'desk@caf78.fr', hours: long },
+              avenants: [{ number: 1, title: 'Avenant \u202e1', changes: [{ type: 'note', text: long }] }],
+            }),
+          ],
+          users: [user('u1', 'p', { disabledAt: '2026-01-01T10:00:00Z', departement: '20' })],
+          habilitations: [habilitation('h1', 'p', { userId: 'u1' }, { endsAt: '2200-01-01', departement: '999' })],
+        }),
+      ),
+    );
+    expect(error.details.problems).toEqual([
+      { path: 'partners[0].name', message: 'caractère de contrôle ou de direction du texte interdit' },
+      { path: 'partners[0].departements[0]', message: 'code de département invalide (01–19, 2A, 2B, 21–95, 971–976)' },
+      { path: 'partners[0].departements[1]', message: 'code de département invalide (01–19, 2A, 2B, 21–95, 971–976)' },
+      { path: 'partners[0].departements[4]', message: 'code de département invalide (01–19, 2A, 2B, 21–95, 971–976)' },
+      { path: 'conventions[0].signedAt', message: 'date invalide (attendu AAAA-MM-JJ, date réelle entre 1900 et 2199)' },
+      { path: 'conventions[0].serviceDesk.hours', message: 'texte trop long : 2000 caractères au plus' },
+      { path: 'conventions[0].escalation[0].side', message: expect.stringContaining('"caf"|"partner"') },
+      { path: 'conventions[0].avenants[0].title', message: 'caractère de contrôle ou de direction du texte interdit' },
+      { path: 'conventions[0].avenants[0].changes[0].text', message: 'texte trop long : 2000 caractères au plus' },
+      { path: 'users[0].departement', message: 'code de département invalide (01–19, 2A, 2B, 21–95, 971–976)' },
+      { path: 'users[0].disabledAt', message: 'disabledAt seulement sur un utilisateur désactivé (status disabled)' },
+      { path: 'habilitations[0].departement', message: 'code de département invalide (01–19, 2A, 2B, 21–95, 971–976)' },
+      { path: 'habilitations[0].endsAt', message: 'date invalide (attendu AAAA-MM-JJ, date réelle entre 1900 et 2199)' },
+    ]);
   });
 
   it('names a partner without a convention and an unknown Caf', async () => {
@@ -168,6 +249,29 @@ describe('refusals', () => {
 });
 
 describe('reads', () => {
+  it('lists the traces about a user: the user, their habilitations direct or through a group', async () => {
+    const test = await fresh(
+      dataset({
+        partners: [partner('p')],
+        conventions: [convention('p')],
+        users: [user('u1', 'p'), user('u2', 'p')],
+        groups: [{ id: 'g1', partnerId: 'p', name: 'Instructeurs', memberIds: ['u1', 'u2'] }],
+        habilitations: [
+          habilitation('h1', 'p', { userId: 'u1' }),
+          habilitation('h2', 'p', { groupId: 'g1' }),
+          habilitation('h3', 'p', { userId: 'u2' }),
+        ],
+      }),
+    );
+    const reason = { reason: 'Contrôle de la Caf' };
+    await test.client.habilitations.suspend(['h1', 'h2', 'h3'], reason);
+    await test.client.users.suspend(['u1'], reason);
+    await test.client.users.suspend(['u2'], reason);
+    const about = async (userId: string) => (await test.client.traces.list({ userId })).items.map((trace) => trace.targetId);
+    expect(await about('u1')).toEqual(['u1', 'h2', 'h1']);
+    expect(await about('u2')).toEqual(['u2', 'h3', 'h2']);
+  });
+
   it('pages partners with a keyset cursor, filters by Caf, search and mode', async () => {
     const partners = ['a', 'b', 'c', 'd', 'e'].map((id) => partner(id, { name: id === 'c' ? 'Commune d’Évry' : `Partenaire ${id}` }));
     const test = await fresh(

@@ -119,14 +119,17 @@ describe('rules 2 and 3: profile and département scope', () => {
       habilitation('h5', 'p', { userId: 'u1' }, { profile: 'T5', status: 'suspended', suspendedAt: '2026-11-20T10:00:00Z' }),
       habilitation('h6', 'p', { userId: 'u1' }, { profile: 'T6', status: 'revoked', revokedAt: '2026-11-20T10:00:00Z' }),
       habilitation('h7', 'p', { userId: 'u1' }, { profile: 'T4', departement: '84' }),
+      habilitation('h8', 'p', { userId: 'u1' }, { profile: 'T2' }),
     ],
   });
 
-  it('flags held habilitations outside the bulletin or its départements', async () => {
+  it('flags held habilitations outside the bulletin or its départements, one without département reaching them all', async () => {
     expect(await flagsOf(data, { rules: ['PROFILE_NOT_SUBSCRIBED', 'DEPARTEMENT_OUT_OF_SCOPE'] })).toEqual([
       { rule: 'PROFILE_NOT_SUBSCRIBED', partnerId: 'p', habilitationId: 'h4' },
       { rule: 'PROFILE_NOT_SUBSCRIBED', partnerId: 'p', habilitationId: 'h5' },
+      { rule: 'PROFILE_NOT_SUBSCRIBED', partnerId: 'p', habilitationId: 'h8' },
       { rule: 'DEPARTEMENT_OUT_OF_SCOPE', partnerId: 'p', habilitationId: 'h1', departement: '84' },
+      { rule: 'DEPARTEMENT_OUT_OF_SCOPE', partnerId: 'p', habilitationId: 'h3', departement: null },
     ]);
   });
 });
@@ -155,6 +158,46 @@ describe('rule 4 MISSION_ENDED', () => {
       { rule: 'MISSION_ENDED', partnerId: 'p', userId: 'u1', missionEndAt: '2026-11-21' },
       { rule: 'MISSION_ENDED', partnerId: 'p', userId: 'u5', missionEndAt: '2026-01-01' },
     ]);
+  });
+});
+
+describe('rule 4 MISSION_ENDED for a temporary habilitation', () => {
+  it('fires the day after its endsAt, whatever its holder, with a null userId for a group', async () => {
+    const data = quiet({
+      users: [user('u1', 'p'), user('u2', 'p', { status: 'disabled' }), user('u3', 'p', { missionEndAt: '2026-11-01' })],
+      groups: [{ id: 'g1', partnerId: 'p', name: 'G', memberIds: ['u1'] }],
+      habilitations: [
+        habilitation('h1', 'p', { userId: 'u1' }, { endsAt: '2026-11-21' }),
+        habilitation('h2', 'p', { userId: 'u1' }, { endsAt: '2026-11-22' }),
+        habilitation('h3', 'p', { userId: 'u2' }, { endsAt: '2026-01-01', status: 'suspended', suspendedAt: '2026-11-20T10:00:00Z' }),
+        habilitation('h4', 'p', { groupId: 'g1' }, { endsAt: '2026-01-01' }),
+        habilitation('h5', 'p', { userId: 'u1' }, { endsAt: '2026-01-01', status: 'revoked', revokedAt: '2026-01-02T10:00:00Z' }),
+        habilitation('h6', 'p', { userId: 'u3' }, { endsAt: '2026-10-15' }),
+      ],
+    });
+    const test = await openClient({ dataset: data });
+    opened.push(test);
+    const report = await test.client.audit.run({ asOf: ASOF, rules: ['MISSION_ENDED'] });
+    expect(report.flags.map(({ severity: _s, article: _a, ...rest }) => rest)).toEqual([
+      { rule: 'MISSION_ENDED', partnerId: 'p', userId: 'u3', missionEndAt: '2026-11-01', message: 'Mission terminée le 1er novembre 2026 : u3 garde des habilitations.' },
+      {
+        rule: 'MISSION_ENDED', partnerId: 'p', userId: 'u1', missionEndAt: '2026-11-21', habilitationId: 'h1',
+        message: 'Mission temporaire terminée le 21 novembre 2026 : l’habilitation h1 (u1) n’a pas été retirée.',
+      },
+      {
+        rule: 'MISSION_ENDED', partnerId: 'p', userId: 'u2', missionEndAt: '2026-01-01', habilitationId: 'h3',
+        message: 'Mission temporaire terminée le 1er janvier 2026 : l’habilitation h3 (u2) n’a pas été retirée.',
+      },
+      {
+        rule: 'MISSION_ENDED', partnerId: 'p', userId: null, missionEndAt: '2026-01-01', habilitationId: 'h4',
+        message: 'Mission temporaire terminée le 1er janvier 2026 : l’habilitation h4 (le groupe g1) n’a pas été retirée.',
+      },
+      {
+        rule: 'MISSION_ENDED', partnerId: 'p', userId: 'u3', missionEndAt: '2026-10-15', habilitationId: 'h6',
+        message: 'Mission temporaire terminée le 15 octobre 2026 : l’habilitation h6 (u3) n’a pas été retirée.',
+      },
+    ]);
+    expect(report.flags[0]!.article).toBe('convention, art. 9.2 et formulaire « demande individuelle d’habilitation » (mission temporaire, date de fin)');
   });
 });
 
@@ -277,6 +320,145 @@ describe('rule 10 CONVENTION_NOT_IN_FORCE', () => {
       { rule: 'CONVENTION_NOT_IN_FORCE', partnerId: 'draft', status: 'draft', heldCount: 2 },
       { rule: 'CONVENTION_NOT_IN_FORCE', partnerId: 'ended', status: 'terminated', heldCount: 1 },
     ]);
+  });
+});
+
+describe('convention state at the boundaries (art. 17)', () => {
+  const held = (id: string, overrides: Json = {}) => ({
+    partners: [partner(id)],
+    conventions: [convention(id, overrides)],
+    users: [user(`${id}-u`, id), deputy(id)],
+    habilitations: [habilitation(`${id}-h`, id, { userId: `${id}-u` })],
+    reviews: [review(id)],
+  });
+  const statusOf = async (overrides: Json, asOf = ASOF) => {
+    const test = await openClient({ dataset: quiet(held('p', overrides)) });
+    opened.push(test);
+    const [row] = (await test.client.partners.list({ asOf })).items;
+    const flags = (await test.client.audit.run({ asOf, rules: ['CONVENTION_NOT_IN_FORCE'] })).flags;
+    return { status: row!.conventionStatus, endsAt: row!.endsAt, nextRenewalAt: row!.nextRenewalAt, flags: flags.map((flag) => ('status' in flag ? flag.status : null)) };
+  };
+
+  it('counts a breach remedy only once its date is reached (the day before, on and after asOf)', async () => {
+    const breach = (remediedAt: string) => ({ termination: { kind: 'breach', noticeReceivedAt: '2026-10-22', remediedAt } });
+    expect(await statusOf(breach('2026-11-21'))).toEqual({ status: 'active', endsAt: null, nextRenewalAt: '2027-01-15', flags: [] });
+    expect(await statusOf(breach('2026-11-22'))).toEqual({ status: 'active', endsAt: null, nextRenewalAt: '2027-01-15', flags: [] });
+    expect(await statusOf(breach('2026-11-23'))).toEqual({ status: 'terminated', endsAt: '2026-11-22', nextRenewalAt: null, flags: ['terminated'] });
+    expect(await statusOf(breach('2026-11-23'), '2026-11-21')).toEqual({ status: 'notice', endsAt: '2026-11-22', nextRenewalAt: null, flags: [] });
+  });
+
+  it('ends a convention without tacit renewal one year after its start, on asOf', async () => {
+    const once = { signedAt: '2025-11-22', tacitRenewal: false };
+    expect(await statusOf(once, '2026-11-21')).toEqual({ status: 'active', endsAt: '2026-11-22', nextRenewalAt: null, flags: [] });
+    expect(await statusOf(once)).toEqual({ status: 'terminated', endsAt: '2026-11-22', nextRenewalAt: null, flags: ['terminated'] });
+  });
+
+  it('treats a convention signed but not yet effective as not in force, with its held habilitations', async () => {
+    const pending = { signedAt: '2026-11-01', effectiveAt: '2026-11-23' };
+    expect(await statusOf(pending)).toEqual({ status: 'pending', endsAt: null, nextRenewalAt: '2027-11-23', flags: ['pending'] });
+    const flags = await flagsOf(quiet(held('p', pending)));
+    expect(flags).toEqual([{ rule: 'CONVENTION_NOT_IN_FORCE', partnerId: 'p', status: 'pending', heldCount: 1 }]);
+    expect(await statusOf(pending, '2026-11-23')).toEqual({ status: 'active', endsAt: null, nextRenewalAt: '2027-11-23', flags: [] });
+  });
+});
+
+describe('withdrawal of the delegation and the avenants around it', () => {
+  const giveBack = (effectiveAt: string) =>
+    convention('p', {
+      delegationWithdrawnAt: '2026-06-01',
+      avenants: [{ number: 1, title: 'Retour en mode délégué', signedByCafAt: '2026-05-20', signedByPartnerAt: '2026-05-21', effectiveAt, changes: [{ type: 'setManagementMode', mode: 'delegated' }] }],
+    });
+  const state = async (effectiveAt: string) => {
+    const test = await openClient({ dataset: quiet({ conventions: [giveBack(effectiveAt)], users: [user('a1', 'p', { role: 'administrator', email: 'a1@exemple.fr' })], reviews: [] }) });
+    opened.push(test);
+    const mode = (await test.client.partners.list({ asOf: ASOF })).items[0]!.managementMode;
+    const flags = (await test.client.audit.run({ asOf: ASOF })).flags.map((flag) => `${flag.rule}: ${flag.article}`);
+    return { mode, flags };
+  };
+
+  it('stays centralised over an avenant effective before the withdrawal, delegated by one effective after it', async () => {
+    // No review since 2025: rule 11 speaks only in delegated mode.
+    expect(await state('2026-05-31')).toEqual({ mode: 'centralised', flags: [] });
+    expect(await state('2026-06-01')).toEqual({ mode: 'centralised', flags: [] });
+    expect(await state('2026-06-02')).toEqual({ mode: 'delegated', flags: ['REVIEW_OVERDUE: contrat de services, art. 2.2.2'] });
+  });
+
+  it('cites the bulletin and convention art. 9.1 for a centralised partner, the contract art. 2.2.1 for a delegated one', async () => {
+    const quota = (mode: string) =>
+      quiet({
+        conventions: [convention('p', { managementMode: mode, subscriptions: t1(0) })],
+        users: [user('u1', 'p')],
+        habilitations: [habilitation('h1', 'p', { userId: 'u1' })],
+      });
+    const articles = async (mode: string) => {
+      const test = await openClient({ dataset: quota(mode) });
+      opened.push(test);
+      return (await test.client.audit.run({ asOf: ASOF, rules: ['QUOTA_EXCEEDED', 'PROFILE_NOT_SUBSCRIBED'] })).flags.map((flag) => flag.article);
+    };
+    expect(await articles('centralised')).toEqual(['bulletin d’adhésion et convention, art. 9.1', 'bulletin d’adhésion et convention, art. 9.1']);
+    expect(await articles('delegated')).toEqual(['contrat de services, art. 2.2.1 et bulletin d’adhésion', 'contrat de services, art. 2.2.1 et bulletin d’adhésion']);
+  });
+});
+
+describe('rule 15 GRANTED_OUTSIDE_TERMS', () => {
+  it('fires for grants the Paris day before the period start or the service’s availableFrom, not on the day', async () => {
+    const data = quiet({
+      conventions: [
+        convention('p', {
+          signedAt: '2025-01-10',
+          effectiveAt: '2025-01-15',
+          subscriptions: [
+            { service: 'CDAP', availableFrom: '2025-03-01', quotas: [{ profile: 'T1', maxUsers: 9 }] },
+            { service: 'AFAS', availableFrom: null, quotas: [{ profile: 'P1', maxUsers: 9 }] },
+          ],
+          avenants: [{ number: 1, title: 'Service ajouté', signedByCafAt: '2025-06-01', signedByPartnerAt: '2025-06-01', changes: [{ type: 'addService', service: 'NEW', quotas: [{ profile: 'P1', maxUsers: 9 }] }] }],
+        }),
+      ],
+      users: [user('u1', 'p')],
+      habilitations: [
+        habilitation('h1', 'p', { userId: 'u1' }, { grantedAt: '2025-02-28T22:59:00Z' }),
+        habilitation('h2', 'p', { userId: 'u1' }, { grantedAt: '2025-02-28T23:00:00Z' }),
+        habilitation('h3', 'p', { userId: 'u1' }, { service: 'AFAS', profile: 'P1', grantedAt: '2025-01-14T10:00:00+01:00' }),
+        habilitation('h4', 'p', { userId: 'u1' }, { service: 'AFAS', profile: 'P1', grantedAt: '2025-01-15T00:00:00+01:00' }),
+        habilitation('h5', 'p', { userId: 'u1' }, { service: 'NEW', profile: 'P1', grantedAt: '2025-01-14T23:30:00Z' }),
+        habilitation('h6', 'p', { userId: 'u1' }, { service: 'NEW', profile: 'P1', grantedAt: '2025-01-14T22:30:00Z' }),
+        habilitation('h7', 'p', { userId: 'u1' }, { grantedAt: '2024-01-01T10:00:00Z', status: 'revoked', revokedAt: '2025-01-01T10:00:00Z' }),
+      ],
+    });
+    const test = await openClient({ dataset: data });
+    opened.push(test);
+    const flags = (await test.client.audit.run({ asOf: ASOF, rules: ['GRANTED_OUTSIDE_TERMS'] })).flags;
+    expect(flags.map(({ severity: _s, article: _a, ...rest }) => rest)).toEqual([
+      { rule: 'GRANTED_OUTSIDE_TERMS', partnerId: 'p', habilitationId: 'h1', message: 'Habilitation h1 accordée le 28 février 2025, avant la mise à disposition du service le 1er mars 2025.' },
+      { rule: 'GRANTED_OUTSIDE_TERMS', partnerId: 'p', habilitationId: 'h3', message: 'Habilitation h3 accordée le 14 janvier 2025, avant la prise d’effet de la convention le 15 janvier 2025.' },
+      { rule: 'GRANTED_OUTSIDE_TERMS', partnerId: 'p', habilitationId: 'h6', message: 'Habilitation h6 accordée le 14 janvier 2025, avant la prise d’effet de la convention le 15 janvier 2025.' },
+    ]);
+    expect(flags[0]!.article).toBe('contrat de services, art. 2.1 et annexe 2 (date de mise à disposition)');
+  });
+});
+
+describe('rule 16 PROFILE_NOT_ELIGIBLE', () => {
+  it('fires for each reserved Cdap profile held by another kind of body, never for the intended one', async () => {
+    const pairs: [string, string][] = [
+      ['T18', 'departement'], ['T19', 'departement'], ['T10', 'bailleur'], ['T12', 'justice'],
+      ['T6', 'organisme_securite_sociale'], ['T8', 'organisme_securite_sociale'], ['T20', 'organisme_securite_sociale'],
+    ];
+    const profiles = [...new Set(pairs.map(([profile]) => profile)), 'T1'];
+    const subscriptions = [{ service: 'CDAP', availableFrom: null, quotas: profiles.map((profile) => ({ profile, maxUsers: 9 })) }];
+    const kinds = ['commune', 'departement', 'bailleur', 'justice', 'organisme_securite_sociale'];
+    const data = quiet({
+      partners: kinds.map((kind) => partner(kind, { kind })),
+      conventions: kinds.map((kind) => convention(kind, { subscriptions })),
+      users: kinds.flatMap((kind) => [user(`${kind}-u`, kind), deputy(kind)]),
+      habilitations: kinds.flatMap((kind) => profiles.map((profile) => habilitation(`${kind}-${profile}`, kind, { userId: `${kind}-u` }, { profile }))),
+      reviews: kinds.map((kind) => review(kind)),
+    });
+    const flags = await flagsOf(data, { rules: ['PROFILE_NOT_ELIGIBLE'] });
+    const expected = kinds.flatMap((kind) =>
+      pairs.filter(([, intended]) => intended !== kind).map(([profile]) => ({ rule: 'PROFILE_NOT_ELIGIBLE', partnerId: kind, habilitationId: `${kind}-${profile}`, profile })),
+    );
+    expect(flags).toEqual(expected.sort((a, b) => (a.partnerId < b.partnerId ? -1 : a.partnerId > b.partnerId ? 1 : a.habilitationId < b.habilitationId ? -1 : 1)));
+    expect(flags).toHaveLength(5 * 7 - 7);
   });
 });
 

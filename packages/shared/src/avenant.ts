@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { laterDate, type CalendarDate } from './dates.js';
-import { calendarDateSchema, emailSchema, normaliseEmail } from './fields.js';
+import { ESCALATION_SIDES, escalationContactSchema, orderedEscalation, serviceDeskSchema, type EscalationContact, type ServiceDesk } from './caf.js';
+import { calendarDateSchema, emailSchema, normaliseEmail, requiredTextSchema } from './fields.js';
+import { plural } from './wording.js';
 import {
   CONTACT_ROLES,
   MANAGEMENT_MODES,
@@ -38,7 +40,10 @@ export const avenantChangeSchema = z
       role: z.enum(CONTACT_ROLES),
       email: emailSchema,
     }),
-    z.object({ type: z.literal('note'), text: z.string().min(1) }),
+    // The contract's own service desk and escalation ladder (contrat art. 3.2, 3.3), as AMP's avenant 1 changed them.
+    z.object({ type: z.literal('setServiceDesk'), serviceDesk: serviceDeskSchema }),
+    z.object({ type: z.literal('setEscalation'), escalation: z.array(escalationContactSchema) }),
+    z.object({ type: z.literal('note'), text: requiredTextSchema }),
   ])
   .superRefine((change, ctx) => {
     if (change.type === 'setQuota' && !isKnownProfile(change.service, change.profile)) {
@@ -51,7 +56,7 @@ export type AvenantChangeType = AvenantChange['type'];
 
 export const avenantSchema = z.object({
   number: z.number().int().positive(),
-  title: z.string().min(1),
+  title: requiredTextSchema,
   signedByCafAt: calendarDateSchema.nullable().default(null),
   signedByPartnerAt: calendarDateSchema.nullable().default(null),
   effectiveAt: calendarDateSchema.nullable().default(null),
@@ -144,6 +149,12 @@ export function applyChange(terms: Terms, change: AvenantChange): void {
       );
       return;
     }
+    case 'setServiceDesk':
+      terms.serviceDesk = { ...change.serviceDesk };
+      return;
+    case 'setEscalation':
+      terms.escalation = change.escalation.map((rung) => ({ ...rung }));
+      return;
     case 'note':
       return;
   }
@@ -154,7 +165,7 @@ export function describeAvenantChange(change: AvenantChange): string {
   const scope = (departements: readonly string[] | undefined) => (departements === undefined ? '' : ` (départements ${departements.join(', ')})`);
   switch (change.type) {
     case 'setQuota':
-      return `quota ${change.service} ${change.profile} fixé à ${change.maxUsers} utilisateur(s)${scope(change.departements)}`;
+      return `quota ${change.service} ${change.profile} fixé à ${plural(change.maxUsers, 'utilisateur')}${scope(change.departements)}`;
     case 'removeQuota':
       return `quota ${change.service} ${change.profile} retiré`;
     case 'addService':
@@ -167,7 +178,49 @@ export function describeAvenantChange(change: AvenantChange): string {
       return `contact ${change.contact.side === 'caf' ? 'Caf' : 'partenaire'} ${change.contact.role} : ${change.contact.name} <${change.contact.email}>`;
     case 'removeContact':
       return `contact ${change.side === 'caf' ? 'Caf' : 'partenaire'} ${change.role} retiré : ${change.email}`;
+    case 'setServiceDesk':
+      return `centre de services : ${describeServiceDesk(change.serviceDesk)}${change.serviceDesk.escalateAfterDays == null ? '' : `, escalade ${escalationTrigger(change.serviceDesk)}`}`;
+    case 'setEscalation':
+      return change.escalation.length === 0
+        ? 'procédure d’escalade : aucun interlocuteur'
+        : `procédure d’escalade : ${orderedEscalation(change.escalation).map(describeEscalationRung).join(' ; ')}`;
     case 'note':
       return `note : ${change.text}`;
   }
+}
+
+/** A service desk in one French line: address, phone, days and hours, answer time (contrat art. 3.2). */
+export function describeServiceDesk(desk: ServiceDesk): string {
+  const parts = [desk.email, desk.phone, desk.days, desk.hours].filter((part): part is string => typeof part === 'string' && part !== '');
+  if (desk.answerWithinWorkingDays != null) parts.push(`réponse sous ${plural(desk.answerWithinWorkingDays, 'jour ouvré', 'jours ouvrés')}`);
+  return parts.length === 0 ? 'non précisé' : parts.join(', ');
+}
+
+/** When the escalation may start (contrat art. 3.3; Val d'Oise: « dans un délai d'1 mois »). */
+export function escalationTrigger(desk: ServiceDesk | null): string {
+  const delay = desk?.escalateAfterDays;
+  return `en l’absence de réponse${delay == null ? '' : ` sous ${plural(delay, 'jour')}`} ou en cas d’urgence`;
+}
+
+/**
+ * The contract's desk and ladder as the partner sheet shows them, once: the effective ones,
+ * both sides of the ladder in order, with the trigger of the escalation.
+ */
+export function describeContractSupport(terms: Pick<Terms, 'serviceDesk' | 'escalation'>): string[] {
+  const lines = [`Centre de services : ${terms.serviceDesk === null ? 'non précisé' : describeServiceDesk(terms.serviceDesk)}`];
+  if (terms.escalation.length === 0) lines.push('Procédure d’escalade : aucun interlocuteur désigné');
+  else {
+    lines.push(`Procédure d’escalade, ${escalationTrigger(terms.serviceDesk)} :`);
+    for (const rung of orderedEscalation(terms.escalation)) lines.push(`  ${describeEscalationRung(rung)}`);
+  }
+  return lines;
+}
+
+/** How each side of the ladder is named. */
+export const ESCALATION_SIDE_LABELS: Record<(typeof ESCALATION_SIDES)[number], string> = { caf: 'Caf', partner: 'partenaire' };
+
+/** One rung in words: side, order, name, function, e-mail and phone. */
+export function describeEscalationRung(rung: EscalationContact): string {
+  const reach = [rung.email, rung.phone].filter((part): part is string => part !== null && part !== '').join(', ');
+  return `${ESCALATION_SIDE_LABELS[rung.side]} ${rung.order}. ${rung.name}${rung.function === null ? '' : `, ${rung.function}`}${reach === '' ? '' : ` (${reach})`}`;
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { isCalendarDate, isTimestamp } from './dates.js';
-import { hasUnsafeCharacter } from './text.js';
+import { hasUnsafeCharacter, safeTextSchema } from './text.js';
 
 // Field schemas every entity reuses, with the French wording a supervisor reads in a refusal.
 
@@ -62,9 +62,21 @@ export function isValidSiret(value: string): boolean {
 
 export const siretSchema = z.string().refine(isValidSiret, 'SIRET invalide (14 chiffres, clé de Luhn)');
 
+/** The real département codes (dataset.md): 01–19, 2A, 2B, 21–95, 971–976; « 20 » and « 999 » are not. */
+const DEPARTEMENT_CODE = /^(0[1-9]|1\d|2[1-9AB]|[3-8]\d|9[0-5]|97[1-6])$/;
+
+export function isDepartementCode(value: string): boolean {
+  return DEPARTEMENT_CODE.test(value);
+}
+
 export const departementSchema = z
   .string()
-  .regex(/^(\d{2,3}|2A|2B)$/, 'code de département invalide');
+  .refine(isDepartementCode, 'code de département invalide (01–19, 2A, 2B, 21–95, 971–976)');
+
+/** A free-text field of the dataset (names, functions, titles, addresses): at most 2,000 characters, no control or bidi character. */
+export const textSchema = safeTextSchema();
+/** A free-text field that may not be empty. */
+export const requiredTextSchema = safeTextSchema().min(1, 'texte vide');
 
 /** Path of a zod issue in the JSON-path style of dataset.md: `users[12].email`. */
 export function formatPath(base: string, path: readonly PropertyKey[]): string {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { isKnownProfile } from './catalogue.js';
-import { departementSchema, idSchema, timestampSchema } from './fields.js';
+import { calendarDateSchema, departementSchema, idSchema, timestampSchema } from './fields.js';
 import { profileCodeSchema, profileNotInCatalogueMessage, serviceCodeSchema } from './terms.js';
 
 export const HABILITATION_STATUSES = ['active', 'suspended', 'revoked'] as const;
@@ -20,6 +20,8 @@ export const habilitationSchema = z
     grantedAt: timestampSchema,
     suspendedAt: timestampSchema.nullable().default(null),
     revokedAt: timestampSchema.nullable().default(null),
+    /** Last day of a temporary habilitation (« mission temporaire, date de fin » of the request form). */
+    endsAt: calendarDateSchema.nullable().default(null),
   })
   .superRefine((habilitation, ctx) => {
     if ((habilitation.userId === null) === (habilitation.groupId === null)) {

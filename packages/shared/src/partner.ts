@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { departementSchema, idSchema, siretSchema } from './fields.js';
+import { departementSchema, idSchema, requiredTextSchema, siretSchema, textSchema } from './fields.js';
 
 export const PARTNER_KINDS = [
   'commune',
@@ -17,13 +17,27 @@ export const PARTNER_KINDS = [
 /** An organisation under convention with a Caf. */
 export const partnerSchema = z.object({
   id: idSchema,
-  name: z.string().min(1),
+  name: requiredTextSchema,
   siret: siretSchema.nullable().default(null),
   kind: z.enum(PARTNER_KINDS),
-  cafCode: z.string().min(1),
+  cafCode: departementSchema,
   departements: z.array(departementSchema).default([]),
-  address: z.string().nullable().default(null),
-  missions: z.array(z.string()).default([]),
+  address: textSchema.nullable().default(null),
+  missions: z.array(requiredTextSchema).default([]),
 });
 export type Partner = z.infer<typeof partnerSchema>;
 export type PartnerKind = (typeof PARTNER_KINDS)[number];
+
+/** How a supervisor names each kind of body. */
+export const PARTNER_KIND_LABELS: Record<PartnerKind, string> = {
+  commune: 'commune',
+  ccas: 'CCAS',
+  epci: 'EPCI',
+  departement: 'département',
+  bailleur: 'bailleur social',
+  hopital: 'établissement de santé',
+  association: 'association',
+  organisme_securite_sociale: 'organisme de sécurité sociale',
+  justice: 'juridiction ou SPIP',
+  autre: 'autre organisme',
+};

@@ -52,6 +52,8 @@ export type GroupsListInput = z.input<typeof groupsListInputSchema>;
 export const tracesListInputSchema = z.strictObject({
   partnerId: idSchema.optional(),
   targetId: idSchema.optional(),
+  /** Traces about this user, their habilitations (direct or through a group) and their groups. */
+  userId: idSchema.optional(),
   action: z.enum(TRACE_ACTIONS).optional(),
   since: calendarDateSchema.optional(),
   until: calendarDateSchema.optional(),
@@ -85,13 +87,19 @@ export interface PartnerSummary {
   cafCode: string;
   conventionNumber: string;
   conventionStatus: ConventionStatus;
+  /** The effective mode at `asOf` (a withdrawn delegation is centralised). */
   managementMode: Terms['managementMode'];
+  endsAt: string | null;
+  nextRenewalAt: string | null;
 }
 
-/** What `partners.get` answers: the partner, its Caf, its convention and the terms in force. */
+/**
+ * What `partners.get` answers: the partner, its Caf, its convention and the terms in force. The
+ * desk and ladder appear once, in `terms` (the contract's, else the Caf's): `caf` leaves them out.
+ */
 export interface PartnerDetail extends Partner {
   asOf: string;
-  caf: Caf | null;
+  caf: Omit<Caf, 'serviceDesk' | 'escalation'> | null;
   convention: Convention;
   state: ConventionState;
   terms: Terms;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { CDAP_SERVICE, isKnownProfile } from './catalogue.js';
-import { calendarDateSchema, departementSchema, emailSchema, normaliseEmail } from './fields.js';
+import type { EscalationContact, ServiceDesk } from './caf.js';
+import { calendarDateSchema, departementSchema, emailSchema, normaliseEmail, requiredTextSchema, textSchema } from './fields.js';
 
 export const serviceCodeSchema = z.string().regex(/^[A-Za-z0-9_-]+$/, 'code de service invalide');
 export const profileCodeSchema = z.string().regex(/^[A-Za-z0-9]+$/, 'code de profil invalide');
@@ -64,10 +65,10 @@ export const contactSchema = z.object({
   side: z.enum(['caf', 'partner']),
   role: z.enum(CONTACT_ROLES),
   order: z.number().int().positive().optional(),
-  name: z.string().min(1),
-  function: z.string().nullable().optional(),
+  name: requiredTextSchema,
+  function: textSchema.nullable().optional(),
   email: emailSchema,
-  phone: z.string().nullable().optional(),
+  phone: textSchema.nullable().optional(),
 });
 export type Contact = z.infer<typeof contactSchema>;
 
@@ -82,6 +83,10 @@ export interface Terms {
   managementMode: ManagementMode;
   subscriptions: Subscription[];
   contacts: Contact[];
+  /** The contract's service desk (contrat art. 3.2), else the Caf's; null when neither names one. */
+  serviceDesk: ServiceDesk | null;
+  /** The contract's escalation ladder (art. 3.3), else the Caf's; both sides, as the documents list them. */
+  escalation: EscalationContact[];
 }
 
 /** An effective quota with the service it belongs to. */

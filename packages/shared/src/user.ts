@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { calendarDateSchema, departementSchema, emailSchema, idSchema, timestampSchema } from './fields.js';
+import { calendarDateSchema, departementSchema, emailSchema, idSchema, requiredTextSchema, textSchema, timestampSchema } from './fields.js';
 
 export const USER_ROLES = ['administrator', 'deputy', 'habilitation_manager', 'user'] as const;
 export const USER_STATUSES = ['active', 'suspended', 'disabled'] as const;
@@ -7,28 +7,36 @@ export type UserRole = (typeof USER_ROLES)[number];
 export type UserStatus = (typeof USER_STATUSES)[number];
 
 /** A person with an MCP account at a partner. */
-export const userSchema = z.object({
-  id: idSchema,
-  partnerId: idSchema,
-  name: z.string().min(1),
-  email: emailSchema,
-  function: z.string().nullable().default(null),
-  role: z.enum(USER_ROLES),
-  status: z.enum(USER_STATUSES),
-  createdAt: timestampSchema,
-  lastLoginAt: timestampSchema.nullable().default(null),
-  passwordChangedAt: timestampSchema.nullable().default(null),
-  mustChangePassword: z.boolean().default(false),
-  missionEndAt: calendarDateSchema.nullable().default(null),
-  departement: departementSchema.nullable().default(null),
-});
+export const userSchema = z
+  .object({
+    id: idSchema,
+    partnerId: idSchema,
+    name: requiredTextSchema,
+    email: emailSchema,
+    function: textSchema.nullable().default(null),
+    role: z.enum(USER_ROLES),
+    status: z.enum(USER_STATUSES),
+    createdAt: timestampSchema,
+    lastLoginAt: timestampSchema.nullable().default(null),
+    passwordChangedAt: timestampSchema.nullable().default(null),
+    mustChangePassword: z.boolean().default(false),
+    missionEndAt: calendarDateSchema.nullable().default(null),
+    /** When the account was de-validated; the flags read the status alone, retention reads this (contrat art. 5.3.2). */
+    disabledAt: timestampSchema.nullable().default(null),
+    departement: departementSchema.nullable().default(null),
+  })
+  .superRefine((user, ctx) => {
+    if (user.disabledAt !== null && user.status !== 'disabled') {
+      ctx.addIssue({ code: 'custom', path: ['disabledAt'], message: 'disabledAt seulement sur un utilisateur désactivé (status disabled)' });
+    }
+  });
 export type User = z.infer<typeof userSchema>;
 
 /** A set of users of one partner; a habilitation may be given to it. */
 export const groupSchema = z.object({
   id: idSchema,
   partnerId: idSchema,
-  name: z.string().min(1),
+  name: requiredTextSchema,
   memberIds: z.array(idSchema).default([]),
 });
 export type Group = z.infer<typeof groupSchema>;
@@ -37,7 +45,7 @@ export type Group = z.infer<typeof groupSchema>;
 export const reviewSchema = z.object({
   partnerId: idSchema,
   completedAt: calendarDateSchema,
-  reviewer: z.string().min(1),
-  proof: z.string().nullable().default(null),
+  reviewer: requiredTextSchema,
+  proof: textSchema.nullable().default(null),
 });
 export type Review = z.infer<typeof reviewSchema>;

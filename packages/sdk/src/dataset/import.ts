@@ -20,7 +20,7 @@ import {
   type User,
 } from '@cafsup/shared';
 import type { DerivedFacts } from '../store/derived.js';
-import { HABILITATION_INDEXES } from '../store/schema.js';
+import { DEFERRED_HABILITATION_INDEXES } from '../store/schema.js';
 import type { TraceWriter } from '../store/traces.js';
 import { JsonSyntaxError, readDatasetJson, type DatasetEvent } from './json-reader.js';
 import { cafDoc, conventionDoc, habilitationToRow, partnerDoc, searchKey, userToRow } from './rows.js';
@@ -141,7 +141,7 @@ export async function importDataset(
     if (!sawFormat) problems.add('format', 'champ obligatoire (« cafsup/dataset »)');
     if (!sawVersion) problems.add('version', 'champ obligatoire (1)');
     writer.finish();
-    if (writer.indexesDeferred) for (const index of HABILITATION_INDEXES) db.exec(index.create);
+    if (writer.indexesDeferred) for (const index of DEFERRED_HABILITATION_INDEXES) db.exec(index.create);
 
     if (problems.total > 0) {
       const more = problems.total - problems.listed.length;
@@ -207,14 +207,14 @@ class EntityWriter {
       avenant: db.prepare('INSERT INTO avenants (partner_id, number, doc) VALUES (?, ?, ?)'),
       user: db.prepare(
         `INSERT INTO users (id, partner_id, name, email, email_norm, mailbox, function, role, status, created_at, last_login_at,
-            password_changed_at, must_change_password, mission_end_at, departement, seen_day, password_day, devalidated_day)
+            password_changed_at, must_change_password, mission_end_at, disabled_at, departement, seen_day, password_day, devalidated_day)
          VALUES (@id, @partner_id, @name, @email, @email_norm, @mailbox, @function, @role, @status, @created_at, @last_login_at,
-            @password_changed_at, @must_change_password, @mission_end_at, @departement, @seen_day, @password_day, @devalidated_day)
+            @password_changed_at, @must_change_password, @mission_end_at, @disabled_at, @departement, @seen_day, @password_day, @devalidated_day)
          ON CONFLICT (id) DO UPDATE SET partner_id = excluded.partner_id, name = excluded.name, email = excluded.email,
            email_norm = excluded.email_norm, mailbox = excluded.mailbox, function = excluded.function, role = excluded.role,
            status = excluded.status, created_at = excluded.created_at, last_login_at = excluded.last_login_at,
            password_changed_at = excluded.password_changed_at, must_change_password = excluded.must_change_password,
-           mission_end_at = excluded.mission_end_at, departement = excluded.departement, seen_day = excluded.seen_day,
+           mission_end_at = excluded.mission_end_at, disabled_at = excluded.disabled_at, departement = excluded.departement, seen_day = excluded.seen_day,
            password_day = excluded.password_day, devalidated_day = excluded.devalidated_day`,
       ),
       group: db.prepare(
@@ -226,13 +226,13 @@ class EntityWriter {
       setMember: db.prepare('UPDATE group_members SET user_key = ? WHERE group_key = ? AND position = ?'),
       habilitation: db.prepare(
         `INSERT INTO habilitations (id, partner_id, user_key, group_key, service, profile, departement, status, granted_at,
-            granted_ms, suspended_at, suspended_day, revoked_at, revoked_day)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            granted_ms, suspended_at, suspended_day, revoked_at, revoked_day, ends_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (id) DO UPDATE SET partner_id = excluded.partner_id, user_key = excluded.user_key,
            group_key = excluded.group_key, service = excluded.service, profile = excluded.profile,
            departement = excluded.departement, status = excluded.status, granted_at = excluded.granted_at,
            granted_ms = excluded.granted_ms, suspended_at = excluded.suspended_at, suspended_day = excluded.suspended_day,
-           revoked_at = excluded.revoked_at, revoked_day = excluded.revoked_day`,
+           revoked_at = excluded.revoked_at, revoked_day = excluded.revoked_day, ends_at = excluded.ends_at`,
       ),
       setHabilitationUser: db.prepare('UPDATE habilitations SET user_key = ? WHERE key = ?'),
       setHabilitationGroup: db.prepare('UPDATE habilitations SET group_key = ? WHERE key = ?'),
@@ -334,7 +334,7 @@ class EntityWriter {
         const habilitation = entity as Habilitation;
         if (!this.firstUse('habilitations', habilitation.id, base, index, 'id', 'identifiant d’habilitation')) return;
         if (index === DEFER_INDEXES_AFTER && !this.indexesDeferred) {
-          for (const { name } of HABILITATION_INDEXES) this.db.exec(`DROP INDEX ${name}`);
+          for (const { name } of DEFERRED_HABILITATION_INDEXES) this.db.exec(`DROP INDEX ${name}`);
           this.indexesDeferred = true;
         }
         this.owned(habilitation.partnerId, base);
@@ -344,7 +344,7 @@ class EntityWriter {
         const group = habilitation.groupId === null ? undefined : this.fileGroups.get(habilitation.groupId);
         this.statements.habilitation.run(
           row.id, row.partner_id, user?.key ?? null, group?.key ?? null, row.service, row.profile, row.departement, row.status,
-          row.granted_at, row.granted_ms, row.suspended_at, row.suspended_day, row.revoked_at, row.revoked_day,
+          row.granted_at, row.granted_ms, row.suspended_at, row.suspended_day, row.revoked_at, row.revoked_day, row.ends_at,
         );
         const key = () => this.statements.habilitationKey.get(row.id) as number;
         if (habilitation.userId !== null) {

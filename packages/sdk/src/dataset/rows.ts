@@ -39,6 +39,7 @@ export interface UserRow {
   password_changed_at: string | null;
   must_change_password: number;
   mission_end_at: string | null;
+  disabled_at: string | null;
   departement: string | null;
   seen_day: string;
   password_day: string;
@@ -65,10 +66,12 @@ export function userToRow(user: User): UserRow {
     password_changed_at: user.passwordChangedAt,
     must_change_password: user.mustChangePassword ? 1 : 0,
     mission_end_at: user.missionEndAt,
+    disabled_at: user.disabledAt,
     departement: user.departement,
     seen_day: loginDay ?? createdDay,
     password_day: passwordDay,
-    devalidated_day: lastEvidence,
+    // Retention counts from the de-validation, else from the latest known activity (rules.md, "Retention").
+    devalidated_day: user.disabledAt === null ? lastEvidence : parisDay(user.disabledAt),
   };
 }
 
@@ -86,6 +89,7 @@ export function rowToUser(row: UserRow): User {
     passwordChangedAt: row.password_changed_at,
     mustChangePassword: row.must_change_password === 1,
     missionEndAt: row.mission_end_at,
+    disabledAt: row.disabled_at,
     departement: row.departement,
   };
 }
@@ -106,6 +110,7 @@ export interface HabilitationRow {
   suspended_day: string | null;
   revoked_at: string | null;
   revoked_day: string | null;
+  ends_at: string | null;
 }
 
 export function habilitationToRow(habilitation: Habilitation): HabilitationRow {
@@ -124,6 +129,7 @@ export function habilitationToRow(habilitation: Habilitation): HabilitationRow {
     suspended_day: habilitation.suspendedAt === null ? null : parisDay(habilitation.suspendedAt),
     revoked_at: habilitation.revokedAt,
     revoked_day: habilitation.revokedAt === null ? null : parisDay(habilitation.revokedAt),
+    ends_at: habilitation.endsAt,
   };
 }
 
@@ -140,12 +146,13 @@ export function rowToHabilitation(row: HabilitationRow): Habilitation {
     grantedAt: row.granted_at,
     suspendedAt: row.suspended_at,
     revokedAt: row.revoked_at,
+    endsAt: row.ends_at,
   };
 }
 
 /** Selects a habilitation with its user and group ids resolved from their keys. */
 export const HABILITATION_COLUMNS = `h.key, h.id, h.partner_id, u.id AS user_id, g.id AS group_id, h.service, h.profile,
-  h.departement, h.status, h.granted_at, h.granted_ms, h.suspended_at, h.suspended_day, h.revoked_at, h.revoked_day`;
+  h.departement, h.status, h.granted_at, h.granted_ms, h.suspended_at, h.suspended_day, h.revoked_at, h.revoked_day, h.ends_at`;
 export const HABILITATION_FROM = `habilitations h LEFT JOIN users u ON u.key = h.user_key LEFT JOIN groups g ON g.key = h.group_key`;
 
 export function partnerDoc(partner: Partner): string {

@@ -3,14 +3,21 @@ import {
   DEFAULT_AUDIT_SETTINGS,
   addDays,
   atLeast,
+  citedFor,
   compareCodePoints,
   compareFlags,
   conventionFlags,
   conventionState,
   excessUserIds,
+  grantedOutsideTermsFlag,
+  habilitationEndedFlag,
   indexQuotas,
+  isProfileEligible,
   multipleProfilesFlag,
+  parisDay,
+  profileNotEligibleFlag,
   quotaExceededFlag,
+  RESERVED_CDAP_PROFILES,
   quotaKey,
   quotaUsages,
   scopeFlag,
@@ -28,6 +35,7 @@ import {
   type RuleName,
   type Severity,
   type ServiceQuota,
+  type Terms,
   type UserRole,
   type UserStatus,
 } from '@cafsup/shared';
@@ -56,6 +64,8 @@ interface ScopedStatements {
   sharedEmails: Database.Statement;
   multipleProfiles: Database.Statement;
   staleSuspensions: Database.Statement;
+  endedHabilitations: Database.Statement;
+  reservedProfiles: Database.Statement;
 }
 
 // The holder facts come from the tables derived.ts keeps (holdings, quota_holders, held_combos
@@ -113,11 +123,28 @@ function prepareScoped(db: Database.Database, onePartner: boolean): ScopedStatem
         'h',
       ),
     ),
+    endedHabilitations: db.prepare(
+      scoped(
+        `SELECT h.id, h.partner_id, u.id AS user_id, g.id AS group_id, h.ends_at FROM habilitations h
+           LEFT JOIN users u ON u.key = h.user_key LEFT JOIN groups g ON g.key = h.group_key
+          WHERE h.ends_at IS NOT NULL AND h.status <> 'revoked' AND h.ends_at < @asOf {partner}`,
+        onePartner,
+        'h',
+      ),
+    ),
+    reservedProfiles: db.prepare(
+      scoped(
+        `SELECT DISTINCT c.partner_id, c.profile FROM held_combos c
+          WHERE c.service = 'CDAP' AND c.profile IN (SELECT value FROM json_each(@profiles)) {partner}`,
+        onePartner,
+        'c',
+      ),
+    ),
   };
 }
 
 /**
- * Quota usage and the 14 flags over the store. SQL gathers the facts over the whole tables
+ * Quota usage and the 16 flags over the store. SQL gathers the facts over the whole tables
  * (counts, candidates); the rules of `@cafsup/shared` decide each flag.
  */
 export class AuditEngine {
@@ -129,6 +156,8 @@ export class AuditEngine {
   private readonly activeDeputies: Database.Statement;
   private readonly managers: Database.Statement;
   private readonly reviews: Database.Statement;
+  private readonly earlyGrants: Database.Statement;
+  private readonly profileHabilitations: Database.Statement;
 
   constructor(
     private readonly db: Database.Database,
@@ -151,6 +180,13 @@ export class AuditEngine {
       onePartner(`SELECT id, partner_id, email, role FROM users WHERE role IN ('administrator', 'deputy') AND status <> 'disabled' AND {partner}`),
     );
     this.reviews = db.prepare(onePartner('SELECT partner_id, completed_at FROM reviews WHERE {partner}'));
+    this.profileHabilitations = db.prepare(`SELECT id FROM habilitations WHERE partner_id = ? AND service = ? AND profile = ? AND status <> 'revoked'`);
+    // Paris is ahead of UTC, so a grant on a Paris day before D is before D at 00:00 UTC: the
+    // bound narrows in SQL, one index seek per partner, and `parisDay` decides.
+    this.earlyGrants = db.prepare(
+      `SELECT h.id, h.partner_id, h.service, h.granted_at FROM json_each(@bounds) b
+         JOIN habilitations h ON h.partner_id = b.key AND h.status <> 'revoked' AND h.granted_ms < b.value`,
+    );
   }
 
   private partnersInScope(scope: PartnerScope): PartnerConvention[] {
@@ -217,12 +253,13 @@ export class AuditEngine {
     const inScope = new Set(this.partnersInScope(scope).map((entry) => entry.partnerId));
     const wanted = (rule: RuleName) => query.rules === undefined || query.rules.includes(rule);
     const flags: Flag[] = [];
+    const modes = new Map(this.partnersInScope(scope).map((entry) => [entry.partnerId, this.conventions.terms(entry, asOf).managementMode]));
     const keep = (flag: Flag | null) => {
-      if (flag !== null && inScope.has(flag.partnerId) && wanted(flag.rule)) flags.push(flag);
+      if (flag !== null && inScope.has(flag.partnerId) && wanted(flag.rule)) flags.push(citedFor(flag, modes.get(flag.partnerId)!));
     };
     const statements = this.statements(scope);
 
-    const { usages, quotasByPartner } = this.usageWithTerms(scope, asOf);
+    const { usages, quotasByPartner, inForce } = this.usageWithTerms(scope, asOf);
     if (wanted('QUOTA_EXCEEDED')) {
       for (const usage of usages) if (usage.over) keep(quotaExceededFlag(usage, this.excessUsers(usage)));
     }
@@ -274,6 +311,33 @@ export class AuditEngine {
       }
     }
 
+    if (wanted('MISSION_ENDED')) {
+      for (const row of statements.endedHabilitations.iterate(this.params(scope, { asOf })) as IterableIterator<{
+        id: string;
+        partner_id: string;
+        user_id: string | null;
+        group_id: string | null;
+        ends_at: string;
+      }>) {
+        keep(habilitationEndedFlag(row.partner_id, { id: row.id, userId: row.user_id, groupId: row.group_id, endsAt: row.ends_at }));
+      }
+    }
+
+    if (wanted('GRANTED_OUTSIDE_TERMS')) for (const flag of this.grantedOutsideTerms(inForce, asOf)) keep(flag);
+
+    if (wanted('PROFILE_NOT_ELIGIBLE')) {
+      const kinds = new Map(inForce.map((entry) => [entry.partnerId, entry.kind]));
+      for (const row of statements.reservedProfiles.iterate(
+        this.params(scope, { profiles: JSON.stringify(Object.keys(RESERVED_CDAP_PROFILES)) }),
+      ) as IterableIterator<{ partner_id: string; profile: string }>) {
+        const kind = kinds.get(row.partner_id);
+        if (kind === undefined || isProfileEligible('CDAP', row.profile, kind)) continue; // not in force, or eligible
+        for (const { id } of this.profileHabilitations.all(row.partner_id, 'CDAP', row.profile) as { id: string }[]) {
+          keep(profileNotEligibleFlag(row.partner_id, { id, profile: row.profile }, kind));
+        }
+      }
+    }
+
     if (wanted('SHARED_EMAIL')) {
       const byPartner = groupBy(
         statements.sharedEmails.all(this.params(scope)) as { partner_id: string; id: string; email: string; status: UserStatus }[],
@@ -309,6 +373,38 @@ export class AuditEngine {
     const selected = query.minSeverity === undefined ? flags : flags.filter((flag) => atLeast(flag.severity, query.minSeverity!));
     selected.sort(compareFlags);
     return { asOf, flags: selected, summary: summarise(selected) };
+  }
+
+  /** Rule 15: held habilitations granted before the period start, or before their service's `availableFrom`. */
+  private grantedOutsideTerms(inForce: readonly PartnerConvention[], asOf: CalendarDate): Flag[] {
+    const terms = new Map<string, { periodStart: CalendarDate; availableFrom: Map<string, CalendarDate | null> }>();
+    const bounds: Record<string, number> = {};
+    for (const entry of inForce) {
+      const periodStart = conventionState(entry.convention, asOf).periodStart!;
+      const availableFrom = availableFromByService(this.conventions.terms(entry, asOf));
+      let latest = periodStart;
+      for (const date of availableFrom.values()) if (date !== null && date > latest) latest = date;
+      terms.set(entry.partnerId, { periodStart, availableFrom });
+      bounds[entry.partnerId] = Date.parse(`${latest}T00:00:00Z`);
+    }
+    const flags: Flag[] = [];
+    for (const row of this.earlyGrants.iterate({ bounds: JSON.stringify(bounds) }) as IterableIterator<{
+      id: string;
+      partner_id: string;
+      service: string;
+      granted_at: string;
+    }>) {
+      const partner = terms.get(row.partner_id)!;
+      // A service the terms do not list, or one an avenant added, has no availableFrom: only the period start counts.
+      const flag = grantedOutsideTermsFlag(
+        row.partner_id,
+        { id: row.id, grantedDay: parisDay(row.granted_at) },
+        partner.periodStart,
+        partner.availableFrom.get(row.service) ?? null,
+      );
+      if (flag !== null) flags.push(flag);
+    }
+    return flags;
   }
 
   private conventionRuleFlags(scope: PartnerScope, asOf: CalendarDate): Flag[] {
@@ -359,6 +455,10 @@ interface UserCandidateRow {
   mission_end_at: string | null;
   holds_any: number;
   gets_active: number;
+}
+
+function availableFromByService(terms: Terms): Map<string, CalendarDate | null> {
+  return new Map(terms.subscriptions.map((subscription) => [subscription.service, subscription.availableFrom]));
 }
 
 function inCafs(entry: PartnerConvention, scope: PartnerScope): boolean {

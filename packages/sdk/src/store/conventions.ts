@@ -1,10 +1,14 @@
 import type Database from 'better-sqlite3';
-import { effectiveTerms, type Avenant, type CalendarDate, type Convention, type Terms } from '@cafsup/shared';
+import { effectiveTerms, type Avenant, type CafDefaults, type CalendarDate, type Convention, type PartnerKind, type Terms } from '@cafsup/shared';
 
 export interface PartnerConvention {
   partnerId: string;
   cafCode: string;
+  /** The partner's kind of body (rule 16). */
+  kind: PartnerKind;
   convention: Convention;
+  /** The Caf's desk and ladder, the defaults of the contract (rules.md, "Avenants and effective terms"). */
+  caf: CafDefaults | null;
 }
 
 /**
@@ -18,9 +22,9 @@ export class ConventionCache {
 
   constructor(private readonly db: Database.Database) {
     this.load = db.prepare(
-      `SELECT c.partner_id, p.caf_code, c.doc,
+      `SELECT c.partner_id, p.caf_code, json_extract(p.doc, '$.kind') AS kind, c.doc, f.doc AS caf,
           (SELECT json_group_array(json(a.doc)) FROM (SELECT doc FROM avenants a WHERE a.partner_id = c.partner_id ORDER BY number) a) AS avenants
-         FROM conventions c JOIN partners p ON p.id = c.partner_id ORDER BY c.partner_id`,
+         FROM conventions c JOIN partners p ON p.id = c.partner_id LEFT JOIN cafs f ON f.code = p.caf_code ORDER BY c.partner_id`,
     );
   }
 
@@ -32,9 +36,18 @@ export class ConventionCache {
     const version = `${this.db.pragma('data_version', { simple: true })}:${this.localWrites}`;
     if (this.cached?.version !== version) {
       const byPartner = new Map<string, PartnerConvention>();
-      for (const row of this.load.iterate() as IterableIterator<{ partner_id: string; caf_code: string; doc: string; avenants: string }>) {
-        const convention = { ...JSON.parse(row.doc), avenants: JSON.parse(row.avenants) as Avenant[] } as Convention;
-        byPartner.set(row.partner_id, { partnerId: row.partner_id, cafCode: row.caf_code, convention });
+      const cafs = new Map<string, CafDefaults>();
+      for (const row of this.load.iterate() as IterableIterator<{ partner_id: string; caf_code: string; kind: PartnerKind; doc: string; caf: string | null; avenants: string }>) {
+        // Conventions stored before the contract had its own desk and ladder read as null: the Caf's.
+        const convention = { serviceDesk: null, escalation: null, ...JSON.parse(row.doc), avenants: JSON.parse(row.avenants) as Avenant[] } as Convention;
+        let caf = cafs.get(row.caf_code) ?? null;
+        if (caf === null && row.caf !== null) {
+          const { serviceDesk, escalation } = JSON.parse(row.caf) as CafDefaults;
+          // Rungs stored before the ladder had sides were all the Caf's.
+          caf = { serviceDesk, escalation: escalation.map((rung) => ({ ...rung, side: rung.side ?? 'caf' })) };
+          cafs.set(row.caf_code, caf);
+        }
+        byPartner.set(row.partner_id, { partnerId: row.partner_id, cafCode: row.caf_code, kind: row.kind, convention, caf });
       }
       this.cached = { version, byPartner, terms: new Map() };
     }
@@ -51,7 +64,7 @@ export class ConventionCache {
     const key = `${entry.partnerId}\u0000${asOf}`;
     let terms = this.cached!.terms.get(key);
     if (terms === undefined) {
-      terms = effectiveTerms(entry.convention, asOf);
+      terms = effectiveTerms(entry.convention, asOf, entry.caf);
       this.cached!.terms.set(key, terms);
     }
     return terms;

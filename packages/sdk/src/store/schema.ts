@@ -13,6 +13,15 @@ export const HABILITATION_INDEXES: readonly { name: string; create: string }[] =
   ['habilitations_revoked', "(revoked_day) WHERE status = 'revoked'"],
 ].map(([name, columns]) => ({ name: name!, create: `CREATE INDEX ${name} ON habilitations ${columns}` }));
 
+/** Indexes of rules 4 and 15 (migration 3); a large import defers them like the others. */
+const TERMS_INDEXES: readonly { name: string; create: string }[] = [
+  ['habilitations_ends', "(ends_at) WHERE ends_at IS NOT NULL AND status <> 'revoked'"],
+  ['habilitations_granted', "(partner_id, granted_ms) WHERE status <> 'revoked'"],
+].map(([name, columns]) => ({ name: name!, create: `CREATE INDEX ${name} ON habilitations ${columns}` }));
+
+/** Every secondary index of `habilitations` that a large import drops and builds again at its end. */
+export const DEFERRED_HABILITATION_INDEXES: readonly { name: string; create: string }[] = [...HABILITATION_INDEXES, ...TERMS_INDEXES];
+
 /**
  * Numbered migrations; `PRAGMA user_version` records how many ran. Entities keep their
  * dataset id as a unique text column and get an integer key, so that the joins over a million
@@ -215,6 +224,13 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE users ADD COLUMN disabled_at TEXT;
   CREATE INDEX traces_retention ON traces (kind, at) WHERE erased = 0;
   INSERT OR IGNORE INTO meta (key, value) VALUES ('store_id', json_quote(lower(hex(randomblob(16)))));
+  `,
+  // 4: when a user was de-validated (retention, contrat art. 5.3.2) and the last day of a
+  // temporary habilitation (rule 4, the request form's « date de fin »); the indexes of rules 4
+  // and 15 (grants before the convention's terms).
+  `
+  ALTER TABLE habilitations ADD COLUMN ends_at TEXT;
+  ${TERMS_INDEXES.map((index) => index.create).join(';\n  ')};
   `,
 ];
 

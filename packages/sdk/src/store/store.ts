@@ -9,7 +9,6 @@ import {
   avenantApplies,
   avenantEffectiveAt,
   conventionState,
-  effectiveTerms,
   isAvenantSigned,
   lastReviewAt,
   parisDay,
@@ -161,14 +160,17 @@ export class Store {
   private summarise(partner: Partner, conventions: Map<string, PartnerConvention>, asOf: CalendarDate): PartnerSummary {
     const entry = conventions.get(partner.id)!;
     const { convention } = entry;
+    const state = conventionState(convention, asOf);
     return {
       id: partner.id,
       name: partner.name,
       kind: partner.kind,
       cafCode: partner.cafCode,
       conventionNumber: convention.number,
-      conventionStatus: conventionState(convention, asOf).status,
+      conventionStatus: state.status,
       managementMode: this.conventions.terms(entry, asOf).managementMode,
+      endsAt: state.endsAt,
+      nextRenewalAt: state.nextRenewalAt,
     };
   }
 
@@ -200,17 +202,20 @@ export class Store {
 
   getPartner(partnerId: string, asOf: CalendarDate = this.today(), scope: PartnerScope = {}): PartnerDetail {
     this.requirePartnerInScope(partnerId, scope);
-    const { convention } = this.requireConvention(partnerId);
+    const entry = this.requireConvention(partnerId);
+    const { convention } = entry;
     const partner = JSON.parse((this.db.prepare('SELECT doc FROM partners WHERE id = ?').get(partnerId) as { doc: string }).doc) as Partner;
     const cafRow = this.db.prepare('SELECT doc FROM cafs WHERE code = ?').get(partner.cafCode) as { doc: string } | undefined;
     const reviews = this.listReviews(partnerId);
+    // The desk and ladder show once: the effective ones, in `terms`.
+    const caf = cafRow === undefined ? null : (({ serviceDesk: _desk, escalation: _ladder, ...rest }: Caf) => rest)(JSON.parse(cafRow.doc) as Caf);
     return {
       ...partner,
       asOf,
-      caf: cafRow === undefined ? null : (JSON.parse(cafRow.doc) as Caf),
+      caf,
       convention,
       state: conventionState(convention, asOf),
-      terms: effectiveTerms(convention, asOf),
+      terms: this.conventions.terms(entry, asOf),
       lastReviewAt: lastReviewAt(reviews.map((review) => review.completedAt), asOf),
     };
   }
@@ -347,6 +352,17 @@ export class Store {
     const conditions = ['id < @before', 'erased = 0'];
     if (query.partnerId !== undefined) conditions.push('partner_id = @partnerId');
     if (query.targetId !== undefined) conditions.push('target_id = @targetId');
+    if (query.userId !== undefined) {
+      // The user's traces are those about the user, about their habilitations, given to them or
+      // to one of their groups, and about those groups (issue 12).
+      conditions.push(`((target_type = 'user' AND target_id = @userId)
+        OR (target_type = 'habilitation' AND target_id IN (
+              SELECT h.id FROM habilitations h WHERE h.user_key = (SELECT key FROM users WHERE id = @userId)
+                 OR h.group_key IN (SELECT group_key FROM group_members WHERE user_key = (SELECT key FROM users WHERE id = @userId))))
+        OR (target_type = 'group' AND target_id IN (
+              SELECT g.id FROM groups g JOIN group_members m ON m.group_key = g.key
+               WHERE m.user_key = (SELECT key FROM users WHERE id = @userId))))`);
+    }
     if (query.action !== undefined) conditions.push('action = @action');
     // `at` is stored in UTC; the bounds are Paris calendar days, so compare with a day of margin then filter exactly.
     if (query.since !== undefined) conditions.push(`at >= @sinceUtc`);
@@ -359,6 +375,7 @@ export class Store {
       before: typeof before === 'number' ? before : Number.MAX_SAFE_INTEGER,
       partnerId: query.partnerId,
       targetId: query.targetId,
+      userId: query.userId,
       action: query.action,
       sinceUtc: query.since === undefined ? undefined : addDays(query.since, -1),
       untilUtc: query.until === undefined ? undefined : addDays(query.until, 2),

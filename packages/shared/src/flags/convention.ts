@@ -1,4 +1,5 @@
 import { CONVENTION_STATUS_LABELS, conventionState, type Convention } from '../convention.js';
+import { longFrenchDate, plural } from '../wording.js';
 import { addMonths, daysBetween, parisDay, type CalendarDate } from '../dates.js';
 import { normaliseEmail } from '../fields.js';
 import type { AuditSettings } from '../settings.js';
@@ -35,10 +36,11 @@ export function conventionFlags(facts: PartnerFacts, asOf: CalendarDate, setting
   const state = conventionState(convention, asOf);
   if (!state.inForce) {
     if (facts.heldCount === 0) return [];
-    const status = state.status as 'draft' | 'terminated';
+    const { status } = state;
+    const held = facts.heldCount >= 2 ? `${facts.heldCount} habilitations restent actives ou suspendues` : '1 habilitation reste active ou suspendue';
     return [
       makeFlag('CONVENTION_NOT_IN_FORCE', partnerId, { status, heldCount: facts.heldCount },
-        `Convention ${convention.number} ${CONVENTION_STATUS_LABELS[status]} alors que ${facts.heldCount} habilitation(s) restent actives ou suspendues.`),
+        `Convention ${convention.number} (${CONVENTION_STATUS_LABELS[status]}${status === 'terminated' && state.endsAt !== null ? ` le ${longFrenchDate(state.endsAt)}` : ''}) alors que ${held}.`),
     ];
   }
   const flags: Flag[] = [];
@@ -50,8 +52,8 @@ export function conventionFlags(facts: PartnerFacts, asOf: CalendarDate, setting
       flags.push(
         makeFlag('REVIEW_OVERDUE', partnerId, { lastReviewAt: lastReview, dueAt },
           lastReview === null
-            ? `Aucune revue inverse des habilitations ; la première était due le ${dueAt}.`
-            : `Revue inverse des habilitations en retard : la dernière date du ${lastReview}, la suivante était due le ${dueAt}.`),
+            ? `Aucune revue inverse des habilitations ; la première était due le ${longFrenchDate(dueAt)}.`
+            : `Revue inverse des habilitations en retard : la dernière date du ${longFrenchDate(lastReview)}, la suivante était due le ${longFrenchDate(dueAt)}.`),
       );
     }
     if (!facts.hasActiveDeputy) {
@@ -84,5 +86,5 @@ export function suspensionStaleFlag(
   const days = daysBetween(parisDay(habilitation.suspendedAt), asOf);
   if (days < settings.suspensionStaleDays) return null;
   return makeFlag('SUSPENSION_STALE', partnerId, { habilitationId: habilitation.id, days },
-    `Habilitation ${habilitation.id} suspendue depuis ${days} jours : la réactiver ou la dévalider.`);
+    `Habilitation ${habilitation.id} suspendue depuis ${plural(days, 'jour')} : la réactiver ou la dévalider.`);
 }

@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { compareFlags, makeFlag, summarise, type Flag } from './flag.js';
-import { RULES } from './catalogue.js';
+import { RULES, articleFor } from './catalogue.js';
+import { isProfileEligible } from './grants.js';
+import { longFrenchDate, plural } from '../wording.js';
 import { excessUserIds } from './quota.js';
 
 describe('flag catalogue', () => {
-  it('lists the 14 rules of rules.md in order with their severities', () => {
+  it('lists the 16 rules of rules.md in order with their severities', () => {
     expect(RULES.map((rule) => `${rule.number}:${rule.rule}:${rule.severity}`)).toEqual([
       '1:QUOTA_EXCEEDED:critical',
       '2:PROFILE_NOT_SUBSCRIBED:critical',
@@ -20,6 +22,8 @@ describe('flag catalogue', () => {
       '12:NO_DEPUTY:medium',
       '13:ADMIN_NOT_DESIGNATED:medium',
       '14:SUSPENSION_STALE:low',
+      '15:GRANTED_OUTSIDE_TERMS:high',
+      '16:PROFILE_NOT_ELIGIBLE:high',
     ]);
   });
   it('writes fields in the documented order', () => {
@@ -64,5 +68,44 @@ describe('excessUserIds', () => {
     expect(excessUserIds(holders, 2)).toEqual(['u10', 'u9']);
     expect(excessUserIds(holders, 4)).toEqual([]);
     expect(excessUserIds(holders, 0)).toEqual(['u2', 'u1', 'u10', 'u9']);
+  });
+});
+
+describe('articles', () => {
+  it('cites the bulletin and convention art. 9.1 where a centralised contract has no art. 2.2.1', () => {
+    expect(articleFor('QUOTA_EXCEEDED', 'delegated')).toBe('contrat de services, art. 2.2.1 et bulletin d’adhésion');
+    expect(articleFor('QUOTA_EXCEEDED', 'centralised')).toBe('bulletin d’adhésion et convention, art. 9.1');
+    expect(articleFor('PROFILE_NOT_ELIGIBLE', 'delegated')).toBe('bulletin d’adhésion, art. 2 et contrat de services, art. 2.2.1');
+    expect(articleFor('PROFILE_NOT_ELIGIBLE', 'centralised')).toBe('bulletin d’adhésion, art. 2 et convention, art. 9.1');
+    expect(articleFor('PASSWORD_STALE', 'centralised')).toBe('convention, art. 9.2 et contrat de services, art. 5.2');
+    expect(articleFor('CONVENTION_NOT_IN_FORCE', 'centralised')).toBe('convention, art. 17');
+    for (const mode of ['delegated', 'centralised'] as const) {
+      for (const rule of RULES) expect(articleFor(rule.rule, mode).includes('2.2.1') && mode === 'centralised').toBe(false);
+    }
+  });
+});
+
+describe('rule 16 eligibility (bulletin d’adhésion, art. 2)', () => {
+  it('reserves T18 and T19 to départements, T10 to landlords, T12 to courts, T6, T8 and T20 to social security', () => {
+    const pairs: [string, string][] = [
+      ['T18', 'departement'], ['T19', 'departement'], ['T10', 'bailleur'], ['T12', 'justice'],
+      ['T6', 'organisme_securite_sociale'], ['T8', 'organisme_securite_sociale'], ['T20', 'organisme_securite_sociale'],
+    ];
+    for (const [profile, kind] of pairs) {
+      expect(isProfileEligible('CDAP', profile, kind as never)).toBe(true);
+      expect(isProfileEligible('CDAP', profile, 'commune')).toBe(false);
+      expect(isProfileEligible('AUTRE', profile, 'commune')).toBe(true);
+    }
+    expect(isProfileEligible('CDAP', 'T10', 'departement')).toBe(false);
+    expect(isProfileEligible('CDAP', 'T18', 'organisme_securite_sociale')).toBe(false);
+    expect(isProfileEligible('CDAP', 'T13', 'bailleur')).toBe(true);
+  });
+});
+
+describe('wording', () => {
+  it('writes dates and plurals in French', () => {
+    expect(longFrenchDate('2026-10-15')).toBe('15 octobre 2026');
+    expect(longFrenchDate('2027-03-01')).toBe('1er mars 2027');
+    expect([plural(0, 'jour'), plural(1, 'jour'), plural(2, 'jour'), plural(1, 'jour ouvré', 'jours ouvrés')]).toEqual(['0 jour', '1 jour', '2 jours', '1 jour ouvré']);
   });
 });

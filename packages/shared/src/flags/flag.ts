@@ -1,7 +1,8 @@
 import { compareCodePoints } from '../compare.js';
 import type { CalendarDate } from '../dates.js';
 import type { ConventionStatus } from '../convention.js';
-import { SEVERITIES, ruleDefinition, severityRank, type RuleName, type Severity } from './catalogue.js';
+import type { ManagementMode } from '../terms.js';
+import { SEVERITIES, articleFor, ruleDefinition, severityRank, type RuleName, type Severity } from './catalogue.js';
 
 interface FlagBase<R extends RuleName> {
   rule: R;
@@ -17,8 +18,9 @@ interface FlagTail {
 type KeyFields = {
   QUOTA_EXCEEDED: { service: string; profile: string; assigned: number; maxUsers: number; excessUserIds: string[] };
   PROFILE_NOT_SUBSCRIBED: { habilitationId: string };
-  DEPARTEMENT_OUT_OF_SCOPE: { habilitationId: string; departement: string };
-  MISSION_ENDED: { userId: string; missionEndAt: CalendarDate };
+  DEPARTEMENT_OUT_OF_SCOPE: { habilitationId: string; departement: string | null };
+  /** A user whose mission ended, or a temporary habilitation past its `endsAt` (then `userId` is null for a group's). */
+  MISSION_ENDED: { userId: string; missionEndAt: CalendarDate } | { userId: string | null; missionEndAt: CalendarDate; habilitationId: string };
   DORMANT_ACCOUNT: { userId: string; lastSeenAt: string; days: number };
   PASSWORD_STALE: { userId: string; days: number };
   SHARED_EMAIL: { email: string; userIds: string[] };
@@ -29,6 +31,8 @@ type KeyFields = {
   NO_DEPUTY: Record<never, never>;
   ADMIN_NOT_DESIGNATED: { userId: string; email: string };
   SUSPENSION_STALE: { habilitationId: string; days: number };
+  GRANTED_OUTSIDE_TERMS: { habilitationId: string };
+  PROFILE_NOT_ELIGIBLE: { habilitationId: string; profile: string };
 };
 
 export type FlagOf<R extends RuleName> = FlagBase<R> & KeyFields[R] & FlagTail;
@@ -46,6 +50,11 @@ export function makeFlag<R extends RuleName>(rule: R, partnerId: string, keyFiel
     article: definition.article,
     message,
   } as FlagOf<R>;
+}
+
+/** The flag citing the article of its partner's effective management mode (rules.md, "Articles"). */
+export function citedFor<F extends Flag>(flag: F, mode: ManagementMode): F {
+  return mode === 'delegated' ? flag : { ...flag, article: articleFor(flag.rule, mode) };
 }
 
 const SORT_FIELDS = ['habilitationId', 'userId', 'service', 'profile', 'email'] as const;

@@ -3,6 +3,7 @@ import { daysBetween, parisDay, type CalendarDate } from '../dates.js';
 import { normaliseEmail } from '../fields.js';
 import type { AuditSettings } from '../settings.js';
 import type { UserRole, UserStatus } from '../user.js';
+import { longFrenchDate, plural } from '../wording.js';
 import { makeFlag, type Flag, type FlagOf } from './flag.js';
 
 /** What the user rules need to know of one user; `holdsAny` and `getsActive` come from the store. */
@@ -41,7 +42,7 @@ export function userFlags(user: UserFacts, asOf: CalendarDate, settings: AuditSe
   if (notDisabled && user.holdsAny && user.missionEndAt !== null && user.missionEndAt < asOf) {
     flags.push(
       makeFlag('MISSION_ENDED', user.partnerId, { userId: user.id, missionEndAt: user.missionEndAt },
-        `Mission terminée le ${user.missionEndAt} : ${user.id} garde des habilitations.`),
+        `Mission terminée le ${longFrenchDate(user.missionEndAt)} : ${user.id} garde des habilitations.`),
     );
   }
   if (user.status === 'active' && user.getsActive) {
@@ -51,8 +52,8 @@ export function userFlags(user: UserFacts, asOf: CalendarDate, settings: AuditSe
       flags.push(
         makeFlag('DORMANT_ACCOUNT', user.partnerId, { userId: user.id, lastSeenAt, days },
           user.lastLoginAt === null
-            ? `Compte ${user.id} jamais utilisé depuis sa création il y a ${days} jours.`
-            : `Compte ${user.id} sans connexion depuis ${days} jours.`),
+            ? `Compte ${user.id} jamais utilisé depuis sa création le ${longFrenchDate(parisDay(lastSeenAt))}, il y a ${plural(days, 'jour')}.`
+            : `Compte ${user.id} sans connexion depuis le ${longFrenchDate(parisDay(lastSeenAt))}, soit ${plural(days, 'jour')}.`),
       );
     }
   }
@@ -61,7 +62,7 @@ export function userFlags(user: UserFacts, asOf: CalendarDate, settings: AuditSe
     if (days >= settings.passwordMaxAgeDays) {
       flags.push(
         makeFlag('PASSWORD_STALE', user.partnerId, { userId: user.id, days },
-          `Mot de passe de ${user.id} inchangé depuis ${days} jours.`),
+          `Mot de passe de ${user.id} inchangé depuis ${plural(days, 'jour')}.`),
       );
     }
   }
@@ -72,6 +73,19 @@ export function userFlags(user: UserFacts, asOf: CalendarDate, settings: AuditSe
     );
   }
   return flags;
+}
+
+/**
+ * Rule 4 for a temporary habilitation (the request form's « mission temporaire, date de fin »):
+ * held after its last day, whoever holds it; `userId` is null for a group's.
+ */
+export function habilitationEndedFlag(
+  partnerId: string,
+  habilitation: { id: string; userId: string | null; groupId: string | null; endsAt: CalendarDate },
+): FlagOf<'MISSION_ENDED'> {
+  const holder = habilitation.userId ?? `le groupe ${habilitation.groupId}`;
+  return makeFlag('MISSION_ENDED', partnerId, { userId: habilitation.userId, missionEndAt: habilitation.endsAt, habilitationId: habilitation.id },
+    `Mission temporaire terminée le ${longFrenchDate(habilitation.endsAt)} : l’habilitation ${habilitation.id} (${holder}) n’a pas été retirée.`);
 }
 
 /** Rule 7: one flag per address shared by two or more users of one partner, none disabled. */

@@ -1,5 +1,6 @@
 import { compareCodePoints } from '../compare.js';
 import { quotaKey, listQuotas, type ServiceQuota, type Terms } from '../terms.js';
+import { plural } from '../wording.js';
 import { makeFlag, type FlagOf } from './flag.js';
 
 /** Holders counted for one (service, profile) of a partner, as the store counts them. */
@@ -70,13 +71,17 @@ export function quotaExceededFlag(usage: QuotaUsage, excess: string[]): FlagOf<'
     'QUOTA_EXCEEDED',
     usage.partnerId,
     { service: usage.service, profile: usage.profile, assigned: usage.assigned, maxUsers: usage.maxUsers, excessUserIds: excess },
-    `Quota dépassé : ${usage.assigned} utilisateurs habilités au profil ${usage.profile} du service ${usage.service} pour ${usage.maxUsers} autorisés (${usage.assigned - usage.maxUsers} en trop).`,
+    `Quota dépassé : ${plural(usage.assigned, 'utilisateur habilité', 'utilisateurs habilités')} au profil ${usage.profile} du service ${usage.service} pour ${plural(usage.maxUsers, 'autorisé')} (${usage.assigned - usage.maxUsers} en trop).`,
   );
 }
 
 export type ScopeViolation = 'PROFILE_NOT_SUBSCRIBED' | 'DEPARTEMENT_OUT_OF_SCOPE' | null;
 
-/** Rules 2 and 3 for a held habilitation on (service, profile, département). */
+/**
+ * Rules 2 and 3 for a held habilitation on (service, profile, département). A habilitation
+ * without a département reaches every département, so it is out of a restricted quota's scope;
+ * a quota of 0 is rule 2's alone.
+ */
 export function scopeViolation(
   quotas: ReadonlyMap<string, ServiceQuota>,
   service: string,
@@ -85,7 +90,7 @@ export function scopeViolation(
 ): ScopeViolation {
   const quota = quotas.get(quotaKey(service, profile));
   if (quota === undefined || quota.maxUsers === 0) return 'PROFILE_NOT_SUBSCRIBED';
-  if (departement !== null && quota.departements !== null && quota.departements.length > 0 && !quota.departements.includes(departement)) {
+  if (quota.departements !== null && quota.departements.length > 0 && (departement === null || !quota.departements.includes(departement))) {
     return 'DEPARTEMENT_OUT_OF_SCOPE';
   }
   return null;
@@ -108,7 +113,9 @@ export function scopeFlag(
   return makeFlag(
     'DEPARTEMENT_OUT_OF_SCOPE',
     partnerId,
-    { habilitationId: habilitation.id, departement: habilitation.departement! },
-    `Habilitation ${habilitation.id} sur le département ${habilitation.departement}, hors des départements du quota ${habilitation.profile}.`,
+    { habilitationId: habilitation.id, departement: habilitation.departement },
+    habilitation.departement === null
+      ? `Habilitation ${habilitation.id} sans département, donc sur tous, alors que le quota ${habilitation.profile} est limité à certains départements.`
+      : `Habilitation ${habilitation.id} sur le département ${habilitation.departement}, hors des départements du quota ${habilitation.profile}.`,
   );
 }

@@ -8,6 +8,7 @@ import {
   type CalendarDate,
   type cafSchema,
   type conventionSchema,
+  type escalationContactSchema,
   type groupSchema,
   type habilitationSchema,
   type partnerSchema,
@@ -23,6 +24,8 @@ type UserInput = z.input<typeof userSchema>;
 type GroupInput = z.input<typeof groupSchema>;
 type HabilitationInput = z.input<typeof habilitationSchema>;
 type ReviewInput = z.input<typeof reviewSchema>;
+type EscalationInput = z.input<typeof escalationContactSchema>;
+type ContactInput = NonNullable<ConventionInput['contacts']>[number];
 
 export type DemoDataset = {
   format: typeof DATASET_FORMAT;
@@ -58,38 +61,32 @@ function person(index: number): { name: string; local: string } {
   return { name: `${first} ${last}`, local: `${slug(first)}.${slug(last)}${suffix}` };
 }
 
+// Each Caf's desk and Caf-side ladder, as its seed contract gives them (contrat art. 3.2, 3.3);
+// they are the defaults of the Caf's generated partners. People are invented, functions,
+// mailboxes of services and switchboard numbers are the seeds'.
+const YVELINES_DESK = { email: 'mcp-national@caf78.caf.fr', phone: null, hours: '8h30-17h00', answerWithinWorkingDays: null };
+const YVELINES_LADDER: EscalationInput[] = [
+  { order: 1, side: 'caf', name: 'Hélène Vasseur', function: 'Coordinatrice Mon Compte Partenaire', email: 'helene.vasseur@caf78.caf.fr', phone: null },
+  { order: 2, side: 'caf', name: 'Olivier Brun', function: 'Responsable Secteur Mon Compte Partenaire', email: 'olivier.brun@caf78.caf.fr', phone: null },
+];
+const LANDES_DESK = { email: 'cdap-caf40@caf.fr', phone: null, days: 'du lundi au vendredi', hours: '8h00-17h00', answerWithinWorkingDays: 2 };
+const VAL_DOISE_DESK = { email: 'cdap.cafcergy@caf.cnafmail.fr', phone: '01.34.26.45.11', days: 'du lundi au vendredi', hours: '9h-16h', answerWithinWorkingDays: null, escalateAfterDays: 30 };
+const VAL_DOISE_LADDER: EscalationInput[] = [
+  { order: 1, side: 'caf', name: 'Rémi Castel', function: 'Conseiller offres de services dématérialisées', email: 'cdap.cafcergy@caf.cnafmail.fr', phone: '01.34.26.45.11' },
+  { order: 2, side: 'caf', name: 'Sophie Marchand', function: 'Attachée de direction', email: 'cdap.cafcergy@caf.cnafmail.fr', phone: '01.30.73.68.99' },
+];
+const DOUBS_DESK = { email: 'portail-partenaires.cafdoubs@caf.fr', phone: null, hours: null, answerWithinWorkingDays: null };
+const DOUBS_LADDER: EscalationInput[] = [
+  { order: 1, side: 'caf', name: 'Claire Jacquot', function: 'Responsable informatique', email: 'claire.jacquot@cafdoubs.caf.fr', phone: '03.81.47.56.21' },
+  { order: 2, side: 'caf', name: 'Mehdi Saïdi', function: 'Informaticien', email: 'mehdi.saidi@cafdoubs.cnafmail.fr', phone: '03.81.99.11.05' },
+];
+
 const CAFS: CafInput[] = [
-  {
-    code: '78',
-    name: 'Caf des Yvelines',
-    address: '7 rue des Étangs Gobert, 78011 Versailles Cedex',
-    serviceDesk: { email: 'mcp-national@caf78.caf.fr', phone: null, hours: '8h30-17h00', answerWithinWorkingDays: null },
-    escalation: [{ order: 1, name: 'Service des relations partenaires', function: 'Responsable habilitations MCP', email: 'partenaires@caf78.caf.fr', phone: null }],
-  },
-  {
-    code: '40',
-    name: 'Caf des Landes',
-    address: '207 rue Fontainebleau, 40023 Mont-de-Marsan Cedex',
-    serviceDesk: { email: 'mcp@caf40.caf.fr', phone: null, hours: '8h00-17h00', answerWithinWorkingDays: 2 },
-    escalation: [{ order: 1, name: 'Pôle partenaires', function: 'Administrateur MCP', email: 'partenaires@caf40.caf.fr', phone: null }],
-  },
-  {
-    code: '95',
-    name: 'Caf du Val d’Oise',
-    address: '2 place de la Pergola, 95018 Cergy-Pontoise Cedex',
-    serviceDesk: { email: 'mcp@caf95.caf.fr', phone: null, hours: '9h00-16h00', answerWithinWorkingDays: null },
-    escalation: [
-      { order: 1, name: 'Administrateur des habilitations', function: 'Niveau 1', email: 'habilitations@caf95.caf.fr', phone: null },
-      { order: 2, name: 'Direction de la relation partenaires', function: 'Après un mois sans réponse', email: 'direction.partenaires@caf95.caf.fr', phone: null },
-    ],
-  },
-  {
-    code: '25',
-    name: 'Caf du Doubs',
-    address: '3 rue Léon Blum, 25216 Montbéliard Cedex',
-    serviceDesk: { email: 'portail-partenaires.cafdoubs@caf.fr', phone: null, hours: null, answerWithinWorkingDays: null },
-    escalation: [],
-  },
+  { code: '78', name: 'Caf des Yvelines', address: '7 rue des Étangs Gobert, CS 90100, 78011 Versailles Cedex', serviceDesk: YVELINES_DESK, escalation: YVELINES_LADDER },
+  // The Landes contract has no escalation procedure (seed 002: no art. 3.3).
+  { code: '40', name: 'Caf des Landes', address: '207 rue Fontainebleau, 40023 Mont-de-Marsan Cedex', serviceDesk: LANDES_DESK, escalation: [] },
+  { code: '95', name: 'Caf du Val d’Oise', address: '2 place de la Pergola, 95018 Cergy-Pontoise', serviceDesk: VAL_DOISE_DESK, escalation: VAL_DOISE_LADDER },
+  { code: '25', name: 'Caf du Doubs', address: '3 rue Léon Blum, 25216 Montbéliard Cedex', serviceDesk: DOUBS_DESK, escalation: DOUBS_LADDER },
   { code: '13', name: 'Caf des Bouches-du-Rhône' },
   { code: '33', name: 'Caf de la Gironde' },
   { code: '59', name: 'Caf du Nord' },
@@ -141,6 +138,8 @@ class PartnerBuilder {
     const id = `${this.partnerId}-u${String(this.userCount).padStart(3, '0')}`;
     const who = person(this.personOffset + this.userCount);
     const { createdDaysAgo = 600, lastLoginDaysAgo = 3, passwordDaysAgo = 120, ...rest } = fields;
+    // A disabled account was de-validated the day of its last sign-in (retention counts from it).
+    const disabledAt = rest.status === 'disabled' ? this.at(Math.min(lastLoginDaysAgo ?? createdDaysAgo, createdDaysAgo), 17) : null;
     this.dataset.users.push({
       id,
       partnerId: this.partnerId,
@@ -154,6 +153,7 @@ class PartnerBuilder {
       passwordChangedAt: this.at(Math.min(passwordDaysAgo, createdDaysAgo), 10),
       mustChangePassword: false,
       missionEndAt: null,
+      disabledAt,
       departement: this.departement,
       ...rest,
     });
@@ -170,7 +170,16 @@ class PartnerBuilder {
   habilitation(
     holder: { userId: string } | { groupId: string },
     profile: string,
-    options: { grantedDaysAgo?: number; departement?: string | null; status?: 'active' | 'suspended' | 'revoked'; changedDaysAgo?: number; service?: string } = {},
+    options: {
+      grantedDaysAgo?: number;
+      /** An absolute grant instant, for a grant the contract dates (rule 15). */
+      grantedAt?: string;
+      departement?: string | null;
+      status?: 'active' | 'suspended' | 'revoked';
+      changedDaysAgo?: number;
+      service?: string;
+      endsAt?: CalendarDate;
+    } = {},
   ): string {
     this.habilitationCount += 1;
     const id = `${this.partnerId}-h${String(this.habilitationCount).padStart(4, '0')}`;
@@ -184,21 +193,32 @@ class PartnerBuilder {
       profile,
       departement: options.departement === undefined ? this.departement : options.departement,
       status,
-      grantedAt: this.at(options.grantedDaysAgo ?? 400, 9),
+      grantedAt: options.grantedAt ?? this.at(options.grantedDaysAgo ?? 400, 9),
       suspendedAt: status === 'suspended' ? changedAt : null,
       revokedAt: status === 'revoked' ? changedAt : null,
+      endsAt: options.endsAt ?? null,
     });
     return id;
   }
 }
 
-function partnerContacts(domain: string, administrator: UserInput, deputy: UserInput | undefined): NonNullable<ConventionInput['contacts']> {
-  const contacts: NonNullable<ConventionInput['contacts']> = [
+function partnerContacts(domain: string, administrator: UserInput, deputy: UserInput | undefined): ContactInput[] {
+  const contacts: ContactInput[] = [
     { side: 'partner', role: 'administrator', order: 1, name: administrator.name, function: 'Administrateur MCP', email: administrator.email },
   ];
   if (deputy !== undefined) contacts.push({ side: 'partner', role: 'deputy', order: 1, name: deputy.name, function: 'Suppléant', email: deputy.email });
   contacts.push({ side: 'partner', role: 'security_officer', name: 'Responsable de la sécurité des systèmes d’information', email: `rssi@${domain}` });
   return contacts;
+}
+
+/** A designated manager of the contract's annexe 1, named as the user who holds the account. */
+function designated(user: UserInput, role: ContactInput['role'], order: number): ContactInput {
+  return { side: 'partner', role, order, name: user.name, function: user.function ?? null, email: user.email };
+}
+
+/** A partner-side rung of the escalation ladder (contrat art. 3.3), the same person as the account. */
+function rung(user: UserInput, order: number, phone: string | null = null): EscalationInput {
+  return { order, side: 'partner', name: user.name, function: user.function ?? null, email: user.email, phone };
 }
 
 function lastUser(dataset: DemoDataset, id: string): UserInput {
@@ -207,8 +227,10 @@ function lastUser(dataset: DemoDataset, id: string): UserInput {
 
 /**
  * Métropole d'Aix-Marseille-Provence, convention 2023/M/2907 (seeds 000 and 001): delegated,
- * 20 × T13 for 13/83/84 restated by avenant 1; 23 holders, so the last three granted are over
- * quota (two of them through a group), one habilitation outside the three départements.
+ * 20 × T13 for 13/83/84 restated by avenant 1, which also moved the service desk and the
+ * security mailbox to caf78.caf.fr; 23 holders, so the last three granted are over quota (two
+ * of them through a group), one habilitation outside the three départements; a draft avenant
+ * for RSA instruction (T4, « services instructeurs »).
  */
 function aixMarseille(dataset: DemoDataset, today: CalendarDate): void {
   dataset.partners.push({
@@ -222,8 +244,8 @@ function aixMarseille(dataset: DemoDataset, today: CalendarDate): void {
     missions: ['fsl'],
   });
   const amp = new PartnerBuilder(dataset, 'amp', 'ampmetropole.fr', '13', today, 0);
-  const administrator = amp.user({ role: 'administrator', function: 'Responsable FSL', createdDaysAgo: 1000 });
-  const deputy = amp.user({ role: 'deputy', function: 'Adjointe au responsable FSL', createdDaysAgo: 1000 });
+  const administrator = lastUser(dataset, amp.user({ role: 'administrator', function: 'Responsable FSL', createdDaysAgo: 1000 }));
+  const deputy = lastUser(dataset, amp.user({ role: 'deputy', function: 'Directeur Cohésion Sociale', createdDaysAgo: 1000 }));
   amp.user({ role: 'habilitation_manager', createdDaysAgo: 900 });
   for (let index = 0; index < 7; index++) amp.user({ createdDaysAgo: 700 - index * 20 });
   const holders: string[] = [];
@@ -238,25 +260,34 @@ function aixMarseille(dataset: DemoDataset, today: CalendarDate): void {
   const shared = [amp.user({ createdDaysAgo: 300 }), amp.user({ createdDaysAgo: 290 })];
   for (const userId of shared) lastUser(dataset, userId).email = 'fsl.instruction@ampmetropole.fr';
   amp.user({ status: 'disabled', createdDaysAgo: 800, lastLoginDaysAgo: 400 });
+  const ssi = (email: string): ContactInput => ({ side: 'caf', role: 'security_officer', name: 'Sécurité des systèmes d’information de la Caf', email });
   dataset.conventions.push({
     partnerId: 'amp',
     number: '2023/M/2907',
     signedAt: '2023-03-21',
     managementMode: 'delegated',
     tacitRenewal: true,
+    // Seed 000, art. 3.2 and annexe 1: the desk before avenant 1; art. 4: office hours.
+    serviceDesk: { email: 'moncomptepartenairenational@cafyvelines.cnafmail.fr', phone: null, hours: '8h30-17h00', answerWithinWorkingDays: null },
+    // Art. 3.3: the Caf's two rungs, then the partner's, its administrator and deputy.
+    escalation: [...YVELINES_LADDER, rung(administrator, 1), rung(deputy, 2)],
     subscriptions: [{ service: 'CDAP', availableFrom: '2023-03-21', quotas: [{ profile: 'T13', maxUsers: 20, departements: ['13', '83', '84'] }] }],
     contacts: [
-      ...partnerContacts('ampmetropole.fr', lastUser(dataset, administrator), lastUser(dataset, deputy)),
-      { side: 'caf', role: 'service_desk', name: 'Centre de services MCP', email: 'mcp-national@caf78.caf.fr' },
+      designated(administrator, 'administrator', 1),
+      designated(deputy, 'deputy', 1),
+      designated(administrator, 'habilitation_manager', 1),
+      designated(deputy, 'habilitation_manager', 2),
+      ssi('ssi.cafyvelines@caf.cnafmail.fr'),
     ],
     avenants: [
       {
         number: 1,
-        title: 'Avenant 1 : nouvelle adresse du centre de services',
+        title: 'Avenant 1 : nouvelles adresses du centre de services et de la sécurité',
         signedByCafAt: '2025-01-08',
         signedByPartnerAt: '2025-01-15',
         changes: [
-          { type: 'setContact', contact: { side: 'caf', role: 'service_desk', name: 'Centre de services MCP', email: 'mcp-national@caf78.caf.fr', function: 'Caf des Yvelines, 7 rue des Étangs Gobert, 78011 Versailles Cedex' } },
+          { type: 'setServiceDesk', serviceDesk: YVELINES_DESK },
+          { type: 'setContact', contact: ssi('ssi@caf78.caf.fr') },
           { type: 'setQuota', service: 'CDAP', profile: 'T13', maxUsers: 20, departements: ['13', '83', '84'] },
         ],
       },
@@ -265,14 +296,18 @@ function aixMarseille(dataset: DemoDataset, today: CalendarDate): void {
         title: 'Avenant 2 : accès des instructeurs RSA (projet)',
         signedByCafAt: addDays(today, -5),
         signedByPartnerAt: null,
-        changes: [{ type: 'setQuota', service: 'CDAP', profile: 'T5', maxUsers: 5, departements: ['13'] }],
+        changes: [{ type: 'setQuota', service: 'CDAP', profile: 'T4', maxUsers: 5, departements: ['13'] }],
       },
     ],
   });
   dataset.reviews.push({ partnerId: 'amp', completedAt: addMonths(today, -5), reviewer: 'Responsable FSL de la Métropole', proof: 'courrier de revue annuelle' });
 }
 
-/** CC Maremne Adour Côte-Sud (seed 002): delegated, no deputy, a generic mailbox, a review overdue. */
+/**
+ * CC Maremne Adour Côte-Sud (seed 002): delegated, two administrators named in annexe 1 and no
+ * deputy, the Caf's desk by e-mail only with an answer in two working days and no escalation
+ * procedure; a generic mailbox, a review overdue.
+ */
 function maremne(dataset: DemoDataset, today: CalendarDate): void {
   dataset.partners.push({
     id: 'macs',
@@ -283,10 +318,11 @@ function maremne(dataset: DemoDataset, today: CalendarDate): void {
     address: 'Allée des Camélias, 40230 Saint-Vincent-de-Tyrosse',
   });
   const macs = new PartnerBuilder(dataset, 'macs', 'cc-macs.org', '40', today, 60);
-  const administrator = macs.user({ role: 'administrator', createdDaysAgo: 1500 });
+  const administrator = macs.user({ role: 'administrator', function: 'Chef de service Petite enfance', createdDaysAgo: 1500 });
   const instructors = [macs.user({}), macs.user({}), macs.user({ lastLoginDaysAgo: 130 })];
   const generic = macs.user({ function: 'Accueil du pôle social' });
   lastUser(dataset, generic).email = 'accueil@cc-macs.org';
+  const second = macs.user({ role: 'administrator', function: 'Responsable SSAD et GDV', createdDaysAgo: 1500 });
   for (const userId of instructors) macs.habilitation({ userId }, 'T1');
   macs.habilitation({ userId: instructors[0]! }, 'T4');
   macs.habilitation({ userId: generic }, 'T1');
@@ -296,15 +332,25 @@ function maremne(dataset: DemoDataset, today: CalendarDate): void {
     number: '2019/40/037',
     signedAt: '2019-09-16',
     managementMode: 'delegated',
+    serviceDesk: LANDES_DESK,
+    escalation: [],
     subscriptions: [{ service: 'CDAP', availableFrom: '2019-09-16', quotas: [{ profile: 'T1', maxUsers: 6 }, { profile: 'T4', maxUsers: 4 }] }],
-    contacts: partnerContacts('cc-macs.org', lastUser(dataset, administrator), undefined),
+    contacts: [
+      designated(lastUser(dataset, administrator), 'administrator', 1),
+      designated(lastUser(dataset, second), 'administrator', 2),
+      { side: 'partner', role: 'privacy_officer', name: 'Référent Informatique et Libertés', email: 'referent.cil@cc-macs.org' },
+    ],
   });
   dataset.reviews.push({ partnerId: 'macs', completedAt: addMonths(today, -15), reviewer: 'Directrice du pôle social', proof: null });
 }
 
 /**
- * Mairie de Saint-Leu-la-Forêt, convention n° 144 (seed 003): an administrator replaced without
- * the annexe 3 form, a T2 habilitation the bulletin never opened, a long suspension, no review.
+ * Mairie de Saint-Leu-la-Forêt, convention n° 144 (seed 003): signed before the council's
+ * deliberation of 26 June 2018 that cites it, the contrat de service signed after it, which
+ * dates the Cdap service (annexe 2); two administrators in annexe 1, one replaced without the
+ * annexe 3 form; the Val d'Oise desk by phone and e-mail, escalation after a month without
+ * an answer, both sides; a grant before the service opened, a T2 habilitation the bulletin never
+ * opened, a long suspension, no review.
  */
 function saintLeu(dataset: DemoDataset, today: CalendarDate): void {
   dataset.partners.push({
@@ -316,24 +362,39 @@ function saintLeu(dataset: DemoDataset, today: CalendarDate): void {
     address: '52 rue du Général Leclerc, 95320 Saint-Leu-la-Forêt',
   });
   const leu = new PartnerBuilder(dataset, 'saint-leu', 'saint-leu-la-foret.fr', '95', today, 90);
-  const formerAdministrator = leu.user({ role: 'administrator', status: 'disabled', createdDaysAgo: 2500, lastLoginDaysAgo: 700 });
-  leu.user({ role: 'administrator', createdDaysAgo: 500 });
+  const formerAdministrator = leu.user({ role: 'administrator', status: 'disabled', createdDaysAgo: 2500, lastLoginDaysAgo: 700, function: 'Directeur général adjoint des services' });
+  leu.user({ role: 'administrator', createdDaysAgo: 500, function: 'Directeur général adjoint des services' });
   leu.user({ role: 'deputy', createdDaysAgo: 2400, passwordDaysAgo: 2400 });
   const social = [leu.user({}), leu.user({ lastLoginDaysAgo: 200 }), leu.user({})];
   for (const userId of social) leu.habilitation({ userId }, 'T1');
   leu.habilitation({ userId: social[2]! }, 'T2');
   leu.habilitation({ userId: social[0]! }, 'T1', { status: 'suspended', changedDaysAgo: 45, departement: '95' });
+  const second = lastUser(dataset, leu.user({ role: 'administrator', createdDaysAgo: 2500, function: 'Adjoint administratif' }));
+  // Granted between the convention and the contrat de service that opened the Cdap service.
+  leu.habilitation({ userId: second.id! }, 'T1', { grantedAt: '2018-07-02T09:30:00+02:00' });
+  const former = lastUser(dataset, formerAdministrator);
   dataset.conventions.push({
     partnerId: 'saint-leu',
     number: '144',
-    signedAt: '2018-07-10',
+    signedAt: '2018-05-14',
     managementMode: 'delegated',
+    serviceDesk: VAL_DOISE_DESK,
+    escalation: [...VAL_DOISE_LADDER, rung(former, 1, '01.30.40.22.71'), rung(second, 2, '01.30.40.22.04')],
     subscriptions: [{ service: 'CDAP', availableFrom: '2018-07-10', quotas: [{ profile: 'T1', maxUsers: 5 }] }],
-    contacts: partnerContacts('saint-leu-la-foret.fr', lastUser(dataset, formerAdministrator), undefined),
+    contacts: [
+      { ...designated(former, 'administrator', 1), phone: '01.30.40.22.71' },
+      { ...designated(second, 'administrator', 2), phone: '01.30.40.22.04' },
+      { side: 'partner', role: 'security_officer', name: 'Responsable sécurité (direction des systèmes d’information)', email: 'dsi@saint-leu-la-foret.fr', phone: '01.30.40.22.37' },
+    ],
   });
 }
 
-/** Mairie de Bavans, convention GC 130 (seed 004): centralised, a temporary mission that has ended. */
+/**
+ * Mairie de Bavans, convention GC 130 (seed 004): centralised, signed after the council's
+ * deliberation of 6 July 2017; the Caf's desk by e-mail only and its two Caf-side rungs, none on
+ * the partner's side; T1 and T4 from annexe 2 and T19, which the bulletin's table lists although
+ * the bulletin reserves it to départements; a temporary mission (request form) that has ended.
+ */
 function bavans(dataset: DemoDataset, today: CalendarDate): void {
   dataset.partners.push({
     id: 'bavans',
@@ -342,22 +403,26 @@ function bavans(dataset: DemoDataset, today: CalendarDate): void {
     kind: 'commune',
     cafCode: '25',
     departements: ['25'],
-    address: '3 place de l’Hôtel de Ville, 25550 Bavans',
+    address: '1 rue des Fleurs, 25550 Bavans',
   });
   const bav = new PartnerBuilder(dataset, 'bavans', 'bavans.fr', '25', today, 120);
   const administrator = bav.user({ role: 'administrator', createdDaysAgo: 3000 });
   const agent = bav.user({});
-  const temporary = bav.user({ createdDaysAgo: 200, missionEndAt: addDays(today, -12), function: 'Agent en mission temporaire' });
+  const missionEnd = addDays(today, -12);
+  const temporary = bav.user({ createdDaysAgo: 200, missionEndAt: missionEnd, function: 'Agent en mission temporaire' });
   bav.habilitation({ userId: agent }, 'T1');
-  bav.habilitation({ userId: temporary }, 'T4', { grantedDaysAgo: 190 });
+  bav.habilitation({ userId: temporary }, 'T4', { grantedDaysAgo: 190, endsAt: missionEnd });
   bav.habilitation({ userId: agent }, 'T4', { status: 'revoked', changedDaysAgo: 300 });
+  bav.habilitation({ userId: administrator }, 'T19', { grantedDaysAgo: 150 });
   dataset.conventions.push({
     partnerId: 'bavans',
     number: 'GC 130',
     signedAt: '2017-07-20',
     managementMode: 'centralised',
-    subscriptions: [{ service: 'CDAP', availableFrom: '2017-07-20', quotas: [{ profile: 'T1', maxUsers: 3 }, { profile: 'T4', maxUsers: 2 }] }],
-    contacts: partnerContacts('bavans.fr', lastUser(dataset, administrator), undefined),
+    serviceDesk: DOUBS_DESK,
+    escalation: DOUBS_LADDER,
+    subscriptions: [{ service: 'CDAP', availableFrom: '2017-07-20', quotas: [{ profile: 'T1', maxUsers: 3 }, { profile: 'T4', maxUsers: 2 }, { profile: 'T19', maxUsers: 1 }] }],
+    contacts: [designated(lastUser(dataset, administrator), 'administrator', 1)],
   });
 }
 
@@ -403,6 +468,10 @@ function generatedPartner(dataset: DemoDataset, today: CalendarDate, index: numb
     if (risky && random() < 0.15) builder.habilitation({ userId }, kind.profiles.includes('T4') ? 'T5' : 'T4', { grantedDaysAgo: 40 });
   }
   const signedAt = addDays(today, -400 - Math.floor(random() * 2500));
+  // Nothing is granted before the convention opened the service (rule 15 belongs to Saint-Leu).
+  for (const habilitation of dataset.habilitations) {
+    if (habilitation.partnerId === id && habilitation.grantedAt < signedAt) habilitation.grantedAt = `${signedAt}T09:00:00Z`;
+  }
   const lifecycle = index % 11 === 5 ? 'terminated' : index % 13 === 6 ? 'draft' : 'active';
   dataset.conventions.push({
     partnerId: id,
@@ -423,7 +492,7 @@ function generatedPartner(dataset: DemoDataset, today: CalendarDate, index: numb
 /**
  * The demo portfolio: the four partners of the seed documents, then `partners − 4` generated
  * ones, deterministic for a given `today`, with dates set relative to it so that every one of
- * the 14 rules fires somewhere whatever the day.
+ * the 16 rules fires somewhere whatever the day.
  */
 export function buildDemoDataset({ partners, today }: { partners: number; today: CalendarDate }): DemoDataset {
   const dataset: DemoDataset = {

@@ -35,13 +35,13 @@ describe('the interface at 80×24 on the demo data', () => {
   it('opens on the dashboard, one row short of the terminal', () => {
     expect(app.frame()).toMatchInlineSnapshot(`
       "Tableau de bord — au 22/11/2026
-      Caf 13, 25, 33, 40, 59, 69, 78, 95 · 8 partenaires · 134 utilisateurs · 122 hab…
-      Alertes :  !! 5 critique  ! 9 élevée  ~ 14 moyenne  . 16 faible
+      Caf 13, 25, 33, 40, 59, 69, 78, 95 · 8 partenaires · 136 utilisateurs · 124 hab…
+      Alertes :  !! 5 critique  ! 12 élevée  ~ 14 moyenne  . 16 faible
 
       Quotas dépassés (1)
         amp                                    CDAP T13       23/20  DÉPASSÉ +3
       Revues inverses dues d’ici 30 jours ou en retard (2)
-        saint-leu                                en retard depuis le 10/07/2019
+        saint-leu                                en retard depuis le 14/05/2019
         macs                                     en retard depuis le 22/08/2026
 
 
@@ -69,9 +69,9 @@ describe('the interface at 80×24 on the demo data', () => {
         Partenaire                    Caf Convention Mode          Places Alertes
        ›CCAS de Roubaix               59  2024/59/0… centralisé       0/0 1C 2E 5M 7F
         Communauté de communes Marem… 40  2019/40/0… délégué         6/10 1E 3M 1F
-        Mairie de Bavans              25  GC 130     centralisé       2/5 1E
+        Mairie de Bavans              25  GC 130     centralisé       3/6 3E
         Mairie de Mérignac            33  2022/33/0… délégué          0/0 1C
-        Mairie de Saint-Leu-la-Forêt  95  144        délégué          3/5 1C 1E 3M 3F
+        Mairie de Saint-Leu-la-Forêt  95  144        délégué          4/5 1C 2E 3M 3F
         Métropole d’Aix-Marseille-Pr… 78  2023/M/29… délégué       !23/20 1C 2E
         Office public de l’habitat d… 69  2021/69/0… délégué        20/22 —
         Service pénitentiaire d’inse… 13  2021/13/0… centralisé     13/15 1C 2E 3M 5F
@@ -110,18 +110,18 @@ describe('the interface at 80×24 on the demo data', () => {
       Gestion des habilitations : délégué
       Dernière revue inverse : 22/06/2026
       Alertes : 1C 2E (C critique, E élevée, M moyenne, F faible)
-      Caf des Yvelines — 7 rue des Étangs Gobert, 78011 Versailles Cedex
+      Caf des Yvelines — 7 rue des Étangs Gobert, CS 90100, 78011 Versailles Cedex
       Centre de services : mcp-national@caf78.caf.fr, 8h30-17h00
-      Escalade 1 : Service des relations partenaires, Responsable habilitations MCP <…
+      Procédure d’escalade, en l’absence de réponse ou en cas d’urgence :
+        Caf 1. Hélène Vasseur, Coordinatrice Mon Compte Partenaire (helene.vasseur@ca…
+        Caf 2. Olivier Brun, Responsable Secteur Mon Compte Partenaire (olivier.brun@…
+        partenaire 1. Louis Rousseau, Responsable FSL (louis.rousseau@ampmetropole.fr)
+        partenaire 2. Inès Perrin, Directeur Cohésion Sociale (ines.perrin@ampmetropo…
       Partenaire · administrateur : Louis Rousseau <louis.rousseau@ampmetropole.fr>
       Partenaire · suppléant : Inès Perrin <ines.perrin@ampmetropole.fr>
-      Partenaire · sécurité (RSSI) : Responsable de la sécurité des systèmes d’inform…
-      Caf · centre de services : Centre de services MCP <mcp-national@caf78.caf.fr>
-
-
-
-
-
+      Partenaire · gestionnaire : Louis Rousseau <louis.rousseau@ampmetropole.fr>
+      Partenaire · gestionnaire : Inès Perrin <ines.perrin@ampmetropole.fr>
+      Caf · sécurité (RSSI) : Sécurité des systèmes d’information de la Caf <ssi@caf7…
 
 
       Tab/1-8 onglets · w retirer la délégation · a avenant · v revue · ? aide
@@ -208,7 +208,7 @@ describe('the interface at 80×24 on the demo data', () => {
     await app.waitFor('Signé par la Caf le');
     await app.press(...TODAY, KEYS.enter, ...TODAY, KEYS.enter, KEYS.enter);
     await app.waitFor('Motif (facultatif)');
-    expect(app.frame()).toContain('quota CDAP T1 fixé à 8 utilisateur(s)');
+    expect(app.frame()).toContain('quota CDAP T1 fixé à 8 utilisateurs');
     expect(app.frame()).toContain('note : Contact du centre de services mis à jour');
     await app.press(KEYS.enter, 'o');
     await app.waitFor('Fait. Trace(s) n°');

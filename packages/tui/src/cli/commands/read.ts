@@ -1,6 +1,9 @@
 import {
   CONVENTION_STATUS_LABELS,
   MANAGEMENT_MODE_LABELS,
+  conventionStatusLabel,
+  describeContractSupport,
+  describeTermination,
   RULES,
   SEVERITIES,
   atLeast,
@@ -107,23 +110,19 @@ export const partnerCommand: Command = {
       client.audit.run({ partnerId: id, asOf: detail.asOf }),
       client.avenants.list(id, { asOf: detail.asOf }),
     ]);
-    const { state, convention, terms, caf } = detail;
+    const { state, convention, terms } = detail;
     const lines = [
       `${detail.name} (${detail.id}) — ${detail.kind}, Caf ${detail.cafCode}${detail.siret ? `, SIRET ${detail.siret}` : ''}`,
-      `Convention ${convention.number} : ${CONVENTION_STATUS_LABELS[state.status]}, signée le ${frenchDate(convention.signedAt)}` +
+      `Convention ${convention.number} : ${conventionStatusLabel(state.status, convention.termination)}, signée le ${frenchDate(convention.signedAt)}` +
+        `${convention.effectiveAt ? `, effet le ${frenchDate(convention.effectiveAt)}` : ''}` +
         `${state.nextRenewalAt ? `, renouvellement tacite le ${frenchDate(state.nextRenewalAt)}` : ''}` +
-        `${state.terminationEffectiveAt ? `, fin le ${frenchDate(state.terminationEffectiveAt)}` : ''}`,
+        `${state.endsAt ? `, fin le ${frenchDate(state.endsAt)}` : ''}`,
+      ...(convention.termination ? [describeTermination(convention.termination, state)] : []),
       `Mode de gestion des habilitations : ${MANAGEMENT_MODE_LABELS[terms.managementMode]}` +
         `${convention.delegationWithdrawnAt ? ` (délégation retirée le ${frenchDate(convention.delegationWithdrawnAt)})` : ''}`,
       `Dernière revue inverse : ${frenchDate(detail.lastReviewAt)}`,
     ];
-    if (caf?.serviceDesk) {
-      const desk = caf.serviceDesk;
-      lines.push(`Centre de services ${caf.name} : ${[desk.email, desk.phone, desk.hours].filter(Boolean).join(', ')}${desk.answerWithinWorkingDays ? `, réponse sous ${desk.answerWithinWorkingDays} jours ouvrés` : ''}`);
-    }
-    if (caf && caf.escalation.length > 0) {
-      lines.push('Escalade :', ...[...caf.escalation].sort((a, b) => a.order - b.order).map((c) => `  ${c.order}. ${c.name}${c.function ? `, ${c.function}` : ''}${c.email ? ` <${c.email}>` : ''}`));
-    }
+    lines.push(...describeContractSupport(terms));
     if (terms.contacts.length > 0) {
       lines.push('Contacts :', ...terms.contacts.map((c) => `  ${c.side === 'caf' ? 'Caf' : 'partenaire'} · ${c.role}${c.order ? ` ${c.order}` : ''} : ${c.name} <${c.email}>`));
     }
@@ -309,7 +308,7 @@ export const tracesCommand: Command = {
   example: 'cafsup traces --partner amp --since 2026-11-01',
   options: {
     partner: { type: 'string', value: 'ID', description: 'd’un partenaire' },
-    user: { type: 'string', value: 'ID', description: 'portant sur un utilisateur ou une habilitation (identifiant de la cible)' },
+    user: { type: 'string', value: 'ID', description: 'sur un utilisateur, ses habilitations (directes ou par ses groupes) et ses groupes' },
     since: { type: 'string', value: 'DATE', description: 'à partir de ce jour (Europe/Paris)' },
     until: { type: 'string', value: 'DATE', description: 'jusqu’à ce jour inclus' },
     limit: { type: 'string', value: 'N', description: 'nombre maximal de traces (défaut 100)' },
@@ -320,7 +319,7 @@ export const tracesCommand: Command = {
     if (!Number.isInteger(limit) || limit < 1) throw new UsageError('--limit attend un entier positif.');
     const query = {
       ...(stringOption(options.partner) === undefined ? {} : { partnerId: stringOption(options.partner)! }),
-      ...(stringOption(options.user) === undefined ? {} : { targetId: stringOption(options.user)! }),
+      ...(stringOption(options.user) === undefined ? {} : { userId: stringOption(options.user)! }),
       ...(stringOption(options.since) === undefined ? {} : { since: stringOption(options.since)! }),
       ...(stringOption(options.until) === undefined ? {} : { until: stringOption(options.until)! }),
     };

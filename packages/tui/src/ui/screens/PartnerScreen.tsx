@@ -1,6 +1,6 @@
 import { useEffect, type ReactNode } from 'react';
 import { Box, Text, useInput } from 'ink';
-import { CONVENTION_STATUS_LABELS, MANAGEMENT_MODE_LABELS, SEVERITY_LABELS, describeAvenantChange, parisDay, ruleDefinition, type Flag, type Habilitation, type Trace, type User } from '@cafsup/shared';
+import { MANAGEMENT_MODE_LABELS, SEVERITY_LABELS, conventionStatusLabel, describeAvenantChange, describeContractSupport, describeTermination, parisDay, ruleDefinition, type Flag, type Habilitation, type Trace, type User } from '@cafsup/shared';
 import { avenantStanding, frenchDate, frenchDateTime, severityCounts } from '../../format.js';
 import { LoadState } from '../components/Loading.js';
 import { QuotaBar } from '../components/QuotaBar.js';
@@ -20,27 +20,19 @@ function summaryLines(sheet: PartnerSheet): { text: string; colour?: string }[] 
   const { convention, caf } = detail;
   const state = detail.state;
   const lines: { text: string; colour?: string }[] = [
-    { text: `Convention n° ${convention.number} — ${CONVENTION_STATUS_LABELS[state.status]}`, ...(state.inForce ? {} : { colour: theme.danger }) },
-    { text: `Signée le ${frenchDate(convention.signedAt)}${convention.effectiveAt === null ? '' : `, effet le ${frenchDate(convention.effectiveAt)}`} · renouvellement tacite le ${frenchDate(state.nextRenewalAt)}` },
+    { text: `Convention n° ${convention.number} — ${conventionStatusLabel(state.status, convention.termination)}`, ...(state.inForce ? {} : { colour: theme.danger }) },
+    {
+      text: `Signée le ${frenchDate(convention.signedAt)}${convention.effectiveAt === null ? '' : `, effet le ${frenchDate(convention.effectiveAt)}`}${state.nextRenewalAt === null ? '' : ` · renouvellement tacite le ${frenchDate(state.nextRenewalAt)}`}${state.endsAt === null ? '' : ` · fin le ${frenchDate(state.endsAt)}`}`,
+    },
   ];
-  if (convention.termination !== null) {
-    lines.push({ text: `Résiliation (${convention.termination.kind === 'breach' ? 'manquement' : 'unilatérale'}) : préavis reçu le ${frenchDate(convention.termination.noticeReceivedAt)}, effet le ${frenchDate(state.terminationEffectiveAt)}`, colour: theme.warning });
-  }
+  if (convention.termination !== null) lines.push({ text: describeTermination(convention.termination, state), colour: theme.warning });
   lines.push({
     text: `Gestion des habilitations : ${MANAGEMENT_MODE_LABELS[detail.terms.managementMode]}${convention.delegationWithdrawnAt === null ? '' : ` (délégation retirée le ${frenchDate(convention.delegationWithdrawnAt)})`}`,
   });
   lines.push({ text: `Dernière revue inverse : ${frenchDate(detail.lastReviewAt)}` });
   lines.push({ text: `Alertes : ${severityCounts(sheet.report.summary)} (C critique, E élevée, M moyenne, F faible)` });
-  if (caf !== null) {
-    const desk = caf.serviceDesk;
-    lines.push({ text: `${caf.name}${caf.address === null ? '' : ` — ${caf.address}`}` });
-    if (desk !== null) {
-      lines.push({ text: `Centre de services : ${desk.email ?? '—'}${desk.hours === null ? '' : `, ${desk.hours}`}${desk.answerWithinWorkingDays === null ? '' : `, réponse sous ${desk.answerWithinWorkingDays} jours ouvrés`}` });
-    }
-    for (const contact of [...caf.escalation].sort((a, b) => a.order - b.order)) {
-      lines.push({ text: `Escalade ${contact.order} : ${contact.name}${contact.function === null ? '' : `, ${contact.function}`}${contact.email === null ? '' : ` <${contact.email}>`}` });
-    }
-  }
+  if (caf !== null) lines.push({ text: `${caf.name}${caf.address === null ? '' : ` — ${caf.address}`}` });
+  for (const text of describeContractSupport(detail.terms)) lines.push({ text });
   for (const contact of detail.terms.contacts) {
     lines.push({ text: `${contact.side === 'caf' ? 'Caf' : 'Partenaire'} · ${ROLE_LABEL[contact.role] ?? contact.role} : ${contact.name} <${contact.email}>` });
   }

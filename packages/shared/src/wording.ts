@@ -1,0 +1,17 @@
+import type { CalendarDate } from './dates.js';
+
+// French wording of the rules' sentences (flag messages, contract terms): dates as a French
+// reader writes them and plurals that agree (cli.md: « 2 alertes élevées », never « (s) »).
+
+const MONTHS = ['janvier', 'février', 'mars', 'avril', 'mai', 'juin', 'juillet', 'août', 'septembre', 'octobre', 'novembre', 'décembre'];
+
+/** A calendar date in a French sentence: « 15 octobre 2026 », « 1er mars 2027 ». */
+export function longFrenchDate(date: CalendarDate): string {
+  const day = Number(date.slice(8, 10));
+  return `${day === 1 ? '1er' : day} ${MONTHS[Number(date.slice(5, 7)) - 1]} ${Number(date.slice(0, 4))}`;
+}
+
+/** A count with its noun agreeing: `plural(2, 'jour')` is « 2 jours »; 0 and 1 take the singular, as in French. */
+export function plural(count: number, singular: string, pluralForm = `${singular}s`): string {
+  return `${count} ${Math.abs(count) >= 2 ? pluralForm : singular}`;
+}
