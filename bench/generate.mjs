@@ -30,6 +30,8 @@ const day = (rand, fromYear, toYear) => {
 };
 const stamp = (rand, fromYear, toYear) => `${day(rand, fromYear, toYear)}T${pad(7 + Math.floor(rand() * 12), 2)}:${pad(Math.floor(rand() * 60), 2)}:00+01:00`;
 
+const notBefore = (grantedAt, signedAt) => (signedAt !== null && grantedAt.slice(0, 10) < signedAt ? `${signedAt}T09:00:00+01:00` : grantedAt);
+
 export async function generate(path, partners = 5000, { usersPerPartner = 40, habilitationsPerUser = 5, seed = 7 } = {}) {
   const rand = random(seed);
   const out = createWriteStream(path, { highWaterMark: 1 << 20 });
@@ -47,6 +49,10 @@ export async function generate(path, partners = 5000, { usersPerPartner = 40, ha
     await write(`\n  ]${last ? '' : ','}\n`);
   };
   const pid = (p) => `p${pad(p, 5)}`;
+  // The profiles a partner subscribes to; T10 only for social landlords (rule 16, bulletin art. 2).
+  const subscribedOf = (p) => CDAP_PROFILES.filter((profile, i) => (p + i) % 3 !== 0 && (profile !== 'T10' || KINDS[p % KINDS.length] === 'bailleur'));
+  // Each partner's signature day: nothing is granted before it (rule 15).
+  const signedOn = [];
   await write('{\n  "format": "cafsup/dataset",\n  "version": 1,\n');
   await section('cafs', CAFS.length, (i) => ({ code: CAFS[i], name: `Caf ${CAFS[i]}`, serviceDesk: { email: `centre.services@caf${CAFS[i]}.fr`, phone: null, hours: '8h30-17h00', answerWithinWorkingDays: 2 }, escalation: [] }));
   await section('partners', partners, (p) => ({
@@ -54,14 +60,15 @@ export async function generate(path, partners = 5000, { usersPerPartner = 40, ha
     cafCode: CAFS[p % CAFS.length], departements: [CAFS[p % CAFS.length]],
   }));
   await section('conventions', partners, (p) => {
-    const profiles = CDAP_PROFILES.filter((_, i) => (p + i) % 3 !== 0);
+    const profiles = subscribedOf(p);
     const avenants = [];
     for (let a = 1; a <= p % 4; a++) {
       avenants.push({ number: a, title: `Avenant ${a}`, signedByCafAt: day(rand, 2023, 2025), signedByPartnerAt: a === 3 ? null : day(rand, 2023, 2025),
         changes: [{ type: 'setQuota', service: 'CDAP', profile: profiles[a % profiles.length], maxUsers: 10 + Math.floor(rand() * 40) }] });
     }
+    signedOn[p] = p % 97 === 0 ? null : day(rand, 2020, 2025);
     return {
-      partnerId: pid(p), number: `${2020 + (p % 6)}/${p}`, signedAt: p % 97 === 0 ? null : day(rand, 2020, 2025),
+      partnerId: pid(p), number: `${2020 + (p % 6)}/${p}`, signedAt: signedOn[p],
       managementMode: p % 11 === 0 ? 'centralised' : 'delegated',
       termination: p % 53 === 0 ? { kind: 'unilateral', noticeReceivedAt: day(rand, 2025, 2026) } : null,
       subscriptions: [{ service: 'CDAP', availableFrom: null, quotas: profiles.map((profile) => ({ profile, maxUsers: 20 + Math.floor(rand() * 40), ...(profile === 'T13' ? { departements: [CAFS[p % CAFS.length]] } : {}) })) }],
@@ -98,13 +105,13 @@ export async function generate(path, partners = 5000, { usersPerPartner = 40, ha
     const toGroup = h % 250 === 0;
     const roll = rand();
     const status = roll < 0.93 ? 'active' : roll < 0.95 ? 'suspended' : 'revoked';
-    const subscribed = CDAP_PROFILES.filter((_, i) => (p + i) % 3 !== 0);
+    const subscribed = subscribedOf(p);
     return {
       id: `h${pad(h, 8)}`, partnerId: pid(p),
       ...(toGroup ? { groupId: `g${pad(p * groupsPerPartner + (h % groupsPerPartner), 6)}` } : { userId: `u${pad(u, 7)}` }),
       // Mostly the partner's own subscribed profiles, a few outside them, a few out of area.
       service: 'CDAP', profile: rand() < 0.01 ? CDAP_PROFILES[Math.floor(rand() * CDAP_PROFILES.length)] : subscribed[(u + (h % 50 === 1 ? 1 : 0)) % subscribed.length],
-      departement: rand() < 0.002 ? '971' : CAFS[p % CAFS.length], status, grantedAt: stamp(rand, 2020, 2026),
+      departement: rand() < 0.002 ? '971' : CAFS[p % CAFS.length], status, grantedAt: notBefore(stamp(rand, 2020, 2026), signedOn[p]),
       suspendedAt: status === 'suspended' ? stamp(rand, 2026, 2026) : null, revokedAt: status === 'revoked' ? stamp(rand, 2025, 2026) : null,
     };
   });

@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CafsupError, checkAgainstCheckpoints, loadSigningKey, signCheckpoint, type CafsupClient } from '@cafsup/sdk';
+import { CafsupError, checkAgainstCheckpoints, createClient, loadSigningKey, signCheckpoint, type CafsupClient } from '@cafsup/sdk';
 import { traceContentCanonical, traceLinkCanonical, type TraceKind } from '@cafsup/shared';
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import { buildDemoDataset } from '../packages/tui/src/demo/demo-data.js';
@@ -140,6 +140,20 @@ describe('the write path of cafsup serve (operations.md)', () => {
     expect(traces.items.map((trace) => trace.reason)).toEqual(['Suspension rejouée']);
   });
 
+  it('binds the key of a streamed import to its document: the same document replays, another is 422', async () => {
+    const document = JSON.stringify(buildDemoDataset({ partners: 4, today: AS_OF }));
+    const headers = { 'idempotency-key': 'import-1' };
+    const first = await server.post('/v1/dataset.import?reason=Import%20rejou%C3%A9', document, admin, headers);
+    expect([first.status, first.body.dryRun]).toEqual([200, false]);
+    const head = (await other.traces.head()).id;
+    const replay = await server.post('/v1/dataset.import?reason=Import%20rejou%C3%A9', document, admin, headers);
+    expect([replay.status, replay.headers['idempotent-replay'], replay.body]).toEqual([200, 'true', first.body]);
+    const changed = await server.post('/v1/dataset.import?reason=Import%20rejou%C3%A9', document.replace('"Caf des Yvelines"', '"Caf 78"'), admin, headers);
+    expect([changed.status, changed.body.error?.code]).toEqual([422, 'VALIDATION']);
+    // Neither the replay nor the refused one wrote anything.
+    expect((await other.traces.head()).id).toBe(head);
+  });
+
   it('refuses an asOf outside 1900–2199 or not a date at once, and a purge of the future, over HTTP', async () => {
     for (const asOf of ['9999-12-31', 'garbage', '1899-12-31']) {
       const { ms, error } = await fastestRefusal(() => other.partners.get('amp', { asOf }));
@@ -180,6 +194,34 @@ describe('the embedded store refuses the same inputs, at once', () => {
       // The file holds people's names: its owner only.
       expect(statSync(test.database).mode & 0o777).toBe(0o600);
     } finally {
+      await test.cleanup();
+    }
+  });
+});
+
+describe('the embedded store off the interface’s thread', () => {
+  it('reads while another process holds the lock, and gives up a waiting write without writing it', async () => {
+    const test = await openClient({ dataset: buildDemoDataset({ partners: 4, today: AS_OF }) });
+    const client = createClient({ database: test.database, actor: ACTOR, offThread: true });
+    const blocker = new Database(test.database);
+    try {
+      blocker.exec('BEGIN IMMEDIATE');
+      const waiting = refusalOf(client.habilitations.suspend(['amp-h0001'], { reason: 'Écriture abandonnée' }));
+      // Reads are answered meanwhile, from the reader worker.
+      expect((await client.partners.get('amp')).id).toBe('amp');
+      // The write is queued (not started) or waiting for the lock: give up what has not started.
+      let cancelled = 0;
+      const deadline = Date.now() + 10_000;
+      while (cancelled === 0 && Date.now() < deadline) cancelled = await client.cancelWaiting();
+      blocker.exec('ROLLBACK');
+      const refusal = await waiting;
+      expect(refusal.code).toBe('UNAVAILABLE');
+      expect((await client.habilitations.get('amp-h0001')).status).toBe('active');
+      expect((await client.traces.list({ targetId: 'amp-h0001' })).items).toEqual([]);
+    } finally {
+      if (blocker.inTransaction) blocker.exec('ROLLBACK');
+      blocker.close();
+      await client.close();
       await test.cleanup();
     }
   });

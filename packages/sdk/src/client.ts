@@ -1,6 +1,7 @@
 import type { Actor, AuditSettings } from '@cafsup/shared';
 import { HttpTransport, type HttpTransportOptions } from './transports/http.js';
 import { LocalTransport } from './transports/local.js';
+import { PooledTransport } from './transports/pooled.js';
 import { resolveProfile } from './profiles.js';
 import type { Identity, Transport, TransportInfo } from './transports/transport.js';
 import type { PartnerScope } from './store/audit.js';
@@ -17,6 +18,11 @@ export interface LocalClientOptions {
   now?: () => Date;
   settings?: AuditSettings;
   scope?: PartnerScope;
+  /**
+   * Run the store in worker threads (the full-screen interface): a lock held by another process
+   * never blocks this thread. Not with `now`, `settings` or `scope`, which are for scripts and tests.
+   */
+  offThread?: boolean;
 }
 
 /** The typed client: one namespace per resource over one transport. */
@@ -63,6 +69,14 @@ export class CafsupClient {
     return this.transport.info();
   }
 
+  /**
+   * Gives up the calls still waiting for the store (a lock held elsewhere): they are answered
+   * UNAVAILABLE and write nothing. Only the off-thread embedded store can promise that; 0 elsewhere.
+   */
+  cancelWaiting(): Promise<number> {
+    return this.transport.cancelWaiting?.() ?? Promise.resolve(0);
+  }
+
   close(): Promise<void> {
     return this.transport.close();
   }
@@ -86,6 +100,9 @@ export function createClient(options: LocalClientOptions | HttpClientOptions | P
     return connection.kind === 'http'
       ? new CafsupClient(new HttpTransport({ baseUrl: connection.baseUrl, token: connection.token }))
       : new CafsupClient(new LocalTransport({ database: connection.database, actor: connection.actor, create: false }));
+  }
+  if (options.offThread === true) {
+    return new CafsupClient(new PooledTransport({ database: options.database, actor: options.actor ?? null, ...(options.create === undefined ? {} : { create: options.create }) }));
   }
   return new CafsupClient(new LocalTransport(options));
 }

@@ -3,6 +3,7 @@ export { HttpTransport, type HttpTransportOptions } from './transports/http.js';
 export * from './profiles.js';
 export { OPERATIONS, STORE_WIDE_OPERATIONS, WRITE_OPERATIONS, type Identity, type Operation, type Transport, type TransportInfo } from './transports/transport.js';
 export { LocalTransport, type LocalTransportOptions } from './transports/local.js';
+export { PooledTransport, type PooledTransportOptions } from './transports/pooled.js';
 export type { Page } from './store/pagination.js';
 export type { PartnerScope } from './store/audit.js';
 export type { DatasetSource } from './dataset/source.js';

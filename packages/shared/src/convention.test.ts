@@ -91,10 +91,10 @@ describe('conventionState', () => {
     expect(conventionStatusLabel('notice', { kind: 'unilateral' })).toBe('en préavis de résiliation');
     expect(conventionStatusLabel('pending', null)).toBe('signée, pas encore en vigueur');
     const breach = { kind: 'breach' as const, noticeReceivedAt: '2026-11-10', remediedAt: '2026-11-20' };
-    expect(describeTermination(breach, { endsAt: null })).toBe('Mise en demeure : mise en demeure reçue le 10 novembre 2026, manquement corrigé le 20 novembre 2026, pas de fin prévue');
+    expect(describeTermination(breach, { endsAt: null })).toBe('Mise en demeure : reçue le 10 novembre 2026, manquement corrigé le 20 novembre 2026, pas de fin prévue');
     const unilateral = { kind: 'unilateral' as const, noticeReceivedAt: '2026-11-01', requestedEffectiveAt: '2027-03-01' };
     expect(describeTermination(unilateral, { endsAt: '2027-03-01' })).toBe(
-      'Préavis de résiliation : lettre de résiliation reçue le 1er novembre 2026, effet demandé au 1er mars 2027, fin le 1er mars 2027',
+      'Préavis de résiliation : lettre reçue le 1er novembre 2026, effet demandé au 1er mars 2027, fin le 1er mars 2027',
     );
   });
 });

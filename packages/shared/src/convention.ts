@@ -149,7 +149,7 @@ function nextRenewal(periodStart: CalendarDate, asOf: CalendarDate): CalendarDat
 /** The termination in one French line: its kind, its dates and the end (rules.md: every output that shows a termination). */
 export function describeTermination(termination: Termination, state: Pick<ConventionState, 'endsAt'>): string {
   const dates = [
-    `${termination.kind === 'breach' ? 'mise en demeure reçue' : 'lettre de résiliation reçue'} le ${longFrenchDate(termination.noticeReceivedAt)}`,
+    `${termination.kind === 'breach' ? 'reçue' : 'lettre reçue'} le ${longFrenchDate(termination.noticeReceivedAt)}`,
     ...(termination.requestedEffectiveAt == null ? [] : [`effet demandé au ${longFrenchDate(termination.requestedEffectiveAt)}`]),
     ...(termination.remediedAt == null ? [] : [`manquement corrigé le ${longFrenchDate(termination.remediedAt)}`]),
     state.endsAt === null ? 'pas de fin prévue' : `fin le ${longFrenchDate(state.endsAt)}`,

@@ -101,20 +101,13 @@ export interface Trace {
  * trace with its previous hash, so such a trace can only be removed as part of the oldest run.
  */
 export function traceHashContent(trace: Omit<Trace, 'hash' | 'kind'>): string {
-  return canonicalJson({
-    id: trace.id,
-    at: trace.at,
-    actor: trace.actor,
-    action: trace.action,
-    targetType: trace.targetType,
-    targetId: trace.targetId,
-    partnerId: trace.partnerId,
-    reason: trace.reason,
-    before: trace.before,
-    after: trace.after,
-    details: trace.details,
-    prevHash: trace.prevHash,
-  });
+  return canonicalJson({ ...traceStatement(trace), prevHash: trace.prevHash });
+}
+
+/** What a trace says, the part both versions hash (with its kind in version 2). */
+function traceStatement(trace: Omit<Trace, 'hash' | 'prevHash' | 'kind'>) {
+  const { id, at, actor, action, targetType, targetId, partnerId, reason, before, after, details } = trace;
+  return { id, at, actor, action, targetType, targetId, partnerId, reason, before, after, details };
 }
 
 /**
@@ -124,20 +117,7 @@ export function traceHashContent(trace: Omit<Trace, 'hash' | 'kind'>): string {
  * the chain, and every signed checkpoint over it, still verifies.
  */
 export function traceContentCanonical(trace: Omit<Trace, 'hash' | 'prevHash'>): string {
-  return canonicalJson({
-    id: trace.id,
-    at: trace.at,
-    kind: trace.kind,
-    actor: trace.actor,
-    action: trace.action,
-    targetType: trace.targetType,
-    targetId: trace.targetId,
-    partnerId: trace.partnerId,
-    reason: trace.reason,
-    before: trace.before,
-    after: trace.after,
-    details: trace.details,
-  });
+  return canonicalJson({ ...traceStatement(trace), kind: trace.kind });
 }
 
 export function traceLinkCanonical(link: { id: number; at: string; kind: TraceKind; prevHash: string; contentHash: string }): string {

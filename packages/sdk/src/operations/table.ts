@@ -84,6 +84,22 @@ const idsAction = z.strictObject({ ids: idListSchema, options: actionOptionsSche
 const none = z.strictObject({});
 const optionsDryRun = (input: { options: { dryRun?: boolean | undefined } }) => input.options.dryRun === true;
 const registerNumber = z.number().int().positive().max(1_000_000);
+
+/** An action on a list of users or habilitations (rules.md, "Actions"): ids, a reason, an optional dry run. */
+function entityAction(
+  summary: string,
+  kind: 'users' | 'habilitations',
+  run: (store: Store, ids: string[], options: z.output<typeof actionOptionsSchema>, actor: Actor) => unknown,
+) {
+  return operation({
+    summary,
+    access: 'write',
+    input: idsAction,
+    target: (input) => ({ [kind]: input.ids }),
+    dryRun: optionsDryRun,
+    run: (store, input, { actor }) => run(store, input.ids, input.options, actor()),
+  });
+}
 const asOfOf = (store: Store, input: { asOf?: string | undefined }) => input.asOf ?? store.today();
 
 export const OPERATION_TABLE = {
@@ -146,22 +162,8 @@ export const OPERATION_TABLE = {
     target: (input) => ({ users: [input.id] }),
     run: (store, input) => store.getUser(input.id),
   }),
-  'users.suspend': operation({
-    summary: 'suspension d’utilisateurs',
-    access: 'write',
-    input: idsAction,
-    target: (input) => ({ users: input.ids }),
-    dryRun: optionsDryRun,
-    run: (store, input, { actor }) => store.actions.userAction('suspend', input.ids, input.options, actor()),
-  }),
-  'users.reinstate': operation({
-    summary: 'rétablissement d’utilisateurs suspendus',
-    access: 'write',
-    input: idsAction,
-    target: (input) => ({ users: input.ids }),
-    dryRun: optionsDryRun,
-    run: (store, input, { actor }) => store.actions.userAction('reinstate', input.ids, input.options, actor()),
-  }),
+  'users.suspend': entityAction('suspension d’utilisateurs', 'users', (store, ids, options, actor) => store.actions.userAction('suspend', ids, options, actor)),
+  'users.reinstate': entityAction('rétablissement d’utilisateurs suspendus', 'users', (store, ids, options, actor) => store.actions.userAction('reinstate', ids, options, actor)),
   'users.forcePasswordReset': operation({
     summary: 'changement de mot de passe forcé (utilisateurs, ou tout un partenaire)',
     access: 'write',
@@ -171,14 +173,7 @@ export const OPERATION_TABLE = {
     run: (store, input, { actor }) =>
       store.actions.forcePasswordReset('partnerId' in input ? { partnerId: input.partnerId } : { userIds: input.ids }, input.options, actor()),
   }),
-  'users.revokeHabilitations': operation({
-    summary: 'dévalidation des habilitations données directement à des utilisateurs',
-    access: 'write',
-    input: idsAction,
-    target: (input) => ({ users: input.ids }),
-    dryRun: optionsDryRun,
-    run: (store, input, { actor }) => store.actions.revokeUsersHabilitations(input.ids, input.options, actor()),
-  }),
+  'users.revokeHabilitations': entityAction('dévalidation des habilitations données directement à des utilisateurs', 'users', (store, ids, options, actor) => store.actions.revokeUsersHabilitations(ids, options, actor)),
   'groups.list': operation({
     summary: 'groupes d’un partenaire',
     access: 'read',
@@ -207,30 +202,9 @@ export const OPERATION_TABLE = {
     target: (input) => ({ habilitations: [input.id] }),
     run: (store, input) => store.getHabilitation(input.id),
   }),
-  'habilitations.suspend': operation({
-    summary: 'suspension à titre conservatoire d’habilitations',
-    access: 'write',
-    input: idsAction,
-    target: (input) => ({ habilitations: input.ids }),
-    dryRun: optionsDryRun,
-    run: (store, input, { actor }) => store.actions.habilitationAction('suspend', input.ids, input.options, actor()),
-  }),
-  'habilitations.reinstate': operation({
-    summary: 'rétablissement d’habilitations suspendues',
-    access: 'write',
-    input: idsAction,
-    target: (input) => ({ habilitations: input.ids }),
-    dryRun: optionsDryRun,
-    run: (store, input, { actor }) => store.actions.habilitationAction('reinstate', input.ids, input.options, actor()),
-  }),
-  'habilitations.revoke': operation({
-    summary: 'dévalidation d’habilitations',
-    access: 'write',
-    input: idsAction,
-    target: (input) => ({ habilitations: input.ids }),
-    dryRun: optionsDryRun,
-    run: (store, input, { actor }) => store.actions.habilitationAction('revoke', input.ids, input.options, actor()),
-  }),
+  'habilitations.suspend': entityAction('suspension à titre conservatoire d’habilitations', 'habilitations', (store, ids, options, actor) => store.actions.habilitationAction('suspend', ids, options, actor)),
+  'habilitations.reinstate': entityAction('rétablissement d’habilitations suspendues', 'habilitations', (store, ids, options, actor) => store.actions.habilitationAction('reinstate', ids, options, actor)),
+  'habilitations.revoke': entityAction('dévalidation d’habilitations', 'habilitations', (store, ids, options, actor) => store.actions.habilitationAction('revoke', ids, options, actor)),
   'avenants.list': operation({
     summary: 'avenants d’une convention, signés ou en projet',
     access: 'read',

@@ -180,11 +180,12 @@ export class AuditEngine {
       onePartner(`SELECT id, partner_id, email, role FROM users WHERE role IN ('administrator', 'deputy') AND status <> 'disabled' AND {partner}`),
     );
     this.reviews = db.prepare(onePartner('SELECT partner_id, completed_at FROM reviews WHERE {partner}'));
-    // Paris is ahead of UTC, so a grant on a Paris day before D is before D at 00:00 UTC: the
-    // bound narrows in SQL, `parisDay` decides.
     this.profileHabilitations = db.prepare(`SELECT id FROM habilitations WHERE partner_id = ? AND service = ? AND profile = ? AND status <> 'revoked'`);
+    // Paris is ahead of UTC, so a grant on a Paris day before D is before D at 00:00 UTC: the
+    // bound narrows in SQL, one index seek per partner, and `parisDay` decides.
     this.earlyGrants = db.prepare(
-      `SELECT id, service, granted_at FROM habilitations WHERE partner_id = ? AND status <> 'revoked' AND granted_ms < ?`,
+      `SELECT h.id, h.partner_id, h.service, h.granted_at FROM json_each(@bounds) b
+         JOIN habilitations h ON h.partner_id = b.key AND h.status <> 'revoked' AND h.granted_ms < b.value`,
     );
   }
 
@@ -322,9 +323,7 @@ export class AuditEngine {
       }
     }
 
-    if (wanted('GRANTED_OUTSIDE_TERMS')) {
-      for (const entry of inForce) for (const flag of this.grantedOutsideTerms(entry, asOf)) keep(flag);
-    }
+    if (wanted('GRANTED_OUTSIDE_TERMS')) for (const flag of this.grantedOutsideTerms(inForce, asOf)) keep(flag);
 
     if (wanted('PROFILE_NOT_ELIGIBLE')) {
       const kinds = new Map(inForce.map((entry) => [entry.partnerId, entry.kind]));
@@ -377,19 +376,32 @@ export class AuditEngine {
   }
 
   /** Rule 15: held habilitations granted before the period start, or before their service's `availableFrom`. */
-  private grantedOutsideTerms(entry: PartnerConvention, asOf: CalendarDate): Flag[] {
-    const periodStart = conventionState(entry.convention, asOf).periodStart!;
-    const availableFrom = availableFromByService(this.conventions.terms(entry, asOf));
-    let latest = periodStart;
-    for (const date of availableFrom.values()) if (date !== null && date > latest) latest = date;
+  private grantedOutsideTerms(inForce: readonly PartnerConvention[], asOf: CalendarDate): Flag[] {
+    const terms = new Map<string, { periodStart: CalendarDate; availableFrom: Map<string, CalendarDate | null> }>();
+    const bounds: Record<string, number> = {};
+    for (const entry of inForce) {
+      const periodStart = conventionState(entry.convention, asOf).periodStart!;
+      const availableFrom = availableFromByService(this.conventions.terms(entry, asOf));
+      let latest = periodStart;
+      for (const date of availableFrom.values()) if (date !== null && date > latest) latest = date;
+      terms.set(entry.partnerId, { periodStart, availableFrom });
+      bounds[entry.partnerId] = Date.parse(`${latest}T00:00:00Z`);
+    }
     const flags: Flag[] = [];
-    for (const row of this.earlyGrants.iterate(entry.partnerId, Date.parse(`${latest}T00:00:00Z`)) as IterableIterator<{
+    for (const row of this.earlyGrants.iterate({ bounds: JSON.stringify(bounds) }) as IterableIterator<{
       id: string;
+      partner_id: string;
       service: string;
       granted_at: string;
     }>) {
+      const partner = terms.get(row.partner_id)!;
       // A service the terms do not list, or one an avenant added, has no availableFrom: only the period start counts.
-      const flag = grantedOutsideTermsFlag(entry.partnerId, { id: row.id, grantedDay: parisDay(row.granted_at) }, periodStart, availableFrom.get(row.service) ?? null);
+      const flag = grantedOutsideTermsFlag(
+        row.partner_id,
+        { id: row.id, grantedDay: parisDay(row.granted_at) },
+        partner.periodStart,
+        partner.availableFrom.get(row.service) ?? null,
+      );
       if (flag !== null) flags.push(flag);
     }
     return flags;

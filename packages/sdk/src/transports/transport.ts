@@ -28,6 +28,8 @@ export interface Transport {
   exportStream(): AsyncIterable<string>;
   info(): TransportInfo;
   whoami(): Promise<Identity>;
+  /** Gives up the calls still waiting for the store, where the transport can tell they wrote nothing. */
+  cancelWaiting?(): Promise<number>;
   close(): Promise<void>;
 }
 

@@ -10,6 +10,8 @@ import { CANCELLED, QUEUED, type FromWorker, type InternalJob, type RunMessage, 
 
 export interface StorePoolOptions {
   database: string;
+  /** Create the file when missing (the server does; a supervisor's interface opens an existing one). */
+  create?: boolean;
   /** Reader workers beside the one writer (2 by default). */
   readers?: number;
   /** A fixed clock (ISO instant) for tests. */
@@ -73,7 +75,7 @@ class StoreWorker {
       markReady = resolve;
       failReady = reject;
     });
-    this.worker = new Worker(workerFile(), { workerData: { database: options.database, role, clock: options.clock ?? null } });
+    this.worker = new Worker(workerFile(), { workerData: { database: options.database, role, clock: options.clock ?? null, create: options.create ?? true } });
     this.worker.on('message', (message: FromWorker) => {
       if (message.type === 'ready') markReady();
       else this.receive(message);
@@ -288,6 +290,25 @@ export class StorePool {
         worker.post({ type: 'abort', id });
       }
     }
+  }
+
+  /**
+   * Gives up every job that has not started yet (a supervisor pressed Échap while a lock held
+   * the store): each is answered UNAVAILABLE and will never run. Returns how many.
+   */
+  cancelWaiting(): number {
+    let cancelled = 0;
+    for (const worker of [this.writer, ...this.readers]) {
+      for (const [id, job] of worker.pending) {
+        if (job.chunks !== undefined || Atomics.compareExchange(job.state, 0, QUEUED, CANCELLED) !== QUEUED) continue;
+        if (job.timer !== null) clearTimeout(job.timer);
+        worker.pending.delete(id);
+        void job.source?.return?.();
+        job.reject(new CafsupError('UNAVAILABLE', 'Opération annulée avant d’avoir commencé : rien n’a été écrit.', { cancelled: true }));
+        cancelled += 1;
+      }
+    }
+    return cancelled;
   }
 
   /** Server-side jobs that are not operations: token checks on a reader, failure counts on the writer. */

@@ -16,11 +16,12 @@ interface WorkerOptions {
   role: 'writer' | 'reader';
   /** A fixed clock (ISO instant) for tests; the real one otherwise. */
   clock: string | null;
+  create: boolean;
 }
 
 const options = workerData as WorkerOptions;
 const port = parentPort!;
-const store = new Store(options.database, options.clock === null ? {} : { now: () => new Date(options.clock!) });
+const store = new Store(options.database, { create: options.create, ...(options.clock === null ? {} : { now: () => new Date(options.clock!) }) });
 const send = (message: FromWorker) => port.postMessage(message);
 
 /** The body of an import, fed by the server one chunk per `need`. */
@@ -63,10 +64,35 @@ function internal(job: InternalJob): unknown {
   }
 }
 
+/** How long one attempt at the write lock waits inside SQLite before the claim word is looked at again. */
+const LOCK_PROBE_MS = 50;
+
+/**
+ * Waits for the write lock while the job may still be given up: the job stays QUEUED (so the
+ * server's deadline or the interface's Échap can cancel it) until the lock was free, then is
+ * claimed. Reads and jobs of a reader need no lock.
+ */
+function claimWhenWritable(claim: Int32Array, message: RunMessage): boolean {
+  const writes = options.role === 'writer';
+  for (;;) {
+    if (Atomics.load(claim, 0) !== QUEUED || Date.now() > message.deadlineAt) return false;
+    if (!writes) break;
+    try {
+      store.db.pragma(`busy_timeout = ${LOCK_PROBE_MS}`);
+      store.db.exec('BEGIN IMMEDIATE');
+      store.db.exec('ROLLBACK');
+      break;
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'SQLITE_BUSY') break; // not a lock: the job itself will report it
+    }
+  }
+  return Atomics.compareExchange(claim, 0, QUEUED, STARTED) === QUEUED;
+}
+
 async function run(message: RunMessage): Promise<void> {
   const claim = new Int32Array(message.state);
   // The server may have answered 503 already (deadline passed while queued): then nothing runs.
-  if (Atomics.compareExchange(claim, 0, QUEUED, STARTED) !== QUEUED || Date.now() > message.deadlineAt) {
+  if (!claimWhenWritable(claim, message)) {
     Atomics.store(claim, 0, CANCELLED);
     inboxes.delete(message.id);
     send({ type: 'cancelled', id: message.id });

@@ -11,8 +11,8 @@ export const SEVERITY_LABELS: Record<Severity, string> = {
 };
 
 // The articles each rule enforces (rules.md, "Articles"). A centralised contract has no art. 2.2.1
-// nor 2.2.2 (seed 004, Bavans: art. 2.2 only): there the bulletin d'adhésion and convention
-// art. 9.1 carry the quotas and profiles, and art. 2.2 the designated administrator.
+// (seed 004, Bavans): there the bulletin d'adhésion and convention art. 9.1 carry the quotas,
+// the profiles and the Caf's hold on habilitations.
 const CONTRAT_2_2_1 = 'contrat de services, art. 2.2.1';
 const BULLETIN = 'bulletin d’adhésion';
 const CONVENTION_9_1 = 'convention, art. 9.1';
@@ -58,7 +58,6 @@ export const RULES = [
     rule: 'ADMIN_NOT_DESIGNATED',
     severity: 'medium',
     article: `contrat de services, art. 2.2.2, annexe 1 et ${DESIGNATION_FORM}`,
-    centralisedArticle: `contrat de services, art. 2.2, annexe 1 et ${DESIGNATION_FORM}`,
     label: 'Administrateur non désigné',
   },
   { number: 14, rule: 'SUSPENSION_STALE', severity: 'low', article: CONTRAT_2_2_1, centralisedArticle: CONVENTION_9_1, label: 'Suspension prolongée' },
