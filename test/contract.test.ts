@@ -190,6 +190,13 @@ describe.each([
     const group = await client.groups.create('bavans', { name: 'Accueil', memberIds: [created.user.id], reason: 'Groupe de l’accueil' });
     expect((await client.habilitations.create('bavans', { groupId: group.group.id, profile: 'T1', reason: 'Accueil social' })).habilitation.groupId).toBe(group.group.id);
 
+    expect((await client.users.edit(created.user.id, { function: 'Accueil social', reason: 'Fonction précisée' })).user.function).toBe('Accueil social');
+    expect((await client.groups.edit(group.group.id, { name: 'Accueil social', reason: 'Nom précisé' })).group.name).toBe('Accueil social');
+    const newPartner = { id: 'mairie-exemple', name: 'Mairie d’Exemple', kind: 'commune' as const, cafCode: '25', departements: ['25'] };
+    const newConvention = { partnerId: 'mairie-exemple', number: 'GC 200', signedAt: '2026-01-15', managementMode: 'centralised' as const, subscriptions: [{ service: 'CDAP', quotas: [{ profile: 'T1', maxUsers: 2 }] }] };
+    expect((await client.partners.create({ partner: newPartner, convention: newConvention, reason: 'Convention signée' })).convention.number).toBe('GC 200');
+    expect((await client.partners.edit('mairie-exemple', { address: '1 place de la Mairie', reason: 'Adresse reçue' })).partner.address).toBe('1 place de la Mairie');
+    expect((await client.conventions.edit('mairie-exemple', { effectiveAt: '2026-02-01', reason: 'Date d’effet de la convention' })).convention.effectiveAt).toBe('2026-02-01');
     const campaign = await client.reviews.campaign({ asOf: AS_OF, within: 30 });
     expect(campaign.overdue).toBe(campaign.reviews.filter((review) => review.overdue).length);
     const kit = await client.reviews.kit('amp', { asOf: AS_OF });

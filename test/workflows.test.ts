@@ -155,6 +155,39 @@ describe('requests: the paper forms (workflows.md, section 1)', () => {
   });
 });
 
+describe('direct records by a supervisor (workflows.md, section 1)', () => {
+  it('creates and edits users, groups and habilitations, the last two only when the Caf manages them, each write traced', async () => {
+    const client = await demo();
+    const lucie = await client.users.create('bavans', { name: 'Lucie Perrin', email: 'lucie.perrin@bavans.fr', departement: '25', reason: 'Agent recruté à l’accueil' });
+    expect(lucie.user).toMatchObject({ id: 'bavans-u004', role: 'user', status: 'active', createdAt: NOW });
+    const group = await client.groups.create('bavans', { name: 'Accueil', memberIds: ['bavans-u004', 'bavans-u002'], reason: 'Groupe de l’accueil' });
+    expect(group.group).toEqual({ id: 'bavans-g01', partnerId: 'bavans', name: 'Accueil', memberIds: ['bavans-u004', 'bavans-u002'] });
+    const granted = await client.habilitations.create('bavans', { groupId: 'bavans-g01', profile: 'T1', reason: 'Accueil social' });
+    expect(granted.habilitation).toMatchObject({ id: 'bavans-h0005', groupId: 'bavans-g01', profile: 'T1', status: 'active' });
+    // T1: 3 places; the agent already held one, the group adds Lucie only.
+    expect((await client.quotas.usage({ partnerId: 'bavans', asOf: AS_OF })).quotas.find((quota) => quota.profile === 'T1')).toMatchObject({ assigned: 2, maxUsers: 3 });
+    const tooMany = await refusal(client.habilitations.create('bavans', { userId: 'bavans-u001', profile: 'T19', reason: 'Contrôle RSA' }));
+    expect(tooMany.details).toMatchObject({ refusal: { rule: 'PROFILE_NOT_ELIGIBLE', ruleNumber: 16, article: 'bulletin d’adhésion, art. 2 et convention, art. 9.1' } });
+    const delegated = await refusal(client.groups.create('amp', { name: 'Renfort', reason: 'Groupe de renfort' }));
+    expect([delegated.code, delegated.message.startsWith('Partenaire amp en mode délégué')]).toEqual(['CONFLICT', true]);
+    await client.users.edit('bavans-u004', { function: 'Agent d’accueil social', reason: 'Fonction précisée' });
+    await client.groups.edit('bavans-g01', { memberIds: ['bavans-u004'], reason: 'L’agent quitte l’accueil' });
+    expect((await client.quotas.usage({ partnerId: 'bavans', asOf: AS_OF })).quotas.find((quota) => quota.profile === 'T1')).toMatchObject({ assigned: 2 });
+    await client.partners.edit('bavans', { address: '2 rue des Fleurs, 25550 Bavans', reason: 'Adresse corrigée' });
+    await client.conventions.edit('bavans', { number: 'GC 130 bis', reason: 'Numéro corrigé' });
+    const traces = (await client.traces.list({ partnerId: 'bavans' })).items.slice(0, 7).reverse();
+    expect(traces.map((trace) => [trace.action, trace.targetId, trace.before, trace.after])).toEqual([
+      ['user.create', 'bavans-u004', null, lucie.user],
+      ['group.create', 'bavans-g01', null, group.group],
+      ['habilitation.create', 'bavans-h0005', null, granted.habilitation],
+      ['user.edit', 'bavans-u004', { function: null }, { function: 'Agent d’accueil social' }],
+      ['group.edit', 'bavans-g01', { memberIds: ['bavans-u004', 'bavans-u002'] }, { memberIds: ['bavans-u004'] }],
+      ['partner.edit', 'bavans', { address: '1 rue des Fleurs, 25550 Bavans' }, { address: '2 rue des Fleurs, 25550 Bavans' }],
+      ['convention.edit', 'bavans', { number: 'GC 130' }, { number: 'GC 130 bis' }],
+    ]);
+  });
+});
+
 describe('the review campaign (contrat art. 2.2.2)', () => {
   it('lists due and overdue reviews; the kit rows are the held habilitations; the returned sheet is the proof', async () => {
     const client = await demo();

@@ -5,8 +5,8 @@ import { PooledTransport } from './transports/pooled.js';
 import { resolveProfile } from './profiles.js';
 import type { Identity, Transport, TransportInfo } from './transports/transport.js';
 import type { PartnerScope } from './store/audit.js';
-import { Audit, Avenants, Conventions, Dataset, Quotas } from './resources/index.js';
-import { Groups, Habilitations, Notices, Partners, Questions, Requests, Reviews, Traces, Users } from './resources/workflows.js';
+import { Audit, Avenants, Dataset, Quotas } from './resources/index.js';
+import { Conventions, Groups, Habilitations, Notices, Partners, Questions, Requests, Reviews, Traces, Users } from './resources/workflows.js';
 
 export interface LocalClientOptions {
   /** Path of the SQLite file; created with its schema when missing, unless `create` is false. */

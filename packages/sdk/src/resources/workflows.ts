@@ -1,5 +1,12 @@
 import type {
   ActionOptions,
+  Convention,
+  ConventionEdit,
+  GroupEdit,
+  Partner,
+  PartnerDraft,
+  PartnerEdit,
+  UserEdit,
 
   CalendarDate,
   ConventionState,
@@ -30,6 +37,7 @@ import type {
 } from '@cafsup/shared';
 import { Resource } from './resource.js';
 import {
+  Conventions as ConventionReads,
   Groups as GroupReads,
   Habilitations as HabilitationActions,
   Partners as PartnerActions,
@@ -87,6 +95,13 @@ export class Notices extends Resource {
 }
 
 export class Partners extends PartnerActions {
+  /** A new partner and its convention as signed (dataset.md's checks). */
+  create(draft: PartnerDraft): Promise<Written<{ partner: Partner; convention: Convention }>> {
+    return this.transport.call('partners.create', draft);
+  }
+  edit(id: string, changes: PartnerEdit): Promise<Written<{ partner: Partner }>> {
+    return this.transport.call('partners.edit', { id, changes });
+  }
   /** On or after the termination's effective date: revoke everything held, disable the managers. */
   closeOut(id: string, options: ActionOptions): Promise<Written<{ endsAt: CalendarDate | null; revoked: string[]; disabled: string[] }>> {
     return this.transport.call('partners.closeOut', { id, options });
@@ -97,15 +112,28 @@ export class Partners extends PartnerActions {
   }
 }
 
+/** Corrections to a convention as signed (later changes of terms are avenants, art. 17.3). */
+export class Conventions extends ConventionReads {
+  edit(partnerId: string, changes: ConventionEdit): Promise<Written<{ convention: Convention }>> {
+    return this.transport.call('conventions.edit', { partnerId, changes });
+  }
+}
+
 export class Users extends UserActions {
   create(partnerId: string, user: UserDraft): Promise<Written<{ user: User }>> {
     return this.transport.call('users.create', { partnerId, user });
+  }
+  edit(id: string, changes: UserEdit): Promise<Written<{ user: User }>> {
+    return this.transport.call('users.edit', { id, changes });
   }
 }
 
 export class Groups extends GroupReads {
   create(partnerId: string, group: GroupDraft): Promise<Written<{ group: Group }>> {
     return this.transport.call('groups.create', { partnerId, group });
+  }
+  edit(id: string, changes: GroupEdit): Promise<Written<{ group: Group }>> {
+    return this.transport.call('groups.edit', { id, changes });
   }
 }
 

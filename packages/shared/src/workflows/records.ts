@@ -1,9 +1,12 @@
 import { z } from 'zod';
 import { withReason } from '../actions.js';
 import { CDAP_SERVICE } from '../catalogue.js';
-import { calendarDateSchema, departementSchema, emailSchema, idSchema } from '../fields.js';
+import { escalationContactSchema, serviceDeskSchema } from '../caf.js';
+import { conventionSchema } from '../convention.js';
+import { calendarDateSchema, departementSchema, emailSchema, idSchema, requiredTextSchema, siretSchema, textSchema } from '../fields.js';
+import { PARTNER_KINDS, partnerSchema } from '../partner.js';
 import { safeTextSchema } from '../text.js';
-import { profileCodeSchema, serviceCodeSchema } from '../terms.js';
+import { MANAGEMENT_MODES, contactSchema, profileCodeSchema, serviceCodeSchema, subscriptionSchema } from '../terms.js';
 import { USER_ROLES } from '../user.js';
 
 // What the forms imply, recorded directly by a supervisor without a form (workflows.md, section
@@ -44,3 +47,52 @@ export const habilitationDraftSchema = withReason({
   }
 });
 export type HabilitationDraft = z.input<typeof habilitationDraftSchema>;
+
+/** A new partner with its convention, as the signed documents give them (no avenant yet). */
+export const partnerDraftSchema = withReason({ partner: partnerSchema, convention: conventionSchema });
+export type PartnerDraft = z.input<typeof partnerDraftSchema>;
+
+/** Corrections to a partner's own fields; the id and Caf stay. */
+export const partnerEditSchema = withReason({
+  name: requiredTextSchema.optional(),
+  siret: siretSchema.nullable().optional(),
+  kind: z.enum(PARTNER_KINDS).optional(),
+  departements: z.array(departementSchema).optional(),
+  address: textSchema.nullable().optional(),
+  missions: z.array(requiredTextSchema).optional(),
+});
+export type PartnerEdit = z.input<typeof partnerEditSchema>;
+
+/**
+ * Corrections to a convention as it was signed: number, dates, mode, subscriptions, contacts,
+ * desk and ladder. Later changes of terms are avenants signed by both parties (convention
+ * art. 17.3); a termination goes through `notices`.
+ */
+export const conventionEditSchema = withReason({
+  number: requiredTextSchema.optional(),
+  signedAt: calendarDateSchema.nullable().optional(),
+  effectiveAt: calendarDateSchema.nullable().optional(),
+  managementMode: z.enum(MANAGEMENT_MODES).optional(),
+  tacitRenewal: z.boolean().optional(),
+  subscriptions: z.array(subscriptionSchema).optional(),
+  contacts: z.array(contactSchema).optional(),
+  serviceDesk: serviceDeskSchema.nullable().optional(),
+  escalation: z.array(escalationContactSchema).nullable().optional(),
+});
+export type ConventionEdit = z.input<typeof conventionEditSchema>;
+
+export const userEditSchema = withReason({
+  name: safeTextSchema(200).trim().min(1, 'nom obligatoire').optional(),
+  email: emailSchema.optional(),
+  function: safeTextSchema(200).trim().nullable().optional(),
+  role: z.enum(USER_ROLES).optional(),
+  departement: departementSchema.nullable().optional(),
+  missionEndAt: calendarDateSchema.nullable().optional(),
+});
+export type UserEdit = z.input<typeof userEditSchema>;
+
+export const groupEditSchema = withReason({
+  name: safeTextSchema(200).trim().min(1, 'nom obligatoire').optional(),
+  memberIds: z.array(idSchema).max(10_000).optional(),
+});
+export type GroupEdit = z.input<typeof groupEditSchema>;

@@ -193,7 +193,7 @@ export class Breaches {
           targetType: 'partner',
           targetId: partnerId,
           partnerId,
-          reason: input.reason!,
+          reason: input.reason ?? '',
           before: { termination: before },
           after: { termination },
           details: { sentAt: input.sentAt ?? null, failings, terminationEffectiveAt: after.terminationEffectiveAt },
@@ -222,7 +222,7 @@ export class Breaches {
       this.writeTermination(partner, termination);
       const state = conventionState({ ...partner.entry.convention, termination }, now.today);
       const [traceId] = trace(this.deps, actor, now.at, dryRun, [
-        { action: 'notice.remedy', targetType: 'partner', targetId: partnerId, partnerId, reason: input.reason!, before: { termination: before }, after: { termination }, details: { status: state.status } },
+        { action: 'notice.remedy', targetType: 'partner', targetId: partnerId, partnerId, reason: input.reason ?? '', before: { termination: before }, after: { termination }, details: { status: state.status } },
       ]);
       return { dryRun, termination, state, traceId: traceId! };
     });

@@ -1,5 +1,18 @@
 import {
   CafsupError,
+  conventionEditSchema,
+  conventionSchema,
+  groupEditSchema,
+  partnerDraftSchema,
+  partnerEditSchema,
+  partnerSchema,
+  userEditSchema,
+  type ConventionEdit,
+  type GroupEdit,
+  type Partner,
+  type PartnerDraft,
+  type PartnerEdit,
+  type UserEdit,
   groupDraftSchema,
   habilitationDraftSchema,
   parseInput,
@@ -15,7 +28,8 @@ import {
   type User,
   type UserDraft,
 } from '@cafsup/shared';
-import { habilitationToRow, userToRow } from '../../dataset/rows.js';
+import { conventionDoc, habilitationToRow, partnerDoc, searchKey, userToRow } from '../../dataset/rows.js';
+import type { PartnerScope } from '../audit.js';
 import { grantRefusal, nextId, refused, requirePartner, trace, type WorkflowDeps } from './deps.js';
 
 interface UserKeyRow {
@@ -198,6 +212,110 @@ export class Records {
       return { dryRun, habilitation, traceId };
     });
   }
+
+  /** A new partner and its convention as signed (dataset.md's fields and checks); avenants come later, numbered. */
+  createPartner(draft: PartnerDraft, actor: Actor, scope: PartnerScope = {}) {
+    const input = parseInput(partnerDraftSchema, draft);
+    const dryRun = input.dryRun ?? false;
+    return this.deps.actions.transact(dryRun, () => {
+      const now = this.deps.clock();
+      const { partner, convention } = input;
+      const problems: { path: string; message: string }[] = [];
+      if (convention.partnerId !== partner.id) problems.push({ path: 'convention.partnerId', message: `attendu « ${partner.id} », l’identifiant du partenaire` });
+      if (convention.avenants.length > 0) problems.push({ path: 'convention.avenants', message: 'les avenants s’enregistrent ensuite, un par un (avenants.create)' });
+      if (this.deps.db.prepare('SELECT 1 FROM cafs WHERE code = ?').get(partner.cafCode) === undefined) problems.push({ path: 'partner.cafCode', message: `Caf ${partner.cafCode} inconnue` });
+      if (problems.length > 0) throw new CafsupError('VALIDATION', `Saisie invalide : ${problems.map((p) => `${p.path} : ${p.message}`).join(' ; ')}.`, { problems });
+      if (scope.cafCodes !== undefined && !scope.cafCodes.includes(partner.cafCode)) {
+        throw new CafsupError('FORBIDDEN', `La Caf ${partner.cafCode} est hors du périmètre de votre jeton.`);
+      }
+      if (this.deps.db.prepare('SELECT 1 FROM partners WHERE id = ?').get(partner.id) !== undefined) {
+        throw new CafsupError('CONFLICT', `L’identifiant ${partner.id} est déjà pris.`, { ids: [partner.id] });
+      }
+      this.deps.db.prepare('INSERT INTO partners (id, name, search_key, caf_code, doc) VALUES (?, ?, ?, ?, ?)').run(partner.id, partner.name, searchKey(partner.id, partner.name), partner.cafCode, partnerDoc(partner));
+      this.deps.db.prepare('INSERT INTO conventions (partner_id, number, doc) VALUES (?, ?, ?)').run(partner.id, convention.number, conventionDoc(convention));
+      this.deps.conventions.invalidate();
+      const [traceId] = trace(this.deps, actor, now.at, dryRun, [
+        { action: 'partner.create', targetType: 'partner', targetId: partner.id, partnerId: partner.id, reason: input.reason ?? '', before: null, after: { partner, convention } },
+      ]);
+      return { dryRun, partner, convention, traceId: traceId! };
+    });
+  }
+
+  editPartner(partnerId: string, changes: PartnerEdit, actor: Actor) {
+    const input = parseInput(partnerEditSchema, changes);
+    const dryRun = input.dryRun ?? false;
+    return this.deps.actions.transact(dryRun, () => {
+      const now = this.deps.clock();
+      requirePartner(this.deps, partnerId, now.today);
+      const current = JSON.parse(this.deps.db.prepare('SELECT doc FROM partners WHERE id = ?').pluck().get(partnerId) as string) as Partner;
+      const { next, before, after } = merged(current, input);
+      const partner = parseInput(partnerSchema, next, 'partner');
+      this.deps.db.prepare('UPDATE partners SET name = ?, search_key = ?, doc = ? WHERE id = ?').run(partner.name, searchKey(partner.id, partner.name), partnerDoc(partner), partnerId);
+      this.deps.conventions.invalidate();
+      const [traceId] = trace(this.deps, actor, now.at, dryRun, [{ action: 'partner.edit', targetType: 'partner', targetId: partnerId, partnerId, reason: input.reason ?? '', before, after }]);
+      return { dryRun, partner, traceId: traceId! };
+    });
+  }
+
+  /** Corrections to the convention as signed; its avenants and termination are left as they are. */
+  editConvention(partnerId: string, changes: ConventionEdit, actor: Actor) {
+    const input = parseInput(conventionEditSchema, changes);
+    const dryRun = input.dryRun ?? false;
+    return this.deps.actions.transact(dryRun, () => {
+      const now = this.deps.clock();
+      const { entry } = requirePartner(this.deps, partnerId, now.today);
+      const { next, before, after } = merged(entry.convention, input);
+      const convention = parseInput(conventionSchema, next, 'convention');
+      this.deps.db.prepare('UPDATE conventions SET number = ?, doc = ? WHERE partner_id = ?').run(convention.number, conventionDoc(convention), partnerId);
+      this.deps.conventions.invalidate();
+      const [traceId] = trace(this.deps, actor, now.at, dryRun, [{ action: 'convention.edit', targetType: 'partner', targetId: partnerId, partnerId, reason: input.reason ?? '', before, after }]);
+      return { dryRun, convention, traceId: traceId! };
+    });
+  }
+
+  editUser(userId: string, changes: UserEdit, actor: Actor) {
+    const input = parseInput(userEditSchema, changes);
+    const dryRun = input.dryRun ?? false;
+    return this.deps.actions.transact(dryRun, () => {
+      const now = this.deps.clock();
+      const { next, before, after } = merged(this.deps.store.getUser(userId), input);
+      const row = userToRow(parseInput(userSchema, next, 'user'));
+      this.deps.db
+        .prepare('UPDATE users SET name = @name, email = @email, email_norm = @email_norm, mailbox = @mailbox, function = @function, role = @role, mission_end_at = @mission_end_at, departement = @departement WHERE id = @id')
+        .run(row);
+      const [traceId] = trace(this.deps, actor, now.at, dryRun, [{ action: 'user.edit', targetType: 'user', targetId: userId, partnerId: row.partner_id, reason: input.reason ?? '', before, after }]);
+      return { dryRun, user: this.deps.store.getUser(userId), traceId: traceId! };
+    });
+  }
+
+  editGroup(groupId: string, changes: GroupEdit, actor: Actor) {
+    const input = parseInput(groupEditSchema, changes);
+    const dryRun = input.dryRun ?? false;
+    return this.deps.actions.transact(dryRun, () => {
+      const now = this.deps.clock();
+      const current = this.deps.store.getGroup(groupId);
+      requireCentralised(this.deps, current.partnerId, now.today, 'leurs groupes');
+      const { next, before, after } = merged(current, input);
+      const key = this.deps.db.prepare('SELECT key FROM groups WHERE id = ?').pluck().get(groupId) as number;
+      this.deps.db.prepare('UPDATE groups SET name = ? WHERE key = ?').run(next.name, key);
+      if (input.memberIds !== undefined) {
+        const members = input.memberIds.map((memberId, index) => this.requireUserOf(current.partnerId, memberId, `memberIds[${index}]`));
+        this.deps.db.prepare('DELETE FROM group_members WHERE group_key = ?').run(key);
+        members.forEach((member, position) => this.deps.db.prepare('INSERT INTO group_members (group_key, position, user_key) VALUES (?, ?, ?)').run(key, position, member.key));
+        this.deps.derived.refresh([current.partnerId]);
+      }
+      const [traceId] = trace(this.deps, actor, now.at, dryRun, [{ action: 'group.edit', targetType: 'group', targetId: groupId, partnerId: current.partnerId, reason: input.reason ?? '', before, after }]);
+      return { dryRun, group: this.deps.store.getGroup(groupId), traceId: traceId! };
+    });
+  }
+}
+
+/** The fields of `changes` that were given, over `current`; and what they were before. */
+function merged<T extends object>(current: T, changes: Record<string, unknown>): { next: T; before: Partial<T>; after: Partial<T> } {
+  const given = Object.entries(changes).filter(([key, value]) => value !== undefined && key !== 'reason' && key !== 'dryRun');
+  const before = Object.fromEntries(given.map(([key]) => [key, (current as Record<string, unknown>)[key] ?? null])) as Partial<T>;
+  const after = Object.fromEntries(given) as Partial<T>;
+  return { next: { ...current, ...after }, before, after };
 }
 
 /** Groups and habilitations are the Caf's to create only when it manages them (convention art. 9.1, contrat art. 2.2.1). */

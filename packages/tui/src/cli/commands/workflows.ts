@@ -380,6 +380,130 @@ export const habilitationAddCommand: Command = {
   },
 };
 
+/** A JSON object from --file, with the flags given on the command line over it. */
+async function fileAndFlags(options: CommandInput['options'], flags: Record<string, string>): Promise<Record<string, unknown>> {
+  const file = stringOption(options.file);
+  const base = file === undefined ? {} : await readJson(file);
+  if (typeof base !== 'object' || base === null || Array.isArray(base)) throw new CafsupError('VALIDATION', `${file} : un objet JSON est attendu.`);
+  const fromFlags = Object.fromEntries(Object.entries(flags).flatMap(([option, field]) => (stringOption(options[option]) === undefined ? [] : [[field, stringOption(options[option])]])));
+  return { ...(base as Record<string, unknown>), ...fromFlags };
+}
+
+const FILE_OPTION = { type: 'string' as const, value: 'FICHIER', description: 'les champs en JSON (- : l’entrée standard)' };
+
+function describeEdit(what: string) {
+  return (result: { traceId: number | null }, dryRun: boolean) => `${dryRun ? 'Modifierait' : 'Modifié'} : ${what}${result.traceId === null ? '' : ` (trace n° ${result.traceId})`}`;
+}
+
+export const partnerAddCommand: Command = {
+  name: 'partner add',
+  aliases: ['partenaire add'],
+  summary: 'enregistre un nouveau partenaire et sa convention signée',
+  usage: 'cafsup partner add --file PARTENAIRE.json --reason MOTIF (JSON : { "partner": {…}, "convention": {…} }, champs de dataset.md)',
+  example: 'cafsup partner add --file mairie-exemple.json --reason "Convention signée le 15/01/2026" --yes',
+  options: { file: FILE_OPTION, ...ACTION_OPTIONS },
+  async run(context, { options }) {
+    if (stringOption(options.file) === undefined) throw new UsageError(`Il manque --file. Usage : ${partnerAddCommand.usage}`);
+    const draft = { ...(await fileAndFlags(options, {})), reason: required(options, 'reason', partnerAddCommand.usage) };
+    return twoStep(
+      context,
+      options,
+      (client, dryRun) => client.partners.create({ ...draft, dryRun } as never),
+      (result, dryRun) => `${dryRun ? 'Enregistrerait' : 'Enregistré'} : ${result.partner.id} ${escapeForTerminal(result.partner.name)}, convention ${escapeForTerminal(result.convention.number)}${result.traceId === null ? '' : ` (trace n° ${result.traceId})`}`,
+      'Enregistrer ce partenaire ?',
+    );
+  },
+};
+
+export const partnerEditCommand: Command = {
+  name: 'partner edit',
+  aliases: ['partenaire edit'],
+  summary: 'corrige les informations d’un partenaire',
+  usage: 'cafsup partner edit PARTENAIRE [--file CHAMPS.json] [--name NOM] [--kind TYPE] [--siret N] [--address ADRESSE] --reason MOTIF',
+  example: 'cafsup partner edit bavans --address "1 rue des Fleurs, 25550 Bavans" --reason "Adresse corrigée" --yes',
+  positionals: { min: 1, max: 1, names: 'PARTENAIRE' },
+  options: {
+    file: FILE_OPTION,
+    name: { type: 'string', value: 'NOM', description: 'raison sociale' },
+    kind: { type: 'string', value: 'TYPE', description: 'type d’organisme (commune, ccas, epci…)' },
+    siret: { type: 'string', value: 'N', description: 'SIRET' },
+    address: { type: 'string', value: 'ADRESSE', description: 'adresse' },
+    ...ACTION_OPTIONS,
+  },
+  async run(context, { positionals, options }) {
+    const partnerId = positionals[0]!;
+    const changes = { ...(await fileAndFlags(options, { name: 'name', kind: 'kind', siret: 'siret', address: 'address' })), reason: required(options, 'reason', partnerEditCommand.usage) };
+    return twoStep(context, options, (client, dryRun) => client.partners.edit(partnerId, { ...changes, dryRun } as never), describeEdit(partnerId), `Modifier ${partnerId} ?`);
+  },
+};
+
+export const conventionEditCommand: Command = {
+  name: 'convention edit',
+  summary: 'corrige la convention telle que signée : numéro, dates, mode, souscriptions, contacts (les changements ultérieurs sont des avenants)',
+  usage: 'cafsup convention edit PARTENAIRE [--file CHAMPS.json] [--number N] [--signed DATE] [--effective DATE] --reason MOTIF',
+  example: 'cafsup convention edit bavans --signed 2017-07-20 --reason "Date de signature corrigée" --yes',
+  positionals: { min: 1, max: 1, names: 'PARTENAIRE' },
+  options: {
+    file: FILE_OPTION,
+    number: { type: 'string', value: 'N', description: 'numéro de convention' },
+    signed: { type: 'string', value: 'DATE', description: 'date de signature' },
+    effective: { type: 'string', value: 'DATE', description: 'date de prise d’effet' },
+    ...ACTION_OPTIONS,
+  },
+  async run(context, { positionals, options }) {
+    const partnerId = positionals[0]!;
+    const changes = { ...(await fileAndFlags(options, { number: 'number', signed: 'signedAt', effective: 'effectiveAt' })), reason: required(options, 'reason', conventionEditCommand.usage) };
+    return twoStep(context, options, (client, dryRun) => client.conventions.edit(partnerId, { ...changes, dryRun } as never), describeEdit(`convention de ${partnerId}`), `Modifier la convention de ${partnerId} ?`);
+  },
+};
+
+export const userEditCommand: Command = {
+  name: 'user edit',
+  aliases: ['utilisateur edit'],
+  summary: 'corrige un utilisateur (nom, mél, fonction, rôle, département, fin de mission)',
+  usage: 'cafsup user edit UTILISATEUR [--name NOM] [--email MÉL] [--function F] [--role R] [--departement D] [--mission-end DATE] --reason MOTIF',
+  example: 'cafsup user edit bavans-u002 --email prenom.nom@bavans.fr --reason "Adresse personnelle transmise" --yes',
+  positionals: { min: 1, max: 1, names: 'UTILISATEUR' },
+  options: {
+    file: FILE_OPTION,
+    name: { type: 'string', value: 'NOM', description: 'prénom et nom' },
+    email: { type: 'string', value: 'MÉL', description: 'adresse mél personnelle et individuelle' },
+    function: { type: 'string', value: 'FONCTION', description: 'fonction' },
+    role: { type: 'string', value: 'RÔLE', description: 'administrator, deputy, habilitation_manager ou user' },
+    departement: { type: 'string', value: 'DÉP', description: 'département' },
+    'mission-end': { type: 'string', value: 'DATE', description: 'fin d’une mission temporaire' },
+    ...ACTION_OPTIONS,
+  },
+  async run(context, { positionals, options }) {
+    const userId = positionals[0]!;
+    const changes = {
+      ...(await fileAndFlags(options, { name: 'name', email: 'email', function: 'function', role: 'role', departement: 'departement', 'mission-end': 'missionEndAt' })),
+      reason: required(options, 'reason', userEditCommand.usage),
+    };
+    return twoStep(context, options, (client, dryRun) => client.users.edit(userId, { ...changes, dryRun } as never), describeEdit(userId), `Modifier ${userId} ?`);
+  },
+};
+
+export const groupEditCommand: Command = {
+  name: 'group edit',
+  aliases: ['groupe edit'],
+  summary: 'corrige un groupe : son nom, ses membres (mode centralisé)',
+  usage: 'cafsup group edit GROUPE [--name NOM] [--member ID…] --reason MOTIF',
+  example: 'cafsup group edit bavans-g01 --member bavans-u002,bavans-u004 --reason "Arrivée à l’accueil" --yes',
+  positionals: { min: 1, max: 1, names: 'GROUPE' },
+  options: {
+    name: { type: 'string', value: 'NOM', description: 'nom du groupe' },
+    member: { type: 'string', multiple: true, value: 'ID', description: 'les membres, à la place des actuels' },
+    ...ACTION_OPTIONS,
+  },
+  async run(context, { positionals, options }) {
+    const groupId = positionals[0]!;
+    const members = idsOf(options.member);
+    const changes = { ...optional('name', stringOption(options.name)), ...(members.length === 0 ? {} : { memberIds: members }), reason: required(options, 'reason', groupEditCommand.usage) };
+    return twoStep(context, options, (client, dryRun) => client.groups.edit(groupId, { ...changes, dryRun }), describeEdit(groupId), `Modifier ${groupId} ?`);
+  },
+};
+
 export const reviewDueCommand: Command = {
   name: 'review due',
   aliases: ['revue due'],
@@ -778,8 +902,13 @@ export const WORKFLOW_COMMANDS: Command[] = [
   requestShowCommand,
   requestApplyCommand,
   requestRefuseCommand,
+  partnerAddCommand,
+  partnerEditCommand,
+  conventionEditCommand,
   userAddCommand,
+  userEditCommand,
   groupAddCommand,
+  groupEditCommand,
   habilitationAddCommand,
   reviewDueCommand,
   reviewKitCommand,
