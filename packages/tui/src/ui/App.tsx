@@ -14,6 +14,7 @@ import { DashboardScreen } from './screens/DashboardScreen.js';
 import { PartnerScreen } from './screens/PartnerScreen.js';
 import { PartnersScreen } from './screens/PartnersScreen.js';
 import { TracesScreen } from './screens/TracesScreen.js';
+import { WorkflowsScreen } from './screens/WorkflowsScreen.js';
 import { SessionContext, type Session } from './session.js';
 import { theme } from './theme.js';
 
@@ -38,6 +39,7 @@ function commandRoute(line: string): Route | 'quit' | { date: string | undefined
   if (['partenaires', 'partners'].includes(verb)) return { screen: 'partners' };
   if (['alertes', 'alerts', 'audit'].includes(verb)) return { screen: 'alerts' };
   if (verb === 'traces') return { screen: 'traces' };
+  if (['suivi', 'workflows'].includes(verb) && argument !== undefined) return { screen: 'workflows', partnerId: argument };
   if (['tableau', 'dashboard'].includes(verb)) return { screen: 'dashboard' };
   if (verb === 'date') return argument === undefined || argument === 'aujourdhui' ? { date: undefined } : isCalendarDate(argument) ? { date: argument } : null;
   return null;
@@ -60,6 +62,8 @@ function Screen({ route, width, height }: { route: Route; width: number; height:
       return <AlertsScreen width={width} height={height} />;
     case 'traces':
       return <TracesScreen width={width} height={height} />;
+    case 'workflows':
+      return <WorkflowsScreen key={route.partnerId} partnerId={route.partnerId} width={width} height={height} />;
   }
 }
 

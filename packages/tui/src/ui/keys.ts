@@ -32,6 +32,7 @@ export const SCREEN_BINDINGS = {
   ],
   partner: [
     { keys: 'Tab ← → / 1-8', label: 'onglets' },
+    { keys: 'f', label: 'suivi : escalade, questions, formulaires' },
     { keys: 'espace', label: 'sélectionner plusieurs lignes', action: true },
     { keys: 's', label: 'suspendre (habilitations, utilisateurs)', action: true },
     { keys: 'R', label: 'réactiver (habilitations, utilisateurs)', action: true },
@@ -46,6 +47,7 @@ export const SCREEN_BINDINGS = {
     { keys: 'Entrée', label: 'aller au partenaire et à la ligne concernée' },
   ],
   traces: [{ keys: '/', label: 'filtrer (partenaire, personne, action, motif)' }],
+  workflows: [],
 } satisfies Record<string, Binding[]>;
 
 export type ScreenName = keyof typeof SCREEN_BINDINGS;

@@ -9,7 +9,8 @@ export type Route =
   | { screen: 'partners' }
   | { screen: 'partner'; partnerId: string; tab: PartnerTab; focusId?: string }
   | { screen: 'alerts' }
-  | { screen: 'traces' };
+  | { screen: 'traces' }
+  | { screen: 'workflows'; partnerId: string };
 
 /** What an action dialog is asked to do; the dialog's hook owns the SDK calls. */
 export type ActionRequest =

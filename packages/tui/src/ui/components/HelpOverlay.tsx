@@ -8,6 +8,7 @@ const SCREEN_TITLES: Record<ScreenName, string> = {
   partner: 'Fiche partenaire',
   alerts: 'Alertes',
   traces: 'Traces',
+  workflows: 'Suivi du partenaire',
 };
 
 function Lines({ bindings, width }: { bindings: Binding[]; width: number }) {

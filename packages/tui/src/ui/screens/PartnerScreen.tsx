@@ -104,6 +104,7 @@ export function PartnerScreen({ partnerId, tab, focusId, width, height }: { part
       if (/^[1-8]$/.test(input)) return switchTab(PARTNER_TABS[Number(input) - 1]!);
       const idOf = tab === 'habilitations' || tab === 'utilisateurs' ? (row: number) => (rowsOfTab[row] as { id: string }).id : undefined;
       if (list.handle(input, key, idOf)) return;
+      if (input === 'f') return navigation.push({ screen: 'workflows', partnerId });
       if (!canWrite) return;
       if (input === 'w') return navigation.act({ kind: 'withdrawDelegation', partnerId });
       if (input === 'a') return navigation.act({ kind: 'avenant', partnerId });
