@@ -1,8 +1,8 @@
 import { once } from 'node:events';
-import { formatActor, isEmail, parseActor } from '@cafsup/shared';
+import { TOKEN_ROLE_LABELS, escapeForTerminal, formatActor, isEmail } from '@cafsup/shared';
 import { ALL_CAFS, Store, TOKEN_ROLES, createClient, readSettings, type TokenRole } from '@cafsup/sdk';
 import { idsOf, stringOption, type Command } from '../command.js';
-import { openConfig, openTokens, readConfig } from '../config.js';
+import { openConfig, openTokens } from '../config.js';
 import { UsageError, type Context } from '../context.js';
 import { frenchDateTime } from '../../format.js';
 
@@ -232,17 +232,27 @@ export const logoutCommand: Command = {
 
 export const whoamiCommand: Command = {
   name: 'whoami',
-  summary: 'qui agit et d’où viennent les données',
-  usage: 'cafsup whoami [--profile NOM]',
+  summary: 'la personne au nom de qui une écriture serait faite, et d’où viennent les données (et quel réglage les a choisis)',
+  usage: 'cafsup whoami [--profile NOM] [--db FICHIER] [--actor "NOM <MÉL>"]',
   example: 'cafsup whoami --json',
   async run(context) {
+    const connection = context.connection();
     const client = await context.client();
     const identity = await client.whoami();
-    const local = readConfig().actor;
-    const actor = identity.actor ?? (local === undefined ? null : parseActor(local));
+    // Remotely the token's owner acts, whatever --actor says; locally the setting a write would read.
+    const setting = connection.kind === 'http' ? null : context.actorSetting();
+    const actor = connection.kind === 'http' ? identity.actor : (setting?.actor ?? null);
+    const actorChosenBy = connection.kind === 'http' ? 'jeton' : (setting?.chosenBy ?? null);
+    const source = { kind: connection.kind, location: context.source(), profile: connection.profile, chosenBy: connection.chosenBy };
     return {
-      json: { source: context.source(), ...identity, actor },
-      text: () => `${actor === null ? 'Personne qui agit non définie (--actor, CAFSUP_ACTOR ou cafsup config set actor)' : formatActor(actor)} — ${identity.role}, Caf ${identity.cafs.join(', ')} — données : ${context.source()}`,
+      json: { source, ...identity, actor, actorChosenBy },
+      text: () =>
+        [
+          `Personne qui agit : ${actor === null ? 'non définie (--actor, CAFSUP_ACTOR ou cafsup config set actor ; demandée à la première écriture sur un terminal)' : `${escapeForTerminal(formatActor(actor))} (${actorChosenBy})`}`,
+          ...(connection.kind === 'http' && context.options.actor !== undefined ? ['  --actor est ignoré : sur un serveur, chaque écriture porte le nom du titulaire du jeton.'] : []),
+          `Rôle : ${TOKEN_ROLE_LABELS[identity.role]}, Caf ${identity.cafs.join(', ')}`,
+          `Données : ${connection.kind === 'http' ? 'serveur' : 'fichier'} ${context.source()} (${connection.chosenBy}${connection.profile === null ? '' : `, profil « ${connection.profile} »`})`,
+        ].join('\n'),
     };
   },
 };
