@@ -112,7 +112,7 @@ export const TRACE_ACTION_LABELS: Record<TraceAction, string> = {
 };
 
 /** Roles of the server's tokens. */
-export const TOKEN_ROLE_LABELS: Record<'supervisor' | 'auditor', string> = { supervisor: 'superviseur', auditor: 'auditeur (lecture seule)' };
+export const TOKEN_ROLE_LABELS: Record<'supervisor' | 'auditor', string> = { supervisor: 'superviseur', auditor: 'auditeur' };
 
 // ---------------------------------------------------------------------------------------------
 // Option values: a code or its French word

@@ -130,6 +130,7 @@ async function print(command: Command, result: CommandResult, context: Context, 
   }
   if (context.options.quiet) {
     if (spec?.id !== undefined && rows !== undefined) process.stdout.write(rows.map((row) => `${spec.id!(row)}\n`).join(''));
+    else if (result.quiet !== undefined) process.stdout.write(`${result.quiet}\n`);
     return;
   }
   if (spec !== undefined && rows !== undefined && options.csv === true) {

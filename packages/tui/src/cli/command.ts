@@ -21,6 +21,8 @@ export interface CommandResult {
   exitCode?: number;
   /** The rows of a list command (its `rows` spec says how to show them). */
   rows?: readonly unknown[];
+  /** What --quiet prints for one thing made (a token for a script to keep); lists print their ids. */
+  quiet?: string;
 }
 
 export interface CommandInput {

@@ -62,7 +62,7 @@ export const suspendCommand: Command = {
   aliases: ['suspendre'],
   summary: 'suspend à titre conservatoire des habilitations ou des utilisateurs',
   usage: 'cafsup suspend (--habilitation ID… | --user ID…) --reason MOTIF [--dry-run] [--yes]',
-  example: 'cafsup suspend --habilitation amp-h0031,amp-h0032 --reason "Quota T13 dépassé" --yes',
+  example: 'cafsup suspend --habilitation amp-h0021,amp-h0022 --reason "Quota T13 dépassé" --yes',
   options: TARGET_OPTIONS,
   run(context, { options }) {
     const { kind, ids } = targets(options);
@@ -215,7 +215,7 @@ export const avenantSignCommand: Command = {
   name: 'avenant sign',
   summary: 'enregistre la signature d’un avenant par la Caf ou par le partenaire',
   usage: 'cafsup avenant sign PARTENAIRE N --side caf|partenaire --date AAAA-MM-JJ [--dry-run] [--yes]',
-  example: 'cafsup avenant sign amp 2 --side caf --date 2026-11-22 --yes',
+  example: 'cafsup avenant sign amp 2 --side partenaire --date 2026-11-30 --yes',
   positionals: { min: 2, max: 2, names: 'PARTENAIRE N' },
   options: {
     side: { type: 'string', value: 'CÔTÉ', description: 'caf ou partenaire (partner)' },

@@ -55,7 +55,7 @@ export const importCommand: Command = {
   name: 'import',
   summary: 'importe un jeu de données (format cafsup/dataset) : tout ou rien, chaque problème nommé par son chemin JSON',
   usage: 'cafsup import FICHIER [--dry-run] [--reason MOTIF]',
-  example: 'cafsup import extraction-mcp.json --dry-run',
+  example: 'cafsup import sauvegarde.json --dry-run',
   positionals: { min: 1, max: 1, names: 'FICHIER' },
   options: { reason: { type: 'string', value: 'MOTIF', description: 'motif (défaut : import du jeu de données)' }, 'dry-run': ACTION_OPTIONS['dry-run']! },
   async run(context, { positionals, options }) {

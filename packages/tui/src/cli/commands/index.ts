@@ -51,10 +51,24 @@ const GROUPS: { title: string; commands: Command[] }[] = [
     commands: [suspendCommand, reinstateCommand, revokeCommand, resetPasswordCommand, withdrawDelegationCommand, avenantAddCommand, avenantSignCommand, reviewAddCommand],
   },
   { title: 'Traces', commands: [tracesCommand, tracesVerifyCommand, tracesPurgeCommand] },
-  { title: 'Données', commands: [importCommand, exportCommand] },
+  { title: 'Données', commands: [exportCommand, importCommand] },
   {
     title: 'Usage partagé (serveur)',
-    commands: [serveCommand, tokenCreateCommand, tokenListCommand, tokenRevokeCommand, tokenSuspendOwnerCommand, tokenReinstateOwnerCommand, profileAddCommand, profileUseCommand, profileListCommand, loginCommand, logoutCommand, whoamiCommand],
+    // In the order of a first setup, so that each example runs after the one before it.
+    commands: [
+      serveCommand,
+      tokenCreateCommand,
+      tokenListCommand,
+      profileAddCommand,
+      loginCommand,
+      whoamiCommand,
+      logoutCommand,
+      tokenRevokeCommand,
+      tokenSuspendOwnerCommand,
+      tokenReinstateOwnerCommand,
+      profileListCommand,
+      profileUseCommand,
+    ],
   },
 ];
 
