@@ -1,11 +1,15 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { createServer } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CAFSUP_BIN, CliSandbox } from './support/cli.js';
 import { ACTOR, caf, convention, dataset, partner, user } from './support/fixture.js';
+import { TestServer } from './support/server.js';
 
 const AS_OF = ['--as-of', '2026-11-22'];
 const ACTOR_ENV = { CAFSUP_ACTOR: `${ACTOR.name} <${ACTOR.email}>` };
@@ -282,6 +286,26 @@ describe('where the data is and who acts: flag > environment > settings', () => 
     expect(trace.actor).toEqual(ACTOR);
   });
 
+  it('refuses a write to a read-only database with exit 6 and a French sentence, writing nothing', () => {
+    const folder = mkdtempSync(join(tmpdir(), 'cafsup-lecture-seule-'));
+    const file = join(folder, 'cafsup.db');
+    copyFileSync(other, file);
+    chmodSync(file, 0o444);
+    chmodSync(folder, 0o555);
+    // root writes anywhere: as root, the command runs as nobody, for whom the mode bits hold.
+    const asRoot = process.getuid?.() === 0;
+    const args = ['suspend', '--habilitation', 'p1-h1', '--reason', 'Contrôle de routine', '--yes', '--db', file];
+    const env = { ...sandbox.env(ACTOR_ENV), CAFSUP_CONFIG_DIR: join(folder, 'config') };
+    const result = asRoot
+      ? spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, CAFSUP_BIN, ...args], { env, encoding: 'utf8', cwd: tmpdir() })
+      : spawnSync(process.execPath, [CAFSUP_BIN, ...args], { env, encoding: 'utf8' });
+    chmodSync(folder, 0o755);
+    expect(result.status, result.stderr).toBe(6);
+    expect(result.stderr).toContain(`Écriture refusée : la base ${file} est en lecture seule`);
+    expect(readFileSync(file)).toEqual(readFileSync(other));
+    rmSync(folder, { recursive: true, force: true });
+  });
+
   it('export --out never overwrites the database, and replaces another file only with --force', () => {
     for (const target of [sandbox.database, `${sandbox.database}-wal`, join(sandbox.dir, '.', 'cafsup.db')]) {
       const refused = sandbox.run(['export', '--out', target, '--force']);
@@ -299,5 +323,69 @@ describe('where the data is and who acts: flag > environment > settings', () => 
     expect(sandbox.run(['export', '--out', file, '--force']).status).toBe(0);
     expect(JSON.parse(readFileSync(file, 'utf8')).format).toBe('cafsup/dataset');
     expect(existsSync(`${file}.tmp`)).toBe(false);
+  });
+});
+
+/** `cafsup ARGS` without blocking this process: the server under test answers from it. */
+function runAsync(sandbox: CliSandbox, args: string[], env: Record<string, string | undefined>): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [CAFSUP_BIN, ...args], { env: sandbox.env(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  return new Promise((resolve) => child.on('close', (status) => resolve({ status, stdout, stderr })));
+}
+
+describe('a server with CAFSUP_URL and CAFSUP_TOKEN, through the proxy of the environment', () => {
+  const server = new TestServer();
+  const sandbox = new CliSandbox();
+  const tunnels: string[] = [];
+  const proxy = createServer((_request, response) => response.writeHead(405).end());
+  // An HTTP proxy as a Caf's network has one: CONNECT host:port, then the bytes both ways.
+  proxy.on('connect', (request, client, head) => {
+    tunnels.push(request.url ?? '');
+    const [host, port] = (request.url ?? '').split(':');
+    const upstream = connect(Number(port), host, () => {
+      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      upstream.write(head);
+      upstream.pipe(client);
+      client.pipe(upstream);
+    });
+    upstream.on('error', () => client.destroy());
+    client.on('error', () => upstream.destroy());
+  });
+  let auditor = '';
+  let proxyUrl = '';
+
+  beforeAll(async () => {
+    await server.seed(dataset({ cafs: [caf()], partners: [partner('p1')], conventions: [convention('p1')], users: [user('p1-u1', 'p1')] }), ACTOR);
+    auditor = server.token({ name: 'Inès Perrin', email: 'ines.perrin@caf78.fr' }, 'auditor', ['*']);
+    await server.start();
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    await server.stop();
+    proxy.close();
+    sandbox.cleanup();
+  });
+
+  it('reads as the token’s owner without a saved profile, refuses its writes, and goes through HTTP_PROXY', async () => {
+    const env = { CAFSUP_DB: undefined, CAFSUP_URL: server.baseUrl, CAFSUP_TOKEN: auditor, HTTP_PROXY: proxyUrl, NO_PROXY: '' };
+    const who = await runAsync(sandbox, ['whoami', '--json', '--actor', 'Quelqu’un <autre@caf78.fr>'], env);
+    expect(who.status, who.stderr).toBe(0);
+    expect(JSON.parse(who.stdout)).toMatchObject({
+      source: { kind: 'http', location: server.baseUrl, profile: null, chosenBy: 'CAFSUP_URL' },
+      actor: { name: 'Inès Perrin', email: 'ines.perrin@caf78.fr' },
+      actorChosenBy: 'jeton',
+      role: 'auditor',
+    });
+    expect(tunnels).toContain(new URL(server.baseUrl).host);
+    const users = await runAsync(sandbox, ['users', 'p1', '--quiet'], env);
+    expect(users).toMatchObject({ status: 0, stdout: 'p1-u1\n' });
+    const write = await runAsync(sandbox, ['suspend', '--user', 'p1-u1', '--reason', 'Contrôle de routine', '--yes'], env);
+    expect(write.status).toBe(4);
+    // --profile (a flag) beats CAFSUP_URL (the environment).
+    expect((await runAsync(sandbox, ['whoami', '--profile', 'absent'], env)).stderr).toContain('Profil inconnu : « absent » (--profile)');
   });
 });
