@@ -178,6 +178,17 @@ describe('lists for people and for programs', () => {
     expect(habilitation.stderr).toContain('« amp-h0021 »');
   });
 
+  it('writes a review kit: one workbook, a sheet per list, an empty decision column', () => {
+    const file = join(sandbox.dir, 'revue-amp.xlsx');
+    const result = sandbox.run(['review', 'kit', 'amp', '--xlsx', file, ...AS_OF]);
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^Classeur de revue écrit : .*revue-amp\.xlsx \(36 utilisateurs, 22 habilitations, 1 quota, \d+ alertes\)\.\n$/);
+    const parts = unzip(readFileSync(file));
+    expect([...parts.get('xl/workbook.xml')!.matchAll(/<sheet name="([^"]+)"/g)].map((match) => match[1])).toEqual(['Utilisateurs', 'Habilitations', 'Quotas', 'Alertes']);
+    expect(parts.get('xl/worksheets/sheet2.xml')).toContain('Décision (conserver / dévalider)');
+    expect(sandbox.run(['review', 'kit', 'amp']).status).toBe(2);
+  });
+
   it('prints its version', () => {
     const version = JSON.parse(readFileSync(new URL('../packages/tui/package.json', import.meta.url), 'utf8')).version;
     expect(sandbox.run(['--version'])).toMatchObject({ status: 0, stdout: `cafsup ${version}\n` });

@@ -36,6 +36,7 @@ import {
   partnerCommand,
   partnersCommand,
   quotasCommand,
+  reviewKitCommand,
   reviewListCommand,
   tracesCommand,
   tracesVerifyCommand,
@@ -45,7 +46,7 @@ import {
 /** Every plain command, in the order `cafsup --help` presents them. */
 const GROUPS: { title: string; commands: Command[] }[] = [
   { title: 'Démarrer', commands: [demoCommand, dashboardCommand, configSetCommand, configGetCommand, configListCommand, completionCommand] },
-  { title: 'Consulter', commands: [partnersCommand, partnerCommand, quotasCommand, auditCommand, usersCommand, habilitationsCommand, avenantListCommand, reviewListCommand] },
+  { title: 'Consulter', commands: [partnersCommand, partnerCommand, quotasCommand, auditCommand, usersCommand, habilitationsCommand, avenantListCommand, reviewListCommand, reviewKitCommand] },
   {
     title: 'Agir (motif obligatoire, --dry-run pour simuler)',
     commands: [suspendCommand, reinstateCommand, revokeCommand, resetPasswordCommand, withdrawDelegationCommand, avenantAddCommand, avenantSignCommand, reviewAddCommand],

@@ -31,7 +31,8 @@ import {
 import { choiceOption, idsOf, stringOption, type Command } from '../command.js';
 import { UsageError, type Context } from '../context.js';
 import { avenantStanding, frenchDate, frenchDateTime, severityCounts } from '../../format.js';
-import { listTable, severitySummaryText, severityText, type RowSpec } from '../output.js';
+import { checkOutputFile, writeFileAtomically } from '../files.js';
+import { listTable, severitySummaryText, severityText, sheetOf, type RowSpec } from '../output.js';
 import { flagTotal, mostOverQuota, partnerRows, type PartnerRow } from '../../views.js';
 import { suggest } from '../suggest.js';
 
@@ -542,6 +543,53 @@ export const reviewListCommand: Command = {
     const reviews = await client.reviews.list(positionals[0]!);
     const text = () => (reviews.length === 0 ? 'Aucune revue enregistrée.' : listTable(REVIEW_ROWS, reviews));
     return { json: { partnerId: positionals[0], reviews }, text, rows: reviews };
+  },
+};
+
+/**
+ * The yearly reverse review (contrat art. 2.2.2) as a workbook the partner's administrator can
+ * fill in: every user and habilitation with an empty « Décision » column, the quotas in force
+ * and the partner's flags.
+ */
+export const reviewKitCommand: Command = {
+  name: 'review kit',
+  summary: 'classeur de revue inverse d’un partenaire : utilisateurs et habilitations à confirmer, quotas, alertes',
+  usage: 'cafsup review kit PARTENAIRE --xlsx FICHIER [--force]',
+  example: 'cafsup review kit amp --xlsx revue-amp.xlsx',
+  positionals: { min: 1, max: 1, names: 'PARTENAIRE' },
+  options: {
+    xlsx: { type: 'string', value: 'FICHIER', description: 'le classeur à écrire (obligatoire)' },
+    force: { type: 'boolean', description: 'remplace un fichier existant sans demander' },
+  },
+  async run(context, { positionals, options }) {
+    const file = stringOption(options.xlsx);
+    if (file === undefined) throw new UsageError(`Il manque --xlsx FICHIER. Usage : ${reviewKitCommand.usage}`);
+    await checkOutputFile(context, file, options.force === true);
+    const client = await context.client();
+    const partnerId = positionals[0]!;
+    const detail = await client.partners.get(partnerId, asOfOf(context));
+    const users: User[] = [];
+    for await (const user of client.users.iterate({ partnerId })) users.push(user);
+    const habilitations: Habilitation[] = [];
+    for await (const habilitation of client.habilitations.iterate({ partnerId })) habilitations.push(habilitation);
+    const [usage, report] = await Promise.all([client.quotas.usage({ partnerId, asOf: detail.asOf }), client.audit.run({ partnerId, asOf: detail.asOf })]);
+    const decision = { field: 'decision', header: 'Décision (conserver / dévalider)', cell: () => null };
+    const { workbook } = await import('../xlsx.js');
+    await writeFileAtomically(file, [
+      workbook([
+        sheetOf({ ...USER_ROWS, columns: [...USER_ROWS.columns, decision] }, users),
+        sheetOf({ ...HABILITATION_ROWS, columns: [...HABILITATION_ROWS.columns, decision] }, habilitations),
+        sheetOf(QUOTA_ROWS, usage.quotas),
+        sheetOf(FLAG_ROWS, report.flags),
+      ]),
+    ]);
+    const counts = { users: users.length, habilitations: habilitations.length, quotas: usage.quotas.length, flags: report.flags.length };
+    return {
+      json: { partnerId, asOf: detail.asOf, out: file, ...counts },
+      text: () =>
+        `Classeur de revue écrit : ${file} (${countOf(users.length, 'utilisateur')}, ${countOf(habilitations.length, 'habilitation')}, ` +
+        `${countOf(usage.quotas.length, 'quota')}, ${countOf(report.flags.length, 'alerte')}).`,
+    };
   },
 };
 
