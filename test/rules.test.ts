@@ -345,12 +345,22 @@ describe('convention state at the boundaries (art. 17)', () => {
     expect(await statusOf(breach('2026-11-22'))).toEqual({ status: 'active', endsAt: null, nextRenewalAt: '2027-01-15', flags: [] });
     expect(await statusOf(breach('2026-11-23'))).toEqual({ status: 'terminated', endsAt: '2026-11-22', nextRenewalAt: null, flags: ['terminated'] });
     expect(await statusOf(breach('2026-11-23'), '2026-11-21')).toEqual({ status: 'notice', endsAt: '2026-11-22', nextRenewalAt: null, flags: [] });
+    const test = await openClient({ dataset: quiet(held('p', breach('2026-11-23'))) });
+    opened.push(test);
+    expect((await test.client.audit.run({ asOf: ASOF })).flags.map((flag) => flag.message)).toEqual([
+      'Convention C-p (résiliée le 22 novembre 2026 ; mise en demeure : reçue le 22 octobre 2026, manquement corrigé le 23 novembre 2026, fin le 22 novembre 2026) alors que 1 habilitation reste active ou suspendue.',
+    ]);
   });
 
   it('ends a convention without tacit renewal one year after its start, on asOf', async () => {
     const once = { signedAt: '2025-11-22', tacitRenewal: false };
     expect(await statusOf(once, '2026-11-21')).toEqual({ status: 'active', endsAt: '2026-11-22', nextRenewalAt: null, flags: [] });
     expect(await statusOf(once)).toEqual({ status: 'terminated', endsAt: '2026-11-22', nextRenewalAt: null, flags: ['terminated'] });
+    const test = await openClient({ dataset: quiet(held('p', once)) });
+    opened.push(test);
+    expect((await test.client.audit.run({ asOf: ASOF, rules: ['CONVENTION_NOT_IN_FORCE'] })).flags.map((flag) => flag.message)).toEqual([
+      'Convention C-p (résiliée le 22 novembre 2026, sans tacite reconduction) alors que 1 habilitation reste active ou suspendue.',
+    ]);
   });
 
   it('treats a convention signed but not yet effective as not in force, with its held habilitations', async () => {

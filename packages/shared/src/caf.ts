@@ -36,7 +36,7 @@ export const cafSchema = z.object({
   name: requiredTextSchema,
   address: textSchema.nullable().default(null),
   serviceDesk: serviceDeskSchema.nullable().default(null),
-  escalation: z.array(escalationContactSchema).default([]),
+  escalation: z.array(escalationContactSchema).nullable().default([]),
 });
 export type Caf = z.infer<typeof cafSchema>;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatPath, isEmail, isValidSiret } from './fields.js';
+import { formatPath, isDepartementCode, isEmail, isValidSiret } from './fields.js';
 import { mailboxOf } from './flags/people.js';
 
 describe('fields', () => {
@@ -16,6 +16,12 @@ describe('fields', () => {
   it('reads the mailbox of an address as rule 8 does', () => {
     expect(mailboxOf(' Accueil+CCAS@Mairie.fr')).toBe('accueil');
     expect(mailboxOf('jean.dupont@mairie.fr')).toBe('jean.dupont');
+  });
+  it('knows the real département codes only (dataset.md)', () => {
+    const valid = ['01', '09', '19', '2A', '2B', '21', '95', '971', '976'];
+    const invalid = ['00', '20', '2C', '96', '970', '977', '999', '1', '013', '2a'];
+    expect(valid.filter(isDepartementCode)).toEqual(valid);
+    expect(invalid.filter(isDepartementCode)).toEqual([]);
   });
   it('writes JSON paths as dataset.md does', () => {
     expect(formatPath('users[12]', ['email'])).toBe('users[12].email');

@@ -44,7 +44,7 @@ export class ConventionCache {
         if (caf === null && row.caf !== null) {
           const { serviceDesk, escalation } = JSON.parse(row.caf) as CafDefaults;
           // Rungs stored before the ladder had sides were all the Caf's.
-          caf = { serviceDesk, escalation: escalation.map((rung) => ({ ...rung, side: rung.side ?? 'caf' })) };
+          caf = { serviceDesk, escalation: escalation === null ? null : escalation.map((rung) => ({ ...rung, side: rung.side ?? 'caf' })) };
           cafs.set(row.caf_code, caf);
         }
         byPartner.set(row.partner_id, { partnerId: row.partner_id, cafCode: row.caf_code, kind: row.kind, convention, caf });

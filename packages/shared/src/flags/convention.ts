@@ -1,4 +1,4 @@
-import { CONVENTION_STATUS_LABELS, conventionState, type Convention } from '../convention.js';
+import { CONVENTION_STATUS_LABELS, conventionState, describeTermination, type Convention, type ConventionState } from '../convention.js';
 import { longFrenchDate } from '../wording.js';
 import { countOf } from '../labels.js';
 import { addMonths, daysBetween, parisDay, type CalendarDate } from '../dates.js';
@@ -41,7 +41,7 @@ export function conventionFlags(facts: PartnerFacts, asOf: CalendarDate, setting
     const held = facts.heldCount >= 2 ? `${facts.heldCount} habilitations restent actives ou suspendues` : '1 habilitation reste active ou suspendue';
     return [
       makeFlag('CONVENTION_NOT_IN_FORCE', partnerId, { status, heldCount: facts.heldCount },
-        `Convention ${convention.number} (${CONVENTION_STATUS_LABELS[status]}${status === 'terminated' && state.endsAt !== null ? ` le ${longFrenchDate(state.endsAt)}` : ''}) alors que ${held}.`),
+        `Convention ${convention.number} (${CONVENTION_STATUS_LABELS[status]}${status === 'terminated' ? ` le ${longFrenchDate(state.endsAt!)}${endedBy(convention, state)}` : ''}) alors que ${held}.`),
     ];
   }
   const flags: Flag[] = [];
@@ -68,6 +68,13 @@ export function conventionFlags(facts: PartnerFacts, asOf: CalendarDate, setting
     }
   }
   return flags;
+}
+
+/** Why a convention ended: its termination in full (rules.md: kind, dates, end), else its one year without tacit renewal. */
+function endedBy(convention: Convention, state: ConventionState): string {
+  if (convention.termination === null) return ', sans tacite reconduction';
+  const termination = describeTermination(convention.termination, state);
+  return ` ; ${termination.charAt(0).toLowerCase()}${termination.slice(1)}`;
 }
 
 function adminNotDesignatedFlag(partnerId: string, manager: { id: string; email: string; role: UserRole }): FlagOf<'ADMIN_NOT_DESIGNATED'> {
