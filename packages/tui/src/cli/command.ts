@@ -66,7 +66,7 @@ export const LIST_OPTIONS: Record<string, OptionSpec> = {
 
 /** Options of every action. */
 export const ACTION_OPTIONS: Record<string, OptionSpec> = {
-  reason: { type: 'string', value: 'MOTIF', description: 'motif de l’action (obligatoire, 5 caractères au moins)' },
+  reason: { type: 'string', value: 'MOTIF', description: 'motif (5 caractères visibles au moins ; demandé après l’aperçu sur un terminal)' },
   'dry-run': { type: 'boolean', description: 'montre ce qui changerait, sans rien modifier' },
 };
 

@@ -156,6 +156,16 @@ export class Context {
     }
   }
 
+  /**
+   * The reason of an action, asked after its preview when `--reason` was not given (rules.md:
+   * a dry run needs none); without a terminal it must come with the command.
+   */
+  async reason(given: string | undefined): Promise<string> {
+    if (given !== undefined) return given;
+    if (!this.interactive) throw new UsageError('Motif obligatoire : ajoutez --reason « … » (5 caractères visibles au moins).');
+    return (await this.ask('Motif (5 caractères visibles au moins) : ')).trim();
+  }
+
   /** One line typed at the terminal; Ctrl-C rejects with InterruptedError, end of input (Ctrl-D) answers ''. */
   private ask(question: string): Promise<string> {
     const readline = createInterface({ input: process.stdin, output: process.stderr });

@@ -6,12 +6,6 @@ import { UsageError, type Context } from '../context.js';
 import { changeTypeQuestion, changesFrom, followChange, type Answers, type Question } from '../../avenant-form.js';
 import { count, describeActionResult, frenchDate } from '../../format.js';
 
-function reasonOf(options: CommandInput['options']): string {
-  const reason = stringOption(options.reason);
-  if (reason === undefined) throw new UsageError('Motif obligatoire : ajoutez --reason « … » (5 caractères au moins).');
-  return reason;
-}
-
 /** What an action acts on, agreeing with its number (« 1 habilitation modifiée », « 2 utilisateurs modifiés »). */
 interface Noun {
   one: string;
@@ -30,15 +24,19 @@ async function act(
   context: Context,
   options: CommandInput['options'],
   noun: Noun,
-  run: (client: CafsupClient, settings: { reason: string; dryRun: boolean }) => Promise<ActionResult<Record<string, unknown>>>,
+  run: (client: CafsupClient, settings: { reason?: string; dryRun: boolean }) => Promise<ActionResult<Record<string, unknown>>>,
 ): Promise<CommandResult> {
-  const reason = reasonOf(options);
+  const given = stringOption(options.reason);
+  // Without a terminal a real run needs its reason up front: refuse before any work.
+  if (given === undefined && options['dry-run'] !== true && !context.interactive) await context.reason(given);
   const client = await context.client({ write: true });
-  const preview = await run(client, { reason, dryRun: true });
+  // A dry run needs no reason (rules.md): it is asked after the preview.
+  const preview = await run(client, { ...(given === undefined ? {} : { reason: given }), dryRun: true });
   const plan = `${countOf(preview.changed.length, noun.one)} à modifier :\n${describeActionResult(preview).join('\n')}`;
   if (options['dry-run'] === true) return { json: preview, text: () => `${plan}\n(simulation : rien n’a été modifié)` };
   if (preview.changed.length === 0) return { json: preview, text: () => `Rien à modifier.\n${describeActionResult(preview).join('\n')}` };
   context.note(plan);
+  const reason = await context.reason(given);
   await context.approve(`Appliquer ces modifications au nom de ${formatActor(await context.actor())} ?`);
   const result = await run(client, { reason, dryRun: false });
   return { json: result, text: () => `${countOf(result.changed.length, noun.changed)} :\n${describeActionResult(result).join('\n')}` };
