@@ -65,8 +65,8 @@ describe('cafsup on the demo data', () => {
     expect(dormant.flags.length).toBeGreaterThan(0);
     expect(dormant.flags.every((flag: { rule: string }) => flag.rule === 'DORMANT_ACCOUNT')).toBe(true);
     const csv = sandbox.run(['audit', 'amp', '--csv', ...AS_OF]);
-    expect(csv.stdout.split('\n')[0]).toMatch(/^severity,rule,partnerId,/);
-    expect(csv.stdout).toContain('amp-u031 amp-u032 amp-u033');
+    expect(csv.stdout.split('\r\n')[0]).toMatch(/^\ufeffGravité;Règle;Code de la règle;Partenaire;/);
+    expect(csv.stdout).toContain(';amp-u031 amp-u032 amp-u033;');
   });
 
   it('sets exit code 1 with --fail-on only when a flag reaches the threshold', () => {
@@ -74,9 +74,10 @@ describe('cafsup on the demo data', () => {
     // Bavans's worst flag is a high one (an ended mission).
     expect(sandbox.run(['audit', 'bavans', '--fail-on', 'critical', ...AS_OF]).status).toBe(0);
     expect(sandbox.run(['audit', 'bavans', '--fail-on', 'high', ...AS_OF]).status).toBe(1);
-    const script = sandbox.run(['audit', 'amp', '--fail-on', 'critique', ...AS_OF]);
+    expect(sandbox.run(['audit', 'bavans', '--fail-on', 'élevée', ...AS_OF]).status).toBe(1);
+    const script = sandbox.run(['audit', 'amp', '--fail-on', 'grave', ...AS_OF]);
     expect(script.status).toBe(2);
-    expect(script.stderr).toContain('--fail-on attend une gravité');
+    expect(script.stderr).toContain('--fail-on attend critical (critique), high (élevée), medium (moyenne), low (faible) (reçu « grave »).');
   });
 
   it('shows one partner, its users, habilitations, avenants and reviews', () => {
@@ -95,11 +96,19 @@ describe('cafsup on the demo data', () => {
     expect(bavans.map((p: { id: string; managementMode: string }) => [p.id, p.managementMode])).toContainEqual(['bavans', 'centralised']);
   });
 
-  it('prints plain tables when piped, and colours on a terminal unless NO_COLOR', () => {
+  it('prints TSV when piped, tables that fit 80 columns on a terminal, colours unless NO_COLOR', () => {
     const piped = sandbox.run(['partners', ...AS_OF]);
     expect(piped.status).toBe(0);
     expect(piped.stdout).not.toContain(ESCAPE);
-    expect(Math.max(...piped.stdout.split('\n').map((line) => [...line].length))).toBeLessThanOrEqual(80);
+    const lines = piped.stdout.trimEnd().split('\n').map((line) => line.split('\t'));
+    expect(lines[0]!.slice(0, 4)).toEqual(['Identifiant', 'Nom', 'Type', 'Caf']);
+    expect(lines).toHaveLength(31);
+    expect(lines.every((cells) => cells.length === lines[0]!.length)).toBe(true);
+    expect(lines.map((cells) => cells[0])).toContain('association-dunkerque');
+    expect(piped.stdout).not.toContain('…');
+    const onTerminal = sandbox.runInTerminal(['partners', ...AS_OF], { NO_COLOR: '1' });
+    expect(Math.max(...onTerminal.stdout.split(/\r?\n/).map((line) => [...line].length))).toBeLessThanOrEqual(80);
+    expect(onTerminal.stdout).toContain('30 partenaires.');
     const coloured = sandbox.runInTerminal(['audit', 'amp', ...AS_OF]);
     expect(coloured.stdout).toContain(`${ESCAPE}31mcritique`);
     const plain = sandbox.runInTerminal(['audit', 'amp', ...AS_OF], { NO_COLOR: '1' });
@@ -110,7 +119,7 @@ describe('cafsup on the demo data', () => {
   it('prints the dashboard in plain text without a command', () => {
     const dashboard = sandbox.run(AS_OF);
     expect(dashboard.status).toBe(0);
-    expect(dashboard.stdout).toContain('30 partenaire(s)');
+    expect(dashboard.stdout).toMatch(/^30 partenaires, \d+ utilisateurs, \d+ habilitations détenues$/m);
     expect(dashboard.stdout).toMatch(/Alertes au 22\/11\/2026 : \d+ critique/);
     expect(dashboard.stdout).toContain('amp');
   });
@@ -126,7 +135,9 @@ describe('cafsup on the demo data', () => {
       expect(help.status, name).toBe(0);
       expect(help.stdout, name).toMatch(/Usage : cafsup /);
       expect(help.stdout, name).toMatch(/Exemple :\n {2}cafsup /);
+      expect(Math.max(...help.stdout.split('\n').map((line) => [...line].length)), name).toBeLessThanOrEqual(80);
     }
+    expect(Math.max(...main.stdout.split('\n').map((line) => [...line].length))).toBeLessThanOrEqual(80);
   });
 });
 
@@ -138,7 +149,7 @@ describe('cafsup start', () => {
     const first = sandbox.run(['start', ...AS_OF]);
     expect(first.status, first.stderr).toBe(0);
     expect(first.stdout).toContain('Base de démonstration créée');
-    expect(first.stdout).toContain('30 partenaire(s)');
+    expect(first.stdout).toContain('30 partenaires');
     const suspended = sandbox.run(['suspend', '--habilitation', 'amp-h0001', '--reason', 'Vérification en cours', '--yes'], { env: ACTOR_ENV });
     expect(suspended.status, suspended.stderr).toBe(0);
     const second = sandbox.run(['start', ...AS_OF]);

@@ -350,6 +350,27 @@ describe('signed checkpoints catch what the chain alone cannot', () => {
   });
 });
 
+describe('the reason rule on the command line', () => {
+  it('asks no reason for a dry run, and refuses a real run without one (no terminal: exit 2)', () => {
+    const sandbox = new CliSandbox();
+    try {
+      expect(sandbox.run(['demo', '--scale', '4', '--as-of', AS_OF]).status).toBe(0);
+      const env = { CAFSUP_ACTOR: 'Camille Roux <camille.roux@caf78.fr>' };
+      const dry = sandbox.run(['suspend', '--habilitation', 'amp-h0001', '--dry-run', '--json'], { env });
+      expect(dry.status).toBe(0);
+      expect(JSON.parse(dry.stdout)).toMatchObject({ dryRun: true, changed: [{ id: 'amp-h0001', traceId: null }] });
+      const real = sandbox.run(['suspend', '--habilitation', 'amp-h0001', '--yes'], { env });
+      expect([real.status, real.stderr]).toEqual([2, expect.stringContaining('Motif obligatoire')]);
+      // An ESC in the reason: invalid data (exit 5), nothing written.
+      const planted = sandbox.run(['suspend', '--habilitation', 'amp-h0001', '--yes', '--reason', 'Motif \u001b[31m rouge'], { env });
+      expect([planted.status, planted.stderr]).toEqual([5, expect.stringContaining('caractère de contrôle')]);
+      expect(sandbox.json(['habilitations', 'amp', '--status', 'suspended']).habilitations.map((h: { id: string }) => h.id)).not.toContain('amp-h0001');
+    } finally {
+      sandbox.cleanup();
+    }
+  });
+});
+
 describe('a reason planted in the file behind cafsup’s back', () => {
   it('is shown escaped by `cafsup traces`: no escape sequence reaches the terminal', async () => {
     const sandbox = new CliSandbox();

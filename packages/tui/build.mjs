@@ -1,6 +1,6 @@
 // Bundles the `cafsup` command into one file so that a plain command starts fast: one module
 // to load instead of hundreds. better-sqlite3 stays outside (a native addon).
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
@@ -26,7 +26,8 @@ await build({
   // Some bundled dependencies are CommonJS and call require().
   banner: { js: "import { createRequire as __cafsupRequire } from 'node:module'; const require = __cafsupRequire(import.meta.url);" },
   // React's production build: its development build is several times larger and slower to start.
-  define: { 'process.env.NODE_ENV': '"production"' },
+  // `cafsup --version` reads the package's version from the bundle, not from a file at run time.
+  define: { 'process.env.NODE_ENV': '"production"', __CAFSUP_VERSION__: JSON.stringify(JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')).version) },
   legalComments: 'none',
   // Less source to parse at every start.
   minifyWhitespace: true,

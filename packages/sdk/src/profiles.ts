@@ -76,17 +76,64 @@ export function readToken(profile: string): string | undefined {
 }
 
 /** What a profile connects to: the server and its token, or the file and the actor. */
-export type Connection = { kind: 'http'; profile: string; baseUrl: string; token: string } | { kind: 'local'; profile: string | null; database: string; actor: Actor | null };
+export type Connection = { kind: 'http'; profile: string | null; baseUrl: string; token: string } | { kind: 'local'; profile: string | null; database: string; actor: Actor | null };
 
-export function resolveProfile(name?: string): Connection {
-  const settings = readSettings();
-  const chosen = name ?? settings.profile;
+/** A connection and the setting that chose it (`--profile`, `CAFSUP_DB`…), for `whoami` and errors. */
+export type ResolvedConnection = Connection & { chosenBy: string };
+
+/** What the command line says about where the data is. */
+export interface ConnectionFlags {
+  db?: string;
+  profile?: string;
+}
+
+function savedProfile(settings: SavedSettings, name: string, chosenBy: string, env: NodeJS.ProcessEnv): ResolvedConnection {
+  const profile = settings.profiles?.[name];
+  if (profile === undefined) throw new CafsupError('NOT_FOUND', `Profil inconnu : « ${name} » (${chosenBy}). Voir « cafsup config profile list ».`);
   const actor = settings.actor === undefined ? null : parseActor(settings.actor);
-  if (chosen === undefined) return { kind: 'local', profile: null, database: settings.database ?? defaultDatabasePath(), actor };
-  const profile = settings.profiles?.[chosen];
-  if (profile === undefined) throw new CafsupError('NOT_FOUND', `Profil inconnu : « ${chosen} ». Voir « cafsup config profile list ».`);
-  if (profile.url === undefined) return { kind: 'local', profile: chosen, database: profile.database ?? settings.database ?? defaultDatabasePath(), actor };
-  const token = readToken(chosen);
-  if (token === undefined) throw new CafsupError('UNAUTHENTICATED', `Aucun jeton pour le profil « ${chosen} » : lancez « cafsup login --profile ${chosen} ».`);
-  return { kind: 'http', profile: chosen, baseUrl: profile.url, token };
+  if (profile.url === undefined) return { kind: 'local', profile: name, database: profile.database ?? settings.database ?? defaultDatabasePath(), actor, chosenBy };
+  // The environment's token beats the saved one (flag > environment > settings), as for CI.
+  const token = env.CAFSUP_TOKEN ?? readToken(name);
+  if (token === undefined) throw new CafsupError('UNAUTHENTICATED', `Aucun jeton pour le profil « ${name} » : lancez « cafsup login --profile ${name} » (ou définissez CAFSUP_TOKEN).`);
+  return { kind: 'http', profile: name, baseUrl: profile.url, token, chosenBy };
+}
+
+/**
+ * Where the data is, with one precedence for every setting: the command line (`--db`,
+ * `--profile`), then the environment (`CAFSUP_URL` with `CAFSUP_TOKEN`, `CAFSUP_DB`,
+ * `CAFSUP_PROFILE`), then the saved settings (the active profile, the saved database), then the
+ * platform's data folder. Two sources at one level would leave a write's destination to chance:
+ * they are refused (VALIDATION), as is a `CAFSUP_TOKEN` that no server would receive.
+ */
+export function resolveConnection(flags: ConnectionFlags = {}, env: NodeJS.ProcessEnv = process.env): ResolvedConnection {
+  const settings = readSettings();
+  const both = (level: string, names: string[]) =>
+    new CafsupError('VALIDATION', `${names.join(' et ')} désignent chacun une source de données (${level}) : gardez-en un seul.`, {
+      problems: names.map((name) => ({ path: name, message: 'source de données en concurrence' })),
+    });
+  if (flags.db !== undefined && flags.profile !== undefined) throw both('ligne de commande', ['--db', '--profile']);
+  if (flags.db !== undefined) return { kind: 'local', profile: null, database: flags.db, actor: null, chosenBy: '--db' };
+  if (flags.profile !== undefined) return savedProfile(settings, flags.profile, '--profile', env);
+  const set = (name: string) => (env[name] ?? '') !== '';
+  const fromEnvironment = ['CAFSUP_URL', 'CAFSUP_DB', 'CAFSUP_PROFILE'].filter(set);
+  if (fromEnvironment.length > 1) throw both('environnement', fromEnvironment);
+  if (set('CAFSUP_URL')) {
+    if (!set('CAFSUP_TOKEN')) throw new CafsupError('UNAUTHENTICATED', 'CAFSUP_URL est défini sans CAFSUP_TOKEN : le serveur demande un jeton.');
+    return { kind: 'http', profile: null, baseUrl: env.CAFSUP_URL!, token: env.CAFSUP_TOKEN!, chosenBy: 'CAFSUP_URL' };
+  }
+  const local = (database: string, chosenBy: string): ResolvedConnection => {
+    if (set('CAFSUP_TOKEN')) {
+      throw new CafsupError('VALIDATION', `CAFSUP_TOKEN est défini mais les données viennent du fichier ${database} (${chosenBy}) : ajoutez CAFSUP_URL pour un serveur, ou retirez CAFSUP_TOKEN.`);
+    }
+    return { kind: 'local', profile: null, database, actor: settings.actor === undefined ? null : parseActor(settings.actor), chosenBy };
+  };
+  if (set('CAFSUP_DB')) return local(env.CAFSUP_DB!, 'CAFSUP_DB');
+  if (set('CAFSUP_PROFILE')) return savedProfile(settings, env.CAFSUP_PROFILE!, 'CAFSUP_PROFILE', env);
+  if (settings.profile !== undefined) return savedProfile(settings, settings.profile, 'profil actif', env);
+  return settings.database === undefined ? local(defaultDatabasePath(), 'défaut') : local(settings.database, 'config database');
+}
+
+/** The connection of a named profile, or of the usual precedence when none is named. */
+export function resolveProfile(name?: string): Connection {
+  return resolveConnection(name === undefined ? {} : { profile: name });
 }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { laterDate, type CalendarDate } from './dates.js';
 import { ESCALATION_SIDES, escalationContactSchema, orderedEscalation, serviceDeskSchema, type EscalationContact, type ServiceDesk } from './caf.js';
 import { calendarDateSchema, emailSchema, normaliseEmail, requiredTextSchema } from './fields.js';
-import { plural } from './wording.js';
+import { countOf } from './labels.js';
 import {
   CONTACT_ROLES,
   MANAGEMENT_MODES,
@@ -165,7 +165,7 @@ export function describeAvenantChange(change: AvenantChange): string {
   const scope = (departements: readonly string[] | undefined) => (departements === undefined ? '' : ` (départements ${departements.join(', ')})`);
   switch (change.type) {
     case 'setQuota':
-      return `quota ${change.service} ${change.profile} fixé à ${plural(change.maxUsers, 'utilisateur')}${scope(change.departements)}`;
+      return `quota ${change.service} ${change.profile} fixé à ${countOf(change.maxUsers, 'utilisateur')}${scope(change.departements)}`;
     case 'removeQuota':
       return `quota ${change.service} ${change.profile} retiré`;
     case 'addService':
@@ -192,14 +192,14 @@ export function describeAvenantChange(change: AvenantChange): string {
 /** A service desk in one French line: address, phone, days and hours, answer time (contrat art. 3.2). */
 export function describeServiceDesk(desk: ServiceDesk): string {
   const parts = [desk.email, desk.phone, desk.days, desk.hours].filter((part): part is string => typeof part === 'string' && part !== '');
-  if (desk.answerWithinWorkingDays != null) parts.push(`réponse sous ${plural(desk.answerWithinWorkingDays, 'jour ouvré', 'jours ouvrés')}`);
+  if (desk.answerWithinWorkingDays != null) parts.push(`réponse sous ${countOf(desk.answerWithinWorkingDays, 'jour ouvré', 'jours ouvrés')}`);
   return parts.length === 0 ? 'non précisé' : parts.join(', ');
 }
 
 /** When the escalation may start (contrat art. 3.3; Val d'Oise: « dans un délai d'1 mois »). */
 export function escalationTrigger(desk: ServiceDesk | null): string {
   const delay = desk?.escalateAfterDays;
-  return `en l’absence de réponse${delay == null ? '' : ` sous ${plural(delay, 'jour')}`} ou en cas d’urgence`;
+  return `en l’absence de réponse${delay == null ? '' : ` sous ${countOf(delay, 'jour')}`} ou en cas d’urgence`;
 }
 
 /**

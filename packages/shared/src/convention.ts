@@ -4,7 +4,8 @@ import { escalationContactSchema, serviceDeskSchema, type Caf } from './caf.js';
 import { addMonths, laterDate, type CalendarDate } from './dates.js';
 import { calendarDateSchema, idSchema, requiredTextSchema } from './fields.js';
 import { MANAGEMENT_MODES, contactSchema, subscriptionSchema, type ManagementMode, type Terms } from './terms.js';
-import { longFrenchDate, plural } from './wording.js';
+import { longFrenchDate } from './wording.js';
+import { countOf } from './labels.js';
 
 export const terminationSchema = z.object({
   kind: z.enum(['unilateral', 'breach']),
@@ -42,7 +43,7 @@ export const conventionSchema = z
           path: ['avenants', index, 'number'],
           message: seen.has(avenant.number)
             ? `numéro d'avenant ${avenant.number} en double`
-            : `numéro d'avenant ${avenant.number} inattendu : les avenants sont numérotés 1, 2, 3… sans trou (${plural(convention.avenants.length, 'avenant')})`,
+            : `numéro d'avenant ${avenant.number} inattendu : les avenants sont numérotés 1, 2, 3… sans trou (${countOf(convention.avenants.length, 'avenant')})`,
         });
       }
       seen.add(avenant.number);

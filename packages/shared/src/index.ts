@@ -31,4 +31,5 @@ export * from './flags/people.js';
 export * from './flags/convention.js';
 export * from './flags/grants.js';
 export * from './queries.js';
+export * from './labels.js';
 export * from './workflows/index.js';

@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import { emailSchema } from './fields.js';
+import { safeTextSchema } from './text.js';
 
 /** The acting supervisor: every write names one (contrat art. 5.3, convention art. 9.2). */
 export const actorSchema = z.object({
-  name: z.string().trim().min(1, 'nom de la personne qui agit manquant'),
+  // The name lands in every trace it signs and on every screen that shows them.
+  name: safeTextSchema(200).trim().min(1, 'nom de la personne qui agit manquant'),
   email: emailSchema,
 });
 export type Actor = z.infer<typeof actorSchema>;

@@ -11,7 +11,3 @@ export function longFrenchDate(date: CalendarDate): string {
   return `${day === 1 ? '1er' : day} ${MONTHS[Number(date.slice(5, 7)) - 1]} ${Number(date.slice(0, 4))}`;
 }
 
-/** A count with its noun agreeing: `plural(2, 'jour')` is « 2 jours »; 0 and 1 take the singular, as in French. */
-export function plural(count: number, singular: string, pluralForm = `${singular}s`): string {
-  return `${count} ${Math.abs(count) >= 2 ? pluralForm : singular}`;
-}

@@ -1,4 +1,12 @@
-import { SEVERITIES, parisDay, type ActionResult, type Severity, type SeveritySummary } from '@cafsup/shared';
+import {
+  HABILITATION_STATUS_LABELS,
+  MANAGEMENT_MODE_LABELS,
+  SEVERITIES,
+  USER_STATUS_LABELS,
+  escapeForTerminal,
+  frenchNumber,
+  parisDay, type ActionResult, type Severity, type SeveritySummary,
+} from '@cafsup/shared';
 
 /** Formatting a French supervisor reads, shared by the plain commands and the interface. */
 
@@ -16,13 +24,8 @@ export function fit(text: string, width: number, align: 'left' | 'right' = 'left
   return align === 'right' ? cut.padStart(width) : cut.padEnd(width);
 }
 
-let numbers: Intl.NumberFormat | undefined;
-
 /** French number formatting (narrow no-break space for thousands). */
-export function count(value: number): string {
-  numbers ??= new Intl.NumberFormat('fr-FR');
-  return numbers.format(value);
-}
+export const count = frenchNumber;
 
 /** A calendar date as a French reader writes it (22/11/2026). */
 export function frenchDate(date: string | null): string {
@@ -39,19 +42,40 @@ export function frenchDateTime(timestamp: string): string {
   return `${frenchDate(parisDay(timestamp))} ${clock.format(new Date(timestamp))}`;
 }
 
-function shown(value: unknown): string {
-  return value === null || value === undefined ? '∅' : String(value);
+/** The words of the fields an action changes (the SDK's `before`/`after`). */
+const CHANGED_FIELD_LABELS: Record<string, string> = {
+  status: 'statut',
+  suspendedAt: 'suspension',
+  revokedAt: 'dévalidation',
+  mustChangePassword: 'changement de mot de passe imposé',
+  managementMode: 'mode de gestion',
+  delegationWithdrawnAt: 'retrait de délégation',
+};
+
+/** A changed value in words: dates in fr-FR, statuses and modes by their French label. */
+function shown(key: string, value: unknown, habilitation: boolean): string {
+  if (value === null || value === undefined) return '—';
+  if (typeof value === 'boolean') return value ? 'oui' : 'non';
+  const text = String(value);
+  if (key === 'status') return (habilitation ? HABILITATION_STATUS_LABELS : USER_STATUS_LABELS)[text as 'active'] ?? text;
+  if (key === 'managementMode') return MANAGEMENT_MODE_LABELS[text as 'delegated'] ?? text;
+  if (/^\d{4}-\d{2}-\d{2}T/.test(text)) return frenchDateTime(text);
+  if (/^\d{4}-\d{2}-\d{2}$/.test(text)) return frenchDate(text);
+  return escapeForTerminal(text);
 }
 
-/** What an action changed (or would change), one line per entity, naming only the fields that move. */
+/** What an action changed (or would change), one line per entity, naming only the fields that move, in French. */
 export function describeActionResult(result: ActionResult<Record<string, unknown>>): string[] {
   return [
     ...result.changed.map((change) => {
-      const fields = Object.keys(change.after).filter((key) => shown(change.before[key]) !== shown(change.after[key]));
-      const moves = fields.map((key) => `${key} ${shown(change.before[key])} → ${shown(change.after[key])}`).join(', ');
-      return `  ${change.id} : ${moves}${change.traceId === null ? '' : `  (trace n° ${change.traceId})`}`;
+      const habilitation = 'revokedAt' in change.after || 'suspendedAt' in change.after;
+      const fields = Object.keys(change.after).filter((key) => JSON.stringify(change.before[key] ?? null) !== JSON.stringify(change.after[key] ?? null));
+      const moves = fields
+        .map((key) => `${CHANGED_FIELD_LABELS[key] ?? key} ${shown(key, change.before[key], habilitation)} → ${shown(key, change.after[key], habilitation)}`)
+        .join(', ');
+      return `  ${escapeForTerminal(change.id)} : ${moves}${change.traceId === null ? '' : `  (trace n° ${change.traceId})`}`;
     }),
-    ...result.unchanged.map((item) => `  ${item.id} : inchangé (${item.reason})`),
+    ...result.unchanged.map((item) => `  ${escapeForTerminal(item.id)} : inchangé (${escapeForTerminal(item.reason)})`),
   ];
 }
 

@@ -1,11 +1,16 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { EXIT_CODE, isCalendarDate, toCafsupError, todayInParis } from '@cafsup/shared';
+import { CafsupError, EXIT_CODE, isCalendarDate, toCafsupError, todayInParis } from '@cafsup/shared';
 import { GLOBAL_OPTIONS, type Command, type CommandResult, type OptionSpec } from './cli/command.js';
-import { MAX_COMMAND_WORDS, commandHelp, findCommand, mainHelp, subcommandsOf } from './cli/commands/index.js';
+import { COMMANDS, MAX_COMMAND_WORDS, commandHelp, findCommand, mainHelp, optionsOf, subcommandsOf } from './cli/commands/index.js';
 import { demoCommand } from './cli/commands/data.js';
 import { dashboardCommand } from './cli/commands/read.js';
-import { Context, UsageError, onTerminal, type GlobalOptions } from './cli/context.js';
-import { json } from './cli/output.js';
+import { Context, InterruptedError, UsageError, onTerminal, type GlobalOptions } from './cli/context.js';
+import { checkOutputFile, writeFileAtomically } from './cli/files.js';
+import { csv, fieldsOf, json, pickFields, sheetOf, tsv } from './cli/output.js';
+import { suggest } from './cli/suggest.js';
+
+/** Set by the bundler from package.json (build.mjs). */
+declare const __CAFSUP_VERSION__: string;
 
 const EXIT_USAGE = 2;
 const EXIT_INTERRUPTED = 130;
@@ -21,16 +26,16 @@ function parseOptions(specs: Record<string, OptionSpec>, args: string[]): { opti
     const parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
     return { options: parsed.values as ParsedOptions, positionals: parsed.positionals };
   } catch (error) {
-    throw new UsageError(frenchParseError(error));
+    throw new UsageError(frenchParseError(error, Object.keys(specs)));
   }
 }
 
-/** node:util's parse errors are English; the option they name is all we keep. */
-function frenchParseError(error: unknown): string {
+/** node:util's parse errors are English: the option they name is all we keep, with the closest known ones. */
+function frenchParseError(error: unknown, known: string[]): string {
   const message = error instanceof Error ? error.message : String(error);
   const option = /'(-{1,2}[^' ]+)/.exec(message)?.[1] ?? '';
   const code = (error as { code?: string }).code;
-  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return `Option inconnue : ${option}.`;
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return `Option inconnue : ${option}.${suggest(option.replace(/^-+/, ''), known, (name) => `« --${name} »`)}`;
   if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
     return message.includes('does not take an argument') ? `L’option ${option} ne prend pas de valeur.` : `L’option ${option} attend une valeur.`;
   }
@@ -52,34 +57,118 @@ function splitCommand(argv: string[]): { words: string[]; rest: string[] } {
   return { words, rest: [...leading, ...argv.slice(index)] };
 }
 
-function globalOptions(options: ParsedOptions): GlobalOptions {
-  const asOf = options['as-of'];
+/**
+ * `--json=id,name` (or `--json id,name` when every name is a field of the list) keeps those
+ * fields of a list's rows; `--json` alone stays a switch, so `audit --json amp` still names a
+ * partner.
+ */
+function jsonFields(command: Command, args: string[]): { args: string[]; fields: string[] | null } {
+  const known = command.rows === undefined ? [] : fieldsOf(command.rows);
+  const out: string[] = [];
+  let fields: string[] | null = null;
+  for (let index = 0; index < args.length; index++) {
+    const arg = args[index]!;
+    const next = args[index + 1];
+    if (arg.startsWith('--json=')) {
+      fields = arg.slice('--json='.length).split(',').map((field) => field.trim()).filter((field) => field !== '');
+      out.push('--json');
+    } else if (arg === '--json' && next !== undefined && !next.startsWith('-') && known.length > 0 && next.split(',').every((field) => known.includes(field.trim()))) {
+      fields = next.split(',').map((field) => field.trim());
+      out.push('--json');
+      index += 1;
+    } else out.push(arg);
+  }
+  if (fields === null) return { args: out, fields };
+  if (command.rows === undefined) throw new UsageError(`--json=CHAMPS ne s’applique qu’aux listes ; « cafsup ${command.name} » prend --json seul.`);
+  if (fields.length === 0) throw new UsageError(`--json= attend des champs séparés par des virgules : ${known.join(', ')}.`);
+  for (const field of fields) {
+    if (!known.includes(field)) throw new UsageError(`Champ inconnu pour --json : « ${field} ».${suggest(field, known)} Champs : ${known.join(', ')}.`);
+  }
+  return { args: out, fields };
+}
+
+/** The common options, except those the command defines for itself (`habilitations --profile T13` is a profile code). */
+function globalOptions(options: ParsedOptions, own: Record<string, OptionSpec> = {}): GlobalOptions {
+  const global = (name: string) => (Object.hasOwn(own, name) ? undefined : options[name]);
+  const asOf = global('as-of');
   if (typeof asOf === 'string' && !isCalendarDate(asOf)) throw new UsageError(`--as-of attend une date réelle AAAA-MM-JJ (reçu « ${asOf} »).`);
-  const lang = options.lang;
+  const lang = global('lang');
   if (typeof lang === 'string' && lang !== 'fr') {
     throw new UsageError(`Langue « ${lang} » non disponible : cafsup parle français (--lang fr).`);
   }
+  const text = (name: string) => {
+    const value = global(name);
+    return typeof value === 'string' ? { [name]: value } : {};
+  };
   return {
-    ...(typeof options.db === 'string' ? { db: options.db } : {}),
-    ...(typeof options.profile === 'string' ? { profile: options.profile } : {}),
-    ...(typeof options.actor === 'string' ? { actor: options.actor } : {}),
+    ...text('db'),
+    ...text('profile'),
+    ...text('actor'),
     ...(typeof asOf === 'string' ? { asOf } : {}),
-    json: options.json === true,
-    yes: options.yes === true,
+    json: global('json') === true,
+    quiet: global('quiet') === true,
+    yes: global('yes') === true,
   };
 }
 
-function print(result: CommandResult, asJson: boolean): void {
-  if (asJson) {
-    if (result.json !== undefined) process.stdout.write(json(result.json));
-  } else {
-    const text = result.text();
-    if (text !== '') process.stdout.write(`${text}\n`);
+/** How a list leaves the program: JSON, ids only, CSV, a workbook, TSV when piped, a table on a terminal. */
+async function print(command: Command, result: CommandResult, context: Context, options: ParsedOptions, fields: string[] | null): Promise<void> {
+  const spec = command.rows;
+  const rows = result.rows;
+  const xlsx = typeof options.xlsx === 'string' ? options.xlsx : undefined;
+  if (spec !== undefined && rows !== undefined && xlsx !== undefined) {
+    await checkOutputFile(context, xlsx, options.force === true);
+    const { workbook } = await import('./cli/xlsx.js');
+    await writeFileAtomically(xlsx, [workbook([sheetOf(spec, rows)])]);
+    if (context.options.json) process.stdout.write(json({ out: xlsx, rows: rows.length }));
+    else context.note(`Classeur écrit : ${xlsx} (${rows.length} ${rows.length < 2 ? 'ligne' : 'lignes'}).`);
+    return;
+  }
+  if (context.options.json) {
+    if (result.json !== undefined) process.stdout.write(json(fields === null || spec === undefined ? result.json : pickFields(result.json, spec.key, fields)));
+    return;
+  }
+  if (context.options.quiet) {
+    if (spec?.id !== undefined && rows !== undefined) process.stdout.write(rows.map((row) => `${spec.id!(row)}\n`).join(''));
+    else if (result.quiet !== undefined) process.stdout.write(`${result.quiet}\n`);
+    return;
+  }
+  if (spec !== undefined && rows !== undefined && options.csv === true) {
+    process.stdout.write(csv(spec, rows));
+    return;
+  }
+  const text = spec !== undefined && rows !== undefined && process.stdout.isTTY !== true ? tsv(spec, rows) : result.text();
+  if (text !== '') process.stdout.write(`${text}\n`);
+}
+
+/** A missing id, with the closest partner, user or habilitation ids of the store (« vouliez-vous dire »). */
+async function withSuggestion(context: Context, error: unknown): Promise<unknown> {
+  const client = context.openedClient;
+  if (!(error instanceof CafsupError) || error.code !== 'NOT_FOUND' || client === null) return error;
+  const missing = (error.details as { ids?: unknown }).ids;
+  if (!Array.isArray(missing) || missing.length === 0 || typeof missing[0] !== 'string') return error;
+  try {
+    const partners: string[] = [];
+    for await (const partner of client.partners.iterate({ limit: 500 })) partners.push(partner.id);
+    const wanted = missing[0];
+    const candidates = [...partners];
+    // Ids of the demo data and of most extracts start with their partner's (amp-u031, amp-h0023).
+    const owner = partners.filter((id) => wanted.startsWith(`${id}-`)).sort((a, b) => b.length - a.length)[0];
+    if (owner !== undefined) {
+      for await (const user of client.users.iterate({ partnerId: owner })) candidates.push(user.id);
+      for await (const habilitation of client.habilitations.iterate({ partnerId: owner })) candidates.push(habilitation.id);
+    }
+    const hint = suggest(wanted, candidates);
+    return hint === '' ? error : new CafsupError(error.code, `${error.message}${hint}`, error.details, { cause: error });
+  } catch {
+    return error;
   }
 }
 
-async function runCommand(command: Command, args: string[]): Promise<number> {
-  const { options, positionals } = parseOptions({ ...GLOBAL_OPTIONS, ...command.options }, args);
+async function runCommand(command: Command, rawArgs: string[]): Promise<number> {
+  const { args, fields } = jsonFields(command, rawArgs);
+  const specs = optionsOf(command);
+  const { options, positionals } = parseOptions(specs, args);
   if (options.help === true) {
     process.stdout.write(commandHelp(command));
     return 0;
@@ -87,10 +176,14 @@ async function runCommand(command: Command, args: string[]): Promise<number> {
   const expected = command.positionals ?? { min: 0, max: 0, names: '' };
   if (positionals.length < expected.min) throw new UsageError(`Il manque ${expected.names} : ${command.usage}`);
   if (positionals.length > expected.max) throw new UsageError(`Argument en trop : « ${positionals[expected.max]} ». Usage : ${command.usage}`);
-  const context = new Context(globalOptions(options));
+  const context = new Context(globalOptions(options, { ...command.options }));
+  const formats = [context.options.json && '--json', options.csv === true && '--csv', typeof options.xlsx === 'string' && '--xlsx'].filter(Boolean);
+  if (formats.length > 1) throw new UsageError(`${formats.join(' et ')} : choisissez une seule sortie.`);
   try {
-    const result = await command.run(context, { options, positionals });
-    print(result, context.options.json);
+    const result = await command.run(context, { options, positionals }).catch(async (error: unknown) => {
+      throw await withSuggestion(context, error);
+    });
+    await print(command, result, context, options, fields);
     return result.exitCode ?? 0;
   } finally {
     await context.close();
@@ -98,7 +191,7 @@ async function runCommand(command: Command, args: string[]): Promise<number> {
 }
 
 function isPromptInterrupted(error: unknown): boolean {
-  return error instanceof Error && (error.name === 'ExitPromptError' || error.name === 'AbortPromptError');
+  return error instanceof InterruptedError || (error instanceof Error && (error.name === 'ExitPromptError' || error.name === 'AbortPromptError'));
 }
 
 function report(error: unknown, asJson: boolean): number {
@@ -172,7 +265,16 @@ async function start(rest: string[]): Promise<number> {
   return created === 0 ? openDefault(rest) : created;
 }
 
+/** Every word that starts a command, for « vouliez-vous dire ». */
+function commandWords(): string[] {
+  return COMMANDS.flatMap((command) => [command.name, ...(command.aliases ?? [])]).map((name) => name.split(' ')[0]!);
+}
+
 async function main(argv: string[]): Promise<number> {
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+    process.stdout.write(`cafsup ${__CAFSUP_VERSION__}\n`);
+    return 0;
+  }
   const { words, rest } = splitCommand(argv);
   if (words.length === 0) {
     if (rest.includes('--help') || rest.includes('-h')) {
@@ -192,9 +294,10 @@ async function main(argv: string[]): Promise<number> {
   if (found === null) {
     const family = subcommandsOf(words.slice(0, 1));
     if (family.length > 0) {
-      throw new UsageError(`« cafsup ${words.join(' ')} » : précisez ${family.map((command) => `« cafsup ${command.name} »`).join(', ')}.`);
+      const second = words[1] === undefined ? '' : suggest(words[1], family.map((command) => command.name.split(' ')[1]!), (word) => `« cafsup ${words[0]} ${word} »`);
+      throw new UsageError(`« cafsup ${words.join(' ')} » : précisez ${family.map((command) => `« cafsup ${command.name} »`).join(', ')}.${second}`);
     }
-    throw new UsageError(`Commande inconnue : « ${words[0]} ».`);
+    throw new UsageError(`Commande inconnue : « ${words[0]} ».${suggest(words[0]!, ['tui', 'start', 'help', ...commandWords()])}`);
   }
   return runCommand(found.command, [...words.slice(found.consumed), ...rest]);
 }
@@ -209,7 +312,7 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 });
 
 const argv = process.argv.slice(2);
-const asJson = argv.includes('--json');
+const asJson = argv.some((arg) => arg === '--json' || arg.startsWith('--json='));
 main(argv).then(
   (code) => {
     process.exitCode = code;

@@ -12,6 +12,10 @@ export const BUSY_TIMEOUT_MS = 15_000;
  * `synchronous = FULL` because a supervision decision must survive a power cut.
  */
 export function openDatabase(path: string, options: { create?: boolean; readonly?: boolean } = {}): Database.Database {
+  // A URL is not a file name: without this, `--db postgres://…` made a folder called « postgres: ».
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path)) {
+    throw new CafsupError('UNAVAILABLE', `Base de données non prise en charge : ${path}. Cette version de cafsup n’ouvre que des fichiers SQLite (--db FICHIER).`, { path });
+  }
   if (path !== ':memory:' && !existsSync(path)) {
     if (options.create === false) {
       throw new CafsupError('UNAVAILABLE', `Base de données introuvable : ${path}. Créez-la avec « cafsup demo » ou « cafsup import FICHIER ».`, { path });

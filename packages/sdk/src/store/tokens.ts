@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import { CafsupError, normaliseEmail, type Actor } from '@cafsup/shared';
+import { z } from 'zod';
+import { CafsupError, actorSchema, departementSchema, normaliseEmail, parseInput, reasonSchema, type Actor } from '@cafsup/shared';
 import type { TraceWriter } from './traces.js';
 
 export const TOKEN_ROLES = ['supervisor', 'auditor'] as const;
@@ -70,7 +71,9 @@ export class TokenStore {
 
   /** Creates a token (256 random bits) and returns it: this is the only time it is shown. */
   create(owner: Actor, role: TokenRole, cafs: string[], actor: Actor): { id: number; token: string } {
+    owner = parseInput(actorSchema, owner, 'owner');
     if (cafs.length === 0) throw new CafsupError('VALIDATION', 'Indiquez au moins une Caf (--caf 78, ou --caf "*" pour toutes).', { problems: [{ path: 'cafs', message: 'au moins une Caf' }] });
+    parseInput(z.array(z.union([z.literal(ALL_CAFS), departementSchema])), cafs, 'cafs');
     const token = `cafsup_${randomBytes(32).toString('base64url')}`;
     const email = normaliseEmail(owner.email);
     let id = 0;
@@ -96,6 +99,7 @@ export class TokenStore {
   }
 
   revoke(id: number, reason: string, actor: Actor): void {
+    reason = parseInput(reasonSchema, reason, 'reason');
     const row = this.db.prepare('SELECT revoked_at FROM tokens WHERE id = ?').get(id) as { revoked_at: string | null } | undefined;
     if (row === undefined) throw new CafsupError('NOT_FOUND', `Jeton n° ${id} introuvable.`, { ids: [String(id)] });
     if (row.revoked_at !== null) throw new CafsupError('CONFLICT', `Le jeton n° ${id} est déjà révoqué.`, { ids: [String(id)] });
@@ -106,6 +110,7 @@ export class TokenStore {
 
   /** Suspends (or reinstates) a person: every token they own stops working at the next request. */
   setOwnerSuspended(email: string, suspended: boolean, reason: string, actor: Actor): void {
+    reason = parseInput(reasonSchema, reason, 'reason');
     const owner = normaliseEmail(email);
     this.traced(actor, { action: suspended ? 'token.suspendOwner' : 'token.reinstateOwner', targetType: 'token', targetId: owner, partnerId: null, reason }, (at) => {
       if (suspended) this.db.prepare('INSERT OR IGNORE INTO suspended_owners (email, suspended_at) VALUES (?, ?)').run(owner, at);

@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import type { Agent, Dispatcher } from 'undici';
+import type { Dispatcher, EnvHttpProxyAgent } from 'undici';
 import { CafsupError, isErrorCode, type Actor } from '@cafsup/shared';
 import { isPathSource, type DatasetSource } from '../dataset/source.js';
 import { operationSpec } from '../operations/table.js';
@@ -41,7 +41,7 @@ function importBody(source: DatasetSource): Dispatcher.DispatchOptions['body'] {
  * caller makes is applied once. Errors come back as the same CafsupError codes as local.
  */
 export class HttpTransport implements Transport {
-  private agent: Promise<{ agent: Agent; request: typeof import('undici').request }> | null = null;
+  private agent: Promise<{ agent: EnvHttpProxyAgent; request: typeof import('undici').request }> | null = null;
   private readonly base: string;
   private readonly retries: number;
   private identity: Identity | null = null;
@@ -52,12 +52,14 @@ export class HttpTransport implements Transport {
   }
 
   /** undici is loaded at the first request: a local command never pays for the HTTP client. */
-  private http(): Promise<{ agent: Agent; request: typeof import('undici').request }> {
+  private http(): Promise<{ agent: EnvHttpProxyAgent; request: typeof import('undici').request }> {
     this.agent ??= import('undici').then((loaded) => {
       // undici is CommonJS: once bundled, a dynamic import gives its exports under `default`.
-      const { Agent, request } = 'Agent' in loaded ? loaded : (loaded as unknown as { default: typeof loaded }).default;
+      const { EnvHttpProxyAgent, request } = 'Agent' in loaded ? loaded : (loaded as unknown as { default: typeof loaded }).default;
       const timeout = this.options.timeoutMs ?? 30_000;
-      return { agent: new Agent({ connectTimeout: timeout, headersTimeout: timeout, bodyTimeout: timeout }), request };
+      // HTTPS_PROXY, HTTP_PROXY and NO_PROXY (upper or lower case) are honoured, as curl does:
+      // a Caf's network often reaches its server only through a proxy. Without them, a plain agent.
+      return { agent: new EnvHttpProxyAgent({ connectTimeout: timeout, headersTimeout: timeout, bodyTimeout: timeout }), request };
     });
     return this.agent;
   }

@@ -1,5 +1,6 @@
 import { CONVENTION_STATUS_LABELS, conventionState, describeTermination, type Convention, type ConventionState } from '../convention.js';
-import { longFrenchDate, plural } from '../wording.js';
+import { longFrenchDate } from '../wording.js';
+import { countOf } from '../labels.js';
 import { addMonths, daysBetween, parisDay, type CalendarDate } from '../dates.js';
 import { normaliseEmail } from '../fields.js';
 import type { AuditSettings } from '../settings.js';
@@ -93,5 +94,5 @@ export function suspensionStaleFlag(
   const days = daysBetween(parisDay(habilitation.suspendedAt), asOf);
   if (days < settings.suspensionStaleDays) return null;
   return makeFlag('SUSPENSION_STALE', partnerId, { habilitationId: habilitation.id, days },
-    `Habilitation ${habilitation.id} suspendue depuis ${plural(days, 'jour')} : la réactiver ou la dévalider.`);
+    `Habilitation ${habilitation.id} suspendue depuis ${countOf(days, 'jour')} : la réactiver ou la dévalider.`);
 }

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { compareFlags, makeFlag, summarise, type Flag } from './flag.js';
 import { RULES, articleFor } from './catalogue.js';
 import { isProfileEligible } from './grants.js';
-import { longFrenchDate, plural } from '../wording.js';
+import { longFrenchDate } from '../wording.js';
+import { countOf } from '../labels.js';
 import { excessUserIds } from './quota.js';
 
 describe('flag catalogue', () => {
@@ -106,6 +107,6 @@ describe('wording', () => {
   it('writes dates and plurals in French', () => {
     expect(longFrenchDate('2026-10-15')).toBe('15 octobre 2026');
     expect(longFrenchDate('2027-03-01')).toBe('1er mars 2027');
-    expect([plural(0, 'jour'), plural(1, 'jour'), plural(2, 'jour'), plural(1, 'jour ouvré', 'jours ouvrés')]).toEqual(['0 jour', '1 jour', '2 jours', '1 jour ouvré']);
+    expect([countOf(0, 'jour'), countOf(1, 'jour'), countOf(2, 'jour'), countOf(1, 'jour ouvré', 'jours ouvrés')]).toEqual(['0 jour', '1 jour', '2 jours', '1 jour ouvré']);
   });
 });

@@ -3,7 +3,8 @@ import { daysBetween, parisDay, type CalendarDate } from '../dates.js';
 import { normaliseEmail } from '../fields.js';
 import type { AuditSettings } from '../settings.js';
 import type { UserRole, UserStatus } from '../user.js';
-import { longFrenchDate, plural } from '../wording.js';
+import { longFrenchDate } from '../wording.js';
+import { countOf } from '../labels.js';
 import { makeFlag, type Flag, type FlagOf } from './flag.js';
 
 /** What the user rules need to know of one user; `holdsAny` and `getsActive` come from the store. */
@@ -52,8 +53,8 @@ export function userFlags(user: UserFacts, asOf: CalendarDate, settings: AuditSe
       flags.push(
         makeFlag('DORMANT_ACCOUNT', user.partnerId, { userId: user.id, lastSeenAt, days },
           user.lastLoginAt === null
-            ? `Compte ${user.id} jamais utilisé depuis sa création le ${longFrenchDate(parisDay(lastSeenAt))}, il y a ${plural(days, 'jour')}.`
-            : `Compte ${user.id} sans connexion depuis le ${longFrenchDate(parisDay(lastSeenAt))}, soit ${plural(days, 'jour')}.`),
+            ? `Compte ${user.id} jamais utilisé depuis sa création le ${longFrenchDate(parisDay(lastSeenAt))}, il y a ${countOf(days, 'jour')}.`
+            : `Compte ${user.id} sans connexion depuis le ${longFrenchDate(parisDay(lastSeenAt))}, soit ${countOf(days, 'jour')}.`),
       );
     }
   }
@@ -62,7 +63,7 @@ export function userFlags(user: UserFacts, asOf: CalendarDate, settings: AuditSe
     if (days >= settings.passwordMaxAgeDays) {
       flags.push(
         makeFlag('PASSWORD_STALE', user.partnerId, { userId: user.id, days },
-          `Mot de passe de ${user.id} inchangé depuis ${plural(days, 'jour')}.`),
+          `Mot de passe de ${user.id} inchangé depuis ${countOf(days, 'jour')}.`),
       );
     }
   }

@@ -1,6 +1,6 @@
 import { compareCodePoints } from '../compare.js';
 import { quotaKey, listQuotas, type ServiceQuota, type Terms } from '../terms.js';
-import { plural } from '../wording.js';
+import { countOf } from '../labels.js';
 import { makeFlag, type FlagOf } from './flag.js';
 
 /** Holders counted for one (service, profile) of a partner, as the store counts them. */
@@ -71,7 +71,7 @@ export function quotaExceededFlag(usage: QuotaUsage, excess: string[]): FlagOf<'
     'QUOTA_EXCEEDED',
     usage.partnerId,
     { service: usage.service, profile: usage.profile, assigned: usage.assigned, maxUsers: usage.maxUsers, excessUserIds: excess },
-    `Quota dépassé : ${plural(usage.assigned, 'utilisateur habilité', 'utilisateurs habilités')} au profil ${usage.profile} du service ${usage.service} pour ${plural(usage.maxUsers, 'autorisé')} (${usage.assigned - usage.maxUsers} en trop).`,
+    `Quota dépassé : ${countOf(usage.assigned, 'utilisateur habilité', 'utilisateurs habilités')} au profil ${usage.profile} du service ${usage.service} pour ${countOf(usage.maxUsers, 'autorisé')} (${usage.assigned - usage.maxUsers} en trop).`,
   );
 }
 

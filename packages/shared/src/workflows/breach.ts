@@ -7,7 +7,8 @@ import { RULE_NAMES, type RuleName, type Severity } from '../flags/catalogue.js'
 import type { ManagementMode } from '../terms.js';
 import type { ConventionStatus, Termination } from '../convention.js';
 import type { DeskClock } from './working-days.js';
-import { longFrenchDate, plural } from '../wording.js';
+import { countOf } from '../labels.js';
+import { longFrenchDate } from '../wording.js';
 
 // From a breach to termination (contrat de services, art. 2.2.1; convention, art. 9.2, 17.2,
 // 17.3, 17.4): questions to the partner, the mise en demeure, a unilateral notice, the remedy, the
@@ -166,8 +167,8 @@ export function proposeLadder(input: LadderInput): LadderView {
     switch (step) {
       case 'ask':
         if (ended) return { status: 'not_applicable', why: 'convention résiliée' };
-        if (questions.length > 0) return { status: 'done', why: `${plural(questions.length, 'question posée', 'questions posées')}` };
-        return input.flags.length > 0 ? { status: 'proposed', why: `${plural(input.flags.length, 'alerte ouverte', 'alertes ouvertes')}` } : { status: 'not_applicable', why: 'aucune alerte ouverte' };
+        if (questions.length > 0) return { status: 'done', why: `${countOf(questions.length, 'question posée', 'questions posées')}` };
+        return input.flags.length > 0 ? { status: 'proposed', why: `${countOf(input.flags.length, 'alerte ouverte', 'alertes ouvertes')}` } : { status: 'not_applicable', why: 'aucune alerte ouverte' };
       case 'suspend':
         if (ended) return { status: 'not_applicable', why: 'convention résiliée' };
         if (input.actionsTaken.has('habilitation.suspend')) return { status: 'done', why: 'des habilitations ont été suspendues' };
@@ -190,7 +191,7 @@ export function proposeLadder(input: LadderInput): LadderView {
         if (ended) return { status: 'not_applicable', why: 'convention résiliée' };
         return input.flags.length > 0 ? { status: 'proposed', why: 'manquements persistants' } : { status: 'not_applicable', why: 'aucune alerte ouverte' };
       case 'closeOut':
-        if (ended) return input.held > 0 ? { status: 'proposed', why: `convention résiliée, ${plural(input.held, 'habilitation encore détenue', 'habilitations encore détenues')}` } : { status: 'done', why: 'plus rien n’est détenu' };
+        if (ended) return input.held > 0 ? { status: 'proposed', why: `convention résiliée, ${countOf(input.held, 'habilitation encore détenue', 'habilitations encore détenues')}` } : { status: 'done', why: 'plus rien n’est détenu' };
         if (input.terminationEffectiveAt !== null) return { status: 'later', why: `résiliation effective le ${longFrenchDate(input.terminationEffectiveAt)}` };
         return { status: 'not_applicable', why: 'aucune résiliation en cours' };
     }

@@ -1,4 +1,7 @@
-import type { Context } from './context.js';
+import { codeFromWord, foldWord } from '@cafsup/shared';
+import { UsageError, type Context } from './context.js';
+import { suggest } from './suggest.js';
+import type { RowSpec } from './output.js';
 
 export interface OptionSpec {
   type: 'string' | 'boolean';
@@ -16,6 +19,10 @@ export interface CommandResult {
   json: unknown;
   text: () => string;
   exitCode?: number;
+  /** The rows of a list command (its `rows` spec says how to show them). */
+  rows?: readonly unknown[];
+  /** What --quiet prints for one thing made (a token for a script to keep); lists print their ids. */
+  quiet?: string;
 }
 
 export interface CommandInput {
@@ -32,6 +39,8 @@ export interface Command {
   example: string;
   options?: Record<string, OptionSpec>;
   positionals?: { min: number; max: number; names: string };
+  /** A list command's rows: piped TSV, --csv, --xlsx, --json FIELDS and --quiet come with it. */
+  rows?: RowSpec<any>;
   run(context: Context, input: CommandInput): Promise<CommandResult>;
 }
 
@@ -41,15 +50,23 @@ export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
   profile: { type: 'string', value: 'NOM', description: 'profil enregistré : un serveur ou un fichier (sinon CAFSUP_PROFILE ou le profil actif)' },
   actor: { type: 'string', value: '"NOM <MÉL>"', description: 'qui agit en local (sinon CAFSUP_ACTOR ou la configuration)' },
   'as-of': { type: 'string', value: 'AAAA-MM-JJ', description: 'date d’évaluation des règles (défaut : aujourd’hui, Europe/Paris)' },
-  json: { type: 'boolean', description: 'sortie JSON pour les scripts' },
+  json: { type: 'boolean', value: '[CHAMPS]', description: 'sortie JSON pour les scripts ; --json=id,name garde ces champs des lignes d’une liste' },
+  quiet: { type: 'boolean', short: 'q', description: 'rien sur la sortie que les identifiants d’une liste ; pas de message sur stderr hors erreurs' },
   yes: { type: 'boolean', short: 'y', description: 'confirme d’avance les actions' },
   lang: { type: 'string', value: 'fr', description: 'langue des messages (fr)' },
   help: { type: 'boolean', short: 'h', description: 'aide de la commande' },
 };
 
+/** Options of every list command (one with `rows`). */
+export const LIST_OPTIONS: Record<string, OptionSpec> = {
+  csv: { type: 'boolean', description: 'CSV pour Excel et LibreOffice en français (;, BOM UTF-8, CRLF)' },
+  xlsx: { type: 'string', value: 'FICHIER', description: 'écrit un classeur XLSX' },
+  force: { type: 'boolean', description: 'avec --xlsx, remplace un fichier existant sans demander' },
+};
+
 /** Options of every action. */
 export const ACTION_OPTIONS: Record<string, OptionSpec> = {
-  reason: { type: 'string', value: 'MOTIF', description: 'motif de l’action (obligatoire, 5 caractères au moins)' },
+  reason: { type: 'string', value: 'MOTIF', description: 'motif (5 caractères visibles au moins ; demandé après l’aperçu sur un terminal)' },
   'dry-run': { type: 'boolean', description: 'montre ce qui changerait, sans rien modifier' },
 };
 
@@ -61,4 +78,17 @@ export function idsOf(value: string | boolean | string[] | undefined): string[] 
 
 export function stringOption(value: string | boolean | string[] | undefined): string | undefined {
   return typeof value === 'string' ? value : Array.isArray(value) ? value.at(-1) : undefined;
+}
+
+/**
+ * The code an option names, given as the code or its French word (`--severity critique`,
+ * `--status suspendue`), through the one table of labels; else a usage error listing both.
+ */
+export function choiceOption<Code extends string>(name: string, value: string | undefined, labels: Readonly<Record<Code, string>>): Code | undefined {
+  if (value === undefined) return undefined;
+  const code = codeFromWord(labels, value);
+  if (code !== null) return code;
+  const accepted = (Object.entries(labels) as [Code, string][]).map(([key, label]) => (foldWord(key) === foldWord(label) ? key : `${key} (${label})`));
+  const hint = suggest(value, [...Object.keys(labels), ...Object.values<string>(labels)]);
+  throw new UsageError(`--${name} attend ${accepted.join(', ')} (reçu « ${value} »).${hint}`);
 }

@@ -1,12 +1,24 @@
-import { existsSync } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { CafsupError, formatActor, parseActor, type Actor } from '@cafsup/shared';
-import { createClient, resolveProfile, type CafsupClient, type Connection } from '@cafsup/sdk';
+import { createClient, resolveConnection, type CafsupClient, type ResolvedConnection } from '@cafsup/sdk';
 import { openConfig, readConfig, validateConfigValue } from './config.js';
 
 /** Both ends are a person's terminal: someone can answer a question and read a screen. */
 export function onTerminal(): boolean {
   return process.stdin.isTTY === true && process.stdout.isTTY === true;
+}
+
+/** SQLite writes the file and, beside it, its journal (-wal, -shm): both must be writable. */
+function writable(database: string): boolean {
+  try {
+    accessSync(database, constants.W_OK);
+    accessSync(dirname(database), constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** A mistake in the command line itself: exit code 2. */
@@ -17,12 +29,21 @@ export class UsageError extends Error {
   }
 }
 
+/** Ctrl-C at one of cafsup's own questions: exit 130, like any interrupted program. */
+export class InterruptedError extends Error {
+  constructor() {
+    super('Interrompu.');
+    this.name = 'InterruptedError';
+  }
+}
+
 export interface GlobalOptions {
   db?: string;
   profile?: string;
   actor?: string;
   asOf?: string;
   json: boolean;
+  quiet: boolean;
   yes: boolean;
 }
 
@@ -30,7 +51,7 @@ export interface GlobalOptions {
 export class Context {
   private opened: CafsupClient | null = null;
   /** Settings are read once per run, however many times a command asks where the data is. */
-  private resolved: Connection | null = null;
+  private resolved: ResolvedConnection | null = null;
   private readonly config = readConfig();
 
   constructor(readonly options: GlobalOptions) {}
@@ -39,15 +60,17 @@ export class Context {
     return onTerminal();
   }
 
-  /**
-   * Where the data is: `--db` or `CAFSUP_DB` (a file) first, else `--profile` or
-   * `CAFSUP_PROFILE` or the active profile (a server or a file), else the saved database, else
-   * the platform's data folder.
-   */
-  connection(): Connection {
-    if (this.resolved === null) {
-      const file = this.options.db ?? process.env.CAFSUP_DB;
-      this.resolved = file !== undefined ? { kind: 'local', profile: null, database: file, actor: null } : resolveProfile(this.options.profile ?? process.env.CAFSUP_PROFILE);
+  /** Where the data is, by the one precedence of every setting (`resolveConnection`: flag > environment > settings). */
+  connection(): ResolvedConnection {
+    try {
+      this.resolved ??= resolveConnection({
+        ...(this.options.db === undefined ? {} : { db: this.options.db }),
+        ...(this.options.profile === undefined ? {} : { profile: this.options.profile }),
+      });
+    } catch (error) {
+      // Settings that contradict each other are a mistake in how cafsup was called: exit 2.
+      if (error instanceof CafsupError && error.code === 'VALIDATION') throw new UsageError(error.message);
+      throw error;
     }
     return this.resolved;
   }
@@ -78,19 +101,42 @@ export class Context {
     const connection = this.connection();
     // Remotely the actor is the token's owner (art. 9.2): the client never chooses it.
     if (connection.kind === 'http') return (this.opened = createClient({ baseUrl: connection.baseUrl, token: connection.token }));
+    const database = this.databasePath();
+    if ((options.write === true || options.create === true) && existsSync(database) && !writable(database)) {
+      throw new CafsupError('UNAVAILABLE', `Écriture refusée : la base ${database} est en lecture seule (le fichier ou son dossier n’est pas modifiable). Rien n’a été écrit.`, {
+        path: database,
+      });
+    }
     const actor = options.actor ?? (options.write ? await this.actor() : null);
-    this.opened = createClient({ database: this.databasePath(), actor, create: options.create ?? false });
+    try {
+      this.opened = createClient({ database, actor, create: options.create ?? false });
+    } catch (error) {
+      // Opening sets up the journal, which a read-only file or folder refuses: say so, exit 6.
+      if ((error as { code?: string }).code?.startsWith('SQLITE_READONLY') === true) {
+        throw new CafsupError('UNAVAILABLE', `La base ${database} est en lecture seule (le fichier ou son dossier n’est pas modifiable) et n’a pas pu être ouverte.`, { path: database }, { cause: error });
+      }
+      throw error;
+    }
     return this.opened;
+  }
+
+  /** The actor a local write would use and the setting that gives it, without asking: null when none is set. */
+  actorSetting(): { actor: Actor; chosenBy: string } | null {
+    const [given, chosenBy] =
+      this.options.actor !== undefined ? [this.options.actor, '--actor']
+      : process.env.CAFSUP_ACTOR !== undefined && process.env.CAFSUP_ACTOR !== '' ? [process.env.CAFSUP_ACTOR, 'CAFSUP_ACTOR']
+      : this.config.actor !== undefined ? [this.config.actor, 'config actor']
+      : [undefined, ''];
+    if (given === undefined) return null;
+    const actor = parseActor(given);
+    if (actor === null) throw new UsageError(`Personne qui agit illisible (${chosenBy}) : « ${given} » ; attendu « Prénom Nom <mél> ».`);
+    return { actor, chosenBy };
   }
 
   /** `--actor`, else `CAFSUP_ACTOR`, else the saved setting; asked once and saved on a terminal. */
   async actor(): Promise<Actor> {
-    const given = this.options.actor ?? process.env.CAFSUP_ACTOR ?? this.config.actor;
-    if (given !== undefined) {
-      const actor = parseActor(given);
-      if (actor === null) throw new UsageError(`Personne qui agit illisible : « ${given} » ; attendu « Prénom Nom <mél> ».`);
-      return actor;
-    }
+    const setting = this.actorSetting();
+    if (setting !== null) return setting.actor;
     if (!this.interactive) {
       throw new UsageError('Indiquez qui agit avec --actor « Prénom Nom <mél> » (ou CAFSUP_ACTOR, ou « cafsup config set actor … »).');
     }
@@ -110,13 +156,37 @@ export class Context {
     }
   }
 
-  private async ask(question: string): Promise<string> {
+  /**
+   * The reason of an action, asked after its preview when `--reason` was not given (rules.md:
+   * a dry run needs none); without a terminal it must come with the command.
+   */
+  async reason(given: string | undefined): Promise<string> {
+    if (given !== undefined) return given;
+    if (!this.interactive) throw new UsageError('Motif obligatoire : ajoutez --reason « … » (5 caractères visibles au moins).');
+    return (await this.ask('Motif (5 caractères visibles au moins) : ')).trim();
+  }
+
+  /** One line typed at the terminal; Ctrl-C rejects with InterruptedError, end of input (Ctrl-D) answers ''. */
+  private ask(question: string): Promise<string> {
     const readline = createInterface({ input: process.stdin, output: process.stderr });
-    try {
-      return await readline.question(question);
-    } finally {
-      readline.close();
-    }
+    return new Promise<string>((resolve, reject) => {
+      readline.once('SIGINT', () => {
+        process.stderr.write('\n');
+        reject(new InterruptedError());
+      });
+      readline.once('close', () => resolve(''));
+      readline.question(question).then(resolve, () => resolve(''));
+    }).finally(() => readline.close());
+  }
+
+  /** A line for the person at the terminal (plans, progress), on stderr; none with --json or --quiet. */
+  note(text: string): void {
+    if (!this.options.json && !this.options.quiet) process.stderr.write(`${text}\n`);
+  }
+
+  /** The client if a command opened one (for « vouliez-vous dire » after a missing id). */
+  get openedClient(): CafsupClient | null {
+    return this.opened;
   }
 
   /** Refuses an action that nobody can confirm: without a terminal, only `--yes` goes ahead (exit 4). */

@@ -1,22 +1,22 @@
 import Table from 'cli-table3';
-import { SEVERITIES, SEVERITY_LABELS, type Severity, type SeveritySummary } from '@cafsup/shared';
+import { SEVERITIES, SEVERITY_LABELS, escapeForTerminal, frenchNumber, plural, type Severity, type SeveritySummary } from '@cafsup/shared';
 import { colourEnabled, paint, type Colour } from './ansi.js';
-import { count, truncate } from '../format.js';
+import { truncate } from '../format.js';
 
 export const SEVERITY_COLOURS: Record<Severity, Colour> = { critical: 'red', high: 'yellow', medium: 'blue', low: 'grey' };
 
-/** Severity always in words, in colour only where colour is allowed. */
-/** Flags by severity in words (« 1 critique, 2 élevée, … »). */
+/** Flags by severity in words that agree with their number (« 1 critique, 2 élevées, … »), coloured where allowed. */
 export function severitySummaryText(summary: SeveritySummary, colour = colourEnabled(process.stdout)): string {
-  return SEVERITIES.map((severity) => `${count(summary[severity])} ${severityText(severity, colour)}`).join(', ');
+  return SEVERITIES.map((severity) => `${frenchNumber(summary[severity])} ${paint(colour, SEVERITY_COLOURS[severity], plural(summary[severity], SEVERITY_LABELS[severity]))}`).join(', ');
 }
 
+/** Severity always in words, in colour only where colour is allowed. */
 export function severityText(severity: Severity, colour = colourEnabled(process.stdout)): string {
   return paint(colour, SEVERITY_COLOURS[severity], SEVERITY_LABELS[severity]);
 }
 
 
-export interface Column {
+export interface TableColumn {
   header: string;
   /** Share of the spare width this column may take; fixed-width columns have none. */
   grow?: number;
@@ -25,10 +25,11 @@ export interface Column {
 }
 
 /**
- * A table that fits the terminal (80 columns when piped): long cells are cut with an
- * ellipsis, never wrapped mid-word; piped output has no colour codes.
+ * A table that fits the terminal: long cells are cut with an ellipsis, never wrapped mid-word.
+ * Piped (the tables of `partner` and `dashboard`; lists go out as TSV), cells stay whole and
+ * carry no colour codes.
  */
-export function table(columns: Column[], rows: string[][], totalWidth = Math.min(process.stdout.columns ?? 80, 120)): string {
+export function table(columns: TableColumn[], rows: string[][], totalWidth = Math.min(process.stdout.columns ?? 80, 120)): string {
   const colour = colourEnabled(process.stdout);
   const borders = columns.length + 1;
   const padding = columns.length * 2;
@@ -36,7 +37,8 @@ export function table(columns: Column[], rows: string[][], totalWidth = Math.min
   const fixed = columns.map((column, index) => column.width ?? (column.grow === undefined ? natural[index]! : 0));
   const spare = Math.max(0, totalWidth - borders - padding - fixed.reduce((a, b) => a + b, 0));
   const growTotal = columns.reduce((sum, column) => sum + (column.grow ?? 0), 0);
-  const widths = columns.map((column, index) =>
+  // Piped, nothing is cut: the reader is a program that needs every id whole.
+  const widths = process.stdout.isTTY !== true ? natural : columns.map((column, index) =>
     column.grow === undefined ? fixed[index]! : Math.max(4, Math.min(natural[index]!, Math.floor((spare * column.grow) / growTotal))),
   );
   const rendered = new Table({
@@ -46,10 +48,113 @@ export function table(columns: Column[], rows: string[][], totalWidth = Math.min
     style: { head: colour ? ['bold'] : [], border: [], compact: true, 'padding-left': 1, 'padding-right': 1 },
     wordWrap: false,
   });
-  for (const row of rows) rendered.push(row.map((cell, index) => truncate(cell, widths[index]!)));
+  for (const row of rows) rendered.push(row.map((cell, index) => truncate(escapeForTerminal(cell), widths[index]!)));
   return rendered.toString();
 }
 
 export function json(value: unknown): string {
   return `${JSON.stringify(value, null, 2)}\n`;
+}
+
+/** A value a list shows in one column: text, a number (kept a number in spreadsheets), or nothing. */
+export type Cell = string | number | null;
+
+/** One column of a list: the JSON field it shows, its French header, and its cell in words. */
+export interface Column<Row> {
+  field: string;
+  header: string;
+  cell: (row: Row) => Cell;
+  /** How the terminal table sizes and tints it. */
+  table?: { grow?: number; width?: number; align?: 'left' | 'right'; colour?: (row: Row) => Colour | null };
+  /** A column for the terminal table only (a compact summary), or for data only (TSV, spreadsheets). */
+  only?: 'table' | 'data';
+}
+
+/**
+ * The rows of a list command, declared once: the terminal table, piped TSV, `--csv`, `--xlsx`,
+ * `--json FIELDS` and `--quiet` are all drawn from it.
+ */
+export interface RowSpec<Row> {
+  /** The key of the rows in the command's JSON (`partners`, `flags`…). */
+  key: string;
+  /** The worksheet's name in a workbook (31 characters at most). */
+  sheet: string;
+  /** What `--quiet` prints, one a line; none: `--quiet` prints nothing. */
+  id?: (row: Row) => string;
+  columns: Column<Row>[];
+}
+
+/** The JSON fields a list's rows offer, in column order (`--json FIELDS`, the help). */
+export function fieldsOf<Row>(spec: RowSpec<Row>): string[] {
+  return [...new Set(spec.columns.map((column) => column.field))];
+}
+
+/** The columns of TSV and spreadsheets: every datum, in words, none of the table's summaries. */
+function dataColumns<Row>(spec: RowSpec<Row>): Column<Row>[] {
+  return spec.columns.filter((column) => column.only !== 'table');
+}
+
+function cellText(cell: Cell): string {
+  return cell === null ? '' : typeof cell === 'number' ? String(cell) : cell;
+}
+
+/** The terminal table of a list (colour only on a terminal). */
+export function listTable<Row>(spec: RowSpec<Row>, rows: readonly Row[]): string {
+  const colour = colourEnabled(process.stdout);
+  const shown = spec.columns.filter((column) => column.only !== 'data');
+  return table(
+    shown.map((column) => ({ header: column.header, ...column.table })),
+    rows.map((row) =>
+      shown.map((column) => {
+        const text = escapeForTerminal(cellText(column.cell(row)));
+        const tint = column.table?.colour?.(row) ?? null;
+        return tint === null ? text : paint(colour, tint, text);
+      }),
+    ),
+  );
+}
+
+/**
+ * Piped output: tab-separated, a header line, every value whole (never cut with « … »); control
+ * characters (tabs and newlines included) come out escaped, so one row is one line.
+ */
+export function tsv<Row>(spec: RowSpec<Row>, rows: readonly Row[]): string {
+  const columns = dataColumns(spec);
+  const line = (cells: string[]) => cells.map(escapeForTerminal).join('\t');
+  return [line(columns.map((column) => column.header)), ...rows.map((row) => line(columns.map((column) => cellText(column.cell(row)))))].join('\n');
+}
+
+/** A text cell that a spreadsheet would read as a formula (or whose first character it would eat). */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+function csvCell(cell: Cell): string {
+  if (cell === null) return '';
+  if (typeof cell === 'number') return String(cell);
+  // A leading apostrophe makes the cell text in Excel and LibreOffice: data a partner controls never runs.
+  const text = FORMULA_START.test(cell) ? `'${cell}` : cell;
+  return /[";\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+/**
+ * CSV as French Excel and LibreOffice open it with a double click: UTF-8 with a BOM (without it
+ * Excel reads the Windows code page and breaks accents), `;` between cells (`,` is the decimal
+ * mark), CRLF line ends, French headers, no cell read as a formula.
+ */
+export function csv<Row>(spec: RowSpec<Row>, rows: readonly Row[]): string {
+  const columns = dataColumns(spec);
+  const line = (cells: Cell[]) => `${cells.map(csvCell).join(';')}\r\n`;
+  return `\ufeff${line(columns.map((column) => column.header))}${rows.map((row) => line(columns.map((column) => column.cell(row)))).join('')}`;
+}
+
+/** The cells of a list for a workbook: headers, then each row. */
+export function sheetOf<Row>(spec: RowSpec<Row>, rows: readonly Row[]): { name: string; rows: Cell[][] } {
+  const columns = dataColumns(spec);
+  return { name: spec.sheet, rows: [columns.map((column) => column.header), ...rows.map((row) => columns.map((column) => column.cell(row)))] };
+}
+
+/** The command's JSON with each row cut down to `fields` (`--json id,name`); the rest of the envelope stays. */
+export function pickFields(value: unknown, key: string, fields: readonly string[]): unknown {
+  const envelope = value as Record<string, unknown>;
+  const rows = envelope[key] as Record<string, unknown>[];
+  return { ...envelope, [key]: rows.map((row) => Object.fromEntries(fields.map((field) => [field, row[field] ?? null]))) };
 }

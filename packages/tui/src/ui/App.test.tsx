@@ -167,7 +167,7 @@ describe('the interface at 80×24 on the demo data', () => {
     await app.waitFor('amp-h0001');
     await app.press('j', 's');
     await app.waitFor('Motif (obligatoire');
-    expect(app.frame()).toContain('amp-h0002 : status active → suspended');
+    expect(app.frame()).toContain('amp-h0002 : statut active → suspendue');
     await app.press(...'ok', KEYS.enter);
     await app.waitFor('motif trop court');
     await app.press(KEYS.backspace, KEYS.backspace, ...'Département hors périmètre', KEYS.enter);

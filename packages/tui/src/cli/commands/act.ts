@@ -1,16 +1,20 @@
 import { readFile } from 'node:fs/promises';
-import { CafsupError, describeAvenantChange, formatActor, type ActionResult, type AvenantChange } from '@cafsup/shared';
+import { CafsupError, SIDE_LABELS, countOf, describeAvenantChange, escapeForTerminal, formatActor, type ActionResult, type AvenantChange } from '@cafsup/shared';
 import type { CafsupClient } from '@cafsup/sdk';
-import { ACTION_OPTIONS, idsOf, stringOption, type Command, type CommandInput, type CommandResult } from '../command.js';
+import { ACTION_OPTIONS, choiceOption, idsOf, stringOption, type Command, type CommandInput, type CommandResult } from '../command.js';
 import { UsageError, type Context } from '../context.js';
 import { changeTypeQuestion, changesFrom, followChange, type Answers, type Question } from '../../avenant-form.js';
 import { count, describeActionResult, frenchDate } from '../../format.js';
 
-function reasonOf(options: CommandInput['options']): string {
-  const reason = stringOption(options.reason);
-  if (reason === undefined) throw new UsageError('Motif obligatoire : ajoutez --reason « … » (5 caractères au moins).');
-  return reason;
+/** What an action acts on, agreeing with its number (« 1 habilitation modifiée », « 2 utilisateurs modifiés »). */
+interface Noun {
+  one: string;
+  changed: string;
 }
+
+const HABILITATIONS: Noun = { one: 'habilitation', changed: 'habilitation modifiée' };
+const USERS: Noun = { one: 'utilisateur', changed: 'utilisateur modifié' };
+const PARTNERS: Noun = { one: 'partenaire', changed: 'partenaire modifié' };
 
 /**
  * The shape of every action: show the dry run, stop there with --dry-run, ask « o/n » on a
@@ -19,24 +23,28 @@ function reasonOf(options: CommandInput['options']): string {
 async function act(
   context: Context,
   options: CommandInput['options'],
-  noun: string,
-  run: (client: CafsupClient, settings: { reason: string; dryRun: boolean }) => Promise<ActionResult<Record<string, unknown>>>,
+  noun: Noun,
+  run: (client: CafsupClient, settings: { reason?: string; dryRun: boolean }) => Promise<ActionResult<Record<string, unknown>>>,
 ): Promise<CommandResult> {
-  const reason = reasonOf(options);
+  const given = stringOption(options.reason);
+  // Without a terminal a real run needs its reason up front: refuse before any work.
+  if (given === undefined && options['dry-run'] !== true && !context.interactive) await context.reason(given);
   const client = await context.client({ write: true });
-  const preview = await run(client, { reason, dryRun: true });
-  const plan = `${count(preview.changed.length)} ${noun} à modifier :\n${describeActionResult(preview).join('\n')}`;
+  // A dry run needs no reason (rules.md): it is asked after the preview.
+  const preview = await run(client, { ...(given === undefined ? {} : { reason: given }), dryRun: true });
+  const plan = `${countOf(preview.changed.length, noun.one)} à modifier :\n${describeActionResult(preview).join('\n')}`;
   if (options['dry-run'] === true) return { json: preview, text: () => `${plan}\n(simulation : rien n’a été modifié)` };
   if (preview.changed.length === 0) return { json: preview, text: () => `Rien à modifier.\n${describeActionResult(preview).join('\n')}` };
-  if (!context.options.json) process.stderr.write(`${plan}\n`);
+  context.note(plan);
+  const reason = await context.reason(given);
   await context.approve(`Appliquer ces modifications au nom de ${formatActor(await context.actor())} ?`);
   const result = await run(client, { reason, dryRun: false });
-  return { json: result, text: () => `${count(result.changed.length)} ${noun} modifié(s) :\n${describeActionResult(result).join('\n')}` };
+  return { json: result, text: () => `${countOf(result.changed.length, noun.changed)} :\n${describeActionResult(result).join('\n')}` };
 }
 
 const TARGET_OPTIONS = {
-  habilitation: { type: 'string' as const, multiple: true, value: 'ID', description: 'habilitation(s), répétable ou séparées par des virgules' },
-  user: { type: 'string' as const, multiple: true, value: 'ID', description: 'utilisateur(s), répétable ou séparés par des virgules' },
+  habilitation: { type: 'string' as const, multiple: true, value: 'ID', description: 'des habilitations : option répétable, ou identifiants séparés par des virgules' },
+  user: { type: 'string' as const, multiple: true, value: 'ID', description: 'des utilisateurs : option répétable, ou identifiants séparés par des virgules' },
   ...ACTION_OPTIONS,
 };
 
@@ -52,11 +60,11 @@ export const suspendCommand: Command = {
   aliases: ['suspendre'],
   summary: 'suspend à titre conservatoire des habilitations ou des utilisateurs',
   usage: 'cafsup suspend (--habilitation ID… | --user ID…) --reason MOTIF [--dry-run] [--yes]',
-  example: 'cafsup suspend --habilitation amp-h0031,amp-h0032 --reason "Quota T13 dépassé" --yes',
+  example: 'cafsup suspend --habilitation amp-h0021,amp-h0022 --reason "Quota T13 dépassé" --yes',
   options: TARGET_OPTIONS,
   run(context, { options }) {
     const { kind, ids } = targets(options);
-    return act(context, options, kind === 'habilitation' ? 'habilitation(s)' : 'utilisateur(s)', (client, settings) =>
+    return act(context, options, kind === 'habilitation' ? HABILITATIONS : USERS, (client, settings) =>
       kind === 'habilitation' ? client.habilitations.suspend(ids, settings) : client.users.suspend(ids, settings),
     );
   },
@@ -71,7 +79,7 @@ export const reinstateCommand: Command = {
   options: TARGET_OPTIONS,
   run(context, { options }) {
     const { kind, ids } = targets(options);
-    return act(context, options, kind === 'habilitation' ? 'habilitation(s)' : 'utilisateur(s)', (client, settings) =>
+    return act(context, options, kind === 'habilitation' ? HABILITATIONS : USERS, (client, settings) =>
       kind === 'habilitation' ? client.habilitations.reinstate(ids, settings) : client.users.reinstate(ids, settings),
     );
   },
@@ -86,7 +94,7 @@ export const revokeCommand: Command = {
   options: TARGET_OPTIONS,
   run(context, { options }) {
     const { kind, ids } = targets(options);
-    return act(context, options, 'habilitation(s)', (client, settings) =>
+    return act(context, options, HABILITATIONS, (client, settings) =>
       kind === 'habilitation' ? client.habilitations.revoke(ids, settings) : client.users.revokeHabilitations(ids, settings),
     );
   },
@@ -106,7 +114,7 @@ export const resetPasswordCommand: Command = {
     const users = idsOf(options.user);
     const partner = stringOption(options.partner);
     if ((users.length > 0) === (partner !== undefined)) throw new UsageError('Indiquez soit --user ID…, soit --partner ID.');
-    return act(context, options, 'utilisateur(s)', (client, settings) =>
+    return act(context, options, USERS, (client, settings) =>
       client.users.forcePasswordReset(partner === undefined ? users : { partnerId: partner }, settings),
     );
   },
@@ -120,7 +128,7 @@ export const withdrawDelegationCommand: Command = {
   positionals: { min: 1, max: 1, names: 'PARTENAIRE' },
   options: ACTION_OPTIONS,
   async run(context, { positionals, options }) {
-    const outcome = await act(context, options, 'partenaire(s)', (client, settings) => client.partners.withdrawDelegation(positionals[0]!, settings));
+    const outcome = await act(context, options, PARTNERS, (client, settings) => client.partners.withdrawDelegation(positionals[0]!, settings));
     const avenant = (outcome.json as { avenant?: { number: number; title: string } }).avenant;
     return avenant === undefined ? outcome : { ...outcome, text: () => `${outcome.text()}\nProjet d’avenant n° ${avenant.number} créé : ${avenant.title}` };
   },
@@ -184,7 +192,7 @@ export const avenantAddCommand: Command = {
     const preview = await client.avenants.create(partnerId, { ...request, dryRun: true });
     const plan = `Avenant n° ${preview.avenant.number} pour ${partnerId} : ${title}\n${preview.avenant.changes.map((change) => `  · ${describeAvenantChange(change)}`).join('\n')}`;
     if (options['dry-run'] === true) return { json: preview, text: () => `${plan}\n(simulation : rien n’a été enregistré)` };
-    if (!context.options.json) process.stderr.write(`${plan}\n`);
+    context.note(plan);
     await context.approve('Enregistrer cet avenant ?');
     const created = await client.avenants.create(partnerId, request);
     return { json: created, text: () => `Avenant n° ${created.avenant.number} enregistré (trace n° ${created.traceId}). À signer : cafsup avenant sign ${partnerId} ${created.avenant.number} --side caf --date AAAA-MM-JJ` };
@@ -194,11 +202,11 @@ export const avenantAddCommand: Command = {
 export const avenantSignCommand: Command = {
   name: 'avenant sign',
   summary: 'enregistre la signature d’un avenant par la Caf ou par le partenaire',
-  usage: 'cafsup avenant sign PARTENAIRE N --side caf|partner --date AAAA-MM-JJ [--dry-run] [--yes]',
-  example: 'cafsup avenant sign amp 2 --side caf --date 2026-11-22 --yes',
+  usage: 'cafsup avenant sign PARTENAIRE N --side caf|partenaire --date AAAA-MM-JJ [--dry-run] [--yes]',
+  example: 'cafsup avenant sign amp 2 --side partenaire --date 2026-11-30 --yes',
   positionals: { min: 2, max: 2, names: 'PARTENAIRE N' },
   options: {
-    side: { type: 'string', value: 'CÔTÉ', description: 'caf ou partner' },
+    side: { type: 'string', value: 'CÔTÉ', description: 'caf ou partenaire (partner)' },
     date: { type: 'string', value: 'DATE', description: 'date de signature' },
     reason: { type: 'string', value: 'MOTIF', description: 'motif (défaut : la signature elle-même)' },
     'dry-run': ACTION_OPTIONS['dry-run']!,
@@ -207,9 +215,9 @@ export const avenantSignCommand: Command = {
     const [partnerId, numberText] = positionals as [string, string];
     const number = Number(numberText);
     if (!Number.isInteger(number) || number < 1) throw new UsageError(`Numéro d’avenant invalide : « ${numberText} ».`);
-    const side = stringOption(options.side);
+    const side = choiceOption('side', stringOption(options.side), SIDE_LABELS);
     const date = stringOption(options.date);
-    if (side !== 'caf' && side !== 'partner') throw new UsageError('--side attend caf ou partner.');
+    if (side === undefined) throw new UsageError('--side caf|partenaire est obligatoire.');
     if (date === undefined) throw new UsageError('--date AAAA-MM-JJ est obligatoire.');
     const client = await context.client({ write: true });
     const signature = { side, date, ...(stringOption(options.reason) === undefined ? {} : { reason: stringOption(options.reason)! }) } as const;
@@ -243,7 +251,7 @@ export const tracesPurgeCommand: Command = {
       `Utilisateurs désactivés avant le ${frenchDate(report.recordCutoff)} : ${count(report.users.count)}`;
     if (options['dry-run'] === true) return { json: preview, text: () => `${describe(preview)}\n(simulation : rien n’a été supprimé)` };
     if (preview.traces.count + preview.habilitations.count + preview.users.count === 0) return { json: preview, text: () => 'Rien à supprimer.' };
-    if (!context.options.json) process.stderr.write(`${describe(preview)}\n`);
+    context.note(describe(preview));
     await context.approve('Supprimer définitivement ces données ?');
     const done = await client.traces.purge(base);
     return { json: done, text: () => `${describe(done)}\nSupprimé (trace n° ${done.traceId}).` };

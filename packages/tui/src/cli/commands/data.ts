@@ -1,25 +1,24 @@
-import { createWriteStream, existsSync, rmSync, statSync } from 'node:fs';
+import { existsSync, rmSync, statSync } from 'node:fs';
 import { once } from 'node:events';
-import { CafsupError, todayInParis, type ImportCounts } from '@cafsup/shared';
+import { CafsupError, countOf, todayInParis, type ImportCounts } from '@cafsup/shared';
 import { buildDemoDataset } from '../../demo/demo-data.js';
 import { ACTION_OPTIONS, stringOption, type Command } from '../command.js';
 import { UsageError } from '../context.js';
-import { count } from '../../format.js';
+import { checkOutputFile, writeFileAtomically } from '../files.js';
 
-const SECTION_LABELS: Record<keyof ImportCounts, string> = {
-  cafs: 'Caf',
-  partners: 'partenaires',
-  conventions: 'conventions',
-  users: 'utilisateurs',
-  groups: 'groupes',
-  habilitations: 'habilitations',
-  reviews: 'revues',
+/** Each section's noun, singular then plural (« Caf » does not take an s). */
+const SECTION_NOUNS: Record<keyof ImportCounts, [string, string?]> = {
+  cafs: ['Caf', 'Caf'],
+  partners: ['partenaire'],
+  conventions: ['convention'],
+  users: ['utilisateur'],
+  groups: ['groupe'],
+  habilitations: ['habilitation'],
+  reviews: ['revue'],
 };
 
 function describeCounts(counts: ImportCounts): string {
-  return Object.entries(counts)
-    .map(([section, n]) => `${count(n)} ${SECTION_LABELS[section as keyof ImportCounts]}`)
-    .join(', ');
+  return (Object.entries(counts) as [keyof ImportCounts, number][]).map(([section, n]) => countOf(n, ...SECTION_NOUNS[section])).join(', ');
 }
 
 /** The demo data is invented, so no supervisor vouches for it: its import trace says so. */
@@ -56,7 +55,7 @@ export const importCommand: Command = {
   name: 'import',
   summary: 'importe un jeu de données (format cafsup/dataset) : tout ou rien, chaque problème nommé par son chemin JSON',
   usage: 'cafsup import FICHIER [--dry-run] [--reason MOTIF]',
-  example: 'cafsup import extraction-mcp.json --dry-run',
+  example: 'cafsup import sauvegarde.json --dry-run',
   positionals: { min: 1, max: 1, names: 'FICHIER' },
   options: { reason: { type: 'string', value: 'MOTIF', description: 'motif (défaut : import du jeu de données)' }, 'dry-run': ACTION_OPTIONS['dry-run']! },
   async run(context, { positionals, options }) {
@@ -64,16 +63,16 @@ export const importCommand: Command = {
     if (!existsSync(file)) throw new UsageError(`Fichier introuvable : ${file}.`);
     const total = statSync(file).size;
     const client = await context.client({ write: true, create: true });
-    const onTerminal = process.stderr.isTTY === true && !context.options.json;
+    const onTerminal = process.stderr.isTTY === true && !context.options.json && !context.options.quiet;
     let lastShown = -1;
     const onProgress = ({ bytes, entities }: { bytes: number; entities: number }) => {
       const percent = total === 0 ? 100 : Math.floor((bytes / total) * 100);
       if (onTerminal) {
         const filled = Math.round(percent / 4);
-        process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(25 - filled)}] ${percent} %  ${count(entities)} entités`);
+        process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(25 - filled)}] ${percent} %  ${countOf(entities, 'entité')}`);
       } else if (percent >= lastShown + 10 && total > 1 << 20) {
         lastShown = percent - (percent % 10);
-        process.stderr.write(`import : ${lastShown} % (${count(entities)} entités)\n`);
+        context.note(`import : ${lastShown} % (${countOf(entities, 'entité')})`);
       }
     };
     try {
@@ -94,19 +93,23 @@ export const importCommand: Command = {
 export const exportCommand: Command = {
   name: 'export',
   summary: 'exporte toute la base au format cafsup/dataset (réimportable tel quel)',
-  usage: 'cafsup export [--out FICHIER]',
-  example: 'cafsup export --out sauvegarde.json',
-  options: { out: { type: 'string', value: 'FICHIER', description: 'fichier de sortie (défaut : la sortie standard)' } },
+  usage: 'cafsup export [--out FICHIER [--force]]',
+  example: 'cafsup export --out sauvegarde.json --force',
+  options: {
+    out: { type: 'string', value: 'FICHIER', description: 'fichier de sortie (défaut : la sortie standard) ; jamais la base elle-même' },
+    force: { type: 'boolean', description: 'remplace un fichier existant sans demander' },
+  },
   async run(context, { options }) {
-    const client = await context.client();
     const out = stringOption(options.out);
-    const target = out === undefined ? process.stdout : createWriteStream(out);
-    for await (const chunk of client.dataset.exportStream()) {
-      if (!target.write(chunk)) await once(target, 'drain');
+    if (out !== undefined) await checkOutputFile(context, out, options.force === true);
+    const client = await context.client();
+    if (out === undefined) {
+      for await (const chunk of client.dataset.exportStream()) {
+        if (!process.stdout.write(chunk)) await once(process.stdout, 'drain');
+      }
+      return { json: undefined, text: () => '' };
     }
-    if (out === undefined) return { json: undefined, text: () => '' };
-    target.end();
-    await once(target, 'finish');
+    await writeFileAtomically(out, client.dataset.exportStream());
     return { json: { out }, text: () => `Export écrit : ${out}` };
   },
 };

@@ -1,43 +1,43 @@
 import {
   CONVENTION_STATUS_LABELS,
+  CONTACT_ROLE_LABELS,
+  HABILITATION_STATUS_LABELS,
   MANAGEMENT_MODE_LABELS,
   conventionStatusLabel,
   describeContractSupport,
   describeTermination,
+  PARTNER_KIND_LABELS,
   RULES,
-  SEVERITIES,
+  SEVERITY_LABELS,
+  SIDE_LABELS,
+  TRACE_ACTION_LABELS,
+  USER_ROLE_LABELS,
+  USER_STATUS_LABELS,
   atLeast,
+  countOf,
   describeAvenantChange,
-  ruleDefinition,
+  escapeForTerminal,
   isRuleName,
   parisDay,
   profileLabel,
+  ruleDefinition,
   type AuditReport,
+  type AvenantView,
   type Flag,
   type Habilitation,
-  type PartnerSummary,
+  type QuotaUsage,
+  type Review,
+  type RuleName,
   type Trace,
   type User,
-  type QuotaUsage,
-  type RuleName,
-  type Severity,
-  type SeveritySummary,
 } from '@cafsup/shared';
-import { colourEnabled, paint } from '../ansi.js';
-import { idsOf, stringOption, type Command } from '../command.js';
+import { choiceOption, idsOf, stringOption, type Command } from '../command.js';
 import { UsageError, type Context } from '../context.js';
-import { avenantStanding, count, frenchDate, frenchDateTime, severityCounts } from '../../format.js';
-import { severitySummaryText, severityText, table } from '../output.js';
-import { flagTotal, mostOverQuota, partnerRows } from '../../views.js';
-
-
-function severityOption(value: string | undefined, option: string): Severity | undefined {
-  if (value === undefined) return undefined;
-  if (!(SEVERITIES as readonly string[]).includes(value)) {
-    throw new UsageError(`--${option} attend une gravité parmi ${SEVERITIES.join(', ')} (reçu « ${value} »).`);
-  }
-  return value as Severity;
-}
+import { avenantStanding, frenchDate, frenchDateTime, severityCounts } from '../../format.js';
+import { checkOutputFile, writeFileAtomically } from '../files.js';
+import { listTable, severitySummaryText, severityText, sheetOf, type RowSpec } from '../output.js';
+import { flagTotal, mostOverQuota, partnerRows, type PartnerRow } from '../../views.js';
+import { suggest } from '../suggest.js';
 
 const SUMMARY_LEGEND = 'Alertes : C critique, E élevée, M moyenne, F faible.';
 
@@ -45,52 +45,80 @@ function asOfOf(context: Context): { asOf?: string } {
   return context.options.asOf === undefined ? {} : { asOf: context.options.asOf };
 }
 
+/** A timestamp's Paris day and time, or nothing. */
+function dateTimeCell(timestamp: string | null): string | null {
+  return timestamp === null ? null : frenchDateTime(timestamp);
+}
+
+function dateCell(date: string | null | undefined): string | null {
+  return date === null || date === undefined ? null : frenchDate(date);
+}
+
+const PARTNER_ROWS: RowSpec<PartnerRow> = {
+  key: 'partners',
+  sheet: 'Partenaires',
+  id: (p) => p.id,
+  columns: [
+    { field: 'id', header: 'Identifiant', cell: (p) => p.id, table: { grow: 2 } },
+    {
+      field: 'name',
+      header: 'Nom',
+      cell: (p) => `${p.name}${p.conventionStatus === 'active' ? '' : ` (${CONVENTION_STATUS_LABELS[p.conventionStatus]})`}`,
+      table: { grow: 3 },
+      only: 'table',
+    },
+    { field: 'name', header: 'Nom', cell: (p) => p.name, only: 'data' },
+    { field: 'kind', header: 'Type', cell: (p) => PARTNER_KIND_LABELS[p.kind], only: 'data' },
+    { field: 'cafCode', header: 'Caf', cell: (p) => p.cafCode },
+    { field: 'conventionNumber', header: 'Convention', cell: (p) => p.conventionNumber, only: 'data' },
+    { field: 'conventionStatus', header: 'État de la convention', cell: (p) => CONVENTION_STATUS_LABELS[p.conventionStatus], only: 'data' },
+    { field: 'managementMode', header: 'Mode', cell: (p) => MANAGEMENT_MODE_LABELS[p.managementMode] },
+    {
+      field: 'places',
+      header: 'Places',
+      cell: (p) => `${p.places.assigned}/${p.places.maxUsers}${p.overQuotas > 0 ? ' !' : ''}`,
+      table: { align: 'right', colour: (p) => (p.overQuotas > 0 ? 'red' : null) },
+      only: 'table',
+    },
+    { field: 'places', header: 'Places attribuées', cell: (p) => p.places.assigned, only: 'data' },
+    { field: 'places', header: 'Places accordées', cell: (p) => p.places.maxUsers, only: 'data' },
+    { field: 'overQuotas', header: 'Quotas dépassés', cell: (p) => p.overQuotas, only: 'data' },
+    { field: 'flags', header: 'Alertes', cell: (p) => severityCounts(p.flags), only: 'table' },
+    { field: 'flags', header: 'Alertes critiques', cell: (p) => p.flags.critical, only: 'data' },
+    { field: 'flags', header: 'Alertes élevées', cell: (p) => p.flags.high, only: 'data' },
+    { field: 'flags', header: 'Alertes moyennes', cell: (p) => p.flags.medium, only: 'data' },
+    { field: 'flags', header: 'Alertes faibles', cell: (p) => p.flags.low, only: 'data' },
+  ],
+};
+
 export const partnersCommand: Command = {
   name: 'partners',
   aliases: ['partenaires'],
   summary: 'liste les partenaires, avec l’usage de leurs quotas et leurs alertes',
-  usage: 'cafsup partners [--caf C] [--mode delegated|centralised] [--search TEXTE] [--flagged]',
+  usage: 'cafsup partners [--caf C] [--mode délégué|centralisé] [--search TEXTE] [--flagged]',
   example: 'cafsup partners --caf 78 --search aix --flagged',
   options: {
     caf: { type: 'string', value: 'C', description: 'code de la Caf (département)' },
-    mode: { type: 'string', value: 'MODE', description: 'delegated ou centralised (mode en vigueur)' },
+    mode: { type: 'string', value: 'MODE', description: 'mode en vigueur : délégué (delegated) ou centralisé (centralised)' },
     search: { type: 'string', value: 'TEXTE', description: 'dans le nom ou l’identifiant' },
     flagged: { type: 'boolean', description: 'seulement les partenaires qui ont des alertes' },
   },
+  rows: PARTNER_ROWS,
   async run(context, { options }) {
     const client = await context.client();
-    const mode = stringOption(options.mode);
-    if (mode !== undefined && mode !== 'delegated' && mode !== 'centralised') throw new UsageError(`--mode attend delegated ou centralised (reçu « ${mode} »).`);
+    const mode = choiceOption('mode', stringOption(options.mode), MANAGEMENT_MODE_LABELS);
     const query = {
       ...(stringOption(options.caf) === undefined ? {} : { cafCode: stringOption(options.caf)! }),
       ...(stringOption(options.search) === undefined ? {} : { search: stringOption(options.search)! }),
-      ...(mode === undefined ? {} : { mode: mode as 'delegated' }),
+      ...(mode === undefined ? {} : { mode }),
     };
     const rows = await partnerRows(client, query, context.options.asOf);
     const partners = options.flagged === true ? rows.partners.filter((partner) => flagTotal(partner.flags) > 0) : rows.partners;
-    const colour = colourEnabled(process.stdout);
     const text = () =>
       partners.length === 0
         ? 'Aucun partenaire ne correspond.'
-        : `${table(
-            [
-              { header: 'Identifiant', grow: 2 },
-              { header: 'Nom', grow: 3 },
-              { header: 'Caf' },
-              { header: 'Mode' },
-              { header: 'Places', align: 'right' },
-              { header: 'Alertes' },
-            ],
-            partners.map((p) => [
-              p.id,
-              `${p.name}${p.conventionStatus === 'active' ? '' : ` (${CONVENTION_STATUS_LABELS[p.conventionStatus]})`}`,
-              p.cafCode,
-              MANAGEMENT_MODE_LABELS[p.managementMode],
-              p.overQuotas > 0 ? paint(colour, 'red', `${p.places.assigned}/${p.places.maxUsers} !`) : `${p.places.assigned}/${p.places.maxUsers}`,
-              severityCounts(p.flags),
-            ]),
-          )}\n${count(partners.length)} partenaire(s). Places : attribuées/accordées, « ! » = quota dépassé.\n${SUMMARY_LEGEND}`;
-    return { json: { asOf: rows.asOf, partners }, text };
+        : `${listTable(PARTNER_ROWS, partners)}\n${countOf(partners.length, 'partenaire')}. Places : attribuées/accordées, « ! » = quota dépassé.\n${SUMMARY_LEGEND}`;
+    return { json: { asOf: rows.asOf, partners }, text, rows: partners };
   },
 };
 
@@ -111,9 +139,10 @@ export const partnerCommand: Command = {
       client.avenants.list(id, { asOf: detail.asOf }),
     ]);
     const { state, convention, terms } = detail;
+    const e = escapeForTerminal;
     const lines = [
-      `${detail.name} (${detail.id}) — ${detail.kind}, Caf ${detail.cafCode}${detail.siret ? `, SIRET ${detail.siret}` : ''}`,
-      `Convention ${convention.number} : ${conventionStatusLabel(state.status, convention.termination)}, signée le ${frenchDate(convention.signedAt)}` +
+      `${e(detail.name)} (${e(detail.id)}) — ${PARTNER_KIND_LABELS[detail.kind]}, Caf ${e(detail.cafCode)}${detail.siret ? `, SIRET ${e(detail.siret)}` : ''}`,
+      `Convention ${e(convention.number)} : ${conventionStatusLabel(state.status, convention.termination)}, signée le ${frenchDate(convention.signedAt)}` +
         `${convention.effectiveAt ? `, effet le ${frenchDate(convention.effectiveAt)}` : ''}` +
         `${state.nextRenewalAt ? `, renouvellement tacite le ${frenchDate(state.nextRenewalAt)}` : ''}` +
         `${state.endsAt ? `, fin le ${frenchDate(state.endsAt)}` : ''}`,
@@ -122,43 +151,50 @@ export const partnerCommand: Command = {
         `${convention.delegationWithdrawnAt ? ` (délégation retirée le ${frenchDate(convention.delegationWithdrawnAt)})` : ''}`,
       `Dernière revue inverse : ${frenchDate(detail.lastReviewAt)}`,
     ];
-    lines.push(...describeContractSupport(terms));
+    lines.push(...describeContractSupport(terms).map(e));
     if (terms.contacts.length > 0) {
-      lines.push('Contacts :', ...terms.contacts.map((c) => `  ${c.side === 'caf' ? 'Caf' : 'partenaire'} · ${c.role}${c.order ? ` ${c.order}` : ''} : ${c.name} <${c.email}>`));
+      lines.push('Contacts :', ...terms.contacts.map((c) => `  ${SIDE_LABELS[c.side]} · ${CONTACT_ROLE_LABELS[c.role]}${c.order ? ` ${c.order}` : ''} : ${e(c.name)} <${e(c.email)}>`));
     }
     lines.push('', quotaTable(usage.quotas, false));
     lines.push('', `Alertes : ${severitySummaryText(report.summary)}`);
-    lines.push('', avenants.length === 0 ? 'Aucun avenant.' : `Avenants :\n${avenants.map((a) => `  ${a.number}. ${a.title} — ${avenantStanding(a)}`).join('\n')}`);
+    lines.push('', avenants.length === 0 ? 'Aucun avenant.' : `Avenants :\n${avenants.map((a) => `  ${a.number}. ${e(a.title)} — ${avenantStanding(a)}`).join('\n')}`);
     return { json: { ...detail, quotas: usage.quotas, flags: report.summary, avenants }, text: () => lines.join('\n') };
   },
 };
 
-function quotaTable(quotas: readonly QuotaUsage[], withPartner: boolean): string {
-  if (quotas.length === 0) return 'Aucun quota en vigueur.';
-  const colour = colourEnabled(process.stdout);
-  return table(
-    [
-      ...(withPartner ? [{ header: 'Partenaire', grow: 2 }] : []),
-      { header: 'Service' },
-      // Across partners the partner id needs the room; for one partner the profile's name helps.
-      withPartner ? { header: 'Profil' } : { header: 'Profil', grow: 1 },
-      { header: 'Attribués', align: 'right' as const },
-      { header: 'Actifs', align: 'right' as const },
-      { header: 'Max', align: 'right' as const },
-      { header: 'Dép.', grow: 1 },
-      { header: 'État' },
+/**
+ * Quota usage rows. Across partners the partner id needs the room; for one partner the
+ * terminal table drops it and names the profile instead (T13 « Instructeur FSL »).
+ */
+function quotaRows(withPartner: boolean): RowSpec<QuotaUsage> {
+  return {
+    key: 'quotas',
+    sheet: 'Quotas',
+    columns: [
+      ...(withPartner ? [{ field: 'partnerId', header: 'Partenaire', cell: (q: QuotaUsage) => q.partnerId, table: { grow: 2 } }] : []),
+      { field: 'conventionNumber', header: 'Convention', cell: (q) => q.conventionNumber, only: 'data' },
+      { field: 'service', header: 'Service', cell: (q) => q.service },
+      withPartner
+        ? { field: 'profile', header: 'Profil', cell: (q) => q.profile }
+        : { field: 'profile', header: 'Profil', cell: (q) => [q.profile, profileLabel(q.service, q.profile)].filter(Boolean).join(' '), table: { grow: 1 } },
+      { field: 'assigned', header: 'Attribués', cell: (q) => q.assigned, table: { align: 'right' } },
+      { field: 'active', header: 'Actifs', cell: (q) => q.active, table: { align: 'right' } },
+      { field: 'maxUsers', header: 'Max', cell: (q) => q.maxUsers, table: { align: 'right' } },
+      { field: 'departements', header: 'Dép.', cell: (q) => q.departements?.join(' ') ?? 'tous', table: { grow: 1 } },
+      {
+        field: 'over',
+        header: 'État',
+        cell: (q) => (q.over ? `DÉPASSÉ +${q.assigned - q.maxUsers}` : 'ok'),
+        table: { colour: (q) => (q.over ? 'red' : null) },
+      },
     ],
-    quotas.map((q) => [
-      ...(withPartner ? [q.partnerId] : []),
-      q.service,
-      !withPartner && profileLabel(q.service, q.profile) ? `${q.profile} ${profileLabel(q.service, q.profile)}` : q.profile,
-      String(q.assigned),
-      String(q.active),
-      String(q.maxUsers),
-      q.departements?.join(' ') ?? 'tous',
-      q.over ? paint(colour, 'red', `DÉPASSÉ +${q.assigned - q.maxUsers}`) : 'ok',
-    ]),
-  );
+  };
+}
+
+const QUOTA_ROWS = quotaRows(true);
+
+function quotaTable(quotas: readonly QuotaUsage[], withPartner: boolean): string {
+  return quotas.length === 0 ? 'Aucun quota en vigueur.' : listTable(withPartner ? QUOTA_ROWS : quotaRows(false), quotas);
 }
 
 export const quotasCommand: Command = {
@@ -168,6 +204,7 @@ export const quotasCommand: Command = {
   example: 'cafsup quotas amp --over --json',
   positionals: { min: 0, max: 1, names: 'PARTENAIRE' },
   options: { over: { type: 'boolean', description: 'seulement les quotas dépassés' } },
+  rows: QUOTA_ROWS,
   async run(context, { positionals, options }) {
     const client = await context.client();
     const usage = await client.quotas.usage({
@@ -175,41 +212,85 @@ export const quotasCommand: Command = {
       ...(positionals[0] === undefined ? {} : { partnerId: positionals[0] }),
       ...(options.over === true ? { over: true } : {}),
     });
-    return { json: usage, text: () => `${quotaTable(usage.quotas, positionals[0] === undefined)}\nÉvalué au ${frenchDate(usage.asOf)}.` };
+    return { json: usage, text: () => `${quotaTable(usage.quotas, positionals[0] === undefined)}\nÉvalué au ${frenchDate(usage.asOf)}.`, rows: usage.quotas };
   },
 };
 
-/** Every key field of the 14 rules (rules.md), so that a spreadsheet loses nothing of the JSON. */
-const CSV_FIELDS = [
-  'severity', 'rule', 'partnerId', 'habilitationId', 'userId', 'service', 'profile', 'departement', 'email',
-  'assigned', 'maxUsers', 'excessUserIds', 'userIds', 'profiles', 'missionEndAt', 'lastSeenAt', 'days',
-  'status', 'heldCount', 'lastReviewAt', 'dueAt', 'article', 'message',
-] as const;
-
-function csvCell(value: unknown): string {
-  const text = value === undefined || value === null ? '' : Array.isArray(value) ? value.join(' ') : String(value);
-  return /[",\n;]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+/** A flag's key field, whichever rule it comes from (rules.md names them alike across rules). */
+function flagField(flag: Flag, field: string): unknown {
+  return (flag as unknown as Record<string, unknown>)[field];
 }
+
+function listCell(value: unknown): string | null {
+  return Array.isArray(value) ? value.join(' ') : value === undefined || value === null ? null : String(value);
+}
+
+/** Every key field of the rules (rules.md), so that a spreadsheet loses nothing of the JSON. */
+const FLAG_ROWS: RowSpec<Flag> = {
+  key: 'flags',
+  sheet: 'Alertes',
+  columns: [
+    { field: 'severity', header: 'Gravité', cell: (f) => SEVERITY_LABELS[f.severity] },
+    { field: 'rule', header: 'Règle', cell: (f) => ruleDefinition(f.rule).label },
+    { field: 'rule', header: 'Code de la règle', cell: (f) => f.rule },
+    { field: 'partnerId', header: 'Partenaire', cell: (f) => f.partnerId },
+    ...(
+      [
+        ['habilitationId', 'Habilitation'],
+        ['userId', 'Utilisateur'],
+        ['service', 'Service'],
+        ['profile', 'Profil'],
+        ['departement', 'Département'],
+        ['email', 'Mél'],
+      ] as const
+    ).map(([field, header]) => ({ field, header, cell: (f: Flag) => listCell(flagField(f, field)) })),
+    ...(['assigned', 'maxUsers', 'days', 'heldCount'] as const).map((field) => ({
+      field,
+      header: { assigned: 'Attribués', maxUsers: 'Maximum', days: 'Jours', heldCount: 'Habilitations détenues' }[field],
+      cell: (f: Flag) => (typeof flagField(f, field) === 'number' ? (flagField(f, field) as number) : null),
+    })),
+    ...(
+      [
+        ['excessUserIds', 'Utilisateurs en excédent'],
+        ['userIds', 'Utilisateurs'],
+        ['profiles', 'Profils'],
+      ] as const
+    ).map(([field, header]) => ({ field, header, cell: (f: Flag) => listCell(flagField(f, field)) })),
+    ...(
+      [
+        ['missionEndAt', 'Fin de mission'],
+        ['lastSeenAt', 'Dernière connexion'],
+        ['lastReviewAt', 'Dernière revue'],
+        ['dueAt', 'Revue due le'],
+      ] as const
+    ).map(([field, header]) => ({ field, header, cell: (f: Flag) => dateCell(flagField(f, field) as string | null | undefined) })),
+    { field: 'status', header: 'État de la convention', cell: (f) => (f.rule === 'CONVENTION_NOT_IN_FORCE' ? CONVENTION_STATUS_LABELS[flagField(f, 'status') as 'draft'] : null) },
+    { field: 'article', header: 'Article', cell: (f) => f.article },
+    { field: 'message', header: 'Message', cell: (f) => f.message },
+  ],
+};
 
 export const auditCommand: Command = {
   name: 'audit',
   aliases: ['alertes'],
-  summary: 'les alertes des 14 règles ; avec --fail-on, sort en 1 si une alerte atteint la gravité donnée',
-  usage: 'cafsup audit [PARTENAIRE] [--severity S] [--rule R…] [--csv] [--fail-on S]',
-  example: 'cafsup audit --severity high --fail-on critical --json',
+  summary: `les alertes des ${RULES.length} règles ; avec --fail-on, sort en 1 si une alerte atteint la gravité donnée`,
+  usage: 'cafsup audit [PARTENAIRE] [--severity S] [--rule R…] [--csv | --xlsx FICHIER] [--fail-on S]',
+  example: 'cafsup audit --severity élevée --fail-on critique --json > alertes.json || echo "alerte critique"',
   positionals: { min: 0, max: 1, names: 'PARTENAIRE' },
   options: {
-    severity: { type: 'string', value: 'S', description: 'gravité minimale : critical, high, medium, low' },
+    severity: { type: 'string', value: 'S', description: 'gravité minimale : critique, élevée, moyenne, faible (ou critical, high, medium, low)' },
     rule: { type: 'string', multiple: true, value: 'R', description: `une règle (${RULES.length} : QUOTA_EXCEEDED…), répétable` },
-    csv: { type: 'boolean', description: 'sortie CSV' },
     'fail-on': { type: 'string', value: 'S', description: 'sort en 1 si une alerte est au moins de cette gravité' },
   },
+  rows: FLAG_ROWS,
   async run(context, { positionals, options }) {
     const client = await context.client();
     const rules = idsOf(options.rule);
-    for (const rule of rules) if (!isRuleName(rule)) throw new UsageError(`Règle inconnue : « ${rule} » (voir « cafsup audit --help »).`);
-    const minSeverity = severityOption(stringOption(options.severity), 'severity');
-    const failOn = severityOption(stringOption(options['fail-on']), 'fail-on');
+    for (const rule of rules) {
+      if (!isRuleName(rule)) throw new UsageError(`Règle inconnue : « ${rule} ».${suggest(rule, RULES.map((definition) => definition.rule))} Voir « cafsup audit --help ».`);
+    }
+    const minSeverity = choiceOption('severity', stringOption(options.severity), SEVERITY_LABELS);
+    const failOn = choiceOption('fail-on', stringOption(options['fail-on']), SEVERITY_LABELS);
     const report: AuditReport = await client.audit.run({
       ...asOfOf(context),
       ...(positionals[0] === undefined ? {} : { partnerId: positionals[0] }),
@@ -218,18 +299,38 @@ export const auditCommand: Command = {
     });
     const failed = failOn !== undefined && report.flags.some((flag) => atLeast(flag.severity, failOn));
     const text = () => {
-      if (options.csv === true) {
-        return [CSV_FIELDS.join(','), ...report.flags.map((flag) => CSV_FIELDS.map((field) => csvCell((flag as unknown as Record<string, unknown>)[field])).join(','))].join('\n');
-      }
       if (report.flags.length === 0) return `Aucune alerte au ${frenchDate(report.asOf)}.`;
       // One flag per paragraph: the message is what the supervisor needs, so it is never cut.
       return [
-        ...report.flags.map((flag) => `${severityText(flag.severity)} · ${flag.partnerId} · ${ruleDefinition(flag.rule).label} (${flag.rule})\n    ${flag.message}`),
+        ...report.flags.map(
+          (flag) => `${severityText(flag.severity)} · ${escapeForTerminal(flag.partnerId)} · ${ruleDefinition(flag.rule).label} (${flag.rule})\n    ${escapeForTerminal(flag.message)}`,
+        ),
         `${severitySummaryText(report.summary)} au ${frenchDate(report.asOf)}.`,
       ].join('\n');
     };
-    return { json: report, text, ...(failed ? { exitCode: 1 } : {}) };
+    return { json: report, text, rows: report.flags, ...(failed ? { exitCode: 1 } : {}) };
   },
+};
+
+const USER_ROWS: RowSpec<User> = {
+  key: 'users',
+  sheet: 'Utilisateurs',
+  id: (u) => u.id,
+  columns: [
+    { field: 'id', header: 'Id', cell: (u) => u.id },
+    { field: 'name', header: 'Nom', cell: (u) => u.name, table: { grow: 2 } },
+    { field: 'email', header: 'Mél', cell: (u) => u.email, table: { grow: 2 } },
+    { field: 'function', header: 'Fonction', cell: (u) => u.function, only: 'data' },
+    { field: 'role', header: 'Rôle', cell: (u) => USER_ROLE_LABELS[u.role], table: { grow: 1 } },
+    { field: 'status', header: 'Statut', cell: (u) => USER_STATUS_LABELS[u.status] },
+    { field: 'lastLoginAt', header: 'Connexion', cell: (u) => (u.lastLoginAt === null ? 'jamais' : frenchDate(parisDay(u.lastLoginAt))), only: 'table' },
+    { field: 'lastLoginAt', header: 'Dernière connexion', cell: (u) => dateTimeCell(u.lastLoginAt), only: 'data' },
+    { field: 'createdAt', header: 'Créé le', cell: (u) => dateTimeCell(u.createdAt), only: 'data' },
+    { field: 'passwordChangedAt', header: 'Mot de passe changé le', cell: (u) => dateTimeCell(u.passwordChangedAt), only: 'data' },
+    { field: 'mustChangePassword', header: 'Changement de mot de passe imposé', cell: (u) => (u.mustChangePassword ? 'oui' : 'non'), only: 'data' },
+    { field: 'missionEndAt', header: 'Fin de mission', cell: (u) => dateCell(u.missionEndAt), only: 'data' },
+    { field: 'departement', header: 'Département', cell: (u) => u.departement, only: 'data' },
+  ],
 };
 
 export const usersCommand: Command = {
@@ -237,28 +338,44 @@ export const usersCommand: Command = {
   aliases: ['utilisateurs'],
   summary: 'les utilisateurs d’un partenaire',
   usage: 'cafsup users PARTENAIRE [--status S] [--role R]',
-  example: 'cafsup users amp --status suspended',
+  example: 'cafsup users amp --status suspendu',
   positionals: { min: 1, max: 1, names: 'PARTENAIRE' },
   options: {
-    status: { type: 'string', value: 'S', description: 'active, suspended ou disabled' },
-    role: { type: 'string', value: 'R', description: 'administrator, deputy, habilitation_manager ou user' },
+    status: { type: 'string', value: 'S', description: 'actif, suspendu ou désactivé (active, suspended, disabled)' },
+    role: { type: 'string', value: 'R', description: 'administrateur, suppléant, gestionnaire d’habilitations ou utilisateur' },
   },
+  rows: USER_ROWS,
   async run(context, { positionals, options }) {
+    const status = choiceOption('status', stringOption(options.status), USER_STATUS_LABELS);
+    const role = choiceOption('role', stringOption(options.role), USER_ROLE_LABELS);
     const client = await context.client();
     const partnerId = positionals[0]!;
     const users: User[] = [];
-    const query = {
-      partnerId,
-      ...(stringOption(options.status) === undefined ? {} : { status: stringOption(options.status) as 'active' }),
-      ...(stringOption(options.role) === undefined ? {} : { role: stringOption(options.role) as 'user' }),
-    };
-    for await (const user of client.users.iterate(query)) users.push(user);
-    const text = () => `${table(
-      [{ header: 'Id' }, { header: 'Nom', grow: 2 }, { header: 'Mél', grow: 2 }, { header: 'Rôle', grow: 1 }, { header: 'Statut' }, { header: 'Connexion' }],
-      users.map((u) => [u.id, u.name, u.email, u.role, u.status, u.lastLoginAt === null ? 'jamais' : frenchDate(parisDay(u.lastLoginAt))]),
-    )}\n${count(users.length)} utilisateur(s).`;
-    return { json: { partnerId, users }, text };
+    for await (const user of client.users.iterate({ partnerId, ...(status === undefined ? {} : { status }), ...(role === undefined ? {} : { role }) })) users.push(user);
+    const text = () => (users.length === 0 ? 'Aucun utilisateur ne correspond.' : `${listTable(USER_ROWS, users)}\n${countOf(users.length, 'utilisateur')}.`);
+    return { json: { partnerId, users }, text, rows: users };
   },
+};
+
+const HABILITATION_ROWS: RowSpec<Habilitation> = {
+  key: 'habilitations',
+  sheet: 'Habilitations',
+  id: (h) => h.id,
+  columns: [
+    { field: 'id', header: 'Id', cell: (h) => h.id, table: { grow: 1 } },
+    { field: 'userId', header: 'Titulaire', cell: (h) => h.userId ?? `groupe ${h.groupId}`, table: { grow: 1 }, only: 'table' },
+    { field: 'userId', header: 'Utilisateur', cell: (h) => h.userId, only: 'data' },
+    { field: 'groupId', header: 'Groupe', cell: (h) => h.groupId, only: 'data' },
+    { field: 'service', header: 'Service', cell: (h) => h.service },
+    { field: 'profile', header: 'Profil', cell: (h) => h.profile },
+    { field: 'departement', header: 'Dép.', cell: (h) => h.departement ?? '—', only: 'table' },
+    { field: 'departement', header: 'Département', cell: (h) => h.departement, only: 'data' },
+    { field: 'status', header: 'Statut', cell: (h) => HABILITATION_STATUS_LABELS[h.status] },
+    { field: 'grantedAt', header: 'Accordée', cell: (h) => frenchDate(parisDay(h.grantedAt)), only: 'table' },
+    { field: 'grantedAt', header: 'Accordée le', cell: (h) => dateTimeCell(h.grantedAt), only: 'data' },
+    { field: 'suspendedAt', header: 'Suspendue le', cell: (h) => dateTimeCell(h.suspendedAt), only: 'data' },
+    { field: 'revokedAt', header: 'Dévalidée le', cell: (h) => dateTimeCell(h.revokedAt), only: 'data' },
+  ],
 };
 
 export const habilitationsCommand: Command = {
@@ -269,43 +386,52 @@ export const habilitationsCommand: Command = {
   positionals: { min: 1, max: 1, names: 'PARTENAIRE' },
   options: {
     service: { type: 'string', value: 'S', description: 'code du service (CDAP…)' },
-    profile: { type: 'string', value: 'P', description: 'code du profil (T13…)' },
-    status: { type: 'string', value: 'S', description: 'active, suspended ou revoked' },
+    profile: { type: 'string', value: 'P', description: 'code du profil (T13…) ; ici --profile n’est pas le profil de connexion (CAFSUP_PROFILE)' },
+    status: { type: 'string', value: 'S', description: 'active, suspendue ou dévalidée (active, suspended, revoked)' },
     user: { type: 'string', value: 'ID', description: 'celles d’un utilisateur, directes ou par ses groupes' },
   },
+  rows: HABILITATION_ROWS,
   async run(context, { positionals, options }) {
+    const status = choiceOption('status', stringOption(options.status), HABILITATION_STATUS_LABELS);
     const client = await context.client();
     const partnerId = positionals[0]!;
     const query = {
       partnerId,
-      ...Object.fromEntries(
-        (['service', 'profile', 'status'] as const).filter((key) => stringOption(options[key]) !== undefined).map((key) => [key, stringOption(options[key])]),
-      ),
+      ...(stringOption(options.service) === undefined ? {} : { service: stringOption(options.service)! }),
+      ...(stringOption(options.profile) === undefined ? {} : { profile: stringOption(options.profile)! }),
+      ...(status === undefined ? {} : { status }),
       ...(stringOption(options.user) === undefined ? {} : { userId: stringOption(options.user)! }),
     };
     const habilitations: Habilitation[] = [];
     for await (const habilitation of client.habilitations.iterate(query)) habilitations.push(habilitation);
-    const text = () => `${table(
-      [{ header: 'Id', grow: 1 }, { header: 'Titulaire', grow: 1 }, { header: 'Service' }, { header: 'Profil' }, { header: 'Dép.' }, { header: 'Statut' }, { header: 'Accordée' }],
-      habilitations.map((h) => [
-        h.id,
-        h.userId ?? `groupe ${h.groupId}`,
-        h.service,
-        h.profile,
-        h.departement ?? '—',
-        h.status,
-        frenchDate(parisDay(h.grantedAt)),
-      ]),
-    )}\n${count(habilitations.length)} habilitation(s).`;
-    return { json: { partnerId, habilitations }, text };
+    const text = () =>
+      habilitations.length === 0 ? 'Aucune habilitation ne correspond.' : `${listTable(HABILITATION_ROWS, habilitations)}\n${countOf(habilitations.length, 'habilitation')}.`;
+    return { json: { partnerId, habilitations }, text, rows: habilitations };
   },
+};
+
+const TRACE_ROWS: RowSpec<Trace> = {
+  key: 'traces',
+  sheet: 'Traces',
+  id: (t) => String(t.id),
+  columns: [
+    { field: 'id', header: 'N°', cell: (t) => t.id, table: { align: 'right' } },
+    { field: 'at', header: 'Date', cell: (t) => frenchDateTime(t.at) },
+    { field: 'actor', header: 'Qui', cell: (t) => t.actor.name, table: { grow: 1 } },
+    { field: 'actor', header: 'Mél', cell: (t) => t.actor.email, only: 'data' },
+    { field: 'action', header: 'Action', cell: (t) => TRACE_ACTION_LABELS[t.action] ?? t.action, table: { grow: 1 } },
+    { field: 'targetId', header: 'Cible', cell: (t) => t.targetId ?? '—', table: { grow: 1 }, only: 'table' },
+    { field: 'targetId', header: 'Cible', cell: (t) => t.targetId, only: 'data' },
+    { field: 'partnerId', header: 'Partenaire', cell: (t) => t.partnerId, only: 'data' },
+    { field: 'reason', header: 'Motif', cell: (t) => t.reason, table: { grow: 2 } },
+  ],
 };
 
 export const tracesCommand: Command = {
   name: 'traces',
   summary: 'la piste d’audit, la plus récente d’abord',
   usage: 'cafsup traces [--partner ID] [--user ID] [--since AAAA-MM-JJ] [--until AAAA-MM-JJ] [--limit N]',
-  example: 'cafsup traces --partner amp --since 2026-11-01',
+  example: 'cafsup traces --partner amp --limit 5',
   options: {
     partner: { type: 'string', value: 'ID', description: 'd’un partenaire' },
     user: { type: 'string', value: 'ID', description: 'sur un utilisateur, ses habilitations (directes ou par ses groupes) et ses groupes' },
@@ -313,10 +439,11 @@ export const tracesCommand: Command = {
     until: { type: 'string', value: 'DATE', description: 'jusqu’à ce jour inclus' },
     limit: { type: 'string', value: 'N', description: 'nombre maximal de traces (défaut 100)' },
   },
+  rows: TRACE_ROWS,
   async run(context, { options }) {
-    const client = await context.client();
     const limit = Number(stringOption(options.limit) ?? 100);
-    if (!Number.isInteger(limit) || limit < 1) throw new UsageError('--limit attend un entier positif.');
+    if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit attend un entier positif (reçu « ${stringOption(options.limit)} »).`);
+    const client = await context.client();
     const query = {
       ...(stringOption(options.partner) === undefined ? {} : { partnerId: stringOption(options.partner)! }),
       ...(stringOption(options.user) === undefined ? {} : { userId: stringOption(options.user)! }),
@@ -328,15 +455,23 @@ export const tracesCommand: Command = {
       traces.push(trace);
       if (traces.length >= limit) break;
     }
-    const text = () =>
-      traces.length === 0
-        ? 'Aucune trace.'
-        : table(
-            [{ header: 'N°', align: 'right' }, { header: 'Date' }, { header: 'Qui', grow: 1 }, { header: 'Action', grow: 1 }, { header: 'Cible', grow: 1 }, { header: 'Motif', grow: 2 }],
-            traces.map((t) => [String(t.id), frenchDateTime(t.at), t.actor.name, t.action, t.targetId ?? '—', t.reason]),
-          );
-    return { json: { traces }, text };
+    const text = () => (traces.length === 0 ? 'Aucune trace.' : listTable(TRACE_ROWS, traces));
+    return { json: { traces }, text, rows: traces };
   },
+};
+
+const AVENANT_ROWS: RowSpec<AvenantView> = {
+  key: 'avenants',
+  sheet: 'Avenants',
+  columns: [
+    { field: 'number', header: 'N°', cell: (a) => a.number },
+    { field: 'title', header: 'Titre', cell: (a) => a.title },
+    { field: 'applies', header: 'Situation', cell: (a) => avenantStanding(a) },
+    { field: 'signedByCafAt', header: 'Signé par la Caf le', cell: (a) => dateCell(a.signedByCafAt) },
+    { field: 'signedByPartnerAt', header: 'Signé par le partenaire le', cell: (a) => dateCell(a.signedByPartnerAt) },
+    { field: 'effectiveFrom', header: 'Effet le', cell: (a) => dateCell(a.effectiveFrom) },
+    { field: 'changes', header: 'Modifications', cell: (a) => a.changes.map((change) => describeAvenantChange(change)).join(' ; ') },
+  ],
 };
 
 export const avenantListCommand: Command = {
@@ -345,23 +480,35 @@ export const avenantListCommand: Command = {
   usage: 'cafsup avenant list PARTENAIRE',
   example: 'cafsup avenant list amp',
   positionals: { min: 1, max: 1, names: 'PARTENAIRE' },
+  rows: AVENANT_ROWS,
   async run(context, { positionals }) {
     const client = await context.client();
     const avenants = await client.avenants.list(positionals[0]!, asOfOf(context));
+    const e = escapeForTerminal;
     const text = () =>
       avenants.length === 0
         ? 'Aucun avenant.'
         : avenants
             .map((a) =>
               [
-                `${a.number}. ${a.title} — ${avenantStanding(a)}`,
+                `${a.number}. ${e(a.title)} — ${avenantStanding(a)}`,
                 `   signé par la Caf le ${frenchDate(a.signedByCafAt)}, par le partenaire le ${frenchDate(a.signedByPartnerAt)}${a.effectiveFrom ? `, effet le ${frenchDate(a.effectiveFrom)}` : ''}`,
-                ...a.changes.map((change) => `   · ${describeAvenantChange(change)}`),
+                ...a.changes.map((change) => `   · ${e(describeAvenantChange(change))}`),
               ].join('\n'),
             )
             .join('\n');
-    return { json: { partnerId: positionals[0], avenants }, text };
+    return { json: { partnerId: positionals[0], avenants }, text, rows: avenants };
   },
+};
+
+const REVIEW_ROWS: RowSpec<Review> = {
+  key: 'reviews',
+  sheet: 'Revues',
+  columns: [
+    { field: 'completedAt', header: 'Date', cell: (r) => frenchDate(r.completedAt) },
+    { field: 'reviewer', header: 'Par', cell: (r) => r.reviewer, table: { grow: 1 } },
+    { field: 'proof', header: 'Preuve', cell: (r) => r.proof ?? '—', table: { grow: 2 } },
+  ],
 };
 
 export const reviewListCommand: Command = {
@@ -370,17 +517,12 @@ export const reviewListCommand: Command = {
   usage: 'cafsup review list PARTENAIRE',
   example: 'cafsup review list amp',
   positionals: { min: 1, max: 1, names: 'PARTENAIRE' },
+  rows: REVIEW_ROWS,
   async run(context, { positionals }) {
     const client = await context.client();
     const reviews = await client.reviews.list(positionals[0]!);
-    const text = () =>
-      reviews.length === 0
-        ? 'Aucune revue enregistrée.'
-        : table(
-            [{ header: 'Date' }, { header: 'Par', grow: 1 }, { header: 'Preuve', grow: 2 }],
-            reviews.map((r) => [frenchDate(r.completedAt), r.reviewer, r.proof ?? '—']),
-          );
-    return { json: { partnerId: positionals[0], reviews }, text };
+    const text = () => (reviews.length === 0 ? 'Aucune revue enregistrée.' : listTable(REVIEW_ROWS, reviews));
+    return { json: { partnerId: positionals[0], reviews }, text, rows: reviews };
   },
 };
 
@@ -396,8 +538,8 @@ export const dashboardCommand: Command = {
     const [summary, report, usage] = await Promise.all([client.dataset.summary(), client.audit.run(asOfOf(context)), client.quotas.usage({ ...asOfOf(context), over: true })]);
     const over = mostOverQuota(usage.quotas).slice(0, 5);
     const lines = [
-      `cafsup — Caf ${summary.cafCodes.join(', ') || '—'} — ${context.source()}`,
-      `${count(summary.partners)} partenaire(s), ${count(summary.users)} utilisateur(s), ${count(summary.habilitationsHeld)} habilitation(s) détenue(s)`,
+      `cafsup — ${summary.cafCodes.length === 0 ? 'aucune Caf' : `Caf ${summary.cafCodes.map(escapeForTerminal).join(', ')}`} — ${escapeForTerminal(context.source())}`,
+      `${countOf(summary.partners, 'partenaire')}, ${countOf(summary.users, 'utilisateur')}, ${countOf(summary.habilitationsHeld, 'habilitation détenue')}`,
       `Alertes au ${frenchDate(report.asOf)} : ${severitySummaryText(report.summary)}`,
       '',
       over.length === 0 ? 'Aucun quota dépassé.' : `Quotas les plus dépassés :\n${quotaTable(over, true)}`,

@@ -1,10 +1,11 @@
 import { once } from 'node:events';
-import { formatActor, isEmail, parseActor } from '@cafsup/shared';
-import { ALL_CAFS, Store, TOKEN_ROLES, createClient, defaultCheckpointsPath, loadSigningKey, readSettings, type TokenRole } from '@cafsup/sdk';
-import { idsOf, stringOption, type Command } from '../command.js';
-import { openConfig, openTokens, readConfig } from '../config.js';
+import { TOKEN_ROLE_LABELS, escapeForTerminal, formatActor, isEmail } from '@cafsup/shared';
+import { ALL_CAFS, Store, createClient, defaultCheckpointsPath, loadSigningKey, readSettings, type TokenView } from '@cafsup/sdk';
+import { choiceOption, idsOf, stringOption, type Command } from '../command.js';
+import { openConfig, openTokens } from '../config.js';
 import { UsageError, type Context } from '../context.js';
 import { frenchDateTime } from '../../format.js';
+import { listTable, type RowSpec } from '../output.js';
 
 function requiredOption(value: string | boolean | string[] | undefined, name: string, usage: string): string {
   const text = stringOption(value);
@@ -16,7 +17,7 @@ export const serveCommand: Command = {
   name: 'serve',
   summary: 'l’API HTTP sur la base, pour plusieurs superviseurs et des scripts distants (jetons et rôles)',
   usage: 'cafsup serve [--host 127.0.0.1] [--port 7878] [--db FICHIER] [--checkpoints FICHIER] [--checkpoint-minutes 15]',
-  example: 'cafsup serve --port 7878 --db /srv/cafsup/cafsup.db',
+  example: 'cafsup serve --port 7878',
   options: {
     host: { type: 'string', value: 'ADRESSE', description: 'adresse d’écoute (défaut 127.0.0.1)' },
     port: { type: 'string', value: 'PORT', description: 'port (défaut 7878, 0 pour un port libre)' },
@@ -56,28 +57,44 @@ function withServerStore<T>(context: Context, use: (store: Store) => T): T {
 export const tokenCreateCommand: Command = {
   name: 'token create',
   summary: 'crée le jeton d’accès d’une personne (affiché une seule fois ; seule son empreinte est gardée)',
-  usage: 'cafsup token create "PRÉNOM NOM" --email MÉL --role supervisor|auditor --caf C… [--db FICHIER]',
-  example: 'cafsup token create "Camille Roux" --email camille.roux@caf78.fr --role supervisor --caf 78',
+  usage: 'cafsup token create "PRÉNOM NOM" --email MÉL --role superviseur|auditeur --caf C… [--quiet]',
+  example: 'cafsup token create "Camille Roux" --email camille.roux@caf78.fr --role superviseur --caf 78 --quiet > jeton.txt',
   positionals: { min: 1, max: 1, names: 'NOM' },
   options: {
     email: { type: 'string', value: 'MÉL', description: 'mél de la personne : chaque action faite avec ce jeton porte son nom' },
-    role: { type: 'string', value: 'RÔLE', description: 'supervisor (lit et agit) ou auditor (lecture seule)' },
+    role: { type: 'string', value: 'RÔLE', description: 'superviseur (lit et agit) ou auditeur (lecture seule) ; supervisor, auditor' },
     caf: { type: 'string', multiple: true, value: 'C', description: 'Caf dont le jeton voit les partenaires, répétable ; « * » pour toutes' },
   },
   async run(context, { positionals, options }) {
     const email = requiredOption(options.email, 'email', tokenCreateCommand.usage);
     if (!isEmail(email)) throw new UsageError(`Mél invalide : « ${email} ».`);
-    const role = requiredOption(options.role, 'role', tokenCreateCommand.usage);
-    if (!(TOKEN_ROLES as readonly string[]).includes(role)) throw new UsageError(`--role attend supervisor ou auditor (reçu « ${role} »).`);
+    const role = choiceOption('role', requiredOption(options.role, 'role', tokenCreateCommand.usage), TOKEN_ROLE_LABELS)!;
     const cafs = idsOf(options.caf);
     if (cafs.length === 0) throw new UsageError(`Il manque --caf (une ou plusieurs Caf, ou « ${ALL_CAFS} »). Usage : ${tokenCreateCommand.usage}`);
     const actor = await context.actor();
-    const created = withServerStore(context, (store) => store.tokens.create({ name: positionals[0]!.trim(), email }, role as TokenRole, cafs, actor));
+    const created = withServerStore(context, (store) => store.tokens.create({ name: positionals[0]!.trim(), email }, role, cafs, actor));
     return {
       json: created,
-      text: () => `Jeton n° ${created.id} pour ${positionals[0]} <${email}> (${role}, Caf ${cafs.join(', ')}).\nNotez-le maintenant, il ne sera plus affiché :\n${created.token}`,
+      text: () => `Jeton n° ${created.id} pour ${positionals[0]} <${email}> (${TOKEN_ROLE_LABELS[role]}, Caf ${cafs.join(', ')}).\nNotez-le maintenant, il ne sera plus affiché :\n${created.token}`,
+      quiet: created.token,
     };
   },
+};
+
+const TOKEN_ROWS: RowSpec<TokenView> = {
+  key: 'tokens',
+  sheet: 'Jetons',
+  id: (t) => String(t.id),
+  columns: [
+    { field: 'id', header: 'N°', cell: (t) => t.id, table: { align: 'right' } },
+    { field: 'owner', header: 'Titulaire', cell: (t) => t.owner.name, table: { grow: 1 } },
+    { field: 'owner', header: 'Mél', cell: (t) => t.owner.email, table: { grow: 1 } },
+    { field: 'role', header: 'Rôle', cell: (t) => TOKEN_ROLE_LABELS[t.role] },
+    { field: 'cafs', header: 'Caf', cell: (t) => t.cafs.join(' ') },
+    { field: 'createdAt', header: 'Créé le', cell: (t) => frenchDateTime(t.createdAt) },
+    { field: 'revokedAt', header: 'Révoqué le', cell: (t) => (t.revokedAt === null ? null : frenchDateTime(t.revokedAt)) },
+    { field: 'ownerSuspended', header: 'Titulaire suspendu', cell: (t) => (t.ownerSuspended ? 'oui' : 'non') },
+  ],
 };
 
 export const tokenListCommand: Command = {
@@ -85,17 +102,10 @@ export const tokenListCommand: Command = {
   summary: 'les jetons du serveur : titulaire, rôle, Caf, état (jamais le jeton lui-même)',
   usage: 'cafsup token list [--db FICHIER]',
   example: 'cafsup token list --json',
+  rows: TOKEN_ROWS,
   async run(context) {
     const tokens = withServerStore(context, (store) => store.tokens.list());
-    return {
-      json: { tokens },
-      text: () =>
-        tokens.length === 0
-          ? 'Aucun jeton.'
-          : tokens
-              .map((t) => `${t.id}. ${formatActor(t.owner)} — ${t.role}, Caf ${t.cafs.join(', ')} — créé le ${frenchDateTime(t.createdAt)}${t.revokedAt === null ? '' : `, RÉVOQUÉ le ${frenchDateTime(t.revokedAt)}`}${t.ownerSuspended ? ', TITULAIRE SUSPENDU' : ''}`)
-              .join('\n'),
-    };
+    return { json: { tokens }, text: () => (tokens.length === 0 ? 'Aucun jeton.' : listTable(TOKEN_ROWS, tokens)), rows: tokens };
   },
 };
 
@@ -103,7 +113,7 @@ export const tokenRevokeCommand: Command = {
   name: 'token revoke',
   summary: 'révoque un jeton : refusé dès la requête suivante',
   usage: 'cafsup token revoke N --reason MOTIF',
-  example: 'cafsup token revoke 3 --reason "Poste perdu"',
+  example: 'cafsup token revoke 1 --reason "Poste perdu"',
   positionals: { min: 1, max: 1, names: 'N' },
   options: { reason: { type: 'string', value: 'MOTIF', description: 'motif (obligatoire)' } },
   async run(context, { positionals, options }) {
@@ -142,7 +152,7 @@ export const profileAddCommand: Command = {
   name: 'config profile add',
   summary: 'enregistre un profil : un serveur (--url) ou un fichier (--db)',
   usage: 'cafsup config profile add NOM (--url URL | --db FICHIER)',
-  example: 'cafsup config profile add caf78 --url http://cafsup.caf78.local:7878',
+  example: 'cafsup config profile add caf78 --url http://127.0.0.1:7878',
   positionals: { min: 1, max: 1, names: 'NOM' },
   options: { url: { type: 'string', value: 'URL', description: 'adresse du serveur cafsup serve' } },
   async run(context, { positionals, options }) {
@@ -216,7 +226,10 @@ export const loginCommand: Command = {
     try {
       const identity = await client.whoami();
       (await openTokens()).set(name, token);
-      return { json: { profile: name, ...identity }, text: () => `Connecté à ${url} : ${identity.actor === null ? '—' : formatActor(identity.actor)} (${identity.role}, Caf ${identity.cafs.join(', ')}).` };
+      return {
+        json: { profile: name, ...identity },
+        text: () => `Connecté à ${url} : ${identity.actor === null ? '—' : escapeForTerminal(formatActor(identity.actor))} (${TOKEN_ROLE_LABELS[identity.role]}, Caf ${identity.cafs.join(', ')}).`,
+      };
     } finally {
       await client.close();
     }
@@ -238,17 +251,27 @@ export const logoutCommand: Command = {
 
 export const whoamiCommand: Command = {
   name: 'whoami',
-  summary: 'qui agit et d’où viennent les données',
-  usage: 'cafsup whoami [--profile NOM]',
-  example: 'cafsup whoami --json',
+  summary: 'la personne au nom de qui une écriture serait faite, et d’où viennent les données (et quel réglage les a choisis)',
+  usage: 'cafsup whoami [--profile NOM] [--db FICHIER] [--actor "NOM <MÉL>"]',
+  example: 'cafsup whoami --profile caf78',
   async run(context) {
+    const connection = context.connection();
     const client = await context.client();
     const identity = await client.whoami();
-    const local = readConfig().actor;
-    const actor = identity.actor ?? (local === undefined ? null : parseActor(local));
+    // Remotely the token's owner acts, whatever --actor says; locally the setting a write would read.
+    const setting = connection.kind === 'http' ? null : context.actorSetting();
+    const actor = connection.kind === 'http' ? identity.actor : (setting?.actor ?? null);
+    const actorChosenBy = connection.kind === 'http' ? 'jeton' : (setting?.chosenBy ?? null);
+    const source = { kind: connection.kind, location: context.source(), profile: connection.profile, chosenBy: connection.chosenBy };
     return {
-      json: { source: context.source(), ...identity, actor },
-      text: () => `${actor === null ? 'Personne qui agit non définie (--actor, CAFSUP_ACTOR ou cafsup config set actor)' : formatActor(actor)} — ${identity.role}, Caf ${identity.cafs.join(', ')} — données : ${context.source()}`,
+      json: { source, ...identity, actor, actorChosenBy },
+      text: () =>
+        [
+          `Personne qui agit : ${actor === null ? 'non définie (--actor, CAFSUP_ACTOR ou cafsup config set actor ; demandée à la première écriture sur un terminal)' : `${escapeForTerminal(formatActor(actor))} (${actorChosenBy})`}`,
+          ...(connection.kind === 'http' && context.options.actor !== undefined ? ['  --actor est ignoré : sur un serveur, chaque écriture porte le nom du titulaire du jeton.'] : []),
+          `Rôle : ${TOKEN_ROLE_LABELS[identity.role]}, Caf ${identity.cafs.join(', ')}`,
+          `Données : ${connection.kind === 'http' ? 'serveur' : 'fichier'} ${context.source()} (${connection.chosenBy}${connection.profile === null ? '' : `, profil « ${connection.profile} »`})`,
+        ].join('\n'),
     };
   },
 };

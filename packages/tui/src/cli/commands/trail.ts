@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { todayInParis, type TraceVerification } from '@cafsup/shared';
+import { countOf, escapeForTerminal, type TraceVerification } from '@cafsup/shared';
 import {
   appendCheckpoint,
   checkAgainstCheckpoints,
@@ -14,7 +14,6 @@ import {
 import type { KeyObject } from 'node:crypto';
 import { stringOption, type Command } from '../command.js';
 import { UsageError } from '../context.js';
-import { count } from '../../format.js';
 
 // The trail's integrity from the command line: the chain itself, and signed checkpoints that a
 // rewritten database file cannot fool (operations.md, "Tamper evidence").
@@ -23,7 +22,7 @@ export const tracesCheckpointCommand: Command = {
   name: 'traces checkpoint',
   summary: 'signe la tête de la chaîne des traces (Ed25519) et l’ajoute au fichier des points de contrôle',
   usage: 'cafsup traces checkpoint [--file FICHIER] [--key FICHIER]',
-  example: 'cafsup traces checkpoint --file /mnt/coffre/cafsup-checkpoints.jsonl',
+  example: 'cafsup traces checkpoint --file points-de-controle.jsonl',
   options: {
     file: { type: 'string', value: 'FICHIER', description: 'fichier des points de contrôle, en ajout seul (défaut : dossier de configuration)' },
     key: { type: 'string', value: 'FICHIER', description: 'clé privée Ed25519 (défaut : CAFSUP_SIGNING_KEY, sinon créée dans le dossier de configuration)' },
@@ -47,7 +46,7 @@ export const tracesCheckpointCommand: Command = {
 };
 
 function describeBreak(result: TraceVerification): string {
-  return `chaîne rompue à la trace n° ${result.firstBrokenId} (${result.problem ?? 'altération'}) ; ${count(result.checked)} trace(s) intègres avant elle.`;
+  return `chaîne rompue à la trace n° ${result.firstBrokenId} (${result.problem ?? 'altération'}) ; ${countOf(result.checked, 'trace intègre', 'traces intègres')} avant elle.`;
 }
 
 /** The keys a checkpoint may be signed with: `--public-key`, and this machine's own key when there is one. */
@@ -68,7 +67,7 @@ export const tracesVerifyCommand: Command = {
   name: 'traces verify',
   summary: 'vérifie la chaîne des traces et ses points de contrôle signés ; sort en 1 et nomme la première trace altérée',
   usage: 'cafsup traces verify [--checkpoints FICHIER] [--public-key FICHIER]',
-  example: 'cafsup traces verify --checkpoints /mnt/coffre/cafsup-checkpoints.jsonl',
+  example: 'cafsup traces verify --checkpoints points-de-controle.jsonl',
   options: {
     checkpoints: { type: 'string', value: 'FICHIER', description: 'points de contrôle signés à confronter à la chaîne' },
     'public-key': { type: 'string', value: 'FICHIER', description: 'clé publique de confiance (sinon la clé de cette machine)' },
@@ -91,14 +90,15 @@ export const tracesVerifyCommand: Command = {
     const firstBrokenId = [result.firstBrokenId, checkpoints?.firstBrokenId ?? null].filter((id): id is number => id !== null).sort((a, b) => a - b)[0] ?? null;
     const text = () => {
       const lines = [
-        `Tête de la chaîne : trace n° ${result.head.id}, empreinte ${result.head.hash} (au ${todayInParis(new Date())}).`,
-        result.ok ? `Chaîne des traces intègre : ${count(result.checked)} trace(s) vérifiée(s).` : `Chaîne des traces rompue : ${describeBreak(result)}`,
+        `Tête de la chaîne : trace n° ${result.head.id}, empreinte ${result.head.hash}.`,
+        result.ok ? `Chaîne des traces intègre : ${countOf(result.checked, 'trace vérifiée')}.` : `Chaîne des traces rompue : ${describeBreak(result)}`,
       ];
       if (checkpoints !== null) {
         lines.push(
           checkpoints.ok
-            ? `Points de contrôle (${checkpoints.file}) : ${count(checkpoints.matched)} concordant(s), aucun écart.`
-            : `Points de contrôle (${checkpoints.file}) : ${checkpoints.problems.join(' ; ')}.`,
+            ? `Points de contrôle (${checkpoints.file}) : ${countOf(checkpoints.matched, 'concordant')}, aucun écart.`
+            : // The checkpoint file is data from elsewhere: what it says is escaped before it reaches the terminal.
+              `Points de contrôle (${checkpoints.file}) : ${escapeForTerminal(checkpoints.problems.join(' ; '))}.`,
         );
         if (checkpoints.firstBrokenId !== null) lines.push(`Première trace qui peut différer de ce qui a été signé : n° ${checkpoints.firstBrokenId}.`);
       }

@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import {
   CafsupError,
   CASE_KIND_LABELS,
@@ -8,7 +8,8 @@ import {
   REQUEST_STATUSES,
   escapeForTerminal,
   isRuleName,
-  plural,
+  countOf,
+  REVIEW_KIT_COLUMNS,
   reviewKitCsv,
   reviewKitMarkdown,
   type RequestDraft,
@@ -21,6 +22,7 @@ import type { CafsupClient } from '@cafsup/sdk';
 import { ACTION_OPTIONS, idsOf, stringOption, type Command, type CommandInput, type CommandResult } from '../command.js';
 import { UsageError, type Context } from '../context.js';
 import { frenchDate, frenchDateTime } from '../../format.js';
+import { checkOutputFile, writeFileAtomically } from '../files.js';
 import { table } from '../output.js';
 
 // The supervision workflows of workflows.md ("Commands"): each write shows its dry run, asks
@@ -62,6 +64,14 @@ async function twoStep<T>(
   return { json: done, text: () => describe(done, false) };
 }
 
+function parseJson(text: string, where: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new CafsupError('VALIDATION', `JSON invalide dans ${where} : ${(error as Error).message}.`);
+  }
+}
+
 async function readJson(file: string): Promise<unknown> {
   let text: string;
   try {
@@ -69,11 +79,7 @@ async function readJson(file: string): Promise<unknown> {
   } catch (error) {
     throw new CafsupError('VALIDATION', `Fichier illisible : ${file} (${(error as Error).message}).`);
   }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (error) {
-    throw new CafsupError('VALIDATION', `JSON invalide dans ${file} : ${(error as Error).message}.`);
-  }
+  return parseJson(text, file);
 }
 
 /** The form's fields asked one by one, with the paper form's French labels. */
@@ -119,7 +125,7 @@ function describeRequest(request: RequestRecord): string {
     `Demande n° ${request.number} — ${REQUEST_KIND_LABELS[request.kind]} (${REQUEST_STATUS_LABELS[request.status]})`,
     `  reçue le ${frenchDate(request.receivedAt)}${request.signatory === null ? '' : `, signée par ${escapeForTerminal(request.signatory)}`}`,
   ];
-  if (request.reportDelayDays !== null) lines.push(`  signalée ${plural(request.reportDelayDays, 'jour', 'jours')} après le départ (convention art. 9.2 : « sans délai »)`);
+  if (request.reportDelayDays !== null) lines.push(`  signalée ${countOf(request.reportDelayDays, 'jour', 'jours')} après le départ (convention art. 9.2 : « sans délai »)`);
   if (request.decidedAt !== null) lines.push(`  ${request.status === 'applied' ? 'appliquée' : 'refusée'} le ${frenchDateTime(request.decidedAt)} : ${escapeForTerminal(request.decisionReason ?? '')}`);
   lines.push(`  formulaire : ${escapeForTerminal(JSON.stringify(request.form))}`);
   if (request.traceIds.length > 0) lines.push(`  traces n° ${request.traceIds.join(', ')}`);
@@ -148,7 +154,7 @@ function describeChanges(changes: AppliedChanges): string {
   if (changes.contact) lines.push(`  contact ${changes.contact.role === 'administrator' ? 'administrateur' : 'suppléant'} du partenaire : ${escapeForTerminal(changes.contact.name)} <${escapeForTerminal(changes.contact.email)}>`);
   for (const role of changes.roles ?? []) lines.push(`  rôle de ${role.userId} : ${role.role}`);
   if ((changes.passwordReset ?? []).length > 0) lines.push(`  changement de mot de passe forcé : ${changes.passwordReset!.join(', ')}`);
-  if (changes.revoked !== undefined) lines.push(`  ${plural(changes.revoked.length, 'habilitation dévalidée', 'habilitations dévalidées')}${changes.revoked.length === 0 ? '' : ` : ${changes.revoked.join(', ')}`}`);
+  if (changes.revoked !== undefined) lines.push(`  ${countOf(changes.revoked.length, 'habilitation dévalidée', 'habilitations dévalidées')}${changes.revoked.length === 0 ? '' : ` : ${changes.revoked.join(', ')}`}`);
   for (const user of changes.disabled ?? []) lines.push(`  désactivé : ${user.userId}${user.groupIds.length === 0 ? '' : `, retiré de ${user.groupIds.join(', ')}`}`);
   if (changes.incident != null) lines.push(`  incident de sécurité n° ${changes.incident} enregistré (contrat de services, art. 5.1)`);
   return lines.join('\n');
@@ -158,12 +164,14 @@ export const requestAddCommand: Command = {
   name: 'request add',
   aliases: ['demande add'],
   summary: 'enregistre un formulaire reçu : désignation, demande d’habilitation, suppression d’accès',
-  usage: 'cafsup request add PARTENAIRE --kind designation|habilitation|deletion [--file FORMULAIRE.json | --file -] [--received AAAA-MM-JJ] [--signatory NOM]',
-  example: 'cafsup request add bavans --kind habilitation --file demande.json --received 2026-11-20 --yes',
+  usage: 'cafsup request add PARTENAIRE --kind designation|habilitation|deletion [--file FORMULAIRE.json | --file - | --form JSON] [--received AAAA-MM-JJ] [--signatory NOM]',
+  example:
+    'cafsup request add bavans --kind habilitation --form \'{"name": "Paule Valade", "email": "paule.valade@bavans.fr", "departement": "25", "profile": "T4", "temporary": true, "endsAt": "2027-03-31"}\' --signatory "Le maire" --yes',
   positionals: { min: 1, max: 1, names: 'PARTENAIRE' },
   options: {
     kind: { type: 'string', value: 'TYPE', description: 'designation, habilitation ou deletion' },
-    file: { type: 'string', value: 'FICHIER', description: 'les champs du formulaire en JSON (- : l’entrée standard) ; sans lui, sur un terminal, ils sont demandés' },
+    file: { type: 'string', value: 'FICHIER', description: 'les champs du formulaire en JSON (- : l’entrée standard) ; sans lui ni --form, sur un terminal, ils sont demandés' },
+    form: { type: 'string', value: 'JSON', description: 'ou les champs du formulaire en JSON sur la ligne de commande' },
     received: { type: 'string', value: 'DATE', description: 'date de réception (défaut : aujourd’hui)' },
     signatory: { type: 'string', value: 'NOM', description: 'signataire pour le partenaire' },
     reason: { type: 'string', value: 'MOTIF', description: 'motif (défaut : la réception du formulaire)' },
@@ -173,10 +181,13 @@ export const requestAddCommand: Command = {
     const kind = required(options, 'kind', requestAddCommand.usage);
     if (!(REQUEST_KINDS as readonly string[]).includes(kind)) throw new UsageError(`--kind attend ${REQUEST_KINDS.join(', ')} (reçu « ${kind} »).`);
     const file = stringOption(options.file);
+    const inline = stringOption(options.form);
     let form: unknown;
+    if (file !== undefined && inline !== undefined) throw new UsageError('Donnez soit --file, soit --form.');
     if (file !== undefined) form = await readJson(file);
+    else if (inline !== undefined) form = parseJson(inline, '--form');
     else if (context.interactive) form = await promptForm(kind as RequestKind);
-    else throw new UsageError('Sans terminal, donnez le formulaire avec --file FORMULAIRE.json (ou --file - pour l’entrée standard).');
+    else throw new UsageError('Sans terminal, donnez le formulaire avec --file FORMULAIRE.json (--file - : l’entrée standard) ou --form JSON.');
     const draft = {
       kind,
       form,
@@ -262,7 +273,7 @@ export const requestRefuseCommand: Command = {
   aliases: ['demande refuse'],
   summary: 'refuse un formulaire, motif à l’appui',
   usage: 'cafsup request refuse PARTENAIRE N --reason MOTIF [--dry-run] [--yes]',
-  example: 'cafsup request refuse bavans 2 --reason "Quota T4 atteint (règle 1)" --yes',
+  example: 'cafsup request refuse bavans 1 --reason "Quota T4 atteint (règle 1)" --dry-run',
   positionals: { min: 2, max: 2, names: 'PARTENAIRE N' },
   options: ACTION_OPTIONS,
   async run(context, { positionals, options }) {
@@ -338,7 +349,7 @@ export const groupAddCommand: Command = {
       context,
       options,
       (client, dryRun) => client.groups.create(partnerId, { ...draft, dryRun }),
-      (result, dryRun) => `${dryRun ? 'Créerait' : 'Créé'} : groupe ${result.group.id} ${escapeForTerminal(result.group.name)} (${plural(result.group.memberIds.length, 'membre')})${result.traceId === null ? '' : ` (trace n° ${result.traceId})`}`,
+      (result, dryRun) => `${dryRun ? 'Créerait' : 'Créé'} : groupe ${result.group.id} ${escapeForTerminal(result.group.name)} (${countOf(result.group.memberIds.length, 'membre')})${result.traceId === null ? '' : ` (trace n° ${result.traceId})`}`,
       'Créer ce groupe ?',
     );
   },
@@ -348,7 +359,7 @@ export const habilitationAddCommand: Command = {
   name: 'habilitation add',
   summary: 'accorde une habilitation (mode centralisé, convention art. 9.1) ; refusée avec la règle et l’article qu’elle enfreindrait',
   usage: 'cafsup habilitation add PARTENAIRE (--user ID | --group ID) --profile P [--service S] [--departement D] [--ends DATE] --reason MOTIF',
-  example: 'cafsup habilitation add bavans --user bavans-u002 --profile T1 --reason "Accueil social" --yes',
+  example: 'cafsup habilitation add bavans --user bavans-u005 --profile T1 --reason "Accueil social" --yes',
   positionals: { min: 1, max: 1, names: 'PARTENAIRE' },
   options: {
     user: { type: 'string', value: 'ID', description: 'l’utilisateur' },
@@ -383,13 +394,16 @@ export const habilitationAddCommand: Command = {
 /** A JSON object from --file, with the flags given on the command line over it. */
 async function fileAndFlags(options: CommandInput['options'], flags: Record<string, string>): Promise<Record<string, unknown>> {
   const file = stringOption(options.file);
-  const base = file === undefined ? {} : await readJson(file);
-  if (typeof base !== 'object' || base === null || Array.isArray(base)) throw new CafsupError('VALIDATION', `${file} : un objet JSON est attendu.`);
+  const inline = stringOption(options.fields);
+  if (file !== undefined && inline !== undefined) throw new UsageError('Donnez soit --file, soit --fields.');
+  const base = file !== undefined ? await readJson(file) : inline !== undefined ? parseJson(inline, '--fields') : {};
+  if (typeof base !== 'object' || base === null || Array.isArray(base)) throw new CafsupError('VALIDATION', `${file ?? '--fields'} : un objet JSON est attendu.`);
   const fromFlags = Object.fromEntries(Object.entries(flags).flatMap(([option, field]) => (stringOption(options[option]) === undefined ? [] : [[field, stringOption(options[option])]])));
   return { ...(base as Record<string, unknown>), ...fromFlags };
 }
 
 const FILE_OPTION = { type: 'string' as const, value: 'FICHIER', description: 'les champs en JSON (- : l’entrée standard)' };
+const FIELDS_OPTION = { type: 'string' as const, value: 'JSON', description: 'ou les champs en JSON sur la ligne de commande' };
 
 function describeEdit(what: string) {
   return (result: { traceId: number | null }, dryRun: boolean) => `${dryRun ? 'Modifierait' : 'Modifié'} : ${what}${result.traceId === null ? '' : ` (trace n° ${result.traceId})`}`;
@@ -399,11 +413,12 @@ export const partnerAddCommand: Command = {
   name: 'partner add',
   aliases: ['partenaire add'],
   summary: 'enregistre un nouveau partenaire et sa convention signée',
-  usage: 'cafsup partner add --file PARTENAIRE.json --reason MOTIF (JSON : { "partner": {…}, "convention": {…} }, champs de dataset.md)',
-  example: 'cafsup partner add --file mairie-exemple.json --reason "Convention signée le 15/01/2026" --yes',
-  options: { file: FILE_OPTION, ...ACTION_OPTIONS },
+  usage: 'cafsup partner add (--file PARTENAIRE.json | --fields JSON) --reason MOTIF (JSON : { "partner": {…}, "convention": {…} }, champs de dataset.md)',
+  example:
+    'cafsup partner add --fields \'{"partner": {"id": "mairie-exemple", "name": "Mairie d’Exemple", "kind": "commune", "cafCode": "25", "departements": ["25"]}, "convention": {"partnerId": "mairie-exemple", "number": "GC 200", "signedAt": "2026-01-15", "managementMode": "centralised", "subscriptions": [{"service": "CDAP", "quotas": [{"profile": "T1", "maxUsers": 2}]}]}}\' --reason "Convention signée le 15/01/2026" --yes',
+  options: { file: FILE_OPTION, fields: FIELDS_OPTION, ...ACTION_OPTIONS },
   async run(context, { options }) {
-    if (stringOption(options.file) === undefined) throw new UsageError(`Il manque --file. Usage : ${partnerAddCommand.usage}`);
+    if (stringOption(options.file) === undefined && stringOption(options.fields) === undefined) throw new UsageError(`Il manque --file ou --fields. Usage : ${partnerAddCommand.usage}`);
     const draft = { ...(await fileAndFlags(options, {})), reason: required(options, 'reason', partnerAddCommand.usage) };
     return twoStep(
       context,
@@ -424,6 +439,7 @@ export const partnerEditCommand: Command = {
   positionals: { min: 1, max: 1, names: 'PARTENAIRE' },
   options: {
     file: FILE_OPTION,
+    fields: FIELDS_OPTION,
     name: { type: 'string', value: 'NOM', description: 'raison sociale' },
     kind: { type: 'string', value: 'TYPE', description: 'type d’organisme (commune, ccas, epci…)' },
     siret: { type: 'string', value: 'N', description: 'SIRET' },
@@ -445,6 +461,7 @@ export const conventionEditCommand: Command = {
   positionals: { min: 1, max: 1, names: 'PARTENAIRE' },
   options: {
     file: FILE_OPTION,
+    fields: FIELDS_OPTION,
     number: { type: 'string', value: 'N', description: 'numéro de convention' },
     signed: { type: 'string', value: 'DATE', description: 'date de signature' },
     effective: { type: 'string', value: 'DATE', description: 'date de prise d’effet' },
@@ -466,6 +483,7 @@ export const userEditCommand: Command = {
   positionals: { min: 1, max: 1, names: 'UTILISATEUR' },
   options: {
     file: FILE_OPTION,
+    fields: FIELDS_OPTION,
     name: { type: 'string', value: 'NOM', description: 'prénom et nom' },
     email: { type: 'string', value: 'MÉL', description: 'adresse mél personnelle et individuelle' },
     function: { type: 'string', value: 'FONCTION', description: 'fonction' },
@@ -509,7 +527,7 @@ export const reviewDueCommand: Command = {
   aliases: ['revue due'],
   summary: 'la campagne de revue inverse : revues dues et en retard ; code de sortie 1 si l’une est en retard (cron)',
   usage: 'cafsup review due [--within N] [--caf C]',
-  example: 'cafsup review due --within 30',
+  example: 'cafsup review due --within 30 --caf 25',
   options: {
     within: { type: 'string', value: 'N', description: 'fenêtre en jours (défaut 30)' },
     caf: { type: 'string', value: 'CODE', description: 'une seule Caf' },
@@ -526,7 +544,7 @@ export const reviewDueCommand: Command = {
       exitCode: campaign.overdue > 0 ? 1 : 0,
       text: () =>
         [
-          `${plural(campaign.reviews.length, 'revue due', 'revues dues')} d’ici ${plural(campaign.within, 'jour')} au ${frenchDate(campaign.asOf)}, dont ${plural(campaign.overdue, 'en retard', 'en retard')} (contrat de services, art. 2.2.2).`,
+          `${countOf(campaign.reviews.length, 'revue due', 'revues dues')} d’ici ${countOf(campaign.within, 'jour')} au ${frenchDate(campaign.asOf)}, dont ${countOf(campaign.overdue, 'en retard', 'en retard')} (contrat de services, art. 2.2.2).`,
           ...(campaign.reviews.length === 0
             ? []
             : [
@@ -535,7 +553,7 @@ export const reviewDueCommand: Command = {
                   campaign.reviews.map((review) => [
                     review.partnerId,
                     frenchDate(review.dueAt),
-                    review.overdue ? `retard ${plural(-review.daysLeft, 'jour')}` : `dans ${plural(review.daysLeft, 'jour')}`,
+                    review.overdue ? `retard ${countOf(-review.daysLeft, 'jour')}` : `dans ${countOf(review.daysLeft, 'jour')}`,
                     [review.administrator, review.deputy].filter((contact) => contact !== null).map(person).join(', ') || '—',
                   ]),
                 ),
@@ -549,28 +567,32 @@ export const reviewKitCommand: Command = {
   name: 'review kit',
   aliases: ['revue kit'],
   summary: 'la feuille de revue pré-remplie : chaque habilitation détenue, « à conserver (oui/non) » et « motif » à remplir',
-  usage: 'cafsup review kit PARTENAIRE [--csv FICHIER | --md]',
+  usage: 'cafsup review kit PARTENAIRE [--csv FICHIER | --xlsx FICHIER | --md] [--force]',
   example: 'cafsup review kit amp --csv revue-amp.csv',
   positionals: { min: 1, max: 1, names: 'PARTENAIRE' },
   options: {
     csv: { type: 'string', value: 'FICHIER', description: 'CSV pour Excel et LibreOffice en français (; BOM UTF-8, CRLF)' },
+    xlsx: { type: 'string', value: 'FICHIER', description: 'classeur XLSX (à renvoyer enregistré en CSV pour « review add --proof-file »)' },
     md: { type: 'boolean', description: 'Markdown, pour un courriel' },
-    force: { type: 'boolean', description: 'remplace un fichier existant' },
+    force: { type: 'boolean', description: 'remplace un fichier existant sans demander' },
   },
   async run(context, { positionals, options }) {
+    const csvFile = stringOption(options.csv);
+    const xlsxFile = stringOption(options.xlsx);
+    if (csvFile !== undefined && xlsxFile !== undefined) throw new UsageError('Donnez soit --csv, soit --xlsx.');
+    const file = csvFile ?? xlsxFile;
+    if (file !== undefined) await checkOutputFile(context, file, options.force === true);
     const client = await context.client();
     const kit = await client.reviews.kit(positionals[0]!, optional('asOf', context.options.asOf));
-    const file = stringOption(options.csv);
-    if (file !== undefined) {
-      try {
-        await writeFile(file, reviewKitCsv(kit), { flag: options.force === true ? 'w' : 'wx' });
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new UsageError(`Le fichier ${file} existe déjà : --force pour le remplacer.`);
-        throw new CafsupError('UNAVAILABLE', `Écriture impossible : ${file} (${(error as Error).message}).`);
-      }
-      return { json: { ...kit, out: file }, text: () => `Feuille de revue écrite : ${file} (${plural(kit.rows.length, 'habilitation')}). Retour : cafsup review add ${kit.partnerId} --date AAAA-MM-JJ --reviewer NOM --proof-file ${file}` };
-    }
-    return { json: kit, text: () => (options.md === true ? reviewKitMarkdown(kit) : reviewKitCsv(kit).replace(/^\ufeff/, '').replaceAll('\r\n', '\n')) };
+    if (file === undefined) return { json: kit, text: () => (options.md === true ? reviewKitMarkdown(kit) : reviewKitCsv(kit).replace(/^\ufeff/, '').replaceAll('\r\n', '\n')) };
+    if (xlsxFile !== undefined) {
+      const { workbook } = await import('../xlsx.js');
+      await writeFileAtomically(xlsxFile, [workbook([{ name: 'Revue inverse', rows: [REVIEW_KIT_COLUMNS.map((column) => column.header), ...kit.rows.map((row) => REVIEW_KIT_COLUMNS.map((column) => column.cell(row)))] }])]);
+    } else await writeFileAtomically(file, [reviewKitCsv(kit)]);
+    return {
+      json: { ...kit, out: file },
+      text: () => `Feuille de revue écrite : ${file} (${countOf(kit.rows.length, 'habilitation')}). Retour : cafsup review add ${kit.partnerId} --date AAAA-MM-JJ --reviewer NOM --proof-file FEUILLE.csv`,
+    };
   },
 };
 
@@ -579,7 +601,7 @@ export const reviewAddCommand: Command = {
   aliases: ['revue add'],
   summary: 'enregistre une revue inverse (contrat art. 2.2.2) ; avec la feuille retournée, propose les dévalidations qu’elle demande',
   usage: 'cafsup review add PARTENAIRE --date AAAA-MM-JJ --reviewer NOM [--proof-file FICHIER | --proof TEXTE] [--dry-run] [--yes]',
-  example: 'cafsup review add amp --date 2026-06-30 --reviewer "Dominique Martin" --proof "courrier du 30/06/2026" --yes',
+  example: 'cafsup review add amp --date 2026-06-30 --reviewer "Responsable FSL" --proof-file revue-amp.csv --yes',
   positionals: { min: 1, max: 1, names: 'PARTENAIRE' },
   options: {
     date: { type: 'string', value: 'DATE', description: 'date de la revue' },
@@ -620,7 +642,7 @@ export const reviewAddCommand: Command = {
       (result, dryRun) =>
         [
           `Revue du ${frenchDate(completedAt)} par ${escapeForTerminal(reviewer)} : feuille ${escapeForTerminal(fileName)}, SHA-256 ${result.sha256}.`,
-          `  ${plural(result.summary.rows, 'ligne')} : ${result.summary.keep} à conserver, ${result.summary.revoke} à dévalider, ${result.summary.undecided.length} sans réponse.`,
+          `  ${countOf(result.summary.rows, 'ligne')} : ${result.summary.keep} à conserver, ${result.summary.revoke} à dévalider, ${result.summary.undecided.length} sans réponse.`,
           `  Prochaine revue due le ${frenchDate(result.nextDueAt)}.`,
           ...(dryRun ? [] : [`  Enregistrée (traces n° ${result.traceIds.join(', ')}).`]),
         ].join('\n'),
@@ -633,7 +655,7 @@ export const reviewAddCommand: Command = {
     const ids = outcome.revocations.map((row) => row.habilitationId);
     const revokeReason = `Revue inverse du ${completedAt} : « non » du partenaire (contrat de services, art. 2.2.2)`;
     const preview = await client.habilitations.revoke(ids, { reason: revokeReason, dryRun: true });
-    const plan = `${plural(preview.changed.length, 'habilitation à dévalider', 'habilitations à dévalider')} selon la feuille : ${ids.join(', ')}`;
+    const plan = `${countOf(preview.changed.length, 'habilitation à dévalider', 'habilitations à dévalider')} selon la feuille : ${ids.join(', ')}`;
     if (!context.options.json) process.stderr.write(`${recorded.text()}\n${plan}\n`);
     try {
       await context.approve('Dévalider ces habilitations ?');
@@ -642,7 +664,7 @@ export const reviewAddCommand: Command = {
       throw error;
     }
     const revoked = await client.habilitations.revoke(ids, { reason: revokeReason });
-    return { json: { ...outcome, revoked }, text: () => `${recorded.text()}\n${plural(revoked.changed.length, 'habilitation dévalidée', 'habilitations dévalidées')} : ${ids.join(', ')}.` };
+    return { json: { ...outcome, revoked }, text: () => `${recorded.text()}\n${countOf(revoked.changed.length, 'habilitation dévalidée', 'habilitations dévalidées')} : ${ids.join(', ')}.` };
   },
 };
 
@@ -809,7 +831,7 @@ export const closeOutCommand: Command = {
   aliases: ['cloture'],
   summary: 'à la date d’effet de la résiliation : dévalide tout ce qui est détenu et désactive les gestionnaires',
   usage: 'cafsup close-out PARTENAIRE --reason MOTIF [--dry-run] [--yes]',
-  example: 'cafsup close-out saint-leu --reason "Clôture à la date d’effet de la résiliation" --yes',
+  example: 'cafsup close-out ccas-trappes --reason "Clôture à la date d’effet de la résiliation" --yes',
   positionals: { min: 1, max: 1, names: 'PARTENAIRE' },
   options: ACTION_OPTIONS,
   async run(context, { positionals, options }) {
@@ -820,7 +842,7 @@ export const closeOutCommand: Command = {
       options,
       (client, dryRun) => client.partners.closeOut(partnerId, { reason, dryRun }),
       (result, dryRun) =>
-        `${dryRun ? 'Dévaliderait' : 'Dévalidé'} : ${plural(result.revoked.length, 'habilitation')} ; ${dryRun ? 'désactiverait' : 'désactivé'} : ${result.disabled.length === 0 ? 'aucun gestionnaire' : result.disabled.join(', ')}.${dryRun ? '' : ` (trace n° ${result.traceId})`}`,
+        `${dryRun ? 'Dévaliderait' : 'Dévalidé'} : ${countOf(result.revoked.length, 'habilitation')} ; ${dryRun ? 'désactiverait' : 'désactivé'} : ${result.disabled.length === 0 ? 'aucun gestionnaire' : result.disabled.join(', ')}.${dryRun ? '' : ` (trace n° ${result.traceId})`}`,
       `Clore ${partnerId} ?`,
     );
   },
@@ -863,10 +885,13 @@ export const tracesPersonCommand: Command = {
     through: { type: 'string', value: 'NOM', description: 'par qui la demande est transmise (responsable, administrateur)' },
     md: { type: 'boolean', description: 'l’extrait en Markdown (défaut sur un terminal)' },
     out: { type: 'string', value: 'FICHIER', description: 'écrit l’extrait dans ce fichier' },
+    force: { type: 'boolean', description: 'remplace un fichier existant sans demander' },
     reason: { type: 'string', value: 'MOTIF', description: 'motif (défaut : la demande de traces)' },
     'dry-run': dryRunOption,
   },
   async run(context, { positionals, options }) {
+    const out = stringOption(options.out);
+    if (out !== undefined) await checkOutputFile(context, out, options.force === true);
     const input = {
       userId: positionals[0]!,
       requestedBy: required(options, 'requested-by', tracesPersonCommand.usage),
@@ -879,16 +904,13 @@ export const tracesPersonCommand: Command = {
       (client, dryRun) => client.traces.forPerson({ ...input, dryRun }),
       (extract, dryRun) =>
         dryRun
-          ? `Extrait de ${plural(extract.extract.traces.length, 'trace')} et ${plural(extract.extract.rights.length, 'habilitation détenue', 'habilitations détenues')} pour ${input.userId}.`
+          ? `Extrait de ${countOf(extract.extract.traces.length, 'trace')} et ${countOf(extract.extract.rights.length, 'habilitation détenue', 'habilitations détenues')} pour ${input.userId}.`
           : `${escapeForTerminal(extract.markdown)}\nSHA-256 de l’extrait : ${extract.sha256} (demande enregistrée, trace n° ${extract.traceId})`,
       'Enregistrer la demande et produire l’extrait ?',
     );
-    const out = stringOption(options.out);
     const done = result.json as { dryRun: boolean; markdown: string; sha256: string };
     if (out !== undefined && !done.dryRun) {
-      await writeFile(out, context.options.json ? JSON.stringify(result.json, null, 2) : done.markdown, { flag: 'wx' }).catch((error: NodeJS.ErrnoException) => {
-        throw error.code === 'EEXIST' ? new UsageError(`Le fichier ${out} existe déjà.`) : new CafsupError('UNAVAILABLE', `Écriture impossible : ${out} (${error.message}).`);
-      });
+      await writeFileAtomically(out, [context.options.json ? JSON.stringify(result.json, null, 2) : done.markdown]);
       return { ...result, text: () => `Extrait écrit : ${out} (SHA-256 ${done.sha256}).` };
     }
     return result;
@@ -900,8 +922,8 @@ export const WORKFLOW_COMMANDS: Command[] = [
   requestAddCommand,
   requestListCommand,
   requestShowCommand,
-  requestApplyCommand,
   requestRefuseCommand,
+  requestApplyCommand,
   partnerAddCommand,
   partnerEditCommand,
   conventionEditCommand,

@@ -1,0 +1,150 @@
+import type { HabilitationStatus } from './habilitation.js';
+import type { ContactRole } from './terms.js';
+import type { TraceAction } from './trace.js';
+import type { UserRole, UserStatus } from './user.js';
+
+// French words for the codes a supervisor reads (cli.md, "Conventions users of gh and kubectl
+// expect"): text output shows these, `--json` keeps the codes, and option values accept either
+// (`--severity critique`, `--status suspendue`) through `codeFromWord` over the same tables.
+// The labels of management modes (terms.ts), convention states (convention.ts) and severities
+// (flags/catalogue.ts) stay beside their codes; `codeFromWord` reads those tables the same way.
+
+// ---------------------------------------------------------------------------------------------
+// Plurals
+// ---------------------------------------------------------------------------------------------
+
+let pluralRules: Intl.PluralRules | undefined;
+let numberFormat: Intl.NumberFormat | undefined;
+
+/** A French plural of a phrase: each word takes an `s` unless it already ends in s, x or z. */
+function regularPlural(phrase: string): string {
+  return phrase.replace(/[\p{L}’'-]+/gu, (word) => (/[sxz]$/i.test(word) ? word : `${word}s`));
+}
+
+/**
+ * The form of `one` that agrees with `n` (French: 0 and 1 are singular, « 1,5 heure »),
+ * `other` when the plural is not the regular one (« Caf » stays « Caf »).
+ */
+export function plural(n: number, one: string, other: string = regularPlural(one)): string {
+  pluralRules ??= new Intl.PluralRules('fr-FR');
+  return pluralRules.select(n) === 'one' ? one : other;
+}
+
+/** A number as a French reader writes it (narrow no-break space for thousands: « 12 345 »). */
+export function frenchNumber(n: number): string {
+  numberFormat ??= new Intl.NumberFormat('fr-FR');
+  return numberFormat.format(n);
+}
+
+/** A number and the phrase agreeing with it: « 2 alertes élevées », « 1 partenaire », « 0 trace ». */
+export function countOf(n: number, one: string, other?: string): string {
+  return `${frenchNumber(n)} ${plural(n, one, other)}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Codes of the command line and the interface
+// ---------------------------------------------------------------------------------------------
+
+/** Users' roles in « Mon Compte Partenaire » (contrat annexe 1). */
+export const USER_ROLE_LABELS: Record<UserRole, string> = {
+  administrator: 'administrateur',
+  deputy: 'suppléant',
+  habilitation_manager: 'gestionnaire d’habilitations',
+  user: 'utilisateur',
+};
+
+/** A user's status (masculine: « un utilisateur suspendu »). */
+export const USER_STATUS_LABELS: Record<UserStatus, string> = { active: 'actif', suspended: 'suspendu', disabled: 'désactivé' };
+
+/** A habilitation's status (feminine: « une habilitation suspendue »); revoked is the contract's « dévalidée ». */
+export const HABILITATION_STATUS_LABELS: Record<HabilitationStatus, string> = { active: 'active', suspended: 'suspendue', revoked: 'dévalidée' };
+
+/** Roles of the people a convention names (dataset.md, contacts). */
+export const CONTACT_ROLE_LABELS: Record<ContactRole, string> = {
+  administrator: 'administrateur',
+  deputy: 'suppléant',
+  habilitation_manager: 'gestionnaire d’habilitations',
+  security_officer: 'responsable de la sécurité',
+  privacy_officer: 'délégué à la protection des données',
+  it_officer: 'responsable informatique',
+  mcp_officer: 'correspondant MCP',
+  service_desk: 'centre de services',
+  escalation: 'escalade',
+};
+
+/** The side of a contract a contact or a signature belongs to. */
+export const SIDE_LABELS: Record<'caf' | 'partner', string> = { caf: 'Caf', partner: 'partenaire' };
+
+
+/** What each trace records, in the words of the trail. */
+export const TRACE_ACTION_LABELS: Record<TraceAction, string> = {
+  'habilitation.suspend': 'suspension d’habilitation',
+  'habilitation.reinstate': 'réactivation d’habilitation',
+  'habilitation.revoke': 'dévalidation d’habilitation',
+  'user.suspend': 'suspension d’utilisateur',
+  'user.reinstate': 'réactivation d’utilisateur',
+  'user.forcePasswordReset': 'changement de mot de passe imposé',
+  'partner.withdrawDelegation': 'retrait de délégation',
+  'avenant.create': 'avenant enregistré',
+  'avenant.sign': 'signature d’avenant',
+  'review.record': 'revue inverse enregistrée',
+  'dataset.import': 'import de données',
+  'traces.purge': 'purge de conservation',
+  'token.create': 'jeton créé',
+  'token.revoke': 'jeton révoqué',
+  'token.suspendOwner': 'titulaire de jetons suspendu',
+  'token.reinstateOwner': 'titulaire de jetons rétabli',
+  'auth.failure': 'authentification refusée',
+  'request.add': 'formulaire reçu',
+  'request.apply': 'formulaire appliqué',
+  'request.refuse': 'formulaire refusé',
+  'user.create': 'utilisateur créé',
+  'user.edit': 'utilisateur corrigé',
+  'user.setRole': 'rôle d’utilisateur changé',
+  'user.disable': 'utilisateur désactivé',
+  'group.create': 'groupe créé',
+  'group.edit': 'groupe corrigé',
+  'group.removeMember': 'retrait d’un membre de groupe',
+  'habilitation.create': 'habilitation accordée',
+  'convention.setContact': 'contact de la convention remplacé',
+  'partner.create': 'partenaire enregistré',
+  'partner.edit': 'partenaire corrigé',
+  'convention.edit': 'convention corrigée',
+  'question.add': 'question ou incident enregistré',
+  'question.answer': 'réponse enregistrée',
+  'notice.add': 'lettre de résiliation ou mise en demeure',
+  'notice.remedy': 'manquements corrigés',
+  'partner.closeOut': 'clôture après résiliation',
+  'review.sheet': 'feuille de revue retournée',
+  'traces.personExtract': 'extrait des traces d’une personne',
+};
+
+/** Roles of the server's tokens. */
+export const TOKEN_ROLE_LABELS: Record<'supervisor' | 'auditor', string> = { supervisor: 'superviseur', auditor: 'auditeur' };
+
+// ---------------------------------------------------------------------------------------------
+// Option values: a code or its French word
+// ---------------------------------------------------------------------------------------------
+
+/** Lower case, without accents or typographic apostrophes: « Élevée » and « elevee » are one word. */
+export function foldWord(text: string): string {
+  return text
+    .normalize('NFD')
+    .replace(/\p{M}/gu, '')
+    .replace(/[’']/g, '\'')
+    .trim()
+    .toLowerCase();
+}
+
+/**
+ * The code a command-line value names: the code itself, or its French label (case and accents
+ * optional), with the masculine and feminine forms of a status both accepted. Null when none.
+ */
+export function codeFromWord<Code extends string>(labels: Readonly<Record<Code, string>>, value: string): Code | null {
+  const wanted = foldWord(value);
+  for (const [code, label] of Object.entries(labels) as [Code, string][]) {
+    const folded = foldWord(label);
+    if (foldWord(code) === wanted || folded === wanted || `${folded}e` === wanted || folded === `${wanted}e`) return code;
+  }
+  return null;
+}

@@ -1,0 +1,64 @@
+import { createWriteStream, existsSync, realpathSync, renameSync, rmSync } from 'node:fs';
+import { once } from 'node:events';
+import { basename, dirname, join, resolve } from 'node:path';
+import { CafsupError } from '@cafsup/shared';
+import type { Context } from './context.js';
+
+/** A path made absolute through its folder's real path, so that `./x.db` and a symlink to it compare equal. */
+function canonical(path: string): string {
+  const absolute = resolve(path);
+  try {
+    return realpathSync(absolute);
+  } catch {
+    try {
+      return join(realpathSync(dirname(absolute)), basename(absolute));
+    } catch {
+      return absolute;
+    }
+  }
+}
+
+/**
+ * Checks that `path` may receive a file the command writes (`export --out`, `--xlsx`): never the
+ * database itself nor its journal files (refused, exit 4); an existing file only with `--force`,
+ * or after « o/n » on a terminal (without one and without `--force`, refused, exit 4).
+ */
+export async function checkOutputFile(context: Context, path: string, force: boolean): Promise<void> {
+  const connection = context.connection();
+  if (connection.kind === 'local') {
+    const database = canonical(connection.database);
+    const target = canonical(path);
+    if (['', '-wal', '-shm', '-journal'].some((suffix) => target === `${database}${suffix}`)) {
+      throw new CafsupError('FORBIDDEN', `Refusé : ${path} est la base de données elle-même (${connection.database}) ; choisissez un autre fichier.`);
+    }
+  }
+  if (!existsSync(path) || force) return;
+  if (!context.interactive) {
+    throw new CafsupError('FORBIDDEN', `Le fichier ${path} existe déjà : ajoutez --force pour le remplacer.`);
+  }
+  if (!(await context.confirm(`Le fichier ${path} existe déjà. Le remplacer ?`))) {
+    throw new CafsupError('FORBIDDEN', `${path} n’a pas été remplacé.`);
+  }
+}
+
+/**
+ * Writes a file whole or not at all: into a temporary file beside it, renamed over the target
+ * at the end, so that an interrupted export never leaves half a file under the chosen name.
+ */
+export async function writeFileAtomically(path: string, chunks: AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>): Promise<void> {
+  const temporary = join(dirname(resolve(path)), `.${basename(path)}.${process.pid}.tmp`);
+  // Exports hold personal data: readable by their owner only.
+  const stream = createWriteStream(temporary, { mode: 0o600 });
+  try {
+    for await (const chunk of chunks) {
+      if (!stream.write(chunk)) await once(stream, 'drain');
+    }
+    stream.end();
+    await once(stream, 'finish');
+    renameSync(temporary, path);
+  } catch (error) {
+    stream.destroy();
+    rmSync(temporary, { force: true });
+    throw new CafsupError('UNAVAILABLE', `Écriture impossible : ${path} (${(error as Error).message}).`, { path }, { cause: error });
+  }
+}

@@ -1,0 +1,408 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { createServer } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { inflateRawSync } from 'node:zlib';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CAFSUP_BIN, CliSandbox } from './support/cli.js';
+import { ACTOR, caf, convention, dataset, partner, user } from './support/fixture.js';
+import { TestServer } from './support/server.js';
+
+const AS_OF = ['--as-of', '2026-11-22'];
+const ACTOR_ENV = { CAFSUP_ACTOR: `${ACTOR.name} <${ACTOR.email}>` };
+
+/** The entries of a zip file, inflated: enough to read back an XLSX without a library. */
+function unzip(bytes: Buffer): Map<string, string> {
+  const entries = new Map<string, string>();
+  const end = bytes.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  const count = bytes.readUInt16LE(end + 10);
+  let offset = bytes.readUInt32LE(end + 16);
+  for (let index = 0; index < count; index++) {
+    const method = bytes.readUInt16LE(offset + 10);
+    const packedSize = bytes.readUInt32LE(offset + 20);
+    const nameLength = bytes.readUInt16LE(offset + 28);
+    const extraLength = bytes.readUInt16LE(offset + 30);
+    const commentLength = bytes.readUInt16LE(offset + 32);
+    const local = bytes.readUInt32LE(offset + 42);
+    const name = bytes.toString('utf8', offset + 46, offset + 46 + nameLength);
+    const dataStart = local + 30 + bytes.readUInt16LE(local + 26) + bytes.readUInt16LE(local + 28);
+    const packed = bytes.subarray(dataStart, dataStart + packedSize);
+    entries.set(name, (method === 8 ? inflateRawSync(packed) : packed).toString('utf8'));
+    offset += 46 + nameLength + extraLength + commentLength;
+  }
+  return entries;
+}
+
+/** Data a partner controls, planted where a spreadsheet or a terminal could be fooled by it. */
+function hostileDataset(): Record<string, unknown> {
+  return dataset({
+    cafs: [caf()],
+    partners: [partner('p1')],
+    conventions: [convention('p1')],
+    users: [
+      user('p1-u1', 'p1', { name: '=HYPERLINK("http://example.invalid";"clic")', function: '+33 1 23 45 67 89' }),
+      user('p1-u2', 'p1', { name: 'Dupont; Marie "la cheffe"', function: '@SOMME(A1:A2)', role: 'deputy' }),
+    ],
+    habilitations: [{ id: 'p1-h1', partnerId: 'p1', userId: 'p1-u1', service: 'CDAP', profile: 'T1', status: 'active', grantedAt: '2026-01-10T09:00:00+01:00' }],
+  });
+}
+
+describe('spreadsheets as French Excel and LibreOffice open them', () => {
+  const sandbox = new CliSandbox();
+  beforeAll(() => {
+    writeFileSync(join(sandbox.dir, 'hostile.json'), JSON.stringify(hostileDataset()));
+    const imported = sandbox.run(['import', join(sandbox.dir, 'hostile.json')], { env: ACTOR_ENV });
+    expect(imported.status, imported.stderr).toBe(0);
+  });
+  afterAll(() => sandbox.cleanup());
+
+  it('writes CSV with a BOM, « ; », CRLF, French headers and French words, no cell a formula', () => {
+    const result = sandbox.run(['users', 'p1', '--csv']);
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout.startsWith('\ufeffId;Nom;Mél;Fonction;Rôle;Statut;')).toBe(true);
+    const lines = result.stdout.slice(1).split('\r\n');
+    expect(lines.at(-1)).toBe('');
+    expect(result.stdout.replaceAll('\r\n', '')).not.toContain('\n');
+    expect(lines[1]!.startsWith(`p1-u1;"'=HYPERLINK(""http://example.invalid"";""clic"")";p1-u1@exemple.fr;'+33 1 23 45 67 89;utilisateur;actif;`)).toBe(true);
+    expect(lines[2]!.startsWith(`p1-u2;"Dupont; Marie ""la cheffe""";p1-u2@exemple.fr;'@SOMME(A1:A2);suppléant;actif;`)).toBe(true);
+  });
+
+  it('offers --csv on every list command', () => {
+    for (const args of [['partners'], ['quotas'], ['audit'], ['users', 'p1'], ['habilitations', 'p1'], ['traces'], ['review', 'list', 'p1'], ['avenant', 'list', 'p1']]) {
+      const result = sandbox.run([...args, '--csv', ...AS_OF]);
+      expect(result.status, `${args.join(' ')}: ${result.stderr}`).toBe(0);
+      expect(result.stdout.startsWith('\ufeff'), args.join(' ')).toBe(true);
+      expect(result.stdout.split('\r\n')[0], args.join(' ')).toContain(';');
+    }
+  });
+
+  it('writes a real XLSX workbook: text cells inline (never formulas), numbers as numbers, a bold header', () => {
+    const file = join(sandbox.dir, 'utilisateurs.xlsx');
+    const result = sandbox.run(['users', 'p1', '--xlsx', file]);
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toBe('');
+    const parts = unzip(readFileSync(file));
+    expect([...parts.keys()]).toEqual(['[Content_Types].xml', '_rels/.rels', 'xl/workbook.xml', 'xl/_rels/workbook.xml.rels', 'xl/styles.xml', 'xl/worksheets/sheet1.xml']);
+    expect(parts.get('xl/workbook.xml')).toContain('<sheet name="Utilisateurs" sheetId="1" r:id="rId1"/>');
+    const sheet = parts.get('xl/worksheets/sheet1.xml')!;
+    expect(sheet).not.toContain('<f>');
+    expect(sheet).toContain('<c r="B2" t="inlineStr"><is><t xml:space="preserve">=HYPERLINK(&quot;http://example.invalid&quot;;&quot;clic&quot;)</t></is></c>');
+    expect(sheet).toContain('<c r="A1" s="1" t="inlineStr"><is><t xml:space="preserve">Id</t></is></c>');
+    const quotas = join(sandbox.dir, 'quotas.xlsx');
+    expect(sandbox.run(['quotas', '--xlsx', quotas, ...AS_OF]).status).toBe(0);
+    expect(unzip(readFileSync(quotas)).get('xl/worksheets/sheet1.xml')).toMatch(/<c r="E2"><v>\d+<\/v><\/c>/);
+  });
+
+  it('asks before replacing a workbook: refused without a terminal (4), replaced with --force', () => {
+    const file = join(sandbox.dir, 'deux-fois.xlsx');
+    expect(sandbox.run(['traces', '--xlsx', file]).status).toBe(0);
+    writeFileSync(file, 'à garder');
+    const again = sandbox.run(['traces', '--xlsx', file]);
+    expect(again.status).toBe(4);
+    expect(again.stderr).toContain('--force');
+    expect(readFileSync(file, 'utf8')).toBe('à garder');
+    expect(sandbox.run(['traces', '--xlsx', file, '--force']).status).toBe(0);
+    expect(unzip(readFileSync(file)).has('xl/worksheets/sheet1.xml')).toBe(true);
+  });
+
+  it('escapes control characters that come from data, in TSV and on a terminal', () => {
+    // Stored text refuses them; a file edited behind cafsup's back can still hold them.
+    const planted = 'Piège\u001b]52;c;Y2xpcA==\u0007';
+    const db = new Database(sandbox.database);
+    db.prepare("UPDATE partners SET name = ?, doc = json_set(doc, '$.name', ?) WHERE id = 'p1'").run(planted, planted);
+    db.close();
+    for (const result of [sandbox.run(['partners']), sandbox.runInTerminal(['partners']), sandbox.run(['partner', 'p1']), sandbox.run(['users', 'p1'])]) {
+      expect(result.status, result.stderr).toBe(0);
+      expect(result.stdout).not.toContain('\u001b]');
+      expect(result.stdout).not.toContain('\u0007');
+    }
+    expect(sandbox.run(['partners']).stdout).toContain('Piège\\x1b]52;c;Y2xpcA==\\x07');
+  });
+});
+
+describe('lists for people and for programs', () => {
+  const sandbox = new CliSandbox();
+  beforeAll(() => {
+    const created = sandbox.run(['demo', ...AS_OF]);
+    expect(created.status, created.stderr).toBe(0);
+  });
+  afterAll(() => sandbox.cleanup());
+
+  it('keeps only the asked fields with --json FIELDS, and names an unknown one', () => {
+    const listed = sandbox.json(['partners', '--caf', '25', ...AS_OF, '--json=id,managementMode']);
+    expect(listed.partners).toContainEqual({ id: 'bavans', managementMode: 'centralised' });
+    expect(listed.partners.every((row: object) => Object.keys(row).join() === 'id,managementMode')).toBe(true);
+    expect(listed.asOf).toBe('2026-11-22');
+    const spaced = sandbox.run(['habilitations', 'amp', '--json', 'id,status', '--status', 'suspendue']);
+    expect(JSON.parse(spaced.stdout)).toEqual({ partnerId: 'amp', habilitations: [{ id: 'amp-h0005', status: 'suspended' }] });
+    const unknown = sandbox.run(['partners', '--json=id,nme']);
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toContain('Champ inconnu pour --json : « nme ». Vouliez-vous dire « name » ?');
+  });
+
+  it('prints only the ids with --quiet', () => {
+    const quiet = sandbox.run(['habilitations', 'amp', '--status', 'suspended', '-q']);
+    expect(quiet).toMatchObject({ status: 0, stdout: 'amp-h0005\n', stderr: '' });
+    expect(sandbox.run(['audit', 'amp', '--fail-on', 'critique', '--quiet', ...AS_OF])).toMatchObject({ status: 1, stdout: '' });
+  });
+
+  it('accepts French option values beside the codes, and shows French words for codes', () => {
+    const french = sandbox.json(['audit', '--severity', 'élevée', ...AS_OF]);
+    expect(french).toEqual(sandbox.json(['audit', '--severity', 'high', ...AS_OF]));
+    expect(sandbox.json(['users', 'amp', '--status', 'désactivé']).users.map((u: { id: string }) => u.id)).toEqual(['amp-u036']);
+    expect(sandbox.json(['users', 'amp', '--role', 'Suppleant']).users.length).toBeGreaterThan(0);
+    expect(sandbox.json(['partners', '--mode', 'centralisé', ...AS_OF]).partners.every((p: { managementMode: string }) => p.managementMode === 'centralised')).toBe(true);
+    const users = sandbox.run(['users', 'amp']).stdout;
+    expect(users).toContain('\tutilisateur\tactif\t');
+    expect(users).toContain('\tdésactivé\t');
+    expect(users).not.toMatch(/\t(user|active|disabled|deputy)\t/);
+    const traces = sandbox.run(['traces']).stdout;
+    expect(traces).toContain('\timport de données\t');
+    const refused = sandbox.run(['users', 'amp', '--status', 'parti']);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toContain('--status attend active (actif), suspended (suspendu), disabled (désactivé) (reçu « parti »).');
+  });
+
+  it('says « vouliez-vous dire » for a command, an option and a partner or habilitation id', () => {
+    expect(sandbox.run(['partnrs']).stderr).toContain('Commande inconnue : « partnrs ». Vouliez-vous dire « partners » ?');
+    expect(sandbox.run(['partners', '--flaged']).stderr).toContain('Option inconnue : --flaged. Vouliez-vous dire « --flagged » ?');
+    expect(sandbox.run(['avenant', 'lsit', 'amp']).stderr).toContain('Vouliez-vous dire « cafsup avenant list » ?');
+    const partner = sandbox.run(['partner', 'anp']);
+    expect(partner.status).toBe(3);
+    expect(partner.stderr).toContain('Partenaire introuvable : anp. Vouliez-vous dire « amp » ?');
+    const habilitation = sandbox.run(['suspend', '--habilitation', 'amp-h0O21', '--reason', 'Quota T13 dépassé', '--yes'], { env: ACTOR_ENV });
+    expect(habilitation.status).toBe(3);
+    expect(habilitation.stderr).toContain('« amp-h0021 »');
+  });
+
+  it('writes the review kit as a workbook: one row per held habilitation, « à conserver » and « motif » left blank', () => {
+    const file = join(sandbox.dir, 'revue-amp.xlsx');
+    const result = sandbox.run(['review', 'kit', 'amp', '--xlsx', file, ...AS_OF]);
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^Feuille de revue écrite : .*revue-amp\.xlsx \(22 habilitations\)\. Retour : cafsup review add amp /);
+    const parts = unzip(readFileSync(file));
+    expect([...parts.get('xl/workbook.xml')!.matchAll(/<sheet name="([^"]+)"/g)].map((match) => match[1])).toEqual(['Revue inverse']);
+    expect(parts.get('xl/worksheets/sheet1.xml')).toContain('À conserver (oui/non)');
+    expect(sandbox.run(['review', 'kit', 'amp', '--csv', file, '--xlsx', file]).status).toBe(2);
+  });
+
+  it('prints its version', () => {
+    const version = JSON.parse(readFileSync(new URL('../packages/tui/package.json', import.meta.url), 'utf8')).version;
+    expect(sandbox.run(['--version'])).toMatchObject({ status: 0, stdout: `cafsup ${version}\n` });
+  });
+
+  it('generates shell completion from the command table', () => {
+    const script = join(sandbox.dir, 'completion.bash');
+    writeFileSync(script, sandbox.run(['completion', 'bash']).stdout);
+    const complete = (words: string[]) =>
+      spawnSync('bash', ['-c', `source '${script}'; COMP_WORDS=(${words.map((word) => `'${word}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _cafsup; echo "\${COMPREPLY[*]}"`], { encoding: 'utf8' }).stdout.trim();
+    expect(complete(['cafsup', 'aud'])).toBe('audit');
+    expect(complete(['cafsup', 'avenant', ''])).toBe('list add sign');
+    expect(complete(['cafsup', 'audit', '--fail'])).toBe('--fail-on');
+    expect(complete(['cafsup', 'habilitations', 'amp', '--st'])).toBe('--status');
+    expect(sandbox.run(['completion', 'zsh']).stdout).toContain('bashcompinit');
+    expect(sandbox.run(['completion', 'fish']).stdout).toContain("complete -c cafsup -n '__fish_seen_subcommand_from audit' -l db");
+    expect(sandbox.run(['completion', 'tcsh']).status).toBe(2);
+  });
+
+  it('agrees plurals and writes dates in fr-FR in its sentences', () => {
+    const verified = sandbox.run(['traces', 'verify']);
+    expect(verified.stdout).toMatch(/^Tête de la chaîne : trace n° 1, empreinte [0-9a-f]{64}\.\nChaîne des traces intègre : 1 trace vérifiée\.\n$/);
+    const suspended = sandbox.run(['suspend', '--habilitation', 'amp-h0021,amp-h0020', '--reason', 'Quota T13 dépassé', '--yes'], { env: ACTOR_ENV });
+    expect(suspended.stdout).toMatch(/^2 habilitations modifiées :\n {2}amp-h0021 : statut active → suspendue, suspension — → \d\d\/\d\d\/\d{4} \d\d:\d\d {2}\(trace n° \d+\)\n/);
+    expect(sandbox.run(['traces', 'verify']).stdout).toMatch(/\nChaîne des traces intègre : 3 traces vérifiées\.\n$/);
+  });
+
+  it('exits 130 when Ctrl-C interrupts its « o/n » question', async () => {
+    const command = [process.execPath, CAFSUP_BIN, 'suspend', '--habilitation', 'amp-h0019', '--reason', 'Quota T13 dépassé'].map((word) => `'${word}'`).join(' ');
+    const child = spawn('script', ['-qec', command, '/dev/null'], { env: sandbox.env({ ...ACTOR_ENV, COLUMNS: '80', LINES: '24' }) });
+    let output = '';
+    let interrupted = false;
+    // The child may be gone when its last output arrives: nothing more is written to it then.
+    child.stdin.on('error', () => undefined);
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+      if (!interrupted && output.includes('(o/n)')) {
+        interrupted = true;
+        child.stdin.write('\u0003');
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(output).toContain('(o/n)');
+    expect(code).toBe(130);
+    expect(output).not.toContain('Erreur interne');
+    expect(sandbox.json(['habilitations', 'amp', '--user', 'amp-u029']).habilitations[0].status).toBe('active');
+  });
+});
+
+describe('where the data is and who acts: flag > environment > settings', () => {
+  const sandbox = new CliSandbox();
+  const other = join(sandbox.dir, 'autre.db');
+  beforeAll(() => {
+    expect(sandbox.run(['demo', ...AS_OF]).status).toBe(0);
+    const small = join(sandbox.dir, 'small.json');
+    writeFileSync(
+      small,
+      JSON.stringify(
+        dataset({
+          cafs: [caf()],
+          partners: [partner('p1')],
+          conventions: [convention('p1')],
+          users: [user('p1-u1', 'p1')],
+          habilitations: [{ id: 'p1-h1', partnerId: 'p1', userId: 'p1-u1', service: 'CDAP', profile: 'T1', status: 'active', grantedAt: '2026-01-10T09:00:00+01:00' }],
+        }),
+      ),
+    );
+    expect(sandbox.run(['import', small, '--db', other], { env: ACTOR_ENV }).status).toBe(0);
+    expect(sandbox.run(['config', 'profile', 'add', 'autre', '--db', other]).status).toBe(0);
+  });
+  afterAll(() => sandbox.cleanup());
+
+  it('--profile beats CAFSUP_DB, for reads and for writes', () => {
+    // The sandbox sets CAFSUP_DB to the demo database.
+    expect(sandbox.json(['whoami', '--profile', 'autre']).source).toEqual({ kind: 'local', location: other, profile: 'autre', chosenBy: '--profile' });
+    const written = sandbox.run(['suspend', '--habilitation', 'p1-h1', '--reason', 'Contrôle de routine', '--yes', '--profile', 'autre'], { env: ACTOR_ENV });
+    expect(written.status, written.stderr).toBe(0);
+    expect(sandbox.json(['habilitations', 'p1', '--db', other]).habilitations[0].status).toBe('suspended');
+    expect(sandbox.json(['traces']).traces.map((trace: { action: string }) => trace.action)).toEqual(['dataset.import']);
+  });
+
+  it('--db beats CAFSUP_PROFILE; CAFSUP_PROFILE beats the active profile; the environment beats the saved database', () => {
+    expect(sandbox.json(['whoami', '--db', other], { env: { CAFSUP_DB: undefined, CAFSUP_PROFILE: 'absent' } }).source.location).toBe(other);
+    expect(sandbox.json(['whoami'], { env: { CAFSUP_DB: undefined, CAFSUP_PROFILE: 'autre' } }).source).toMatchObject({ location: other, chosenBy: 'CAFSUP_PROFILE' });
+    expect(sandbox.run(['config', 'set', 'database', sandbox.database]).status).toBe(0);
+    expect(sandbox.json(['whoami'], { env: { CAFSUP_DB: other } }).source).toMatchObject({ location: other, chosenBy: 'CAFSUP_DB' });
+    expect(sandbox.json(['whoami'], { env: { CAFSUP_DB: undefined } }).source).toMatchObject({ location: sandbox.database, chosenBy: 'config database' });
+  });
+
+  it('refuses two sources at one level rather than choosing one silently', () => {
+    const both = sandbox.run(['partners'], { env: { CAFSUP_PROFILE: 'autre' } });
+    expect(both.status).toBe(2);
+    expect(both.stderr).toContain('CAFSUP_DB et CAFSUP_PROFILE');
+    const stray = sandbox.run(['partners'], { env: { CAFSUP_TOKEN: 'abc' } });
+    expect(stray.status).toBe(2);
+    expect(stray.stderr).toContain('CAFSUP_TOKEN');
+    const urlWithoutToken = sandbox.run(['partners'], { env: { CAFSUP_DB: undefined, CAFSUP_URL: 'http://127.0.0.1:9' } });
+    expect(urlWithoutToken.status).toBe(4);
+    expect(urlWithoutToken.stderr).toContain('CAFSUP_URL est défini sans CAFSUP_TOKEN');
+  });
+
+  it('whoami names the actor a write would use: --actor, then CAFSUP_ACTOR, then the saved one', () => {
+    expect(sandbox.run(['config', 'set', 'actor', 'Alex Morel <alex.morel@caf78.fr>']).status).toBe(0);
+    expect(sandbox.json(['whoami'])).toMatchObject({ actor: { name: 'Alex Morel', email: 'alex.morel@caf78.fr' }, actorChosenBy: 'config actor' });
+    expect(sandbox.json(['whoami'], { env: ACTOR_ENV })).toMatchObject({ actor: ACTOR, actorChosenBy: 'CAFSUP_ACTOR' });
+    expect(sandbox.json(['whoami', '--actor', 'Inès Perrin <ines.perrin@caf78.fr>'], { env: ACTOR_ENV })).toMatchObject({
+      actor: { name: 'Inès Perrin', email: 'ines.perrin@caf78.fr' },
+      actorChosenBy: '--actor',
+    });
+    const written = sandbox.json(['reset-password', '--user', 'amp-u001', '--reason', 'Mot de passe communiqué', '--yes'], { env: ACTOR_ENV });
+    const trace = sandbox.json(['traces']).traces.find((item: { id: number }) => item.id === written.changed[0].traceId);
+    expect(trace.actor).toEqual(ACTOR);
+  });
+
+  it('refuses a write to a read-only database with exit 6 and a French sentence, writing nothing', () => {
+    const folder = mkdtempSync(join(tmpdir(), 'cafsup-lecture-seule-'));
+    const file = join(folder, 'cafsup.db');
+    copyFileSync(other, file);
+    chmodSync(file, 0o444);
+    chmodSync(folder, 0o555);
+    // root writes anywhere: as root, the command runs as nobody, for whom the mode bits hold.
+    const asRoot = process.getuid?.() === 0;
+    const args = ['suspend', '--habilitation', 'p1-h1', '--reason', 'Contrôle de routine', '--yes', '--db', file];
+    const env = { ...sandbox.env(ACTOR_ENV), CAFSUP_CONFIG_DIR: join(folder, 'config') };
+    const result = asRoot
+      ? spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, CAFSUP_BIN, ...args], { env, encoding: 'utf8', cwd: tmpdir() })
+      : spawnSync(process.execPath, [CAFSUP_BIN, ...args], { env, encoding: 'utf8' });
+    chmodSync(folder, 0o755);
+    expect(result.status, result.stderr).toBe(6);
+    expect(result.stderr).toContain(`Écriture refusée : la base ${file} est en lecture seule`);
+    expect(readFileSync(file)).toEqual(readFileSync(other));
+    rmSync(folder, { recursive: true, force: true });
+  });
+
+  it('export --out never overwrites the database, and replaces another file only with --force', () => {
+    for (const target of [sandbox.database, `${sandbox.database}-wal`, join(sandbox.dir, '.', 'cafsup.db')]) {
+      const refused = sandbox.run(['export', '--out', target, '--force']);
+      expect(refused.status, target).toBe(4);
+      expect(refused.stderr).toContain('la base de données elle-même');
+    }
+    expect(sandbox.json(['partners']).partners).toHaveLength(30);
+    const file = join(sandbox.dir, 'sauvegarde.json');
+    expect(sandbox.run(['export', '--out', file]).status).toBe(0);
+    writeFileSync(file, 'ancienne sauvegarde');
+    const asked = sandbox.run(['export', '--out', file]);
+    expect(asked.status).toBe(4);
+    expect(asked.stderr).toContain('--force');
+    expect(readFileSync(file, 'utf8')).toBe('ancienne sauvegarde');
+    expect(sandbox.run(['export', '--out', file, '--force']).status).toBe(0);
+    expect(JSON.parse(readFileSync(file, 'utf8')).format).toBe('cafsup/dataset');
+    expect(existsSync(`${file}.tmp`)).toBe(false);
+  });
+});
+
+/** `cafsup ARGS` without blocking this process: the server under test answers from it. */
+function runAsync(sandbox: CliSandbox, args: string[], env: Record<string, string | undefined>): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [CAFSUP_BIN, ...args], { env: sandbox.env(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  return new Promise((resolve) => child.on('close', (status) => resolve({ status, stdout, stderr })));
+}
+
+describe('a server with CAFSUP_URL and CAFSUP_TOKEN, through the proxy of the environment', () => {
+  const server = new TestServer();
+  const sandbox = new CliSandbox();
+  const tunnels: string[] = [];
+  const proxy = createServer((_request, response) => response.writeHead(405).end());
+  // An HTTP proxy as a Caf's network has one: CONNECT host:port, then the bytes both ways.
+  proxy.on('connect', (request, client, head) => {
+    tunnels.push(request.url ?? '');
+    const [host, port] = (request.url ?? '').split(':');
+    const upstream = connect(Number(port), host, () => {
+      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      upstream.write(head);
+      upstream.pipe(client);
+      client.pipe(upstream);
+    });
+    upstream.on('error', () => client.destroy());
+    client.on('error', () => upstream.destroy());
+  });
+  let auditor = '';
+  let proxyUrl = '';
+
+  beforeAll(async () => {
+    await server.seed(dataset({ cafs: [caf()], partners: [partner('p1')], conventions: [convention('p1')], users: [user('p1-u1', 'p1')] }), ACTOR);
+    auditor = server.token({ name: 'Inès Perrin', email: 'ines.perrin@caf78.fr' }, 'auditor', ['*']);
+    await server.start();
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    await server.stop();
+    proxy.close();
+    sandbox.cleanup();
+  });
+
+  it('reads as the token’s owner without a saved profile, refuses its writes, and goes through HTTP_PROXY', async () => {
+    const env = { CAFSUP_DB: undefined, CAFSUP_URL: server.baseUrl, CAFSUP_TOKEN: auditor, HTTP_PROXY: proxyUrl, NO_PROXY: '' };
+    const who = await runAsync(sandbox, ['whoami', '--json', '--actor', 'Quelqu’un <autre@caf78.fr>'], env);
+    expect(who.status, who.stderr).toBe(0);
+    expect(JSON.parse(who.stdout)).toMatchObject({
+      source: { kind: 'http', location: server.baseUrl, profile: null, chosenBy: 'CAFSUP_URL' },
+      actor: { name: 'Inès Perrin', email: 'ines.perrin@caf78.fr' },
+      actorChosenBy: 'jeton',
+      role: 'auditor',
+    });
+    expect(tunnels).toContain(new URL(server.baseUrl).host);
+    const users = await runAsync(sandbox, ['users', 'p1', '--quiet'], env);
+    expect(users).toMatchObject({ status: 0, stdout: 'p1-u1\n' });
+    const write = await runAsync(sandbox, ['suspend', '--user', 'p1-u1', '--reason', 'Contrôle de routine', '--yes'], env);
+    expect(write.status).toBe(4);
+    // --profile (a flag) beats CAFSUP_URL (the environment).
+    expect((await runAsync(sandbox, ['whoami', '--profile', 'absent'], env)).stderr).toContain('Profil inconnu : « absent » (--profile)');
+  });
+});
