@@ -13,7 +13,10 @@ import type { Habilitation } from '../habilitation.js';
 // a group) and their groups, and their current rights, as an extract handed to the partner's
 // habilitation manager. The request itself is recorded.
 
-export const PERSON_EXTRACT_ARTICLE = 'contrat de services, art. 5.3.4 ; RGPD, art. 15 (loi n° 78-17 du 6 janvier 1978, art. 39)';
+// Which text a contract names is not in the dataset (AMP's contract, seed 001, names RGPD art. 15;
+// seeds 002–004 name loi 78-17 art. 39): the extract cites both, each with the contracts that use it.
+export const PERSON_EXTRACT_ARTICLE =
+  'contrat de services, art. 5.3.4 (règlement (UE) 2016/679, art. 15, ou loi n° 78-17 du 6 janvier 1978, art. 39, selon le contrat)';
 
 export const personExtractInputSchema = withReason(
   {

@@ -69,17 +69,20 @@ export const REVIEW_KIT_COLUMNS: readonly { header: string; cell: (row: ReviewKi
 /** A cell a spreadsheet would read as a formula (or whose first character it would eat). */
 const FORMULA_START = /^[=+\-@\t\r]/;
 
-function csvCell(text: string): string {
+function csvCell(cell: string | number | null): string {
+  if (cell === null) return '';
+  if (typeof cell === 'number') return String(cell);
   // A leading apostrophe makes the cell text in Excel and LibreOffice: data a partner controls never runs.
-  const safe = FORMULA_START.test(text) ? `'${text}` : text;
-  return /[";\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
+  const text = FORMULA_START.test(cell) ? `'${cell}` : cell;
+  return /[";\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
 /**
- * CSV as French Excel and LibreOffice open it with a double click: UTF-8 with a BOM, `;` between
- * cells (`,` is the decimal mark), CRLF line ends, no cell read as a formula.
+ * CSV as French Excel and LibreOffice open it with a double click (cli.md, « Spreadsheets »):
+ * UTF-8 with a BOM (without it Excel reads the Windows code page and breaks accents), `;`
+ * between cells (`,` is the decimal mark), CRLF line ends, no text cell read as a formula.
  */
-export function frenchCsv(lines: readonly (readonly string[])[]): string {
+export function frenchCsv(lines: readonly (readonly (string | number | null)[])[]): string {
   return `\ufeff${lines.map((cells) => `${cells.map(csvCell).join(';')}\r\n`).join('')}`;
 }
 

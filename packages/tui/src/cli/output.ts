@@ -1,5 +1,5 @@
 import Table from 'cli-table3';
-import { SEVERITIES, SEVERITY_LABELS, escapeForTerminal, frenchNumber, plural, type Severity, type SeveritySummary } from '@cafsup/shared';
+import { SEVERITIES, SEVERITY_LABELS, escapeForTerminal, frenchCsv, frenchNumber, plural, type Severity, type SeveritySummary } from '@cafsup/shared';
 import { colourEnabled, paint, type Colour } from './ansi.js';
 import { truncate } from '../format.js';
 
@@ -124,26 +124,10 @@ export function tsv<Row>(spec: RowSpec<Row>, rows: readonly Row[]): string {
   return [line(columns.map((column) => column.header)), ...rows.map((row) => line(columns.map((column) => cellText(column.cell(row)))))].join('\n');
 }
 
-/** A text cell that a spreadsheet would read as a formula (or whose first character it would eat). */
-const FORMULA_START = /^[=+\-@\t\r]/;
-
-function csvCell(cell: Cell): string {
-  if (cell === null) return '';
-  if (typeof cell === 'number') return String(cell);
-  // A leading apostrophe makes the cell text in Excel and LibreOffice: data a partner controls never runs.
-  const text = FORMULA_START.test(cell) ? `'${cell}` : cell;
-  return /[";\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
-}
-
-/**
- * CSV as French Excel and LibreOffice open it with a double click: UTF-8 with a BOM (without it
- * Excel reads the Windows code page and breaks accents), `;` between cells (`,` is the decimal
- * mark), CRLF line ends, French headers, no cell read as a formula.
- */
+/** CSV for French spreadsheets: the one writer of shared (`frenchCsv`). */
 export function csv<Row>(spec: RowSpec<Row>, rows: readonly Row[]): string {
   const columns = dataColumns(spec);
-  const line = (cells: Cell[]) => `${cells.map(csvCell).join(';')}\r\n`;
-  return `\ufeff${line(columns.map((column) => column.header))}${rows.map((row) => line(columns.map((column) => column.cell(row)))).join('')}`;
+  return frenchCsv([columns.map((column) => column.header), ...rows.map((row) => columns.map((column) => column.cell(row)))]);
 }
 
 /** The cells of a list for a workbook: headers, then each row. */

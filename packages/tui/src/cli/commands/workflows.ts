@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import {
   CafsupError,
   CASE_KIND_LABELS,
+  conventionStatusLabel,
   REQUEST_KIND_LABELS,
   REQUEST_KINDS,
   REQUEST_STATUS_LABELS,
@@ -797,7 +798,7 @@ export const noticeAddCommand: Command = {
       (client, dryRun) => client.notices.add(partnerId, { ...notice, dryRun }),
       (result, dryRun) =>
         [
-          `${kind === 'breach' ? 'Mise en demeure' : 'Résiliation unilatérale'} reçue le ${frenchDate(result.termination.noticeReceivedAt)} : ${result.state.terminationEffectiveAt === null ? 'pas de date d’effet' : `résiliation le ${frenchDate(result.state.terminationEffectiveAt)}`} (convention art. 17.2).`,
+          `${kind === 'breach' ? 'Mise en demeure' : 'Résiliation unilatérale'} reçue le ${frenchDate(result.termination.noticeReceivedAt)} : ${result.state.terminationEffectiveAt === null ? 'pas de date d’effet' : `résiliation le ${frenchDate(result.state.terminationEffectiveAt)}`} (convention art. 17.2). Statut : ${conventionStatusLabel(result.state.status, result.termination)}.`,
           ...result.failings.map((failing) => `  · ${escapeForTerminal(failing.message)} (${failing.article})`),
           ...(dryRun ? [] : [`Enregistrée (trace n° ${result.traceId}).`]),
         ].join('\n'),
