@@ -142,7 +142,7 @@ export const withdrawDelegationCommand: Command = {
   async run(context, { positionals, options }) {
     const outcome = await act(context, options, PARTNERS, (client, settings) => client.partners.withdrawDelegation(positionals[0]!, settings));
     const avenant = (outcome.json as { avenant?: { number: number; title: string } }).avenant;
-    return avenant === undefined ? outcome : { ...outcome, text: () => `${outcome.text()}\nProjet d’avenant n° ${avenant.number} créé : ${avenant.title}` };
+    return avenant === undefined ? outcome : { ...outcome, text: () => `${outcome.text()}\nProjet d’avenant n° ${avenant.number} créé : ${escapeForTerminal(avenant.title)}` };
   },
 };
 
@@ -202,7 +202,7 @@ export const avenantAddCommand: Command = {
     const client = await context.client({ write: true });
     const request = { title, changes: draft.changes as never, ...(stringOption(options.reason) === undefined ? {} : { reason: stringOption(options.reason)! }) };
     const preview = await client.avenants.create(partnerId, { ...request, dryRun: true });
-    const plan = `Avenant n° ${preview.avenant.number} pour ${partnerId} : ${title}\n${preview.avenant.changes.map((change) => `  · ${describeAvenantChange(change)}`).join('\n')}`;
+    const plan = `Avenant n° ${preview.avenant.number} pour ${escapeForTerminal(partnerId)} : ${escapeForTerminal(title)}\n${preview.avenant.changes.map((change) => `  · ${escapeForTerminal(describeAvenantChange(change))}`).join('\n')}`;
     if (options['dry-run'] === true) return { json: preview, text: () => `${plan}\n(simulation : rien n’a été enregistré)` };
     context.note(plan);
     await context.approve('Enregistrer cet avenant ?');
@@ -269,7 +269,7 @@ export const reviewAddCommand: Command = {
       ...(stringOption(options.reason) === undefined ? {} : { reason: stringOption(options.reason)! }),
     };
     const preview = await client.reviews.record(positionals[0]!, { ...review, dryRun: true });
-    const plan = `Revue du ${frenchDate(completedAt)} par ${reviewer} pour ${positionals[0]}.`;
+    const plan = `Revue du ${frenchDate(completedAt)} par ${escapeForTerminal(reviewer)} pour ${escapeForTerminal(positionals[0]!)}.`;
     if (options['dry-run'] === true) return { json: preview, text: () => `${plan}\n(simulation : rien n’a été enregistré)` };
     await context.approve(`${plan} L’enregistrer ?`);
     const recorded = await client.reviews.record(positionals[0]!, review);
