@@ -189,6 +189,17 @@ describe('lists for people and for programs', () => {
     expect(sandbox.run(['review', 'kit', 'amp']).status).toBe(2);
   });
 
+  it('fits every list in 80 columns on a terminal, and cuts no colour code', () => {
+    for (const args of [['partners'], ['quotas'], ['users', 'association-dunkerque'], ['habilitations', 'association-dunkerque'], ['traces'], ['review', 'list', 'amp']]) {
+      const shown = sandbox.runInTerminal([...args, ...AS_OF]);
+      expect(shown.status, args.join(' ')).toBe(0);
+      const lines = shown.stdout.replace(/\u001b\[[0-9;]*m/g, '').split(/\r?\n/);
+      expect(Math.max(...lines.map((line) => [...line].length)), args.join(' ')).toBeLessThanOrEqual(80);
+      // Every colour opened is closed on its line.
+      for (const line of shown.stdout.split(/\r?\n/)) expect((line.match(/\u001b\[3\dm/g) ?? []).length).toBe((line.match(/\u001b\[0m/g) ?? []).length);
+    }
+  });
+
   it('prints its version', () => {
     const version = JSON.parse(readFileSync(new URL('../packages/tui/package.json', import.meta.url), 'utf8')).version;
     expect(sandbox.run(['--version'])).toMatchObject({ status: 0, stdout: `cafsup ${version}\n` });
