@@ -46,9 +46,9 @@ export interface Command {
 
 /** Options every command takes. */
 export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
-  db: { type: 'string', value: 'FICHIER', description: 'base SQLite (sinon CAFSUP_DB, la configuration, ou le dossier de données)' },
-  profile: { type: 'string', value: 'NOM', description: 'profil enregistré : un serveur ou un fichier (sinon CAFSUP_PROFILE ou le profil actif)' },
-  actor: { type: 'string', value: '"NOM <MÉL>"', description: 'qui agit en local (sinon CAFSUP_ACTOR ou la configuration)' },
+  db: { type: 'string', value: 'FICHIER', description: 'base SQLite ; prime sur CAFSUP_DB, CAFSUP_URL, CAFSUP_PROFILE et la configuration' },
+  profile: { type: 'string', value: 'NOM', description: 'profil enregistré (un serveur ou un fichier) ; prime sur CAFSUP_DB, CAFSUP_URL, CAFSUP_PROFILE et le profil actif' },
+  actor: { type: 'string', value: '"NOM <MÉL>"', description: 'qui agit en local ; prime sur CAFSUP_ACTOR et la configuration (sur un serveur : le titulaire du jeton)' },
   'as-of': { type: 'string', value: 'AAAA-MM-JJ', description: 'date d’évaluation des règles (défaut : aujourd’hui, Europe/Paris)' },
   json: { type: 'boolean', value: '[CHAMPS]', description: 'sortie JSON pour les scripts ; --json=id,name garde ces champs des lignes d’une liste' },
   quiet: { type: 'boolean', short: 'q', description: 'rien sur la sortie que les identifiants d’une liste ; pas de message sur stderr hors erreurs' },

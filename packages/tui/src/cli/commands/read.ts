@@ -278,7 +278,7 @@ export const auditCommand: Command = {
   name: 'audit',
   aliases: ['alertes'],
   summary: `les alertes des ${RULES.length} règles ; avec --fail-on, sort en 1 si une alerte atteint la gravité donnée`,
-  usage: 'cafsup audit [PARTENAIRE] [--severity S] [--rule R…] [--csv | --xlsx FICHIER] [--fail-on S]',
+  usage: 'cafsup audit [PARTENAIRE] [--severity S] [--rule R…] [--fail-on S]',
   example: 'cafsup audit --severity élevée --fail-on critique --json > alertes.json || echo "alerte critique"',
   positionals: { min: 0, max: 1, names: 'PARTENAIRE' },
   options: {

@@ -263,7 +263,7 @@ export const whoamiCommand: Command = {
         [
           `Personne qui agit : ${actor === null ? 'non définie (--actor, CAFSUP_ACTOR ou cafsup config set actor ; demandée à la première écriture sur un terminal)' : `${escapeForTerminal(formatActor(actor))} (${actorChosenBy})`}`,
           ...(connection.kind === 'http' && context.options.actor !== undefined ? ['  --actor est ignoré : sur un serveur, chaque écriture porte le nom du titulaire du jeton.'] : []),
-          `Rôle : ${TOKEN_ROLE_LABELS[identity.role]}, Caf ${identity.cafs.join(', ')}`,
+          `Rôle : ${TOKEN_ROLE_LABELS[identity.role]}, ${identity.cafs.includes(ALL_CAFS) ? 'toutes les Caf' : `Caf ${identity.cafs.join(', ')}`}`,
           `Données : ${connection.kind === 'http' ? 'serveur' : 'fichier'} ${context.source()} (${connection.chosenBy}${connection.profile === null ? '' : `, profil « ${connection.profile} »`})`,
         ].join('\n'),
     };
