@@ -91,6 +91,10 @@ describe('spreadsheets as French Excel and LibreOffice open them', () => {
     expect(sheet).not.toContain('<f>');
     expect(sheet).toContain('<c r="B2" t="inlineStr"><is><t xml:space="preserve">=HYPERLINK(&quot;http://example.invalid&quot;;&quot;clic&quot;)</t></is></c>');
     expect(sheet).toContain('<c r="A1" s="1" t="inlineStr"><is><t xml:space="preserve">Id</t></is></c>');
+    // Créé le: a real date and time (serial days since 1899-12-30, Paris wall clock), not text.
+    const created = Number(/<c r="H2" s="3"><v>([\d.]+)<\/v><\/c>/.exec(sheet)?.[1]);
+    const createdAt = JSON.parse(sandbox.run(['users', 'p1', '--json']).stdout).users[0].createdAt;
+    expect(created).toBeCloseTo((Date.parse(createdAt) + 3_600_000 - Date.UTC(1899, 11, 30)) / 86_400_000, 4);
     const quotas = join(sandbox.dir, 'quotas.xlsx');
     expect(sandbox.run(['quotas', '--xlsx', quotas, ...AS_OF]).status).toBe(0);
     expect(unzip(readFileSync(quotas)).get('xl/worksheets/sheet1.xml')).toMatch(/<c r="E2"><v>\d+<\/v><\/c>/);

@@ -1,7 +1,7 @@
 import Table from 'cli-table3';
 import { SEVERITIES, SEVERITY_LABELS, escapeForTerminal, frenchNumber, plural, type Severity, type SeveritySummary } from '@cafsup/shared';
 import { colourEnabled, paint, type Colour } from './ansi.js';
-import { truncate } from '../format.js';
+import { frenchDate, frenchDateTime, truncate } from '../format.js';
 
 export const SEVERITY_COLOURS: Record<Severity, Colour> = { critical: 'red', high: 'yellow', medium: 'blue', low: 'grey' };
 
@@ -68,8 +68,12 @@ export function json(value: unknown): string {
   return `${JSON.stringify(value, null, 2)}\n`;
 }
 
-/** A value a list shows in one column: text, a number (kept a number in spreadsheets), or nothing. */
-export type Cell = string | number | null;
+/**
+ * A value a list shows in one column: text, a number, a calendar date (`{ date }`) or a moment
+ * (`{ at }`, shown in Europe/Paris), or nothing. Text outputs write dates in fr-FR; a workbook
+ * keeps numbers and dates as such, so that a spreadsheet sorts and sums them.
+ */
+export type Cell = string | number | { date: string } | { at: string } | null;
 
 /** One column of a list: the JSON field it shows, its French header, and its cell in words. */
 export interface Column<Row> {
@@ -107,7 +111,10 @@ function dataColumns<Row>(spec: RowSpec<Row>): Column<Row>[] {
 }
 
 function cellText(cell: Cell): string {
-  return cell === null ? '' : typeof cell === 'number' ? String(cell) : cell;
+  if (cell === null) return '';
+  if (typeof cell === 'number') return String(cell);
+  if (typeof cell === 'string') return cell;
+  return 'date' in cell ? frenchDate(cell.date) : frenchDateTime(cell.at);
 }
 
 /** The terminal table of a list: text from data escaped, colour only on a terminal. */
@@ -133,8 +140,7 @@ export function tsv<Row>(spec: RowSpec<Row>, rows: readonly Row[]): string {
 const FORMULA_START = /^[=+\-@\t\r]/;
 
 function csvCell(cell: Cell): string {
-  if (cell === null) return '';
-  if (typeof cell === 'number') return String(cell);
+  if (typeof cell !== 'string') return cellText(cell);
   // A leading apostrophe makes the cell text in Excel and LibreOffice: data a partner controls never runs.
   const text = FORMULA_START.test(cell) ? `'${cell}` : cell;
   return /[";\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;

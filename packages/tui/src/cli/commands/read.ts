@@ -32,7 +32,7 @@ import { choiceOption, idsOf, stringOption, type Command } from '../command.js';
 import { UsageError, type Context } from '../context.js';
 import { avenantStanding, frenchDate, frenchDateTime, severityCounts } from '../../format.js';
 import { checkOutputFile, writeFileAtomically } from '../files.js';
-import { listTable, severitySummaryText, severityText, sheetOf, type RowSpec } from '../output.js';
+import { listTable, severitySummaryText, severityText, sheetOf, type Cell, type RowSpec } from '../output.js';
 import { flagTotal, mostOverQuota, partnerRows, type PartnerRow } from '../../views.js';
 import { suggest } from '../suggest.js';
 
@@ -42,13 +42,14 @@ function asOfOf(context: Context): { asOf?: string } {
   return context.options.asOf === undefined ? {} : { asOf: context.options.asOf };
 }
 
-/** A timestamp's Paris day and time, or nothing. */
-function dateTimeCell(timestamp: string | null): string | null {
-  return timestamp === null ? null : frenchDateTime(timestamp);
+/** A moment (shown as its Paris day and time), or nothing. */
+function dateTimeCell(timestamp: string | null): Cell {
+  return timestamp === null ? null : { at: timestamp };
 }
 
-function dateCell(date: string | null | undefined): string | null {
-  return date === null || date === undefined ? null : frenchDate(date);
+/** A calendar date, or nothing. */
+function dateCell(date: string | null | undefined): Cell {
+  return date === null || date === undefined ? null : { date };
 }
 
 const PARTNER_ROWS: RowSpec<PartnerRow> = {
@@ -420,7 +421,7 @@ const TRACE_ROWS: RowSpec<Trace> = {
   id: (t) => String(t.id),
   columns: [
     { field: 'id', header: 'N°', cell: (t) => t.id, table: { align: 'right' } },
-    { field: 'at', header: 'Date', cell: (t) => frenchDateTime(t.at) },
+    { field: 'at', header: 'Date', cell: (t) => ({ at: t.at }) },
     { field: 'actor', header: 'Qui', cell: (t) => t.actor.name, table: { grow: 1 } },
     { field: 'actor', header: 'Mél', cell: (t) => t.actor.email, only: 'data' },
     { field: 'action', header: 'Action', cell: (t) => TRACE_ACTION_LABELS[t.action] ?? t.action, table: { grow: 1 } },
@@ -525,7 +526,7 @@ const REVIEW_ROWS: RowSpec<Review> = {
   key: 'reviews',
   sheet: 'Revues',
   columns: [
-    { field: 'completedAt', header: 'Date', cell: (r) => frenchDate(r.completedAt) },
+    { field: 'completedAt', header: 'Date', cell: (r) => ({ date: r.completedAt }) },
     { field: 'reviewer', header: 'Par', cell: (r) => r.reviewer, table: { grow: 1 } },
     { field: 'proof', header: 'Preuve', cell: (r) => r.proof ?? '—', table: { grow: 2 } },
   ],

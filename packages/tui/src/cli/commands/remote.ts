@@ -4,7 +4,6 @@ import { ALL_CAFS, Store, createClient, readSettings, type TokenView } from '@ca
 import { choiceOption, idsOf, stringOption, type Command } from '../command.js';
 import { openConfig, openTokens } from '../config.js';
 import { UsageError, type Context } from '../context.js';
-import { frenchDateTime } from '../../format.js';
 import { listTable, type RowSpec } from '../output.js';
 
 function requiredOption(value: string | boolean | string[] | undefined, name: string, usage: string): string {
@@ -85,8 +84,8 @@ const TOKEN_ROWS: RowSpec<TokenView> = {
     { field: 'owner', header: 'Mél', cell: (t) => t.owner.email, table: { grow: 1 } },
     { field: 'role', header: 'Rôle', cell: (t) => TOKEN_ROLE_LABELS[t.role] },
     { field: 'cafs', header: 'Caf', cell: (t) => t.cafs.join(' ') },
-    { field: 'createdAt', header: 'Créé le', cell: (t) => frenchDateTime(t.createdAt) },
-    { field: 'revokedAt', header: 'Révoqué le', cell: (t) => (t.revokedAt === null ? null : frenchDateTime(t.revokedAt)) },
+    { field: 'createdAt', header: 'Créé le', cell: (t) => ({ at: t.createdAt }) },
+    { field: 'revokedAt', header: 'Révoqué le', cell: (t) => (t.revokedAt === null ? null : { at: t.revokedAt }) },
     { field: 'ownerSuspended', header: 'Titulaire suspendu', cell: (t) => (t.ownerSuspended ? 'oui' : 'non') },
   ],
 };
