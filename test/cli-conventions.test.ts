@@ -167,7 +167,7 @@ describe('lists for people and for programs', () => {
     expect(traces).toContain('\timport de données\t');
     const refused = sandbox.run(['users', 'amp', '--status', 'parti']);
     expect(refused.status).toBe(2);
-    expect(refused.stderr).toContain('--status attend active (actif), suspended (suspendu), disabled (désactivé) (reçu « parti »).');
+    expect(refused.stderr).toContain('--status attend actif (active), suspendu (suspended), désactivé (disabled) (reçu « parti »).');
   });
 
   it('says « vouliez-vous dire » for a command, an option and a partner or habilitation id', () => {
@@ -218,6 +218,8 @@ describe('lists for people and for programs', () => {
     expect(complete(['cafsup', 'avenant', ''])).toBe('list add sign');
     expect(complete(['cafsup', 'audit', '--fail'])).toBe('--fail-on');
     expect(complete(['cafsup', 'habilitations', 'amp', '--st'])).toBe('--status');
+    expect(complete(['cafsup', 'habilitations', 'amp', '--status', 's'])).toBe('suspended suspendue');
+    expect(complete(['cafsup', '--db', 'x.db', 'audit', '--severity', 'é'])).toBe('élevée');
     expect(sandbox.run(['completion', 'zsh']).stdout).toContain('bashcompinit');
     expect(sandbox.run(['completion', 'fish']).stdout).toContain("complete -c cafsup -n '__fish_seen_subcommand_from audit' -l db");
     expect(sandbox.run(['completion', 'tcsh']).status).toBe(2);

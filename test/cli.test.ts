@@ -77,7 +77,7 @@ describe('cafsup on the demo data', () => {
     expect(sandbox.run(['audit', 'bavans', '--fail-on', 'élevée', ...AS_OF]).status).toBe(1);
     const script = sandbox.run(['audit', 'amp', '--fail-on', 'grave', ...AS_OF]);
     expect(script.status).toBe(2);
-    expect(script.stderr).toContain('--fail-on attend critical (critique), high (élevée), medium (moyenne), low (faible) (reçu « grave »).');
+    expect(script.stderr).toContain('--fail-on attend critique (critical), élevée (high), moyenne (medium), faible (low) (reçu « grave »).');
   });
 
   it('shows one partner, its users, habilitations, avenants and reviews', () => {

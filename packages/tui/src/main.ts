@@ -1,6 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CafsupError, EXIT_CODE, isCalendarDate, toCafsupError, todayInParis } from '@cafsup/shared';
-import { GLOBAL_OPTIONS, type Command, type CommandResult, type OptionSpec } from './cli/command.js';
+import { GLOBAL_OPTIONS, normaliseChoices, type Command, type CommandResult, type OptionSpec } from './cli/command.js';
 import { COMMANDS, MAX_COMMAND_WORDS, commandHelp, findCommand, mainHelp, optionsOf, subcommandsOf } from './cli/commands/index.js';
 import { demoCommand } from './cli/commands/data.js';
 import { dashboardCommand } from './cli/commands/read.js';
@@ -173,6 +173,7 @@ async function runCommand(command: Command, rawArgs: string[]): Promise<number> 
     process.stdout.write(commandHelp(command));
     return 0;
   }
+  normaliseChoices(specs, options);
   const expected = command.positionals ?? { min: 0, max: 0, names: '' };
   if (positionals.length < expected.min) throw new UsageError(`Il manque ${expected.names} : ${command.usage}`);
   if (positionals.length > expected.max) throw new UsageError(`Argument en trop : « ${positionals[expected.max]} ». Usage : ${command.usage}`);

@@ -9,6 +9,8 @@ export interface OptionSpec {
   short?: string;
   value?: string;
   description: string;
+  /** The codes the option takes and their French words, accepted too (`--severity critique`). */
+  choices?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -80,15 +82,28 @@ export function stringOption(value: string | boolean | string[] | undefined): st
   return typeof value === 'string' ? value : Array.isArray(value) ? value.at(-1) : undefined;
 }
 
+/** Turns every option value given as a French word into its code, once, before the command runs. */
+export function normaliseChoices(specs: Record<string, OptionSpec>, options: CommandInput['options']): void {
+  for (const [name, spec] of Object.entries(specs)) {
+    const value = options[name];
+    if (spec.choices !== undefined && typeof value === 'string') options[name] = choiceOption(name, value, spec.choices);
+  }
+}
+
+/** « critique (critical), élevée (high)… »: what an option with choices takes, for its help. */
+export function choicesText(choices: Readonly<Record<string, string>>): string {
+  return Object.entries(choices)
+    .map(([code, label]) => (foldWord(code) === foldWord(label) ? code : `${label} (${code})`))
+    .join(', ');
+}
+
 /**
  * The code an option names, given as the code or its French word (`--severity critique`,
  * `--status suspendue`), through the one table of labels; else a usage error listing both.
  */
-export function choiceOption<Code extends string>(name: string, value: string | undefined, labels: Readonly<Record<Code, string>>): Code | undefined {
-  if (value === undefined) return undefined;
+function choiceOption<Code extends string>(name: string, value: string, labels: Readonly<Record<Code, string>>): Code {
   const code = codeFromWord(labels, value);
   if (code !== null) return code;
-  const accepted = (Object.entries(labels) as [Code, string][]).map(([key, label]) => (foldWord(key) === foldWord(label) ? key : `${key} (${label})`));
   const hint = suggest(value, [...Object.keys(labels), ...Object.values<string>(labels)]);
-  throw new UsageError(`--${name} attend ${accepted.join(', ')} (reçu « ${value} »).${hint}`);
+  throw new UsageError(`--${name} attend ${choicesText(labels)} (reçu « ${value} »).${hint}`);
 }

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { CafsupError, SIDE_LABELS, countOf, describeAvenantChange, escapeForTerminal, formatActor, type ActionResult, type AvenantChange } from '@cafsup/shared';
 import type { CafsupClient } from '@cafsup/sdk';
-import { ACTION_OPTIONS, choiceOption, idsOf, stringOption, type Command, type CommandInput, type CommandResult } from '../command.js';
+import { ACTION_OPTIONS, idsOf, stringOption, type Command, type CommandInput, type CommandResult } from '../command.js';
 import { UsageError, type Context } from '../context.js';
 import { changeTypeQuestion, changesFrom, followChange, type Answers, type Question } from '../../avenant-form.js';
 import { count, describeActionResult, frenchDate } from '../../format.js';
@@ -218,7 +218,7 @@ export const avenantSignCommand: Command = {
   example: 'cafsup avenant sign amp 2 --side partenaire --date 2026-11-30 --yes',
   positionals: { min: 2, max: 2, names: 'PARTENAIRE N' },
   options: {
-    side: { type: 'string', value: 'CÔTÉ', description: 'caf ou partenaire (partner)' },
+    side: { type: 'string', value: 'CÔTÉ', description: 'qui signe', choices: SIDE_LABELS },
     date: { type: 'string', value: 'DATE', description: 'date de signature' },
     reason: { type: 'string', value: 'MOTIF', description: 'motif (défaut : la signature elle-même)' },
     'dry-run': ACTION_OPTIONS['dry-run']!,
@@ -227,7 +227,7 @@ export const avenantSignCommand: Command = {
     const [partnerId, numberText] = positionals as [string, string];
     const number = Number(numberText);
     if (!Number.isInteger(number) || number < 1) throw new UsageError(`Numéro d’avenant invalide : « ${numberText} ».`);
-    const side = choiceOption('side', stringOption(options.side), SIDE_LABELS);
+    const side = stringOption(options.side) as keyof typeof SIDE_LABELS | undefined;
     const date = stringOption(options.date);
     if (side === undefined) throw new UsageError('--side caf|partenaire est obligatoire.');
     if (date === undefined) throw new UsageError('--date AAAA-MM-JJ est obligatoire.');

@@ -21,6 +21,11 @@ import {
   type AuditReport,
   type AvenantView,
   type Flag,
+  type HabilitationStatus,
+  type ManagementMode,
+  type Severity,
+  type UserRole,
+  type UserStatus,
   type Habilitation,
   type QuotaUsage,
   type Review,
@@ -28,7 +33,7 @@ import {
   type Trace,
   type User,
 } from '@cafsup/shared';
-import { choiceOption, idsOf, stringOption, type Command } from '../command.js';
+import { idsOf, stringOption, type Command } from '../command.js';
 import { UsageError, type Context } from '../context.js';
 import { avenantStanding, frenchDate, frenchDateTime, severityCounts } from '../../format.js';
 import { checkOutputFile, writeFileAtomically } from '../files.js';
@@ -97,14 +102,14 @@ export const partnersCommand: Command = {
   example: 'cafsup partners --caf 78 --search aix --flagged',
   options: {
     caf: { type: 'string', value: 'C', description: 'code de la Caf (département)' },
-    mode: { type: 'string', value: 'MODE', description: 'mode en vigueur : délégué (delegated) ou centralisé (centralised)' },
+    mode: { type: 'string', value: 'MODE', description: 'mode en vigueur', choices: MANAGEMENT_MODE_LABELS },
     search: { type: 'string', value: 'TEXTE', description: 'dans le nom ou l’identifiant' },
     flagged: { type: 'boolean', description: 'seulement les partenaires qui ont des alertes' },
   },
   rows: PARTNER_ROWS,
   async run(context, { options }) {
     const client = await context.client();
-    const mode = choiceOption('mode', stringOption(options.mode), MANAGEMENT_MODE_LABELS);
+    const mode = stringOption(options.mode) as ManagementMode | undefined;
     const query = {
       ...(stringOption(options.caf) === undefined ? {} : { cafCode: stringOption(options.caf)! }),
       ...(stringOption(options.search) === undefined ? {} : { search: stringOption(options.search)! }),
@@ -283,9 +288,9 @@ export const auditCommand: Command = {
   example: 'cafsup audit --severity élevée --fail-on critique --json > alertes.json || echo "alerte critique"',
   positionals: { min: 0, max: 1, names: 'PARTENAIRE' },
   options: {
-    severity: { type: 'string', value: 'S', description: 'gravité minimale : critique, élevée, moyenne, faible (ou critical, high, medium, low)' },
+    severity: { type: 'string', value: 'S', description: 'gravité minimale', choices: SEVERITY_LABELS },
     rule: { type: 'string', multiple: true, value: 'R', description: `une règle (${RULES.length} : QUOTA_EXCEEDED…), répétable` },
-    'fail-on': { type: 'string', value: 'S', description: 'sort en 1 si une alerte est au moins de cette gravité' },
+    'fail-on': { type: 'string', value: 'S', description: 'sort en 1 si une alerte est au moins de cette gravité', choices: SEVERITY_LABELS },
   },
   rows: FLAG_ROWS,
   async run(context, { positionals, options }) {
@@ -294,8 +299,8 @@ export const auditCommand: Command = {
     for (const rule of rules) {
       if (!isRuleName(rule)) throw new UsageError(`Règle inconnue : « ${rule} ».${suggest(rule, RULES.map((definition) => definition.rule))} Voir « cafsup audit --help ».`);
     }
-    const minSeverity = choiceOption('severity', stringOption(options.severity), SEVERITY_LABELS);
-    const failOn = choiceOption('fail-on', stringOption(options['fail-on']), SEVERITY_LABELS);
+    const minSeverity = stringOption(options.severity) as Severity | undefined;
+    const failOn = stringOption(options['fail-on']) as Severity | undefined;
     const report: AuditReport = await client.audit.run({
       ...asOfOf(context),
       ...(positionals[0] === undefined ? {} : { partnerId: positionals[0] }),
@@ -346,13 +351,13 @@ export const usersCommand: Command = {
   example: 'cafsup users amp --status suspendu',
   positionals: { min: 1, max: 1, names: 'PARTENAIRE' },
   options: {
-    status: { type: 'string', value: 'S', description: 'actif, suspendu ou désactivé (active, suspended, disabled)' },
-    role: { type: 'string', value: 'R', description: 'administrateur, suppléant, gestionnaire d’habilitations ou utilisateur' },
+    status: { type: 'string', value: 'S', description: 'statut', choices: USER_STATUS_LABELS },
+    role: { type: 'string', value: 'R', description: 'rôle', choices: USER_ROLE_LABELS },
   },
   rows: USER_ROWS,
   async run(context, { positionals, options }) {
-    const status = choiceOption('status', stringOption(options.status), USER_STATUS_LABELS);
-    const role = choiceOption('role', stringOption(options.role), USER_ROLE_LABELS);
+    const status = stringOption(options.status) as UserStatus | undefined;
+    const role = stringOption(options.role) as UserRole | undefined;
     const client = await context.client();
     const partnerId = positionals[0]!;
     const users: User[] = [];
@@ -392,12 +397,12 @@ export const habilitationsCommand: Command = {
   options: {
     service: { type: 'string', value: 'S', description: 'code du service (CDAP…)' },
     profile: { type: 'string', value: 'P', description: 'code du profil (T13…) ; ici --profile n’est pas le profil de connexion (CAFSUP_PROFILE)' },
-    status: { type: 'string', value: 'S', description: 'active, suspendue ou dévalidée (active, suspended, revoked)' },
+    status: { type: 'string', value: 'S', description: 'statut', choices: HABILITATION_STATUS_LABELS },
     user: { type: 'string', value: 'ID', description: 'celles d’un utilisateur, directes ou par ses groupes' },
   },
   rows: HABILITATION_ROWS,
   async run(context, { positionals, options }) {
-    const status = choiceOption('status', stringOption(options.status), HABILITATION_STATUS_LABELS);
+    const status = stringOption(options.status) as HabilitationStatus | undefined;
     const client = await context.client();
     const partnerId = positionals[0]!;
     const query = {

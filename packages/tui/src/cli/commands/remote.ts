@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { TOKEN_ROLE_LABELS, escapeForTerminal, formatActor, isEmail } from '@cafsup/shared';
 import { ALL_CAFS, Store, createClient, readSettings, type TokenView } from '@cafsup/sdk';
-import { choiceOption, idsOf, stringOption, type Command } from '../command.js';
+import { idsOf, stringOption, type Command } from '../command.js';
 import { openConfig, openTokens } from '../config.js';
 import { UsageError, type Context } from '../context.js';
 import { listTable, type RowSpec } from '../output.js';
@@ -55,13 +55,13 @@ export const tokenCreateCommand: Command = {
   positionals: { min: 1, max: 1, names: 'NOM' },
   options: {
     email: { type: 'string', value: 'MÉL', description: 'mél de la personne : chaque action faite avec ce jeton porte son nom' },
-    role: { type: 'string', value: 'RÔLE', description: 'superviseur (lit et agit) ou auditeur (lecture seule) ; supervisor, auditor' },
+    role: { type: 'string', value: 'RÔLE', description: 'le superviseur lit et agit, l’auditeur lit seulement', choices: TOKEN_ROLE_LABELS },
     caf: { type: 'string', multiple: true, value: 'C', description: 'Caf dont le jeton voit les partenaires, répétable ; « * » pour toutes' },
   },
   async run(context, { positionals, options }) {
     const email = requiredOption(options.email, 'email', tokenCreateCommand.usage);
     if (!isEmail(email)) throw new UsageError(`Mél invalide : « ${email} ».`);
-    const role = choiceOption('role', requiredOption(options.role, 'role', tokenCreateCommand.usage), TOKEN_ROLE_LABELS)!;
+    const role = requiredOption(options.role, 'role', tokenCreateCommand.usage) as keyof typeof TOKEN_ROLE_LABELS;
     const cafs = idsOf(options.caf);
     if (cafs.length === 0) throw new UsageError(`Il manque --caf (une ou plusieurs Caf, ou « ${ALL_CAFS} »). Usage : ${tokenCreateCommand.usage}`);
     const actor = await context.actor();
