@@ -170,7 +170,7 @@ describe('cafsup refusals and exit codes', () => {
   const exported = () => sandbox.run(['export']).stdout;
 
   it('answers an unknown command or option with exit 2 and one French sentence', () => {
-    for (const args of [['partnrs'], ['partners', '--colour'], ['partner'], ['avenant'], ['partners', '--as-of', '2026-02-30']]) {
+    for (const args of [['partnrs'], ['partners', '--colour'], ['partner'], ['avenant'], ['partners', '--as-of', '2026-02-30'], ['traces', '--since', '2026-13-01'], ['audit', '--severity', 'grave']]) {
       const result = sandbox.run(args);
       expect(result.status, args.join(' ')).toBe(2);
       expect(result.stderr, args.join(' ')).not.toMatch(/\n\s+at /);

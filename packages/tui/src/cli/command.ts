@@ -1,4 +1,4 @@
-import { codeFromWord, foldWord } from '@cafsup/shared';
+import { codeFromWord, foldWord, isCalendarDate } from '@cafsup/shared';
 import { UsageError, type Context } from './context.js';
 import { suggest } from './suggest.js';
 import type { RowSpec } from './output.js';
@@ -11,6 +11,8 @@ export interface OptionSpec {
   description: string;
   /** The codes the option takes and their French words, accepted too (`--severity critique`). */
   choices?: Readonly<Record<string, string>>;
+  /** A calendar date AAAA-MM-JJ, checked before the command runs (a wrong one is a usage error). */
+  date?: boolean;
 }
 
 /**
@@ -51,7 +53,7 @@ export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
   db: { type: 'string', value: 'FICHIER', description: 'base SQLite ; prime sur CAFSUP_DB, CAFSUP_URL, CAFSUP_PROFILE et la configuration' },
   profile: { type: 'string', value: 'NOM', description: 'profil enregistré (un serveur ou un fichier) ; prime sur CAFSUP_DB, CAFSUP_URL, CAFSUP_PROFILE et le profil actif' },
   actor: { type: 'string', value: '"NOM <MÉL>"', description: 'qui agit en local ; prime sur CAFSUP_ACTOR et la configuration (sur un serveur : le titulaire du jeton)' },
-  'as-of': { type: 'string', value: 'AAAA-MM-JJ', description: 'date d’évaluation des règles (défaut : aujourd’hui, Europe/Paris)' },
+  'as-of': { type: 'string', value: 'AAAA-MM-JJ', description: 'date d’évaluation des règles (défaut : aujourd’hui, Europe/Paris)', date: true },
   json: { type: 'boolean', value: '[CHAMPS]', description: 'sortie JSON pour les scripts ; --json=id,name garde ces champs des lignes d’une liste' },
   quiet: { type: 'boolean', short: 'q', description: 'rien sur la sortie que les identifiants d’une liste ; pas de message sur stderr hors erreurs' },
   yes: { type: 'boolean', short: 'y', description: 'confirme d’avance les actions' },
@@ -82,11 +84,16 @@ export function stringOption(value: string | boolean | string[] | undefined): st
   return typeof value === 'string' ? value : Array.isArray(value) ? value.at(-1) : undefined;
 }
 
-/** Turns every option value given as a French word into its code, once, before the command runs. */
-export function normaliseChoices(specs: Record<string, OptionSpec>, options: CommandInput['options']): void {
+/**
+ * Checks option values once, before the command runs (exit 2 when wrong): dates must be real
+ * calendar dates, and a French word given for a choice becomes its code.
+ */
+export function normaliseOptions(specs: Record<string, OptionSpec>, options: CommandInput['options']): void {
   for (const [name, spec] of Object.entries(specs)) {
     const value = options[name];
-    if (spec.choices !== undefined && typeof value === 'string') options[name] = choiceOption(name, value, spec.choices);
+    if (typeof value !== 'string') continue;
+    if (spec.date === true && !isCalendarDate(value)) throw new UsageError(`--${name} attend une date réelle AAAA-MM-JJ, entre 1900 et 2199 (reçu « ${value} »).`);
+    if (spec.choices !== undefined) options[name] = choiceOption(name, value, spec.choices);
   }
 }
 

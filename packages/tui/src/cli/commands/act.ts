@@ -219,7 +219,7 @@ export const avenantSignCommand: Command = {
   positionals: { min: 2, max: 2, names: 'PARTENAIRE N' },
   options: {
     side: { type: 'string', value: 'CÔTÉ', description: 'qui signe', choices: SIDE_LABELS },
-    date: { type: 'string', value: 'DATE', description: 'date de signature' },
+    date: { type: 'string', value: 'DATE', description: 'date de signature', date: true },
     reason: { type: 'string', value: 'MOTIF', description: 'motif (défaut : la signature elle-même)' },
     'dry-run': ACTION_OPTIONS['dry-run']!,
   },
@@ -251,7 +251,7 @@ export const reviewAddCommand: Command = {
   example: 'cafsup review add amp --date 2026-06-30 --reviewer "Dominique Martin" --proof "courrier du 30/06/2026" --yes',
   positionals: { min: 1, max: 1, names: 'PARTENAIRE' },
   options: {
-    date: { type: 'string', value: 'DATE', description: 'date de la revue' },
+    date: { type: 'string', value: 'DATE', description: 'date de la revue', date: true },
     reviewer: { type: 'string', value: 'NOM', description: 'qui l’a faite' },
     proof: { type: 'string', value: 'TEXTE', description: 'la preuve transmise' },
     reason: { type: 'string', value: 'MOTIF', description: 'motif (défaut : la revue elle-même)' },

@@ -445,8 +445,8 @@ export const tracesCommand: Command = {
   options: {
     partner: { type: 'string', value: 'ID', description: 'd’un partenaire' },
     user: { type: 'string', value: 'ID', description: 'portant sur un utilisateur ou une habilitation (identifiant de la cible)' },
-    since: { type: 'string', value: 'DATE', description: 'à partir de ce jour (Europe/Paris)' },
-    until: { type: 'string', value: 'DATE', description: 'jusqu’à ce jour inclus' },
+    since: { type: 'string', value: 'DATE', description: 'à partir de ce jour (Europe/Paris)', date: true },
+    until: { type: 'string', value: 'DATE', description: 'jusqu’à ce jour inclus', date: true },
     limit: { type: 'string', value: 'N', description: 'nombre maximal de traces (défaut 100)' },
   },
   rows: TRACE_ROWS,
