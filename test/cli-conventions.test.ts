@@ -320,7 +320,7 @@ describe('where the data is and who acts: flag > environment > settings', () => 
     expect(trace.actor).toEqual(ACTOR);
   });
 
-  it('refuses a write to a read-only database with exit 6 and a French sentence, writing nothing', () => {
+  it('reads a read-only database, and refuses a write to it with exit 6 and a French sentence, writing nothing', () => {
     const folder = mkdtempSync(join(tmpdir(), 'cafsup-lecture-seule-'));
     const file = join(folder, 'cafsup.db');
     copyFileSync(other, file);
@@ -328,12 +328,16 @@ describe('where the data is and who acts: flag > environment > settings', () => 
     chmodSync(folder, 0o555);
     // root writes anywhere: as root, the command runs as nobody, for whom the mode bits hold.
     const asRoot = process.getuid?.() === 0;
-    const args = ['suspend', '--habilitation', 'p1-h1', '--reason', 'Contrôle de routine', '--yes', '--db', file];
     const env = { ...sandbox.env(ACTOR_ENV), CAFSUP_CONFIG_DIR: join(folder, 'config') };
-    const result = asRoot
-      ? spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, CAFSUP_BIN, ...args], { env, encoding: 'utf8', cwd: tmpdir() })
-      : spawnSync(process.execPath, [CAFSUP_BIN, ...args], { env, encoding: 'utf8' });
+    const cafsup = (args: string[]) =>
+      asRoot
+        ? spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, CAFSUP_BIN, ...args], { env, encoding: 'utf8', cwd: tmpdir() })
+        : spawnSync(process.execPath, [CAFSUP_BIN, ...args], { env, encoding: 'utf8' });
+    const read = cafsup(['habilitations', 'p1', '--json', '--db', file]);
+    const result = cafsup(['suspend', '--habilitation', 'p1-h1', '--reason', 'Contrôle de routine', '--yes', '--db', file]);
     chmodSync(folder, 0o755);
+    expect(read.status, read.stderr).toBe(0);
+    expect(JSON.parse(read.stdout).habilitations.map((h: { id: string }) => h.id)).toContain('p1-h1');
     expect(result.status, result.stderr).toBe(6);
     expect(result.stderr).toContain(`Écriture refusée : la base ${file} est en lecture seule`);
     expect(readFileSync(file)).toEqual(readFileSync(other));

@@ -71,6 +71,8 @@ export interface DatasetSummary {
 }
 
 export interface StoreOptions {
+  /** Read only (a file or folder the user cannot write): every write is refused UNAVAILABLE. */
+  readonly?: boolean;
   /** The clock of every write and of the default `asOf`; tests pass a fixed one. */
   now?: () => Date;
   settings?: AuditSettings;
@@ -93,7 +95,7 @@ export class Store {
   readonly idempotency: IdempotencyKeys;
 
   constructor(readonly path: string, options: StoreOptions = {}) {
-    this.db = openDatabase(path, { create: options.create ?? true });
+    this.db = openDatabase(path, { create: options.create ?? true, ...(options.readonly === true ? { readonly: true } : {}) });
     this.now = options.now ?? (() => new Date());
     this.conventions = new ConventionCache(this.db);
     this.traces = new TraceWriter(this.db);
