@@ -5,6 +5,7 @@ import {
   parseInput,
   DEFAULT_AUDIT_SETTINGS,
   addDays,
+  longFrenchDate,
   addMonths,
   avenantApplies,
   avenantEffectiveAt,
@@ -425,8 +426,8 @@ export class Store {
     const today = this.today();
     const asOf = query.asOf ?? today;
     if (asOf > today) {
-      throw new CafsupError('VALIDATION', `Purge refusée : la date ${asOf} est postérieure à aujourd’hui (${today}) ; on n’efface pas le registre de l’avenir.`, {
-        problems: [{ path: 'asOf', message: `postérieure à aujourd’hui (${today})` }],
+      throw new CafsupError('VALIDATION', `Purge refusée : le ${longFrenchDate(asOf)} est postérieur à aujourd’hui (${longFrenchDate(today)}) ; on n’efface pas le registre de l’avenir.`, {
+        problems: [{ path: 'asOf', message: `postérieure à aujourd’hui (${longFrenchDate(today)})` }],
       });
     }
     const dryRun = query.dryRun ?? false;
