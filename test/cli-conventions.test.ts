@@ -91,6 +91,10 @@ describe('spreadsheets as French Excel and LibreOffice open them', () => {
     expect(sheet).not.toContain('<f>');
     expect(sheet).toContain('<c r="B2" t="inlineStr"><is><t xml:space="preserve">=HYPERLINK(&quot;http://example.invalid&quot;;&quot;clic&quot;)</t></is></c>');
     expect(sheet).toContain('<c r="A1" s="1" t="inlineStr"><is><t xml:space="preserve">Id</t></is></c>');
+    // Créé le: a real date and time (serial days since 1899-12-30, Paris wall clock), not text.
+    const created = Number(/<c r="H2" s="3"><v>([\d.]+)<\/v><\/c>/.exec(sheet)?.[1]);
+    const createdAt = JSON.parse(sandbox.run(['users', 'p1', '--json']).stdout).users[0].createdAt;
+    expect(created).toBeCloseTo((Date.parse(createdAt) + 3_600_000 - Date.UTC(1899, 11, 30)) / 86_400_000, 4);
     const quotas = join(sandbox.dir, 'quotas.xlsx');
     expect(sandbox.run(['quotas', '--xlsx', quotas, ...AS_OF]).status).toBe(0);
     expect(unzip(readFileSync(quotas)).get('xl/worksheets/sheet1.xml')).toMatch(/<c r="E2"><v>\d+<\/v><\/c>/);
@@ -163,7 +167,7 @@ describe('lists for people and for programs', () => {
     expect(traces).toContain('\timport de données\t');
     const refused = sandbox.run(['users', 'amp', '--status', 'parti']);
     expect(refused.status).toBe(2);
-    expect(refused.stderr).toContain('--status attend active (actif), suspended (suspendu), disabled (désactivé) (reçu « parti »).');
+    expect(refused.stderr).toContain('--status attend actif (active), suspendu (suspended), désactivé (disabled) (reçu « parti »).');
   });
 
   it('says « vouliez-vous dire » for a command, an option and a partner or habilitation id', () => {
@@ -189,6 +193,17 @@ describe('lists for people and for programs', () => {
     expect(sandbox.run(['review', 'kit', 'amp', '--csv', file, '--xlsx', file]).status).toBe(2);
   });
 
+  it('fits every list in 80 columns on a terminal, and cuts no colour code', () => {
+    for (const args of [['partners'], ['quotas'], ['users', 'association-dunkerque'], ['habilitations', 'association-dunkerque'], ['traces'], ['review', 'list', 'amp']]) {
+      const shown = sandbox.runInTerminal([...args, ...AS_OF]);
+      expect(shown.status, args.join(' ')).toBe(0);
+      const lines = shown.stdout.replace(/\u001b\[[0-9;]*m/g, '').split(/\r?\n/);
+      expect(Math.max(...lines.map((line) => [...line].length)), args.join(' ')).toBeLessThanOrEqual(80);
+      // Every colour opened is closed on its line.
+      for (const line of shown.stdout.split(/\r?\n/)) expect((line.match(/\u001b\[3\dm/g) ?? []).length).toBe((line.match(/\u001b\[0m/g) ?? []).length);
+    }
+  });
+
   it('prints its version', () => {
     const version = JSON.parse(readFileSync(new URL('../packages/tui/package.json', import.meta.url), 'utf8')).version;
     expect(sandbox.run(['--version'])).toMatchObject({ status: 0, stdout: `cafsup ${version}\n` });
@@ -203,6 +218,8 @@ describe('lists for people and for programs', () => {
     expect(complete(['cafsup', 'avenant', ''])).toBe('list add sign');
     expect(complete(['cafsup', 'audit', '--fail'])).toBe('--fail-on');
     expect(complete(['cafsup', 'habilitations', 'amp', '--st'])).toBe('--status');
+    expect(complete(['cafsup', 'habilitations', 'amp', '--status', 's'])).toBe('suspended suspendue');
+    expect(complete(['cafsup', '--db', 'x.db', 'audit', '--severity', 'é'])).toBe('élevée');
     expect(sandbox.run(['completion', 'zsh']).stdout).toContain('bashcompinit');
     expect(sandbox.run(['completion', 'fish']).stdout).toContain("complete -c cafsup -n '__fish_seen_subcommand_from audit' -l db");
     expect(sandbox.run(['completion', 'tcsh']).status).toBe(2);
@@ -303,7 +320,7 @@ describe('where the data is and who acts: flag > environment > settings', () => 
     expect(trace.actor).toEqual(ACTOR);
   });
 
-  it('refuses a write to a read-only database with exit 6 and a French sentence, writing nothing', () => {
+  it('reads a read-only database, and refuses a write to it with exit 6 and a French sentence, writing nothing', () => {
     const folder = mkdtempSync(join(tmpdir(), 'cafsup-lecture-seule-'));
     const file = join(folder, 'cafsup.db');
     copyFileSync(other, file);
@@ -311,12 +328,16 @@ describe('where the data is and who acts: flag > environment > settings', () => 
     chmodSync(folder, 0o555);
     // root writes anywhere: as root, the command runs as nobody, for whom the mode bits hold.
     const asRoot = process.getuid?.() === 0;
-    const args = ['suspend', '--habilitation', 'p1-h1', '--reason', 'Contrôle de routine', '--yes', '--db', file];
     const env = { ...sandbox.env(ACTOR_ENV), CAFSUP_CONFIG_DIR: join(folder, 'config') };
-    const result = asRoot
-      ? spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, CAFSUP_BIN, ...args], { env, encoding: 'utf8', cwd: tmpdir() })
-      : spawnSync(process.execPath, [CAFSUP_BIN, ...args], { env, encoding: 'utf8' });
+    const cafsup = (args: string[]) =>
+      asRoot
+        ? spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, CAFSUP_BIN, ...args], { env, encoding: 'utf8', cwd: tmpdir() })
+        : spawnSync(process.execPath, [CAFSUP_BIN, ...args], { env, encoding: 'utf8' });
+    const read = cafsup(['habilitations', 'p1', '--json', '--db', file]);
+    const result = cafsup(['suspend', '--habilitation', 'p1-h1', '--reason', 'Contrôle de routine', '--yes', '--db', file]);
     chmodSync(folder, 0o755);
+    expect(read.status, read.stderr).toBe(0);
+    expect(JSON.parse(read.stdout).habilitations.map((h: { id: string }) => h.id)).toContain('p1-h1');
     expect(result.status, result.stderr).toBe(6);
     expect(result.stderr).toContain(`Écriture refusée : la base ${file} est en lecture seule`);
     expect(readFileSync(file)).toEqual(readFileSync(other));

@@ -77,7 +77,7 @@ describe('cafsup on the demo data', () => {
     expect(sandbox.run(['audit', 'bavans', '--fail-on', 'élevée', ...AS_OF]).status).toBe(1);
     const script = sandbox.run(['audit', 'amp', '--fail-on', 'grave', ...AS_OF]);
     expect(script.status).toBe(2);
-    expect(script.stderr).toContain('--fail-on attend critical (critique), high (élevée), medium (moyenne), low (faible) (reçu « grave »).');
+    expect(script.stderr).toContain('--fail-on attend critique (critical), élevée (high), moyenne (medium), faible (low) (reçu « grave »).');
   });
 
   it('shows one partner, its users, habilitations, avenants and reviews', () => {
@@ -170,7 +170,7 @@ describe('cafsup refusals and exit codes', () => {
   const exported = () => sandbox.run(['export']).stdout;
 
   it('answers an unknown command or option with exit 2 and one French sentence', () => {
-    for (const args of [['partnrs'], ['partners', '--colour'], ['partner'], ['avenant'], ['partners', '--as-of', '2026-02-30']]) {
+    for (const args of [['partnrs'], ['partners', '--colour'], ['partner'], ['avenant'], ['partners', '--as-of', '2026-02-30'], ['traces', '--since', '2026-13-01'], ['audit', '--severity', 'grave']]) {
       const result = sandbox.run(args);
       expect(result.status, args.join(' ')).toBe(2);
       expect(result.stderr, args.join(' ')).not.toMatch(/\n\s+at /);

@@ -138,7 +138,7 @@ describe('traces.purge (contrat art. 5.3.2, rules.md "Retention")', () => {
 
   it('refuses a date after today, and counts the same rows in the dry run as in the purge', async () => {
     const refusal = await refusalOf(test.client.traces.purge({ asOf: '2099-01-01' }));
-    expect([refusal.code, refusal.details.problems]).toEqual(['VALIDATION', [{ path: 'asOf', message: 'postérieure à aujourd’hui (2026-11-22)' }]]);
+    expect([refusal.code, refusal.details.problems]).toEqual(['VALIDATION', [{ path: 'asOf', message: 'postérieure à aujourd’hui (22 novembre 2026)' }]]);
     expect((await test.client.traces.list({ limit: 100 })).items).toHaveLength(7);
     expect(await test.client.traces.verify()).toMatchObject({ ok: true, checked: 7 });
   });

@@ -163,7 +163,7 @@ describe('the write path of cafsup serve (operations.md)', () => {
     const audit = await fastestRefusal(() => other.audit.run({ asOf: '9999-12-31' }));
     expect(audit.error.code).toBe('VALIDATION');
     const purge = await refusalOf(server.client(admin).traces.purge({ asOf: '2099-01-01' }));
-    expect([purge.code, purge.details.problems]).toEqual(['VALIDATION', [{ path: 'asOf', message: `postérieure à aujourd’hui (${AS_OF})` }]]);
+    expect([purge.code, purge.details.problems]).toEqual(['VALIDATION', [{ path: 'asOf', message: 'postérieure à aujourd’hui (22 novembre 2026)' }]]);
     const raw = await server.post('/v1/traces.purge', JSON.stringify({ asOf: '2099-01-01' }), admin);
     expect(raw.status).toBe(422);
   });

@@ -14,6 +14,8 @@ export interface LocalClientOptions {
   create?: boolean;
   /** Who acts: required for every write. */
   actor?: Actor | null;
+  /** Open read only (a file or folder the user cannot write). */
+  readonly?: boolean;
   /** The clock of writes and of the default `asOf`. */
   now?: () => Date;
   settings?: AuditSettings;

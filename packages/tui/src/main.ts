@@ -1,6 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { CafsupError, EXIT_CODE, isCalendarDate, toCafsupError, todayInParis } from '@cafsup/shared';
-import { GLOBAL_OPTIONS, type Command, type CommandResult, type OptionSpec } from './cli/command.js';
+import { CafsupError, EXIT_CODE, toCafsupError, todayInParis } from '@cafsup/shared';
+import { GLOBAL_OPTIONS, normaliseOptions, type Command, type CommandResult, type OptionSpec } from './cli/command.js';
 import { COMMANDS, MAX_COMMAND_WORDS, commandHelp, findCommand, mainHelp, optionsOf, subcommandsOf } from './cli/commands/index.js';
 import { demoCommand } from './cli/commands/data.js';
 import { dashboardCommand } from './cli/commands/read.js';
@@ -91,7 +91,6 @@ function jsonFields(command: Command, args: string[]): { args: string[]; fields:
 function globalOptions(options: ParsedOptions, own: Record<string, OptionSpec> = {}): GlobalOptions {
   const global = (name: string) => (Object.hasOwn(own, name) ? undefined : options[name]);
   const asOf = global('as-of');
-  if (typeof asOf === 'string' && !isCalendarDate(asOf)) throw new UsageError(`--as-of attend une date réelle AAAA-MM-JJ (reçu « ${asOf} »).`);
   const lang = global('lang');
   if (typeof lang === 'string' && lang !== 'fr') {
     throw new UsageError(`Langue « ${lang} » non disponible : cafsup parle français (--lang fr).`);
@@ -173,6 +172,7 @@ async function runCommand(command: Command, rawArgs: string[]): Promise<number> 
     process.stdout.write(commandHelp(command));
     return 0;
   }
+  normaliseOptions(specs, options);
   const expected = command.positionals ?? { min: 0, max: 0, names: '' };
   if (positionals.length < expected.min) throw new UsageError(`Il manque ${expected.names} : ${command.usage}`);
   if (positionals.length > expected.max) throw new UsageError(`Argument en trop : « ${positionals[expected.max]} ». Usage : ${command.usage}`);
@@ -240,6 +240,7 @@ async function loadInterface(): Promise<typeof import('./ui/run.js')> {
 async function openInterface(args: string[]): Promise<number> {
   const { options, positionals } = parseOptions(GLOBAL_OPTIONS, args);
   if (positionals.length > 0) throw new UsageError(`Argument en trop : « ${positionals[0]} ». Usage : cafsup tui [--db FICHIER]`);
+  normaliseOptions(GLOBAL_OPTIONS, options);
   const context = new Context(globalOptions(options));
   if (!context.interactive) throw new UsageError('L’interface plein écran demande un terminal ; sans terminal, utilisez les commandes (cafsup --help).');
   try {

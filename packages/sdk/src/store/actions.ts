@@ -21,6 +21,7 @@ import {
   type TraceTarget,
   type UnchangedEntity,
   habilitationTransition,
+  longFrenchDate,
   userTransition,
   type Decision,
   type HabilitationAction,
@@ -305,8 +306,8 @@ export class ActionRunner {
       for (const side of ['signedByCafAt', 'signedByPartnerAt'] as const) {
         const date = input[side];
         if (date !== undefined && date !== null && date < now.today) {
-          throw new CafsupError('VALIDATION', `Date de signature ${date} antérieure à la création de l’avenant (${now.today}).`, {
-            problems: [{ path: side, message: `antérieure à la création de l’avenant (${now.today})` }],
+          throw new CafsupError('VALIDATION', `Date de signature du ${longFrenchDate(date)} antérieure à la création de l’avenant (${longFrenchDate(now.today)}).`, {
+            problems: [{ path: side, message: `antérieure à la création de l’avenant (${longFrenchDate(now.today)})` }],
           });
         }
       }
@@ -347,13 +348,13 @@ export class ActionRunner {
       const field = input.side === 'caf' ? 'signedByCafAt' : 'signedByPartnerAt';
       const sideLabel = input.side === 'caf' ? 'la Caf' : 'le partenaire';
       if (row.created_on !== null && input.date < row.created_on) {
-        throw new CafsupError('VALIDATION', `Date de signature ${input.date} antérieure à la création de l’avenant (${row.created_on}).`, {
-          problems: [{ path: 'date', message: `antérieure à la création de l’avenant (${row.created_on})` }],
+        throw new CafsupError('VALIDATION', `Date de signature du ${longFrenchDate(input.date)} antérieure à la création de l’avenant (${longFrenchDate(row.created_on)}).`, {
+          problems: [{ path: 'date', message: `antérieure à la création de l’avenant (${longFrenchDate(row.created_on)})` }],
         });
       }
       if (before[field] === input.date) return { dryRun: input.dryRun ?? false, avenant: { partnerId, ...before }, changed: false, traceId: null };
       if (before[field] !== null) {
-        throw new CafsupError('CONFLICT', `L’avenant ${number} est déjà signé par ${sideLabel} le ${before[field]}.`, { ids: [`${partnerId}#${number}`] });
+        throw new CafsupError('CONFLICT', `L’avenant ${number} est déjà signé par ${sideLabel} le ${longFrenchDate(before[field])}.`, { ids: [`${partnerId}#${number}`] });
       }
       const after: Avenant = { ...before, [field]: input.date };
       this.db.prepare('UPDATE avenants SET doc = ? WHERE partner_id = ? AND number = ?').run(JSON.stringify(after), partnerId, number);
@@ -363,7 +364,7 @@ export class ActionRunner {
           targetType: 'avenant',
           targetId: `${partnerId}#${number}`,
           partnerId,
-          reason: input.reason ?? `Signature de l’avenant ${number} par ${sideLabel} le ${input.date}`,
+          reason: input.reason ?? `Signature de l’avenant ${number} par ${sideLabel} le ${longFrenchDate(input.date)}`,
           before: { [field]: before[field] },
           after: { [field]: input.date },
         },
@@ -378,7 +379,7 @@ export class ActionRunner {
       const now = this.clock();
       this.requirePartner(partnerId);
       if (input.completedAt > now.today) {
-        throw new CafsupError('VALIDATION', `La revue ne peut pas être datée du ${input.completedAt}, dans le futur.`, {
+        throw new CafsupError('VALIDATION', `La revue ne peut pas être datée du ${longFrenchDate(input.completedAt)}, dans le futur.`, {
           problems: [{ path: 'completedAt', message: 'date dans le futur' }],
         });
       }
@@ -387,7 +388,7 @@ export class ActionRunner {
         .prepare('SELECT proof FROM reviews WHERE partner_id = ? AND completed_at = ? AND reviewer = ?')
         .get(partnerId, review.completedAt, review.reviewer) as { proof: string | null } | undefined;
       if (existing !== undefined) {
-        throw new CafsupError('CONFLICT', `Une revue du ${review.completedAt} par ${review.reviewer} est déjà enregistrée.`, { ids: [partnerId] });
+        throw new CafsupError('CONFLICT', `Une revue du ${longFrenchDate(review.completedAt)} par ${review.reviewer} est déjà enregistrée.`, { ids: [partnerId] });
       }
       this.db.prepare('INSERT INTO reviews (partner_id, completed_at, reviewer, proof) VALUES (?, ?, ?, ?)').run(
         partnerId,
@@ -401,7 +402,7 @@ export class ActionRunner {
           targetType: 'review',
           targetId: `${partnerId}@${review.completedAt}`,
           partnerId,
-          reason: input.reason ?? `Revue inverse des habilitations du ${review.completedAt}`,
+          reason: input.reason ?? `Revue inverse des habilitations du ${longFrenchDate(review.completedAt)}`,
           before: null,
           after: review,
         },

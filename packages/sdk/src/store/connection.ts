@@ -1,4 +1,4 @@
-import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { CafsupError } from '@cafsup/shared';
@@ -6,6 +6,25 @@ import { migrate } from './schema.js';
 
 /** How long a writer waits for another process's transaction before giving up (the server sets its own deadline). */
 export const BUSY_TIMEOUT_MS = 15_000;
+
+/** The file and its folder can be written: SQLite needs both (its -wal and -shm files live beside it). */
+export function writable(path: string): boolean {
+  try {
+    accessSync(path, constants.W_OK);
+    accessSync(dirname(path), constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The file's bytes, marked as a rollback-journal database: SQLite refuses to read a WAL one from memory. */
+function snapshot(path: string): Buffer {
+  const bytes = readFileSync(path);
+  // Bytes 18 and 19 of the header are the write and read format versions: 2 is WAL, 1 legacy.
+  if (bytes.length >= 100) bytes[18] = bytes[19] = 1;
+  return bytes;
+}
 
 /**
  * Opens (creating when asked) the store file: WAL so readers never wait for writers,
@@ -33,7 +52,9 @@ export function openDatabase(path: string, options: { create?: boolean; readonly
   }
   let db: Database.Database;
   try {
-    db = new Database(path, { readonly: options.readonly ?? false });
+    // SQLite in WAL mode writes its -shm file even to read, which a read-only file or folder
+    // refuses: such a store is read from a snapshot in memory (nobody can be writing to it).
+    db = options.readonly === true && path !== ':memory:' && !writable(path) ? new Database(snapshot(path), { readonly: true }) : new Database(path, { readonly: options.readonly ?? false });
   } catch (error) {
     throw new CafsupError('UNAVAILABLE', `Impossible d’ouvrir la base de données ${path} : ${(error as Error).message}.`, { path }, { cause: error });
   }

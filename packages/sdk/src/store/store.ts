@@ -5,6 +5,7 @@ import {
   parseInput,
   DEFAULT_AUDIT_SETTINGS,
   addDays,
+  longFrenchDate,
   addMonths,
   avenantApplies,
   avenantEffectiveAt,
@@ -72,6 +73,8 @@ export interface DatasetSummary {
 }
 
 export interface StoreOptions {
+  /** Read only (a file or folder the user cannot write): every write is refused UNAVAILABLE. */
+  readonly?: boolean;
   /** The clock of every write and of the default `asOf`; tests pass a fixed one. */
   now?: () => Date;
   settings?: AuditSettings;
@@ -95,7 +98,7 @@ export class Store {
   readonly idempotency: IdempotencyKeys;
 
   constructor(readonly path: string, options: StoreOptions = {}) {
-    this.db = openDatabase(path, { create: options.create ?? true });
+    this.db = openDatabase(path, { create: options.create ?? true, ...(options.readonly === true ? { readonly: true } : {}) });
     this.now = options.now ?? (() => new Date());
     this.conventions = new ConventionCache(this.db);
     this.traces = new TraceWriter(this.db);
@@ -435,8 +438,8 @@ export class Store {
     const today = this.today();
     const asOf = query.asOf ?? today;
     if (asOf > today) {
-      throw new CafsupError('VALIDATION', `Purge refusée : la date ${asOf} est postérieure à aujourd’hui (${today}) ; on n’efface pas le registre de l’avenir.`, {
-        problems: [{ path: 'asOf', message: `postérieure à aujourd’hui (${today})` }],
+      throw new CafsupError('VALIDATION', `Purge refusée : le ${longFrenchDate(asOf)} est postérieur à aujourd’hui (${longFrenchDate(today)}) ; on n’efface pas le registre de l’avenir.`, {
+        problems: [{ path: 'asOf', message: `postérieure à aujourd’hui (${longFrenchDate(today)})` }],
       });
     }
     const dryRun = query.dryRun ?? false;

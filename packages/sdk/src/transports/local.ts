@@ -9,6 +9,8 @@ import type { Identity, Operation, Transport, TransportInfo } from './transport.
 export interface LocalTransportOptions {
   database: string;
   create?: boolean;
+  /** Open read only: reads work on a file nobody may write; writes answer UNAVAILABLE. */
+  readonly?: boolean;
   actor?: Actor | null;
   now?: () => Date;
   settings?: AuditSettings;
@@ -20,10 +22,13 @@ export interface LocalTransportOptions {
 export class LocalTransport implements Transport {
   readonly store: Store;
   private readonly caller: Caller;
+  private readonly readonly: boolean;
 
   constructor(options: LocalTransportOptions) {
+    this.readonly = options.readonly === true;
     this.store = new Store(options.database, {
       ...(options.create === undefined ? {} : { create: options.create }),
+      ...(options.readonly === true ? { readonly: true } : {}),
       ...(options.now === undefined ? {} : { now: options.now }),
       ...(options.settings === undefined ? {} : { settings: options.settings }),
     });
@@ -56,7 +61,12 @@ export class LocalTransport implements Transport {
   }
 
   async whoami(): Promise<Identity> {
-    return { actor: this.caller.actor, role: 'supervisor', cafs: this.caller.cafCodes === null ? ['*'] : [...this.caller.cafCodes] };
+    return {
+      actor: this.caller.actor,
+      role: 'supervisor',
+      cafs: this.caller.cafCodes === null ? ['*'] : [...this.caller.cafCodes],
+      ...(this.readonly ? { readOnly: true } : {}),
+    };
   }
 
   info(): TransportInfo {

@@ -16,6 +16,8 @@ export interface Identity {
   actor: Actor | null;
   role: 'supervisor' | 'auditor';
   cafs: string[];
+  /** The store cannot be written (a read-only file): no action is offered. */
+  readOnly?: boolean;
 }
 
 /**

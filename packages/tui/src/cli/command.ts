@@ -1,4 +1,4 @@
-import { codeFromWord, foldWord } from '@cafsup/shared';
+import { codeFromWord, foldWord, isCalendarDate } from '@cafsup/shared';
 import { UsageError, type Context } from './context.js';
 import { suggest } from './suggest.js';
 import type { RowSpec } from './output.js';
@@ -9,6 +9,10 @@ export interface OptionSpec {
   short?: string;
   value?: string;
   description: string;
+  /** The codes the option takes and their French words, accepted too (`--severity critique`). */
+  choices?: Readonly<Record<string, string>>;
+  /** A calendar date AAAA-MM-JJ, checked before the command runs (a wrong one is a usage error). */
+  date?: boolean;
 }
 
 /**
@@ -46,10 +50,10 @@ export interface Command {
 
 /** Options every command takes. */
 export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
-  db: { type: 'string', value: 'FICHIER', description: 'base SQLite (sinon CAFSUP_DB, la configuration, ou le dossier de données)' },
-  profile: { type: 'string', value: 'NOM', description: 'profil enregistré : un serveur ou un fichier (sinon CAFSUP_PROFILE ou le profil actif)' },
-  actor: { type: 'string', value: '"NOM <MÉL>"', description: 'qui agit en local (sinon CAFSUP_ACTOR ou la configuration)' },
-  'as-of': { type: 'string', value: 'AAAA-MM-JJ', description: 'date d’évaluation des règles (défaut : aujourd’hui, Europe/Paris)' },
+  db: { type: 'string', value: 'FICHIER', description: 'base SQLite ; prime sur CAFSUP_DB, CAFSUP_URL, CAFSUP_PROFILE et la configuration' },
+  profile: { type: 'string', value: 'NOM', description: 'profil enregistré (un serveur ou un fichier) ; prime sur CAFSUP_DB, CAFSUP_URL, CAFSUP_PROFILE et le profil actif' },
+  actor: { type: 'string', value: '"NOM <MÉL>"', description: 'qui agit en local ; prime sur CAFSUP_ACTOR et la configuration (sur un serveur : le titulaire du jeton)' },
+  'as-of': { type: 'string', value: 'AAAA-MM-JJ', description: 'date d’évaluation des règles (défaut : aujourd’hui, Europe/Paris)', date: true },
   json: { type: 'boolean', value: '[CHAMPS]', description: 'sortie JSON pour les scripts ; --json=id,name garde ces champs des lignes d’une liste' },
   quiet: { type: 'boolean', short: 'q', description: 'rien sur la sortie que les identifiants d’une liste ; pas de message sur stderr hors erreurs' },
   yes: { type: 'boolean', short: 'y', description: 'confirme d’avance les actions' },
@@ -81,14 +85,32 @@ export function stringOption(value: string | boolean | string[] | undefined): st
 }
 
 /**
+ * Checks option values once, before the command runs (exit 2 when wrong): dates must be real
+ * calendar dates, and a French word given for a choice becomes its code.
+ */
+export function normaliseOptions(specs: Record<string, OptionSpec>, options: CommandInput['options']): void {
+  for (const [name, spec] of Object.entries(specs)) {
+    const value = options[name];
+    if (typeof value !== 'string') continue;
+    if (spec.date === true && !isCalendarDate(value)) throw new UsageError(`--${name} attend une date réelle AAAA-MM-JJ, entre 1900 et 2199 (reçu « ${value} »).`);
+    if (spec.choices !== undefined) options[name] = choiceOption(name, value, spec.choices);
+  }
+}
+
+/** « critique (critical), élevée (high)… »: what an option with choices takes, for its help. */
+export function choicesText(choices: Readonly<Record<string, string>>): string {
+  return Object.entries(choices)
+    .map(([code, label]) => (foldWord(code) === foldWord(label) ? code : `${label} (${code})`))
+    .join(', ');
+}
+
+/**
  * The code an option names, given as the code or its French word (`--severity critique`,
  * `--status suspendue`), through the one table of labels; else a usage error listing both.
  */
-export function choiceOption<Code extends string>(name: string, value: string | undefined, labels: Readonly<Record<Code, string>>): Code | undefined {
-  if (value === undefined) return undefined;
+function choiceOption<Code extends string>(name: string, value: string, labels: Readonly<Record<Code, string>>): Code {
   const code = codeFromWord(labels, value);
   if (code !== null) return code;
-  const accepted = (Object.entries(labels) as [Code, string][]).map(([key, label]) => (foldWord(key) === foldWord(label) ? key : `${key} (${label})`));
   const hint = suggest(value, [...Object.keys(labels), ...Object.values<string>(labels)]);
-  throw new UsageError(`--${name} attend ${accepted.join(', ')} (reçu « ${value} »).${hint}`);
+  throw new UsageError(`--${name} attend ${choicesText(labels)} (reçu « ${value} »).${hint}`);
 }

@@ -1,24 +1,12 @@
-import { accessSync, constants, existsSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import { CafsupError, formatActor, parseActor, type Actor } from '@cafsup/shared';
-import { createClient, resolveConnection, type CafsupClient, type ResolvedConnection } from '@cafsup/sdk';
+import { createClient, resolveConnection, writable, type CafsupClient, type ResolvedConnection } from '@cafsup/sdk';
 import { openConfig, readConfig, validateConfigValue } from './config.js';
 
 /** Both ends are a person's terminal: someone can answer a question and read a screen. */
 export function onTerminal(): boolean {
   return process.stdin.isTTY === true && process.stdout.isTTY === true;
-}
-
-/** SQLite writes the file and, beside it, its journal (-wal, -shm): both must be writable. */
-function writable(database: string): boolean {
-  try {
-    accessSync(database, constants.W_OK);
-    accessSync(dirname(database), constants.W_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** A mistake in the command line itself: exit code 2. */
@@ -102,14 +90,15 @@ export class Context {
     // Remotely the actor is the token's owner (art. 9.2): the client never chooses it.
     if (connection.kind === 'http') return (this.opened = createClient({ baseUrl: connection.baseUrl, token: connection.token }));
     const database = this.databasePath();
-    if ((options.write === true || options.create === true) && existsSync(database) && !writable(database)) {
+    const readOnly = existsSync(database) && !writable(database);
+    if ((options.write === true || options.create === true) && readOnly) {
       throw new CafsupError('UNAVAILABLE', `Écriture refusée : la base ${database} est en lecture seule (le fichier ou son dossier n’est pas modifiable). Rien n’a été écrit.`, {
         path: database,
       });
     }
     const actor = options.actor ?? (options.write ? await this.actor() : null);
     try {
-      this.opened = createClient({ database, actor, create: options.create ?? false });
+      this.opened = createClient({ database, actor, create: options.create ?? false, ...(readOnly ? { readonly: true } : {}) });
     } catch (error) {
       // Opening sets up the journal, which a read-only file or folder refuses: say so, exit 6.
       if ((error as { code?: string }).code?.startsWith('SQLITE_READONLY') === true) {

@@ -32,6 +32,7 @@ export async function checkOutputFile(context: Context, path: string, force: boo
       throw new CafsupError('FORBIDDEN', `Refusé : ${path} est la base de données elle-même (${connection.database}) ; choisissez un autre fichier.`);
     }
   }
+  if (!existsSync(dirname(resolve(path)))) throw new CafsupError('UNAVAILABLE', `Dossier introuvable pour ${path} : créez-le d’abord.`, { path });
   if (!existsSync(path) || force) return;
   if (!context.interactive) {
     throw new CafsupError('FORBIDDEN', `Le fichier ${path} existe déjà : ajoutez --force pour le remplacer.`);

@@ -1,7 +1,7 @@
 import Table from 'cli-table3';
 import { SEVERITIES, SEVERITY_LABELS, escapeForTerminal, frenchCsv, frenchNumber, plural, type Severity, type SeveritySummary } from '@cafsup/shared';
 import { colourEnabled, paint, type Colour } from './ansi.js';
-import { truncate } from '../format.js';
+import { frenchDate, frenchDateTime, truncate } from '../format.js';
 
 export const SEVERITY_COLOURS: Record<Severity, Colour> = { critical: 'red', high: 'yellow', medium: 'blue', low: 'grey' };
 
@@ -16,7 +16,12 @@ export function severityText(severity: Severity, colour = colourEnabled(process.
 }
 
 
-export interface TableColumn {
+/** The terminal's width; a pseudo-terminal without a size (script, some CI) reports 0: COLUMNS, else 80. */
+function terminalWidth(): number {
+  return process.stdout.columns || Number(process.env.COLUMNS) || 80;
+}
+
+interface TableColumn {
   header: string;
   /** Share of the spare width this column may take; fixed-width columns have none. */
   grow?: number;
@@ -25,22 +30,24 @@ export interface TableColumn {
 }
 
 /**
- * A table that fits the terminal: long cells are cut with an ellipsis, never wrapped mid-word.
- * Piped (the tables of `partner` and `dashboard`; lists go out as TSV), cells stay whole and
- * carry no colour codes.
+ * A table that fits the terminal: long cells are cut with an ellipsis, never wrapped mid-word,
+ * then tinted (so that a cut never splits a colour code). Piped (the tables inside `partner`
+ * and `dashboard`; lists go out as TSV), cells stay whole and carry no colour codes. Cells are
+ * text already made safe for a terminal.
  */
-export function table(columns: TableColumn[], rows: string[][], totalWidth = Math.min(process.stdout.columns ?? 80, 120)): string {
+function table(columns: TableColumn[], rows: { text: string; colour: Colour | null }[][], totalWidth = Math.min(terminalWidth(), 120)): string {
   const colour = colourEnabled(process.stdout);
   const borders = columns.length + 1;
   const padding = columns.length * 2;
-  const natural = columns.map((column, index) => Math.max(column.header.length, ...rows.map((row) => (row[index] ?? '').length)));
+  const natural = columns.map((column, index) => Math.max(column.header.length, ...rows.map((row) => (row[index]?.text ?? '').length)));
   const fixed = columns.map((column, index) => column.width ?? (column.grow === undefined ? natural[index]! : 0));
   const spare = Math.max(0, totalWidth - borders - padding - fixed.reduce((a, b) => a + b, 0));
   const growTotal = columns.reduce((sum, column) => sum + (column.grow ?? 0), 0);
   // Piped, nothing is cut: the reader is a program that needs every id whole.
-  const widths = process.stdout.isTTY !== true ? natural : columns.map((column, index) =>
-    column.grow === undefined ? fixed[index]! : Math.max(4, Math.min(natural[index]!, Math.floor((spare * column.grow) / growTotal))),
-  );
+  const widths =
+    process.stdout.isTTY !== true
+      ? natural
+      : columns.map((column, index) => (column.grow === undefined ? fixed[index]! : Math.max(4, Math.min(natural[index]!, Math.floor((spare * column.grow) / growTotal)))));
   const rendered = new Table({
     head: columns.map((column, index) => truncate(column.header, widths[index]!)),
     colWidths: widths.map((width) => width + 2),
@@ -48,7 +55,12 @@ export function table(columns: TableColumn[], rows: string[][], totalWidth = Mat
     style: { head: colour ? ['bold'] : [], border: [], compact: true, 'padding-left': 1, 'padding-right': 1 },
     wordWrap: false,
   });
-  for (const row of rows) rendered.push(row.map((cell, index) => truncate(escapeForTerminal(cell), widths[index]!)));
+  for (const row of rows) {
+    rendered.push(row.map((cell, index) => {
+      const text = truncate(cell.text, widths[index]!);
+      return cell.colour === null ? text : paint(colour, cell.colour, text);
+    }));
+  }
   return rendered.toString();
 }
 
@@ -56,8 +68,12 @@ export function json(value: unknown): string {
   return `${JSON.stringify(value, null, 2)}\n`;
 }
 
-/** A value a list shows in one column: text, a number (kept a number in spreadsheets), or nothing. */
-export type Cell = string | number | null;
+/**
+ * A value a list shows in one column: text, a number, a calendar date (`{ date }`) or a moment
+ * (`{ at }`, shown in Europe/Paris), or nothing. Text outputs write dates in fr-FR; a workbook
+ * keeps numbers and dates as such, so that a spreadsheet sorts and sums them.
+ */
+export type Cell = string | number | { date: string } | { at: string } | null;
 
 /** One column of a list: the JSON field it shows, its French header, and its cell in words. */
 export interface Column<Row> {
@@ -95,22 +111,18 @@ function dataColumns<Row>(spec: RowSpec<Row>): Column<Row>[] {
 }
 
 function cellText(cell: Cell): string {
-  return cell === null ? '' : typeof cell === 'number' ? String(cell) : cell;
+  if (cell === null) return '';
+  if (typeof cell === 'number') return String(cell);
+  if (typeof cell === 'string') return cell;
+  return 'date' in cell ? frenchDate(cell.date) : frenchDateTime(cell.at);
 }
 
-/** The terminal table of a list (colour only on a terminal). */
+/** The terminal table of a list: text from data escaped, colour only on a terminal. */
 export function listTable<Row>(spec: RowSpec<Row>, rows: readonly Row[]): string {
-  const colour = colourEnabled(process.stdout);
   const shown = spec.columns.filter((column) => column.only !== 'data');
   return table(
     shown.map((column) => ({ header: column.header, ...column.table })),
-    rows.map((row) =>
-      shown.map((column) => {
-        const text = escapeForTerminal(cellText(column.cell(row)));
-        const tint = column.table?.colour?.(row) ?? null;
-        return tint === null ? text : paint(colour, tint, text);
-      }),
-    ),
+    rows.map((row) => shown.map((column) => ({ text: escapeForTerminal(cellText(column.cell(row))), colour: column.table?.colour?.(row) ?? null }))),
   );
 }
 
@@ -127,7 +139,9 @@ export function tsv<Row>(spec: RowSpec<Row>, rows: readonly Row[]): string {
 /** CSV for French spreadsheets: the one writer of shared (`frenchCsv`). */
 export function csv<Row>(spec: RowSpec<Row>, rows: readonly Row[]): string {
   const columns = dataColumns(spec);
-  return frenchCsv([columns.map((column) => column.header), ...rows.map((row) => columns.map((column) => column.cell(row)))]);
+  // Text and numbers as they are (the writer keeps text from being a formula), dates in words.
+  const value = (cell: Cell) => (cell === null || typeof cell === 'string' || typeof cell === 'number' ? cell : cellText(cell));
+  return frenchCsv([columns.map((column) => column.header), ...rows.map((row) => columns.map((column) => value(column.cell(row))))]);
 }
 
 /** The cells of a list for a workbook: headers, then each row. */

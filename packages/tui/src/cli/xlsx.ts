@@ -38,8 +38,30 @@ function sheetName(name: string, taken: Set<string>): string {
   return unique;
 }
 
+/** A calendar date as a spreadsheet's serial day (days since 1899-12-30, Excel's and LibreOffice's epoch). */
+function serialDay(date: string): number {
+  const [year, month, day] = date.slice(0, 10).split('-').map(Number) as [number, number, number];
+  return (Date.UTC(year, month - 1, day) - Date.UTC(1899, 11, 30)) / 86_400_000;
+}
+
+let paris: Intl.DateTimeFormat | undefined;
+
+/** A moment as a serial day and fraction of its Paris wall-clock time (a workbook has no time zones). */
+function serialMoment(timestamp: string): number {
+  paris ??= new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Paris', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+  const parts = Object.fromEntries(paris.formatToParts(new Date(timestamp)).map((part) => [part.type, part.value]));
+  return serialDay(`${parts.year}-${parts.month}-${parts.day}`) + (Number(parts.hour) * 60 + Number(parts.minute)) / 1440;
+}
+
+/** About how many characters a cell shows, for its column's width. */
+function cellWidth(cell: Cell): number {
+  if (cell === null) return 0;
+  if (typeof cell === 'object') return 'date' in cell ? 10 : 16;
+  return String(cell).length;
+}
+
 function worksheet(rows: Cell[][]): string {
-  const widths = (rows[0] ?? []).map((_, column) => Math.min(60, Math.max(8, ...rows.map((row) => String(row[column] ?? '').length + 2))));
+  const widths = (rows[0] ?? []).map((_, column) => Math.min(60, Math.max(8, ...rows.map((row) => cellWidth(row[column] ?? null) + 2))));
   const cells = rows.map((row, r) => {
     const line = row
       .map((cell, c) => {
@@ -47,6 +69,7 @@ function worksheet(rows: Cell[][]): string {
         const style = r === 0 ? ' s="1"' : '';
         if (cell === null) return '';
         if (typeof cell === 'number') return `<c r="${ref}"${style}><v>${cell}</v></c>`;
+        if (typeof cell === 'object') return 'date' in cell ? `<c r="${ref}" s="2"><v>${serialDay(cell.date)}</v></c>` : `<c r="${ref}" s="3"><v>${serialMoment(cell.at)}</v></c>`;
         return `<c r="${ref}"${style} t="inlineStr"><is><t xml:space="preserve">${xmlText(cell)}</t></is></c>`;
       })
       .join('');
@@ -98,13 +121,18 @@ function parts(sheets: readonly Sheet[]): [string, string][] {
     ],
     [
       'xl/styles.xml',
-      // Style 0: the default; style 1: bold, for the header row.
+      // Cell styles: 0 the default, 1 bold (the header row), 2 a date (format 14, the reader's
+      // short date: 22/11/2026 in French), 3 a date and time (dd/mm/yyyy hh:mm).
       `${xml}<styleSheet xmlns="${main}">` +
+        '<numFmts count="1"><numFmt numFmtId="164" formatCode="dd/mm/yyyy hh:mm"/></numFmts>' +
         '<fonts count="2"><font><sz val="11"/><name val="Calibri"/></font><font><b/><sz val="11"/><name val="Calibri"/></font></fonts>' +
         '<fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill></fills>' +
         '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>' +
         '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>' +
-        '<cellXfs count="2"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/><xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/></cellXfs>' +
+        '<cellXfs count="4"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>' +
+        '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>' +
+        '<xf numFmtId="14" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>' +
+        '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs>' +
         '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>' +
         '</styleSheet>',
     ],

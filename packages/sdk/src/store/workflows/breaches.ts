@@ -1,5 +1,7 @@
 import {
   CafsupError,
+  longFrenchDate,
+  parisDay,
   actionOptionsSchema,
   conventionState,
   deskClock,
@@ -125,7 +127,7 @@ export class Questions {
     return this.deps.actions.transact(dryRun, () => {
       const now = this.deps.clock();
       const question = this.get(partnerId, number, now.today);
-      if (question.answer !== null) throw new CafsupError('CONFLICT', `La question n° ${number} a déjà une réponse (${question.answeredAt}).`, { ids: [`${partnerId}#Q${number}`] });
+      if (question.answer !== null) throw new CafsupError('CONFLICT', `La question n° ${number} a déjà une réponse, reçue le ${longFrenchDate(parisDay(question.answeredAt!))}.`, { ids: [`${partnerId}#Q${number}`] });
       const answeredAt = input.answeredAt ?? now.at;
       const [traceId] = trace(this.deps, actor, now.at, dryRun, [
         { action: 'question.answer', targetType: 'question', targetId: `${partnerId}#Q${number}`, partnerId, reason: input.reason ?? 'Réponse reçue', before: { answer: null }, after: { answer: input.text, answeredAt } },
@@ -177,7 +179,7 @@ export class Breaches {
       const state = conventionState(partner.entry.convention, now.today);
       if (!state.inForce) throw new CafsupError('CONFLICT', `Convention ${partner.entry.convention.number} non en vigueur (${state.status}) : pas de lettre de résiliation possible.`, { ids: [partnerId] });
       if (before !== null && state.terminationEffectiveAt !== null) {
-        throw new CafsupError('CONFLICT', `Une ${before.kind === 'breach' ? 'mise en demeure' : 'résiliation'} est déjà en cours (reçue le ${before.noticeReceivedAt}).`, { ids: [partnerId] });
+        throw new CafsupError('CONFLICT', `Une ${before.kind === 'breach' ? 'mise en demeure' : 'résiliation'} est déjà en cours (reçue le ${longFrenchDate(before.noticeReceivedAt)}).`, { ids: [partnerId] });
       }
       const termination: Termination = {
         kind: input.kind,
@@ -212,10 +214,10 @@ export class Breaches {
       const partner = requirePartner(this.deps, partnerId, now.today);
       const before = partner.entry.convention.termination;
       if (before === null || before.kind !== 'breach') throw new CafsupError('CONFLICT', `Aucune mise en demeure en cours pour ${partnerId}.`, { ids: [partnerId] });
-      if (before.remediedAt != null) throw new CafsupError('CONFLICT', `Correction déjà enregistrée le ${before.remediedAt}.`, { ids: [partnerId] });
+      if (before.remediedAt != null) throw new CafsupError('CONFLICT', `Correction déjà enregistrée le ${longFrenchDate(before.remediedAt)}.`, { ids: [partnerId] });
       if (input.date < before.noticeReceivedAt || input.date > now.today) {
-        throw new CafsupError('VALIDATION', `Date de correction ${input.date} hors de la période possible (${before.noticeReceivedAt} – ${now.today}).`, {
-          problems: [{ path: 'date', message: `entre ${before.noticeReceivedAt} et ${now.today}` }],
+        throw new CafsupError('VALIDATION', `Date de correction du ${longFrenchDate(input.date)} hors de la période possible (du ${longFrenchDate(before.noticeReceivedAt)} au ${longFrenchDate(now.today)}).`, {
+          problems: [{ path: 'date', message: `entre le ${longFrenchDate(before.noticeReceivedAt)} et le ${longFrenchDate(now.today)}` }],
         });
       }
       const termination: Termination = { ...before, remediedAt: input.date };
@@ -241,7 +243,7 @@ export class Breaches {
       if (state.status !== 'terminated') {
         throw new CafsupError(
           'CONFLICT',
-          `Convention ${partner.entry.convention.number} non résiliée au ${now.today}${state.endsAt === null ? '' : ` (fin le ${state.endsAt})`} : la clôture se fait à la date d’effet ou après.`,
+          `Convention ${partner.entry.convention.number} non résiliée au ${longFrenchDate(now.today)}${state.endsAt === null ? '' : ` (fin le ${longFrenchDate(state.endsAt)})`} : la clôture se fait à la date d’effet ou après.`,
           { ids: [partnerId] },
         );
       }

@@ -1,5 +1,6 @@
 import {
   CafsupError,
+  longFrenchDate,
   addDays,
   addMonths,
   daysBetween,
@@ -172,7 +173,7 @@ export class Campaigns {
           targetType: 'review',
           targetId: `${partnerId}@${input.completedAt}`,
           partnerId,
-          reason: input.reason ?? `Feuille de revue inverse retournée le ${input.completedAt} (contrat de services, art. 2.2.2)`,
+          reason: input.reason ?? `Feuille de revue inverse retournée le ${longFrenchDate(input.completedAt)} (contrat de services, art. 2.2.2)`,
           before: null,
           after: { sha256: digest, ...summary },
           details: { revocations },

@@ -1,5 +1,6 @@
 import {
   CafsupError,
+  longFrenchDate,
   DELEGATED_HABILITATION_REFUSAL,
   actionOptionsSchema,
   applyChange,
@@ -85,7 +86,7 @@ export class Requests {
       requirePartner(this.deps, partnerId, now.today);
       const receivedAt = input.receivedAt ?? now.today;
       if (receivedAt > now.today) {
-        throw new CafsupError('VALIDATION', `Une demande ne peut pas être reçue le ${receivedAt}, dans le futur.`, { problems: [{ path: 'receivedAt', message: 'date dans le futur' }] });
+        throw new CafsupError('VALIDATION', `Une demande ne peut pas être reçue le ${longFrenchDate(receivedAt)}, dans le futur.`, { problems: [{ path: 'receivedAt', message: 'date dans le futur' }] });
       }
       const number = nextNumber(this.deps.db, 'requests', partnerId);
       const record = { partnerId, number, kind: input.kind, receivedAt, signatory: input.signatory ?? null, form: input.form };
@@ -95,7 +96,7 @@ export class Requests {
           targetType: 'request',
           targetId: `${partnerId}#${number}`,
           partnerId,
-          reason: input.reason ?? `Formulaire « ${REQUEST_KIND_LABELS[input.kind]} » reçu le ${receivedAt}`,
+          reason: input.reason ?? `Formulaire « ${REQUEST_KIND_LABELS[input.kind]} » reçu le ${longFrenchDate(receivedAt)}`,
           before: null,
           after: record,
         },

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { CafsupError, SIDE_LABELS, countOf, describeAvenantChange, escapeForTerminal, formatActor, type ActionResult, type AvenantChange } from '@cafsup/shared';
 import type { CafsupClient } from '@cafsup/sdk';
-import { ACTION_OPTIONS, choiceOption, idsOf, stringOption, type Command, type CommandInput, type CommandResult } from '../command.js';
+import { ACTION_OPTIONS, idsOf, stringOption, type Command, type CommandInput, type CommandResult } from '../command.js';
 import { UsageError, type Context } from '../context.js';
 import { changeTypeQuestion, changesFrom, followChange, type Answers, type Question } from '../../avenant-form.js';
 import { count, describeActionResult, frenchDate } from '../../format.js';
@@ -130,7 +130,7 @@ export const withdrawDelegationCommand: Command = {
   async run(context, { positionals, options }) {
     const outcome = await act(context, options, PARTNERS, (client, settings) => client.partners.withdrawDelegation(positionals[0]!, settings));
     const avenant = (outcome.json as { avenant?: { number: number; title: string } }).avenant;
-    return avenant === undefined ? outcome : { ...outcome, text: () => `${outcome.text()}\nProjet d’avenant n° ${avenant.number} créé : ${avenant.title}` };
+    return avenant === undefined ? outcome : { ...outcome, text: () => `${outcome.text()}\nProjet d’avenant n° ${avenant.number} créé : ${escapeForTerminal(avenant.title)}` };
   },
 };
 
@@ -190,7 +190,7 @@ export const avenantAddCommand: Command = {
     const client = await context.client({ write: true });
     const request = { title, changes: draft.changes as never, ...(stringOption(options.reason) === undefined ? {} : { reason: stringOption(options.reason)! }) };
     const preview = await client.avenants.create(partnerId, { ...request, dryRun: true });
-    const plan = `Avenant n° ${preview.avenant.number} pour ${partnerId} : ${title}\n${preview.avenant.changes.map((change) => `  · ${describeAvenantChange(change)}`).join('\n')}`;
+    const plan = `Avenant n° ${preview.avenant.number} pour ${escapeForTerminal(partnerId)} : ${escapeForTerminal(title)}\n${preview.avenant.changes.map((change) => `  · ${escapeForTerminal(describeAvenantChange(change))}`).join('\n')}`;
     if (options['dry-run'] === true) return { json: preview, text: () => `${plan}\n(simulation : rien n’a été enregistré)` };
     context.note(plan);
     await context.approve('Enregistrer cet avenant ?');
@@ -206,8 +206,8 @@ export const avenantSignCommand: Command = {
   example: 'cafsup avenant sign amp 2 --side partenaire --date 2026-11-30 --yes',
   positionals: { min: 2, max: 2, names: 'PARTENAIRE N' },
   options: {
-    side: { type: 'string', value: 'CÔTÉ', description: 'caf ou partenaire (partner)' },
-    date: { type: 'string', value: 'DATE', description: 'date de signature' },
+    side: { type: 'string', value: 'CÔTÉ', description: 'qui signe', choices: SIDE_LABELS },
+    date: { type: 'string', value: 'DATE', description: 'date de signature', date: true },
     reason: { type: 'string', value: 'MOTIF', description: 'motif (défaut : la signature elle-même)' },
     'dry-run': ACTION_OPTIONS['dry-run']!,
   },
@@ -215,7 +215,7 @@ export const avenantSignCommand: Command = {
     const [partnerId, numberText] = positionals as [string, string];
     const number = Number(numberText);
     if (!Number.isInteger(number) || number < 1) throw new UsageError(`Numéro d’avenant invalide : « ${numberText} ».`);
-    const side = choiceOption('side', stringOption(options.side), SIDE_LABELS);
+    const side = stringOption(options.side) as keyof typeof SIDE_LABELS | undefined;
     const date = stringOption(options.date);
     if (side === undefined) throw new UsageError('--side caf|partenaire est obligatoire.');
     if (date === undefined) throw new UsageError('--date AAAA-MM-JJ est obligatoire.');

@@ -8,11 +8,19 @@ type Shell = (typeof SHELLS)[number];
 interface Entry {
   words: string[];
   options: string[];
+  /** The values of the options that take a choice: codes, and French words of one word. */
+  values: [string, string[]][];
 }
 
 function entries(commands: readonly Command[], optionsOf: (command: Command) => Record<string, OptionSpec>): Entry[] {
   return commands
-    .flatMap((command) => [command.name, ...(command.aliases ?? [])].map((name) => ({ words: name.split(' '), options: Object.keys(optionsOf(command)).map((option) => `--${option}`) })))
+    .flatMap((command) => {
+      const specs = Object.entries(optionsOf(command));
+      const values = specs.flatMap(([option, spec]): [string, string[]][] =>
+        spec.choices === undefined ? [] : [[`--${option}`, [...Object.keys(spec.choices), ...Object.values(spec.choices).filter((label) => /^[\p{L}-]+$/u.test(label))]]],
+      );
+      return [command.name, ...(command.aliases ?? [])].map((name) => ({ words: name.split(' '), options: specs.map(([option]) => `--${option}`), values }));
+    })
     .sort((a, b) => b.words.length - a.words.length);
 }
 
@@ -35,8 +43,11 @@ function bash(table: readonly Entry[], globals: string[]): string {
   return [
     '# cafsup completion for bash: source <(cafsup completion bash)',
     '_cafsup() {',
-    '  local cur=${COMP_WORDS[COMP_CWORD]} path="" word i candidates=""',
-    '  for ((i = 1; i < COMP_CWORD; i++)); do word=${COMP_WORDS[i]}; [[ $word == -* ]] && continue; path="${path:+$path }$word"; done',
+    '  local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]} path="" word i candidates=""',
+    '  for ((i = 1; i < COMP_CWORD; i++)); do word=${COMP_WORDS[i]}; [[ $word == -* ]] && continue; [[ ${COMP_WORDS[i-1]} == --* ]] && [[ ${COMP_WORDS[i-1]} != *=* ]] && continue; path="${path:+$path }$word"; done',
+    '  case "$path|$prev" in',
+    ...table.flatMap(({ words, values }) => values.map(([option, choices]) => `    "${words.join(' ')}|${option}"|"${words.join(' ')} "*"|${option}") COMPREPLY=($(compgen -W "${choices.join(' ')}" -- "$cur")); return ;;`)),
+    '  esac',
     '  if [[ $cur == -* ]]; then',
     '    case "$path" in',
     ...table.map(({ words, options }) => `      ${pattern(words)}) candidates="${options.join(' ')}" ;;`),

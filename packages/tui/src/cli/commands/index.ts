@@ -1,4 +1,4 @@
-import { GLOBAL_OPTIONS, ACTION_OPTIONS, LIST_OPTIONS, type Command, type OptionSpec } from '../command.js';
+import { GLOBAL_OPTIONS, ACTION_OPTIONS, LIST_OPTIONS, choicesText, type Command, type OptionSpec } from '../command.js';
 import { fieldsOf } from '../output.js';
 import { completionCommand } from './completion.js';
 import {
@@ -125,7 +125,8 @@ function optionLines(options: Record<string, OptionSpec>): string[] {
   return twoColumns(
     Object.entries(options).map(([name, spec]) => {
       const short = spec.short === undefined ? '    ' : `-${spec.short}, `;
-      return [`${short}--${name}${spec.value === undefined ? '' : ` ${spec.value}`}${spec.multiple ? '…' : ''}`, spec.description] as const;
+      const description = spec.choices === undefined ? spec.description : `${spec.description} : ${choicesText(spec.choices)}`;
+      return [`${short}--${name}${spec.value === undefined ? '' : ` ${spec.value}`}${spec.multiple ? '…' : ''}`, description] as const;
     }),
   );
 }

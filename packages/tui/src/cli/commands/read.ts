@@ -24,6 +24,11 @@ import {
   type AuditReport,
   type AvenantView,
   type Flag,
+  type HabilitationStatus,
+  type ManagementMode,
+  type Severity,
+  type UserRole,
+  type UserStatus,
   type Habilitation,
   type QuotaUsage,
   type Review,
@@ -31,11 +36,11 @@ import {
   type Trace,
   type User,
 } from '@cafsup/shared';
-import { choiceOption, idsOf, stringOption, type Command } from '../command.js';
+import { idsOf, stringOption, type Command } from '../command.js';
 import { UsageError, type Context } from '../context.js';
 import { avenantStanding, frenchDate, frenchDateTime, severityCounts } from '../../format.js';
 import { checkOutputFile, writeFileAtomically } from '../files.js';
-import { listTable, severitySummaryText, severityText, sheetOf, type RowSpec } from '../output.js';
+import { listTable, severitySummaryText, severityText, sheetOf, type Cell, type RowSpec } from '../output.js';
 import { flagTotal, mostOverQuota, partnerRows, type PartnerRow } from '../../views.js';
 import { suggest } from '../suggest.js';
 
@@ -45,13 +50,14 @@ function asOfOf(context: Context): { asOf?: string } {
   return context.options.asOf === undefined ? {} : { asOf: context.options.asOf };
 }
 
-/** A timestamp's Paris day and time, or nothing. */
-function dateTimeCell(timestamp: string | null): string | null {
-  return timestamp === null ? null : frenchDateTime(timestamp);
+/** A moment (shown as its Paris day and time), or nothing. */
+function dateTimeCell(timestamp: string | null): Cell {
+  return timestamp === null ? null : { at: timestamp };
 }
 
-function dateCell(date: string | null | undefined): string | null {
-  return date === null || date === undefined ? null : frenchDate(date);
+/** A calendar date, or nothing. */
+function dateCell(date: string | null | undefined): Cell {
+  return date === null || date === undefined ? null : { date };
 }
 
 const PARTNER_ROWS: RowSpec<PartnerRow> = {
@@ -99,14 +105,14 @@ export const partnersCommand: Command = {
   example: 'cafsup partners --caf 78 --search aix --flagged',
   options: {
     caf: { type: 'string', value: 'C', description: 'code de la Caf (département)' },
-    mode: { type: 'string', value: 'MODE', description: 'mode en vigueur : délégué (delegated) ou centralisé (centralised)' },
+    mode: { type: 'string', value: 'MODE', description: 'mode en vigueur', choices: MANAGEMENT_MODE_LABELS },
     search: { type: 'string', value: 'TEXTE', description: 'dans le nom ou l’identifiant' },
     flagged: { type: 'boolean', description: 'seulement les partenaires qui ont des alertes' },
   },
   rows: PARTNER_ROWS,
   async run(context, { options }) {
     const client = await context.client();
-    const mode = choiceOption('mode', stringOption(options.mode), MANAGEMENT_MODE_LABELS);
+    const mode = stringOption(options.mode) as ManagementMode | undefined;
     const query = {
       ...(stringOption(options.caf) === undefined ? {} : { cafCode: stringOption(options.caf)! }),
       ...(stringOption(options.search) === undefined ? {} : { search: stringOption(options.search)! }),
@@ -274,13 +280,13 @@ export const auditCommand: Command = {
   name: 'audit',
   aliases: ['alertes'],
   summary: `les alertes des ${RULES.length} règles ; avec --fail-on, sort en 1 si une alerte atteint la gravité donnée`,
-  usage: 'cafsup audit [PARTENAIRE] [--severity S] [--rule R…] [--csv | --xlsx FICHIER] [--fail-on S]',
+  usage: 'cafsup audit [PARTENAIRE] [--severity S] [--rule R…] [--fail-on S]',
   example: 'cafsup audit --severity élevée --fail-on critique --json > alertes.json || echo "alerte critique"',
   positionals: { min: 0, max: 1, names: 'PARTENAIRE' },
   options: {
-    severity: { type: 'string', value: 'S', description: 'gravité minimale : critique, élevée, moyenne, faible (ou critical, high, medium, low)' },
+    severity: { type: 'string', value: 'S', description: 'gravité minimale', choices: SEVERITY_LABELS },
     rule: { type: 'string', multiple: true, value: 'R', description: `une règle (${RULES.length} : QUOTA_EXCEEDED…), répétable` },
-    'fail-on': { type: 'string', value: 'S', description: 'sort en 1 si une alerte est au moins de cette gravité' },
+    'fail-on': { type: 'string', value: 'S', description: 'sort en 1 si une alerte est au moins de cette gravité', choices: SEVERITY_LABELS },
   },
   rows: FLAG_ROWS,
   async run(context, { positionals, options }) {
@@ -289,8 +295,8 @@ export const auditCommand: Command = {
     for (const rule of rules) {
       if (!isRuleName(rule)) throw new UsageError(`Règle inconnue : « ${rule} ».${suggest(rule, RULES.map((definition) => definition.rule))} Voir « cafsup audit --help ».`);
     }
-    const minSeverity = choiceOption('severity', stringOption(options.severity), SEVERITY_LABELS);
-    const failOn = choiceOption('fail-on', stringOption(options['fail-on']), SEVERITY_LABELS);
+    const minSeverity = stringOption(options.severity) as Severity | undefined;
+    const failOn = stringOption(options['fail-on']) as Severity | undefined;
     const report: AuditReport = await client.audit.run({
       ...asOfOf(context),
       ...(positionals[0] === undefined ? {} : { partnerId: positionals[0] }),
@@ -341,13 +347,13 @@ export const usersCommand: Command = {
   example: 'cafsup users amp --status suspendu',
   positionals: { min: 1, max: 1, names: 'PARTENAIRE' },
   options: {
-    status: { type: 'string', value: 'S', description: 'actif, suspendu ou désactivé (active, suspended, disabled)' },
-    role: { type: 'string', value: 'R', description: 'administrateur, suppléant, gestionnaire d’habilitations ou utilisateur' },
+    status: { type: 'string', value: 'S', description: 'statut', choices: USER_STATUS_LABELS },
+    role: { type: 'string', value: 'R', description: 'rôle', choices: USER_ROLE_LABELS },
   },
   rows: USER_ROWS,
   async run(context, { positionals, options }) {
-    const status = choiceOption('status', stringOption(options.status), USER_STATUS_LABELS);
-    const role = choiceOption('role', stringOption(options.role), USER_ROLE_LABELS);
+    const status = stringOption(options.status) as UserStatus | undefined;
+    const role = stringOption(options.role) as UserRole | undefined;
     const client = await context.client();
     const partnerId = positionals[0]!;
     const users: User[] = [];
@@ -387,12 +393,12 @@ export const habilitationsCommand: Command = {
   options: {
     service: { type: 'string', value: 'S', description: 'code du service (CDAP…)' },
     profile: { type: 'string', value: 'P', description: 'code du profil (T13…) ; ici --profile n’est pas le profil de connexion (CAFSUP_PROFILE)' },
-    status: { type: 'string', value: 'S', description: 'active, suspendue ou dévalidée (active, suspended, revoked)' },
+    status: { type: 'string', value: 'S', description: 'statut', choices: HABILITATION_STATUS_LABELS },
     user: { type: 'string', value: 'ID', description: 'celles d’un utilisateur, directes ou par ses groupes' },
   },
   rows: HABILITATION_ROWS,
   async run(context, { positionals, options }) {
-    const status = choiceOption('status', stringOption(options.status), HABILITATION_STATUS_LABELS);
+    const status = stringOption(options.status) as HabilitationStatus | undefined;
     const client = await context.client();
     const partnerId = positionals[0]!;
     const query = {
@@ -416,7 +422,7 @@ const TRACE_ROWS: RowSpec<Trace> = {
   id: (t) => String(t.id),
   columns: [
     { field: 'id', header: 'N°', cell: (t) => t.id, table: { align: 'right' } },
-    { field: 'at', header: 'Date', cell: (t) => frenchDateTime(t.at) },
+    { field: 'at', header: 'Date', cell: (t) => ({ at: t.at }) },
     { field: 'actor', header: 'Qui', cell: (t) => t.actor.name, table: { grow: 1 } },
     { field: 'actor', header: 'Mél', cell: (t) => t.actor.email, only: 'data' },
     { field: 'action', header: 'Action', cell: (t) => TRACE_ACTION_LABELS[t.action] ?? t.action, table: { grow: 1 } },
@@ -435,8 +441,8 @@ export const tracesCommand: Command = {
   options: {
     partner: { type: 'string', value: 'ID', description: 'd’un partenaire' },
     user: { type: 'string', value: 'ID', description: 'sur un utilisateur, ses habilitations (directes ou par ses groupes) et ses groupes' },
-    since: { type: 'string', value: 'DATE', description: 'à partir de ce jour (Europe/Paris)' },
-    until: { type: 'string', value: 'DATE', description: 'jusqu’à ce jour inclus' },
+    since: { type: 'string', value: 'DATE', description: 'à partir de ce jour (Europe/Paris)', date: true },
+    until: { type: 'string', value: 'DATE', description: 'jusqu’à ce jour inclus', date: true },
     limit: { type: 'string', value: 'N', description: 'nombre maximal de traces (défaut 100)' },
   },
   rows: TRACE_ROWS,
@@ -505,7 +511,7 @@ const REVIEW_ROWS: RowSpec<Review> = {
   key: 'reviews',
   sheet: 'Revues',
   columns: [
-    { field: 'completedAt', header: 'Date', cell: (r) => frenchDate(r.completedAt) },
+    { field: 'completedAt', header: 'Date', cell: (r) => ({ date: r.completedAt }) },
     { field: 'reviewer', header: 'Par', cell: (r) => r.reviewer, table: { grow: 1 } },
     { field: 'proof', header: 'Preuve', cell: (r) => r.proof ?? '—', table: { grow: 2 } },
   ],

@@ -1,10 +1,9 @@
 import { once } from 'node:events';
 import { TOKEN_ROLE_LABELS, escapeForTerminal, formatActor, isEmail } from '@cafsup/shared';
 import { ALL_CAFS, Store, createClient, defaultCheckpointsPath, loadSigningKey, readSettings, type TokenView } from '@cafsup/sdk';
-import { choiceOption, idsOf, stringOption, type Command } from '../command.js';
+import { idsOf, stringOption, type Command } from '../command.js';
 import { openConfig, openTokens } from '../config.js';
 import { UsageError, type Context } from '../context.js';
-import { frenchDateTime } from '../../format.js';
 import { listTable, type RowSpec } from '../output.js';
 
 function requiredOption(value: string | boolean | string[] | undefined, name: string, usage: string): string {
@@ -62,13 +61,13 @@ export const tokenCreateCommand: Command = {
   positionals: { min: 1, max: 1, names: 'NOM' },
   options: {
     email: { type: 'string', value: 'MÉL', description: 'mél de la personne : chaque action faite avec ce jeton porte son nom' },
-    role: { type: 'string', value: 'RÔLE', description: 'superviseur (lit et agit) ou auditeur (lecture seule) ; supervisor, auditor' },
+    role: { type: 'string', value: 'RÔLE', description: 'le superviseur lit et agit, l’auditeur lit seulement', choices: TOKEN_ROLE_LABELS },
     caf: { type: 'string', multiple: true, value: 'C', description: 'Caf dont le jeton voit les partenaires, répétable ; « * » pour toutes' },
   },
   async run(context, { positionals, options }) {
     const email = requiredOption(options.email, 'email', tokenCreateCommand.usage);
     if (!isEmail(email)) throw new UsageError(`Mél invalide : « ${email} ».`);
-    const role = choiceOption('role', requiredOption(options.role, 'role', tokenCreateCommand.usage), TOKEN_ROLE_LABELS)!;
+    const role = requiredOption(options.role, 'role', tokenCreateCommand.usage) as keyof typeof TOKEN_ROLE_LABELS;
     const cafs = idsOf(options.caf);
     if (cafs.length === 0) throw new UsageError(`Il manque --caf (une ou plusieurs Caf, ou « ${ALL_CAFS} »). Usage : ${tokenCreateCommand.usage}`);
     const actor = await context.actor();
@@ -91,8 +90,8 @@ const TOKEN_ROWS: RowSpec<TokenView> = {
     { field: 'owner', header: 'Mél', cell: (t) => t.owner.email, table: { grow: 1 } },
     { field: 'role', header: 'Rôle', cell: (t) => TOKEN_ROLE_LABELS[t.role] },
     { field: 'cafs', header: 'Caf', cell: (t) => t.cafs.join(' ') },
-    { field: 'createdAt', header: 'Créé le', cell: (t) => frenchDateTime(t.createdAt) },
-    { field: 'revokedAt', header: 'Révoqué le', cell: (t) => (t.revokedAt === null ? null : frenchDateTime(t.revokedAt)) },
+    { field: 'createdAt', header: 'Créé le', cell: (t) => ({ at: t.createdAt }) },
+    { field: 'revokedAt', header: 'Révoqué le', cell: (t) => (t.revokedAt === null ? null : { at: t.revokedAt }) },
     { field: 'ownerSuspended', header: 'Titulaire suspendu', cell: (t) => (t.ownerSuspended ? 'oui' : 'non') },
   ],
 };
@@ -269,7 +268,7 @@ export const whoamiCommand: Command = {
         [
           `Personne qui agit : ${actor === null ? 'non définie (--actor, CAFSUP_ACTOR ou cafsup config set actor ; demandée à la première écriture sur un terminal)' : `${escapeForTerminal(formatActor(actor))} (${actorChosenBy})`}`,
           ...(connection.kind === 'http' && context.options.actor !== undefined ? ['  --actor est ignoré : sur un serveur, chaque écriture porte le nom du titulaire du jeton.'] : []),
-          `Rôle : ${TOKEN_ROLE_LABELS[identity.role]}, Caf ${identity.cafs.join(', ')}`,
+          `Rôle : ${TOKEN_ROLE_LABELS[identity.role]}, ${identity.cafs.includes(ALL_CAFS) ? 'toutes les Caf' : `Caf ${identity.cafs.join(', ')}`}`,
           `Données : ${connection.kind === 'http' ? 'serveur' : 'fichier'} ${context.source()} (${connection.chosenBy}${connection.profile === null ? '' : `, profil « ${connection.profile} »`})`,
         ].join('\n'),
     };

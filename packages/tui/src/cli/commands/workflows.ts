@@ -16,7 +16,9 @@ import {
   type RequestDraft,
   type RequestKind,
   type RequestRecord,
+  type QuestionRecord,
   type RequestStatus,
+  type ReviewDue,
   type RuleName,
 } from '@cafsup/shared';
 import type { CafsupClient } from '@cafsup/sdk';
@@ -24,7 +26,7 @@ import { ACTION_OPTIONS, idsOf, stringOption, type Command, type CommandInput, t
 import { UsageError, type Context } from '../context.js';
 import { frenchDate, frenchDateTime } from '../../format.js';
 import { checkOutputFile, writeFileAtomically } from '../files.js';
-import { table } from '../output.js';
+import { listTable, type RowSpec } from '../output.js';
 
 // The supervision workflows of workflows.md ("Commands"): each write shows its dry run, asks
 // « o/n » (or needs --yes), then acts; every step is traced by the SDK.
@@ -173,7 +175,7 @@ export const requestAddCommand: Command = {
     kind: { type: 'string', value: 'TYPE', description: 'designation, habilitation ou deletion' },
     file: { type: 'string', value: 'FICHIER', description: 'les champs du formulaire en JSON (- : l’entrée standard) ; sans lui ni --form, sur un terminal, ils sont demandés' },
     form: { type: 'string', value: 'JSON', description: 'ou les champs du formulaire en JSON sur la ligne de commande' },
-    received: { type: 'string', value: 'DATE', description: 'date de réception (défaut : aujourd’hui)' },
+    received: { type: 'string', value: 'DATE', description: 'date de réception (défaut : aujourd’hui)', date: true },
     signatory: { type: 'string', value: 'NOM', description: 'signataire pour le partenaire' },
     reason: { type: 'string', value: 'MOTIF', description: 'motif (défaut : la réception du formulaire)' },
     'dry-run': dryRunOption,
@@ -207,6 +209,19 @@ export const requestAddCommand: Command = {
   },
 };
 
+const REQUEST_ROWS: RowSpec<RequestRecord> = {
+  key: 'requests',
+  sheet: 'Formulaires',
+  id: (request) => String(request.number),
+  columns: [
+    { field: 'number', header: 'N°', cell: (request) => request.number, table: { align: 'right' } },
+    { field: 'kind', header: 'Formulaire', cell: (request) => REQUEST_KIND_LABELS[request.kind], table: { grow: 2 } },
+    { field: 'receivedAt', header: 'Reçue', cell: (request) => ({ date: request.receivedAt }) },
+    { field: 'status', header: 'Statut', cell: (request) => REQUEST_STATUS_LABELS[request.status] },
+    { field: 'decisionReason', header: 'Motif', cell: (request) => request.decisionReason, table: { grow: 2 } },
+  ],
+};
+
 export const requestListCommand: Command = {
   name: 'request list',
   aliases: ['demande list'],
@@ -215,21 +230,13 @@ export const requestListCommand: Command = {
   example: 'cafsup request list bavans --status received',
   positionals: { min: 1, max: 1, names: 'PARTENAIRE' },
   options: { status: { type: 'string', value: 'STATUT', description: 'received, applied ou refused' } },
+  rows: REQUEST_ROWS,
   async run(context, { positionals, options }) {
     const status = stringOption(options.status);
     if (status !== undefined && !(REQUEST_STATUSES as readonly string[]).includes(status)) throw new UsageError(`--status attend ${REQUEST_STATUSES.join(', ')}.`);
     const client = await context.client();
     const requests = await client.requests.list(positionals[0]!, optional('status', status as RequestStatus | undefined));
-    return {
-      json: { requests },
-      text: () =>
-        requests.length === 0
-          ? 'Aucune demande.'
-          : table(
-              [{ header: 'N°', align: 'right' }, { header: 'Formulaire', grow: 2 }, { header: 'Reçue' }, { header: 'Statut' }, { header: 'Motif', grow: 2 }],
-              requests.map((request) => [String(request.number), REQUEST_KIND_LABELS[request.kind], frenchDate(request.receivedAt), REQUEST_STATUS_LABELS[request.status], escapeForTerminal(request.decisionReason ?? '')]),
-            ),
-    };
+    return { json: { requests }, text: () => (requests.length === 0 ? 'Aucune demande.' : listTable(REQUEST_ROWS, requests)), rows: requests };
   },
 };
 
@@ -305,7 +312,7 @@ export const userAddCommand: Command = {
     function: { type: 'string', value: 'FONCTION', description: 'fonction' },
     role: { type: 'string', value: 'RÔLE', description: 'administrator, deputy, habilitation_manager ou user (défaut)' },
     departement: { type: 'string', value: 'DÉP', description: 'département' },
-    'mission-end': { type: 'string', value: 'DATE', description: 'fin d’une mission temporaire' },
+    'mission-end': { type: 'string', value: 'DATE', description: 'fin d’une mission temporaire', date: true },
     ...ACTION_OPTIONS,
   },
   async run(context, { positionals, options }) {
@@ -368,7 +375,7 @@ export const habilitationAddCommand: Command = {
     service: { type: 'string', value: 'SERVICE', description: 'service (défaut CDAP)' },
     profile: { type: 'string', value: 'PROFIL', description: 'profil' },
     departement: { type: 'string', value: 'DÉP', description: 'département' },
-    ends: { type: 'string', value: 'DATE', description: 'dernier jour d’une mission temporaire' },
+    ends: { type: 'string', value: 'DATE', description: 'dernier jour d’une mission temporaire', date: true },
     ...ACTION_OPTIONS,
   },
   async run(context, { positionals, options }) {
@@ -464,8 +471,8 @@ export const conventionEditCommand: Command = {
     file: FILE_OPTION,
     fields: FIELDS_OPTION,
     number: { type: 'string', value: 'N', description: 'numéro de convention' },
-    signed: { type: 'string', value: 'DATE', description: 'date de signature' },
-    effective: { type: 'string', value: 'DATE', description: 'date de prise d’effet' },
+    signed: { type: 'string', value: 'DATE', description: 'date de signature', date: true },
+    effective: { type: 'string', value: 'DATE', description: 'date de prise d’effet', date: true },
     ...ACTION_OPTIONS,
   },
   async run(context, { positionals, options }) {
@@ -490,7 +497,7 @@ export const userEditCommand: Command = {
     function: { type: 'string', value: 'FONCTION', description: 'fonction' },
     role: { type: 'string', value: 'RÔLE', description: 'administrator, deputy, habilitation_manager ou user' },
     departement: { type: 'string', value: 'DÉP', description: 'département' },
-    'mission-end': { type: 'string', value: 'DATE', description: 'fin d’une mission temporaire' },
+    'mission-end': { type: 'string', value: 'DATE', description: 'fin d’une mission temporaire', date: true },
     ...ACTION_OPTIONS,
   },
   async run(context, { positionals, options }) {
@@ -523,6 +530,26 @@ export const groupEditCommand: Command = {
   },
 };
 
+const person = (contact: { name: string; email: string }) => `${contact.name} <${contact.email}>`;
+
+const REVIEW_DUE_ROWS: RowSpec<ReviewDue> = {
+  key: 'reviews',
+  sheet: 'Revues dues',
+  id: (review) => review.partnerId,
+  columns: [
+    { field: 'partnerId', header: 'Partenaire', cell: (review) => review.partnerId, table: { grow: 2 } },
+    { field: 'lastReviewAt', header: 'Dernière revue', cell: (review) => (review.lastReviewAt === null ? null : { date: review.lastReviewAt }), only: 'data' },
+    { field: 'dueAt', header: 'Due le', cell: (review) => ({ date: review.dueAt }) },
+    { field: 'overdue', header: 'État', cell: (review) => (review.overdue ? `retard ${countOf(-review.daysLeft, 'jour')}` : `dans ${countOf(review.daysLeft, 'jour')}`) },
+    {
+      field: 'administrator',
+      header: 'Administrateur, suppléant',
+      cell: (review) => [review.administrator, review.deputy].filter((contact) => contact !== null).map(person).join(', ') || null,
+      table: { grow: 3 },
+    },
+  ],
+};
+
 export const reviewDueCommand: Command = {
   name: 'review due',
   aliases: ['revue due'],
@@ -533,32 +560,21 @@ export const reviewDueCommand: Command = {
     within: { type: 'string', value: 'N', description: 'fenêtre en jours (défaut 30)' },
     caf: { type: 'string', value: 'CODE', description: 'une seule Caf' },
   },
+  rows: REVIEW_DUE_ROWS,
   async run(context, { options }) {
     const withinText = stringOption(options.within);
     const within = withinText === undefined ? 30 : Number(withinText);
     if (!Number.isInteger(within) || within < 0) throw new UsageError(`--within attend un nombre de jours (reçu « ${withinText} »).`);
     const client = await context.client();
     const campaign = await client.reviews.campaign({ within, ...optional('asOf', context.options.asOf), ...optional('cafCode', stringOption(options.caf)) });
-    const person = (contact: { name: string; email: string }) => `${escapeForTerminal(contact.name)} <${escapeForTerminal(contact.email)}>`;
     return {
       json: campaign,
+      rows: campaign.reviews,
       exitCode: campaign.overdue > 0 ? 1 : 0,
       text: () =>
         [
           `${countOf(campaign.reviews.length, 'revue due', 'revues dues')} d’ici ${countOf(campaign.within, 'jour')} au ${frenchDate(campaign.asOf)}, dont ${countOf(campaign.overdue, 'en retard', 'en retard')} (contrat de services, art. 2.2.2).`,
-          ...(campaign.reviews.length === 0
-            ? []
-            : [
-                table(
-                  [{ header: 'Partenaire', grow: 2 }, { header: 'Due le' }, { header: 'État' }, { header: 'Administrateur, suppléant', grow: 3 }],
-                  campaign.reviews.map((review) => [
-                    review.partnerId,
-                    frenchDate(review.dueAt),
-                    review.overdue ? `retard ${countOf(-review.daysLeft, 'jour')}` : `dans ${countOf(review.daysLeft, 'jour')}`,
-                    [review.administrator, review.deputy].filter((contact) => contact !== null).map(person).join(', ') || '—',
-                  ]),
-                ),
-              ]),
+          ...(campaign.reviews.length === 0 ? [] : [listTable(REVIEW_DUE_ROWS, campaign.reviews)]),
         ].join('\n'),
     };
   },
@@ -605,7 +621,7 @@ export const reviewAddCommand: Command = {
   example: 'cafsup review add amp --date 2026-06-30 --reviewer "Responsable FSL" --proof-file revue-amp.csv --yes',
   positionals: { min: 1, max: 1, names: 'PARTENAIRE' },
   options: {
-    date: { type: 'string', value: 'DATE', description: 'date de la revue' },
+    date: { type: 'string', value: 'DATE', description: 'date de la revue', date: true },
     reviewer: { type: 'string', value: 'NOM', description: 'qui l’a faite' },
     proof: { type: 'string', value: 'TEXTE', description: 'la preuve transmise' },
     'proof-file': { type: 'string', value: 'FICHIER', description: 'la feuille de revue retournée (CSV) : son SHA-256 est gardé, ses « non » proposés en dévalidation' },
@@ -686,7 +702,7 @@ export const questionAddCommand: Command = {
   options: {
     text: { type: 'string', value: 'TEXTE', description: 'la question' },
     flags: { type: 'string', multiple: true, value: 'RÈGLE', description: 'les alertes qu’elle concerne' },
-    due: { type: 'string', value: 'DATE', description: 'réponse attendue au plus tard le' },
+    due: { type: 'string', value: 'DATE', description: 'réponse attendue au plus tard le', date: true },
     incident: { type: 'boolean', description: 'un incident au centre de services (délai en jours ouvrés du contrat)' },
     opened: { type: 'string', value: 'HORODATAGE', description: 'ouverture (défaut : maintenant)' },
     reason: reasonOption,
@@ -733,38 +749,37 @@ export const questionAnswerCommand: Command = {
   },
 };
 
+function questionState(question: QuestionRecord): string {
+  if (question.clock.answered) return 'répondu';
+  if (question.clock.rungDue !== null) return `escalade : ${question.clock.rungDue.name}`;
+  return question.clock.overdue ? 'en retard' : 'en attente';
+}
+
+const QUESTION_ROWS: RowSpec<QuestionRecord> = {
+  key: 'questions',
+  sheet: 'Questions',
+  id: (question) => String(question.number),
+  columns: [
+    { field: 'number', header: 'N°', cell: (question) => question.number, table: { align: 'right' } },
+    { field: 'kind', header: 'Type', cell: (question) => question.kind },
+    { field: 'text', header: 'Texte', cell: (question) => question.text, table: { grow: 3 } },
+    { field: 'openedAt', header: 'Ouverte', cell: (question) => ({ date: question.clock.openedOn }) },
+    { field: 'dueAt', header: 'Réponse due', cell: (question) => (question.clock.answerDueAt === null ? null : { date: question.clock.answerDueAt }) },
+    { field: 'clock', header: 'État', cell: questionState, table: { grow: 2 } },
+  ],
+};
+
 export const questionListCommand: Command = {
   name: 'question list',
   summary: 'questions et incidents d’un partenaire, leurs délais en jours ouvrés et l’escalade due (contrat art. 3.2, 3.3)',
   usage: 'cafsup question list PARTENAIRE',
   example: 'cafsup question list amp',
   positionals: { min: 1, max: 1, names: 'PARTENAIRE' },
+  rows: QUESTION_ROWS,
   async run(context, { positionals }) {
     const client = await context.client();
     const questions = await client.questions.list(positionals[0]!, optional('asOf', context.options.asOf));
-    return {
-      json: { questions },
-      text: () =>
-        questions.length === 0
-          ? 'Aucune question ni incident.'
-          : table(
-              [{ header: 'N°', align: 'right' }, { header: 'Type' }, { header: 'Texte', grow: 3 }, { header: 'Ouverte' }, { header: 'Réponse due' }, { header: 'État', grow: 2 }],
-              questions.map((question) => [
-                String(question.number),
-                question.kind === 'question' ? 'question' : 'incident',
-                escapeForTerminal(question.text),
-                frenchDate(question.clock.openedOn),
-                frenchDate(question.clock.answerDueAt),
-                question.clock.answered
-                  ? 'répondu'
-                  : question.clock.rungDue !== null
-                    ? `escalade : ${escapeForTerminal(question.clock.rungDue.name)}`
-                    : question.clock.overdue
-                      ? 'en retard'
-                      : 'en attente',
-              ]),
-            ),
-    };
+    return { json: { questions }, text: () => (questions.length === 0 ? 'Aucune question ni incident.' : listTable(QUESTION_ROWS, questions)), rows: questions };
   },
 };
 
@@ -776,9 +791,9 @@ export const noticeAddCommand: Command = {
   positionals: { min: 1, max: 1, names: 'PARTENAIRE' },
   options: {
     kind: { type: 'string', value: 'TYPE', description: 'breach (mise en demeure) ou unilateral' },
-    received: { type: 'string', value: 'DATE', description: 'réception de la lettre recommandée' },
-    sent: { type: 'string', value: 'DATE', description: 'envoi' },
-    requested: { type: 'string', value: 'DATE', description: 'date d’effet demandée (unilatérale ; jamais avant réception + 3 mois)' },
+    received: { type: 'string', value: 'DATE', description: 'réception de la lettre recommandée', date: true },
+    sent: { type: 'string', value: 'DATE', description: 'envoi', date: true },
+    requested: { type: 'string', value: 'DATE', description: 'date d’effet demandée (unilatérale ; jamais avant réception + 3 mois)', date: true },
     ...ACTION_OPTIONS,
   },
   async run(context, { positionals, options }) {
@@ -813,7 +828,7 @@ export const noticeRemedyCommand: Command = {
   usage: 'cafsup notice remedy PARTENAIRE --date DATE --reason MOTIF',
   example: 'cafsup notice remedy amp --date 2026-11-20 --reason "Habilitations excédentaires dévalidées" --yes',
   positionals: { min: 1, max: 1, names: 'PARTENAIRE' },
-  options: { date: { type: 'string', value: 'DATE', description: 'date de la correction' }, ...ACTION_OPTIONS },
+  options: { date: { type: 'string', value: 'DATE', description: 'date de la correction', date: true }, ...ACTION_OPTIONS },
   async run(context, { positionals, options }) {
     const partnerId = positionals[0]!;
     const remedy = { date: required(options, 'date', noticeRemedyCommand.usage), reason: required(options, 'reason', noticeRemedyCommand.usage) };
