@@ -175,6 +175,10 @@ describe('direct records by a supervisor (workflows.md, section 1)', () => {
     expect((await client.quotas.usage({ partnerId: 'bavans', asOf: AS_OF })).quotas.find((quota) => quota.profile === 'T1')).toMatchObject({ assigned: 2, maxUsers: 3 });
     const tooMany = await refusal(client.habilitations.create('bavans', { userId: 'bavans-u001', profile: 'T19', reason: 'Contrôle RSA' }));
     expect(tooMany.details).toMatchObject({ refusal: { rule: 'PROFILE_NOT_ELIGIBLE', ruleNumber: 16, article: 'bulletin d’adhésion, art. 2 et convention, art. 9.1' } });
+    // A group takes one place per member not yet holding the profile: T4 has 1 place left for 2 new holders.
+    await client.groups.create('bavans', { name: 'Instruction', memberIds: ['bavans-u004', 'bavans-u001'], reason: 'Groupe de l’instruction' });
+    const groupOverQuota = await refusal(client.habilitations.create('bavans', { groupId: 'bavans-g02', profile: 'T4', reason: 'Instruction RSA' }));
+    expect(groupOverQuota.details).toMatchObject({ refusal: { rule: 'QUOTA_EXCEEDED', message: 'Quota CDAP T4 atteint : 1 sur 2, 2 titulaires de plus (règle 1, quota dépassé ; bulletin d’adhésion et convention, art. 9.1)' } });
     const delegated = await refusal(client.groups.create('amp', { name: 'Renfort', reason: 'Groupe de renfort' }));
     expect([delegated.code, delegated.message.startsWith('Partenaire amp en mode délégué')]).toEqual(['CONFLICT', true]);
     await client.users.edit('bavans-u004', { function: 'Agent d’accueil social', reason: 'Fonction précisée' });
@@ -182,11 +186,12 @@ describe('direct records by a supervisor (workflows.md, section 1)', () => {
     expect((await client.quotas.usage({ partnerId: 'bavans', asOf: AS_OF })).quotas.find((quota) => quota.profile === 'T1')).toMatchObject({ assigned: 2 });
     await client.partners.edit('bavans', { address: '2 rue des Fleurs, 25550 Bavans', reason: 'Adresse corrigée' });
     await client.conventions.edit('bavans', { number: 'GC 130 bis', reason: 'Numéro corrigé' });
-    const traces = (await client.traces.list({ partnerId: 'bavans' })).items.slice(0, 7).reverse();
+    const traces = (await client.traces.list({ partnerId: 'bavans' })).items.slice(0, 8).reverse();
     expect(traces.map((trace) => [trace.action, trace.targetId, trace.before, trace.after])).toEqual([
       ['user.create', 'bavans-u004', null, lucie.user],
       ['group.create', 'bavans-g01', null, group.group],
       ['habilitation.create', 'bavans-h0005', null, granted.habilitation],
+      ['group.create', 'bavans-g02', null, { id: 'bavans-g02', partnerId: 'bavans', name: 'Instruction', memberIds: ['bavans-u004', 'bavans-u001'] }],
       ['user.edit', 'bavans-u004', { function: null }, { function: 'Agent d’accueil social' }],
       ['group.edit', 'bavans-g01', { memberIds: ['bavans-u004', 'bavans-u002'] }, { memberIds: ['bavans-u004'] }],
       ['partner.edit', 'bavans', { address: '1 rue des Fleurs, 25550 Bavans' }, { address: '2 rue des Fleurs, 25550 Bavans' }],

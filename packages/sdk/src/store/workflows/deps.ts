@@ -78,6 +78,8 @@ export interface Grant {
   email: string | null;
   /** The existing user who would hold it, if any. */
   userId: string | null;
+  /** Or the group it would be given to: each member not yet holding it takes a place. */
+  groupId?: string;
 }
 
 /**
@@ -118,14 +120,27 @@ export function grantRefusal(deps: WorkflowDeps, partner: PartnerContext, asOf: 
     }
   }
   const assigned = (deps.db.prepare('SELECT assigned FROM quota_holders WHERE partner_id = ? AND service = ? AND profile = ?').pluck().get(entry.partnerId, grant.service, grant.profile) as number | undefined) ?? 0;
-  const holdsAlready =
-    grant.userId !== null &&
-    deps.db
-      .prepare(`SELECT 1 FROM holdings h JOIN users u ON u.key = h.user_key WHERE u.id = ? AND u.status <> 'disabled' AND h.service = ? AND h.profile = ?`)
-      .pluck()
-      .get(grant.userId, grant.service, grant.profile) !== undefined;
-  if (!holdsAlready && assigned + 1 > quota.maxUsers) {
-    return ruleRefusal('QUOTA_EXCEEDED', article('QUOTA_EXCEEDED'), `Quota ${grant.service} ${grant.profile} atteint : ${assigned} sur ${quota.maxUsers}`);
+  // The people who would start holding (service, profile): a new person; the user unless they
+  // already do; or the group's members who do not (rules.md: a user holds what their groups
+  // hold; disabled users do not count).
+  const newHolders =
+    grant.userId === null && grant.groupId === undefined
+      ? 1
+      : (deps.db
+          .prepare(
+            `SELECT COUNT(*) FROM users u
+              WHERE u.status <> 'disabled'
+                AND (u.id = @userId OR u.key IN (SELECT m.user_key FROM group_members m JOIN groups g ON g.key = m.group_key WHERE g.id = @groupId))
+                AND NOT EXISTS (SELECT 1 FROM holdings h WHERE h.user_key = u.key AND h.service = @service AND h.profile = @profile)`,
+          )
+          .pluck()
+          .get({ userId: grant.userId, groupId: grant.groupId ?? null, service: grant.service, profile: grant.profile }) as number);
+  if (newHolders > 0 && assigned + newHolders > quota.maxUsers) {
+    return ruleRefusal(
+      'QUOTA_EXCEEDED',
+      article('QUOTA_EXCEEDED'),
+      `Quota ${grant.service} ${grant.profile} atteint : ${assigned} sur ${quota.maxUsers}${newHolders > 1 ? `, ${newHolders} titulaires de plus` : ''}`,
+    );
   }
   return null;
 }

@@ -198,6 +198,7 @@ export class Records {
         departement: input.departement ?? null,
         email,
         userId: user?.id ?? null,
+        ...(input.groupId === undefined ? {} : { groupId: input.groupId }),
       });
       if (refusal !== null) throw refused(refusal, 'Rien n’a été créé.');
       const habilitation = newHabilitation(
