@@ -6,6 +6,8 @@ import { safeTextSchema } from '../text.js';
 import type { Trace } from '../trace.js';
 import type { Group, User } from '../user.js';
 import type { Habilitation } from '../habilitation.js';
+import { HABILITATION_STATUS_LABELS, TRACE_ACTION_LABELS, USER_STATUS_LABELS } from '../labels.js';
+import { longFrenchDate } from '../wording.js';
 
 // A person's own traces (contrat de services, art. 5.3.4: users ask for their traces through their
 // line manager and the partner's administrator; RGPD art. 15 for AMP, loi 78-17 art. 39 for the
@@ -42,6 +44,14 @@ export interface PersonExtract {
   request: { requestedBy: string; through: string | null; recordedAt: string; recordedBy: string };
 }
 
+let parisClock: Intl.DateTimeFormat | undefined;
+
+/** An instant as a French reader writes it, in Paris time: « 22/11/2026 11:00 ». */
+function frenchInstant(at: string): string {
+  parisClock ??= new Intl.DateTimeFormat('fr-FR', { timeZone: 'Europe/Paris', dateStyle: 'short', timeStyle: 'short' });
+  return parisClock.format(new Date(at)).replace(',', '');
+}
+
 function cell(text: string): string {
   return text.replaceAll('\\', '\\\\').replaceAll('|', '\\|');
 }
@@ -51,11 +61,11 @@ export function personExtractMarkdown(extract: PersonExtract): string {
   const { user } = extract;
   const rights = extract.rights.map(
     (right) =>
-      `| ${cell(right.id)} | ${cell(right.service)} | ${cell(right.profile)} | ${cell(right.departement ?? '')} | ${right.status === 'active' ? 'active' : 'suspendue'} | ${right.via === 'direct' ? 'directe' : `groupe ${cell(right.groupId ?? '')}`} | ${right.grantedAt} | ${right.endsAt ?? ''} |`,
+      `| ${cell(right.id)} | ${cell(right.service)} | ${cell(right.profile)} | ${cell(right.departement ?? '')} | ${HABILITATION_STATUS_LABELS[right.status]} | ${right.via === 'direct' ? 'directe' : `groupe ${cell(right.groupId ?? '')}`} | ${frenchInstant(right.grantedAt)} | ${right.endsAt === null ? '' : longFrenchDate(right.endsAt)} |`,
   );
   const traces = extract.traces.map(
     (trace) =>
-      `| ${trace.id} | ${trace.at} | ${cell(trace.action)} | ${cell(`${trace.targetType} ${trace.targetId ?? ''}`)} | ${cell(`${trace.actor.name} <${trace.actor.email}>`)} | ${cell(trace.reason)} |`,
+      `| ${trace.id} | ${frenchInstant(trace.at)} | ${TRACE_ACTION_LABELS[trace.action]} | ${cell(trace.targetId ?? '')} | ${cell(`${trace.actor.name} <${trace.actor.email}>`)} | ${cell(trace.reason)} |`,
   );
   return [
     `# Extrait des traces de ${user.name}`,
@@ -63,12 +73,12 @@ export function personExtractMarkdown(extract: PersonExtract): string {
     `Au titre du ${extract.article}.`,
     '',
     `- Partenaire : ${extract.partner.name} (${extract.partner.id})`,
-    `- Utilisateur : ${user.id}, ${user.email}, statut ${user.status}`,
+    `- Utilisateur : ${user.id}, ${user.email}, ${USER_STATUS_LABELS[user.status]}`,
     `- Demande de : ${extract.request.requestedBy}${extract.request.through === null ? '' : `, transmise par ${extract.request.through}`}`,
-    `- Enregistrée le ${extract.request.recordedAt} par ${extract.request.recordedBy}`,
+    `- Enregistrée le ${frenchInstant(extract.request.recordedAt)} par ${extract.request.recordedBy}`,
     `- Groupes : ${extract.groups.length === 0 ? 'aucun' : extract.groups.map((group) => `${group.name} (${group.id})`).join(', ')}`,
     '',
-    `## Droits détenus au ${extract.asOf}`,
+    `## Droits détenus au ${longFrenchDate(extract.asOf)}`,
     '',
     ...(rights.length === 0
       ? ['Aucune habilitation détenue.']

@@ -921,7 +921,7 @@ export const tracesPersonCommand: Command = {
       (extract, dryRun) =>
         dryRun
           ? `Extrait de ${countOf(extract.extract.traces.length, 'trace')} et ${countOf(extract.extract.rights.length, 'habilitation détenue', 'habilitations détenues')} pour ${input.userId}.`
-          : `${escapeForTerminal(extract.markdown)}\nSHA-256 de l’extrait : ${extract.sha256} (demande enregistrée, trace n° ${extract.traceId})`,
+          : `${extract.markdown.split('\n').map(escapeForTerminal).join('\n')}\nSHA-256 de l’extrait : ${extract.sha256} (demande enregistrée, trace n° ${extract.traceId})`,
       'Enregistrer la demande et produire l’extrait ?',
     );
     const done = result.json as { dryRun: boolean; markdown: string; sha256: string };
