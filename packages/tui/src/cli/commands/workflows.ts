@@ -13,6 +13,9 @@ import {
   REVIEW_KIT_COLUMNS,
   reviewKitCsv,
   reviewKitMarkdown,
+  type DeletionForm,
+  type DesignationForm,
+  type HabilitationForm,
   type RequestDraft,
   type RequestKind,
   type RequestRecord,
@@ -123,6 +126,33 @@ async function promptForm(kind: RequestKind): Promise<unknown> {
   }
 }
 
+/** The form's fields with the paper form's French words. */
+function describeForm(request: RequestRecord): string[] {
+  switch (request.kind) {
+    case 'designation': {
+      const form = request.form as DesignationForm;
+      return [
+        `${form.role === 'administrator' ? 'administrateur' : 'suppléant'} : ${form.name} (${form.function}), ${form.email}, ${form.phone}`,
+        form.replaces === null ? 'ne remplace personne' : `remplace ${form.replaces.name} <${form.replaces.email}>`,
+      ];
+    }
+    case 'habilitation': {
+      const form = request.form as HabilitationForm;
+      return [
+        `personne : ${form.name}${form.function === null ? '' : ` (${form.function})`}, ${form.email}${form.userId === undefined ? '' : `, compte ${form.userId}`}`,
+        `${form.service} ${form.profile}${form.departement === null ? '' : `, département ${form.departement}`}, ${form.temporary ? `mission temporaire jusqu’au ${frenchDate(form.endsAt)}` : 'mission permanente'}`,
+      ];
+    }
+    case 'deletion': {
+      const form = request.form as DeletionForm;
+      return [
+        ...form.people.map((person) => `suppression : ${person.name} <${person.email}>${person.function === null ? '' : `, ${person.function}`}`),
+        `perte ou vol : ${form.lossOrTheft ? 'oui' : 'non'}${form.departedAt === undefined ? '' : ` ; départ le ${frenchDate(form.departedAt)}`}`,
+      ];
+    }
+  }
+}
+
 function describeRequest(request: RequestRecord): string {
   const lines = [
     `Demande n° ${request.number} — ${REQUEST_KIND_LABELS[request.kind]} (${REQUEST_STATUS_LABELS[request.status]})`,
@@ -130,7 +160,7 @@ function describeRequest(request: RequestRecord): string {
   ];
   if (request.reportDelayDays !== null) lines.push(`  signalée ${countOf(request.reportDelayDays, 'jour', 'jours')} après le départ (convention art. 9.2 : « sans délai »)`);
   if (request.decidedAt !== null) lines.push(`  ${request.status === 'applied' ? 'appliquée' : 'refusée'} le ${frenchDateTime(request.decidedAt)} : ${escapeForTerminal(request.decisionReason ?? '')}`);
-  lines.push(`  formulaire : ${escapeForTerminal(JSON.stringify(request.form))}`);
+  lines.push(...describeForm(request).map((line) => `  ${escapeForTerminal(line)}`));
   if (request.traceIds.length > 0) lines.push(`  traces n° ${request.traceIds.join(', ')}`);
   return lines.join('\n');
 }
