@@ -15,6 +15,7 @@ export { Store, type StoreOptions } from './store/store.js';
 export { OPERATION_TABLE, isOperation, operationSpec, type OperationContext, type OperationSpec } from './operations/table.js';
 export { authorize, executeOperation, parseOperationInput, type Caller, type ExecuteOptions, type Outcome } from './operations/execute.js';
 export { StorePool, type StorePoolOptions, type JobOptions } from './workers/pool.js';
+export type { StoreStatus } from './workers/protocol.js';
 export { ALL_CAFS, TOKEN_ROLES, type Principal, type TokenRole, type TokenView } from './store/tokens.js';
 export {
   appendCheckpoint,

@@ -6,7 +6,7 @@ import { CafsupError, canonicalJson } from '@cafsup/shared';
 import type { Caller, Outcome } from '../operations/execute.js';
 import { operationSpec, type Operation } from '../operations/table.js';
 import type { Principal } from '../store/tokens.js';
-import { CANCELLED, QUEUED, type FromWorker, type InternalJob, type RunMessage, type SerializedError, type ToWorker } from './protocol.js';
+import { CANCELLED, QUEUED, type FromWorker, type InternalJob, type RunMessage, type SerializedError, type StoreStatus, type ToWorker } from './protocol.js';
 
 export interface StorePoolOptions {
   database: string;
@@ -295,6 +295,11 @@ export class StorePool {
     const worker = job.kind === 'authFailure' ? this.writer : this.reader();
     const caller: Caller = { actor: null, role: 'auditor', cafCodes: [] };
     return this.submit(worker, { name: null, input: null, internal: job, caller }, deadlineMs).then((outcome) => outcome.value as T);
+  }
+
+  /** Whether the store answers, its file is still there and its schema current (a reader's view). */
+  status(deadlineMs: number): Promise<StoreStatus> {
+    return this.internal<StoreStatus>({ kind: 'ping' }, deadlineMs);
   }
 
   authenticate(token: string, deadlineMs: number): Promise<Principal | null> {

@@ -14,6 +14,15 @@ export type InternalJob =
   | { kind: 'authFailure'; address: string; tokenPrefix: string | null; limit: number }
   | { kind: 'ping' };
 
+/** What a `ping` answers: the server's readiness (`/readyz`) and the trace head of `/metrics`. */
+export interface StoreStatus {
+  /** The file at the database's path is still the one the worker opened (not deleted or replaced). */
+  file: boolean;
+  schemaVersion: number;
+  expectedSchemaVersion: number;
+  traceHead: number;
+}
+
 export interface RunMessage {
   type: 'run';
   id: number;
