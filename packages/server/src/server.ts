@@ -151,7 +151,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     if (counted.limited) {
       throw new CafsupError('RATE_LIMITED', 'Trop d’échecs d’authentification : réessayez dans une minute.', { retryAfterSeconds: counted.retryAfterSeconds });
     }
-    throw new CafsupError('UNAUTHENTICATED', token === undefined ? 'Jeton manquant : en-tête « Authorization: Bearer … » attendu.' : 'Jeton refusé (inconnu, révoqué, ou son titulaire est suspendu).');
+    throw new CafsupError('UNAUTHENTICATED', token === undefined ? 'Jeton manquant : en-tête « Authorization: Bearer … » attendu.' : 'Jeton refusé (inconnu, révoqué, expiré, ou son titulaire est suspendu).');
   });
 
   const callerOf = (request: FastifyRequest, name: Operation): Caller => {

@@ -66,6 +66,7 @@ function globalOptions(options: ParsedOptions): GlobalOptions {
     ...(typeof asOf === 'string' ? { asOf } : {}),
     json: options.json === true,
     yes: options.yes === true,
+    insecure: options.insecure === true,
   };
 }
 

@@ -216,6 +216,11 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX traces_retention ON traces (kind, at) WHERE erased = 0;
   INSERT OR IGNORE INTO meta (key, value) VALUES ('store_id', json_quote(lower(hex(randomblob(16)))));
   `,
+  // 4 (deployment): tokens that expire, and when each was last used (written at most once a minute).
+  `
+  ALTER TABLE tokens ADD COLUMN expires_at TEXT;
+  ALTER TABLE tokens ADD COLUMN last_used_at TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

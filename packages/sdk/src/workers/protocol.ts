@@ -12,6 +12,7 @@ export const CANCELLED = 2;
 export type InternalJob =
   | { kind: 'authenticate'; token: string }
   | { kind: 'authFailure'; address: string; tokenPrefix: string | null; limit: number }
+  | { kind: 'tokenUsed'; tokenId: number }
   | { kind: 'ping' };
 
 /** What a `ping` answers: the server's readiness (`/readyz`) and the trace head of `/metrics`. */

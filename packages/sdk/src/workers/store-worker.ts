@@ -75,6 +75,8 @@ function internal(job: InternalJob): unknown {
       return store.tokens.authenticate(job.token);
     case 'authFailure':
       return store.tokens.recordFailure(job.address, job.tokenPrefix, job.limit);
+    case 'tokenUsed':
+      return store.tokens.recordUse(job.tokenId);
     case 'ping':
       return status();
   }

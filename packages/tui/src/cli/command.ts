@@ -43,6 +43,7 @@ export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
   'as-of': { type: 'string', value: 'AAAA-MM-JJ', description: 'date d’évaluation des règles (défaut : aujourd’hui, Europe/Paris)' },
   json: { type: 'boolean', description: 'sortie JSON pour les scripts' },
   yes: { type: 'boolean', short: 'y', description: 'confirme d’avance les actions' },
+  insecure: { type: 'boolean', description: 'accepte http:// vers un serveur distant (le jeton y circule en clair)' },
   lang: { type: 'string', value: 'fr', description: 'langue des messages (fr)' },
   help: { type: 'boolean', short: 'h', description: 'aide de la commande' },
 };

@@ -39,6 +39,7 @@ import {
   usersCommand,
 } from './read.js';
 import { tracesCheckpointCommand, tracesVerifyCommand } from './trail.js';
+import { apiCommand, backupCommand } from './ops.js';
 
 /** Every plain command, in the order `cafsup --help` presents them. */
 const GROUPS: { title: string; commands: Command[] }[] = [
@@ -49,10 +50,10 @@ const GROUPS: { title: string; commands: Command[] }[] = [
     commands: [suspendCommand, reinstateCommand, revokeCommand, resetPasswordCommand, withdrawDelegationCommand, avenantAddCommand, avenantSignCommand, reviewAddCommand],
   },
   { title: 'Traces', commands: [tracesCommand, tracesVerifyCommand, tracesCheckpointCommand, tracesPurgeCommand] },
-  { title: 'Données', commands: [importCommand, exportCommand] },
+  { title: 'Données', commands: [importCommand, exportCommand, backupCommand] },
   {
     title: 'Usage partagé (serveur)',
-    commands: [serveCommand, tokenCreateCommand, tokenListCommand, tokenRevokeCommand, tokenSuspendOwnerCommand, tokenReinstateOwnerCommand, profileAddCommand, profileUseCommand, profileListCommand, loginCommand, logoutCommand, whoamiCommand],
+    commands: [serveCommand, apiCommand, tokenCreateCommand, tokenListCommand, tokenRevokeCommand, tokenSuspendOwnerCommand, tokenReinstateOwnerCommand, profileAddCommand, profileUseCommand, profileListCommand, loginCommand, logoutCommand, whoamiCommand],
   },
 ];
 
