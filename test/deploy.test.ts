@@ -75,9 +75,18 @@ describe('deployment: probes, metrics, API document', () => {
     const client = server.client(local78);
     await client.partners.get(server.withStore((store) => store.listPartners({ limit: 1 }, {}).items[0]!.id));
     await client.close();
-    const lines = server.log.join('').split('\n').filter((line) => line.includes('"operation":"partners.get"'));
+    const lines = server.log
+      .join('')
+      .split('\n')
+      .filter((line) => line.includes('"operation":"partners.get"'));
     const completed = lines.map((line) => JSON.parse(line) as Record<string, any>).find((line) => line.msg === 'request completed');
-    expect(completed).toMatchObject({ operation: 'partners.get', actor: ACTOR.email, tokenId: expect.any(Number), res: { statusCode: 200 }, responseTime: expect.any(Number) });
+    expect(completed).toMatchObject({
+      operation: 'partners.get',
+      actor: ACTOR.email,
+      tokenId: expect.any(Number),
+      res: { statusCode: 200 },
+      responseTime: expect.any(Number),
+    });
     expect(server.log.join('')).not.toContain(local78);
   });
 
@@ -86,7 +95,7 @@ describe('deployment: probes, metrics, API document', () => {
     expect(response.status).toBe(200);
     const document = JSON.parse(response.text) as { openapi: string; paths: Record<string, Record<string, any>> };
     const validator = new Validator();
-    const result = await validator.validate(document as never);
+    const result = await validator.validate(document);
     expect(result.errors ?? []).toEqual([]);
     expect([result.valid, validator.version]).toEqual([true, '3.1']);
     expect(OPERATIONS.filter((name) => document.paths[`/v1/${name}`] === undefined)).toEqual([]);
@@ -121,7 +130,11 @@ describe('deployment: readiness of a server whose database file is gone', () => 
     expect(ready.status).toBe(503);
     expect(ready.headers.get('retry-after')).toBe('5');
     expect(JSON.parse(ready.text)).toEqual({
-      error: { code: 'UNAVAILABLE', message: 'Serveur pas prêt : le fichier de la base a disparu ou a été remplacé depuis le démarrage du serveur.', details: { retryAfterSeconds: 5 } },
+      error: {
+        code: 'UNAVAILABLE',
+        message: 'Serveur pas prêt : le fichier de la base a disparu ou a été remplacé depuis le démarrage du serveur.',
+        details: { retryAfterSeconds: 5 },
+      },
     });
     expect((await get(`${server.baseUrl}/healthz`)).status).toBe(200);
     const metrics = await get(`${server.baseUrl}/metrics`);
@@ -146,7 +159,11 @@ function exportOf(database: string): { head: number; data: string } {
  * synchronous spawn would keep it from answering. `CAFSUP_DB` is dropped so that `--profile`
  * (a server) decides where the data is.
  */
-async function cafsup(sandbox: CliSandbox, args: string[], options: { input?: string; env?: Record<string, string> } = {}): Promise<{ status: number; stdout: string; stderr: string }> {
+async function cafsup(
+  sandbox: CliSandbox,
+  args: string[],
+  options: { input?: string; env?: Record<string, string> } = {},
+): Promise<{ status: number; stdout: string; stderr: string }> {
   const env = sandbox.env(options.env);
   delete env.CAFSUP_DB;
   const child = spawn(process.execPath, [CAFSUP_BIN, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -181,7 +198,29 @@ describe('deployment: TLS', () => {
     await server.seed(buildDemoDataset({ partners: 4, today: AS_OF }), ACTOR);
     token = server.token(ACTOR, 'supervisor', ['*']);
     // A self-signed certificate for 127.0.0.1, as an internal CA would issue (openssl: a Debian package .ci/run installs).
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=cafsup-test', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+        '-days',
+        '2',
+        '-subj',
+        '/CN=cafsup-test',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ],
+      { stdio: 'ignore' },
+    );
     await server.start({ tls: { cert, key } });
   });
   afterAll(async () => {
@@ -215,9 +254,15 @@ describe('deployment: TLS', () => {
   });
 
   it('refuses an unreadable or invalid certificate at start-up with a French sentence', async () => {
-    const missing = await failure(() => import('@cafsup/server').then(({ buildServer }) => buildServer({ database: server.database, log: false, tls: { cert: join(server.dir, 'absent.pem'), key } })));
+    const missing = await failure(() =>
+      import('@cafsup/server').then(({ buildServer }) =>
+        buildServer({ database: server.database, log: false, tls: { cert: join(server.dir, 'absent.pem'), key } }),
+      ),
+    );
     expect([missing.code, missing.message]).toEqual(['VALIDATION', `Certificat TLS illisible : ${join(server.dir, 'absent.pem')} (ENOENT).`]);
-    const swapped = await failure(() => import('@cafsup/server').then(({ buildServer }) => buildServer({ database: server.database, log: false, tls: { cert: key, key: cert } })));
+    const swapped = await failure(() =>
+      import('@cafsup/server').then(({ buildServer }) => buildServer({ database: server.database, log: false, tls: { cert: key, key: cert } })),
+    );
     expect(swapped.message).toMatch(/^Certificat ou clé TLS refusés \(fichiers PEM d’un certificat et de sa clé attendus\) : /);
   });
 });
@@ -270,7 +315,10 @@ describe('deployment: clients refuse plain http to another machine', () => {
   it.runIf(address !== undefined)('refuses it in the cafsup command (exit 4) and goes ahead with --insecure', async () => {
     expect(sandbox.run(['config', 'profile', 'add', 'lan', '--url', url]).status).toBe(0);
     const refused = await cafsup(sandbox, ['login', '--profile', 'lan'], { input: `${token}\n` });
-    expect([refused.status, refused.stderr.trim()]).toEqual([4, `Refus d’envoyer le jeton en clair à ${new URL(url).host} : utilisez https://, ou --insecure si ce réseau est sûr.`]);
+    expect([refused.status, refused.stderr.trim()]).toEqual([
+      4,
+      `Refus d’envoyer le jeton en clair à ${new URL(url).host} : utilisez https://, ou --insecure si ce réseau est sûr.`,
+    ]);
     expect((await cafsup(sandbox, ['login', '--profile', 'lan', '--insecure'], { input: `${token}\n` })).status).toBe(0);
     expect((await cafsup(sandbox, ['whoami', '--profile', 'lan'])).status).toBe(4);
     const whoami = await cafsup(sandbox, ['whoami', '--profile', 'lan', '--insecure', '--json']);
@@ -308,11 +356,27 @@ describe('deployment: tokens that expire, and their last use', () => {
 
   it('creates a token with --expires 90d and shows its expiry and last use in token list', async () => {
     const db = ['--db', server.database, '--actor', 'Camille Roux <camille.roux@caf78.fr>'];
-    const created = sandbox.json(['token', 'create', 'Louis Garnier', '--email', 'louis.garnier@caf40.fr', '--role', 'auditor', '--caf', '40', '--expires', '90d', ...db]);
+    const created = sandbox.json([
+      'token',
+      'create',
+      'Louis Garnier',
+      '--email',
+      'louis.garnier@caf40.fr',
+      '--role',
+      'auditor',
+      '--caf',
+      '40',
+      '--expires',
+      '90d',
+      ...db,
+    ]);
     const days = (Date.parse(created.expiresAt) - Date.now()) / 86_400_000;
     expect(days).toBeGreaterThan(89.9);
     expect(days).toBeLessThanOrEqual(90);
-    const listed = () => (sandbox.json(['token', 'list', ...db]).tokens as { id: number; expiresAt: string | null; lastUsedAt: string | null }[]).find((t) => t.id === created.id)!;
+    const listed = () =>
+      (sandbox.json(['token', 'list', ...db]).tokens as { id: number; expiresAt: string | null; lastUsedAt: string | null }[]).find(
+        (t) => t.id === created.id,
+      )!;
     expect(listed()).toMatchObject({ expiresAt: created.expiresAt, lastUsedAt: null });
     expect(sandbox.run(['token', 'list', ...db]).stdout).toContain(`${created.id}. Louis Garnier <louis.garnier@caf40.fr> — auditor, Caf 40 — créé le `);
     expect(sandbox.run(['token', 'create', 'X Y', '--email', 'x@y.fr', '--role', 'auditor', '--caf', '40', '--expires', 'demain', ...db]).status).toBe(2);
@@ -349,7 +413,13 @@ describe('deployment: cafsup api', () => {
     expect(sandbox.run(['api', 'partners.get', '--input', '{id:']).status).toBe(5);
     const suspend = ['api', 'habilitations.suspend', '--input', '{"ids":["amp-h0001"],"options":{"reason":"Quota T13 dépassé"}}', ...actor];
     expect(sandbox.run(suspend).status).toBe(4);
-    const dry = sandbox.json(['api', 'habilitations.suspend', '--input', '{"ids":["amp-h0001"],"options":{"reason":"Quota T13 dépassé","dryRun":true}}', ...actor]);
+    const dry = sandbox.json([
+      'api',
+      'habilitations.suspend',
+      '--input',
+      '{"ids":["amp-h0001"],"options":{"reason":"Quota T13 dépassé","dryRun":true}}',
+      ...actor,
+    ]);
     expect(dry.dryRun).toBe(true);
     expect(sandbox.json([...suspend, '--yes']).changed.map((change: { id: string }) => change.id)).toEqual(['amp-h0001']);
   });
@@ -411,7 +481,10 @@ describe('deployment: cafsup backup', () => {
     const sandbox = new CliSandbox();
     try {
       const itself = sandbox.run(['backup', '--out', server.database, '--db', server.database]);
-      expect([itself.status, itself.stderr.trim()]).toEqual([5, `Refus d’écrire la sauvegarde sur la base elle-même (${server.database}) : choisissez un autre fichier.`]);
+      expect([itself.status, itself.stderr.trim()]).toEqual([
+        5,
+        `Refus d’écrire la sauvegarde sur la base elle-même (${server.database}) : choisissez un autre fichier.`,
+      ]);
       const existing = join(server.dir, 'sauvegarde.db');
       expect(sandbox.run(['backup', '--out', existing, '--db', server.database]).status).toBe(4);
       expect(sandbox.run(['backup', '--out', existing, '--db', server.database, '--force']).status).toBe(0);

@@ -21,7 +21,7 @@ export function operationOf(request: FastifyRequest): string {
 
 /** The token's principal, or null on the routes that need none. */
 export function principalOf(request: FastifyRequest): Principal | null {
-  return (request.principal as Principal | null) ?? null;
+  return request.principal ?? null;
 }
 
 const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3})$/;

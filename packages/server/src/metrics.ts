@@ -41,7 +41,12 @@ export function registerMetrics(app: FastifyInstance, pool: StorePool, trustsPro
     help: '1 when the database answers, its file is the one opened and its schema current (as /readyz), else 0.',
     registers: [registry],
     async collect() {
-      this.set(await pool.status(SCRAPE_DEADLINE_MS).then((status) => (notReady(status) === null ? 1 : 0), () => 0));
+      this.set(
+        await pool.status(SCRAPE_DEADLINE_MS).then(
+          (status) => (notReady(status) === null ? 1 : 0),
+          () => 0,
+        ),
+      );
     },
   });
   new Gauge({
@@ -50,12 +55,16 @@ export function registerMetrics(app: FastifyInstance, pool: StorePool, trustsPro
     registers: [registry],
     async collect() {
       // A store that does not answer leaves the last value: cafsup_store_ready says why.
-      await pool.status(SCRAPE_DEADLINE_MS).then((status) => this.set(status.traceHead), () => undefined);
+      await pool.status(SCRAPE_DEADLINE_MS).then(
+        (status) => this.set(status.traceHead),
+        () => undefined,
+      );
     },
   });
 
   app.addHook('onError', async (request, _reply, error) => {
-    if (request.routeOptions.url?.startsWith('/v1/') === true && toCafsupError(error).code === 'UNAVAILABLE') lockWaits.inc({ operation: operationOf(request) });
+    if (request.routeOptions.url?.startsWith('/v1/') === true && toCafsupError(error).code === 'UNAVAILABLE')
+      lockWaits.inc({ operation: operationOf(request) });
   });
   app.addHook('onResponse', async (request, reply) => {
     const operation = operationOf(request);
@@ -66,7 +75,10 @@ export function registerMetrics(app: FastifyInstance, pool: StorePool, trustsPro
   app.get('/metrics', { config: { token: 'optional' } }, async (request, reply) => {
     const principal = principalOf(request);
     if (principal === null && !isLocalCaller(request, trustsProxy)) {
-      throw new CafsupError('UNAUTHENTICATED', 'Jeton manquant : les métriques se lisent avec un jeton superviseur valable pour toutes les Caf, ou depuis la machine du serveur.');
+      throw new CafsupError(
+        'UNAUTHENTICATED',
+        'Jeton manquant : les métriques se lisent avec un jeton superviseur valable pour toutes les Caf, ou depuis la machine du serveur.',
+      );
     }
     if (principal !== null && (principal.role !== 'supervisor' || principal.cafCodes !== null)) {
       throw new CafsupError('FORBIDDEN', 'Métriques réservées à un jeton superviseur valable pour toutes les Caf (--caf "*").');

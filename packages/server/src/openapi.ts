@@ -30,7 +30,8 @@ const IDEMPOTENCY_KEY = {
   name: 'Idempotency-Key',
   in: 'header',
   required: false,
-  description: 'Clé d’idempotence : un second envoi du même corps sous la même clé rend la première réponse ; un autre corps est refusé (422). Valable 24 heures.',
+  description:
+    'Clé d’idempotence : un second envoi du même corps sous la même clé rend la première réponse ; un autre corps est refusé (422). Valable 24 heures.',
   schema: { type: 'string', minLength: 1, maxLength: 200, pattern: '^[\\x21-\\x7e]+$' },
 };
 
@@ -59,7 +60,11 @@ function operationPath(name: Operation): JsonObject {
       post: {
         ...common,
         parameters: [...query, ...write],
-        requestBody: { required: true, description: 'Le jeu de données (format de dataset.md), lu en flux.', content: { 'application/json': { schema: { type: 'object' } } } },
+        requestBody: {
+          required: true,
+          description: 'Le jeu de données (format de dataset.md), lu en flux.',
+          content: { 'application/json': { schema: { type: 'object' } } },
+        },
       },
     };
   }
@@ -73,7 +78,12 @@ function operationPath(name: Operation): JsonObject {
 }
 
 const probe = (summary: string, type: string) => ({
-  get: { operationId: operationId(summary), summary, security: [], responses: { '200': { description: 'Prêt.', content: { [type]: { schema: {} } } }, '503': { $ref: '#/components/responses/Error' } } },
+  get: {
+    operationId: operationId(summary),
+    summary,
+    security: [],
+    responses: { '200': { description: 'Prêt.', content: { [type]: { schema: {} } } }, '503': { $ref: '#/components/responses/Error' } },
+  },
 });
 
 /**
@@ -88,7 +98,8 @@ export function openApiDocument(): JsonObject {
     info: {
       title: 'cafsup',
       version: API_VERSION,
-      description: 'API de cafsup serve : supervision des habilitations « Mon Compte Partenaire » par la Caf. Jeton « Authorization: Bearer … » (cafsup token create).',
+      description:
+        'API de cafsup serve : supervision des habilitations « Mon Compte Partenaire » par la Caf. Jeton « Authorization: Bearer … » (cafsup token create).',
     },
     security: [{ bearer: [] }],
     paths: {
@@ -107,7 +118,12 @@ export function openApiDocument(): JsonObject {
         },
       },
       '/openapi.json': {
-        get: { operationId: 'openapi', summary: 'ce document', security: [], responses: { '200': { description: 'Document OpenAPI 3.1.', content: { 'application/json': { schema: { type: 'object' } } } } } },
+        get: {
+          operationId: 'openapi',
+          summary: 'ce document',
+          security: [],
+          responses: { '200': { description: 'Document OpenAPI 3.1.', content: { 'application/json': { schema: { type: 'object' } } } } },
+        },
       },
     },
     components: {

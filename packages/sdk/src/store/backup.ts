@@ -34,7 +34,9 @@ export async function backupDatabase(source: string, destination: string, option
   if (!existsSync(source)) throw new CafsupError('UNAVAILABLE', `Base de données introuvable : ${source}.`, { path: source });
   for (const suffix of ['', '-wal', '-shm', '-journal']) {
     if (sameFile(`${source}${suffix}`, target) || resolve(`${source}${suffix}`) === target) {
-      throw new CafsupError('VALIDATION', `Refus d’écrire la sauvegarde sur la base elle-même (${destination}) : choisissez un autre fichier.`, { path: destination });
+      throw new CafsupError('VALIDATION', `Refus d’écrire la sauvegarde sur la base elle-même (${destination}) : choisissez un autre fichier.`, {
+        path: destination,
+      });
     }
   }
   if (existsSync(target) && options.force !== true) {

@@ -81,15 +81,34 @@ export class TokenStore {
 
   /** Creates a token (256 random bits) and returns it: this is the only time it is shown. `expiresAt` (an ISO instant) ends it. */
   create(owner: Actor, role: TokenRole, cafs: string[], actor: Actor, options: { expiresAt?: string } = {}): { id: number; token: string } {
-    if (cafs.length === 0) throw new CafsupError('VALIDATION', 'Indiquez au moins une Caf (--caf 78, ou --caf "*" pour toutes).', { problems: [{ path: 'cafs', message: 'au moins une Caf' }] });
+    if (cafs.length === 0)
+      throw new CafsupError('VALIDATION', 'Indiquez au moins une Caf (--caf 78, ou --caf "*" pour toutes).', {
+        problems: [{ path: 'cafs', message: 'au moins une Caf' }],
+      });
     const token = `cafsup_${randomBytes(32).toString('base64url')}`;
     const email = normaliseEmail(owner.email);
     const expiresAt = options.expiresAt ?? null;
     let id = 0;
-    this.traced(actor, { action: 'token.create', targetType: 'token', targetId: null, partnerId: null, reason: `Jeton ${role} pour ${owner.name} <${email}>, Caf ${cafs.join(', ')}`, after: { owner: { name: owner.name, email }, role, cafs, expiresAt } }, (at) => {
-      if (expiresAt !== null && expiresAt <= at) throw new CafsupError('VALIDATION', 'L’expiration du jeton doit être dans le futur.', { problems: [{ path: 'expiresAt', message: 'date passée' }] });
-      id = Number(this.db.prepare('INSERT INTO tokens (owner_name, owner_email, role, cafs, hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)').run(owner.name, email, role, JSON.stringify(cafs), hashToken(token), at, expiresAt).lastInsertRowid);
-    });
+    this.traced(
+      actor,
+      {
+        action: 'token.create',
+        targetType: 'token',
+        targetId: null,
+        partnerId: null,
+        reason: `Jeton ${role} pour ${owner.name} <${email}>, Caf ${cafs.join(', ')}`,
+        after: { owner: { name: owner.name, email }, role, cafs, expiresAt },
+      },
+      (at) => {
+        if (expiresAt !== null && expiresAt <= at)
+          throw new CafsupError('VALIDATION', 'L’expiration du jeton doit être dans le futur.', { problems: [{ path: 'expiresAt', message: 'date passée' }] });
+        id = Number(
+          this.db
+            .prepare('INSERT INTO tokens (owner_name, owner_email, role, cafs, hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+            .run(owner.name, email, role, JSON.stringify(cafs), hashToken(token), at, expiresAt).lastInsertRowid,
+        );
+      },
+    );
     return { id, token };
   }
 
@@ -122,10 +141,14 @@ export class TokenStore {
   /** Suspends (or reinstates) a person: every token they own stops working at the next request. */
   setOwnerSuspended(email: string, suspended: boolean, reason: string, actor: Actor): void {
     const owner = normaliseEmail(email);
-    this.traced(actor, { action: suspended ? 'token.suspendOwner' : 'token.reinstateOwner', targetType: 'token', targetId: owner, partnerId: null, reason }, (at) => {
-      if (suspended) this.db.prepare('INSERT OR IGNORE INTO suspended_owners (email, suspended_at) VALUES (?, ?)').run(owner, at);
-      else this.db.prepare('DELETE FROM suspended_owners WHERE email = ?').run(owner);
-    });
+    this.traced(
+      actor,
+      { action: suspended ? 'token.suspendOwner' : 'token.reinstateOwner', targetType: 'token', targetId: owner, partnerId: null, reason },
+      (at) => {
+        if (suspended) this.db.prepare('INSERT OR IGNORE INTO suspended_owners (email, suspended_at) VALUES (?, ?)').run(owner, at);
+        else this.db.prepare('DELETE FROM suspended_owners WHERE email = ?').run(owner);
+      },
+    );
   }
 
   /** The principal of a token, or null when it is unknown, revoked, expired, or its owner suspended. */
@@ -170,8 +193,7 @@ export class TokenStore {
         const buckets = [`adresse ${address}`, ...(tokenPrefix === null ? [] : [`jeton ${tokenPrefix}…`])];
         for (const bucket of buckets) {
           const row = this.db.prepare('SELECT window_ms, count, untraced, traced_ms FROM auth_failures WHERE bucket = ?').get(bucket) as
-            | { window_ms: number; count: number; untraced: number; traced_ms: number }
-            | undefined;
+            { window_ms: number; count: number; untraced: number; traced_ms: number } | undefined;
           const fresh = row === undefined || row.window_ms + FAILURE_WINDOW_MS <= nowMs;
           const next = {
             window_ms: fresh ? nowMs : row.window_ms,

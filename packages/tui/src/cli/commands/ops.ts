@@ -11,7 +11,9 @@ function readInput(value: string | undefined): unknown {
   try {
     text = value === '-' ? readFileSync(0, 'utf8') : value.startsWith('@') ? readFileSync(value.slice(1), 'utf8') : value;
   } catch (error) {
-    throw new UsageError(`Entrée illisible : ${value === '-' ? 'entrée standard' : value.slice(1)} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`);
+    throw new UsageError(
+      `Entrée illisible : ${value === '-' ? 'entrée standard' : value.slice(1)} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`,
+    );
   }
   try {
     return JSON.parse(text) as unknown;
@@ -27,7 +29,11 @@ export const apiCommand: Command = {
   example: 'cafsup api partners.list --input \'{"limit": 5}\'',
   positionals: { min: 1, max: 1, names: 'OPÉRATION' },
   options: {
-    input: { type: 'string', value: 'JSON', description: 'l’entrée de l’opération (JSON, @FICHIER, ou - pour l’entrée standard), comme le corps de POST /v1/OPÉRATION' },
+    input: {
+      type: 'string',
+      value: 'JSON',
+      description: 'l’entrée de l’opération (JSON, @FICHIER, ou - pour l’entrée standard), comme le corps de POST /v1/OPÉRATION',
+    },
     file: { type: 'string', value: 'FICHIER', description: 'le jeu de données de dataset.import' },
   },
   async run(context, { positionals, options }) {
