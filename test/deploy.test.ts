@@ -493,3 +493,44 @@ describe('deployment: cafsup backup', () => {
     }
   });
 });
+
+describe('deployment: behind a reverse proxy, and under load', () => {
+  const proxied = new TestServer();
+  const direct = new TestServer();
+  beforeAll(async () => {
+    for (const server of [proxied, direct]) await server.seed(buildDemoDataset({ partners: 2, today: AS_OF }), ACTOR);
+    await proxied.start({ trustProxy: ['127.0.0.1'], authFailuresPerMinute: 2 });
+    await direct.start({ authFailuresPerMinute: 2, requestTimeoutMs: 300 });
+  });
+  afterAll(async () => {
+    await proxied.stop();
+    await direct.stop();
+  });
+
+  const failedFrom = async (server: TestServer, address: string) =>
+    (await server.post('/v1/dataset.summary', '{}', null, { 'x-forwarded-for': address })).status;
+
+  it('limits failed authentications per forwarded client with --trust-proxy, per connection without', async () => {
+    expect([await failedFrom(proxied, '203.0.113.7'), await failedFrom(proxied, '203.0.113.7'), await failedFrom(proxied, '203.0.113.7')]).toEqual([
+      401, 401, 429,
+    ]);
+    expect(await failedFrom(proxied, '203.0.113.8')).toBe(401);
+    expect(proxied.log.join('')).toContain('"remoteAddress":"203.0.113.8"');
+    // Not trusted: the header is the client's word, and every request comes from 127.0.0.1.
+    expect([await failedFrom(direct, '203.0.113.7'), await failedFrom(direct, '203.0.113.7'), await failedFrom(direct, '203.0.113.8')]).toEqual([
+      401, 401, 429,
+    ]);
+  });
+
+  it('counts a write that gave up waiting for the writer (503) as a lock wait', async () => {
+    const national = direct.token(NATIONAL, 'supervisor', ['*']);
+    const importing = direct.client(national).dataset.import(buildDemoDataset({ partners: 400, today: AS_OF }), { reason: 'Import long' });
+    await until(() => (direct.log.join('').includes('/v1/dataset.import') ? true : null), 'l’import reçu');
+    const waited = await direct.post('/v1/habilitations.suspend', JSON.stringify({ ids: ['amp-h0001'], options: { reason: 'Pendant l’import' } }), national);
+    expect([waited.status, waited.body.error.code, waited.headers['retry-after']]).toEqual([503, 'UNAVAILABLE', '1']);
+    await importing;
+    const metrics = await get(`${direct.baseUrl}/metrics`);
+    expect(sample(metrics.text, 'cafsup_lock_waits_total{operation="habilitations.suspend"}')).toBe(1);
+    expect(sample(metrics.text, 'cafsup_http_requests_total{operation="habilitations.suspend",status="503"}')).toBe(1);
+  });
+});
