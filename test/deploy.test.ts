@@ -522,6 +522,19 @@ describe('deployment: behind a reverse proxy, and under load', () => {
     ]);
   });
 
+  it('refuses a trusted proxy that is not an address or covers every address, before starting', async () => {
+    const { buildServer } = await import('@cafsup/server');
+    const start = (proxy: string) => failure(() => buildServer({ database: direct.database, log: false, trustProxy: [proxy] }));
+    expect((await start('0.0.0.0/0')).message).toBe(
+      'Proxy de confiance refusé : « 0.0.0.0/0 » couvre toutes les adresses ; tout client pourrait se faire passer pour un autre.',
+    );
+    expect((await start('::/0')).code).toBe('VALIDATION');
+    expect((await start('proxy.caf78')).message).toBe(
+      'Proxy de confiance illisible : « proxy.caf78 » (adresse IP ou plage CIDR attendue, par exemple 127.0.0.1 ou 10.0.0.0/8).',
+    );
+    expect((await start('10.0.0.0/33')).code).toBe('VALIDATION');
+  });
+
   it('counts a write that gave up waiting for the writer (503) as a lock wait', async () => {
     const national = direct.token(NATIONAL, 'supervisor', ['*']);
     const importing = direct.client(national).dataset.import(buildDemoDataset({ partners: 400, today: AS_OF }), { reason: 'Import long' });

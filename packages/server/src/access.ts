@@ -1,4 +1,6 @@
+import { isIP } from 'node:net';
 import type { FastifyRequest } from 'fastify';
+import { CafsupError } from '@cafsup/shared';
 import type { Principal } from '@cafsup/sdk';
 
 declare module 'fastify' {
@@ -34,4 +36,30 @@ const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|::ffff:127\.\d{1,3}\.\d{1
 export function isLocalCaller(request: FastifyRequest, trustsProxy: boolean): boolean {
   if (!trustsProxy && (request.headers['x-forwarded-for'] !== undefined || request.headers.forwarded !== undefined)) return false;
   return LOOPBACK.test(request.ip);
+}
+
+/**
+ * The proxies of `--trust-proxy`: addresses or CIDR ranges (or proxy-addr's `loopback`,
+ * `linklocal`, `uniquelocal`). A range holding every address is refused: any client could then
+ * claim any address, escape the authentication limits and pass for a local caller.
+ */
+export function checkTrustedProxies(proxies: readonly string[]): string[] {
+  for (const proxy of proxies) {
+    if (['loopback', 'linklocal', 'uniquelocal'].includes(proxy)) continue;
+    const [address = '', prefix, ...rest] = proxy.split('/');
+    const family = isIP(address);
+    const bits = prefix === undefined ? null : /^\d{1,3}$/.test(prefix) ? Number(prefix) : NaN;
+    if (family === 0 || rest.length > 0 || Number.isNaN(bits) || (bits !== null && bits > (family === 4 ? 32 : 128))) {
+      throw new CafsupError(
+        'VALIDATION',
+        `Proxy de confiance illisible : « ${proxy} » (adresse IP ou plage CIDR attendue, par exemple 127.0.0.1 ou 10.0.0.0/8).`,
+      );
+    }
+    if (bits === 0)
+      throw new CafsupError(
+        'VALIDATION',
+        `Proxy de confiance refusé : « ${proxy} » couvre toutes les adresses ; tout client pourrait se faire passer pour un autre.`,
+      );
+  }
+  return [...proxies];
 }

@@ -16,6 +16,7 @@ import {
   type SigningKey,
 } from '@cafsup/sdk';
 import type { TraceVerification } from '@cafsup/shared';
+import { checkTrustedProxies } from './access.js';
 import { registerHealth } from './health.js';
 import { registerMetrics } from './metrics.js';
 import { registerOpenApi } from './openapi.js';
@@ -94,13 +95,13 @@ const IMPORT_QUERY = z.strictObject({ reason: z.string().optional(), dryRun: z.e
  * code-to-status table. The event loop never touches SQLite.
  */
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
-  // Read before the workers start: a wrong certificate stops here, with nothing to clean up.
+  // Read before the workers start: a wrong certificate or proxy stops here, with nothing to clean up.
   const https = options.tls === undefined ? null : loadTls(options.tls);
+  const trustProxy = checkTrustedProxies(options.trustProxy ?? []);
   const pool = await StorePool.open({ database: options.database, clock: options.clock ?? null, ...(options.readers === undefined ? {} : { readers: options.readers }) });
   const allowedFailures = options.authFailuresPerMinute ?? 10;
   const deadlineMs = options.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS;
 
-  const trustProxy = options.trustProxy ?? [];
   const app = Fastify({
     ...(https === null ? {} : { https }),
     ...(trustProxy.length === 0 ? {} : { trustProxy }),
