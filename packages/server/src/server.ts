@@ -16,6 +16,12 @@ import {
   type SigningKey,
 } from '@cafsup/sdk';
 import type { TraceVerification } from '@cafsup/shared';
+import { checkTrustedProxies } from './access.js';
+import { registerHealth } from './health.js';
+import { registerMetrics } from './metrics.js';
+import { registerOpenApi } from './openapi.js';
+import { registerRequestLog } from './request-log.js';
+import { loadTls, type TlsFiles } from './tls.js';
 
 export interface ServerOptions {
   database: string;
@@ -31,6 +37,13 @@ export interface ServerOptions {
   readers?: number;
   /** Signed checkpoints of the trail, written every `everyMs` when the chain has grown, and at stop. */
   checkpoints?: { file: string; everyMs: number; key: SigningKey };
+  /** HTTPS with this PEM certificate and key (`serve --tls-cert --tls-key`). */
+  tls?: TlsFiles;
+  /**
+   * Addresses (or CIDR ranges) of the reverse proxies whose X-Forwarded-For is believed
+   * (`serve --trust-proxy`): limits, logs and the loopback check then see the client's address.
+   */
+  trustProxy?: string[];
 }
 
 const JSON_BODY_LIMIT = 1 << 20;
@@ -82,11 +95,16 @@ const IMPORT_QUERY = z.strictObject({ reason: z.string().optional(), dryRun: z.e
  * code-to-status table. The event loop never touches SQLite.
  */
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
+  // Read before the workers start: a wrong certificate or proxy stops here, with nothing to clean up.
+  const https = options.tls === undefined ? null : loadTls(options.tls);
+  const trustProxy = checkTrustedProxies(options.trustProxy ?? []);
   const pool = await StorePool.open({ database: options.database, clock: options.clock ?? null, ...(options.readers === undefined ? {} : { readers: options.readers }) });
   const allowedFailures = options.authFailuresPerMinute ?? 10;
   const deadlineMs = options.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS;
 
   const app = Fastify({
+    ...(https === null ? {} : { https }),
+    ...(trustProxy.length === 0 ? {} : { trustProxy }),
     bodyLimit: JSON_BODY_LIMIT,
     logger:
       options.log === false
@@ -118,12 +136,15 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
    * answered 429.
    */
   app.addHook('onRequest', async (request) => {
+    const tokenRule = request.routeOptions.config.token;
+    if (tokenRule === 'none') return;
     const token = /^Bearer (\S{1,512})$/.exec(request.headers.authorization ?? '')?.[1];
     const principal = token === undefined ? null : await pool.authenticate(token, deadlineMs);
     if (principal !== null) {
       request.principal = principal;
       return;
     }
+    if (tokenRule === 'optional' && token === undefined) return;
     const tokenPrefix = token === undefined ? null : token.slice(0, 16);
     const counted = await pool
       .internal<{ limited: boolean; retryAfterSeconds: number }>({ kind: 'authFailure', address: request.ip, tokenPrefix, limit: allowedFailures }, deadlineMs)
@@ -131,7 +152,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     if (counted.limited) {
       throw new CafsupError('RATE_LIMITED', 'Trop d’échecs d’authentification : réessayez dans une minute.', { retryAfterSeconds: counted.retryAfterSeconds });
     }
-    throw new CafsupError('UNAUTHENTICATED', token === undefined ? 'Jeton manquant : en-tête « Authorization: Bearer … » attendu.' : 'Jeton refusé (inconnu, révoqué, ou son titulaire est suspendu).');
+    throw new CafsupError('UNAUTHENTICATED', token === undefined ? 'Jeton manquant : en-tête « Authorization: Bearer … » attendu.' : 'Jeton refusé (inconnu, révoqué, expiré, ou son titulaire est suspendu).');
   });
 
   const callerOf = (request: FastifyRequest, name: Operation): Caller => {
@@ -155,6 +176,11 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     if (outcome.replayed) reply.header('idempotent-replay', 'true');
     return reply.type('application/json').send(JSON.stringify(outcome.value));
   };
+
+  registerRequestLog(app);
+  registerHealth(app, pool);
+  registerMetrics(app, pool, trustProxy.length > 0);
+  registerOpenApi(app);
 
   app.get('/v1/whoami', async (request) => ({
     actor: request.principal.actor,

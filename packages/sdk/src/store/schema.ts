@@ -232,6 +232,11 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE habilitations ADD COLUMN ends_at TEXT;
   ${TERMS_INDEXES.map((index) => index.create).join(';\n  ')};
   `,
+  // 5 (deployment): tokens that expire, and when each was last used (written at most once a minute).
+  `
+  ALTER TABLE tokens ADD COLUMN expires_at TEXT;
+  ALTER TABLE tokens ADD COLUMN last_used_at TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
