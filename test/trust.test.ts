@@ -1,4 +1,5 @@
 import { statSync } from 'node:fs';
+import { request } from 'node:http';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CafsupError, checkAgainstCheckpoints, createClient, loadSigningKey, signCheckpoint, type CafsupClient } from '@cafsup/sdk';
@@ -75,6 +76,22 @@ describe('the write path of cafsup serve (operations.md)', () => {
     // Traces = changes: one per acknowledged suspension, one for the import.
     expect(verification.head.id - before).toBe(acknowledged.length + 1);
     await importer.close();
+  });
+
+  it('takes no lock while an import is still being sent, and a dropped upload leaves writes free', async () => {
+    const url = new URL(server.baseUrl);
+    const upload = request({ host: url.hostname, port: url.port, method: 'POST', path: '/v1/dataset.import?reason=Import%20abandonn%C3%A9', headers: { authorization: `Bearer ${admin}`, 'transfer-encoding': 'chunked' } });
+    upload.on('error', () => undefined);
+    upload.write('{"format":"cafsup/dataset","version":1,"cafs":[');
+    // While the client dawdles, another supervisor's write lands at once.
+    const target = (await other.habilitations.list({ partnerId: 'bavans', status: 'active', limit: 1 })).items[0]!.id;
+    const during = await other.habilitations.suspend([target], { reason: 'Pendant un envoi lent' });
+    expect(during.changed).toHaveLength(1);
+    upload.destroy();
+    // And after the client is gone, too.
+    const after = await other.habilitations.reinstate([target], { reason: 'Après un envoi abandonné' });
+    expect(after.changed).toHaveLength(1);
+    expect((await other.traces.verify()).ok).toBe(true);
   });
 
   it('answers reads within 200 ms while a write waits for the lock, then lands the write', async () => {

@@ -41,15 +41,16 @@ export class TestServer {
     }
   }
 
-  async start(options: Partial<Pick<ServerOptions, 'authFailuresPerMinute' | 'requestTimeoutMs' | 'checkpoints'>> = {}): Promise<void> {
+  async start(options: Partial<Pick<ServerOptions, 'authFailuresPerMinute' | 'requestTimeoutMs' | 'checkpoints' | 'tls' | 'trustProxy'>> & { host?: string } = {}): Promise<void> {
     const log = new Writable({
       write: (chunk: Buffer, _encoding, done) => {
         this.log.push(chunk.toString('utf8'));
         done();
       },
     });
-    this.app = await buildServer({ database: this.database, log, clock: FIXED_NOW.toISOString(), ...options });
-    this.baseUrl = await this.app.listen({ host: '127.0.0.1', port: 0 });
+    const { host = '127.0.0.1', ...serverOptions } = options;
+    this.app = await buildServer({ database: this.database, log, clock: FIXED_NOW.toISOString(), ...serverOptions });
+    this.baseUrl = await this.app.listen({ host, port: 0 });
   }
 
   client(token: string): CafsupClient {

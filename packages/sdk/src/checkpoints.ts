@@ -14,6 +14,8 @@ export interface Checkpoint {
   storeId: string;
   id: number;
   hash: string;
+  /** The last trace of version 1 when signed: traces after it can never legitimately leave the file. */
+  legacyUntil: number;
   at: string;
   /** SHA-256 of the raw public key, 16 hex digits: which key signed. */
   keyId: string;
@@ -91,12 +93,21 @@ export function readPublicKey(text: string): KeyObject {
 }
 
 function signedPart(checkpoint: Omit<Checkpoint, 'signature'>): Buffer {
-  const { v, storeId, id, hash, at, keyId, publicKey } = checkpoint;
-  return Buffer.from(canonicalJson({ v, storeId, id, hash, at, keyId, publicKey }), 'utf8');
+  const { v, storeId, id, hash, legacyUntil, at, keyId, publicKey } = checkpoint;
+  return Buffer.from(canonicalJson({ v, storeId, id, hash, legacyUntil, at, keyId, publicKey }), 'utf8');
 }
 
 export function signCheckpoint(head: TraceHead, at: string, key: SigningKey): Checkpoint {
-  const unsigned = { v: 1 as const, storeId: head.storeId, id: head.id, hash: head.hash, at, keyId: key.keyId, publicKey: rawPublicKey(key.publicKey).toString('base64') };
+  const unsigned = {
+    v: 1 as const,
+    storeId: head.storeId,
+    id: head.id,
+    hash: head.hash,
+    legacyUntil: head.legacyUntil,
+    at,
+    keyId: key.keyId,
+    publicKey: rawPublicKey(key.publicKey).toString('base64'),
+  };
   return { ...unsigned, signature: sign(null, signedPart(unsigned), key.privateKey).toString('base64') };
 }
 
@@ -184,8 +195,19 @@ export async function checkAgainstCheckpoints(
       firstBrokenId ??= Math.min(lastGood, head.id) + 1;
       continue;
     }
+    if (checkpoint.legacyUntil !== head.legacyUntil) {
+      problems.push(`limite des traces anciennes modifiée depuis le point de contrôle du ${checkpoint.at} (n° ${checkpoint.legacyUntil}, maintenant n° ${head.legacyUntil})`);
+      firstBrokenId ??= Math.min(checkpoint.legacyUntil, head.legacyUntil) + 1;
+      continue;
+    }
     const hash = stored.get(checkpoint.id);
-    if (hash === undefined) continue; // removed by a recorded purge of version-1 traces: nothing left to compare
+    if (hash === undefined) {
+      // Only version-1 traces ever leave the file (a recorded purge); a later one missing was removed by hand.
+      if (checkpoint.id <= head.legacyUntil) continue;
+      problems.push(`trace n° ${checkpoint.id}, signée le ${checkpoint.at}, absente du fichier`);
+      firstBrokenId ??= lastGood + 1;
+      continue;
+    }
     if (hash !== checkpoint.hash) {
       problems.push(`trace n° ${checkpoint.id} différente de celle signée le ${checkpoint.at} : la chaîne a été réécrite après la trace n° ${lastGood}`);
       firstBrokenId ??= lastGood + 1;

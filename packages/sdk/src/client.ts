@@ -3,7 +3,7 @@ import { HttpTransport, type HttpTransportOptions } from './transports/http.js';
 import { LocalTransport } from './transports/local.js';
 import { PooledTransport } from './transports/pooled.js';
 import { resolveProfile } from './profiles.js';
-import type { Identity, Transport, TransportInfo } from './transports/transport.js';
+import type { Identity, Operation, Transport, TransportInfo } from './transports/transport.js';
 import type { PartnerScope } from './store/audit.js';
 import { Audit, Avenants, Dataset, Quotas } from './resources/index.js';
 import { Conventions, Groups, Habilitations, Notices, Partners, Questions, Requests, Reviews, Traces, Users } from './resources/workflows.js';
@@ -59,6 +59,14 @@ export class CafsupClient {
     this.requests = new Requests(transport);
     this.questions = new Questions(transport);
     this.notices = new Notices(transport);
+  }
+
+  /**
+   * Any operation of the table by name, with its input as the API takes it (`cafsup api`, like
+   * `gh api`): validated by the operation's schema, on either transport.
+   */
+  call<T = unknown>(operation: Operation, input: unknown): Promise<T> {
+    return this.transport.call<T>(operation, input);
   }
 
   /** Who acts: the local actor, or the owner, role and Cafs of the server's token. */

@@ -1,1 +1,2 @@
 export { buildServer, type ServerOptions } from './server.js';
+export { openApiDocument } from './openapi.js';

@@ -1,4 +1,9 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { CafsupError, HTTP_STATUS, parseInput, toCafsupError } from '@cafsup/shared';
@@ -16,6 +21,12 @@ import {
   type SigningKey,
 } from '@cafsup/sdk';
 import type { TraceVerification } from '@cafsup/shared';
+import { checkTrustedProxies } from './access.js';
+import { registerHealth } from './health.js';
+import { registerMetrics } from './metrics.js';
+import { registerOpenApi } from './openapi.js';
+import { registerRequestLog } from './request-log.js';
+import { loadTls, type TlsFiles } from './tls.js';
 
 export interface ServerOptions {
   database: string;
@@ -31,9 +42,35 @@ export interface ServerOptions {
   readers?: number;
   /** Signed checkpoints of the trail, written every `everyMs` when the chain has grown, and at stop. */
   checkpoints?: { file: string; everyMs: number; key: SigningKey };
+  /** HTTPS with this PEM certificate and key (`serve --tls-cert --tls-key`). */
+  tls?: TlsFiles;
+  /**
+   * Addresses (or CIDR ranges) of the reverse proxies whose X-Forwarded-For is believed
+   * (`serve --trust-proxy`): limits, logs and the loopback check then see the client's address.
+   */
+  trustProxy?: string[];
 }
 
 const JSON_BODY_LIMIT = 1 << 20;
+/** How long a refused token's count may wait for the store before this process's count decides. */
+const AUTH_COUNT_MS = 1_000;
+
+/** Failed authentications per address in this process, for when the store is busy. */
+class FailureWindow {
+  private readonly windows = new Map<string, { count: number; resetAt: number }>();
+  count(address: string, limit: number): { limited: boolean; retryAfterSeconds: number } {
+    const now = Date.now();
+    let window = this.windows.get(address);
+    if (window === undefined || window.resetAt <= now) {
+      // Forget old windows as new ones come, so the map stays as small as the last minute's callers.
+      for (const [key, old] of this.windows) if (old.resetAt <= now) this.windows.delete(key);
+      window = { count: 0, resetAt: now + 60_000 };
+      this.windows.set(address, window);
+    }
+    window.count += 1;
+    return { limited: window.count > limit, retryAfterSeconds: Math.ceil((window.resetAt - now) / 1000) };
+  }
+}
 const IMPORT_BODY_LIMIT = 2 ** 31;
 const DEFAULT_TIMEOUT_MS = 5_000;
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
@@ -44,16 +81,37 @@ declare module 'fastify' {
   }
 }
 
-/** A body larger than the import route allows ends the stream with a French error. */
-function limited(limit: number): Transform {
+/** How long an upload may send nothing before it is dropped. */
+const UPLOAD_IDLE_MS = 60_000;
+
+/**
+ * Writes a request body to a file of its own (0600, in a private temporary folder), refusing a
+ * body larger than `limit` and an upload silent for a minute; a client that goes away rejects
+ * it. Returns the file's path.
+ */
+async function spool(body: Readable, limit: number): Promise<string> {
+  const folder = await mkdtemp(join(tmpdir(), 'cafsup-import-'));
+  const path = join(folder, 'body.json');
   let seen = 0;
-  return new Transform({
+  let idle: NodeJS.Timeout | undefined;
+  const guard = new Transform({
     transform(chunk: Buffer, _encoding, done) {
       seen += chunk.length;
+      idle?.refresh();
       if (seen > limit) done(new CafsupError('VALIDATION', `Fichier trop volumineux : ${limit} octets au plus.`));
       else done(null, chunk);
     },
   });
+  idle = setTimeout(() => guard.destroy(new CafsupError('VALIDATION', 'Envoi du fichier interrompu : rien reçu pendant une minute.')), UPLOAD_IDLE_MS);
+  try {
+    await pipeline(body, guard, createWriteStream(path, { flags: 'wx', mode: 0o600 }));
+    return path;
+  } catch (error) {
+    await rm(folder, { recursive: true, force: true });
+    throw error instanceof CafsupError ? error : new CafsupError('VALIDATION', 'Envoi du fichier interrompu avant sa fin : rien n’a été importé.', {}, { cause: error });
+  } finally {
+    clearTimeout(idle);
+  }
 }
 
 function frenchFrameworkError(error: { code?: string; statusCode?: number; message: string }): CafsupError | null {
@@ -82,11 +140,17 @@ const IMPORT_QUERY = z.strictObject({ reason: z.string().optional(), dryRun: z.e
  * code-to-status table. The event loop never touches SQLite.
  */
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
+  // Read before the workers start: a wrong certificate or proxy stops here, with nothing to clean up.
+  const https = options.tls === undefined ? null : loadTls(options.tls);
+  const trustProxy = checkTrustedProxies(options.trustProxy ?? []);
   const pool = await StorePool.open({ database: options.database, clock: options.clock ?? null, ...(options.readers === undefined ? {} : { readers: options.readers }) });
   const allowedFailures = options.authFailuresPerMinute ?? 10;
+  const localFailures = new FailureWindow();
   const deadlineMs = options.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS;
 
   const app = Fastify({
+    ...(https === null ? {} : { https }),
+    ...(trustProxy.length === 0 ? {} : { trustProxy }),
     bodyLimit: JSON_BODY_LIMIT,
     logger:
       options.log === false
@@ -118,20 +182,26 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
    * answered 429.
    */
   app.addHook('onRequest', async (request) => {
+    const tokenRule = request.routeOptions.config.token;
+    if (tokenRule === 'none') return;
     const token = /^Bearer (\S{1,512})$/.exec(request.headers.authorization ?? '')?.[1];
     const principal = token === undefined ? null : await pool.authenticate(token, deadlineMs);
     if (principal !== null) {
       request.principal = principal;
       return;
     }
+    if (tokenRule === 'optional' && token === undefined) return;
     const tokenPrefix = token === undefined ? null : token.slice(0, 16);
+    // Counted in the store (shared by every server process); while the store cannot take the
+    // write (a long import), this process's own count decides, so the limit never lapses.
+    const local = localFailures.count(request.ip, allowedFailures);
     const counted = await pool
-      .internal<{ limited: boolean; retryAfterSeconds: number }>({ kind: 'authFailure', address: request.ip, tokenPrefix, limit: allowedFailures }, deadlineMs)
-      .catch(() => ({ limited: false, retryAfterSeconds: 0 }));
+      .internal<{ limited: boolean; retryAfterSeconds: number }>({ kind: 'authFailure', address: request.ip, tokenPrefix, limit: allowedFailures }, AUTH_COUNT_MS)
+      .catch(() => local);
     if (counted.limited) {
       throw new CafsupError('RATE_LIMITED', 'Trop d’échecs d’authentification : réessayez dans une minute.', { retryAfterSeconds: counted.retryAfterSeconds });
     }
-    throw new CafsupError('UNAUTHENTICATED', token === undefined ? 'Jeton manquant : en-tête « Authorization: Bearer … » attendu.' : 'Jeton refusé (inconnu, révoqué, ou son titulaire est suspendu).');
+    throw new CafsupError('UNAUTHENTICATED', token === undefined ? 'Jeton manquant : en-tête « Authorization: Bearer … » attendu.' : 'Jeton refusé (inconnu, révoqué, expiré, ou son titulaire est suspendu).');
   });
 
   const callerOf = (request: FastifyRequest, name: Operation): Caller => {
@@ -155,6 +225,11 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     if (outcome.replayed) reply.header('idempotent-replay', 'true');
     return reply.type('application/json').send(JSON.stringify(outcome.value));
   };
+
+  registerRequestLog(app);
+  registerHealth(app, pool);
+  registerMetrics(app, pool, trustProxy.length > 0);
+  registerOpenApi(app);
 
   app.get('/v1/whoami', async (request) => ({
     actor: request.principal.actor,
@@ -190,9 +265,17 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
             { ...(query.reason === undefined ? {} : { reason: query.reason }), ...(query.dryRun === undefined ? {} : { dryRun: query.dryRun === 'true' }) },
             'query',
           );
-          const source = (request.body as NodeJS.ReadableStream).pipe(limited(IMPORT_BODY_LIMIT)) as unknown as AsyncIterable<Uint8Array>;
           const idempotency = idempotencyOf(request, name);
-          return answer(reply, await pool.run(name, input, caller, { deadlineMs, source, validated: true, ...(idempotency === undefined ? {} : { idempotency }) }));
+          // The whole body first, at the client's pace, into a private file: the write lock is
+          // then held only while the import itself runs, never while a slow or stalled client
+          // sends (a dropped upload takes no lock at all).
+          const spooled = await spool(request.body as Readable, IMPORT_BODY_LIMIT);
+          try {
+            const source = createReadStream(spooled) as AsyncIterable<Uint8Array>;
+            return answer(reply, await pool.run(name, input, caller, { deadlineMs, source, validated: true, ...(idempotency === undefined ? {} : { idempotency }) }));
+          } finally {
+            await rm(dirname(spooled), { recursive: true, force: true });
+          }
         });
       });
     } else {

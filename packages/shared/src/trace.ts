@@ -161,4 +161,6 @@ export interface TraceHead {
   hash: string;
   /** An identifier of the store, so a checkpoint is never checked against another database. */
   storeId: string;
+  /** The last trace of version 1: only traces up to it can ever leave the file. */
+  legacyUntil: number;
 }

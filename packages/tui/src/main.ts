@@ -107,6 +107,7 @@ function globalOptions(options: ParsedOptions, own: Record<string, OptionSpec> =
     json: global('json') === true,
     quiet: global('quiet') === true,
     yes: global('yes') === true,
+    insecure: global('insecure') === true,
   };
 }
 

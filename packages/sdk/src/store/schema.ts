@@ -225,6 +225,10 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE users ADD COLUMN disabled_at TEXT;
   CREATE INDEX traces_retention ON traces (kind, at) WHERE erased = 0;
   INSERT OR IGNORE INTO meta (key, value) VALUES ('store_id', json_quote(lower(hex(randomblob(16)))));
+  -- The last trace of version 1: no trace after it may ever be removed (retention erases them
+  -- in place), so the chain can never start past it; signed checkpoints carry it.
+  INSERT OR IGNORE INTO meta (key, value)
+    VALUES ('trace_v1_last', COALESCE((SELECT json_extract(value, '$.id') FROM meta WHERE key = 'trace_head'), 0));
   `,
   // 4: when a user was de-validated (retention, contrat art. 5.3.2) and the last day of a
   // temporary habilitation (rule 4, the request form's « date de fin »); the indexes of rules 4
@@ -233,7 +237,12 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE habilitations ADD COLUMN ends_at TEXT;
   ${TERMS_INDEXES.map((index) => index.create).join(';\n  ')};
   `,
-  // 5: the supervision workflows (workflows.md): the register of forms, questions and incidents,
+  // 5 (deployment): tokens that expire, and when each was last used (written at most once a minute).
+  `
+  ALTER TABLE tokens ADD COLUMN expires_at TEXT;
+  ALTER TABLE tokens ADD COLUMN last_used_at TEXT;
+  `,
+  // 6: the supervision workflows (workflows.md): the register of forms, questions and incidents,
   // returned review sheets (their SHA-256), a person's extracts.
   WORKFLOWS_MIGRATION,
 ];

@@ -17,6 +17,10 @@ export interface TokenView {
   cafs: string[];
   createdAt: string;
   revokedAt: string | null;
+  /** After this instant the token is refused, like a revoked one; null: it never expires. */
+  expiresAt: string | null;
+  /** The last request made with it, to the minute; null: never used. */
+  lastUsedAt: string | null;
   ownerSuspended: boolean;
 }
 
@@ -27,7 +31,12 @@ export interface Principal {
   role: TokenRole;
   /** null for every Caf. */
   cafCodes: string[] | null;
+  /** When the token was last used, as recorded (at most once a minute): the server decides whether to record this use. */
+  lastUsedAt: string | null;
 }
+
+/** A token's last use is recorded once a minute at most: a write per request would queue behind every import. */
+export const LAST_USE_PRECISION_MS = 60_000;
 
 interface TokenRow {
   id: number;
@@ -37,6 +46,8 @@ interface TokenRow {
   cafs: string;
   created_at: string;
   revoked_at: string | null;
+  expires_at: string | null;
+  last_used_at: string | null;
   suspended: number;
 }
 
@@ -69,17 +80,35 @@ export class TokenStore {
       .immediate();
   }
 
-  /** Creates a token (256 random bits) and returns it: this is the only time it is shown. */
-  create(owner: Actor, role: TokenRole, cafs: string[], actor: Actor): { id: number; token: string } {
+  /** Creates a token (256 random bits) and returns it: this is the only time it is shown. `expiresAt` (an ISO instant) ends it. */
+  create(owner: Actor, role: TokenRole, cafs: string[], actor: Actor, options: { expiresAt?: string } = {}): { id: number; token: string } {
     owner = parseInput(actorSchema, owner, 'owner');
     if (cafs.length === 0) throw new CafsupError('VALIDATION', 'Indiquez au moins une Caf (--caf 78, ou --caf "*" pour toutes).', { problems: [{ path: 'cafs', message: 'au moins une Caf' }] });
     parseInput(z.array(z.union([z.literal(ALL_CAFS), departementSchema])), cafs, 'cafs');
     const token = `cafsup_${randomBytes(32).toString('base64url')}`;
     const email = normaliseEmail(owner.email);
+    const expiresAt = options.expiresAt ?? null;
     let id = 0;
-    this.traced(actor, { action: 'token.create', targetType: 'token', targetId: null, partnerId: null, reason: `Jeton ${role} pour ${owner.name} <${email}>, Caf ${cafs.join(', ')}`, after: { owner: { name: owner.name, email }, role, cafs } }, (at) => {
-      id = Number(this.db.prepare('INSERT INTO tokens (owner_name, owner_email, role, cafs, hash, created_at) VALUES (?, ?, ?, ?, ?, ?)').run(owner.name, email, role, JSON.stringify(cafs), hashToken(token), at).lastInsertRowid);
-    });
+    this.traced(
+      actor,
+      {
+        action: 'token.create',
+        targetType: 'token',
+        targetId: null,
+        partnerId: null,
+        reason: `Jeton ${role} pour ${owner.name} <${email}>, Caf ${cafs.join(', ')}`,
+        after: { owner: { name: owner.name, email }, role, cafs, expiresAt },
+      },
+      (at) => {
+        if (expiresAt !== null && expiresAt <= at)
+          throw new CafsupError('VALIDATION', 'L’expiration du jeton doit être dans le futur.', { problems: [{ path: 'expiresAt', message: 'date passée' }] });
+        id = Number(
+          this.db
+            .prepare('INSERT INTO tokens (owner_name, owner_email, role, cafs, hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+            .run(owner.name, email, role, JSON.stringify(cafs), hashToken(token), at, expiresAt).lastInsertRowid,
+        );
+      },
+    );
     return { id, token };
   }
 
@@ -94,6 +123,8 @@ export class TokenStore {
       cafs: JSON.parse(row.cafs) as string[],
       createdAt: row.created_at,
       revokedAt: row.revoked_at,
+      expiresAt: row.expires_at,
+      lastUsedAt: row.last_used_at,
       ownerSuspended: row.suspended === 1,
     }));
   }
@@ -112,20 +143,41 @@ export class TokenStore {
   setOwnerSuspended(email: string, suspended: boolean, reason: string, actor: Actor): void {
     reason = parseInput(reasonSchema, reason, 'reason');
     const owner = normaliseEmail(email);
-    this.traced(actor, { action: suspended ? 'token.suspendOwner' : 'token.reinstateOwner', targetType: 'token', targetId: owner, partnerId: null, reason }, (at) => {
-      if (suspended) this.db.prepare('INSERT OR IGNORE INTO suspended_owners (email, suspended_at) VALUES (?, ?)').run(owner, at);
-      else this.db.prepare('DELETE FROM suspended_owners WHERE email = ?').run(owner);
-    });
+    this.traced(
+      actor,
+      { action: suspended ? 'token.suspendOwner' : 'token.reinstateOwner', targetType: 'token', targetId: owner, partnerId: null, reason },
+      (at) => {
+        if (suspended) this.db.prepare('INSERT OR IGNORE INTO suspended_owners (email, suspended_at) VALUES (?, ?)').run(owner, at);
+        else this.db.prepare('DELETE FROM suspended_owners WHERE email = ?').run(owner);
+      },
+    );
   }
 
-  /** The principal of a token, or null when it is unknown, revoked, or its owner suspended. */
+  /** The principal of a token, or null when it is unknown, revoked, expired, or its owner suspended. */
   authenticate(token: string): Principal | null {
     const row = this.db
       .prepare('SELECT t.*, (s.email IS NOT NULL) AS suspended FROM tokens t LEFT JOIN suspended_owners s ON s.email = t.owner_email WHERE t.hash = ?')
       .get(hashToken(token)) as TokenRow | undefined;
     if (row === undefined || row.revoked_at !== null || row.suspended === 1) return null;
+    if (row.expires_at !== null && Date.parse(row.expires_at) <= Date.parse(this.clock().at)) return null;
     const cafs = JSON.parse(row.cafs) as string[];
-    return { tokenId: row.id, actor: { name: row.owner_name, email: row.owner_email }, role: row.role, cafCodes: cafs.includes(ALL_CAFS) ? null : cafs };
+    return {
+      tokenId: row.id,
+      actor: { name: row.owner_name, email: row.owner_email },
+      role: row.role,
+      cafCodes: cafs.includes(ALL_CAFS) ? null : cafs,
+      lastUsedAt: row.last_used_at,
+    };
+  }
+
+  /**
+   * Records a use of a token. Not traced (a use is not a decision) and a single statement: the
+   * server sends it to the writer without waiting, at most once a minute per token.
+   */
+  recordUse(tokenId: number): void {
+    const { at } = this.clock();
+    const stale = new Date(Date.parse(at) - LAST_USE_PRECISION_MS).toISOString();
+    this.db.prepare('UPDATE tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at <= ?)').run(at, tokenId, stale);
   }
 
   /**
@@ -143,8 +195,7 @@ export class TokenStore {
         const buckets = [`adresse ${address}`, ...(tokenPrefix === null ? [] : [`jeton ${tokenPrefix}…`])];
         for (const bucket of buckets) {
           const row = this.db.prepare('SELECT window_ms, count, untraced, traced_ms FROM auth_failures WHERE bucket = ?').get(bucket) as
-            | { window_ms: number; count: number; untraced: number; traced_ms: number }
-            | undefined;
+            { window_ms: number; count: number; untraced: number; traced_ms: number } | undefined;
           const fresh = row === undefined || row.window_ms + FAILURE_WINDOW_MS <= nowMs;
           const next = {
             window_ms: fresh ? nowMs : row.window_ms,

@@ -47,6 +47,7 @@ export interface ChainAnchor {
 const HEAD_KEY = 'trace_head';
 const ANCHOR_KEY = 'trace_anchor';
 const STORE_ID_KEY = 'store_id';
+const LEGACY_KEY = 'trace_v1_last';
 
 /** Retention of contrat art. 5.3.2, in months, per kind of trace (rules.md, "Retention"). */
 export const RETENTION_MONTHS: Record<TraceKind, number> = { activity: 6, decision: 72 };
@@ -172,7 +173,7 @@ export class TraceWriter {
 /** The head of the chain, with the store's identifier. */
 export function traceHead(db: Database.Database): TraceHead {
   const head = readMeta<ChainPoint>(db, HEAD_KEY) ?? { id: 0, hash: GENESIS_HASH };
-  return { id: head.id, hash: head.hash, storeId: readMeta<string>(db, STORE_ID_KEY) ?? '' };
+  return { id: head.id, hash: head.hash, storeId: readMeta<string>(db, STORE_ID_KEY) ?? '', legacyUntil: readMeta<number>(db, LEGACY_KEY) ?? 0 };
 }
 
 /** True when retention allowed this trace's content to be erased by `asOf`. */
@@ -201,8 +202,13 @@ export function verifyTraces(db: Database.Database, today: CalendarDate): TraceV
   let previousHash = anchor.prevHash;
   let checked = 0;
   let anchorJustified = anchor.firstId === 1 && anchor.prevHash === GENESIS_HASH;
+  // Version-2 traces are erased in place, never removed: a start past the old ones is forged.
+  if (anchor.firstId > head.legacyUntil + 1) {
+    return broken(0, head.legacyUntil + 1, `traces supprimées avant la trace n° ${anchor.firstId} (seules les traces antérieures au n° ${head.legacyUntil + 1} peuvent l’être)`);
+  }
   for (const row of db.prepare('SELECT * FROM traces ORDER BY id').iterate() as IterableIterator<TraceRow>) {
     if (row.id !== expectedId) return broken(checked, Math.min(row.id, expectedId), `trace n° ${Math.min(row.id, expectedId)} manquante ou déplacée`);
+    if (row.version !== (row.id <= head.legacyUntil ? 1 : 2)) return broken(checked, row.id, `trace n° ${row.id} : version de l’empreinte modifiée`);
     if (row.prev_hash !== previousHash) return broken(checked, row.id, `trace n° ${row.id} : lien rompu avec la trace précédente`);
     const { hash, contentOk } = recomputeHash(row, previousHash);
     if (!contentOk || row.hash !== hash) return broken(checked, row.id, `trace n° ${row.id} modifiée`);

@@ -13,6 +13,8 @@ export interface HttpTransportOptions {
   timeoutMs?: number;
   /** Attempts after the first for reads (3 by default). */
   retries?: number;
+  /** Allows plain `http://` to a host other than this machine: the token then crosses the network in clear text. */
+  insecure?: boolean;
 }
 
 const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
@@ -24,6 +26,25 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 function errorCode(error: unknown): string {
   const seen = error as { code?: string; cause?: { code?: string } };
   return seen.code ?? seen.cause?.code ?? '';
+}
+
+/**
+ * A token never leaves this machine in clear text unless the caller says so (operations.md):
+ * `https://` anywhere, `http://` only to a loopback address, or with `insecure`.
+ */
+function checkTransportSecurity(baseUrl: string, insecure: boolean): void {
+  let url: URL;
+  try {
+    url = new URL(baseUrl);
+  } catch {
+    throw new CafsupError('VALIDATION', `Adresse du serveur illisible : « ${baseUrl} » (https://hôte:port attendu).`);
+  }
+  if (url.protocol === 'https:') return;
+  if (url.protocol !== 'http:') throw new CafsupError('VALIDATION', `Adresse du serveur refusée : « ${baseUrl} » (https:// ou http:// attendu).`);
+  const loopback = url.hostname === 'localhost' || url.hostname.endsWith('.localhost') || url.hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(url.hostname);
+  if (!loopback && !insecure) {
+    throw new CafsupError('FORBIDDEN', `Refus d’envoyer le jeton en clair à ${url.host} : utilisez https://, ou --insecure si ce réseau est sûr.`);
+  }
 }
 
 /** The body of a dataset import, streamed: a file, bytes, text, a stream or a parsed document. */
@@ -47,6 +68,7 @@ export class HttpTransport implements Transport {
   private identity: Identity | null = null;
 
   constructor(private readonly options: HttpTransportOptions) {
+    checkTransportSecurity(options.baseUrl, options.insecure === true);
     this.base = options.baseUrl.replace(/\/+$/, '');
     this.retries = options.retries ?? 3;
   }

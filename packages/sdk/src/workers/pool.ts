@@ -5,8 +5,8 @@ import { Worker } from 'node:worker_threads';
 import { CafsupError, canonicalJson } from '@cafsup/shared';
 import type { Caller, Outcome } from '../operations/execute.js';
 import { operationSpec, type Operation } from '../operations/table.js';
-import type { Principal } from '../store/tokens.js';
-import { CANCELLED, QUEUED, type FromWorker, type InternalJob, type RunMessage, type SerializedError, type ToWorker } from './protocol.js';
+import { LAST_USE_PRECISION_MS, type Principal } from '../store/tokens.js';
+import { CANCELLED, QUEUED, type FromWorker, type InternalJob, type RunMessage, type SerializedError, type StoreStatus, type ToWorker } from './protocol.js';
 
 export interface StorePoolOptions {
   database: string;
@@ -169,6 +169,8 @@ export class StorePool {
   private readonly writer: StoreWorker;
   private readonly readers: StoreWorker[];
   private nextId = 1;
+  /** When this process last sent each token's use to the writer (epoch ms). */
+  private readonly usesSent = new Map<number, number>();
   internalErrors: (error: SerializedError) => void = () => undefined;
 
   private constructor(private readonly options: StorePoolOptions) {
@@ -313,13 +315,33 @@ export class StorePool {
 
   /** Server-side jobs that are not operations: token checks on a reader, failure counts on the writer. */
   internal<T>(job: InternalJob, deadlineMs: number): Promise<T> {
-    const worker = job.kind === 'authFailure' ? this.writer : this.reader();
+    const worker = job.kind === 'authFailure' || job.kind === 'tokenUsed' ? this.writer : this.reader();
     const caller: Caller = { actor: null, role: 'auditor', cafCodes: [] };
     return this.submit(worker, { name: null, input: null, internal: job, caller }, deadlineMs).then((outcome) => outcome.value as T);
   }
 
-  authenticate(token: string, deadlineMs: number): Promise<Principal | null> {
-    return this.internal<Principal | null>({ kind: 'authenticate', token }, deadlineMs);
+  /** Whether the store answers, its file is still there and its schema current (a reader's view). */
+  status(deadlineMs: number): Promise<StoreStatus> {
+    return this.internal<StoreStatus>({ kind: 'ping' }, deadlineMs);
+  }
+
+  async authenticate(token: string, deadlineMs: number): Promise<Principal | null> {
+    const principal = await this.internal<Principal | null>({ kind: 'authenticate', token }, deadlineMs);
+    if (principal !== null) this.noteUse(principal);
+    return principal;
+  }
+
+  /**
+   * A token's last use, for `token list`: sent to the writer at most once a minute per token
+   * and never awaited, so no request waits for it; one that misses its deadline behind a long
+   * import is simply dropped (the next request sends another).
+   */
+  private noteUse(principal: Principal): void {
+    const now = Date.now();
+    const recorded = principal.lastUsedAt === null ? 0 : Date.parse(principal.lastUsedAt);
+    if (now - Math.max(recorded, this.usesSent.get(principal.tokenId) ?? 0) < LAST_USE_PRECISION_MS) return;
+    this.usesSent.set(principal.tokenId, now);
+    this.internal({ kind: 'tokenUsed', tokenId: principal.tokenId }, LAST_USE_PRECISION_MS).catch(() => undefined);
   }
 
   async close(): Promise<void> {

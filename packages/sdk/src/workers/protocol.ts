@@ -12,7 +12,17 @@ export const CANCELLED = 2;
 export type InternalJob =
   | { kind: 'authenticate'; token: string }
   | { kind: 'authFailure'; address: string; tokenPrefix: string | null; limit: number }
+  | { kind: 'tokenUsed'; tokenId: number }
   | { kind: 'ping' };
+
+/** What a `ping` answers: the server's readiness (`/readyz`) and the trace head of `/metrics`. */
+export interface StoreStatus {
+  /** The file at the database's path is still the one the worker opened (not deleted or replaced). */
+  file: boolean;
+  schemaVersion: number;
+  expectedSchemaVersion: number;
+  traceHead: number;
+}
 
 export interface RunMessage {
   type: 'run';

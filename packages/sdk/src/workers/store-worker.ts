@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
+import { statSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { toCafsupError } from '@cafsup/shared';
 import { Store } from '../store/store.js';
 import { BUSY_TIMEOUT_MS } from '../store/connection.js';
+import { SCHEMA_VERSION } from '../store/schema.js';
 import { authorize, executeOperation, type IdempotencyRequest } from '../operations/execute.js';
 import type { Operation } from '../operations/table.js';
-import { CANCELLED, QUEUED, STARTED, type FromWorker, type InternalJob, type RunMessage, type ToWorker } from './protocol.js';
+import { CANCELLED, QUEUED, STARTED, type FromWorker, type InternalJob, type RunMessage, type StoreStatus, type ToWorker } from './protocol.js';
 
 // One store worker of `cafsup serve` (pool.ts): its own SQLite connection, off the server's
 // event loop. The writer runs its jobs one at a time in arrival order, each in a transaction of
@@ -23,6 +25,21 @@ const options = workerData as WorkerOptions;
 const port = parentPort!;
 const store = new Store(options.database, { create: options.create, ...(options.clock === null ? {} : { now: () => new Date(options.clock!) }) });
 const send = (message: FromWorker) => port.postMessage(message);
+const opened = statSync(options.database);
+
+/**
+ * The store's health for `/readyz` and `/metrics`. An open connection keeps working on a file
+ * deleted or replaced under it, so what counts is the file now at the path.
+ */
+function status(): StoreStatus {
+  const current = statSync(options.database, { throwIfNoEntry: false });
+  return {
+    file: current !== undefined && current.ino === opened.ino && current.dev === opened.dev,
+    schemaVersion: store.db.pragma('user_version', { simple: true }) as number,
+    expectedSchemaVersion: SCHEMA_VERSION,
+    traceHead: store.traceHead().id,
+  };
+}
 
 /** The body of an import, fed by the server one chunk per `need`. */
 class Inbox {
@@ -59,8 +76,10 @@ function internal(job: InternalJob): unknown {
       return store.tokens.authenticate(job.token);
     case 'authFailure':
       return store.tokens.recordFailure(job.address, job.tokenPrefix, job.limit);
+    case 'tokenUsed':
+      return store.tokens.recordUse(job.tokenId);
     case 'ping':
-      return store.traceHead();
+      return status();
   }
 }
 

@@ -57,6 +57,7 @@ export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
   json: { type: 'boolean', value: '[CHAMPS]', description: 'sortie JSON pour les scripts ; --json=id,name garde ces champs des lignes d’une liste' },
   quiet: { type: 'boolean', short: 'q', description: 'rien sur la sortie que les identifiants d’une liste ; pas de message sur stderr hors erreurs' },
   yes: { type: 'boolean', short: 'y', description: 'confirme d’avance les actions' },
+  insecure: { type: 'boolean', description: 'accepte http:// vers un serveur distant (le jeton y circule en clair)' },
   lang: { type: 'string', value: 'fr', description: 'langue des messages (fr)' },
   help: { type: 'boolean', short: 'h', description: 'aide de la commande' },
 };

@@ -33,6 +33,8 @@ export interface GlobalOptions {
   json: boolean;
   quiet: boolean;
   yes: boolean;
+  /** Plain http:// to a remote server is allowed (`--insecure`). */
+  insecure: boolean;
 }
 
 /** What every command may ask for, resolved once per run at the edge: database, actor, clock, terminal. */
@@ -88,7 +90,7 @@ export class Context {
     if (this.opened !== null) return this.opened;
     const connection = this.connection();
     // Remotely the actor is the token's owner (art. 9.2): the client never chooses it.
-    if (connection.kind === 'http') return (this.opened = createClient({ baseUrl: connection.baseUrl, token: connection.token }));
+    if (connection.kind === 'http') return (this.opened = createClient({ baseUrl: connection.baseUrl, token: connection.token, insecure: this.options.insecure }));
     const database = this.databasePath();
     const readOnly = existsSync(database) && !writable(database);
     if ((options.write === true || options.create === true) && readOnly) {

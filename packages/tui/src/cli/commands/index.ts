@@ -40,6 +40,7 @@ import {
   usersCommand,
 } from './read.js';
 import { tracesCheckpointCommand, tracesVerifyCommand } from './trail.js';
+import { apiCommand, backupCommand } from './ops.js';
 import { WORKFLOW_COMMANDS } from './workflows.js';
 
 /** Every plain command, in the order `cafsup --help` presents them. */
@@ -52,7 +53,7 @@ const GROUPS: { title: string; commands: Command[] }[] = [
   },
   { title: 'Suivi : formulaires, revues, manquements (workflows)', commands: WORKFLOW_COMMANDS },
   { title: 'Traces', commands: [tracesCommand, tracesCheckpointCommand, tracesVerifyCommand, tracesPurgeCommand] },
-  { title: 'Données', commands: [exportCommand, importCommand] },
+  { title: 'Données', commands: [exportCommand, importCommand, backupCommand] },
   {
     title: 'Usage partagé (serveur)',
     // In the order of a first setup, so that each example runs after the one before it.
@@ -63,6 +64,7 @@ const GROUPS: { title: string; commands: Command[] }[] = [
       profileAddCommand,
       loginCommand,
       whoamiCommand,
+      apiCommand,
       logoutCommand,
       tokenRevokeCommand,
       tokenSuspendOwnerCommand,

@@ -4,7 +4,15 @@ import { ALL_CAFS, Store, createClient, defaultCheckpointsPath, loadSigningKey, 
 import { idsOf, stringOption, type Command } from '../command.js';
 import { openConfig, openTokens } from '../config.js';
 import { UsageError, type Context } from '../context.js';
+import { frenchDateTime } from '../../format.js';
 import { listTable, type RowSpec } from '../output.js';
+
+/** `--expires 90d`: the instant that many days from now. */
+function expiryOf(value: string): string {
+  const days = Number(/^(\d{1,4})d$/.exec(value)?.[1]);
+  if (!Number.isInteger(days) || days < 1 || days > 3650) throw new UsageError(`--expires attend un nombre de jours, de 1d à 3650d (reçu « ${value} »).`);
+  return new Date(Date.now() + days * 86_400_000).toISOString();
+}
 
 function requiredOption(value: string | boolean | string[] | undefined, name: string, usage: string): string {
   const text = stringOption(value);
@@ -15,13 +23,16 @@ function requiredOption(value: string | boolean | string[] | undefined, name: st
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'l’API HTTP sur la base, pour plusieurs superviseurs et des scripts distants (jetons et rôles)',
-  usage: 'cafsup serve [--host 127.0.0.1] [--port 7878] [--db FICHIER] [--checkpoints FICHIER] [--checkpoint-minutes 15]',
+  usage: 'cafsup serve [--host 127.0.0.1] [--port 7878] [--db FICHIER] [--tls-cert FICHIER --tls-key FICHIER] [--trust-proxy ADRESSE…] [--checkpoints FICHIER] [--checkpoint-minutes 15]',
   example: 'cafsup serve --port 7878',
   options: {
     host: { type: 'string', value: 'ADRESSE', description: 'adresse d’écoute (défaut 127.0.0.1)' },
     port: { type: 'string', value: 'PORT', description: 'port (défaut 7878, 0 pour un port libre)' },
     checkpoints: { type: 'string', value: 'FICHIER', description: 'points de contrôle signés de la chaîne des traces (défaut : dossier de configuration)' },
     'checkpoint-minutes': { type: 'string', value: 'N', description: 'un point de contrôle toutes les N minutes quand la chaîne a avancé (défaut 15, 0 : aucun)' },
+    'tls-cert': { type: 'string', value: 'FICHIER', description: 'certificat TLS (PEM) : le serveur parle HTTPS' },
+    'tls-key': { type: 'string', value: 'FICHIER', description: 'clé privée du certificat (PEM)' },
+    'trust-proxy': { type: 'string', multiple: true, value: 'ADRESSE', description: 'proxy inverse dont X-Forwarded-For fait foi (adresse ou plage CIDR, répétable)' },
   },
   async run(context, { options }) {
     const port = Number(stringOption(options.port) ?? 7878);
@@ -30,10 +41,19 @@ export const serveCommand: Command = {
     const database = context.databasePath();
     const minutes = Number(stringOption(options['checkpoint-minutes']) ?? 15);
     if (!Number.isInteger(minutes) || minutes < 0 || minutes > 1440) throw new UsageError('--checkpoint-minutes attend un nombre de minutes entre 0 et 1440.');
+    const tlsCert = stringOption(options['tls-cert']);
+    const tlsKey = stringOption(options['tls-key']);
+    if ((tlsCert === undefined) !== (tlsKey === undefined)) throw new UsageError('--tls-cert et --tls-key vont ensemble : le certificat et sa clé.');
+    const trustProxy = idsOf(options['trust-proxy']);
     const { buildServer } = await import('@cafsup/server');
     const checkpoints =
       minutes === 0 ? undefined : { file: stringOption(options.checkpoints) ?? defaultCheckpointsPath(), everyMs: minutes * 60_000, key: loadSigningKey({ create: true }) };
-    const app = await buildServer({ database, ...(checkpoints === undefined ? {} : { checkpoints }) });
+    const app = await buildServer({
+      database,
+      ...(checkpoints === undefined ? {} : { checkpoints }),
+      ...(tlsCert === undefined || tlsKey === undefined ? {} : { tls: { cert: tlsCert, key: tlsKey } }),
+      ...(trustProxy.length === 0 ? {} : { trustProxy }),
+    });
     const address = await app.listen({ host, port });
     process.stderr.write(`cafsup serve : écoute sur ${address} (base ${database}). SIGTERM ou Ctrl-C pour arrêter proprement.\n`);
     // A stop finishes the requests in flight before the process ends.
@@ -56,13 +76,14 @@ function withServerStore<T>(context: Context, use: (store: Store) => T): T {
 export const tokenCreateCommand: Command = {
   name: 'token create',
   summary: 'crée le jeton d’accès d’une personne (affiché une seule fois ; seule son empreinte est gardée)',
-  usage: 'cafsup token create "PRÉNOM NOM" --email MÉL --role superviseur|auditeur --caf C… [--quiet]',
-  example: 'cafsup token create "Camille Roux" --email camille.roux@caf78.fr --role superviseur --caf 78 --quiet > jeton.txt',
+  usage: 'cafsup token create "PRÉNOM NOM" --email MÉL --role superviseur|auditeur --caf C… [--expires 90d] [--quiet]',
+  example: 'cafsup token create "Camille Roux" --email camille.roux@caf78.fr --role superviseur --caf 78 --expires 90d --quiet > jeton.txt',
   positionals: { min: 1, max: 1, names: 'NOM' },
   options: {
     email: { type: 'string', value: 'MÉL', description: 'mél de la personne : chaque action faite avec ce jeton porte son nom' },
     role: { type: 'string', value: 'RÔLE', description: 'le superviseur lit et agit, l’auditeur lit seulement', choices: TOKEN_ROLE_LABELS },
     caf: { type: 'string', multiple: true, value: 'C', description: 'Caf dont le jeton voit les partenaires, répétable ; « * » pour toutes' },
+    expires: { type: 'string', value: 'DURÉE', description: 'le jeton expire dans N jours (90d) ; sinon jamais' },
   },
   async run(context, { positionals, options }) {
     const email = requiredOption(options.email, 'email', tokenCreateCommand.usage);
@@ -70,11 +91,16 @@ export const tokenCreateCommand: Command = {
     const role = requiredOption(options.role, 'role', tokenCreateCommand.usage) as keyof typeof TOKEN_ROLE_LABELS;
     const cafs = idsOf(options.caf);
     if (cafs.length === 0) throw new UsageError(`Il manque --caf (une ou plusieurs Caf, ou « ${ALL_CAFS} »). Usage : ${tokenCreateCommand.usage}`);
+    const expires = stringOption(options.expires);
+    const expiresAt = expires === undefined ? undefined : expiryOf(expires);
     const actor = await context.actor();
-    const created = withServerStore(context, (store) => store.tokens.create({ name: positionals[0]!.trim(), email }, role, cafs, actor));
+    const created = withServerStore(context, (store) =>
+      store.tokens.create({ name: positionals[0]!.trim(), email }, role, cafs, actor, expiresAt === undefined ? {} : { expiresAt }),
+    );
     return {
-      json: created,
-      text: () => `Jeton n° ${created.id} pour ${positionals[0]} <${email}> (${TOKEN_ROLE_LABELS[role]}, Caf ${cafs.join(', ')}).\nNotez-le maintenant, il ne sera plus affiché :\n${created.token}`,
+      json: { ...created, expiresAt: expiresAt ?? null },
+      text: () =>
+        `Jeton n° ${created.id} pour ${positionals[0]} <${email}> (${TOKEN_ROLE_LABELS[role]}, Caf ${cafs.join(', ')}${expiresAt === undefined ? '' : `, expire le ${frenchDateTime(expiresAt)}`}).\nNotez-le maintenant, il ne sera plus affiché :\n${created.token}`,
       quiet: created.token,
     };
   },
@@ -91,6 +117,8 @@ const TOKEN_ROWS: RowSpec<TokenView> = {
     { field: 'role', header: 'Rôle', cell: (t) => TOKEN_ROLE_LABELS[t.role] },
     { field: 'cafs', header: 'Caf', cell: (t) => t.cafs.join(' ') },
     { field: 'createdAt', header: 'Créé le', cell: (t) => ({ at: t.createdAt }) },
+    { field: 'expiresAt', header: 'Expire le', cell: (t) => (t.expiresAt === null ? null : { at: t.expiresAt }) },
+    { field: 'lastUsedAt', header: 'Dernière utilisation', cell: (t) => (t.lastUsedAt === null ? null : { at: t.lastUsedAt }) },
     { field: 'revokedAt', header: 'Révoqué le', cell: (t) => (t.revokedAt === null ? null : { at: t.revokedAt }) },
     { field: 'ownerSuspended', header: 'Titulaire suspendu', cell: (t) => (t.ownerSuspended ? 'oui' : 'non') },
   ],
@@ -221,7 +249,7 @@ export const loginCommand: Command = {
     if (name === undefined || url === undefined) throw new UsageError('Indiquez un profil serveur : cafsup config profile add NOM --url URL, puis cafsup login --profile NOM.');
     const token = (await readTokenInput(context.interactive)).trim();
     if (token === '') throw new UsageError('Jeton vide.');
-    const client = createClient({ baseUrl: url, token });
+    const client = createClient({ baseUrl: url, token, insecure: context.options.insecure });
     try {
       const identity = await client.whoami();
       (await openTokens()).set(name, token);

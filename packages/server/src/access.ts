@@ -1,0 +1,65 @@
+import { isIP } from 'node:net';
+import type { FastifyRequest } from 'fastify';
+import { CafsupError } from '@cafsup/shared';
+import type { Principal } from '@cafsup/sdk';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * The bearer token a route needs: required unless said otherwise. `none` for the probes and
+     * the API document (a load balancer has no token); `optional` for `/metrics`, which a
+     * loopback caller may read without one.
+     */
+    token?: 'none' | 'optional';
+  }
+}
+
+/** The operation a request called (`partners.list`), else its route (`/healthz`), for logs and metrics. */
+export function operationOf(request: FastifyRequest): string {
+  const route = request.routeOptions.url;
+  if (route === undefined) return 'inconnue';
+  return route.startsWith('/v1/') ? route.slice('/v1/'.length) : route;
+}
+
+/** The token's principal, or null on the routes that need none. */
+export function principalOf(request: FastifyRequest): Principal | null {
+  return request.principal ?? null;
+}
+
+const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3})$/;
+
+/**
+ * A caller on this machine. A request relayed by a proxy that the server was not told to trust
+ * (X-Forwarded-For without `--trust-proxy`) is not local, whatever its socket says: otherwise
+ * a reverse proxy on the same host would make every client of the world local.
+ */
+export function isLocalCaller(request: FastifyRequest, trustsProxy: boolean): boolean {
+  if (!trustsProxy && (request.headers['x-forwarded-for'] !== undefined || request.headers.forwarded !== undefined)) return false;
+  return LOOPBACK.test(request.ip);
+}
+
+/**
+ * The proxies of `--trust-proxy`: addresses or CIDR ranges (or proxy-addr's `loopback`,
+ * `linklocal`, `uniquelocal`). A range holding every address is refused: any client could then
+ * claim any address, escape the authentication limits and pass for a local caller.
+ */
+export function checkTrustedProxies(proxies: readonly string[]): string[] {
+  for (const proxy of proxies) {
+    if (['loopback', 'linklocal', 'uniquelocal'].includes(proxy)) continue;
+    const [address = '', prefix, ...rest] = proxy.split('/');
+    const family = isIP(address);
+    const bits = prefix === undefined ? null : /^\d{1,3}$/.test(prefix) ? Number(prefix) : NaN;
+    if (family === 0 || rest.length > 0 || Number.isNaN(bits) || (bits !== null && bits > (family === 4 ? 32 : 128))) {
+      throw new CafsupError(
+        'VALIDATION',
+        `Proxy de confiance illisible : « ${proxy} » (adresse IP ou plage CIDR attendue, par exemple 127.0.0.1 ou 10.0.0.0/8).`,
+      );
+    }
+    if (bits === 0)
+      throw new CafsupError(
+        'VALIDATION',
+        `Proxy de confiance refusé : « ${proxy} » couvre toutes les adresses ; tout client pourrait se faire passer pour un autre.`,
+      );
+  }
+  return [...proxies];
+}

@@ -1,0 +1,35 @@
+import type { FastifyInstance } from 'fastify';
+import { CafsupError, toCafsupError } from '@cafsup/shared';
+import type { StorePool, StoreStatus } from '@cafsup/sdk';
+
+/** A probe must answer quickly even while the writer is busy: the status is read on a reader. */
+const PROBE_DEADLINE_MS = 2_000;
+
+/** Why the store is not ready, in French, or null when it is. */
+export function notReady(status: StoreStatus): string | null {
+  if (!status.file) return 'le fichier de la base a disparu ou a été remplacé depuis le démarrage du serveur';
+  if (status.schemaVersion !== status.expectedSchemaVersion) {
+    return `schéma de la base en version ${status.schemaVersion}, ce serveur attend la version ${status.expectedSchemaVersion}`;
+  }
+  return null;
+}
+
+/**
+ * `GET /healthz` (the process answers) and `GET /readyz` (the database answers through the
+ * store's workers, its file is the one opened and its migrations are current), without a
+ * token: load balancers and systemd have none (operations.md).
+ */
+export function registerHealth(app: FastifyInstance, pool: StorePool): void {
+  app.get('/healthz', { config: { token: 'none' } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { config: { token: 'none' } }, async () => {
+    let status: StoreStatus;
+    try {
+      status = await pool.status(PROBE_DEADLINE_MS);
+    } catch (error) {
+      throw new CafsupError('UNAVAILABLE', `Serveur pas prêt : ${toCafsupError(error).message}`, { retryAfterSeconds: 5 });
+    }
+    const problem = notReady(status);
+    if (problem !== null) throw new CafsupError('UNAVAILABLE', `Serveur pas prêt : ${problem}.`, { retryAfterSeconds: 5 });
+    return { status: 'ready', schemaVersion: status.schemaVersion, traceHead: status.traceHead };
+  });
+}

@@ -1,0 +1,88 @@
+import type { FastifyInstance } from 'fastify';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { CafsupError, toCafsupError } from '@cafsup/shared';
+import type { StorePool } from '@cafsup/sdk';
+import { isLocalCaller, operationOf, principalOf } from './access.js';
+import { notReady } from './health.js';
+
+const SCRAPE_DEADLINE_MS = 2_000;
+
+/**
+ * `GET /metrics` in Prometheus' text format (operations.md): requests by operation and status,
+ * their latency, the requests that gave up waiting for the database (503), and the trace
+ * head's number — a trail that stops growing while requests succeed is worth an alert. Read
+ * by a supervisor token for every Caf, or from this machine without a token. Each server has
+ * its own registry: nothing is shared through prom-client's global one.
+ */
+export function registerMetrics(app: FastifyInstance, pool: StorePool, trustsProxy: boolean): void {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'cafsup_' });
+  const requests = new Counter({
+    name: 'cafsup_http_requests_total',
+    help: 'Requests answered, by operation (or route) and HTTP status.',
+    labelNames: ['operation', 'status'],
+    registers: [registry],
+  });
+  const latency = new Histogram({
+    name: 'cafsup_http_request_duration_seconds',
+    help: 'Time from the request to its answer, by operation (or route).',
+    labelNames: ['operation'],
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  const lockWaits = new Counter({
+    name: 'cafsup_lock_waits_total',
+    help: 'Operations answered 503: the database stayed busy (a write, an import, another process) past their deadline; nothing was written.',
+    labelNames: ['operation'],
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'cafsup_store_ready',
+    help: '1 when the database answers, its file is the one opened and its schema current (as /readyz), else 0.',
+    registers: [registry],
+    async collect() {
+      this.set(
+        await pool.status(SCRAPE_DEADLINE_MS).then(
+          (status) => (notReady(status) === null ? 1 : 0),
+          () => 0,
+        ),
+      );
+    },
+  });
+  new Gauge({
+    name: 'cafsup_trace_head',
+    help: 'Number of the last trace of the audit trail.',
+    registers: [registry],
+    async collect() {
+      // A store that does not answer leaves the last value: cafsup_store_ready says why.
+      await pool.status(SCRAPE_DEADLINE_MS).then(
+        (status) => this.set(status.traceHead),
+        () => undefined,
+      );
+    },
+  });
+
+  app.addHook('onError', async (request, _reply, error) => {
+    if (request.routeOptions.url?.startsWith('/v1/') === true && toCafsupError(error).code === 'UNAVAILABLE')
+      lockWaits.inc({ operation: operationOf(request) });
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const operation = operationOf(request);
+    requests.inc({ operation, status: String(reply.statusCode) });
+    latency.observe({ operation }, reply.elapsedTime / 1000);
+  });
+
+  app.get('/metrics', { config: { token: 'optional' } }, async (request, reply) => {
+    const principal = principalOf(request);
+    if (principal === null && !isLocalCaller(request, trustsProxy)) {
+      throw new CafsupError(
+        'UNAUTHENTICATED',
+        'Jeton manquant : les métriques se lisent avec un jeton superviseur valable pour toutes les Caf, ou depuis la machine du serveur.',
+      );
+    }
+    if (principal !== null && (principal.role !== 'supervisor' || principal.cafCodes !== null)) {
+      throw new CafsupError('FORBIDDEN', 'Métriques réservées à un jeton superviseur valable pour toutes les Caf (--caf "*").');
+    }
+    return reply.type(registry.contentType).send(await registry.metrics());
+  });
+}

@@ -1,0 +1,77 @@
+import { readFileSync } from 'node:fs';
+import { CafsupError } from '@cafsup/shared';
+import { OPERATIONS, backupDatabase, isOperation, operationSpec, parseOperationInput } from '@cafsup/sdk';
+import { stringOption, type Command } from '../command.js';
+import { UsageError } from '../context.js';
+
+/** `--input` as JSON text, `@FICHIER` for a file, or `-` for the standard input. */
+function readInput(value: string | undefined): unknown {
+  if (value === undefined) return {};
+  let text: string;
+  try {
+    text = value === '-' ? readFileSync(0, 'utf8') : value.startsWith('@') ? readFileSync(value.slice(1), 'utf8') : value;
+  } catch (error) {
+    throw new UsageError(
+      `Entrée illisible : ${value === '-' ? 'entrée standard' : value.slice(1)} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`,
+    );
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new CafsupError('VALIDATION', `Entrée JSON illisible : ${(error as Error).message}.`, { problems: [{ path: '--input', message: 'JSON invalide' }] });
+  }
+}
+
+export const apiCommand: Command = {
+  name: 'api',
+  summary: 'appelle n’importe quelle opération de l’API par son nom (comme gh api), en local ou sur le serveur',
+  usage: 'cafsup api OPÉRATION [--input JSON|@FICHIER|-] [--file JEU.json]',
+  example: 'cafsup api partners.list --input \'{"limit": 5}\'',
+  positionals: { min: 1, max: 1, names: 'OPÉRATION' },
+  options: {
+    input: {
+      type: 'string',
+      value: 'JSON',
+      description: 'l’entrée de l’opération (JSON, @FICHIER, ou - pour l’entrée standard), comme le corps de POST /v1/OPÉRATION',
+    },
+    file: { type: 'string', value: 'FICHIER', description: 'le jeu de données de dataset.import' },
+  },
+  async run(context, { positionals, options }) {
+    const name = positionals[0]!;
+    if (!isOperation(name)) throw new UsageError(`Opération inconnue : « ${name} ». Opérations : ${OPERATIONS.join(', ')}.`);
+    const spec = operationSpec(name);
+    const input = readInput(stringOption(options.input));
+    const file = stringOption(options.file);
+    if ((spec.stream === 'in') !== (file !== undefined)) {
+      throw new UsageError(spec.stream === 'in' ? `${name} lit un jeu de données : --file FICHIER.` : `--file ne sert qu’à dataset.import.`);
+    }
+    // Checked here first: a refused input is answered before any confirmation is asked.
+    const { input: parsed } = parseOperationInput(name, input);
+    if (spec.access === 'write' && spec.dryRun?.(parsed) !== true) {
+      await context.approve(`Exécuter ${name} (${spec.summary}) ?`);
+    }
+    const client = await context.client({ write: spec.access === 'write' });
+    const value = await client.call(name, file === undefined ? input : { ...(input as object), source: { path: file } });
+    return { json: value, text: () => JSON.stringify(value, null, 2) };
+  },
+};
+
+export const backupCommand: Command = {
+  name: 'backup',
+  summary: 'copie cohérente de la base SQLite, même pendant que le serveur écrit (fichier 0600)',
+  usage: 'cafsup backup --out FICHIER [--force] [--db FICHIER]',
+  example: 'cafsup backup --out cafsup-$(date +%F).db',
+  options: {
+    out: { type: 'string', value: 'FICHIER', description: 'fichier de la sauvegarde (jamais la base elle-même)' },
+    force: { type: 'boolean', description: 'remplace le fichier s’il existe' },
+  },
+  async run(context, { options }) {
+    const out = stringOption(options.out);
+    if (out === undefined || out.trim() === '') throw new UsageError(`Il manque --out FICHIER. Usage : ${backupCommand.usage}`);
+    const outcome = await backupDatabase(context.databasePath(), out, { force: options.force === true });
+    return {
+      json: outcome,
+      text: () => `Sauvegarde écrite : ${outcome.path} (${new Intl.NumberFormat('fr-FR').format(outcome.bytes)} octets, intégrité vérifiée).`,
+    };
+  },
+};

@@ -1,0 +1,554 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { request } from 'node:https';
+import { networkInterfaces } from 'node:os';
+import type { TLSSocket } from 'node:tls';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { CafsupError, OPERATIONS, Store, createClient, operationSpec } from '@cafsup/sdk';
+import { buildDemoDataset } from '../packages/tui/src/demo/demo-data.js';
+import { CAFSUP_BIN, CliSandbox } from './support/cli.js';
+import { ACTOR } from './support/fixture.js';
+import { FIXED_NOW, TestServer } from './support/server.js';
+
+const AS_OF = '2026-11-22';
+const NATIONAL = { name: 'Inès Perrin', email: 'ines.perrin@cnaf.fr' };
+
+async function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; text: string; headers: Headers }> {
+  const response = await fetch(url, { headers });
+  return { status: response.status, text: await response.text(), headers: response.headers };
+}
+
+/** The value of one sample of a Prometheus text exposition, or undefined when absent. */
+function sample(metrics: string, name: string): number | undefined {
+  const line = metrics.split('\n').find((candidate) => candidate.startsWith(`${name} `));
+  return line === undefined ? undefined : Number(line.slice(name.length + 1));
+}
+
+describe('deployment: probes, metrics, API document', () => {
+  const server = new TestServer();
+  let national = '';
+  let local78 = '';
+
+  beforeAll(async () => {
+    await server.seed(buildDemoDataset({ partners: 6, today: AS_OF }), ACTOR);
+    national = server.token(NATIONAL, 'supervisor', ['*']);
+    local78 = server.token(ACTOR, 'supervisor', ['78']);
+    await server.start();
+  });
+  afterAll(() => server.stop());
+
+  it('answers /healthz and /readyz without a token', async () => {
+    const health = await get(`${server.baseUrl}/healthz`);
+    expect([health.status, JSON.parse(health.text)]).toEqual([200, { status: 'ok' }]);
+    const ready = await get(`${server.baseUrl}/readyz`);
+    const head = server.withStore((store) => store.traceHead().id);
+    expect([ready.status, JSON.parse(ready.text)]).toEqual([200, { status: 'ready', schemaVersion: expect.any(Number), traceHead: head }]);
+  });
+
+  it('counts a request in /metrics, read locally without a token or with a token for every Caf, and refused otherwise', async () => {
+    const client = server.client(local78);
+    await client.partners.list({ limit: 5 });
+    await client.close();
+    const metrics = await get(`${server.baseUrl}/metrics`);
+    expect(metrics.status).toBe(200);
+    expect(metrics.headers.get('content-type')).toMatch(/^text\/plain/);
+    expect(sample(metrics.text, 'cafsup_http_requests_total{operation="partners.list",status="200"}')).toBe(1);
+    expect(sample(metrics.text, 'cafsup_http_request_duration_seconds_count{operation="partners.list"}')).toBe(1);
+    expect(sample(metrics.text, 'cafsup_trace_head')).toBe(server.withStore((store) => store.traceHead().id));
+    expect(sample(metrics.text, 'cafsup_store_ready')).toBe(1);
+    expect(metrics.text).toContain('# TYPE cafsup_lock_waits_total counter');
+
+    // Relayed by a proxy the server does not trust: not local, so a token is needed, and only a national supervisor's.
+    const relayed = { 'x-forwarded-for': '203.0.113.7' };
+    expect((await get(`${server.baseUrl}/metrics`, relayed)).status).toBe(401);
+    expect((await get(`${server.baseUrl}/metrics`, { ...relayed, authorization: `Bearer ${local78}` })).status).toBe(403);
+    const admin = await get(`${server.baseUrl}/metrics`, { ...relayed, authorization: `Bearer ${national}` });
+    expect(admin.status).toBe(200);
+    expect(sample(admin.text, 'cafsup_http_requests_total{operation="/metrics",status="403"}')).toBe(1);
+  });
+
+  it('logs each request with its operation, status, duration, token number and actor, never the token', async () => {
+    const client = server.client(local78);
+    await client.partners.get(server.withStore((store) => store.listPartners({ limit: 1 }, {}).items[0]!.id));
+    await client.close();
+    const lines = server.log
+      .join('')
+      .split('\n')
+      .filter((line) => line.includes('"operation":"partners.get"'));
+    const completed = lines.map((line) => JSON.parse(line) as Record<string, any>).find((line) => line.msg === 'request completed');
+    expect(completed).toMatchObject({
+      operation: 'partners.get',
+      actor: ACTOR.email,
+      tokenId: expect.any(Number),
+      res: { statusCode: 200 },
+      responseTime: expect.any(Number),
+    });
+    expect(server.log.join('')).not.toContain(local78);
+  });
+
+  it('serves an OpenAPI 3.1 document that a validator accepts, covering every operation, usable to call one', async () => {
+    const response = await get(`${server.baseUrl}/openapi.json`);
+    expect(response.status).toBe(200);
+    const document = JSON.parse(response.text) as { openapi: string; paths: Record<string, Record<string, any>> };
+    const validator = new Validator();
+    const result = await validator.validate(document);
+    expect(result.errors ?? []).toEqual([]);
+    expect([result.valid, validator.version]).toEqual([true, '3.1']);
+    expect(OPERATIONS.filter((name) => document.paths[`/v1/${name}`] === undefined)).toEqual([]);
+    for (const name of OPERATIONS) {
+      const spec = operationSpec(name);
+      expect(Object.keys(document.paths[`/v1/${name}`]!)).toEqual([spec.stream === 'out' ? 'get' : 'post']);
+    }
+    // Strict schemas: the document says an unknown field is refused, as the server does.
+    const partnersGet = document.paths['/v1/partners.get']!.post;
+    expect(partnersGet.requestBody.content['application/json'].schema).toMatchObject({ type: 'object', required: ['id'], additionalProperties: false });
+
+    // A call built from the document alone: its path, method and the body its schema describes.
+    const [path, item] = Object.entries(document.paths).find(([, entry]) => entry.post?.operationId === 'partnersList')!;
+    expect(item.post.requestBody.content['application/json'].schema.properties).toHaveProperty('limit');
+    const called = await server.post(path, JSON.stringify({ limit: 2 }), national);
+    expect([called.status, called.body.items.length]).toEqual([200, 2]);
+  });
+});
+
+describe('deployment: readiness of a server whose database file is gone', () => {
+  const server = new TestServer();
+  beforeAll(async () => {
+    await server.seed(buildDemoDataset({ partners: 2, today: AS_OF }), ACTOR);
+    await server.start();
+  });
+  afterAll(() => server.stop());
+
+  it('answers /readyz 503 with Retry-After once the file is deleted, while /healthz still answers', async () => {
+    expect((await get(`${server.baseUrl}/readyz`)).status).toBe(200);
+    for (const suffix of ['', '-wal', '-shm']) rmSync(`${server.database}${suffix}`, { force: true });
+    const ready = await get(`${server.baseUrl}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(ready.headers.get('retry-after')).toBe('5');
+    expect(JSON.parse(ready.text)).toEqual({
+      error: {
+        code: 'UNAVAILABLE',
+        message: 'Serveur pas prêt : le fichier de la base a disparu ou a été remplacé depuis le démarrage du serveur.',
+        details: { retryAfterSeconds: 5 },
+      },
+    });
+    expect((await get(`${server.baseUrl}/healthz`)).status).toBe(200);
+    const metrics = await get(`${server.baseUrl}/metrics`);
+    expect(sample(metrics.text, 'cafsup_store_ready')).toBe(0);
+  });
+});
+
+/** The whole dataset of a store file, as `cafsup export` writes it, and its trace head. */
+function exportOf(database: string): { head: number; data: string } {
+  const store = new Store(database, { create: false, now: () => FIXED_NOW });
+  try {
+    let data = '';
+    for (const chunk of store.exportChunks()) data += chunk;
+    return { head: store.traceHead().id, data };
+  } finally {
+    store.close();
+  }
+}
+
+/**
+ * `cafsup ARGS` without blocking this process: the server under test runs in it, so a
+ * synchronous spawn would keep it from answering. `CAFSUP_DB` is dropped so that `--profile`
+ * (a server) decides where the data is.
+ */
+async function cafsup(
+  sandbox: CliSandbox,
+  args: string[],
+  options: { input?: string; env?: Record<string, string> } = {},
+): Promise<{ status: number; stdout: string; stderr: string }> {
+  const env = sandbox.env(options.env);
+  delete env.CAFSUP_DB;
+  const child = spawn(process.execPath, [CAFSUP_BIN, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  child.stdin.end(options.input ?? '');
+  const [code] = (await once(child, 'close')) as [number | null];
+  return { status: code ?? -1, stdout, stderr };
+}
+
+/** Waits for a condition with a deadline rather than a fixed sleep (a loaded CI machine is slow). */
+async function until<T>(probe: () => T | undefined | null, what: string, deadlineMs = 30_000): Promise<T> {
+  const deadline = Date.now() + deadlineMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined && value !== null) return value;
+    if (Date.now() > deadline) throw new Error(`jamais vu : ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('deployment: TLS', () => {
+  const server = new TestServer();
+  const sandbox = new CliSandbox();
+  const cert = join(server.dir, 'cert.pem');
+  const key = join(server.dir, 'key.pem');
+  let token = '';
+
+  beforeAll(async () => {
+    await server.seed(buildDemoDataset({ partners: 4, today: AS_OF }), ACTOR);
+    token = server.token(ACTOR, 'supervisor', ['*']);
+    // A self-signed certificate for 127.0.0.1, as an internal CA would issue (openssl: a Debian package .ci/run installs).
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+        '-days',
+        '2',
+        '-subj',
+        '/CN=cafsup-test',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ],
+      { stdio: 'ignore' },
+    );
+    await server.start({ tls: { cert, key } });
+  });
+  afterAll(async () => {
+    await server.stop();
+    sandbox.cleanup();
+  });
+
+  it('serves HTTPS with the given certificate: a raw request and the SDK through the cafsup command', async () => {
+    expect(server.baseUrl).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    const health = await new Promise<{ status: number; body: string; peer: string }>((resolve, reject) => {
+      const call = request(`${server.baseUrl}/healthz`, { ca: readFileSync(cert) }, (response) => {
+        const peer = String((response.socket as TLSSocket).getPeerCertificate().subject.CN);
+        let body = '';
+        response.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body, peer }));
+      });
+      call.on('error', reject);
+      call.end();
+    });
+    expect(health).toEqual({ status: 200, body: '{"status":"ok"}', peer: 'cafsup-test' });
+
+    expect(sandbox.run(['config', 'profile', 'add', 'tls', '--url', server.baseUrl]).status).toBe(0);
+    const trusted = { NODE_EXTRA_CA_CERTS: cert };
+    expect((await cafsup(sandbox, ['login', '--profile', 'tls'], { input: `${token}\n`, env: trusted })).status).toBe(0);
+    const page = await cafsup(sandbox, ['api', 'partners.list', '--input', '{"limit":2}', '--profile', 'tls', '--json'], { env: trusted });
+    expect(JSON.parse(page.stdout).items.map((partner: { id: string }) => partner.id)).toEqual(exportOfIds(server.database).slice(0, 2));
+    // Without the CA, the certificate is refused: the token never goes to an unverified server.
+    const untrusted = await cafsup(sandbox, ['api', 'partners.list', '--profile', 'tls']);
+    expect(untrusted.status).toBe(6);
+    expect(untrusted.stderr).toMatch(/^Serveur injoignable \(https:\/\/127\.0\.0\.1:\d+\) : /);
+  });
+
+  it('refuses an unreadable or invalid certificate at start-up with a French sentence', async () => {
+    const missing = await failure(() =>
+      import('@cafsup/server').then(({ buildServer }) =>
+        buildServer({ database: server.database, log: false, tls: { cert: join(server.dir, 'absent.pem'), key } }),
+      ),
+    );
+    expect([missing.code, missing.message]).toEqual(['VALIDATION', `Certificat TLS illisible : ${join(server.dir, 'absent.pem')} (ENOENT).`]);
+    const swapped = await failure(() =>
+      import('@cafsup/server').then(({ buildServer }) => buildServer({ database: server.database, log: false, tls: { cert: key, key: cert } })),
+    );
+    expect(swapped.message).toMatch(/^Certificat ou clé TLS refusés \(fichiers PEM d’un certificat et de sa clé attendus\) : /);
+  });
+});
+
+function exportOfIds(database: string): string[] {
+  return (JSON.parse(exportOf(database).data) as { partners: { id: string }[] }).partners.map((partner) => partner.id).sort();
+}
+
+async function failure(run: () => Promise<unknown>): Promise<CafsupError> {
+  try {
+    await run();
+  } catch (error) {
+    if (error instanceof CafsupError) return error;
+    throw error;
+  }
+  throw new Error('aucune erreur');
+}
+
+describe('deployment: clients refuse plain http to another machine', () => {
+  const address = Object.values(networkInterfaces())
+    .flat()
+    .find((candidate) => candidate !== undefined && !candidate.internal && candidate.family === 'IPv4')?.address;
+  const server = new TestServer();
+  const sandbox = new CliSandbox();
+  let token = '';
+  let url = '';
+
+  beforeAll(async () => {
+    await server.seed(buildDemoDataset({ partners: 2, today: AS_OF }), ACTOR);
+    token = server.token(ACTOR, 'supervisor', ['*']);
+    if (address === undefined) return;
+    await server.start({ host: address });
+    url = server.baseUrl;
+  });
+  afterAll(async () => {
+    await server.stop();
+    sandbox.cleanup();
+  });
+
+  it('refuses http:// to a non-loopback host unless insecure, in the SDK', () => {
+    expect(() => createClient({ baseUrl: 'http://cafsup.caf78.example:7878', token })).toThrow(
+      new CafsupError('FORBIDDEN', 'Refus d’envoyer le jeton en clair à cafsup.caf78.example:7878 : utilisez https://, ou --insecure si ce réseau est sûr.'),
+    );
+    for (const local of ['http://127.0.0.1:7878', 'http://localhost:7878', 'http://[::1]:7878', 'https://cafsup.caf78.example']) {
+      expect(() => createClient({ baseUrl: local, token })).not.toThrow();
+    }
+    expect(() => createClient({ baseUrl: 'http://cafsup.caf78.example:7878', token, insecure: true })).not.toThrow();
+  });
+
+  it.runIf(address !== undefined)('refuses it in the cafsup command (exit 4) and goes ahead with --insecure', async () => {
+    expect(sandbox.run(['config', 'profile', 'add', 'lan', '--url', url]).status).toBe(0);
+    const refused = await cafsup(sandbox, ['login', '--profile', 'lan'], { input: `${token}\n` });
+    expect([refused.status, refused.stderr.trim()]).toEqual([
+      4,
+      `Refus d’envoyer le jeton en clair à ${new URL(url).host} : utilisez https://, ou --insecure si ce réseau est sûr.`,
+    ]);
+    expect((await cafsup(sandbox, ['login', '--profile', 'lan', '--insecure'], { input: `${token}\n` })).status).toBe(0);
+    expect((await cafsup(sandbox, ['whoami', '--profile', 'lan'])).status).toBe(4);
+    const whoami = await cafsup(sandbox, ['whoami', '--profile', 'lan', '--insecure', '--json']);
+    expect(JSON.parse(whoami.stdout)).toMatchObject({ source: { kind: 'http', location: url }, actor: ACTOR, role: 'supervisor' });
+  });
+});
+
+describe('deployment: tokens that expire, and their last use', () => {
+  const server = new TestServer();
+  const sandbox = new CliSandbox();
+  beforeAll(async () => {
+    await server.seed(buildDemoDataset({ partners: 2, today: AS_OF }), ACTOR);
+    await server.start();
+  });
+  afterAll(async () => {
+    await server.stop();
+    sandbox.cleanup();
+  });
+
+  it('refuses an expired token exactly like a revoked one', async () => {
+    // Created the day before the server's clock, expired an hour before it.
+    const yesterday = new Store(server.database, { now: () => new Date(FIXED_NOW.getTime() - 86_400_000) });
+    const expired = yesterday.tokens.create(ACTOR, 'supervisor', ['*'], ACTOR, { expiresAt: new Date(FIXED_NOW.getTime() - 3_600_000).toISOString() });
+    const revoked = yesterday.tokens.create(ACTOR, 'supervisor', ['*'], ACTOR);
+    const valid = yesterday.tokens.create(ACTOR, 'supervisor', ['*'], ACTOR, { expiresAt: new Date(FIXED_NOW.getTime() + 3_600_000).toISOString() });
+    yesterday.tokens.revoke(revoked.id, 'Poste perdu', ACTOR);
+    yesterday.close();
+    const asExpired = await server.post('/v1/dataset.summary', '{}', expired.token);
+    const asRevoked = await server.post('/v1/dataset.summary', '{}', revoked.token);
+    expect(asExpired.status).toBe(401);
+    expect(asExpired.body).toEqual(asRevoked.body);
+    expect(asExpired.body.error.message).toBe('Jeton refusé (inconnu, révoqué, expiré, ou son titulaire est suspendu).');
+    expect((await server.post('/v1/dataset.summary', '{}', valid.token)).status).toBe(200);
+  });
+
+  it('creates a token with --expires 90d and shows its expiry and last use in token list', async () => {
+    const db = ['--db', server.database, '--actor', 'Camille Roux <camille.roux@caf78.fr>'];
+    const created = sandbox.json([
+      'token',
+      'create',
+      'Louis Garnier',
+      '--email',
+      'louis.garnier@caf40.fr',
+      '--role',
+      'auditor',
+      '--caf',
+      '40',
+      '--expires',
+      '90d',
+      ...db,
+    ]);
+    const days = (Date.parse(created.expiresAt) - Date.now()) / 86_400_000;
+    expect(days).toBeGreaterThan(89.9);
+    expect(days).toBeLessThanOrEqual(90);
+    const listed = () =>
+      (sandbox.json(['token', 'list', ...db]).tokens as { id: number; expiresAt: string | null; lastUsedAt: string | null }[]).find(
+        (t) => t.id === created.id,
+      )!;
+    expect(listed()).toMatchObject({ expiresAt: created.expiresAt, lastUsedAt: null });
+    // Piped, the list is TSV: the expiry (Paris time) and an empty last use on the new token's line.
+    const line = sandbox.run(['token', 'list', ...db]).stdout.split('\n').find((row) => row.startsWith(`${created.id}\t`))!;
+    expect(line.split('\t').slice(1, 5)).toEqual(['Louis Garnier', 'louis.garnier@caf40.fr', 'auditeur', '40']);
+    expect(line.split('\t')[7]).toBe('');
+    expect(line.split('\t')[6]).toMatch(/^\d\d\/\d\d\/\d{4} \d\d:\d\d$/);
+    expect(sandbox.run(['token', 'create', 'X Y', '--email', 'x@y.fr', '--role', 'auditor', '--caf', '40', '--expires', 'demain', ...db]).status).toBe(2);
+
+    const client = server.client(created.token);
+    await client.partners.list({ limit: 1 });
+    // Recorded by the writer after the answer, without the request waiting for it.
+    const used = await until(() => listed().lastUsedAt, 'la dernière utilisation du jeton');
+    expect(used).toBe(FIXED_NOW.toISOString());
+    const usedLine = sandbox.run(['token', 'list', ...db]).stdout.split('\n').find((row) => row.startsWith(`${created.id}\t`))!;
+    expect(usedLine.split('\t')[7]).toMatch(/^\d\d\/\d\d\/\d{4} \d\d:\d\d$/);
+    await client.close();
+  });
+});
+
+describe('deployment: cafsup api', () => {
+  const sandbox = new CliSandbox();
+  const actor = ['--actor', 'Camille Roux <camille.roux@caf78.fr>'];
+  beforeAll(() => {
+    expect(sandbox.run(['demo', '--scale', '4', ...actor]).status).toBe(0);
+  });
+  afterAll(() => sandbox.cleanup());
+
+  it('calls any operation of the table by name and prints its JSON, as the SDK answers', async () => {
+    const local = createClient({ database: sandbox.database });
+    expect(sandbox.json(['api', 'partners.get', '--input', '{"id":"amp"}'])).toEqual(JSON.parse(JSON.stringify(await local.partners.get('amp'))));
+    expect(JSON.parse(sandbox.run(['api', 'traces.head']).stdout)).toEqual(await local.traces.head());
+    await local.close();
+  });
+
+  it('refuses an unknown operation (2), an invalid input (5), and an unconfirmed write (4); a dry run needs no confirmation', () => {
+    const unknown = sandbox.run(['api', 'partners.delete']);
+    expect([unknown.status, unknown.stderr]).toEqual([2, expect.stringMatching(/^Opération inconnue : « partners\.delete »\. Opérations : partners\.list, /)]);
+    expect(sandbox.run(['api', 'partners.get', '--input', '{"id":"amp","extra":1}']).status).toBe(5);
+    expect(sandbox.run(['api', 'partners.get', '--input', '{id:']).status).toBe(5);
+    const suspend = ['api', 'habilitations.suspend', '--input', '{"ids":["amp-h0001"],"options":{"reason":"Quota T13 dépassé"}}', ...actor];
+    expect(sandbox.run(suspend).status).toBe(4);
+    const dry = sandbox.json([
+      'api',
+      'habilitations.suspend',
+      '--input',
+      '{"ids":["amp-h0001"],"options":{"reason":"Quota T13 dépassé","dryRun":true}}',
+      ...actor,
+    ]);
+    expect(dry.dryRun).toBe(true);
+    expect(sandbox.json([...suspend, '--yes']).changed.map((change: { id: string }) => change.id)).toEqual(['amp-h0001']);
+  });
+});
+
+describe('deployment: cafsup backup', () => {
+  const server = new TestServer();
+  let token = '';
+  beforeAll(async () => {
+    await server.seed(buildDemoDataset({ partners: 40, today: AS_OF }), ACTOR);
+    token = server.token(ACTOR, 'supervisor', ['*']);
+    await server.start();
+  });
+  afterAll(() => server.stop());
+
+  it('copies the store while the server writes: the copy is whole, 0600, and equal to the source at one trace', async () => {
+    const client = server.client(token);
+    const target = server.withStore((store) => store.listHabilitations({ partnerId: 'amp', status: 'active', limit: 1 }).items[0]!.id);
+    const states = new Map<number, string>();
+    const remember = () => {
+      const { head, data } = exportOf(server.database);
+      states.set(head, data);
+    };
+    remember();
+    const out = join(server.dir, 'sauvegarde.db');
+    const backup = spawn(process.execPath, [CAFSUP_BIN, 'backup', '--out', out, '--db', server.database, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let finished = false;
+    const exited = once(backup, 'exit').then(([code]) => {
+      finished = true;
+      return code as number;
+    });
+    // One write after another until the backup is done, each state remembered by its trace head.
+    let writes = 0;
+    while (!finished || writes < 2) {
+      const verb = writes % 2 === 0 ? 'suspend' : 'reinstate';
+      await client.habilitations[verb]([target], { reason: `Essai de sauvegarde ${writes}` });
+      writes++;
+      remember();
+    }
+    const writesWhileBackingUp = states.size - 1;
+    expect(await exited).toBe(0);
+    await client.close();
+    expect(writesWhileBackingUp).toBeGreaterThan(0);
+
+    expect(statSync(out).mode & 0o777).toBe(0o600);
+    expect(existsSync(`${out}-wal`)).toBe(false);
+    const copy = new Database(out, { readonly: true });
+    expect(copy.pragma('integrity_check', { simple: true })).toBe('ok');
+    copy.close();
+    const restored = exportOf(out);
+    expect(states.has(restored.head)).toBe(true);
+    expect(restored.data).toBe(states.get(restored.head));
+    const restoredClient = createClient({ database: out });
+    expect(await restoredClient.traces.verify()).toMatchObject({ ok: true });
+    await restoredClient.close();
+  });
+
+  it('refuses to write over the database itself or an existing file without --force', () => {
+    const sandbox = new CliSandbox();
+    try {
+      const itself = sandbox.run(['backup', '--out', server.database, '--db', server.database]);
+      expect([itself.status, itself.stderr.trim()]).toEqual([
+        5,
+        `Refus d’écrire la sauvegarde sur la base elle-même (${server.database}) : choisissez un autre fichier.`,
+      ]);
+      const existing = join(server.dir, 'sauvegarde.db');
+      expect(sandbox.run(['backup', '--out', existing, '--db', server.database]).status).toBe(4);
+      expect(sandbox.run(['backup', '--out', existing, '--db', server.database, '--force']).status).toBe(0);
+    } finally {
+      sandbox.cleanup();
+    }
+  });
+});
+
+describe('deployment: behind a reverse proxy, and under load', () => {
+  const proxied = new TestServer();
+  const direct = new TestServer();
+  beforeAll(async () => {
+    for (const server of [proxied, direct]) await server.seed(buildDemoDataset({ partners: 2, today: AS_OF }), ACTOR);
+    await proxied.start({ trustProxy: ['127.0.0.1'], authFailuresPerMinute: 2 });
+    await direct.start({ authFailuresPerMinute: 2, requestTimeoutMs: 300 });
+  });
+  afterAll(async () => {
+    await proxied.stop();
+    await direct.stop();
+  });
+
+  const failedFrom = async (server: TestServer, address: string) =>
+    (await server.post('/v1/dataset.summary', '{}', null, { 'x-forwarded-for': address })).status;
+
+  it('limits failed authentications per forwarded client with --trust-proxy, per connection without', async () => {
+    expect([await failedFrom(proxied, '203.0.113.7'), await failedFrom(proxied, '203.0.113.7'), await failedFrom(proxied, '203.0.113.7')]).toEqual([
+      401, 401, 429,
+    ]);
+    expect(await failedFrom(proxied, '203.0.113.8')).toBe(401);
+    expect(proxied.log.join('')).toContain('"remoteAddress":"203.0.113.8"');
+    // Not trusted: the header is the client's word, and every request comes from 127.0.0.1.
+    expect([await failedFrom(direct, '203.0.113.7'), await failedFrom(direct, '203.0.113.7'), await failedFrom(direct, '203.0.113.8')]).toEqual([
+      401, 401, 429,
+    ]);
+  });
+
+  it('refuses a trusted proxy that is not an address or covers every address, before starting', async () => {
+    const { buildServer } = await import('@cafsup/server');
+    const start = (proxy: string) => failure(() => buildServer({ database: direct.database, log: false, trustProxy: [proxy] }));
+    expect((await start('0.0.0.0/0')).message).toBe(
+      'Proxy de confiance refusé : « 0.0.0.0/0 » couvre toutes les adresses ; tout client pourrait se faire passer pour un autre.',
+    );
+    expect((await start('::/0')).code).toBe('VALIDATION');
+    expect((await start('proxy.caf78')).message).toBe(
+      'Proxy de confiance illisible : « proxy.caf78 » (adresse IP ou plage CIDR attendue, par exemple 127.0.0.1 ou 10.0.0.0/8).',
+    );
+    expect((await start('10.0.0.0/33')).code).toBe('VALIDATION');
+  });
+
+  it('counts a write that gave up waiting for the writer (503) as a lock wait', async () => {
+    const national = direct.token(NATIONAL, 'supervisor', ['*']);
+    const importing = direct.client(national).dataset.import(buildDemoDataset({ partners: 400, today: AS_OF }), { reason: 'Import long' });
+    await until(() => (direct.log.join('').includes('/v1/dataset.import') ? true : null), 'l’import reçu');
+    const waited = await direct.post('/v1/habilitations.suspend', JSON.stringify({ ids: ['amp-h0001'], options: { reason: 'Pendant l’import' } }), national);
+    expect([waited.status, waited.body.error.code, waited.headers['retry-after']]).toEqual([503, 'UNAVAILABLE', '1']);
+    await importing;
+    const metrics = await get(`${direct.baseUrl}/metrics`);
+    expect(sample(metrics.text, 'cafsup_lock_waits_total{operation="habilitations.suspend"}')).toBe(1);
+    expect(sample(metrics.text, 'cafsup_http_requests_total{operation="habilitations.suspend",status="503"}')).toBe(1);
+  });
+});
