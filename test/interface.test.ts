@@ -90,8 +90,8 @@ describe('cafsup in a real terminal', () => {
     await terminal.keys('Département 06 hors convention', 'Enter');
     await terminal.waitFor('confirmer ? (o/n)');
     await terminal.keys('o');
-    const done = await terminal.waitFor(/Fait\. Trace\(s\) n° \d+/);
-    const traceId = Number(/Trace\(s\) n° (\d+)/.exec(done)![1]);
+    const done = await terminal.waitFor(/Fait\. Trace n° \d+/);
+    const traceId = Number(/Trace n° (\d+)/.exec(done)![1]);
     await terminal.keys('Escape');
     await terminal.waitFor(/›amp-h0002 .*suspendue/);
     await terminal.keys('q', 'q', 'q');

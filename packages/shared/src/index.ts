@@ -28,3 +28,4 @@ export * from './flags/quota.js';
 export * from './flags/people.js';
 export * from './flags/convention.js';
 export * from './queries.js';
+export * from './labels.js';

@@ -1,4 +1,4 @@
-import type { AuditReport, AvenantView, Habilitation, PartnerDetail, QuotaUsage, Review, Trace, User } from '@cafsup/shared';
+import type { AuditReport, AvenantView, Group, Habilitation, PartnerDetail, QuotaUsage, Review, Trace, User } from '@cafsup/shared';
 import type { PartnerTab } from '../navigation.js';
 import { useNavigation } from '../navigation.js';
 import { useSession } from '../session.js';
@@ -12,16 +12,34 @@ export interface PartnerSheet {
   reviews: Review[];
 }
 
-/** The holders of a quota that went over, to mark them in the habilitations tab. */
-export function excessUsers(report: AuditReport | undefined): Set<string> {
-  return new Set((report?.flags ?? []).flatMap((flag) => (flag.rule === 'QUOTA_EXCEEDED' ? flag.excessUserIds : [])));
+/** The partner's people, to put names beside ids: its users and groups. */
+export interface People {
+  users: ReadonlyMap<string, User>;
+  groups: ReadonlyMap<string, Group>;
+}
+
+/** `service/profile` of a quota, the key of its excess holders. */
+export const quotaKey = (quota: { service: string; profile: string }) => `${quota.service}/${quota.profile}`;
+
+/** The users in excess of each over quota (those who hold through a group included), by `quotaKey`. */
+export function excessHolders(report: AuditReport | undefined): Map<string, ReadonlySet<string>> {
+  return new Map((report?.flags ?? []).flatMap((flag) => (flag.rule === 'QUOTA_EXCEEDED' ? [[quotaKey(flag), new Set(flag.excessUserIds)] as const] : [])));
+}
+
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const all: T[] = [];
+  for await (const item of items) all.push(item);
+  return all;
 }
 
 /** The sheet of one partner; the long lists of its tabs load when their tab opens. */
-export function usePartner(partnerId: string, tab: PartnerTab): {
+export function usePartner(
+  partnerId: string,
+  tab: PartnerTab,
+): {
   sheet: AsyncState<PartnerSheet>;
+  people: AsyncState<People>;
   habilitations: AsyncState<Habilitation[]>;
-  users: AsyncState<User[]>;
   traces: AsyncState<Trace[]>;
 } {
   const { client } = useSession();
@@ -37,16 +55,13 @@ export function usePartner(partnerId: string, tab: PartnerTab): {
     ]);
     return { detail, quotas: usage.quotas, report, avenants, reviews };
   }, [partnerId, asOf, revision]);
-  const collect = async <T,>(items: AsyncIterable<T>): Promise<T[]> => {
-    const all: T[] = [];
-    for await (const item of items) all.push(item);
-    return all;
-  };
-  const habilitations = useAsync(
-    async () => (tab === 'habilitations' ? collect(client.habilitations.iterate({ partnerId, limit: 500 })) : []),
-    [partnerId, tab === 'habilitations', revision],
-  );
-  const users = useAsync(async () => (tab === 'utilisateurs' ? collect(client.users.iterate({ partnerId, limit: 500 })) : []), [partnerId, tab === 'utilisateurs', revision]);
+  const people = useAsync(async () => {
+    const [users, groups] = await Promise.all([collect(client.users.iterate({ partnerId, limit: 500 })), collect(client.groups.iterate({ partnerId, limit: 500 }))]);
+    return { users: new Map(users.map((user) => [user.id, user])), groups: new Map(groups.map((group) => [group.id, group])) };
+  }, [partnerId, revision]);
+  // The quotas tab lists who holds in excess, and how: it needs the habilitations too.
+  const needsHabilitations = tab === 'habilitations' || tab === 'quotas';
+  const habilitations = useAsync(async () => (needsHabilitations ? collect(client.habilitations.iterate({ partnerId, limit: 500 })) : []), [partnerId, needsHabilitations, revision]);
   const traces = useAsync(async () => (tab === 'traces' ? (await client.traces.list({ partnerId, limit: 200 })).items : []), [partnerId, tab === 'traces', revision]);
-  return { sheet, habilitations, users, traces };
+  return { sheet, people, habilitations, traces };
 }
