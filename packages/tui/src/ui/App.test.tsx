@@ -1,38 +1,20 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createClient, type CafsupClient } from '@cafsup/sdk';
-import { buildDemoDataset } from '../demo/demo-data.js';
-import { App } from './App.js';
-import { KEYS, renderApp, type RenderedApp } from './testing/render-app.js';
-
-const TODAY = '2026-11-22';
-const ACTOR = { name: 'Camille Roux', email: 'camille.roux@caf78.fr' };
-// 13:02 in Paris: the status bar's « données de HH:MM ».
-const CLOCK = () => new Date(`${TODAY}T12:02:00Z`);
+import type { CafsupClient } from '@cafsup/sdk';
+import { ACTOR, TODAY, openDemo, type Demo } from './testing/demo-session.js';
+import { KEYS, type RenderedApp } from './testing/render-app.js';
 
 describe('the interface at 80×24 on the demo data', () => {
-  let dir: string;
+  let demo: Demo;
   let client: CafsupClient;
   let app: RenderedApp;
   let exitCodes: number[];
 
   beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'cafsup-ui-'));
-    const now = new Date(`${TODAY}T10:00:00Z`);
-    client = createClient({ database: join(dir, 'ui.db'), actor: ACTOR, now: () => now });
-    await client.dataset.import(buildDemoDataset({ partners: 8, today: TODAY }), { reason: 'Jeu de démonstration des tests' });
-    exitCodes = [];
-    app = renderApp(<App session={{ client, source: 'ui.db', actor: ACTOR, canWrite: true, today: TODAY, clock: CLOCK }} onExit={(code) => exitCodes.push(code)} />);
-    await app.waitFor('Quotas dépassés');
+    demo = await openDemo();
+    ({ client, app, exitCodes } = demo);
   });
 
-  afterEach(async () => {
-    app.unmount();
-    await client.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterEach(() => demo.close());
 
   it('opens on the dashboard, one row short of the terminal', () => {
     expect(app.frame()).toMatchInlineSnapshot(`
@@ -296,39 +278,32 @@ describe('the interface at 80×24 on the demo data', () => {
   });
 });
 
-describe('a read-only session (auditor)', () => {
-  it('lists the navigation keys but no action key in ?', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cafsup-ui-'));
-    const client = createClient({ database: join(dir, 'ui.db'), actor: ACTOR });
-    const app = renderApp(<App session={{ client, source: 'ui.db', actor: ACTOR, canWrite: false, today: TODAY, clock: CLOCK }} onExit={() => undefined} />);
-    await app.waitFor('Tableau de bord');
+describe('a read-only session (auditor token or read-only file)', () => {
+  it('says « lecture seule », lists no action key in ?, and an action key does nothing', async () => {
+    const { app, close } = await openDemo({ canWrite: false });
+    expect(app.frame()).toContain('◆ ui.db · lecture seule · Camille Roux · données de 13:02');
     await app.press('?');
-    const dashboardHelp = await app.waitFor('Aide — Tableau de bord');
+    const dashboardHelp = await app.waitFor('Aide — Tableau de bord (lecture seule : aucune action)');
     expect(dashboardHelp).toMatch(/ p +partenaires/);
     expect(dashboardHelp).toMatch(/ a +alertes/);
-    await app.press(KEYS.escape, 'p', '?');
-    const partnersHelp = await app.waitFor('Aide — Partenaires');
-    expect(partnersHelp).toContain('filtrer');
-    expect(partnersHelp).not.toContain('retirer la délégation');
-    expect(partnersHelp).not.toContain('nouvel avenant');
-    app.unmount();
-    await client.close();
-    rmSync(dir, { recursive: true, force: true });
+    await app.press(KEYS.escape, ':partenaire amp\r3?');
+    const help = await app.waitFor('Aide — Fiche partenaire');
+    expect(help).toContain('filtrer');
+    for (const action of ['suspendre', 'réactiver', 'dévalider', 'retirer la délégation', 'nouvel avenant', 'sélectionner']) expect(help).not.toContain(action);
+    await app.press(KEYS.escape, 'jsx ');
+    await app.waitFor('›amp-h0002');
+    expect(app.frame()).not.toContain('Motif');
+    expect(app.frame()).not.toContain('●');
+    await close();
   });
 });
 
 describe('Ctrl-C', () => {
-  it('leaves with exit code 130 from any screen', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cafsup-ui-'));
-    const client = createClient({ database: join(dir, 'ui.db'), actor: ACTOR });
-    const codes: number[] = [];
-    const app = renderApp(<App session={{ client, source: 'ui.db', actor: ACTOR, canWrite: true, today: TODAY, clock: CLOCK }} onExit={(code) => codes.push(code)} />);
-    await app.waitFor('Tableau de bord');
-    await app.press('?', KEYS.ctrlC);
-    await app.until(() => codes.length > 0);
-    expect(codes).toEqual([130]);
-    app.unmount();
-    await client.close();
-    rmSync(dir, { recursive: true, force: true });
+  it('leaves with exit code 130 from any screen, even with keys still queued', async () => {
+    const { app, exitCodes, close } = await openDemo();
+    await app.press('p?jjjj', KEYS.ctrlC);
+    await app.until(() => exitCodes.length > 0);
+    expect(exitCodes).toEqual([130]);
+    await close();
   });
 });

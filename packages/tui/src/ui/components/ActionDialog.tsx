@@ -65,7 +65,7 @@ export function ActionDialog({ dialog, width, height, onClose }: ActionDialogPro
       } else if (state.step === 'done' || state.step === 'failed') onClose();
       else if (press.name === 'escape' && state.step !== 'running') onClose();
     },
-    { active: state.step !== 'question' && state.step !== 'reason' },
+    { active: state.step !== 'question' && state.step !== 'reason', waiting: state.step === 'preview' || state.step === 'running' },
   );
   const submit = (handler: (value: string) => void) => (value: string) => {
     setText('');

@@ -24,7 +24,7 @@ export function DetailPanel({ request, width, height, onClose }: { request: Deta
     if (commandOf(GLOBAL_BINDINGS, press) === 'back') return onClose();
     // The help and `:` stay reachable; other keys do nothing here.
     return commandOf(GLOBAL_BINDINGS, press) === null;
-  });
+  }, { waiting: detail.loading && detail.data === undefined });
   return (
     <Box flexDirection="column" borderStyle="round" borderColor={theme.accent} paddingX={1} width={width} height={height}>
       <Text bold wrap="truncate">

@@ -16,12 +16,13 @@ interface KeyDispatcherProps {
  * handed over one at a time, the next only after the previous one's state has been rendered:
  * `:partenaire amp⏎` in one read opens the command line with `:`, then gives the field
  * `partenaire amp` and Enter, exactly as if typed slowly (tui.md, « Keys are never lost »).
+ * Keys typed ahead of a loading list or dialog wait for it (Échap and Ctrl-C never wait).
  */
 export function KeyDispatcher({ global, onInterrupt, children }: KeyDispatcherProps) {
   const { isRawModeSupported } = useStdin();
   const listeners = useRef(new Set<KeyListener>()).current;
   const queue = useRef<KeyPress[]>([]).current;
-  const waiting = useRef(false);
+  const rendering = useRef(false);
   const globalHandler = useRef(global);
   globalHandler.current = global;
   const [handed, setHanded] = useState(0);
@@ -36,13 +37,17 @@ export function KeyDispatcher({ global, onInterrupt, children }: KeyDispatcherPr
       activated(listener) {
         listener.since = ++clock.current;
       },
+      ready() {
+        setHanded((count) => count + 1);
+      },
     }),
     [],
   );
 
   const handOver = () => {
-    if (waiting.current || queue.length === 0) return;
+    if (rendering.current || queue.length === 0) return;
     const focused = [...listeners].filter((listener) => listener.active).sort((a, b) => b.since - a.since);
+    if (focused[0]?.waiting === true && queue[0]!.name !== 'escape') return;
     let press = queue.shift()!;
     if (focused[0]?.text === true && isText(press)) {
       // A paste lands whole in a text field: one state change instead of one per character.
@@ -50,13 +55,13 @@ export function KeyDispatcher({ global, onInterrupt, children }: KeyDispatcherPr
     }
     const taken = focused.some((listener) => listener.handler(press) !== false);
     if (!taken) globalHandler.current(press);
-    waiting.current = true;
+    rendering.current = true;
     setHanded((count) => count + 1);
   };
 
   // After the commit of the previous key's changes, the listeners are those of the new screen.
   useEffect(() => {
-    waiting.current = false;
+    rendering.current = false;
     handOver();
   }, [handed]);
 

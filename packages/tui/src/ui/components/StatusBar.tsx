@@ -19,10 +19,10 @@ interface StatusBarProps {
  * today, how fresh the data is, and the last message.
  */
 export function StatusBar({ source, actor, canWrite, asOf, readAt, message, width }: StatusBarProps) {
-  const who = actor === null ? null : escapeForTerminal(formatActor(actor));
   const parts = [
     `◆ ${escapeForTerminal(source)}`,
-    ...(canWrite ? [who ?? 'sans nom d’acteur'] : [`lecture seule${who === null ? '' : ` (${who})`}`]),
+    // Read-only says so first; who reads matters less than who acts, so the name is enough.
+    ...(canWrite ? [actor === null ? 'sans nom d’acteur' : escapeForTerminal(formatActor(actor))] : ['lecture seule', ...(actor === null ? [] : [escapeForTerminal(actor.name)])]),
     ...(asOf === undefined ? [] : [`au ${frenchDate(asOf)}`]),
     `données de ${parisTime(readAt)}`,
   ];

@@ -1,5 +1,4 @@
 import type { AuditReport, AvenantView, Group, Habilitation, PartnerDetail, QuotaUsage, Review, Trace, User } from '@cafsup/shared';
-import type { PartnerTab } from '../navigation.js';
 import { useNavigation } from '../navigation.js';
 import { useSession } from '../session.js';
 import { useAsync, type AsyncState } from './use-async.js';
@@ -32,11 +31,8 @@ async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
   return all;
 }
 
-/** The sheet of one partner; the long lists of its tabs load when their tab opens. */
-export function usePartner(
-  partnerId: string,
-  tab: PartnerTab,
-): {
+/** The sheet of one partner and the lists of its tabs. */
+export function usePartner(partnerId: string): {
   sheet: AsyncState<PartnerSheet>;
   people: AsyncState<People>;
   habilitations: AsyncState<Habilitation[]>;
@@ -59,9 +55,9 @@ export function usePartner(
     const [users, groups] = await Promise.all([collect(client.users.iterate({ partnerId, limit: 500 })), collect(client.groups.iterate({ partnerId, limit: 500 }))]);
     return { users: new Map(users.map((user) => [user.id, user])), groups: new Map(groups.map((group) => [group.id, group])) };
   }, [partnerId, revision]);
-  // The quotas tab lists who holds in excess, and how: it needs the habilitations too.
-  const needsHabilitations = tab === 'habilitations' || tab === 'quotas';
-  const habilitations = useAsync(async () => (needsHabilitations ? collect(client.habilitations.iterate({ partnerId, limit: 500 })) : []), [partnerId, needsHabilitations, revision]);
-  const traces = useAsync(async () => (tab === 'traces' ? (await client.traces.list({ partnerId, limit: 200 })).items : []), [partnerId, tab === 'traces', revision]);
+  // Loaded with the sheet, not with their tab: a tab opens on its rows, and keys typed right
+  // after `3` land on them. A partner holds hundreds of habilitations at most.
+  const habilitations = useAsync(() => collect(client.habilitations.iterate({ partnerId, limit: 500 })), [partnerId, revision]);
+  const traces = useAsync(async () => (await client.traces.list({ partnerId, limit: 200 })).items, [partnerId, revision]);
   return { sheet, people, habilitations, traces };
 }

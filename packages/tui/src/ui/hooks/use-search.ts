@@ -15,11 +15,19 @@ export interface Found {
   about: string;
 }
 
+async function all<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const collected: T[] = [];
+  for await (const item of items) collected.push(item);
+  return collected;
+}
+
 /** No search lists the holdings of more people than this. */
 const PEOPLE_DETAILED = 50;
 
-const held = (habilitations: readonly Habilitation[]) =>
-  habilitations.filter((habilitation) => habilitation.status !== 'revoked').map((habilitation) => `${habilitation.id} ${habilitation.service} ${habilitation.profile}${habilitation.status === 'suspended' ? ' (suspendue)' : ''}`);
+const held = (habilitations: readonly Habilitation[], via?: (habilitation: Habilitation) => string | undefined) =>
+  habilitations
+    .filter((habilitation) => habilitation.status !== 'revoked')
+    .map((habilitation) => `${habilitation.id} ${habilitation.service} ${habilitation.profile}${habilitation.status === 'suspended' ? ' (suspendue)' : ''}${via?.(habilitation) ?? ''}`);
 
 /**
  * `:cherche TEXTE` across partners (name, id, Caf, convention), people (name, e-mail, id) and
@@ -40,10 +48,23 @@ export function useSearch(query: string): AsyncState<Found[]> {
     // People are searched partner by partner: the SDK lists users per partner only.
     let detailed = 0;
     for (const [partnerId, partnerName] of partners) {
+      const people: Found[] = [];
       for await (const user of client.users.iterate({ partnerId, limit: 500 })) {
-        if (!normalise(`${user.name} ${user.email} ${user.id}`).includes(needle)) continue;
-        const holds = detailed++ < PEOPLE_DETAILED ? held((await client.habilitations.list({ partnerId, userId: user.id, limit: 500 })).items) : [];
-        found.push({ kind: 'personne', id: user.id, name: user.name, partnerId, partnerName, about: `${user.email} · ${holds.length === 0 ? 'aucun droit détenu en propre' : `détient ${holds.join(', ')}`}` });
+        if (normalise(`${user.name} ${user.email} ${user.id}`).includes(needle)) people.push({ kind: 'personne', id: user.id, name: user.name, partnerId, partnerName, about: user.email });
+      }
+      if (people.length === 0) continue;
+      // What they hold, in their own name or through a group: « où a-t-elle encore des droits ? ».
+      const [habilitations, groups] = await Promise.all([all(client.habilitations.iterate({ partnerId, limit: 500 })), all(client.groups.iterate({ partnerId, limit: 500 }))]);
+      for (const person of people) {
+        const mine = groups.filter((group) => group.memberIds.includes(person.id));
+        const holds =
+          detailed++ < PEOPLE_DETAILED
+            ? held(
+                habilitations.filter((habilitation) => habilitation.userId === person.id || mine.some((group) => group.id === habilitation.groupId)),
+                (habilitation) => (habilitation.groupId === null ? undefined : ` par le groupe ${mine.find((group) => group.id === habilitation.groupId)?.name ?? habilitation.groupId}`),
+              )
+            : [];
+        found.push({ ...person, about: `${person.about} · ${holds.length === 0 ? 'aucun droit' : `détient ${holds.join(', ')}`}` });
       }
     }
     const habilitation = await client.habilitations.get(query.trim()).catch(() => null);

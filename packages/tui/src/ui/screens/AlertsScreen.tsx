@@ -61,7 +61,7 @@ export function AlertsScreen({ width, height }: { width: number; height: number 
       }
       return false;
     },
-    { active: navigation.active && !filter.editing },
+    { active: navigation.active && !filter.editing, waiting: alerts.loading && alerts.data === undefined },
   );
   const summary = alerts.data?.summary;
   return (

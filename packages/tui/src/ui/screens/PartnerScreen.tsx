@@ -119,7 +119,7 @@ type TabRows =
 export function PartnerScreen({ partnerId, tab, focusId, width, height }: { partnerId: string; tab: PartnerTab; focusId?: string; width: number; height: number }) {
   const navigation = useNavigation();
   const { canWrite } = useSession();
-  const { sheet, people, habilitations, traces } = usePartner(partnerId, tab);
+  const { sheet, people, habilitations, traces } = usePartner(partnerId);
   const [filterText, setFilterText] = useState('');
   const filter = useFilterEditing(setFilterText);
   const bodyHeight = height - 3;
@@ -130,7 +130,10 @@ export function PartnerScreen({ partnerId, tab, focusId, width, height }: { part
     const named = (userId: string | null) => (userId === null ? '' : (users?.get(userId)?.name ?? ''));
     switch (tab) {
       case 'habilitations':
-        return { tab, rows: filterRows(habilitations.data ?? [], filterText, (row) => `${row.id} ${named(row.userId)} ${row.userId ?? ''} ${row.groupId ?? ''} ${row.profile} ${HABILITATION_STATUS_LABELS[row.status]}`) };
+        return {
+          tab,
+          rows: filterRows(habilitations.data ?? [], filterText, (row) => `${row.id} ${named(row.userId)} ${row.userId ?? ''} ${row.groupId === null ? '' : `groupe ${people.data?.groups.get(row.groupId)?.name ?? ''} ${row.groupId}`} ${row.profile} ${row.departement ?? ''} ${HABILITATION_STATUS_LABELS[row.status]}`),
+        };
       case 'utilisateurs':
         return { tab, rows: filterRows([...(users?.values() ?? [])], filterText, (row) => `${row.id} ${row.name} ${row.email} ${USER_ROLE_LABELS[row.role]} ${USER_STATUS_LABELS[row.status]}`) };
       case 'alertes':
@@ -142,7 +145,7 @@ export function PartnerScreen({ partnerId, tab, focusId, width, height }: { part
       default:
         return null;
     }
-  }, [tab, habilitations.data, users, sheet.data, traces.data, filterText]);
+  }, [tab, habilitations.data, people.data, sheet.data, traces.data, filterText]);
 
   const textLines = sheet.data === undefined ? [] : tab === 'synthese' ? summaryLines(sheet.data) : tab === 'avenants' ? avenantLines(sheet.data) : [];
   const quotas = sheet.data?.quotas ?? [];
@@ -227,7 +230,7 @@ export function PartnerScreen({ partnerId, tab, focusId, width, height }: { part
       }
       return command !== null;
     },
-    { active: navigation.active && !filter.editing },
+    { active: navigation.active && !filter.editing, waiting: [sheet, people, habilitations, traces].some((load) => load.loading && load.data === undefined) },
   );
 
   const detail = sheet.data?.detail;
@@ -285,7 +288,7 @@ export function PartnerScreen({ partnerId, tab, focusId, width, height }: { part
       {body}
       <Box flexGrow={1} />
       <FilterBar value={filterText} editing={filter.editing} onChange={setFilterText} onDone={filter.done} />
-      {filter.editing || filterText !== '' ? null : <Text color={theme.muted} wrap="truncate">{footer(tab, canWrite, list.marked.size)}</Text>}
+      {filter.editing ? null : <Text color={theme.muted} wrap="truncate">{footer(tab, canWrite, list.marked.size)}</Text>}
     </Box>
   );
 }

@@ -54,7 +54,7 @@ export function PartnersScreen({ width, height }: { width: number; height: numbe
       if (command === 'review') return navigation.act({ kind: 'review', partnerId: current.id });
       return false;
     },
-    { active: navigation.active && !filter.editing },
+    { active: navigation.active && !filter.editing, waiting: view.loading && view.data === undefined },
   );
   return (
     <Box flexDirection="column" width={width} height={height}>

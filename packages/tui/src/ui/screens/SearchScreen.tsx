@@ -20,8 +20,9 @@ const COLUMNS: ColumnSpec<Found>[] = [
   { header: 'Type', width: 12, cell: (row) => row.kind },
   { header: 'Nom', grow: 1, cell: (row) => row.name },
   { header: 'Id', whole: true, cell: (row) => row.id },
-  { header: 'Partenaire', grow: 1, hideBelow: 100, cell: (row) => `${row.partnerName} (${row.partnerId})` },
-  { header: 'Détail', grow: 2, cell: (row) => row.about },
+  { header: 'Partenaire', grow: 1, hideBelow: 160, cell: (row) => row.partnerName },
+  { header: 'Id partenaire', whole: true, hideBelow: 100, cell: (row) => row.partnerId },
+  { header: 'Détail', grow: 4, cell: (row) => row.about },
 ];
 
 function routeOf(found: Found): Route {
@@ -47,7 +48,7 @@ export function SearchScreen({ query, width, height }: { query: string; width: n
       if (command === 'open' && current !== undefined) return navigation.push(routeOf(current));
       return command !== null;
     },
-    { active: navigation.active && !filter.editing },
+    { active: navigation.active && !filter.editing, waiting: search.loading && search.data === undefined },
   );
   return (
     <Box flexDirection="column" width={width} height={height}>

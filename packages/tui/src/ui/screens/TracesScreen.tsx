@@ -41,7 +41,7 @@ export function TracesScreen({ width, height }: { width: number; height: number 
       if (command === 'open' && current !== undefined) return navigation.detail({ kind: 'trace', trace: current });
       return command !== null;
     },
-    { active: navigation.active && !filter.editing },
+    { active: navigation.active && !filter.editing, waiting: traces.loading && traces.rows.length === 0 && traces.error === null },
   );
   return (
     <Box flexDirection="column" width={width} height={height}>
