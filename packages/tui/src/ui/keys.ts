@@ -168,7 +168,7 @@ export const SCREEN_BINDINGS = {
   },
   alerts: {
     open: OPEN('détail de l’alerte (message entier, article)'),
-    go: { keys: 'Entrée Entrée / →', label: 'aller au partenaire et à la ligne concernée', footer: 'aller', on: ['right'] },
+    go: { keys: '→', label: 'aller au partenaire et à la ligne concernée (Entrée depuis le détail)', footer: 'aller à la ligne', on: ['right'] },
     filter: FILTER('partenaire, règle, texte'),
     ...SELECTION_BINDINGS,
     suspend: { keys: 's', label: 'suspendre l’habilitation ou l’utilisateur de l’alerte', footer: 'suspendre', on: ['s'], action: true },

@@ -41,13 +41,20 @@ export function valueInWords(value: unknown): string {
   return escapeForTerminal(JSON.stringify(value));
 }
 
-/** The fields that move from `before` to `after`, in words: « statut : active → suspendue ». */
+/** Timestamps that say when a status changed: said with the status, not on their own. */
+const WHEN_OF_STATUS = new Set(['suspendedAt', 'revokedAt']);
+
+/** The fields that move from `before` to `after`, in words: « statut : active → suspendue le 01/12/2026 13:02 ». */
 export function changesInWords(before: unknown, after: unknown): string[] {
   const from = (before ?? {}) as Record<string, unknown>;
   const to = (after ?? {}) as Record<string, unknown>;
-  return [...new Set([...Object.keys(from), ...Object.keys(to)])]
-    .filter((key) => JSON.stringify(from[key]) !== JSON.stringify(to[key]))
+  const moved = [...new Set([...Object.keys(from), ...Object.keys(to)])].filter((key) => JSON.stringify(from[key]) !== JSON.stringify(to[key]));
+  const when = moved.find((key) => WHEN_OF_STATUS.has(key) && to[key] !== null && to[key] !== undefined);
+  const statusMoves = moved.includes('status');
+  return moved
+    .filter((key) => !(statusMoves && key === when))
     .map((key) => {
+      if (key === 'status' && when !== undefined) return `statut : ${FIELDS.status!.value!(from.status)} → ${FIELDS.status!.value!(to.status)} le ${valueInWords(to[when])}`;
       const field = FIELDS[key];
       const say = (value: unknown) => (value === null || value === undefined || field?.value === undefined ? valueInWords(value) : field.value(value));
       // A timestamp that appears says when: « suspendue le 01/12/2026 13:02 ».

@@ -17,7 +17,8 @@ const LIST_SUMMARY: Binding = { keys: Object.values(LIST_BINDINGS).map((binding)
 
 type Line = { heading: string } | Binding;
 
-function Column({ lines, width }: { lines: Line[]; width: number }) {
+/** One column of keys; `short` (two columns on a narrow terminal) says each in its footer's words. */
+function Column({ lines, width, short }: { lines: Line[]; width: number; short: boolean }) {
   const keysWidth = Math.min(18, Math.max(8, Math.floor(width / 3)));
   return (
     <Box flexDirection="column" width={width}>
@@ -29,7 +30,7 @@ function Column({ lines, width }: { lines: Line[]; width: number }) {
         ) : (
           <Text key={index} wrap="truncate">
             <Text color={theme.accent}>{` ${fit(line.keys, keysWidth)}`}</Text>
-            {fit(` ${line.label}`, Math.max(0, width - keysWidth - 1))}
+            {fit(` ${short ? (line.footer ?? line.label) : line.label}`, Math.max(0, width - keysWidth - 1))}
           </Text>
         ),
       )}
@@ -57,7 +58,7 @@ export function HelpOverlay({ screen, canWrite, width, height, onClose }: { scre
       <Text bold wrap="truncate">{`Aide — ${SCREEN_TITLES[screen]}${canWrite ? '' : ' (lecture seule : aucune action)'}`}</Text>
       <Box>
         {Array.from({ length: columns }, (_, column) => (
-          <Column key={column} lines={lines.slice(column * perColumn, (column + 1) * perColumn)} width={Math.floor(inner / columns)} />
+          <Column key={column} lines={lines.slice(column * perColumn, (column + 1) * perColumn)} width={Math.floor(inner / columns)} short={columns > 1 && width < 120} />
         ))}
       </Box>
       <Box flexGrow={1} />

@@ -16,7 +16,7 @@ import { routeOfFlag, targetsOfFlag } from '../flags.js';
 import { useNavigation, type DetailRequest, type Route } from '../navigation.js';
 import { useSession } from '../session.js';
 import { changesInWords, describeHabilitations, describeUsers } from '../words.js';
-import { useAsync, type AsyncState } from './use-async.js';
+import { collect, useAsync, type AsyncState } from './use-async.js';
 
 /** A detail as lines of text, and where Entrée leads from it. */
 export interface Detail {
@@ -31,12 +31,6 @@ function habilitationLine(habilitation: Habilitation, via?: string): string {
   return `  ${habilitation.id} · ${habilitation.service} ${habilitation.profile}${habilitation.departement === null ? '' : ` · dép. ${habilitation.departement}`} · ${HABILITATION_STATUS_LABELS[habilitation.status]}${via === undefined ? '' : ` · par le groupe ${say(via)}`}`;
 }
 
-async function all<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const collected: T[] = [];
-  for await (const item of items) collected.push(item);
-  return collected;
-}
-
 function flagLines(flags: readonly Flag[]): string[] {
   return flags.length === 0 ? ['  aucune'] : flags.map((flag) => `  ${SEVERITY_LABELS[flag.severity]} · ${say(flag.message)}`);
 }
@@ -44,8 +38,8 @@ function flagLines(flags: readonly Flag[]): string[] {
 async function userDetail(client: CafsupClient, id: string, asOf: string | undefined): Promise<Detail> {
   const user = await client.users.get(id);
   const [groups, habilitations, report] = await Promise.all([
-    all(client.groups.iterate({ partnerId: user.partnerId, limit: 500 })),
-    all(client.habilitations.iterate({ partnerId: user.partnerId, limit: 500 })),
+    collect(client.groups.iterate({ partnerId: user.partnerId, limit: 500 })),
+    collect(client.habilitations.iterate({ partnerId: user.partnerId, limit: 500 })),
     client.audit.run({ partnerId: user.partnerId, ...(asOf === undefined ? {} : { asOf }) }),
   ]);
   const mine = groups.filter((group) => group.memberIds.includes(id));

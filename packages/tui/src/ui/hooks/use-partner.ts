@@ -1,7 +1,7 @@
 import type { AuditReport, AvenantView, Group, Habilitation, PartnerDetail, QuotaUsage, Review, Trace, User } from '@cafsup/shared';
 import { useNavigation } from '../navigation.js';
 import { useSession } from '../session.js';
-import { useAsync, type AsyncState } from './use-async.js';
+import { collect, useAsync, type AsyncState } from './use-async.js';
 
 export interface PartnerSheet {
   detail: PartnerDetail;
@@ -23,12 +23,6 @@ export const quotaKey = (quota: { service: string; profile: string }) => `${quot
 /** The users in excess of each over quota (those who hold through a group included), by `quotaKey`. */
 export function excessHolders(report: AuditReport | undefined): Map<string, ReadonlySet<string>> {
   return new Map((report?.flags ?? []).flatMap((flag) => (flag.rule === 'QUOTA_EXCEEDED' ? [[quotaKey(flag), new Set(flag.excessUserIds)] as const] : [])));
-}
-
-async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const all: T[] = [];
-  for await (const item of items) all.push(item);
-  return all;
 }
 
 /** The sheet of one partner and the lists of its tabs. */

@@ -2,7 +2,7 @@ import type { Habilitation } from '@cafsup/shared';
 import { useNavigation } from '../navigation.js';
 import { normalise } from '../search.js';
 import { useSession } from '../session.js';
-import { useAsync, type AsyncState } from './use-async.js';
+import { collect, useAsync, type AsyncState } from './use-async.js';
 
 /** One row of `:cherche`: a partner, a person (with what they still hold), or a habilitation. */
 export interface Found {
@@ -13,12 +13,6 @@ export interface Found {
   partnerName: string;
   /** What the row says beside the name: an e-mail and the rights still held, a profile… */
   about: string;
-}
-
-async function all<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const collected: T[] = [];
-  for await (const item of items) collected.push(item);
-  return collected;
 }
 
 /** No search lists the holdings of more people than this. */
@@ -54,7 +48,7 @@ export function useSearch(query: string): AsyncState<Found[]> {
       }
       if (people.length === 0) continue;
       // What they hold, in their own name or through a group: « où a-t-elle encore des droits ? ».
-      const [habilitations, groups] = await Promise.all([all(client.habilitations.iterate({ partnerId, limit: 500 })), all(client.groups.iterate({ partnerId, limit: 500 }))]);
+      const [habilitations, groups] = await Promise.all([collect(client.habilitations.iterate({ partnerId, limit: 500 })), collect(client.groups.iterate({ partnerId, limit: 500 }))]);
       for (const person of people) {
         const mine = groups.filter((group) => group.memberIds.includes(person.id));
         const holds =

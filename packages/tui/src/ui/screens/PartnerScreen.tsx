@@ -342,7 +342,7 @@ function userColumns(report: { flags: readonly Flag[] } | undefined): ColumnSpec
     { header: 'Nom', grow: 2, cell: (row) => row.name },
     { header: 'Id', whole: true, cell: (row) => row.id },
     { header: 'Mél', grow: 2, hideBelow: 100, cell: (row) => row.email },
-    { header: 'Rôle', width: 13, cell: (row) => USER_ROLE_LABELS[row.role] },
+    { header: 'Rôle', width: 14, cell: (row) => USER_ROLE_LABELS[row.role] },
     { header: 'Statut', width: 10, cell: (row) => `${USER_STATUS_LABELS[row.status]}${row.mustChangePassword ? '*' : ''}`, colour: (row) => (row.status === 'active' ? undefined : theme.warning) },
     { header: 'Connexion', width: 10, cell: (row) => (dormant.has(row.id) ? 'DORMANT' : row.lastLoginAt === null ? 'jamais' : frenchDate(parisDay(row.lastLoginAt))), colour: (row) => (dormant.has(row.id) ? theme.warning : undefined) },
   ];
