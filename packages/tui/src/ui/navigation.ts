@@ -20,10 +20,9 @@ export type ActionRequest =
   | { kind: 'review'; partnerId: string }
   | { kind: 'avenant'; partnerId: string };
 
-/** What `Entrée` opens on a row: its detail, loaded by the detail's own hook. */
+/** What `Entrée` opens on a row: its detail, loaded by the detail's own hook (a group's habilitation shows the group). */
 export type DetailRequest =
   | { kind: 'user'; id: string }
-  | { kind: 'group'; id: string }
   | { kind: 'habilitation'; id: string }
   | { kind: 'flag'; flag: Flag }
   | { kind: 'trace'; trace: Trace };

@@ -1,5 +1,5 @@
 import { render } from 'ink';
-import { App } from './App.js';
+import { App, EXIT_INTERRUPTED } from './App.js';
 import type { Route } from './navigation.js';
 import { isReadOnlyStore } from './read-only.js';
 import type { Session } from './session.js';
@@ -56,5 +56,9 @@ export async function runInterface(session: Session, options: { initialRoute?: R
     process.off('uncaughtException', onCrash);
     stdin.pause();
   }
+  // Ctrl-C quits at once: closing the client would wait for a request still in flight to a slow
+  // server (up to its timeout). A write already sent is all or nothing either way, and the
+  // trail tells which.
+  if (exitCode === EXIT_INTERRUPTED) process.exit(EXIT_INTERRUPTED);
   return exitCode;
 }

@@ -137,8 +137,6 @@ export function useDetail(request: DetailRequest): AsyncState<Detail> {
     switch (request.kind) {
       case 'user':
         return userDetail(client, request.id, asOf);
-      case 'group':
-        return groupDetail(client, request.id);
       case 'habilitation':
         return habilitationDetail(client, request.id, asOf);
       case 'flag':
