@@ -62,4 +62,26 @@ describe('Table', () => {
     await app.waitFor('›h000001');
     app.unmount();
   });
+
+  it('keeps ids whole and gives optional columns up before a name becomes unreadable', async () => {
+    const rows = [{ id: 'association-du-pays-de-montbeliard-h0001', name: 'Louise Martin', dep: '25' }];
+    const columns: ColumnSpec<(typeof rows)[number]>[] = [
+      { header: 'Id', whole: true, cell: (row) => row.id },
+      { header: 'Titulaire', grow: 1, cell: (row) => row.name },
+      { header: 'Dép.', width: 4, optional: true, cell: (row) => row.dep },
+    ];
+    const render = (width: number) => renderApp(<Table columns={columns} rows={rows} cursor={0} offset={0} height={1} width={width} empty="vide" />, { columns: width, rows: 5 });
+    const narrow = render(60);
+    expect(await narrow.waitFor('h0001')).toMatchInlineSnapshot(`
+      "  Id                                       Titulaire
+       ›association-du-pays-de-montbeliard-h0001 Louise Martin"
+    `);
+    narrow.unmount();
+    const wide = render(80);
+    expect(await wide.waitFor('h0001')).toMatchInlineSnapshot(`
+      "  Id                                       Titulaire                        Dép.
+       ›association-du-pays-de-montbeliard-h0001 Louise Martin                    25"
+    `);
+    wide.unmount();
+  });
 });

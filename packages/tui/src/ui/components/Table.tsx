@@ -16,6 +16,8 @@ export interface ColumnSpec<T> {
   whole?: true;
   /** The column is left out of terminals narrower than this. */
   hideBelow?: number;
+  /** Left out, last first, when whole ids leave the growing columns (names) too narrow to read. */
+  optional?: true;
   align?: 'left' | 'right';
   /** The cell's text; text from data is escaped by the table. */
   cell(row: T): string;
@@ -57,11 +59,22 @@ export function columnWidths(columns: readonly { width?: number; grow?: number }
   });
 }
 
+/** Below this, a name column says too little: optional columns give it their room. */
+const READABLE = 16;
+
 /** The columns shown at `width`, the `whole` ones sized to their longest cell. */
 function layout<T>(columns: ColumnSpec<T>[], rows: readonly T[], width: number): ColumnSpec<T>[] {
-  return columns
+  let shown = columns
     .filter((column) => column.hideBelow === undefined || width >= column.hideBelow)
     .map((column) => (column.whole === undefined ? column : { ...column, width: rows.reduce((longest, row) => Math.max(longest, column.cell(row).length), column.header.length) }));
+  const growing = () => shown.filter((column) => column.width === undefined).length;
+  const spare = () => width - GUTTER - (shown.length - 1) - shown.reduce((sum, column) => sum + (column.width ?? 0), 0);
+  while (growing() > 0 && spare() < READABLE * growing()) {
+    const last = shown.findLastIndex((column) => column.optional === true);
+    if (last === -1) break;
+    shown = shown.filter((_, index) => index !== last);
+  }
+  return shown;
 }
 
 /**

@@ -321,9 +321,9 @@ function habilitationColumns(excess: ReadonlyMap<string, ReadonlySet<string>>, p
     { header: 'Id', whole: true, cell: (row) => row.id },
     { header: 'Titulaire', grow: 1, cell: (row) => (row.userId !== null ? (people?.users.get(row.userId)?.name ?? row.userId) : `groupe ${people?.groups.get(row.groupId!)?.name ?? row.groupId}`) },
     { header: 'Profil', width: 9, cell: (row) => `${row.service === 'CDAP' ? '' : `${row.service} `}${row.profile}` },
-    { header: 'Dép.', width: 4, cell: (row) => row.departement ?? '—' },
+    { header: 'Dép.', width: 4, optional: true, cell: (row) => row.departement ?? '—' },
     { header: 'Statut', width: 9, cell: (row) => HABILITATION_STATUS_LABELS[row.status], colour: (row) => (row.status === 'suspended' ? theme.warning : row.status === 'revoked' ? theme.muted : undefined) },
-    { header: 'Accordée', width: 10, hideBelow: 100, cell: (row) => frenchDate(parisDay(row.grantedAt)) },
+    { header: 'Accordée', width: 10, hideBelow: 100, optional: true, cell: (row) => frenchDate(parisDay(row.grantedAt)) },
     {
       header: 'Quota',
       width: 12,
@@ -342,9 +342,9 @@ function userColumns(report: { flags: readonly Flag[] } | undefined): ColumnSpec
     { header: 'Nom', grow: 2, cell: (row) => row.name },
     { header: 'Id', whole: true, cell: (row) => row.id },
     { header: 'Mél', grow: 2, hideBelow: 100, cell: (row) => row.email },
-    { header: 'Rôle', width: 14, cell: (row) => USER_ROLE_LABELS[row.role] },
+    { header: 'Rôle', width: 14, optional: true, cell: (row) => USER_ROLE_LABELS[row.role] },
     { header: 'Statut', width: 10, cell: (row) => `${USER_STATUS_LABELS[row.status]}${row.mustChangePassword ? '*' : ''}`, colour: (row) => (row.status === 'active' ? undefined : theme.warning) },
-    { header: 'Connexion', width: 10, cell: (row) => (dormant.has(row.id) ? 'DORMANT' : row.lastLoginAt === null ? 'jamais' : frenchDate(parisDay(row.lastLoginAt))), colour: (row) => (dormant.has(row.id) ? theme.warning : undefined) },
+    { header: 'Connexion', width: 10, optional: true, cell: (row) => (dormant.has(row.id) ? 'DORMANT' : row.lastLoginAt === null ? 'jamais' : frenchDate(parisDay(row.lastLoginAt))), colour: (row) => (dormant.has(row.id) ? theme.warning : undefined) },
   ];
 }
 
