@@ -1,6 +1,7 @@
 import { useMemo, useRef, useState } from 'react';
 import { Box, Text, useApp } from 'ink';
 import { isCalendarDate } from '@cafsup/shared';
+import { frenchDate } from '../format.js';
 import { ActionDialog } from './components/ActionDialog.js';
 import { DetailPanel } from './components/DetailPanel.js';
 import { HelpOverlay } from './components/HelpOverlay.js';
@@ -140,7 +141,7 @@ export function App({ session, initialRoute = { screen: 'dashboard' }, initialAs
     else if (target === 'quit') quit(0);
     else if ('date' in target) {
       setAsOf(target.date);
-      setMessage({ text: target.date === undefined ? 'Évaluation à la date du jour' : `Évaluation au ${target.date}`, tone: 'info' });
+      setMessage({ text: target.date === undefined ? 'Évaluation à la date du jour' : `Évaluation au ${frenchDate(target.date)}`, tone: 'info' });
     } else navigation.push(target);
   };
 

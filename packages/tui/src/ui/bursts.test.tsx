@@ -18,6 +18,12 @@ describe('keys sent in one burst', () => {
     expect(demo.app.frame()).not.toContain('Commande inconnue');
   });
 
+  it('`:date` in one write evaluates the dashboard at that date, said the French way', async () => {
+    demo.app.type(':date 2026-01-01\r');
+    const dated = await demo.app.waitFor('Tableau de bord — au 01/01/2026');
+    expect(dated).toContain('✓ Évaluation au 01/01/2026');
+  });
+
   it('`jjjjj` moves five rows, typed ahead of the list it moves in', async () => {
     demo.app.type(':partenaire amp\r3jjjjj');
     await demo.app.waitFor('›amp-h0006');

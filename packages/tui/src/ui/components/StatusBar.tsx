@@ -29,7 +29,8 @@ export function StatusBar({ source, actor, canWrite, asOf, readAt, message, widt
   const left = parts.join(' · ');
   if (message === null) return <Text inverse wrap="truncate">{truncate(`${left}  ? aide`, width).padEnd(width)}</Text>;
   const text = escapeForTerminal(message.text);
-  const room = Math.max(10, width - text.length - 3);
+  // The left part, a space, then « ✓ » or « ✗ » between spaces and the message: exactly `width`.
+  const room = Math.max(10, width - text.length - 4);
   return (
     <Text wrap="truncate">
       <Text inverse>{`${truncate(left, room)} `}</Text>
