@@ -135,7 +135,7 @@ describe('the interface at 80×24 on the demo data', () => {
 
 
 
-      Tab → onglets · e suspendre l’excédent · ? aide
+      Tab → onglets · E suspendre l’excédent · ? aide
       ◆ ui.db · Camille Roux <camille.roux@caf78.fr> · données de 13:02  ? aide"
     `);
     await app.press('3');

@@ -85,7 +85,7 @@ describe('acting where one looks', () => {
     demo.app.type(':partenaire amp\r2');
     const quotas = await demo.app.waitFor('par amp-h0021');
     expect(quotas).toContain('EXCÉDENT Manon Guérin (amp-u032) — par groupe Instructeurs FSL');
-    demo.app.type('e');
+    demo.app.type('E');
     const dialog = await demo.app.waitFor('Motif (obligatoire');
     expect(dialog).toContain('Suspendre 3 utilisateurs — titulaires en excédent du quota CDAP T13');
     expect(dialog).toContain('amp-u032 (Manon Guérin,');

@@ -162,7 +162,8 @@ export const SCREEN_BINDINGS = {
     filter: FILTER('les lignes de l’onglet'),
     ...SELECTION_BINDINGS,
     ...ROW_ACTIONS,
-    excess: { keys: 'e', label: 'suspendre les titulaires en excédent du quota (onglet Quotas)', footer: 'suspendre l’excédent', on: ['e'], action: true },
+    // `e` stays free for the exports of the current view (tui.md).
+    excess: { keys: 'E', label: 'suspendre les titulaires en excédent du quota (onglet Quotas)', footer: 'suspendre l’excédent', on: ['E'], action: true },
     dormant: { keys: 'D', label: 'suspendre tous les comptes dormants du partenaire', footer: 'dormants', on: ['D'], action: true },
     ...PARTNER_ACTIONS,
   },
