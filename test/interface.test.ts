@@ -1,10 +1,18 @@
 import { execFileSync } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chmodSync, copyFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CAFSUP_BIN, CliSandbox } from './support/cli.js';
 
-/** The interface in a real terminal: tmux at 80×24, keys sent as a person types them. */
+let servers = 0;
+
+/**
+ * The interface in a real terminal: tmux at a given size. Keys go as a terminal delivers them
+ * over SSH: several in one write (`send`, one `send-keys -l`), or by name (`press`: Enter,
+ * Escape); nothing sleeps, every step waits for the screen it expects.
+ */
 class Terminal {
-  private readonly socket = `cafsup-test-${process.pid}`;
+  private readonly socket = `cafsup-test-${process.pid}-${servers++}`;
   private readonly session = 'cafsup';
 
   constructor(command: string, env: Record<string, string>, size = { columns: 80, rows: 24 }) {
@@ -20,23 +28,24 @@ class Terminal {
     return this.tmux('capture-pane', '-p', '-t', this.session);
   }
 
-  async waitFor(text: string | RegExp, timeoutMs = 15_000): Promise<string> {
+  async waitFor(text: string | RegExp, timeoutMs = 20_000): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const screen = this.screen();
       if (typeof text === 'string' ? screen.includes(text) : text.test(screen)) return screen;
       if (Date.now() > deadline) throw new Error(`« ${String(text)} » n’apparaît pas. Écran :\n${screen}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
 
-  /** Keys by tmux name (Enter, Escape) or literal text, with a person's pace between them. */
-  async keys(...keys: string[]): Promise<void> {
-    for (const key of keys) {
-      if (/^[A-Z][a-z]+$|^C-.$/.test(key)) this.tmux('send-keys', '-t', this.session, key);
-      else this.tmux('send-keys', '-t', this.session, '-l', key);
-      await new Promise((resolve) => setTimeout(resolve, 150));
-    }
+  /** Text in one write, as a paste or a fast typist over SSH; `\r` is Enter. */
+  send(burst: string): void {
+    this.tmux('send-keys', '-t', this.session, '-l', burst);
+  }
+
+  /** One named key (Escape, Enter, C-c). */
+  press(key: string): void {
+    this.tmux('send-keys', '-t', this.session, key);
   }
 
   close(): void {
@@ -48,53 +57,47 @@ class Terminal {
   }
 }
 
-describe('cafsup in a real terminal', () => {
+describe('cafsup in a real terminal, keys in bursts', () => {
   const sandbox = new CliSandbox();
-  let terminal: Terminal;
   const actor = 'Camille Roux <camille.roux@caf78.fr>';
+  let terminal: Terminal | undefined;
+  const open = (size?: { columns: number; rows: number }, database = sandbox.database) => {
+    const env = sandbox.env();
+    terminal = new Terminal(
+      `'${process.execPath}' '${CAFSUP_BIN}'; echo "SORTIE=$?"; sleep 60`,
+      { CAFSUP_DB: database, CAFSUP_CONFIG_DIR: env.CAFSUP_CONFIG_DIR!, CAFSUP_ACTOR: actor, TERM: 'xterm-256color', LANG: 'C.UTF-8' },
+      size,
+    );
+    return terminal;
+  };
 
   beforeAll(() => {
     expect(sandbox.run(['demo']).status).toBe(0);
-    const env = sandbox.env();
-    terminal = new Terminal(`'${process.execPath}' '${CAFSUP_BIN}'; echo "SORTIE=$?"; sleep 60`, {
-      CAFSUP_DB: env.CAFSUP_DB!,
-      CAFSUP_CONFIG_DIR: env.CAFSUP_CONFIG_DIR!,
-      CAFSUP_ACTOR: actor,
-      TERM: 'xterm-256color',
-      LANG: 'C.UTF-8',
-    });
   });
-  afterAll(() => {
-    terminal.close();
-    sandbox.cleanup();
-  });
+  afterEach(() => terminal?.close());
+  afterAll(() => sandbox.cleanup());
 
-  it('filters the partners, opens one, reads its quotas, suspends a habilitation with a reason; the CLI reads the trace back', async () => {
+  it('at 80×24: filters, opens a partner, suspends with a pasted reason; the CLI reads the trace back', async () => {
+    const terminal = open();
     await terminal.waitFor('Quotas dépassés');
-    await terminal.keys('p');
-    await terminal.waitFor('Partenaires (30)');
-    await terminal.keys('/', 'marseille', 'Enter');
+    terminal.send('p/marseille\r');
     const filtered = await terminal.waitFor('Partenaires (1 sur 30)');
     expect(filtered).toContain('Métropole d’Aix-Marseille-Pr');
-    await terminal.keys('Enter');
-    await terminal.waitFor('Convention n° 2023/M/2907 — en vigueur');
-    await terminal.keys('2');
+    terminal.send('\r2');
     const quotas = await terminal.waitFor('DÉPASSÉ +3');
     expect(quotas).toMatch(/CDAP T13 +[█▓░]+ 23\/20 \(actifs 22\) DÉPASSÉ \+3/);
-    await terminal.keys('3');
-    await terminal.waitFor('amp-h0001');
-    await terminal.keys('j');
-    await terminal.waitFor('›amp-h0002');
-    await terminal.keys('s');
+    terminal.send('3jjjjjkkkk');
+    await terminal.waitFor(/›amp-h0002 /);
+    terminal.send('s');
     await terminal.waitFor('Motif (obligatoire');
-    await terminal.keys('Département 06 hors convention', 'Enter');
+    terminal.send('Département 06 hors convention\r');
     await terminal.waitFor('confirmer ? (o/n)');
-    await terminal.keys('o');
-    const done = await terminal.waitFor(/Fait\. Trace\(s\) n° \d+/);
-    const traceId = Number(/Trace\(s\) n° (\d+)/.exec(done)![1]);
-    await terminal.keys('Escape');
+    terminal.send('o');
+    const done = await terminal.waitFor(/Fait\. Trace n° \d+/);
+    const traceId = Number(/Trace n° (\d+)/.exec(done)![1]);
+    terminal.press('Escape');
     await terminal.waitFor(/›amp-h0002 .*suspendue/);
-    await terminal.keys('q', 'q', 'q');
+    terminal.send('qqq');
     const after = await terminal.waitFor('SORTIE=0');
     // The alternate screen was given back: nothing of the interface is left on the terminal.
     expect(after).not.toContain('amp-h0002');
@@ -106,6 +109,30 @@ describe('cafsup in a real terminal', () => {
       reason: 'Département 06 hors convention',
       actor: { name: 'Camille Roux', email: 'camille.roux@caf78.fr' },
     });
-    expect(sandbox.json(['habilitations', 'amp', '--status', 'suspended']).habilitations.map((h: { id: string }) => h.id)).toContain('amp-h0002');
+  });
+
+  it('at 200×60: `:partenaire amp⏎` and a move typed in one go, whole ids, then Ctrl-C leaves with 130', async () => {
+    const terminal = open({ columns: 200, rows: 60 });
+    await terminal.waitFor('Quotas dépassés');
+    terminal.send(':partenaire amp\r4jjjjj');
+    const users = await terminal.waitFor(/›\S.* amp-u006 /);
+    expect(users).toContain('Mél');
+    terminal.send(':cherche guérin\r');
+    await terminal.waitFor(/personne +Manon Guérin +amp-u032 /);
+    terminal.press('C-c');
+    await terminal.waitFor('SORTIE=130');
+  });
+
+  it('on a read-only file: « lecture seule » and no action key', async () => {
+    const copy = join(sandbox.dir, 'lecture.db');
+    copyFileSync(sandbox.database, copy);
+    chmodSync(copy, 0o444);
+    const terminal = open(undefined, copy);
+    await terminal.waitFor('lecture seule');
+    terminal.send(':partenaire amp\r3js');
+    await terminal.waitFor(/›amp-h0002 /);
+    terminal.send('?');
+    const help = await terminal.waitFor('Aide — Fiche partenaire (lecture seule');
+    expect(help).not.toContain('suspendre');
   });
 });

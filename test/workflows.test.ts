@@ -40,7 +40,15 @@ const T4_REQUEST = {
   kind: 'habilitation' as const,
   receivedAt: '2026-11-20',
   signatory: 'Le maire de Bavans',
-  form: { name: 'Paule Valade', email: 'paule.valade@bavans.fr', function: 'Agent d’accueil', departement: '25', profile: 'T4', temporary: true, endsAt: '2027-03-31' },
+  form: {
+    name: 'Paule Valade',
+    email: 'paule.valade@bavans.fr',
+    function: 'Agent d’accueil',
+    departement: '25',
+    profile: 'T4',
+    temporary: true,
+    endsAt: '2027-03-31',
+  },
 };
 
 describe('requests: the paper forms (workflows.md, section 1)', () => {
@@ -55,10 +63,36 @@ describe('requests: the paper forms (workflows.md, section 1)', () => {
 
     const applied = await client.requests.apply('bavans', 1, { reason: 'Demande signée du maire, mission temporaire' });
     expect(applied.changes).toEqual({
-      user: { id: 'bavans-u004', partnerId: 'bavans', name: 'Paule Valade', email: 'paule.valade@bavans.fr', function: 'Agent d’accueil', role: 'user', status: 'active',
-        createdAt: NOW, lastLoginAt: null, passwordChangedAt: null, mustChangePassword: false, missionEndAt: null, disabledAt: null, departement: '25' },
-      habilitation: { id: 'bavans-h0005', partnerId: 'bavans', userId: 'bavans-u004', groupId: null, service: 'CDAP', profile: 'T4', departement: '25',
-        status: 'active', grantedAt: NOW, suspendedAt: null, revokedAt: null, endsAt: '2027-03-31' },
+      user: {
+        id: 'bavans-u004',
+        partnerId: 'bavans',
+        name: 'Paule Valade',
+        email: 'paule.valade@bavans.fr',
+        function: 'Agent d’accueil',
+        role: 'user',
+        status: 'active',
+        createdAt: NOW,
+        lastLoginAt: null,
+        passwordChangedAt: null,
+        mustChangePassword: false,
+        missionEndAt: null,
+        disabledAt: null,
+        departement: '25',
+      },
+      habilitation: {
+        id: 'bavans-h0005',
+        partnerId: 'bavans',
+        userId: 'bavans-u004',
+        groupId: null,
+        service: 'CDAP',
+        profile: 'T4',
+        departement: '25',
+        status: 'active',
+        grantedAt: NOW,
+        suspendedAt: null,
+        revokedAt: null,
+        endsAt: '2027-03-31',
+      },
     });
     expect(await client.habilitations.get('bavans-h0005')).toMatchObject({ userId: 'bavans-u004', endsAt: '2027-03-31', status: 'active' });
     const request = await client.requests.get('bavans', 1);
@@ -70,7 +104,12 @@ describe('requests: the paper forms (workflows.md, section 1)', () => {
       ['user.create', 'bavans-u004'],
       ['request.add', 'bavans#1'],
     ]);
-    expect(request.traceIds).toEqual(traces.slice(0, 4).map((trace) => trace.id).reverse());
+    expect(request.traceIds).toEqual(
+      traces
+        .slice(0, 4)
+        .map((trace) => trace.id)
+        .reverse(),
+    );
     const usage = await client.quotas.usage({ partnerId: 'bavans', asOf: AS_OF });
     expect(usage.quotas.find((quota) => quota.profile === 'T4')).toMatchObject({ assigned: 2, maxUsers: 2, over: false });
   });
@@ -105,11 +144,15 @@ describe('requests: the paper forms (workflows.md, section 1)', () => {
     ] as const;
     for (const [index, [change, rule]] of cases.entries()) {
       await client.requests.add('bavans', { ...T4_REQUEST, form: { ...T4_REQUEST.form, ...change } });
-      expect(((await refusal(client.requests.apply('bavans', index + 1, { reason: 'Demande du maire' }))).details as { refusal: { rule: string } }).refusal.rule).toBe(rule);
+      expect(
+        ((await refusal(client.requests.apply('bavans', index + 1, { reason: 'Demande du maire' }))).details as { refusal: { rule: string } }).refusal.rule,
+      ).toBe(rule);
     }
     const agent = await client.users.get('bavans-u002');
     await client.requests.add('bavans', { ...T4_REQUEST, form: { ...T4_REQUEST.form, userId: 'bavans-u001', email: agent.email } });
-    expect(((await refusal(client.requests.apply('bavans', 4, { reason: 'Demande du maire' }))).details as { refusal: { rule: string; message: string } }).refusal).toMatchObject({
+    expect(
+      ((await refusal(client.requests.apply('bavans', 4, { reason: 'Demande du maire' }))).details as { refusal: { rule: string; message: string } }).refusal,
+    ).toMatchObject({
       rule: 'SHARED_EMAIL',
       message: `Adresse mél ${agent.email} déjà celle de bavans-u002 (règle 7, adresse mél partagée ; convention, art. 9.2 et formulaires de demande d’habilitation (adresse mél personnelle et individuelle))`,
     });
@@ -120,7 +163,9 @@ describe('requests: the paper forms (workflows.md, section 1)', () => {
 
   it('applies a deletion with « perte ou vol »: password change forced first, revoked, out of its groups, disabled, incident recorded', async () => {
     const client = await demo();
-    const held = (await client.habilitations.list({ partnerId: 'amp', userId: 'amp-u031' })).items.filter((h) => h.userId === 'amp-u031' && h.status !== 'revoked');
+    const held = (await client.habilitations.list({ partnerId: 'amp', userId: 'amp-u031' })).items.filter(
+      (h) => h.userId === 'amp-u031' && h.status !== 'revoked',
+    );
     await client.requests.add('amp', {
       kind: 'deletion',
       receivedAt: '2026-11-21',
@@ -128,14 +173,27 @@ describe('requests: the paper forms (workflows.md, section 1)', () => {
     });
     expect((await client.requests.get('amp', 1)).reportDelayDays).toBe(19);
     const applied = await client.requests.apply('amp', 1, { reason: 'Vol de l’ordinateur portable signalé' });
-    expect(applied.changes).toEqual({ passwordReset: ['amp-u031'], revoked: held.map((h) => h.id), disabled: [{ userId: 'amp-u031', groupIds: ['amp-g01'] }], incident: 1 });
+    expect(applied.changes).toEqual({
+      passwordReset: ['amp-u031'],
+      revoked: held.map((h) => h.id),
+      disabled: [{ userId: 'amp-u031', groupIds: ['amp-g01'] }],
+      incident: 1,
+    });
     expect(await client.users.get('amp-u031')).toMatchObject({ status: 'disabled', disabledAt: NOW, mustChangePassword: true });
     expect((await client.groups.get('amp-g01')).memberIds).toEqual(['amp-u032', 'amp-u033']);
     for (const habilitation of held) expect((await client.habilitations.get(habilitation.id)).status).toBe('revoked');
     const [incident] = await client.questions.list('amp', { asOf: AS_OF });
     expect(incident).toMatchObject({ number: 1, kind: 'incident', openedAt: NOW, answer: null });
     const actions = (await client.traces.list({ partnerId: 'amp' })).items.map((trace) => trace.action).reverse();
-    const expected = ['request.add', 'user.forcePasswordReset', ...held.map(() => 'habilitation.revoke'), 'group.removeMember', 'user.disable', 'question.add', 'request.apply'];
+    const expected = [
+      'request.add',
+      'user.forcePasswordReset',
+      ...held.map(() => 'habilitation.revoke'),
+      'group.removeMember',
+      'user.disable',
+      'question.add',
+      'request.apply',
+    ];
     expect(actions.slice(-expected.length)).toEqual(expected);
   });
 
@@ -156,7 +214,7 @@ describe('requests: the paper forms (workflows.md, section 1)', () => {
 
   it('validates forms: every problem named by its path', async () => {
     const client = await demo();
-    const error = await refusal(client.requests.add('bavans', { ...T4_REQUEST, form: { ...T4_REQUEST.form, endsAt: null, email: 'pas-un-mel' } } as never));
+    const error = await refusal(client.requests.add('bavans', { ...T4_REQUEST, form: { ...T4_REQUEST.form, endsAt: null, email: 'pas-un-mel' } }));
     expect(error.code).toBe('VALIDATION');
     expect((error.details as { problems: { path: string }[] }).problems.map((problem) => problem.path)).toEqual(['request.form.email', 'request.form.endsAt']);
   });
@@ -165,20 +223,35 @@ describe('requests: the paper forms (workflows.md, section 1)', () => {
 describe('direct records by a supervisor (workflows.md, section 1)', () => {
   it('creates and edits users, groups and habilitations, the last two only when the Caf manages them, each write traced', async () => {
     const client = await demo();
-    const lucie = await client.users.create('bavans', { name: 'Lucie Perrin', email: 'lucie.perrin@bavans.fr', departement: '25', reason: 'Agent recruté à l’accueil' });
+    const lucie = await client.users.create('bavans', {
+      name: 'Lucie Perrin',
+      email: 'lucie.perrin@bavans.fr',
+      departement: '25',
+      reason: 'Agent recruté à l’accueil',
+    });
     expect(lucie.user).toMatchObject({ id: 'bavans-u004', role: 'user', status: 'active', createdAt: NOW });
     const group = await client.groups.create('bavans', { name: 'Accueil', memberIds: ['bavans-u004', 'bavans-u002'], reason: 'Groupe de l’accueil' });
     expect(group.group).toEqual({ id: 'bavans-g01', partnerId: 'bavans', name: 'Accueil', memberIds: ['bavans-u004', 'bavans-u002'] });
     const granted = await client.habilitations.create('bavans', { groupId: 'bavans-g01', profile: 'T1', reason: 'Accueil social' });
     expect(granted.habilitation).toMatchObject({ id: 'bavans-h0005', groupId: 'bavans-g01', profile: 'T1', status: 'active' });
     // T1: 3 places; the agent already held one, the group adds Lucie only.
-    expect((await client.quotas.usage({ partnerId: 'bavans', asOf: AS_OF })).quotas.find((quota) => quota.profile === 'T1')).toMatchObject({ assigned: 2, maxUsers: 3 });
+    expect((await client.quotas.usage({ partnerId: 'bavans', asOf: AS_OF })).quotas.find((quota) => quota.profile === 'T1')).toMatchObject({
+      assigned: 2,
+      maxUsers: 3,
+    });
     const tooMany = await refusal(client.habilitations.create('bavans', { userId: 'bavans-u001', profile: 'T19', reason: 'Contrôle RSA' }));
-    expect(tooMany.details).toMatchObject({ refusal: { rule: 'PROFILE_NOT_ELIGIBLE', ruleNumber: 16, article: 'bulletin d’adhésion, art. 2 et convention, art. 9.1' } });
+    expect(tooMany.details).toMatchObject({
+      refusal: { rule: 'PROFILE_NOT_ELIGIBLE', ruleNumber: 16, article: 'bulletin d’adhésion, art. 2 et convention, art. 9.1' },
+    });
     // A group takes one place per member not yet holding the profile: T4 has 1 place left for 2 new holders.
     await client.groups.create('bavans', { name: 'Instruction', memberIds: ['bavans-u004', 'bavans-u001'], reason: 'Groupe de l’instruction' });
     const groupOverQuota = await refusal(client.habilitations.create('bavans', { groupId: 'bavans-g02', profile: 'T4', reason: 'Instruction RSA' }));
-    expect(groupOverQuota.details).toMatchObject({ refusal: { rule: 'QUOTA_EXCEEDED', message: 'Quota CDAP T4 atteint : 1 sur 2, 2 titulaires de plus (règle 1, quota dépassé ; bulletin d’adhésion et convention, art. 9.1)' } });
+    expect(groupOverQuota.details).toMatchObject({
+      refusal: {
+        rule: 'QUOTA_EXCEEDED',
+        message: 'Quota CDAP T4 atteint : 1 sur 2, 2 titulaires de plus (règle 1, quota dépassé ; bulletin d’adhésion et convention, art. 9.1)',
+      },
+    });
     const delegated = await refusal(client.groups.create('amp', { name: 'Renfort', reason: 'Groupe de renfort' }));
     expect([delegated.code, delegated.message.startsWith('Partenaire amp en mode délégué')]).toEqual(['CONFLICT', true]);
     await client.users.edit('bavans-u004', { function: 'Agent d’accueil social', reason: 'Fonction précisée' });
@@ -205,7 +278,12 @@ describe('the review campaign (contrat art. 2.2.2)', () => {
     const client = await demo();
     const campaign = await client.reviews.campaign({ asOf: AS_OF, within: 30 });
     const overdue = (await client.audit.run({ asOf: AS_OF, rules: ['REVIEW_OVERDUE'] })).flags.map((flag) => flag.partnerId);
-    expect(campaign.reviews.filter((review) => review.overdue).map((review) => review.partnerId).sort()).toEqual([...overdue].sort());
+    expect(
+      campaign.reviews
+        .filter((review) => review.overdue)
+        .map((review) => review.partnerId)
+        .sort(),
+    ).toEqual([...overdue].sort());
     expect(campaign.overdue).toBe(overdue.length);
     expect(campaign.reviews.find((review) => review.partnerId === 'macs')).toMatchObject({ overdue: true, lastReviewAt: '2025-08-22', dueAt: '2026-08-22' });
 
@@ -220,9 +298,16 @@ describe('the review campaign (contrat art. 2.2.2)', () => {
 
     // The administrator answers « non » for one row and « oui » for the others.
     const lines = csv.split('\r\n');
-    const returned = lines.map((line, index) => (index === 0 || line === '' ? line : line.replace(/;;$/, index === 1 ? ';non;a quitté le service' : ';oui;'))).join('\r\n');
+    const returned = lines
+      .map((line, index) => (index === 0 || line === '' ? line : line.replace(/;;$/, index === 1 ? ';non;a quitté le service' : ';oui;')))
+      .join('\r\n');
     expect(readReturnedSheet(returned).problems).toEqual([]);
-    const outcome = await client.reviews.recordSheet('amp', { completedAt: '2026-11-20', reviewer: 'Responsable FSL', sheet: returned, fileName: 'revue-amp.csv' });
+    const outcome = await client.reviews.recordSheet('amp', {
+      completedAt: '2026-11-20',
+      reviewer: 'Responsable FSL',
+      sheet: returned,
+      fileName: 'revue-amp.csv',
+    });
     expect(outcome.sha256).toBe(createHash('sha256').update(returned).digest('hex'));
     expect(outcome.revocations).toEqual([{ habilitationId: held[0], motive: 'a quitté le service' }]);
     expect(outcome.summary).toEqual({ rows: held.length, keep: held.length - 1, revoke: 1, undecided: [] });
@@ -234,7 +319,12 @@ describe('the review campaign (contrat art. 2.2.2)', () => {
 describe('from a breach to termination (convention art. 17.2)', () => {
   it('a mise en demeure: deadline received + 1 month, status « mise en demeure », ended by a timely remedy', async () => {
     const client = await demo();
-    const notice = await client.notices.add('amp', { kind: 'breach', sentAt: '2026-10-30', receivedAt: '2026-11-02', reason: 'Quota T13 dépassé malgré la question du 1er octobre' });
+    const notice = await client.notices.add('amp', {
+      kind: 'breach',
+      sentAt: '2026-10-30',
+      receivedAt: '2026-11-02',
+      reason: 'Quota T13 dépassé malgré la question du 1er octobre',
+    });
     expect(notice.termination).toEqual({ kind: 'breach', noticeReceivedAt: '2026-11-02' });
     expect([notice.state.status, notice.state.terminationEffectiveAt]).toEqual(['notice', '2026-12-02']);
     expect(notice.failings.map((failing) => [failing.rule, failing.article])).toEqual([
@@ -254,7 +344,12 @@ describe('from a breach to termination (convention art. 17.2)', () => {
     const client = await demo();
     const early = await refusal(client.partners.closeOut('amp', { reason: 'Clôture de la convention' }));
     expect(early.code).toBe('CONFLICT');
-    await client.notices.add('amp', { kind: 'unilateral', receivedAt: '2026-08-01', requestedEffectiveAt: '2026-09-01', reason: 'Résiliation demandée par la Métropole' });
+    await client.notices.add('amp', {
+      kind: 'unilateral',
+      receivedAt: '2026-08-01',
+      requestedEffectiveAt: '2026-09-01',
+      reason: 'Résiliation demandée par la Métropole',
+    });
     expect((await client.conventions.get('amp', { asOf: AS_OF })).state).toMatchObject({ status: 'terminated', endsAt: '2026-11-01' });
     expect((await client.partners.ladder('amp', { asOf: AS_OF })).next).toBe('closeOut');
     const done = await client.partners.closeOut('amp', { reason: 'Clôture à la date d’effet de la résiliation' });
@@ -316,9 +411,9 @@ describe('the workflow commands (workflows.md, « Commands »)', () => {
 
   it('records and applies a form read from stdin; the refusal names the rule and exits 4', () => {
     const form = JSON.stringify(T4_REQUEST.form);
-    expect(sandbox.run(['request', 'add', 'bavans', '--kind', 'habilitation', '--received', '2026-11-20', '--file', '-', '--yes'], { ...env, input: form }).stdout).toBe(
-      'Demande n° 1 enregistrée (trace n° 2). Pour l’appliquer : cafsup request apply bavans 1 --reason « … »\n',
-    );
+    expect(
+      sandbox.run(['request', 'add', 'bavans', '--kind', 'habilitation', '--received', '2026-11-20', '--file', '-', '--yes'], { ...env, input: form }).stdout,
+    ).toBe('Demande n° 1 enregistrée (trace n° 2). Pour l’appliquer : cafsup request apply bavans 1 --reason « … »\n');
     const applied = sandbox.run(['request', 'apply', 'bavans', '1', '--reason', 'Demande signée du maire', '--yes'], env);
     expect(applied.status).toBe(0);
     expect(applied.stdout.split('\n').slice(0, 3)).toEqual([
@@ -326,7 +421,10 @@ describe('the workflow commands (workflows.md, « Commands »)', () => {
       '  utilisateur créé : bavans-u004 Paule Valade <paule.valade@bavans.fr>',
       '  habilitation accordée : bavans-h0005 CDAP T4, département 25, jusqu’au 31/03/2027 (mission temporaire)',
     ]);
-    sandbox.run(['request', 'add', 'bavans', '--kind', 'habilitation', '--file', '-', '--yes'], { ...env, input: form.replaceAll('paule.valade', 'jean.denoix') });
+    sandbox.run(['request', 'add', 'bavans', '--kind', 'habilitation', '--file', '-', '--yes'], {
+      ...env,
+      input: form.replaceAll('paule.valade', 'jean.denoix'),
+    });
     const refused = sandbox.run(['request', 'apply', 'bavans', '2', '--reason', 'Demande signée du maire', '--yes'], env);
     expect([refused.status, refused.stderr.trim()]).toEqual([
       4,

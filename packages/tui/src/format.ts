@@ -36,10 +36,15 @@ export function frenchDate(date: string | null): string {
 
 let clock: Intl.DateTimeFormat | undefined;
 
+/** The Paris time of an instant (13:02), whatever the machine's zone. */
+export function parisTime(instant: Date): string {
+  clock ??= new Intl.DateTimeFormat('fr-FR', { timeZone: 'Europe/Paris', hour: '2-digit', minute: '2-digit' });
+  return clock.format(instant);
+}
+
 /** A timestamp as its Paris day and time (22/11/2026 10:05), whatever the machine's zone. */
 export function frenchDateTime(timestamp: string): string {
-  clock ??= new Intl.DateTimeFormat('fr-FR', { timeZone: 'Europe/Paris', hour: '2-digit', minute: '2-digit' });
-  return `${frenchDate(parisDay(timestamp))} ${clock.format(new Date(timestamp))}`;
+  return `${frenchDate(parisDay(timestamp))} ${parisTime(new Date(timestamp))}`;
 }
 
 /** The words of the fields an action changes (the SDK's `before`/`after`). */

@@ -245,10 +245,10 @@ async function openInterface(args: string[]): Promise<number> {
   const context = new Context(globalOptions(options));
   if (!context.interactive) throw new UsageError('L’interface plein écran demande un terminal ; sans terminal, utilisez les commandes (cafsup --help).');
   try {
-    const client = await context.client({ write: true });
+    const client = await context.client({ write: true, interactive: true });
     const identity = await client.whoami();
     const { runInterface } = await loadInterface();
-    const session = { client, source: context.source(), actor: identity.actor, canWrite: identity.role === 'supervisor', today: todayInParis(new Date()) };
+    const session = { client, source: context.source(), actor: identity.actor, canWrite: identity.role === 'supervisor' && identity.readOnly !== true, today: todayInParis(new Date()) };
     return await runInterface(session, context.options.asOf === undefined ? {} : { asOf: context.options.asOf });
   } finally {
     await context.close();

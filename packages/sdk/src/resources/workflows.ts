@@ -7,7 +7,6 @@ import type {
   PartnerDraft,
   PartnerEdit,
   UserEdit,
-
   CalendarDate,
   ConventionState,
   Failing,
@@ -86,7 +85,10 @@ export class Questions extends Resource {
 
 /** Mise en demeure and unilateral termination by registered letter, and the remedy (convention art. 17.2). */
 export class Notices extends Resource {
-  add(partnerId: string, notice: NoticeDraft): Promise<Written<{ termination: Termination; sentAt: CalendarDate | null; failings: Failing[]; state: ConventionState }>> {
+  add(
+    partnerId: string,
+    notice: NoticeDraft,
+  ): Promise<Written<{ termination: Termination; sentAt: CalendarDate | null; failings: Failing[]; state: ConventionState }>> {
     return this.transport.call('notices.add', { partnerId, notice });
   }
   remedy(partnerId: string, remedy: NoticeRemedy): Promise<Written<{ termination: Termination; state: ConventionState }>> {
@@ -175,5 +177,3 @@ export class Traces extends TraceReads {
     return this.transport.call('traces.forPerson', input);
   }
 }
-
-

@@ -18,7 +18,10 @@ describe('the escalation ladder (convention art. 17.2)', () => {
   it('asks first, waits for the answer unless a flag is critical, then goes up one step at a time', () => {
     expect(proposeLadder(BASE).next).toBe('ask');
     const asked = { ...BASE, questions: [{ kind: 'question' as const, answered: false, dueAt: '2026-12-07', overdue: false }] };
-    expect([proposeLadder(asked).next, proposeLadder(asked).note]).toEqual([null, 'Réponse du partenaire attendue au plus tard le 7 décembre 2026 : attendre avant d’aller plus loin.']);
+    expect([proposeLadder(asked).next, proposeLadder(asked).note]).toEqual([
+      null,
+      'Réponse du partenaire attendue au plus tard le 7 décembre 2026 : attendre avant d’aller plus loin.',
+    ]);
     const critical = { ...asked, flags: [{ rule: 'QUOTA_EXCEEDED' as const, severity: 'critical' as const }] };
     expect(proposeLadder(critical).next).toBe('suspend');
     const unanswered = { ...asked, questions: [{ ...asked.questions[0]!, overdue: true }] };
@@ -37,7 +40,12 @@ describe('the escalation ladder (convention art. 17.2)', () => {
       ['noticeOfBreach', 'convention, art. 17.2', 'later'],
       ['closeOut', 'convention, art. 17.2', 'not_applicable'],
     ]);
-    const ended = { ...BASE, status: 'terminated' as const, terminationEffectiveAt: '2026-11-01', termination: { kind: 'unilateral' as const, noticeReceivedAt: '2026-08-01' } };
+    const ended = {
+      ...BASE,
+      status: 'terminated' as const,
+      terminationEffectiveAt: '2026-11-01',
+      termination: { kind: 'unilateral' as const, noticeReceivedAt: '2026-08-01' },
+    };
     expect(proposeLadder(ended).next).toBe('closeOut');
     expect([proposeLadder({ ...ended, held: 0 }).offered, proposeLadder({ ...ended, held: 0 }).next]).toEqual([false, null]);
   });

@@ -26,7 +26,10 @@ export const questionDraftSchema = withReason(
   {
     kind: z.enum(CASE_KINDS).default('question'),
     text: safeTextSchema().trim().min(1, 'texte obligatoire'),
-    flags: z.array(z.enum(RULE_NAMES as [RuleName, ...RuleName[]])).max(16).optional(),
+    flags: z
+      .array(z.enum(RULE_NAMES as [RuleName, ...RuleName[]]))
+      .max(16)
+      .optional(),
     /** The answer's due date; without it, the contract desk's delay in working days. */
     dueAt: calendarDateSchema.optional(),
     /** When it was opened (default: now). */
@@ -96,12 +99,40 @@ const CONVENTION_17_2 = 'convention, art. 17.2';
 
 /** Each step of the ladder, in proportion order, with its article for each management mode. */
 export const LADDER: readonly { step: LadderStep; label: string; article: string; centralisedArticle?: string; command: string }[] = [
-  { step: 'ask', label: 'interroger le partenaire sur la pertinence des habilitations', article: CONTRAT_2_2_1, centralisedArticle: CONVENTION_9_1, command: 'cafsup question add' },
-  { step: 'suspend', label: 'suspendre à titre conservatoire les habilitations en cause', article: CONTRAT_2_2_1, centralisedArticle: CONVENTION_9_1, command: 'cafsup suspend' },
-  { step: 'forcePasswordReset', label: 'forcer la modification des mots de passe', article: `${CONTRAT_2_2_1} et convention, art. 9.2`, centralisedArticle: 'convention, art. 9.2', command: 'cafsup reset-password' },
+  {
+    step: 'ask',
+    label: 'interroger le partenaire sur la pertinence des habilitations',
+    article: CONTRAT_2_2_1,
+    centralisedArticle: CONVENTION_9_1,
+    command: 'cafsup question add',
+  },
+  {
+    step: 'suspend',
+    label: 'suspendre à titre conservatoire les habilitations en cause',
+    article: CONTRAT_2_2_1,
+    centralisedArticle: CONVENTION_9_1,
+    command: 'cafsup suspend',
+  },
+  {
+    step: 'forcePasswordReset',
+    label: 'forcer la modification des mots de passe',
+    article: `${CONTRAT_2_2_1} et convention, art. 9.2`,
+    centralisedArticle: 'convention, art. 9.2',
+    command: 'cafsup reset-password',
+  },
   { step: 'withdrawDelegation', label: 'retirer la délégation (la Caf reprend la gestion)', article: CONTRAT_2_2_1, command: 'cafsup withdraw-delegation' },
-  { step: 'noticeOfBreach', label: 'mettre en demeure par lettre recommandée (un mois pour s’y conformer)', article: CONVENTION_17_2, command: 'cafsup notice add --kind breach' },
-  { step: 'closeOut', label: 'clore : dévalider tout ce qui est détenu et désactiver les gestionnaires', article: CONVENTION_17_2, command: 'cafsup close-out' },
+  {
+    step: 'noticeOfBreach',
+    label: 'mettre en demeure par lettre recommandée (un mois pour s’y conformer)',
+    article: CONVENTION_17_2,
+    command: 'cafsup notice add --kind breach',
+  },
+  {
+    step: 'closeOut',
+    label: 'clore : dévalider tout ce qui est détenu et désactiver les gestionnaires',
+    article: CONVENTION_17_2,
+    command: 'cafsup close-out',
+  },
 ];
 
 /** Rules a precautionary suspension answers: habilitations that should not be held (rules 1–4, 10, 15, 16). */
@@ -168,7 +199,9 @@ export function proposeLadder(input: LadderInput): LadderView {
       case 'ask':
         if (ended) return { status: 'not_applicable', why: 'convention résiliée' };
         if (questions.length > 0) return { status: 'done', why: `${countOf(questions.length, 'question posée', 'questions posées')}` };
-        return input.flags.length > 0 ? { status: 'proposed', why: `${countOf(input.flags.length, 'alerte ouverte', 'alertes ouvertes')}` } : { status: 'not_applicable', why: 'aucune alerte ouverte' };
+        return input.flags.length > 0
+          ? { status: 'proposed', why: `${countOf(input.flags.length, 'alerte ouverte', 'alertes ouvertes')}` }
+          : { status: 'not_applicable', why: 'aucune alerte ouverte' };
       case 'suspend':
         if (ended) return { status: 'not_applicable', why: 'convention résiliée' };
         if (input.actionsTaken.has('habilitation.suspend')) return { status: 'done', why: 'des habilitations ont été suspendues' };
@@ -191,7 +224,10 @@ export function proposeLadder(input: LadderInput): LadderView {
         if (ended) return { status: 'not_applicable', why: 'convention résiliée' };
         return input.flags.length > 0 ? { status: 'proposed', why: 'manquements persistants' } : { status: 'not_applicable', why: 'aucune alerte ouverte' };
       case 'closeOut':
-        if (ended) return input.held > 0 ? { status: 'proposed', why: `convention résiliée, ${countOf(input.held, 'habilitation encore détenue', 'habilitations encore détenues')}` } : { status: 'done', why: 'plus rien n’est détenu' };
+        if (ended)
+          return input.held > 0
+            ? { status: 'proposed', why: `convention résiliée, ${countOf(input.held, 'habilitation encore détenue', 'habilitations encore détenues')}` }
+            : { status: 'done', why: 'plus rien n’est détenu' };
         if (input.terminationEffectiveAt !== null) return { status: 'later', why: `résiliation effective le ${longFrenchDate(input.terminationEffectiveAt)}` };
         return { status: 'not_applicable', why: 'aucune résiliation en cours' };
     }

@@ -55,8 +55,10 @@ export const habilitationFormSchema = z
   })
   .superRefine((form, context) => {
     // « S'agit-il d'une mission temporaire ? Si oui, précisez la date de fin de mission. »
-    if (form.temporary && form.endsAt === null) context.addIssue({ code: 'custom', path: ['endsAt'], message: 'date de fin obligatoire pour une mission temporaire' });
-    if (!form.temporary && form.endsAt !== null) context.addIssue({ code: 'custom', path: ['endsAt'], message: 'date de fin seulement pour une mission temporaire' });
+    if (form.temporary && form.endsAt === null)
+      context.addIssue({ code: 'custom', path: ['endsAt'], message: 'date de fin obligatoire pour une mission temporaire' });
+    if (!form.temporary && form.endsAt !== null)
+      context.addIssue({ code: 'custom', path: ['endsAt'], message: 'date de fin seulement pour une mission temporaire' });
   });
 export type HabilitationForm = z.output<typeof habilitationFormSchema>;
 
@@ -124,4 +126,3 @@ export const DELEGATED_HABILITATION_REFUSAL: RequestRefusal = {
   message:
     'Partenaire en mode délégué : ses gestionnaires d’habilitations créent eux-mêmes l’habilitation (convention, art. 9.1) ; la demande reste enregistrée.',
 };
-

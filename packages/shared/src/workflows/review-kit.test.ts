@@ -3,13 +3,24 @@ import { frenchCsv, readReturnedSheet } from './review-kit.js';
 
 describe('the review sheet', () => {
   it('writes for French spreadsheets: BOM, `;`, CRLF, quotes, and no cell read as a formula', () => {
-    expect(frenchCsv([['Personne', 'Motif'], ['=HYPERLINK("x")', 'a;b'], ['-3', -3], ['@moi', null]])).toBe(
-      '\ufeffPersonne;Motif\r\n"\'=HYPERLINK(""x"")";"a;b"\r\n\'-3;-3\r\n\'@moi;\r\n',
-    );
+    expect(
+      frenchCsv([
+        ['Personne', 'Motif'],
+        ['=HYPERLINK("x")', 'a;b'],
+        ['-3', -3],
+        ['@moi', null],
+      ]),
+    ).toBe('\ufeffPersonne;Motif\r\n"\'=HYPERLINK(""x"")";"a;b"\r\n\'-3;-3\r\n\'@moi;\r\n');
   });
 
   it('reads the decisions back, as a spreadsheet re-saves the sheet, and names each problem by its line', () => {
-    const sheet = ['Habilitation;Personne;À conserver (oui/non);Motif', 'amp-h0001;Jean;Oui;', 'amp-h0002;"Dupont; Marie";non;"départ ""sans délai"""', 'amp-h0003;Paul;;', 'amp-h0004;Léa;peut-être;'].join('\n');
+    const sheet = [
+      'Habilitation;Personne;À conserver (oui/non);Motif',
+      'amp-h0001;Jean;Oui;',
+      'amp-h0002;"Dupont; Marie";non;"départ ""sans délai"""',
+      'amp-h0003;Paul;;',
+      'amp-h0004;Léa;peut-être;',
+    ].join('\n');
     expect(readReturnedSheet(sheet)).toEqual({
       decisions: [
         { line: 2, habilitationId: 'amp-h0001', keep: true, motive: null },

@@ -171,7 +171,10 @@ export function readReturnedSheet(text: string): { decisions: SheetDecision[]; p
   const headers = (lines[0] ?? []).map((header) => header.trim());
   const at = (header: string) => headers.indexOf(header);
   const [idColumn, keepColumn, motiveColumn] = [at(ID_HEADER), at(KEEP_HEADER), at(MOTIVE_HEADER)];
-  for (const [column, header] of [[idColumn, ID_HEADER], [keepColumn, KEEP_HEADER]] as const) {
+  for (const [column, header] of [
+    [idColumn, ID_HEADER],
+    [keepColumn, KEEP_HEADER],
+  ] as const) {
     if (column === -1) problems.push({ path: 'sheet[1]', message: `colonne « ${header} » introuvable dans la feuille retournée` });
   }
   if (problems.length > 0) return { decisions: [], problems };

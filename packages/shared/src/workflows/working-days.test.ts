@@ -63,7 +63,15 @@ describe('the desk clock (contrat art. 3.2, 3.3)', () => {
     const desk = { email: null, phone: null, hours: '9h-16h', answerWithinWorkingDays: null, escalateAfterDays: 30 };
     const clock = deskClock({ openedAt: '2026-10-01T10:00:00+02:00', answeredAt: null, desk, ladder: LADDER, side: 'partner', asOf: '2026-10-31' });
     expect([clock.answerDueAt, clock.escalationFrom, clock.overdue, clock.rungDue?.name]).toEqual([null, '2026-10-31', false, 'Premier partenaire']);
-    const question = deskClock({ openedAt: '2026-10-01T10:00:00+02:00', answeredAt: null, desk: null, ladder: [], side: 'partner', asOf: '2026-10-16', dueAt: '2026-10-15' });
+    const question = deskClock({
+      openedAt: '2026-10-01T10:00:00+02:00',
+      answeredAt: null,
+      desk: null,
+      ladder: [],
+      side: 'partner',
+      asOf: '2026-10-16',
+      dueAt: '2026-10-15',
+    });
     expect([question.answerDueAt, question.escalationFrom, question.overdue, question.rungDue]).toEqual(['2026-10-15', '2026-10-16', true, null]);
   });
 });

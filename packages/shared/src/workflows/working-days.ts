@@ -76,7 +76,7 @@ export function isWorkingDay(date: CalendarDate): boolean {
 /** The `count`-th working day after `date` (`date` itself never counts: the day a request arrives is not a day of answer). */
 export function addWorkingDays(date: CalendarDate, count: number): CalendarDate {
   let current = date;
-  for (let remaining = count; remaining > 0; ) {
+  for (let remaining = count; remaining > 0;) {
     current = addDays(current, 1);
     if (isWorkingDay(current)) remaining -= 1;
   }

@@ -86,21 +86,32 @@ export class Context {
    * The client on the store; `create` only for commands that build a database (demo, import);
    * `actor` for writes made by cafsup itself rather than by a supervisor (the demo data).
    */
-  async client(options: { write?: boolean; create?: boolean; actor?: Actor } = {}): Promise<CafsupClient> {
+  /**
+   * `interactive`: the full-screen interface, which runs the store off its thread (a lock held
+   * elsewhere never freezes the screen) and opens a read-only file read only, offering no action.
+   */
+  async client(options: { write?: boolean; create?: boolean; actor?: Actor; interactive?: boolean } = {}): Promise<CafsupClient> {
     if (this.opened !== null) return this.opened;
     const connection = this.connection();
     // Remotely the actor is the token's owner (art. 9.2): the client never chooses it.
     if (connection.kind === 'http') return (this.opened = createClient({ baseUrl: connection.baseUrl, token: connection.token, insecure: this.options.insecure }));
     const database = this.databasePath();
     const readOnly = existsSync(database) && !writable(database);
-    if ((options.write === true || options.create === true) && readOnly) {
+    if ((options.write === true || options.create === true) && readOnly && options.interactive !== true) {
       throw new CafsupError('UNAVAILABLE', `Écriture refusée : la base ${database} est en lecture seule (le fichier ou son dossier n’est pas modifiable). Rien n’a été écrit.`, {
         path: database,
       });
     }
-    const actor = options.actor ?? (options.write ? await this.actor() : null);
+    if (options.interactive === true && !existsSync(database)) {
+      // The off-thread store would say so only at its first call, inside the screen.
+      throw new CafsupError('UNAVAILABLE', `Base de données introuvable : ${database}. Créez-la avec « cafsup demo » ou « cafsup import FICHIER ».`, { path: database });
+    }
+    const actor = options.actor ?? (options.write && !readOnly ? await this.actor() : null);
     try {
-      this.opened = createClient({ database, actor, create: options.create ?? false, ...(readOnly ? { readonly: true } : {}) });
+      this.opened =
+        options.interactive === true && !readOnly
+          ? createClient({ database, actor, offThread: true })
+          : createClient({ database, actor, create: options.create ?? false, ...(readOnly ? { readonly: true } : {}) });
     } catch (error) {
       // Opening sets up the journal, which a read-only file or folder refuses: say so, exit 6.
       if ((error as { code?: string }).code?.startsWith('SQLITE_READONLY') === true) {

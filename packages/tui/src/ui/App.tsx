@@ -1,26 +1,33 @@
-import { useMemo, useState } from 'react';
-import { Box, Text, useApp, useInput } from 'ink';
+import { useMemo, useRef, useState } from 'react';
+import { Box, Text, useApp } from 'ink';
 import { isCalendarDate } from '@cafsup/shared';
+import { frenchDate } from '../format.js';
 import { ActionDialog } from './components/ActionDialog.js';
+import { DetailPanel } from './components/DetailPanel.js';
 import { HelpOverlay } from './components/HelpOverlay.js';
+import { KeyDispatcher } from './components/KeyDispatcher.js';
 import { ScreenBoundary } from './components/ScreenBoundary.js';
 import { StatusBar } from './components/StatusBar.js';
 import { TextInput } from './components/TextInput.js';
 import { useAction } from './hooks/use-action.js';
+import { SlowLoadsContext } from './hooks/use-async.js';
+import { useFreshness } from './hooks/use-freshness.js';
 import { useTerminalSize } from './hooks/use-terminal-size.js';
-import { NavigationContext, type ActionRequest, type Navigation, type Route } from './navigation.js';
+import { GLOBAL_BINDINGS, commandOf, type KeyPress } from './keys.js';
+import { NavigationContext, type ActionRequest, type DetailRequest, type Navigation, type Route } from './navigation.js';
 import { AlertsScreen } from './screens/AlertsScreen.js';
 import { DashboardScreen } from './screens/DashboardScreen.js';
 import { PartnerScreen } from './screens/PartnerScreen.js';
 import { PartnersScreen } from './screens/PartnersScreen.js';
-import { TracesScreen } from './screens/TracesScreen.js';
+import { SearchScreen } from './screens/SearchScreen.js';
 import { WorkflowsScreen } from './screens/WorkflowsScreen.js';
+import { TracesScreen } from './screens/TracesScreen.js';
 import { SessionContext, type Session } from './session.js';
 import { theme } from './theme.js';
 
 export const EXIT_INTERRUPTED = 130;
 
-type Overlay = { kind: 'help' } | { kind: 'command' } | { kind: 'action'; request: ActionRequest } | null;
+type Overlay = { kind: 'help' } | { kind: 'command' } | { kind: 'action'; request: ActionRequest } | { kind: 'detail'; request: DetailRequest } | null;
 
 interface AppProps {
   session: Session;
@@ -33,9 +40,12 @@ interface AppProps {
 
 /** What `:` understands; null when the line means nothing. */
 function commandRoute(line: string): Route | 'quit' | { date: string | undefined } | null {
-  const [verb = '', argument] = line.trim().split(/\s+/, 2);
+  const trimmed = line.trim();
+  const [verb = '', argument] = trimmed.split(/\s+/, 2);
+  const rest = trimmed.slice(verb.length).trim();
   if (['q', 'quit', 'quitter'].includes(verb)) return 'quit';
   if (['partenaire', 'p'].includes(verb) && argument !== undefined) return { screen: 'partner', partnerId: argument, tab: 'synthese' };
+  if (['cherche', 'chercher', 'c'].includes(verb) && rest !== '') return { screen: 'search', query: rest };
   if (['partenaires', 'partners'].includes(verb)) return { screen: 'partners' };
   if (['alertes', 'alerts', 'audit'].includes(verb)) return { screen: 'alerts' };
   if (verb === 'traces') return { screen: 'traces' };
@@ -62,22 +72,25 @@ function Screen({ route, width, height }: { route: Route; width: number; height:
       return <AlertsScreen width={width} height={height} />;
     case 'traces':
       return <TracesScreen width={width} height={height} />;
+    case 'search':
+      return <SearchScreen key={route.query} query={route.query} width={width} height={height} />;
     case 'workflows':
       return <WorkflowsScreen key={route.partnerId} partnerId={route.partnerId} width={width} height={height} />;
   }
 }
 
-/** The application: a stack of screens, the overlays (help, `:`, action dialogs) and the status bar. */
+/** The application: a stack of screens, the overlays (help, `:`, dialogs, details) and the status bar. */
 export function App({ session, initialRoute = { screen: 'dashboard' }, initialAsOf, onExit }: AppProps) {
   const { exit } = useApp();
   const { columns, rows } = useTerminalSize();
   const [stack, setStack] = useState<Route[]>([initialRoute]);
   const [overlay, setOverlay] = useState<Overlay>(null);
-  const [capturing, setCapturing] = useState(false);
   const [asOf, setAsOf] = useState<string | undefined>(initialAsOf);
-  const [revision, setRevision] = useState(0);
   const [message, setMessage] = useState<{ text: string; tone: 'info' | 'error' } | null>(null);
   const [command, setCommand] = useState('');
+  const clock = session.clock ?? (() => new Date());
+  const freshness = useFreshness(session.client, clock, session.refreshEveryMs);
+  const slowLoads = useRef(new Set<() => void>()).current;
 
   const quit = (code: number) => {
     onExit(code);
@@ -88,42 +101,42 @@ export function App({ session, initialRoute = { screen: 'dashboard' }, initialAs
     () => ({
       push: (next) => {
         setMessage(null);
+        setOverlay(null);
         setStack((current) => [...current, next]);
       },
       replace: (next) => setStack((current) => [...current.slice(0, -1), next]),
       back: () => setStack((current) => (current.length > 1 ? current.slice(0, -1) : current)),
       act: (request) => setOverlay({ kind: 'action', request }),
+      detail: (request) => setOverlay({ kind: 'detail', request }),
       notify: (text, tone = 'info') => setMessage({ text, tone }),
-      setCapturing,
       asOf,
-      revision,
+      revision: freshness.revision,
       active: overlay === null,
     }),
-    [asOf, revision, overlay],
+    [asOf, freshness.revision, overlay],
   );
 
-  // Ctrl-C quits from anywhere, with the code a shell expects of an interrupted program.
-  useInput((input, key) => {
-    if (key.ctrl && input === 'c') quit(EXIT_INTERRUPTED);
-  });
-  useInput(
-    (input, key) => {
-      if (overlay?.kind === 'help') {
-        if (input === '?' || input === 'q' || key.escape) setOverlay(null);
-        return;
-      }
-      if (overlay !== null || capturing) return;
-      if (input === '?') setOverlay({ kind: 'help' });
-      else if (input === ':') {
+  /** The keys no screen took: help, `:`, reload, back and quit. */
+  const global = (press: KeyPress) => {
+    switch (commandOf(GLOBAL_BINDINGS, press)) {
+      case 'help':
+        return setOverlay({ kind: 'help' });
+      case 'command':
         setCommand('');
-        setOverlay({ kind: 'command' });
-      } else if (input === 'q' || key.escape) {
-        if (stack.length > 1) navigation.back();
-        else if (input === 'q') quit(0);
-      }
-    },
-    { isActive: overlay === null || overlay.kind === 'help' },
-  );
+        return setOverlay({ kind: 'command' });
+      case 'reload':
+        setMessage(null);
+        return freshness.reload();
+      case 'back':
+        if (press.name === 'escape' && slowLoads.size > 0) {
+          for (const cancel of [...slowLoads]) cancel();
+          slowLoads.clear();
+          return setMessage({ text: 'Chargement annulé : les données affichées sont les précédentes (r pour réessayer)', tone: 'info' });
+        }
+        if (stack.length > 1) return navigation.back();
+        if (press.name !== 'escape') return quit(0);
+    }
+  };
 
   const runCommand = (line: string) => {
     setOverlay(null);
@@ -132,49 +145,59 @@ export function App({ session, initialRoute = { screen: 'dashboard' }, initialAs
     else if (target === 'quit') quit(0);
     else if ('date' in target) {
       setAsOf(target.date);
-      setMessage({ text: target.date === undefined ? 'Évaluation à la date du jour' : `Évaluation au ${target.date}`, tone: 'info' });
+      setMessage({ text: target.date === undefined ? 'Évaluation à la date du jour' : `Évaluation au ${frenchDate(target.date)}`, tone: 'info' });
     } else navigation.push(target);
   };
 
   // The root stays one row short of the terminal: a frame as tall as the screen makes Ink clear it each time.
   const height = Math.max(5, rows - 1);
   const bodyHeight = height - 1;
+  const screenHeight = overlay?.kind === 'command' ? bodyHeight - 1 : bodyHeight;
   return (
     <SessionContext.Provider value={session}>
       <NavigationContext.Provider value={navigation}>
-        <Box flexDirection="column" width={columns} height={height}>
-          <Box display={overlay === null || overlay.kind === 'command' ? 'flex' : 'none'} height={overlay?.kind === 'command' ? bodyHeight - 1 : bodyHeight} overflow="hidden">
-            <ScreenBoundary resetKey={JSON.stringify(route)}>
-              <Screen route={route} width={columns} height={overlay?.kind === 'command' ? bodyHeight - 1 : bodyHeight} />
-            </ScreenBoundary>
-          </Box>
-          {overlay?.kind === 'help' ? (
-            <Box height={bodyHeight}>
-              <HelpOverlay screen={route.screen} canWrite={session.canWrite} width={columns} />
+        <SlowLoadsContext.Provider value={slowLoads}>
+          <KeyDispatcher global={global} onInterrupt={() => quit(EXIT_INTERRUPTED)}>
+            <Box flexDirection="column" width={columns} height={height}>
+              <Box display={overlay === null || overlay.kind === 'command' ? 'flex' : 'none'} height={screenHeight} overflow="hidden">
+                <ScreenBoundary resetKey={JSON.stringify(route)}>
+                  <Screen route={route} width={columns} height={screenHeight} />
+                </ScreenBoundary>
+              </Box>
+              {overlay?.kind === 'help' ? (
+                <Box height={bodyHeight}>
+                  <HelpOverlay screen={route.screen} canWrite={session.canWrite} width={columns} height={bodyHeight} onClose={() => setOverlay(null)} />
+                </Box>
+              ) : null}
+              {overlay?.kind === 'detail' ? (
+                <Box height={bodyHeight}>
+                  <DetailPanel request={overlay.request} width={columns} height={bodyHeight} onClose={() => setOverlay(null)} />
+                </Box>
+              ) : null}
+              {overlay?.kind === 'action' ? (
+                <Box height={bodyHeight}>
+                  <ActionOverlay
+                    request={overlay.request}
+                    width={columns}
+                    height={bodyHeight}
+                    onClose={() => setOverlay(null)}
+                    onDone={() => {
+                      freshness.reload();
+                      setMessage({ text: 'Action enregistrée avec sa trace', tone: 'info' });
+                    }}
+                  />
+                </Box>
+              ) : null}
+              {overlay?.kind === 'command' ? (
+                <Text>
+                  <Text color={theme.accent}>:</Text>
+                  <TextInput value={command} onChange={setCommand} onSubmit={runCommand} onCancel={() => setOverlay(null)} />
+                </Text>
+              ) : null}
+              <StatusBar source={session.source} actor={session.actor} canWrite={session.canWrite} asOf={asOf} readAt={freshness.readAt} message={message} width={columns} />
             </Box>
-          ) : null}
-          {overlay?.kind === 'action' ? (
-            <Box height={bodyHeight}>
-              <ActionOverlay
-                request={overlay.request}
-                width={columns}
-                height={bodyHeight}
-                onClose={() => setOverlay(null)}
-                onDone={() => {
-                  setRevision((current) => current + 1);
-                  setMessage({ text: 'Action enregistrée avec sa trace', tone: 'info' });
-                }}
-              />
-            </Box>
-          ) : null}
-          {overlay?.kind === 'command' ? (
-            <Text>
-              <Text color={theme.accent}>:</Text>
-              <TextInput value={command} onChange={setCommand} onSubmit={runCommand} onCancel={() => setOverlay(null)} />
-            </Text>
-          ) : null}
-          <StatusBar source={session.source} actor={session.actor} asOf={asOf} message={message} width={columns} />
-        </Box>
+          </KeyDispatcher>
+        </SlowLoadsContext.Provider>
       </NavigationContext.Provider>
     </SessionContext.Provider>
   );

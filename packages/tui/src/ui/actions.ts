@@ -1,8 +1,9 @@
-import { avenantDraftSchema, describeAvenantChange, isCalendarDate, type CalendarDate } from '@cafsup/shared';
+import { avenantDraftSchema, describeAvenantChange, escapeForTerminal, isCalendarDate, countOf, type ActionResult, type CalendarDate } from '@cafsup/shared';
 import type { CafsupClient } from '@cafsup/sdk';
+import { frenchDate } from '../format.js';
 import { changeTypeQuestion, changesFrom, followChange, type Answers, type Question } from '../avenant-form.js';
-import { describeActionResult } from '../format.js';
 import type { ActionRequest } from './navigation.js';
+import { describeHabilitations, describeUsers, resultInWords, type Describe } from './words.js';
 
 export interface Outcome {
   lines: string[];
@@ -24,9 +25,9 @@ export interface ActionPlan {
 /** The reason a dry run is made with: nothing is written, so it is never recorded. */
 export const PREVIEW_REASON = 'aperçu avant confirmation';
 
-function fromResult(result: { dryRun: boolean; changed: { traceId: number | null }[]; unchanged: unknown[] } & Parameters<typeof describeActionResult>[0]): Outcome {
+function fromResult(result: ActionResult<Record<string, unknown>>, describe: Describe): Outcome {
   return {
-    lines: describeActionResult(result),
+    lines: resultInWords(result, describe),
     traceIds: result.changed.flatMap((change) => (change.traceId === null ? [] : [change.traceId])),
     nothing: result.changed.length === 0,
   };
@@ -62,7 +63,7 @@ function avenantPlan(partnerId: string): ActionPlan {
       });
       const created = await client.avenants.create(partnerId, draft);
       return {
-        lines: [`  Avenant n° ${created.avenant.number} : ${created.avenant.title}`, ...created.avenant.changes.map((change) => `    · ${describeAvenantChange(change)}`)],
+        lines: [`  Avenant n° ${created.avenant.number} : ${escapeForTerminal(created.avenant.title)}`, ...created.avenant.changes.map((change) => `    · ${escapeForTerminal(describeAvenantChange(change))}`)],
         traceIds: created.traceId === null ? [] : [created.traceId],
         nothing: false,
       };
@@ -73,20 +74,34 @@ function avenantPlan(partnerId: string): ActionPlan {
 /** The plan of each request kind. */
 export function planFor(request: ActionRequest, today: CalendarDate): ActionPlan {
   switch (request.kind) {
-    case 'habilitations':
+    case 'habilitations': {
+      // Looked up once per dialog: the dry run and the run describe the same entities.
+      let names: Promise<Describe> | undefined;
       return {
-        title: `${HABILITATION_ACTIONS[request.action]} ${request.ids.length} habilitation(s)`,
+        title: `${HABILITATION_ACTIONS[request.action]} ${countOf(request.ids.length, 'habilitation')}${request.scope === undefined ? '' : ` — ${request.scope}`}`,
         questions: [],
         reasonRequired: true,
-        run: async (client, _answers, options) => fromResult(await client.habilitations[request.action](request.ids, { reason: options.reason ?? PREVIEW_REASON, dryRun: options.dryRun })),
+        async run(client, _answers, options) {
+          names ??= describeHabilitations(client, request.ids);
+          const result = await client.habilitations[request.action](request.ids, { reason: options.reason ?? PREVIEW_REASON, dryRun: options.dryRun });
+          return fromResult(result, await names);
+        },
       };
-    case 'users':
+    }
+    case 'users': {
+      // Looked up once per dialog: the dry run and the run describe the same entities.
+      let names: Promise<Describe> | undefined;
       return {
-        title: `${USER_ACTIONS[request.action]} ${request.ids.length} utilisateur(s)`,
+        title: `${USER_ACTIONS[request.action]} ${countOf(request.ids.length, 'utilisateur')}${request.scope === undefined ? '' : ` — ${request.scope}`}`,
         questions: [],
         reasonRequired: true,
-        run: async (client, _answers, options) => fromResult(await client.users[request.action](request.ids, { reason: options.reason ?? PREVIEW_REASON, dryRun: options.dryRun })),
+        async run(client, _answers, options) {
+          names ??= describeUsers(client, request.ids);
+          const result = await client.users[request.action](request.ids, { reason: options.reason ?? PREVIEW_REASON, dryRun: options.dryRun });
+          return fromResult(result, await names);
+        },
       };
+    }
     case 'withdrawDelegation':
       return {
         title: `Retirer la délégation — ${request.partnerId}`,
@@ -94,10 +109,10 @@ export function planFor(request: ActionRequest, today: CalendarDate): ActionPlan
         reasonRequired: true,
         async run(client, _answers, options) {
           const result = await client.partners.withdrawDelegation(request.partnerId, { reason: options.reason ?? PREVIEW_REASON, dryRun: options.dryRun });
-          const outcome = fromResult(result);
+          const outcome = fromResult(result, () => undefined);
           return {
             ...outcome,
-            lines: [...outcome.lines, `  Projet d’avenant n° ${result.avenant.number} à signer : ${result.avenant.title}`],
+            lines: [...outcome.lines, `  Projet d’avenant n° ${result.avenant.number} à signer : ${escapeForTerminal(result.avenant.title)}`],
             traceIds: [...outcome.traceIds, ...(result.avenant.traceId === null ? [] : [result.avenant.traceId])],
           };
         },
@@ -120,7 +135,7 @@ export function planFor(request: ActionRequest, today: CalendarDate): ActionPlan
             dryRun,
           });
           return {
-            lines: [`  Revue du ${recorded.review.completedAt} par ${recorded.review.reviewer}`],
+            lines: [`  Revue du ${frenchDate(recorded.review.completedAt)} par ${escapeForTerminal(recorded.review.reviewer)}`],
             traceIds: recorded.traceId === null ? [] : [recorded.traceId],
             nothing: false,
           };

@@ -1,64 +1,211 @@
 import type { Key } from 'ink';
 
-/** Every key binding of the interface, one place: the handlers and the `?` help read it. */
+/** Keys that are not text. */
+export type KeyName = 'up' | 'down' | 'left' | 'right' | 'pageUp' | 'pageDown' | 'home' | 'end' | 'return' | 'escape' | 'tab' | 'backspace' | 'delete';
+
+/**
+ * One keypress, as the dispatcher hands it to a screen: a named key, or text. A text field
+ * may receive several characters at once (a paste); every other handler gets one.
+ */
+export interface KeyPress {
+  name: KeyName | null;
+  text: string;
+  ctrl: boolean;
+  shift: boolean;
+}
+
+const NAMED: [keyof Key, KeyName][] = [
+  ['upArrow', 'up'],
+  ['downArrow', 'down'],
+  ['leftArrow', 'left'],
+  ['rightArrow', 'right'],
+  ['pageUp', 'pageUp'],
+  ['pageDown', 'pageDown'],
+  ['home', 'home'],
+  ['end', 'end'],
+  ['return', 'return'],
+  ['escape', 'escape'],
+  ['tab', 'tab'],
+  ['backspace', 'backspace'],
+  ['delete', 'delete'],
+];
+
+function character(text: string): KeyPress {
+  if (text === '\r' || text === '\n') return { name: 'return', text: '', ctrl: false, shift: false };
+  if (text === '\t') return { name: 'tab', text: '', ctrl: false, shift: false };
+  // Terminals send DEL for Backspace; some send BS.
+  if (text === '\u007f' || text === '\b') return { name: 'backspace', text: '', ctrl: false, shift: false };
+  const code = text.codePointAt(0)!;
+  if (code < 0x20) return { name: null, text: String.fromCharCode(code + 0x60), ctrl: true, shift: false };
+  return { name: null, text, ctrl: false, shift: text !== text.toLowerCase() };
+}
+
+/**
+ * The keypresses of one input event of Ink. Ink already cuts escape sequences out of a stdin
+ * chunk, but hands a run of plain characters over whole (pitfalls.md, second round: `jjjjj`,
+ * `partenaire amp\r`): such a run is split here, one keypress per character, Enter included.
+ */
+export function keypressesOf(input: string, key: Key): KeyPress[] {
+  const named = NAMED.find(([flag]) => key[flag] === true)?.[1] ?? null;
+  if (named !== null) return [{ name: named, text: '', ctrl: key.ctrl, shift: key.shift }];
+  if (key.ctrl && input.length === 1) return [{ name: null, text: input, ctrl: true, shift: false }];
+  return [...input].map(character);
+}
+
+/** True for a press that a text field takes as text. */
+export function isText(press: KeyPress): boolean {
+  return press.name === null && !press.ctrl && press.text !== '';
+}
+
+/** How a binding is triggered: a character, or a named key. */
+type Trigger = KeyName | 'shiftTab' | (string & {});
+
+/** A key binding: what triggers it, and how help and footers describe it. */
 export interface Binding {
+  /** As help shows the keys. */
   keys: string;
   label: string;
-  /** A key that changes data: an auditor (read-only) does not have it. */
+  /** The few words of the footer; a binding without one is only in the help. */
+  footer?: string;
+  on: readonly Trigger[];
+  /** A key that changes data: a read-only session does not have it. */
   action?: true;
 }
 
-export const GLOBAL_BINDINGS: Binding[] = [
-  { keys: '↑↓ jk PgUp PgDn g G', label: 'ligne, page, premier, dernier' },
-  { keys: 'Entrée', label: 'ouvrir' },
-  { keys: 'Échap / q', label: 'retour (q quitte depuis le tableau de bord)' },
-  { keys: ':', label: 'commande : :partenaire amp, :alertes, :traces, :date 2026-01-01, :q' },
-  { keys: '?', label: 'cette aide' },
-  { keys: 'Ctrl-C', label: 'quitter tout de suite' },
-];
+/** True when `press` triggers `binding`. */
+export function triggers(press: KeyPress, binding: Binding): boolean {
+  return binding.on.some((trigger) => {
+    if (trigger === 'shiftTab') return press.name === 'tab' && press.shift;
+    if (trigger === 'tab') return press.name === 'tab' && !press.shift;
+    if (trigger.length > 1) return press.name === trigger;
+    return press.name === null && !press.ctrl && press.text === trigger;
+  });
+}
 
+/** The binding of `bindings` that `press` triggers, by its name; null when none does. */
+export function commandOf<T extends Record<string, Binding>>(bindings: T, press: KeyPress, canWrite = true): keyof T | null {
+  for (const [name, binding] of Object.entries(bindings)) {
+    if ((canWrite || binding.action !== true) && triggers(press, binding)) return name as keyof T;
+  }
+  return null;
+}
+
+/** The footer of a screen: the named bindings that have a footer, in order. */
+export function footerOf<T extends Record<string, Binding>>(bindings: T, names: readonly (keyof T)[], canWrite: boolean): string {
+  return names
+    .map((name) => bindings[name]!)
+    .filter((binding) => binding.footer !== undefined && (canWrite || binding.action !== true))
+    .map((binding) => `${binding.keys} ${binding.footer}`)
+    .join(' · ');
+}
+
+/** Movement in every list. */
+export const LIST_BINDINGS = {
+  up: { keys: '↑ k', label: 'ligne précédente', on: ['up', 'k'] },
+  down: { keys: '↓ j', label: 'ligne suivante', on: ['down', 'j'] },
+  pageUp: { keys: 'PgUp', label: 'page précédente', on: ['pageUp'] },
+  pageDown: { keys: 'PgDn', label: 'page suivante', on: ['pageDown'] },
+  first: { keys: 'g', label: 'première ligne', on: ['home', 'g'] },
+  last: { keys: 'G', label: 'dernière ligne', on: ['end', 'G'] },
+} satisfies Record<string, Binding>;
+
+/** Selection in lists whose rows can be acted on. */
+export const SELECTION_BINDINGS = {
+  select: { keys: 'espace', label: 'sélectionner la ligne (plusieurs possibles)', footer: 'sélectionner', on: [' '], action: true },
+  selectAll: { keys: '*', label: 'sélectionner toutes les lignes du filtre (ou aucune)', footer: 'tout', on: ['*'], action: true },
+} satisfies Record<string, Binding>;
+
+/** Keys of every screen, handled by the application when the screen does not use them. */
+export const GLOBAL_BINDINGS = {
+  help: { keys: '?', label: 'cette aide', footer: 'aide', on: ['?'] },
+  command: { keys: ':', label: 'commande : :partenaire amp, :cherche martin, :alertes, :traces, :date 2026-01-01, :q', on: [':'] },
+  reload: { keys: 'r', label: 'recharger les données', on: ['r'] },
+  back: { keys: 'Échap / q', label: 'retour (q quitte depuis le tableau de bord)', on: ['escape', 'q'] },
+  interrupt: { keys: 'Ctrl-C', label: 'quitter tout de suite', on: [] },
+} satisfies Record<string, Binding>;
+
+/** `/` in every list. */
+const FILTER = (what: string): Binding => ({ keys: '/', label: `filtrer (${what})`, footer: 'filtrer', on: ['/'] });
+const OPEN = (what: string): Binding => ({ keys: 'Entrée', label: what, footer: 'détail', on: ['return'] });
+
+const PARTNER_ACTIONS = {
+  withdraw: { keys: 'w', label: 'retirer la délégation au partenaire', footer: 'retirer la délégation', on: ['w'], action: true },
+  avenant: { keys: 'a', label: 'nouvel avenant', footer: 'avenant', on: ['a'], action: true },
+  review: { keys: 'v', label: 'enregistrer une revue', footer: 'revue', on: ['v'], action: true },
+} satisfies Record<string, Binding>;
+
+const ROW_ACTIONS = {
+  suspend: { keys: 's', label: 'suspendre (habilitations, utilisateurs)', footer: 'suspendre', on: ['s'], action: true },
+  reinstate: { keys: 'R', label: 'réactiver (habilitations, utilisateurs)', footer: 'réactiver', on: ['R'], action: true },
+  revoke: { keys: 'x', label: 'dévalider (habilitations)', footer: 'dévalider', on: ['x'], action: true },
+  password: { keys: 'p', label: 'forcer le changement de mot de passe (utilisateurs)', footer: 'mot de passe', on: ['p'], action: true },
+} satisfies Record<string, Binding>;
+
+/** The keys of each screen: the handlers, the footers and `?` read them here. */
 export const SCREEN_BINDINGS = {
-  dashboard: [
-    { keys: 'p', label: 'partenaires' },
-    { keys: 'a', label: 'alertes' },
-    { keys: 't', label: 'traces' },
-  ],
-  partners: [
-    { keys: '/', label: 'filtrer (nom, identifiant, Caf)' },
-    { keys: 'o', label: 'changer le tri (nom, alertes, places)' },
-    { keys: 'w', label: 'retirer la délégation au partenaire', action: true },
-    { keys: 'a', label: 'nouvel avenant', action: true },
-    { keys: 'v', label: 'enregistrer une revue', action: true },
-  ],
-  partner: [
-    { keys: 'Tab ← → / 1-8', label: 'onglets' },
-    { keys: 'f', label: 'suivi : escalade, questions, formulaires' },
-    { keys: 'espace', label: 'sélectionner plusieurs lignes', action: true },
-    { keys: 's', label: 'suspendre (habilitations, utilisateurs)', action: true },
-    { keys: 'R', label: 'réactiver (habilitations, utilisateurs)', action: true },
-    { keys: 'x', label: 'dévalider (habilitations)', action: true },
-    { keys: 'p', label: 'forcer le changement de mot de passe (utilisateurs)', action: true },
-    { keys: 'w', label: 'retirer la délégation', action: true },
-    { keys: 'a', label: 'nouvel avenant', action: true },
-    { keys: 'v', label: 'enregistrer une revue', action: true },
-  ],
-  alerts: [
-    { keys: '/', label: 'filtrer (partenaire, règle, texte)' },
-    { keys: 'Entrée', label: 'aller au partenaire et à la ligne concernée' },
-  ],
-  traces: [{ keys: '/', label: 'filtrer (partenaire, personne, action, motif)' }],
-  workflows: [],
-} satisfies Record<string, Binding[]>;
+  dashboard: {
+    partners: { keys: 'p', label: 'partenaires', footer: 'partenaires', on: ['p'] },
+    alerts: { keys: 'a', label: 'alertes', footer: 'alertes', on: ['a'] },
+    traces: { keys: 't', label: 'traces', footer: 'traces', on: ['t'] },
+  },
+  partners: {
+    open: { keys: 'Entrée', label: 'ouvrir la fiche du partenaire', footer: 'ouvrir', on: ['return'] },
+    filter: FILTER('nom, identifiant, Caf, convention'),
+    sort: { keys: 'o', label: 'changer le tri (nom, alertes, places)', footer: 'trier', on: ['o'] },
+    ...PARTNER_ACTIONS,
+  },
+  partner: {
+    nextTab: { keys: 'Tab →', label: 'onglet suivant', footer: 'onglets', on: ['tab', 'right'] },
+    previousTab: { keys: 'Maj-Tab ←', label: 'onglet précédent', on: ['shiftTab', 'left'] },
+    tab: { keys: '1-8', label: 'aller à l’onglet n°', on: ['1', '2', '3', '4', '5', '6', '7', '8'] },
+    open: OPEN('détail de la ligne (personne, groupe, alerte, trace)'),
+    filter: FILTER('les lignes de l’onglet'),
+    ...SELECTION_BINDINGS,
+    ...ROW_ACTIONS,
+    // `e` stays free for the exports of the current view (tui.md).
+    excess: { keys: 'E', label: 'suspendre les titulaires en excédent du quota (onglet Quotas)', footer: 'suspendre l’excédent', on: ['E'], action: true },
+    dormant: { keys: 'D', label: 'suspendre tous les comptes dormants du partenaire', footer: 'dormants', on: ['D'], action: true },
+    workflows: { keys: 'f', label: 'suivi : escalade, questions, formulaires', on: ['f'] },
+    ...PARTNER_ACTIONS,
+  },
+  alerts: {
+    open: OPEN('détail de l’alerte (message entier, article)'),
+    go: { keys: '→', label: 'aller au partenaire et à la ligne concernée (Entrée depuis le détail)', footer: 'aller à la ligne', on: ['right'] },
+    filter: FILTER('partenaire, règle, texte'),
+    ...SELECTION_BINDINGS,
+    suspend: { keys: 's', label: 'suspendre l’habilitation ou l’utilisateur de l’alerte', footer: 'suspendre', on: ['s'], action: true },
+    revoke: { keys: 'x', label: 'dévalider l’habilitation de l’alerte', footer: 'dévalider', on: ['x'], action: true },
+    password: { keys: 'p', label: 'forcer le changement de mot de passe de l’utilisateur de l’alerte', footer: 'mot de passe', on: ['p'], action: true },
+  },
+  traces: {
+    open: OPEN('détail de la trace (avant, après)'),
+    filter: FILTER('partenaire, personne, action, motif'),
+  },
+  search: {
+    open: { keys: 'Entrée', label: 'aller au partenaire et à la ligne trouvée', footer: 'aller', on: ['return'] },
+    filter: FILTER('les résultats'),
+  },
+  workflows: {},
+} satisfies Record<string, Record<string, Binding>>;
 
 export type ScreenName = keyof typeof SCREEN_BINDINGS;
 
-/** Keys that move a cursor in a list, as a step: ±1, ±page, or to an end. */
-export function listMove(input: string, key: Key, page: number): number | 'first' | 'last' | null {
-  if (key.upArrow || input === 'k') return -1;
-  if (key.downArrow || input === 'j') return 1;
-  if (key.pageUp) return -page;
-  if (key.pageDown) return page;
-  if (key.home || input === 'g') return 'first';
-  if (key.end || input === 'G') return 'last';
-  return null;
+/** A list move, as a step: ±1, ±page, or to an end; null when the press is not a move. */
+export function listMove(press: KeyPress, page: number): number | 'first' | 'last' | null {
+  switch (commandOf(LIST_BINDINGS, press)) {
+    case 'up':
+      return -1;
+    case 'down':
+      return 1;
+    case 'pageUp':
+      return -page;
+    case 'pageDown':
+      return page;
+    case 'first':
+      return 'first';
+    case 'last':
+      return 'last';
+    default:
+      return null;
+  }
 }

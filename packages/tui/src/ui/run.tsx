@@ -1,6 +1,7 @@
 import { render } from 'ink';
-import { App } from './App.js';
+import { App, EXIT_INTERRUPTED } from './App.js';
 import type { Route } from './navigation.js';
+import { isReadOnlyStore } from './read-only.js';
 import type { Session } from './session.js';
 
 const ENTER_ALTERNATE_SCREEN = '\u001b[?1049h';
@@ -41,7 +42,9 @@ export async function runInterface(session: Session, options: { initialRoute?: R
   stdin.resume();
   let exitCode = 0;
   try {
-    const instance = render(<App session={session} {...(options.initialRoute === undefined ? {} : { initialRoute: options.initialRoute })} {...(options.asOf === undefined ? {} : { initialAsOf: options.asOf })} onExit={(code) => (exitCode = code)} />, {
+    // A read-only file offers no action rather than failing at the first one (tui.md, « lecture seule »).
+    const honest = { ...session, canWrite: session.canWrite && !isReadOnlyStore(session.client.info()) };
+    const instance = render(<App session={honest} {...(options.initialRoute === undefined ? {} : { initialRoute: options.initialRoute })} {...(options.asOf === undefined ? {} : { initialAsOf: options.asOf })} onExit={(code) => (exitCode = code)} />, {
       exitOnCtrlC: false,
       patchConsole: true,
     });
@@ -53,5 +56,9 @@ export async function runInterface(session: Session, options: { initialRoute?: R
     process.off('uncaughtException', onCrash);
     stdin.pause();
   }
+  // Ctrl-C quits at once: closing the client would wait for a request still in flight to a slow
+  // server (up to its timeout). A write already sent is all or nothing either way, and the
+  // trail tells which.
+  if (exitCode === EXIT_INTERRUPTED) process.exit(EXIT_INTERRUPTED);
   return exitCode;
 }

@@ -8,9 +8,13 @@ export interface Session {
   /** The file path or the server URL, shown in the status bar. */
   source: string;
   actor: Actor | null;
-  /** An auditor sees no action keys. */
+  /** False for an auditor token or a read-only file: no action key is offered. */
   canWrite: boolean;
   today: CalendarDate;
+  /** The clock of « données de HH:MM »; tests pass a fixed one. */
+  clock?: () => Date;
+  /** How often to look for changes made by others (milliseconds). */
+  refreshEveryMs?: number;
 }
 
 export const SessionContext = createContext<Session | null>(null);

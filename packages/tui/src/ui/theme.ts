@@ -18,20 +18,3 @@ export const SEVERITY_COLOUR: Record<Severity, string> = { critical: 'red', high
 
 /** A symbol per severity, readable without colour. */
 export const SEVERITY_SYMBOL: Record<Severity, string> = { critical: '!!', high: '! ', medium: '~ ', low: '. ' };
-
-export const HABILITATION_STATUS_LABEL: Record<string, string> = { active: 'active', suspended: 'suspendue', revoked: 'dévalidée' };
-
-export const USER_STATUS_LABEL: Record<string, string> = { active: 'actif', suspended: 'suspendu', disabled: 'désactivé' };
-
-export const ROLE_LABEL: Record<string, string> = {
-  administrator: 'administrateur',
-  deputy: 'suppléant',
-  habilitation_manager: 'gestionnaire',
-  user: 'utilisateur',
-  security_officer: 'sécurité (RSSI)',
-  privacy_officer: 'données personnelles (DPO)',
-  it_officer: 'informatique',
-  mcp_officer: 'référent MCP',
-  service_desk: 'centre de services',
-  escalation: 'escalade',
-};

@@ -100,7 +100,16 @@ export class Questions {
     ]);
     this.deps.db
       .prepare('INSERT INTO questions (partner_id, number, kind, text, flags, opened_at, due_at, trace_ids) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(partnerId, number, fields.kind, fields.text, JSON.stringify(fields.flags), fields.openedAt, fields.dueAt, JSON.stringify(traceId === null ? [] : [traceId]));
+      .run(
+        partnerId,
+        number,
+        fields.kind,
+        fields.text,
+        JSON.stringify(fields.flags),
+        fields.openedAt,
+        fields.dueAt,
+        JSON.stringify(traceId === null ? [] : [traceId]),
+      );
     return { number, traceId: traceId! };
   }
 
@@ -113,7 +122,10 @@ export class Questions {
       const opened = this.open(
         partnerId,
         { kind: input.kind, text: input.text, flags: [...new Set(input.flags ?? [])], dueAt: input.dueAt ?? null, openedAt: input.openedAt ?? now.at },
-        input.reason ?? (input.kind === 'question' ? 'Question au partenaire sur la pertinence des habilitations (contrat de services, art. 2.2.1)' : 'Incident signalé au centre de services'),
+        input.reason ??
+          (input.kind === 'question'
+            ? 'Question au partenaire sur la pertinence des habilitations (contrat de services, art. 2.2.1)'
+            : 'Incident signalé au centre de services'),
         actor,
         dryRun,
       );
@@ -127,10 +139,21 @@ export class Questions {
     return this.deps.actions.transact(dryRun, () => {
       const now = this.deps.clock();
       const question = this.get(partnerId, number, now.today);
-      if (question.answer !== null) throw new CafsupError('CONFLICT', `La question n° ${number} a déjà une réponse, reçue le ${longFrenchDate(parisDay(question.answeredAt!))}.`, { ids: [`${partnerId}#Q${number}`] });
+      if (question.answer !== null)
+        throw new CafsupError('CONFLICT', `La question n° ${number} a déjà une réponse, reçue le ${longFrenchDate(parisDay(question.answeredAt!))}.`, {
+          ids: [`${partnerId}#Q${number}`],
+        });
       const answeredAt = input.answeredAt ?? now.at;
       const [traceId] = trace(this.deps, actor, now.at, dryRun, [
-        { action: 'question.answer', targetType: 'question', targetId: `${partnerId}#Q${number}`, partnerId, reason: input.reason ?? 'Réponse reçue', before: { answer: null }, after: { answer: input.text, answeredAt } },
+        {
+          action: 'question.answer',
+          targetType: 'question',
+          targetId: `${partnerId}#Q${number}`,
+          partnerId,
+          reason: input.reason ?? 'Réponse reçue',
+          before: { answer: null },
+          after: { answer: input.text, answeredAt },
+        },
       ]);
       this.deps.db
         .prepare('UPDATE questions SET answer = ?, answered_at = ?, trace_ids = ? WHERE partner_id = ? AND number = ?')
@@ -156,7 +179,9 @@ export class Breaches {
 
   /** The open flags as the failings a mise en demeure lists, each with its article. */
   failings(partnerId: string, asOf: CalendarDate): Failing[] {
-    return this.deps.store.runAudit({ partnerId, asOf }).flags.map((flag) => ({ rule: flag.rule, severity: flag.severity, article: flag.article, message: flag.message }));
+    return this.deps.store
+      .runAudit({ partnerId, asOf })
+      .flags.map((flag) => ({ rule: flag.rule, severity: flag.severity, article: flag.article, message: flag.message }));
   }
 
   /**
@@ -173,13 +198,24 @@ export class Breaches {
       const problems: { path: string; message: string }[] = [];
       if (input.receivedAt > now.today) problems.push({ path: 'receivedAt', message: 'date dans le futur' });
       if (input.sentAt !== undefined && input.sentAt > input.receivedAt) problems.push({ path: 'sentAt', message: 'envoi après la réception' });
-      if (input.kind === 'breach' && input.requestedEffectiveAt !== undefined) problems.push({ path: 'requestedEffectiveAt', message: 'une mise en demeure n’a pas de date d’effet demandée (un mois après réception)' });
-      if (problems.length > 0) throw new CafsupError('VALIDATION', `Saisie invalide : ${problems.map((p) => `${p.path} : ${p.message}`).join(' ; ')}.`, { problems });
+      if (input.kind === 'breach' && input.requestedEffectiveAt !== undefined)
+        problems.push({ path: 'requestedEffectiveAt', message: 'une mise en demeure n’a pas de date d’effet demandée (un mois après réception)' });
+      if (problems.length > 0)
+        throw new CafsupError('VALIDATION', `Saisie invalide : ${problems.map((p) => `${p.path} : ${p.message}`).join(' ; ')}.`, { problems });
       const before = partner.entry.convention.termination;
       const state = conventionState(partner.entry.convention, now.today);
-      if (!state.inForce) throw new CafsupError('CONFLICT', `Convention ${partner.entry.convention.number} non en vigueur (${state.status}) : pas de lettre de résiliation possible.`, { ids: [partnerId] });
+      if (!state.inForce)
+        throw new CafsupError(
+          'CONFLICT',
+          `Convention ${partner.entry.convention.number} non en vigueur (${state.status}) : pas de lettre de résiliation possible.`,
+          { ids: [partnerId] },
+        );
       if (before !== null && state.terminationEffectiveAt !== null) {
-        throw new CafsupError('CONFLICT', `Une ${before.kind === 'breach' ? 'mise en demeure' : 'résiliation'} est déjà en cours (reçue le ${longFrenchDate(before.noticeReceivedAt)}).`, { ids: [partnerId] });
+        throw new CafsupError(
+          'CONFLICT',
+          `Une ${before.kind === 'breach' ? 'mise en demeure' : 'résiliation'} est déjà en cours (reçue le ${longFrenchDate(before.noticeReceivedAt)}).`,
+          { ids: [partnerId] },
+        );
       }
       const termination: Termination = {
         kind: input.kind,
@@ -213,18 +249,33 @@ export class Breaches {
       const now = this.deps.clock();
       const partner = requirePartner(this.deps, partnerId, now.today);
       const before = partner.entry.convention.termination;
-      if (before === null || before.kind !== 'breach') throw new CafsupError('CONFLICT', `Aucune mise en demeure en cours pour ${partnerId}.`, { ids: [partnerId] });
-      if (before.remediedAt != null) throw new CafsupError('CONFLICT', `Correction déjà enregistrée le ${longFrenchDate(before.remediedAt)}.`, { ids: [partnerId] });
+      if (before === null || before.kind !== 'breach')
+        throw new CafsupError('CONFLICT', `Aucune mise en demeure en cours pour ${partnerId}.`, { ids: [partnerId] });
+      if (before.remediedAt != null)
+        throw new CafsupError('CONFLICT', `Correction déjà enregistrée le ${longFrenchDate(before.remediedAt)}.`, { ids: [partnerId] });
       if (input.date < before.noticeReceivedAt || input.date > now.today) {
-        throw new CafsupError('VALIDATION', `Date de correction du ${longFrenchDate(input.date)} hors de la période possible (du ${longFrenchDate(before.noticeReceivedAt)} au ${longFrenchDate(now.today)}).`, {
-          problems: [{ path: 'date', message: `entre le ${longFrenchDate(before.noticeReceivedAt)} et le ${longFrenchDate(now.today)}` }],
-        });
+        throw new CafsupError(
+          'VALIDATION',
+          `Date de correction du ${longFrenchDate(input.date)} hors de la période possible (du ${longFrenchDate(before.noticeReceivedAt)} au ${longFrenchDate(now.today)}).`,
+          {
+            problems: [{ path: 'date', message: `entre le ${longFrenchDate(before.noticeReceivedAt)} et le ${longFrenchDate(now.today)}` }],
+          },
+        );
       }
       const termination: Termination = { ...before, remediedAt: input.date };
       this.writeTermination(partner, termination);
       const state = conventionState({ ...partner.entry.convention, termination }, now.today);
       const [traceId] = trace(this.deps, actor, now.at, dryRun, [
-        { action: 'notice.remedy', targetType: 'partner', targetId: partnerId, partnerId, reason: input.reason ?? '', before: { termination: before }, after: { termination }, details: { status: state.status } },
+        {
+          action: 'notice.remedy',
+          targetType: 'partner',
+          targetId: partnerId,
+          partnerId,
+          reason: input.reason ?? '',
+          before: { termination: before },
+          after: { termination },
+          details: { status: state.status },
+        },
       ]);
       return { dryRun, termination, state, traceId: traceId! };
     });
@@ -247,13 +298,24 @@ export class Breaches {
           { ids: [partnerId] },
         );
       }
-      const held = this.deps.db.prepare(`SELECT id FROM habilitations WHERE partner_id = ? AND status <> 'revoked' ORDER BY id`).pluck().all(partnerId) as string[];
-      const revoked = held.length === 0 ? { changed: [] } : this.deps.actions.habilitationAction('revoke', held, { reason }, actor);
-      const managers = this.deps.db
-        .prepare(`SELECT id FROM users WHERE partner_id = ? AND role IN ('administrator', 'deputy', 'habilitation_manager') AND status <> 'disabled' ORDER BY id`)
+      const held = this.deps.db
+        .prepare(`SELECT id FROM habilitations WHERE partner_id = ? AND status <> 'revoked' ORDER BY id`)
         .pluck()
         .all(partnerId) as string[];
-      const disabled = this.records.disable(managers.map((id) => this.records.loadUser(id)!), reason, actor, now.at, dryRun);
+      const revoked = held.length === 0 ? { changed: [] } : this.deps.actions.habilitationAction('revoke', held, { reason }, actor);
+      const managers = this.deps.db
+        .prepare(
+          `SELECT id FROM users WHERE partner_id = ? AND role IN ('administrator', 'deputy', 'habilitation_manager') AND status <> 'disabled' ORDER BY id`,
+        )
+        .pluck()
+        .all(partnerId) as string[];
+      const disabled = this.records.disable(
+        managers.map((id) => this.records.loadUser(id)!),
+        reason,
+        actor,
+        now.at,
+        dryRun,
+      );
       const [traceId] = trace(this.deps, actor, now.at, dryRun, [
         {
           action: 'partner.closeOut',
@@ -266,7 +328,13 @@ export class Breaches {
           details: { endsAt: state.endsAt, revoked: held, disabled: disabled.map((entry) => entry.userId) },
         },
       ]);
-      return { dryRun, endsAt: state.endsAt, revoked: revoked.changed.map((change) => change.id), disabled: disabled.map((entry) => entry.userId), traceId: traceId! };
+      return {
+        dryRun,
+        endsAt: state.endsAt,
+        revoked: revoked.changed.map((change) => change.id),
+        disabled: disabled.map((entry) => entry.userId),
+        traceId: traceId!,
+      };
     });
   }
 
@@ -275,7 +343,9 @@ export class Breaches {
     const partner = requirePartner(this.deps, partnerId, asOf);
     const state = conventionState(partner.entry.convention, asOf);
     const flags = state.status === 'terminated' ? [] : this.deps.store.runAudit({ partnerId, asOf }).flags;
-    const actionsTaken = new Set(this.deps.db.prepare('SELECT DISTINCT action FROM traces WHERE partner_id = ? AND erased = 0').pluck().all(partnerId) as string[]);
+    const actionsTaken = new Set(
+      this.deps.db.prepare('SELECT DISTINCT action FROM traces WHERE partner_id = ? AND erased = 0').pluck().all(partnerId) as string[],
+    );
     return proposeLadder({
       asOf,
       mode: partner.terms.managementMode,
@@ -284,7 +354,9 @@ export class Breaches {
       terminationEffectiveAt: state.terminationEffectiveAt,
       flags,
       held: this.deps.db.prepare(`SELECT COUNT(*) FROM habilitations WHERE partner_id = ? AND status <> 'revoked'`).pluck().get(partnerId) as number,
-      questions: this.questions.list(partnerId, asOf).map((question) => ({ kind: question.kind, answered: question.clock.answered, dueAt: question.clock.answerDueAt, overdue: question.clock.overdue })),
+      questions: this.questions
+        .list(partnerId, asOf)
+        .map((question) => ({ kind: question.kind, answered: question.clock.answered, dueAt: question.clock.answerDueAt, overdue: question.clock.overdue })),
       actionsTaken,
       delegationWithdrawn: partner.entry.convention.delegationWithdrawnAt !== null && partner.entry.convention.delegationWithdrawnAt <= asOf,
     });

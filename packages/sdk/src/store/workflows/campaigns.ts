@@ -59,7 +59,13 @@ export class Campaigns {
     const input = parseInput(reviewCampaignInputSchema, query);
     const asOf = input.asOf ?? this.deps.clock().today;
     const horizon = addDays(asOf, input.within + 1);
-    const report = this.deps.store.runAudit({ asOf: horizon, rules: ['REVIEW_OVERDUE'] }, { ...scope, ...(input.cafCode === undefined ? {} : { cafCodes: [input.cafCode].filter((code) => scope.cafCodes === undefined || scope.cafCodes.includes(code)) }) });
+    const report = this.deps.store.runAudit(
+      { asOf: horizon, rules: ['REVIEW_OVERDUE'] },
+      {
+        ...scope,
+        ...(input.cafCode === undefined ? {} : { cafCodes: [input.cafCode].filter((code) => scope.cafCodes === undefined || scope.cafCodes.includes(code)) }),
+      },
+    );
     const reviews = report.flags.flatMap((flag) => {
       if (flag.rule !== 'REVIEW_OVERDUE') return [];
       const partner = requirePartner(this.deps, flag.partnerId, asOf);
@@ -99,7 +105,8 @@ export class Campaigns {
       if (row.user_id === null) return false;
       if (fields.userId !== undefined) return fields.userId === row.user_id;
       if (Array.isArray(fields.userIds)) return fields.userIds.includes(row.user_id);
-      if (Array.isArray(fields.excessUserIds)) return fields.service === row.service && fields.profile === row.profile && fields.excessUserIds.includes(row.user_id);
+      if (Array.isArray(fields.excessUserIds))
+        return fields.service === row.service && fields.profile === row.profile && fields.excessUserIds.includes(row.user_id);
       return false;
     };
     return {
@@ -110,25 +117,23 @@ export class Campaigns {
         const contact = recipient(partner.terms, role);
         return contact === null ? [] : [{ role, ...contact }];
       }),
-      rows: rows.map(
-        (row): ReviewKitRow => ({
-          habilitationId: row.id,
-          person: row.group_id !== null ? `groupe ${row.group_name}` : row.name!,
-          userId: row.user_id,
-          groupId: row.group_id,
-          email: row.email,
-          function: row.function,
-          service: row.service,
-          profile: row.profile,
-          profileLabel: profileLabel(row.service, row.profile),
-          departement: row.departement,
-          status: row.status,
-          grantedAt: row.granted_at,
-          lastLoginAt: row.last_login_at,
-          missionEndAt: row.ends_at ?? row.mission_end_at,
-          flags: flags.filter((flag) => concerns(flag, row)).map((flag) => `${ruleDefinition(flag.rule).number} ${ruleDefinition(flag.rule).label}`),
-        }),
-      ),
+      rows: rows.map((row): ReviewKitRow => ({
+        habilitationId: row.id,
+        person: row.group_id !== null ? `groupe ${row.group_name}` : row.name!,
+        userId: row.user_id,
+        groupId: row.group_id,
+        email: row.email,
+        function: row.function,
+        service: row.service,
+        profile: row.profile,
+        profileLabel: profileLabel(row.service, row.profile),
+        departement: row.departement,
+        status: row.status,
+        grantedAt: row.granted_at,
+        lastLoginAt: row.last_login_at,
+        missionEndAt: row.ends_at ?? row.mission_end_at,
+        flags: flags.filter((flag) => concerns(flag, row)).map((flag) => `${ruleDefinition(flag.rule).number} ${ruleDefinition(flag.rule).label}`),
+      })),
     };
   }
 
@@ -144,17 +149,27 @@ export class Campaigns {
       const now = this.deps.clock();
       requirePartner(this.deps, partnerId, now.today);
       const held = new Map(
-        (this.deps.db.prepare(`SELECT id, status FROM habilitations WHERE partner_id = ?`).all(partnerId) as { id: string; status: string }[]).map((row) => [row.id, row.status]),
+        (this.deps.db.prepare(`SELECT id, status FROM habilitations WHERE partner_id = ?`).all(partnerId) as { id: string; status: string }[]).map((row) => [
+          row.id,
+          row.status,
+        ]),
       );
       for (const decision of decisions) {
-        if (!held.has(decision.habilitationId)) problems.push({ path: `sheet[${decision.line}]`, message: `habilitation ${decision.habilitationId} inconnue chez ${partnerId}` });
+        if (!held.has(decision.habilitationId))
+          problems.push({ path: `sheet[${decision.line}]`, message: `habilitation ${decision.habilitationId} inconnue chez ${partnerId}` });
       }
       if (problems.length > 0) {
-        throw new CafsupError('VALIDATION', `Feuille de revue illisible : ${problems.map((problem) => `${problem.path} : ${problem.message}`).join(' ; ')}.`, { problems });
+        throw new CafsupError('VALIDATION', `Feuille de revue illisible : ${problems.map((problem) => `${problem.path} : ${problem.message}`).join(' ; ')}.`, {
+          problems,
+        });
       }
       const digest = sha256(input.sheet);
       const proof = `feuille de revue retournée${input.fileName === undefined ? '' : ` (${input.fileName})`}, SHA-256 ${digest}`;
-      const recorded = this.deps.actions.recordReview(partnerId, { completedAt: input.completedAt, reviewer: input.reviewer, proof, ...(input.reason === undefined ? {} : { reason: input.reason }) }, actor);
+      const recorded = this.deps.actions.recordReview(
+        partnerId,
+        { completedAt: input.completedAt, reviewer: input.reviewer, proof, ...(input.reason === undefined ? {} : { reason: input.reason }) },
+        actor,
+      );
       const revocations = decisions
         .filter((decision) => decision.keep === false && held.get(decision.habilitationId) !== 'revoked')
         .map((decision) => ({ habilitationId: decision.habilitationId, motive: decision.motive }));

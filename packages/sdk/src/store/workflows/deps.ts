@@ -98,7 +98,11 @@ export function grantRefusal(deps: WorkflowDeps, partner: PartnerContext, asOf: 
     return ruleRefusal('PROFILE_NOT_SUBSCRIBED', article('PROFILE_NOT_SUBSCRIBED'), `Profil ${grant.profile} du service ${grant.service} non souscrit`);
   }
   if (!isProfileEligible(grant.service, grant.profile, entry.kind)) {
-    return ruleRefusal('PROFILE_NOT_ELIGIBLE', article('PROFILE_NOT_ELIGIBLE'), `Profil ${grant.profile} réservé par le bulletin d’adhésion à un autre type d’organisme`);
+    return ruleRefusal(
+      'PROFILE_NOT_ELIGIBLE',
+      article('PROFILE_NOT_ELIGIBLE'),
+      `Profil ${grant.profile} réservé par le bulletin d’adhésion à un autre type d’organisme`,
+    );
   }
   if (quota.departements !== null && (grant.departement === null || !quota.departements.includes(grant.departement))) {
     return ruleRefusal(
@@ -119,7 +123,11 @@ export function grantRefusal(deps: WorkflowDeps, partner: PartnerContext, asOf: 
       return ruleRefusal('SHARED_EMAIL', article('SHARED_EMAIL'), `Adresse mél ${grant.email} déjà celle de ${others.join(', ')}`);
     }
   }
-  const assigned = (deps.db.prepare('SELECT assigned FROM quota_holders WHERE partner_id = ? AND service = ? AND profile = ?').pluck().get(entry.partnerId, grant.service, grant.profile) as number | undefined) ?? 0;
+  const assigned =
+    (deps.db
+      .prepare('SELECT assigned FROM quota_holders WHERE partner_id = ? AND service = ? AND profile = ?')
+      .pluck()
+      .get(entry.partnerId, grant.service, grant.profile) as number | undefined) ?? 0;
   // The people who would start holding (service, profile): a new person; the user unless they
   // already do; or the group's members who do not (rules.md: a user holds what their groups
   // hold; disabled users do not count).

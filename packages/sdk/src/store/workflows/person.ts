@@ -25,18 +25,22 @@ export class PersonTraces {
       const now = this.deps.clock();
       const user = this.deps.store.getUser(input.userId);
       const partner = requirePartner(this.deps, user.partnerId, now.today);
-      const groups = (this.deps.db
-        .prepare(`SELECT g.id FROM groups g JOIN group_members m ON m.group_key = g.key JOIN users u ON u.key = m.user_key WHERE u.id = ? ORDER BY g.id`)
-        .pluck()
-        .all(user.id) as string[]).map((id) => this.deps.store.getGroup(id));
-      const rights = (this.deps.db
-        .prepare(
-          `SELECT ${HABILITATION_COLUMNS} FROM ${HABILITATION_FROM}
+      const groups = (
+        this.deps.db
+          .prepare(`SELECT g.id FROM groups g JOIN group_members m ON m.group_key = g.key JOIN users u ON u.key = m.user_key WHERE u.id = ? ORDER BY g.id`)
+          .pluck()
+          .all(user.id) as string[]
+      ).map((id) => this.deps.store.getGroup(id));
+      const rights = (
+        this.deps.db
+          .prepare(
+            `SELECT ${HABILITATION_COLUMNS} FROM ${HABILITATION_FROM}
             WHERE h.status <> 'revoked' AND (u.id = @userId OR h.group_key IN (
               SELECT m.group_key FROM group_members m WHERE m.user_key = (SELECT key FROM users WHERE id = @userId)))
             ORDER BY h.id`,
-        )
-        .all({ userId: user.id }) as HabilitationRow[]).map((row) => ({ ...rowToHabilitation(row), via: row.user_id === user.id ? ('direct' as const) : ('group' as const) }));
+          )
+          .all({ userId: user.id }) as HabilitationRow[]
+      ).map((row) => ({ ...rowToHabilitation(row), via: row.user_id === user.id ? ('direct' as const) : ('group' as const) }));
       const traces: Trace[] = [];
       let cursor: string | null | undefined;
       do {

@@ -52,7 +52,10 @@ export class Records {
   requireUserOf(partnerId: string, id: string, path: string): UserKeyRow {
     const user = this.loadUser(id);
     if (user === undefined || user.partner_id !== partnerId) {
-      throw new CafsupError('NOT_FOUND', `Utilisateur introuvable chez ${partnerId} : ${id}.`, { ids: [id], problems: [{ path, message: 'utilisateur introuvable chez ce partenaire' }] });
+      throw new CafsupError('NOT_FOUND', `Utilisateur introuvable chez ${partnerId} : ${id}.`, {
+        ids: [id],
+        problems: [{ path, message: 'utilisateur introuvable chez ce partenaire' }],
+      });
     }
     return user;
   }
@@ -60,7 +63,9 @@ export class Records {
   /** The partner's user with this e-mail, not disabled (a form names people by their e-mail). */
   userByEmail(partnerId: string, emailNorm: string): UserKeyRow | undefined {
     return this.deps.db
-      .prepare(`SELECT key, id, partner_id, status, role, disabled_at FROM users WHERE partner_id = ? AND email_norm = ? AND status <> 'disabled' ORDER BY id LIMIT 1`)
+      .prepare(
+        `SELECT key, id, partner_id, status, role, disabled_at FROM users WHERE partner_id = ? AND email_norm = ? AND status <> 'disabled' ORDER BY id LIMIT 1`,
+      )
       .get(partnerId, emailNorm) as UserKeyRow | undefined;
   }
 
@@ -83,16 +88,41 @@ export class Records {
   insertHabilitation(habilitation: Habilitation, reason: string, actor: Actor, at: string, dryRun: boolean): number | null {
     const row = habilitationToRow(parseInput(habilitationSchema, habilitation, 'habilitation'));
     const userKey = habilitation.userId === null ? null : this.loadUser(habilitation.userId)!.key;
-    const groupKey = habilitation.groupId === null ? null : (this.deps.db.prepare('SELECT key FROM groups WHERE id = ?').pluck().get(habilitation.groupId) as number);
+    const groupKey =
+      habilitation.groupId === null ? null : (this.deps.db.prepare('SELECT key FROM groups WHERE id = ?').pluck().get(habilitation.groupId) as number);
     this.deps.db
       .prepare(
         `INSERT INTO habilitations (id, partner_id, user_key, group_key, service, profile, departement, status, granted_at,
             granted_ms, suspended_at, suspended_day, revoked_at, revoked_day, ends_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(row.id, row.partner_id, userKey, groupKey, row.service, row.profile, row.departement, row.status, row.granted_at, row.granted_ms, null, null, null, null, row.ends_at);
+      .run(
+        row.id,
+        row.partner_id,
+        userKey,
+        groupKey,
+        row.service,
+        row.profile,
+        row.departement,
+        row.status,
+        row.granted_at,
+        row.granted_ms,
+        null,
+        null,
+        null,
+        null,
+        row.ends_at,
+      );
     this.deps.derived.refresh([habilitation.partnerId]);
     return trace(this.deps, actor, at, dryRun, [
-      { action: 'habilitation.create', targetType: 'habilitation', targetId: habilitation.id, partnerId: habilitation.partnerId, reason, before: null, after: habilitation },
+      {
+        action: 'habilitation.create',
+        targetType: 'habilitation',
+        targetId: habilitation.id,
+        partnerId: habilitation.partnerId,
+        reason,
+        before: null,
+        after: habilitation,
+      },
     ])[0]!;
   }
 
@@ -108,8 +138,16 @@ export class Records {
    * groups, then disables them with `disabledAt`, from which retention counts (contrat art. 5.3.2).
    * Each membership removal and each de-validation is traced; already disabled users are left.
    */
-  disable(users: readonly UserKeyRow[], reason: string, actor: Actor, at: string, dryRun: boolean): { userId: string; groupIds: string[]; traceId: number | null }[] {
-    const memberships = this.deps.db.prepare(`SELECT g.id FROM group_members m JOIN groups g ON g.key = m.group_key WHERE m.user_key = ? ORDER BY g.id`).pluck();
+  disable(
+    users: readonly UserKeyRow[],
+    reason: string,
+    actor: Actor,
+    at: string,
+    dryRun: boolean,
+  ): { userId: string; groupIds: string[]; traceId: number | null }[] {
+    const memberships = this.deps.db
+      .prepare(`SELECT g.id FROM group_members m JOIN groups g ON g.key = m.group_key WHERE m.user_key = ? ORDER BY g.id`)
+      .pluck();
     const done: { userId: string; groupIds: string[]; traceId: number | null }[] = [];
     for (const user of users) {
       if (user.status === 'disabled') continue;
@@ -152,7 +190,19 @@ export class Records {
       requirePartner(this.deps, partnerId, now.today);
       const id = input.id ?? nextId(this.deps.db, 'users', `${partnerId}-u`, 3);
       if (this.loadUser(id) !== undefined) throw new CafsupError('CONFLICT', `L’identifiant ${id} est déjà pris.`, { ids: [id] });
-      const user = newUser({ id, partnerId, name: input.name, email: input.email, function: input.function ?? null, role: input.role, departement: input.departement ?? null, missionEndAt: input.missionEndAt ?? null }, now.at);
+      const user = newUser(
+        {
+          id,
+          partnerId,
+          name: input.name,
+          email: input.email,
+          function: input.function ?? null,
+          role: input.role,
+          departement: input.departement ?? null,
+          missionEndAt: input.missionEndAt ?? null,
+        },
+        now.at,
+      );
       const traceId = this.insertUser(user, input.reason ?? `Création de l’utilisateur ${user.name}`, actor, now.at, dryRun);
       return { dryRun, user, traceId };
     });
@@ -165,14 +215,25 @@ export class Records {
       const now = this.deps.clock();
       requireCentralised(this.deps, partnerId, now.today, 'un groupe');
       const id = input.id ?? nextId(this.deps.db, 'groups', `${partnerId}-g`, 2);
-      if (this.deps.db.prepare('SELECT 1 FROM groups WHERE id = ?').get(id) !== undefined) throw new CafsupError('CONFLICT', `L’identifiant ${id} est déjà pris.`, { ids: [id] });
+      if (this.deps.db.prepare('SELECT 1 FROM groups WHERE id = ?').get(id) !== undefined)
+        throw new CafsupError('CONFLICT', `L’identifiant ${id} est déjà pris.`, { ids: [id] });
       const members = input.memberIds.map((memberId, index) => this.requireUserOf(partnerId, memberId, `memberIds[${index}]`));
       const key = Number(this.deps.db.prepare('INSERT INTO groups (id, partner_id, name) VALUES (?, ?, ?)').run(id, partnerId, input.name).lastInsertRowid);
-      members.forEach((member, position) => this.deps.db.prepare('INSERT INTO group_members (group_key, position, user_key) VALUES (?, ?, ?)').run(key, position, member.key));
+      members.forEach((member, position) =>
+        this.deps.db.prepare('INSERT INTO group_members (group_key, position, user_key) VALUES (?, ?, ?)').run(key, position, member.key),
+      );
       this.deps.derived.refresh([partnerId]);
       const group: Group = { id, partnerId, name: input.name, memberIds: members.map((member) => member.id) };
       const [traceId] = trace(this.deps, actor, now.at, dryRun, [
-        { action: 'group.create', targetType: 'group', targetId: id, partnerId, reason: input.reason ?? `Création du groupe ${input.name}`, before: null, after: group },
+        {
+          action: 'group.create',
+          targetType: 'group',
+          targetId: id,
+          partnerId,
+          reason: input.reason ?? `Création du groupe ${input.name}`,
+          before: null,
+          after: group,
+        },
       ]);
       return { dryRun, group, traceId: traceId! };
     });
@@ -209,7 +270,13 @@ export class Records {
       if (this.deps.db.prepare('SELECT 1 FROM habilitations WHERE id = ?').get(habilitation.id) !== undefined) {
         throw new CafsupError('CONFLICT', `L’identifiant ${habilitation.id} est déjà pris.`, { ids: [habilitation.id] });
       }
-      const traceId = this.insertHabilitation(habilitation, input.reason ?? `Habilitation ${input.service} ${input.profile} accordée par la Caf`, actor, now.at, dryRun);
+      const traceId = this.insertHabilitation(
+        habilitation,
+        input.reason ?? `Habilitation ${input.service} ${input.profile} accordée par la Caf`,
+        actor,
+        now.at,
+        dryRun,
+      );
       return { dryRun, habilitation, traceId };
     });
   }
@@ -222,21 +289,35 @@ export class Records {
       const now = this.deps.clock();
       const { partner, convention } = input;
       const problems: { path: string; message: string }[] = [];
-      if (convention.partnerId !== partner.id) problems.push({ path: 'convention.partnerId', message: `attendu « ${partner.id} », l’identifiant du partenaire` });
-      if (convention.avenants.length > 0) problems.push({ path: 'convention.avenants', message: 'les avenants s’enregistrent ensuite, un par un (avenants.create)' });
-      if (this.deps.db.prepare('SELECT 1 FROM cafs WHERE code = ?').get(partner.cafCode) === undefined) problems.push({ path: 'partner.cafCode', message: `Caf ${partner.cafCode} inconnue` });
-      if (problems.length > 0) throw new CafsupError('VALIDATION', `Saisie invalide : ${problems.map((p) => `${p.path} : ${p.message}`).join(' ; ')}.`, { problems });
+      if (convention.partnerId !== partner.id)
+        problems.push({ path: 'convention.partnerId', message: `attendu « ${partner.id} », l’identifiant du partenaire` });
+      if (convention.avenants.length > 0)
+        problems.push({ path: 'convention.avenants', message: 'les avenants s’enregistrent ensuite, un par un (avenants.create)' });
+      if (this.deps.db.prepare('SELECT 1 FROM cafs WHERE code = ?').get(partner.cafCode) === undefined)
+        problems.push({ path: 'partner.cafCode', message: `Caf ${partner.cafCode} inconnue` });
+      if (problems.length > 0)
+        throw new CafsupError('VALIDATION', `Saisie invalide : ${problems.map((p) => `${p.path} : ${p.message}`).join(' ; ')}.`, { problems });
       if (scope.cafCodes !== undefined && !scope.cafCodes.includes(partner.cafCode)) {
         throw new CafsupError('FORBIDDEN', `La Caf ${partner.cafCode} est hors du périmètre de votre jeton.`);
       }
       if (this.deps.db.prepare('SELECT 1 FROM partners WHERE id = ?').get(partner.id) !== undefined) {
         throw new CafsupError('CONFLICT', `L’identifiant ${partner.id} est déjà pris.`, { ids: [partner.id] });
       }
-      this.deps.db.prepare('INSERT INTO partners (id, name, search_key, caf_code, doc) VALUES (?, ?, ?, ?, ?)').run(partner.id, partner.name, searchKey(partner.id, partner.name), partner.cafCode, partnerDoc(partner));
+      this.deps.db
+        .prepare('INSERT INTO partners (id, name, search_key, caf_code, doc) VALUES (?, ?, ?, ?, ?)')
+        .run(partner.id, partner.name, searchKey(partner.id, partner.name), partner.cafCode, partnerDoc(partner));
       this.deps.db.prepare('INSERT INTO conventions (partner_id, number, doc) VALUES (?, ?, ?)').run(partner.id, convention.number, conventionDoc(convention));
       this.deps.conventions.invalidate();
       const [traceId] = trace(this.deps, actor, now.at, dryRun, [
-        { action: 'partner.create', targetType: 'partner', targetId: partner.id, partnerId: partner.id, reason: input.reason ?? '', before: null, after: { partner, convention } },
+        {
+          action: 'partner.create',
+          targetType: 'partner',
+          targetId: partner.id,
+          partnerId: partner.id,
+          reason: input.reason ?? '',
+          before: null,
+          after: { partner, convention },
+        },
       ]);
       return { dryRun, partner, convention, traceId: traceId! };
     });
@@ -251,9 +332,13 @@ export class Records {
       const current = JSON.parse(this.deps.db.prepare('SELECT doc FROM partners WHERE id = ?').pluck().get(partnerId) as string) as Partner;
       const { next, before, after } = merged(current, input);
       const partner = parseInput(partnerSchema, next, 'partner');
-      this.deps.db.prepare('UPDATE partners SET name = ?, search_key = ?, doc = ? WHERE id = ?').run(partner.name, searchKey(partner.id, partner.name), partnerDoc(partner), partnerId);
+      this.deps.db
+        .prepare('UPDATE partners SET name = ?, search_key = ?, doc = ? WHERE id = ?')
+        .run(partner.name, searchKey(partner.id, partner.name), partnerDoc(partner), partnerId);
       this.deps.conventions.invalidate();
-      const [traceId] = trace(this.deps, actor, now.at, dryRun, [{ action: 'partner.edit', targetType: 'partner', targetId: partnerId, partnerId, reason: input.reason ?? '', before, after }]);
+      const [traceId] = trace(this.deps, actor, now.at, dryRun, [
+        { action: 'partner.edit', targetType: 'partner', targetId: partnerId, partnerId, reason: input.reason ?? '', before, after },
+      ]);
       return { dryRun, partner, traceId: traceId! };
     });
   }
@@ -269,7 +354,9 @@ export class Records {
       const convention = parseInput(conventionSchema, next, 'convention');
       this.deps.db.prepare('UPDATE conventions SET number = ?, doc = ? WHERE partner_id = ?').run(convention.number, conventionDoc(convention), partnerId);
       this.deps.conventions.invalidate();
-      const [traceId] = trace(this.deps, actor, now.at, dryRun, [{ action: 'convention.edit', targetType: 'partner', targetId: partnerId, partnerId, reason: input.reason ?? '', before, after }]);
+      const [traceId] = trace(this.deps, actor, now.at, dryRun, [
+        { action: 'convention.edit', targetType: 'partner', targetId: partnerId, partnerId, reason: input.reason ?? '', before, after },
+      ]);
       return { dryRun, convention, traceId: traceId! };
     });
   }
@@ -282,9 +369,13 @@ export class Records {
       const { next, before, after } = merged(this.deps.store.getUser(userId), input);
       const row = userToRow(parseInput(userSchema, next, 'user'));
       this.deps.db
-        .prepare('UPDATE users SET name = @name, email = @email, email_norm = @email_norm, mailbox = @mailbox, function = @function, role = @role, mission_end_at = @mission_end_at, departement = @departement WHERE id = @id')
+        .prepare(
+          'UPDATE users SET name = @name, email = @email, email_norm = @email_norm, mailbox = @mailbox, function = @function, role = @role, mission_end_at = @mission_end_at, departement = @departement WHERE id = @id',
+        )
         .run(row);
-      const [traceId] = trace(this.deps, actor, now.at, dryRun, [{ action: 'user.edit', targetType: 'user', targetId: userId, partnerId: row.partner_id, reason: input.reason ?? '', before, after }]);
+      const [traceId] = trace(this.deps, actor, now.at, dryRun, [
+        { action: 'user.edit', targetType: 'user', targetId: userId, partnerId: row.partner_id, reason: input.reason ?? '', before, after },
+      ]);
       return { dryRun, user: this.deps.store.getUser(userId), traceId: traceId! };
     });
   }
@@ -302,10 +393,14 @@ export class Records {
       if (input.memberIds !== undefined) {
         const members = input.memberIds.map((memberId, index) => this.requireUserOf(current.partnerId, memberId, `memberIds[${index}]`));
         this.deps.db.prepare('DELETE FROM group_members WHERE group_key = ?').run(key);
-        members.forEach((member, position) => this.deps.db.prepare('INSERT INTO group_members (group_key, position, user_key) VALUES (?, ?, ?)').run(key, position, member.key));
+        members.forEach((member, position) =>
+          this.deps.db.prepare('INSERT INTO group_members (group_key, position, user_key) VALUES (?, ?, ?)').run(key, position, member.key),
+        );
         this.deps.derived.refresh([current.partnerId]);
       }
-      const [traceId] = trace(this.deps, actor, now.at, dryRun, [{ action: 'group.edit', targetType: 'group', targetId: groupId, partnerId: current.partnerId, reason: input.reason ?? '', before, after }]);
+      const [traceId] = trace(this.deps, actor, now.at, dryRun, [
+        { action: 'group.edit', targetType: 'group', targetId: groupId, partnerId: current.partnerId, reason: input.reason ?? '', before, after },
+      ]);
       return { dryRun, group: this.deps.store.getGroup(groupId), traceId: traceId! };
     });
   }

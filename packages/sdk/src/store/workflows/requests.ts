@@ -86,7 +86,9 @@ export class Requests {
       requirePartner(this.deps, partnerId, now.today);
       const receivedAt = input.receivedAt ?? now.today;
       if (receivedAt > now.today) {
-        throw new CafsupError('VALIDATION', `Une demande ne peut pas être reçue le ${longFrenchDate(receivedAt)}, dans le futur.`, { problems: [{ path: 'receivedAt', message: 'date dans le futur' }] });
+        throw new CafsupError('VALIDATION', `Une demande ne peut pas être reçue le ${longFrenchDate(receivedAt)}, dans le futur.`, {
+          problems: [{ path: 'receivedAt', message: 'date dans le futur' }],
+        });
       }
       const number = nextNumber(this.deps.db, 'requests', partnerId);
       const record = { partnerId, number, kind: input.kind, receivedAt, signatory: input.signatory ?? null, form: input.form };
@@ -114,7 +116,15 @@ export class Requests {
       const now = this.deps.clock();
       const request = this.requireReceived(partnerId, number);
       const [traceId] = trace(this.deps, actor, now.at, dryRun, [
-        { action: 'request.refuse', targetType: 'request', targetId: `${partnerId}#${number}`, partnerId, reason, before: { status: request.status }, after: { status: 'refused' } },
+        {
+          action: 'request.refuse',
+          targetType: 'request',
+          targetId: `${partnerId}#${number}`,
+          partnerId,
+          reason,
+          before: { status: request.status },
+          after: { status: 'refused' },
+        },
       ]);
       this.decide(request, 'refused', now.at, reason, traceId == null ? [] : [traceId]);
       return { dryRun, request: this.get(partnerId, number), traceId: traceId! };
@@ -145,10 +155,24 @@ export class Requests {
       }
       traceIds.push(
         ...trace(this.deps, actor, now.at, dryRun, [
-          { action: 'request.apply', targetType: 'request', targetId: `${partnerId}#${number}`, partnerId, reason, before: { status: request.status }, after: { status: 'applied' } },
+          {
+            action: 'request.apply',
+            targetType: 'request',
+            targetId: `${partnerId}#${number}`,
+            partnerId,
+            reason,
+            before: { status: request.status },
+            after: { status: 'applied' },
+          },
         ]),
       );
-      this.decide(request, 'applied', now.at, reason, traceIds.filter((id): id is number => id !== null));
+      this.decide(
+        request,
+        'applied',
+        now.at,
+        reason,
+        traceIds.filter((id): id is number => id !== null),
+      );
       return { dryRun, request: this.get(partnerId, number), changes };
     });
   }
@@ -157,7 +181,9 @@ export class Requests {
     requirePartner(this.deps, partnerId, this.deps.clock().today);
     const request = this.get(partnerId, number);
     if (request.status !== 'received') {
-      throw new CafsupError('CONFLICT', `La demande n° ${number} est déjà ${request.status === 'applied' ? 'appliquée' : 'refusée'}.`, { ids: [`${partnerId}#${number}`] });
+      throw new CafsupError('CONFLICT', `La demande n° ${number} est déjà ${request.status === 'applied' ? 'appliquée' : 'refusée'}.`, {
+        ids: [`${partnerId}#${number}`],
+      });
     }
     return request;
   }
@@ -173,7 +199,15 @@ export class Requests {
    * `setContact` would (contrat art. 2.2.2 and annexe 1); the user with that e-mail gets the role,
    * and the person replaced, when an account of theirs holds that role, loses it (rule 13).
    */
-  private applyDesignation(partnerId: string, form: DesignationForm, reason: string, actor: Actor, now: { at: string }, dryRun: boolean, traceIds: (number | null)[]) {
+  private applyDesignation(
+    partnerId: string,
+    form: DesignationForm,
+    reason: string,
+    actor: Actor,
+    now: { at: string },
+    dryRun: boolean,
+    traceIds: (number | null)[],
+  ) {
     const entry = this.deps.conventions.get(partnerId)!;
     const { avenants: _avenants, ...stored } = entry.convention;
     const contact: Contact = { side: 'partner', role: form.role, name: form.name, function: form.function, email: form.email, phone: form.phone };
@@ -183,7 +217,15 @@ export class Requests {
     this.deps.conventions.invalidate();
     traceIds.push(
       ...trace(this.deps, actor, now.at, dryRun, [
-        { action: 'convention.setContact', targetType: 'partner', targetId: partnerId, partnerId, reason, before: { contacts: stored.contacts }, after: { contacts: holder.contacts } },
+        {
+          action: 'convention.setContact',
+          targetType: 'partner',
+          targetId: partnerId,
+          partnerId,
+          reason,
+          before: { contacts: stored.contacts },
+          after: { contacts: holder.contacts },
+        },
       ]),
     );
     const roles: { userId: string; role: string }[] = [];
@@ -205,10 +247,23 @@ export class Requests {
    * art. 9.1), creating the user when absent, with `endsAt` for a temporary mission; in delegated
    * mode the partner's managers do.
    */
-  private applyHabilitation(partnerId: string, number: number, form: HabilitationForm, reason: string, actor: Actor, now: { at: string; today: string }, dryRun: boolean, traceIds: (number | null)[]) {
+  private applyHabilitation(
+    partnerId: string,
+    number: number,
+    form: HabilitationForm,
+    reason: string,
+    actor: Actor,
+    now: { at: string; today: string },
+    dryRun: boolean,
+    traceIds: (number | null)[],
+  ) {
     const partner = requirePartner(this.deps, partnerId, now.today);
-    if (partner.terms.managementMode !== 'centralised') throw refused(DELEGATED_HABILITATION_REFUSAL, `Pour répondre au partenaire : cafsup request refuse ${partnerId} ${number} --reason « … ».`);
-    const existing = form.userId !== undefined ? this.records.requireUserOf(partnerId, form.userId, 'form.userId') : this.records.userByEmail(partnerId, normaliseEmail(form.email));
+    if (partner.terms.managementMode !== 'centralised')
+      throw refused(DELEGATED_HABILITATION_REFUSAL, `Pour répondre au partenaire : cafsup request refuse ${partnerId} ${number} --reason « … ».`);
+    const existing =
+      form.userId !== undefined
+        ? this.records.requireUserOf(partnerId, form.userId, 'form.userId')
+        : this.records.userByEmail(partnerId, normaliseEmail(form.email));
     if (existing?.status === 'disabled') throw new CafsupError('CONFLICT', `L’utilisateur ${existing.id} est désactivé.`, { ids: [existing.id] });
     const refusal = grantRefusal(this.deps, partner, now.today, {
       service: form.service,
@@ -217,12 +272,22 @@ export class Requests {
       email: form.email,
       userId: existing?.id ?? null,
     });
-    if (refusal !== null) throw refused(refusal, `Rien n’a été créé ; pour répondre au partenaire : cafsup request refuse ${partnerId} ${number} --reason « … ».`);
+    if (refusal !== null)
+      throw refused(refusal, `Rien n’a été créé ; pour répondre au partenaire : cafsup request refuse ${partnerId} ${number} --reason « … ».`);
     let userId = existing?.id;
     let user = null;
     if (userId === undefined) {
       user = newUser(
-        { id: nextId(this.deps.db, 'users', `${partnerId}-u`, 3), partnerId, name: form.name, email: form.email, function: form.function, role: 'user', departement: form.departement, missionEndAt: null },
+        {
+          id: nextId(this.deps.db, 'users', `${partnerId}-u`, 3),
+          partnerId,
+          name: form.name,
+          email: form.email,
+          function: form.function,
+          role: 'user',
+          departement: form.departement,
+          missionEndAt: null,
+        },
         now.at,
       );
       traceIds.push(this.records.insertUser(user, reason, actor, now.at, dryRun));
@@ -242,14 +307,25 @@ export class Requests {
    * revoked, they leave their groups and are disabled; with « perte ou vol » their password
    * change is forced first and a security incident recorded (contrat art. 5.1, convention art. 9.2).
    */
-  private applyDeletion(partnerId: string, number: number, form: DeletionForm, reason: string, actor: Actor, now: { at: string }, dryRun: boolean, traceIds: (number | null)[]) {
+  private applyDeletion(
+    partnerId: string,
+    number: number,
+    form: DeletionForm,
+    reason: string,
+    actor: Actor,
+    now: { at: string },
+    dryRun: boolean,
+    traceIds: (number | null)[],
+  ) {
     const problems: { path: string; message: string }[] = [];
     const users = form.people.map((person, index) => {
       const user = person.userId !== undefined ? this.records.loadUser(person.userId) : this.records.userByEmail(partnerId, normaliseEmail(person.email));
-      if (user === undefined || user.partner_id !== partnerId) problems.push({ path: `form.people[${index}]`, message: `aucun compte de ${person.name} (${person.email}) chez ${partnerId}` });
+      if (user === undefined || user.partner_id !== partnerId)
+        problems.push({ path: `form.people[${index}]`, message: `aucun compte de ${person.name} (${person.email}) chez ${partnerId}` });
       return user!;
     });
-    if (problems.length > 0) throw new CafsupError('VALIDATION', `Demande n° ${number} : ${problems.map((problem) => problem.message).join(' ; ')}.`, { problems });
+    if (problems.length > 0)
+      throw new CafsupError('VALIDATION', `Demande n° ${number} : ${problems.map((problem) => problem.message).join(' ; ')}.`, { problems });
     const live = users.filter((user) => user.status !== 'disabled');
     const ids = live.map((user) => user.id);
     const collect = <R extends { changed: { id: string; traceId: number | null }[] }>(result: R): R => {

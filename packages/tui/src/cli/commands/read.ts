@@ -39,8 +39,7 @@ import {
 import { idsOf, stringOption, type Command } from '../command.js';
 import { UsageError, type Context } from '../context.js';
 import { avenantStanding, frenchDate, frenchDateTime, severityCounts } from '../../format.js';
-import { checkOutputFile, writeFileAtomically } from '../files.js';
-import { listTable, severitySummaryText, severityText, sheetOf, type Cell, type RowSpec } from '../output.js';
+import { listTable, severitySummaryText, severityText, type Cell, type RowSpec } from '../output.js';
 import { flagTotal, mostOverQuota, partnerRows, type PartnerRow } from '../../views.js';
 import { suggest } from '../suggest.js';
 

@@ -92,10 +92,16 @@ async function readJson(file: string): Promise<unknown> {
 async function promptForm(kind: RequestKind): Promise<unknown> {
   const { input, confirm, select } = await import('@inquirer/prompts');
   const ask = (message: string, required = true) => input({ message: `${message} :`, required }).then((text) => text.trim());
-  const askOptional = async (message: string) => ((await ask(message, false)) || null);
+  const askOptional = async (message: string) => (await ask(message, false)) || null;
   switch (kind) {
     case 'designation': {
-      const role = await select({ message: 'Rôle :', choices: [{ name: 'administrateur', value: 'administrator' }, { name: 'suppléant', value: 'deputy' }] });
+      const role = await select({
+        message: 'Rôle :',
+        choices: [
+          { name: 'administrateur', value: 'administrator' },
+          { name: 'suppléant', value: 'deputy' },
+        ],
+      });
       const name = await ask('Prénom et NOM de l’administrateur à habiliter');
       const fn = await ask('Fonction');
       const phone = await ask('Numéro de téléphone (au moins un)');
@@ -158,8 +164,12 @@ function describeRequest(request: RequestRecord): string {
     `Demande n° ${request.number} — ${REQUEST_KIND_LABELS[request.kind]} (${REQUEST_STATUS_LABELS[request.status]})`,
     `  reçue le ${frenchDate(request.receivedAt)}${request.signatory === null ? '' : `, signée par ${escapeForTerminal(request.signatory)}`}`,
   ];
-  if (request.reportDelayDays !== null) lines.push(`  signalée ${countOf(request.reportDelayDays, 'jour', 'jours')} après le départ (convention art. 9.2 : « sans délai »)`);
-  if (request.decidedAt !== null) lines.push(`  ${request.status === 'applied' ? 'appliquée' : 'refusée'} le ${frenchDateTime(request.decidedAt)} : ${escapeForTerminal(request.decisionReason ?? '')}`);
+  if (request.reportDelayDays !== null)
+    lines.push(`  signalée ${countOf(request.reportDelayDays, 'jour', 'jours')} après le départ (convention art. 9.2 : « sans délai »)`);
+  if (request.decidedAt !== null)
+    lines.push(
+      `  ${request.status === 'applied' ? 'appliquée' : 'refusée'} le ${frenchDateTime(request.decidedAt)} : ${escapeForTerminal(request.decisionReason ?? '')}`,
+    );
   lines.push(...describeForm(request).map((line) => `  ${escapeForTerminal(line)}`));
   if (request.traceIds.length > 0) lines.push(`  traces n° ${request.traceIds.join(', ')}`);
   return lines.join('\n');
@@ -182,13 +192,22 @@ function describeChanges(changes: AppliedChanges): string {
   if (changes.user) lines.push(`  utilisateur créé : ${changes.user.id} ${escapeForTerminal(changes.user.name)} <${escapeForTerminal(changes.user.email)}>`);
   if (changes.habilitation) {
     const h = changes.habilitation;
-    lines.push(`  habilitation accordée : ${h.id} ${h.service} ${h.profile}${h.departement === null ? '' : `, département ${h.departement}`}${h.endsAt === null ? '' : `, jusqu’au ${frenchDate(h.endsAt)} (mission temporaire)`}`);
+    lines.push(
+      `  habilitation accordée : ${h.id} ${h.service} ${h.profile}${h.departement === null ? '' : `, département ${h.departement}`}${h.endsAt === null ? '' : `, jusqu’au ${frenchDate(h.endsAt)} (mission temporaire)`}`,
+    );
   }
-  if (changes.contact) lines.push(`  contact ${changes.contact.role === 'administrator' ? 'administrateur' : 'suppléant'} du partenaire : ${escapeForTerminal(changes.contact.name)} <${escapeForTerminal(changes.contact.email)}>`);
+  if (changes.contact)
+    lines.push(
+      `  contact ${changes.contact.role === 'administrator' ? 'administrateur' : 'suppléant'} du partenaire : ${escapeForTerminal(changes.contact.name)} <${escapeForTerminal(changes.contact.email)}>`,
+    );
   for (const role of changes.roles ?? []) lines.push(`  rôle de ${role.userId} : ${role.role}`);
   if ((changes.passwordReset ?? []).length > 0) lines.push(`  changement de mot de passe forcé : ${changes.passwordReset!.join(', ')}`);
-  if (changes.revoked !== undefined) lines.push(`  ${countOf(changes.revoked.length, 'habilitation dévalidée', 'habilitations dévalidées')}${changes.revoked.length === 0 ? '' : ` : ${changes.revoked.join(', ')}`}`);
-  for (const user of changes.disabled ?? []) lines.push(`  désactivé : ${user.userId}${user.groupIds.length === 0 ? '' : `, retiré de ${user.groupIds.join(', ')}`}`);
+  if (changes.revoked !== undefined)
+    lines.push(
+      `  ${countOf(changes.revoked.length, 'habilitation dévalidée', 'habilitations dévalidées')}${changes.revoked.length === 0 ? '' : ` : ${changes.revoked.join(', ')}`}`,
+    );
+  for (const user of changes.disabled ?? [])
+    lines.push(`  désactivé : ${user.userId}${user.groupIds.length === 0 ? '' : `, retiré de ${user.groupIds.join(', ')}`}`);
   if (changes.incident != null) lines.push(`  incident de sécurité n° ${changes.incident} enregistré (contrat de services, art. 5.1)`);
   return lines.join('\n');
 }
@@ -197,13 +216,18 @@ export const requestAddCommand: Command = {
   name: 'request add',
   aliases: ['demande add'],
   summary: 'enregistre un formulaire reçu : désignation, demande d’habilitation, suppression d’accès',
-  usage: 'cafsup request add PARTENAIRE --kind designation|habilitation|deletion [--file FORMULAIRE.json | --file - | --form JSON] [--received AAAA-MM-JJ] [--signatory NOM]',
+  usage:
+    'cafsup request add PARTENAIRE --kind designation|habilitation|deletion [--file FORMULAIRE.json | --file - | --form JSON] [--received AAAA-MM-JJ] [--signatory NOM]',
   example:
     'cafsup request add bavans --kind habilitation --form \'{"name": "Paule Valade", "email": "paule.valade@bavans.fr", "departement": "25", "profile": "T4", "temporary": true, "endsAt": "2027-03-31"}\' --signatory "Le maire" --yes',
   positionals: { min: 1, max: 1, names: 'PARTENAIRE' },
   options: {
     kind: { type: 'string', value: 'TYPE', description: 'designation, habilitation ou deletion' },
-    file: { type: 'string', value: 'FICHIER', description: 'les champs du formulaire en JSON (- : l’entrée standard) ; sans lui ni --form, sur un terminal, ils sont demandés' },
+    file: {
+      type: 'string',
+      value: 'FICHIER',
+      description: 'les champs du formulaire en JSON (- : l’entrée standard) ; sans lui ni --form, sur un terminal, ils sont demandés',
+    },
     form: { type: 'string', value: 'JSON', description: 'ou les champs du formulaire en JSON sur la ligne de commande' },
     received: { type: 'string', value: 'DATE', description: 'date de réception (défaut : aujourd’hui)', date: true },
     signatory: { type: 'string', value: 'NOM', description: 'signataire pour le partenaire' },
@@ -233,7 +257,10 @@ export const requestAddCommand: Command = {
       context,
       options,
       (client, dryRun) => client.requests.add(partnerId, { ...draft, dryRun }),
-      (result, dryRun) => (dryRun ? describeRequest(result.request) : `Demande n° ${result.request.number} enregistrée (trace n° ${result.traceId}). Pour l’appliquer : cafsup request apply ${partnerId} ${result.request.number} --reason « … »`),
+      (result, dryRun) =>
+        dryRun
+          ? describeRequest(result.request)
+          : `Demande n° ${result.request.number} enregistrée (trace n° ${result.traceId}). Pour l’appliquer : cafsup request apply ${partnerId} ${result.request.number} --reason « … »`,
       'Enregistrer ce formulaire ?',
     );
   },
@@ -263,7 +290,8 @@ export const requestListCommand: Command = {
   rows: REQUEST_ROWS,
   async run(context, { positionals, options }) {
     const status = stringOption(options.status);
-    if (status !== undefined && !(REQUEST_STATUSES as readonly string[]).includes(status)) throw new UsageError(`--status attend ${REQUEST_STATUSES.join(', ')}.`);
+    if (status !== undefined && !(REQUEST_STATUSES as readonly string[]).includes(status))
+      throw new UsageError(`--status attend ${REQUEST_STATUSES.join(', ')}.`);
     const client = await context.client();
     const requests = await client.requests.list(positionals[0]!, optional('status', status as RequestStatus | undefined));
     return { json: { requests }, text: () => (requests.length === 0 ? 'Aucune demande.' : listTable(REQUEST_ROWS, requests)), rows: requests };
@@ -300,7 +328,8 @@ export const requestApplyCommand: Command = {
       context,
       options,
       (client, dryRun) => client.requests.apply(partnerId, number, { reason, dryRun }),
-      (result, dryRun) => `${dryRun ? 'Appliquerait' : 'Appliqué'} :\n${describeChanges(result.changes as AppliedChanges)}${dryRun ? '' : `\n${describeRequest(result.request)}`}`,
+      (result, dryRun) =>
+        `${dryRun ? 'Appliquerait' : 'Appliqué'} :\n${describeChanges(result.changes as AppliedChanges)}${dryRun ? '' : `\n${describeRequest(result.request)}`}`,
       `Appliquer la demande n° ${number} ?`,
     );
   },
@@ -322,7 +351,8 @@ export const requestRefuseCommand: Command = {
       context,
       options,
       (client, dryRun) => client.requests.refuse(partnerId, number, { reason, dryRun }),
-      (result, dryRun) => (dryRun ? `Refuserait la demande n° ${number} : ${escapeForTerminal(reason)}` : `Demande n° ${number} refusée (trace n° ${result.traceId}).`),
+      (result, dryRun) =>
+        dryRun ? `Refuserait la demande n° ${number} : ${escapeForTerminal(reason)}` : `Demande n° ${number} refusée (trace n° ${result.traceId}).`,
       `Refuser la demande n° ${number} ?`,
     );
   },
@@ -361,7 +391,8 @@ export const userAddCommand: Command = {
       context,
       options,
       (client, dryRun) => client.users.create(partnerId, { ...draft, dryRun }),
-      (result, dryRun) => `${dryRun ? 'Créerait' : 'Créé'} : ${result.user.id} ${escapeForTerminal(result.user.name)} <${escapeForTerminal(result.user.email)}>${result.traceId === null ? '' : ` (trace n° ${result.traceId})`}`,
+      (result, dryRun) =>
+        `${dryRun ? 'Créerait' : 'Créé'} : ${result.user.id} ${escapeForTerminal(result.user.name)} <${escapeForTerminal(result.user.email)}>${result.traceId === null ? '' : ` (trace n° ${result.traceId})`}`,
       'Créer cet utilisateur ?',
     );
   },
@@ -382,12 +413,18 @@ export const groupAddCommand: Command = {
   },
   async run(context, { positionals, options }) {
     const partnerId = positionals[0]!;
-    const draft = { name: required(options, 'name', groupAddCommand.usage), memberIds: idsOf(options.member), reason: required(options, 'reason', groupAddCommand.usage), ...optional('id', stringOption(options.id)) };
+    const draft = {
+      name: required(options, 'name', groupAddCommand.usage),
+      memberIds: idsOf(options.member),
+      reason: required(options, 'reason', groupAddCommand.usage),
+      ...optional('id', stringOption(options.id)),
+    };
     return twoStep(
       context,
       options,
       (client, dryRun) => client.groups.create(partnerId, { ...draft, dryRun }),
-      (result, dryRun) => `${dryRun ? 'Créerait' : 'Créé'} : groupe ${result.group.id} ${escapeForTerminal(result.group.name)} (${countOf(result.group.memberIds.length, 'membre')})${result.traceId === null ? '' : ` (trace n° ${result.traceId})`}`,
+      (result, dryRun) =>
+        `${dryRun ? 'Créerait' : 'Créé'} : groupe ${result.group.id} ${escapeForTerminal(result.group.name)} (${countOf(result.group.memberIds.length, 'membre')})${result.traceId === null ? '' : ` (trace n° ${result.traceId})`}`,
       'Créer ce groupe ?',
     );
   },
@@ -423,7 +460,8 @@ export const habilitationAddCommand: Command = {
       context,
       options,
       (client, dryRun) => client.habilitations.create(partnerId, { ...draft, dryRun }),
-      (result, dryRun) => `${dryRun ? 'Accorderait' : 'Accordée'} : ${result.habilitation.id} ${result.habilitation.service} ${result.habilitation.profile} à ${result.habilitation.userId ?? `groupe ${result.habilitation.groupId}`}${result.traceId === null ? '' : ` (trace n° ${result.traceId})`}`,
+      (result, dryRun) =>
+        `${dryRun ? 'Accorderait' : 'Accordée'} : ${result.habilitation.id} ${result.habilitation.service} ${result.habilitation.profile} à ${result.habilitation.userId ?? `groupe ${result.habilitation.groupId}`}${result.traceId === null ? '' : ` (trace n° ${result.traceId})`}`,
       'Accorder cette habilitation ?',
     );
   },
@@ -435,8 +473,11 @@ async function fileAndFlags(options: CommandInput['options'], flags: Record<stri
   const inline = stringOption(options.fields);
   if (file !== undefined && inline !== undefined) throw new UsageError('Donnez soit --file, soit --fields.');
   const base = file !== undefined ? await readJson(file) : inline !== undefined ? parseJson(inline, '--fields') : {};
-  if (typeof base !== 'object' || base === null || Array.isArray(base)) throw new CafsupError('VALIDATION', `${file ?? '--fields'} : un objet JSON est attendu.`);
-  const fromFlags = Object.fromEntries(Object.entries(flags).flatMap(([option, field]) => (stringOption(options[option]) === undefined ? [] : [[field, stringOption(options[option])]])));
+  if (typeof base !== 'object' || base === null || Array.isArray(base))
+    throw new CafsupError('VALIDATION', `${file ?? '--fields'} : un objet JSON est attendu.`);
+  const fromFlags = Object.fromEntries(
+    Object.entries(flags).flatMap(([option, field]) => (stringOption(options[option]) === undefined ? [] : [[field, stringOption(options[option])]])),
+  );
   return { ...(base as Record<string, unknown>), ...fromFlags };
 }
 
@@ -444,7 +485,8 @@ const FILE_OPTION = { type: 'string' as const, value: 'FICHIER', description: 'l
 const FIELDS_OPTION = { type: 'string' as const, value: 'JSON', description: 'ou les champs en JSON sur la ligne de commande' };
 
 function describeEdit(what: string) {
-  return (result: { traceId: number | null }, dryRun: boolean) => `${dryRun ? 'Modifierait' : 'Modifié'} : ${what}${result.traceId === null ? '' : ` (trace n° ${result.traceId})`}`;
+  return (result: { traceId: number | null }, dryRun: boolean) =>
+    `${dryRun ? 'Modifierait' : 'Modifié'} : ${what}${result.traceId === null ? '' : ` (trace n° ${result.traceId})`}`;
 }
 
 export const partnerAddCommand: Command = {
@@ -456,13 +498,15 @@ export const partnerAddCommand: Command = {
     'cafsup partner add --fields \'{"partner": {"id": "mairie-exemple", "name": "Mairie d’Exemple", "kind": "commune", "cafCode": "25", "departements": ["25"]}, "convention": {"partnerId": "mairie-exemple", "number": "GC 200", "signedAt": "2026-01-15", "managementMode": "centralised", "subscriptions": [{"service": "CDAP", "quotas": [{"profile": "T1", "maxUsers": 2}]}]}}\' --reason "Convention signée le 15/01/2026" --yes',
   options: { file: FILE_OPTION, fields: FIELDS_OPTION, ...ACTION_OPTIONS },
   async run(context, { options }) {
-    if (stringOption(options.file) === undefined && stringOption(options.fields) === undefined) throw new UsageError(`Il manque --file ou --fields. Usage : ${partnerAddCommand.usage}`);
+    if (stringOption(options.file) === undefined && stringOption(options.fields) === undefined)
+      throw new UsageError(`Il manque --file ou --fields. Usage : ${partnerAddCommand.usage}`);
     const draft = { ...(await fileAndFlags(options, {})), reason: required(options, 'reason', partnerAddCommand.usage) };
     return twoStep(
       context,
       options,
       (client, dryRun) => client.partners.create({ ...draft, dryRun } as never),
-      (result, dryRun) => `${dryRun ? 'Enregistrerait' : 'Enregistré'} : ${result.partner.id} ${escapeForTerminal(result.partner.name)}, convention ${escapeForTerminal(result.convention.number)}${result.traceId === null ? '' : ` (trace n° ${result.traceId})`}`,
+      (result, dryRun) =>
+        `${dryRun ? 'Enregistrerait' : 'Enregistré'} : ${result.partner.id} ${escapeForTerminal(result.partner.name)}, convention ${escapeForTerminal(result.convention.number)}${result.traceId === null ? '' : ` (trace n° ${result.traceId})`}`,
       'Enregistrer ce partenaire ?',
     );
   },
@@ -486,8 +530,17 @@ export const partnerEditCommand: Command = {
   },
   async run(context, { positionals, options }) {
     const partnerId = positionals[0]!;
-    const changes = { ...(await fileAndFlags(options, { name: 'name', kind: 'kind', siret: 'siret', address: 'address' })), reason: required(options, 'reason', partnerEditCommand.usage) };
-    return twoStep(context, options, (client, dryRun) => client.partners.edit(partnerId, { ...changes, dryRun } as never), describeEdit(partnerId), `Modifier ${partnerId} ?`);
+    const changes = {
+      ...(await fileAndFlags(options, { name: 'name', kind: 'kind', siret: 'siret', address: 'address' })),
+      reason: required(options, 'reason', partnerEditCommand.usage),
+    };
+    return twoStep(
+      context,
+      options,
+      (client, dryRun) => client.partners.edit(partnerId, { ...changes, dryRun }),
+      describeEdit(partnerId),
+      `Modifier ${partnerId} ?`,
+    );
   },
 };
 
@@ -507,8 +560,17 @@ export const conventionEditCommand: Command = {
   },
   async run(context, { positionals, options }) {
     const partnerId = positionals[0]!;
-    const changes = { ...(await fileAndFlags(options, { number: 'number', signed: 'signedAt', effective: 'effectiveAt' })), reason: required(options, 'reason', conventionEditCommand.usage) };
-    return twoStep(context, options, (client, dryRun) => client.conventions.edit(partnerId, { ...changes, dryRun } as never), describeEdit(`convention de ${partnerId}`), `Modifier la convention de ${partnerId} ?`);
+    const changes = {
+      ...(await fileAndFlags(options, { number: 'number', signed: 'signedAt', effective: 'effectiveAt' })),
+      reason: required(options, 'reason', conventionEditCommand.usage),
+    };
+    return twoStep(
+      context,
+      options,
+      (client, dryRun) => client.conventions.edit(partnerId, { ...changes, dryRun }),
+      describeEdit(`convention de ${partnerId}`),
+      `Modifier la convention de ${partnerId} ?`,
+    );
   },
 };
 
@@ -533,10 +595,17 @@ export const userEditCommand: Command = {
   async run(context, { positionals, options }) {
     const userId = positionals[0]!;
     const changes = {
-      ...(await fileAndFlags(options, { name: 'name', email: 'email', function: 'function', role: 'role', departement: 'departement', 'mission-end': 'missionEndAt' })),
+      ...(await fileAndFlags(options, {
+        name: 'name',
+        email: 'email',
+        function: 'function',
+        role: 'role',
+        departement: 'departement',
+        'mission-end': 'missionEndAt',
+      })),
       reason: required(options, 'reason', userEditCommand.usage),
     };
-    return twoStep(context, options, (client, dryRun) => client.users.edit(userId, { ...changes, dryRun } as never), describeEdit(userId), `Modifier ${userId} ?`);
+    return twoStep(context, options, (client, dryRun) => client.users.edit(userId, { ...changes, dryRun }), describeEdit(userId), `Modifier ${userId} ?`);
   },
 };
 
@@ -555,7 +624,11 @@ export const groupEditCommand: Command = {
   async run(context, { positionals, options }) {
     const groupId = positionals[0]!;
     const members = idsOf(options.member);
-    const changes = { ...optional('name', stringOption(options.name)), ...(members.length === 0 ? {} : { memberIds: members }), reason: required(options, 'reason', groupEditCommand.usage) };
+    const changes = {
+      ...optional('name', stringOption(options.name)),
+      ...(members.length === 0 ? {} : { memberIds: members }),
+      reason: required(options, 'reason', groupEditCommand.usage),
+    };
     return twoStep(context, options, (client, dryRun) => client.groups.edit(groupId, { ...changes, dryRun }), describeEdit(groupId), `Modifier ${groupId} ?`);
   },
 };
@@ -570,11 +643,19 @@ const REVIEW_DUE_ROWS: RowSpec<ReviewDue> = {
     { field: 'partnerId', header: 'Partenaire', cell: (review) => review.partnerId, table: { grow: 2 } },
     { field: 'lastReviewAt', header: 'Dernière revue', cell: (review) => (review.lastReviewAt === null ? null : { date: review.lastReviewAt }), only: 'data' },
     { field: 'dueAt', header: 'Due le', cell: (review) => ({ date: review.dueAt }) },
-    { field: 'overdue', header: 'État', cell: (review) => (review.overdue ? `retard ${countOf(-review.daysLeft, 'jour')}` : `dans ${countOf(review.daysLeft, 'jour')}`) },
+    {
+      field: 'overdue',
+      header: 'État',
+      cell: (review) => (review.overdue ? `retard ${countOf(-review.daysLeft, 'jour')}` : `dans ${countOf(review.daysLeft, 'jour')}`),
+    },
     {
       field: 'administrator',
       header: 'Administrateur, suppléant',
-      cell: (review) => [review.administrator, review.deputy].filter((contact) => contact !== null).map(person).join(', ') || null,
+      cell: (review) =>
+        [review.administrator, review.deputy]
+          .filter((contact) => contact !== null)
+          .map(person)
+          .join(', ') || null,
       table: { grow: 3 },
     },
   ],
@@ -631,14 +712,31 @@ export const reviewKitCommand: Command = {
     if (file !== undefined) await checkOutputFile(context, file, options.force === true);
     const client = await context.client();
     const kit = await client.reviews.kit(positionals[0]!, optional('asOf', context.options.asOf));
-    if (file === undefined) return { json: kit, text: () => (options.md === true ? reviewKitMarkdown(kit) : reviewKitCsv(kit).replace(/^\ufeff/, '').replaceAll('\r\n', '\n')) };
+    if (file === undefined)
+      return {
+        json: kit,
+        text: () =>
+          options.md === true
+            ? reviewKitMarkdown(kit)
+            : reviewKitCsv(kit)
+                .replace(/^\ufeff/, '')
+                .replaceAll('\r\n', '\n'),
+      };
     if (xlsxFile !== undefined) {
       const { workbook } = await import('../xlsx.js');
-      await writeFileAtomically(xlsxFile, [workbook([{ name: 'Revue inverse', rows: [REVIEW_KIT_COLUMNS.map((column) => column.header), ...kit.rows.map((row) => REVIEW_KIT_COLUMNS.map((column) => column.cell(row)))] }])]);
+      await writeFileAtomically(xlsxFile, [
+        workbook([
+          {
+            name: 'Revue inverse',
+            rows: [REVIEW_KIT_COLUMNS.map((column) => column.header), ...kit.rows.map((row) => REVIEW_KIT_COLUMNS.map((column) => column.cell(row)))],
+          },
+        ]),
+      ]);
     } else await writeFileAtomically(file, [reviewKitCsv(kit)]);
     return {
       json: { ...kit, out: file },
-      text: () => `Feuille de revue écrite : ${file} (${countOf(kit.rows.length, 'habilitation')}). Retour : cafsup review add ${kit.partnerId} --date AAAA-MM-JJ --reviewer NOM --proof-file FEUILLE.csv`,
+      text: () =>
+        `Feuille de revue écrite : ${file} (${countOf(kit.rows.length, 'habilitation')}). Retour : cafsup review add ${kit.partnerId} --date AAAA-MM-JJ --reviewer NOM --proof-file FEUILLE.csv`,
     };
   },
 };
@@ -654,7 +752,11 @@ export const reviewAddCommand: Command = {
     date: { type: 'string', value: 'DATE', description: 'date de la revue', date: true },
     reviewer: { type: 'string', value: 'NOM', description: 'qui l’a faite' },
     proof: { type: 'string', value: 'TEXTE', description: 'la preuve transmise' },
-    'proof-file': { type: 'string', value: 'FICHIER', description: 'la feuille de revue retournée (CSV) : son SHA-256 est gardé, ses « non » proposés en dévalidation' },
+    'proof-file': {
+      type: 'string',
+      value: 'FICHIER',
+      description: 'la feuille de revue retournée (CSV) : son SHA-256 est gardé, ses « non » proposés en dévalidation',
+    },
     reason: { type: 'string', value: 'MOTIF', description: 'motif (défaut : la revue elle-même)' },
     'dry-run': dryRunOption,
   },
@@ -670,7 +772,10 @@ export const reviewAddCommand: Command = {
         context,
         options,
         (client, dryRun) => client.reviews.record(partnerId, { ...review, dryRun }),
-        (result, dryRun) => (dryRun ? `Revue du ${frenchDate(completedAt)} par ${escapeForTerminal(reviewer)} pour ${partnerId}.` : `Revue enregistrée (trace n° ${result.traceId}).`),
+        (result, dryRun) =>
+          dryRun
+            ? `Revue du ${frenchDate(completedAt)} par ${escapeForTerminal(reviewer)} pour ${partnerId}.`
+            : `Revue enregistrée (trace n° ${result.traceId}).`,
         'Enregistrer cette revue ?',
       );
     }
@@ -707,11 +812,15 @@ export const reviewAddCommand: Command = {
     try {
       await context.approve('Dévalider ces habilitations ?');
     } catch (error) {
-      if (error instanceof CafsupError && error.code === 'FORBIDDEN') return { json: { ...outcome, revoked: null }, text: () => `${recorded.text()}\nDévalidations non appliquées : ${ids.join(', ')}.` };
+      if (error instanceof CafsupError && error.code === 'FORBIDDEN')
+        return { json: { ...outcome, revoked: null }, text: () => `${recorded.text()}\nDévalidations non appliquées : ${ids.join(', ')}.` };
       throw error;
     }
     const revoked = await client.habilitations.revoke(ids, { reason: revokeReason });
-    return { json: { ...outcome, revoked }, text: () => `${recorded.text()}\n${countOf(revoked.changed.length, 'habilitation dévalidée', 'habilitations dévalidées')} : ${ids.join(', ')}.` };
+    return {
+      json: { ...outcome, revoked },
+      text: () => `${recorded.text()}\n${countOf(revoked.changed.length, 'habilitation dévalidée', 'habilitations dévalidées')} : ${ids.join(', ')}.`,
+    };
   },
 };
 
@@ -752,7 +861,8 @@ export const questionAddCommand: Command = {
       context,
       options,
       (client, dryRun) => client.questions.add(partnerId, { ...draft, dryRun }),
-      (result, dryRun) => `${dryRun ? 'Enregistrerait' : 'Enregistrée'} : ${CASE_KIND_LABELS[result.question.kind]} n° ${result.question.number}, réponse attendue ${result.question.clock.answerDueAt === null ? 'sans date' : `le ${frenchDate(result.question.clock.answerDueAt)}`}${result.traceId === null ? '' : ` (trace n° ${result.traceId})`}`,
+      (result, dryRun) =>
+        `${dryRun ? 'Enregistrerait' : 'Enregistrée'} : ${CASE_KIND_LABELS[result.question.kind]} n° ${result.question.number}, réponse attendue ${result.question.clock.answerDueAt === null ? 'sans date' : `le ${frenchDate(result.question.clock.answerDueAt)}`}${result.traceId === null ? '' : ` (trace n° ${result.traceId})`}`,
       'Enregistrer ?',
     );
   },
@@ -764,16 +874,26 @@ export const questionAnswerCommand: Command = {
   usage: 'cafsup question answer PARTENAIRE N --text TEXTE [--at HORODATAGE]',
   example: 'cafsup question answer amp 1 --text "Trois départs non saisis, corrigés" --yes',
   positionals: { min: 2, max: 2, names: 'PARTENAIRE N' },
-  options: { text: { type: 'string', value: 'TEXTE', description: 'la réponse' }, at: { type: 'string', value: 'HORODATAGE', description: 'reçue le (défaut : maintenant)' }, reason: reasonOption, 'dry-run': dryRunOption },
+  options: {
+    text: { type: 'string', value: 'TEXTE', description: 'la réponse' },
+    at: { type: 'string', value: 'HORODATAGE', description: 'reçue le (défaut : maintenant)' },
+    reason: reasonOption,
+    'dry-run': dryRunOption,
+  },
   async run(context, { positionals, options }) {
     const partnerId = positionals[0]!;
     const number = numberOf(positionals[1]!, 'question');
-    const answer = { text: required(options, 'text', questionAnswerCommand.usage), ...optional('answeredAt', stringOption(options.at)), ...optional('reason', stringOption(options.reason)) };
+    const answer = {
+      text: required(options, 'text', questionAnswerCommand.usage),
+      ...optional('answeredAt', stringOption(options.at)),
+      ...optional('reason', stringOption(options.reason)),
+    };
     return twoStep(
       context,
       options,
       (client, dryRun) => client.questions.answer(partnerId, number, { ...answer, dryRun }),
-      (result, dryRun) => `${dryRun ? 'Enregistrerait' : 'Réponse enregistrée'} pour la question n° ${number}${result.traceId === null ? '' : ` (trace n° ${result.traceId})`}`,
+      (result, dryRun) =>
+        `${dryRun ? 'Enregistrerait' : 'Réponse enregistrée'} pour la question n° ${number}${result.traceId === null ? '' : ` (trace n° ${result.traceId})`}`,
       'Enregistrer cette réponse ?',
     );
   },
@@ -809,7 +929,11 @@ export const questionListCommand: Command = {
   async run(context, { positionals }) {
     const client = await context.client();
     const questions = await client.questions.list(positionals[0]!, optional('asOf', context.options.asOf));
-    return { json: { questions }, text: () => (questions.length === 0 ? 'Aucune question ni incident.' : listTable(QUESTION_ROWS, questions)), rows: questions };
+    return {
+      json: { questions },
+      text: () => (questions.length === 0 ? 'Aucune question ni incident.' : listTable(QUESTION_ROWS, questions)),
+      rows: questions,
+    };
   },
 };
 
@@ -866,7 +990,8 @@ export const noticeRemedyCommand: Command = {
       context,
       options,
       (client, dryRun) => client.notices.remedy(partnerId, { ...remedy, dryRun }),
-      (result, dryRun) => `Correction du ${frenchDate(remedy.date)} : la convention est ${result.state.status === 'active' ? 'de nouveau en vigueur' : `toujours résiliable le ${frenchDate(result.state.terminationEffectiveAt)} (correction après le délai d’un mois)`}.${dryRun ? '' : ` (trace n° ${result.traceId})`}`,
+      (result, dryRun) =>
+        `Correction du ${frenchDate(remedy.date)} : la convention est ${result.state.status === 'active' ? 'de nouveau en vigueur' : `toujours résiliable le ${frenchDate(result.state.terminationEffectiveAt)} (correction après le délai d’un mois)`}.${dryRun ? '' : ` (trace n° ${result.traceId})`}`,
       'Enregistrer cette correction ?',
     );
   },

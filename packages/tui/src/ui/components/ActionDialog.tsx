@@ -1,5 +1,7 @@
 import { useState } from 'react';
-import { Box, Text, useInput } from 'ink';
+import { Box, Text } from 'ink';
+import { escapeForTerminal } from '@cafsup/shared';
+import { useKeys } from '../hooks/use-keys.js';
 import type { ActionDialogState } from '../hooks/use-action.js';
 import { theme } from '../theme.js';
 import { Spinner } from './Spinner.js';
@@ -12,12 +14,16 @@ interface ActionDialogProps {
   onClose(): void;
 }
 
-function Lines({ lines, height }: { lines: string[]; height: number }) {
-  const shown = lines.length > height ? [...lines.slice(0, height - 1), `  … et ${lines.length - height + 1} de plus`] : lines;
+/** Lines wrapped to `width`, as many as fit `height` rows, then how many more there are. */
+function Lines({ lines, height, width }: { lines: string[]; height: number; width: number }) {
+  const rows = (line: string) => Math.max(1, Math.ceil(line.length / Math.max(1, width)));
+  let used = 0;
+  const fitting = lines.findIndex((line) => (used += rows(line)) > height - 1);
+  const shown = fitting === -1 || (fitting === lines.length - 1 && used <= height) ? lines : [...lines.slice(0, fitting), `  … et ${lines.length - fitting} de plus`];
   return (
     <>
       {shown.map((line, index) => (
-        <Text key={index} wrap="truncate">
+        <Text key={index} wrap="wrap">
           {line}
         </Text>
       ))}
@@ -27,13 +33,13 @@ function Lines({ lines, height }: { lines: string[]; height: number }) {
 
 function Choice({ choices, onPick, active }: { choices: { label: string; value: string }[]; onPick(value: string): void; active: boolean }) {
   const [index, setIndex] = useState(0);
-  useInput(
-    (_input, key) => {
-      if (key.upArrow) setIndex((current) => Math.max(0, current - 1));
-      else if (key.downArrow) setIndex((current) => Math.min(choices.length - 1, current + 1));
-      else if (key.return) onPick(choices[index]!.value);
+  useKeys(
+    (press) => {
+      if (press.name === 'up' || press.text === 'k') setIndex((current) => Math.max(0, current - 1));
+      else if (press.name === 'down' || press.text === 'j') setIndex((current) => Math.min(choices.length - 1, current + 1));
+      else if (press.name === 'return') onPick(choices[index]!.value);
     },
-    { isActive: active },
+    { active },
   );
   const start = Math.max(0, Math.min(index - 3, choices.length - 7));
   return (
@@ -50,22 +56,23 @@ export function ActionDialog({ dialog, width, height, onClose }: ActionDialogPro
   const { plan, state } = dialog;
   const [text, setText] = useState('');
   const room = Math.max(3, height - 8);
-  useInput(
-    (input, key) => {
+  // The dialog has the keyboard: a key it does not use does nothing (not a global key).
+  useKeys(
+    (press) => {
       if (state.step === 'confirm') {
-        if (input === 'o' || input === 'O') dialog.confirm(true);
-        else if (input === 'n' || input === 'N' || key.escape) dialog.confirm(false);
+        if (press.text === 'o' || press.text === 'O') dialog.confirm(true);
+        else if (press.text === 'n' || press.text === 'N' || press.name === 'escape') dialog.confirm(false);
       } else if (state.step === 'done' || state.step === 'failed') onClose();
-      else if (key.escape && state.step !== 'running') onClose();
+      else if (press.name === 'escape' && state.step !== 'running') onClose();
     },
-    { isActive: state.step !== 'question' && state.step !== 'reason' },
+    { active: state.step !== 'question' && state.step !== 'reason', waiting: state.step === 'preview' || state.step === 'running' },
   );
   const submit = (handler: (value: string) => void) => (value: string) => {
     setText('');
     handler(value);
   };
   return (
-    <Box flexDirection="column" borderStyle="round" borderColor={theme.accent} paddingX={1} width={width}>
+    <Box flexDirection="column" borderStyle="round" borderColor={theme.accent} paddingX={1} width={width} height={height} overflow="hidden">
       <Text bold>{plan.title}</Text>
       {state.step === 'question' ? (
         <>
@@ -79,11 +86,11 @@ export function ActionDialog({ dialog, width, height, onClose }: ActionDialogPro
           <Text color={theme.muted}>Entrée valide · Échap annule</Text>
         </>
       ) : null}
-      {state.step === 'preview' ? <Spinner label="simulation" /> : null}
+      {state.step === 'preview' ? <Spinner label="simulation… (Échap pour annuler)" /> : null}
       {state.step === 'reason' || state.step === 'confirm' ? (
         <>
           <Text>Ce qui changera (simulation, rien n’est encore écrit) :</Text>
-          <Lines lines={state.preview.lines} height={room} />
+          <Lines lines={state.preview.lines} height={room} width={width - 4} />
         </>
       ) : null}
       {state.step === 'reason' ? (
@@ -93,19 +100,19 @@ export function ActionDialog({ dialog, width, height, onClose }: ActionDialogPro
           {state.error === null ? null : <Text color={theme.danger}>{`✗ ${state.error}`}</Text>}
         </>
       ) : null}
-      {state.step === 'confirm' ? <Text bold>{`Motif : ${state.reason ?? '(par défaut)'} — confirmer ? (o/n)`}</Text> : null}
-      {state.step === 'running' ? <Spinner label="enregistrement" /> : null}
+      {state.step === 'confirm' ? <Text bold>{`Motif : ${state.reason === undefined ? '(par défaut)' : escapeForTerminal(state.reason)} — confirmer ? (o/n)`}</Text> : null}
+      {state.step === 'running' ? <Spinner label="enregistrement…" /> : null}
       {state.step === 'done' ? (
         <>
-          <Text color={theme.success}>{state.outcome.nothing ? '✓ Rien à modifier :' : `✓ Fait. Trace(s) n° ${state.outcome.traceIds.join(', ')}`}</Text>
-          <Lines lines={state.outcome.lines} height={room} />
+          <Text color={theme.success}>{state.outcome.nothing ? '✓ Rien à modifier :' : `✓ Fait. ${state.outcome.traceIds.length > 1 ? 'Traces' : 'Trace'} n° ${state.outcome.traceIds.join(', ')}`}</Text>
+          <Lines lines={state.outcome.lines} height={room} width={width - 4} />
           <Text color={theme.muted}>Une touche pour fermer</Text>
         </>
       ) : null}
       {state.step === 'failed' ? (
         <>
-          <Text color={theme.danger}>{`✗ ${state.message}`}</Text>
-          <Lines lines={state.problems} height={room} />
+          <Text color={theme.danger}>{`✗ ${escapeForTerminal(state.message)}`}</Text>
+          <Lines lines={state.problems.map(escapeForTerminal)} height={room} width={width - 4} />
           <Text color={theme.muted}>Rien n’a été modifié. Une touche pour fermer</Text>
         </>
       ) : null}

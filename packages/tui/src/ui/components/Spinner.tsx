@@ -5,11 +5,11 @@ import { theme } from '../theme.js';
 const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
 /** Shown beside the data being refreshed, never instead of it. */
-export function Spinner({ label = 'chargement' }: { label?: string }) {
+export function Spinner({ label = 'chargement…' }: { label?: string }) {
   const [frame, setFrame] = useState(0);
   useEffect(() => {
     const timer = setInterval(() => setFrame((current) => (current + 1) % FRAMES.length), 100);
     return () => clearInterval(timer);
   }, []);
-  return <Text color={theme.accent}>{`${FRAMES[frame]} ${label}…`}</Text>;
+  return <Text color={theme.accent}>{`${FRAMES[frame]} ${label}`}</Text>;
 }

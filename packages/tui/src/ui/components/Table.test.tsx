@@ -1,6 +1,7 @@
-import { useInput } from 'ink';
 import { describe, expect, it } from 'vitest';
+import { useKeys } from '../hooks/use-keys.js';
 import { useListCursor } from '../hooks/use-list-cursor.js';
+import { KeyDispatcher } from './KeyDispatcher.js';
 import { KEYS, renderApp } from '../testing/render-app.js';
 import { Table, columnWidths, type ColumnSpec } from './Table.js';
 
@@ -17,9 +18,7 @@ const COLUMNS: ColumnSpec<Row>[] = [
 
 function Harness({ height }: { height: number }) {
   const list = useListCursor(ROWS.length, height);
-  useInput((input, key) => {
-    list.handle(input, key, (index) => ROWS[index]!.id);
-  });
+  useKeys((press) => list.handle(press, (index) => ROWS[index]!.id));
   return <Table columns={COLUMNS} rows={ROWS} cursor={list.cursor} offset={list.offset} height={height} width={40} idOf={(row) => row.id} marked={list.marked} empty="vide" />;
 }
 
@@ -30,7 +29,12 @@ describe('Table', () => {
   });
 
   it('renders only the visible window of 100,000 rows, follows the cursor and marks selections', async () => {
-    const app = renderApp(<Harness height={5} />, { columns: 40, rows: 10 });
+    const app = renderApp(
+      <KeyDispatcher global={() => undefined} onInterrupt={() => undefined}>
+        <Harness height={5} />
+      </KeyDispatcher>,
+      { columns: 40, rows: 10 },
+    );
     await app.waitFor('h000001');
     expect(app.frame()).toMatchInlineSnapshot(`
       "  Id      Nom
@@ -41,6 +45,7 @@ describe('Table', () => {
         h000005 Habilitation très longue à co…"
     `);
     await app.press(KEYS.pageDown, ' ', 'j');
+    await app.waitFor('›h000008');
     expect(app.frame()).toMatchInlineSnapshot(`
       "  Id      Nom
         h000004 Habilitation très longue à co…
@@ -56,5 +61,27 @@ describe('Table', () => {
     await app.press('g');
     await app.waitFor('›h000001');
     app.unmount();
+  });
+
+  it('keeps ids whole and gives optional columns up before a name becomes unreadable', async () => {
+    const rows = [{ id: 'association-du-pays-de-montbeliard-h0001', name: 'Louise Martin', dep: '25' }];
+    const columns: ColumnSpec<(typeof rows)[number]>[] = [
+      { header: 'Id', whole: true, cell: (row) => row.id },
+      { header: 'Titulaire', grow: 1, cell: (row) => row.name },
+      { header: 'Dép.', width: 4, optional: true, cell: (row) => row.dep },
+    ];
+    const render = (width: number) => renderApp(<Table columns={columns} rows={rows} cursor={0} offset={0} height={1} width={width} empty="vide" />, { columns: width, rows: 5 });
+    const narrow = render(60);
+    expect(await narrow.waitFor('h0001')).toMatchInlineSnapshot(`
+      "  Id                                       Titulaire
+       ›association-du-pays-de-montbeliard-h0001 Louise Martin"
+    `);
+    narrow.unmount();
+    const wide = render(80);
+    expect(await wide.waitFor('h0001')).toMatchInlineSnapshot(`
+      "  Id                                       Titulaire                        Dép.
+       ›association-du-pays-de-montbeliard-h0001 Louise Martin                    25"
+    `);
+    wide.unmount();
   });
 });

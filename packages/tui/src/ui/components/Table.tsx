@@ -1,4 +1,6 @@
+import { useMemo } from 'react';
 import { Box, Text } from 'ink';
+import { escapeForTerminal } from '@cafsup/shared';
 import { fit } from '../../format.js';
 import { theme } from '../theme.js';
 
@@ -7,7 +9,17 @@ export interface ColumnSpec<T> {
   /** Fixed width; otherwise the column shares the spare width by `grow`. */
   width?: number;
   grow?: number;
+  /**
+   * As wide as its longest cell: for ids, the handle of the next command, never cut
+   * (tui.md, « Names first »).
+   */
+  whole?: true;
+  /** The column is left out of terminals narrower than this. */
+  hideBelow?: number;
+  /** Left out, last first, when whole ids leave the growing columns (names) too narrow to read. */
+  optional?: true;
   align?: 'left' | 'right';
+  /** The cell's text; text from data is escaped by the table. */
   cell(row: T): string;
   colour?(row: T): string | undefined;
 }
@@ -47,13 +59,32 @@ export function columnWidths(columns: readonly { width?: number; grow?: number }
   });
 }
 
+/** Below this, a name column says too little: optional columns give it their room. */
+const READABLE = 16;
+
+/** The columns shown at `width`, the `whole` ones sized to their longest cell. */
+function layout<T>(columns: ColumnSpec<T>[], rows: readonly T[], width: number): ColumnSpec<T>[] {
+  let shown = columns
+    .filter((column) => column.hideBelow === undefined || width >= column.hideBelow)
+    .map((column) => (column.whole === undefined ? column : { ...column, width: rows.reduce((longest, row) => Math.max(longest, column.cell(row).length), column.header.length) }));
+  const growing = () => shown.filter((column) => column.width === undefined).length;
+  const spare = () => width - GUTTER - (shown.length - 1) - shown.reduce((sum, column) => sum + (column.width ?? 0), 0);
+  while (growing() > 0 && spare() < READABLE * growing()) {
+    const last = shown.findLastIndex((column) => column.optional === true);
+    if (last === -1) break;
+    shown = shown.filter((_, index) => index !== last);
+  }
+  return shown;
+}
+
 /**
  * A list that renders only its visible window, so 100,000 rows cost what 20 do; the cursor
  * row is inverted (and marked with ›), selected rows carry a ● in the gutter.
  */
 export function Table<T>({ columns, rows, cursor, offset, height, width, idOf, marked, focused = true, empty }: TableProps<T>) {
-  const widths = columnWidths(columns, width);
-  const header = columns.map((column, index) => fit(column.header, widths[index]!, column.align)).join(' ');
+  const shown = useMemo(() => layout(columns, rows, width), [columns, rows, width]);
+  const widths = columnWidths(shown, width);
+  const header = shown.map((column, index) => fit(column.header, widths[index]!, column.align)).join(' ');
   const visible = rows.slice(offset, offset + Math.max(0, height));
   return (
     <Box flexDirection="column" width={width}>
@@ -67,8 +98,8 @@ export function Table<T>({ columns, rows, cursor, offset, height, width, idOf, m
         return (
           <Text key={idOf?.(row) ?? position} wrap="truncate" inverse={isCursor}>
             {gutter}
-            {columns.map((column, columnIndex) => {
-              const text = fit(column.cell(row), widths[columnIndex]!, column.align);
+            {shown.map((column, columnIndex) => {
+              const text = fit(escapeForTerminal(column.cell(row)), widths[columnIndex]!, column.align);
               const colour = column.colour?.(row);
               return (
                 <Text key={columnIndex} {...(colour === undefined ? {} : { color: colour })}>

@@ -1,30 +1,61 @@
-import { useEffect, useRef, useState } from 'react';
+import { createContext, useContext, useEffect, useRef, useState } from 'react';
 import { toCafsupError, type CafsupError } from '@cafsup/shared';
 
 export interface AsyncState<T> {
   data: T | undefined;
   loading: boolean;
+  /** Loading for longer than a moment (a lock, a slow server): the screen says so and Échap cancels. */
+  slow: boolean;
   error: CafsupError | null;
 }
 
+/** Every item of a paginated listing (the SDK's `iterate`), for lists that are shown whole. */
+export async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const all: T[] = [];
+  for await (const item of items) all.push(item);
+  return all;
+}
+
+/** After this long a load is « en attente » rather than loading. */
+export const SLOW_AFTER_MS = 800;
+
+/** The loads that are slow now, each with its cancel: Échap calls them. */
+export const SlowLoadsContext = createContext<Set<() => void> | null>(null);
+
 /**
  * Runs `load` whenever `deps` change, keeping the last data on screen while the next load
- * runs (tui.md: a spinner and the last data stay visible); a stale answer is dropped.
+ * runs (tui.md: a spinner and the last data stay visible); a stale or cancelled answer is
+ * dropped. Nothing waits on the answer: keys keep working while it comes.
  */
 export function useAsync<T>(load: () => Promise<T>, deps: readonly unknown[]): AsyncState<T> {
-  const [state, setState] = useState<AsyncState<T>>({ data: undefined, loading: true, error: null });
+  const slowLoads = useContext(SlowLoadsContext);
+  const [state, setState] = useState<AsyncState<T>>({ data: undefined, loading: true, slow: false, error: null });
   const generation = useRef(0);
   useEffect(() => {
     const mine = ++generation.current;
-    setState((previous) => ({ ...previous, loading: true }));
+    setState((previous) => ({ ...previous, loading: true, slow: false }));
+    const cancel = () => {
+      generation.current += 1;
+      setState((previous) => ({ ...previous, loading: false, slow: false }));
+    };
+    const timer = setTimeout(() => {
+      if (mine !== generation.current) return;
+      slowLoads?.add(cancel);
+      setState((previous) => ({ ...previous, slow: true }));
+    }, SLOW_AFTER_MS);
+    const settle = (next: (previous: AsyncState<T>) => AsyncState<T>) => {
+      clearTimeout(timer);
+      slowLoads?.delete(cancel);
+      if (mine === generation.current) setState(next);
+    };
     load().then(
-      (data) => {
-        if (mine === generation.current) setState({ data, loading: false, error: null });
-      },
-      (error: unknown) => {
-        if (mine === generation.current) setState((previous) => ({ data: previous.data, loading: false, error: toCafsupError(error) }));
-      },
+      (data) => settle(() => ({ data, loading: false, slow: false, error: null })),
+      (error: unknown) => settle((previous) => ({ data: previous.data, loading: false, slow: false, error: toCafsupError(error) })),
     );
+    return () => {
+      clearTimeout(timer);
+      slowLoads?.delete(cancel);
+    };
     // The caller names what the load depends on, as with useEffect itself.
   }, deps);
   return state;

@@ -12,7 +12,12 @@ export interface DashboardData {
   overQuotas: QuotaUsage[];
   /** Delegated partners whose yearly review is late or falls due within 30 days. */
   reviewsDue: { partnerId: string; dueAt: string; late: boolean }[];
+  /** The names of the partners listed (names first, ids beside them). */
+  names: ReadonlyMap<string, string>;
 }
+
+/** No screen shows more rows of a dashboard list than this. */
+const LISTED = 30;
 
 const REVIEW_HORIZON_DAYS = 30;
 
@@ -32,6 +37,9 @@ export function useDashboard(): AsyncState<DashboardData> {
     const reviewsDue = horizon.flags
       .flatMap((flag) => (flag.rule === 'REVIEW_OVERDUE' ? [{ partnerId: flag.partnerId, dueAt: flag.dueAt, late: flag.dueAt < day }] : []))
       .sort((a, b) => (a.dueAt < b.dueAt ? -1 : a.dueAt > b.dueAt ? 1 : 0));
-    return { asOf: report.asOf, summary, flags: report.summary, overQuotas: mostOverQuota(usage.quotas), reviewsDue };
+    const overQuotas = mostOverQuota(usage.quotas);
+    const listed = [...new Set([...overQuotas.slice(0, LISTED), ...reviewsDue.slice(0, LISTED)].map((row) => row.partnerId))];
+    const partners = await Promise.all(listed.map((id) => client.partners.get(id, dated)));
+    return { asOf: report.asOf, summary, flags: report.summary, overQuotas, reviewsDue, names: new Map(partners.map((partner) => [partner.id, partner.name])) };
   }, [asOf, revision]);
 }

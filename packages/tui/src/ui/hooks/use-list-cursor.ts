@@ -1,15 +1,18 @@
 import { useEffect, useRef, useState } from 'react';
-import type { Key } from 'ink';
-import { listMove } from '../keys.js';
+import { SELECTION_BINDINGS, commandOf, listMove, type KeyPress } from '../keys.js';
 
 export interface ListCursor {
   cursor: number;
   /** First row shown: the window follows the cursor. */
   offset: number;
   marked: ReadonlySet<string>;
-  /** Handles movement and `espace`; true when the key was a list key. */
-  handle(input: string, key: Key, idOf?: (index: number) => string): boolean;
+  /**
+   * Handles movement, and with `idOf` the selection keys (`espace`, `*`); true when the press
+   * was a list key.
+   */
+  handle(press: KeyPress, idOf?: (index: number) => string): boolean;
   moveTo(index: number): void;
+  mark(ids: readonly string[]): void;
   clearMarks(): void;
 }
 
@@ -24,12 +27,7 @@ function place(target: number, current: Position, length: number, visible: numbe
   return { cursor, offset: Math.max(0, Math.min(offset, Math.max(0, length - visible))) };
 }
 
-/**
- * A cursor over `length` rows seen through a window of `height` rows. Moves are functional
- * updates on the latest position: a held key sends presses faster than Ink re-subscribes
- * input handlers, and a handler from the previous render must still move from where the
- * cursor now is.
- */
+/** A cursor over `length` rows seen through a window of `height` rows, and the rows marked for an action. */
 export function useListCursor(length: number, height: number): ListCursor {
   const visible = Math.max(1, height);
   const [position, setPosition] = useState<Position>({ cursor: 0, offset: 0 });
@@ -47,10 +45,12 @@ export function useListCursor(length: number, height: number): ListCursor {
     offset: position.offset,
     marked,
     moveTo: (index) => move(() => index),
+    mark: (ids) => setMarked(new Set(ids)),
     clearMarks: () => setMarked(new Set()),
-    handle(input, key, idOf) {
-      if (input === ' ' && idOf !== undefined && length > 0) {
-        const id = idOf(position.cursor);
+    handle(press, idOf) {
+      const selection = idOf === undefined ? null : commandOf(SELECTION_BINDINGS, press);
+      if (selection === 'select' && length > 0) {
+        const id = idOf!(position.cursor);
         setMarked((current) => {
           const next = new Set(current);
           if (next.has(id)) next.delete(id);
@@ -60,7 +60,13 @@ export function useListCursor(length: number, height: number): ListCursor {
         move((current) => current.cursor + 1);
         return true;
       }
-      const step = listMove(input, key, visible);
+      if (selection === 'selectAll') {
+        // `*` again, with every row already marked, clears the selection.
+        const all = Array.from({ length }, (_, index) => idOf!(index));
+        setMarked((current) => (current.size === all.length && all.every((id) => current.has(id)) ? new Set() : new Set(all)));
+        return true;
+      }
+      const step = listMove(press, visible);
       if (step === null) return false;
       move((current) => (step === 'first' ? 0 : step === 'last' ? size.current.length - 1 : current.cursor + step));
       return true;

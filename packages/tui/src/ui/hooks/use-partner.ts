@@ -1,8 +1,7 @@
-import type { AuditReport, AvenantView, Habilitation, PartnerDetail, QuotaUsage, Review, Trace, User } from '@cafsup/shared';
-import type { PartnerTab } from '../navigation.js';
+import type { AuditReport, AvenantView, Group, Habilitation, PartnerDetail, QuotaUsage, Review, Trace, User } from '@cafsup/shared';
 import { useNavigation } from '../navigation.js';
 import { useSession } from '../session.js';
-import { useAsync, type AsyncState } from './use-async.js';
+import { collect, useAsync, type AsyncState } from './use-async.js';
 
 export interface PartnerSheet {
   detail: PartnerDetail;
@@ -12,16 +11,25 @@ export interface PartnerSheet {
   reviews: Review[];
 }
 
-/** The holders of a quota that went over, to mark them in the habilitations tab. */
-export function excessUsers(report: AuditReport | undefined): Set<string> {
-  return new Set((report?.flags ?? []).flatMap((flag) => (flag.rule === 'QUOTA_EXCEEDED' ? flag.excessUserIds : [])));
+/** The partner's people, to put names beside ids: its users and groups. */
+export interface People {
+  users: ReadonlyMap<string, User>;
+  groups: ReadonlyMap<string, Group>;
 }
 
-/** The sheet of one partner; the long lists of its tabs load when their tab opens. */
-export function usePartner(partnerId: string, tab: PartnerTab): {
+/** `service/profile` of a quota, the key of its excess holders. */
+export const quotaKey = (quota: { service: string; profile: string }) => `${quota.service}/${quota.profile}`;
+
+/** The users in excess of each over quota (those who hold through a group included), by `quotaKey`. */
+export function excessHolders(report: AuditReport | undefined): Map<string, ReadonlySet<string>> {
+  return new Map((report?.flags ?? []).flatMap((flag) => (flag.rule === 'QUOTA_EXCEEDED' ? [[quotaKey(flag), new Set(flag.excessUserIds)] as const] : [])));
+}
+
+/** The sheet of one partner and the lists of its tabs. */
+export function usePartner(partnerId: string): {
   sheet: AsyncState<PartnerSheet>;
+  people: AsyncState<People>;
   habilitations: AsyncState<Habilitation[]>;
-  users: AsyncState<User[]>;
   traces: AsyncState<Trace[]>;
 } {
   const { client } = useSession();
@@ -37,16 +45,13 @@ export function usePartner(partnerId: string, tab: PartnerTab): {
     ]);
     return { detail, quotas: usage.quotas, report, avenants, reviews };
   }, [partnerId, asOf, revision]);
-  const collect = async <T,>(items: AsyncIterable<T>): Promise<T[]> => {
-    const all: T[] = [];
-    for await (const item of items) all.push(item);
-    return all;
-  };
-  const habilitations = useAsync(
-    async () => (tab === 'habilitations' ? collect(client.habilitations.iterate({ partnerId, limit: 500 })) : []),
-    [partnerId, tab === 'habilitations', revision],
-  );
-  const users = useAsync(async () => (tab === 'utilisateurs' ? collect(client.users.iterate({ partnerId, limit: 500 })) : []), [partnerId, tab === 'utilisateurs', revision]);
-  const traces = useAsync(async () => (tab === 'traces' ? (await client.traces.list({ partnerId, limit: 200 })).items : []), [partnerId, tab === 'traces', revision]);
-  return { sheet, habilitations, users, traces };
+  const people = useAsync(async () => {
+    const [users, groups] = await Promise.all([collect(client.users.iterate({ partnerId, limit: 500 })), collect(client.groups.iterate({ partnerId, limit: 500 }))]);
+    return { users: new Map(users.map((user) => [user.id, user])), groups: new Map(groups.map((group) => [group.id, group])) };
+  }, [partnerId, revision]);
+  // Loaded with the sheet, not with their tab: a tab opens on its rows, and keys typed right
+  // after `3` land on them. A partner holds hundreds of habilitations at most.
+  const habilitations = useAsync(() => collect(client.habilitations.iterate({ partnerId, limit: 500 })), [partnerId, revision]);
+  const traces = useAsync(async () => (await client.traces.list({ partnerId, limit: 200 })).items, [partnerId, revision]);
+  return { sheet, people, habilitations, traces };
 }

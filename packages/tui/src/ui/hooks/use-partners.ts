@@ -2,6 +2,7 @@ import { useMemo, useState } from 'react';
 import { partnerRows, flagTotal, type PartnerRow } from '../../views.js';
 import { useNavigation } from '../navigation.js';
 import { useSession } from '../session.js';
+import { filterRows } from '../search.js';
 import { useAsync, type AsyncState } from './use-async.js';
 
 export const PARTNER_SORTS = [
@@ -18,10 +19,6 @@ export interface PartnersView extends AsyncState<{ asOf: string; partners: Partn
   nextSort(): void;
 }
 
-function normalise(text: string): string {
-  return text.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase();
-}
-
 /** Every partner with its places and flags; filter and sort happen on the loaded rows, instantly. */
 export function usePartners(): PartnersView {
   const { client } = useSession();
@@ -31,10 +28,7 @@ export function usePartners(): PartnersView {
   const [sortIndex, setSortIndex] = useState(0);
   const sort = PARTNER_SORTS[sortIndex]!;
   const rows = useMemo(() => {
-    const needle = normalise(filter.trim());
-    const all = state.data?.partners ?? [];
-    const kept = needle === '' ? [...all] : all.filter((row) => normalise(`${row.name} ${row.id} ${row.cafCode} ${row.conventionNumber}`).includes(needle));
-    return kept.sort(sort.compare);
+    return [...filterRows(state.data?.partners ?? [], filter, (row) => `${row.name} ${row.id} ${row.cafCode} ${row.conventionNumber}`)].sort(sort.compare);
   }, [state.data, filter, sort]);
   return { ...state, rows, filter, setFilter, sort, nextSort: () => setSortIndex((index) => (index + 1) % PARTNER_SORTS.length) };
 }

@@ -2,11 +2,12 @@ import { useEffect, useMemo, useState } from 'react';
 import { toCafsupError, type CafsupError, type Trace } from '@cafsup/shared';
 import { useNavigation } from '../navigation.js';
 import { useSession } from '../session.js';
+import { filterRows, traceSearchText } from '../search.js';
 
 const PAGE = 200;
 
 export interface TracesView {
-  rows: Trace[];
+  rows: readonly Trace[];
   loading: boolean;
   error: CafsupError | null;
   complete: boolean;
@@ -40,11 +41,7 @@ export function useTraces(): TracesView {
   };
   useEffect(() => load(null, []), [revision]);
 
-  const rows = useMemo(() => {
-    const needle = filter.trim().toLowerCase();
-    if (needle === '') return pages.items;
-    return pages.items.filter((trace) => `${trace.partnerId ?? ''} ${trace.actor.name} ${trace.action} ${trace.targetId ?? ''} ${trace.reason}`.toLowerCase().includes(needle));
-  }, [pages, filter]);
+  const rows = useMemo(() => filterRows(pages.items, filter, traceSearchText), [pages, filter]);
 
   return {
     rows,

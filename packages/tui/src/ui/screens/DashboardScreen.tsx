@@ -1,29 +1,36 @@
-import { Box, Text, useInput } from 'ink';
-import { SEVERITIES, SEVERITY_LABELS } from '@cafsup/shared';
+import { Box, Text } from 'ink';
+import { SEVERITIES, SEVERITY_LABELS, countOf } from '@cafsup/shared';
 import { count, fit, frenchDate } from '../../format.js';
+import { nameAndId } from '../words.js';
 import { LoadState } from '../components/Loading.js';
 import { useDashboard } from '../hooks/use-dashboard.js';
+import { useKeys } from '../hooks/use-keys.js';
+import { GLOBAL_BINDINGS, SCREEN_BINDINGS, commandOf, footerOf } from '../keys.js';
 import { useNavigation } from '../navigation.js';
 import { SEVERITY_COLOUR, SEVERITY_SYMBOL, theme } from '../theme.js';
+
+const KEYS = SCREEN_BINDINGS.dashboard;
+
 
 /** Partners, habilitations held, flags by severity, the partners most over quota, reviews due. */
 export function DashboardScreen({ width, height }: { width: number; height: number }) {
   const navigation = useNavigation();
-  const { data, loading, error } = useDashboard();
-  useInput(
-    (input) => {
-      if (input === 'p') navigation.push({ screen: 'partners' });
-      else if (input === 'a') navigation.push({ screen: 'alerts' });
-      else if (input === 't') navigation.push({ screen: 'traces' });
+  const { data, loading, slow, error } = useDashboard();
+  useKeys(
+    (press) => {
+      const command = commandOf(KEYS, press);
+      if (command === null) return false;
+      navigation.push({ screen: command });
     },
-    { isActive: navigation.active },
+    { active: navigation.active },
   );
   const share = Math.max(1, Math.floor((height - 8) / 2));
+  const nameWidth = Math.max(20, width - 36);
   return (
     <Box flexDirection="column" width={width} height={height}>
       <Text bold wrap="truncate">
         {`Tableau de bord${data === undefined ? '' : ` — au ${frenchDate(data.asOf)}`}  `}
-        <LoadState loading={loading} error={error} />
+        <LoadState loading={loading} slow={slow} error={error} />
       </Text>
       {data === undefined ? null : (
         <>
@@ -31,7 +38,7 @@ export function DashboardScreen({ width, height }: { width: number; height: numb
           <Text wrap="truncate">
             {'Alertes :'}
             {SEVERITIES.map((severity) => (
-              <Text key={severity} color={SEVERITY_COLOUR[severity]}>{`  ${SEVERITY_SYMBOL[severity].trim()} ${count(data.flags[severity])} ${SEVERITY_LABELS[severity]}`}</Text>
+              <Text key={severity} color={SEVERITY_COLOUR[severity]}>{`  ${SEVERITY_SYMBOL[severity].trim()} ${countOf(data.flags[severity], SEVERITY_LABELS[severity])}`}</Text>
             ))}
           </Text>
           <Text> </Text>
@@ -39,7 +46,7 @@ export function DashboardScreen({ width, height }: { width: number; height: numb
           {data.overQuotas.length === 0 ? <Text color={theme.muted}>  aucun</Text> : null}
           {data.overQuotas.slice(0, share).map((quota) => (
             <Text key={`${quota.partnerId}/${quota.service}/${quota.profile}`} wrap="truncate">
-              {`  ${fit(quota.partnerId, Math.max(10, Math.min(40, width - 42)))} ${fit(`${quota.service} ${quota.profile}`, 10)} ${fit(`${quota.assigned}/${quota.maxUsers}`, 9, 'right')}  `}
+              {`  ${nameAndId(data.names.get(quota.partnerId), quota.partnerId, width - 34)} ${fit(`${quota.service} ${quota.profile}`, 9)} ${fit(`${quota.assigned}/${quota.maxUsers}`, 7, 'right')} `}
               <Text color={theme.danger}>{`DÉPASSÉ +${quota.assigned - quota.maxUsers}`}</Text>
             </Text>
           ))}
@@ -47,12 +54,12 @@ export function DashboardScreen({ width, height }: { width: number; height: numb
           {data.reviewsDue.length === 0 ? <Text color={theme.muted}>  aucune</Text> : null}
           {data.reviewsDue.slice(0, share).map((review) => (
             <Text key={review.partnerId} wrap="truncate">
-              {`  ${fit(review.partnerId, Math.max(10, Math.min(40, width - 36)))} `}
+              {`  ${nameAndId(data.names.get(review.partnerId), review.partnerId, nameWidth)} `}
               <Text color={review.late ? theme.warning : undefined}>{review.late ? `en retard depuis le ${frenchDate(review.dueAt)}` : `due le ${frenchDate(review.dueAt)}`}</Text>
             </Text>
           ))}
           <Box flexGrow={1} />
-          <Text color={theme.muted} wrap="truncate">p partenaires · a alertes · t traces · : commande · ? aide · q quitter</Text>
+          <Text color={theme.muted} wrap="truncate">{`${footerOf(KEYS, ['partners', 'alerts', 'traces'], true)} · : commande · ${footerOf(GLOBAL_BINDINGS, ['help'], true)} · q quitter`}</Text>
         </>
       )}
     </Box>

@@ -1,26 +1,56 @@
-import { useEffect, type ReactNode } from 'react';
-import { Box, Text, useInput } from 'ink';
-import { MANAGEMENT_MODE_LABELS, SEVERITY_LABELS, conventionStatusLabel, describeAvenantChange, describeContractSupport, describeTermination, parisDay, ruleDefinition, type Flag, type Habilitation, type Trace, type User } from '@cafsup/shared';
-import { avenantStanding, frenchDate, frenchDateTime, severityCounts } from '../../format.js';
+import { useEffect, useMemo, useState, type ReactNode } from 'react';
+import { Box, Text } from 'ink';
+import {
+  CONTACT_ROLE_LABELS,
+  HABILITATION_STATUS_LABELS,
+  MANAGEMENT_MODE_LABELS,
+  USER_ROLE_LABELS,
+  USER_STATUS_LABELS,
+  conventionStatusLabel,
+  countOf,
+  describeAvenantChange,
+  describeContractSupport,
+  describeTermination,
+  escapeForTerminal,
+  parisDay,
+  type Flag,
+  type Habilitation,
+  type Review,
+  type Trace,
+  type User,
+} from '@cafsup/shared';
+import { avenantStanding, frenchDate, severityCounts } from '../../format.js';
+import { FilterBar } from '../components/FilterBar.js';
 import { LoadState } from '../components/Loading.js';
 import { QuotaBar } from '../components/QuotaBar.js';
 import { Table, type ColumnSpec } from '../components/Table.js';
 import { Tabs } from '../components/Tabs.js';
+import { actionOnFlags, flagKey, flagSearchText } from '../flags.js';
+import { useFilterEditing } from '../hooks/use-filter-editing.js';
+import { useKeys } from '../hooks/use-keys.js';
 import { useListCursor } from '../hooks/use-list-cursor.js';
-import { excessUsers, usePartner, type PartnerSheet } from '../hooks/use-partner.js';
+import { excessHolders, quotaKey, usePartner, type People, type PartnerSheet } from '../hooks/use-partner.js';
+import { GLOBAL_BINDINGS, SCREEN_BINDINGS, commandOf, footerOf } from '../keys.js';
 import { PARTNER_TABS, useNavigation, type PartnerTab } from '../navigation.js';
+import { filterRows, traceSearchText } from '../search.js';
 import { useSession } from '../session.js';
-import { HABILITATION_STATUS_LABEL, ROLE_LABEL, SEVERITY_COLOUR, USER_STATUS_LABEL, theme } from '../theme.js';
+import { theme } from '../theme.js';
+import { flagColumns } from './AlertsScreen.js';
+import { TRACE_COLUMNS } from './TracesScreen.js';
 
+const KEYS = SCREEN_BINDINGS.partner;
 const LONG_LABELS = ['Synthèse', 'Quotas', 'Habilitations', 'Utilisateurs', 'Alertes', 'Avenants', 'Revues', 'Traces'];
 const SHORT_LABELS = ['Synth.', 'Quotas', 'Habil.', 'Util.', 'Alertes', 'Avenants', 'Revues', 'Traces'];
 
-function summaryLines(sheet: PartnerSheet): { text: string; colour?: string }[] {
+type Line = { text: string; colour?: string };
+
+function summaryLines(sheet: PartnerSheet): Line[] {
   const { detail } = sheet;
   const { convention, caf } = detail;
   const state = detail.state;
-  const lines: { text: string; colour?: string }[] = [
-    { text: `Convention n° ${convention.number} — ${conventionStatusLabel(state.status, convention.termination)}`, ...(state.inForce ? {} : { colour: theme.danger }) },
+  const say = escapeForTerminal;
+  const lines: Line[] = [
+    { text: `Convention n° ${say(convention.number)} — ${conventionStatusLabel(state.status, convention.termination)}`, ...(state.inForce ? {} : { colour: theme.danger }) },
     {
       text: `Signée le ${frenchDate(convention.signedAt)}${convention.effectiveAt === null ? '' : `, effet le ${frenchDate(convention.effectiveAt)}`}${state.nextRenewalAt === null ? '' : ` · renouvellement tacite le ${frenchDate(state.nextRenewalAt)}`}${state.endsAt === null ? '' : ` · fin le ${frenchDate(state.endsAt)}`}`,
     },
@@ -31,27 +61,36 @@ function summaryLines(sheet: PartnerSheet): { text: string; colour?: string }[] 
   });
   lines.push({ text: `Dernière revue inverse : ${frenchDate(detail.lastReviewAt)}` });
   lines.push({ text: `Alertes : ${severityCounts(sheet.report.summary)} (C critique, E élevée, M moyenne, F faible)` });
-  if (caf !== null) lines.push({ text: `${caf.name}${caf.address === null ? '' : ` — ${caf.address}`}` });
-  for (const text of describeContractSupport(detail.terms)) lines.push({ text });
+  if (caf !== null) lines.push({ text: say(`${caf.name}${caf.address === null ? '' : ` — ${caf.address}`}`) });
+  // The contract's desk and ladder (contrat art. 3.2, 3.3): their text is data, escaped.
+  for (const text of describeContractSupport(detail.terms)) lines.push({ text: say(text) });
   for (const contact of detail.terms.contacts) {
-    lines.push({ text: `${contact.side === 'caf' ? 'Caf' : 'Partenaire'} · ${ROLE_LABEL[contact.role] ?? contact.role} : ${contact.name} <${contact.email}>` });
+    lines.push({ text: `${contact.side === 'caf' ? 'Caf' : 'Partenaire'} · ${CONTACT_ROLE_LABELS[contact.role]} : ${say(contact.name)} <${say(contact.email)}>` });
   }
   return lines;
 }
 
-function avenantLines(sheet: PartnerSheet): { text: string; colour?: string }[] {
+function avenantLines(sheet: PartnerSheet): Line[] {
   if (sheet.avenants.length === 0) return [{ text: 'Aucun avenant.', colour: theme.muted }];
   return sheet.avenants.flatMap((avenant) => [
-    {
-      text: `${avenant.number}. ${avenant.title} — ${avenantStanding(avenant)}`,
-      ...(avenant.signed ? {} : { colour: theme.warning }),
-    },
+    { text: `${avenant.number}. ${escapeForTerminal(avenant.title)} — ${avenantStanding(avenant)}`, ...(avenant.signed ? {} : { colour: theme.warning }) },
     { text: `   Caf : ${frenchDate(avenant.signedByCafAt)} · partenaire : ${frenchDate(avenant.signedByPartnerAt)}`, colour: theme.muted },
-    ...avenant.changes.map((change) => ({ text: `   · ${describeAvenantChange(change)}` })),
+    ...avenant.changes.map((change) => ({ text: `   · ${escapeForTerminal(describeAvenantChange(change))}` })),
   ]);
 }
 
-function ScrolledLines({ lines, offset, height }: { lines: { text: string; colour?: string }[]; offset: number; height: number }) {
+/** How a user holds a quota's profile: their own habilitations, or through which groups. */
+function holdings(userId: string, quota: { service: string; profile: string }, habilitations: readonly Habilitation[], people: People | undefined): string {
+  const held = habilitations.filter((habilitation) => habilitation.status !== 'revoked' && habilitation.service === quota.service && habilitation.profile === quota.profile);
+  const own = held.filter((habilitation) => habilitation.userId === userId).map((habilitation) => habilitation.id);
+  const groups = held.flatMap((habilitation) => {
+    const group = habilitation.groupId === null ? undefined : people?.groups.get(habilitation.groupId);
+    return group?.memberIds.includes(userId) === true ? [`groupe ${group.name} (${habilitation.id})`] : [];
+  });
+  return [...own, ...groups].join(', ') || '—';
+}
+
+function ScrolledLines({ lines, offset, height }: { lines: Line[]; offset: number; height: number }) {
   return (
     <>
       {lines.slice(offset, offset + height).map((line, index) => (
@@ -63,163 +102,250 @@ function ScrolledLines({ lines, offset, height }: { lines: { text: string; colou
   );
 }
 
+/** The rows of the tabs that are lists, and the text `/` searches in each. */
+type TabRows =
+  | { tab: 'habilitations'; rows: readonly Habilitation[] }
+  | { tab: 'utilisateurs'; rows: readonly User[] }
+  | { tab: 'alertes'; rows: readonly Flag[] }
+  | { tab: 'revues'; rows: readonly Review[] }
+  | { tab: 'traces'; rows: readonly Trace[] };
+
 /** One partner, its eight tabs, and the actions on the rows of its lists. */
 export function PartnerScreen({ partnerId, tab, focusId, width, height }: { partnerId: string; tab: PartnerTab; focusId?: string; width: number; height: number }) {
   const navigation = useNavigation();
   const { canWrite } = useSession();
-  const { sheet, habilitations, users, traces } = usePartner(partnerId, tab);
+  const { sheet, people, habilitations, traces } = usePartner(partnerId);
+  const [filterText, setFilterText] = useState('');
+  const filter = useFilterEditing(setFilterText);
   const bodyHeight = height - 3;
-  const excess = excessUsers(sheet.data?.report);
+  const excess = useMemo(() => excessHolders(sheet.data?.report), [sheet.data]);
+  const users = people.data?.users;
+
+  const listed: TabRows | null = useMemo(() => {
+    const named = (userId: string | null) => (userId === null ? '' : (users?.get(userId)?.name ?? ''));
+    switch (tab) {
+      case 'habilitations':
+        return {
+          tab,
+          rows: filterRows(habilitations.data ?? [], filterText, (row) => `${row.id} ${named(row.userId)} ${row.userId ?? ''} ${row.groupId === null ? '' : `groupe ${people.data?.groups.get(row.groupId)?.name ?? ''} ${row.groupId}`} ${row.profile} ${row.departement ?? ''} ${HABILITATION_STATUS_LABELS[row.status]}`),
+        };
+      case 'utilisateurs':
+        return { tab, rows: filterRows([...(users?.values() ?? [])], filterText, (row) => `${row.id} ${row.name} ${row.email} ${USER_ROLE_LABELS[row.role]} ${USER_STATUS_LABELS[row.status]}`) };
+      case 'alertes':
+        return { tab, rows: filterRows(sheet.data?.report.flags ?? [], filterText, flagSearchText) };
+      case 'revues':
+        return { tab, rows: filterRows(sheet.data?.reviews ?? [], filterText, (row) => `${row.reviewer} ${row.proof ?? ''} ${frenchDate(row.completedAt)}`) };
+      case 'traces':
+        return { tab, rows: filterRows(traces.data ?? [], filterText, traceSearchText) };
+      default:
+        return null;
+    }
+  }, [tab, habilitations.data, people.data, sheet.data, traces.data, filterText]);
 
   const textLines = sheet.data === undefined ? [] : tab === 'synthese' ? summaryLines(sheet.data) : tab === 'avenants' ? avenantLines(sheet.data) : [];
-  const rowsOfTab: readonly unknown[] =
-    tab === 'habilitations' ? (habilitations.data ?? []) : tab === 'utilisateurs' ? (users.data ?? []) : tab === 'traces' ? (traces.data ?? []) : tab === 'alertes' ? (sheet.data?.report.flags ?? []) : tab === 'revues' ? (sheet.data?.reviews ?? []) : tab === 'quotas' ? (sheet.data?.quotas ?? []) : textLines;
-  const visibleRows = tab === 'quotas' ? Math.max(1, Math.floor(bodyHeight / 2)) : tab === 'synthese' || tab === 'avenants' ? bodyHeight : bodyHeight - 1;
-  const list = useListCursor(rowsOfTab.length, visibleRows);
+  const quotas = sheet.data?.quotas ?? [];
+  const length = listed?.rows.length ?? (tab === 'quotas' ? quotas.length : textLines.length);
+  const visibleRows = tab === 'quotas' ? Math.max(1, Math.min(quotas.length, Math.floor(bodyHeight / 4))) : tab === 'synthese' || tab === 'avenants' ? bodyHeight : bodyHeight - 2;
+  const list = useListCursor(length, visibleRows);
+  const rowId = (index: number): string => {
+    const row = listed?.rows[index];
+    if (row === undefined) return '';
+    if (listed!.tab === 'alertes') return flagKey(row as Flag);
+    return 'id' in row ? String(row.id) : String(index);
+  };
 
   useEffect(() => {
-    if (focusId === undefined) return;
-    const index = (rowsOfTab as { id?: string }[]).findIndex((row) => row.id === focusId);
+    if (focusId === undefined || listed === null) return;
+    const index = (listed.rows as readonly { id?: unknown }[]).findIndex((row) => row.id === focusId);
     if (index >= 0) list.moveTo(index);
-  }, [focusId, rowsOfTab.length]);
-
-  const selectedIds = (): string[] => {
-    const marked = [...list.marked];
-    if (marked.length > 0) return marked;
-    const row = rowsOfTab[list.cursor] as { id?: string } | undefined;
-    return row?.id === undefined ? [] : [row.id];
-  };
+  }, [focusId, listed?.rows.length]);
 
   const switchTab = (next: PartnerTab) => {
     list.clearMarks();
     list.moveTo(0);
+    setFilterText('');
     navigation.replace({ screen: 'partner', partnerId, tab: next });
   };
+  const chosenRows = <T,>(rows: readonly T[], idOf: (row: T) => string): T[] => {
+    const marked = rows.filter((row) => list.marked.has(idOf(row)));
+    return marked.length > 0 ? marked : rows[list.cursor] === undefined ? [] : [rows[list.cursor]!];
+  };
+  const act: typeof navigation.act = (request) => {
+    list.clearMarks();
+    navigation.act(request);
+  };
 
-  useInput(
-    (input, key) => {
+  useKeys(
+    (press) => {
+      const command = commandOf(KEYS, press, canWrite);
       const index = PARTNER_TABS.indexOf(tab);
-      if (key.tab || key.rightArrow) return switchTab(PARTNER_TABS[(index + (key.shift ? PARTNER_TABS.length - 1 : 1)) % PARTNER_TABS.length]!);
-      if (key.leftArrow) return switchTab(PARTNER_TABS[(index + PARTNER_TABS.length - 1) % PARTNER_TABS.length]!);
-      if (/^[1-8]$/.test(input)) return switchTab(PARTNER_TABS[Number(input) - 1]!);
-      const idOf = tab === 'habilitations' || tab === 'utilisateurs' ? (row: number) => (rowsOfTab[row] as { id: string }).id : undefined;
-      if (list.handle(input, key, idOf)) return;
-      if (input === 'f') return navigation.push({ screen: 'workflows', partnerId });
-      if (!canWrite) return;
-      if (input === 'w') return navigation.act({ kind: 'withdrawDelegation', partnerId });
-      if (input === 'a') return navigation.act({ kind: 'avenant', partnerId });
-      if (input === 'v') return navigation.act({ kind: 'review', partnerId });
-      const ids = selectedIds();
-      if (ids.length === 0) return;
-      if (tab === 'habilitations') {
-        const action = input === 's' ? 'suspend' : input === 'R' ? 'reinstate' : input === 'x' ? 'revoke' : null;
-        if (action !== null) {
-          list.clearMarks();
-          navigation.act({ kind: 'habilitations', action, ids });
-        }
-      } else if (tab === 'utilisateurs') {
-        const action = input === 's' ? 'suspend' : input === 'R' ? 'reinstate' : input === 'p' ? 'forcePasswordReset' : null;
-        if (action !== null) {
-          list.clearMarks();
-          navigation.act({ kind: 'users', action, ids });
-        }
+      if (command === 'nextTab') return switchTab(PARTNER_TABS[(index + 1) % PARTNER_TABS.length]!);
+      if (command === 'previousTab') return switchTab(PARTNER_TABS[(index + PARTNER_TABS.length - 1) % PARTNER_TABS.length]!);
+      if (command === 'tab') return switchTab(PARTNER_TABS[Number(press.text) - 1]!);
+      const selectable = canWrite && (tab === 'habilitations' || tab === 'utilisateurs' || tab === 'alertes');
+      if (list.handle(press, selectable ? rowId : undefined)) return;
+      if (command === 'filter' && listed !== null) return filter.start();
+      if (command === 'workflows') return navigation.push({ screen: 'workflows', partnerId });
+      if (command === 'withdraw') return act({ kind: 'withdrawDelegation', partnerId });
+      if (command === 'avenant') return act({ kind: 'avenant', partnerId });
+      if (command === 'review') return act({ kind: 'review', partnerId });
+      if (command === 'dormant') {
+        const dormant = (sheet.data?.report.flags ?? []).flatMap((flag) => (flag.rule === 'DORMANT_ACCOUNT' ? [flag.userId] : []));
+        if (dormant.length === 0) return navigation.notify('Aucun compte dormant chez ce partenaire.');
+        return act({ kind: 'users', action: 'suspend', ids: dormant, scope: `tous les comptes dormants de ${partnerId}` });
       }
+      if (command === 'excess' && tab === 'quotas') {
+        const quota = quotas[list.cursor];
+        const holders = quota === undefined ? undefined : excess.get(quotaKey(quota));
+        if (quota === undefined || holders === undefined || holders.size === 0) return navigation.notify('Ce quota n’est pas dépassé.');
+        return act({ kind: 'users', action: 'suspend', ids: [...holders], scope: `titulaires en excédent du quota ${quota.service} ${quota.profile}` });
+      }
+      if (listed === null) return command !== null;
+      if (listed.tab === 'habilitations') {
+        const row = listed.rows[list.cursor];
+        if (command === 'open' && row !== undefined) return navigation.detail({ kind: 'habilitation', id: row.id });
+        const action = command === 'suspend' ? 'suspend' : command === 'reinstate' ? 'reinstate' : command === 'revoke' ? 'revoke' : null;
+        const ids = chosenRows(listed.rows, (habilitation) => habilitation.id).map((habilitation) => habilitation.id);
+        if (action !== null && ids.length > 0) return act({ kind: 'habilitations', action, ids });
+      } else if (listed.tab === 'utilisateurs') {
+        const row = listed.rows[list.cursor];
+        if (command === 'open' && row !== undefined) return navigation.detail({ kind: 'user', id: row.id });
+        const action = command === 'suspend' ? 'suspend' : command === 'reinstate' ? 'reinstate' : command === 'password' ? 'forcePasswordReset' : null;
+        const ids = chosenRows(listed.rows, (user) => user.id).map((user) => user.id);
+        if (action !== null && ids.length > 0) return act({ kind: 'users', action, ids });
+      } else if (listed.tab === 'alertes') {
+        const row = listed.rows[list.cursor];
+        if (command === 'open' && row !== undefined) return navigation.detail({ kind: 'flag', flag: row });
+        if (command === 'suspend' || command === 'revoke' || command === 'password') {
+          const request = actionOnFlags(chosenRows(listed.rows, flagKey), command);
+          return typeof request === 'string' ? navigation.notify(request, 'error') : act(request);
+        }
+      } else if (listed.tab === 'traces') {
+        const row = listed.rows[list.cursor];
+        if (command === 'open' && row !== undefined) return navigation.detail({ kind: 'trace', trace: row });
+      }
+      return command !== null;
     },
-    { isActive: navigation.active },
+    { active: navigation.active && !filter.editing, waiting: [sheet, people, habilitations, traces].some((load) => load.loading && load.data === undefined) },
   );
 
   const detail = sheet.data?.detail;
-  const title = detail === undefined ? partnerId : `${detail.name} (${detail.id}) — Caf ${detail.cafCode}`;
-  const loading = sheet.loading || habilitations.loading || users.loading || traces.loading;
-  const error = sheet.error ?? habilitations.error ?? users.error ?? traces.error;
+  const title = detail === undefined ? partnerId : `${escapeForTerminal(detail.name)} (${detail.id}) — Caf ${detail.cafCode}`;
+  const loads = [sheet, people, habilitations, traces];
+  const loading = loads.some((load) => load.loading);
+  const slow = loads.some((load) => load.slow);
+  const error = loads.find((load) => load.error !== null)?.error ?? null;
   const tableProps = { cursor: list.cursor, offset: list.offset, height: visibleRows, width, marked: list.marked };
+  const habilitationColumnList = useMemo(() => habilitationColumns(excess, people.data), [excess, people.data]);
+  const userColumnList = useMemo(() => userColumns(sheet.data?.report), [sheet.data]);
+  const partnerFlagColumns = useMemo(() => flagColumns(undefined, false), []);
 
   let body: ReactNode = null;
   if (tab === 'synthese' || tab === 'avenants') body = <ScrolledLines lines={textLines} offset={list.offset} height={bodyHeight} />;
   else if (tab === 'quotas') {
-    const quotas = sheet.data?.quotas ?? [];
+    const quota = quotas[list.cursor];
+    const holders = quota === undefined ? undefined : excess.get(quotaKey(quota));
     body =
       quotas.length === 0 ? (
         <Text color={theme.muted}>Aucun quota en vigueur (convention non en vigueur ou aucun service souscrit).</Text>
       ) : (
-        quotas.slice(list.offset, list.offset + visibleRows).map((quota, index) => (
-          <Box key={`${quota.service}/${quota.profile}`}>
-            <Text inverse={list.offset + index === list.cursor}>{list.offset + index === list.cursor ? '›' : ' '}</Text>
-            <QuotaBar quota={quota} width={width - 1} />
-          </Box>
-        ))
+        <>
+          {quotas.slice(list.offset, list.offset + visibleRows).map((shown, index) => (
+            <Box key={quotaKey(shown)}>
+              <Text inverse={list.offset + index === list.cursor}>{list.offset + index === list.cursor ? '›' : ' '}</Text>
+              <QuotaBar quota={shown} width={width - 1} />
+            </Box>
+          ))}
+          {quota !== undefined && holders !== undefined ? (
+            <>
+              <Text bold wrap="truncate">{`Titulaires en excédent du quota ${quota.service} ${quota.profile} (${countOf(holders.size, 'personne')}, les derniers habilités) :`}</Text>
+              {[...holders].slice(0, Math.max(1, bodyHeight - visibleRows * 2 - 2)).map((userId) => (
+                <Text key={userId} wrap="truncate" color={theme.danger}>
+                  {`  EXCÉDENT ${escapeForTerminal(users?.get(userId)?.name ?? '')} (${userId}) — par ${escapeForTerminal(holdings(userId, quota, habilitations.data ?? [], people.data))}`}
+                </Text>
+              ))}
+            </>
+          ) : null}
+        </>
       );
-  } else if (tab === 'habilitations') body = <Table<Habilitation> {...tableProps} rows={habilitations.data ?? []} columns={habilitationColumns(excess)} idOf={(row) => row.id} empty="Aucune habilitation." />;
-  else if (tab === 'utilisateurs') body = <Table<User> {...tableProps} rows={users.data ?? []} columns={USER_COLUMNS} idOf={(row) => row.id} empty="Aucun utilisateur." />;
-  else if (tab === 'alertes') body = <Table<Flag> {...tableProps} rows={sheet.data?.report.flags ?? []} columns={FLAG_COLUMNS} empty="Aucune alerte." />;
-  else if (tab === 'revues') body = <Table {...tableProps} rows={sheet.data?.reviews ?? []} columns={REVIEW_COLUMNS} empty="Aucune revue inverse enregistrée." />;
-  else body = <Table<Trace> {...tableProps} rows={traces.data ?? []} columns={TRACE_COLUMNS} idOf={(row) => String(row.id)} empty="Aucune trace." />;
+  } else if (listed?.tab === 'habilitations') body = <Table<Habilitation> {...tableProps} rows={listed.rows} columns={habilitationColumnList} idOf={(row) => row.id} empty="Aucune habilitation." />;
+  else if (listed?.tab === 'utilisateurs') body = <Table<User> {...tableProps} rows={listed.rows} columns={userColumnList} idOf={(row) => row.id} empty="Aucun utilisateur." />;
+  else if (listed?.tab === 'alertes') body = <Table<Flag> {...tableProps} rows={listed.rows} columns={partnerFlagColumns} idOf={flagKey} empty="Aucune alerte." />;
+  else if (listed?.tab === 'revues') body = <Table<Review> {...tableProps} rows={listed.rows} columns={REVIEW_COLUMNS} empty="Aucune revue inverse enregistrée." />;
+  else if (listed?.tab === 'traces') body = <Table<Trace> {...tableProps} rows={listed.rows} columns={TRACE_COLUMNS} idOf={(row) => String(row.id)} empty="Aucune trace." />;
 
   return (
     <Box flexDirection="column" width={width} height={height}>
       <Text bold wrap="truncate">
         {`${title}  `}
-        <LoadState loading={loading} error={error} />
+        <LoadState loading={loading} slow={slow} error={error} />
       </Text>
       <Tabs labels={width >= 100 ? LONG_LABELS : SHORT_LABELS} current={PARTNER_TABS.indexOf(tab)} />
       {body}
       <Box flexGrow={1} />
-      <Text color={theme.muted} wrap="truncate">{footer(tab, canWrite, list.marked.size)}</Text>
+      <FilterBar value={filterText} editing={filter.editing} onChange={setFilterText} onDone={filter.done} />
+      {filter.editing ? null : <Text color={theme.muted} wrap="truncate">{footer(tab, canWrite, list.marked.size)}</Text>}
     </Box>
   );
 }
 
 function footer(tab: PartnerTab, canWrite: boolean, marked: number): string {
-  const selection = marked > 0 ? `${marked} sélectionnée(s) · ` : '';
-  if (!canWrite) return 'Tab/1-8 onglets · Échap retour · ? aide';
-  if (tab === 'habilitations') return `${selection}espace sélectionner · s suspendre · R réactiver · x dévalider · ? aide`;
-  if (tab === 'utilisateurs') return `${selection}espace sélectionner · s suspendre · R réactiver · p mot de passe · ? aide`;
-  return 'Tab/1-8 onglets · w retirer la délégation · a avenant · v revue · ? aide';
+  const selection = marked > 0 ? `${countOf(marked, 'sélectionnée', 'sélectionnées')} · ` : '';
+  const help = footerOf(GLOBAL_BINDINGS, ['help'], canWrite);
+  const keys: Record<PartnerTab, (keyof typeof KEYS)[]> = {
+    synthese: ['nextTab', 'withdraw', 'avenant', 'review'],
+    quotas: ['nextTab', 'excess'],
+    habilitations: ['open', 'filter', 'select', 'selectAll', 'suspend', 'reinstate', 'revoke'],
+    utilisateurs: ['open', 'filter', 'select', 'selectAll', 'suspend', 'reinstate', 'password', 'dormant'],
+    alertes: ['open', 'filter', 'select', 'suspend', 'revoke', 'password'],
+    avenants: ['nextTab', 'avenant'],
+    revues: ['filter', 'review'],
+    traces: ['open', 'filter'],
+  };
+  return `${selection}${footerOf(KEYS, keys[tab], canWrite)} · ${help}`;
 }
 
-function habilitationColumns(excess: ReadonlySet<string>): ColumnSpec<Habilitation>[] {
+function habilitationColumns(excess: ReadonlyMap<string, ReadonlySet<string>>, people: People | undefined): ColumnSpec<Habilitation>[] {
+  const inExcess = (row: Habilitation): number => {
+    const holders = excess.get(quotaKey(row));
+    if (holders === undefined || row.status === 'revoked') return 0;
+    if (row.userId !== null) return holders.has(row.userId) ? 1 : 0;
+    // A group's habilitation counts each member: it is in excess when one of them is.
+    return (people?.groups.get(row.groupId!)?.memberIds ?? []).filter((member) => holders.has(member)).length;
+  };
   return [
-    { header: 'Id', grow: 1, cell: (row) => row.id },
-    { header: 'Titulaire', grow: 1, cell: (row) => row.userId ?? `groupe ${row.groupId}` },
+    { header: 'Id', whole: true, cell: (row) => row.id },
+    { header: 'Titulaire', grow: 1, cell: (row) => (row.userId !== null ? (people?.users.get(row.userId)?.name ?? row.userId) : `groupe ${people?.groups.get(row.groupId!)?.name ?? row.groupId}`) },
     { header: 'Profil', width: 9, cell: (row) => `${row.service === 'CDAP' ? '' : `${row.service} `}${row.profile}` },
-    { header: 'Dép.', width: 4, cell: (row) => row.departement ?? '—' },
-    { header: 'Statut', width: 9, cell: (row) => HABILITATION_STATUS_LABEL[row.status] ?? row.status, colour: (row) => (row.status === 'suspended' ? theme.warning : row.status === 'revoked' ? theme.muted : undefined) },
-    { header: 'Accordée', width: 10, cell: (row) => frenchDate(parisDay(row.grantedAt)) },
+    { header: 'Dép.', width: 4, optional: true, cell: (row) => row.departement ?? '—' },
+    { header: 'Statut', width: 9, cell: (row) => HABILITATION_STATUS_LABELS[row.status], colour: (row) => (row.status === 'suspended' ? theme.warning : row.status === 'revoked' ? theme.muted : undefined) },
+    { header: 'Accordée', width: 10, hideBelow: 100, optional: true, cell: (row) => frenchDate(parisDay(row.grantedAt)) },
     {
       header: 'Quota',
-      width: 9,
-      cell: (row) => (row.userId !== null && excess.has(row.userId) && row.status !== 'revoked' ? 'EXCÉDENT' : ''),
+      width: 12,
+      cell: (row) => {
+        const count = inExcess(row);
+        return count === 0 ? '' : row.userId !== null ? 'EXCÉDENT' : `EXCÉDENT (${count})`;
+      },
       colour: () => theme.danger,
     },
   ];
 }
 
-const USER_COLUMNS: ColumnSpec<User>[] = [
-  { header: 'Id', width: 12, cell: (row) => row.id },
-  { header: 'Nom', grow: 2, cell: (row) => row.name },
-  { header: 'Mél', grow: 2, cell: (row) => row.email },
-  { header: 'Rôle', width: 13, cell: (row) => ROLE_LABEL[row.role] ?? row.role },
-  { header: 'Statut', width: 9, cell: (row) => `${USER_STATUS_LABEL[row.status] ?? row.status}${row.mustChangePassword ? '*' : ''}`, colour: (row) => (row.status === 'active' ? undefined : theme.warning) },
-  { header: 'Connexion', width: 10, cell: (row) => (row.lastLoginAt === null ? 'jamais' : frenchDate(parisDay(row.lastLoginAt))) },
-];
+function userColumns(report: { flags: readonly Flag[] } | undefined): ColumnSpec<User>[] {
+  const dormant = new Set((report?.flags ?? []).flatMap((flag) => (flag.rule === 'DORMANT_ACCOUNT' ? [flag.userId] : [])));
+  return [
+    { header: 'Nom', grow: 2, cell: (row) => row.name },
+    { header: 'Id', whole: true, cell: (row) => row.id },
+    { header: 'Mél', grow: 2, hideBelow: 100, cell: (row) => row.email },
+    { header: 'Rôle', width: 14, optional: true, cell: (row) => USER_ROLE_LABELS[row.role] },
+    { header: 'Statut', width: 10, cell: (row) => `${USER_STATUS_LABELS[row.status]}${row.mustChangePassword ? '*' : ''}`, colour: (row) => (row.status === 'active' ? undefined : theme.warning) },
+    { header: 'Connexion', width: 10, optional: true, cell: (row) => (dormant.has(row.id) ? 'DORMANT' : row.lastLoginAt === null ? 'jamais' : frenchDate(parisDay(row.lastLoginAt))), colour: (row) => (dormant.has(row.id) ? theme.warning : undefined) },
+  ];
+}
 
-const FLAG_COLUMNS: ColumnSpec<Flag>[] = [
-  { header: 'Gravité', width: 8, cell: (row) => SEVERITY_LABELS[row.severity], colour: (row) => SEVERITY_COLOUR[row.severity] },
-  { header: 'Règle', width: 18, cell: (row) => ruleDefinition(row.rule).label },
-  { header: 'Constat', grow: 1, cell: (row) => row.message },
-];
-
-const REVIEW_COLUMNS: ColumnSpec<{ completedAt: string; reviewer: string; proof: string | null }>[] = [
+const REVIEW_COLUMNS: ColumnSpec<Review>[] = [
   { header: 'Date', width: 10, cell: (row) => frenchDate(row.completedAt) },
   { header: 'Par', grow: 1, cell: (row) => row.reviewer },
   { header: 'Preuve', grow: 1, cell: (row) => row.proof ?? '—' },
-];
-
-export const TRACE_COLUMNS: ColumnSpec<Trace>[] = [
-  { header: 'N°', width: 6, align: 'right', cell: (row) => String(row.id) },
-  { header: 'Date', width: 16, cell: (row) => frenchDateTime(row.at) },
-  { header: 'Qui', grow: 1, cell: (row) => row.actor.name },
-  { header: 'Action', width: 20, cell: (row) => row.action },
-  { header: 'Cible', width: 14, cell: (row) => row.targetId ?? '—' },
-  { header: 'Motif', grow: 2, cell: (row) => row.reason },
 ];

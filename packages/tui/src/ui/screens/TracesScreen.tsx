@@ -1,17 +1,30 @@
 import { useEffect } from 'react';
-import { Box, Text, useInput } from 'ink';
-import { count } from '../../format.js';
+import { Box, Text } from 'ink';
+import { TRACE_ACTION_LABELS, type Trace } from '@cafsup/shared';
+import { count, frenchDateTime } from '../../format.js';
 import { FilterBar } from '../components/FilterBar.js';
 import { LoadState } from '../components/Loading.js';
-import { Table } from '../components/Table.js';
+import { Table, type ColumnSpec } from '../components/Table.js';
 import { useFilterEditing } from '../hooks/use-filter-editing.js';
+import { useKeys } from '../hooks/use-keys.js';
 import { useListCursor } from '../hooks/use-list-cursor.js';
 import { useTraces } from '../hooks/use-traces.js';
+import { GLOBAL_BINDINGS, SCREEN_BINDINGS, commandOf, footerOf } from '../keys.js';
 import { useNavigation } from '../navigation.js';
 import { theme } from '../theme.js';
-import { TRACE_COLUMNS } from './PartnerScreen.js';
 
-/** The audit trail, newest first; pages load as the cursor goes down. */
+const KEYS = SCREEN_BINDINGS.traces;
+
+export const TRACE_COLUMNS: ColumnSpec<Trace>[] = [
+  { header: 'N°', width: 6, align: 'right', cell: (row) => String(row.id) },
+  { header: 'Date', width: 16, cell: (row) => frenchDateTime(row.at) },
+  { header: 'Qui', grow: 1, cell: (row) => row.actor.name },
+  { header: 'Action', width: 27, cell: (row) => TRACE_ACTION_LABELS[row.action] },
+  { header: 'Cible', whole: true, cell: (row) => row.targetId ?? '—' },
+  { header: 'Motif', grow: 2, hideBelow: 100, cell: (row) => row.reason },
+];
+
+/** The audit trail, newest first; pages load as the cursor goes down; Entrée shows a trace's before and after. */
 export function TracesScreen({ width, height }: { width: number; height: number }) {
   const navigation = useNavigation();
   const traces = useTraces();
@@ -19,13 +32,16 @@ export function TracesScreen({ width, height }: { width: number; height: number 
   const tableHeight = height - 3;
   const list = useListCursor(traces.rows.length, tableHeight);
   useEffect(() => traces.reach(list.cursor + tableHeight), [list.cursor, traces.rows.length, traces.loading]);
-  useInput(
-    (input, key) => {
-      if (list.handle(input, key)) return;
-      if (input === '/') filter.start();
-      else if (key.return && traces.rows[list.cursor]?.partnerId) navigation.push({ screen: 'partner', partnerId: traces.rows[list.cursor]!.partnerId!, tab: 'traces' });
+  useKeys(
+    (press) => {
+      if (list.handle(press)) return;
+      const command = commandOf(KEYS, press);
+      if (command === 'filter') return filter.start();
+      const current = traces.rows[list.cursor];
+      if (command === 'open' && current !== undefined) return navigation.detail({ kind: 'trace', trace: current });
+      return command !== null;
     },
-    { isActive: navigation.active && !filter.editing },
+    { active: navigation.active && !filter.editing, waiting: traces.loading && traces.rows.length === 0 && traces.error === null },
   );
   return (
     <Box flexDirection="column" width={width} height={height}>
@@ -36,7 +52,7 @@ export function TracesScreen({ width, height }: { width: number; height: number 
       <Table columns={TRACE_COLUMNS} rows={traces.rows} cursor={list.cursor} offset={list.offset} height={tableHeight} width={width} empty={traces.loading ? '' : 'Aucune trace.'} />
       <Box flexGrow={1} />
       <FilterBar value={traces.filter} editing={filter.editing} onChange={traces.setFilter} onDone={filter.done} />
-      {filter.editing || traces.filter !== '' ? null : <Text color={theme.muted} wrap="truncate">Entrée ouvrir le partenaire · / filtrer · ? aide</Text>}
+      {filter.editing || traces.filter !== '' ? null : <Text color={theme.muted} wrap="truncate">{`${footerOf(KEYS, ['open', 'filter'], true)} · ${footerOf(GLOBAL_BINDINGS, ['help'], true)}`}</Text>}
     </Box>
   );
 }

@@ -52,7 +52,14 @@ describe('the partner’s supervision file (workflows.md) in the interface', () 
           await app.waitFor(shown, 1000);
           break;
         } catch (error) {
-          if (attempt === 2 || !app.frame().split('\n').includes(`:${line.slice(0, typed - 1)}▏`)) throw error;
+          if (
+            attempt === 2 ||
+            !app
+              .frame()
+              .split('\n')
+              .includes(`:${line.slice(0, typed - 1)}▏`)
+          )
+            throw error;
         }
       }
     }

@@ -18,13 +18,14 @@ function useWorkflows(partnerId: string) {
   const { client } = useSession();
   const { asOf, revision } = useNavigation();
   const dated = asOf === undefined ? {} : { asOf };
-  return useAsync<WorkflowsView>(
-    async () => {
-      const [ladder, questions, requests] = await Promise.all([client.partners.ladder(partnerId, dated), client.questions.list(partnerId, dated), client.requests.list(partnerId)]);
-      return { ladder, questions, requests };
-    },
-    [partnerId, asOf, revision],
-  );
+  return useAsync<WorkflowsView>(async () => {
+    const [ladder, questions, requests] = await Promise.all([
+      client.partners.ladder(partnerId, dated),
+      client.questions.list(partnerId, dated),
+      client.requests.list(partnerId),
+    ]);
+    return { ladder, questions, requests };
+  }, [partnerId, asOf, revision]);
 }
 
 const MARKS = { done: '✓', proposed: '→', later: '·', not_applicable: ' ' } as const;
@@ -54,19 +55,23 @@ export function WorkflowsScreen({ partnerId, width, height }: { partnerId: strin
             {next === undefined ? line(view.ladder.note ?? 'Rien à proposer.') : `Prochaine étape : ${next.label} (${next.article}) — ${next.command}`}
           </Text>
           {view.ladder.steps.map((step) => (
-            <Text key={step.step} wrap="truncate" {...(step.status === 'proposed' ? { color: theme.accent } : step.status === 'not_applicable' ? { color: theme.muted } : {})}>
+            <Text
+              key={step.step}
+              wrap="truncate"
+              {...(step.status === 'proposed' ? { color: theme.accent } : step.status === 'not_applicable' ? { color: theme.muted } : {})}
+            >
               {`  ${MARKS[step.status]} ${step.label} — ${step.article} (${step.why})`}
             </Text>
           ))}
           <Text bold wrap="truncate">{`Questions et incidents (${view.questions.length})`}</Text>
-          {view.questions.length === 0 ? <Text color={theme.muted}>  Aucune.</Text> : null}
+          {view.questions.length === 0 ? <Text color={theme.muted}> Aucune.</Text> : null}
           {view.questions.map((question) => (
             <Text key={question.number} wrap="truncate" {...(question.clock.overdue ? { color: theme.warning } : {})}>
               {`  n° ${question.number} ${question.kind === 'question' ? 'question' : 'incident'} du ${frenchDate(question.clock.openedOn)}, réponse due ${frenchDate(question.clock.answerDueAt)} : ${line(questionState(question))} — ${line(question.text)}`}
             </Text>
           ))}
           <Text bold wrap="truncate">{`Registre des formulaires (${view.requests.length})`}</Text>
-          {view.requests.length === 0 ? <Text color={theme.muted}>  Aucun.</Text> : null}
+          {view.requests.length === 0 ? <Text color={theme.muted}> Aucun.</Text> : null}
           {view.requests.map((request) => (
             <Text key={request.number} wrap="truncate">
               {`  n° ${request.number} ${REQUEST_KIND_LABELS[request.kind]}, reçue le ${frenchDate(request.receivedAt)} : ${REQUEST_STATUS_LABELS[request.status]}${request.decisionReason === null ? '' : ` — ${line(request.decisionReason)}`}`}
@@ -78,7 +83,9 @@ export function WorkflowsScreen({ partnerId, width, height }: { partnerId: strin
       <Text color={theme.muted} wrap="truncate">
         {line(view?.ladder.dispute ?? '')}
       </Text>
-      <Text color={theme.muted} wrap="truncate">Échap retour · agir : cafsup request, question, notice, close-out (ligne de commande) · ? aide</Text>
+      <Text color={theme.muted} wrap="truncate">
+        Échap retour · agir : cafsup request, question, notice, close-out (ligne de commande) · ? aide
+      </Text>
     </Box>
   );
 }

@@ -4,7 +4,7 @@ import { render } from 'ink';
 
 /**
  * A terminal of fixed size for Ink (ink-testing-library's is 100 columns wide): frames as the
- * user would see them at 80×24, keys typed one by one.
+ * user would see them at 80×24, keys sent in bursts as a terminal sends them.
  */
 class TerminalOutput extends EventEmitter {
   readonly isTTY = true;
@@ -60,19 +60,26 @@ export const KEYS = { enter: '\r', escape: '\u001b', down: '\u001b[B', up: '\u00
 
 export interface RenderedApp {
   frame(): string;
-  /** Types keys one at a time, letting the application render between them. */
+  /**
+   * Writes keys as a terminal sends a burst: all in one read, except that a lone Escape ends
+   * its read (a key right after it would make it Alt+key, in a terminal as here).
+   */
   press(...keys: string[]): Promise<void>;
   /** Waits until the frame shows `text` (or the predicate holds); fails with the last frame. */
   waitFor(expected: string | ((frame: string) => boolean), timeoutMs?: number): Promise<string>;
+  /** Waits until `condition` holds (an exit code, a write), with a deadline. */
+  until(condition: () => boolean, timeoutMs?: number): Promise<void>;
   resize(columns: number, rows: number): void;
   rerender(node: ReactElement): void;
-  /** Types one key without waiting (for timing). */
-  type(key: string): void;
+  /** Writes one chunk without waiting (for timing). */
+  type(chunk: string): void;
   unmount(): void;
   renderCount(): number;
 }
 
 const tick = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+// Ink holds a lone Escape until its next setImmediate (it may start a sequence): one turn of the loop.
+const afterImmediate = () => new Promise((resolve) => setImmediate(resolve));
 
 export function renderApp(node: ReactElement, { columns = 80, rows = 24 } = {}): RenderedApp {
   const stdout = new TerminalOutput(columns, rows);
@@ -87,26 +94,34 @@ export function renderApp(node: ReactElement, { columns = 80, rows = 24 } = {}):
   });
   // In debug mode every render writes the whole frame; the last one is the screen.
   const frame = () => (stdout.frames.at(-1) ?? '').replace(/\n+$/, '');
+  const until = async (condition: () => boolean, timeoutMs: number, failure: () => string) => {
+    const deadline = Date.now() + timeoutMs;
+    while (!condition()) {
+      if (Date.now() > deadline) throw new Error(failure());
+      await tick(10);
+    }
+  };
   return {
     frame,
     async press(...keys) {
+      let burst = '';
       for (const key of keys) {
-        stdin.type(key);
-        // Escape alone is held back by Ink's parser for a moment (it may start a sequence).
-        await tick(key === KEYS.escape ? 120 : 60);
+        burst += key;
+        if (key !== KEYS.escape) continue;
+        stdin.type(burst);
+        burst = '';
+        await afterImmediate();
       }
+      if (burst !== '') stdin.type(burst);
     },
-    async waitFor(expected, timeoutMs = 3000) {
+    async waitFor(expected, timeoutMs = 5000) {
       const holds = typeof expected === 'string' ? (text: string) => text.includes(expected) : expected;
-      const deadline = Date.now() + timeoutMs;
-      while (Date.now() < deadline) {
-        if (holds(frame())) return frame();
-        await tick(10);
-      }
-      throw new Error(`Écran attendu introuvable (${typeof expected === 'string' ? expected : 'condition'}). Dernier écran :\n${frame()}`);
+      await until(() => holds(frame()), timeoutMs, () => `Écran attendu introuvable (${typeof expected === 'string' ? expected : 'condition'}). Dernier écran :\n${frame()}`);
+      return frame();
     },
+    until: (condition, timeoutMs = 5000) => until(condition, timeoutMs, () => 'Condition attendue non remplie à temps'),
     resize: (newColumns, newRows) => stdout.resize(newColumns, newRows),
-    type: (key) => stdin.type(key),
+    type: (chunk) => stdin.type(chunk),
     rerender: (next) => instance.rerender(next),
     unmount: () => instance.unmount(),
     renderCount: () => stdout.frames.length,

@@ -1,0 +1,158 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { CafsupClient } from '@cafsup/sdk';
+import { openDemo, type Demo } from './testing/demo-session.js';
+import { KEYS } from './testing/render-app.js';
+
+// tmux, SSH and fast typists deliver several keys in one read (pitfalls.md, second round): each
+// scenario here writes its keys as ONE chunk, as such a terminal does, and every key must count.
+describe('keys sent in one burst', () => {
+  let demo: Demo;
+  beforeEach(async () => {
+    demo = await openDemo();
+  });
+  afterEach(() => demo.close());
+
+  it('`:partenaire amp⏎` opens the sheet', async () => {
+    demo.app.type(':partenaire amp\r');
+    await demo.app.waitFor('Convention n° 2023/M/2907 — en vigueur');
+    expect(demo.app.frame()).not.toContain('Commande inconnue');
+  });
+
+  it('`:date` in one write evaluates the dashboard at that date, said the French way', async () => {
+    demo.app.type(':date 2026-01-01\r');
+    const dated = await demo.app.waitFor('Tableau de bord — au 01/01/2026');
+    expect(dated).toContain('✓ Évaluation au 01/01/2026');
+  });
+
+  it('`jjjjj` moves five rows, typed ahead of the list it moves in', async () => {
+    demo.app.type(':partenaire amp\r3jjjjj');
+    await demo.app.waitFor('›amp-h0006');
+    // 22 rows: twenty more `j` stop on the last one, then two `k` go back up.
+    demo.app.type('jjjjjjjjjjjjjjjjjjjjkk');
+    await demo.app.waitFor('›amp-h0020');
+  });
+
+  it('a pasted reason lands whole, its Enter submits, and « o » confirms', async () => {
+    demo.app.type(':partenaire amp\r3js');
+    await demo.app.waitFor('Motif (obligatoire');
+    demo.app.type('Département hors périmètre du bulletin d’adhésion\r');
+    const confirm = await demo.app.waitFor('confirmer ?');
+    expect(confirm).toContain('Motif : Département hors périmètre du bulletin d’adhésion — confirmer ?');
+    demo.app.type('o');
+    await demo.app.waitFor('Fait. Trace n°');
+    expect((await demo.client.habilitations.get('amp-h0002')).status).toBe('suspended');
+  });
+
+  it('a whole action typed ahead of its dry run: keys wait for the dialog, in order', async () => {
+    demo.app.type(':partenaire amp\r3jjs');
+    demo.app.type('Doublon de compte\ro');
+    await demo.app.waitFor('Fait. Trace n°');
+    const trace = (await demo.client.traces.list({ partnerId: 'amp' })).items[0]!;
+    expect(trace).toMatchObject({ action: 'habilitation.suspend', targetId: 'amp-h0003', reason: 'Doublon de compte' });
+  });
+
+  it('`/` filters in a tab, `*` selects every row of the filter, `s` acts on all of them', async () => {
+    demo.app.type(':partenaire amp\r3/84\r*');
+    const frame = await demo.app.waitFor('7 sélectionnées');
+    const marked = frame.split('\n').filter((line) => line.startsWith('●'));
+    expect(marked.map((line) => line.slice(2, 11))).toEqual(['amp-h0003', 'amp-h0006', 'amp-h0009', 'amp-h0012', 'amp-h0015', 'amp-h0018', 'amp-h0021']);
+    demo.app.type('s');
+    const dialog = await demo.app.waitFor('Motif (obligatoire');
+    expect(dialog).toContain('Suspendre 7 habilitations');
+  });
+});
+
+describe('acting where one looks', () => {
+  let demo: Demo;
+  let client: CafsupClient;
+  beforeEach(async () => {
+    demo = await openDemo();
+    client = demo.client;
+  });
+  afterEach(() => demo.close());
+
+  it('`s` on an alert suspends the habilitation it names, with names in the French preview', async () => {
+    demo.app.type('a/amp-h0002\r');
+    await demo.app.waitFor('Alertes (1)');
+    demo.app.type('s');
+    const preview = await demo.app.waitFor('Motif (obligatoire');
+    expect(preview).toContain('Suspendre 1 habilitation');
+    expect(preview).toContain('amp-h0002 (Jade Roussel, CDAP T13, 06) : statut : active → suspendue');
+    expect(preview).not.toMatch(/suspended|status/);
+  });
+
+  it('the excess holders of a quota, through groups too, and their bulk dialog from the Quotas tab', async () => {
+    demo.app.type(':partenaire amp\r2');
+    const quotas = await demo.app.waitFor('par amp-h0021');
+    expect(quotas).toContain('EXCÉDENT Manon Guérin (amp-u032) — par groupe Instructeurs FSL');
+    demo.app.type('E');
+    const dialog = await demo.app.waitFor('Motif (obligatoire');
+    expect(dialog).toContain('Suspendre 3 utilisateurs — titulaires en excédent du quota CDAP T13');
+    expect(dialog).toContain('amp-u032 (Manon Guérin,');
+  });
+
+  it('Entrée on a person shows their groups, habilitations and alerts', async () => {
+    demo.app.type(':partenaire amp\r4/amp-u032\r');
+    await demo.app.waitFor('›Manon Guérin');
+    demo.app.type('\r');
+    const detail = await demo.app.waitFor('Habilitations (');
+    expect(detail).toContain('Groupes (1) : Instructeurs FSL');
+    expect(detail).toContain('par le groupe Instructeurs FSL');
+  });
+
+  it('`:cherche` at 200 columns finds people across partners with the rights they still hold, and Entrée goes there', async () => {
+    await demo.close();
+    demo = await openDemo({ size: { columns: 200, rows: 60 } });
+    demo.app.type(':cherche guérin\r');
+    const found = await demo.app.waitFor((frame) => /personne +Manon Guérin +amp-u032 /.test(frame));
+    expect(found).toMatch(/Manon Guérin +amp-u032 .*manon\.guerin@.* · détient amp-h0022 CDAP T13 par le groupe Instructeurs FSL/);
+    demo.app.type('j\r');
+    await demo.app.waitFor('›Manon Guérin');
+  });
+
+  it('notices a change made by someone else', async () => {
+    await demo.close();
+    demo = await openDemo({ refreshEveryMs: 50 });
+    client = demo.client;
+    demo.app.type(':partenaire amp\r3');
+    await demo.app.waitFor('amp-h0001');
+    await client.habilitations.suspend(['amp-h0001'], { reason: 'Suspendue par un collègue' });
+    await demo.app.waitFor((frame) => /amp-h0001 .*suspendue/.test(frame));
+  });
+
+  it('`r` reloads', async () => {
+    // No look for changes during the test: only `r` can show the other writer's change.
+    await demo.close();
+    demo = await openDemo({ refreshEveryMs: 3_600_000 });
+    client = demo.client;
+    demo.app.type(':partenaire amp\r3');
+    await demo.app.waitFor('amp-h0001');
+    await client.habilitations.suspend(['amp-h0001'], { reason: 'Suspendue par un collègue' });
+    demo.app.type('r');
+    await demo.app.waitFor((frame) => /amp-h0001 .*suspendue/.test(frame));
+  });
+});
+
+describe('a slow server', () => {
+  it('shows « en attente… (Échap pour annuler) », keeps the keys alive, and Échap cancels', async () => {
+    let stalled = false;
+    const demo = await openDemo({
+      // The alerts list never answers once stalled, as a locked store or a dead server would.
+      wrap: (client) => new Proxy(client, { get: (target, name) => (name === 'audit' && stalled ? { run: () => new Promise(() => undefined) } : Reflect.get(target, name)) }),
+    });
+    stalled = true;
+    demo.app.type('a');
+    await demo.app.waitFor('en attente… (Échap pour annuler)');
+    await demo.app.press(KEYS.escape);
+    await demo.app.waitFor('Chargement annulé');
+    demo.app.type('?');
+    await demo.app.waitFor('Aide — Alertes');
+    await demo.app.press(KEYS.escape);
+    demo.app.type(':partenaires\r');
+    await demo.app.waitFor((frame) => frame.includes('Partenaires (0)') && frame.includes('en attente…'));
+    demo.app.type(KEYS.ctrlC);
+    await demo.app.until(() => demo.exitCodes.length > 0);
+    expect(demo.exitCodes).toEqual([130]);
+    await demo.close();
+  });
+});
