@@ -1,5 +1,5 @@
 import Table from 'cli-table3';
-import { SEVERITIES, SEVERITY_LABELS, escapeForTerminal, frenchNumber, plural, type Severity, type SeveritySummary } from '@cafsup/shared';
+import { SEVERITIES, SEVERITY_LABELS, UNSAFE_IN_JSON, escapeForTerminal, frenchNumber, plural, type Severity, type SeveritySummary } from '@cafsup/shared';
 import { colourEnabled, paint, type Colour } from './ansi.js';
 import { frenchDate, frenchDateTime, truncate } from '../format.js';
 
@@ -64,8 +64,13 @@ function table(columns: TableColumn[], rows: { text: string; colour: Colour | nu
   return rendered.toString();
 }
 
+/** JSON text with every character a terminal would act on written as `\uXXXX`: the same value, harmless to print. */
+export function jsonSafe(text: string): string {
+  return text.replace(UNSAFE_IN_JSON, (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 export function json(value: unknown): string {
-  return `${JSON.stringify(value, null, 2)}\n`;
+  return `${jsonSafe(JSON.stringify(value, null, 2))}\n`;
 }
 
 /**
@@ -142,7 +147,8 @@ const FORMULA_START = /^[=+\-@\t\r]/;
 function csvCell(cell: Cell): string {
   if (typeof cell !== 'string') return cellText(cell);
   // A leading apostrophe makes the cell text in Excel and LibreOffice: data a partner controls never runs.
-  const text = FORMULA_START.test(cell) ? `'${cell}` : cell;
+  // Control characters from data are shown escaped, as on a terminal (a CSV is often just cat).
+  const text = escapeForTerminal(FORMULA_START.test(cell) ? `'${cell}` : cell);
   return /[";\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
