@@ -540,13 +540,18 @@ describe('deployment: behind a reverse proxy, and under load', () => {
     expect((await start('10.0.0.0/33')).code).toBe('VALIDATION');
   });
 
-  it('counts a write that gave up waiting for the writer (503) as a lock wait', async () => {
+  it('counts a write that gave up waiting for the lock (503) as a lock wait', async () => {
     const national = direct.token(NATIONAL, 'supervisor', ['*']);
-    const importing = direct.client(national).dataset.import(buildDemoDataset({ partners: 400, today: AS_OF }), { reason: 'Import long' });
-    await until(() => (direct.log.join('').includes('/v1/dataset.import') ? true : null), 'l’import reçu');
-    const waited = await direct.post('/v1/habilitations.suspend', JSON.stringify({ ids: ['amp-h0001'], options: { reason: 'Pendant l’import' } }), national);
-    expect([waited.status, waited.body.error.code, waited.headers['retry-after']]).toEqual([503, 'UNAVAILABLE', '1']);
-    await importing;
+    // Another process holds the write lock past the request's deadline (300 ms here).
+    const blocker = new Database(direct.database);
+    blocker.exec('BEGIN IMMEDIATE');
+    try {
+      const waited = await direct.post('/v1/habilitations.suspend', JSON.stringify({ ids: ['amp-h0001'], options: { reason: 'Pendant un verrou' } }), national);
+      expect([waited.status, waited.body.error.code, waited.headers['retry-after']]).toEqual([503, 'UNAVAILABLE', '1']);
+    } finally {
+      blocker.exec('ROLLBACK');
+      blocker.close();
+    }
     const metrics = await get(`${direct.baseUrl}/metrics`);
     expect(sample(metrics.text, 'cafsup_lock_waits_total{operation="habilitations.suspend"}')).toBe(1);
     expect(sample(metrics.text, 'cafsup_http_requests_total{operation="habilitations.suspend",status="503"}')).toBe(1);

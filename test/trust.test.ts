@@ -400,6 +400,13 @@ describe('a reason planted in the file behind cafsup’s back', () => {
       expect(shown.status).toBe(0);
       expect(shown.stdout).not.toMatch(/[\u001b\u0007\u202e]/);
       expect(shown.stdout).toContain('\\x1b]52;c;aGVsbG8=\\x07');
+      // Every other way out: CSV, JSON, the dataset itself; JSON keeps the value (\u escapes).
+      for (const args of [['traces', '--csv'], ['traces', '--json'], ['export']]) {
+        const out = sandbox.run(args);
+        expect([args.join(' '), out.status]).toEqual([args.join(' '), 0]);
+        expect(out.stdout).not.toMatch(/[\u001b\u0007\u009b\u202e]/);
+      }
+      expect(JSON.parse(sandbox.run(['traces', '--json', '--limit', '1']).stdout).traces[0].reason).toBe('Import \u001b]52;c;aGVsbG8=\u0007 piégé \u202e');
     } finally {
       sandbox.cleanup();
     }

@@ -5,9 +5,16 @@ import { z } from 'zod';
 // bidi characters, and every terminal output escapes them anyway (a file edited behind cafsup's
 // back, a value imported before this rule existed).
 
-/** C0 (tab, newline included), DEL, C1 and the bidi overrides and isolates. */
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+/**
+ * Beyond C0: DEL, C1 (0x9B is a one-byte CSI), the bidi marks, embeddings, overrides and
+ * isolates, and the line and paragraph separators some terminals break lines on.
+ */
+const BEYOND_C0 = '\\u007f-\\u009f\\u061c\\u200e\\u200f\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069';
+/** C0 (tab, newline included) and the rest. */
+const UNSAFE = new RegExp(`[\\u0000-\\u001f${BEYOND_C0}]`, 'u');
 const UNSAFE_GLOBAL = new RegExp(UNSAFE.source, 'gu');
+/** What JSON.stringify leaves raw (it escapes C0 itself), for JSON printed to a terminal. */
+export const UNSAFE_IN_JSON = new RegExp(`[${BEYOND_C0}]`, 'gu');
 /** Characters that take no place on screen: a reason of five of them says nothing. */
 const INVISIBLE = /[\s\u200b-\u200f\u2060-\u2064\ufeff\u00ad\u034f\u180e]/gu;
 

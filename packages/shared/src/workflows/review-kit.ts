@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { withReason } from '../actions.js';
 import type { CalendarDate } from '../dates.js';
 import { calendarDateSchema, idSchema } from '../fields.js';
-import { safeTextSchema } from '../text.js';
+import { escapeForTerminal, safeTextSchema } from '../text.js';
 
 // The yearly reverse review as a campaign (contrat de services, art. 2.2.2: « le gestionnaire
 // principal d'habilitations est tenu de faire chaque année une revue inverse d'habilitations …
@@ -73,7 +73,8 @@ function csvCell(cell: string | number | null): string {
   if (cell === null) return '';
   if (typeof cell === 'number') return String(cell);
   // A leading apostrophe makes the cell text in Excel and LibreOffice: data a partner controls never runs.
-  const text = FORMULA_START.test(cell) ? `'${cell}` : cell;
+  // Control characters from data are shown escaped, as on a terminal (a CSV is often just cat).
+  const text = escapeForTerminal(FORMULA_START.test(cell) ? `'${cell}` : cell);
   return /[";\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 

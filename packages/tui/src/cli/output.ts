@@ -1,5 +1,5 @@
 import Table from 'cli-table3';
-import { SEVERITIES, SEVERITY_LABELS, escapeForTerminal, frenchCsv, frenchNumber, plural, type Severity, type SeveritySummary } from '@cafsup/shared';
+import { SEVERITIES, SEVERITY_LABELS, UNSAFE_IN_JSON, escapeForTerminal, frenchCsv, frenchNumber, plural, type Severity, type SeveritySummary } from '@cafsup/shared';
 import { colourEnabled, paint, type Colour } from './ansi.js';
 import { frenchDate, frenchDateTime, truncate } from '../format.js';
 
@@ -64,8 +64,13 @@ function table(columns: TableColumn[], rows: { text: string; colour: Colour | nu
   return rendered.toString();
 }
 
+/** JSON text with every character a terminal would act on written as `\uXXXX`: the same value, harmless to print. */
+export function jsonSafe(text: string): string {
+  return text.replace(UNSAFE_IN_JSON, (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 export function json(value: unknown): string {
-  return `${JSON.stringify(value, null, 2)}\n`;
+  return `${jsonSafe(JSON.stringify(value, null, 2))}\n`;
 }
 
 /**

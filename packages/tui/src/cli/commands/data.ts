@@ -5,6 +5,7 @@ import { buildDemoDataset } from '../../demo/demo-data.js';
 import { ACTION_OPTIONS, stringOption, type Command } from '../command.js';
 import { UsageError } from '../context.js';
 import { checkOutputFile, writeFileAtomically } from '../files.js';
+import { jsonSafe } from '../output.js';
 
 /** Each section's noun, singular then plural (« Caf » does not take an s). */
 const SECTION_NOUNS: Record<keyof ImportCounts, [string, string?]> = {
@@ -105,7 +106,7 @@ export const exportCommand: Command = {
     const client = await context.client();
     if (out === undefined) {
       for await (const chunk of client.dataset.exportStream()) {
-        if (!process.stdout.write(chunk)) await once(process.stdout, 'drain');
+        if (!process.stdout.write(jsonSafe(chunk))) await once(process.stdout, 'drain');
       }
       return { json: undefined, text: () => '' };
     }
