@@ -15,6 +15,7 @@ import {
   type Actor,
   type CalendarDate,
   type CaseKind,
+  type ConventionState,
   type Failing,
   type LadderView,
   type NoticeDraft,
@@ -171,10 +172,36 @@ export class Breaches {
     private readonly questions: Questions,
   ) {}
 
-  private writeTermination(partner: PartnerContext, termination: Termination | null): void {
+  /**
+   * Writes the convention's termination (what rules.md reads) with its trace, and gives the
+   * convention's state that follows from it.
+   */
+  private setTermination(
+    partner: PartnerContext,
+    termination: Termination,
+    step: { action: 'notice.add' | 'notice.remedy'; reason: string; details: (state: ConventionState) => unknown },
+    actor: Actor,
+    now: { at: string; today: CalendarDate },
+    dryRun: boolean,
+  ): { state: ConventionState; traceId: number | null } {
     const { avenants: _avenants, ...stored } = partner.entry.convention;
     this.deps.db.prepare('UPDATE conventions SET doc = ? WHERE partner_id = ?').run(JSON.stringify({ ...stored, termination }), partner.entry.partnerId);
     this.deps.conventions.invalidate();
+    const state = conventionState({ ...partner.entry.convention, termination }, now.today);
+    const partnerId = partner.entry.partnerId;
+    const [traceId] = trace(this.deps, actor, now.at, dryRun, [
+      {
+        action: step.action,
+        targetType: 'partner',
+        targetId: partnerId,
+        partnerId,
+        reason: step.reason,
+        before: { termination: stored.termination },
+        after: { termination },
+        details: step.details(state),
+      },
+    ]);
+    return { state, traceId: traceId! };
   }
 
   /** The open flags as the failings a mise en demeure lists, each with its article. */
@@ -223,21 +250,19 @@ export class Breaches {
         ...(input.requestedEffectiveAt === undefined ? {} : { requestedEffectiveAt: input.requestedEffectiveAt }),
       };
       const failings = input.kind === 'breach' ? this.failings(partnerId, now.today) : [];
-      this.writeTermination(partner, termination);
-      const after = conventionState({ ...partner.entry.convention, termination }, now.today);
-      const [traceId] = trace(this.deps, actor, now.at, dryRun, [
+      const { state: after, traceId } = this.setTermination(
+        partner,
+        termination,
         {
           action: 'notice.add',
-          targetType: 'partner',
-          targetId: partnerId,
-          partnerId,
           reason: input.reason ?? '',
-          before: { termination: before },
-          after: { termination },
-          details: { sentAt: input.sentAt ?? null, failings, terminationEffectiveAt: after.terminationEffectiveAt },
+          details: (state) => ({ sentAt: input.sentAt ?? null, failings, terminationEffectiveAt: state.terminationEffectiveAt }),
         },
-      ]);
-      return { dryRun, termination, sentAt: input.sentAt ?? null, failings, state: after, traceId: traceId! };
+        actor,
+        now,
+        dryRun,
+      );
+      return { dryRun, termination, sentAt: input.sentAt ?? null, failings, state: after, traceId };
     });
   }
 
@@ -263,21 +288,15 @@ export class Breaches {
         );
       }
       const termination: Termination = { ...before, remediedAt: input.date };
-      this.writeTermination(partner, termination);
-      const state = conventionState({ ...partner.entry.convention, termination }, now.today);
-      const [traceId] = trace(this.deps, actor, now.at, dryRun, [
-        {
-          action: 'notice.remedy',
-          targetType: 'partner',
-          targetId: partnerId,
-          partnerId,
-          reason: input.reason ?? '',
-          before: { termination: before },
-          after: { termination },
-          details: { status: state.status },
-        },
-      ]);
-      return { dryRun, termination, state, traceId: traceId! };
+      const { state, traceId } = this.setTermination(
+        partner,
+        termination,
+        { action: 'notice.remedy', reason: input.reason ?? '', details: (after) => ({ status: after.status }) },
+        actor,
+        now,
+        dryRun,
+      );
+      return { dryRun, termination, state, traceId };
     });
   }
 
