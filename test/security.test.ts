@@ -157,6 +157,8 @@ describe('cafsup serve: scopes, roles, hostile input, secrets', () => {
       expect(response.body.error.code).toMatch(/^(VALIDATION|NOT_FOUND|FORBIDDEN)$/);
       expect(JSON.stringify(response.body)).not.toMatch(/SELECT|INSERT|sqlite|\bat \w+ \(/i);
     }
+    const poisoned = await server.post('/v1/habilitations.suspend', '{"__proto__": {"admin": true}, "ids": ["amp-h0001"], "options": {"reason": "Prototype"}}', token);
+    expect([poisoned.status, poisoned.body.error.message]).toEqual([422, 'Corps de requête refusé : clé « __proto__ » ou « constructor » interdite.']);
     const wrongType = await server.post('/v1/partners.list', '{}', token, { 'content-type': 'text/plain' });
     expect(wrongType.status).toBeLessThan(500);
     expect(snapshot()).toEqual(before);

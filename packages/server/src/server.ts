@@ -130,6 +130,14 @@ function frenchFrameworkError(error: { code?: string; statusCode?: number; messa
   }
 }
 
+/** A JSON.parse reviver that refuses the keys of prototype pollution. */
+function refusePrototypeKeys(key: string, value: unknown): unknown {
+  if (key === '__proto__' || (key === 'constructor' && typeof value === 'object' && value !== null && Object.hasOwn(value, 'prototype'))) {
+    throw new CafsupError('VALIDATION', 'Corps de requête refusé : clé « __proto__ » ou « constructor » interdite.');
+  }
+  return value;
+}
+
 /** The import's options travel in the query string, its document in the body. */
 const IMPORT_QUERY = z.strictObject({ reason: z.string().optional(), dryRun: z.enum(['true', 'false']).optional() });
 
@@ -161,6 +169,16 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     return503OnClosing: true,
   });
   app.decorateRequest('principal', null as unknown as Principal);
+  // Fastify's own parser answers a poisoned body with the same error as unreadable JSON: this
+  // one says which key was refused. `__proto__` and `constructor.prototype` never reach a handler.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, JSON.parse(body as string, refusePrototypeKeys));
+    } catch (error) {
+      done(error instanceof CafsupError ? error : new CafsupError('VALIDATION', 'Corps de requête illisible : JSON attendu.'), undefined);
+    }
+  });
   pool.internalErrors = (error) => app.log.error({ err: { message: error.message, stack: error.stack } }, 'erreur interne');
 
   app.setErrorHandler((error: unknown, _request, reply) => {

@@ -18,6 +18,7 @@ import {
   type Problem,
   type Review,
   type User,
+  countOf,
 } from '@cafsup/shared';
 import type { DerivedFacts } from '../store/derived.js';
 import { DEFERRED_HABILITATION_INDEXES } from '../store/schema.js';
@@ -145,7 +146,7 @@ export async function importDataset(
 
     if (problems.total > 0) {
       const more = problems.total - problems.listed.length;
-      throw new CafsupError('VALIDATION', `Jeu de données refusé : ${problems.total} problème(s), rien n’a été importé.`, {
+      throw new CafsupError('VALIDATION', `Jeu de données refusé : ${countOf(problems.total, 'problème')}, rien n’a été importé.`, {
         problems: problems.listed,
         total: problems.total,
         ...(more > 0 ? { notListed: more } : {}),

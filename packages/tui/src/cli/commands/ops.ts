@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { CafsupError } from '@cafsup/shared';
+import { CafsupError, countOf } from '@cafsup/shared';
 import { OPERATIONS, backupDatabase, isOperation, operationSpec, parseOperationInput } from '@cafsup/sdk';
 import { stringOption, type Command } from '../command.js';
 import { UsageError } from '../context.js';
+import { json } from '../output.js';
 
 /** `--input` as JSON text, `@FICHIER` for a file, or `-` for the standard input. */
 function readInput(value: string | undefined): unknown {
@@ -52,7 +53,8 @@ export const apiCommand: Command = {
     }
     const client = await context.client({ write: spec.access === 'write' });
     const value = await client.call(name, file === undefined ? input : { ...(input as object), source: { path: file } });
-    return { json: value, text: () => JSON.stringify(value, null, 2) };
+    // Text from data, printed: escaped like every JSON output (output.ts).
+    return { json: value, text: () => json(value).trimEnd() };
   },
 };
 
@@ -71,7 +73,7 @@ export const backupCommand: Command = {
     const outcome = await backupDatabase(context.databasePath(), out, { force: options.force === true });
     return {
       json: outcome,
-      text: () => `Sauvegarde écrite : ${outcome.path} (${new Intl.NumberFormat('fr-FR').format(outcome.bytes)} octets, intégrité vérifiée).`,
+      text: () => `Sauvegarde écrite : ${outcome.path} (${countOf(outcome.bytes, 'octet')}, intégrité vérifiée).`,
     };
   },
 };
