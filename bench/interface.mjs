@@ -17,7 +17,10 @@ const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.l
 function firstFrame(env) {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn('script', ['-qfec', `'${process.execPath}' '${bin}'`, '/dev/null'], { env: { ...env, COLUMNS: '80', LINES: '24' }, stdio: ['pipe', 'pipe', 'inherit'] });
+    const child = spawn('script', ['-qfec', `'${process.execPath}' '${bin}'`, '/dev/null'], {
+      env: { ...env, COLUMNS: '80', LINES: '24' },
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
     let seen = '';
     let elapsed = null;
     child.stdout.on('data', (chunk) => {
@@ -38,7 +41,9 @@ try {
   spawnSync(process.execPath, [bin, 'demo'], { env, stdio: 'inherit' });
   const starts = [];
   for (let run = 0; run < RUNS; run++) starts.push(await firstFrame(env));
-  console.log(`Interface, cold start to the first full frame (demo data, ${RUNS} runs): median ${median(starts).toFixed(0)} ms (min ${Math.min(...starts).toFixed(0)}, max ${Math.max(...starts).toFixed(0)}); target ≤ 150 ms`);
+  console.log(
+    `Interface, cold start to the first full frame (demo data, ${RUNS} runs): median ${median(starts).toFixed(0)} ms (min ${Math.min(...starts).toFixed(0)}, max ${Math.max(...starts).toFixed(0)}); target ≤ 150 ms`,
+  );
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

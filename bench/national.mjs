@@ -35,7 +35,9 @@ async function time(runs, fn) {
 }
 
 const raw = new Database(database, { readonly: true });
-const floorSql = raw.prepare(`SELECT partner_id, service, profile, COUNT(*) FROM habilitations WHERE status <> 'revoked' GROUP BY partner_id, service, profile`);
+const floorSql = raw.prepare(
+  `SELECT partner_id, service, profile, COUNT(*) FROM habilitations WHERE status <> 'revoked' GROUP BY partner_id, service, profile`,
+);
 const floor = await time(5, () => floorSql.all());
 const partnerIds = raw.prepare('SELECT id FROM partners ORDER BY id').pluck().all();
 raw.close();
@@ -46,7 +48,12 @@ const fullAudit = await time(5, async () => (flags = (await client.audit.run({ a
 const onePartner = await time(50, (i) => client.audit.run({ asOf: ASOF, partnerId: partnerIds[(i * 97) % partnerIds.length] }));
 const quotas = await time(5, () => client.quotas.usage({ asOf: ASOF }));
 const cursors = [null];
-for (let page = await client.partners.list({ limit: 50 }); page.nextCursor && cursors.length < 100; page = await client.partners.list({ limit: 50, cursor: page.nextCursor })) cursors.push(page.nextCursor);
+for (
+  let page = await client.partners.list({ limit: 50 });
+  page.nextCursor && cursors.length < 100;
+  page = await client.partners.list({ limit: 50, cursor: page.nextCursor })
+)
+  cursors.push(page.nextCursor);
 const pageOf50 = await time(100, (i) => client.partners.list({ limit: 50, cursor: cursors[i % cursors.length] }));
 await client.close();
 
@@ -59,7 +66,11 @@ const rows = [
   ['raw SQL floor (GROUP BY partner, service, profile)', floor, ''],
 ];
 const format = (ms) => (ms >= 100 ? ms.toFixed(0) : ms.toFixed(2));
-console.log(`dataset: ${Object.entries(imported.counts).map(([k, v]) => `${v} ${k}`).join(', ')}; ${flags} flags at ${ASOF}`);
+console.log(
+  `dataset: ${Object.entries(imported.counts)
+    .map(([k, v]) => `${v} ${k}`)
+    .join(', ')}; ${flags} flags at ${ASOF}`,
+);
 console.log(`import peak RSS: ${imported.maxRssMb.toFixed(0)} MB (target ≤ 512 MB)`);
 console.log('| operation | median ms | × floor | target |');
 console.log('|---|---:|---:|---|');
@@ -70,7 +81,10 @@ for (const [name, ms, target] of rows) console.log(`| ${name} | ${format(ms)} | 
 const { buildServer } = await import('@cafsup/server');
 const { Store } = await import('@cafsup/sdk');
 const tokenStore = new Store(database);
-const { token } = tokenStore.tokens.create({ name: 'Banc d’essai', email: 'banc@caf.invalid' }, 'auditor', ['*'], { name: 'Banc d’essai', email: 'banc@caf.invalid' });
+const { token } = tokenStore.tokens.create({ name: 'Banc d’essai', email: 'banc@caf.invalid' }, 'auditor', ['*'], {
+  name: 'Banc d’essai',
+  email: 'banc@caf.invalid',
+});
 tokenStore.close();
 const app = await buildServer({ database, log: false });
 const baseUrl = await app.listen({ host: '127.0.0.1', port: 0 });

@@ -36,7 +36,10 @@ try {
   // Interleaved, so that a burst of load on the machine weighs on every case alike.
   for (let round = 0; round < RUNS; round++) for (const [name, args] of cases) times.get(name).push(run(args));
   console.log(`Startup on the demo data (${RUNS} runs each, median; NODE_EXTRA_CA_CERTS ${process.env.NODE_EXTRA_CA_CERTS ? 'set' : 'unset'})`);
-  for (const [name, values] of times) console.log(`  ${name.padEnd(24)} ${median(values).toFixed(0).padStart(5)} ms   (min ${Math.min(...values).toFixed(0)}, max ${Math.max(...values).toFixed(0)})`);
+  for (const [name, values] of times)
+    console.log(
+      `  ${name.padEnd(24)} ${median(values).toFixed(0).padStart(5)} ms   (min ${Math.min(...values).toFixed(0)}, max ${Math.max(...values).toFixed(0)})`,
+    );
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -26,7 +26,6 @@ beforeEach(async () => {
 });
 afterEach(() => test.cleanup());
 
-
 function countTraces(): number {
   const db = new Database(test.database, { readonly: true });
   try {
@@ -41,12 +40,43 @@ describe('habilitation actions', () => {
     const result = await test.client.habilitations.suspend(['h1', 'h3', 'h1'], { reason: '  Quota T1 dépassé ' });
     expect(result).toEqual({
       dryRun: false,
-      changed: [{ id: 'h1', before: { status: 'active', suspendedAt: null, revokedAt: null }, after: { status: 'suspended', suspendedAt: NOW, revokedAt: null }, traceId: 2 }],
+      changed: [
+        {
+          id: 'h1',
+          before: { status: 'active', suspendedAt: null, revokedAt: null },
+          after: { status: 'suspended', suspendedAt: NOW, revokedAt: null },
+          traceId: 2,
+        },
+      ],
       unchanged: [{ id: 'h3', reason: 'déjà suspendue' }],
     });
     const traces = await test.client.traces.list({ partnerId: 'p' });
-    expect(traces.items.map(({ id, at, actor, action, targetType, targetId, partnerId, reason, before, after }) => ({ id, at, actor, action, targetType, targetId, partnerId, reason, before, after }))).toEqual([
-      { id: 2, at: NOW, actor: ACTOR, action: 'habilitation.suspend', targetType: 'habilitation', targetId: 'h1', partnerId: 'p', reason: 'Quota T1 dépassé', before: result.changed[0]!.before, after: result.changed[0]!.after },
+    expect(
+      traces.items.map(({ id, at, actor, action, targetType, targetId, partnerId, reason, before, after }) => ({
+        id,
+        at,
+        actor,
+        action,
+        targetType,
+        targetId,
+        partnerId,
+        reason,
+        before,
+        after,
+      })),
+    ).toEqual([
+      {
+        id: 2,
+        at: NOW,
+        actor: ACTOR,
+        action: 'habilitation.suspend',
+        targetType: 'habilitation',
+        targetId: 'h1',
+        partnerId: 'p',
+        reason: 'Quota T1 dépassé',
+        before: result.changed[0]!.before,
+        after: result.changed[0]!.after,
+      },
     ]);
     expect(await test.client.habilitations.get('h1')).toMatchObject({ status: 'suspended', suspendedAt: NOW });
   });
@@ -55,7 +85,10 @@ describe('habilitation actions', () => {
     const before = countTraces();
     const dry = await test.client.habilitations.revoke(['h1', 'h3'], { reason: 'Départ de l’agent', dryRun: true });
     expect(dry.dryRun).toBe(true);
-    expect(dry.changed.map((c) => [c.id, c.after.status, c.traceId])).toEqual([['h1', 'revoked', null], ['h3', 'revoked', null]]);
+    expect(dry.changed.map((c) => [c.id, c.after.status, c.traceId])).toEqual([
+      ['h1', 'revoked', null],
+      ['h3', 'revoked', null],
+    ]);
     expect((await test.client.habilitations.get('h1')).status).toBe('active');
     expect(countTraces()).toBe(before);
   });
@@ -72,8 +105,11 @@ describe('habilitation actions', () => {
   it('refuses unknown ids as NOT_FOUND and a reason shorter than 5 characters as VALIDATION', async () => {
     expect((await refusalOf(test.client.habilitations.suspend(['h1', 'nope'], { reason: 'Contrôle annuel' }))).details.ids).toEqual(['nope']);
     const short = await refusalOf(test.client.habilitations.suspend(['h1'], { reason: ' abc  ' }));
-    expect([short.code, short.details.problems]).toEqual(['VALIDATION', [{ path: 'options.reason', message: 'motif trop court : au moins 5 caractères visibles' }]]);
-    const missing = await refusalOf(test.client.habilitations.suspend(['h1'], {} as never));
+    expect([short.code, short.details.problems]).toEqual([
+      'VALIDATION',
+      [{ path: 'options.reason', message: 'motif trop court : au moins 5 caractères visibles' }],
+    ]);
+    const missing = await refusalOf(test.client.habilitations.suspend(['h1'], {}));
     expect(missing.code).toBe('VALIDATION');
     expect(countTraces()).toBe(1);
   });
@@ -121,9 +157,20 @@ describe('delegation, avenants and reviews', () => {
   it('withdraws the delegation at once and drafts the avenant that records it', async () => {
     const result = await test.client.partners.withdrawDelegation('p', { reason: 'Manquements répétés' });
     expect(result.changed).toEqual([
-      { id: 'p', before: { managementMode: 'delegated', delegationWithdrawnAt: null }, after: { managementMode: 'centralised', delegationWithdrawnAt: '2026-11-22' }, traceId: 2 },
+      {
+        id: 'p',
+        before: { managementMode: 'delegated', delegationWithdrawnAt: null },
+        after: { managementMode: 'centralised', delegationWithdrawnAt: '2026-11-22' },
+        traceId: 2,
+      },
     ]);
-    expect(result.avenant).toMatchObject({ number: 1, signedByCafAt: null, signedByPartnerAt: null, changes: [{ type: 'setManagementMode', mode: 'centralised' }], traceId: 3 });
+    expect(result.avenant).toMatchObject({
+      number: 1,
+      signedByCafAt: null,
+      signedByPartnerAt: null,
+      changes: [{ type: 'setManagementMode', mode: 'centralised' }],
+      traceId: 3,
+    });
     const detail = await test.client.partners.get('p', { asOf: '2026-11-22' });
     expect([detail.terms.managementMode, detail.convention.delegationWithdrawnAt]).toEqual(['centralised', '2026-11-22']);
     expect((await test.client.avenants.list('p')).map((a) => [a.number, a.signed, a.applies])).toEqual([[1, false, false]]);
@@ -151,7 +198,9 @@ describe('delegation, avenants and reviews', () => {
   });
 
   it('refuses changes that do not parse, naming the field', async () => {
-    const error = await refusalOf(test.client.avenants.create('p', { title: 'Mauvais', changes: [{ type: 'setQuota', service: 'CDAP', profile: 'T3', maxUsers: -1 }] } as never));
+    const error = await refusalOf(
+      test.client.avenants.create('p', { title: 'Mauvais', changes: [{ type: 'setQuota', service: 'CDAP', profile: 'T3', maxUsers: -1 }] } as never),
+    );
     expect(error.code).toBe('VALIDATION');
     expect(error.details.problems!.map((problem) => problem.path)).toEqual(['draft.changes[0].maxUsers', 'draft.changes[0].profile']);
     expect((await refusalOf(test.client.avenants.create('p', { title: 'Vide', changes: [{ type: 'grow' }] } as never))).code).toBe('VALIDATION');

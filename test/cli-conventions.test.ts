@@ -46,7 +46,9 @@ function hostileDataset(): Record<string, unknown> {
       user('p1-u1', 'p1', { name: '=HYPERLINK("http://example.invalid";"clic")', function: '+33 1 23 45 67 89' }),
       user('p1-u2', 'p1', { name: 'Dupont; Marie "la cheffe"', function: '@SOMME(A1:A2)', role: 'deputy' }),
     ],
-    habilitations: [{ id: 'p1-h1', partnerId: 'p1', userId: 'p1-u1', service: 'CDAP', profile: 'T1', status: 'active', grantedAt: '2026-01-10T09:00:00+01:00' }],
+    habilitations: [
+      { id: 'p1-h1', partnerId: 'p1', userId: 'p1-u1', service: 'CDAP', profile: 'T1', status: 'active', grantedAt: '2026-01-10T09:00:00+01:00' },
+    ],
   });
 }
 
@@ -71,7 +73,16 @@ describe('spreadsheets as French Excel and LibreOffice open them', () => {
   });
 
   it('offers --csv on every list command', () => {
-    for (const args of [['partners'], ['quotas'], ['audit'], ['users', 'p1'], ['habilitations', 'p1'], ['traces'], ['review', 'list', 'p1'], ['avenant', 'list', 'p1']]) {
+    for (const args of [
+      ['partners'],
+      ['quotas'],
+      ['audit'],
+      ['users', 'p1'],
+      ['habilitations', 'p1'],
+      ['traces'],
+      ['review', 'list', 'p1'],
+      ['avenant', 'list', 'p1'],
+    ]) {
       const result = sandbox.run([...args, '--csv', ...AS_OF]);
       expect(result.status, `${args.join(' ')}: ${result.stderr}`).toBe(0);
       expect(result.stdout.startsWith('\ufeff'), args.join(' ')).toBe(true);
@@ -85,7 +96,14 @@ describe('spreadsheets as French Excel and LibreOffice open them', () => {
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout).toBe('');
     const parts = unzip(readFileSync(file));
-    expect([...parts.keys()]).toEqual(['[Content_Types].xml', '_rels/.rels', 'xl/workbook.xml', 'xl/_rels/workbook.xml.rels', 'xl/styles.xml', 'xl/worksheets/sheet1.xml']);
+    expect([...parts.keys()]).toEqual([
+      '[Content_Types].xml',
+      '_rels/.rels',
+      'xl/workbook.xml',
+      'xl/_rels/workbook.xml.rels',
+      'xl/styles.xml',
+      'xl/worksheets/sheet1.xml',
+    ]);
     expect(parts.get('xl/workbook.xml')).toContain('<sheet name="Utilisateurs" sheetId="1" r:id="rId1"/>');
     const sheet = parts.get('xl/worksheets/sheet1.xml')!;
     expect(sheet).not.toContain('<f>');
@@ -158,7 +176,9 @@ describe('lists for people and for programs', () => {
     expect(french).toEqual(sandbox.json(['audit', '--severity', 'high', ...AS_OF]));
     expect(sandbox.json(['users', 'amp', '--status', 'désactivé']).users.map((u: { id: string }) => u.id)).toEqual(['amp-u036']);
     expect(sandbox.json(['users', 'amp', '--role', 'Suppleant']).users.length).toBeGreaterThan(0);
-    expect(sandbox.json(['partners', '--mode', 'centralisé', ...AS_OF]).partners.every((p: { managementMode: string }) => p.managementMode === 'centralised')).toBe(true);
+    expect(
+      sandbox.json(['partners', '--mode', 'centralisé', ...AS_OF]).partners.every((p: { managementMode: string }) => p.managementMode === 'centralised'),
+    ).toBe(true);
     const users = sandbox.run(['users', 'amp']).stdout;
     expect(users).toContain('\tutilisateur\tactif\t');
     expect(users).toContain('\tdésactivé\t');
@@ -194,7 +214,14 @@ describe('lists for people and for programs', () => {
   });
 
   it('fits every list in 80 columns on a terminal, and cuts no colour code', () => {
-    for (const args of [['partners'], ['quotas'], ['users', 'association-dunkerque'], ['habilitations', 'association-dunkerque'], ['traces'], ['review', 'list', 'amp']]) {
+    for (const args of [
+      ['partners'],
+      ['quotas'],
+      ['users', 'association-dunkerque'],
+      ['habilitations', 'association-dunkerque'],
+      ['traces'],
+      ['review', 'list', 'amp'],
+    ]) {
       const shown = sandbox.runInTerminal([...args, ...AS_OF]);
       expect(shown.status, args.join(' ')).toBe(0);
       const lines = shown.stdout.replace(/\u001b\[[0-9;]*m/g, '').split(/\r?\n/);
@@ -213,7 +240,14 @@ describe('lists for people and for programs', () => {
     const script = join(sandbox.dir, 'completion.bash');
     writeFileSync(script, sandbox.run(['completion', 'bash']).stdout);
     const complete = (words: string[]) =>
-      spawnSync('bash', ['-c', `source '${script}'; COMP_WORDS=(${words.map((word) => `'${word}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _cafsup; echo "\${COMPREPLY[*]}"`], { encoding: 'utf8' }).stdout.trim();
+      spawnSync(
+        'bash',
+        [
+          '-c',
+          `source '${script}'; COMP_WORDS=(${words.map((word) => `'${word}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _cafsup; echo "\${COMPREPLY[*]}"`,
+        ],
+        { encoding: 'utf8' },
+      ).stdout.trim();
     expect(complete(['cafsup', 'aud'])).toBe('audit');
     expect(complete(['cafsup', 'avenant', ''])).toBe('list add sign');
     expect(complete(['cafsup', 'audit', '--fail'])).toBe('--fail-on');
@@ -229,12 +263,16 @@ describe('lists for people and for programs', () => {
     const verified = sandbox.run(['traces', 'verify']);
     expect(verified.stdout).toMatch(/^Tête de la chaîne : trace n° 1, empreinte [0-9a-f]{64}\.\nChaîne des traces intègre : 1 trace vérifiée\.\n$/);
     const suspended = sandbox.run(['suspend', '--habilitation', 'amp-h0021,amp-h0020', '--reason', 'Quota T13 dépassé', '--yes'], { env: ACTOR_ENV });
-    expect(suspended.stdout).toMatch(/^2 habilitations modifiées :\n {2}amp-h0021 : statut active → suspendue, suspension — → \d\d\/\d\d\/\d{4} \d\d:\d\d {2}\(trace n° \d+\)\n/);
+    expect(suspended.stdout).toMatch(
+      /^2 habilitations modifiées :\n {2}amp-h0021 : statut active → suspendue, suspension — → \d\d\/\d\d\/\d{4} \d\d:\d\d {2}\(trace n° \d+\)\n/,
+    );
     expect(sandbox.run(['traces', 'verify']).stdout).toMatch(/\nChaîne des traces intègre : 3 traces vérifiées\.\n$/);
   });
 
   it('exits 130 when Ctrl-C interrupts its « o/n » question', async () => {
-    const command = [process.execPath, CAFSUP_BIN, 'suspend', '--habilitation', 'amp-h0019', '--reason', 'Quota T13 dépassé'].map((word) => `'${word}'`).join(' ');
+    const command = [process.execPath, CAFSUP_BIN, 'suspend', '--habilitation', 'amp-h0019', '--reason', 'Quota T13 dépassé']
+      .map((word) => `'${word}'`)
+      .join(' ');
     const child = spawn('script', ['-qec', command, '/dev/null'], { env: sandbox.env({ ...ACTOR_ENV, COLUMNS: '80', LINES: '24' }) });
     let output = '';
     let interrupted = false;
@@ -269,7 +307,9 @@ describe('where the data is and who acts: flag > environment > settings', () => 
           partners: [partner('p1')],
           conventions: [convention('p1')],
           users: [user('p1-u1', 'p1')],
-          habilitations: [{ id: 'p1-h1', partnerId: 'p1', userId: 'p1-u1', service: 'CDAP', profile: 'T1', status: 'active', grantedAt: '2026-01-10T09:00:00+01:00' }],
+          habilitations: [
+            { id: 'p1-h1', partnerId: 'p1', userId: 'p1-u1', service: 'CDAP', profile: 'T1', status: 'active', grantedAt: '2026-01-10T09:00:00+01:00' },
+          ],
         }),
       ),
     );
@@ -289,7 +329,10 @@ describe('where the data is and who acts: flag > environment > settings', () => 
 
   it('--db beats CAFSUP_PROFILE; CAFSUP_PROFILE beats the active profile; the environment beats the saved database', () => {
     expect(sandbox.json(['whoami', '--db', other], { env: { CAFSUP_DB: undefined, CAFSUP_PROFILE: 'absent' } }).source.location).toBe(other);
-    expect(sandbox.json(['whoami'], { env: { CAFSUP_DB: undefined, CAFSUP_PROFILE: 'autre' } }).source).toMatchObject({ location: other, chosenBy: 'CAFSUP_PROFILE' });
+    expect(sandbox.json(['whoami'], { env: { CAFSUP_DB: undefined, CAFSUP_PROFILE: 'autre' } }).source).toMatchObject({
+      location: other,
+      chosenBy: 'CAFSUP_PROFILE',
+    });
     expect(sandbox.run(['config', 'set', 'database', sandbox.database]).status).toBe(0);
     expect(sandbox.json(['whoami'], { env: { CAFSUP_DB: other } }).source).toMatchObject({ location: other, chosenBy: 'CAFSUP_DB' });
     expect(sandbox.json(['whoami'], { env: { CAFSUP_DB: undefined } }).source).toMatchObject({ location: sandbox.database, chosenBy: 'config database' });
@@ -365,7 +408,11 @@ describe('where the data is and who acts: flag > environment > settings', () => 
 });
 
 /** `cafsup ARGS` without blocking this process: the server under test answers from it. */
-function runAsync(sandbox: CliSandbox, args: string[], env: Record<string, string | undefined>): Promise<{ status: number | null; stdout: string; stderr: string }> {
+function runAsync(
+  sandbox: CliSandbox,
+  args: string[],
+  env: Record<string, string | undefined>,
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, [CAFSUP_BIN, ...args], { env: sandbox.env(env), stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';

@@ -53,7 +53,9 @@ describe('cafsup on the demo data', () => {
       active: 22,
       over: true,
     });
-    const keys = usage.quotas.map((quota: { partnerId: string; service: string; profile: string }) => [quota.partnerId, quota.service, quota.profile].join('\u0000'));
+    const keys = usage.quotas.map((quota: { partnerId: string; service: string; profile: string }) =>
+      [quota.partnerId, quota.service, quota.profile].join('\u0000'),
+    );
     expect(keys).toEqual([...keys].sort());
     expect(sandbox.json(['quotas', '--over', ...AS_OF]).quotas.every((quota: { over: boolean }) => quota.over)).toBe(true);
   });
@@ -100,7 +102,10 @@ describe('cafsup on the demo data', () => {
     const piped = sandbox.run(['partners', ...AS_OF]);
     expect(piped.status).toBe(0);
     expect(piped.stdout).not.toContain(ESCAPE);
-    const lines = piped.stdout.trimEnd().split('\n').map((line) => line.split('\t'));
+    const lines = piped.stdout
+      .trimEnd()
+      .split('\n')
+      .map((line) => line.split('\t'));
     expect(lines[0]!.slice(0, 4)).toEqual(['Identifiant', 'Nom', 'Type', 'Caf']);
     expect(lines).toHaveLength(31);
     expect(lines.every((cells) => cells.length === lines[0]!.length)).toBe(true);
@@ -170,7 +175,15 @@ describe('cafsup refusals and exit codes', () => {
   const exported = () => sandbox.run(['export']).stdout;
 
   it('answers an unknown command or option with exit 2 and one French sentence', () => {
-    for (const args of [['partnrs'], ['partners', '--colour'], ['partner'], ['avenant'], ['partners', '--as-of', '2026-02-30'], ['traces', '--since', '2026-13-01'], ['audit', '--severity', 'grave']]) {
+    for (const args of [
+      ['partnrs'],
+      ['partners', '--colour'],
+      ['partner'],
+      ['avenant'],
+      ['partners', '--as-of', '2026-02-30'],
+      ['traces', '--since', '2026-13-01'],
+      ['audit', '--severity', 'grave'],
+    ]) {
       const result = sandbox.run(args);
       expect(result.status, args.join(' ')).toBe(2);
       expect(result.stderr, args.join(' ')).not.toMatch(/\n\s+at /);

@@ -102,7 +102,19 @@ describe.each([
     expect((await client.partners.get('amp', { asOf: AS_OF })).convention.number).toBe('2023/M/2907');
     expect((await client.conventions.get('amp', { asOf: AS_OF })).terms.managementMode).toBe('delegated');
     const usage = await client.quotas.usage({ partnerId: 'amp', asOf: AS_OF });
-    expect(usage.quotas).toEqual([{ partnerId: 'amp', conventionNumber: '2023/M/2907', service: 'CDAP', profile: 'T13', maxUsers: 20, departements: ['13', '83', '84'], assigned: 23, active: 22, over: true }]);
+    expect(usage.quotas).toEqual([
+      {
+        partnerId: 'amp',
+        conventionNumber: '2023/M/2907',
+        service: 'CDAP',
+        profile: 'T13',
+        maxUsers: 20,
+        departements: ['13', '83', '84'],
+        assigned: 23,
+        active: 22,
+        over: true,
+      },
+    ]);
     const report = await client.audit.run({ partnerId: 'amp', asOf: AS_OF });
     expect(report.flags.map((flag) => flag.rule)).toEqual(['QUOTA_EXCEEDED', 'DEPARTEMENT_OUT_OF_SCOPE', 'SHARED_EMAIL']);
     expect((await client.users.list({ partnerId: 'amp', limit: 100 })).items).toHaveLength(36);
@@ -139,8 +151,16 @@ describe.each([
     const again = await client.habilitations.suspend(['amp-h0003'], { reason: 'Département à vérifier' });
     expect(again.changed).toEqual([]);
     const traces = await client.traces.list({ partnerId: 'amp' });
-    expect(withoutChain(traces.items[0])).toMatchObject({ id: done.changed[0]!.traceId, action: 'habilitation.suspend', actor: ACTOR, reason: 'Département à vérifier' });
-    const avenant = await client.avenants.create('amp', { title: 'Avenant 3 : T13 porté à 25', changes: [{ type: 'setQuota', service: 'CDAP', profile: 'T13', maxUsers: 25, departements: ['13', '83', '84'] }] });
+    expect(withoutChain(traces.items[0])).toMatchObject({
+      id: done.changed[0]!.traceId,
+      action: 'habilitation.suspend',
+      actor: ACTOR,
+      reason: 'Département à vérifier',
+    });
+    const avenant = await client.avenants.create('amp', {
+      title: 'Avenant 3 : T13 porté à 25',
+      changes: [{ type: 'setQuota', service: 'CDAP', profile: 'T13', maxUsers: 25, departements: ['13', '83', '84'] }],
+    });
     expect(avenant.avenant.number).toBe(3);
     await client.avenants.sign('amp', 3, { side: 'caf', date: AS_OF });
     await client.avenants.sign('amp', 3, { side: 'partner', date: AS_OF });
@@ -150,8 +170,12 @@ describe.each([
     expect((await client.users.suspend(['amp-u010'], { reason: 'Compte à vérifier' })).changed[0]).toMatchObject({ after: { status: 'suspended' } });
     expect((await client.users.reinstate(['amp-u010'], { reason: 'Vérification faite' })).changed[0]).toMatchObject({ after: { status: 'active' } });
     expect((await client.habilitations.reinstate(['amp-h0003'], { reason: 'Département vérifié' })).changed[0]).toMatchObject({ after: { status: 'active' } });
-    expect((await client.habilitations.revoke(['amp-h0002'], { reason: 'Hors des départements du quota' })).changed[0]).toMatchObject({ after: { status: 'revoked' } });
-    const direct = (await client.habilitations.list({ partnerId: 'amp', userId: 'amp-u004' })).items.filter((h) => h.userId === 'amp-u004' && h.status !== 'revoked');
+    expect((await client.habilitations.revoke(['amp-h0002'], { reason: 'Hors des départements du quota' })).changed[0]).toMatchObject({
+      after: { status: 'revoked' },
+    });
+    const direct = (await client.habilitations.list({ partnerId: 'amp', userId: 'amp-u004' })).items.filter(
+      (h) => h.userId === 'amp-u004' && h.status !== 'revoked',
+    );
     const departed = await client.users.revokeHabilitations(['amp-u004'], { reason: 'Départ de l’agent' });
     expect(departed.changed.map((change) => change.id)).toEqual(direct.map((h) => h.id));
     expect(await codeOf(client.habilitations.revoke(['amp-h0002'], { reason: 'Deux fois de suite' }))).toBe('CONFLICT');
@@ -177,7 +201,15 @@ describe.each([
   });
 
   it('runs the supervision workflows: forms, direct records, campaign, questions, notices, close-out, ladder, a person’s traces', async () => {
-    const form = { name: 'Paule Valade', email: 'paule.valade@bavans.fr', function: null, departement: '25', profile: 'T4', temporary: true, endsAt: '2027-03-31' };
+    const form = {
+      name: 'Paule Valade',
+      email: 'paule.valade@bavans.fr',
+      function: null,
+      departement: '25',
+      profile: 'T4',
+      temporary: true,
+      endsAt: '2027-03-31',
+    };
     expect((await client.requests.add('bavans', { kind: 'habilitation', receivedAt: '2026-11-20', form })).request.number).toBe(1);
     expect((await client.requests.apply('bavans', 1, { dryRun: true })).dryRun).toBe(true);
     expect((await client.requests.apply('bavans', 1, { reason: 'Demande signée du maire' })).request.status).toBe('applied');
@@ -188,15 +220,27 @@ describe.each([
     expect((await client.requests.get('bavans', 1)).form).toMatchObject({ endsAt: '2027-03-31' });
     const created = await client.users.create('bavans', { name: 'Lucie Perrin', email: 'lucie.perrin@bavans.fr', reason: 'Agent recruté' });
     const group = await client.groups.create('bavans', { name: 'Accueil', memberIds: [created.user.id], reason: 'Groupe de l’accueil' });
-    expect((await client.habilitations.create('bavans', { groupId: group.group.id, profile: 'T1', reason: 'Accueil social' })).habilitation.groupId).toBe(group.group.id);
+    expect((await client.habilitations.create('bavans', { groupId: group.group.id, profile: 'T1', reason: 'Accueil social' })).habilitation.groupId).toBe(
+      group.group.id,
+    );
 
     expect((await client.users.edit(created.user.id, { function: 'Accueil social', reason: 'Fonction précisée' })).user.function).toBe('Accueil social');
     expect((await client.groups.edit(group.group.id, { name: 'Accueil social', reason: 'Nom précisé' })).group.name).toBe('Accueil social');
     const newPartner = { id: 'mairie-exemple', name: 'Mairie d’Exemple', kind: 'commune' as const, cafCode: '25', departements: ['25'] };
-    const newConvention = { partnerId: 'mairie-exemple', number: 'GC 200', signedAt: '2026-01-15', managementMode: 'centralised' as const, subscriptions: [{ service: 'CDAP', quotas: [{ profile: 'T1', maxUsers: 2 }] }] };
+    const newConvention = {
+      partnerId: 'mairie-exemple',
+      number: 'GC 200',
+      signedAt: '2026-01-15',
+      managementMode: 'centralised' as const,
+      subscriptions: [{ service: 'CDAP', quotas: [{ profile: 'T1', maxUsers: 2 }] }],
+    };
     expect((await client.partners.create({ partner: newPartner, convention: newConvention, reason: 'Convention signée' })).convention.number).toBe('GC 200');
-    expect((await client.partners.edit('mairie-exemple', { address: '1 place de la Mairie', reason: 'Adresse reçue' })).partner.address).toBe('1 place de la Mairie');
-    expect((await client.conventions.edit('mairie-exemple', { effectiveAt: '2026-02-01', reason: 'Date d’effet de la convention' })).convention.effectiveAt).toBe('2026-02-01');
+    expect((await client.partners.edit('mairie-exemple', { address: '1 place de la Mairie', reason: 'Adresse reçue' })).partner.address).toBe(
+      '1 place de la Mairie',
+    );
+    expect(
+      (await client.conventions.edit('mairie-exemple', { effectiveAt: '2026-02-01', reason: 'Date d’effet de la convention' })).convention.effectiveAt,
+    ).toBe('2026-02-01');
     const campaign = await client.reviews.campaign({ asOf: AS_OF, within: 30 });
     expect(campaign.overdue).toBe(campaign.reviews.filter((review) => review.overdue).length);
     const kit = await client.reviews.kit('amp', { asOf: AS_OF });
@@ -209,7 +253,9 @@ describe.each([
     expect((await client.questions.list('amp', { asOf: AS_OF })).map((item) => item.clock.answered)).toEqual([true]);
     expect((await client.partners.ladder('amp', { asOf: AS_OF })).offered).toBe(true);
 
-    expect((await client.notices.add('macs', { kind: 'breach', receivedAt: '2026-11-10', reason: 'Revue inverse non faite' })).state.terminationEffectiveAt).toBe('2026-12-10');
+    expect(
+      (await client.notices.add('macs', { kind: 'breach', receivedAt: '2026-11-10', reason: 'Revue inverse non faite' })).state.terminationEffectiveAt,
+    ).toBe('2026-12-10');
     expect((await client.notices.remedy('macs', { date: '2026-11-20', reason: 'Revue faite et transmise' })).state.status).toBe('active');
     await client.notices.add('saint-leu', { kind: 'unilateral', receivedAt: '2026-08-01', reason: 'Résiliation demandée par la commune' });
     expect((await client.partners.closeOut('saint-leu', { reason: 'Clôture à la date d’effet' })).endsAt).toBe('2026-11-01');

@@ -379,7 +379,10 @@ describe('deployment: tokens that expire, and their last use', () => {
       )!;
     expect(listed()).toMatchObject({ expiresAt: created.expiresAt, lastUsedAt: null });
     // Piped, the list is TSV: the expiry (Paris time) and an empty last use on the new token's line.
-    const line = sandbox.run(['token', 'list', ...db]).stdout.split('\n').find((row) => row.startsWith(`${created.id}\t`))!;
+    const line = sandbox
+      .run(['token', 'list', ...db])
+      .stdout.split('\n')
+      .find((row) => row.startsWith(`${created.id}\t`))!;
     expect(line.split('\t').slice(1, 5)).toEqual(['Louis Garnier', 'louis.garnier@caf40.fr', 'auditeur', '40']);
     expect(line.split('\t')[7]).toBe('');
     expect(line.split('\t')[6]).toMatch(/^\d\d\/\d\d\/\d{4} \d\d:\d\d$/);
@@ -390,7 +393,10 @@ describe('deployment: tokens that expire, and their last use', () => {
     // Recorded by the writer after the answer, without the request waiting for it.
     const used = await until(() => listed().lastUsedAt, 'la dernière utilisation du jeton');
     expect(used).toBe(FIXED_NOW.toISOString());
-    const usedLine = sandbox.run(['token', 'list', ...db]).stdout.split('\n').find((row) => row.startsWith(`${created.id}\t`))!;
+    const usedLine = sandbox
+      .run(['token', 'list', ...db])
+      .stdout.split('\n')
+      .find((row) => row.startsWith(`${created.id}\t`))!;
     expect(usedLine.split('\t')[7]).toMatch(/^\d\d\/\d\d\/\d{4} \d\d:\d\d$/);
     await client.close();
   });

@@ -55,7 +55,8 @@ describe('derived holder facts', () => {
     for await (const group of whole.client.groups.iterate({ partnerId })) group.memberIds.forEach((id) => grouped.add(id));
     const held: { id: string; userId: string; service: string; profile: string }[] = [];
     for await (const h of whole.client.habilitations.iterate({ partnerId })) {
-      if (h.status !== 'revoked' && h.userId !== null && !grouped.has(h.userId)) held.push({ id: h.id, userId: h.userId, service: h.service, profile: h.profile });
+      if (h.status !== 'revoked' && h.userId !== null && !grouped.has(h.userId))
+        held.push({ id: h.id, userId: h.userId, service: h.service, profile: h.profile });
     }
     const target = held.find((h) => h.userId === 'u0000020')!;
     const before = (await whole.client.quotas.usage({ asOf, partnerId })).quotas.find((q) => q.profile === target.profile)!;

@@ -110,9 +110,7 @@ describe('several processes writing at once', () => {
   it('never fails with SQLITE_BUSY and loses no trace', async () => {
     const processes = 6;
     const share = Math.floor(ids.length / processes);
-    const runs = await Promise.all(
-      Array.from({ length: processes }, (_, i) => runWorker(test.database, 'toggle', ids.slice(i * share, (i + 1) * share))),
-    );
+    const runs = await Promise.all(Array.from({ length: processes }, (_, i) => runWorker(test.database, 'toggle', ids.slice(i * share, (i + 1) * share))));
     expect(runs.map((run) => [run.code, run.stderr])).toEqual(Array.from({ length: processes }, () => [0, '']));
     const after = inspect(test.database);
     expect(after.traces).toBe(processes * share * 2);

@@ -45,7 +45,7 @@ function driver(body: string): string {
     '  command cafsup "$@"',
     '}',
     'stop() { if [ -n "$SERVE_PID" ]; then kill -TERM "$SERVE_PID"; wait "$SERVE_PID"; fi; }',
-    "trap 'status=$?; if [ $status -ne 0 ]; then echo \"échec (code $status) : $BASH_COMMAND\" >&2; [ -n \"$SERVE_PID\" ] && kill \"$SERVE_PID\"; fi' EXIT",
+    'trap \'status=$?; if [ $status -ne 0 ]; then echo "échec (code $status) : $BASH_COMMAND" >&2; [ -n "$SERVE_PID" ] && kill "$SERVE_PID"; fi\' EXIT',
     body,
     'stop',
     '',
@@ -82,7 +82,7 @@ class ExampleSandbox extends CliSandbox {
     writeFileSync(file, driver(body));
     const isolated = spawnSync('unshare', ['-n', 'sh', '-c', 'ip link set lo up'], { encoding: 'utf8' }).status === 0;
     const [command, args] = isolated ? ['unshare', ['-n', 'sh', '-c', `ip link set lo up && exec bash '${file}'`]] : ['bash', [file]];
-    const result = spawnSync(command, args as string[], { cwd: this.dir, env: this.env(), encoding: 'utf8', timeout: 300_000 });
+    const result = spawnSync(command, args, { cwd: this.dir, env: this.env(), encoding: 'utf8', timeout: 300_000 });
     return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
   }
 }

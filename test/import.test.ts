@@ -15,7 +15,6 @@ async function fresh(data?: Record<string, unknown>): Promise<TestClient> {
   return test;
 }
 
-
 /** A document using every kind of entity and field, including optional ones. */
 const full = () =>
   dataset({
@@ -26,20 +25,38 @@ const full = () =>
         escalation: [{ order: 1, side: 'caf', name: 'Camille Roux', function: 'Coordinatrice MCP', email: 'camille.roux@caf78.fr', phone: null }],
       }),
     ],
-    partners: [partner('amp', { name: "Métropole d'Aix-Marseille-Provence", kind: 'epci', siret: '20005480700017', departements: ['13', '83', '84'], address: 'Le Pharo', missions: ['fsl'] })],
+    partners: [
+      partner('amp', {
+        name: "Métropole d'Aix-Marseille-Provence",
+        kind: 'epci',
+        siret: '20005480700017',
+        departements: ['13', '83', '84'],
+        address: 'Le Pharo',
+        missions: ['fsl'],
+      }),
+    ],
     conventions: [
       convention('amp', {
         number: '2023/M/2907',
         signedAt: '2023-03-21',
         tacitRenewal: true,
         termination: { kind: 'breach', noticeReceivedAt: '2026-01-10', remediedAt: '2026-01-20' },
-        serviceDesk: { email: 'mcp-national@caf78.caf.fr', phone: null, days: 'du lundi au vendredi', hours: '8h30-17h00', answerWithinWorkingDays: null, escalateAfterDays: 30 },
+        serviceDesk: {
+          email: 'mcp-national@caf78.caf.fr',
+          phone: null,
+          days: 'du lundi au vendredi',
+          hours: '8h30-17h00',
+          answerWithinWorkingDays: null,
+          escalateAfterDays: 30,
+        },
         escalation: [
           { order: 1, side: 'caf', name: 'Camille Roux', function: 'Coordinatrice MCP', email: 'camille.roux@caf78.fr', phone: null },
           { order: 1, side: 'partner', name: 'Alex Martin', function: 'Responsable FSL', email: 'alex.martin@amp.fr', phone: '04 00 00 00 00' },
         ],
         subscriptions: [{ service: 'CDAP', availableFrom: '2023-03-21', quotas: [{ profile: 'T13', maxUsers: 20, departements: ['13', '83', '84'] }] }],
-        contacts: [{ side: 'partner', role: 'administrator', order: 1, name: 'Alex Martin', function: 'Responsable FSL', email: 'alex.martin@amp.fr', phone: null }],
+        contacts: [
+          { side: 'partner', role: 'administrator', order: 1, name: 'Alex Martin', function: 'Responsable FSL', email: 'alex.martin@amp.fr', phone: null },
+        ],
         avenants: [
           {
             number: 1,
@@ -79,7 +96,15 @@ describe('export and import', () => {
     const input = full();
     expect((exported.partners as unknown[])[0]).toEqual((input.partners as Record<string, unknown>[])[0]);
     expect(exported.habilitations).toEqual(
-      (input.habilitations as Record<string, unknown>[]).map((h) => ({ userId: null, groupId: null, departement: null, suspendedAt: null, revokedAt: null, endsAt: null, ...h })),
+      (input.habilitations as Record<string, unknown>[]).map((h) => ({
+        userId: null,
+        groupId: null,
+        departement: null,
+        suspendedAt: null,
+        revokedAt: null,
+        endsAt: null,
+        ...h,
+      })),
     );
     expect(exported.groups).toEqual(input.groups);
     expect((exported.users as Record<string, unknown>[]).map((u) => [u.id, u.disabledAt])).toEqual([
@@ -102,14 +127,21 @@ describe('export and import', () => {
 
   it('still imports a file written before the contract’s desk, ladder sides, disabledAt and endsAt existed', async () => {
     const old = dataset({
-      cafs: [caf({ serviceDesk: { email: 'desk@caf78.fr', phone: null, hours: null, answerWithinWorkingDays: null }, escalation: [{ order: 1, name: 'Coordinatrice', function: null, email: null, phone: null }] })],
+      cafs: [
+        caf({
+          serviceDesk: { email: 'desk@caf78.fr', phone: null, hours: null, answerWithinWorkingDays: null },
+          escalation: [{ order: 1, name: 'Coordinatrice', function: null, email: null, phone: null }],
+        }),
+      ],
       partners: [partner('p')],
       conventions: [convention('p')],
       users: [user('u1', 'p', { status: 'disabled' })],
       habilitations: [habilitation('h1', 'p', { userId: 'u1' })],
     });
     const exported = await (await fresh(old)).client.dataset.export();
-    expect((exported.cafs as Record<string, unknown>[])[0]!.escalation).toEqual([{ order: 1, side: 'caf', name: 'Coordinatrice', function: null, email: null, phone: null }]);
+    expect((exported.cafs as Record<string, unknown>[])[0]!.escalation).toEqual([
+      { order: 1, side: 'caf', name: 'Coordinatrice', function: null, email: null, phone: null },
+    ]);
     expect((exported.conventions as Record<string, unknown>[])[0]).toMatchObject({ serviceDesk: null, escalation: null });
     expect((exported.users as Record<string, unknown>[])[0]).toMatchObject({ disabledAt: null });
     expect((exported.habilitations as Record<string, unknown>[])[0]).toMatchObject({ endsAt: null });
@@ -256,11 +288,7 @@ describe('reads', () => {
         conventions: [convention('p')],
         users: [user('u1', 'p'), user('u2', 'p')],
         groups: [{ id: 'g1', partnerId: 'p', name: 'Instructeurs', memberIds: ['u1', 'u2'] }],
-        habilitations: [
-          habilitation('h1', 'p', { userId: 'u1' }),
-          habilitation('h2', 'p', { groupId: 'g1' }),
-          habilitation('h3', 'p', { userId: 'u2' }),
-        ],
+        habilitations: [habilitation('h1', 'p', { userId: 'u1' }), habilitation('h2', 'p', { groupId: 'g1' }), habilitation('h3', 'p', { userId: 'u2' })],
       }),
     );
     const reason = { reason: 'Contrôle de la Caf' };

@@ -87,11 +87,22 @@ describe('rule 1 QUOTA_EXCEEDED and quota usage', () => {
   });
 
   it('follows a quota raised by an avenant only once both sides signed', async () => {
-    const base = { users: [user('u1', 'p'), user('u2', 'p')], habilitations: [habilitation('h1', 'p', { userId: 'u1' }), habilitation('h2', 'p', { userId: 'u2' })] };
+    const base = {
+      users: [user('u1', 'p'), user('u2', 'p')],
+      habilitations: [habilitation('h1', 'p', { userId: 'u1' }), habilitation('h2', 'p', { userId: 'u2' })],
+    };
     const raise = (signedByPartnerAt: string | null) =>
       convention('p', {
         subscriptions: t1(1),
-        avenants: [{ number: 1, title: 'T1 à 2', signedByCafAt: '2026-11-01', signedByPartnerAt, changes: [{ type: 'setQuota', service: 'CDAP', profile: 'T1', maxUsers: 2 }] }],
+        avenants: [
+          {
+            number: 1,
+            title: 'T1 à 2',
+            signedByCafAt: '2026-11-01',
+            signedByPartnerAt,
+            changes: [{ type: 'setQuota', service: 'CDAP', profile: 'T1', maxUsers: 2 }],
+          },
+        ],
       });
     expect((await quotasOf(quiet({ ...base, conventions: [raise(null)] })))[0]).toMatchObject({ maxUsers: 1, over: true });
     expect((await quotasOf(quiet({ ...base, conventions: [raise('2026-11-23')] })))[0]).toMatchObject({ maxUsers: 1, over: true });
@@ -107,7 +118,16 @@ describe('rules 2 and 3: profile and département scope', () => {
   const data = quiet({
     conventions: [
       convention('p', {
-        subscriptions: [{ service: 'CDAP', quotas: [{ profile: 'T1', maxUsers: 5, departements: ['13', '83'] }, { profile: 'T2', maxUsers: 0 }, { profile: 'T4', maxUsers: 5 }] }],
+        subscriptions: [
+          {
+            service: 'CDAP',
+            quotas: [
+              { profile: 'T1', maxUsers: 5, departements: ['13', '83'] },
+              { profile: 'T2', maxUsers: 0 },
+              { profile: 'T4', maxUsers: 5 },
+            ],
+          },
+        ],
       }),
     ],
     users: [user('u1', 'p')],
@@ -179,21 +199,43 @@ describe('rule 4 MISSION_ENDED for a temporary habilitation', () => {
     opened.push(test);
     const report = await test.client.audit.run({ asOf: ASOF, rules: ['MISSION_ENDED'] });
     expect(report.flags.map(({ severity: _s, article: _a, ...rest }) => rest)).toEqual([
-      { rule: 'MISSION_ENDED', partnerId: 'p', userId: 'u3', missionEndAt: '2026-11-01', message: 'Mission terminée le 1er novembre 2026 : u3 garde des habilitations.' },
       {
-        rule: 'MISSION_ENDED', partnerId: 'p', userId: 'u1', missionEndAt: '2026-11-21', habilitationId: 'h1',
+        rule: 'MISSION_ENDED',
+        partnerId: 'p',
+        userId: 'u3',
+        missionEndAt: '2026-11-01',
+        message: 'Mission terminée le 1er novembre 2026 : u3 garde des habilitations.',
+      },
+      {
+        rule: 'MISSION_ENDED',
+        partnerId: 'p',
+        userId: 'u1',
+        missionEndAt: '2026-11-21',
+        habilitationId: 'h1',
         message: 'Mission temporaire terminée le 21 novembre 2026 : l’habilitation h1 (u1) n’a pas été retirée.',
       },
       {
-        rule: 'MISSION_ENDED', partnerId: 'p', userId: 'u2', missionEndAt: '2026-01-01', habilitationId: 'h3',
+        rule: 'MISSION_ENDED',
+        partnerId: 'p',
+        userId: 'u2',
+        missionEndAt: '2026-01-01',
+        habilitationId: 'h3',
         message: 'Mission temporaire terminée le 1er janvier 2026 : l’habilitation h3 (u2) n’a pas été retirée.',
       },
       {
-        rule: 'MISSION_ENDED', partnerId: 'p', userId: null, missionEndAt: '2026-01-01', habilitationId: 'h4',
+        rule: 'MISSION_ENDED',
+        partnerId: 'p',
+        userId: null,
+        missionEndAt: '2026-01-01',
+        habilitationId: 'h4',
         message: 'Mission temporaire terminée le 1er janvier 2026 : l’habilitation h4 (le groupe g1) n’a pas été retirée.',
       },
       {
-        rule: 'MISSION_ENDED', partnerId: 'p', userId: 'u3', missionEndAt: '2026-10-15', habilitationId: 'h6',
+        rule: 'MISSION_ENDED',
+        partnerId: 'p',
+        userId: 'u3',
+        missionEndAt: '2026-10-15',
+        habilitationId: 'h6',
         message: 'Mission temporaire terminée le 15 octobre 2026 : l’habilitation h6 (u3) n’a pas été retirée.',
       },
     ]);
@@ -336,7 +378,12 @@ describe('convention state at the boundaries (art. 17)', () => {
     opened.push(test);
     const [row] = (await test.client.partners.list({ asOf })).items;
     const flags = (await test.client.audit.run({ asOf, rules: ['CONVENTION_NOT_IN_FORCE'] })).flags;
-    return { status: row!.conventionStatus, endsAt: row!.endsAt, nextRenewalAt: row!.nextRenewalAt, flags: flags.map((flag) => ('status' in flag ? flag.status : null)) };
+    return {
+      status: row!.conventionStatus,
+      endsAt: row!.endsAt,
+      nextRenewalAt: row!.nextRenewalAt,
+      flags: flags.map((flag) => ('status' in flag ? flag.status : null)),
+    };
   };
 
   it('counts a breach remedy only once its date is reached (the day before, on and after asOf)', async () => {
@@ -376,10 +423,21 @@ describe('withdrawal of the delegation and the avenants around it', () => {
   const giveBack = (effectiveAt: string) =>
     convention('p', {
       delegationWithdrawnAt: '2026-06-01',
-      avenants: [{ number: 1, title: 'Retour en mode délégué', signedByCafAt: '2026-05-20', signedByPartnerAt: '2026-05-21', effectiveAt, changes: [{ type: 'setManagementMode', mode: 'delegated' }] }],
+      avenants: [
+        {
+          number: 1,
+          title: 'Retour en mode délégué',
+          signedByCafAt: '2026-05-20',
+          signedByPartnerAt: '2026-05-21',
+          effectiveAt,
+          changes: [{ type: 'setManagementMode', mode: 'delegated' }],
+        },
+      ],
     });
   const state = async (effectiveAt: string) => {
-    const test = await openClient({ dataset: quiet({ conventions: [giveBack(effectiveAt)], users: [user('a1', 'p', { role: 'administrator', email: 'a1@exemple.fr' })], reviews: [] }) });
+    const test = await openClient({
+      dataset: quiet({ conventions: [giveBack(effectiveAt)], users: [user('a1', 'p', { role: 'administrator', email: 'a1@exemple.fr' })], reviews: [] }),
+    });
     opened.push(test);
     const mode = (await test.client.partners.list({ asOf: ASOF })).items[0]!.managementMode;
     const flags = (await test.client.audit.run({ asOf: ASOF })).flags.map((flag) => `${flag.rule}: ${flag.article}`);
@@ -406,7 +464,10 @@ describe('withdrawal of the delegation and the avenants around it', () => {
       return (await test.client.audit.run({ asOf: ASOF, rules: ['QUOTA_EXCEEDED', 'PROFILE_NOT_SUBSCRIBED'] })).flags.map((flag) => flag.article);
     };
     expect(await articles('centralised')).toEqual(['bulletin d’adhésion et convention, art. 9.1', 'bulletin d’adhésion et convention, art. 9.1']);
-    expect(await articles('delegated')).toEqual(['contrat de services, art. 2.2.1 et bulletin d’adhésion', 'contrat de services, art. 2.2.1 et bulletin d’adhésion']);
+    expect(await articles('delegated')).toEqual([
+      'contrat de services, art. 2.2.1 et bulletin d’adhésion',
+      'contrat de services, art. 2.2.1 et bulletin d’adhésion',
+    ]);
   });
 });
 
@@ -421,7 +482,15 @@ describe('rule 15 GRANTED_OUTSIDE_TERMS', () => {
             { service: 'CDAP', availableFrom: '2025-03-01', quotas: [{ profile: 'T1', maxUsers: 9 }] },
             { service: 'AFAS', availableFrom: null, quotas: [{ profile: 'P1', maxUsers: 9 }] },
           ],
-          avenants: [{ number: 1, title: 'Service ajouté', signedByCafAt: '2025-06-01', signedByPartnerAt: '2025-06-01', changes: [{ type: 'addService', service: 'NEW', quotas: [{ profile: 'P1', maxUsers: 9 }] }] }],
+          avenants: [
+            {
+              number: 1,
+              title: 'Service ajouté',
+              signedByCafAt: '2025-06-01',
+              signedByPartnerAt: '2025-06-01',
+              changes: [{ type: 'addService', service: 'NEW', quotas: [{ profile: 'P1', maxUsers: 9 }] }],
+            },
+          ],
         }),
       ],
       users: [user('u1', 'p')],
@@ -439,9 +508,24 @@ describe('rule 15 GRANTED_OUTSIDE_TERMS', () => {
     opened.push(test);
     const flags = (await test.client.audit.run({ asOf: ASOF, rules: ['GRANTED_OUTSIDE_TERMS'] })).flags;
     expect(flags.map(({ severity: _s, article: _a, ...rest }) => rest)).toEqual([
-      { rule: 'GRANTED_OUTSIDE_TERMS', partnerId: 'p', habilitationId: 'h1', message: 'Habilitation h1 accordée le 28 février 2025, avant la mise à disposition du service le 1er mars 2025.' },
-      { rule: 'GRANTED_OUTSIDE_TERMS', partnerId: 'p', habilitationId: 'h3', message: 'Habilitation h3 accordée le 14 janvier 2025, avant la prise d’effet de la convention le 15 janvier 2025.' },
-      { rule: 'GRANTED_OUTSIDE_TERMS', partnerId: 'p', habilitationId: 'h6', message: 'Habilitation h6 accordée le 14 janvier 2025, avant la prise d’effet de la convention le 15 janvier 2025.' },
+      {
+        rule: 'GRANTED_OUTSIDE_TERMS',
+        partnerId: 'p',
+        habilitationId: 'h1',
+        message: 'Habilitation h1 accordée le 28 février 2025, avant la mise à disposition du service le 1er mars 2025.',
+      },
+      {
+        rule: 'GRANTED_OUTSIDE_TERMS',
+        partnerId: 'p',
+        habilitationId: 'h3',
+        message: 'Habilitation h3 accordée le 14 janvier 2025, avant la prise d’effet de la convention le 15 janvier 2025.',
+      },
+      {
+        rule: 'GRANTED_OUTSIDE_TERMS',
+        partnerId: 'p',
+        habilitationId: 'h6',
+        message: 'Habilitation h6 accordée le 14 janvier 2025, avant la prise d’effet de la convention le 15 janvier 2025.',
+      },
     ]);
     expect(flags[0]!.article).toBe('contrat de services, art. 2.1 et annexe 2 (date de mise à disposition)');
   });
@@ -450,8 +534,13 @@ describe('rule 15 GRANTED_OUTSIDE_TERMS', () => {
 describe('rule 16 PROFILE_NOT_ELIGIBLE', () => {
   it('fires for each reserved Cdap profile held by another kind of body, never for the intended one', async () => {
     const pairs: [string, string][] = [
-      ['T18', 'departement'], ['T19', 'departement'], ['T10', 'bailleur'], ['T12', 'justice'],
-      ['T6', 'organisme_securite_sociale'], ['T8', 'organisme_securite_sociale'], ['T20', 'organisme_securite_sociale'],
+      ['T18', 'departement'],
+      ['T19', 'departement'],
+      ['T10', 'bailleur'],
+      ['T12', 'justice'],
+      ['T6', 'organisme_securite_sociale'],
+      ['T8', 'organisme_securite_sociale'],
+      ['T20', 'organisme_securite_sociale'],
     ];
     const profiles = [...new Set(pairs.map(([profile]) => profile)), 'T1'];
     const subscriptions = [{ service: 'CDAP', availableFrom: null, quotas: profiles.map((profile) => ({ profile, maxUsers: 9 })) }];
@@ -465,9 +554,13 @@ describe('rule 16 PROFILE_NOT_ELIGIBLE', () => {
     });
     const flags = await flagsOf(data, { rules: ['PROFILE_NOT_ELIGIBLE'] });
     const expected = kinds.flatMap((kind) =>
-      pairs.filter(([, intended]) => intended !== kind).map(([profile]) => ({ rule: 'PROFILE_NOT_ELIGIBLE', partnerId: kind, habilitationId: `${kind}-${profile}`, profile })),
+      pairs
+        .filter(([, intended]) => intended !== kind)
+        .map(([profile]) => ({ rule: 'PROFILE_NOT_ELIGIBLE', partnerId: kind, habilitationId: `${kind}-${profile}`, profile })),
     );
-    expect(flags).toEqual(expected.sort((a, b) => (a.partnerId < b.partnerId ? -1 : a.partnerId > b.partnerId ? 1 : a.habilitationId < b.habilitationId ? -1 : 1)));
+    expect(flags).toEqual(
+      expected.sort((a, b) => (a.partnerId < b.partnerId ? -1 : a.partnerId > b.partnerId ? 1 : a.habilitationId < b.habilitationId ? -1 : 1)),
+    );
     expect(flags).toHaveLength(5 * 7 - 7);
   });
 });
@@ -518,7 +611,15 @@ describe('rule 13 ADMIN_NOT_DESIGNATED', () => {
       conventions: [
         convention('p', {
           contacts: [contact('administrator', 'admin@p.fr'), { ...contact('deputy', 'p-deputy@exemple.fr'), side: 'caf' }],
-          avenants: [{ number: 1, title: 'Suppléant', signedByCafAt: '2026-01-01', signedByPartnerAt: '2026-01-02', changes: [{ type: 'setContact', contact: contact('deputy', 'new@p.fr') }] }],
+          avenants: [
+            {
+              number: 1,
+              title: 'Suppléant',
+              signedByCafAt: '2026-01-01',
+              signedByPartnerAt: '2026-01-02',
+              changes: [{ type: 'setContact', contact: contact('deputy', 'new@p.fr') }],
+            },
+          ],
         }),
         convention('none'),
       ],

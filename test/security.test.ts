@@ -140,13 +140,19 @@ describe('cafsup serve: scopes, roles, hostile input, secrets', () => {
       ['/v1/habilitations.suspend', '{"constructor": {"prototype": {"admin": true}}, "ids": ["amp-h0001"], "options": {"reason": "Prototype"}}'],
       ['/v1/habilitations.suspend', JSON.stringify({ ids: 'amp-h0001', options: { reason: 42 } })],
       ['/v1/habilitations.suspend', JSON.stringify({ ids: ['amp-h0001'], options: { reason: 'Champ en trop', admin: true } })],
-      ['/v1/habilitations.suspend', JSON.stringify({ ids: ['amp-h0001'], options: { reason: 'Champ en trop' }, actor: { name: 'Usurpateur', email: 'x@y.fr' } })],
+      [
+        '/v1/habilitations.suspend',
+        JSON.stringify({ ids: ['amp-h0001'], options: { reason: 'Champ en trop' }, actor: { name: 'Usurpateur', email: 'x@y.fr' } }),
+      ],
       ['/v1/partners.list', JSON.stringify({ limit: 'beaucoup' })],
       ['/v1/partners.list', '[1, 2, 3]'],
       ['/v1/partners.list', '"texte"'],
       ['/v1/partners.list', 'null'],
       ['/v1/partners.list', '{"a":'.repeat(5000)],
-      ['/v1/avenants.create', JSON.stringify({ partnerId: 'amp', draft: { title: 'x', changes: [{ type: 'setQuota', service: 'CDAP', profile: 'T99', maxUsers: -1 }] } })],
+      [
+        '/v1/avenants.create',
+        JSON.stringify({ partnerId: 'amp', draft: { title: 'x', changes: [{ type: 'setQuota', service: 'CDAP', profile: 'T99', maxUsers: -1 }] } }),
+      ],
       ['/v1/n-existe-pas', '{}'],
       ['/v1/dataset.import', '{"format":'],
     ];
@@ -157,7 +163,11 @@ describe('cafsup serve: scopes, roles, hostile input, secrets', () => {
       expect(response.body.error.code).toMatch(/^(VALIDATION|NOT_FOUND|FORBIDDEN)$/);
       expect(JSON.stringify(response.body)).not.toMatch(/SELECT|INSERT|sqlite|\bat \w+ \(/i);
     }
-    const poisoned = await server.post('/v1/habilitations.suspend', '{"__proto__": {"admin": true}, "ids": ["amp-h0001"], "options": {"reason": "Prototype"}}', token);
+    const poisoned = await server.post(
+      '/v1/habilitations.suspend',
+      '{"__proto__": {"admin": true}, "ids": ["amp-h0001"], "options": {"reason": "Prototype"}}',
+      token,
+    );
     expect([poisoned.status, poisoned.body.error.message]).toEqual([422, 'Corps de requête refusé : clé « __proto__ » ou « constructor » interdite.']);
     const wrongType = await server.post('/v1/partners.list', '{}', token, { 'content-type': 'text/plain' });
     expect(wrongType.status).toBeLessThan(500);

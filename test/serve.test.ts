@@ -16,7 +16,9 @@ describe('cafsup serve as a process', () => {
 
   beforeAll(async () => {
     expect(sandbox.run(['demo']).status).toBe(0);
-    token = sandbox.json(['token', 'create', 'Camille Roux', '--email', 'camille.roux@caf78.fr', '--role', 'supervisor', '--caf', '*'], { env: { CAFSUP_ACTOR: ACTOR } }).token;
+    token = sandbox.json(['token', 'create', 'Camille Roux', '--email', 'camille.roux@caf78.fr', '--role', 'supervisor', '--caf', '*'], {
+      env: { CAFSUP_ACTOR: ACTOR },
+    }).token;
     server = spawn(process.execPath, [CAFSUP_BIN, 'serve', '--port', '0'], { env: sandbox.env(), stdio: ['ignore', 'pipe', 'pipe'] });
     baseUrl = await new Promise<string>((resolve, reject) => {
       server.stderr!.on('data', (chunk: Buffer) => {

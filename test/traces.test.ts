@@ -47,9 +47,17 @@ describe('traces.verify', () => {
     ['a rehashed altered trace', `UPDATE traces SET reason = 'Autre motif', hash = '${'a'.repeat(64)}' WHERE id = 2`, 2],
     ['an altered trace with its content hash recomputed by hand', `UPDATE traces SET content_hash = '${'b'.repeat(64)}', reason = 'x' WHERE id = 3`, 3],
     // Erasing what a trace says is retention's right only once its time is over (6 years for a decision).
-    ['a recent decision trace erased as retention would', `UPDATE traces SET erased = 1, reason = '', actor_name = '', actor_email = '', after = NULL, before = NULL WHERE id = 4`, 4],
+    [
+      'a recent decision trace erased as retention would',
+      `UPDATE traces SET erased = 1, reason = '', actor_name = '', actor_email = '', after = NULL, before = NULL WHERE id = 4`,
+      4,
+    ],
     ['a decision trace passed off as activity and erased', `UPDATE traces SET kind = 'activity', erased = 1, reason = '' WHERE id = 5`, 5],
-    ['a truncated start with a forged purge anchor', `DELETE FROM traces WHERE id <= 2; INSERT OR REPLACE INTO meta (key, value) SELECT 'trace_anchor', json_object('firstId', 3, 'prevHash', prev_hash) FROM traces WHERE id = 3`, 1],
+    [
+      'a truncated start with a forged purge anchor',
+      `DELETE FROM traces WHERE id <= 2; INSERT OR REPLACE INTO meta (key, value) SELECT 'trace_anchor', json_object('firstId', 3, 'prevHash', prev_hash) FROM traces WHERE id = 3`,
+      1,
+    ],
   ])('names the first broken trace after %s', async (_label, sql, firstBrokenId) => {
     tamper(sql);
     const result = await test.client.traces.verify();

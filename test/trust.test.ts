@@ -45,9 +45,17 @@ describe('the write path of cafsup serve (operations.md)', () => {
   it('loses no acknowledged write while an HTTP import of another token runs, and hands out each trace id once', async () => {
     // A large import of other partners than the ones being suspended: it takes the writer for a while.
     const big = buildDemoDataset({ partners: 400, today: AS_OF }) as unknown as Record<string, Record<string, unknown>[]>;
-    const seeded = new Set(((await other.partners.list({ limit: 100 })).items).map((partner) => partner.id));
+    const seeded = new Set((await other.partners.list({ limit: 100 })).items.map((partner) => partner.id));
     const keep = (row: Record<string, unknown>) => !seeded.has(String(row.partnerId ?? row.id));
-    const document = { ...big, partners: big.partners!.filter(keep), conventions: big.conventions!.filter(keep), users: big.users!.filter(keep), groups: big.groups!.filter(keep), habilitations: big.habilitations!.filter(keep), reviews: big.reviews!.filter(keep) };
+    const document = {
+      ...big,
+      partners: big.partners!.filter(keep),
+      conventions: big.conventions!.filter(keep),
+      users: big.users!.filter(keep),
+      groups: big.groups!.filter(keep),
+      habilitations: big.habilitations!.filter(keep),
+      reviews: big.reviews!.filter(keep),
+    };
     const before = (await other.traces.verify()).head.id;
     const importer = server.client(admin);
     const ids = (await other.habilitations.list({ partnerId: 'amp', status: 'active', limit: 10 })).items.map((h) => h.id);
@@ -80,7 +88,13 @@ describe('the write path of cafsup serve (operations.md)', () => {
 
   it('takes no lock while an import is still being sent, and a dropped upload leaves writes free', async () => {
     const url = new URL(server.baseUrl);
-    const upload = request({ host: url.hostname, port: url.port, method: 'POST', path: '/v1/dataset.import?reason=Import%20abandonn%C3%A9', headers: { authorization: `Bearer ${admin}`, 'transfer-encoding': 'chunked' } });
+    const upload = request({
+      host: url.hostname,
+      port: url.port,
+      method: 'POST',
+      path: '/v1/dataset.import?reason=Import%20abandonn%C3%A9',
+      headers: { authorization: `Bearer ${admin}`, 'transfer-encoding': 'chunked' },
+    });
     upload.on('error', () => undefined);
     upload.write('{"format":"cafsup/dataset","version":1,"cafs":[');
     // While the client dawdles, another supervisor's write lands at once.
@@ -129,7 +143,11 @@ describe('the write path of cafsup serve (operations.md)', () => {
     const blocker = new Database(hurried.database);
     try {
       blocker.exec('BEGIN IMMEDIATE');
-      const answer = await hurried.post('/v1/habilitations.suspend', JSON.stringify({ ids: ['amp-h0012'], options: { reason: 'Écriture trop tardive' } }), token);
+      const answer = await hurried.post(
+        '/v1/habilitations.suspend',
+        JSON.stringify({ ids: ['amp-h0012'], options: { reason: 'Écriture trop tardive' } }),
+        token,
+      );
       expect(answer.status).toBe(503);
       expect(answer.body.error.code).toBe('UNAVAILABLE');
       expect(Number(answer.headers['retry-after'])).toBeGreaterThan(0);
@@ -269,7 +287,13 @@ function rewriteTail(database: string, from: number, reason: string): void {
         };
         const contentHash = sha(traceContentCanonical(trace));
         const hash = sha(traceLinkCanonical({ id: trace.id, at: trace.at, kind: trace.kind, prevHash, contentHash }));
-        db.prepare('UPDATE traces SET reason = ?, content_hash = ?, prev_hash = ?, hash = ? WHERE id = ?').run(trace.reason, contentHash, prevHash, hash, trace.id);
+        db.prepare('UPDATE traces SET reason = ?, content_hash = ?, prev_hash = ?, hash = ? WHERE id = ?').run(
+          trace.reason,
+          contentHash,
+          prevHash,
+          hash,
+          trace.id,
+        );
         prevHash = hash;
       }
       db.prepare(`UPDATE meta SET value = json_object('id', ?, 'hash', ?) WHERE key = 'trace_head'`).run(rows.at(-1)!.id, prevHash);
@@ -300,9 +324,9 @@ describe('signed checkpoints catch what the chain alone cannot', () => {
     const test = await openClient({ dataset: buildDemoDataset({ partners: 4, today: AS_OF }) });
     try {
       for (let index = 1; index <= 4; index++) await test.client.habilitations.suspend([`amp-h000${index}`], { reason: `Contrôle ${index}` });
-      const early = signCheckpoint((await test.client.traces.head()), '2026-11-22T10:00:00Z', key); // head 3
+      const early = signCheckpoint(await test.client.traces.head(), '2026-11-22T10:00:00Z', key); // head 3
       for (let index = 5; index <= 7; index++) await test.client.habilitations.suspend([`amp-h000${index}`], { reason: `Contrôle ${index}` });
-      const late = signCheckpoint((await test.client.traces.head()), '2026-11-22T11:00:00Z', key); // head 8
+      const late = signCheckpoint(await test.client.traces.head(), '2026-11-22T11:00:00Z', key); // head 8
       tamper(test.database);
       const chain = await test.client.traces.verify();
       const report = await checkAgainstCheckpoints(chain.head, [early, late], [key.publicKey], (ids) => test.client.traces.hashes(ids));
@@ -332,7 +356,9 @@ describe('signed checkpoints catch what the chain alone cannot', () => {
   });
 
   it('refuses a checkpoint signed by another key', async () => {
-    const stranger = loadSigningKey({ env: { CAFSUP_SIGNING_KEY: generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString() } });
+    const stranger = loadSigningKey({
+      env: { CAFSUP_SIGNING_KEY: generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString() },
+    });
     const test = await openClient({ dataset: buildDemoDataset({ partners: 4, today: AS_OF }) });
     try {
       const forged = signCheckpoint(await test.client.traces.head(), '2026-11-22T12:00:00Z', stranger);

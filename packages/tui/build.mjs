@@ -27,7 +27,10 @@ await build({
   banner: { js: "import { createRequire as __cafsupRequire } from 'node:module'; const require = __cafsupRequire(import.meta.url);" },
   // React's production build: its development build is several times larger and slower to start.
   // `cafsup --version` reads the package's version from the bundle, not from a file at run time.
-  define: { 'process.env.NODE_ENV': '"production"', __CAFSUP_VERSION__: JSON.stringify(JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')).version) },
+  define: {
+    'process.env.NODE_ENV': '"production"',
+    __CAFSUP_VERSION__: JSON.stringify(JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')).version),
+  },
   legalComments: 'none',
   // Less source to parse at every start.
   minifyWhitespace: true,

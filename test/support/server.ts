@@ -41,7 +41,9 @@ export class TestServer {
     }
   }
 
-  async start(options: Partial<Pick<ServerOptions, 'authFailuresPerMinute' | 'requestTimeoutMs' | 'checkpoints' | 'tls' | 'trustProxy'>> & { host?: string } = {}): Promise<void> {
+  async start(
+    options: Partial<Pick<ServerOptions, 'authFailuresPerMinute' | 'requestTimeoutMs' | 'checkpoints' | 'tls' | 'trustProxy'>> & { host?: string } = {},
+  ): Promise<void> {
     const log = new Writable({
       write: (chunk: Buffer, _encoding, done) => {
         this.log.push(chunk.toString('utf8'));
@@ -58,7 +60,12 @@ export class TestServer {
   }
 
   /** A raw request, for what the SDK would never send. */
-  async post(path: string, body: string, token: string | null, headers: Record<string, string> = {}): Promise<{ status: number; body: any; headers: Record<string, string> }> {
+  async post(
+    path: string,
+    body: string,
+    token: string | null,
+    headers: Record<string, string> = {},
+  ): Promise<{ status: number; body: any; headers: Record<string, string> }> {
     const response = await fetch(`${this.baseUrl}${path}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...(token === null ? {} : { authorization: `Bearer ${token}` }), ...headers },

@@ -69,7 +69,9 @@ export function loadSigningKey(options: { path?: string; create?: boolean; env?:
   const path = options.path ?? defaultSigningKeyPath();
   if (!existsSync(path)) {
     if (options.create !== true) {
-      throw new CafsupError('NOT_FOUND', `Clé de signature introuvable : ${path}. « cafsup traces checkpoint » la crée au premier point de contrôle.`, { path });
+      throw new CafsupError('NOT_FOUND', `Clé de signature introuvable : ${path}. « cafsup traces checkpoint » la crée au premier point de contrôle.`, {
+        path,
+      });
     }
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     const { privateKey } = generateKeyPairSync('ed25519');
@@ -191,12 +193,16 @@ export async function checkAgainstCheckpoints(
   let matched = 0;
   for (const checkpoint of signed) {
     if (checkpoint.id > head.id) {
-      problems.push(`chaîne tronquée : elle s’arrête à la trace n° ${head.id}, mais le point de contrôle du ${checkpoint.at} atteste la trace n° ${checkpoint.id}`);
+      problems.push(
+        `chaîne tronquée : elle s’arrête à la trace n° ${head.id}, mais le point de contrôle du ${checkpoint.at} atteste la trace n° ${checkpoint.id}`,
+      );
       firstBrokenId ??= Math.min(lastGood, head.id) + 1;
       continue;
     }
     if (checkpoint.legacyUntil !== head.legacyUntil) {
-      problems.push(`limite des traces anciennes modifiée depuis le point de contrôle du ${checkpoint.at} (n° ${checkpoint.legacyUntil}, maintenant n° ${head.legacyUntil})`);
+      problems.push(
+        `limite des traces anciennes modifiée depuis le point de contrôle du ${checkpoint.at} (n° ${checkpoint.legacyUntil}, maintenant n° ${head.legacyUntil})`,
+      );
       firstBrokenId ??= Math.min(checkpoint.legacyUntil, head.legacyUntil) + 1;
       continue;
     }

@@ -112,7 +112,9 @@ export function createClient(options: LocalClientOptions | HttpClientOptions | P
       : new CafsupClient(new LocalTransport({ database: connection.database, actor: connection.actor, create: false }));
   }
   if (options.offThread === true) {
-    return new CafsupClient(new PooledTransport({ database: options.database, actor: options.actor ?? null, ...(options.create === undefined ? {} : { create: options.create }) }));
+    return new CafsupClient(
+      new PooledTransport({ database: options.database, actor: options.actor ?? null, ...(options.create === undefined ? {} : { create: options.create }) }),
+    );
   }
   return new CafsupClient(new LocalTransport(options));
 }

@@ -1,7 +1,15 @@
 export { createClient, CafsupClient, type HttpClientOptions, type LocalClientOptions, type ProfileClientOptions } from './client.js';
 export { HttpTransport, type HttpTransportOptions } from './transports/http.js';
 export * from './profiles.js';
-export { OPERATIONS, STORE_WIDE_OPERATIONS, WRITE_OPERATIONS, type Identity, type Operation, type Transport, type TransportInfo } from './transports/transport.js';
+export {
+  OPERATIONS,
+  STORE_WIDE_OPERATIONS,
+  WRITE_OPERATIONS,
+  type Identity,
+  type Operation,
+  type Transport,
+  type TransportInfo,
+} from './transports/transport.js';
 export { LocalTransport, type LocalTransportOptions } from './transports/local.js';
 export { PooledTransport, type PooledTransportOptions } from './transports/pooled.js';
 export type { Page } from './store/pagination.js';

@@ -67,7 +67,7 @@ function readJsonObject(path: string): Record<string, unknown> {
 
 /** The settings file as saved, read without loading conf (a plain command should start fast). */
 export function readSettings(): SavedSettings {
-  return readJsonObject(configFilePath()) as SavedSettings;
+  return readJsonObject(configFilePath());
 }
 
 export function readToken(profile: string): string | undefined {
@@ -76,7 +76,8 @@ export function readToken(profile: string): string | undefined {
 }
 
 /** What a profile connects to: the server and its token, or the file and the actor. */
-export type Connection = { kind: 'http'; profile: string | null; baseUrl: string; token: string } | { kind: 'local'; profile: string | null; database: string; actor: Actor | null };
+export type Connection =
+  { kind: 'http'; profile: string | null; baseUrl: string; token: string } | { kind: 'local'; profile: string | null; database: string; actor: Actor | null };
 
 /** A connection and the setting that chose it (`--profile`, `CAFSUP_DB`…), for `whoami` and errors. */
 export type ResolvedConnection = Connection & { chosenBy: string };
@@ -91,10 +92,15 @@ function savedProfile(settings: SavedSettings, name: string, chosenBy: string, e
   const profile = settings.profiles?.[name];
   if (profile === undefined) throw new CafsupError('NOT_FOUND', `Profil inconnu : « ${name} » (${chosenBy}). Voir « cafsup config profile list ».`);
   const actor = settings.actor === undefined ? null : parseActor(settings.actor);
-  if (profile.url === undefined) return { kind: 'local', profile: name, database: profile.database ?? settings.database ?? defaultDatabasePath(), actor, chosenBy };
+  if (profile.url === undefined)
+    return { kind: 'local', profile: name, database: profile.database ?? settings.database ?? defaultDatabasePath(), actor, chosenBy };
   // The environment's token beats the saved one (flag > environment > settings), as for CI.
   const token = env.CAFSUP_TOKEN ?? readToken(name);
-  if (token === undefined) throw new CafsupError('UNAUTHENTICATED', `Aucun jeton pour le profil « ${name} » : lancez « cafsup login --profile ${name} » (ou définissez CAFSUP_TOKEN).`);
+  if (token === undefined)
+    throw new CafsupError(
+      'UNAUTHENTICATED',
+      `Aucun jeton pour le profil « ${name} » : lancez « cafsup login --profile ${name} » (ou définissez CAFSUP_TOKEN).`,
+    );
   return { kind: 'http', profile: name, baseUrl: profile.url, token, chosenBy };
 }
 
@@ -123,7 +129,10 @@ export function resolveConnection(flags: ConnectionFlags = {}, env: NodeJS.Proce
   }
   const local = (database: string, chosenBy: string): ResolvedConnection => {
     if (set('CAFSUP_TOKEN')) {
-      throw new CafsupError('VALIDATION', `CAFSUP_TOKEN est défini mais les données viennent du fichier ${database} (${chosenBy}) : ajoutez CAFSUP_URL pour un serveur, ou retirez CAFSUP_TOKEN.`);
+      throw new CafsupError(
+        'VALIDATION',
+        `CAFSUP_TOKEN est défini mais les données viennent du fichier ${database} (${chosenBy}) : ajoutez CAFSUP_URL pour un serveur, ou retirez CAFSUP_TOKEN.`,
+      );
     }
     return { kind: 'local', profile: null, database, actor: settings.actor === undefined ? null : parseActor(settings.actor), chosenBy };
   };

@@ -108,7 +108,9 @@ async function spool(body: Readable, limit: number): Promise<string> {
     return path;
   } catch (error) {
     await rm(folder, { recursive: true, force: true });
-    throw error instanceof CafsupError ? error : new CafsupError('VALIDATION', 'Envoi du fichier interrompu avant sa fin : rien n’a été importé.', {}, { cause: error });
+    throw error instanceof CafsupError
+      ? error
+      : new CafsupError('VALIDATION', 'Envoi du fichier interrompu avant sa fin : rien n’a été importé.', {}, { cause: error });
   } finally {
     clearTimeout(idle);
   }
@@ -151,7 +153,11 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   // Read before the workers start: a wrong certificate or proxy stops here, with nothing to clean up.
   const https = options.tls === undefined ? null : loadTls(options.tls);
   const trustProxy = checkTrustedProxies(options.trustProxy ?? []);
-  const pool = await StorePool.open({ database: options.database, clock: options.clock ?? null, ...(options.readers === undefined ? {} : { readers: options.readers }) });
+  const pool = await StorePool.open({
+    database: options.database,
+    clock: options.clock ?? null,
+    ...(options.readers === undefined ? {} : { readers: options.readers }),
+  });
   const allowedFailures = options.authFailuresPerMinute ?? 10;
   const localFailures = new FailureWindow();
   const deadlineMs = options.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -163,7 +169,11 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     logger:
       options.log === false
         ? false
-        : { level: 'info', stream: options.log ?? process.stderr, redact: { paths: ['req.headers.authorization', 'req.headers["idempotency-key"]'], censor: '[masqué]' } },
+        : {
+            level: 'info',
+            stream: options.log ?? process.stderr,
+            redact: { paths: ['req.headers.authorization', 'req.headers["idempotency-key"]'], censor: '[masqué]' },
+          },
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
@@ -214,12 +224,20 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     // write (a long import), this process's own count decides, so the limit never lapses.
     const local = localFailures.count(request.ip, allowedFailures);
     const counted = await pool
-      .internal<{ limited: boolean; retryAfterSeconds: number }>({ kind: 'authFailure', address: request.ip, tokenPrefix, limit: allowedFailures }, AUTH_COUNT_MS)
+      .internal<{ limited: boolean; retryAfterSeconds: number }>(
+        { kind: 'authFailure', address: request.ip, tokenPrefix, limit: allowedFailures },
+        AUTH_COUNT_MS,
+      )
       .catch(() => local);
     if (counted.limited) {
       throw new CafsupError('RATE_LIMITED', 'Trop d’échecs d’authentification : réessayez dans une minute.', { retryAfterSeconds: counted.retryAfterSeconds });
     }
-    throw new CafsupError('UNAUTHENTICATED', token === undefined ? 'Jeton manquant : en-tête « Authorization: Bearer … » attendu.' : 'Jeton refusé (inconnu, révoqué, expiré, ou son titulaire est suspendu).');
+    throw new CafsupError(
+      'UNAUTHENTICATED',
+      token === undefined
+        ? 'Jeton manquant : en-tête « Authorization: Bearer … » attendu.'
+        : 'Jeton refusé (inconnu, révoqué, expiré, ou son titulaire est suspendu).',
+    );
   });
 
   const callerOf = (request: FastifyRequest, name: Operation): Caller => {
@@ -234,7 +252,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     const key = request.headers['idempotency-key'];
     if (operationSpec(name).access !== 'write' || key === undefined) return undefined;
     if (typeof key !== 'string' || !IDEMPOTENCY_KEY.test(key)) {
-      throw new CafsupError('VALIDATION', 'En-tête Idempotency-Key invalide : 1 à 200 caractères imprimables.', { problems: [{ path: 'Idempotency-Key', message: 'invalide' }] });
+      throw new CafsupError('VALIDATION', 'En-tête Idempotency-Key invalide : 1 à 200 caractères imprimables.', {
+        problems: [{ path: 'Idempotency-Key', message: 'invalide' }],
+      });
     }
     return { tokenId: request.principal.tokenId, key };
   };
@@ -264,10 +284,12 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
         // The first chunk comes before the status is sent, so a refusal is still an error answer.
         const first = await chunks.next();
         return reply.type('application/json').send(
-          Readable.from((async function* () {
-            if (first.done !== true) yield first.value;
-            yield* chunks;
-          })()),
+          Readable.from(
+            (async function* () {
+              if (first.done !== true) yield first.value;
+              yield* chunks;
+            })(),
+          ),
         );
       });
     } else if (spec.stream === 'in') {
@@ -290,7 +312,10 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
           const spooled = await spool(request.body as Readable, IMPORT_BODY_LIMIT);
           try {
             const source = createReadStream(spooled) as AsyncIterable<Uint8Array>;
-            return answer(reply, await pool.run(name, input, caller, { deadlineMs, source, validated: true, ...(idempotency === undefined ? {} : { idempotency }) }));
+            return answer(
+              reply,
+              await pool.run(name, input, caller, { deadlineMs, source, validated: true, ...(idempotency === undefined ? {} : { idempotency }) }),
+            );
           } finally {
             await rm(dirname(spooled), { recursive: true, force: true });
           }

@@ -78,12 +78,7 @@ export function avenantEffectiveAt(avenant: Avenant): CalendarDate | null {
 /** An avenant applies at `asOf` when both sides signed on or before it and it took effect by then. */
 export function avenantApplies(avenant: Avenant, asOf: CalendarDate): boolean {
   const effectiveAt = avenantEffectiveAt(avenant);
-  return (
-    effectiveAt !== null &&
-    avenant.signedByCafAt! <= asOf &&
-    avenant.signedByPartnerAt! <= asOf &&
-    effectiveAt <= asOf
-  );
+  return effectiveAt !== null && avenant.signedByCafAt! <= asOf && avenant.signedByPartnerAt! <= asOf && effectiveAt <= asOf;
 }
 
 function upsertSubscription(subscriptions: Subscription[], service: string): Subscription {
@@ -131,9 +126,7 @@ export function applyChange(terms: Terms, change: AvenantChange): void {
     case 'setContact': {
       const { contact } = change;
       const replaced = (candidate: (typeof terms.contacts)[number]) =>
-        candidate.side === contact.side &&
-        candidate.role === contact.role &&
-        (contact.order === undefined || candidate.order === contact.order);
+        candidate.side === contact.side && candidate.role === contact.role && (contact.order === undefined || candidate.order === contact.order);
       const firstIndex = terms.contacts.findIndex(replaced);
       const kept = terms.contacts.filter((candidate) => !replaced(candidate));
       const position = firstIndex === -1 ? kept.length : firstIndex;
@@ -144,8 +137,7 @@ export function applyChange(terms: Terms, change: AvenantChange): void {
     case 'removeContact': {
       const email = normaliseEmail(change.email);
       terms.contacts = terms.contacts.filter(
-        (contact) =>
-          !(contact.side === change.side && contact.role === change.role && normaliseEmail(contact.email) === email),
+        (contact) => !(contact.side === change.side && contact.role === change.role && normaliseEmail(contact.email) === email),
       );
       return;
     }

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { describeContractSupport } from './avenant.js';
-import { conventionSchema, conventionState, conventionStatusLabel, describeTermination, effectiveTerms, terminationEffectiveAt, type Convention } from './convention.js';
+import {
+  conventionSchema,
+  conventionState,
+  conventionStatusLabel,
+  describeTermination,
+  effectiveTerms,
+  terminationEffectiveAt,
+  type Convention,
+} from './convention.js';
 
 function convention(overrides: Record<string, unknown> = {}): Convention {
   return conventionSchema.parse({
@@ -58,7 +66,12 @@ describe('conventionState', () => {
   it('is under notice from the notice until the effective date, then terminated', () => {
     const termination = { kind: 'unilateral', noticeReceivedAt: '2026-09-10' };
     expect(conventionState(convention({ termination }), '2026-09-09')).toMatchObject({ status: 'active', endsAt: '2026-12-10', nextRenewalAt: null });
-    expect(conventionState(convention({ termination }), '2026-09-10')).toMatchObject({ status: 'notice', inForce: true, terminationEffectiveAt: '2026-12-10', endsAt: '2026-12-10' });
+    expect(conventionState(convention({ termination }), '2026-09-10')).toMatchObject({
+      status: 'notice',
+      inForce: true,
+      terminationEffectiveAt: '2026-12-10',
+      endsAt: '2026-12-10',
+    });
     expect(conventionState(convention({ termination }), '2026-12-10')).toMatchObject({ status: 'terminated', inForce: false, nextRenewalAt: null });
   });
   it('keeps the renewal when the termination ends after it', () => {
@@ -91,7 +104,9 @@ describe('conventionState', () => {
     expect(conventionStatusLabel('notice', { kind: 'unilateral' })).toBe('en préavis de résiliation');
     expect(conventionStatusLabel('pending', null)).toBe('signée, pas encore en vigueur');
     const breach = { kind: 'breach' as const, noticeReceivedAt: '2026-11-10', remediedAt: '2026-11-20' };
-    expect(describeTermination(breach, { endsAt: null })).toBe('Mise en demeure : reçue le 10 novembre 2026, manquement corrigé le 20 novembre 2026, pas de fin prévue');
+    expect(describeTermination(breach, { endsAt: null })).toBe(
+      'Mise en demeure : reçue le 10 novembre 2026, manquement corrigé le 20 novembre 2026, pas de fin prévue',
+    );
     const unilateral = { kind: 'unilateral' as const, noticeReceivedAt: '2026-11-01', requestedEffectiveAt: '2027-03-01' };
     expect(describeTermination(unilateral, { endsAt: '2027-03-01' })).toBe(
       'Préavis de résiliation : lettre reçue le 1er novembre 2026, effet demandé au 1er mars 2027, fin le 1er mars 2027',
@@ -130,7 +145,10 @@ describe('effectiveTerms', () => {
   });
   it('applies avenants in ascending number, changes in array order', () => {
     const c = convention({
-      avenants: [avenant(1, { changes: [setT13(22), setT13(23)] }), avenant(2, { changes: [setT13(30), { type: 'removeQuota', service: 'CDAP', profile: 'T13' }] })],
+      avenants: [
+        avenant(1, { changes: [setT13(22), setT13(23)] }),
+        avenant(2, { changes: [setT13(30), { type: 'removeQuota', service: 'CDAP', profile: 'T13' }] }),
+      ],
     });
     expect(t13(c, '2026-11-22')).toBeUndefined();
     expect(t13(c, '2026-01-12')).toBeUndefined();
@@ -159,7 +177,9 @@ describe('effectiveTerms', () => {
     expect(effectiveTerms(withoutCdap, '2026-11-22').subscriptions).toEqual([]);
   });
   it('replaces every contact of a side and role when the new one has no order', () => {
-    const c = convention({ avenants: [avenant(1, { changes: [{ type: 'setContact', contact: { side: 'partner', role: 'deputy', name: 'E', email: 'e@amp.fr' } }] })] });
+    const c = convention({
+      avenants: [avenant(1, { changes: [{ type: 'setContact', contact: { side: 'partner', role: 'deputy', name: 'E', email: 'e@amp.fr' } }] })],
+    });
     expect(effectiveTerms(c, '2026-11-22').contacts.map((contact) => contact.email)).toEqual(['a@amp.fr', 'e@amp.fr']);
   });
   it('is centralised from the day the delegation is withdrawn, over the avenants that took effect before', () => {
@@ -176,7 +196,12 @@ describe('effectiveTerms', () => {
         delegationWithdrawnAt: '2026-06-01',
         avenants: [
           ...(number === 2 ? [avenant(1, { changes: [{ type: 'note', text: 'Rien' }] })] : []),
-          avenant(number, { effectiveAt, signedByCafAt: '2026-05-01', signedByPartnerAt: '2026-05-02', changes: [{ type: 'setManagementMode', mode: 'delegated' }] }),
+          avenant(number, {
+            effectiveAt,
+            signedByCafAt: '2026-05-01',
+            signedByPartnerAt: '2026-05-02',
+            changes: [{ type: 'setManagementMode', mode: 'delegated' }],
+          }),
         ],
       });
     expect(effectiveTerms(back('2026-05-31'), '2026-11-22').managementMode).toBe('centralised');
@@ -210,7 +235,13 @@ describe('effectiveTerms', () => {
         avenant(1, {
           changes: [
             { type: 'setServiceDesk', serviceDesk: { email: 'new@caf78.fr', escalateAfterDays: 30 } },
-            { type: 'setEscalation', escalation: [{ order: 1, side: 'partner', name: 'DGA' }, { order: 1, name: 'Conseiller' }] },
+            {
+              type: 'setEscalation',
+              escalation: [
+                { order: 1, side: 'partner', name: 'DGA' },
+                { order: 1, name: 'Conseiller' },
+              ],
+            },
           ],
         }),
       ],
@@ -248,7 +279,12 @@ describe('conventionSchema', () => {
     expect(numbers(1, 1).error!.issues.map((issue) => [issue.path, issue.message])).toEqual([[['avenants', 1, 'number'], "numéro d'avenant 1 en double"]]);
   });
   it('refuses a Cdap profile missing from the catalogue', () => {
-    const result = conventionSchema.safeParse({ partnerId: 'x', number: '1', signedAt: null, subscriptions: [{ service: 'CDAP', quotas: [{ profile: 'T3', maxUsers: 1 }] }] });
+    const result = conventionSchema.safeParse({
+      partnerId: 'x',
+      number: '1',
+      signedAt: null,
+      subscriptions: [{ service: 'CDAP', quotas: [{ profile: 'T3', maxUsers: 1 }] }],
+    });
     expect(result.error!.issues.map((issue) => [issue.path, issue.message])).toEqual([
       [['subscriptions', 0, 'quotas', 0, 'profile'], 'profil « T3 » absent du catalogue Cdap (T1–T22 sauf T3, T7, T17)'],
     ]);

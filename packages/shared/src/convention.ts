@@ -159,10 +159,7 @@ export function describeTermination(termination: Termination, state: Pick<Conven
   return `${kind.charAt(0).toUpperCase()}${kind.slice(1)} : ${dates.join(', ')}`;
 }
 
-type TermsSource = Pick<
-  Convention,
-  'managementMode' | 'subscriptions' | 'contacts' | 'avenants' | 'delegationWithdrawnAt' | 'serviceDesk' | 'escalation'
->;
+type TermsSource = Pick<Convention, 'managementMode' | 'subscriptions' | 'contacts' | 'avenants' | 'delegationWithdrawnAt' | 'serviceDesk' | 'escalation'>;
 
 /** The Caf's desk and ladder, the defaults of every contract that names none (dataset.md). */
 export type CafDefaults = Pick<Caf, 'serviceDesk' | 'escalation'>;
@@ -183,9 +180,7 @@ export function effectiveTerms(convention: TermsSource, asOf: CalendarDate, caf:
     serviceDesk: convention.serviceDesk ?? caf?.serviceDesk ?? null,
     escalation: convention.escalation ?? caf?.escalation ?? [],
   });
-  const applying = convention.avenants
-    .filter((avenant) => avenantApplies(avenant, asOf))
-    .sort((a: Avenant, b: Avenant) => a.number - b.number);
+  const applying = convention.avenants.filter((avenant) => avenantApplies(avenant, asOf)).sort((a: Avenant, b: Avenant) => a.number - b.number);
   const withdrawnAt = convention.delegationWithdrawnAt !== null && convention.delegationWithdrawnAt <= asOf ? convention.delegationWithdrawnAt : null;
   let modeAfterWithdrawal: ManagementMode | null = null;
   for (const avenant of applying) {

@@ -1,14 +1,5 @@
 /** Every failure cafsup reports carries one of these codes, locally and over HTTP alike. */
-export const ERROR_CODES = [
-  'NOT_FOUND',
-  'VALIDATION',
-  'CONFLICT',
-  'FORBIDDEN',
-  'UNAUTHENTICATED',
-  'UNAVAILABLE',
-  'RATE_LIMITED',
-  'INTERNAL',
-] as const;
+export const ERROR_CODES = ['NOT_FOUND', 'VALIDATION', 'CONFLICT', 'FORBIDDEN', 'UNAUTHENTICATED', 'UNAVAILABLE', 'RATE_LIMITED', 'INTERNAL'] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
 /** One problem in a document or an input, named by its JSON path (`users[12].email`). */

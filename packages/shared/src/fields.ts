@@ -69,9 +69,7 @@ export function isDepartementCode(value: string): boolean {
   return DEPARTEMENT_CODE.test(value);
 }
 
-export const departementSchema = z
-  .string()
-  .refine(isDepartementCode, 'code de département invalide (01–19, 2A, 2B, 21–95, 971–976)');
+export const departementSchema = z.string().refine(isDepartementCode, 'code de département invalide (01–19, 2A, 2B, 21–95, 971–976)');
 
 /** A free-text field of the dataset (names, functions, titles, addresses): at most 2,000 characters, no control or bidi character. */
 export const textSchema = safeTextSchema();

@@ -5,7 +5,12 @@ import { MANAGEMENT_MODE_LABELS } from './terms.js';
 
 describe('plurals', () => {
   it('agree with French numbers: 0 and 1 singular, the rest plural, irregular forms given', () => {
-    expect([0, 1, 2, 1000].map((n) => countOf(n, 'alerte élevée'))).toEqual(['0 alerte élevée', '1 alerte élevée', '2 alertes élevées', '1\u202f000 alertes élevées']);
+    expect([0, 1, 2, 1000].map((n) => countOf(n, 'alerte élevée'))).toEqual([
+      '0 alerte élevée',
+      '1 alerte élevée',
+      '2 alertes élevées',
+      '1\u202f000 alertes élevées',
+    ]);
     expect(countOf(1_000_000, 'habilitation détenue')).toBe('1\u202f000\u202f000 habilitations détenues');
     expect(countOf(3, 'Caf', 'Caf')).toBe('3 Caf');
     expect(plural(2, 'gestionnaire d’habilitations')).toBe('gestionnaires d’habilitations');
@@ -22,7 +27,7 @@ describe('option values: a code or its French word', () => {
     expect(codeFromWord(HABILITATION_STATUS_LABELS, 'devalidee')).toBe('revoked');
     expect(codeFromWord(USER_STATUS_LABELS, 'suspendue')).toBe('suspended');
     expect(codeFromWord(USER_STATUS_LABELS, 'désactivée')).toBe('disabled');
-    expect(codeFromWord(USER_ROLE_LABELS, 'Gestionnaire d\'habilitations')).toBe('habilitation_manager');
+    expect(codeFromWord(USER_ROLE_LABELS, "Gestionnaire d'habilitations")).toBe('habilitation_manager');
     expect(codeFromWord(MANAGEMENT_MODE_LABELS, 'centralisé')).toBe('centralised');
     expect(codeFromWord(SEVERITY_LABELS, 'grave')).toBeNull();
   });

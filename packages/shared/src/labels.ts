@@ -75,7 +75,6 @@ export const CONTACT_ROLE_LABELS: Record<ContactRole, string> = {
 /** The side of a contract a contact or a signature belongs to. */
 export const SIDE_LABELS: Record<'caf' | 'partner', string> = { caf: 'Caf', partner: 'partenaire' };
 
-
 /** What each trace records, in the words of the trail. */
 export const TRACE_ACTION_LABELS: Record<TraceAction, string> = {
   'habilitation.suspend': 'suspension d’habilitation',
@@ -128,12 +127,7 @@ export const TOKEN_ROLE_LABELS: Record<'supervisor' | 'auditor', string> = { sup
 
 /** Lower case, without accents or typographic apostrophes: « Élevée » and « elevee » are one word. */
 export function foldWord(text: string): string {
-  return text
-    .normalize('NFD')
-    .replace(/\p{M}/gu, '')
-    .replace(/[’']/g, '\'')
-    .trim()
-    .toLowerCase();
+  return text.normalize('NFD').replace(/\p{M}/gu, '').replace(/[’']/g, "'").trim().toLowerCase();
 }
 
 /**

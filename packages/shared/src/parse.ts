@@ -9,4 +9,3 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown, base 
   const problems = parsed.error.issues.map((issue) => ({ path: formatPath(base, issue.path), message: issue.message }));
   throw new CafsupError('VALIDATION', `Saisie invalide : ${problems.map((p) => `${p.path} : ${p.message}`).join(' ; ')}.`, { problems });
 }
-

@@ -24,12 +24,7 @@ export const subscriptionSchema = z
   .superRefine((subscription, ctx) => checkCatalogue(subscription.service, subscription.quotas, ctx, ['quotas']));
 export type Subscription = z.infer<typeof subscriptionSchema>;
 
-export function checkCatalogue(
-  service: string,
-  quotas: readonly { profile: string }[],
-  ctx: z.RefinementCtx,
-  basePath: PropertyKey[],
-): void {
+export function checkCatalogue(service: string, quotas: readonly { profile: string }[], ctx: z.RefinementCtx, basePath: PropertyKey[]): void {
   quotas.forEach((quota, index) => {
     if (!isKnownProfile(service, quota.profile)) {
       ctx.addIssue({
@@ -125,8 +120,6 @@ export function quotaKey(service: string, profile: string): string {
 /** Whether an e-mail is one of the contacts' of the given roles on the partner side (rule 13). */
 export function designatedPartnerEmails(terms: Terms, roles: readonly ContactRole[]): Set<string> {
   return new Set(
-    terms.contacts
-      .filter((contact) => contact.side === 'partner' && roles.includes(contact.role))
-      .map((contact) => normaliseEmail(contact.email)),
+    terms.contacts.filter((contact) => contact.side === 'partner' && roles.includes(contact.role)).map((contact) => normaliseEmail(contact.email)),
   );
 }

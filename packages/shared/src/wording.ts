@@ -10,4 +10,3 @@ export function longFrenchDate(date: CalendarDate): string {
   const day = Number(date.slice(8, 10));
   return `${day === 1 ? '1er' : day} ${MONTHS[Number(date.slice(5, 7)) - 1]} ${Number(date.slice(0, 4))}`;
 }
-

@@ -55,7 +55,14 @@ function changeFields(index: number, type: string): Question[] {
       return [{ key: key('mode'), label: 'Mode', choices: MANAGEMENT_MODES.map((mode) => ({ label: MANAGEMENT_MODE_LABELS[mode], value: mode })) }];
     case 'setContact':
       return [
-        { key: key('side'), label: 'Côté', choices: [{ label: 'partenaire', value: 'partner' }, { label: 'Caf', value: 'caf' }] },
+        {
+          key: key('side'),
+          label: 'Côté',
+          choices: [
+            { label: 'partenaire', value: 'partner' },
+            { label: 'Caf', value: 'caf' },
+          ],
+        },
         { key: key('role'), label: 'Rôle', choices: CONTACT_ROLES.map((role) => ({ label: role, value: role })) },
         { key: key('name'), label: 'Nom' },
         { key: key('email'), label: 'Mél' },
@@ -74,7 +81,17 @@ export function followChange(question: Question, value: string, afterChanges: Qu
   const typeMatch = CHANGE_TYPE_KEY.exec(question.key);
   if (typeMatch !== null) {
     const index = Number(typeMatch[1]);
-    return [...changeFields(index, value), { key: `more${index}`, label: 'Ajouter une autre modification ?', choices: [{ label: 'non', value: 'n' }, { label: 'oui', value: 'o' }] }];
+    return [
+      ...changeFields(index, value),
+      {
+        key: `more${index}`,
+        label: 'Ajouter une autre modification ?',
+        choices: [
+          { label: 'non', value: 'n' },
+          { label: 'oui', value: 'o' },
+        ],
+      },
+    ];
   }
   const moreMatch = MORE_KEY.exec(question.key);
   if (moreMatch !== null) return value === 'o' ? [changeTypeQuestion(Number(moreMatch[1]) + 1)] : afterChanges;
@@ -84,10 +101,19 @@ export function followChange(question: Question, value: string, afterChanges: Qu
 function changeFrom(answers: Answers, index: number): AvenantChange {
   const get = (name: string) => answers[`change${index}.${name}`] ?? '';
   const type = get('type') as AvenantChange['type'];
-  const departements = get('departements').split(',').map((item) => item.trim()).filter((item) => item !== '');
+  const departements = get('departements')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
   switch (type) {
     case 'setQuota':
-      return { type, service: get('service'), profile: get('profile'), maxUsers: Number(get('maxUsers')), ...(departements.length === 0 ? {} : { departements }) };
+      return {
+        type,
+        service: get('service'),
+        profile: get('profile'),
+        maxUsers: Number(get('maxUsers')),
+        ...(departements.length === 0 ? {} : { departements }),
+      };
     case 'removeQuota':
       return { type, service: get('service'), profile: get('profile') };
     case 'addService':
@@ -99,7 +125,13 @@ function changeFrom(answers: Answers, index: number): AvenantChange {
     case 'setContact':
       return {
         type,
-        contact: { side: get('side') as 'partner', role: get('role') as 'administrator', name: get('name'), email: get('email'), ...(get('function') === '' ? {} : { function: get('function') }) },
+        contact: {
+          side: get('side') as 'partner',
+          role: get('role') as 'administrator',
+          name: get('name'),
+          email: get('email'),
+          ...(get('function') === '' ? {} : { function: get('function') }),
+        },
       };
     default:
       return { type: 'note', text: get('text') };

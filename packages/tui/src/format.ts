@@ -5,7 +5,10 @@ import {
   USER_STATUS_LABELS,
   escapeForTerminal,
   frenchNumber,
-  parisDay, type ActionResult, type Severity, type SeveritySummary,
+  parisDay,
+  type ActionResult,
+  type Severity,
+  type SeveritySummary,
 } from '@cafsup/shared';
 
 /** Formatting a French supervisor reads, shared by the plain commands and the interface. */

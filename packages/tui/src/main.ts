@@ -70,9 +70,19 @@ function jsonFields(command: Command, args: string[]): { args: string[]; fields:
     const arg = args[index]!;
     const next = args[index + 1];
     if (arg.startsWith('--json=')) {
-      fields = arg.slice('--json='.length).split(',').map((field) => field.trim()).filter((field) => field !== '');
+      fields = arg
+        .slice('--json='.length)
+        .split(',')
+        .map((field) => field.trim())
+        .filter((field) => field !== '');
       out.push('--json');
-    } else if (arg === '--json' && next !== undefined && !next.startsWith('-') && known.length > 0 && next.split(',').every((field) => known.includes(field.trim()))) {
+    } else if (
+      arg === '--json' &&
+      next !== undefined &&
+      !next.startsWith('-') &&
+      known.length > 0 &&
+      next.split(',').every((field) => known.includes(field.trim()))
+    ) {
       fields = next.split(',').map((field) => field.trim());
       out.push('--json');
       index += 1;
@@ -248,7 +258,13 @@ async function openInterface(args: string[]): Promise<number> {
     const client = await context.client({ write: true, interactive: true });
     const identity = await client.whoami();
     const { runInterface } = await loadInterface();
-    const session = { client, source: context.source(), actor: identity.actor, canWrite: identity.role === 'supervisor' && identity.readOnly !== true, today: todayInParis(new Date()) };
+    const session = {
+      client,
+      source: context.source(),
+      actor: identity.actor,
+      canWrite: identity.role === 'supervisor' && identity.readOnly !== true,
+      today: todayInParis(new Date()),
+    };
     return await runInterface(session, context.options.asOf === undefined ? {} : { asOf: context.options.asOf });
   } finally {
     await context.close();
@@ -296,7 +312,14 @@ async function main(argv: string[]): Promise<number> {
   if (found === null) {
     const family = subcommandsOf(words.slice(0, 1));
     if (family.length > 0) {
-      const second = words[1] === undefined ? '' : suggest(words[1], family.map((command) => command.name.split(' ')[1]!), (word) => `« cafsup ${words[0]} ${word} »`);
+      const second =
+        words[1] === undefined
+          ? ''
+          : suggest(
+              words[1],
+              family.map((command) => command.name.split(' ')[1]!),
+              (word) => `« cafsup ${words[0]} ${word} »`,
+            );
       throw new UsageError(`« cafsup ${words.join(' ')} » : précisez ${family.map((command) => `« cafsup ${command.name} »`).join(', ')}.${second}`);
     }
     throw new UsageError(`Commande inconnue : « ${words[0]} ».${suggest(words[0]!, ['tui', 'start', 'help', ...commandWords()])}`);

@@ -1,4 +1,12 @@
-import { compareCodePoints, type CalendarDate, type Flag, type PartnersListInput, type PartnerSummary, type QuotaUsage, type SeveritySummary } from '@cafsup/shared';
+import {
+  compareCodePoints,
+  type CalendarDate,
+  type Flag,
+  type PartnersListInput,
+  type PartnerSummary,
+  type QuotaUsage,
+  type SeveritySummary,
+} from '@cafsup/shared';
 import type { CafsupClient } from '@cafsup/sdk';
 
 /** A partner as lists show it: with places used and granted, over quotas and flags by severity. */
@@ -39,7 +47,11 @@ function places(quotas: readonly QuotaUsage[]): Map<string, { assigned: number; 
 }
 
 /** Every partner matching `query`, with its places and flags at `asOf` (one audit, one quota pass). */
-export async function partnerRows(client: CafsupClient, query: Omit<PartnersListInput, 'cursor' | 'limit'>, asOf: CalendarDate | undefined): Promise<{ asOf: CalendarDate; partners: PartnerRow[] }> {
+export async function partnerRows(
+  client: CafsupClient,
+  query: Omit<PartnersListInput, 'cursor' | 'limit'>,
+  asOf: CalendarDate | undefined,
+): Promise<{ asOf: CalendarDate; partners: PartnerRow[] }> {
   const dated = asOf === undefined ? {} : { asOf };
   const [report, usage] = await Promise.all([client.audit.run(dated), client.quotas.usage(dated)]);
   const flags = byPartner(report.flags);
@@ -47,7 +59,12 @@ export async function partnerRows(client: CafsupClient, query: Omit<PartnersList
   const partners: PartnerRow[] = [];
   for await (const partner of client.partners.iterate({ ...query, ...dated, limit: 500 })) {
     const total = totals.get(partner.id) ?? { assigned: 0, maxUsers: 0, over: 0 };
-    partners.push({ ...partner, places: { assigned: total.assigned, maxUsers: total.maxUsers }, overQuotas: total.over, flags: flags.get(partner.id) ?? emptySummary() });
+    partners.push({
+      ...partner,
+      places: { assigned: total.assigned, maxUsers: total.maxUsers },
+      overQuotas: total.over,
+      flags: flags.get(partner.id) ?? emptySummary(),
+    });
   }
   return { asOf: report.asOf, partners };
 }

@@ -27,13 +27,13 @@ const SECTION_QUERIES: Record<DatasetSection, { sql: string; toEntity: (row: nev
             (SELECT json_group_array(u.id) FROM (SELECT user_key FROM group_members m WHERE m.group_key = g.key ORDER BY position) m
                JOIN users u ON u.key = m.user_key) AS member_ids
           FROM groups g ORDER BY g.key`,
-    toEntity: groupFromRow as (row: never) => unknown,
+    toEntity: groupFromRow,
   },
   habilitations: {
     sql: `SELECT ${HABILITATION_COLUMNS} FROM ${HABILITATION_FROM} ORDER BY h.key`,
     toEntity: (row: HabilitationRow) => rowToHabilitation(row),
   },
-  reviews: { sql: 'SELECT * FROM reviews ORDER BY key', toEntity: reviewFromRow as (row: never) => unknown },
+  reviews: { sql: 'SELECT * FROM reviews ORDER BY key', toEntity: reviewFromRow },
 };
 
 /**

@@ -94,8 +94,7 @@ export async function importDataset(
     let sawFormat = false;
     let sawVersion = false;
     let entities = 0;
-    const events: AsyncIterable<DatasetEvent> | Iterable<DatasetEvent> =
-      Symbol.asyncIterator in source ? readDatasetJson(source as AsyncIterable<Uint8Array>) : source;
+    const events: AsyncIterable<DatasetEvent> | Iterable<DatasetEvent> = Symbol.asyncIterator in source ? readDatasetJson(source) : source;
     try {
       for await (const event of events) {
         if (event.kind === 'progress') {
@@ -344,16 +343,39 @@ class EntityWriter {
         const user = habilitation.userId === null ? undefined : this.fileUsers.get(habilitation.userId);
         const group = habilitation.groupId === null ? undefined : this.fileGroups.get(habilitation.groupId);
         this.statements.habilitation.run(
-          row.id, row.partner_id, user?.key ?? null, group?.key ?? null, row.service, row.profile, row.departement, row.status,
-          row.granted_at, row.granted_ms, row.suspended_at, row.suspended_day, row.revoked_at, row.revoked_day, row.ends_at,
+          row.id,
+          row.partner_id,
+          user?.key ?? null,
+          group?.key ?? null,
+          row.service,
+          row.profile,
+          row.departement,
+          row.status,
+          row.granted_at,
+          row.granted_ms,
+          row.suspended_at,
+          row.suspended_day,
+          row.revoked_at,
+          row.revoked_day,
+          row.ends_at,
         );
         const key = () => this.statements.habilitationKey.get(row.id) as number;
         if (habilitation.userId !== null) {
-          this.reference({ path: `${base}.userId`, kind: 'user', id: habilitation.userId, partnerId: habilitation.partnerId,
-            resolve: (userKey) => userKey !== user?.key && this.statements.setHabilitationUser.run(userKey, key()) });
+          this.reference({
+            path: `${base}.userId`,
+            kind: 'user',
+            id: habilitation.userId,
+            partnerId: habilitation.partnerId,
+            resolve: (userKey) => userKey !== user?.key && this.statements.setHabilitationUser.run(userKey, key()),
+          });
         } else {
-          this.reference({ path: `${base}.groupId`, kind: 'group', id: habilitation.groupId!, partnerId: habilitation.partnerId,
-            resolve: (groupKey) => groupKey !== group?.key && this.statements.setHabilitationGroup.run(groupKey, key()) });
+          this.reference({
+            path: `${base}.groupId`,
+            kind: 'group',
+            id: habilitation.groupId!,
+            partnerId: habilitation.partnerId,
+            resolve: (groupKey) => groupKey !== group?.key && this.statements.setHabilitationGroup.run(groupKey, key()),
+          });
         }
         return;
       }
@@ -388,7 +410,8 @@ class EntityWriter {
   finish(): void {
     for (const reference of this.pending) {
       const fromFile = (reference.kind === 'user' ? this.fileUsers : this.fileGroups).get(reference.id);
-      const stored = fromFile ?? ((reference.kind === 'user' ? this.statements.storedUser : this.statements.storedGroup).get(reference.id) as Owned | undefined);
+      const stored =
+        fromFile ?? ((reference.kind === 'user' ? this.statements.storedUser : this.statements.storedGroup).get(reference.id) as Owned | undefined);
       this.check(reference, stored);
     }
     const partnerExists = (id: string) => this.filePartners.has(id) || this.statements.storedPartner.get(id) !== undefined;
@@ -398,7 +421,7 @@ class EntityWriter {
     for (const { path, partnerId } of this.ownedBy) {
       if (!partnerExists(partnerId)) this.problems.add(path, `partenaire « ${partnerId} » inconnu`);
     }
- for (const [partnerId, index] of this.filePartners) {
+    for (const [partnerId, index] of this.filePartners) {
       if (!this.seen.conventions.has(partnerId) && this.statements.storedConvention.get(partnerId) === undefined) {
         this.problems.add(`partners[${index}]`, `aucune convention pour le partenaire « ${partnerId} » (une convention par partenaire)`);
       }

@@ -39,17 +39,7 @@ function isWhitespace(byte: number): boolean {
   return byte === 0x20 || byte === NEWLINE || byte === 0x0d || byte === 0x09;
 }
 
-type State =
-  | 'start'
-  | 'keyOrEnd'
-  | 'key'
-  | 'colon'
-  | 'value'
-  | 'arrayFirst'
-  | 'arrayElement'
-  | 'arrayAfterElement'
-  | 'afterValue'
-  | 'end';
+type State = 'start' | 'keyOrEnd' | 'key' | 'colon' | 'value' | 'arrayFirst' | 'arrayElement' | 'arrayAfterElement' | 'afterValue' | 'end';
 
 /** A value being captured across chunks. */
 interface Capture {
@@ -161,9 +151,7 @@ export async function* readDatasetJson(chunks: AsyncIterable<Uint8Array>): Async
         }
         if (closedAt === -1) break;
         const text =
-          c.parts.length === 0
-            ? chunk.toString('utf8', c.start, closedAt)
-            : Buffer.concat([...c.parts, chunk.subarray(c.start, closedAt)]).toString('utf8');
+          c.parts.length === 0 ? chunk.toString('utf8', c.start, closedAt) : Buffer.concat([...c.parts, chunk.subarray(c.start, closedAt)]).toString('utf8');
         capture = null;
         const event = finish(c, text);
         if (event !== null) yield event;
@@ -253,7 +241,7 @@ export async function* readDatasetJson(chunks: AsyncIterable<Uint8Array>): Async
       }
     }
     // A value still open at the end of the chunk keeps the chunk's tail and goes on from the next one's start.
-    const open = capture as Capture | null;
+    const open = capture;
     if (open !== null) {
       open.parts.push(chunk.subarray(open.start));
       open.start = 0;

@@ -3,12 +3,7 @@ import { DATASET_SECTION_NAMES } from '@cafsup/shared';
 import type { DatasetEvent } from './json-reader.js';
 
 /** Anything `dataset.import` accepts: a parsed document, its text or bytes, a stream of bytes, or a file path. */
-export type DatasetSource =
-  | { path: string }
-  | string
-  | Uint8Array
-  | AsyncIterable<Uint8Array>
-  | Record<string, unknown>;
+export type DatasetSource = { path: string } | string | Uint8Array | AsyncIterable<Uint8Array> | Record<string, unknown>;
 
 const READ_CHUNK = 1 << 20;
 
@@ -37,5 +32,5 @@ export function toDatasetInput(source: DatasetSource): AsyncIterable<Uint8Array>
   if (source instanceof Uint8Array) return once(source);
   if (Symbol.asyncIterator in source) return source as AsyncIterable<Uint8Array>;
   if (isPathSource(source)) return createReadStream(source.path, { highWaterMark: READ_CHUNK });
-  return documentEvents(source as Record<string, unknown>);
+  return documentEvents(source);
 }

@@ -71,7 +71,11 @@ export async function executeOperation(store: Store, name: string, rawInput: unk
   const scope = caller.cafCodes === null ? {} : { cafCodes: caller.cafCodes };
   if (spec.target !== undefined) store.requireInScope(spec.target(input), scope);
   const context = {
-    actor: () => caller.actor ?? (() => { throw NO_ACTOR(); })(),
+    actor: () =>
+      caller.actor ??
+      (() => {
+        throw NO_ACTOR();
+      })(),
     scope,
     beforeCommit: (_result: unknown) => undefined,
     ...(options.source === undefined ? {} : { source: options.source }),

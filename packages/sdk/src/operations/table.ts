@@ -168,7 +168,9 @@ export const OPERATION_TABLE = {
     run: (store, input) => store.getUser(input.id),
   }),
   'users.suspend': entityAction('suspension d’utilisateurs', 'users', (store, ids, options, actor) => store.actions.userAction('suspend', ids, options, actor)),
-  'users.reinstate': entityAction('rétablissement d’utilisateurs suspendus', 'users', (store, ids, options, actor) => store.actions.userAction('reinstate', ids, options, actor)),
+  'users.reinstate': entityAction('rétablissement d’utilisateurs suspendus', 'users', (store, ids, options, actor) =>
+    store.actions.userAction('reinstate', ids, options, actor),
+  ),
   'users.forcePasswordReset': operation({
     summary: 'changement de mot de passe forcé (utilisateurs, ou tout un partenaire)',
     access: 'write',
@@ -178,7 +180,9 @@ export const OPERATION_TABLE = {
     run: (store, input, { actor }) =>
       store.actions.forcePasswordReset('partnerId' in input ? { partnerId: input.partnerId } : { userIds: input.ids }, input.options, actor()),
   }),
-  'users.revokeHabilitations': entityAction('dévalidation des habilitations données directement à des utilisateurs', 'users', (store, ids, options, actor) => store.actions.revokeUsersHabilitations(ids, options, actor)),
+  'users.revokeHabilitations': entityAction('dévalidation des habilitations données directement à des utilisateurs', 'users', (store, ids, options, actor) =>
+    store.actions.revokeUsersHabilitations(ids, options, actor),
+  ),
   'groups.list': operation({
     summary: 'groupes d’un partenaire',
     access: 'read',
@@ -207,9 +211,15 @@ export const OPERATION_TABLE = {
     target: (input) => ({ habilitations: [input.id] }),
     run: (store, input) => store.getHabilitation(input.id),
   }),
-  'habilitations.suspend': entityAction('suspension à titre conservatoire d’habilitations', 'habilitations', (store, ids, options, actor) => store.actions.habilitationAction('suspend', ids, options, actor)),
-  'habilitations.reinstate': entityAction('rétablissement d’habilitations suspendues', 'habilitations', (store, ids, options, actor) => store.actions.habilitationAction('reinstate', ids, options, actor)),
-  'habilitations.revoke': entityAction('dévalidation d’habilitations', 'habilitations', (store, ids, options, actor) => store.actions.habilitationAction('revoke', ids, options, actor)),
+  'habilitations.suspend': entityAction('suspension à titre conservatoire d’habilitations', 'habilitations', (store, ids, options, actor) =>
+    store.actions.habilitationAction('suspend', ids, options, actor),
+  ),
+  'habilitations.reinstate': entityAction('rétablissement d’habilitations suspendues', 'habilitations', (store, ids, options, actor) =>
+    store.actions.habilitationAction('reinstate', ids, options, actor),
+  ),
+  'habilitations.revoke': entityAction('dévalidation d’habilitations', 'habilitations', (store, ids, options, actor) =>
+    store.actions.habilitationAction('revoke', ids, options, actor),
+  ),
   'avenants.list': operation({
     summary: 'avenants d’une convention, signés ou en projet',
     access: 'read',
@@ -504,7 +514,7 @@ export const OPERATION_TABLE = {
     run: (store, input, { actor }) => store.workflows.person.extract(input, actor()),
   }),
   // --- end of supervision workflows -------------------------------------------------------------------
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each entry keeps its own schema type
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each entry keeps its own schema type
 } satisfies Record<string, OperationSpec<any>>;
 
 export type Operation = keyof typeof OPERATION_TABLE;
@@ -518,5 +528,5 @@ export function isOperation(name: string): name is Operation {
 
 /** The table's entry of an operation, typed loosely for generic callers (transports, routes). */
 export function operationSpec(name: Operation): OperationSpec {
-  return OPERATION_TABLE[name] as unknown as OperationSpec;
+  return OPERATION_TABLE[name];
 }

@@ -7,10 +7,7 @@ export abstract class Resource {
 }
 
 /** Walks every page of a keyset-paginated list. */
-export async function* paginate<T, Q extends object>(
-  fetchPage: (query: Q & { cursor?: string | null }) => Promise<Page<T>>,
-  query: Q,
-): AsyncGenerator<T> {
+export async function* paginate<T, Q extends object>(fetchPage: (query: Q & { cursor?: string | null }) => Promise<Page<T>>, query: Q): AsyncGenerator<T> {
   let cursor: string | null | undefined;
   do {
     const page = await fetchPage({ ...query, cursor });

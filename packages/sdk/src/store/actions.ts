@@ -34,7 +34,6 @@ import type { TraceEntry, TraceWriter } from './traces.js';
 
 const ROLLBACK = Symbol('dry run');
 
-
 interface EntityAction<E, V> {
   action: TraceAction;
   targetType: TraceTarget;
@@ -133,11 +132,10 @@ export class ActionRunner {
         }
       }
       if (refused.length > 0) {
-        throw new CafsupError(
-          'CONFLICT',
-          `Action refusée, rien n’a été modifié : ${refused.map((item) => `${item.id} (${item.reason})`).join(', ')}.`,
-          { ids: refused.map((item) => item.id), refused },
-        );
+        throw new CafsupError('CONFLICT', `Action refusée, rien n’a été modifié : ${refused.map((item) => `${item.id} (${item.reason})`).join(', ')}.`, {
+          ids: refused.map((item) => item.id),
+          refused,
+        });
       }
       for (const { entity, after } of writes) spec.write(entity, after);
       this.derived.refresh(writes.map(({ entity }) => spec.partnerOf(entity)));
@@ -227,9 +225,9 @@ export class ActionRunner {
     let ids: unknown;
     if ('partnerId' in target) {
       this.requirePartner(target.partnerId);
-      ids = (
-        this.db.prepare(`SELECT id FROM users WHERE partner_id = ? AND status <> 'disabled' ORDER BY id`).all(target.partnerId) as { id: string }[]
-      ).map((row) => row.id);
+      ids = (this.db.prepare(`SELECT id FROM users WHERE partner_id = ? AND status <> 'disabled' ORDER BY id`).all(target.partnerId) as { id: string }[]).map(
+        (row) => row.id,
+      );
       if ((ids as string[]).length === 0) return { dryRun: options.dryRun ?? false, changed: [], unchanged: [] };
     } else ids = target.userIds;
     return this.runEntityAction(this.userSpec('forcePasswordReset'), ids, options, actor);
@@ -246,12 +244,9 @@ export class ActionRunner {
   }
 
   private insertAvenant(partnerId: string, avenant: Avenant, createdOn: CalendarDate): void {
-    this.db.prepare('INSERT INTO avenants (partner_id, number, doc, created_on) VALUES (?, ?, ?, ?)').run(
-      partnerId,
-      avenant.number,
-      JSON.stringify(avenant),
-      createdOn,
-    );
+    this.db
+      .prepare('INSERT INTO avenants (partner_id, number, doc, created_on) VALUES (?, ?, ?, ?)')
+      .run(partnerId, avenant.number, JSON.stringify(avenant), createdOn);
   }
 
   /**
@@ -306,9 +301,13 @@ export class ActionRunner {
       for (const side of ['signedByCafAt', 'signedByPartnerAt'] as const) {
         const date = input[side];
         if (date !== undefined && date !== null && date < now.today) {
-          throw new CafsupError('VALIDATION', `Date de signature du ${longFrenchDate(date)} antérieure à la création de l’avenant (${longFrenchDate(now.today)}).`, {
-            problems: [{ path: side, message: `antérieure à la création de l’avenant (${longFrenchDate(now.today)})` }],
-          });
+          throw new CafsupError(
+            'VALIDATION',
+            `Date de signature du ${longFrenchDate(date)} antérieure à la création de l’avenant (${longFrenchDate(now.today)}).`,
+            {
+              problems: [{ path: side, message: `antérieure à la création de l’avenant (${longFrenchDate(now.today)})` }],
+            },
+          );
         }
       }
       const avenant: Avenant = {
@@ -341,20 +340,25 @@ export class ActionRunner {
       const now = this.clock();
       this.requirePartner(partnerId);
       const row = this.db.prepare('SELECT doc, created_on FROM avenants WHERE partner_id = ? AND number = ?').get(partnerId, number) as
-        | { doc: string; created_on: string | null }
-        | undefined;
+        { doc: string; created_on: string | null } | undefined;
       if (row === undefined) throw new CafsupError('NOT_FOUND', `Avenant ${number} introuvable pour ${partnerId}.`, { ids: [`${partnerId}#${number}`] });
       const before = JSON.parse(row.doc) as Avenant;
       const field = input.side === 'caf' ? 'signedByCafAt' : 'signedByPartnerAt';
       const sideLabel = input.side === 'caf' ? 'la Caf' : 'le partenaire';
       if (row.created_on !== null && input.date < row.created_on) {
-        throw new CafsupError('VALIDATION', `Date de signature du ${longFrenchDate(input.date)} antérieure à la création de l’avenant (${longFrenchDate(row.created_on)}).`, {
-          problems: [{ path: 'date', message: `antérieure à la création de l’avenant (${longFrenchDate(row.created_on)})` }],
-        });
+        throw new CafsupError(
+          'VALIDATION',
+          `Date de signature du ${longFrenchDate(input.date)} antérieure à la création de l’avenant (${longFrenchDate(row.created_on)}).`,
+          {
+            problems: [{ path: 'date', message: `antérieure à la création de l’avenant (${longFrenchDate(row.created_on)})` }],
+          },
+        );
       }
       if (before[field] === input.date) return { dryRun: input.dryRun ?? false, avenant: { partnerId, ...before }, changed: false, traceId: null };
       if (before[field] !== null) {
-        throw new CafsupError('CONFLICT', `L’avenant ${number} est déjà signé par ${sideLabel} le ${longFrenchDate(before[field])}.`, { ids: [`${partnerId}#${number}`] });
+        throw new CafsupError('CONFLICT', `L’avenant ${number} est déjà signé par ${sideLabel} le ${longFrenchDate(before[field])}.`, {
+          ids: [`${partnerId}#${number}`],
+        });
       }
       const after: Avenant = { ...before, [field]: input.date };
       this.db.prepare('UPDATE avenants SET doc = ? WHERE partner_id = ? AND number = ?').run(JSON.stringify(after), partnerId, number);
@@ -388,14 +392,13 @@ export class ActionRunner {
         .prepare('SELECT proof FROM reviews WHERE partner_id = ? AND completed_at = ? AND reviewer = ?')
         .get(partnerId, review.completedAt, review.reviewer) as { proof: string | null } | undefined;
       if (existing !== undefined) {
-        throw new CafsupError('CONFLICT', `Une revue du ${longFrenchDate(review.completedAt)} par ${review.reviewer} est déjà enregistrée.`, { ids: [partnerId] });
+        throw new CafsupError('CONFLICT', `Une revue du ${longFrenchDate(review.completedAt)} par ${review.reviewer} est déjà enregistrée.`, {
+          ids: [partnerId],
+        });
       }
-      this.db.prepare('INSERT INTO reviews (partner_id, completed_at, reviewer, proof) VALUES (?, ?, ?, ?)').run(
-        partnerId,
-        review.completedAt,
-        review.reviewer,
-        review.proof,
-      );
+      this.db
+        .prepare('INSERT INTO reviews (partner_id, completed_at, reviewer, proof) VALUES (?, ?, ?, ?)')
+        .run(partnerId, review.completedAt, review.reviewer, review.proof);
       const [traceId] = this.traces.append(actor, now.at, [
         {
           action: 'review.record',

@@ -76,11 +76,7 @@ function prepareScoped(db: Database.Database, onePartner: boolean): ScopedStatem
       scoped(`SELECT q.partner_id, q.service, q.profile, q.assigned, q.active FROM quota_holders q WHERE true {partner}`, onePartner, 'q'),
     ),
     scopeCombos: db.prepare(
-      scoped(
-        `SELECT c.partner_id, c.service, c.profile, NULLIF(c.departement, '') AS departement FROM held_combos c WHERE true {partner}`,
-        onePartner,
-        'c',
-      ),
+      scoped(`SELECT c.partner_id, c.service, c.profile, NULLIF(c.departement, '') AS departement FROM held_combos c WHERE true {partner}`, onePartner, 'c'),
     ),
     userCandidates: db.prepare(
       scoped(
@@ -410,15 +406,9 @@ export class AuditEngine {
   private conventionRuleFlags(scope: PartnerScope, asOf: CalendarDate): Flag[] {
     const partners = this.partnersInScope(scope);
     const only = { partnerId: scope.partnerId ?? null };
-    const reviewDates = groupBy(
-      this.reviews.all(only) as { partner_id: string; completed_at: string }[],
-      (row) => row.partner_id,
-    );
+    const reviewDates = groupBy(this.reviews.all(only) as { partner_id: string; completed_at: string }[], (row) => row.partner_id);
     const deputies = new Set((this.activeDeputies.all(only) as { partner_id: string }[]).map((row) => row.partner_id));
-    const managers = groupBy(
-      this.managers.all(only) as { id: string; partner_id: string; email: string; role: UserRole }[],
-      (row) => row.partner_id,
-    );
+    const managers = groupBy(this.managers.all(only) as { id: string; partner_id: string; email: string; role: UserRole }[], (row) => row.partner_id);
     const flags: Flag[] = [];
     for (const entry of partners) {
       const state = conventionState(entry.convention, asOf);

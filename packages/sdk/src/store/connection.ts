@@ -33,7 +33,11 @@ function snapshot(path: string): Buffer {
 export function openDatabase(path: string, options: { create?: boolean; readonly?: boolean } = {}): Database.Database {
   // A URL is not a file name: without this, `--db postgres://…` made a folder called « postgres: ».
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path)) {
-    throw new CafsupError('UNAVAILABLE', `Base de données non prise en charge : ${path}. Cette version de cafsup n’ouvre que des fichiers SQLite (--db FICHIER).`, { path });
+    throw new CafsupError(
+      'UNAVAILABLE',
+      `Base de données non prise en charge : ${path}. Cette version de cafsup n’ouvre que des fichiers SQLite (--db FICHIER).`,
+      { path },
+    );
   }
   if (path !== ':memory:' && !existsSync(path)) {
     if (options.create === false) {
@@ -54,7 +58,10 @@ export function openDatabase(path: string, options: { create?: boolean; readonly
   try {
     // SQLite in WAL mode writes its -shm file even to read, which a read-only file or folder
     // refuses: such a store is read from a snapshot in memory (nobody can be writing to it).
-    db = options.readonly === true && path !== ':memory:' && !writable(path) ? new Database(snapshot(path), { readonly: true }) : new Database(path, { readonly: options.readonly ?? false });
+    db =
+      options.readonly === true && path !== ':memory:' && !writable(path)
+        ? new Database(snapshot(path), { readonly: true })
+        : new Database(path, { readonly: options.readonly ?? false });
   } catch (error) {
     throw new CafsupError('UNAVAILABLE', `Impossible d’ouvrir la base de données ${path} : ${(error as Error).message}.`, { path }, { cause: error });
   }

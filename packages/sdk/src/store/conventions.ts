@@ -37,7 +37,14 @@ export class ConventionCache {
     if (this.cached?.version !== version) {
       const byPartner = new Map<string, PartnerConvention>();
       const cafs = new Map<string, CafDefaults>();
-      for (const row of this.load.iterate() as IterableIterator<{ partner_id: string; caf_code: string; kind: PartnerKind; doc: string; caf: string | null; avenants: string }>) {
+      for (const row of this.load.iterate() as IterableIterator<{
+        partner_id: string;
+        caf_code: string;
+        kind: PartnerKind;
+        doc: string;
+        caf: string | null;
+        avenants: string;
+      }>) {
         // Conventions stored before the contract had its own desk and ladder read as null: the Caf's.
         const convention = { serviceDesk: null, escalation: null, ...JSON.parse(row.doc), avenants: JSON.parse(row.avenants) as Avenant[] } as Convention;
         let caf = cafs.get(row.caf_code) ?? null;

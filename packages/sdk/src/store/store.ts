@@ -51,7 +51,17 @@ import { decodeCursor, pageSize, toPage, type Page } from './pagination.js';
 import { TraceWriter, cutTracePrefix, eraseTraces, rowToTrace, traceHashes, traceHead, verifyTraces, type ChainAnchor, type TraceRow } from './traces.js';
 import { retentionPlan } from './retention.js';
 import { IdempotencyKeys } from './idempotency.js';
-import { HABILITATION_COLUMNS, HABILITATION_FROM, groupFromRow, reviewFromRow, rowToHabilitation, rowToUser, searchKey, type HabilitationRow, type UserRow } from '../dataset/rows.js';
+import {
+  HABILITATION_COLUMNS,
+  HABILITATION_FROM,
+  groupFromRow,
+  reviewFromRow,
+  rowToHabilitation,
+  rowToUser,
+  searchKey,
+  type HabilitationRow,
+  type UserRow,
+} from '../dataset/rows.js';
 import { exportDataset } from '../dataset/export.js';
 import { importDataset, type ImportResult } from '../dataset/import.js';
 import type { DatasetEvent } from '../dataset/json-reader.js';
@@ -97,7 +107,10 @@ export class Store {
   readonly tokens: TokenStore;
   readonly idempotency: IdempotencyKeys;
 
-  constructor(readonly path: string, options: StoreOptions = {}) {
+  constructor(
+    readonly path: string,
+    options: StoreOptions = {},
+  ) {
     this.db = openDatabase(path, { create: options.create ?? true, ...(options.readonly === true ? { readonly: true } : {}) });
     this.now = options.now ?? (() => new Date());
     this.conventions = new ConventionCache(this.db);
@@ -152,9 +165,7 @@ export class Store {
       conditions.push(`p.search_key LIKE @search ESCAPE '\\'`);
       params.search = `%${searchKey(query.search.trim()).replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     }
-    const statement = this.db.prepare(
-      `SELECT p.id, p.doc FROM partners p WHERE ${conditions.join(' AND ')} ORDER BY p.id LIMIT @batch`,
-    );
+    const statement = this.db.prepare(`SELECT p.id, p.doc FROM partners p WHERE ${conditions.join(' AND ')} ORDER BY p.id LIMIT @batch`);
     const conventions = this.conventions.all();
     // The mode filter needs each partner's terms at asOf, so rows are read in batches until the page is full.
     const rows: PartnerSummary[] = [];
@@ -169,7 +180,12 @@ export class Store {
       if (rows.length > limit || fetched.length < batch) break;
       params.after = fetched[fetched.length - 1]!.id;
     }
-    return toPage(rows, limit, (row) => row.id, (row) => row);
+    return toPage(
+      rows,
+      limit,
+      (row) => row.id,
+      (row) => row,
+    );
   }
 
   private summarise(partner: Partner, conventions: Map<string, PartnerConvention>, asOf: CalendarDate): PartnerSummary {
@@ -231,7 +247,10 @@ export class Store {
       convention,
       state: conventionState(convention, asOf),
       terms: this.conventions.terms(entry, asOf),
-      lastReviewAt: lastReviewAt(reviews.map((review) => review.completedAt), asOf),
+      lastReviewAt: lastReviewAt(
+        reviews.map((review) => review.completedAt),
+        asOf,
+      ),
     };
   }
 
@@ -248,9 +267,9 @@ export class Store {
 
   listReviews(partnerId: string, scope: PartnerScope = {}): Review[] {
     this.requirePartnerInScope(partnerId, scope);
-    return (this.db.prepare('SELECT * FROM reviews WHERE partner_id = ? ORDER BY completed_at, key').all(partnerId) as Parameters<typeof reviewFromRow>[0][]).map(
-      reviewFromRow,
-    );
+    return (
+      this.db.prepare('SELECT * FROM reviews WHERE partner_id = ? ORDER BY completed_at, key').all(partnerId) as Parameters<typeof reviewFromRow>[0][]
+    ).map(reviewFromRow);
   }
 
   // --- quotas and audit ------------------------------------------------------------------
@@ -338,7 +357,9 @@ export class Store {
                 OR h.group_key IN (SELECT group_key FROM group_members WHERE user_key = (SELECT key FROM users WHERE id = @userId)))`,
     ].join(' ');
     const rows = this.db
-      .prepare(`SELECT ${HABILITATION_COLUMNS} FROM ${HABILITATION_FROM} WHERE h.partner_id = @partnerId AND h.id > @after ${filters} ORDER BY h.id LIMIT @take`)
+      .prepare(
+        `SELECT ${HABILITATION_COLUMNS} FROM ${HABILITATION_FROM} WHERE h.partner_id = @partnerId AND h.id > @after ${filters} ORDER BY h.id LIMIT @take`,
+      )
       .all({
         partnerId: query.partnerId,
         after: decodeCursor(query.cursor) ?? '',
@@ -411,7 +432,12 @@ export class Store {
       if (rows.length > limit || fetched.length < params.take) break;
       params.before = fetched[fetched.length - 1]!.id;
     }
-    return toPage(rows, limit, (trace) => trace.id, (trace) => trace);
+    return toPage(
+      rows,
+      limit,
+      (trace) => trace.id,
+      (trace) => trace,
+    );
   }
 
   verifyTraces(): TraceVerification {
@@ -438,9 +464,13 @@ export class Store {
     const today = this.today();
     const asOf = query.asOf ?? today;
     if (asOf > today) {
-      throw new CafsupError('VALIDATION', `Purge refusée : le ${longFrenchDate(asOf)} est postérieur à aujourd’hui (${longFrenchDate(today)}) ; on n’efface pas le registre de l’avenir.`, {
-        problems: [{ path: 'asOf', message: `postérieure à aujourd’hui (${longFrenchDate(today)})` }],
-      });
+      throw new CafsupError(
+        'VALIDATION',
+        `Purge refusée : le ${longFrenchDate(asOf)} est postérieur à aujourd’hui (${longFrenchDate(today)}) ; on n’efface pas le registre de l’avenir.`,
+        {
+          problems: [{ path: 'asOf', message: `postérieure à aujourd’hui (${longFrenchDate(today)})` }],
+        },
+      );
     }
     const dryRun = query.dryRun ?? false;
     const plan = retentionPlan(this.db, asOf);
@@ -460,7 +490,10 @@ export class Store {
       users: {
         count: plan.users.length,
         ids: plan.users.slice(0, LISTED_PURGE_IDS).map((row) => row.id),
-        byLatestActivity: plan.users.filter((row) => row.disabled_at === null).slice(0, LISTED_PURGE_IDS).map((row) => row.id),
+        byLatestActivity: plan.users
+          .filter((row) => row.disabled_at === null)
+          .slice(0, LISTED_PURGE_IDS)
+          .map((row) => row.id),
       },
       traceId: null,
     };

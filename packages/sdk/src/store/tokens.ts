@@ -83,7 +83,10 @@ export class TokenStore {
   /** Creates a token (256 random bits) and returns it: this is the only time it is shown. `expiresAt` (an ISO instant) ends it. */
   create(owner: Actor, role: TokenRole, cafs: string[], actor: Actor, options: { expiresAt?: string } = {}): { id: number; token: string } {
     owner = parseInput(actorSchema, owner, 'owner');
-    if (cafs.length === 0) throw new CafsupError('VALIDATION', 'Indiquez au moins une Caf (--caf 78, ou --caf "*" pour toutes).', { problems: [{ path: 'cafs', message: 'au moins une Caf' }] });
+    if (cafs.length === 0)
+      throw new CafsupError('VALIDATION', 'Indiquez au moins une Caf (--caf 78, ou --caf "*" pour toutes).', {
+        problems: [{ path: 'cafs', message: 'au moins une Caf' }],
+      });
     parseInput(z.array(z.union([z.literal(ALL_CAFS), departementSchema])), cafs, 'cafs');
     const token = `cafsup_${randomBytes(32).toString('base64url')}`;
     const email = normaliseEmail(owner.email);

@@ -83,10 +83,7 @@ export function readMeta<T>(db: Database.Database, key: string): T | null {
 }
 
 export function writeMeta(db: Database.Database, key: string, value: unknown): void {
-  db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(
-    key,
-    JSON.stringify(value),
-  );
+  db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, JSON.stringify(value));
 }
 
 export function rowToTrace(row: TraceRow): Trace {
@@ -204,7 +201,11 @@ export function verifyTraces(db: Database.Database, today: CalendarDate): TraceV
   let anchorJustified = anchor.firstId === 1 && anchor.prevHash === GENESIS_HASH;
   // Version-2 traces are erased in place, never removed: a start past the old ones is forged.
   if (anchor.firstId > head.legacyUntil + 1) {
-    return broken(0, head.legacyUntil + 1, `traces supprimées avant la trace n° ${anchor.firstId} (seules les traces antérieures au n° ${head.legacyUntil + 1} peuvent l’être)`);
+    return broken(
+      0,
+      head.legacyUntil + 1,
+      `traces supprimées avant la trace n° ${anchor.firstId} (seules les traces antérieures au n° ${head.legacyUntil + 1} peuvent l’être)`,
+    );
   }
   for (const row of db.prepare('SELECT * FROM traces ORDER BY id').iterate() as IterableIterator<TraceRow>) {
     if (row.id !== expectedId) return broken(checked, Math.min(row.id, expectedId), `trace n° ${Math.min(row.id, expectedId)} manquante ou déplacée`);
@@ -234,9 +235,10 @@ export function verifyTraces(db: Database.Database, today: CalendarDate): TraceV
 
 /** Stored hashes of some traces (those still in the file), for checking checkpoints. */
 export function traceHashes(db: Database.Database, ids: readonly number[]): { id: number; hash: string }[] {
-  return db
-    .prepare('SELECT id, hash FROM traces WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id')
-    .all(JSON.stringify(ids)) as { id: number; hash: string }[];
+  return db.prepare('SELECT id, hash FROM traces WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id').all(JSON.stringify(ids)) as {
+    id: number;
+    hash: string;
+  }[];
 }
 
 /**
@@ -258,9 +260,7 @@ export function eraseTraces(db: Database.Database, ids: readonly number[]): numb
  * moves the anchor past them; the caller records the new anchor in its purge trace.
  */
 export function cutTracePrefix(db: Database.Database, lastId: number): ChainAnchor {
-  const next = db.prepare('SELECT id, prev_hash FROM traces WHERE id > ? ORDER BY id LIMIT 1').get(lastId) as
-    | { id: number; prev_hash: string }
-    | undefined;
+  const next = db.prepare('SELECT id, prev_hash FROM traces WHERE id > ? ORDER BY id LIMIT 1').get(lastId) as { id: number; prev_hash: string } | undefined;
   db.prepare('DELETE FROM traces WHERE id <= ?').run(lastId);
   const head = readMeta<ChainPoint>(db, HEAD_KEY) ?? { id: 0, hash: GENESIS_HASH };
   const anchor = next === undefined ? { firstId: head.id + 1, prevHash: head.hash } : { firstId: next.id, prevHash: next.prev_hash };

@@ -41,7 +41,8 @@ function checkTransportSecurity(baseUrl: string, insecure: boolean): void {
   }
   if (url.protocol === 'https:') return;
   if (url.protocol !== 'http:') throw new CafsupError('VALIDATION', `Adresse du serveur refusée : « ${baseUrl} » (https:// ou http:// attendu).`);
-  const loopback = url.hostname === 'localhost' || url.hostname.endsWith('.localhost') || url.hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(url.hostname);
+  const loopback =
+    url.hostname === 'localhost' || url.hostname.endsWith('.localhost') || url.hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(url.hostname);
   if (!loopback && !insecure) {
     throw new CafsupError('FORBIDDEN', `Refus d’envoyer le jeton en clair à ${url.host} : utilisez https://, ou --insecure si ce réseau est sûr.`);
   }
@@ -99,7 +100,8 @@ export class HttpTransport implements Transport {
         response = await request(`${this.base}${path}`, { method, headers, body: body ?? null, dispatcher: agent });
       } catch (error) {
         const retry = replayable && attempt < this.retries && (write ? NEVER_REACHED.has(errorCode(error)) : true);
-        if (!retry) throw new CafsupError('UNAVAILABLE', `Serveur injoignable (${this.base}) : ${errorCode(error) || (error as Error).message}.`, {}, { cause: error });
+        if (!retry)
+          throw new CafsupError('UNAVAILABLE', `Serveur injoignable (${this.base}) : ${errorCode(error) || (error as Error).message}.`, {}, { cause: error });
         await sleep(Math.min(MAX_BACKOFF_MS, 200 * 2 ** attempt));
         continue;
       }

@@ -47,11 +47,7 @@ export interface RunMessage {
 }
 
 export type ToWorker =
-  | RunMessage
-  | { type: 'chunk'; id: number; data: Uint8Array }
-  | { type: 'end'; id: number }
-  | { type: 'abort'; id: number }
-  | { type: 'pull'; id: number };
+  RunMessage | { type: 'chunk'; id: number; data: Uint8Array } | { type: 'end'; id: number } | { type: 'abort'; id: number } | { type: 'pull'; id: number };
 
 export interface SerializedError {
   code: ErrorCode;

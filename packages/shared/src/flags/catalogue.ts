@@ -29,8 +29,22 @@ const DESIGNATION_FORM = 'formulaire « désignation d’un administrateur »';
  */
 export const RULES = [
   { number: 1, rule: 'QUOTA_EXCEEDED', severity: 'critical', article: QUOTA_DELEGATED, centralisedArticle: QUOTA_CENTRALISED, label: 'Quota dépassé' },
-  { number: 2, rule: 'PROFILE_NOT_SUBSCRIBED', severity: 'critical', article: QUOTA_DELEGATED, centralisedArticle: QUOTA_CENTRALISED, label: 'Profil non souscrit' },
-  { number: 3, rule: 'DEPARTEMENT_OUT_OF_SCOPE', severity: 'high', article: QUOTA_DELEGATED, centralisedArticle: QUOTA_CENTRALISED, label: 'Département hors périmètre' },
+  {
+    number: 2,
+    rule: 'PROFILE_NOT_SUBSCRIBED',
+    severity: 'critical',
+    article: QUOTA_DELEGATED,
+    centralisedArticle: QUOTA_CENTRALISED,
+    label: 'Profil non souscrit',
+  },
+  {
+    number: 3,
+    rule: 'DEPARTEMENT_OUT_OF_SCOPE',
+    severity: 'high',
+    article: QUOTA_DELEGATED,
+    centralisedArticle: QUOTA_CENTRALISED,
+    label: 'Département hors périmètre',
+  },
   {
     number: 4,
     rule: 'MISSION_ENDED',

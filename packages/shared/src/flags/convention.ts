@@ -40,8 +40,12 @@ export function conventionFlags(facts: PartnerFacts, asOf: CalendarDate, setting
     const { status } = state;
     const held = facts.heldCount >= 2 ? `${facts.heldCount} habilitations restent actives ou suspendues` : '1 habilitation reste active ou suspendue';
     return [
-      makeFlag('CONVENTION_NOT_IN_FORCE', partnerId, { status, heldCount: facts.heldCount },
-        `Convention ${convention.number} (${CONVENTION_STATUS_LABELS[status]}${status === 'terminated' ? ` le ${longFrenchDate(state.endsAt!)}${endedBy(convention, state)}` : ''}) alors que ${held}.`),
+      makeFlag(
+        'CONVENTION_NOT_IN_FORCE',
+        partnerId,
+        { status, heldCount: facts.heldCount },
+        `Convention ${convention.number} (${CONVENTION_STATUS_LABELS[status]}${status === 'terminated' ? ` le ${longFrenchDate(state.endsAt!)}${endedBy(convention, state)}` : ''}) alors que ${held}.`,
+      ),
     ];
   }
   const flags: Flag[] = [];
@@ -51,10 +55,14 @@ export function conventionFlags(facts: PartnerFacts, asOf: CalendarDate, setting
     const dueAt = addMonths(lastReview ?? state.periodStart!, settings.reviewPeriodMonths);
     if (dueAt < asOf) {
       flags.push(
-        makeFlag('REVIEW_OVERDUE', partnerId, { lastReviewAt: lastReview, dueAt },
+        makeFlag(
+          'REVIEW_OVERDUE',
+          partnerId,
+          { lastReviewAt: lastReview, dueAt },
           lastReview === null
             ? `Aucune revue inverse des habilitations ; la première était due le ${longFrenchDate(dueAt)}.`
-            : `Revue inverse des habilitations en retard : la dernière date du ${longFrenchDate(lastReview)}, la suivante était due le ${longFrenchDate(dueAt)}.`),
+            : `Revue inverse des habilitations en retard : la dernière date du ${longFrenchDate(lastReview)}, la suivante était due le ${longFrenchDate(dueAt)}.`,
+        ),
       );
     }
     if (!facts.hasActiveDeputy) {
@@ -79,8 +87,12 @@ function endedBy(convention: Convention, state: ConventionState): string {
 
 function adminNotDesignatedFlag(partnerId: string, manager: { id: string; email: string; role: UserRole }): FlagOf<'ADMIN_NOT_DESIGNATED'> {
   const role = manager.role === 'deputy' ? 'suppléant' : 'administrateur';
-  return makeFlag('ADMIN_NOT_DESIGNATED', partnerId, { userId: manager.id, email: manager.email },
-    `${manager.id} a le rôle ${role} mais son adresse ${manager.email.trim()} n’est pas celle d’un administrateur ou suppléant désigné au contrat.`);
+  return makeFlag(
+    'ADMIN_NOT_DESIGNATED',
+    partnerId,
+    { userId: manager.id, email: manager.email },
+    `${manager.id} a le rôle ${role} mais son adresse ${manager.email.trim()} n’est pas celle d’un administrateur ou suppléant désigné au contrat.`,
+  );
 }
 
 /** Rule 14: a habilitation suspended for `suspensionStaleDays` or more. */
@@ -93,6 +105,10 @@ export function suspensionStaleFlag(
   if (habilitation.suspendedAt === null) return null;
   const days = daysBetween(parisDay(habilitation.suspendedAt), asOf);
   if (days < settings.suspensionStaleDays) return null;
-  return makeFlag('SUSPENSION_STALE', partnerId, { habilitationId: habilitation.id, days },
-    `Habilitation ${habilitation.id} suspendue depuis ${countOf(days, 'jour')} : la réactiver ou la dévalider.`);
+  return makeFlag(
+    'SUSPENSION_STALE',
+    partnerId,
+    { habilitationId: habilitation.id, days },
+    `Habilitation ${habilitation.id} suspendue depuis ${countOf(days, 'jour')} : la réactiver ou la dévalider.`,
+  );
 }

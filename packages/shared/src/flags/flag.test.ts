@@ -29,7 +29,13 @@ describe('flag catalogue', () => {
   });
   it('writes fields in the documented order', () => {
     expect(Object.keys(makeFlag('SUSPENSION_STALE', 'p', { habilitationId: 'h', days: 30 }, 'm'))).toEqual([
-      'rule', 'severity', 'partnerId', 'habilitationId', 'days', 'article', 'message',
+      'rule',
+      'severity',
+      'partnerId',
+      'habilitationId',
+      'days',
+      'article',
+      'message',
     ]);
   });
 });
@@ -89,8 +95,13 @@ describe('articles', () => {
 describe('rule 16 eligibility (bulletin d’adhésion, art. 2)', () => {
   it('reserves T18 and T19 to départements, T10 to landlords, T12 to courts, T6, T8 and T20 to social security', () => {
     const pairs: [string, string][] = [
-      ['T18', 'departement'], ['T19', 'departement'], ['T10', 'bailleur'], ['T12', 'justice'],
-      ['T6', 'organisme_securite_sociale'], ['T8', 'organisme_securite_sociale'], ['T20', 'organisme_securite_sociale'],
+      ['T18', 'departement'],
+      ['T19', 'departement'],
+      ['T10', 'bailleur'],
+      ['T12', 'justice'],
+      ['T6', 'organisme_securite_sociale'],
+      ['T8', 'organisme_securite_sociale'],
+      ['T20', 'organisme_securite_sociale'],
     ];
     for (const [profile, kind] of pairs) {
       expect(isProfileEligible('CDAP', profile, kind as never)).toBe(true);
@@ -107,6 +118,11 @@ describe('wording', () => {
   it('writes dates and plurals in French', () => {
     expect(longFrenchDate('2026-10-15')).toBe('15 octobre 2026');
     expect(longFrenchDate('2027-03-01')).toBe('1er mars 2027');
-    expect([countOf(0, 'jour'), countOf(1, 'jour'), countOf(2, 'jour'), countOf(1, 'jour ouvré', 'jours ouvrés')]).toEqual(['0 jour', '1 jour', '2 jours', '1 jour ouvré']);
+    expect([countOf(0, 'jour'), countOf(1, 'jour'), countOf(2, 'jour'), countOf(1, 'jour ouvré', 'jours ouvrés')]).toEqual([
+      '0 jour',
+      '1 jour',
+      '2 jours',
+      '1 jour ouvré',
+    ]);
   });
 });

@@ -49,7 +49,7 @@ export function makeFlag<R extends RuleName>(rule: R, partnerId: string, keyFiel
     ...keyFields,
     article: definition.article,
     message,
-  } as FlagOf<R>;
+  };
 }
 
 /** The flag citing the article of its partner's effective management mode (rules.md, "Articles"). */

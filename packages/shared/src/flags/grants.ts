@@ -27,8 +27,12 @@ export function isProfileEligible(service: string, profile: string, kind: Partne
 
 /** Rule 16: a held Cdap habilitation whose profile the bulletin reserves to another kind of body. */
 export function profileNotEligibleFlag(partnerId: string, habilitation: { id: string; profile: string }, kind: PartnerKind): FlagOf<'PROFILE_NOT_ELIGIBLE'> {
-  return makeFlag('PROFILE_NOT_ELIGIBLE', partnerId, { habilitationId: habilitation.id, profile: habilitation.profile },
-    `Habilitation ${habilitation.id} au profil ${habilitation.profile}, que le bulletin d’adhésion réserve à un autre type d’organisme (${PARTNER_KIND_LABELS[RESERVED_CDAP_PROFILES[habilitation.profile]!]}) que le partenaire (${PARTNER_KIND_LABELS[kind]}).`);
+  return makeFlag(
+    'PROFILE_NOT_ELIGIBLE',
+    partnerId,
+    { habilitationId: habilitation.id, profile: habilitation.profile },
+    `Habilitation ${habilitation.id} au profil ${habilitation.profile}, que le bulletin d’adhésion réserve à un autre type d’organisme (${PARTNER_KIND_LABELS[RESERVED_CDAP_PROFILES[habilitation.profile]!]}) que le partenaire (${PARTNER_KIND_LABELS[kind]}).`,
+  );
 }
 
 /**
@@ -51,6 +55,10 @@ export function grantedOutsideTermsFlag(
     habilitation.grantedDay < periodStart
       ? `avant la prise d’effet de la convention le ${longFrenchDate(periodStart)}`
       : `avant la mise à disposition du service le ${longFrenchDate(availableFrom!)}`;
-  return makeFlag('GRANTED_OUTSIDE_TERMS', partnerId, { habilitationId: habilitation.id },
-    `Habilitation ${habilitation.id} accordée le ${longFrenchDate(habilitation.grantedDay)}, ${before}.`);
+  return makeFlag(
+    'GRANTED_OUTSIDE_TERMS',
+    partnerId,
+    { habilitationId: habilitation.id },
+    `Habilitation ${habilitation.id} accordée le ${longFrenchDate(habilitation.grantedDay)}, ${before}.`,
+  );
 }

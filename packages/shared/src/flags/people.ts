@@ -42,8 +42,12 @@ export function userFlags(user: UserFacts, asOf: CalendarDate, settings: AuditSe
   const notDisabled = user.status !== 'disabled';
   if (notDisabled && user.holdsAny && user.missionEndAt !== null && user.missionEndAt < asOf) {
     flags.push(
-      makeFlag('MISSION_ENDED', user.partnerId, { userId: user.id, missionEndAt: user.missionEndAt },
-        `Mission terminée le ${longFrenchDate(user.missionEndAt)} : ${user.id} garde des habilitations.`),
+      makeFlag(
+        'MISSION_ENDED',
+        user.partnerId,
+        { userId: user.id, missionEndAt: user.missionEndAt },
+        `Mission terminée le ${longFrenchDate(user.missionEndAt)} : ${user.id} garde des habilitations.`,
+      ),
     );
   }
   if (user.status === 'active' && user.getsActive) {
@@ -51,26 +55,31 @@ export function userFlags(user: UserFacts, asOf: CalendarDate, settings: AuditSe
     const days = daysBetween(parisDay(lastSeenAt), asOf);
     if (days >= settings.dormantDays) {
       flags.push(
-        makeFlag('DORMANT_ACCOUNT', user.partnerId, { userId: user.id, lastSeenAt, days },
+        makeFlag(
+          'DORMANT_ACCOUNT',
+          user.partnerId,
+          { userId: user.id, lastSeenAt, days },
           user.lastLoginAt === null
             ? `Compte ${user.id} jamais utilisé depuis sa création le ${longFrenchDate(parisDay(lastSeenAt))}, il y a ${countOf(days, 'jour')}.`
-            : `Compte ${user.id} sans connexion depuis le ${longFrenchDate(parisDay(lastSeenAt))}, soit ${countOf(days, 'jour')}.`),
+            : `Compte ${user.id} sans connexion depuis le ${longFrenchDate(parisDay(lastSeenAt))}, soit ${countOf(days, 'jour')}.`,
+        ),
       );
     }
   }
   if (user.status === 'active' && !user.mustChangePassword) {
     const days = daysBetween(parisDay(user.passwordChangedAt ?? user.createdAt), asOf);
     if (days >= settings.passwordMaxAgeDays) {
-      flags.push(
-        makeFlag('PASSWORD_STALE', user.partnerId, { userId: user.id, days },
-          `Mot de passe de ${user.id} inchangé depuis ${countOf(days, 'jour')}.`),
-      );
+      flags.push(makeFlag('PASSWORD_STALE', user.partnerId, { userId: user.id, days }, `Mot de passe de ${user.id} inchangé depuis ${countOf(days, 'jour')}.`));
     }
   }
   if (notDisabled && isGenericMailbox(user.email, settings)) {
     flags.push(
-      makeFlag('NON_PERSONAL_EMAIL', user.partnerId, { userId: user.id, email: user.email },
-        `Adresse mél non nominative pour ${user.id} : ${user.email.trim()}.`),
+      makeFlag(
+        'NON_PERSONAL_EMAIL',
+        user.partnerId,
+        { userId: user.id, email: user.email },
+        `Adresse mél non nominative pour ${user.id} : ${user.email.trim()}.`,
+      ),
     );
   }
   return flags;
@@ -85,15 +94,16 @@ export function habilitationEndedFlag(
   habilitation: { id: string; userId: string | null; groupId: string | null; endsAt: CalendarDate },
 ): FlagOf<'MISSION_ENDED'> {
   const holder = habilitation.userId ?? `le groupe ${habilitation.groupId}`;
-  return makeFlag('MISSION_ENDED', partnerId, { userId: habilitation.userId, missionEndAt: habilitation.endsAt, habilitationId: habilitation.id },
-    `Mission temporaire terminée le ${longFrenchDate(habilitation.endsAt)} : l’habilitation ${habilitation.id} (${holder}) n’a pas été retirée.`);
+  return makeFlag(
+    'MISSION_ENDED',
+    partnerId,
+    { userId: habilitation.userId, missionEndAt: habilitation.endsAt, habilitationId: habilitation.id },
+    `Mission temporaire terminée le ${longFrenchDate(habilitation.endsAt)} : l’habilitation ${habilitation.id} (${holder}) n’a pas été retirée.`,
+  );
 }
 
 /** Rule 7: one flag per address shared by two or more users of one partner, none disabled. */
-export function sharedEmailFlags(
-  partnerId: string,
-  users: readonly { id: string; email: string; status: UserStatus }[],
-): FlagOf<'SHARED_EMAIL'>[] {
+export function sharedEmailFlags(partnerId: string, users: readonly { id: string; email: string; status: UserStatus }[]): FlagOf<'SHARED_EMAIL'>[] {
   const byEmail = new Map<string, string[]>();
   for (const user of users) {
     if (user.status === 'disabled') continue;
@@ -107,22 +117,20 @@ export function sharedEmailFlags(
     if (ids.length < 2) continue;
     const userIds = [...ids].sort(compareCodePoints);
     flags.push(
-      makeFlag('SHARED_EMAIL', partnerId, { email, userIds },
-        `Adresse mél ${email} partagée par ${userIds.length} utilisateurs : ${userIds.join(', ')}.`),
+      makeFlag('SHARED_EMAIL', partnerId, { email, userIds }, `Adresse mél ${email} partagée par ${userIds.length} utilisateurs : ${userIds.join(', ')}.`),
     );
   }
   return flags;
 }
 
 /** Rule 9: a user holding two or more profiles of one service. */
-export function multipleProfilesFlag(
-  partnerId: string,
-  userId: string,
-  service: string,
-  heldProfiles: readonly string[],
-): FlagOf<'MULTIPLE_PROFILES'> | null {
+export function multipleProfilesFlag(partnerId: string, userId: string, service: string, heldProfiles: readonly string[]): FlagOf<'MULTIPLE_PROFILES'> | null {
   const profiles = [...new Set(heldProfiles)].sort(compareCodePoints);
   if (profiles.length < 2) return null;
-  return makeFlag('MULTIPLE_PROFILES', partnerId, { userId, service, profiles },
-    `${userId} cumule ${profiles.length} profils du service ${service} : ${profiles.join(', ')}.`);
+  return makeFlag(
+    'MULTIPLE_PROFILES',
+    partnerId,
+    { userId, service, profiles },
+    `${userId} cumule ${profiles.length} profils du service ${service} : ${profiles.join(', ')}.`,
+  );
 }

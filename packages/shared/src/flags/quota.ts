@@ -26,12 +26,7 @@ export interface QuotaUsage {
  * Usage of every effective quota of one partner, ordered by service then profile. Suspension
  * does not free a place; only revocation does (contrat art. 2.2.1), which the counts reflect.
  */
-export function quotaUsages(
-  partnerId: string,
-  conventionNumber: string,
-  terms: Terms,
-  counts: ReadonlyMap<string, HolderCount>,
-): QuotaUsage[] {
+export function quotaUsages(partnerId: string, conventionNumber: string, terms: Terms, counts: ReadonlyMap<string, HolderCount>): QuotaUsage[] {
   return listQuotas(terms)
     .map((quota) => {
       const count = counts.get(quotaKey(quota.service, quota.profile)) ?? { assigned: 0, active: 0 };
@@ -82,12 +77,7 @@ export type ScopeViolation = 'PROFILE_NOT_SUBSCRIBED' | 'DEPARTEMENT_OUT_OF_SCOP
  * without a département reaches every département, so it is out of a restricted quota's scope;
  * a quota of 0 is rule 2's alone.
  */
-export function scopeViolation(
-  quotas: ReadonlyMap<string, ServiceQuota>,
-  service: string,
-  profile: string,
-  departement: string | null,
-): ScopeViolation {
+export function scopeViolation(quotas: ReadonlyMap<string, ServiceQuota>, service: string, profile: string, departement: string | null): ScopeViolation {
   const quota = quotas.get(quotaKey(service, profile));
   if (quota === undefined || quota.maxUsers === 0) return 'PROFILE_NOT_SUBSCRIBED';
   if (quota.departements !== null && quota.departements.length > 0 && (departement === null || !quota.departements.includes(departement))) {

@@ -51,8 +51,16 @@ export interface Command {
 /** Options every command takes. */
 export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
   db: { type: 'string', value: 'FICHIER', description: 'base SQLite ; prime sur CAFSUP_DB, CAFSUP_URL, CAFSUP_PROFILE et la configuration' },
-  profile: { type: 'string', value: 'NOM', description: 'profil enregistré (un serveur ou un fichier) ; prime sur CAFSUP_DB, CAFSUP_URL, CAFSUP_PROFILE et le profil actif' },
-  actor: { type: 'string', value: '"NOM <MÉL>"', description: 'qui agit en local ; prime sur CAFSUP_ACTOR et la configuration (sur un serveur : le titulaire du jeton)' },
+  profile: {
+    type: 'string',
+    value: 'NOM',
+    description: 'profil enregistré (un serveur ou un fichier) ; prime sur CAFSUP_DB, CAFSUP_URL, CAFSUP_PROFILE et le profil actif',
+  },
+  actor: {
+    type: 'string',
+    value: '"NOM <MÉL>"',
+    description: 'qui agit en local ; prime sur CAFSUP_ACTOR et la configuration (sur un serveur : le titulaire du jeton)',
+  },
   'as-of': { type: 'string', value: 'AAAA-MM-JJ', description: 'date d’évaluation des règles (défaut : aujourd’hui, Europe/Paris)', date: true },
   json: { type: 'boolean', value: '[CHAMPS]', description: 'sortie JSON pour les scripts ; --json=id,name garde ces champs des lignes d’une liste' },
   quiet: { type: 'boolean', short: 'q', description: 'rien sur la sortie que les identifiants d’une liste ; pas de message sur stderr hors erreurs' },
@@ -78,7 +86,10 @@ export const ACTION_OPTIONS: Record<string, OptionSpec> = {
 /** The ids of a repeatable option, also accepting comma-separated lists. */
 export function idsOf(value: string | boolean | string[] | undefined): string[] {
   if (value === undefined || typeof value === 'boolean') return [];
-  return (Array.isArray(value) ? value : [value]).flatMap((item) => item.split(',')).map((id) => id.trim()).filter((id) => id !== '');
+  return (Array.isArray(value) ? value : [value])
+    .flatMap((item) => item.split(','))
+    .map((id) => id.trim())
+    .filter((id) => id !== '');
 }
 
 export function stringOption(value: string | boolean | string[] | undefined): string | undefined {
@@ -93,7 +104,8 @@ export function normaliseOptions(specs: Record<string, OptionSpec>, options: Com
   for (const [name, spec] of Object.entries(specs)) {
     const value = options[name];
     if (typeof value !== 'string') continue;
-    if (spec.date === true && !isCalendarDate(value)) throw new UsageError(`--${name} attend une date réelle AAAA-MM-JJ, entre 1900 et 2199 (reçu « ${value} »).`);
+    if (spec.date === true && !isCalendarDate(value))
+      throw new UsageError(`--${name} attend une date réelle AAAA-MM-JJ, entre 1900 et 2199 (reçu « ${value} »).`);
     if (spec.choices !== undefined) options[name] = choiceOption(name, value, spec.choices);
   }
 }

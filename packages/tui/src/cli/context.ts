@@ -68,7 +68,10 @@ export class Context {
   /** The SQLite file of a local connection; commands that build a file (demo, import) need one. */
   databasePath(): string {
     const connection = this.connection();
-    if (connection.kind === 'http') throw new UsageError(`Le profil « ${connection.profile} » est un serveur (${connection.baseUrl}) : cette commande agit sur un fichier local (--db FICHIER).`);
+    if (connection.kind === 'http')
+      throw new UsageError(
+        `Le profil « ${connection.profile} » est un serveur (${connection.baseUrl}) : cette commande agit sur un fichier local (--db FICHIER).`,
+      );
     return connection.database;
   }
 
@@ -94,17 +97,24 @@ export class Context {
     if (this.opened !== null) return this.opened;
     const connection = this.connection();
     // Remotely the actor is the token's owner (art. 9.2): the client never chooses it.
-    if (connection.kind === 'http') return (this.opened = createClient({ baseUrl: connection.baseUrl, token: connection.token, insecure: this.options.insecure }));
+    if (connection.kind === 'http')
+      return (this.opened = createClient({ baseUrl: connection.baseUrl, token: connection.token, insecure: this.options.insecure }));
     const database = this.databasePath();
     const readOnly = existsSync(database) && !writable(database);
     if ((options.write === true || options.create === true) && readOnly && options.interactive !== true) {
-      throw new CafsupError('UNAVAILABLE', `Écriture refusée : la base ${database} est en lecture seule (le fichier ou son dossier n’est pas modifiable). Rien n’a été écrit.`, {
-        path: database,
-      });
+      throw new CafsupError(
+        'UNAVAILABLE',
+        `Écriture refusée : la base ${database} est en lecture seule (le fichier ou son dossier n’est pas modifiable). Rien n’a été écrit.`,
+        {
+          path: database,
+        },
+      );
     }
     if (options.interactive === true && !existsSync(database)) {
       // The off-thread store would say so only at its first call, inside the screen.
-      throw new CafsupError('UNAVAILABLE', `Base de données introuvable : ${database}. Créez-la avec « cafsup demo » ou « cafsup import FICHIER ».`, { path: database });
+      throw new CafsupError('UNAVAILABLE', `Base de données introuvable : ${database}. Créez-la avec « cafsup demo » ou « cafsup import FICHIER ».`, {
+        path: database,
+      });
     }
     const actor = options.actor ?? (options.write && !readOnly ? await this.actor() : null);
     try {
@@ -115,7 +125,12 @@ export class Context {
     } catch (error) {
       // Opening sets up the journal, which a read-only file or folder refuses: say so, exit 6.
       if ((error as { code?: string }).code?.startsWith('SQLITE_READONLY') === true) {
-        throw new CafsupError('UNAVAILABLE', `La base ${database} est en lecture seule (le fichier ou son dossier n’est pas modifiable) et n’a pas pu être ouverte.`, { path: database }, { cause: error });
+        throw new CafsupError(
+          'UNAVAILABLE',
+          `La base ${database} est en lecture seule (le fichier ou son dossier n’est pas modifiable) et n’a pas pu être ouverte.`,
+          { path: database },
+          { cause: error },
+        );
       }
       throw error;
     }
@@ -125,10 +140,13 @@ export class Context {
   /** The actor a local write would use and the setting that gives it, without asking: null when none is set. */
   actorSetting(): { actor: Actor; chosenBy: string } | null {
     const [given, chosenBy] =
-      this.options.actor !== undefined ? [this.options.actor, '--actor']
-      : process.env.CAFSUP_ACTOR !== undefined && process.env.CAFSUP_ACTOR !== '' ? [process.env.CAFSUP_ACTOR, 'CAFSUP_ACTOR']
-      : this.config.actor !== undefined ? [this.config.actor, 'config actor']
-      : [undefined, ''];
+      this.options.actor !== undefined
+        ? [this.options.actor, '--actor']
+        : process.env.CAFSUP_ACTOR !== undefined && process.env.CAFSUP_ACTOR !== ''
+          ? [process.env.CAFSUP_ACTOR, 'CAFSUP_ACTOR']
+          : this.config.actor !== undefined
+            ? [this.config.actor, 'config actor']
+            : [undefined, ''];
     if (given === undefined) return null;
     const actor = parseActor(given);
     if (actor === null) throw new UsageError(`Personne qui agit illisible (${chosenBy}) : « ${given} » ; attendu « Prénom Nom <mél> ».`);

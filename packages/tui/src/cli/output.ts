@@ -1,5 +1,15 @@
 import Table from 'cli-table3';
-import { SEVERITIES, SEVERITY_LABELS, UNSAFE_IN_JSON, escapeForTerminal, frenchCsv, frenchNumber, plural, type Severity, type SeveritySummary } from '@cafsup/shared';
+import {
+  SEVERITIES,
+  SEVERITY_LABELS,
+  UNSAFE_IN_JSON,
+  escapeForTerminal,
+  frenchCsv,
+  frenchNumber,
+  plural,
+  type Severity,
+  type SeveritySummary,
+} from '@cafsup/shared';
 import { colourEnabled, paint, type Colour } from './ansi.js';
 import { frenchDate, frenchDateTime, truncate } from '../format.js';
 
@@ -7,14 +17,15 @@ export const SEVERITY_COLOURS: Record<Severity, Colour> = { critical: 'red', hig
 
 /** Flags by severity in words that agree with their number (« 1 critique, 2 élevées, … »), coloured where allowed. */
 export function severitySummaryText(summary: SeveritySummary, colour = colourEnabled(process.stdout)): string {
-  return SEVERITIES.map((severity) => `${frenchNumber(summary[severity])} ${paint(colour, SEVERITY_COLOURS[severity], plural(summary[severity], SEVERITY_LABELS[severity]))}`).join(', ');
+  return SEVERITIES.map(
+    (severity) => `${frenchNumber(summary[severity])} ${paint(colour, SEVERITY_COLOURS[severity], plural(summary[severity], SEVERITY_LABELS[severity]))}`,
+  ).join(', ');
 }
 
 /** Severity always in words, in colour only where colour is allowed. */
 export function severityText(severity: Severity, colour = colourEnabled(process.stdout)): string {
   return paint(colour, SEVERITY_COLOURS[severity], SEVERITY_LABELS[severity]);
 }
-
 
 /** The terminal's width; a pseudo-terminal without a size (script, some CI) reports 0: COLUMNS, else 80. */
 function terminalWidth(): number {
@@ -47,7 +58,9 @@ function table(columns: TableColumn[], rows: { text: string; colour: Colour | nu
   const widths =
     process.stdout.isTTY !== true
       ? natural
-      : columns.map((column, index) => (column.grow === undefined ? fixed[index]! : Math.max(4, Math.min(natural[index]!, Math.floor((spare * column.grow) / growTotal)))));
+      : columns.map((column, index) =>
+          column.grow === undefined ? fixed[index]! : Math.max(4, Math.min(natural[index]!, Math.floor((spare * column.grow) / growTotal))),
+        );
   const rendered = new Table({
     head: columns.map((column, index) => truncate(column.header, widths[index]!)),
     colWidths: widths.map((width) => width + 2),
@@ -56,10 +69,12 @@ function table(columns: TableColumn[], rows: { text: string; colour: Colour | nu
     wordWrap: false,
   });
   for (const row of rows) {
-    rendered.push(row.map((cell, index) => {
-      const text = truncate(cell.text, widths[index]!);
-      return cell.colour === null ? text : paint(colour, cell.colour, text);
-    }));
+    rendered.push(
+      row.map((cell, index) => {
+        const text = truncate(cell.text, widths[index]!);
+        return cell.colour === null ? text : paint(colour, cell.colour, text);
+      }),
+    );
   }
   return rendered.toString();
 }

@@ -48,7 +48,15 @@ let paris: Intl.DateTimeFormat | undefined;
 
 /** A moment as a serial day and fraction of its Paris wall-clock time (a workbook has no time zones). */
 function serialMoment(timestamp: string): number {
-  paris ??= new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Paris', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+  paris ??= new Intl.DateTimeFormat('en-CA', {
+    timeZone: 'Europe/Paris',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  });
   const parts = Object.fromEntries(paris.formatToParts(new Date(timestamp)).map((part) => [part.type, part.value]));
   return serialDay(`${parts.year}-${parts.month}-${parts.day}`) + (Number(parts.hour) * 60 + Number(parts.minute)) / 1440;
 }
@@ -69,7 +77,8 @@ function worksheet(rows: Cell[][]): string {
         const style = r === 0 ? ' s="1"' : '';
         if (cell === null) return '';
         if (typeof cell === 'number') return `<c r="${ref}"${style}><v>${cell}</v></c>`;
-        if (typeof cell === 'object') return 'date' in cell ? `<c r="${ref}" s="2"><v>${serialDay(cell.date)}</v></c>` : `<c r="${ref}" s="3"><v>${serialMoment(cell.at)}</v></c>`;
+        if (typeof cell === 'object')
+          return 'date' in cell ? `<c r="${ref}" s="2"><v>${serialDay(cell.date)}</v></c>` : `<c r="${ref}" s="3"><v>${serialMoment(cell.at)}</v></c>`;
         return `<c r="${ref}"${style} t="inlineStr"><is><t xml:space="preserve">${xmlText(cell)}</t></is></c>`;
       })
       .join('');
@@ -99,7 +108,12 @@ function parts(sheets: readonly Sheet[]): [string, string][] {
         '<Default Extension="xml" ContentType="application/xml"/>' +
         '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>' +
         '<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>' +
-        sheets.map((_, i) => `<Override PartName="/xl/worksheets/sheet${i + 1}.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>`).join('') +
+        sheets
+          .map(
+            (_, i) =>
+              `<Override PartName="/xl/worksheets/sheet${i + 1}.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>`,
+          )
+          .join('') +
         '</Types>',
     ],
     [

@@ -39,9 +39,68 @@ export type DemoDataset = {
   reviews: ReviewInput[];
 };
 
-const FIRST_NAMES = ['Camille', 'Louis', 'Inès', 'Hugo', 'Léa', 'Nathan', 'Chloé', 'Yanis', 'Manon', 'Théo', 'Sarah', 'Lucas', 'Jade', 'Malik', 'Emma', 'Karim', 'Zoé', 'Paul', 'Amina', 'Julien', 'Anaïs', 'Bastien', 'Lina', 'Maël'];
-const LAST_NAMES = ['Martin', 'Bernard', 'Durand', 'Lefèvre', 'Moreau', 'Garnier', 'Faure', 'Rousseau', 'Blanchard', 'Guérin', 'Muller', 'Henry', 'Roussel', 'Nicolas', 'Perrin', 'Morin', 'Mathieu', 'Clément', 'Gauthier', 'Dumont', 'Lopez', 'Fontaine', 'Chevalier', 'Robin'];
-const FUNCTIONS = ['Instructeur FSL', 'Assistante sociale', 'Conseillère ESF', 'Agent d’accueil social', 'Chargé de suivi RSA', 'Travailleur social', 'Agent instructeur', 'Référente logement'];
+const FIRST_NAMES = [
+  'Camille',
+  'Louis',
+  'Inès',
+  'Hugo',
+  'Léa',
+  'Nathan',
+  'Chloé',
+  'Yanis',
+  'Manon',
+  'Théo',
+  'Sarah',
+  'Lucas',
+  'Jade',
+  'Malik',
+  'Emma',
+  'Karim',
+  'Zoé',
+  'Paul',
+  'Amina',
+  'Julien',
+  'Anaïs',
+  'Bastien',
+  'Lina',
+  'Maël',
+];
+const LAST_NAMES = [
+  'Martin',
+  'Bernard',
+  'Durand',
+  'Lefèvre',
+  'Moreau',
+  'Garnier',
+  'Faure',
+  'Rousseau',
+  'Blanchard',
+  'Guérin',
+  'Muller',
+  'Henry',
+  'Roussel',
+  'Nicolas',
+  'Perrin',
+  'Morin',
+  'Mathieu',
+  'Clément',
+  'Gauthier',
+  'Dumont',
+  'Lopez',
+  'Fontaine',
+  'Chevalier',
+  'Robin',
+];
+const FUNCTIONS = [
+  'Instructeur FSL',
+  'Assistante sociale',
+  'Conseillère ESF',
+  'Agent d’accueil social',
+  'Chargé de suivi RSA',
+  'Travailleur social',
+  'Agent instructeur',
+  'Référente logement',
+];
 
 function slug(text: string): string {
   return text
@@ -70,9 +129,23 @@ const YVELINES_LADDER: EscalationInput[] = [
   { order: 2, side: 'caf', name: 'Olivier Brun', function: 'Responsable Secteur Mon Compte Partenaire', email: 'olivier.brun@caf78.caf.fr', phone: null },
 ];
 const LANDES_DESK = { email: 'cdap-caf40@caf.fr', phone: null, days: 'du lundi au vendredi', hours: '8h00-17h00', answerWithinWorkingDays: 2 };
-const VAL_DOISE_DESK = { email: 'cdap.cafcergy@caf.cnafmail.fr', phone: '01.34.26.45.11', days: 'du lundi au vendredi', hours: '9h-16h', answerWithinWorkingDays: null, escalateAfterDays: 30 };
+const VAL_DOISE_DESK = {
+  email: 'cdap.cafcergy@caf.cnafmail.fr',
+  phone: '01.34.26.45.11',
+  days: 'du lundi au vendredi',
+  hours: '9h-16h',
+  answerWithinWorkingDays: null,
+  escalateAfterDays: 30,
+};
 const VAL_DOISE_LADDER: EscalationInput[] = [
-  { order: 1, side: 'caf', name: 'Rémi Castel', function: 'Conseiller offres de services dématérialisées', email: 'cdap.cafcergy@caf.cnafmail.fr', phone: '01.34.26.45.11' },
+  {
+    order: 1,
+    side: 'caf',
+    name: 'Rémi Castel',
+    function: 'Conseiller offres de services dématérialisées',
+    email: 'cdap.cafcergy@caf.cnafmail.fr',
+    phone: '01.34.26.45.11',
+  },
   { order: 2, side: 'caf', name: 'Sophie Marchand', function: 'Attachée de direction', email: 'cdap.cafcergy@caf.cnafmail.fr', phone: '01.30.73.68.99' },
 ];
 const DOUBS_DESK = { email: 'portail-partenaires.cafdoubs@caf.fr', phone: null, hours: null, answerWithinWorkingDays: null };
@@ -82,7 +155,13 @@ const DOUBS_LADDER: EscalationInput[] = [
 ];
 
 const CAFS: CafInput[] = [
-  { code: '78', name: 'Caf des Yvelines', address: '7 rue des Étangs Gobert, CS 90100, 78011 Versailles Cedex', serviceDesk: YVELINES_DESK, escalation: YVELINES_LADDER },
+  {
+    code: '78',
+    name: 'Caf des Yvelines',
+    address: '7 rue des Étangs Gobert, CS 90100, 78011 Versailles Cedex',
+    serviceDesk: YVELINES_DESK,
+    escalation: YVELINES_LADDER,
+  },
   // The Landes contract has no escalation procedure (seed 002: no art. 3.3).
   { code: '40', name: 'Caf des Landes', address: '207 rue Fontainebleau, 40023 Mont-de-Marsan Cedex', serviceDesk: LANDES_DESK, escalation: [] },
   { code: '95', name: 'Caf du Val d’Oise', address: '2 place de la Pergola, 95018 Cergy-Pontoise', serviceDesk: VAL_DOISE_DESK, escalation: VAL_DOISE_LADDER },
@@ -300,7 +379,12 @@ function aixMarseille(dataset: DemoDataset, today: CalendarDate): void {
       },
     ],
   });
-  dataset.reviews.push({ partnerId: 'amp', completedAt: addMonths(today, -5), reviewer: 'Responsable FSL de la Métropole', proof: 'courrier de revue annuelle' });
+  dataset.reviews.push({
+    partnerId: 'amp',
+    completedAt: addMonths(today, -5),
+    reviewer: 'Responsable FSL de la Métropole',
+    proof: 'courrier de revue annuelle',
+  });
 }
 
 /**
@@ -334,7 +418,16 @@ function maremne(dataset: DemoDataset, today: CalendarDate): void {
     managementMode: 'delegated',
     serviceDesk: LANDES_DESK,
     escalation: [],
-    subscriptions: [{ service: 'CDAP', availableFrom: '2019-09-16', quotas: [{ profile: 'T1', maxUsers: 6 }, { profile: 'T4', maxUsers: 4 }] }],
+    subscriptions: [
+      {
+        service: 'CDAP',
+        availableFrom: '2019-09-16',
+        quotas: [
+          { profile: 'T1', maxUsers: 6 },
+          { profile: 'T4', maxUsers: 4 },
+        ],
+      },
+    ],
     contacts: [
       designated(lastUser(dataset, administrator), 'administrator', 1),
       designated(lastUser(dataset, second), 'administrator', 2),
@@ -362,7 +455,13 @@ function saintLeu(dataset: DemoDataset, today: CalendarDate): void {
     address: '52 rue du Général Leclerc, 95320 Saint-Leu-la-Forêt',
   });
   const leu = new PartnerBuilder(dataset, 'saint-leu', 'saint-leu-la-foret.fr', '95', today, 90);
-  const formerAdministrator = leu.user({ role: 'administrator', status: 'disabled', createdDaysAgo: 2500, lastLoginDaysAgo: 700, function: 'Directeur général adjoint des services' });
+  const formerAdministrator = leu.user({
+    role: 'administrator',
+    status: 'disabled',
+    createdDaysAgo: 2500,
+    lastLoginDaysAgo: 700,
+    function: 'Directeur général adjoint des services',
+  });
   leu.user({ role: 'administrator', createdDaysAgo: 500, function: 'Directeur général adjoint des services' });
   leu.user({ role: 'deputy', createdDaysAgo: 2400, passwordDaysAgo: 2400 });
   const social = [leu.user({}), leu.user({ lastLoginDaysAgo: 200 }), leu.user({})];
@@ -371,7 +470,7 @@ function saintLeu(dataset: DemoDataset, today: CalendarDate): void {
   leu.habilitation({ userId: social[0]! }, 'T1', { status: 'suspended', changedDaysAgo: 45, departement: '95' });
   const second = lastUser(dataset, leu.user({ role: 'administrator', createdDaysAgo: 2500, function: 'Adjoint administratif' }));
   // Granted between the convention and the contrat de service that opened the Cdap service.
-  leu.habilitation({ userId: second.id! }, 'T1', { grantedAt: '2018-07-02T09:30:00+02:00' });
+  leu.habilitation({ userId: second.id }, 'T1', { grantedAt: '2018-07-02T09:30:00+02:00' });
   const former = lastUser(dataset, formerAdministrator);
   dataset.conventions.push({
     partnerId: 'saint-leu',
@@ -384,7 +483,13 @@ function saintLeu(dataset: DemoDataset, today: CalendarDate): void {
     contacts: [
       { ...designated(former, 'administrator', 1), phone: '01.30.40.22.71' },
       { ...designated(second, 'administrator', 2), phone: '01.30.40.22.04' },
-      { side: 'partner', role: 'security_officer', name: 'Responsable sécurité (direction des systèmes d’information)', email: 'dsi@saint-leu-la-foret.fr', phone: '01.30.40.22.37' },
+      {
+        side: 'partner',
+        role: 'security_officer',
+        name: 'Responsable sécurité (direction des systèmes d’information)',
+        email: 'dsi@saint-leu-la-foret.fr',
+        phone: '01.30.40.22.37',
+      },
     ],
   });
 }
@@ -421,7 +526,17 @@ function bavans(dataset: DemoDataset, today: CalendarDate): void {
     managementMode: 'centralised',
     serviceDesk: DOUBS_DESK,
     escalation: DOUBS_LADDER,
-    subscriptions: [{ service: 'CDAP', availableFrom: '2017-07-20', quotas: [{ profile: 'T1', maxUsers: 3 }, { profile: 'T4', maxUsers: 2 }, { profile: 'T19', maxUsers: 1 }] }],
+    subscriptions: [
+      {
+        service: 'CDAP',
+        availableFrom: '2017-07-20',
+        quotas: [
+          { profile: 'T1', maxUsers: 3 },
+          { profile: 'T4', maxUsers: 2 },
+          { profile: 'T19', maxUsers: 1 },
+        ],
+      },
+    ],
     contacts: [designated(lastUser(dataset, administrator), 'administrator', 1)],
   });
 }
@@ -464,7 +579,11 @@ function generatedPartner(dataset: DemoDataset, today: CalendarDate, index: numb
     });
     const quota = quotas[person % quotas.length]!;
     const status = risky && random() < 0.1 ? 'suspended' : random() < 0.05 ? 'revoked' : 'active';
-    builder.habilitation({ userId }, quota.profile, { grantedDaysAgo: 50 + Math.floor(random() * 1000), status, changedDaysAgo: 5 + Math.floor(random() * 60) });
+    builder.habilitation({ userId }, quota.profile, {
+      grantedDaysAgo: 50 + Math.floor(random() * 1000),
+      status,
+      changedDaysAgo: 5 + Math.floor(random() * 60),
+    });
     if (risky && random() < 0.15) builder.habilitation({ userId }, kind.profiles.includes('T4') ? 'T5' : 'T4', { grantedDaysAgo: 40 });
   }
   const signedAt = addDays(today, -400 - Math.floor(random() * 2500));

@@ -143,8 +143,14 @@ describe('the interface at 80×24 on the demo data', () => {
     await app.press('G');
     await app.waitFor('›amp-h0022');
     // The excess holders include those who hold through a group: the group's row says how many.
-    const excess = app.frame().split('\n').filter((line) => line.includes('EXCÉDENT'));
-    expect(excess.map((line) => line.replace(/^[ ›]+/, '').split(/\s+/)[0] + ' ' + line.slice(line.indexOf('EXCÉDENT')))).toEqual(['amp-h0021 EXCÉDENT', 'amp-h0022 EXCÉDENT (3)']);
+    const excess = app
+      .frame()
+      .split('\n')
+      .filter((line) => line.includes('EXCÉDENT'));
+    expect(excess.map((line) => line.replace(/^[ ›]+/, '').split(/\s+/)[0] + ' ' + line.slice(line.indexOf('EXCÉDENT')))).toEqual([
+      'amp-h0021 EXCÉDENT',
+      'amp-h0022 EXCÉDENT (3)',
+    ]);
   });
 
   it('suspends a habilitation: dry run, reason, o/n, then the trace', async () => {

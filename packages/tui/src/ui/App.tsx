@@ -55,7 +55,19 @@ function commandRoute(line: string): Route | 'quit' | { date: string | undefined
   return null;
 }
 
-function ActionOverlay({ request, width, height, onClose, onDone }: { request: ActionRequest; width: number; height: number; onClose(): void; onDone(): void }) {
+function ActionOverlay({
+  request,
+  width,
+  height,
+  onClose,
+  onDone,
+}: {
+  request: ActionRequest;
+  width: number;
+  height: number;
+  onClose(): void;
+  onDone(): void;
+}) {
   const dialog = useAction(request, onDone, onClose);
   return <ActionDialog dialog={dialog} width={width} height={height} onClose={onClose} />;
 }
@@ -67,7 +79,16 @@ function Screen({ route, width, height }: { route: Route; width: number; height:
     case 'partners':
       return <PartnersScreen width={width} height={height} />;
     case 'partner':
-      return <PartnerScreen key={route.partnerId} partnerId={route.partnerId} tab={route.tab} {...(route.focusId === undefined ? {} : { focusId: route.focusId })} width={width} height={height} />;
+      return (
+        <PartnerScreen
+          key={route.partnerId}
+          partnerId={route.partnerId}
+          tab={route.tab}
+          {...(route.focusId === undefined ? {} : { focusId: route.focusId })}
+          width={width}
+          height={height}
+        />
+      );
     case 'alerts':
       return <AlertsScreen width={width} height={height} />;
     case 'traces':
@@ -194,7 +215,15 @@ export function App({ session, initialRoute = { screen: 'dashboard' }, initialAs
                   <TextInput value={command} onChange={setCommand} onSubmit={runCommand} onCancel={() => setOverlay(null)} />
                 </Text>
               ) : null}
-              <StatusBar source={session.source} actor={session.actor} canWrite={session.canWrite} asOf={asOf} readAt={freshness.readAt} message={message} width={columns} />
+              <StatusBar
+                source={session.source}
+                actor={session.actor}
+                canWrite={session.canWrite}
+                asOf={asOf}
+                readAt={freshness.readAt}
+                message={message}
+                width={columns}
+              />
             </Box>
           </KeyDispatcher>
         </SlowLoadsContext.Provider>

@@ -51,7 +51,7 @@ function avenantPlan(partnerId: string): ActionPlan {
     reasonRequired: false,
     async run(client, answers, { reason, dryRun }) {
       const changes = changesFrom(answers);
-      const date = (key: string): CalendarDate | null => (answers[key] === undefined || answers[key] === '' ? null : answers[key]!);
+      const date = (key: string): CalendarDate | null => (answers[key] === undefined || answers[key] === '' ? null : answers[key]);
       const draft = avenantDraftSchema.parse({
         title: answers.title,
         changes,
@@ -63,7 +63,10 @@ function avenantPlan(partnerId: string): ActionPlan {
       });
       const created = await client.avenants.create(partnerId, draft);
       return {
-        lines: [`  Avenant n° ${created.avenant.number} : ${escapeForTerminal(created.avenant.title)}`, ...created.avenant.changes.map((change) => `    · ${escapeForTerminal(describeAvenantChange(change))}`)],
+        lines: [
+          `  Avenant n° ${created.avenant.number} : ${escapeForTerminal(created.avenant.title)}`,
+          ...created.avenant.changes.map((change) => `    · ${escapeForTerminal(describeAvenantChange(change))}`),
+        ],
         traceIds: created.traceId === null ? [] : [created.traceId],
         nothing: false,
       };
@@ -121,7 +124,12 @@ export function planFor(request: ActionRequest, today: CalendarDate): ActionPlan
       return {
         title: `Enregistrer une revue inverse — ${request.partnerId}`,
         questions: [
-          { key: 'completedAt', label: 'Date de la revue (AAAA-MM-JJ)', initial: today, check: (value) => (isCalendarDate(value) ? null : 'date attendue au format AAAA-MM-JJ') },
+          {
+            key: 'completedAt',
+            label: 'Date de la revue (AAAA-MM-JJ)',
+            initial: today,
+            check: (value) => (isCalendarDate(value) ? null : 'date attendue au format AAAA-MM-JJ'),
+          },
           { key: 'reviewer', label: 'Faite par' },
           { key: 'proof', label: 'Preuve (courrier, référence)', optional: true },
         ],

@@ -138,7 +138,8 @@ describe('a slow server', () => {
     let stalled = false;
     const demo = await openDemo({
       // The alerts list never answers once stalled, as a locked store or a dead server would.
-      wrap: (client) => new Proxy(client, { get: (target, name) => (name === 'audit' && stalled ? { run: () => new Promise(() => undefined) } : Reflect.get(target, name)) }),
+      wrap: (client) =>
+        new Proxy(client, { get: (target, name) => (name === 'audit' && stalled ? { run: () => new Promise(() => undefined) } : Reflect.get(target, name)) }),
     });
     stalled = true;
     demo.app.type('a');

@@ -28,10 +28,16 @@ export function targetsOfFlag(flag: Flag): { habilitations: string[]; users: str
 export function actionOnFlags(flags: readonly Flag[], command: 'suspend' | 'revoke' | 'password'): ActionRequest | string {
   const habilitations = [...new Set(flags.flatMap((flag) => targetsOfFlag(flag).habilitations))];
   const users = [...new Set(flags.flatMap((flag) => targetsOfFlag(flag).users))];
-  if (command === 'revoke') return habilitations.length > 0 ? { kind: 'habilitations', action: 'revoke', ids: habilitations } : 'Ces alertes ne portent sur aucune habilitation à dévalider.';
-  if (command === 'password') return users.length > 0 ? { kind: 'users', action: 'forcePasswordReset', ids: users } : 'Ces alertes ne portent sur aucun utilisateur.';
+  if (command === 'revoke')
+    return habilitations.length > 0
+      ? { kind: 'habilitations', action: 'revoke', ids: habilitations }
+      : 'Ces alertes ne portent sur aucune habilitation à dévalider.';
+  if (command === 'password')
+    return users.length > 0 ? { kind: 'users', action: 'forcePasswordReset', ids: users } : 'Ces alertes ne portent sur aucun utilisateur.';
   if (habilitations.length > 0) return { kind: 'habilitations', action: 'suspend', ids: habilitations };
-  return users.length > 0 ? { kind: 'users', action: 'suspend', ids: users } : 'Ces alertes ne portent sur aucune habilitation ni aucun utilisateur (la convention ou le partenaire : voir sa fiche).';
+  return users.length > 0
+    ? { kind: 'users', action: 'suspend', ids: users }
+    : 'Ces alertes ne portent sur aucune habilitation ni aucun utilisateur (la convention ou le partenaire : voir sa fiche).';
 }
 
 /** The text `/` searches in a flag. */

@@ -33,7 +33,13 @@ describe('keypressesOf', () => {
       { name: null, text: 'R', ctrl: false, shift: true },
       { name: 'return', text: '', ctrl: false, shift: false },
     ]);
-    expect(keypressesOf('a\tb\u007f\u0003', NO_KEY).map((press) => press.name ?? (press.ctrl ? `ctrl-${press.text}` : press.text))).toEqual(['a', 'tab', 'b', 'backspace', 'ctrl-c']);
+    expect(keypressesOf('a\tb\u007f\u0003', NO_KEY).map((press) => press.name ?? (press.ctrl ? `ctrl-${press.text}` : press.text))).toEqual([
+      'a',
+      'tab',
+      'b',
+      'backspace',
+      'ctrl-c',
+    ]);
   });
 
   it('keeps a key Ink parsed (an escape sequence) as one press', () => {

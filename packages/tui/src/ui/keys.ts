@@ -85,7 +85,7 @@ export function triggers(press: KeyPress, binding: Binding): boolean {
 /** The binding of `bindings` that `press` triggers, by its name; null when none does. */
 export function commandOf<T extends Record<string, Binding>>(bindings: T, press: KeyPress, canWrite = true): keyof T | null {
   for (const [name, binding] of Object.entries(bindings)) {
-    if ((canWrite || binding.action !== true) && triggers(press, binding)) return name as keyof T;
+    if ((canWrite || binding.action !== true) && triggers(press, binding)) return name;
   }
   return null;
 }

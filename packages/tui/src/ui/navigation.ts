@@ -23,10 +23,7 @@ export type ActionRequest =
 
 /** What `Entrée` opens on a row: its detail, loaded by the detail's own hook (a group's habilitation shows the group). */
 export type DetailRequest =
-  | { kind: 'user'; id: string }
-  | { kind: 'habilitation'; id: string }
-  | { kind: 'flag'; flag: Flag }
-  | { kind: 'trace'; trace: Trace };
+  { kind: 'user'; id: string } | { kind: 'habilitation'; id: string } | { kind: 'flag'; flag: Flag } | { kind: 'trace'; trace: Trace };
 
 /** What screens may ask of the application: move, open a dialog or a detail, tell the user something. */
 export interface Navigation {

@@ -44,10 +44,18 @@ export async function runInterface(session: Session, options: { initialRoute?: R
   try {
     // A read-only file offers no action rather than failing at the first one (tui.md, « lecture seule »).
     const honest = { ...session, canWrite: session.canWrite && !isReadOnlyStore(session.client.info()) };
-    const instance = render(<App session={honest} {...(options.initialRoute === undefined ? {} : { initialRoute: options.initialRoute })} {...(options.asOf === undefined ? {} : { initialAsOf: options.asOf })} onExit={(code) => (exitCode = code)} />, {
-      exitOnCtrlC: false,
-      patchConsole: true,
-    });
+    const instance = render(
+      <App
+        session={honest}
+        {...(options.initialRoute === undefined ? {} : { initialRoute: options.initialRoute })}
+        {...(options.asOf === undefined ? {} : { initialAsOf: options.asOf })}
+        onExit={(code) => (exitCode = code)}
+      />,
+      {
+        exitOnCtrlC: false,
+        patchConsole: true,
+      },
+    );
     await instance.waitUntilExit();
   } finally {
     restore();

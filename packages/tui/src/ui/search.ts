@@ -2,7 +2,10 @@ import { TRACE_ACTION_LABELS, type Trace } from '@cafsup/shared';
 
 /** Text as `/` and `:cherche` compare it: without accents or case (« Mérignac » matches « merignac »). */
 export function normalise(text: string): string {
-  return text.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase();
+  return text
+    .normalize('NFD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase();
 }
 
 /** The rows whose text contains `filter` (normalised); all of them when the filter is empty. */

@@ -23,7 +23,10 @@ export function nameAndId(name: string | undefined, id: string, width: number): 
 
 /** What a field of an action's before/after is called, and how its values read. */
 const FIELDS: Record<string, { label: string; value?(value: unknown): string }> = {
-  status: { label: 'statut', value: (value) => HABILITATION_STATUS_LABELS[value as Habilitation['status']] ?? USER_STATUS_LABELS[value as User['status']] ?? String(value) },
+  status: {
+    label: 'statut',
+    value: (value) => HABILITATION_STATUS_LABELS[value as Habilitation['status']] ?? USER_STATUS_LABELS[value as User['status']] ?? String(value),
+  },
   suspendedAt: { label: 'suspendue le' },
   revokedAt: { label: 'dévalidée le' },
   mustChangePassword: { label: 'mot de passe à changer', value: (value) => (value === true ? 'oui' : 'non') },
@@ -54,7 +57,8 @@ export function changesInWords(before: unknown, after: unknown): string[] {
   return moved
     .filter((key) => !(statusMoves && key === when))
     .map((key) => {
-      if (key === 'status' && when !== undefined) return `statut : ${FIELDS.status!.value!(from.status)} → ${FIELDS.status!.value!(to.status)} le ${valueInWords(to[when])}`;
+      if (key === 'status' && when !== undefined)
+        return `statut : ${FIELDS.status!.value!(from.status)} → ${FIELDS.status!.value!(to.status)} le ${valueInWords(to[when])}`;
       const field = FIELDS[key];
       const say = (value: unknown) => (value === null || value === undefined || field?.value === undefined ? valueInWords(value) : field.value(value));
       // A timestamp that appears says when: « suspendue le 01/12/2026 13:02 ».
@@ -73,7 +77,10 @@ export function resultInWords(result: ActionResult<Record<string, unknown>>, des
     return what === undefined ? id : `${id} (${escapeForTerminal(what)})`;
   };
   return [
-    ...result.changed.map((change) => `  ${named(change.id)} : ${changesInWords(change.before, change.after).join(', ')}${change.traceId === null ? '' : `  (trace n° ${change.traceId})`}`),
+    ...result.changed.map(
+      (change) =>
+        `  ${named(change.id)} : ${changesInWords(change.before, change.after).join(', ')}${change.traceId === null ? '' : `  (trace n° ${change.traceId})`}`,
+    ),
     ...result.unchanged.map((item) => `  ${named(item.id)} : inchangé (${escapeForTerminal(item.reason)})`),
   ];
 }
@@ -88,15 +95,31 @@ export async function describeHabilitations(client: CafsupClient, ids: readonly 
   await Promise.all(
     habilitations.map(async (habilitation) => {
       if (habilitation === null) return;
-      if (habilitation.userId !== null) holders.set(habilitation.id, await client.users.get(habilitation.userId).then((user) => user.name, () => habilitation.userId!));
-      else holders.set(habilitation.id, await client.groups.get(habilitation.groupId!).then((group) => `groupe ${group.name}`, () => `groupe ${habilitation.groupId}`));
+      if (habilitation.userId !== null)
+        holders.set(
+          habilitation.id,
+          await client.users.get(habilitation.userId).then(
+            (user) => user.name,
+            () => habilitation.userId!,
+          ),
+        );
+      else
+        holders.set(
+          habilitation.id,
+          await client.groups.get(habilitation.groupId!).then(
+            (group) => `groupe ${group.name}`,
+            () => `groupe ${habilitation.groupId}`,
+          ),
+        );
     }),
   );
   const byId = new Map(habilitations.flatMap((habilitation) => (habilitation === null ? [] : [[habilitation.id, habilitation] as const])));
   return (id) => {
     const habilitation = byId.get(id);
     if (habilitation === undefined) return undefined;
-    return [holders.get(id), `${habilitation.service} ${habilitation.profile}`, habilitation.departement].filter((part) => part !== null && part !== undefined).join(', ');
+    return [holders.get(id), `${habilitation.service} ${habilitation.profile}`, habilitation.departement]
+      .filter((part) => part !== null && part !== undefined)
+      .join(', ');
   };
 }
 

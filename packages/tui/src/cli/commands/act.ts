@@ -1,5 +1,14 @@
 import { readFile } from 'node:fs/promises';
-import { CafsupError, SIDE_LABELS, countOf, describeAvenantChange, escapeForTerminal, formatActor, type ActionResult, type AvenantChange } from '@cafsup/shared';
+import {
+  CafsupError,
+  SIDE_LABELS,
+  countOf,
+  describeAvenantChange,
+  escapeForTerminal,
+  formatActor,
+  type ActionResult,
+  type AvenantChange,
+} from '@cafsup/shared';
 import type { CafsupClient } from '@cafsup/sdk';
 import { ACTION_OPTIONS, idsOf, stringOption, type Command, type CommandInput, type CommandResult } from '../command.js';
 import { UsageError, type Context } from '../context.js';
@@ -43,7 +52,12 @@ async function act(
 }
 
 const TARGET_OPTIONS = {
-  habilitation: { type: 'string' as const, multiple: true, value: 'ID', description: 'des habilitations : option répétable, ou identifiants séparés par des virgules' },
+  habilitation: {
+    type: 'string' as const,
+    multiple: true,
+    value: 'ID',
+    description: 'des habilitations : option répétable, ou identifiants séparés par des virgules',
+  },
   user: { type: 'string' as const, multiple: true, value: 'ID', description: 'des utilisateurs : option répétable, ou identifiants séparés par des virgules' },
   ...ACTION_OPTIONS,
 };
@@ -51,7 +65,7 @@ const TARGET_OPTIONS = {
 function targets(options: CommandInput['options']): { kind: 'habilitation' | 'user'; ids: string[] } {
   const habilitations = idsOf(options.habilitation);
   const users = idsOf(options.user);
-  if ((habilitations.length > 0) === (users.length > 0)) throw new UsageError('Indiquez soit --habilitation ID…, soit --user ID….');
+  if (habilitations.length > 0 === users.length > 0) throw new UsageError('Indiquez soit --habilitation ID…, soit --user ID….');
   return habilitations.length > 0 ? { kind: 'habilitation', ids: habilitations } : { kind: 'user', ids: users };
 }
 
@@ -113,7 +127,7 @@ export const resetPasswordCommand: Command = {
   run(context, { options }) {
     const users = idsOf(options.user);
     const partner = stringOption(options.partner);
-    if ((users.length > 0) === (partner !== undefined)) throw new UsageError('Indiquez soit --user ID…, soit --partner ID.');
+    if (users.length > 0 === (partner !== undefined)) throw new UsageError('Indiquez soit --user ID…, soit --partner ID.');
     return act(context, options, USERS, (client, settings) =>
       client.users.forcePasswordReset(partner === undefined ? users : { partnerId: partner }, settings),
     );
@@ -130,7 +144,9 @@ export const withdrawDelegationCommand: Command = {
   async run(context, { positionals, options }) {
     const outcome = await act(context, options, PARTNERS, (client, settings) => client.partners.withdrawDelegation(positionals[0]!, settings));
     const avenant = (outcome.json as { avenant?: { number: number; title: string } }).avenant;
-    return avenant === undefined ? outcome : { ...outcome, text: () => `${outcome.text()}\nProjet d’avenant n° ${avenant.number} créé : ${escapeForTerminal(avenant.title)}` };
+    return avenant === undefined
+      ? outcome
+      : { ...outcome, text: () => `${outcome.text()}\nProjet d’avenant n° ${avenant.number} créé : ${escapeForTerminal(avenant.title)}` };
   },
 };
 
@@ -188,14 +204,22 @@ export const avenantAddCommand: Command = {
     const title = stringOption(options.title) ?? draft.title;
     if (title === undefined) throw new UsageError('Titre obligatoire : --title « Avenant N : … ».');
     const client = await context.client({ write: true });
-    const request = { title, changes: draft.changes as never, ...(stringOption(options.reason) === undefined ? {} : { reason: stringOption(options.reason)! }) };
+    const request = {
+      title,
+      changes: draft.changes as never,
+      ...(stringOption(options.reason) === undefined ? {} : { reason: stringOption(options.reason)! }),
+    };
     const preview = await client.avenants.create(partnerId, { ...request, dryRun: true });
     const plan = `Avenant n° ${preview.avenant.number} pour ${escapeForTerminal(partnerId)} : ${escapeForTerminal(title)}\n${preview.avenant.changes.map((change) => `  · ${escapeForTerminal(describeAvenantChange(change))}`).join('\n')}`;
     if (options['dry-run'] === true) return { json: preview, text: () => `${plan}\n(simulation : rien n’a été enregistré)` };
     context.note(plan);
     await context.approve('Enregistrer cet avenant ?');
     const created = await client.avenants.create(partnerId, request);
-    return { json: created, text: () => `Avenant n° ${created.avenant.number} enregistré (trace n° ${created.traceId}). À signer : cafsup avenant sign ${partnerId} ${created.avenant.number} --side caf --date AAAA-MM-JJ` };
+    return {
+      json: created,
+      text: () =>
+        `Avenant n° ${created.avenant.number} enregistré (trace n° ${created.traceId}). À signer : cafsup avenant sign ${partnerId} ${created.avenant.number} --side caf --date AAAA-MM-JJ`,
+    };
   },
 };
 
@@ -223,12 +247,17 @@ export const avenantSignCommand: Command = {
     const signature = { side, date, ...(stringOption(options.reason) === undefined ? {} : { reason: stringOption(options.reason)! }) } as const;
     const preview = await client.avenants.sign(partnerId, number, { ...signature, dryRun: true });
     const who = side === 'caf' ? 'la Caf' : 'le partenaire';
-    if (options['dry-run'] === true) return { json: preview, text: () => `Signature de l’avenant n° ${number} par ${who} le ${frenchDate(date)}.\n(simulation : rien n’a été enregistré)` };
+    if (options['dry-run'] === true)
+      return { json: preview, text: () => `Signature de l’avenant n° ${number} par ${who} le ${frenchDate(date)}.\n(simulation : rien n’a été enregistré)` };
     if (!preview.changed) return { json: preview, text: () => `Déjà signé par ${who} le ${frenchDate(date)} : rien à modifier.` };
     await context.approve(`Enregistrer la signature de l’avenant n° ${number} par ${who} le ${frenchDate(date)} ?`);
     const signed = await client.avenants.sign(partnerId, number, signature);
     const complete = signed.avenant.signedByCafAt !== null && signed.avenant.signedByPartnerAt !== null;
-    return { json: signed, text: () => `Signature enregistrée (trace n° ${signed.traceId}).${complete ? ' L’avenant est signé par les deux parties.' : ' En attente de l’autre partie.'}` };
+    return {
+      json: signed,
+      text: () =>
+        `Signature enregistrée (trace n° ${signed.traceId}).${complete ? ' L’avenant est signé par les deux parties.' : ' En attente de l’autre partie.'}`,
+    };
   },
 };
 
@@ -243,7 +272,10 @@ export const tracesPurgeCommand: Command = {
   },
   async run(context, { options }) {
     const client = await context.client({ write: true });
-    const base = { ...(context.options.asOf === undefined ? {} : { asOf: context.options.asOf }), ...(stringOption(options.reason) === undefined ? {} : { reason: stringOption(options.reason)! }) };
+    const base = {
+      ...(context.options.asOf === undefined ? {} : { asOf: context.options.asOf }),
+      ...(stringOption(options.reason) === undefined ? {} : { reason: stringOption(options.reason)! }),
+    };
     const preview = await client.traces.purge({ ...base, dryRun: true });
     const describe = (report: typeof preview) =>
       `Traces antérieures au ${frenchDate(report.traceCutoff)} : ${count(report.traces.count)}${report.traces.count > 0 ? ` (n° ${report.traces.firstId} à ${report.traces.lastId})` : ''}\n` +

@@ -17,7 +17,9 @@ function entries(commands: readonly Command[], optionsOf: (command: Command) => 
     .flatMap((command) => {
       const specs = Object.entries(optionsOf(command));
       const values = specs.flatMap(([option, spec]): [string, string[]][] =>
-        spec.choices === undefined ? [] : [[`--${option}`, [...Object.keys(spec.choices), ...Object.values(spec.choices).filter((label) => /^[\p{L}-]+$/u.test(label))]]],
+        spec.choices === undefined
+          ? []
+          : [[`--${option}`, [...Object.keys(spec.choices), ...Object.values(spec.choices).filter((label) => /^[\p{L}-]+$/u.test(label))]]],
       );
       return [command.name, ...(command.aliases ?? [])].map((name) => ({ words: name.split(' '), options: specs.map(([option]) => `--${option}`), values }));
     })
@@ -46,7 +48,12 @@ function bash(table: readonly Entry[], globals: string[]): string {
     '  local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]} path="" word i candidates=""',
     '  for ((i = 1; i < COMP_CWORD; i++)); do word=${COMP_WORDS[i]}; [[ $word == -* ]] && continue; [[ ${COMP_WORDS[i-1]} == --* ]] && [[ ${COMP_WORDS[i-1]} != *=* ]] && continue; path="${path:+$path }$word"; done',
     '  case "$path|$prev" in',
-    ...table.flatMap(({ words, values }) => values.map(([option, choices]) => `    "${words.join(' ')}|${option}"|"${words.join(' ')} "*"|${option}") COMPREPLY=($(compgen -W "${choices.join(' ')}" -- "$cur")); return ;;`)),
+    ...table.flatMap(({ words, values }) =>
+      values.map(
+        ([option, choices]) =>
+          `    "${words.join(' ')}|${option}"|"${words.join(' ')} "*"|${option}") COMPREPLY=($(compgen -W "${choices.join(' ')}" -- "$cur")); return ;;`,
+      ),
+    ),
     '  esac',
     '  if [[ $cur == -* ]]; then',
     '    case "$path" in',
@@ -67,9 +74,19 @@ function bash(table: readonly Entry[], globals: string[]): string {
 
 function fish(table: readonly Entry[]): string {
   const next = nextWords(table);
-  const lines = ['# cafsup completion for fish: cafsup completion fish > ~/.config/fish/completions/cafsup.fish', 'complete -c cafsup -f', 'complete -c cafsup -l version'];
+  const lines = [
+    '# cafsup completion for fish: cafsup completion fish > ~/.config/fish/completions/cafsup.fish',
+    'complete -c cafsup -f',
+    'complete -c cafsup -l version',
+  ];
   for (const [prefix, words] of next) {
-    const condition = prefix === '' ? '__fish_use_subcommand' : prefix.split(' ').map((word) => `__fish_seen_subcommand_from ${word}`).join('; and ');
+    const condition =
+      prefix === ''
+        ? '__fish_use_subcommand'
+        : prefix
+            .split(' ')
+            .map((word) => `__fish_seen_subcommand_from ${word}`)
+            .join('; and ');
     lines.push(`complete -c cafsup -n '${condition}' -a '${[...words].join(' ')}'`);
   }
   for (const { words, options } of [...table].reverse()) {
@@ -80,7 +97,12 @@ function fish(table: readonly Entry[]): string {
 }
 
 /** The completion script of `shell`, generated from the command table (one definition of every name and option). */
-export function completionScript(shell: Shell, commands: readonly Command[], optionsOf: (command: Command) => Record<string, OptionSpec>, globals: string[]): string {
+export function completionScript(
+  shell: Shell,
+  commands: readonly Command[],
+  optionsOf: (command: Command) => Record<string, OptionSpec>,
+  globals: string[],
+): string {
   const table = entries(commands, optionsOf);
   if (shell === 'fish') return fish(table);
   const script = bash(table, globals);
@@ -99,7 +121,12 @@ export const completionCommand: Command = {
     if (!(SHELLS as readonly string[]).includes(shell)) throw new UsageError(`Shell non pris en charge : « ${shell} » ; attendu bash, zsh ou fish.`);
     // The table imports this command: it is read when the script is asked for, not when modules load.
     const { COMMANDS, optionsOf } = await import('./index.js');
-    const script = completionScript(shell as Shell, COMMANDS, optionsOf, Object.keys(GLOBAL_OPTIONS).map((option) => `--${option}`));
+    const script = completionScript(
+      shell as Shell,
+      COMMANDS,
+      optionsOf,
+      Object.keys(GLOBAL_OPTIONS).map((option) => `--${option}`),
+    );
     return { json: { shell, script }, text: () => script.trimEnd() };
   },
 };

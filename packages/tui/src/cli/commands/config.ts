@@ -47,7 +47,10 @@ export const configListCommand: Command = {
     const values = Object.fromEntries(Object.keys(CONFIG_KEYS).map((name) => [name, saved[name as keyof typeof CONFIG_KEYS] ?? null]));
     return {
       json: { path, source: context.source(), values },
-      text: () => [`Fichier : ${path}`, `Données : ${context.source()}`, ...Object.entries(values).map(([name, value]) => `${name} = ${value ?? '(non défini)'}`)].join('\n'),
+      text: () =>
+        [`Fichier : ${path}`, `Données : ${context.source()}`, ...Object.entries(values).map(([name, value]) => `${name} = ${value ?? '(non défini)'}`)].join(
+          '\n',
+        ),
     };
   },
 };

@@ -47,8 +47,13 @@ export const demoCommand: Command = {
       for (const suffix of ['', '-wal', '-shm']) rmSync(`${path}${suffix}`, { force: true });
     }
     const client = await context.client({ create: true, actor: DEMO_ACTOR });
-    const result = await client.dataset.import(buildDemoDataset({ partners: scale, today: context.options.asOf ?? todayInParis(new Date()) }), { reason: 'Création de la base de démonstration' });
-    return { json: { database: path, created: true, counts: result.counts }, text: () => `Base de démonstration créée : ${path}\n${describeCounts(result.counts)}.` };
+    const result = await client.dataset.import(buildDemoDataset({ partners: scale, today: context.options.asOf ?? todayInParis(new Date()) }), {
+      reason: 'Création de la base de démonstration',
+    });
+    return {
+      json: { database: path, created: true, counts: result.counts },
+      text: () => `Base de démonstration créée : ${path}\n${describeCounts(result.counts)}.`,
+    };
   },
 };
 
@@ -83,7 +88,8 @@ export const importCommand: Command = {
       );
       return {
         json: result,
-        text: () => `${result.dryRun ? 'Simulation : rien n’a été écrit. Le fichier importerait' : `Import terminé (trace n° ${result.traceId}) :`} ${describeCounts(result.counts)}.`,
+        text: () =>
+          `${result.dryRun ? 'Simulation : rien n’a été écrit. Le fichier importerait' : `Import terminé (trace n° ${result.traceId}) :`} ${describeCounts(result.counts)}.`,
       };
     } finally {
       if (onTerminal) process.stderr.write('\r\u001b[K');

@@ -46,7 +46,10 @@ import { WORKFLOW_COMMANDS } from './workflows.js';
 /** Every plain command, in the order `cafsup --help` presents them. */
 const GROUPS: { title: string; commands: Command[] }[] = [
   { title: 'Démarrer', commands: [demoCommand, dashboardCommand, configSetCommand, configGetCommand, configListCommand, completionCommand] },
-  { title: 'Consulter', commands: [partnersCommand, partnerCommand, quotasCommand, auditCommand, usersCommand, habilitationsCommand, avenantListCommand, reviewListCommand] },
+  {
+    title: 'Consulter',
+    commands: [partnersCommand, partnerCommand, quotasCommand, auditCommand, usersCommand, habilitationsCommand, avenantListCommand, reviewListCommand],
+  },
   {
     title: 'Agir (motif obligatoire, --dry-run pour simuler)',
     commands: [suspendCommand, reinstateCommand, revokeCommand, resetPasswordCommand, withdrawDelegationCommand, avenantAddCommand, avenantSignCommand],
@@ -119,7 +122,9 @@ function wrap(text: string, indent: number, width = HELP_WIDTH): string[] {
 function twoColumns(entries: readonly (readonly [string, string])[]): string[] {
   const width = Math.min(30, Math.max(...entries.map(([label]) => label.length)));
   return entries.flatMap(([label, description]) =>
-    label.length > width ? [`  ${label}`, ...wrap(`${' '.repeat(width + 4)}${description}`, width + 4)] : wrap(`  ${label.padEnd(width)}  ${description}`, width + 4),
+    label.length > width
+      ? [`  ${label}`, ...wrap(`${' '.repeat(width + 4)}${description}`, width + 4)]
+      : wrap(`  ${label.padEnd(width)}  ${description}`, width + 4),
   );
 }
 
@@ -184,9 +189,15 @@ export function mainHelp(): string {
     'Options des actions :',
     ...optionLines(ACTION_OPTIONS),
     '',
-    ...wrap('Réglages : option > variable d’environnement > réglage enregistré. Données : --db ou --profile, sinon CAFSUP_URL (avec CAFSUP_TOKEN), CAFSUP_DB ou CAFSUP_PROFILE, sinon le profil actif ou « config set database ». Personne qui agit : --actor, sinon CAFSUP_ACTOR, sinon « config set actor ».', 2),
+    ...wrap(
+      'Réglages : option > variable d’environnement > réglage enregistré. Données : --db ou --profile, sinon CAFSUP_URL (avec CAFSUP_TOKEN), CAFSUP_DB ou CAFSUP_PROFILE, sinon le profil actif ou « config set database ». Personne qui agit : --actor, sinon CAFSUP_ACTOR, sinon « config set actor ».',
+      2,
+    ),
     '',
-    ...wrap('Codes de sortie : 0 fait · 1 seuil --fail-on atteint ou chaîne des traces rompue · 2 erreur d’usage · 3 introuvable · 4 refusé · 5 données invalides · 6 base ou serveur inaccessible, base en lecture seule · 70 erreur interne · 130 interrompu (Ctrl-C).', 2),
+    ...wrap(
+      'Codes de sortie : 0 fait · 1 seuil --fail-on atteint ou chaîne des traces rompue · 2 erreur d’usage · 3 introuvable · 4 refusé · 5 données invalides · 6 base ou serveur inaccessible, base en lecture seule · 70 erreur interne · 130 interrompu (Ctrl-C).',
+      2,
+    ),
     '',
     'Aide d’une commande : cafsup COMMANDE --help (par exemple cafsup audit --help).',
     'Version : cafsup --version.',

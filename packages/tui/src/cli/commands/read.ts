@@ -158,11 +158,17 @@ export const partnerCommand: Command = {
     ];
     lines.push(...describeContractSupport(terms).map(e));
     if (terms.contacts.length > 0) {
-      lines.push('Contacts :', ...terms.contacts.map((c) => `  ${SIDE_LABELS[c.side]} · ${CONTACT_ROLE_LABELS[c.role]}${c.order ? ` ${c.order}` : ''} : ${e(c.name)} <${e(c.email)}>`));
+      lines.push(
+        'Contacts :',
+        ...terms.contacts.map((c) => `  ${SIDE_LABELS[c.side]} · ${CONTACT_ROLE_LABELS[c.role]}${c.order ? ` ${c.order}` : ''} : ${e(c.name)} <${e(c.email)}>`),
+      );
     }
     lines.push('', quotaTable(usage.quotas, false));
     lines.push('', `Alertes : ${severitySummaryText(report.summary)}`);
-    lines.push('', avenants.length === 0 ? 'Aucun avenant.' : `Avenants :\n${avenants.map((a) => `  ${a.number}. ${e(a.title)} — ${avenantStanding(a)}`).join('\n')}`);
+    lines.push(
+      '',
+      avenants.length === 0 ? 'Aucun avenant.' : `Avenants :\n${avenants.map((a) => `  ${a.number}. ${e(a.title)} — ${avenantStanding(a)}`).join('\n')}`,
+    );
     return { json: { ...detail, quotas: usage.quotas, flags: report.summary, avenants }, text: () => lines.join('\n') };
   },
 };
@@ -269,7 +275,11 @@ const FLAG_ROWS: RowSpec<Flag> = {
         ['dueAt', 'Revue due le'],
       ] as const
     ).map(([field, header]) => ({ field, header, cell: (f: Flag) => dateCell(flagField(f, field) as string | null | undefined) })),
-    { field: 'status', header: 'État de la convention', cell: (f) => (f.rule === 'CONVENTION_NOT_IN_FORCE' ? CONVENTION_STATUS_LABELS[flagField(f, 'status') as 'draft'] : null) },
+    {
+      field: 'status',
+      header: 'État de la convention',
+      cell: (f) => (f.rule === 'CONVENTION_NOT_IN_FORCE' ? CONVENTION_STATUS_LABELS[flagField(f, 'status') as 'draft'] : null),
+    },
     { field: 'article', header: 'Article', cell: (f) => f.article },
     { field: 'message', header: 'Message', cell: (f) => f.message },
   ],
@@ -292,7 +302,13 @@ export const auditCommand: Command = {
     const client = await context.client();
     const rules = idsOf(options.rule);
     for (const rule of rules) {
-      if (!isRuleName(rule)) throw new UsageError(`Règle inconnue : « ${rule} ».${suggest(rule, RULES.map((definition) => definition.rule))} Voir « cafsup audit --help ».`);
+      if (!isRuleName(rule))
+        throw new UsageError(
+          `Règle inconnue : « ${rule} ».${suggest(
+            rule,
+            RULES.map((definition) => definition.rule),
+          )} Voir « cafsup audit --help ».`,
+        );
     }
     const minSeverity = stringOption(options.severity) as Severity | undefined;
     const failOn = stringOption(options['fail-on']) as Severity | undefined;
@@ -300,7 +316,7 @@ export const auditCommand: Command = {
       ...asOfOf(context),
       ...(positionals[0] === undefined ? {} : { partnerId: positionals[0] }),
       ...(minSeverity === undefined ? {} : { minSeverity }),
-      ...(rules.length === 0 ? {} : { rules: rules as RuleName[] }),
+      ...(rules.length === 0 ? {} : { rules: rules }),
     });
     const failed = failOn !== undefined && report.flags.some((flag) => atLeast(flag.severity, failOn));
     const text = () => {
@@ -308,7 +324,8 @@ export const auditCommand: Command = {
       // One flag per paragraph: the message is what the supervisor needs, so it is never cut.
       return [
         ...report.flags.map(
-          (flag) => `${severityText(flag.severity)} · ${escapeForTerminal(flag.partnerId)} · ${ruleDefinition(flag.rule).label} (${flag.rule})\n    ${escapeForTerminal(flag.message)}`,
+          (flag) =>
+            `${severityText(flag.severity)} · ${escapeForTerminal(flag.partnerId)} · ${ruleDefinition(flag.rule).label} (${flag.rule})\n    ${escapeForTerminal(flag.message)}`,
         ),
         `${severitySummaryText(report.summary)} au ${frenchDate(report.asOf)}.`,
       ].join('\n');
@@ -356,7 +373,8 @@ export const usersCommand: Command = {
     const client = await context.client();
     const partnerId = positionals[0]!;
     const users: User[] = [];
-    for await (const user of client.users.iterate({ partnerId, ...(status === undefined ? {} : { status }), ...(role === undefined ? {} : { role }) })) users.push(user);
+    for await (const user of client.users.iterate({ partnerId, ...(status === undefined ? {} : { status }), ...(role === undefined ? {} : { role }) }))
+      users.push(user);
     const text = () => (users.length === 0 ? 'Aucun utilisateur ne correspond.' : `${listTable(USER_ROWS, users)}\n${countOf(users.length, 'utilisateur')}.`);
     return { json: { partnerId, users }, text, rows: users };
   },
@@ -410,7 +428,9 @@ export const habilitationsCommand: Command = {
     const habilitations: Habilitation[] = [];
     for await (const habilitation of client.habilitations.iterate(query)) habilitations.push(habilitation);
     const text = () =>
-      habilitations.length === 0 ? 'Aucune habilitation ne correspond.' : `${listTable(HABILITATION_ROWS, habilitations)}\n${countOf(habilitations.length, 'habilitation')}.`;
+      habilitations.length === 0
+        ? 'Aucune habilitation ne correspond.'
+        : `${listTable(HABILITATION_ROWS, habilitations)}\n${countOf(habilitations.length, 'habilitation')}.`;
     return { json: { partnerId, habilitations }, text, rows: habilitations };
   },
 };
@@ -540,7 +560,11 @@ export const dashboardCommand: Command = {
   example: 'cafsup dashboard --json',
   async run(context) {
     const client = await context.client();
-    const [summary, report, usage] = await Promise.all([client.dataset.summary(), client.audit.run(asOfOf(context)), client.quotas.usage({ ...asOfOf(context), over: true })]);
+    const [summary, report, usage] = await Promise.all([
+      client.dataset.summary(),
+      client.audit.run(asOfOf(context)),
+      client.quotas.usage({ ...asOfOf(context), over: true }),
+    ]);
     const over = mostOverQuota(usage.quotas).slice(0, 5);
     const lines = [
       `cafsup — ${summary.cafCodes.length === 0 ? 'aucune Caf' : `Caf ${summary.cafCodes.map(escapeForTerminal).join(', ')}`} — ${escapeForTerminal(context.source())}`,

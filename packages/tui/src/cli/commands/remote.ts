@@ -23,16 +23,26 @@ function requiredOption(value: string | boolean | string[] | undefined, name: st
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'l’API HTTP sur la base, pour plusieurs superviseurs et des scripts distants (jetons et rôles)',
-  usage: 'cafsup serve [--host 127.0.0.1] [--port 7878] [--db FICHIER] [--tls-cert FICHIER --tls-key FICHIER] [--trust-proxy ADRESSE…] [--checkpoints FICHIER] [--checkpoint-minutes 15]',
+  usage:
+    'cafsup serve [--host 127.0.0.1] [--port 7878] [--db FICHIER] [--tls-cert FICHIER --tls-key FICHIER] [--trust-proxy ADRESSE…] [--checkpoints FICHIER] [--checkpoint-minutes 15]',
   example: 'cafsup serve --port 7878',
   options: {
     host: { type: 'string', value: 'ADRESSE', description: 'adresse d’écoute (défaut 127.0.0.1)' },
     port: { type: 'string', value: 'PORT', description: 'port (défaut 7878, 0 pour un port libre)' },
     checkpoints: { type: 'string', value: 'FICHIER', description: 'points de contrôle signés de la chaîne des traces (défaut : dossier de configuration)' },
-    'checkpoint-minutes': { type: 'string', value: 'N', description: 'un point de contrôle toutes les N minutes quand la chaîne a avancé (défaut 15, 0 : aucun)' },
+    'checkpoint-minutes': {
+      type: 'string',
+      value: 'N',
+      description: 'un point de contrôle toutes les N minutes quand la chaîne a avancé (défaut 15, 0 : aucun)',
+    },
     'tls-cert': { type: 'string', value: 'FICHIER', description: 'certificat TLS (PEM) : le serveur parle HTTPS' },
     'tls-key': { type: 'string', value: 'FICHIER', description: 'clé privée du certificat (PEM)' },
-    'trust-proxy': { type: 'string', multiple: true, value: 'ADRESSE', description: 'proxy inverse dont X-Forwarded-For fait foi (adresse ou plage CIDR, répétable)' },
+    'trust-proxy': {
+      type: 'string',
+      multiple: true,
+      value: 'ADRESSE',
+      description: 'proxy inverse dont X-Forwarded-For fait foi (adresse ou plage CIDR, répétable)',
+    },
   },
   async run(context, { options }) {
     const port = Number(stringOption(options.port) ?? 7878);
@@ -47,7 +57,9 @@ export const serveCommand: Command = {
     const trustProxy = idsOf(options['trust-proxy']);
     const { buildServer } = await import('@cafsup/server');
     const checkpoints =
-      minutes === 0 ? undefined : { file: stringOption(options.checkpoints) ?? defaultCheckpointsPath(), everyMs: minutes * 60_000, key: loadSigningKey({ create: true }) };
+      minutes === 0
+        ? undefined
+        : { file: stringOption(options.checkpoints) ?? defaultCheckpointsPath(), everyMs: minutes * 60_000, key: loadSigningKey({ create: true }) };
     const app = await buildServer({
       database,
       ...(checkpoints === undefined ? {} : { checkpoints }),
@@ -190,7 +202,10 @@ export const profileAddCommand: Command = {
     if ((url === undefined) === (context.options.db === undefined)) throw new UsageError('Indiquez soit --url, soit --db.');
     const profile = url === undefined ? { database: context.options.db! } : { url };
     (await openConfig()).set(`profiles.${name}`, profile);
-    return { json: { name, ...profile }, text: () => `Profil « ${name} » enregistré${url === undefined ? '' : ` ; connectez-vous avec « cafsup login --profile ${name} »`}.` };
+    return {
+      json: { name, ...profile },
+      text: () => `Profil « ${name} » enregistré${url === undefined ? '' : ` ; connectez-vous avec « cafsup login --profile ${name} »`}.`,
+    };
   },
 };
 
@@ -220,7 +235,10 @@ export const profileListCommand: Command = {
     const profiles = Object.entries(settings.profiles ?? {}).map(([name, profile]) => ({ name, ...profile, active: settings.profile === name }));
     return {
       json: { active: settings.profile ?? null, profiles },
-      text: () => (profiles.length === 0 ? 'Aucun profil : les commandes utilisent la base locale.' : profiles.map((p) => `${p.active ? '*' : ' '} ${p.name} : ${p.url ?? p.database}`).join('\n')),
+      text: () =>
+        profiles.length === 0
+          ? 'Aucun profil : les commandes utilisent la base locale.'
+          : profiles.map((p) => `${p.active ? '*' : ' '} ${p.name} : ${p.url ?? p.database}`).join('\n'),
     };
   },
 };
@@ -246,7 +264,8 @@ export const loginCommand: Command = {
     const settings = readSettings();
     const name = context.options.profile ?? process.env.CAFSUP_PROFILE ?? settings.profile;
     const url = name === undefined ? undefined : settings.profiles?.[name]?.url;
-    if (name === undefined || url === undefined) throw new UsageError('Indiquez un profil serveur : cafsup config profile add NOM --url URL, puis cafsup login --profile NOM.');
+    if (name === undefined || url === undefined)
+      throw new UsageError('Indiquez un profil serveur : cafsup config profile add NOM --url URL, puis cafsup login --profile NOM.');
     const token = (await readTokenInput(context.interactive)).trim();
     if (token === '') throw new UsageError('Jeton vide.');
     const client = createClient({ baseUrl: url, token, insecure: context.options.insecure });
@@ -255,7 +274,8 @@ export const loginCommand: Command = {
       (await openTokens()).set(name, token);
       return {
         json: { profile: name, ...identity },
-        text: () => `Connecté à ${url} : ${identity.actor === null ? '—' : escapeForTerminal(formatActor(identity.actor))} (${TOKEN_ROLE_LABELS[identity.role]}, Caf ${identity.cafs.join(', ')}).`,
+        text: () =>
+          `Connecté à ${url} : ${identity.actor === null ? '—' : escapeForTerminal(formatActor(identity.actor))} (${TOKEN_ROLE_LABELS[identity.role]}, Caf ${identity.cafs.join(', ')}).`,
       };
     } finally {
       await client.close();
@@ -295,7 +315,9 @@ export const whoamiCommand: Command = {
       text: () =>
         [
           `Personne qui agit : ${actor === null ? 'non définie (--actor, CAFSUP_ACTOR ou cafsup config set actor ; demandée à la première écriture sur un terminal)' : `${escapeForTerminal(formatActor(actor))} (${actorChosenBy})`}`,
-          ...(connection.kind === 'http' && context.options.actor !== undefined ? ['  --actor est ignoré : sur un serveur, chaque écriture porte le nom du titulaire du jeton.'] : []),
+          ...(connection.kind === 'http' && context.options.actor !== undefined
+            ? ['  --actor est ignoré : sur un serveur, chaque écriture porte le nom du titulaire du jeton.']
+            : []),
           `Rôle : ${TOKEN_ROLE_LABELS[identity.role]}, ${identity.cafs.includes(ALL_CAFS) ? 'toutes les Caf' : `Caf ${identity.cafs.join(', ')}`}`,
           `Données : ${connection.kind === 'http' ? 'serveur' : 'fichier'} ${context.source()} (${connection.chosenBy}${connection.profile === null ? '' : `, profil « ${connection.profile} »`})`,
         ].join('\n'),

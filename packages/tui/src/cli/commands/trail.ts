@@ -40,7 +40,8 @@ export const tracesCheckpointCommand: Command = {
     appendCheckpoint(file, checkpoint);
     return {
       json: { checkpoint, file },
-      text: () => `Point de contrôle ajouté à ${file} : trace n° ${checkpoint.id}, empreinte ${checkpoint.hash}, clé ${checkpoint.keyId}.\nCopiez ce fichier hors de la machine (autre serveur, stockage non modifiable, mél au responsable sécurité).`,
+      text: () =>
+        `Point de contrôle ajouté à ${file} : trace n° ${checkpoint.id}, empreinte ${checkpoint.hash}, clé ${checkpoint.keyId}.\nCopiez ce fichier hors de la machine (autre serveur, stockage non modifiable, mél au responsable sécurité).`,
     };
   },
 };

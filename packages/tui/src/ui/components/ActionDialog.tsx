@@ -19,7 +19,8 @@ function Lines({ lines, height, width }: { lines: string[]; height: number; widt
   const rows = (line: string) => Math.max(1, Math.ceil(line.length / Math.max(1, width)));
   let used = 0;
   const fitting = lines.findIndex((line) => (used += rows(line)) > height - 1);
-  const shown = fitting === -1 || (fitting === lines.length - 1 && used <= height) ? lines : [...lines.slice(0, fitting), `  … et ${lines.length - fitting} de plus`];
+  const shown =
+    fitting === -1 || (fitting === lines.length - 1 && used <= height) ? lines : [...lines.slice(0, fitting), `  … et ${lines.length - fitting} de plus`];
   return (
     <>
       {shown.map((line, index) => (
@@ -78,7 +79,14 @@ export function ActionDialog({ dialog, width, height, onClose }: ActionDialogPro
         <>
           <Text>{state.question.label}</Text>
           {state.question.choices === undefined ? (
-            <TextInput key={state.question.key} value={text === '' && state.question.initial !== undefined ? '' : text} placeholder={state.question.initial ?? ''} onChange={setText} onSubmit={submit((value) => dialog.answer(value === '' ? (state.question.initial ?? '') : value))} onCancel={onClose} />
+            <TextInput
+              key={state.question.key}
+              value={text === '' && state.question.initial !== undefined ? '' : text}
+              placeholder={state.question.initial ?? ''}
+              onChange={setText}
+              onSubmit={submit((value) => dialog.answer(value === '' ? (state.question.initial ?? '') : value))}
+              onCancel={onClose}
+            />
           ) : (
             <Choice key={state.question.key} choices={state.question.choices} onPick={submit(dialog.answer)} active />
           )}
@@ -100,11 +108,17 @@ export function ActionDialog({ dialog, width, height, onClose }: ActionDialogPro
           {state.error === null ? null : <Text color={theme.danger}>{`✗ ${state.error}`}</Text>}
         </>
       ) : null}
-      {state.step === 'confirm' ? <Text bold>{`Motif : ${state.reason === undefined ? '(par défaut)' : escapeForTerminal(state.reason)} — confirmer ? (o/n)`}</Text> : null}
+      {state.step === 'confirm' ? (
+        <Text bold>{`Motif : ${state.reason === undefined ? '(par défaut)' : escapeForTerminal(state.reason)} — confirmer ? (o/n)`}</Text>
+      ) : null}
       {state.step === 'running' ? <Spinner label="enregistrement…" /> : null}
       {state.step === 'done' ? (
         <>
-          <Text color={theme.success}>{state.outcome.nothing ? '✓ Rien à modifier :' : `✓ Fait. ${state.outcome.traceIds.length > 1 ? 'Traces' : 'Trace'} n° ${state.outcome.traceIds.join(', ')}`}</Text>
+          <Text color={theme.success}>
+            {state.outcome.nothing
+              ? '✓ Rien à modifier :'
+              : `✓ Fait. ${state.outcome.traceIds.length > 1 ? 'Traces' : 'Trace'} n° ${state.outcome.traceIds.join(', ')}`}
+          </Text>
           <Lines lines={state.outcome.lines} height={room} width={width - 4} />
           <Text color={theme.muted}>Une touche pour fermer</Text>
         </>

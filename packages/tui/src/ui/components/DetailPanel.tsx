@@ -14,17 +14,20 @@ export function DetailPanel({ request, width, height, onClose }: { request: Deta
   const [offset, setOffset] = useState(0);
   const room = Math.max(1, height - 4);
   const lines = detail.data?.lines ?? [];
-  useKeys((press) => {
-    const step = listMove(press, room);
-    if (step !== null) {
-      const last = Math.max(0, lines.length - room);
-      return setOffset((current) => (step === 'first' ? 0 : step === 'last' ? last : Math.max(0, Math.min(last, current + step))));
-    }
-    if (press.name === 'return' && detail.data?.go != null) return navigation.push(detail.data.go);
-    if (commandOf(GLOBAL_BINDINGS, press) === 'back') return onClose();
-    // The help and `:` stay reachable; other keys do nothing here.
-    return commandOf(GLOBAL_BINDINGS, press) === null;
-  }, { waiting: detail.loading && detail.data === undefined });
+  useKeys(
+    (press) => {
+      const step = listMove(press, room);
+      if (step !== null) {
+        const last = Math.max(0, lines.length - room);
+        return setOffset((current) => (step === 'first' ? 0 : step === 'last' ? last : Math.max(0, Math.min(last, current + step))));
+      }
+      if (press.name === 'return' && detail.data?.go != null) return navigation.push(detail.data.go);
+      if (commandOf(GLOBAL_BINDINGS, press) === 'back') return onClose();
+      // The help and `:` stay reachable; other keys do nothing here.
+      return commandOf(GLOBAL_BINDINGS, press) === null;
+    },
+    { waiting: detail.loading && detail.data === undefined },
+  );
   return (
     <Box flexDirection="column" borderStyle="round" borderColor={theme.accent} paddingX={1} width={width} height={height}>
       <Text bold wrap="truncate">

@@ -14,7 +14,13 @@ const SCREEN_TITLES: Record<ScreenName, string> = {
   workflows: 'Suivi du partenaire',
 };
 
-const LIST_SUMMARY: Binding = { keys: Object.values(LIST_BINDINGS).map((binding) => binding.keys).join(' '), label: 'ligne, page, premier, dernier', on: [] };
+const LIST_SUMMARY: Binding = {
+  keys: Object.values(LIST_BINDINGS)
+    .map((binding) => binding.keys)
+    .join(' '),
+  label: 'ligne, page, premier, dernier',
+  on: [],
+};
 
 type Line = { heading: string } | Binding;
 
@@ -43,7 +49,19 @@ function Column({ lines, width, short }: { lines: Line[]; width: number; short: 
  * Every key of the current screen, then the global ones, in two columns when one does not fit
  * the terminal's height (`?`, `q` or Échap closes).
  */
-export function HelpOverlay({ screen, canWrite, width, height, onClose }: { screen: ScreenName; canWrite: boolean; width: number; height: number; onClose(): void }) {
+export function HelpOverlay({
+  screen,
+  canWrite,
+  width,
+  height,
+  onClose,
+}: {
+  screen: ScreenName;
+  canWrite: boolean;
+  width: number;
+  height: number;
+  onClose(): void;
+}) {
   useKeys((press) => {
     const command = commandOf(GLOBAL_BINDINGS, press);
     if (command === 'help' || command === 'back') onClose();
@@ -59,7 +77,12 @@ export function HelpOverlay({ screen, canWrite, width, height, onClose }: { scre
       <Text bold wrap="truncate">{`Aide — ${SCREEN_TITLES[screen]}${canWrite ? '' : ' (lecture seule : aucune action)'}`}</Text>
       <Box>
         {Array.from({ length: columns }, (_, column) => (
-          <Column key={column} lines={lines.slice(column * perColumn, (column + 1) * perColumn)} width={Math.floor(inner / columns)} short={columns > 1 && width < 120} />
+          <Column
+            key={column}
+            lines={lines.slice(column * perColumn, (column + 1) * perColumn)}
+            width={Math.floor(inner / columns)}
+            short={columns > 1 && width < 120}
+          />
         ))}
       </Box>
       <Box flexGrow={1} />

@@ -22,12 +22,19 @@ export function StatusBar({ source, actor, canWrite, asOf, readAt, message, widt
   const parts = [
     `◆ ${escapeForTerminal(source)}`,
     // Read-only says so first; who reads matters less than who acts, so the name is enough.
-    ...(canWrite ? [actor === null ? 'sans nom d’acteur' : escapeForTerminal(formatActor(actor))] : ['lecture seule', ...(actor === null ? [] : [escapeForTerminal(actor.name)])]),
+    ...(canWrite
+      ? [actor === null ? 'sans nom d’acteur' : escapeForTerminal(formatActor(actor))]
+      : ['lecture seule', ...(actor === null ? [] : [escapeForTerminal(actor.name)])]),
     ...(asOf === undefined ? [] : [`au ${frenchDate(asOf)}`]),
     `données de ${parisTime(readAt)}`,
   ];
   const left = parts.join(' · ');
-  if (message === null) return <Text inverse wrap="truncate">{truncate(`${left}  ? aide`, width).padEnd(width)}</Text>;
+  if (message === null)
+    return (
+      <Text inverse wrap="truncate">
+        {truncate(`${left}  ? aide`, width).padEnd(width)}
+      </Text>
+    );
   const text = escapeForTerminal(message.text);
   // The left part, a space, then « ✓ » or « ✗ » between spaces and the message: exactly `width`.
   const room = Math.max(10, width - text.length - 4);

@@ -10,7 +10,10 @@ interface Row {
   name: string;
 }
 
-const ROWS: Row[] = Array.from({ length: 100_000 }, (_, index) => ({ id: `h${String(index + 1).padStart(6, '0')}`, name: `Habilitation très longue à couper n° ${index + 1}` }));
+const ROWS: Row[] = Array.from({ length: 100_000 }, (_, index) => ({
+  id: `h${String(index + 1).padStart(6, '0')}`,
+  name: `Habilitation très longue à couper n° ${index + 1}`,
+}));
 const COLUMNS: ColumnSpec<Row>[] = [
   { header: 'Id', width: 7, cell: (row) => row.id },
   { header: 'Nom', grow: 1, cell: (row) => row.name },
@@ -19,7 +22,19 @@ const COLUMNS: ColumnSpec<Row>[] = [
 function Harness({ height }: { height: number }) {
   const list = useListCursor(ROWS.length, height);
   useKeys((press) => list.handle(press, (index) => ROWS[index]!.id));
-  return <Table columns={COLUMNS} rows={ROWS} cursor={list.cursor} offset={list.offset} height={height} width={40} idOf={(row) => row.id} marked={list.marked} empty="vide" />;
+  return (
+    <Table
+      columns={COLUMNS}
+      rows={ROWS}
+      cursor={list.cursor}
+      offset={list.offset}
+      height={height}
+      width={40}
+      idOf={(row) => row.id}
+      marked={list.marked}
+      empty="vide"
+    />
+  );
 }
 
 describe('Table', () => {
@@ -70,7 +85,8 @@ describe('Table', () => {
       { header: 'Titulaire', grow: 1, cell: (row) => row.name },
       { header: 'Dép.', width: 4, optional: true, cell: (row) => row.dep },
     ];
-    const render = (width: number) => renderApp(<Table columns={columns} rows={rows} cursor={0} offset={0} height={1} width={width} empty="vide" />, { columns: width, rows: 5 });
+    const render = (width: number) =>
+      renderApp(<Table columns={columns} rows={rows} cursor={0} offset={0} height={1} width={width} empty="vide" />, { columns: width, rows: 5 });
     const narrow = render(60);
     expect(await narrow.waitFor('h0001')).toMatchInlineSnapshot(`
       "  Id                                       Titulaire

@@ -66,7 +66,11 @@ const READABLE = 16;
 function layout<T>(columns: ColumnSpec<T>[], rows: readonly T[], width: number): ColumnSpec<T>[] {
   let shown = columns
     .filter((column) => column.hideBelow === undefined || width >= column.hideBelow)
-    .map((column) => (column.whole === undefined ? column : { ...column, width: rows.reduce((longest, row) => Math.max(longest, column.cell(row).length), column.header.length) }));
+    .map((column) =>
+      column.whole === undefined
+        ? column
+        : { ...column, width: rows.reduce((longest, row) => Math.max(longest, column.cell(row).length), column.header.length) },
+    );
   const growing = () => shown.filter((column) => column.width === undefined).length;
   const spare = () => width - GUTTER - (shown.length - 1) - shown.reduce((sum, column) => sum + (column.width ?? 0), 0);
   while (growing() > 0 && spare() < READABLE * growing()) {

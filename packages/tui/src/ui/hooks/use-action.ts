@@ -31,7 +31,9 @@ export function useAction(request: ActionRequest, onDone: () => void, onCancel: 
   const plan = useMemo(() => planFor(request, today), [request, today]);
   const [queue, setQueue] = useState<Question[]>(plan.questions);
   const [answers, setAnswers] = useState<Answers>({});
-  const [state, setState] = useState<ActionStep>(plan.questions.length > 0 ? { step: 'question', question: plan.questions[0]!, error: null } : { step: 'preview' });
+  const [state, setState] = useState<ActionStep>(
+    plan.questions.length > 0 ? { step: 'question', question: plan.questions[0]!, error: null } : { step: 'preview' },
+  );
 
   const fail = (error: unknown) => {
     const failure = toCafsupError(error);

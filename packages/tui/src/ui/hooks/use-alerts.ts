@@ -7,7 +7,11 @@ import { filterRows } from '../search.js';
 import { useAsync, type AsyncState } from './use-async.js';
 
 /** Every flag of every partner, in the order of rules.md, with the partners' names; the filter works on the loaded flags. */
-export function useAlerts(): AsyncState<AuditReport & { names: ReadonlyMap<string, string> }> & { rows: readonly Flag[]; filter: string; setFilter(filter: string): void } {
+export function useAlerts(): AsyncState<AuditReport & { names: ReadonlyMap<string, string> }> & {
+  rows: readonly Flag[];
+  filter: string;
+  setFilter(filter: string): void;
+} {
   const { client } = useSession();
   const { asOf, revision } = useNavigation();
   const state = useAsync(async () => {

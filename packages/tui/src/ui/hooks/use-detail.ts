@@ -48,7 +48,9 @@ async function userDetail(client: CafsupClient, id: string, asOf: string | undef
     const group = mine.find((candidate) => candidate.id === habilitation.groupId);
     return group === undefined ? [] : [habilitationLine(habilitation, group.name)];
   });
-  const flags = report.flags.filter((flag) => targetsOfFlag(flag).users.includes(id) || own.some((habilitation) => targetsOfFlag(flag).habilitations.includes(habilitation.id)));
+  const flags = report.flags.filter(
+    (flag) => targetsOfFlag(flag).users.includes(id) || own.some((habilitation) => targetsOfFlag(flag).habilitations.includes(habilitation.id)),
+  );
   return {
     title: `${say(user.name)} (${user.id}) — ${user.partnerId}`,
     lines: [
@@ -81,16 +83,28 @@ async function habilitationDetail(client: CafsupClient, id: string, asOf: string
   const habilitation = await client.habilitations.get(id);
   if (habilitation.groupId !== null) {
     const group = await groupDetail(client, habilitation.groupId);
-    return { ...group, title: `${habilitation.id} — ${group.title}`, lines: [habilitationLine(habilitation).trim(), ...group.lines], go: { screen: 'partner', partnerId: habilitation.partnerId, tab: 'habilitations', focusId: id } };
+    return {
+      ...group,
+      title: `${habilitation.id} — ${group.title}`,
+      lines: [habilitationLine(habilitation).trim(), ...group.lines],
+      go: { screen: 'partner', partnerId: habilitation.partnerId, tab: 'habilitations', focusId: id },
+    };
   }
-  const [names, report] = await Promise.all([describeHabilitations(client, [id]), client.audit.run({ partnerId: habilitation.partnerId, ...(asOf === undefined ? {} : { asOf }) })]);
+  const [names, report] = await Promise.all([
+    describeHabilitations(client, [id]),
+    client.audit.run({ partnerId: habilitation.partnerId, ...(asOf === undefined ? {} : { asOf }) }),
+  ]);
   return {
     title: `${habilitation.id} (${say(names(id) ?? '')})`,
     lines: [
       habilitationLine(habilitation).trim(),
       `Accordée le ${frenchDateTime(habilitation.grantedAt)}${habilitation.suspendedAt === null ? '' : ` · suspendue le ${frenchDateTime(habilitation.suspendedAt)}`}${habilitation.revokedAt === null ? '' : ` · dévalidée le ${frenchDateTime(habilitation.revokedAt)}`}`,
       'Alertes :',
-      ...flagLines(report.flags.filter((flag) => targetsOfFlag(flag).habilitations.includes(id) || (habilitation.userId !== null && targetsOfFlag(flag).users.includes(habilitation.userId)))),
+      ...flagLines(
+        report.flags.filter(
+          (flag) => targetsOfFlag(flag).habilitations.includes(id) || (habilitation.userId !== null && targetsOfFlag(flag).users.includes(habilitation.userId)),
+        ),
+      ),
     ],
     go: { screen: 'partner', partnerId: habilitation.partnerId, tab: 'habilitations', focusId: id },
   };
@@ -115,7 +129,13 @@ async function flagDetail(client: CafsupClient, flag: Flag): Promise<Detail> {
 
 async function traceDetail(client: CafsupClient, trace: Trace): Promise<Detail> {
   const target =
-    trace.targetId === null ? undefined : trace.targetType === 'habilitation' ? (await describeHabilitations(client, [trace.targetId]))(trace.targetId) : trace.targetType === 'user' ? (await describeUsers(client, [trace.targetId]))(trace.targetId) : undefined;
+    trace.targetId === null
+      ? undefined
+      : trace.targetType === 'habilitation'
+        ? (await describeHabilitations(client, [trace.targetId]))(trace.targetId)
+        : trace.targetType === 'user'
+          ? (await describeUsers(client, [trace.targetId]))(trace.targetId)
+          : undefined;
   return {
     title: `Trace n° ${trace.id} — ${TRACE_ACTION_LABELS[trace.action]}`,
     lines: [

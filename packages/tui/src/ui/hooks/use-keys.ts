@@ -32,7 +32,10 @@ export const KeyRegistryContext = createContext<KeyRegistry | null>(null);
  * Listens to the keyboard through the root dispatcher (never to stdin itself): the handler
  * receives one keypress at a time, each after the previous one has been rendered.
  */
-export function useKeys(handler: KeyHandler, { active = true, text = false, waiting = false }: { active?: boolean; text?: boolean; waiting?: boolean } = {}): void {
+export function useKeys(
+  handler: KeyHandler,
+  { active = true, text = false, waiting = false }: { active?: boolean; text?: boolean; waiting?: boolean } = {},
+): void {
   const registry = useContext(KeyRegistryContext);
   if (registry === null) throw new Error('KeyRegistryContext manquant');
   const listener = useRef<KeyListener>({ handler, active: false, text, waiting, since: 0 }).current;

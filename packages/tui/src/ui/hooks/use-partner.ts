@@ -46,7 +46,10 @@ export function usePartner(partnerId: string): {
     return { detail, quotas: usage.quotas, report, avenants, reviews };
   }, [partnerId, asOf, revision]);
   const people = useAsync(async () => {
-    const [users, groups] = await Promise.all([collect(client.users.iterate({ partnerId, limit: 500 })), collect(client.groups.iterate({ partnerId, limit: 500 }))]);
+    const [users, groups] = await Promise.all([
+      collect(client.users.iterate({ partnerId, limit: 500 })),
+      collect(client.groups.iterate({ partnerId, limit: 500 })),
+    ]);
     return { users: new Map(users.map((user) => [user.id, user])), groups: new Map(groups.map((group) => [group.id, group])) };
   }, [partnerId, revision]);
   // Loaded with the sheet, not with their tab: a tab opens on its rows, and keys typed right

@@ -7,8 +7,14 @@ import { useAsync, type AsyncState } from './use-async.js';
 
 export const PARTNER_SORTS = [
   { label: 'nom', compare: (a: PartnerRow, b: PartnerRow) => a.name.localeCompare(b.name, 'fr') },
-  { label: 'alertes', compare: (a: PartnerRow, b: PartnerRow) => b.flags.critical - a.flags.critical || flagTotal(b.flags) - flagTotal(a.flags) || a.id.localeCompare(b.id) },
-  { label: 'places', compare: (a: PartnerRow, b: PartnerRow) => b.places.assigned - b.places.maxUsers - (a.places.assigned - a.places.maxUsers) || a.id.localeCompare(b.id) },
+  {
+    label: 'alertes',
+    compare: (a: PartnerRow, b: PartnerRow) => b.flags.critical - a.flags.critical || flagTotal(b.flags) - flagTotal(a.flags) || a.id.localeCompare(b.id),
+  },
+  {
+    label: 'places',
+    compare: (a: PartnerRow, b: PartnerRow) => b.places.assigned - b.places.maxUsers - (a.places.assigned - a.places.maxUsers) || a.id.localeCompare(b.id),
+  },
 ] as const;
 
 export interface PartnersView extends AsyncState<{ asOf: string; partners: PartnerRow[] }> {

@@ -21,7 +21,10 @@ const PEOPLE_DETAILED = 50;
 const held = (habilitations: readonly Habilitation[], via?: (habilitation: Habilitation) => string | undefined) =>
   habilitations
     .filter((habilitation) => habilitation.status !== 'revoked')
-    .map((habilitation) => `${habilitation.id} ${habilitation.service} ${habilitation.profile}${habilitation.status === 'suspended' ? ' (suspendue)' : ''}${via?.(habilitation) ?? ''}`);
+    .map(
+      (habilitation) =>
+        `${habilitation.id} ${habilitation.service} ${habilitation.profile}${habilitation.status === 'suspended' ? ' (suspendue)' : ''}${via?.(habilitation) ?? ''}`,
+    );
 
 /**
  * `:cherche TEXTE` across partners (name, id, Caf, convention), people (name, e-mail, id) and
@@ -37,25 +40,39 @@ export function useSearch(query: string): AsyncState<Found[]> {
     const partners = new Map<string, string>();
     for await (const partner of client.partners.iterate({ limit: 500 })) partners.set(partner.id, partner.name);
     for await (const partner of client.partners.iterate({ search: query.trim(), limit: 500 })) {
-      found.push({ kind: 'partenaire', id: partner.id, name: partner.name, partnerId: partner.id, partnerName: partner.name, about: `Caf ${partner.cafCode} · convention ${partner.conventionNumber}` });
+      found.push({
+        kind: 'partenaire',
+        id: partner.id,
+        name: partner.name,
+        partnerId: partner.id,
+        partnerName: partner.name,
+        about: `Caf ${partner.cafCode} · convention ${partner.conventionNumber}`,
+      });
     }
     // People are searched partner by partner: the SDK lists users per partner only.
     let detailed = 0;
     for (const [partnerId, partnerName] of partners) {
       const people: Found[] = [];
       for await (const user of client.users.iterate({ partnerId, limit: 500 })) {
-        if (normalise(`${user.name} ${user.email} ${user.id}`).includes(needle)) people.push({ kind: 'personne', id: user.id, name: user.name, partnerId, partnerName, about: user.email });
+        if (normalise(`${user.name} ${user.email} ${user.id}`).includes(needle))
+          people.push({ kind: 'personne', id: user.id, name: user.name, partnerId, partnerName, about: user.email });
       }
       if (people.length === 0) continue;
       // What they hold, in their own name or through a group: « où a-t-elle encore des droits ? ».
-      const [habilitations, groups] = await Promise.all([collect(client.habilitations.iterate({ partnerId, limit: 500 })), collect(client.groups.iterate({ partnerId, limit: 500 }))]);
+      const [habilitations, groups] = await Promise.all([
+        collect(client.habilitations.iterate({ partnerId, limit: 500 })),
+        collect(client.groups.iterate({ partnerId, limit: 500 })),
+      ]);
       for (const person of people) {
         const mine = groups.filter((group) => group.memberIds.includes(person.id));
         const holds =
           detailed++ < PEOPLE_DETAILED
             ? held(
                 habilitations.filter((habilitation) => habilitation.userId === person.id || mine.some((group) => group.id === habilitation.groupId)),
-                (habilitation) => (habilitation.groupId === null ? undefined : ` par le groupe ${mine.find((group) => group.id === habilitation.groupId)?.name ?? habilitation.groupId}`),
+                (habilitation) =>
+                  habilitation.groupId === null
+                    ? undefined
+                    : ` par le groupe ${mine.find((group) => group.id === habilitation.groupId)?.name ?? habilitation.groupId}`,
               )
             : [];
         found.push({ ...person, about: `${person.about} · ${holds.length === 0 ? 'aucun droit' : `détient ${holds.join(', ')}`}` });
@@ -63,8 +80,18 @@ export function useSearch(query: string): AsyncState<Found[]> {
     }
     const habilitation = await client.habilitations.get(query.trim()).catch(() => null);
     if (habilitation !== null) {
-      const holder = habilitation.userId === null ? `groupe ${habilitation.groupId}` : ((await client.users.get(habilitation.userId).catch(() => null))?.name ?? habilitation.userId);
-      found.push({ kind: 'habilitation', id: habilitation.id, name: holder, partnerId: habilitation.partnerId, partnerName: partners.get(habilitation.partnerId) ?? '', about: held([habilitation]).join('') || 'dévalidée' });
+      const holder =
+        habilitation.userId === null
+          ? `groupe ${habilitation.groupId}`
+          : ((await client.users.get(habilitation.userId).catch(() => null))?.name ?? habilitation.userId);
+      found.push({
+        kind: 'habilitation',
+        id: habilitation.id,
+        name: holder,
+        partnerId: habilitation.partnerId,
+        partnerName: partners.get(habilitation.partnerId) ?? '',
+        about: held([habilitation]).join('') || 'dévalidée',
+      });
     }
     return found;
   }, [query, revision]);

@@ -70,7 +70,17 @@ export function AlertsScreen({ width, height }: { width: number; height: number 
         {`Alertes (${count(alerts.rows.length)})${summary === undefined ? '' : ` · ${SEVERITIES.map((severity) => countOf(summary[severity], SEVERITY_LABELS[severity])).join(', ')}`}  `}
         <LoadState loading={alerts.loading} slow={alerts.slow} error={alerts.error} />
       </Text>
-      <Table columns={columns} rows={alerts.rows} cursor={list.cursor} offset={list.offset} height={tableHeight} width={width} idOf={flagKey} marked={list.marked} empty={alerts.loading ? '' : 'Aucune alerte.'} />
+      <Table
+        columns={columns}
+        rows={alerts.rows}
+        cursor={list.cursor}
+        offset={list.offset}
+        height={tableHeight}
+        width={width}
+        idOf={flagKey}
+        marked={list.marked}
+        empty={alerts.loading ? '' : 'Aucune alerte.'}
+      />
       <Box flexGrow={1} />
       <FilterBar value={alerts.filter} editing={filter.editing} onChange={alerts.setFilter} onDone={filter.done} />
       {filter.editing || alerts.filter !== '' ? null : (

@@ -11,7 +11,6 @@ import { SEVERITY_COLOUR, SEVERITY_SYMBOL, theme } from '../theme.js';
 
 const KEYS = SCREEN_BINDINGS.dashboard;
 
-
 /** Partners, habilitations held, flags by severity, the partners most over quota, reviews due. */
 export function DashboardScreen({ width, height }: { width: number; height: number }) {
   const navigation = useNavigation();
@@ -38,12 +37,15 @@ export function DashboardScreen({ width, height }: { width: number; height: numb
           <Text wrap="truncate">
             {'Alertes :'}
             {SEVERITIES.map((severity) => (
-              <Text key={severity} color={SEVERITY_COLOUR[severity]}>{`  ${SEVERITY_SYMBOL[severity].trim()} ${countOf(data.flags[severity], SEVERITY_LABELS[severity])}`}</Text>
+              <Text
+                key={severity}
+                color={SEVERITY_COLOUR[severity]}
+              >{`  ${SEVERITY_SYMBOL[severity].trim()} ${countOf(data.flags[severity], SEVERITY_LABELS[severity])}`}</Text>
             ))}
           </Text>
           <Text> </Text>
           <Text bold>{`Quotas dépassés (${data.overQuotas.length})`}</Text>
-          {data.overQuotas.length === 0 ? <Text color={theme.muted}>  aucun</Text> : null}
+          {data.overQuotas.length === 0 ? <Text color={theme.muted}> aucun</Text> : null}
           {data.overQuotas.slice(0, share).map((quota) => (
             <Text key={`${quota.partnerId}/${quota.service}/${quota.profile}`} wrap="truncate">
               {`  ${nameAndId(data.names.get(quota.partnerId), quota.partnerId, width - 34)} ${fit(`${quota.service} ${quota.profile}`, 9)} ${fit(`${quota.assigned}/${quota.maxUsers}`, 7, 'right')} `}
@@ -51,15 +53,20 @@ export function DashboardScreen({ width, height }: { width: number; height: numb
             </Text>
           ))}
           <Text bold>{`Revues inverses dues d’ici 30 jours ou en retard (${data.reviewsDue.length})`}</Text>
-          {data.reviewsDue.length === 0 ? <Text color={theme.muted}>  aucune</Text> : null}
+          {data.reviewsDue.length === 0 ? <Text color={theme.muted}> aucune</Text> : null}
           {data.reviewsDue.slice(0, share).map((review) => (
             <Text key={review.partnerId} wrap="truncate">
               {`  ${nameAndId(data.names.get(review.partnerId), review.partnerId, nameWidth)} `}
-              <Text color={review.late ? theme.warning : undefined}>{review.late ? `en retard depuis le ${frenchDate(review.dueAt)}` : `due le ${frenchDate(review.dueAt)}`}</Text>
+              <Text color={review.late ? theme.warning : undefined}>
+                {review.late ? `en retard depuis le ${frenchDate(review.dueAt)}` : `due le ${frenchDate(review.dueAt)}`}
+              </Text>
             </Text>
           ))}
           <Box flexGrow={1} />
-          <Text color={theme.muted} wrap="truncate">{`${footerOf(KEYS, ['partners', 'alerts', 'traces'], true)} · : commande · ${footerOf(GLOBAL_BINDINGS, ['help'], true)} · q quitter`}</Text>
+          <Text
+            color={theme.muted}
+            wrap="truncate"
+          >{`${footerOf(KEYS, ['partners', 'alerts', 'traces'], true)} · : commande · ${footerOf(GLOBAL_BINDINGS, ['help'], true)} · q quitter`}</Text>
         </>
       )}
     </Box>

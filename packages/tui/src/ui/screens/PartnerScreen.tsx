@@ -50,7 +50,10 @@ function summaryLines(sheet: PartnerSheet): Line[] {
   const state = detail.state;
   const say = escapeForTerminal;
   const lines: Line[] = [
-    { text: `Convention n° ${say(convention.number)} — ${conventionStatusLabel(state.status, convention.termination)}`, ...(state.inForce ? {} : { colour: theme.danger }) },
+    {
+      text: `Convention n° ${say(convention.number)} — ${conventionStatusLabel(state.status, convention.termination)}`,
+      ...(state.inForce ? {} : { colour: theme.danger }),
+    },
     {
       text: `Signée le ${frenchDate(convention.signedAt)}${convention.effectiveAt === null ? '' : `, effet le ${frenchDate(convention.effectiveAt)}`}${state.nextRenewalAt === null ? '' : ` · renouvellement tacite le ${frenchDate(state.nextRenewalAt)}`}${state.endsAt === null ? '' : ` · fin le ${frenchDate(state.endsAt)}`}`,
     },
@@ -65,7 +68,9 @@ function summaryLines(sheet: PartnerSheet): Line[] {
   // The contract's desk and ladder (contrat art. 3.2, 3.3): their text is data, escaped.
   for (const text of describeContractSupport(detail.terms)) lines.push({ text: say(text) });
   for (const contact of detail.terms.contacts) {
-    lines.push({ text: `${contact.side === 'caf' ? 'Caf' : 'Partenaire'} · ${CONTACT_ROLE_LABELS[contact.role]} : ${say(contact.name)} <${say(contact.email)}>` });
+    lines.push({
+      text: `${contact.side === 'caf' ? 'Caf' : 'Partenaire'} · ${CONTACT_ROLE_LABELS[contact.role]} : ${say(contact.name)} <${say(contact.email)}>`,
+    });
   }
   return lines;
 }
@@ -81,7 +86,9 @@ function avenantLines(sheet: PartnerSheet): Line[] {
 
 /** How a user holds a quota's profile: their own habilitations, or through which groups. */
 function holdings(userId: string, quota: { service: string; profile: string }, habilitations: readonly Habilitation[], people: People | undefined): string {
-  const held = habilitations.filter((habilitation) => habilitation.status !== 'revoked' && habilitation.service === quota.service && habilitation.profile === quota.profile);
+  const held = habilitations.filter(
+    (habilitation) => habilitation.status !== 'revoked' && habilitation.service === quota.service && habilitation.profile === quota.profile,
+  );
   const own = held.filter((habilitation) => habilitation.userId === userId).map((habilitation) => habilitation.id);
   const groups = held.flatMap((habilitation) => {
     const group = habilitation.groupId === null ? undefined : people?.groups.get(habilitation.groupId);
@@ -111,7 +118,19 @@ type TabRows =
   | { tab: 'traces'; rows: readonly Trace[] };
 
 /** One partner, its eight tabs, and the actions on the rows of its lists. */
-export function PartnerScreen({ partnerId, tab, focusId, width, height }: { partnerId: string; tab: PartnerTab; focusId?: string; width: number; height: number }) {
+export function PartnerScreen({
+  partnerId,
+  tab,
+  focusId,
+  width,
+  height,
+}: {
+  partnerId: string;
+  tab: PartnerTab;
+  focusId?: string;
+  width: number;
+  height: number;
+}) {
   const navigation = useNavigation();
   const { canWrite } = useSession();
   const { sheet, people, habilitations, traces } = usePartner(partnerId);
@@ -127,10 +146,22 @@ export function PartnerScreen({ partnerId, tab, focusId, width, height }: { part
       case 'habilitations':
         return {
           tab,
-          rows: filterRows(habilitations.data ?? [], filterText, (row) => `${row.id} ${named(row.userId)} ${row.userId ?? ''} ${row.groupId === null ? '' : `groupe ${people.data?.groups.get(row.groupId)?.name ?? ''} ${row.groupId}`} ${row.profile} ${row.departement ?? ''} ${HABILITATION_STATUS_LABELS[row.status]}`),
+          rows: filterRows(
+            habilitations.data ?? [],
+            filterText,
+            (row) =>
+              `${row.id} ${named(row.userId)} ${row.userId ?? ''} ${row.groupId === null ? '' : `groupe ${people.data?.groups.get(row.groupId)?.name ?? ''} ${row.groupId}`} ${row.profile} ${row.departement ?? ''} ${HABILITATION_STATUS_LABELS[row.status]}`,
+          ),
         };
       case 'utilisateurs':
-        return { tab, rows: filterRows([...(users?.values() ?? [])], filterText, (row) => `${row.id} ${row.name} ${row.email} ${USER_ROLE_LABELS[row.role]} ${USER_STATUS_LABELS[row.status]}`) };
+        return {
+          tab,
+          rows: filterRows(
+            [...(users?.values() ?? [])],
+            filterText,
+            (row) => `${row.id} ${row.name} ${row.email} ${USER_ROLE_LABELS[row.role]} ${USER_STATUS_LABELS[row.status]}`,
+          ),
+        };
       case 'alertes':
         return { tab, rows: filterRows(sheet.data?.report.flags ?? [], filterText, flagSearchText) };
       case 'revues':
@@ -145,7 +176,12 @@ export function PartnerScreen({ partnerId, tab, focusId, width, height }: { part
   const textLines = sheet.data === undefined ? [] : tab === 'synthese' ? summaryLines(sheet.data) : tab === 'avenants' ? avenantLines(sheet.data) : [];
   const quotas = sheet.data?.quotas ?? [];
   const length = listed?.rows.length ?? (tab === 'quotas' ? quotas.length : textLines.length);
-  const visibleRows = tab === 'quotas' ? Math.max(1, Math.min(quotas.length, Math.floor(bodyHeight / 4))) : tab === 'synthese' || tab === 'avenants' ? bodyHeight : bodyHeight - 2;
+  const visibleRows =
+    tab === 'quotas'
+      ? Math.max(1, Math.min(quotas.length, Math.floor(bodyHeight / 4)))
+      : tab === 'synthese' || tab === 'avenants'
+        ? bodyHeight
+        : bodyHeight - 2;
   const list = useListCursor(length, visibleRows);
   const rowId = (index: number): string => {
     const row = listed?.rows[index];
@@ -258,7 +294,10 @@ export function PartnerScreen({ partnerId, tab, focusId, width, height }: { part
           ))}
           {quota !== undefined && holders !== undefined ? (
             <>
-              <Text bold wrap="truncate">{`Titulaires en excédent du quota ${quota.service} ${quota.profile} (${countOf(holders.size, 'personne')}, les derniers habilités) :`}</Text>
+              <Text
+                bold
+                wrap="truncate"
+              >{`Titulaires en excédent du quota ${quota.service} ${quota.profile} (${countOf(holders.size, 'personne')}, les derniers habilités) :`}</Text>
               {[...holders].slice(0, Math.max(1, bodyHeight - visibleRows * 2 - 2)).map((userId) => (
                 <Text key={userId} wrap="truncate" color={theme.danger}>
                   {`  EXCÉDENT ${escapeForTerminal(users?.get(userId)?.name ?? '')} (${userId}) — par ${escapeForTerminal(holdings(userId, quota, habilitations.data ?? [], people.data))}`}
@@ -268,11 +307,16 @@ export function PartnerScreen({ partnerId, tab, focusId, width, height }: { part
           ) : null}
         </>
       );
-  } else if (listed?.tab === 'habilitations') body = <Table<Habilitation> {...tableProps} rows={listed.rows} columns={habilitationColumnList} idOf={(row) => row.id} empty="Aucune habilitation." />;
-  else if (listed?.tab === 'utilisateurs') body = <Table<User> {...tableProps} rows={listed.rows} columns={userColumnList} idOf={(row) => row.id} empty="Aucun utilisateur." />;
-  else if (listed?.tab === 'alertes') body = <Table<Flag> {...tableProps} rows={listed.rows} columns={partnerFlagColumns} idOf={flagKey} empty="Aucune alerte." />;
-  else if (listed?.tab === 'revues') body = <Table<Review> {...tableProps} rows={listed.rows} columns={REVIEW_COLUMNS} empty="Aucune revue inverse enregistrée." />;
-  else if (listed?.tab === 'traces') body = <Table<Trace> {...tableProps} rows={listed.rows} columns={TRACE_COLUMNS} idOf={(row) => String(row.id)} empty="Aucune trace." />;
+  } else if (listed?.tab === 'habilitations')
+    body = <Table<Habilitation> {...tableProps} rows={listed.rows} columns={habilitationColumnList} idOf={(row) => row.id} empty="Aucune habilitation." />;
+  else if (listed?.tab === 'utilisateurs')
+    body = <Table<User> {...tableProps} rows={listed.rows} columns={userColumnList} idOf={(row) => row.id} empty="Aucun utilisateur." />;
+  else if (listed?.tab === 'alertes')
+    body = <Table<Flag> {...tableProps} rows={listed.rows} columns={partnerFlagColumns} idOf={flagKey} empty="Aucune alerte." />;
+  else if (listed?.tab === 'revues')
+    body = <Table<Review> {...tableProps} rows={listed.rows} columns={REVIEW_COLUMNS} empty="Aucune revue inverse enregistrée." />;
+  else if (listed?.tab === 'traces')
+    body = <Table<Trace> {...tableProps} rows={listed.rows} columns={TRACE_COLUMNS} idOf={(row) => String(row.id)} empty="Aucune trace." />;
 
   return (
     <Box flexDirection="column" width={width} height={height}>
@@ -284,7 +328,11 @@ export function PartnerScreen({ partnerId, tab, focusId, width, height }: { part
       {body}
       <Box flexGrow={1} />
       <FilterBar value={filterText} editing={filter.editing} onChange={setFilterText} onDone={filter.done} />
-      {filter.editing ? null : <Text color={theme.muted} wrap="truncate">{footer(tab, canWrite, list.marked.size)}</Text>}
+      {filter.editing ? null : (
+        <Text color={theme.muted} wrap="truncate">
+          {footer(tab, canWrite, list.marked.size)}
+        </Text>
+      )}
     </Box>
   );
 }
@@ -315,10 +363,20 @@ function habilitationColumns(excess: ReadonlyMap<string, ReadonlySet<string>>, p
   };
   return [
     { header: 'Id', whole: true, cell: (row) => row.id },
-    { header: 'Titulaire', grow: 1, cell: (row) => (row.userId !== null ? (people?.users.get(row.userId)?.name ?? row.userId) : `groupe ${people?.groups.get(row.groupId!)?.name ?? row.groupId}`) },
+    {
+      header: 'Titulaire',
+      grow: 1,
+      cell: (row) =>
+        row.userId !== null ? (people?.users.get(row.userId)?.name ?? row.userId) : `groupe ${people?.groups.get(row.groupId!)?.name ?? row.groupId}`,
+    },
     { header: 'Profil', width: 9, cell: (row) => `${row.service === 'CDAP' ? '' : `${row.service} `}${row.profile}` },
     { header: 'Dép.', width: 4, optional: true, cell: (row) => row.departement ?? '—' },
-    { header: 'Statut', width: 9, cell: (row) => HABILITATION_STATUS_LABELS[row.status], colour: (row) => (row.status === 'suspended' ? theme.warning : row.status === 'revoked' ? theme.muted : undefined) },
+    {
+      header: 'Statut',
+      width: 9,
+      cell: (row) => HABILITATION_STATUS_LABELS[row.status],
+      colour: (row) => (row.status === 'suspended' ? theme.warning : row.status === 'revoked' ? theme.muted : undefined),
+    },
     { header: 'Accordée', width: 10, hideBelow: 100, optional: true, cell: (row) => frenchDate(parisDay(row.grantedAt)) },
     {
       header: 'Quota',
@@ -339,8 +397,19 @@ function userColumns(report: { flags: readonly Flag[] } | undefined): ColumnSpec
     { header: 'Id', whole: true, cell: (row) => row.id },
     { header: 'Mél', grow: 2, hideBelow: 100, cell: (row) => row.email },
     { header: 'Rôle', width: 14, optional: true, cell: (row) => USER_ROLE_LABELS[row.role] },
-    { header: 'Statut', width: 10, cell: (row) => `${USER_STATUS_LABELS[row.status]}${row.mustChangePassword ? '*' : ''}`, colour: (row) => (row.status === 'active' ? undefined : theme.warning) },
-    { header: 'Connexion', width: 10, optional: true, cell: (row) => (dormant.has(row.id) ? 'DORMANT' : row.lastLoginAt === null ? 'jamais' : frenchDate(parisDay(row.lastLoginAt))), colour: (row) => (dormant.has(row.id) ? theme.warning : undefined) },
+    {
+      header: 'Statut',
+      width: 10,
+      cell: (row) => `${USER_STATUS_LABELS[row.status]}${row.mustChangePassword ? '*' : ''}`,
+      colour: (row) => (row.status === 'active' ? undefined : theme.warning),
+    },
+    {
+      header: 'Connexion',
+      width: 10,
+      optional: true,
+      cell: (row) => (dormant.has(row.id) ? 'DORMANT' : row.lastLoginAt === null ? 'jamais' : frenchDate(parisDay(row.lastLoginAt))),
+      colour: (row) => (dormant.has(row.id) ? theme.warning : undefined),
+    },
   ];
 }
 

@@ -20,7 +20,12 @@ const COLUMNS: ColumnSpec<PartnerRow>[] = [
   { header: 'Partenaire', grow: 3, cell: (row) => row.name },
   { header: 'Id', whole: true, cell: (row) => row.id },
   { header: 'Caf', width: 3, cell: (row) => row.cafCode },
-  { header: 'Convention', grow: 1, hideBelow: 100, cell: (row) => `${row.conventionNumber}${row.conventionStatus === 'active' ? '' : ` ${CONVENTION_STATUS_LABELS[row.conventionStatus]}`}` },
+  {
+    header: 'Convention',
+    grow: 1,
+    hideBelow: 100,
+    cell: (row) => `${row.conventionNumber}${row.conventionStatus === 'active' ? '' : ` ${CONVENTION_STATUS_LABELS[row.conventionStatus]}`}`,
+  },
   { header: 'Mode', width: 10, hideBelow: 100, cell: (row) => MANAGEMENT_MODE_LABELS[row.managementMode] },
   {
     header: 'Places',
@@ -29,7 +34,12 @@ const COLUMNS: ColumnSpec<PartnerRow>[] = [
     cell: (row) => `${row.overQuotas > 0 ? '!' : ''}${row.places.assigned}/${row.places.maxUsers}`,
     colour: (row) => (row.overQuotas > 0 ? theme.danger : undefined),
   },
-  { header: 'Alertes', width: 11, cell: (row) => severityCounts(row.flags), colour: (row) => (row.flags.critical > 0 ? theme.danger : row.flags.high > 0 ? theme.warning : undefined) },
+  {
+    header: 'Alertes',
+    width: 11,
+    cell: (row) => severityCounts(row.flags),
+    colour: (row) => (row.flags.critical > 0 ? theme.danger : row.flags.high > 0 ? theme.warning : undefined),
+  },
 ];
 
 /** Every partner: `/` filters, `o` sorts, Entrée opens the sheet; w, a, v act on the one under the cursor. */
@@ -62,11 +72,23 @@ export function PartnersScreen({ width, height }: { width: number; height: numbe
         {`Partenaires (${count(view.rows.length)}${view.filter === '' ? '' : ` sur ${count(view.data?.partners.length ?? 0)}`}) · tri : ${view.sort.label}  `}
         <LoadState loading={view.loading} slow={view.slow} error={view.error} />
       </Text>
-      <Table columns={COLUMNS} rows={view.rows} cursor={list.cursor} offset={list.offset} height={tableHeight} width={width} idOf={(row) => row.id} empty={view.loading ? '' : 'Aucun partenaire ne correspond.'} />
+      <Table
+        columns={COLUMNS}
+        rows={view.rows}
+        cursor={list.cursor}
+        offset={list.offset}
+        height={tableHeight}
+        width={width}
+        idOf={(row) => row.id}
+        empty={view.loading ? '' : 'Aucun partenaire ne correspond.'}
+      />
       <Box flexGrow={1} />
       <FilterBar value={view.filter} editing={filter.editing} onChange={view.setFilter} onDone={filter.done} />
       {filter.editing || view.filter !== '' ? null : (
-        <Text color={theme.muted} wrap="truncate">{`${footerOf(KEYS, ['open', 'filter', 'sort', 'withdraw', 'avenant', 'review'], canWrite)} · ${footerOf(GLOBAL_BINDINGS, ['help'], canWrite)} · Alertes : C critique E élevée M moyenne F faible`}</Text>
+        <Text
+          color={theme.muted}
+          wrap="truncate"
+        >{`${footerOf(KEYS, ['open', 'filter', 'sort', 'withdraw', 'avenant', 'review'], canWrite)} · ${footerOf(GLOBAL_BINDINGS, ['help'], canWrite)} · Alertes : C critique E élevée M moyenne F faible`}</Text>
       )}
     </Box>
   );

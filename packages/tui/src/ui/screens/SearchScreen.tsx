@@ -36,7 +36,10 @@ export function SearchScreen({ query, width, height }: { query: string; width: n
   const search = useSearch(query);
   const [filterText, setFilterText] = useState('');
   const filter = useFilterEditing(setFilterText);
-  const rows = useMemo(() => filterRows(search.data ?? [], filterText, (row) => `${row.kind} ${row.name} ${row.id} ${row.partnerName} ${row.about}`), [search.data, filterText]);
+  const rows = useMemo(
+    () => filterRows(search.data ?? [], filterText, (row) => `${row.kind} ${row.name} ${row.id} ${row.partnerName} ${row.about}`),
+    [search.data, filterText],
+  );
   const tableHeight = height - 3;
   const list = useListCursor(rows.length, tableHeight);
   useKeys(
@@ -56,10 +59,21 @@ export function SearchScreen({ query, width, height }: { query: string; width: n
         {`Recherche « ${escapeForTerminal(query)} » (${search.data === undefined ? '…' : count(rows.length)})  `}
         <LoadState loading={search.loading} slow={search.slow} error={search.error} />
       </Text>
-      <Table columns={COLUMNS} rows={rows} cursor={list.cursor} offset={list.offset} height={tableHeight} width={width} idOf={(row) => `${row.kind}/${row.id}`} empty={search.loading ? '' : 'Rien ne correspond.'} />
+      <Table
+        columns={COLUMNS}
+        rows={rows}
+        cursor={list.cursor}
+        offset={list.offset}
+        height={tableHeight}
+        width={width}
+        idOf={(row) => `${row.kind}/${row.id}`}
+        empty={search.loading ? '' : 'Rien ne correspond.'}
+      />
       <Box flexGrow={1} />
       <FilterBar value={filterText} editing={filter.editing} onChange={setFilterText} onDone={filter.done} />
-      {filter.editing || filterText !== '' ? null : <Text color={theme.muted} wrap="truncate">{`${footerOf(KEYS, ['open', 'filter'], true)} · ${footerOf(GLOBAL_BINDINGS, ['help'], true)}`}</Text>}
+      {filter.editing || filterText !== '' ? null : (
+        <Text color={theme.muted} wrap="truncate">{`${footerOf(KEYS, ['open', 'filter'], true)} · ${footerOf(GLOBAL_BINDINGS, ['help'], true)}`}</Text>
+      )}
     </Box>
   );
 }

@@ -49,10 +49,20 @@ export function TracesScreen({ width, height }: { width: number; height: number 
         {`Traces (${count(traces.rows.length)}${traces.complete ? '' : '+'}) · les plus récentes d’abord  `}
         <LoadState loading={traces.loading} error={traces.error} />
       </Text>
-      <Table columns={TRACE_COLUMNS} rows={traces.rows} cursor={list.cursor} offset={list.offset} height={tableHeight} width={width} empty={traces.loading ? '' : 'Aucune trace.'} />
+      <Table
+        columns={TRACE_COLUMNS}
+        rows={traces.rows}
+        cursor={list.cursor}
+        offset={list.offset}
+        height={tableHeight}
+        width={width}
+        empty={traces.loading ? '' : 'Aucune trace.'}
+      />
       <Box flexGrow={1} />
       <FilterBar value={traces.filter} editing={filter.editing} onChange={traces.setFilter} onDone={filter.done} />
-      {filter.editing || traces.filter !== '' ? null : <Text color={theme.muted} wrap="truncate">{`${footerOf(KEYS, ['open', 'filter'], true)} · ${footerOf(GLOBAL_BINDINGS, ['help'], true)}`}</Text>}
+      {filter.editing || traces.filter !== '' ? null : (
+        <Text color={theme.muted} wrap="truncate">{`${footerOf(KEYS, ['open', 'filter'], true)} · ${footerOf(GLOBAL_BINDINGS, ['help'], true)}`}</Text>
+      )}
     </Box>
   );
 }

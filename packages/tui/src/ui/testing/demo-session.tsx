@@ -23,13 +23,31 @@ export interface Demo {
  * The interface on 8 demo partners in a fresh store, its dashboard shown: `canWrite` false for
  * a read-only session, `wrap` to put a fake in front of the client (a slow server).
  */
-export async function openDemo({ canWrite = true, refreshEveryMs, wrap = (client) => client, size }: { canWrite?: boolean; refreshEveryMs?: number; wrap?: (client: CafsupClient) => CafsupClient; size?: { columns: number; rows: number } } = {}): Promise<Demo> {
+export async function openDemo({
+  canWrite = true,
+  refreshEveryMs,
+  wrap = (client) => client,
+  size,
+}: {
+  canWrite?: boolean;
+  refreshEveryMs?: number;
+  wrap?: (client: CafsupClient) => CafsupClient;
+  size?: { columns: number; rows: number };
+} = {}): Promise<Demo> {
   const dir = mkdtempSync(join(tmpdir(), 'cafsup-ui-'));
   const now = new Date(`${TODAY}T10:00:00Z`);
   const client = createClient({ database: join(dir, 'ui.db'), actor: ACTOR, now: () => now });
   await client.dataset.import(buildDemoDataset({ partners: 8, today: TODAY }), { reason: 'Jeu de démonstration des tests' });
   const exitCodes: number[] = [];
-  const session = { client: wrap(client), source: 'ui.db', actor: ACTOR, canWrite, today: TODAY, clock: CLOCK, ...(refreshEveryMs === undefined ? {} : { refreshEveryMs }) };
+  const session = {
+    client: wrap(client),
+    source: 'ui.db',
+    actor: ACTOR,
+    canWrite,
+    today: TODAY,
+    clock: CLOCK,
+    ...(refreshEveryMs === undefined ? {} : { refreshEveryMs }),
+  };
   const app = renderApp(<App session={session} onExit={(code) => exitCodes.push(code)} />, size);
   await app.waitFor('Quotas dépassés');
   return {

@@ -8,7 +8,11 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
  * The alerts screen of a large store at 80×24: how long from one `j` to the next frame, over
  * `presses` keystrokes (bench/interface.mjs bundles and runs this).
  */
-export async function measureKeystrokes(database: string, asOf: string, presses = 200): Promise<{ rows: number; medianMs: number; p95Ms: number; loadMs: number }> {
+export async function measureKeystrokes(
+  database: string,
+  asOf: string,
+  presses = 200,
+): Promise<{ rows: number; medianMs: number; p95Ms: number; loadMs: number }> {
   const client = createClient({ database, create: false });
   const app = renderApp(<App session={{ client, source: database, actor: null, canWrite: false, today: asOf }} initialAsOf={asOf} onExit={() => undefined} />);
   await app.waitFor('Quotas dépassés', 120_000);

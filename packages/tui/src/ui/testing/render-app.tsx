@@ -56,7 +56,16 @@ class TerminalInput extends EventEmitter {
   }
 }
 
-export const KEYS = { enter: '\r', escape: '\u001b', down: '\u001b[B', up: '\u001b[A', tab: '\t', ctrlC: '\u0003', backspace: '\u007f', pageDown: '\u001b[6~' } as const;
+export const KEYS = {
+  enter: '\r',
+  escape: '\u001b',
+  down: '\u001b[B',
+  up: '\u001b[A',
+  tab: '\t',
+  ctrlC: '\u0003',
+  backspace: '\u007f',
+  pageDown: '\u001b[6~',
+} as const;
 
 export interface RenderedApp {
   frame(): string;
@@ -116,7 +125,11 @@ export function renderApp(node: ReactElement, { columns = 80, rows = 24 } = {}):
     },
     async waitFor(expected, timeoutMs = 5000) {
       const holds = typeof expected === 'string' ? (text: string) => text.includes(expected) : expected;
-      await until(() => holds(frame()), timeoutMs, () => `Écran attendu introuvable (${typeof expected === 'string' ? expected : 'condition'}). Dernier écran :\n${frame()}`);
+      await until(
+        () => holds(frame()),
+        timeoutMs,
+        () => `Écran attendu introuvable (${typeof expected === 'string' ? expected : 'condition'}). Dernier écran :\n${frame()}`,
+      );
       return frame();
     },
     until: (condition, timeoutMs = 5000) => until(condition, timeoutMs, () => 'Condition attendue non remplie à temps'),
