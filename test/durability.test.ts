@@ -35,10 +35,10 @@ function runWorker(database: string, mode: string, ids: string[], killAfterReady
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk;
+      stdout += chunk.toString('utf8');
       if (killAfterReadyMs !== undefined && stdout.includes('ready')) setTimeout(() => child.kill('SIGKILL'), killAfterReadyMs);
     });
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
     child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
 }

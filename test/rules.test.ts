@@ -666,7 +666,7 @@ describe('the report', () => {
       reviews: [review('b')],
     });
     const all = await flagsOf(data);
-    expect(all.map((flag) => `${flag.partnerId}:${flag.rule}`)).toEqual([
+    expect(all.map((flag) => `${String(flag.partnerId)}:${String(flag.rule)}`)).toEqual([
       'a:CONVENTION_NOT_IN_FORCE',
       'b:QUOTA_EXCEEDED',
       'b:PROFILE_NOT_SUBSCRIBED',

@@ -93,16 +93,15 @@ async function spool(body: Readable, limit: number): Promise<string> {
   const folder = await mkdtemp(join(tmpdir(), 'cafsup-import-'));
   const path = join(folder, 'body.json');
   let seen = 0;
-  let idle: NodeJS.Timeout | undefined;
   const guard = new Transform({
     transform(chunk: Buffer, _encoding, done) {
       seen += chunk.length;
-      idle?.refresh();
+      idle.refresh();
       if (seen > limit) done(new CafsupError('VALIDATION', `Fichier trop volumineux : ${limit} octets au plus.`));
       else done(null, chunk);
     },
   });
-  idle = setTimeout(() => guard.destroy(new CafsupError('VALIDATION', 'Envoi du fichier interrompu : rien reçu pendant une minute.')), UPLOAD_IDLE_MS);
+  const idle = setTimeout(() => guard.destroy(new CafsupError('VALIDATION', 'Envoi du fichier interrompu : rien reçu pendant une minute.')), UPLOAD_IDLE_MS);
   try {
     await pipeline(body, guard, createWriteStream(path, { flags: 'wx', mode: 0o600 }));
     return path;

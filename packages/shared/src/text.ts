@@ -16,7 +16,8 @@ const UNSAFE_GLOBAL = new RegExp(UNSAFE.source, 'gu');
 /** What JSON.stringify leaves raw (it escapes C0 itself), for JSON printed to a terminal. */
 export const UNSAFE_IN_JSON = new RegExp(`[${BEYOND_C0}]`, 'gu');
 /** Characters that take no place on screen: a reason of five of them says nothing. */
-const INVISIBLE = /[\s\u200b-\u200f\u2060-\u2064\ufeff\u00ad\u034f\u180e]/gu;
+// (U+034F, the combining grapheme joiner, stands apart: inside a class it would join its neighbour.)
+const INVISIBLE = /(?:[\s\u200b-\u200f\u2060-\u2064\ufeff\u00ad\u180e]|\u034f)/gu;
 
 export const TEXT_MAX = 2000;
 export const REASON_MAX = 1000;

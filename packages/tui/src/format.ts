@@ -64,7 +64,7 @@ const CHANGED_FIELD_LABELS: Record<string, string> = {
 function shown(key: string, value: unknown, habilitation: boolean): string {
   if (value === null || value === undefined) return '—';
   if (typeof value === 'boolean') return value ? 'oui' : 'non';
-  const text = String(value);
+  const text = typeof value === 'string' ? value : typeof value === 'number' || typeof value === 'boolean' ? String(value) : JSON.stringify(value);
   if (key === 'status') return (habilitation ? HABILITATION_STATUS_LABELS : USER_STATUS_LABELS)[text as 'active'] ?? text;
   if (key === 'managementMode') return MANAGEMENT_MODE_LABELS[text as 'delegated'] ?? text;
   if (/^\d{4}-\d{2}-\d{2}T/.test(text)) return frenchDateTime(text);

@@ -14,12 +14,12 @@ import {
 const CHUNK_CHARS = 1 << 16;
 
 const SECTION_QUERIES: Record<DatasetSection, { sql: string; toEntity: (row: never) => unknown }> = {
-  cafs: { sql: 'SELECT doc FROM cafs ORDER BY rowid', toEntity: (row: { doc: string }) => JSON.parse(row.doc) },
-  partners: { sql: 'SELECT doc FROM partners ORDER BY rowid', toEntity: (row: { doc: string }) => JSON.parse(row.doc) },
+  cafs: { sql: 'SELECT doc FROM cafs ORDER BY rowid', toEntity: (row: { doc: string }) => JSON.parse(row.doc) as unknown },
+  partners: { sql: 'SELECT doc FROM partners ORDER BY rowid', toEntity: (row: { doc: string }) => JSON.parse(row.doc) as unknown },
   conventions: {
     sql: `SELECT c.doc, (SELECT json_group_array(json(a.doc)) FROM (SELECT doc FROM avenants a WHERE a.partner_id = c.partner_id ORDER BY number) a) AS avenants
           FROM conventions c ORDER BY c.rowid`,
-    toEntity: (row: { doc: string; avenants: string }) => ({ ...JSON.parse(row.doc), avenants: JSON.parse(row.avenants) }),
+    toEntity: (row: { doc: string; avenants: string }) => ({ ...(JSON.parse(row.doc) as object), avenants: JSON.parse(row.avenants) as unknown }),
   },
   users: { sql: 'SELECT * FROM users ORDER BY key', toEntity: (row: UserRow) => rowToUser(row) },
   groups: {

@@ -171,7 +171,7 @@ export function cafDoc(caf: Caf): string {
 }
 
 export function groupFromRow(row: { id: string; partner_id: string; name: string; member_ids: string | null }): Group {
-  return { id: row.id, partnerId: row.partner_id, name: row.name, memberIds: row.member_ids === null ? [] : JSON.parse(row.member_ids) };
+  return { id: row.id, partnerId: row.partner_id, name: row.name, memberIds: row.member_ids === null ? [] : (JSON.parse(row.member_ids) as string[]) };
 }
 
 export function reviewFromRow(row: { partner_id: string; completed_at: string; reviewer: string; proof: string | null }): Review {

@@ -32,7 +32,9 @@ import type { ConventionCache } from './conventions.js';
 import type { DerivedFacts } from './derived.js';
 import type { TraceEntry, TraceWriter } from './traces.js';
 
-const ROLLBACK = Symbol('dry run');
+/** Thrown inside a dry run's transaction to roll it back; never leaves `transact`. */
+class DryRunRollback extends Error {}
+const ROLLBACK = new DryRunRollback('dry run');
 
 interface EntityAction<E, V> {
   action: TraceAction;

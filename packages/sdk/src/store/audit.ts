@@ -219,7 +219,7 @@ export class AuditEngine {
         active: number;
       }>) {
         let partnerCounts = counts.get(row.partner_id);
-        if (partnerCounts === undefined) counts.set(row.partner_id, (partnerCounts = new Map()));
+        if (partnerCounts === undefined) counts.set(row.partner_id, (partnerCounts = new Map<string, HolderCount>()));
         partnerCounts.set(quotaKey(row.service, row.profile), { assigned: row.assigned, active: row.active });
       }
     }

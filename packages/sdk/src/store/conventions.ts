@@ -33,7 +33,7 @@ export class ConventionCache {
   }
 
   all(): Map<string, PartnerConvention> {
-    const version = `${this.db.pragma('data_version', { simple: true })}:${this.localWrites}`;
+    const version = `${this.db.pragma('data_version', { simple: true }) as number}:${this.localWrites}`;
     if (this.cached?.version !== version) {
       const byPartner = new Map<string, PartnerConvention>();
       const cafs = new Map<string, CafDefaults>();

@@ -6,8 +6,10 @@ import type { IdempotencyRequest } from '../operations/execute.js';
 const KEY_LIFETIME_MS = 24 * 3600_000;
 
 /** Thrown inside a write's transaction to roll it back and answer with the stored response instead. */
-class Replay {
-  constructor(readonly response: unknown) {}
+class Replay extends Error {
+  constructor(readonly response: unknown) {
+    super('idempotent replay');
+  }
 }
 
 const MISMATCH = () =>

@@ -2,11 +2,9 @@ import { TokenStore } from './tokens.js';
 import type Database from 'better-sqlite3';
 import {
   CafsupError,
-  parseInput,
   DEFAULT_AUDIT_SETTINGS,
   addDays,
   longFrenchDate,
-  addMonths,
   avenantApplies,
   avenantEffectiveAt,
   conventionState,

@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import type { Dispatcher, EnvHttpProxyAgent } from 'undici';
-import { CafsupError, isErrorCode, type Actor } from '@cafsup/shared';
+import { CafsupError, isErrorCode } from '@cafsup/shared';
 import { isPathSource, type DatasetSource } from '../dataset/source.js';
 import { operationSpec } from '../operations/table.js';
 import type { Identity, Operation, Transport, TransportInfo } from './transport.js';

@@ -102,7 +102,7 @@ export const RULES = [
 export type RuleName = (typeof RULES)[number]['rule'];
 export type RuleDefinition = (typeof RULES)[number];
 
-export const RULE_NAMES = RULES.map((definition) => definition.rule) as RuleName[];
+export const RULE_NAMES = RULES.map<RuleName>((definition) => definition.rule);
 
 const byName = new Map<string, RuleDefinition>(RULES.map((definition) => [definition.rule, definition]));
 

@@ -61,7 +61,8 @@ const SORT_FIELDS = ['habilitationId', 'userId', 'service', 'profile', 'email'] 
 
 function sortField(flag: Flag, field: (typeof SORT_FIELDS)[number]): string {
   const value = (flag as unknown as Record<string, unknown>)[field];
-  return value === undefined || value === null ? '' : String(value);
+  // Sort keys are strings (rules.md, "Order of flags"); a number is compared as its digits.
+  return typeof value === 'string' ? value : typeof value === 'number' ? String(value) : '';
 }
 
 /** The order of rules.md: severity, partnerId, rule number, then the key fields as strings. */

@@ -44,6 +44,8 @@ export interface Command {
   options?: Record<string, OptionSpec>;
   positionals?: { min: number; max: number; names: string };
   /** A list command's rows: piped TSV, --csv, --xlsx, --json FIELDS and --quiet come with it. */
+  // Each command lists rows of its own type; the command table holds them all.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   rows?: RowSpec<any>;
   run(context: Context, input: CommandInput): Promise<CommandResult>;
 }

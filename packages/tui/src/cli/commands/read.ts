@@ -32,13 +32,12 @@ import {
   type Habilitation,
   type QuotaUsage,
   type Review,
-  type RuleName,
   type Trace,
   type User,
 } from '@cafsup/shared';
 import { idsOf, stringOption, type Command } from '../command.js';
 import { UsageError, type Context } from '../context.js';
-import { avenantStanding, frenchDate, frenchDateTime, severityCounts } from '../../format.js';
+import { avenantStanding, frenchDate, severityCounts } from '../../format.js';
 import { listTable, severitySummaryText, severityText, type Cell, type RowSpec } from '../output.js';
 import { flagTotal, mostOverQuota, partnerRows, type PartnerRow } from '../../views.js';
 import { suggest } from '../suggest.js';
@@ -233,7 +232,14 @@ function flagField(flag: Flag, field: string): unknown {
 }
 
 function listCell(value: unknown): string | null {
-  return Array.isArray(value) ? value.join(' ') : value === undefined || value === null ? null : String(value);
+  if (Array.isArray(value)) return value.join(' ');
+  return value === undefined || value === null
+    ? null
+    : typeof value === 'string'
+      ? value
+      : typeof value === 'number' || typeof value === 'boolean'
+        ? String(value)
+        : JSON.stringify(value);
 }
 
 /** Every key field of the rules (rules.md), so that a spreadsheet loses nothing of the JSON. */

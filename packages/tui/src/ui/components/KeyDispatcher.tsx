@@ -41,6 +41,8 @@ export function KeyDispatcher({ global, onInterrupt, children }: KeyDispatcherPr
         setHanded((count) => count + 1);
       },
     }),
+    // The registry is made once; the set of listeners it fills lives as long as the dispatcher.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
     [],
   );
 
@@ -63,6 +65,8 @@ export function KeyDispatcher({ global, onInterrupt, children }: KeyDispatcherPr
   useEffect(() => {
     rendering.current = false;
     handOver();
+    // Runs once per handed key, after its changes are committed; handOver reads refs and the latest queue.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [handed]);
 
   useInput(

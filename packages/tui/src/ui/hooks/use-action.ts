@@ -46,6 +46,8 @@ export function useAction(request: ActionRequest, onDone: () => void, onCancel: 
     plan.run(client, answers, { reason: undefined, dryRun: true }).then((preview) => {
       setState(preview.nothing ? { step: 'done', outcome: preview } : { step: 'reason', preview, error: null });
     }, fail);
+    // The dry run runs when the dialog enters its preview step; the plan, client and answers are fixed by then.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [state.step]);
 
   return {

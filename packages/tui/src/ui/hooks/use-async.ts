@@ -57,6 +57,8 @@ export function useAsync<T>(load: () => Promise<T>, deps: readonly unknown[]): A
       slowLoads?.delete(cancel);
     };
     // The caller names what the load depends on, as with useEffect itself.
+    // The caller names what the load depends on, as with useEffect itself.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, deps);
   return state;
 }

@@ -37,13 +37,15 @@ export function useFreshness(client: CafsupClient, clock: () => Date, everyMs: n
       } catch {
         // A server that does not answer: the status bar's time of data says how old the screen is.
       }
-      if (!stopped) timer = setTimeout(poll, everyMs);
+      if (!stopped) timer = setTimeout(() => void poll(), everyMs);
     };
     void poll();
     return () => {
       stopped = true;
       clearTimeout(timer);
     };
+    // readHead and bump come from the client: the poll restarts only with a new client or period.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [client, everyMs]);
 
   return {

@@ -39,6 +39,8 @@ export function useKeys(
   const registry = useContext(KeyRegistryContext);
   if (registry === null) throw new Error('KeyRegistryContext manquant');
   const listener = useRef<KeyListener>({ handler, active: false, text, waiting, since: 0 }).current;
+  // The listener object is registered once and updated in place at every render.
+  // eslint-disable-next-line react-hooks/exhaustive-deps
   useLayoutEffect(() => registry.add(listener), [registry]);
   // Layout effects run in the commit, before the dispatcher hands over the next key.
   useLayoutEffect(() => {

@@ -12,6 +12,8 @@ export function useTerminalSize(): { columns: number; rows: number } {
     return () => {
       stdout.off('resize', onResize);
     };
+    // read only reads the stdout it depends on.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [stdout]);
   return size;
 }

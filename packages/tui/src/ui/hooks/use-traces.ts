@@ -39,6 +39,8 @@ export function useTraces(): TracesView {
       },
     );
   };
+  // The trail reloads from its first page only when a revision asks for it.
+  // eslint-disable-next-line react-hooks/exhaustive-deps
   useEffect(() => load(null, []), [revision]);
 
   const rows = useMemo(() => filterRows(pages.items, filter, traceSearchText), [pages, filter]);

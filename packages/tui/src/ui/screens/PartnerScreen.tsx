@@ -171,6 +171,8 @@ export function PartnerScreen({
       default:
         return null;
     }
+    // People are searched through people.data; users is the same list under another name.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [tab, habilitations.data, people.data, sheet.data, traces.data, filterText]);
 
   const textLines = sheet.data === undefined ? [] : tab === 'synthese' ? summaryLines(sheet.data) : tab === 'avenants' ? avenantLines(sheet.data) : [];
@@ -194,6 +196,8 @@ export function PartnerScreen({
     if (focusId === undefined || listed === null) return;
     const index = (listed.rows as readonly { id?: unknown }[]).findIndex((row) => row.id === focusId);
     if (index >= 0) list.moveTo(index);
+    // Moves to the row asked for once its tab's rows are there, not at every render of the list.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [focusId, listed?.rows.length]);
 
   const switchTab = (next: PartnerTab) => {

@@ -31,6 +31,8 @@ export function TracesScreen({ width, height }: { width: number; height: number 
   const filter = useFilterEditing(traces.setFilter);
   const tableHeight = height - 3;
   const list = useListCursor(traces.rows.length, tableHeight);
+  // Asks for more pages when the cursor nears the end; traces and the height are read at that moment.
+  // eslint-disable-next-line react-hooks/exhaustive-deps
   useEffect(() => traces.reach(list.cursor + tableHeight), [list.cursor, traces.rows.length, traces.loading]);
   useKeys(
     (press) => {
