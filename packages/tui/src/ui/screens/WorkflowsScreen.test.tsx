@@ -36,38 +36,12 @@ describe('the partner’s supervision file (workflows.md) in the interface', () 
     rmSync(dir, { recursive: true, force: true });
   });
 
-  /**
-   * Types `:line` and Entrée. The command line's field listens from an effect, after its first
-   * frame: a key typed in between is lost (seen under load), so a letter that does not show is
-   * typed again — each letter is checked on screen before the next.
-   */
+  /** Types `:line` and Entrée in one burst, as tmux or a fast typist sends them. */
   async function command(line: string): Promise<void> {
-    await app.press(':');
-    await app.waitFor((frame) => frame.split('\n').includes(':▏'));
-    for (let typed = 1; typed <= line.length; typed++) {
-      const shown = (frame: string) => frame.split('\n').includes(`:${line.slice(0, typed)}▏`);
-      for (let attempt = 0; ; attempt++) {
-        await app.press(line[typed - 1]!);
-        try {
-          await app.waitFor(shown, 1000);
-          break;
-        } catch (error) {
-          if (
-            attempt === 2 ||
-            !app
-              .frame()
-              .split('\n')
-              .includes(`:${line.slice(0, typed - 1)}▏`)
-          )
-            throw error;
-        }
-      }
-    }
-    await app.press(KEYS.enter);
+    await app.press(':', ...line, KEYS.enter);
   }
 
   it('opens with :suivi and from the partner sheet with f: the ladder, the questions, the register', async () => {
-    // Each key waits for the one before it to show: a loaded machine must not drop a letter.
     await command('suivi bavans');
     const frame = await app.waitFor('Registre des formulaires (1)');
     expect(frame.split('\n').slice(0, 13)).toEqual([
