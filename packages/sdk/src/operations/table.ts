@@ -290,7 +290,7 @@ export const OPERATION_TABLE = {
     input: tracesPurgeInputSchema,
     dryRun: (input) => input.dryRun === true,
     ownTransactions: true,
-    run: (store, input, context) => store.purge(input, context.actor(), context.beforeCommit),
+    run: (store, input, context) => store.purge(input, context.actor, context.beforeCommit),
   }),
   'dataset.import': operation({
     summary: 'import d’un jeu de données (tout ou rien)',

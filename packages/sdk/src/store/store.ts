@@ -458,7 +458,8 @@ export class Store {
    * erased in place (their hashes stay, so the chain and its checkpoints still verify), in
    * batches, and the purge leaves a decision trace of itself.
    */
-  purge(query: TracesPurgeInput, actor: Actor, beforeCommit: (report: PurgeReport) => void = () => undefined): PurgeReport {
+  // `actor` is asked only when something is written: a dry run needs nobody to act.
+  purge(query: TracesPurgeInput, actor: () => Actor, beforeCommit: (report: PurgeReport) => void = () => undefined): PurgeReport {
     const today = this.today();
     const asOf = query.asOf ?? today;
     if (asOf > today) {
@@ -525,7 +526,7 @@ export class Store {
     }
     this.db
       .transaction(() => {
-        report.traceId = this.traces.append(actor, this.clock().at, [
+        report.traceId = this.traces.append(actor(), this.clock().at, [
           {
             action: 'traces.purge',
             targetType: 'traces',

@@ -263,7 +263,7 @@ export const avenantSignCommand: Command = {
 
 export const tracesPurgeCommand: Command = {
   name: 'traces purge',
-  summary: 'applique les durées de conservation (contrat art. 5.3.2) : traces 6 mois, dévalidations 6 ans',
+  summary: 'applique les durées de conservation (contrat art. 5.3.2) : activité 6 mois, décisions et dévalidations 6 ans',
   usage: 'cafsup traces purge [--dry-run] [--yes] [--reason MOTIF]',
   example: 'cafsup traces purge --dry-run',
   options: {
@@ -271,21 +271,27 @@ export const tracesPurgeCommand: Command = {
     'dry-run': ACTION_OPTIONS['dry-run']!,
   },
   async run(context, { options }) {
-    const client = await context.client({ write: true });
+    // A preview writes nothing: it needs no actor.
+    const client = await context.client({ write: options['dry-run'] !== true });
     const base = {
       ...(context.options.asOf === undefined ? {} : { asOf: context.options.asOf }),
       ...(stringOption(options.reason) === undefined ? {} : { reason: stringOption(options.reason)! }),
     };
     const preview = await client.traces.purge({ ...base, dryRun: true });
     const describe = (report: typeof preview) =>
-      `Traces antérieures au ${frenchDate(report.traceCutoff)} : ${count(report.traces.count)}${report.traces.count > 0 ? ` (n° ${report.traces.firstId} à ${report.traces.lastId})` : ''}\n` +
+      `Traces à effacer : ${countOf(report.traces.count, 'trace')} — ${report.traces.activity} d’activité antérieures au ${frenchDate(report.traceCutoff)}, ` +
+      `${report.traces.decision} de décision antérieures au ${frenchDate(report.recordCutoff)} dont l’objet n’est plus conservé ` +
+      `(leur numéro et leurs empreintes restent : la chaîne se vérifie toujours)\n` +
       `Habilitations dévalidées avant le ${frenchDate(report.recordCutoff)} : ${count(report.habilitations.count)}\n` +
-      `Utilisateurs désactivés avant le ${frenchDate(report.recordCutoff)} : ${count(report.users.count)}`;
+      `Utilisateurs désactivés avant le ${frenchDate(report.recordCutoff)} : ${count(report.users.count)}` +
+      (report.users.byLatestActivity.length === 0
+        ? ''
+        : ` (sans date de désactivation, datés de leur dernière activité : ${report.users.byLatestActivity.map(escapeForTerminal).join(', ')})`);
     if (options['dry-run'] === true) return { json: preview, text: () => `${describe(preview)}\n(simulation : rien n’a été supprimé)` };
     if (preview.traces.count + preview.habilitations.count + preview.users.count === 0) return { json: preview, text: () => 'Rien à supprimer.' };
     context.note(describe(preview));
     await context.approve('Supprimer définitivement ces données ?');
     const done = await client.traces.purge(base);
-    return { json: done, text: () => `${describe(done)}\nSupprimé (trace n° ${done.traceId}).` };
+    return { json: done, text: () => `${describe(done)}\nEffacé et supprimé (trace n° ${done.traceId}).` };
   },
 };
