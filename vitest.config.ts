@@ -19,6 +19,8 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // One PostgreSQL cluster for the run, started in a temporary directory (operations.md).
+    globalSetup: ['./test/support/postgres-setup.ts'],
     reporters: ['default', './test/support/summary-reporter.ts'],
   },
 });

@@ -444,7 +444,7 @@ describe('a server with CAFSUP_URL and CAFSUP_TOKEN, through the proxy of the en
 
   beforeAll(async () => {
     await server.seed(dataset({ cafs: [caf()], partners: [partner('p1')], conventions: [convention('p1')], users: [user('p1-u1', 'p1')] }), ACTOR);
-    auditor = server.token({ name: 'Inès Perrin', email: 'ines.perrin@caf78.fr' }, 'auditor', ['*']);
+    auditor = await server.token({ name: 'Inès Perrin', email: 'ines.perrin@caf78.fr' }, 'auditor', ['*']);
     await server.start();
     await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
     proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;

@@ -7,6 +7,7 @@ import { reviewKitCsv } from '@cafsup/shared';
 import { buildDemoDataset } from '../packages/tui/src/demo/demo-data.js';
 import { ACTOR } from './support/fixture.js';
 import { FIXED_NOW, TestServer } from './support/server.js';
+import { POSTGRES_URL, freshDatabase } from './support/postgres.js';
 
 const AS_OF = '2026-11-22';
 
@@ -15,8 +16,9 @@ interface Setup {
   cleanup(): Promise<void>;
 }
 
-/** Every operation the suite calls, per transport: an operation of the table without a test fails the suite. */
-const called = { local: new Set<Operation>(), http: new Set<Operation>() };
+/** Every operation the suite calls, per combination: an operation of the table without a test fails the suite. */
+const called: Record<Combination, Set<Operation>> = { local: new Set(), http: new Set(), 'PostgreSQL local': new Set(), 'HTTP over PostgreSQL': new Set() };
+type Combination = 'local' | 'http' | 'PostgreSQL local' | 'HTTP over PostgreSQL';
 
 function recording(inner: Transport, seen: Set<Operation>): Transport {
   return {
@@ -31,9 +33,13 @@ function recording(inner: Transport, seen: Set<Operation>): Transport {
   };
 }
 
-async function localSetup(): Promise<Setup> {
+/** The store in this process: a SQLite file, or a fresh PostgreSQL database of the run's cluster. */
+async function localSetup(engine: 'sqlite' | 'postgres' = 'sqlite'): Promise<Setup> {
   const dir = mkdtempSync(join(tmpdir(), 'cafsup-contract-'));
-  const client = new CafsupClient(recording(new LocalTransport({ database: join(dir, 'local.db'), actor: ACTOR, now: () => FIXED_NOW }), called.local));
+  const database = engine === 'postgres' ? await freshDatabase() : join(dir, 'local.db');
+  const client = new CafsupClient(
+    recording(new LocalTransport({ database, actor: ACTOR, now: () => FIXED_NOW }), called[engine === 'postgres' ? 'PostgreSQL local' : 'local']),
+  );
   await client.dataset.import(buildDemoDataset({ partners: 12, today: AS_OF }), { reason: 'Jeu de données du test' });
   return {
     client,
@@ -44,13 +50,14 @@ async function localSetup(): Promise<Setup> {
   };
 }
 
-async function httpSetup(): Promise<Setup> {
-  const server = new TestServer();
+/** A real server on 127.0.0.1 over a SQLite file or a fresh PostgreSQL database. */
+async function httpSetup(engine: 'sqlite' | 'postgres' = 'sqlite'): Promise<Setup> {
+  const server = new TestServer(engine === 'postgres' ? await freshDatabase() : undefined);
   await server.seed(buildDemoDataset({ partners: 12, today: AS_OF }), ACTOR);
   // The token's owner is the same person as the local actor: traces must read the same.
-  const token = server.token(ACTOR, 'supervisor', ['*']);
+  const token = await server.token(ACTOR, 'supervisor', ['*']);
   await server.start();
-  const client = new CafsupClient(recording(new HttpTransport({ baseUrl: server.baseUrl, token, retries: 0 }), called.http));
+  const client = new CafsupClient(recording(new HttpTransport({ baseUrl: server.baseUrl, token, retries: 0 }), called[engine === 'postgres' ? 'HTTP over PostgreSQL' : 'http']));
   return {
     client,
     async cleanup() {
@@ -75,10 +82,20 @@ function withoutChain<T>(value: T): T {
   return JSON.parse(JSON.stringify(value, (key, item) => (key === 'hash' || key === 'prevHash' ? undefined : item))) as T;
 }
 
-describe.each([
-  ['local', localSetup],
-  ['http', httpSetup],
-] as const)('the SDK contract over the %s transport', (name, setup) => {
+// The four combinations of operations.md: each engine in this process and behind a server.
+// Without a PostgreSQL binary its two are skipped, and postgres.ts says so in the output.
+const COMBINATIONS: [Combination, () => Promise<Setup>][] = [
+  ['local', () => localSetup('sqlite')],
+  ['http', () => httpSetup('sqlite')],
+  ...(POSTGRES_URL === null
+    ? []
+    : ([
+        ['PostgreSQL local', () => localSetup('postgres')],
+        ['HTTP over PostgreSQL', () => httpSetup('postgres')],
+      ] as [Combination, () => Promise<Setup>][])),
+];
+
+describe.each(COMBINATIONS)('the SDK contract over %s', (name, setup) => {
   let client: CafsupClient;
   let cleanup: () => Promise<void>;
   beforeAll(async () => {
@@ -265,9 +282,10 @@ describe.each([
   });
 });
 
-describe('the same answers both ways', () => {
-  it('gives byte-identical reads on the same data, locally and over HTTP', async () => {
-    const [local, remote] = await Promise.all([localSetup(), httpSetup()]);
+describe('the same answers every way', () => {
+  it('gives byte-identical reads on the same data, locally and over HTTP, on SQLite and PostgreSQL', async () => {
+    const setups = await Promise.all(COMBINATIONS.map(([, setup]) => setup()));
+    const [local, ...others] = setups;
     try {
       for (const read of [
         (c: CafsupClient) => c.audit.run({ asOf: AS_OF }),
@@ -276,11 +294,11 @@ describe('the same answers both ways', () => {
         (c: CafsupClient) => c.partners.get('saint-leu', { asOf: AS_OF }),
         (c: CafsupClient) => c.habilitations.list({ partnerId: 'amp', limit: 100 }),
       ]) {
-        expect(JSON.stringify(await read(remote.client))).toBe(JSON.stringify(await read(local.client)));
+        const expected = JSON.stringify(await read(local!.client));
+        for (const other of others) expect(JSON.stringify(await read(other.client))).toBe(expected);
       }
     } finally {
-      await local.cleanup();
-      await remote.cleanup();
+      for (const setup of setups) await setup.cleanup();
     }
   });
 });

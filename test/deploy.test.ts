@@ -35,8 +35,8 @@ describe('deployment: probes, metrics, API document', () => {
 
   beforeAll(async () => {
     await server.seed(buildDemoDataset({ partners: 6, today: AS_OF }), ACTOR);
-    national = server.token(NATIONAL, 'supervisor', ['*']);
-    local78 = server.token(ACTOR, 'supervisor', ['78']);
+    national = await server.token(NATIONAL, 'supervisor', ['*']);
+    local78 = await server.token(ACTOR, 'supervisor', ['78']);
     await server.start();
   });
   afterAll(() => server.stop());
@@ -45,7 +45,7 @@ describe('deployment: probes, metrics, API document', () => {
     const health = await get(`${server.baseUrl}/healthz`);
     expect([health.status, JSON.parse(health.text)]).toEqual([200, { status: 'ok' }]);
     const ready = await get(`${server.baseUrl}/readyz`);
-    const head = server.withStore((store) => store.traceHead().id);
+    const head = await server.withStore(async (store) => (await store.traceHead()).id);
     expect([ready.status, JSON.parse(ready.text)]).toEqual([200, { status: 'ready', schemaVersion: expect.any(Number), traceHead: head }]);
   });
 
@@ -58,7 +58,7 @@ describe('deployment: probes, metrics, API document', () => {
     expect(metrics.headers.get('content-type')).toMatch(/^text\/plain/);
     expect(sample(metrics.text, 'cafsup_http_requests_total{operation="partners.list",status="200"}')).toBe(1);
     expect(sample(metrics.text, 'cafsup_http_request_duration_seconds_count{operation="partners.list"}')).toBe(1);
-    expect(sample(metrics.text, 'cafsup_trace_head')).toBe(server.withStore((store) => store.traceHead().id));
+    expect(sample(metrics.text, 'cafsup_trace_head')).toBe(await server.withStore(async (store) => (await store.traceHead()).id));
     expect(sample(metrics.text, 'cafsup_store_ready')).toBe(1);
     expect(metrics.text).toContain('# TYPE cafsup_lock_waits_total counter');
 
@@ -73,7 +73,7 @@ describe('deployment: probes, metrics, API document', () => {
 
   it('logs each request with its operation, status, duration, token number and actor, never the token', async () => {
     const client = server.client(local78);
-    await client.partners.get(server.withStore((store) => store.listPartners({ limit: 1 }, {}).items[0]!.id));
+    await client.partners.get(await server.withStore(async (store) => (await store.listPartners({ limit: 1 }, {})).items[0]!.id));
     await client.close();
     const lines = server.log
       .join('')
@@ -196,7 +196,7 @@ describe('deployment: TLS', () => {
 
   beforeAll(async () => {
     await server.seed(buildDemoDataset({ partners: 4, today: AS_OF }), ACTOR);
-    token = server.token(ACTOR, 'supervisor', ['*']);
+    token = await server.token(ACTOR, 'supervisor', ['*']);
     // A self-signed certificate for 127.0.0.1, as an internal CA would issue (openssl: a Debian package .ci/run installs).
     execFileSync(
       'openssl',
@@ -292,7 +292,7 @@ describe('deployment: clients refuse plain http to another machine', () => {
 
   beforeAll(async () => {
     await server.seed(buildDemoDataset({ partners: 2, today: AS_OF }), ACTOR);
-    token = server.token(ACTOR, 'supervisor', ['*']);
+    token = await server.token(ACTOR, 'supervisor', ['*']);
     if (address === undefined) return;
     await server.start({ host: address });
     url = server.baseUrl;
@@ -441,14 +441,14 @@ describe('deployment: cafsup backup', () => {
   let token = '';
   beforeAll(async () => {
     await server.seed(buildDemoDataset({ partners: 40, today: AS_OF }), ACTOR);
-    token = server.token(ACTOR, 'supervisor', ['*']);
+    token = await server.token(ACTOR, 'supervisor', ['*']);
     await server.start();
   });
   afterAll(() => server.stop());
 
   it('copies the store while the server writes: the copy is whole, 0600, and equal to the source at one trace', async () => {
     const client = server.client(token);
-    const target = server.withStore((store) => store.listHabilitations({ partnerId: 'amp', status: 'active', limit: 1 }).items[0]!.id);
+    const target = await server.withStore(async (store) => (await store.listHabilitations({ partnerId: 'amp', status: 'active', limit: 1 })).items[0]!.id);
     const states = new Map<number, string>();
     const remember = () => {
       const { head, data } = exportOf(server.database);
@@ -547,7 +547,7 @@ describe('deployment: behind a reverse proxy, and under load', () => {
   });
 
   it('counts a write that gave up waiting for the lock (503) as a lock wait', async () => {
-    const national = direct.token(NATIONAL, 'supervisor', ['*']);
+    const national = await direct.token(NATIONAL, 'supervisor', ['*']);
     // Another process holds the write lock past the request's deadline (300 ms here).
     const blocker = new Database(direct.database);
     blocker.exec('BEGIN IMMEDIATE');

@@ -20,21 +20,21 @@ describe('cafsup serve: scopes, roles, hostile input, secrets', () => {
   let partnersByCaf: Map<string, string[]>;
 
   const snapshot = () =>
-    server.withStore((store) => {
+    server.withStore(async (store) => {
       let text = '';
-      for (const chunk of store.exportChunks()) text += chunk;
-      return { data: text, traces: store.listTraces({ limit: 1000 }).items.filter((trace) => trace.action !== 'auth.failure').length };
+      for await (const chunk of store.exportChunks()) text += chunk;
+      return { data: text, traces: (await store.listTraces({ limit: 1000 })).items.filter((trace) => trace.action !== 'auth.failure').length };
     });
 
   beforeAll(async () => {
     await server.seed(buildDemoDataset({ partners: 24, today: AS_OF }), ACTOR);
-    tokens.s78 = server.token(SUPERVISOR_78, 'supervisor', ['78']);
-    tokens.s40 = server.token(SUPERVISOR_40, 'supervisor', ['40']);
-    tokens.auditor = server.token(AUDITOR, 'auditor', ['*']);
+    tokens.s78 = await server.token(SUPERVISOR_78, 'supervisor', ['78']);
+    tokens.s40 = await server.token(SUPERVISOR_40, 'supervisor', ['40']);
+    tokens.auditor = await server.token(AUDITOR, 'auditor', ['*']);
     await server.start({ authFailuresPerMinute: 5 });
-    partnersByCaf = server.withStore((store) => {
+    partnersByCaf = await server.withStore(async (store) => {
       const byCaf = new Map<string, string[]>();
-      for (const partner of store.listPartners({ limit: 1000 }).items) byCaf.set(partner.cafCode, [...(byCaf.get(partner.cafCode) ?? []), partner.id]);
+      for (const partner of (await store.listPartners({ limit: 1000 })).items) byCaf.set(partner.cafCode, [...(byCaf.get(partner.cafCode) ?? []), partner.id]);
       return byCaf;
     });
   });
@@ -73,7 +73,7 @@ describe('cafsup serve: scopes, roles, hostile input, secrets', () => {
   it('answers out of scope exactly as missing, and changes nothing (random actor × resource × operation)', async () => {
     // A seeded choice, so that a failure can be replayed.
     const random = seededRandom(78_40_95);
-    const before = snapshot();
+    const before = await snapshot();
     const actors = [
       { token: tokens.s78!, own: '78' },
       { token: tokens.s40!, own: '40' },
@@ -92,7 +92,7 @@ describe('cafsup serve: scopes, roles, hostile input, secrets', () => {
       expect(outOfScope.message.replaceAll(partnerId, 'ID')).toBe(missing.message.replaceAll('zz-absent', 'ID'));
       await client.close();
     }
-    expect(snapshot()).toEqual(before);
+    expect(await snapshot()).toEqual(before);
     // Within scope the same token sees and acts.
     const own = server.client(tokens.s78!);
     expect((await own.partners.get('amp')).id).toBe('amp');
@@ -110,7 +110,7 @@ describe('cafsup serve: scopes, roles, hostile input, secrets', () => {
   });
 
   it('lets an auditor read everything and write nothing, by any route', async () => {
-    const before = snapshot();
+    const before = await snapshot();
     const auditor = server.client(tokens.auditor!);
     expect((await auditor.partners.list({ limit: 1000 })).items.length).toBe(24);
     for (const probe of probes.filter((p) => WRITE_OPERATIONS.has(p.operation as never))) {
@@ -127,11 +127,11 @@ describe('cafsup serve: scopes, roles, hostile input, secrets', () => {
       expect(response.body.error.code).toBe('FORBIDDEN');
     }
     await auditor.close();
-    expect(snapshot()).toEqual(before);
+    expect(await snapshot()).toEqual(before);
   });
 
   it('refuses malformed and hostile bodies with a 4xx, never a 5xx, and writes nothing', async () => {
-    const before = snapshot();
+    const before = await snapshot();
     const token = tokens.s78!;
     const hostile: [string, string][] = [
       ['/v1/habilitations.suspend', '{"ids": ["amp-h0001"], "options": {"reason": "Quota"'],
@@ -171,19 +171,19 @@ describe('cafsup serve: scopes, roles, hostile input, secrets', () => {
     expect([poisoned.status, poisoned.body.error.message]).toEqual([422, 'Corps de requête refusé : clé « __proto__ » ou « constructor » interdite.']);
     const wrongType = await server.post('/v1/partners.list', '{}', token, { 'content-type': 'text/plain' });
     expect(wrongType.status).toBeLessThan(500);
-    expect(snapshot()).toEqual(before);
+    expect(await snapshot()).toEqual(before);
   });
 
   it('takes a revocation and a suspended owner into account at the next request', async () => {
-    const token = server.token({ name: 'Agent Temporaire', email: 'temporaire@caf78.fr' }, 'supervisor', ['78']);
+    const token = await server.token({ name: 'Agent Temporaire', email: 'temporaire@caf78.fr' }, 'supervisor', ['78']);
     const client = server.client(token);
     expect((await client.partners.get('amp')).id).toBe('amp');
-    server.withStore((store) => store.tokens.setOwnerSuspended('temporaire@caf78.fr', true, 'Départ du service', ACTOR));
+    await server.withStore((store) => store.tokens.setOwnerSuspended('temporaire@caf78.fr', true, 'Départ du service', ACTOR));
     expect((await failure(client.partners.get('amp'))).code).toBe('UNAUTHENTICATED');
-    server.withStore((store) => store.tokens.setOwnerSuspended('temporaire@caf78.fr', false, 'Retour', ACTOR));
+    await server.withStore((store) => store.tokens.setOwnerSuspended('temporaire@caf78.fr', false, 'Retour', ACTOR));
     expect((await client.partners.get('amp')).id).toBe('amp');
-    const id = server.withStore((store) => store.tokens.list().find((t) => t.owner.email === 'temporaire@caf78.fr')!.id);
-    server.withStore((store) => store.tokens.revoke(id, 'Poste perdu', ACTOR));
+    const id = await server.withStore(async (store) => (await store.tokens.list()).find((t) => t.owner.email === 'temporaire@caf78.fr')!.id);
+    await server.withStore((store) => store.tokens.revoke(id, 'Poste perdu', ACTOR));
     expect((await failure(client.partners.get('amp'))).code).toBe('UNAUTHENTICATED');
     await client.close();
   });
@@ -203,7 +203,7 @@ describe('cafsup serve: scopes, roles, hostile input, secrets', () => {
     expect(first.status).toBe(200);
     expect(second.body).toEqual(first.body);
     expect(second.headers['idempotent-replay']).toBe('true');
-    const reviews = server.withStore((store) => store.listReviews('amp', {}).filter((review) => review.reviewer === 'Revue rejouée'));
+    const reviews = await server.withStore(async (store) => (await store.listReviews('amp', {})).filter((review) => review.reviewer === 'Revue rejouée'));
     expect(reviews).toHaveLength(1);
   });
 
@@ -211,7 +211,7 @@ describe('cafsup serve: scopes, roles, hostile input, secrets', () => {
     // A server of its own: the other tests' refused tokens must not count in its window.
     const guarded = new TestServer();
     await guarded.seed(buildDemoDataset({ partners: 4, today: AS_OF }), ACTOR);
-    const valid = guarded.token(ACTOR, 'supervisor', ['*']);
+    const valid = await guarded.token(ACTOR, 'supervisor', ['*']);
     await guarded.start({ authFailuresPerMinute: 5 });
     try {
       const statuses: number[] = [];
@@ -225,7 +225,7 @@ describe('cafsup serve: scopes, roles, hostile input, secrets', () => {
       expect((await guarded.post('/v1/partners.list', '{}', valid)).status).toBe(200);
       for (let attempt = 0; attempt < 20; attempt++) await guarded.post('/v1/partners.list', '{}', `cafsup_flot${attempt}`);
       // The clock is fixed: one minute never passes, so 26 failures leave one activity trace.
-      const failures = guarded.withStore((store) => store.listTraces({ action: 'auth.failure', limit: 100 }).items);
+      const failures = await guarded.withStore(async (store) => (await store.listTraces({ action: 'auth.failure', limit: 100 })).items);
       expect(failures.map((trace) => [trace.kind, trace.reason, trace.details])).toEqual([
         ['activity', 'Jeton refusé depuis 127.0.0.1', { address: '127.0.0.1', failures: 1 }],
       ]);

@@ -93,9 +93,9 @@ describe('traces.purge (contrat art. 5.3.2, rules.md "Retention")', () => {
 
   it('erases activity traces after six months, keeps decisions six years and while what they concern is held, and the chain verifies', async () => {
     // Trace 8: an activity trace (a refused token) of 2026-11-22.
-    const server = new Store(test.database, { now: () => new Date('2026-11-22T10:00:00Z') });
-    server.tokens.recordFailure('203.0.113.9', 'cafsup_abcdefgh', 10);
-    server.close();
+    const server = await Store.open(test.database, { now: () => new Date('2026-11-22T10:00:00Z') });
+    await server.tokens.recordFailure('203.0.113.9', 'cafsup_abcdefgh', 10);
+    await server.close();
     await test.client.habilitations.revoke(['h5'], { reason: 'Départ de l’agent' }); // trace 9
     const later = at('2027-06-01T10:00:00Z');
     try {

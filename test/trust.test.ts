@@ -32,8 +32,8 @@ describe('the write path of cafsup serve (operations.md)', () => {
   let other: CafsupClient;
   beforeAll(async () => {
     await server.seed(buildDemoDataset({ partners: 12, today: AS_OF }), ACTOR);
-    admin = server.token(ACTOR, 'supervisor', ['*']);
-    const otherToken = server.token(SUPERVISOR_B, 'supervisor', ['78', '40', '95', '25']);
+    admin = await server.token(ACTOR, 'supervisor', ['*']);
+    const otherToken = await server.token(SUPERVISOR_B, 'supervisor', ['78', '40', '95', '25']);
     await server.start({ requestTimeoutMs: 8_000 });
     other = server.client(otherToken);
   });
@@ -138,7 +138,7 @@ describe('the write path of cafsup serve (operations.md)', () => {
   it('answers 503 with Retry-After when the lock outlasts the deadline, and writes nothing', async () => {
     const hurried = new TestServer();
     await hurried.seed(buildDemoDataset({ partners: 4, today: AS_OF }), ACTOR);
-    const token = hurried.token(ACTOR, 'supervisor', ['*']);
+    const token = await hurried.token(ACTOR, 'supervisor', ['*']);
     await hurried.start({ requestTimeoutMs: 300 });
     const blocker = new Database(hurried.database);
     try {
@@ -443,7 +443,7 @@ describe('traces verify stays a read', () => {
   it('is allowed to an auditor token, and a purge is not', async () => {
     const server = new TestServer();
     await server.seed(buildDemoDataset({ partners: 4, today: AS_OF }), ACTOR);
-    const token = server.token({ name: 'Audit', email: 'audit@cnaf.fr' }, 'auditor', ['*']);
+    const token = await server.token({ name: 'Audit', email: 'audit@cnaf.fr' }, 'auditor', ['*']);
     await server.start();
     const auditor = server.client(token);
     try {

@@ -22,7 +22,8 @@ await build({
   target: 'node20',
   format: 'esm',
   // Ink loads react-devtools-core only under DEV=true; it is not installed.
-  external: ['better-sqlite3', 'react-devtools-core'],
+  // pg loads its optional native binding (pg-native) only when asked; it is not installed.
+  external: ['better-sqlite3', 'react-devtools-core', 'pg-native'],
   // Some bundled dependencies are CommonJS and call require().
   banner: { js: "import { createRequire as __cafsupRequire } from 'node:module'; const require = __cafsupRequire(import.meta.url);" },
   // React's production build: its development build is several times larger and slower to start.

@@ -11,7 +11,12 @@ export const FIXED_NOW = new Date('2026-11-22T10:00:00Z');
 /** A real server on 127.0.0.1, port 0, over a real SQLite file; its request log is kept to be searched. */
 export class TestServer {
   readonly dir = mkdtempSync(join(tmpdir(), 'cafsup-server-'));
-  readonly database = join(this.dir, 'server.db');
+  /** Its SQLite file, or the PostgreSQL database given. */
+  readonly database: string;
+
+  constructor(database?: string) {
+    this.database = database ?? join(this.dir, 'server.db');
+  }
   readonly log: string[] = [];
   private app: Awaited<ReturnType<typeof buildServer>> | null = null;
   baseUrl = '';
@@ -23,21 +28,16 @@ export class TestServer {
     await local.close();
   }
 
-  token(owner: Actor, role: TokenRole, cafs: string[]): string {
-    const store = new Store(this.database, { now: () => FIXED_NOW });
-    try {
-      return store.tokens.create(owner, role, cafs, { name: 'Administrateur du serveur', email: 'admin@caf.invalid' }).token;
-    } finally {
-      store.close();
-    }
+  async token(owner: Actor, role: TokenRole, cafs: string[]): Promise<string> {
+    return this.withStore(async (store) => (await store.tokens.create(owner, role, cafs, { name: 'Administrateur du serveur', email: 'admin@caf.invalid' })).token);
   }
 
-  withStore<T>(use: (store: Store) => T): T {
-    const store = new Store(this.database, { now: () => FIXED_NOW });
+  async withStore<T>(use: (store: Store) => Promise<T> | T): Promise<T> {
+    const store = await Store.open(this.database, { now: () => FIXED_NOW });
     try {
-      return use(store);
+      return await use(store);
     } finally {
-      store.close();
+      await store.close();
     }
   }
 

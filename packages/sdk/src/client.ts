@@ -3,13 +3,17 @@ import { HttpTransport, type HttpTransportOptions } from './transports/http.js';
 import { LocalTransport } from './transports/local.js';
 import { PooledTransport } from './transports/pooled.js';
 import { resolveProfile } from './profiles.js';
+import { isPostgresUrl } from './store/store.js';
 import type { Identity, Operation, Transport, TransportInfo } from './transports/transport.js';
 import type { PartnerScope } from './store/audit.js';
 import { Audit, Avenants, Dataset, Quotas } from './resources/index.js';
 import { Conventions, Groups, Habilitations, Notices, Partners, Questions, Requests, Reviews, Traces, Users } from './resources/workflows.js';
 
 export interface LocalClientOptions {
-  /** Path of the SQLite file; created with its schema when missing, unless `create` is false. */
+  /**
+   * Path of the SQLite file (created with its schema when missing, unless `create` is false), or
+   * a PostgreSQL URL (`postgres://…`; its schema created or migrated).
+   */
   database: string;
   create?: boolean;
   /** Who acts: required for every write. */
@@ -111,7 +115,8 @@ export function createClient(options: LocalClientOptions | HttpClientOptions | P
       ? new CafsupClient(new HttpTransport({ baseUrl: connection.baseUrl, token: connection.token }))
       : new CafsupClient(new LocalTransport({ database: connection.database, actor: connection.actor, create: false }));
   }
-  if (options.offThread === true) {
+  // PostgreSQL's driver never blocks this thread: the store runs here, whatever `offThread` says.
+  if (options.offThread === true && !isPostgresUrl(options.database)) {
     return new CafsupClient(
       new PooledTransport({ database: options.database, actor: options.actor ?? null, ...(options.create === undefined ? {} : { create: options.create }) }),
     );

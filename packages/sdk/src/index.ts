@@ -20,12 +20,14 @@ export { CafsupError, type ErrorCode } from '@cafsup/shared';
 export type { DatasetSummary } from './store/store.js';
 
 // For `cafsup serve`: the store, the one table of operations, and the tokens it keeps.
-export { Store, type StoreOptions } from './store/store.js';
+export { Store, isPostgresUrl, type StoreOptions } from './store/store.js';
 export { writable } from './store/connection.js';
 export { backupDatabase, type BackupOptions, type BackupOutcome } from './store/backup.js';
+export { copySqliteToPostgres, type CopyReport } from './store/engine/copy.js';
 export { OPERATION_TABLE, isOperation, operationSpec, type OperationContext, type OperationSpec } from './operations/table.js';
 export { authorize, executeOperation, parseOperationInput, type Caller, type ExecuteOptions, type Outcome } from './operations/execute.js';
 export { StorePool, type StorePoolOptions, type JobOptions } from './workers/pool.js';
+export { DirectExecutor, openExecutor, type StoreExecutor } from './workers/direct.js';
 export type { StoreStatus } from './workers/protocol.js';
 export { ALL_CAFS, TOKEN_ROLES, type Principal, type TokenRole, type TokenView } from './store/tokens.js';
 export {

@@ -106,7 +106,7 @@ function savedProfile(settings: SavedSettings, name: string, chosenBy: string, e
 
 /**
  * Where the data is, with one precedence for every setting: the command line (`--db`,
- * `--profile`), then the environment (`CAFSUP_URL` with `CAFSUP_TOKEN`, `CAFSUP_DB`,
+ * `--profile`), then the environment (`CAFSUP_URL` with `CAFSUP_TOKEN`, `CAFSUP_DB`, `CAFSUP_DATABASE_URL`,
  * `CAFSUP_PROFILE`), then the saved settings (the active profile, the saved database), then the
  * platform's data folder. Two sources at one level would leave a write's destination to chance:
  * they are refused (VALIDATION), as is a `CAFSUP_TOKEN` that no server would receive.
@@ -121,7 +121,7 @@ export function resolveConnection(flags: ConnectionFlags = {}, env: NodeJS.Proce
   if (flags.db !== undefined) return { kind: 'local', profile: null, database: flags.db, actor: null, chosenBy: '--db' };
   if (flags.profile !== undefined) return savedProfile(settings, flags.profile, '--profile', env);
   const set = (name: string) => (env[name] ?? '') !== '';
-  const fromEnvironment = ['CAFSUP_URL', 'CAFSUP_DB', 'CAFSUP_PROFILE'].filter(set);
+  const fromEnvironment = ['CAFSUP_URL', 'CAFSUP_DB', 'CAFSUP_DATABASE_URL', 'CAFSUP_PROFILE'].filter(set);
   if (fromEnvironment.length > 1) throw both('environnement', fromEnvironment);
   if (set('CAFSUP_URL')) {
     if (!set('CAFSUP_TOKEN')) throw new CafsupError('UNAUTHENTICATED', 'CAFSUP_URL est défini sans CAFSUP_TOKEN : le serveur demande un jeton.');
@@ -137,6 +137,8 @@ export function resolveConnection(flags: ConnectionFlags = {}, env: NodeJS.Proce
     return { kind: 'local', profile: null, database, actor: settings.actor === undefined ? null : parseActor(settings.actor), chosenBy };
   };
   if (set('CAFSUP_DB')) return local(env.CAFSUP_DB!, 'CAFSUP_DB');
+  // A shared PostgreSQL database (operations.md), by the name its operators expect.
+  if (set('CAFSUP_DATABASE_URL')) return local(env.CAFSUP_DATABASE_URL!, 'CAFSUP_DATABASE_URL');
   if (set('CAFSUP_PROFILE')) return savedProfile(settings, env.CAFSUP_PROFILE!, 'CAFSUP_PROFILE', env);
   if (settings.profile !== undefined) return savedProfile(settings, settings.profile, 'profil actif', env);
   return settings.database === undefined ? local(defaultDatabasePath(), 'défaut') : local(settings.database, 'config database');

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { CafsupError, toCafsupError } from '@cafsup/shared';
-import type { StorePool, StoreStatus } from '@cafsup/sdk';
+import type { StoreExecutor, StoreStatus } from '@cafsup/sdk';
 
 /** A probe must answer quickly even while the writer is busy: the status is read on a reader. */
 const PROBE_DEADLINE_MS = 2_000;
@@ -19,7 +19,7 @@ export function notReady(status: StoreStatus): string | null {
  * store's workers, its file is the one opened and its migrations are current), without a
  * token: load balancers and systemd have none (operations.md).
  */
-export function registerHealth(app: FastifyInstance, pool: StorePool): void {
+export function registerHealth(app: FastifyInstance, pool: StoreExecutor): void {
   app.get('/healthz', { config: { token: 'none' } }, async () => ({ status: 'ok' }));
   app.get('/readyz', { config: { token: 'none' } }, async () => {
     let status: StoreStatus;

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { CafsupError, toCafsupError } from '@cafsup/shared';
-import type { StorePool } from '@cafsup/sdk';
+import type { StoreExecutor } from '@cafsup/sdk';
 import { isLocalCaller, operationOf, principalOf } from './access.js';
 import { notReady } from './health.js';
 
@@ -14,7 +14,7 @@ const SCRAPE_DEADLINE_MS = 2_000;
  * by a supervisor token for every Caf, or from this machine without a token. Each server has
  * its own registry: nothing is shared through prom-client's global one.
  */
-export function registerMetrics(app: FastifyInstance, pool: StorePool, trustsProxy: boolean): void {
+export function registerMetrics(app: FastifyInstance, pool: StoreExecutor, trustsProxy: boolean): void {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'cafsup_' });
   const requests = new Counter({

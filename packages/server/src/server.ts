@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { CafsupError, HTTP_STATUS, parseInput, toCafsupError } from '@cafsup/shared';
 import {
   OPERATIONS,
-  StorePool,
+  openExecutor,
   appendCheckpoint,
   authorize,
   operationSpec,
@@ -145,14 +145,15 @@ const IMPORT_QUERY = z.strictObject({ reason: z.string().optional(), dryRun: z.e
 /**
  * `cafsup serve`: the HTTP API over the store. A thin adapter whose routes come from the one
  * table of operations: authenticate the token, refuse what its role and Cafs do not allow,
- * hand the job to the store's workers (pool.ts) with a deadline, answer errors through the one
- * code-to-status table. The event loop never touches SQLite.
+ * hand the job to the store (SQLite's worker threads, pool.ts, or PostgreSQL's connections,
+ * direct.ts) with a deadline, answer errors through the one code-to-status table. The event loop
+ * never touches SQLite.
  */
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
   // Read before the workers start: a wrong certificate or proxy stops here, with nothing to clean up.
   const https = options.tls === undefined ? null : loadTls(options.tls);
   const trustProxy = checkTrustedProxies(options.trustProxy ?? []);
-  const pool = await StorePool.open({
+  const pool = await openExecutor({
     database: options.database,
     clock: options.clock ?? null,
     ...(options.readers === undefined ? {} : { readers: options.readers }),

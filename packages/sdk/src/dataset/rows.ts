@@ -75,6 +75,46 @@ export function userToRow(user: User): UserRow {
   };
 }
 
+/**
+ * An upsert by id of one row: it replaces the entity with the same id and keeps its row key
+ * (exports stay in the same order). `?` parameters in the order of `columns`.
+ */
+function upsertById(table: string, columns: readonly string[]): string {
+  const updates = columns.filter((column) => column !== 'id').map((column) => `${column} = excluded.${column}`);
+  return `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})
+   ON CONFLICT (id) DO UPDATE SET ${updates.join(', ')}`;
+}
+
+const USER_WRITTEN = [
+  'id',
+  'partner_id',
+  'name',
+  'email',
+  'email_norm',
+  'mailbox',
+  'function',
+  'role',
+  'status',
+  'created_at',
+  'last_login_at',
+  'password_changed_at',
+  'must_change_password',
+  'mission_end_at',
+  'disabled_at',
+  'departement',
+  'seen_day',
+  'password_day',
+  'devalidated_day',
+] as const satisfies readonly (keyof UserRow)[];
+
+/** The one statement that writes a user (import, users.create): parameters from `userValues`. */
+export const USER_INSERT = upsertById('users', USER_WRITTEN);
+
+/** The parameters of `USER_INSERT`, in the order of `userToRow`'s fields. */
+export function userValues(row: UserRow): unknown[] {
+  return USER_WRITTEN.map((column) => row[column]);
+}
+
 export function rowToUser(row: UserRow): User {
   return {
     id: row.id,
@@ -131,6 +171,53 @@ export function habilitationToRow(habilitation: Habilitation): HabilitationRow {
     revoked_day: habilitation.revokedAt === null ? null : parisDay(habilitation.revokedAt),
     ends_at: habilitation.endsAt,
   };
+}
+
+/** The columns of `HABILITATION_INSERT`: a habilitation row's fields, its user and group as keys. */
+const HABILITATION_WRITTEN = [
+  'id',
+  'partner_id',
+  'user_key',
+  'group_key',
+  'service',
+  'profile',
+  'departement',
+  'status',
+  'granted_at',
+  'granted_ms',
+  'suspended_at',
+  'suspended_day',
+  'revoked_at',
+  'revoked_day',
+  'ends_at',
+] as const;
+
+/** The one statement that writes a habilitation (import, habilitations.create): parameters from `habilitationValues`. */
+export const HABILITATION_INSERT = upsertById('habilitations', HABILITATION_WRITTEN);
+
+/**
+ * The parameters of `HABILITATION_INSERT`, in the order of `habilitationToRow`'s fields, the
+ * user and group ids replaced by their row keys (null when there is none, or not yet known).
+ */
+export function habilitationValues(row: HabilitationRow, userKey: number | null, groupKey: number | null): unknown[] {
+  // Spelled out rather than mapped over the columns: a large import writes a million of them.
+  return [
+    row.id,
+    row.partner_id,
+    userKey,
+    groupKey,
+    row.service,
+    row.profile,
+    row.departement,
+    row.status,
+    row.granted_at,
+    row.granted_ms,
+    row.suspended_at,
+    row.suspended_day,
+    row.revoked_at,
+    row.revoked_day,
+    row.ends_at,
+  ];
 }
 
 export function rowToHabilitation(row: HabilitationRow): Habilitation {

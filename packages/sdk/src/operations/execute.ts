@@ -69,7 +69,7 @@ export async function executeOperation(store: Store, name: string, rawInput: unk
   const spec = operationSpec(name);
   const input = options.validated === true ? rawInput : parseOperationInput(name, rawInput).input;
   const scope = caller.cafCodes === null ? {} : { cafCodes: caller.cafCodes };
-  if (spec.target !== undefined) store.requireInScope(spec.target(input), scope);
+  if (spec.target !== undefined) await store.requireInScope(spec.target(input), scope);
   const context = {
     actor: () =>
       caller.actor ??
@@ -77,7 +77,7 @@ export async function executeOperation(store: Store, name: string, rawInput: unk
         throw NO_ACTOR();
       })(),
     scope,
-    beforeCommit: (_result: unknown) => undefined,
+    beforeCommit: (_result: unknown): Promise<void> | void => undefined,
     ...(options.source === undefined ? {} : { source: options.source }),
     ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
   };
@@ -85,7 +85,7 @@ export async function executeOperation(store: Store, name: string, rawInput: unk
   if (spec.access === 'read' || idempotency === undefined) return { value: await spec.run(store, input, context), replayed: false };
 
   const keys = store.idempotency;
-  const prior = keys.lookup(idempotency, name);
+  const prior = await keys.lookup(idempotency, name);
   if (prior !== null && prior.response !== null) return { value: prior.response, replayed: true };
   if (spec.dryRun?.(input) === true) {
     // A dry run writes nothing and is never stored, so a real write with the same key still runs.
@@ -96,17 +96,15 @@ export async function executeOperation(store: Store, name: string, rawInput: unk
       const value = await spec.run(store, input, { ...context, beforeCommit: (result) => keys.save(idempotency, name, result) });
       return { value, replayed: false };
     }
-    const value = store.db
-      .transaction(() => {
-        const result = spec.run(store, input, context);
-        keys.save(idempotency, name, result);
-        return result;
-      })
-      .immediate();
+    const value = await store.db.transaction(async () => {
+      const result = await spec.run(store, input, context);
+      await keys.save(idempotency, name, result);
+      return result;
+    });
     return { value, replayed: false };
   } catch (error) {
     // The same key and body, landed meanwhile (another process, or a streamed body read to its end): its answer, not a second write.
-    const replay = keys.replayOf(error);
+    const replay = await keys.replayOf(error, idempotency, name);
     if (replay !== undefined) return { value: replay, replayed: true };
     throw error;
   }

@@ -50,7 +50,7 @@ export interface OperationContext {
    * For handlers that commit their own transactions (import, purge): called inside the last
    * one with the answer, so that an idempotency key lands with the write or not at all.
    */
-  beforeCommit(result: unknown): void;
+  beforeCommit(result: unknown): Promise<void> | void;
   /** The document of `dataset.import`, as bytes or already parsed events. */
   source?: AsyncIterable<Uint8Array> | Iterable<DatasetEvent>;
   onProgress?: (progress: { bytes: number; entities: number }) => void;
@@ -134,8 +134,8 @@ export const OPERATION_TABLE = {
     access: 'read',
     input: z.strictObject({ partnerId: idSchema, ...dated }),
     target: (input) => ({ partners: [input.partnerId] }),
-    run: (store, input) => {
-      const detail = store.getPartner(input.partnerId, asOfOf(store, input));
+    run: async (store, input) => {
+      const detail = await store.getPartner(input.partnerId, asOfOf(store, input));
       return { ...detail.convention, state: detail.state, terms: detail.terms };
     },
   }),
@@ -316,9 +316,9 @@ export const OPERATION_TABLE = {
     storeWide: true,
     input: none,
     stream: 'out',
-    run: (store) => {
+    run: async (store) => {
       let text = '';
-      for (const chunk of store.exportChunks()) text += chunk;
+      for await (const chunk of store.exportChunks()) text += chunk;
       return JSON.parse(text) as unknown;
     },
   }),

@@ -1,4 +1,3 @@
-import type Database from 'better-sqlite3';
 import {
   CafsupError,
   parseInput,
@@ -29,6 +28,7 @@ import {
 } from '@cafsup/shared';
 import { parisDay } from '@cafsup/shared';
 import type { ConventionCache } from './conventions.js';
+import { dialectOf, type Sql } from './engine/engine.js';
 import type { DerivedFacts } from './derived.js';
 import type { TraceEntry, TraceWriter } from './traces.js';
 
@@ -40,10 +40,10 @@ interface EntityAction<E, V> {
   action: TraceAction;
   targetType: TraceTarget;
   noun: string;
-  load(id: string): E | undefined;
+  load(id: string): Promise<E | undefined>;
   view(entity: E): V;
   decide(entity: E, now: { at: string; today: CalendarDate }): Decision<V>;
-  write(entity: E, after: V): void;
+  write(entity: E, after: V): Promise<unknown>;
   partnerOf(entity: E): string;
 }
 
@@ -66,41 +66,32 @@ interface UserState {
 }
 type UserView = { status: string; mustChangePassword: boolean };
 
+const LOAD_HABILITATION = 'SELECT key, id, partner_id, status, suspended_at, revoked_at FROM habilitations WHERE id = ?';
+const UPDATE_HABILITATION = 'UPDATE habilitations SET status = ?, suspended_at = ?, suspended_day = ?, revoked_at = ?, revoked_day = ? WHERE key = ?';
+const LOAD_USER = 'SELECT key, id, partner_id, status, must_change_password FROM users WHERE id = ?';
+const UPDATE_USER = 'UPDATE users SET status = ?, must_change_password = ? WHERE key = ?';
+
 /** The write side of the store: every action validated, decided, applied and traced in one transaction. */
 export class ActionRunner {
-  private readonly loadHabilitation: Database.Statement;
-  private readonly updateHabilitation: Database.Statement;
-  private readonly loadUser: Database.Statement;
-  private readonly updateUser: Database.Statement;
-
   constructor(
-    private readonly db: Database.Database,
+    private readonly db: Sql,
     private readonly traces: TraceWriter,
     private readonly derived: DerivedFacts,
     private readonly conventions: ConventionCache,
     private readonly clock: () => { at: string; today: CalendarDate },
-  ) {
-    this.loadHabilitation = db.prepare('SELECT key, id, partner_id, status, suspended_at, revoked_at FROM habilitations WHERE id = ?');
-    this.updateHabilitation = db.prepare(
-      'UPDATE habilitations SET status = ?, suspended_at = ?, suspended_day = ?, revoked_at = ?, revoked_day = ? WHERE key = ?',
-    );
-    this.loadUser = db.prepare('SELECT key, id, partner_id, status, must_change_password FROM users WHERE id = ?');
-    this.updateUser = db.prepare('UPDATE users SET status = ?, must_change_password = ? WHERE key = ?');
-  }
+  ) {}
 
   /**
-   * Runs `body` in an immediate transaction; with `dryRun` everything it wrote is rolled back.
+   * Runs `body` in a write transaction; with `dryRun` everything it wrote is rolled back.
    * Nested in another write (a workflow step running these actions), it is a savepoint of it.
    */
-  transact<T>(dryRun: boolean, body: () => T): T {
+  async transact<T>(dryRun: boolean, body: () => Promise<T>): Promise<T> {
     let result: T | undefined;
     try {
-      this.db
-        .transaction(() => {
-          result = body();
-          if (dryRun) throw ROLLBACK;
-        })
-        .immediate();
+      await this.db.transaction(async () => {
+        result = await body();
+        if (dryRun) throw ROLLBACK;
+      });
     } catch (error) {
       if (error !== ROLLBACK) throw error;
     }
@@ -108,13 +99,14 @@ export class ActionRunner {
     return result as T;
   }
 
-  private runEntityAction<E, V>(spec: EntityAction<E, V>, ids: unknown, options: ActionOptions, actor: Actor): ActionResult<V> {
+  private runEntityAction<E, V>(spec: EntityAction<E, V>, ids: unknown, options: ActionOptions, actor: Actor): Promise<ActionResult<V>> {
     const idList = [...new Set(parseInput(idListSchema, ids, 'ids'))];
     // A dry run may come without a reason (it is asked after the preview); nothing is traced then.
     const { reason = '', dryRun = false } = parseInput(actionOptionsSchema, options);
-    return this.transact(dryRun, () => {
+    return this.transact(dryRun, async () => {
       const now = this.clock();
-      const entities = idList.map((id) => ({ id, entity: spec.load(id) }));
+      const entities: { id: string; entity: E | undefined }[] = [];
+      for (const id of idList) entities.push({ id, entity: await spec.load(id) });
       const missing = entities.filter((entry) => entry.entity === undefined).map((entry) => entry.id);
       if (missing.length > 0) {
         throw new CafsupError('NOT_FOUND', `${capitalise(spec.noun)} introuvable : ${missing.join(', ')}.`, { ids: missing });
@@ -139,8 +131,8 @@ export class ActionRunner {
           refused,
         });
       }
-      for (const { entity, after } of writes) spec.write(entity, after);
-      this.derived.refresh(writes.map(({ entity }) => spec.partnerOf(entity)));
+      for (const { entity, after } of writes) await spec.write(entity, after);
+      await this.derived.refresh(writes.map(({ entity }) => spec.partnerOf(entity)));
       const entries: TraceEntry[] = writes.map(({ entity, after, change }) => ({
         action: spec.action,
         targetType: spec.targetType,
@@ -150,7 +142,7 @@ export class ActionRunner {
         before: change.before,
         after,
       }));
-      const traceIds = this.traces.append(actor, now.at, entries);
+      const traceIds = await this.traces.append(actor, now.at, entries);
       if (!dryRun) writes.forEach((write, index) => (write.change.traceId = traceIds[index]!));
       return { dryRun, changed, unchanged };
     });
@@ -161,18 +153,18 @@ export class ActionRunner {
       action: `habilitation.${action}`,
       targetType: 'habilitation',
       noun: 'habilitation',
-      load: (id) => this.loadHabilitation.get(id) as HabilitationState | undefined,
+      load: (id) => this.db.get<HabilitationState>(LOAD_HABILITATION, [id]),
       view: (h) => ({ status: h.status, suspendedAt: h.suspended_at, revokedAt: h.revoked_at }),
       decide: (h, now) => habilitationTransition(action, { status: h.status, suspendedAt: h.suspended_at, revokedAt: h.revoked_at }, now.at),
       write: (h, after) =>
-        this.updateHabilitation.run(
+        this.db.run(UPDATE_HABILITATION, [
           after.status,
           after.suspendedAt,
           after.suspendedAt === null ? null : parisDay(after.suspendedAt),
           after.revokedAt,
           after.revokedAt === null ? null : parisDay(after.revokedAt),
           h.key,
-        ),
+        ]),
       partnerOf: (h) => h.partner_id,
     };
   }
@@ -186,17 +178,18 @@ export class ActionRunner {
    * Revokes what was given to these users directly (their groups' habilitations stay: a group
    * is revoked as a group). The people leave; the record of their rights is kept 6 years.
    */
-  revokeUsersHabilitations(userIds: unknown, options: ActionOptions, actor: Actor) {
+  async revokeUsersHabilitations(userIds: unknown, options: ActionOptions, actor: Actor) {
     const users = [...new Set(parseInput(idListSchema, userIds, 'ids'))];
-    const missing = users.filter((id) => this.loadUser.get(id) === undefined);
+    const missing: string[] = [];
+    for (const id of users) if ((await this.db.get(LOAD_USER, [id])) === undefined) missing.push(id);
     if (missing.length > 0) throw new CafsupError('NOT_FOUND', `Utilisateur introuvable : ${missing.join(', ')}.`, { ids: missing });
-    const held = this.db
-      .prepare(
+    const held = (
+      await this.db.all<{ id: string }>(
         `SELECT h.id FROM habilitations h JOIN users u ON u.key = h.user_key
-          WHERE u.id IN (SELECT value FROM json_each(?)) AND h.status <> 'revoked' ORDER BY h.id`,
+          WHERE u.id IN ${dialectOf(this.db).jsonValues('?')} AND h.status <> 'revoked' ORDER BY h.id`,
+        [JSON.stringify(users)],
       )
-      .pluck()
-      .all(JSON.stringify(users)) as string[];
+    ).map((row) => row.id);
     if (held.length === 0) return { dryRun: options.dryRun ?? false, changed: [], unchanged: [] };
     return this.habilitationAction('revoke', held, options, actor);
   }
@@ -206,10 +199,10 @@ export class ActionRunner {
       action: `user.${action}`,
       targetType: 'user',
       noun: 'utilisateur',
-      load: (id) => this.loadUser.get(id) as UserState | undefined,
+      load: (id) => this.db.get<UserState>(LOAD_USER, [id]),
       view: (u) => ({ status: u.status, mustChangePassword: u.must_change_password === 1 }),
       decide: (u) => userTransition(action, { status: u.status, mustChangePassword: u.must_change_password === 1 }),
-      write: (u, after) => this.updateUser.run(after.status, after.mustChangePassword ? 1 : 0, u.key),
+      write: (u, after) => this.db.run(UPDATE_USER, [after.status, after.mustChangePassword ? 1 : 0, u.key]),
       partnerOf: (u) => u.partner_id,
     };
   }
@@ -223,11 +216,11 @@ export class ActionRunner {
    * Forces a password change at next login (the MCP back office ends the open sessions when
    * the flag is set). For a whole partner, disabled users are left out rather than refused.
    */
-  forcePasswordReset(target: { userIds: unknown } | { partnerId: string }, options: ActionOptions, actor: Actor) {
+  async forcePasswordReset(target: { userIds: unknown } | { partnerId: string }, options: ActionOptions, actor: Actor) {
     let ids: unknown;
     if ('partnerId' in target) {
-      this.requirePartner(target.partnerId);
-      ids = (this.db.prepare(`SELECT id FROM users WHERE partner_id = ? AND status <> 'disabled' ORDER BY id`).all(target.partnerId) as { id: string }[]).map(
+      await this.requirePartner(target.partnerId);
+      ids = (await this.db.all<{ id: string }>(`SELECT id FROM users WHERE partner_id = ? AND status <> 'disabled' ORDER BY id`, [target.partnerId])).map(
         (row) => row.id,
       );
       if ((ids as string[]).length === 0) return { dryRun: options.dryRun ?? false, changed: [], unchanged: [] };
@@ -235,20 +228,23 @@ export class ActionRunner {
     return this.runEntityAction(this.userSpec('forcePasswordReset'), ids, options, actor);
   }
 
-  private requirePartner(partnerId: string): void {
-    if (this.conventions.get(partnerId) === undefined) {
+  private async requirePartner(partnerId: string): Promise<void> {
+    if ((await this.conventions.get(partnerId)) === undefined) {
       throw new CafsupError('NOT_FOUND', `Partenaire introuvable : ${partnerId}.`, { ids: [partnerId] });
     }
   }
 
-  private nextAvenantNumber(partnerId: string): number {
-    return (this.db.prepare('SELECT COALESCE(MAX(number), 0) + 1 AS next FROM avenants WHERE partner_id = ?').get(partnerId) as { next: number }).next;
+  private async nextAvenantNumber(partnerId: string): Promise<number> {
+    return (await this.db.value<number>('SELECT COALESCE(MAX(number), 0) + 1 AS next FROM avenants WHERE partner_id = ?', [partnerId]))!;
   }
 
-  private insertAvenant(partnerId: string, avenant: Avenant, createdOn: CalendarDate): void {
-    this.db
-      .prepare('INSERT INTO avenants (partner_id, number, doc, created_on) VALUES (?, ?, ?, ?)')
-      .run(partnerId, avenant.number, JSON.stringify(avenant), createdOn);
+  private async insertAvenant(partnerId: string, avenant: Avenant, createdOn: CalendarDate): Promise<void> {
+    await this.db.run('INSERT INTO avenants (partner_id, number, doc, created_on) VALUES (?, ?, ?, ?)', [
+      partnerId,
+      avenant.number,
+      JSON.stringify(avenant),
+      createdOn,
+    ]);
   }
 
   /**
@@ -258,9 +254,9 @@ export class ActionRunner {
   withdrawDelegation(partnerId: string, options: ActionOptions, actor: Actor) {
     // A dry run may come without a reason (it is asked after the preview); nothing is traced then.
     const { reason = '', dryRun = false } = parseInput(actionOptionsSchema, options);
-    return this.transact(dryRun, () => {
+    return this.transact(dryRun, async () => {
       const now = this.clock();
-      const entry = this.conventions.get(partnerId);
+      const entry = await this.conventions.get(partnerId);
       if (entry === undefined) throw new CafsupError('NOT_FOUND', `Partenaire introuvable : ${partnerId}.`, { ids: [partnerId] });
       const before = {
         managementMode: effectiveTerms(entry.convention, now.today).managementMode,
@@ -271,8 +267,8 @@ export class ActionRunner {
       }
       const after = { managementMode: 'centralised', delegationWithdrawnAt: now.today };
       const { avenants: _avenants, ...stored } = entry.convention;
-      this.db.prepare('UPDATE conventions SET doc = ? WHERE partner_id = ?').run(JSON.stringify({ ...stored, delegationWithdrawnAt: now.today }), partnerId);
-      const number = this.nextAvenantNumber(partnerId);
+      await this.db.run('UPDATE conventions SET doc = ? WHERE partner_id = ?', [JSON.stringify({ ...stored, delegationWithdrawnAt: now.today }), partnerId]);
+      const number = await this.nextAvenantNumber(partnerId);
       const avenant: Avenant = {
         number,
         title: `Avenant ${number} : retrait de la délégation, gestion centralisée par la Caf`,
@@ -281,8 +277,8 @@ export class ActionRunner {
         effectiveAt: null,
         changes: [{ type: 'setManagementMode', mode: 'centralised' }],
       };
-      this.insertAvenant(partnerId, avenant, now.today);
-      const [partnerTrace, avenantTrace] = this.traces.append(actor, now.at, [
+      await this.insertAvenant(partnerId, avenant, now.today);
+      const [partnerTrace, avenantTrace] = await this.traces.append(actor, now.at, [
         { action: 'partner.withdrawDelegation', targetType: 'partner', targetId: partnerId, partnerId, reason, before, after },
         { action: 'avenant.create', targetType: 'avenant', targetId: `${partnerId}#${avenant.number}`, partnerId, reason, before: null, after: avenant },
       ]);
@@ -297,9 +293,9 @@ export class ActionRunner {
 
   createAvenant(partnerId: string, draft: AvenantDraft, actor: Actor) {
     const input = parseInput(avenantDraftSchema, draft);
-    return this.transact(input.dryRun ?? false, () => {
+    return this.transact(input.dryRun ?? false, async () => {
       const now = this.clock();
-      this.requirePartner(partnerId);
+      await this.requirePartner(partnerId);
       for (const side of ['signedByCafAt', 'signedByPartnerAt'] as const) {
         const date = input[side];
         if (date !== undefined && date !== null && date < now.today) {
@@ -313,15 +309,15 @@ export class ActionRunner {
         }
       }
       const avenant: Avenant = {
-        number: this.nextAvenantNumber(partnerId),
+        number: await this.nextAvenantNumber(partnerId),
         title: input.title,
         signedByCafAt: input.signedByCafAt ?? null,
         signedByPartnerAt: input.signedByPartnerAt ?? null,
         effectiveAt: input.effectiveAt ?? null,
         changes: input.changes,
       };
-      this.insertAvenant(partnerId, avenant, now.today);
-      const [traceId] = this.traces.append(actor, now.at, [
+      await this.insertAvenant(partnerId, avenant, now.today);
+      const [traceId] = await this.traces.append(actor, now.at, [
         {
           action: 'avenant.create',
           targetType: 'avenant',
@@ -338,11 +334,13 @@ export class ActionRunner {
 
   signAvenant(partnerId: string, number: number, signature: AvenantSignature, actor: Actor) {
     const input = parseInput(avenantSignatureSchema, signature);
-    return this.transact(input.dryRun ?? false, () => {
+    return this.transact(input.dryRun ?? false, async () => {
       const now = this.clock();
-      this.requirePartner(partnerId);
-      const row = this.db.prepare('SELECT doc, created_on FROM avenants WHERE partner_id = ? AND number = ?').get(partnerId, number) as
-        { doc: string; created_on: string | null } | undefined;
+      await this.requirePartner(partnerId);
+      const row = await this.db.get<{ doc: string; created_on: string | null }>('SELECT doc, created_on FROM avenants WHERE partner_id = ? AND number = ?', [
+        partnerId,
+        number,
+      ]);
       if (row === undefined) throw new CafsupError('NOT_FOUND', `Avenant ${number} introuvable pour ${partnerId}.`, { ids: [`${partnerId}#${number}`] });
       const before = JSON.parse(row.doc) as Avenant;
       const field = input.side === 'caf' ? 'signedByCafAt' : 'signedByPartnerAt';
@@ -363,8 +361,8 @@ export class ActionRunner {
         });
       }
       const after: Avenant = { ...before, [field]: input.date };
-      this.db.prepare('UPDATE avenants SET doc = ? WHERE partner_id = ? AND number = ?').run(JSON.stringify(after), partnerId, number);
-      const [traceId] = this.traces.append(actor, now.at, [
+      await this.db.run('UPDATE avenants SET doc = ? WHERE partner_id = ? AND number = ?', [JSON.stringify(after), partnerId, number]);
+      const [traceId] = await this.traces.append(actor, now.at, [
         {
           action: 'avenant.sign',
           targetType: 'avenant',
@@ -381,27 +379,32 @@ export class ActionRunner {
 
   recordReview(partnerId: string, record: ReviewRecord, actor: Actor) {
     const input = parseInput(reviewRecordSchema, record);
-    return this.transact(input.dryRun ?? false, () => {
+    return this.transact(input.dryRun ?? false, async () => {
       const now = this.clock();
-      this.requirePartner(partnerId);
+      await this.requirePartner(partnerId);
       if (input.completedAt > now.today) {
         throw new CafsupError('VALIDATION', `La revue ne peut pas être datée du ${longFrenchDate(input.completedAt)}, dans le futur.`, {
           problems: [{ path: 'completedAt', message: 'date dans le futur' }],
         });
       }
       const review = { partnerId, completedAt: input.completedAt, reviewer: input.reviewer, proof: input.proof ?? null };
-      const existing = this.db
-        .prepare('SELECT proof FROM reviews WHERE partner_id = ? AND completed_at = ? AND reviewer = ?')
-        .get(partnerId, review.completedAt, review.reviewer) as { proof: string | null } | undefined;
+      const existing = await this.db.get<{ proof: string | null }>('SELECT proof FROM reviews WHERE partner_id = ? AND completed_at = ? AND reviewer = ?', [
+        partnerId,
+        review.completedAt,
+        review.reviewer,
+      ]);
       if (existing !== undefined) {
         throw new CafsupError('CONFLICT', `Une revue du ${longFrenchDate(review.completedAt)} par ${review.reviewer} est déjà enregistrée.`, {
           ids: [partnerId],
         });
       }
-      this.db
-        .prepare('INSERT INTO reviews (partner_id, completed_at, reviewer, proof) VALUES (?, ?, ?, ?)')
-        .run(partnerId, review.completedAt, review.reviewer, review.proof);
-      const [traceId] = this.traces.append(actor, now.at, [
+      await this.db.run('INSERT INTO reviews (partner_id, completed_at, reviewer, proof) VALUES (?, ?, ?, ?)', [
+        partnerId,
+        review.completedAt,
+        review.reviewer,
+        review.proof,
+      ]);
+      const [traceId] = await this.traces.append(actor, now.at, [
         {
           action: 'review.record',
           targetType: 'review',

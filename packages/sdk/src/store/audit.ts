@@ -1,4 +1,3 @@
-import type Database from 'better-sqlite3';
 import {
   DEFAULT_AUDIT_SETTINGS,
   addDays,
@@ -40,6 +39,7 @@ import {
   type UserStatus,
 } from '@cafsup/shared';
 import type { ConventionCache, PartnerConvention } from './conventions.js';
+import { dialectOf, pick, type Sql } from './engine/engine.js';
 
 /** Which partners a query covers: one, those of some Cafs, or all. */
 export interface PartnerScope {
@@ -57,136 +57,115 @@ function scoped(sql: string, onePartner: boolean, alias: string): string {
   return sql.replaceAll('{partner}', onePartner ? `AND ${alias}.partner_id = @partnerId` : '');
 }
 
-interface ScopedStatements {
-  quotaCounts: Database.Statement;
-  scopeCombos: Database.Statement;
-  userCandidates: Database.Statement;
-  sharedEmails: Database.Statement;
-  multipleProfiles: Database.Statement;
-  staleSuspensions: Database.Statement;
-  endedHabilitations: Database.Statement;
-  reservedProfiles: Database.Statement;
-}
+type ScopedStatements = ReturnType<typeof scopedStatements>;
 
 // The holder facts come from the tables derived.ts keeps (holdings, quota_holders, held_combos
 // and the users' derived columns); these statements only read them.
-function prepareScoped(db: Database.Database, onePartner: boolean): ScopedStatements {
+function scopedStatements(db: Sql, onePartner: boolean) {
+  const d = dialectOf(db);
   return {
-    quotaCounts: db.prepare(
-      scoped(`SELECT q.partner_id, q.service, q.profile, q.assigned, q.active FROM quota_holders q WHERE true {partner}`, onePartner, 'q'),
+    quotaCounts: scoped(`SELECT q.partner_id, q.service, q.profile, q.assigned, q.active FROM quota_holders q WHERE true {partner}`, onePartner, 'q'),
+    scopeCombos: scoped(
+      `SELECT c.partner_id, c.service, c.profile, NULLIF(c.departement, '') AS departement FROM held_combos c WHERE true {partner}`,
+      onePartner,
+      'c',
     ),
-    scopeCombos: db.prepare(
-      scoped(`SELECT c.partner_id, c.service, c.profile, NULLIF(c.departement, '') AS departement FROM held_combos c WHERE true {partner}`, onePartner, 'c'),
+    userCandidates: scoped(
+      `SELECT u.id, u.partner_id, u.email, u.role, u.status, u.created_at, u.last_login_at, u.password_changed_at,
+              u.must_change_password, u.mission_end_at, u.holds_any, u.gets_active
+         FROM users u
+        WHERE u.status <> 'disabled' {partner}
+          AND ((u.mission_end_at < @asOf AND u.holds_any = 1)
+               OR (u.status = 'active' AND u.gets_active = 1 AND u.seen_day <= @dormantCutoff)
+               OR (u.status = 'active' AND u.must_change_password = 0 AND u.password_day <= @passwordCutoff)
+               OR u.mailbox IN ${d.jsonValues('@mailboxes')})`,
+      onePartner,
+      'u',
     ),
-    userCandidates: db.prepare(
-      scoped(
-        `SELECT u.id, u.partner_id, u.email, u.role, u.status, u.created_at, u.last_login_at, u.password_changed_at,
-                u.must_change_password, u.mission_end_at, u.holds_any, u.gets_active
-           FROM users u
-          WHERE u.status <> 'disabled' {partner}
-            AND ((u.mission_end_at < @asOf AND u.holds_any = 1)
-                 OR (u.status = 'active' AND u.gets_active = 1 AND u.seen_day <= @dormantCutoff)
-                 OR (u.status = 'active' AND u.must_change_password = 0 AND u.password_day <= @passwordCutoff)
-                 OR u.mailbox IN (SELECT value FROM json_each(@mailboxes)))`,
-        onePartner,
-        'u',
-      ),
+    sharedEmails: scoped(
+      `SELECT u.partner_id, u.id, u.email, u.status FROM users u
+         JOIN (SELECT partner_id, email_norm FROM users u WHERE u.status <> 'disabled' {partner}
+                GROUP BY partner_id, email_norm HAVING COUNT(*) > 1) d
+           ON d.partner_id = u.partner_id AND d.email_norm = u.email_norm
+        WHERE u.status <> 'disabled'`,
+      onePartner,
+      'u',
     ),
-    sharedEmails: db.prepare(
-      scoped(
-        `SELECT u.partner_id, u.id, u.email, u.status FROM users u
-           JOIN (SELECT partner_id, email_norm FROM users u WHERE u.status <> 'disabled' {partner}
-                  GROUP BY partner_id, email_norm HAVING COUNT(*) > 1) d
-             ON d.partner_id = u.partner_id AND d.email_norm = u.email_norm
-          WHERE u.status <> 'disabled'`,
-        onePartner,
-        'u',
-      ),
+    multipleProfiles: scoped(
+      `SELECT u.partner_id, u.id, u.multi_profiles FROM users u
+        WHERE u.multi_profiles IS NOT NULL AND u.status <> 'disabled' {partner}`,
+      onePartner,
+      'u',
     ),
-    multipleProfiles: db.prepare(
-      scoped(
-        `SELECT u.partner_id, u.id, u.multi_profiles FROM users u
-          WHERE u.multi_profiles IS NOT NULL AND u.status <> 'disabled' {partner}`,
-        onePartner,
-        'u',
-      ),
+    staleSuspensions: scoped(
+      `SELECT h.id, h.partner_id, h.suspended_at FROM habilitations h
+        WHERE h.status = 'suspended' AND h.suspended_day <= @staleCutoff {partner}`,
+      onePartner,
+      'h',
     ),
-    staleSuspensions: db.prepare(
-      scoped(
-        `SELECT h.id, h.partner_id, h.suspended_at FROM habilitations h
-          WHERE h.status = 'suspended' AND h.suspended_day <= @staleCutoff {partner}`,
-        onePartner,
-        'h',
-      ),
+    endedHabilitations: scoped(
+      `SELECT h.id, h.partner_id, u.id AS user_id, g.id AS group_id, h.ends_at FROM habilitations h
+         LEFT JOIN users u ON u.key = h.user_key LEFT JOIN groups g ON g.key = h.group_key
+        WHERE h.ends_at IS NOT NULL AND h.status <> 'revoked' AND h.ends_at < @asOf {partner}`,
+      onePartner,
+      'h',
     ),
-    endedHabilitations: db.prepare(
-      scoped(
-        `SELECT h.id, h.partner_id, u.id AS user_id, g.id AS group_id, h.ends_at FROM habilitations h
-           LEFT JOIN users u ON u.key = h.user_key LEFT JOIN groups g ON g.key = h.group_key
-          WHERE h.ends_at IS NOT NULL AND h.status <> 'revoked' AND h.ends_at < @asOf {partner}`,
-        onePartner,
-        'h',
-      ),
+    reservedProfiles: scoped(
+      `SELECT DISTINCT c.partner_id, c.profile FROM held_combos c
+        WHERE c.service = 'CDAP' AND c.profile IN ${d.jsonValues('@profiles')} {partner}`,
+      onePartner,
+      'c',
     ),
-    reservedProfiles: db.prepare(
-      scoped(
-        `SELECT DISTINCT c.partner_id, c.profile FROM held_combos c
-          WHERE c.service = 'CDAP' AND c.profile IN (SELECT value FROM json_each(@profiles)) {partner}`,
-        onePartner,
-        'c',
-      ),
-    ),
+  };
+}
+
+/** SQL of the statements not narrowed by a scope. */
+function statements(db: Sql) {
+  const onePartner = (sql: string) => sql.replace('{partner}', '(CAST(@partnerId AS text) IS NULL OR partner_id = @partnerId)');
+  return {
+    holders: `SELECT u.id AS "userId", h.first_granted_ms AS "firstGrantedMs" FROM holdings h JOIN users u ON u.key = h.user_key
+        WHERE h.partner_id = @partnerId AND h.service = @service AND h.profile = @profile AND u.status <> 'disabled'`,
+    scopeHabilitations: `SELECT id FROM habilitations
+        WHERE partner_id = ? AND service = ? AND profile = ? AND departement IS NOT DISTINCT FROM ? AND status <> 'revoked'`,
+    heldCount: `SELECT COALESCE(SUM(held), 0) AS n FROM held_combos WHERE partner_id = ?`,
+    activeDeputies: onePartner(`SELECT DISTINCT partner_id FROM users WHERE role = 'deputy' AND status = 'active' AND {partner}`),
+    managers: onePartner(`SELECT id, partner_id, email, role FROM users WHERE role IN ('administrator', 'deputy') AND status <> 'disabled' AND {partner}`),
+    reviews: onePartner('SELECT partner_id, completed_at FROM reviews WHERE {partner}'),
+    profileHabilitations: `SELECT id FROM habilitations WHERE partner_id = ? AND service = ? AND profile = ? AND status <> 'revoked'`,
+    // Paris is ahead of UTC, so a grant on a Paris day before D is before D at 00:00 UTC: the
+    // bound narrows in SQL, one index seek per partner, and `parisDay` decides. `@bounds` is a
+    // JSON object, partner id → bound in milliseconds.
+    earlyGrants: pick(db, {
+      sqlite: `SELECT h.id, h.partner_id, h.service, h.granted_at FROM json_each(@bounds) b
+         JOIN habilitations h ON h.partner_id = b.key AND h.status <> 'revoked' AND h.granted_ms < b.value`,
+      postgres: `SELECT h.id, h.partner_id, h.service, h.granted_at FROM json_each_text(CAST(@bounds AS json)) b
+         JOIN habilitations h ON h.partner_id = b.key AND h.status <> 'revoked' AND h.granted_ms < CAST(b.value AS bigint)`,
+    }),
   };
 }
 
 /**
  * Quota usage and the 16 flags over the store. SQL gathers the facts over the whole tables
- * (counts, candidates); the rules of `@cafsup/shared` decide each flag.
+ * (counts, candidates); the rules of `@cafsup/shared` decide each flag, and the report sorts
+ * them (`compareFlags`), so the order the rows come in does not matter.
  */
 export class AuditEngine {
   private readonly all: ScopedStatements;
   private readonly one: ScopedStatements;
-  private readonly holders: Database.Statement;
-  private readonly scopeHabilitations: Database.Statement;
-  private readonly heldCount: Database.Statement;
-  private readonly activeDeputies: Database.Statement;
-  private readonly managers: Database.Statement;
-  private readonly reviews: Database.Statement;
-  private readonly earlyGrants: Database.Statement;
-  private readonly profileHabilitations: Database.Statement;
+  private readonly sql: ReturnType<typeof statements>;
 
   constructor(
-    private readonly db: Database.Database,
+    private readonly db: Sql,
     private readonly conventions: ConventionCache,
     private readonly settings: AuditSettings = DEFAULT_AUDIT_SETTINGS,
   ) {
-    this.all = prepareScoped(db, false);
-    this.one = prepareScoped(db, true);
-    this.holders = db.prepare(
-      `SELECT u.id AS userId, h.first_granted_ms AS firstGrantedMs FROM holdings h JOIN users u ON u.key = h.user_key
-        WHERE h.partner_id = @partnerId AND h.service = @service AND h.profile = @profile AND u.status <> 'disabled'`,
-    );
-    this.scopeHabilitations = db.prepare(
-      `SELECT id FROM habilitations WHERE partner_id = ? AND service = ? AND profile = ? AND departement IS ? AND status <> 'revoked'`,
-    );
-    this.heldCount = db.prepare(`SELECT COALESCE(SUM(held), 0) AS n FROM held_combos WHERE partner_id = ?`);
-    const onePartner = (sql: string) => sql.replace('{partner}', '(@partnerId IS NULL OR partner_id = @partnerId)');
-    this.activeDeputies = db.prepare(onePartner(`SELECT DISTINCT partner_id FROM users WHERE role = 'deputy' AND status = 'active' AND {partner}`));
-    this.managers = db.prepare(
-      onePartner(`SELECT id, partner_id, email, role FROM users WHERE role IN ('administrator', 'deputy') AND status <> 'disabled' AND {partner}`),
-    );
-    this.reviews = db.prepare(onePartner('SELECT partner_id, completed_at FROM reviews WHERE {partner}'));
-    this.profileHabilitations = db.prepare(`SELECT id FROM habilitations WHERE partner_id = ? AND service = ? AND profile = ? AND status <> 'revoked'`);
-    // Paris is ahead of UTC, so a grant on a Paris day before D is before D at 00:00 UTC: the
-    // bound narrows in SQL, one index seek per partner, and `parisDay` decides.
-    this.earlyGrants = db.prepare(
-      `SELECT h.id, h.partner_id, h.service, h.granted_at FROM json_each(@bounds) b
-         JOIN habilitations h ON h.partner_id = b.key AND h.status <> 'revoked' AND h.granted_ms < b.value`,
-    );
+    this.all = scopedStatements(db, false);
+    this.one = scopedStatements(db, true);
+    this.sql = statements(db);
   }
 
-  private partnersInScope(scope: PartnerScope): PartnerConvention[] {
-    const all = this.conventions.all();
+  private async partnersInScope(scope: PartnerScope): Promise<PartnerConvention[]> {
+    const all = await this.conventions.all();
     if (scope.partnerId !== undefined) {
       const one = all.get(scope.partnerId);
       return one === undefined || !inCafs(one, scope) ? [] : [one];
@@ -203,21 +182,21 @@ export class AuditEngine {
   }
 
   /** Usage of every effective quota of the partners in force, ordered by partner, service, profile. */
-  quotaUsage(scope: PartnerScope, asOf: CalendarDate): QuotaUsage[] {
-    return this.usageWithTerms(scope, asOf).usages;
+  async quotaUsage(scope: PartnerScope, asOf: CalendarDate): Promise<QuotaUsage[]> {
+    return this.db.snapshot(async () => (await this.usageWithTerms(await this.partnersInScope(scope), scope, asOf)).usages);
   }
 
-  private usageWithTerms(scope: PartnerScope, asOf: CalendarDate) {
-    const inForce = this.partnersInScope(scope).filter((entry) => conventionState(entry.convention, asOf).inForce);
+  private async usageWithTerms(partners: readonly PartnerConvention[], scope: PartnerScope, asOf: CalendarDate) {
+    const inForce = partners.filter((entry) => conventionState(entry.convention, asOf).inForce);
     const counts = new Map<string, Map<string, HolderCount>>();
     if (inForce.length > 0) {
-      for (const row of this.statements(scope).quotaCounts.iterate(this.params(scope)) as IterableIterator<{
+      for await (const row of this.db.iterate<{
         partner_id: string;
         service: string;
         profile: string;
         assigned: number;
         active: number;
-      }>) {
+      }>(this.statements(scope).quotaCounts, this.params(scope))) {
         let partnerCounts = counts.get(row.partner_id);
         if (partnerCounts === undefined) counts.set(row.partner_id, (partnerCounts = new Map<string, HolderCount>()));
         partnerCounts.set(quotaKey(row.service, row.profile), { assigned: row.assigned, active: row.active });
@@ -234,57 +213,71 @@ export class AuditEngine {
   }
 
   /** The excess holders of one quota: the last granted beyond `maxUsers`. */
-  excessUsers(usage: QuotaUsage): string[] {
-    const holders = this.holders.all({ partnerId: usage.partnerId, service: usage.service, profile: usage.profile }) as {
-      userId: string;
-      firstGrantedMs: number;
-    }[];
+  async excessUsers(usage: QuotaUsage): Promise<string[]> {
+    const holders = await this.db.all<{ userId: string; firstGrantedMs: number }>(this.sql.holders, {
+      partnerId: usage.partnerId,
+      service: usage.service,
+      profile: usage.profile,
+    });
     return excessUserIds(holders, usage.maxUsers);
   }
 
-  run(query: AuditQuery): AuditReport {
+  /** The audit report at `query.asOf`, every fact read from one snapshot. */
+  async run(query: AuditQuery): Promise<AuditReport> {
+    return this.db.snapshot(() => this.report(query));
+  }
+
+  private async report(query: AuditQuery): Promise<AuditReport> {
     const { asOf } = query;
     const settings = this.settings;
     const scope: PartnerScope = query;
-    const inScope = new Set(this.partnersInScope(scope).map((entry) => entry.partnerId));
+    const partners = await this.partnersInScope(scope);
+    const inScope = new Set(partners.map((entry) => entry.partnerId));
     const wanted = (rule: RuleName) => query.rules === undefined || query.rules.includes(rule);
     const flags: Flag[] = [];
-    const modes = new Map(this.partnersInScope(scope).map((entry) => [entry.partnerId, this.conventions.terms(entry, asOf).managementMode]));
+    const modes = new Map(partners.map((entry) => [entry.partnerId, this.conventions.terms(entry, asOf).managementMode]));
     const keep = (flag: Flag | null) => {
       if (flag !== null && inScope.has(flag.partnerId) && wanted(flag.rule)) flags.push(citedFor(flag, modes.get(flag.partnerId)!));
     };
     const statements = this.statements(scope);
 
-    const { usages, quotasByPartner, inForce } = this.usageWithTerms(scope, asOf);
+    const { usages, quotasByPartner, inForce } = await this.usageWithTerms(partners, scope, asOf);
     if (wanted('QUOTA_EXCEEDED')) {
-      for (const usage of usages) if (usage.over) keep(quotaExceededFlag(usage, this.excessUsers(usage)));
+      for (const usage of usages) if (usage.over) keep(quotaExceededFlag(usage, await this.excessUsers(usage)));
     }
 
     if (wanted('PROFILE_NOT_SUBSCRIBED') || wanted('DEPARTEMENT_OUT_OF_SCOPE')) {
-      for (const combo of statements.scopeCombos.all(this.params(scope)) as {
+      for (const combo of await this.db.all<{
         partner_id: string;
         service: string;
         profile: string;
         departement: string | null;
-      }[]) {
+      }>(statements.scopeCombos, this.params(scope))) {
         const quotas = quotasByPartner.get(combo.partner_id);
         if (quotas === undefined) continue; // not in force: rules 2 and 3 do not run
         const violation = scopeViolation(quotas, combo.service, combo.profile, combo.departement);
         if (violation === null || !wanted(violation)) continue;
-        for (const { id } of this.scopeHabilitations.all(combo.partner_id, combo.service, combo.profile, combo.departement) as { id: string }[]) {
+        const habilitations = await this.db.all<{ id: string }>(this.sql.scopeHabilitations, [
+          combo.partner_id,
+          combo.service,
+          combo.profile,
+          combo.departement,
+        ]);
+        for (const { id } of habilitations) {
           keep(scopeFlag(violation, combo.partner_id, { id, service: combo.service, profile: combo.profile, departement: combo.departement }));
         }
       }
     }
 
-    for (const row of statements.userCandidates.iterate(
+    for await (const row of this.db.iterate<UserCandidateRow>(
+      statements.userCandidates,
       this.params(scope, {
         asOf,
         dormantCutoff: addDays(asOf, -settings.dormantDays),
         passwordCutoff: addDays(asOf, -settings.passwordMaxAgeDays),
         mailboxes: JSON.stringify(settings.genericMailboxes),
       }),
-    ) as IterableIterator<UserCandidateRow>) {
+    )) {
       for (const flag of userFlags(
         {
           id: row.id,
@@ -308,27 +301,30 @@ export class AuditEngine {
     }
 
     if (wanted('MISSION_ENDED')) {
-      for (const row of statements.endedHabilitations.iterate(this.params(scope, { asOf })) as IterableIterator<{
+      for await (const row of this.db.iterate<{
         id: string;
         partner_id: string;
         user_id: string | null;
         group_id: string | null;
         ends_at: string;
-      }>) {
+      }>(statements.endedHabilitations, this.params(scope, { asOf }))) {
         keep(habilitationEndedFlag(row.partner_id, { id: row.id, userId: row.user_id, groupId: row.group_id, endsAt: row.ends_at }));
       }
     }
 
-    if (wanted('GRANTED_OUTSIDE_TERMS')) for (const flag of this.grantedOutsideTerms(inForce, asOf)) keep(flag);
+    if (wanted('GRANTED_OUTSIDE_TERMS')) for (const flag of await this.grantedOutsideTerms(inForce, asOf)) keep(flag);
 
     if (wanted('PROFILE_NOT_ELIGIBLE')) {
       const kinds = new Map(inForce.map((entry) => [entry.partnerId, entry.kind]));
-      for (const row of statements.reservedProfiles.iterate(
+      // Read whole (a few rows), not iterated: each row runs a query of its own.
+      const reserved = await this.db.all<{ partner_id: string; profile: string }>(
+        statements.reservedProfiles,
         this.params(scope, { profiles: JSON.stringify(Object.keys(RESERVED_CDAP_PROFILES)) }),
-      ) as IterableIterator<{ partner_id: string; profile: string }>) {
+      );
+      for (const row of reserved) {
         const kind = kinds.get(row.partner_id);
         if (kind === undefined || isProfileEligible('CDAP', row.profile, kind)) continue; // not in force, or eligible
-        for (const { id } of this.profileHabilitations.all(row.partner_id, 'CDAP', row.profile) as { id: string }[]) {
+        for (const { id } of await this.db.all<{ id: string }>(this.sql.profileHabilitations, [row.partner_id, 'CDAP', row.profile])) {
           keep(profileNotEligibleFlag(row.partner_id, { id, profile: row.profile }, kind));
         }
       }
@@ -336,18 +332,18 @@ export class AuditEngine {
 
     if (wanted('SHARED_EMAIL')) {
       const byPartner = groupBy(
-        statements.sharedEmails.all(this.params(scope)) as { partner_id: string; id: string; email: string; status: UserStatus }[],
+        await this.db.all<{ partner_id: string; id: string; email: string; status: UserStatus }>(statements.sharedEmails, this.params(scope)),
         (row) => row.partner_id,
       );
       for (const [partnerId, users] of byPartner) for (const flag of sharedEmailFlags(partnerId, users)) keep(flag);
     }
 
     if (wanted('MULTIPLE_PROFILES')) {
-      for (const row of statements.multipleProfiles.iterate(this.params(scope)) as IterableIterator<{
+      for await (const row of this.db.iterate<{
         partner_id: string;
         id: string;
         multi_profiles: string;
-      }>) {
+      }>(statements.multipleProfiles, this.params(scope))) {
         for (const [service, profiles] of Object.entries(JSON.parse(row.multi_profiles) as Record<string, string[]>)) {
           keep(multipleProfilesFlag(row.partner_id, row.id, service, profiles));
         }
@@ -355,13 +351,14 @@ export class AuditEngine {
     }
 
     if (wanted('CONVENTION_NOT_IN_FORCE') || wanted('REVIEW_OVERDUE') || wanted('NO_DEPUTY') || wanted('ADMIN_NOT_DESIGNATED')) {
-      for (const flag of this.conventionRuleFlags(scope, asOf)) keep(flag);
+      for (const flag of await this.conventionRuleFlags(partners, scope, asOf)) keep(flag);
     }
 
     if (wanted('SUSPENSION_STALE')) {
-      for (const row of statements.staleSuspensions.iterate(
+      for await (const row of this.db.iterate<{ id: string; partner_id: string; suspended_at: string | null }>(
+        statements.staleSuspensions,
         this.params(scope, { staleCutoff: addDays(asOf, -settings.suspensionStaleDays) }),
-      ) as IterableIterator<{ id: string; partner_id: string; suspended_at: string | null }>) {
+      )) {
         keep(suspensionStaleFlag(row.partner_id, { id: row.id, suspendedAt: row.suspended_at }, asOf, settings));
       }
     }
@@ -372,7 +369,7 @@ export class AuditEngine {
   }
 
   /** Rule 15: held habilitations granted before the period start, or before their service's `availableFrom`. */
-  private grantedOutsideTerms(inForce: readonly PartnerConvention[], asOf: CalendarDate): Flag[] {
+  private async grantedOutsideTerms(inForce: readonly PartnerConvention[], asOf: CalendarDate): Promise<Flag[]> {
     const terms = new Map<string, { periodStart: CalendarDate; availableFrom: Map<string, CalendarDate | null> }>();
     const bounds: Record<string, number> = {};
     for (const entry of inForce) {
@@ -384,12 +381,12 @@ export class AuditEngine {
       bounds[entry.partnerId] = Date.parse(`${latest}T00:00:00Z`);
     }
     const flags: Flag[] = [];
-    for (const row of this.earlyGrants.iterate({ bounds: JSON.stringify(bounds) }) as IterableIterator<{
+    for await (const row of this.db.iterate<{
       id: string;
       partner_id: string;
       service: string;
       granted_at: string;
-    }>) {
+    }>(this.sql.earlyGrants, { bounds: JSON.stringify(bounds) })) {
       const partner = terms.get(row.partner_id)!;
       // A service the terms do not list, or one an avenant added, has no availableFrom: only the period start counts.
       const flag = grantedOutsideTermsFlag(
@@ -403,12 +400,14 @@ export class AuditEngine {
     return flags;
   }
 
-  private conventionRuleFlags(scope: PartnerScope, asOf: CalendarDate): Flag[] {
-    const partners = this.partnersInScope(scope);
+  private async conventionRuleFlags(partners: readonly PartnerConvention[], scope: PartnerScope, asOf: CalendarDate): Promise<Flag[]> {
     const only = { partnerId: scope.partnerId ?? null };
-    const reviewDates = groupBy(this.reviews.all(only) as { partner_id: string; completed_at: string }[], (row) => row.partner_id);
-    const deputies = new Set((this.activeDeputies.all(only) as { partner_id: string }[]).map((row) => row.partner_id));
-    const managers = groupBy(this.managers.all(only) as { id: string; partner_id: string; email: string; role: UserRole }[], (row) => row.partner_id);
+    const reviewDates = groupBy(await this.db.all<{ partner_id: string; completed_at: string }>(this.sql.reviews, only), (row) => row.partner_id);
+    const deputies = new Set((await this.db.all<{ partner_id: string }>(this.sql.activeDeputies, only)).map((row) => row.partner_id));
+    const managers = groupBy(
+      await this.db.all<{ id: string; partner_id: string; email: string; role: UserRole }>(this.sql.managers, only),
+      (row) => row.partner_id,
+    );
     const flags: Flag[] = [];
     for (const entry of partners) {
       const state = conventionState(entry.convention, asOf);
@@ -419,7 +418,7 @@ export class AuditEngine {
             convention: entry.convention,
             terms: this.conventions.terms(entry, asOf),
             reviewDates: (reviewDates.get(entry.partnerId) ?? []).map((row) => row.completed_at),
-            heldCount: state.inForce ? 0 : (this.heldCount.get(entry.partnerId) as { n: number }).n,
+            heldCount: state.inForce ? 0 : (await this.db.value<number>(this.sql.heldCount, [entry.partnerId]))!,
             hasActiveDeputy: deputies.has(entry.partnerId),
             managers: managers.get(entry.partnerId) ?? [],
           },

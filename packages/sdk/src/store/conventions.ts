@@ -1,5 +1,5 @@
-import type Database from 'better-sqlite3';
 import { effectiveTerms, type Avenant, type CafDefaults, type CalendarDate, type Convention, type PartnerKind, type Terms } from '@cafsup/shared';
+import { dialectOf, pick, type Sql } from './engine/engine.js';
 
 export interface PartnerConvention {
   partnerId: string;
@@ -12,39 +12,45 @@ export interface PartnerConvention {
 }
 
 /**
- * Every partner's convention with its avenants, parsed once and kept until the file changes:
- * `PRAGMA data_version` moves when another connection commits, `localWrites` when this one does.
+ * Every partner's convention with its avenants, parsed once and kept until the data changes:
+ * `localWrites` moves when this store writes; on SQLite `PRAGMA data_version` moves when another
+ * connection commits; on PostgreSQL, where other server processes write to the same database,
+ * the chain head does: every write appends a trace, so it moves with every committed write.
  */
 export class ConventionCache {
-  private cached: { version: string; byPartner: Map<string, PartnerConvention>; terms: Map<string, Terms> } | null = null;
+  private cached: { version: string; byPartner: Map<string, PartnerConvention> } | null = null;
+  /** Terms by entry, then by `asOf`: an entry belongs to one version, so its terms do too. */
+  private readonly termsByEntry = new WeakMap<PartnerConvention, Map<CalendarDate, Terms>>();
   private localWrites = 0;
-  private readonly load: Database.Statement;
+  private readonly version: string;
+  private readonly load: string;
 
-  constructor(private readonly db: Database.Database) {
-    this.load = db.prepare(
-      `SELECT c.partner_id, p.caf_code, json_extract(p.doc, '$.kind') AS kind, c.doc, f.doc AS caf,
-          (SELECT json_group_array(json(a.doc)) FROM (SELECT doc FROM avenants a WHERE a.partner_id = c.partner_id ORDER BY number) a) AS avenants
-         FROM conventions c JOIN partners p ON p.id = c.partner_id LEFT JOIN cafs f ON f.code = p.caf_code ORDER BY c.partner_id`,
-    );
+  constructor(private readonly db: Sql) {
+    const d = dialectOf(db);
+    this.version = pick(db, { sqlite: 'PRAGMA data_version', postgres: "SELECT value FROM meta WHERE key = 'trace_head'" });
+    this.load = `SELECT c.partner_id, p.caf_code, ${d.jsonText('p.doc', 'kind')} AS kind, c.doc, f.doc AS caf,
+          (SELECT ${d.jsonArrayAgg(d.json('a.doc'), 'a.number')} FROM (SELECT doc, number FROM avenants a WHERE a.partner_id = c.partner_id ORDER BY number) a) AS avenants
+         FROM conventions c JOIN partners p ON p.id = c.partner_id LEFT JOIN cafs f ON f.code = p.caf_code ORDER BY c.partner_id`;
   }
 
   invalidate(): void {
     this.localWrites += 1;
   }
 
-  all(): Map<string, PartnerConvention> {
-    const version = `${this.db.pragma('data_version', { simple: true }) as number}:${this.localWrites}`;
+  async all(): Promise<Map<string, PartnerConvention>> {
+    // The version is read before the rows: rows loaded are at least as new as the version they are kept under.
+    const version = `${String(await this.db.value<number | string>(this.version))}:${this.localWrites}`;
     if (this.cached?.version !== version) {
       const byPartner = new Map<string, PartnerConvention>();
       const cafs = new Map<string, CafDefaults>();
-      for (const row of this.load.iterate() as IterableIterator<{
+      for await (const row of this.db.iterate<{
         partner_id: string;
         caf_code: string;
         kind: PartnerKind;
         doc: string;
         caf: string | null;
         avenants: string;
-      }>) {
+      }>(this.load)) {
         // Conventions stored before the contract had its own desk and ladder read as null: the Caf's.
         const convention = { serviceDesk: null, escalation: null, ...JSON.parse(row.doc), avenants: JSON.parse(row.avenants) as Avenant[] } as Convention;
         let caf = cafs.get(row.caf_code) ?? null;
@@ -56,28 +62,28 @@ export class ConventionCache {
         }
         byPartner.set(row.partner_id, { partnerId: row.partner_id, cafCode: row.caf_code, kind: row.kind, convention, caf });
       }
-      this.cached = { version, byPartner, terms: new Map() };
+      this.cached = { version, byPartner };
     }
     return this.cached.byPartner;
   }
 
   /**
-   * The partner's effective terms at `asOf`, computed once per version of the file. Reads the
-   * version taken by the last `all()`, which every operation calls first: checking it again for
-   * each of 5,000 partners would cost more than the terms.
+   * The partner's effective terms at `asOf`, computed once per entry, so once per version of
+   * the data. The entry comes from `all()`, which every operation calls first: checking the
+   * version again for each of 5,000 partners would cost more than the terms.
    */
   terms(entry: PartnerConvention, asOf: CalendarDate): Terms {
-    if (this.cached === null) this.all();
-    const key = `${entry.partnerId}\u0000${asOf}`;
-    let terms = this.cached!.terms.get(key);
+    let byDay = this.termsByEntry.get(entry);
+    if (byDay === undefined) this.termsByEntry.set(entry, (byDay = new Map()));
+    let terms = byDay.get(asOf);
     if (terms === undefined) {
       terms = effectiveTerms(entry.convention, asOf, entry.caf);
-      this.cached!.terms.set(key, terms);
+      byDay.set(asOf, terms);
     }
     return terms;
   }
 
-  get(partnerId: string): PartnerConvention | undefined {
-    return this.all().get(partnerId);
+  async get(partnerId: string): Promise<PartnerConvention | undefined> {
+    return (await this.all()).get(partnerId);
   }
 }

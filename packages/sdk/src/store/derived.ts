@@ -1,4 +1,4 @@
-import type Database from 'better-sqlite3';
+import { asInt, dialectOf, pick, type Sql } from './engine/engine.js';
 
 /**
  * Keeps the derived facts of rules.md ("Holders and quota usage") in step with the data:
@@ -10,83 +10,97 @@ import type Database from 'better-sqlite3';
  * - `held_combos`: held habilitations per (partner, service, profile, département), for rules 2, 3 and 10.
  * None of it depends on `asOf`. Every write recomputes the partners it touched, in its own
  * transaction, so the facts are never out of step with what they come from.
+ *
+ * A user and the habilitations they hold belong to one partner, so `MIN(partner_id)` of a
+ * holding's habilitations is that partner (PostgreSQL takes no bare column beside an aggregate).
  */
-// `{partner}` narrows a statement to one partner, or to none for the whole file.
-const USERS_AND_COUNTS = [
-  `UPDATE users SET (holds_any, gets_active, multi_profiles) = (
-     SELECT COUNT(*) > 0, COALESCE(MAX(h.active_habilitations > 0), 0),
-            (SELECT NULLIF(json_group_object(service, json(profiles)), '{}') FROM (
+function statements(db: Sql) {
+  const d = dialectOf(db);
+  // `multi_profiles`: {"service":["profile",…]} for the services of which the user holds two
+  // profiles or more, services and profiles in byte order, the same text on both engines; NULL when none.
+  const multiProfiles = pick(db, {
+    sqlite: `(SELECT NULLIF(json_group_object(service, json(profiles)), '{}') FROM (
                SELECT service, json_group_array(profile) AS profiles FROM holdings m
-                WHERE m.user_key = users.key GROUP BY service HAVING COUNT(*) > 1))
-       FROM holdings h WHERE h.user_key = users.key)
-   WHERE {partner}`,
-  `DELETE FROM quota_holders WHERE {partner}`,
-  `INSERT INTO quota_holders (partner_id, service, profile, assigned, active)
-     SELECT h.partner_id, h.service, h.profile, COUNT(*), SUM(h.active_habilitations > 0 AND u.status = 'active')
-       FROM holdings h JOIN users u ON u.key = h.user_key
-      WHERE u.status <> 'disabled' AND h.{partner}
-      GROUP BY h.partner_id, h.service, h.profile`,
-  `DELETE FROM held_combos WHERE {partner}`,
-  `INSERT INTO held_combos (partner_id, service, profile, departement, held)
-     SELECT partner_id, service, profile, COALESCE(departement, ''), COUNT(*) FROM habilitations
-      WHERE status <> 'revoked' AND {partner}
-      GROUP BY partner_id, service, profile, COALESCE(departement, '')`,
-];
+                WHERE m.user_key = users.key GROUP BY service HAVING COUNT(*) > 1))`,
+    postgres: `(SELECT '{' || string_agg(CAST(to_json(service) AS text) || ':' || profiles, ',' ORDER BY service) || '}' FROM (
+               SELECT service, '[' || string_agg(CAST(to_json(profile) AS text), ',' ORDER BY profile) || ']' AS profiles FROM holdings m
+                WHERE m.user_key = users.key GROUP BY service HAVING COUNT(*) > 1) multiple)`,
+  });
+  // `{partner}` narrows a statement to one partner, or to none for the whole file.
+  const usersAndCounts = [
+    `UPDATE users SET (holds_any, gets_active, multi_profiles) = (
+       SELECT ${asInt('COUNT(*) > 0')}, COALESCE(MAX(${asInt('h.active_habilitations > 0')}), 0), ${multiProfiles}
+         FROM holdings h WHERE h.user_key = users.key)
+     WHERE {partner}`,
+    `DELETE FROM quota_holders WHERE {partner}`,
+    `INSERT INTO quota_holders (partner_id, service, profile, assigned, active)
+       SELECT h.partner_id, h.service, h.profile, COUNT(*), SUM(${asInt("h.active_habilitations > 0 AND u.status = 'active'")})
+         FROM holdings h JOIN users u ON u.key = h.user_key
+        WHERE u.status <> 'disabled' AND h.{partner}
+        GROUP BY h.partner_id, h.service, h.profile`,
+    `DELETE FROM held_combos WHERE {partner}`,
+    `INSERT INTO held_combos (partner_id, service, profile, departement, held)
+       SELECT partner_id, service, profile, COALESCE(departement, ''), COUNT(*) FROM habilitations
+        WHERE status <> 'revoked' AND {partner}
+        GROUP BY partner_id, service, profile, COALESCE(departement, '')`,
+  ];
+  const forPartner = (sql: string) => sql.replaceAll('{partner}', 'partner_id = @partnerId');
+  const forAll = (sql: string) => sql.replaceAll('h.{partner}', 'true').replaceAll('{partner}', 'true');
 
-const forPartner = (sql: string) => sql.replaceAll('{partner}', 'partner_id = @partnerId');
-const forAll = (sql: string) => sql.replaceAll('h.{partner}', 'true').replaceAll('{partner}', 'true');
+  const perPartner = [
+    `DELETE FROM holdings WHERE partner_id = @partnerId`,
+    `INSERT INTO holdings (user_key, service, profile, partner_id, first_granted_ms, active_habilitations)
+       SELECT user_key, service, profile, MIN(partner_id), MIN(granted_ms), SUM(${asInt("status = 'active'")}) FROM (
+         SELECT user_key, service, profile, partner_id, granted_ms, status FROM habilitations
+          WHERE partner_id = @partnerId AND user_key IS NOT NULL AND status <> 'revoked'
+         UNION ALL
+         SELECT m.user_key, h.service, h.profile, h.partner_id, h.granted_ms, h.status FROM habilitations h
+           JOIN group_members m ON m.group_key = h.group_key
+          WHERE h.partner_id = @partnerId AND h.group_key IS NOT NULL AND h.status <> 'revoked') held
+       GROUP BY user_key, service, profile`,
+    ...usersAndCounts.map(forPartner),
+  ];
 
-const PER_PARTNER = [
-  `DELETE FROM holdings WHERE partner_id = @partnerId`,
-  `INSERT INTO holdings (user_key, service, profile, partner_id, first_granted_ms, active_habilitations)
-     SELECT user_key, service, profile, partner_id, MIN(granted_ms), SUM(status = 'active') FROM (
-       SELECT user_key, service, profile, partner_id, granted_ms, status FROM habilitations
-        WHERE partner_id = @partnerId AND user_key IS NOT NULL AND status <> 'revoked'
-       UNION ALL
-       SELECT m.user_key, h.service, h.profile, h.partner_id, h.granted_ms, h.status FROM habilitations h
-         JOIN group_members m ON m.group_key = h.group_key
-        WHERE h.partner_id = @partnerId AND h.group_key IS NOT NULL AND h.status <> 'revoked')
-     GROUP BY user_key, service, profile`,
-  ...USERS_AND_COUNTS.map(forPartner),
-];
+  // For the whole file the direct holdings stream out of the (user_key, service, profile, …)
+  // index already grouped, then the few held through groups are merged in.
+  const everything = [
+    `DELETE FROM holdings`,
+    `INSERT INTO holdings (user_key, service, profile, partner_id, first_granted_ms, active_habilitations)
+      SELECT user_key, service, profile, MIN(partner_id), MIN(granted_ms), SUM(${asInt("status = 'active'")}) FROM habilitations
+       WHERE user_key IS NOT NULL AND status <> 'revoked'
+       GROUP BY user_key, service, profile`,
+    `INSERT INTO holdings (user_key, service, profile, partner_id, first_granted_ms, active_habilitations)
+      SELECT m.user_key, h.service, h.profile, MIN(h.partner_id), MIN(h.granted_ms), SUM(${asInt("h.status = 'active'")}) FROM habilitations h
+        JOIN group_members m ON m.group_key = h.group_key
+       WHERE h.group_key IS NOT NULL AND h.status <> 'revoked'
+       GROUP BY m.user_key, h.service, h.profile
+      ON CONFLICT (user_key, service, profile) DO UPDATE SET
+        first_granted_ms = ${d.least('holdings.first_granted_ms', 'excluded.first_granted_ms')},
+        active_habilitations = holdings.active_habilitations + excluded.active_habilitations`,
+    ...usersAndCounts.map(forAll),
+  ].join(';\n');
 
-// For the whole file the direct holdings stream out of the (user_key, service, profile, …)
-// index already grouped, then the few held through groups are merged in.
-const EVERYTHING = [
-  `DELETE FROM holdings`,
-  `INSERT INTO holdings (user_key, service, profile, partner_id, first_granted_ms, active_habilitations)
-    SELECT user_key, service, profile, partner_id, MIN(granted_ms), SUM(status = 'active') FROM habilitations
-     WHERE user_key IS NOT NULL AND status <> 'revoked'
-     GROUP BY user_key, service, profile`,
-  `INSERT INTO holdings (user_key, service, profile, partner_id, first_granted_ms, active_habilitations)
-    SELECT m.user_key, h.service, h.profile, h.partner_id, MIN(h.granted_ms), SUM(h.status = 'active') FROM habilitations h
-      JOIN group_members m ON m.group_key = h.group_key
-     WHERE h.group_key IS NOT NULL AND h.status <> 'revoked'
-     GROUP BY m.user_key, h.service, h.profile
-    ON CONFLICT (user_key, service, profile) DO UPDATE SET
-      first_granted_ms = MIN(first_granted_ms, excluded.first_granted_ms),
-      active_habilitations = active_habilitations + excluded.active_habilitations`,
-  ...USERS_AND_COUNTS.map(forAll),
-].join(';\n');
+  return { perPartner, everything };
+}
 
 /** Beyond this many partners a full rebuild is cheaper than one partner at a time. */
 const FULL_REBUILD_THRESHOLD = 200;
 
 export class DerivedFacts {
-  private readonly perPartner: Database.Statement[];
+  private readonly sql: ReturnType<typeof statements>;
 
-  constructor(private readonly db: Database.Database) {
-    this.perPartner = PER_PARTNER.map((sql) => db.prepare(sql));
+  constructor(private readonly db: Sql) {
+    this.sql = statements(db);
   }
 
   /** Recomputes the facts of these partners; must run inside the write transaction that changed them. */
-  refresh(partnerIds: Iterable<string>): void {
+  async refresh(partnerIds: Iterable<string>): Promise<void> {
     if (!this.db.inTransaction) throw new Error('derived facts are refreshed inside the write transaction');
     const partners = [...new Set(partnerIds)];
     if (partners.length > FULL_REBUILD_THRESHOLD) {
-      this.db.exec(EVERYTHING);
+      await this.db.exec(this.sql.everything);
       return;
     }
-    for (const partnerId of partners) for (const statement of this.perPartner) statement.run({ partnerId });
+    for (const partnerId of partners) for (const sql of this.sql.perPartner) await this.db.run(sql, { partnerId });
   }
 }

@@ -1,9 +1,13 @@
-import type Database from 'better-sqlite3';
 import { CafsupError } from '@cafsup/shared';
 import type { IdempotencyRequest } from '../operations/execute.js';
+import type { Sql } from './engine/engine.js';
 
 /** Keys expire after a day (operations.md): long enough for any retry, short enough to stay small. */
 const KEY_LIFETIME_MS = 24 * 3600_000;
+
+function bodyHashOf(request: IdempotencyRequest): string {
+  return typeof request.bodyHash === 'function' ? request.bodyHash() : request.bodyHash;
+}
 
 /** Thrown inside a write's transaction to roll it back and answer with the stored response instead. */
 class Replay extends Error {
@@ -17,6 +21,17 @@ const MISMATCH = () =>
     problems: [{ path: 'Idempotency-Key', message: 'déjà employée pour une autre requête' }],
   });
 
+/**
+ * The same key written by a write that was not serialised with this one: SQLite's and
+ * PostgreSQL's unique violation on `idempotency_keys`.
+ */
+function isKeyConflict(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, message, table } = error as { code?: unknown; message?: unknown; table?: unknown };
+  if (code === '23505') return table === 'idempotency_keys';
+  return typeof code === 'string' && code.startsWith('SQLITE_CONSTRAINT') && typeof message === 'string' && message.includes('idempotency_keys.');
+}
+
 interface KeyRow {
   operation: string;
   body_hash: string;
@@ -28,21 +43,23 @@ interface KeyRow {
  * write itself, so a crash leaves both or neither, and several server processes share them.
  */
 export class IdempotencyKeys {
-  private readonly select: Database.Statement;
-  private readonly insert: Database.Statement;
-  private readonly expire: Database.Statement;
-
   constructor(
-    private readonly db: Database.Database,
+    private readonly db: Sql,
     private readonly nowMs: () => number,
-  ) {
-    this.select = db.prepare('SELECT operation, body_hash, response FROM idempotency_keys WHERE token_id = ? AND key = ? AND created_ms > ?');
-    this.insert = db.prepare('INSERT INTO idempotency_keys (token_id, key, operation, body_hash, response, created_ms) VALUES (?, ?, ?, ?, ?, ?)');
-    this.expire = db.prepare('DELETE FROM idempotency_keys WHERE created_ms <= ?');
+  ) {}
+
+  private find(request: IdempotencyRequest): Promise<KeyRow | undefined> {
+    return this.db.get<KeyRow>('SELECT operation, body_hash, response FROM idempotency_keys WHERE token_id = ? AND key = ? AND created_ms > ?', [
+      request.tokenId,
+      request.key,
+      this.nowMs() - KEY_LIFETIME_MS,
+    ]);
   }
 
-  private find(request: IdempotencyRequest): KeyRow | undefined {
-    return this.select.get(request.tokenId, request.key, this.nowMs() - KEY_LIFETIME_MS) as KeyRow | undefined;
+  /** The stored answer of the same request under this key; another operation or body is refused. */
+  private static answer(row: KeyRow, operation: string, bodyHash: string): unknown {
+    if (row.operation !== operation || row.body_hash !== bodyHash) throw MISMATCH();
+    return JSON.parse(row.response) as unknown;
   }
 
   /**
@@ -50,8 +67,8 @@ export class IdempotencyKeys {
    * when the body's hash is known only after reading it (then `save` decides). Another
    * operation or another body under the same key is refused (422).
    */
-  lookup(request: IdempotencyRequest, operation: string): { response: unknown } | null {
-    const row = this.find(request);
+  async lookup(request: IdempotencyRequest, operation: string): Promise<{ response: unknown } | null> {
+    const row = await this.find(request);
     if (row === undefined) return null;
     if (row.operation !== operation) throw MISMATCH();
     if (typeof request.bodyHash === 'function') return { response: null };
@@ -59,21 +76,35 @@ export class IdempotencyKeys {
     return { response: JSON.parse(row.response) as unknown };
   }
 
-  /** Inside the write's transaction: stores the key with its answer (or finds it landed meanwhile). */
-  save(request: IdempotencyRequest, operation: string, result: unknown): void {
-    const bodyHash = typeof request.bodyHash === 'function' ? request.bodyHash() : request.bodyHash;
-    const existing = this.find(request);
-    if (existing !== undefined) {
-      if (existing.operation !== operation || existing.body_hash !== bodyHash) throw MISMATCH();
-      throw new Replay(JSON.parse(existing.response) as unknown);
-    }
+  /**
+   * Inside the write's transaction: stores the key with its answer (or finds it landed meanwhile:
+   * writes take turns, so the key of an earlier write is seen here, not met as a unique violation).
+   */
+  async save(request: IdempotencyRequest, operation: string, result: unknown): Promise<void> {
+    const bodyHash = bodyHashOf(request);
+    const existing = await this.find(request);
+    if (existing !== undefined) throw new Replay(IdempotencyKeys.answer(existing, operation, bodyHash));
     const now = this.nowMs();
-    this.expire.run(now - KEY_LIFETIME_MS);
-    this.insert.run(request.tokenId, request.key, operation, bodyHash, JSON.stringify(result ?? null), now);
+    await this.db.run('DELETE FROM idempotency_keys WHERE created_ms <= ?', [now - KEY_LIFETIME_MS]);
+    await this.db.run('INSERT INTO idempotency_keys (token_id, key, operation, body_hash, response, created_ms) VALUES (?, ?, ?, ?, ?, ?)', [
+      request.tokenId,
+      request.key,
+      operation,
+      bodyHash,
+      JSON.stringify(result ?? null),
+      now,
+    ]);
   }
 
-  /** The stored answer when `error` is the replay signal of `save`. */
-  replayOf(error: unknown): unknown {
-    return error instanceof Replay ? error.response : undefined;
+  /**
+   * After the write's transaction failed: the stored answer when `error` is the replay signal of
+   * `save`, or a unique violation on the key (the same key landed meanwhile), read again outside
+   * the failed transaction (PostgreSQL refuses any statement in it); undefined otherwise.
+   */
+  async replayOf(error: unknown, request: IdempotencyRequest, operation: string): Promise<unknown> {
+    if (error instanceof Replay) return error.response;
+    if (!isKeyConflict(error)) return undefined;
+    const row = await this.find(request);
+    return row === undefined ? undefined : IdempotencyKeys.answer(row, operation, bodyHashOf(request));
   }
 }

@@ -1,5 +1,4 @@
 import { TokenStore } from './tokens.js';
-import type Database from 'better-sqlite3';
 import {
   CafsupError,
   DEFAULT_AUDIT_SETTINGS,
@@ -43,6 +42,10 @@ import { ActionRunner } from './actions.js';
 import { Workflows } from './workflows/index.js';
 import { AuditEngine, type PartnerScope } from './audit.js';
 import { openDatabase } from './connection.js';
+import { dialectOf, type Sql } from './engine/engine.js';
+import { SqliteSql } from './engine/sqlite.js';
+import { PostgresSql, redact } from './engine/postgres.js';
+import { migratePostgres } from './engine/postgres-schema.js';
 import { ConventionCache, type PartnerConvention } from './conventions.js';
 import { DerivedFacts } from './derived.js';
 import { decodeCursor, pageSize, toPage, type Page } from './pagination.js';
@@ -92,9 +95,16 @@ export interface StoreOptions {
 const PURGE_BATCH = 5000;
 const LISTED_PURGE_IDS = 1000;
 
-/** The embedded store: one SQLite file, the only place that knows SQL. */
+/** A PostgreSQL URL (`postgres://` or `postgresql://`): the shared engine. */
+export function isPostgresUrl(location: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(location);
+}
+
+/**
+ * The store: the only place that knows SQL, over one of two engines (engine/engine.ts) —
+ * an embedded SQLite file or a shared PostgreSQL database, chosen by the location given.
+ */
 export class Store {
-  readonly db: Database.Database;
   private readonly now: () => Date;
   private readonly conventions: ConventionCache;
   private readonly traces: TraceWriter;
@@ -105,11 +115,12 @@ export class Store {
   readonly tokens: TokenStore;
   readonly idempotency: IdempotencyKeys;
 
-  constructor(
+  private constructor(
+    /** The file's path, or the database URL without its password. */
     readonly path: string,
-    options: StoreOptions = {},
+    readonly db: Sql,
+    options: StoreOptions,
   ) {
-    this.db = openDatabase(path, { create: options.create ?? true, ...(options.readonly === true ? { readonly: true } : {}) });
     this.now = options.now ?? (() => new Date());
     this.conventions = new ConventionCache(this.db);
     this.traces = new TraceWriter(this.db);
@@ -130,8 +141,32 @@ export class Store {
     this.idempotency = new IdempotencyKeys(this.db, () => this.now().getTime());
   }
 
-  close(): void {
-    if (this.db.open) this.db.close();
+  /**
+   * Opens the store at `location`: a PostgreSQL URL (its schema created or migrated) or a
+   * SQLite file (created when missing unless `create` is false).
+   */
+  static async open(location: string, options: StoreOptions = {}): Promise<Store> {
+    if (isPostgresUrl(location)) {
+      const db = new PostgresSql(location);
+      try {
+        await migratePostgres(db);
+      } catch (error) {
+        await db.close();
+        throw error;
+      }
+      return new Store(redact(location), db, options);
+    }
+    const db = new SqliteSql(openDatabase(location, { create: options.create ?? true, ...(options.readonly === true ? { readonly: true } : {}) }));
+    return new Store(location, db, options);
+  }
+
+  /** The SQLite connection underneath, for what only SQLite has (the worker's lock probe, its schema version); null on PostgreSQL. */
+  get sqlite(): SqliteSql | null {
+    return this.db instanceof SqliteSql ? this.db : null;
+  }
+
+  async close(): Promise<void> {
+    await this.db.close();
   }
 
   clock(): { at: string; today: CalendarDate } {
@@ -145,7 +180,7 @@ export class Store {
 
   // --- partners and conventions -------------------------------------------------------
 
-  listPartners(query: PartnersListInput = {}, scope: PartnerScope = {}): Page<PartnerSummary> {
+  async listPartners(query: PartnersListInput = {}, scope: PartnerScope = {}): Promise<Page<PartnerSummary>> {
     const limit = pageSize(query.limit);
     const asOf = query.asOf ?? this.today();
     const after = decodeCursor(query.cursor);
@@ -156,20 +191,20 @@ export class Store {
       params.cafCode = query.cafCode;
     }
     if (scope.cafCodes !== undefined) {
-      conditions.push('p.caf_code IN (SELECT value FROM json_each(@scopeCafs))');
+      conditions.push(`p.caf_code IN ${dialectOf(this.db).jsonValues('@scopeCafs')}`);
       params.scopeCafs = JSON.stringify(scope.cafCodes);
     }
     if (query.search !== undefined && query.search.trim() !== '') {
       conditions.push(`p.search_key LIKE @search ESCAPE '\\'`);
       params.search = `%${searchKey(query.search.trim()).replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     }
-    const statement = this.db.prepare(`SELECT p.id, p.doc FROM partners p WHERE ${conditions.join(' AND ')} ORDER BY p.id LIMIT @batch`);
-    const conventions = this.conventions.all();
+    const statement = `SELECT p.id, p.doc FROM partners p WHERE ${conditions.join(' AND ')} ORDER BY p.id LIMIT @batch`;
+    const conventions = await this.conventions.all();
     // The mode filter needs each partner's terms at asOf, so rows are read in batches until the page is full.
     const rows: PartnerSummary[] = [];
     const batch = query.mode === undefined ? limit + 1 : Math.max(100, limit * 4);
     for (;;) {
-      const fetched = statement.all({ ...params, batch }) as { id: string; doc: string }[];
+      const fetched = await this.db.all<{ id: string; doc: string }>(statement, { ...params, batch });
       for (const row of fetched) {
         const summary = this.summarise(JSON.parse(row.doc) as Partner, conventions, asOf);
         if (query.mode === undefined || summary.managementMode === query.mode) rows.push(summary);
@@ -203,15 +238,15 @@ export class Store {
     };
   }
 
-  private requireConvention(partnerId: string) {
-    const entry = this.conventions.get(partnerId);
+  private async requireConvention(partnerId: string) {
+    const entry = await this.conventions.get(partnerId);
     if (entry === undefined) throw new CafsupError('NOT_FOUND', `Partenaire introuvable : ${partnerId}.`, { ids: [partnerId] });
     return entry;
   }
 
   /** Throws NOT_FOUND for a partner that does not exist or lies outside the scope: the two are indistinguishable. */
-  requirePartnerInScope(partnerId: string, scope: PartnerScope = {}): void {
-    const entry = this.conventions.get(partnerId);
+  async requirePartnerInScope(partnerId: string, scope: PartnerScope = {}): Promise<void> {
+    const entry = await this.conventions.get(partnerId);
     if (entry === undefined || (scope.cafCodes !== undefined && !scope.cafCodes.includes(entry.cafCode))) {
       throw new CafsupError('NOT_FOUND', `Partenaire introuvable : ${partnerId}.`, { ids: [partnerId] });
     }
@@ -221,21 +256,21 @@ export class Store {
    * The one Caf-scope check: partners, users, groups or habilitations outside the caller's Cafs
    * answer exactly as missing ones (NOT_FOUND, same message), so a token learns nothing of them.
    */
-  requireInScope(target: ScopeTarget, scope: PartnerScope = {}): void {
-    for (const id of target.partners ?? []) this.requirePartnerInScope(id, scope);
+  async requireInScope(target: ScopeTarget, scope: PartnerScope = {}): Promise<void> {
+    for (const id of target.partners ?? []) await this.requirePartnerInScope(id, scope);
     if (scope.cafCodes === undefined) return;
-    for (const id of target.users ?? []) this.getUser(id, scope);
-    for (const id of target.groups ?? []) this.getGroup(id, scope);
-    for (const id of target.habilitations ?? []) this.getHabilitation(id, scope);
+    for (const id of target.users ?? []) await this.getUser(id, scope);
+    for (const id of target.groups ?? []) await this.getGroup(id, scope);
+    for (const id of target.habilitations ?? []) await this.getHabilitation(id, scope);
   }
 
-  getPartner(partnerId: string, asOf: CalendarDate = this.today(), scope: PartnerScope = {}): PartnerDetail {
-    this.requirePartnerInScope(partnerId, scope);
-    const entry = this.requireConvention(partnerId);
+  async getPartner(partnerId: string, asOf: CalendarDate = this.today(), scope: PartnerScope = {}): Promise<PartnerDetail> {
+    await this.requirePartnerInScope(partnerId, scope);
+    const entry = await this.requireConvention(partnerId);
     const { convention } = entry;
-    const partner = JSON.parse((this.db.prepare('SELECT doc FROM partners WHERE id = ?').get(partnerId) as { doc: string }).doc) as Partner;
-    const cafRow = this.db.prepare('SELECT doc FROM cafs WHERE code = ?').get(partner.cafCode) as { doc: string } | undefined;
-    const reviews = this.listReviews(partnerId);
+    const partner = JSON.parse((await this.db.get<{ doc: string }>('SELECT doc FROM partners WHERE id = ?', [partnerId]))!.doc) as Partner;
+    const cafRow = await this.db.get<{ doc: string }>('SELECT doc FROM cafs WHERE code = ?', [partner.cafCode]);
+    const reviews = await this.listReviews(partnerId);
     // The desk and ladder show once: the effective ones, in `terms`.
     const caf = cafRow === undefined ? null : (({ serviceDesk: _desk, escalation: _ladder, ...rest }: Caf) => rest)(JSON.parse(cafRow.doc) as Caf);
     return {
@@ -252,9 +287,9 @@ export class Store {
     };
   }
 
-  listAvenants(partnerId: string, asOf: CalendarDate = this.today(), scope: PartnerScope = {}): AvenantView[] {
-    this.requirePartnerInScope(partnerId, scope);
-    return this.requireConvention(partnerId).convention.avenants.map((avenant) => ({
+  async listAvenants(partnerId: string, asOf: CalendarDate = this.today(), scope: PartnerScope = {}): Promise<AvenantView[]> {
+    await this.requirePartnerInScope(partnerId, scope);
+    return (await this.requireConvention(partnerId)).convention.avenants.map((avenant) => ({
       partnerId,
       ...avenant,
       signed: isAvenantSigned(avenant),
@@ -263,29 +298,29 @@ export class Store {
     }));
   }
 
-  listReviews(partnerId: string, scope: PartnerScope = {}): Review[] {
-    this.requirePartnerInScope(partnerId, scope);
-    return (
-      this.db.prepare('SELECT * FROM reviews WHERE partner_id = ? ORDER BY completed_at, key').all(partnerId) as Parameters<typeof reviewFromRow>[0][]
-    ).map(reviewFromRow);
+  async listReviews(partnerId: string, scope: PartnerScope = {}): Promise<Review[]> {
+    await this.requirePartnerInScope(partnerId, scope);
+    return (await this.db.all<Parameters<typeof reviewFromRow>[0]>('SELECT * FROM reviews WHERE partner_id = ? ORDER BY completed_at, key', [partnerId])).map(
+      reviewFromRow,
+    );
   }
 
   // --- quotas and audit ------------------------------------------------------------------
 
-  quotaUsage(query: QuotasUsageInput = {}, scope: PartnerScope = {}): { asOf: CalendarDate; quotas: QuotaUsage[] } {
-    if (query.partnerId !== undefined) this.requirePartnerInScope(query.partnerId, scope);
+  async quotaUsage(query: QuotasUsageInput = {}, scope: PartnerScope = {}): Promise<{ asOf: CalendarDate; quotas: QuotaUsage[] }> {
+    if (query.partnerId !== undefined) await this.requirePartnerInScope(query.partnerId, scope);
     const asOf = query.asOf ?? this.today();
-    const quotas = this.audits.quotaUsage({ ...scope, ...(query.partnerId === undefined ? {} : { partnerId: query.partnerId }) }, asOf);
+    const quotas = await this.audits.quotaUsage({ ...scope, ...(query.partnerId === undefined ? {} : { partnerId: query.partnerId }) }, asOf);
     return { asOf, quotas: query.over ? quotas.filter((quota) => quota.over) : quotas };
   }
 
   /** The excess users of one over quota (rules.md, "Holders and quota usage"). */
-  excessUsers(usage: QuotaUsage): string[] {
+  excessUsers(usage: QuotaUsage): Promise<string[]> {
     return this.audits.excessUsers(usage);
   }
 
-  runAudit(query: AuditRunInput = {}, scope: PartnerScope = {}): AuditReport {
-    if (query.partnerId !== undefined) this.requirePartnerInScope(query.partnerId, scope);
+  async runAudit(query: AuditRunInput = {}, scope: PartnerScope = {}): Promise<AuditReport> {
+    if (query.partnerId !== undefined) await this.requirePartnerInScope(query.partnerId, scope);
     return this.audits.run({
       ...scope,
       ...(query.partnerId === undefined ? {} : { partnerId: query.partnerId }),
@@ -297,52 +332,56 @@ export class Store {
 
   // --- users, groups, habilitations ---------------------------------------------------------
 
-  listUsers(query: UsersListInput, scope: PartnerScope = {}): Page<User> {
-    this.requirePartnerInScope(query.partnerId, scope);
+  async listUsers(query: UsersListInput, scope: PartnerScope = {}): Promise<Page<User>> {
+    await this.requirePartnerInScope(query.partnerId, scope);
     const limit = pageSize(query.limit);
-    const rows = this.db
-      .prepare(
-        `SELECT * FROM users WHERE partner_id = @partnerId AND id > @after
-           ${query.status === undefined ? '' : 'AND status = @status'} ${query.role === undefined ? '' : 'AND role = @role'}
-         ORDER BY id LIMIT @take`,
-      )
-      .all({ partnerId: query.partnerId, after: decodeCursor(query.cursor) ?? '', status: query.status, role: query.role, take: limit + 1 }) as UserRow[];
+    const rows = await this.db.all<UserRow>(
+      `SELECT * FROM users WHERE partner_id = @partnerId AND id > @after
+         ${query.status === undefined ? '' : 'AND status = @status'} ${query.role === undefined ? '' : 'AND role = @role'}
+       ORDER BY id LIMIT @take`,
+      { partnerId: query.partnerId, after: decodeCursor(query.cursor) ?? '', status: query.status, role: query.role, take: limit + 1 },
+    );
     return toPage(rows, limit, (row) => row.id, rowToUser);
   }
 
-  getUser(id: string, scope: PartnerScope = {}): User {
-    const row = this.db.prepare('SELECT * FROM users WHERE id = ?').get(id) as UserRow | undefined;
-    if (row === undefined || !this.inScope(row.partner_id, scope)) throw new CafsupError('NOT_FOUND', `Utilisateur introuvable : ${id}.`, { ids: [id] });
+  async getUser(id: string, scope: PartnerScope = {}): Promise<User> {
+    const row = await this.db.get<UserRow>('SELECT * FROM users WHERE id = ?', [id]);
+    if (row === undefined || !(await this.inScope(row.partner_id, scope))) throw new CafsupError('NOT_FOUND', `Utilisateur introuvable : ${id}.`, { ids: [id] });
     return rowToUser(row);
   }
 
-  private inScope(partnerId: string, scope: PartnerScope): boolean {
+  private async inScope(partnerId: string, scope: PartnerScope): Promise<boolean> {
     if (scope.cafCodes === undefined) return true;
-    const entry = this.conventions.get(partnerId);
+    const entry = await this.conventions.get(partnerId);
     return entry !== undefined && scope.cafCodes.includes(entry.cafCode);
   }
 
-  private static readonly GROUP_SELECT = `SELECT g.id, g.partner_id, g.name,
-      (SELECT json_group_array(u.id) FROM (SELECT user_key FROM group_members m WHERE m.group_key = g.key ORDER BY position) m
+  /** A group with its members' ids in their order. */
+  private groupSelect(): string {
+    return `SELECT g.id, g.partner_id, g.name,
+      (SELECT ${dialectOf(this.db).jsonArrayAgg('u.id', 'm.position')} FROM (SELECT user_key, position FROM group_members m WHERE m.group_key = g.key ORDER BY position) m
          JOIN users u ON u.key = m.user_key) AS member_ids FROM groups g`;
+  }
 
-  listGroups(query: GroupsListInput, scope: PartnerScope = {}): Page<Group> {
-    this.requirePartnerInScope(query.partnerId, scope);
+  async listGroups(query: GroupsListInput, scope: PartnerScope = {}): Promise<Page<Group>> {
+    await this.requirePartnerInScope(query.partnerId, scope);
     const limit = pageSize(query.limit);
-    const rows = this.db
-      .prepare(`${Store.GROUP_SELECT} WHERE g.partner_id = ? AND g.id > ? ORDER BY g.id LIMIT ?`)
-      .all(query.partnerId, decodeCursor(query.cursor) ?? '', limit + 1) as Parameters<typeof groupFromRow>[0][];
+    const rows = await this.db.all<Parameters<typeof groupFromRow>[0]>(`${this.groupSelect()} WHERE g.partner_id = ? AND g.id > ? ORDER BY g.id LIMIT ?`, [
+      query.partnerId,
+      decodeCursor(query.cursor) ?? '',
+      limit + 1,
+    ]);
     return toPage(rows, limit, (row) => row.id, groupFromRow);
   }
 
-  getGroup(id: string, scope: PartnerScope = {}): Group {
-    const row = this.db.prepare(`${Store.GROUP_SELECT} WHERE g.id = ?`).get(id) as Parameters<typeof groupFromRow>[0] | undefined;
-    if (row === undefined || !this.inScope(row.partner_id, scope)) throw new CafsupError('NOT_FOUND', `Groupe introuvable : ${id}.`, { ids: [id] });
+  async getGroup(id: string, scope: PartnerScope = {}): Promise<Group> {
+    const row = await this.db.get<Parameters<typeof groupFromRow>[0]>(`${this.groupSelect()} WHERE g.id = ?`, [id]);
+    if (row === undefined || !(await this.inScope(row.partner_id, scope))) throw new CafsupError('NOT_FOUND', `Groupe introuvable : ${id}.`, { ids: [id] });
     return groupFromRow(row);
   }
 
-  listHabilitations(query: HabilitationsListInput, scope: PartnerScope = {}): Page<Habilitation> {
-    this.requirePartnerInScope(query.partnerId, scope);
+  async listHabilitations(query: HabilitationsListInput, scope: PartnerScope = {}): Promise<Page<Habilitation>> {
+    await this.requirePartnerInScope(query.partnerId, scope);
     const limit = pageSize(query.limit);
     const filters = [
       query.service === undefined ? '' : 'AND h.service = @service',
@@ -354,11 +393,9 @@ export class Store {
         : `AND (h.user_key = (SELECT key FROM users WHERE id = @userId)
                 OR h.group_key IN (SELECT group_key FROM group_members WHERE user_key = (SELECT key FROM users WHERE id = @userId)))`,
     ].join(' ');
-    const rows = this.db
-      .prepare(
-        `SELECT ${HABILITATION_COLUMNS} FROM ${HABILITATION_FROM} WHERE h.partner_id = @partnerId AND h.id > @after ${filters} ORDER BY h.id LIMIT @take`,
-      )
-      .all({
+    const rows = await this.db.all<HabilitationRow>(
+      `SELECT ${HABILITATION_COLUMNS} FROM ${HABILITATION_FROM} WHERE h.partner_id = @partnerId AND h.id > @after ${filters} ORDER BY h.id LIMIT @take`,
+      {
         partnerId: query.partnerId,
         after: decodeCursor(query.cursor) ?? '',
         service: query.service,
@@ -366,20 +403,21 @@ export class Store {
         status: query.status,
         userId: query.userId,
         take: limit + 1,
-      }) as HabilitationRow[];
+      },
+    );
     return toPage(rows, limit, (row) => row.id, rowToHabilitation);
   }
 
-  getHabilitation(id: string, scope: PartnerScope = {}): Habilitation {
-    const row = this.db.prepare(`SELECT ${HABILITATION_COLUMNS} FROM ${HABILITATION_FROM} WHERE h.id = ?`).get(id) as HabilitationRow | undefined;
-    if (row === undefined || !this.inScope(row.partner_id, scope)) throw new CafsupError('NOT_FOUND', `Habilitation introuvable : ${id}.`, { ids: [id] });
+  async getHabilitation(id: string, scope: PartnerScope = {}): Promise<Habilitation> {
+    const row = await this.db.get<HabilitationRow>(`SELECT ${HABILITATION_COLUMNS} FROM ${HABILITATION_FROM} WHERE h.id = ?`, [id]);
+    if (row === undefined || !(await this.inScope(row.partner_id, scope))) throw new CafsupError('NOT_FOUND', `Habilitation introuvable : ${id}.`, { ids: [id] });
     return rowToHabilitation(row);
   }
 
   // --- traces -------------------------------------------------------------------------------------
 
-  listTraces(query: TracesListInput = {}, scope: PartnerScope = {}): Page<Trace> {
-    if (query.partnerId !== undefined) this.requirePartnerInScope(query.partnerId, scope);
+  async listTraces(query: TracesListInput = {}, scope: PartnerScope = {}): Promise<Page<Trace>> {
+    if (query.partnerId !== undefined) await this.requirePartnerInScope(query.partnerId, scope);
     const limit = pageSize(query.limit);
     const before = decodeCursor(query.cursor);
     // Erased traces (retention) say nothing any more: they stay only to hold the chain.
@@ -402,9 +440,9 @@ export class Store {
     if (query.since !== undefined) conditions.push(`at >= @sinceUtc`);
     if (query.until !== undefined) conditions.push(`at < @untilUtc`);
     if (scope.cafCodes !== undefined) {
-      conditions.push('partner_id IN (SELECT id FROM partners WHERE caf_code IN (SELECT value FROM json_each(@scopeCafs)))');
+      conditions.push(`partner_id IN (SELECT id FROM partners WHERE caf_code IN ${dialectOf(this.db).jsonValues('@scopeCafs')})`);
     }
-    const statement = this.db.prepare(`SELECT * FROM traces WHERE ${conditions.join(' AND ')} ORDER BY id DESC LIMIT @take`);
+    const statement = `SELECT * FROM traces WHERE ${conditions.join(' AND ')} ORDER BY id DESC LIMIT @take`;
     const params = {
       before: typeof before === 'number' ? before : Number.MAX_SAFE_INTEGER,
       partnerId: query.partnerId,
@@ -422,7 +460,7 @@ export class Store {
     };
     const rows: Trace[] = [];
     for (;;) {
-      const fetched = statement.all(params) as TraceRow[];
+      const fetched = await this.db.all<TraceRow>(statement, params);
       for (const row of fetched) {
         const trace = rowToTrace(row);
         if (inDays(trace)) rows.push(trace);
@@ -438,15 +476,15 @@ export class Store {
     );
   }
 
-  verifyTraces(): TraceVerification {
+  verifyTraces(): Promise<TraceVerification> {
     return verifyTraces(this.db, this.today());
   }
 
-  traceHead(): TraceHead {
+  traceHead(): Promise<TraceHead> {
     return traceHead(this.db);
   }
 
-  traceHashes(ids: readonly number[]): { id: number; hash: string }[] {
+  traceHashes(ids: readonly number[]): Promise<{ id: number; hash: string }[]> {
     return traceHashes(this.db, ids);
   }
 
@@ -459,7 +497,7 @@ export class Store {
    * batches, and the purge leaves a decision trace of itself.
    */
   // `actor` is asked only when something is written: a dry run needs nobody to act.
-  purge(query: TracesPurgeInput, actor: () => Actor, beforeCommit: (report: PurgeReport) => void = () => undefined): PurgeReport {
+  async purge(query: TracesPurgeInput, actor: () => Actor, beforeCommit: (report: PurgeReport) => Promise<void> | void = () => undefined): Promise<PurgeReport> {
     const today = this.today();
     const asOf = query.asOf ?? today;
     if (asOf > today) {
@@ -472,7 +510,7 @@ export class Store {
       );
     }
     const dryRun = query.dryRun ?? false;
-    const plan = retentionPlan(this.db, asOf);
+    const plan = await retentionPlan(this.db, asOf);
     const report: PurgeReport = {
       dryRun,
       asOf,
@@ -499,34 +537,31 @@ export class Store {
     if (dryRun) return report;
     let anchor: ChainAnchor | null = null;
     const lastLegacy = plan.legacyPrefix.at(-1);
-    if (lastLegacy !== undefined) anchor = this.db.transaction(() => cutTracePrefix(this.db, lastLegacy.id)).immediate();
+    if (lastLegacy !== undefined) anchor = await this.db.transaction(() => cutTracePrefix(this.db, lastLegacy.id));
     for (let index = 0; index < plan.traces.length; index += PURGE_BATCH) {
       const batch = plan.traces.slice(index, index + PURGE_BATCH).map((trace) => trace.id);
-      this.db.transaction(() => eraseTraces(this.db, batch)).immediate();
+      await this.db.transaction(() => eraseTraces(this.db, batch));
     }
-    const removeHabilitation = this.db.prepare('DELETE FROM habilitations WHERE key = ?');
     for (let index = 0; index < plan.habilitations.length; index += PURGE_BATCH) {
       const batch = plan.habilitations.slice(index, index + PURGE_BATCH);
-      this.db.transaction(() => batch.forEach((row) => removeHabilitation.run(row.key))).immediate();
+      await this.db.transaction(async () => {
+        for (const row of batch) await this.db.run('DELETE FROM habilitations WHERE key = ?', [row.key]);
+      });
     }
-    const removeMembership = this.db.prepare('DELETE FROM group_members WHERE user_key = ?');
-    const removeUser = this.db.prepare('DELETE FROM users WHERE key = ?');
     for (let index = 0; index < plan.users.length; index += PURGE_BATCH) {
       const batch = plan.users.slice(index, index + PURGE_BATCH);
-      this.db
-        .transaction(() => {
-          for (const row of batch) {
-            removeMembership.run(row.key);
-            removeUser.run(row.key);
-          }
-          // A removed member no longer holds what its groups hold.
-          this.derived.refresh(batch.map((row) => row.partner_id));
-        })
-        .immediate();
+      await this.db.transaction(async () => {
+        for (const row of batch) {
+          await this.db.run('DELETE FROM group_members WHERE user_key = ?', [row.key]);
+          await this.db.run('DELETE FROM users WHERE key = ?', [row.key]);
+        }
+        // A removed member no longer holds what its groups hold.
+        await this.derived.refresh(batch.map((row) => row.partner_id));
+      });
     }
-    this.db
-      .transaction(() => {
-        report.traceId = this.traces.append(actor(), this.clock().at, [
+    await this.db.transaction(async () => {
+      report.traceId = (
+        await this.traces.append(actor(), this.clock().at, [
           {
             action: 'traces.purge',
             targetType: 'traces',
@@ -544,10 +579,10 @@ export class Store {
               ...(anchor === null ? {} : { anchor }),
             },
           },
-        ])[0]!;
-        beforeCommit(report);
-      })
-      .immediate();
+        ])
+      )[0]!;
+      await beforeCommit(report);
+    });
     this.conventions.invalidate();
     return report;
   }
@@ -555,15 +590,16 @@ export class Store {
   // --- dataset ---------------------------------------------------------------------------
 
   /** How much the store holds, for dashboards: entities, and habilitations held (active or suspended). */
-  summary(scope: PartnerScope = {}): DatasetSummary {
-    const partners = [...this.conventions.all().values()].filter((entry) => scope.cafCodes === undefined || scope.cafCodes.includes(entry.cafCode));
+  async summary(scope: PartnerScope = {}): Promise<DatasetSummary> {
+    const partners = [...(await this.conventions.all()).values()].filter((entry) => scope.cafCodes === undefined || scope.cafCodes.includes(entry.cafCode));
     const ids = JSON.stringify(partners.map((entry) => entry.partnerId));
-    const one = (sql: string) => this.db.prepare(sql).pluck().get(ids) as number;
+    const one = async (sql: string) => Number(await this.db.value<number>(sql, [ids]));
+    const inPartners = dialectOf(this.db).jsonValues('?');
     return {
       cafCodes: [...new Set(partners.map((entry) => entry.cafCode))].sort(),
       partners: partners.length,
-      users: one(`SELECT COUNT(*) FROM users WHERE status <> 'disabled' AND partner_id IN (SELECT value FROM json_each(?))`),
-      habilitationsHeld: one(`SELECT COALESCE(SUM(held), 0) FROM held_combos WHERE partner_id IN (SELECT value FROM json_each(?))`),
+      users: await one(`SELECT COUNT(*) FROM users WHERE status <> 'disabled' AND partner_id IN ${inPartners}`),
+      habilitationsHeld: await one(`SELECT COALESCE(SUM(held), 0) FROM held_combos WHERE partner_id IN ${inPartners}`),
     };
   }
 
@@ -574,7 +610,7 @@ export class Store {
       reason?: string;
       dryRun?: boolean;
       onProgress?: (progress: { bytes: number; entities: number }) => void;
-      beforeCommit?: (result: ImportResult) => void;
+      beforeCommit?: (result: ImportResult) => Promise<void> | void;
     } = {},
   ): Promise<ImportResult> {
     try {
@@ -591,15 +627,20 @@ export class Store {
     }
   }
 
-  /** The whole store as a dataset document, in chunks, read from one snapshot on a connection of its own. */
-  *exportChunks(): Generator<string> {
-    const reader = openDatabase(this.path, { create: false, readonly: true });
+  /**
+   * The whole store as a dataset document, in chunks, read from one snapshot: on SQLite a
+   * connection of its own (the store's stays free for others), on PostgreSQL a read-only
+   * transaction of the pool.
+   */
+  async *exportChunks(): AsyncGenerator<string> {
+    const reader =
+      this.db instanceof PostgresSql ? await this.db.readSession() : new SqliteSql(openDatabase(this.path, { create: false, readonly: true }));
     try {
-      reader.exec('BEGIN');
+      // One snapshot for the whole document: SQLite's deferred transaction, PostgreSQL's session.
+      if (reader instanceof SqliteSql) await reader.exec('BEGIN');
       yield* exportDataset(reader);
-      reader.exec('COMMIT');
     } finally {
-      reader.close();
+      await reader.close();
     }
   }
 }

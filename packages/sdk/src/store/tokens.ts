@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type Database from 'better-sqlite3';
 import { z } from 'zod';
 import { CafsupError, actorSchema, departementSchema, normaliseEmail, parseInput, reasonSchema, type Actor } from '@cafsup/shared';
+import { asInt, type Sql } from './engine/engine.js';
 import type { TraceWriter } from './traces.js';
 
 export const TOKEN_ROLES = ['supervisor', 'auditor'] as const;
@@ -54,6 +54,9 @@ interface TokenRow {
 const FAILURE_WINDOW_MS = 60_000;
 const UNKNOWN_ACTOR: Actor = { name: 'Inconnu', email: 'inconnu@cafsup.invalid' };
 
+/** Every token with whether its owner is suspended (1 or 0). */
+const SELECT_TOKENS = `SELECT t.*, ${asInt('s.email IS NOT NULL')} AS suspended FROM tokens t LEFT JOIN suspended_owners s ON s.email = t.owner_email`;
+
 function hashToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
 }
@@ -64,24 +67,22 @@ function hashToken(token: string): string {
  */
 export class TokenStore {
   constructor(
-    private readonly db: Database.Database,
+    private readonly db: Sql,
     private readonly traces: TraceWriter,
     private readonly clock: () => { at: string },
   ) {}
 
-  private traced<T>(actor: Actor, entry: Parameters<TraceWriter['append']>[2][number], write: (at: string) => T): T {
-    return this.db
-      .transaction(() => {
-        const { at } = this.clock();
-        const result = write(at);
-        this.traces.append(actor, at, [entry]);
-        return result;
-      })
-      .immediate();
+  private traced<T>(actor: Actor, entry: Parameters<TraceWriter['append']>[2][number], write: (at: string) => Promise<T>): Promise<T> {
+    return this.db.transaction(async () => {
+      const { at } = this.clock();
+      const result = await write(at);
+      await this.traces.append(actor, at, [entry]);
+      return result;
+    });
   }
 
   /** Creates a token (256 random bits) and returns it: this is the only time it is shown. `expiresAt` (an ISO instant) ends it. */
-  create(owner: Actor, role: TokenRole, cafs: string[], actor: Actor, options: { expiresAt?: string } = {}): { id: number; token: string } {
+  async create(owner: Actor, role: TokenRole, cafs: string[], actor: Actor, options: { expiresAt?: string } = {}): Promise<{ id: number; token: string }> {
     owner = parseInput(actorSchema, owner, 'owner');
     if (cafs.length === 0)
       throw new CafsupError('VALIDATION', 'Indiquez au moins une Caf (--caf 78, ou --caf "*" pour toutes).', {
@@ -91,8 +92,7 @@ export class TokenStore {
     const token = `cafsup_${randomBytes(32).toString('base64url')}`;
     const email = normaliseEmail(owner.email);
     const expiresAt = options.expiresAt ?? null;
-    let id = 0;
-    this.traced(
+    const id = await this.traced(
       actor,
       {
         action: 'token.create',
@@ -102,23 +102,20 @@ export class TokenStore {
         reason: `Jeton ${role} pour ${owner.name} <${email}>, Caf ${cafs.join(', ')}`,
         after: { owner: { name: owner.name, email }, role, cafs, expiresAt },
       },
-      (at) => {
+      async (at) => {
         if (expiresAt !== null && expiresAt <= at)
           throw new CafsupError('VALIDATION', 'L’expiration du jeton doit être dans le futur.', { problems: [{ path: 'expiresAt', message: 'date passée' }] });
-        id = Number(
-          this.db
-            .prepare('INSERT INTO tokens (owner_name, owner_email, role, cafs, hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
-            .run(owner.name, email, role, JSON.stringify(cafs), hashToken(token), at, expiresAt).lastInsertRowid,
-        );
+        return (await this.db.value<number>(
+          'INSERT INTO tokens (owner_name, owner_email, role, cafs, hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id',
+          [owner.name, email, role, JSON.stringify(cafs), hashToken(token), at, expiresAt],
+        ))!;
       },
     );
     return { id, token };
   }
 
-  list(): TokenView[] {
-    const rows = this.db
-      .prepare('SELECT t.*, (s.email IS NOT NULL) AS suspended FROM tokens t LEFT JOIN suspended_owners s ON s.email = t.owner_email ORDER BY t.id')
-      .all() as TokenRow[];
+  async list(): Promise<TokenView[]> {
+    const rows = await this.db.all<TokenRow>(`${SELECT_TOKENS} ORDER BY t.id`);
     return rows.map((row) => ({
       id: row.id,
       owner: { name: row.owner_name, email: row.owner_email },
@@ -132,35 +129,34 @@ export class TokenStore {
     }));
   }
 
-  revoke(id: number, reason: string, actor: Actor): void {
+  async revoke(id: number, reason: string, actor: Actor): Promise<void> {
     reason = parseInput(reasonSchema, reason, 'reason');
-    const row = this.db.prepare('SELECT revoked_at FROM tokens WHERE id = ?').get(id) as { revoked_at: string | null } | undefined;
-    if (row === undefined) throw new CafsupError('NOT_FOUND', `Jeton n° ${id} introuvable.`, { ids: [String(id)] });
-    if (row.revoked_at !== null) throw new CafsupError('CONFLICT', `Le jeton n° ${id} est déjà révoqué.`, { ids: [String(id)] });
-    this.traced(actor, { action: 'token.revoke', targetType: 'token', targetId: String(id), partnerId: null, reason }, (at) => {
-      this.db.prepare('UPDATE tokens SET revoked_at = ? WHERE id = ?').run(at, id);
+    await this.traced(actor, { action: 'token.revoke', targetType: 'token', targetId: String(id), partnerId: null, reason }, async (at) => {
+      // Checked inside the write: another server process may revoke the same token meanwhile.
+      const row = await this.db.get<{ revoked_at: string | null }>('SELECT revoked_at FROM tokens WHERE id = ?', [id]);
+      if (row === undefined) throw new CafsupError('NOT_FOUND', `Jeton n° ${id} introuvable.`, { ids: [String(id)] });
+      if (row.revoked_at !== null) throw new CafsupError('CONFLICT', `Le jeton n° ${id} est déjà révoqué.`, { ids: [String(id)] });
+      await this.db.run('UPDATE tokens SET revoked_at = ? WHERE id = ?', [at, id]);
     });
   }
 
   /** Suspends (or reinstates) a person: every token they own stops working at the next request. */
-  setOwnerSuspended(email: string, suspended: boolean, reason: string, actor: Actor): void {
+  async setOwnerSuspended(email: string, suspended: boolean, reason: string, actor: Actor): Promise<void> {
     reason = parseInput(reasonSchema, reason, 'reason');
     const owner = normaliseEmail(email);
-    this.traced(
+    await this.traced(
       actor,
       { action: suspended ? 'token.suspendOwner' : 'token.reinstateOwner', targetType: 'token', targetId: owner, partnerId: null, reason },
-      (at) => {
-        if (suspended) this.db.prepare('INSERT OR IGNORE INTO suspended_owners (email, suspended_at) VALUES (?, ?)').run(owner, at);
-        else this.db.prepare('DELETE FROM suspended_owners WHERE email = ?').run(owner);
+      async (at) => {
+        if (suspended) await this.db.run('INSERT INTO suspended_owners (email, suspended_at) VALUES (?, ?) ON CONFLICT DO NOTHING', [owner, at]);
+        else await this.db.run('DELETE FROM suspended_owners WHERE email = ?', [owner]);
       },
     );
   }
 
   /** The principal of a token, or null when it is unknown, revoked, expired, or its owner suspended. */
-  authenticate(token: string): Principal | null {
-    const row = this.db
-      .prepare('SELECT t.*, (s.email IS NOT NULL) AS suspended FROM tokens t LEFT JOIN suspended_owners s ON s.email = t.owner_email WHERE t.hash = ?')
-      .get(hashToken(token)) as TokenRow | undefined;
+  async authenticate(token: string): Promise<Principal | null> {
+    const row = await this.db.get<TokenRow>(`${SELECT_TOKENS} WHERE t.hash = ?`, [hashToken(token)]);
     if (row === undefined || row.revoked_at !== null || row.suspended === 1) return null;
     if (row.expires_at !== null && Date.parse(row.expires_at) <= Date.parse(this.clock().at)) return null;
     const cafs = JSON.parse(row.cafs) as string[];
@@ -177,10 +173,10 @@ export class TokenStore {
    * Records a use of a token. Not traced (a use is not a decision) and a single statement: the
    * server sends it to the writer without waiting, at most once a minute per token.
    */
-  recordUse(tokenId: number): void {
+  async recordUse(tokenId: number): Promise<void> {
     const { at } = this.clock();
     const stale = new Date(Date.parse(at) - LAST_USE_PRECISION_MS).toISOString();
-    this.db.prepare('UPDATE tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at <= ?)').run(at, tokenId, stale);
+    await this.db.run('UPDATE tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at <= ?)', [at, tokenId, stale]);
   }
 
   /**
@@ -188,51 +184,52 @@ export class TokenStore {
    * the store (every server process shares the counts). Traced once a minute per address with
    * the number of failures since the last trace, so a flood cannot fill the trail. `limited`
    * says the caller should answer 429; a valid token is never asked here, so never locked out.
+   * The counts are read and written in one write transaction: writes take turns (on PostgreSQL
+   * on the chain head row), so two processes never count from the same value.
    */
-  recordFailure(address: string, tokenPrefix: string | null, limit: number): { limited: boolean; retryAfterSeconds: number } {
+  recordFailure(address: string, tokenPrefix: string | null, limit: number): Promise<{ limited: boolean; retryAfterSeconds: number }> {
     const nowMs = Date.parse(this.clock().at);
-    return this.db
-      .transaction(() => {
-        let limited = false;
-        let retryAfterSeconds = 1;
-        const buckets = [`adresse ${address}`, ...(tokenPrefix === null ? [] : [`jeton ${tokenPrefix}…`])];
-        for (const bucket of buckets) {
-          const row = this.db.prepare('SELECT window_ms, count, untraced, traced_ms FROM auth_failures WHERE bucket = ?').get(bucket) as
-            { window_ms: number; count: number; untraced: number; traced_ms: number } | undefined;
-          const fresh = row === undefined || row.window_ms + FAILURE_WINDOW_MS <= nowMs;
-          const next = {
-            window_ms: fresh ? nowMs : row.window_ms,
-            count: fresh ? 1 : row.count + 1,
-            untraced: (row?.untraced ?? 0) + 1,
-            traced_ms: row?.traced_ms ?? 0,
-          };
-          if (bucket === buckets[0] && next.traced_ms + FAILURE_WINDOW_MS <= nowMs) {
-            this.traces.append(UNKNOWN_ACTOR, this.clock().at, [
-              {
-                action: 'auth.failure',
-                targetType: 'token',
-                targetId: null,
-                partnerId: null,
-                reason: `Jeton refusé depuis ${address}`,
-                details: { address, failures: next.untraced },
-              },
-            ]);
-            next.untraced = 0;
-            next.traced_ms = nowMs;
-          }
-          this.db
-            .prepare(
-              `INSERT INTO auth_failures (bucket, window_ms, count, untraced, traced_ms) VALUES (@bucket, @window_ms, @count, @untraced, @traced_ms)
-               ON CONFLICT (bucket) DO UPDATE SET window_ms = excluded.window_ms, count = excluded.count, untraced = excluded.untraced, traced_ms = excluded.traced_ms`,
-            )
-            .run({ bucket, ...next });
-          if (next.count > limit) {
-            limited = true;
-            retryAfterSeconds = Math.max(retryAfterSeconds, Math.ceil((next.window_ms + FAILURE_WINDOW_MS - nowMs) / 1000));
-          }
+    return this.db.transaction(async () => {
+      let limited = false;
+      let retryAfterSeconds = 1;
+      const buckets = [`adresse ${address}`, ...(tokenPrefix === null ? [] : [`jeton ${tokenPrefix}…`])];
+      for (const bucket of buckets) {
+        const row = await this.db.get<{ window_ms: number; count: number; untraced: number; traced_ms: number }>(
+          'SELECT window_ms, count, untraced, traced_ms FROM auth_failures WHERE bucket = ?',
+          [bucket],
+        );
+        const fresh = row === undefined || row.window_ms + FAILURE_WINDOW_MS <= nowMs;
+        const next = {
+          window_ms: fresh ? nowMs : row.window_ms,
+          count: fresh ? 1 : row.count + 1,
+          untraced: (row?.untraced ?? 0) + 1,
+          traced_ms: row?.traced_ms ?? 0,
+        };
+        if (bucket === buckets[0] && next.traced_ms + FAILURE_WINDOW_MS <= nowMs) {
+          await this.traces.append(UNKNOWN_ACTOR, this.clock().at, [
+            {
+              action: 'auth.failure',
+              targetType: 'token',
+              targetId: null,
+              partnerId: null,
+              reason: `Jeton refusé depuis ${address}`,
+              details: { address, failures: next.untraced },
+            },
+          ]);
+          next.untraced = 0;
+          next.traced_ms = nowMs;
         }
-        return { limited, retryAfterSeconds };
-      })
-      .immediate();
+        await this.db.run(
+          `INSERT INTO auth_failures (bucket, window_ms, count, untraced, traced_ms) VALUES (@bucket, @window_ms, @count, @untraced, @traced_ms)
+           ON CONFLICT (bucket) DO UPDATE SET window_ms = excluded.window_ms, count = excluded.count, untraced = excluded.untraced, traced_ms = excluded.traced_ms`,
+          { bucket, ...next },
+        );
+        if (next.count > limit) {
+          limited = true;
+          retryAfterSeconds = Math.max(retryAfterSeconds, Math.ceil((next.window_ms + FAILURE_WINDOW_MS - nowMs) / 1000));
+        }
+      }
+      return { limited, retryAfterSeconds };
+    });
   }
 }

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import type Database from 'better-sqlite3';
 import {
   GENESIS_HASH,
   addMonths,
@@ -18,6 +17,7 @@ import {
   type TraceTarget,
   type TraceVerification,
 } from '@cafsup/shared';
+import { dialectOf, type Sql } from './engine/engine.js';
 
 /** What a write says about itself; the chain fields are added by `append`. */
 export interface TraceEntry {
@@ -43,7 +43,10 @@ export interface ChainAnchor {
 }
 
 // The head (last id and hash) is kept in `meta` and updated with every append, so that
-// removing the newest traces is noticed and a later append never re-links over a gap.
+// removing the newest traces is noticed and a later append never re-links over a gap. On
+// PostgreSQL the row exists from the schema's creation and every write transaction locks it
+// first (engine/postgres.ts), so appends take turns and the numbers follow without gaps; on
+// SQLite the single writer does the same and the row may be absent (then the chain is empty).
 const HEAD_KEY = 'trace_head';
 const ANCHOR_KEY = 'trace_anchor';
 const STORE_ID_KEY = 'store_id';
@@ -77,13 +80,13 @@ export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-export function readMeta<T>(db: Database.Database, key: string): T | null {
-  const row = db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
-  return row === undefined ? null : (JSON.parse(row.value) as T);
+export async function readMeta<T>(db: Sql, key: string): Promise<T | null> {
+  const value = await db.value<string>('SELECT value FROM meta WHERE key = ?', [key]);
+  return value === undefined ? null : (JSON.parse(value) as T);
 }
 
-export function writeMeta(db: Database.Database, key: string, value: unknown): void {
-  db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, JSON.stringify(value));
+export async function writeMeta(db: Sql, key: string, value: unknown): Promise<void> {
+  await db.run('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [key, JSON.stringify(value)]);
 }
 
 export function rowToTrace(row: TraceRow): Trace {
@@ -110,19 +113,15 @@ export function rowToTrace(row: TraceRow): Trace {
  * records, so that a change never lands without its trace nor a trace without its change.
  */
 export class TraceWriter {
-  private readonly insert: Database.Statement;
+  private static readonly INSERT = `INSERT INTO traces (id, at, kind, version, actor_name, actor_email, action, target_type, target_id, partner_id, reason, before, after, details, content_hash, prev_hash, hash)
+       VALUES (?, ?, ?, 2, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
-  constructor(private readonly db: Database.Database) {
-    this.insert = db.prepare(
-      `INSERT INTO traces (id, at, kind, version, actor_name, actor_email, action, target_type, target_id, partner_id, reason, before, after, details, content_hash, prev_hash, hash)
-       VALUES (?, ?, ?, 2, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-  }
+  constructor(private readonly db: Sql) {}
 
   /** Appends the entries in order and returns their ids. */
-  append(actor: Actor, at: string, entries: readonly TraceEntry[]): number[] {
+  async append(actor: Actor, at: string, entries: readonly TraceEntry[]): Promise<number[]> {
     if (!this.db.inTransaction) throw new Error('traces are written inside the transaction of their change');
-    let head = readMeta<ChainPoint>(this.db, HEAD_KEY) ?? { id: 0, hash: GENESIS_HASH };
+    let head = (await readMeta<ChainPoint>(this.db, HEAD_KEY)) ?? { id: 0, hash: GENESIS_HASH };
     const ids: number[] = [];
     for (const entry of entries) {
       const trace = {
@@ -141,7 +140,7 @@ export class TraceWriter {
       };
       const contentHash = sha256(traceContentCanonical(trace));
       const hash = sha256(traceLinkCanonical({ id: trace.id, at, kind: trace.kind, prevHash: head.hash, contentHash }));
-      this.insert.run(
+      await this.db.run(TraceWriter.INSERT, [
         trace.id,
         at,
         trace.kind,
@@ -158,19 +157,27 @@ export class TraceWriter {
         contentHash,
         head.hash,
         hash,
-      );
+      ]);
       head = { id: trace.id, hash };
       ids.push(head.id);
     }
-    writeMeta(this.db, HEAD_KEY, head);
+    await writeMeta(this.db, HEAD_KEY, head);
     return ids;
   }
 }
 
 /** The head of the chain, with the store's identifier. */
-export function traceHead(db: Database.Database): TraceHead {
-  const head = readMeta<ChainPoint>(db, HEAD_KEY) ?? { id: 0, hash: GENESIS_HASH };
-  return { id: head.id, hash: head.hash, storeId: readMeta<string>(db, STORE_ID_KEY) ?? '', legacyUntil: readMeta<number>(db, LEGACY_KEY) ?? 0 };
+export async function traceHead(db: Sql): Promise<TraceHead> {
+  // One statement, so that the head and the store's identifiers come from the same moment.
+  const rows = await db.all<{ key: string; value: string }>('SELECT key, value FROM meta WHERE key IN (?, ?, ?)', [HEAD_KEY, STORE_ID_KEY, LEGACY_KEY]);
+  const meta = new Map(rows.map((row) => [row.key, JSON.parse(row.value) as unknown]));
+  const head = (meta.get(HEAD_KEY) as ChainPoint | undefined) ?? { id: 0, hash: GENESIS_HASH };
+  return {
+    id: head.id,
+    hash: head.hash,
+    storeId: (meta.get(STORE_ID_KEY) as string | undefined) ?? '',
+    legacyUntil: (meta.get(LEGACY_KEY) as number | undefined) ?? 0,
+  };
 }
 
 /** True when retention allowed this trace's content to be erased by `asOf`. */
@@ -191,9 +198,14 @@ function recomputeHash(row: TraceRow, prevHash: string): { hash: string; content
  * the recorded head, and the anchor justified by a purge recorded in the chain. Names the
  * first trace that was altered, removed or moved.
  */
-export function verifyTraces(db: Database.Database, today: CalendarDate): TraceVerification {
-  const anchor = readMeta<ChainAnchor>(db, ANCHOR_KEY) ?? { firstId: 1, prevHash: GENESIS_HASH };
-  const head = traceHead(db);
+export function verifyTraces(db: Sql, today: CalendarDate): Promise<TraceVerification> {
+  // One snapshot: the anchor, the head and the rows must be those of the same moment.
+  return db.snapshot(() => verifyChain(db, today));
+}
+
+async function verifyChain(db: Sql, today: CalendarDate): Promise<TraceVerification> {
+  const anchor = (await readMeta<ChainAnchor>(db, ANCHOR_KEY)) ?? { firstId: 1, prevHash: GENESIS_HASH };
+  const head = await traceHead(db);
   const broken = (checked: number, firstBrokenId: number, problem: string): TraceVerification => ({ ok: false, checked, firstBrokenId, head, problem });
   let expectedId = anchor.firstId;
   let previousHash = anchor.prevHash;
@@ -207,7 +219,7 @@ export function verifyTraces(db: Database.Database, today: CalendarDate): TraceV
       `traces supprimées avant la trace n° ${anchor.firstId} (seules les traces antérieures au n° ${head.legacyUntil + 1} peuvent l’être)`,
     );
   }
-  for (const row of db.prepare('SELECT * FROM traces ORDER BY id').iterate() as IterableIterator<TraceRow>) {
+  for await (const row of db.iterate<TraceRow>('SELECT * FROM traces ORDER BY id')) {
     if (row.id !== expectedId) return broken(checked, Math.min(row.id, expectedId), `trace n° ${Math.min(row.id, expectedId)} manquante ou déplacée`);
     if (row.version !== (row.id <= head.legacyUntil ? 1 : 2)) return broken(checked, row.id, `trace n° ${row.id} : version de l’empreinte modifiée`);
     if (row.prev_hash !== previousHash) return broken(checked, row.id, `trace n° ${row.id} : lien rompu avec la trace précédente`);
@@ -234,36 +246,38 @@ export function verifyTraces(db: Database.Database, today: CalendarDate): TraceV
 }
 
 /** Stored hashes of some traces (those still in the file), for checking checkpoints. */
-export function traceHashes(db: Database.Database, ids: readonly number[]): { id: number; hash: string }[] {
-  return db.prepare('SELECT id, hash FROM traces WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id').all(JSON.stringify(ids)) as {
-    id: number;
-    hash: string;
-  }[];
+export function traceHashes(db: Sql, ids: readonly number[]): Promise<{ id: number; hash: string }[]> {
+  return db.all<{ id: number; hash: string }>(`SELECT id, hash FROM traces WHERE id IN ${traceIds(db)} ORDER BY id`, [JSON.stringify(ids)]);
+}
+
+/** The trace numbers (integers) of a JSON array given as the one parameter, as a subquery: PostgreSQL reads JSON values as text. */
+function traceIds(db: Sql): string {
+  return `(SELECT CAST(value AS BIGINT) FROM ${dialectOf(db).jsonValues('?')} AS ids)`;
 }
 
 /**
  * Erases what expired traces say (retention), keeping their number, time, kind and hashes, so
  * the chain still links. Returns how many were erased.
  */
-export function eraseTraces(db: Database.Database, ids: readonly number[]): number {
-  return db
-    .prepare(
-      `UPDATE traces SET erased = 1, actor_name = '', actor_email = '', reason = '', target_id = NULL, partner_id = NULL,
-              before = NULL, after = NULL, details = NULL
-        WHERE erased = 0 AND version = 2 AND id IN (SELECT value FROM json_each(?))`,
-    )
-    .run(JSON.stringify(ids)).changes;
+export async function eraseTraces(db: Sql, ids: readonly number[]): Promise<number> {
+  const { changes } = await db.run(
+    `UPDATE traces SET erased = 1, actor_name = '', actor_email = '', reason = '', target_id = NULL, partner_id = NULL,
+            before = NULL, after = NULL, details = NULL
+      WHERE erased = 0 AND version = 2 AND id IN ${traceIds(db)}`,
+    [JSON.stringify(ids)],
+  );
+  return changes;
 }
 
 /**
  * Removes the oldest version-1 traces up to `lastId` (those cannot be erased in place) and
  * moves the anchor past them; the caller records the new anchor in its purge trace.
  */
-export function cutTracePrefix(db: Database.Database, lastId: number): ChainAnchor {
-  const next = db.prepare('SELECT id, prev_hash FROM traces WHERE id > ? ORDER BY id LIMIT 1').get(lastId) as { id: number; prev_hash: string } | undefined;
-  db.prepare('DELETE FROM traces WHERE id <= ?').run(lastId);
-  const head = readMeta<ChainPoint>(db, HEAD_KEY) ?? { id: 0, hash: GENESIS_HASH };
+export async function cutTracePrefix(db: Sql, lastId: number): Promise<ChainAnchor> {
+  const next = await db.get<{ id: number; prev_hash: string }>('SELECT id, prev_hash FROM traces WHERE id > ? ORDER BY id LIMIT 1', [lastId]);
+  await db.run('DELETE FROM traces WHERE id <= ?', [lastId]);
+  const head = (await readMeta<ChainPoint>(db, HEAD_KEY)) ?? { id: 0, hash: GENESIS_HASH };
   const anchor = next === undefined ? { firstId: head.id + 1, prevHash: head.hash } : { firstId: next.id, prevHash: next.prev_hash };
-  writeMeta(db, ANCHOR_KEY, anchor);
+  await writeMeta(db, ANCHOR_KEY, anchor);
   return anchor;
 }

@@ -1,5 +1,6 @@
 import { actorSchema, parseInput, toCafsupError, type Actor, type AuditSettings } from '@cafsup/shared';
-import { Store } from '../store/store.js';
+import { Store, isPostgresUrl } from '../store/store.js';
+import { redact } from '../store/engine/postgres.js';
 import type { PartnerScope } from '../store/audit.js';
 import { toDatasetInput, type DatasetSource } from '../dataset/source.js';
 import { executeOperation, type Caller } from '../operations/execute.js';
@@ -18,20 +19,29 @@ export interface LocalTransportOptions {
   scope?: PartnerScope;
 }
 
-/** The embedded store as a transport: every operation of the table runs in this process on the SQLite file. */
+/**
+ * The store as a transport, in this process: every operation of the table runs here, on the
+ * SQLite file or the PostgreSQL database. On SQLite one operation runs at a time (one
+ * connection: a transaction is the connection's); PostgreSQL gives each its own connection.
+ */
 export class LocalTransport implements Transport {
-  readonly store: Store;
+  readonly store: Promise<Store>;
   private readonly caller: Caller;
   private readonly readonly: boolean;
+  private readonly location: string;
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(options: LocalTransportOptions) {
     this.readonly = options.readonly === true;
-    this.store = new Store(options.database, {
+    this.location = options.database;
+    this.store = Store.open(options.database, {
       ...(options.create === undefined ? {} : { create: options.create }),
       ...(options.readonly === true ? { readonly: true } : {}),
       ...(options.now === undefined ? {} : { now: options.now }),
       ...(options.settings === undefined ? {} : { settings: options.settings }),
     });
+    // Its failure (a missing file, an unreachable server) is the answer of the first call, not a crash now.
+    this.store.catch(() => undefined);
     this.caller = {
       actor: options.actor == null ? null : parseInput(actorSchema, options.actor, 'actor'),
       role: 'supervisor',
@@ -39,25 +49,42 @@ export class LocalTransport implements Transport {
     };
   }
 
-  async call<T>(operation: Operation, input: unknown): Promise<T> {
+  /** Runs `work` on the store, after the operations before it when the engine has one connection. */
+  private async use<T>(work: (store: Store) => Promise<T>): Promise<T> {
+    const store = await this.store;
+    if (store.sqlite === null) return work(store);
+    const turn = this.queue.then(() => work(store));
+    this.queue = turn.catch(() => undefined);
+    return turn;
+  }
+
+  call<T>(operation: Operation, input: unknown): Promise<T> {
+    return this.use((store) => this.run<T>(store, operation, input));
+  }
+
+  private async run<T>(store: Store, operation: Operation, input: unknown): Promise<T> {
     try {
       if (operationSpec(operation).stream === 'in') {
         // The document and the progress callback are not part of the validated input.
         const { source, onProgress, ...options } = (input ?? {}) as { source: DatasetSource; onProgress?: (p: { bytes: number; entities: number }) => void };
-        const outcome = await executeOperation(this.store, operation, options, this.caller, {
+        const outcome = await executeOperation(store, operation, options, this.caller, {
           source: toDatasetInput(source),
           ...(onProgress === undefined ? {} : { onProgress }),
         });
         return outcome.value as T;
       }
-      return (await executeOperation(this.store, operation, input, this.caller)).value as T;
+      return (await executeOperation(store, operation, input, this.caller)).value as T;
     } catch (error) {
       throw toCafsupError(error);
     }
   }
 
   async *exportStream(): AsyncIterable<string> {
-    yield* this.store.exportChunks();
+    try {
+      yield* (await this.store).exportChunks();
+    } catch (error) {
+      throw toCafsupError(error);
+    }
   }
 
   async whoami(): Promise<Identity> {
@@ -70,10 +97,13 @@ export class LocalTransport implements Transport {
   }
 
   info(): TransportInfo {
-    return { kind: 'local', location: this.store.path, actor: this.caller.actor };
+    return { kind: 'local', location: isPostgresUrl(this.location) ? redact(this.location) : this.location, actor: this.caller.actor };
   }
 
   async close(): Promise<void> {
-    this.store.close();
+    // A store that never opened has nothing to close (its error was the caller's answer).
+    const store = await this.store.catch(() => null);
+    await this.queue;
+    await store?.close();
   }
 }

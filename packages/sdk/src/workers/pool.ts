@@ -6,7 +6,8 @@ import { CafsupError, canonicalJson } from '@cafsup/shared';
 import type { Caller, Outcome } from '../operations/execute.js';
 import { operationSpec, type Operation } from '../operations/table.js';
 import { LAST_USE_PRECISION_MS, type Principal } from '../store/tokens.js';
-import { CANCELLED, QUEUED, type FromWorker, type InternalJob, type RunMessage, type SerializedError, type StoreStatus, type ToWorker } from './protocol.js';
+import { unavailable } from '../store/engine/engine.js';
+import { CANCELLED, QUEUED, useDue, type FromWorker, type InternalJob, type RunMessage, type SerializedError, type StoreStatus, type ToWorker } from './protocol.js';
 
 export interface StorePoolOptions {
   database: string;
@@ -28,12 +29,6 @@ export interface JobOptions {
   validated?: boolean;
 }
 
-/** Raised for a job whose deadline passed before it started: nothing was written. */
-export function unavailable(retryAfterSeconds: number): CafsupError {
-  return new CafsupError('UNAVAILABLE', 'Base de données occupée (une autre écriture ou un import est en cours) : rien n’a été écrit, réessayez.', {
-    retryAfterSeconds,
-  });
-}
 
 /**
  * Where the worker's code is: beside this module once compiled (sdk/dist), beside the bundle
@@ -337,10 +332,7 @@ export class StorePool {
    * import is simply dropped (the next request sends another).
    */
   private noteUse(principal: Principal): void {
-    const now = Date.now();
-    const recorded = principal.lastUsedAt === null ? 0 : Date.parse(principal.lastUsedAt);
-    if (now - Math.max(recorded, this.usesSent.get(principal.tokenId) ?? 0) < LAST_USE_PRECISION_MS) return;
-    this.usesSent.set(principal.tokenId, now);
+    if (!useDue(principal, this.usesSent)) return;
     this.internal({ kind: 'tokenUsed', tokenId: principal.tokenId }, LAST_USE_PRECISION_MS).catch(() => undefined);
   }
 

@@ -1,5 +1,6 @@
 import type { CafsupErrorDetails, ErrorCode } from '@cafsup/shared';
 import type { Caller } from '../operations/execute.js';
+import { LAST_USE_PRECISION_MS, type Principal } from '../store/tokens.js';
 
 // Messages between the server's event loop and its store workers (see pool.ts).
 
@@ -65,3 +66,15 @@ export type FromWorker =
   | { type: 'need'; id: number }
   | { type: 'chunk'; id: number; data: string }
   | { type: 'end'; id: number };
+
+/**
+ * Whether a token's use should be recorded now: at most once a minute per token, counting what
+ * is stored and what this process sent already (then noted as sent).
+ */
+export function useDue(principal: Principal, sent: Map<number, number>): boolean {
+  const now = Date.now();
+  const recorded = principal.lastUsedAt === null ? 0 : Date.parse(principal.lastUsedAt);
+  if (now - Math.max(recorded, sent.get(principal.tokenId) ?? 0) < LAST_USE_PRECISION_MS) return false;
+  sent.set(principal.tokenId, now);
+  return true;
+}

@@ -23,7 +23,9 @@ interface WorkerOptions {
 
 const options = workerData as WorkerOptions;
 const port = parentPort!;
-const store = new Store(options.database, { create: options.create, ...(options.clock === null ? {} : { now: () => new Date(options.clock!) }) });
+const store = await Store.open(options.database, { create: options.create, ...(options.clock === null ? {} : { now: () => new Date(options.clock!) }) });
+// The pool runs SQLite only: PostgreSQL is asynchronous and needs no worker (direct.ts).
+const sqlite = store.sqlite!.db;
 const send = (message: FromWorker) => port.postMessage(message);
 const opened = statSync(options.database);
 
@@ -31,13 +33,13 @@ const opened = statSync(options.database);
  * The store's health for `/readyz` and `/metrics`. An open connection keeps working on a file
  * deleted or replaced under it, so what counts is the file now at the path.
  */
-function status(): StoreStatus {
+async function status(): Promise<StoreStatus> {
   const current = statSync(options.database, { throwIfNoEntry: false });
   return {
     file: current !== undefined && current.ino === opened.ino && current.dev === opened.dev,
-    schemaVersion: store.db.pragma('user_version', { simple: true }) as number,
+    schemaVersion: sqlite.pragma('user_version', { simple: true }) as number,
     expectedSchemaVersion: SCHEMA_VERSION,
-    traceHead: store.traceHead().id,
+    traceHead: (await store.traceHead()).id,
   };
 }
 
@@ -66,11 +68,11 @@ class Inbox {
 }
 
 const inboxes = new Map<number, Inbox>();
-const outboxes = new Map<number, Generator<string>>();
+const outboxes = new Map<number, AsyncGenerator<string>>();
 const queue: RunMessage[] = [];
 let running = false;
 
-function internal(job: InternalJob): unknown {
+function internal(job: InternalJob): Promise<unknown> {
   switch (job.kind) {
     case 'authenticate':
       return store.tokens.authenticate(job.token);
@@ -97,9 +99,9 @@ function claimWhenWritable(claim: Int32Array, message: RunMessage): boolean {
     if (Atomics.load(claim, 0) !== QUEUED || Date.now() > message.deadlineAt) return false;
     if (!writes) break;
     try {
-      store.db.pragma(`busy_timeout = ${LOCK_PROBE_MS}`);
-      store.db.exec('BEGIN IMMEDIATE');
-      store.db.exec('ROLLBACK');
+      sqlite.pragma(`busy_timeout = ${LOCK_PROBE_MS}`);
+      sqlite.exec('BEGIN IMMEDIATE');
+      sqlite.exec('ROLLBACK');
       break;
     } catch (error) {
       if ((error as { code?: string }).code !== 'SQLITE_BUSY') break; // not a lock: the job itself will report it
@@ -119,9 +121,9 @@ async function run(message: RunMessage): Promise<void> {
   }
   try {
     // A write waits for another process's lock no longer than its request may last.
-    store.db.pragma(`busy_timeout = ${Math.max(50, Math.min(BUSY_TIMEOUT_MS, message.deadlineAt - Date.now()))}`);
+    sqlite.pragma(`busy_timeout = ${Math.max(50, Math.min(BUSY_TIMEOUT_MS, message.deadlineAt - Date.now()))}`);
     if (message.internal !== undefined) {
-      send({ type: 'done', id: message.id, value: internal(message.internal), replayed: false });
+      send({ type: 'done', id: message.id, value: await internal(message.internal), replayed: false });
       return;
     }
     if (message.streamOut === true) {
@@ -185,10 +187,10 @@ port.on('message', (message: ToWorker) => {
   switch (message.type) {
     case 'run':
       if (message.streamIn === true) inboxes.set(message.id, new Inbox(message.id));
-      if (options.role === 'writer') {
-        queue.push(message);
-        void drain();
-      } else void run(message);
+      // One job at a time on this worker's connection, writer or reader: a job's awaits must not
+      // let another job's statements into its transaction.
+      queue.push(message);
+      void drain();
       return;
     case 'chunk':
       inboxes.get(message.id)?.push(message.data);
@@ -199,22 +201,24 @@ port.on('message', (message: ToWorker) => {
     case 'abort':
       inboxes.get(message.id)?.push(new Error('import interrompu : la requête a été abandonnée'));
       // An export whose client went away: its snapshot connection closes now.
-      outboxes.get(message.id)?.return(undefined);
+      void outboxes.get(message.id)?.return(undefined);
       outboxes.delete(message.id);
       return;
     case 'pull': {
       const chunks = outboxes.get(message.id);
       if (chunks === undefined) return;
-      try {
-        const next = chunks.next();
-        if (next.done === true) {
+      chunks.next().then(
+        (next) => {
+          if (next.done === true) {
+            outboxes.delete(message.id);
+            send({ type: 'end', id: message.id });
+          } else send({ type: 'chunk', id: message.id, data: next.value });
+        },
+        (error: unknown) => {
           outboxes.delete(message.id);
-          send({ type: 'end', id: message.id });
-        } else send({ type: 'chunk', id: message.id, data: next.value });
-      } catch (error) {
-        outboxes.delete(message.id);
-        send({ type: 'error', id: message.id, error: toCafsupError(error).toJSON() });
-      }
+          send({ type: 'error', id: message.id, error: toCafsupError(error).toJSON() });
+        },
+      );
       return;
     }
   }

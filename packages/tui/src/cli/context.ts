@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import { CafsupError, formatActor, parseActor, type Actor } from '@cafsup/shared';
-import { createClient, resolveConnection, writable, type CafsupClient, type ResolvedConnection } from '@cafsup/sdk';
+import { createClient, isPostgresUrl, resolveConnection, writable, type CafsupClient, type ResolvedConnection } from '@cafsup/sdk';
 import { openConfig, readConfig, validateConfigValue } from './config.js';
 
 /** Both ends are a person's terminal: someone can answer a question and read a screen. */
@@ -82,7 +82,8 @@ export class Context {
   }
 
   databaseExists(): boolean {
-    return existsSync(this.databasePath());
+    // A PostgreSQL database is created by its administrator; cafsup creates its tables there.
+    return isPostgresUrl(this.databasePath()) || existsSync(this.databasePath());
   }
 
   /**
@@ -100,7 +101,8 @@ export class Context {
     if (connection.kind === 'http')
       return (this.opened = createClient({ baseUrl: connection.baseUrl, token: connection.token, insecure: this.options.insecure }));
     const database = this.databasePath();
-    const readOnly = existsSync(database) && !writable(database);
+    const onFile = !isPostgresUrl(database);
+    const readOnly = onFile && existsSync(database) && !writable(database);
     if ((options.write === true || options.create === true) && readOnly && options.interactive !== true) {
       throw new CafsupError(
         'UNAVAILABLE',
@@ -110,7 +112,7 @@ export class Context {
         },
       );
     }
-    if (options.interactive === true && !existsSync(database)) {
+    if (options.interactive === true && onFile && !existsSync(database)) {
       // The off-thread store would say so only at its first call, inside the screen.
       throw new CafsupError('UNAVAILABLE', `Base de données introuvable : ${database}. Créez-la avec « cafsup demo » ou « cafsup import FICHIER ».`, {
         path: database,

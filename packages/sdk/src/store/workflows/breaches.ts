@@ -27,7 +27,7 @@ import {
   type Termination,
 } from '@cafsup/shared';
 import { nextNumber, requirePartner, trace, type PartnerContext, type WorkflowDeps } from './deps.js';
-import type { Records } from './records.js';
+import { USER_KEY_COLUMNS, type Records, type UserKeyRow } from './records.js';
 
 interface QuestionRow {
   partner_id: string;
@@ -74,53 +74,51 @@ export class Questions {
     };
   }
 
-  list(partnerId: string, asOf: CalendarDate = this.deps.clock().today): QuestionRecord[] {
-    const partner = requirePartner(this.deps, partnerId, asOf);
-    const rows = this.deps.db.prepare('SELECT * FROM questions WHERE partner_id = ? ORDER BY number').all(partnerId) as QuestionRow[];
+  async list(partnerId: string, asOf: CalendarDate = this.deps.clock().today): Promise<QuestionRecord[]> {
+    const partner = await requirePartner(this.deps, partnerId, asOf);
+    const rows = await this.deps.db.all<QuestionRow>('SELECT * FROM questions WHERE partner_id = ? ORDER BY number', [partnerId]);
     return rows.map((row) => this.view(row, partner, asOf));
   }
 
-  get(partnerId: string, number: number, asOf: CalendarDate = this.deps.clock().today): QuestionRecord {
-    const partner = requirePartner(this.deps, partnerId, asOf);
-    const row = this.deps.db.prepare('SELECT * FROM questions WHERE partner_id = ? AND number = ?').get(partnerId, number) as QuestionRow | undefined;
+  async get(partnerId: string, number: number, asOf: CalendarDate = this.deps.clock().today): Promise<QuestionRecord> {
+    const partner = await requirePartner(this.deps, partnerId, asOf);
+    const row = await this.deps.db.get<QuestionRow>('SELECT * FROM questions WHERE partner_id = ? AND number = ?', [partnerId, number]);
     if (row === undefined) throw new CafsupError('NOT_FOUND', `Question n° ${number} introuvable pour ${partnerId}.`, { ids: [`${partnerId}#Q${number}`] });
     return this.view(row, partner, asOf);
   }
 
   /** Writes a question or incident and its trace; runs inside the caller's transaction. */
-  open(
+  async open(
     partnerId: string,
     fields: { kind: CaseKind; text: string; flags: RuleName[]; dueAt: CalendarDate | null; openedAt: string },
     reason: string,
     actor: Actor,
     dryRun: boolean,
-  ): { number: number; traceId: number | null } {
-    const number = nextNumber(this.deps.db, 'questions', partnerId);
-    const [traceId] = trace(this.deps, actor, this.deps.clock().at, dryRun, [
+  ): Promise<{ number: number; traceId: number | null }> {
+    const number = await nextNumber(this.deps.db, 'questions', partnerId);
+    const [traceId] = await trace(this.deps, actor, this.deps.clock().at, dryRun, [
       { action: 'question.add', targetType: 'question', targetId: `${partnerId}#Q${number}`, partnerId, reason, before: null, after: { number, ...fields } },
     ]);
-    this.deps.db
-      .prepare('INSERT INTO questions (partner_id, number, kind, text, flags, opened_at, due_at, trace_ids) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(
-        partnerId,
-        number,
-        fields.kind,
-        fields.text,
-        JSON.stringify(fields.flags),
-        fields.openedAt,
-        fields.dueAt,
-        JSON.stringify(traceId === null ? [] : [traceId]),
-      );
+    await this.deps.db.run('INSERT INTO questions (partner_id, number, kind, text, flags, opened_at, due_at, trace_ids) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [
+      partnerId,
+      number,
+      fields.kind,
+      fields.text,
+      JSON.stringify(fields.flags),
+      fields.openedAt,
+      fields.dueAt,
+      JSON.stringify(traceId === null ? [] : [traceId]),
+    ]);
     return { number, traceId: traceId! };
   }
 
-  add(partnerId: string, draft: QuestionDraft, actor: Actor) {
+  async add(partnerId: string, draft: QuestionDraft, actor: Actor) {
     const input = parseInput(questionDraftSchema, draft);
     const dryRun = input.dryRun ?? false;
-    return this.deps.actions.transact(dryRun, () => {
+    return this.deps.actions.transact(dryRun, async () => {
       const now = this.deps.clock();
-      requirePartner(this.deps, partnerId, now.today);
-      const opened = this.open(
+      await requirePartner(this.deps, partnerId, now.today);
+      const opened = await this.open(
         partnerId,
         { kind: input.kind, text: input.text, flags: [...new Set(input.flags ?? [])], dueAt: input.dueAt ?? null, openedAt: input.openedAt ?? now.at },
         input.reason ??
@@ -130,22 +128,22 @@ export class Questions {
         actor,
         dryRun,
       );
-      return { dryRun, question: this.get(partnerId, opened.number, now.today), traceId: opened.traceId };
+      return { dryRun, question: await this.get(partnerId, opened.number, now.today), traceId: opened.traceId };
     });
   }
 
-  answer(partnerId: string, number: number, answer: QuestionAnswer, actor: Actor) {
+  async answer(partnerId: string, number: number, answer: QuestionAnswer, actor: Actor) {
     const input = parseInput(questionAnswerSchema, answer);
     const dryRun = input.dryRun ?? false;
-    return this.deps.actions.transact(dryRun, () => {
+    return this.deps.actions.transact(dryRun, async () => {
       const now = this.deps.clock();
-      const question = this.get(partnerId, number, now.today);
+      const question = await this.get(partnerId, number, now.today);
       if (question.answer !== null)
         throw new CafsupError('CONFLICT', `La question n° ${number} a déjà une réponse, reçue le ${longFrenchDate(parisDay(question.answeredAt!))}.`, {
           ids: [`${partnerId}#Q${number}`],
         });
       const answeredAt = input.answeredAt ?? now.at;
-      const [traceId] = trace(this.deps, actor, now.at, dryRun, [
+      const [traceId] = await trace(this.deps, actor, now.at, dryRun, [
         {
           action: 'question.answer',
           targetType: 'question',
@@ -156,10 +154,14 @@ export class Questions {
           after: { answer: input.text, answeredAt },
         },
       ]);
-      this.deps.db
-        .prepare('UPDATE questions SET answer = ?, answered_at = ?, trace_ids = ? WHERE partner_id = ? AND number = ?')
-        .run(input.text, answeredAt, JSON.stringify([...question.traceIds, ...(traceId === null ? [] : [traceId])]), partnerId, number);
-      return { dryRun, question: this.get(partnerId, number, now.today), traceId: traceId! };
+      await this.deps.db.run('UPDATE questions SET answer = ?, answered_at = ?, trace_ids = ? WHERE partner_id = ? AND number = ?', [
+        input.text,
+        answeredAt,
+        JSON.stringify([...question.traceIds, ...(traceId === null ? [] : [traceId])]),
+        partnerId,
+        number,
+      ]);
+      return { dryRun, question: await this.get(partnerId, number, now.today), traceId: traceId! };
     });
   }
 }
@@ -176,20 +178,20 @@ export class Breaches {
    * Writes the convention's termination (what rules.md reads) with its trace, and gives the
    * convention's state that follows from it.
    */
-  private setTermination(
+  private async setTermination(
     partner: PartnerContext,
     termination: Termination,
     step: { action: 'notice.add' | 'notice.remedy'; reason: string; details: (state: ConventionState) => unknown },
     actor: Actor,
     now: { at: string; today: CalendarDate },
     dryRun: boolean,
-  ): { state: ConventionState; traceId: number | null } {
+  ): Promise<{ state: ConventionState; traceId: number | null }> {
     const { avenants: _avenants, ...stored } = partner.entry.convention;
-    this.deps.db.prepare('UPDATE conventions SET doc = ? WHERE partner_id = ?').run(JSON.stringify({ ...stored, termination }), partner.entry.partnerId);
+    await this.deps.db.run('UPDATE conventions SET doc = ? WHERE partner_id = ?', [JSON.stringify({ ...stored, termination }), partner.entry.partnerId]);
     this.deps.conventions.invalidate();
     const state = conventionState({ ...partner.entry.convention, termination }, now.today);
     const partnerId = partner.entry.partnerId;
-    const [traceId] = trace(this.deps, actor, now.at, dryRun, [
+    const [traceId] = await trace(this.deps, actor, now.at, dryRun, [
       {
         action: step.action,
         targetType: 'partner',
@@ -205,10 +207,13 @@ export class Breaches {
   }
 
   /** The open flags as the failings a mise en demeure lists, each with its article. */
-  failings(partnerId: string, asOf: CalendarDate): Failing[] {
-    return this.deps.store
-      .runAudit({ partnerId, asOf })
-      .flags.map((flag) => ({ rule: flag.rule, severity: flag.severity, article: flag.article, message: flag.message }));
+  async failings(partnerId: string, asOf: CalendarDate): Promise<Failing[]> {
+    return (await this.deps.store.runAudit({ partnerId, asOf })).flags.map((flag) => ({
+      rule: flag.rule,
+      severity: flag.severity,
+      article: flag.article,
+      message: flag.message,
+    }));
   }
 
   /**
@@ -216,12 +221,12 @@ export class Breaches {
    * failings, one month to comply; `unilateral`, effect on the date asked but never before
    * received + 3 months. The convention's termination is what rules.md reads.
    */
-  addNotice(partnerId: string, draft: NoticeDraft, actor: Actor) {
+  async addNotice(partnerId: string, draft: NoticeDraft, actor: Actor) {
     const input = parseInput(noticeDraftSchema, draft);
     const dryRun = input.dryRun ?? false;
-    return this.deps.actions.transact(dryRun, () => {
+    return this.deps.actions.transact(dryRun, async () => {
       const now = this.deps.clock();
-      const partner = requirePartner(this.deps, partnerId, now.today);
+      const partner = await requirePartner(this.deps, partnerId, now.today);
       const problems: { path: string; message: string }[] = [];
       if (input.receivedAt > now.today) problems.push({ path: 'receivedAt', message: 'date dans le futur' });
       if (input.sentAt !== undefined && input.sentAt > input.receivedAt) problems.push({ path: 'sentAt', message: 'envoi après la réception' });
@@ -249,8 +254,8 @@ export class Breaches {
         noticeReceivedAt: input.receivedAt,
         ...(input.requestedEffectiveAt === undefined ? {} : { requestedEffectiveAt: input.requestedEffectiveAt }),
       };
-      const failings = input.kind === 'breach' ? this.failings(partnerId, now.today) : [];
-      const { state: after, traceId } = this.setTermination(
+      const failings = input.kind === 'breach' ? await this.failings(partnerId, now.today) : [];
+      const { state: after, traceId } = await this.setTermination(
         partner,
         termination,
         {
@@ -267,12 +272,12 @@ export class Breaches {
   }
 
   /** The remedy of a mise en demeure: it counts when dated on or before received + 1 month (rules.md). */
-  remedy(partnerId: string, remedy: NoticeRemedy, actor: Actor) {
+  async remedy(partnerId: string, remedy: NoticeRemedy, actor: Actor) {
     const input = parseInput(noticeRemedySchema, remedy);
     const dryRun = input.dryRun ?? false;
-    return this.deps.actions.transact(dryRun, () => {
+    return this.deps.actions.transact(dryRun, async () => {
       const now = this.deps.clock();
-      const partner = requirePartner(this.deps, partnerId, now.today);
+      const partner = await requirePartner(this.deps, partnerId, now.today);
       const before = partner.entry.convention.termination;
       if (before === null || before.kind !== 'breach')
         throw new CafsupError('CONFLICT', `Aucune mise en demeure en cours pour ${partnerId}.`, { ids: [partnerId] });
@@ -288,7 +293,7 @@ export class Breaches {
         );
       }
       const termination: Termination = { ...before, remediedAt: input.date };
-      const { state, traceId } = this.setTermination(
+      const { state, traceId } = await this.setTermination(
         partner,
         termination,
         { action: 'notice.remedy', reason: input.reason ?? '', details: (after) => ({ status: after.status }) },
@@ -304,11 +309,11 @@ export class Breaches {
    * The close-out on or after the termination's effective date: one traced bulk action revokes
    * every held habilitation of the partner and disables its managers (convention art. 17.2).
    */
-  closeOut(partnerId: string, options: ActionOptions, actor: Actor) {
+  async closeOut(partnerId: string, options: ActionOptions, actor: Actor) {
     const { reason = '', dryRun = false } = parseInput(actionOptionsSchema, options);
-    return this.deps.actions.transact(dryRun, () => {
+    return this.deps.actions.transact(dryRun, async () => {
       const now = this.deps.clock();
-      const partner = requirePartner(this.deps, partnerId, now.today);
+      const partner = await requirePartner(this.deps, partnerId, now.today);
       const state = conventionState(partner.entry.convention, now.today);
       if (state.status !== 'terminated') {
         throw new CafsupError(
@@ -317,25 +322,18 @@ export class Breaches {
           { ids: [partnerId] },
         );
       }
-      const held = this.deps.db
-        .prepare(`SELECT id FROM habilitations WHERE partner_id = ? AND status <> 'revoked' ORDER BY id`)
-        .pluck()
-        .all(partnerId) as string[];
-      const revoked = held.length === 0 ? { changed: [] } : this.deps.actions.habilitationAction('revoke', held, { reason }, actor);
-      const managers = this.deps.db
-        .prepare(
-          `SELECT id FROM users WHERE partner_id = ? AND role IN ('administrator', 'deputy', 'habilitation_manager') AND status <> 'disabled' ORDER BY id`,
-        )
-        .pluck()
-        .all(partnerId) as string[];
-      const disabled = this.records.disable(
-        managers.map((id) => this.records.loadUser(id)!),
-        reason,
-        actor,
-        now.at,
-        dryRun,
+      const held = (
+        await this.deps.db.all<{ id: string }>(`SELECT id FROM habilitations WHERE partner_id = ? AND status <> 'revoked' ORDER BY id`, [partnerId])
+      ).map((row) => row.id);
+      const revoked = held.length === 0 ? { changed: [] } : await this.deps.actions.habilitationAction('revoke', held, { reason }, actor);
+      const managerRows = await this.deps.db.all<UserKeyRow>(
+        `SELECT ${USER_KEY_COLUMNS} FROM users
+          WHERE partner_id = ? AND role IN ('administrator', 'deputy', 'habilitation_manager') AND status <> 'disabled' ORDER BY id`,
+        [partnerId],
       );
-      const [traceId] = trace(this.deps, actor, now.at, dryRun, [
+      const managers = managerRows.map((row) => row.id);
+      const disabled = await this.records.disable(managerRows, reason, actor, now.at, dryRun);
+      const [traceId] = await trace(this.deps, actor, now.at, dryRun, [
         {
           action: 'partner.closeOut',
           targetType: 'partner',
@@ -358,12 +356,14 @@ export class Breaches {
   }
 
   /** The escalation ladder of a partner at `asOf` (workflows.md, section 3): it proposes, the supervisor decides. */
-  ladder(partnerId: string, asOf: CalendarDate): LadderView {
-    const partner = requirePartner(this.deps, partnerId, asOf);
+  async ladder(partnerId: string, asOf: CalendarDate): Promise<LadderView> {
+    const partner = await requirePartner(this.deps, partnerId, asOf);
     const state = conventionState(partner.entry.convention, asOf);
-    const flags = state.status === 'terminated' ? [] : this.deps.store.runAudit({ partnerId, asOf }).flags;
+    const flags = state.status === 'terminated' ? [] : (await this.deps.store.runAudit({ partnerId, asOf })).flags;
     const actionsTaken = new Set(
-      this.deps.db.prepare('SELECT DISTINCT action FROM traces WHERE partner_id = ? AND erased = 0').pluck().all(partnerId) as string[],
+      (await this.deps.db.all<{ action: string }>('SELECT DISTINCT action FROM traces WHERE partner_id = ? AND erased = 0', [partnerId])).map(
+        (row) => row.action,
+      ),
     );
     return proposeLadder({
       asOf,
@@ -372,10 +372,13 @@ export class Breaches {
       termination: partner.entry.convention.termination,
       terminationEffectiveAt: state.terminationEffectiveAt,
       flags,
-      held: this.deps.db.prepare(`SELECT COUNT(*) FROM habilitations WHERE partner_id = ? AND status <> 'revoked'`).pluck().get(partnerId) as number,
-      questions: this.questions
-        .list(partnerId, asOf)
-        .map((question) => ({ kind: question.kind, answered: question.clock.answered, dueAt: question.clock.answerDueAt, overdue: question.clock.overdue })),
+      held: (await this.deps.db.value<number>(`SELECT COUNT(*) FROM habilitations WHERE partner_id = ? AND status <> 'revoked'`, [partnerId]))!,
+      questions: (await this.questions.list(partnerId, asOf)).map((question) => ({
+        kind: question.kind,
+        answered: question.clock.answered,
+        dueAt: question.clock.answerDueAt,
+        overdue: question.clock.overdue,
+      })),
       actionsTaken,
       delegationWithdrawn: partner.entry.convention.delegationWithdrawnAt !== null && partner.entry.convention.delegationWithdrawnAt <= asOf,
     });

@@ -55,50 +55,48 @@ export class Campaigns {
    * The partners whose review is due within `within` days of `asOf`, or overdue: rule 11 itself,
    * evaluated on the window's last day, gives each one's due date (one definition of « due »).
    */
-  campaign(query: ReviewCampaignInput, scope: PartnerScope = {}): ReviewCampaign {
+  async campaign(query: ReviewCampaignInput, scope: PartnerScope = {}): Promise<ReviewCampaign> {
     const input = parseInput(reviewCampaignInputSchema, query);
     const asOf = input.asOf ?? this.deps.clock().today;
     const horizon = addDays(asOf, input.within + 1);
-    const report = this.deps.store.runAudit(
+    const report = await this.deps.store.runAudit(
       { asOf: horizon, rules: ['REVIEW_OVERDUE'] },
       {
         ...scope,
         ...(input.cafCode === undefined ? {} : { cafCodes: [input.cafCode].filter((code) => scope.cafCodes === undefined || scope.cafCodes.includes(code)) }),
       },
     );
-    const reviews = report.flags.flatMap((flag) => {
-      if (flag.rule !== 'REVIEW_OVERDUE') return [];
-      const partner = requirePartner(this.deps, flag.partnerId, asOf);
-      return [
-        {
-          partnerId: flag.partnerId,
-          partnerName: partner.name,
-          cafCode: partner.entry.cafCode,
-          lastReviewAt: flag.lastReviewAt,
-          dueAt: flag.dueAt,
-          overdue: flag.dueAt < asOf,
-          daysLeft: daysBetween(asOf, flag.dueAt),
-          administrator: recipient(partner.terms, 'administrator'),
-          deputy: recipient(partner.terms, 'deputy'),
-        },
-      ];
-    });
+    const reviews: ReviewCampaign['reviews'] = [];
+    for (const flag of report.flags) {
+      if (flag.rule !== 'REVIEW_OVERDUE') continue;
+      const partner = await requirePartner(this.deps, flag.partnerId, asOf);
+      reviews.push({
+        partnerId: flag.partnerId,
+        partnerName: partner.name,
+        cafCode: partner.entry.cafCode,
+        lastReviewAt: flag.lastReviewAt,
+        dueAt: flag.dueAt,
+        overdue: flag.dueAt < asOf,
+        daysLeft: daysBetween(asOf, flag.dueAt),
+        administrator: recipient(partner.terms, 'administrator'),
+        deputy: recipient(partner.terms, 'deputy'),
+      });
+    }
     reviews.sort((a, b) => (a.dueAt < b.dueAt ? -1 : a.dueAt > b.dueAt ? 1 : a.partnerId < b.partnerId ? -1 : 1));
     return { asOf, within: input.within, reviews, overdue: reviews.filter((review) => review.overdue).length };
   }
 
   /** The pre-filled sheet: one row per held habilitation, with the flags that concern it. */
-  kit(partnerId: string, asOf: CalendarDate = this.deps.clock().today): ReviewKit {
-    const partner = requirePartner(this.deps, partnerId, asOf);
-    const rows = this.deps.db
-      .prepare(
-        `SELECT h.id, u.id AS user_id, g.id AS group_id, g.name AS group_name, u.name, u.email, u.function, u.mission_end_at, u.last_login_at,
-                h.service, h.profile, h.departement, h.status, h.granted_at, h.ends_at
-           FROM habilitations h LEFT JOIN users u ON u.key = h.user_key LEFT JOIN groups g ON g.key = h.group_key
-          WHERE h.partner_id = ? AND h.status <> 'revoked' ORDER BY h.id`,
-      )
-      .all(partnerId) as KitRow[];
-    const flags = this.deps.store.runAudit({ partnerId, asOf }).flags;
+  async kit(partnerId: string, asOf: CalendarDate = this.deps.clock().today): Promise<ReviewKit> {
+    const partner = await requirePartner(this.deps, partnerId, asOf);
+    const rows = await this.deps.db.all<KitRow>(
+      `SELECT h.id, u.id AS user_id, g.id AS group_id, g.name AS group_name, u.name, u.email, u.function, u.mission_end_at, u.last_login_at,
+              h.service, h.profile, h.departement, h.status, h.granted_at, h.ends_at
+         FROM habilitations h LEFT JOIN users u ON u.key = h.user_key LEFT JOIN groups g ON g.key = h.group_key
+        WHERE h.partner_id = ? AND h.status <> 'revoked' ORDER BY h.id`,
+      [partnerId],
+    );
+    const flags = (await this.deps.store.runAudit({ partnerId, asOf })).flags;
     const concerns = (flag: Flag, row: KitRow): boolean => {
       const fields = flag as unknown as Record<string, unknown>;
       if (fields.habilitationId !== undefined) return fields.habilitationId === row.id;
@@ -141,15 +139,15 @@ export class Campaigns {
    * The returned sheet as the proof of the review: its SHA-256 is stored with the review, and its
    * « non » rows become the proposed revocations (applied by the supervisor after a dry run).
    */
-  recordSheet(partnerId: string, record: ReviewSheetRecord, actor: Actor) {
+  async recordSheet(partnerId: string, record: ReviewSheetRecord, actor: Actor) {
     const input = parseInput(reviewSheetRecordSchema, record);
     const dryRun = input.dryRun ?? false;
     const { decisions, problems } = readReturnedSheet(input.sheet);
-    return this.deps.actions.transact(dryRun, () => {
+    return this.deps.actions.transact(dryRun, async () => {
       const now = this.deps.clock();
-      requirePartner(this.deps, partnerId, now.today);
+      await requirePartner(this.deps, partnerId, now.today);
       const held = new Map(
-        (this.deps.db.prepare(`SELECT id, status FROM habilitations WHERE partner_id = ?`).all(partnerId) as { id: string; status: string }[]).map((row) => [
+        (await this.deps.db.all<{ id: string; status: string }>(`SELECT id, status FROM habilitations WHERE partner_id = ?`, [partnerId])).map((row) => [
           row.id,
           row.status,
         ]),
@@ -165,7 +163,7 @@ export class Campaigns {
       }
       const digest = sha256(input.sheet);
       const proof = `feuille de revue retournée${input.fileName === undefined ? '' : ` (${input.fileName})`}, SHA-256 ${digest}`;
-      const recorded = this.deps.actions.recordReview(
+      const recorded = await this.deps.actions.recordReview(
         partnerId,
         { completedAt: input.completedAt, reviewer: input.reviewer, proof, ...(input.reason === undefined ? {} : { reason: input.reason }) },
         actor,
@@ -179,10 +177,15 @@ export class Campaigns {
         revoke: revocations.length,
         undecided: decisions.filter((decision) => decision.keep === null).map((decision) => decision.habilitationId),
       };
-      this.deps.db
-        .prepare('INSERT INTO review_sheets (partner_id, completed_at, reviewer, sha256, file_name, decisions) VALUES (?, ?, ?, ?, ?, ?)')
-        .run(partnerId, input.completedAt, input.reviewer, digest, input.fileName ?? null, JSON.stringify(decisions));
-      const [traceId] = trace(this.deps, actor, now.at, dryRun, [
+      await this.deps.db.run('INSERT INTO review_sheets (partner_id, completed_at, reviewer, sha256, file_name, decisions) VALUES (?, ?, ?, ?, ?, ?)', [
+        partnerId,
+        input.completedAt,
+        input.reviewer,
+        digest,
+        input.fileName ?? null,
+        JSON.stringify(decisions),
+      ]);
+      const [traceId] = await trace(this.deps, actor, now.at, dryRun, [
         {
           action: 'review.sheet',
           targetType: 'review',

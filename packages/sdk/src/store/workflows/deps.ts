@@ -1,4 +1,3 @@
-import type Database from 'better-sqlite3';
 import {
   CafsupError,
   articleFor,
@@ -18,12 +17,13 @@ import {
 import type { ActionRunner } from '../actions.js';
 import type { ConventionCache, PartnerConvention } from '../conventions.js';
 import type { DerivedFacts } from '../derived.js';
+import { pick, type Sql } from '../engine/engine.js';
 import type { Store } from '../store.js';
 import type { TraceEntry, TraceWriter } from '../traces.js';
 
 /** What every workflow needs of the store: its connection, trail, derived facts, actions and clock. */
 export interface WorkflowDeps {
-  db: Database.Database;
+  db: Sql;
   traces: TraceWriter;
   derived: DerivedFacts;
   conventions: ConventionCache;
@@ -40,32 +40,35 @@ export interface PartnerContext {
   name: string;
 }
 
-export function requirePartner(deps: WorkflowDeps, partnerId: string, asOf: CalendarDate): PartnerContext {
-  const entry = deps.conventions.get(partnerId);
+export async function requirePartner(deps: WorkflowDeps, partnerId: string, asOf: CalendarDate): Promise<PartnerContext> {
+  const entry = await deps.conventions.get(partnerId);
   if (entry === undefined) throw new CafsupError('NOT_FOUND', `Partenaire introuvable : ${partnerId}.`, { ids: [partnerId] });
-  const name = deps.db.prepare('SELECT name FROM partners WHERE id = ?').pluck().get(partnerId) as string;
+  const name = (await deps.db.value<string>('SELECT name FROM partners WHERE id = ?', [partnerId]))!;
   return { entry, terms: deps.conventions.terms(entry, asOf), name };
 }
 
 /** The next number of a per-partner register (requests, questions). */
-export function nextNumber(db: Database.Database, table: 'requests' | 'questions', partnerId: string): number {
-  return db.prepare(`SELECT COALESCE(MAX(number), 0) + 1 FROM ${table} WHERE partner_id = ?`).pluck().get(partnerId) as number;
+export async function nextNumber(db: Sql, table: 'requests' | 'questions', partnerId: string): Promise<number> {
+  return (await db.value<number>(`SELECT COALESCE(MAX(number), 0) + 1 FROM ${table} WHERE partner_id = ?`, [partnerId]))!;
 }
 
 /** A free id `prefix` + a zero-padded number (`bavans-u004`), as the demo and the Caf's own ids read. */
-export function nextId(db: Database.Database, table: 'users' | 'groups' | 'habilitations', prefix: string, width: number): string {
-  const exists = db.prepare(`SELECT 1 FROM ${table} WHERE id = ?`).pluck();
-  let number = (db.prepare(`SELECT COUNT(*) FROM ${table} WHERE id LIKE ? || '%'`).pluck().get(prefix) as number) + 1;
+export async function nextId(db: Sql, table: 'users' | 'groups' | 'habilitations', prefix: string, width: number): Promise<string> {
+  // The count only says where to start looking. SQLite's LIKE ignores ASCII case and has no
+  // escape character; PostgreSQL's ILIKE on these "C" columns ignores ASCII case only, and
+  // ESCAPE '' removes its backslash escape: both count the same ids.
+  const like = pick(db, { sqlite: "id LIKE ? || '%'", postgres: "id ILIKE ? || '%' ESCAPE ''" });
+  let number = (await db.value<number>(`SELECT COUNT(*) FROM ${table} WHERE ${like}`, [prefix]))! + 1;
   for (;;) {
     const id = `${prefix}${String(number).padStart(width, '0')}`;
-    if (exists.get(id) === undefined) return id;
+    if ((await db.value(`SELECT 1 FROM ${table} WHERE id = ?`, [id])) === undefined) return id;
     number += 1;
   }
 }
 
 /** Appends traces; a dry run's are rolled back with it, so it reports none. */
-export function trace(deps: WorkflowDeps, actor: Actor, at: string, dryRun: boolean, entries: readonly TraceEntry[]): (number | null)[] {
-  const ids = deps.traces.append(actor, at, entries);
+export async function trace(deps: WorkflowDeps, actor: Actor, at: string, dryRun: boolean, entries: readonly TraceEntry[]): Promise<(number | null)[]> {
+  const ids = await deps.traces.append(actor, at, entries);
   return dryRun ? ids.map(() => null) : ids;
 }
 
@@ -88,7 +91,7 @@ export interface Grant {
  * subscribed (2), not eligible (16), département out of scope (3), generic (8) or shared (7)
  * e-mail, quota exceeded (1). Null when nothing stands in the way.
  */
-export function grantRefusal(deps: WorkflowDeps, partner: PartnerContext, asOf: CalendarDate, grant: Grant): RequestRefusal | null {
+export async function grantRefusal(deps: WorkflowDeps, partner: PartnerContext, asOf: CalendarDate, grant: Grant): Promise<RequestRefusal | null> {
   const { entry, terms } = partner;
   const article = (rule: Parameters<typeof articleFor>[0]) => articleFor(rule, terms.managementMode);
   const state = conventionState(entry.convention, asOf);
@@ -115,34 +118,36 @@ export function grantRefusal(deps: WorkflowDeps, partner: PartnerContext, asOf: 
     if (isGenericMailbox(grant.email, deps.settings)) {
       return ruleRefusal('NON_PERSONAL_EMAIL', article('NON_PERSONAL_EMAIL'), `Adresse mél non nominative : ${grant.email}`);
     }
-    const others = deps.db
-      .prepare(`SELECT id FROM users WHERE partner_id = ? AND email_norm = ? AND status <> 'disabled' AND id <> ? ORDER BY id`)
-      .pluck()
-      .all(entry.partnerId, normaliseEmail(grant.email), grant.userId ?? '') as string[];
+    const others = (
+      await deps.db.all<{ id: string }>(`SELECT id FROM users WHERE partner_id = ? AND email_norm = ? AND status <> 'disabled' AND id <> ? ORDER BY id`, [
+        entry.partnerId,
+        normaliseEmail(grant.email),
+        grant.userId ?? '',
+      ])
+    ).map((row) => row.id);
     if (others.length > 0) {
       return ruleRefusal('SHARED_EMAIL', article('SHARED_EMAIL'), `Adresse mél ${grant.email} déjà celle de ${others.join(', ')}`);
     }
   }
   const assigned =
-    (deps.db
-      .prepare('SELECT assigned FROM quota_holders WHERE partner_id = ? AND service = ? AND profile = ?')
-      .pluck()
-      .get(entry.partnerId, grant.service, grant.profile) as number | undefined) ?? 0;
+    (await deps.db.value<number>('SELECT assigned FROM quota_holders WHERE partner_id = ? AND service = ? AND profile = ?', [
+      entry.partnerId,
+      grant.service,
+      grant.profile,
+    ])) ?? 0;
   // The people who would start holding (service, profile): a new person; the user unless they
   // already do; or the group's members who do not (rules.md: a user holds what their groups
   // hold; disabled users do not count).
   const newHolders =
     grant.userId === null && grant.groupId === undefined
       ? 1
-      : (deps.db
-          .prepare(
-            `SELECT COUNT(*) FROM users u
-              WHERE u.status <> 'disabled'
-                AND (u.id = @userId OR u.key IN (SELECT m.user_key FROM group_members m JOIN groups g ON g.key = m.group_key WHERE g.id = @groupId))
-                AND NOT EXISTS (SELECT 1 FROM holdings h WHERE h.user_key = u.key AND h.service = @service AND h.profile = @profile)`,
-          )
-          .pluck()
-          .get({ userId: grant.userId, groupId: grant.groupId ?? null, service: grant.service, profile: grant.profile }) as number);
+      : (await deps.db.value<number>(
+          `SELECT COUNT(*) FROM users u
+            WHERE u.status <> 'disabled'
+              AND (u.id = @userId OR u.key IN (SELECT m.user_key FROM group_members m JOIN groups g ON g.key = m.group_key WHERE g.id = @groupId))
+              AND NOT EXISTS (SELECT 1 FROM holdings h WHERE h.user_key = u.key AND h.service = @service AND h.profile = @profile)`,
+          { userId: grant.userId, groupId: grant.groupId ?? null, service: grant.service, profile: grant.profile },
+        ))!;
   if (newHolders > 0 && assigned + newHolders > quota.maxUsers) {
     return ruleRefusal(
       'QUOTA_EXCEEDED',

@@ -6,6 +6,7 @@ import {
   personExtractInputSchema,
   personExtractMarkdown,
   type Actor,
+  type Group,
   type PersonExtract,
   type PersonExtractInput,
   type Trace,
@@ -18,33 +19,32 @@ import { requirePartner, trace, type WorkflowDeps } from './deps.js';
 export class PersonTraces {
   constructor(private readonly deps: WorkflowDeps) {}
 
-  extract(query: PersonExtractInput, actor: Actor) {
+  async extract(query: PersonExtractInput, actor: Actor) {
     const input = parseInput(personExtractInputSchema, query);
     const dryRun = input.dryRun ?? false;
-    return this.deps.actions.transact(dryRun, () => {
+    return this.deps.actions.transact(dryRun, async () => {
       const now = this.deps.clock();
-      const user = this.deps.store.getUser(input.userId);
-      const partner = requirePartner(this.deps, user.partnerId, now.today);
-      const groups = (
-        this.deps.db
-          .prepare(`SELECT g.id FROM groups g JOIN group_members m ON m.group_key = g.key JOIN users u ON u.key = m.user_key WHERE u.id = ? ORDER BY g.id`)
-          .pluck()
-          .all(user.id) as string[]
-      ).map((id) => this.deps.store.getGroup(id));
+      const user = await this.deps.store.getUser(input.userId);
+      const partner = await requirePartner(this.deps, user.partnerId, now.today);
+      const groupRows = await this.deps.db.all<{ id: string }>(
+        `SELECT g.id FROM groups g JOIN group_members m ON m.group_key = g.key JOIN users u ON u.key = m.user_key WHERE u.id = ? ORDER BY g.id`,
+        [user.id],
+      );
+      const groups: Group[] = [];
+      for (const { id } of groupRows) groups.push(await this.deps.store.getGroup(id));
       const rights = (
-        this.deps.db
-          .prepare(
-            `SELECT ${HABILITATION_COLUMNS} FROM ${HABILITATION_FROM}
+        await this.deps.db.all<HabilitationRow>(
+          `SELECT ${HABILITATION_COLUMNS} FROM ${HABILITATION_FROM}
             WHERE h.status <> 'revoked' AND (u.id = @userId OR h.group_key IN (
               SELECT m.group_key FROM group_members m WHERE m.user_key = (SELECT key FROM users WHERE id = @userId)))
             ORDER BY h.id`,
-          )
-          .all({ userId: user.id }) as HabilitationRow[]
+          { userId: user.id },
+        )
       ).map((row) => ({ ...rowToHabilitation(row), via: row.user_id === user.id ? ('direct' as const) : ('group' as const) }));
       const traces: Trace[] = [];
       let cursor: string | null | undefined;
       do {
-        const page = this.deps.store.listTraces({ userId: user.id, limit: 500, ...(cursor == null ? {} : { cursor }) });
+        const page = await this.deps.store.listTraces({ userId: user.id, limit: 500, ...(cursor == null ? {} : { cursor }) });
         traces.push(...page.items);
         cursor = page.nextCursor;
       } while (cursor !== null);
@@ -60,10 +60,15 @@ export class PersonTraces {
         request: { requestedBy: input.requestedBy, through: input.through ?? null, recordedAt: now.at, recordedBy: formatActor(actor) },
       };
       const digest = sha256(canonicalJson(extract));
-      this.deps.db
-        .prepare('INSERT INTO person_extracts (user_id, partner_id, requested_by, through, recorded_at, sha256) VALUES (?, ?, ?, ?, ?, ?)')
-        .run(user.id, user.partnerId, input.requestedBy, input.through ?? null, now.at, digest);
-      const [traceId] = trace(this.deps, actor, now.at, dryRun, [
+      await this.deps.db.run('INSERT INTO person_extracts (user_id, partner_id, requested_by, through, recorded_at, sha256) VALUES (?, ?, ?, ?, ?, ?)', [
+        user.id,
+        user.partnerId,
+        input.requestedBy,
+        input.through ?? null,
+        now.at,
+        digest,
+      ]);
+      const [traceId] = await trace(this.deps, actor, now.at, dryRun, [
         {
           action: 'traces.personExtract',
           targetType: 'user',

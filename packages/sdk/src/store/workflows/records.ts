@@ -28,11 +28,21 @@ import {
   type User,
   type UserDraft,
 } from '@cafsup/shared';
-import { conventionDoc, habilitationToRow, partnerDoc, searchKey, userToRow } from '../../dataset/rows.js';
+import {
+  HABILITATION_INSERT,
+  USER_INSERT,
+  conventionDoc,
+  habilitationToRow,
+  habilitationValues,
+  partnerDoc,
+  searchKey,
+  userToRow,
+  userValues,
+} from '../../dataset/rows.js';
 import type { PartnerScope } from '../audit.js';
 import { grantRefusal, nextId, refused, requirePartner, trace, type WorkflowDeps } from './deps.js';
 
-interface UserKeyRow {
+export interface UserKeyRow {
   key: number;
   id: string;
   partner_id: string;
@@ -41,16 +51,19 @@ interface UserKeyRow {
   disabled_at: string | null;
 }
 
+export const USER_KEY_COLUMNS = 'key, id, partner_id, status, role, disabled_at';
+const INSERT_MEMBER = 'INSERT INTO group_members (group_key, position, user_key) VALUES (?, ?, ?)';
+
 /** The write steps the workflows share: new users, groups and habilitations, roles, de-validation. */
 export class Records {
   constructor(private readonly deps: WorkflowDeps) {}
 
-  loadUser(id: string): UserKeyRow | undefined {
-    return this.deps.db.prepare('SELECT key, id, partner_id, status, role, disabled_at FROM users WHERE id = ?').get(id) as UserKeyRow | undefined;
+  loadUser(id: string): Promise<UserKeyRow | undefined> {
+    return this.deps.db.get<UserKeyRow>(`SELECT ${USER_KEY_COLUMNS} FROM users WHERE id = ?`, [id]);
   }
 
-  requireUserOf(partnerId: string, id: string, path: string): UserKeyRow {
-    const user = this.loadUser(id);
+  async requireUserOf(partnerId: string, id: string, path: string): Promise<UserKeyRow> {
+    const user = await this.loadUser(id);
     if (user === undefined || user.partner_id !== partnerId) {
       throw new CafsupError('NOT_FOUND', `Utilisateur introuvable chez ${partnerId} : ${id}.`, {
         ids: [id],
@@ -61,76 +74,64 @@ export class Records {
   }
 
   /** The partner's user with this e-mail, not disabled (a form names people by their e-mail). */
-  userByEmail(partnerId: string, emailNorm: string): UserKeyRow | undefined {
-    return this.deps.db
-      .prepare(
-        `SELECT key, id, partner_id, status, role, disabled_at FROM users WHERE partner_id = ? AND email_norm = ? AND status <> 'disabled' ORDER BY id LIMIT 1`,
-      )
-      .get(partnerId, emailNorm) as UserKeyRow | undefined;
+  userByEmail(partnerId: string, emailNorm: string): Promise<UserKeyRow | undefined> {
+    return this.deps.db.get<UserKeyRow>(
+      `SELECT ${USER_KEY_COLUMNS} FROM users WHERE partner_id = ? AND email_norm = ? AND status <> 'disabled' ORDER BY id LIMIT 1`,
+      [partnerId, emailNorm],
+    );
+  }
+
+  /** The members of a list, in order, each a user of the partner. */
+  private async requireMembers(partnerId: string, memberIds: readonly string[]): Promise<UserKeyRow[]> {
+    const members: UserKeyRow[] = [];
+    for (const [index, memberId] of memberIds.entries()) members.push(await this.requireUserOf(partnerId, memberId, `memberIds[${index}]`));
+    return members;
+  }
+
+  private async insertMembers(groupKey: number, members: readonly UserKeyRow[]): Promise<void> {
+    for (const [position, member] of members.entries()) await this.deps.db.run(INSERT_MEMBER, [groupKey, position, member.key]);
   }
 
   /** Inserts a user (validated as the dataset validates one) and traces it. */
-  insertUser(user: User, reason: string, actor: Actor, at: string, dryRun: boolean): number | null {
-    const row = userToRow(parseInput(userSchema, user, 'user'));
-    this.deps.db
-      .prepare(
-        `INSERT INTO users (id, partner_id, name, email, email_norm, mailbox, function, role, status, created_at, last_login_at,
-            password_changed_at, must_change_password, mission_end_at, disabled_at, departement, seen_day, password_day, devalidated_day)
-         VALUES (@id, @partner_id, @name, @email, @email_norm, @mailbox, @function, @role, @status, @created_at, @last_login_at,
-            @password_changed_at, @must_change_password, @mission_end_at, @disabled_at, @departement, @seen_day, @password_day, @devalidated_day)`,
-      )
-      .run(row);
-    return trace(this.deps, actor, at, dryRun, [
-      { action: 'user.create', targetType: 'user', targetId: user.id, partnerId: user.partnerId, reason, before: null, after: user },
-    ])[0]!;
+  async insertUser(user: User, reason: string, actor: Actor, at: string, dryRun: boolean): Promise<number | null> {
+    // The import's statement: its ON CONFLICT never fires here, the id was found free.
+    await this.deps.db.run(USER_INSERT, userValues(userToRow(parseInput(userSchema, user, 'user'))));
+    return (
+      await trace(this.deps, actor, at, dryRun, [
+        { action: 'user.create', targetType: 'user', targetId: user.id, partnerId: user.partnerId, reason, before: null, after: user },
+      ])
+    )[0]!;
   }
 
-  insertHabilitation(habilitation: Habilitation, reason: string, actor: Actor, at: string, dryRun: boolean): number | null {
+  async insertHabilitation(habilitation: Habilitation, reason: string, actor: Actor, at: string, dryRun: boolean): Promise<number | null> {
     const row = habilitationToRow(parseInput(habilitationSchema, habilitation, 'habilitation'));
-    const userKey = habilitation.userId === null ? null : this.loadUser(habilitation.userId)!.key;
-    const groupKey =
-      habilitation.groupId === null ? null : (this.deps.db.prepare('SELECT key FROM groups WHERE id = ?').pluck().get(habilitation.groupId) as number);
-    this.deps.db
-      .prepare(
-        `INSERT INTO habilitations (id, partner_id, user_key, group_key, service, profile, departement, status, granted_at,
-            granted_ms, suspended_at, suspended_day, revoked_at, revoked_day, ends_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        row.id,
-        row.partner_id,
-        userKey,
-        groupKey,
-        row.service,
-        row.profile,
-        row.departement,
-        row.status,
-        row.granted_at,
-        row.granted_ms,
-        null,
-        null,
-        null,
-        null,
-        row.ends_at,
-      );
-    this.deps.derived.refresh([habilitation.partnerId]);
-    return trace(this.deps, actor, at, dryRun, [
-      {
-        action: 'habilitation.create',
-        targetType: 'habilitation',
-        targetId: habilitation.id,
-        partnerId: habilitation.partnerId,
-        reason,
-        before: null,
-        after: habilitation,
-      },
-    ])[0]!;
+    const userKey = habilitation.userId === null ? null : (await this.loadUser(habilitation.userId))!.key;
+    const groupKey = habilitation.groupId === null ? null : (await this.deps.db.value<number>('SELECT key FROM groups WHERE id = ?', [habilitation.groupId]))!;
+    // The import's statement: its ON CONFLICT never fires here, the id was found free.
+    await this.deps.db.run(HABILITATION_INSERT, habilitationValues(row, userKey, groupKey));
+    await this.deps.derived.refresh([habilitation.partnerId]);
+    return (
+      await trace(this.deps, actor, at, dryRun, [
+        {
+          action: 'habilitation.create',
+          targetType: 'habilitation',
+          targetId: habilitation.id,
+          partnerId: habilitation.partnerId,
+          reason,
+          before: null,
+          after: habilitation,
+        },
+      ])
+    )[0]!;
   }
 
-  setRole(user: UserKeyRow, role: User['role'], reason: string, actor: Actor, at: string, dryRun: boolean): number | null {
-    this.deps.db.prepare('UPDATE users SET role = ? WHERE key = ?').run(role, user.key);
-    return trace(this.deps, actor, at, dryRun, [
-      { action: 'user.setRole', targetType: 'user', targetId: user.id, partnerId: user.partner_id, reason, before: { role: user.role }, after: { role } },
-    ])[0]!;
+  async setRole(user: UserKeyRow, role: User['role'], reason: string, actor: Actor, at: string, dryRun: boolean): Promise<number | null> {
+    await this.deps.db.run('UPDATE users SET role = ? WHERE key = ?', [role, user.key]);
+    return (
+      await trace(this.deps, actor, at, dryRun, [
+        { action: 'user.setRole', targetType: 'user', targetId: user.id, partnerId: user.partner_id, reason, before: { role: user.role }, after: { role } },
+      ])
+    )[0]!;
   }
 
   /**
@@ -138,23 +139,24 @@ export class Records {
    * groups, then disables them with `disabledAt`, from which retention counts (contrat art. 5.3.2).
    * Each membership removal and each de-validation is traced; already disabled users are left.
    */
-  disable(
+  async disable(
     users: readonly UserKeyRow[],
     reason: string,
     actor: Actor,
     at: string,
     dryRun: boolean,
-  ): { userId: string; groupIds: string[]; traceId: number | null }[] {
-    const memberships = this.deps.db
-      .prepare(`SELECT g.id FROM group_members m JOIN groups g ON g.key = m.group_key WHERE m.user_key = ? ORDER BY g.id`)
-      .pluck();
+  ): Promise<{ userId: string; groupIds: string[]; traceId: number | null }[]> {
     const done: { userId: string; groupIds: string[]; traceId: number | null }[] = [];
     for (const user of users) {
       if (user.status === 'disabled') continue;
-      const groupIds = memberships.all(user.key) as string[];
-      this.deps.db.prepare('DELETE FROM group_members WHERE user_key = ?').run(user.key);
-      this.deps.db.prepare(`UPDATE users SET status = 'disabled', disabled_at = ?, devalidated_day = ? WHERE key = ?`).run(at, parisDay(at), user.key);
-      const ids = trace(this.deps, actor, at, dryRun, [
+      const groupIds = (
+        await this.deps.db.all<{ id: string }>(`SELECT g.id FROM group_members m JOIN groups g ON g.key = m.group_key WHERE m.user_key = ? ORDER BY g.id`, [
+          user.key,
+        ])
+      ).map((row) => row.id);
+      await this.deps.db.run('DELETE FROM group_members WHERE user_key = ?', [user.key]);
+      await this.deps.db.run(`UPDATE users SET status = 'disabled', disabled_at = ?, devalidated_day = ? WHERE key = ?`, [at, parisDay(at), user.key]);
+      const ids = await trace(this.deps, actor, at, dryRun, [
         ...groupIds.map((groupId) => ({
           action: 'group.removeMember' as const,
           targetType: 'group' as const,
@@ -176,20 +178,20 @@ export class Records {
       ]);
       done.push({ userId: user.id, groupIds, traceId: ids.at(-1)! });
     }
-    this.deps.derived.refresh(new Set(users.map((user) => user.partner_id)));
+    await this.deps.derived.refresh(new Set(users.map((user) => user.partner_id)));
     return done;
   }
 
   // --- the operations of a supervisor's direct records ------------------------------------
 
-  createUser(partnerId: string, draft: UserDraft, actor: Actor) {
+  async createUser(partnerId: string, draft: UserDraft, actor: Actor) {
     const input = parseInput(userDraftSchema, draft);
     const dryRun = input.dryRun ?? false;
-    return this.deps.actions.transact(dryRun, () => {
+    return this.deps.actions.transact(dryRun, async () => {
       const now = this.deps.clock();
-      requirePartner(this.deps, partnerId, now.today);
-      const id = input.id ?? nextId(this.deps.db, 'users', `${partnerId}-u`, 3);
-      if (this.loadUser(id) !== undefined) throw new CafsupError('CONFLICT', `L’identifiant ${id} est déjà pris.`, { ids: [id] });
+      await requirePartner(this.deps, partnerId, now.today);
+      const id = input.id ?? (await nextId(this.deps.db, 'users', `${partnerId}-u`, 3));
+      if ((await this.loadUser(id)) !== undefined) throw new CafsupError('CONFLICT', `L’identifiant ${id} est déjà pris.`, { ids: [id] });
       const user = newUser(
         {
           id,
@@ -203,28 +205,26 @@ export class Records {
         },
         now.at,
       );
-      const traceId = this.insertUser(user, input.reason ?? `Création de l’utilisateur ${user.name}`, actor, now.at, dryRun);
+      const traceId = await this.insertUser(user, input.reason ?? `Création de l’utilisateur ${user.name}`, actor, now.at, dryRun);
       return { dryRun, user, traceId };
     });
   }
 
-  createGroup(partnerId: string, draft: GroupDraft, actor: Actor) {
+  async createGroup(partnerId: string, draft: GroupDraft, actor: Actor) {
     const input = parseInput(groupDraftSchema, draft);
     const dryRun = input.dryRun ?? false;
-    return this.deps.actions.transact(dryRun, () => {
+    return this.deps.actions.transact(dryRun, async () => {
       const now = this.deps.clock();
-      requireCentralised(this.deps, partnerId, now.today, 'un groupe');
-      const id = input.id ?? nextId(this.deps.db, 'groups', `${partnerId}-g`, 2);
-      if (this.deps.db.prepare('SELECT 1 FROM groups WHERE id = ?').get(id) !== undefined)
+      await requireCentralised(this.deps, partnerId, now.today, 'un groupe');
+      const id = input.id ?? (await nextId(this.deps.db, 'groups', `${partnerId}-g`, 2));
+      if ((await this.deps.db.get('SELECT 1 FROM groups WHERE id = ?', [id])) !== undefined)
         throw new CafsupError('CONFLICT', `L’identifiant ${id} est déjà pris.`, { ids: [id] });
-      const members = input.memberIds.map((memberId, index) => this.requireUserOf(partnerId, memberId, `memberIds[${index}]`));
-      const key = Number(this.deps.db.prepare('INSERT INTO groups (id, partner_id, name) VALUES (?, ?, ?)').run(id, partnerId, input.name).lastInsertRowid);
-      members.forEach((member, position) =>
-        this.deps.db.prepare('INSERT INTO group_members (group_key, position, user_key) VALUES (?, ?, ?)').run(key, position, member.key),
-      );
-      this.deps.derived.refresh([partnerId]);
+      const members = await this.requireMembers(partnerId, input.memberIds);
+      const key = (await this.deps.db.value<number>('INSERT INTO groups (id, partner_id, name) VALUES (?, ?, ?) RETURNING key', [id, partnerId, input.name]))!;
+      await this.insertMembers(key, members);
+      await this.deps.derived.refresh([partnerId]);
       const group: Group = { id, partnerId, name: input.name, memberIds: members.map((member) => member.id) };
-      const [traceId] = trace(this.deps, actor, now.at, dryRun, [
+      const [traceId] = await trace(this.deps, actor, now.at, dryRun, [
         {
           action: 'group.create',
           targetType: 'group',
@@ -240,20 +240,20 @@ export class Records {
   }
 
   /** A habilitation granted by the Caf itself: refused, naming the rule and article, when it would break one. */
-  createHabilitation(partnerId: string, draft: HabilitationDraft, actor: Actor) {
+  async createHabilitation(partnerId: string, draft: HabilitationDraft, actor: Actor) {
     const input = parseInput(habilitationDraftSchema, draft);
     const dryRun = input.dryRun ?? false;
-    return this.deps.actions.transact(dryRun, () => {
+    return this.deps.actions.transact(dryRun, async () => {
       const now = this.deps.clock();
-      const partner = requireCentralised(this.deps, partnerId, now.today, 'une habilitation');
-      const user = input.userId === undefined ? undefined : this.requireUserOf(partnerId, input.userId, 'userId');
+      const partner = await requireCentralised(this.deps, partnerId, now.today, 'une habilitation');
+      const user = input.userId === undefined ? undefined : await this.requireUserOf(partnerId, input.userId, 'userId');
       if (user?.status === 'disabled') throw new CafsupError('CONFLICT', `L’utilisateur ${user.id} est désactivé.`, { ids: [user.id] });
       if (input.groupId !== undefined) {
-        const group = this.deps.db.prepare('SELECT partner_id FROM groups WHERE id = ?').pluck().get(input.groupId) as string | undefined;
+        const group = await this.deps.db.value<string>('SELECT partner_id FROM groups WHERE id = ?', [input.groupId]);
         if (group !== partnerId) throw new CafsupError('NOT_FOUND', `Groupe introuvable chez ${partnerId} : ${input.groupId}.`, { ids: [input.groupId] });
       }
-      const email = user === undefined ? null : (this.deps.db.prepare('SELECT email FROM users WHERE key = ?').pluck().get(user.key) as string);
-      const refusal = grantRefusal(this.deps, partner, now.today, {
+      const email = user === undefined ? null : (await this.deps.db.value<string>('SELECT email FROM users WHERE key = ?', [user.key]))!;
+      const refusal = await grantRefusal(this.deps, partner, now.today, {
         service: input.service,
         profile: input.profile,
         departement: input.departement ?? null,
@@ -263,14 +263,19 @@ export class Records {
       });
       if (refusal !== null) throw refused(refusal, 'Rien n’a été créé.');
       const habilitation = newHabilitation(
-        { id: input.id ?? nextId(this.deps.db, 'habilitations', `${partnerId}-h`, 4), partnerId, userId: user?.id ?? null, groupId: input.groupId ?? null },
+        {
+          id: input.id ?? (await nextId(this.deps.db, 'habilitations', `${partnerId}-h`, 4)),
+          partnerId,
+          userId: user?.id ?? null,
+          groupId: input.groupId ?? null,
+        },
         { service: input.service, profile: input.profile, departement: input.departement ?? null, endsAt: input.endsAt ?? null },
         now.at,
       );
-      if (this.deps.db.prepare('SELECT 1 FROM habilitations WHERE id = ?').get(habilitation.id) !== undefined) {
+      if ((await this.deps.db.get('SELECT 1 FROM habilitations WHERE id = ?', [habilitation.id])) !== undefined) {
         throw new CafsupError('CONFLICT', `L’identifiant ${habilitation.id} est déjà pris.`, { ids: [habilitation.id] });
       }
-      const traceId = this.insertHabilitation(
+      const traceId = await this.insertHabilitation(
         habilitation,
         input.reason ?? `Habilitation ${input.service} ${input.profile} accordée par la Caf`,
         actor,
@@ -282,10 +287,10 @@ export class Records {
   }
 
   /** A new partner and its convention as signed (dataset.md's fields and checks); avenants come later, numbered. */
-  createPartner(draft: PartnerDraft, actor: Actor, scope: PartnerScope = {}) {
+  async createPartner(draft: PartnerDraft, actor: Actor, scope: PartnerScope = {}) {
     const input = parseInput(partnerDraftSchema, draft);
     const dryRun = input.dryRun ?? false;
-    return this.deps.actions.transact(dryRun, () => {
+    return this.deps.actions.transact(dryRun, async () => {
       const now = this.deps.clock();
       const { partner, convention } = input;
       const problems: { path: string; message: string }[] = [];
@@ -293,22 +298,26 @@ export class Records {
         problems.push({ path: 'convention.partnerId', message: `attendu « ${partner.id} », l’identifiant du partenaire` });
       if (convention.avenants.length > 0)
         problems.push({ path: 'convention.avenants', message: 'les avenants s’enregistrent ensuite, un par un (avenants.create)' });
-      if (this.deps.db.prepare('SELECT 1 FROM cafs WHERE code = ?').get(partner.cafCode) === undefined)
+      if ((await this.deps.db.get('SELECT 1 FROM cafs WHERE code = ?', [partner.cafCode])) === undefined)
         problems.push({ path: 'partner.cafCode', message: `Caf ${partner.cafCode} inconnue` });
       if (problems.length > 0)
         throw new CafsupError('VALIDATION', `Saisie invalide : ${problems.map((p) => `${p.path} : ${p.message}`).join(' ; ')}.`, { problems });
       if (scope.cafCodes !== undefined && !scope.cafCodes.includes(partner.cafCode)) {
         throw new CafsupError('FORBIDDEN', `La Caf ${partner.cafCode} est hors du périmètre de votre jeton.`);
       }
-      if (this.deps.db.prepare('SELECT 1 FROM partners WHERE id = ?').get(partner.id) !== undefined) {
+      if ((await this.deps.db.get('SELECT 1 FROM partners WHERE id = ?', [partner.id])) !== undefined) {
         throw new CafsupError('CONFLICT', `L’identifiant ${partner.id} est déjà pris.`, { ids: [partner.id] });
       }
-      this.deps.db
-        .prepare('INSERT INTO partners (id, name, search_key, caf_code, doc) VALUES (?, ?, ?, ?, ?)')
-        .run(partner.id, partner.name, searchKey(partner.id, partner.name), partner.cafCode, partnerDoc(partner));
-      this.deps.db.prepare('INSERT INTO conventions (partner_id, number, doc) VALUES (?, ?, ?)').run(partner.id, convention.number, conventionDoc(convention));
+      await this.deps.db.run('INSERT INTO partners (id, name, search_key, caf_code, doc) VALUES (?, ?, ?, ?, ?)', [
+        partner.id,
+        partner.name,
+        searchKey(partner.id, partner.name),
+        partner.cafCode,
+        partnerDoc(partner),
+      ]);
+      await this.deps.db.run('INSERT INTO conventions (partner_id, number, doc) VALUES (?, ?, ?)', [partner.id, convention.number, conventionDoc(convention)]);
       this.deps.conventions.invalidate();
-      const [traceId] = trace(this.deps, actor, now.at, dryRun, [
+      const [traceId] = await trace(this.deps, actor, now.at, dryRun, [
         {
           action: 'partner.create',
           targetType: 'partner',
@@ -323,20 +332,23 @@ export class Records {
     });
   }
 
-  editPartner(partnerId: string, changes: PartnerEdit, actor: Actor) {
+  async editPartner(partnerId: string, changes: PartnerEdit, actor: Actor) {
     const input = parseInput(partnerEditSchema, changes);
     const dryRun = input.dryRun ?? false;
-    return this.deps.actions.transact(dryRun, () => {
+    return this.deps.actions.transact(dryRun, async () => {
       const now = this.deps.clock();
-      requirePartner(this.deps, partnerId, now.today);
-      const current = JSON.parse(this.deps.db.prepare('SELECT doc FROM partners WHERE id = ?').pluck().get(partnerId) as string) as Partner;
+      await requirePartner(this.deps, partnerId, now.today);
+      const current = JSON.parse((await this.deps.db.value<string>('SELECT doc FROM partners WHERE id = ?', [partnerId]))!) as Partner;
       const { next, before, after } = merged(current, input);
       const partner = parseInput(partnerSchema, next, 'partner');
-      this.deps.db
-        .prepare('UPDATE partners SET name = ?, search_key = ?, doc = ? WHERE id = ?')
-        .run(partner.name, searchKey(partner.id, partner.name), partnerDoc(partner), partnerId);
+      await this.deps.db.run('UPDATE partners SET name = ?, search_key = ?, doc = ? WHERE id = ?', [
+        partner.name,
+        searchKey(partner.id, partner.name),
+        partnerDoc(partner),
+        partnerId,
+      ]);
       this.deps.conventions.invalidate();
-      const [traceId] = trace(this.deps, actor, now.at, dryRun, [
+      const [traceId] = await trace(this.deps, actor, now.at, dryRun, [
         { action: 'partner.edit', targetType: 'partner', targetId: partnerId, partnerId, reason: input.reason ?? '', before, after },
       ]);
       return { dryRun, partner, traceId: traceId! };
@@ -344,64 +356,61 @@ export class Records {
   }
 
   /** Corrections to the convention as signed; its avenants and termination are left as they are. */
-  editConvention(partnerId: string, changes: ConventionEdit, actor: Actor) {
+  async editConvention(partnerId: string, changes: ConventionEdit, actor: Actor) {
     const input = parseInput(conventionEditSchema, changes);
     const dryRun = input.dryRun ?? false;
-    return this.deps.actions.transact(dryRun, () => {
+    return this.deps.actions.transact(dryRun, async () => {
       const now = this.deps.clock();
-      const { entry } = requirePartner(this.deps, partnerId, now.today);
+      const { entry } = await requirePartner(this.deps, partnerId, now.today);
       const { next, before, after } = merged(entry.convention, input);
       const convention = parseInput(conventionSchema, next, 'convention');
-      this.deps.db.prepare('UPDATE conventions SET number = ?, doc = ? WHERE partner_id = ?').run(convention.number, conventionDoc(convention), partnerId);
+      await this.deps.db.run('UPDATE conventions SET number = ?, doc = ? WHERE partner_id = ?', [convention.number, conventionDoc(convention), partnerId]);
       this.deps.conventions.invalidate();
-      const [traceId] = trace(this.deps, actor, now.at, dryRun, [
+      const [traceId] = await trace(this.deps, actor, now.at, dryRun, [
         { action: 'convention.edit', targetType: 'partner', targetId: partnerId, partnerId, reason: input.reason ?? '', before, after },
       ]);
       return { dryRun, convention, traceId: traceId! };
     });
   }
 
-  editUser(userId: string, changes: UserEdit, actor: Actor) {
+  async editUser(userId: string, changes: UserEdit, actor: Actor) {
     const input = parseInput(userEditSchema, changes);
     const dryRun = input.dryRun ?? false;
-    return this.deps.actions.transact(dryRun, () => {
+    return this.deps.actions.transact(dryRun, async () => {
       const now = this.deps.clock();
-      const { next, before, after } = merged(this.deps.store.getUser(userId), input);
+      const { next, before, after } = merged(await this.deps.store.getUser(userId), input);
       const row = userToRow(parseInput(userSchema, next, 'user'));
-      this.deps.db
-        .prepare(
-          'UPDATE users SET name = @name, email = @email, email_norm = @email_norm, mailbox = @mailbox, function = @function, role = @role, mission_end_at = @mission_end_at, departement = @departement WHERE id = @id',
-        )
-        .run(row);
-      const [traceId] = trace(this.deps, actor, now.at, dryRun, [
+      await this.deps.db.run(
+        'UPDATE users SET name = @name, email = @email, email_norm = @email_norm, mailbox = @mailbox, function = @function, role = @role, mission_end_at = @mission_end_at, departement = @departement WHERE id = @id',
+        { ...row },
+      );
+      const [traceId] = await trace(this.deps, actor, now.at, dryRun, [
         { action: 'user.edit', targetType: 'user', targetId: userId, partnerId: row.partner_id, reason: input.reason ?? '', before, after },
       ]);
-      return { dryRun, user: this.deps.store.getUser(userId), traceId: traceId! };
+      return { dryRun, user: await this.deps.store.getUser(userId), traceId: traceId! };
     });
   }
 
-  editGroup(groupId: string, changes: GroupEdit, actor: Actor) {
+  async editGroup(groupId: string, changes: GroupEdit, actor: Actor) {
     const input = parseInput(groupEditSchema, changes);
     const dryRun = input.dryRun ?? false;
-    return this.deps.actions.transact(dryRun, () => {
+    return this.deps.actions.transact(dryRun, async () => {
       const now = this.deps.clock();
-      const current = this.deps.store.getGroup(groupId);
-      requireCentralised(this.deps, current.partnerId, now.today, 'leurs groupes');
+      const current = await this.deps.store.getGroup(groupId);
+      await requireCentralised(this.deps, current.partnerId, now.today, 'leurs groupes');
       const { next, before, after } = merged(current, input);
-      const key = this.deps.db.prepare('SELECT key FROM groups WHERE id = ?').pluck().get(groupId) as number;
-      this.deps.db.prepare('UPDATE groups SET name = ? WHERE key = ?').run(next.name, key);
+      const key = (await this.deps.db.value<number>('SELECT key FROM groups WHERE id = ?', [groupId]))!;
+      await this.deps.db.run('UPDATE groups SET name = ? WHERE key = ?', [next.name, key]);
       if (input.memberIds !== undefined) {
-        const members = input.memberIds.map((memberId, index) => this.requireUserOf(current.partnerId, memberId, `memberIds[${index}]`));
-        this.deps.db.prepare('DELETE FROM group_members WHERE group_key = ?').run(key);
-        members.forEach((member, position) =>
-          this.deps.db.prepare('INSERT INTO group_members (group_key, position, user_key) VALUES (?, ?, ?)').run(key, position, member.key),
-        );
-        this.deps.derived.refresh([current.partnerId]);
+        const members = await this.requireMembers(current.partnerId, input.memberIds);
+        await this.deps.db.run('DELETE FROM group_members WHERE group_key = ?', [key]);
+        await this.insertMembers(key, members);
+        await this.deps.derived.refresh([current.partnerId]);
       }
-      const [traceId] = trace(this.deps, actor, now.at, dryRun, [
+      const [traceId] = await trace(this.deps, actor, now.at, dryRun, [
         { action: 'group.edit', targetType: 'group', targetId: groupId, partnerId: current.partnerId, reason: input.reason ?? '', before, after },
       ]);
-      return { dryRun, group: this.deps.store.getGroup(groupId), traceId: traceId! };
+      return { dryRun, group: await this.deps.store.getGroup(groupId), traceId: traceId! };
     });
   }
 }
@@ -415,8 +424,8 @@ function merged<T extends object>(current: T, changes: Record<string, unknown>):
 }
 
 /** Groups and habilitations are the Caf's to create only when it manages them (convention art. 9.1, contrat art. 2.2.1). */
-function requireCentralised(deps: WorkflowDeps, partnerId: string, today: string, what: string) {
-  const partner = requirePartner(deps, partnerId, today);
+async function requireCentralised(deps: WorkflowDeps, partnerId: string, today: string, what: string) {
+  const partner = await requirePartner(deps, partnerId, today);
   if (partner.terms.managementMode !== 'centralised') {
     throw new CafsupError(
       'CONFLICT',

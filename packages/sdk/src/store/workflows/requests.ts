@@ -21,7 +21,7 @@ import {
   type Terms,
 } from '@cafsup/shared';
 import { grantRefusal, nextId, nextNumber, refused, requirePartner, trace, type WorkflowDeps } from './deps.js';
-import { newHabilitation, newUser, type Records } from './records.js';
+import { newHabilitation, newUser, type Records, type UserKeyRow } from './records.js';
 import type { Questions } from './breaches.js';
 
 interface RequestRow {
@@ -63,36 +63,37 @@ export class Requests {
     private readonly questions: Questions,
   ) {}
 
-  list(partnerId: string, status?: RequestStatus): RequestRecord[] {
-    requirePartner(this.deps, partnerId, this.deps.clock().today);
-    const rows = this.deps.db
-      .prepare(`SELECT * FROM requests WHERE partner_id = ? ${status === undefined ? '' : 'AND status = ?'} ORDER BY number`)
-      .all(...(status === undefined ? [partnerId] : [partnerId, status])) as RequestRow[];
+  async list(partnerId: string, status?: RequestStatus): Promise<RequestRecord[]> {
+    await requirePartner(this.deps, partnerId, this.deps.clock().today);
+    const rows = await this.deps.db.all<RequestRow>(
+      `SELECT * FROM requests WHERE partner_id = ? ${status === undefined ? '' : 'AND status = ?'} ORDER BY number`,
+      status === undefined ? [partnerId] : [partnerId, status],
+    );
     return rows.map(rowToRequest);
   }
 
-  get(partnerId: string, number: number): RequestRecord {
-    const row = this.deps.db.prepare('SELECT * FROM requests WHERE partner_id = ? AND number = ?').get(partnerId, number) as RequestRow | undefined;
+  async get(partnerId: string, number: number): Promise<RequestRecord> {
+    const row = await this.deps.db.get<RequestRow>('SELECT * FROM requests WHERE partner_id = ? AND number = ?', [partnerId, number]);
     if (row === undefined) throw new CafsupError('NOT_FOUND', `Demande n° ${number} introuvable pour ${partnerId}.`, { ids: [`${partnerId}#${number}`] });
     return rowToRequest(row);
   }
 
   /** Records a form as received, with the next number of the partner's register. */
-  add(partnerId: string, draft: RequestDraft, actor: Actor) {
+  async add(partnerId: string, draft: RequestDraft, actor: Actor) {
     const input = parseInput(requestDraftSchema, draft);
     const dryRun = input.dryRun ?? false;
-    return this.deps.actions.transact(dryRun, () => {
+    return this.deps.actions.transact(dryRun, async () => {
       const now = this.deps.clock();
-      requirePartner(this.deps, partnerId, now.today);
+      await requirePartner(this.deps, partnerId, now.today);
       const receivedAt = input.receivedAt ?? now.today;
       if (receivedAt > now.today) {
         throw new CafsupError('VALIDATION', `Une demande ne peut pas être reçue le ${longFrenchDate(receivedAt)}, dans le futur.`, {
           problems: [{ path: 'receivedAt', message: 'date dans le futur' }],
         });
       }
-      const number = nextNumber(this.deps.db, 'requests', partnerId);
+      const number = await nextNumber(this.deps.db, 'requests', partnerId);
       const record = { partnerId, number, kind: input.kind, receivedAt, signatory: input.signatory ?? null, form: input.form };
-      const [traceId] = trace(this.deps, actor, now.at, dryRun, [
+      const [traceId] = await trace(this.deps, actor, now.at, dryRun, [
         {
           action: 'request.add',
           targetType: 'request',
@@ -103,19 +104,20 @@ export class Requests {
           after: record,
         },
       ]);
-      this.deps.db
-        .prepare(`INSERT INTO requests (partner_id, number, kind, received_at, signatory, form, status, trace_ids) VALUES (?, ?, ?, ?, ?, ?, 'received', ?)`)
-        .run(partnerId, number, input.kind, receivedAt, record.signatory, JSON.stringify(input.form), JSON.stringify(traceId === null ? [] : [traceId]));
-      return { dryRun, request: this.get(partnerId, number), traceId: traceId! };
+      await this.deps.db.run(
+        `INSERT INTO requests (partner_id, number, kind, received_at, signatory, form, status, trace_ids) VALUES (?, ?, ?, ?, ?, ?, 'received', ?)`,
+        [partnerId, number, input.kind, receivedAt, record.signatory, JSON.stringify(input.form), JSON.stringify(traceId === null ? [] : [traceId])],
+      );
+      return { dryRun, request: await this.get(partnerId, number), traceId: traceId! };
     });
   }
 
-  refuse(partnerId: string, number: number, options: ActionOptions, actor: Actor) {
+  async refuse(partnerId: string, number: number, options: ActionOptions, actor: Actor) {
     const { reason = '', dryRun = false } = parseInput(actionOptionsSchema, options);
-    return this.deps.actions.transact(dryRun, () => {
+    return this.deps.actions.transact(dryRun, async () => {
       const now = this.deps.clock();
-      const request = this.requireReceived(partnerId, number);
-      const [traceId] = trace(this.deps, actor, now.at, dryRun, [
+      const request = await this.requireReceived(partnerId, number);
+      const [traceId] = await trace(this.deps, actor, now.at, dryRun, [
         {
           action: 'request.refuse',
           targetType: 'request',
@@ -126,8 +128,8 @@ export class Requests {
           after: { status: 'refused' },
         },
       ]);
-      this.decide(request, 'refused', now.at, reason, traceId == null ? [] : [traceId]);
-      return { dryRun, request: this.get(partnerId, number), traceId: traceId! };
+      await this.decide(request, 'refused', now.at, reason, traceId == null ? [] : [traceId]);
+      return { dryRun, request: await this.get(partnerId, number), traceId: traceId! };
     });
   }
 
@@ -135,26 +137,26 @@ export class Requests {
    * Applies a form: what it asks is done with the actions of rules.md, in this one transaction,
    * each change traced; refused, naming the rule and article, when it would break one.
    */
-  apply(partnerId: string, number: number, options: ActionOptions, actor: Actor) {
+  async apply(partnerId: string, number: number, options: ActionOptions, actor: Actor) {
     const { reason = '', dryRun = false } = parseInput(actionOptionsSchema, options);
-    return this.deps.actions.transact(dryRun, () => {
+    return this.deps.actions.transact(dryRun, async () => {
       const now = this.deps.clock();
-      const request = this.requireReceived(partnerId, number);
+      const request = await this.requireReceived(partnerId, number);
       const traceIds: (number | null)[] = [];
       let changes: unknown;
       switch (request.kind) {
         case 'designation':
-          changes = this.applyDesignation(partnerId, request.form as DesignationForm, reason, actor, now, dryRun, traceIds);
+          changes = await this.applyDesignation(partnerId, request.form as DesignationForm, reason, actor, now, dryRun, traceIds);
           break;
         case 'habilitation':
-          changes = this.applyHabilitation(partnerId, number, request.form as HabilitationForm, reason, actor, now, dryRun, traceIds);
+          changes = await this.applyHabilitation(partnerId, number, request.form as HabilitationForm, reason, actor, now, dryRun, traceIds);
           break;
         case 'deletion':
-          changes = this.applyDeletion(partnerId, number, request.form as DeletionForm, reason, actor, now, dryRun, traceIds);
+          changes = await this.applyDeletion(partnerId, number, request.form as DeletionForm, reason, actor, now, dryRun, traceIds);
           break;
       }
       traceIds.push(
-        ...trace(this.deps, actor, now.at, dryRun, [
+        ...(await trace(this.deps, actor, now.at, dryRun, [
           {
             action: 'request.apply',
             targetType: 'request',
@@ -164,22 +166,22 @@ export class Requests {
             before: { status: request.status },
             after: { status: 'applied' },
           },
-        ]),
+        ])),
       );
-      this.decide(
+      await this.decide(
         request,
         'applied',
         now.at,
         reason,
         traceIds.filter((id): id is number => id !== null),
       );
-      return { dryRun, request: this.get(partnerId, number), changes };
+      return { dryRun, request: await this.get(partnerId, number), changes };
     });
   }
 
-  private requireReceived(partnerId: string, number: number): RequestRecord {
-    requirePartner(this.deps, partnerId, this.deps.clock().today);
-    const request = this.get(partnerId, number);
+  private async requireReceived(partnerId: string, number: number): Promise<RequestRecord> {
+    await requirePartner(this.deps, partnerId, this.deps.clock().today);
+    const request = await this.get(partnerId, number);
     if (request.status !== 'received') {
       throw new CafsupError('CONFLICT', `La demande n° ${number} est déjà ${request.status === 'applied' ? 'appliquée' : 'refusée'}.`, {
         ids: [`${partnerId}#${number}`],
@@ -188,10 +190,15 @@ export class Requests {
     return request;
   }
 
-  private decide(request: RequestRecord, status: RequestStatus, at: string, reason: string, traceIds: number[]): void {
-    this.deps.db
-      .prepare('UPDATE requests SET status = ?, decided_at = ?, decision_reason = ?, trace_ids = ? WHERE partner_id = ? AND number = ?')
-      .run(status, at, reason, JSON.stringify([...request.traceIds, ...traceIds]), request.partnerId, request.number);
+  private async decide(request: RequestRecord, status: RequestStatus, at: string, reason: string, traceIds: number[]): Promise<void> {
+    await this.deps.db.run('UPDATE requests SET status = ?, decided_at = ?, decision_reason = ?, trace_ids = ? WHERE partner_id = ? AND number = ?', [
+      status,
+      at,
+      reason,
+      JSON.stringify([...request.traceIds, ...traceIds]),
+      request.partnerId,
+      request.number,
+    ]);
   }
 
   /**
@@ -199,7 +206,7 @@ export class Requests {
    * `setContact` would (contrat art. 2.2.2 and annexe 1); the user with that e-mail gets the role,
    * and the person replaced, when an account of theirs holds that role, loses it (rule 13).
    */
-  private applyDesignation(
+  private async applyDesignation(
     partnerId: string,
     form: DesignationForm,
     reason: string,
@@ -208,15 +215,15 @@ export class Requests {
     dryRun: boolean,
     traceIds: (number | null)[],
   ) {
-    const entry = this.deps.conventions.get(partnerId)!;
+    const entry = (await this.deps.conventions.get(partnerId))!;
     const { avenants: _avenants, ...stored } = entry.convention;
     const contact: Contact = { side: 'partner', role: form.role, name: form.name, function: form.function, email: form.email, phone: form.phone };
     const holder = { contacts: structuredClone(stored.contacts) } as Terms;
     applyChange(holder, { type: 'setContact', contact });
-    this.deps.db.prepare('UPDATE conventions SET doc = ? WHERE partner_id = ?').run(JSON.stringify({ ...stored, contacts: holder.contacts }), partnerId);
+    await this.deps.db.run('UPDATE conventions SET doc = ? WHERE partner_id = ?', [JSON.stringify({ ...stored, contacts: holder.contacts }), partnerId]);
     this.deps.conventions.invalidate();
     traceIds.push(
-      ...trace(this.deps, actor, now.at, dryRun, [
+      ...(await trace(this.deps, actor, now.at, dryRun, [
         {
           action: 'convention.setContact',
           targetType: 'partner',
@@ -226,17 +233,17 @@ export class Requests {
           before: { contacts: stored.contacts },
           after: { contacts: holder.contacts },
         },
-      ]),
+      ])),
     );
     const roles: { userId: string; role: string }[] = [];
-    const replaced = form.replaces === null ? undefined : this.records.userByEmail(partnerId, normaliseEmail(form.replaces.email));
+    const replaced = form.replaces === null ? undefined : await this.records.userByEmail(partnerId, normaliseEmail(form.replaces.email));
     if (replaced !== undefined && replaced.role === form.role && normaliseEmail(form.replaces!.email) !== normaliseEmail(form.email)) {
-      traceIds.push(this.records.setRole(replaced, 'user', reason, actor, now.at, dryRun));
+      traceIds.push(await this.records.setRole(replaced, 'user', reason, actor, now.at, dryRun));
       roles.push({ userId: replaced.id, role: 'user' });
     }
-    const designated = this.records.userByEmail(partnerId, normaliseEmail(form.email));
+    const designated = await this.records.userByEmail(partnerId, normaliseEmail(form.email));
     if (designated !== undefined && designated.role !== form.role) {
-      traceIds.push(this.records.setRole(designated, form.role, reason, actor, now.at, dryRun));
+      traceIds.push(await this.records.setRole(designated, form.role, reason, actor, now.at, dryRun));
       roles.push({ userId: designated.id, role: form.role });
     }
     return { contact, roles };
@@ -247,7 +254,7 @@ export class Requests {
    * art. 9.1), creating the user when absent, with `endsAt` for a temporary mission; in delegated
    * mode the partner's managers do.
    */
-  private applyHabilitation(
+  private async applyHabilitation(
     partnerId: string,
     number: number,
     form: HabilitationForm,
@@ -257,15 +264,15 @@ export class Requests {
     dryRun: boolean,
     traceIds: (number | null)[],
   ) {
-    const partner = requirePartner(this.deps, partnerId, now.today);
+    const partner = await requirePartner(this.deps, partnerId, now.today);
     if (partner.terms.managementMode !== 'centralised')
       throw refused(DELEGATED_HABILITATION_REFUSAL, `Pour répondre au partenaire : cafsup request refuse ${partnerId} ${number} --reason « … ».`);
     const existing =
       form.userId !== undefined
-        ? this.records.requireUserOf(partnerId, form.userId, 'form.userId')
-        : this.records.userByEmail(partnerId, normaliseEmail(form.email));
+        ? await this.records.requireUserOf(partnerId, form.userId, 'form.userId')
+        : await this.records.userByEmail(partnerId, normaliseEmail(form.email));
     if (existing?.status === 'disabled') throw new CafsupError('CONFLICT', `L’utilisateur ${existing.id} est désactivé.`, { ids: [existing.id] });
-    const refusal = grantRefusal(this.deps, partner, now.today, {
+    const refusal = await grantRefusal(this.deps, partner, now.today, {
       service: form.service,
       profile: form.profile,
       departement: form.departement,
@@ -279,7 +286,7 @@ export class Requests {
     if (userId === undefined) {
       user = newUser(
         {
-          id: nextId(this.deps.db, 'users', `${partnerId}-u`, 3),
+          id: await nextId(this.deps.db, 'users', `${partnerId}-u`, 3),
           partnerId,
           name: form.name,
           email: form.email,
@@ -290,15 +297,15 @@ export class Requests {
         },
         now.at,
       );
-      traceIds.push(this.records.insertUser(user, reason, actor, now.at, dryRun));
+      traceIds.push(await this.records.insertUser(user, reason, actor, now.at, dryRun));
       userId = user.id;
     }
     const habilitation = newHabilitation(
-      { id: nextId(this.deps.db, 'habilitations', `${partnerId}-h`, 4), partnerId, userId, groupId: null },
+      { id: await nextId(this.deps.db, 'habilitations', `${partnerId}-h`, 4), partnerId, userId, groupId: null },
       { service: form.service, profile: form.profile, departement: form.departement, endsAt: form.endsAt },
       now.at,
     );
-    traceIds.push(this.records.insertHabilitation(habilitation, reason, actor, now.at, dryRun));
+    traceIds.push(await this.records.insertHabilitation(habilitation, reason, actor, now.at, dryRun));
     return { user, habilitation };
   }
 
@@ -307,7 +314,7 @@ export class Requests {
    * revoked, they leave their groups and are disabled; with « perte ou vol » their password
    * change is forced first and a security incident recorded (contrat art. 5.1, convention art. 9.2).
    */
-  private applyDeletion(
+  private async applyDeletion(
     partnerId: string,
     number: number,
     form: DeletionForm,
@@ -318,12 +325,14 @@ export class Requests {
     traceIds: (number | null)[],
   ) {
     const problems: { path: string; message: string }[] = [];
-    const users = form.people.map((person, index) => {
-      const user = person.userId !== undefined ? this.records.loadUser(person.userId) : this.records.userByEmail(partnerId, normaliseEmail(person.email));
+    const users: UserKeyRow[] = [];
+    for (const [index, person] of form.people.entries()) {
+      const user =
+        person.userId !== undefined ? await this.records.loadUser(person.userId) : await this.records.userByEmail(partnerId, normaliseEmail(person.email));
       if (user === undefined || user.partner_id !== partnerId)
         problems.push({ path: `form.people[${index}]`, message: `aucun compte de ${person.name} (${person.email}) chez ${partnerId}` });
-      return user!;
-    });
+      users.push(user!);
+    }
     if (problems.length > 0)
       throw new CafsupError('VALIDATION', `Demande n° ${number} : ${problems.map((problem) => problem.message).join(' ; ')}.`, { problems });
     const live = users.filter((user) => user.status !== 'disabled');
@@ -332,12 +341,12 @@ export class Requests {
       traceIds.push(...result.changed.map((change) => (dryRun ? null : change.traceId)));
       return result;
     };
-    const passwordReset = form.lossOrTheft && ids.length > 0 ? collect(this.deps.actions.forcePasswordReset({ userIds: ids }, { reason }, actor)) : null;
-    const revoked = ids.length > 0 ? collect(this.deps.actions.revokeUsersHabilitations(ids, { reason }, actor)) : null;
-    const disabled = this.records.disable(live, reason, actor, now.at, dryRun);
+    const passwordReset = form.lossOrTheft && ids.length > 0 ? collect(await this.deps.actions.forcePasswordReset({ userIds: ids }, { reason }, actor)) : null;
+    const revoked = ids.length > 0 ? collect(await this.deps.actions.revokeUsersHabilitations(ids, { reason }, actor)) : null;
+    const disabled = await this.records.disable(live, reason, actor, now.at, dryRun);
     traceIds.push(...disabled.map((entry) => entry.traceId));
     const incident = form.lossOrTheft
-      ? this.questions.open(
+      ? await this.questions.open(
           partnerId,
           {
             kind: 'incident',

@@ -40,7 +40,7 @@ import {
   usersCommand,
 } from './read.js';
 import { tracesCheckpointCommand, tracesVerifyCommand } from './trail.js';
-import { apiCommand, backupCommand } from './ops.js';
+import { apiCommand, backupCommand, migrateCommand } from './ops.js';
 import { WORKFLOW_COMMANDS } from './workflows.js';
 
 /** Every plain command, in the order `cafsup --help` presents them. */
@@ -56,7 +56,7 @@ const GROUPS: { title: string; commands: Command[] }[] = [
   },
   { title: 'Suivi : formulaires, revues, manquements (workflows)', commands: WORKFLOW_COMMANDS },
   { title: 'Traces', commands: [tracesCommand, tracesCheckpointCommand, tracesVerifyCommand, tracesPurgeCommand] },
-  { title: 'Données', commands: [exportCommand, importCommand, backupCommand] },
+  { title: 'Données', commands: [exportCommand, importCommand, backupCommand, migrateCommand] },
   {
     title: 'Usage partagé (serveur)',
     // In the order of a first setup, so that each example runs after the one before it.

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { CafsupError, countOf } from '@cafsup/shared';
-import { OPERATIONS, backupDatabase, isOperation, operationSpec, parseOperationInput } from '@cafsup/sdk';
+import { OPERATIONS, backupDatabase, copySqliteToPostgres, isOperation, isPostgresUrl, operationSpec, parseOperationInput } from '@cafsup/sdk';
 import { stringOption, type Command } from '../command.js';
 import { UsageError } from '../context.js';
 import { json } from '../output.js';
@@ -70,10 +70,37 @@ export const backupCommand: Command = {
   async run(context, { options }) {
     const out = stringOption(options.out);
     if (out === undefined || out.trim() === '') throw new UsageError(`Il manque --out FICHIER. Usage : ${backupCommand.usage}`);
+    if (isPostgresUrl(context.databasePath())) {
+      throw new UsageError('Sur PostgreSQL, la sauvegarde se fait avec pg_dump (voir le README, « Sauvegarde ») : cafsup backup copie un fichier SQLite.');
+    }
     const outcome = await backupDatabase(context.databasePath(), out, { force: options.force === true });
     return {
       json: outcome,
       text: () => `Sauvegarde écrite : ${outcome.path} (${countOf(outcome.bytes, 'octet')}, intégrité vérifiée).`,
+    };
+  },
+};
+
+export const migrateCommand: Command = {
+  name: 'migrate',
+  summary: 'copie la base SQLite dans une base PostgreSQL vide, traces et jetons compris (la chaîne reste vérifiable)',
+  usage: 'cafsup migrate --to postgres://… [--db FICHIER]',
+  example: 'cafsup migrate --db cafsup.db --to postgres://cafsup@db.caf78.fr/cafsup',
+  options: {
+    to: { type: 'string', value: 'URL', description: 'la base PostgreSQL de destination (vide ; son schéma est créé)' },
+  },
+  async run(context, { options }) {
+    const to = stringOption(options.to);
+    if (to === undefined || !isPostgresUrl(to)) throw new UsageError(`Il manque --to postgres://… (la base de destination). Usage : ${migrateCommand.usage}`);
+    const from = context.databasePath();
+    if (isPostgresUrl(from)) throw new UsageError('La source de « cafsup migrate » est un fichier SQLite (--db FICHIER).');
+    const report = await copySqliteToPostgres(from, to, (table, rows) => {
+      if (process.stderr.isTTY) process.stderr.write(`  ${table} : ${countOf(rows, 'ligne')}\n`);
+    });
+    return {
+      json: report,
+      text: () =>
+        `Base copiée dans ${report.to} : ${report.tables.map((table) => `${table.name} ${table.rows}`).join(', ')}.\nTête de la chaîne des traces : n° ${report.traceHead} (vérifiez avec « cafsup traces verify --db URL »).`,
     };
   },
 };

@@ -76,12 +76,12 @@ export const serveCommand: Command = {
 };
 
 /** The server's own file, opened for a token command and closed after it, whatever happens. */
-function withServerStore<T>(context: Context, use: (store: Store) => T): T {
-  const store = new Store(context.databasePath(), { create: false });
+async function withServerStore<T>(context: Context, use: (store: Store) => Promise<T>): Promise<T> {
+  const store = await Store.open(context.databasePath(), { create: false });
   try {
-    return use(store);
+    return await use(store);
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -106,7 +106,7 @@ export const tokenCreateCommand: Command = {
     const expires = stringOption(options.expires);
     const expiresAt = expires === undefined ? undefined : expiryOf(expires);
     const actor = await context.actor();
-    const created = withServerStore(context, (store) =>
+    const created = await withServerStore(context, (store) =>
       store.tokens.create({ name: positionals[0]!.trim(), email }, role, cafs, actor, expiresAt === undefined ? {} : { expiresAt }),
     );
     return {
@@ -143,7 +143,7 @@ export const tokenListCommand: Command = {
   example: 'cafsup token list --json',
   rows: TOKEN_ROWS,
   async run(context) {
-    const tokens = withServerStore(context, (store) => store.tokens.list());
+    const tokens = await withServerStore(context, (store) => store.tokens.list());
     return { json: { tokens }, text: () => (tokens.length === 0 ? 'Aucun jeton.' : listTable(TOKEN_ROWS, tokens)), rows: tokens };
   },
 };
@@ -160,7 +160,7 @@ export const tokenRevokeCommand: Command = {
     if (!Number.isInteger(id) || id <= 0) throw new UsageError(`Numéro de jeton invalide : « ${positionals[0]} ».`);
     const reason = requiredOption(options.reason, 'reason', tokenRevokeCommand.usage);
     const actor = await context.actor();
-    withServerStore(context, (store) => store.tokens.revoke(id, reason, actor));
+    await withServerStore(context, (store) => store.tokens.revoke(id, reason, actor));
     return { json: { id, revoked: true }, text: () => `Jeton n° ${id} révoqué.` };
   },
 };
@@ -178,7 +178,7 @@ function ownerCommand(suspend: boolean): Command {
       if (!isEmail(email)) throw new UsageError(`Mél invalide : « ${email} ».`);
       const reason = requiredOption(options.reason, 'reason', this.usage);
       const actor = await context.actor();
-      withServerStore(context, (store) => store.tokens.setOwnerSuspended(email, suspend, reason, actor));
+      await withServerStore(context, (store) => store.tokens.setOwnerSuspended(email, suspend, reason, actor));
       return { json: { email, suspended: suspend }, text: () => `${email} : ${suspend ? 'suspendu' : 'rétabli'}.` };
     },
   };

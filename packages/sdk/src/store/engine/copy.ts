@@ -1,0 +1,80 @@
+import { CafsupError } from '@cafsup/shared';
+import { openDatabase } from '../connection.js';
+import { SCHEMA_VERSION } from '../schema.js';
+import { PostgresSql, redact } from './postgres.js';
+import { POSTGRES_SCHEMA_VERSION, migratePostgres } from './postgres-schema.js';
+
+/** Rows per INSERT: well under PostgreSQL's 65,535 parameters for the widest table. */
+const BATCH = 1000;
+
+export interface CopyReport {
+  from: string;
+  to: string;
+  tables: { name: string; rows: number }[];
+  traceHead: number;
+}
+
+/**
+ * `cafsup migrate --to URL`: copies an embedded file into an empty PostgreSQL database, table
+ * by table and row for row, in one transaction — the trace chain included, with its numbers,
+ * hashes, anchor and the store's identifier, so that `traces verify` and the checkpoints signed
+ * on the file still hold on PostgreSQL. Refused when the database already holds data (a copy
+ * never merges two chains) or when the file's schema is not this version's.
+ */
+export async function copySqliteToPostgres(file: string, url: string, onTable?: (name: string, rows: number) => void): Promise<CopyReport> {
+  const source = openDatabase(file, { create: false, readonly: true });
+  const target = new PostgresSql(url, { max: 2 });
+  try {
+    const version = source.pragma('user_version', { simple: true }) as number;
+    if (version !== SCHEMA_VERSION || POSTGRES_SCHEMA_VERSION !== SCHEMA_VERSION) {
+      throw new CafsupError('CONFLICT', `Le fichier ${file} est au schéma ${version}, cette version de cafsup au schéma ${SCHEMA_VERSION} : ouvrez-le d’abord avec cette version.`);
+    }
+    await migratePostgres(target);
+    const tables = (source.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[]).map(
+      (row) => row.name,
+    );
+    const report: CopyReport = { from: file, to: redact(url), tables: [], traceHead: 0 };
+    await target.transaction(async () => {
+      const held = await target.value<number>('SELECT (SELECT COUNT(*) FROM partners) + (SELECT COUNT(*) FROM traces) + (SELECT COUNT(*) FROM tokens)');
+      if (Number(held) > 0) {
+        throw new CafsupError('CONFLICT', `La base ${redact(url)} contient déjà des données : la copie se fait dans une base vide (rien n’a été écrit).`);
+      }
+      for (const table of tables) {
+        const columns = (source.prepare(`SELECT name FROM pragma_table_info(?) ORDER BY cid`).all(table) as { name: string }[]).map((row) => row.name);
+        const list = columns.map((column) => `"${column}"`).join(', ');
+        // The rows the baseline wrote (store id, chain head) give way to the file's.
+        const conflict = table === 'meta' ? ' ON CONFLICT (key) DO UPDATE SET value = excluded.value' : '';
+        let rows = 0;
+        let batch: unknown[][] = [];
+        const flush = async () => {
+          if (batch.length === 0) return;
+          const values = batch.map((_row, index) => `(${columns.map((_column, at) => `$${index * columns.length + at + 1}`).join(', ')})`).join(', ');
+          await target.run(`INSERT INTO ${table} (${list}) VALUES ${values}${conflict}`, batch.flat());
+          rows += batch.length;
+          batch = [];
+        };
+        for (const row of source.prepare(`SELECT ${list} FROM "${table}"`).raw(true).iterate() as IterableIterator<unknown[]>) {
+          batch.push(row);
+          if (batch.length === BATCH) await flush();
+        }
+        await flush();
+        // Identity columns go on after the highest key copied.
+        const identities = await target.all<{ column_name: string }>(
+          "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ? AND is_identity = 'YES'",
+          [table],
+        );
+        for (const { column_name: column } of identities) {
+          await target.exec(`SELECT setval(pg_get_serial_sequence('${table}', '${column}'), COALESCE((SELECT MAX("${column}") FROM ${table}), 0) + 1, false)`);
+        }
+        report.tables.push({ name: table, rows });
+        onTable?.(table, rows);
+      }
+      const head = await target.value<string>("SELECT value FROM meta WHERE key = 'trace_head'");
+      report.traceHead = head === undefined ? 0 : (JSON.parse(head) as { id: number }).id;
+    });
+    return report;
+  } finally {
+    source.close();
+    await target.close();
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * The one asynchronous store interface (operations.md, "Two engines, one behaviour"): every
+ * module of the store talks to its database through this, never to a driver. Two engines
+ * implement it: SQLite (better-sqlite3, embedded) and PostgreSQL (node-postgres, shared).
+ *
+ * SQL is written once where both dialects agree — which is most of it: `?` or `@name`
+ * parameters, `ON CONFLICT`, `RETURNING`, `CASE WHEN … THEN 1 ELSE 0 END` for a boolean that is
+ * counted — and per engine, through `pick`, where they differ (JSON functions, locking).
+ */
+
+import { CafsupError } from '@cafsup/shared';
+
+/** Raised for a job whose deadline passed before it started or got the write lock: nothing was written. */
+export function unavailable(retryAfterSeconds: number): CafsupError {
+  return new CafsupError('UNAVAILABLE', 'Base de données occupée (une autre écriture ou un import est en cours) : rien n’a été écrit, réessayez.', {
+    retryAfterSeconds,
+  });
+}
+
+/** `?` parameters in order, or `@name` parameters by name. A boolean is stored as 1 or 0, undefined as NULL. */
+export type Params = readonly unknown[] | Readonly<Record<string, unknown>>;
+
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface Sql {
+  readonly dialect: Dialect;
+  all<T = Record<string, unknown>>(sql: string, params?: Params): Promise<T[]>;
+  get<T = Record<string, unknown>>(sql: string, params?: Params): Promise<T | undefined>;
+  /** The first column of the first row, or undefined when there is no row. */
+  value<T = unknown>(sql: string, params?: Params): Promise<T | undefined>;
+  /** A statement that returns no rows: how many rows it changed. */
+  run(sql: string, params?: Params): Promise<{ changes: number }>;
+  /** Several statements without parameters (migrations, bulk maintenance). */
+  exec(script: string): Promise<void>;
+  /**
+   * A large result read in batches, so that a million rows never sit in memory at once. On
+   * PostgreSQL the rows come from a cursor, which needs a transaction: outside one, the
+   * iteration opens a read-only snapshot of its own.
+   */
+  iterate<T = Record<string, unknown>>(sql: string, params?: Params): AsyncIterable<T>;
+  /**
+   * Runs `work` in one write transaction: all of it lands or none of it. Writes are serialised
+   * (SQLite: `BEGIN IMMEDIATE` on the single writer; PostgreSQL: the trace head row locked
+   * `FOR UPDATE` first), so every write sees the ones before it whole. Nested calls are
+   * savepoints of the outer transaction.
+   */
+  transaction<T>(work: () => Promise<T>): Promise<T>;
+  /**
+   * Runs `work` on one consistent snapshot, writing nothing (several reads that must agree:
+   * the retention plan, an export, verify).
+   */
+  snapshot<T>(work: () => Promise<T>): Promise<T>;
+  /** True inside `transaction` (of this caller, on PostgreSQL). */
+  readonly inTransaction: boolean;
+  close(): Promise<void>;
+}
+
+/** SQL that differs between the engines, chosen by the engine in use. */
+export function pick(db: Sql, variants: Record<Dialect, string>): string {
+  return variants[db.dialect];
+}
+
+/**
+ * The fragments that differ between SQLite and PostgreSQL, each in one place. A fragment takes
+ * the SQL of its operands and returns SQL.
+ */
+export function dialectOf(db: Sql) {
+  const postgres = db.dialect === 'postgres';
+  return {
+    /** The values of a JSON array of strings given as a parameter, as a one-column table `value`. */
+    jsonValues: (param: string) => (postgres ? `(SELECT json_array_elements_text(CAST(${param} AS json)) AS value)` : `(SELECT value FROM json_each(${param}))`),
+    /** A JSON array (as text) of the values of an aggregate, `[]` when there is none. */
+    jsonArrayAgg: (expression: string, orderBy?: string) =>
+      postgres
+        ? `COALESCE(CAST(json_agg(${expression}${orderBy === undefined ? '' : ` ORDER BY ${orderBy}`}) AS text), '[]')`
+        : `json_group_array(${expression})`,
+    /** The text of a JSON document's top-level field. */
+    jsonText: (document: string, field: string) => (postgres ? `(CAST(${document} AS json) ->> '${field}')` : `json_extract(${document}, '$.${field}')`),
+    /** A JSON document stored as text, to be nested inside a JSON aggregate without being quoted as a string. */
+    json: (document: string) => (postgres ? `CAST(${document} AS json)` : `json(${document})`),
+    least: (a: string, b: string) => (postgres ? `LEAST(${a}, ${b})` : `MIN(${a}, ${b})`),
+    greatest: (a: string, b: string) => (postgres ? `GREATEST(${a}, ${b})` : `MAX(${a}, ${b})`),
+    /** Locks the rows read until the transaction ends (PostgreSQL); SQLite's single writer needs nothing. */
+    forUpdate: postgres ? ' FOR UPDATE' : '',
+  };
+}
+
+/** Counts a condition as 1 or 0 in both dialects (PostgreSQL does not add booleans). */
+export const asInt = (condition: string) => `(CASE WHEN ${condition} THEN 1 ELSE 0 END)`;

@@ -1,0 +1,320 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import pg from 'pg';
+import { CafsupError } from '@cafsup/shared';
+import { unavailable, type Params, type Sql } from './engine.js';
+
+/**
+ * Rewrites `?` and `@name` parameters as PostgreSQL's `$n`, skipping string literals, quoted
+ * identifiers and comments. A name used twice is one parameter.
+ */
+export function toPostgres(sql: string): { text: string; names: string[] | null; count: number } {
+  let text = '';
+  const names: string[] = [];
+  let positional = 0;
+  let index = 0;
+  while (index < sql.length) {
+    const char = sql[index]!;
+    if (char === "'" || char === '"') {
+      const end = sql.indexOf(char, index + 1);
+      const stop = end === -1 ? sql.length : end + 1;
+      text += sql.slice(index, stop);
+      index = stop;
+      // A doubled quote inside a literal is the quote itself: the scan goes on from it.
+      continue;
+    }
+    if (char === '-' && sql[index + 1] === '-') {
+      const end = sql.indexOf('\n', index);
+      const stop = end === -1 ? sql.length : end;
+      text += sql.slice(index, stop);
+      index = stop;
+      continue;
+    }
+    if (char === '?') {
+      positional += 1;
+      text += `$${positional}`;
+      index += 1;
+      continue;
+    }
+    if (char === '@' && /[A-Za-z_]/.test(sql[index + 1] ?? '')) {
+      const match = /^[A-Za-z_][A-Za-z0-9_]*/.exec(sql.slice(index + 1))!;
+      let position = names.indexOf(match[0]);
+      if (position === -1) position = names.push(match[0]) - 1;
+      text += `$${position + 1}`;
+      index += 1 + match[0].length;
+      continue;
+    }
+    text += char;
+    index += 1;
+  }
+  if (positional > 0 && names.length > 0) throw new Error('SQL mixes ? and @name parameters');
+  return { text, names: names.length > 0 ? names : null, count: positional };
+}
+
+function bindable(value: unknown): unknown {
+  if (value === undefined) return null;
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  return value;
+}
+
+/** PostgreSQL answers 64-bit integers and numerics as strings; cafsup's counts and keys fit in a double. */
+const TYPES = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === 20 || oid === 1700) return (value: string) => Number(value);
+    return pg.types.getTypeParser(oid, format as never);
+  },
+};
+
+const CURSOR_BATCH = 2000;
+
+/** How long a write waits for another's turn by default, as SQLite's busy timeout (connection.ts). */
+const LOCK_TIMEOUT_MS = 15_000;
+
+/** The statement every write transaction starts with: writes take turns on the chain head row. */
+export const HEAD_LOCK = "SELECT value FROM meta WHERE key = 'trace_head' FOR UPDATE";
+
+interface Context {
+  client: pg.PoolClient;
+  depth: number;
+  writes: boolean;
+}
+
+/** A driver error as cafsup's: the server unreachable is UNAVAILABLE in French; the rest stays as it is. */
+function translateError(error: unknown, url: string): unknown {
+  const code = (error as { code?: string }).code;
+  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'ETIMEDOUT' || code === 'EAI_AGAIN' || code === '57P03' || code === '3D000' || code === '28P01') {
+    return new CafsupError('UNAVAILABLE', `Base PostgreSQL injoignable (${redact(url)}) : ${(error as Error).message}.`, { path: redact(url) }, { cause: error });
+  }
+  return error;
+}
+
+/** A URL without its password, for messages and logs. */
+export function redact(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== '') parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return 'postgres://…';
+  }
+}
+
+/**
+ * The shared engine: a pool of PostgreSQL connections. Each caller's transaction has a
+ * connection of its own, found through async-local storage, so the store's modules need not
+ * pass it along; a query outside a transaction takes any free connection.
+ */
+export class PostgresSql implements Sql {
+  readonly dialect = 'postgres' as const;
+  readonly pool: pg.Pool;
+  private readonly context = new AsyncLocalStorage<Context>();
+  /** How long a write of this call may wait for the head row (`withLockTimeout`). */
+  private readonly lockTimeouts = new AsyncLocalStorage<number>();
+  private readonly translated = new Map<string, ReturnType<typeof toPostgres>>();
+  private cursors = 0;
+
+  /** A session's own connection in its snapshot (`readSession`), or null for the pool's engine. */
+  private readonly fixed: Context | null;
+
+  constructor(
+    readonly url: string,
+    options: { max?: number; session?: { pool: pg.Pool; client: pg.PoolClient } } = {},
+  ) {
+    if (options.session !== undefined) {
+      this.pool = options.session.pool;
+      this.fixed = { client: options.session.client, depth: 1, writes: false };
+      return;
+    }
+    this.fixed = null;
+    this.pool = new pg.Pool({ connectionString: url, max: options.max ?? 10, types: TYPES, application_name: 'cafsup' });
+    // An idle connection the server closed must not crash the process: the next query reconnects.
+    this.pool.on('error', () => undefined);
+  }
+
+  /**
+   * A connection of its own in one read-only snapshot, until `close()`: for a long read that
+   * yields as it goes (the export), which a callback-shaped `snapshot` cannot hold open.
+   */
+  async readSession(): Promise<PostgresSql> {
+    const client = await this.connect();
+    try {
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    } catch (error) {
+      client.release(true);
+      throw translateError(error, this.url);
+    }
+    return new PostgresSql(this.url, { session: { pool: this.pool, client } });
+  }
+
+  private current(): Context | undefined {
+    return this.fixed ?? this.context.getStore();
+  }
+
+  private prepare(sql: string, params: Params | undefined): { text: string; values: unknown[] } {
+    let entry = this.translated.get(sql);
+    if (entry === undefined) {
+      entry = toPostgres(sql);
+      if (this.translated.size >= 1024) this.translated.clear();
+      this.translated.set(sql, entry);
+    }
+    let values: unknown[];
+    if (params === undefined) values = [];
+    else if (Array.isArray(params)) values = params.map(bindable);
+    else {
+      const named = params as Record<string, unknown>;
+      values = (entry.names ?? []).map((name) => bindable(named[name]));
+    }
+    return { text: entry.text, values };
+  }
+
+  private async query(sql: string, params?: Params): Promise<pg.QueryResult> {
+    const { text, values } = this.prepare(sql, params);
+    const client = this.current()?.client;
+    try {
+      return await (client ?? this.pool).query({ text, values });
+    } catch (error) {
+      throw translateError(error, this.url);
+    }
+  }
+
+  async all<T>(sql: string, params?: Params): Promise<T[]> {
+    return (await this.query(sql, params)).rows as T[];
+  }
+
+  async get<T>(sql: string, params?: Params): Promise<T | undefined> {
+    return (await this.query(sql, params)).rows[0] as T | undefined;
+  }
+
+  async value<T>(sql: string, params?: Params): Promise<T | undefined> {
+    const row = (await this.query(sql, params)).rows[0] as Record<string, unknown> | undefined;
+    return (row === undefined ? undefined : Object.values(row)[0]) as T | undefined;
+  }
+
+  async run(sql: string, params?: Params): Promise<{ changes: number }> {
+    return { changes: (await this.query(sql, params)).rowCount ?? 0 };
+  }
+
+  async exec(script: string): Promise<void> {
+    const client = this.current()?.client;
+    try {
+      // The simple protocol runs several statements in one call.
+      await (client ?? this.pool).query(script);
+    } catch (error) {
+      throw translateError(error, this.url);
+    }
+  }
+
+  async *iterate<T>(sql: string, params?: Params): AsyncIterable<T> {
+    const inside = this.current();
+    const client = inside?.client ?? (await this.connect());
+    const cursor = `cafsup_cursor_${++this.cursors}`;
+    const { text, values } = this.prepare(sql, params);
+    try {
+      if (inside === undefined) await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      await client.query({ text: `DECLARE ${cursor} NO SCROLL CURSOR FOR ${text}`, values });
+      for (;;) {
+        const { rows } = await client.query(`FETCH ${CURSOR_BATCH} FROM ${cursor}`);
+        for (const row of rows) yield row as T;
+        if (rows.length < CURSOR_BATCH) break;
+      }
+      await client.query(`CLOSE ${cursor}`);
+      if (inside === undefined) await client.query('COMMIT');
+    } catch (error) {
+      if (inside === undefined) await client.query('ROLLBACK').catch(() => undefined);
+      throw translateError(error, this.url);
+    } finally {
+      if (inside === undefined) {
+        // A loop left early (break, return) leaves the snapshot open: end it before handing the connection back.
+        await client.query('ROLLBACK').catch(() => undefined);
+        client.release();
+      }
+    }
+  }
+
+  /** Runs `work` with its writes waiting at most `ms` for the head row (a request's deadline); then UNAVAILABLE. */
+  withLockTimeout<T>(ms: number, work: () => Promise<T>): Promise<T> {
+    return this.lockTimeouts.run(ms, work);
+  }
+
+  get inTransaction(): boolean {
+    return this.current() !== undefined;
+  }
+
+  private async connect(): Promise<pg.PoolClient> {
+    try {
+      return await this.pool.connect();
+    } catch (error) {
+      throw translateError(error, this.url);
+    }
+  }
+
+  async transaction<T>(work: () => Promise<T>): Promise<T> {
+    const inside = this.current();
+    if (inside !== undefined) {
+      if (!inside.writes) throw new Error('a write inside a read-only snapshot');
+      return this.savepoint(inside, work);
+    }
+    return this.begin('BEGIN', true, work);
+  }
+
+  async snapshot<T>(work: () => Promise<T>): Promise<T> {
+    if (this.current() !== undefined) return work();
+    return this.begin('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', false, work);
+  }
+
+  private async begin<T>(statement: string, writes: boolean, work: () => Promise<T>): Promise<T> {
+    const client = await this.connect();
+    let broken = false;
+    try {
+      await client.query(statement);
+      // Writes take turns on the chain head (operations.md): each sees the previous one whole,
+      // and trace numbers follow without gaps.
+      if (writes) {
+        const timeout = this.lockTimeouts.getStore() ?? LOCK_TIMEOUT_MS;
+        await client.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.round(timeout))}`);
+        try {
+          await client.query(HEAD_LOCK);
+        } catch (error) {
+          // 55P03: the lock was not granted in time; nothing was written.
+          if ((error as { code?: string }).code === '55P03') throw unavailable(Math.max(1, Math.ceil(timeout / 1000)));
+          throw error;
+        }
+        await client.query('SET LOCAL lock_timeout = 0');
+      }
+      const result = await this.context.run({ client, depth: 1, writes }, work);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {
+        broken = true;
+      });
+      throw translateError(error, this.url);
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  private async savepoint<T>(inside: Context, work: () => Promise<T>): Promise<T> {
+    const name = `s${inside.depth}`;
+    await inside.client.query(`SAVEPOINT ${name}`);
+    inside.depth += 1;
+    try {
+      const result = await work();
+      await inside.client.query(`RELEASE SAVEPOINT ${name}`);
+      return result;
+    } catch (error) {
+      await inside.client.query(`ROLLBACK TO SAVEPOINT ${name}`);
+      throw error;
+    } finally {
+      inside.depth -= 1;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.fixed !== null) {
+      await this.fixed.client.query('COMMIT').catch(() => undefined);
+      this.fixed.client.release();
+      return;
+    }
+    await this.pool.end();
+  }
+}

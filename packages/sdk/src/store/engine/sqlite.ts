@@ -1,0 +1,125 @@
+import type Database from 'better-sqlite3';
+import type { Params, Sql } from './engine.js';
+
+/** SQLite takes numbers, strings, bigints, buffers and null: a boolean becomes 1 or 0, undefined NULL. */
+function bindable(value: unknown): unknown {
+  if (value === undefined) return null;
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  return value;
+}
+
+function bind(params: Params | undefined): unknown[] {
+  if (params === undefined) return [];
+  if (Array.isArray(params)) return params.map(bindable);
+  const named: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(params)) named[name] = bindable(value);
+  return [named];
+}
+
+/** Statements built from filters vary; the cache keeps the most recent ones. */
+const STATEMENT_CACHE = 256;
+
+/**
+ * The embedded engine: one better-sqlite3 connection. Its calls are synchronous underneath, so
+ * one store runs one operation at a time (the worker pool and the local transport see to it):
+ * a transaction is the connection's, not a caller's.
+ */
+export class SqliteSql implements Sql {
+  readonly dialect = 'sqlite' as const;
+  private readonly statements = new Map<string, Database.Statement>();
+  private depth = 0;
+
+  constructor(readonly db: Database.Database) {}
+
+  private prepare(sql: string): Database.Statement {
+    let statement = this.statements.get(sql);
+    if (statement === undefined) {
+      statement = this.db.prepare(sql);
+      if (this.statements.size >= STATEMENT_CACHE) this.statements.delete(this.statements.keys().next().value!);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  all<T>(sql: string, params?: Params): Promise<T[]> {
+    return Promise.resolve(this.prepare(sql).all(...bind(params)) as T[]);
+  }
+
+  get<T>(sql: string, params?: Params): Promise<T | undefined> {
+    return Promise.resolve(this.prepare(sql).get(...bind(params)) as T | undefined);
+  }
+
+  value<T>(sql: string, params?: Params): Promise<T | undefined> {
+    // Not `raw()`: it would change the cached statement for every later caller.
+    const row = this.prepare(sql).get(...bind(params)) as Record<string, unknown> | undefined;
+    return Promise.resolve((row === undefined ? undefined : Object.values(row)[0]) as T | undefined);
+  }
+
+  run(sql: string, params?: Params): Promise<{ changes: number }> {
+    const statement = this.prepare(sql);
+    // A statement with RETURNING reads rows; its effect is what counts here.
+    if (statement.reader) return Promise.resolve({ changes: statement.all(...bind(params)).length });
+    return Promise.resolve({ changes: statement.run(...bind(params)).changes });
+  }
+
+  exec(script: string): Promise<void> {
+    this.db.exec(script);
+    return Promise.resolve();
+  }
+
+  async *iterate<T>(sql: string, params?: Params): AsyncIterable<T> {
+    // A fresh statement: the cached one may be iterated by an outer loop.
+    for (const row of this.db.prepare(sql).iterate(...bind(params))) yield row as T;
+  }
+
+  get inTransaction(): boolean {
+    return this.db.inTransaction;
+  }
+
+  async transaction<T>(work: () => Promise<T>): Promise<T> {
+    if (this.depth > 0) return this.savepoint(work);
+    this.db.exec('BEGIN IMMEDIATE');
+    this.depth = 1;
+    try {
+      const result = await work();
+      this.db.exec('COMMIT');
+      return result;
+    } catch (error) {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      throw error;
+    } finally {
+      this.depth = 0;
+    }
+  }
+
+  private async savepoint<T>(work: () => Promise<T>): Promise<T> {
+    const name = `s${this.depth}`;
+    this.db.exec(`SAVEPOINT ${name}`);
+    this.depth += 1;
+    try {
+      const result = await work();
+      this.db.exec(`RELEASE ${name}`);
+      return result;
+    } catch (error) {
+      if (this.db.inTransaction) this.db.exec(`ROLLBACK TO ${name}; RELEASE ${name}`);
+      throw error;
+    } finally {
+      this.depth -= 1;
+    }
+  }
+
+  async snapshot<T>(work: () => Promise<T>): Promise<T> {
+    if (this.db.inTransaction) return work();
+    this.db.exec('BEGIN');
+    try {
+      return await work();
+    } finally {
+      if (this.db.inTransaction) this.db.exec('COMMIT');
+    }
+  }
+
+  close(): Promise<void> {
+    if (this.db.open) this.db.close();
+    return Promise.resolve();
+  }
+}

@@ -1,0 +1,131 @@
+import { createHash } from 'node:crypto';
+import { canonicalJson, toCafsupError } from '@cafsup/shared';
+import { authorize, executeOperation, type Caller, type Outcome } from '../operations/execute.js';
+import { operationSpec, type Operation } from '../operations/table.js';
+import { PostgresSql } from '../store/engine/postgres.js';
+import { POSTGRES_SCHEMA_VERSION, postgresSchemaVersion } from '../store/engine/postgres-schema.js';
+import { Store, isPostgresUrl } from '../store/store.js';
+import { LAST_USE_PRECISION_MS, type Principal } from '../store/tokens.js';
+import { StorePool, type JobOptions } from './pool.js';
+import { useDue, type InternalJob, type SerializedError, type StoreStatus } from './protocol.js';
+
+/** What `cafsup serve` asks of its store, whichever engine: the worker pool (SQLite) or this (PostgreSQL). */
+export type StoreExecutor = Pick<StorePool, 'run' | 'exportStream' | 'cancelWaiting' | 'internal' | 'status' | 'authenticate' | 'close' | 'internalErrors'>;
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/**
+ * The server's store on PostgreSQL: the driver is asynchronous, so operations run on the event
+ * loop, each write in a transaction of its own connection that waits for the head row no longer
+ * than its request may last. Nothing is kept in this process that another server process on
+ * the same database would need (operations.md, "Horizontal scale").
+ */
+export class DirectExecutor implements StoreExecutor {
+  internalErrors: (error: SerializedError) => void = () => undefined;
+  private readonly usesSent = new Map<number, number>();
+
+  private constructor(private readonly store: Store) {}
+
+  static async open(options: { database: string; clock?: string | null }): Promise<DirectExecutor> {
+    const clock = options.clock ?? null;
+    return new DirectExecutor(await Store.open(options.database, clock === null ? {} : { now: () => new Date(clock) }));
+  }
+
+  private get db(): PostgresSql {
+    return this.store.db as PostgresSql;
+  }
+
+  async run(name: Operation, input: unknown, caller: Caller, options: JobOptions): Promise<Outcome> {
+    const spec = operationSpec(name);
+    let bodyHash: string | (() => string) | undefined;
+    let source = options.source;
+    if (options.idempotency !== undefined) {
+      const queryHash = sha256(canonicalJson(input ?? {}));
+      if (spec.stream === 'in' && source !== undefined) {
+        // A streamed body is hashed as it is read, with the query beside it (as the workers do).
+        const hashing = createHash('sha256');
+        const body = source;
+        source = (async function* () {
+          for await (const chunk of body) {
+            hashing.update(chunk);
+            yield chunk;
+          }
+        })();
+        bodyHash = () => createHash('sha256').update(queryHash).update(hashing.copy().digest('hex')).digest('hex');
+      } else bodyHash = queryHash;
+    }
+    try {
+      return await this.db.withLockTimeout(options.deadlineMs, () =>
+        executeOperation(this.store, name, input, caller, {
+          ...(options.validated === true ? { validated: true } : {}),
+          ...(options.idempotency === undefined || bodyHash === undefined ? {} : { idempotency: { ...options.idempotency, bodyHash } }),
+          ...(source === undefined ? {} : { source }),
+        }),
+      );
+    } catch (error) {
+      const failure = toCafsupError(error);
+      if (failure.code === 'INTERNAL') this.internalErrors({ ...failure.toJSON(), stack: (failure.cause as Error | undefined)?.stack ?? failure.stack ?? '' });
+      throw failure;
+    }
+  }
+
+  async *exportStream(caller: Caller, _deadlineMs: number): AsyncGenerator<string> {
+    authorize('dataset.export', caller);
+    yield* this.store.exportChunks();
+  }
+
+  /** Nothing waits in a queue of this process: each request has its own connection. */
+  cancelWaiting(): number {
+    return 0;
+  }
+
+  async internal<T>(job: InternalJob, deadlineMs: number): Promise<T> {
+    const work = async (): Promise<unknown> => {
+      switch (job.kind) {
+        case 'authenticate':
+          return this.store.tokens.authenticate(job.token);
+        case 'authFailure':
+          return this.store.tokens.recordFailure(job.address, job.tokenPrefix, job.limit);
+        case 'tokenUsed':
+          return this.store.tokens.recordUse(job.tokenId);
+        case 'ping':
+          return {
+            file: true,
+            schemaVersion: await postgresSchemaVersion(this.db),
+            expectedSchemaVersion: POSTGRES_SCHEMA_VERSION,
+            traceHead: (await this.store.traceHead()).id,
+          } satisfies StoreStatus;
+      }
+    };
+    return (await this.db.withLockTimeout(deadlineMs, work)) as T;
+  }
+
+  status(deadlineMs: number): Promise<StoreStatus> {
+    return this.internal<StoreStatus>({ kind: 'ping' }, deadlineMs);
+  }
+
+  async authenticate(token: string, deadlineMs: number): Promise<Principal | null> {
+    const principal = await this.internal<Principal | null>({ kind: 'authenticate', token }, deadlineMs);
+    if (principal !== null) this.noteUse(principal);
+    return principal;
+  }
+
+  /** A token's last use, at most once a minute per token, never awaited (as the worker pool does). */
+  private noteUse(principal: Principal): void {
+    if (!useDue(principal, this.usesSent)) return;
+    this.internal({ kind: 'tokenUsed', tokenId: principal.tokenId }, LAST_USE_PRECISION_MS).catch(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    await this.store.close();
+  }
+}
+
+/** The server's store for `database`: PostgreSQL runs here, SQLite in worker threads. */
+export async function openExecutor(options: { database: string; clock?: string | null; readers?: number }): Promise<StoreExecutor> {
+  if (isPostgresUrl(options.database)) return DirectExecutor.open(options);
+  return StorePool.open({ database: options.database, clock: options.clock ?? null, ...(options.readers === undefined ? {} : { readers: options.readers }) });
+}
+

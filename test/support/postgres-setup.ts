@@ -1,0 +1,16 @@
+import type { TestProject } from 'vitest/node';
+import { startCluster } from './postgres-cluster.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** The URL of the run's PostgreSQL cluster, or null when no PostgreSQL binary exists. */
+    postgresUrl: string | null;
+  }
+}
+
+/** One cluster for the whole run; each test makes its own database in it (postgres.ts). */
+export default async function setup(project: TestProject) {
+  const cluster = await startCluster();
+  project.provide('postgresUrl', cluster?.url ?? null);
+  return () => cluster?.stop();
+}

@@ -1,0 +1,21 @@
+import { randomBytes } from 'node:crypto';
+import { inject } from 'vitest';
+import pg from 'pg';
+
+/** The run's cluster (postgres-setup.ts), or null: the PostgreSQL tests then skip, and say so. */
+export const POSTGRES_URL = inject('postgresUrl');
+if (POSTGRES_URL === null) console.warn('PostgreSQL absent (aucun pg_ctl) : les tests PostgreSQL sont ignorés. « apt-get install postgresql » les active.');
+
+/** A new, empty database of the run's cluster, for one test: its URL. */
+export async function freshDatabase(): Promise<string> {
+  if (POSTGRES_URL === null) throw new Error('no PostgreSQL cluster');
+  const name = `cafsup_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: POSTGRES_URL });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  return POSTGRES_URL.replace(/\/postgres$/, `/${name}`);
+}
