@@ -57,7 +57,9 @@ async function httpSetup(engine: 'sqlite' | 'postgres' = 'sqlite'): Promise<Setu
   // The token's owner is the same person as the local actor: traces must read the same.
   const token = await server.token(ACTOR, 'supervisor', ['*']);
   await server.start();
-  const client = new CafsupClient(recording(new HttpTransport({ baseUrl: server.baseUrl, token, retries: 0 }), called[engine === 'postgres' ? 'HTTP over PostgreSQL' : 'http']));
+  const client = new CafsupClient(
+    recording(new HttpTransport({ baseUrl: server.baseUrl, token, retries: 0 }), called[engine === 'postgres' ? 'HTTP over PostgreSQL' : 'http']),
+  );
   return {
     client,
     async cleanup() {

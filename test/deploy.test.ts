@@ -143,14 +143,14 @@ describe('deployment: readiness of a server whose database file is gone', () => 
 });
 
 /** The whole dataset of a store file, as `cafsup export` writes it, and its trace head. */
-function exportOf(database: string): { head: number; data: string } {
-  const store = new Store(database, { create: false, now: () => FIXED_NOW });
+async function exportOf(database: string): Promise<{ head: number; data: string }> {
+  const store = await Store.open(database, { create: false, now: () => FIXED_NOW });
   try {
     let data = '';
-    for (const chunk of store.exportChunks()) data += chunk;
-    return { head: store.traceHead().id, data };
+    for await (const chunk of store.exportChunks()) data += chunk;
+    return { head: (await store.traceHead()).id, data };
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -246,7 +246,7 @@ describe('deployment: TLS', () => {
     const trusted = { NODE_EXTRA_CA_CERTS: cert };
     expect((await cafsup(sandbox, ['login', '--profile', 'tls'], { input: `${token}\n`, env: trusted })).status).toBe(0);
     const page = await cafsup(sandbox, ['api', 'partners.list', '--input', '{"limit":2}', '--profile', 'tls', '--json'], { env: trusted });
-    expect(JSON.parse(page.stdout).items.map((partner: { id: string }) => partner.id)).toEqual(exportOfIds(server.database).slice(0, 2));
+    expect(JSON.parse(page.stdout).items.map((partner: { id: string }) => partner.id)).toEqual((await exportOfIds(server.database)).slice(0, 2));
     // Without the CA, the certificate is refused: the token never goes to an unverified server.
     const untrusted = await cafsup(sandbox, ['api', 'partners.list', '--profile', 'tls']);
     expect(untrusted.status).toBe(6);
@@ -267,8 +267,8 @@ describe('deployment: TLS', () => {
   });
 });
 
-function exportOfIds(database: string): string[] {
-  return (JSON.parse(exportOf(database).data) as { partners: { id: string }[] }).partners.map((partner) => partner.id).sort();
+async function exportOfIds(database: string): Promise<string[]> {
+  return (JSON.parse((await exportOf(database)).data) as { partners: { id: string }[] }).partners.map((partner) => partner.id).sort();
 }
 
 async function failure(run: () => Promise<unknown>): Promise<CafsupError> {
@@ -340,12 +340,12 @@ describe('deployment: tokens that expire, and their last use', () => {
 
   it('refuses an expired token exactly like a revoked one', async () => {
     // Created the day before the server's clock, expired an hour before it.
-    const yesterday = new Store(server.database, { now: () => new Date(FIXED_NOW.getTime() - 86_400_000) });
-    const expired = yesterday.tokens.create(ACTOR, 'supervisor', ['*'], ACTOR, { expiresAt: new Date(FIXED_NOW.getTime() - 3_600_000).toISOString() });
-    const revoked = yesterday.tokens.create(ACTOR, 'supervisor', ['*'], ACTOR);
-    const valid = yesterday.tokens.create(ACTOR, 'supervisor', ['*'], ACTOR, { expiresAt: new Date(FIXED_NOW.getTime() + 3_600_000).toISOString() });
-    yesterday.tokens.revoke(revoked.id, 'Poste perdu', ACTOR);
-    yesterday.close();
+    const yesterday = await Store.open(server.database, { now: () => new Date(FIXED_NOW.getTime() - 86_400_000) });
+    const expired = await yesterday.tokens.create(ACTOR, 'supervisor', ['*'], ACTOR, { expiresAt: new Date(FIXED_NOW.getTime() - 3_600_000).toISOString() });
+    const revoked = await yesterday.tokens.create(ACTOR, 'supervisor', ['*'], ACTOR);
+    const valid = await yesterday.tokens.create(ACTOR, 'supervisor', ['*'], ACTOR, { expiresAt: new Date(FIXED_NOW.getTime() + 3_600_000).toISOString() });
+    await yesterday.tokens.revoke(revoked.id, 'Poste perdu', ACTOR);
+    await yesterday.close();
     const asExpired = await server.post('/v1/dataset.summary', '{}', expired.token);
     const asRevoked = await server.post('/v1/dataset.summary', '{}', revoked.token);
     expect(asExpired.status).toBe(401);
@@ -450,11 +450,11 @@ describe('deployment: cafsup backup', () => {
     const client = server.client(token);
     const target = await server.withStore(async (store) => (await store.listHabilitations({ partnerId: 'amp', status: 'active', limit: 1 })).items[0]!.id);
     const states = new Map<number, string>();
-    const remember = () => {
-      const { head, data } = exportOf(server.database);
+    const remember = async () => {
+      const { head, data } = await exportOf(server.database);
       states.set(head, data);
     };
-    remember();
+    await remember();
     const out = join(server.dir, 'sauvegarde.db');
     const backup = spawn(process.execPath, [CAFSUP_BIN, 'backup', '--out', out, '--db', server.database, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let finished = false;
@@ -468,7 +468,7 @@ describe('deployment: cafsup backup', () => {
       const verb = writes % 2 === 0 ? 'suspend' : 'reinstate';
       await client.habilitations[verb]([target], { reason: `Essai de sauvegarde ${writes}` });
       writes++;
-      remember();
+      await remember();
     }
     const writesWhileBackingUp = states.size - 1;
     expect(await exited).toBe(0);
@@ -480,7 +480,7 @@ describe('deployment: cafsup backup', () => {
     const copy = new Database(out, { readonly: true });
     expect(copy.pragma('integrity_check', { simple: true })).toBe('ok');
     copy.close();
-    const restored = exportOf(out);
+    const restored = await exportOf(out);
     expect(states.has(restored.head)).toBe(true);
     expect(restored.data).toBe(states.get(restored.head));
     const restoredClient = createClient({ database: out });

@@ -109,7 +109,9 @@ describe('examples run as written on the demo data', () => {
     const examples = names.map((name) => helpExample(sandbox.run([...name.split(' '), '--help']).stdout));
     expect(examples.length).toBeGreaterThanOrEqual(35);
     for (const example of examples) expect(example).toMatch(/^cafsup /);
-    const result = sandbox.script(examples.join('\n'));
+    // `migrate --to postgres://…` needs a PostgreSQL server, which the sandbox's network namespace
+    // cannot reach: test/postgres.test.ts runs that command on the run's cluster.
+    const result = sandbox.script(examples.filter((example) => !example.includes('postgres://')).join('\n'));
     expect(result.status, result.stderr.slice(-3000)).toBe(0);
   }, 300_000);
 

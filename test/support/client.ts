@@ -11,10 +11,10 @@ export interface TestClient {
   cleanup(): Promise<void>;
 }
 
-/** A client on a fresh SQLite file in a temporary folder, with a fixed clock. */
-export async function openClient(options: { now?: string; dataset?: Record<string, unknown> } = {}): Promise<TestClient> {
+/** A client on a fresh SQLite file in a temporary folder (or on `database`, a PostgreSQL URL), with a fixed clock. */
+export async function openClient(options: { now?: string; dataset?: Record<string, unknown>; database?: string } = {}): Promise<TestClient> {
   const dir = mkdtempSync(join(tmpdir(), 'cafsup-test-'));
-  const database = join(dir, 'cafsup.db');
+  const database = options.database ?? join(dir, 'cafsup.db');
   const now = new Date(options.now ?? '2026-11-22T10:00:00Z');
   const client = createClient({ database, actor: ACTOR, now: () => now });
   if (options.dataset !== undefined) await client.dataset.import(options.dataset);

@@ -29,7 +29,9 @@ export class TestServer {
   }
 
   async token(owner: Actor, role: TokenRole, cafs: string[]): Promise<string> {
-    return this.withStore(async (store) => (await store.tokens.create(owner, role, cafs, { name: 'Administrateur du serveur', email: 'admin@caf.invalid' })).token);
+    return this.withStore(
+      async (store) => (await store.tokens.create(owner, role, cafs, { name: 'Administrateur du serveur', email: 'admin@caf.invalid' })).token,
+    );
   }
 
   async withStore<T>(use: (store: Store) => Promise<T> | T): Promise<T> {

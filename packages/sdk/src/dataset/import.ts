@@ -194,9 +194,12 @@ export async function importDataset(
   }
 }
 
-/** `(?, ?, …)`: `count` parameters, for an `IN` list. */
-function parameterList(count: number): string {
-  return `(${Array.from({ length: count }, () => '?').join(', ')})`;
+/** `select` (a query ending in `IN`) with an `IN` list of `count` parameters, built once per size. */
+const inLists = new Map<string, string[]>();
+function withList(select: string, count: number): string {
+  let texts = inLists.get(select);
+  if (texts === undefined) inLists.set(select, (texts = []));
+  return (texts[count] ??= `${select} (${Array.from({ length: count }, () => '?').join(', ')})`);
 }
 
 /**
@@ -321,7 +324,7 @@ class EntityWriter {
     const distinct = [...new Set(ids)];
     for (let at = 0; at < distinct.length; at += this.size) {
       const chunk = distinct.slice(at, at + this.size);
-      for (const row of await this.db.all<T>(`${select} ${parameterList(chunk.length)}`, chunk)) found.set(row.id, row);
+      for (const row of await this.db.all<T>(withList(select, chunk.length), chunk)) found.set(row.id, row);
     }
     return found;
   }
@@ -339,7 +342,7 @@ class EntityWriter {
   private async groupsWritten(rows: readonly unknown[][]): Promise<void> {
     await this.readKeys(STATEMENTS.groupKeys, rows, this.fileGroups);
     const keys = rows.map((row) => this.fileGroups.get(row[0] as string)!.key!);
-    await this.db.run(`${STATEMENTS.clearMembers} ${parameterList(keys.length)}`, keys);
+    await this.db.run(withList(STATEMENTS.clearMembers, keys.length), keys);
     for (const row of rows) {
       const id = row[0] as string;
       const groupKey = this.fileGroups.get(id)!.key!;

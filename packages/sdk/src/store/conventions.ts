@@ -74,7 +74,7 @@ export class ConventionCache {
    */
   terms(entry: PartnerConvention, asOf: CalendarDate): Terms {
     let byDay = this.termsByEntry.get(entry);
-    if (byDay === undefined) this.termsByEntry.set(entry, (byDay = new Map()));
+    if (byDay === undefined) this.termsByEntry.set(entry, (byDay = new Map<CalendarDate, Terms>()));
     let terms = byDay.get(asOf);
     if (terms === undefined) {
       terms = effectiveTerms(entry.convention, asOf, entry.caf);

@@ -346,7 +346,8 @@ export class Store {
 
   async getUser(id: string, scope: PartnerScope = {}): Promise<User> {
     const row = await this.db.get<UserRow>('SELECT * FROM users WHERE id = ?', [id]);
-    if (row === undefined || !(await this.inScope(row.partner_id, scope))) throw new CafsupError('NOT_FOUND', `Utilisateur introuvable : ${id}.`, { ids: [id] });
+    if (row === undefined || !(await this.inScope(row.partner_id, scope)))
+      throw new CafsupError('NOT_FOUND', `Utilisateur introuvable : ${id}.`, { ids: [id] });
     return rowToUser(row);
   }
 
@@ -410,7 +411,8 @@ export class Store {
 
   async getHabilitation(id: string, scope: PartnerScope = {}): Promise<Habilitation> {
     const row = await this.db.get<HabilitationRow>(`SELECT ${HABILITATION_COLUMNS} FROM ${HABILITATION_FROM} WHERE h.id = ?`, [id]);
-    if (row === undefined || !(await this.inScope(row.partner_id, scope))) throw new CafsupError('NOT_FOUND', `Habilitation introuvable : ${id}.`, { ids: [id] });
+    if (row === undefined || !(await this.inScope(row.partner_id, scope)))
+      throw new CafsupError('NOT_FOUND', `Habilitation introuvable : ${id}.`, { ids: [id] });
     return rowToHabilitation(row);
   }
 
@@ -497,7 +499,11 @@ export class Store {
    * batches, and the purge leaves a decision trace of itself.
    */
   // `actor` is asked only when something is written: a dry run needs nobody to act.
-  async purge(query: TracesPurgeInput, actor: () => Actor, beforeCommit: (report: PurgeReport) => Promise<void> | void = () => undefined): Promise<PurgeReport> {
+  async purge(
+    query: TracesPurgeInput,
+    actor: () => Actor,
+    beforeCommit: (report: PurgeReport) => Promise<void> | void = () => undefined,
+  ): Promise<PurgeReport> {
     const today = this.today();
     const asOf = query.asOf ?? today;
     if (asOf > today) {
@@ -633,8 +639,7 @@ export class Store {
    * transaction of the pool.
    */
   async *exportChunks(): AsyncGenerator<string> {
-    const reader =
-      this.db instanceof PostgresSql ? await this.db.readSession() : new SqliteSql(openDatabase(this.path, { create: false, readonly: true }));
+    const reader = this.db instanceof PostgresSql ? await this.db.readSession() : new SqliteSql(openDatabase(this.path, { create: false, readonly: true }));
     try {
       // One snapshot for the whole document: SQLite's deferred transaction, PostgreSQL's session.
       if (reader instanceof SqliteSql) await reader.exec('BEGIN');

@@ -128,4 +128,3 @@ export async function openExecutor(options: { database: string; clock?: string |
   if (isPostgresUrl(options.database)) return DirectExecutor.open(options);
   return StorePool.open({ database: options.database, clock: options.clock ?? null, ...(options.readers === undefined ? {} : { readers: options.readers }) });
 }
-

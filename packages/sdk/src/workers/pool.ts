@@ -7,7 +7,17 @@ import type { Caller, Outcome } from '../operations/execute.js';
 import { operationSpec, type Operation } from '../operations/table.js';
 import { LAST_USE_PRECISION_MS, type Principal } from '../store/tokens.js';
 import { unavailable } from '../store/engine/engine.js';
-import { CANCELLED, QUEUED, useDue, type FromWorker, type InternalJob, type RunMessage, type SerializedError, type StoreStatus, type ToWorker } from './protocol.js';
+import {
+  CANCELLED,
+  QUEUED,
+  useDue,
+  type FromWorker,
+  type InternalJob,
+  type RunMessage,
+  type SerializedError,
+  type StoreStatus,
+  type ToWorker,
+} from './protocol.js';
 
 export interface StorePoolOptions {
   database: string;
@@ -28,7 +38,6 @@ export interface JobOptions {
   /** The input was validated with `parseOperationInput` already. */
   validated?: boolean;
 }
-
 
 /**
  * Where the worker's code is: beside this module once compiled (sdk/dist), beside the bundle

@@ -27,12 +27,15 @@ export async function copySqliteToPostgres(file: string, url: string, onTable?: 
   try {
     const version = source.pragma('user_version', { simple: true }) as number;
     if (version !== SCHEMA_VERSION || POSTGRES_SCHEMA_VERSION !== SCHEMA_VERSION) {
-      throw new CafsupError('CONFLICT', `Le fichier ${file} est au schéma ${version}, cette version de cafsup au schéma ${SCHEMA_VERSION} : ouvrez-le d’abord avec cette version.`);
+      throw new CafsupError(
+        'CONFLICT',
+        `Le fichier ${file} est au schéma ${version}, cette version de cafsup au schéma ${SCHEMA_VERSION} : ouvrez-le d’abord avec cette version.`,
+      );
     }
     await migratePostgres(target);
-    const tables = (source.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[]).map(
-      (row) => row.name,
-    );
+    const tables = (
+      source.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[]
+    ).map((row) => row.name);
     const report: CopyReport = { from: file, to: redact(url), tables: [], traceHead: 0 };
     await target.transaction(async () => {
       const held = await target.value<number>('SELECT (SELECT COUNT(*) FROM partners) + (SELECT COUNT(*) FROM traces) + (SELECT COUNT(*) FROM tokens)');

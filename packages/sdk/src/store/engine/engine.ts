@@ -68,7 +68,8 @@ export function dialectOf(db: Sql) {
   const postgres = db.dialect === 'postgres';
   return {
     /** The values of a JSON array of strings given as a parameter, as a one-column table `value`. */
-    jsonValues: (param: string) => (postgres ? `(SELECT json_array_elements_text(CAST(${param} AS json)) AS value)` : `(SELECT value FROM json_each(${param}))`),
+    jsonValues: (param: string) =>
+      postgres ? `(SELECT json_array_elements_text(CAST(${param} AS json)) AS value)` : `(SELECT value FROM json_each(${param}))`,
     /** A JSON array (as text) of the values of an aggregate, `[]` when there is none. */
     jsonArrayAgg: (expression: string, orderBy?: string) =>
       postgres

@@ -259,7 +259,7 @@ export async function migratePostgres(db: PostgresSql): Promise<void> {
   try {
     await client.query('BEGIN');
     await client.query("SELECT pg_advisory_xact_lock(hashtext('cafsup schema'))");
-    const exists = (await client.query("SELECT to_regclass('meta') AS meta")).rows[0].meta !== null;
+    const exists = (await client.query<{ meta: string | null }>("SELECT to_regclass('meta') AS meta")).rows[0]!.meta !== null;
     let version = 0;
     if (exists) {
       const row = (await client.query("SELECT value FROM meta WHERE key = 'schema_version'")).rows[0] as { value: string } | undefined;
@@ -271,10 +271,7 @@ export async function migratePostgres(db: PostgresSql): Promise<void> {
       version = BASELINE_VERSION;
     }
     for (; version < POSTGRES_SCHEMA_VERSION; version++) await client.query(MIGRATIONS[version - BASELINE_VERSION]!);
-    await client.query(
-      "INSERT INTO meta (key, value) VALUES ('schema_version', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-      [String(version)],
-    );
+    await client.query("INSERT INTO meta (key, value) VALUES ('schema_version', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [String(version)]);
     await client.query('COMMIT');
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);

@@ -58,9 +58,9 @@ function bindable(value: unknown): unknown {
 
 /** PostgreSQL answers 64-bit integers and numerics as strings; cafsup's counts and keys fit in a double. */
 const TYPES = {
-  getTypeParser(oid: number, format?: 'text' | 'binary') {
+  getTypeParser(oid: number, format?: 'text' | 'binary'): (value: string) => unknown {
     if (oid === 20 || oid === 1700) return (value: string) => Number(value);
-    return pg.types.getTypeParser(oid, format as never);
+    return pg.types.getTypeParser(oid, format ?? 'text') as (value: string) => unknown;
   },
 };
 
@@ -81,8 +81,21 @@ interface Context {
 /** A driver error as cafsup's: the server unreachable is UNAVAILABLE in French; the rest stays as it is. */
 function translateError(error: unknown, url: string): unknown {
   const code = (error as { code?: string }).code;
-  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'ETIMEDOUT' || code === 'EAI_AGAIN' || code === '57P03' || code === '3D000' || code === '28P01') {
-    return new CafsupError('UNAVAILABLE', `Base PostgreSQL injoignable (${redact(url)}) : ${(error as Error).message}.`, { path: redact(url) }, { cause: error });
+  if (
+    code === 'ECONNREFUSED' ||
+    code === 'ENOTFOUND' ||
+    code === 'ETIMEDOUT' ||
+    code === 'EAI_AGAIN' ||
+    code === '57P03' ||
+    code === '3D000' ||
+    code === '28P01'
+  ) {
+    return new CafsupError(
+      'UNAVAILABLE',
+      `Base PostgreSQL injoignable (${redact(url)}) : ${(error as Error).message}.`,
+      { path: redact(url) },
+      { cause: error },
+    );
   }
   return error;
 }

@@ -1,0 +1,125 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClient, type CafsupClient } from '@cafsup/sdk';
+import { CAFSUP_BIN, CliSandbox } from './support/cli.js';
+import { POSTGRES_URL, freshDatabase } from './support/postgres.js';
+
+// PostgreSQL as a team or a nation would run it (operations.md, "Two engines, one behaviour"):
+// a file copied into it, several `cafsup serve` processes on one database. The contract suite
+// (contract.test.ts) and the crash and concurrency tests (durability.test.ts) run on it too.
+
+const ACTOR = 'Camille Roux <camille.roux@caf78.fr>';
+
+/** `cafsup serve` as a process of its own on a free port: its base URL once it listens. */
+function serve(sandbox: CliSandbox, database: string): Promise<{ url: string; process: ChildProcess }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CAFSUP_BIN, 'serve', '--port', '0', '--checkpoint-minutes', '0', '--db', database], {
+      env: sandbox.env({ CAFSUP_DB: undefined }),
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString('utf8');
+      const address = /écoute sur (\S+)/.exec(stderr)?.[1];
+      if (address !== undefined) resolve({ url: address, process: child });
+    });
+    child.on('exit', (code) => reject(new Error(`cafsup serve s’est arrêté (${code}) : ${stderr}`)));
+  });
+}
+
+describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several servers on one database', () => {
+  const sandbox = new CliSandbox();
+  let database: string;
+  const servers: ChildProcess[] = [];
+
+  beforeAll(async () => {
+    expect(sandbox.run(['demo'], { env: { CAFSUP_ACTOR: ACTOR } }).status).toBe(0);
+    database = await freshDatabase();
+  });
+  afterAll(() => {
+    for (const server of servers) server.kill('SIGTERM');
+    sandbox.cleanup();
+  });
+
+  it('copies the demo file with `cafsup migrate --to`: same export, same chain head, verify passes; a second copy is refused', () => {
+    const migrated = sandbox.run(['migrate', '--to', database, '--json']);
+    expect(migrated.status, migrated.stderr).toBe(0);
+    const report = JSON.parse(migrated.stdout) as { traceHead: number; tables: { name: string; rows: number }[] };
+    const fileHead = sandbox.json<{ head: { id: number; hash: string } }>(['traces', 'verify']).head;
+    expect(report.traceHead).toBe(fileHead.id);
+    // CAFSUP_DATABASE_URL chooses the database as --db does.
+    const onPostgres = { CAFSUP_DB: undefined, CAFSUP_DATABASE_URL: database };
+    const verified = sandbox.json<{ ok: boolean; head: { id: number; hash: string } }>(['traces', 'verify'], { env: onPostgres });
+    expect(verified).toMatchObject({ ok: true, head: fileHead });
+    expect(sandbox.run(['export'], { env: onPostgres }).stdout).toBe(sandbox.run(['export']).stdout);
+    expect(sandbox.run(['audit', '--json'], { env: onPostgres }).stdout).toBe(sandbox.run(['audit', '--json']).stdout);
+
+    const again = sandbox.run(['migrate', '--to', database]);
+    expect([again.status, again.stderr]).toEqual([4, expect.stringContaining('contient déjà des données')]);
+  });
+
+  it('runs two `cafsup serve` on the database: writes through both land once each in one gapless chain; keys and limits are shared', async () => {
+    const token = sandbox.run(
+      ['token', 'create', 'Camille Roux', '--email', 'camille.roux@caf78.fr', '--role', 'superviseur', '--caf', '*', '--quiet', '--db', database],
+      {
+        env: { CAFSUP_ACTOR: ACTOR },
+      },
+    );
+    expect(token.status, token.stderr).toBe(0);
+    const [first, second] = await Promise.all([serve(sandbox, database), serve(sandbox, database)]);
+    servers.push(first.process, second.process);
+    const clients: CafsupClient[] = [first, second].map((server) => createClient({ baseUrl: server.url, token: token.stdout.trim(), retries: 0 }));
+    try {
+      const before = (await clients[0]!.traces.head()).id;
+      const ids = (await clients[0]!.habilitations.list({ partnerId: 'amp', status: 'active', limit: 40 })).items.map((item) => item.id);
+      // Every active habilitation of AMP, each suspended then reinstated, half through each server, all at once.
+      const answers = await Promise.all(
+        ids.map(async (id, index) => {
+          const client = clients[index % 2]!;
+          const suspended = await client.habilitations.suspend([id], { reason: 'Contrôle à deux serveurs' });
+          const reinstated = await client.habilitations.reinstate([id], { reason: 'Contrôle terminé' });
+          return [...suspended.changed, ...reinstated.changed].map((change) => change.traceId!);
+        }),
+      );
+      const traceIds = answers.flat().sort((a, b) => a - b);
+      const written = ids.length * 2;
+      expect(ids.length).toBeGreaterThan(10);
+      expect(traceIds).toEqual(Array.from({ length: written }, (_, index) => before + 1 + index));
+      const verification = await clients[1]!.traces.verify();
+      expect(verification).toMatchObject({ ok: true, head: { id: before + written } });
+
+      // The same Idempotency-Key through the other server: the stored answer, nothing written twice.
+      const body = JSON.stringify({ ids: [ids[0]], options: { reason: 'Suspension rejouée' } });
+      const post = (url: string, headers: Record<string, string>) =>
+        fetch(`${url}/v1/habilitations.suspend`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token.stdout.trim()}`, ...headers },
+          body,
+        }).then(async (response) => ({
+          status: response.status,
+          body: (await response.json()) as unknown,
+          replayed: response.headers.get('idempotent-replay'),
+        }));
+      const once = await post(first.url, { 'idempotency-key': 'cle-partagee-1' });
+      const twice = await post(second.url, { 'idempotency-key': 'cle-partagee-1' });
+      expect([once.status, twice.status, once.replayed, twice.replayed]).toEqual([200, 200, null, 'true']);
+      expect(twice.body).toEqual(once.body);
+      expect((await clients[0]!.traces.head()).id).toBe(before + written + 1);
+
+      // Failed authentications count in the database: the limit is crossed through both servers together.
+      const refused: number[] = [];
+      for (let attempt = 0; attempt < 12; attempt++) {
+        const response = await fetch(`${[first, second][attempt % 2]!.url}/v1/dataset.summary`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: 'Bearer cafsup_faux_jeton_0000000000000000000000' },
+          body: '{}',
+        });
+        refused.push(response.status);
+      }
+      expect(refused.slice(0, 10).every((status) => status === 401)).toBe(true);
+      expect(refused.slice(10)).toEqual([429, 429]);
+    } finally {
+      await Promise.all(clients.map((client) => client.close()));
+    }
+  });
+});
