@@ -30,6 +30,7 @@ import { UsageError, type Context } from '../context.js';
 import { frenchDate, frenchDateTime } from '../../format.js';
 import { checkOutputFile, writeFileAtomically } from '../files.js';
 import { listTable, type RowSpec } from '../output.js';
+import { readReturnedSheetFile, sheetRecordFields } from '../../returned-sheet.js';
 
 // The supervision workflows of workflows.md ("Commands"): each write shows its dry run, asks
 // « o/n » (or needs --yes), then acts; every step is traced by the SDK.
@@ -700,7 +701,7 @@ export const reviewKitCommand: Command = {
   positionals: { min: 1, max: 1, names: 'PARTENAIRE' },
   options: {
     csv: { type: 'string', value: 'FICHIER', description: 'CSV pour Excel et LibreOffice en français (; BOM UTF-8, CRLF)' },
-    xlsx: { type: 'string', value: 'FICHIER', description: 'classeur XLSX (à renvoyer enregistré en CSV pour « review add --proof-file »)' },
+    xlsx: { type: 'string', value: 'FICHIER', description: 'classeur XLSX (à renvoyer tel quel pour « review add --proof-file »)' },
     md: { type: 'boolean', description: 'Markdown, pour un courriel' },
     force: { type: 'boolean', description: 'remplace un fichier existant sans demander' },
   },
@@ -736,7 +737,7 @@ export const reviewKitCommand: Command = {
     return {
       json: { ...kit, out: file },
       text: () =>
-        `Feuille de revue écrite : ${file} (${countOf(kit.rows.length, 'habilitation')}). Retour : cafsup review add ${kit.partnerId} --date AAAA-MM-JJ --reviewer NOM --proof-file FEUILLE.csv`,
+        `Feuille de revue écrite : ${file} (${countOf(kit.rows.length, 'habilitation')}). Retour : cafsup review add ${kit.partnerId} --date AAAA-MM-JJ --reviewer NOM --proof-file ${file}`,
     };
   },
 };
@@ -755,7 +756,7 @@ export const reviewAddCommand: Command = {
     'proof-file': {
       type: 'string',
       value: 'FICHIER',
-      description: 'la feuille de revue retournée (CSV) : son SHA-256 est gardé, ses « non » proposés en dévalidation',
+      description: 'la feuille de revue retournée (CSV ou XLSX) : son SHA-256 est gardé, ses « non » proposés en dévalidation',
     },
     reason: { type: 'string', value: 'MOTIF', description: 'motif (défaut : la revue elle-même)' },
     'dry-run': dryRunOption,
@@ -780,20 +781,15 @@ export const reviewAddCommand: Command = {
       );
     }
     if (stringOption(options.proof) !== undefined) throw new UsageError('Donnez soit --proof, soit --proof-file.');
-    let sheet: string;
-    try {
-      sheet = await readFile(proofFile, 'utf8');
-    } catch (error) {
-      throw new CafsupError('VALIDATION', `Feuille illisible : ${proofFile} (${(error as Error).message}).`);
-    }
-    const fileName = proofFile.split(/[\\/]/).at(-1)!;
+    const returned = await readReturnedSheetFile(proofFile);
+    const { sheet, fileName } = sheetRecordFields(returned);
     const recorded = await twoStep(
       context,
       options,
       (client, dryRun) => client.reviews.recordSheet(partnerId, { completedAt, reviewer, sheet, fileName, ...reason, dryRun }),
       (result, dryRun) =>
         [
-          `Revue du ${frenchDate(completedAt)} par ${escapeForTerminal(reviewer)} : feuille ${escapeForTerminal(fileName)}, SHA-256 ${result.sha256}.`,
+          `Revue du ${frenchDate(completedAt)} par ${escapeForTerminal(reviewer)} : feuille ${escapeForTerminal(returned.fileName)} (${returned.format.toUpperCase()}), SHA-256 du fichier ${returned.sha256}.`,
           `  ${countOf(result.summary.rows, 'ligne')} : ${result.summary.keep} à conserver, ${result.summary.revoke} à dévalider, ${result.summary.undecided.length} sans réponse.`,
           `  Prochaine revue due le ${frenchDate(result.nextDueAt)}.`,
           ...(dryRun ? [] : [`  Enregistrée (traces n° ${result.traceIds.join(', ')}).`]),
