@@ -31,6 +31,8 @@ import { frenchDate, frenchDateTime } from '../../format.js';
 import { checkOutputFile, writeFileAtomically } from '../files.js';
 import { listTable, type RowSpec } from '../output.js';
 import { readReturnedSheetFile, sheetRecordFields } from '../../returned-sheet.js';
+import { followRequestForm, requestFormFrom, requestFormQuestions } from '../../request-form.js';
+import { askQuestions } from '../ask.js';
 
 // The supervision workflows of workflows.md ("Commands"): each write shows its dry run, asks
 // « o/n » (or needs --yes), then acts; every step is traced by the SDK.
@@ -89,48 +91,9 @@ async function readJson(file: string): Promise<unknown> {
   return parseJson(text, file);
 }
 
-/** The form's fields asked one by one, with the paper form's French labels. */
+/** The form's fields asked one by one, with the paper form's French labels (the interface's questions). */
 async function promptForm(kind: RequestKind): Promise<unknown> {
-  const { input, confirm, select } = await import('@inquirer/prompts');
-  const ask = (message: string, required = true) => input({ message: `${message} :`, required }).then((text) => text.trim());
-  const askOptional = async (message: string) => (await ask(message, false)) || null;
-  switch (kind) {
-    case 'designation': {
-      const role = await select({
-        message: 'Rôle :',
-        choices: [
-          { name: 'administrateur', value: 'administrator' },
-          { name: 'suppléant', value: 'deputy' },
-        ],
-      });
-      const name = await ask('Prénom et NOM de l’administrateur à habiliter');
-      const fn = await ask('Fonction');
-      const phone = await ask('Numéro de téléphone (au moins un)');
-      const email = await ask('Adresse mél personnelle et individuelle');
-      const replaces = (await confirm({ message: 'Cet administrateur remplace-t-il un administrateur existant ?', default: false }))
-        ? { name: await ask('Prénom et nom de l’administrateur à remplacer'), email: await ask('Adresse mél de l’administrateur à remplacer') }
-        : null;
-      return { role, name, function: fn, email, phone, replaces };
-    }
-    case 'habilitation': {
-      const name = await ask('Prénom et NOM de la personne à habiliter');
-      const fn = await askOptional('Fonction de la personne à habiliter');
-      const email = await ask('Adresse mél personnelle et individuelle');
-      const departement = await askOptional('Département');
-      const service = (await askOptional('Service (défaut CDAP)')) ?? 'CDAP';
-      const profile = await ask('Profil (T1…T22)');
-      const temporary = await confirm({ message: 'S’agit-il d’une mission temporaire ?', default: false });
-      const endsAt = temporary ? await ask('Date de fin de mission (AAAA-MM-JJ)') : null;
-      return { name, function: fn, email, departement, service, profile, temporary, endsAt };
-    }
-    case 'deletion': {
-      const people = [];
-      do people.push({ name: await ask('Prénom NOM'), email: await ask('Adresse mél'), function: await askOptional('Fonction') });
-      while (await confirm({ message: 'Une autre personne ?', default: false }));
-      const lossOrTheft = await confirm({ message: 'Perte ou vol ?', default: false });
-      return { people, lossOrTheft };
-    }
-  }
+  return requestFormFrom(kind, await askQuestions(requestFormQuestions(kind), followRequestForm));
 }
 
 /** The form's fields with the paper form's French words. */
