@@ -78,3 +78,8 @@ export function sheetRecordFields(returned: ReturnedSheet): { sheet: string; fil
   const suffix = ` — classeur XLSX, SHA-256 du fichier ${returned.sha256}, lu en CSV`;
   return { sheet: returned.sheet, fileName: `${returned.fileName.slice(0, 255 - suffix.length)}${suffix}` };
 }
+
+/** The reason of the revocations a returned sheet's « non » rows ask for. */
+export function sheetRevocationReason(completedAt: string): string {
+  return `Revue inverse du ${completedAt} : « non » du partenaire (contrat de services, art. 2.2.2)`;
+}

@@ -108,7 +108,7 @@ describe('the interface at 80×24 on the demo data', () => {
       Caf · responsable de la sécurité : Sécurité des systèmes d’information de la Ca…
 
 
-      Tab → onglets · w retirer la délégation · a avenant · v revue · ? aide
+      Tab → onglets · f suivi · w retirer la délégation · a avenant · v revue · ? aide
       ◆ ui.db · Camille Roux <camille.roux@caf78.fr> · données de 13:02  ? aide"
     `);
     await app.press('2');

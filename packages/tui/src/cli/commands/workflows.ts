@@ -26,7 +26,7 @@ import { UsageError, type Context } from '../context.js';
 import { frenchDate } from '../../format.js';
 import { checkOutputFile, writeFileAtomically } from '../files.js';
 import { listTable, type RowSpec } from '../output.js';
-import { readReturnedSheetFile, sheetRecordFields } from '../../returned-sheet.js';
+import { readReturnedSheetFile, sheetRecordFields, sheetRevocationReason } from '../../returned-sheet.js';
 import { followRequestForm, requestFormFrom, requestFormQuestions } from '../../request-form.js';
 import { askQuestions } from '../ask.js';
 import {
@@ -693,7 +693,7 @@ export const reviewAddCommand: Command = {
     // The « non » rows: a bulk revocation, its dry run shown, applied only on confirmation.
     const client = await context.client({ write: true });
     const ids = outcome.revocations.map((row) => row.habilitationId);
-    const revokeReason = `Revue inverse du ${completedAt} : « non » du partenaire (contrat de services, art. 2.2.2)`;
+    const revokeReason = sheetRevocationReason(completedAt);
     const preview = await client.habilitations.revoke(ids, { reason: revokeReason, dryRun: true });
     const plan = `${countOf(preview.changed.length, 'habilitation à dévalider', 'habilitations à dévalider')} selon la feuille : ${ids.join(', ')}`;
     if (!context.options.json) process.stderr.write(`${recorded.text()}\n${plan}\n`);
