@@ -87,6 +87,8 @@ function requestAddPlan(partnerId: string, requestKind: RequestKind | undefined,
 
 function requestDecisionPlan(partnerId: string, decision: 'apply' | 'refuse', requests: Numbered[]): ActionPlan {
   const label = decision === 'apply' ? WORKFLOW_STEP_LABELS.requestApply : WORKFLOW_STEP_LABELS.requestRefuse;
+  // The form's traces before the decision (its reception): the result names only those of applying it.
+  let earlier = new Set<number>();
   return {
     title: title(label, requests.length === 1 ? `${partnerId}, demande n° ${requests[0]!.number}` : partnerId),
     questions: numberQuestion('number', 'Quelle demande ?', requests),
@@ -97,13 +99,14 @@ function requestDecisionPlan(partnerId: string, decision: 'apply' | 'refuse', re
       if (decision === 'apply') {
         try {
           const result = await client.requests.apply(partnerId, number, options);
+          if (dryRun) earlier = new Set(result.request.traceIds);
           return {
             lines: [
               `${dryRun ? 'Appliquerait' : 'Appliqué'} :`,
               ...describeChanges(result.changes as AppliedChanges),
               ...(dryRun ? [] : describeRequest(result.request)),
             ],
-            traceIds: dryRun ? [] : result.request.traceIds,
+            traceIds: dryRun ? [] : result.request.traceIds.filter((id) => !earlier.has(id)),
             nothing: false,
           };
         } catch (error) {
