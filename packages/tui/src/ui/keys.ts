@@ -71,6 +71,8 @@ export interface Binding {
   on: readonly Trigger[];
   /** A key that changes data: a read-only session does not have it. */
   action?: true;
+  /** The `:` command that does the same (`:appliquer`), shown beside the key in `?`. */
+  command?: string;
 }
 
 /** True when `press` triggers `binding`. */
@@ -119,7 +121,11 @@ export const SELECTION_BINDINGS = {
 /** Keys of every screen, handled by the application when the screen does not use them. */
 export const GLOBAL_BINDINGS = {
   help: { keys: '?', label: 'cette aide', footer: 'aide', on: ['?'] },
-  command: { keys: ':', label: 'commande : :partenaire amp, :cherche martin, :alertes, :traces, :suivi amp, :date 2026-01-01, :q', on: [':'] },
+  command: {
+    keys: ':',
+    label: 'commande : :partenaire amp, :cherche martin, :suivi amp, :appliquer amp 1, :alertes, :traces, :date 2026-01-01, :q',
+    on: [':'],
+  },
   reload: { keys: 'r', label: 'recharger les données', on: ['r'] },
   back: { keys: 'Échap / q', label: 'retour (q quitte depuis le tableau de bord)', on: ['escape', 'q'] },
   interrupt: { keys: 'Ctrl-C', label: 'quitter tout de suite', on: [] },
@@ -131,7 +137,8 @@ const OPEN = (what: string): Binding => ({ keys: 'Entrée', label: what, footer:
 
 /**
  * The `:` command of each workflow step (`:formulaire amp`, `:appliquer amp 1`, `:extrait amp-u031`):
- * the command line understands them and `?` shows them beside the step's key.
+ * the command line understands them, says their arguments when one is missing, and `?` shows
+ * them beside the step's key.
  */
 export const WORKFLOW_COMMANDS = {
   requestAdd: { verb: 'formulaire', argument: 'ID [designation|habilitation|deletion]' },
@@ -150,10 +157,9 @@ export type WorkflowStep = keyof typeof WORKFLOW_COMMANDS;
 
 const STEP_LABEL: Record<WorkflowStep, string> = { ...STEP, review: STEP.reviewSheet };
 
-/** A workflow step's key on the supervision screen, labelled with its `:` command. */
+/** A workflow step's key, with its `:` command beside it in `?`. */
 function workflowStep(key: string, step: WorkflowStep, footer: string, where = ''): Binding {
-  const { verb, argument } = WORKFLOW_COMMANDS[step];
-  return { keys: key, label: `${STEP_LABEL[step]}${where} — :${verb} ${argument}`, footer, on: [key], action: true };
+  return { keys: key, label: `${STEP_LABEL[step]}${where}`, footer, on: [key], action: true, command: `:${WORKFLOW_COMMANDS[step].verb}` };
 }
 
 const PARTNER_ACTIONS = {
