@@ -125,14 +125,14 @@ function requestDecisionPlan(partnerId: string, decision: 'apply' | 'refuse', re
       const lines: string[] = [];
       let suggestedReason: string | undefined;
       if (dryRun) {
-        // Why applying it would be refused, when it would: the rule and its article, offered as the reason.
+        // Why applying it would fail, when it would (a refusal: the rule and its article), offered as the reason.
         try {
           await client.requests.apply(partnerId, number, { reason: PREVIEW_REASON, dryRun: true });
         } catch (error) {
+          if (!(error instanceof CafsupError)) throw error;
           const refusal = refusalOf(error);
-          if (refusal === null) throw error;
-          lines.push(`Appliquer cette demande serait refusé : ${refusal.message}`);
-          suggestedReason = refusal.message;
+          suggestedReason = refusal?.message ?? error.message;
+          lines.push(`Appliquer cette demande serait refusé : ${escapeForTerminal(suggestedReason)}`);
         }
       }
       const result = await client.requests.refuse(partnerId, number, options);
