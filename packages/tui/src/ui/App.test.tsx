@@ -247,7 +247,7 @@ describe('the interface at 80×24 on the demo data', () => {
       │ Partout                                                                      │
       │  ↑ k ↓ j PgUp PgDn… ligne, page, premier, dernier                            │
       │  ?                  cette aide                                               │
-      │  :                  commande : :partenaire amp, :cherche martin, :alertes, … │
+      │  :                  commande : :partenaire amp, :cherche martin, :suivi amp… │
       │  r                  recharger les données                                    │
       │  Échap / q          retour (q quitte depuis le tableau de bord)              │
       │  Ctrl-C             quitter tout de suite                                    │
