@@ -91,6 +91,52 @@ describe('the partner’s supervision file (workflows.md) in the interface', () 
     ]);
   });
 
+  it('records a designation (replacing an administrator) and a deletion of two people « perte ou vol » with :formulaire', async () => {
+    await command('formulaire bavans designation');
+    await app.press(KEYS.down, KEYS.enter, ...'Léa Morel', KEYS.enter, ...'Secrétaire générale', KEYS.enter, ...'03 81 00 00 00', KEYS.enter);
+    await app.press(...'lea.morel@bavans.fr', KEYS.enter, KEYS.down, KEYS.enter, ...'Ancien Suppléant', KEYS.enter, ...'ancien@bavans.fr', KEYS.enter);
+    await app.press(KEYS.enter, KEYS.enter);
+    expect(await app.waitFor('Motif (facultatif)')).toContain('remplace Ancien Suppléant <ancien@bavans.fr>');
+    await app.press(KEYS.enter, 'o');
+    await app.waitFor('✓ Fait. Trace n°');
+    await app.press(' ');
+    await command('formulaire bavans deletion');
+    await app.press(...'Inès Dumont', KEYS.enter, ...'ines.dumont@bavans.fr', KEYS.enter, KEYS.enter, KEYS.down, KEYS.enter);
+    await app.press(...'Hugo Durand', KEYS.enter, ...'hugo.durand@bavans.fr', KEYS.enter, ...'Agent', KEYS.enter, KEYS.enter);
+    await app.press(KEYS.down, KEYS.enter, ...'2026-11-18', KEYS.enter, KEYS.enter, KEYS.enter);
+    expect(await app.waitFor('Motif (facultatif)')).toContain('perte ou vol : oui ; départ le 18/11/2026');
+    await app.press(KEYS.enter, 'o');
+    await app.waitFor('✓ Fait. Trace n°');
+    const requests = await client.requests.list('bavans');
+    expect(requests.map((request) => [request.kind, request.receivedAt, request.form])).toEqual([
+      ['habilitation', '2026-11-20', expect.anything()],
+      [
+        'designation',
+        TODAY,
+        {
+          role: 'deputy',
+          name: 'Léa Morel',
+          function: 'Secrétaire générale',
+          email: 'lea.morel@bavans.fr',
+          phone: '03 81 00 00 00',
+          replaces: { name: 'Ancien Suppléant', email: 'ancien@bavans.fr' },
+        },
+      ],
+      [
+        'deletion',
+        TODAY,
+        {
+          people: [
+            { name: 'Inès Dumont', email: 'ines.dumont@bavans.fr', function: null },
+            { name: 'Hugo Durand', email: 'hugo.durand@bavans.fr', function: 'Agent' },
+          ],
+          lossOrTheft: true,
+          departedAt: '2026-11-18',
+        },
+      ],
+    ]);
+  });
+
   it('gives a person’s extract from the Utilisateurs tab (T), and says what a : command lacks', async () => {
     await command('partenaire bavans');
     await app.waitFor('Convention n° GC 130');
