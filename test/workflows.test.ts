@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CafsupError, createClient, type CafsupClient } from '@cafsup/sdk';
 import { readReturnedSheet, reviewKitCsv, reviewKitMarkdown } from '@cafsup/shared';
 import { buildDemoDataset } from '../packages/tui/src/demo/demo-data.js';
+import { workbook } from '../packages/tui/src/cli/xlsx.js';
 import { CliSandbox } from './support/cli.js';
 import { ACTOR } from './support/fixture.js';
 import { FIXED_NOW } from './support/server.js';
@@ -449,6 +450,35 @@ describe('the workflow commands (workflows.md, « Commands »)', () => {
     expect(outcome.sha256).toBe(createHash('sha256').update(lines.join('\r\n')).digest('hex'));
     expect(outcome.revoked.changed.map((change: { id: string }) => change.id)).toEqual([first]);
     expect(sandbox.json(['habilitations', 'amp', '--status', 'revoked']).habilitations.map((h: { id: string }) => h.id)).toContain(first);
+  });
+
+  it('takes the returned sheet back as XLSX, the file’s digest kept, and refuses a file that is neither (exit 5)', () => {
+    const kit = join(sandbox.dir, 'revue-macs.csv');
+    expect(sandbox.run(['review', 'kit', 'macs', '--as-of', AS_OF, '--csv', kit], env).status).toBe(0);
+    const rows = readFileSync(kit, 'utf8')
+      .replace(/^\ufeff/, '')
+      .split('\r\n')
+      .filter((line) => line !== '')
+      .map((line) => line.split(';'));
+    const keep = rows[0]!.indexOf('À conserver (oui/non)');
+    const first = rows[1]![0]!;
+    rows[1]![keep] = 'non';
+    const file = join(sandbox.dir, 'revue-macs.xlsx');
+    writeFileSync(file, workbook([{ name: 'Revue inverse', rows }]));
+    const recorded = sandbox.run(['review', 'add', 'macs', '--date', AS_OF, '--reviewer', 'DGS', '--proof-file', file, '--yes', '--json'], env);
+    expect(recorded.status, recorded.stderr).toBe(0);
+    expect(JSON.parse(recorded.stdout).revoked.changed.map((change: { id: string }) => change.id)).toEqual([first]);
+    const digest = createHash('sha256').update(readFileSync(file)).digest('hex');
+    const review = sandbox.json(['review', 'list', 'macs']).reviews.find((row: { completedAt: string }) => row.completedAt === AS_OF);
+    expect(review.proof).toContain(`revue-macs.xlsx — classeur XLSX, SHA-256 du fichier ${digest}`);
+
+    const pdf = join(sandbox.dir, 'revue-macs.pdf');
+    writeFileSync(pdf, Buffer.from([0x25, 0x50, 0x44, 0x46, 0x2d, 0x31, 0x2e, 0x37, 0x0a, 0xe2, 0xe3, 0xcf, 0xd3]));
+    const refused = sandbox.run(['review', 'add', 'macs', '--date', AS_OF, '--reviewer', 'DGS', '--proof-file', pdf, '--yes'], env);
+    expect(refused.status).toBe(5);
+    expect(refused.stderr.trim()).toBe(
+      `Feuille de revue ${pdf} : ni un classeur XLSX ni un texte en UTF-8 (un PDF, une image, un CSV en Windows-1252 ?). Attendu : la feuille de « cafsup review kit » enregistrée en CSV (UTF-8) ou en XLSX.`,
+    );
   });
 
   it('proposes the ladder’s next step and gives a person’s extract', () => {

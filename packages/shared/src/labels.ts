@@ -118,6 +118,57 @@ export const TRACE_ACTION_LABELS: Record<TraceAction, string> = {
   'traces.personExtract': 'extrait des traces d’une personne',
 };
 
+/**
+ * The fields of the paper forms (contrat de services, annexe 3), in the forms' own words: the
+ * prompts of `cafsup request add` and the interface's dialog ask them with these labels.
+ */
+export const REQUEST_FORM_LABELS = {
+  role: 'Rôle',
+  administratorName: 'Prénom et NOM de l’administrateur à habiliter',
+  function: 'Fonction',
+  phone: 'Numéro de téléphone (au moins un)',
+  email: 'Adresse mél personnelle et individuelle',
+  replaces: 'Cet administrateur remplace-t-il un administrateur existant ?',
+  replacedName: 'Prénom et nom de l’administrateur à remplacer',
+  replacedEmail: 'Adresse mél de l’administrateur à remplacer',
+  personToHabilitate: 'Prénom et NOM de la personne à habiliter',
+  functionToHabilitate: 'Fonction de la personne à habiliter (facultatif)',
+  departement: 'Département (facultatif)',
+  service: 'Service',
+  profile: 'Profil (T1…T22)',
+  temporary: 'S’agit-il d’une mission temporaire ?',
+  endsAt: 'Date de fin de mission (AAAA-MM-JJ)',
+  personName: 'Prénom NOM de la personne dont l’accès est à supprimer',
+  personEmail: 'Adresse mél',
+  personFunction: 'Fonction (facultatif)',
+  anotherPerson: 'Une autre personne ?',
+  lossOrTheft: 'Perte ou vol ?',
+  departedAt: 'Date du départ, si connue (AAAA-MM-JJ, facultatif)',
+  receivedAt: 'Formulaire reçu le (AAAA-MM-JJ)',
+  signatory: 'Signataire pour le partenaire (facultatif)',
+} as const;
+
+/** The answers of a yes/no box of a form, « non » first (the forms' default). */
+export const YES_NO_LABELS = { n: 'non', o: 'oui' } as const;
+
+/**
+ * The supervision workflows' steps (workflows.md) as a supervisor names them: the titles of the
+ * interface's dialogs and the labels of their keys in the footers and `?`.
+ */
+export const WORKFLOW_STEP_LABELS = {
+  requestAdd: 'enregistrer un formulaire reçu',
+  requestApply: 'appliquer un formulaire reçu',
+  requestRefuse: 'refuser un formulaire reçu',
+  reviewSheet: 'enregistrer une revue (feuille retournée, CSV ou XLSX)',
+  questionAdd: 'interroger le partenaire (contrat de services, art. 2.2.1)',
+  questionAnswer: 'enregistrer la réponse du partenaire',
+  breach: 'mettre en demeure (convention, art. 17.2)',
+  unilateral: 'enregistrer une résiliation unilatérale (convention, art. 17.2)',
+  remedy: 'enregistrer la correction des manquements',
+  closeOut: 'clore : tout dévalider, désactiver les gestionnaires',
+  personExtract: 'extrait des traces de la personne (contrat de services, art. 5.3.4)',
+} as const;
+
 /** Roles of the server's tokens. */
 export const TOKEN_ROLE_LABELS: Record<'supervisor' | 'auditor', string> = { supervisor: 'superviseur', auditor: 'auditeur' };
 

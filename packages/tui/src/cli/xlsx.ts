@@ -155,7 +155,7 @@ function parts(sheets: readonly Sheet[]): [string, string][] {
 }
 
 /** A zip archive (deflate), as the XLSX package format requires; no ZIP64 (a list of cafsup fits in 4 GiB). */
-function zip(entries: readonly [string, string][]): Buffer {
+export function zip(entries: readonly [string, string][]): Buffer {
   const locals: Buffer[] = [];
   const centrals: Buffer[] = [];
   let offset = 0;

@@ -108,7 +108,7 @@ describe('the interface at 80×24 on the demo data', () => {
       Caf · responsable de la sécurité : Sécurité des systèmes d’information de la Ca…
 
 
-      Tab → onglets · w retirer la délégation · a avenant · v revue · ? aide
+      Tab → onglets · f suivi · w retirer la délégation · a avenant · v revue · ? aide
       ◆ ui.db · Camille Roux <camille.roux@caf78.fr> · données de 13:02  ? aide"
     `);
     await app.press('2');
@@ -247,7 +247,7 @@ describe('the interface at 80×24 on the demo data', () => {
       │ Partout                                                                      │
       │  ↑ k ↓ j PgUp PgDn… ligne, page, premier, dernier                            │
       │  ?                  cette aide                                               │
-      │  :                  commande : :partenaire amp, :cherche martin, :alertes, … │
+      │  :                  commande : :partenaire amp, :cherche martin, :suivi amp… │
       │  r                  recharger les données                                    │
       │  Échap / q          retour (q quitte depuis le tableau de bord)              │
       │  Ctrl-C             quitter tout de suite                                    │

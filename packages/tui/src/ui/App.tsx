@@ -1,6 +1,6 @@
 import { useMemo, useRef, useState } from 'react';
 import { Box, Text, useApp } from 'ink';
-import { isCalendarDate } from '@cafsup/shared';
+import { REQUEST_KINDS, isCalendarDate, type RequestKind } from '@cafsup/shared';
 import { frenchDate } from '../format.js';
 import { ActionDialog } from './components/ActionDialog.js';
 import { DetailPanel } from './components/DetailPanel.js';
@@ -13,7 +13,7 @@ import { useAction } from './hooks/use-action.js';
 import { SlowLoadsContext } from './hooks/use-async.js';
 import { useFreshness } from './hooks/use-freshness.js';
 import { useTerminalSize } from './hooks/use-terminal-size.js';
-import { GLOBAL_BINDINGS, commandOf, type KeyPress } from './keys.js';
+import { GLOBAL_BINDINGS, WORKFLOW_COMMANDS, commandOf, type KeyPress, type WorkflowStep } from './keys.js';
 import { NavigationContext, type ActionRequest, type DetailRequest, type Navigation, type Route } from './navigation.js';
 import { AlertsScreen } from './screens/AlertsScreen.js';
 import { DashboardScreen } from './screens/DashboardScreen.js';
@@ -38,12 +38,55 @@ interface AppProps {
   onExit(code: number): void;
 }
 
+/** A workflow step's `:` command (`:appliquer amp 1`) as the dialog it opens, or what is missing. */
+function workflowCommand(step: WorkflowStep, words: string[]): { act: ActionRequest } | { error: string } {
+  const [id, extra] = words;
+  const { verb, argument } = WORKFLOW_COMMANDS[step];
+  const usage = { error: `Usage : :${verb} ${argument}` };
+  if (id === undefined) return usage;
+  const number = Number(extra);
+  const numbered = Number.isInteger(number) && number > 0 ? [{ number, label: `n° ${number}` }] : null;
+  switch (step) {
+    case 'requestAdd': {
+      if (extra === undefined) return { act: { kind: 'requestAdd', partnerId: id } };
+      const requestKind = (REQUEST_KINDS as readonly string[]).includes(extra) ? (extra as RequestKind) : extra === 'suppression' ? 'deletion' : null;
+      return requestKind === null ? usage : { act: { kind: 'requestAdd', partnerId: id, requestKind } };
+    }
+    case 'requestApply':
+    case 'requestRefuse':
+      return numbered === null
+        ? usage
+        : { act: { kind: 'requestDecision', partnerId: id, decision: step === 'requestApply' ? 'apply' : 'refuse', requests: numbered } };
+    case 'questionAnswer':
+      return numbered === null ? usage : { act: { kind: 'questionAnswer', partnerId: id, questions: numbered } };
+    case 'review':
+      return { act: { kind: 'review', partnerId: id } };
+    case 'questionAdd':
+      return { act: { kind: 'questionAdd', partnerId: id } };
+    case 'breach':
+    case 'unilateral':
+      return { act: { kind: 'notice', partnerId: id, notice: step } };
+    case 'remedy':
+      return { act: { kind: 'remedy', partnerId: id } };
+    case 'closeOut':
+      return { act: { kind: 'closeOut', partnerId: id } };
+    case 'personExtract':
+      return { act: { kind: 'personExtract', userId: id } };
+  }
+}
+
 /** What `:` understands; null when the line means nothing. */
-function commandRoute(line: string): Route | 'quit' | { date: string | undefined } | null {
+function commandRoute(line: string): Route | 'quit' | { date: string | undefined } | { act: ActionRequest } | { error: string } | null {
   const trimmed = line.trim();
   const [verb = '', argument] = trimmed.split(/\s+/, 2);
   const rest = trimmed.slice(verb.length).trim();
   if (['q', 'quit', 'quitter'].includes(verb)) return 'quit';
+  const step = (Object.keys(WORKFLOW_COMMANDS) as WorkflowStep[]).find((name) => WORKFLOW_COMMANDS[name].verb === verb);
+  if (step !== undefined)
+    return workflowCommand(
+      step,
+      rest.split(/\s+/).filter((word) => word !== ''),
+    );
   if (['partenaire', 'p'].includes(verb) && argument !== undefined) return { screen: 'partner', partnerId: argument, tab: 'synthese' };
   if (['cherche', 'chercher', 'c'].includes(verb) && rest !== '') return { screen: 'search', query: rest };
   if (['partenaires', 'partners'].includes(verb)) return { screen: 'partners' };
@@ -164,7 +207,11 @@ export function App({ session, initialRoute = { screen: 'dashboard' }, initialAs
     const target = commandRoute(line);
     if (target === null) setMessage({ text: `Commande inconnue : « ${line} » (? pour l’aide)`, tone: 'error' });
     else if (target === 'quit') quit(0);
-    else if ('date' in target) {
+    else if ('error' in target) setMessage({ text: target.error, tone: 'error' });
+    else if ('act' in target) {
+      if (session.canWrite) navigation.act(target.act);
+      else setMessage({ text: 'Lecture seule : aucune action n’est possible.', tone: 'error' });
+    } else if ('date' in target) {
       setAsOf(target.date);
       setMessage({ text: target.date === undefined ? 'Évaluation à la date du jour' : `Évaluation au ${frenchDate(target.date)}`, tone: 'info' });
     } else navigation.push(target);

@@ -1,8 +1,9 @@
-import { avenantDraftSchema, describeAvenantChange, escapeForTerminal, isCalendarDate, countOf, type ActionResult, type CalendarDate } from '@cafsup/shared';
+import { avenantDraftSchema, describeAvenantChange, escapeForTerminal, countOf, type ActionResult, type CalendarDate } from '@cafsup/shared';
 import type { CafsupClient } from '@cafsup/sdk';
-import { frenchDate } from '../format.js';
 import { changeTypeQuestion, changesFrom, followChange, type Answers, type Question } from '../avenant-form.js';
+import { dateCheck } from '../request-form.js';
 import type { ActionRequest } from './navigation.js';
+import { reviewPlan, workflowPlanFor } from './workflow-actions.js';
 import { describeHabilitations, describeUsers, resultInWords, type Describe } from './words.js';
 
 export interface Outcome {
@@ -10,6 +11,8 @@ export interface Outcome {
   traceIds: number[];
   /** Nothing would change: the dialog says so and stops. */
   nothing: boolean;
+  /** A reason the dry run found (a refusal's rule and article): Entrée on an empty reason takes it. */
+  suggestedReason?: string;
 }
 
 /** What a dialog does for one request: its questions, then a dry run and a real run through the SDK. */
@@ -32,8 +35,6 @@ function fromResult(result: ActionResult<Record<string, unknown>>, describe: Des
     nothing: result.changed.length === 0,
   };
 }
-
-const dateCheck = (value: string) => (value === '' || isCalendarDate(value) ? null : 'date attendue au format AAAA-MM-JJ');
 
 const HABILITATION_ACTIONS = { suspend: 'Suspendre', reinstate: 'Réactiver', revoke: 'Dévalider' } as const;
 const USER_ACTIONS = { suspend: 'Suspendre', reinstate: 'Réactiver', forcePasswordReset: 'Forcer le changement de mot de passe de' } as const;
@@ -121,35 +122,10 @@ export function planFor(request: ActionRequest, today: CalendarDate): ActionPlan
         },
       };
     case 'review':
-      return {
-        title: `Enregistrer une revue inverse — ${request.partnerId}`,
-        questions: [
-          {
-            key: 'completedAt',
-            label: 'Date de la revue (AAAA-MM-JJ)',
-            initial: today,
-            check: (value) => (isCalendarDate(value) ? null : 'date attendue au format AAAA-MM-JJ'),
-          },
-          { key: 'reviewer', label: 'Faite par' },
-          { key: 'proof', label: 'Preuve (courrier, référence)', optional: true },
-        ],
-        reasonRequired: false,
-        async run(client, answers, { reason, dryRun }) {
-          const recorded = await client.reviews.record(request.partnerId, {
-            completedAt: answers.completedAt!,
-            reviewer: answers.reviewer!,
-            proof: answers.proof === '' || answers.proof === undefined ? null : answers.proof,
-            ...(reason === undefined ? {} : { reason }),
-            dryRun,
-          });
-          return {
-            lines: [`  Revue du ${frenchDate(recorded.review.completedAt)} par ${escapeForTerminal(recorded.review.reviewer)}`],
-            traceIds: recorded.traceId === null ? [] : [recorded.traceId],
-            nothing: false,
-          };
-        },
-      };
+      return reviewPlan(request.partnerId, today);
     case 'avenant':
       return avenantPlan(request.partnerId);
+    default:
+      return workflowPlanFor(request, today);
   }
 }

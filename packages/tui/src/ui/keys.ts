@@ -1,4 +1,5 @@
 import type { Key } from 'ink';
+import { WORKFLOW_STEP_LABELS as STEP } from '@cafsup/shared';
 
 /** Keys that are not text. */
 export type KeyName = 'up' | 'down' | 'left' | 'right' | 'pageUp' | 'pageDown' | 'home' | 'end' | 'return' | 'escape' | 'tab' | 'backspace' | 'delete';
@@ -70,6 +71,8 @@ export interface Binding {
   on: readonly Trigger[];
   /** A key that changes data: a read-only session does not have it. */
   action?: true;
+  /** The `:` command that does the same (`:appliquer`), shown beside the key in `?`. */
+  command?: string;
 }
 
 /** True when `press` triggers `binding`. */
@@ -118,7 +121,11 @@ export const SELECTION_BINDINGS = {
 /** Keys of every screen, handled by the application when the screen does not use them. */
 export const GLOBAL_BINDINGS = {
   help: { keys: '?', label: 'cette aide', footer: 'aide', on: ['?'] },
-  command: { keys: ':', label: 'commande : :partenaire amp, :cherche martin, :alertes, :traces, :date 2026-01-01, :q', on: [':'] },
+  command: {
+    keys: ':',
+    label: 'commande : :partenaire amp, :cherche martin, :suivi amp, :appliquer amp 1, :alertes, :traces, :date 2026-01-01, :q',
+    on: [':'],
+  },
   reload: { keys: 'r', label: 'recharger les données', on: ['r'] },
   back: { keys: 'Échap / q', label: 'retour (q quitte depuis le tableau de bord)', on: ['escape', 'q'] },
   interrupt: { keys: 'Ctrl-C', label: 'quitter tout de suite', on: [] },
@@ -127,6 +134,33 @@ export const GLOBAL_BINDINGS = {
 /** `/` in every list. */
 const FILTER = (what: string): Binding => ({ keys: '/', label: `filtrer (${what})`, footer: 'filtrer', on: ['/'] });
 const OPEN = (what: string): Binding => ({ keys: 'Entrée', label: what, footer: 'détail', on: ['return'] });
+
+/**
+ * The `:` command of each workflow step (`:formulaire amp`, `:appliquer amp 1`, `:extrait amp-u031`):
+ * the command line understands them, says their arguments when one is missing, and `?` shows
+ * them beside the step's key.
+ */
+export const WORKFLOW_COMMANDS = {
+  requestAdd: { verb: 'formulaire', argument: 'ID [designation|habilitation|deletion]' },
+  requestApply: { verb: 'appliquer', argument: 'ID N' },
+  requestRefuse: { verb: 'refuser', argument: 'ID N' },
+  review: { verb: 'revue', argument: 'ID' },
+  questionAdd: { verb: 'question', argument: 'ID' },
+  questionAnswer: { verb: 'reponse', argument: 'ID N' },
+  breach: { verb: 'demeure', argument: 'ID' },
+  unilateral: { verb: 'resiliation', argument: 'ID' },
+  remedy: { verb: 'correction', argument: 'ID' },
+  closeOut: { verb: 'cloture', argument: 'ID' },
+  personExtract: { verb: 'extrait', argument: 'UTILISATEUR' },
+} as const;
+export type WorkflowStep = keyof typeof WORKFLOW_COMMANDS;
+
+const STEP_LABEL: Record<WorkflowStep, string> = { ...STEP, review: STEP.reviewSheet };
+
+/** A workflow step's key, with its `:` command beside it in `?`. */
+function workflowStep(key: string, step: WorkflowStep, footer: string, where = ''): Binding {
+  return { keys: key, label: `${STEP_LABEL[step]}${where}`, footer, on: [key], action: true, command: `:${WORKFLOW_COMMANDS[step].verb}` };
+}
 
 const PARTNER_ACTIONS = {
   withdraw: { keys: 'w', label: 'retirer la délégation au partenaire', footer: 'retirer la délégation', on: ['w'], action: true },
@@ -165,7 +199,8 @@ export const SCREEN_BINDINGS = {
     // `e` stays free for the exports of the current view (tui.md).
     excess: { keys: 'E', label: 'suspendre les titulaires en excédent du quota (onglet Quotas)', footer: 'suspendre l’excédent', on: ['E'], action: true },
     dormant: { keys: 'D', label: 'suspendre tous les comptes dormants du partenaire', footer: 'dormants', on: ['D'], action: true },
-    workflows: { keys: 'f', label: 'suivi : escalade, questions, formulaires', on: ['f'] },
+    workflows: { keys: 'f', label: 'suivi : escalade, questions, formulaires, mise en demeure', footer: 'suivi', on: ['f'] },
+    personExtract: workflowStep('T', 'personExtract', 'extrait', ' (onglet Utilisateurs)'),
     ...PARTNER_ACTIONS,
   },
   alerts: {
@@ -185,7 +220,18 @@ export const SCREEN_BINDINGS = {
     open: { keys: 'Entrée', label: 'aller au partenaire et à la ligne trouvée', footer: 'aller', on: ['return'] },
     filter: FILTER('les résultats'),
   },
-  workflows: {},
+  workflows: {
+    requestAdd: workflowStep('d', 'requestAdd', 'formulaire'),
+    requestApply: workflowStep('a', 'requestApply', 'appliquer'),
+    requestRefuse: workflowStep('n', 'requestRefuse', 'refuser'),
+    review: workflowStep('v', 'review', 'revue'),
+    questionAdd: workflowStep('i', 'questionAdd', 'interroger'),
+    questionAnswer: workflowStep('c', 'questionAnswer', 'réponse'),
+    breach: workflowStep('m', 'breach', 'mise en demeure'),
+    unilateral: workflowStep('u', 'unilateral', 'résiliation'),
+    remedy: workflowStep('l', 'remedy', 'correction'),
+    closeOut: workflowStep('C', 'closeOut', 'clore'),
+  },
 } satisfies Record<string, Record<string, Binding>>;
 
 export type ScreenName = keyof typeof SCREEN_BINDINGS;

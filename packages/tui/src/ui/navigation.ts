@@ -1,5 +1,5 @@
 import { createContext, useContext } from 'react';
-import type { CalendarDate, Flag, Trace } from '@cafsup/shared';
+import type { CalendarDate, Flag, RequestKind, Trace } from '@cafsup/shared';
 
 export const PARTNER_TABS = ['synthese', 'quotas', 'habilitations', 'utilisateurs', 'alertes', 'avenants', 'revues', 'traces'] as const;
 export type PartnerTab = (typeof PARTNER_TABS)[number];
@@ -19,7 +19,25 @@ export type ActionRequest =
   | { kind: 'users'; action: 'suspend' | 'reinstate' | 'forcePasswordReset'; ids: string[]; scope?: string }
   | { kind: 'withdrawDelegation'; partnerId: string }
   | { kind: 'review'; partnerId: string }
-  | { kind: 'avenant'; partnerId: string };
+  | { kind: 'avenant'; partnerId: string }
+  | WorkflowRequest;
+
+/** A numbered record a workflow step acts on (a form, a question), as a choice of the dialog. */
+export interface Numbered {
+  number: number;
+  label: string;
+}
+
+/** The supervision workflows' steps (workflows.md): each a dialog with its dry run and reason. */
+export type WorkflowRequest =
+  | { kind: 'requestAdd'; partnerId: string; requestKind?: RequestKind }
+  | { kind: 'requestDecision'; partnerId: string; decision: 'apply' | 'refuse'; requests: Numbered[] }
+  | { kind: 'questionAdd'; partnerId: string }
+  | { kind: 'questionAnswer'; partnerId: string; questions: Numbered[] }
+  | { kind: 'notice'; partnerId: string; notice: 'breach' | 'unilateral' }
+  | { kind: 'remedy'; partnerId: string }
+  | { kind: 'closeOut'; partnerId: string }
+  | { kind: 'personExtract'; userId: string };
 
 /** What `Entrée` opens on a row: its detail, loaded by the detail's own hook (a group's habilitation shows the group). */
 export type DetailRequest =

@@ -12,7 +12,8 @@ import {
 import type { CafsupClient } from '@cafsup/sdk';
 import { ACTION_OPTIONS, idsOf, stringOption, type Command, type CommandInput, type CommandResult } from '../command.js';
 import { UsageError, type Context } from '../context.js';
-import { changeTypeQuestion, changesFrom, followChange, type Answers, type Question } from '../../avenant-form.js';
+import { changeTypeQuestion, changesFrom, followChange } from '../../avenant-form.js';
+import { askQuestions } from '../ask.js';
 import { count, describeActionResult, frenchDate } from '../../format.js';
 
 /** What an action acts on, agreeing with its number (« 1 habilitation modifiée », « 2 utilisateurs modifiés »). */
@@ -152,26 +153,9 @@ export const withdrawDelegationCommand: Command = {
 
 /** Asks for the changes of an avenant with prompts, when no --file is given: the interface's questions. */
 async function promptChanges(): Promise<{ title: string; changes: AvenantChange[] }> {
-  const { input, select } = await import('@inquirer/prompts');
+  const { input } = await import('@inquirer/prompts');
   const title = await input({ message: 'Titre de l’avenant :', required: true });
-  const answers: Answers = {};
-  const queue: Question[] = [changeTypeQuestion(0)];
-  for (let question = queue.shift(); question !== undefined; question = queue.shift()) {
-    const { label, choices, optional, initial, check } = question;
-    const value =
-      choices === undefined
-        ? (
-            await input({
-              message: `${label} :`,
-              required: optional !== true,
-              ...(initial === undefined ? {} : { default: initial }),
-              validate: (text) => (optional === true && text.trim() === '' ? true : (check?.(text.trim()) ?? true)),
-            })
-          ).trim()
-        : await select({ message: `${label} :`, choices: choices.map((choice) => ({ name: choice.label, value: choice.value })) });
-    answers[question.key] = value;
-    queue.unshift(...(followChange(question, value, []) ?? []));
-  }
+  const answers = await askQuestions([changeTypeQuestion(0)], (question, value) => followChange(question, value, []) ?? []);
   return { title, changes: changesFrom(answers) };
 }
 

@@ -2,7 +2,6 @@ import { readFile } from 'node:fs/promises';
 import {
   CafsupError,
   CASE_KIND_LABELS,
-  conventionStatusLabel,
   REQUEST_KIND_LABELS,
   REQUEST_KINDS,
   REQUEST_STATUS_LABELS,
@@ -13,9 +12,6 @@ import {
   REVIEW_KIT_COLUMNS,
   reviewKitCsv,
   reviewKitMarkdown,
-  type DeletionForm,
-  type DesignationForm,
-  type HabilitationForm,
   type RequestDraft,
   type RequestKind,
   type RequestRecord,
@@ -27,9 +23,21 @@ import {
 import type { CafsupClient } from '@cafsup/sdk';
 import { ACTION_OPTIONS, idsOf, stringOption, type Command, type CommandInput, type CommandResult } from '../command.js';
 import { UsageError, type Context } from '../context.js';
-import { frenchDate, frenchDateTime } from '../../format.js';
+import { frenchDate } from '../../format.js';
 import { checkOutputFile, writeFileAtomically } from '../files.js';
 import { listTable, type RowSpec } from '../output.js';
+import { readReturnedSheetFile, sheetRecordFields, sheetRevocationReason } from '../../returned-sheet.js';
+import { followRequestForm, requestFormFrom, requestFormQuestions } from '../../request-form.js';
+import { askQuestions } from '../ask.js';
+import {
+  describeChanges,
+  describeCloseOut,
+  describeNextStep,
+  describeNotice,
+  describeRemedy,
+  describeRequest,
+  type AppliedChanges,
+} from '../../workflow-words.js';
 
 // The supervision workflows of workflows.md ("Commands"): each write shows its dry run, asks
 // « o/n » (or needs --yes), then acts; every step is traced by the SDK.
@@ -88,128 +96,9 @@ async function readJson(file: string): Promise<unknown> {
   return parseJson(text, file);
 }
 
-/** The form's fields asked one by one, with the paper form's French labels. */
+/** The form's fields asked one by one, with the paper form's French labels (the interface's questions). */
 async function promptForm(kind: RequestKind): Promise<unknown> {
-  const { input, confirm, select } = await import('@inquirer/prompts');
-  const ask = (message: string, required = true) => input({ message: `${message} :`, required }).then((text) => text.trim());
-  const askOptional = async (message: string) => (await ask(message, false)) || null;
-  switch (kind) {
-    case 'designation': {
-      const role = await select({
-        message: 'Rôle :',
-        choices: [
-          { name: 'administrateur', value: 'administrator' },
-          { name: 'suppléant', value: 'deputy' },
-        ],
-      });
-      const name = await ask('Prénom et NOM de l’administrateur à habiliter');
-      const fn = await ask('Fonction');
-      const phone = await ask('Numéro de téléphone (au moins un)');
-      const email = await ask('Adresse mél personnelle et individuelle');
-      const replaces = (await confirm({ message: 'Cet administrateur remplace-t-il un administrateur existant ?', default: false }))
-        ? { name: await ask('Prénom et nom de l’administrateur à remplacer'), email: await ask('Adresse mél de l’administrateur à remplacer') }
-        : null;
-      return { role, name, function: fn, email, phone, replaces };
-    }
-    case 'habilitation': {
-      const name = await ask('Prénom et NOM de la personne à habiliter');
-      const fn = await askOptional('Fonction de la personne à habiliter');
-      const email = await ask('Adresse mél personnelle et individuelle');
-      const departement = await askOptional('Département');
-      const service = (await askOptional('Service (défaut CDAP)')) ?? 'CDAP';
-      const profile = await ask('Profil (T1…T22)');
-      const temporary = await confirm({ message: 'S’agit-il d’une mission temporaire ?', default: false });
-      const endsAt = temporary ? await ask('Date de fin de mission (AAAA-MM-JJ)') : null;
-      return { name, function: fn, email, departement, service, profile, temporary, endsAt };
-    }
-    case 'deletion': {
-      const people = [];
-      do people.push({ name: await ask('Prénom NOM'), email: await ask('Adresse mél'), function: await askOptional('Fonction') });
-      while (await confirm({ message: 'Une autre personne ?', default: false }));
-      const lossOrTheft = await confirm({ message: 'Perte ou vol ?', default: false });
-      return { people, lossOrTheft };
-    }
-  }
-}
-
-/** The form's fields with the paper form's French words. */
-function describeForm(request: RequestRecord): string[] {
-  switch (request.kind) {
-    case 'designation': {
-      const form = request.form as DesignationForm;
-      return [
-        `${form.role === 'administrator' ? 'administrateur' : 'suppléant'} : ${form.name} (${form.function}), ${form.email}, ${form.phone}`,
-        form.replaces === null ? 'ne remplace personne' : `remplace ${form.replaces.name} <${form.replaces.email}>`,
-      ];
-    }
-    case 'habilitation': {
-      const form = request.form as HabilitationForm;
-      return [
-        `personne : ${form.name}${form.function === null ? '' : ` (${form.function})`}, ${form.email}${form.userId === undefined ? '' : `, compte ${form.userId}`}`,
-        `${form.service} ${form.profile}${form.departement === null ? '' : `, département ${form.departement}`}, ${form.temporary ? `mission temporaire jusqu’au ${frenchDate(form.endsAt)}` : 'mission permanente'}`,
-      ];
-    }
-    case 'deletion': {
-      const form = request.form as DeletionForm;
-      return [
-        ...form.people.map((person) => `suppression : ${person.name} <${person.email}>${person.function === null ? '' : `, ${person.function}`}`),
-        `perte ou vol : ${form.lossOrTheft ? 'oui' : 'non'}${form.departedAt === undefined ? '' : ` ; départ le ${frenchDate(form.departedAt)}`}`,
-      ];
-    }
-  }
-}
-
-function describeRequest(request: RequestRecord): string {
-  const lines = [
-    `Demande n° ${request.number} — ${REQUEST_KIND_LABELS[request.kind]} (${REQUEST_STATUS_LABELS[request.status]})`,
-    `  reçue le ${frenchDate(request.receivedAt)}${request.signatory === null ? '' : `, signée par ${escapeForTerminal(request.signatory)}`}`,
-  ];
-  if (request.reportDelayDays !== null)
-    lines.push(`  signalée ${countOf(request.reportDelayDays, 'jour', 'jours')} après le départ (convention art. 9.2 : « sans délai »)`);
-  if (request.decidedAt !== null)
-    lines.push(
-      `  ${request.status === 'applied' ? 'appliquée' : 'refusée'} le ${frenchDateTime(request.decidedAt)} : ${escapeForTerminal(request.decisionReason ?? '')}`,
-    );
-  lines.push(...describeForm(request).map((line) => `  ${escapeForTerminal(line)}`));
-  if (request.traceIds.length > 0) lines.push(`  traces n° ${request.traceIds.join(', ')}`);
-  return lines.join('\n');
-}
-
-/** What applying a form changed, whichever form it was (the SDK's `changes`). */
-type AppliedChanges = {
-  user?: { id: string; name: string; email: string } | null;
-  habilitation?: { id: string; service: string; profile: string; departement: string | null; endsAt: string | null };
-  contact?: { role: string; name: string; email: string };
-  roles?: { userId: string; role: string }[];
-  passwordReset?: string[];
-  revoked?: string[];
-  disabled?: { userId: string; groupIds: string[] }[];
-  incident?: number | null;
-};
-
-function describeChanges(changes: AppliedChanges): string {
-  const lines: string[] = [];
-  if (changes.user) lines.push(`  utilisateur créé : ${changes.user.id} ${escapeForTerminal(changes.user.name)} <${escapeForTerminal(changes.user.email)}>`);
-  if (changes.habilitation) {
-    const h = changes.habilitation;
-    lines.push(
-      `  habilitation accordée : ${h.id} ${h.service} ${h.profile}${h.departement === null ? '' : `, département ${h.departement}`}${h.endsAt === null ? '' : `, jusqu’au ${frenchDate(h.endsAt)} (mission temporaire)`}`,
-    );
-  }
-  if (changes.contact)
-    lines.push(
-      `  contact ${changes.contact.role === 'administrator' ? 'administrateur' : 'suppléant'} du partenaire : ${escapeForTerminal(changes.contact.name)} <${escapeForTerminal(changes.contact.email)}>`,
-    );
-  for (const role of changes.roles ?? []) lines.push(`  rôle de ${role.userId} : ${role.role}`);
-  if ((changes.passwordReset ?? []).length > 0) lines.push(`  changement de mot de passe forcé : ${changes.passwordReset!.join(', ')}`);
-  if (changes.revoked !== undefined)
-    lines.push(
-      `  ${countOf(changes.revoked.length, 'habilitation dévalidée', 'habilitations dévalidées')}${changes.revoked.length === 0 ? '' : ` : ${changes.revoked.join(', ')}`}`,
-    );
-  for (const user of changes.disabled ?? [])
-    lines.push(`  désactivé : ${user.userId}${user.groupIds.length === 0 ? '' : `, retiré de ${user.groupIds.join(', ')}`}`);
-  if (changes.incident != null) lines.push(`  incident de sécurité n° ${changes.incident} enregistré (contrat de services, art. 5.1)`);
-  return lines.join('\n');
+  return requestFormFrom(kind, await askQuestions(requestFormQuestions(kind), followRequestForm));
 }
 
 export const requestAddCommand: Command = {
@@ -259,7 +148,7 @@ export const requestAddCommand: Command = {
       (client, dryRun) => client.requests.add(partnerId, { ...draft, dryRun }),
       (result, dryRun) =>
         dryRun
-          ? describeRequest(result.request)
+          ? describeRequest(result.request).join('\n')
           : `Demande n° ${result.request.number} enregistrée (trace n° ${result.traceId}). Pour l’appliquer : cafsup request apply ${partnerId} ${result.request.number} --reason « … »`,
       'Enregistrer ce formulaire ?',
     );
@@ -308,7 +197,7 @@ export const requestShowCommand: Command = {
   async run(context, { positionals }) {
     const client = await context.client();
     const request = await client.requests.get(positionals[0]!, numberOf(positionals[1]!, 'demande'));
-    return { json: request, text: () => describeRequest(request) };
+    return { json: request, text: () => describeRequest(request).join('\n') };
   },
 };
 
@@ -329,7 +218,11 @@ export const requestApplyCommand: Command = {
       options,
       (client, dryRun) => client.requests.apply(partnerId, number, { reason, dryRun }),
       (result, dryRun) =>
-        `${dryRun ? 'Appliquerait' : 'Appliqué'} :\n${describeChanges(result.changes as AppliedChanges)}${dryRun ? '' : `\n${describeRequest(result.request)}`}`,
+        [
+          `${dryRun ? 'Appliquerait' : 'Appliqué'} :`,
+          ...describeChanges(result.changes as AppliedChanges),
+          ...(dryRun ? [] : describeRequest(result.request)),
+        ].join('\n'),
       `Appliquer la demande n° ${number} ?`,
     );
   },
@@ -700,7 +593,7 @@ export const reviewKitCommand: Command = {
   positionals: { min: 1, max: 1, names: 'PARTENAIRE' },
   options: {
     csv: { type: 'string', value: 'FICHIER', description: 'CSV pour Excel et LibreOffice en français (; BOM UTF-8, CRLF)' },
-    xlsx: { type: 'string', value: 'FICHIER', description: 'classeur XLSX (à renvoyer enregistré en CSV pour « review add --proof-file »)' },
+    xlsx: { type: 'string', value: 'FICHIER', description: 'classeur XLSX (à renvoyer tel quel pour « review add --proof-file »)' },
     md: { type: 'boolean', description: 'Markdown, pour un courriel' },
     force: { type: 'boolean', description: 'remplace un fichier existant sans demander' },
   },
@@ -736,7 +629,7 @@ export const reviewKitCommand: Command = {
     return {
       json: { ...kit, out: file },
       text: () =>
-        `Feuille de revue écrite : ${file} (${countOf(kit.rows.length, 'habilitation')}). Retour : cafsup review add ${kit.partnerId} --date AAAA-MM-JJ --reviewer NOM --proof-file FEUILLE.csv`,
+        `Feuille de revue écrite : ${file} (${countOf(kit.rows.length, 'habilitation')}). Retour : cafsup review add ${kit.partnerId} --date AAAA-MM-JJ --reviewer NOM --proof-file ${file}`,
     };
   },
 };
@@ -755,7 +648,7 @@ export const reviewAddCommand: Command = {
     'proof-file': {
       type: 'string',
       value: 'FICHIER',
-      description: 'la feuille de revue retournée (CSV) : son SHA-256 est gardé, ses « non » proposés en dévalidation',
+      description: 'la feuille de revue retournée (CSV ou XLSX) : son SHA-256 est gardé, ses « non » proposés en dévalidation',
     },
     reason: { type: 'string', value: 'MOTIF', description: 'motif (défaut : la revue elle-même)' },
     'dry-run': dryRunOption,
@@ -780,20 +673,15 @@ export const reviewAddCommand: Command = {
       );
     }
     if (stringOption(options.proof) !== undefined) throw new UsageError('Donnez soit --proof, soit --proof-file.');
-    let sheet: string;
-    try {
-      sheet = await readFile(proofFile, 'utf8');
-    } catch (error) {
-      throw new CafsupError('VALIDATION', `Feuille illisible : ${proofFile} (${(error as Error).message}).`);
-    }
-    const fileName = proofFile.split(/[\\/]/).at(-1)!;
+    const returned = await readReturnedSheetFile(proofFile);
+    const { sheet, fileName } = sheetRecordFields(returned);
     const recorded = await twoStep(
       context,
       options,
       (client, dryRun) => client.reviews.recordSheet(partnerId, { completedAt, reviewer, sheet, fileName, ...reason, dryRun }),
       (result, dryRun) =>
         [
-          `Revue du ${frenchDate(completedAt)} par ${escapeForTerminal(reviewer)} : feuille ${escapeForTerminal(fileName)}, SHA-256 ${result.sha256}.`,
+          `Revue du ${frenchDate(completedAt)} par ${escapeForTerminal(reviewer)} : feuille ${escapeForTerminal(returned.fileName)} (${returned.format.toUpperCase()}), SHA-256 du fichier ${returned.sha256}.`,
           `  ${countOf(result.summary.rows, 'ligne')} : ${result.summary.keep} à conserver, ${result.summary.revoke} à dévalider, ${result.summary.undecided.length} sans réponse.`,
           `  Prochaine revue due le ${frenchDate(result.nextDueAt)}.`,
           ...(dryRun ? [] : [`  Enregistrée (traces n° ${result.traceIds.join(', ')}).`]),
@@ -805,7 +693,7 @@ export const reviewAddCommand: Command = {
     // The « non » rows: a bulk revocation, its dry run shown, applied only on confirmation.
     const client = await context.client({ write: true });
     const ids = outcome.revocations.map((row) => row.habilitationId);
-    const revokeReason = `Revue inverse du ${completedAt} : « non » du partenaire (contrat de services, art. 2.2.2)`;
+    const revokeReason = sheetRevocationReason(completedAt);
     const preview = await client.habilitations.revoke(ids, { reason: revokeReason, dryRun: true });
     const plan = `${countOf(preview.changed.length, 'habilitation à dévalider', 'habilitations à dévalider')} selon la feuille : ${ids.join(', ')}`;
     if (!context.options.json) process.stderr.write(`${recorded.text()}\n${plan}\n`);
@@ -965,12 +853,7 @@ export const noticeAddCommand: Command = {
       context,
       options,
       (client, dryRun) => client.notices.add(partnerId, { ...notice, dryRun }),
-      (result, dryRun) =>
-        [
-          `${kind === 'breach' ? 'Mise en demeure' : 'Résiliation unilatérale'} reçue le ${frenchDate(result.termination.noticeReceivedAt)} : ${result.state.terminationEffectiveAt === null ? 'pas de date d’effet' : `résiliation le ${frenchDate(result.state.terminationEffectiveAt)}`} (convention art. 17.2). Statut : ${conventionStatusLabel(result.state.status, result.termination)}.`,
-          ...result.failings.map((failing) => `  · ${escapeForTerminal(failing.message)} (${failing.article})`),
-          ...(dryRun ? [] : [`Enregistrée (trace n° ${result.traceId}).`]),
-        ].join('\n'),
+      (result, dryRun) => [...describeNotice(kind, result), ...(dryRun ? [] : [`Enregistrée (trace n° ${result.traceId}).`])].join('\n'),
       'Enregistrer cette lettre ?',
     );
   },
@@ -990,8 +873,7 @@ export const noticeRemedyCommand: Command = {
       context,
       options,
       (client, dryRun) => client.notices.remedy(partnerId, { ...remedy, dryRun }),
-      (result, dryRun) =>
-        `Correction du ${frenchDate(remedy.date)} : la convention est ${result.state.status === 'active' ? 'de nouveau en vigueur' : `toujours résiliable le ${frenchDate(result.state.terminationEffectiveAt)} (correction après le délai d’un mois)`}.${dryRun ? '' : ` (trace n° ${result.traceId})`}`,
+      (result, dryRun) => `${describeRemedy(remedy.date, result.state)}${dryRun ? '' : ` (trace n° ${result.traceId})`}`,
       'Enregistrer cette correction ?',
     );
   },
@@ -1012,8 +894,7 @@ export const closeOutCommand: Command = {
       context,
       options,
       (client, dryRun) => client.partners.closeOut(partnerId, { reason, dryRun }),
-      (result, dryRun) =>
-        `${dryRun ? 'Dévaliderait' : 'Dévalidé'} : ${countOf(result.revoked.length, 'habilitation')} ; ${dryRun ? 'désactiverait' : 'désactivé'} : ${result.disabled.length === 0 ? 'aucun gestionnaire' : result.disabled.join(', ')}.${dryRun ? '' : ` (trace n° ${result.traceId})`}`,
+      (result, dryRun) => `${describeCloseOut(result, dryRun)}${dryRun ? '' : ` (trace n° ${result.traceId})`}`,
       `Clore ${partnerId} ?`,
     );
   },
@@ -1032,12 +913,11 @@ export const ladderCommand: Command = {
   async run(context, { positionals }) {
     const client = await context.client();
     const ladder = await client.partners.ladder(positionals[0]!, optional('asOf', context.options.asOf));
-    const next = ladder.steps.find((step) => step.step === ladder.next);
     return {
       json: ladder,
       text: () =>
         [
-          next === undefined ? (ladder.note ?? 'Rien à proposer.') : `Prochaine étape : ${next.label} (${next.article}) — ${next.command}`,
+          describeNextStep(ladder),
           ...ladder.steps.map((step) => `  ${STEP_MARKS[step.status]} ${step.label} — ${step.article} : ${STEP_STATUS_WORDS[step.status]} (${step.why})`),
           ladder.dispute,
         ].join('\n'),

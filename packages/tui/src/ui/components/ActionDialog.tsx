@@ -103,8 +103,20 @@ export function ActionDialog({ dialog, width, height, onClose }: ActionDialogPro
       ) : null}
       {state.step === 'reason' ? (
         <>
-          <Text>{plan.reasonRequired ? 'Motif (obligatoire, 5 caractères au moins) :' : 'Motif (facultatif) :'}</Text>
-          <TextInput value={text} onChange={setText} onSubmit={submit(dialog.giveReason)} onCancel={onClose} />
+          <Text>
+            {state.preview.suggestedReason !== undefined
+              ? 'Motif (Entrée seule : celui proposé) :'
+              : plan.reasonRequired
+                ? 'Motif (obligatoire, 5 caractères au moins) :'
+                : 'Motif (facultatif) :'}
+          </Text>
+          <TextInput
+            value={text}
+            placeholder={escapeForTerminal(state.preview.suggestedReason ?? '')}
+            onChange={setText}
+            onSubmit={submit(dialog.giveReason)}
+            onCancel={onClose}
+          />
           {state.error === null ? null : <Text color={theme.danger}>{`✗ ${state.error}`}</Text>}
         </>
       ) : null}

@@ -36,7 +36,7 @@ function Column({ lines, width, short }: { lines: Line[]; width: number; short: 
           </Text>
         ) : (
           <Text key={index} wrap="truncate">
-            <Text color={theme.accent}>{` ${fit(line.keys, keysWidth)}`}</Text>
+            <Text color={theme.accent}>{` ${fit(line.command === undefined ? line.keys : `${line.keys} ${line.command}`, keysWidth)}`}</Text>
             {fit(` ${short ? (line.footer ?? line.label) : line.label}`, Math.max(0, width - keysWidth - 1))}
           </Text>
         ),

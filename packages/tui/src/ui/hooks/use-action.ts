@@ -68,7 +68,7 @@ export function useAction(request: ActionRequest, onDone: () => void, onCancel: 
     },
     giveReason(reason) {
       if (state.step !== 'reason') return;
-      const trimmed = reason.trim();
+      const trimmed = reason.trim() === '' ? (state.preview.suggestedReason ?? '') : reason.trim();
       if (trimmed === '' && !plan.reasonRequired) return setState({ step: 'confirm', preview: state.preview, reason: undefined });
       const parsed = reasonSchema.safeParse(trimmed);
       if (!parsed.success) return setState({ ...state, error: parsed.error.issues[0]!.message });

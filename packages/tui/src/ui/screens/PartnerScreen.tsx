@@ -253,6 +253,7 @@ export function PartnerScreen({
         const action = command === 'suspend' ? 'suspend' : command === 'reinstate' ? 'reinstate' : command === 'password' ? 'forcePasswordReset' : null;
         const ids = chosenRows(listed.rows, (user) => user.id).map((user) => user.id);
         if (action !== null && ids.length > 0) return act({ kind: 'users', action, ids });
+        if (command === 'personExtract' && row !== undefined) return act({ kind: 'personExtract', userId: row.id });
       } else if (listed.tab === 'alertes') {
         const row = listed.rows[list.cursor];
         if (command === 'open' && row !== undefined) return navigation.detail({ kind: 'flag', flag: row });
@@ -345,10 +346,10 @@ function footer(tab: PartnerTab, canWrite: boolean, marked: number): string {
   const selection = marked > 0 ? `${countOf(marked, 'sélectionnée', 'sélectionnées')} · ` : '';
   const help = footerOf(GLOBAL_BINDINGS, ['help'], canWrite);
   const keys: Record<PartnerTab, (keyof typeof KEYS)[]> = {
-    synthese: ['nextTab', 'withdraw', 'avenant', 'review'],
+    synthese: ['nextTab', 'workflows', 'withdraw', 'avenant', 'review'],
     quotas: ['nextTab', 'excess'],
     habilitations: ['open', 'filter', 'select', 'selectAll', 'suspend', 'reinstate', 'revoke'],
-    utilisateurs: ['open', 'filter', 'select', 'selectAll', 'suspend', 'reinstate', 'password', 'dormant'],
+    utilisateurs: ['open', 'filter', 'select', 'selectAll', 'suspend', 'reinstate', 'password', 'personExtract', 'dormant'],
     alertes: ['open', 'filter', 'select', 'suspend', 'revoke', 'password'],
     avenants: ['nextTab', 'avenant'],
     revues: ['filter', 'review'],

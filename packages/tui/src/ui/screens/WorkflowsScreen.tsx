@@ -1,8 +1,11 @@
 import { Box, Text } from 'ink';
 import { REQUEST_KIND_LABELS, REQUEST_STATUS_LABELS, escapeForTerminal, type LadderView, type QuestionRecord, type RequestRecord } from '@cafsup/shared';
 import { frenchDate } from '../../format.js';
+import { describeNextStep } from '../../workflow-words.js';
 import { LoadState } from '../components/Loading.js';
 import { useAsync } from '../hooks/use-async.js';
+import { useKeys } from '../hooks/use-keys.js';
+import { GLOBAL_BINDINGS, SCREEN_BINDINGS, commandOf, footerOf } from '../keys.js';
 import { useNavigation } from '../navigation.js';
 import { useSession } from '../session.js';
 import { theme } from '../theme.js';
@@ -28,6 +31,7 @@ function useWorkflows(partnerId: string) {
   }, [partnerId, asOf, revision]);
 }
 
+const KEYS = SCREEN_BINDINGS.workflows;
 const MARKS = { done: '✓', proposed: '→', later: '·', not_applicable: ' ' } as const;
 
 function questionState(question: QuestionRecord): string {
@@ -37,12 +41,55 @@ function questionState(question: QuestionRecord): string {
   return clock.overdue ? 'en retard' : 'en attente';
 }
 
-/** `:suivi ID` or `f` on the partner sheet; read-only, the steps themselves are the `cafsup` workflow commands. */
+/** A received form or an open question, as the dialog offers it to choose from. */
+const numberedRequest = (request: RequestRecord) => ({
+  number: request.number,
+  label: `n° ${request.number} ${REQUEST_KIND_LABELS[request.kind]}, reçue le ${frenchDate(request.receivedAt)}`,
+});
+const numberedQuestion = (question: QuestionRecord) => ({ number: question.number, label: `n° ${question.number} ${escapeForTerminal(question.text)}` });
+
+/**
+ * `:suivi ID` or `f` on the partner sheet: the ladder, the questions, the register of forms, and
+ * a key for each workflow step (workflows.md), each a dialog with its dry run and reason.
+ */
 export function WorkflowsScreen({ partnerId, width, height }: { partnerId: string; width: number; height: number }) {
+  const navigation = useNavigation();
+  const { canWrite } = useSession();
   const state = useWorkflows(partnerId);
   const view = state.data;
   const line = (text: string) => escapeForTerminal(text);
-  const next = view?.ladder.steps.find((step) => step.step === view.ladder.next);
+
+  useKeys(
+    (press) => {
+      const command = commandOf(KEYS, press, canWrite);
+      if (command === null || view === undefined) return false;
+      const received = view.requests.filter((request) => request.status === 'received').map(numberedRequest);
+      const open = view.questions.filter((question) => !question.clock.answered).map(numberedQuestion);
+      switch (command) {
+        case 'requestAdd':
+          return navigation.act({ kind: 'requestAdd', partnerId });
+        case 'requestApply':
+        case 'requestRefuse':
+          if (received.length === 0) return navigation.notify('Aucun formulaire en attente de décision.');
+          return navigation.act({ kind: 'requestDecision', partnerId, decision: command === 'requestApply' ? 'apply' : 'refuse', requests: received });
+        case 'review':
+          return navigation.act({ kind: 'review', partnerId });
+        case 'questionAdd':
+          return navigation.act({ kind: 'questionAdd', partnerId });
+        case 'questionAnswer':
+          if (open.length === 0) return navigation.notify('Aucune question en attente de réponse.');
+          return navigation.act({ kind: 'questionAnswer', partnerId, questions: open });
+        case 'breach':
+        case 'unilateral':
+          return navigation.act({ kind: 'notice', partnerId, notice: command });
+        case 'remedy':
+          return navigation.act({ kind: 'remedy', partnerId });
+        case 'closeOut':
+          return navigation.act({ kind: 'closeOut', partnerId });
+      }
+    },
+    { active: navigation.active, waiting: state.loading && view === undefined },
+  );
   return (
     <Box flexDirection="column" width={width} height={height} overflow="hidden">
       <Text bold wrap="truncate">
@@ -51,8 +98,8 @@ export function WorkflowsScreen({ partnerId, width, height }: { partnerId: strin
       </Text>
       {view === undefined ? null : (
         <>
-          <Text color={next === undefined ? theme.muted : theme.accent} wrap="truncate">
-            {next === undefined ? line(view.ladder.note ?? 'Rien à proposer.') : `Prochaine étape : ${next.label} (${next.article}) — ${next.command}`}
+          <Text color={view.ladder.next === null ? theme.muted : theme.accent} wrap="truncate">
+            {line(describeNextStep(view.ladder))}
           </Text>
           {view.ladder.steps.map((step) => (
             <Text
@@ -84,7 +131,12 @@ export function WorkflowsScreen({ partnerId, width, height }: { partnerId: strin
         {line(view?.ladder.dispute ?? '')}
       </Text>
       <Text color={theme.muted} wrap="truncate">
-        Échap retour · agir : cafsup request, question, notice, close-out (ligne de commande) · ? aide
+        {footerOf(KEYS, ['requestAdd', 'requestApply', 'requestRefuse', 'review', 'questionAdd', 'questionAnswer'], canWrite) || 'Échap retour'}
+      </Text>
+      <Text color={theme.muted} wrap="truncate">
+        {[footerOf(KEYS, ['breach', 'unilateral', 'remedy', 'closeOut'], canWrite), footerOf(GLOBAL_BINDINGS, ['help'], canWrite)]
+          .filter((part) => part !== '')
+          .join(' · ')}
       </Text>
     </Box>
   );

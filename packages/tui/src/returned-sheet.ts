@@ -1,0 +1,85 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { CafsupError } from '@cafsup/shared';
+import { XlsxReadError, looksLikeZip, readXlsxRows } from './cli/xlsx-read.js';
+
+/** A review sheet as the partner returned it, ready for `reviews.recordSheet`. */
+export interface ReturnedSheet {
+  fileName: string;
+  format: 'csv' | 'xlsx';
+  /** The SHA-256 of the file's bytes, as returned. */
+  sha256: string;
+  /** The sheet as the SDK reads it: the CSV itself, or the workbook's first sheet written as CSV. */
+  sheet: string;
+}
+
+/** One CSV cell, quoted when it holds the separator, a quote or a line break. */
+function csvCell(text: string): string {
+  return /[;"\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+function refuse(file: string, what: string): CafsupError {
+  return new CafsupError(
+    'VALIDATION',
+    `Feuille de revue ${file} : ${what}. Attendu : la feuille de « cafsup review kit » enregistrée en CSV (UTF-8) ou en XLSX.`,
+  );
+}
+
+/**
+ * Reads a returned review sheet: a CSV in UTF-8 (as `review kit --csv` wrote it, or re-saved by
+ * a spreadsheet) or an XLSX workbook (`review kit --xlsx`, re-saved by Excel or LibreOffice).
+ * Anything else is refused with a French sentence naming the file and what is wrong.
+ */
+export function returnedSheet(file: string, bytes: Uint8Array): ReturnedSheet {
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  const fileName = basename(file);
+  if (bytes.length === 0) throw refuse(file, 'le fichier est vide');
+  if (looksLikeZip(bytes)) {
+    let rows: string[][];
+    try {
+      rows = readXlsxRows(bytes);
+    } catch (error) {
+      if (error instanceof XlsxReadError) throw refuse(file, `classeur illisible (${error.message})`);
+      throw error;
+    }
+    return { fileName, format: 'xlsx', sha256, sheet: rows.map((cells) => cells.map(csvCell).join(';')).join('\r\n') };
+  }
+  let text: string;
+  try {
+    // The byte order mark stays: the text hashed by the SDK is then the file's bytes exactly.
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    throw refuse(file, 'ni un classeur XLSX ni un texte en UTF-8 (un PDF, une image, un CSV en Windows-1252 ?)');
+  }
+  if (text.includes('\u0000')) throw refuse(file, 'fichier binaire, ni CSV ni XLSX');
+  return { fileName, format: 'csv', sha256, sheet: text };
+}
+
+/** Reads the file at `file`, then `returnedSheet`; an unreadable file is refused in French too. */
+export async function readReturnedSheetFile(file: string): Promise<ReturnedSheet> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw refuse(file, code === 'ENOENT' ? 'fichier introuvable' : code === 'EISDIR' ? 'c’est un dossier' : `illisible (${(error as Error).message})`);
+  }
+  return returnedSheet(file, bytes);
+}
+
+/**
+ * The fields of `reviews.recordSheet` for a returned sheet. The SDK keeps the SHA-256 of the
+ * text it is given; for a workbook that text is the sheet written as CSV, so the digest of the
+ * file as returned goes with its name into the review's proof (until the SDK takes the bytes).
+ */
+export function sheetRecordFields(returned: ReturnedSheet): { sheet: string; fileName: string } {
+  if (returned.format === 'csv') return { sheet: returned.sheet, fileName: returned.fileName };
+  const suffix = ` — classeur XLSX, SHA-256 du fichier ${returned.sha256}, lu en CSV`;
+  return { sheet: returned.sheet, fileName: `${returned.fileName.slice(0, 255 - suffix.length)}${suffix}` };
+}
+
+/** The reason of the revocations a returned sheet's « non » rows ask for. */
+export function sheetRevocationReason(completedAt: string): string {
+  return `Revue inverse du ${completedAt} : « non » du partenaire (contrat de services, art. 2.2.2)`;
+}
