@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -5,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CafsupClient, CafsupError, HttpTransport, LocalTransport, OPERATIONS, type Operation, type Transport } from '@cafsup/sdk';
 import { reviewKitCsv } from '@cafsup/shared';
 import { buildDemoDataset } from '../packages/tui/src/demo/demo-data.js';
+import { workbook } from '../packages/tui/src/cli/xlsx.js';
 import { ACTOR } from './support/fixture.js';
 import { FIXED_NOW, TestServer } from './support/server.js';
 import { POSTGRES_URL, freshDatabase } from './support/postgres.js';
@@ -266,6 +268,21 @@ describe.each(COMBINATIONS)('the SDK contract over %s', (name, setup) => {
     const sheet = reviewKitCsv(kit).replaceAll(';;\r\n', ';oui;\r\n');
     const recorded = await client.reviews.recordSheet('amp', { completedAt: AS_OF, reviewer: 'Responsable FSL', sheet });
     expect([recorded.revocations, recorded.summary.keep]).toEqual([[], kit.rows.length]);
+    // The same sheet returned as a workbook: the digest kept is the one of its bytes.
+    const rows = sheet
+      .replace(/^\ufeff/, '')
+      .split('\r\n')
+      .filter((line) => line !== '')
+      .map((line) => line.split(';'));
+    const bytes = workbook([{ name: 'Revue inverse', rows }]);
+    const fromWorkbook = await client.reviews.recordSheet('amp', {
+      completedAt: AS_OF,
+      reviewer: 'Responsable FSL (classeur)',
+      workbook: Buffer.from(bytes).toString('base64'),
+      fileName: 'revue.xlsx',
+      dryRun: true,
+    });
+    expect([fromWorkbook.sha256, fromWorkbook.summary]).toEqual([createHash('sha256').update(bytes).digest('hex'), recorded.summary]);
 
     const question = await client.questions.add('amp', { text: 'Pourquoi 23 titulaires T13 ?', flags: ['QUOTA_EXCEEDED'], dueAt: '2026-12-07' });
     expect((await client.questions.answer('amp', question.question.number, { text: 'Trois départs à saisir' })).question.answer).toBe('Trois départs à saisir');

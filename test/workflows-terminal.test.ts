@@ -163,7 +163,9 @@ describe('the workflow dialogs of the interface, in tmux at 80×24', () => {
     expect(xlsxTraces.find((trace) => trace.action === 'review.sheet')?.after).toMatchObject({ revoke: 1 });
     expect(xlsxTraces.find((trace) => trace.action === 'habilitation.revoke')?.targetId).toBe(xlsxRefused);
     const reviews = sandbox.json(['review', 'list', 'justice-libourne']).reviews as { completedAt: string; proof: string }[];
-    expect(reviews.find((review) => review.completedAt === '2026-11-30')?.proof).toContain(`SHA-256 du fichier ${sha256(readFileSync(xlsxFile))}`);
+    expect(reviews.find((review) => review.completedAt === '2026-11-30')?.proof).toBe(
+      `feuille de revue retournée (revue-libourne.xlsx), SHA-256 ${sha256(readFileSync(xlsxFile))}`,
+    );
   });
 
   it('sends a mise en demeure from the supervision screen, with the ladder’s proposed step and the failings', async () => {

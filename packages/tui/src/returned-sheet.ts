@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { CafsupError } from '@cafsup/shared';
-import { XlsxReadError, looksLikeZip, readXlsxRows } from './cli/xlsx-read.js';
+import { XlsxReadError, looksLikeZip, readXlsxRows, rowsAsCsv } from '@cafsup/sdk';
 
 /** A review sheet as the partner returned it, ready for `reviews.recordSheet`. */
 export interface ReturnedSheet {
@@ -10,13 +10,10 @@ export interface ReturnedSheet {
   format: 'csv' | 'xlsx';
   /** The SHA-256 of the file's bytes, as returned. */
   sha256: string;
-  /** The sheet as the SDK reads it: the CSV itself, or the workbook's first sheet written as CSV. */
+  /** The sheet as text: the CSV itself, or the workbook's first sheet written as CSV (for the preview). */
   sheet: string;
-}
-
-/** One CSV cell, quoted when it holds the separator, a quote or a line break. */
-function csvCell(text: string): string {
-  return /[;"\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+  /** A workbook's bytes in base64, as the SDK takes them (it keeps their SHA-256). */
+  workbook?: string;
 }
 
 function refuse(file: string, what: string): CafsupError {
@@ -43,7 +40,7 @@ export function returnedSheet(file: string, bytes: Uint8Array): ReturnedSheet {
       if (error instanceof XlsxReadError) throw refuse(file, `classeur illisible (${error.message})`);
       throw error;
     }
-    return { fileName, format: 'xlsx', sha256, sheet: rows.map((cells) => cells.map(csvCell).join(';')).join('\r\n') };
+    return { fileName, format: 'xlsx', sha256, sheet: rowsAsCsv(rows), workbook: Buffer.from(bytes).toString('base64') };
   }
   let text: string;
   try {
@@ -69,14 +66,13 @@ export async function readReturnedSheetFile(file: string): Promise<ReturnedSheet
 }
 
 /**
- * The fields of `reviews.recordSheet` for a returned sheet. The SDK keeps the SHA-256 of the
- * text it is given; for a workbook that text is the sheet written as CSV, so the digest of the
- * file as returned goes with its name into the review's proof (until the SDK takes the bytes).
+ * The fields of `reviews.recordSheet` for a returned sheet: the CSV's text, or the workbook's
+ * bytes. Either way the SDK keeps the SHA-256 of the file as returned.
  */
-export function sheetRecordFields(returned: ReturnedSheet): { sheet: string; fileName: string } {
-  if (returned.format === 'csv') return { sheet: returned.sheet, fileName: returned.fileName };
-  const suffix = ` — classeur XLSX, SHA-256 du fichier ${returned.sha256}, lu en CSV`;
-  return { sheet: returned.sheet, fileName: `${returned.fileName.slice(0, 255 - suffix.length)}${suffix}` };
+export function sheetRecordFields(returned: ReturnedSheet): { sheet: string; fileName: string } | { workbook: string; fileName: string } {
+  return returned.workbook === undefined
+    ? { sheet: returned.sheet, fileName: returned.fileName }
+    : { workbook: returned.workbook, fileName: returned.fileName };
 }
 
 /** The reason of the revocations a returned sheet's « non » rows ask for. */

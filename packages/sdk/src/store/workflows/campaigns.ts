@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   CafsupError,
   longFrenchDate,
@@ -22,6 +23,7 @@ import {
 } from '@cafsup/shared';
 import type { PartnerScope } from '../audit.js';
 import { sha256 } from '../traces.js';
+import { XlsxReadError, readXlsxRows, rowsAsCsv } from '../../dataset/xlsx-read.js';
 import { requirePartner, trace, type WorkflowDeps } from './deps.js';
 
 function recipient(terms: Terms, role: 'administrator' | 'deputy') {
@@ -142,7 +144,8 @@ export class Campaigns {
   async recordSheet(partnerId: string, record: ReviewSheetRecord, actor: Actor) {
     const input = parseInput(reviewSheetRecordSchema, record);
     const dryRun = input.dryRun ?? false;
-    const { decisions, problems } = readReturnedSheet(input.sheet);
+    const { text, digest } = returnedSheetText(input);
+    const { decisions, problems } = readReturnedSheet(text);
     return this.deps.actions.transact(dryRun, async () => {
       const now = this.deps.clock();
       await requirePartner(this.deps, partnerId, now.today);
@@ -161,7 +164,6 @@ export class Campaigns {
           problems,
         });
       }
-      const digest = sha256(input.sheet);
       const proof = `feuille de revue retournée${input.fileName === undefined ? '' : ` (${input.fileName})`}, SHA-256 ${digest}`;
       const recorded = await this.deps.actions.recordReview(
         partnerId,
@@ -207,5 +209,21 @@ export class Campaigns {
         traceIds: dryRun ? [] : [recorded.traceId!, traceId!],
       };
     });
+  }
+}
+
+/**
+ * The text of a returned sheet and the SHA-256 of what the partner returned: the CSV's own
+ * text, or the workbook's bytes (read as the CSV of its first sheet), so the digest kept is
+ * the one anyone can recompute from the file.
+ */
+function returnedSheetText(input: { sheet?: string | undefined; workbook?: string | undefined }): { text: string; digest: string } {
+  if (input.sheet !== undefined) return { text: input.sheet, digest: sha256(input.sheet) };
+  const bytes = Buffer.from(input.workbook!, 'base64');
+  try {
+    return { text: rowsAsCsv(readXlsxRows(bytes)), digest: createHash('sha256').update(bytes).digest('hex') };
+  } catch (error) {
+    if (!(error instanceof XlsxReadError)) throw error;
+    throw new CafsupError('VALIDATION', `Classeur de revue illisible : ${error.message}.`, { problems: [{ path: 'workbook', message: error.message }] });
   }
 }

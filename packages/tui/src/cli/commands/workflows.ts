@@ -674,11 +674,11 @@ export const reviewAddCommand: Command = {
     }
     if (stringOption(options.proof) !== undefined) throw new UsageError('Donnez soit --proof, soit --proof-file.');
     const returned = await readReturnedSheetFile(proofFile);
-    const { sheet, fileName } = sheetRecordFields(returned);
+    const fields = sheetRecordFields(returned);
     const recorded = await twoStep(
       context,
       options,
-      (client, dryRun) => client.reviews.recordSheet(partnerId, { completedAt, reviewer, sheet, fileName, ...reason, dryRun }),
+      (client, dryRun) => client.reviews.recordSheet(partnerId, { completedAt, reviewer, ...fields, ...reason, dryRun }),
       (result, dryRun) =>
         [
           `Revue du ${frenchDate(completedAt)} par ${escapeForTerminal(reviewer)} : feuille ${escapeForTerminal(returned.fileName)} (${returned.format.toUpperCase()}), SHA-256 du fichier ${returned.sha256}.`,

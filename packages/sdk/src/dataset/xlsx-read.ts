@@ -162,3 +162,13 @@ export function readXlsxRows(bytes: Uint8Array): string[][] {
   }
   return rows;
 }
+
+/** One CSV cell as the kit writes it: quoted when it holds the separator, a quote or a line break. */
+function csvCell(text: string): string {
+  return /[;"\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+/** A workbook's rows as the CSV text the returned-sheet reader takes (`;`, CRLF). */
+export function rowsAsCsv(rows: readonly (readonly string[])[]): string {
+  return rows.map((cells) => cells.map(csvCell).join(';')).join('\r\n');
+}
