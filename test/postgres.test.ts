@@ -41,6 +41,20 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
     sandbox.cleanup();
   });
 
+  it('says in French what is wrong with a URL, exit 6, without the password', () => {
+    const port = new URL(POSTGRES_URL!).port;
+    const missing = sandbox.run(['partners', '--db', `postgres://postgres:secret@127.0.0.1:${port}/cafsup_inexistante`]);
+    expect([missing.status, missing.stderr]).toEqual([
+      6,
+      `Base PostgreSQL postgres://postgres:***@127.0.0.1:${port}/cafsup_inexistante : base de données inexistante (database "cafsup_inexistante" does not exist).\n`,
+    ]);
+    const closed = sandbox.run(['partners', '--db', 'postgres://postgres@127.0.0.1:1/cafsup']);
+    expect([closed.status, closed.stderr]).toEqual([
+      6,
+      expect.stringContaining('Base PostgreSQL postgres://postgres@127.0.0.1:1/cafsup : serveur injoignable'),
+    ]);
+  });
+
   it('copies the demo file with `cafsup migrate --to`: same export, same chain head, verify passes; a second copy is refused', () => {
     const migrated = sandbox.run(['migrate', '--to', database, '--json']);
     expect(migrated.status, migrated.stderr).toBe(0);

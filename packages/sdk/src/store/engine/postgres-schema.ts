@@ -1,5 +1,6 @@
 import { GENESIS_HASH } from '@cafsup/shared';
-import type { PostgresSql } from './postgres.js';
+import type pg from 'pg';
+import { translateError, type PostgresSql } from './postgres.js';
 import { DEFERRED_HABILITATION_INDEXES } from '../schema.js';
 
 /**
@@ -255,7 +256,12 @@ export async function postgresSchemaVersion(db: PostgresSql): Promise<number> {
  * turns on an advisory lock, and each migration is one transaction with its version.
  */
 export async function migratePostgres(db: PostgresSql): Promise<void> {
-  const client = await db.pool.connect();
+  let client: pg.PoolClient;
+  try {
+    client = await db.pool.connect();
+  } catch (error) {
+    throw translateError(error, db.url);
+  }
   try {
     await client.query('BEGIN');
     await client.query("SELECT pg_advisory_xact_lock(hashtext('cafsup schema'))");
@@ -275,7 +281,7 @@ export async function migratePostgres(db: PostgresSql): Promise<void> {
     await client.query('COMMIT');
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
+    throw translateError(error, db.url);
   } finally {
     client.release();
   }

@@ -78,26 +78,25 @@ interface Context {
   writes: boolean;
 }
 
-/** A driver error as cafsup's: the server unreachable is UNAVAILABLE in French; the rest stays as it is. */
-function translateError(error: unknown, url: string): unknown {
-  const code = (error as { code?: string }).code;
-  if (
-    code === 'ECONNREFUSED' ||
-    code === 'ENOTFOUND' ||
-    code === 'ETIMEDOUT' ||
-    code === 'EAI_AGAIN' ||
-    code === '57P03' ||
-    code === '3D000' ||
-    code === '28P01'
-  ) {
-    return new CafsupError(
-      'UNAVAILABLE',
-      `Base PostgreSQL injoignable (${redact(url)}) : ${(error as Error).message}.`,
-      { path: redact(url) },
-      { cause: error },
-    );
-  }
-  return error;
+/** What a connection or permission failure means to the person who gave the URL (SQLSTATE or system code). */
+const CONNECTION_PROBLEMS: Record<string, string> = {
+  ECONNREFUSED: 'serveur injoignable (adresse ou port ?)',
+  ENOTFOUND: 'serveur introuvable (nom d’hôte ?)',
+  EAI_AGAIN: 'serveur introuvable (nom d’hôte ?)',
+  ETIMEDOUT: 'serveur muet (pare-feu ?)',
+  ECONNRESET: 'connexion coupée par le serveur',
+  '57P03': 'le serveur démarre ou s’arrête',
+  '3D000': 'base de données inexistante',
+  '28P01': 'authentification refusée (utilisateur ou mot de passe)',
+  '28000': 'connexion refusée (rôle inconnu, ou refusé par pg_hba.conf)',
+  '42501': 'droits insuffisants : le rôle doit pouvoir créer des tables dans son schéma',
+};
+
+/** A driver error as cafsup's: a base that cannot be reached or used is UNAVAILABLE, in French; the rest stays as it is. */
+export function translateError(error: unknown, url: string): unknown {
+  const problem = CONNECTION_PROBLEMS[(error as { code?: string }).code ?? ''];
+  if (problem === undefined) return error;
+  return new CafsupError('UNAVAILABLE', `Base PostgreSQL ${redact(url)} : ${problem} (${(error as Error).message}).`, { path: redact(url) }, { cause: error });
 }
 
 /** A URL without its password, for messages and logs. */
