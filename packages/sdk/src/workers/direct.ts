@@ -5,9 +5,8 @@ import { operationSpec, type Operation } from '../operations/table.js';
 import { PostgresSql } from '../store/engine/postgres.js';
 import { POSTGRES_SCHEMA_VERSION, postgresSchemaVersion } from '../store/engine/postgres-schema.js';
 import { Store, isPostgresUrl } from '../store/store.js';
-import { LAST_USE_PRECISION_MS, type Principal } from '../store/tokens.js';
 import { StorePool, type JobOptions } from './pool.js';
-import { useDue, type InternalJob, type SerializedError, type StoreStatus } from './protocol.js';
+import { ServerJobs, type InternalJob, type SerializedError, type StoreStatus } from './protocol.js';
 
 /** What `cafsup serve` asks of its store, whichever engine: the worker pool (SQLite) or this (PostgreSQL). */
 export type StoreExecutor = Pick<StorePool, 'run' | 'exportStream' | 'cancelWaiting' | 'internal' | 'status' | 'authenticate' | 'close' | 'internalErrors'>;
@@ -22,11 +21,12 @@ function sha256(text: string): string {
  * than its request may last. Nothing is kept in this process that another server process on
  * the same database would need (operations.md, "Horizontal scale").
  */
-export class DirectExecutor implements StoreExecutor {
+export class DirectExecutor extends ServerJobs implements StoreExecutor {
   internalErrors: (error: SerializedError) => void = () => undefined;
-  private readonly usesSent = new Map<number, number>();
 
-  private constructor(private readonly store: Store) {}
+  private constructor(private readonly store: Store) {
+    super();
+  }
 
   static async open(options: { database: string; clock?: string | null }): Promise<DirectExecutor> {
     const clock = options.clock ?? null;
@@ -81,7 +81,7 @@ export class DirectExecutor implements StoreExecutor {
     return 0;
   }
 
-  async internal<T>(job: InternalJob, deadlineMs: number): Promise<T> {
+  override async internal<T>(job: InternalJob, deadlineMs: number): Promise<T> {
     const work = async (): Promise<unknown> => {
       switch (job.kind) {
         case 'authenticate':
@@ -100,22 +100,6 @@ export class DirectExecutor implements StoreExecutor {
       }
     };
     return (await this.db.withLockTimeout(deadlineMs, work)) as T;
-  }
-
-  status(deadlineMs: number): Promise<StoreStatus> {
-    return this.internal<StoreStatus>({ kind: 'ping' }, deadlineMs);
-  }
-
-  async authenticate(token: string, deadlineMs: number): Promise<Principal | null> {
-    const principal = await this.internal<Principal | null>({ kind: 'authenticate', token }, deadlineMs);
-    if (principal !== null) this.noteUse(principal);
-    return principal;
-  }
-
-  /** A token's last use, at most once a minute per token, never awaited (as the worker pool does). */
-  private noteUse(principal: Principal): void {
-    if (!useDue(principal, this.usesSent)) return;
-    this.internal({ kind: 'tokenUsed', tokenId: principal.tokenId }, LAST_USE_PRECISION_MS).catch(() => undefined);
   }
 
   async close(): Promise<void> {

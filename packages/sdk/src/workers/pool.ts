@@ -5,12 +5,11 @@ import { Worker } from 'node:worker_threads';
 import { CafsupError, canonicalJson } from '@cafsup/shared';
 import type { Caller, Outcome } from '../operations/execute.js';
 import { operationSpec, type Operation } from '../operations/table.js';
-import { LAST_USE_PRECISION_MS, type Principal } from '../store/tokens.js';
 import { unavailable } from '../store/engine/engine.js';
 import {
   CANCELLED,
   QUEUED,
-  useDue,
+  ServerJobs,
   type FromWorker,
   type InternalJob,
   type RunMessage,
@@ -169,15 +168,14 @@ class StoreWorker {
  * only committed data. A job that has not started by its deadline is cancelled and answered
  * 503 with Retry-After: the worker will skip it, so "nothing was written" is true.
  */
-export class StorePool {
+export class StorePool extends ServerJobs {
   private readonly writer: StoreWorker;
   private readonly readers: StoreWorker[];
   private nextId = 1;
-  /** When this process last sent each token's use to the writer (epoch ms). */
-  private readonly usesSent = new Map<number, number>();
   internalErrors: (error: SerializedError) => void = () => undefined;
 
   private constructor(private readonly options: StorePoolOptions) {
+    super();
     this.writer = new StoreWorker('writer', options, this.report);
     this.readers = [];
   }
@@ -318,31 +316,10 @@ export class StorePool {
   }
 
   /** Server-side jobs that are not operations: token checks on a reader, failure counts on the writer. */
-  internal<T>(job: InternalJob, deadlineMs: number): Promise<T> {
+  override internal<T>(job: InternalJob, deadlineMs: number): Promise<T> {
     const worker = job.kind === 'authFailure' || job.kind === 'tokenUsed' ? this.writer : this.reader();
     const caller: Caller = { actor: null, role: 'auditor', cafCodes: [] };
     return this.submit(worker, { name: null, input: null, internal: job, caller }, deadlineMs).then((outcome) => outcome.value as T);
-  }
-
-  /** Whether the store answers, its file is still there and its schema current (a reader's view). */
-  status(deadlineMs: number): Promise<StoreStatus> {
-    return this.internal<StoreStatus>({ kind: 'ping' }, deadlineMs);
-  }
-
-  async authenticate(token: string, deadlineMs: number): Promise<Principal | null> {
-    const principal = await this.internal<Principal | null>({ kind: 'authenticate', token }, deadlineMs);
-    if (principal !== null) this.noteUse(principal);
-    return principal;
-  }
-
-  /**
-   * A token's last use, for `token list`: sent to the writer at most once a minute per token
-   * and never awaited, so no request waits for it; one that misses its deadline behind a long
-   * import is simply dropped (the next request sends another).
-   */
-  private noteUse(principal: Principal): void {
-    if (!useDue(principal, this.usesSent)) return;
-    this.internal({ kind: 'tokenUsed', tokenId: principal.tokenId }, LAST_USE_PRECISION_MS).catch(() => undefined);
   }
 
   async close(): Promise<void> {

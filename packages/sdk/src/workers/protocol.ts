@@ -68,13 +68,33 @@ export type FromWorker =
   | { type: 'end'; id: number };
 
 /**
- * Whether a token's use should be recorded now: at most once a minute per token, counting what
- * is stored and what this process sent already (then noted as sent).
+ * What the server asks of its store beside operations, the same on both executors (the worker
+ * pool on SQLite, direct.ts on PostgreSQL): readiness, tokens, and a token's last use recorded
+ * at most once a minute per token, never awaited, so no request waits for it (one that misses
+ * its deadline behind a long import is dropped; the next request sends another).
  */
-export function useDue(principal: Principal, sent: Map<number, number>): boolean {
-  const now = Date.now();
-  const recorded = principal.lastUsedAt === null ? 0 : Date.parse(principal.lastUsedAt);
-  if (now - Math.max(recorded, sent.get(principal.tokenId) ?? 0) < LAST_USE_PRECISION_MS) return false;
-  sent.set(principal.tokenId, now);
-  return true;
+export abstract class ServerJobs {
+  /** When this process last sent each token's use (epoch ms). */
+  private readonly usesSent = new Map<number, number>();
+
+  abstract internal<T>(job: InternalJob, deadlineMs: number): Promise<T>;
+
+  /** Whether the store answers, its file (SQLite) is still there and its schema current. */
+  status(deadlineMs: number): Promise<StoreStatus> {
+    return this.internal<StoreStatus>({ kind: 'ping' }, deadlineMs);
+  }
+
+  async authenticate(token: string, deadlineMs: number): Promise<Principal | null> {
+    const principal = await this.internal<Principal | null>({ kind: 'authenticate', token }, deadlineMs);
+    if (principal !== null) this.noteUse(principal);
+    return principal;
+  }
+
+  private noteUse(principal: Principal): void {
+    const now = Date.now();
+    const recorded = principal.lastUsedAt === null ? 0 : Date.parse(principal.lastUsedAt);
+    if (now - Math.max(recorded, this.usesSent.get(principal.tokenId) ?? 0) < LAST_USE_PRECISION_MS) return;
+    this.usesSent.set(principal.tokenId, now);
+    this.internal({ kind: 'tokenUsed', tokenId: principal.tokenId }, LAST_USE_PRECISION_MS).catch(() => undefined);
+  }
 }
