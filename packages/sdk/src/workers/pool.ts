@@ -6,17 +6,7 @@ import { CafsupError, canonicalJson } from '@cafsup/shared';
 import type { Caller, Outcome } from '../operations/execute.js';
 import { operationSpec, type Operation } from '../operations/table.js';
 import { unavailable } from '../store/engine/engine.js';
-import {
-  CANCELLED,
-  QUEUED,
-  ServerJobs,
-  type FromWorker,
-  type InternalJob,
-  type RunMessage,
-  type SerializedError,
-  type StoreStatus,
-  type ToWorker,
-} from './protocol.js';
+import { CANCELLED, QUEUED, ServerJobs, type FromWorker, type InternalJob, type RunMessage, type SerializedError, type ToWorker } from './protocol.js';
 
 export interface StorePoolOptions {
   database: string;
