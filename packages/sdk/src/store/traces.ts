@@ -17,7 +17,7 @@ import {
   type TraceTarget,
   type TraceVerification,
 } from '@cafsup/shared';
-import { dialectOf, type Sql } from './engine/engine.js';
+import { dialectOf, insertRows, type Sql } from './engine/engine.js';
 
 /** What a write says about itself; the chain fields are added by `append`. */
 export interface TraceEntry {
@@ -113,8 +113,8 @@ export function rowToTrace(row: TraceRow): Trace {
  * records, so that a change never lands without its trace nor a trace without its change.
  */
 export class TraceWriter {
-  private static readonly INSERT = `INSERT INTO traces (id, at, kind, version, actor_name, actor_email, action, target_type, target_id, partner_id, reason, before, after, details, content_hash, prev_hash, hash)
-       VALUES (?, ?, ?, 2, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+  private static readonly INSERT =
+    'INSERT INTO traces (id, at, kind, version, actor_name, actor_email, action, target_type, target_id, partner_id, reason, before, after, details, content_hash, prev_hash, hash)';
 
   constructor(private readonly db: Sql) {}
 
@@ -123,6 +123,7 @@ export class TraceWriter {
     if (!this.db.inTransaction) throw new Error('traces are written inside the transaction of their change');
     let head = (await readMeta<ChainPoint>(this.db, HEAD_KEY)) ?? { id: 0, hash: GENESIS_HASH };
     const ids: number[] = [];
+    const rows: unknown[][] = [];
     for (const entry of entries) {
       const trace = {
         id: head.id + 1,
@@ -140,10 +141,11 @@ export class TraceWriter {
       };
       const contentHash = sha256(traceContentCanonical(trace));
       const hash = sha256(traceLinkCanonical({ id: trace.id, at, kind: trace.kind, prevHash: head.hash, contentHash }));
-      await this.db.run(TraceWriter.INSERT, [
+      rows.push([
         trace.id,
         at,
         trace.kind,
+        2,
         actor.name,
         actor.email,
         entry.action,
@@ -161,6 +163,7 @@ export class TraceWriter {
       head = { id: trace.id, hash };
       ids.push(head.id);
     }
+    await insertRows(this.db, TraceWriter.INSERT, rows);
     await writeMeta(this.db, HEAD_KEY, head);
     return ids;
   }

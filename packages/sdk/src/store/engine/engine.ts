@@ -88,3 +88,40 @@ export function dialectOf(db: Sql) {
 
 /** Counts a condition as 1 or 0 in both dialects (PostgreSQL does not add booleans). */
 export const asInt = (condition: string) => `(CASE WHEN ${condition} THEN 1 ELSE 0 END)`;
+
+/** Rows per statement: under SQLite's 32,766 parameters and PostgreSQL's 65,535 for the widest row. */
+const ROWS_PER_STATEMENT = 500;
+
+/**
+ * Inserts many rows with multi-row `VALUES` statements: on PostgreSQL one round trip per 500
+ * rows rather than per row. `into` is `INSERT INTO t (a, b, …)`; every row has as many values.
+ */
+export async function insertRows(db: Sql, into: string, rows: readonly (readonly unknown[])[]): Promise<void> {
+  for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
+    const chunk = rows.slice(start, start + ROWS_PER_STATEMENT);
+    const values = chunk.map((row) => `(${row.map(() => '?').join(', ')})`).join(', ');
+    await db.run(`${into} VALUES ${values}`, chunk.flat());
+  }
+}
+
+/**
+ * Updates many rows, each by its integer key, in statements of 500 (`UPDATE … FROM (VALUES …)`,
+ * which both engines take; their `VALUES` columns are named column1, column2, …). Each set column
+ * says its type, so PostgreSQL does not take the parameters for text.
+ */
+export async function updateRows(
+  db: Sql,
+  table: string,
+  columns: readonly { name: string; type: 'TEXT' | 'BIGINT' }[],
+  rows: readonly { key: number; values: readonly unknown[] }[],
+): Promise<void> {
+  const set = columns.map((column, index) => `${column.name} = v.column${index + 2}`).join(', ');
+  const row = `(CAST(? AS BIGINT), ${columns.map((column) => `CAST(? AS ${column.type})`).join(', ')})`;
+  for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
+    const chunk = rows.slice(start, start + ROWS_PER_STATEMENT);
+    await db.run(
+      `UPDATE ${table} SET ${set} FROM (VALUES ${chunk.map(() => row).join(', ')}) AS v WHERE ${table}.key = v.column1`,
+      chunk.flatMap((entry) => [entry.key, ...entry.values]),
+    );
+  }
+}
