@@ -207,6 +207,13 @@ describe('cafsup refusals and exit codes', () => {
     expect(result.status).toBe(6);
     expect(result.stderr).toMatch(/introuvable/);
     expect(() => readFileSync(join(sandbox.dir, 'absente.db'))).toThrow();
+    // A URL of another database is refused as such, never taken for a folder.
+    const other = sandbox.run(['partners', '--db', 'mysql://cafsup@db/cafsup'], { env: { CAFSUP_DB: undefined } });
+    expect([other.status, other.stderr]).toEqual([
+      6,
+      'Base de données non prise en charge : mysql://cafsup@db/cafsup. cafsup ouvre un fichier SQLite (--db FICHIER) ou une base PostgreSQL (--db postgres://…).\n',
+    ]);
+    expect(() => readFileSync('mysql:')).toThrow();
   });
 
   it('refuses an action without a reason (2), without an actor (2), without a terminal nor --yes (4)', () => {

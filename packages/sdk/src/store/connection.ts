@@ -31,11 +31,11 @@ function snapshot(path: string): Buffer {
  * `synchronous = FULL` because a supervision decision must survive a power cut.
  */
 export function openDatabase(path: string, options: { create?: boolean; readonly?: boolean } = {}): Database.Database {
-  // A URL is not a file name: without this, `--db postgres://…` made a folder called « postgres: ».
+  // A URL is not a file name (PostgreSQL's never reach this): `--db mysql://…` must not make a folder called « mysql: ».
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path)) {
     throw new CafsupError(
       'UNAVAILABLE',
-      `Base de données non prise en charge : ${path}. Cette version de cafsup n’ouvre que des fichiers SQLite (--db FICHIER).`,
+      `Base de données non prise en charge : ${path}. cafsup ouvre un fichier SQLite (--db FICHIER) ou une base PostgreSQL (--db postgres://…).`,
       { path },
     );
   }
