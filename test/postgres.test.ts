@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, type CafsupClient } from '@cafsup/sdk';
 import { CAFSUP_BIN, CliSandbox } from './support/cli.js';
+import { Terminal } from './support/terminal.js';
 import { POSTGRES_URL, freshDatabase } from './support/postgres.js';
 
 // PostgreSQL as a team or a nation would run it (operations.md, "Two engines, one behaviour"):
@@ -70,6 +71,39 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
 
     const again = sandbox.run(['migrate', '--to', database]);
     expect([again.status, again.stderr]).toEqual([4, expect.stringContaining('contient déjà des données')]);
+  });
+
+  it('drives the interface on PostgreSQL in a real terminal: a suspension typed in bursts lands with its trace', async () => {
+    const terminal = new Terminal(`'${process.execPath}' '${CAFSUP_BIN}'; echo "SORTIE=$?"; sleep 60`, {
+      CAFSUP_DATABASE_URL: database,
+      CAFSUP_CONFIG_DIR: sandbox.env().CAFSUP_CONFIG_DIR!,
+      CAFSUP_ACTOR: ACTOR,
+      TERM: 'xterm-256color',
+      LANG: 'C.UTF-8',
+    });
+    try {
+      await terminal.waitFor('Quotas dépassés');
+      terminal.send(':partenaire amp\r3');
+      await terminal.waitFor(/›amp-h0001 /);
+      terminal.send('js');
+      await terminal.waitFor('Motif (obligatoire');
+      terminal.send('Département 06 hors convention\ro');
+      const done = await terminal.waitFor(/Fait\. Trace n° \d+/);
+      const traceId = Number(/Trace n° (\d+)/.exec(done)![1]);
+      terminal.press('Escape');
+      await terminal.waitFor(/›amp-h0002 .*suspendue/);
+      terminal.send('qqq');
+      await terminal.waitFor('SORTIE=0');
+      const traces = sandbox.json<{ traces: { id: number; action: string; targetId: string }[] }>(['traces', '--partner', 'amp', '--db', database]).traces;
+      expect(traces.find((trace) => trace.id === traceId)).toMatchObject({ action: 'habilitation.suspend', targetId: 'amp-h0002' });
+      // Back to active, for the next test's writes.
+      expect(
+        sandbox.run(['reinstate', '--habilitation', 'amp-h0002', '--reason', 'Fin du test', '--yes', '--db', database], { env: { CAFSUP_ACTOR: ACTOR } })
+          .status,
+      ).toBe(0);
+    } finally {
+      terminal.close();
+    }
   });
 
   it('runs two `cafsup serve` on the database: writes through both land once each in one gapless chain; keys and limits are shared', async () => {

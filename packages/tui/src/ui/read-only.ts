@@ -1,14 +1,15 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { TransportInfo } from '@cafsup/sdk';
+import { isPostgresUrl, type TransportInfo } from '@cafsup/sdk';
 
 /**
  * True when the interface must not offer actions on a local store: the file has no write
  * permission bit (chmod a-w says « do not change this », even to root, whom access() lets
  * through), or this user may not write it or its folder (SQLite's journal lives beside it).
+ * A PostgreSQL database says what its role may do when a write is tried.
  */
 export function isReadOnlyStore(info: Pick<TransportInfo, 'kind' | 'location'>): boolean {
-  if (info.kind !== 'local' || info.location === ':memory:') return false;
+  if (info.kind !== 'local' || info.location === ':memory:' || isPostgresUrl(info.location)) return false;
   try {
     if ((statSync(info.location).mode & 0o222) === 0) return true;
     accessSync(info.location, constants.W_OK);
