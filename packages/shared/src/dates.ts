@@ -107,12 +107,8 @@ function dateToUtcMs(date: CalendarDate): number {
 // to the last Sunday of October 01:00 UTC, UTC+1 otherwise. Computing it is ~50× faster than
 // Intl, which matters when a million timestamps are imported; other years ask Intl.
 const summerTimeBounds = new Map<number, readonly [number, number]>();
-const parisFormatter = new Intl.DateTimeFormat('en-CA', {
-  timeZone: 'Europe/Paris',
-  year: 'numeric',
-  month: '2-digit',
-  day: '2-digit',
-});
+// Made when first needed: a time-zone formatter loads ICU's zone data, ~40 ms of every start.
+let parisFormatter: Intl.DateTimeFormat | undefined;
 
 function lastSundayAt0100Utc(year: number, monthIndex: number): number {
   const lastDay = Date.UTC(year, monthIndex + 1, 0, 1);
@@ -132,6 +128,7 @@ function parisOffsetMs(ms: number, year: number): number {
 export function parisDayOfEpochMs(ms: number): CalendarDate {
   const year = new Date(ms).getUTCFullYear();
   if (year >= 1997 && year <= 9998) return formatUtcDate(ms + parisOffsetMs(ms, year));
+  parisFormatter ??= new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Paris', year: 'numeric', month: '2-digit', day: '2-digit' });
   return parisFormatter.format(new Date(ms));
 }
 

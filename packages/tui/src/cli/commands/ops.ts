@@ -70,7 +70,7 @@ export const backupCommand: Command = {
   async run(context, { options }) {
     const out = stringOption(options.out);
     if (out === undefined || out.trim() === '') throw new UsageError(`Il manque --out FICHIER. Usage : ${backupCommand.usage}`);
-    const outcome = await backupDatabase(context.databasePath(), out, { force: options.force === true });
+    const outcome = await backupDatabase(await context.databasePath(), out, { force: options.force === true });
     return {
       json: outcome,
       text: () => `Sauvegarde écrite : ${outcome.path} (${countOf(outcome.bytes, 'octet')}, intégrité vérifiée).`,
