@@ -260,8 +260,8 @@ async function openInterface(args: string[]): Promise<number> {
   if (!context.interactive) throw new UsageError('L’interface plein écran demande un terminal ; sans terminal, utilisez les commandes (cafsup --help).');
   try {
     const client = await context.client({ write: true, interactive: true });
-    const identity = await client.whoami();
-    const { runInterface } = await loadInterface();
+    // The interface's code loads while the store's thread opens the database.
+    const [identity, { runInterface }] = await Promise.all([client.whoami(), loadInterface()]);
     const session = {
       client,
       source: await context.source(),
