@@ -132,6 +132,21 @@ export function parisDayOfEpochMs(ms: number): CalendarDate {
   return parisFormatter.format(new Date(ms));
 }
 
+// Made when first needed, and only for years the rule above does not cover (ICU's zone data).
+let parisClock: Intl.DateTimeFormat | undefined;
+
+/** The Europe/Paris wall-clock time of an instant given in epoch milliseconds (`09:05`). */
+export function parisTimeOfEpochMs(ms: number): string {
+  const year = new Date(ms).getUTCFullYear();
+  if (year >= 1997 && year <= 9998) {
+    const local = new Date(ms + parisOffsetMs(ms, year));
+    const [hours, minutes] = [local.getUTCHours(), local.getUTCMinutes()];
+    return `${hours < 10 ? '0' : ''}${hours}:${minutes < 10 ? '0' : ''}${minutes}`;
+  }
+  parisClock ??= new Intl.DateTimeFormat('fr-FR', { timeZone: 'Europe/Paris', hour: '2-digit', minute: '2-digit' });
+  return parisClock.format(ms);
+}
+
 /** `day(ts)` of rules.md: the calendar day of a timestamp in Europe/Paris. */
 export function parisDay(timestamp: string): CalendarDate {
   const ms = timestampToEpochMs(timestamp);

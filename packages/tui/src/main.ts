@@ -260,7 +260,7 @@ async function openInterface(args: string[]): Promise<number> {
   if (!context.interactive) throw new UsageError('L’interface plein écran demande un terminal ; sans terminal, utilisez les commandes (cafsup --help).');
   try {
     const client = await context.client({ write: true, interactive: true });
-    // The interface's code loads while the store's thread opens the database.
+    // The interface's code loads while the store answers (a server, or the store's threads).
     const [identity, { runInterface }] = await Promise.all([client.whoami(), loadInterface()]);
     const session = {
       client,
