@@ -1,7 +1,7 @@
 // Bundles the `cafsup` command into one file so that a plain command starts fast: one module
 // to load instead of hundreds. better-sqlite3 stays outside (a native addon).
 import { readFileSync, readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 
@@ -19,6 +19,20 @@ const common = {
   // Some bundled dependencies are CommonJS and call require().
   banner: { js: "import { createRequire as __cafsupRequire } from 'node:module'; const require = __cafsupRequire(import.meta.url);" },
   logLevel: 'warning',
+  plugins: [
+    {
+      // zod's namespace carries every language's messages, half of its size: cafsup speaks
+      // French (z.config in packages/shared/src/zod.ts), so its bundle keeps French only
+      // (English, zod's default, is imported apart). ~10 ms less to load for each thread.
+      name: 'zod-french-only',
+      setup(plugin) {
+        plugin.onLoad({ filter: /[\\/]zod[\\/]v4[\\/]locales[\\/]index\.js$/ }, (file) => ({
+          contents: "export { default as fr } from './fr.js';",
+          resolveDir: dirname(file.path),
+        }));
+      },
+    },
+  ],
 };
 
 /**
@@ -79,6 +93,7 @@ await build({
   splitting: true,
   // The command table as data (above): help and the parser load no command's code.
   plugins: [
+    ...common.plugins,
     {
       name: 'command-table',
       setup(plugin) {
