@@ -56,8 +56,7 @@ async function commandTableSource() {
     outfile: probe,
     define: { 'process.env.NODE_ENV': '"production"', __CAFSUP_VERSION__: '""' },
   });
-  const probed = await import(pathToFileURL(probe).href);
-  rmSync(probe);
+  const probed = await import(pathToFileURL(probe).href).finally(() => rmSync(probe));
   const groups = [];
   for (const { title, commands } of probed.COMMAND_GROUPS) {
     const declared = [];

@@ -87,10 +87,6 @@ export class Context {
     return connection.kind === 'http' ? connection.baseUrl : connection.database;
   }
 
-  async databaseExists(): Promise<boolean> {
-    return existsSync(await this.databasePath());
-  }
-
   /**
    * The client on the store; `create` only for commands that build a database (demo, import);
    * `actor` for writes made by cafsup itself rather than by a supervisor (the demo data).
