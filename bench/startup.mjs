@@ -1,45 +1,88 @@
-// Wall time of plain `cafsup` commands on the demo data, as a user's shell sees them: the
-// median of RUNS runs of each, beside `node -e 0`, the floor of any Node program here.
+// `cafsup`'s start-up as a user's shell sees it, each measure beside its floor in the same run
+// (the machine is shared: only the ratio to a floor measured alongside means something).
+// Plain commands run on the demo data, beside `node -e 0`, the floor of any Node program here;
+// the interface's first frame (pseudo-terminal, 80×24) beside a bundled Ink « hello », the floor
+// of any Ink program. Medians of RUNS runs, the cases interleaved so that a burst of load on
+// the machine weighs on every case alike.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { firstFrame } from './pty.mjs';
 
+const here = (path) => fileURLToPath(new URL(path, import.meta.url));
 const RUNS = Number(process.env.RUNS ?? 15);
-const bin = fileURLToPath(new URL('../packages/tui/bin/cafsup.mjs', import.meta.url));
+const bin = here('../packages/tui/bin/cafsup.mjs');
+const hello = here('./out/ink-hello/ink-hello.mjs');
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+mkdirSync(here('./out'), { recursive: true });
+await build({
+  entryPoints: [here('./ink-hello.mjs')],
+  outdir: here('./out/ink-hello'),
+  outExtension: { '.js': '.mjs' },
+  // As in cafsup: Ink's devtools (not installed) stay in a chunk that is never loaded.
+  splitting: true,
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  external: ['react-devtools-core'],
+  banner: { js: "import { createRequire as __r } from 'node:module'; const require = __r(import.meta.url);" },
+  define: { 'process.env.NODE_ENV': '"production"' },
+  minifyWhitespace: true,
+  minifySyntax: true,
+  logLevel: 'warning',
+  nodePaths: [here('../packages/tui/node_modules')],
+});
+
 const dir = mkdtempSync(join(tmpdir(), 'cafsup-startup-'));
-const env = { ...process.env, CAFSUP_DB: join(dir, 'demo.db'), CAFSUP_CONFIG_DIR: join(dir, 'config') };
+// Ink draws only the last frame when CI is set: neither program may see it.
+const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => name !== 'CI' && !name.startsWith('CI_')));
+Object.assign(env, { CAFSUP_DB: join(dir, 'demo.db'), CAFSUP_CONFIG_DIR: join(dir, 'config'), CAFSUP_ACTOR: 'Banc d’essai <banc@caf.invalid>' });
 
-function run(args) {
-  const started = process.hrtime.bigint();
+/** Milliseconds until `node ARGS…` exits, its output discarded. */
+function exited(args) {
+  const started = performance.now();
   const result = spawnSync(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
-  if (result.status !== 0 && args[0] !== '-e') throw new Error(`${args.join(' ')}: ${result.stderr}`);
-  return Number(process.hrtime.bigint() - started) / 1e6;
+  if (result.status !== 0) throw new Error(`${args.join(' ')} : ${result.stderr}`);
+  return performance.now() - started;
 }
 
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-}
+const NODE = 'node -e 0';
+const HELLO = 'Ink hello, first frame';
+// name, how it is timed, its floor, its target (issue 14).
+const cases = [
+  [NODE, () => exited(['-e', '0'])],
+  ['cafsup --help', () => exited([bin, '--help']), NODE, 'target ≤ 150 ms'],
+  ['cafsup --version', () => exited([bin, '--version']), NODE],
+  ['cafsup audit --help', () => exited([bin, 'audit', '--help']), NODE],
+  ['cafsup completion bash', () => exited([bin, 'completion', 'bash']), NODE],
+  ['cafsup partners --json', () => exited([bin, 'partners', '--json']), NODE, 'target: floor + a little'],
+  ['cafsup audit --json', () => exited([bin, 'audit', '--json']), NODE],
+  ['cafsup quotas --json', () => exited([bin, 'quotas', '--json']), NODE],
+  [HELLO, () => firstFrame([hello], env, 'Bonjour, Ink')],
+  ['cafsup interface, first frame', () => firstFrame([bin], env, 'Quotas dépassés'), HELLO, 'target ≤ floor + 50 ms'],
+];
 
 try {
-  run([bin, 'demo']);
-  const cases = [
-    ['node -e 0', ['-e', '0']],
-    ['cafsup --help', [bin, '--help']],
-    ['cafsup partners --json', [bin, 'partners', '--json']],
-    ['cafsup audit --json', [bin, 'audit', '--json']],
-    ['cafsup quotas --json', [bin, 'quotas', '--json']],
-  ];
+  spawnSync(process.execPath, [bin, 'demo'], { env, stdio: 'ignore' });
   const times = new Map(cases.map(([name]) => [name, []]));
-  // Interleaved, so that a burst of load on the machine weighs on every case alike.
-  for (let round = 0; round < RUNS; round++) for (const [name, args] of cases) times.get(name).push(run(args));
-  console.log(`Startup on the demo data (${RUNS} runs each, median; NODE_EXTRA_CA_CERTS ${process.env.NODE_EXTRA_CA_CERTS ? 'set' : 'unset'})`);
-  for (const [name, values] of times)
-    console.log(
-      `  ${name.padEnd(24)} ${median(values).toFixed(0).padStart(5)} ms   (min ${Math.min(...values).toFixed(0)}, max ${Math.max(...values).toFixed(0)})`,
-    );
+  for (let round = 0; round < RUNS; round++) for (const [name, measure] of cases) times.get(name).push(await measure());
+  const medians = new Map([...times].map(([name, values]) => [name, median(values)]));
+  console.log(`Start-up on the demo data (${RUNS} runs each, median in ms; node ${process.version})`);
+  console.log(`  ${'measure'.padEnd(34)} ${'median'.padStart(6)} ${'min'.padStart(5)} ${'max'.padStart(5)}   floor`);
+  for (const [name, , floor, target] of cases) {
+    const values = times.get(name);
+    const [value, low, high] = [medians.get(name), Math.min(...values), Math.max(...values)].map((ms) => ms.toFixed(0));
+    const versus =
+      floor === undefined
+        ? ''
+        : `${floor} ${medians.get(floor).toFixed(0)}: ×${(medians.get(name) / medians.get(floor)).toFixed(2)}, +${(medians.get(name) - medians.get(floor)).toFixed(0)} ms`;
+    console.log(`  ${name.padEnd(34)} ${value.padStart(6)} ${low.padStart(5)} ${high.padStart(5)}   ${versus}${target === undefined ? '' : `; ${target}`}`);
+  }
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

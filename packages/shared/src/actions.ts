@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from './zod.js';
 import { calendarDateSchema, idSchema } from './fields.js';
 import { avenantChangeSchema } from './avenant.js';
 import { reasonSchema, safeTextSchema } from './text.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from './zod.js';
 import { laterDate, type CalendarDate } from './dates.js';
 import { ESCALATION_SIDES, escalationContactSchema, orderedEscalation, serviceDeskSchema, type EscalationContact, type ServiceDesk } from './caf.js';
 import { calendarDateSchema, emailSchema, normaliseEmail, requiredTextSchema } from './fields.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from './zod.js';
 import { departementSchema, emailSchema, requiredTextSchema, textSchema } from './fields.js';
 
 /**

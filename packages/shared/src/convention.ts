@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from './zod.js';
 import { avenantApplies, avenantEffectiveAt, avenantSchema, applyChange, type Avenant } from './avenant.js';
 import { escalationContactSchema, serviceDeskSchema, type Caf } from './caf.js';
 import { addMonths, laterDate, type CalendarDate } from './dates.js';

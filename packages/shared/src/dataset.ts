@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from './zod.js';
 import { cafSchema, type Caf } from './caf.js';
 import { conventionSchema, type Convention } from './convention.js';
 import { habilitationSchema, type Habilitation } from './habilitation.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addMonths, daysBetween, isCalendarDate, parisDay, parisDayOfEpochMs, timestampToEpochMs, todayInParis } from './dates.js';
+import { addMonths, daysBetween, isCalendarDate, parisDay, parisDayOfEpochMs, parisTimeOfEpochMs, timestampToEpochMs, todayInParis } from './dates.js';
 
 describe('addMonths', () => {
   it.each([
@@ -49,6 +49,18 @@ describe('parisDay', () => {
       const ms = start + Math.floor((seed / 2 ** 31) * span);
       expect(parisDayOfEpochMs(ms)).toBe(intl.format(new Date(ms)));
     }
+  });
+  it('tells the Paris time as Intl does, around the changes of time and on 20,000 instants over 1990–2060', () => {
+    const intl = new Intl.DateTimeFormat('fr-FR', { timeZone: 'Europe/Paris', hour: '2-digit', minute: '2-digit' });
+    const instants = ['2026-03-29T00:59:59Z', '2026-03-29T01:00:00Z', '2026-10-25T00:59:59Z', '2026-10-25T01:00:00Z', '2026-12-31T23:30:00Z'].map(Date.parse);
+    const start = Date.UTC(1990, 0, 1);
+    const span = Date.UTC(2060, 0, 1) - start;
+    let seed = 7;
+    for (let i = 0; i < 20_000; i++) {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      instants.push(start + Math.floor((seed / 2 ** 31) * span));
+    }
+    for (const ms of instants) expect(parisTimeOfEpochMs(ms), new Date(ms).toISOString()).toBe(intl.format(ms));
   });
   it('gives today in Paris from the injected clock', () => {
     expect(todayInParis(new Date('2026-11-21T23:15:00Z'))).toBe('2026-11-22');

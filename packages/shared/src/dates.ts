@@ -107,12 +107,8 @@ function dateToUtcMs(date: CalendarDate): number {
 // to the last Sunday of October 01:00 UTC, UTC+1 otherwise. Computing it is ~50× faster than
 // Intl, which matters when a million timestamps are imported; other years ask Intl.
 const summerTimeBounds = new Map<number, readonly [number, number]>();
-const parisFormatter = new Intl.DateTimeFormat('en-CA', {
-  timeZone: 'Europe/Paris',
-  year: 'numeric',
-  month: '2-digit',
-  day: '2-digit',
-});
+// Made when first needed: a time-zone formatter loads ICU's zone data, ~40 ms of every start.
+let parisFormatter: Intl.DateTimeFormat | undefined;
 
 function lastSundayAt0100Utc(year: number, monthIndex: number): number {
   const lastDay = Date.UTC(year, monthIndex + 1, 0, 1);
@@ -132,7 +128,23 @@ function parisOffsetMs(ms: number, year: number): number {
 export function parisDayOfEpochMs(ms: number): CalendarDate {
   const year = new Date(ms).getUTCFullYear();
   if (year >= 1997 && year <= 9998) return formatUtcDate(ms + parisOffsetMs(ms, year));
+  parisFormatter ??= new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Paris', year: 'numeric', month: '2-digit', day: '2-digit' });
   return parisFormatter.format(new Date(ms));
+}
+
+// Made when first needed, and only for years the rule above does not cover (ICU's zone data).
+let parisClock: Intl.DateTimeFormat | undefined;
+
+/** The Europe/Paris wall-clock time of an instant given in epoch milliseconds (`09:05`). */
+export function parisTimeOfEpochMs(ms: number): string {
+  const year = new Date(ms).getUTCFullYear();
+  if (year >= 1997 && year <= 9998) {
+    const local = new Date(ms + parisOffsetMs(ms, year));
+    const [hours, minutes] = [local.getUTCHours(), local.getUTCMinutes()];
+    return `${hours < 10 ? '0' : ''}${hours}:${minutes < 10 ? '0' : ''}${minutes}`;
+  }
+  parisClock ??= new Intl.DateTimeFormat('fr-FR', { timeZone: 'Europe/Paris', hour: '2-digit', minute: '2-digit' });
+  return parisClock.format(ms);
 }
 
 /** `day(ts)` of rules.md: the calendar day of a timestamp in Europe/Paris. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from './zod.js';
 import { isCalendarDate, isTimestamp } from './dates.js';
 import { hasUnsafeCharacter, safeTextSchema } from './text.js';
 

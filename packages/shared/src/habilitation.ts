@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from './zod.js';
 import { isKnownProfile } from './catalogue.js';
 import { calendarDateSchema, departementSchema, idSchema, timestampSchema } from './fields.js';
 import { profileCodeSchema, profileNotInCatalogueMessage, serviceCodeSchema } from './terms.js';

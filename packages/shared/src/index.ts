@@ -1,8 +1,3 @@
-import { z } from 'zod';
-
-// Zod's own messages (wrong type, missing field…) in French, like the rest of cafsup.
-z.config(z.locales.fr());
-
 export * from './errors.js';
 export * from './compare.js';
 export * from './dates.js';

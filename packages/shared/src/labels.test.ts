@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HABILITATION_STATUS_LABELS, USER_ROLE_LABELS, USER_STATUS_LABELS, codeFromWord, countOf, plural } from './labels.js';
+import { HABILITATION_STATUS_LABELS, USER_ROLE_LABELS, USER_STATUS_LABELS, codeFromWord, countOf, frenchNumber, plural } from './labels.js';
 import { SEVERITY_LABELS } from './flags/catalogue.js';
 import { MANAGEMENT_MODE_LABELS } from './terms.js';
 
@@ -15,6 +15,15 @@ describe('plurals', () => {
     expect(countOf(3, 'Caf', 'Caf')).toBe('3 Caf');
     expect(plural(2, 'gestionnaire d’habilitations')).toBe('gestionnaires d’habilitations');
     expect(plural(2, 'trace vérifiée')).toBe('traces vérifiées');
+  });
+});
+
+describe('French numbers', () => {
+  it('are written as Intl writes them, counts grouped by hand included', () => {
+    const intl = new Intl.NumberFormat('fr-FR');
+    const values = [0, -0, 1, 12, 999, 1000, 12_345, 999_999, 1_000_000, Number.MAX_SAFE_INTEGER, -1, -1234, 1.5, 1234.5678, 2 ** 60];
+    for (let n = 1; n < 1e15; n = n * 7 + 3) values.push(n);
+    for (const n of values) expect(frenchNumber(n), String(n)).toBe(intl.format(n));
   });
 });
 

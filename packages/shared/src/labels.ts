@@ -32,6 +32,9 @@ export function plural(n: number, one: string, other: string = regularPlural(one
 
 /** A number as a French reader writes it (narrow no-break space for thousands: « 12 345 »). */
 export function frenchNumber(n: number): string {
+  // Counts, nearly every number shown, are grouped here as Intl groups them: the first French
+  // Intl.NumberFormat loads ICU's locale data, 30 to 90 ms of a command's run.
+  if (Number.isSafeInteger(n) && n >= 0 && !Object.is(n, -0)) return String(n).replace(/\B(?=(\d{3})+$)/g, '\u202f');
   numberFormat ??= new Intl.NumberFormat('fr-FR');
   return numberFormat.format(n);
 }

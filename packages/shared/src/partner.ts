@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from './zod.js';
 import { departementSchema, idSchema, requiredTextSchema, siretSchema, textSchema } from './fields.js';
 
 export const PARTNER_KINDS = [

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from './zod.js';
 import { MANAGEMENT_MODES, profileCodeSchema, serviceCodeSchema, type Terms } from './terms.js';
 import { calendarDateSchema, idSchema } from './fields.js';
 import { safeTextSchema } from './text.js';

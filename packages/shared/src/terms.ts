@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from './zod.js';
 import { CDAP_SERVICE, isKnownProfile } from './catalogue.js';
 import type { EscalationContact, ServiceDesk } from './caf.js';
 import { calendarDateSchema, departementSchema, emailSchema, normaliseEmail, requiredTextSchema, textSchema } from './fields.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from './zod.js';
 
 // Free text is data a partner or a supervisor controls, and it ends up on terminals and in
 // spreadsheets (rules.md, "Inputs that are refused"). Two walls: stored text refuses control and

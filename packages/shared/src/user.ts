@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from './zod.js';
 import { calendarDateSchema, departementSchema, emailSchema, idSchema, requiredTextSchema, textSchema, timestampSchema } from './fields.js';
 
 export const USER_ROLES = ['administrator', 'deputy', 'habilitation_manager', 'user'] as const;

@@ -6,6 +6,7 @@ import {
   escapeForTerminal,
   frenchNumber,
   parisDay,
+  parisTimeOfEpochMs,
   type ActionResult,
   type Severity,
   type SeveritySummary,
@@ -37,12 +38,9 @@ export function frenchDate(date: string | null): string {
   return `${day}/${month}/${year}`;
 }
 
-let clock: Intl.DateTimeFormat | undefined;
-
 /** The Paris time of an instant (13:02), whatever the machine's zone. */
 export function parisTime(instant: Date): string {
-  clock ??= new Intl.DateTimeFormat('fr-FR', { timeZone: 'Europe/Paris', hour: '2-digit', minute: '2-digit' });
-  return clock.format(instant);
+  return parisTimeOfEpochMs(instant.getTime());
 }
 
 /** A timestamp as its Paris day and time (22/11/2026 10:05), whatever the machine's zone. */

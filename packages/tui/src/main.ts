@@ -1,12 +1,10 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CafsupError, EXIT_CODE, toCafsupError, todayInParis } from '@cafsup/shared';
 import { GLOBAL_OPTIONS, normaliseOptions, type Command, type CommandResult, type OptionSpec } from './cli/command.js';
-import { COMMANDS, MAX_COMMAND_WORDS, commandHelp, findCommand, mainHelp, optionsOf, subcommandsOf } from './cli/commands/index.js';
-import { demoCommand } from './cli/commands/data.js';
-import { dashboardCommand } from './cli/commands/read.js';
+import type { DeclaredCommand } from './cli/commands/table.js';
 import { Context, InterruptedError, UsageError, onTerminal, type GlobalOptions } from './cli/context.js';
 import { checkOutputFile, writeFileAtomically } from './cli/files.js';
-import { csv, fieldsOf, json, pickFields, sheetOf, tsv } from './cli/output.js';
+import { COMMANDS, MAX_COMMAND_WORDS, commandHelp, findCommand, mainHelp, optionsOf, subcommandsOf } from './cli/help.js';
 import { suggest } from './cli/suggest.js';
 
 /** Set by the bundler from package.json (build.mjs). */
@@ -62,8 +60,8 @@ function splitCommand(argv: string[]): { words: string[]; rest: string[] } {
  * fields of a list's rows; `--json` alone stays a switch, so `audit --json amp` still names a
  * partner.
  */
-function jsonFields(command: Command, args: string[]): { args: string[]; fields: string[] | null } {
-  const known = command.rows === undefined ? [] : fieldsOf(command.rows);
+function jsonFields(command: DeclaredCommand, args: string[]): { args: string[]; fields: string[] | null } {
+  const known = command.fields ?? [];
   const out: string[] = [];
   let fields: string[] | null = null;
   for (let index = 0; index < args.length; index++) {
@@ -89,7 +87,7 @@ function jsonFields(command: Command, args: string[]): { args: string[]; fields:
     } else out.push(arg);
   }
   if (fields === null) return { args: out, fields };
-  if (command.rows === undefined) throw new UsageError(`--json=CHAMPS ne s’applique qu’aux listes ; « cafsup ${command.name} » prend --json seul.`);
+  if (command.fields === undefined) throw new UsageError(`--json=CHAMPS ne s’applique qu’aux listes ; « cafsup ${command.name} » prend --json seul.`);
   if (fields.length === 0) throw new UsageError(`--json= attend des champs séparés par des virgules : ${known.join(', ')}.`);
   for (const field of fields) {
     if (!known.includes(field)) throw new UsageError(`Champ inconnu pour --json : « ${field} ».${suggest(field, known)} Champs : ${known.join(', ')}.`);
@@ -121,6 +119,9 @@ function globalOptions(options: ParsedOptions, own: Record<string, OptionSpec> =
   };
 }
 
+/** The output formats (JSON, CSV, TSV, tables), loaded by the outputs that use them: a plain text needs none. */
+const output = () => import('./cli/output.js');
+
 /** How a list leaves the program: JSON, ids only, CSV, a workbook, TSV when piped, a table on a terminal. */
 async function print(command: Command, result: CommandResult, context: Context, options: ParsedOptions, fields: string[] | null): Promise<void> {
   const spec = command.rows;
@@ -128,13 +129,14 @@ async function print(command: Command, result: CommandResult, context: Context, 
   const xlsx = typeof options.xlsx === 'string' ? options.xlsx : undefined;
   if (spec !== undefined && rows !== undefined && xlsx !== undefined) {
     await checkOutputFile(context, xlsx, options.force === true);
-    const { workbook } = await import('./cli/xlsx.js');
+    const [{ workbook }, { json, sheetOf }] = await Promise.all([import('./cli/xlsx.js'), output()]);
     await writeFileAtomically(xlsx, [workbook([sheetOf(spec, rows)])]);
     if (context.options.json) process.stdout.write(json({ out: xlsx, rows: rows.length }));
     else context.note(`Classeur écrit : ${xlsx} (${rows.length} ${rows.length < 2 ? 'ligne' : 'lignes'}).`);
     return;
   }
   if (context.options.json) {
+    const { json, pickFields } = await output();
     if (result.json !== undefined) process.stdout.write(json(fields === null || spec === undefined ? result.json : pickFields(result.json, spec.key, fields)));
     return;
   }
@@ -144,10 +146,10 @@ async function print(command: Command, result: CommandResult, context: Context, 
     return;
   }
   if (spec !== undefined && rows !== undefined && options.csv === true) {
-    process.stdout.write(csv(spec, rows));
+    process.stdout.write((await output()).csv(spec, rows));
     return;
   }
-  const text = spec !== undefined && rows !== undefined && process.stdout.isTTY !== true ? tsv(spec, rows) : result.text();
+  const text = spec !== undefined && rows !== undefined && process.stdout.isTTY !== true ? (await output()).tsv(spec, rows) : result.text();
   if (text !== '') process.stdout.write(`${text}\n`);
 }
 
@@ -175,22 +177,24 @@ async function withSuggestion(context: Context, error: unknown): Promise<unknown
   }
 }
 
-async function runCommand(command: Command, rawArgs: string[]): Promise<number> {
-  const { args, fields } = jsonFields(command, rawArgs);
-  const specs = optionsOf(command);
+/** Parses a command's line from its declaration; its code is loaded only once the line is right and asks for more than help. */
+async function runCommand(declared: DeclaredCommand, rawArgs: string[]): Promise<number> {
+  const { args, fields } = jsonFields(declared, rawArgs);
+  const specs = optionsOf(declared);
   const { options, positionals } = parseOptions(specs, args);
   if (options.help === true) {
-    process.stdout.write(commandHelp(command));
+    process.stdout.write(commandHelp(declared));
     return 0;
   }
   normaliseOptions(specs, options);
-  const expected = command.positionals ?? { min: 0, max: 0, names: '' };
-  if (positionals.length < expected.min) throw new UsageError(`Il manque ${expected.names} : ${command.usage}`);
-  if (positionals.length > expected.max) throw new UsageError(`Argument en trop : « ${positionals[expected.max]} ». Usage : ${command.usage}`);
-  const context = new Context(globalOptions(options, { ...command.options }));
+  const expected = declared.positionals ?? { min: 0, max: 0, names: '' };
+  if (positionals.length < expected.min) throw new UsageError(`Il manque ${expected.names} : ${declared.usage}`);
+  if (positionals.length > expected.max) throw new UsageError(`Argument en trop : « ${positionals[expected.max]} ». Usage : ${declared.usage}`);
+  const context = new Context(globalOptions(options, { ...declared.options }));
   const formats = [context.options.json && '--json', options.csv === true && '--csv', typeof options.xlsx === 'string' && '--xlsx'].filter(Boolean);
   if (formats.length > 1) throw new UsageError(`${formats.join(' et ')} : choisissez une seule sortie.`);
   try {
+    const command = await declared.load();
     const result = await command.run(context, { options, positionals }).catch(async (error: unknown) => {
       throw await withSuggestion(context, error);
     });
@@ -205,11 +209,11 @@ function isPromptInterrupted(error: unknown): boolean {
   return error instanceof InterruptedError || (error instanceof Error && (error.name === 'ExitPromptError' || error.name === 'AbortPromptError'));
 }
 
-function report(error: unknown, asJson: boolean): number {
+async function report(error: unknown, asJson: boolean): Promise<number> {
   if (isPromptInterrupted(error)) return EXIT_INTERRUPTED;
   if (error instanceof UsageError) {
     process.stderr.write(`${error.message}\nAide : cafsup --help\n`);
-    if (asJson) process.stdout.write(json({ error: { code: 'USAGE', message: error.message } }));
+    if (asJson) process.stdout.write((await output()).json({ error: { code: 'USAGE', message: error.message } }));
     return EXIT_USAGE;
   }
   const failure = toCafsupError(error);
@@ -220,7 +224,7 @@ function report(error: unknown, asJson: boolean): number {
     if (process.env.CAFSUP_DEBUG === '1') process.stderr.write(`${cause instanceof Error ? cause.stack : String(cause)}\n`);
     else if (failure.code === 'INTERNAL') process.stderr.write('Relancez avec CAFSUP_DEBUG=1 pour le détail, et signalez-le.\n');
   }
-  if (asJson) process.stdout.write(json({ error: failure.toJSON() }));
+  if (asJson) process.stdout.write((await output()).json({ error: failure.toJSON() }));
   return EXIT_CODE[failure.code];
 }
 
@@ -256,11 +260,11 @@ async function openInterface(args: string[]): Promise<number> {
   if (!context.interactive) throw new UsageError('L’interface plein écran demande un terminal ; sans terminal, utilisez les commandes (cafsup --help).');
   try {
     const client = await context.client({ write: true, interactive: true });
-    const identity = await client.whoami();
-    const { runInterface } = await loadInterface();
+    // The interface's code loads while the store answers (a server, or the store's threads).
+    const [identity, { runInterface }] = await Promise.all([client.whoami(), loadInterface()]);
     const session = {
       client,
-      source: context.source(),
+      source: await context.source(),
       actor: identity.actor,
       canWrite: identity.role === 'supervisor' && identity.readOnly !== true,
       today: todayInParis(new Date()),
@@ -271,15 +275,20 @@ async function openInterface(args: string[]): Promise<number> {
   }
 }
 
+/** A command main runs itself (`cafsup` alone, `cafsup start`). */
+function commandNamed(name: string): DeclaredCommand {
+  return findCommand([name])!.command;
+}
+
 /** `cafsup` alone: the interface on a terminal, the plain dashboard otherwise (and with --json). */
 function openDefault(args: string[]): Promise<number> {
   const interactive = onTerminal() && !args.includes('--json');
-  return interactive ? openInterface(args) : runCommand(dashboardCommand, args);
+  return interactive ? openInterface(args) : runCommand(commandNamed('dashboard'), args);
 }
 
 /** `cafsup start` (the README's first command): the demo database when missing, then `cafsup`. */
 async function start(rest: string[]): Promise<number> {
-  const created = await runCommand(demoCommand, ['--if-missing', ...rest]);
+  const created = await runCommand(commandNamed('demo'), ['--if-missing', ...rest]);
   return created === 0 ? openDefault(rest) : created;
 }
 
@@ -342,7 +351,7 @@ main(argv).then(
   (code) => {
     process.exitCode = code;
   },
-  (error: unknown) => {
-    process.exitCode = report(error, asJson);
+  async (error: unknown) => {
+    process.exitCode = await report(error, asJson);
   },
 );

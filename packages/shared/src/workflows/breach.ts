@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../zod.js';
 import { withReason } from '../actions.js';
 import type { CalendarDate } from '../dates.js';
 import { calendarDateSchema, timestampSchema } from '../fields.js';

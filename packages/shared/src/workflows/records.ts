@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../zod.js';
 import { withReason } from '../actions.js';
 import { CDAP_SERVICE } from '../catalogue.js';
 import { escalationContactSchema, serviceDeskSchema } from '../caf.js';

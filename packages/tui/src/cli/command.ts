@@ -34,7 +34,11 @@ export interface CommandInput {
   options: Record<string, string | boolean | string[] | undefined>;
 }
 
-export interface Command {
+/**
+ * What help, completion and the option parser know of a command: data only, so that they
+ * never load a command's code (commands/table.ts).
+ */
+export interface CommandDeclaration {
   /** One or two words: `partners`, `avenant add`. */
   name: string;
   aliases?: string[];
@@ -43,6 +47,11 @@ export interface Command {
   example: string;
   options?: Record<string, OptionSpec>;
   positionals?: { min: number; max: number; names: string };
+  /** A list command's row fields (its `rows`): --json=CHAMPS keeps some of them. */
+  fields?: string[];
+}
+
+export interface Command extends Omit<CommandDeclaration, 'fields'> {
   /** A list command's rows: piped TSV, --csv, --xlsx, --json FIELDS and --quiet come with it. */
   // Each command lists rows of its own type; the command table holds them all.
   // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -3,6 +3,11 @@ import { z } from 'zod';
 import { CafsupError, parseActor } from '@cafsup/shared';
 import { CONFIG_NAME, TOKENS_NAME, configDirectory, readSettings, tokensDirectory, type Profile } from '@cafsup/sdk';
 
+// How an actor setting reads and prints, for Context: it loads this module (and zod with it)
+// only when a command needs the actor. A dynamic import of the shared package itself would
+// keep the whole package, zod included, in every command's start (the bundle's code splitting).
+export { formatActor, parseActor } from '@cafsup/shared';
+
 /** What `cafsup config set` keeps: validated with zod first, since conf's own messages are English. */
 export const CONFIG_KEYS = {
   actor: z.string().refine((value) => parseActor(value) !== null, 'attendu « Prénom Nom <mél> »'),

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
-import { CafsupError, formatActor, parseActor, type Actor } from '@cafsup/shared';
-import { createClient, isPostgresUrl, resolveConnection, writable, type CafsupClient, type ResolvedConnection } from '@cafsup/sdk';
-import { openConfig, readConfig, validateConfigValue } from './config.js';
+import { CafsupError, type Actor } from '@cafsup/shared';
+import type { CafsupClient, ResolvedConnection } from '@cafsup/sdk';
+import type { ConfigValues } from './config.js';
 
 /** Both ends are a person's terminal: someone can answer a question and read a screen. */
 export function onTerminal(): boolean {
@@ -37,12 +37,16 @@ export interface GlobalOptions {
   insecure: boolean;
 }
 
-/** What every command may ask for, resolved once per run at the edge: database, actor, clock, terminal. */
+/**
+ * What every command may ask for, resolved once per run at the edge: database, actor, clock,
+ * terminal. The SDK and the settings are loaded when first asked for: a command that needs
+ * neither (completion, config path) starts without the store, SQLite or zod.
+ */
 export class Context {
   private opened: CafsupClient | null = null;
   /** Settings are read once per run, however many times a command asks where the data is. */
   private resolved: ResolvedConnection | null = null;
-  private readonly config = readConfig();
+  private config: ConfigValues | null = null;
 
   constructor(readonly options: GlobalOptions) {}
 
@@ -51,9 +55,11 @@ export class Context {
   }
 
   /** Where the data is, by the one precedence of every setting (`resolveConnection`: flag > environment > settings). */
-  connection(): ResolvedConnection {
+  async connection(): Promise<ResolvedConnection> {
+    if (this.resolved !== null) return this.resolved;
+    const { resolveConnection } = await import('@cafsup/sdk');
     try {
-      this.resolved ??= resolveConnection({
+      this.resolved = resolveConnection({
         ...(this.options.db === undefined ? {} : { db: this.options.db }),
         ...(this.options.profile === undefined ? {} : { profile: this.options.profile }),
       });
@@ -66,8 +72,8 @@ export class Context {
   }
 
   /** The SQLite file of a local connection; commands that build a file (demo, import) need one. */
-  databasePath(): string {
-    const connection = this.connection();
+  async databasePath(): Promise<string> {
+    const connection = await this.connection();
     if (connection.kind === 'http')
       throw new UsageError(
         `Le profil « ${connection.profile} » est un serveur (${connection.baseUrl}) : cette commande agit sur un fichier local (--db FICHIER).`,
@@ -76,14 +82,9 @@ export class Context {
   }
 
   /** The file path or the server URL, for status lines. */
-  source(): string {
-    const connection = this.connection();
+  async source(): Promise<string> {
+    const connection = await this.connection();
     return connection.kind === 'http' ? connection.baseUrl : connection.database;
-  }
-
-  databaseExists(): boolean {
-    // A PostgreSQL database is created by its administrator; cafsup creates its tables there.
-    return isPostgresUrl(this.databasePath()) || existsSync(this.databasePath());
   }
 
   /**
@@ -96,11 +97,13 @@ export class Context {
    */
   async client(options: { write?: boolean; create?: boolean; actor?: Actor; interactive?: boolean } = {}): Promise<CafsupClient> {
     if (this.opened !== null) return this.opened;
-    const connection = this.connection();
+    const connection = await this.connection();
+    const { createClient, isPostgresUrl, writable } = await import('@cafsup/sdk');
     // Remotely the actor is the token's owner (art. 9.2): the client never chooses it.
     if (connection.kind === 'http')
       return (this.opened = createClient({ baseUrl: connection.baseUrl, token: connection.token, insecure: this.options.insecure }));
-    const database = this.databasePath();
+    const database = await this.databasePath();
+    // A PostgreSQL database has no file: what its role may do is said when a write is tried.
     const onFile = !isPostgresUrl(database);
     const readOnly = onFile && existsSync(database) && !writable(database);
     if ((options.write === true || options.create === true) && readOnly && options.interactive !== true) {
@@ -140,7 +143,9 @@ export class Context {
   }
 
   /** The actor a local write would use and the setting that gives it, without asking: null when none is set. */
-  actorSetting(): { actor: Actor; chosenBy: string } | null {
+  async actorSetting(): Promise<{ actor: Actor; chosenBy: string } | null> {
+    const { parseActor, readConfig } = await import('./config.js');
+    this.config ??= readConfig();
     const [given, chosenBy] =
       this.options.actor !== undefined
         ? [this.options.actor, '--actor']
@@ -157,12 +162,13 @@ export class Context {
 
   /** `--actor`, else `CAFSUP_ACTOR`, else the saved setting; asked once and saved on a terminal. */
   async actor(): Promise<Actor> {
-    const setting = this.actorSetting();
+    const setting = await this.actorSetting();
     if (setting !== null) return setting.actor;
     if (!this.interactive) {
       throw new UsageError('Indiquez qui agit avec --actor « Prénom Nom <mél> » (ou CAFSUP_ACTOR, ou « cafsup config set actor … »).');
     }
     const answer = await this.ask('Qui agit ? Toute modification porte votre nom et votre mél (« Prénom Nom <mél> ») : ');
+    const { formatActor, openConfig, parseActor, validateConfigValue } = await import('./config.js');
     const value = validateConfigValue('actor', answer.trim());
     (await openConfig()).set('actor', value);
     process.stderr.write(`Enregistré : ${formatActor(parseActor(value)!)} agira pour les prochaines commandes.\n`);

@@ -24,7 +24,7 @@ function canonical(path: string): string {
  * or after « o/n » on a terminal (without one and without `--force`, refused, exit 4).
  */
 export async function checkOutputFile(context: Context, path: string, force: boolean): Promise<void> {
-  const connection = context.connection();
+  const connection = await context.connection();
   if (connection.kind === 'local') {
     const database = canonical(connection.database);
     const target = canonical(path);

@@ -1,4 +1,4 @@
-import { GLOBAL_OPTIONS, type Command, type OptionSpec } from '../command.js';
+import { GLOBAL_OPTIONS, type Command, type CommandDeclaration, type OptionSpec } from '../command.js';
 import { UsageError } from '../context.js';
 
 const SHELLS = ['bash', 'zsh', 'fish'] as const;
@@ -12,7 +12,7 @@ interface Entry {
   values: [string, string[]][];
 }
 
-function entries(commands: readonly Command[], optionsOf: (command: Command) => Record<string, OptionSpec>): Entry[] {
+function entries(commands: readonly CommandDeclaration[], optionsOf: (command: CommandDeclaration) => Record<string, OptionSpec>): Entry[] {
   return commands
     .flatMap((command) => {
       const specs = Object.entries(optionsOf(command));
@@ -99,8 +99,8 @@ function fish(table: readonly Entry[]): string {
 /** The completion script of `shell`, generated from the command table (one definition of every name and option). */
 export function completionScript(
   shell: Shell,
-  commands: readonly Command[],
-  optionsOf: (command: Command) => Record<string, OptionSpec>,
+  commands: readonly CommandDeclaration[],
+  optionsOf: (command: CommandDeclaration) => Record<string, OptionSpec>,
   globals: string[],
 ): string {
   const table = entries(commands, optionsOf);
@@ -120,7 +120,7 @@ export const completionCommand: Command = {
     const shell = positionals[0]!;
     if (!(SHELLS as readonly string[]).includes(shell)) throw new UsageError(`Shell non pris en charge : « ${shell} » ; attendu bash, zsh ou fish.`);
     // The table imports this command: it is read when the script is asked for, not when modules load.
-    const { COMMANDS, optionsOf } = await import('./index.js');
+    const { COMMANDS, optionsOf } = await import('../help.js');
     const script = completionScript(
       shell as Shell,
       COMMANDS,

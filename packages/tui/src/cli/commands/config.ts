@@ -45,12 +45,11 @@ export const configListCommand: Command = {
     const saved = readConfig();
     const path = configFilePath();
     const values = Object.fromEntries(Object.keys(CONFIG_KEYS).map((name) => [name, saved[name as keyof typeof CONFIG_KEYS] ?? null]));
+    const source = await context.source();
     return {
-      json: { path, source: context.source(), values },
+      json: { path, source, values },
       text: () =>
-        [`Fichier : ${path}`, `Données : ${context.source()}`, ...Object.entries(values).map(([name, value]) => `${name} = ${value ?? '(non défini)'}`)].join(
-          '\n',
-        ),
+        [`Fichier : ${path}`, `Données : ${source}`, ...Object.entries(values).map(([name, value]) => `${name} = ${value ?? '(non défini)'}`)].join('\n'),
     };
   },
 };

@@ -38,7 +38,7 @@ export const demoCommand: Command = {
   async run(context, { options }) {
     const scale = Number(stringOption(options.scale) ?? 30);
     if (!Number.isInteger(scale) || scale < 4 || scale > 100_000) throw new UsageError('--scale attend un nombre de partenaires entre 4 et 100 000.');
-    const path = context.databasePath();
+    const path = await context.databasePath();
     if (existsSync(path)) {
       if (options['if-missing'] === true) return { json: { database: path, created: false }, text: () => `Base existante conservée : ${path}` };
       if (options.force !== true) {

@@ -70,10 +70,11 @@ export const backupCommand: Command = {
   async run(context, { options }) {
     const out = stringOption(options.out);
     if (out === undefined || out.trim() === '') throw new UsageError(`Il manque --out FICHIER. Usage : ${backupCommand.usage}`);
-    if (isPostgresUrl(context.databasePath())) {
+    const database = await context.databasePath();
+    if (isPostgresUrl(database)) {
       throw new UsageError('Sur PostgreSQL, la sauvegarde se fait avec pg_dump (voir le README, « Sauvegarde ») : cafsup backup copie un fichier SQLite.');
     }
-    const outcome = await backupDatabase(context.databasePath(), out, { force: options.force === true });
+    const outcome = await backupDatabase(database, out, { force: options.force === true });
     return {
       json: outcome,
       text: () => `Sauvegarde écrite : ${outcome.path} (${countOf(outcome.bytes, 'octet')}, intégrité vérifiée).`,
@@ -92,7 +93,7 @@ export const migrateCommand: Command = {
   async run(context, { options }) {
     const to = stringOption(options.to);
     if (to === undefined || !isPostgresUrl(to)) throw new UsageError(`Il manque --to postgres://… (la base de destination). Usage : ${migrateCommand.usage}`);
-    const from = context.databasePath();
+    const from = await context.databasePath();
     if (isPostgresUrl(from)) throw new UsageError('La source de « cafsup migrate » est un fichier SQLite (--db FICHIER).');
     const report = await copySqliteToPostgres(from, to, (table, rows) => {
       if (process.stderr.isTTY) process.stderr.write(`  ${table} : ${countOf(rows, 'ligne')}\n`);

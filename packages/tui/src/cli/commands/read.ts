@@ -572,13 +572,14 @@ export const dashboardCommand: Command = {
       client.quotas.usage({ ...asOfOf(context), over: true }),
     ]);
     const over = mostOverQuota(usage.quotas).slice(0, 5);
+    const source = await context.source();
     const lines = [
-      `cafsup — ${summary.cafCodes.length === 0 ? 'aucune Caf' : `Caf ${summary.cafCodes.map(escapeForTerminal).join(', ')}`} — ${escapeForTerminal(context.source())}`,
+      `cafsup — ${summary.cafCodes.length === 0 ? 'aucune Caf' : `Caf ${summary.cafCodes.map(escapeForTerminal).join(', ')}`} — ${escapeForTerminal(source)}`,
       `${countOf(summary.partners, 'partenaire')}, ${countOf(summary.users, 'utilisateur')}, ${countOf(summary.habilitationsHeld, 'habilitation détenue')}`,
       `Alertes au ${frenchDate(report.asOf)} : ${severitySummaryText(report.summary)}`,
       '',
       over.length === 0 ? 'Aucun quota dépassé.' : `Quotas les plus dépassés :\n${quotaTable(over, true)}`,
     ];
-    return { json: { asOf: report.asOf, source: context.source(), ...summary, flags: report.summary, overQuotas: over }, text: () => lines.join('\n') };
+    return { json: { asOf: report.asOf, source, ...summary, flags: report.summary, overQuotas: over }, text: () => lines.join('\n') };
   },
 };

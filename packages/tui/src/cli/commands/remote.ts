@@ -48,7 +48,7 @@ export const serveCommand: Command = {
     const port = Number(stringOption(options.port) ?? 7878);
     if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new UsageError('--port attend un numéro de port entre 0 et 65535.');
     const host = stringOption(options.host) ?? '127.0.0.1';
-    const database = context.databasePath();
+    const database = await context.databasePath();
     const minutes = Number(stringOption(options['checkpoint-minutes']) ?? 15);
     if (!Number.isInteger(minutes) || minutes < 0 || minutes > 1440) throw new UsageError('--checkpoint-minutes attend un nombre de minutes entre 0 et 1440.');
     const tlsCert = stringOption(options['tls-cert']);
@@ -77,7 +77,7 @@ export const serveCommand: Command = {
 
 /** The server's own file, opened for a token command and closed after it, whatever happens. */
 async function withServerStore<T>(context: Context, use: (store: Store) => Promise<T>): Promise<T> {
-  const store = await Store.open(context.databasePath(), { create: false });
+  const store = await Store.open(await context.databasePath(), { create: false });
   try {
     return await use(store);
   } finally {
@@ -302,14 +302,15 @@ export const whoamiCommand: Command = {
   usage: 'cafsup whoami [--profile NOM] [--db FICHIER] [--actor "NOM <MÉL>"]',
   example: 'cafsup whoami --profile caf78',
   async run(context) {
-    const connection = context.connection();
+    const connection = await context.connection();
     const client = await context.client();
     const identity = await client.whoami();
     // Remotely the token's owner acts, whatever --actor says; locally the setting a write would read.
-    const setting = connection.kind === 'http' ? null : context.actorSetting();
+    const setting = connection.kind === 'http' ? null : await context.actorSetting();
     const actor = connection.kind === 'http' ? identity.actor : (setting?.actor ?? null);
     const actorChosenBy = connection.kind === 'http' ? 'jeton' : (setting?.chosenBy ?? null);
-    const source = { kind: connection.kind, location: context.source(), profile: connection.profile, chosenBy: connection.chosenBy };
+    const location = await context.source();
+    const source = { kind: connection.kind, location, profile: connection.profile, chosenBy: connection.chosenBy };
     return {
       json: { source, ...identity, actor, actorChosenBy },
       text: () =>
@@ -319,7 +320,7 @@ export const whoamiCommand: Command = {
             ? ['  --actor est ignoré : sur un serveur, chaque écriture porte le nom du titulaire du jeton.']
             : []),
           `Rôle : ${TOKEN_ROLE_LABELS[identity.role]}, ${identity.cafs.includes(ALL_CAFS) ? 'toutes les Caf' : `Caf ${identity.cafs.join(', ')}`}`,
-          `Données : ${connection.kind === 'http' ? 'serveur' : 'fichier'} ${context.source()} (${connection.chosenBy}${connection.profile === null ? '' : `, profil « ${connection.profile} »`})`,
+          `Données : ${connection.kind === 'http' ? 'serveur' : 'fichier'} ${location} (${connection.chosenBy}${connection.profile === null ? '' : `, profil « ${connection.profile} »`})`,
         ].join('\n'),
     };
   },

@@ -1,0 +1,94 @@
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { COMMANDS, commandHelp, mainHelp } from '../packages/tui/src/cli/help.js';
+import { CAFSUP_BIN, CliSandbox } from './support/cli.js';
+
+// The binary reads its command table as data inlined when it is built (packages/tui/build.mjs),
+// so that help and completion load no command's code: that data must be the sources' table,
+// and those paths must stay light.
+
+/** `cafsup ARGS` with the files it loads: the ES modules it imports, then what require() loaded. */
+function runRecording(sandbox: CliSandbox, args: string[]): Promise<{ status: number | null; stdout: string; loaded: string[] }> {
+  const record = join(sandbox.dir, `loaded-${Math.random().toString(36).slice(2)}.txt`);
+  const hooks = join(sandbox.dir, 'hooks.mjs');
+  const register = join(sandbox.dir, 'register.mjs');
+  writeFileSync(
+    hooks,
+    `import { appendFileSync } from 'node:fs';
+export async function load(url, context, nextLoad) {
+  if (url.startsWith('file:')) appendFileSync(process.env.CAFSUP_LOADED, url + '\\n');
+  return nextLoad(url, context);
+}`,
+  );
+  writeFileSync(
+    register,
+    `import { appendFileSync } from 'node:fs';
+import { createRequire, register } from 'node:module';
+register(${JSON.stringify(pathToFileURL(hooks).href)});
+const { cache } = createRequire(import.meta.url);
+process.on('exit', () => appendFileSync(process.env.CAFSUP_LOADED, Object.keys(cache).join('\\n') + '\\n'));`,
+  );
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', register, CAFSUP_BIN, ...args], {
+      env: sandbox.env({ CAFSUP_LOADED: record }),
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.on('error', reject);
+    child.on('close', (status) => {
+      const loaded = readFileSync(record, 'utf8')
+        .split('\n')
+        .filter((line) => line !== '')
+        .map((line) => (line.startsWith('file:') ? fileURLToPath(line) : line));
+      resolve({ status, stdout, loaded });
+    });
+  });
+}
+
+/** What the loaded files bring of SQLite, the SDK's store (its tables) and zod, each with the file that brings it. */
+function heavy(loaded: string[]): string[] {
+  return loaded.flatMap((file) => {
+    if (file.includes('better-sqlite3')) return [`SQLite: ${file}`];
+    if (!file.endsWith('.mjs')) return [];
+    const text = readFileSync(file, 'utf8');
+    return [...(text.includes('CREATE TABLE') ? [`store: ${file}`] : []), ...(text.includes('$ZodType') ? [`zod: ${file}`] : [])];
+  });
+}
+
+describe('start-up of the binary', () => {
+  const sandbox = new CliSandbox();
+  afterAll(() => sandbox.cleanup());
+
+  it('prints the help the sources declare, for cafsup and for every command', async () => {
+    const main = await runRecording(sandbox, ['--help']);
+    expect(main.stdout).toBe(mainHelp());
+    for (const command of COMMANDS) {
+      const own = await runRecording(sandbox, [...command.name.split(' '), '--help']);
+      expect(own.stdout, command.name).toBe(commandHelp(command));
+    }
+  });
+
+  it('loads neither SQLite, the store nor zod for --help, --version, completion or a command’s --help', async () => {
+    for (const args of [['--help'], ['--version'], ['completion', 'bash'], ['partners', '--help'], ['request', 'add', '--help'], ['parters']]) {
+      const run = await runRecording(sandbox, args);
+      expect(run.loaded.length, args.join(' ')).toBeGreaterThan(0);
+      expect(heavy(run.loaded), args.join(' ')).toEqual([]);
+    }
+  });
+
+  it('loads them when a command reads the data', async () => {
+    expect((await runRecording(sandbox, ['demo'])).status).toBe(0);
+    const run = await runRecording(sandbox, ['partners', '--json']);
+    expect(run.status).toBe(0);
+    const brought = heavy(run.loaded);
+    for (const kind of ['SQLite:', 'store:', 'zod:'])
+      expect(
+        brought.some((item) => item.startsWith(kind)),
+        kind,
+      ).toBe(true);
+  });
+});
