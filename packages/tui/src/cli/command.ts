@@ -61,7 +61,11 @@ export interface Command extends Omit<CommandDeclaration, 'fields'> {
 
 /** Options every command takes. */
 export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
-  db: { type: 'string', value: 'FICHIER', description: 'base SQLite ; prime sur CAFSUP_DB, CAFSUP_URL, CAFSUP_PROFILE et la configuration' },
+  db: {
+    type: 'string',
+    value: 'FICHIER|URL',
+    description: 'base SQLite, ou PostgreSQL (postgres://…) ; prime sur CAFSUP_DB, CAFSUP_DATABASE_URL, CAFSUP_URL, CAFSUP_PROFILE et la configuration',
+  },
   profile: {
     type: 'string',
     value: 'NOM',
