@@ -45,7 +45,10 @@ describe.each(ENGINES)('audit.counts on %s', (_name, database) => {
   let generated: TestClient;
   beforeAll(async () => {
     const demoDatabase = await database();
-    demo = await openClient({ ...(demoDatabase === undefined ? {} : { database: demoDatabase }), dataset: buildDemoDataset({ partners: 40, today: '2026-11-22' }) });
+    demo = await openClient({
+      ...(demoDatabase === undefined ? {} : { database: demoDatabase }),
+      dataset: buildDemoDataset({ partners: 40, today: '2026-11-22' }),
+    });
     const generatedDatabase = await database();
     generated = await openClient(generatedDatabase === undefined ? {} : { database: generatedDatabase });
     const file = join(generated.dir, 'generated.json');

@@ -1,11 +1,4 @@
-import {
-  compareCodePoints,
-  type CalendarDate,
-  type PartnersListInput,
-  type PartnerSummary,
-  type QuotaUsage,
-  type SeveritySummary,
-} from '@cafsup/shared';
+import { compareCodePoints, type CalendarDate, type PartnersListInput, type PartnerSummary, type QuotaUsage, type SeveritySummary } from '@cafsup/shared';
 import type { CafsupClient } from '@cafsup/sdk';
 
 /** A partner as lists show it: with places used and granted, over quotas and flags by severity. */

@@ -103,4 +103,3 @@ export interface AuditCounts {
   asOf: CalendarDate;
   partners: { partnerId: string; flags: SeveritySummary }[];
 }
-
