@@ -159,7 +159,7 @@ function statements(db: Sql) {
         WHERE h.partner_id = @partnerId AND h.service = @service AND h.profile = @profile AND u.status <> 'disabled'`,
     scopeHabilitations: `SELECT id FROM habilitations
         WHERE partner_id = ? AND service = ? AND profile = ? AND departement IS NOT DISTINCT FROM ? AND status <> 'revoked'`,
-    heldCount: `SELECT COALESCE(SUM(held), 0) AS n FROM held_combos WHERE partner_id = ?`,
+    heldCounts: `SELECT partner_id, SUM(held) AS n FROM held_combos WHERE partner_id IN ${dialectOf(db).jsonValues('?')} GROUP BY partner_id`,
     activeDeputies: onePartner(`SELECT DISTINCT partner_id FROM users WHERE role = 'deputy' AND status = 'active' AND {partner}`),
     managers: onePartner(`SELECT id, partner_id, email, role FROM users WHERE role IN ('administrator', 'deputy') AND status <> 'disabled' AND {partner}`),
     reviews: onePartner('SELECT partner_id, completed_at FROM reviews WHERE {partner}'),
@@ -527,9 +527,15 @@ export class AuditEngine {
       await this.db.all<{ id: string; partner_id: string; email: string; role: UserRole }>(this.sql.managers, only),
       (row) => row.partner_id,
     );
+    // Rule 10 counts the held habilitations of the partners not in force, in one query for them all.
+    const notInForce = partners.filter((entry) => !conventionState(entry.convention, asOf).inForce).map((entry) => entry.partnerId);
+    const held = new Map<string, number>();
+    if (notInForce.length > 0) {
+      for (const row of await this.db.all<{ partner_id: string; n: number }>(this.sql.heldCounts, [JSON.stringify(notInForce)]))
+        held.set(row.partner_id, row.n);
+    }
     const flags: Flag[] = [];
     for (const entry of partners) {
-      const state = conventionState(entry.convention, asOf);
       flags.push(
         ...conventionFlags(
           {
@@ -537,7 +543,7 @@ export class AuditEngine {
             convention: entry.convention,
             terms: this.conventions.terms(entry, asOf),
             reviewDates: (reviewDates.get(entry.partnerId) ?? []).map((row) => row.completed_at),
-            heldCount: state.inForce ? 0 : (await this.db.value<number>(this.sql.heldCount, [entry.partnerId]))!,
+            heldCount: held.get(entry.partnerId) ?? 0,
             hasActiveDeputy: deputies.has(entry.partnerId),
             managers: managers.get(entry.partnerId) ?? [],
           },

@@ -20,6 +20,13 @@ interface ConventionRow {
   avenants: string;
 }
 
+/** The entries read at `version`; `complete` once every partner's was read (`all`). */
+interface Cache {
+  version: string;
+  byPartner: Map<string, PartnerConvention>;
+  complete: boolean;
+}
+
 /**
  * Partners' conventions with their avenants, parsed once and kept until the data changes:
  * `localWrites` moves when this store writes; on SQLite `PRAGMA data_version` moves when another
@@ -29,8 +36,9 @@ interface ConventionRow {
  * partner must not parse the 5,000 conventions of a national store (issue 14).
  */
 export class ConventionCache {
-  /** The entries read at `version`; `complete` once every partner's was read (`all`). */
-  private cached: { version: string; byPartner: Map<string, PartnerConvention>; complete: boolean } | null = null;
+  private cached: Cache | null = null;
+  /** The load of every partner's entries under way, and the cache it will complete. */
+  private loading: { cache: Cache; byPartner: Promise<Map<string, PartnerConvention>> } | null = null;
   /** Terms by entry, then by `asOf`: an entry belongs to one version, so its terms do too. */
   private readonly termsByEntry = new WeakMap<PartnerConvention, Map<CalendarDate, Terms>>();
   private localWrites = 0;
@@ -56,7 +64,7 @@ export class ConventionCache {
    * The entries of the current version of the data, emptied when it moved. The version is read
    * before the rows: rows loaded are at least as new as the version they are kept under.
    */
-  private async current(): Promise<{ version: string; byPartner: Map<string, PartnerConvention>; complete: boolean }> {
+  private async current(): Promise<Cache> {
     const version = `${String(await this.db.value<number | string>(this.version))}:${this.localWrites}`;
     if (this.cached?.version !== version) this.cached = { version, byPartner: new Map(), complete: false };
     return this.cached;
@@ -64,15 +72,20 @@ export class ConventionCache {
 
   async all(): Promise<Map<string, PartnerConvention>> {
     const cache = await this.current();
-    if (!cache.complete) {
-      const byPartner = new Map<string, PartnerConvention>();
-      const cafs = new Map<string, CafDefaults | null>();
-      for await (const row of this.db.iterate<ConventionRow>(this.load)) byPartner.set(row.partner_id, toEntry(row, cafs));
-      // Kept only if the data did not move meanwhile (another call may have read a newer version).
-      if (this.cached === cache) this.cached = { version: cache.version, byPartner, complete: true };
-      return byPartner;
-    }
-    return cache.byPartner;
+    if (cache.complete) return cache.byPartner;
+    // Operations running at once share one load: on PostgreSQL and behind a server they do (the
+    // partner list asks for quota usage and flag counts together).
+    if (this.loading?.cache !== cache) this.loading = { cache, byPartner: this.loadAll(cache) };
+    return this.loading.byPartner;
+  }
+
+  private async loadAll(cache: Cache): Promise<Map<string, PartnerConvention>> {
+    const byPartner = new Map<string, PartnerConvention>();
+    const cafs = new Map<string, CafDefaults | null>();
+    for await (const row of this.db.iterate<ConventionRow>(this.load)) byPartner.set(row.partner_id, toEntry(row, cafs));
+    // Kept only if the data did not move meanwhile (another call may have read a newer version).
+    if (this.cached === cache) this.cached = { version: cache.version, byPartner, complete: true };
+    return byPartner;
   }
 
   /**
