@@ -80,12 +80,17 @@ export class ConventionCache {
   }
 
   private async loadAll(cache: Cache): Promise<Map<string, PartnerConvention>> {
-    const byPartner = new Map<string, PartnerConvention>();
-    const cafs = new Map<string, CafDefaults | null>();
-    for await (const row of this.db.iterate<ConventionRow>(this.load)) byPartner.set(row.partner_id, toEntry(row, cafs));
-    // Kept only if the data did not move meanwhile (another call may have read a newer version).
-    if (this.cached === cache) this.cached = { version: cache.version, byPartner, complete: true };
-    return byPartner;
+    try {
+      const byPartner = new Map<string, PartnerConvention>();
+      const cafs = new Map<string, CafDefaults | null>();
+      for await (const row of this.db.iterate<ConventionRow>(this.load)) byPartner.set(row.partner_id, toEntry(row, cafs));
+      // Kept only if the data did not move meanwhile (another call may have read a newer version).
+      if (this.cached === cache) this.cached = { version: cache.version, byPartner, complete: true };
+      return byPartner;
+    } finally {
+      // Done or failed: the next call finds the complete cache, or loads again.
+      if (this.loading?.cache === cache) this.loading = null;
+    }
   }
 
   /**
@@ -111,10 +116,9 @@ export class ConventionCache {
     if (entry === undefined && !cache.complete) {
       const row = await this.db.get<ConventionRow>(this.loadOne, [partnerId]);
       if (row === undefined) return undefined;
-      entry = toEntry(row, new Map());
-      // A complete map read meanwhile under this version keeps its own entry: one entry per partner and version.
-      entry = cache.byPartner.get(partnerId) ?? entry;
-      if (this.cached === cache && !cache.complete) cache.byPartner.set(partnerId, entry);
+      // Another call may have read this partner meanwhile: one entry per partner and version, as terms are kept by entry.
+      entry = cache.byPartner.get(partnerId) ?? toEntry(row, new Map());
+      cache.byPartner.set(partnerId, entry);
     }
     return entry;
   }
