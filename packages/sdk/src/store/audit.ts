@@ -142,6 +142,13 @@ function scopedStatements(db: Sql, onePartner: boolean) {
       'h',
     ),
     endedHabilitationPartners: scoped(`SELECT h.partner_id FROM habilitations h WHERE ${endedHabilitations}`, onePartner, 'h'),
+    activeDeputies: scoped(`SELECT DISTINCT u.partner_id FROM users u WHERE u.role = 'deputy' AND u.status = 'active' {partner}`, onePartner, 'u'),
+    managers: scoped(
+      `SELECT u.id, u.partner_id, u.email, u.role FROM users u WHERE u.role IN ('administrator', 'deputy') AND u.status <> 'disabled' {partner}`,
+      onePartner,
+      'u',
+    ),
+    reviews: scoped('SELECT r.partner_id, r.completed_at FROM reviews r WHERE true {partner}', onePartner, 'r'),
     reservedProfiles: scoped(
       `SELECT c.partner_id, c.profile, SUM(c.held) AS held FROM held_combos c
         WHERE c.service = 'CDAP' AND c.profile IN ${d.jsonValues('@profiles')} {partner} GROUP BY c.partner_id, c.profile`,
@@ -153,16 +160,12 @@ function scopedStatements(db: Sql, onePartner: boolean) {
 
 /** SQL of the statements not narrowed by a scope. */
 function statements(db: Sql) {
-  const onePartner = (sql: string) => sql.replace('{partner}', '(CAST(@partnerId AS text) IS NULL OR partner_id = @partnerId)');
   return {
     holders: `SELECT u.id AS "userId", h.first_granted_ms AS "firstGrantedMs" FROM holdings h JOIN users u ON u.key = h.user_key
         WHERE h.partner_id = @partnerId AND h.service = @service AND h.profile = @profile AND u.status <> 'disabled'`,
     scopeHabilitations: `SELECT id FROM habilitations
         WHERE partner_id = ? AND service = ? AND profile = ? AND departement IS NOT DISTINCT FROM ? AND status <> 'revoked'`,
     heldCounts: `SELECT partner_id, SUM(held) AS n FROM held_combos WHERE partner_id IN ${dialectOf(db).jsonValues('?')} GROUP BY partner_id`,
-    activeDeputies: onePartner(`SELECT DISTINCT partner_id FROM users WHERE role = 'deputy' AND status = 'active' AND {partner}`),
-    managers: onePartner(`SELECT id, partner_id, email, role FROM users WHERE role IN ('administrator', 'deputy') AND status <> 'disabled' AND {partner}`),
-    reviews: onePartner('SELECT partner_id, completed_at FROM reviews WHERE {partner}'),
     profileHabilitations: `SELECT id FROM habilitations WHERE partner_id = ? AND service = ? AND profile = ? AND status <> 'revoked'`,
     // Paris is ahead of UTC, so a grant on a Paris day before D is before D at 00:00 UTC: the
     // bound narrows in SQL, one index seek per partner, and `parisDay` decides. `@bounds` is a
@@ -520,11 +523,12 @@ export class AuditEngine {
   }
 
   private async conventionRuleFlags(partners: readonly PartnerConvention[], scope: PartnerScope, asOf: CalendarDate): Promise<Flag[]> {
-    const only = { partnerId: scope.partnerId ?? null };
-    const reviewDates = groupBy(await this.db.all<{ partner_id: string; completed_at: string }>(this.sql.reviews, only), (row) => row.partner_id);
-    const deputies = new Set((await this.db.all<{ partner_id: string }>(this.sql.activeDeputies, only)).map((row) => row.partner_id));
+    const statements = this.statements(scope);
+    const only = this.params(scope);
+    const reviewDates = groupBy(await this.db.all<{ partner_id: string; completed_at: string }>(statements.reviews, only), (row) => row.partner_id);
+    const deputies = new Set((await this.db.all<{ partner_id: string }>(statements.activeDeputies, only)).map((row) => row.partner_id));
     const managers = groupBy(
-      await this.db.all<{ id: string; partner_id: string; email: string; role: UserRole }>(this.sql.managers, only),
+      await this.db.all<{ id: string; partner_id: string; email: string; role: UserRole }>(statements.managers, only),
       (row) => row.partner_id,
     );
     // Rule 10 counts the held habilitations of the partners not in force, in one query for them all.
