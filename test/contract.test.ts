@@ -138,6 +138,10 @@ describe.each(COMBINATIONS)('the SDK contract over %s', (name, setup) => {
     ]);
     const report = await client.audit.run({ partnerId: 'amp', asOf: AS_OF });
     expect(report.flags.map((flag) => flag.rule)).toEqual(['QUOTA_EXCEEDED', 'DEPARTEMENT_OUT_OF_SCOPE', 'SHARED_EMAIL']);
+    expect(await client.audit.counts({ partnerId: 'amp', asOf: AS_OF })).toEqual({
+      asOf: AS_OF,
+      partners: [{ partnerId: 'amp', flags: { critical: 1, high: 2, medium: 0, low: 0 } }],
+    });
     expect((await client.users.list({ partnerId: 'amp', limit: 100 })).items).toHaveLength(36);
     expect((await client.users.get('amp-u001')).role).toBe('administrator');
     expect((await client.groups.get('amp-g01')).memberIds).toEqual(['amp-u031', 'amp-u032', 'amp-u033']);
@@ -308,6 +312,7 @@ describe('the same answers every way', () => {
     try {
       for (const read of [
         (c: CafsupClient) => c.audit.run({ asOf: AS_OF }),
+        (c: CafsupClient) => c.audit.counts({ asOf: AS_OF }),
         (c: CafsupClient) => c.quotas.usage({ asOf: AS_OF }),
         (c: CafsupClient) => c.partners.list({ limit: 100, asOf: AS_OF }),
         (c: CafsupClient) => c.partners.get('saint-leu', { asOf: AS_OF }),

@@ -105,6 +105,11 @@ describe('cafsup serve: scopes, roles, hostile input, secrets', () => {
     expect(new Set(listed.map((p) => p.cafCode))).toEqual(new Set(['40']));
     expect((await client.audit.run({ asOf: AS_OF })).flags.every((flag) => partnersByCaf.get('40')!.includes(flag.partnerId))).toBe(true);
     expect((await client.quotas.usage({ asOf: AS_OF })).quotas.every((quota) => partnersByCaf.get('40')!.includes(quota.partnerId))).toBe(true);
+    const counts = (await client.audit.counts({ asOf: AS_OF })).partners;
+    expect(counts.length).toBeGreaterThan(0);
+    expect(counts.every((partner) => partnersByCaf.get('40')!.includes(partner.partnerId))).toBe(true);
+    const outside = [...partnersByCaf].find(([caf]) => caf !== '40')![1][0]!;
+    expect((await failure(client.audit.counts({ partnerId: outside, asOf: AS_OF }))).code).toBe('NOT_FOUND');
     expect((await failure(client.dataset.export())).code).toBe('FORBIDDEN');
     await client.close();
   });

@@ -76,6 +76,12 @@ export const auditRunInputSchema = z.strictObject({
 });
 export type AuditRunInput = z.input<typeof auditRunInputSchema>;
 
+export const auditCountsInputSchema = z.strictObject({
+  partnerId: idSchema.optional(),
+  asOf: calendarDateSchema.optional(),
+});
+export type AuditCountsInput = z.input<typeof auditCountsInputSchema>;
+
 export const tracesPurgeInputSchema = withReason({ asOf: calendarDateSchema.optional() }, { defaulted: true });
 export type TracesPurgeInput = z.input<typeof tracesPurgeInputSchema>;
 

@@ -1,12 +1,4 @@
-import {
-  compareCodePoints,
-  type CalendarDate,
-  type Flag,
-  type PartnersListInput,
-  type PartnerSummary,
-  type QuotaUsage,
-  type SeveritySummary,
-} from '@cafsup/shared';
+import { compareCodePoints, type CalendarDate, type PartnersListInput, type PartnerSummary, type QuotaUsage, type SeveritySummary } from '@cafsup/shared';
 import type { CafsupClient } from '@cafsup/sdk';
 
 /** A partner as lists show it: with places used and granted, over quotas and flags by severity. */
@@ -24,16 +16,6 @@ export function flagTotal(summary: SeveritySummary): number {
   return summary.critical + summary.high + summary.medium + summary.low;
 }
 
-function byPartner(flags: readonly Flag[]): Map<string, SeveritySummary> {
-  const summaries = new Map<string, SeveritySummary>();
-  for (const flag of flags) {
-    let summary = summaries.get(flag.partnerId);
-    if (summary === undefined) summaries.set(flag.partnerId, (summary = emptySummary()));
-    summary[flag.severity] += 1;
-  }
-  return summaries;
-}
-
 function places(quotas: readonly QuotaUsage[]): Map<string, { assigned: number; maxUsers: number; over: number }> {
   const totals = new Map<string, { assigned: number; maxUsers: number; over: number }>();
   for (const quota of quotas) {
@@ -46,15 +28,15 @@ function places(quotas: readonly QuotaUsage[]): Map<string, { assigned: number; 
   return totals;
 }
 
-/** Every partner matching `query`, with its places and flags at `asOf` (one audit, one quota pass). */
+/** Every partner matching `query`, with its places and flags at `asOf` (one count of the audit's flags, one quota pass). */
 export async function partnerRows(
   client: CafsupClient,
   query: Omit<PartnersListInput, 'cursor' | 'limit'>,
   asOf: CalendarDate | undefined,
 ): Promise<{ asOf: CalendarDate; partners: PartnerRow[] }> {
   const dated = asOf === undefined ? {} : { asOf };
-  const [report, usage] = await Promise.all([client.audit.run(dated), client.quotas.usage(dated)]);
-  const flags = byPartner(report.flags);
+  const [counts, usage] = await Promise.all([client.audit.counts(dated), client.quotas.usage(dated)]);
+  const flags = new Map(counts.partners.map((partner) => [partner.partnerId, partner.flags]));
   const totals = places(usage.quotas);
   const partners: PartnerRow[] = [];
   for await (const partner of client.partners.iterate({ ...query, ...dated, limit: 500 })) {
@@ -66,7 +48,7 @@ export async function partnerRows(
       flags: flags.get(partner.id) ?? emptySummary(),
     });
   }
-  return { asOf: report.asOf, partners };
+  return { asOf: counts.asOf, partners };
 }
 
 /** Over quotas, the largest excess first (then by partner), as the dashboards list them. */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   actionOptionsSchema,
+  auditCountsInputSchema,
   auditRunInputSchema,
   avenantDraftSchema,
   avenantSignatureSchema,
@@ -152,6 +153,13 @@ export const OPERATION_TABLE = {
     input: auditRunInputSchema,
     target: (input) => ({ partners: input.partnerId === undefined ? [] : [input.partnerId] }),
     run: (store, input, { scope }) => store.runAudit(input, scope),
+  }),
+  'audit.counts': operation({
+    summary: 'le nombre d’alertes par gravité de chaque partenaire qui en a',
+    access: 'read',
+    input: auditCountsInputSchema,
+    target: (input) => ({ partners: input.partnerId === undefined ? [] : [input.partnerId] }),
+    run: (store, input, { scope }) => store.auditCounts(input, scope),
   }),
   'users.list': operation({
     summary: 'utilisateurs d’un partenaire',

@@ -1,6 +1,8 @@
 import type {
   ActionOptions,
   ActionResult,
+  AuditCounts,
+  AuditCountsInput,
   AuditReport,
   AuditRunInput,
   Avenant,
@@ -74,6 +76,10 @@ export class Quotas extends Resource {
 export class Audit extends Resource {
   run(query: AuditRunInput = {}): Promise<AuditReport> {
     return this.transport.call('audit.run', query);
+  }
+  /** Flags per severity of each partner that has any: the counts of `run`, without its flags. */
+  counts(query: AuditCountsInput = {}): Promise<AuditCounts> {
+    return this.transport.call('audit.counts', query);
   }
 }
 

@@ -106,8 +106,10 @@ export class ActionRunner {
       });
     } catch (error) {
       if (error !== ROLLBACK) throw error;
+    } finally {
+      // After a rollback too (a dry run, a refusal): conventions read inside, after its own writes, were never committed.
+      this.conventions.invalidate();
     }
-    if (!dryRun) this.conventions.invalidate();
     return result as T;
   }
 

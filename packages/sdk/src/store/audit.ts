@@ -19,6 +19,7 @@ import {
   RESERVED_CDAP_PROFILES,
   quotaKey,
   quotaUsages,
+  ruleDefinition,
   scopeFlag,
   scopeViolation,
   sharedEmailFlags,
@@ -30,7 +31,9 @@ import {
   type CalendarDate,
   type Flag,
   type HolderCount,
+  type ManagementMode,
   type QuotaUsage,
+  type SeveritySummary,
   type RuleName,
   type Severity,
   type ServiceQuota,
@@ -39,7 +42,7 @@ import {
   type UserStatus,
 } from '@cafsup/shared';
 import type { ConventionCache, PartnerConvention } from './conventions.js';
-import { dialectOf, pick, type Sql } from './engine/engine.js';
+import { asInt, dialectOf, pick, type Sql } from './engine/engine.js';
 
 /** Which partners a query covers: one, those of some Cafs, or all. */
 export interface PartnerScope {
@@ -57,16 +60,40 @@ function scoped(sql: string, onePartner: boolean, alias: string): string {
   return sql.replaceAll('{partner}', onePartner ? `AND ${alias}.partner_id = @partnerId` : '');
 }
 
+/**
+ * Rules 4 (users), 5, 6 and 8 as SQL conditions on a user not disabled, exact thanks to the
+ * derived columns (`seen_day`, `password_day`, `mailbox`, dataset/rows.ts). The report reads the
+ * users any of them selects and lets `userFlags` word the flags; the counts sum them.
+ */
+function userRuleConditions(db: Sql) {
+  return {
+    MISSION_ENDED: 'u.mission_end_at < @asOf AND u.holds_any = 1',
+    DORMANT_ACCOUNT: "u.status = 'active' AND u.gets_active = 1 AND u.seen_day <= @dormantCutoff",
+    PASSWORD_STALE: "u.status = 'active' AND u.must_change_password = 0 AND u.password_day <= @passwordCutoff",
+    NON_PERSONAL_EMAIL: `u.mailbox IN ${dialectOf(db).jsonValues('@mailboxes')}`,
+  } satisfies Partial<Record<RuleName, string>>;
+}
+
 type ScopedStatements = ReturnType<typeof scopedStatements>;
 
 // The holder facts come from the tables derived.ts keeps (holdings, quota_holders, held_combos
 // and the users' derived columns); these statements only read them.
 function scopedStatements(db: Sql, onePartner: boolean) {
   const d = dialectOf(db);
+  const userRules = userRuleConditions(db);
+  const endedHabilitations = `h.ends_at IS NOT NULL AND h.status <> 'revoked' AND h.ends_at < @asOf {partner}`;
+  const staleSuspensions = `h.status = 'suspended' AND h.suspended_day <= @staleCutoff {partner}`;
+  const sharedEmails = `SELECT partner_id, email_norm FROM users u WHERE u.status <> 'disabled' {partner}
+                GROUP BY partner_id, email_norm HAVING COUNT(*) > 1`;
+  // `multi_profiles` holds only the services of which the user holds two profiles or more: one flag each.
+  const multipleProfiles = pick(db, {
+    sqlite: '(SELECT COUNT(*) FROM json_each(u.multi_profiles))',
+    postgres: '(SELECT COUNT(*) FROM json_object_keys(CAST(u.multi_profiles AS json)))',
+  });
   return {
     quotaCounts: scoped(`SELECT q.partner_id, q.service, q.profile, q.assigned, q.active FROM quota_holders q WHERE true {partner}`, onePartner, 'q'),
     scopeCombos: scoped(
-      `SELECT c.partner_id, c.service, c.profile, NULLIF(c.departement, '') AS departement FROM held_combos c WHERE true {partner}`,
+      `SELECT c.partner_id, c.service, c.profile, NULLIF(c.departement, '') AS departement, c.held FROM held_combos c WHERE true {partner}`,
       onePartner,
       'c',
     ),
@@ -75,44 +102,56 @@ function scopedStatements(db: Sql, onePartner: boolean) {
               u.must_change_password, u.mission_end_at, u.holds_any, u.gets_active
          FROM users u
         WHERE u.status <> 'disabled' {partner}
-          AND ((u.mission_end_at < @asOf AND u.holds_any = 1)
-               OR (u.status = 'active' AND u.gets_active = 1 AND u.seen_day <= @dormantCutoff)
-               OR (u.status = 'active' AND u.must_change_password = 0 AND u.password_day <= @passwordCutoff)
-               OR u.mailbox IN ${d.jsonValues('@mailboxes')})`,
+          AND (${Object.values(userRules)
+            .map((condition) => `(${condition})`)
+            .join(' OR ')})`,
+      onePartner,
+      'u',
+    ),
+    userCounts: scoped(
+      `SELECT u.partner_id, ${Object.entries(userRules)
+        .map(([rule, condition]) => `SUM(${asInt(condition)}) AS "${rule}"`)
+        .join(', ')},
+              SUM(CASE WHEN u.multi_profiles IS NULL THEN 0 ELSE ${multipleProfiles} END) AS "MULTIPLE_PROFILES"
+         FROM users u WHERE u.status <> 'disabled' {partner} GROUP BY u.partner_id`,
       onePartner,
       'u',
     ),
     sharedEmails: scoped(
       `SELECT u.partner_id, u.id, u.email, u.status FROM users u
-         JOIN (SELECT partner_id, email_norm FROM users u WHERE u.status <> 'disabled' {partner}
-                GROUP BY partner_id, email_norm HAVING COUNT(*) > 1) d
+         JOIN (${sharedEmails}) d
            ON d.partner_id = u.partner_id AND d.email_norm = u.email_norm
         WHERE u.status <> 'disabled'`,
       onePartner,
       'u',
     ),
+    sharedEmailPartners: scoped(`SELECT partner_id FROM (${sharedEmails}) d`, onePartner, 'u'),
     multipleProfiles: scoped(
       `SELECT u.partner_id, u.id, u.multi_profiles FROM users u
         WHERE u.multi_profiles IS NOT NULL AND u.status <> 'disabled' {partner}`,
       onePartner,
       'u',
     ),
-    staleSuspensions: scoped(
-      `SELECT h.id, h.partner_id, h.suspended_at FROM habilitations h
-        WHERE h.status = 'suspended' AND h.suspended_day <= @staleCutoff {partner}`,
-      onePartner,
-      'h',
-    ),
+    staleSuspensions: scoped(`SELECT h.id, h.partner_id, h.suspended_at FROM habilitations h WHERE ${staleSuspensions}`, onePartner, 'h'),
+    staleSuspensionPartners: scoped(`SELECT h.partner_id FROM habilitations h WHERE ${staleSuspensions}`, onePartner, 'h'),
     endedHabilitations: scoped(
       `SELECT h.id, h.partner_id, u.id AS user_id, g.id AS group_id, h.ends_at FROM habilitations h
          LEFT JOIN users u ON u.key = h.user_key LEFT JOIN groups g ON g.key = h.group_key
-        WHERE h.ends_at IS NOT NULL AND h.status <> 'revoked' AND h.ends_at < @asOf {partner}`,
+        WHERE ${endedHabilitations}`,
       onePartner,
       'h',
     ),
+    endedHabilitationPartners: scoped(`SELECT h.partner_id FROM habilitations h WHERE ${endedHabilitations}`, onePartner, 'h'),
+    activeDeputies: scoped(`SELECT DISTINCT u.partner_id FROM users u WHERE u.role = 'deputy' AND u.status = 'active' {partner}`, onePartner, 'u'),
+    managers: scoped(
+      `SELECT u.id, u.partner_id, u.email, u.role FROM users u WHERE u.role IN ('administrator', 'deputy') AND u.status <> 'disabled' {partner}`,
+      onePartner,
+      'u',
+    ),
+    reviews: scoped('SELECT r.partner_id, r.completed_at FROM reviews r WHERE true {partner}', onePartner, 'r'),
     reservedProfiles: scoped(
-      `SELECT DISTINCT c.partner_id, c.profile FROM held_combos c
-        WHERE c.service = 'CDAP' AND c.profile IN ${d.jsonValues('@profiles')} {partner}`,
+      `SELECT c.partner_id, c.profile, SUM(c.held) AS held FROM held_combos c
+        WHERE c.service = 'CDAP' AND c.profile IN ${d.jsonValues('@profiles')} {partner} GROUP BY c.partner_id, c.profile`,
       onePartner,
       'c',
     ),
@@ -121,16 +160,12 @@ function scopedStatements(db: Sql, onePartner: boolean) {
 
 /** SQL of the statements not narrowed by a scope. */
 function statements(db: Sql) {
-  const onePartner = (sql: string) => sql.replace('{partner}', '(CAST(@partnerId AS text) IS NULL OR partner_id = @partnerId)');
   return {
     holders: `SELECT u.id AS "userId", h.first_granted_ms AS "firstGrantedMs" FROM holdings h JOIN users u ON u.key = h.user_key
         WHERE h.partner_id = @partnerId AND h.service = @service AND h.profile = @profile AND u.status <> 'disabled'`,
     scopeHabilitations: `SELECT id FROM habilitations
         WHERE partner_id = ? AND service = ? AND profile = ? AND departement IS NOT DISTINCT FROM ? AND status <> 'revoked'`,
-    heldCount: `SELECT COALESCE(SUM(held), 0) AS n FROM held_combos WHERE partner_id = ?`,
-    activeDeputies: onePartner(`SELECT DISTINCT partner_id FROM users WHERE role = 'deputy' AND status = 'active' AND {partner}`),
-    managers: onePartner(`SELECT id, partner_id, email, role FROM users WHERE role IN ('administrator', 'deputy') AND status <> 'disabled' AND {partner}`),
-    reviews: onePartner('SELECT partner_id, completed_at FROM reviews WHERE {partner}'),
+    heldCounts: `SELECT partner_id, SUM(held) AS n FROM held_combos WHERE partner_id IN ${dialectOf(db).jsonValues('?')} GROUP BY partner_id`,
     profileHabilitations: `SELECT id FROM habilitations WHERE partner_id = ? AND service = ? AND profile = ? AND status <> 'revoked'`,
     // Paris is ahead of UTC, so a grant on a Paris day before D is before D at 00:00 UTC: the
     // bound narrows in SQL, one index seek per partner, and `parisDay` decides. `@bounds` is a
@@ -165,12 +200,11 @@ export class AuditEngine {
   }
 
   private async partnersInScope(scope: PartnerScope): Promise<PartnerConvention[]> {
-    const all = await this.conventions.all();
     if (scope.partnerId !== undefined) {
-      const one = all.get(scope.partnerId);
+      const one = await this.conventions.get(scope.partnerId);
       return one === undefined || !inCafs(one, scope) ? [] : [one];
     }
-    return [...all.values()].filter((entry) => inCafs(entry, scope));
+    return [...(await this.conventions.all()).values()].filter((entry) => inCafs(entry, scope));
   }
 
   private statements(scope: PartnerScope): ScopedStatements {
@@ -224,26 +258,77 @@ export class AuditEngine {
 
   /** The audit report at `query.asOf`, every fact read from one snapshot. */
   async run(query: AuditQuery): Promise<AuditReport> {
-    return this.db.snapshot(() => this.report(query));
+    return this.db.snapshot(async () => {
+      const flags: Flag[] = [];
+      await this.collect(query, {
+        counting: false,
+        flag: (flag, mode) => flags.push(citedFor(flag, mode)),
+        count: () => undefined,
+      });
+      const selected = query.minSeverity === undefined ? flags : flags.filter((flag) => atLeast(flag.severity, query.minSeverity!));
+      selected.sort(compareFlags);
+      return { asOf: query.asOf, flags: selected, summary: summarise(selected) };
+    });
   }
 
-  private async report(query: AuditQuery): Promise<AuditReport> {
+  /**
+   * The number of flags per severity of each partner that has any, in partner order, equal to
+   * what `run` reports: lists show them for every partner, and building, citing and sorting
+   * a national report's hundred thousand flags only to count them is most of its cost.
+   */
+  async counts(scope: PartnerScope, asOf: CalendarDate): Promise<{ partnerId: string; flags: SeveritySummary }[]> {
+    return this.db.snapshot(async () => {
+      const counts = new Map<string, SeveritySummary>();
+      const add = (partnerId: string, severity: Severity, n: number) => {
+        let summary = counts.get(partnerId);
+        if (summary === undefined) counts.set(partnerId, (summary = { critical: 0, high: 0, medium: 0, low: 0 }));
+        summary[severity] += n;
+      };
+      await this.collect(
+        { ...scope, asOf },
+        {
+          counting: true,
+          flag: (flag) => add(flag.partnerId, flag.severity, 1),
+          count: (partnerId, rule, n) => add(partnerId, ruleDefinition(rule).severity, n),
+        },
+      );
+      return [...counts]
+        .filter(([, summary]) => summary.critical + summary.high + summary.medium + summary.low > 0)
+        .sort(([a], [b]) => compareCodePoints(a, b))
+        .map(([partnerId, flags]) => ({ partnerId, flags }));
+    });
+  }
+
+  /**
+   * Runs the rules over the partners of `query`, handing what they find to `sink`: whole flags,
+   * or, when it is `counting`, numbers of flags per partner and rule wherever SQL counts them
+   * exactly (the rules whose every flag is one row of a derived fact), whole flags elsewhere.
+   */
+  private async collect(query: AuditQuery, sink: FlagSink): Promise<void> {
     const { asOf } = query;
     const settings = this.settings;
     const scope: PartnerScope = query;
     const partners = await this.partnersInScope(scope);
-    const inScope = new Set(partners.map((entry) => entry.partnerId));
-    const wanted = (rule: RuleName) => query.rules === undefined || query.rules.includes(rule);
-    const flags: Flag[] = [];
     const modes = new Map(partners.map((entry) => [entry.partnerId, this.conventions.terms(entry, asOf).managementMode]));
+    const wanted = (rule: RuleName) => query.rules === undefined || query.rules.includes(rule);
     const keep = (flag: Flag | null) => {
-      if (flag !== null && inScope.has(flag.partnerId) && wanted(flag.rule)) flags.push(citedFor(flag, modes.get(flag.partnerId)!));
+      if (flag === null || !wanted(flag.rule)) return;
+      const mode = modes.get(flag.partnerId);
+      if (mode !== undefined) sink.flag(flag, mode);
+    };
+    const tally = (partnerId: string, rule: RuleName, n: number) => {
+      if (n > 0 && modes.has(partnerId) && wanted(rule)) sink.count(partnerId, rule, n);
     };
     const statements = this.statements(scope);
+    const counting = sink.counting;
 
     const { usages, quotasByPartner, inForce } = await this.usageWithTerms(partners, scope, asOf);
     if (wanted('QUOTA_EXCEEDED')) {
-      for (const usage of usages) if (usage.over) keep(quotaExceededFlag(usage, await this.excessUsers(usage)));
+      for (const usage of usages) {
+        if (!usage.over) continue;
+        if (counting) tally(usage.partnerId, 'QUOTA_EXCEEDED', 1);
+        else keep(quotaExceededFlag(usage, await this.excessUsers(usage)));
+      }
     }
 
     if (wanted('PROFILE_NOT_SUBSCRIBED') || wanted('DEPARTEMENT_OUT_OF_SCOPE')) {
@@ -252,11 +337,17 @@ export class AuditEngine {
         service: string;
         profile: string;
         departement: string | null;
+        held: number;
       }>(statements.scopeCombos, this.params(scope))) {
         const quotas = quotasByPartner.get(combo.partner_id);
         if (quotas === undefined) continue; // not in force: rules 2 and 3 do not run
         const violation = scopeViolation(quotas, combo.service, combo.profile, combo.departement);
         if (violation === null || !wanted(violation)) continue;
+        // One flag per held habilitation of the combination, and `held` counts them.
+        if (counting) {
+          tally(combo.partner_id, violation, combo.held);
+          continue;
+        }
         const habilitations = await this.db.all<{ id: string }>(this.sql.scopeHabilitations, [
           combo.partner_id,
           combo.service,
@@ -269,46 +360,58 @@ export class AuditEngine {
       }
     }
 
-    for await (const row of this.db.iterate<UserCandidateRow>(
-      statements.userCandidates,
-      this.params(scope, {
-        asOf,
-        dormantCutoff: addDays(asOf, -settings.dormantDays),
-        passwordCutoff: addDays(asOf, -settings.passwordMaxAgeDays),
-        mailboxes: JSON.stringify(settings.genericMailboxes),
-      }),
-    )) {
-      for (const flag of userFlags(
-        {
-          id: row.id,
-          partnerId: row.partner_id,
-          email: row.email,
-          role: row.role,
-          status: row.status,
-          createdAt: row.created_at,
-          lastLoginAt: row.last_login_at,
-          passwordChangedAt: row.password_changed_at,
-          mustChangePassword: row.must_change_password === 1,
-          missionEndAt: row.mission_end_at,
-          holdsAny: row.holds_any === 1,
-          getsActive: row.gets_active === 1,
-        },
-        asOf,
-        settings,
+    const userParams = this.params(scope, {
+      asOf,
+      dormantCutoff: addDays(asOf, -settings.dormantDays),
+      passwordCutoff: addDays(asOf, -settings.passwordMaxAgeDays),
+      mailboxes: JSON.stringify(settings.genericMailboxes),
+    });
+    if (counting) {
+      for (const row of await this.db.all<{ partner_id: string } & Record<'MULTIPLE_PROFILES' | keyof ReturnType<typeof userRuleConditions>, number>>(
+        statements.userCounts,
+        userParams,
       )) {
-        keep(flag);
+        for (const rule of ['MISSION_ENDED', 'DORMANT_ACCOUNT', 'PASSWORD_STALE', 'NON_PERSONAL_EMAIL', 'MULTIPLE_PROFILES'] as const) {
+          tally(row.partner_id, rule, row[rule]);
+        }
+      }
+    } else {
+      for await (const row of this.db.iterate<UserCandidateRow>(statements.userCandidates, userParams)) {
+        for (const flag of userFlags(
+          {
+            id: row.id,
+            partnerId: row.partner_id,
+            email: row.email,
+            role: row.role,
+            status: row.status,
+            createdAt: row.created_at,
+            lastLoginAt: row.last_login_at,
+            passwordChangedAt: row.password_changed_at,
+            mustChangePassword: row.must_change_password === 1,
+            missionEndAt: row.mission_end_at,
+            holdsAny: row.holds_any === 1,
+            getsActive: row.gets_active === 1,
+          },
+          asOf,
+          settings,
+        )) {
+          keep(flag);
+        }
       }
     }
 
     if (wanted('MISSION_ENDED')) {
-      for await (const row of this.db.iterate<{
-        id: string;
-        partner_id: string;
-        user_id: string | null;
-        group_id: string | null;
-        ends_at: string;
-      }>(statements.endedHabilitations, this.params(scope, { asOf }))) {
-        keep(habilitationEndedFlag(row.partner_id, { id: row.id, userId: row.user_id, groupId: row.group_id, endsAt: row.ends_at }));
+      if (counting) await this.tallyRows(statements.endedHabilitationPartners, this.params(scope, { asOf }), 'MISSION_ENDED', tally);
+      else {
+        for await (const row of this.db.iterate<{
+          id: string;
+          partner_id: string;
+          user_id: string | null;
+          group_id: string | null;
+          ends_at: string;
+        }>(statements.endedHabilitations, this.params(scope, { asOf }))) {
+          keep(habilitationEndedFlag(row.partner_id, { id: row.id, userId: row.user_id, groupId: row.group_id, endsAt: row.ends_at }));
+        }
       }
     }
 
@@ -317,28 +420,36 @@ export class AuditEngine {
     if (wanted('PROFILE_NOT_ELIGIBLE')) {
       const kinds = new Map(inForce.map((entry) => [entry.partnerId, entry.kind]));
       // Read whole (a few rows), not iterated: each row runs a query of its own.
-      const reserved = await this.db.all<{ partner_id: string; profile: string }>(
+      const reserved = await this.db.all<{ partner_id: string; profile: string; held: number }>(
         statements.reservedProfiles,
         this.params(scope, { profiles: JSON.stringify(Object.keys(RESERVED_CDAP_PROFILES)) }),
       );
       for (const row of reserved) {
         const kind = kinds.get(row.partner_id);
         if (kind === undefined || isProfileEligible('CDAP', row.profile, kind)) continue; // not in force, or eligible
-        for (const { id } of await this.db.all<{ id: string }>(this.sql.profileHabilitations, [row.partner_id, 'CDAP', row.profile])) {
-          keep(profileNotEligibleFlag(row.partner_id, { id, profile: row.profile }, kind));
+        // One flag per held habilitation of the profile, and `held` counts them.
+        if (counting) tally(row.partner_id, 'PROFILE_NOT_ELIGIBLE', row.held);
+        else {
+          for (const { id } of await this.db.all<{ id: string }>(this.sql.profileHabilitations, [row.partner_id, 'CDAP', row.profile])) {
+            keep(profileNotEligibleFlag(row.partner_id, { id, profile: row.profile }, kind));
+          }
         }
       }
     }
 
     if (wanted('SHARED_EMAIL')) {
-      const byPartner = groupBy(
-        await this.db.all<{ partner_id: string; id: string; email: string; status: UserStatus }>(statements.sharedEmails, this.params(scope)),
-        (row) => row.partner_id,
-      );
-      for (const [partnerId, users] of byPartner) for (const flag of sharedEmailFlags(partnerId, users)) keep(flag);
+      if (counting) await this.tallyRows(statements.sharedEmailPartners, this.params(scope), 'SHARED_EMAIL', tally);
+      else {
+        const byPartner = groupBy(
+          await this.db.all<{ partner_id: string; id: string; email: string; status: UserStatus }>(statements.sharedEmails, this.params(scope)),
+          (row) => row.partner_id,
+        );
+        for (const [partnerId, users] of byPartner) for (const flag of sharedEmailFlags(partnerId, users)) keep(flag);
+      }
     }
 
-    if (wanted('MULTIPLE_PROFILES')) {
+    // Counted with the users above.
+    if (wanted('MULTIPLE_PROFILES') && !counting) {
       for await (const row of this.db.iterate<{
         partner_id: string;
         id: string;
@@ -355,17 +466,28 @@ export class AuditEngine {
     }
 
     if (wanted('SUSPENSION_STALE')) {
-      for await (const row of this.db.iterate<{ id: string; partner_id: string; suspended_at: string | null }>(
-        statements.staleSuspensions,
-        this.params(scope, { staleCutoff: addDays(asOf, -settings.suspensionStaleDays) }),
-      )) {
-        keep(suspensionStaleFlag(row.partner_id, { id: row.id, suspendedAt: row.suspended_at }, asOf, settings));
+      const params = this.params(scope, { staleCutoff: addDays(asOf, -settings.suspensionStaleDays) });
+      if (counting) await this.tallyRows(statements.staleSuspensionPartners, params, 'SUSPENSION_STALE', tally);
+      else {
+        for await (const row of this.db.iterate<{ id: string; partner_id: string; suspended_at: string | null }>(statements.staleSuspensions, params)) {
+          keep(suspensionStaleFlag(row.partner_id, { id: row.id, suspendedAt: row.suspended_at }, asOf, settings));
+        }
       }
     }
+  }
 
-    const selected = query.minSeverity === undefined ? flags : flags.filter((flag) => atLeast(flag.severity, query.minSeverity!));
-    selected.sort(compareFlags);
-    return { asOf, flags: selected, summary: summarise(selected) };
+  /**
+   * Counts of one rule per partner, from a statement answering one `partner_id` per flag:
+   * counted here, as grouping in SQL would make SQLite walk the partner index over every
+   * habilitation instead of the few rows the rule's own index finds.
+   */
+  private async tallyRows(
+    sql: string,
+    params: Record<string, unknown>,
+    rule: RuleName,
+    tally: (partnerId: string, rule: RuleName, n: number) => void,
+  ): Promise<void> {
+    for (const row of await this.db.all<{ partner_id: string }>(sql, params)) tally(row.partner_id, rule, 1);
   }
 
   /** Rule 15: held habilitations granted before the period start, or before their service's `availableFrom`. */
@@ -401,16 +523,23 @@ export class AuditEngine {
   }
 
   private async conventionRuleFlags(partners: readonly PartnerConvention[], scope: PartnerScope, asOf: CalendarDate): Promise<Flag[]> {
-    const only = { partnerId: scope.partnerId ?? null };
-    const reviewDates = groupBy(await this.db.all<{ partner_id: string; completed_at: string }>(this.sql.reviews, only), (row) => row.partner_id);
-    const deputies = new Set((await this.db.all<{ partner_id: string }>(this.sql.activeDeputies, only)).map((row) => row.partner_id));
+    const statements = this.statements(scope);
+    const only = this.params(scope);
+    const reviewDates = groupBy(await this.db.all<{ partner_id: string; completed_at: string }>(statements.reviews, only), (row) => row.partner_id);
+    const deputies = new Set((await this.db.all<{ partner_id: string }>(statements.activeDeputies, only)).map((row) => row.partner_id));
     const managers = groupBy(
-      await this.db.all<{ id: string; partner_id: string; email: string; role: UserRole }>(this.sql.managers, only),
+      await this.db.all<{ id: string; partner_id: string; email: string; role: UserRole }>(statements.managers, only),
       (row) => row.partner_id,
     );
+    // Rule 10 counts the held habilitations of the partners not in force, in one query for them all.
+    const notInForce = partners.filter((entry) => !conventionState(entry.convention, asOf).inForce).map((entry) => entry.partnerId);
+    const held = new Map<string, number>();
+    if (notInForce.length > 0) {
+      for (const row of await this.db.all<{ partner_id: string; n: number }>(this.sql.heldCounts, [JSON.stringify(notInForce)]))
+        held.set(row.partner_id, row.n);
+    }
     const flags: Flag[] = [];
     for (const entry of partners) {
-      const state = conventionState(entry.convention, asOf);
       flags.push(
         ...conventionFlags(
           {
@@ -418,7 +547,7 @@ export class AuditEngine {
             convention: entry.convention,
             terms: this.conventions.terms(entry, asOf),
             reviewDates: (reviewDates.get(entry.partnerId) ?? []).map((row) => row.completed_at),
-            heldCount: state.inForce ? 0 : (await this.db.value<number>(this.sql.heldCount, [entry.partnerId]))!,
+            heldCount: held.get(entry.partnerId) ?? 0,
             hasActiveDeputy: deputies.has(entry.partnerId),
             managers: managers.get(entry.partnerId) ?? [],
           },
@@ -429,6 +558,17 @@ export class AuditEngine {
     }
     return flags;
   }
+}
+
+/**
+ * Where the audit puts what it finds: each flag with its partner's management mode (the
+ * article it cites depends on it), or, when `counting`, also the number of a rule's flags for a
+ * partner, counted without building them.
+ */
+interface FlagSink {
+  readonly counting: boolean;
+  flag(flag: Flag, mode: ManagementMode): void;
+  count(partnerId: string, rule: RuleName, n: number): void;
 }
 
 interface UserCandidateRow {

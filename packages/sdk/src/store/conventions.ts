@@ -11,66 +11,92 @@ export interface PartnerConvention {
   caf: CafDefaults | null;
 }
 
+interface ConventionRow {
+  partner_id: string;
+  caf_code: string;
+  kind: PartnerKind;
+  doc: string;
+  caf: string | null;
+  avenants: string;
+}
+
+/** The entries read at `version`; `complete` once every partner's was read (`all`). */
+interface Cache {
+  version: string;
+  byPartner: Map<string, PartnerConvention>;
+  complete: boolean;
+}
+
 /**
- * Every partner's convention with its avenants, parsed once and kept until the data changes:
+ * Partners' conventions with their avenants, parsed once and kept until the data changes:
  * `localWrites` moves when this store writes; on SQLite `PRAGMA data_version` moves when another
  * connection commits; on PostgreSQL, where other server processes write to the same database,
  * the chain head does: every write appends a trace, so it moves with every committed write.
+ * An operation about one partner reads that partner's row alone (`get`): a command about one
+ * partner must not parse the 5,000 conventions of a national store (issue 14).
  */
 export class ConventionCache {
-  private cached: { version: string; byPartner: Map<string, PartnerConvention> } | null = null;
+  private cached: Cache | null = null;
+  /** The load of every partner's entries under way, and the cache it will complete. */
+  private loading: { cache: Cache; byPartner: Promise<Map<string, PartnerConvention>> } | null = null;
   /** Terms by entry, then by `asOf`: an entry belongs to one version, so its terms do too. */
   private readonly termsByEntry = new WeakMap<PartnerConvention, Map<CalendarDate, Terms>>();
   private localWrites = 0;
   private readonly version: string;
   private readonly load: string;
+  private readonly loadOne: string;
 
   constructor(private readonly db: Sql) {
     const d = dialectOf(db);
     this.version = pick(db, { sqlite: 'PRAGMA data_version', postgres: "SELECT value FROM meta WHERE key = 'trace_head'" });
-    this.load = `SELECT c.partner_id, p.caf_code, ${d.jsonText('p.doc', 'kind')} AS kind, c.doc, f.doc AS caf,
+    const select = `SELECT c.partner_id, p.caf_code, ${d.jsonText('p.doc', 'kind')} AS kind, c.doc, f.doc AS caf,
           (SELECT ${d.jsonArrayAgg(d.json('a.doc'), 'a.number')} FROM (SELECT doc, number FROM avenants a WHERE a.partner_id = c.partner_id ORDER BY number) a) AS avenants
-         FROM conventions c JOIN partners p ON p.id = c.partner_id LEFT JOIN cafs f ON f.code = p.caf_code ORDER BY c.partner_id`;
+         FROM conventions c JOIN partners p ON p.id = c.partner_id LEFT JOIN cafs f ON f.code = p.caf_code`;
+    this.load = `${select} ORDER BY c.partner_id`;
+    this.loadOne = `${select} WHERE c.partner_id = ?`;
   }
 
   invalidate(): void {
     this.localWrites += 1;
   }
 
-  async all(): Promise<Map<string, PartnerConvention>> {
-    // The version is read before the rows: rows loaded are at least as new as the version they are kept under.
+  /**
+   * The entries of the current version of the data, emptied when it moved. The version is read
+   * before the rows: rows loaded are at least as new as the version they are kept under.
+   */
+  private async current(): Promise<Cache> {
     const version = `${String(await this.db.value<number | string>(this.version))}:${this.localWrites}`;
-    if (this.cached?.version !== version) {
+    if (this.cached?.version !== version) this.cached = { version, byPartner: new Map(), complete: false };
+    return this.cached;
+  }
+
+  async all(): Promise<Map<string, PartnerConvention>> {
+    const cache = await this.current();
+    if (cache.complete) return cache.byPartner;
+    // Operations running at once share one load: on PostgreSQL and behind a server they do (the
+    // partner list asks for quota usage and flag counts together).
+    if (this.loading?.cache !== cache) this.loading = { cache, byPartner: this.loadAll(cache) };
+    return this.loading.byPartner;
+  }
+
+  private async loadAll(cache: Cache): Promise<Map<string, PartnerConvention>> {
+    try {
       const byPartner = new Map<string, PartnerConvention>();
-      const cafs = new Map<string, CafDefaults>();
-      for await (const row of this.db.iterate<{
-        partner_id: string;
-        caf_code: string;
-        kind: PartnerKind;
-        doc: string;
-        caf: string | null;
-        avenants: string;
-      }>(this.load)) {
-        // Conventions stored before the contract had its own desk and ladder read as null: the Caf's.
-        const convention = { serviceDesk: null, escalation: null, ...JSON.parse(row.doc), avenants: JSON.parse(row.avenants) as Avenant[] } as Convention;
-        let caf = cafs.get(row.caf_code) ?? null;
-        if (caf === null && row.caf !== null) {
-          const { serviceDesk, escalation } = JSON.parse(row.caf) as CafDefaults;
-          // Rungs stored before the ladder had sides were all the Caf's.
-          caf = { serviceDesk, escalation: escalation === null ? null : escalation.map((rung) => ({ ...rung, side: rung.side ?? 'caf' })) };
-          cafs.set(row.caf_code, caf);
-        }
-        byPartner.set(row.partner_id, { partnerId: row.partner_id, cafCode: row.caf_code, kind: row.kind, convention, caf });
-      }
-      this.cached = { version, byPartner };
+      const cafs = new Map<string, CafDefaults | null>();
+      for await (const row of this.db.iterate<ConventionRow>(this.load)) byPartner.set(row.partner_id, toEntry(row, cafs));
+      // Kept only if the data did not move meanwhile (another call may have read a newer version).
+      if (this.cached === cache) this.cached = { version: cache.version, byPartner, complete: true };
+      return byPartner;
+    } finally {
+      // Done or failed: the next call finds the complete cache, or loads again.
+      if (this.loading?.cache === cache) this.loading = null;
     }
-    return this.cached.byPartner;
   }
 
   /**
    * The partner's effective terms at `asOf`, computed once per entry, so once per version of
-   * the data. The entry comes from `all()`, which every operation calls first: checking the
-   * version again for each of 5,000 partners would cost more than the terms.
+   * the data. The entry comes from `all()` or `get()`, which every operation calls first:
+   * checking the version again for each of 5,000 partners would cost more than the terms.
    */
   terms(entry: PartnerConvention, asOf: CalendarDate): Terms {
     let byDay = this.termsByEntry.get(entry);
@@ -83,7 +109,34 @@ export class ConventionCache {
     return terms;
   }
 
+  /** One partner's entry: from every partner's when they are read, else its own row, kept for this version. */
   async get(partnerId: string): Promise<PartnerConvention | undefined> {
-    return (await this.all()).get(partnerId);
+    const cache = await this.current();
+    let entry = cache.byPartner.get(partnerId);
+    if (entry === undefined && !cache.complete) {
+      const row = await this.db.get<ConventionRow>(this.loadOne, [partnerId]);
+      if (row === undefined) return undefined;
+      // Another call may have read this partner meanwhile: one entry per partner and version, as terms are kept by entry.
+      entry = cache.byPartner.get(partnerId) ?? toEntry(row, new Map());
+      cache.byPartner.set(partnerId, entry);
+    }
+    return entry;
   }
+}
+
+/** An entry from its row; `cafs` shares each Caf's defaults between the partners of one load. */
+function toEntry(row: ConventionRow, cafs: Map<string, CafDefaults | null>): PartnerConvention {
+  // Conventions stored before the contract had its own desk and ladder read as null: the Caf's.
+  const convention = { serviceDesk: null, escalation: null, ...JSON.parse(row.doc), avenants: JSON.parse(row.avenants) as Avenant[] } as Convention;
+  let caf = cafs.get(row.caf_code);
+  if (caf === undefined) {
+    caf = null;
+    if (row.caf !== null) {
+      const { serviceDesk, escalation } = JSON.parse(row.caf) as CafDefaults;
+      // Rungs stored before the ladder had sides were all the Caf's.
+      caf = { serviceDesk, escalation: escalation === null ? null : escalation.map((rung) => ({ ...rung, side: rung.side ?? 'caf' })) };
+    }
+    cafs.set(row.caf_code, caf);
+  }
+  return { partnerId: row.partner_id, cafCode: row.caf_code, kind: row.kind, convention, caf };
 }

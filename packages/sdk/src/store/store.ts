@@ -13,6 +13,8 @@ import {
   todayInParis,
   type Actor,
   type AuditReport,
+  type AuditCounts,
+  type AuditCountsInput,
   type TracesPurgeInput,
   type TraceHead,
   type TracesListInput,
@@ -328,6 +330,13 @@ export class Store {
       ...(query.minSeverity === undefined ? {} : { minSeverity: query.minSeverity }),
       ...(query.rules === undefined ? {} : { rules: query.rules as never }),
     });
+  }
+
+  /** Flags per severity of each partner that has any, as `runAudit` would count them (the partner lists). */
+  async auditCounts(query: AuditCountsInput = {}, scope: PartnerScope = {}): Promise<AuditCounts> {
+    if (query.partnerId !== undefined) await this.requirePartnerInScope(query.partnerId, scope);
+    const asOf = query.asOf ?? this.today();
+    return { asOf, partners: await this.audits.counts({ ...scope, ...(query.partnerId === undefined ? {} : { partnerId: query.partnerId }) }, asOf) };
   }
 
   // --- users, groups, habilitations ---------------------------------------------------------

@@ -94,3 +94,12 @@ export interface AuditReport {
   flags: Flag[];
   summary: SeveritySummary;
 }
+
+/**
+ * What `audit.counts` answers: the number of flags per severity of each partner that has any,
+ * in partner order — the counts of the full report, without building its flags.
+ */
+export interface AuditCounts {
+  asOf: CalendarDate;
+  partners: { partnerId: string; flags: SeveritySummary }[];
+}
