@@ -70,7 +70,17 @@ export class ConventionCache {
     return this.cached;
   }
 
+  /**
+   * Inside a write on PostgreSQL, what is read may not be committed: it is kept apart, so that
+   * the process's other callers (each on its own connection) never see it. SQLite's one
+   * connection runs one operation at a time, so there nobody else could.
+   */
+  private uncommitted(): boolean {
+    return this.db.dialect === 'postgres' && this.db.inWrite;
+  }
+
   async all(): Promise<Map<string, PartnerConvention>> {
+    if (this.uncommitted()) return this.loadAll(null);
     const cache = await this.current();
     if (cache.complete) return cache.byPartner;
     // Operations running at once share one load: on PostgreSQL and behind a server they do (the
@@ -79,17 +89,18 @@ export class ConventionCache {
     return this.loading.byPartner;
   }
 
-  private async loadAll(cache: Cache): Promise<Map<string, PartnerConvention>> {
+  /** Every partner's entry, kept under `cache` (null: kept nowhere). */
+  private async loadAll(cache: Cache | null): Promise<Map<string, PartnerConvention>> {
     try {
       const byPartner = new Map<string, PartnerConvention>();
       const cafs = new Map<string, CafDefaults | null>();
       for await (const row of this.db.iterate<ConventionRow>(this.load)) byPartner.set(row.partner_id, toEntry(row, cafs));
       // Kept only if the data did not move meanwhile (another call may have read a newer version).
-      if (this.cached === cache) this.cached = { version: cache.version, byPartner, complete: true };
+      if (cache !== null && this.cached === cache) this.cached = { version: cache.version, byPartner, complete: true };
       return byPartner;
     } finally {
       // Done or failed: the next call finds the complete cache, or loads again.
-      if (this.loading?.cache === cache) this.loading = null;
+      if (cache !== null && this.loading?.cache === cache) this.loading = null;
     }
   }
 
@@ -111,6 +122,10 @@ export class ConventionCache {
 
   /** One partner's entry: from every partner's when they are read, else its own row, kept for this version. */
   async get(partnerId: string): Promise<PartnerConvention | undefined> {
+    if (this.uncommitted()) {
+      const row = await this.db.get<ConventionRow>(this.loadOne, [partnerId]);
+      return row === undefined ? undefined : toEntry(row, new Map());
+    }
     const cache = await this.current();
     let entry = cache.byPartner.get(partnerId);
     if (entry === undefined && !cache.complete) {

@@ -50,8 +50,10 @@ export interface Sql {
    * the retention plan, an export, verify).
    */
   snapshot<T>(work: () => Promise<T>): Promise<T>;
-  /** True inside `transaction` (of this caller, on PostgreSQL). */
+  /** True inside `transaction` or `snapshot` (of this caller, on PostgreSQL). */
   readonly inTransaction: boolean;
+  /** True inside `transaction` only: what is read may not be committed yet. */
+  readonly inWrite: boolean;
   close(): Promise<void>;
 }
 

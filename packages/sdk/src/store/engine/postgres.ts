@@ -251,6 +251,10 @@ export class PostgresSql implements Sql {
     return this.current() !== undefined;
   }
 
+  get inWrite(): boolean {
+    return this.current()?.writes === true;
+  }
+
   private async connect(): Promise<pg.PoolClient> {
     try {
       return await this.pool.connect();

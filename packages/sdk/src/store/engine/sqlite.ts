@@ -76,6 +76,10 @@ export class SqliteSql implements Sql {
     return this.db.inTransaction;
   }
 
+  get inWrite(): boolean {
+    return this.depth > 0;
+  }
+
   async transaction<T>(work: () => Promise<T>): Promise<T> {
     if (this.depth > 0) return this.savepoint(work);
     this.db.exec('BEGIN IMMEDIATE');
