@@ -119,18 +119,17 @@ async function measure(engine, location, floorLocation) {
 
   log(`[${engine}] audit in-process…`);
   const raw = await rawConnection(location);
-  const [partnerId, groupBy, writeIds] = await Promise.all([
-    raw.all('SELECT id FROM partners ORDER BY id LIMIT 1 OFFSET 42').then((found) => found[0]?.id ?? 'p00042'),
-    attempt(() =>
-      timeRuns(RUNS, () =>
-        raw.all(`SELECT partner_id, service, profile, COUNT(*) FROM habilitations WHERE status <> 'revoked' GROUP BY partner_id, service, profile`),
-      ),
+  // One after the other: a PostgreSQL connection runs one query at a time, and the floor is timed alone.
+  const partnerId = (await raw.all('SELECT id FROM partners ORDER BY id LIMIT 1 OFFSET 42'))[0]?.id ?? 'p00042';
+  const groupBy = await attempt(() =>
+    timeRuns(RUNS, () =>
+      raw.all(`SELECT partner_id, service, profile, COUNT(*) FROM habilitations WHERE status <> 'revoked' GROUP BY partner_id, service, profile`),
     ),
-    // One active habilitation in each of 32 partners: the writers never touch the same row.
-    raw
-      .all(`SELECT MIN(id) AS id FROM habilitations WHERE status = 'active' GROUP BY partner_id ORDER BY 1 LIMIT ${CONCURRENCY}`)
-      .then((found) => found.map((r) => r.id)),
-  ]);
+  );
+  // One active habilitation in each of 32 partners: the writers never touch the same row.
+  const writeIds = (await raw.all(`SELECT MIN(id) AS id FROM habilitations WHERE status = 'active' GROUP BY partner_id ORDER BY 1 LIMIT ${CONCURRENCY}`)).map(
+    (found) => found.id,
+  );
   await raw.close();
   const client = createClient({ database: location, actor: ACTOR });
   let flags = 0;
