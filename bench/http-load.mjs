@@ -1,15 +1,16 @@
 // A load generator in its own process, so the server under test has its event loop to itself and
 // cafsup and the bare node:http floor face exactly the same clients: CONCURRENCY keep-alive
 // connections, each sending its next request as soon as the previous answer is read.
-// Usage: node bench/http-load.mjs CONFIG_JSON, with CONFIG_JSON
+// Usage: node bench/http-load.mjs < CONFIG_JSON, with CONFIG_JSON
 //   { url, durationMs, headers, idempotency, perClient: [[{ path, body }, …], …] }
 // client k cycles through perClient[k]; with `idempotency`, each request carries a new
 // Idempotency-Key (cafsup's writes). Prints { requests, ok, statuses, changed, seconds, errors }:
 // `changed` sums the `changed` arrays of the 2xx answers (the writes acknowledged).
 import { Agent, request } from 'node:http';
 import { randomUUID } from 'node:crypto';
+import { text } from 'node:stream/consumers';
 
-const config = JSON.parse(process.argv[2]);
+const config = JSON.parse(await text(process.stdin));
 const base = new URL(config.url);
 const agent = new Agent({ keepAlive: true, maxSockets: config.perClient.length });
 

@@ -18,14 +18,16 @@ export async function timeRuns(runs, fn) {
 }
 
 /**
- * Runs a process to its end: wall time from spawn to exit, the bytes it wrote (kept only when
- * `keep`, since `audit --json` at national scale writes tens of megabytes), its stderr.
+ * Runs a process to its end, `input` on its stdin: wall time from spawn to exit, the bytes it
+ * wrote (kept only when `keep`, since `audit --json` at national scale writes tens of megabytes),
+ * its stderr.
  * A non-zero exit is an error: a timing of a refusal would not be the operation's.
  */
-export function runProcess(command, args, { env = process.env, keep = false } = {}) {
+export function runProcess(command, args, { env = process.env, keep = false, input } = {}) {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { env, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    child.stdin?.end(input);
     const chunks = [];
     let bytes = 0;
     let stderr = '';

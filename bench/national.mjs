@@ -80,7 +80,9 @@ async function bareServer() {
   return { url: `http://127.0.0.1:${server.address().port}`, close: () => new Promise((resolve) => server.close(resolve)) };
 }
 
-const httpLoad = (config) => runJson(node, [here('./http-load.mjs'), JSON.stringify({ durationMs: DURATION_MS, headers: {}, idempotency: false, ...config })]);
+// On stdin: 32 × 100 cursors are more than one argument may hold (E2BIG).
+const httpLoad = (config) =>
+  runJson(node, [here('./http-load.mjs')], { input: JSON.stringify({ durationMs: DURATION_MS, headers: {}, idempotency: false, ...config }) });
 /** The same requests for each of the 32 clients, each starting at its own place in the list. */
 const spread = (requests) => Array.from({ length: CONCURRENCY }, (_, k) => [...requests.slice(k % requests.length), ...requests.slice(0, k % requests.length)]);
 
@@ -235,6 +237,14 @@ async function measure(engine, location, floorLocation) {
 
 const results = [];
 let cluster = null;
+// Interrupted (Ctrl-C, kill), the run still stops its cluster and removes its directory.
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => {
+    cluster?.stop();
+    rmSync(configDir, { recursive: true, force: true });
+    process.exit(130);
+  });
+}
 try {
   if (ENGINES.includes('sqlite')) {
     const location = join(out, `national-${PARTNERS}.db`);
