@@ -4,7 +4,8 @@
 // Usage: node bench/http-load.mjs < CONFIG_JSON, with CONFIG_JSON
 //   { url, durationMs, headers, idempotency, perClient: [[{ path, body }, …], …] }
 // client k cycles through perClient[k]; with `idempotency`, each request carries a new
-// Idempotency-Key (cafsup's writes). Prints { requests, ok, statuses, changed, seconds, errors }:
+// Idempotency-Key (cafsup's writes). Prints { requests, ok, statuses, changed, seconds, p50, p99, errors }
+// (p50 and p99: answer latencies in ms);
 // `changed` sums the `changed` arrays of the 2xx answers (the writes acknowledged).
 import { Agent, request } from 'node:http';
 import { randomUUID } from 'node:crypto';
@@ -31,14 +32,17 @@ function send({ path, body }) {
   });
 }
 
-const result = { requests: 0, ok: 0, statuses: {}, changed: 0, seconds: 0, errors: [] };
+const result = { requests: 0, ok: 0, statuses: {}, changed: 0, seconds: 0, p50: NaN, p99: NaN, errors: [] };
+const latencies = [];
 const started = performance.now();
 const deadline = started + config.durationMs;
 await Promise.all(
   config.perClient.map(async (requests) => {
     for (let i = 0; performance.now() < deadline; i++) {
+      const sent = performance.now();
       try {
         const { status, text } = await send(requests[i % requests.length]);
+        latencies.push(performance.now() - sent);
         result.requests += 1;
         result.statuses[status] = (result.statuses[status] ?? 0) + 1;
         if (status >= 200 && status < 300) {
@@ -54,5 +58,7 @@ await Promise.all(
 );
 // The answers still in flight at the deadline are counted, so the time is until the last one.
 result.seconds = (performance.now() - started) / 1000;
+latencies.sort((a, b) => a - b);
+[result.p50, result.p99] = [0.5, 0.99].map((q) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * q))] ?? NaN);
 agent.destroy();
 process.stdout.write(JSON.stringify(result));

@@ -185,6 +185,11 @@ async function measure(engine, location, floorLocation) {
   const headers = { authorization: `Bearer ${token}` };
   const reads = await attempt(() => httpLoad({ url: baseUrl, headers, perClient: spread(pages) }));
   const rate = (result) => (result instanceof Error ? result : result.ok / result.seconds);
+  const latency = (result) =>
+    result instanceof Error ? '' : ` (latency p50 ${ms(result.p50)}, p99 ${ms(result.p99)}; ${result.ok} answers in ${result.seconds.toFixed(1)} s)`;
+  // The same page in-process, one at a time: what the store costs, apart from HTTP and contention.
+  const pageInProcess = await attempt(() => timeRuns(20, (i) => client.partners.list({ limit: 50, cursor: cursors[i % cursors.length] ?? undefined })));
+  facts.push(`one page of 50 partners in-process: ${pageInProcess instanceof Error ? pageInProcess.message : ms(pageInProcess)} (median of 20)`);
   if (!(reads instanceof Error) && reads.ok !== reads.requests) facts.push(`HTTP reads refused: ${JSON.stringify(reads.statuses)} ${reads.errors.join('; ')}`);
   rows.push(
     row(`HTTP page of 50 partners, ${CONCURRENCY} clients, ${DURATION_MS / 1000} s`, {
@@ -194,6 +199,7 @@ async function measure(engine, location, floorLocation) {
       target: '≥ 5,000/s',
       met: (value) => value >= 5000,
       rate: true,
+      note: latency(reads),
     }),
   );
 
@@ -227,6 +233,7 @@ async function measure(engine, location, floorLocation) {
         format: perSecond,
         target: '≥ 500/s',
         met: (value) => value >= 500,
+        note: latency(writes),
       }),
       `| writes lost (acknowledged − traces added) | ${lost} (${writes.changed} acknowledged, ${added} traces added) | — | — | 0 ${lost === 0 ? '(met)' : '(**missed**)'} |`,
       `| chain verified after the writes | ${verified instanceof Error ? `**error**: ${verified.message}` : verified.ok ? 'ok' : `**broken** at n° ${verified.firstBrokenId}`} | — | — | ok |`,
