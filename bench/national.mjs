@@ -177,12 +177,14 @@ async function measure(engine, location, floorLocation) {
   )
     cursors.push(page.nextCursor);
   const pages = cursors.map((cursor) => ({ path: '/v1/partners.list', body: cursor === null ? { limit: 50 } : { limit: 50, cursor } }));
+  log(`[${engine}] HTTP reads, bare node:http floor…`);
   const bare = await bareServer();
   const floorReads = await attempt(() => httpLoad({ url: bare.url, perClient: spread(pages) }));
   await bare.close();
   const app = await buildServer({ database: location, log: false });
   const baseUrl = await app.listen({ host: '127.0.0.1', port: 0 });
   const headers = { authorization: `Bearer ${token}` };
+  log(`[${engine}] HTTP reads, cafsup serve…`);
   const reads = await attempt(() => httpLoad({ url: baseUrl, headers, perClient: spread(pages) }));
   const rate = (result) => (result instanceof Error ? result : result.ok / result.seconds);
   const latency = (result) =>
@@ -205,6 +207,7 @@ async function measure(engine, location, floorLocation) {
 
   // Each client suspends then reinstates its own habilitation, over and over: every acknowledged
   // write must have added exactly one trace to the chain.
+  log(`[${engine}] HTTP writes…`);
   const headBefore = (await client.traces.head()).id;
   const writes = await attempt(() =>
     httpLoad({
@@ -219,6 +222,7 @@ async function measure(engine, location, floorLocation) {
       ),
     }),
   );
+  log(`[${engine}] server stop, chain verification…`);
   await app.close();
   const added = (await client.traces.head()).id - headBefore;
   const verified = await attempt(() => client.traces.verify());
