@@ -66,7 +66,7 @@ export function row(measure, { cafsup, floor, format, target, met, rate = false,
     return `| ${measure} | **error**: ${cafsup.message.replaceAll('|', '\\|').replaceAll('\n', ' ')} | ${floor === undefined ? '—' : format(floor)} | — | ${target} |`;
   const ratio = floor === undefined || floor instanceof Error ? '—' : rate ? `1/${number(floor / cafsup, 1)}` : `${number(cafsup / floor, 1)}×`;
   const floorText = floor === undefined ? '—' : floor instanceof Error ? `error: ${floor.message}` : format(floor);
-  return `| ${measure} | ${format(cafsup)}${note} | ${floorText} | ${ratio} | ${target} ${met(cafsup) ? '(met)' : '(**missed**)'} |`;
+  return `| ${measure} | ${format(cafsup)}${note} | ${floorText} | ${ratio} | ${target}${met === undefined ? '' : met(cafsup) ? ' (met)' : ' (**missed**)'} |`;
 }
 
 /** The value of `fn`, or the error it threw: one failing measure must not stop the others. */
