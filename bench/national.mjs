@@ -234,8 +234,9 @@ async function measure(engine, location, floorLocation) {
       ),
     }),
   );
-  log(`[${engine}] server stop, chain verification…`);
+  log(`[${engine}] server stop…`);
   await app.close();
+  log(`[${engine}] chain verification…`);
   const added = (await client.traces.head()).id - headBefore;
   const verified = await attempt(() => client.traces.verify());
   await client.close();
@@ -255,6 +256,7 @@ async function measure(engine, location, floorLocation) {
       `| chain verified after the writes | ${verified instanceof Error ? `**error**: ${verified.message}` : verified.ok ? 'ok' : `**broken** at n° ${verified.firstBrokenId}`} | — | — | ok |`,
     );
   }
+  log(`[${engine}] done`);
   return { rows, facts };
 }
 
