@@ -1,10 +1,11 @@
-// Imports a dataset file into a fresh store and reports its time and peak memory, alone in
-// its own process so the peak RSS is the import's.
+// Imports a dataset file into an empty store (a SQLite file or a PostgreSQL database) and reports
+// its time and peak memory, alone in its own process so the peak RSS is the import's.
+// Usage: node bench/import-child.mjs FILE DATABASE
 import { rmSync } from 'node:fs';
-import { createClient } from '@cafsup/sdk';
+import { createClient, isPostgresUrl } from '@cafsup/sdk';
 
 const [file, database] = process.argv.slice(2);
-for (const suffix of ['', '-wal', '-shm']) rmSync(database + suffix, { force: true });
+if (!isPostgresUrl(database)) for (const suffix of ['', '-wal', '-shm']) rmSync(database + suffix, { force: true });
 const client = createClient({ database, actor: { name: 'Banc d’essai', email: 'bench@caf78.fr' } });
 const started = performance.now();
 const result = await client.dataset.import({ path: file });

@@ -1,5 +1,5 @@
 import type { TestProject } from 'vitest/node';
-import { startCluster } from './postgres-cluster.js';
+import { startCluster } from './postgres-cluster.mjs';
 
 declare module 'vitest' {
   export interface ProvidedContext {

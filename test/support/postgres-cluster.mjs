@@ -1,3 +1,6 @@
+// Plain JavaScript (typed by postgres-cluster.d.mts) so that both the TypeScript tests and the
+// benchmarks (bench/national.mjs, run by plain Node without a build step) start their cluster
+// with the same code.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -5,66 +8,60 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /**
- * A real PostgreSQL cluster for the tests (pitfalls.md): `initdb` and `pg_ctl` on a temporary
- * directory and a free port, as an unprivileged user when the tests run as root (PostgreSQL
- * refuses root), stopped at the end. No binary: null, and the tests that need it say they skip.
+ * Settings of a test cluster: fsync off, since a test cluster's durability is not under test
+ * (the crash test kills the client, not the server); a benchmark passes `fsync: 'on'` to measure
+ * what a deployment pays.
  */
-export interface Cluster {
-  url: string;
-  stop(): void;
-}
+const DEFAULT_SETTINGS = { fsync: 'off', max_connections: '200' };
 
-function binaries(): string | null {
+function binaries() {
   const root = '/usr/lib/postgresql';
   if (existsSync(root)) {
     const versions = readdirSync(root)
       .filter((name) => /^\d+$/.test(name) && Number(name) >= 15 && existsSync(join(root, name, 'bin', 'pg_ctl')))
       .sort((a, b) => Number(b) - Number(a));
-    if (versions.length > 0) return join(root, versions[0]!, 'bin');
+    if (versions.length > 0) return join(root, versions[0], 'bin');
   }
   const found = spawnSync('sh', ['-c', 'command -v pg_ctl'], { encoding: 'utf8' }).stdout.trim();
   return found === '' ? null : join(found, '..');
 }
 
-function freePort(): Promise<number> {
+function freePort() {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
+      const { port } = server.address();
       server.close(() => resolve(port));
     });
   });
 }
 
-export async function startCluster(): Promise<Cluster | null> {
+/**
+ * A real PostgreSQL cluster (pitfalls.md): `initdb` and `pg_ctl` on a temporary directory and a
+ * free port, as an unprivileged user when run as root (PostgreSQL refuses root), stopped by
+ * `stop()`. No binary: null, and the callers that need it say they skip.
+ */
+export async function startCluster({ settings = {} } = {}) {
   const bin = binaries();
   if (bin === null) return null;
   const dir = mkdtempSync(join(tmpdir(), 'cafsup-pg-'));
   const data = join(dir, 'data');
   const root = process.getuid?.() === 0;
-  // `nobody` owns the cluster when the tests run as root.
+  // `nobody` owns the cluster when run as root.
   if (root) chownSync(dir, 65534, 65534);
-  const as = (command: string, args: string[]) =>
+  const as = (command, args) =>
     execFileSync(root ? 'runuser' : join(bin, command), root ? ['-u', 'nobody', '--', join(bin, command), ...args] : args, {
       stdio: ['ignore', 'pipe', 'pipe'],
       cwd: dir,
     });
   as('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '--no-locale', '-E', 'UTF8', '--no-sync']);
   const port = await freePort();
-  as('pg_ctl', [
-    '-D',
-    data,
-    '-l',
-    join(dir, 'log'),
-    // fsync off: a test cluster's durability is not under test (the crash test kills the client, not the server).
-    '-o',
-    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`,
-    '-w',
-    'start',
-  ]);
+  const options = Object.entries({ ...DEFAULT_SETTINGS, ...settings }).map(([name, value]) => `-c ${name}=${value}`);
+  as('pg_ctl', ['-D', data, '-l', join(dir, 'log'), '-o', [`-p ${port}`, `-k ${dir}`, '-c listen_addresses=127.0.0.1', ...options].join(' '), '-w', 'start']);
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    version: execFileSync(join(bin, 'postgres'), ['--version'], { encoding: 'utf8' }).trim(),
     stop() {
       try {
         as('pg_ctl', ['-D', data, '-m', 'immediate', 'stop']);

@@ -1,0 +1,16 @@
+/** A running PostgreSQL cluster (postgres-cluster.mjs). */
+export interface Cluster {
+  /** The `postgres` database of the cluster, as superuser. */
+  url: string;
+  /** `postgres --version` of the binaries used. */
+  version: string;
+  stop(): void;
+}
+
+export interface ClusterOptions {
+  /** Server settings (`-c name=value`) over the defaults (fsync off, 200 connections). */
+  settings?: Record<string, string>;
+}
+
+/** A new cluster in a temporary directory on a free port, or null when no PostgreSQL binary exists. */
+export function startCluster(options?: ClusterOptions): Promise<Cluster | null>;
