@@ -11,41 +11,38 @@ import {
   type Convention,
   type DatasetSection,
   type Group,
-  type Habilitation,
   type ImportCounts,
   type Partner,
   type Problem,
   type Review,
-  type User,
   countOf,
 } from '@cafsup/shared';
 import type { DerivedFacts } from '../store/derived.js';
 import type { Sql } from '../store/engine/engine.js';
 import { DEFERRED_HABILITATION_INDEXES } from '../store/schema.js';
 import type { TraceWriter } from '../store/traces.js';
-import { JsonSyntaxError, readDatasetJson, type DatasetEvent } from './json-reader.js';
+import { JsonSyntaxError, type DatasetEvent } from './json-reader.js';
 import {
+  HABILITATION_IMPORT,
   HABILITATION_INSERT,
   USER_INSERT,
   cafDoc,
   conventionDoc,
-  habilitationToRow,
   habilitationValues,
   partnerDoc,
   searchKey,
-  userToRow,
   userValues,
+  type HabilitationRow,
+  type UserRow,
 } from './rows.js';
+import { datasetSegments, unpackRows } from './segments.js';
 
 /** Beyond this many problems the refusal says how many more there were instead of listing them. */
 const MAX_LISTED_PROBLEMS = 1000;
 /** From this many habilitations on, the import drops their secondary indexes and rebuilds them at its end. */
 const DEFER_INDEXES_AFTER = 20_000;
-/**
- * Rows written, or ids looked up, by one statement on PostgreSQL, where each statement is a
- * round trip to the server. SQLite, embedded, takes them one by one as they come.
- */
-const POSTGRES_BATCH = 500;
+/** Rows written, or ids looked up, at once: on PostgreSQL each statement is a round trip to the server. */
+const BATCH = 500;
 
 export interface ImportOptions {
   actor: Actor;
@@ -117,39 +114,44 @@ export async function importDataset(
       let sawFormat = false;
       let sawVersion = false;
       let entities = 0;
-      const events: AsyncIterable<DatasetEvent> | Iterable<DatasetEvent> = Symbol.asyncIterator in source ? readDatasetJson(source) : source;
+      const codes: string[] = [];
       try {
-        for await (const event of events) {
-          if (event.kind === 'progress') {
-            options.onProgress?.({ bytes: event.bytes, entities });
-            continue;
-          }
-          if (event.kind === 'field') {
-            if (event.key === 'format') {
-              sawFormat = true;
-              const parsed = datasetFormatSchema.safeParse(event.value);
-              if (!parsed.success) problems.add('format', parsed.error.issues[0]!.message);
-            } else if (event.key === 'version') {
-              sawVersion = true;
-              const parsed = datasetVersionSchema.safeParse(event.value);
-              if (!parsed.success) problems.add('version', parsed.error.issues[0]!.message);
-            } else if (isDatasetSection(event.key) && !Array.isArray(event.value)) {
-              problems.add(event.key, 'doit être un tableau');
+        for await (const segment of datasetSegments(source)) {
+          switch (segment.kind) {
+            case 'progress':
+              options.onProgress?.({ bytes: segment.bytes, entities });
+              break;
+            case 'field':
+              if (segment.key === 'format') {
+                sawFormat = true;
+                const parsed = datasetFormatSchema.safeParse(segment.value);
+                if (!parsed.success) problems.add('format', parsed.error.issues[0]!.message);
+              } else if (segment.key === 'version') {
+                sawVersion = true;
+                const parsed = datasetVersionSchema.safeParse(segment.value);
+                if (!parsed.success) problems.add('version', parsed.error.issues[0]!.message);
+              } else if (isDatasetSection(segment.key) && !Array.isArray(segment.value)) {
+                problems.add(segment.key, 'doit être un tableau');
+              }
+              break;
+            case 'invalid':
+              for (const problem of segment.problems) problems.add(problem.path, problem.message);
+              await writer.noteInvalidId(segment.section, segment.id, segment.index);
+              break;
+            case 'entity':
+              counts[segment.section] += 1;
+              entities += 1;
+              await writer.write(segment.section, segment.value as never, `${segment.section}[${segment.index}]`, segment.index);
+              break;
+            case 'rows': {
+              const rows = unpackRows(segment, codes);
+              counts[segment.section] += rows.length;
+              entities += rows.length;
+              if (segment.section === 'users') await writer.writeUsers(rows as unknown as UserRow[], segment.first);
+              else await writer.writeHabilitations(rows as unknown as HabilitationRow[], segment.first);
+              break;
             }
-            continue;
           }
-          if (!isDatasetSection(event.section)) continue;
-          const section = event.section;
-          const base = `${section}[${event.index}]`;
-          const parsed = DATASET_SECTIONS[section].safeParse(event.value);
-          if (!parsed.success) {
-            for (const issue of parsed.error.issues) problems.add(formatPath(base, issue.path), issue.message);
-            writer.noteInvalidId(section, event.value, event.index);
-            continue;
-          }
-          counts[section] += 1;
-          entities += 1;
-          await writer.write(section, parsed.data as never, base, event.index);
         }
       } catch (error) {
         if (error instanceof JsonSyntaxError) {
@@ -202,13 +204,9 @@ function withList(select: string, count: number): string {
   return (texts[count] ??= `${select} (${Array.from({ length: count }, () => '?').join(', ')})`);
 }
 
-/**
- * Rows of one statement (its single `VALUES (?, …)` tuple repeated for each), sent `size` at a
- * time; `written` runs after each send. With a size of 1 each row is written as it comes.
- */
+/** Rows of one statement (`Sql.runMany`), written `size` at a time; `written` runs after each write. */
 class Batch {
   private rows: unknown[][] = [];
-  private readonly texts = new Map<number, string>();
 
   constructor(
     private readonly db: Sql,
@@ -226,13 +224,7 @@ class Batch {
     if (this.rows.length === 0) return;
     const rows = this.rows;
     this.rows = [];
-    let text = this.texts.get(rows.length);
-    if (text === undefined) {
-      const tuple = /VALUES (\([?, ]+\))/.exec(this.statement)![1]!;
-      text = this.statement.replace(tuple, Array.from({ length: rows.length }, () => tuple).join(', '));
-      this.texts.set(rows.length, text);
-    }
-    await this.db.run(text, rows.length === 1 ? rows[0]! : rows.flat());
+    await this.db.runMany(this.statement, rows);
     await this.written?.(rows);
   }
 }
@@ -265,13 +257,19 @@ const STATEMENTS = {
   storedPartners: 'SELECT id FROM partners WHERE id IN',
   storedCafs: 'SELECT code AS id FROM cafs WHERE code IN',
   storedConventions: 'SELECT partner_id AS id FROM conventions WHERE partner_id IN',
+  habilitationKeyBase: 'SELECT COALESCE(MAX(key), 0) FROM habilitations',
+  habilitationKey: 'SELECT key FROM habilitations WHERE id = ?',
 };
 
 /**
- * Writes validated entities and checks what can only be checked across them. On PostgreSQL,
- * partners, users, groups (with their members) and habilitations are written in batches, and
- * the keys a row needs are read once its batch is written; a reference is checked where it is
- * met all the same, so the problems come in the same order on both engines.
+ * Writes validated entities and checks what can only be checked across them. Partners, users,
+ * groups (with their members) and habilitations are written in batches, and the keys a row
+ * needs are read once its batch is written; a reference is checked where it is met all the
+ * same, so the problems come in the order of the file.
+ *
+ * Habilitation ids are not kept in memory (a million of them would weigh ~100 MB): each new
+ * habilitation is written with the key `base + 1 + its index in the file`, and the unique index
+ * on `id` finds a duplicate, whose key then says where the id was first used.
  */
 class EntityWriter {
   readonly touchedPartners = new Set<string>();
@@ -286,6 +284,13 @@ class EntityWriter {
     habilitations: new Map(),
     reviews: new Map(),
   };
+  /** The largest habilitation key before the import (read at the first habilitation): new rows get keys above it. */
+  private habilitationBase: number | undefined;
+  /** Stored habilitations the file replaces, by id, with their index in the file. */
+  private readonly replacedHabilitations = new Map<string, number>();
+  /** Ids claimed by habilitations that failed validation and by no earlier one, with their index. */
+  private readonly invalidHabilitations = new Map<string, number>();
+  private habilitationsWritten = false;
   private readonly fileUsers = new Map<string, Owned>();
   private readonly fileGroups = new Map<string, Owned>();
   private readonly filePartners = new Map<string, number>();
@@ -295,12 +300,10 @@ class EntityWriter {
   private readonly pending: PendingReference[] = [];
   /** Members of the groups still waiting in their batch, by group id: written with the group. */
   private readonly waitingMembers = new Map<string, { position: number; user: Owned }[]>();
-  private readonly size: number;
   private readonly partners: Batch;
   private readonly users: Batch;
   private readonly groups: Batch;
   private readonly members: Batch;
-  private readonly habilitations: Batch;
   private readonly habilitationUsers: Batch;
   private readonly habilitationGroups: Batch;
 
@@ -308,22 +311,20 @@ class EntityWriter {
     private readonly db: Sql,
     private readonly problems: ProblemList,
   ) {
-    this.size = db.dialect === 'postgres' ? POSTGRES_BATCH : 1;
-    this.partners = new Batch(db, PARTNER_INSERT, this.size);
-    this.users = new Batch(db, USER_INSERT, this.size, (rows) => this.readKeys(STATEMENTS.userKeys, rows, this.fileUsers));
-    this.groups = new Batch(db, GROUP_INSERT, this.size, (rows) => this.groupsWritten(rows));
-    this.members = new Batch(db, MEMBER_INSERT, this.size);
-    this.habilitations = new Batch(db, HABILITATION_INSERT, this.size);
-    this.habilitationUsers = new Batch(db, HABILITATION_USER_UPDATE, this.size);
-    this.habilitationGroups = new Batch(db, HABILITATION_GROUP_UPDATE, this.size);
+    this.partners = new Batch(db, PARTNER_INSERT, BATCH);
+    this.users = new Batch(db, USER_INSERT, BATCH, (rows) => this.readKeys(STATEMENTS.userKeys, rows, this.fileUsers));
+    this.groups = new Batch(db, GROUP_INSERT, BATCH, (rows) => this.groupsWritten(rows));
+    this.members = new Batch(db, MEMBER_INSERT, BATCH);
+    this.habilitationUsers = new Batch(db, HABILITATION_USER_UPDATE, BATCH);
+    this.habilitationGroups = new Batch(db, HABILITATION_GROUP_UPDATE, BATCH);
   }
 
   /** The rows of `select` (a query ending in `IN`) for these ids, by id, asked a batch at a time. */
   private async lookUp<T extends { id: string }>(select: string, ids: Iterable<string>): Promise<Map<string, T>> {
     const found = new Map<string, T>();
     const distinct = [...new Set(ids)];
-    for (let at = 0; at < distinct.length; at += this.size) {
-      const chunk = distinct.slice(at, at + this.size);
+    for (let at = 0; at < distinct.length; at += BATCH) {
+      const chunk = distinct.slice(at, at + BATCH);
       for (const row of await this.db.all<T>(withList(select, chunk.length), chunk)) found.set(row.id, row);
     }
     return found;
@@ -373,13 +374,112 @@ class EntityWriter {
   }
 
   /** An entity that failed validation still claims its id, so a later duplicate is named too. */
-  noteInvalidId(section: DatasetSection, value: unknown, index: number): void {
-    const key = section === 'cafs' ? 'code' : section === 'conventions' ? 'partnerId' : 'id';
-    const id = (value as Record<string, unknown> | null)?.[key];
-    if (typeof id === 'string' && section !== 'reviews' && !this.seen[section].has(id)) this.seen[section].set(id, index);
+  async noteInvalidId(section: DatasetSection, id: string | null, index: number): Promise<void> {
+    if (id === null || section === 'reviews') return;
+    if (section !== 'habilitations') {
+      if (!this.seen[section].has(id)) this.seen[section].set(id, index);
+      return;
+    }
+    if (this.invalidHabilitations.has(id) || this.replacedHabilitations.has(id)) return;
+    const base = await this.habilitationKeyBase();
+    const stored = await this.db.value<number>(STATEMENTS.habilitationKey, [id]);
+    if (stored === undefined || stored <= base) this.invalidHabilitations.set(id, index);
   }
 
-  async write(section: DatasetSection, entity: never, base: string, index: number): Promise<void> {
+  private async habilitationKeyBase(): Promise<number> {
+    return (this.habilitationBase ??= (await this.db.value<number>(STATEMENTS.habilitationKeyBase))!);
+  }
+
+  /** Users, valid, from `users[first]` on. */
+  async writeUsers(rows: readonly UserRow[], first: number): Promise<void> {
+    for (const [offset, row] of rows.entries()) {
+      const index = first + offset;
+      const base = `users[${index}]`;
+      if (!this.firstUse('users', row.id, base, index, 'id', 'identifiant d’utilisateur')) continue;
+      this.owned(row.partner_id, base);
+      this.touchedPartners.add(row.partner_id);
+      this.fileUsers.set(row.id, { key: undefined, partnerId: row.partner_id });
+      await this.users.add(userValues(row));
+    }
+  }
+
+  /**
+   * Habilitations, valid, from `habilitations[first]` on: written in one statement, then checked
+   * in order — a duplicate id, then the user or group each refers to.
+   */
+  async writeHabilitations(rows: readonly HabilitationRow[], first: number): Promise<void> {
+    if (!this.indexesDeferred && first + rows.length > DEFER_INDEXES_AFTER) {
+      for (const { name } of DEFERRED_HABILITATION_INDEXES) await this.db.exec(`DROP INDEX ${name}`);
+      this.indexesDeferred = true;
+    }
+    // The users and groups written so far get their keys.
+    await this.users.flush();
+    await this.groups.flush();
+    const base = await this.habilitationKeyBase();
+    /** Where each row's id was used before, when it was. */
+    const earlier: (number | undefined)[] = new Array(rows.length);
+    const values: unknown[][] = [];
+    for (const [offset, row] of rows.entries()) {
+      earlier[offset] = this.invalidHabilitations.size === 0 ? undefined : this.invalidHabilitations.get(row.id);
+      if (earlier[offset] !== undefined) continue;
+      const user = row.user_id === null ? undefined : this.fileUsers.get(row.user_id);
+      const group = row.group_id === null ? undefined : this.fileGroups.get(row.group_id);
+      values.push([base + 1 + first + offset, ...habilitationValues(row, user?.key ?? null, group?.key ?? null)]);
+    }
+    const { changes } = await this.db.runMany(HABILITATION_IMPORT, values);
+    this.habilitationsWritten ||= changes > 0;
+    // Some ids were taken: by a row of this import (a duplicate) or by a stored habilitation, which is replaced.
+    if (changes < values.length) {
+      for (const [offset, row] of rows.entries()) {
+        if (earlier[offset] !== undefined) continue;
+        const key = base + 1 + first + offset;
+        const stored = (await this.db.value<number>(STATEMENTS.habilitationKey, [row.id]))!;
+        if (stored === key) continue;
+        if (stored > base) earlier[offset] = stored - base - 1;
+        else if (this.replacedHabilitations.has(row.id)) earlier[offset] = this.replacedHabilitations.get(row.id);
+        else {
+          this.replacedHabilitations.set(row.id, first + offset);
+          const user = row.user_id === null ? undefined : this.fileUsers.get(row.user_id);
+          const group = row.group_id === null ? undefined : this.fileGroups.get(row.group_id);
+          await this.db.run(HABILITATION_INSERT, habilitationValues(row, user?.key ?? null, group?.key ?? null));
+        }
+      }
+    }
+    for (const [offset, row] of rows.entries()) {
+      const base = `habilitations[${first + offset}]`;
+      if (earlier[offset] !== undefined) {
+        this.problems.add(`${base}.id`, `identifiant d’habilitation « ${row.id} » en double (déjà en habilitations[${earlier[offset]}])`);
+        continue;
+      }
+      this.owned(row.partner_id, base);
+      this.touchedPartners.add(row.partner_id);
+      // The common case, a user or group of the file and of the same partner, needs nothing more.
+      if (row.user_id !== null) {
+        const user = this.fileUsers.get(row.user_id);
+        if (user?.partnerId === row.partner_id) continue;
+        await this.reference({
+          path: `${base}.userId`,
+          kind: 'user',
+          id: row.user_id,
+          partnerId: row.partner_id,
+          resolve: (target) => (target === user ? undefined : this.habilitationUsers.add([target.key, row.id])),
+        });
+      } else {
+        const group = this.fileGroups.get(row.group_id!);
+        if (group?.partnerId === row.partner_id) continue;
+        await this.reference({
+          path: `${base}.groupId`,
+          kind: 'group',
+          id: row.group_id!,
+          partnerId: row.partner_id,
+          resolve: (target) => (target === group ? undefined : this.habilitationGroups.add([target.key, row.id])),
+        });
+      }
+    }
+  }
+
+  /** An entity of the sections other than users and habilitations, valid. */
+  async write(section: Exclude<DatasetSection, 'users' | 'habilitations'>, entity: never, base: string, index: number): Promise<void> {
     switch (section) {
       case 'cafs': {
         const caf = entity as Caf;
@@ -402,15 +502,6 @@ class EntityWriter {
         await this.db.run(STATEMENTS.convention, [convention.partnerId, convention.number, conventionDoc(convention)]);
         await this.db.run(STATEMENTS.clearAvenants, [convention.partnerId]);
         for (const avenant of convention.avenants) await this.db.run(STATEMENTS.avenant, [convention.partnerId, avenant.number, JSON.stringify(avenant)]);
-        return;
-      }
-      case 'users': {
-        const user = entity as User;
-        if (!this.firstUse('users', user.id, base, index, 'id', 'identifiant d’utilisateur')) return;
-        this.owned(user.partnerId, base);
-        this.touchedPartners.add(user.partnerId);
-        this.fileUsers.set(user.id, { key: undefined, partnerId: user.partnerId });
-        await this.users.add(userValues(userToRow(user)));
         return;
       }
       case 'groups': {
@@ -436,44 +527,6 @@ class EntityWriter {
           });
         }
         await this.groups.add([group.id, group.partnerId, group.name]);
-        return;
-      }
-      case 'habilitations': {
-        const habilitation = entity as Habilitation;
-        if (!this.firstUse('habilitations', habilitation.id, base, index, 'id', 'identifiant d’habilitation')) return;
-        if (index === DEFER_INDEXES_AFTER && !this.indexesDeferred) {
-          for (const { name } of DEFERRED_HABILITATION_INDEXES) await this.db.exec(`DROP INDEX ${name}`);
-          this.indexesDeferred = true;
-        }
-        this.owned(habilitation.partnerId, base);
-        this.touchedPartners.add(habilitation.partnerId);
-        const row = habilitationToRow(habilitation);
-        const user = habilitation.userId === null ? undefined : this.fileUsers.get(habilitation.userId);
-        const group = habilitation.groupId === null ? undefined : this.fileGroups.get(habilitation.groupId);
-        await this.habilitations.add(
-          habilitationValues(
-            row,
-            user === undefined ? null : await this.keyOf(user, this.users),
-            group === undefined ? null : await this.keyOf(group, this.groups),
-          ),
-        );
-        if (habilitation.userId !== null) {
-          await this.reference({
-            path: `${base}.userId`,
-            kind: 'user',
-            id: habilitation.userId,
-            partnerId: habilitation.partnerId,
-            resolve: (target) => (target === user ? undefined : this.habilitationUsers.add([target.key, row.id])),
-          });
-        } else {
-          await this.reference({
-            path: `${base}.groupId`,
-            kind: 'group',
-            id: habilitation.groupId!,
-            partnerId: habilitation.partnerId,
-            resolve: (target) => (target === group ? undefined : this.habilitationGroups.add([target.key, row.id])),
-          });
-        }
         return;
       }
       case 'reviews': {
@@ -505,7 +558,7 @@ class EntityWriter {
 
   /** The checks that need the whole file: forward references and entities the file relies on in the store. */
   async finish(): Promise<void> {
-    for (const batch of [this.partners, this.users, this.groups, this.members, this.habilitations]) await batch.flush();
+    for (const batch of [this.partners, this.users, this.groups, this.members]) await batch.flush();
     const outside = (kind: 'user' | 'group', file: Map<string, Owned>) =>
       this.pending.filter((reference) => reference.kind === kind && !file.has(reference.id)).map((reference) => reference.id);
     const storedUsers = await this.lookUp<Owned & { id: string }>(STATEMENTS.storedUsers, outside('user', this.fileUsers));
@@ -515,6 +568,10 @@ class EntityWriter {
       await this.check(reference, file.get(reference.id) ?? stored.get(reference.id));
     }
     for (const batch of [this.members, this.habilitationUsers, this.habilitationGroups]) await batch.flush();
+    // Keys were given by the import: the next habilitation created takes the one after the last.
+    if (this.habilitationsWritten && this.db.dialect === 'postgres') {
+      await this.db.exec(`SELECT setval(pg_get_serial_sequence('habilitations', 'key'), (SELECT MAX(key) FROM habilitations))`);
+    }
 
     const storedCafs = await this.lookUp(
       STATEMENTS.storedCafs,

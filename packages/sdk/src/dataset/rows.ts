@@ -196,6 +196,14 @@ const HABILITATION_WRITTEN = [
 export const HABILITATION_INSERT = upsertById('habilitations', HABILITATION_WRITTEN);
 
 /**
+ * The import's statement for a habilitation: a new row with the key it is given, or nothing when
+ * the id is taken (a duplicate in the file, or a stored habilitation that the import then
+ * replaces): parameters the key, then those of `HABILITATION_INSERT`.
+ */
+export const HABILITATION_IMPORT = `INSERT INTO habilitations (key, ${HABILITATION_WRITTEN.join(', ')})
+  VALUES (?, ${HABILITATION_WRITTEN.map(() => '?').join(', ')}) ON CONFLICT (id) DO NOTHING`;
+
+/**
  * The parameters of `HABILITATION_INSERT`, in the order of `habilitationToRow`'s fields, the
  * user and group ids replaced by their row keys (null when there is none, or not yet known).
  */

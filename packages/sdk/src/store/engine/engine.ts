@@ -30,6 +30,13 @@ export interface Sql {
   value<T = unknown>(sql: string, params?: Params): Promise<T | undefined>;
   /** A statement that returns no rows: how many rows it changed. */
   run(sql: string, params?: Params): Promise<{ changes: number }>;
+  /**
+   * One statement with a single `VALUES (?, …)` tuple, run for each row of `?` parameters: how
+   * many rows it changed in all. SQLite runs the rows in one synchronous loop over one prepared
+   * statement (no promise per row); PostgreSQL sends them as multi-row `VALUES` lists, one round
+   * trip per few hundred rows. For bulk writes (the import).
+   */
+  runMany(sql: string, rows: readonly (readonly unknown[])[]): Promise<{ changes: number }>;
   /** Several statements without parameters (migrations, bulk maintenance). */
   exec(script: string): Promise<void>;
   /**

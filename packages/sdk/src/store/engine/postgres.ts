@@ -66,6 +66,24 @@ const TYPES = {
 
 const CURSOR_BATCH = 2000;
 
+/** Rows sent by one statement of `runMany`. */
+const MANY_ROWS = 1000;
+
+/** `sql` with its single `VALUES (?, …)` tuple repeated `count` times, built once per size. */
+const manyTexts = new Map<string, Map<number, string>>();
+function manyRows(sql: string, count: number): string {
+  let texts = manyTexts.get(sql);
+  if (texts === undefined) manyTexts.set(sql, (texts = new Map()));
+  let text = texts.get(count);
+  if (text === undefined) {
+    const tuple = /VALUES (\([?, ]+\))/.exec(sql)?.[1];
+    if (tuple === undefined) throw new Error('runMany needs a statement with one VALUES (?, …) tuple');
+    text = sql.replace(tuple, Array.from({ length: count }, () => tuple).join(', '));
+    texts.set(count, text);
+  }
+  return text;
+}
+
 /** How long a write waits for another's turn by default, as SQLite's busy timeout (connection.ts). */
 const LOCK_TIMEOUT_MS = 15_000;
 
@@ -203,6 +221,19 @@ export class PostgresSql implements Sql {
 
   async run(sql: string, params?: Params): Promise<{ changes: number }> {
     return { changes: (await this.query(sql, params)).rowCount ?? 0 };
+  }
+
+  async runMany(sql: string, rows: readonly (readonly unknown[])[]): Promise<{ changes: number }> {
+    if (rows.length === 0) return { changes: 0 };
+    const width = rows[0]!.length;
+    // A statement takes at most 65,535 parameters; beyond a few hundred rows a longer one gains nothing.
+    const size = Math.max(1, Math.min(MANY_ROWS, Math.floor(65_535 / Math.max(1, width))));
+    let changes = 0;
+    for (let at = 0; at < rows.length; at += size) {
+      const chunk = rows.slice(at, at + size);
+      changes += (await this.run(manyRows(sql, chunk.length), chunk.flat())).changes;
+    }
+    return { changes };
   }
 
   async exec(script: string): Promise<void> {

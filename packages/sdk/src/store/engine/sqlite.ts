@@ -62,6 +62,13 @@ export class SqliteSql implements Sql {
     return Promise.resolve({ changes: statement.run(...bind(params)).changes });
   }
 
+  runMany(sql: string, rows: readonly (readonly unknown[])[]): Promise<{ changes: number }> {
+    const statement = this.prepare(sql);
+    let changes = 0;
+    for (const row of rows) changes += statement.run(...bind(row)).changes;
+    return Promise.resolve({ changes });
+  }
+
   exec(script: string): Promise<void> {
     this.db.exec(script);
     return Promise.resolve();
