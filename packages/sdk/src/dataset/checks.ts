@@ -69,7 +69,20 @@ function isText(value: unknown): value is string {
 /** A habilitation the schema accepts as it is, or null (then zod decides). */
 function plainHabilitation(value: unknown): Habilitation | null {
   if (!isObject(value)) return null;
-  const { id, partnerId, userId = null, groupId = null, service, profile, departement = null, status, grantedAt, suspendedAt = null, revokedAt = null, endsAt = null } = value;
+  const {
+    id,
+    partnerId,
+    userId = null,
+    groupId = null,
+    service,
+    profile,
+    departement = null,
+    status,
+    grantedAt,
+    suspendedAt = null,
+    revokedAt = null,
+    endsAt = null,
+  } = value;
   if (
     !isId(id) ||
     !isId(partnerId) ||
@@ -179,7 +192,11 @@ export function checkElement(section: DatasetSection, index: number, value: unkn
   const parsed = DATASET_SECTIONS[section].safeParse(value);
   if (!parsed.success) {
     const base = `${section}[${index}]`;
-    return { ok: false, problems: parsed.error.issues.map((issue) => ({ path: formatPath(base, issue.path), message: issue.message })), id: claimedId(section, value) };
+    return {
+      ok: false,
+      problems: parsed.error.issues.map((issue) => ({ path: formatPath(base, issue.path), message: issue.message })),
+      id: claimedId(section, value),
+    };
   }
   if (section === 'habilitations') return { ok: true, section, row: habilitationToRow(parsed.data as Habilitation) };
   if (section === 'users') return { ok: true, section, row: userToRow(parsed.data as User) };

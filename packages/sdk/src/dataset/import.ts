@@ -28,17 +28,24 @@ import {
   USER_INSERT,
   cafDoc,
   conventionDoc,
-  habilitationValues,
+  HABILITATION_WRITTEN,
+  USER_WRITTEN,
   partnerDoc,
   searchKey,
-  userValues,
-  type HabilitationRow,
-  type UserRow,
 } from './rows.js';
 import { datasetSegments, unpackRows } from './segments.js';
 
 /** Beyond this many problems the refusal says how many more there were instead of listing them. */
 const MAX_LISTED_PROBLEMS = 1000;
+/** Where the fields the import reads stand among a row's parameters. */
+const USER_AT = { id: USER_WRITTEN.indexOf('id'), partner: USER_WRITTEN.indexOf('partner_id') };
+const HABILITATION_AT = {
+  id: HABILITATION_WRITTEN.indexOf('id'),
+  partner: HABILITATION_WRITTEN.indexOf('partner_id'),
+  user: HABILITATION_WRITTEN.indexOf('user_key'),
+  group: HABILITATION_WRITTEN.indexOf('group_key'),
+  key: HABILITATION_WRITTEN.length,
+};
 /** From this many habilitations on, the import drops their secondary indexes and rebuilds them at its end. */
 const DEFER_INDEXES_AFTER = 20_000;
 /** Rows written, or ids looked up, at once: on PostgreSQL each statement is a round trip to the server. */
@@ -110,63 +117,9 @@ export async function importDataset(
   const counts = Object.fromEntries(DATASET_SECTION_NAMES.map((name) => [name, 0])) as ImportCounts;
   try {
     return await db.transaction(async () => {
-      const writer = new EntityWriter(db, problems);
-      let sawFormat = false;
-      let sawVersion = false;
-      let entities = 0;
-      const codes: string[] = [];
-      try {
-        for await (const segment of datasetSegments(source)) {
-          switch (segment.kind) {
-            case 'progress':
-              options.onProgress?.({ bytes: segment.bytes, entities });
-              break;
-            case 'field':
-              if (segment.key === 'format') {
-                sawFormat = true;
-                const parsed = datasetFormatSchema.safeParse(segment.value);
-                if (!parsed.success) problems.add('format', parsed.error.issues[0]!.message);
-              } else if (segment.key === 'version') {
-                sawVersion = true;
-                const parsed = datasetVersionSchema.safeParse(segment.value);
-                if (!parsed.success) problems.add('version', parsed.error.issues[0]!.message);
-              } else if (isDatasetSection(segment.key) && !Array.isArray(segment.value)) {
-                problems.add(segment.key, 'doit être un tableau');
-              }
-              break;
-            case 'invalid':
-              for (const problem of segment.problems) problems.add(problem.path, problem.message);
-              await writer.noteInvalidId(segment.section, segment.id, segment.index);
-              break;
-            case 'entity':
-              counts[segment.section] += 1;
-              entities += 1;
-              await writer.write(segment.section, segment.value as never, `${segment.section}[${segment.index}]`, segment.index);
-              break;
-            case 'rows': {
-              const rows = unpackRows(segment, codes);
-              counts[segment.section] += rows.length;
-              entities += rows.length;
-              if (segment.section === 'users') await writer.writeUsers(rows as unknown as UserRow[], segment.first);
-              else await writer.writeHabilitations(rows as unknown as HabilitationRow[], segment.first);
-              break;
-            }
-          }
-        }
-      } catch (error) {
-        if (error instanceof JsonSyntaxError) {
-          throw new CafsupError('VALIDATION', error.message, {
-            problems: [{ path: `ligne ${error.at.line}, colonne ${error.at.column}`, message: error.reason }],
-            line: error.at.line,
-            column: error.at.column,
-          });
-        }
-        throw error;
-      }
-      if (!sawFormat) problems.add('format', 'champ obligatoire (« cafsup/dataset »)');
-      if (!sawVersion) problems.add('version', 'champ obligatoire (1)');
-      await writer.finish();
-      if (writer.indexesDeferred) for (const index of DEFERRED_HABILITATION_INDEXES) await db.exec(index.create);
+      // The writer's maps (ids, keys) are left behind before the indexes are built.
+      const { touchedPartners, indexesDeferred } = await db.appending(() => readInto(db, problems, counts, source, options.onProgress));
+      if (indexesDeferred) for (const index of DEFERRED_HABILITATION_INDEXES) await db.exec(index.create);
 
       if (problems.total > 0) {
         const more = problems.total - problems.listed.length;
@@ -176,7 +129,7 @@ export async function importDataset(
           ...(more > 0 ? { notListed: more } : {}),
         });
       }
-      await derived.refresh(writer.touchedPartners);
+      await derived.refresh(touchedPartners);
       const traceId = options.dryRun
         ? null
         : (
@@ -194,6 +147,76 @@ export async function importDataset(
     if (error instanceof DryRunEnd) return error.result;
     throw error;
   }
+}
+
+/**
+ * Reads the document and writes what it holds, checking each entity and its references; then
+ * the checks that need the whole file. Problems are added to `problems`, entities counted in `counts`.
+ */
+async function readInto(
+  db: Sql,
+  problems: ProblemList,
+  counts: ImportCounts,
+  source: AsyncIterable<Uint8Array> | Iterable<DatasetEvent>,
+  onProgress: ImportOptions['onProgress'],
+): Promise<{ touchedPartners: Set<string>; indexesDeferred: boolean }> {
+  const writer = new EntityWriter(db, problems);
+  let sawFormat = false;
+  let sawVersion = false;
+  let entities = 0;
+  const codes: string[] = [];
+  try {
+    for await (const segment of datasetSegments(source)) {
+      switch (segment.kind) {
+        case 'progress':
+          onProgress?.({ bytes: segment.bytes, entities });
+          break;
+        case 'field':
+          if (segment.key === 'format') {
+            sawFormat = true;
+            const parsed = datasetFormatSchema.safeParse(segment.value);
+            if (!parsed.success) problems.add('format', parsed.error.issues[0]!.message);
+          } else if (segment.key === 'version') {
+            sawVersion = true;
+            const parsed = datasetVersionSchema.safeParse(segment.value);
+            if (!parsed.success) problems.add('version', parsed.error.issues[0]!.message);
+          } else if (isDatasetSection(segment.key) && !Array.isArray(segment.value)) {
+            problems.add(segment.key, 'doit être un tableau');
+          }
+          break;
+        case 'invalid':
+          for (const problem of segment.problems) problems.add(problem.path, problem.message);
+          await writer.noteInvalidId(segment.section, segment.id, segment.index);
+          break;
+        case 'entity':
+          counts[segment.section] += 1;
+          entities += 1;
+          await writer.write(segment.section, segment.value as never, `${segment.section}[${segment.index}]`, segment.index);
+          break;
+        case 'rows': {
+          counts[segment.section] += segment.count;
+          entities += segment.count;
+          if (segment.section === 'users') await writer.writeUsers(unpackRows(segment, codes), segment.first);
+          // One place more for the key, which `HABILITATION_IMPORT` takes last.
+          else await writer.writeHabilitations(unpackRows(segment, codes, 1), segment.first);
+          break;
+        }
+      }
+    }
+  } catch (error) {
+    if (error instanceof JsonSyntaxError) {
+      throw new CafsupError('VALIDATION', error.message, {
+        problems: [{ path: `ligne ${error.at.line}, colonne ${error.at.column}`, message: error.reason }],
+        line: error.at.line,
+        column: error.at.column,
+      });
+    }
+    throw error;
+  }
+  if (!sawFormat) problems.add('format', 'champ obligatoire (« cafsup/dataset »)');
+  if (!sawVersion) problems.add('version', 'champ obligatoire (1)');
+  await writer.finish();
+  return { touchedPartners: writer.touchedPartners, indexesDeferred: writer.indexesDeferred };
 }
 
 /** `select` (a query ending in `IN`) with an `IN` list of `count` parameters, built once per size. */
@@ -390,24 +413,27 @@ class EntityWriter {
     return (this.habilitationBase ??= (await this.db.value<number>(STATEMENTS.habilitationKeyBase))!);
   }
 
-  /** Users, valid, from `users[first]` on. */
-  async writeUsers(rows: readonly UserRow[], first: number): Promise<void> {
+  /** Users, valid, from `users[first]` on, each as the parameters of `USER_INSERT`. */
+  async writeUsers(rows: readonly unknown[][], first: number): Promise<void> {
     for (const [offset, row] of rows.entries()) {
       const index = first + offset;
       const base = `users[${index}]`;
-      if (!this.firstUse('users', row.id, base, index, 'id', 'identifiant d’utilisateur')) continue;
-      this.owned(row.partner_id, base);
-      this.touchedPartners.add(row.partner_id);
-      this.fileUsers.set(row.id, { key: undefined, partnerId: row.partner_id });
-      await this.users.add(userValues(row));
+      const id = row[USER_AT.id] as string;
+      const partnerId = row[USER_AT.partner] as string;
+      if (!this.firstUse('users', id, base, index, 'id', 'identifiant d’utilisateur')) continue;
+      this.owned(partnerId, base);
+      this.touchedPartners.add(partnerId);
+      this.fileUsers.set(id, { key: undefined, partnerId });
+      await this.users.add(row);
     }
   }
 
   /**
-   * Habilitations, valid, from `habilitations[first]` on: written in one statement, then checked
-   * in order — a duplicate id, then the user or group each refers to.
+   * Habilitations, valid, from `habilitations[first]` on, each as the parameters of
+   * `HABILITATION_IMPORT` (its user and group as ids, its key not yet there): written in one
+   * statement, then checked in order — a duplicate id, then the user or group each refers to.
    */
-  async writeHabilitations(rows: readonly HabilitationRow[], first: number): Promise<void> {
+  async writeHabilitations(rows: readonly unknown[][], first: number): Promise<void> {
     if (!this.indexesDeferred && first + rows.length > DEFER_INDEXES_AFTER) {
       for (const { name } of DEFERRED_HABILITATION_INDEXES) await this.db.exec(`DROP INDEX ${name}`);
       this.indexesDeferred = true;
@@ -416,63 +442,69 @@ class EntityWriter {
     await this.users.flush();
     await this.groups.flush();
     const base = await this.habilitationKeyBase();
+    const userIds: (string | null)[] = new Array(rows.length);
+    const groupIds: (string | null)[] = new Array(rows.length);
     /** Where each row's id was used before, when it was. */
     const earlier: (number | undefined)[] = new Array(rows.length);
-    const values: unknown[][] = [];
+    const written: unknown[][] = [];
     for (const [offset, row] of rows.entries()) {
-      earlier[offset] = this.invalidHabilitations.size === 0 ? undefined : this.invalidHabilitations.get(row.id);
-      if (earlier[offset] !== undefined) continue;
-      const user = row.user_id === null ? undefined : this.fileUsers.get(row.user_id);
-      const group = row.group_id === null ? undefined : this.fileGroups.get(row.group_id);
-      values.push([base + 1 + first + offset, ...habilitationValues(row, user?.key ?? null, group?.key ?? null)]);
+      const userId = (userIds[offset] = row[HABILITATION_AT.user] as string | null);
+      const groupId = (groupIds[offset] = row[HABILITATION_AT.group] as string | null);
+      row[HABILITATION_AT.user] = userId === null ? null : (this.fileUsers.get(userId)?.key ?? null);
+      row[HABILITATION_AT.group] = groupId === null ? null : (this.fileGroups.get(groupId)?.key ?? null);
+      row[HABILITATION_AT.key] = base + 1 + first + offset;
+      earlier[offset] = this.invalidHabilitations.size === 0 ? undefined : this.invalidHabilitations.get(row[HABILITATION_AT.id] as string);
+      if (earlier[offset] === undefined) written.push(row);
     }
-    const { changes } = await this.db.runMany(HABILITATION_IMPORT, values);
+    const { changes } = await this.db.runMany(HABILITATION_IMPORT, written);
     this.habilitationsWritten ||= changes > 0;
     // Some ids were taken: by a row of this import (a duplicate) or by a stored habilitation, which is replaced.
-    if (changes < values.length) {
+    if (changes < written.length) {
       for (const [offset, row] of rows.entries()) {
         if (earlier[offset] !== undefined) continue;
-        const key = base + 1 + first + offset;
-        const stored = (await this.db.value<number>(STATEMENTS.habilitationKey, [row.id]))!;
-        if (stored === key) continue;
+        const id = row[HABILITATION_AT.id] as string;
+        const stored = (await this.db.value<number>(STATEMENTS.habilitationKey, [id]))!;
+        if (stored === row[HABILITATION_AT.key]) continue;
         if (stored > base) earlier[offset] = stored - base - 1;
-        else if (this.replacedHabilitations.has(row.id)) earlier[offset] = this.replacedHabilitations.get(row.id);
+        else if (this.replacedHabilitations.has(id)) earlier[offset] = this.replacedHabilitations.get(id);
         else {
-          this.replacedHabilitations.set(row.id, first + offset);
-          const user = row.user_id === null ? undefined : this.fileUsers.get(row.user_id);
-          const group = row.group_id === null ? undefined : this.fileGroups.get(row.group_id);
-          await this.db.run(HABILITATION_INSERT, habilitationValues(row, user?.key ?? null, group?.key ?? null));
+          this.replacedHabilitations.set(id, first + offset);
+          await this.db.run(HABILITATION_INSERT, row.slice(0, HABILITATION_AT.key));
         }
       }
     }
     for (const [offset, row] of rows.entries()) {
       const base = `habilitations[${first + offset}]`;
+      const id = row[HABILITATION_AT.id] as string;
+      const partnerId = row[HABILITATION_AT.partner] as string;
       if (earlier[offset] !== undefined) {
-        this.problems.add(`${base}.id`, `identifiant d’habilitation « ${row.id} » en double (déjà en habilitations[${earlier[offset]}])`);
+        this.problems.add(`${base}.id`, `identifiant d’habilitation « ${id} » en double (déjà en habilitations[${earlier[offset]}])`);
         continue;
       }
-      this.owned(row.partner_id, base);
-      this.touchedPartners.add(row.partner_id);
+      this.owned(partnerId, base);
+      this.touchedPartners.add(partnerId);
       // The common case, a user or group of the file and of the same partner, needs nothing more.
-      if (row.user_id !== null) {
-        const user = this.fileUsers.get(row.user_id);
-        if (user?.partnerId === row.partner_id) continue;
+      const userId = userIds[offset]!;
+      const groupId = groupIds[offset]!;
+      if (userId !== null) {
+        const user = this.fileUsers.get(userId);
+        if (user?.partnerId === partnerId) continue;
         await this.reference({
           path: `${base}.userId`,
           kind: 'user',
-          id: row.user_id,
-          partnerId: row.partner_id,
-          resolve: (target) => (target === user ? undefined : this.habilitationUsers.add([target.key, row.id])),
+          id: userId,
+          partnerId,
+          resolve: (target) => (target === user ? undefined : this.habilitationUsers.add([target.key, id])),
         });
       } else {
-        const group = this.fileGroups.get(row.group_id!);
-        if (group?.partnerId === row.partner_id) continue;
+        const group = this.fileGroups.get(groupId);
+        if (group?.partnerId === partnerId) continue;
         await this.reference({
           path: `${base}.groupId`,
           kind: 'group',
-          id: row.group_id!,
-          partnerId: row.partner_id,
-          resolve: (target) => (target === group ? undefined : this.habilitationGroups.add([target.key, row.id])),
+          id: groupId,
+          partnerId,
+          resolve: (target) => (target === group ? undefined : this.habilitationGroups.add([target.key, id])),
         });
       }
     }

@@ -3,7 +3,7 @@ import { isDatasetSection, type DatasetSection, type Problem } from '@cafsup/sha
 import { workerFile } from '../workers/file.js';
 import { checkElement } from './checks.js';
 import { JsonSyntaxError, readDatasetJson, type DatasetEvent, type JsonPosition } from './json-reader.js';
-import type { HabilitationRow, UserRow } from './rows.js';
+import { HABILITATION_WRITTEN, USER_WRITTEN, type HabilitationRow } from './rows.js';
 
 /**
  * What the import reads, in the document's order: the dataset checked and mapped, one element
@@ -36,47 +36,59 @@ export interface PackedRows {
 
 type Kind = 'number' | 'code' | 'text';
 
-const USER_FIELDS = [
-  ['id', 'text'],
-  ['partner_id', 'code'],
-  ['name', 'text'],
-  ['email', 'text'],
-  ['email_norm', 'text'],
-  ['mailbox', 'text'],
-  ['function', 'text'],
-  ['role', 'code'],
-  ['status', 'code'],
-  ['created_at', 'text'],
-  ['last_login_at', 'text'],
-  ['password_changed_at', 'text'],
-  ['must_change_password', 'number'],
-  ['mission_end_at', 'text'],
-  ['disabled_at', 'text'],
-  ['departement', 'code'],
-  ['seen_day', 'text'],
-  ['password_day', 'text'],
-  ['devalidated_day', 'text'],
-] as const satisfies readonly (readonly [Exclude<keyof UserRow, 'key'>, Kind])[];
+const USER_KINDS: Record<(typeof USER_WRITTEN)[number], Kind> = {
+  id: 'text',
+  partner_id: 'code',
+  name: 'text',
+  email: 'text',
+  email_norm: 'text',
+  mailbox: 'text',
+  function: 'text',
+  role: 'code',
+  status: 'code',
+  created_at: 'text',
+  last_login_at: 'text',
+  password_changed_at: 'text',
+  must_change_password: 'number',
+  mission_end_at: 'text',
+  disabled_at: 'text',
+  departement: 'code',
+  seen_day: 'text',
+  password_day: 'text',
+  devalidated_day: 'text',
+};
 
-const HABILITATION_FIELDS = [
-  ['id', 'text'],
-  ['partner_id', 'code'],
-  ['user_id', 'text'],
-  ['group_id', 'text'],
-  ['service', 'code'],
-  ['profile', 'code'],
-  ['departement', 'code'],
-  ['status', 'code'],
-  ['granted_at', 'text'],
-  ['granted_ms', 'number'],
-  ['suspended_at', 'text'],
-  ['suspended_day', 'text'],
-  ['revoked_at', 'text'],
-  ['revoked_day', 'text'],
-  ['ends_at', 'text'],
-] as const satisfies readonly (readonly [Exclude<keyof HabilitationRow, 'key'>, Kind])[];
+/** A habilitation's user and group travel as their ids: the import gives their keys. */
+const HABILITATION_KINDS: Record<Exclude<keyof HabilitationRow, 'key'>, Kind> = {
+  id: 'text',
+  partner_id: 'code',
+  user_id: 'text',
+  group_id: 'text',
+  service: 'code',
+  profile: 'code',
+  departement: 'code',
+  status: 'code',
+  granted_at: 'text',
+  granted_ms: 'number',
+  suspended_at: 'text',
+  suspended_day: 'text',
+  revoked_at: 'text',
+  revoked_day: 'text',
+  ends_at: 'text',
+};
 
-const FIELDS: Record<PackedRows['section'], readonly (readonly [string, Kind])[]> = { users: USER_FIELDS, habilitations: HABILITATION_FIELDS };
+/**
+ * The fields of a packed row, in the order of the statement that writes it (`USER_INSERT`,
+ * `HABILITATION_INSERT`): an unpacked row is its parameters, a habilitation's user and group
+ * ids standing where their keys go.
+ */
+const FIELDS: Record<PackedRows['section'], readonly (readonly [string, Kind])[]> = {
+  users: USER_WRITTEN.map((column) => [column, USER_KINDS[column]]),
+  habilitations: HABILITATION_WRITTEN.map((column) => {
+    const field = column === 'user_key' ? 'user_id' : column === 'group_key' ? 'group_id' : column;
+    return [field, HABILITATION_KINDS[field]];
+  }),
+};
 
 /** Rows in one block: enough to make a statement's round trip worth it, few enough to stay small. */
 const BLOCK_ROWS = 2000;
@@ -102,7 +114,8 @@ export class SegmentWriter {
       const { section, index } = event;
       const checked = checkElement(section, index, event.value);
       if (!checked.ok) this.add({ kind: 'invalid', section, index, problems: checked.problems, id: checked.id });
-      else if (checked.section === 'users' || checked.section === 'habilitations') this.pack(checked.section, index, checked.row as unknown as Record<string, unknown>);
+      else if (checked.section === 'users' || checked.section === 'habilitations')
+        this.pack(checked.section, index, checked.row as unknown as Record<string, unknown>);
       else this.add({ kind: 'entity', section: checked.section, index, value: checked.entity });
     }
   }
@@ -164,23 +177,27 @@ export class SegmentWriter {
   }
 }
 
-/** Unpacks the rows of a block, in order; `codes` is the dictionary so far, which the block extends. */
-export function unpackRows(block: PackedRows, codes: string[]): Record<string, unknown>[] {
+/**
+ * Unpacks the rows of a block, in order, each as the parameters of its statement (`FIELDS`) with
+ * `spare` empty places after them; `codes` is the dictionary so far, which the block extends.
+ */
+export function unpackRows(block: PackedRows, codes: string[], spare = 0): unknown[][] {
   for (const code of block.codes) codes.push(code);
   const fields = FIELDS[block.section];
   const { numbers, text } = block;
-  const rows: Record<string, unknown>[] = new Array(block.count);
+  const rows: unknown[][] = new Array(block.count);
   let at = 0;
   let cursor = 0;
   for (let r = 0; r < block.count; r++) {
-    const row: Record<string, unknown> = {};
-    for (const [field, kind] of fields) {
+    const row: unknown[] = new Array(fields.length + spare);
+    for (let f = 0; f < fields.length; f++) {
+      const kind = fields[f]![1];
       const number = numbers[at++]!;
-      if (kind === 'number') row[field] = number;
-      else if (number === -1) row[field] = null;
-      else if (kind === 'code') row[field] = codes[number];
+      if (kind === 'number') row[f] = number;
+      else if (number === -1) row[f] = null;
+      else if (kind === 'code') row[f] = codes[number];
       else {
-        row[field] = text.slice(cursor, cursor + number);
+        row[f] = text.slice(cursor, cursor + number);
         cursor += number;
       }
     }

@@ -53,7 +53,9 @@ class StoreWorker {
       markReady = resolve;
       failReady = reject;
     });
-    this.worker = new Worker(workerFile('store-worker'), { workerData: { database: options.database, role, clock: options.clock ?? null, create: options.create ?? true } });
+    this.worker = new Worker(workerFile('store-worker'), {
+      workerData: { database: options.database, role, clock: options.clock ?? null, create: options.create ?? true },
+    });
     this.worker.on('message', (message: FromWorker) => {
       if (message.type === 'ready') markReady();
       else this.receive(message);

@@ -37,6 +37,12 @@ export interface Sql {
    * trip per few hundred rows. For bulk writes (the import).
    */
   runMany(sql: string, rows: readonly (readonly unknown[])[]): Promise<{ changes: number }>;
+  /**
+   * Runs `work`, a bulk load that appends many rows, holding the engine's memory low: SQLite
+   * shrinks its page cache meanwhile (appended pages are written once and not read back);
+   * PostgreSQL, whose memory is the server's, just runs `work`.
+   */
+  appending<T>(work: () => Promise<T>): Promise<T>;
   /** Several statements without parameters (migrations, bulk maintenance). */
   exec(script: string): Promise<void>;
   /**

@@ -236,6 +236,10 @@ export class PostgresSql implements Sql {
     return { changes };
   }
 
+  appending<T>(work: () => Promise<T>): Promise<T> {
+    return work();
+  }
+
   async exec(script: string): Promise<void> {
     const client = this.current()?.client;
     try {
