@@ -265,7 +265,7 @@ const STATEMENTS = {
   caf: 'INSERT INTO cafs (code, doc) VALUES (?, ?) ON CONFLICT (code) DO UPDATE SET doc = excluded.doc',
   convention:
     'INSERT INTO conventions (partner_id, number, doc) VALUES (?, ?, ?) ON CONFLICT (partner_id) DO UPDATE SET number = excluded.number, doc = excluded.doc',
-  clearAvenants: 'DELETE FROM avenants WHERE partner_id = ?',
+  clearAvenants: 'DELETE FROM avenants WHERE partner_id IN',
   avenant: 'INSERT INTO avenants (partner_id, number, doc) VALUES (?, ?, ?)',
   review: `INSERT INTO reviews (partner_id, completed_at, reviewer, proof) VALUES (?, ?, ?, ?)
     ON CONFLICT (partner_id, completed_at, reviewer) DO UPDATE SET proof = excluded.proof`,
@@ -324,6 +324,10 @@ class EntityWriter {
   /** Members of the groups still waiting in their batch, by group id: written with the group. */
   private readonly waitingMembers = new Map<string, { position: number; user: Owned }[]>();
   private readonly partners: Batch;
+  private readonly conventions: Batch;
+  /** The avenants of the conventions waiting in their batch: they replace those stored once it is written. */
+  private avenants: unknown[][] = [];
+  private readonly reviews: Batch;
   private readonly users: Batch;
   private readonly groups: Batch;
   private readonly members: Batch;
@@ -335,6 +339,8 @@ class EntityWriter {
     private readonly problems: ProblemList,
   ) {
     this.partners = new Batch(db, PARTNER_INSERT, BATCH);
+    this.conventions = new Batch(db, STATEMENTS.convention, BATCH, (rows) => this.conventionsWritten(rows));
+    this.reviews = new Batch(db, STATEMENTS.review, BATCH);
     this.users = new Batch(db, USER_INSERT, BATCH, (rows) => this.readKeys(STATEMENTS.userKeys, rows, this.fileUsers));
     this.groups = new Batch(db, GROUP_INSERT, BATCH, (rows) => this.groupsWritten(rows));
     this.members = new Batch(db, MEMBER_INSERT, BATCH);
@@ -373,6 +379,15 @@ class EntityWriter {
       for (const { position, user } of this.waitingMembers.get(id)!) await this.members.add([groupKey, position, await this.keyOf(user, this.users)]);
       this.waitingMembers.delete(id);
     }
+  }
+
+  /** A batch of conventions is written: their avenants replace those they had. */
+  private async conventionsWritten(rows: readonly unknown[][]): Promise<void> {
+    const partnerIds = rows.map((row) => row[0]);
+    await this.db.run(withList(STATEMENTS.clearAvenants, partnerIds.length), partnerIds);
+    const avenants = this.avenants;
+    this.avenants = [];
+    await this.db.runMany(STATEMENTS.avenant, avenants);
   }
 
   /** The key of a user or group of the file, once the batch holding its row is written. */
@@ -531,9 +546,8 @@ class EntityWriter {
         const convention = entity as Convention;
         if (!this.firstUse('conventions', convention.partnerId, base, index, 'partnerId', 'deuxième convention pour le partenaire')) return;
         this.owned(convention.partnerId, base);
-        await this.db.run(STATEMENTS.convention, [convention.partnerId, convention.number, conventionDoc(convention)]);
-        await this.db.run(STATEMENTS.clearAvenants, [convention.partnerId]);
-        for (const avenant of convention.avenants) await this.db.run(STATEMENTS.avenant, [convention.partnerId, avenant.number, JSON.stringify(avenant)]);
+        for (const avenant of convention.avenants) this.avenants.push([convention.partnerId, avenant.number, JSON.stringify(avenant)]);
+        await this.conventions.add([convention.partnerId, convention.number, conventionDoc(convention)]);
         return;
       }
       case 'groups': {
@@ -566,7 +580,7 @@ class EntityWriter {
         const identity = `${review.partnerId}\u0000${review.completedAt}\u0000${review.reviewer}`;
         if (!this.firstUse('reviews', identity, base, index, 'completedAt', 'revue (même partenaire, même date, même personne)')) return;
         this.owned(review.partnerId, base);
-        await this.db.run(STATEMENTS.review, [review.partnerId, review.completedAt, review.reviewer, review.proof]);
+        await this.reviews.add([review.partnerId, review.completedAt, review.reviewer, review.proof]);
         return;
       }
     }
@@ -590,7 +604,7 @@ class EntityWriter {
 
   /** The checks that need the whole file: forward references and entities the file relies on in the store. */
   async finish(): Promise<void> {
-    for (const batch of [this.partners, this.users, this.groups, this.members]) await batch.flush();
+    for (const batch of [this.partners, this.conventions, this.users, this.groups, this.members, this.reviews]) await batch.flush();
     const outside = (kind: 'user' | 'group', file: Map<string, Owned>) =>
       this.pending.filter((reference) => reference.kind === kind && !file.has(reference.id)).map((reference) => reference.id);
     const storedUsers = await this.lookUp<Owned & { id: string }>(STATEMENTS.storedUsers, outside('user', this.fileUsers));
