@@ -1,10 +1,8 @@
 import {
   CafsupError,
-  DATASET_SECTIONS,
   DATASET_SECTION_NAMES,
   datasetFormatSchema,
   datasetVersionSchema,
-  formatPath,
   isDatasetSection,
   type Actor,
   type Caf,
@@ -101,10 +99,10 @@ class DryRunEnd extends Error {
 
 /**
  * Imports a dataset document (dataset.md) in one pass over the stream, inside one write
- * transaction: each entity is validated, its references checked and it is written at once (on
- * PostgreSQL, in batches); at the end, any problem (all listed with their JSON path) rolls
- * everything back. Entities replace those with the same ids and keep their row key, so exports
- * stay in the same order.
+ * transaction: each entity is validated (in a worker thread for a stream of bytes, see
+ * segments.ts), its references checked, and it is written in batches as it comes; at the end,
+ * any problem (all listed with their JSON path) rolls everything back. Entities replace those
+ * with the same ids and keep their row key, so exports stay in the same order.
  */
 export async function importDataset(
   db: Sql,
@@ -298,13 +296,12 @@ class EntityWriter {
   readonly touchedPartners = new Set<string>();
   indexesDeferred = false;
   // Where each id was first seen, as an index: a million paths as strings would weigh on the heap.
-  private readonly seen: Record<DatasetSection, Map<string, number>> = {
+  private readonly seen: Record<Exclude<DatasetSection, 'habilitations'>, Map<string, number>> = {
     cafs: new Map(),
     partners: new Map(),
     conventions: new Map(),
     users: new Map(),
     groups: new Map(),
-    habilitations: new Map(),
     reviews: new Map(),
   };
   /** The largest habilitation key before the import (read at the first habilitation): new rows get keys above it. */
@@ -397,7 +394,7 @@ class EntityWriter {
   }
 
   /** Returns false, after naming the problem, when the id was already used earlier in the file. */
-  private firstUse(section: DatasetSection, id: string, base: string, index: number, field: string, label: string): boolean {
+  private firstUse(section: Exclude<DatasetSection, 'habilitations'>, id: string, base: string, index: number, field: string, label: string): boolean {
     const previous = this.seen[section].get(id);
     if (previous !== undefined) {
       this.problems.add(`${base}.${field}`, `${label} « ${id} » en double (déjà en ${section}[${previous}])`);
@@ -457,10 +454,10 @@ class EntityWriter {
     await this.users.flush();
     await this.groups.flush();
     const base = await this.habilitationKeyBase();
-    const userIds: (string | null)[] = new Array(rows.length);
-    const groupIds: (string | null)[] = new Array(rows.length);
+    const userIds = new Array<string | null>(rows.length);
+    const groupIds = new Array<string | null>(rows.length);
     /** Where each row's id was used before, when it was. */
-    const earlier: (number | undefined)[] = new Array(rows.length);
+    const earlier = new Array<number | undefined>(rows.length);
     const written: unknown[][] = [];
     for (const [offset, row] of rows.entries()) {
       const userId = (userIds[offset] = row[HABILITATION_AT.user] as string | null);

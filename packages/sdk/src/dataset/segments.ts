@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { isDatasetSection, type DatasetSection, type Problem } from '@cafsup/shared';
 import { workerFile } from '../workers/file.js';
 import { checkElement } from './checks.js';
-import { JsonSyntaxError, readDatasetJson, type DatasetEvent, type JsonPosition } from './json-reader.js';
+import { JsonSyntaxError, type DatasetEvent, type JsonPosition } from './json-reader.js';
 import { HABILITATION_WRITTEN, USER_WRITTEN, type HabilitationRow } from './rows.js';
 
 /**
@@ -185,11 +185,11 @@ export function unpackRows(block: PackedRows, codes: string[], spare = 0): unkno
   for (const code of block.codes) codes.push(code);
   const fields = FIELDS[block.section];
   const { numbers, text } = block;
-  const rows: unknown[][] = new Array(block.count);
+  const rows = new Array<unknown[]>(block.count);
   let at = 0;
   let cursor = 0;
   for (let r = 0; r < block.count; r++) {
-    const row: unknown[] = new Array(fields.length + spare);
+    const row = new Array<unknown>(fields.length + spare);
     for (let f = 0; f < fields.length; f++) {
       const kind = fields[f]![1];
       const number = numbers[at++]!;
