@@ -83,8 +83,13 @@ rmSync(new URL('./dist/chunks', import.meta.url), { recursive: true, force: true
 
 await build({
   ...common,
-  // The store worker of `cafsup serve` is an entry of its own: pool.ts finds it beside the chunks.
-  entryPoints: { cafsup: 'src/main.ts', 'store-worker': '../sdk/dist/workers/store-worker.js' },
+  // The workers (the store's of `cafsup serve`, the import's reader) are entries of their own:
+  // workers/file.ts finds them beside the chunks.
+  entryPoints: {
+    cafsup: 'src/main.ts',
+    'store-worker': '../sdk/dist/workers/store-worker.js',
+    'dataset-reader': '../sdk/dist/workers/dataset-reader.js',
+  },
   // Chunks keep what only some commands need (prompts, conf) out of a plain command's start.
   outdir: 'dist',
   entryNames: '[name]',

@@ -1,51 +1,53 @@
 import {
   CafsupError,
-  DATASET_SECTIONS,
   DATASET_SECTION_NAMES,
   datasetFormatSchema,
   datasetVersionSchema,
-  formatPath,
   isDatasetSection,
   type Actor,
   type Caf,
   type Convention,
   type DatasetSection,
   type Group,
-  type Habilitation,
   type ImportCounts,
   type Partner,
   type Problem,
   type Review,
-  type User,
   countOf,
 } from '@cafsup/shared';
 import type { DerivedFacts } from '../store/derived.js';
 import type { Sql } from '../store/engine/engine.js';
 import { DEFERRED_HABILITATION_INDEXES } from '../store/schema.js';
 import type { TraceWriter } from '../store/traces.js';
-import { JsonSyntaxError, readDatasetJson, type DatasetEvent } from './json-reader.js';
+import { JsonSyntaxError, type DatasetEvent } from './json-reader.js';
 import {
+  HABILITATION_IMPORT,
   HABILITATION_INSERT,
   USER_INSERT,
   cafDoc,
   conventionDoc,
-  habilitationToRow,
-  habilitationValues,
+  HABILITATION_WRITTEN,
+  USER_WRITTEN,
   partnerDoc,
   searchKey,
-  userToRow,
-  userValues,
 } from './rows.js';
+import { datasetSegments, unpackRows } from './segments.js';
 
 /** Beyond this many problems the refusal says how many more there were instead of listing them. */
 const MAX_LISTED_PROBLEMS = 1000;
+/** Where the fields the import reads stand among a row's parameters. */
+const USER_AT = { id: USER_WRITTEN.indexOf('id'), partner: USER_WRITTEN.indexOf('partner_id') };
+const HABILITATION_AT = {
+  id: HABILITATION_WRITTEN.indexOf('id'),
+  partner: HABILITATION_WRITTEN.indexOf('partner_id'),
+  user: HABILITATION_WRITTEN.indexOf('user_key'),
+  group: HABILITATION_WRITTEN.indexOf('group_key'),
+  key: HABILITATION_WRITTEN.length,
+};
 /** From this many habilitations on, the import drops their secondary indexes and rebuilds them at its end. */
 const DEFER_INDEXES_AFTER = 20_000;
-/**
- * Rows written, or ids looked up, by one statement on PostgreSQL, where each statement is a
- * round trip to the server. SQLite, embedded, takes them one by one as they come.
- */
-const POSTGRES_BATCH = 500;
+/** Rows written, or ids looked up, at once: on PostgreSQL each statement is a round trip to the server. */
+const BATCH = 500;
 
 export interface ImportOptions {
   actor: Actor;
@@ -97,10 +99,10 @@ class DryRunEnd extends Error {
 
 /**
  * Imports a dataset document (dataset.md) in one pass over the stream, inside one write
- * transaction: each entity is validated, its references checked and it is written at once (on
- * PostgreSQL, in batches); at the end, any problem (all listed with their JSON path) rolls
- * everything back. Entities replace those with the same ids and keep their row key, so exports
- * stay in the same order.
+ * transaction: each entity is validated (in a worker thread for a stream of bytes, see
+ * segments.ts), its references checked, and it is written in batches as it comes; at the end,
+ * any problem (all listed with their JSON path) rolls everything back. Entities replace those
+ * with the same ids and keep their row key, so exports stay in the same order.
  */
 export async function importDataset(
   db: Sql,
@@ -113,58 +115,9 @@ export async function importDataset(
   const counts = Object.fromEntries(DATASET_SECTION_NAMES.map((name) => [name, 0])) as ImportCounts;
   try {
     return await db.transaction(async () => {
-      const writer = new EntityWriter(db, problems);
-      let sawFormat = false;
-      let sawVersion = false;
-      let entities = 0;
-      const events: AsyncIterable<DatasetEvent> | Iterable<DatasetEvent> = Symbol.asyncIterator in source ? readDatasetJson(source) : source;
-      try {
-        for await (const event of events) {
-          if (event.kind === 'progress') {
-            options.onProgress?.({ bytes: event.bytes, entities });
-            continue;
-          }
-          if (event.kind === 'field') {
-            if (event.key === 'format') {
-              sawFormat = true;
-              const parsed = datasetFormatSchema.safeParse(event.value);
-              if (!parsed.success) problems.add('format', parsed.error.issues[0]!.message);
-            } else if (event.key === 'version') {
-              sawVersion = true;
-              const parsed = datasetVersionSchema.safeParse(event.value);
-              if (!parsed.success) problems.add('version', parsed.error.issues[0]!.message);
-            } else if (isDatasetSection(event.key) && !Array.isArray(event.value)) {
-              problems.add(event.key, 'doit être un tableau');
-            }
-            continue;
-          }
-          if (!isDatasetSection(event.section)) continue;
-          const section = event.section;
-          const base = `${section}[${event.index}]`;
-          const parsed = DATASET_SECTIONS[section].safeParse(event.value);
-          if (!parsed.success) {
-            for (const issue of parsed.error.issues) problems.add(formatPath(base, issue.path), issue.message);
-            writer.noteInvalidId(section, event.value, event.index);
-            continue;
-          }
-          counts[section] += 1;
-          entities += 1;
-          await writer.write(section, parsed.data as never, base, event.index);
-        }
-      } catch (error) {
-        if (error instanceof JsonSyntaxError) {
-          throw new CafsupError('VALIDATION', error.message, {
-            problems: [{ path: `ligne ${error.at.line}, colonne ${error.at.column}`, message: error.reason }],
-            line: error.at.line,
-            column: error.at.column,
-          });
-        }
-        throw error;
-      }
-      if (!sawFormat) problems.add('format', 'champ obligatoire (« cafsup/dataset »)');
-      if (!sawVersion) problems.add('version', 'champ obligatoire (1)');
-      await writer.finish();
-      if (writer.indexesDeferred) for (const index of DEFERRED_HABILITATION_INDEXES) await db.exec(index.create);
+      // The writer's maps (ids, keys) are left behind before the indexes are built.
+      const { touchedPartners, indexesDeferred } = await db.appending(() => readInto(db, problems, counts, source, options.onProgress));
+      if (indexesDeferred) for (const index of DEFERRED_HABILITATION_INDEXES) await db.exec(index.create);
 
       if (problems.total > 0) {
         const more = problems.total - problems.listed.length;
@@ -174,7 +127,7 @@ export async function importDataset(
           ...(more > 0 ? { notListed: more } : {}),
         });
       }
-      await derived.refresh(writer.touchedPartners);
+      await derived.refresh(touchedPartners);
       const traceId = options.dryRun
         ? null
         : (
@@ -194,6 +147,76 @@ export async function importDataset(
   }
 }
 
+/**
+ * Reads the document and writes what it holds, checking each entity and its references; then
+ * the checks that need the whole file. Problems are added to `problems`, entities counted in `counts`.
+ */
+async function readInto(
+  db: Sql,
+  problems: ProblemList,
+  counts: ImportCounts,
+  source: AsyncIterable<Uint8Array> | Iterable<DatasetEvent>,
+  onProgress: ImportOptions['onProgress'],
+): Promise<{ touchedPartners: Set<string>; indexesDeferred: boolean }> {
+  const writer = new EntityWriter(db, problems);
+  let sawFormat = false;
+  let sawVersion = false;
+  let entities = 0;
+  const codes: string[] = [];
+  try {
+    for await (const segment of datasetSegments(source)) {
+      switch (segment.kind) {
+        case 'progress':
+          onProgress?.({ bytes: segment.bytes, entities });
+          break;
+        case 'field':
+          if (segment.key === 'format') {
+            sawFormat = true;
+            const parsed = datasetFormatSchema.safeParse(segment.value);
+            if (!parsed.success) problems.add('format', parsed.error.issues[0]!.message);
+          } else if (segment.key === 'version') {
+            sawVersion = true;
+            const parsed = datasetVersionSchema.safeParse(segment.value);
+            if (!parsed.success) problems.add('version', parsed.error.issues[0]!.message);
+          } else if (isDatasetSection(segment.key) && !Array.isArray(segment.value)) {
+            problems.add(segment.key, 'doit être un tableau');
+          }
+          break;
+        case 'invalid':
+          for (const problem of segment.problems) problems.add(problem.path, problem.message);
+          await writer.noteInvalidId(segment.section, segment.id, segment.index);
+          break;
+        case 'entity':
+          counts[segment.section] += 1;
+          entities += 1;
+          await writer.write(segment.section, segment.value as never, `${segment.section}[${segment.index}]`, segment.index);
+          break;
+        case 'rows': {
+          counts[segment.section] += segment.count;
+          entities += segment.count;
+          if (segment.section === 'users') await writer.writeUsers(unpackRows(segment, codes), segment.first);
+          // One place more for the key, which `HABILITATION_IMPORT` takes last.
+          else await writer.writeHabilitations(unpackRows(segment, codes, 1), segment.first);
+          break;
+        }
+      }
+    }
+  } catch (error) {
+    if (error instanceof JsonSyntaxError) {
+      throw new CafsupError('VALIDATION', error.message, {
+        problems: [{ path: `ligne ${error.at.line}, colonne ${error.at.column}`, message: error.reason }],
+        line: error.at.line,
+        column: error.at.column,
+      });
+    }
+    throw error;
+  }
+  if (!sawFormat) problems.add('format', 'champ obligatoire (« cafsup/dataset »)');
+  if (!sawVersion) problems.add('version', 'champ obligatoire (1)');
+  await writer.finish();
+  return { touchedPartners: writer.touchedPartners, indexesDeferred: writer.indexesDeferred };
+}
+
 /** `select` (a query ending in `IN`) with an `IN` list of `count` parameters, built once per size. */
 const inLists = new Map<string, string[]>();
 function withList(select: string, count: number): string {
@@ -202,13 +225,9 @@ function withList(select: string, count: number): string {
   return (texts[count] ??= `${select} (${Array.from({ length: count }, () => '?').join(', ')})`);
 }
 
-/**
- * Rows of one statement (its single `VALUES (?, …)` tuple repeated for each), sent `size` at a
- * time; `written` runs after each send. With a size of 1 each row is written as it comes.
- */
+/** Rows of one statement (`Sql.runMany`), written `size` at a time; `written` runs after each write. */
 class Batch {
   private rows: unknown[][] = [];
-  private readonly texts = new Map<number, string>();
 
   constructor(
     private readonly db: Sql,
@@ -226,13 +245,7 @@ class Batch {
     if (this.rows.length === 0) return;
     const rows = this.rows;
     this.rows = [];
-    let text = this.texts.get(rows.length);
-    if (text === undefined) {
-      const tuple = /VALUES (\([?, ]+\))/.exec(this.statement)![1]!;
-      text = this.statement.replace(tuple, Array.from({ length: rows.length }, () => tuple).join(', '));
-      this.texts.set(rows.length, text);
-    }
-    await this.db.run(text, rows.length === 1 ? rows[0]! : rows.flat());
+    await this.db.runMany(this.statement, rows);
     await this.written?.(rows);
   }
 }
@@ -250,7 +263,7 @@ const STATEMENTS = {
   caf: 'INSERT INTO cafs (code, doc) VALUES (?, ?) ON CONFLICT (code) DO UPDATE SET doc = excluded.doc',
   convention:
     'INSERT INTO conventions (partner_id, number, doc) VALUES (?, ?, ?) ON CONFLICT (partner_id) DO UPDATE SET number = excluded.number, doc = excluded.doc',
-  clearAvenants: 'DELETE FROM avenants WHERE partner_id = ?',
+  clearAvenants: 'DELETE FROM avenants WHERE partner_id IN',
   avenant: 'INSERT INTO avenants (partner_id, number, doc) VALUES (?, ?, ?)',
   review: `INSERT INTO reviews (partner_id, completed_at, reviewer, proof) VALUES (?, ?, ?, ?)
     ON CONFLICT (partner_id, completed_at, reviewer) DO UPDATE SET proof = excluded.proof`,
@@ -265,27 +278,39 @@ const STATEMENTS = {
   storedPartners: 'SELECT id FROM partners WHERE id IN',
   storedCafs: 'SELECT code AS id FROM cafs WHERE code IN',
   storedConventions: 'SELECT partner_id AS id FROM conventions WHERE partner_id IN',
+  habilitationKeyBase: 'SELECT COALESCE(MAX(key), 0) FROM habilitations',
+  habilitationKey: 'SELECT key FROM habilitations WHERE id = ?',
 };
 
 /**
- * Writes validated entities and checks what can only be checked across them. On PostgreSQL,
- * partners, users, groups (with their members) and habilitations are written in batches, and
- * the keys a row needs are read once its batch is written; a reference is checked where it is
- * met all the same, so the problems come in the same order on both engines.
+ * Writes validated entities and checks what can only be checked across them. Partners, users,
+ * groups (with their members) and habilitations are written in batches, and the keys a row
+ * needs are read once its batch is written; a reference is checked where it is met all the
+ * same, so the problems come in the order of the file.
+ *
+ * Habilitation ids are not kept in memory (a million of them would weigh ~100 MB): each new
+ * habilitation is written with the key `base + 1 + its index in the file`, and the unique index
+ * on `id` finds a duplicate, whose key then says where the id was first used.
  */
 class EntityWriter {
   readonly touchedPartners = new Set<string>();
   indexesDeferred = false;
   // Where each id was first seen, as an index: a million paths as strings would weigh on the heap.
-  private readonly seen: Record<DatasetSection, Map<string, number>> = {
+  private readonly seen: Record<Exclude<DatasetSection, 'habilitations'>, Map<string, number>> = {
     cafs: new Map(),
     partners: new Map(),
     conventions: new Map(),
     users: new Map(),
     groups: new Map(),
-    habilitations: new Map(),
     reviews: new Map(),
   };
+  /** The largest habilitation key before the import (read at the first habilitation): new rows get keys above it. */
+  private habilitationBase: number | undefined;
+  /** Stored habilitations the file replaces, by id, with their index in the file. */
+  private readonly replacedHabilitations = new Map<string, number>();
+  /** Ids claimed by habilitations that failed validation and by no earlier one, with their index. */
+  private readonly invalidHabilitations = new Map<string, number>();
+  private habilitationsWritten = false;
   private readonly fileUsers = new Map<string, Owned>();
   private readonly fileGroups = new Map<string, Owned>();
   private readonly filePartners = new Map<string, number>();
@@ -295,12 +320,14 @@ class EntityWriter {
   private readonly pending: PendingReference[] = [];
   /** Members of the groups still waiting in their batch, by group id: written with the group. */
   private readonly waitingMembers = new Map<string, { position: number; user: Owned }[]>();
-  private readonly size: number;
   private readonly partners: Batch;
+  private readonly conventions: Batch;
+  /** The avenants of the conventions waiting in their batch: they replace those stored once it is written. */
+  private avenants: unknown[][] = [];
+  private readonly reviews: Batch;
   private readonly users: Batch;
   private readonly groups: Batch;
   private readonly members: Batch;
-  private readonly habilitations: Batch;
   private readonly habilitationUsers: Batch;
   private readonly habilitationGroups: Batch;
 
@@ -308,22 +335,22 @@ class EntityWriter {
     private readonly db: Sql,
     private readonly problems: ProblemList,
   ) {
-    this.size = db.dialect === 'postgres' ? POSTGRES_BATCH : 1;
-    this.partners = new Batch(db, PARTNER_INSERT, this.size);
-    this.users = new Batch(db, USER_INSERT, this.size, (rows) => this.readKeys(STATEMENTS.userKeys, rows, this.fileUsers));
-    this.groups = new Batch(db, GROUP_INSERT, this.size, (rows) => this.groupsWritten(rows));
-    this.members = new Batch(db, MEMBER_INSERT, this.size);
-    this.habilitations = new Batch(db, HABILITATION_INSERT, this.size);
-    this.habilitationUsers = new Batch(db, HABILITATION_USER_UPDATE, this.size);
-    this.habilitationGroups = new Batch(db, HABILITATION_GROUP_UPDATE, this.size);
+    this.partners = new Batch(db, PARTNER_INSERT, BATCH);
+    this.conventions = new Batch(db, STATEMENTS.convention, BATCH, (rows) => this.conventionsWritten(rows));
+    this.reviews = new Batch(db, STATEMENTS.review, BATCH);
+    this.users = new Batch(db, USER_INSERT, BATCH, (rows) => this.readKeys(STATEMENTS.userKeys, rows, this.fileUsers));
+    this.groups = new Batch(db, GROUP_INSERT, BATCH, (rows) => this.groupsWritten(rows));
+    this.members = new Batch(db, MEMBER_INSERT, BATCH);
+    this.habilitationUsers = new Batch(db, HABILITATION_USER_UPDATE, BATCH);
+    this.habilitationGroups = new Batch(db, HABILITATION_GROUP_UPDATE, BATCH);
   }
 
   /** The rows of `select` (a query ending in `IN`) for these ids, by id, asked a batch at a time. */
   private async lookUp<T extends { id: string }>(select: string, ids: Iterable<string>): Promise<Map<string, T>> {
     const found = new Map<string, T>();
     const distinct = [...new Set(ids)];
-    for (let at = 0; at < distinct.length; at += this.size) {
-      const chunk = distinct.slice(at, at + this.size);
+    for (let at = 0; at < distinct.length; at += BATCH) {
+      const chunk = distinct.slice(at, at + BATCH);
       for (const row of await this.db.all<T>(withList(select, chunk.length), chunk)) found.set(row.id, row);
     }
     return found;
@@ -351,6 +378,15 @@ class EntityWriter {
     }
   }
 
+  /** A batch of conventions is written: their avenants replace those they had. */
+  private async conventionsWritten(rows: readonly unknown[][]): Promise<void> {
+    const partnerIds = rows.map((row) => row[0]);
+    await this.db.run(withList(STATEMENTS.clearAvenants, partnerIds.length), partnerIds);
+    const avenants = this.avenants;
+    this.avenants = [];
+    await this.db.runMany(STATEMENTS.avenant, avenants);
+  }
+
   /** The key of a user or group of the file, once the batch holding its row is written. */
   private async keyOf(owned: Owned, batch: Batch): Promise<number> {
     if (owned.key === undefined) await batch.flush();
@@ -358,7 +394,7 @@ class EntityWriter {
   }
 
   /** Returns false, after naming the problem, when the id was already used earlier in the file. */
-  private firstUse(section: DatasetSection, id: string, base: string, index: number, field: string, label: string): boolean {
+  private firstUse(section: Exclude<DatasetSection, 'habilitations'>, id: string, base: string, index: number, field: string, label: string): boolean {
     const previous = this.seen[section].get(id);
     if (previous !== undefined) {
       this.problems.add(`${base}.${field}`, `${label} « ${id} » en double (déjà en ${section}[${previous}])`);
@@ -373,13 +409,121 @@ class EntityWriter {
   }
 
   /** An entity that failed validation still claims its id, so a later duplicate is named too. */
-  noteInvalidId(section: DatasetSection, value: unknown, index: number): void {
-    const key = section === 'cafs' ? 'code' : section === 'conventions' ? 'partnerId' : 'id';
-    const id = (value as Record<string, unknown> | null)?.[key];
-    if (typeof id === 'string' && section !== 'reviews' && !this.seen[section].has(id)) this.seen[section].set(id, index);
+  async noteInvalidId(section: DatasetSection, id: string | null, index: number): Promise<void> {
+    if (id === null || section === 'reviews') return;
+    if (section !== 'habilitations') {
+      if (!this.seen[section].has(id)) this.seen[section].set(id, index);
+      return;
+    }
+    if (this.invalidHabilitations.has(id) || this.replacedHabilitations.has(id)) return;
+    const base = await this.habilitationKeyBase();
+    const stored = await this.db.value<number>(STATEMENTS.habilitationKey, [id]);
+    if (stored === undefined || stored <= base) this.invalidHabilitations.set(id, index);
   }
 
-  async write(section: DatasetSection, entity: never, base: string, index: number): Promise<void> {
+  private async habilitationKeyBase(): Promise<number> {
+    return (this.habilitationBase ??= (await this.db.value<number>(STATEMENTS.habilitationKeyBase))!);
+  }
+
+  /** Users, valid, from `users[first]` on, each as the parameters of `USER_INSERT`. */
+  async writeUsers(rows: readonly unknown[][], first: number): Promise<void> {
+    for (const [offset, row] of rows.entries()) {
+      const index = first + offset;
+      const base = `users[${index}]`;
+      const id = row[USER_AT.id] as string;
+      const partnerId = row[USER_AT.partner] as string;
+      if (!this.firstUse('users', id, base, index, 'id', 'identifiant d’utilisateur')) continue;
+      this.owned(partnerId, base);
+      this.touchedPartners.add(partnerId);
+      this.fileUsers.set(id, { key: undefined, partnerId });
+      await this.users.add(row);
+    }
+  }
+
+  /**
+   * Habilitations, valid, from `habilitations[first]` on, each as the parameters of
+   * `HABILITATION_IMPORT` (its user and group as ids, its key not yet there): written in one
+   * statement, then checked in order — a duplicate id, then the user or group each refers to.
+   */
+  async writeHabilitations(rows: readonly unknown[][], first: number): Promise<void> {
+    if (!this.indexesDeferred && first + rows.length > DEFER_INDEXES_AFTER) {
+      for (const { name } of DEFERRED_HABILITATION_INDEXES) await this.db.exec(`DROP INDEX ${name}`);
+      this.indexesDeferred = true;
+    }
+    // The users and groups written so far get their keys.
+    await this.users.flush();
+    await this.groups.flush();
+    const base = await this.habilitationKeyBase();
+    const userIds = new Array<string | null>(rows.length);
+    const groupIds = new Array<string | null>(rows.length);
+    /** Where each row's id was used before, when it was. */
+    const earlier = new Array<number | undefined>(rows.length);
+    const written: unknown[][] = [];
+    for (const [offset, row] of rows.entries()) {
+      const userId = (userIds[offset] = row[HABILITATION_AT.user] as string | null);
+      const groupId = (groupIds[offset] = row[HABILITATION_AT.group] as string | null);
+      row[HABILITATION_AT.user] = userId === null ? null : (this.fileUsers.get(userId)?.key ?? null);
+      row[HABILITATION_AT.group] = groupId === null ? null : (this.fileGroups.get(groupId)?.key ?? null);
+      row[HABILITATION_AT.key] = base + 1 + first + offset;
+      earlier[offset] = this.invalidHabilitations.size === 0 ? undefined : this.invalidHabilitations.get(row[HABILITATION_AT.id] as string);
+      if (earlier[offset] === undefined) written.push(row);
+    }
+    const { changes } = await this.db.runMany(HABILITATION_IMPORT, written);
+    this.habilitationsWritten ||= changes > 0;
+    // Some ids were taken: by a row of this import (a duplicate) or by a stored habilitation, which is replaced.
+    if (changes < written.length) {
+      for (const [offset, row] of rows.entries()) {
+        if (earlier[offset] !== undefined) continue;
+        const id = row[HABILITATION_AT.id] as string;
+        const stored = (await this.db.value<number>(STATEMENTS.habilitationKey, [id]))!;
+        if (stored === row[HABILITATION_AT.key]) continue;
+        if (stored > base) earlier[offset] = stored - base - 1;
+        else if (this.replacedHabilitations.has(id)) earlier[offset] = this.replacedHabilitations.get(id);
+        else {
+          this.replacedHabilitations.set(id, first + offset);
+          await this.db.run(HABILITATION_INSERT, row.slice(0, HABILITATION_AT.key));
+        }
+      }
+    }
+    for (const [offset, row] of rows.entries()) {
+      const base = `habilitations[${first + offset}]`;
+      const id = row[HABILITATION_AT.id] as string;
+      const partnerId = row[HABILITATION_AT.partner] as string;
+      if (earlier[offset] !== undefined) {
+        this.problems.add(`${base}.id`, `identifiant d’habilitation « ${id} » en double (déjà en habilitations[${earlier[offset]}])`);
+        continue;
+      }
+      this.owned(partnerId, base);
+      this.touchedPartners.add(partnerId);
+      // The common case, a user or group of the file and of the same partner, needs nothing more.
+      const userId = userIds[offset]!;
+      const groupId = groupIds[offset]!;
+      if (userId !== null) {
+        const user = this.fileUsers.get(userId);
+        if (user?.partnerId === partnerId) continue;
+        await this.reference({
+          path: `${base}.userId`,
+          kind: 'user',
+          id: userId,
+          partnerId,
+          resolve: (target) => (target === user ? undefined : this.habilitationUsers.add([target.key, id])),
+        });
+      } else {
+        const group = this.fileGroups.get(groupId);
+        if (group?.partnerId === partnerId) continue;
+        await this.reference({
+          path: `${base}.groupId`,
+          kind: 'group',
+          id: groupId,
+          partnerId,
+          resolve: (target) => (target === group ? undefined : this.habilitationGroups.add([target.key, id])),
+        });
+      }
+    }
+  }
+
+  /** An entity of the sections other than users and habilitations, valid. */
+  async write(section: Exclude<DatasetSection, 'users' | 'habilitations'>, entity: never, base: string, index: number): Promise<void> {
     switch (section) {
       case 'cafs': {
         const caf = entity as Caf;
@@ -399,18 +543,8 @@ class EntityWriter {
         const convention = entity as Convention;
         if (!this.firstUse('conventions', convention.partnerId, base, index, 'partnerId', 'deuxième convention pour le partenaire')) return;
         this.owned(convention.partnerId, base);
-        await this.db.run(STATEMENTS.convention, [convention.partnerId, convention.number, conventionDoc(convention)]);
-        await this.db.run(STATEMENTS.clearAvenants, [convention.partnerId]);
-        for (const avenant of convention.avenants) await this.db.run(STATEMENTS.avenant, [convention.partnerId, avenant.number, JSON.stringify(avenant)]);
-        return;
-      }
-      case 'users': {
-        const user = entity as User;
-        if (!this.firstUse('users', user.id, base, index, 'id', 'identifiant d’utilisateur')) return;
-        this.owned(user.partnerId, base);
-        this.touchedPartners.add(user.partnerId);
-        this.fileUsers.set(user.id, { key: undefined, partnerId: user.partnerId });
-        await this.users.add(userValues(userToRow(user)));
+        for (const avenant of convention.avenants) this.avenants.push([convention.partnerId, avenant.number, JSON.stringify(avenant)]);
+        await this.conventions.add([convention.partnerId, convention.number, conventionDoc(convention)]);
         return;
       }
       case 'groups': {
@@ -438,50 +572,12 @@ class EntityWriter {
         await this.groups.add([group.id, group.partnerId, group.name]);
         return;
       }
-      case 'habilitations': {
-        const habilitation = entity as Habilitation;
-        if (!this.firstUse('habilitations', habilitation.id, base, index, 'id', 'identifiant d’habilitation')) return;
-        if (index === DEFER_INDEXES_AFTER && !this.indexesDeferred) {
-          for (const { name } of DEFERRED_HABILITATION_INDEXES) await this.db.exec(`DROP INDEX ${name}`);
-          this.indexesDeferred = true;
-        }
-        this.owned(habilitation.partnerId, base);
-        this.touchedPartners.add(habilitation.partnerId);
-        const row = habilitationToRow(habilitation);
-        const user = habilitation.userId === null ? undefined : this.fileUsers.get(habilitation.userId);
-        const group = habilitation.groupId === null ? undefined : this.fileGroups.get(habilitation.groupId);
-        await this.habilitations.add(
-          habilitationValues(
-            row,
-            user === undefined ? null : await this.keyOf(user, this.users),
-            group === undefined ? null : await this.keyOf(group, this.groups),
-          ),
-        );
-        if (habilitation.userId !== null) {
-          await this.reference({
-            path: `${base}.userId`,
-            kind: 'user',
-            id: habilitation.userId,
-            partnerId: habilitation.partnerId,
-            resolve: (target) => (target === user ? undefined : this.habilitationUsers.add([target.key, row.id])),
-          });
-        } else {
-          await this.reference({
-            path: `${base}.groupId`,
-            kind: 'group',
-            id: habilitation.groupId!,
-            partnerId: habilitation.partnerId,
-            resolve: (target) => (target === group ? undefined : this.habilitationGroups.add([target.key, row.id])),
-          });
-        }
-        return;
-      }
       case 'reviews': {
         const review = entity as Review;
         const identity = `${review.partnerId}\u0000${review.completedAt}\u0000${review.reviewer}`;
         if (!this.firstUse('reviews', identity, base, index, 'completedAt', 'revue (même partenaire, même date, même personne)')) return;
         this.owned(review.partnerId, base);
-        await this.db.run(STATEMENTS.review, [review.partnerId, review.completedAt, review.reviewer, review.proof]);
+        await this.reviews.add([review.partnerId, review.completedAt, review.reviewer, review.proof]);
         return;
       }
     }
@@ -505,7 +601,7 @@ class EntityWriter {
 
   /** The checks that need the whole file: forward references and entities the file relies on in the store. */
   async finish(): Promise<void> {
-    for (const batch of [this.partners, this.users, this.groups, this.members, this.habilitations]) await batch.flush();
+    for (const batch of [this.partners, this.conventions, this.users, this.groups, this.members, this.reviews]) await batch.flush();
     const outside = (kind: 'user' | 'group', file: Map<string, Owned>) =>
       this.pending.filter((reference) => reference.kind === kind && !file.has(reference.id)).map((reference) => reference.id);
     const storedUsers = await this.lookUp<Owned & { id: string }>(STATEMENTS.storedUsers, outside('user', this.fileUsers));
@@ -515,6 +611,10 @@ class EntityWriter {
       await this.check(reference, file.get(reference.id) ?? stored.get(reference.id));
     }
     for (const batch of [this.members, this.habilitationUsers, this.habilitationGroups]) await batch.flush();
+    // Keys were given by the import: the next habilitation created takes the one after the last.
+    if (this.habilitationsWritten && this.db.dialect === 'postgres') {
+      await this.db.exec(`SELECT setval(pg_get_serial_sequence('habilitations', 'key'), (SELECT MAX(key) FROM habilitations))`);
+    }
 
     const storedCafs = await this.lookUp(
       STATEMENTS.storedCafs,

@@ -85,7 +85,7 @@ function upsertById(table: string, columns: readonly string[]): string {
    ON CONFLICT (id) DO UPDATE SET ${updates.join(', ')}`;
 }
 
-const USER_WRITTEN = [
+export const USER_WRITTEN = [
   'id',
   'partner_id',
   'name',
@@ -174,7 +174,7 @@ export function habilitationToRow(habilitation: Habilitation): HabilitationRow {
 }
 
 /** The columns of `HABILITATION_INSERT`: a habilitation row's fields, its user and group as keys. */
-const HABILITATION_WRITTEN = [
+export const HABILITATION_WRITTEN = [
   'id',
   'partner_id',
   'user_key',
@@ -194,6 +194,15 @@ const HABILITATION_WRITTEN = [
 
 /** The one statement that writes a habilitation (import, habilitations.create): parameters from `habilitationValues`. */
 export const HABILITATION_INSERT = upsertById('habilitations', HABILITATION_WRITTEN);
+
+/**
+ * The import's statement for a habilitation: a new row with the key it is given, or nothing when
+ * the id is taken (a duplicate in the file, or a stored habilitation that the import then
+ * replaces). Parameters those of `HABILITATION_INSERT`, then the key (last, so that the
+ * import fills one array per row).
+ */
+export const HABILITATION_IMPORT = `INSERT INTO habilitations (${HABILITATION_WRITTEN.join(', ')}, key)
+  VALUES (${HABILITATION_WRITTEN.map(() => '?').join(', ')}, ?) ON CONFLICT (id) DO NOTHING`;
 
 /**
  * The parameters of `HABILITATION_INSERT`, in the order of `habilitationToRow`'s fields, the

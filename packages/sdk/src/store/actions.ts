@@ -28,7 +28,7 @@ import {
 } from '@cafsup/shared';
 import { parisDay } from '@cafsup/shared';
 import type { ConventionCache } from './conventions.js';
-import { dialectOf, updateRows, type Sql } from './engine/engine.js';
+import { dialectOf, type Sql } from './engine/engine.js';
 import type { DerivedFacts } from './derived.js';
 import type { TraceEntry, TraceWriter } from './traces.js';
 
@@ -70,18 +70,13 @@ type UserView = { status: string; mustChangePassword: boolean };
 
 // `{ids}` is the list of ids asked (a JSON array parameter), per engine.
 const LOAD_HABILITATIONS = 'SELECT key, id, partner_id, status, suspended_at, revoked_at FROM habilitations WHERE id IN {ids}';
-const HABILITATION_CHANGES = [
-  { name: 'status', type: 'TEXT' },
-  { name: 'suspended_at', type: 'TEXT' },
-  { name: 'suspended_day', type: 'TEXT' },
-  { name: 'revoked_at', type: 'TEXT' },
-  { name: 'revoked_day', type: 'TEXT' },
-] as const;
+// One statement for many rows (`Sql.runMany`); the VALUES columns are named column1, column2… on
+// both engines, and their types are said where PostgreSQL would take a parameter for text.
+const UPDATE_HABILITATIONS = `UPDATE habilitations SET status = v.column2, suspended_at = v.column3, suspended_day = v.column4,
+    revoked_at = v.column5, revoked_day = v.column6 FROM (VALUES (?, ?, ?, ?, ?, ?)) AS v WHERE habilitations.key = CAST(v.column1 AS BIGINT)`;
 const LOAD_USERS = 'SELECT key, id, partner_id, status, must_change_password FROM users WHERE id IN {ids}';
-const USER_CHANGES = [
-  { name: 'status', type: 'TEXT' },
-  { name: 'must_change_password', type: 'BIGINT' },
-] as const;
+const UPDATE_USERS = `UPDATE users SET status = v.column2, must_change_password = CAST(v.column3 AS BIGINT)
+    FROM (VALUES (?, ?, ?)) AS v WHERE users.key = CAST(v.column1 AS BIGINT)`;
 
 /** The write side of the store: every action validated, decided, applied and traced in one transaction. */
 export class ActionRunner {
@@ -177,20 +172,16 @@ export class ActionRunner {
       view: (h) => ({ status: h.status, suspendedAt: h.suspended_at, revokedAt: h.revoked_at }),
       decide: (h, now) => habilitationTransition(action, { status: h.status, suspendedAt: h.suspended_at, revokedAt: h.revoked_at }, now.at),
       write: (changes) =>
-        updateRows(
-          this.db,
-          'habilitations',
-          HABILITATION_CHANGES,
-          changes.map(({ entity, after }) => ({
-            key: entity.key,
-            values: [
-              after.status,
-              after.suspendedAt,
-              after.suspendedAt === null ? null : parisDay(after.suspendedAt),
-              after.revokedAt,
-              after.revokedAt === null ? null : parisDay(after.revokedAt),
-            ],
-          })),
+        this.db.runMany(
+          UPDATE_HABILITATIONS,
+          changes.map(({ entity, after }) => [
+            entity.key,
+            after.status,
+            after.suspendedAt,
+            after.suspendedAt === null ? null : parisDay(after.suspendedAt),
+            after.revokedAt,
+            after.revokedAt === null ? null : parisDay(after.revokedAt),
+          ]),
         ),
       partnerOf: (h) => h.partner_id,
     };
@@ -231,11 +222,9 @@ export class ActionRunner {
       view: (u) => ({ status: u.status, mustChangePassword: u.must_change_password === 1 }),
       decide: (u) => userTransition(action, { status: u.status, mustChangePassword: u.must_change_password === 1 }),
       write: (changes) =>
-        updateRows(
-          this.db,
-          'users',
-          USER_CHANGES,
-          changes.map(({ entity, after }) => ({ key: entity.key, values: [after.status, after.mustChangePassword ? 1 : 0] })),
+        this.db.runMany(
+          UPDATE_USERS,
+          changes.map(({ entity, after }) => [entity.key, after.status, after.mustChangePassword ? 1 : 0]),
         ),
       partnerOf: (u) => u.partner_id,
     };

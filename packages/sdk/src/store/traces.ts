@@ -17,7 +17,7 @@ import {
   type TraceTarget,
   type TraceVerification,
 } from '@cafsup/shared';
-import { dialectOf, insertRows, type Sql } from './engine/engine.js';
+import { dialectOf, type Sql } from './engine/engine.js';
 
 /** What a write says about itself; the chain fields are added by `append`. */
 export interface TraceEntry {
@@ -113,8 +113,8 @@ export function rowToTrace(row: TraceRow): Trace {
  * records, so that a change never lands without its trace nor a trace without its change.
  */
 export class TraceWriter {
-  private static readonly INSERT =
-    'INSERT INTO traces (id, at, kind, version, actor_name, actor_email, action, target_type, target_id, partner_id, reason, before, after, details, content_hash, prev_hash, hash)';
+  private static readonly INSERT = `INSERT INTO traces (id, at, kind, version, actor_name, actor_email, action, target_type, target_id, partner_id, reason, before, after, details, content_hash, prev_hash, hash)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
   constructor(private readonly db: Sql) {}
 
@@ -163,7 +163,8 @@ export class TraceWriter {
       head = { id: trace.id, hash };
       ids.push(head.id);
     }
-    await insertRows(this.db, TraceWriter.INSERT, rows);
+    // A bulk action's traces in a few statements (one per 5,000 on PostgreSQL).
+    await this.db.runMany(TraceWriter.INSERT, rows);
     await writeMeta(this.db, HEAD_KEY, head);
     return ids;
   }

@@ -1,11 +1,10 @@
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { CafsupError, canonicalJson } from '@cafsup/shared';
 import type { Caller, Outcome } from '../operations/execute.js';
 import { operationSpec, type Operation } from '../operations/table.js';
 import { unavailable } from '../store/engine/engine.js';
+import { workerFile } from './file.js';
 import { CANCELLED, QUEUED, ServerJobs, type FromWorker, type InternalJob, type RunMessage, type SerializedError, type ToWorker } from './protocol.js';
 
 export interface StorePoolOptions {
@@ -26,20 +25,6 @@ export interface JobOptions {
   source?: AsyncIterable<Uint8Array>;
   /** The input was validated with `parseOperationInput` already. */
   validated?: boolean;
-}
-
-/**
- * Where the worker's code is: beside this module once compiled (sdk/dist), beside the bundle
- * of the `cafsup` command (tui/dist), or in sdk/dist when this module runs from its source
- * (the tests). The first that exists.
- */
-function workerFile(): URL {
-  const candidates = ['./store-worker.js', '../store-worker.mjs', './store-worker.mjs', '../../dist/workers/store-worker.js'].map(
-    (path) => new URL(path, import.meta.url),
-  );
-  const found = candidates.find((url) => existsSync(fileURLToPath(url)));
-  if (found === undefined) throw new CafsupError('INTERNAL', 'Fichier du processus de la base introuvable : reconstruisez cafsup (pnpm build).');
-  return found;
 }
 
 interface Pending {
@@ -68,7 +53,9 @@ class StoreWorker {
       markReady = resolve;
       failReady = reject;
     });
-    this.worker = new Worker(workerFile(), { workerData: { database: options.database, role, clock: options.clock ?? null, create: options.create ?? true } });
+    this.worker = new Worker(workerFile('store-worker'), {
+      workerData: { database: options.database, role, clock: options.clock ?? null, create: options.create ?? true },
+    });
     this.worker.on('message', (message: FromWorker) => {
       if (message.type === 'ready') markReady();
       else this.receive(message);

@@ -30,6 +30,19 @@ export interface Sql {
   value<T = unknown>(sql: string, params?: Params): Promise<T | undefined>;
   /** A statement that returns no rows: how many rows it changed. */
   run(sql: string, params?: Params): Promise<{ changes: number }>;
+  /**
+   * One statement with a single `VALUES (?, …)` tuple, run for each row of `?` parameters: how
+   * many rows it changed in all. SQLite runs the rows in one synchronous loop over one prepared
+   * statement (no promise per row); PostgreSQL sends them as multi-row `VALUES` lists, one round
+   * trip per few hundred rows. For bulk writes (the import).
+   */
+  runMany(sql: string, rows: readonly (readonly unknown[])[]): Promise<{ changes: number }>;
+  /**
+   * Runs `work`, a bulk load that appends many rows, holding the engine's memory low: SQLite
+   * shrinks its page cache meanwhile (appended pages are written once and not read back);
+   * PostgreSQL, whose memory is the server's, just runs `work`.
+   */
+  appending<T>(work: () => Promise<T>): Promise<T>;
   /** Several statements without parameters (migrations, bulk maintenance). */
   exec(script: string): Promise<void>;
   /**
@@ -90,40 +103,3 @@ export function dialectOf(db: Sql) {
 
 /** Counts a condition as 1 or 0 in both dialects (PostgreSQL does not add booleans). */
 export const asInt = (condition: string) => `(CASE WHEN ${condition} THEN 1 ELSE 0 END)`;
-
-/** Rows per statement: under SQLite's 32,766 parameters and PostgreSQL's 65,535 for the widest row. */
-const ROWS_PER_STATEMENT = 500;
-
-/**
- * Inserts many rows with multi-row `VALUES` statements: on PostgreSQL one round trip per 500
- * rows rather than per row. `into` is `INSERT INTO t (a, b, …)`; every row has as many values.
- */
-export async function insertRows(db: Sql, into: string, rows: readonly (readonly unknown[])[]): Promise<void> {
-  for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
-    const chunk = rows.slice(start, start + ROWS_PER_STATEMENT);
-    const values = chunk.map((row) => `(${row.map(() => '?').join(', ')})`).join(', ');
-    await db.run(`${into} VALUES ${values}`, chunk.flat());
-  }
-}
-
-/**
- * Updates many rows, each by its integer key, in statements of 500 (`UPDATE … FROM (VALUES …)`,
- * which both engines take; their `VALUES` columns are named column1, column2, …). Each set column
- * says its type, so PostgreSQL does not take the parameters for text.
- */
-export async function updateRows(
-  db: Sql,
-  table: string,
-  columns: readonly { name: string; type: 'TEXT' | 'BIGINT' }[],
-  rows: readonly { key: number; values: readonly unknown[] }[],
-): Promise<void> {
-  const set = columns.map((column, index) => `${column.name} = v.column${index + 2}`).join(', ');
-  const row = `(CAST(? AS BIGINT), ${columns.map((column) => `CAST(? AS ${column.type})`).join(', ')})`;
-  for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
-    const chunk = rows.slice(start, start + ROWS_PER_STATEMENT);
-    await db.run(
-      `UPDATE ${table} SET ${set} FROM (VALUES ${chunk.map(() => row).join(', ')}) AS v WHERE ${table}.key = v.column1`,
-      chunk.flatMap((entry) => [entry.key, ...entry.values]),
-    );
-  }
-}

@@ -16,6 +16,9 @@ function bind(params: Params | undefined): unknown[] {
   return [named];
 }
 
+/** The page cache while a bulk load appends rows (`appending`), in KiB as `cache_size` takes it when negative. */
+const APPENDING_CACHE_KIB = 16_384;
+
 /** Statements built from filters vary; the cache keeps the most recent ones. */
 const STATEMENT_CACHE = 256;
 
@@ -60,6 +63,23 @@ export class SqliteSql implements Sql {
     // A statement with RETURNING reads rows; its effect is what counts here.
     if (statement.reader) return Promise.resolve({ changes: statement.all(...bind(params)).length });
     return Promise.resolve({ changes: statement.run(...bind(params)).changes });
+  }
+
+  runMany(sql: string, rows: readonly (readonly unknown[])[]): Promise<{ changes: number }> {
+    const statement = this.prepare(sql);
+    let changes = 0;
+    for (const row of rows) changes += statement.run(...bind(row)).changes;
+    return Promise.resolve({ changes });
+  }
+
+  async appending<T>(work: () => Promise<T>): Promise<T> {
+    const cache = this.db.pragma('cache_size', { simple: true }) as number;
+    this.db.pragma(`cache_size = -${APPENDING_CACHE_KIB}`);
+    try {
+      return await work();
+    } finally {
+      this.db.pragma(`cache_size = ${cache}`);
+    }
   }
 
   exec(script: string): Promise<void> {
