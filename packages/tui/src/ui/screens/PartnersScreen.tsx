@@ -57,6 +57,7 @@ export function PartnersScreen({ width, height }: { width: number; height: numbe
       const command = commandOf(KEYS, press, canWrite);
       if (command === 'filter') return filter.start();
       if (command === 'sort') return view.nextSort();
+      if (command === 'partnerCreate') return navigation.act({ kind: 'partnerCreate' });
       if (current === undefined) return command !== null;
       if (command === 'open') return navigation.push({ screen: 'partner', partnerId: current.id, tab: 'synthese' });
       if (command === 'withdraw') return navigation.act({ kind: 'withdrawDelegation', partnerId: current.id });
@@ -88,7 +89,7 @@ export function PartnersScreen({ width, height }: { width: number; height: numbe
         <Text
           color={theme.muted}
           wrap="truncate"
-        >{`${footerOf(KEYS, ['open', 'filter', 'sort', 'withdraw', 'avenant', 'review'], canWrite)} · ${footerOf(GLOBAL_BINDINGS, ['help'], canWrite)} · Alertes : C critique E élevée M moyenne F faible`}</Text>
+        >{`${footerOf(KEYS, ['open', 'filter', 'sort', 'partnerCreate', 'withdraw', 'avenant', 'review'], canWrite)} · ${footerOf(GLOBAL_BINDINGS, ['help'], canWrite)} · Alertes : C critique E élevée M moyenne F faible`}</Text>
       )}
     </Box>
   );
