@@ -127,7 +127,10 @@ export function editQuestions(fields: RecordField[], current: CurrentValues | un
   });
 }
 
-function valueOf(field: RecordField, answer: string): unknown {
+/** A field's value as the SDK takes it. */
+export type FieldValue = string | string[] | boolean | null;
+
+function valueOf(field: RecordField, answer: string): FieldValue {
   switch (field.type) {
     case 'list':
       return answer.split(/[\s,]+/).filter((item) => item !== '');
@@ -139,7 +142,7 @@ function valueOf(field: RecordField, answer: string): unknown {
 }
 
 /** A new record's fields from the answers; an empty optional answer is left out. */
-export function recordFrom(fields: RecordField[], answers: Answers, prefix = ''): Record<string, unknown> {
+export function recordFrom(fields: RecordField[], answers: Answers, prefix = ''): Record<string, FieldValue> {
   return Object.fromEntries(
     fields.flatMap((field) => {
       const answer = answers[`${prefix}${field.key}`] ?? '';
@@ -149,7 +152,7 @@ export function recordFrom(fields: RecordField[], answers: Answers, prefix = '')
 }
 
 /** An edit's changes: the answers that differ from the current values, « - » emptying an optional field. */
-export function changesFrom(fields: RecordField[], answers: Answers, current: CurrentValues | undefined): Record<string, unknown> {
+export function changesFrom(fields: RecordField[], answers: Answers, current: CurrentValues | undefined): Record<string, FieldValue> {
   return Object.fromEntries(
     fields.flatMap((field) => {
       const answer = answers[field.key] ?? '';

@@ -13,6 +13,7 @@ import {
   editQuestions,
   recordFrom,
   type CurrentValues,
+  type FieldValue,
   type RecordField,
 } from '../record-forms.js';
 import { PREVIEW_REASON, type ActionPlan } from './actions.js';
@@ -29,12 +30,12 @@ const reasonOf = (reason: string | undefined) => reason ?? PREVIEW_REASON;
 const say = escapeForTerminal;
 
 /** The changes of an edit in words, one line per field; none means nothing to write. */
-function changeLines(fields: RecordField[], changes: Record<string, unknown>): string[] {
+function changeLines(fields: RecordField[], changes: Record<string, FieldValue>): string[] {
   return fields.flatMap((field) => {
     if (!(field.key in changes)) return [];
-    const value = changes[field.key];
+    const value = changes[field.key]!;
     const shown =
-      value === null ? '(vide)' : Array.isArray(value) ? value.join(', ') || '(aucun)' : typeof value === 'boolean' ? (value ? 'oui' : 'non') : String(value);
+      value === null ? '(vide)' : Array.isArray(value) ? value.join(', ') || '(aucun)' : typeof value === 'boolean' ? (value ? 'oui' : 'non') : value;
     return [`  ${field.label.replace(/ \(.*\)$/, '')} : ${say(shown)}`];
   });
 }
