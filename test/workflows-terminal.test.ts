@@ -205,14 +205,14 @@ describe('the workflow dialogs of the interface, in tmux at 80×24', () => {
     const user = sandbox.json(['users', 'bavans']).users.find((row: { email: string }) => row.email === 'noe.garnier@bavans.fr');
     expect(user).toMatchObject({ name: 'Noé Garnier', role: 'user', departement: '25' });
 
-    terminal.send(` :habilitation-nouvelle bavans\r${user.id}\r\rT4\r\r2027-03-31\r`);
+    terminal.send(` :habilitation-nouvelle bavans\r${user.id}\r\rT1\r\r2027-03-31\r`);
     const granting = await terminal.waitFor('Motif (obligatoire');
-    expect(granting).toContain(`CDAP T4 à ${user.id}, jusqu’au 2027-03-31`);
+    expect(granting).toContain(`CDAP T1 à ${user.id}, jusqu’au 2027-03-31`);
     terminal.send('Mission de remplacement à l’accueil\r');
     await terminal.waitFor('confirmer ? (o/n)');
     terminal.send('o');
     await terminal.waitFor(/Fait\. Trace n° \d+/);
-    expect(habilitations('bavans').filter((row) => row.userId === user.id)).toMatchObject([{ profile: 'T4', status: 'active', endsAt: '2027-03-31' }]);
+    expect(habilitations('bavans').filter((row) => row.userId === user.id)).toMatchObject([{ profile: 'T1', status: 'active', endsAt: '2027-03-31' }]);
     const trace = (sandbox.json(['traces', '--partner', 'bavans']).traces as { targetId: string; reason: string }[])[0]!;
     expect(trace.reason).toBe('Mission de remplacement à l’accueil');
   });

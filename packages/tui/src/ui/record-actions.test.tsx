@@ -83,6 +83,12 @@ describe('the records the Caf writes without a form (workflows.md §1) and incid
       (row) => row.userId === 'bavans-u001' && row.profile === 'T4' && row.endsAt === '2027-03-31',
     );
     expect(granted).toHaveLength(1);
+    // A second T4 on Bavans would go over its quota: refused by the rule, with its article.
+    await command('habilitation-nouvelle bavans');
+    await app.press(...'bavans-u002', KEYS.enter, KEYS.enter, ...'T4', KEYS.enter, KEYS.enter, KEYS.enter);
+    expect((await app.waitFor('Rien n’a été modifié')).replace(/[│\s]+/g, ' ')).toMatch(/Refusé : Quota CDAP T4 atteint : 2 sur 2 \(règle 1, .*art\. 9\.1\)/);
+    await app.press(' ');
+    await app.waitFor((frame) => !frame.includes('Rien n’a été modifié'));
 
     await command('habilitation-nouvelle amp');
     await app.press(...'amp-u001', KEYS.enter, KEYS.enter, ...'T4', KEYS.enter, KEYS.enter, KEYS.enter);

@@ -1,6 +1,5 @@
-import { CafsupError, RECORD_FORM_LABELS, WORKFLOW_STEP_LABELS, countOf, escapeForTerminal, type Group, type RequestRefusal } from '@cafsup/shared';
+import { RECORD_FORM_LABELS, WORKFLOW_STEP_LABELS, countOf, escapeForTerminal, type Group } from '@cafsup/shared';
 import type { CafsupClient } from '@cafsup/sdk';
-import type { Answers } from '../avenant-form.js';
 import {
   CONVENTION_FIELDS,
   GROUP_FIELDS,
@@ -61,13 +60,6 @@ function editPlan(
   };
 }
 
-/** A habilitation refused by a rule: its message, the rule and the article, said in the dialog. */
-function withRule(error: unknown): never {
-  if (!(error instanceof CafsupError) || error.details.refusal === undefined) throw error;
-  const refusal = error.details.refusal as RequestRefusal;
-  throw new CafsupError('CONFLICT', `Refusé : ${refusal.message} — règle ${refusal.rule}, ${refusal.article}. Rien n’a été créé.`, { refusal });
-}
-
 function habilitationCreatePlan(partnerId: string): ActionPlan {
   // Looked up once per dialog: whether the holder is one of the partner's groups.
   let groupIds: Promise<Set<string>> | undefined;
@@ -79,9 +71,7 @@ function habilitationCreatePlan(partnerId: string): ActionPlan {
       groupIds ??= collect(client.groups.iterate({ partnerId, limit: 500 })).then((groups) => new Set(groups.map((group) => group.id)));
       const { holder, ...fields } = recordFrom(HABILITATION_FIELDS, answers) as { holder: string } & Record<string, string>;
       const to = (await groupIds).has(holder) ? { groupId: holder } : { userId: holder };
-      const result = await client.habilitations
-        .create(partnerId, { ...fields, profile: fields.profile!, ...to, reason: reasonOf(reason), dryRun })
-        .catch(withRule);
+      const result = await client.habilitations.create(partnerId, { ...fields, profile: fields.profile!, ...to, reason: reasonOf(reason), dryRun });
       const { habilitation } = result;
       return {
         lines: [
@@ -96,10 +86,10 @@ function habilitationCreatePlan(partnerId: string): ActionPlan {
 
 /** A group of the partner (several: the dialog asks which first, then offers its values). */
 function groupEditPlan(groups: { id: string; current?: Group }[]): ActionPlan {
-  const [only] = groups;
-  if (groups.length === 1)
-    return editPlan(title(WORKFLOW_STEP_LABELS.groupEdit, only!.id), GROUP_FIELDS, only!.current, (client, changes) => client.groups.edit(only!.id, changes));
-  const chosen = (answers: Answers) => groups.find((group) => group.id === answers.group)!;
+  const planOf = (group: { id: string; current?: Group }) =>
+    editPlan(title(WORKFLOW_STEP_LABELS.groupEdit, group.id), GROUP_FIELDS, group.current, (client, changes) => client.groups.edit(group.id, changes));
+  if (groups.length === 1) return planOf(groups[0]!);
+  const chosen = (value: string | undefined) => groups.find((group) => group.id === value)!;
   return {
     title: capital(WORKFLOW_STEP_LABELS.groupEdit),
     questions: [
@@ -109,12 +99,9 @@ function groupEditPlan(groups: { id: string; current?: Group }[]): ActionPlan {
         choices: groups.map((group) => ({ label: `${group.id} ${say(group.current?.name ?? '')}`, value: group.id })),
       },
     ],
-    follow: (question, value) => (question.key === 'group' ? editQuestions(GROUP_FIELDS, groups.find((group) => group.id === value)?.current) : []),
+    follow: (question, value) => (question.key === 'group' ? planOf(chosen(value)).questions : []),
     reasonRequired: true,
-    run: (client, answers, options) => {
-      const group = chosen(answers);
-      return editPlan('', GROUP_FIELDS, group.current, (sdk, changes) => sdk.groups.edit(group.id, changes)).run(client, answers, options);
-    },
+    run: (client, answers, options) => planOf(chosen(answers.group)).run(client, answers, options),
   };
 }
 

@@ -357,7 +357,7 @@ function footer(tab: PartnerTab, canWrite: boolean, marked: number): string {
   const selection = marked > 0 ? `${countOf(marked, 'sélectionnée', 'sélectionnées')} · ` : '';
   const help = footerOf(GLOBAL_BINDINGS, ['help'], canWrite);
   const keys: Record<PartnerTab, (keyof typeof KEYS)[]> = {
-    synthese: ['nextTab', 'workflows', 'partnerEdit', 'conventionEdit', 'withdraw', 'avenant', 'review'],
+    synthese: ['nextTab', 'workflows', 'withdraw', 'avenant', 'review', 'partnerEdit', 'conventionEdit'],
     quotas: ['nextTab', 'excess'],
     habilitations: ['open', 'filter', 'select', 'selectAll', 'suspend', 'reinstate', 'revoke', 'habilitationCreate', 'groupCreate', 'groupEdit'],
     utilisateurs: ['open', 'filter', 'select', 'selectAll', 'suspend', 'reinstate', 'password', 'userCreate', 'userEdit', 'personExtract', 'dormant'],

@@ -89,7 +89,7 @@ export function PartnersScreen({ width, height }: { width: number; height: numbe
         <Text
           color={theme.muted}
           wrap="truncate"
-        >{`${footerOf(KEYS, ['open', 'filter', 'sort', 'partnerCreate', 'withdraw', 'avenant', 'review'], canWrite)} · ${footerOf(GLOBAL_BINDINGS, ['help'], canWrite)} · Alertes : C critique E élevée M moyenne F faible`}</Text>
+        >{`${footerOf(KEYS, ['open', 'filter', 'sort', 'withdraw', 'avenant', 'review'], canWrite)} · ${footerOf(GLOBAL_BINDINGS, ['help'], canWrite)} · Alertes : C critique E élevée M moyenne F faible`}</Text>
       )}
     </Box>
   );
