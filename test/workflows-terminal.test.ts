@@ -207,7 +207,7 @@ describe('the workflow dialogs of the interface, in tmux at 80×24', () => {
 
     terminal.send(` :habilitation-nouvelle bavans\r${user.id}\r\rT1\r\r2027-03-31\r`);
     const granting = await terminal.waitFor('Motif (obligatoire');
-    expect(granting).toContain(`CDAP T1 à ${user.id}, jusqu’au 2027-03-31`);
+    expect(granting).toContain(`CDAP T1 à ${user.id}, jusqu’au 31/03/2027`);
     terminal.send('Mission de remplacement à l’accueil\r');
     await terminal.waitFor('confirmer ? (o/n)');
     terminal.send('o');

@@ -215,6 +215,8 @@ export const RECORD_FORM_LABELS = {
   openedAt: 'Ouvert le (horodatage, ex. 2026-11-20T16:30:00+01:00 ; vide : maintenant)',
   /** Beside an edit's question: what Entrée and « - » do. */
   keep: 'Entrée : inchangé',
+  /** The first choice of an edit that does not know the current value (a `:` command). */
+  unchanged: 'inchangé',
   clear: '« - » : vider',
 } as const;
 

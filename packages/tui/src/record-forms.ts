@@ -120,8 +120,13 @@ export function editQuestions(fields: RecordField[], current: CurrentValues | un
       optional: true,
       ...(field.choices === undefined
         ? { ...(now === undefined ? {} : { initial: now }) }
-        : // The current value first: Entrée keeps it.
-          { choices: [...field.choices].sort((a, b) => Number(b.value === now) - Number(a.value === now)) }),
+        : // The current value first, or « inchangé » when it is not known: Entrée keeps it.
+          {
+            choices:
+              now === undefined
+                ? [{ label: LABEL.unchanged, value: '' }, ...field.choices]
+                : [...field.choices].sort((a, b) => Number(b.value === now) - Number(a.value === now)),
+          }),
       ...(field.type === 'date' ? { check: (value: string) => (value === EMPTY ? null : dateCheck(value)) } : {}),
     };
   });

@@ -214,7 +214,7 @@ export const SCREEN_BINDINGS = {
     // The records the Caf writes without a form (workflows.md §1).
     userCreate: workflowStep('n', 'userCreate', 'nouvel utilisateur', ' (onglet Utilisateurs)'),
     userEdit: workflowStep('m', 'userEdit', 'modifier', ' sous le curseur (onglet Utilisateurs)'),
-    habilitationCreate: workflowStep('h', 'habilitationCreate', 'accorder'),
+    habilitationCreate: workflowStep('h', 'habilitationCreate', 'accorder', ' (onglet Utilisateurs : à la personne sous le curseur)'),
     groupCreate: workflowStep('N', 'groupCreate', 'nouveau groupe'),
     groupEdit: workflowStep('M', 'groupEdit', 'modifier un groupe'),
     partnerEdit: workflowStep('i', 'partnerEdit', 'informations'),

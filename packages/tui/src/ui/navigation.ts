@@ -33,7 +33,7 @@ export type RecordRequest =
   | { kind: 'userEdit'; userId: string; current?: CurrentValues }
   | { kind: 'groupCreate'; partnerId: string }
   | { kind: 'groupEdit'; groups: { id: string; current?: Group }[] }
-  | { kind: 'habilitationCreate'; partnerId: string }
+  | { kind: 'habilitationCreate'; partnerId: string; /** The holder proposed: the user under the cursor. */ holder?: string }
   | { kind: 'partnerCreate' }
   | { kind: 'partnerEdit'; partnerId: string; current?: CurrentValues }
   | { kind: 'conventionEdit'; partnerId: string; current?: CurrentValues };

@@ -70,6 +70,14 @@ describe('the records the Caf writes without a form (workflows.md §1) and incid
     expect(preview).not.toContain('Prénom et NOM :');
     await confirm('Fonction transmise par le maire');
     expect(await client.users.get(user.id)).toMatchObject({ name: 'Lucie Perrin', function: 'Agent d’accueil', departement: null });
+
+    // h on the Utilisateurs tab proposes the person under the cursor as the holder.
+    await app.press(' ');
+    await app.waitFor((frame) => !frame.includes('✓ Fait'));
+    await app.press('h', KEYS.enter, KEYS.enter, ...'T1', KEYS.enter, KEYS.enter, KEYS.enter);
+    expect(await app.waitFor('Motif (obligatoire')).toContain(`Accorderait : bavans-h`);
+    expect(app.frame()).toContain(`CDAP T1 à ${user.id}`);
+    await app.press(KEYS.escape);
   });
 
   it('grants a habilitation on the centralised Bavans (h), and shows the refusal on a delegated partner with its article', async () => {
@@ -114,6 +122,25 @@ describe('the records the Caf writes without a form (workflows.md §1) and incid
     expect(await app.waitFor('Motif (obligatoire')).toContain('Membres : bavans-u002');
     await confirm('Départ de l’accueil');
     expect(await client.groups.get(group!.id)).toMatchObject({ name: 'Accueil', memberIds: ['bavans-u002'] });
+
+    // With two groups, M asks which first.
+    await app.press(' ');
+    await command('groupe-nouveau bavans');
+    await app.press(...'Instruction', KEYS.enter, KEYS.enter);
+    await app.waitFor('Motif (obligatoire');
+    await confirm('Groupe de l’instruction');
+    await app.press(' ');
+    await app.waitFor((frame) => !frame.includes('✓ Fait'));
+    await app.press('M');
+    await app.waitFor('Quel groupe ?');
+    await app.press(KEYS.down, KEYS.enter, ...'Instruction RSA', KEYS.enter, ...'bavans-u001', KEYS.enter);
+    expect(await app.waitFor('Motif (obligatoire')).toContain('Nom du groupe : Instruction RSA');
+    await confirm('Groupe renommé');
+    const groups = (await client.groups.list({ partnerId: 'bavans' })).items;
+    expect(groups.map((row) => [row.name, row.memberIds])).toEqual([
+      ['Accueil', ['bavans-u002']],
+      ['Instruction RSA', ['bavans-u001']],
+    ]);
   });
 
   it('corrects the partner’s address (i) and its convention’s signature date (c) from the summary', async () => {
@@ -131,6 +158,41 @@ describe('the records the Caf writes without a form (workflows.md §1) and incid
     const detail = await client.partners.get('bavans');
     expect(detail).toMatchObject({ name: 'Mairie de Bavans', address: '2 place de la Mairie, 25550 Bavans' });
     expect(detail.convention).toMatchObject({ number: 'GC 130', signedAt: '2017-07-21', managementMode: 'centralised' });
+  });
+
+  it('registers a new partner and its convention with :partenaire-nouveau, and edits a user by id with :utilisateur-modifier', async () => {
+    await command('partenaire-nouveau');
+    await app.press(
+      ...'mairie-exemple',
+      KEYS.enter,
+      ...'25',
+      KEYS.enter,
+      'Mairie d’Exemple',
+      KEYS.enter,
+      KEYS.enter,
+      KEYS.enter,
+      ...'25',
+      KEYS.enter,
+      KEYS.enter,
+    );
+    // The convention: its number, signed on, no effect date, centralised (the second choice), tacit renewal (oui).
+    await app.press(...'GC 200', KEYS.enter, ...'2026-01-15', KEYS.enter, KEYS.enter, KEYS.down, KEYS.enter, KEYS.enter);
+    expect(await app.waitFor('Motif (obligatoire')).toContain('Enregistrerait : mairie-exemple Mairie d’Exemple, convention GC 200');
+    await confirm('Convention signée le 15/01/2026');
+    const detail = await client.partners.get('mairie-exemple');
+    expect(detail).toMatchObject({ name: 'Mairie d’Exemple', kind: 'commune', cafCode: '25', departements: ['25'], address: null });
+    expect(detail.convention).toMatchObject({ number: 'GC 200', signedAt: '2026-01-15', effectiveAt: null, managementMode: 'centralised', tacitRenewal: true });
+
+    // Without the record on screen, every question starts empty (or « inchangé »): only the e-mail changes.
+    await app.press(' ');
+    await command('utilisateur-modifier bavans-u002');
+    await app.press(KEYS.enter, 'prenom.nom@bavans.fr', KEYS.enter, KEYS.enter, KEYS.enter, KEYS.enter, KEYS.enter);
+    const preview = await app.waitFor('Motif (obligatoire');
+    expect(preview).toContain('Adresse mél personnelle et individuelle : prenom.nom@bavans.fr');
+    expect(preview).not.toContain('Rôle');
+    const before = await client.users.get('bavans-u002');
+    await confirm('Adresse personnelle transmise');
+    expect(await client.users.get('bavans-u002')).toEqual({ ...before, email: 'prenom.nom@bavans.fr' });
   });
 
   it('records an incident (I) with its opening time, its answer due within the desk’s working days', async () => {

@@ -1,5 +1,6 @@
 import { RECORD_FORM_LABELS, WORKFLOW_STEP_LABELS, countOf, escapeForTerminal, type Group } from '@cafsup/shared';
 import type { CafsupClient } from '@cafsup/sdk';
+import { frenchDate } from '../format.js';
 import {
   CONVENTION_FIELDS,
   GROUP_FIELDS,
@@ -60,12 +61,14 @@ function editPlan(
   };
 }
 
-function habilitationCreatePlan(partnerId: string): ActionPlan {
+function habilitationCreatePlan(partnerId: string, holder: string | undefined): ActionPlan {
   // Looked up once per dialog: whether the holder is one of the partner's groups.
   let groupIds: Promise<Set<string>> | undefined;
   return {
     title: title(WORKFLOW_STEP_LABELS.habilitationCreate, partnerId),
-    questions: createQuestions(HABILITATION_FIELDS),
+    questions: createQuestions(HABILITATION_FIELDS).map((question) =>
+      question.key === 'holder' && holder !== undefined ? { ...question, initial: holder } : question,
+    ),
     reasonRequired: true,
     async run(client, answers, { reason, dryRun }) {
       groupIds ??= collect(client.groups.iterate({ partnerId, limit: 500 })).then((groups) => new Set(groups.map((group) => group.id)));
@@ -75,7 +78,7 @@ function habilitationCreatePlan(partnerId: string): ActionPlan {
       const { habilitation } = result;
       return {
         lines: [
-          `${dryRun ? 'Accorderait' : 'Accordée'} : ${habilitation.id} ${habilitation.service} ${habilitation.profile} à ${habilitation.userId ?? `groupe ${habilitation.groupId}`}${habilitation.endsAt === null ? '' : `, jusqu’au ${habilitation.endsAt}`}`,
+          `${dryRun ? 'Accorderait' : 'Accordée'} : ${habilitation.id} ${habilitation.service} ${habilitation.profile} à ${habilitation.userId ?? `groupe ${habilitation.groupId}`}${habilitation.endsAt === null ? '' : `, jusqu’au ${frenchDate(habilitation.endsAt)}`}`,
         ],
         traceIds: traceIdsOf(result.traceId),
         nothing: false,
@@ -145,7 +148,7 @@ export function recordPlanFor(request: RecordRequest): ActionPlan {
     case 'groupEdit':
       return groupEditPlan(request.groups);
     case 'habilitationCreate':
-      return habilitationCreatePlan(request.partnerId);
+      return habilitationCreatePlan(request.partnerId, request.holder);
     case 'partnerCreate':
       return {
         title: capital(WORKFLOW_STEP_LABELS.partnerCreate),

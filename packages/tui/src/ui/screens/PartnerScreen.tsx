@@ -232,7 +232,10 @@ export function PartnerScreen({
       if (command === 'review') return act({ kind: 'review', partnerId });
       if (command === 'partnerEdit') return act({ kind: 'partnerEdit', partnerId, ...(detail === undefined ? {} : { current: detail }) });
       if (command === 'conventionEdit') return act({ kind: 'conventionEdit', partnerId, ...(detail === undefined ? {} : { current: detail.convention }) });
-      if (command === 'habilitationCreate') return act({ kind: 'habilitationCreate', partnerId });
+      if (command === 'habilitationCreate') {
+        const user = listed?.tab === 'utilisateurs' ? listed.rows[list.cursor] : undefined;
+        return act({ kind: 'habilitationCreate', partnerId, ...(user === undefined ? {} : { holder: user.id }) });
+      }
       if (command === 'groupCreate') return act({ kind: 'groupCreate', partnerId });
       if (command === 'groupEdit') {
         const groups = [...(people.data?.groups.values() ?? [])];
@@ -360,7 +363,20 @@ function footer(tab: PartnerTab, canWrite: boolean, marked: number): string {
     synthese: ['nextTab', 'workflows', 'withdraw', 'avenant', 'review', 'partnerEdit', 'conventionEdit'],
     quotas: ['nextTab', 'excess'],
     habilitations: ['open', 'filter', 'select', 'selectAll', 'suspend', 'reinstate', 'revoke', 'habilitationCreate', 'groupCreate', 'groupEdit'],
-    utilisateurs: ['open', 'filter', 'select', 'selectAll', 'suspend', 'reinstate', 'password', 'userCreate', 'userEdit', 'personExtract', 'dormant'],
+    utilisateurs: [
+      'open',
+      'filter',
+      'select',
+      'selectAll',
+      'suspend',
+      'reinstate',
+      'password',
+      'userCreate',
+      'userEdit',
+      'habilitationCreate',
+      'personExtract',
+      'dormant',
+    ],
     alertes: ['open', 'filter', 'select', 'suspend', 'revoke', 'password'],
     avenants: ['nextTab', 'avenant'],
     revues: ['filter', 'review'],
