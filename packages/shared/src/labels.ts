@@ -211,6 +211,7 @@ export const RECORD_FORM_LABELS = {
   effectiveAt: 'Prend effet le (AAAA-MM-JJ, facultatif)',
   managementMode: 'Gestion des habilitations',
   tacitRenewal: 'Renouvellement tacite ?',
+  quotas: 'Quotas CDAP du bulletin d’adhésion (profil=places, ex. T1=3, T4=2 ; facultatif)',
   incidentText: 'Incident signalé au centre de services',
   openedAt: 'Ouvert le (horodatage, ex. 2026-11-20T16:30:00+01:00 ; vide : maintenant)',
   /** Beside an edit's question: what Entrée and « - » do. */

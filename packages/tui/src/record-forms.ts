@@ -7,6 +7,7 @@ import {
   USER_ROLES,
   USER_ROLE_LABELS,
   YES_NO_LABELS,
+  CDAP_SERVICE,
   isTimestamp,
 } from '@cafsup/shared';
 import type { Answers, Question } from './avenant-form.js';
@@ -170,3 +171,29 @@ export function changesFrom(fields: RecordField[], answers: Answers, current: Cu
 
 /** An incident's opening time: a timestamp with its zone, or empty for now. */
 export const timestampCheck = (value: string) => (value === '' || isTimestamp(value) ? null : 'horodatage attendu, par exemple 2026-11-20T16:30:00+01:00');
+
+const QUOTA = /^([a-z0-9]+)=(\d+)$/i;
+const quotaItems = (value: string) => value.split(/[\s,;]+/).filter((item) => item !== '');
+
+/**
+ * A new convention's CDAP quotas, « T1=3, T4=2 », as its bulletin d'adhésion lists them; other
+ * services and per-département quotas come by avenant or the CLI's --file.
+ */
+export const QUOTAS_QUESTION: Question = {
+  key: 'convention.quotas',
+  label: LABEL.quotas,
+  optional: true,
+  check: (value) => {
+    const wrong = quotaItems(value).find((item) => !QUOTA.test(item));
+    return wrong === undefined ? null : `« ${wrong} » : profil=places attendu, par exemple T1=3`;
+  },
+};
+
+/** The subscriptions of `QUOTAS_QUESTION`'s answer: none when empty. */
+export function subscriptionsFrom(answer: string | undefined): { service: string; quotas: { profile: string; maxUsers: number }[] }[] {
+  const quotas = quotaItems(answer ?? '').map((item) => {
+    const [, profile, places] = QUOTA.exec(item)!;
+    return { profile: profile!.toUpperCase(), maxUsers: Number(places) };
+  });
+  return quotas.length === 0 ? [] : [{ service: CDAP_SERVICE, quotas }];
+}

@@ -176,12 +176,25 @@ describe('the records the Caf writes without a form (workflows.md §1) and incid
       KEYS.enter,
     );
     // The convention: its number, signed on, no effect date, centralised (the second choice), tacit renewal (oui).
-    await app.press(...'GC 200', KEYS.enter, ...'2026-01-15', KEYS.enter, KEYS.enter, KEYS.down, KEYS.enter, KEYS.enter);
-    expect(await app.waitFor('Motif (obligatoire')).toContain('Enregistrerait : mairie-exemple Mairie d’Exemple, convention GC 200');
+    await app.press(...'GC 200', KEYS.enter, ...'2026-01-15', KEYS.enter, KEYS.enter, KEYS.down, KEYS.enter, KEYS.enter, ...'T1=3 T4', KEYS.enter);
+    await app.waitFor('✗ « T4 » : profil=places attendu');
+    await app.press('\u0015', ...'t1=3, T4=2', KEYS.enter);
+    const created = await app.waitFor('Motif (obligatoire');
+    expect(created).toContain('Enregistrerait : mairie-exemple Mairie d’Exemple, convention GC 200');
+    expect(created).toContain('CDAP T4 : 2 places');
     await confirm('Convention signée le 15/01/2026');
     const detail = await client.partners.get('mairie-exemple');
     expect(detail).toMatchObject({ name: 'Mairie d’Exemple', kind: 'commune', cafCode: '25', departements: ['25'], address: null });
     expect(detail.convention).toMatchObject({ number: 'GC 200', signedAt: '2026-01-15', effectiveAt: null, managementMode: 'centralised', tacitRenewal: true });
+    expect(detail.convention.subscriptions).toMatchObject([
+      {
+        service: 'CDAP',
+        quotas: [
+          { profile: 'T1', maxUsers: 3 },
+          { profile: 'T4', maxUsers: 2 },
+        ],
+      },
+    ]);
 
     // Without the record on screen, every question starts empty (or « inchangé »): only the e-mail changes.
     await app.press(' ');

@@ -7,11 +7,13 @@ import {
   HABILITATION_FIELDS,
   NEW_PARTNER_FIELDS,
   PARTNER_FIELDS,
+  QUOTAS_QUESTION,
   USER_FIELDS,
   changesFrom,
   createQuestions,
   editQuestions,
   recordFrom,
+  subscriptionsFrom,
   type CurrentValues,
   type FieldValue,
   type RecordField,
@@ -153,15 +155,23 @@ export function recordPlanFor(request: RecordRequest): ActionPlan {
       return {
         title: capital(WORKFLOW_STEP_LABELS.partnerCreate),
         // The convention's keys are prefixed: a partner and its convention could share a field name.
-        questions: [...createQuestions(NEW_PARTNER_FIELDS), ...createQuestions(CONVENTION_FIELDS, 'convention.')],
+        questions: [...createQuestions(NEW_PARTNER_FIELDS), ...createQuestions(CONVENTION_FIELDS, 'convention.'), QUOTAS_QUESTION],
         reasonRequired: true,
         async run(client, answers, { reason, dryRun }) {
           const partner = recordFrom(NEW_PARTNER_FIELDS, answers);
-          const convention = { partnerId: partner.id, signedAt: null, ...recordFrom(CONVENTION_FIELDS, answers, 'convention.') };
+          const convention = {
+            partnerId: partner.id,
+            signedAt: null,
+            ...recordFrom(CONVENTION_FIELDS, answers, 'convention.'),
+            subscriptions: subscriptionsFrom(answers['convention.quotas']),
+          };
           const result = await client.partners.create({ partner, convention, reason: reasonOf(reason), dryRun } as never);
           return {
             lines: [
               `${dryRun ? 'Enregistrerait' : 'Enregistré'} : ${result.partner.id} ${say(result.partner.name)}, convention ${say(result.convention.number)}`,
+              ...result.convention.subscriptions.flatMap((subscription) =>
+                subscription.quotas.map((quota) => `  ${subscription.service} ${quota.profile} : ${countOf(quota.maxUsers, 'place')}`),
+              ),
             ],
             traceIds: traceIdsOf(result.traceId),
             nothing: false,
