@@ -21,13 +21,11 @@ import {
 import { PREVIEW_REASON, type ActionPlan } from './actions.js';
 import { collect } from './hooks/use-async.js';
 import type { RecordRequest } from './navigation.js';
+import { title, traceIdsOf } from './workflow-actions.js';
 
 // The dialogs of the records the Caf writes without a form (workflows.md §1): each traced like
 // an action, so each asks its reason; the fields come from record-forms.ts.
 
-const capital = (label: string) => `${label.charAt(0).toUpperCase()}${label.slice(1)}`;
-const title = (label: string, subject: string) => `${capital(label)} — ${subject}`;
-const traceIdsOf = (traceId: number | null) => (traceId === null ? [] : [traceId]);
 const reasonOf = (reason: string | undefined) => reason ?? PREVIEW_REASON;
 const say = escapeForTerminal;
 
@@ -96,7 +94,7 @@ function groupEditPlan(groups: { id: string; current?: Group }[]): ActionPlan {
   if (groups.length === 1) return planOf(groups[0]!);
   const chosen = (value: string | undefined) => groups.find((group) => group.id === value)!;
   return {
-    title: capital(WORKFLOW_STEP_LABELS.groupEdit),
+    title: title(WORKFLOW_STEP_LABELS.groupEdit),
     questions: [
       {
         key: 'group',
@@ -153,7 +151,7 @@ export function recordPlanFor(request: RecordRequest): ActionPlan {
       return habilitationCreatePlan(request.partnerId, request.holder);
     case 'partnerCreate':
       return {
-        title: capital(WORKFLOW_STEP_LABELS.partnerCreate),
+        title: title(WORKFLOW_STEP_LABELS.partnerCreate),
         // The convention's keys are prefixed: a partner and its convention could share a field name.
         questions: [...createQuestions(NEW_PARTNER_FIELDS), ...createQuestions(CONVENTION_FIELDS, 'convention.'), QUOTAS_QUESTION],
         reasonRequired: true,

@@ -36,10 +36,11 @@ import { describeHabilitations, resultInWords } from './words.js';
 // sheet, questions, registered letters, the close-out and a person's extract. Each is an
 // ActionPlan like the precautionary actions: questions, the dry run in words, the reason, « o/n ».
 
-const title = (label: string, subject: string) => `${label.charAt(0).toUpperCase()}${label.slice(1)} — ${subject}`;
+/** A dialog's title: the step's label, capitalised, and what it acts on. */
+export const title = (label: string, subject?: string) => `${label.charAt(0).toUpperCase()}${label.slice(1)}${subject === undefined ? '' : ` — ${subject}`}`;
 const say = (lines: string[]) => lines.map((line) => escapeForTerminal(line));
 const requiredDate = (value: string) => (isCalendarDate(value) ? null : 'date attendue au format AAAA-MM-JJ');
-const traceIdsOf = (traceId: number | null) => (traceId === null ? [] : [traceId]);
+export const traceIdsOf = (traceId: number | null) => (traceId === null ? [] : [traceId]);
 
 /** A choice among numbered records when there are several; none to ask when there is one. */
 function numberQuestion(key: string, label: string, records: Numbered[]): Question[] {
