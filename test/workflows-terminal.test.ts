@@ -187,6 +187,36 @@ describe('the workflow dialogs of the interface, in tmux at 80×24', () => {
     expect(trace.reason).toBe('Quota T13 dépassé malgré la question');
   });
 
+  it('creates a user from the Utilisateurs tab and grants them a habilitation on Bavans, centralised, without a form', async () => {
+    const terminal = open();
+    await terminal.waitFor('Quotas dépassés');
+    terminal.send(':partenaire bavans\r');
+    await terminal.waitFor('Convention n° GC 130');
+    terminal.send('4');
+    await terminal.waitFor(/›.*bavans-u\d+/);
+    // Every field in one burst: Entrée alone takes the proposed role and leaves the optional fields empty.
+    terminal.send('nNoé Garnier\rnoe.garnier@bavans.fr\r\r\r25\r\r');
+    const created = await terminal.waitFor('Motif (obligatoire');
+    expect(created).toMatch(/Créerait : bavans-u\d+ Noé Garnier <noe\.garnier@bavans\.fr>/);
+    terminal.send('Agent recruté à l’accueil\r');
+    await terminal.waitFor('confirmer ? (o/n)');
+    terminal.send('o');
+    await terminal.waitFor(/Fait\. Trace n° \d+/);
+    const user = sandbox.json(['users', 'bavans']).users.find((row: { email: string }) => row.email === 'noe.garnier@bavans.fr');
+    expect(user).toMatchObject({ name: 'Noé Garnier', role: 'user', departement: '25' });
+
+    terminal.send(` :habilitation-nouvelle bavans\r${user.id}\r\rT1\r\r2027-03-31\r`);
+    const granting = await terminal.waitFor('Motif (obligatoire');
+    expect(granting).toContain(`CDAP T1 à ${user.id}, jusqu’au 31/03/2027`);
+    terminal.send('Mission de remplacement à l’accueil\r');
+    await terminal.waitFor('confirmer ? (o/n)');
+    terminal.send('o');
+    await terminal.waitFor(/Fait\. Trace n° \d+/);
+    expect(habilitations('bavans').filter((row) => row.userId === user.id)).toMatchObject([{ profile: 'T1', status: 'active', endsAt: '2027-03-31' }]);
+    const trace = (sandbox.json(['traces', '--partner', 'bavans']).traces as { targetId: string; reason: string }[])[0]!;
+    expect(trace.reason).toBe('Mission de remplacement à l’accueil');
+  });
+
   it('`cafsup request add` asks a deletion form field by field on a terminal, « perte ou vol » included', async () => {
     const terminal = open(`'${process.execPath}' '${CAFSUP_BIN}' request add bavans --kind deletion --received 2026-11-25`);
     await terminal.waitFor('Prénom NOM de la personne dont l’accès est à supprimer');

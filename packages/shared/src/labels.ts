@@ -170,6 +170,55 @@ export const WORKFLOW_STEP_LABELS = {
   remedy: 'enregistrer la correction des manquements',
   closeOut: 'clore : tout dévalider, désactiver les gestionnaires',
   personExtract: 'extrait des traces de la personne (contrat de services, art. 5.3.4)',
+  incident: 'enregistrer un incident au centre de services (contrat de services, art. 3.2)',
+  userCreate: 'créer un utilisateur',
+  userEdit: 'modifier un utilisateur',
+  groupCreate: 'créer un groupe (mode centralisé)',
+  groupEdit: 'modifier un groupe (mode centralisé)',
+  habilitationCreate: 'accorder une habilitation (mode centralisé, convention, art. 9.1)',
+  partnerCreate: 'enregistrer un nouveau partenaire et sa convention signée',
+  partnerEdit: 'corriger les informations du partenaire',
+  conventionEdit: 'corriger la convention telle que signée',
+} as const;
+
+/**
+ * The questions of the records the Caf writes without a form (workflows.md §1). An edit offers
+ * the current value: Entrée keeps it, « - » empties a field that may be empty.
+ */
+export const RECORD_FORM_LABELS = {
+  userName: 'Prénom et NOM',
+  email: 'Adresse mél personnelle et individuelle',
+  function: 'Fonction (facultatif)',
+  role: 'Rôle',
+  departement: 'Département (facultatif)',
+  missionEndAt: 'Fin de mission temporaire (AAAA-MM-JJ, facultatif)',
+  groupName: 'Nom du groupe',
+  members: 'Membres (identifiants séparés par des virgules, facultatif)',
+  whichGroup: 'Quel groupe ?',
+  holder: 'Titulaire : identifiant d’un utilisateur ou d’un groupe du partenaire',
+  service: 'Service',
+  profile: 'Profil (T1…T22)',
+  endsAt: 'Dernier jour d’une mission temporaire (AAAA-MM-JJ, facultatif)',
+  partnerId: 'Identifiant du partenaire (minuscules, chiffres, tirets)',
+  partnerName: 'Raison sociale',
+  partnerKind: 'Type d’organisme',
+  cafCode: 'Caf (numéro de département)',
+  departements: 'Départements couverts (séparés par des virgules, facultatif)',
+  siret: 'SIRET (facultatif)',
+  address: 'Adresse (facultatif)',
+  conventionNumber: 'Numéro de convention',
+  signedAt: 'Signée le (AAAA-MM-JJ, facultatif)',
+  effectiveAt: 'Prend effet le (AAAA-MM-JJ, facultatif)',
+  managementMode: 'Gestion des habilitations',
+  tacitRenewal: 'Renouvellement tacite ?',
+  quotas: 'Quotas CDAP du bulletin d’adhésion (profil=places, ex. T1=3, T4=2 ; facultatif)',
+  incidentText: 'Incident signalé au centre de services',
+  openedAt: 'Ouvert le (horodatage, ex. 2026-11-20T16:30:00+01:00 ; vide : maintenant)',
+  /** Beside an edit's question: what Entrée and « - » do. */
+  keep: 'Entrée : inchangé',
+  /** The first choice of an edit that does not know the current value (a `:` command). */
+  unchanged: 'inchangé',
+  clear: '« - » : vider',
 } as const;
 
 /** Roles of the server's tokens. */

@@ -108,7 +108,7 @@ describe('the interface at 80×24 on the demo data', () => {
       Caf · responsable de la sécurité : Sécurité des systèmes d’information de la Ca…
 
 
-      Tab → onglets · f suivi · w retirer la délégation · a avenant · v revue · ? aide
+      Tab → onglets · f suivi · w retirer la délégation · a avenant · v revue · i inf…
       ◆ ui.db · Camille Roux <camille.roux@caf78.fr> · données de 13:02  ? aide"
     `);
     await app.press('2');
@@ -241,6 +241,7 @@ describe('the interface at 80×24 on the demo data', () => {
       │  Entrée             ouvrir la fiche du partenaire                            │
       │  /                  filtrer (nom, identifiant, Caf, convention)              │
       │  o                  changer le tri (nom, alertes, places)                    │
+      │  n :partenaire-nou… enregistrer un nouveau partenaire et sa convention sign… │
       │  w                  retirer la délégation au partenaire                      │
       │  a                  nouvel avenant                                           │
       │  v                  enregistrer une revue                                    │
@@ -251,7 +252,6 @@ describe('the interface at 80×24 on the demo data', () => {
       │  r                  recharger les données                                    │
       │  Échap / q          retour (q quitte depuis le tableau de bord)              │
       │  Ctrl-C             quitter tout de suite                                    │
-      │                                                                              │
       │                                                                              │
       │                                                                              │
       │                                                                              │

@@ -43,6 +43,7 @@ function workflowCommand(step: WorkflowStep, words: string[]): { act: ActionRequ
   const [id, extra] = words;
   const { verb, argument } = WORKFLOW_COMMANDS[step];
   const usage = { error: `Usage : :${verb} ${argument}` };
+  if (step === 'partnerCreate') return id === undefined ? { act: { kind: 'partnerCreate' } } : usage;
   if (id === undefined) return usage;
   const number = Number(extra);
   const numbered = Number.isInteger(number) && number > 0 ? [{ number, label: `n° ${number}` }] : null;
@@ -72,6 +73,17 @@ function workflowCommand(step: WorkflowStep, words: string[]): { act: ActionRequ
       return { act: { kind: 'closeOut', partnerId: id } };
     case 'personExtract':
       return { act: { kind: 'personExtract', userId: id } };
+    case 'incident':
+    case 'userCreate':
+    case 'groupCreate':
+    case 'habilitationCreate':
+    case 'partnerEdit':
+    case 'conventionEdit':
+      return { act: { kind: step, partnerId: id } };
+    case 'userEdit':
+      return { act: { kind: 'userEdit', userId: id } };
+    case 'groupEdit':
+      return { act: { kind: 'groupEdit', groups: [{ id }] } };
   }
 }
 

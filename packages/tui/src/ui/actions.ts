@@ -3,6 +3,7 @@ import type { CafsupClient } from '@cafsup/sdk';
 import { changeTypeQuestion, changesFrom, followChange, type Answers, type Question } from '../avenant-form.js';
 import { dateCheck } from '../request-form.js';
 import type { ActionRequest } from './navigation.js';
+import { recordPlanFor } from './record-actions.js';
 import { reviewPlan, workflowPlanFor } from './workflow-actions.js';
 import { describeHabilitations, describeUsers, resultInWords, type Describe } from './words.js';
 
@@ -125,6 +126,15 @@ export function planFor(request: ActionRequest, today: CalendarDate): ActionPlan
       return reviewPlan(request.partnerId, today);
     case 'avenant':
       return avenantPlan(request.partnerId);
+    case 'userCreate':
+    case 'userEdit':
+    case 'groupCreate':
+    case 'groupEdit':
+    case 'habilitationCreate':
+    case 'partnerCreate':
+    case 'partnerEdit':
+    case 'conventionEdit':
+      return recordPlanFor(request);
     default:
       return workflowPlanFor(request, today);
   }

@@ -137,9 +137,11 @@ describe('a slow server', () => {
   it('shows « en attente… (Échap pour annuler) », keeps the keys alive, and Échap cancels', async () => {
     let stalled = false;
     const demo = await openDemo({
-      // The alerts list never answers once stalled, as a locked store or a dead server would.
-      wrap: (client) =>
-        new Proxy(client, { get: (target, name) => (name === 'audit' && stalled ? { run: () => new Promise(() => undefined) } : Reflect.get(target, name)) }),
+      // The audit (the alerts, the partners' counts) never answers once stalled, as a locked store or a dead server would.
+      wrap: (client) => {
+        const never = () => new Promise(() => undefined);
+        return new Proxy(client, { get: (target, name) => (name === 'audit' && stalled ? { run: never, counts: never } : Reflect.get(target, name)) });
+      },
     });
     stalled = true;
     demo.app.type('a');

@@ -123,7 +123,7 @@ export const GLOBAL_BINDINGS = {
   help: { keys: '?', label: 'cette aide', footer: 'aide', on: ['?'] },
   command: {
     keys: ':',
-    label: 'commande : :partenaire amp, :cherche martin, :suivi amp, :appliquer amp 1, :alertes, :traces, :date 2026-01-01, :q',
+    label: 'commande : :partenaire amp, :cherche martin, :suivi amp, :appliquer amp 1, :partenaire-nouveau, :alertes, :traces, :date 2026-01-01, :q',
     on: [':'],
   },
   reload: { keys: 'r', label: 'recharger les données', on: ['r'] },
@@ -152,6 +152,15 @@ export const WORKFLOW_COMMANDS = {
   remedy: { verb: 'correction', argument: 'ID' },
   closeOut: { verb: 'cloture', argument: 'ID' },
   personExtract: { verb: 'extrait', argument: 'UTILISATEUR' },
+  incident: { verb: 'incident', argument: 'ID' },
+  userCreate: { verb: 'utilisateur-nouveau', argument: 'ID' },
+  userEdit: { verb: 'utilisateur-modifier', argument: 'UTILISATEUR' },
+  groupCreate: { verb: 'groupe-nouveau', argument: 'ID' },
+  groupEdit: { verb: 'groupe-modifier', argument: 'GROUPE' },
+  habilitationCreate: { verb: 'habilitation-nouvelle', argument: 'ID' },
+  partnerCreate: { verb: 'partenaire-nouveau', argument: '' },
+  partnerEdit: { verb: 'partenaire-modifier', argument: 'ID' },
+  conventionEdit: { verb: 'convention-modifier', argument: 'ID' },
 } as const;
 export type WorkflowStep = keyof typeof WORKFLOW_COMMANDS;
 
@@ -186,6 +195,7 @@ export const SCREEN_BINDINGS = {
     open: { keys: 'Entrée', label: 'ouvrir la fiche du partenaire', footer: 'ouvrir', on: ['return'] },
     filter: FILTER('nom, identifiant, Caf, convention'),
     sort: { keys: 'o', label: 'changer le tri (nom, alertes, places)', footer: 'trier', on: ['o'] },
+    partnerCreate: workflowStep('n', 'partnerCreate', 'nouveau'),
     ...PARTNER_ACTIONS,
   },
   partner: {
@@ -201,6 +211,14 @@ export const SCREEN_BINDINGS = {
     dormant: { keys: 'D', label: 'suspendre tous les comptes dormants du partenaire', footer: 'dormants', on: ['D'], action: true },
     workflows: { keys: 'f', label: 'suivi : escalade, questions, formulaires, mise en demeure', footer: 'suivi', on: ['f'] },
     personExtract: workflowStep('T', 'personExtract', 'extrait', ' (onglet Utilisateurs)'),
+    // The records the Caf writes without a form (workflows.md §1).
+    userCreate: workflowStep('n', 'userCreate', 'nouvel utilisateur', ' (onglet Utilisateurs)'),
+    userEdit: workflowStep('m', 'userEdit', 'modifier', ' sous le curseur (onglet Utilisateurs)'),
+    habilitationCreate: workflowStep('h', 'habilitationCreate', 'accorder', ' (onglet Utilisateurs : à la personne sous le curseur)'),
+    groupCreate: workflowStep('N', 'groupCreate', 'nouveau groupe'),
+    groupEdit: workflowStep('M', 'groupEdit', 'modifier un groupe'),
+    partnerEdit: workflowStep('i', 'partnerEdit', 'informations'),
+    conventionEdit: workflowStep('c', 'conventionEdit', 'convention'),
     ...PARTNER_ACTIONS,
   },
   alerts: {
@@ -226,6 +244,7 @@ export const SCREEN_BINDINGS = {
     requestRefuse: workflowStep('n', 'requestRefuse', 'refuser'),
     review: workflowStep('v', 'review', 'revue'),
     questionAdd: workflowStep('i', 'questionAdd', 'interroger'),
+    incident: workflowStep('I', 'incident', 'incident'),
     questionAnswer: workflowStep('c', 'questionAnswer', 'réponse'),
     breach: workflowStep('m', 'breach', 'mise en demeure'),
     unilateral: workflowStep('u', 'unilateral', 'résiliation'),

@@ -1,5 +1,6 @@
 import { createContext, useContext } from 'react';
-import type { CalendarDate, Flag, RequestKind, Trace } from '@cafsup/shared';
+import type { CalendarDate, Flag, Group, RequestKind, Trace } from '@cafsup/shared';
+import type { CurrentValues } from '../record-forms.js';
 
 export const PARTNER_TABS = ['synthese', 'quotas', 'habilitations', 'utilisateurs', 'alertes', 'avenants', 'revues', 'traces'] as const;
 export type PartnerTab = (typeof PARTNER_TABS)[number];
@@ -20,7 +21,22 @@ export type ActionRequest =
   | { kind: 'withdrawDelegation'; partnerId: string }
   | { kind: 'review'; partnerId: string }
   | { kind: 'avenant'; partnerId: string }
-  | WorkflowRequest;
+  | WorkflowRequest
+  | RecordRequest;
+
+/**
+ * The records the Caf writes without a form (workflows.md §1). An edit carries the record's
+ * current values when the screen has them (the dialog offers them); a `:` command has only the id.
+ */
+export type RecordRequest =
+  | { kind: 'userCreate'; partnerId: string }
+  | { kind: 'userEdit'; userId: string; current?: CurrentValues }
+  | { kind: 'groupCreate'; partnerId: string }
+  | { kind: 'groupEdit'; groups: { id: string; current?: Group }[] }
+  | { kind: 'habilitationCreate'; partnerId: string; /** The holder proposed: the user under the cursor. */ holder?: string }
+  | { kind: 'partnerCreate' }
+  | { kind: 'partnerEdit'; partnerId: string; current?: CurrentValues }
+  | { kind: 'conventionEdit'; partnerId: string; current?: CurrentValues };
 
 /** A numbered record a workflow step acts on (a form, a question), as a choice of the dialog. */
 export interface Numbered {
@@ -33,6 +49,7 @@ export type WorkflowRequest =
   | { kind: 'requestAdd'; partnerId: string; requestKind?: RequestKind }
   | { kind: 'requestDecision'; partnerId: string; decision: 'apply' | 'refuse'; requests: Numbered[] }
   | { kind: 'questionAdd'; partnerId: string }
+  | { kind: 'incident'; partnerId: string }
   | { kind: 'questionAnswer'; partnerId: string; questions: Numbered[] }
   | { kind: 'notice'; partnerId: string; notice: 'breach' | 'unilateral' }
   | { kind: 'remedy'; partnerId: string }

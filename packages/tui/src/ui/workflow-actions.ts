@@ -1,5 +1,6 @@
 import {
   CafsupError,
+  RECORD_FORM_LABELS,
   REQUEST_FORM_LABELS,
   REQUEST_KINDS,
   REQUEST_KIND_LABELS,
@@ -16,6 +17,7 @@ import type { CafsupClient } from '@cafsup/sdk';
 import type { Answers, Question } from '../avenant-form.js';
 import { frenchDate } from '../format.js';
 import { dateCheck, followRequestForm, requestFormFrom, requestFormQuestions } from '../request-form.js';
+import { timestampCheck } from '../record-forms.js';
 import { readReturnedSheetFile, sheetRecordFields, sheetRevocationReason, type ReturnedSheet } from '../returned-sheet.js';
 import {
   describeChanges,
@@ -34,10 +36,11 @@ import { describeHabilitations, resultInWords } from './words.js';
 // sheet, questions, registered letters, the close-out and a person's extract. Each is an
 // ActionPlan like the precautionary actions: questions, the dry run in words, the reason, « o/n ».
 
-const title = (label: string, subject: string) => `${label.charAt(0).toUpperCase()}${label.slice(1)} — ${subject}`;
+/** A dialog's title: the step's label, capitalised, and what it acts on. */
+export const title = (label: string, subject?: string) => `${label.charAt(0).toUpperCase()}${label.slice(1)}${subject === undefined ? '' : ` — ${subject}`}`;
 const say = (lines: string[]) => lines.map((line) => escapeForTerminal(line));
 const requiredDate = (value: string) => (isCalendarDate(value) ? null : 'date attendue au format AAAA-MM-JJ');
-const traceIdsOf = (traceId: number | null) => (traceId === null ? [] : [traceId]);
+export const traceIdsOf = (traceId: number | null) => (traceId === null ? [] : [traceId]);
 
 /** A choice among numbered records when there are several; none to ask when there is one. */
 function numberQuestion(key: string, label: string, records: Numbered[]): Question[] {
@@ -249,6 +252,42 @@ function questionAddPlan(partnerId: string): ActionPlan {
   };
 }
 
+/** An incident brought to the Caf's service desk (contrat art. 3.2): its answer is due within the desk's working days. */
+function incidentPlan(partnerId: string): ActionPlan {
+  return {
+    title: title(WORKFLOW_STEP_LABELS.incident, partnerId),
+    questions: [
+      { key: 'text', label: RECORD_FORM_LABELS.incidentText },
+      { key: 'openedAt', label: RECORD_FORM_LABELS.openedAt, optional: true, check: timestampCheck },
+    ],
+    reasonRequired: false,
+    async run(client, answers, { reason, dryRun }) {
+      const [result, partner] = await Promise.all([
+        client.questions.add(partnerId, {
+          kind: 'incident',
+          text: answers.text!,
+          ...(answers.openedAt === undefined || answers.openedAt === '' ? {} : { openedAt: answers.openedAt }),
+          ...(reason === undefined ? {} : { reason }),
+          dryRun,
+        }),
+        client.partners.get(partnerId),
+      ]);
+      const { question } = result;
+      const workingDays = partner.terms.serviceDesk?.answerWithinWorkingDays ?? null;
+      return {
+        lines: [
+          `Incident n° ${question.number} ouvert le ${frenchDate(question.clock.openedOn)} : ${escapeForTerminal(question.text)}`,
+          question.clock.answerDueAt === null
+            ? '  le contrat ne fixe pas de délai de réponse au centre de services'
+            : `  réponse du centre de services attendue le ${frenchDate(question.clock.answerDueAt)} (${countOf(workingDays ?? 0, 'jour ouvré', 'jours ouvrés')} après l’ouverture)`,
+        ],
+        traceIds: traceIdsOf(result.traceId),
+        nothing: false,
+      };
+    },
+  };
+}
+
 function questionAnswerPlan(partnerId: string, questions: Numbered[]): ActionPlan {
   return {
     title: title(WORKFLOW_STEP_LABELS.questionAnswer, questions.length === 1 ? `${partnerId}, question n° ${questions[0]!.number}` : partnerId),
@@ -376,6 +415,8 @@ export function workflowPlanFor(request: WorkflowRequest, today: CalendarDate): 
       return requestDecisionPlan(request.partnerId, request.decision, request.requests);
     case 'questionAdd':
       return questionAddPlan(request.partnerId);
+    case 'incident':
+      return incidentPlan(request.partnerId);
     case 'questionAnswer':
       return questionAnswerPlan(request.partnerId, request.questions);
     case 'notice':

@@ -200,6 +200,7 @@ export function PartnerScreen({
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [focusId, listed?.rows.length]);
 
+  const detail = sheet.data?.detail;
   const switchTab = (next: PartnerTab) => {
     list.clearMarks();
     list.moveTo(0);
@@ -229,6 +230,18 @@ export function PartnerScreen({
       if (command === 'withdraw') return act({ kind: 'withdrawDelegation', partnerId });
       if (command === 'avenant') return act({ kind: 'avenant', partnerId });
       if (command === 'review') return act({ kind: 'review', partnerId });
+      if (command === 'partnerEdit') return act({ kind: 'partnerEdit', partnerId, ...(detail === undefined ? {} : { current: detail }) });
+      if (command === 'conventionEdit') return act({ kind: 'conventionEdit', partnerId, ...(detail === undefined ? {} : { current: detail.convention }) });
+      if (command === 'habilitationCreate') {
+        const user = listed?.tab === 'utilisateurs' ? listed.rows[list.cursor] : undefined;
+        return act({ kind: 'habilitationCreate', partnerId, ...(user === undefined ? {} : { holder: user.id }) });
+      }
+      if (command === 'groupCreate') return act({ kind: 'groupCreate', partnerId });
+      if (command === 'groupEdit') {
+        const groups = [...(people.data?.groups.values() ?? [])];
+        if (groups.length === 0) return navigation.notify('Ce partenaire n’a aucun groupe.');
+        return act({ kind: 'groupEdit', groups: groups.map((group) => ({ id: group.id, current: group })) });
+      }
       if (command === 'dormant') {
         const dormant = (sheet.data?.report.flags ?? []).flatMap((flag) => (flag.rule === 'DORMANT_ACCOUNT' ? [flag.userId] : []));
         if (dormant.length === 0) return navigation.notify('Aucun compte dormant chez ce partenaire.');
@@ -254,6 +267,8 @@ export function PartnerScreen({
         const ids = chosenRows(listed.rows, (user) => user.id).map((user) => user.id);
         if (action !== null && ids.length > 0) return act({ kind: 'users', action, ids });
         if (command === 'personExtract' && row !== undefined) return act({ kind: 'personExtract', userId: row.id });
+        if (command === 'userCreate') return act({ kind: 'userCreate', partnerId });
+        if (command === 'userEdit' && row !== undefined) return act({ kind: 'userEdit', userId: row.id, current: row });
       } else if (listed.tab === 'alertes') {
         const row = listed.rows[list.cursor];
         if (command === 'open' && row !== undefined) return navigation.detail({ kind: 'flag', flag: row });
@@ -270,7 +285,6 @@ export function PartnerScreen({
     { active: navigation.active && !filter.editing, waiting: [sheet, people, habilitations, traces].some((load) => load.loading && load.data === undefined) },
   );
 
-  const detail = sheet.data?.detail;
   const title = detail === undefined ? partnerId : `${escapeForTerminal(detail.name)} (${detail.id}) — Caf ${detail.cafCode}`;
   const loads = [sheet, people, habilitations, traces];
   const loading = loads.some((load) => load.loading);
@@ -346,10 +360,23 @@ function footer(tab: PartnerTab, canWrite: boolean, marked: number): string {
   const selection = marked > 0 ? `${countOf(marked, 'sélectionnée', 'sélectionnées')} · ` : '';
   const help = footerOf(GLOBAL_BINDINGS, ['help'], canWrite);
   const keys: Record<PartnerTab, (keyof typeof KEYS)[]> = {
-    synthese: ['nextTab', 'workflows', 'withdraw', 'avenant', 'review'],
+    synthese: ['nextTab', 'workflows', 'withdraw', 'avenant', 'review', 'partnerEdit', 'conventionEdit'],
     quotas: ['nextTab', 'excess'],
-    habilitations: ['open', 'filter', 'select', 'selectAll', 'suspend', 'reinstate', 'revoke'],
-    utilisateurs: ['open', 'filter', 'select', 'selectAll', 'suspend', 'reinstate', 'password', 'personExtract', 'dormant'],
+    habilitations: ['open', 'filter', 'select', 'selectAll', 'suspend', 'reinstate', 'revoke', 'habilitationCreate', 'groupCreate', 'groupEdit'],
+    utilisateurs: [
+      'open',
+      'filter',
+      'select',
+      'selectAll',
+      'suspend',
+      'reinstate',
+      'password',
+      'userCreate',
+      'userEdit',
+      'habilitationCreate',
+      'personExtract',
+      'dormant',
+    ],
     alertes: ['open', 'filter', 'select', 'suspend', 'revoke', 'password'],
     avenants: ['nextTab', 'avenant'],
     revues: ['filter', 'review'],

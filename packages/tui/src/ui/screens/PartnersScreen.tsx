@@ -57,6 +57,7 @@ export function PartnersScreen({ width, height }: { width: number; height: numbe
       const command = commandOf(KEYS, press, canWrite);
       if (command === 'filter') return filter.start();
       if (command === 'sort') return view.nextSort();
+      if (command === 'partnerCreate') return navigation.act({ kind: 'partnerCreate' });
       if (current === undefined) return command !== null;
       if (command === 'open') return navigation.push({ screen: 'partner', partnerId: current.id, tab: 'synthese' });
       if (command === 'withdraw') return navigation.act({ kind: 'withdrawDelegation', partnerId: current.id });

@@ -75,7 +75,8 @@ export function WorkflowsScreen({ partnerId, width, height }: { partnerId: strin
         case 'review':
           return navigation.act({ kind: 'review', partnerId });
         case 'questionAdd':
-          return navigation.act({ kind: 'questionAdd', partnerId });
+        case 'incident':
+          return navigation.act({ kind: command, partnerId });
         case 'questionAnswer':
           if (open.length === 0) return navigation.notify('Aucune question en attente de réponse.');
           return navigation.act({ kind: 'questionAnswer', partnerId, questions: open });
@@ -131,7 +132,7 @@ export function WorkflowsScreen({ partnerId, width, height }: { partnerId: strin
         {line(view?.ladder.dispute ?? '')}
       </Text>
       <Text color={theme.muted} wrap="truncate">
-        {footerOf(KEYS, ['requestAdd', 'requestApply', 'requestRefuse', 'review', 'questionAdd', 'questionAnswer'], canWrite) || 'Échap retour'}
+        {footerOf(KEYS, ['requestAdd', 'requestApply', 'requestRefuse', 'review', 'questionAdd', 'incident', 'questionAnswer'], canWrite) || 'Échap retour'}
       </Text>
       <Text color={theme.muted} wrap="truncate">
         {[footerOf(KEYS, ['breach', 'unilateral', 'remedy', 'closeOut'], canWrite), footerOf(GLOBAL_BINDINGS, ['help'], canWrite)]
