@@ -21,6 +21,8 @@ export function closest(word: string, candidates: Iterable<string>): string[] {
   let best = Number.POSITIVE_INFINITY;
   let found: string[] = [];
   for (const candidate of new Set(candidates)) {
+    // The word itself is no suggestion (a request missing at a partner that exists names the partner).
+    if (candidate === word) continue;
     const d = distance(folded, foldWord(candidate));
     if (d > limit || d > best) continue;
     if (d < best) [best, found] = [d, []];
