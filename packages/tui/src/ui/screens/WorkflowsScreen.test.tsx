@@ -1,40 +1,28 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createClient, type CafsupClient } from '@cafsup/sdk';
-import { buildDemoDataset } from '../../demo/demo-data.js';
-import { App } from '../App.js';
-import { KEYS, renderApp, type RenderedApp } from '../testing/render-app.js';
-
-const TODAY = '2026-11-22';
-const ACTOR = { name: 'Camille Roux', email: 'camille.roux@caf78.fr' };
+import type { CafsupClient } from '@cafsup/sdk';
+import { TODAY, openDemo, type Demo } from '../testing/demo-session.js';
+import { KEYS, type RenderedApp } from '../testing/render-app.js';
 
 describe('the partner’s supervision file (workflows.md) in the interface', () => {
-  let dir: string;
+  let demo: Demo;
   let client: CafsupClient;
   let app: RenderedApp;
 
   beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'cafsup-ui-workflows-'));
-    const now = new Date(`${TODAY}T10:00:00Z`);
-    client = createClient({ database: join(dir, 'ui.db'), actor: ACTOR, now: () => now });
-    await client.dataset.import(buildDemoDataset({ partners: 8, today: TODAY }), { reason: 'Jeu de démonstration des tests' });
-    await client.requests.add('bavans', {
-      kind: 'habilitation',
-      receivedAt: '2026-11-20',
-      form: { name: 'Paule Valade', email: 'paule.valade@bavans.fr', departement: '25', profile: 'T4', temporary: true, endsAt: '2027-03-31' },
+    demo = await openDemo({
+      prepare: async (client) => {
+        await client.requests.add('bavans', {
+          kind: 'habilitation',
+          receivedAt: '2026-11-20',
+          form: { name: 'Paule Valade', email: 'paule.valade@bavans.fr', departement: '25', profile: 'T4', temporary: true, endsAt: '2027-03-31' },
+        });
+        await client.questions.add('bavans', { text: 'Qui utilise le profil T19 ?', flags: ['PROFILE_NOT_ELIGIBLE'], dueAt: '2026-12-04' });
+      },
     });
-    await client.questions.add('bavans', { text: 'Qui utilise le profil T19 ?', flags: ['PROFILE_NOT_ELIGIBLE'], dueAt: '2026-12-04' });
-    app = renderApp(<App session={{ client, source: 'ui.db', actor: ACTOR, canWrite: true, today: TODAY }} onExit={() => undefined} />);
-    await app.waitFor('Quotas dépassés');
+    ({ client, app } = demo);
   });
 
-  afterEach(async () => {
-    app.unmount();
-    await client.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterEach(() => demo.close());
 
   /** Types `:line` and Entrée in one burst, as tmux or a fast typist sends them. */
   async function command(line: string): Promise<void> {

@@ -21,23 +21,27 @@ export interface Demo {
 
 /**
  * The interface on 8 demo partners in a fresh store, its dashboard shown: `canWrite` false for
- * a read-only session, `wrap` to put a fake in front of the client (a slow server).
+ * a read-only session, `wrap` to put a fake in front of the client (a slow server), `prepare`
+ * to write more data before the interface opens.
  */
 export async function openDemo({
   canWrite = true,
   refreshEveryMs,
   wrap = (client) => client,
+  prepare = () => Promise.resolve(),
   size,
 }: {
   canWrite?: boolean;
   refreshEveryMs?: number;
   wrap?: (client: CafsupClient) => CafsupClient;
+  prepare?: (client: CafsupClient) => Promise<unknown>;
   size?: { columns: number; rows: number };
 } = {}): Promise<Demo> {
   const dir = mkdtempSync(join(tmpdir(), 'cafsup-ui-'));
   const now = new Date(`${TODAY}T10:00:00Z`);
   const client = createClient({ database: join(dir, 'ui.db'), actor: ACTOR, now: () => now });
   await client.dataset.import(buildDemoDataset({ partners: 8, today: TODAY }), { reason: 'Jeu de démonstration des tests' });
+  await prepare(client);
   const exitCodes: number[] = [];
   const session = {
     client: wrap(client),
