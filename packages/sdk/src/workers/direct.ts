@@ -1,19 +1,14 @@
-import { createHash } from 'node:crypto';
-import { canonicalJson, toCafsupError } from '@cafsup/shared';
+import { toCafsupError } from '@cafsup/shared';
 import { authorize, executeOperation, type Caller, type Outcome } from '../operations/execute.js';
 import { operationSpec, type Operation } from '../operations/table.js';
 import { PostgresSql } from '../store/engine/postgres.js';
 import { POSTGRES_SCHEMA_VERSION, postgresSchemaVersion } from '../store/engine/postgres-schema.js';
 import { Store, isPostgresUrl } from '../store/store.js';
 import { StorePool, type JobOptions } from './pool.js';
-import { ServerJobs, type InternalJob, type SerializedError, type StoreStatus } from './protocol.js';
+import { ServerJobs, hashedBody, queryHash, type InternalJob, type SerializedError, type StoreStatus } from './protocol.js';
 
 /** What `cafsup serve` asks of its store, whichever engine: the worker pool (SQLite) or this (PostgreSQL). */
 export type StoreExecutor = Pick<StorePool, 'run' | 'exportStream' | 'cancelWaiting' | 'internal' | 'status' | 'authenticate' | 'close' | 'internalErrors'>;
-
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
-}
 
 /**
  * The server's store on PostgreSQL: the driver is asynchronous, so operations run on the event
@@ -38,23 +33,12 @@ export class DirectExecutor extends ServerJobs implements StoreExecutor {
   }
 
   async run(name: Operation, input: unknown, caller: Caller, options: JobOptions): Promise<Outcome> {
-    const spec = operationSpec(name);
     let bodyHash: string | (() => string) | undefined;
     let source = options.source;
     if (options.idempotency !== undefined) {
-      const queryHash = sha256(canonicalJson(input ?? {}));
-      if (spec.stream === 'in' && source !== undefined) {
-        // A streamed body is hashed as it is read, with the query beside it (as the workers do).
-        const hashing = createHash('sha256');
-        const body = source;
-        source = (async function* () {
-          for await (const chunk of body) {
-            hashing.update(chunk);
-            yield chunk;
-          }
-        })();
-        bodyHash = () => createHash('sha256').update(queryHash).update(hashing.copy().digest('hex')).digest('hex');
-      } else bodyHash = queryHash;
+      const query = queryHash(input);
+      if (operationSpec(name).stream === 'in' && source !== undefined) ({ source, bodyHash } = hashedBody(source, query));
+      else bodyHash = query;
     }
     try {
       return await this.db.withLockTimeout(options.deadlineMs, () =>

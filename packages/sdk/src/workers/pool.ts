@@ -1,11 +1,20 @@
-import { createHash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
-import { CafsupError, canonicalJson } from '@cafsup/shared';
+import { CafsupError } from '@cafsup/shared';
 import type { Caller, Outcome } from '../operations/execute.js';
 import { operationSpec, type Operation } from '../operations/table.js';
 import { unavailable } from '../store/engine/engine.js';
 import { workerFile } from './file.js';
-import { CANCELLED, QUEUED, ServerJobs, type FromWorker, type InternalJob, type RunMessage, type SerializedError, type ToWorker } from './protocol.js';
+import {
+  CANCELLED,
+  QUEUED,
+  ServerJobs,
+  queryHash,
+  type FromWorker,
+  type InternalJob,
+  type RunMessage,
+  type SerializedError,
+  type ToWorker,
+} from './protocol.js';
 
 export interface StorePoolOptions {
   database: string;
@@ -217,8 +226,8 @@ export class StorePool extends ServerJobs {
         : {
             ...options.idempotency,
             // A streamed body is hashed by the worker as it reads it, with the query beside it.
-            bodyHash: streamIn ? null : sha256(canonicalJson(input ?? {})),
-            queryHash: sha256(canonicalJson(input ?? {})),
+            bodyHash: streamIn ? null : queryHash(input),
+            queryHash: queryHash(input),
           };
     return this.submit(
       worker,
@@ -302,8 +311,4 @@ export class StorePool extends ServerJobs {
   async close(): Promise<void> {
     await Promise.all([this.writer, ...this.readers].map((worker) => worker.terminate()));
   }
-}
-
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
 }

@@ -1,6 +1,9 @@
 import type { CafsupErrorDetails, ErrorCode } from '@cafsup/shared';
 import type { Caller } from '../operations/execute.js';
+import { createHash } from 'node:crypto';
+import { canonicalJson } from '@cafsup/shared';
 import { LAST_USE_PRECISION_MS, type Principal } from '../store/tokens.js';
+import { sha256 } from '../store/traces.js';
 
 // Messages between the server's event loop and its store workers (see pool.ts).
 
@@ -97,4 +100,27 @@ export abstract class ServerJobs {
     this.usesSent.set(principal.tokenId, now);
     this.internal({ kind: 'tokenUsed', tokenId: principal.tokenId }, LAST_USE_PRECISION_MS).catch(() => undefined);
   }
+}
+
+/** What an Idempotency-Key binds a request's input to (operations.md, "The write path"). */
+export function queryHash(input: unknown): string {
+  return sha256(canonicalJson(input ?? {}));
+}
+
+/**
+ * An import's body hashed as it is read, so it is never held whole: `bodyHash`, asked once the
+ * body was read to its end (in the write's last transaction), binds the key to the body and
+ * the query together.
+ */
+export function hashedBody(body: AsyncIterable<Uint8Array>, query: string): { source: AsyncIterable<Uint8Array>; bodyHash: () => string } {
+  const hashing = createHash('sha256');
+  return {
+    source: (async function* () {
+      for await (const chunk of body) {
+        hashing.update(chunk);
+        yield chunk;
+      }
+    })(),
+    bodyHash: () => createHash('sha256').update(query).update(hashing.copy().digest('hex')).digest('hex'),
+  };
 }

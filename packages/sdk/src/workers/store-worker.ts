@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { toCafsupError } from '@cafsup/shared';
@@ -7,7 +6,7 @@ import { BUSY_TIMEOUT_MS } from '../store/connection.js';
 import { SCHEMA_VERSION } from '../store/schema.js';
 import { authorize, executeOperation, type IdempotencyRequest } from '../operations/execute.js';
 import type { Operation } from '../operations/table.js';
-import { CANCELLED, QUEUED, STARTED, type FromWorker, type InternalJob, type RunMessage, type StoreStatus, type ToWorker } from './protocol.js';
+import { CANCELLED, QUEUED, STARTED, hashedBody, type FromWorker, type InternalJob, type RunMessage, type StoreStatus, type ToWorker } from './protocol.js';
 
 // One store worker of `cafsup serve` (pool.ts): its own SQLite connection, off the server's
 // event loop. The writer runs its jobs one at a time in arrival order, each in a transaction of
@@ -133,27 +132,15 @@ async function run(message: RunMessage): Promise<void> {
       return;
     }
     let source: AsyncIterable<Uint8Array> | undefined;
-    let streamHash: ReturnType<typeof createHash> | null = null;
-    if (message.streamIn === true) {
-      const inbox = inboxes.get(message.id)!;
-      streamHash = createHash('sha256');
-      const hashing = streamHash;
-      source = (async function* () {
-        for await (const chunk of inbox.read()) {
-          hashing.update(chunk);
-          yield chunk;
-        }
-      })();
-    }
     let idempotency: IdempotencyRequest | undefined;
     if (message.idempotency !== undefined) {
       const { tokenId, key, bodyHash, queryHash } = message.idempotency;
-      idempotency = {
-        tokenId,
-        key,
-        bodyHash: bodyHash ?? (() => createHash('sha256').update(queryHash).update(streamHash!.copy().digest('hex')).digest('hex')),
-      };
-    }
+      if (message.streamIn === true) {
+        const hashed = hashedBody(inboxes.get(message.id)!.read(), queryHash);
+        source = hashed.source;
+        idempotency = { tokenId, key, bodyHash: hashed.bodyHash };
+      } else idempotency = { tokenId, key, bodyHash: bodyHash! };
+    } else if (message.streamIn === true) source = inboxes.get(message.id)!.read();
     const outcome = await executeOperation(store, message.name!, message.input, message.caller, {
       ...(message.validated === true ? { validated: true } : {}),
       ...(idempotency === undefined ? {} : { idempotency }),
