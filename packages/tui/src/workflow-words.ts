@@ -1,9 +1,12 @@
 import {
+  CONTACT_ROLE_LABELS,
   REQUEST_KIND_LABELS,
+  USER_ROLE_LABELS,
   REQUEST_STATUS_LABELS,
   conventionStatusLabel,
   countOf,
   escapeForTerminal,
+  type ContactRole,
   type ConventionState,
   type DeletionForm,
   type DesignationForm,
@@ -24,7 +27,7 @@ function describeForm(request: RequestRecord): string[] {
     case 'designation': {
       const form = request.form as DesignationForm;
       return [
-        `${form.role === 'administrator' ? 'administrateur' : 'suppléant'} : ${form.name} (${form.function}), ${form.email}, ${form.phone}`,
+        `${USER_ROLE_LABELS[form.role]} : ${form.name} (${form.function}), ${form.email}, ${form.phone}`,
         form.replaces === null ? 'ne remplace personne' : `remplace ${form.replaces.name} <${form.replaces.email}>`,
       ];
     }
@@ -66,7 +69,7 @@ export function describeRequest(request: RequestRecord): string[] {
 export type AppliedChanges = {
   user?: { id: string; name: string; email: string } | null;
   habilitation?: { id: string; service: string; profile: string; departement: string | null; endsAt: string | null };
-  contact?: { role: string; name: string; email: string };
+  contact?: { role: ContactRole; name: string; email: string };
   roles?: { userId: string; role: string }[];
   passwordReset?: string[];
   revoked?: string[];
@@ -86,7 +89,7 @@ export function describeChanges(changes: AppliedChanges): string[] {
   }
   if (changes.contact)
     lines.push(
-      `  contact ${changes.contact.role === 'administrator' ? 'administrateur' : 'suppléant'} du partenaire : ${escapeForTerminal(changes.contact.name)} <${escapeForTerminal(changes.contact.email)}>`,
+      `  contact ${CONTACT_ROLE_LABELS[changes.contact.role]} du partenaire : ${escapeForTerminal(changes.contact.name)} <${escapeForTerminal(changes.contact.email)}>`,
     );
   for (const role of changes.roles ?? []) lines.push(`  rôle de ${role.userId} : ${role.role}`);
   if ((changes.passwordReset ?? []).length > 0) lines.push(`  changement de mot de passe forcé : ${changes.passwordReset!.join(', ')}`);
