@@ -1,7 +1,10 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AuditCounts, AuditReport, SeveritySummary } from '@cafsup/shared';
-import type { CafsupClient } from '@cafsup/sdk';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { DEFAULT_AUDIT_SETTINGS, RULE_NAMES, type AuditCounts, type AuditReport, type SeveritySummary } from '@cafsup/shared';
+import { Store, type CafsupClient } from '@cafsup/sdk';
+import { PartnerCache, cacheBasis } from '../packages/sdk/dist/store/partner-cache.js';
 // @ts-expect-error the generator is a plain script shared with the benchmark
 import { generate } from '../bench/generate.mjs';
 import { buildDemoDataset } from '../packages/tui/src/demo/demo-data.js';
@@ -22,13 +25,31 @@ function countsOf(report: AuditReport): AuditCounts['partners'] {
 // Days before, on and after the demo's and the generator's « today », so that every rule fires somewhere.
 const DATES = ['2025-03-01', '2026-11-22', '2028-01-31'];
 
+/**
+ * Empties what the store keeps of each partner (partner-cache.ts), so that the next call
+ * computes again: the only way to compare what is kept with what is computed on one database.
+ */
+async function forgetKept(database: string): Promise<void> {
+  if (!database.startsWith('postgres')) {
+    const db = new Database(database);
+    db.exec('DELETE FROM partner_cache');
+    db.close();
+    return;
+  }
+  const client = new pg.Client({ connectionString: database });
+  await client.connect();
+  await client.query('DELETE FROM partner_cache');
+  await client.end();
+}
+
 async function expectCountsOfTheAudit(client: CafsupClient): Promise<void> {
   for (const asOf of DATES) {
-    const report = await client.audit.run({ asOf });
+    // Counted first, so that the counts are computed, not read from what the report kept.
     const counts = await client.audit.counts({ asOf });
+    const report = await client.audit.run({ asOf });
     expect(counts.asOf).toBe(asOf);
     expect(counts.partners).toEqual(countsOf(report));
-    // One partner's counts are the partner's share of them.
+    // One partner's counts are the partner's share of them (read from what was kept here).
     for (const { partnerId, flags } of counts.partners.slice(0, 5)) {
       expect((await client.audit.counts({ partnerId, asOf })).partners).toEqual([{ partnerId, flags }]);
     }
@@ -69,5 +90,63 @@ describe.each(ENGINES)('audit.counts on %s', (_name, database) => {
   it('equal the counts of the full audit on a generated dataset', async () => {
     expect((await generated.client.audit.run({ asOf: '2026-11-22' })).flags.length).toBeGreaterThan(500);
     await expectCountsOfTheAudit(generated.client);
+  });
+
+  it('are kept per date, forgotten by each write for the partners it changes, and equal what is computed afresh', async () => {
+    const { client, database } = generated;
+    const asOf = '2026-11-22';
+    await forgetKept(database);
+    const before = await client.audit.run({ asOf });
+    const quotasBefore = await client.quotas.usage({ asOf });
+    // Read back: the same answers, now from what was kept.
+    expect(await client.audit.run({ asOf })).toEqual(before);
+    expect(await client.quotas.usage({ asOf })).toEqual(quotasBefore);
+
+    // Writes on two partners: a dormant user suspended; a habilitation of a profile not subscribed revoked, with others.
+    const dormant = before.flags.find((flag) => flag.rule === 'DORMANT_ACCOUNT');
+    const unsubscribed = before.flags.find((flag) => flag.rule === 'PROFILE_NOT_SUBSCRIBED' && flag.partnerId !== dormant?.partnerId);
+    if (dormant?.rule !== 'DORMANT_ACCOUNT' || unsubscribed?.rule !== 'PROFILE_NOT_SUBSCRIBED')
+      throw new Error('the dataset lacks the flags this test changes');
+    await client.users.suspend([dormant.userId], { reason: 'Compte dormant signalé' });
+    const held = (await client.habilitations.list({ partnerId: unsubscribed.partnerId, status: 'active', limit: 100 })).items.map((h) => h.id);
+    await client.habilitations.revoke([unsubscribed.habilitationId, ...held.slice(0, 40)], { reason: 'Profil non souscrit, retrait' });
+
+    const after = await client.audit.run({ asOf });
+    const quotasAfter = await client.quotas.usage({ asOf });
+    const countsAfter = await client.audit.counts({ asOf });
+    expect(after).not.toEqual(before);
+    expect(quotasAfter).not.toEqual(quotasBefore);
+    // The same as a report of every rule (never kept), and as everything computed afresh.
+    expect(after).toEqual(await client.audit.run({ asOf, rules: RULE_NAMES }));
+    await forgetKept(database);
+    expect(await client.audit.counts({ asOf })).toEqual(countsAfter);
+    expect(await client.quotas.usage({ asOf })).toEqual(quotasAfter);
+    expect(await client.audit.run({ asOf })).toEqual(after);
+    expect(countsAfter.partners).toEqual(countsOf(after));
+    // Another date is computed for that date, not read from this one.
+    expect((await client.audit.run({ asOf: '2028-01-31' })).flags).toEqual((await client.audit.run({ asOf: '2028-01-31', rules: RULE_NAMES })).flags);
+  });
+
+  it('keep nothing computed from a snapshot older than the last write', async () => {
+    const { client, database } = generated;
+    const asOf = '2026-11-22';
+    const partnerId = (await client.audit.counts({ asOf })).partners[0]!.partnerId;
+    const store = await Store.open(database);
+    try {
+      const cache = new PartnerCache(store.db, cacheBasis(DEFAULT_AUDIT_SETTINGS));
+      const wrong = { critical: 99, high: 99, medium: 99, low: 99 };
+      // What a slow reader computed before a write landed: refused, the write came after its snapshot.
+      const head = await cache.head();
+      const [user] = (await client.users.list({ partnerId, limit: 1 })).items;
+      await client.users.forcePasswordReset([user!.id], { reason: 'Contrôle des accès' });
+      await cache.keep(asOf, head, [{ partnerId, aspect: 'counts', value: wrong }]);
+      expect((await client.audit.counts({ asOf, partnerId })).partners[0]?.flags).not.toEqual(wrong);
+      // The same from the current snapshot is kept (and read back: only this test's fault shows it).
+      await cache.keep(asOf, await cache.head(), [{ partnerId, aspect: 'counts', value: wrong }]);
+      expect((await client.audit.counts({ asOf, partnerId })).partners[0]?.flags).toEqual(wrong);
+      await forgetKept(database);
+    } finally {
+      await store.close();
+    }
   });
 });

@@ -17,6 +17,7 @@ import {
   profileNotEligibleFlag,
   quotaExceededFlag,
   RESERVED_CDAP_PROFILES,
+  SEVERITIES,
   quotaKey,
   quotaUsages,
   ruleDefinition,
@@ -43,6 +44,7 @@ import {
 } from '@cafsup/shared';
 import type { ConventionCache, PartnerConvention } from './conventions.js';
 import { asInt, dialectOf, pick, type Sql } from './engine/engine.js';
+import { PartnerCache, cacheBasis } from './partner-cache.js';
 
 /** Which partners a query covers: one, those of some Cafs, or all. */
 export interface PartnerScope {
@@ -55,6 +57,9 @@ export interface AuditQuery extends PartnerScope {
   minSeverity?: Severity;
   rules?: readonly RuleName[];
 }
+
+/** Up to this many partners missing from the cache are audited one by one; more, in one pass over the scope. */
+const ONE_BY_ONE = 32;
 
 function scoped(sql: string, onePartner: boolean, alias: string): string {
   return sql.replaceAll('{partner}', onePartner ? `AND ${alias}.partner_id = @partnerId` : '');
@@ -189,11 +194,14 @@ export class AuditEngine {
   private readonly one: ScopedStatements;
   private readonly sql: ReturnType<typeof statements>;
 
+  private readonly cache: PartnerCache;
+
   constructor(
     private readonly db: Sql,
     private readonly conventions: ConventionCache,
     private readonly settings: AuditSettings = DEFAULT_AUDIT_SETTINGS,
   ) {
+    this.cache = new PartnerCache(db, cacheBasis(settings));
     this.all = scopedStatements(db, false);
     this.one = scopedStatements(db, true);
     this.sql = statements(db);
@@ -215,9 +223,42 @@ export class AuditEngine {
     return scope.partnerId === undefined ? extra : { ...extra, partnerId: scope.partnerId };
   }
 
-  /** Usage of every effective quota of the partners in force, ordered by partner, service, profile. */
+  /**
+   * Usage of every effective quota of the partners in force, ordered by partner, service,
+   * profile: each partner's kept for that date where nothing changed since, the others' computed
+   * now and kept (partner-cache.ts).
+   */
   async quotaUsage(scope: PartnerScope, asOf: CalendarDate): Promise<QuotaUsage[]> {
-    return this.db.snapshot(async () => (await this.usageWithTerms(await this.partnersInScope(scope), scope, asOf)).usages);
+    const { partnerIds, byPartner, head, missing } = await this.db.snapshot(async () => {
+      const head = await this.cache.head();
+      const partnerIds = await this.partnerIdsInScope(scope);
+      const byPartner = await this.cache.read<QuotaUsage[]>('quotas', asOf, this.narrowed(scope, partnerIds));
+      const missing = partnerIds.filter((partnerId) => !byPartner.has(partnerId));
+      for (const partnerId of missing) byPartner.set(partnerId, []);
+      const usages: QuotaUsage[] = [];
+      if (missing.length > ONE_BY_ONE) {
+        const all = await this.conventions.all();
+        usages.push(
+          ...(
+            await this.usageWithTerms(
+              missing.map((partnerId) => all.get(partnerId)!),
+              wholeOf(scope),
+              asOf,
+            )
+          ).usages,
+        );
+      } else {
+        for (const partnerId of missing) usages.push(...(await this.usageWithTerms(await this.partnersInScope({ partnerId }), { partnerId }, asOf)).usages);
+      }
+      for (const usage of usages) byPartner.get(usage.partnerId)!.push(usage);
+      return { partnerIds, byPartner, head, missing };
+    });
+    await this.cache.keep(
+      asOf,
+      head,
+      missing.map((partnerId) => ({ partnerId, aspect: 'quotas', value: byPartner.get(partnerId)! })),
+    );
+    return partnerIds.flatMap((partnerId) => byPartner.get(partnerId)!);
   }
 
   private async usageWithTerms(partners: readonly PartnerConvention[], scope: PartnerScope, asOf: CalendarDate) {
@@ -256,47 +297,139 @@ export class AuditEngine {
     return excessUserIds(holders, usage.maxUsers);
   }
 
-  /** The audit report at `query.asOf`, every fact read from one snapshot. */
+  /**
+   * The audit report at `query.asOf`, every fact read from one snapshot. Each partner's flags
+   * are those kept for that date where nothing changed since (partner-cache.ts), the others'
+   * computed now and kept; a report of some rules only is computed whole.
+   */
   async run(query: AuditQuery): Promise<AuditReport> {
-    return this.db.snapshot(async () => {
-      const flags: Flag[] = [];
-      await this.collect(query, {
-        counting: false,
-        flag: (flag, mode) => flags.push(citedFor(flag, mode)),
-        count: () => undefined,
+    if (query.rules !== undefined) {
+      return this.db.snapshot(async () => {
+        const all = await this.flagsOf(query);
+        const flags = query.minSeverity === undefined ? all : all.filter((flag) => atLeast(flag.severity, query.minSeverity!));
+        flags.sort(compareFlags);
+        return { asOf: query.asOf, flags, summary: summarise(flags) };
       });
-      const selected = query.minSeverity === undefined ? flags : flags.filter((flag) => atLeast(flag.severity, query.minSeverity!));
-      selected.sort(compareFlags);
-      return { asOf: query.asOf, flags: selected, summary: summarise(selected) };
+    }
+    const { partnerIds, byPartner, head, missing } = await this.db.snapshot(async () => {
+      const head = await this.cache.head();
+      const partnerIds = await this.partnerIdsInScope(query);
+      const byPartner = await this.cache.read<Flag[]>('flags', query.asOf, this.narrowed(query, partnerIds));
+      const missing = partnerIds.filter((partnerId) => !byPartner.has(partnerId));
+      for (const [partnerId, flags] of await this.computeFlags(missing, query)) byPartner.set(partnerId, flags);
+      return { partnerIds, byPartner, head, missing };
     });
+    await this.cache.keep(
+      query.asOf,
+      head,
+      missing.flatMap((partnerId) => {
+        const flags = byPartner.get(partnerId)!;
+        return [
+          { partnerId, aspect: 'flags' as const, value: flags },
+          { partnerId, aspect: 'counts' as const, value: summarise(flags) },
+        ];
+      }),
+    );
+    // Each partner's flags are in report order, which is by severity, then partner: a merge, not a sort.
+    const lists = partnerIds.map((partnerId) => byPartner.get(partnerId)!);
+    const flags: Flag[] = [];
+    for (const severity of SEVERITIES) {
+      if (query.minSeverity !== undefined && !atLeast(severity, query.minSeverity)) continue;
+      for (const list of lists) for (const flag of list) if (flag.severity === severity) flags.push(flag);
+    }
+    return { asOf: query.asOf, flags, summary: summarise(flags) };
+  }
+
+  /** Every flag of the rules of `query`, cited, in no particular order. */
+  private async flagsOf(query: AuditQuery): Promise<Flag[]> {
+    const flags: Flag[] = [];
+    await this.collect(query, {
+      counting: false,
+      flag: (flag, mode) => flags.push(citedFor(flag, mode)),
+      count: () => undefined,
+    });
+    return flags;
+  }
+
+  /**
+   * The flags of these partners, each partner's in report order: one partner at a time when
+   * they are few (after a write, the partners it changed), else one pass over the scope.
+   */
+  private async computeFlags(partnerIds: readonly string[], scope: PartnerScope & { asOf: CalendarDate }): Promise<Map<string, Flag[]>> {
+    const byPartner = new Map<string, Flag[]>(partnerIds.map((partnerId) => [partnerId, []]));
+    if (partnerIds.length === 0) return byPartner;
+    const flags: Flag[] = [];
+    if (partnerIds.length > ONE_BY_ONE) flags.push(...(await this.flagsOf({ asOf: scope.asOf, ...wholeOf(scope) })));
+    else for (const partnerId of partnerIds) flags.push(...(await this.flagsOf({ asOf: scope.asOf, partnerId })));
+    flags.sort(compareFlags);
+    for (const flag of flags) byPartner.get(flag.partnerId)?.push(flag);
+    return byPartner;
   }
 
   /**
    * The number of flags per severity of each partner that has any, in partner order, equal to
-   * what `run` reports: lists show them for every partner, and building, citing and sorting
-   * a national report's hundred thousand flags only to count them is most of its cost.
+   * what `run` reports: lists show them for every partner. Kept per date like the flags; what
+   * is missing is counted without building, citing and sorting a national report's hundred
+   * thousand flags, most of its cost.
    */
   async counts(scope: PartnerScope, asOf: CalendarDate): Promise<{ partnerId: string; flags: SeveritySummary }[]> {
-    return this.db.snapshot(async () => {
-      const counts = new Map<string, SeveritySummary>();
-      const add = (partnerId: string, severity: Severity, n: number) => {
-        let summary = counts.get(partnerId);
-        if (summary === undefined) counts.set(partnerId, (summary = { critical: 0, high: 0, medium: 0, low: 0 }));
-        summary[severity] += n;
-      };
-      await this.collect(
-        { ...scope, asOf },
-        {
-          counting: true,
-          flag: (flag) => add(flag.partnerId, flag.severity, 1),
-          count: (partnerId, rule, n) => add(partnerId, ruleDefinition(rule).severity, n),
-        },
-      );
-      return [...counts]
-        .filter(([, summary]) => summary.critical + summary.high + summary.medium + summary.low > 0)
-        .sort(([a], [b]) => compareCodePoints(a, b))
-        .map(([partnerId, flags]) => ({ partnerId, flags }));
+    const { partnerIds, byPartner, head, missing } = await this.db.snapshot(async () => {
+      const head = await this.cache.head();
+      const partnerIds = await this.partnerIdsInScope(scope);
+      const byPartner = await this.cache.read<SeveritySummary>('counts', asOf, this.narrowed(scope, partnerIds));
+      const missing = partnerIds.filter((partnerId) => !byPartner.has(partnerId));
+      for (const [partnerId, counts] of await this.computeCounts(missing, scope, asOf)) byPartner.set(partnerId, counts);
+      return { partnerIds, byPartner, head, missing };
     });
+    await this.cache.keep(
+      asOf,
+      head,
+      missing.map((partnerId) => ({ partnerId, aspect: 'counts', value: byPartner.get(partnerId)! })),
+    );
+    return partnerIds
+      .map((partnerId) => ({ partnerId, flags: byPartner.get(partnerId)! }))
+      .filter(({ flags }) => flags.critical + flags.high + flags.medium + flags.low > 0);
+  }
+
+  private async computeCounts(partnerIds: readonly string[], scope: PartnerScope, asOf: CalendarDate): Promise<Map<string, SeveritySummary>> {
+    const counts = new Map<string, SeveritySummary>(partnerIds.map((partnerId) => [partnerId, { critical: 0, high: 0, medium: 0, low: 0 }]));
+    if (partnerIds.length === 0) return counts;
+    const add = (partnerId: string, severity: Severity, n: number) => {
+      const summary = counts.get(partnerId);
+      if (summary !== undefined) summary[severity] += n;
+    };
+    const sink: FlagSink = {
+      counting: true,
+      flag: (flag) => add(flag.partnerId, flag.severity, 1),
+      count: (partnerId, rule, n) => add(partnerId, ruleDefinition(rule).severity, n),
+    };
+    if (partnerIds.length > ONE_BY_ONE) await this.collect({ asOf, ...wholeOf(scope) }, sink);
+    else for (const partnerId of partnerIds) await this.collect({ asOf, partnerId }, sink);
+    return counts;
+  }
+
+  /** The partners of the scope that have a convention (those the rules run over), in partner order. */
+  private async partnerIdsInScope(scope: PartnerScope): Promise<string[]> {
+    const conditions: string[] = [];
+    const params: Record<string, unknown> = {};
+    if (scope.partnerId !== undefined) {
+      conditions.push('c.partner_id = @partnerId');
+      params.partnerId = scope.partnerId;
+    }
+    if (scope.cafCodes !== undefined) {
+      conditions.push(`p.caf_code IN ${dialectOf(this.db).jsonValues('@cafCodes')}`);
+      params.cafCodes = JSON.stringify(scope.cafCodes);
+    }
+    const rows = await this.db.all<{ partner_id: string }>(
+      `SELECT c.partner_id FROM conventions c JOIN partners p ON p.id = c.partner_id ${conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`}`,
+      params,
+    );
+    return rows.map((row) => row.partner_id).sort(compareCodePoints);
+  }
+
+  /** The partners whose kept rows to read: all of them (undefined) when the scope is the whole store. */
+  private narrowed(scope: PartnerScope, partnerIds: readonly string[]): readonly string[] | undefined {
+    return scope.partnerId === undefined && scope.cafCodes === undefined ? undefined : partnerIds;
   }
 
   /**
@@ -588,6 +721,11 @@ interface UserCandidateRow {
 
 function availableFromByService(terms: Terms): Map<string, CalendarDate | null> {
   return new Map(terms.subscriptions.map((subscription) => [subscription.service, subscription.availableFrom]));
+}
+
+/** The scope without its partner: the pass over every partner of its Cafs. */
+function wholeOf(scope: PartnerScope): PartnerScope {
+  return scope.cafCodes === undefined ? {} : { cafCodes: scope.cafCodes };
 }
 
 function inCafs(entry: PartnerConvention, scope: PartnerScope): boolean {

@@ -245,6 +245,18 @@ const MIGRATIONS: readonly string[] = [
   // 6: the supervision workflows (workflows.md): the register of forms, questions and incidents,
   // returned review sheets (their SHA-256), a person's extracts.
   WORKFLOWS_MIGRATION,
+  // 7: what was computed per partner at one date (partner-cache.ts): flag counts, flags,
+  // quota usage, so that lists and dashboards do not run every rule.
+  `
+  CREATE TABLE partner_cache (
+    partner_id TEXT NOT NULL,
+    aspect TEXT NOT NULL,
+    as_of TEXT NOT NULL,
+    basis TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (partner_id, aspect)
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -18,6 +18,7 @@ import {
   type TraceVerification,
 } from '@cafsup/shared';
 import { dialectOf, type Sql } from './engine/engine.js';
+import { forgetPartners } from './partner-cache.js';
 
 /** What a write says about itself; the chain fields are added by `append`. */
 export interface TraceEntry {
@@ -166,6 +167,9 @@ export class TraceWriter {
     // A bulk action's traces in a few statements (one per 5,000 on PostgreSQL).
     await this.db.runMany(TraceWriter.INSERT, rows);
     await writeMeta(this.db, HEAD_KEY, head);
+    // With the head locked: a cache fill that read the old head either landed before (and is
+    // forgotten here) or waits and then sees the new head (partner-cache.ts).
+    await forgetPartners(this.db, entries);
     return ids;
   }
 }

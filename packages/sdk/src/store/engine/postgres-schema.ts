@@ -238,7 +238,19 @@ const BASELINE = `
 `;
 
 /** Migrations after the baseline, numbered from 7, each written for PostgreSQL. */
-const MIGRATIONS: readonly string[] = [];
+const MIGRATIONS: readonly string[] = [
+  // 7: what was computed per partner at one date (partner-cache.ts).
+  `
+  CREATE TABLE partner_cache (
+    partner_id ${T} NOT NULL,
+    aspect ${T} NOT NULL,
+    as_of ${T} NOT NULL,
+    basis ${T} NOT NULL,
+    value ${T} NOT NULL,
+    PRIMARY KEY (partner_id, aspect)
+  );
+  `,
+];
 
 /** The baseline's number: version 6 of the SQLite schema. */
 const BASELINE_VERSION = 6;

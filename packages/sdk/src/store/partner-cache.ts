@@ -1,0 +1,131 @@
+import { createHash } from 'node:crypto';
+import { RULES, type AuditSettings, type CalendarDate } from '@cafsup/shared';
+import { dialectOf, type Sql } from './engine/engine.js';
+
+/**
+ * What was computed for each partner at one date, kept between calls (issue 14: « flag counts
+ * and quota usage kept as aggregates in each write's transaction, re-dated daily », so that
+ * lists and dashboards never run the full audit):
+ * - a row per partner and aspect (its flag counts, its flags in report order, its quota usage),
+ *   with the date and the basis it was computed on;
+ * - every write forgets the rows of the partners it changes, in its own transaction, when it
+ *   appends its traces (`TraceWriter.append` calls `forgetPartners`): a write without traces
+ *   does not exist, and a trace names its partner;
+ * - the first call at a new date, or after changes, computes what is missing and keeps it, in a
+ *   transaction of its own that locks the chain head and keeps nothing if a write landed since
+ *   the snapshot it read: a row is never older than the data it stands for.
+ * Derived data like `holdings`: never traced, never exported, rebuilt from the rest.
+ */
+
+/** Raised when what a row holds would no longer be what the code computes: a rule's wording, a field. */
+const CACHE_EDITION = 1;
+
+export type Aspect = 'counts' | 'flags' | 'quotas';
+
+/**
+ * The rows are valid for this code and these settings only: a new edition, catalogue or setting
+ * (the days before an account is dormant…) makes every row stale without a migration.
+ */
+export function cacheBasis(settings: AuditSettings): string {
+  return createHash('sha256')
+    .update(JSON.stringify([CACHE_EDITION, settings, RULES]))
+    .digest('hex')
+    .slice(0, 16);
+}
+
+/**
+ * Traces that change nothing kept here: a token's life. Any other trace without a partner (an
+ * import, a retention purge) may change every partner.
+ */
+const UNRELATED_TARGETS: ReadonlySet<string> = new Set(['token']);
+
+/** Forgets what was kept of the partners these traces name; inside their write transaction. */
+export async function forgetPartners(db: Sql, entries: readonly { partnerId: string | null; targetType: string }[]): Promise<void> {
+  const partners = new Set<string>();
+  for (const entry of entries) {
+    if (entry.partnerId !== null) partners.add(entry.partnerId);
+    else if (!UNRELATED_TARGETS.has(entry.targetType)) {
+      await db.run('DELETE FROM partner_cache');
+      return;
+    }
+  }
+  if (partners.size === 0) return;
+  await db.run(`DELETE FROM partner_cache WHERE partner_id IN ${dialectOf(db).jsonValues('?')}`, [JSON.stringify([...partners])]);
+}
+
+export class PartnerCache {
+  constructor(
+    private readonly db: Sql,
+    private readonly basis: string,
+  ) {}
+
+  /**
+   * The chain head, read in the snapshot what is computed comes from. Inside a write, nothing is
+   * read from the cache nor kept (the write may have changed what a row stands for): -1.
+   */
+  async head(): Promise<number> {
+    if (this.db.inWrite) return -1;
+    return headOf(await this.db.value<string>("SELECT value FROM meta WHERE key = 'trace_head'"));
+  }
+
+  /** What is kept of `aspect` at `asOf` for these partners (every partner's when undefined), parsed. */
+  async read<T>(aspect: Aspect, asOf: CalendarDate, partnerIds: readonly string[] | undefined): Promise<Map<string, T>> {
+    const kept = new Map<string, T>();
+    if (this.db.inWrite) return kept;
+    const params: Record<string, unknown> = { aspect, asOf, basis: this.basis };
+    let narrowed = '';
+    if (partnerIds?.length === 1) {
+      narrowed = 'AND partner_id = @partnerId';
+      params.partnerId = partnerIds[0];
+    } else if (partnerIds !== undefined) {
+      narrowed = `AND partner_id IN ${dialectOf(this.db).jsonValues('@partners')}`;
+      params.partners = JSON.stringify(partnerIds);
+    }
+    const rows = await this.db.all<{ partner_id: string; value: string }>(
+      `SELECT partner_id, value FROM partner_cache WHERE aspect = @aspect AND as_of = @asOf AND basis = @basis ${narrowed}`,
+      params,
+    );
+    for (const row of rows) kept.set(row.partner_id, JSON.parse(row.value) as T);
+    return kept;
+  }
+
+  /**
+   * Keeps these values, computed at `asOf` from the snapshot whose chain head was `head`. A
+   * cache: when the store is read-only or busy, or has moved on, nothing is kept and the caller
+   * has its answer anyway.
+   */
+  async keep(asOf: CalendarDate, head: number, values: readonly { partnerId: string; aspect: Aspect; value: unknown }[]): Promise<void> {
+    if (values.length === 0 || head < 0 || this.db.inTransaction) return;
+    try {
+      await this.db.transaction(async () => {
+        // Locked: a write appending now waits for this one, then forgets what it changes.
+        const now = headOf(await this.db.value<string>(`SELECT value FROM meta WHERE key = 'trace_head'${dialectOf(this.db).forUpdate}`));
+        if (now !== head) return;
+        await this.db.runMany(
+          `INSERT INTO partner_cache (partner_id, aspect, as_of, basis, value) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT (partner_id, aspect) DO UPDATE SET as_of = excluded.as_of, basis = excluded.basis, value = excluded.value`,
+          values.map(({ partnerId, aspect, value }) => [partnerId, aspect, asOf, this.basis, JSON.stringify(value)]),
+        );
+      });
+    } catch (error) {
+      if (!isPassing(error)) throw error;
+    }
+  }
+}
+
+function headOf(value: string | undefined): number {
+  return value === undefined ? 0 : (JSON.parse(value) as { id: number }).id;
+}
+
+/** Errors that say only that nothing can be kept now: a read-only file or role, a lock not granted. */
+function isPassing(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code !== 'string') return false;
+  return (
+    code === 'UNAVAILABLE' ||
+    code.startsWith('SQLITE_BUSY') ||
+    code.startsWith('SQLITE_READONLY') ||
+    // PostgreSQL: insufficient privilege, read-only transaction (a standby), lock not available, serialization failure, deadlock.
+    ['42501', '25006', '55P03', '40001', '40P01'].includes(code)
+  );
+}
