@@ -420,8 +420,11 @@ export class AuditEngine {
       conditions.push(`p.caf_code IN ${dialectOf(this.db).jsonValues('@cafCodes')}`);
       params.cafCodes = JSON.stringify(scope.cafCodes);
     }
+    // Every partner: the conventions' key alone, not their documents.
     const rows = await this.db.all<{ partner_id: string }>(
-      `SELECT c.partner_id FROM conventions c JOIN partners p ON p.id = c.partner_id ${conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`}`,
+      conditions.length === 0
+        ? 'SELECT partner_id FROM conventions'
+        : `SELECT c.partner_id FROM conventions c JOIN partners p ON p.id = c.partner_id WHERE ${conditions.join(' AND ')}`,
       params,
     );
     return rows.map((row) => row.partner_id).sort(compareCodePoints);

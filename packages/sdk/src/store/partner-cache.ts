@@ -20,7 +20,9 @@ import { dialectOf, type Sql } from './engine/engine.js';
 /** Raised when what a row holds would no longer be what the code computes: a rule's wording, a field. */
 const CACHE_EDITION = 1;
 
-export type Aspect = 'counts' | 'flags' | 'quotas';
+/** What is kept of a partner; each aspect's rows lie together, so reading every partner's counts never reads their flags. */
+const ASPECTS = ['counts', 'flags', 'quotas'] as const;
+export type Aspect = (typeof ASPECTS)[number];
 
 /**
  * The rows are valid for this code and these settings only: a new edition, catalogue or setting
@@ -50,7 +52,11 @@ export async function forgetPartners(db: Sql, entries: readonly { partnerId: str
     }
   }
   if (partners.size === 0) return;
-  await db.run(`DELETE FROM partner_cache WHERE partner_id IN ${dialectOf(db).jsonValues('?')}`, [JSON.stringify([...partners])]);
+  const d = dialectOf(db);
+  await db.run(`DELETE FROM partner_cache WHERE aspect IN ${d.jsonValues('?')} AND partner_id IN ${d.jsonValues('?')}`, [
+    JSON.stringify(ASPECTS),
+    JSON.stringify([...partners]),
+  ]);
 }
 
 export class PartnerCache {
@@ -103,7 +109,7 @@ export class PartnerCache {
         if (now !== head) return;
         await this.db.runMany(
           `INSERT INTO partner_cache (partner_id, aspect, as_of, basis, value) VALUES (?, ?, ?, ?, ?)
-           ON CONFLICT (partner_id, aspect) DO UPDATE SET as_of = excluded.as_of, basis = excluded.basis, value = excluded.value`,
+           ON CONFLICT (aspect, partner_id) DO UPDATE SET as_of = excluded.as_of, basis = excluded.basis, value = excluded.value`,
           values.map(({ partnerId, aspect, value }) => [partnerId, aspect, asOf, this.basis, JSON.stringify(value)]),
         );
       });

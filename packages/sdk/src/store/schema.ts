@@ -254,8 +254,8 @@ const MIGRATIONS: readonly string[] = [
     as_of TEXT NOT NULL,
     basis TEXT NOT NULL,
     value TEXT NOT NULL,
-    PRIMARY KEY (partner_id, aspect)
-  );
+    PRIMARY KEY (aspect, partner_id)
+  ) WITHOUT ROWID;
   `,
 ];
 

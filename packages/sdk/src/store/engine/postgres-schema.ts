@@ -247,7 +247,7 @@ const MIGRATIONS: readonly string[] = [
     as_of ${T} NOT NULL,
     basis ${T} NOT NULL,
     value ${T} NOT NULL,
-    PRIMARY KEY (partner_id, aspect)
+    PRIMARY KEY (aspect, partner_id)
   );
   `,
 ];
