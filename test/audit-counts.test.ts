@@ -42,6 +42,43 @@ async function forgetKept(database: string): Promise<void> {
   await client.end();
 }
 
+/** Takes the store's write turn from another connection, as a writer in another process would; the function gives it back. */
+async function holdWriteTurn(database: string): Promise<() => Promise<void>> {
+  if (!database.startsWith('postgres')) {
+    const db = new Database(database);
+    db.exec('BEGIN IMMEDIATE');
+    return () => {
+      db.exec('ROLLBACK');
+      db.close();
+      return Promise.resolve();
+    };
+  }
+  const client = new pg.Client({ connectionString: database });
+  await client.connect();
+  await client.query('BEGIN');
+  await client.query("SELECT value FROM meta WHERE key = 'trace_head' FOR UPDATE");
+  return async () => {
+    await client.query('ROLLBACK');
+    await client.end();
+  };
+}
+
+/** How many rows `partner_cache` keeps at `asOf`. */
+async function keptRows(database: string, asOf: string): Promise<number> {
+  const sql = 'SELECT COUNT(*) AS n FROM partner_cache WHERE as_of = $1';
+  if (!database.startsWith('postgres')) {
+    const db = new Database(database, { readonly: true });
+    const { n } = db.prepare(sql.replace('$1', '?')).get(asOf) as { n: number };
+    db.close();
+    return n;
+  }
+  const client = new pg.Client({ connectionString: database });
+  await client.connect();
+  const { n } = (await client.query<{ n: string }>(sql, [asOf])).rows[0]!;
+  await client.end();
+  return Number(n);
+}
+
 async function expectCountsOfTheAudit(client: CafsupClient): Promise<void> {
   for (const asOf of DATES) {
     // Counted first, so that the counts are computed, not read from what the report kept.
@@ -148,5 +185,23 @@ describe.each(ENGINES)('audit.counts on %s', (_name, database) => {
     } finally {
       await store.close();
     }
+  });
+
+  it('answer while another writer holds the store, and keep nothing then', async () => {
+    const { client, database } = generated;
+    const asOf = '2027-02-03';
+    // Another process's write under way: SQLite's write lock, PostgreSQL's chain head.
+    const release = await holdWriteTurn(database);
+    let counts;
+    try {
+      counts = await client.audit.counts({ asOf });
+    } finally {
+      await release();
+    }
+    expect(counts.partners.length).toBeGreaterThan(0);
+    expect(await keptRows(database, asOf)).toBe(0);
+    // With the writer gone, the next call keeps what it computes.
+    expect(await client.audit.counts({ asOf })).toEqual(counts);
+    expect(await keptRows(database, asOf)).toBeGreaterThan(0);
   });
 });

@@ -24,6 +24,9 @@ const CACHE_EDITION = 1;
 const ASPECTS = ['counts', 'flags', 'quotas'] as const;
 export type Aspect = (typeof ASPECTS)[number];
 
+/** How long keeping what was computed may wait for a write or an import to finish. */
+const KEEP_WAIT_MS = 100;
+
 /**
  * The rows are valid for this code and these settings only: a new edition, catalogue or setting
  * (the days before an account is dormant…) makes every row stale without a migration.
@@ -103,16 +106,19 @@ export class PartnerCache {
   async keep(asOf: CalendarDate, head: number, values: readonly { partnerId: string; aspect: Aspect; value: unknown }[]): Promise<void> {
     if (values.length === 0 || head < 0 || this.db.inTransaction) return;
     try {
-      await this.db.transaction(async () => {
-        // Locked: a write appending now waits for this one, then forgets what it changes.
-        const now = headOf(await this.db.value<string>(`SELECT value FROM meta WHERE key = 'trace_head'${dialectOf(this.db).forUpdate}`));
-        if (now !== head) return;
-        await this.db.runMany(
-          `INSERT INTO partner_cache (partner_id, aspect, as_of, basis, value) VALUES (?, ?, ?, ?, ?)
-           ON CONFLICT (aspect, partner_id) DO UPDATE SET as_of = excluded.as_of, basis = excluded.basis, value = excluded.value`,
-          values.map(({ partnerId, aspect, value }) => [partnerId, aspect, asOf, this.basis, JSON.stringify(value)]),
-        );
-      });
+      // Never long behind a write or an import: the caller has its answer already.
+      await this.db.withLockTimeout(KEEP_WAIT_MS, () =>
+        this.db.transaction(async () => {
+          // Locked: a write appending now waits for this one, then forgets what it changes.
+          const now = headOf(await this.db.value<string>(`SELECT value FROM meta WHERE key = 'trace_head'${dialectOf(this.db).forUpdate}`));
+          if (now !== head) return;
+          await this.db.runMany(
+            `INSERT INTO partner_cache (partner_id, aspect, as_of, basis, value) VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (aspect, partner_id) DO UPDATE SET as_of = excluded.as_of, basis = excluded.basis, value = excluded.value`,
+            values.map(({ partnerId, aspect, value }) => [partnerId, aspect, asOf, this.basis, JSON.stringify(value)]),
+          );
+        }),
+      );
     } catch (error) {
       if (!isPassing(error)) throw error;
     }

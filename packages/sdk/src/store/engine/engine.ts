@@ -59,6 +59,11 @@ export interface Sql {
    */
   transaction<T>(work: () => Promise<T>): Promise<T>;
   /**
+   * Runs `work` with its write transactions waiting at most `ms` for their turn (SQLite: the
+   * busy timeout; PostgreSQL: the head row's lock timeout); past it, nothing is written.
+   */
+  withLockTimeout<T>(ms: number, work: () => Promise<T>): Promise<T>;
+  /**
    * Runs `work` on one consistent snapshot, writing nothing (several reads that must agree:
    * the retention plan, an export, verify).
    */

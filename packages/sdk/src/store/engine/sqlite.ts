@@ -100,6 +100,17 @@ export class SqliteSql implements Sql {
     return this.depth > 0;
   }
 
+  async withLockTimeout<T>(ms: number, work: () => Promise<T>): Promise<T> {
+    // One operation at a time on this connection: the setting is this call's alone until it ends.
+    const timeout = this.db.pragma('busy_timeout', { simple: true }) as number;
+    this.db.pragma(`busy_timeout = ${Math.max(0, Math.round(ms))}`);
+    try {
+      return await work();
+    } finally {
+      this.db.pragma(`busy_timeout = ${timeout}`);
+    }
+  }
+
   async transaction<T>(work: () => Promise<T>): Promise<T> {
     if (this.depth > 0) return this.savepoint(work);
     this.db.exec('BEGIN IMMEDIATE');
