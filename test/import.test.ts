@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { caf, convention, dataset, deputy, habilitation, partner, review, user } from './support/fixture.js';
+import { createClient } from '@cafsup/sdk';
+import { ACTOR, caf, convention, dataset, deputy, habilitation, partner, review, user } from './support/fixture.js';
 import { openClient, refusalOf, type TestClient } from './support/client.js';
 
 let opened: TestClient[] = [];
@@ -123,6 +124,46 @@ describe('export and import', () => {
     expect(exported.cafs).toEqual(input.cafs);
     const second = await fresh(exported);
     expect(await second.client.dataset.export()).toEqual(exported);
+  });
+
+  it('migrates a file of schema 7 to the leaner indexes of habilitations, with the same answers', async () => {
+    const test = await fresh(full());
+    const asOf = '2026-11-22';
+    const before = { exported: await test.client.dataset.export(), audit: await test.client.audit.run({ asOf }) };
+    await test.client.close();
+    // The file as schema 7 left it: the three indexes that migration 8 replaced by one; and
+    // nothing kept of the audit, so that it runs again over the new index.
+    const db = new Database(test.database);
+    db.exec(`
+      DROP INDEX habilitations_held_granted;
+      CREATE INDEX habilitations_held ON habilitations (partner_id, service, profile, departement) WHERE status <> 'revoked';
+      CREATE INDEX habilitations_revoked ON habilitations (revoked_day) WHERE status = 'revoked';
+      CREATE INDEX habilitations_granted ON habilitations (partner_id, granted_ms) WHERE status <> 'revoked';
+      DELETE FROM partner_cache;
+      PRAGMA user_version = 7;
+    `);
+    db.close();
+
+    const client = createClient({ database: test.database, actor: ACTOR, now: () => new Date('2026-11-22T10:00:00Z') });
+    try {
+      expect({ exported: await client.dataset.export(), audit: await client.audit.run({ asOf }) }).toEqual(before);
+    } finally {
+      await client.close();
+    }
+    const migrated = new Database(test.database, { readonly: true });
+    const indexes = migrated
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'habilitations' AND sql IS NOT NULL ORDER BY name")
+      .pluck()
+      .all();
+    migrated.close();
+    expect(indexes).toEqual([
+      'habilitations_ends',
+      'habilitations_group',
+      'habilitations_held_granted',
+      'habilitations_partner',
+      'habilitations_suspended',
+      'habilitations_user',
+    ]);
   });
 
   it('still imports a file written before the contract’s desk, ladder sides, disabledAt and endsAt existed', async () => {

@@ -114,33 +114,37 @@ export async function importDataset(
   const problems = new ProblemList();
   const counts = Object.fromEntries(DATASET_SECTION_NAMES.map((name) => [name, 0])) as ImportCounts;
   try {
-    return await db.transaction(async () => {
-      // The writer's maps (ids, keys) are left behind before the indexes are built.
-      const { touchedPartners, indexesDeferred } = await db.appending(() => readInto(db, problems, counts, source, options.onProgress));
-      if (indexesDeferred) for (const index of DEFERRED_HABILITATION_INDEXES) await db.exec(index.create);
+    return await db.transaction(() =>
+      // All of it within the small page cache of a bulk load (the rows appended, the sorts of the
+      // indexes built again, the derived facts recomputed): it bounds the import's peak memory.
+      db.appending(async () => {
+        // The writer's maps (ids, keys) are left behind before the indexes are built.
+        const { touchedPartners, indexesDeferred } = await readInto(db, problems, counts, source, options.onProgress);
+        if (indexesDeferred) for (const index of DEFERRED_HABILITATION_INDEXES) await db.exec(index.create);
 
-      if (problems.total > 0) {
-        const more = problems.total - problems.listed.length;
-        throw new CafsupError('VALIDATION', `Jeu de données refusé : ${countOf(problems.total, 'problème')}, rien n’a été importé.`, {
-          problems: problems.listed,
-          total: problems.total,
-          ...(more > 0 ? { notListed: more } : {}),
-        });
-      }
-      await derived.refresh(touchedPartners);
-      const traceId = options.dryRun
-        ? null
-        : (
-            await traces.append(options.actor, options.at, [
-              { action: 'dataset.import', targetType: 'dataset', targetId: null, partnerId: null, reason: options.reason, details: { counts } },
-            ])
-          )[0]!;
-      const result = { dryRun: options.dryRun, counts, traceId };
-      // A dry run goes through everything, refresh included, then leaves nothing behind.
-      if (options.dryRun) throw new DryRunEnd(result);
-      await options.beforeCommit?.(result);
-      return result;
-    });
+        if (problems.total > 0) {
+          const more = problems.total - problems.listed.length;
+          throw new CafsupError('VALIDATION', `Jeu de données refusé : ${countOf(problems.total, 'problème')}, rien n’a été importé.`, {
+            problems: problems.listed,
+            total: problems.total,
+            ...(more > 0 ? { notListed: more } : {}),
+          });
+        }
+        await derived.refresh(touchedPartners);
+        const traceId = options.dryRun
+          ? null
+          : (
+              await traces.append(options.actor, options.at, [
+                { action: 'dataset.import', targetType: 'dataset', targetId: null, partnerId: null, reason: options.reason, details: { counts } },
+              ])
+            )[0]!;
+        const result = { dryRun: options.dryRun, counts, traceId };
+        // A dry run goes through everything, refresh included, then leaves nothing behind.
+        if (options.dryRun) throw new DryRunEnd(result);
+        await options.beforeCommit?.(result);
+        return result;
+      }),
+    );
   } catch (error) {
     if (error instanceof DryRunEnd) return error.result;
     throw error;

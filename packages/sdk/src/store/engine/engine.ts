@@ -38,9 +38,10 @@ export interface Sql {
    */
   runMany(sql: string, rows: readonly (readonly unknown[])[]): Promise<{ changes: number }>;
   /**
-   * Runs `work`, a bulk load that appends many rows, holding the engine's memory low: SQLite
-   * shrinks its page cache meanwhile (appended pages are written once and not read back);
-   * PostgreSQL, whose memory is the server's, just runs `work`.
+   * Runs `work`, a bulk load (many rows appended, then the indexes it deferred built and the
+   * facts derived from them), holding the engine's memory low: SQLite shrinks its page cache
+   * meanwhile (appended pages are written once and not read back; an index's sort spills to a
+   * temporary file sooner); PostgreSQL, whose memory is the server's, just runs `work`.
    */
   appending<T>(work: () => Promise<T>): Promise<T>;
   /** Several statements without parameters (migrations, bulk maintenance). */

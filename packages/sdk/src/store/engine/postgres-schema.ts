@@ -1,7 +1,7 @@
 import { GENESIS_HASH } from '@cafsup/shared';
 import type pg from 'pg';
 import { translateError, type PostgresSql } from './postgres.js';
-import { DEFERRED_HABILITATION_INDEXES } from '../schema.js';
+import { HABILITATION_INDEXES_V6, LEANER_HABILITATION_INDEXES } from '../schema.js';
 
 /**
  * The PostgreSQL schema. It starts at the SQLite schema's version 6 (the first release on
@@ -94,7 +94,7 @@ const BASELINE = `
     revoked_day ${T},
     ends_at ${T}
   );
-  ${DEFERRED_HABILITATION_INDEXES.map((index) => index.create).join(';\n  ')};
+  ${HABILITATION_INDEXES_V6.map((index) => index.create).join(';\n  ')};
   CREATE TABLE holdings (
     user_key BIGINT NOT NULL,
     service ${T} NOT NULL,
@@ -250,6 +250,8 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (aspect, partner_id)
   );
   `,
+  // 8: the leaner set of indexes on habilitations, as on SQLite.
+  LEANER_HABILITATION_INDEXES,
 ];
 
 /** The baseline's number: version 6 of the SQLite schema. */

@@ -66,6 +66,9 @@ const TYPES = {
 
 const CURSOR_BATCH = 2000;
 
+/** `maintenance_work_mem` of a bulk load's transaction (`appending`), in kB. */
+const APPENDING_SORT_KB = 256 * 1024;
+
 /** Rows sent by one statement of `runMany`: with arrays, as many as a buffer of a few MB holds. */
 const MANY_ROWS = 5000;
 /** Rows of one multi-row `VALUES` list (`runMany` of a statement other than an insert), under the 65,535 parameters of a statement. */
@@ -282,7 +285,13 @@ export class PostgresSql implements Sql {
     return types;
   }
 
-  appending<T>(work: () => Promise<T>): Promise<T> {
+  async appending<T>(work: () => Promise<T>): Promise<T> {
+    // The indexes a bulk load builds again at its end sort in memory rather than in temporary
+    // files (measured on a million habilitations: 3.4 s instead of 4.0 to 4.6): the server's
+    // memory, for this transaction only, never less than the server's own setting.
+    await this.exec(
+      `SELECT set_config('maintenance_work_mem', GREATEST(CAST(setting AS bigint), ${APPENDING_SORT_KB}) || 'kB', true) FROM pg_settings WHERE name = 'maintenance_work_mem'`,
+    );
     return work();
   }
 
