@@ -4,6 +4,7 @@ import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
+import { withNarrowWidth } from './narrow-width.mjs';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
 const commandsDir = join(root, 'src', 'cli', 'commands');
@@ -31,6 +32,19 @@ const common = {
           contents: "export { default as fr } from './fr.js';",
           resolveDir: dirname(file.path),
         }));
+      },
+    },
+    {
+      // French text measured without Intl.Segmenter (narrow-width.mjs): the interface's first
+      // frame no longer waits for V8 to build string-width's Unicode regular expressions.
+      name: 'narrow-width',
+      setup(plugin) {
+        plugin.onLoad({ filter: /[\\/]string-width[\\/]index\.js$/ }, (file) => {
+          const source = readFileSync(file.path, 'utf8');
+          // string-width 4 (CommonJS, cli-table3's) has another shape; the interface does not use it.
+          if (!source.includes('export default function')) return undefined;
+          return { contents: withNarrowWidth(source, file.path), resolveDir: dirname(file.path) };
+        });
       },
     },
   ],

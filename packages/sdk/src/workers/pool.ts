@@ -22,6 +22,11 @@ export interface StorePoolOptions {
   create?: boolean;
   /** Reader workers beside the one writer (2 by default). */
   readers?: number;
+  /**
+   * Opened once the writer is ready, the readers starting meanwhile, reads going to the writer
+   * until one is: the interface's first screen waits for one worker's start, not two in turn.
+   */
+  readersInBackground?: boolean;
   /** A fixed clock (ISO instant) for tests. */
   clock?: string | null;
 }
@@ -50,6 +55,7 @@ class StoreWorker {
   readonly pending = new Map<number, Pending>();
   private worker: Worker;
   readonly ready: Promise<void>;
+  started = false;
 
   constructor(
     private readonly role: 'writer' | 'reader',
@@ -66,7 +72,10 @@ class StoreWorker {
       workerData: { database: options.database, role, clock: options.clock ?? null, create: options.create ?? true },
     });
     this.worker.on('message', (message: FromWorker) => {
-      if (message.type === 'ready') markReady();
+      if (message.type === 'ready') {
+        this.started = true;
+        markReady();
+      }
       else this.receive(message);
     });
     this.worker.on('error', (error) => {
@@ -173,12 +182,16 @@ export class StorePool extends ServerJobs {
     const pool = new StorePool(options);
     await pool.writer.ready;
     for (let index = 0; index < (options.readers ?? 2); index++) pool.readers.push(new StoreWorker('reader', pool.options, pool.report));
-    await Promise.all(pool.readers.map((reader) => reader.ready));
+    const readers = Promise.all(pool.readers.map((reader) => reader.ready));
+    // A reader that fails to start in the background leaves the reads to the writer.
+    if (options.readersInBackground === true) readers.catch(() => undefined);
+    else await readers;
     return pool;
   }
 
   private reader(): StoreWorker {
-    return this.readers.reduce((least, reader) => (reader.load < least.load ? reader : least));
+    const started = this.readers.filter((reader) => reader.started);
+    return started.length === 0 ? this.writer : started.reduce((least, reader) => (reader.load < least.load ? reader : least));
   }
 
   private submit(
