@@ -41,7 +41,7 @@ const common = {
       setup(plugin) {
         plugin.onLoad({ filter: /[\\/]string-width[\\/]index\.js$/ }, (file) => {
           const source = readFileSync(file.path, 'utf8');
-          // string-width 4 (CommonJS, cli-table3's) has another shape; the interface does not use it.
+          // string-width 4 (CommonJS, the prompts' wrap-ansi) has another shape; the interface does not use it.
           if (!source.includes('export default function')) return undefined;
           return { contents: withNarrowWidth(source, file.path), resolveDir: dirname(file.path) };
         });
