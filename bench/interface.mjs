@@ -3,6 +3,8 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
+import { keptOutputPlugin } from '../packages/tui/ink-output.mjs';
+import { narrowWidthPlugin } from '../packages/tui/narrow-width.mjs';
 
 const here = (path) => fileURLToPath(new URL(path, import.meta.url));
 
@@ -26,6 +28,9 @@ if (!existsSync(national)) {
     banner: { js: "import { createRequire as __r } from 'node:module'; const require = __r(import.meta.url);" },
     logLevel: 'warning',
     nodePaths: [here('../packages/tui/node_modules')],
+    // As in cafsup's bundle (packages/tui/build.mjs): French text measured without Intl.Segmenter,
+    // Ink's styled lines kept from frame to frame.
+    plugins: [narrowWidthPlugin, keptOutputPlugin],
   });
   const { measureKeystrokes } = await import(pathToFileURL(entry).href);
   const result = await measureKeystrokes(national, '2026-11-22');

@@ -4,7 +4,8 @@ import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
-import { withNarrowWidth } from './narrow-width.mjs';
+import { keptOutputPlugin } from './ink-output.mjs';
+import { narrowWidthPlugin } from './narrow-width.mjs';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
 const commandsDir = join(root, 'src', 'cli', 'commands');
@@ -34,19 +35,11 @@ const common = {
         }));
       },
     },
-    {
-      // French text measured without Intl.Segmenter (narrow-width.mjs): the interface's first
-      // frame no longer waits for V8 to build string-width's Unicode regular expressions.
-      name: 'narrow-width',
-      setup(plugin) {
-        plugin.onLoad({ filter: /[\\/]string-width[\\/]index\.js$/ }, (file) => {
-          const source = readFileSync(file.path, 'utf8');
-          // string-width 4 (CommonJS, the prompts' wrap-ansi) has another shape; the interface does not use it.
-          if (!source.includes('export default function')) return undefined;
-          return { contents: withNarrowWidth(source, file.path), resolveDir: dirname(file.path) };
-        });
-      },
-    },
+    // French text measured without Intl.Segmenter: the interface's first frame and its keystrokes
+    // no longer run string-width's Unicode regular expressions on every accented word.
+    narrowWidthPlugin,
+    // Ink's frames reuse the previous frames' styled lines: a keystroke re-reads only what changed.
+    keptOutputPlugin,
   ],
 };
 

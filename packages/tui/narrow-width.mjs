@@ -4,6 +4,8 @@
 // tens of milliseconds of the first frame for a screen of French text (« — », « é »), which
 // Ink's own « hello » never pays. The bundle (build.mjs) gives string-width a second quick
 // answer: text made only of the characters below is as wide as it is long.
+import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 
 /**
  * Characters that are each one grapheme of width 1 (East Asian narrow, or ambiguous and taken as
@@ -30,3 +32,16 @@ export default function stringWidth(string, options) {
 }
 `;
 }
+
+/** The esbuild plugin that does it, for cafsup's bundle and the benches that bundle the interface. */
+export const narrowWidthPlugin = {
+  name: 'narrow-width',
+  setup(plugin) {
+    plugin.onLoad({ filter: /[\\/]string-width[\\/]index\.js$/ }, (file) => {
+      const source = readFileSync(file.path, 'utf8');
+      // string-width 4 (CommonJS, the prompts' wrap-ansi) has another shape; the interface does not use it.
+      if (!source.includes('export default function')) return undefined;
+      return { contents: withNarrowWidth(source, file.path), resolveDir: dirname(file.path) };
+    });
+  },
+};
