@@ -48,7 +48,10 @@ describe('the quick width of narrow text', () => {
     ]) {
       const stringWidth = await stringWidthOf(...chain);
       const wider = characters.filter((character) => stringWidth(character) !== 1);
-      expect(wider.map((character) => `U+${character.charCodeAt(0).toString(16)}`), chain.join(' → ')).toEqual([]);
+      expect(
+        wider.map((character) => `U+${character.charCodeAt(0).toString(16)}`),
+        chain.join(' → '),
+      ).toEqual([]);
       // Side by side they stay one column each (no pair joins into one grapheme).
       const line = characters.join('');
       expect(stringWidth(line), chain.join(' → ')).toBe(line.length);

@@ -94,7 +94,11 @@ describe('start-up of the binary', () => {
 
   it('loads them when a command reads the data, and neither pg, the HTTP client nor the addon search on a SQLite file', async () => {
     expect((await runRecording(sandbox, ['demo'])).status).toBe(0);
-    for (const args of [['partners', '--json'], ['partner', 'amp'], ['audit', 'amp']]) {
+    for (const args of [
+      ['partners', '--json'],
+      ['partner', 'amp'],
+      ['audit', 'amp'],
+    ]) {
       const run = await runRecording(sandbox, args);
       expect(run.status, args.join(' ')).toBe(0);
       expect(kinds(heavy(run.loaded)), args.join(' ')).toEqual(['SQLite', 'store', 'zod']);

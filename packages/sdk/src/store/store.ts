@@ -650,7 +650,8 @@ export class Store {
    * transaction of the pool.
    */
   async *exportChunks(): AsyncGenerator<string> {
-    const reader = this.db.dialect === 'postgres' ? await (this.db as PostgresSql).readSession() : new SqliteSql(openDatabase(this.path, { create: false, readonly: true }));
+    const reader =
+      this.db.dialect === 'postgres' ? await (this.db as PostgresSql).readSession() : new SqliteSql(openDatabase(this.path, { create: false, readonly: true }));
     try {
       // One snapshot for the whole document: SQLite's deferred transaction, PostgreSQL's session.
       if (reader instanceof SqliteSql) await reader.exec('BEGIN');

@@ -75,8 +75,7 @@ class StoreWorker {
       if (message.type === 'ready') {
         this.started = true;
         markReady();
-      }
-      else this.receive(message);
+      } else this.receive(message);
     });
     this.worker.on('error', (error) => {
       failReady(new CafsupError('UNAVAILABLE', `Base de données inaccessible : ${error.message}.`, {}, { cause: error }));

@@ -74,7 +74,9 @@ function table(columns: TableColumn[], rows: { text: string; colour: Colour | nu
     rule('┌', '┬', '┐'),
     line(columns.map((column) => ({ text: column.header, tint: (text: string) => paint(colour, 'bold', text) }))),
     rule('├', '┼', '┤'),
-    ...rows.map((row) => line(row.map((cell) => ({ text: cell.text, tint: (text: string) => (cell.colour === null ? text : paint(colour, cell.colour, text)) })))),
+    ...rows.map((row) =>
+      line(row.map((cell) => ({ text: cell.text, tint: (text: string) => (cell.colour === null ? text : paint(colour, cell.colour, text)) }))),
+    ),
     rule('└', '┴', '┘'),
   ].join('\n');
 }
