@@ -40,6 +40,20 @@ const common = {
     narrowWidthPlugin,
     // Ink's frames reuse the previous frames' styled lines: a keystroke re-reads only what changed.
     keptOutputPlugin,
+    {
+      // pg asks when loaded whether it runs in a Cloudflare Worker: where Node has no `navigator`
+      // (Node 20), by reading the global `Response`, which makes Node load its whole fetch
+      // implementation (~30 ms of every command on PostgreSQL). cafsup runs on Node only.
+      name: 'pg-node-only',
+      setup(plugin) {
+        plugin.onLoad({ filter: /[\\/]pg[\\/]lib[\\/]stream\.js$/ }, (file) => {
+          const probe = "if (typeof Response === 'function') {";
+          const source = readFileSync(file.path, 'utf8');
+          if (source.split(probe).length !== 2) throw new Error(`${file.path}: « ${probe} » not found once; see packages/tui/build.mjs.`);
+          return { contents: source.replace(probe, 'if (false) {'), loader: 'js', resolveDir: dirname(file.path) };
+        });
+      },
+    },
   ],
 };
 
