@@ -33,7 +33,7 @@ export class PooledTransport implements Transport {
   private readonly waitMs: number;
 
   constructor(private readonly options: PooledTransportOptions) {
-    this.pool = StorePool.open({ database: options.database, readers: 1, readersInBackground: true, create: options.create ?? false });
+    this.pool = StorePool.open({ database: options.database, readers: 1, create: options.create ?? false });
     // A failure to open is reported by the first call, not as an unhandled rejection.
     this.pool.catch(() => undefined);
     this.caller = { actor: options.actor == null ? null : parseInput(actorSchema, options.actor, 'actor'), role: 'supervisor', cafCodes: null };

@@ -22,11 +22,6 @@ export interface StorePoolOptions {
   create?: boolean;
   /** Reader workers beside the one writer (2 by default). */
   readers?: number;
-  /**
-   * Opened once the writer is ready, the readers starting meanwhile, reads going to the writer
-   * until one is: the interface's first screen waits for one worker's start, not two in turn.
-   */
-  readersInBackground?: boolean;
   /** A fixed clock (ISO instant) for tests. */
   clock?: string | null;
 }
@@ -55,7 +50,6 @@ class StoreWorker {
   readonly pending = new Map<number, Pending>();
   private worker: Worker;
   readonly ready: Promise<void>;
-  started = false;
 
   constructor(
     private readonly role: 'writer' | 'reader',
@@ -72,10 +66,8 @@ class StoreWorker {
       workerData: { database: options.database, role, clock: options.clock ?? null, create: options.create ?? true },
     });
     this.worker.on('message', (message: FromWorker) => {
-      if (message.type === 'ready') {
-        this.started = true;
-        markReady();
-      } else this.receive(message);
+      if (message.type === 'ready') markReady();
+      else this.receive(message);
     });
     this.worker.on('error', (error) => {
       failReady(new CafsupError('UNAVAILABLE', `Base de données inaccessible : ${error.message}.`, {}, { cause: error }));
@@ -181,16 +173,12 @@ export class StorePool extends ServerJobs {
     const pool = new StorePool(options);
     await pool.writer.ready;
     for (let index = 0; index < (options.readers ?? 2); index++) pool.readers.push(new StoreWorker('reader', pool.options, pool.report));
-    const readers = Promise.all(pool.readers.map((reader) => reader.ready));
-    // A reader that fails to start in the background leaves the reads to the writer.
-    if (options.readersInBackground === true) readers.catch(() => undefined);
-    else await readers;
+    await Promise.all(pool.readers.map((reader) => reader.ready));
     return pool;
   }
 
   private reader(): StoreWorker {
-    const started = this.readers.filter((reader) => reader.started);
-    return started.length === 0 ? this.writer : started.reduce((least, reader) => (reader.load < least.load ? reader : least));
+    return this.readers.reduce((least, reader) => (reader.load < least.load ? reader : least));
   }
 
   private submit(
