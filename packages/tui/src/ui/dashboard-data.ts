@@ -1,11 +1,11 @@
-import { addDays, type AuditReport, type CalendarDate, type QuotaUsage } from '@cafsup/shared';
+import { SEVERITIES, addDays, type CalendarDate, type QuotaUsage, type SeveritySummary } from '@cafsup/shared';
 import type { CafsupClient, DatasetSummary } from '@cafsup/sdk';
-import { mostOverQuota } from '../views.js';
+import { emptySummary, mostOverQuota } from '../views.js';
 
 export interface DashboardData {
   asOf: string;
   summary: DatasetSummary;
-  flags: AuditReport['summary'];
+  flags: SeveritySummary;
   overQuotas: QuotaUsage[];
   /** Delegated partners whose yearly review is late or falls due within 30 days. */
   reviewsDue: { partnerId: string; dueAt: string; late: boolean }[];
@@ -22,9 +22,11 @@ const REVIEW_HORIZON_DAYS = 30;
 export async function loadDashboard(client: CafsupClient, day: CalendarDate): Promise<DashboardData> {
   const dated = { asOf: day };
   // A review falls due within 30 days exactly when REVIEW_OVERDUE fires 30 days from now.
-  const [summary, report, usage, horizon] = await Promise.all([
+  // The flags' counts, not the flags: on the national store the full report is 100,000+ flags
+  // to build and to copy from the store's thread, for four numbers.
+  const [summary, counts, usage, horizon] = await Promise.all([
     client.dataset.summary(),
-    client.audit.run(dated),
+    client.audit.counts(dated),
     client.quotas.usage({ ...dated, over: true }),
     client.audit.run({ asOf: addDays(day, REVIEW_HORIZON_DAYS), rules: ['REVIEW_OVERDUE'] }),
   ]);
@@ -34,7 +36,9 @@ export async function loadDashboard(client: CafsupClient, day: CalendarDate): Pr
   const overQuotas = mostOverQuota(usage.quotas);
   const listed = [...new Set([...overQuotas.slice(0, LISTED), ...reviewsDue.slice(0, LISTED)].map((row) => row.partnerId))];
   const partners = await Promise.all(listed.map((id) => client.partners.get(id, dated)));
-  return { asOf: report.asOf, summary, flags: report.summary, overQuotas, reviewsDue, names: new Map(partners.map((partner) => [partner.id, partner.name])) };
+  const flags = emptySummary();
+  for (const partner of counts.partners) for (const severity of SEVERITIES) flags[severity] += partner.flags[severity];
+  return { asOf: counts.asOf, summary, flags, overQuotas, reviewsDue, names: new Map(partners.map((partner) => [partner.id, partner.name])) };
 }
 
 /**
