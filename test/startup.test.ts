@@ -49,15 +49,27 @@ process.on('exit', () => appendFileSync(process.env.CAFSUP_LOADED, Object.keys(c
   });
 }
 
-/** What the loaded files bring of SQLite, the SDK's store (its tables) and zod, each with the file that brings it. */
+/**
+ * What the loaded files bring of SQLite, the SDK's store (its tables), zod, the PostgreSQL driver,
+ * the HTTP client and the `bindings` package (better-sqlite3's search for its addon), each with
+ * the file that brings it. The bundle names a CommonJS package it holds by its path.
+ */
 function heavy(loaded: string[]): string[] {
   return loaded.flatMap((file) => {
+    if (/[\\/]node_modules[\\/]bindings[\\/]/.test(file)) return [`bindings: ${file}`];
     if (file.includes('better-sqlite3')) return [`SQLite: ${file}`];
     if (!file.endsWith('.mjs')) return [];
     const text = readFileSync(file, 'utf8');
-    return [...(text.includes('CREATE TABLE') ? [`store: ${file}`] : []), ...(text.includes('$ZodType') ? [`zod: ${file}`] : [])];
+    return [
+      ...(text.includes('CREATE TABLE') ? [`store: ${file}`] : []),
+      ...(text.includes('$ZodType') ? [`zod: ${file}`] : []),
+      ...(text.includes('node_modules/pg/') ? [`pg: ${file}`] : []),
+      ...(text.includes('node_modules/undici/') ? [`undici: ${file}`] : []),
+    ];
   });
 }
+
+const kinds = (brought: string[]) => [...new Set(brought.map((item) => item.slice(0, item.indexOf(':'))))].sort();
 
 describe('start-up of the binary', () => {
   const sandbox = new CliSandbox();
@@ -80,15 +92,16 @@ describe('start-up of the binary', () => {
     }
   });
 
-  it('loads them when a command reads the data', async () => {
+  it('loads them when a command reads the data, and neither pg, the HTTP client nor the addon search on a SQLite file', async () => {
     expect((await runRecording(sandbox, ['demo'])).status).toBe(0);
-    const run = await runRecording(sandbox, ['partners', '--json']);
-    expect(run.status).toBe(0);
-    const brought = heavy(run.loaded);
-    for (const kind of ['SQLite:', 'store:', 'zod:'])
-      expect(
-        brought.some((item) => item.startsWith(kind)),
-        kind,
-      ).toBe(true);
+    for (const args of [
+      ['partners', '--json'],
+      ['partner', 'amp'],
+      ['audit', 'amp'],
+    ]) {
+      const run = await runRecording(sandbox, args);
+      expect(run.status, args.join(' ')).toBe(0);
+      expect(kinds(heavy(run.loaded)), args.join(' ')).toEqual(['SQLite', 'store', 'zod']);
+    }
   });
 });

@@ -4,6 +4,8 @@ import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
+import { keptOutputPlugin } from './ink-output.mjs';
+import { narrowWidthPlugin } from './narrow-width.mjs';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
 const commandsDir = join(root, 'src', 'cli', 'commands');
@@ -31,6 +33,25 @@ const common = {
           contents: "export { default as fr } from './fr.js';",
           resolveDir: dirname(file.path),
         }));
+      },
+    },
+    // French text measured without Intl.Segmenter: the interface's first frame and its keystrokes
+    // no longer run string-width's Unicode regular expressions on every accented word.
+    narrowWidthPlugin,
+    // Ink's frames reuse the previous frames' styled lines: a keystroke re-reads only what changed.
+    keptOutputPlugin,
+    {
+      // pg asks when loaded whether it runs in a Cloudflare Worker: where Node has no `navigator`
+      // (Node 20), by reading the global `Response`, which makes Node load its whole fetch
+      // implementation (~30 ms of every command on PostgreSQL). cafsup runs on Node only.
+      name: 'pg-node-only',
+      setup(plugin) {
+        plugin.onLoad({ filter: /[\\/]pg[\\/]lib[\\/]stream\.js$/ }, (file) => {
+          const probe = "if (typeof Response === 'function') {";
+          const source = readFileSync(file.path, 'utf8');
+          if (source.split(probe).length !== 2) throw new Error(`${file.path}: « ${probe} » not found once; see packages/tui/build.mjs.`);
+          return { contents: source.replace(probe, 'if (false) {'), loader: 'js', resolveDir: dirname(file.path) };
+        });
       },
     },
   ],

@@ -260,14 +260,19 @@ async function openInterface(args: string[]): Promise<number> {
   if (!context.interactive) throw new UsageError('L’interface plein écran demande un terminal ; sans terminal, utilisez les commandes (cafsup --help).');
   try {
     const client = await context.client({ write: true, interactive: true });
-    // The interface's code loads while the store answers (a server, or the store's threads).
+    const today = todayInParis(new Date());
+    // The first screen's data is asked for first: the store (a server, or the store's threads)
+    // works on it while the interface's code loads.
+    const { DashboardAhead } = await import('./ui/dashboard-data.js');
+    const dashboardAhead = new DashboardAhead(client, context.options.asOf ?? today);
     const [identity, { runInterface }] = await Promise.all([client.whoami(), loadInterface()]);
     const session = {
       client,
       source: await context.source(),
       actor: identity.actor,
       canWrite: identity.role === 'supervisor' && identity.readOnly !== true,
-      today: todayInParis(new Date()),
+      today,
+      dashboardAhead,
     };
     return await runInterface(session, context.options.asOf === undefined ? {} : { asOf: context.options.asOf });
   } finally {

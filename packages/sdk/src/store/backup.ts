@@ -1,7 +1,7 @@
 import { closeSync, existsSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import Database from 'better-sqlite3';
 import { CafsupError } from '@cafsup/shared';
+import { connect } from './connection.js';
 
 export interface BackupOptions {
   /** Replace a file that exists at `destination` (never the database itself). */
@@ -46,14 +46,14 @@ export async function backupDatabase(source: string, destination: string, option
 
   const partial = join(dirname(target), `.${basename(target)}.${process.pid}.partiel`);
   closeSync(openSync(partial, 'w', 0o600));
-  const db = new Database(source, { readonly: true, fileMustExist: true });
+  const db = connect(source, { readonly: true, fileMustExist: true });
   try {
     // A long read must not give up at once when another process holds a lock for a moment.
     db.pragma('busy_timeout = 15000');
     // The first step only measures; the second copies every page at once, so the copy is never
     // restarted (or left between two states) by a write made meanwhile.
     const progress = await db.backup(partial, { progress: () => 0x7fffffff });
-    const copy = new Database(partial, { fileMustExist: true });
+    const copy = connect(partial, { fileMustExist: true });
     try {
       const integrity = copy.pragma('integrity_check', { simple: true });
       if (integrity !== 'ok') throw new CafsupError('INTERNAL', `Sauvegarde incohérente (${String(integrity)}) : rien n’a été écrit sous ${destination}.`);

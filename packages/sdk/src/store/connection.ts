@@ -1,11 +1,32 @@
 import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import type Database from 'better-sqlite3';
 import { CafsupError } from '@cafsup/shared';
 import { migrate } from './schema.js';
 
 /** How long a writer waits for another process's transaction before giving up (the server sets its own deadline). */
 export const BUSY_TIMEOUT_MS = 15_000;
+
+let driver: { Database: typeof Database; addon: string | undefined } | null = null;
+
+/**
+ * A better-sqlite3 connection. The driver loads at the first one (a PostgreSQL store never
+ * loads it), through require(): it is CommonJS, and importing it from ES modules would first
+ * run Node's scan of its exports. Its compiled addon is given where its install puts it
+ * (prebuilt or built by node-gyp: build/Release beside the lib/ that `better-sqlite3` resolves
+ * to), looked up once: without it, better-sqlite3 asks the `bindings` package, which tries
+ * paths by failed require() calls at every start; when the addon is elsewhere, that search
+ * runs as before.
+ */
+export function connect(source: string | Buffer, options: Database.Options = {}): Database.Database {
+  if (driver === null) {
+    const requireCjs = createRequire(import.meta.url);
+    const found = join(dirname(requireCjs.resolve('better-sqlite3')), '..', 'build', 'Release', 'better_sqlite3.node');
+    driver = { Database: requireCjs('better-sqlite3') as typeof Database, addon: existsSync(found) ? found : undefined };
+  }
+  return new driver.Database(source, driver.addon === undefined ? options : { ...options, nativeBinding: driver.addon });
+}
 
 /** The file and its folder can be written: SQLite needs both (its -wal and -shm files live beside it). */
 export function writable(path: string): boolean {
@@ -60,8 +81,8 @@ export function openDatabase(path: string, options: { create?: boolean; readonly
     // refuses: such a store is read from a snapshot in memory (nobody can be writing to it).
     db =
       options.readonly === true && path !== ':memory:' && !writable(path)
-        ? new Database(snapshot(path), { readonly: true })
-        : new Database(path, { readonly: options.readonly ?? false });
+        ? connect(snapshot(path), { readonly: true })
+        : connect(path, { readonly: options.readonly ?? false });
   } catch (error) {
     throw new CafsupError('UNAVAILABLE', `Impossible d’ouvrir la base de données ${path} : ${(error as Error).message}.`, { path }, { cause: error });
   }

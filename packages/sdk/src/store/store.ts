@@ -44,10 +44,9 @@ import { ActionRunner } from './actions.js';
 import { Workflows } from './workflows/index.js';
 import { AuditEngine, type PartnerScope } from './audit.js';
 import { openDatabase } from './connection.js';
-import { dialectOf, type Sql } from './engine/engine.js';
+import { dialectOf, redact, type Sql } from './engine/engine.js';
 import { SqliteSql } from './engine/sqlite.js';
-import { PostgresSql, redact } from './engine/postgres.js';
-import { migratePostgres } from './engine/postgres-schema.js';
+import type { PostgresSql } from './engine/postgres.js';
 import { ConventionCache, type PartnerConvention } from './conventions.js';
 import { DerivedFacts } from './derived.js';
 import { decodeCursor, pageSize, toPage, type Page } from './pagination.js';
@@ -149,6 +148,9 @@ export class Store {
    */
   static async open(location: string, options: StoreOptions = {}): Promise<Store> {
     if (isPostgresUrl(location)) {
+      // The driver (pg, and Node's HTTP client it wakes) loads only for a PostgreSQL URL: a
+      // command on a SQLite file never pays for it (test/startup.test.ts).
+      const [{ PostgresSql }, { migratePostgres }] = await Promise.all([import('./engine/postgres.js'), import('./engine/postgres-schema.js')]);
       const db = new PostgresSql(location);
       try {
         await migratePostgres(db);
@@ -648,7 +650,8 @@ export class Store {
    * transaction of the pool.
    */
   async *exportChunks(): AsyncGenerator<string> {
-    const reader = this.db instanceof PostgresSql ? await this.db.readSession() : new SqliteSql(openDatabase(this.path, { create: false, readonly: true }));
+    const reader =
+      this.db.dialect === 'postgres' ? await (this.db as PostgresSql).readSession() : new SqliteSql(openDatabase(this.path, { create: false, readonly: true }));
     try {
       // One snapshot for the whole document: SQLite's deferred transaction, PostgreSQL's session.
       if (reader instanceof SqliteSql) await reader.exec('BEGIN');

@@ -1,6 +1,6 @@
 import { actorSchema, parseInput, toCafsupError, type Actor, type AuditSettings } from '@cafsup/shared';
 import { Store, isPostgresUrl } from '../store/store.js';
-import { redact } from '../store/engine/postgres.js';
+import { redact } from '../store/engine/engine.js';
 import type { PartnerScope } from '../store/audit.js';
 import { toDatasetInput, type DatasetSource } from '../dataset/source.js';
 import { executeOperation, type Caller } from '../operations/execute.js';

@@ -1,8 +1,7 @@
 import { toCafsupError } from '@cafsup/shared';
 import { authorize, executeOperation, type Caller, type Outcome } from '../operations/execute.js';
 import { operationSpec, type Operation } from '../operations/table.js';
-import { PostgresSql } from '../store/engine/postgres.js';
-import { POSTGRES_SCHEMA_VERSION, postgresSchemaVersion } from '../store/engine/postgres-schema.js';
+import type { PostgresSql } from '../store/engine/postgres.js';
 import { Store, isPostgresUrl } from '../store/store.js';
 import { StorePool, type JobOptions } from './pool.js';
 import { ServerJobs, hashedBody, queryHash, type InternalJob, type SerializedError, type StoreStatus } from './protocol.js';
@@ -74,13 +73,16 @@ export class DirectExecutor extends ServerJobs implements StoreExecutor {
           return this.store.tokens.recordFailure(job.address, job.tokenPrefix, job.limit);
         case 'tokenUsed':
           return this.store.tokens.recordUse(job.tokenId);
-        case 'ping':
+        case 'ping': {
+          // Imported here: the SDK's index exports this module, and a SQLite command must not load the driver.
+          const { POSTGRES_SCHEMA_VERSION, postgresSchemaVersion } = await import('../store/engine/postgres-schema.js');
           return {
             file: true,
             schemaVersion: await postgresSchemaVersion(this.db),
             expectedSchemaVersion: POSTGRES_SCHEMA_VERSION,
             traceHead: (await this.store.traceHead()).id,
           } satisfies StoreStatus;
+        }
       }
     };
     return (await this.db.withLockTimeout(deadlineMs, work)) as T;

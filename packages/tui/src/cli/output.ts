@@ -1,4 +1,3 @@
-import Table from 'cli-table3';
 import {
   SEVERITIES,
   SEVERITY_LABELS,
@@ -61,22 +60,25 @@ function table(columns: TableColumn[], rows: { text: string; colour: Colour | nu
       : columns.map((column, index) =>
           column.grow === undefined ? fixed[index]! : Math.max(4, Math.min(natural[index]!, Math.floor((spare * column.grow) / growTotal))),
         );
-  const rendered = new Table({
-    head: columns.map((column, index) => truncate(column.header, widths[index]!)),
-    colWidths: widths.map((width) => width + 2),
-    colAligns: columns.map((column) => column.align ?? 'left'),
-    style: { head: colour ? ['bold'] : [], border: [], compact: true, 'padding-left': 1, 'padding-right': 1 },
-    wordWrap: false,
-  });
-  for (const row of rows) {
-    rendered.push(
-      row.map((cell, index) => {
-        const text = truncate(cell.text, widths[index]!);
-        return cell.colour === null ? text : paint(colour, cell.colour, text);
-      }),
-    );
-  }
-  return rendered.toString();
+  const rule = (left: string, cross: string, right: string) => `${left}${widths.map((width) => '─'.repeat(width + 2)).join(cross)}${right}`;
+  // Padded on the text as cut, then tinted: a colour code takes no column.
+  const line = (cells: { text: string; tint: (text: string) => string }[]) =>
+    `│${cells
+      .map(({ text, tint }, index) => {
+        const cut = truncate(text, widths[index]!);
+        const padding = ' '.repeat(widths[index]! - cut.length);
+        return ` ${columns[index]!.align === 'right' ? `${padding}${tint(cut)}` : `${tint(cut)}${padding}`} `;
+      })
+      .join('│')}│`;
+  return [
+    rule('┌', '┬', '┐'),
+    line(columns.map((column) => ({ text: column.header, tint: (text: string) => paint(colour, 'bold', text) }))),
+    rule('├', '┼', '┤'),
+    ...rows.map((row) =>
+      line(row.map((cell) => ({ text: cell.text, tint: (text: string) => (cell.colour === null ? text : paint(colour, cell.colour, text)) }))),
+    ),
+    rule('└', '┴', '┘'),
+  ].join('\n');
 }
 
 /** JSON text with every character a terminal would act on written as `\uXXXX`: the same value, harmless to print. */

@@ -1,6 +1,7 @@
 import { createContext, useContext } from 'react';
 import type { Actor, CalendarDate } from '@cafsup/shared';
 import type { CafsupClient } from '@cafsup/sdk';
+import type { DashboardAhead } from './dashboard-data.js';
 
 /** Where the data comes from and who acts: decided at the edge (the CLI entry), read by every screen. */
 export interface Session {
@@ -15,6 +16,8 @@ export interface Session {
   clock?: () => Date;
   /** How often to look for changes made by others (milliseconds). */
   refreshEveryMs?: number;
+  /** The dashboard's data, asked for before the interface's code was loaded (`cafsup`). */
+  dashboardAhead?: DashboardAhead;
 }
 
 export const SessionContext = createContext<Session | null>(null);

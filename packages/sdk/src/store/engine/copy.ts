@@ -1,8 +1,7 @@
 import { CafsupError } from '@cafsup/shared';
 import { openDatabase } from '../connection.js';
 import { SCHEMA_VERSION } from '../schema.js';
-import { PostgresSql, redact } from './postgres.js';
-import { POSTGRES_SCHEMA_VERSION, migratePostgres } from './postgres-schema.js';
+import { redact } from './engine.js';
 
 /** Rows per INSERT: well under PostgreSQL's 65,535 parameters for the widest table. */
 const BATCH = 1000;
@@ -22,6 +21,8 @@ export interface CopyReport {
  * never merges two chains) or when the file's schema is not this version's.
  */
 export async function copySqliteToPostgres(file: string, url: string, onTable?: (name: string, rows: number) => void): Promise<CopyReport> {
+  // The driver loads with the copy, not with every command (the SDK's index exports this).
+  const [{ PostgresSql }, { POSTGRES_SCHEMA_VERSION, migratePostgres }] = await Promise.all([import('./postgres.js'), import('./postgres-schema.js')]);
   const source = openDatabase(file, { create: false, readonly: true });
   const target = new PostgresSql(url, { max: 2 });
   try {

@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import pg from 'pg';
 import { CafsupError } from '@cafsup/shared';
-import { unavailable, type Params, type Sql } from './engine.js';
+import { redact, unavailable, type Params, type Sql } from './engine.js';
 
 /**
  * Rewrites `?` and `@name` parameters as PostgreSQL's `$n`, skipping string literals, quoted
@@ -114,17 +114,6 @@ export function translateError(error: unknown, url: string): unknown {
   const problem = CONNECTION_PROBLEMS[(error as { code?: string }).code ?? ''];
   if (problem === undefined) return error;
   return new CafsupError('UNAVAILABLE', `Base PostgreSQL ${redact(url)} : ${problem} (${(error as Error).message}).`, { path: redact(url) }, { cause: error });
-}
-
-/** A URL without its password, for messages and logs. */
-export function redact(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password !== '') parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return 'postgres://…';
-  }
 }
 
 /**

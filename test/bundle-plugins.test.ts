@@ -1,0 +1,132 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+import { describe, expect, it } from 'vitest';
+import { KEPT_ENTRIES, keptOutputPlugin, withKeptOutput } from '../packages/tui/ink-output.mjs';
+import { NARROW_TEXT, withNarrowWidth } from '../packages/tui/narrow-width.mjs';
+
+// cafsup's bundle rewrites two pieces of the interface's libraries for speed (packages/tui/build.mjs):
+// string-width answers from NARROW_TEXT alone (narrow-width.mjs), so each character it lets
+// through must be one that string-width itself measures as 1, in every version the interface
+// bundles (Ink's, and wrap-ansi's); and Ink keeps its styled lines across frames
+// (ink-output.mjs), which must draw exactly what Ink draws.
+
+type StringWidth = (text: string, options?: { ambiguousIsNarrow?: boolean }) => number;
+
+/** The file `chain` resolves to, each package found from the one before (pnpm keeps them apart), from the interface's package. */
+function resolved(...chain: string[]): string {
+  let from = createRequire(new URL('../packages/tui/package.json', import.meta.url)).resolve(chain[0]!);
+  for (const name of chain.slice(1)) from = createRequire(from).resolve(name);
+  return from;
+}
+
+async function stringWidthOf(...chain: string[]): Promise<StringWidth> {
+  return ((await import(pathToFileURL(resolved(...chain)).href)) as { default: StringWidth }).default;
+}
+
+/** Every character NARROW_TEXT accepts. */
+function narrowCharacters(): string[] {
+  const found: string[] = [];
+  for (let code = 0; code <= 0xffff; code++) {
+    const character = String.fromCharCode(code);
+    if (NARROW_TEXT.test(character)) found.push(character);
+  }
+  return found;
+}
+
+describe('the quick width of narrow text', () => {
+  it('lets through only characters string-width measures as one column', async () => {
+    const characters = narrowCharacters();
+    expect(characters.length).toBeGreaterThan(1000);
+    for (const chain of [
+      ['ink', 'string-width'],
+      ['ink', 'wrap-ansi', 'string-width'],
+      ['ink', 'cli-truncate', 'string-width'],
+    ]) {
+      const stringWidth = await stringWidthOf(...chain);
+      const wider = characters.filter((character) => stringWidth(character) !== 1);
+      expect(
+        wider.map((character) => `U+${character.charCodeAt(0).toString(16)}`),
+        chain.join(' → '),
+      ).toEqual([]);
+      // Side by side they stay one column each (no pair joins into one grapheme).
+      const line = characters.join('');
+      expect(stringWidth(line), chain.join(' → ')).toBe(line.length);
+    }
+  });
+
+  it('refuses what takes another width', () => {
+    for (const text of ['\t', '\u00ad', 'e\u0301', '\u200b', '\u200d', '\u2028', '\u202e', '漢', '😀', '\u2049', '\u25b6', '\u00a9', '\u00ae', '\u001b[31m']) {
+      expect(NARROW_TEXT.test(text), JSON.stringify(text)).toBe(false);
+    }
+    expect(NARROW_TEXT.test('Quotas dépassés (3) — 12\u202f345 € « revue » …')).toBe(true);
+  });
+
+  it('is put in front of string-width, and an upgrade that changes its shape stops the build', async () => {
+    const patched = withNarrowWidth('export default function stringWidth(string, options = {}) { return -1; }', 'index.js');
+    const { default: stringWidth } = (await import(`data:text/javascript,${encodeURIComponent(patched)}`)) as { default: StringWidth };
+    expect(stringWidth('déjà « vu »')).toBe(11);
+    expect(stringWidth('déjà', { ambiguousIsNarrow: false })).toBe(-1);
+    expect(stringWidth('漢字')).toBe(-1);
+    expect(() => withNarrowWidth('module.exports = stringWidth;', 'index.js')).toThrow(/not found once/);
+  });
+});
+
+interface InkOutput {
+  caches: unknown;
+  write(x: number, y: number, text: string, options: { transformers: unknown[] }): void;
+  clip(clip: { x1?: number; x2?: number; y1?: number; y2?: number }): void;
+  get(): { output: string; height: number };
+}
+type OutputClass = new (options: { width: number; height: number }) => InkOutput;
+
+/** Ink's Output class bundled as cafsup bundles it (with the plugin) or as Ink ships it. */
+async function inkOutput(kept: boolean): Promise<OutputClass> {
+  const dir = mkdtempSync(join(tmpdir(), 'cafsup-ink-output-'));
+  try {
+    await build({
+      entryPoints: [join(dirname(resolved('ink')), 'output.js')],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      outfile: join(dir, 'output.mjs'),
+      plugins: kept ? [keptOutputPlugin] : [],
+      logLevel: 'warning',
+    });
+    return ((await import(pathToFileURL(join(dir, 'output.mjs')).href)) as { default: OutputClass }).default;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe('Ink’s styled lines kept across frames', () => {
+  it('draws every frame as Ink does, with one cache for all of them until it starts afresh', async () => {
+    const [Kept, Shipped] = await Promise.all([inkOutput(true), inkOutput(false)]);
+    const draw = (Output: OutputClass, frame: number) => {
+      const output = new Output({ width: 30, height: 4 });
+      output.write(0, 0, `\u001b[1mAlertes (${frame})\u001b[22m · détail`, { transformers: [] });
+      output.clip({ x1: 2, x2: 12, y1: 0, y2: 4 });
+      output.write(0, 1, `\u001b[31mcritique\u001b[39m — Métropole d’Aix ${frame % 3}`, { transformers: [] });
+      output.write(1, 2, 'ligne\nsur deux', { transformers: [(line: string, index: number) => `${index}:${line}`] });
+      output.write(0, 3, '漢字 et 😀', { transformers: [] });
+      return output;
+    };
+    for (let frame = 0; frame < 5; frame++) expect(draw(Kept, frame).get()).toEqual(draw(Shipped, frame).get());
+    expect(draw(Kept, 1).caches).toBe(draw(Kept, 2).caches);
+    expect(draw(Shipped, 1).caches).not.toBe(draw(Shipped, 2).caches);
+    const before = draw(Kept, 0).caches;
+    for (let line = 0; line <= KEPT_ENTRIES; line++) {
+      const output = new Kept({ width: 10, height: 1 });
+      output.write(0, 0, `ligne ${line}`, { transformers: [] });
+      output.get();
+    }
+    expect(new Kept({ width: 10, height: 1 }).caches).not.toBe(before);
+  });
+
+  it('stops the build when Ink changes shape', () => {
+    expect(() => withKeptOutput('class Output { caches = new Map(); }', 'output.js')).toThrow(/not found once/);
+  });
+});
