@@ -153,15 +153,22 @@ describe.each(ENGINES)('audit.counts on %s', (_name, database) => {
     const countsAfter = await client.audit.counts({ asOf });
     expect(after).not.toEqual(before);
     expect(quotasAfter).not.toEqual(quotasBefore);
-    // The same as a report of every rule (never kept), and as everything computed afresh.
-    expect(after).toEqual(await client.audit.run({ asOf, rules: RULE_NAMES }));
+    // Some rules only: the kept flags of those rules.
+    const some = ['DORMANT_ACCOUNT', 'PROFILE_NOT_SUBSCRIBED'] as const;
+    expect((await client.audit.run({ asOf, rules: [...some], minSeverity: 'medium' })).flags).toEqual(
+      after.flags.filter((flag) => (some as readonly string[]).includes(flag.rule)),
+    );
+    // The same as everything computed afresh.
     await forgetKept(database);
     expect(await client.audit.counts({ asOf })).toEqual(countsAfter);
     expect(await client.quotas.usage({ asOf })).toEqual(quotasAfter);
     expect(await client.audit.run({ asOf })).toEqual(after);
     expect(countsAfter.partners).toEqual(countsOf(after));
-    // Another date is computed for that date, not read from this one.
-    expect((await client.audit.run({ asOf: '2028-01-31' })).flags).toEqual((await client.audit.run({ asOf: '2028-01-31', rules: RULE_NAMES })).flags);
+    // Another date is computed for that date, not read from this one; every rule asked for
+    // (computed, nothing kept yet) is the whole report (then kept).
+    const every = await client.audit.run({ asOf: '2028-01-31', rules: RULE_NAMES });
+    expect(every.flags).not.toEqual(after.flags);
+    expect(await client.audit.run({ asOf: '2028-01-31' })).toEqual(every);
   });
 
   it('keep nothing computed from a snapshot older than the last write', async () => {
