@@ -258,6 +258,16 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     await refuse(request, token);
   });
 
+  /**
+   * Before a request with a kept principal is refused without its store job (403, 422), its
+   * token is read again: a token revoked meanwhile hears 401, as it would have before anything.
+   */
+  const recheck = async (request: FastifyRequest): Promise<void> => {
+    const token = bearer(request);
+    if (request.credential === null || token === undefined) return;
+    if ((await pool.authenticate(token, deadlineMs)) === null) await refuse(request, token);
+  };
+
   /** An operation's store job, with the request's kept principal: refused there (revoked meanwhile), the request is too. */
   const run = async (request: FastifyRequest, name: Operation, input: unknown, caller: Caller, options: JobOptions): Promise<JobOutcome> => {
     try {
@@ -351,10 +361,19 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       });
     } else {
       app.post(`/v1/${name}`, { config: { keptPrincipal: true } }, async (request, reply) => {
-        const caller = callerOf(request, name);
-        const idempotency = idempotencyOf(request, name);
-        // Validated here, at once: a bad input is answered 422 even while the writer is busy.
-        const { input } = parseOperationInput(name, request.body === undefined ? {} : request.body);
+        let prepared: { caller: Caller; idempotency: ReturnType<typeof idempotencyOf>; input: unknown };
+        try {
+          // Validated here, at once: a bad input is answered 422 even while the writer is busy.
+          prepared = {
+            caller: callerOf(request, name),
+            idempotency: idempotencyOf(request, name),
+            input: parseOperationInput(name, request.body === undefined ? {} : request.body).input,
+          };
+        } catch (error) {
+          await recheck(request);
+          throw error;
+        }
+        const { caller, idempotency, input } = prepared;
         return answer(reply, await run(request, name, input, caller, { deadlineMs, validated: true, ...(idempotency === undefined ? {} : { idempotency }) }));
       });
     }

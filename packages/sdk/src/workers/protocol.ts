@@ -1,8 +1,7 @@
 import type { CafsupErrorDetails, ErrorCode } from '@cafsup/shared';
 import type { Caller, Outcome } from '../operations/execute.js';
 import { createHash } from 'node:crypto';
-import { canonicalJson } from '@cafsup/shared';
-import { CafsupError } from '@cafsup/shared';
+import { CafsupError, canonicalJson } from '@cafsup/shared';
 import { LAST_USE_PRECISION_MS, hashToken, type Credential, type Principal } from '../store/tokens.js';
 import { sha256 } from '../store/traces.js';
 
