@@ -116,6 +116,8 @@ export abstract class ServerJobs {
   /** When this process last sent each token's use (epoch ms). */
   private readonly usesSent = new Map<number, number>();
   private readonly kept = new Map<string, Authenticated & { keptAt: number }>();
+  /** The reads of a principal under way, by token. */
+  private readonly reading = new Map<string, Promise<(Authenticated & { keptAt: number }) | null>>();
   /** The token of each kept credential's hash: a job's answer names the credential, not the token. */
   private readonly tokenOf = new Map<string, string>();
 
@@ -135,16 +137,34 @@ export abstract class ServerJobs {
     // Kept by the token itself, so a kept principal costs no hashing: it stays in this process's memory, as the request's headers do.
     let found = options.kept === true ? this.kept.get(token) : undefined;
     if (found === undefined || now - found.keptAt >= KEPT_PRINCIPAL_MS) {
-      const tokenHash = hashToken(token);
-      const { principal, version } = await this.internal<{ principal: Principal | null; version: string }>({ kind: 'authenticate', tokenHash }, deadlineMs);
-      this.forget(token);
-      if (principal === null) return null;
-      found = { token, principal, credential: { tokenHash, version, expiresAt: principal.expiresAt }, keptAt: now };
-      if (this.kept.size >= KEPT_PRINCIPALS) this.forget(this.kept.keys().next().value!);
-      this.kept.set(token, found);
-      this.tokenOf.set(tokenHash, token);
+      // The requests of one token that arrive together (a client's first burst) share one read;
+      // their jobs check it anyway. A route without one reads afresh.
+      let reading = options.kept === true ? this.reading.get(token) : undefined;
+      if (reading === undefined) {
+        const started = this.read(token, deadlineMs);
+        if (options.kept === true) {
+          reading = started.finally(() => this.reading.delete(token));
+          this.reading.set(token, reading);
+        } else reading = started;
+      }
+      const read = await reading;
+      if (read === null) return null;
+      found = read;
     }
     this.noteUse(found.principal);
+    return found;
+  }
+
+  /** Reads a token's principal from the store and keeps it (a refused token is forgotten). */
+  private async read(token: string, deadlineMs: number): Promise<(Authenticated & { keptAt: number }) | null> {
+    const tokenHash = hashToken(token);
+    const { principal, version } = await this.internal<{ principal: Principal | null; version: string }>({ kind: 'authenticate', tokenHash }, deadlineMs);
+    this.forget(token);
+    if (principal === null) return null;
+    const found = { token, principal, credential: { tokenHash, version, expiresAt: principal.expiresAt }, keptAt: Date.now() };
+    if (this.kept.size >= KEPT_PRINCIPALS) this.forget(this.kept.keys().next().value!);
+    this.kept.set(token, found);
+    this.tokenOf.set(tokenHash, token);
     return found;
   }
 
