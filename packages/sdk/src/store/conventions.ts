@@ -4,6 +4,8 @@ import { dialectOf, pick, type Sql } from './engine/engine.js';
 
 export interface PartnerConvention {
   partnerId: string;
+  /** The partner's name, as of this entry's version (the partner list shows it). */
+  name: string;
   cafCode: string;
   /** The partner's kind of body (rule 16). */
   kind: PartnerKind;
@@ -14,6 +16,7 @@ export interface PartnerConvention {
 
 interface ConventionRow {
   partner_id: string;
+  name: string;
   caf_code: string;
   kind: PartnerKind;
   doc: string;
@@ -53,7 +56,7 @@ export class ConventionCache {
   constructor(private readonly db: Sql) {
     const d = dialectOf(db);
     this.version = pick(db, { sqlite: 'PRAGMA data_version', postgres: "SELECT value FROM meta WHERE key = 'trace_head'" });
-    const select = `SELECT c.partner_id, p.caf_code, ${d.jsonText('p.doc', 'kind')} AS kind, c.doc, f.doc AS caf,
+    const select = `SELECT c.partner_id, p.name, p.caf_code, ${d.jsonText('p.doc', 'kind')} AS kind, c.doc, f.doc AS caf,
           (SELECT ${d.jsonArrayAgg(d.json('a.doc'), 'a.number')} FROM (SELECT doc, number FROM avenants a WHERE a.partner_id = c.partner_id ORDER BY number) a) AS avenants
          FROM conventions c JOIN partners p ON p.id = c.partner_id LEFT JOIN cafs f ON f.code = p.caf_code`;
     this.load = `${select} ORDER BY c.partner_id`;
@@ -197,5 +200,5 @@ function toEntry(row: ConventionRow, cafs: Map<string, CafDefaults | null>): Par
     }
     cafs.set(row.caf_code, caf);
   }
-  return { partnerId: row.partner_id, cafCode: row.caf_code, kind: row.kind, convention, caf };
+  return { partnerId: row.partner_id, name: row.name, cafCode: row.caf_code, kind: row.kind, convention, caf };
 }

@@ -205,20 +205,22 @@ export class Store {
       conditions.push(`p.search_key LIKE @search ESCAPE '\\'`);
       params.search = `%${searchKey(query.search.trim()).replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     }
-    // The name is the partner's column; kind, Caf and convention come from its convention's
-    // entry: no partner document is parsed, and only the page's conventions are read.
-    const statement = `SELECT p.id, p.name FROM partners p WHERE ${conditions.join(' AND ')} ORDER BY p.id LIMIT @batch`;
+    // The page's ids come from the key's index alone; name, kind, Caf and convention from each
+    // partner's convention entry (ConventionCache.many): no partner document is parsed, and only
+    // the page's conventions are read.
+    const statement = `SELECT p.id FROM partners p WHERE ${conditions.join(' AND ')} ORDER BY p.id LIMIT @batch`;
     // The mode filter needs each partner's terms at asOf, so rows are read in batches until the page is full.
     const rows: PartnerSummary[] = [];
     const batch = query.mode === undefined ? limit + 1 : Math.max(100, limit * 4);
+    params.batch = batch;
     for (;;) {
-      const fetched = await this.db.all<{ id: string; name: string }>(statement, { ...params, batch });
+      const fetched = await this.db.all<{ id: string }>(statement, params);
       const conventions = await this.conventions.many(fetched.map((row) => row.id));
       for (const row of fetched) {
         const entry = conventions.get(row.id);
         // Removed between the two statements (another connection's write): no longer listed.
         if (entry === undefined) continue;
-        const summary = { id: row.id, name: row.name, ...this.conventionSummary(entry, asOf) };
+        const summary = this.partnerSummary(entry, asOf);
         if (query.mode === undefined || summary.managementMode === query.mode) rows.push(summary);
         if (rows.length > limit) break;
       }
@@ -233,17 +235,19 @@ export class Store {
     );
   }
 
-  /** A summary's convention part, by entry then `asOf`: an entry belongs to one version of the data, so its summary does too. */
-  private readonly summaries = new WeakMap<PartnerConvention, Map<CalendarDate, Omit<PartnerSummary, 'id' | 'name'>>>();
+  /** Summaries by entry then `asOf`: an entry belongs to one version of the data, so its summary does too. */
+  private readonly summaries = new WeakMap<PartnerConvention, Map<CalendarDate, PartnerSummary>>();
 
-  private conventionSummary(entry: PartnerConvention, asOf: CalendarDate): Omit<PartnerSummary, 'id' | 'name'> {
+  private partnerSummary(entry: PartnerConvention, asOf: CalendarDate): PartnerSummary {
     let byDay = this.summaries.get(entry);
-    if (byDay === undefined) this.summaries.set(entry, (byDay = new Map<CalendarDate, Omit<PartnerSummary, 'id' | 'name'>>()));
+    if (byDay === undefined) this.summaries.set(entry, (byDay = new Map<CalendarDate, PartnerSummary>()));
     let summary = byDay.get(asOf);
     if (summary === undefined) {
       const { convention } = entry;
       const state = conventionState(convention, asOf);
       summary = {
+        id: entry.partnerId,
+        name: entry.name,
         kind: entry.kind,
         cafCode: entry.cafCode,
         conventionNumber: convention.number,
