@@ -166,6 +166,23 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
       }
       expect(refused.slice(0, 10).every((status) => status === 401)).toBe(true);
       expect(refused.slice(10)).toEqual([429, 429]);
+
+      // Each server keeps the token's principal in memory, and the valid token still passes the
+      // address's limit; revoked from the command line, it is refused by both at the next request.
+      const summary = (url: string) =>
+        fetch(`${url}/v1/dataset.summary`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token.stdout.trim()}` },
+          body: '{}',
+        }).then((response) => response.status);
+      expect(await Promise.all([summary(first.url), summary(second.url)])).toEqual([200, 200]);
+      const tokenId = (sandbox.json(['token', 'list', '--db', database]).tokens as { id: number; owner: { email: string } }[]).find(
+        (listed) => listed.owner.email === 'camille.roux@caf78.fr',
+      )!.id;
+      const revoked = sandbox.run(['token', 'revoke', String(tokenId), '--reason', 'Poste perdu', '--db', database], { env: { CAFSUP_ACTOR: ACTOR } });
+      expect(revoked.status, revoked.stderr).toBe(0);
+      // Refused: past the address's limit, as any token that does not pass (429), never 200.
+      expect(await Promise.all([summary(first.url), summary(second.url)])).toEqual([429, 429]);
     } finally {
       await Promise.all(clients.map((client) => client.close()));
     }

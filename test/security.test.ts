@@ -188,7 +188,11 @@ describe('cafsup serve: scopes, roles, hostile input, secrets', () => {
     await server.withStore((store) => store.tokens.setOwnerSuspended('temporaire@caf78.fr', false, 'Retour', ACTOR));
     expect((await client.partners.get('amp')).id).toBe('amp');
     const id = await server.withStore(async (store) => (await store.tokens.list()).find((t) => t.owner.email === 'temporaire@caf78.fr')!.id);
+    expect((await client.partners.get('amp')).id).toBe('amp');
     await server.withStore((store) => store.tokens.revoke(id, 'Poste perdu', ACTOR));
+    // Refused before its store job would run (an invalid input), the revoked token still hears 401, not 422.
+    const invalid = await server.post('/v1/habilitations.suspend', '{"ids": []}', token);
+    expect([invalid.status, invalid.body.error.code]).toEqual([401, 'UNAUTHENTICATED']);
     expect((await failure(client.partners.get('amp'))).code).toBe('UNAUTHENTICATED');
     await client.close();
   });

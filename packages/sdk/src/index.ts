@@ -29,8 +29,8 @@ export { OPERATION_TABLE, isOperation, operationSpec, type OperationContext, typ
 export { authorize, executeOperation, parseOperationInput, type Caller, type ExecuteOptions, type Outcome } from './operations/execute.js';
 export { StorePool, type StorePoolOptions, type JobOptions } from './workers/pool.js';
 export { DirectExecutor, openExecutor, type StoreExecutor } from './workers/direct.js';
-export type { StoreStatus } from './workers/protocol.js';
-export { ALL_CAFS, TOKEN_ROLES, type Principal, type TokenRole, type TokenView } from './store/tokens.js';
+export { RefusedCredential, type Authenticated, type JobOutcome, type StoreStatus } from './workers/protocol.js';
+export { ALL_CAFS, TOKEN_ROLES, type Credential, type Principal, type TokenRole, type TokenView } from './store/tokens.js';
 export {
   appendCheckpoint,
   checkAgainstCheckpoints,

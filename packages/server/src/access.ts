@@ -11,6 +11,11 @@ declare module 'fastify' {
      * loopback caller may read without one.
      */
     token?: 'none' | 'optional';
+    /**
+     * A principal kept in memory will do: the route's store job checks it before it runs (the
+     * operations' routes). Routes that answer from the principal alone read it from the store.
+     */
+    keptPrincipal?: true;
   }
 }
 

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { CafsupError, HTTP_STATUS, parseInput, toCafsupError } from '@cafsup/shared';
 import {
   OPERATIONS,
+  RefusedCredential,
   openExecutor,
   appendCheckpoint,
   authorize,
@@ -16,6 +17,9 @@ import {
   parseOperationInput,
   signCheckpoint,
   type Caller,
+  type Credential,
+  type JobOptions,
+  type JobOutcome,
   type Operation,
   type Principal,
   type SigningKey,
@@ -78,6 +82,8 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
 declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal;
+    /** The principal as the server keeps it: the operation's store job checks it before it runs. */
+    credential: Credential | null;
   }
 }
 
@@ -179,6 +185,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     return503OnClosing: true,
   });
   app.decorateRequest('principal', null as unknown as Principal);
+  app.decorateRequest('credential', null);
   // Fastify's own parser answers a poisoned body with the same error as unreadable JSON: this
   // one says which key was refused. `__proto__` and `constructor.prototype` never reach a handler.
   app.removeContentTypeParser('application/json');
@@ -205,20 +212,10 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   });
 
   /**
-   * Bearer token → principal. A valid token always passes (a flood of bad ones from the same
-   * address never locks it out); a refused one is counted in the store, and past the limit
-   * answered 429.
+   * A refused token (unknown, revoked, expired, owner suspended, or missing) is counted in the
+   * store, and past the limit answered 429; otherwise 401.
    */
-  app.addHook('onRequest', async (request) => {
-    const tokenRule = request.routeOptions.config.token;
-    if (tokenRule === 'none') return;
-    const token = /^Bearer (\S{1,512})$/.exec(request.headers.authorization ?? '')?.[1];
-    const principal = token === undefined ? null : await pool.authenticate(token, deadlineMs);
-    if (principal !== null) {
-      request.principal = principal;
-      return;
-    }
-    if (tokenRule === 'optional' && token === undefined) return;
+  const refuse = async (request: FastifyRequest, token: string | undefined): Promise<never> => {
     const tokenPrefix = token === undefined ? null : token.slice(0, 16);
     // Counted in the store (shared by every server process); while the store cannot take the
     // write (a long import), this process's own count decides, so the limit never lapses.
@@ -238,7 +235,48 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
         ? 'Jeton manquant : en-tête « Authorization: Bearer … » attendu.'
         : 'Jeton refusé (inconnu, révoqué, expiré, ou son titulaire est suspendu).',
     );
+  };
+  const bearer = (request: FastifyRequest) => /^Bearer (\S{1,512})$/.exec(request.headers.authorization ?? '')?.[1];
+
+  /**
+   * Bearer token → principal. A valid token always passes (a flood of bad ones from the same
+   * address never locks it out). On the operations' routes a principal kept in memory will do:
+   * their store job checks it first (workers/protocol.ts), so a request makes one trip to the
+   * store; the other routes read it from the store.
+   */
+  app.addHook('onRequest', async (request) => {
+    const tokenRule = request.routeOptions.config.token;
+    if (tokenRule === 'none') return;
+    const token = bearer(request);
+    const found = token === undefined ? null : await pool.authenticate(token, deadlineMs, { kept: request.routeOptions.config.keptPrincipal === true });
+    if (found !== null) {
+      request.principal = found.principal;
+      if (request.routeOptions.config.keptPrincipal === true) request.credential = found.credential;
+      return;
+    }
+    if (tokenRule === 'optional' && token === undefined) return;
+    await refuse(request, token);
   });
+
+  /**
+   * Before a request with a kept principal is refused without its store job (403, 422), its
+   * token is read again: a token revoked meanwhile hears 401, as it would have before anything.
+   */
+  const recheck = async (request: FastifyRequest): Promise<void> => {
+    const token = bearer(request);
+    if (request.credential === null || token === undefined) return;
+    if ((await pool.authenticate(token, deadlineMs)) === null) await refuse(request, token);
+  };
+
+  /** An operation's store job, with the request's kept principal: refused there (revoked meanwhile), the request is too. */
+  const run = async (request: FastifyRequest, name: Operation, input: unknown, caller: Caller, options: JobOptions): Promise<JobOutcome> => {
+    try {
+      return await pool.run(name, input, caller, { ...options, asJson: true, ...(request.credential === null ? {} : { credential: request.credential }) });
+    } catch (error) {
+      if (error instanceof RefusedCredential) return refuse(request, bearer(request));
+      throw error;
+    }
+  };
 
   const callerOf = (request: FastifyRequest, name: Operation): Caller => {
     const { principal } = request;
@@ -259,9 +297,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     return { tokenId: request.principal.tokenId, key };
   };
 
-  const answer = (reply: FastifyReply, outcome: { value: unknown; replayed: boolean }) => {
+  const answer = (reply: FastifyReply, outcome: JobOutcome) => {
     if (outcome.replayed) reply.header('idempotent-replay', 'true');
-    return reply.type('application/json').send(JSON.stringify(outcome.value));
+    return reply.type('application/json').send(outcome.json ?? JSON.stringify(outcome.value));
   };
 
   registerRequestLog(app);
@@ -314,7 +352,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
             const source = createReadStream(spooled) as AsyncIterable<Uint8Array>;
             return answer(
               reply,
-              await pool.run(name, input, caller, { deadlineMs, source, validated: true, ...(idempotency === undefined ? {} : { idempotency }) }),
+              await run(request, name, input, caller, { deadlineMs, source, validated: true, ...(idempotency === undefined ? {} : { idempotency }) }),
             );
           } finally {
             await rm(dirname(spooled), { recursive: true, force: true });
@@ -322,12 +360,21 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
         });
       });
     } else {
-      app.post(`/v1/${name}`, async (request, reply) => {
-        const caller = callerOf(request, name);
-        const idempotency = idempotencyOf(request, name);
-        // Validated here, at once: a bad input is answered 422 even while the writer is busy.
-        const { input } = parseOperationInput(name, request.body === undefined ? {} : request.body);
-        return answer(reply, await pool.run(name, input, caller, { deadlineMs, validated: true, ...(idempotency === undefined ? {} : { idempotency }) }));
+      app.post(`/v1/${name}`, { config: { keptPrincipal: true } }, async (request, reply) => {
+        let prepared: { caller: Caller; idempotency: ReturnType<typeof idempotencyOf>; input: unknown };
+        try {
+          // Validated here, at once: a bad input is answered 422 even while the writer is busy.
+          prepared = {
+            caller: callerOf(request, name),
+            idempotency: idempotencyOf(request, name),
+            input: parseOperationInput(name, request.body === undefined ? {} : request.body).input,
+          };
+        } catch (error) {
+          await recheck(request);
+          throw error;
+        }
+        const { caller, idempotency, input } = prepared;
+        return answer(reply, await run(request, name, input, caller, { deadlineMs, validated: true, ...(idempotency === undefined ? {} : { idempotency }) }));
       });
     }
   }

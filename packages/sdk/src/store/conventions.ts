@@ -1,8 +1,11 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { effectiveTerms, type Avenant, type CafDefaults, type CalendarDate, type Convention, type PartnerKind, type Terms } from '@cafsup/shared';
 import { dialectOf, pick, type Sql } from './engine/engine.js';
 
 export interface PartnerConvention {
   partnerId: string;
+  /** The partner's name, as of this entry's version (the partner list shows it). */
+  name: string;
   cafCode: string;
   /** The partner's kind of body (rule 16). */
   kind: PartnerKind;
@@ -13,6 +16,7 @@ export interface PartnerConvention {
 
 interface ConventionRow {
   partner_id: string;
+  name: string;
   caf_code: string;
   kind: PartnerKind;
   doc: string;
@@ -42,18 +46,22 @@ export class ConventionCache {
   /** Terms by entry, then by `asOf`: an entry belongs to one version, so its terms do too. */
   private readonly termsByEntry = new WeakMap<PartnerConvention, Map<CalendarDate, Terms>>();
   private localWrites = 0;
+  /** The data's version as the caller read it already (`atVersion`), for the calls inside. */
+  private readonly known = new AsyncLocalStorage<string>();
   private readonly version: string;
   private readonly load: string;
   private readonly loadOne: string;
+  private readonly loadMany: string;
 
   constructor(private readonly db: Sql) {
     const d = dialectOf(db);
     this.version = pick(db, { sqlite: 'PRAGMA data_version', postgres: "SELECT value FROM meta WHERE key = 'trace_head'" });
-    const select = `SELECT c.partner_id, p.caf_code, ${d.jsonText('p.doc', 'kind')} AS kind, c.doc, f.doc AS caf,
+    const select = `SELECT c.partner_id, p.name, p.caf_code, ${d.jsonText('p.doc', 'kind')} AS kind, c.doc, f.doc AS caf,
           (SELECT ${d.jsonArrayAgg(d.json('a.doc'), 'a.number')} FROM (SELECT doc, number FROM avenants a WHERE a.partner_id = c.partner_id ORDER BY number) a) AS avenants
          FROM conventions c JOIN partners p ON p.id = c.partner_id LEFT JOIN cafs f ON f.code = p.caf_code`;
     this.load = `${select} ORDER BY c.partner_id`;
     this.loadOne = `${select} WHERE c.partner_id = ?`;
+    this.loadMany = `${select} WHERE c.partner_id IN ${d.jsonValues('?')}`;
   }
 
   invalidate(): void {
@@ -61,11 +69,20 @@ export class ConventionCache {
   }
 
   /**
+   * Runs `work` with the data's version read already by the caller: PostgreSQL's server checks a
+   * token against the chain head (tokens.ts, `check`) and passes the head it read, so a read
+   * makes one round trip for both. Only PostgreSQL's version is the head; SQLite's is read here.
+   */
+  atVersion<T>(version: string, work: () => Promise<T>): Promise<T> {
+    return this.db.dialect === 'postgres' ? this.known.run(version, work) : work();
+  }
+
+  /**
    * The entries of the current version of the data, emptied when it moved. The version is read
    * before the rows: rows loaded are at least as new as the version they are kept under.
    */
   private async current(): Promise<Cache> {
-    const version = `${String(await this.db.value<number | string>(this.version))}:${this.localWrites}`;
+    const version = `${String(this.known.getStore() ?? (await this.db.value<number | string>(this.version)))}:${this.localWrites}`;
     if (this.cached?.version !== version) this.cached = { version, byPartner: new Map(), complete: false };
     return this.cached;
   }
@@ -120,6 +137,36 @@ export class ConventionCache {
     return terms;
   }
 
+  /**
+   * The entries of `partnerIds` that exist: from every partner's when they are read, else the
+   * missing ones in one statement, kept for this version. A page of 50 partners reads its 50
+   * conventions, not the 5,000 of a national store (issue 14).
+   */
+  async many(partnerIds: readonly string[]): Promise<Map<string, PartnerConvention>> {
+    const found = new Map<string, PartnerConvention>();
+    if (this.uncommitted()) {
+      const cafs = new Map<string, CafDefaults | null>();
+      for (const row of await this.db.all<ConventionRow>(this.loadMany, [JSON.stringify(partnerIds)])) found.set(row.partner_id, toEntry(row, cafs));
+      return found;
+    }
+    const cache = await this.current();
+    const missing: string[] = [];
+    for (const id of partnerIds) {
+      const entry = cache.byPartner.get(id);
+      if (entry !== undefined) found.set(id, entry);
+      else if (!cache.complete) missing.push(id);
+    }
+    if (missing.length === 0) return found;
+    const cafs = new Map<string, CafDefaults | null>();
+    for (const row of await this.db.all<ConventionRow>(this.loadMany, [JSON.stringify(missing)])) {
+      // Another call may have read this partner meanwhile: one entry per partner and version, as terms are kept by entry.
+      const entry = cache.byPartner.get(row.partner_id) ?? toEntry(row, cafs);
+      cache.byPartner.set(row.partner_id, entry);
+      found.set(row.partner_id, entry);
+    }
+    return found;
+  }
+
   /** One partner's entry: from every partner's when they are read, else its own row, kept for this version. */
   async get(partnerId: string): Promise<PartnerConvention | undefined> {
     if (this.uncommitted()) {
@@ -153,5 +200,5 @@ function toEntry(row: ConventionRow, cafs: Map<string, CafDefaults | null>): Par
     }
     cafs.set(row.caf_code, caf);
   }
-  return { partnerId: row.partner_id, cafCode: row.caf_code, kind: row.kind, convention, caf };
+  return { partnerId: row.partner_id, name: row.name, cafCode: row.caf_code, kind: row.kind, convention, caf };
 }

@@ -184,6 +184,11 @@ export class Store {
 
   // --- partners and conventions -------------------------------------------------------
 
+  /** Runs `work` with the data's version already read by the caller (ConventionCache.atVersion): the server's token check reads it. */
+  atDataVersion<T>(version: string, work: () => Promise<T>): Promise<T> {
+    return this.conventions.atVersion(version, work);
+  }
+
   async listPartners(query: PartnersListInput = {}, scope: PartnerScope = {}): Promise<Page<PartnerSummary>> {
     const limit = pageSize(query.limit);
     const asOf = query.asOf ?? this.today();
@@ -202,15 +207,22 @@ export class Store {
       conditions.push(`p.search_key LIKE @search ESCAPE '\\'`);
       params.search = `%${searchKey(query.search.trim()).replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     }
-    const statement = `SELECT p.id, p.doc FROM partners p WHERE ${conditions.join(' AND ')} ORDER BY p.id LIMIT @batch`;
-    const conventions = await this.conventions.all();
+    // The page's ids come from the key's index alone; name, kind, Caf and convention from each
+    // partner's convention entry (ConventionCache.many): no partner document is parsed, and only
+    // the page's conventions are read.
+    const statement = `SELECT p.id FROM partners p WHERE ${conditions.join(' AND ')} ORDER BY p.id LIMIT @batch`;
     // The mode filter needs each partner's terms at asOf, so rows are read in batches until the page is full.
     const rows: PartnerSummary[] = [];
     const batch = query.mode === undefined ? limit + 1 : Math.max(100, limit * 4);
+    params.batch = batch;
     for (;;) {
-      const fetched = await this.db.all<{ id: string; doc: string }>(statement, { ...params, batch });
+      const fetched = await this.db.all<{ id: string }>(statement, params);
+      const conventions = await this.conventions.many(fetched.map((row) => row.id));
       for (const row of fetched) {
-        const summary = this.summarise(JSON.parse(row.doc) as Partner, conventions, asOf);
+        const entry = conventions.get(row.id);
+        // Removed between the two statements (another connection's write): no longer listed.
+        if (entry === undefined) continue;
+        const summary = this.partnerSummary(entry, asOf);
         if (query.mode === undefined || summary.managementMode === query.mode) rows.push(summary);
         if (rows.length > limit) break;
       }
@@ -225,21 +237,30 @@ export class Store {
     );
   }
 
-  private summarise(partner: Partner, conventions: Map<string, PartnerConvention>, asOf: CalendarDate): PartnerSummary {
-    const entry = conventions.get(partner.id)!;
-    const { convention } = entry;
-    const state = conventionState(convention, asOf);
-    return {
-      id: partner.id,
-      name: partner.name,
-      kind: partner.kind,
-      cafCode: partner.cafCode,
-      conventionNumber: convention.number,
-      conventionStatus: state.status,
-      managementMode: this.conventions.terms(entry, asOf).managementMode,
-      endsAt: state.endsAt,
-      nextRenewalAt: state.nextRenewalAt,
-    };
+  /** Summaries by entry then `asOf`: an entry belongs to one version of the data, so its summary does too. */
+  private readonly summaries = new WeakMap<PartnerConvention, Map<CalendarDate, PartnerSummary>>();
+
+  private partnerSummary(entry: PartnerConvention, asOf: CalendarDate): PartnerSummary {
+    let byDay = this.summaries.get(entry);
+    if (byDay === undefined) this.summaries.set(entry, (byDay = new Map<CalendarDate, PartnerSummary>()));
+    let summary = byDay.get(asOf);
+    if (summary === undefined) {
+      const { convention } = entry;
+      const state = conventionState(convention, asOf);
+      summary = {
+        id: entry.partnerId,
+        name: entry.name,
+        kind: entry.kind,
+        cafCode: entry.cafCode,
+        conventionNumber: convention.number,
+        conventionStatus: state.status,
+        managementMode: this.conventions.terms(entry, asOf).managementMode,
+        endsAt: state.endsAt,
+        nextRenewalAt: state.nextRenewalAt,
+      };
+      byDay.set(asOf, summary);
+    }
+    return summary;
   }
 
   private async requireConvention(partnerId: string) {

@@ -33,7 +33,24 @@ export interface Principal {
   cafCodes: string[] | null;
   /** When the token was last used, as recorded (at most once a minute): the server decides whether to record this use. */
   lastUsedAt: string | null;
+  /** After this instant the token is refused; null: never. */
+  expiresAt: string | null;
 }
+
+/**
+ * A principal the server keeps in memory (workers/protocol.ts), with what its store job checks
+ * before it runs: the token's hash, and the version of the data it was read at. The version is
+ * the trace chain's head: a revocation, an owner's suspension or reinstatement are traced writes,
+ * so each moves it, in every process sharing the store (the head is a row of the database).
+ */
+export interface Credential {
+  tokenHash: string;
+  version: string;
+  expiresAt: string | null;
+}
+
+/** The trace chain's head as stored (id and hash, as text): the version a credential is checked against. */
+const DATA_VERSION = "SELECT value FROM meta WHERE key = 'trace_head'";
 
 /** A token's last use is recorded once a minute at most: a write per request would queue behind every import. */
 export const LAST_USE_PRECISION_MS = 60_000;
@@ -57,7 +74,7 @@ const UNKNOWN_ACTOR: Actor = { name: 'Inconnu', email: 'inconnu@cafsup.invalid' 
 /** Every token with whether its owner is suspended (1 or 0). */
 const SELECT_TOKENS = `SELECT t.*, ${asInt('s.email IS NOT NULL')} AS suspended FROM tokens t LEFT JOIN suspended_owners s ON s.email = t.owner_email`;
 
-function hashToken(token: string): string {
+export function hashToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
 }
 
@@ -156,17 +173,49 @@ export class TokenStore {
 
   /** The principal of a token, or null when it is unknown, revoked, expired, or its owner suspended. */
   async authenticate(token: string): Promise<Principal | null> {
-    const row = await this.db.get<TokenRow>(`${SELECT_TOKENS} WHERE t.hash = ?`, [hashToken(token)]);
-    if (row === undefined || row.revoked_at !== null || row.suspended === 1) return null;
-    if (row.expires_at !== null && Date.parse(row.expires_at) <= Date.parse(this.clock().at)) return null;
+    return (await this.authenticateHash(hashToken(token))).principal;
+  }
+
+  /**
+   * The principal of a token's hash and the version of the data it was read at (read first: the
+   * principal is at least as new as its version).
+   */
+  async authenticateHash(tokenHash: string): Promise<{ principal: Principal | null; version: string }> {
+    const version = await this.dataVersion();
+    const row = await this.db.get<TokenRow>(`${SELECT_TOKENS} WHERE t.hash = ?`, [tokenHash]);
+    if (row === undefined || row.revoked_at !== null || row.suspended === 1 || this.expired(row.expires_at)) return { principal: null, version };
     const cafs = JSON.parse(row.cafs) as string[];
     return {
-      tokenId: row.id,
-      actor: { name: row.owner_name, email: row.owner_email },
-      role: row.role,
-      cafCodes: cafs.includes(ALL_CAFS) ? null : cafs,
-      lastUsedAt: row.last_used_at,
+      principal: {
+        tokenId: row.id,
+        actor: { name: row.owner_name, email: row.owner_email },
+        role: row.role,
+        cafCodes: cafs.includes(ALL_CAFS) ? null : cafs,
+        lastUsedAt: row.last_used_at,
+        expiresAt: row.expires_at,
+      },
+      version,
     };
+  }
+
+  /**
+   * Checks a principal kept in memory before its job runs: still valid when the data's version
+   * has not moved and it has not expired (one indexed read); else it is read again. Returns the
+   * version it is now valid at, or null when the token is refused.
+   */
+  async check(credential: Credential): Promise<string | null> {
+    const version = await this.dataVersion();
+    if (version === credential.version && !this.expired(credential.expiresAt)) return version;
+    const fresh = await this.authenticateHash(credential.tokenHash);
+    return fresh.principal === null ? null : fresh.version;
+  }
+
+  private async dataVersion(): Promise<string> {
+    return (await this.db.value<string>(DATA_VERSION)) ?? '';
+  }
+
+  private expired(expiresAt: string | null): boolean {
+    return expiresAt !== null && Date.parse(expiresAt) <= Date.parse(this.clock().at);
   }
 
   /**

@@ -1,10 +1,10 @@
 import { toCafsupError } from '@cafsup/shared';
-import { authorize, executeOperation, type Caller, type Outcome } from '../operations/execute.js';
+import { authorize, executeOperation, type Caller } from '../operations/execute.js';
 import { operationSpec, type Operation } from '../operations/table.js';
 import type { PostgresSql } from '../store/engine/postgres.js';
 import { Store, isPostgresUrl } from '../store/store.js';
 import { StorePool, type JobOptions } from './pool.js';
-import { ServerJobs, hashedBody, queryHash, type InternalJob, type SerializedError, type StoreStatus } from './protocol.js';
+import { RefusedCredential, ServerJobs, hashedBody, queryHash, type InternalJob, type JobOutcome, type SerializedError, type StoreStatus } from './protocol.js';
 
 /** What `cafsup serve` asks of its store, whichever engine: the worker pool (SQLite) or this (PostgreSQL). */
 export type StoreExecutor = Pick<StorePool, 'run' | 'exportStream' | 'cancelWaiting' | 'internal' | 'status' | 'authenticate' | 'close' | 'internalErrors'>;
@@ -31,7 +31,13 @@ export class DirectExecutor extends ServerJobs implements StoreExecutor {
     return this.store.db as PostgresSql;
   }
 
-  async run(name: Operation, input: unknown, caller: Caller, options: JobOptions): Promise<Outcome> {
+  run(name: Operation, input: unknown, caller: Caller, options: JobOptions): Promise<JobOutcome> {
+    return options.credential === undefined
+      ? this.execute(name, input, caller, options)
+      : this.settled(options.credential, this.execute(name, input, caller, options));
+  }
+
+  private async execute(name: Operation, input: unknown, caller: Caller, options: JobOptions): Promise<JobOutcome> {
     let bodyHash: string | (() => string) | undefined;
     let source = options.source;
     if (options.idempotency !== undefined) {
@@ -40,13 +46,22 @@ export class DirectExecutor extends ServerJobs implements StoreExecutor {
       else bodyHash = query;
     }
     try {
-      return await this.db.withLockTimeout(options.deadlineMs, () =>
+      // The server's kept principal, checked before anything runs: a token revoked meanwhile is refused here.
+      const version = options.credential === undefined ? undefined : await this.store.tokens.check(options.credential);
+      if (version === null) throw new RefusedCredential();
+      const execute = () =>
         executeOperation(this.store, name, input, caller, {
           ...(options.validated === true ? { validated: true } : {}),
           ...(options.idempotency === undefined || bodyHash === undefined ? {} : { idempotency: { ...options.idempotency, bodyHash } }),
           ...(source === undefined ? {} : { source }),
-        }),
-      );
+        });
+      // The head just read is the conventions' version too: no second round trip for it.
+      const outcome = await this.db.withLockTimeout(options.deadlineMs, () => (version === undefined ? execute() : this.store.atDataVersion(version, execute)));
+      return {
+        ...(options.asJson === true ? { value: null, json: JSON.stringify(outcome.value) } : { value: outcome.value }),
+        replayed: outcome.replayed,
+        ...(version === undefined ? {} : { version }),
+      };
     } catch (error) {
       const failure = toCafsupError(error);
       if (failure.code === 'INTERNAL') this.internalErrors({ ...failure.toJSON(), stack: (failure.cause as Error | undefined)?.stack ?? failure.stack ?? '' });
@@ -68,7 +83,7 @@ export class DirectExecutor extends ServerJobs implements StoreExecutor {
     const work = async (): Promise<unknown> => {
       switch (job.kind) {
         case 'authenticate':
-          return this.store.tokens.authenticate(job.token);
+          return this.store.tokens.authenticateHash(job.tokenHash);
         case 'authFailure':
           return this.store.tokens.recordFailure(job.address, job.tokenPrefix, job.limit);
         case 'tokenUsed':

@@ -1,16 +1,19 @@
 import { Worker } from 'node:worker_threads';
 import { CafsupError } from '@cafsup/shared';
-import type { Caller, Outcome } from '../operations/execute.js';
+import type { Caller } from '../operations/execute.js';
+import type { Credential } from '../store/tokens.js';
 import { operationSpec, type Operation } from '../operations/table.js';
 import { unavailable } from '../store/engine/engine.js';
 import { workerFile } from './file.js';
 import {
   CANCELLED,
   QUEUED,
+  RefusedCredential,
   ServerJobs,
   queryHash,
   type FromWorker,
   type InternalJob,
+  type JobOutcome,
   type RunMessage,
   type SerializedError,
   type ToWorker,
@@ -34,10 +37,14 @@ export interface JobOptions {
   source?: AsyncIterable<Uint8Array>;
   /** The input was validated with `parseOperationInput` already. */
   validated?: boolean;
+  /** The caller's principal as the server keeps it, checked before the job runs. */
+  credential?: Credential;
+  /** The answer as JSON text (`json`), serialised off the event loop. */
+  asJson?: boolean;
 }
 
 interface Pending {
-  resolve(outcome: Outcome): void;
+  resolve(outcome: JobOutcome): void;
   reject(error: CafsupError): void;
   state: Int32Array;
   timer: NodeJS.Timeout | null;
@@ -112,12 +119,22 @@ class StoreWorker {
         if (job.timer !== null) clearTimeout(job.timer);
         // An export stays pending while its chunks flow.
         if (job.chunks === undefined) this.pending.delete(message.id);
-        job.resolve({ value: message.value, replayed: message.replayed });
+        job.resolve({
+          value: message.value,
+          replayed: message.replayed,
+          ...(message.json === undefined ? {} : { json: message.json }),
+          ...(message.version === undefined ? {} : { version: message.version }),
+        });
         return;
       case 'cancelled':
         if (job.timer !== null) clearTimeout(job.timer);
         this.pending.delete(message.id);
         job.reject(unavailable(1));
+        return;
+      case 'refused':
+        if (job.timer !== null) clearTimeout(job.timer);
+        this.pending.delete(message.id);
+        job.reject(new RefusedCredential());
         return;
       case 'error': {
         if (job.timer !== null) clearTimeout(job.timer);
@@ -186,7 +203,7 @@ export class StorePool extends ServerJobs {
     message: Omit<RunMessage, 'type' | 'id' | 'state' | 'deadlineAt'>,
     deadlineMs: number,
     extra: Pick<Pending, 'source' | 'chunks'> = {},
-  ): Promise<Outcome> {
+  ): Promise<JobOutcome> {
     return this.submitWithId(worker, message, deadlineMs, extra).done;
   }
 
@@ -195,11 +212,11 @@ export class StorePool extends ServerJobs {
     message: Omit<RunMessage, 'type' | 'id' | 'state' | 'deadlineAt'>,
     deadlineMs: number,
     extra: Pick<Pending, 'source' | 'chunks'> = {},
-  ): { id: number; done: Promise<Outcome> } {
+  ): { id: number; done: Promise<JobOutcome> } {
     const id = this.nextId++;
     const state = new SharedArrayBuffer(4);
     const claim = new Int32Array(state);
-    const done = new Promise<Outcome>((resolve, reject) => {
+    const done = new Promise<JobOutcome>((resolve, reject) => {
       const timer = setTimeout(() => {
         // Only a job still queued is given up; one already started runs to its end and answers.
         if (Atomics.compareExchange(claim, 0, QUEUED, CANCELLED) === QUEUED) {
@@ -216,7 +233,7 @@ export class StorePool extends ServerJobs {
   }
 
   /** Runs an operation of the table; writes go to the writer, reads to the least busy reader. */
-  run(name: Operation, input: unknown, caller: Caller, options: JobOptions): Promise<Outcome> {
+  run(name: Operation, input: unknown, caller: Caller, options: JobOptions): Promise<JobOutcome> {
     const spec = operationSpec(name);
     const worker = spec.access === 'write' ? this.writer : this.reader();
     const streamIn = spec.stream === 'in';
@@ -229,19 +246,23 @@ export class StorePool extends ServerJobs {
             bodyHash: streamIn ? null : queryHash(input),
             queryHash: queryHash(input),
           };
-    return this.submit(
+    const { credential } = options;
+    const done = this.submit(
       worker,
       {
         name,
         input,
         caller,
         ...(options.validated === true ? { validated: true } : {}),
+        ...(credential === undefined ? {} : { credential }),
+        ...(options.asJson === true ? { asJson: true } : {}),
         ...(idempotency === undefined ? {} : { idempotency }),
         ...(streamIn ? { streamIn } : {}),
       },
       options.deadlineMs,
       options.source === undefined ? {} : { source: options.source[Symbol.asyncIterator]() },
     );
+    return credential === undefined ? done : this.settled(credential, done);
   }
 
   /** The dataset document as text chunks, from one snapshot on a reader. */

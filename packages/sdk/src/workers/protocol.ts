@@ -1,8 +1,8 @@
 import type { CafsupErrorDetails, ErrorCode } from '@cafsup/shared';
-import type { Caller } from '../operations/execute.js';
+import type { Caller, Outcome } from '../operations/execute.js';
 import { createHash } from 'node:crypto';
-import { canonicalJson } from '@cafsup/shared';
-import { LAST_USE_PRECISION_MS, type Principal } from '../store/tokens.js';
+import { CafsupError, canonicalJson } from '@cafsup/shared';
+import { LAST_USE_PRECISION_MS, hashToken, type Credential, type Principal } from '../store/tokens.js';
 import { sha256 } from '../store/traces.js';
 
 // Messages between the server's event loop and its store workers (see pool.ts).
@@ -14,7 +14,7 @@ export const CANCELLED = 2;
 
 /** Work a worker does besides the operations of the table: the server's own needs. */
 export type InternalJob =
-  | { kind: 'authenticate'; token: string }
+  | { kind: 'authenticate'; tokenHash: string }
   | { kind: 'authFailure'; address: string; tokenPrefix: string | null; limit: number }
   | { kind: 'tokenUsed'; tokenId: number }
   | { kind: 'ping' };
@@ -38,6 +38,10 @@ export interface RunMessage {
   validated?: boolean;
   internal?: InternalJob;
   caller: Caller;
+  /** The caller's principal as kept by the server: checked before the job runs (`TokenStore.check`). */
+  credential?: Credential;
+  /** Answer the value as JSON text (`done.json`), serialised here rather than on the server's event loop. */
+  asJson?: boolean;
   /** Idempotency: `bodyHash` null means "hash the streamed body and `queryHash` together". */
   idempotency?: { tokenId: number; key: string; bodyHash: string | null; queryHash: string };
   /** The claim word (Int32Array over it). */
@@ -63,22 +67,59 @@ export interface SerializedError {
 
 export type FromWorker =
   | { type: 'ready' }
-  | { type: 'done'; id: number; value: unknown; replayed: boolean }
+  | { type: 'done'; id: number; value: unknown; replayed: boolean; json?: string; version?: string }
   | { type: 'error'; id: number; error: SerializedError }
   | { type: 'cancelled'; id: number }
+  /** The job's credential was refused (`TokenStore.check`): nothing ran. */
+  | { type: 'refused'; id: number }
   | { type: 'need'; id: number }
   | { type: 'chunk'; id: number; data: string }
   | { type: 'end'; id: number };
+
+/** What a store job answers the server: the operation's outcome, as JSON text when asked, and the version its credential was found valid at. */
+export interface JobOutcome extends Outcome {
+  json?: string;
+  version?: string;
+}
+
+/** A job refused because the token of its kept principal no longer passes (revoked, expired, owner suspended). */
+export class RefusedCredential extends CafsupError {
+  constructor() {
+    super('UNAUTHENTICATED', 'Jeton refusé (inconnu, révoqué, expiré, ou son titulaire est suspendu).');
+  }
+}
+
+/** A token's principal as `authenticate` answers it: with the credential its store jobs carry. */
+export interface Authenticated {
+  token: string;
+  principal: Principal;
+  credential: Credential;
+}
+
+/** Principals kept in memory, at most this many (the oldest go first)… */
+const KEPT_PRINCIPALS = 10_000;
+/** …and for a minute at most: each store job checks its principal anyway, so this only lets go of tokens no longer used. */
+const KEPT_PRINCIPAL_MS = 60_000;
 
 /**
  * What the server asks of its store beside operations, the same on both executors (the worker
  * pool on SQLite, direct.ts on PostgreSQL): readiness, tokens, and a token's last use recorded
  * at most once a minute per token, never awaited, so no request waits for it (one that misses
  * its deadline behind a long import is dropped; the next request sends another).
+ *
+ * A token's principal is kept in memory once read, so a request makes one trip to the store,
+ * not two: its job checks the kept principal first (`TokenStore.check`: the data's version, one
+ * indexed read, and the expiry), and a token revoked meanwhile — by this process or another on
+ * the same database — is refused by that job (RefusedCredential), at the next request.
  */
 export abstract class ServerJobs {
   /** When this process last sent each token's use (epoch ms). */
   private readonly usesSent = new Map<number, number>();
+  private readonly kept = new Map<string, Authenticated & { keptAt: number }>();
+  /** The reads of a principal under way, by token. */
+  private readonly reading = new Map<string, Promise<(Authenticated & { keptAt: number }) | null>>();
+  /** The token of each kept credential's hash: a job's answer names the credential, not the token. */
+  private readonly tokenOf = new Map<string, string>();
 
   abstract internal<T>(job: InternalJob, deadlineMs: number): Promise<T>;
 
@@ -87,10 +128,70 @@ export abstract class ServerJobs {
     return this.internal<StoreStatus>({ kind: 'ping' }, deadlineMs);
   }
 
-  async authenticate(token: string, deadlineMs: number): Promise<Principal | null> {
-    const principal = await this.internal<Principal | null>({ kind: 'authenticate', token }, deadlineMs);
-    if (principal !== null) this.noteUse(principal);
-    return principal;
+  /**
+   * The token's principal, or null when it is refused. `kept`: a principal kept in memory will
+   * do, for a request whose store job checks it; otherwise it is read from the store.
+   */
+  async authenticate(token: string, deadlineMs: number, options: { kept?: boolean } = {}): Promise<Authenticated | null> {
+    const now = Date.now();
+    // Kept by the token itself, so a kept principal costs no hashing: it stays in this process's memory, as the request's headers do.
+    let found = options.kept === true ? this.kept.get(token) : undefined;
+    if (found === undefined || now - found.keptAt >= KEPT_PRINCIPAL_MS) {
+      // The requests of one token that arrive together (a client's first burst) share one read;
+      // their jobs check it anyway. A route without one reads afresh.
+      let reading = options.kept === true ? this.reading.get(token) : undefined;
+      if (reading === undefined) {
+        const started = this.read(token, deadlineMs);
+        if (options.kept === true) {
+          reading = started.finally(() => this.reading.delete(token));
+          this.reading.set(token, reading);
+        } else reading = started;
+      }
+      const read = await reading;
+      if (read === null) return null;
+      found = read;
+    }
+    this.noteUse(found.principal);
+    return found;
+  }
+
+  /** Reads a token's principal from the store and keeps it (a refused token is forgotten). */
+  private async read(token: string, deadlineMs: number): Promise<(Authenticated & { keptAt: number }) | null> {
+    const tokenHash = hashToken(token);
+    const { principal, version } = await this.internal<{ principal: Principal | null; version: string }>({ kind: 'authenticate', tokenHash }, deadlineMs);
+    this.forget(token);
+    if (principal === null) return null;
+    const found = { token, principal, credential: { tokenHash, version, expiresAt: principal.expiresAt }, keptAt: Date.now() };
+    if (this.kept.size >= KEPT_PRINCIPALS) this.forget(this.kept.keys().next().value!);
+    this.kept.set(token, found);
+    this.tokenOf.set(tokenHash, token);
+    return found;
+  }
+
+  /** A job with a credential: the version it was found valid at is kept for the next requests; a refused one is forgotten. */
+  protected async settled(credential: Credential, job: Promise<JobOutcome>): Promise<JobOutcome> {
+    try {
+      const outcome = await job;
+      if (outcome.version !== undefined && outcome.version !== credential.version)
+        this.keep(credential, (found) => (found.credential = { ...found.credential, version: outcome.version! }));
+      return outcome;
+    } catch (error) {
+      if (error instanceof RefusedCredential) this.keep(credential, (found) => this.forget(found.token));
+      throw error;
+    }
+  }
+
+  /** Applies `change` to the kept principal whose credential this is, if it is still kept. */
+  private keep(credential: Credential, change: (found: Authenticated) => void): void {
+    const found = this.kept.get(this.tokenOf.get(credential.tokenHash) ?? '');
+    if (found !== undefined) change(found);
+  }
+
+  private forget(token: string): void {
+    const found = this.kept.get(token);
+    if (found === undefined) return;
+    this.kept.delete(token);
+    this.tokenOf.delete(found.credential.tokenHash);
   }
 
   private noteUse(principal: Principal): void {

@@ -74,7 +74,7 @@ let running = false;
 function internal(job: InternalJob): Promise<unknown> {
   switch (job.kind) {
     case 'authenticate':
-      return store.tokens.authenticate(job.token);
+      return store.tokens.authenticateHash(job.tokenHash);
     case 'authFailure':
       return store.tokens.recordFailure(job.address, job.tokenPrefix, job.limit);
     case 'tokenUsed':
@@ -82,6 +82,16 @@ function internal(job: InternalJob): Promise<unknown> {
     case 'ping':
       return status();
   }
+}
+
+let busyTimeout = -1;
+/** Sets the connection's busy timeout, only when it changes (a pragma per job would cost more than a page read). */
+function waitForLocks(ms: number): void {
+  // Rounded down to 50 ms: a deadline's remainder moves by the millisecond.
+  const rounded = Math.max(50, Math.floor(ms / 50) * 50);
+  if (rounded === busyTimeout) return;
+  sqlite.pragma(`busy_timeout = ${rounded}`);
+  busyTimeout = rounded;
 }
 
 /** How long one attempt at the write lock waits inside SQLite before the claim word is looked at again. */
@@ -98,7 +108,7 @@ function claimWhenWritable(claim: Int32Array, message: RunMessage): boolean {
     if (Atomics.load(claim, 0) !== QUEUED || Date.now() > message.deadlineAt) return false;
     if (!writes) break;
     try {
-      sqlite.pragma(`busy_timeout = ${LOCK_PROBE_MS}`);
+      waitForLocks(LOCK_PROBE_MS);
       sqlite.exec('BEGIN IMMEDIATE');
       sqlite.exec('ROLLBACK');
       break;
@@ -120,7 +130,7 @@ async function run(message: RunMessage): Promise<void> {
   }
   try {
     // A write waits for another process's lock no longer than its request may last.
-    sqlite.pragma(`busy_timeout = ${Math.max(50, Math.min(BUSY_TIMEOUT_MS, message.deadlineAt - Date.now()))}`);
+    waitForLocks(Math.max(50, Math.min(BUSY_TIMEOUT_MS, message.deadlineAt - Date.now())));
     if (message.internal !== undefined) {
       send({ type: 'done', id: message.id, value: await internal(message.internal), replayed: false });
       return;
@@ -129,6 +139,12 @@ async function run(message: RunMessage): Promise<void> {
       authorize(message.name as Operation, message.caller);
       outboxes.set(message.id, store.exportChunks());
       send({ type: 'done', id: message.id, value: null, replayed: false });
+      return;
+    }
+    // The server's kept principal, checked before anything runs: a token revoked meanwhile is refused here.
+    const version = message.credential === undefined ? undefined : await store.tokens.check(message.credential);
+    if (version === null) {
+      send({ type: 'refused', id: message.id });
       return;
     }
     let source: AsyncIterable<Uint8Array> | undefined;
@@ -146,7 +162,13 @@ async function run(message: RunMessage): Promise<void> {
       ...(idempotency === undefined ? {} : { idempotency }),
       ...(source === undefined ? {} : { source }),
     });
-    send({ type: 'done', id: message.id, value: outcome.value, replayed: outcome.replayed });
+    send({
+      type: 'done',
+      id: message.id,
+      ...(message.asJson === true ? { value: null, json: JSON.stringify(outcome.value) } : { value: outcome.value }),
+      replayed: outcome.replayed,
+      ...(version === undefined ? {} : { version }),
+    });
   } catch (error) {
     const failure = toCafsupError(error);
     const cause = failure.cause as Error | undefined;

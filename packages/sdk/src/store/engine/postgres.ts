@@ -69,6 +69,9 @@ const CURSOR_BATCH = 2000;
 /** `maintenance_work_mem` of a bulk load's transaction (`appending`), in kB. */
 const APPENDING_SORT_KB = 256 * 1024;
 
+/** Statements named for PostgreSQL to prepare, at most (per process; each connection prepares those it runs). */
+const PREPARED_NAMES = 256;
+
 /** Rows sent by one statement of `runMany`: with arrays, as many as a buffer of a few MB holds. */
 const MANY_ROWS = 5000;
 /** Rows of one multi-row `VALUES` list (`runMany` of a statement other than an insert), under the 65,535 parameters of a statement. */
@@ -127,7 +130,9 @@ export class PostgresSql implements Sql {
   private readonly context = new AsyncLocalStorage<Context>();
   /** How long a write of this call may wait for the head row (`withLockTimeout`). */
   private readonly lockTimeouts = new AsyncLocalStorage<number>();
-  private readonly translated = new Map<string, ReturnType<typeof toPostgres>>();
+  private readonly translated = new Map<string, ReturnType<typeof toPostgres> & { name: string | undefined }>();
+  /** Names given to statements for PostgreSQL to prepare (see `query`); never reused for another text. */
+  private named = 0;
   private cursors = 0;
 
   /** A session's own connection in its snapshot (`readSession`), or null for the pool's engine. */
@@ -167,10 +172,11 @@ export class PostgresSql implements Sql {
     return this.fixed ?? this.context.getStore();
   }
 
-  private prepare(sql: string, params: Params | undefined): { text: string; values: unknown[] } {
+  private prepare(sql: string, params: Params | undefined): { text: string; values: unknown[]; name: string | undefined } {
     let entry = this.translated.get(sql);
     if (entry === undefined) {
-      entry = toPostgres(sql);
+      // At most PREPARED_NAMES statements are ever named, so each connection prepares no more than that.
+      entry = { ...toPostgres(sql), name: this.named < PREPARED_NAMES ? `cafsup_${++this.named}` : undefined };
       if (this.translated.size >= 1024) this.translated.clear();
       this.translated.set(sql, entry);
     }
@@ -181,14 +187,17 @@ export class PostgresSql implements Sql {
       const named = params as Record<string, unknown>;
       values = (entry.names ?? []).map((name) => bindable(named[name]));
     }
-    return { text: entry.text, values };
+    return { text: entry.text, values, name: entry.name };
   }
 
   private async query(sql: string, params?: Params): Promise<pg.QueryResult> {
-    const { text, values } = this.prepare(sql, params);
-    const client = this.current()?.client;
+    const { text, values, name } = this.prepare(sql, params);
+    const context = this.current();
+    // A read outside a write is a named statement: each connection parses and plans it once,
+    // then only binds and runs it (the server's pages, token checks and version reads).
+    const query = name === undefined || context?.writes === true ? { text, values } : { name, text, values };
     try {
-      return await (client ?? this.pool).query({ text, values });
+      return await (context?.client ?? this.pool).query(query);
     } catch (error) {
       throw translateError(error, this.url);
     }
