@@ -77,23 +77,23 @@ export class IdempotencyKeys {
   }
 
   /**
-   * Inside the write's transaction: stores the key with its answer (or finds it landed meanwhile:
-   * writes take turns, so the key of an earlier write is seen here, not met as a unique violation).
+   * Inside the write's transaction, after its traces: stores the key with its answer, or finds it
+   * landed meanwhile (the same request on another connection, whose write committed before this
+   * one appended its traces: appends take turns, so its key is seen here, never waited for).
    */
   async save(request: IdempotencyRequest, operation: string, result: unknown): Promise<void> {
     const bodyHash = bodyHashOf(request);
-    const existing = await this.find(request);
-    if (existing !== undefined) throw new Replay(IdempotencyKeys.answer(existing, operation, bodyHash));
     const now = this.nowMs();
     await this.db.run('DELETE FROM idempotency_keys WHERE created_ms <= ?', [now - KEY_LIFETIME_MS]);
-    await this.db.run('INSERT INTO idempotency_keys (token_id, key, operation, body_hash, response, created_ms) VALUES (?, ?, ?, ?, ?, ?)', [
-      request.tokenId,
-      request.key,
-      operation,
-      bodyHash,
-      JSON.stringify(result ?? null),
-      now,
-    ]);
+    const { changes } = await this.db.run(
+      `INSERT INTO idempotency_keys (token_id, key, operation, body_hash, response, created_ms) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (token_id, key) DO NOTHING`,
+      [request.tokenId, request.key, operation, bodyHash, JSON.stringify(result ?? null), now],
+    );
+    if (changes > 0) return;
+    const existing = await this.find(request);
+    if (existing === undefined) throw new Error('idempotency key neither stored nor found');
+    throw new Replay(IdempotencyKeys.answer(existing, operation, bodyHash));
   }
 
   /**

@@ -44,8 +44,8 @@ export interface ChainAnchor {
 
 // The head (last id and hash) is kept in `meta` and updated with every append, so that
 // removing the newest traces is noticed and a later append never re-links over a gap. On
-// PostgreSQL the row exists from the schema's creation and every write transaction locks it
-// first (engine/postgres.ts), so appends take turns and the numbers follow without gaps; on
+// PostgreSQL the row exists from the schema's creation and every append locks it until its
+// write ends (`TraceWriter.append`), so appends take turns and the numbers follow without gaps; on
 // SQLite the single writer does the same and the row may be absent (then the chain is empty).
 const HEAD_KEY = 'trace_head';
 const ANCHOR_KEY = 'trace_anchor';
@@ -121,7 +121,9 @@ export class TraceWriter {
   /** Appends the entries in order and returns their ids. */
   async append(actor: Actor, at: string, entries: readonly TraceEntry[]): Promise<number[]> {
     if (!this.db.inTransaction) throw new Error('traces are written inside the transaction of their change');
-    let head = (await readMeta<ChainPoint>(this.db, HEAD_KEY)) ?? { id: 0, hash: GENESIS_HASH };
+    // The head row stays locked until the write ends (PostgreSQL): appends take turns, from the last committed head.
+    const locked = await this.db.value<string>(`SELECT value FROM meta WHERE key = ?${dialectOf(this.db).forUpdate}`, [HEAD_KEY]);
+    let head = locked === undefined ? { id: 0, hash: GENESIS_HASH } : (JSON.parse(locked) as ChainPoint);
     const ids: number[] = [];
     const rows: unknown[][] = [];
     for (const entry of entries) {
