@@ -52,6 +52,9 @@ const ANCHOR_KEY = 'trace_anchor';
 const STORE_ID_KEY = 'store_id';
 const LEGACY_KEY = 'trace_v1_last';
 
+/** Up to this many traces of one append are sent as statements of their own, with the write's next round trip. */
+const FEW_TRACES = 8;
+
 /** Retention of contrat art. 5.3.2, in months, per kind of trace (rules.md, "Retention"). */
 export const RETENTION_MONTHS: Record<TraceKind, number> = { activity: 6, decision: 72 };
 
@@ -85,8 +88,10 @@ export async function readMeta<T>(db: Sql, key: string): Promise<T | null> {
   return value === undefined ? null : (JSON.parse(value) as T);
 }
 
-export async function writeMeta(db: Sql, key: string, value: unknown): Promise<void> {
-  await db.run('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [key, JSON.stringify(value)]);
+/** Writes a `meta` value; `later`: with the write's next round trip (`Sql.runLater`). */
+export async function writeMeta(db: Sql, key: string, value: unknown, later = false): Promise<void> {
+  const sql = 'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value';
+  await (later ? db.runLater(sql, [key, JSON.stringify(value)]) : db.run(sql, [key, JSON.stringify(value)]));
 }
 
 export function rowToTrace(row: TraceRow): Trace {
@@ -165,9 +170,12 @@ export class TraceWriter {
       head = { id: trace.id, hash };
       ids.push(head.id);
     }
-    // A bulk action's traces in a few statements (one per 5,000 on PostgreSQL).
-    await this.db.runMany(TraceWriter.INSERT, rows);
-    await writeMeta(this.db, HEAD_KEY, head);
+    // A few traces and the head go with the write's next round trip, its commit most often, so
+    // that the head row is held the least time; a bulk action's in a few statements (one per
+    // 5,000 on PostgreSQL).
+    if (rows.length <= FEW_TRACES) for (const row of rows) await this.db.runLater(TraceWriter.INSERT, row);
+    else await this.db.runMany(TraceWriter.INSERT, rows);
+    await writeMeta(this.db, HEAD_KEY, head, true);
     return ids;
   }
 }

@@ -37,6 +37,12 @@ export interface Sql {
    */
   runAll(statements: readonly string[], params: Readonly<Record<string, unknown>>): Promise<void>;
   /**
+   * A write whose answer is not read (a trace, the chain head, an idempotency key), inside a
+   * write transaction: SQLite runs it at once; PostgreSQL sends it with the next statement of
+   * the write, its commit most often, saving a round trip; an error in it fails the write.
+   */
+  runLater(sql: string, params?: Params): Promise<void>;
+  /**
    * One statement with a single `VALUES (?, …)` tuple, run for each row of `?` parameters: how
    * many rows it changed in all. SQLite runs the rows in one synchronous loop over one prepared
    * statement (no promise per row); PostgreSQL sends them as multi-row `VALUES` lists, one round

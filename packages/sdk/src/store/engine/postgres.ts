@@ -122,6 +122,8 @@ interface Context {
   depth: number;
   writes: boolean;
   locks: Locks;
+  /** Statements of this write left for later (`runLater`), each one statement, sent before or with the next. */
+  pending: string[];
 }
 
 /** 55P03: a lock not granted within `lock_timeout`; nothing was written. */
@@ -184,7 +186,7 @@ export class PostgresSql implements Sql {
   ) {
     if (options.session !== undefined) {
       this.pool = options.session.pool;
-      this.fixed = { client: options.session.client, depth: 1, writes: false, locks: { kind: 'none' } };
+      this.fixed = { client: options.session.client, depth: 1, writes: false, locks: { kind: 'none' }, pending: [] };
       return;
     }
     this.fixed = null;
@@ -232,13 +234,61 @@ export class PostgresSql implements Sql {
   private async query(sql: string, params?: Params): Promise<pg.QueryResult> {
     const { text, values } = this.prepare(sql, params);
     const inside = this.current();
-    if (inside !== undefined) await this.lockAll(inside);
-    const client = inside?.client;
+    if (inside !== undefined) {
+      await this.lockAll(inside);
+      // Without parameters, the statements left for later go in the same round trip.
+      if (inside.pending.length > 0 && values.length === 0) return (await this.simple(inside, text)).at(-1)!;
+      await this.flush(inside);
+    }
     try {
-      return await (client ?? this.pool).query({ text, values });
+      return await (inside?.client ?? this.pool).query({ text, values });
     } catch (error) {
       throw translateError(error, this.url);
     }
+  }
+
+  /**
+   * Sends `text`, statements without parameters, on the write's connection after the statements
+   * left for later, in one round trip (the simple protocol runs several): the results of `text`.
+   */
+  private async simple(inside: Context, text: string, rowMode?: 'array'): Promise<pg.QueryResult[]> {
+    const pending = inside.pending;
+    inside.pending = [];
+    try {
+      const results = await inside.client.query({ text: [...pending, text].join(';\n'), ...(rowMode === undefined ? {} : { rowMode }) });
+      return ((Array.isArray(results) ? results : [results]) as pg.QueryResult[]).slice(pending.length);
+    } catch (error) {
+      throw translateError(error, this.url);
+    }
+  }
+
+  /** Sends the statements left for later, before a statement with parameters. */
+  private async flush(inside: Context): Promise<void> {
+    if (inside.pending.length === 0) return;
+    const pending = inside.pending;
+    inside.pending = [];
+    try {
+      await inside.client.query(pending.join(';\n'));
+    } catch (error) {
+      throw translateError(error, this.url);
+    }
+  }
+
+  /**
+   * A write whose answer nobody reads (a trace, the chain head, an idempotency key): sent in the
+   * round trip of the write's next statement, its commit most often, the parameters written in
+   * as literals; an error in it fails the write then. Outside a write, it runs at once.
+   */
+  async runLater(sql: string, params?: Params): Promise<void> {
+    const inside = this.current();
+    if (inside === undefined || !inside.writes) {
+      await this.run(sql, params);
+      return;
+    }
+    await this.lockAll(inside);
+    const value = (position: number, name: string | null) =>
+      literal(bindable(name === null ? (params as readonly unknown[])[position - 1] : (params as Record<string, unknown>)[name]));
+    inside.pending.push(toPostgres(sql, value).text);
   }
 
   async all<T>(sql: string, params?: Params): Promise<T[]> {
@@ -259,10 +309,7 @@ export class PostgresSql implements Sql {
   }
 
   async runAll(statements: readonly string[], params: Readonly<Record<string, unknown>>): Promise<void> {
-    const inside = this.current();
-    if (inside === undefined) throw new Error('runAll runs inside a transaction');
-    const script = statements.map((sql) => toPostgres(sql, (_, name) => literal(bindable(params[name ?? '']))).text).join(';\n');
-    await this.exec(script);
+    await this.exec(statements.map((sql) => toPostgres(sql, (_, name) => literal(bindable(params[name ?? '']))).text).join(';\n'));
   }
 
   /**
@@ -334,11 +381,14 @@ export class PostgresSql implements Sql {
 
   async exec(script: string): Promise<void> {
     const inside = this.current();
-    if (inside !== undefined) await this.lockAll(inside);
-    const client = inside?.client;
+    if (inside !== undefined) {
+      await this.lockAll(inside);
+      await this.simple(inside, script);
+      return;
+    }
     try {
       // The simple protocol runs several statements in one call.
-      await (client ?? this.pool).query(script);
+      await this.pool.query(script);
     } catch (error) {
       throw translateError(error, this.url);
     }
@@ -346,7 +396,10 @@ export class PostgresSql implements Sql {
 
   async *iterate<T>(sql: string, params?: Params): AsyncIterable<T> {
     const inside = this.current();
-    if (inside !== undefined) await this.lockAll(inside);
+    if (inside !== undefined) {
+      await this.lockAll(inside);
+      await this.flush(inside);
+    }
     const client = inside?.client ?? (await this.connect());
     const cursor = `cafsup_cursor_${++this.cursors}`;
     const { text, values } = this.prepare(sql, params);
@@ -410,14 +463,16 @@ export class PostgresSql implements Sql {
   private async begin<T>(statement: string, writes: boolean, work: () => Promise<T>): Promise<T> {
     const client = await this.connect();
     const timeout = Math.max(1, Math.round(this.lockTimeouts.getStore() ?? LOCK_TIMEOUT_MS));
+    const context: Context = { client, depth: 1, writes, locks: { kind: 'none' }, pending: [] };
     let broken = false;
     try {
       // One round trip: every lock this write waits for is bounded by its deadline.
       await client.query(writes ? `${statement}; SET LOCAL lock_timeout = ${timeout}` : statement);
-      const result = await this.context.run({ client, depth: 1, writes, locks: { kind: 'none' } }, work);
-      await client.query('COMMIT');
+      const result = await this.context.run(context, work);
+      await this.simple(context, 'COMMIT');
       return result;
     } catch (error) {
+      context.pending = [];
       await client.query('ROLLBACK').catch(() => {
         broken = true;
       });
@@ -433,7 +488,7 @@ export class PostgresSql implements Sql {
    */
   private async lockAll(inside: Context): Promise<void> {
     if (!inside.writes || inside.locks.kind !== 'none') return;
-    await inside.client.query(`SELECT ${GLOBAL_LOCK}; SET LOCAL lock_timeout = 0`);
+    await this.simple(inside, `SELECT ${GLOBAL_LOCK}; SET LOCAL lock_timeout = 0`);
     inside.locks = { kind: 'global' };
   }
 
@@ -450,6 +505,7 @@ export class PostgresSql implements Sql {
     if (inside === undefined || !inside.writes) throw new Error('partners are locked inside a write transaction');
     if (inside.locks.kind === 'global') return null;
     const { text, values } = this.prepare(select, params);
+    await this.flush(inside);
     let rows: unknown[][];
     try {
       rows = (await inside.client.query({ text, values, rowMode: 'array' })).rows as unknown[][];
@@ -462,8 +518,7 @@ export class PostgresSql implements Sql {
     const highest = Math.max(-Infinity, ...held);
     const locks = [...(inside.locks.kind === 'none' ? [GLOBAL_SHARED_LOCK] : []), ...keys.map((key) => partnerLock(key, key > highest))];
     if (locks.length > 0) {
-      const results = await inside.client.query({ text: locks.map((lock) => `SELECT ${lock} AS granted`).join('; '), rowMode: 'array' });
-      const granted = (Array.isArray(results) ? results : [results]) as pg.QueryResult<unknown[]>[];
+      const granted = (await this.simple(inside, locks.map((lock) => `SELECT ${lock} AS granted`).join(';\n'), 'array')) as pg.QueryResult<unknown[]>[];
       // pg_try_advisory_xact_lock answers false when the key is taken.
       if (granted.some((result) => result.rows[0]?.[0] === false)) throw unavailable(1);
     }
@@ -473,14 +528,16 @@ export class PostgresSql implements Sql {
 
   private async savepoint<T>(inside: Context, work: () => Promise<T>): Promise<T> {
     const name = `s${inside.depth}`;
-    await inside.client.query(`SAVEPOINT ${name}`);
+    await this.simple(inside, `SAVEPOINT ${name}`);
     inside.depth += 1;
     const locks = inside.locks;
     try {
       const result = await work();
-      await inside.client.query(`RELEASE SAVEPOINT ${name}`);
+      inside.pending.push(`RELEASE SAVEPOINT ${name}`);
       return result;
     } catch (error) {
+      // What was left for later belongs to the work undone.
+      inside.pending = [];
       await inside.client.query(`ROLLBACK TO SAVEPOINT ${name}`);
       // The locks taken since the savepoint went with it.
       inside.locks = locks;

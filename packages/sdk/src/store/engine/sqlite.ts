@@ -65,6 +65,10 @@ export class SqliteSql implements Sql {
     return Promise.resolve({ changes: statement.run(...bind(params)).changes });
   }
 
+  async runLater(sql: string, params?: Params): Promise<void> {
+    await this.run(sql, params);
+  }
+
   runAll(statements: readonly string[], params: Readonly<Record<string, unknown>>): Promise<void> {
     const bound = bind(params);
     for (const sql of statements) this.prepare(sql).run(...bound);
