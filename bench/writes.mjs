@@ -65,8 +65,14 @@ async function measure(engine, location) {
         durationMs: Number(options.seconds) * 1000,
         headers: { authorization: `Bearer ${ids.token}` },
         idempotency: true,
-        perClient: ids.ids.map((id) =>
-          ['suspend', 'reinstate'].map((action) => ({ path: `/v1/habilitations.${action}`, body: { ids: [id], options: { reason: `Banc (${action})` } } })),
+        // Each habilitation's next action first: a run may have ended on either.
+        perClient: await Promise.all(
+          ids.ids.map(async (id) =>
+            ((await client.habilitations.get(id)).status === 'suspended' ? ['reinstate', 'suspend'] : ['suspend', 'reinstate']).map((action) => ({
+              path: `/v1/habilitations.${action}`,
+              body: { ids: [id], options: { reason: `Banc (${action})` } },
+            })),
+          ),
         ),
       }),
     });

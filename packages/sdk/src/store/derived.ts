@@ -39,36 +39,46 @@ function statements(db: Sql) {
          FROM users LEFT JOIN holdings h ON h.user_key = users.key WHERE users.partner_id = @partnerId GROUP BY users.key) f
      WHERE users.key = f.key
        AND (users.holds_any, users.gets_active, users.multi_profiles) IS DISTINCT FROM (f.holds_any, f.gets_active, f.multi_profiles)`;
-  // `{partner}` narrows a statement to one partner, or to none for the whole file.
-  const counts = [
-    `DELETE FROM quota_holders WHERE {partner}`,
-    `INSERT INTO quota_holders (partner_id, service, profile, assigned, active)
-       SELECT h.partner_id, h.service, h.profile, COUNT(*), SUM(${asInt("h.active_habilitations > 0 AND u.status = 'active'")})
-         FROM holdings h JOIN users u ON u.key = h.user_key
-        WHERE u.status <> 'disabled' AND h.{partner}
-        GROUP BY h.partner_id, h.service, h.profile`,
-    `DELETE FROM held_combos WHERE {partner}`,
-    `INSERT INTO held_combos (partner_id, service, profile, departement, held)
-       SELECT partner_id, service, profile, COALESCE(departement, ''), COUNT(*) FROM habilitations
-        WHERE status <> 'revoked' AND {partner}
-        GROUP BY partner_id, service, profile, COALESCE(departement, '')`,
-  ];
-  const forPartner = (sql: string) => sql.replaceAll('{partner}', 'partner_id = @partnerId');
-  const forAll = (sql: string) => sql.replaceAll('h.{partner}', 'true').replaceAll('{partner}', 'true');
-
-  const perPartner = [
-    `DELETE FROM holdings WHERE partner_id = @partnerId`,
-    `INSERT INTO holdings (user_key, service, profile, partner_id, first_granted_ms, active_habilitations)
-       SELECT user_key, service, profile, MIN(partner_id), MIN(granted_ms), SUM(${asInt("status = 'active'")}) FROM (
+  // What the counts are now, as rows of their table, where `condition` holds (one partner, or `true`).
+  const quotaHolders = (condition: string) =>
+    `SELECT h.partner_id, h.service, h.profile, COUNT(*) AS assigned, SUM(${asInt("h.active_habilitations > 0 AND u.status = 'active'")}) AS active
+       FROM holdings h JOIN users u ON u.key = h.user_key
+      WHERE u.status <> 'disabled' AND ${condition}
+      GROUP BY h.partner_id, h.service, h.profile`;
+  const heldCombos = (condition: string) =>
+    `SELECT partner_id, service, profile, COALESCE(departement, '') AS departement, COUNT(*) AS held FROM habilitations
+      WHERE status <> 'revoked' AND ${condition}
+      GROUP BY partner_id, service, profile, COALESCE(departement, '')`;
+  const holdings = `SELECT user_key, service, profile, MIN(partner_id) AS partner_id, MIN(granted_ms) AS first_granted_ms,
+         SUM(${asInt("status = 'active'")}) AS active_habilitations FROM (
          SELECT user_key, service, profile, partner_id, granted_ms, status FROM habilitations
           WHERE partner_id = @partnerId AND user_key IS NOT NULL AND status <> 'revoked'
          UNION ALL
          SELECT m.user_key, h.service, h.profile, h.partner_id, h.granted_ms, h.status FROM habilitations h
            JOIN group_members m ON m.group_key = h.group_key
           WHERE h.partner_id = @partnerId AND h.group_key IS NOT NULL AND h.status <> 'revoked') held
-       GROUP BY user_key, service, profile`,
+       GROUP BY user_key, service, profile`;
+  const partner = 'partner_id = @partnerId';
+
+  // One partner's rows brought to what they are now, touching only those that changed (a write
+  // changes one or two of a partner's hundreds): the rows gone, then the new and the changed.
+  // Every column is NOT NULL, so `=` compares them.
+  const sync = (table: string, keys: readonly string[], values: readonly string[], fresh: string) => {
+    const columns = [...keys, ...values];
+    const same = (a: string, b: string, names: readonly string[]) => names.map((name) => `${a}.${name} = ${b}.${name}`).join(' AND ');
+    return [
+      `DELETE FROM ${table} WHERE ${partner} AND NOT EXISTS (SELECT 1 FROM (${fresh}) f WHERE ${same('f', table, keys)})`,
+      `INSERT INTO ${table} (${columns.join(', ')})
+         SELECT ${columns.join(', ')} FROM (${fresh}) f WHERE NOT EXISTS (SELECT 1 FROM ${table} t WHERE t.${partner} AND ${same('t', 'f', columns)})
+         ON CONFLICT (${keys.join(', ')}) DO UPDATE SET ${values.map((name) => `${name} = excluded.${name}`).join(', ')}`,
+    ];
+  };
+
+  const perPartner = [
+    ...sync('holdings', ['user_key', 'service', 'profile'], ['partner_id', 'first_granted_ms', 'active_habilitations'], holdings),
     partnerUsers,
-    ...counts.map(forPartner),
+    ...sync('quota_holders', ['partner_id', 'service', 'profile'], ['assigned', 'active'], quotaHolders(`h.${partner}`)),
+    ...sync('held_combos', ['partner_id', 'service', 'profile', 'departement'], ['held'], heldCombos(partner)),
   ];
 
   // For the whole file the direct holdings stream out of the (user_key, service, profile, …)
@@ -88,7 +98,10 @@ function statements(db: Sql) {
         first_granted_ms = ${d.least('holdings.first_granted_ms', 'excluded.first_granted_ms')},
         active_habilitations = holdings.active_habilitations + excluded.active_habilitations`,
     everyUser,
-    ...counts.map(forAll),
+    `DELETE FROM quota_holders`,
+    `INSERT INTO quota_holders (partner_id, service, profile, assigned, active) ${quotaHolders('true')}`,
+    `DELETE FROM held_combos`,
+    `INSERT INTO held_combos (partner_id, service, profile, departement, held) ${heldCombos('true')}`,
   ].join(';\n');
 
   return { perPartner, everything };

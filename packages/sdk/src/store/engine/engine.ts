@@ -32,8 +32,7 @@ export interface Sql {
   run(sql: string, params?: Params): Promise<{ changes: number }>;
   /**
    * Several statements with the same `@name` parameters, run in order (a refresh of derived
-   * facts): SQLite runs each prepared statement in turn; PostgreSQL sends them all in one
-   * round trip, the parameters written in as literals.
+   * facts, run again and again): each a statement prepared once per connection.
    */
   runAll(statements: readonly string[], params: Readonly<Record<string, unknown>>): Promise<void>;
   /**

@@ -309,7 +309,26 @@ export class PostgresSql implements Sql {
   }
 
   async runAll(statements: readonly string[], params: Readonly<Record<string, unknown>>): Promise<void> {
-    await this.exec(statements.map((sql) => toPostgres(sql, (_, name) => literal(bindable(params[name ?? '']))).text).join(';\n'));
+    const inside = this.current();
+    if (inside === undefined) throw new Error('runAll runs inside a transaction');
+    await this.lockAll(inside);
+    await this.flush(inside);
+    for (const sql of statements) {
+      const { text, values } = this.prepare(sql, params);
+      try {
+        // Named, the statement is parsed and planned once per connection: a refresh is planned more than it runs.
+        await inside.client.query({ name: this.statementName(text), text, values });
+      } catch (error) {
+        throw translateError(error, this.url);
+      }
+    }
+  }
+
+  private readonly statementNames = new Map<string, string>();
+  private statementName(text: string): string {
+    let name = this.statementNames.get(text);
+    if (name === undefined) this.statementNames.set(text, (name = `cafsup_${this.statementNames.size + 1}`));
+    return name;
   }
 
   /**
