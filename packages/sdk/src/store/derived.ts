@@ -30,15 +30,19 @@ function statements(db: Sql) {
     holdsAny: asInt('COUNT(h.user_key) > 0'),
     getsActive: `COALESCE(MAX(${asInt('h.active_habilitations > 0')}), 0)`,
   };
-  // For the whole file, every user; for one partner, only the users whose facts changed (most
-  // writes change one or none), so that a write does not leave a new version of each.
+  // For the whole file, every user; for one partner on PostgreSQL, only the users whose facts
+  // changed (most writes change one or none), so that a write does not leave a new version of
+  // each (see `sync` below).
   const everyUser = `UPDATE users SET (holds_any, gets_active, multi_profiles) = (
        SELECT ${userFacts.holdsAny}, ${userFacts.getsActive}, ${multiProfiles} FROM holdings h WHERE h.user_key = users.key)`;
-  const partnerUsers = `UPDATE users SET holds_any = f.holds_any, gets_active = f.gets_active, multi_profiles = f.multi_profiles FROM (
+  const partnerUsers = pick(db, {
+    sqlite: `${everyUser} WHERE partner_id = @partnerId`,
+    postgres: `UPDATE users SET holds_any = f.holds_any, gets_active = f.gets_active, multi_profiles = f.multi_profiles FROM (
        SELECT users.key, ${userFacts.holdsAny} AS holds_any, ${userFacts.getsActive} AS gets_active, ${multiProfiles} AS multi_profiles
          FROM users LEFT JOIN holdings h ON h.user_key = users.key WHERE users.partner_id = @partnerId GROUP BY users.key) f
      WHERE users.key = f.key
-       AND (users.holds_any, users.gets_active, users.multi_profiles) IS DISTINCT FROM (f.holds_any, f.gets_active, f.multi_profiles)`;
+       AND (users.holds_any, users.gets_active, users.multi_profiles) IS DISTINCT FROM (f.holds_any, f.gets_active, f.multi_profiles)`,
+  });
   // What the counts are now, as rows of their table, where `condition` holds (one partner, or `true`).
   const quotaHolders = (condition: string) =>
     `SELECT h.partner_id, h.service, h.profile, COUNT(*) AS assigned, SUM(${asInt("h.active_habilitations > 0 AND u.status = 'active'")}) AS active
@@ -60,11 +64,14 @@ function statements(db: Sql) {
        GROUP BY user_key, service, profile`;
   const partner = 'partner_id = @partnerId';
 
-  // One partner's rows brought to what they are now, touching only those that changed (a write
-  // changes one or two of a partner's hundreds): the rows gone, then the new and the changed.
-  // Every column is NOT NULL, so `=` compares them.
+  // One partner's rows brought to what they are now. On PostgreSQL a rewritten row is a new
+  // version with its index entries and WAL, so only the rows that changed are touched (a write
+  // changes one or two of a partner's hundreds): the rows gone, then the new and the changed;
+  // every column is NOT NULL, so `=` compares them. On SQLite rewriting them all is cheaper (its
+  // pages change in its cache; comparing costs more than writing).
   const sync = (table: string, keys: readonly string[], values: readonly string[], fresh: string) => {
     const columns = [...keys, ...values];
+    if (db.dialect === 'sqlite') return [`DELETE FROM ${table} WHERE ${partner}`, `INSERT INTO ${table} (${columns.join(', ')}) ${fresh}`];
     const same = (a: string, b: string, names: readonly string[]) => names.map((name) => `${a}.${name} = ${b}.${name}`).join(' AND ');
     return [
       `DELETE FROM ${table} WHERE ${partner} AND NOT EXISTS (SELECT 1 FROM (${fresh}) f WHERE ${same('f', table, keys)})`,
