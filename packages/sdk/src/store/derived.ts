@@ -26,66 +26,53 @@ function statements(db: Sql) {
                SELECT service, '[' || string_agg(CAST(to_json(profile) AS text), ',' ORDER BY profile) || ']' AS profiles FROM holdings m
                 WHERE m.user_key = users.key GROUP BY service HAVING COUNT(*) > 1) multiple)`,
   });
-  const userFacts = {
-    holdsAny: asInt('COUNT(h.user_key) > 0'),
-    getsActive: `COALESCE(MAX(${asInt('h.active_habilitations > 0')}), 0)`,
-  };
-  // For the whole file, every user; for one partner on PostgreSQL, only the users whose facts
-  // changed (most writes change one or none), so that a write does not leave a new version of
-  // each (see `sync` below).
+  const holdsAny = asInt('COUNT(*) > 0');
+  const getsActive = `COALESCE(MAX(${asInt('h.active_habilitations > 0')}), 0)`;
   const everyUser = `UPDATE users SET (holds_any, gets_active, multi_profiles) = (
-       SELECT ${userFacts.holdsAny}, ${userFacts.getsActive}, ${multiProfiles} FROM holdings h WHERE h.user_key = users.key)`;
+       SELECT ${holdsAny}, ${getsActive}, ${multiProfiles} FROM holdings h WHERE h.user_key = users.key)`;
+  // One partner's users: on PostgreSQL only those whose facts changed (a write changes one or
+  // none), each rewritten user being a new row version with an entry in each of its indexes; the
+  // facts read per user through the holdings' key, as for every user. On SQLite rewriting them
+  // costs less than comparing.
   const partnerUsers = pick(db, {
     sqlite: `${everyUser} WHERE partner_id = @partnerId`,
     postgres: `UPDATE users SET holds_any = f.holds_any, gets_active = f.gets_active, multi_profiles = f.multi_profiles FROM (
-       SELECT users.key, ${userFacts.holdsAny} AS holds_any, ${userFacts.getsActive} AS gets_active, ${multiProfiles} AS multi_profiles
-         FROM users LEFT JOIN holdings h ON h.user_key = users.key WHERE users.partner_id = @partnerId GROUP BY users.key) f
+       SELECT users.key, (SELECT ${holdsAny} FROM holdings h WHERE h.user_key = users.key) AS holds_any,
+              (SELECT ${getsActive} FROM holdings h WHERE h.user_key = users.key) AS gets_active, ${multiProfiles} AS multi_profiles
+         FROM users WHERE users.partner_id = @partnerId) f
      WHERE users.key = f.key
        AND (users.holds_any, users.gets_active, users.multi_profiles) IS DISTINCT FROM (f.holds_any, f.gets_active, f.multi_profiles)`,
   });
-  // What the counts are now, as rows of their table, where `condition` holds (one partner, or `true`).
-  const quotaHolders = (condition: string) =>
-    `SELECT h.partner_id, h.service, h.profile, COUNT(*) AS assigned, SUM(${asInt("h.active_habilitations > 0 AND u.status = 'active'")}) AS active
-       FROM holdings h JOIN users u ON u.key = h.user_key
-      WHERE u.status <> 'disabled' AND ${condition}
-      GROUP BY h.partner_id, h.service, h.profile`;
-  const heldCombos = (condition: string) =>
-    `SELECT partner_id, service, profile, COALESCE(departement, '') AS departement, COUNT(*) AS held FROM habilitations
-      WHERE status <> 'revoked' AND ${condition}
-      GROUP BY partner_id, service, profile, COALESCE(departement, '')`;
-  const holdings = `SELECT user_key, service, profile, MIN(partner_id) AS partner_id, MIN(granted_ms) AS first_granted_ms,
-         SUM(${asInt("status = 'active'")}) AS active_habilitations FROM (
+  // `{partner}` narrows a statement to one partner, or to none for the whole file.
+  const counts = [
+    `DELETE FROM quota_holders WHERE {partner}`,
+    `INSERT INTO quota_holders (partner_id, service, profile, assigned, active)
+       SELECT h.partner_id, h.service, h.profile, COUNT(*), SUM(${asInt("h.active_habilitations > 0 AND u.status = 'active'")})
+         FROM holdings h JOIN users u ON u.key = h.user_key
+        WHERE u.status <> 'disabled' AND h.{partner}
+        GROUP BY h.partner_id, h.service, h.profile`,
+    `DELETE FROM held_combos WHERE {partner}`,
+    `INSERT INTO held_combos (partner_id, service, profile, departement, held)
+       SELECT partner_id, service, profile, COALESCE(departement, ''), COUNT(*) FROM habilitations
+        WHERE status <> 'revoked' AND {partner}
+        GROUP BY partner_id, service, profile, COALESCE(departement, '')`,
+  ];
+  const forPartner = (sql: string) => sql.replaceAll('{partner}', 'partner_id = @partnerId');
+  const forAll = (sql: string) => sql.replaceAll('h.{partner}', 'true').replaceAll('{partner}', 'true');
+
+  const perPartner = [
+    `DELETE FROM holdings WHERE partner_id = @partnerId`,
+    `INSERT INTO holdings (user_key, service, profile, partner_id, first_granted_ms, active_habilitations)
+       SELECT user_key, service, profile, MIN(partner_id), MIN(granted_ms), SUM(${asInt("status = 'active'")}) FROM (
          SELECT user_key, service, profile, partner_id, granted_ms, status FROM habilitations
           WHERE partner_id = @partnerId AND user_key IS NOT NULL AND status <> 'revoked'
          UNION ALL
          SELECT m.user_key, h.service, h.profile, h.partner_id, h.granted_ms, h.status FROM habilitations h
            JOIN group_members m ON m.group_key = h.group_key
           WHERE h.partner_id = @partnerId AND h.group_key IS NOT NULL AND h.status <> 'revoked') held
-       GROUP BY user_key, service, profile`;
-  const partner = 'partner_id = @partnerId';
-
-  // One partner's rows brought to what they are now. On PostgreSQL a rewritten row is a new
-  // version with its index entries and WAL, so only the rows that changed are touched (a write
-  // changes one or two of a partner's hundreds): the rows gone, then the new and the changed;
-  // every column is NOT NULL, so `=` compares them. On SQLite rewriting them all is cheaper (its
-  // pages change in its cache; comparing costs more than writing).
-  const sync = (table: string, keys: readonly string[], values: readonly string[], fresh: string) => {
-    const columns = [...keys, ...values];
-    if (db.dialect === 'sqlite') return [`DELETE FROM ${table} WHERE ${partner}`, `INSERT INTO ${table} (${columns.join(', ')}) ${fresh}`];
-    const same = (a: string, b: string, names: readonly string[]) => names.map((name) => `${a}.${name} = ${b}.${name}`).join(' AND ');
-    return [
-      `DELETE FROM ${table} WHERE ${partner} AND NOT EXISTS (SELECT 1 FROM (${fresh}) f WHERE ${same('f', table, keys)})`,
-      `INSERT INTO ${table} (${columns.join(', ')})
-         SELECT ${columns.join(', ')} FROM (${fresh}) f WHERE NOT EXISTS (SELECT 1 FROM ${table} t WHERE t.${partner} AND ${same('t', 'f', columns)})
-         ON CONFLICT (${keys.join(', ')}) DO UPDATE SET ${values.map((name) => `${name} = excluded.${name}`).join(', ')}`,
-    ];
-  };
-
-  const perPartner = [
-    ...sync('holdings', ['user_key', 'service', 'profile'], ['partner_id', 'first_granted_ms', 'active_habilitations'], holdings),
+       GROUP BY user_key, service, profile`,
     partnerUsers,
-    ...sync('quota_holders', ['partner_id', 'service', 'profile'], ['assigned', 'active'], quotaHolders(`h.${partner}`)),
-    ...sync('held_combos', ['partner_id', 'service', 'profile', 'departement'], ['held'], heldCombos(partner)),
+    ...counts.map(forPartner),
   ];
 
   // For the whole file the direct holdings stream out of the (user_key, service, profile, …)
@@ -105,10 +92,7 @@ function statements(db: Sql) {
         first_granted_ms = ${d.least('holdings.first_granted_ms', 'excluded.first_granted_ms')},
         active_habilitations = holdings.active_habilitations + excluded.active_habilitations`,
     everyUser,
-    `DELETE FROM quota_holders`,
-    `INSERT INTO quota_holders (partner_id, service, profile, assigned, active) ${quotaHolders('true')}`,
-    `DELETE FROM held_combos`,
-    `INSERT INTO held_combos (partner_id, service, profile, departement, held) ${heldCombos('true')}`,
+    ...counts.map(forAll),
   ].join(';\n');
 
   return { perPartner, everything };
