@@ -28,7 +28,7 @@ import {
 } from '@cafsup/shared';
 import { parisDay } from '@cafsup/shared';
 import type { ConventionCache } from './conventions.js';
-import { dialectOf, type Sql } from './engine/engine.js';
+import { dialectOf, unavailable, type Sql } from './engine/engine.js';
 import type { DerivedFacts } from './derived.js';
 import type { TraceEntry, TraceWriter } from './traces.js';
 
@@ -40,6 +40,8 @@ interface EntityAction<E, V> {
   action: TraceAction;
   targetType: TraceTarget;
   noun: string;
+  /** The table of the entities, whose `partner_id` names their partner. */
+  table: 'habilitations' | 'users';
   /** The entities of these ids that exist, by id, in one query. */
   load(ids: readonly string[]): Promise<Map<string, E>>;
   view(entity: E): V;
@@ -120,7 +122,13 @@ export class ActionRunner {
     const { reason = '', dryRun = false } = parseInput(actionOptionsSchema, options);
     return this.transact(dryRun, async () => {
       const now = this.clock();
+      // Their partners locked before they are read: a write on the same partner waits, others go on.
+      const locked = await this.db.lockPartners(`SELECT DISTINCT partner_id FROM ${spec.table} WHERE id IN ${dialectOf(this.db).jsonValues('?')}`, [
+        JSON.stringify(idList),
+      ]);
       const found = await spec.load(idList);
+      // Moved to another partner between the two reads (an import): taken for a busy base, retried.
+      if (locked !== null && [...found.values()].some((entity) => !locked.has(spec.partnerOf(entity)))) throw unavailable(1);
       const entities = idList.map((id) => ({ id, entity: found.get(id) }));
       const missing = entities.filter((entry) => entry.entity === undefined).map((entry) => entry.id);
       if (missing.length > 0) {
@@ -168,6 +176,7 @@ export class ActionRunner {
       action: `habilitation.${action}`,
       targetType: 'habilitation',
       noun: 'habilitation',
+      table: 'habilitations',
       load: (ids) => this.loadByIds<HabilitationState>(LOAD_HABILITATIONS, ids),
       view: (h) => ({ status: h.status, suspendedAt: h.suspended_at, revokedAt: h.revoked_at }),
       decide: (h, now) => habilitationTransition(action, { status: h.status, suspendedAt: h.suspended_at, revokedAt: h.revoked_at }, now.at),
@@ -218,6 +227,7 @@ export class ActionRunner {
       action: `user.${action}`,
       targetType: 'user',
       noun: 'utilisateur',
+      table: 'users',
       load: (ids) => this.loadByIds<UserState>(LOAD_USERS, ids),
       view: (u) => ({ status: u.status, mustChangePassword: u.must_change_password === 1 }),
       decide: (u) => userTransition(action, { status: u.status, mustChangePassword: u.must_change_password === 1 }),

@@ -26,12 +26,25 @@ function statements(db: Sql) {
                SELECT service, '[' || string_agg(CAST(to_json(profile) AS text), ',' ORDER BY profile) || ']' AS profiles FROM holdings m
                 WHERE m.user_key = users.key GROUP BY service HAVING COUNT(*) > 1) multiple)`,
   });
+  const holdsAny = asInt('COUNT(*) > 0');
+  const getsActive = `COALESCE(MAX(${asInt('h.active_habilitations > 0')}), 0)`;
+  const everyUser = `UPDATE users SET (holds_any, gets_active, multi_profiles) = (
+       SELECT ${holdsAny}, ${getsActive}, ${multiProfiles} FROM holdings h WHERE h.user_key = users.key)`;
+  // One partner's users: on PostgreSQL only those whose facts changed (a write changes one or
+  // none), each rewritten user being a new row version with an entry in each of its indexes; the
+  // facts read per user through the holdings' key, as for every user. On SQLite rewriting them
+  // costs less than comparing.
+  const partnerUsers = pick(db, {
+    sqlite: `${everyUser} WHERE partner_id = @partnerId`,
+    postgres: `UPDATE users SET holds_any = f.holds_any, gets_active = f.gets_active, multi_profiles = f.multi_profiles FROM (
+       SELECT users.key, (SELECT ${holdsAny} FROM holdings h WHERE h.user_key = users.key) AS holds_any,
+              (SELECT ${getsActive} FROM holdings h WHERE h.user_key = users.key) AS gets_active, ${multiProfiles} AS multi_profiles
+         FROM users WHERE users.partner_id = @partnerId) f
+     WHERE users.key = f.key
+       AND (users.holds_any, users.gets_active, users.multi_profiles) IS DISTINCT FROM (f.holds_any, f.gets_active, f.multi_profiles)`,
+  });
   // `{partner}` narrows a statement to one partner, or to none for the whole file.
-  const usersAndCounts = [
-    `UPDATE users SET (holds_any, gets_active, multi_profiles) = (
-       SELECT ${asInt('COUNT(*) > 0')}, COALESCE(MAX(${asInt('h.active_habilitations > 0')}), 0), ${multiProfiles}
-         FROM holdings h WHERE h.user_key = users.key)
-     WHERE {partner}`,
+  const counts = [
     `DELETE FROM quota_holders WHERE {partner}`,
     `INSERT INTO quota_holders (partner_id, service, profile, assigned, active)
        SELECT h.partner_id, h.service, h.profile, COUNT(*), SUM(${asInt("h.active_habilitations > 0 AND u.status = 'active'")})
@@ -58,7 +71,8 @@ function statements(db: Sql) {
            JOIN group_members m ON m.group_key = h.group_key
           WHERE h.partner_id = @partnerId AND h.group_key IS NOT NULL AND h.status <> 'revoked') held
        GROUP BY user_key, service, profile`,
-    ...usersAndCounts.map(forPartner),
+    partnerUsers,
+    ...counts.map(forPartner),
   ];
 
   // For the whole file the direct holdings stream out of the (user_key, service, profile, …)
@@ -77,7 +91,8 @@ function statements(db: Sql) {
       ON CONFLICT (user_key, service, profile) DO UPDATE SET
         first_granted_ms = ${d.least('holdings.first_granted_ms', 'excluded.first_granted_ms')},
         active_habilitations = holdings.active_habilitations + excluded.active_habilitations`,
-    ...usersAndCounts.map(forAll),
+    everyUser,
+    ...counts.map(forAll),
   ].join(';\n');
 
   return { perPartner, everything };
@@ -101,6 +116,6 @@ export class DerivedFacts {
       await this.db.exec(this.sql.everything);
       return;
     }
-    for (const partnerId of partners) for (const sql of this.sql.perPartner) await this.db.run(sql, { partnerId });
+    for (const partnerId of partners) await this.db.runAll(this.sql.perPartner, { partnerId });
   }
 }

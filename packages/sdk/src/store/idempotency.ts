@@ -9,22 +9,12 @@ function bodyHashOf(request: IdempotencyRequest): string {
   return typeof request.bodyHash === 'function' ? request.bodyHash() : request.bodyHash;
 }
 
-/** Thrown inside a write's transaction to roll it back and answer with the stored response instead. */
-class Replay extends Error {
-  constructor(readonly response: unknown) {
-    super('idempotent replay');
-  }
-}
-
 const MISMATCH = () =>
   new CafsupError('VALIDATION', 'Clé d’idempotence déjà employée pour une autre requête (autre opération ou autre contenu) : rien n’a été fait.', {
     problems: [{ path: 'Idempotency-Key', message: 'déjà employée pour une autre requête' }],
   });
 
-/**
- * The same key written by a write that was not serialised with this one: SQLite's and
- * PostgreSQL's unique violation on `idempotency_keys`.
- */
+/** The same key stored by an earlier write: SQLite's and PostgreSQL's unique violation on `idempotency_keys`. */
 function isKeyConflict(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
   const { code, message, table } = error as { code?: unknown; message?: unknown; table?: unknown };
@@ -77,32 +67,30 @@ export class IdempotencyKeys {
   }
 
   /**
-   * Inside the write's transaction: stores the key with its answer (or finds it landed meanwhile:
-   * writes take turns, so the key of an earlier write is seen here, not met as a unique violation).
+   * Inside the write's transaction, after its traces: stores the key with its answer, with the
+   * commit. The same key landed meanwhile (the same request through another connection, whose
+   * write committed before this one appended its traces: appends take turns, so it is never
+   * waited for) fails the insert, and the write: `replayOf` then answers what it stored.
    */
   async save(request: IdempotencyRequest, operation: string, result: unknown): Promise<void> {
-    const bodyHash = bodyHashOf(request);
-    const existing = await this.find(request);
-    if (existing !== undefined) throw new Replay(IdempotencyKeys.answer(existing, operation, bodyHash));
     const now = this.nowMs();
-    await this.db.run('DELETE FROM idempotency_keys WHERE created_ms <= ?', [now - KEY_LIFETIME_MS]);
-    await this.db.run('INSERT INTO idempotency_keys (token_id, key, operation, body_hash, response, created_ms) VALUES (?, ?, ?, ?, ?, ?)', [
+    await this.db.runLater('DELETE FROM idempotency_keys WHERE created_ms <= ?', [now - KEY_LIFETIME_MS]);
+    await this.db.runLater('INSERT INTO idempotency_keys (token_id, key, operation, body_hash, response, created_ms) VALUES (?, ?, ?, ?, ?, ?)', [
       request.tokenId,
       request.key,
       operation,
-      bodyHash,
+      bodyHashOf(request),
       JSON.stringify(result ?? null),
       now,
     ]);
   }
 
   /**
-   * After the write's transaction failed: the stored answer when `error` is the replay signal of
-   * `save`, or a unique violation on the key (the same key landed meanwhile), read again outside
-   * the failed transaction (PostgreSQL refuses any statement in it); undefined otherwise.
+   * After the write's transaction failed: when `error` is the unique violation of `save` (the same
+   * key landed meanwhile), the answer stored under it, read again outside the failed transaction
+   * (PostgreSQL refuses any statement in it); undefined otherwise.
    */
   async replayOf(error: unknown, request: IdempotencyRequest, operation: string): Promise<unknown> {
-    if (error instanceof Replay) return error.response;
     if (!isKeyConflict(error)) return undefined;
     const row = await this.find(request);
     return row === undefined ? undefined : IdempotencyKeys.answer(row, operation, bodyHashOf(request));

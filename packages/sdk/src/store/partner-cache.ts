@@ -50,13 +50,14 @@ export async function forgetPartners(db: Sql, entries: readonly { partnerId: str
   for (const entry of entries) {
     if (entry.partnerId !== null) partners.add(entry.partnerId);
     else if (!UNRELATED_TARGETS.has(entry.targetType)) {
-      await db.run('DELETE FROM partner_cache');
+      await db.runLater('DELETE FROM partner_cache');
       return;
     }
   }
   if (partners.size === 0) return;
   const d = dialectOf(db);
-  await db.run(`DELETE FROM partner_cache WHERE aspect IN ${d.jsonValues('?')} AND partner_id IN ${d.jsonValues('?')}`, [
+  // With the write's commit (PostgreSQL): no round trip of its own while the head is held.
+  await db.runLater(`DELETE FROM partner_cache WHERE aspect IN ${d.jsonValues('?')} AND partner_id IN ${d.jsonValues('?')}`, [
     JSON.stringify(ASPECTS),
     JSON.stringify([...partners]),
   ]);

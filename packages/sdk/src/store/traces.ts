@@ -45,13 +45,16 @@ export interface ChainAnchor {
 
 // The head (last id and hash) is kept in `meta` and updated with every append, so that
 // removing the newest traces is noticed and a later append never re-links over a gap. On
-// PostgreSQL the row exists from the schema's creation and every write transaction locks it
-// first (engine/postgres.ts), so appends take turns and the numbers follow without gaps; on
+// PostgreSQL the row exists from the schema's creation and every append locks it until its
+// write ends (`TraceWriter.append`), so appends take turns and the numbers follow without gaps; on
 // SQLite the single writer does the same and the row may be absent (then the chain is empty).
 const HEAD_KEY = 'trace_head';
 const ANCHOR_KEY = 'trace_anchor';
 const STORE_ID_KEY = 'store_id';
 const LEGACY_KEY = 'trace_v1_last';
+
+/** Up to this many traces of one append are sent as statements of their own, with the write's next round trip. */
+const FEW_TRACES = 8;
 
 /** Retention of contrat art. 5.3.2, in months, per kind of trace (rules.md, "Retention"). */
 export const RETENTION_MONTHS: Record<TraceKind, number> = { activity: 6, decision: 72 };
@@ -86,8 +89,10 @@ export async function readMeta<T>(db: Sql, key: string): Promise<T | null> {
   return value === undefined ? null : (JSON.parse(value) as T);
 }
 
-export async function writeMeta(db: Sql, key: string, value: unknown): Promise<void> {
-  await db.run('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [key, JSON.stringify(value)]);
+/** Writes a `meta` value; `later`: with the write's next round trip (`Sql.runLater`). */
+export async function writeMeta(db: Sql, key: string, value: unknown, later = false): Promise<void> {
+  const sql = 'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value';
+  await (later ? db.runLater(sql, [key, JSON.stringify(value)]) : db.run(sql, [key, JSON.stringify(value)]));
 }
 
 export function rowToTrace(row: TraceRow): Trace {
@@ -122,7 +127,9 @@ export class TraceWriter {
   /** Appends the entries in order and returns their ids. */
   async append(actor: Actor, at: string, entries: readonly TraceEntry[]): Promise<number[]> {
     if (!this.db.inTransaction) throw new Error('traces are written inside the transaction of their change');
-    let head = (await readMeta<ChainPoint>(this.db, HEAD_KEY)) ?? { id: 0, hash: GENESIS_HASH };
+    // The head row stays locked until the write ends (PostgreSQL): appends take turns, from the last committed head.
+    const locked = await this.db.value<string>(`SELECT value FROM meta WHERE key = ?${dialectOf(this.db).forUpdate}`, [HEAD_KEY]);
+    let head = locked === undefined ? { id: 0, hash: GENESIS_HASH } : (JSON.parse(locked) as ChainPoint);
     const ids: number[] = [];
     const rows: unknown[][] = [];
     for (const entry of entries) {
@@ -164,11 +171,14 @@ export class TraceWriter {
       head = { id: trace.id, hash };
       ids.push(head.id);
     }
-    // A bulk action's traces in a few statements (one per 5,000 on PostgreSQL).
-    await this.db.runMany(TraceWriter.INSERT, rows);
-    await writeMeta(this.db, HEAD_KEY, head);
-    // With the head locked: a cache fill that read the old head either landed before (and is
-    // forgotten here) or waits and then sees the new head (partner-cache.ts).
+    // A few traces and the head go with the write's next round trip, its commit most often, so
+    // that the head row is held the least time; a bulk action's in a few statements (one per
+    // 5,000 on PostgreSQL).
+    if (rows.length <= FEW_TRACES) for (const row of rows) await this.db.runLater(TraceWriter.INSERT, row);
+    else await this.db.runMany(TraceWriter.INSERT, rows);
+    await writeMeta(this.db, HEAD_KEY, head, true);
+    // With the head locked, and sent with it: a cache fill that read the old head either landed
+    // before (and is forgotten here) or waits, then sees the new head (partner-cache.ts).
     await forgetPartners(this.db, entries);
     return ids;
   }

@@ -45,6 +45,17 @@ export interface Sql {
   /** A statement that returns no rows: how many rows it changed. */
   run(sql: string, params?: Params): Promise<{ changes: number }>;
   /**
+   * Several statements with the same `@name` parameters, run in order (a refresh of derived
+   * facts, run again and again): each a statement prepared once per connection.
+   */
+  runAll(statements: readonly string[], params: Readonly<Record<string, unknown>>): Promise<void>;
+  /**
+   * A write whose answer is not read (a trace, the chain head, an idempotency key), inside a
+   * write transaction: SQLite runs it at once; PostgreSQL sends it with the next statement of
+   * the write, its commit most often, saving a round trip; an error in it fails the write.
+   */
+  runLater(sql: string, params?: Params): Promise<void>;
+  /**
    * One statement with a single `VALUES (?, …)` tuple, run for each row of `?` parameters: how
    * many rows it changed in all. SQLite runs the rows in one synchronous loop over one prepared
    * statement (no promise per row); PostgreSQL sends them as multi-row `VALUES` lists, one round
@@ -67,17 +78,26 @@ export interface Sql {
    */
   iterate<T = Record<string, unknown>>(sql: string, params?: Params): AsyncIterable<T>;
   /**
-   * Runs `work` in one write transaction: all of it lands or none of it. Writes are serialised
-   * (SQLite: `BEGIN IMMEDIATE` on the single writer; PostgreSQL: the trace head row locked
-   * `FOR UPDATE` first), so every write sees the ones before it whole. Nested calls are
-   * savepoints of the outer transaction.
+   * Runs `work` in one write transaction: all of it lands or none of it. Writes take turns
+   * (SQLite: `BEGIN IMMEDIATE` on the single writer; PostgreSQL: an advisory lock, global
+   * unless the write names its partners with `lockPartners`, taken before its first statement),
+   * so every write sees whole the ones before it that touched the same data; the trace head row
+   * is locked `FOR UPDATE` when the traces are appended (traces.ts), so their numbers follow
+   * without gaps. Nested calls are savepoints of the outer transaction.
    */
   transaction<T>(work: () => Promise<T>): Promise<T>;
   /**
    * Runs `work` with its write transactions waiting at most `ms` for their turn (SQLite: the
-   * busy timeout; PostgreSQL: the head row's lock timeout); past it, nothing is written.
+   * busy timeout; PostgreSQL: the lock timeout of every lock it waits for); past it, nothing is written.
    */
   withLockTimeout<T>(ms: number, work: () => Promise<T>): Promise<T>;
+  /**
+   * Inside a write, before anything else it runs: `select`'s first column names the partners
+   * the write reads and changes; on PostgreSQL they are locked, and the write runs beside writes
+   * on other partners. Answers the partners locked, or null when the write holds everything
+   * (SQLite's single writer; a PostgreSQL write that ran a statement before naming them).
+   */
+  lockPartners(select: string, params?: Params): Promise<ReadonlySet<string> | null>;
   /**
    * Runs `work` on one consistent snapshot, writing nothing (several reads that must agree:
    * the retention plan, an export, verify).

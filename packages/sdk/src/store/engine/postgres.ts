@@ -7,7 +7,10 @@ import { redact, unavailable, type Params, type Sql } from './engine.js';
  * Rewrites `?` and `@name` parameters as PostgreSQL's `$n`, skipping string literals, quoted
  * identifiers and comments. A name used twice is one parameter.
  */
-export function toPostgres(sql: string): { text: string; names: string[] | null; count: number } {
+export function toPostgres(
+  sql: string,
+  render: (position: number, name: string | null) => string = (position) => `$${position}`,
+): { text: string; names: string[] | null; count: number } {
   let text = '';
   const names: string[] = [];
   let positional = 0;
@@ -31,7 +34,7 @@ export function toPostgres(sql: string): { text: string; names: string[] | null;
     }
     if (char === '?') {
       positional += 1;
-      text += `$${positional}`;
+      text += render(positional, null);
       index += 1;
       continue;
     }
@@ -39,7 +42,7 @@ export function toPostgres(sql: string): { text: string; names: string[] | null;
       const match = /^[A-Za-z_][A-Za-z0-9_]*/.exec(sql.slice(index + 1))!;
       let position = names.indexOf(match[0]);
       if (position === -1) position = names.push(match[0]) - 1;
-      text += `$${position + 1}`;
+      text += render(position + 1, match[0]);
       index += 1 + match[0].length;
       continue;
     }
@@ -54,6 +57,14 @@ function bindable(value: unknown): unknown {
   if (value === undefined) return null;
   if (typeof value === 'boolean') return value ? 1 : 0;
   return value;
+}
+
+/** A parameter written into a statement sent without parameters (`runAll`): NULL, a number or a quoted string. */
+function literal(value: unknown): string {
+  if (value === null) return 'NULL';
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  if (typeof value === 'string') return pg.escapeLiteral(value);
+  throw new Error(`runAll: no literal for ${typeof value}`);
 }
 
 /** PostgreSQL answers 64-bit integers and numerics as strings; cafsup's counts and keys fit in a double. */
@@ -89,13 +100,41 @@ function manyValues(sql: string, count: number): string {
 /** How long a write waits for another's turn by default, as SQLite's busy timeout (connection.ts). */
 const LOCK_TIMEOUT_MS = 15_000;
 
-/** The statement every write transaction starts with: writes take turns on the chain head row. */
-export const HEAD_LOCK = "SELECT value FROM meta WHERE key = 'trace_head' FOR UPDATE";
+/**
+ * The advisory locks that let writes on different partners run at the same time (operations.md,
+ * "Two engines, one behaviour"): a write that names its partners (`lockPartners`) holds the
+ * global key shared and each partner's key exclusively; any other write holds the global key
+ * exclusively, so it runs alone as every write used to. Keys are taken in one order — the
+ * global key, then the partners' keys ascending, then the chain head row when the traces are
+ * appended (traces.ts) — so two writes never wait for each other in a circle.
+ */
+const LOCK_SPACE = 1667327603; // 'cafs'
+const GLOBAL_LOCK = `pg_advisory_xact_lock(${LOCK_SPACE}, 0)`;
+const GLOBAL_SHARED_LOCK = `pg_advisory_xact_lock_shared(${LOCK_SPACE}, 0)`;
+const partnerLock = (key: number, wait: boolean) => `pg_${wait ? '' : 'try_'}advisory_xact_lock(${LOCK_SPACE + 1}, ${key})`;
+
+/** A partner's advisory key: a 32-bit FNV-1a hash of its id (two partners sharing one only take turns). */
+export function partnerLockKey(partnerId: string): number {
+  let hash = 0x811c9dc5;
+  for (let index = 0; index < partnerId.length; index++) hash = Math.imul(hash ^ partnerId.charCodeAt(index), 0x01000193);
+  return hash | 0;
+}
+
+/** What a write transaction holds: nothing yet, the global key alone, or the global key shared and these partners' keys. */
+type Locks = { kind: 'none' } | { kind: 'global' } | { kind: 'partners'; keys: ReadonlySet<number> };
 
 interface Context {
   client: pg.PoolClient;
   depth: number;
   writes: boolean;
+  locks: Locks;
+  /** Statements of this write left for later (`runLater`), each one statement, sent before or with the next. */
+  pending: string[];
+}
+
+/** 55P03: a lock not granted within `lock_timeout`; nothing was written. */
+function lockNotGranted(error: unknown, timeout: number): unknown {
+  return (error as { code?: string }).code === '55P03' ? unavailable(Math.max(1, Math.ceil(timeout / 1000))) : error;
 }
 
 /** What a connection or permission failure means to the person who gave the URL (SQLSTATE or system code). */
@@ -128,7 +167,7 @@ export class PostgresSql implements Sql {
   readonly dialect = 'postgres' as const;
   readonly pool: pg.Pool;
   private readonly context = new AsyncLocalStorage<Context>();
-  /** How long a write of this call may wait for the head row (`withLockTimeout`). */
+  /** How long a write of this call may wait for each of its locks (`withLockTimeout`). */
   private readonly lockTimeouts = new AsyncLocalStorage<number>();
   private readonly translated = new Map<string, ReturnType<typeof toPostgres> & { name: string | undefined }>();
   /** Names given to statements for PostgreSQL to prepare (see `query`); never reused for another text. */
@@ -144,7 +183,7 @@ export class PostgresSql implements Sql {
   ) {
     if (options.session !== undefined) {
       this.pool = options.session.pool;
-      this.fixed = { client: options.session.client, depth: 1, writes: false };
+      this.fixed = { client: options.session.client, depth: 1, writes: false, locks: { kind: 'none' }, pending: [] };
       return;
     }
     this.fixed = null;
@@ -192,15 +231,65 @@ export class PostgresSql implements Sql {
 
   private async query(sql: string, params?: Params): Promise<pg.QueryResult> {
     const { text, values, name } = this.prepare(sql, params);
-    const context = this.current();
+    const inside = this.current();
+    if (inside !== undefined) {
+      await this.lockAll(inside);
+      // Without parameters, the statements left for later go in the same round trip.
+      if (inside.pending.length > 0 && values.length === 0) return (await this.simple(inside, text)).at(-1)!;
+      await this.flush(inside);
+    }
     // A read outside a write is a named statement: each connection parses and plans it once,
     // then only binds and runs it (the server's pages, token checks and version reads).
-    const query = name === undefined || context?.writes === true ? { text, values } : { name, text, values };
+    const query = name === undefined || inside?.writes === true ? { text, values } : { name, text, values };
     try {
-      return await (context?.client ?? this.pool).query(query);
+      return await (inside?.client ?? this.pool).query(query);
     } catch (error) {
       throw translateError(error, this.url);
     }
+  }
+
+  /**
+   * Sends `text`, statements without parameters, on the write's connection after the statements
+   * left for later, in one round trip (the simple protocol runs several): the results of `text`.
+   */
+  private async simple(inside: Context, text: string, rowMode?: 'array'): Promise<pg.QueryResult[]> {
+    const pending = inside.pending;
+    inside.pending = [];
+    try {
+      const results = await inside.client.query({ text: [...pending, text].join(';\n'), ...(rowMode === undefined ? {} : { rowMode }) });
+      return ((Array.isArray(results) ? results : [results]) as pg.QueryResult[]).slice(pending.length);
+    } catch (error) {
+      throw translateError(error, this.url);
+    }
+  }
+
+  /** Sends the statements left for later, before a statement with parameters. */
+  private async flush(inside: Context): Promise<void> {
+    if (inside.pending.length === 0) return;
+    const pending = inside.pending;
+    inside.pending = [];
+    try {
+      await inside.client.query(pending.join(';\n'));
+    } catch (error) {
+      throw translateError(error, this.url);
+    }
+  }
+
+  /**
+   * A write whose answer nobody reads (a trace, the chain head, an idempotency key): sent in the
+   * round trip of the write's next statement, its commit most often, the parameters written in
+   * as literals; an error in it fails the write then. Outside a write, it runs at once.
+   */
+  async runLater(sql: string, params?: Params): Promise<void> {
+    const inside = this.current();
+    if (inside === undefined || !inside.writes) {
+      await this.run(sql, params);
+      return;
+    }
+    await this.lockAll(inside);
+    const value = (position: number, name: string | null) =>
+      literal(bindable(name === null ? (params as readonly unknown[])[position - 1] : (params as Record<string, unknown>)[name]));
+    inside.pending.push(toPostgres(sql, value).text);
   }
 
   async all<T>(sql: string, params?: Params): Promise<T[]> {
@@ -218,6 +307,22 @@ export class PostgresSql implements Sql {
 
   async run(sql: string, params?: Params): Promise<{ changes: number }> {
     return { changes: (await this.query(sql, params)).rowCount ?? 0 };
+  }
+
+  async runAll(statements: readonly string[], params: Readonly<Record<string, unknown>>): Promise<void> {
+    const inside = this.current();
+    if (inside === undefined) throw new Error('runAll runs inside a transaction');
+    await this.lockAll(inside);
+    await this.flush(inside);
+    for (const sql of statements) {
+      const { text, values, name } = this.prepare(sql, params);
+      try {
+        // Named, the statement is parsed and planned once per connection: a refresh is planned more than it runs.
+        await inside.client.query(name === undefined ? { text, values } : { name, text, values });
+      } catch (error) {
+        throw translateError(error, this.url);
+      }
+    }
   }
 
   /**
@@ -294,10 +399,15 @@ export class PostgresSql implements Sql {
   }
 
   async exec(script: string): Promise<void> {
-    const client = this.current()?.client;
+    const inside = this.current();
+    if (inside !== undefined) {
+      await this.lockAll(inside);
+      await this.simple(inside, script);
+      return;
+    }
     try {
       // The simple protocol runs several statements in one call.
-      await (client ?? this.pool).query(script);
+      await this.pool.query(script);
     } catch (error) {
       throw translateError(error, this.url);
     }
@@ -305,6 +415,10 @@ export class PostgresSql implements Sql {
 
   async *iterate<T>(sql: string, params?: Params): AsyncIterable<T> {
     const inside = this.current();
+    if (inside !== undefined) {
+      await this.lockAll(inside);
+      await this.flush(inside);
+    }
     const client = inside?.client ?? (await this.connect());
     const cursor = `cafsup_cursor_${++this.cursors}`;
     const { text, values } = this.prepare(sql, params);
@@ -330,7 +444,7 @@ export class PostgresSql implements Sql {
     }
   }
 
-  /** Runs `work` with its writes waiting at most `ms` for the head row (a request's deadline); then UNAVAILABLE. */
+  /** Runs `work` with its writes waiting at most `ms` for each lock (a request's deadline); then UNAVAILABLE, nothing written. */
   withLockTimeout<T>(ms: number, work: () => Promise<T>): Promise<T> {
     return this.lockTimeouts.run(ms, work);
   }
@@ -367,46 +481,85 @@ export class PostgresSql implements Sql {
 
   private async begin<T>(statement: string, writes: boolean, work: () => Promise<T>): Promise<T> {
     const client = await this.connect();
+    const timeout = Math.max(1, Math.round(this.lockTimeouts.getStore() ?? LOCK_TIMEOUT_MS));
+    const context: Context = { client, depth: 1, writes, locks: { kind: 'none' }, pending: [] };
     let broken = false;
     try {
-      await client.query(statement);
-      // Writes take turns on the chain head (operations.md): each sees the previous one whole,
-      // and trace numbers follow without gaps.
-      if (writes) {
-        const timeout = this.lockTimeouts.getStore() ?? LOCK_TIMEOUT_MS;
-        await client.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.round(timeout))}`);
-        try {
-          await client.query(HEAD_LOCK);
-        } catch (error) {
-          // 55P03: the lock was not granted in time; nothing was written.
-          if ((error as { code?: string }).code === '55P03') throw unavailable(Math.max(1, Math.ceil(timeout / 1000)));
-          throw error;
-        }
-        await client.query('SET LOCAL lock_timeout = 0');
-      }
-      const result = await this.context.run({ client, depth: 1, writes }, work);
-      await client.query('COMMIT');
+      // One round trip: every lock this write waits for is bounded by its deadline.
+      await client.query(writes ? `${statement}; SET LOCAL lock_timeout = ${timeout}` : statement);
+      const result = await this.context.run(context, work);
+      await this.simple(context, 'COMMIT');
       return result;
     } catch (error) {
+      context.pending = [];
       await client.query('ROLLBACK').catch(() => {
         broken = true;
       });
-      throw translateError(error, this.url);
+      throw translateError(lockNotGranted(error, timeout), this.url);
     } finally {
       client.release(broken);
     }
   }
 
+  /**
+   * Before the first statement of a write that did not name its partners: the global key,
+   * exclusively. It then runs alone, and, as before, waits for nothing else without end.
+   */
+  private async lockAll(inside: Context): Promise<void> {
+    if (!inside.writes || inside.locks.kind !== 'none') return;
+    await this.simple(inside, `SELECT ${GLOBAL_LOCK}; SET LOCAL lock_timeout = 0`);
+    inside.locks = { kind: 'global' };
+  }
+
+  /**
+   * Inside a write, before it reads what it decides on: runs `select` (its first column: the ids
+   * of the partners the write is about) and locks those partners, so that writes on other
+   * partners go on meanwhile and two on the same partner take turns. Returns the partners locked,
+   * or null when the write already holds everything (it locked the global key). A partner
+   * first named after others were locked is taken only if free (waiting for it could close a
+   * circle): else the write is UNAVAILABLE, nothing written, to be retried.
+   */
+  async lockPartners(select: string, params?: Params): Promise<ReadonlySet<string> | null> {
+    const inside = this.current();
+    if (inside === undefined || !inside.writes) throw new Error('partners are locked inside a write transaction');
+    if (inside.locks.kind === 'global') return null;
+    const { text, values } = this.prepare(select, params);
+    await this.flush(inside);
+    let rows: unknown[][];
+    try {
+      rows = (await inside.client.query({ text, values, rowMode: 'array' })).rows as unknown[][];
+    } catch (error) {
+      throw translateError(error, this.url);
+    }
+    const partners = new Set(rows.map((row) => String(row[0])));
+    const held = inside.locks.kind === 'partners' ? inside.locks.keys : new Set<number>();
+    const keys = [...new Set([...partners].map(partnerLockKey))].filter((key) => !held.has(key)).sort((a, b) => a - b);
+    const highest = Math.max(-Infinity, ...held);
+    const locks = [...(inside.locks.kind === 'none' ? [GLOBAL_SHARED_LOCK] : []), ...keys.map((key) => partnerLock(key, key > highest))];
+    if (locks.length > 0) {
+      const granted = (await this.simple(inside, locks.map((lock) => `SELECT ${lock} AS granted`).join(';\n'), 'array')) as pg.QueryResult<unknown[]>[];
+      // pg_try_advisory_xact_lock answers false when the key is taken.
+      if (granted.some((result) => result.rows[0]?.[0] === false)) throw unavailable(1);
+    }
+    inside.locks = { kind: 'partners', keys: new Set([...held, ...keys]) };
+    return partners;
+  }
+
   private async savepoint<T>(inside: Context, work: () => Promise<T>): Promise<T> {
     const name = `s${inside.depth}`;
-    await inside.client.query(`SAVEPOINT ${name}`);
+    await this.simple(inside, `SAVEPOINT ${name}`);
     inside.depth += 1;
+    const locks = inside.locks;
     try {
       const result = await work();
-      await inside.client.query(`RELEASE SAVEPOINT ${name}`);
+      inside.pending.push(`RELEASE SAVEPOINT ${name}`);
       return result;
     } catch (error) {
+      // What was left for later belongs to the work undone.
+      inside.pending = [];
       await inside.client.query(`ROLLBACK TO SAVEPOINT ${name}`);
+      // The locks taken since the savepoint went with it.
+      inside.locks = locks;
       throw error;
     } finally {
       inside.depth -= 1;

@@ -65,6 +65,16 @@ export class SqliteSql implements Sql {
     return Promise.resolve({ changes: statement.run(...bind(params)).changes });
   }
 
+  async runLater(sql: string, params?: Params): Promise<void> {
+    await this.run(sql, params);
+  }
+
+  runAll(statements: readonly string[], params: Readonly<Record<string, unknown>>): Promise<void> {
+    const bound = bind(params);
+    for (const sql of statements) this.prepare(sql).run(...bound);
+    return Promise.resolve();
+  }
+
   runMany(sql: string, rows: readonly (readonly unknown[])[]): Promise<{ changes: number }> {
     const statement = this.prepare(sql);
     let changes = 0;
@@ -141,6 +151,11 @@ export class SqliteSql implements Sql {
     } finally {
       this.depth -= 1;
     }
+  }
+
+  /** The single writer holds everything already. */
+  lockPartners(): Promise<null> {
+    return Promise.resolve(null);
   }
 
   async snapshot<T>(work: () => Promise<T>): Promise<T> {
