@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { RULES, type AuditSettings, type CalendarDate } from '@cafsup/shared';
-import { dialectOf, type Sql } from './engine/engine.js';
+import { dialectOf, pick, type Sql } from './engine/engine.js';
 
 /**
  * What was computed for each partner at one date, kept between calls (issue 14: « flag counts
@@ -111,7 +111,10 @@ export class PartnerCache {
       await this.db.withLockTimeout(KEEP_WAIT_MS, () =>
         this.db.transaction(async () => {
           // Locked: a write appending now waits for this one, then forgets what it changes.
-          const now = headOf(await this.db.value<string>(`SELECT value FROM meta WHERE key = 'trace_head'${dialectOf(this.db).forUpdate}`));
+          // Not waiting for it (PostgreSQL): a write holding it is about to forget what this keeps.
+          const now = headOf(
+            await this.db.value<string>(`SELECT value FROM meta WHERE key = 'trace_head'${pick(this.db, { sqlite: '', postgres: ' FOR UPDATE NOWAIT' })}`),
+          );
           if (now !== head) return;
           await this.db.runMany(
             `INSERT INTO partner_cache (partner_id, aspect, as_of, basis, value) VALUES (?, ?, ?, ?, ?)
