@@ -8,9 +8,10 @@ import { narrowWidthPlugin } from '../packages/tui/narrow-width.mjs';
 
 const here = (path) => fileURLToPath(new URL(path, import.meta.url));
 
-const national = here('./out/national.db');
+// The store `node bench/national.mjs` imports (5,000 partners by default).
+const national = here('./out/national-5000.db');
 if (!existsSync(national)) {
-  console.log('Keystroke on 100,000 rows: run `pnpm bench` first (it builds bench/out/national.db).');
+  console.log('Keystroke on 100,000 rows: run `pnpm bench` first (it builds bench/out/national-5000.db).');
 } else {
   mkdirSync(here('./out'), { recursive: true });
   const entry = here('./out/keystroke/keystroke-bench.mjs');
