@@ -227,7 +227,8 @@ describe('lists for people and for programs', () => {
       const lines = shown.stdout.replace(/\u001b\[[0-9;]*m/g, '').split(/\r?\n/);
       expect(Math.max(...lines.map((line) => [...line].length)), args.join(' ')).toBeLessThanOrEqual(80);
       // Every colour or weight opened (bold headers, coloured severities) is closed on its line.
-      for (const line of shown.stdout.split(/\r?\n/)) expect((line.match(/\u001b\[(?:[12]|3\d|9\d)m/g) ?? []).length).toBe((line.match(/\u001b\[0m/g) ?? []).length);
+      for (const line of shown.stdout.split(/\r?\n/))
+        expect((line.match(/\u001b\[(?:[12]|3\d|9\d)m/g) ?? []).length).toBe((line.match(/\u001b\[0m/g) ?? []).length);
     }
   });
 

@@ -44,7 +44,7 @@ import {
 } from '@cafsup/shared';
 import type { ConventionCache, PartnerConvention } from './conventions.js';
 import { asInt, dialectOf, pick, type Sql } from './engine/engine.js';
-import { PartnerCache, cacheBasis } from './partner-cache.js';
+import type { PartnerCache } from './partner-cache.js';
 
 /** Which partners a query covers: one, those of some Cafs, or all. */
 export interface PartnerScope {
@@ -194,14 +194,12 @@ export class AuditEngine {
   private readonly one: ScopedStatements;
   private readonly sql: ReturnType<typeof statements>;
 
-  private readonly cache: PartnerCache;
-
   constructor(
     private readonly db: Sql,
     private readonly conventions: ConventionCache,
+    private readonly cache: PartnerCache,
     private readonly settings: AuditSettings = DEFAULT_AUDIT_SETTINGS,
   ) {
-    this.cache = new PartnerCache(db, cacheBasis(settings));
     this.all = scopedStatements(db, false);
     this.one = scopedStatements(db, true);
     this.sql = statements(db);

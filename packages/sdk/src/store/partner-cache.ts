@@ -6,7 +6,8 @@ import { dialectOf, pick, type Sql } from './engine/engine.js';
  * What was computed for each partner at one date, kept between calls (issue 14: « flag counts
  * and quota usage kept as aggregates in each write's transaction, re-dated daily », so that
  * lists and dashboards never run the full audit):
- * - a row per partner and aspect (its flag counts, its flags in report order, its quota usage),
+ * - a row per partner and aspect (its flag counts, its flags in report order, its quota usage,
+ *   its line in the partner list),
  *   with the date and the basis it was computed on;
  * - every write forgets the rows of the partners it changes, in its own transaction, when it
  *   appends its traces (`TraceWriter.append` calls `forgetPartners`): a write without traces
@@ -21,7 +22,7 @@ import { dialectOf, pick, type Sql } from './engine/engine.js';
 const CACHE_EDITION = 1;
 
 /** What is kept of a partner; each aspect's rows lie together, so reading every partner's counts never reads their flags. */
-const ASPECTS = ['counts', 'flags', 'quotas'] as const;
+const ASPECTS = ['counts', 'flags', 'quotas', 'summary'] as const;
 export type Aspect = (typeof ASPECTS)[number];
 
 /** How long keeping what was computed may wait for a write or an import to finish. */

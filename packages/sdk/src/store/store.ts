@@ -42,6 +42,7 @@ import {
 } from '@cafsup/shared';
 import { ActionRunner } from './actions.js';
 import { Workflows } from './workflows/index.js';
+import { PartnerCache, cacheBasis } from './partner-cache.js';
 import { AuditEngine, type PartnerScope } from './audit.js';
 import { openDatabase } from './connection.js';
 import { dialectOf, redact, type Sql } from './engine/engine.js';
@@ -111,6 +112,8 @@ export class Store {
   private readonly traces: TraceWriter;
   private readonly derived: DerivedFacts;
   private readonly audits: AuditEngine;
+  /** What is kept per partner and date (partner-cache.ts): the audit's aspects and the list's lines. */
+  private readonly kept: PartnerCache;
   readonly actions: ActionRunner;
   readonly workflows: Workflows;
   readonly tokens: TokenStore;
@@ -126,7 +129,8 @@ export class Store {
     this.conventions = new ConventionCache(this.db);
     this.traces = new TraceWriter(this.db);
     this.derived = new DerivedFacts(this.db);
-    this.audits = new AuditEngine(this.db, this.conventions, options.settings ?? DEFAULT_AUDIT_SETTINGS);
+    this.kept = new PartnerCache(this.db, cacheBasis(options.settings ?? DEFAULT_AUDIT_SETTINGS));
+    this.audits = new AuditEngine(this.db, this.conventions, this.kept, options.settings ?? DEFAULT_AUDIT_SETTINGS);
     this.actions = new ActionRunner(this.db, this.traces, this.derived, this.conventions, () => this.clock());
     this.workflows = new Workflows({
       db: this.db,
@@ -217,12 +221,14 @@ export class Store {
     params.batch = batch;
     for (;;) {
       const fetched = await this.db.all<{ id: string }>(statement, params);
-      const conventions = await this.conventions.many(fetched.map((row) => row.id));
+      const summaries = await this.summariesOf(
+        fetched.map((row) => row.id),
+        asOf,
+      );
       for (const row of fetched) {
-        const entry = conventions.get(row.id);
+        const summary = summaries.get(row.id);
         // Removed between the two statements (another connection's write): no longer listed.
-        if (entry === undefined) continue;
-        const summary = this.partnerSummary(entry, asOf);
+        if (summary === undefined) continue;
         if (query.mode === undefined || summary.managementMode === query.mode) rows.push(summary);
         if (rows.length > limit) break;
       }
@@ -235,6 +241,30 @@ export class Store {
       (row) => row.id,
       (row) => row,
     );
+  }
+
+  /**
+   * The list's lines of these partners at `asOf`: those kept for that date (partner-cache.ts),
+   * the others' from their conventions, then kept, so that a whole list (`partners --json`)
+   * parses no convention twice in a day. The head is read before the conventions: what is kept
+   * is never older than the head it is kept under.
+   */
+  private async summariesOf(ids: readonly string[], asOf: CalendarDate): Promise<Map<string, PartnerSummary>> {
+    const head = await this.kept.head();
+    const summaries = await this.kept.read<PartnerSummary>('summary', asOf, ids);
+    const missing = ids.filter((id) => !summaries.has(id));
+    if (missing.length === 0) return summaries;
+    const conventions = await this.conventions.many(missing);
+    const computed: { partnerId: string; aspect: 'summary'; value: PartnerSummary }[] = [];
+    for (const id of missing) {
+      const entry = conventions.get(id);
+      if (entry === undefined) continue;
+      const summary = this.partnerSummary(entry, asOf);
+      summaries.set(id, summary);
+      computed.push({ partnerId: id, aspect: 'summary', value: summary });
+    }
+    await this.kept.keep(asOf, head, computed);
+    return summaries;
   }
 
   /** Summaries by entry then `asOf`: an entry belongs to one version of the data, so its summary does too. */
