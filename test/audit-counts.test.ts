@@ -153,6 +153,15 @@ describe.each(ENGINES)('audit.counts on %s', (_name, database) => {
     const countsAfter = await client.audit.counts({ asOf });
     expect(after).not.toEqual(before);
     expect(quotasAfter).not.toEqual(quotasBefore);
+    // The partner list's lines: kept in a long batch, computed in pages of 50, the same.
+    const whole = async () => (await client.partners.list({ asOf, limit: 500 })).items;
+    const paged = [];
+    for (let page = await client.partners.list({ asOf, limit: 50 }); ; page = await client.partners.list({ asOf, limit: 50, cursor: page.nextCursor! })) {
+      paged.push(...page.items);
+      if (page.nextCursor === null) break;
+    }
+    expect(await whole()).toEqual(paged);
+    expect(await whole()).toEqual(paged);
     // Some rules only: the kept flags of those rules.
     const some = ['DORMANT_ACCOUNT', 'PROFILE_NOT_SUBSCRIBED'] as const;
     expect((await client.audit.run({ asOf, rules: [...some], minSeverity: 'medium' })).flags).toEqual(
