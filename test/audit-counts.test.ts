@@ -156,7 +156,7 @@ describe.each(ENGINES)('audit.counts on %s', (_name, database) => {
     // The partner list's lines: kept in a long batch, computed in pages of 50, the same.
     const whole = async () => (await client.partners.list({ asOf, limit: 500 })).items;
     const paged = [];
-    for (let page = await client.partners.list({ asOf, limit: 50 }); ; page = await client.partners.list({ asOf, limit: 50, cursor: page.nextCursor! })) {
+    for (let page = await client.partners.list({ asOf, limit: 50 }); ; page = await client.partners.list({ asOf, limit: 50, cursor: page.nextCursor })) {
       paged.push(...page.items);
       if (page.nextCursor === null) break;
     }
