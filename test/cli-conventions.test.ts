@@ -143,6 +143,18 @@ describe('spreadsheets as French Excel and LibreOffice open them', () => {
     }
     expect(sandbox.run(['partners']).stdout).toContain('Piège\\x1b]52;c;Y2xpcA==\\x07');
   });
+
+  it('quotes what was typed in a refusal without its control characters', () => {
+    const usage = sandbox.run(['audit', '--as-of', '2026-11-22\u001b[31m']);
+    expect(usage.status).toBe(2);
+    expect(usage.stderr).toContain('2026-11-22\\x1b[31m');
+    const refused = sandbox.run(['partner', 'p9\u001b]52;c;Y2xpcA==\u0007']);
+    expect(refused.status).toBe(5);
+    for (const result of [usage, refused]) {
+      expect(result.stderr).not.toContain('\u001b');
+      expect(result.stderr).not.toContain('\u0007');
+    }
+  });
 });
 
 describe('lists for people and for programs', () => {

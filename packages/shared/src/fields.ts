@@ -1,6 +1,7 @@
 import { z } from './zod.js';
 import { isCalendarDate, isTimestamp } from './dates.js';
-import { hasUnsafeCharacter, safeTextSchema } from './text.js';
+import { hasUnsafeCharacter } from './terminal.js';
+import { safeTextSchema } from './text.js';
 
 // Field schemas every entity reuses, with the French wording a supervisor reads in a refusal.
 

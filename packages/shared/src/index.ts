@@ -3,6 +3,7 @@ export * from './compare.js';
 export * from './dates.js';
 export * from './catalogue.js';
 export * from './fields.js';
+export * from './terminal.js';
 export * from './text.js';
 export * from './wording.js';
 export * from './parse.js';

@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { CafsupError, EXIT_CODE, toCafsupError, todayInParis } from '@cafsup/shared';
+import { CafsupError, EXIT_CODE, escapeForTerminal, toCafsupError, todayInParis } from '@cafsup/shared';
 import { GLOBAL_OPTIONS, normaliseOptions, type Command, type CommandResult, type OptionSpec } from './cli/command.js';
 import type { DeclaredCommand } from './cli/commands/table.js';
 import { Context, InterruptedError, UsageError, onTerminal, type GlobalOptions } from './cli/context.js';
@@ -211,14 +211,17 @@ function isPromptInterrupted(error: unknown): boolean {
 
 async function report(error: unknown, asJson: boolean): Promise<number> {
   if (isPromptInterrupted(error)) return EXIT_INTERRUPTED;
+  // Messages quote what was typed or stored: a control character in it never reaches the terminal.
   if (error instanceof UsageError) {
-    process.stderr.write(`${error.message}\nAide : cafsup --help\n`);
+    process.stderr.write(`${escapeForTerminal(error.message)}\nAide : cafsup --help\n`);
     if (asJson) process.stdout.write((await output()).json({ error: { code: 'USAGE', message: error.message } }));
     return EXIT_USAGE;
   }
   const failure = toCafsupError(error);
   const problems = failure.details.problems ?? [];
-  process.stderr.write(`${failure.message}\n${problems.map((problem) => `  ${problem.path} : ${problem.message}\n`).join('')}`);
+  process.stderr.write(
+    `${escapeForTerminal(failure.message)}\n${problems.map((problem) => `  ${escapeForTerminal(`${problem.path} : ${problem.message}`)}\n`).join('')}`,
+  );
   if (failure.code === 'INTERNAL' || process.env.CAFSUP_DEBUG === '1') {
     const cause = failure.code === 'INTERNAL' ? failure.cause : error;
     if (process.env.CAFSUP_DEBUG === '1') process.stderr.write(`${cause instanceof Error ? cause.stack : String(cause)}\n`);

@@ -2,7 +2,8 @@ import { z } from '../zod.js';
 import { withReason } from '../actions.js';
 import type { CalendarDate } from '../dates.js';
 import { calendarDateSchema, idSchema } from '../fields.js';
-import { escapeForTerminal, safeTextSchema } from '../text.js';
+import { escapeForTerminal } from '../terminal.js';
+import { safeTextSchema } from '../text.js';
 
 // The yearly reverse review as a campaign (contrat de services, art. 2.2.2: « le gestionnaire
 // principal d'habilitations est tenu de faire chaque année une revue inverse d'habilitations …

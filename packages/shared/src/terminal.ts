@@ -1,0 +1,30 @@
+// The characters that must never act on a terminal, and the escape that shows them instead. Kept
+// apart from text.ts's schemas so the command line's error printer can quote what was typed
+// without loading zod (test/startup.test.ts keeps a refusal as light as `--help`).
+
+/**
+ * Beyond C0: DEL, C1 (0x9B is a one-byte CSI), the bidi marks, embeddings, overrides and
+ * isolates, and the line and paragraph separators some terminals break lines on.
+ */
+const BEYOND_C0 = '\\u007f-\\u009f\\u061c\\u200e\\u200f\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069';
+/** C0 (tab, newline included) and the rest. */
+const UNSAFE = new RegExp(`[\\u0000-\\u001f${BEYOND_C0}]`, 'u');
+const UNSAFE_GLOBAL = new RegExp(UNSAFE.source, 'gu');
+/** What JSON.stringify leaves raw (it escapes C0 itself), for JSON printed to a terminal. */
+export const UNSAFE_IN_JSON = new RegExp(`[${BEYOND_C0}]`, 'gu');
+
+/** True when the text holds a character refused in stored text. */
+export function hasUnsafeCharacter(text: string): boolean {
+  return UNSAFE.test(text);
+}
+
+/**
+ * Text from data made harmless for a terminal: every control or bidi character becomes a
+ * visible escape (`\x1b`, `\u202e`), so ESC, OSC 52 (clipboard) or a reversed line cannot act.
+ */
+export function escapeForTerminal(text: string): string {
+  return text.replace(UNSAFE_GLOBAL, (character) => {
+    const code = character.codePointAt(0)!;
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}
