@@ -77,6 +77,12 @@ export interface OperationSpec<S extends z.ZodType = z.ZodType> {
   ownTransactions?: boolean;
   /** `dataset.import` reads a document (`context.source`); `dataset.export` streams one out. */
   stream?: 'in' | 'out';
+  /**
+   * A read whose answer depends only on its input, the caller's role and Cafs, the day and
+   * traced data: a server may give the same text again while the trail's head has not moved
+   * (workers/answers.ts). Not for reads of what changes untraced (a token's last use).
+   */
+  keptAnswer?: true;
   run(store: Store, input: z.output<S>, context: OperationContext): unknown;
 }
 
@@ -112,12 +118,14 @@ export const OPERATION_TABLE = {
   'partners.list': operation({
     summary: 'liste des partenaires, par page',
     access: 'read',
+    keptAnswer: true,
     input: partnersListInputSchema,
     run: (store, input, { scope }) => store.listPartners(input, scope),
   }),
   'partners.get': operation({
     summary: 'fiche d’un partenaire : convention, état, conditions en vigueur',
     access: 'read',
+    keptAnswer: true,
     input: z.strictObject({ id: idSchema, ...dated }),
     target: (input) => ({ partners: [input.id] }),
     run: (store, input) => store.getPartner(input.id, asOfOf(store, input)),
@@ -133,6 +141,7 @@ export const OPERATION_TABLE = {
   'conventions.get': operation({
     summary: 'convention d’un partenaire, son état et ses conditions en vigueur',
     access: 'read',
+    keptAnswer: true,
     input: z.strictObject({ partnerId: idSchema, ...dated }),
     target: (input) => ({ partners: [input.partnerId] }),
     run: async (store, input) => {
@@ -143,6 +152,7 @@ export const OPERATION_TABLE = {
   'quotas.usage': operation({
     summary: 'usage des quotas par service et profil',
     access: 'read',
+    keptAnswer: true,
     input: quotasUsageInputSchema,
     target: (input) => ({ partners: input.partnerId === undefined ? [] : [input.partnerId] }),
     run: (store, input, { scope }) => store.quotaUsage(input, scope),
@@ -150,6 +160,7 @@ export const OPERATION_TABLE = {
   'audit.run': operation({
     summary: 'les alertes des règles, de la plus grave à la moins grave',
     access: 'read',
+    keptAnswer: true,
     input: auditRunInputSchema,
     target: (input) => ({ partners: input.partnerId === undefined ? [] : [input.partnerId] }),
     run: (store, input, { scope }) => store.runAudit(input, scope),
@@ -157,6 +168,7 @@ export const OPERATION_TABLE = {
   'audit.counts': operation({
     summary: 'le nombre d’alertes par gravité de chaque partenaire qui en a',
     access: 'read',
+    keptAnswer: true,
     input: auditCountsInputSchema,
     target: (input) => ({ partners: input.partnerId === undefined ? [] : [input.partnerId] }),
     run: (store, input, { scope }) => store.auditCounts(input, scope),

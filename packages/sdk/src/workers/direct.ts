@@ -3,6 +3,7 @@ import { authorize, executeOperation, type Caller } from '../operations/execute.
 import { operationSpec, type Operation } from '../operations/table.js';
 import type { PostgresSql } from '../store/engine/postgres.js';
 import { Store, isPostgresUrl } from '../store/store.js';
+import { KeptAnswers } from './answers.js';
 import { StorePool, type JobOptions } from './pool.js';
 import { RefusedCredential, ServerJobs, hashedBody, queryHash, type InternalJob, type JobOutcome, type SerializedError, type StoreStatus } from './protocol.js';
 
@@ -17,6 +18,7 @@ export type StoreExecutor = Pick<StorePool, 'run' | 'exportStream' | 'cancelWait
  */
 export class DirectExecutor extends ServerJobs implements StoreExecutor {
   internalErrors: (error: SerializedError) => void = () => undefined;
+  private readonly answers = new KeptAnswers();
 
   private constructor(private readonly store: Store) {
     super();
@@ -56,9 +58,11 @@ export class DirectExecutor extends ServerJobs implements StoreExecutor {
           ...(source === undefined ? {} : { source }),
         });
       // The head just read is the conventions' version too: no second round trip for it.
-      const outcome = await this.db.withLockTimeout(options.deadlineMs, () => (version === undefined ? execute() : this.store.atDataVersion(version, execute)));
+      const answer = (): Promise<JobOutcome> =>
+        options.asJson === true ? this.answers.json(version, name, input, caller, this.store.today(), execute) : execute();
+      const outcome = await this.db.withLockTimeout(options.deadlineMs, () => (version === undefined ? answer() : this.store.atDataVersion(version, answer)));
       return {
-        ...(options.asJson === true ? { value: null, json: JSON.stringify(outcome.value) } : { value: outcome.value }),
+        ...(outcome.json === undefined ? { value: outcome.value } : { value: null, json: outcome.json }),
         replayed: outcome.replayed,
         ...(version === undefined ? {} : { version }),
       };

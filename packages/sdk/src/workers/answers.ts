@@ -1,0 +1,72 @@
+import type { Caller, Outcome } from '../operations/execute.js';
+import { operationSpec, type Operation } from '../operations/table.js';
+
+/** What one server process keeps of its answers: enough for the pages and dashboards polled, never a whole audit twice over. */
+const KEPT_BYTES = 32 << 20;
+/** An answer larger than this (a national audit) is sent but not kept: it would push out hundreds of pages. */
+const LARGEST_KEPT = 2 << 20;
+
+/**
+ * The JSON text of the server's reads, kept while the trail's head does not move
+ * (operations.md, "Horizontal scale": nothing kept here that another process could change
+ * unseen). Every change to what a `keptAnswer` operation reads is traced, so the head read by
+ * the request's token check — in the same trip to the store — says whether a kept text is still
+ * the answer; with the day (its default `asOf`) and the caller's role and Cafs, the input names
+ * it. The head of every process's store is the database's, so a write through another server
+ * process, or the command line, makes the next request here compute again.
+ */
+export class KeptAnswers {
+  private version = '';
+  /** Oldest first: a kept text read again moves to the end. */
+  private readonly texts = new Map<string, string>();
+  private bytes = 0;
+
+  /**
+   * The operation's answer as JSON text, at the head `version` the request's credential was
+   * checked at. Without a version (no kept principal), or for an operation whose answer
+   * depends on more than traced data, it is computed each time.
+   */
+  async json(
+    version: string | undefined,
+    name: Operation,
+    input: unknown,
+    caller: Caller,
+    today: string,
+    compute: () => Promise<Outcome>,
+  ): Promise<Outcome & { json: string }> {
+    if (version === undefined || operationSpec(name).keptAnswer !== true) {
+      const outcome = await compute();
+      return { ...outcome, json: JSON.stringify(outcome.value) };
+    }
+    if (version !== this.version) this.forgetAll(version);
+    const key = JSON.stringify([name, input, caller.role, caller.cafCodes, today]);
+    const kept = this.texts.get(key);
+    if (kept !== undefined) {
+      this.texts.delete(key);
+      this.texts.set(key, kept);
+      return { value: null, replayed: false, json: kept };
+    }
+    const outcome = await compute();
+    const json = JSON.stringify(outcome.value);
+    // Computed across an await: kept only if no later request saw the head move meanwhile.
+    if (version === this.version) this.keep(key, json);
+    return { ...outcome, json };
+  }
+
+  private keep(key: string, json: string): void {
+    if (json.length > LARGEST_KEPT) return;
+    for (const [oldest, text] of this.texts) {
+      if (this.bytes + json.length <= KEPT_BYTES) break;
+      this.texts.delete(oldest);
+      this.bytes -= text.length;
+    }
+    this.texts.set(key, json);
+    this.bytes += json.length;
+  }
+
+  private forgetAll(version: string): void {
+    this.texts.clear();
+    this.bytes = 0;
+    this.version = version;
+  }
+}
