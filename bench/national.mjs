@@ -70,6 +70,32 @@ async function rawConnection(location) {
   return { all: async (sql) => db.prepare(sql).all(), close: async () => db.close() };
 }
 
+/**
+ * The SQLite write floor: single-row transactions, one after the other, on a file with cafsup's
+ * durability (WAL, synchronous = FULL: each commit waits for the disk). A write of cafsup is one
+ * such commit (each in a transaction of its own, operations.md), so no number of clients makes
+ * more writes per second than the disk makes commits. Commits per second.
+ */
+function durableCommits(location) {
+  const db = new Database(location);
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.exec('CREATE TABLE IF NOT EXISTS floor_commits (id INTEGER PRIMARY KEY, body TEXT NOT NULL)');
+    const insert = db.prepare('INSERT INTO floor_commits (body) VALUES (?)');
+    const commit = db.transaction(() => insert.run('x'.repeat(500)));
+    const started = performance.now();
+    let commits = 0;
+    while (performance.now() - started < DURATION_MS) {
+      commit();
+      commits += 1;
+    }
+    return commits / ((performance.now() - started) / 1000);
+  } finally {
+    db.close();
+  }
+}
+
 /** A bare node:http server answering every request with the same 2 KB JSON body: the HTTP floor. */
 async function bareServer() {
   const items = Array.from({ length: 20 }, (_, i) => ({ id: `p${String(i).padStart(5, '0')}`, name: `Partenaire ${i} commune`, cafCode: '78' }));
@@ -243,6 +269,7 @@ async function measure(engine, location, floorLocation) {
 
   // Each client suspends then reinstates its own habilitation, over and over: every acknowledged
   // write must have added exactly one trace to the chain.
+  const commitFloor = engine === 'sqlite' ? await attempt(async () => durableCommits(floorLocation)) : undefined;
   log(`[${engine}] HTTP writes…`);
   const headBefore = (await client.traces.head()).id;
   const writes = await attempt(() =>
@@ -271,7 +298,9 @@ async function measure(engine, location, floorLocation) {
     rows.push(
       row(`HTTP writes (suspend/reinstate), ${CONCURRENCY} clients, ${DURATION_MS / 1000} s`, {
         cafsup: writes.changed / writes.seconds,
+        ...(commitFloor === undefined ? {} : { floor: commitFloor }),
         format: perSecond,
+        rate: true,
         target: '≥ 500/s',
         met: (value) => value >= 500,
         note: latency(writes),
@@ -333,5 +362,5 @@ for (const { engine, detail, rows, facts } of results) {
   for (const line of rows) console.log(line);
 }
 console.log(
-  '\nFloors: import — the same users and habilitations inserted into the same tables by bench/floor-import.mjs; in-process audit — one GROUP BY over habilitations; commands — `node -e 0`; HTTP — a bare node:http server answering 2 KB of JSON to the same clients (bench/http-load.mjs, another process).',
+  '\nFloors: import — the same users and habilitations inserted into the same tables by bench/floor-import.mjs; in-process audit — one GROUP BY over habilitations; commands — `node -e 0`; HTTP — a bare node:http server answering 2 KB of JSON to the same clients (bench/http-load.mjs, another process); SQLite writes — single-row durable commits one after the other (WAL, synchronous = FULL).',
 );
