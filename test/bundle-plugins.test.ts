@@ -14,7 +14,7 @@ import { NARROW_TEXT, withNarrowWidth } from '../packages/tui/narrow-width.mjs';
 // bundles (Ink's, and wrap-ansi's); and Ink keeps its styled lines across frames
 // (ink-output.mjs), which must draw exactly what Ink draws.
 
-type StringWidth = (text: string, options?: { ambiguousIsNarrow?: boolean }) => number;
+type StringWidth = (text: string, options?: { ambiguousIsNarrow?: boolean; countAnsiEscapeCodes?: boolean }) => number;
 
 /** The file `chain` resolves to, each package found from the one before (pnpm keeps them apart), from the interface's package. */
 function resolved(...chain: string[]): string {
@@ -59,7 +59,24 @@ describe('the quick width of narrow text', () => {
   });
 
   it('refuses what takes another width', () => {
-    for (const text of ['\t', '\u00ad', 'e\u0301', '\u200b', '\u200d', '\u2028', '\u202e', '漢', '😀', '\u2049', '\u25b6', '\u00a9', '\u00ae', '\u001b[31m']) {
+    for (const text of [
+      '\t',
+      '\u00ad',
+      'e\u0301',
+      '\u200b',
+      '\u200d',
+      '\u2028',
+      '\u202e',
+      '漢',
+      '😀',
+      '\u2049',
+      '\u25b6',
+      '\u2194',
+      '\u2714',
+      '\u00a9',
+      '\u00ae',
+      '\u001b[31m',
+    ]) {
       expect(NARROW_TEXT.test(text), JSON.stringify(text)).toBe(false);
     }
     expect(NARROW_TEXT.test('Quotas dépassés (3) — 12\u202f345 € « revue » …')).toBe(true);
@@ -71,6 +88,10 @@ describe('the quick width of narrow text', () => {
     expect(stringWidth('déjà « vu »')).toBe(11);
     expect(stringWidth('déjà', { ambiguousIsNarrow: false })).toBe(-1);
     expect(stringWidth('漢字')).toBe(-1);
+    // Colours take no place, unless string-width is asked to count them; other escapes go its way.
+    expect(stringWidth('Tableau de bord  \u001b[36m⠋ chargement…\u001b[39m')).toBe(30);
+    expect(stringWidth('\u001b[36m⠋\u001b[39m', { countAnsiEscapeCodes: true })).toBe(-1);
+    expect(stringWidth('\u001b]8;;https://caf.fr\u0007lien')).toBe(-1);
     expect(() => withNarrowWidth('module.exports = stringWidth;', 'index.js')).toThrow(/not found once/);
   });
 });

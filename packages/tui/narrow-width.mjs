@@ -12,10 +12,13 @@ import { dirname } from 'node:path';
  * narrow as string-width does by default), neither combining, nor invisible, nor emoji: printable
  * ASCII, Latin-1 and Latin Extended letters (without U+00AD, the soft hyphen, which takes no
  * place, nor © and ®, emoji to some versions), Latin Extended Additional, dashes, quotes and the ellipsis, the narrow no-break space
- * of French numbers, per mille and guillemets, the euro sign, box drawing and block elements.
+ * of French numbers, per mille and guillemets, the euro sign, box drawing and block elements;
+ * and the interface's own marks: the four arrows, ⏎, ◆, ●, ✓, ✗ and the spinner's braille
+ * patterns (the first frame's spinner and status bar sent it down the slow path).
  * test/narrow-width.test.ts checks each against string-width itself.
  */
-export const NARROW_TEXT = /^[\u0020-\u007e\u00a0-\u00a8\u00aa-\u00ac\u00af-\u02ff\u1e00-\u1eff\u2010-\u2027\u202f\u2030-\u203a\u20ac\u2500-\u259f]*$/;
+export const NARROW_TEXT =
+  /^[\u0020-\u007e\u00a0-\u00a8\u00aa-\u00ac\u00af-\u02ff\u1e00-\u1eff\u2010-\u2027\u202f\u2030-\u203a\u20ac\u2190-\u2193\u23ce\u2500-\u259f\u25c6\u25cf\u2713\u2717\u2800-\u28ff]*$/;
 
 /**
  * string-width's module (`source`) with the quick answer in front of its own function. Throws
@@ -28,7 +31,13 @@ export function withNarrowWidth(source, file) {
   return `${source.replace(declaration, 'function measuredWidth(')}
 const NARROW_TEXT = ${NARROW_TEXT};
 export default function stringWidth(string, options) {
-  return typeof string === 'string' && options?.ambiguousIsNarrow !== false && NARROW_TEXT.test(string) ? string.length : measuredWidth(string, options);
+  if (typeof string === 'string' && options?.ambiguousIsNarrow !== false) {
+    // Colours take no place (string-width strips them unless asked to count them): Ink measures
+    // its coloured lines too.
+    const visible = string.includes('\\u001b') && options?.countAnsiEscapeCodes !== true ? string.replace(/\\u001b\\[[\\d;]*m/g, '') : string;
+    if (NARROW_TEXT.test(visible)) return visible.length;
+  }
+  return measuredWidth(string, options);
 }
 `;
 }

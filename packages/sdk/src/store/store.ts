@@ -672,7 +672,15 @@ export class Store {
 
   /** How much the store holds, for dashboards: entities, and habilitations held (active or suspended). */
   async summary(scope: PartnerScope = {}): Promise<DatasetSummary> {
-    const partners = [...(await this.conventions.all()).values()].filter((entry) => scope.cafCodes === undefined || scope.cafCodes.includes(entry.cafCode));
+    // The partners with a convention and their Caf, not the conventions themselves: parsing a
+    // national store's 5,000 takes a third of a second, for the dashboard's first numbers.
+    const partners = (
+      await this.db.all<{ partner_id: string; caf_code: string }>(
+        'SELECT c.partner_id, p.caf_code FROM conventions c JOIN partners p ON p.id = c.partner_id ORDER BY c.partner_id',
+      )
+    )
+      .map((row) => ({ partnerId: row.partner_id, cafCode: row.caf_code }))
+      .filter((entry) => scope.cafCodes === undefined || scope.cafCodes.includes(entry.cafCode));
     const ids = JSON.stringify(partners.map((entry) => entry.partnerId));
     const one = async (sql: string) => Number(await this.db.value<number>(sql, [ids]));
     const inPartners = dialectOf(this.db).jsonValues('?');

@@ -69,6 +69,8 @@ class StoreWorker {
       markReady = resolve;
       failReady = reject;
     });
+    // Awaited later (a reader's after the writer's): a failure meanwhile is not unhandled.
+    this.ready.catch(() => undefined);
     this.worker = new Worker(workerFile('store-worker'), {
       workerData: { database: options.database, role, clock: options.clock ?? null, create: options.create ?? true },
     });
@@ -185,12 +187,22 @@ export class StorePool extends ServerJobs {
 
   private readonly report = (error: SerializedError) => this.internalErrors(error);
 
-  /** Starts the workers: the writer first, which creates or migrates the file. */
+  /**
+   * Starts the workers. Each loads its code at once, which is most of a worker's start; the
+   * writer opens the file first (it creates or migrates it), the readers only then.
+   */
   static async open(options: StorePoolOptions): Promise<StorePool> {
     const pool = new StorePool(options);
-    await pool.writer.ready;
     for (let index = 0; index < (options.readers ?? 2); index++) pool.readers.push(new StoreWorker('reader', pool.options, pool.report));
-    await Promise.all(pool.readers.map((reader) => reader.ready));
+    try {
+      await pool.writer.ready;
+      for (const reader of pool.readers) reader.post({ type: 'open' });
+      await Promise.all(pool.readers.map((reader) => reader.ready));
+    } catch (error) {
+      // A worker left running would keep the process alive.
+      await pool.close();
+      throw error;
+    }
     return pool;
   }
 

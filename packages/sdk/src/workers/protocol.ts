@@ -55,7 +55,13 @@ export interface RunMessage {
 }
 
 export type ToWorker =
-  RunMessage | { type: 'chunk'; id: number; data: Uint8Array } | { type: 'end'; id: number } | { type: 'abort'; id: number } | { type: 'pull'; id: number };
+  | RunMessage
+  | { type: 'chunk'; id: number; data: Uint8Array }
+  | { type: 'end'; id: number }
+  | { type: 'abort'; id: number }
+  | { type: 'pull'; id: number }
+  /** A reader's first message: the writer has created or migrated the file, the reader may open it. */
+  | { type: 'open' };
 
 export interface SerializedError {
   code: ErrorCode;

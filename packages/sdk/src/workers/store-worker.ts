@@ -34,6 +34,8 @@ interface WorkerOptions {
 
 const options = workerData as WorkerOptions;
 const port = parentPort!;
+// A reader opens the file once the writer has (pool.ts): the writer creates or migrates it.
+if (options.role === 'reader') await new Promise((resolve) => port.once('message', resolve));
 const store = await Store.open(options.database, { create: options.create, ...(options.clock === null ? {} : { now: () => new Date(options.clock!) }) });
 // The pool runs SQLite only: PostgreSQL is asynchronous and needs no worker (direct.ts).
 const sqlite = store.sqlite!.db;

@@ -3,6 +3,8 @@ import { SEVERITIES, SEVERITY_LABELS, countOf } from '@cafsup/shared';
 import { count, fit, frenchDate } from '../../format.js';
 import { nameAndId } from '../words.js';
 import { LoadState } from '../components/Loading.js';
+import type { ReviewsDue } from '../dashboard-data.js';
+import type { AsyncState } from '../hooks/use-async.js';
 import { useDashboard } from '../hooks/use-dashboard.js';
 import { useKeys } from '../hooks/use-keys.js';
 import { GLOBAL_BINDINGS, SCREEN_BINDINGS, commandOf, footerOf } from '../keys.js';
@@ -11,10 +13,35 @@ import { SEVERITY_COLOUR, SEVERITY_SYMBOL, theme } from '../theme.js';
 
 const KEYS = SCREEN_BINDINGS.dashboard;
 
+/** The reviews due, with their own spinner: on the national store they come seconds after the rest. */
+function ReviewsDueList({ reviews, rows, width }: { reviews: AsyncState<ReviewsDue>; rows: number; width: number }) {
+  const { data } = reviews;
+  const title = 'Revues inverses dues d’ici 30 jours ou en retard';
+  const nameWidth = Math.max(20, width - 36);
+  return (
+    <>
+      <Text bold wrap="truncate">
+        {data === undefined ? `${title}  ` : `${title} (${data.reviews.length})  `}
+        <LoadState loading={reviews.loading} slow={reviews.slow} error={reviews.error} />
+      </Text>
+      {data?.reviews.length === 0 ? <Text color={theme.muted}> aucune</Text> : null}
+      {data?.reviews.slice(0, rows).map((review) => (
+        <Text key={review.partnerId} wrap="truncate">
+          {`  ${nameAndId(data.names.get(review.partnerId), review.partnerId, nameWidth)} `}
+          <Text color={review.late ? theme.warning : undefined}>
+            {review.late ? `en retard depuis le ${frenchDate(review.dueAt)}` : `due le ${frenchDate(review.dueAt)}`}
+          </Text>
+        </Text>
+      ))}
+    </>
+  );
+}
+
 /** Partners, habilitations held, flags by severity, the partners most over quota, reviews due. */
 export function DashboardScreen({ width, height }: { width: number; height: number }) {
   const navigation = useNavigation();
-  const { data, loading, slow, error } = useDashboard();
+  const { overview, reviews } = useDashboard();
+  const { data } = overview;
   useKeys(
     (press) => {
       const command = commandOf(KEYS, press);
@@ -24,12 +51,11 @@ export function DashboardScreen({ width, height }: { width: number; height: numb
     { active: navigation.active },
   );
   const share = Math.max(1, Math.floor((height - 8) / 2));
-  const nameWidth = Math.max(20, width - 36);
   return (
     <Box flexDirection="column" width={width} height={height}>
       <Text bold wrap="truncate">
         {`Tableau de bord${data === undefined ? '' : ` — au ${frenchDate(data.asOf)}`}  `}
-        <LoadState loading={loading} slow={slow} error={error} />
+        <LoadState loading={overview.loading} slow={overview.slow} error={overview.error} />
       </Text>
       {data === undefined ? null : (
         <>
@@ -52,16 +78,7 @@ export function DashboardScreen({ width, height }: { width: number; height: numb
               <Text color={theme.danger}>{`DÉPASSÉ +${quota.assigned - quota.maxUsers}`}</Text>
             </Text>
           ))}
-          <Text bold>{`Revues inverses dues d’ici 30 jours ou en retard (${data.reviewsDue.length})`}</Text>
-          {data.reviewsDue.length === 0 ? <Text color={theme.muted}> aucune</Text> : null}
-          {data.reviewsDue.slice(0, share).map((review) => (
-            <Text key={review.partnerId} wrap="truncate">
-              {`  ${nameAndId(data.names.get(review.partnerId), review.partnerId, nameWidth)} `}
-              <Text color={review.late ? theme.warning : undefined}>
-                {review.late ? `en retard depuis le ${frenchDate(review.dueAt)}` : `due le ${frenchDate(review.dueAt)}`}
-              </Text>
-            </Text>
-          ))}
+          <ReviewsDueList reviews={reviews} rows={share} width={width} />
           <Box flexGrow={1} />
           <Text
             color={theme.muted}

@@ -53,7 +53,8 @@ export async function openDemo({
     ...(refreshEveryMs === undefined ? {} : { refreshEveryMs }),
   };
   const app = renderApp(<App session={session} onExit={(code) => exitCodes.push(code)} />, size);
-  await app.waitFor('Quotas dépassés');
+  // The whole dashboard: its reviews due come after the rest.
+  await app.waitFor((frame) => /Revues inverses dues d’ici 30 jours ou en retard \(\d+\)/.test(frame));
   return {
     client,
     app,
