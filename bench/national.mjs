@@ -180,12 +180,23 @@ async function measure(engine, location, floorLocation) {
 
   log(`[${engine}] commands as processes…`);
   const nodeFloor = await attempt(() => timeRuns(RUNS, () => runProcess(node, ['-e', '0'])));
+  // A one-partner command does little work: its floor is a process that starts, opens the store
+  // with its driver and reads the partner (bench/partner-floor.mjs), what no cafsup code can avoid.
+  const partnerFloor = await attempt(() => timeRuns(RUNS, () => runProcess(node, [here('./partner-floor.mjs'), location, partnerId])));
+  rows.push(
+    row(`one-partner floor: \`node bench/partner-floor.mjs\` (Node, the driver, open, read ${partnerId}; median of 5)`, {
+      cafsup: partnerFloor,
+      floor: nodeFloor,
+      format: ms,
+      target: '— (the floor of the two rows below it)',
+    }),
+  );
   const commands = [
-    ['`cafsup audit --json`', ['audit', '--json'], 1200],
-    ['`cafsup partners --json`', ['partners', '--json'], 500],
-    [`\`cafsup partner ${partnerId}\``, ['partner', partnerId], 150],
-    [`\`cafsup audit ${partnerId}\``, ['audit', partnerId], 150],
-    ['`cafsup quotas --over`', ['quotas', '--over'], 300],
+    ['`cafsup audit --json`', ['audit', '--json'], 1200, nodeFloor],
+    ['`cafsup partners --json`', ['partners', '--json'], 500, nodeFloor],
+    [`\`cafsup partner ${partnerId}\``, ['partner', partnerId], 150, partnerFloor],
+    [`\`cafsup audit ${partnerId}\``, ['audit', partnerId], 150, partnerFloor],
+    ['`cafsup quotas --over`', ['quotas', '--over'], 300, nodeFloor],
   ];
   const freshList = await attempt(() =>
     timeRuns(RUNS, (i) => runProcess(node, [bin, 'partners', '--json', '--db', location, '--as-of', daysBefore(AS_OF, 10 + i)], { env: cliEnv })),
@@ -198,7 +209,7 @@ async function measure(engine, location, floorLocation) {
       target: '— (the first call of a day)',
     }),
   );
-  for (const [name, args, target] of commands) {
+  for (const [name, args, target, floor] of commands) {
     let bytes = 0;
     const median = await attempt(() =>
       timeRuns(RUNS, async () => (bytes = (await runProcess(node, [bin, ...args, '--db', location, '--as-of', AS_OF], { env: cliEnv })).bytes)),
@@ -206,7 +217,7 @@ async function measure(engine, location, floorLocation) {
     rows.push(
       row(`${name} (median of 5)`, {
         cafsup: median,
-        floor: nodeFloor,
+        floor,
         format: ms,
         target: `≤ ${target.toLocaleString('en-US')} ms`,
         met: (value) => value <= target,
@@ -362,5 +373,5 @@ for (const { engine, detail, rows, facts } of results) {
   for (const line of rows) console.log(line);
 }
 console.log(
-  '\nFloors: import — the same users and habilitations inserted into the same tables by bench/floor-import.mjs; in-process audit — one GROUP BY over habilitations; commands — `node -e 0`; HTTP — a bare node:http server answering 2 KB of JSON to the same clients (bench/http-load.mjs, another process); SQLite writes — single-row durable commits one after the other (WAL, synchronous = FULL).',
+  '\nFloors: import — the same users and habilitations inserted into the same tables by bench/floor-import.mjs; in-process audit — one GROUP BY over habilitations; commands — `node -e 0`, and for one partner’s commands bench/partner-floor.mjs (Node, the driver, the store opened, the partner read); HTTP — a bare node:http server answering 2 KB of JSON to the same clients (bench/http-load.mjs, another process); SQLite writes — single-row durable commits one after the other (WAL, synchronous = FULL).',
 );

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -7,8 +7,10 @@ import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { KEPT_ENTRIES, keptOutputPlugin, withKeptOutput } from '../packages/tui/ink-output.mjs';
 import { NARROW_TEXT, withNarrowWidth } from '../packages/tui/narrow-width.mjs';
+import { ZOD_UNUSED, leftOut, zodUnusedPlugin } from '../packages/tui/zod-unused.mjs';
 
-// cafsup's bundle rewrites two pieces of the interface's libraries for speed (packages/tui/build.mjs):
+// cafsup's bundle leaves out two parts of zod it never calls (zod-unused.mjs), and it rewrites two
+// pieces of the interface's libraries for speed (packages/tui/build.mjs):
 // string-width answers from NARROW_TEXT alone (narrow-width.mjs), so each character it lets
 // through must be one that string-width itself measures as 1, in every version the interface
 // bundles (Ink's, and wrap-ansi's); and Ink keeps its styled lines across frames
@@ -149,5 +151,66 @@ describe('Ink’s styled lines kept across frames', () => {
 
   it('stops the build when Ink changes shape', () => {
     expect(() => withKeptOutput('class Output { caches = new Map(); }', 'output.js')).toThrow(/not found once/);
+  });
+});
+
+/** `source` bundled with the zod plugin, zod found where the shared package finds it. */
+async function bundled(source: string, dir: string): Promise<string> {
+  const outfile = join(dir, 'out.mjs');
+  await build({
+    stdin: { contents: source, resolveDir: dir, loader: 'js' },
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    outfile,
+    plugins: [zodUnusedPlugin],
+    nodePaths: [join(dirname(resolved('zod/package.json')), '..')],
+    logLevel: 'silent',
+  });
+  return outfile;
+}
+
+describe('the parts of zod left out of the bundle', () => {
+  it('keep their names, say they were left out when called, and the rest of zod works as before', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cafsup-zod-unused-'));
+    try {
+      const outfile = await bundled("import { z } from 'zod'; export { z };", dir);
+      expect(readFileSync(outfile, 'utf8')).not.toContain('z.compile does not support');
+      const { z } = (await import(pathToFileURL(outfile).href)) as { z: typeof import('../packages/shared/src/zod.js').z };
+      const schema = z.strictObject({ id: z.string().min(1), asOf: z.string().optional() });
+      expect(schema.parse({ id: 'amp' })).toEqual({ id: 'amp' });
+      expect(schema.safeParse({ id: '' }).success).toBe(false);
+      expect(z.toJSONSchema(schema)).toMatchObject({ type: 'object', required: ['id'] });
+      expect(() => z.compile(schema)).toThrow(/compile is left out of cafsup’s bundle/);
+      expect(() => z.fromJSONSchema({ type: 'string' })).toThrow(/fromJSONSchema is left out/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('stops the build when zod exports them otherwise, or when another zod module imports them', async () => {
+    expect(() => leftOut('export { compile } from "./other.js";', 'compile.js')).toThrow(/exports not all read/);
+    const dir = mkdtempSync(join(tmpdir(), 'cafsup-zod-unused-'));
+    try {
+      // A zod whose schemas module imports the compiler itself.
+      for (const { module } of ZOD_UNUSED) {
+        mkdirSync(dirname(join(dir, 'node_modules', 'zod', module)), { recursive: true });
+        writeFileSync(join(dir, 'node_modules', 'zod', module), 'export function compile() {}\n');
+      }
+      writeFileSync(join(dir, 'node_modules', 'zod', 'v4', 'core', 'schemas.js'), "export { compile as fast } from './compile.js';\n");
+      await expect(
+        build({
+          stdin: { contents: "export * from './node_modules/zod/v4/core/schemas.js';", resolveDir: dir, loader: 'js' },
+          bundle: true,
+          platform: 'node',
+          format: 'esm',
+          write: false,
+          plugins: [zodUnusedPlugin],
+          logLevel: 'silent',
+        }),
+      ).rejects.toThrow(/v4\/core\/schemas\.js imports v4\/core\/compile\.js/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -10,7 +10,7 @@ import { CAFSUP_BIN, CliSandbox } from './support/cli.js';
 // so that help and completion load no command's code: that data must be the sources' table,
 // and those paths must stay light.
 
-/** `cafsup ARGS` with the files it loads: the ES modules it imports, then what require() loaded. */
+/** `cafsup ARGS` with the files it loads: the ES modules it imports (Node's own as `node:…`), then what require() loaded. */
 function runRecording(sandbox: CliSandbox, args: string[]): Promise<{ status: number | null; stdout: string; loaded: string[] }> {
   const record = join(sandbox.dir, `loaded-${Math.random().toString(36).slice(2)}.txt`);
   const hooks = join(sandbox.dir, 'hooks.mjs');
@@ -19,7 +19,7 @@ function runRecording(sandbox: CliSandbox, args: string[]): Promise<{ status: nu
     hooks,
     `import { appendFileSync } from 'node:fs';
 export async function load(url, context, nextLoad) {
-  if (url.startsWith('file:')) appendFileSync(process.env.CAFSUP_LOADED, url + '\\n');
+  if (url.startsWith('file:') || url.startsWith('node:')) appendFileSync(process.env.CAFSUP_LOADED, url + '\\n');
   return nextLoad(url, context);
 }`,
   );
@@ -92,7 +92,7 @@ describe('start-up of the binary', () => {
     }
   });
 
-  it('loads them when a command reads the data, and neither pg, the HTTP client nor the addon search on a SQLite file', async () => {
+  it('loads them when a command reads the data, and neither pg, the HTTP client, the addon search nor readline on a SQLite file', async () => {
     expect((await runRecording(sandbox, ['demo'])).status).toBe(0);
     for (const args of [
       ['partners', '--json'],
@@ -102,6 +102,13 @@ describe('start-up of the binary', () => {
       const run = await runRecording(sandbox, args);
       expect(run.status, args.join(' ')).toBe(0);
       expect(kinds(heavy(run.loaded)), args.join(' ')).toEqual(['SQLite', 'store', 'zod']);
+      // Node's readline loads at cafsup's first question (cli/context.ts), which a read never asks.
+      // (Node's modules are recorded from the hook on: node:util is the command line's parser.)
+      expect(run.loaded, args.join(' ')).toContain('node:util');
+      expect(
+        run.loaded.filter((file) => file.startsWith('node:readline')),
+        args.join(' '),
+      ).toEqual([]);
     }
   });
 });

@@ -1,4 +1,5 @@
 import { z } from './zod.js';
+import { lazySchema } from './lazy.js';
 import { calendarDateSchema, idSchema } from './fields.js';
 import { avenantChangeSchema } from './avenant.js';
 import { reasonSchema, safeTextSchema } from './text.js';
@@ -16,10 +17,10 @@ export function withReason<S extends z.ZodRawShape>(shape: S, options: { default
   });
 }
 
-export const actionOptionsSchema = withReason({});
+export const actionOptionsSchema = lazySchema(() => withReason({}));
 export type ActionOptions = z.input<typeof actionOptionsSchema>;
 
-export const idListSchema = z.array(idSchema).min(1, 'au moins un identifiant');
+export const idListSchema = lazySchema(() => z.array(idSchema).min(1, 'au moins un identifiant'));
 
 /** One entity an action changed, with its state before and after. */
 export interface ChangedEntity<T = Record<string, unknown>> {
@@ -42,27 +43,31 @@ export interface ActionResult<T = Record<string, unknown>> {
   unchanged: UnchangedEntity[];
 }
 
-export const avenantDraftSchema = withReason(
-  {
-    title: safeTextSchema().trim().min(1, 'titre obligatoire'),
-    changes: z.array(avenantChangeSchema).min(1, 'au moins une modification').max(200, '200 modifications au plus'),
-    signedByCafAt: calendarDateSchema.nullable().optional(),
-    signedByPartnerAt: calendarDateSchema.nullable().optional(),
-    effectiveAt: calendarDateSchema.nullable().optional(),
-  },
-  { defaulted: true },
+export const avenantDraftSchema = lazySchema(() =>
+  withReason(
+    {
+      title: safeTextSchema().trim().min(1, 'titre obligatoire'),
+      changes: z.array(avenantChangeSchema).min(1, 'au moins une modification').max(200, '200 modifications au plus'),
+      signedByCafAt: calendarDateSchema.nullable().optional(),
+      signedByPartnerAt: calendarDateSchema.nullable().optional(),
+      effectiveAt: calendarDateSchema.nullable().optional(),
+    },
+    { defaulted: true },
+  ),
 );
 export type AvenantDraft = z.input<typeof avenantDraftSchema>;
 
-export const avenantSignatureSchema = withReason({ side: z.enum(['caf', 'partner']), date: calendarDateSchema }, { defaulted: true });
+export const avenantSignatureSchema = lazySchema(() => withReason({ side: z.enum(['caf', 'partner']), date: calendarDateSchema }, { defaulted: true }));
 export type AvenantSignature = z.input<typeof avenantSignatureSchema>;
 
-export const reviewRecordSchema = withReason(
-  {
-    completedAt: calendarDateSchema,
-    reviewer: safeTextSchema().trim().min(1, 'nom de la personne qui a fait la revue obligatoire'),
-    proof: safeTextSchema().nullable().optional(),
-  },
-  { defaulted: true },
+export const reviewRecordSchema = lazySchema(() =>
+  withReason(
+    {
+      completedAt: calendarDateSchema,
+      reviewer: safeTextSchema().trim().min(1, 'nom de la personne qui a fait la revue obligatoire'),
+      proof: safeTextSchema().nullable().optional(),
+    },
+    { defaulted: true },
+  ),
 );
 export type ReviewRecord = z.input<typeof reviewRecordSchema>;

@@ -1,4 +1,5 @@
 import { z } from './zod.js';
+import { lazySchema } from './lazy.js';
 import { laterDate, type CalendarDate } from './dates.js';
 import { ESCALATION_SIDES, escalationContactSchema, orderedEscalation, serviceDeskSchema, type EscalationContact, type ServiceDesk } from './caf.js';
 import { calendarDateSchema, emailSchema, normaliseEmail, requiredTextSchema } from './fields.js';
@@ -20,48 +21,52 @@ import { isKnownProfile } from './catalogue.js';
 import { departementSchema } from './fields.js';
 
 /** The typed changes an avenant may carry (rules.md, "Avenants and effective terms"). */
-export const avenantChangeSchema = z
-  .discriminatedUnion('type', [
-    z.object({
-      type: z.literal('setQuota'),
-      service: serviceCodeSchema,
-      profile: profileCodeSchema,
-      maxUsers: z.number().int().min(0),
-      departements: z.array(departementSchema).optional(),
+export const avenantChangeSchema = lazySchema(() =>
+  z
+    .discriminatedUnion('type', [
+      z.object({
+        type: z.literal('setQuota'),
+        service: serviceCodeSchema,
+        profile: profileCodeSchema,
+        maxUsers: z.number().int().min(0),
+        departements: z.array(departementSchema).optional(),
+      }),
+      z.object({ type: z.literal('removeQuota'), service: serviceCodeSchema, profile: profileCodeSchema }),
+      z.object({ type: z.literal('addService'), service: serviceCodeSchema, quotas: z.array(quotaSchema).default([]) }),
+      z.object({ type: z.literal('removeService'), service: serviceCodeSchema }),
+      z.object({ type: z.literal('setManagementMode'), mode: z.enum(MANAGEMENT_MODES) }),
+      z.object({ type: z.literal('setContact'), contact: contactSchema }),
+      z.object({
+        type: z.literal('removeContact'),
+        side: z.enum(['caf', 'partner']),
+        role: z.enum(CONTACT_ROLES),
+        email: emailSchema,
+      }),
+      // The contract's own service desk and escalation ladder (contrat art. 3.2, 3.3), as AMP's avenant 1 changed them.
+      z.object({ type: z.literal('setServiceDesk'), serviceDesk: serviceDeskSchema }),
+      z.object({ type: z.literal('setEscalation'), escalation: z.array(escalationContactSchema) }),
+      z.object({ type: z.literal('note'), text: requiredTextSchema }),
+    ])
+    .superRefine((change, ctx) => {
+      if (change.type === 'setQuota' && !isKnownProfile(change.service, change.profile)) {
+        ctx.addIssue({ code: 'custom', path: ['profile'], message: profileNotInCatalogueMessage(change.service, change.profile) });
+      }
+      if (change.type === 'addService') checkCatalogue(change.service, change.quotas, ctx, ['quotas']);
     }),
-    z.object({ type: z.literal('removeQuota'), service: serviceCodeSchema, profile: profileCodeSchema }),
-    z.object({ type: z.literal('addService'), service: serviceCodeSchema, quotas: z.array(quotaSchema).default([]) }),
-    z.object({ type: z.literal('removeService'), service: serviceCodeSchema }),
-    z.object({ type: z.literal('setManagementMode'), mode: z.enum(MANAGEMENT_MODES) }),
-    z.object({ type: z.literal('setContact'), contact: contactSchema }),
-    z.object({
-      type: z.literal('removeContact'),
-      side: z.enum(['caf', 'partner']),
-      role: z.enum(CONTACT_ROLES),
-      email: emailSchema,
-    }),
-    // The contract's own service desk and escalation ladder (contrat art. 3.2, 3.3), as AMP's avenant 1 changed them.
-    z.object({ type: z.literal('setServiceDesk'), serviceDesk: serviceDeskSchema }),
-    z.object({ type: z.literal('setEscalation'), escalation: z.array(escalationContactSchema) }),
-    z.object({ type: z.literal('note'), text: requiredTextSchema }),
-  ])
-  .superRefine((change, ctx) => {
-    if (change.type === 'setQuota' && !isKnownProfile(change.service, change.profile)) {
-      ctx.addIssue({ code: 'custom', path: ['profile'], message: profileNotInCatalogueMessage(change.service, change.profile) });
-    }
-    if (change.type === 'addService') checkCatalogue(change.service, change.quotas, ctx, ['quotas']);
-  });
+);
 export type AvenantChange = z.infer<typeof avenantChangeSchema>;
 export type AvenantChangeType = AvenantChange['type'];
 
-export const avenantSchema = z.object({
-  number: z.number().int().positive(),
-  title: requiredTextSchema,
-  signedByCafAt: calendarDateSchema.nullable().default(null),
-  signedByPartnerAt: calendarDateSchema.nullable().default(null),
-  effectiveAt: calendarDateSchema.nullable().default(null),
-  changes: z.array(avenantChangeSchema).default([]),
-});
+export const avenantSchema = lazySchema(() =>
+  z.object({
+    number: z.number().int().positive(),
+    title: requiredTextSchema,
+    signedByCafAt: calendarDateSchema.nullable().default(null),
+    signedByPartnerAt: calendarDateSchema.nullable().default(null),
+    effectiveAt: calendarDateSchema.nullable().default(null),
+    changes: z.array(avenantChangeSchema).default([]),
+  }),
+);
 export type Avenant = z.infer<typeof avenantSchema>;
 
 /** Signed means both parties signed. */

@@ -1,4 +1,5 @@
 import { z } from './zod.js';
+import { lazySchema } from './lazy.js';
 import { avenantApplies, avenantEffectiveAt, avenantSchema, applyChange, type Avenant } from './avenant.js';
 import { escalationContactSchema, serviceDeskSchema, type Caf } from './caf.js';
 import { addMonths, laterDate, type CalendarDate } from './dates.js';
@@ -7,55 +8,59 @@ import { MANAGEMENT_MODES, contactSchema, subscriptionSchema, type ManagementMod
 import { longFrenchDate } from './wording.js';
 import { countOf } from './labels.js';
 
-export const terminationSchema = z.object({
-  kind: z.enum(['unilateral', 'breach']),
-  noticeReceivedAt: calendarDateSchema,
-  requestedEffectiveAt: calendarDateSchema.nullable().optional(),
-  remediedAt: calendarDateSchema.nullable().optional(),
-});
+export const terminationSchema = lazySchema(() =>
+  z.object({
+    kind: z.enum(['unilateral', 'breach']),
+    noticeReceivedAt: calendarDateSchema,
+    requestedEffectiveAt: calendarDateSchema.nullable().optional(),
+    remediedAt: calendarDateSchema.nullable().optional(),
+  }),
+);
 export type Termination = z.infer<typeof terminationSchema>;
 
 /** The access convention of one partner, with its contract terms and avenants. */
-export const conventionSchema = z
-  .object({
-    partnerId: idSchema,
-    number: requiredTextSchema,
-    signedAt: calendarDateSchema.nullable(),
-    effectiveAt: calendarDateSchema.nullable().default(null),
-    managementMode: z.enum(MANAGEMENT_MODES).default('delegated'),
-    tacitRenewal: z.boolean().default(true),
-    termination: terminationSchema.nullable().default(null),
-    delegationWithdrawnAt: calendarDateSchema.nullable().default(null),
-    // This contract's own desk and ladder (contrat art. 3.2, 3.3); null: the Caf's.
-    serviceDesk: serviceDeskSchema.nullable().default(null),
-    escalation: z.array(escalationContactSchema).nullable().default(null),
-    subscriptions: z.array(subscriptionSchema).default([]),
-    contacts: z.array(contactSchema).default([]),
-    avenants: z.array(avenantSchema).default([]),
-  })
-  .superRefine((convention, ctx) => {
-    // Numbers 1, 2, 3… without gaps nor repeats, in whatever order the file lists them.
-    const seen = new Set<number>();
-    convention.avenants.forEach((avenant, index) => {
-      if (seen.has(avenant.number) || avenant.number > convention.avenants.length) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['avenants', index, 'number'],
-          message: seen.has(avenant.number)
-            ? `numéro d'avenant ${avenant.number} en double`
-            : `numéro d'avenant ${avenant.number} inattendu : les avenants sont numérotés 1, 2, 3… sans trou (${countOf(convention.avenants.length, 'avenant')})`,
-        });
-      }
-      seen.add(avenant.number);
-    });
-    const services = new Set<string>();
-    convention.subscriptions.forEach((subscription, index) => {
-      if (services.has(subscription.service)) {
-        ctx.addIssue({ code: 'custom', path: ['subscriptions', index, 'service'], message: `service ${subscription.service} souscrit deux fois` });
-      }
-      services.add(subscription.service);
-    });
-  });
+export const conventionSchema = lazySchema(() =>
+  z
+    .object({
+      partnerId: idSchema,
+      number: requiredTextSchema,
+      signedAt: calendarDateSchema.nullable(),
+      effectiveAt: calendarDateSchema.nullable().default(null),
+      managementMode: z.enum(MANAGEMENT_MODES).default('delegated'),
+      tacitRenewal: z.boolean().default(true),
+      termination: terminationSchema.nullable().default(null),
+      delegationWithdrawnAt: calendarDateSchema.nullable().default(null),
+      // This contract's own desk and ladder (contrat art. 3.2, 3.3); null: the Caf's.
+      serviceDesk: serviceDeskSchema.nullable().default(null),
+      escalation: z.array(escalationContactSchema).nullable().default(null),
+      subscriptions: z.array(subscriptionSchema).default([]),
+      contacts: z.array(contactSchema).default([]),
+      avenants: z.array(avenantSchema).default([]),
+    })
+    .superRefine((convention, ctx) => {
+      // Numbers 1, 2, 3… without gaps nor repeats, in whatever order the file lists them.
+      const seen = new Set<number>();
+      convention.avenants.forEach((avenant, index) => {
+        if (seen.has(avenant.number) || avenant.number > convention.avenants.length) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['avenants', index, 'number'],
+            message: seen.has(avenant.number)
+              ? `numéro d'avenant ${avenant.number} en double`
+              : `numéro d'avenant ${avenant.number} inattendu : les avenants sont numérotés 1, 2, 3… sans trou (${countOf(convention.avenants.length, 'avenant')})`,
+          });
+        }
+        seen.add(avenant.number);
+      });
+      const services = new Set<string>();
+      convention.subscriptions.forEach((subscription, index) => {
+        if (services.has(subscription.service)) {
+          ctx.addIssue({ code: 'custom', path: ['subscriptions', index, 'service'], message: `service ${subscription.service} souscrit deux fois` });
+        }
+        services.add(subscription.service);
+      });
+    }),
+);
 export type Convention = z.infer<typeof conventionSchema>;
 
 export const CONVENTION_STATUSES = ['draft', 'pending', 'active', 'notice', 'terminated'] as const;

@@ -1,4 +1,5 @@
 import { z } from './zod.js';
+import { lazySchema } from './lazy.js';
 import { cafSchema, type Caf } from './caf.js';
 import { conventionSchema, type Convention } from './convention.js';
 import { habilitationSchema, type Habilitation } from './habilitation.js';
@@ -41,8 +42,8 @@ export interface Dataset {
   reviews: Review[];
 }
 
-export const datasetFormatSchema = z.literal(DATASET_FORMAT, { error: `format attendu : « ${DATASET_FORMAT} »` });
-export const datasetVersionSchema = z.literal(DATASET_VERSION, { error: `version attendue : ${DATASET_VERSION}` });
+export const datasetFormatSchema = lazySchema(() => z.literal(DATASET_FORMAT, { error: `format attendu : « ${DATASET_FORMAT} »` }));
+export const datasetVersionSchema = lazySchema(() => z.literal(DATASET_VERSION, { error: `version attendue : ${DATASET_VERSION}` }));
 
 /** Counts of what an import wrote, per section. */
 export type ImportCounts = Record<DatasetSection, number>;

@@ -1,16 +1,19 @@
 import { z } from './zod.js';
+import { lazySchema } from './lazy.js';
 import { isCalendarDate, isTimestamp } from './dates.js';
 import { hasUnsafeCharacter } from './terminal.js';
 import { safeTextSchema } from './text.js';
 
 // Field schemas every entity reuses, with the French wording a supervisor reads in a refusal.
 
-export const idSchema = z
-  .string()
-  .trim()
-  .min(1, 'identifiant vide')
-  .max(200, 'identifiant trop long : 200 caractères au plus')
-  .refine((id) => !hasUnsafeCharacter(id), 'caractère de contrôle interdit dans un identifiant');
+export const idSchema = lazySchema(() =>
+  z
+    .string()
+    .trim()
+    .min(1, 'identifiant vide')
+    .max(200, 'identifiant trop long : 200 caractères au plus')
+    .refine((id) => !hasUnsafeCharacter(id), 'caractère de contrôle interdit dans un identifiant'),
+);
 
 /** Dates cafsup accepts (rules.md, "Inputs that are refused"): an asOf in 9999 would make every rule walk millennia. */
 export const FIRST_YEAR = 1900;
@@ -22,16 +25,20 @@ export function isYearInRange(value: string): boolean {
   return year >= FIRST_YEAR && year <= LAST_YEAR;
 }
 
-export const calendarDateSchema = z
-  .string()
-  .refine((value) => isCalendarDate(value) && isYearInRange(value), `date invalide (attendu AAAA-MM-JJ, date réelle entre ${FIRST_YEAR} et ${LAST_YEAR})`);
+export const calendarDateSchema = lazySchema(() =>
+  z
+    .string()
+    .refine((value) => isCalendarDate(value) && isYearInRange(value), `date invalide (attendu AAAA-MM-JJ, date réelle entre ${FIRST_YEAR} et ${LAST_YEAR})`),
+);
 
-export const timestampSchema = z
-  .string()
-  .refine(
-    (value) => isTimestamp(value) && isYearInRange(value),
-    `horodatage invalide (attendu ISO-8601 avec fuseau entre ${FIRST_YEAR} et ${LAST_YEAR}, ex. 2026-03-05T23:30:00Z)`,
-  );
+export const timestampSchema = lazySchema(() =>
+  z
+    .string()
+    .refine(
+      (value) => isTimestamp(value) && isYearInRange(value),
+      `horodatage invalide (attendu ISO-8601 avec fuseau entre ${FIRST_YEAR} et ${LAST_YEAR}, ex. 2026-03-05T23:30:00Z)`,
+    ),
+);
 
 const EMAIL_PATTERN = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/;
 
@@ -39,7 +46,7 @@ export function isEmail(value: string): boolean {
   return EMAIL_PATTERN.test(value.trim());
 }
 
-export const emailSchema = z.string().refine(isEmail, 'adresse mél invalide');
+export const emailSchema = lazySchema(() => z.string().refine(isEmail, 'adresse mél invalide'));
 
 /** Trimmed, lower-case form under which two addresses count as the same (rule 7). */
 export function normaliseEmail(email: string): string {
@@ -61,7 +68,7 @@ export function isValidSiret(value: string): boolean {
   return sum % 10 === 0;
 }
 
-export const siretSchema = z.string().refine(isValidSiret, 'SIRET invalide (14 chiffres, clé de Luhn)');
+export const siretSchema = lazySchema(() => z.string().refine(isValidSiret, 'SIRET invalide (14 chiffres, clé de Luhn)'));
 
 /** The real département codes (dataset.md): 01–19, 2A, 2B, 21–95, 971–976; « 20 » and « 999 » are not. */
 const DEPARTEMENT_CODE = /^(0[1-9]|1\d|2[1-9AB]|[3-8]\d|9[0-5]|97[1-6])$/;
@@ -70,12 +77,12 @@ export function isDepartementCode(value: string): boolean {
   return DEPARTEMENT_CODE.test(value);
 }
 
-export const departementSchema = z.string().refine(isDepartementCode, 'code de département invalide (01–19, 2A, 2B, 21–95, 971–976)');
+export const departementSchema = lazySchema(() => z.string().refine(isDepartementCode, 'code de département invalide (01–19, 2A, 2B, 21–95, 971–976)'));
 
 /** A free-text field of the dataset (names, functions, titles, addresses): at most 2,000 characters, no control or bidi character. */
-export const textSchema = safeTextSchema();
+export const textSchema = lazySchema(() => safeTextSchema());
 /** A free-text field that may not be empty. */
-export const requiredTextSchema = safeTextSchema().min(1, 'texte vide');
+export const requiredTextSchema = lazySchema(() => safeTextSchema().min(1, 'texte vide'));
 
 /** Path of a zod issue in the JSON-path style of dataset.md: `users[12].email`. */
 export function formatPath(base: string, path: readonly PropertyKey[]): string {

@@ -29,3 +29,4 @@ export * from './flags/grants.js';
 export * from './queries.js';
 export * from './labels.js';
 export * from './workflows/index.js';
+export * from './lazy.js';

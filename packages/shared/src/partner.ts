@@ -1,4 +1,5 @@
 import { z } from './zod.js';
+import { lazySchema } from './lazy.js';
 import { departementSchema, idSchema, requiredTextSchema, siretSchema, textSchema } from './fields.js';
 
 export const PARTNER_KINDS = [
@@ -15,16 +16,18 @@ export const PARTNER_KINDS = [
 ] as const;
 
 /** An organisation under convention with a Caf. */
-export const partnerSchema = z.object({
-  id: idSchema,
-  name: requiredTextSchema,
-  siret: siretSchema.nullable().default(null),
-  kind: z.enum(PARTNER_KINDS),
-  cafCode: departementSchema,
-  departements: z.array(departementSchema).default([]),
-  address: textSchema.nullable().default(null),
-  missions: z.array(requiredTextSchema).default([]),
-});
+export const partnerSchema = lazySchema(() =>
+  z.object({
+    id: idSchema,
+    name: requiredTextSchema,
+    siret: siretSchema.nullable().default(null),
+    kind: z.enum(PARTNER_KINDS),
+    cafCode: departementSchema,
+    departements: z.array(departementSchema).default([]),
+    address: textSchema.nullable().default(null),
+    missions: z.array(requiredTextSchema).default([]),
+  }),
+);
 export type Partner = z.infer<typeof partnerSchema>;
 export type PartnerKind = (typeof PARTNER_KINDS)[number];
 

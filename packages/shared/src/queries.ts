@@ -1,4 +1,5 @@
 import { z } from './zod.js';
+import { lazySchema } from './lazy.js';
 import { MANAGEMENT_MODES, profileCodeSchema, serviceCodeSchema, type Terms } from './terms.js';
 import { calendarDateSchema, idSchema } from './fields.js';
 import { safeTextSchema } from './text.js';
@@ -14,75 +15,89 @@ import type { Avenant } from './avenant.js';
 
 // Inputs of the SDK's read operations; the server validates request bodies with the same schemas.
 
-const pageInput = {
+const pageInput = lazySchema(() => ({
   limit: z.number().int().min(1).max(1000).optional(),
   cursor: z.string().max(500).nullable().optional(),
-};
+}));
 
-export const partnersListInputSchema = z.strictObject({
-  cafCode: z.string().max(3).optional(),
-  search: safeTextSchema(200).optional(),
-  mode: z.enum(MANAGEMENT_MODES).optional(),
-  asOf: calendarDateSchema.optional(),
-  ...pageInput,
-});
+export const partnersListInputSchema = lazySchema(() =>
+  z.strictObject({
+    cafCode: z.string().max(3).optional(),
+    search: safeTextSchema(200).optional(),
+    mode: z.enum(MANAGEMENT_MODES).optional(),
+    asOf: calendarDateSchema.optional(),
+    ...pageInput,
+  }),
+);
 export type PartnersListInput = z.input<typeof partnersListInputSchema>;
 
-export const usersListInputSchema = z.strictObject({
-  partnerId: idSchema,
-  status: z.enum(USER_STATUSES).optional(),
-  role: z.enum(USER_ROLES).optional(),
-  ...pageInput,
-});
+export const usersListInputSchema = lazySchema(() =>
+  z.strictObject({
+    partnerId: idSchema,
+    status: z.enum(USER_STATUSES).optional(),
+    role: z.enum(USER_ROLES).optional(),
+    ...pageInput,
+  }),
+);
 export type UsersListInput = z.input<typeof usersListInputSchema>;
 
-export const habilitationsListInputSchema = z.strictObject({
-  partnerId: idSchema,
-  service: serviceCodeSchema.optional(),
-  profile: profileCodeSchema.optional(),
-  status: z.enum(HABILITATION_STATUSES).optional(),
-  userId: idSchema.optional(),
-  ...pageInput,
-});
+export const habilitationsListInputSchema = lazySchema(() =>
+  z.strictObject({
+    partnerId: idSchema,
+    service: serviceCodeSchema.optional(),
+    profile: profileCodeSchema.optional(),
+    status: z.enum(HABILITATION_STATUSES).optional(),
+    userId: idSchema.optional(),
+    ...pageInput,
+  }),
+);
 export type HabilitationsListInput = z.input<typeof habilitationsListInputSchema>;
 
-export const groupsListInputSchema = z.strictObject({ partnerId: idSchema, ...pageInput });
+export const groupsListInputSchema = lazySchema(() => z.strictObject({ partnerId: idSchema, ...pageInput }));
 export type GroupsListInput = z.input<typeof groupsListInputSchema>;
 
-export const tracesListInputSchema = z.strictObject({
-  partnerId: idSchema.optional(),
-  targetId: idSchema.optional(),
-  /** Traces about this user, their habilitations (direct or through a group) and their groups. */
-  userId: idSchema.optional(),
-  action: z.enum(TRACE_ACTIONS).optional(),
-  since: calendarDateSchema.optional(),
-  until: calendarDateSchema.optional(),
-  ...pageInput,
-});
+export const tracesListInputSchema = lazySchema(() =>
+  z.strictObject({
+    partnerId: idSchema.optional(),
+    targetId: idSchema.optional(),
+    /** Traces about this user, their habilitations (direct or through a group) and their groups. */
+    userId: idSchema.optional(),
+    action: z.enum(TRACE_ACTIONS).optional(),
+    since: calendarDateSchema.optional(),
+    until: calendarDateSchema.optional(),
+    ...pageInput,
+  }),
+);
 export type TracesListInput = z.input<typeof tracesListInputSchema>;
 
-export const quotasUsageInputSchema = z.strictObject({
-  partnerId: idSchema.optional(),
-  asOf: calendarDateSchema.optional(),
-  over: z.boolean().optional(),
-});
+export const quotasUsageInputSchema = lazySchema(() =>
+  z.strictObject({
+    partnerId: idSchema.optional(),
+    asOf: calendarDateSchema.optional(),
+    over: z.boolean().optional(),
+  }),
+);
 export type QuotasUsageInput = z.input<typeof quotasUsageInputSchema>;
 
-export const auditRunInputSchema = z.strictObject({
-  partnerId: idSchema.optional(),
-  asOf: calendarDateSchema.optional(),
-  minSeverity: z.enum(SEVERITIES).optional(),
-  rules: z.array(z.enum(RULE_NAMES as [string, ...string[]])).optional(),
-});
+export const auditRunInputSchema = lazySchema(() =>
+  z.strictObject({
+    partnerId: idSchema.optional(),
+    asOf: calendarDateSchema.optional(),
+    minSeverity: z.enum(SEVERITIES).optional(),
+    rules: z.array(z.enum(RULE_NAMES as [string, ...string[]])).optional(),
+  }),
+);
 export type AuditRunInput = z.input<typeof auditRunInputSchema>;
 
-export const auditCountsInputSchema = z.strictObject({
-  partnerId: idSchema.optional(),
-  asOf: calendarDateSchema.optional(),
-});
+export const auditCountsInputSchema = lazySchema(() =>
+  z.strictObject({
+    partnerId: idSchema.optional(),
+    asOf: calendarDateSchema.optional(),
+  }),
+);
 export type AuditCountsInput = z.input<typeof auditCountsInputSchema>;
 
-export const tracesPurgeInputSchema = withReason({ asOf: calendarDateSchema.optional() }, { defaulted: true });
+export const tracesPurgeInputSchema = lazySchema(() => withReason({ asOf: calendarDateSchema.optional() }, { defaulted: true }));
 export type TracesPurgeInput = z.input<typeof tracesPurgeInputSchema>;
 
 /** A row of `partners.list`: the partner and its convention at a glance. */

@@ -1,27 +1,32 @@
 import { z } from './zod.js';
+import { lazySchema } from './lazy.js';
 import { CDAP_SERVICE, isKnownProfile } from './catalogue.js';
 import type { EscalationContact, ServiceDesk } from './caf.js';
 import { calendarDateSchema, departementSchema, emailSchema, normaliseEmail, requiredTextSchema, textSchema } from './fields.js';
 
-export const serviceCodeSchema = z.string().regex(/^[A-Za-z0-9_-]+$/, 'code de service invalide');
-export const profileCodeSchema = z.string().regex(/^[A-Za-z0-9]+$/, 'code de profil invalide');
+export const serviceCodeSchema = lazySchema(() => z.string().regex(/^[A-Za-z0-9_-]+$/, 'code de service invalide'));
+export const profileCodeSchema = lazySchema(() => z.string().regex(/^[A-Za-z0-9]+$/, 'code de profil invalide'));
 
 /** The maximum number of users of one profile of a service, optionally for some départements only. */
-export const quotaSchema = z.object({
-  profile: profileCodeSchema,
-  maxUsers: z.number().int().min(0),
-  departements: z.array(departementSchema).optional(),
-});
+export const quotaSchema = lazySchema(() =>
+  z.object({
+    profile: profileCodeSchema,
+    maxUsers: z.number().int().min(0),
+    departements: z.array(departementSchema).optional(),
+  }),
+);
 export type Quota = z.infer<typeof quotaSchema>;
 
 /** A bulletin d'adhésion: one service opened to the partner, with its quotas. */
-export const subscriptionSchema = z
-  .object({
-    service: serviceCodeSchema,
-    availableFrom: calendarDateSchema.nullable().default(null),
-    quotas: z.array(quotaSchema).default([]),
-  })
-  .superRefine((subscription, ctx) => checkCatalogue(subscription.service, subscription.quotas, ctx, ['quotas']));
+export const subscriptionSchema = lazySchema(() =>
+  z
+    .object({
+      service: serviceCodeSchema,
+      availableFrom: calendarDateSchema.nullable().default(null),
+      quotas: z.array(quotaSchema).default([]),
+    })
+    .superRefine((subscription, ctx) => checkCatalogue(subscription.service, subscription.quotas, ctx, ['quotas'])),
+);
 export type Subscription = z.infer<typeof subscriptionSchema>;
 
 export function checkCatalogue(service: string, quotas: readonly { profile: string }[], ctx: z.RefinementCtx, basePath: PropertyKey[]): void {
@@ -56,15 +61,17 @@ export const CONTACT_ROLES = [
 export type ContactRole = (typeof CONTACT_ROLES)[number];
 
 /** A person named in the contract, on the Caf's side or the partner's. */
-export const contactSchema = z.object({
-  side: z.enum(['caf', 'partner']),
-  role: z.enum(CONTACT_ROLES),
-  order: z.number().int().positive().optional(),
-  name: requiredTextSchema,
-  function: textSchema.nullable().optional(),
-  email: emailSchema,
-  phone: textSchema.nullable().optional(),
-});
+export const contactSchema = lazySchema(() =>
+  z.object({
+    side: z.enum(['caf', 'partner']),
+    role: z.enum(CONTACT_ROLES),
+    order: z.number().int().positive().optional(),
+    name: requiredTextSchema,
+    function: textSchema.nullable().optional(),
+    email: emailSchema,
+    phone: textSchema.nullable().optional(),
+  }),
+);
 export type Contact = z.infer<typeof contactSchema>;
 
 export const MANAGEMENT_MODES = ['delegated', 'centralised'] as const;

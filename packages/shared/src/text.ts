@@ -1,5 +1,6 @@
 import { hasUnsafeCharacter } from './terminal.js';
 import { z } from './zod.js';
+import { lazySchema } from './lazy.js';
 
 // Free text is data a partner or a supervisor controls, and it ends up on terminals and in
 // spreadsheets (rules.md, "Inputs that are refused"). Two walls: stored text refuses control and
@@ -28,9 +29,12 @@ export function safeTextSchema(max: number = TEXT_MAX) {
 }
 
 /** A reason (rules.md, "Actions"): trimmed, at least 5 visible characters, 1,000 at most. */
-export const reasonSchema = z
-  .string({ error: 'motif obligatoire' })
-  .trim()
-  .max(REASON_MAX, `motif trop long : ${REASON_MAX} caractères au plus`)
-  .refine((text) => !hasUnsafeCharacter(text), UNSAFE_MESSAGE)
-  .refine((text) => visibleLength(text) >= 5, 'motif trop court : au moins 5 caractères visibles');
+export const reasonSchema = lazySchema(() =>
+  z
+    .string({ error: 'motif obligatoire' })
+    .trim()
+    .max(REASON_MAX, `motif trop long : ${REASON_MAX} caractères au plus`)
+    .refine((text) => !hasUnsafeCharacter(text), UNSAFE_MESSAGE)
+    .refine((text) => visibleLength(text) >= 5, 'motif trop court : au moins 5 caractères visibles'),
+);
+

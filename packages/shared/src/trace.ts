@@ -1,13 +1,16 @@
 import { z } from './zod.js';
+import { lazySchema } from './lazy.js';
 import { emailSchema } from './fields.js';
 import { safeTextSchema } from './text.js';
 
 /** The acting supervisor: every write names one (contrat art. 5.3, convention art. 9.2). */
-export const actorSchema = z.object({
-  // The name lands in every trace it signs and on every screen that shows them.
-  name: safeTextSchema(200).trim().min(1, 'nom de la personne qui agit manquant'),
-  email: emailSchema,
-});
+export const actorSchema = lazySchema(() =>
+  z.object({
+    // The name lands in every trace it signs and on every screen that shows them.
+    name: safeTextSchema(200).trim().min(1, 'nom de la personne qui agit manquant'),
+    email: emailSchema,
+  }),
+);
 export type Actor = z.infer<typeof actorSchema>;
 
 const ACTOR_TEXT = /^\s*(.+?)\s*<\s*([^<>\s]+)\s*>\s*$/;

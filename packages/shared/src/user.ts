@@ -1,4 +1,5 @@
 import { z } from './zod.js';
+import { lazySchema } from './lazy.js';
 import { calendarDateSchema, departementSchema, emailSchema, idSchema, requiredTextSchema, textSchema, timestampSchema } from './fields.js';
 
 export const USER_ROLES = ['administrator', 'deputy', 'habilitation_manager', 'user'] as const;
@@ -7,45 +8,51 @@ export type UserRole = (typeof USER_ROLES)[number];
 export type UserStatus = (typeof USER_STATUSES)[number];
 
 /** A person with an MCP account at a partner. */
-export const userSchema = z
-  .object({
-    id: idSchema,
-    partnerId: idSchema,
-    name: requiredTextSchema,
-    email: emailSchema,
-    function: textSchema.nullable().default(null),
-    role: z.enum(USER_ROLES),
-    status: z.enum(USER_STATUSES),
-    createdAt: timestampSchema,
-    lastLoginAt: timestampSchema.nullable().default(null),
-    passwordChangedAt: timestampSchema.nullable().default(null),
-    mustChangePassword: z.boolean().default(false),
-    missionEndAt: calendarDateSchema.nullable().default(null),
-    /** When the account was de-validated; the flags read the status alone, retention reads this (contrat art. 5.3.2). */
-    disabledAt: timestampSchema.nullable().default(null),
-    departement: departementSchema.nullable().default(null),
-  })
-  .superRefine((user, ctx) => {
-    if (user.disabledAt !== null && user.status !== 'disabled') {
-      ctx.addIssue({ code: 'custom', path: ['disabledAt'], message: 'disabledAt seulement sur un utilisateur désactivé (status disabled)' });
-    }
-  });
+export const userSchema = lazySchema(() =>
+  z
+    .object({
+      id: idSchema,
+      partnerId: idSchema,
+      name: requiredTextSchema,
+      email: emailSchema,
+      function: textSchema.nullable().default(null),
+      role: z.enum(USER_ROLES),
+      status: z.enum(USER_STATUSES),
+      createdAt: timestampSchema,
+      lastLoginAt: timestampSchema.nullable().default(null),
+      passwordChangedAt: timestampSchema.nullable().default(null),
+      mustChangePassword: z.boolean().default(false),
+      missionEndAt: calendarDateSchema.nullable().default(null),
+      /** When the account was de-validated; the flags read the status alone, retention reads this (contrat art. 5.3.2). */
+      disabledAt: timestampSchema.nullable().default(null),
+      departement: departementSchema.nullable().default(null),
+    })
+    .superRefine((user, ctx) => {
+      if (user.disabledAt !== null && user.status !== 'disabled') {
+        ctx.addIssue({ code: 'custom', path: ['disabledAt'], message: 'disabledAt seulement sur un utilisateur désactivé (status disabled)' });
+      }
+    }),
+);
 export type User = z.infer<typeof userSchema>;
 
 /** A set of users of one partner; a habilitation may be given to it. */
-export const groupSchema = z.object({
-  id: idSchema,
-  partnerId: idSchema,
-  name: requiredTextSchema,
-  memberIds: z.array(idSchema).default([]),
-});
+export const groupSchema = lazySchema(() =>
+  z.object({
+    id: idSchema,
+    partnerId: idSchema,
+    name: requiredTextSchema,
+    memberIds: z.array(idSchema).default([]),
+  }),
+);
 export type Group = z.infer<typeof groupSchema>;
 
 /** A yearly reverse review of habilitations (contrat art. 2.2.2). */
-export const reviewSchema = z.object({
-  partnerId: idSchema,
-  completedAt: calendarDateSchema,
-  reviewer: requiredTextSchema,
-  proof: textSchema.nullable().default(null),
-});
+export const reviewSchema = lazySchema(() =>
+  z.object({
+    partnerId: idSchema,
+    completedAt: calendarDateSchema,
+    reviewer: requiredTextSchema,
+    proof: textSchema.nullable().default(null),
+  }),
+);
 export type Review = z.infer<typeof reviewSchema>;

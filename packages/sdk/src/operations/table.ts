@@ -17,6 +17,7 @@ import {
   tracesPurgeInputSchema,
   usersListInputSchema,
   withReason,
+  lazySchema,
   conventionEditSchema,
   groupDraftSchema,
   groupEditSchema,
@@ -90,12 +91,12 @@ function operation<S extends z.ZodType>(spec: OperationSpec<S>): OperationSpec<S
   return spec;
 }
 
-const dated = { asOf: calendarDateSchema.optional() };
-const byId = z.strictObject({ id: idSchema });
-const idsAction = z.strictObject({ ids: idListSchema, options: actionOptionsSchema });
-const none = z.strictObject({});
+const dated = lazySchema(() => ({ asOf: calendarDateSchema.optional() }));
+const byId = lazySchema(() => z.strictObject({ id: idSchema }));
+const idsAction = lazySchema(() => z.strictObject({ ids: idListSchema, options: actionOptionsSchema }));
+const none = lazySchema(() => z.strictObject({}));
 const optionsDryRun = (input: { options: { dryRun?: boolean | undefined } }) => input.options.dryRun === true;
-const registerNumber = z.number().int().positive().max(1_000_000);
+const registerNumber = lazySchema(() => z.number().int().positive().max(1_000_000));
 
 /** An action on a list of users or habilitations (rules.md, "Actions"): ids, a reason, an optional dry run. */
 function entityAction(
@@ -126,14 +127,14 @@ export const OPERATION_TABLE = {
     summary: 'fiche d’un partenaire : convention, état, conditions en vigueur',
     access: 'read',
     keptAnswer: true,
-    input: z.strictObject({ id: idSchema, ...dated }),
+    input: lazySchema(() => z.strictObject({ id: idSchema, ...dated })),
     target: (input) => ({ partners: [input.id] }),
     run: (store, input) => store.getPartner(input.id, asOfOf(store, input)),
   }),
   'partners.withdrawDelegation': operation({
     summary: 'retrait de la délégation (contrat art. 2.2.1), avec l’avenant à signer',
     access: 'write',
-    input: z.strictObject({ id: idSchema, options: actionOptionsSchema }),
+    input: lazySchema(() => z.strictObject({ id: idSchema, options: actionOptionsSchema })),
     target: (input) => ({ partners: [input.id] }),
     dryRun: optionsDryRun,
     run: (store, input, { actor }) => store.actions.withdrawDelegation(input.id, input.options, actor()),
@@ -142,7 +143,7 @@ export const OPERATION_TABLE = {
     summary: 'convention d’un partenaire, son état et ses conditions en vigueur',
     access: 'read',
     keptAnswer: true,
-    input: z.strictObject({ partnerId: idSchema, ...dated }),
+    input: lazySchema(() => z.strictObject({ partnerId: idSchema, ...dated })),
     target: (input) => ({ partners: [input.partnerId] }),
     run: async (store, input) => {
       const detail = await store.getPartner(input.partnerId, asOfOf(store, input));
@@ -194,7 +195,7 @@ export const OPERATION_TABLE = {
   'users.forcePasswordReset': operation({
     summary: 'changement de mot de passe forcé (utilisateurs, ou tout un partenaire)',
     access: 'write',
-    input: z.union([idsAction, z.strictObject({ partnerId: idSchema, options: actionOptionsSchema })]),
+    input: lazySchema(() => z.union([idsAction, z.strictObject({ partnerId: idSchema, options: actionOptionsSchema })])),
     target: (input) => ('partnerId' in input ? { partners: [input.partnerId] } : { users: input.ids }),
     dryRun: optionsDryRun,
     run: (store, input, { actor }) =>
@@ -243,14 +244,14 @@ export const OPERATION_TABLE = {
   'avenants.list': operation({
     summary: 'avenants d’une convention, signés ou en projet',
     access: 'read',
-    input: z.strictObject({ partnerId: idSchema, ...dated }),
+    input: lazySchema(() => z.strictObject({ partnerId: idSchema, ...dated })),
     target: (input) => ({ partners: [input.partnerId] }),
     run: (store, input) => store.listAvenants(input.partnerId, asOfOf(store, input)),
   }),
   'avenants.create': operation({
     summary: 'nouvel avenant, numéroté à la suite',
     access: 'write',
-    input: z.strictObject({ partnerId: idSchema, draft: avenantDraftSchema }),
+    input: lazySchema(() => z.strictObject({ partnerId: idSchema, draft: avenantDraftSchema })),
     target: (input) => ({ partners: [input.partnerId] }),
     dryRun: (input) => input.draft.dryRun === true,
     run: (store, input, { actor }) => store.actions.createAvenant(input.partnerId, input.draft, actor()),
@@ -258,7 +259,7 @@ export const OPERATION_TABLE = {
   'avenants.sign': operation({
     summary: 'signature d’un avenant par la Caf ou le partenaire',
     access: 'write',
-    input: z.strictObject({ partnerId: idSchema, number: z.number().int().positive().max(10_000), signature: avenantSignatureSchema }),
+    input: lazySchema(() => z.strictObject({ partnerId: idSchema, number: z.number().int().positive().max(10_000), signature: avenantSignatureSchema })),
     target: (input) => ({ partners: [input.partnerId] }),
     dryRun: (input) => input.signature.dryRun === true,
     run: (store, input, { actor }) => store.actions.signAvenant(input.partnerId, input.number, input.signature, actor()),
@@ -266,14 +267,14 @@ export const OPERATION_TABLE = {
   'reviews.list': operation({
     summary: 'revues inverses d’un partenaire',
     access: 'read',
-    input: z.strictObject({ partnerId: idSchema }),
+    input: lazySchema(() => z.strictObject({ partnerId: idSchema })),
     target: (input) => ({ partners: [input.partnerId] }),
     run: (store, input) => store.listReviews(input.partnerId),
   }),
   'reviews.record': operation({
     summary: 'enregistrement d’une revue inverse (contrat art. 2.2.2)',
     access: 'write',
-    input: z.strictObject({ partnerId: idSchema, review: reviewRecordSchema }),
+    input: lazySchema(() => z.strictObject({ partnerId: idSchema, review: reviewRecordSchema })),
     target: (input) => ({ partners: [input.partnerId] }),
     dryRun: (input) => input.review.dryRun === true,
     run: (store, input, { actor }) => store.actions.recordReview(input.partnerId, input.review, actor()),
@@ -300,7 +301,7 @@ export const OPERATION_TABLE = {
   'traces.hashes': operation({
     summary: 'empreintes de traces données, pour vérifier des points de contrôle',
     access: 'read',
-    input: z.strictObject({ ids: z.array(z.number().int().positive()).min(1).max(1000) }),
+    input: lazySchema(() => z.strictObject({ ids: z.array(z.number().int().positive()).min(1).max(1000) })),
     run: (store, input) => store.traceHashes(input.ids),
   }),
   'traces.purge': operation({
@@ -316,7 +317,7 @@ export const OPERATION_TABLE = {
     summary: 'import d’un jeu de données (tout ou rien)',
     access: 'write',
     storeWide: true,
-    input: withReason({}, { defaulted: true }),
+    input: lazySchema(() => withReason({}, { defaulted: true })),
     dryRun: (input) => input.dryRun === true,
     ownTransactions: true,
     stream: 'in',
@@ -352,7 +353,7 @@ export const OPERATION_TABLE = {
   'requests.add': operation({
     summary: 'enregistrement d’un formulaire reçu (désignation, habilitation, suppression d’accès)',
     access: 'write',
-    input: z.strictObject({ partnerId: idSchema, request: requestDraftSchema }),
+    input: lazySchema(() => z.strictObject({ partnerId: idSchema, request: requestDraftSchema })),
     target: (input) => ({ partners: [input.partnerId] }),
     dryRun: (input) => input.request.dryRun === true,
     run: (store, input, { actor }) => store.workflows.requests.add(input.partnerId, input.request, actor()),
@@ -360,21 +361,21 @@ export const OPERATION_TABLE = {
   'requests.list': operation({
     summary: 'registre des formulaires d’un partenaire',
     access: 'read',
-    input: z.strictObject({ partnerId: idSchema, status: z.enum(REQUEST_STATUSES).optional() }),
+    input: lazySchema(() => z.strictObject({ partnerId: idSchema, status: z.enum(REQUEST_STATUSES).optional() })),
     target: (input) => ({ partners: [input.partnerId] }),
     run: (store, input) => store.workflows.requests.list(input.partnerId, input.status),
   }),
   'requests.get': operation({
     summary: 'un formulaire du registre et les traces de ce qu’il a changé',
     access: 'read',
-    input: z.strictObject({ partnerId: idSchema, number: registerNumber }),
+    input: lazySchema(() => z.strictObject({ partnerId: idSchema, number: registerNumber })),
     target: (input) => ({ partners: [input.partnerId] }),
     run: (store, input) => store.workflows.requests.get(input.partnerId, input.number),
   }),
   'requests.apply': operation({
     summary: 'application d’un formulaire ; refusée avec la règle et l’article qu’elle enfreindrait',
     access: 'write',
-    input: z.strictObject({ partnerId: idSchema, number: registerNumber, options: actionOptionsSchema }),
+    input: lazySchema(() => z.strictObject({ partnerId: idSchema, number: registerNumber, options: actionOptionsSchema })),
     target: (input) => ({ partners: [input.partnerId] }),
     dryRun: optionsDryRun,
     run: (store, input, { actor }) => store.workflows.requests.apply(input.partnerId, input.number, input.options, actor()),
@@ -382,7 +383,7 @@ export const OPERATION_TABLE = {
   'requests.refuse': operation({
     summary: 'refus motivé d’un formulaire',
     access: 'write',
-    input: z.strictObject({ partnerId: idSchema, number: registerNumber, options: actionOptionsSchema }),
+    input: lazySchema(() => z.strictObject({ partnerId: idSchema, number: registerNumber, options: actionOptionsSchema })),
     target: (input) => ({ partners: [input.partnerId] }),
     dryRun: optionsDryRun,
     run: (store, input, { actor }) => store.workflows.requests.refuse(input.partnerId, input.number, input.options, actor()),
@@ -390,7 +391,7 @@ export const OPERATION_TABLE = {
   'users.create': operation({
     summary: 'création d’un utilisateur par la Caf',
     access: 'write',
-    input: z.strictObject({ partnerId: idSchema, user: userDraftSchema }),
+    input: lazySchema(() => z.strictObject({ partnerId: idSchema, user: userDraftSchema })),
     target: (input) => ({ partners: [input.partnerId] }),
     dryRun: (input) => input.user.dryRun === true,
     run: (store, input, { actor }) => store.workflows.records.createUser(input.partnerId, input.user, actor()),
@@ -398,7 +399,7 @@ export const OPERATION_TABLE = {
   'users.edit': operation({
     summary: 'correction d’un utilisateur par la Caf',
     access: 'write',
-    input: z.strictObject({ id: idSchema, changes: userEditSchema }),
+    input: lazySchema(() => z.strictObject({ id: idSchema, changes: userEditSchema })),
     target: (input) => ({ users: [input.id] }),
     dryRun: (input) => input.changes.dryRun === true,
     run: (store, input, { actor }) => store.workflows.records.editUser(input.id, input.changes, actor()),
@@ -406,7 +407,7 @@ export const OPERATION_TABLE = {
   'groups.edit': operation({
     summary: 'correction d’un groupe (nom, membres) par la Caf (mode centralisé)',
     access: 'write',
-    input: z.strictObject({ id: idSchema, changes: groupEditSchema }),
+    input: lazySchema(() => z.strictObject({ id: idSchema, changes: groupEditSchema })),
     target: (input) => ({ groups: [input.id] }),
     dryRun: (input) => input.changes.dryRun === true,
     run: (store, input, { actor }) => store.workflows.records.editGroup(input.id, input.changes, actor()),
@@ -421,7 +422,7 @@ export const OPERATION_TABLE = {
   'partners.edit': operation({
     summary: 'correction des informations d’un partenaire',
     access: 'write',
-    input: z.strictObject({ id: idSchema, changes: partnerEditSchema }),
+    input: lazySchema(() => z.strictObject({ id: idSchema, changes: partnerEditSchema })),
     target: (input) => ({ partners: [input.id] }),
     dryRun: (input) => input.changes.dryRun === true,
     run: (store, input, { actor }) => store.workflows.records.editPartner(input.id, input.changes, actor()),
@@ -429,7 +430,7 @@ export const OPERATION_TABLE = {
   'conventions.edit': operation({
     summary: 'correction de la convention telle que signée (les changements ultérieurs sont des avenants)',
     access: 'write',
-    input: z.strictObject({ partnerId: idSchema, changes: conventionEditSchema }),
+    input: lazySchema(() => z.strictObject({ partnerId: idSchema, changes: conventionEditSchema })),
     target: (input) => ({ partners: [input.partnerId] }),
     dryRun: (input) => input.changes.dryRun === true,
     run: (store, input, { actor }) => store.workflows.records.editConvention(input.partnerId, input.changes, actor()),
@@ -437,7 +438,7 @@ export const OPERATION_TABLE = {
   'groups.create': operation({
     summary: 'création d’un groupe par la Caf (mode centralisé)',
     access: 'write',
-    input: z.strictObject({ partnerId: idSchema, group: groupDraftSchema }),
+    input: lazySchema(() => z.strictObject({ partnerId: idSchema, group: groupDraftSchema })),
     target: (input) => ({ partners: [input.partnerId] }),
     dryRun: (input) => input.group.dryRun === true,
     run: (store, input, { actor }) => store.workflows.records.createGroup(input.partnerId, input.group, actor()),
@@ -445,7 +446,7 @@ export const OPERATION_TABLE = {
   'habilitations.create': operation({
     summary: 'habilitation accordée par la Caf (mode centralisé, convention art. 9.1)',
     access: 'write',
-    input: z.strictObject({ partnerId: idSchema, habilitation: habilitationDraftSchema }),
+    input: lazySchema(() => z.strictObject({ partnerId: idSchema, habilitation: habilitationDraftSchema })),
     target: (input) => ({ partners: [input.partnerId] }),
     dryRun: (input) => input.habilitation.dryRun === true,
     run: (store, input, { actor }) => store.workflows.records.createHabilitation(input.partnerId, input.habilitation, actor()),
@@ -466,7 +467,7 @@ export const OPERATION_TABLE = {
   'reviews.recordSheet': operation({
     summary: 'revue enregistrée avec la feuille retournée (SHA-256) ; les « non » deviennent des dévalidations proposées',
     access: 'write',
-    input: z.strictObject({ partnerId: idSchema, review: reviewSheetRecordSchema }),
+    input: lazySchema(() => z.strictObject({ partnerId: idSchema, review: reviewSheetRecordSchema })),
     target: (input) => ({ partners: [input.partnerId] }),
     dryRun: (input) => input.review.dryRun === true,
     run: (store, input, { actor }) => store.workflows.campaigns.recordSheet(input.partnerId, input.review, actor()),
@@ -474,14 +475,14 @@ export const OPERATION_TABLE = {
   'questions.list': operation({
     summary: 'questions au partenaire et incidents, avec leurs délais de réponse et l’escalade due',
     access: 'read',
-    input: z.strictObject({ partnerId: idSchema, ...dated }),
+    input: lazySchema(() => z.strictObject({ partnerId: idSchema, ...dated })),
     target: (input) => ({ partners: [input.partnerId] }),
     run: (store, input) => store.workflows.questions.list(input.partnerId, asOfOf(store, input)),
   }),
   'questions.add': operation({
     summary: 'question au partenaire (contrat art. 2.2.1) ou incident au centre de services (art. 3.2)',
     access: 'write',
-    input: z.strictObject({ partnerId: idSchema, question: questionDraftSchema }),
+    input: lazySchema(() => z.strictObject({ partnerId: idSchema, question: questionDraftSchema })),
     target: (input) => ({ partners: [input.partnerId] }),
     dryRun: (input) => input.question.dryRun === true,
     run: (store, input, { actor }) => store.workflows.questions.add(input.partnerId, input.question, actor()),
@@ -489,7 +490,7 @@ export const OPERATION_TABLE = {
   'questions.answer': operation({
     summary: 'réponse à une question ou à un incident',
     access: 'write',
-    input: z.strictObject({ partnerId: idSchema, number: registerNumber, answer: questionAnswerSchema }),
+    input: lazySchema(() => z.strictObject({ partnerId: idSchema, number: registerNumber, answer: questionAnswerSchema })),
     target: (input) => ({ partners: [input.partnerId] }),
     dryRun: (input) => input.answer.dryRun === true,
     run: (store, input, { actor }) => store.workflows.questions.answer(input.partnerId, input.number, input.answer, actor()),
@@ -497,7 +498,7 @@ export const OPERATION_TABLE = {
   'notices.add': operation({
     summary: 'mise en demeure ou résiliation unilatérale par lettre recommandée (convention art. 17.2)',
     access: 'write',
-    input: z.strictObject({ partnerId: idSchema, notice: noticeDraftSchema }),
+    input: lazySchema(() => z.strictObject({ partnerId: idSchema, notice: noticeDraftSchema })),
     target: (input) => ({ partners: [input.partnerId] }),
     dryRun: (input) => input.notice.dryRun === true,
     run: (store, input, { actor }) => store.workflows.breaches.addNotice(input.partnerId, input.notice, actor()),
@@ -505,7 +506,7 @@ export const OPERATION_TABLE = {
   'notices.remedy': operation({
     summary: 'correction des manquements après une mise en demeure',
     access: 'write',
-    input: z.strictObject({ partnerId: idSchema, remedy: noticeRemedySchema }),
+    input: lazySchema(() => z.strictObject({ partnerId: idSchema, remedy: noticeRemedySchema })),
     target: (input) => ({ partners: [input.partnerId] }),
     dryRun: (input) => input.remedy.dryRun === true,
     run: (store, input, { actor }) => store.workflows.breaches.remedy(input.partnerId, input.remedy, actor()),
@@ -513,7 +514,7 @@ export const OPERATION_TABLE = {
   'partners.closeOut': operation({
     summary: 'clôture à la date d’effet de la résiliation : tout dévalider, désactiver les gestionnaires',
     access: 'write',
-    input: z.strictObject({ id: idSchema, options: actionOptionsSchema }),
+    input: lazySchema(() => z.strictObject({ id: idSchema, options: actionOptionsSchema })),
     target: (input) => ({ partners: [input.id] }),
     dryRun: optionsDryRun,
     run: (store, input, { actor }) => store.workflows.breaches.closeOut(input.id, input.options, actor()),
@@ -521,7 +522,7 @@ export const OPERATION_TABLE = {
   'partners.ladder': operation({
     summary: 'échelle d’escalade : la prochaine étape proportionnée, avec son article',
     access: 'read',
-    input: z.strictObject({ id: idSchema, ...dated }),
+    input: lazySchema(() => z.strictObject({ id: idSchema, ...dated })),
     target: (input) => ({ partners: [input.id] }),
     run: (store, input) => store.workflows.breaches.ladder(input.id, asOfOf(store, input)),
   }),

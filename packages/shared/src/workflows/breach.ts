@@ -1,4 +1,5 @@
 import { z } from '../zod.js';
+import { lazySchema } from '../lazy.js';
 import { withReason } from '../actions.js';
 import type { CalendarDate } from '../dates.js';
 import { calendarDateSchema, timestampSchema } from '../fields.js';
@@ -22,26 +23,27 @@ export const CASE_KIND_LABELS: Record<CaseKind, string> = { question: 'question 
  * A question to the partner on the relevance of habilitations (contrat art. 2.2.1: « interroger
  * ce dernier à tout moment »), or an incident brought to the Caf's service desk (art. 3.2).
  */
-export const questionDraftSchema = withReason(
-  {
-    kind: z.enum(CASE_KINDS).default('question'),
-    text: safeTextSchema().trim().min(1, 'texte obligatoire'),
-    flags: z
-      .array(z.enum(RULE_NAMES as [RuleName, ...RuleName[]]))
-      .max(16)
-      .optional(),
-    /** The answer's due date; without it, the contract desk's delay in working days. */
-    dueAt: calendarDateSchema.optional(),
-    /** When it was opened (default: now). */
-    openedAt: timestampSchema.optional(),
-  },
-  { defaulted: true },
+export const questionDraftSchema = lazySchema(() =>
+  withReason(
+    {
+      kind: z.enum(CASE_KINDS).default('question'),
+      text: safeTextSchema().trim().min(1, 'texte obligatoire'),
+      flags: z
+        .array(z.enum(RULE_NAMES as [RuleName, ...RuleName[]]))
+        .max(16)
+        .optional(),
+      /** The answer's due date; without it, the contract desk's delay in working days. */
+      dueAt: calendarDateSchema.optional(),
+      /** When it was opened (default: now). */
+      openedAt: timestampSchema.optional(),
+    },
+    { defaulted: true },
+  ),
 );
 export type QuestionDraft = z.input<typeof questionDraftSchema>;
 
-export const questionAnswerSchema = withReason(
-  { text: safeTextSchema().trim().min(1, 'réponse obligatoire'), answeredAt: timestampSchema.optional() },
-  { defaulted: true },
+export const questionAnswerSchema = lazySchema(() =>
+  withReason({ text: safeTextSchema().trim().min(1, 'réponse obligatoire'), answeredAt: timestampSchema.optional() }, { defaulted: true }),
 );
 export type QuestionAnswer = z.input<typeof questionAnswerSchema>;
 
@@ -61,16 +63,18 @@ export interface QuestionRecord {
 }
 
 /** A mise en demeure (`breach`) or a unilateral termination (`unilateral`), by registered letter (art. 17.2). */
-export const noticeDraftSchema = withReason({
-  kind: z.enum(['breach', 'unilateral']),
-  sentAt: calendarDateSchema.optional(),
-  receivedAt: calendarDateSchema,
-  /** Unilateral: the date asked; the effect is never before received + 3 months. */
-  requestedEffectiveAt: calendarDateSchema.optional(),
-});
+export const noticeDraftSchema = lazySchema(() =>
+  withReason({
+    kind: z.enum(['breach', 'unilateral']),
+    sentAt: calendarDateSchema.optional(),
+    receivedAt: calendarDateSchema,
+    /** Unilateral: the date asked; the effect is never before received + 3 months. */
+    requestedEffectiveAt: calendarDateSchema.optional(),
+  }),
+);
 export type NoticeDraft = z.input<typeof noticeDraftSchema>;
 
-export const noticeRemedySchema = withReason({ date: calendarDateSchema });
+export const noticeRemedySchema = lazySchema(() => withReason({ date: calendarDateSchema }));
 export type NoticeRemedy = z.input<typeof noticeRemedySchema>;
 
 /** A failing a mise en demeure lists: an open flag, with its article. */

@@ -1,4 +1,5 @@
 import { z } from '../zod.js';
+import { lazySchema } from '../lazy.js';
 import { withReason } from '../actions.js';
 import type { CalendarDate } from '../dates.js';
 import { idSchema } from '../fields.js';
@@ -20,14 +21,16 @@ import { longFrenchDate } from '../wording.js';
 export const PERSON_EXTRACT_ARTICLE =
   'contrat de services, art. 5.3.4 (règlement (UE) 2016/679, art. 15, ou loi n° 78-17 du 6 janvier 1978, art. 39, selon le contrat)';
 
-export const personExtractInputSchema = withReason(
-  {
-    userId: idSchema,
-    /** Who asked: the person (name), through whom (the manager or administrator who passed it on). */
-    requestedBy: safeTextSchema(200).trim().min(1, 'qui demande : obligatoire'),
-    through: safeTextSchema(200).trim().min(1).optional(),
-  },
-  { defaulted: true },
+export const personExtractInputSchema = lazySchema(() =>
+  withReason(
+    {
+      userId: idSchema,
+      /** Who asked: the person (name), through whom (the manager or administrator who passed it on). */
+      requestedBy: safeTextSchema(200).trim().min(1, 'qui demande : obligatoire'),
+      through: safeTextSchema(200).trim().min(1).optional(),
+    },
+    { defaulted: true },
+  ),
 );
 export type PersonExtractInput = z.input<typeof personExtractInputSchema>;
 

@@ -1,4 +1,5 @@
 import { z } from '../zod.js';
+import { lazySchema } from '../lazy.js';
 import { withReason } from '../actions.js';
 import { CDAP_SERVICE } from '../catalogue.js';
 import { escalationContactSchema, serviceDeskSchema } from '../caf.js';
@@ -14,53 +15,61 @@ import { USER_ROLES } from '../user.js';
 // centralised mode, convention art. 9.1, or after a withdrawal of delegation, contrat art. 2.2.1).
 
 /** A new user of a partner; the id is chosen by the Caf or numbered after the partner's. */
-export const userDraftSchema = withReason({
-  id: idSchema.optional(),
-  name: safeTextSchema(200).trim().min(1, 'nom obligatoire'),
-  email: emailSchema,
-  function: safeTextSchema(200).trim().nullable().optional(),
-  role: z.enum(USER_ROLES).default('user'),
-  departement: departementSchema.nullable().optional(),
-  missionEndAt: calendarDateSchema.nullable().optional(),
-});
+export const userDraftSchema = lazySchema(() =>
+  withReason({
+    id: idSchema.optional(),
+    name: safeTextSchema(200).trim().min(1, 'nom obligatoire'),
+    email: emailSchema,
+    function: safeTextSchema(200).trim().nullable().optional(),
+    role: z.enum(USER_ROLES).default('user'),
+    departement: departementSchema.nullable().optional(),
+    missionEndAt: calendarDateSchema.nullable().optional(),
+  }),
+);
 export type UserDraft = z.input<typeof userDraftSchema>;
 
-export const groupDraftSchema = withReason({
-  id: idSchema.optional(),
-  name: safeTextSchema(200).trim().min(1, 'nom obligatoire'),
-  memberIds: z.array(idSchema).max(10_000).default([]),
-});
+export const groupDraftSchema = lazySchema(() =>
+  withReason({
+    id: idSchema.optional(),
+    name: safeTextSchema(200).trim().min(1, 'nom obligatoire'),
+    memberIds: z.array(idSchema).max(10_000).default([]),
+  }),
+);
 export type GroupDraft = z.input<typeof groupDraftSchema>;
 
 /** A new habilitation, to a user or to a group, with the end of a temporary mission when there is one. */
-export const habilitationDraftSchema = withReason({
-  id: idSchema.optional(),
-  userId: idSchema.optional(),
-  groupId: idSchema.optional(),
-  service: serviceCodeSchema.default(CDAP_SERVICE),
-  profile: profileCodeSchema,
-  departement: departementSchema.nullable().optional(),
-  endsAt: calendarDateSchema.nullable().optional(),
-}).superRefine((draft, context) => {
-  if ((draft.userId === undefined) === (draft.groupId === undefined)) {
-    context.addIssue({ code: 'custom', path: ['userId'], message: 'une habilitation a exactement un des champs userId et groupId' });
-  }
-});
+export const habilitationDraftSchema = lazySchema(() =>
+  withReason({
+    id: idSchema.optional(),
+    userId: idSchema.optional(),
+    groupId: idSchema.optional(),
+    service: serviceCodeSchema.default(CDAP_SERVICE),
+    profile: profileCodeSchema,
+    departement: departementSchema.nullable().optional(),
+    endsAt: calendarDateSchema.nullable().optional(),
+  }).superRefine((draft, context) => {
+    if ((draft.userId === undefined) === (draft.groupId === undefined)) {
+      context.addIssue({ code: 'custom', path: ['userId'], message: 'une habilitation a exactement un des champs userId et groupId' });
+    }
+  }),
+);
 export type HabilitationDraft = z.input<typeof habilitationDraftSchema>;
 
 /** A new partner with its convention, as the signed documents give them (no avenant yet). */
-export const partnerDraftSchema = withReason({ partner: partnerSchema, convention: conventionSchema });
+export const partnerDraftSchema = lazySchema(() => withReason({ partner: partnerSchema, convention: conventionSchema }));
 export type PartnerDraft = z.input<typeof partnerDraftSchema>;
 
 /** Corrections to a partner's own fields; the id and Caf stay. */
-export const partnerEditSchema = withReason({
-  name: requiredTextSchema.optional(),
-  siret: siretSchema.nullable().optional(),
-  kind: z.enum(PARTNER_KINDS).optional(),
-  departements: z.array(departementSchema).optional(),
-  address: textSchema.nullable().optional(),
-  missions: z.array(requiredTextSchema).optional(),
-});
+export const partnerEditSchema = lazySchema(() =>
+  withReason({
+    name: requiredTextSchema.optional(),
+    siret: siretSchema.nullable().optional(),
+    kind: z.enum(PARTNER_KINDS).optional(),
+    departements: z.array(departementSchema).optional(),
+    address: textSchema.nullable().optional(),
+    missions: z.array(requiredTextSchema).optional(),
+  }),
+);
 export type PartnerEdit = z.input<typeof partnerEditSchema>;
 
 /**
@@ -68,31 +77,37 @@ export type PartnerEdit = z.input<typeof partnerEditSchema>;
  * desk and ladder. Later changes of terms are avenants signed by both parties (convention
  * art. 17.3); a termination goes through `notices`.
  */
-export const conventionEditSchema = withReason({
-  number: requiredTextSchema.optional(),
-  signedAt: calendarDateSchema.nullable().optional(),
-  effectiveAt: calendarDateSchema.nullable().optional(),
-  managementMode: z.enum(MANAGEMENT_MODES).optional(),
-  tacitRenewal: z.boolean().optional(),
-  subscriptions: z.array(subscriptionSchema).optional(),
-  contacts: z.array(contactSchema).optional(),
-  serviceDesk: serviceDeskSchema.nullable().optional(),
-  escalation: z.array(escalationContactSchema).nullable().optional(),
-});
+export const conventionEditSchema = lazySchema(() =>
+  withReason({
+    number: requiredTextSchema.optional(),
+    signedAt: calendarDateSchema.nullable().optional(),
+    effectiveAt: calendarDateSchema.nullable().optional(),
+    managementMode: z.enum(MANAGEMENT_MODES).optional(),
+    tacitRenewal: z.boolean().optional(),
+    subscriptions: z.array(subscriptionSchema).optional(),
+    contacts: z.array(contactSchema).optional(),
+    serviceDesk: serviceDeskSchema.nullable().optional(),
+    escalation: z.array(escalationContactSchema).nullable().optional(),
+  }),
+);
 export type ConventionEdit = z.input<typeof conventionEditSchema>;
 
-export const userEditSchema = withReason({
-  name: safeTextSchema(200).trim().min(1, 'nom obligatoire').optional(),
-  email: emailSchema.optional(),
-  function: safeTextSchema(200).trim().nullable().optional(),
-  role: z.enum(USER_ROLES).optional(),
-  departement: departementSchema.nullable().optional(),
-  missionEndAt: calendarDateSchema.nullable().optional(),
-});
+export const userEditSchema = lazySchema(() =>
+  withReason({
+    name: safeTextSchema(200).trim().min(1, 'nom obligatoire').optional(),
+    email: emailSchema.optional(),
+    function: safeTextSchema(200).trim().nullable().optional(),
+    role: z.enum(USER_ROLES).optional(),
+    departement: departementSchema.nullable().optional(),
+    missionEndAt: calendarDateSchema.nullable().optional(),
+  }),
+);
 export type UserEdit = z.input<typeof userEditSchema>;
 
-export const groupEditSchema = withReason({
-  name: safeTextSchema(200).trim().min(1, 'nom obligatoire').optional(),
-  memberIds: z.array(idSchema).max(10_000).optional(),
-});
+export const groupEditSchema = lazySchema(() =>
+  withReason({
+    name: safeTextSchema(200).trim().min(1, 'nom obligatoire').optional(),
+    memberIds: z.array(idSchema).max(10_000).optional(),
+  }),
+);
 export type GroupEdit = z.input<typeof groupEditSchema>;

@@ -1,4 +1,5 @@
 import { z } from '../zod.js';
+import { lazySchema } from '../lazy.js';
 import { withReason } from '../actions.js';
 import type { CalendarDate } from '../dates.js';
 import { calendarDateSchema, departementSchema, emailSchema, idSchema } from '../fields.js';
@@ -25,63 +26,71 @@ export const REQUEST_STATUSES = ['received', 'applied', 'refused'] as const;
 export type RequestStatus = (typeof REQUEST_STATUSES)[number];
 export const REQUEST_STATUS_LABELS: Record<RequestStatus, string> = { received: 'reçue', applied: 'appliquée', refused: 'refusée' };
 
-const nameSchema = safeTextSchema(200).trim().min(1, 'prénom et nom obligatoires');
-const functionSchema = safeTextSchema(200).trim();
+const nameSchema = lazySchema(() => safeTextSchema(200).trim().min(1, 'prénom et nom obligatoires'));
+const functionSchema = lazySchema(() => safeTextSchema(200).trim());
 
 /** « Désignation d'un administrateur »: who, how to reach them (at least one phone), whom they replace. */
-export const designationFormSchema = z.strictObject({
-  role: z.enum(['administrator', 'deputy']),
-  name: nameSchema,
-  function: functionSchema.min(1, 'fonction obligatoire'),
-  email: emailSchema,
-  phone: safeTextSchema(40).trim().min(1, 'au moins un numéro de téléphone (fixe ou mobile)'),
-  replaces: z.strictObject({ name: nameSchema, email: emailSchema }).nullable().default(null),
-});
+export const designationFormSchema = lazySchema(() =>
+  z.strictObject({
+    role: z.enum(['administrator', 'deputy']),
+    name: nameSchema,
+    function: functionSchema.min(1, 'fonction obligatoire'),
+    email: emailSchema,
+    phone: safeTextSchema(40).trim().min(1, 'au moins un numéro de téléphone (fixe ou mobile)'),
+    replaces: z.strictObject({ name: nameSchema, email: emailSchema }).nullable().default(null),
+  }),
+);
 export type DesignationForm = z.output<typeof designationFormSchema>;
 
 /** « Demande individuelle d'habilitation »: the person, the service and profile, a temporary mission and its end. */
-export const habilitationFormSchema = z
-  .strictObject({
-    name: nameSchema,
-    email: emailSchema,
-    function: functionSchema.nullable().default(null),
-    departement: departementSchema.nullable().default(null),
-    service: serviceCodeSchema.default(CDAP_SERVICE),
-    profile: profileCodeSchema,
-    temporary: z.boolean(),
-    endsAt: calendarDateSchema.nullable().default(null),
-    /** An existing user of the partner, when the person already has an account. */
-    userId: idSchema.optional(),
-  })
-  .superRefine((form, context) => {
-    // « S'agit-il d'une mission temporaire ? Si oui, précisez la date de fin de mission. »
-    if (form.temporary && form.endsAt === null)
-      context.addIssue({ code: 'custom', path: ['endsAt'], message: 'date de fin obligatoire pour une mission temporaire' });
-    if (!form.temporary && form.endsAt !== null)
-      context.addIssue({ code: 'custom', path: ['endsAt'], message: 'date de fin seulement pour une mission temporaire' });
-  });
+export const habilitationFormSchema = lazySchema(() =>
+  z
+    .strictObject({
+      name: nameSchema,
+      email: emailSchema,
+      function: functionSchema.nullable().default(null),
+      departement: departementSchema.nullable().default(null),
+      service: serviceCodeSchema.default(CDAP_SERVICE),
+      profile: profileCodeSchema,
+      temporary: z.boolean(),
+      endsAt: calendarDateSchema.nullable().default(null),
+      /** An existing user of the partner, when the person already has an account. */
+      userId: idSchema.optional(),
+    })
+    .superRefine((form, context) => {
+      // « S'agit-il d'une mission temporaire ? Si oui, précisez la date de fin de mission. »
+      if (form.temporary && form.endsAt === null)
+        context.addIssue({ code: 'custom', path: ['endsAt'], message: 'date de fin obligatoire pour une mission temporaire' });
+      if (!form.temporary && form.endsAt !== null)
+        context.addIssue({ code: 'custom', path: ['endsAt'], message: 'date de fin seulement pour une mission temporaire' });
+    }),
+);
 export type HabilitationForm = z.output<typeof habilitationFormSchema>;
 
 /** « Demande de suppression d'accès »: the people, and the box « perte ou vol ». */
-export const deletionFormSchema = z.strictObject({
-  people: z
-    .array(z.strictObject({ name: nameSchema, email: emailSchema, function: functionSchema.nullable().default(null), userId: idSchema.optional() }))
-    .min(1, 'au moins une personne')
-    .max(200, '200 personnes au plus'),
-  lossOrTheft: z.boolean(),
-  /** When the people left, if known: shows whether the partner reported it « sans délai » (form, convention art. 9.2). */
-  departedAt: calendarDateSchema.optional(),
-});
+export const deletionFormSchema = lazySchema(() =>
+  z.strictObject({
+    people: z
+      .array(z.strictObject({ name: nameSchema, email: emailSchema, function: functionSchema.nullable().default(null), userId: idSchema.optional() }))
+      .min(1, 'au moins une personne')
+      .max(200, '200 personnes au plus'),
+    lossOrTheft: z.boolean(),
+    /** When the people left, if known: shows whether the partner reported it « sans délai » (form, convention art. 9.2). */
+    departedAt: calendarDateSchema.optional(),
+  }),
+);
 export type DeletionForm = z.output<typeof deletionFormSchema>;
 
-const common = { receivedAt: calendarDateSchema.optional(), signatory: safeTextSchema(200).trim().min(1).optional() };
+const common = lazySchema(() => ({ receivedAt: calendarDateSchema.optional(), signatory: safeTextSchema(200).trim().min(1).optional() }));
 
 /** A form as received: its kind and fields; the reason defaults to its reception. */
-export const requestDraftSchema = z.discriminatedUnion('kind', [
-  withReason({ kind: z.literal('designation'), form: designationFormSchema, ...common }, { defaulted: true }),
-  withReason({ kind: z.literal('habilitation'), form: habilitationFormSchema, ...common }, { defaulted: true }),
-  withReason({ kind: z.literal('deletion'), form: deletionFormSchema, ...common }, { defaulted: true }),
-]);
+export const requestDraftSchema = lazySchema(() =>
+  z.discriminatedUnion('kind', [
+    withReason({ kind: z.literal('designation'), form: designationFormSchema, ...common }, { defaulted: true }),
+    withReason({ kind: z.literal('habilitation'), form: habilitationFormSchema, ...common }, { defaulted: true }),
+    withReason({ kind: z.literal('deletion'), form: deletionFormSchema, ...common }, { defaulted: true }),
+  ]),
+);
 export type RequestDraft = z.input<typeof requestDraftSchema>;
 
 export type RequestForm = DesignationForm | HabilitationForm | DeletionForm;

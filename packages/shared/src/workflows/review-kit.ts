@@ -1,4 +1,5 @@
 import { z } from '../zod.js';
+import { lazySchema } from '../lazy.js';
 import { withReason } from '../actions.js';
 import type { CalendarDate } from '../dates.js';
 import { calendarDateSchema, idSchema } from '../fields.js';
@@ -201,11 +202,13 @@ export function readReturnedSheet(text: string): { decisions: SheetDecision[]; p
 }
 
 /** `reviews.campaign`: reviews due within `within` days of `asOf`, or overdue. */
-export const reviewCampaignInputSchema = z.strictObject({
-  asOf: calendarDateSchema.optional(),
-  within: z.number().int().min(0).max(366).default(30),
-  cafCode: safeTextSchema(3).optional(),
-});
+export const reviewCampaignInputSchema = lazySchema(() =>
+  z.strictObject({
+    asOf: calendarDateSchema.optional(),
+    within: z.number().int().min(0).max(366).default(30),
+    cafCode: safeTextSchema(3).optional(),
+  }),
+);
 export type ReviewCampaignInput = z.input<typeof reviewCampaignInputSchema>;
 
 /** One partner of the campaign. */
@@ -230,26 +233,28 @@ export interface ReviewCampaign {
 }
 
 /** `reviews.recordSheet`: the returned sheet as the proof of the review. */
-export const reviewSheetRecordSchema = withReason(
-  {
-    completedAt: calendarDateSchema,
-    reviewer: safeTextSchema(200).trim().min(1, 'nom de la personne qui a fait la revue obligatoire'),
-    /** The returned sheet as text: the CSV of the kit, re-saved by a spreadsheet. */
-    sheet: z.string().min(1, 'feuille vide').max(20_000_000, 'feuille trop grande (20 Mo au plus)').optional(),
-    /** Or the returned workbook's bytes (XLSX) in base64: the SHA-256 kept is then the one of those bytes. */
-    workbook: z
-      .string()
-      .min(1, 'classeur vide')
-      .max(27_000_000, 'classeur trop grand (20 Mo au plus)')
-      .regex(/^[A-Za-z0-9+/]+={0,2}$/, 'classeur attendu en base64')
-      .optional(),
-    fileName: safeTextSchema(255).optional(),
-  },
-  { defaulted: true },
-).refine((record) => (record.sheet === undefined) !== (record.workbook === undefined), {
-  message: 'donnez la feuille (sheet, CSV) ou le classeur (workbook, XLSX en base64), l’un des deux',
-  path: ['sheet'],
-});
+export const reviewSheetRecordSchema = lazySchema(() =>
+  withReason(
+    {
+      completedAt: calendarDateSchema,
+      reviewer: safeTextSchema(200).trim().min(1, 'nom de la personne qui a fait la revue obligatoire'),
+      /** The returned sheet as text: the CSV of the kit, re-saved by a spreadsheet. */
+      sheet: z.string().min(1, 'feuille vide').max(20_000_000, 'feuille trop grande (20 Mo au plus)').optional(),
+      /** Or the returned workbook's bytes (XLSX) in base64: the SHA-256 kept is then the one of those bytes. */
+      workbook: z
+        .string()
+        .min(1, 'classeur vide')
+        .max(27_000_000, 'classeur trop grand (20 Mo au plus)')
+        .regex(/^[A-Za-z0-9+/]+={0,2}$/, 'classeur attendu en base64')
+        .optional(),
+      fileName: safeTextSchema(255).optional(),
+    },
+    { defaulted: true },
+  ).refine((record) => (record.sheet === undefined) !== (record.workbook === undefined), {
+    message: 'donnez la feuille (sheet, CSV) ou le classeur (workbook, XLSX en base64), l’un des deux',
+    path: ['sheet'],
+  }),
+);
 export type ReviewSheetRecord = z.input<typeof reviewSheetRecordSchema>;
 
-export const reviewKitInputSchema = z.strictObject({ partnerId: idSchema, asOf: calendarDateSchema.optional() });
+export const reviewKitInputSchema = lazySchema(() => z.strictObject({ partnerId: idSchema, asOf: calendarDateSchema.optional() }));

@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import { createInterface } from 'node:readline/promises';
 import { CafsupError, type Actor } from '@cafsup/shared';
 import type { CafsupClient, ResolvedConnection } from '@cafsup/sdk';
 import type { ConfigValues } from './config.js';
@@ -195,7 +194,9 @@ export class Context {
   }
 
   /** One line typed at the terminal; Ctrl-C rejects with InterruptedError, end of input (Ctrl-D) answers ''. */
-  private ask(question: string): Promise<string> {
+  private async ask(question: string): Promise<string> {
+    // Node's readline loads at the first question: a command that asks none never pays for it.
+    const { createInterface } = await import('node:readline/promises');
     const readline = createInterface({ input: process.stdin, output: process.stderr });
     return new Promise<string>((resolve, reject) => {
       readline.once('SIGINT', () => {
