@@ -37,4 +37,3 @@ export const reasonSchema = lazySchema(() =>
     .refine((text) => !hasUnsafeCharacter(text), UNSAFE_MESSAGE)
     .refine((text) => visibleLength(text) >= 5, 'motif trop court : au moins 5 caractères visibles'),
 );
-
