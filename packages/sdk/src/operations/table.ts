@@ -78,6 +78,12 @@ export interface OperationSpec<S extends z.ZodType = z.ZodType> {
   /** `dataset.import` reads a document (`context.source`); `dataset.export` streams one out. */
   stream?: 'in' | 'out';
   run(store: Store, input: z.output<S>, context: OperationContext): unknown;
+  /**
+   * A read's answer as the JSON text that `jsonText` writes for it, where the store has it at
+   * hand without building the answer (the audit's flags are kept in that form): for a caller
+   * in this process that prints it (`cafsup audit --json`), never over HTTP.
+   */
+  text?(store: Store, input: z.output<S>, context: OperationContext): Promise<{ text: string[] }>;
 }
 
 function operation<S extends z.ZodType>(spec: OperationSpec<S>): OperationSpec<S> {
@@ -153,6 +159,7 @@ export const OPERATION_TABLE = {
     input: auditRunInputSchema,
     target: (input) => ({ partners: input.partnerId === undefined ? [] : [input.partnerId] }),
     run: (store, input, { scope }) => store.runAudit(input, scope),
+    text: (store, input, { scope }) => store.runAuditText(input, scope),
   }),
   'audit.counts': operation({
     summary: 'le nombre d’alertes par gravité de chaque partenaire qui en a',

@@ -12,6 +12,7 @@ import {
   habilitationEndedFlag,
   indexQuotas,
   isProfileEligible,
+  jsonText,
   multipleProfilesFlag,
   parisDay,
   profileNotEligibleFlag,
@@ -251,11 +252,7 @@ export class AuditEngine {
       for (const usage of usages) byPartner.get(usage.partnerId)!.push(usage);
       return { partnerIds, byPartner, head, missing };
     });
-    await this.cache.keep(
-      asOf,
-      head,
-      missing.map((partnerId) => ({ partnerId, aspect: 'quotas', value: byPartner.get(partnerId)! })),
-    );
+    await this.cache.keep(asOf, head, () => missing.map((partnerId) => ({ partnerId, aspect: 'quotas', value: byPartner.get(partnerId)! })));
     return partnerIds.flatMap((partnerId) => byPartner.get(partnerId)!);
   }
 
@@ -301,42 +298,81 @@ export class AuditEngine {
    * computed now and kept, then the rules and severity asked for are selected.
    */
   async run(query: AuditQuery): Promise<AuditReport> {
-    const wanted = (flag: Flag) =>
-      (query.rules === undefined || query.rules.includes(flag.rule)) && (query.minSeverity === undefined || atLeast(flag.severity, query.minSeverity));
-    const found = await this.db.snapshot(async () => {
-      const head = await this.cache.head();
-      const partnerIds = await this.partnerIdsInScope(query);
-      const byPartner = await this.cache.read<Flag[]>('flags', query.asOf, this.narrowed(query, partnerIds));
-      const missing = partnerIds.filter((partnerId) => !byPartner.has(partnerId));
-      // Some rules only, for many partners not kept: those rules cost less than every rule for them.
-      if (query.rules !== undefined && missing.length > ONE_BY_ONE) return { computed: await this.flagsOf(query) } as const;
-      for (const [partnerId, flags] of await this.computeFlags(missing, query)) byPartner.set(partnerId, flags);
-      return { computed: null, partnerIds, byPartner, head, missing };
-    });
-    if (found.computed !== null) {
-      const flags = found.computed.filter(wanted).sort(compareFlags);
-      return { asOf: query.asOf, flags, summary: summarise(flags) };
-    }
-    const { partnerIds, byPartner, head, missing } = found;
-    await this.cache.keep(
-      query.asOf,
-      head,
-      missing.flatMap((partnerId) => {
-        const flags = byPartner.get(partnerId)!;
-        return [
-          { partnerId, aspect: 'flags' as const, value: flags },
-          { partnerId, aspect: 'counts' as const, value: summarise(flags) },
-        ];
-      }),
-    );
+    const found = await this.partnerFlags(query);
+    if ('flags' in found) return found;
+    const { partnerIds, textOf, computed } = found;
+    const wanted = (flag: Flag) => query.rules === undefined || query.rules.includes(flag.rule);
+    const lists = partnerIds.map((partnerId) => computed.get(partnerId) ?? (JSON.parse(textOf(partnerId)) as Flag[]));
     // Each partner's flags are in report order, which is by severity, then partner: a merge, not a sort.
-    const lists = partnerIds.map((partnerId) => byPartner.get(partnerId)!);
     const flags: Flag[] = [];
-    for (const severity of SEVERITIES) {
-      if (query.minSeverity !== undefined && !atLeast(severity, query.minSeverity)) continue;
+    for (const severity of severitiesFrom(query.minSeverity)) {
       for (const list of lists) for (const flag of list) if (flag.severity === severity && wanted(flag)) flags.push(flag);
     }
     return { asOf: query.asOf, flags, summary: summarise(flags) };
+  }
+
+  /**
+   * The report of `run` as its JSON text (`jsonText`), in pieces to write in order: each
+   * partner's flags kept as text are cut by severity and put end to end, never parsed nor
+   * built (a national report is some forty megabytes of it). Some rules only: from `run`.
+   */
+  async runText(query: AuditQuery): Promise<AuditText> {
+    const found = query.rules === undefined ? await this.partnerFlags(query) : await this.run(query);
+    if ('flags' in found) return { asOf: found.asOf, summary: found.summary, text: [jsonText(found)] };
+    const bySeverity = new Map<Severity, string[]>(SEVERITIES.map((severity) => [severity, []]));
+    const summary: SeveritySummary = { critical: 0, high: 0, medium: 0, low: 0 };
+    for (const partnerId of found.partnerIds) cutBySeverity(found.textOf(partnerId), bySeverity, summary);
+    const blocks: string[] = [];
+    for (const severity of severitiesFrom(query.minSeverity)) {
+      const pieces = bySeverity.get(severity)!;
+      if (pieces.length > 0) blocks.push(pieces.join(FLAG_SEPARATOR));
+    }
+    for (const severity of SEVERITIES) if (!severitiesFrom(query.minSeverity).includes(severity)) summary[severity] = 0;
+    // The envelope as `jsonText` writes it with no flag, the flags put in its empty list.
+    const [before, after] = jsonText({ asOf: query.asOf, flags: [], summary }).split(EMPTY_FLAGS) as [string, string];
+    const text =
+      blocks.length === 0
+        ? [before, EMPTY_FLAGS, after]
+        : [`${before}"flags": [${FLAG_SEPARATOR.slice(1)}`, ...blocks.flatMap((block, index) => (index === 0 ? [block] : [FLAG_SEPARATOR, block])), `\n  ]${after}`];
+    return { asOf: query.asOf, summary, text };
+  }
+
+  /**
+   * Each partner's flags at `query.asOf` in the form kept (`flagsText`): those kept, the others
+   * computed now, from one snapshot, and kept. Some rules only, for many partners not kept: the
+   * report of those rules alone, which cost less than every rule for them.
+   */
+  private async partnerFlags(
+    query: AuditQuery,
+  ): Promise<AuditReport | { partnerIds: string[]; textOf: (partnerId: string) => string; computed: Map<string, Flag[]> }> {
+    const found = await this.db.snapshot(async () => {
+      const head = await this.cache.head();
+      const partnerIds = await this.partnerIdsInScope(query);
+      const texts = await this.cache.readText('flags', query.asOf, this.narrowed(query, partnerIds));
+      const missing = partnerIds.filter((partnerId) => !texts.has(partnerId));
+      if (query.rules !== undefined && missing.length > ONE_BY_ONE) return { some: await this.flagsOf(query) } as const;
+      return { some: null, partnerIds, texts, computed: await this.computeFlags(missing, query), head };
+    });
+    if (found.some !== null) {
+      const flags = found.some
+        .filter((flag) => query.rules!.includes(flag.rule) && (query.minSeverity === undefined || atLeast(flag.severity, query.minSeverity)))
+        .sort(compareFlags);
+      return { asOf: query.asOf, flags, summary: summarise(flags) };
+    }
+    const { partnerIds, texts, computed, head } = found;
+    // The text of the flags computed now: what is kept, and what `runText` writes; `run` needs it only to keep it.
+    const textOf = (partnerId: string) => {
+      let text = texts.get(partnerId);
+      if (text === undefined) texts.set(partnerId, (text = flagsText(computed.get(partnerId)!)));
+      return text;
+    };
+    await this.cache.keep(query.asOf, head, () =>
+      [...computed].flatMap(([partnerId, flags]) => [
+        { partnerId, aspect: 'flags' as const, text: textOf(partnerId) },
+        { partnerId, aspect: 'counts' as const, value: summarise(flags) },
+      ]),
+    );
+    return { partnerIds, textOf, computed };
   }
 
   /** Every flag of the rules of `query`, cited, in no particular order. */
@@ -380,11 +416,7 @@ export class AuditEngine {
       for (const [partnerId, counts] of await this.computeCounts(missing, scope, asOf)) byPartner.set(partnerId, counts);
       return { partnerIds, byPartner, head, missing };
     });
-    await this.cache.keep(
-      asOf,
-      head,
-      missing.map((partnerId) => ({ partnerId, aspect: 'counts', value: byPartner.get(partnerId)! })),
-    );
+    await this.cache.keep(asOf, head, () => missing.map((partnerId) => ({ partnerId, aspect: 'counts', value: byPartner.get(partnerId)! })));
     return partnerIds
       .map((partnerId) => ({ partnerId, flags: byPartner.get(partnerId)! }))
       .filter(({ flags }) => flags.critical + flags.high + flags.medium + flags.low > 0);
@@ -723,6 +755,60 @@ interface UserCandidateRow {
 
 function availableFromByService(terms: Terms): Map<string, CalendarDate | null> {
   return new Map(terms.subscriptions.map((subscription) => [subscription.service, subscription.availableFrom]));
+}
+
+/** The report as `runText` hands it: the text `jsonText` would write for `run`'s report, in pieces. */
+export interface AuditText {
+  asOf: CalendarDate;
+  summary: SeveritySummary;
+  text: string[];
+}
+
+/** The severities a report shows, from the most severe down to `minSeverity`. */
+function severitiesFrom(minSeverity: Severity | undefined): readonly Severity[] {
+  return minSeverity === undefined ? SEVERITIES : SEVERITIES.filter((severity) => atLeast(severity, minSeverity));
+}
+
+/**
+ * A partner's flags as kept, in report order: the text of its list where it stands in the
+ * report (`jsonText`, one level in), so that `runText` puts lists end to end. JSON all the
+ * same, that `run` parses.
+ */
+function flagsText(flags: readonly Flag[]): string {
+  return jsonText(flags).slice(0, -1).replaceAll('\n', '\n  ');
+}
+
+/** Between two flags of a report, and what an empty list reads as in its envelope. */
+const FLAG_SEPARATOR = ',\n    ';
+const EMPTY_FLAGS = '"flags": []';
+/**
+ * What starts a flag, and its severity, in `flagsText`: a line break then this indentation is
+ * structure (JSON writes a line break inside a string as `\n`), and only a flag's own fields
+ * are indented this far.
+ */
+const FLAG_START = '\n    {';
+const SEVERITY_FIELD = '\n      "severity": "';
+const SEVERITY_BY_INITIAL = new Map(SEVERITIES.map((severity) => [severity.charCodeAt(0), severity]));
+
+/**
+ * Cuts a partner's kept flags (`flagsText`, in report order so by severity) into one piece per
+ * severity, each appended to its severity's pieces, and counts them.
+ */
+function cutBySeverity(text: string, bySeverity: Map<Severity, string[]>, summary: SeveritySummary): void {
+  let current: Severity | null = null;
+  let start = 0;
+  for (let at = text.indexOf(SEVERITY_FIELD); at !== -1; at = text.indexOf(SEVERITY_FIELD, at + SEVERITY_FIELD.length)) {
+    const severity = SEVERITY_BY_INITIAL.get(text.charCodeAt(at + SEVERITY_FIELD.length))!;
+    if (severity !== current) {
+      const flagStart = text.lastIndexOf(FLAG_START, at) + FLAG_START.length - 1;
+      if (current !== null) bySeverity.get(current)!.push(text.slice(start, flagStart - FLAG_SEPARATOR.length));
+      current = severity;
+      start = flagStart;
+    }
+    summary[severity] += 1;
+  }
+  // The list ends with its last flag, a line break and its closing bracket, one level in.
+  if (current !== null) bySeverity.get(current)!.push(text.slice(start, text.length - '\n  ]'.length));
 }
 
 /** The scope without its partner: the pass over every partner of its Cafs. */

@@ -18,8 +18,8 @@ import { dialectOf, pick, type Sql } from './engine/engine.js';
  * Derived data like `holdings`: never traced, never exported, rebuilt from the rest.
  */
 
-/** Raised when what a row holds would no longer be what the code computes: a rule's wording, a field. */
-const CACHE_EDITION = 1;
+/** Raised when what a row holds would no longer be what the code computes: a rule's wording, a field, the form flags are kept in. */
+const CACHE_EDITION = 2;
 
 /** What is kept of a partner; each aspect's rows lie together, so reading every partner's counts never reads their flags. */
 const ASPECTS = ['counts', 'flags', 'quotas', 'summary'] as const;
@@ -64,6 +64,9 @@ export async function forgetPartners(db: Sql, entries: readonly { partnerId: str
   ]);
 }
 
+/** A value to keep, or its JSON text already made (the audit's flags, in the form its report prints). */
+export type KeptEntry = { partnerId: string; aspect: Aspect } & ({ value: unknown } | { text: string });
+
 export class PartnerCache {
   constructor(
     private readonly db: Sql,
@@ -82,6 +85,13 @@ export class PartnerCache {
   /** What is kept of `aspect` at `asOf` for these partners (every partner's when undefined), parsed. */
   async read<T>(aspect: Aspect, asOf: CalendarDate, partnerIds: readonly string[] | undefined): Promise<Map<string, T>> {
     const kept = new Map<string, T>();
+    for (const [partnerId, text] of await this.readText(aspect, asOf, partnerIds)) kept.set(partnerId, JSON.parse(text) as T);
+    return kept;
+  }
+
+  /** What is kept of `aspect` at `asOf` for these partners (every partner's when undefined), as kept: JSON text. */
+  async readText(aspect: Aspect, asOf: CalendarDate, partnerIds: readonly string[] | undefined): Promise<Map<string, string>> {
+    const kept = new Map<string, string>();
     if (this.db.inWrite) return kept;
     const params: Record<string, unknown> = { aspect, asOf, basis: this.basis };
     let narrowed = '';
@@ -96,7 +106,7 @@ export class PartnerCache {
       `SELECT partner_id, value FROM partner_cache WHERE aspect = @aspect AND as_of = @asOf AND basis = @basis ${narrowed}`,
       params,
     );
-    for (const row of rows) kept.set(row.partner_id, JSON.parse(row.value) as T);
+    for (const row of rows) kept.set(row.partner_id, row.value);
     return kept;
   }
 
@@ -105,8 +115,11 @@ export class PartnerCache {
    * cache: when the store is read-only or busy, or has moved on, nothing is kept and the caller
    * has its answer anyway.
    */
-  async keep(asOf: CalendarDate, head: number, values: readonly { partnerId: string; aspect: Aspect; value: unknown }[]): Promise<void> {
-    if (values.length === 0 || head < 0 || this.db.inTransaction) return;
+  async keep(asOf: CalendarDate, head: number, entries: () => readonly KeptEntry[]): Promise<void> {
+    if (head < 0 || this.db.inTransaction) return;
+    // Made only now: nothing is serialised for a store that keeps nothing (inside a write).
+    const values = entries();
+    if (values.length === 0) return;
     try {
       // Never long behind a write or an import: the caller has its answer already.
       await this.db.withLockTimeout(KEEP_WAIT_MS, () =>
@@ -120,7 +133,7 @@ export class PartnerCache {
           await this.db.runMany(
             `INSERT INTO partner_cache (partner_id, aspect, as_of, basis, value) VALUES (?, ?, ?, ?, ?)
              ON CONFLICT (aspect, partner_id) DO UPDATE SET as_of = excluded.as_of, basis = excluded.basis, value = excluded.value`,
-            values.map(({ partnerId, aspect, value }) => [partnerId, aspect, asOf, this.basis, JSON.stringify(value)]),
+            values.map((entry) => [entry.partnerId, entry.aspect, asOf, this.basis, 'text' in entry ? entry.text : JSON.stringify(entry.value)]),
           );
         }),
       );

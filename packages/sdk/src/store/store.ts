@@ -43,7 +43,7 @@ import {
 import { ActionRunner } from './actions.js';
 import { Workflows } from './workflows/index.js';
 import { PartnerCache, cacheBasis } from './partner-cache.js';
-import { AuditEngine, type PartnerScope } from './audit.js';
+import { AuditEngine, type AuditQuery, type AuditText, type PartnerScope } from './audit.js';
 import { openDatabase } from './connection.js';
 import { dialectOf, redact, type Sql } from './engine/engine.js';
 import { SqliteSql } from './engine/sqlite.js';
@@ -262,11 +262,7 @@ export class Store {
     if (missing.length === 0) return summaries;
     const computed = await this.summariesFromConventions(missing, asOf);
     for (const [id, summary] of computed) summaries.set(id, summary);
-    await this.kept.keep(
-      asOf,
-      head,
-      [...computed].map(([partnerId, value]) => ({ partnerId, aspect: 'summary' as const, value })),
-    );
+    await this.kept.keep(asOf, head, () => [...computed].map(([partnerId, value]) => ({ partnerId, aspect: 'summary' as const, value })));
     return summaries;
   }
 
@@ -388,14 +384,23 @@ export class Store {
   }
 
   async runAudit(query: AuditRunInput = {}, scope: PartnerScope = {}): Promise<AuditReport> {
+    return this.audits.run(await this.auditQuery(query, scope));
+  }
+
+  /** The report of `runAudit` as the JSON text `jsonText` writes, in pieces, made from what is kept without building it. */
+  async runAuditText(query: AuditRunInput = {}, scope: PartnerScope = {}): Promise<AuditText> {
+    return this.audits.runText(await this.auditQuery(query, scope));
+  }
+
+  private async auditQuery(query: AuditRunInput, scope: PartnerScope): Promise<AuditQuery> {
     if (query.partnerId !== undefined) await this.requirePartnerInScope(query.partnerId, scope);
-    return this.audits.run({
+    return {
       ...scope,
       ...(query.partnerId === undefined ? {} : { partnerId: query.partnerId }),
       asOf: query.asOf ?? this.today(),
       ...(query.minSeverity === undefined ? {} : { minSeverity: query.minSeverity }),
       ...(query.rules === undefined ? {} : { rules: query.rules as never }),
-    });
+    };
   }
 
   /** Flags per severity of each partner that has any, as `runAudit` would count them (the partner lists). */

@@ -62,6 +62,16 @@ export class LocalTransport implements Transport {
     return this.use((store) => this.run<T>(store, operation, input));
   }
 
+  callText<T extends { text: string[] }>(operation: Operation, input: unknown): Promise<T> {
+    return this.use(async (store) => {
+      try {
+        return (await executeOperation(store, operation, input, this.caller, { asText: true })).value as T;
+      } catch (error) {
+        throw toCafsupError(error);
+      }
+    });
+  }
+
   private async run<T>(store: Store, operation: Operation, input: unknown): Promise<T> {
     try {
       if (operationSpec(operation).stream === 'in') {
