@@ -100,7 +100,7 @@ async function expectCountsOfTheAudit(client: CafsupClient): Promise<void> {
 async function expectTextOfTheReport(client: CafsupClient, query: AuditRunInput): Promise<AuditReport> {
   const { asOf, summary, text } = await client.audit.runText(query);
   const report = await client.audit.run(query);
-  expect(text.join('')).toBe(jsonText(report));
+  expect(Buffer.from(text).toString()).toBe(jsonText(report));
   expect({ asOf, summary }).toEqual({ asOf: report.asOf, summary: report.summary });
   return report;
 }

@@ -138,11 +138,12 @@ async function print(command: Command, result: CommandResult, context: Context, 
   if (context.options.json) {
     const fields = context.options.jsonFields;
     if (result.jsonText !== undefined && fields === undefined) {
-      for (const piece of result.jsonText) process.stdout.write(piece);
+      process.stdout.write(result.jsonText);
       return;
     }
     const { json, pickFields } = await output();
-    if (result.json !== undefined) process.stdout.write(json(fields === undefined || spec === undefined ? result.json : pickFields(result.json, spec.key, fields)));
+    if (result.json !== undefined)
+      process.stdout.write(json(fields === undefined || spec === undefined ? result.json : pickFields(result.json, spec.key, fields)));
     return;
   }
   if (context.options.quiet) {

@@ -228,32 +228,32 @@ export class AuditEngine {
    * now and kept (partner-cache.ts).
    */
   async quotaUsage(scope: PartnerScope, asOf: CalendarDate): Promise<QuotaUsage[]> {
-    const { partnerIds, byPartner, head, missing } = await this.db.snapshot(async () => {
-      const head = await this.cache.head();
-      const partnerIds = await this.partnerIdsInScope(scope);
-      const byPartner = await this.cache.read<QuotaUsage[]>('quotas', asOf, this.narrowed(scope, partnerIds));
-      const missing = partnerIds.filter((partnerId) => !byPartner.has(partnerId));
-      for (const partnerId of missing) byPartner.set(partnerId, []);
-      const usages: QuotaUsage[] = [];
-      if (missing.length > ONE_BY_ONE) {
-        const all = await this.conventions.all();
-        usages.push(
-          ...(
-            await this.usageWithTerms(
-              missing.map((partnerId) => all.get(partnerId)!),
-              wholeOf(scope),
-              asOf,
-            )
-          ).usages,
-        );
-      } else {
-        for (const partnerId of missing) usages.push(...(await this.usageWithTerms(await this.partnersInScope({ partnerId }), { partnerId }, asOf)).usages);
-      }
-      for (const usage of usages) byPartner.get(usage.partnerId)!.push(usage);
-      return { partnerIds, byPartner, head, missing };
-    });
-    await this.cache.keep(asOf, head, () => missing.map((partnerId) => ({ partnerId, aspect: 'quotas', value: byPartner.get(partnerId)! })));
-    return partnerIds.flatMap((partnerId) => byPartner.get(partnerId)!);
+    const { partnerIds, values } = await this.cache.through(
+      'quotas',
+      asOf,
+      () => this.partnersOf(scope),
+      async (missing) => {
+        const byPartner = new Map<string, QuotaUsage[]>(missing.map((partnerId) => [partnerId, []]));
+        const usages: QuotaUsage[] = [];
+        if (missing.length > ONE_BY_ONE) {
+          const all = await this.conventions.all();
+          usages.push(
+            ...(
+              await this.usageWithTerms(
+                missing.map((partnerId) => all.get(partnerId)!),
+                wholeOf(scope),
+                asOf,
+              )
+            ).usages,
+          );
+        } else {
+          for (const partnerId of missing) usages.push(...(await this.usageWithTerms(await this.partnersInScope({ partnerId }), { partnerId }, asOf)).usages);
+        }
+        for (const usage of usages) byPartner.get(usage.partnerId)!.push(usage);
+        return byPartner;
+      },
+    );
+    return partnerIds.flatMap((partnerId) => values.get(partnerId)!);
   }
 
   private async usageWithTerms(partners: readonly PartnerConvention[], scope: PartnerScope, asOf: CalendarDate) {
@@ -298,11 +298,11 @@ export class AuditEngine {
    * computed now and kept, then the rules and severity asked for are selected.
    */
   async run(query: AuditQuery): Promise<AuditReport> {
-    const found = await this.partnerFlags(query);
+    const found = await this.partnerFlags(query, (partnerIds) => this.cache.readText('flags', query.asOf, partnerIds));
     if ('flags' in found) return found;
-    const { partnerIds, textOf, computed } = found;
+    const { partnerIds, kept, computed } = found;
     const wanted = (flag: Flag) => query.rules === undefined || query.rules.includes(flag.rule);
-    const lists = partnerIds.map((partnerId) => computed.get(partnerId) ?? (JSON.parse(textOf(partnerId)) as Flag[]));
+    const lists = partnerIds.map((partnerId) => computed.get(partnerId) ?? (JSON.parse(kept.get(partnerId)!) as Flag[]));
     // Each partner's flags are in report order, which is by severity, then partner: a merge, not a sort.
     const flags: Flag[] = [];
     for (const severity of severitiesFrom(query.minSeverity)) {
@@ -312,46 +312,45 @@ export class AuditEngine {
   }
 
   /**
-   * The report of `run` as its JSON text (`jsonText`), in pieces to write in order: each
-   * partner's flags kept as text are cut by severity and put end to end, never parsed nor
-   * built (a national report is some forty megabytes of it). Some rules only: from `run`.
+   * The report of `run` as its JSON text (`jsonText`), in UTF-8: each partner's flags kept as
+   * text are read as bytes, cut by severity and put end to end, never decoded, parsed nor built
+   * (a national report is some forty megabytes of it). Some rules only: from `run`.
    */
   async runText(query: AuditQuery): Promise<AuditText> {
-    const found = query.rules === undefined ? await this.partnerFlags(query) : await this.run(query);
-    if ('flags' in found) return { asOf: found.asOf, summary: found.summary, text: [jsonText(found)] };
-    const bySeverity = new Map<Severity, string[]>(SEVERITIES.map((severity) => [severity, []]));
+    const found =
+      query.rules === undefined ? await this.partnerFlags(query, (partnerIds) => this.cache.readBytes('flags', query.asOf, partnerIds)) : await this.run(query);
+    if ('flags' in found) return { asOf: found.asOf, summary: found.summary, text: Buffer.from(jsonText(found)) };
+    const { partnerIds, kept, textOf } = found;
+    const shown = severitiesFrom(query.minSeverity);
+    const bySeverity = new Map<Severity, Buffer[]>(SEVERITIES.map((severity) => [severity, []]));
     const summary: SeveritySummary = { critical: 0, high: 0, medium: 0, low: 0 };
-    for (const partnerId of found.partnerIds) cutBySeverity(found.textOf(partnerId), bySeverity, summary);
-    const blocks: string[] = [];
-    for (const severity of severitiesFrom(query.minSeverity)) {
-      const pieces = bySeverity.get(severity)!;
-      if (pieces.length > 0) blocks.push(pieces.join(FLAG_SEPARATOR));
-    }
-    for (const severity of SEVERITIES) if (!severitiesFrom(query.minSeverity).includes(severity)) summary[severity] = 0;
+    for (const partnerId of partnerIds) cutBySeverity(kept.get(partnerId) ?? Buffer.from(textOf(partnerId)), bySeverity, summary);
+    for (const severity of SEVERITIES) if (!shown.includes(severity)) summary[severity] = 0;
+    const pieces = shown.flatMap((severity) => bySeverity.get(severity)!);
+    const list =
+      pieces.length === 0 ? [EMPTY_LIST] : [LIST_OPEN, ...pieces.flatMap((piece, index) => (index === 0 ? [piece] : [FLAG_SEPARATOR, piece])), LIST_CLOSE];
     // The envelope as `jsonText` writes it with no flag, the flags put in its empty list.
-    const [before, after] = jsonText({ asOf: query.asOf, flags: [], summary }).split(EMPTY_FLAGS) as [string, string];
-    const text =
-      blocks.length === 0
-        ? [before, EMPTY_FLAGS, after]
-        : [`${before}"flags": [${FLAG_SEPARATOR.slice(1)}`, ...blocks.flatMap((block, index) => (index === 0 ? [block] : [FLAG_SEPARATOR, block])), `\n  ]${after}`];
-    return { asOf: query.asOf, summary, text };
+    const [before, after] = jsonText({ asOf: query.asOf, flags: [], summary }).split(NO_FLAGS) as [string, string];
+    return { asOf: query.asOf, summary, text: Buffer.concat([Buffer.from(`${before}"flags": `), ...list, Buffer.from(after)]) };
   }
 
   /**
-   * Each partner's flags at `query.asOf` in the form kept (`flagsText`): those kept, the others
-   * computed now, from one snapshot, and kept. Some rules only, for many partners not kept: the
-   * report of those rules alone, which cost less than every rule for them.
+   * Each partner's flags at `query.asOf`: those kept, as `readKept` reads them (`flagsText`, as
+   * text or bytes), and the others computed now, from one snapshot, then kept. Some rules only,
+   * for many partners not kept: the report of those rules alone, which cost less than every
+   * rule for them.
    */
-  private async partnerFlags(
+  private async partnerFlags<K>(
     query: AuditQuery,
-  ): Promise<AuditReport | { partnerIds: string[]; textOf: (partnerId: string) => string; computed: Map<string, Flag[]> }> {
+    readKept: (partnerIds: readonly string[] | undefined) => Promise<Map<string, K>>,
+  ): Promise<AuditReport | { partnerIds: string[]; kept: Map<string, K>; computed: Map<string, Flag[]>; textOf: (partnerId: string) => string }> {
     const found = await this.db.snapshot(async () => {
       const head = await this.cache.head();
-      const partnerIds = await this.partnerIdsInScope(query);
-      const texts = await this.cache.readText('flags', query.asOf, this.narrowed(query, partnerIds));
-      const missing = partnerIds.filter((partnerId) => !texts.has(partnerId));
+      const { partnerIds, whole } = await this.partnersOf(query);
+      const kept = await readKept(whole ? undefined : partnerIds);
+      const missing = partnerIds.filter((partnerId) => !kept.has(partnerId));
       if (query.rules !== undefined && missing.length > ONE_BY_ONE) return { some: await this.flagsOf(query) } as const;
-      return { some: null, partnerIds, texts, computed: await this.computeFlags(missing, query), head };
+      return { some: null, partnerIds, kept, computed: await this.computeFlags(missing, query), head };
     });
     if (found.some !== null) {
       const flags = found.some
@@ -359,8 +358,9 @@ export class AuditEngine {
         .sort(compareFlags);
       return { asOf: query.asOf, flags, summary: summarise(flags) };
     }
-    const { partnerIds, texts, computed, head } = found;
+    const { partnerIds, kept, computed, head } = found;
     // The text of the flags computed now: what is kept, and what `runText` writes; `run` needs it only to keep it.
+    const texts = new Map<string, string>();
     const textOf = (partnerId: string) => {
       let text = texts.get(partnerId);
       if (text === undefined) texts.set(partnerId, (text = flagsText(computed.get(partnerId)!)));
@@ -372,7 +372,7 @@ export class AuditEngine {
         { partnerId, aspect: 'counts' as const, value: summarise(flags) },
       ]),
     );
-    return { partnerIds, textOf, computed };
+    return { partnerIds, kept, computed, textOf };
   }
 
   /** Every flag of the rules of `query`, cited, in no particular order. */
@@ -408,17 +408,14 @@ export class AuditEngine {
    * thousand flags, most of its cost.
    */
   async counts(scope: PartnerScope, asOf: CalendarDate): Promise<{ partnerId: string; flags: SeveritySummary }[]> {
-    const { partnerIds, byPartner, head, missing } = await this.db.snapshot(async () => {
-      const head = await this.cache.head();
-      const partnerIds = await this.partnerIdsInScope(scope);
-      const byPartner = await this.cache.read<SeveritySummary>('counts', asOf, this.narrowed(scope, partnerIds));
-      const missing = partnerIds.filter((partnerId) => !byPartner.has(partnerId));
-      for (const [partnerId, counts] of await this.computeCounts(missing, scope, asOf)) byPartner.set(partnerId, counts);
-      return { partnerIds, byPartner, head, missing };
-    });
-    await this.cache.keep(asOf, head, () => missing.map((partnerId) => ({ partnerId, aspect: 'counts', value: byPartner.get(partnerId)! })));
+    const { partnerIds, values } = await this.cache.through(
+      'counts',
+      asOf,
+      () => this.partnersOf(scope),
+      (missing) => this.computeCounts(missing, scope, asOf),
+    );
     return partnerIds
-      .map((partnerId) => ({ partnerId, flags: byPartner.get(partnerId)! }))
+      .map((partnerId) => ({ partnerId, flags: values.get(partnerId)! }))
       .filter(({ flags }) => flags.critical + flags.high + flags.medium + flags.low > 0);
   }
 
@@ -461,9 +458,9 @@ export class AuditEngine {
     return rows.map((row) => row.partner_id).sort(compareCodePoints);
   }
 
-  /** The partners whose kept rows to read: all of them (undefined) when the scope is the whole store. */
-  private narrowed(scope: PartnerScope, partnerIds: readonly string[]): readonly string[] | undefined {
-    return scope.partnerId === undefined && scope.cafCodes === undefined ? undefined : partnerIds;
+  /** The partners of the scope, and whether they are the whole store's (whose kept rows are read whole). */
+  private async partnersOf(scope: PartnerScope): Promise<{ partnerIds: string[]; whole: boolean }> {
+    return { partnerIds: await this.partnerIdsInScope(scope), whole: scope.partnerId === undefined && scope.cafCodes === undefined };
   }
 
   /**
@@ -757,11 +754,11 @@ function availableFromByService(terms: Terms): Map<string, CalendarDate | null> 
   return new Map(terms.subscriptions.map((subscription) => [subscription.service, subscription.availableFrom]));
 }
 
-/** The report as `runText` hands it: the text `jsonText` would write for `run`'s report, in pieces. */
+/** The report as `runText` hands it: the text `jsonText` would write for `run`'s report, in UTF-8. */
 export interface AuditText {
   asOf: CalendarDate;
   summary: SeveritySummary;
-  text: string[];
+  text: Uint8Array;
 }
 
 /** The severities a report shows, from the most severe down to `minSeverity`. */
@@ -778,37 +775,40 @@ function flagsText(flags: readonly Flag[]): string {
   return jsonText(flags).slice(0, -1).replaceAll('\n', '\n  ');
 }
 
-/** Between two flags of a report, and what an empty list reads as in its envelope. */
-const FLAG_SEPARATOR = ',\n    ';
-const EMPTY_FLAGS = '"flags": []';
+/** How `jsonText` writes a report's list of flags, one level in: its opening, between two flags, its end; or empty. */
+const LIST_OPEN = Buffer.from('[\n    ');
+const FLAG_SEPARATOR = Buffer.from(',\n    ');
+const LIST_CLOSE = Buffer.from('\n  ]');
+const EMPTY_LIST = Buffer.from('[]');
+const NO_FLAGS = '"flags": []';
 /**
  * What starts a flag, and its severity, in `flagsText`: a line break then this indentation is
  * structure (JSON writes a line break inside a string as `\n`), and only a flag's own fields
- * are indented this far.
+ * are indented this far. ASCII: the same bytes in UTF-8.
  */
-const FLAG_START = '\n    {';
-const SEVERITY_FIELD = '\n      "severity": "';
+const FLAG_START = Buffer.from('\n    {');
+const SEVERITY_FIELD = Buffer.from('\n      "severity": "');
 const SEVERITY_BY_INITIAL = new Map(SEVERITIES.map((severity) => [severity.charCodeAt(0), severity]));
 
 /**
- * Cuts a partner's kept flags (`flagsText`, in report order so by severity) into one piece per
- * severity, each appended to its severity's pieces, and counts them.
+ * Cuts a partner's kept flags (`flagsText` in UTF-8, in report order so by severity) into one
+ * piece per severity, each appended to its severity's pieces (views, not copies), and counts
+ * them.
  */
-function cutBySeverity(text: string, bySeverity: Map<Severity, string[]>, summary: SeveritySummary): void {
+function cutBySeverity(text: Buffer, bySeverity: Map<Severity, Buffer[]>, summary: SeveritySummary): void {
   let current: Severity | null = null;
   let start = 0;
   for (let at = text.indexOf(SEVERITY_FIELD); at !== -1; at = text.indexOf(SEVERITY_FIELD, at + SEVERITY_FIELD.length)) {
-    const severity = SEVERITY_BY_INITIAL.get(text.charCodeAt(at + SEVERITY_FIELD.length))!;
+    const severity = SEVERITY_BY_INITIAL.get(text[at + SEVERITY_FIELD.length]!)!;
     if (severity !== current) {
       const flagStart = text.lastIndexOf(FLAG_START, at) + FLAG_START.length - 1;
-      if (current !== null) bySeverity.get(current)!.push(text.slice(start, flagStart - FLAG_SEPARATOR.length));
+      if (current !== null) bySeverity.get(current)!.push(text.subarray(start, flagStart - FLAG_SEPARATOR.length));
       current = severity;
       start = flagStart;
     }
     summary[severity] += 1;
   }
-  // The list ends with its last flag, a line break and its closing bracket, one level in.
-  if (current !== null) bySeverity.get(current)!.push(text.slice(start, text.length - '\n  ]'.length));
+  if (current !== null) bySeverity.get(current)!.push(text.subarray(start, text.length - LIST_CLOSE.length));
 }
 
 /** The scope without its partner: the pass over every partner of its Cafs. */

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { RULES, type AuditSettings, type CalendarDate } from '@cafsup/shared';
 import { dialectOf, pick, type Sql } from './engine/engine.js';
+import { readHead } from './meta.js';
 
 /**
  * What was computed for each partner at one date, kept between calls (issue 14: « flag counts
@@ -79,7 +80,31 @@ export class PartnerCache {
    */
   async head(): Promise<number> {
     if (this.db.inWrite) return -1;
-    return headOf(await this.db.value<string>("SELECT value FROM meta WHERE key = 'trace_head'"));
+    return (await readHead(this.db)).id;
+  }
+
+  /**
+   * Each partner's `aspect` at `asOf`, from one snapshot: what is kept, and for the others what
+   * `compute` makes (it is given the partners missing), kept then. `partners` names them, read
+   * in that snapshot, and says whether they are the whole store's (whose rows are read whole).
+   */
+  async through<T>(
+    aspect: Aspect,
+    asOf: CalendarDate,
+    partners: () => Promise<{ partnerIds: string[]; whole: boolean }>,
+    compute: (missing: string[]) => Promise<Map<string, T>>,
+  ): Promise<{ partnerIds: string[]; values: Map<string, T> }> {
+    const { partnerIds, values, computed, head } = await this.db.snapshot(async () => {
+      // Read first: what is computed is never older than the head it is kept under.
+      const head = await this.head();
+      const { partnerIds, whole } = await partners();
+      const values = await this.read<T>(aspect, asOf, whole ? undefined : partnerIds);
+      const computed = await compute(partnerIds.filter((partnerId) => !values.has(partnerId)));
+      for (const [partnerId, value] of computed) values.set(partnerId, value);
+      return { partnerIds, values, computed, head };
+    });
+    await this.keep(asOf, head, () => [...computed].map(([partnerId, value]) => ({ partnerId, aspect, value })));
+    return { partnerIds, values };
   }
 
   /** What is kept of `aspect` at `asOf` for these partners (every partner's when undefined), parsed. */
@@ -91,7 +116,21 @@ export class PartnerCache {
 
   /** What is kept of `aspect` at `asOf` for these partners (every partner's when undefined), as kept: JSON text. */
   async readText(aspect: Aspect, asOf: CalendarDate, partnerIds: readonly string[] | undefined): Promise<Map<string, string>> {
-    const kept = new Map<string, string>();
+    return this.readRows(aspect, asOf, partnerIds, 'value');
+  }
+
+  /**
+   * The same JSON text in UTF-8, for what only copies it out (`AuditEngine.runText`): each
+   * engine hands the bytes over without making text of them (SQLite as stored; PostgreSQL as
+   * `bytea`, which node-postgres decodes natively).
+   */
+  async readBytes(aspect: Aspect, asOf: CalendarDate, partnerIds: readonly string[] | undefined): Promise<Map<string, Buffer>> {
+    return this.readRows(aspect, asOf, partnerIds, pick(this.db, { sqlite: 'CAST(value AS BLOB)', postgres: "convert_to(value, 'UTF8')" }));
+  }
+
+  /** The kept rows of `aspect` at `asOf` for these partners, `value` (their column, or an expression of it) by partner. */
+  private async readRows<T>(aspect: Aspect, asOf: CalendarDate, partnerIds: readonly string[] | undefined, value: string): Promise<Map<string, T>> {
+    const kept = new Map<string, T>();
     if (this.db.inWrite) return kept;
     const params: Record<string, unknown> = { aspect, asOf, basis: this.basis };
     let narrowed = '';
@@ -102,8 +141,8 @@ export class PartnerCache {
       narrowed = `AND partner_id IN ${dialectOf(this.db).jsonValues('@partners')}`;
       params.partners = JSON.stringify(partnerIds);
     }
-    const rows = await this.db.all<{ partner_id: string; value: string }>(
-      `SELECT partner_id, value FROM partner_cache WHERE aspect = @aspect AND as_of = @asOf AND basis = @basis ${narrowed}`,
+    const rows = await this.db.all<{ partner_id: string; value: T }>(
+      `SELECT partner_id, ${value} AS value FROM partner_cache WHERE aspect = @aspect AND as_of = @asOf AND basis = @basis ${narrowed}`,
       params,
     );
     for (const row of rows) kept.set(row.partner_id, row.value);
@@ -126,10 +165,8 @@ export class PartnerCache {
         this.db.transaction(async () => {
           // Locked: a write appending now waits for this one, then forgets what it changes.
           // Not waiting for it (PostgreSQL): a write holding it is about to forget what this keeps.
-          const now = headOf(
-            await this.db.value<string>(`SELECT value FROM meta WHERE key = 'trace_head'${pick(this.db, { sqlite: '', postgres: ' FOR UPDATE NOWAIT' })}`),
-          );
-          if (now !== head) return;
+          const now = await readHead(this.db, pick(this.db, { sqlite: '', postgres: ' FOR UPDATE NOWAIT' }));
+          if (now.id !== head) return;
           await this.db.runMany(
             `INSERT INTO partner_cache (partner_id, aspect, as_of, basis, value) VALUES (?, ?, ?, ?, ?)
              ON CONFLICT (aspect, partner_id) DO UPDATE SET as_of = excluded.as_of, basis = excluded.basis, value = excluded.value`,
@@ -141,10 +178,6 @@ export class PartnerCache {
       if (!isPassing(error)) throw error;
     }
   }
-}
-
-function headOf(value: string | undefined): number {
-  return value === undefined ? 0 : (JSON.parse(value) as { id: number }).id;
 }
 
 /** Errors that say only that nothing can be kept now: a read-only file or role, a lock not granted. */

@@ -249,21 +249,19 @@ export class Store {
   /**
    * The list's lines of these partners at `asOf`: those kept for that date (partner-cache.ts),
    * the others' from their conventions, then kept, so that a whole list (`partners --json`)
-   * parses no convention twice in a day. The head is read before the conventions: what is kept
-   * is never older than the head it is kept under.
+   * parses no convention twice in a day.
    */
   private async summariesOf(ids: readonly string[], asOf: CalendarDate): Promise<Map<string, PartnerSummary>> {
     // A server's page of 50 costs less from this process's memory (the entries stay loaded
     // between requests) than two more statements: only a longer batch reads what is kept.
     if (ids.length <= KEPT_LINES_FROM) return this.summariesFromConventions(ids, asOf);
-    const head = await this.kept.head();
-    const summaries = await this.kept.read<PartnerSummary>('summary', asOf, ids);
-    const missing = ids.filter((id) => !summaries.has(id));
-    if (missing.length === 0) return summaries;
-    const computed = await this.summariesFromConventions(missing, asOf);
-    for (const [id, summary] of computed) summaries.set(id, summary);
-    await this.kept.keep(asOf, head, () => [...computed].map(([partnerId, value]) => ({ partnerId, aspect: 'summary' as const, value })));
-    return summaries;
+    const { values } = await this.kept.through(
+      'summary',
+      asOf,
+      () => Promise.resolve({ partnerIds: [...ids], whole: false }),
+      (missing) => this.summariesFromConventions(missing, asOf),
+    );
+    return values;
   }
 
   private async summariesFromConventions(ids: readonly string[], asOf: CalendarDate): Promise<Map<string, PartnerSummary>> {

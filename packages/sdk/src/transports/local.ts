@@ -62,7 +62,7 @@ export class LocalTransport implements Transport {
     return this.use((store) => this.run<T>(store, operation, input));
   }
 
-  callText<T extends { text: string[] }>(operation: Operation, input: unknown): Promise<T> {
+  callText<T extends { text: Uint8Array }>(operation: Operation, input: unknown): Promise<T> {
     return this.use(async (store) => {
       try {
         return (await executeOperation(store, operation, input, this.caller, { asText: true })).value as T;

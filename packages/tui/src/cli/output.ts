@@ -1,13 +1,4 @@
-import {
-  SEVERITIES,
-  SEVERITY_LABELS,
-  escapeForTerminal,
-  frenchCsv,
-  frenchNumber,
-  plural,
-  type Severity,
-  type SeveritySummary,
-} from '@cafsup/shared';
+import { SEVERITIES, SEVERITY_LABELS, escapeForTerminal, frenchCsv, frenchNumber, plural, type Severity, type SeveritySummary } from '@cafsup/shared';
 import { colourEnabled, paint, type Colour } from './ansi.js';
 import { frenchDate, frenchDateTime, truncate } from '../format.js';
 
