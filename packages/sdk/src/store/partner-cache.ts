@@ -7,9 +7,9 @@ import { readHead } from './meta.js';
  * What was computed for each partner at one date, kept between calls (issue 14: « flag counts
  * and quota usage kept as aggregates in each write's transaction, re-dated daily », so that
  * lists and dashboards never run the full audit):
- * - a row per partner and aspect (its flag counts, its flags in report order, its quota usage,
- *   its line in the partner list),
- *   with the date and the basis it was computed on;
+ * - a row per partner and aspect (its flag counts, its flags in report order — as the JSON
+ *   text the report prints them in, audit.ts `flagsText` —, its quota usage, its line in the
+ *   partner list), with the date and the basis it was computed on;
  * - every write forgets the rows of the partners it changes, in its own transaction, when it
  *   appends its traces (`TraceWriter.append` calls `forgetPartners`): a write without traces
  *   does not exist, and a trace names its partner;
