@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { DEFAULT_AUDIT_SETTINGS, RULE_NAMES, type AuditCounts, type AuditReport, type SeveritySummary } from '@cafsup/shared';
+import { DEFAULT_AUDIT_SETTINGS, RULE_NAMES, jsonText, type AuditCounts, type AuditReport, type AuditRunInput, type SeveritySummary } from '@cafsup/shared';
 import { Store, type CafsupClient } from '@cafsup/sdk';
 import { PartnerCache, cacheBasis } from '../packages/sdk/dist/store/partner-cache.js';
 // @ts-expect-error the generator is a plain script shared with the benchmark
@@ -93,6 +93,18 @@ async function expectCountsOfTheAudit(client: CafsupClient): Promise<void> {
   }
 }
 
+/**
+ * The report as text (`audit.runText`, what `cafsup audit --json` writes), asked first so that
+ * it makes what is not kept yet, equals the JSON text of the report `audit.run` then builds.
+ */
+async function expectTextOfTheReport(client: CafsupClient, query: AuditRunInput): Promise<AuditReport> {
+  const { asOf, summary, text } = await client.audit.runText(query);
+  const report = await client.audit.run(query);
+  expect(Buffer.from(text).toString()).toBe(jsonText(report));
+  expect({ asOf, summary }).toEqual({ asOf: report.asOf, summary: report.summary });
+  return report;
+}
+
 const ENGINES: ['SQLite' | 'PostgreSQL', () => Promise<string | undefined>][] = [
   ['SQLite', () => Promise.resolve(undefined)],
   ...(POSTGRES_URL === null ? [] : [['PostgreSQL', freshDatabase] as ['PostgreSQL', () => Promise<string>]]),
@@ -133,7 +145,14 @@ describe.each(ENGINES)('audit.counts on %s', (_name, database) => {
     const { client, database } = generated;
     const asOf = '2026-11-22';
     await forgetKept(database);
-    const before = await client.audit.run({ asOf });
+    // The text of the report, nothing kept (computed then kept), then from what was kept, alone and narrowed.
+    const before = await expectTextOfTheReport(client, { asOf });
+    await expectTextOfTheReport(client, { asOf });
+    await expectTextOfTheReport(client, { asOf, minSeverity: 'high' });
+    const flagged = before.flags.find((flag) => flag.severity === 'low')!.partnerId;
+    await expectTextOfTheReport(client, { asOf, partnerId: flagged });
+    await expectTextOfTheReport(client, { asOf, partnerId: flagged, minSeverity: 'critical' });
+    await expectTextOfTheReport(client, { asOf, rules: ['DORMANT_ACCOUNT'] });
     const quotasBefore = await client.quotas.usage({ asOf });
     // Read back: the same answers, now from what was kept.
     expect(await client.audit.run({ asOf })).toEqual(before);
@@ -148,7 +167,8 @@ describe.each(ENGINES)('audit.counts on %s', (_name, database) => {
     const held = (await client.habilitations.list({ partnerId: unsubscribed.partnerId, status: 'active', limit: 100 })).items.map((h) => h.id);
     await client.habilitations.revoke([unsubscribed.habilitationId, ...held.slice(0, 40)], { reason: 'Profil non souscrit, retrait' });
 
-    const after = await client.audit.run({ asOf });
+    // Two partners computed again, the others from what was kept: the same text as the report.
+    const after = await expectTextOfTheReport(client, { asOf });
     const quotasAfter = await client.quotas.usage({ asOf });
     const countsAfter = await client.audit.counts({ asOf });
     expect(after).not.toEqual(before);
@@ -192,10 +212,10 @@ describe.each(ENGINES)('audit.counts on %s', (_name, database) => {
       const head = await cache.head();
       const [user] = (await client.users.list({ partnerId, limit: 1 })).items;
       await client.users.forcePasswordReset([user!.id], { reason: 'Contrôle des accès' });
-      await cache.keep(asOf, head, [{ partnerId, aspect: 'counts', value: wrong }]);
+      await cache.keep(asOf, head, () => [{ partnerId, aspect: 'counts', value: wrong }]);
       expect((await client.audit.counts({ asOf, partnerId })).partners[0]?.flags).not.toEqual(wrong);
       // The same from the current snapshot is kept (and read back: only this test's fault shows it).
-      await cache.keep(asOf, await cache.head(), [{ partnerId, aspect: 'counts', value: wrong }]);
+      await cache.keep(asOf, await cache.head(), () => [{ partnerId, aspect: 'counts', value: wrong }]);
       expect((await client.audit.counts({ asOf, partnerId })).partners[0]?.flags).toEqual(wrong);
       await forgetKept(database);
     } finally {

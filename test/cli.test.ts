@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RULE_NAMES } from '@cafsup/shared';
+import { RULE_NAMES, jsonText } from '@cafsup/shared';
 import { CliSandbox } from './support/cli.js';
 import { ACTOR, caf, convention, dataset, partner, user } from './support/fixture.js';
 
@@ -37,6 +37,18 @@ describe('cafsup on the demo data', () => {
     const counted = { critical: 0, high: 0, medium: 0, low: 0 } as Record<string, number>;
     for (const flag of report.flags) counted[flag.severity]! += 1;
     expect(report.summary).toEqual(counted);
+  });
+
+  it('prints the audit’s JSON kept from an earlier run as it prints it computed: indented, terminal-safe, byte for byte', () => {
+    // A date seen by no one yet: computed, then kept; the second run writes what was kept.
+    for (const args of [[], ['--severity', 'high'], ['amp']]) {
+      const asOf = ['--as-of', '2026-11-23'];
+      const computed = sandbox.run(['audit', ...args, ...asOf, '--json']);
+      const kept = sandbox.run(['audit', ...args, ...asOf, '--json']);
+      expect(computed.status, computed.stderr).toBe(0);
+      expect(kept.stdout).toBe(computed.stdout);
+      expect(kept.stdout).toBe(jsonText(JSON.parse(kept.stdout)));
+    }
   });
 
   it('lists quotas in force with the JSON of cli.md, ordered by partner, service, profile', () => {

@@ -13,7 +13,7 @@ export {
 export { LocalTransport, type LocalTransportOptions } from './transports/local.js';
 export { PooledTransport, type PooledTransportOptions } from './transports/pooled.js';
 export type { Page } from './store/pagination.js';
-export type { PartnerScope } from './store/audit.js';
+export type { AuditText, PartnerScope } from './store/audit.js';
 export type { DatasetSource } from './dataset/source.js';
 export type { ImportOutcome } from './resources/index.js';
 export { CafsupError, type ErrorCode } from '@cafsup/shared';

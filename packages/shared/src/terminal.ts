@@ -11,7 +11,21 @@ const BEYOND_C0 = '\\u007f-\\u009f\\u061c\\u200e\\u200f\\u2028\\u2029\\u202a-\\u
 const UNSAFE = new RegExp(`[\\u0000-\\u001f${BEYOND_C0}]`, 'u');
 const UNSAFE_GLOBAL = new RegExp(UNSAFE.source, 'gu');
 /** What JSON.stringify leaves raw (it escapes C0 itself), for JSON printed to a terminal. */
-export const UNSAFE_IN_JSON = new RegExp(`[${BEYOND_C0}]`, 'gu');
+const UNSAFE_IN_JSON = new RegExp(`[${BEYOND_C0}]`, 'gu');
+
+/** JSON text with every character a terminal would act on written as `\uXXXX`: the same value, harmless to print. */
+export function jsonSafe(text: string): string {
+  return text.replace(UNSAFE_IN_JSON, (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/**
+ * A value as the commands' `--json` prints it: indented by two spaces, terminal-safe, one
+ * line feed after. The store keeps a partner's flags in this form (audit.ts), so that a whole
+ * report goes out without being built.
+ */
+export function jsonText(value: unknown): string {
+  return `${jsonSafe(JSON.stringify(value, null, 2))}\n`;
+}
 
 /** True when the text holds a character refused in stored text. */
 export function hasUnsafeCharacter(text: string): boolean {

@@ -123,7 +123,7 @@ function globalOptions(options: ParsedOptions, own: Record<string, OptionSpec> =
 const output = () => import('./cli/output.js');
 
 /** How a list leaves the program: JSON, ids only, CSV, a workbook, TSV when piped, a table on a terminal. */
-async function print(command: Command, result: CommandResult, context: Context, options: ParsedOptions, fields: string[] | null): Promise<void> {
+async function print(command: Command, result: CommandResult, context: Context, options: ParsedOptions): Promise<void> {
   const spec = command.rows;
   const rows = result.rows;
   const xlsx = typeof options.xlsx === 'string' ? options.xlsx : undefined;
@@ -136,8 +136,14 @@ async function print(command: Command, result: CommandResult, context: Context, 
     return;
   }
   if (context.options.json) {
+    const fields = context.options.jsonFields;
+    if (result.jsonText !== undefined && fields === undefined) {
+      process.stdout.write(result.jsonText);
+      return;
+    }
     const { json, pickFields } = await output();
-    if (result.json !== undefined) process.stdout.write(json(fields === null || spec === undefined ? result.json : pickFields(result.json, spec.key, fields)));
+    if (result.json !== undefined)
+      process.stdout.write(json(fields === undefined || spec === undefined ? result.json : pickFields(result.json, spec.key, fields)));
     return;
   }
   if (context.options.quiet) {
@@ -190,7 +196,7 @@ async function runCommand(declared: DeclaredCommand, rawArgs: string[]): Promise
   const expected = declared.positionals ?? { min: 0, max: 0, names: '' };
   if (positionals.length < expected.min) throw new UsageError(`Il manque ${expected.names} : ${declared.usage}`);
   if (positionals.length > expected.max) throw new UsageError(`Argument en trop : « ${positionals[expected.max]} ». Usage : ${declared.usage}`);
-  const context = new Context(globalOptions(options, { ...declared.options }));
+  const context = new Context({ ...globalOptions(options, { ...declared.options }), ...(fields === null ? {} : { jsonFields: fields }) });
   const formats = [context.options.json && '--json', options.csv === true && '--csv', typeof options.xlsx === 'string' && '--xlsx'].filter(Boolean);
   if (formats.length > 1) throw new UsageError(`${formats.join(' et ')} : choisissez une seule sortie.`);
   try {
@@ -198,7 +204,7 @@ async function runCommand(declared: DeclaredCommand, rawArgs: string[]): Promise
     const result = await command.run(context, { options, positionals }).catch(async (error: unknown) => {
       throw await withSuggestion(context, error);
     });
-    await print(command, result, context, options, fields);
+    await print(command, result, context, options);
     return result.exitCode ?? 0;
   } finally {
     await context.close();

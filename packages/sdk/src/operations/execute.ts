@@ -28,6 +28,8 @@ export interface ExecuteOptions {
   idempotency?: IdempotencyRequest;
   source?: AsyncIterable<Uint8Array> | Iterable<DatasetEvent>;
   onProgress?: (progress: { bytes: number; entities: number }) => void;
+  /** A read answered as JSON text by the operation's `text` handler. */
+  asText?: boolean;
 }
 
 export interface Outcome {
@@ -81,6 +83,10 @@ export async function executeOperation(store: Store, name: string, rawInput: unk
     ...(options.source === undefined ? {} : { source: options.source }),
     ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
   };
+  if (options.asText === true) {
+    if (spec.access !== 'read' || spec.text === undefined) throw new CafsupError('INTERNAL', `Opération sans réponse en texte : ${name}.`);
+    return { value: await spec.text(store, input, context), replayed: false };
+  }
   const idempotency = options.idempotency;
   if (spec.access === 'read' || idempotency === undefined) return { value: await spec.run(store, input, context), replayed: false };
 

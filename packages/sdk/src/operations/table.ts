@@ -85,6 +85,12 @@ export interface OperationSpec<S extends z.ZodType = z.ZodType> {
    */
   keptAnswer?: true;
   run(store: Store, input: z.output<S>, context: OperationContext): unknown;
+  /**
+   * A read's answer as the JSON text that `jsonText` writes for it (in UTF-8), where the store has it at
+   * hand without building the answer (the audit's flags are kept in that form): for a caller
+   * in this process that prints it (`cafsup audit --json`), never over HTTP.
+   */
+  text?(store: Store, input: z.output<S>, context: OperationContext): Promise<{ text: Uint8Array }>;
 }
 
 function operation<S extends z.ZodType>(spec: OperationSpec<S>): OperationSpec<S> {
@@ -165,6 +171,7 @@ export const OPERATION_TABLE = {
     input: auditRunInputSchema,
     target: (input) => ({ partners: input.partnerId === undefined ? [] : [input.partnerId] }),
     run: (store, input, { scope }) => store.runAudit(input, scope),
+    text: (store, input, { scope }) => store.runAuditText(input, scope),
   }),
   'audit.counts': operation({
     summary: 'le nombre d’alertes par gravité de chaque partenaire qui en a',

@@ -12,6 +12,7 @@ import {
   habilitationEndedFlag,
   indexQuotas,
   isProfileEligible,
+  jsonText,
   multipleProfilesFlag,
   parisDay,
   profileNotEligibleFlag,
@@ -227,36 +228,32 @@ export class AuditEngine {
    * now and kept (partner-cache.ts).
    */
   async quotaUsage(scope: PartnerScope, asOf: CalendarDate): Promise<QuotaUsage[]> {
-    const { partnerIds, byPartner, head, missing } = await this.db.snapshot(async () => {
-      const head = await this.cache.head();
-      const partnerIds = await this.partnerIdsInScope(scope);
-      const byPartner = await this.cache.read<QuotaUsage[]>('quotas', asOf, this.narrowed(scope, partnerIds));
-      const missing = partnerIds.filter((partnerId) => !byPartner.has(partnerId));
-      for (const partnerId of missing) byPartner.set(partnerId, []);
-      const usages: QuotaUsage[] = [];
-      if (missing.length > ONE_BY_ONE) {
-        const all = await this.conventions.all();
-        usages.push(
-          ...(
-            await this.usageWithTerms(
-              missing.map((partnerId) => all.get(partnerId)!),
-              wholeOf(scope),
-              asOf,
-            )
-          ).usages,
-        );
-      } else {
-        for (const partnerId of missing) usages.push(...(await this.usageWithTerms(await this.partnersInScope({ partnerId }), { partnerId }, asOf)).usages);
-      }
-      for (const usage of usages) byPartner.get(usage.partnerId)!.push(usage);
-      return { partnerIds, byPartner, head, missing };
-    });
-    await this.cache.keep(
+    const { partnerIds, values } = await this.cache.through(
+      'quotas',
       asOf,
-      head,
-      missing.map((partnerId) => ({ partnerId, aspect: 'quotas', value: byPartner.get(partnerId)! })),
+      () => this.partnersOf(scope),
+      async (missing) => {
+        const byPartner = new Map<string, QuotaUsage[]>(missing.map((partnerId) => [partnerId, []]));
+        const usages: QuotaUsage[] = [];
+        if (missing.length > ONE_BY_ONE) {
+          const all = await this.conventions.all();
+          usages.push(
+            ...(
+              await this.usageWithTerms(
+                missing.map((partnerId) => all.get(partnerId)!),
+                wholeOf(scope),
+                asOf,
+              )
+            ).usages,
+          );
+        } else {
+          for (const partnerId of missing) usages.push(...(await this.usageWithTerms(await this.partnersInScope({ partnerId }), { partnerId }, asOf)).usages);
+        }
+        for (const usage of usages) byPartner.get(usage.partnerId)!.push(usage);
+        return byPartner;
+      },
     );
-    return partnerIds.flatMap((partnerId) => byPartner.get(partnerId)!);
+    return partnerIds.flatMap((partnerId) => values.get(partnerId)!);
   }
 
   private async usageWithTerms(partners: readonly PartnerConvention[], scope: PartnerScope, asOf: CalendarDate) {
@@ -301,42 +298,81 @@ export class AuditEngine {
    * computed now and kept, then the rules and severity asked for are selected.
    */
   async run(query: AuditQuery): Promise<AuditReport> {
-    const wanted = (flag: Flag) =>
-      (query.rules === undefined || query.rules.includes(flag.rule)) && (query.minSeverity === undefined || atLeast(flag.severity, query.minSeverity));
-    const found = await this.db.snapshot(async () => {
-      const head = await this.cache.head();
-      const partnerIds = await this.partnerIdsInScope(query);
-      const byPartner = await this.cache.read<Flag[]>('flags', query.asOf, this.narrowed(query, partnerIds));
-      const missing = partnerIds.filter((partnerId) => !byPartner.has(partnerId));
-      // Some rules only, for many partners not kept: those rules cost less than every rule for them.
-      if (query.rules !== undefined && missing.length > ONE_BY_ONE) return { computed: await this.flagsOf(query) } as const;
-      for (const [partnerId, flags] of await this.computeFlags(missing, query)) byPartner.set(partnerId, flags);
-      return { computed: null, partnerIds, byPartner, head, missing };
-    });
-    if (found.computed !== null) {
-      const flags = found.computed.filter(wanted).sort(compareFlags);
-      return { asOf: query.asOf, flags, summary: summarise(flags) };
-    }
-    const { partnerIds, byPartner, head, missing } = found;
-    await this.cache.keep(
-      query.asOf,
-      head,
-      missing.flatMap((partnerId) => {
-        const flags = byPartner.get(partnerId)!;
-        return [
-          { partnerId, aspect: 'flags' as const, value: flags },
-          { partnerId, aspect: 'counts' as const, value: summarise(flags) },
-        ];
-      }),
-    );
+    const found = await this.partnerFlags(query, (partnerIds) => this.cache.readText('flags', query.asOf, partnerIds));
+    if ('flags' in found) return found;
+    const { partnerIds, kept, computed } = found;
+    const wanted = (flag: Flag) => query.rules === undefined || query.rules.includes(flag.rule);
+    const lists = partnerIds.map((partnerId) => computed.get(partnerId) ?? (JSON.parse(kept.get(partnerId)!) as Flag[]));
     // Each partner's flags are in report order, which is by severity, then partner: a merge, not a sort.
-    const lists = partnerIds.map((partnerId) => byPartner.get(partnerId)!);
     const flags: Flag[] = [];
-    for (const severity of SEVERITIES) {
-      if (query.minSeverity !== undefined && !atLeast(severity, query.minSeverity)) continue;
+    for (const severity of severitiesFrom(query.minSeverity)) {
       for (const list of lists) for (const flag of list) if (flag.severity === severity && wanted(flag)) flags.push(flag);
     }
     return { asOf: query.asOf, flags, summary: summarise(flags) };
+  }
+
+  /**
+   * The report of `run` as its JSON text (`jsonText`), in UTF-8: each partner's flags kept as
+   * text are read as bytes, cut by severity and put end to end, never decoded, parsed nor built
+   * (a national report is some forty megabytes of it). Some rules only: from `run`.
+   */
+  async runText(query: AuditQuery): Promise<AuditText> {
+    const found =
+      query.rules === undefined ? await this.partnerFlags(query, (partnerIds) => this.cache.readBytes('flags', query.asOf, partnerIds)) : await this.run(query);
+    if ('flags' in found) return { asOf: found.asOf, summary: found.summary, text: Buffer.from(jsonText(found)) };
+    const { partnerIds, kept, textOf } = found;
+    const shown = severitiesFrom(query.minSeverity);
+    const bySeverity = new Map<Severity, Buffer[]>(SEVERITIES.map((severity) => [severity, []]));
+    const summary: SeveritySummary = { critical: 0, high: 0, medium: 0, low: 0 };
+    for (const partnerId of partnerIds) cutBySeverity(kept.get(partnerId) ?? Buffer.from(textOf(partnerId)), bySeverity, summary);
+    for (const severity of SEVERITIES) if (!shown.includes(severity)) summary[severity] = 0;
+    const pieces = shown.flatMap((severity) => bySeverity.get(severity)!);
+    const list =
+      pieces.length === 0 ? [EMPTY_LIST] : [LIST_OPEN, ...pieces.flatMap((piece, index) => (index === 0 ? [piece] : [FLAG_SEPARATOR, piece])), LIST_CLOSE];
+    // The envelope as `jsonText` writes it with no flag, the flags put in its empty list.
+    const [before, after] = jsonText({ asOf: query.asOf, flags: [], summary }).split(NO_FLAGS) as [string, string];
+    return { asOf: query.asOf, summary, text: Buffer.concat([Buffer.from(`${before}"flags": `), ...list, Buffer.from(after)]) };
+  }
+
+  /**
+   * Each partner's flags at `query.asOf`: those kept, as `readKept` reads them (`flagsText`, as
+   * text or bytes), and the others computed now, from one snapshot, then kept. Some rules only,
+   * for many partners not kept: the report of those rules alone, which cost less than every
+   * rule for them.
+   */
+  private async partnerFlags<K>(
+    query: AuditQuery,
+    readKept: (partnerIds: readonly string[] | undefined) => Promise<Map<string, K>>,
+  ): Promise<AuditReport | { partnerIds: string[]; kept: Map<string, K>; computed: Map<string, Flag[]>; textOf: (partnerId: string) => string }> {
+    const found = await this.db.snapshot(async () => {
+      const head = await this.cache.head();
+      const { partnerIds, whole } = await this.partnersOf(query);
+      const kept = await readKept(whole ? undefined : partnerIds);
+      const missing = partnerIds.filter((partnerId) => !kept.has(partnerId));
+      if (query.rules !== undefined && missing.length > ONE_BY_ONE) return { some: await this.flagsOf(query) } as const;
+      return { some: null, partnerIds, kept, computed: await this.computeFlags(missing, query), head };
+    });
+    if (found.some !== null) {
+      const flags = found.some
+        .filter((flag) => query.rules!.includes(flag.rule) && (query.minSeverity === undefined || atLeast(flag.severity, query.minSeverity)))
+        .sort(compareFlags);
+      return { asOf: query.asOf, flags, summary: summarise(flags) };
+    }
+    const { partnerIds, kept, computed, head } = found;
+    // The text of the flags computed now: what is kept, and what `runText` writes; `run` needs it only to keep it.
+    const texts = new Map<string, string>();
+    const textOf = (partnerId: string) => {
+      let text = texts.get(partnerId);
+      if (text === undefined) texts.set(partnerId, (text = flagsText(computed.get(partnerId)!)));
+      return text;
+    };
+    await this.cache.keep(query.asOf, head, () =>
+      [...computed].flatMap(([partnerId, flags]) => [
+        { partnerId, aspect: 'flags' as const, text: textOf(partnerId) },
+        { partnerId, aspect: 'counts' as const, value: summarise(flags) },
+      ]),
+    );
+    return { partnerIds, kept, computed, textOf };
   }
 
   /** Every flag of the rules of `query`, cited, in no particular order. */
@@ -372,21 +408,14 @@ export class AuditEngine {
    * thousand flags, most of its cost.
    */
   async counts(scope: PartnerScope, asOf: CalendarDate): Promise<{ partnerId: string; flags: SeveritySummary }[]> {
-    const { partnerIds, byPartner, head, missing } = await this.db.snapshot(async () => {
-      const head = await this.cache.head();
-      const partnerIds = await this.partnerIdsInScope(scope);
-      const byPartner = await this.cache.read<SeveritySummary>('counts', asOf, this.narrowed(scope, partnerIds));
-      const missing = partnerIds.filter((partnerId) => !byPartner.has(partnerId));
-      for (const [partnerId, counts] of await this.computeCounts(missing, scope, asOf)) byPartner.set(partnerId, counts);
-      return { partnerIds, byPartner, head, missing };
-    });
-    await this.cache.keep(
+    const { partnerIds, values } = await this.cache.through(
+      'counts',
       asOf,
-      head,
-      missing.map((partnerId) => ({ partnerId, aspect: 'counts', value: byPartner.get(partnerId)! })),
+      () => this.partnersOf(scope),
+      (missing) => this.computeCounts(missing, scope, asOf),
     );
     return partnerIds
-      .map((partnerId) => ({ partnerId, flags: byPartner.get(partnerId)! }))
+      .map((partnerId) => ({ partnerId, flags: values.get(partnerId)! }))
       .filter(({ flags }) => flags.critical + flags.high + flags.medium + flags.low > 0);
   }
 
@@ -429,9 +458,9 @@ export class AuditEngine {
     return rows.map((row) => row.partner_id).sort(compareCodePoints);
   }
 
-  /** The partners whose kept rows to read: all of them (undefined) when the scope is the whole store. */
-  private narrowed(scope: PartnerScope, partnerIds: readonly string[]): readonly string[] | undefined {
-    return scope.partnerId === undefined && scope.cafCodes === undefined ? undefined : partnerIds;
+  /** The partners of the scope, and whether they are the whole store's (whose kept rows are read whole). */
+  private async partnersOf(scope: PartnerScope): Promise<{ partnerIds: string[]; whole: boolean }> {
+    return { partnerIds: await this.partnerIdsInScope(scope), whole: scope.partnerId === undefined && scope.cafCodes === undefined };
   }
 
   /**
@@ -723,6 +752,63 @@ interface UserCandidateRow {
 
 function availableFromByService(terms: Terms): Map<string, CalendarDate | null> {
   return new Map(terms.subscriptions.map((subscription) => [subscription.service, subscription.availableFrom]));
+}
+
+/** The report as `runText` hands it: the text `jsonText` would write for `run`'s report, in UTF-8. */
+export interface AuditText {
+  asOf: CalendarDate;
+  summary: SeveritySummary;
+  text: Uint8Array;
+}
+
+/** The severities a report shows, from the most severe down to `minSeverity`. */
+function severitiesFrom(minSeverity: Severity | undefined): readonly Severity[] {
+  return minSeverity === undefined ? SEVERITIES : SEVERITIES.filter((severity) => atLeast(severity, minSeverity));
+}
+
+/**
+ * A partner's flags as kept, in report order: the text of its list where it stands in the
+ * report (`jsonText`, one level in), so that `runText` puts lists end to end. JSON all the
+ * same, that `run` parses.
+ */
+function flagsText(flags: readonly Flag[]): string {
+  return jsonText(flags).slice(0, -1).replaceAll('\n', '\n  ');
+}
+
+/** How `jsonText` writes a report's list of flags, one level in: its opening, between two flags, its end; or empty. */
+const LIST_OPEN = Buffer.from('[\n    ');
+const FLAG_SEPARATOR = Buffer.from(',\n    ');
+const LIST_CLOSE = Buffer.from('\n  ]');
+const EMPTY_LIST = Buffer.from('[]');
+const NO_FLAGS = '"flags": []';
+/**
+ * What starts a flag, and its severity, in `flagsText`: a line break then this indentation is
+ * structure (JSON writes a line break inside a string as `\n`), and only a flag's own fields
+ * are indented this far. ASCII: the same bytes in UTF-8.
+ */
+const FLAG_START = Buffer.from('\n    {');
+const SEVERITY_FIELD = Buffer.from('\n      "severity": "');
+const SEVERITY_BY_INITIAL = new Map(SEVERITIES.map((severity) => [severity.charCodeAt(0), severity]));
+
+/**
+ * Cuts a partner's kept flags (`flagsText` in UTF-8, in report order so by severity) into one
+ * piece per severity, each appended to its severity's pieces (views, not copies), and counts
+ * them.
+ */
+function cutBySeverity(text: Buffer, bySeverity: Map<Severity, Buffer[]>, summary: SeveritySummary): void {
+  let current: Severity | null = null;
+  let start = 0;
+  for (let at = text.indexOf(SEVERITY_FIELD); at !== -1; at = text.indexOf(SEVERITY_FIELD, at + SEVERITY_FIELD.length)) {
+    const severity = SEVERITY_BY_INITIAL.get(text[at + SEVERITY_FIELD.length]!)!;
+    if (severity !== current) {
+      const flagStart = text.lastIndexOf(FLAG_START, at) + FLAG_START.length - 1;
+      if (current !== null) bySeverity.get(current)!.push(text.subarray(start, flagStart - FLAG_SEPARATOR.length));
+      current = severity;
+      start = flagStart;
+    }
+    summary[severity] += 1;
+  }
+  if (current !== null) bySeverity.get(current)!.push(text.subarray(start, text.length - LIST_CLOSE.length));
 }
 
 /** The scope without its partner: the pass over every partner of its Cafs. */

@@ -1,14 +1,15 @@
 import { createHash } from 'node:crypto';
 import { RULES, type AuditSettings, type CalendarDate } from '@cafsup/shared';
 import { dialectOf, pick, type Sql } from './engine/engine.js';
+import { readHead } from './meta.js';
 
 /**
  * What was computed for each partner at one date, kept between calls (issue 14: « flag counts
  * and quota usage kept as aggregates in each write's transaction, re-dated daily », so that
  * lists and dashboards never run the full audit):
- * - a row per partner and aspect (its flag counts, its flags in report order, its quota usage,
- *   its line in the partner list),
- *   with the date and the basis it was computed on;
+ * - a row per partner and aspect (its flag counts, its flags in report order — as the JSON
+ *   text the report prints them in, audit.ts `flagsText` —, its quota usage, its line in the
+ *   partner list), with the date and the basis it was computed on;
  * - every write forgets the rows of the partners it changes, in its own transaction, when it
  *   appends its traces (`TraceWriter.append` calls `forgetPartners`): a write without traces
  *   does not exist, and a trace names its partner;
@@ -18,8 +19,8 @@ import { dialectOf, pick, type Sql } from './engine/engine.js';
  * Derived data like `holdings`: never traced, never exported, rebuilt from the rest.
  */
 
-/** Raised when what a row holds would no longer be what the code computes: a rule's wording, a field. */
-const CACHE_EDITION = 1;
+/** Raised when what a row holds would no longer be what the code computes: a rule's wording, a field, the form flags are kept in. */
+const CACHE_EDITION = 2;
 
 /** What is kept of a partner; each aspect's rows lie together, so reading every partner's counts never reads their flags. */
 const ASPECTS = ['counts', 'flags', 'quotas', 'summary'] as const;
@@ -64,6 +65,9 @@ export async function forgetPartners(db: Sql, entries: readonly { partnerId: str
   ]);
 }
 
+/** A value to keep, or its JSON text already made (the audit's flags, in the form its report prints). */
+export type KeptEntry = { partnerId: string; aspect: Aspect } & ({ value: unknown } | { text: string });
+
 export class PartnerCache {
   constructor(
     private readonly db: Sql,
@@ -76,11 +80,61 @@ export class PartnerCache {
    */
   async head(): Promise<number> {
     if (this.db.inWrite) return -1;
-    return headOf(await this.db.value<string>("SELECT value FROM meta WHERE key = 'trace_head'"));
+    return (await readHead(this.db)).id;
+  }
+
+  /**
+   * Each partner's `aspect` at `asOf`, from one snapshot: what is kept, and for the others what
+   * `compute` makes (it is given the partners missing), kept then. `partners` names them, read
+   * in that snapshot, and says whether they are the whole store's (whose rows are read whole).
+   */
+  async through<T>(
+    aspect: Aspect,
+    asOf: CalendarDate,
+    partners: () => Promise<{ partnerIds: string[]; whole: boolean }>,
+    compute: (missing: string[]) => Promise<Map<string, T>>,
+  ): Promise<{ partnerIds: string[]; values: Map<string, T> }> {
+    const { partnerIds, values, computed, head } = await this.db.snapshot(async () => {
+      // Read first: what is computed is never older than the head it is kept under.
+      const head = await this.head();
+      const { partnerIds, whole } = await partners();
+      const values = await this.read<T>(aspect, asOf, whole ? undefined : partnerIds);
+      const computed = await compute(partnerIds.filter((partnerId) => !values.has(partnerId)));
+      for (const [partnerId, value] of computed) values.set(partnerId, value);
+      return { partnerIds, values, computed, head };
+    });
+    await this.keep(asOf, head, () => [...computed].map(([partnerId, value]) => ({ partnerId, aspect, value })));
+    return { partnerIds, values };
   }
 
   /** What is kept of `aspect` at `asOf` for these partners (every partner's when undefined), parsed. */
   async read<T>(aspect: Aspect, asOf: CalendarDate, partnerIds: readonly string[] | undefined): Promise<Map<string, T>> {
+    const kept = new Map<string, T>();
+    for (const [partnerId, text] of await this.readText(aspect, asOf, partnerIds)) kept.set(partnerId, JSON.parse(text) as T);
+    return kept;
+  }
+
+  /** What is kept of `aspect` at `asOf` for these partners (every partner's when undefined), as kept: JSON text. */
+  async readText(aspect: Aspect, asOf: CalendarDate, partnerIds: readonly string[] | undefined): Promise<Map<string, string>> {
+    // SQLite: its bytes, decoded here: Node's UTF-8 decoder takes a quarter less time than
+    // better-sqlite3's over a national report's 40 MB of flags.
+    const kept = await this.readRows<Buffer | string>(aspect, asOf, partnerIds, pick(this.db, { sqlite: 'CAST(value AS BLOB)', postgres: 'value' }));
+    const texts = new Map<string, string>();
+    for (const [partnerId, value] of kept) texts.set(partnerId, typeof value === 'string' ? value : value.toString());
+    return texts;
+  }
+
+  /**
+   * The same JSON text in UTF-8, for what only copies it out (`AuditEngine.runText`): each
+   * engine hands the bytes over without making text of them (SQLite as stored; PostgreSQL as
+   * `bytea`, which node-postgres decodes natively).
+   */
+  async readBytes(aspect: Aspect, asOf: CalendarDate, partnerIds: readonly string[] | undefined): Promise<Map<string, Buffer>> {
+    return this.readRows(aspect, asOf, partnerIds, pick(this.db, { sqlite: 'CAST(value AS BLOB)', postgres: "convert_to(value, 'UTF8')" }));
+  }
+
+  /** The kept rows of `aspect` at `asOf` for these partners, `value` (their column, or an expression of it) by partner. */
+  private async readRows<T>(aspect: Aspect, asOf: CalendarDate, partnerIds: readonly string[] | undefined, value: string): Promise<Map<string, T>> {
     const kept = new Map<string, T>();
     if (this.db.inWrite) return kept;
     const params: Record<string, unknown> = { aspect, asOf, basis: this.basis };
@@ -92,11 +146,11 @@ export class PartnerCache {
       narrowed = `AND partner_id IN ${dialectOf(this.db).jsonValues('@partners')}`;
       params.partners = JSON.stringify(partnerIds);
     }
-    const rows = await this.db.all<{ partner_id: string; value: string }>(
-      `SELECT partner_id, value FROM partner_cache WHERE aspect = @aspect AND as_of = @asOf AND basis = @basis ${narrowed}`,
+    const rows = await this.db.all<{ partner_id: string; value: T }>(
+      `SELECT partner_id, ${value} AS value FROM partner_cache WHERE aspect = @aspect AND as_of = @asOf AND basis = @basis ${narrowed}`,
       params,
     );
-    for (const row of rows) kept.set(row.partner_id, JSON.parse(row.value) as T);
+    for (const row of rows) kept.set(row.partner_id, row.value);
     return kept;
   }
 
@@ -105,22 +159,23 @@ export class PartnerCache {
    * cache: when the store is read-only or busy, or has moved on, nothing is kept and the caller
    * has its answer anyway.
    */
-  async keep(asOf: CalendarDate, head: number, values: readonly { partnerId: string; aspect: Aspect; value: unknown }[]): Promise<void> {
-    if (values.length === 0 || head < 0 || this.db.inTransaction) return;
+  async keep(asOf: CalendarDate, head: number, entries: () => readonly KeptEntry[]): Promise<void> {
+    if (head < 0 || this.db.inTransaction) return;
+    // Made only now: nothing is serialised for a store that keeps nothing (inside a write).
+    const values = entries();
+    if (values.length === 0) return;
     try {
       // Never long behind a write or an import: the caller has its answer already.
       await this.db.withLockTimeout(KEEP_WAIT_MS, () =>
         this.db.transaction(async () => {
           // Locked: a write appending now waits for this one, then forgets what it changes.
           // Not waiting for it (PostgreSQL): a write holding it is about to forget what this keeps.
-          const now = headOf(
-            await this.db.value<string>(`SELECT value FROM meta WHERE key = 'trace_head'${pick(this.db, { sqlite: '', postgres: ' FOR UPDATE NOWAIT' })}`),
-          );
-          if (now !== head) return;
+          const now = await readHead(this.db, pick(this.db, { sqlite: '', postgres: ' FOR UPDATE NOWAIT' }));
+          if (now.id !== head) return;
           await this.db.runMany(
             `INSERT INTO partner_cache (partner_id, aspect, as_of, basis, value) VALUES (?, ?, ?, ?, ?)
              ON CONFLICT (aspect, partner_id) DO UPDATE SET as_of = excluded.as_of, basis = excluded.basis, value = excluded.value`,
-            values.map(({ partnerId, aspect, value }) => [partnerId, aspect, asOf, this.basis, JSON.stringify(value)]),
+            values.map((entry) => [entry.partnerId, entry.aspect, asOf, this.basis, 'text' in entry ? entry.text : JSON.stringify(entry.value)]),
           );
         }),
       );
@@ -128,10 +183,6 @@ export class PartnerCache {
       if (!isPassing(error)) throw error;
     }
   }
-}
-
-function headOf(value: string | undefined): number {
-  return value === undefined ? 0 : (JSON.parse(value) as { id: number }).id;
 }
 
 /** Errors that say only that nothing can be kept now: a read-only file or role, a lock not granted. */

@@ -43,7 +43,7 @@ import {
 import { ActionRunner } from './actions.js';
 import { Workflows } from './workflows/index.js';
 import { PartnerCache, cacheBasis } from './partner-cache.js';
-import { AuditEngine, type PartnerScope } from './audit.js';
+import { AuditEngine, type AuditQuery, type AuditText, type PartnerScope } from './audit.js';
 import { openDatabase } from './connection.js';
 import { dialectOf, redact, type Sql } from './engine/engine.js';
 import { SqliteSql } from './engine/sqlite.js';
@@ -249,25 +249,19 @@ export class Store {
   /**
    * The list's lines of these partners at `asOf`: those kept for that date (partner-cache.ts),
    * the others' from their conventions, then kept, so that a whole list (`partners --json`)
-   * parses no convention twice in a day. The head is read before the conventions: what is kept
-   * is never older than the head it is kept under.
+   * parses no convention twice in a day.
    */
   private async summariesOf(ids: readonly string[], asOf: CalendarDate): Promise<Map<string, PartnerSummary>> {
     // A server's page of 50 costs less from this process's memory (the entries stay loaded
     // between requests) than two more statements: only a longer batch reads what is kept.
     if (ids.length <= KEPT_LINES_FROM) return this.summariesFromConventions(ids, asOf);
-    const head = await this.kept.head();
-    const summaries = await this.kept.read<PartnerSummary>('summary', asOf, ids);
-    const missing = ids.filter((id) => !summaries.has(id));
-    if (missing.length === 0) return summaries;
-    const computed = await this.summariesFromConventions(missing, asOf);
-    for (const [id, summary] of computed) summaries.set(id, summary);
-    await this.kept.keep(
+    const { values } = await this.kept.through(
+      'summary',
       asOf,
-      head,
-      [...computed].map(([partnerId, value]) => ({ partnerId, aspect: 'summary' as const, value })),
+      () => Promise.resolve({ partnerIds: [...ids], whole: false }),
+      (missing) => this.summariesFromConventions(missing, asOf),
     );
-    return summaries;
+    return values;
   }
 
   private async summariesFromConventions(ids: readonly string[], asOf: CalendarDate): Promise<Map<string, PartnerSummary>> {
@@ -388,14 +382,23 @@ export class Store {
   }
 
   async runAudit(query: AuditRunInput = {}, scope: PartnerScope = {}): Promise<AuditReport> {
+    return this.audits.run(await this.auditQuery(query, scope));
+  }
+
+  /** The report of `runAudit` as the JSON text `jsonText` writes, in pieces, made from what is kept without building it. */
+  async runAuditText(query: AuditRunInput = {}, scope: PartnerScope = {}): Promise<AuditText> {
+    return this.audits.runText(await this.auditQuery(query, scope));
+  }
+
+  private async auditQuery(query: AuditRunInput, scope: PartnerScope): Promise<AuditQuery> {
     if (query.partnerId !== undefined) await this.requirePartnerInScope(query.partnerId, scope);
-    return this.audits.run({
+    return {
       ...scope,
       ...(query.partnerId === undefined ? {} : { partnerId: query.partnerId }),
       asOf: query.asOf ?? this.today(),
       ...(query.minSeverity === undefined ? {} : { minSeverity: query.minSeverity }),
       ...(query.rules === undefined ? {} : { rules: query.rules as never }),
-    });
+    };
   }
 
   /** Flags per severity of each partner that has any, as `runAudit` would count them (the partner lists). */

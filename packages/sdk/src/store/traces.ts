@@ -18,6 +18,7 @@ import {
   type TraceVerification,
 } from '@cafsup/shared';
 import { dialectOf, type Sql } from './engine/engine.js';
+import { HEAD_KEY, readHead, readMeta, writeMeta, type ChainPoint } from './meta.js';
 import { forgetPartners } from './partner-cache.js';
 
 /** What a write says about itself; the chain fields are added by `append`. */
@@ -32,23 +33,12 @@ export interface TraceEntry {
   details?: unknown;
 }
 
-interface ChainPoint {
-  id: number;
-  hash: string;
-}
-
 /** Where the chain starts once retention removed its oldest version-1 traces. */
 export interface ChainAnchor {
   firstId: number;
   prevHash: string;
 }
 
-// The head (last id and hash) is kept in `meta` and updated with every append, so that
-// removing the newest traces is noticed and a later append never re-links over a gap. On
-// PostgreSQL the row exists from the schema's creation and every append locks it until its
-// write ends (`TraceWriter.append`), so appends take turns and the numbers follow without gaps; on
-// SQLite the single writer does the same and the row may be absent (then the chain is empty).
-const HEAD_KEY = 'trace_head';
 const ANCHOR_KEY = 'trace_anchor';
 const STORE_ID_KEY = 'store_id';
 const LEGACY_KEY = 'trace_v1_last';
@@ -84,17 +74,6 @@ export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-export async function readMeta<T>(db: Sql, key: string): Promise<T | null> {
-  const value = await db.value<string>('SELECT value FROM meta WHERE key = ?', [key]);
-  return value === undefined ? null : (JSON.parse(value) as T);
-}
-
-/** Writes a `meta` value; `later`: with the write's next round trip (`Sql.runLater`). */
-export async function writeMeta(db: Sql, key: string, value: unknown, later = false): Promise<void> {
-  const sql = 'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value';
-  await (later ? db.runLater(sql, [key, JSON.stringify(value)]) : db.run(sql, [key, JSON.stringify(value)]));
-}
-
 export function rowToTrace(row: TraceRow): Trace {
   return {
     id: row.id,
@@ -128,8 +107,7 @@ export class TraceWriter {
   async append(actor: Actor, at: string, entries: readonly TraceEntry[]): Promise<number[]> {
     if (!this.db.inTransaction) throw new Error('traces are written inside the transaction of their change');
     // The head row stays locked until the write ends (PostgreSQL): appends take turns, from the last committed head.
-    const locked = await this.db.value<string>(`SELECT value FROM meta WHERE key = ?${dialectOf(this.db).forUpdate}`, [HEAD_KEY]);
-    let head = locked === undefined ? { id: 0, hash: GENESIS_HASH } : (JSON.parse(locked) as ChainPoint);
+    let head = await readHead(this.db, dialectOf(this.db).forUpdate);
     const ids: number[] = [];
     const rows: unknown[][] = [];
     for (const entry of entries) {
@@ -294,7 +272,7 @@ export async function eraseTraces(db: Sql, ids: readonly number[]): Promise<numb
 export async function cutTracePrefix(db: Sql, lastId: number): Promise<ChainAnchor> {
   const next = await db.get<{ id: number; prev_hash: string }>('SELECT id, prev_hash FROM traces WHERE id > ? ORDER BY id LIMIT 1', [lastId]);
   await db.run('DELETE FROM traces WHERE id <= ?', [lastId]);
-  const head = (await readMeta<ChainPoint>(db, HEAD_KEY)) ?? { id: 0, hash: GENESIS_HASH };
+  const head = await readHead(db);
   const anchor = next === undefined ? { firstId: head.id + 1, prevHash: head.hash } : { firstId: next.id, prevHash: next.prev_hash };
   await writeMeta(db, ANCHOR_KEY, anchor);
   return anchor;

@@ -62,8 +62,13 @@ export class LocalTransport implements Transport {
     return this.use((store) => this.run<T>(store, operation, input));
   }
 
-  private async run<T>(store: Store, operation: Operation, input: unknown): Promise<T> {
+  callText<T extends { text: Uint8Array }>(operation: Operation, input: unknown): Promise<T> {
+    return this.use((store) => this.run<T>(store, operation, input, true));
+  }
+
+  private async run<T>(store: Store, operation: Operation, input: unknown, asText = false): Promise<T> {
     try {
+      if (asText) return (await executeOperation(store, operation, input, this.caller, { asText })).value as T;
       if (operationSpec(operation).stream === 'in') {
         // The document and the progress callback are not part of the validated input.
         const { source, onProgress, ...options } = (input ?? {}) as { source: DatasetSource; onProgress?: (p: { bytes: number; entities: number }) => void };

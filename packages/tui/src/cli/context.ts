@@ -30,6 +30,8 @@ export interface GlobalOptions {
   actor?: string;
   asOf?: string;
   json: boolean;
+  /** `--json=CHAMPS`: the fields of a list's rows that its JSON keeps. */
+  jsonFields?: readonly string[];
   quiet: boolean;
   yes: boolean;
   /** Plain http:// to a remote server is allowed (`--insecure`). */

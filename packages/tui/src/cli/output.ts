@@ -1,14 +1,4 @@
-import {
-  SEVERITIES,
-  SEVERITY_LABELS,
-  UNSAFE_IN_JSON,
-  escapeForTerminal,
-  frenchCsv,
-  frenchNumber,
-  plural,
-  type Severity,
-  type SeveritySummary,
-} from '@cafsup/shared';
+import { SEVERITIES, SEVERITY_LABELS, escapeForTerminal, frenchCsv, frenchNumber, plural, type Severity, type SeveritySummary } from '@cafsup/shared';
 import { colourEnabled, paint, type Colour } from './ansi.js';
 import { frenchDate, frenchDateTime, truncate } from '../format.js';
 
@@ -81,14 +71,8 @@ function table(columns: TableColumn[], rows: { text: string; colour: Colour | nu
   ].join('\n');
 }
 
-/** JSON text with every character a terminal would act on written as `\uXXXX`: the same value, harmless to print. */
-export function jsonSafe(text: string): string {
-  return text.replace(UNSAFE_IN_JSON, (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
-
-export function json(value: unknown): string {
-  return `${jsonSafe(JSON.stringify(value, null, 2))}\n`;
-}
+/** The JSON of `--json` (shared, as the store keeps the audit's flags in the same form). */
+export { jsonText as json } from '@cafsup/shared';
 
 /**
  * A value a list shows in one column: text, a number, a calendar date (`{ date }`) or a moment

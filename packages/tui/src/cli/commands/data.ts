@@ -1,11 +1,10 @@
 import { existsSync, rmSync, statSync } from 'node:fs';
 import { once } from 'node:events';
-import { CafsupError, countOf, todayInParis, type ImportCounts } from '@cafsup/shared';
+import { CafsupError, countOf, jsonSafe, todayInParis, type ImportCounts } from '@cafsup/shared';
 import { buildDemoDataset } from '../../demo/demo-data.js';
 import { ACTION_OPTIONS, stringOption, type Command } from '../command.js';
 import { UsageError } from '../context.js';
 import { checkOutputFile, writeFileAtomically } from '../files.js';
-import { jsonSafe } from '../output.js';
 
 /** Each section's noun, singular then plural (« Caf » does not take an s). */
 const SECTION_NOUNS: Record<keyof ImportCounts, [string, string?]> = {

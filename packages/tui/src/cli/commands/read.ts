@@ -8,6 +8,7 @@ import {
   describeTermination,
   PARTNER_KIND_LABELS,
   RULES,
+  SEVERITIES,
   SEVERITY_LABELS,
   SIDE_LABELS,
   TRACE_ACTION_LABELS,
@@ -27,6 +28,7 @@ import {
   type HabilitationStatus,
   type ManagementMode,
   type Severity,
+  type SeveritySummary,
   type UserRole,
   type UserStatus,
   type Habilitation,
@@ -318,13 +320,20 @@ export const auditCommand: Command = {
     }
     const minSeverity = stringOption(options.severity) as Severity | undefined;
     const failOn = stringOption(options['fail-on']) as Severity | undefined;
-    const report: AuditReport = await client.audit.run({
+    const query = {
       ...asOfOf(context),
       ...(positionals[0] === undefined ? {} : { partnerId: positionals[0] }),
       ...(minSeverity === undefined ? {} : { minSeverity }),
       ...(rules.length === 0 ? {} : { rules: rules }),
-    });
-    const failed = failOn !== undefined && report.flags.some((flag) => atLeast(flag.severity, failOn));
+    };
+    const reaches = (summary: SeveritySummary) => failOn !== undefined && SEVERITIES.some((severity) => summary[severity] > 0 && atLeast(severity, failOn));
+    if (context.options.json && context.options.jsonFields === undefined) {
+      // The whole report as JSON: its text from the store, as kept, never built here (a national report is 40 MB).
+      const { summary, text } = await client.audit.runText(query);
+      return { json: undefined, jsonText: text, text: () => '', ...(reaches(summary) ? { exitCode: 1 } : {}) };
+    }
+    const report: AuditReport = await client.audit.run(query);
+    const failed = reaches(report.summary);
     const text = () => {
       if (report.flags.length === 0) return `Aucune alerte au ${frenchDate(report.asOf)}.`;
       // One flag per paragraph: the message is what the supervisor needs, so it is never cut.

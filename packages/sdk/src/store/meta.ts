@@ -1,0 +1,36 @@
+import { GENESIS_HASH } from '@cafsup/shared';
+import type { Sql } from './engine/engine.js';
+
+// The store's own values (`meta`: the chain's head and anchor, the store's identifier), apart
+// from traces.ts so that what depends on the head (partner-cache.ts, which traces.ts calls in
+// each append) reads it without an import cycle.
+
+/** A point of the trace chain: a trace's id and hash. */
+export interface ChainPoint {
+  id: number;
+  hash: string;
+}
+
+// The head (last id and hash) is kept in `meta` and updated with every append, so that
+// removing the newest traces is noticed and a later append never re-links over a gap. On
+// PostgreSQL the row exists from the schema's creation and every append locks it until its
+// write ends (`TraceWriter.append`), so appends take turns and the numbers follow without gaps; on
+// SQLite the single writer does the same and the row may be absent (then the chain is empty).
+export const HEAD_KEY = 'trace_head';
+
+/** A `meta` value; `lock`: a locking clause for the row (PostgreSQL's `FOR UPDATE`…). */
+export async function readMeta<T>(db: Sql, key: string, lock = ''): Promise<T | null> {
+  const value = await db.value<string>(`SELECT value FROM meta WHERE key = ?${lock}`, [key]);
+  return value === undefined ? null : (JSON.parse(value) as T);
+}
+
+/** Writes a `meta` value; `later`: with the write's next round trip (`Sql.runLater`). */
+export async function writeMeta(db: Sql, key: string, value: unknown, later = false): Promise<void> {
+  const sql = 'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value';
+  await (later ? db.runLater(sql, [key, JSON.stringify(value)]) : db.run(sql, [key, JSON.stringify(value)]));
+}
+
+/** The chain's head (the genesis point while the chain is empty); `lock` as for `readMeta`. */
+export async function readHead(db: Sql, lock = ''): Promise<ChainPoint> {
+  return (await readMeta<ChainPoint>(db, HEAD_KEY, lock)) ?? { id: 0, hash: GENESIS_HASH };
+}
