@@ -71,13 +71,16 @@ function scoped(sql: string, onePartner: boolean, alias: string): string {
  * derived columns (`seen_day`, `password_day`, `mailbox`, dataset/rows.ts). The report reads the
  * users any of them selects and lets `userFlags` word the flags; the counts sum them.
  */
-function userRuleConditions(db: Sql) {
+/** The rules read from each user's row (rule 9, MULTIPLE_PROFILES, is counted with them). */
+const USER_RULES = ['MISSION_ENDED', 'DORMANT_ACCOUNT', 'PASSWORD_STALE', 'NON_PERSONAL_EMAIL'] as const satisfies readonly RuleName[];
+
+function userRuleConditions(db: Sql): Record<(typeof USER_RULES)[number], string> {
   return {
     MISSION_ENDED: 'u.mission_end_at < @asOf AND u.holds_any = 1',
     DORMANT_ACCOUNT: "u.status = 'active' AND u.gets_active = 1 AND u.seen_day <= @dormantCutoff",
     PASSWORD_STALE: "u.status = 'active' AND u.must_change_password = 0 AND u.password_day <= @passwordCutoff",
     NON_PERSONAL_EMAIL: `u.mailbox IN ${dialectOf(db).jsonValues('@mailboxes')}`,
-  } satisfies Partial<Record<RuleName, string>>;
+  };
 }
 
 type ScopedStatements = ReturnType<typeof scopedStatements>;
@@ -256,10 +259,11 @@ export class AuditEngine {
     return partnerIds.flatMap((partnerId) => values.get(partnerId)!);
   }
 
-  private async usageWithTerms(partners: readonly PartnerConvention[], scope: PartnerScope, asOf: CalendarDate) {
+  /** The quotas of the partners in force; with `counted`, their usage too (the holder counts read). */
+  private async usageWithTerms(partners: readonly PartnerConvention[], scope: PartnerScope, asOf: CalendarDate, counted = true) {
     const inForce = partners.filter((entry) => conventionState(entry.convention, asOf).inForce);
     const counts = new Map<string, Map<string, HolderCount>>();
-    if (inForce.length > 0) {
+    if (counted && inForce.length > 0) {
       for await (const row of this.db.iterate<{
         partner_id: string;
         service: string;
@@ -277,7 +281,7 @@ export class AuditEngine {
     for (const entry of inForce.sort((a, b) => compareCodePoints(a.partnerId, b.partnerId))) {
       const terms = this.conventions.terms(entry, asOf);
       quotasByPartner.set(entry.partnerId, indexQuotas(terms));
-      usages.push(...quotaUsages(entry.partnerId, entry.convention.number, terms, counts.get(entry.partnerId) ?? new Map()));
+      if (counted) usages.push(...quotaUsages(entry.partnerId, entry.convention.number, terms, counts.get(entry.partnerId) ?? new Map()));
     }
     return { usages, quotasByPartner, inForce };
   }
@@ -486,7 +490,8 @@ export class AuditEngine {
     const statements = this.statements(scope);
     const counting = sink.counting;
 
-    const { usages, quotasByPartner, inForce } = await this.usageWithTerms(partners, scope, asOf);
+    // A report of other rules (the reviews due, say) reads no holder counts.
+    const { usages, quotasByPartner, inForce } = await this.usageWithTerms(partners, scope, asOf, wanted('QUOTA_EXCEEDED'));
     if (wanted('QUOTA_EXCEEDED')) {
       for (const usage of usages) {
         if (!usage.over) continue;
@@ -530,16 +535,14 @@ export class AuditEngine {
       passwordCutoff: addDays(asOf, -settings.passwordMaxAgeDays),
       mailboxes: JSON.stringify(settings.genericMailboxes),
     });
-    if (counting) {
-      for (const row of await this.db.all<{ partner_id: string } & Record<'MULTIPLE_PROFILES' | keyof ReturnType<typeof userRuleConditions>, number>>(
+    if (counting && [...USER_RULES, 'MULTIPLE_PROFILES' as const].some(wanted)) {
+      for (const row of await this.db.all<{ partner_id: string } & Record<'MULTIPLE_PROFILES' | (typeof USER_RULES)[number], number>>(
         statements.userCounts,
         userParams,
       )) {
-        for (const rule of ['MISSION_ENDED', 'DORMANT_ACCOUNT', 'PASSWORD_STALE', 'NON_PERSONAL_EMAIL', 'MULTIPLE_PROFILES'] as const) {
-          tally(row.partner_id, rule, row[rule]);
-        }
+        for (const rule of [...USER_RULES, 'MULTIPLE_PROFILES'] as const) tally(row.partner_id, rule, row[rule]);
       }
-    } else {
+    } else if (!counting && USER_RULES.some(wanted)) {
       for await (const row of this.db.iterate<UserCandidateRow>(statements.userCandidates, userParams)) {
         for (const flag of userFlags(
           {
