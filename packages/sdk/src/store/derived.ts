@@ -33,14 +33,16 @@ function statements(db: Sql) {
   // One partner's users: on PostgreSQL only those whose facts changed (a write changes one or
   // none), each rewritten user being a new row version with an entry in each of its indexes; the
   // facts read per user through the holdings' key, as for every user. On SQLite rewriting them
-  // costs less than comparing.
+  // costs less than comparing. The rows updated are narrowed to the partner too: joined to its
+  // users by key alone, PostgreSQL without statistics (right after an import) scanned every user
+  // for each write (32 ms a write on 20,000 users, against 1 ms).
   const partnerUsers = pick(db, {
     sqlite: `${everyUser} WHERE partner_id = @partnerId`,
     postgres: `UPDATE users SET holds_any = f.holds_any, gets_active = f.gets_active, multi_profiles = f.multi_profiles FROM (
        SELECT users.key, (SELECT ${holdsAny} FROM holdings h WHERE h.user_key = users.key) AS holds_any,
               (SELECT ${getsActive} FROM holdings h WHERE h.user_key = users.key) AS gets_active, ${multiProfiles} AS multi_profiles
          FROM users WHERE users.partner_id = @partnerId) f
-     WHERE users.key = f.key
+     WHERE users.partner_id = @partnerId AND users.key = f.key
        AND (users.holds_any, users.gets_active, users.multi_profiles) IS DISTINCT FROM (f.holds_any, f.gets_active, f.multi_profiles)`,
   });
   // `{partner}` narrows a statement to one partner, or to none for the whole file.

@@ -60,7 +60,6 @@ export class DirectExecutor extends ServerJobs implements StoreExecutor {
       return {
         ...(options.asJson === true ? { value: null, json: JSON.stringify(outcome.value) } : { value: outcome.value }),
         replayed: outcome.replayed,
-        ...(version === undefined ? {} : { version }),
       };
     } catch (error) {
       const failure = toCafsupError(error);

@@ -167,7 +167,6 @@ async function run(message: RunMessage): Promise<void> {
       id: message.id,
       ...(message.asJson === true ? { value: null, json: JSON.stringify(outcome.value) } : { value: outcome.value }),
       replayed: outcome.replayed,
-      ...(version === undefined ? {} : { version }),
     });
   } catch (error) {
     const failure = toCafsupError(error);
