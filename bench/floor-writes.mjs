@@ -25,6 +25,8 @@ export async function chainedWrites(url, { clients = 32, durationMs = 5000 } = {
     }),
   );
   const all = async (sql) => (await setup.query(sql)).rows;
+  // From a clean start: no checkpoint of earlier writes (an import's) writing meanwhile.
+  await setup.query('CHECKPOINT');
   const before = await walSyncs(all);
   const latencies = [];
   const started = performance.now();

@@ -62,6 +62,8 @@ async function measure(engine, location, floorLocation) {
   for (let run = 0; run < Number(options.runs); run++) {
     const headBefore = (await client.traces.head()).id;
     const wal = engine === 'postgres' ? await Store.open(location) : null;
+    // A checkpoint first, as before the floor: the import's would otherwise write meanwhile.
+    await wal?.db.exec('CHECKPOINT');
     const walBefore = wal === null ? null : await walSyncs((sql) => wal.db.all(sql));
     const statementsBefore = statements;
     const result = await runJson(process.execPath, [here('./http-load.mjs')], {
