@@ -15,6 +15,7 @@ import pg from 'pg';
 import { Store, createClient } from '@cafsup/sdk';
 import { buildServer } from '@cafsup/server';
 import { startCluster } from '../test/support/postgres-cluster.mjs';
+import { chainedWrites, fsyncBetween, walSyncs } from './floor-writes.mjs';
 import { generate } from './generate.mjs';
 import { attempt, mb, ms, perSecond, row, runJson, runProcess, timeRuns } from './measure.mjs';
 
@@ -283,6 +284,12 @@ async function measure(engine, location, floorLocation) {
   const commitFloor = engine === 'sqlite' ? await attempt(async () => durableCommits(floorLocation)) : undefined;
   log(`[${engine}] HTTP writes…`);
   const headBefore = (await client.traces.head()).id;
+  // PostgreSQL's time per WAL sync meanwhile: writes taking turns on the chain head each wait for one.
+  // A checkpoint first, as before the floor: the import's is otherwise still writing its gigabytes
+  // meanwhile, and each sync waits behind them (4.8 ms a sync against 1.2 during the floor, run later).
+  const wal = engine === 'postgres' ? await rawConnection(location) : null;
+  await wal?.all('CHECKPOINT');
+  const walBefore = wal === null ? null : await walSyncs(wal.all);
   const writes = await attempt(() =>
     httpLoad({
       url: baseUrl,
@@ -296,8 +303,16 @@ async function measure(engine, location, floorLocation) {
       ),
     }),
   );
+  const fsyncMs = wal === null ? null : fsyncBetween(walBefore, await walSyncs(wal.all));
+  await wal?.close();
   log(`[${engine}] server stop…`);
   await app.close();
+  // The least chained write, on the floor's database: the bound of writes that take turns on one head row.
+  const floorWrites = engine === 'postgres' ? await attempt(() => chainedWrites(floorLocation, { clients: CONCURRENCY, durationMs: DURATION_MS })) : undefined;
+  if (floorWrites !== undefined && !(floorWrites instanceof Error))
+    facts.push(
+      `chained-write floor: p50 ${ms(floorWrites.p50)}; WAL sync ${floorWrites.fsyncMs === null ? '?' : ms(floorWrites.fsyncMs)} a sync during the floor, ${fsyncMs === null ? '?' : ms(fsyncMs)} during cafsup's writes`,
+    );
   log(`[${engine}] chain verification…`);
   const added = (await client.traces.head()).id - headBefore;
   const verified = await attempt(() => client.traces.verify());
@@ -309,7 +324,7 @@ async function measure(engine, location, floorLocation) {
     rows.push(
       row(`HTTP writes (suspend/reinstate), ${CONCURRENCY} clients, ${DURATION_MS / 1000} s`, {
         cafsup: writes.changed / writes.seconds,
-        ...(commitFloor === undefined ? {} : { floor: commitFloor }),
+        floor: commitFloor ?? (floorWrites === undefined || floorWrites instanceof Error ? floorWrites : floorWrites.perSecond),
         format: perSecond,
         rate: true,
         target: '≥ 500/s',
@@ -344,7 +359,8 @@ try {
   }
   if (ENGINES.includes('postgres')) {
     // fsync on: the durability of the SQLite side (synchronous = FULL) and of a deployment.
-    cluster = await startCluster({ settings: { fsync: 'on' } });
+    // WAL sync times collected (track_wal_io_timing): the writes' floor is the time of one sync.
+    cluster = await startCluster({ settings: { fsync: 'on', track_wal_io_timing: 'on' } });
     if (cluster === null) results.push({ engine: 'PostgreSQL', detail: 'skipped: no PostgreSQL binary (apt-get install postgresql)', rows: [], facts: [] });
     else {
       const admin = new pg.Client({ connectionString: cluster.url });
@@ -354,7 +370,7 @@ try {
       const url = (name) => cluster.url.replace(/\/postgres$/, `/${name}`);
       results.push({
         engine: 'PostgreSQL',
-        detail: `${cluster.version}, cluster in a temporary directory, default settings but max_connections = 200 (fsync on)`,
+        detail: `${cluster.version}, cluster in a temporary directory, default settings but max_connections = 200 (fsync on, track_wal_io_timing on)`,
         ...(await measure('postgres', url('cafsup_national'), url('floor_national'))),
       });
     }
@@ -373,5 +389,5 @@ for (const { engine, detail, rows, facts } of results) {
   for (const line of rows) console.log(line);
 }
 console.log(
-  '\nFloors: import — the same users and habilitations inserted into the same tables by bench/floor-import.mjs; in-process audit — one GROUP BY over habilitations; commands — `node -e 0`, and for one partner’s commands bench/partner-floor.mjs (Node, the driver, the store opened, the partner read); HTTP — a bare node:http server answering 2 KB of JSON to the same clients (bench/http-load.mjs, another process); SQLite writes — single-row durable commits one after the other (WAL, synchronous = FULL).',
+  '\nFloors: import — the same users and habilitations inserted into the same tables by bench/floor-import.mjs; in-process audit — one GROUP BY over habilitations; commands — `node -e 0`, and for one partner’s commands bench/partner-floor.mjs (Node, the driver, the store opened, the partner read); HTTP — a bare node:http server answering 2 KB of JSON to the same clients (bench/http-load.mjs, another process); SQLite writes — single-row durable commits one after the other (WAL, synchronous = FULL); PostgreSQL writes — the least chained write from 32 connections, BEGIN and the head row FOR UPDATE then insert, head update and COMMIT (bench/floor-writes.mjs).',
 );

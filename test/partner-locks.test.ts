@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DirectExecutor, type Caller, type Outcome } from '@cafsup/sdk';
+import { DirectExecutor, Store, type Caller, type Outcome } from '@cafsup/sdk';
 import { ACTOR, convention, dataset, deputy, habilitation, partner, review, user } from './support/fixture.js';
 import { openClient, type TestClient } from './support/client.js';
 import { POSTGRES_URL, freshDatabase } from './support/postgres.js';
@@ -122,5 +122,38 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: writes on different partners
     expect((await queued.promise).value).toMatchObject({ changed: [{ id: 'pb-h3', traceId: before + 1 }] });
     expect([await status('pb-h2'), await status('pb-h3')]).toEqual(['active', 'suspended']);
     expect(await test.client.traces.verify()).toMatchObject({ ok: true, head: { id: before + 1 } });
+  });
+});
+
+// A write's BEGIN, savepoints and statements whose answer is not read go with its next round trip
+// (engine/postgres.ts): a nested write undone must take back exactly its own statements, whether
+// its savepoint was sent yet or not, and leave the rest of the write to commit.
+describe.skipIf(POSTGRES_URL === null)('PostgreSQL: statements left for later', () => {
+  it('undoes a nested write, its savepoint sent or not, and commits the rest', async () => {
+    const store = await Store.open(await freshDatabase());
+    const db = store.db;
+    try {
+      const put = (key: string) => db.runLater('INSERT INTO meta (key, value) VALUES (?, ?)', [key, '1']);
+      const refused = new Error('refused');
+      await db.transaction(async () => {
+        await put('kept-before');
+        // Nothing sent since its savepoint: undone by forgetting what was left for later.
+        await expect(db.transaction(async () => put('undone-unsent').then(() => Promise.reject(refused)))).rejects.toBe(refused);
+        // A statement answered inside it: its savepoint went to the server, ROLLBACK TO undoes it.
+        await expect(
+          db.transaction(async () => {
+            await put('undone-sent');
+            expect(await db.value<string>("SELECT value FROM meta WHERE key = 'undone-sent'")).toBe('1');
+            throw refused;
+          }),
+        ).rejects.toBe(refused);
+        await db.transaction(() => put('kept-nested'));
+        await put('kept-after');
+      });
+      const keys = await db.all<{ key: string }>("SELECT key FROM meta WHERE key LIKE 'kept-%' OR key LIKE 'undone-%' ORDER BY key");
+      expect(keys.map((row) => row.key)).toEqual(['kept-after', 'kept-before', 'kept-nested']);
+    } finally {
+      await store.close();
+    }
   });
 });

@@ -57,12 +57,12 @@ export async function forgetPartners(db: Sql, entries: readonly { partnerId: str
     }
   }
   if (partners.size === 0) return;
-  const d = dialectOf(db);
-  // With the write's commit (PostgreSQL): no round trip of its own while the head is held.
-  await db.runLater(`DELETE FROM partner_cache WHERE aspect IN ${d.jsonValues('?')} AND partner_id IN ${d.jsonValues('?')}`, [
-    JSON.stringify(ASPECTS),
-    JSON.stringify([...partners]),
-  ]);
+  // With the write's commit (PostgreSQL): no round trip of its own while the head is held. The
+  // aspects written in and one partner compared with `=`: PostgreSQL without statistics (after an
+  // import) otherwise scanned the whole table, in the commit that holds the chain head.
+  const aspects = `aspect IN (${ASPECTS.map((aspect) => `'${aspect}'`).join(', ')})`;
+  if (partners.size === 1) await db.runLater(`DELETE FROM partner_cache WHERE ${aspects} AND partner_id = ?`, [...partners]);
+  else await db.runLater(`DELETE FROM partner_cache WHERE ${aspects} AND partner_id IN ${dialectOf(db).jsonValues('?')}`, [JSON.stringify([...partners])]);
 }
 
 /** A value to keep, or its JSON text already made (the audit's flags, in the form its report prints). */

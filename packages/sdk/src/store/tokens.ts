@@ -39,17 +39,14 @@ export interface Principal {
 
 /**
  * A principal the server keeps in memory (workers/protocol.ts), with what its store job checks
- * before it runs: the token's hash, and the version of the data it was read at. The version is
- * the trace chain's head: a revocation, an owner's suspension or reinstatement are traced writes,
- * so each moves it, in every process sharing the store (the head is a row of the database).
+ * before it runs: the token's hash, whose row is read again there (a revocation, an owner's
+ * suspension or an expiry, by any process sharing the store, refuses the job).
  */
 export interface Credential {
   tokenHash: string;
-  version: string;
-  expiresAt: string | null;
 }
 
-/** The trace chain's head as stored (id and hash, as text): the version a credential is checked against. */
+/** The trace chain's head as stored (id and hash, as text): the data's version, which PostgreSQL's conventions are kept under (`Store.atDataVersion`). */
 const DATA_VERSION = "SELECT value FROM meta WHERE key = 'trace_head'";
 
 /** A token's last use is recorded once a minute at most: a write per request would queue behind every import. */
@@ -73,6 +70,9 @@ const UNKNOWN_ACTOR: Actor = { name: 'Inconnu', email: 'inconnu@cafsup.invalid' 
 
 /** Every token with whether its owner is suspended (1 or 0). */
 const SELECT_TOKENS = `SELECT t.*, ${asInt('s.email IS NOT NULL')} AS suspended FROM tokens t LEFT JOIN suspended_owners s ON s.email = t.owner_email`;
+/** The data's version and a token's row (its columns null when no token has this hash), in one statement: one snapshot, one round trip. */
+const TOKEN_AT_VERSION = `SELECT v.version, t.*, ${asInt('s.email IS NOT NULL')} AS suspended FROM (SELECT (${DATA_VERSION}) AS version) v
+  LEFT JOIN (tokens t LEFT JOIN suspended_owners s ON s.email = t.owner_email) ON t.hash = ?`;
 
 export function hashToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
@@ -176,14 +176,11 @@ export class TokenStore {
     return (await this.authenticateHash(hashToken(token))).principal;
   }
 
-  /**
-   * The principal of a token's hash and the version of the data it was read at (read first: the
-   * principal is at least as new as its version).
-   */
+  /** The principal of a token's hash (null when refused) and the version of the data it was read at, in the same snapshot. */
   async authenticateHash(tokenHash: string): Promise<{ principal: Principal | null; version: string }> {
-    const version = await this.dataVersion();
-    const row = await this.db.get<TokenRow>(`${SELECT_TOKENS} WHERE t.hash = ?`, [tokenHash]);
-    if (row === undefined || row.revoked_at !== null || row.suspended === 1 || this.expired(row.expires_at)) return { principal: null, version };
+    const row = (await this.db.get<Omit<TokenRow, 'id'> & { id: number | null; version: string | null }>(TOKEN_AT_VERSION, [tokenHash]))!;
+    const version = row.version ?? '';
+    if (row.id === null || row.revoked_at !== null || row.suspended === 1 || this.expired(row.expires_at)) return { principal: null, version };
     const cafs = JSON.parse(row.cafs) as string[];
     return {
       principal: {
@@ -199,19 +196,14 @@ export class TokenStore {
   }
 
   /**
-   * Checks a principal kept in memory before its job runs: still valid when the data's version
-   * has not moved and it has not expired (one indexed read); else it is read again. Returns the
-   * version it is now valid at, or null when the token is refused.
+   * Checks a principal kept in memory before its job runs: its token read again (one indexed
+   * read, with the data's version in the same statement). Returns the version it is now valid
+   * at, or null when the token is refused. Comparing the version first saved nothing: under
+   * writes it moves at every request, and the check then took three round trips on PostgreSQL.
    */
   async check(credential: Credential): Promise<string | null> {
-    const version = await this.dataVersion();
-    if (version === credential.version && !this.expired(credential.expiresAt)) return version;
     const fresh = await this.authenticateHash(credential.tokenHash);
     return fresh.principal === null ? null : fresh.version;
-  }
-
-  private async dataVersion(): Promise<string> {
-    return (await this.db.value<string>(DATA_VERSION)) ?? '';
   }
 
   private expired(expiresAt: string | null): boolean {

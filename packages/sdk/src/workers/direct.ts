@@ -64,7 +64,6 @@ export class DirectExecutor extends ServerJobs implements StoreExecutor {
       return {
         ...(outcome.json === undefined ? { value: outcome.value } : { value: null, json: outcome.json }),
         replayed: outcome.replayed,
-        ...(version === undefined ? {} : { version }),
       };
     } catch (error) {
       const failure = toCafsupError(error);

@@ -125,7 +125,6 @@ class StoreWorker {
           value: message.value,
           replayed: message.replayed,
           ...(message.json === undefined ? {} : { json: message.json }),
-          ...(message.version === undefined ? {} : { version: message.version }),
         });
         return;
       case 'cancelled':

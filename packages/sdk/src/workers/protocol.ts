@@ -73,7 +73,7 @@ export interface SerializedError {
 
 export type FromWorker =
   | { type: 'ready' }
-  | { type: 'done'; id: number; value: unknown; replayed: boolean; json?: string; version?: string }
+  | { type: 'done'; id: number; value: unknown; replayed: boolean; json?: string }
   | { type: 'error'; id: number; error: SerializedError }
   | { type: 'cancelled'; id: number }
   /** The job's credential was refused (`TokenStore.check`): nothing ran. */
@@ -82,10 +82,9 @@ export type FromWorker =
   | { type: 'chunk'; id: number; data: string }
   | { type: 'end'; id: number };
 
-/** What a store job answers the server: the operation's outcome, as JSON text when asked, and the version its credential was found valid at. */
+/** What a store job answers the server: the operation's outcome, as JSON text when asked. */
 export interface JobOutcome extends Outcome {
   json?: string;
-  version?: string;
 }
 
 /** A job refused because the token of its kept principal no longer passes (revoked, expired, owner suspended). */
@@ -114,8 +113,8 @@ const KEPT_PRINCIPAL_MS = 60_000;
  * its deadline behind a long import is dropped; the next request sends another).
  *
  * A token's principal is kept in memory once read, so a request makes one trip to the store,
- * not two: its job checks the kept principal first (`TokenStore.check`: the data's version, one
- * indexed read, and the expiry), and a token revoked meanwhile — by this process or another on
+ * not two: its job checks the kept principal first (`TokenStore.check`: its token read again in
+ * one statement), and a token revoked meanwhile — by this process or another on
  * the same database — is refused by that job (RefusedCredential), at the next request.
  */
 export abstract class ServerJobs {
@@ -164,33 +163,24 @@ export abstract class ServerJobs {
   /** Reads a token's principal from the store and keeps it (a refused token is forgotten). */
   private async read(token: string, deadlineMs: number): Promise<(Authenticated & { keptAt: number }) | null> {
     const tokenHash = hashToken(token);
-    const { principal, version } = await this.internal<{ principal: Principal | null; version: string }>({ kind: 'authenticate', tokenHash }, deadlineMs);
+    const { principal } = await this.internal<{ principal: Principal | null }>({ kind: 'authenticate', tokenHash }, deadlineMs);
     this.forget(token);
     if (principal === null) return null;
-    const found = { token, principal, credential: { tokenHash, version, expiresAt: principal.expiresAt }, keptAt: Date.now() };
+    const found = { token, principal, credential: { tokenHash }, keptAt: Date.now() };
     if (this.kept.size >= KEPT_PRINCIPALS) this.forget(this.kept.keys().next().value!);
     this.kept.set(token, found);
     this.tokenOf.set(tokenHash, token);
     return found;
   }
 
-  /** A job with a credential: the version it was found valid at is kept for the next requests; a refused one is forgotten. */
+  /** A job with a credential: refused, its principal is forgotten. */
   protected async settled(credential: Credential, job: Promise<JobOutcome>): Promise<JobOutcome> {
     try {
-      const outcome = await job;
-      if (outcome.version !== undefined && outcome.version !== credential.version)
-        this.keep(credential, (found) => (found.credential = { ...found.credential, version: outcome.version! }));
-      return outcome;
+      return await job;
     } catch (error) {
-      if (error instanceof RefusedCredential) this.keep(credential, (found) => this.forget(found.token));
+      if (error instanceof RefusedCredential) this.forget(this.tokenOf.get(credential.tokenHash) ?? '');
       throw error;
     }
-  }
-
-  /** Applies `change` to the kept principal whose credential this is, if it is still kept. */
-  private keep(credential: Credential, change: (found: Authenticated) => void): void {
-    const found = this.kept.get(this.tokenOf.get(credential.tokenHash) ?? '');
-    if (found !== undefined) change(found);
   }
 
   private forget(token: string): void {

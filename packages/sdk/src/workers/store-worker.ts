@@ -185,7 +185,6 @@ async function run(message: RunMessage): Promise<void> {
       id: message.id,
       ...(outcome.json === undefined ? { value: outcome.value } : { value: null, json: outcome.json }),
       replayed: outcome.replayed,
-      ...(version === undefined ? {} : { version }),
     });
   } catch (error) {
     const failure = toCafsupError(error);

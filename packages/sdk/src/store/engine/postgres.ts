@@ -67,6 +67,13 @@ function literal(value: unknown): string {
   throw new Error(`runAll: no literal for ${typeof value}`);
 }
 
+/** `sql` with its parameters written in as literals, for the simple protocol. */
+function withLiterals(sql: string, params: Params | undefined): string {
+  const value = (position: number, name: string | null) =>
+    literal(bindable(name === null ? (params as readonly unknown[])[position - 1] : (params as Record<string, unknown>)[name]));
+  return toPostgres(sql, value).text;
+}
+
 /** PostgreSQL answers 64-bit integers and numerics as strings; cafsup's counts and keys fit in a double. */
 const TYPES = {
   getTypeParser(oid: number, format?: 'text' | 'binary'): (value: string) => unknown {
@@ -234,8 +241,10 @@ export class PostgresSql implements Sql {
     const inside = this.current();
     if (inside !== undefined) {
       await this.lockAll(inside);
-      // Without parameters, the statements left for later go in the same round trip.
-      if (inside.pending.length > 0 && values.length === 0) return (await this.simple(inside, text)).at(-1)!;
+      // The statements left for later go in the same round trip, the parameters written in as
+      // literals when they are text (a quoted literal is typed from its place, as a parameter is).
+      if (inside.pending.length > 0 && values.every((value) => value === null || typeof value === 'string'))
+        return (await this.simple(inside, values.length === 0 ? text : withLiterals(sql, params))).at(-1)!;
       await this.flush(inside);
     }
     // A read outside a write is a named statement: each connection parses and plans it once,
@@ -287,9 +296,7 @@ export class PostgresSql implements Sql {
       return;
     }
     await this.lockAll(inside);
-    const value = (position: number, name: string | null) =>
-      literal(bindable(name === null ? (params as readonly unknown[])[position - 1] : (params as Record<string, unknown>)[name]));
-    inside.pending.push(toPostgres(sql, value).text);
+    inside.pending.push(withLiterals(sql, params));
   }
 
   async all<T>(sql: string, params?: Params): Promise<T[]> {
@@ -309,21 +316,40 @@ export class PostgresSql implements Sql {
     return { changes: (await this.query(sql, params)).rowCount ?? 0 };
   }
 
+  /**
+   * The statements with the write's next round trip, as `runLater`'s: each prepared once per
+   * connection with SQL's `PREPARE` (planned as a named statement is), then run by `EXECUTE`
+   * with their parameters written in as literals. A refresh of one partner's derived facts was
+   * seven round trips, and each costs more of both processes' CPU than its statement.
+   */
   async runAll(statements: readonly string[], params: Readonly<Record<string, unknown>>): Promise<void> {
     const inside = this.current();
     if (inside === undefined) throw new Error('runAll runs inside a transaction');
     await this.lockAll(inside);
-    await this.flush(inside);
+    let prepared = this.sqlPrepared.get(inside.client);
+    if (prepared === undefined) this.sqlPrepared.set(inside.client, (prepared = new Set()));
+    const missing: string[] = [];
+    const executes: string[] = [];
     for (const sql of statements) {
-      const { text, values, name } = this.prepare(sql, params);
-      try {
-        // Named, the statement is parsed and planned once per connection: a refresh is planned more than it runs.
-        await inside.client.query(name === undefined ? { text, values } : { name, text, values });
-      } catch (error) {
-        throw translateError(error, this.url);
-      }
+      let name = this.sqlNames.get(sql);
+      if (name === undefined) this.sqlNames.set(sql, (name = `cafsup_all_${this.sqlNames.size + 1}`));
+      const { text, values } = this.prepare(sql, params);
+      if (!prepared.has(name)) missing.push(`PREPARE ${name} AS ${text}`);
+      executes.push(values.length === 0 ? `EXECUTE ${name}` : `EXECUTE ${name}(${values.map(literal).join(', ')})`);
     }
+    // A prepared statement outlives the transaction (even rolled back): it is marked once PostgreSQL has it.
+    if (missing.length > 0) {
+      await this.simple(inside, missing.join(';\n'));
+      for (const sql of statements) prepared.add(this.sqlNames.get(sql)!);
+    }
+    // Their answers are not read: sent with the write's next statement, as `runLater`'s.
+    inside.pending.push(...executes);
   }
+
+  /** Names of the statements `runAll` prepares, the same on every connection… */
+  private readonly sqlNames = new Map<string, string>();
+  /** …and those each connection has prepared. */
+  private readonly sqlPrepared = new WeakMap<pg.PoolClient, Set<string>>();
 
   /**
    * An `INSERT … VALUES (?, …)` takes its rows as one array per column, unnested by the server:
@@ -485,8 +511,10 @@ export class PostgresSql implements Sql {
     const context: Context = { client, depth: 1, writes, locks: { kind: 'none' }, pending: [] };
     let broken = false;
     try {
-      // One round trip: every lock this write waits for is bounded by its deadline.
-      await client.query(writes ? `${statement}; SET LOCAL lock_timeout = ${timeout}` : statement);
+      // Every lock this write waits for is bounded by its deadline. A write's BEGIN goes with its
+      // first statement, in one round trip.
+      if (writes) context.pending.push(statement, `SET LOCAL lock_timeout = ${timeout}`);
+      else await client.query(statement);
       const result = await this.context.run(context, work);
       await this.simple(context, 'COMMIT');
       return result;
@@ -523,21 +551,19 @@ export class PostgresSql implements Sql {
     const inside = this.current();
     if (inside === undefined || !inside.writes) throw new Error('partners are locked inside a write transaction');
     if (inside.locks.kind === 'global') return null;
-    const { text, values } = this.prepare(select, params);
-    await this.flush(inside);
-    let rows: unknown[][];
-    try {
-      rows = (await inside.client.query({ text, values, rowMode: 'array' })).rows as unknown[][];
-    } catch (error) {
-      throw translateError(error, this.url);
-    }
+    // With the statements left for later (the write's BEGIN most often), in one round trip.
+    const rows = (await this.simple(inside, withLiterals(select, params), 'array')).at(-1)!.rows as unknown[][];
     const partners = new Set(rows.map((row) => String(row[0])));
     const held = inside.locks.kind === 'partners' ? inside.locks.keys : new Set<number>();
     const keys = [...new Set([...partners].map(partnerLockKey))].filter((key) => !held.has(key)).sort((a, b) => a - b);
     const highest = Math.max(-Infinity, ...held);
     const locks = [...(inside.locks.kind === 'none' ? [GLOBAL_SHARED_LOCK] : []), ...keys.map((key) => partnerLock(key, key > highest))];
-    if (locks.length > 0) {
-      const granted = (await this.simple(inside, locks.map((lock) => `SELECT ${lock} AS granted`).join(';\n'), 'array')) as pg.QueryResult<unknown[]>[];
+    const statements = locks.map((lock) => `SELECT ${lock} AS granted`);
+    // Locks that wait answer nothing worth reading (a lock not granted in time fails the write):
+    // they go with the write's next statement, which they come before.
+    if (keys.every((key) => key > highest)) inside.pending.push(...statements);
+    else {
+      const granted = (await this.simple(inside, statements.join(';\n'), 'array')) as pg.QueryResult<unknown[]>[];
       // pg_try_advisory_xact_lock answers false when the key is taken.
       if (granted.some((result) => result.rows[0]?.[0] === false)) throw unavailable(1);
     }
@@ -547,7 +573,9 @@ export class PostgresSql implements Sql {
 
   private async savepoint<T>(inside: Context, work: () => Promise<T>): Promise<T> {
     const name = `s${inside.depth}`;
-    await this.simple(inside, `SAVEPOINT ${name}`);
+    const savepoint = `SAVEPOINT ${name}`;
+    // With the next statement.
+    inside.pending.push(savepoint);
     inside.depth += 1;
     const locks = inside.locks;
     try {
@@ -555,9 +583,12 @@ export class PostgresSql implements Sql {
       inside.pending.push(`RELEASE SAVEPOINT ${name}`);
       return result;
     } catch (error) {
-      // What was left for later belongs to the work undone.
-      inside.pending = [];
-      await inside.client.query(`ROLLBACK TO SAVEPOINT ${name}`);
+      // What was left for later belongs to the work undone; a savepoint not sent yet is only forgotten.
+      const unsent = inside.pending.lastIndexOf(savepoint);
+      if (unsent === -1) {
+        inside.pending = [];
+        await inside.client.query(`ROLLBACK TO SAVEPOINT ${name}`);
+      } else inside.pending = inside.pending.slice(0, unsent);
       // The locks taken since the savepoint went with it.
       inside.locks = locks;
       throw error;
