@@ -3,7 +3,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error the generator is a plain script shared with the benchmark
 import { generate } from '../bench/generate.mjs';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { buildDemoDataset } from '../packages/tui/src/demo/demo-data.js';
 import { openClient, type TestClient } from './support/client.js';
+import { POSTGRES_URL, freshDatabase } from './support/postgres.js';
 
 type Json = Record<string, unknown> & { partnerId?: string; id?: string };
 
@@ -64,5 +68,66 @@ describe('derived holder facts', () => {
     await whole.client.habilitations.revoke(revoked, { reason: 'Retour au quota' });
     const after = (await whole.client.quotas.usage({ asOf, partnerId })).quotas.find((q) => q.profile === target.profile)!;
     expect(after.assigned).toBe(before.assigned - 1);
+  });
+});
+
+/** The derived tables of a store, by entity ids (user keys differ from one import to another). */
+async function derivedRows(database: string): Promise<string> {
+  const queries = [
+    `SELECT u.id, h.service, h.profile, h.partner_id, h.first_granted_ms, h.active_habilitations
+       FROM holdings h JOIN users u ON u.key = h.user_key ORDER BY u.id, h.service, h.profile`,
+    'SELECT id, holds_any, gets_active, multi_profiles FROM users ORDER BY id',
+    'SELECT partner_id, service, profile, assigned, active FROM quota_holders ORDER BY partner_id, service, profile',
+    'SELECT partner_id, service, profile, departement, held FROM held_combos ORDER BY partner_id, service, profile, departement',
+  ];
+  if (!database.startsWith('postgres')) {
+    const db = new Database(database, { readonly: true });
+    try {
+      return JSON.stringify(queries.map((sql) => db.prepare(sql).all()));
+    } finally {
+      db.close();
+    }
+  }
+  const client = new pg.Client({ connectionString: database });
+  await client.connect();
+  try {
+    const tables = [];
+    for (const sql of queries) tables.push((await client.query(sql)).rows.map((row: Record<string, unknown>) => Object.values(row).map(String)));
+    return JSON.stringify(tables);
+  } finally {
+    await client.end();
+  }
+}
+
+// A write recomputes its partner's facts touching only the rows that differ (derived.ts): after
+// writes that add, change and remove holders, they must be what a whole rebuild makes of the same data.
+describe.each(POSTGRES_URL === null ? ['SQLite'] : ['SQLite', 'PostgreSQL'])('derived facts after writes, over %s', (engine) => {
+  it('equal a full rebuild of the same data', async () => {
+    const database = engine === 'PostgreSQL' ? await freshDatabase() : undefined;
+    const written = await openClient({ dataset: buildDemoDataset({ partners: 6, today: '2026-11-22' }), ...(database === undefined ? {} : { database }) });
+    const rebuilt = await openClient(engine === 'PostgreSQL' ? { database: await freshDatabase() } : {});
+    try {
+      const { client } = written;
+      const partnerId = 'amp';
+      const active: string[] = [];
+      for await (const h of client.habilitations.iterate({ partnerId })) if (h.status === 'active') active.push(h.id);
+      expect(active.length).toBeGreaterThan(10);
+      await client.habilitations.suspend(active.slice(0, 6), { reason: 'Contrôle des droits' });
+      await client.habilitations.reinstate(active.slice(0, 2), { reason: 'Contrôle terminé' });
+      await client.habilitations.revoke(active.slice(6, 10), { reason: 'Départ des agents' });
+      const users = (await client.users.list({ partnerId })).items.filter((user) => user.status === 'active');
+      await client.users.suspend(
+        users.slice(0, 2).map((user) => user.id),
+        { reason: 'Comptes à vérifier' },
+      );
+      await client.users.revokeHabilitations([users[2]!.id], { reason: 'Mission terminée' });
+
+      await rebuilt.client.dataset.import(await client.dataset.export());
+      const after = await derivedRows(written.database);
+      expect(after).toBe(await derivedRows(rebuilt.database));
+    } finally {
+      await written.cleanup();
+      await rebuilt.cleanup();
+    }
   });
 });
