@@ -237,22 +237,12 @@ export class AuditEngine {
       () => this.partnersOf(scope),
       async (missing) => {
         const byPartner = new Map<string, QuotaUsage[]>(missing.map((partnerId) => [partnerId, []]));
-        const usages: QuotaUsage[] = [];
-        if (missing.length > ONE_BY_ONE) {
-          const all = await this.conventions.all();
-          usages.push(
-            ...(
-              await this.usageWithTerms(
-                missing.map((partnerId) => all.get(partnerId)!),
-                wholeOf(scope),
-                asOf,
-              )
-            ).usages,
-          );
-        } else {
-          for (const partnerId of missing) usages.push(...(await this.usageWithTerms(await this.partnersInScope({ partnerId }), { partnerId }, asOf)).usages);
-        }
-        for (const usage of usages) byPartner.get(usage.partnerId)!.push(usage);
+        await this.overPartners(missing, scope, async (part) => {
+          // One pass: the holder counts of the whole scope, the terms of the missing partners only.
+          const all = part.partnerId === undefined ? await this.conventions.all() : null;
+          const partners = all === null ? await this.partnersInScope(part) : missing.map((partnerId) => all.get(partnerId)!);
+          for (const usage of (await this.usageWithTerms(partners, part, asOf)).usages) byPartner.get(usage.partnerId)!.push(usage);
+        });
         return byPartner;
       },
     );
@@ -398,8 +388,9 @@ export class AuditEngine {
     const byPartner = new Map<string, Flag[]>(partnerIds.map((partnerId) => [partnerId, []]));
     if (partnerIds.length === 0) return byPartner;
     const flags: Flag[] = [];
-    if (partnerIds.length > ONE_BY_ONE) flags.push(...(await this.flagsOf({ asOf: scope.asOf, ...wholeOf(scope) })));
-    else for (const partnerId of partnerIds) flags.push(...(await this.flagsOf({ asOf: scope.asOf, partnerId })));
+    await this.overPartners(partnerIds, scope, async (part) => {
+      flags.push(...(await this.flagsOf({ asOf: scope.asOf, ...part })));
+    });
     flags.sort(compareFlags);
     for (const flag of flags) byPartner.get(flag.partnerId)?.push(flag);
     return byPartner;
@@ -435,9 +426,17 @@ export class AuditEngine {
       flag: (flag) => add(flag.partnerId, flag.severity, 1),
       count: (partnerId, rule, n) => add(partnerId, ruleDefinition(rule).severity, n),
     };
-    if (partnerIds.length > ONE_BY_ONE) await this.collect({ asOf, ...wholeOf(scope) }, sink);
-    else for (const partnerId of partnerIds) await this.collect({ asOf, partnerId }, sink);
+    await this.overPartners(partnerIds, scope, (part) => this.collect({ asOf, ...part }, sink));
     return counts;
+  }
+
+  /**
+   * Runs `work` for these partners of `scope`: one at a time when they are few (after a write,
+   * those it changed), else once over the whole scope, whose results beyond them are dropped.
+   */
+  private async overPartners(partnerIds: readonly string[], scope: PartnerScope, work: (part: PartnerScope) => Promise<void>): Promise<void> {
+    if (partnerIds.length > ONE_BY_ONE) await work(wholeOf(scope));
+    else for (const partnerId of partnerIds) await work({ partnerId });
   }
 
   /** The partners of the scope that have a convention (those the rules run over), in partner order. */

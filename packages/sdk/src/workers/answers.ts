@@ -7,9 +7,9 @@ const KEPT_BYTES = 32 << 20;
 const LARGEST_KEPT = 2 << 20;
 
 /**
- * The JSON text of the server's reads, kept while the trail's head does not move
- * (operations.md, "Horizontal scale": nothing kept here that another process could change
- * unseen). Every change to what a `keptAnswer` operation reads is traced, so the head read by
+ * The JSON text of the server's reads, kept while the trail's head does not move. A cache
+ * checked against the database at every request, so nothing a server needs is held only in its
+ * memory (operations.md, "Horizontal scale"). Every change to what a `keptAnswer` operation reads is traced, so the head read by
  * the request's token check — in the same trip to the store — says whether a kept text is still
  * the answer; with the day (its default `asOf`) and the caller's role and Cafs, the input names
  * it. The head of every process's store is the database's, so a write through another server
@@ -55,6 +55,9 @@ export class KeptAnswers {
 
   private keep(key: string, json: string): void {
     if (json.length > LARGEST_KEPT) return;
+    // Two requests for the same answer may both have computed it (PostgreSQL runs them at once).
+    this.bytes -= this.texts.get(key)?.length ?? 0;
+    this.texts.delete(key);
     for (const [oldest, text] of this.texts) {
       if (this.bytes + json.length <= KEPT_BYTES) break;
       this.texts.delete(oldest);
