@@ -389,7 +389,9 @@ export class AuditEngine {
     if (partnerIds.length === 0) return byPartner;
     const flags: Flag[] = [];
     await this.overPartners(partnerIds, scope, async (part) => {
-      flags.push(...(await this.flagsOf({ asOf: scope.asOf, ...part })));
+      // Not spread into `push`: a national pass is over a hundred thousand flags, past the
+      // number of arguments a call may take.
+      for (const flag of await this.flagsOf({ asOf: scope.asOf, ...part })) flags.push(flag);
     });
     flags.sort(compareFlags);
     for (const flag of flags) byPartner.get(flag.partnerId)?.push(flag);
