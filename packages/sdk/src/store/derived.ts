@@ -142,11 +142,16 @@ export class DerivedFacts {
     this.sql = statements(db);
   }
 
+  /** Whether refreshing this many partners rebuilds every fact from the whole tables, rather than partner by partner. */
+  rebuildsAll(partners: number): boolean {
+    return partners > FULL_REBUILD_THRESHOLD;
+  }
+
   /** Recomputes the facts of these partners; must run inside the write transaction that changed them. */
   async refresh(partnerIds: Iterable<string>): Promise<void> {
     if (!this.db.inTransaction) throw new Error('derived facts are refreshed inside the write transaction');
     const partners = [...new Set(partnerIds)];
-    if (partners.length > FULL_REBUILD_THRESHOLD) {
+    if (this.rebuildsAll(partners.length)) {
       await this.db.exec(this.sql.everything);
       return;
     }

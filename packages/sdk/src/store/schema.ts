@@ -49,6 +49,22 @@ const MIGRATION_4_INDEXES = HABILITATION_INDEXES_V6.slice(6);
  */
 export const DEFERRED_HABILITATION_INDEXES: readonly IndexDefinition[] = [BY_PARTNER, BY_USER, HELD];
 
+const userIndex = (name: string, columns: string): IndexDefinition => ({ name, create: `CREATE INDEX ${name} ON users ${columns}` });
+
+/**
+ * The secondary indexes of `users` (migration 1 on SQLite, the baseline on PostgreSQL). A large
+ * import drops them and builds them again once the derived facts are written: its full rebuild
+ * gives every user new facts, and on PostgreSQL each rewritten row is a new version with an entry
+ * in each index of the table (measured on 200,000 users: 5.3-5.8 s with them, 2.6-2.8 s without,
+ * and 1.4 s to build the four again).
+ */
+export const USER_INDEXES: readonly IndexDefinition[] = [
+  userIndex('users_partner', '(partner_id, id)'),
+  userIndex('users_partner_email', '(partner_id, email_norm, status)'),
+  userIndex('users_role', '(role, status, partner_id)'),
+  userIndex('users_multiple_profiles', '(partner_id) WHERE multi_profiles IS NOT NULL'),
+];
+
 /**
  * Migration 7, the same on both engines: a leaner set of indexes on `habilitations` (what each
  * query's plan uses, nothing else), so that a large import sorts three of them instead of eight.
@@ -114,10 +130,7 @@ const MIGRATIONS: readonly string[] = [
     gets_active INTEGER NOT NULL DEFAULT 0,
     multi_profiles TEXT
   );
-  CREATE INDEX users_partner ON users (partner_id, id);
-  CREATE INDEX users_partner_email ON users (partner_id, email_norm, status);
-  CREATE INDEX users_role ON users (role, status, partner_id);
-  CREATE INDEX users_multiple_profiles ON users (partner_id) WHERE multi_profiles IS NOT NULL;
+  ${USER_INDEXES.map((index) => index.create).join(';\n  ')};
   CREATE TABLE groups (
     key INTEGER PRIMARY KEY,
     id TEXT NOT NULL UNIQUE,

@@ -22,9 +22,33 @@ export class KeptAnswers {
   private bytes = 0;
 
   /**
+   * What names an answer among those kept: the input, with the day (its default `asOf`) and the
+   * caller's role and Cafs. Null for an operation whose answer depends on more than traced data:
+   * it is computed each time.
+   */
+  keyOf(name: Operation, input: unknown, caller: Caller, today: string): string | null {
+    return operationSpec(name).keptAnswer === true ? JSON.stringify([name, input, caller.role, caller.cafCodes, today]) : null;
+  }
+
+  /** The text kept under `key`, when the head is still `version`, the one the request's credential was checked at. */
+  get(version: string, key: string): string | undefined {
+    if (version !== this.version) this.forgetAll(version);
+    const kept = this.texts.get(key);
+    if (kept !== undefined) {
+      this.texts.delete(key);
+      this.texts.set(key, kept);
+    }
+    return kept;
+  }
+
+  /** Keeps a text computed at the head `version`: only if no later request saw the head move meanwhile. */
+  offer(version: string, key: string, json: string): void {
+    if (version === this.version) this.keep(key, json);
+  }
+
+  /**
    * The operation's answer as JSON text, at the head `version` the request's credential was
-   * checked at. Without a version (no kept principal), or for an operation whose answer
-   * depends on more than traced data, it is computed each time.
+   * checked at. Without a version (no kept principal), it is computed each time.
    */
   async json(
     version: string | undefined,
@@ -34,22 +58,12 @@ export class KeptAnswers {
     today: string,
     compute: () => Promise<Outcome>,
   ): Promise<Outcome & { json: string }> {
-    if (version === undefined || operationSpec(name).keptAnswer !== true) {
-      const outcome = await compute();
-      return { ...outcome, json: JSON.stringify(outcome.value) };
-    }
-    if (version !== this.version) this.forgetAll(version);
-    const key = JSON.stringify([name, input, caller.role, caller.cafCodes, today]);
-    const kept = this.texts.get(key);
-    if (kept !== undefined) {
-      this.texts.delete(key);
-      this.texts.set(key, kept);
-      return { value: null, replayed: false, json: kept };
-    }
+    const key = version === undefined ? null : this.keyOf(name, input, caller, today);
+    const kept = key === null ? undefined : this.get(version!, key);
+    if (kept !== undefined) return { value: null, replayed: false, json: kept };
     const outcome = await compute();
     const json = JSON.stringify(outcome.value);
-    // Computed across an await: kept only if no later request saw the head move meanwhile.
-    if (version === this.version) this.keep(key, json);
+    if (key !== null) this.offer(version!, key, json);
     return { ...outcome, json };
   }
 

@@ -73,7 +73,7 @@ export interface SerializedError {
 
 export type FromWorker =
   | { type: 'ready' }
-  | { type: 'done'; id: number; value: unknown; replayed: boolean; json?: string }
+  | { type: 'done'; id: number; value: unknown; replayed: boolean; json?: string; version?: string }
   | { type: 'error'; id: number; error: SerializedError }
   | { type: 'cancelled'; id: number }
   /** The job's credential was refused (`TokenStore.check`): nothing ran. */
@@ -85,6 +85,8 @@ export type FromWorker =
 /** What a store job answers the server: the operation's outcome, as JSON text when asked. */
 export interface JobOutcome extends Outcome {
   json?: string;
+  /** The data's version a store worker's JSON answer was computed at: the server keeps the text only if it checked the request at the same. */
+  version?: string;
 }
 
 /** A job refused because the token of its kept principal no longer passes (revoked, expired, owner suspended). */

@@ -6,19 +6,7 @@ import { BUSY_TIMEOUT_MS } from '../store/connection.js';
 import { SCHEMA_VERSION } from '../store/schema.js';
 import { authorize, executeOperation, type IdempotencyRequest } from '../operations/execute.js';
 import type { Operation } from '../operations/table.js';
-import { KeptAnswers } from './answers.js';
-import {
-  CANCELLED,
-  QUEUED,
-  STARTED,
-  hashedBody,
-  type FromWorker,
-  type InternalJob,
-  type JobOutcome,
-  type RunMessage,
-  type StoreStatus,
-  type ToWorker,
-} from './protocol.js';
+import { CANCELLED, QUEUED, STARTED, hashedBody, type FromWorker, type InternalJob, type RunMessage, type StoreStatus, type ToWorker } from './protocol.js';
 
 // One store worker of `cafsup serve` (pool.ts): its own SQLite connection, off the server's
 // event loop. The writer runs its jobs one at a time in arrival order, each in a transaction of
@@ -41,7 +29,6 @@ const store = await Store.open(options.database, { create: options.create, ...(o
 const sqlite = store.sqlite!.db;
 const send = (message: FromWorker) => port.postMessage(message);
 const opened = statSync(options.database);
-const answers = new KeptAnswers();
 
 /**
  * The store's health for `/readyz` and `/metrics`. An open connection keeps working on a file
@@ -178,13 +165,14 @@ async function run(message: RunMessage): Promise<void> {
         ...(idempotency === undefined ? {} : { idempotency }),
         ...(source === undefined ? {} : { source }),
       });
-    const outcome: JobOutcome =
-      message.asJson === true ? await answers.json(version, message.name as Operation, message.input, message.caller, store.today(), execute) : await execute();
+    const outcome = await execute();
+    // The server keeps the answers it may give again (pool.ts): it is told the version they were computed at.
     send({
       type: 'done',
       id: message.id,
-      ...(outcome.json === undefined ? { value: outcome.value } : { value: null, json: outcome.json }),
+      ...(message.asJson === true ? { value: null, json: JSON.stringify(outcome.value) } : { value: outcome.value }),
       replayed: outcome.replayed,
+      ...(version === undefined ? {} : { version }),
     });
   } catch (error) {
     const failure = toCafsupError(error);
