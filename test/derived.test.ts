@@ -110,11 +110,22 @@ describe.each(POSTGRES_URL === null ? ['SQLite'] : ['SQLite', 'PostgreSQL'])('de
       const { client } = written;
       const partnerId = 'amp';
       const active: string[] = [];
-      for await (const h of client.habilitations.iterate({ partnerId })) if (h.status === 'active') active.push(h.id);
+      const throughGroups: string[] = [];
+      for await (const h of client.habilitations.iterate({ partnerId })) {
+        if (h.status === 'active') (h.groupId === null ? active : throughGroups).push(h.id);
+      }
       expect(active.length).toBeGreaterThan(10);
+      // A habilitation's change recomputes its (service, profile) alone: through a group, each member's.
+      expect(throughGroups.length).toBeGreaterThanOrEqual(1);
+      await client.habilitations.suspend(throughGroups, { reason: 'Contrôle du groupe' });
+      const [dissolved] = throughGroups;
+      await client.habilitations.revoke([dissolved!], { reason: 'Groupe dissous' });
       await client.habilitations.suspend(active.slice(0, 6), { reason: 'Contrôle des droits' });
       await client.habilitations.reinstate(active.slice(0, 2), { reason: 'Contrôle terminé' });
       await client.habilitations.revoke(active.slice(6, 10), { reason: 'Départ des agents' });
+      // Compared before the users' actions below, which recompute the whole partner.
+      await rebuilt.client.dataset.import(await client.dataset.export());
+      expect(await derivedRows(written.database)).toBe(await derivedRows(rebuilt.database));
       const users = (await client.users.list({ partnerId })).items.filter((user) => user.status === 'active');
       await client.users.suspend(
         users.slice(0, 2).map((user) => user.id),

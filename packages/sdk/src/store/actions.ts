@@ -49,12 +49,16 @@ interface EntityAction<E, V> {
   /** Writes every change in a few statements: one round trip per 500 rows on PostgreSQL. */
   write(changes: readonly { entity: E; after: V }[]): Promise<unknown>;
   partnerOf(entity: E): string;
+  /** Recomputes the derived facts these changed entities count in (derived.ts). */
+  refresh(changed: readonly E[]): Promise<void>;
 }
 
 interface HabilitationState {
   key: number;
   id: string;
   partner_id: string;
+  service: string;
+  profile: string;
   status: string;
   suspended_at: string | null;
   revoked_at: string | null;
@@ -71,7 +75,7 @@ interface UserState {
 type UserView = { status: string; mustChangePassword: boolean };
 
 // `{ids}` is the list of ids asked (a JSON array parameter), per engine.
-const LOAD_HABILITATIONS = 'SELECT key, id, partner_id, status, suspended_at, revoked_at FROM habilitations WHERE id IN {ids}';
+const LOAD_HABILITATIONS = 'SELECT key, id, partner_id, service, profile, status, suspended_at, revoked_at FROM habilitations WHERE id IN {ids}';
 // One statement for many rows (`Sql.runMany`); the VALUES columns are named column1, column2… on
 // both engines, and their types are said where PostgreSQL would take a parameter for text.
 const UPDATE_HABILITATIONS = `UPDATE habilitations SET status = v.column2, suspended_at = v.column3, suspended_day = v.column4,
@@ -155,7 +159,7 @@ export class ActionRunner {
         });
       }
       await spec.write(writes);
-      await this.derived.refresh(writes.map(({ entity }) => spec.partnerOf(entity)));
+      await spec.refresh(writes.map(({ entity }) => entity));
       const entries: TraceEntry[] = writes.map(({ entity, after, change }) => ({
         action: spec.action,
         targetType: spec.targetType,
@@ -193,6 +197,8 @@ export class ActionRunner {
           ]),
         ),
       partnerOf: (h) => h.partner_id,
+      // A habilitation's status counts only within its (service, profile): those pairs are recomputed.
+      refresh: (changed) => this.derived.refreshPairs(changed.map((h) => ({ partnerId: h.partner_id, service: h.service, profile: h.profile }))),
     };
   }
 
@@ -237,6 +243,8 @@ export class ActionRunner {
           changes.map(({ entity, after }) => [entity.key, after.status, after.mustChangePassword ? 1 : 0]),
         ),
       partnerOf: (u) => u.partner_id,
+      // A user's status counts in every pair they hold: their partners are recomputed.
+      refresh: (changed) => this.derived.refresh(changed.map((u) => u.partner_id)),
     };
   }
 
