@@ -97,16 +97,37 @@ function durableCommits(location) {
   }
 }
 
-/** A bare node:http server answering every request with the same 2 KB JSON body: the HTTP floor. */
-async function bareServer() {
+/**
+ * A bare node:http server answering every request with the same 2 KB JSON body: the HTTP floor.
+ * With `database` (PostgreSQL), it first reads the trail's head there, one named statement on a
+ * pool of connections: the floor of a server that asks its database once per request, as
+ * cafsup's does to check the token and whether a kept answer still holds.
+ */
+async function bareServer(database) {
   const items = Array.from({ length: 20 }, (_, i) => ({ id: `p${String(i).padStart(5, '0')}`, name: `Partenaire ${i} commune`, cafCode: '78' }));
   const body = JSON.stringify({ items, nextCursor: 'x'.repeat(Math.max(0, 2048 - JSON.stringify({ items, nextCursor: '' }).length)) });
+  const pool = database === undefined ? null : new pg.Pool({ connectionString: database, max: 10 });
+  const head = { name: 'floor_head', text: "SELECT value FROM meta WHERE key = 'trace_head'" };
+  const answer = (response) => response.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body);
   const server = createServer((request, response) => {
     request.resume();
-    request.on('end', () => response.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body));
+    request.on('end', () => {
+      if (pool === null) answer(response);
+      else
+        pool.query(head).then(
+          () => answer(response),
+          () => response.writeHead(500).end(),
+        );
+    });
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${server.address().port}`, close: () => new Promise((resolve) => server.close(resolve)) };
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    close: async () => {
+      await new Promise((resolve) => server.close(resolve));
+      await pool?.end();
+    },
+  };
 }
 
 // On stdin: 32 × 100 cursors are more than one argument may hold (E2BIG).
@@ -243,6 +264,13 @@ async function measure(engine, location, floorLocation) {
   const bare = await bareServer();
   const floorReads = await attempt(() => httpLoad({ url: bare.url, perClient: spread(pages) }));
   await bare.close();
+  let tripReads;
+  if (engine === 'postgres') {
+    log(`[${engine}] HTTP reads, bare node:http with one PostgreSQL read per request…`);
+    const tripping = await bareServer(location);
+    tripReads = await attempt(() => httpLoad({ url: tripping.url, perClient: spread(pages) }));
+    await tripping.close();
+  }
   const app = await buildServer({ database: location, log: false });
   const baseUrl = await app.listen({ host: '127.0.0.1', port: 0 });
   const headers = { authorization: `Bearer ${token}` };
@@ -278,6 +306,17 @@ async function measure(engine, location, floorLocation) {
       note: latency(reads),
     }),
   );
+  if (tripReads !== undefined)
+    rows.push(
+      row(`HTTP floor with the database asked once a request: bare node:http reading the trail's head on PostgreSQL, ${CONCURRENCY} clients`, {
+        cafsup: rate(tripReads),
+        floor: rate(floorReads),
+        format: perSecond,
+        target: '— (the floor of the row above on PostgreSQL: cafsup checks the token and the head at every request)',
+        rate: true,
+        note: latency(tripReads),
+      }),
+    );
 
   // Each client suspends then reinstates its own habilitation, over and over: every acknowledged
   // write must have added exactly one trace to the chain.
