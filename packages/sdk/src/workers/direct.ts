@@ -114,5 +114,10 @@ export class DirectExecutor extends ServerJobs implements StoreExecutor {
 /** The server's store for `database`: PostgreSQL runs here, SQLite in worker threads. */
 export async function openExecutor(options: { database: string; clock?: string | null; readers?: number }): Promise<StoreExecutor> {
   if (isPostgresUrl(options.database)) return DirectExecutor.open(options);
-  return StorePool.open({ database: options.database, clock: options.clock ?? null, ...(options.readers === undefined ? {} : { readers: options.readers }) });
+  return StorePool.open({
+    database: options.database,
+    clock: options.clock ?? null,
+    keepAnswers: true,
+    ...(options.readers === undefined ? {} : { readers: options.readers }),
+  });
 }

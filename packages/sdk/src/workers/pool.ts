@@ -4,7 +4,7 @@ import type { Caller } from '../operations/execute.js';
 import type { Credential } from '../store/tokens.js';
 import { operationSpec, type Operation } from '../operations/table.js';
 import { unavailable } from '../store/engine/engine.js';
-import { Store } from '../store/store.js';
+import type { Store } from '../store/store.js';
 import { KeptAnswers } from './answers.js';
 import { workerFile } from './file.js';
 import {
@@ -29,6 +29,8 @@ export interface StorePoolOptions {
   readers?: number;
   /** A fixed clock (ISO instant) for tests. */
   clock?: string | null;
+  /** Answers kept in this thread (`cafsup serve`): opens its read-only connection (`front`). */
+  keepAnswers?: boolean;
 }
 
 export interface JobOptions {
@@ -208,8 +210,13 @@ export class StorePool extends ServerJobs {
       await pool.writer.ready;
       for (const reader of pool.readers) reader.post({ type: 'open' });
       await Promise.all(pool.readers.map((reader) => reader.ready));
-      const clock = options.clock ?? null;
-      pool.front = await Store.open(options.database, { readonly: true, ...(clock === null ? {} : { now: () => new Date(clock) }) });
+      if (options.keepAnswers === true) {
+        // Loaded here: the interface, whose store is this pool too, keeps no answers and must not
+        // load the store's code in its own thread before its first frame.
+        const { Store } = await import('../store/store.js');
+        const clock = options.clock ?? null;
+        pool.front = await Store.open(options.database, { readonly: true, ...(clock === null ? {} : { now: () => new Date(clock) }) });
+      }
     } catch (error) {
       // A worker left running would keep the process alive.
       await pool.close();
