@@ -62,6 +62,8 @@ export interface Sql {
    * trip per few hundred rows. For bulk writes (the import).
    */
   runMany(sql: string, rows: readonly (readonly unknown[])[]): Promise<{ changes: number }>;
+  /** `runMany` whose count is not read, inside a write: on PostgreSQL sent with the write's next statement, as `runLater`. */
+  runManyLater(sql: string, rows: readonly (readonly unknown[])[]): Promise<void>;
   /**
    * Runs `work`, a bulk load (many rows appended, then the indexes it deferred built and the
    * facts derived from them), holding the engine's memory low: SQLite shrinks its page cache

@@ -356,6 +356,21 @@ export class PostgresSql implements Sql {
    * a statement of a few parameters instead of thousands, which PostgreSQL parses and plans in
    * no time. Other statements (an `UPDATE … FROM (VALUES …)`) repeat their tuple.
    */
+  async runManyLater(sql: string, rows: readonly (readonly unknown[])[]): Promise<void> {
+    const inside = this.current();
+    if (inside === undefined || !inside.writes || INSERT_VALUES.test(sql)) {
+      await this.runMany(sql, rows);
+      return;
+    }
+    for (let at = 0; at < rows.length; at += VALUES_ROWS) {
+      const chunk = rows.slice(at, at + VALUES_ROWS);
+      await this.runLater(
+        this.cached(`${chunk.length}\u0000${sql}`, () => manyValues(sql, chunk.length)),
+        chunk.flat(),
+      );
+    }
+  }
+
   async runMany(sql: string, rows: readonly (readonly unknown[])[]): Promise<{ changes: number }> {
     if (rows.length === 0) return { changes: 0 };
     const insert = INSERT_VALUES.exec(sql);
