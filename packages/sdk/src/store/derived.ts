@@ -64,9 +64,12 @@ function statements(db: Sql) {
   const usersOf = (scope: Scope) =>
     scope === PARTNER
       ? 'users.partner_id = @partnerId'
-      : `users.partner_id = @partnerId AND users.key IN (
-           SELECT user_key FROM habilitations WHERE ${scope('habilitations')} AND user_key IS NOT NULL
-           UNION SELECT m.user_key FROM habilitations g JOIN group_members m ON m.group_key = g.group_key WHERE ${scope('g')} AND g.group_key IS NOT NULL)`;
+      : // One pass over the pair's habilitations, each joined to its group's members if it has a
+        // group (a habilitation has a user or a group). Asked through `group_key IS NOT NULL`,
+        // PostgreSQL read the whole partial index of groups' habilitations (4,000 rows, 1 ms a write).
+        `users.partner_id = @partnerId AND users.key IN (
+           SELECT COALESCE(m.user_key, h.user_key) FROM habilitations h LEFT JOIN group_members m ON m.group_key = h.group_key
+            WHERE ${scope('h')})`;
   // A scope's users: on PostgreSQL only those whose facts changed (a write changes one or none),
   // each rewritten user being a new row version with an entry in each of its indexes; the facts
   // read per user through the holdings' key, as for every user. On SQLite rewriting them costs
