@@ -170,6 +170,9 @@ class StoreWorker {
   }
 }
 
+/** How long the server's own read waits for a lock before its request goes to a worker instead. */
+const FRONT_BUSY_MS = 20;
+
 /**
  * The store of `cafsup serve`, off its event loop (operations.md, "The write path"): one writer
  * worker runs every write in arrival order, each in its own transaction, so no request ever
@@ -213,9 +216,18 @@ export class StorePool extends ServerJobs {
       if (options.keepAnswers === true) {
         // Loaded here: the interface, whose store is this pool too, keeps no answers and must not
         // load the store's code in its own thread before its first frame.
-        const { Store } = await import('../store/store.js');
-        const clock = options.clock ?? null;
-        pool.front = await Store.open(options.database, { readonly: true, ...(clock === null ? {} : { now: () => new Date(clock) }) });
+        const [{ Store }, { writable }] = await Promise.all([import('../store/store.js'), import('../store/connection.js')]);
+        // Only on the live file: one that cannot be written is opened read-only as a copy in
+        // memory (connection.ts), whose head would never move. Its answers are then computed each time.
+        if (writable(options.database)) {
+          const clock = options.clock ?? null;
+          pool.front = await Store.open(options.database, { readonly: true, ...(clock === null ? {} : { now: () => new Date(clock) }) });
+          // It reads a token and the head: a small cache, and never a long wait on this thread —
+          // a reader is rarely kept waiting (a crashed writer's log being recovered), and then
+          // the request goes to a worker, which may wait.
+          pool.front.sqlite!.db.pragma('cache_size = -2048');
+          pool.front.sqlite!.db.pragma(`busy_timeout = ${FRONT_BUSY_MS}`);
+        }
       }
     } catch (error) {
       // A worker left running would keep the process alive.
@@ -279,7 +291,13 @@ export class StorePool extends ServerJobs {
 
   /** A kept answer, checked against the store in this thread; a worker computes it when none is kept at the head the check read. */
   private async keptAnswer(key: string, credential: Credential, compute: () => Promise<JobOutcome>): Promise<JobOutcome> {
-    const version = await this.front!.tokens.check(credential);
+    let version: string | null;
+    try {
+      version = await this.front!.tokens.check(credential);
+    } catch (error) {
+      if ((error as { code?: string }).code?.startsWith('SQLITE_BUSY') === true) return compute();
+      throw error;
+    }
     if (version === null) throw new RefusedCredential();
     const json = this.answers.get(version, key);
     if (json !== undefined) return { value: null, replayed: false, json };
