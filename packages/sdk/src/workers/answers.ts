@@ -1,4 +1,4 @@
-import type { Caller, Outcome } from '../operations/execute.js';
+import type { Caller } from '../operations/execute.js';
 import { operationSpec, type Operation } from '../operations/table.js';
 
 /** What one server process keeps of its answers: enough for the pages and dashboards polled, never a whole audit twice over. */
@@ -44,27 +44,6 @@ export class KeptAnswers {
   /** Keeps a text computed at the head `version`: only if no later request saw the head move meanwhile. */
   offer(version: string, key: string, json: string): void {
     if (version === this.version) this.keep(key, json);
-  }
-
-  /**
-   * The operation's answer as JSON text, at the head `version` the request's credential was
-   * checked at. Without a version (no kept principal), it is computed each time.
-   */
-  async json(
-    version: string | undefined,
-    name: Operation,
-    input: unknown,
-    caller: Caller,
-    today: string,
-    compute: () => Promise<Outcome>,
-  ): Promise<Outcome & { json: string }> {
-    const key = version === undefined ? null : this.keyOf(name, input, caller, today);
-    const kept = key === null ? undefined : this.get(version!, key);
-    if (kept !== undefined) return { value: null, replayed: false, json: kept };
-    const outcome = await compute();
-    const json = JSON.stringify(outcome.value);
-    if (key !== null) this.offer(version!, key, json);
-    return { ...outcome, json };
   }
 
   private keep(key: string, json: string): void {

@@ -51,6 +51,10 @@ export class DirectExecutor extends ServerJobs implements StoreExecutor {
       // The server's kept principal, checked before anything runs: a token revoked meanwhile is refused here.
       const version = options.credential === undefined ? undefined : await this.store.tokens.check(options.credential);
       if (version === null) throw new RefusedCredential();
+      // A kept answer at this head is given at once, without the lock timeout and conventions' scopes a computation needs.
+      const key = version === undefined || options.asJson !== true ? null : this.answers.keyOf(name, input, caller, this.store.today());
+      const kept = key === null ? undefined : this.answers.get(version!, key);
+      if (kept !== undefined) return { value: null, json: kept, replayed: false };
       const execute = () =>
         executeOperation(this.store, name, input, caller, {
           ...(options.validated === true ? { validated: true } : {}),
@@ -58,13 +62,12 @@ export class DirectExecutor extends ServerJobs implements StoreExecutor {
           ...(source === undefined ? {} : { source }),
         });
       // The head just read is the conventions' version too: no second round trip for it.
-      const answer = (): Promise<JobOutcome> =>
-        options.asJson === true ? this.answers.json(version, name, input, caller, this.store.today(), execute) : execute();
-      const outcome = await this.db.withLockTimeout(options.deadlineMs, () => (version === undefined ? answer() : this.store.atDataVersion(version, answer)));
-      return {
-        ...(outcome.json === undefined ? { value: outcome.value } : { value: null, json: outcome.json }),
-        replayed: outcome.replayed,
-      };
+      const outcome = await this.db.withLockTimeout(options.deadlineMs, () => (version === undefined ? execute() : this.store.atDataVersion(version, execute)));
+      if (options.asJson !== true) return { value: outcome.value, replayed: outcome.replayed };
+      const json = JSON.stringify(outcome.value);
+      // Computed across awaits: kept only if no later request saw the head move meanwhile.
+      if (key !== null) this.answers.offer(version!, key, json);
+      return { value: null, json, replayed: outcome.replayed };
     } catch (error) {
       const failure = toCafsupError(error);
       if (failure.code === 'INTERNAL') this.internalErrors({ ...failure.toJSON(), stack: (failure.cause as Error | undefined)?.stack ?? failure.stack ?? '' });
