@@ -123,6 +123,13 @@ describe.each(POSTGRES_URL === null ? ['SQLite'] : ['SQLite', 'PostgreSQL'])('de
       await client.habilitations.suspend(active.slice(0, 6), { reason: 'Contrôle des droits' });
       await client.habilitations.reinstate(active.slice(0, 2), { reason: 'Contrôle terminé' });
       await client.habilitations.revoke(active.slice(6, 10), { reason: 'Départ des agents' });
+      // One action over more pairs than are recomputed one by one: their partners are, whole.
+      const onePerPair = new Map<string, string>();
+      for (const { id: other } of (await client.partners.list({})).items.filter((partner) => partner.id !== partnerId)) {
+        for await (const h of client.habilitations.iterate({ partnerId: other, status: 'active' })) onePerPair.set(`${other} ${h.service} ${h.profile}`, h.id);
+      }
+      expect(onePerPair.size).toBeGreaterThan(8);
+      await client.habilitations.suspend([...onePerPair.values()], { reason: 'Contrôle annuel' });
       // Compared before the users' actions below, which recompute the whole partner.
       await rebuilt.client.dataset.import(await client.dataset.export());
       expect(await derivedRows(written.database)).toBe(await derivedRows(rebuilt.database));
