@@ -278,15 +278,10 @@ export class StorePool extends ServerJobs {
   /** Runs an operation of the table; writes go to the writer, reads to the least busy reader, kept answers come from here. */
   run(name: Operation, input: unknown, caller: Caller, options: JobOptions): Promise<JobOutcome> {
     const { credential } = options;
-    if (options.asJson === true && credential !== undefined && this.front !== null) {
-      const key = this.answers.keyOf(name, input, caller, this.front.today());
-      if (key !== null)
-        return this.settled(
-          credential,
-          this.keptAnswer(key, credential, () => this.submitRun(name, input, caller, options)),
-        );
-    }
-    return this.submitRun(name, input, caller, options);
+    const key = options.asJson === true && credential !== undefined && this.front !== null ? this.answers.keyOf(name, input, caller, this.front.today()) : null;
+    const compute = () => this.submitRun(name, input, caller, options);
+    const done = key === null ? compute() : this.keptAnswer(key, credential!, compute);
+    return credential === undefined ? done : this.settled(credential, done);
   }
 
   /** A kept answer, checked against the store in this thread; a worker computes it when none is kept at the head the check read. */
@@ -321,7 +316,7 @@ export class StorePool extends ServerJobs {
             queryHash: queryHash(input),
           };
     const { credential } = options;
-    const done = this.submit(
+    return this.submit(
       worker,
       {
         name,
@@ -336,7 +331,6 @@ export class StorePool extends ServerJobs {
       options.deadlineMs,
       options.source === undefined ? {} : { source: options.source[Symbol.asyncIterator]() },
     );
-    return credential === undefined ? done : this.settled(credential, done);
   }
 
   /** The dataset document as text chunks, from one snapshot on a reader. */

@@ -159,13 +159,11 @@ async function run(message: RunMessage): Promise<void> {
         idempotency = { tokenId, key, bodyHash: hashed.bodyHash };
       } else idempotency = { tokenId, key, bodyHash: bodyHash! };
     } else if (message.streamIn === true) source = inboxes.get(message.id)!.read();
-    const execute = () =>
-      executeOperation(store, message.name!, message.input, message.caller, {
-        ...(message.validated === true ? { validated: true } : {}),
-        ...(idempotency === undefined ? {} : { idempotency }),
-        ...(source === undefined ? {} : { source }),
-      });
-    const outcome = await execute();
+    const outcome = await executeOperation(store, message.name!, message.input, message.caller, {
+      ...(message.validated === true ? { validated: true } : {}),
+      ...(idempotency === undefined ? {} : { idempotency }),
+      ...(source === undefined ? {} : { source }),
+    });
     // The server keeps the answers it may give again (pool.ts): it is told the version they were computed at.
     send({
       type: 'done',
