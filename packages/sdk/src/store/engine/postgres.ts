@@ -352,9 +352,8 @@ export class PostgresSql implements Sql {
   private readonly sqlPrepared = new WeakMap<pg.PoolClient, Set<string>>();
 
   /**
-   * An `INSERT … VALUES (?, …)` takes its rows as one array per column, unnested by the server:
-   * a statement of a few parameters instead of thousands, which PostgreSQL parses and plans in
-   * no time. Other statements (an `UPDATE … FROM (VALUES …)`) repeat their tuple.
+   * `runMany`'s rows sent with the write's next statement, as `runLater`'s (their count is not
+   * read). An `INSERT … VALUES` keeps `runMany`'s unnested arrays, which literals would not be.
    */
   async runManyLater(sql: string, rows: readonly (readonly unknown[])[]): Promise<void> {
     const inside = this.current();
@@ -362,29 +361,28 @@ export class PostgresSql implements Sql {
       await this.runMany(sql, rows);
       return;
     }
+    for (const [text, params] of this.valueLists(sql, rows)) await this.runLater(text, params);
+  }
+
+  /** A statement with one `VALUES (?, …)` tuple, repeated for up to VALUES_ROWS rows at a time: each statement and its parameters. */
+  private *valueLists(sql: string, rows: readonly (readonly unknown[])[]): Generator<[string, unknown[]]> {
     for (let at = 0; at < rows.length; at += VALUES_ROWS) {
       const chunk = rows.slice(at, at + VALUES_ROWS);
-      await this.runLater(
-        this.cached(`${chunk.length}\u0000${sql}`, () => manyValues(sql, chunk.length)),
-        chunk.flat(),
-      );
+      yield [this.cached(`${chunk.length}\u0000${sql}`, () => manyValues(sql, chunk.length)), chunk.flat()];
     }
   }
 
+  /**
+   * An `INSERT … VALUES (?, …)` takes its rows as one array per column, unnested by the server:
+   * a statement of a few parameters instead of thousands, which PostgreSQL parses and plans in
+   * no time. Other statements (an `UPDATE … FROM (VALUES …)`) repeat their tuple.
+   */
   async runMany(sql: string, rows: readonly (readonly unknown[])[]): Promise<{ changes: number }> {
     if (rows.length === 0) return { changes: 0 };
     const insert = INSERT_VALUES.exec(sql);
     let changes = 0;
     if (insert === null) {
-      for (let at = 0; at < rows.length; at += VALUES_ROWS) {
-        const chunk = rows.slice(at, at + VALUES_ROWS);
-        changes += (
-          await this.run(
-            this.cached(`${chunk.length}\u0000${sql}`, () => manyValues(sql, chunk.length)),
-            chunk.flat(),
-          )
-        ).changes;
-      }
+      for (const [text, params] of this.valueLists(sql, rows)) changes += (await this.run(text, params)).changes;
       return { changes };
     }
     const [head, start, table, columns] = insert as unknown as [string, string, string, string];
