@@ -46,6 +46,8 @@ const HABILITATION_AT = {
 };
 /** From this many habilitations, or users, on, the import drops their secondary indexes and rebuilds them at its end. */
 const DEFER_INDEXES_AFTER = 20_000;
+/** The indexes an import may drop, by table (`EntityWriter.defer`). */
+const DEFERRED_INDEXES = { habilitations: DEFERRED_HABILITATION_INDEXES, users: USER_INDEXES };
 /** Rows written, or ids looked up, at once: on PostgreSQL each statement is a round trip to the server. */
 const BATCH = 500;
 
@@ -120,11 +122,11 @@ export async function importDataset(
       db.appending(async () => {
         // The writer's maps (ids, keys) are left behind before the indexes are built.
         const { touchedPartners, deferred } = await readInto(db, problems, counts, source, options.onProgress);
-        if (deferred.habilitations) for (const index of DEFERRED_HABILITATION_INDEXES) await db.exec(index.create);
+        if (deferred.habilitations) for (const index of DEFERRED_INDEXES.habilitations) await db.exec(index.create);
         // The users' indexes wait for a full rebuild of the facts, which rewrites every user; a
         // refresh partner by partner reads the users through them.
         const usersAfterFacts = deferred.users && derived.rebuildsAll(touchedPartners.size);
-        if (deferred.users && !usersAfterFacts) for (const index of USER_INDEXES) await db.exec(index.create);
+        if (deferred.users && !usersAfterFacts) for (const index of DEFERRED_INDEXES.users) await db.exec(index.create);
 
         if (problems.total > 0) {
           const more = problems.total - problems.listed.length;
@@ -135,7 +137,7 @@ export async function importDataset(
           });
         }
         await derived.refresh(touchedPartners);
-        if (usersAfterFacts) for (const index of USER_INDEXES) await db.exec(index.create);
+        if (usersAfterFacts) for (const index of DEFERRED_INDEXES.users) await db.exec(index.create);
         const traceId = options.dryRun
           ? null
           : (
@@ -304,7 +306,7 @@ const STATEMENTS = {
 class EntityWriter {
   readonly touchedPartners = new Set<string>();
   /** Whether the secondary indexes of these tables were dropped, to be built again at the end. */
-  readonly deferred = { habilitations: false, users: false };
+  readonly deferred: Record<keyof typeof DEFERRED_INDEXES, boolean> = { habilitations: false, users: false };
   // Where each id was first seen, as an index: a million paths as strings would weigh on the heap.
   private readonly seen: Record<Exclude<DatasetSection, 'habilitations'>, Map<string, number>> = {
     cafs: new Map(),
@@ -435,15 +437,19 @@ class EntityWriter {
     return (this.habilitationBase ??= (await this.db.value<number>(STATEMENTS.habilitationKeyBase))!);
   }
 
+  /** Drops the deferred indexes of `table` once its rows so far (`count`) are more than DEFER_INDEXES_AFTER. */
+  private async defer(table: keyof typeof DEFERRED_INDEXES, count: number): Promise<void> {
+    if (this.deferred[table] || count <= DEFER_INDEXES_AFTER) return;
+    for (const { name } of DEFERRED_INDEXES[table]) await this.db.exec(`DROP INDEX ${name}`);
+    this.deferred[table] = true;
+  }
+
   /** Users, valid, from `users[first]` on, each as the parameters of `USER_INSERT`. */
   async writeUsers(rows: readonly unknown[][], first: number): Promise<void> {
     // On PostgreSQL only (USER_INDEXES): SQLite rewrites a row in place, touching only the
     // indexes of the columns that change, and built the four again in more time (~0.9 s for
     // 200,000 users) than adding each user to them saved (~0.3 s).
-    if (!this.deferred.users && this.db.dialect === 'postgres' && first + rows.length > DEFER_INDEXES_AFTER) {
-      for (const { name } of USER_INDEXES) await this.db.exec(`DROP INDEX ${name}`);
-      this.deferred.users = true;
-    }
+    if (this.db.dialect === 'postgres') await this.defer('users', first + rows.length);
     for (const [offset, row] of rows.entries()) {
       const index = first + offset;
       const base = `users[${index}]`;
@@ -463,10 +469,7 @@ class EntityWriter {
    * statement, then checked in order — a duplicate id, then the user or group each refers to.
    */
   async writeHabilitations(rows: readonly unknown[][], first: number): Promise<void> {
-    if (!this.deferred.habilitations && first + rows.length > DEFER_INDEXES_AFTER) {
-      for (const { name } of DEFERRED_HABILITATION_INDEXES) await this.db.exec(`DROP INDEX ${name}`);
-      this.deferred.habilitations = true;
-    }
+    await this.defer('habilitations', first + rows.length);
     // The users and groups written so far get their keys.
     await this.users.flush();
     await this.groups.flush();

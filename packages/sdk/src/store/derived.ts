@@ -1,10 +1,11 @@
 import { asInt, dialectOf, pick, type Sql } from './engine/engine.js';
 
 /**
- * PostgreSQL: one partner's rows of `table` made what `select` computes (its columns named
- * `keys` then `values`, `partner_id` among the keys), in one statement: the rows no longer
- * computed deleted, those whose values differ updated, the new ones inserted, the others left
- * alone. Each side reads the table through `partner_id`, so that no plan scans the whole table.
+ * PostgreSQL: the rows of `table` within `scope` (a partner's, or one of its pairs') made what
+ * `select` computes (its columns named `keys` then `values`, `partner_id` among the keys), in one
+ * statement: the rows no longer computed deleted, those whose values differ updated, the new ones
+ * inserted, the others left alone. Each side reads the table through the scope, led by
+ * `partner_id`, so that no plan scans the whole table.
  */
 function replacePartnerRows(table: string, keys: readonly string[], values: readonly string[], select: string, scope: Scope): string {
   const same = keys.map((key) => `w.${key} = t.${key}`).join(' AND ');
