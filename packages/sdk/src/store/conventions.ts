@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { effectiveTerms, type Avenant, type CafDefaults, type CalendarDate, type Convention, type PartnerKind, type Terms } from '@cafsup/shared';
 import { dialectOf, pick, type Sql } from './engine/engine.js';
+import { HEAD_VALUE } from './meta.js';
 
 export interface PartnerConvention {
   partnerId: string;
@@ -55,7 +56,7 @@ export class ConventionCache {
 
   constructor(private readonly db: Sql) {
     const d = dialectOf(db);
-    this.version = pick(db, { sqlite: 'PRAGMA data_version', postgres: "SELECT value FROM meta WHERE key = 'trace_head'" });
+    this.version = pick(db, { sqlite: 'PRAGMA data_version', postgres: HEAD_VALUE });
     const select = `SELECT c.partner_id, p.name, p.caf_code, ${d.jsonText('p.doc', 'kind')} AS kind, c.doc, f.doc AS caf,
           (SELECT ${d.jsonArrayAgg(d.json('a.doc'), 'a.number')} FROM (SELECT doc, number FROM avenants a WHERE a.partner_id = c.partner_id ORDER BY number) a) AS avenants
          FROM conventions c JOIN partners p ON p.id = c.partner_id LEFT JOIN cafs f ON f.code = p.caf_code`;

@@ -18,6 +18,9 @@ export interface ChainPoint {
 // SQLite the single writer does the same and the row may be absent (then the chain is empty).
 export const HEAD_KEY = 'trace_head';
 
+/** The head as stored (its JSON text), by a statement without parameters: a subquery, or the data's version compared as text. */
+export const HEAD_VALUE = `SELECT value FROM meta WHERE key = '${HEAD_KEY}'`;
+
 /** A `meta` value; `lock`: a locking clause for the row (PostgreSQL's `FOR UPDATE`…). */
 export async function readMeta<T>(db: Sql, key: string, lock = ''): Promise<T | null> {
   const value = await db.value<string>(`SELECT value FROM meta WHERE key = ?${lock}`, [key]);

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { CafsupError, actorSchema, departementSchema, normaliseEmail, parseInput, reasonSchema, type Actor } from '@cafsup/shared';
 import { asInt, type Sql } from './engine/engine.js';
+import { HEAD_VALUE } from './meta.js';
 import type { TraceWriter } from './traces.js';
 
 export const TOKEN_ROLES = ['supervisor', 'auditor'] as const;
@@ -46,9 +47,6 @@ export interface Credential {
   tokenHash: string;
 }
 
-/** The trace chain's head as stored (id and hash, as text): the data's version, which PostgreSQL's conventions are kept under (`Store.atDataVersion`). */
-const DATA_VERSION = "SELECT value FROM meta WHERE key = 'trace_head'";
-
 /** A token's last use is recorded once a minute at most: a write per request would queue behind every import. */
 export const LAST_USE_PRECISION_MS = 60_000;
 
@@ -70,8 +68,12 @@ const UNKNOWN_ACTOR: Actor = { name: 'Inconnu', email: 'inconnu@cafsup.invalid' 
 
 /** Every token with whether its owner is suspended (1 or 0). */
 const SELECT_TOKENS = `SELECT t.*, ${asInt('s.email IS NOT NULL')} AS suspended FROM tokens t LEFT JOIN suspended_owners s ON s.email = t.owner_email`;
-/** The data's version and a token's row (its columns null when no token has this hash), in one statement: one snapshot, one round trip. */
-const TOKEN_AT_VERSION = `SELECT v.version, t.*, ${asInt('s.email IS NOT NULL')} AS suspended FROM (SELECT (${DATA_VERSION}) AS version) v
+/**
+ * The data's version (the trail's head as stored, which PostgreSQL's conventions are kept under,
+ * `Store.atDataVersion`) and a token's row (its columns null when no token has this hash), in
+ * one statement: one snapshot, one round trip.
+ */
+const TOKEN_AT_VERSION = `SELECT v.version, t.*, ${asInt('s.email IS NOT NULL')} AS suspended FROM (SELECT (${HEAD_VALUE}) AS version) v
   LEFT JOIN (tokens t LEFT JOIN suspended_owners s ON s.email = t.owner_email) ON t.hash = ?`;
 
 export function hashToken(token: string): string {

@@ -1,5 +1,6 @@
 import { CafsupError } from '@cafsup/shared';
 import { openDatabase } from '../connection.js';
+import { readHead } from '../meta.js';
 import { SCHEMA_VERSION } from '../schema.js';
 import { redact } from './engine.js';
 
@@ -73,8 +74,7 @@ export async function copySqliteToPostgres(file: string, url: string, onTable?: 
         report.tables.push({ name: table, rows });
         onTable?.(table, rows);
       }
-      const head = await target.value<string>("SELECT value FROM meta WHERE key = 'trace_head'");
-      report.traceHead = head === undefined ? 0 : (JSON.parse(head) as { id: number }).id;
+      report.traceHead = (await readHead(target)).id;
     });
     return report;
   } finally {
