@@ -6,11 +6,14 @@ const source = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 export default defineConfig({
   resolve: {
     // Tests run on the sources; only the child processes of the crash and concurrency tests use the build.
-    alias: {
-      '@cafsup/shared': source('./packages/shared/src/index.ts'),
-      '@cafsup/sdk': source('./packages/sdk/src/index.ts'),
-      '@cafsup/server': source('./packages/server/src/index.ts'),
-    },
+    // Whole names only: `@cafsup/sdk/settings` is not `@cafsup/sdk`'s index followed by a path.
+    alias: [
+      ['@cafsup/shared', './packages/shared/src/index.ts'],
+      ['@cafsup/sdk', './packages/sdk/src/index.ts'],
+      ['@cafsup/sdk/settings', './packages/sdk/src/settings.ts'],
+      ['@cafsup/sdk/warm', './packages/sdk/src/workers/warm.ts'],
+      ['@cafsup/server', './packages/server/src/index.ts'],
+    ].map(([name, path]) => ({ find: new RegExp(`^${name}$`), replacement: source(path!) })),
   },
   test: {
     include: ['packages/*/src/**/*.test.{ts,tsx}', 'test/**/*.test.ts'],

@@ -1,4 +1,4 @@
-import { chmodSync, copyFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CAFSUP_BIN, CliSandbox } from './support/cli.js';
@@ -8,11 +8,11 @@ describe('cafsup in a real terminal, keys in bursts', () => {
   const sandbox = new CliSandbox();
   const actor = 'Camille Roux <camille.roux@caf78.fr>';
   let terminal: Terminal | undefined;
-  const open = (size?: { columns: number; rows: number }, database = sandbox.database) => {
+  const open = (size?: { columns: number; rows: number }, database = sandbox.database, settings: Record<string, string> = { CAFSUP_ACTOR: actor }) => {
     const env = sandbox.env();
     terminal = new Terminal(
       `'${process.execPath}' '${CAFSUP_BIN}'; echo "SORTIE=$?"; sleep 60`,
-      { CAFSUP_DB: database, CAFSUP_CONFIG_DIR: env.CAFSUP_CONFIG_DIR!, CAFSUP_ACTOR: actor, TERM: 'xterm-256color', LANG: 'C.UTF-8' },
+      { CAFSUP_DB: database, CAFSUP_CONFIG_DIR: env.CAFSUP_CONFIG_DIR!, TERM: 'xterm-256color', LANG: 'C.UTF-8', ...settings },
       size,
     );
     return terminal;
@@ -81,5 +81,25 @@ describe('cafsup in a real terminal, keys in bursts', () => {
     terminal.send('?');
     const help = await terminal.waitFor('Aide — Fiche partenaire (lecture seule');
     expect(help).not.toContain('suspendre');
+  });
+
+  it('a saved actor found unreadable is asked for on the terminal given back, then the interface opens', async () => {
+    const configDir = join(sandbox.dir, 'config-illisible');
+    mkdirSync(configDir, { recursive: true });
+    writeFileSync(join(configDir, 'config.json'), JSON.stringify({ actor: 'quelqu’un sans mél' }));
+    const terminal = open(undefined, sandbox.database, { CAFSUP_CONFIG_DIR: configDir });
+    await terminal.waitFor('Qui agit ?');
+    terminal.send(`${actor}\r`);
+    await terminal.waitFor('Quotas dépassés');
+    terminal.send('q');
+    await terminal.waitFor('SORTIE=0');
+    expect(JSON.parse(readFileSync(join(configDir, 'config.json'), 'utf8'))).toMatchObject({ actor });
+  });
+
+  it('a file that does not exist is said once the screen is given back, exit 6', async () => {
+    const terminal = open(undefined, join(sandbox.dir, 'absente.db'));
+    const after = await terminal.waitFor('SORTIE=6');
+    expect(after).toContain('Base de données introuvable');
+    expect(after).not.toContain('ouverture de la base');
   });
 });

@@ -3,11 +3,10 @@ import { lazySchema } from './lazy.js';
 import { laterDate, type CalendarDate } from './dates.js';
 import { ESCALATION_SIDES, escalationContactSchema, orderedEscalation, serviceDeskSchema, type EscalationContact, type ServiceDesk } from './caf.js';
 import { calendarDateSchema, emailSchema, normaliseEmail, requiredTextSchema } from './fields.js';
-import { countOf } from './labels.js';
+import { MANAGEMENT_MODE_LABELS, countOf } from './labels.js';
 import {
   CONTACT_ROLES,
   MANAGEMENT_MODES,
-  MANAGEMENT_MODE_LABELS,
   checkCatalogue,
   contactSchema,
   profileCodeSchema,

@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { HABILITATION_STATUS_LABELS, USER_ROLE_LABELS, USER_STATUS_LABELS, codeFromWord, countOf, frenchNumber, plural } from './labels.js';
+import {
+  HABILITATION_STATUS_LABELS,
+  MANAGEMENT_MODE_LABELS,
+  USER_ROLE_LABELS,
+  USER_STATUS_LABELS,
+  codeFromWord,
+  countOf,
+  frenchNumber,
+  plural,
+} from './labels.js';
 import { SEVERITY_LABELS } from './flags/catalogue.js';
-import { MANAGEMENT_MODE_LABELS } from './terms.js';
 
 describe('plurals', () => {
   it('agree with French numbers: 0 and 1 singular, the rest plural, irregular forms given', () => {

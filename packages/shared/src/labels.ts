@@ -1,5 +1,5 @@
 import type { HabilitationStatus } from './habilitation.js';
-import type { ContactRole } from './terms.js';
+import type { ContactRole, ManagementMode } from './terms.js';
 import type { TraceAction } from './trace.js';
 import type { UserRole, UserStatus } from './user.js';
 
@@ -245,3 +245,6 @@ export function codeFromWord<Code extends string>(labels: Readonly<Record<Code, 
   }
   return null;
 }
+
+/** How a supervisor names each management mode (here, with no schema beside it: the interface's first frame formats without zod). */
+export const MANAGEMENT_MODE_LABELS: Record<ManagementMode, string> = { delegated: 'délégué', centralised: 'centralisé' };

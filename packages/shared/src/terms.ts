@@ -77,9 +77,6 @@ export type Contact = z.infer<typeof contactSchema>;
 export const MANAGEMENT_MODES = ['delegated', 'centralised'] as const;
 export type ManagementMode = (typeof MANAGEMENT_MODES)[number];
 
-/** How a supervisor names each management mode. */
-export const MANAGEMENT_MODE_LABELS: Record<ManagementMode, string> = { delegated: 'délégué', centralised: 'centralisé' };
-
 /** The terms in force: what the convention says once the applying avenants are taken in. */
 export interface Terms {
   managementMode: ManagementMode;

@@ -1,8 +1,10 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CafsupError, EXIT_CODE, escapeForTerminal, toCafsupError, todayInParis } from '@cafsup/shared';
+import { releaseWarmWorkers, warmStoreWorkers } from '@cafsup/sdk/warm';
 import { GLOBAL_OPTIONS, normaliseOptions, type Command, type CommandResult, type OptionSpec } from './cli/command.js';
 import type { DeclaredCommand } from './cli/commands/table.js';
-import { Context, InterruptedError, UsageError, onTerminal, type GlobalOptions } from './cli/context.js';
+import type { Session } from './ui/session.js';
+import { Context, InterruptedError, TerminalTaken, UsageError, onTerminal, type GlobalOptions } from './cli/context.js';
 import { checkOutputFile, writeFileAtomically } from './cli/files.js';
 import { COMMANDS, MAX_COMMAND_WORDS, commandHelp, findCommand, mainHelp, optionsOf, subcommandsOf } from './cli/help.js';
 import { suggest } from './cli/suggest.js';
@@ -268,22 +270,50 @@ async function openInterface(args: string[]): Promise<number> {
   const context = new Context(globalOptions(options));
   if (!context.interactive) throw new UsageError('L’interface plein écran demande un terminal ; sans terminal, utilisez les commandes (cafsup --help).');
   try {
-    const client = await context.client({ write: true, interactive: true });
     const today = todayInParis(new Date());
-    // The first screen's data is asked for first: the store (a server, or the store's threads)
-    // works on it while the interface's code loads.
-    const { DashboardAhead } = await import('./ui/dashboard-data.js');
-    const dashboardAhead = new DashboardAhead(client, context.options.asOf ?? today);
-    const [identity, { runInterface }] = await Promise.all([client.whoami(), loadInterface()]);
-    const session = {
-      client,
-      source: await context.source(),
-      actor: identity.actor,
-      canWrite: identity.role === 'supervisor' && identity.readOnly !== true,
-      today,
-      dashboardAhead,
+    const open = async (): Promise<Session> => {
+      const client = await context.client({ write: true, interactive: true });
+      // The first screen's data is asked for first: the store (a server, or the store's threads)
+      // works on it while the rest of the session is put together.
+      const { DashboardAhead } = await import('./ui/dashboard-data.js');
+      const dashboardAhead = new DashboardAhead(client, context.options.asOf ?? today);
+      const [identity, { isReadOnlyStore }] = await Promise.all([client.whoami(), import('./ui/read-only.js')]);
+      return {
+        client,
+        source: await context.source(),
+        actor: identity.actor,
+        // A read-only file offers no action rather than failing at the first one (tui.md, « lecture seule »).
+        canWrite: identity.role === 'supervisor' && identity.readOnly !== true && !isReadOnlyStore(client.info()),
+        today,
+        dashboardAhead,
+      };
     };
-    return await runInterface(session, context.options.asOf === undefined ? {} : { asOf: context.options.asOf });
+    const asOf = context.options.asOf === undefined ? {} : { asOf: context.options.asOf };
+    if (context.actorSet()) {
+      // No one to ask: the first frame is drawn at once; then the store's threads start loading
+      // their code, on the other core, while this one loads the SDK and opens the store.
+      warmStoreWorkers(1);
+      const { runInterface } = await loadInterface();
+      context.terminalTaken = true;
+      const opening = new Promise((drawn) => setImmediate(drawn)).then(() => {
+        warmStoreWorkers();
+        return open();
+      });
+      // Those no pool took (a server, PostgreSQL) end once the store is open.
+      void opening.finally(releaseWarmWorkers).catch(() => undefined);
+      try {
+        return await runInterface(opening, asOf);
+      } catch (error) {
+        // A saved actor found unreadable: asked below, on the terminal given back.
+        if (!(error instanceof TerminalTaken)) throw error;
+      } finally {
+        context.terminalTaken = false;
+      }
+    }
+    // The actor is asked (once, then saved) before the screen is taken.
+    const session = await open();
+    const { runInterface } = await loadInterface();
+    return await runInterface(session, asOf);
   } finally {
     await context.close();
   }

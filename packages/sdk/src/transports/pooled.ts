@@ -4,6 +4,7 @@ import { createReadStream } from 'node:fs';
 import type { Caller } from '../operations/execute.js';
 import { operationSpec } from '../operations/table.js';
 import { StorePool } from '../workers/pool.js';
+import { POOLED_READERS } from '../workers/warm.js';
 import type { Identity, Operation, Transport, TransportInfo } from './transport.js';
 
 export interface PooledTransportOptions {
@@ -33,7 +34,7 @@ export class PooledTransport implements Transport {
   private readonly waitMs: number;
 
   constructor(private readonly options: PooledTransportOptions) {
-    this.pool = StorePool.open({ database: options.database, readers: 1, create: options.create ?? false });
+    this.pool = StorePool.open({ database: options.database, readers: POOLED_READERS, create: options.create ?? false });
     // A failure to open is reported by the first call, not as an unhandled rejection.
     this.pool.catch(() => undefined);
     this.caller = { actor: options.actor == null ? null : parseInput(actorSchema, options.actor, 'actor'), role: 'supervisor', cafCodes: null };

@@ -1,4 +1,4 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { CafsupError } from '@cafsup/shared';
 import type { Caller } from '../operations/execute.js';
 import type { Credential } from '../store/tokens.js';
@@ -6,7 +6,7 @@ import { operationSpec, type Operation } from '../operations/table.js';
 import { unavailable } from '../store/engine/engine.js';
 import type { Store } from '../store/store.js';
 import { KeptAnswers } from './answers.js';
-import { workerFile } from './file.js';
+import { storeWorker } from './warm.js';
 import {
   CANCELLED,
   QUEUED,
@@ -75,9 +75,11 @@ class StoreWorker {
     });
     // Awaited later (a reader's after the writer's): a failure meanwhile is not unhandled.
     this.ready.catch(() => undefined);
-    this.worker = new Worker(workerFile('store-worker'), {
-      workerData: { database: options.database, role, clock: options.clock ?? null, create: options.create ?? true },
-    });
+    this.worker = storeWorker();
+    this.worker.postMessage({
+      type: 'configure',
+      options: { database: options.database, role, clock: options.clock ?? null, create: options.create ?? true },
+    } satisfies ToWorker);
     this.worker.on('message', (message: FromWorker) => {
       if (message.type === 'ready') markReady();
       else this.receive(message);

@@ -60,8 +60,19 @@ export type ToWorker =
   | { type: 'end'; id: number }
   | { type: 'abort'; id: number }
   | { type: 'pull'; id: number }
-  /** A reader's first message: the writer has created or migrated the file, the reader may open it. */
+  /** Every worker's first message: its store and role (a worker may be started before its pool, warm.ts). */
+  | { type: 'configure'; options: WorkerOptions }
+  /** A reader's second message: the writer has created or migrated the file, the reader may open it. */
   | { type: 'open' };
+
+/** What a store worker opens, and as what. */
+export interface WorkerOptions {
+  database: string;
+  role: 'writer' | 'reader';
+  /** A fixed clock (ISO instant) for tests; the real one otherwise. */
+  clock: string | null;
+  create: boolean;
+}
 
 export interface SerializedError {
   code: ErrorCode;

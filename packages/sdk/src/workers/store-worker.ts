@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { toCafsupError } from '@cafsup/shared';
 import { Store } from '../store/store.js';
 import { BUSY_TIMEOUT_MS } from '../store/connection.js';
@@ -12,18 +12,13 @@ import { CANCELLED, QUEUED, STARTED, hashedBody, type FromWorker, type InternalJ
 // event loop. The writer runs its jobs one at a time in arrival order, each in a transaction of
 // its own; readers answer while the writer waits for the lock.
 
-interface WorkerOptions {
-  database: string;
-  role: 'writer' | 'reader';
-  /** A fixed clock (ISO instant) for tests; the real one otherwise. */
-  clock: string | null;
-  create: boolean;
-}
-
-const options = workerData as WorkerOptions;
 const port = parentPort!;
+const nextMessage = () => new Promise<ToWorker>((resolve) => port.once('message', resolve));
+const first = await nextMessage();
+if (first.type !== 'configure') throw new Error(`store worker: configure expected, got ${first.type}`);
+const { options } = first;
 // A reader opens the file once the writer has (pool.ts): the writer creates or migrates it.
-if (options.role === 'reader') await new Promise((resolve) => port.once('message', resolve));
+if (options.role === 'reader') await nextMessage();
 const store = await Store.open(options.database, { create: options.create, ...(options.clock === null ? {} : { now: () => new Date(options.clock!) }) });
 // The pool runs SQLite only: PostgreSQL is asynchronous and needs no worker (direct.ts).
 const sqlite = store.sqlite!.db;

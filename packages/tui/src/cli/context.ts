@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { CafsupError, type Actor } from '@cafsup/shared';
 import type { CafsupClient, ResolvedConnection } from '@cafsup/sdk';
+import { readSettings } from '@cafsup/sdk/settings';
 import type { ConfigValues } from './config.js';
 
 /** Both ends are a person's terminal: someone can answer a question and read a screen. */
@@ -21,6 +22,14 @@ export class InterruptedError extends Error {
   constructor() {
     super('Interrompu.');
     this.name = 'InterruptedError';
+  }
+}
+
+/** A question cafsup would ask while the full-screen interface holds the terminal: it asks once the screen is given back. */
+export class TerminalTaken extends Error {
+  constructor() {
+    super('Question posée pendant que l’interface occupe le terminal.');
+    this.name = 'TerminalTaken';
   }
 }
 
@@ -161,6 +170,18 @@ export class Context {
     return { actor, chosenBy };
   }
 
+  /**
+   * Whether an actor for local writes is set (flag, environment, saved setting), read without
+   * the SDK or zod: the interface then draws its first frame before it opens the store. A saved
+   * value that proves unreadable is asked for then (TerminalTaken: once the screen is given back).
+   */
+  actorSet(): boolean {
+    return this.options.actor !== undefined || (process.env.CAFSUP_ACTOR ?? '') !== '' || typeof readSettings().actor === 'string';
+  }
+
+  /** True while the full-screen interface holds the terminal: nothing may be asked on it then. */
+  terminalTaken = false;
+
   /** `--actor`, else `CAFSUP_ACTOR`, else the saved setting; asked once and saved on a terminal. */
   async actor(): Promise<Actor> {
     const setting = await this.actorSetting();
@@ -197,8 +218,12 @@ export class Context {
 
   /** One line typed at the terminal; Ctrl-C rejects with InterruptedError, end of input (Ctrl-D) answers ''. */
   private async ask(question: string): Promise<string> {
+    if (this.terminalTaken) throw new TerminalTaken();
     // Node's readline loads at the first question: a command that asks none never pays for it.
     const { createInterface } = await import('node:readline/promises');
+    // After the interface (a question asked once it gave the terminal back), stdin is left
+    // unreferenced by Ink: the wait for the answer must hold the process open.
+    process.stdin.ref();
     const readline = createInterface({ input: process.stdin, output: process.stderr });
     return new Promise<string>((resolve, reject) => {
       readline.once('SIGINT', () => {

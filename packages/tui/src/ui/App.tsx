@@ -1,36 +1,24 @@
-import { useMemo, useRef, useState } from 'react';
-import { Box, Text, useApp } from 'ink';
-import { REQUEST_KINDS, isCalendarDate, type RequestKind } from '@cafsup/shared';
-import { frenchDate } from '../format.js';
-import { ActionDialog } from './components/ActionDialog.js';
-import { DetailPanel } from './components/DetailPanel.js';
-import { HelpOverlay } from './components/HelpOverlay.js';
+import { Suspense, lazy, useEffect, useRef, useState } from 'react';
+import { useApp } from 'ink';
 import { KeyDispatcher } from './components/KeyDispatcher.js';
-import { ScreenBoundary } from './components/ScreenBoundary.js';
-import { StatusBar } from './components/StatusBar.js';
-import { TextInput } from './components/TextInput.js';
-import { useAction } from './hooks/use-action.js';
-import { SlowLoadsContext } from './hooks/use-async.js';
-import { useFreshness } from './hooks/use-freshness.js';
-import { useTerminalSize } from './hooks/use-terminal-size.js';
-import { GLOBAL_BINDINGS, WORKFLOW_COMMANDS, commandOf, type KeyPress, type WorkflowStep } from './keys.js';
-import { NavigationContext, type ActionRequest, type DetailRequest, type Navigation, type Route } from './navigation.js';
-import { AlertsScreen } from './screens/AlertsScreen.js';
-import { DashboardScreen } from './screens/DashboardScreen.js';
-import { PartnerScreen } from './screens/PartnerScreen.js';
-import { PartnersScreen } from './screens/PartnersScreen.js';
-import { SearchScreen } from './screens/SearchScreen.js';
-import { WorkflowsScreen } from './screens/WorkflowsScreen.js';
-import { TracesScreen } from './screens/TracesScreen.js';
-import { SessionContext, type Session } from './session.js';
-import { theme } from './theme.js';
+import { OpeningFrame } from './components/OpeningFrame.js';
+import type { KeyHandler } from './hooks/use-keys.js';
+import type { Route } from './navigation.js';
+import type { Session } from './session.js';
 
 export const EXIT_INTERRUPTED = 130;
 
-type Overlay = { kind: 'help' } | { kind: 'command' } | { kind: 'action'; request: ActionRequest } | { kind: 'detail'; request: DetailRequest } | null;
+// The screens come in their own chunk, and zod with the shared package's schemas, loaded behind
+// the first frame: what the first frame needs is Ink, React and this module's few imports.
+const loadWorkspace = () => import('./Workspace.js');
+const Workspace = lazy(loadWorkspace);
 
 interface AppProps {
-  session: Session;
+  /**
+   * The session, or the promise of it while the store opens: `cafsup` draws the first frame
+   * before it loads the SDK, and the keys typed meanwhile wait for the screens.
+   */
+  session: Session | Promise<Session>;
   initialRoute?: Route;
   /** The evaluation date given with --as-of; `:date` changes it. */
   initialAsOf?: string;
@@ -38,255 +26,30 @@ interface AppProps {
   onExit(code: number): void;
 }
 
-/** A workflow step's `:` command (`:appliquer amp 1`) as the dialog it opens, or what is missing. */
-function workflowCommand(step: WorkflowStep, words: string[]): { act: ActionRequest } | { error: string } {
-  const [id, extra] = words;
-  const { verb, argument } = WORKFLOW_COMMANDS[step];
-  const usage = { error: `Usage : :${verb} ${argument}` };
-  if (step === 'partnerCreate') return id === undefined ? { act: { kind: 'partnerCreate' } } : usage;
-  if (id === undefined) return usage;
-  const number = Number(extra);
-  const numbered = Number.isInteger(number) && number > 0 ? [{ number, label: `n° ${number}` }] : null;
-  switch (step) {
-    case 'requestAdd': {
-      if (extra === undefined) return { act: { kind: 'requestAdd', partnerId: id } };
-      const requestKind = (REQUEST_KINDS as readonly string[]).includes(extra) ? (extra as RequestKind) : extra === 'suppression' ? 'deletion' : null;
-      return requestKind === null ? usage : { act: { kind: 'requestAdd', partnerId: id, requestKind } };
-    }
-    case 'requestApply':
-    case 'requestRefuse':
-      return numbered === null
-        ? usage
-        : { act: { kind: 'requestDecision', partnerId: id, decision: step === 'requestApply' ? 'apply' : 'refuse', requests: numbered } };
-    case 'questionAnswer':
-      return numbered === null ? usage : { act: { kind: 'questionAnswer', partnerId: id, questions: numbered } };
-    case 'review':
-      return { act: { kind: 'review', partnerId: id } };
-    case 'questionAdd':
-      return { act: { kind: 'questionAdd', partnerId: id } };
-    case 'breach':
-    case 'unilateral':
-      return { act: { kind: 'notice', partnerId: id, notice: step } };
-    case 'remedy':
-      return { act: { kind: 'remedy', partnerId: id } };
-    case 'closeOut':
-      return { act: { kind: 'closeOut', partnerId: id } };
-    case 'personExtract':
-      return { act: { kind: 'personExtract', userId: id } };
-    case 'incident':
-    case 'userCreate':
-    case 'groupCreate':
-    case 'habilitationCreate':
-    case 'partnerEdit':
-    case 'conventionEdit':
-      return { act: { kind: step, partnerId: id } };
-    case 'userEdit':
-      return { act: { kind: 'userEdit', userId: id } };
-    case 'groupEdit':
-      return { act: { kind: 'groupEdit', groups: [{ id }] } };
-  }
-}
-
-/** What `:` understands; null when the line means nothing. */
-function commandRoute(line: string): Route | 'quit' | { date: string | undefined } | { act: ActionRequest } | { error: string } | null {
-  const trimmed = line.trim();
-  const [verb = '', argument] = trimmed.split(/\s+/, 2);
-  const rest = trimmed.slice(verb.length).trim();
-  if (['q', 'quit', 'quitter'].includes(verb)) return 'quit';
-  const step = (Object.keys(WORKFLOW_COMMANDS) as WorkflowStep[]).find((name) => WORKFLOW_COMMANDS[name].verb === verb);
-  if (step !== undefined)
-    return workflowCommand(
-      step,
-      rest.split(/\s+/).filter((word) => word !== ''),
-    );
-  if (['partenaire', 'p'].includes(verb) && argument !== undefined) return { screen: 'partner', partnerId: argument, tab: 'synthese' };
-  if (['cherche', 'chercher', 'c'].includes(verb) && rest !== '') return { screen: 'search', query: rest };
-  if (['partenaires', 'partners'].includes(verb)) return { screen: 'partners' };
-  if (['alertes', 'alerts', 'audit'].includes(verb)) return { screen: 'alerts' };
-  if (verb === 'traces') return { screen: 'traces' };
-  if (['suivi', 'workflows'].includes(verb) && argument !== undefined) return { screen: 'workflows', partnerId: argument };
-  if (['tableau', 'dashboard'].includes(verb)) return { screen: 'dashboard' };
-  if (verb === 'date') return argument === undefined || argument === 'aujourdhui' ? { date: undefined } : isCalendarDate(argument) ? { date: argument } : null;
-  return null;
-}
-
-function ActionOverlay({
-  request,
-  width,
-  height,
-  onClose,
-  onDone,
-}: {
-  request: ActionRequest;
-  width: number;
-  height: number;
-  onClose(): void;
-  onDone(): void;
-}) {
-  const dialog = useAction(request, onDone, onClose);
-  return <ActionDialog dialog={dialog} width={width} height={height} onClose={onClose} />;
-}
-
-function Screen({ route, width, height }: { route: Route; width: number; height: number }) {
-  switch (route.screen) {
-    case 'dashboard':
-      return <DashboardScreen width={width} height={height} />;
-    case 'partners':
-      return <PartnersScreen width={width} height={height} />;
-    case 'partner':
-      return (
-        <PartnerScreen
-          key={route.partnerId}
-          partnerId={route.partnerId}
-          tab={route.tab}
-          {...(route.focusId === undefined ? {} : { focusId: route.focusId })}
-          width={width}
-          height={height}
-        />
-      );
-    case 'alerts':
-      return <AlertsScreen width={width} height={height} />;
-    case 'traces':
-      return <TracesScreen width={width} height={height} />;
-    case 'search':
-      return <SearchScreen key={route.query} query={route.query} width={width} height={height} />;
-    case 'workflows':
-      return <WorkflowsScreen key={route.partnerId} partnerId={route.partnerId} width={width} height={height} />;
-  }
-}
-
-/** The application: a stack of screens, the overlays (help, `:`, dialogs, details) and the status bar. */
-export function App({ session, initialRoute = { screen: 'dashboard' }, initialAsOf, onExit }: AppProps) {
+/**
+ * The application: the one input dispatcher, the frame shown while the store opens, then the
+ * workspace. The dispatcher outlives the opening, so the keys typed before the store answers are
+ * queued, in order, for the first screen (tui.md, « Keys are never lost »).
+ */
+export function App({ session: given, onExit, ...props }: AppProps) {
   const { exit } = useApp();
-  const { columns, rows } = useTerminalSize();
-  const [stack, setStack] = useState<Route[]>([initialRoute]);
-  const [overlay, setOverlay] = useState<Overlay>(null);
-  const [asOf, setAsOf] = useState<string | undefined>(initialAsOf);
-  const [message, setMessage] = useState<{ text: string; tone: 'info' | 'error' } | null>(null);
-  const [command, setCommand] = useState('');
-  const clock = session.clock ?? (() => new Date());
-  const freshness = useFreshness(session.client, clock, session.refreshEveryMs);
-  const slowLoads = useRef(new Set<() => void>()).current;
-
+  const [session, setSession] = useState<Session | null>(given instanceof Promise ? null : given);
+  useEffect(() => {
+    if (!(given instanceof Promise)) return;
+    // A store that cannot be opened ends the interface; its error is said once the screen is given back.
+    given.then(setSession, (error: unknown) => exit(error instanceof Error ? error : new Error(String(error))));
+  }, [given, exit]);
+  // Loaded while the store opens rather than after it.
+  useEffect(() => void loadWorkspace(), []);
+  const global = useRef<KeyHandler>(() => undefined);
   const quit = (code: number) => {
     onExit(code);
     exit();
   };
-  const route = stack[stack.length - 1]!;
-  const navigation: Navigation = useMemo(
-    () => ({
-      push: (next) => {
-        setMessage(null);
-        setOverlay(null);
-        setStack((current) => [...current, next]);
-      },
-      replace: (next) => setStack((current) => [...current.slice(0, -1), next]),
-      back: () => setStack((current) => (current.length > 1 ? current.slice(0, -1) : current)),
-      act: (request) => setOverlay({ kind: 'action', request }),
-      detail: (request) => setOverlay({ kind: 'detail', request }),
-      notify: (text, tone = 'info') => setMessage({ text, tone }),
-      asOf,
-      revision: freshness.revision,
-      active: overlay === null,
-    }),
-    [asOf, freshness.revision, overlay],
-  );
-
-  /** The keys no screen took: help, `:`, reload, back and quit. */
-  const global = (press: KeyPress) => {
-    switch (commandOf(GLOBAL_BINDINGS, press)) {
-      case 'help':
-        return setOverlay({ kind: 'help' });
-      case 'command':
-        setCommand('');
-        return setOverlay({ kind: 'command' });
-      case 'reload':
-        setMessage(null);
-        return freshness.reload();
-      case 'back':
-        if (press.name === 'escape' && slowLoads.size > 0) {
-          for (const cancel of [...slowLoads]) cancel();
-          slowLoads.clear();
-          return setMessage({ text: 'Chargement annulé : les données affichées sont les précédentes (r pour réessayer)', tone: 'info' });
-        }
-        if (stack.length > 1) return navigation.back();
-        if (press.name !== 'escape') return quit(0);
-    }
-  };
-
-  const runCommand = (line: string) => {
-    setOverlay(null);
-    const target = commandRoute(line);
-    if (target === null) setMessage({ text: `Commande inconnue : « ${line} » (? pour l’aide)`, tone: 'error' });
-    else if (target === 'quit') quit(0);
-    else if ('error' in target) setMessage({ text: target.error, tone: 'error' });
-    else if ('act' in target) {
-      if (session.canWrite) navigation.act(target.act);
-      else setMessage({ text: 'Lecture seule : aucune action n’est possible.', tone: 'error' });
-    } else if ('date' in target) {
-      setAsOf(target.date);
-      setMessage({ text: target.date === undefined ? 'Évaluation à la date du jour' : `Évaluation au ${frenchDate(target.date)}`, tone: 'info' });
-    } else navigation.push(target);
-  };
-
-  // The root stays one row short of the terminal: a frame as tall as the screen makes Ink clear it each time.
-  const height = Math.max(5, rows - 1);
-  const bodyHeight = height - 1;
-  const screenHeight = overlay?.kind === 'command' ? bodyHeight - 1 : bodyHeight;
+  const opening = <OpeningFrame route={props.initialRoute ?? { screen: 'dashboard' }} />;
   return (
-    <SessionContext.Provider value={session}>
-      <NavigationContext.Provider value={navigation}>
-        <SlowLoadsContext.Provider value={slowLoads}>
-          <KeyDispatcher global={global} onInterrupt={() => quit(EXIT_INTERRUPTED)}>
-            <Box flexDirection="column" width={columns} height={height}>
-              <Box display={overlay === null || overlay.kind === 'command' ? 'flex' : 'none'} height={screenHeight} overflow="hidden">
-                <ScreenBoundary resetKey={JSON.stringify(route)}>
-                  <Screen route={route} width={columns} height={screenHeight} />
-                </ScreenBoundary>
-              </Box>
-              {overlay?.kind === 'help' ? (
-                <Box height={bodyHeight}>
-                  <HelpOverlay screen={route.screen} canWrite={session.canWrite} width={columns} height={bodyHeight} onClose={() => setOverlay(null)} />
-                </Box>
-              ) : null}
-              {overlay?.kind === 'detail' ? (
-                <Box height={bodyHeight}>
-                  <DetailPanel request={overlay.request} width={columns} height={bodyHeight} onClose={() => setOverlay(null)} />
-                </Box>
-              ) : null}
-              {overlay?.kind === 'action' ? (
-                <Box height={bodyHeight}>
-                  <ActionOverlay
-                    request={overlay.request}
-                    width={columns}
-                    height={bodyHeight}
-                    onClose={() => setOverlay(null)}
-                    onDone={() => {
-                      freshness.reload();
-                      setMessage({ text: 'Action enregistrée avec sa trace', tone: 'info' });
-                    }}
-                  />
-                </Box>
-              ) : null}
-              {overlay?.kind === 'command' ? (
-                <Text>
-                  <Text color={theme.accent}>:</Text>
-                  <TextInput value={command} onChange={setCommand} onSubmit={runCommand} onCancel={() => setOverlay(null)} />
-                </Text>
-              ) : null}
-              <StatusBar
-                source={session.source}
-                actor={session.actor}
-                canWrite={session.canWrite}
-                asOf={asOf}
-                readAt={freshness.readAt}
-                message={message}
-                width={columns}
-              />
-            </Box>
-          </KeyDispatcher>
-        </SlowLoadsContext.Provider>
-      </NavigationContext.Provider>
-    </SessionContext.Provider>
+    <KeyDispatcher global={(press) => global.current(press)} onInterrupt={() => quit(EXIT_INTERRUPTED)}>
+      <Suspense fallback={opening}>{session === null ? opening : <Workspace session={session} global={global} quit={quit} {...props} />}</Suspense>
+    </KeyDispatcher>
   );
 }

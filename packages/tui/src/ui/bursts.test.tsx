@@ -62,6 +62,34 @@ describe('keys sent in one burst', () => {
   });
 });
 
+describe('keys typed while the store opens', () => {
+  let open: () => void = () => undefined;
+  let demo: Demo;
+  beforeEach(async () => {
+    demo = await openDemo({ opened: new Promise((resolve) => (open = resolve)) });
+    await demo.app.waitFor('◆ ouverture de la base…');
+  });
+  afterEach(() => demo.close());
+
+  it('draw the dashboard’s frame at once, then reach the first screen in order', async () => {
+    expect(demo.app.frame()).toContain('Tableau de bord');
+    demo.app.type(':partenaire amp\r3jjjjj');
+    // Typed ahead of the store: nothing acts on them yet.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(demo.app.frame()).toContain('◆ ouverture de la base…');
+    open();
+    await demo.app.waitFor('›amp-h0006');
+    expect(demo.app.frame()).not.toContain('Commande inconnue');
+  });
+
+  it('Ctrl-C does not wait for the store', async () => {
+    demo.app.type('j');
+    await demo.app.press(KEYS.ctrlC);
+    await demo.app.until(() => demo.exitCodes.length > 0);
+    expect(demo.exitCodes).toEqual([130]);
+  });
+});
+
 describe('acting where one looks', () => {
   let demo: Demo;
   let client: CafsupClient;

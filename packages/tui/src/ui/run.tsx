@@ -1,7 +1,6 @@
 import { render } from 'ink';
 import { App, EXIT_INTERRUPTED } from './App.js';
 import type { Route } from './navigation.js';
-import { isReadOnlyStore } from './read-only.js';
 import type { Session } from './session.js';
 
 const ENTER_ALTERNATE_SCREEN = '\u001b[?1049h';
@@ -12,7 +11,7 @@ const SHOW_CURSOR = '\u001b[?25h';
  * Opens the full-screen interface in the terminal's alternate screen and gives it back on
  * every way out: q, Ctrl-C (130), SIGTERM/SIGHUP (a dropped SSH session), and a crash.
  */
-export async function runInterface(session: Session, options: { initialRoute?: Route; asOf?: string } = {}): Promise<number> {
+export async function runInterface(opening: Session | Promise<Session>, options: { initialRoute?: Route; asOf?: string } = {}): Promise<number> {
   const { stdout, stdin } = process;
   let restored = false;
   const restore = () => {
@@ -42,11 +41,11 @@ export async function runInterface(session: Session, options: { initialRoute?: R
   stdin.resume();
   let exitCode = 0;
   try {
-    // A read-only file offers no action rather than failing at the first one (tui.md, « lecture seule »).
-    const honest = { ...session, canWrite: session.canWrite && !isReadOnlyStore(session.client.info()) };
+    // The interface takes the failure to open after its first frame; until then it is nobody's (no unhandled rejection).
+    if (opening instanceof Promise) opening.catch(() => undefined);
     const instance = render(
       <App
-        session={honest}
+        session={opening}
         {...(options.initialRoute === undefined ? {} : { initialRoute: options.initialRoute })}
         {...(options.asOf === undefined ? {} : { initialAsOf: options.asOf })}
         onExit={(code) => (exitCode = code)}

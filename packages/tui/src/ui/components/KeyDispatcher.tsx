@@ -32,7 +32,11 @@ export function KeyDispatcher({ global, onInterrupt, children }: KeyDispatcherPr
     () => ({
       add(listener) {
         listeners.add(listener);
-        return () => listeners.delete(listener);
+        return () => {
+          listeners.delete(listener);
+          // The keys it held (the opening frame's, a loading dialog's) go to whoever listens now.
+          if (listener.waiting) setHanded((count) => count + 1);
+        };
       },
       activated(listener) {
         listener.since = ++clock.current;

@@ -2,6 +2,7 @@ import { Box, Text } from 'ink';
 import { SEVERITIES, SEVERITY_LABELS, countOf } from '@cafsup/shared';
 import { count, fit, frenchDate } from '../../format.js';
 import { nameAndId } from '../words.js';
+import { DashboardHeading } from '../components/DashboardHeading.js';
 import { LoadState } from '../components/Loading.js';
 import type { ReviewsDue } from '../dashboard-data.js';
 import type { AsyncState } from '../hooks/use-async.js';
@@ -53,10 +54,9 @@ export function DashboardScreen({ width, height }: { width: number; height: numb
   const share = Math.max(1, Math.floor((height - 8) / 2));
   return (
     <Box flexDirection="column" width={width} height={height}>
-      <Text bold wrap="truncate">
-        {`Tableau de bord${data === undefined ? '' : ` — au ${frenchDate(data.asOf)}`}  `}
+      <DashboardHeading asOf={data?.asOf}>
         <LoadState loading={overview.loading} slow={overview.slow} error={overview.error} />
-      </Text>
+      </DashboardHeading>
       {data === undefined ? null : (
         <>
           <Text wrap="truncate">{`Caf ${data.summary.cafCodes.join(', ') || '—'} · ${count(data.summary.partners)} partenaires · ${count(data.summary.users)} utilisateurs · ${count(data.summary.habilitationsHeld)} habilitations détenues`}</Text>

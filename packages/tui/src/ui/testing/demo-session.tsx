@@ -22,7 +22,8 @@ export interface Demo {
 /**
  * The interface on 8 demo partners in a fresh store, its dashboard shown: `canWrite` false for
  * a read-only session, `wrap` to put a fake in front of the client (a slow server), `prepare`
- * to write more data before the interface opens.
+ * to write more data before the interface opens; with `opened`, the session is given once it
+ * resolves (the store still opening, as `cafsup` starts) and the dashboard is not waited for.
  */
 export async function openDemo({
   canWrite = true,
@@ -30,12 +31,14 @@ export async function openDemo({
   wrap = (client) => client,
   prepare = () => Promise.resolve(),
   size,
+  opened,
 }: {
   canWrite?: boolean;
   refreshEveryMs?: number;
   wrap?: (client: CafsupClient) => CafsupClient;
   prepare?: (client: CafsupClient) => Promise<unknown>;
   size?: { columns: number; rows: number };
+  opened?: Promise<void>;
 } = {}): Promise<Demo> {
   const dir = mkdtempSync(join(tmpdir(), 'cafsup-ui-'));
   const now = new Date(`${TODAY}T10:00:00Z`);
@@ -52,9 +55,9 @@ export async function openDemo({
     clock: CLOCK,
     ...(refreshEveryMs === undefined ? {} : { refreshEveryMs }),
   };
-  const app = renderApp(<App session={session} onExit={(code) => exitCodes.push(code)} />, size);
+  const app = renderApp(<App session={opened === undefined ? session : opened.then(() => session)} onExit={(code) => exitCodes.push(code)} />, size);
   // The whole dashboard: its reviews due come after the rest.
-  await app.waitFor((frame) => /Revues inverses dues d’ici 30 jours ou en retard \(\d+\)/.test(frame));
+  if (opened === undefined) await app.waitFor((frame) => /Revues inverses dues d’ici 30 jours ou en retard \(\d+\)/.test(frame));
   return {
     client,
     app,

@@ -1,0 +1,79 @@
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+// Where the settings and the embedded store live, and the settings as saved: node's own modules
+// only, so that the interface reads them before its first frame without loading the SDK
+// (`@cafsup/sdk/settings`).
+
+/**
+ * Where cafsup keeps its settings and where the embedded store lives by default: the
+ * platform's folders, or `CAFSUP_CONFIG_DIR` (tests, several setups side by side).
+ */
+export function configDirectory(): string {
+  if (process.env.CAFSUP_CONFIG_DIR !== undefined) return process.env.CAFSUP_CONFIG_DIR;
+  if (process.platform === 'darwin') return join(homedir(), 'Library', 'Preferences', 'cafsup');
+  if (process.platform === 'win32') return join(process.env.APPDATA ?? join(homedir(), 'AppData', 'Roaming'), 'cafsup', 'Config');
+  return join(process.env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), 'cafsup');
+}
+
+export const CONFIG_NAME = 'config';
+export const TOKENS_NAME = 'tokens';
+
+export function configFilePath(): string {
+  return join(configDirectory(), `${CONFIG_NAME}.json`);
+}
+
+/** Tokens live apart from the settings, in a folder of mode 0700 and a file of mode 0600. */
+export function tokensDirectory(): string {
+  return join(configDirectory(), 'secrets');
+}
+
+export function tokensFilePath(): string {
+  return join(tokensDirectory(), `${TOKENS_NAME}.json`);
+}
+
+/** The platform's data folder for cafsup (XDG on Linux, Application Support on macOS, LOCALAPPDATA on Windows). */
+export function dataDirectory(): string {
+  if (process.platform === 'darwin') return join(homedir(), 'Library', 'Application Support', 'cafsup');
+  if (process.platform === 'win32') return join(process.env.LOCALAPPDATA ?? join(homedir(), 'AppData', 'Local'), 'cafsup', 'Data');
+  return join(process.env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share'), 'cafsup');
+}
+
+export function defaultDatabasePath(): string {
+  return join(dataDirectory(), 'cafsup.db');
+}
+
+/** A saved connection: a server (`url`, with its token saved by `cafsup login`) or a SQLite file. */
+export interface Profile {
+  url?: string;
+  database?: string;
+}
+
+export interface SavedSettings {
+  actor?: string;
+  database?: string;
+  lang?: string;
+  /** The profile commands use when none is named. */
+  profile?: string;
+  profiles?: Record<string, Profile>;
+}
+
+function readJsonObject(path: string): Record<string, unknown> {
+  try {
+    const parsed: unknown = JSON.parse(readFileSync(path, 'utf8'));
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+/** The settings file as saved, read without loading conf (a plain command should start fast). */
+export function readSettings(): SavedSettings {
+  return readJsonObject(configFilePath());
+}
+
+export function readToken(profile: string): string | undefined {
+  const token = readJsonObject(tokensFilePath())[profile];
+  return typeof token === 'string' ? token : undefined;
+}
