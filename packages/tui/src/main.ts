@@ -1,6 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CafsupError, EXIT_CODE, escapeForTerminal, toCafsupError, todayInParis } from '@cafsup/shared';
-import { releaseWarmWorkers, warmStoreWorkers } from '@cafsup/sdk/warm';
 import { GLOBAL_OPTIONS, normaliseOptions, type Command, type CommandResult, type OptionSpec } from './cli/command.js';
 import type { DeclaredCommand } from './cli/commands/table.js';
 import type { Session } from './ui/session.js';
@@ -261,7 +260,7 @@ async function loadInterface(): Promise<typeof import('./ui/run.js')> {
 
 /**
  * The full-screen interface, in its own chunk so that plain commands never load Ink and React;
- * the actor is asked (once, then saved) before the screen is taken over.
+ * an actor not yet set is asked (once, then saved) before the screen is taken over.
  */
 async function openInterface(args: string[]): Promise<number> {
   const { options, positionals } = parseOptions(GLOBAL_OPTIONS, args);
@@ -290,8 +289,10 @@ async function openInterface(args: string[]): Promise<number> {
     };
     const asOf = context.options.asOf === undefined ? {} : { asOf: context.options.asOf };
     if (context.actorSet()) {
-      // No one to ask: the first frame is drawn at once; then the store's threads start loading
-      // their code, on the other core, while this one loads the SDK and opens the store.
+      // No one to ask: the first frame is drawn before the SDK loads and the store opens. The
+      // store's writer thread starts loading its code at once, on the other core, its reader's
+      // once the frame is drawn.
+      const { releaseWarmWorkers, warmStoreWorkers } = await import('@cafsup/sdk/warm');
       warmStoreWorkers(1);
       const { runInterface } = await loadInterface();
       context.terminalTaken = true;
@@ -299,7 +300,7 @@ async function openInterface(args: string[]): Promise<number> {
         warmStoreWorkers();
         return open();
       });
-      // Those no pool took (a server, PostgreSQL) end once the store is open.
+      // Those no pool took (a server, PostgreSQL, a store that did not open) end with the opening.
       void opening.finally(releaseWarmWorkers).catch(() => undefined);
       try {
         return await runInterface(opening, asOf);

@@ -152,31 +152,32 @@ export class Context {
     return this.opened;
   }
 
+  /** The actor's text and the setting that gives it, by the one precedence: flag, environment, `saved` (the settings file). */
+  private actorGiven(saved: () => unknown): [string, string] | null {
+    if (this.options.actor !== undefined) return [this.options.actor, '--actor'];
+    if ((process.env.CAFSUP_ACTOR ?? '') !== '') return [process.env.CAFSUP_ACTOR!, 'CAFSUP_ACTOR'];
+    const value = saved();
+    return typeof value === 'string' ? [value, 'config actor'] : null;
+  }
+
   /** The actor a local write would use and the setting that gives it, without asking: null when none is set. */
   async actorSetting(): Promise<{ actor: Actor; chosenBy: string } | null> {
     const { parseActor, readConfig } = await import('./config.js');
-    this.config ??= readConfig();
-    const [given, chosenBy] =
-      this.options.actor !== undefined
-        ? [this.options.actor, '--actor']
-        : process.env.CAFSUP_ACTOR !== undefined && process.env.CAFSUP_ACTOR !== ''
-          ? [process.env.CAFSUP_ACTOR, 'CAFSUP_ACTOR']
-          : this.config.actor !== undefined
-            ? [this.config.actor, 'config actor']
-            : [undefined, ''];
-    if (given === undefined) return null;
-    const actor = parseActor(given);
-    if (actor === null) throw new UsageError(`Personne qui agit illisible (${chosenBy}) : « ${given} » ; attendu « Prénom Nom <mél> ».`);
+    const given = this.actorGiven(() => (this.config ??= readConfig()).actor);
+    if (given === null) return null;
+    const [text, chosenBy] = given;
+    const actor = parseActor(text);
+    if (actor === null) throw new UsageError(`Personne qui agit illisible (${chosenBy}) : « ${text} » ; attendu « Prénom Nom <mél> ».`);
     return { actor, chosenBy };
   }
 
   /**
-   * Whether an actor for local writes is set (flag, environment, saved setting), read without
-   * the SDK or zod: the interface then draws its first frame before it opens the store. A saved
-   * value that proves unreadable is asked for then (TerminalTaken: once the screen is given back).
+   * Whether an actor for local writes is set, read without the SDK or zod (the settings file as
+   * saved): the interface then draws its first frame before it opens the store. A saved value
+   * that proves unreadable is asked for then (TerminalTaken: once the screen is given back).
    */
   actorSet(): boolean {
-    return this.options.actor !== undefined || (process.env.CAFSUP_ACTOR ?? '') !== '' || typeof readSettings().actor === 'string';
+    return this.actorGiven(() => readSettings().actor) !== null;
   }
 
   /** True while the full-screen interface holds the terminal: nothing may be asked on it then. */

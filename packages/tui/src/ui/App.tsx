@@ -39,8 +39,8 @@ export function App({ session: given, onExit, ...props }: AppProps) {
     // A store that cannot be opened ends the interface; its error is said once the screen is given back.
     given.then(setSession, (error: unknown) => exit(error instanceof Error ? error : new Error(String(error))));
   }, [given, exit]);
-  // Loaded while the store opens rather than after it.
-  useEffect(() => void loadWorkspace(), []);
+  // Loaded while the store opens rather than after it (a failure is lazy's to report).
+  useEffect(() => void loadWorkspace().catch(() => undefined), []);
   const global = useRef<KeyHandler>(() => undefined);
   const quit = (code: number) => {
     onExit(code);

@@ -12,7 +12,7 @@ import { useAction } from './hooks/use-action.js';
 import { SlowLoadsContext } from './hooks/use-async.js';
 import { useFreshness } from './hooks/use-freshness.js';
 import type { KeyHandler } from './hooks/use-keys.js';
-import { useTerminalSize } from './hooks/use-terminal-size.js';
+import { frameHeight, useTerminalSize } from './hooks/use-terminal-size.js';
 import { GLOBAL_BINDINGS, WORKFLOW_COMMANDS, commandOf, type KeyPress, type WorkflowStep } from './keys.js';
 import { NavigationContext, type ActionRequest, type DetailRequest, type Navigation, type Route } from './navigation.js';
 import { AlertsScreen } from './screens/AlertsScreen.js';
@@ -223,8 +223,7 @@ export default function Workspace({ session, initialRoute = { screen: 'dashboard
     } else navigation.push(target);
   };
 
-  // The root stays one row short of the terminal: a frame as tall as the screen makes Ink clear it each time.
-  const height = Math.max(5, rows - 1);
+  const height = frameHeight(rows);
   const bodyHeight = height - 1;
   const screenHeight = overlay?.kind === 'command' ? bodyHeight - 1 : bodyHeight;
   return (

@@ -1,7 +1,7 @@
 import { Box, Text } from 'ink';
 import { truncate } from '../../format.js';
 import { useKeys } from '../hooks/use-keys.js';
-import { useTerminalSize } from '../hooks/use-terminal-size.js';
+import { frameHeight, useTerminalSize } from '../hooks/use-terminal-size.js';
 import type { Route } from '../navigation.js';
 import { DashboardHeading } from './DashboardHeading.js';
 import { Spinner } from './Spinner.js';
@@ -15,7 +15,7 @@ export function OpeningFrame({ route }: { route: Route }) {
   const { columns, rows } = useTerminalSize();
   // Nothing here acts on a key: each one waits for the screens (Échap, never held, reaches the global keys, which do nothing yet).
   useKeys(() => false, { waiting: true });
-  const height = Math.max(5, rows - 1);
+  const height = frameHeight(rows);
   return (
     <Box flexDirection="column" width={columns} height={height}>
       <Box height={height - 1}>

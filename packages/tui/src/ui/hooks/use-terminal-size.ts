@@ -17,3 +17,8 @@ export function useTerminalSize(): { columns: number; rows: number } {
   }, [stdout]);
   return size;
 }
+
+/** The height of the interface's frame: one row short of the terminal, since a frame as tall as the screen makes Ink clear it each time. */
+export function frameHeight(rows: number): number {
+  return Math.max(5, rows - 1);
+}
