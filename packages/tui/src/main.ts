@@ -289,11 +289,10 @@ async function openInterface(args: string[]): Promise<number> {
     };
     const asOf = context.options.asOf === undefined ? {} : { asOf: context.options.asOf };
     if (context.actorSet()) {
-      // No one to ask: the first frame is drawn before the SDK loads and the store opens. The
-      // store's writer thread starts loading its code at once, on the other core, its reader's
-      // once the frame is drawn.
+      // No one to ask: the first frame is drawn before the SDK loads and the store opens. Once
+      // it is, the store's threads start loading their code, on the other core, while this one
+      // loads the SDK. (Started before the frame, they slowed it by 50–100 ms on two cores.)
       const { releaseWarmWorkers, warmStoreWorkers } = await import('@cafsup/sdk/warm');
-      warmStoreWorkers(1);
       const { runInterface } = await loadInterface();
       context.terminalTaken = true;
       const opening = new Promise((drawn) => setImmediate(drawn)).then(() => {

@@ -13,11 +13,11 @@ function startWorker(): Worker {
 
 /**
  * Starts the interface's store workers ahead (`@cafsup/sdk/warm`): each loads its code, most of
- * a worker's start, on another core while the interface loads its own; the pool then takes them
+ * a worker's start, on another core while the interface loads the SDK; the pool then takes them
  * (`storeWorker`) and they only open the file. They hold the process open only once taken.
  */
-export function warmStoreWorkers(count = 1 + POOLED_READERS): void {
-  while (started.length < count) {
+export function warmStoreWorkers(): void {
+  while (started.length < 1 + POOLED_READERS) {
     const worker = startWorker();
     worker.unref();
     // One that fails while no pool has it (its code replaced by a build meanwhile, no memory) is
