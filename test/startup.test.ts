@@ -92,7 +92,7 @@ describe('start-up of the binary', () => {
     }
   });
 
-  it('loads them when a command reads the data, and neither pg, the HTTP client, the addon search nor readline on a SQLite file', async () => {
+  it('loads them when a command reads the data, and neither pg, the HTTP client, the addon search, readline, worker threads nor zlib on a SQLite file', async () => {
     expect((await runRecording(sandbox, ['demo'])).status).toBe(0);
     for (const args of [
       ['partners', '--json'],
@@ -102,11 +102,13 @@ describe('start-up of the binary', () => {
       const run = await runRecording(sandbox, args);
       expect(run.status, args.join(' ')).toBe(0);
       expect(kinds(heavy(run.loaded)), args.join(' ')).toEqual(['SQLite', 'store', 'zod']);
-      // Node's readline loads at cafsup's first question (cli/context.ts), which a read never asks.
+      // Node's readline loads at cafsup's first question (cli/context.ts), which a read never asks;
+      // worker_threads with the first worker (the server's, the interface's, the import's reader)
+      // and zlib with the first workbook read, which a read starts neither.
       // (Node's modules are recorded from the hook on: node:util is the command line's parser.)
       expect(run.loaded, args.join(' ')).toContain('node:util');
       expect(
-        run.loaded.filter((file) => file.startsWith('node:readline')),
+        run.loaded.filter((file) => /^node:(readline|worker_threads|zlib)/.test(file)),
         args.join(' '),
       ).toEqual([]);
     }

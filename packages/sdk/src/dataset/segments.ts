@@ -1,4 +1,3 @@
-import { Worker } from 'node:worker_threads';
 import { isDatasetSection, type DatasetSection, type Problem } from '@cafsup/shared';
 import { workerFile } from '../workers/file.js';
 import { checkElement } from './checks.js';
@@ -235,7 +234,10 @@ async function* fromEvents(events: Iterable<DatasetEvent>): AsyncGenerator<Segme
 }
 
 async function* fromWorker(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<Segment> {
-  // A small young generation: the reader's garbage is short-lived, and the import's peak memory counts.
+  // node:worker_threads loads when an import starts, not with this module: every command loads
+  // the SDK's index, few import. A small young generation: the reader's garbage is short-lived,
+  // and the import's peak memory counts.
+  const { Worker } = process.getBuiltinModule('node:worker_threads');
   const worker = new Worker(workerFile('dataset-reader'), { resourceLimits: { maxYoungGenerationSizeMb: READER_YOUNG_MB } });
   const source = chunks[Symbol.asyncIterator]();
   const inbox: FromReader[] = [];

@@ -1,5 +1,3 @@
-import { inflateRawSync } from 'node:zlib';
-
 // A minimal XLSX reader (ECMA-376, SpreadsheetML), the counterpart of `xlsx.ts`: the first
 // worksheet's cells as text, enough to read back a review sheet that a partner returned after
 // saving it in Excel or LibreOffice. No dependency: a zip's central directory, inflateRaw, and
@@ -49,7 +47,9 @@ function zipEntries(bytes: Uint8Array): Map<string, () => Buffer> {
       if (method === 0) return packed;
       if (method !== 8) throw new XlsxReadError(`entrée ${name} compressée d’une manière non prise en charge (méthode ${method})`);
       try {
-        return inflateRawSync(packed);
+        // node:zlib loads here, at a workbook's first compressed entry: every command loads this
+        // module (the SDK's index) and few read a workbook, so none pays for zlib at start.
+        return process.getBuiltinModule('node:zlib').inflateRawSync(packed);
       } catch {
         throw new XlsxReadError(`entrée ${name} de l’archive corrompue`);
       }

@@ -1,4 +1,4 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { workerFile } from './file.js';
 
 /** The readers of the interface's store (PooledTransport), beside its writer. */
@@ -7,7 +7,10 @@ export const POOLED_READERS = 1;
 /** Store workers started before any pool asked for one, oldest first, each with its listener of an early end. */
 const started: { worker: Worker; ended: () => void }[] = [];
 
+// node:worker_threads loads with the first worker, not with this module: every command loads it
+// (the SDK's index, through pool.ts), and only the server and the interface start workers.
 function startWorker(): Worker {
+  const { Worker } = process.getBuiltinModule('node:worker_threads');
   return new Worker(workerFile('store-worker'));
 }
 
