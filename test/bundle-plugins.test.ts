@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { KEPT_ENTRIES, keptOutputPlugin, withKeptOutput } from '../packages/tui/ink-output.mjs';
+import { builtinsDirectPlugin, directBuiltin } from '../packages/tui/builtins-direct.mjs';
 import { NARROW_TEXT, withNarrowWidth } from '../packages/tui/narrow-width.mjs';
 import { ZOD_UNUSED, leftOut, zodUnusedPlugin } from '../packages/tui/zod-unused.mjs';
 
@@ -212,5 +213,47 @@ describe('the parts of zod left out of the bundle', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('built-in modules read directly', () => {
+  it('give each importer what it names of the built-in, reading no other export, and the built-in as default', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cafsup-builtins-'));
+    try {
+      writeFileSync(
+        join(dir, 'one.mjs'),
+        "import { existsSync } from 'node:fs'; import EventEmitter, { once } from 'events'; export const one = [existsSync, EventEmitter, once];\n",
+      );
+      writeFileSync(join(dir, 'two.mjs'), "import { readFileSync as read } from 'node:fs'; export const two = read;\n");
+      const outdir = join(dir, 'out');
+      await build({
+        entryPoints: [join(dir, 'one.mjs'), join(dir, 'two.mjs')],
+        bundle: true,
+        platform: 'node',
+        format: 'esm',
+        splitting: true,
+        outdir,
+        outExtension: { '.js': '.mjs' },
+        plugins: [builtinsDirectPlugin],
+        logLevel: 'silent',
+      });
+      const [one, two] = ['one.mjs', 'two.mjs'].map((file) => readFileSync(join(outdir, file), 'utf8'));
+      // Neither imports Node's ES module face of a built-in, nor reads fs's lazy `promises`, nor shares a chunk.
+      for (const text of [one, two]) {
+        expect(text).not.toMatch(/from\s*["'](node:)?(fs|events)["']/);
+        expect(text).not.toContain('.promises');
+        expect(text).not.toContain('./chunk-');
+      }
+      const fs = createRequire(import.meta.url)('node:fs') as typeof import('node:fs');
+      const events = createRequire(import.meta.url)('node:events') as typeof import('node:events');
+      expect(((await import(pathToFileURL(join(outdir, 'one.mjs')).href)) as { one: unknown[] }).one).toEqual([fs.existsSync, events, events.once]);
+      expect(((await import(pathToFileURL(join(outdir, 'two.mjs')).href)) as { two: unknown }).two).toBe(fs.readFileSync);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a name that is no built-in of this Node', () => {
+    expect(() => directBuiltin('node:no-such-module')).toThrow(/not a built-in module/);
   });
 });

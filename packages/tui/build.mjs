@@ -4,6 +4,7 @@ import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
+import { builtinsDirectPlugin } from './builtins-direct.mjs';
 import { keptOutputPlugin } from './ink-output.mjs';
 import { narrowWidthPlugin } from './narrow-width.mjs';
 import { zodUnusedPlugin } from './zod-unused.mjs';
@@ -43,6 +44,9 @@ const common = {
     narrowWidthPlugin,
     // Ink's frames reuse the previous frames' styled lines: a keystroke re-reads only what changed.
     keptOutputPlugin,
+    // What a module imports of a built-in, read from it rather than through Node's ES module face
+    // of it, which reads every export and loads what the built-in keeps for later (~3 ms a command).
+    builtinsDirectPlugin,
     {
       // pg asks when loaded whether it runs in a Cloudflare Worker: where Node has no `navigator`
       // (Node 20), by reading the global `Response`, which makes Node load its whole fetch
