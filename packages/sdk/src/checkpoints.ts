@@ -1,8 +1,11 @@
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CafsupError, canonicalJson, type TraceHead } from '@cafsup/shared';
 import { configDirectory } from './profiles.js';
+
+/** node:crypto, loaded when a checkpoint is made or checked: every command loads this module (the SDK's index), few sign. */
+const nodeCrypto = () => process.getBuiltinModule('node:crypto');
 
 // Signed checkpoints of the trail (operations.md, "Tamper evidence that does not trust the
 // database file"): whoever can rewrite the file can recompute every hash, but not sign with a
@@ -45,12 +48,12 @@ function rawPublicKey(publicKey: KeyObject): Buffer {
 }
 
 function keyIdOf(publicKey: KeyObject): string {
-  return createHash('sha256').update(rawPublicKey(publicKey)).digest('hex').slice(0, 16);
+  return nodeCrypto().createHash('sha256').update(rawPublicKey(publicKey)).digest('hex').slice(0, 16);
 }
 
 function fromPrivate(privateKey: KeyObject): SigningKey {
   if (privateKey.asymmetricKeyType !== 'ed25519') throw new CafsupError('VALIDATION', 'La clé de signature doit être une clé Ed25519.');
-  const publicKey = createPublicKey(privateKey);
+  const publicKey = nodeCrypto().createPublicKey(privateKey);
   return { privateKey, publicKey, keyId: keyIdOf(publicKey) };
 }
 
@@ -61,7 +64,7 @@ function fromPrivate(privateKey: KeyObject): SigningKey {
 export function loadSigningKey(options: { path?: string; create?: boolean; env?: NodeJS.ProcessEnv } = {}): SigningKey {
   const fromEnv = (options.env ?? process.env).CAFSUP_SIGNING_KEY;
   try {
-    if (fromEnv !== undefined && fromEnv.trim() !== '') return fromPrivate(createPrivateKey(fromEnv));
+    if (fromEnv !== undefined && fromEnv.trim() !== '') return fromPrivate(nodeCrypto().createPrivateKey(fromEnv));
   } catch (error) {
     if (error instanceof CafsupError) throw error;
     throw new CafsupError('VALIDATION', 'CAFSUP_SIGNING_KEY ne contient pas une clé privée PEM lisible.', {}, { cause: error });
@@ -74,11 +77,11 @@ export function loadSigningKey(options: { path?: string; create?: boolean; env?:
       });
     }
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    const { privateKey } = generateKeyPairSync('ed25519');
+    const { privateKey } = nodeCrypto().generateKeyPairSync('ed25519');
     writeFileSync(path, privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600, flag: 'wx' });
   }
   try {
-    return fromPrivate(createPrivateKey(readFileSync(path, 'utf8')));
+    return fromPrivate(nodeCrypto().createPrivateKey(readFileSync(path, 'utf8')));
   } catch (error) {
     if (error instanceof CafsupError) throw error;
     throw new CafsupError('VALIDATION', `Clé de signature illisible : ${path}.`, { path }, { cause: error });
@@ -88,10 +91,10 @@ export function loadSigningKey(options: { path?: string; create?: boolean; env?:
 /** A public key given as PEM or as the base64 raw key of a checkpoint line. */
 export function readPublicKey(text: string): KeyObject {
   const trimmed = text.trim();
-  if (trimmed.startsWith('-----BEGIN')) return createPublicKey(trimmed);
+  if (trimmed.startsWith('-----BEGIN')) return nodeCrypto().createPublicKey(trimmed);
   const raw = Buffer.from(trimmed, 'base64');
   // SPKI header of an Ed25519 key, followed by its 32 bytes.
-  return createPublicKey({ key: Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), raw]), format: 'der', type: 'spki' });
+  return nodeCrypto().createPublicKey({ key: Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), raw]), format: 'der', type: 'spki' });
 }
 
 function signedPart(checkpoint: Omit<Checkpoint, 'signature'>): Buffer {
@@ -110,7 +113,7 @@ export function signCheckpoint(head: TraceHead, at: string, key: SigningKey): Ch
     keyId: key.keyId,
     publicKey: rawPublicKey(key.publicKey).toString('base64'),
   };
-  return { ...unsigned, signature: sign(null, signedPart(unsigned), key.privateKey).toString('base64') };
+  return { ...unsigned, signature: nodeCrypto().sign(null, signedPart(unsigned), key.privateKey).toString('base64') };
 }
 
 /** Appends a checkpoint as one JSON line (the file is only ever appended to). */
@@ -146,7 +149,7 @@ function signatureHolds(checkpoint: Checkpoint, trusted: readonly KeyObject[]): 
   const signature = Buffer.from(checkpoint.signature, 'base64');
   return trusted.some((key) => {
     try {
-      return verify(null, signedPart(checkpoint), key, signature);
+      return nodeCrypto().verify(null, signedPart(checkpoint), key, signature);
     } catch {
       return false;
     }

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { RULES, type AuditSettings, type CalendarDate } from '@cafsup/shared';
 import { dialectOf, pick, type Sql } from './engine/engine.js';
 import { readHead } from './meta.js';
@@ -31,13 +30,21 @@ const KEEP_WAIT_MS = 100;
 
 /**
  * The rows are valid for this code and these settings only: a new edition, catalogue or setting
- * (the days before an account is dormant…) makes every row stale without a migration.
+ * (the days before an account is dormant…) makes every row stale without a migration. A key that
+ * tells configurations apart, not a seal: an FNV-1a hash in two 32-bit lanes (16 hex digits), so that
+ * opening a store needs no node:crypto, which a read of one partner would load for this alone
+ * (~3 ms of each command on Node 20).
  */
 export function cacheBasis(settings: AuditSettings): string {
-  return createHash('sha256')
-    .update(JSON.stringify([CACHE_EDITION, settings, RULES]))
-    .digest('hex')
-    .slice(0, 16);
+  const text = JSON.stringify([CACHE_EDITION, settings, RULES]);
+  let low = 0x811c9dc5;
+  let high = 0x050c5d1f;
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    low = Math.imul(low ^ code, 0x01000193);
+    high = Math.imul(high ^ code ^ (low >>> 16), 0x01000193);
+  }
+  return [high, low].map((lane) => (lane >>> 0).toString(16).padStart(8, '0')).join('');
 }
 
 /**

@@ -1,4 +1,3 @@
-import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { CafsupError, actorSchema, departementSchema, normaliseEmail, parseInput, reasonSchema, type Actor } from '@cafsup/shared';
 import { asInt, type Sql } from './engine/engine.js';
@@ -76,8 +75,9 @@ const SELECT_TOKENS = `SELECT t.*, ${asInt('s.email IS NOT NULL')} AS suspended 
 const TOKEN_AT_VERSION = `SELECT v.version, t.*, ${asInt('s.email IS NOT NULL')} AS suspended FROM (SELECT (${HEAD_VALUE}) AS version) v
   LEFT JOIN (tokens t LEFT JOIN suspended_owners s ON s.email = t.owner_email) ON t.hash = ?`;
 
+// node:crypto loads at the first token checked or made, not with the store: a command on a file needs none.
 export function hashToken(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
+  return process.getBuiltinModule('node:crypto').createHash('sha256').update(token, 'utf8').digest('hex');
 }
 
 /**
@@ -108,7 +108,7 @@ export class TokenStore {
         problems: [{ path: 'cafs', message: 'au moins une Caf' }],
       });
     parseInput(z.array(z.union([z.literal(ALL_CAFS), departementSchema])), cafs, 'cafs');
-    const token = `cafsup_${randomBytes(32).toString('base64url')}`;
+    const token = `cafsup_${process.getBuiltinModule('node:crypto').randomBytes(32).toString('base64url')}`;
     const email = normaliseEmail(owner.email);
     const expiresAt = options.expiresAt ?? null;
     const id = await this.traced(

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import {
   GENESIS_HASH,
   addMonths,
@@ -70,8 +69,9 @@ export interface TraceRow {
   hash: string;
 }
 
+/** node:crypto loads at the first hash (a write, a check of the trail), not with the store: a read needs none. */
 export function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+  return process.getBuiltinModule('node:crypto').createHash('sha256').update(text).digest('hex');
 }
 
 export function rowToTrace(row: TraceRow): Trace {

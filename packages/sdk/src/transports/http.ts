@@ -1,5 +1,4 @@
 import { createReadStream } from 'node:fs';
-import { randomUUID } from 'node:crypto';
 import type { Dispatcher, EnvHttpProxyAgent } from 'undici';
 import { CafsupError, isErrorCode } from '@cafsup/shared';
 import { isPathSource, type DatasetSource } from '../dataset/source.js';
@@ -90,7 +89,8 @@ export class HttpTransport implements Transport {
   private async send(method: 'GET' | 'POST', path: string, body: Dispatcher.DispatchOptions['body'], write: boolean): Promise<Dispatcher.ResponseData> {
     const headers: Record<string, string> = { authorization: `Bearer ${this.options.token}`, accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
-    if (write) headers['idempotency-key'] = randomUUID();
+    // node:crypto loads at the first write sent, not with every command (the SDK's index loads this module).
+    if (write) headers['idempotency-key'] = process.getBuiltinModule('node:crypto').randomUUID();
     // A stream can be sent only once: such a body is never retried.
     const replayable = body === undefined || typeof body === 'string' || body instanceof Uint8Array;
     const { agent, request } = await this.http();

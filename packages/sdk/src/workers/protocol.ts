@@ -1,6 +1,5 @@
 import type { CafsupErrorDetails, ErrorCode } from '@cafsup/shared';
 import type { Caller, Outcome } from '../operations/execute.js';
-import { createHash } from 'node:crypto';
 import { CafsupError, canonicalJson } from '@cafsup/shared';
 import { LAST_USE_PRECISION_MS, hashToken, type Credential, type Principal } from '../store/tokens.js';
 import { sha256 } from '../store/traces.js';
@@ -223,6 +222,8 @@ export function queryHash(input: unknown): string {
  * the query together.
  */
 export function hashedBody(body: AsyncIterable<Uint8Array>, query: string): { source: AsyncIterable<Uint8Array>; bodyHash: () => string } {
+  // node:crypto loads here, at the first import a server receives, not with every command.
+  const { createHash } = process.getBuiltinModule('node:crypto');
   const hashing = createHash('sha256');
   return {
     source: (async function* () {
