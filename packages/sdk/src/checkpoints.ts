@@ -3,6 +3,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } fr
 import { dirname, join } from 'node:path';
 import { CafsupError, canonicalJson, type TraceHead } from '@cafsup/shared';
 import { configDirectory } from './profiles.js';
+import { sha256 } from './store/traces.js';
 
 /** node:crypto, loaded when a checkpoint is made or checked: every command loads this module (the SDK's index), few sign. */
 const nodeCrypto = () => process.getBuiltinModule('node:crypto');
@@ -48,7 +49,7 @@ function rawPublicKey(publicKey: KeyObject): Buffer {
 }
 
 function keyIdOf(publicKey: KeyObject): string {
-  return nodeCrypto().createHash('sha256').update(rawPublicKey(publicKey)).digest('hex').slice(0, 16);
+  return sha256(rawPublicKey(publicKey)).slice(0, 16);
 }
 
 function fromPrivate(privateKey: KeyObject): SigningKey {

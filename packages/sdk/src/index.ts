@@ -21,6 +21,7 @@ export type { DatasetSummary } from './store/store.js';
 
 // For `cafsup serve`: the store, the one table of operations, and the tokens it keeps.
 export { Store, isPostgresUrl, type StoreOptions } from './store/store.js';
+export { sha256 } from './store/traces.js';
 export { writable } from './store/connection.js';
 export { backupDatabase, type BackupOptions, type BackupOutcome } from './store/backup.js';
 export { copySqliteToPostgres, type CopyReport } from './store/engine/copy.js';

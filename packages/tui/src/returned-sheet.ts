@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { CafsupError } from '@cafsup/shared';
-import { XlsxReadError, looksLikeZip, readXlsxRows, rowsAsCsv } from '@cafsup/sdk';
+import { XlsxReadError, looksLikeZip, readXlsxRows, rowsAsCsv, sha256 as sha256Of } from '@cafsup/sdk';
 
 /** A review sheet as the partner returned it, ready for `reviews.recordSheet`. */
 export interface ReturnedSheet {
@@ -29,7 +28,7 @@ function refuse(file: string, what: string): CafsupError {
  * Anything else is refused with a French sentence naming the file and what is wrong.
  */
 export function returnedSheet(file: string, bytes: Uint8Array): ReturnedSheet {
-  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  const sha256 = sha256Of(bytes);
   const fileName = basename(file);
   if (bytes.length === 0) throw refuse(file, 'le fichier est vide');
   if (looksLikeZip(bytes)) {

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { CafsupError, actorSchema, departementSchema, normaliseEmail, parseInput, reasonSchema, type Actor } from '@cafsup/shared';
 import { asInt, type Sql } from './engine/engine.js';
 import { HEAD_VALUE } from './meta.js';
-import type { TraceWriter } from './traces.js';
+import { sha256, type TraceWriter } from './traces.js';
 
 export const TOKEN_ROLES = ['supervisor', 'auditor'] as const;
 export type TokenRole = (typeof TOKEN_ROLES)[number];
@@ -75,9 +75,8 @@ const SELECT_TOKENS = `SELECT t.*, ${asInt('s.email IS NOT NULL')} AS suspended 
 const TOKEN_AT_VERSION = `SELECT v.version, t.*, ${asInt('s.email IS NOT NULL')} AS suspended FROM (SELECT (${HEAD_VALUE}) AS version) v
   LEFT JOIN (tokens t LEFT JOIN suspended_owners s ON s.email = t.owner_email) ON t.hash = ?`;
 
-// node:crypto loads at the first token checked or made, not with the store: a command on a file needs none.
 export function hashToken(token: string): string {
-  return process.getBuiltinModule('node:crypto').createHash('sha256').update(token, 'utf8').digest('hex');
+  return sha256(token);
 }
 
 /**

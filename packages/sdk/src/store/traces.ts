@@ -69,9 +69,13 @@ export interface TraceRow {
   hash: string;
 }
 
-/** node:crypto loads at the first hash (a write, a check of the trail), not with the store: a read needs none. */
-export function sha256(text: string): string {
-  return process.getBuiltinModule('node:crypto').createHash('sha256').update(text).digest('hex');
+/**
+ * The SHA-256 of a text (as UTF-8) or of bytes, in hex: the one hash of the trail, tokens, keys
+ * and returned files. node:crypto loads at the first hash (a write, a check of the trail), not
+ * with the store: a read needs none.
+ */
+export function sha256(data: string | Uint8Array): string {
+  return process.getBuiltinModule('node:crypto').createHash('sha256').update(data).digest('hex');
 }
 
 export function rowToTrace(row: TraceRow): Trace {

@@ -223,8 +223,7 @@ export function queryHash(input: unknown): string {
  */
 export function hashedBody(body: AsyncIterable<Uint8Array>, query: string): { source: AsyncIterable<Uint8Array>; bodyHash: () => string } {
   // node:crypto loads here, at the first import a server receives, not with every command.
-  const { createHash } = process.getBuiltinModule('node:crypto');
-  const hashing = createHash('sha256');
+  const hashing = process.getBuiltinModule('node:crypto').createHash('sha256');
   return {
     source: (async function* () {
       for await (const chunk of body) {
@@ -232,6 +231,6 @@ export function hashedBody(body: AsyncIterable<Uint8Array>, query: string): { so
         yield chunk;
       }
     })(),
-    bodyHash: () => createHash('sha256').update(query).update(hashing.copy().digest('hex')).digest('hex'),
+    bodyHash: () => sha256(query + hashing.copy().digest('hex')),
   };
 }

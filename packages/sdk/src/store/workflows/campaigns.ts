@@ -220,8 +220,7 @@ function returnedSheetText(input: { sheet?: string | undefined; workbook?: strin
   if (input.sheet !== undefined) return { text: input.sheet, digest: sha256(input.sheet) };
   const bytes = Buffer.from(input.workbook!, 'base64');
   try {
-    // node:crypto loads with a returned workbook, not with the store (a read needs none).
-    return { text: rowsAsCsv(readXlsxRows(bytes)), digest: process.getBuiltinModule('node:crypto').createHash('sha256').update(bytes).digest('hex') };
+    return { text: rowsAsCsv(readXlsxRows(bytes)), digest: sha256(bytes) };
   } catch (error) {
     if (!(error instanceof XlsxReadError)) throw error;
     throw new CafsupError('VALIDATION', `Classeur de revue illisible : ${error.message}.`, { problems: [{ path: 'workbook', message: error.message }] });
