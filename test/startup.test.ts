@@ -113,7 +113,7 @@ describe('start-up of the binary', () => {
       // worker_threads with the first worker (the server's, the interface's, the import's reader),
       // zlib with the first workbook read and crypto with the first hash (a write, a token, the
       // trail's check), none of which a read needs.
-      // (node:os, where cafsup's settings are found (profiles.ts), shows that Node's list was read.)
+      // (node:os, where cafsup's settings are found (settings.ts), shows that Node's list was read.)
       expect(run.loaded, args.join(' ')).toContain('node:os');
       expect(
         run.loaded.filter((file) => /^node:(readline|worker_threads|zlib|crypto)/.test(file)),

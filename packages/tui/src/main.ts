@@ -310,9 +310,8 @@ async function openInterface(args: string[]): Promise<number> {
         context.terminalTaken = false;
       }
     }
-    // The actor is asked (once, then saved) before the screen is taken.
-    const session = await open();
-    const { runInterface } = await loadInterface();
+    // The actor is asked (once, then saved) before the screen is taken; the interface's code loads meanwhile.
+    const [session, { runInterface }] = await Promise.all([open(), loadInterface()]);
     return await runInterface(session, asOf);
   } finally {
     await context.close();

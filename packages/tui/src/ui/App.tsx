@@ -33,12 +33,13 @@ interface AppProps {
  */
 export function App({ session: given, onExit, ...props }: AppProps) {
   const { exit } = useApp();
-  const [session, setSession] = useState<Session | null>(given instanceof Promise ? null : given);
+  const [opened, setOpened] = useState<Session | null>(null);
   useEffect(() => {
     if (!(given instanceof Promise)) return;
     // A store that cannot be opened ends the interface; its error is said once the screen is given back.
-    given.then(setSession, (error: unknown) => exit(error instanceof Error ? error : new Error(String(error))));
+    given.then(setOpened, (error: unknown) => exit(error instanceof Error ? error : new Error(String(error))));
   }, [given, exit]);
+  const session = given instanceof Promise ? opened : given;
   // Loaded while the store opens rather than after it (a failure is lazy's to report).
   useEffect(() => void loadWorkspace().catch(() => undefined), []);
   const global = useRef<KeyHandler>(() => undefined);
