@@ -69,7 +69,7 @@ export async function forgetPartners(db: Sql, entries: readonly { partnerId: str
   // import) otherwise scanned the whole table, in the commit that holds the chain head.
   const aspects = `aspect IN (${ASPECTS.map((aspect) => `'${aspect}'`).join(', ')})`;
   if (partners.size === 1) await db.runLater(`DELETE FROM partner_cache WHERE ${aspects} AND partner_id = ?`, [...partners]);
-  else await db.runLater(`DELETE FROM partner_cache WHERE ${aspects} AND partner_id IN ${dialectOf(db).jsonValues('?')}`, [JSON.stringify([...partners])]);
+  else await db.runLater(`DELETE FROM partner_cache WHERE ${aspects} AND ${dialectOf(db).inValues('partner_id', '?')}`, [JSON.stringify([...partners])]);
 }
 
 /** A value to keep, or its JSON text already made (the audit's flags, in the form its report prints). */
@@ -150,7 +150,7 @@ export class PartnerCache {
       narrowed = 'AND partner_id = @partnerId';
       params.partnerId = partnerIds[0];
     } else if (partnerIds !== undefined) {
-      narrowed = `AND partner_id IN ${dialectOf(this.db).jsonValues('@partners')}`;
+      narrowed = `AND ${dialectOf(this.db).inValues('partner_id', '@partners')}`;
       params.partners = JSON.stringify(partnerIds);
     }
     const rows = await this.db.all<{ partner_id: string; value: T }>(

@@ -127,6 +127,17 @@ export function dialectOf(db: Sql) {
     /** The values of a JSON array of strings given as a parameter, as a one-column table `value`. */
     jsonValues: (param: string) =>
       postgres ? `(SELECT json_array_elements_text(CAST(${param} AS json)) AS value)` : `(SELECT value FROM json_each(${param}))`,
+    /**
+     * `column` is one of the strings of a JSON array given as a parameter. PostgreSQL: compared
+     * with an array made once, which every plan reads in one pass (the index probed per value, or
+     * each row looked up in a hash). As a join (`IN` a set-returning subquery), a table filled
+     * that day, which PostgreSQL has no statistics of yet, was planned as one row and the array
+     * re-read for each of its rows: 0.7 s a page of 500 partners instead of 2 ms.
+     */
+    inValues: (column: string, param: string) =>
+      postgres
+        ? `${column} = ANY(ARRAY(SELECT json_array_elements_text(CAST(${param} AS json))))`
+        : `${column} IN (SELECT value FROM json_each(${param}))`,
     /** A JSON array (as text) of the values of an aggregate, `[]` when there is none. */
     jsonArrayAgg: (expression: string, orderBy?: string) =>
       postgres
