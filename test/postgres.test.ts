@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
 import { createClient, type CafsupClient } from '@cafsup/sdk';
 import { CAFSUP_BIN, CliSandbox } from './support/cli.js';
 import { Terminal } from './support/terminal.js';
@@ -71,6 +72,33 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
 
     const again = sandbox.run(['migrate', '--to', database]);
     expect([again.status, again.stderr]).toEqual([4, expect.stringContaining('contient déjà des données')]);
+  });
+
+  it('lets a role that may only read open the database and read; its write is refused, exit 6, in French, nothing written', async () => {
+    const readable = await freshDatabase();
+    expect(sandbox.run(['migrate', '--to', readable]).status).toBe(0);
+    const role = `cafsup_lecteur_${Date.now().toString(36)}`;
+    const admin = new pg.Client({ connectionString: readable });
+    await admin.connect();
+    try {
+      await admin.query(`CREATE ROLE ${role} LOGIN`);
+      await admin.query(`GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${role}`);
+    } finally {
+      await admin.end();
+    }
+    const asReader = { CAFSUP_DB: undefined, CAFSUP_DATABASE_URL: readable.replace('//postgres@', `//${role}@`) };
+    const exported = sandbox.run(['export'], { env: { CAFSUP_DB: undefined, CAFSUP_DATABASE_URL: readable } }).stdout;
+
+    // Opening read the schema's version only: before, it wrote it back in a transaction, which
+    // such a role (or a standby) is refused, so it could not even read.
+    const partners = sandbox.run(['partners', '--json'], { env: asReader });
+    expect([partners.status, partners.stderr]).toEqual([0, '']);
+    expect(partners.stdout).toBe(sandbox.run(['partners', '--json']).stdout);
+    const refused = sandbox.run(['suspend', '--habilitation', 'amp-h0001', '--reason', 'Essai en lecture seule', '--yes'], {
+      env: { ...asReader, CAFSUP_ACTOR: ACTOR },
+    });
+    expect([refused.status, refused.stderr]).toEqual([6, expect.stringContaining('droits insuffisants pour ce rôle, rien n’a été écrit')]);
+    expect(sandbox.run(['export'], { env: { CAFSUP_DB: undefined, CAFSUP_DATABASE_URL: readable } }).stdout).toBe(exported);
   });
 
   it('drives the interface on PostgreSQL in a real terminal: a suspension typed in bursts lands with its trace', async () => {

@@ -263,10 +263,27 @@ export async function postgresSchemaVersion(db: PostgresSql): Promise<number> {
 }
 
 /**
+ * Whether the schema is this version's already, as most opens find it: one read, without a
+ * lock, a transaction or a write, so that a role that may only read (or a standby) opens the
+ * store and reads, and a command does not wait for a commit before its first answer. Anything
+ * else (no schema, an older or newer one) is settled under the lock below.
+ */
+async function isCurrent(db: PostgresSql): Promise<boolean> {
+  try {
+    return Number(await db.value<string>("SELECT value FROM meta WHERE key = 'schema_version'")) === POSTGRES_SCHEMA_VERSION;
+  } catch (error) {
+    // 42P01: no table `meta` yet, a database cafsup has never used.
+    if ((error as { code?: unknown }).code === '42P01') return false;
+    throw error;
+  }
+}
+
+/**
  * Creates or migrates the schema, once even when several servers start together: they take
  * turns on an advisory lock, and each migration is one transaction with its version.
  */
 export async function migratePostgres(db: PostgresSql): Promise<void> {
+  if (await isCurrent(db)) return;
   let client: pg.PoolClient;
   try {
     client = await db.pool.connect();

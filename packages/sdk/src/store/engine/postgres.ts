@@ -155,7 +155,10 @@ const CONNECTION_PROBLEMS: Record<string, string> = {
   '3D000': 'base de données inexistante',
   '28P01': 'authentification refusée (utilisateur ou mot de passe)',
   '28000': 'connexion refusée (rôle inconnu, ou refusé par pg_hba.conf)',
-  '42501': 'droits insuffisants : le rôle doit pouvoir créer des tables dans son schéma',
+  // A role that may only read, or a standby: its reads are answered, a write refused (rolled back).
+  '42501':
+    'droits insuffisants pour ce rôle, rien n’a été écrit (un rôle en lecture seule lit sans écrire ; créer ou migrer le schéma demande le droit de créer des tables)',
+  '25006': 'base en lecture seule (serveur de secours ?), rien n’a été écrit',
 };
 
 /** A driver error as cafsup's: a base that cannot be reached or used is UNAVAILABLE, in French; the rest stays as it is. */
