@@ -74,30 +74,46 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
     expect([again.status, again.stderr]).toEqual([4, expect.stringContaining('contient déjà des données')]);
   });
 
-  it('lets a role that may only read open the database and read; its write is refused, exit 6, in French, nothing written', async () => {
+  it('lets a role that may only read, or one whose transactions are read only, open the database and read; a write is refused, exit 6, in French, nothing written', async () => {
     const readable = await freshDatabase();
     expect(sandbox.run(['migrate', '--to', readable]).status).toBe(0);
-    const role = `cafsup_lecteur_${Date.now().toString(36)}`;
+    const suffix = Date.now().toString(36);
+    const [reader, readOnly] = [`cafsup_lecteur_${suffix}`, `cafsup_ro_${suffix}`];
     const admin = new pg.Client({ connectionString: readable });
     await admin.connect();
     try {
-      await admin.query(`CREATE ROLE ${role} LOGIN`);
-      await admin.query(`GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${role}`);
+      await admin.query(`CREATE ROLE ${reader} LOGIN`);
+      await admin.query(`GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${reader}`);
+      // Every right, but read-only transactions, as on a standby.
+      await admin.query(`CREATE ROLE ${readOnly} LOGIN`);
+      await admin.query(`GRANT ALL ON ALL TABLES IN SCHEMA public TO ${readOnly}`);
+      await admin.query(`ALTER ROLE ${readOnly} SET default_transaction_read_only = on`);
     } finally {
       await admin.end();
     }
-    const asReader = { CAFSUP_DB: undefined, CAFSUP_DATABASE_URL: readable.replace('//postgres@', `//${role}@`) };
+    const as = (role: string) => {
+      const url = new URL(readable);
+      url.username = role;
+      return { url: url.toString(), env: { CAFSUP_DB: undefined, CAFSUP_DATABASE_URL: url.toString(), CAFSUP_ACTOR: ACTOR } };
+    };
     const exported = sandbox.run(['export'], { env: { CAFSUP_DB: undefined, CAFSUP_DATABASE_URL: readable } }).stdout;
-
-    // Opening read the schema's version only: before, it wrote it back in a transaction, which
-    // such a role (or a standby) is refused, so it could not even read.
-    const partners = sandbox.run(['partners', '--json'], { env: asReader });
-    expect([partners.status, partners.stderr]).toEqual([0, '']);
-    expect(partners.stdout).toBe(sandbox.run(['partners', '--json']).stdout);
-    const refused = sandbox.run(['suspend', '--habilitation', 'amp-h0001', '--reason', 'Essai en lecture seule', '--yes'], {
-      env: { ...asReader, CAFSUP_ACTOR: ACTOR },
-    });
-    expect([refused.status, refused.stderr]).toEqual([6, expect.stringContaining('droits insuffisants pour ce rôle, rien n’a été écrit')]);
+    const suspend = ['suspend', '--habilitation', 'amp-h0001', '--reason', 'Essai en lecture seule', '--yes'];
+    const refusals = {
+      [reader]:
+        'droits insuffisants pour ce rôle, rien n’a été écrit (lire demande SELECT sur les tables de cafsup, écrire le droit d’y écrire, créer ou migrer le schéma celui de créer des tables) (permission denied for table habilitations)',
+      [readOnly]:
+        'base en lecture seule (serveur de secours, ou rôle en default_transaction_read_only), rien n’a été écrit : écrivez sur le serveur principal, avec un rôle qui peut écrire (cannot execute UPDATE in a read-only transaction)',
+    };
+    for (const [role, refusal] of Object.entries(refusals)) {
+      const { url, env } = as(role);
+      // Opening reads the schema's version only: before, it wrote it back in a transaction,
+      // which such a role is refused, so it could not even read.
+      const partners = sandbox.run(['partners', '--json'], { env });
+      expect([partners.status, partners.stderr]).toEqual([0, '']);
+      expect(partners.stdout).toBe(sandbox.run(['partners', '--json']).stdout);
+      const refused = sandbox.run(suspend, { env });
+      expect([refused.status, refused.stderr]).toEqual([6, `Base PostgreSQL ${url} : ${refusal}.\n`]);
+    }
     expect(sandbox.run(['export'], { env: { CAFSUP_DB: undefined, CAFSUP_DATABASE_URL: readable } }).stdout).toBe(exported);
   });
 

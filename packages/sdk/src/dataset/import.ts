@@ -122,15 +122,17 @@ let importsRunning = 0;
 
 /**
  * Runs an import with V8's heap growth bounded, for the whole process (it is one of V8's flags,
- * read at each full collection), then gives V8 its own back once no import runs. An import
- * makes garbage at a steady rate (rows, then statements) while some 45 MB stay alive; V8 let
- * the old generation grow to three times that before collecting it, so a national import peaked
- * at 322 MB on PostgreSQL and 252 on SQLite. Bounded: 203 and 214 MB, for 0 to 5 % more time
- * (bench/out, 1,000,000 habilitations, two runs each in alternation).
+ * read at each full collection), then gives V8 its own back once no import runs (the count is
+ * this thread's: imports run on one thread, the SQLite writer's or PostgreSQL's main one). An
+ * import makes garbage at a steady rate (rows, then statements) while some 45 MB stay alive;
+ * V8 let the old generation grow to up to four times that before collecting it, so that a
+ * national import peaked at 323 MB on PostgreSQL and 253 on SQLite. Bounded: 204 and 215 MB,
+ * for 0 to 5 % more time (1,000,000 habilitations, two runs of each in alternation).
  */
 async function withBoundedHeapGrowth<T>(work: () => Promise<T>): Promise<T> {
   const v8 = process.getBuiltinModule('node:v8');
-  if (importsRunning++ === 0) v8.setFlagsFromString(`--heap-growing-percent=${IMPORT_HEAP_GROWING_PERCENT}`);
+  if (importsRunning === 0) v8.setFlagsFromString(`--heap-growing-percent=${IMPORT_HEAP_GROWING_PERCENT}`);
+  importsRunning++;
   try {
     return await work();
   } finally {

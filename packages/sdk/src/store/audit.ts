@@ -174,7 +174,7 @@ function statements(db: Sql) {
         WHERE h.partner_id = @partnerId AND h.service = @service AND h.profile = @profile AND u.status <> 'disabled'`,
     scopeHabilitations: `SELECT id FROM habilitations
         WHERE partner_id = ? AND service = ? AND profile = ? AND departement IS NOT DISTINCT FROM ? AND status <> 'revoked'`,
-    heldCounts: `SELECT partner_id, SUM(held) AS n FROM held_combos WHERE partner_id IN ${dialectOf(db).jsonValues('?')} GROUP BY partner_id`,
+    heldCounts: `SELECT partner_id, SUM(held) AS n FROM held_combos WHERE ${dialectOf(db).inValues('partner_id', '?')} GROUP BY partner_id`,
     profileHabilitations: `SELECT id FROM habilitations WHERE partner_id = ? AND service = ? AND profile = ? AND status <> 'revoked'`,
     // Paris is ahead of UTC, so a grant on a Paris day before D is before D at 00:00 UTC: the
     // bound narrows in SQL, one index seek per partner, and `parisDay` decides. `@bounds` is a

@@ -197,10 +197,11 @@ function isPassing(error: unknown): boolean {
   const code = (error as { code?: unknown }).code;
   if (typeof code !== 'string') return false;
   return (
+    // UNAVAILABLE: among others a PostgreSQL role that may only read, or a standby (translateError).
     code === 'UNAVAILABLE' ||
     code.startsWith('SQLITE_BUSY') ||
     code.startsWith('SQLITE_READONLY') ||
-    // PostgreSQL: insufficient privilege, read-only transaction (a standby), lock not available, serialization failure, deadlock.
-    ['42501', '25006', '55P03', '40001', '40P01'].includes(code)
+    // PostgreSQL: lock not available, serialization failure, deadlock.
+    ['55P03', '40001', '40P01'].includes(code)
   );
 }

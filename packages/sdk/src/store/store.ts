@@ -686,12 +686,12 @@ export class Store {
       .filter((entry) => scope.cafCodes === undefined || scope.cafCodes.includes(entry.cafCode));
     const ids = JSON.stringify(partners.map((entry) => entry.partnerId));
     const one = async (sql: string) => Number(await this.db.value<number>(sql, [ids]));
-    const inPartners = dialectOf(this.db).jsonValues('?');
+    const inPartners = dialectOf(this.db).inValues('partner_id', '?');
     return {
       cafCodes: [...new Set(partners.map((entry) => entry.cafCode))].sort(),
       partners: partners.length,
-      users: await one(`SELECT COUNT(*) FROM users WHERE status <> 'disabled' AND partner_id IN ${inPartners}`),
-      habilitationsHeld: await one(`SELECT COALESCE(SUM(held), 0) FROM held_combos WHERE partner_id IN ${inPartners}`),
+      users: await one(`SELECT COUNT(*) FROM users WHERE status <> 'disabled' AND ${inPartners}`),
+      habilitationsHeld: await one(`SELECT COALESCE(SUM(held), 0) FROM held_combos WHERE ${inPartners}`),
     };
   }
 

@@ -255,25 +255,20 @@ const MIGRATIONS: readonly string[] = [
 const BASELINE_VERSION = 6;
 export const POSTGRES_SCHEMA_VERSION = BASELINE_VERSION + MIGRATIONS.length;
 
-/** The schema version of the database, 0 when cafsup has never created its tables there. */
-export async function postgresSchemaVersion(db: PostgresSql): Promise<number> {
-  const exists = await db.value<string | null>("SELECT to_regclass('meta')");
-  if (exists === null || exists === undefined) return 0;
-  return Number((await db.value<string>("SELECT value FROM meta WHERE key = 'schema_version'")) ?? BASELINE_VERSION);
-}
+/** The schema version, where cafsup keeps it; a database of the baseline has no row. */
+const VERSION_SQL = "SELECT value FROM meta WHERE key = 'schema_version'";
 
 /**
- * Whether the schema is this version's already, as most opens find it: one read, without a
- * lock, a transaction or a write, so that a role that may only read (or a standby) opens the
- * store and reads, and a command does not wait for a commit before its first answer. Anything
- * else (no schema, an older or newer one) is settled under the lock below.
+ * The schema version of the database, 0 when cafsup has never created its tables there: one
+ * read, without a lock, a transaction or a write, so that a role that may only read (or a
+ * standby) opens the store when the schema is current, as most opens find it.
  */
-async function isCurrent(db: PostgresSql): Promise<boolean> {
+export async function postgresSchemaVersion(db: PostgresSql): Promise<number> {
   try {
-    return Number(await db.value<string>("SELECT value FROM meta WHERE key = 'schema_version'")) === POSTGRES_SCHEMA_VERSION;
+    return Number((await db.value<string>(VERSION_SQL)) ?? BASELINE_VERSION);
   } catch (error) {
-    // 42P01: no table `meta` yet, a database cafsup has never used.
-    if ((error as { code?: unknown }).code === '42P01') return false;
+    // 42P01: no table `meta`, a database cafsup has never used.
+    if ((error as { code?: unknown }).code === '42P01') return 0;
     throw error;
   }
 }
@@ -283,7 +278,8 @@ async function isCurrent(db: PostgresSql): Promise<boolean> {
  * turns on an advisory lock, and each migration is one transaction with its version.
  */
 export async function migratePostgres(db: PostgresSql): Promise<void> {
-  if (await isCurrent(db)) return;
+  // Anything but the current schema (none, an older or a newer one) is settled under the lock.
+  if ((await postgresSchemaVersion(db)) === POSTGRES_SCHEMA_VERSION) return;
   let client: pg.PoolClient;
   try {
     client = await db.pool.connect();
@@ -296,7 +292,7 @@ export async function migratePostgres(db: PostgresSql): Promise<void> {
     const exists = (await client.query<{ meta: string | null }>("SELECT to_regclass('meta') AS meta")).rows[0]!.meta !== null;
     let version = 0;
     if (exists) {
-      const row = (await client.query("SELECT value FROM meta WHERE key = 'schema_version'")).rows[0] as { value: string } | undefined;
+      const row = (await client.query(VERSION_SQL)).rows[0] as { value: string } | undefined;
       version = Number(row?.value ?? BASELINE_VERSION);
     }
     if (version > POSTGRES_SCHEMA_VERSION) throw new Error(`database schema ${version} is newer than this cafsup (${POSTGRES_SCHEMA_VERSION})`);

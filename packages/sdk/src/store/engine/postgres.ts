@@ -155,10 +155,12 @@ const CONNECTION_PROBLEMS: Record<string, string> = {
   '3D000': 'base de données inexistante',
   '28P01': 'authentification refusée (utilisateur ou mot de passe)',
   '28000': 'connexion refusée (rôle inconnu, ou refusé par pg_hba.conf)',
-  // A role that may only read, or a standby: its reads are answered, a write refused (rolled back).
+  // A role that may only read is refused a write (42501), a standby or a read-only role any write
+  // (25006); nothing was written, the transaction being rolled back.
   '42501':
-    'droits insuffisants pour ce rôle, rien n’a été écrit (un rôle en lecture seule lit sans écrire ; créer ou migrer le schéma demande le droit de créer des tables)',
-  '25006': 'base en lecture seule (serveur de secours ?), rien n’a été écrit',
+    'droits insuffisants pour ce rôle, rien n’a été écrit (lire demande SELECT sur les tables de cafsup, écrire le droit d’y écrire, créer ou migrer le schéma celui de créer des tables)',
+  '25006':
+    'base en lecture seule (serveur de secours, ou rôle en default_transaction_read_only), rien n’a été écrit : écrivez sur le serveur principal, avec un rôle qui peut écrire',
 };
 
 /** A driver error as cafsup's: a base that cannot be reached or used is UNAVAILABLE, in French; the rest stays as it is. */
