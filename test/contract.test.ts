@@ -136,6 +136,11 @@ describe.each(COMBINATIONS)('the SDK contract over %s', (name, setup) => {
         over: true,
       },
     ]);
+    // Over quotas only, once the whole usage is kept (a kept row without one is not even read,
+    // partner-cache.ts KeptAs): the over quotas of the whole usage.
+    const whole = await client.quotas.usage({ asOf: AS_OF });
+    expect(whole.quotas.some((quota) => !quota.over)).toBe(true);
+    expect(await client.quotas.usage({ asOf: AS_OF, over: true })).toEqual({ ...whole, quotas: whole.quotas.filter((quota) => quota.over) });
     const report = await client.audit.run({ partnerId: 'amp', asOf: AS_OF });
     expect(report.flags.map((flag) => flag.rule)).toEqual(['QUOTA_EXCEEDED', 'DEPARTEMENT_OUT_OF_SCOPE', 'SHARED_EMAIL']);
     expect(await client.audit.counts({ partnerId: 'amp', asOf: AS_OF })).toEqual({

@@ -262,7 +262,7 @@ export class AuditEngine {
    * profile: each partner's kept for that date where nothing changed since, the others' computed
    * now and kept (partner-cache.ts).
    */
-  async quotaUsage(scope: PartnerScope, asOf: CalendarDate): Promise<QuotaUsage[]> {
+  async quotaUsage(scope: PartnerScope, asOf: CalendarDate, options: { overOnly?: boolean } = {}): Promise<QuotaUsage[]> {
     const { partnerIds, values } = await this.cache.through(
       'quotas',
       asOf,
@@ -277,8 +277,11 @@ export class AuditEngine {
         });
         return byPartner;
       },
+      // A partner's kept usage without an over quota is read as none (`JSON.stringify` writes `"over":true`).
+      options.overOnly === true ? { containing: '%"over":true%', otherwise: '[]' } : undefined,
     );
-    return partnerIds.flatMap((partnerId) => values.get(partnerId)!);
+    const usages = partnerIds.flatMap((partnerId) => values.get(partnerId)!);
+    return options.overOnly === true ? usages.filter((usage) => usage.over) : usages;
   }
 
   /** The quotas of the partners in force; with `counted`, their usage too (the holder counts read). */

@@ -372,8 +372,10 @@ export class Store {
   async quotaUsage(query: QuotasUsageInput = {}, scope: PartnerScope = {}): Promise<{ asOf: CalendarDate; quotas: QuotaUsage[] }> {
     if (query.partnerId !== undefined) await this.requirePartnerInScope(query.partnerId, scope);
     const asOf = query.asOf ?? this.today();
-    const quotas = await this.audits.quotaUsage({ ...scope, ...(query.partnerId === undefined ? {} : { partnerId: query.partnerId }) }, asOf);
-    return { asOf, quotas: query.over ? quotas.filter((quota) => quota.over) : quotas };
+    const quotas = await this.audits.quotaUsage({ ...scope, ...(query.partnerId === undefined ? {} : { partnerId: query.partnerId }) }, asOf, {
+      overOnly: query.over === true,
+    });
+    return { asOf, quotas };
   }
 
   /** The excess users of one over quota (rules.md, "Holders and quota usage"). */
