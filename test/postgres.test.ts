@@ -96,7 +96,8 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
       url.username = role;
       return { url: url.toString(), env: { CAFSUP_DB: undefined, CAFSUP_DATABASE_URL: url.toString(), CAFSUP_ACTOR: ACTOR } };
     };
-    const exported = sandbox.run(['export'], { env: { CAFSUP_DB: undefined, CAFSUP_DATABASE_URL: readable } }).stdout;
+    const asOwner = { CAFSUP_DB: undefined, CAFSUP_DATABASE_URL: readable };
+    const exported = sandbox.run(['export'], { env: asOwner }).stdout;
     const suspend = ['suspend', '--habilitation', 'amp-h0001', '--reason', 'Essai en lecture seule', '--yes'];
     const refusals = {
       [reader]:
@@ -114,7 +115,7 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
       const refused = sandbox.run(suspend, { env });
       expect([refused.status, refused.stderr]).toEqual([6, `Base PostgreSQL ${url} : ${refusal}.\n`]);
     }
-    expect(sandbox.run(['export'], { env: { CAFSUP_DB: undefined, CAFSUP_DATABASE_URL: readable } }).stdout).toBe(exported);
+    expect(sandbox.run(['export'], { env: asOwner }).stdout).toBe(exported);
   });
 
   it('drives the interface on PostgreSQL in a real terminal: a suspension typed in bursts lands with its trace', async () => {

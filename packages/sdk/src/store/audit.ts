@@ -169,28 +169,27 @@ function scopedStatements(db: Sql, onePartner: boolean) {
   };
 }
 
-/**
- * The habilitations held (not revoked) in each of the combinations of a JSON array given as a
- * parameter, `[{"p": partner, "s": service, "f": profile, "d": département or null}, …]` (`d`
- * only `withDepartement`): one statement for a report's thousands of combinations, which cost
- * a round trip each on PostgreSQL (4,500 of them, some 1.5 s of a national first audit).
- */
-/** A combination of habilitations as the statements read it; without `departement`, all of its départements. */
+/** A combination of habilitations, as the statements read it. */
 interface Combo {
   partner_id: string;
   service: string;
   profile: string;
-  departement?: string | null;
+  departement: string | null;
 }
 /** A habilitation held in a combination. */
-type Held = Required<Combo> & { id: string };
+type Held = Combo & { id: string };
 
-/** A combination's key, the same for the row that names it and for the habilitations held in it. */
-const comboKey = (combo: Combo) =>
-  JSON.stringify(
-    combo.departement === undefined ? [combo.partner_id, combo.service, combo.profile] : [combo.partner_id, combo.service, combo.profile, combo.departement],
-  );
+/** A combination's key, with its département or not: the same for the row that names it and for the habilitations held in it. */
+const comboKey = (combo: Combo, withDepartement: boolean) =>
+  JSON.stringify([combo.partner_id, combo.service, combo.profile, ...(withDepartement ? [combo.departement] : [])]);
 
+/**
+ * The habilitations held (not revoked) in each of the combinations of a JSON array given as a
+ * parameter, `[{"p": partner, "s": service, "f": profile, "d": département or null}, …]` (`d`
+ * only `withDepartement`, else all of its départements): one statement for a report's thousands
+ * of combinations, which cost a round trip each on PostgreSQL (4,500 of them, some 1.5 s of a
+ * national first audit).
+ */
 function heldInCombos(db: Sql, withDepartement: boolean): string {
   const d = dialectOf(db);
   const field = (name: string) => d.jsonText('c.value', name);
@@ -311,13 +310,21 @@ export class AuditEngine {
     return { usages, quotasByPartner, inForce };
   }
 
-  /** The habilitations held in these combinations (`comboKey`s), by `heldInCombos`' statement; none asked, no query. */
-  private async heldIn(sql: string, keys: Iterable<string>): Promise<Held[]> {
-    const combos = [...keys].map((key) => {
-      const [p, s, f, d] = JSON.parse(key) as [string, string, string, string | null | undefined];
-      return d === undefined ? { p, s, f } : { p, s, f, d };
-    });
-    return combos.length === 0 ? [] : this.db.all(sql, [JSON.stringify(combos)]);
+  /**
+   * The habilitations held in these combinations (by `comboKey`, with their département or in
+   * all of them), each with what the caller said of its combination, in one statement
+   * (`heldInCombos`); none asked, no query.
+   */
+  private async heldIn<T>(wanted: ReadonlyMap<string, { combo: Combo; about: T }>, withDepartement: boolean): Promise<{ held: Held; about: T }[]> {
+    if (wanted.size === 0) return [];
+    const combos = [...wanted.values()].map(({ combo }) => ({
+      p: combo.partner_id,
+      s: combo.service,
+      f: combo.profile,
+      ...(withDepartement ? { d: combo.departement } : {}),
+    }));
+    const rows = await this.db.all<Held>(withDepartement ? this.sql.heldInCombos : this.sql.heldInProfiles, [JSON.stringify(combos)]);
+    return rows.map((held) => ({ held, about: wanted.get(comboKey(held, withDepartement))!.about }));
   }
 
   /** The excess holders of one quota: the last granted beyond `maxUsers`. */
@@ -546,19 +553,18 @@ export class AuditEngine {
     }
 
     if (wanted('PROFILE_NOT_SUBSCRIBED') || wanted('DEPARTEMENT_OUT_OF_SCOPE')) {
-      const violations = new Map<string, NonNullable<ScopeViolation>>();
-      for (const combo of await this.db.all<Required<Combo> & { held: number }>(statements.scopeCombos, this.params(scope))) {
+      const violations = new Map<string, { combo: Combo; about: NonNullable<ScopeViolation> }>();
+      for (const combo of await this.db.all<Combo & { held: number }>(statements.scopeCombos, this.params(scope))) {
         const quotas = quotasByPartner.get(combo.partner_id);
         if (quotas === undefined) continue; // not in force: rules 2 and 3 do not run
         const violation = scopeViolation(quotas, combo.service, combo.profile, combo.departement);
         if (violation === null || !wanted(violation)) continue;
         // One flag per held habilitation of the combination, and `held` counts them.
         if (counting) tally(combo.partner_id, violation, combo.held);
-        else violations.set(comboKey(combo), violation);
+        else violations.set(comboKey(combo, true), { combo, about: violation });
       }
-      for (const row of await this.heldIn(this.sql.heldInCombos, violations.keys())) {
-        const { partner_id: partnerId, service, profile, departement } = row;
-        keep(scopeFlag(violations.get(comboKey(row))!, partnerId, { id: row.id, service, profile, departement }));
+      for (const { held, about } of await this.heldIn(violations, true)) {
+        keep(scopeFlag(about, held.partner_id, { id: held.id, service: held.service, profile: held.profile, departement: held.departement }));
       }
     }
 
@@ -624,17 +630,19 @@ export class AuditEngine {
         statements.reservedProfiles,
         this.params(scope, { profiles: JSON.stringify(Object.keys(RESERVED_CDAP_PROFILES)) }),
       );
-      const ineligible = new Map<string, PartnerKind>();
+      const ineligible = new Map<string, { combo: Combo; about: PartnerKind }>();
       for (const row of reserved) {
         const kind = kinds.get(row.partner_id);
         if (kind === undefined || isProfileEligible('CDAP', row.profile, kind)) continue; // not in force, or eligible
         // One flag per held habilitation of the profile, and `held` counts them.
         if (counting) tally(row.partner_id, 'PROFILE_NOT_ELIGIBLE', row.held);
-        else ineligible.set(comboKey({ partner_id: row.partner_id, service: 'CDAP', profile: row.profile }), kind);
+        else {
+          const combo = { partner_id: row.partner_id, service: 'CDAP', profile: row.profile, departement: null };
+          ineligible.set(comboKey(combo, false), { combo, about: kind });
+        }
       }
-      for (const row of await this.heldIn(this.sql.heldInProfiles, ineligible.keys())) {
-        const kind = ineligible.get(comboKey({ partner_id: row.partner_id, service: row.service, profile: row.profile }))!;
-        keep(profileNotEligibleFlag(row.partner_id, { id: row.id, profile: row.profile }, kind));
+      for (const { held, about } of await this.heldIn(ineligible, false)) {
+        keep(profileNotEligibleFlag(held.partner_id, { id: held.id, profile: held.profile }, about));
       }
     }
 
