@@ -73,4 +73,45 @@ describe.each(ENGINES)('answers kept by a server over %s', (engine) => {
     expect(page78.items.every((partner) => partner.cafCode === '78')).toBe(true);
     expect(page78.items.length).toBeLessThan(everyPage.items.length);
   });
+
+  // On PostgreSQL the requests that arrive together share one read of their tokens and the head
+  // (workers/direct.ts): each must still hear its own token's answer, and none may ride a read
+  // sent before a write it follows was acknowledged.
+  it('answers requests that arrive together each after its own token, never older than a write acknowledged before it', async () => {
+    const lostToken = await server.token({ name: 'Poste perdu', email: 'poste.perdu@caf78.fr' }, 'supervisor', ['*']);
+    const lost = server.client(lostToken);
+    await server.withStore(async (store) => {
+      const { id } = (await store.tokens.list()).find((token) => token.owner.email === 'poste.perdu@caf78.fr')!;
+      await store.tokens.revoke(id, 'Poste perdu', ACTOR);
+    });
+    const together = await Promise.allSettled([
+      ...Array.from({ length: 8 }, () => everyCaf.partners.list({ limit: 50, asOf: AS_OF })),
+      ...Array.from({ length: 8 }, () => caf78.partners.list({ limit: 50, asOf: AS_OF })),
+      ...Array.from({ length: 8 }, () => lost.partners.list({ limit: 50, asOf: AS_OF })),
+    ]);
+    await lost.close();
+    const pages = together.map((settled) => (settled.status === 'fulfilled' ? settled.value.items.map((partner) => partner.cafCode) : settled.reason.code));
+    expect(new Set(pages.slice(0, 8).flat()).size).toBeGreaterThan(1);
+    expect(pages.slice(8, 16).every((cafs) => cafs.length > 0 && cafs.every((caf: string) => caf === '78'))).toBe(true);
+    expect(pages.slice(16)).toEqual(Array(8).fill('UNAUTHENTICATED'));
+
+    // Reads never stop meanwhile, so one is always on its way to the database when a write lands.
+    let reading = true;
+    const background = (async () => {
+      while (reading) await Promise.all(Array.from({ length: 4 }, () => everyCaf.partners.get('amp', { asOf: AS_OF })));
+    })();
+    const local = createClient({ database: server.database, actor: ACTOR, now: () => FIXED_NOW });
+    try {
+      for (let round = 1; round <= 15; round++) {
+        const name = `Métropole renommée, tour ${round}`;
+        await local.partners.edit('amp', { name, reason: 'Nom officiel modifié' });
+        const seen = await Promise.all(Array.from({ length: 4 }, () => everyCaf.partners.get('amp', { asOf: AS_OF })));
+        expect(seen.map((partner) => partner.name)).toEqual(Array(4).fill(name));
+      }
+    } finally {
+      reading = false;
+      await background;
+      await local.close();
+    }
+  });
 });
