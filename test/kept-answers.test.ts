@@ -74,9 +74,9 @@ describe.each(ENGINES)('answers kept by a server over %s', (engine) => {
     expect(page78.items.length).toBeLessThan(everyPage.items.length);
   });
 
-  // On PostgreSQL the requests that arrive together share one read of their tokens and the head
-  // (workers/direct.ts): each must still hear its own token's answer, and none may ride a read
-  // sent before a write it follows was acknowledged.
+  // The requests that arrive together share one read of their tokens and the head
+  // (workers/token-reads.ts): each must still hear its own token's answer, and none may ride a
+  // read sent before a write it follows was acknowledged.
   it('answers requests that arrive together each after its own token, never older than a write acknowledged before it', async () => {
     const lostToken = await server.token({ name: 'Poste perdu', email: 'poste.perdu@caf78.fr' }, 'supervisor', ['*']);
     const lost = server.client(lostToken);

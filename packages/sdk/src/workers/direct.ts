@@ -1,59 +1,15 @@
-import { AsyncResource } from 'node:async_hooks';
 import { toCafsupError } from '@cafsup/shared';
 import { authorize, executeOperation, type Caller } from '../operations/execute.js';
 import { operationSpec, type Operation } from '../operations/table.js';
 import type { PostgresSql } from '../store/engine/postgres.js';
 import { Store, isPostgresUrl } from '../store/store.js';
-import type { Principal, TokenStore } from '../store/tokens.js';
 import { KeptAnswers } from './answers.js';
 import { StorePool, type JobOptions } from './pool.js';
+import { TokenReads } from './token-reads.js';
 import { RefusedCredential, ServerJobs, hashedBody, queryHash, type InternalJob, type JobOutcome, type SerializedError, type StoreStatus } from './protocol.js';
 
 /** What `cafsup serve` asks of its store, whichever engine: the worker pool (SQLite) or this (PostgreSQL). */
 export type StoreExecutor = Pick<StorePool, 'run' | 'exportStream' | 'cancelWaiting' | 'internal' | 'status' | 'authenticate' | 'close' | 'internalErrors'>;
-
-/**
- * The token reads of requests that arrive together, asked in one statement: on PostgreSQL each
- * read is a round trip that costs the database and this process more CPU than the rest of a kept
- * answer (32 clients on 2 cores: 3,000 kept pages a second with a read each, 7,000 sharing
- * them). A request joins the next statement sent, never one already on its way, so what it
- * reads is at least as new as the moment it arrived: a write acknowledged before it is seen,
- * whichever process made it.
- */
-class TokenReads {
-  private waiting = new Map<string, ((read: { principal: Principal | null; version: string } | Error) => void)[]>();
-  private reading = false;
-  /** The context the reads run in: the executor's, never the request's that happened to start them (its transaction or lock timeout). */
-  private readonly scope = new AsyncResource('cafsup.tokenReads');
-
-  constructor(private readonly tokens: TokenStore) {}
-
-  async read(tokenHash: string): Promise<{ principal: Principal | null; version: string }> {
-    const read = await new Promise<{ principal: Principal | null; version: string } | Error>((resolve) => {
-      const callers = this.waiting.get(tokenHash);
-      if (callers === undefined) this.waiting.set(tokenHash, [resolve]);
-      else callers.push(resolve);
-      if (!this.reading) void this.scope.runInAsyncScope(() => this.readWaiting());
-    });
-    if (read instanceof Error) throw read;
-    return read;
-  }
-
-  private async readWaiting(): Promise<void> {
-    this.reading = true;
-    while (this.waiting.size > 0) {
-      const batch = this.waiting;
-      this.waiting = new Map();
-      try {
-        const { principals, version } = await this.tokens.authenticateHashes([...batch.keys()]);
-        for (const [hash, callers] of batch) for (const resolve of callers) resolve({ principal: principals.get(hash) ?? null, version });
-      } catch (error) {
-        for (const callers of batch.values()) for (const resolve of callers) resolve(error as Error);
-      }
-    }
-    this.reading = false;
-  }
-}
 
 /**
  * The server's store on PostgreSQL: the driver is asynchronous, so operations run on the event
