@@ -46,6 +46,12 @@ export interface Credential {
   tokenHash: string;
 }
 
+/** A token's principal (null when refused) and the version of the data it was read at, in the same snapshot. */
+export interface TokenRead {
+  principal: Principal | null;
+  version: string;
+}
+
 /** A token's last use is recorded once a minute at most: a write per request would queue behind every import. */
 export const LAST_USE_PRECISION_MS = 60_000;
 
@@ -187,8 +193,8 @@ export class TokenStore {
     return (await this.authenticateHash(hashToken(token))).principal;
   }
 
-  /** The principal of a token's hash (null when refused) and the version of the data it was read at, in the same snapshot. */
-  async authenticateHash(tokenHash: string): Promise<{ principal: Principal | null; version: string }> {
+  /** What a token's hash stands for now. */
+  async authenticateHash(tokenHash: string): Promise<TokenRead> {
     const { principals, version } = await this.authenticateHashes([tokenHash]);
     return { principal: principals.get(tokenHash) ?? null, version };
   }

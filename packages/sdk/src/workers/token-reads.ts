@@ -1,5 +1,5 @@
 import { AsyncResource } from 'node:async_hooks';
-import type { Principal, TokenStore } from '../store/tokens.js';
+import type { TokenRead, TokenStore } from '../store/tokens.js';
 
 /**
  * The token reads of the server's requests that arrive together (those its event loop takes in
@@ -12,25 +12,23 @@ import type { Principal, TokenStore } from '../store/tokens.js';
  * process made it.
  */
 export class TokenReads {
-  private waiting = new Map<string, ((read: { principal: Principal | null; version: string } | Error) => void)[]>();
+  private waiting = new Map<string, { resolve: (read: TokenRead) => void; reject: (error: unknown) => void }[]>();
   private reading = false;
   /** The context the reads run in: the executor's, never the request's that happened to start them (its transaction or lock timeout). */
   private readonly scope = new AsyncResource('cafsup.tokenReads');
 
   constructor(private readonly tokens: TokenStore) {}
 
-  async read(tokenHash: string): Promise<{ principal: Principal | null; version: string }> {
-    const read = await new Promise<{ principal: Principal | null; version: string } | Error>((resolve) => {
+  read(tokenHash: string): Promise<TokenRead> {
+    return new Promise((resolve, reject) => {
       const callers = this.waiting.get(tokenHash);
-      if (callers === undefined) this.waiting.set(tokenHash, [resolve]);
-      else callers.push(resolve);
+      if (callers === undefined) this.waiting.set(tokenHash, [{ resolve, reject }]);
+      else callers.push({ resolve, reject });
       if (!this.reading) {
         this.reading = true;
         setImmediate(() => void this.scope.runInAsyncScope(() => this.readWaiting()));
       }
     });
-    if (read instanceof Error) throw read;
-    return read;
   }
 
   private async readWaiting(): Promise<void> {
@@ -39,9 +37,9 @@ export class TokenReads {
       this.waiting = new Map();
       try {
         const { principals, version } = await this.tokens.authenticateHashes([...batch.keys()]);
-        for (const [hash, callers] of batch) for (const resolve of callers) resolve({ principal: principals.get(hash) ?? null, version });
+        for (const [hash, callers] of batch) for (const { resolve } of callers) resolve({ principal: principals.get(hash) ?? null, version });
       } catch (error) {
-        for (const callers of batch.values()) for (const resolve of callers) resolve(error as Error);
+        for (const callers of batch.values()) for (const { reject } of callers) reject(error);
       }
     }
     this.reading = false;
