@@ -5,6 +5,8 @@ import { createClient, type CafsupClient } from '@cafsup/sdk';
 import { CAFSUP_BIN, CliSandbox } from './support/cli.js';
 import { Terminal } from './support/terminal.js';
 import { POSTGRES_URL, freshDatabase } from './support/postgres.js';
+import { startCluster, type Cluster } from './support/postgres-cluster.mjs';
+import { GLOBAL_LOCK } from '../packages/sdk/src/store/engine/postgres.js';
 
 // PostgreSQL as a team or a nation would run it (operations.md, "Two engines, one behaviour"):
 // a file copied into it, several `cafsup serve` processes on one database. The contract suite
@@ -12,8 +14,8 @@ import { POSTGRES_URL, freshDatabase } from './support/postgres.js';
 
 const ACTOR = 'Camille Roux <camille.roux@caf78.fr>';
 
-/** `cafsup serve` as a process of its own on a free port: its base URL once it listens. */
-function serve(sandbox: CliSandbox, database: string): Promise<{ url: string; process: ChildProcess }> {
+/** `cafsup serve` as a process of its own on a free port: its base URL once it listens, and what it wrote on stderr by then. */
+function serve(sandbox: CliSandbox, database: string): Promise<{ url: string; process: ChildProcess; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CAFSUP_BIN, 'serve', '--port', '0', '--checkpoint-minutes', '0', '--db', database], {
       env: sandbox.env({ CAFSUP_DB: undefined }),
@@ -23,7 +25,7 @@ function serve(sandbox: CliSandbox, database: string): Promise<{ url: string; pr
     child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString('utf8');
       const address = /écoute sur (\S+)/.exec(stderr)?.[1];
-      if (address !== undefined) resolve({ url: address, process: child });
+      if (address !== undefined) resolve({ url: address, process: child, stderr });
     });
     child.on('exit', (code) => reject(new Error(`cafsup serve s’est arrêté (${code}) : ${stderr}`)));
   });
@@ -55,6 +57,17 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
       6,
       expect.stringContaining('Base PostgreSQL postgres://postgres@127.0.0.1:1/cafsup : serveur injoignable'),
     ]);
+    // A URL the driver could not read is a usage error, said before anything is tried.
+    const unreadable = sandbox.run(['partners', '--db', 'postgres://postgres:secret@[127.0.0.1/cafsup']);
+    expect([unreadable.status, unreadable.stderr]).toEqual([
+      2,
+      'URL PostgreSQL illisible (--db) : attendu postgres://utilisateur:mot-de-passe@hôte:port/base.\nAide : cafsup --help\n',
+    ]);
+    // Where the data is, as shown, never carries the password (the run's cluster trusts any).
+    const shown = sandbox.run(['whoami', '--db', POSTGRES_URL!.replace('postgres@', 'postgres:secret@')]);
+    expect(shown.status, shown.stderr).toBe(0);
+    expect(shown.stdout).toContain(`Données : base PostgreSQL postgres://postgres:***@127.0.0.1:${port}/postgres (--db)`);
+    expect(shown.stdout + shown.stderr).not.toContain('secret');
   });
 
   it('copies the demo file with `cafsup migrate --to`: same export, same chain head, verify passes; a second copy is refused', () => {
@@ -228,6 +241,106 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
       expect(revoked.status, revoked.stderr).toBe(0);
       // Refused: past the address's limit, as any token that does not pass (429), never 200.
       expect(await Promise.all([summary(first.url), summary(second.url)])).toEqual([429, 429]);
+    } finally {
+      await Promise.all(clients.map((client) => client.close()));
+    }
+  });
+});
+
+// A cluster of its own, restarted at once (as a crash would) while writes are on their way: the
+// run's shared cluster serves the other tests meanwhile.
+describe.skipIf(POSTGRES_URL === null)('PostgreSQL restarted under writes', () => {
+  const sandbox = new CliSandbox();
+  let cluster: Cluster;
+  const servers: ChildProcess[] = [];
+
+  beforeAll(async () => {
+    cluster = (await startCluster())!;
+    expect(sandbox.run(['demo'], { env: { CAFSUP_ACTOR: ACTOR } }).status).toBe(0);
+    expect(sandbox.run(['migrate', '--to', cluster.url]).status).toBe(0);
+  });
+  afterAll(() => {
+    for (const server of servers) server.kill('SIGTERM');
+    cluster.stop();
+    sandbox.cleanup();
+  });
+
+  // An import holds every partner's key, then drops and builds indexes: a write must wait for it
+  // before it reads a table, or each waits for the other (a deadlock, and the import failed).
+  it('makes a write wait for a write that holds everything before it touches a table', async () => {
+    const holder = new pg.Client({ connectionString: cluster.url });
+    await holder.connect();
+    const local = createClient({ database: cluster.url, actor: { name: 'Camille Roux', email: 'camille.roux@caf78.fr' } });
+    try {
+      await holder.query(`BEGIN; SELECT ${GLOBAL_LOCK}`);
+      const suspended = local.habilitations.suspend(['amp-h0003'], { reason: 'Écriture pendant un import' });
+      // The write is waiting: for the key, holding nothing on habilitations.
+      const deadline = Date.now() + 10_000;
+      const waiting = async () =>
+        Number((await holder.query("SELECT COUNT(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND pid <> pg_backend_pid()")).rows[0].n);
+      while ((await waiting()) === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(await waiting()).toBe(1);
+      await holder.query('SET lock_timeout = 1000; LOCK TABLE habilitations IN ACCESS EXCLUSIVE MODE');
+      await holder.query('COMMIT');
+      expect((await suspended).changed.map((change) => change.id)).toEqual(['amp-h0003']);
+      await local.habilitations.reinstate(['amp-h0003'], { reason: 'Fin du test' });
+    } finally {
+      await holder.end();
+      await local.close();
+    }
+  });
+
+  it('keeps both servers running, answers again once the database is back, and loses no acknowledged write', async () => {
+    const token = sandbox.run(
+      ['token', 'create', 'Camille Roux', '--email', 'camille.roux@caf78.fr', '--role', 'superviseur', '--caf', '*', '--quiet', '--db', cluster.url],
+      { env: { CAFSUP_ACTOR: ACTOR } },
+    );
+    expect(token.status, token.stderr).toBe(0);
+    // With a password in the URL (the cluster trusts any): the start-up line, which goes to the journal, masks it.
+    const withPassword = cluster.url.replace('postgres@', 'postgres:secret@');
+    const started = await Promise.all([serve(sandbox, withPassword), serve(sandbox, withPassword)]);
+    servers.push(...started.map((server) => server.process));
+    expect(started[0].stderr).toContain('(base postgres://postgres:***@127.0.0.1:');
+    expect(started.map((server) => server.stderr).join('')).not.toContain('secret');
+    const clients = started.map((server) => createClient({ baseUrl: server.url, token: token.stdout.trim(), retries: 0 }));
+    try {
+      const ids = (await clients[0]!.habilitations.list({ partnerId: 'amp', status: 'active', limit: 8 })).items.map((item) => item.id);
+      const acknowledged: number[] = [];
+      let writing = true;
+      // Eight writers, half through each server, suspending and reinstating until told to stop;
+      // what fails while the database is down is only counted.
+      const writers = ids.map(async (id, index) => {
+        const client = clients[index % 2]!;
+        let failures = 0;
+        while (writing) {
+          for (const action of ['suspend', 'reinstate'] as const) {
+            try {
+              acknowledged.push(
+                ...(await client.habilitations[action]([id], { reason: 'Écritures pendant un redémarrage' })).changed.map((change) => change.traceId!),
+              );
+            } catch {
+              failures += 1;
+            }
+          }
+        }
+        return failures;
+      });
+      const deadline = Date.now() + 30_000;
+      while (acknowledged.length < 40 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      cluster.restart();
+      const afterRestart = acknowledged.length;
+      while (acknowledged.length < afterRestart + 40 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      writing = false;
+      const failures = (await Promise.all(writers)).reduce((sum, count) => sum + count, 0);
+
+      // Both processes still run and write: the writes after the restart were acknowledged.
+      expect(started.map((server) => server.process.exitCode)).toEqual([null, null]);
+      expect(acknowledged.length).toBeGreaterThanOrEqual(afterRestart + 40);
+      expect(failures).toBeGreaterThan(0);
+      // Every acknowledged write is in the trail, which verifies.
+      const traces = sandbox.json<{ traces: { id: number }[] }>(['traces', '--limit', '100000', '--db', cluster.url]).traces.map((trace) => trace.id);
+      expect(acknowledged.filter((id) => !traces.includes(id))).toEqual([]);
+      expect(sandbox.json<{ ok: boolean }>(['traces', 'verify', '--db', cluster.url]).ok).toBe(true);
     } finally {
       await Promise.all(clients.map((client) => client.close()));
     }

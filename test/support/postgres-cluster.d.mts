@@ -4,6 +4,8 @@ export interface Cluster {
   url: string;
   /** `postgres --version` of the binaries used. */
   version: string;
+  /** Stops the server at once, as a crash would, and starts it again on the same port. */
+  restart(): void;
   stop(): void;
 }
 

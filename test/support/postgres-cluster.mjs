@@ -58,10 +58,17 @@ export async function startCluster({ settings = {} } = {}) {
   as('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '--no-locale', '-E', 'UTF8', '--no-sync']);
   const port = await freePort();
   const options = Object.entries({ ...DEFAULT_SETTINGS, ...settings }).map(([name, value]) => `-c ${name}=${value}`);
-  as('pg_ctl', ['-D', data, '-l', join(dir, 'log'), '-o', [`-p ${port}`, `-k ${dir}`, '-c listen_addresses=127.0.0.1', ...options].join(' '), '-w', 'start']);
+  const start = () =>
+    as('pg_ctl', ['-D', data, '-l', join(dir, 'log'), '-o', [`-p ${port}`, `-k ${dir}`, '-c listen_addresses=127.0.0.1', ...options].join(' '), '-w', 'start']);
+  start();
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     version: execFileSync(join(bin, 'postgres'), ['--version'], { encoding: 'utf8' }).trim(),
+    /** Stops the server at once, as a crash would (its clients' connections cut), and starts it again. */
+    restart() {
+      as('pg_ctl', ['-D', data, '-m', 'immediate', 'stop']);
+      start();
+    },
     stop() {
       try {
         as('pg_ctl', ['-D', data, '-m', 'immediate', 'stop']);

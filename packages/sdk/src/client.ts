@@ -3,7 +3,7 @@ import { HttpTransport, type HttpTransportOptions } from './transports/http.js';
 import { LocalTransport } from './transports/local.js';
 import { PooledTransport } from './transports/pooled.js';
 import { resolveProfile } from './profiles.js';
-import { isPostgresUrl } from './store/store.js';
+import { isPostgresUrl } from './settings.js';
 import type { Identity, Operation, Transport, TransportInfo } from './transports/transport.js';
 import type { PartnerScope } from './store/audit.js';
 import { Audit, Avenants, Dataset, Quotas } from './resources/index.js';

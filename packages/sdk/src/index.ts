@@ -20,7 +20,8 @@ export { CafsupError, type ErrorCode } from '@cafsup/shared';
 export type { DatasetSummary } from './store/store.js';
 
 // For `cafsup serve`: the store, the one table of operations, and the tokens it keeps.
-export { Store, isPostgresUrl, type StoreOptions } from './store/store.js';
+export { Store, type StoreOptions } from './store/store.js';
+export { isPostgresUrl, shownLocation } from './settings.js';
 export { sha256 } from './store/traces.js';
 export { writable } from './store/connection.js';
 export { backupDatabase, type BackupOptions, type BackupOutcome } from './store/backup.js';

@@ -1,5 +1,5 @@
 import { CafsupError, parseActor, type Actor } from '@cafsup/shared';
-import { defaultDatabasePath, readSettings, readToken, type SavedSettings } from './settings.js';
+import { defaultDatabasePath, isPostgresUrl, readSettings, readToken, shownLocation, type SavedSettings } from './settings.js';
 
 export * from './settings.js';
 
@@ -39,6 +39,16 @@ function savedProfile(settings: SavedSettings, name: string, chosenBy: string, e
  * platform's data folder. Two sources at one level would leave a write's destination to chance:
  * they are refused (VALIDATION), as is a `CAFSUP_TOKEN` that no server would receive.
  */
+/** A PostgreSQL URL the driver can read (checked here, a usage error, rather than failing inside the driver); a file path as it is. */
+function readableUrl(database: string, chosenBy: string): string {
+  if (isPostgresUrl(database) && !URL.canParse(database)) {
+    throw new CafsupError('VALIDATION', `URL PostgreSQL illisible (${chosenBy}) : attendu postgres://utilisateur:mot-de-passe@hôte:port/base.`, {
+      problems: [{ path: chosenBy, message: 'URL illisible' }],
+    });
+  }
+  return database;
+}
+
 export function resolveConnection(flags: ConnectionFlags = {}, env: NodeJS.ProcessEnv = process.env): ResolvedConnection {
   const settings = readSettings();
   const both = (level: string, names: string[]) =>
@@ -46,7 +56,7 @@ export function resolveConnection(flags: ConnectionFlags = {}, env: NodeJS.Proce
       problems: names.map((name) => ({ path: name, message: 'source de données en concurrence' })),
     });
   if (flags.db !== undefined && flags.profile !== undefined) throw both('ligne de commande', ['--db', '--profile']);
-  if (flags.db !== undefined) return { kind: 'local', profile: null, database: flags.db, actor: null, chosenBy: '--db' };
+  if (flags.db !== undefined) return { kind: 'local', profile: null, database: readableUrl(flags.db, '--db'), actor: null, chosenBy: '--db' };
   if (flags.profile !== undefined) return savedProfile(settings, flags.profile, '--profile', env);
   const set = (name: string) => (env[name] ?? '') !== '';
   const fromEnvironment = ['CAFSUP_URL', 'CAFSUP_DB', 'CAFSUP_DATABASE_URL', 'CAFSUP_PROFILE'].filter(set);
@@ -59,10 +69,16 @@ export function resolveConnection(flags: ConnectionFlags = {}, env: NodeJS.Proce
     if (set('CAFSUP_TOKEN')) {
       throw new CafsupError(
         'VALIDATION',
-        `CAFSUP_TOKEN est défini mais les données viennent du fichier ${database} (${chosenBy}) : ajoutez CAFSUP_URL pour un serveur, ou retirez CAFSUP_TOKEN.`,
+        `CAFSUP_TOKEN est défini mais les données viennent de ${shownLocation(database)} (${chosenBy}) : ajoutez CAFSUP_URL pour un serveur, ou retirez CAFSUP_TOKEN.`,
       );
     }
-    return { kind: 'local', profile: null, database, actor: settings.actor === undefined ? null : parseActor(settings.actor), chosenBy };
+    return {
+      kind: 'local',
+      profile: null,
+      database: readableUrl(database, chosenBy),
+      actor: settings.actor === undefined ? null : parseActor(settings.actor),
+      chosenBy,
+    };
   };
   if (set('CAFSUP_DB')) return local(env.CAFSUP_DB!, 'CAFSUP_DB');
   // A shared PostgreSQL database (operations.md), by the name its operators expect.

@@ -77,3 +77,27 @@ export function readToken(profile: string): string | undefined {
   const token = readJsonObject(tokensFilePath())[profile];
   return typeof token === 'string' ? token : undefined;
 }
+
+/** A PostgreSQL URL (`postgres://` or `postgresql://`): the shared engine. */
+export function isPostgresUrl(location: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(location);
+}
+
+/**
+ * A database URL without its password, for messages and logs. Here, with the settings, so that
+ * showing a location never loads the store or its driver.
+ */
+export function redact(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== '') parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return 'postgres://…';
+  }
+}
+
+/** Where the data is, as shown to a person or a log: a file's path, or a PostgreSQL URL with its password masked. */
+export function shownLocation(location: string): string {
+  return isPostgresUrl(location) ? redact(location) : location;
+}

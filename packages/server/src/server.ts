@@ -199,8 +199,20 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   pool.internalErrors = (error) => app.log.error({ err: { message: error.message, stack: error.stack } }, 'erreur interne');
 
   app.setErrorHandler((error: unknown, _request, reply) => {
-    const failure = frenchFrameworkError(error as { code?: string; statusCode?: number; message: string }) ?? toCafsupError(error);
+    let failure = frenchFrameworkError(error as { code?: string; statusCode?: number; message: string }) ?? toCafsupError(error);
     if (failure.code === 'INTERNAL') app.log.error({ err: failure.cause ?? error }, 'erreur interne');
+    // Where the database is (a PostgreSQL role, host, port and name; a file's path) is the
+    // server's to log, not its callers' to read: /readyz and a refused token need no token.
+    const location = failure.details.path;
+    if (failure.code === 'UNAVAILABLE' && typeof location === 'string') {
+      app.log.warn({ err: { message: failure.message } }, 'base indisponible');
+      const { path: _path, problem, ...details } = failure.details;
+      failure = new CafsupError(
+        failure.code,
+        typeof problem === 'string' ? `Base de données du serveur : ${problem}.` : 'Base de données du serveur indisponible.',
+        details,
+      );
+    }
     // A busy database or a limit says when to come back; a lock that outlasted the deadline, in a second.
     if (failure.code === 'UNAVAILABLE' || failure.code === 'RATE_LIMITED') {
       reply.header('retry-after', String(typeof failure.details.retryAfterSeconds === 'number' ? failure.details.retryAfterSeconds : 1));
@@ -236,7 +248,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
         : 'Jeton refusé (inconnu, révoqué, expiré, ou son titulaire est suspendu).',
     );
   };
-  const bearer = (request: FastifyRequest) => /^Bearer (\S{1,512})$/.exec(request.headers.authorization ?? '')?.[1];
+  // The scheme's name is case-insensitive (RFC 9110): `bearer` is Bearer.
+  const bearer = (request: FastifyRequest) => /^Bearer (\S{1,512})$/i.exec(request.headers.authorization ?? '')?.[1];
 
   /**
    * Bearer token → principal. A valid token always passes (a flood of bad ones from the same

@@ -342,6 +342,8 @@ class EntityWriter {
   readonly touchedPartners = new Set<string>();
   /** Whether the secondary indexes of these tables were dropped, to be built again at the end. */
   readonly deferred: Record<keyof typeof DEFERRED_INDEXES, boolean> = { habilitations: false, users: false };
+  /** Whether these tables held rows before the import (PostgreSQL's, read by `defer`). */
+  private readonly filledBefore: Partial<Record<keyof typeof DEFERRED_INDEXES, boolean>> = {};
   // Where each id was first seen, as an index: a million paths as strings would weigh on the heap.
   private readonly seen: Record<Exclude<DatasetSection, 'habilitations'>, Map<string, number>> = {
     cafs: new Map(),
@@ -472,9 +474,15 @@ class EntityWriter {
     return (this.habilitationBase ??= (await this.db.value<number>(STATEMENTS.habilitationKeyBase))!);
   }
 
-  /** Drops the deferred indexes of `table` once its rows so far (`count`) are more than DEFER_INDEXES_AFTER. */
+  /**
+   * Drops the deferred indexes of `table` once its rows so far (`count`) are more than
+   * DEFER_INDEXES_AFTER. On PostgreSQL only into a table empty before the import: DROP INDEX
+   * locks the table against every reader until the import commits, and a store in use must keep
+   * answering meanwhile (with the rows of before). Called first before the table's first row.
+   */
   private async defer(table: keyof typeof DEFERRED_INDEXES, count: number): Promise<void> {
-    if (this.deferred[table] || count <= DEFER_INDEXES_AFTER) return;
+    if (this.db.dialect === 'postgres') this.filledBefore[table] ??= (await this.db.value<boolean>(`SELECT EXISTS (SELECT 1 FROM ${table})`)) === true;
+    if (this.deferred[table] || count <= DEFER_INDEXES_AFTER || this.filledBefore[table] === true) return;
     for (const { name } of DEFERRED_INDEXES[table]) await this.db.exec(`DROP INDEX ${name}`);
     this.deferred[table] = true;
   }

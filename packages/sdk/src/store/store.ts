@@ -45,7 +45,8 @@ import { Workflows } from './workflows/index.js';
 import { PartnerCache, cacheBasis } from './partner-cache.js';
 import { AuditEngine, type AuditQuery, type AuditText, type PartnerScope } from './audit.js';
 import { openDatabase } from './connection.js';
-import { dialectOf, redact, type Sql } from './engine/engine.js';
+import { isPostgresUrl, redact } from '../settings.js';
+import { dialectOf, type Sql } from './engine/engine.js';
 import { SqliteSql } from './engine/sqlite.js';
 import type { PostgresSql } from './engine/postgres.js';
 import { ConventionCache, type PartnerConvention } from './conventions.js';
@@ -96,11 +97,6 @@ export interface StoreOptions {
 
 const PURGE_BATCH = 5000;
 const LISTED_PURGE_IDS = 1000;
-
-/** A PostgreSQL URL (`postgres://` or `postgresql://`): the shared engine. */
-export function isPostgresUrl(location: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(location);
-}
 
 /**
  * The store: the only place that knows SQL, over one of two engines (engine/engine.ts) —

@@ -1,6 +1,6 @@
 import { actorSchema, parseInput, toCafsupError, type Actor, type AuditSettings } from '@cafsup/shared';
-import { Store, isPostgresUrl } from '../store/store.js';
-import { redact } from '../store/engine/engine.js';
+import { shownLocation } from '../settings.js';
+import { Store } from '../store/store.js';
 import type { PartnerScope } from '../store/audit.js';
 import { toDatasetInput, type DatasetSource } from '../dataset/source.js';
 import { executeOperation, type Caller } from '../operations/execute.js';
@@ -102,7 +102,7 @@ export class LocalTransport implements Transport {
   }
 
   info(): TransportInfo {
-    return { kind: 'local', location: isPostgresUrl(this.location) ? redact(this.location) : this.location, actor: this.caller.actor };
+    return { kind: 'local', location: shownLocation(this.location), actor: this.caller.actor };
   }
 
   async close(): Promise<void> {

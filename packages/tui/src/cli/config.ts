@@ -34,10 +34,13 @@ export function readConfig(): ConfigValues {
 
 type Settings = ConfigValues & { profile?: string; profiles?: Record<string, Profile> };
 
-/** The settings file for writing, through conf (atomic writes); loaded only when a setting changes. */
+/**
+ * The settings file for writing, through conf (atomic writes); loaded only when a setting
+ * changes. Of mode 0600: a saved database may be a PostgreSQL URL with its password.
+ */
 export async function openConfig(): Promise<import('conf').default<Settings>> {
   const { default: Conf } = await import('conf');
-  return new Conf<Settings>({ projectName: 'cafsup', cwd: configDirectory(), configName: CONFIG_NAME });
+  return new Conf<Settings>({ projectName: 'cafsup', cwd: configDirectory(), configName: CONFIG_NAME, configFileMode: 0o600 });
 }
 
 /** The tokens, apart from the settings: a folder of mode 0700, a file of mode 0600 (pitfalls.md). */

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { CafsupError, type Actor } from '@cafsup/shared';
 import type { CafsupClient, ResolvedConnection } from '@cafsup/sdk';
-import { readSettings } from '@cafsup/sdk/settings';
+import { readSettings, shownLocation } from '@cafsup/sdk/settings';
 import type { ConfigValues } from './config.js';
 
 /** Both ends are a person's terminal: someone can answer a question and read a screen. */
@@ -91,10 +91,10 @@ export class Context {
     return connection.database;
   }
 
-  /** The file path or the server URL, for status lines. */
+  /** The file path, the server URL or the PostgreSQL URL without its password, for status lines. */
   async source(): Promise<string> {
     const connection = await this.connection();
-    return connection.kind === 'http' ? connection.baseUrl : connection.database;
+    return connection.kind === 'http' ? connection.baseUrl : shownLocation(connection.database);
   }
 
   /**

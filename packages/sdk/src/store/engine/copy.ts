@@ -2,7 +2,7 @@ import { CafsupError } from '@cafsup/shared';
 import { openDatabase } from '../connection.js';
 import { readHead } from '../meta.js';
 import { SCHEMA_VERSION } from '../schema.js';
-import { redact } from './engine.js';
+import { redact } from '../../settings.js';
 
 /** Rows per INSERT: well under PostgreSQL's 65,535 parameters for the widest table. */
 const BATCH = 1000;

@@ -17,20 +17,6 @@ export function unavailable(retryAfterSeconds: number): CafsupError {
   });
 }
 
-/**
- * A database URL without its password, for messages and logs. Here rather than beside the
- * PostgreSQL engine so that showing a location never loads the driver.
- */
-export function redact(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password !== '') parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return 'postgres://…';
-  }
-}
-
 /** `?` parameters in order, or `@name` parameters by name. A boolean is stored as 1 or 0, undefined as NULL. */
 export type Params = readonly unknown[] | Readonly<Record<string, unknown>>;
 

@@ -1,7 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import pg from 'pg';
 import { CafsupError } from '@cafsup/shared';
-import { redact, unavailable, type Params, type Sql } from './engine.js';
+import { redact } from '../../settings.js';
+import { unavailable, type Params, type Sql } from './engine.js';
 
 /**
  * Rewrites `?` and `@name` parameters as PostgreSQL's `$n`, skipping string literals, quoted
@@ -131,7 +132,7 @@ const LOCK_TIMEOUT_MS = 15_000;
  * appended (traces.ts) — so two writes never wait for each other in a circle.
  */
 const LOCK_SPACE = 1667327603; // 'cafs'
-const GLOBAL_LOCK = `pg_advisory_xact_lock(${LOCK_SPACE}, 0)`;
+export const GLOBAL_LOCK = `pg_advisory_xact_lock(${LOCK_SPACE}, 0)`;
 const GLOBAL_SHARED_LOCK = `pg_advisory_xact_lock_shared(${LOCK_SPACE}, 0)`;
 const partnerLock = (key: number, wait: boolean) => `pg_${wait ? '' : 'try_'}advisory_xact_lock(${LOCK_SPACE + 1}, ${key})`;
 
@@ -178,11 +179,22 @@ const CONNECTION_PROBLEMS: Record<string, string> = {
     'base en lecture seule (serveur de secours, ou rôle en default_transaction_read_only), rien n’a été écrit : écrivez sur le serveur principal, avec un rôle qui peut écrire',
 };
 
+/** The same for the driver's own errors, which carry no code: by their message. */
+const DRIVER_PROBLEMS: [RegExp, string][] = [
+  [/client password must be a string/, 'mot de passe absent : le serveur en demande un (dans l’URL, ou PGPASSWORD)'],
+  [/^Connection terminated/, 'connexion coupée par le serveur'],
+  [/does not support SSL/, 'le serveur n’accepte pas SSL (retirez sslmode de l’URL, ou activez SSL sur le serveur)'],
+  [/self[- ]signed certificate|unable to verify the first certificate|certificate has expired/, 'certificat du serveur refusé'],
+];
+
 /** A driver error as cafsup's: a base that cannot be reached or used is UNAVAILABLE, in French; the rest stays as it is. */
 export function translateError(error: unknown, url: string): unknown {
-  const problem = CONNECTION_PROBLEMS[(error as { code?: string }).code ?? ''];
+  const { code, message } = error as { code?: string; message?: unknown };
+  const problem =
+    CONNECTION_PROBLEMS[code ?? ''] ??
+    (typeof message === 'string' && code === undefined ? DRIVER_PROBLEMS.find(([pattern]) => pattern.test(message))?.[1] : undefined);
   if (problem === undefined) return error;
-  return new CafsupError('UNAVAILABLE', `Base PostgreSQL ${redact(url)} : ${problem} (${(error as Error).message}).`, { path: redact(url) }, { cause: error });
+  return new CafsupError('UNAVAILABLE', `Base PostgreSQL ${redact(url)} : ${problem} (${String(message)}).`, { path: redact(url), problem }, { cause: error });
 }
 
 /**
@@ -217,6 +229,9 @@ export class PostgresSql implements Sql {
     this.pool = new pg.Pool({ connectionString: url, max: options.max ?? 10, types: TYPES, application_name: 'cafsup' });
     // An idle connection the server closed must not crash the process: the next query reconnects.
     this.pool.on('error', () => undefined);
+    // Nor one in use (the server restarted under a write): its query fails, and that failure is the
+    // caller's; node-postgres would also emit it on the connection, where no listener meant a crash.
+    this.pool.on('connect', (client) => client.on('error', () => undefined));
   }
 
   /**
@@ -585,13 +600,18 @@ export class PostgresSql implements Sql {
     const inside = this.current();
     if (inside === undefined || !inside.writes) throw new Error('partners are locked inside a write transaction');
     if (inside.locks.kind === 'global') return null;
+    // The global key, shared, before anything is read: a write that holds everything (an import,
+    // which drops and builds indexes) is then waited for before a table is touched. Taken after
+    // the read, a write held the table an import's DROP INDEX waited for while it waited for the
+    // import: a deadlock, and the import failed.
+    if (inside.locks.kind === 'none') inside.pending.push(`SELECT ${GLOBAL_SHARED_LOCK}`);
     // With the statements left for later (the write's BEGIN most often), in one round trip.
     const rows = (await this.simple(inside, withLiterals(select, params), 'array')).at(-1)!.rows as unknown[][];
     const partners = new Set(rows.map((row) => String(row[0])));
     const held = inside.locks.kind === 'partners' ? inside.locks.keys : new Set<number>();
     const keys = [...new Set([...partners].map(partnerLockKey))].filter((key) => !held.has(key)).sort((a, b) => a - b);
     const highest = Math.max(-Infinity, ...held);
-    const locks = [...(inside.locks.kind === 'none' ? [GLOBAL_SHARED_LOCK] : []), ...keys.map((key) => partnerLock(key, key > highest))];
+    const locks = keys.map((key) => partnerLock(key, key > highest));
     const statements = locks.map((lock) => `SELECT ${lock} AS granted`);
     // Locks that wait answer nothing worth reading (a lock not granted in time fails the write):
     // they go with the write's next statement, which they come before.

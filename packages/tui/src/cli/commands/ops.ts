@@ -72,7 +72,7 @@ export const backupCommand: Command = {
     if (out === undefined || out.trim() === '') throw new UsageError(`Il manque --out FICHIER. Usage : ${backupCommand.usage}`);
     const database = await context.databasePath();
     if (isPostgresUrl(database)) {
-      throw new UsageError('Sur PostgreSQL, la sauvegarde se fait avec pg_dump (voir le README, « Sauvegarde ») : cafsup backup copie un fichier SQLite.');
+      throw new UsageError('Sur PostgreSQL, la sauvegarde se fait avec pg_dump (voir le README, « Backups ») : cafsup backup copie un fichier SQLite.');
     }
     const outcome = await backupDatabase(database, out, { force: options.force === true });
     return {

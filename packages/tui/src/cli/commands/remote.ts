@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { TOKEN_ROLE_LABELS, escapeForTerminal, formatActor, isEmail } from '@cafsup/shared';
-import { ALL_CAFS, Store, createClient, defaultCheckpointsPath, loadSigningKey, readSettings, type TokenView } from '@cafsup/sdk';
+import { ALL_CAFS, Store, createClient, defaultCheckpointsPath, isPostgresUrl, loadSigningKey, readSettings, shownLocation, type TokenView } from '@cafsup/sdk';
 import { idsOf, stringOption, type Command } from '../command.js';
 import { openConfig, openTokens } from '../config.js';
 import { UsageError, type Context } from '../context.js';
@@ -67,7 +67,7 @@ export const serveCommand: Command = {
       ...(trustProxy.length === 0 ? {} : { trustProxy }),
     });
     const address = await app.listen({ host, port });
-    process.stderr.write(`cafsup serve : écoute sur ${address} (base ${database}). SIGTERM ou Ctrl-C pour arrêter proprement.\n`);
+    process.stderr.write(`cafsup serve : écoute sur ${address} (base ${shownLocation(database)}). SIGTERM ou Ctrl-C pour arrêter proprement.\n`);
     // A stop finishes the requests in flight before the process ends.
     await Promise.race([once(process, 'SIGTERM'), once(process, 'SIGINT'), once(process, 'SIGHUP')]);
     await app.close();
@@ -320,7 +320,7 @@ export const whoamiCommand: Command = {
             ? ['  --actor est ignoré : sur un serveur, chaque écriture porte le nom du titulaire du jeton.']
             : []),
           `Rôle : ${TOKEN_ROLE_LABELS[identity.role]}, ${identity.cafs.includes(ALL_CAFS) ? 'toutes les Caf' : `Caf ${identity.cafs.join(', ')}`}`,
-          `Données : ${connection.kind === 'http' ? 'serveur' : 'fichier'} ${location} (${connection.chosenBy}${connection.profile === null ? '' : `, profil « ${connection.profile} »`})`,
+          `Données : ${connection.kind === 'http' ? 'serveur' : isPostgresUrl(location) ? 'base PostgreSQL' : 'fichier'} ${location} (${connection.chosenBy}${connection.profile === null ? '' : `, profil « ${connection.profile} »`})`,
         ].join('\n'),
     };
   },
