@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { createClient, type CafsupClient } from '@cafsup/sdk';
@@ -344,5 +346,24 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL restarted under writes', () =
     } finally {
       await Promise.all(clients.map((client) => client.close()));
     }
+  });
+
+  it('says at once, exit 6, that a role asking for a password was given none', async () => {
+    const admin = new pg.Client({ connectionString: cluster.url });
+    await admin.connect();
+    try {
+      await admin.query("CREATE ROLE lecteur LOGIN PASSWORD 'motdepasse'");
+      const directory = (await admin.query<{ data_directory: string }>('SHOW data_directory')).rows[0]!.data_directory;
+      writeFileSync(join(directory, 'pg_hba.conf'), 'local all all trust\nhost all postgres 127.0.0.1/32 trust\nhost all all 127.0.0.1/32 scram-sha-256\n');
+      await admin.query('SELECT pg_reload_conf()');
+    } finally {
+      await admin.end();
+    }
+    const url = cluster.url.replace('postgres@', 'lecteur@');
+    const started = Date.now();
+    const refused = sandbox.run(['partners', '--db', url], { env: { PGPASSWORD: undefined } });
+    expect([refused.status, refused.stderr]).toEqual([6, expect.stringContaining(`Base PostgreSQL ${url} : mot de passe absent : le serveur en demande un`)]);
+    // node-postgres leaves that connection open until the server's own timeout (a minute).
+    expect(Date.now() - started).toBeLessThan(30_000);
   });
 });

@@ -396,5 +396,9 @@ main(argv).then(
   },
   async (error: unknown) => {
     process.exitCode = await report(error, asJson);
+    // A failure said, nothing is left to do, but a driver may still hold a socket nothing will use
+    // again (node-postgres, refused at authentication for want of a password, leaves it to the
+    // server's own timeout: a minute). Unreferenced: a process with nothing left ends at once.
+    setTimeout(() => process.exit(), 1000).unref();
   },
 );
