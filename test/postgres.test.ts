@@ -329,7 +329,13 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL restarted under writes', () =
       });
       const deadline = Date.now() + 30_000;
       while (acknowledged.length < 40 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-      cluster.restart();
+      cluster.down();
+      // While it is down, the probe says what is wrong, never where the database is.
+      const probe = await fetch(`${started[0].url}/readyz`);
+      const said = JSON.stringify(await probe.json());
+      expect([probe.status, said]).toEqual([503, expect.stringContaining('Serveur pas prêt : Base de données du serveur : ')]);
+      expect(said).not.toMatch(/postgres:|127\.0\.0\.1|secret/);
+      cluster.up();
       const afterRestart = acknowledged.length;
       while (acknowledged.length < afterRestart + 40 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
       writing = false;

@@ -4,8 +4,10 @@ export interface Cluster {
   url: string;
   /** `postgres --version` of the binaries used. */
   version: string;
-  /** Stops the server at once, as a crash would, and starts it again on the same port. */
-  restart(): void;
+  /** Stops the server at once, as a crash would (its clients' connections cut). */
+  down(): void;
+  /** Starts it again, on the same port. */
+  up(): void;
   stop(): void;
 }
 

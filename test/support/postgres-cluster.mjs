@@ -64,9 +64,11 @@ export async function startCluster({ settings = {} } = {}) {
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     version: execFileSync(join(bin, 'postgres'), ['--version'], { encoding: 'utf8' }).trim(),
-    /** Stops the server at once, as a crash would (its clients' connections cut), and starts it again. */
-    restart() {
+    /** Stops the server at once, as a crash would (its clients' connections cut); `up()` starts it again. */
+    down() {
       as('pg_ctl', ['-D', data, '-m', 'immediate', 'stop']);
+    },
+    up() {
       start();
     },
     stop() {

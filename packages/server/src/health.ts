@@ -1,9 +1,25 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { CafsupError, toCafsupError } from '@cafsup/shared';
 import type { StoreExecutor, StoreStatus } from '@cafsup/sdk';
 
 /** A probe must answer quickly even while the writer is busy: the status is read on a reader. */
 const PROBE_DEADLINE_MS = 2_000;
+
+/**
+ * A store failure as the server's callers hear it: what is wrong with the database, never where
+ * it is (a PostgreSQL role, host, port and name; a file's path), which the log keeps. A probe
+ * and a refused token need no token.
+ */
+export function withoutLocation(failure: CafsupError, log: FastifyBaseLogger): CafsupError {
+  const { path, problem, ...details } = failure.details;
+  if (failure.code !== 'UNAVAILABLE' || typeof path !== 'string') return failure;
+  log.warn({ err: { message: failure.message } }, 'base indisponible');
+  return new CafsupError(
+    failure.code,
+    typeof problem === 'string' ? `Base de données du serveur : ${problem}.` : 'Base de données du serveur indisponible.',
+    details,
+  );
+}
 
 /** Why the store is not ready, in French, or null when it is. */
 export function notReady(status: StoreStatus): string | null {
@@ -26,7 +42,7 @@ export function registerHealth(app: FastifyInstance, pool: StoreExecutor): void 
     try {
       status = await pool.status(PROBE_DEADLINE_MS);
     } catch (error) {
-      throw new CafsupError('UNAVAILABLE', `Serveur pas prêt : ${toCafsupError(error).message}`, { retryAfterSeconds: 5 });
+      throw new CafsupError('UNAVAILABLE', `Serveur pas prêt : ${withoutLocation(toCafsupError(error), app.log).message}`, { retryAfterSeconds: 5 });
     }
     const problem = notReady(status);
     if (problem !== null) throw new CafsupError('UNAVAILABLE', `Serveur pas prêt : ${problem}.`, { retryAfterSeconds: 5 });

@@ -26,7 +26,7 @@ import {
 } from '@cafsup/sdk';
 import type { TraceVerification } from '@cafsup/shared';
 import { checkTrustedProxies } from './access.js';
-import { registerHealth } from './health.js';
+import { registerHealth, withoutLocation } from './health.js';
 import { registerMetrics } from './metrics.js';
 import { registerOpenApi } from './openapi.js';
 import { registerRequestLog } from './request-log.js';
@@ -199,20 +199,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   pool.internalErrors = (error) => app.log.error({ err: { message: error.message, stack: error.stack } }, 'erreur interne');
 
   app.setErrorHandler((error: unknown, _request, reply) => {
-    let failure = frenchFrameworkError(error as { code?: string; statusCode?: number; message: string }) ?? toCafsupError(error);
+    let failure: CafsupError = frenchFrameworkError(error as { code?: string; statusCode?: number; message: string }) ?? toCafsupError(error);
     if (failure.code === 'INTERNAL') app.log.error({ err: failure.cause ?? error }, 'erreur interne');
-    // Where the database is (a PostgreSQL role, host, port and name; a file's path) is the
-    // server's to log, not its callers' to read: /readyz and a refused token need no token.
-    const location = failure.details.path;
-    if (failure.code === 'UNAVAILABLE' && typeof location === 'string') {
-      app.log.warn({ err: { message: failure.message } }, 'base indisponible');
-      const { path: _path, problem, ...details } = failure.details;
-      failure = new CafsupError(
-        failure.code,
-        typeof problem === 'string' ? `Base de données du serveur : ${problem}.` : 'Base de données du serveur indisponible.',
-        details,
-      );
-    }
+    failure = withoutLocation(failure, app.log);
     // A busy database or a limit says when to come back; a lock that outlasted the deadline, in a second.
     if (failure.code === 'UNAVAILABLE' || failure.code === 'RATE_LIMITED') {
       reply.header('retry-after', String(typeof failure.details.retryAfterSeconds === 'number' ? failure.details.retryAfterSeconds : 1));
