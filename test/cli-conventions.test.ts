@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
@@ -349,6 +349,18 @@ describe('where the data is and who acts: flag > environment > settings', () => 
     expect(sandbox.run(['config', 'set', 'database', sandbox.database]).status).toBe(0);
     expect(sandbox.json(['whoami'], { env: { CAFSUP_DB: other } }).source).toMatchObject({ location: other, chosenBy: 'CAFSUP_DB' });
     expect(sandbox.json(['whoami'], { env: { CAFSUP_DB: undefined } }).source).toMatchObject({ location: sandbox.database, chosenBy: 'config database' });
+  });
+
+  it('keeps a saved PostgreSQL password in a file only its owner reads, and shows it only when asked by name', () => {
+    const url = 'postgres://cafsup:motdepasse@127.0.0.1:1/cafsup';
+    const set = sandbox.run(['config', 'set', 'database', url]);
+    expect([set.status, set.stdout]).toEqual([0, 'database = postgres://cafsup:***@127.0.0.1:1/cafsup\n']);
+    const listed = sandbox.run(['config'], { env: { CAFSUP_DB: undefined } });
+    expect(listed.stdout).toContain('Données : postgres://cafsup:***@127.0.0.1:1/cafsup');
+    expect(listed.stdout).not.toContain('motdepasse');
+    expect(sandbox.run(['config', 'get', 'database']).stdout).toBe(`${url}\n`);
+    expect(statSync(join(sandbox.dir, 'config', 'config.json')).mode & 0o777).toBe(0o600);
+    expect(sandbox.run(['config', 'set', 'database', sandbox.database]).status).toBe(0);
   });
 
   it('refuses two sources at one level rather than choosing one silently', () => {

@@ -1,4 +1,4 @@
-import { configFilePath } from '@cafsup/sdk';
+import { configFilePath, shownLocation } from '@cafsup/sdk';
 import { CONFIG_KEYS, isConfigKey, openConfig, readConfig, validateConfigValue } from '../config.js';
 import { type Command } from '../command.js';
 import { UsageError } from '../context.js';
@@ -6,6 +6,11 @@ import { UsageError } from '../context.js';
 function key(name: string | undefined): keyof typeof CONFIG_KEYS {
   if (name === undefined || !isConfigKey(name)) throw new UsageError(`Clé inconnue : « ${name ?? ''} » ; clés : ${Object.keys(CONFIG_KEYS).join(', ')}.`);
   return name;
+}
+
+/** A setting as `set` and `list` show it: a database's password masked (`config get` gives it whole, when asked by name). */
+function shown(name: string, value: string | null): string | null {
+  return name === 'database' && value !== null ? shownLocation(value) : value;
 }
 
 export const configSetCommand: Command = {
@@ -18,7 +23,7 @@ export const configSetCommand: Command = {
     const name = key(positionals[0]);
     const value = validateConfigValue(name, positionals[1]!);
     (await openConfig()).set(name, value);
-    return { json: { [name]: value }, text: () => `${name} = ${value}` };
+    return { json: { [name]: shown(name, value) }, text: () => `${name} = ${shown(name, value)}` };
   },
 };
 
@@ -44,7 +49,7 @@ export const configListCommand: Command = {
   async run(context) {
     const saved = readConfig();
     const path = configFilePath();
-    const values = Object.fromEntries(Object.keys(CONFIG_KEYS).map((name) => [name, saved[name as keyof typeof CONFIG_KEYS] ?? null]));
+    const values = Object.fromEntries(Object.keys(CONFIG_KEYS).map((name) => [name, shown(name, saved[name as keyof typeof CONFIG_KEYS] ?? null)]));
     const source = await context.source();
     return {
       json: { path, source, values },
