@@ -304,6 +304,13 @@ describe('cafsup refusals and exit codes', () => {
     const copy = join(sandbox.dir, 'copy.db');
     expect(sandbox.run(['import', file, '--db', copy], { env: ACTOR_ENV }).status).toBe(0);
     expect(sandbox.run(['export', '--db', copy]).stdout).toBe(readFileSync(file, 'utf8'));
+    // The same file as a Windows editor saves it, a byte-order mark first: the same data.
+    const marked = join(sandbox.dir, 'export-bom.json');
+    writeFileSync(marked, `\uFEFF${readFileSync(file, 'utf8')}`);
+    const fromMarked = join(sandbox.dir, 'copy-bom.db');
+    const imported = sandbox.run(['import', marked, '--db', fromMarked], { env: ACTOR_ENV });
+    expect(imported.status, imported.stderr).toBe(0);
+    expect(sandbox.run(['export', '--db', fromMarked]).stdout).toBe(readFileSync(file, 'utf8'));
   });
 });
 

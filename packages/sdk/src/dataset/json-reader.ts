@@ -34,6 +34,8 @@ const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
 const COMMA = 0x2c;
 const COLON = 0x3a;
+/** UTF-8's byte-order mark, which Windows editors write before the text; RFC 8259 lets a parser ignore it. */
+const BYTE_ORDER_MARK = [0xef, 0xbb, 0xbf];
 
 function isWhitespace(byte: number): boolean {
   return byte === 0x20 || byte === NEWLINE || byte === 0x0d || byte === 0x09;
@@ -54,6 +56,8 @@ interface Capture {
 
 export async function* readDatasetJson(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<DatasetEvent> {
   let state: State = 'start';
+  /** How many bytes of a byte-order mark began the document (it may be split across chunks). */
+  let markBytes = 0;
   let line = 1;
   let lineStart = 0; // absolute byte offset where the current line starts
   let offset = 0; // absolute offset of the current chunk's first byte
@@ -188,6 +192,11 @@ export async function* readDatasetJson(chunks: AsyncIterable<Uint8Array>): Async
       };
       switch (state) {
         case 'start':
+          if (absolute === markBytes && byte === BYTE_ORDER_MARK[markBytes]) {
+            markBytes += 1;
+            i += 1;
+            break;
+          }
           if (byte !== OPEN_BRACE) fail(absolute, 'le document doit être un objet JSON commençant par {');
           state = 'keyOrEnd';
           i += 1;
