@@ -32,13 +32,6 @@ function savedProfile(settings: SavedSettings, name: string, chosenBy: string, e
   return { kind: 'http', profile: name, baseUrl: profile.url, token, chosenBy };
 }
 
-/**
- * Where the data is, with one precedence for every setting: the command line (`--db`,
- * `--profile`), then the environment (`CAFSUP_URL` with `CAFSUP_TOKEN`, `CAFSUP_DB`, `CAFSUP_DATABASE_URL`,
- * `CAFSUP_PROFILE`), then the saved settings (the active profile, the saved database), then the
- * platform's data folder. Two sources at one level would leave a write's destination to chance:
- * they are refused (VALIDATION), as is a `CAFSUP_TOKEN` that no server would receive.
- */
 /** A PostgreSQL URL the driver can read (checked here, a usage error, rather than failing inside the driver); a file path as it is. */
 function readableUrl(database: string, chosenBy: string): string {
   if (isPostgresUrl(database) && !URL.canParse(database)) {
@@ -49,6 +42,13 @@ function readableUrl(database: string, chosenBy: string): string {
   return database;
 }
 
+/**
+ * Where the data is, with one precedence for every setting: the command line (`--db`,
+ * `--profile`), then the environment (`CAFSUP_URL` with `CAFSUP_TOKEN`, `CAFSUP_DB`, `CAFSUP_DATABASE_URL`,
+ * `CAFSUP_PROFILE`), then the saved settings (the active profile, the saved database), then the
+ * platform's data folder. Two sources at one level would leave a write's destination to chance:
+ * they are refused (VALIDATION), as is a `CAFSUP_TOKEN` that no server would receive.
+ */
 export function resolveConnection(flags: ConnectionFlags = {}, env: NodeJS.ProcessEnv = process.env): ResolvedConnection {
   const settings = readSettings();
   const both = (level: string, names: string[]) =>

@@ -1,7 +1,7 @@
 import type { Worker } from 'node:worker_threads';
 import { CafsupError } from '@cafsup/shared';
 import type { Caller } from '../operations/execute.js';
-import type { Credential } from '../store/tokens.js';
+import type { Credential, TokenRead } from '../store/tokens.js';
 import { operationSpec, type Operation } from '../operations/table.js';
 import { unavailable } from '../store/engine/engine.js';
 import type { Store } from '../store/store.js';
@@ -291,15 +291,15 @@ export class StorePool extends ServerJobs {
 
   /** A kept answer, checked against the store in this thread; a worker computes it when none is kept at the head the check read. */
   private async keptAnswer(key: string, credential: Credential, compute: () => Promise<JobOutcome>): Promise<JobOutcome> {
-    let version: string;
+    let checked: TokenRead;
     try {
-      const checked = await this.frontReads!.read(credential.tokenHash);
-      if (checked.principal === null) throw new RefusedCredential();
-      version = checked.version;
+      checked = await this.frontReads!.read(credential.tokenHash);
     } catch (error) {
       if ((error as { code?: string }).code?.startsWith('SQLITE_BUSY') === true) return compute();
       throw error;
     }
+    if (checked.principal === null) throw new RefusedCredential();
+    const { version } = checked;
     const json = this.answers.get(version, key);
     if (json !== undefined) return { value: null, replayed: false, json };
     const outcome = await compute();

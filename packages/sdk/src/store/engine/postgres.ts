@@ -184,7 +184,6 @@ const DRIVER_PROBLEMS: [RegExp, string][] = [
   [/client password must be a string/, 'mot de passe absent : le serveur en demande un (dans l’URL, ou PGPASSWORD)'],
   [/^Connection terminated/, 'connexion coupée par le serveur'],
   [/does not support SSL/, 'le serveur n’accepte pas SSL (retirez sslmode de l’URL, ou activez SSL sur le serveur)'],
-  [/self[- ]signed certificate|unable to verify the first certificate|certificate has expired/, 'certificat du serveur refusé'],
 ];
 
 /** A driver error as cafsup's: a base that cannot be reached or used is UNAVAILABLE, in French; the rest stays as it is. */
