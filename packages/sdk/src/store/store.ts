@@ -93,6 +93,8 @@ export interface StoreOptions {
   now?: () => Date;
   settings?: AuditSettings;
   create?: boolean;
+  /** PostgreSQL: the most connections the store holds open at once (10 unless given). */
+  connections?: number;
 }
 
 const PURGE_BATCH = 5000;
@@ -154,7 +156,7 @@ export class Store {
       // The driver (pg, and Node's HTTP client it wakes) loads only for a PostgreSQL URL: a
       // command on a SQLite file never pays for it (test/startup.test.ts).
       const [{ PostgresSql }, { migratePostgres }] = await Promise.all([import('./engine/postgres.js'), import('./engine/postgres-schema.js')]);
-      const db = new PostgresSql(location);
+      const db = new PostgresSql(location, options.connections === undefined ? {} : { max: options.connections });
       try {
         await migratePostgres(db);
       } catch (error) {
