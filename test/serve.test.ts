@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from '@cafsup/sdk';
@@ -32,6 +32,21 @@ describe('cafsup serve as a process', () => {
   afterAll(() => {
     server.kill('SIGKILL');
     sandbox.cleanup();
+  });
+
+  it('refuses a port already taken at once: exit 2, a French sentence naming the port, the data untouched', () => {
+    const port = new URL(baseUrl).port;
+    const headBefore = sandbox.json(['traces', 'verify']).head;
+    // A deadline of its own: a second server that listened would never exit.
+    const second = spawnSync(process.execPath, [CAFSUP_BIN, 'serve', '--port', port, '--checkpoint-minutes', '0'], {
+      env: sandbox.env(),
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(second.status).toBe(2);
+    expect(second.stderr).toContain(`Le port ${port} est déjà pris (127.0.0.1:${port})`);
+    expect(second.stderr).not.toMatch(/\bat .+:\d+:\d+/);
+    expect(sandbox.json(['traces', 'verify']).head).toEqual(headBefore);
   });
 
   it('finishes the request in flight on SIGTERM, then stops with exit 0; its log names requests, never the token', async () => {

@@ -66,7 +66,13 @@ export const serveCommand: Command = {
       ...(tlsCert === undefined || tlsKey === undefined ? {} : { tls: { cert: tlsCert, key: tlsKey } }),
       ...(trustProxy.length === 0 ? {} : { trustProxy }),
     });
-    const address = await app.listen({ host, port });
+    let address: string;
+    try {
+      address = await app.listen({ host, port });
+    } catch (error) {
+      await app.close();
+      throw listenRefusal(error, host, port);
+    }
     process.stderr.write(`cafsup serve : écoute sur ${address} (base ${shownLocation(database)}). SIGTERM ou Ctrl-C pour arrêter proprement.\n`);
     // A stop finishes the requests in flight before the process ends.
     await Promise.race([once(process, 'SIGTERM'), once(process, 'SIGINT'), once(process, 'SIGHUP')]);
@@ -74,6 +80,28 @@ export const serveCommand: Command = {
     return { json: { stopped: true, address }, text: () => 'Serveur arrêté.' };
   },
 };
+
+/**
+ * Why the server could not listen where asked, as a usage error (the fix is in --host or
+ * --port); other errors as they are.
+ */
+function listenRefusal(error: unknown, host: string, port: number): unknown {
+  const where = `${host}:${port}`;
+  switch ((error as { code?: unknown }).code) {
+    case 'EADDRINUSE':
+      return new UsageError(`Le port ${port} est déjà pris (${where}) : choisissez-en un autre avec --port, ou arrêtez le programme qui l’occupe.`);
+    case 'EADDRNOTAVAIL':
+      return new UsageError(
+        `L’adresse ${host} n’est pas une adresse de cette machine (--host) : 127.0.0.1 pour elle seule, 0.0.0.0 pour toutes ses interfaces.`,
+      );
+    case 'EACCES':
+      return new UsageError(
+        `Écouter sur ${where} demande des droits que ce compte n’a pas (ports sous 1024) : choisissez un port à partir de 1024 avec --port.`,
+      );
+    default:
+      return error;
+  }
+}
 
 /** The server's own file, opened for a token command and closed after it, whatever happens. */
 async function withServerStore<T>(context: Context, use: (store: Store) => Promise<T>): Promise<T> {
