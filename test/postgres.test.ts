@@ -1,5 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, chownSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
@@ -371,5 +371,34 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL restarted under writes', () =
     expect([refused.status, refused.stderr]).toEqual([6, expect.stringContaining(`Base PostgreSQL ${url} : mot de passe absent : le serveur en demande un`)]);
     // node-postgres leaves that connection open until the server's own timeout (a minute).
     expect(Date.now() - started).toBeLessThan(30_000);
+  });
+
+  it('says at once, exit 6, that the server’s certificate is signed by no authority this machine knows', async () => {
+    const admin = new pg.Client({ connectionString: cluster.url });
+    await admin.connect();
+    try {
+      const directory = (await admin.query<{ data_directory: string }>('SHOW data_directory')).rows[0]!.data_directory;
+      // A self-signed certificate, as a DBA's first set-up makes, owned by the server's user as PostgreSQL demands of its key.
+      const [key, certificate] = [join(directory, 'server.key'), join(directory, 'server.crt')];
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-keyout', key, '-out', certificate], {
+        stdio: 'ignore',
+      });
+      const owner = statSync(directory);
+      for (const file of [key, certificate]) {
+        chownSync(file, owner.uid, owner.gid);
+        chmodSync(file, 0o600);
+      }
+      await admin.query('ALTER SYSTEM SET ssl = on');
+      await admin.query('SELECT pg_reload_conf()');
+    } finally {
+      await admin.end();
+    }
+    const url = `${cluster.url}?sslmode=verify-full`;
+    // The reload is taken by new connections once the postmaster has read it: asked until SSL is on.
+    const deadline = Date.now() + 20_000;
+    let refused = sandbox.run(['partners', '--db', url]);
+    while (refused.stderr.includes('n’accepte pas SSL') && Date.now() < deadline) refused = sandbox.run(['partners', '--db', url]);
+    expect([refused.status, refused.stderr]).toEqual([6, expect.stringContaining('certificat du serveur signé par une autorité inconnue de ce poste')]);
+    expect(refused.stderr).not.toMatch(/Erreur interne|\bat .+:\d+:\d+/);
   });
 });

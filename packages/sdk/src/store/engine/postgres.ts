@@ -160,6 +160,9 @@ function lockNotGranted(error: unknown, timeout: number): unknown {
   return (error as { code?: string }).code === '55P03' ? unavailable(Math.max(1, Math.ceil(timeout / 1000))) : error;
 }
 
+/** A server certificate no authority this machine knows has signed (a self-signed one, a private CA's). */
+const UNKNOWN_AUTHORITY =
+  'certificat du serveur signé par une autorité inconnue de ce poste (donnez-la : sslrootcert=FICHIER dans l’URL, ou NODE_EXTRA_CA_CERTS)';
 /** What a connection or permission failure means to the person who gave the URL (SQLSTATE or system code). */
 const CONNECTION_PROBLEMS: Record<string, string> = {
   ECONNREFUSED: 'serveur injoignable (adresse ou port ?)',
@@ -177,6 +180,14 @@ const CONNECTION_PROBLEMS: Record<string, string> = {
     'droits insuffisants pour ce rôle, rien n’a été écrit (lire demande SELECT sur les tables de cafsup, écrire le droit d’y écrire, créer ou migrer le schéma celui de créer des tables)',
   '25006':
     'base en lecture seule (serveur de secours, ou rôle en default_transaction_read_only), rien n’a été écrit : écrivez sur le serveur principal, avec un rôle qui peut écrire',
+  // Node's TLS checks of the server's certificate (sslmode=verify-ca or verify-full in the URL).
+  DEPTH_ZERO_SELF_SIGNED_CERT: UNKNOWN_AUTHORITY,
+  SELF_SIGNED_CERT_IN_CHAIN: UNKNOWN_AUTHORITY,
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: UNKNOWN_AUTHORITY,
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: UNKNOWN_AUTHORITY,
+  CERT_HAS_EXPIRED: 'certificat du serveur expiré',
+  CERT_NOT_YET_VALID: 'certificat du serveur pas encore valide (horloge de ce poste ?)',
+  ERR_TLS_CERT_ALTNAME_INVALID: 'certificat du serveur fait pour un autre nom que l’hôte de l’URL',
 };
 
 /** The same for the driver's own errors, which carry no code: by their message. */
