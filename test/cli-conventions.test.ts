@@ -363,6 +363,15 @@ describe('where the data is and who acts: flag > environment > settings', () => 
     expect(sandbox.run(['config', 'set', 'database', sandbox.database]).status).toBe(0);
   });
 
+  it('refuses a saved database with a control character, which its echo would send to the terminal, and keeps the one before', () => {
+    expect(sandbox.run(['config', 'set', 'database', sandbox.database]).status).toBe(0);
+    const refused = sandbox.run(['config', 'set', 'database', '/tmp/a\u001b[31mb.db']);
+    expect([refused.status, refused.stdout]).toEqual([5, '']);
+    expect(refused.stderr).toContain('Valeur refusée pour database : caractère de contrôle ou de direction du texte interdit.');
+    expect(refused.stderr).not.toContain('\u001b');
+    expect(sandbox.run(['config', 'get', 'database']).stdout).toBe(`${sandbox.database}\n`);
+  });
+
   it('refuses two sources at one level rather than choosing one silently', () => {
     const both = sandbox.run(['partners'], { env: { CAFSUP_PROFILE: 'autre' } });
     expect(both.status).toBe(2);

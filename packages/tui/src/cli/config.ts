@@ -1,6 +1,6 @@
 import { chmodSync, mkdirSync } from 'node:fs';
 import { z } from 'zod';
-import { CafsupError, parseActor } from '@cafsup/shared';
+import { CafsupError, parseActor, safeTextSchema } from '@cafsup/shared';
 import { CONFIG_NAME, TOKENS_NAME, configDirectory, readSettings, tokensDirectory, type Profile } from '@cafsup/sdk';
 
 // How an actor setting reads and prints, for Context: it loads this module (and zod with it)
@@ -11,7 +11,8 @@ export { formatActor, parseActor } from '@cafsup/shared';
 /** What `cafsup config set` keeps: validated with zod first, since conf's own messages are English. */
 export const CONFIG_KEYS = {
   actor: z.string().refine((value) => parseActor(value) !== null, 'attendu « Prénom Nom <mél> »'),
-  database: z.string().min(1),
+  // A path or URL shown back on terminals (`config set`, `config list`, `whoami`): no control character.
+  database: safeTextSchema().min(1, 'chemin ou URL vide'),
   lang: z.enum(['fr']),
 } as const;
 export type ConfigKey = keyof typeof CONFIG_KEYS;
