@@ -167,5 +167,11 @@ export async function generate(path, partners = 5000, { usersPerPartner = 40, ha
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  await generate(process.argv[2], Number(process.argv[3] ?? 5000));
+  const [out, partners = '5000'] = process.argv.slice(2);
+  // `--help` or a mistyped count must not write a file called « --help » or a dataset of NaN partners.
+  if (out === undefined || out.startsWith('-') || !/^\d+$/.test(partners) || Number(partners) < 1) {
+    process.stderr.write('Usage: node bench/generate.mjs OUT [partners]   (partners: a whole number, 5000 by default)\n');
+    process.exit(out === '--help' || out === '-h' ? 0 : 2);
+  }
+  await generate(out, Number(partners));
 }
