@@ -170,6 +170,16 @@ describe.each(COMBINATIONS)('the SDK contract over %s', (name, setup) => {
     expect(await codeOf(client.habilitations.suspend(['amp-h0001', 'h-absente'], { reason: 'Lot avec un intrus' }))).toBe('NOT_FOUND');
     expect(await codeOf(client.reviews.record('amp', { completedAt: '2030-01-01', reviewer: 'Futur' }))).toBe('VALIDATION');
     expect((await client.habilitations.get('amp-h0001')).status).toBe('active');
+    // Half a surrogate pair, which UTF-8 cannot hold: PostgreSQL stored the name, then refused every
+    // read of the partner's document. Refused on every engine, nothing written, reads unharmed.
+    const partnerBefore = await client.partners.get('amp');
+    expect(await codeOf(client.partners.edit('amp', { name: 'Métropole \ud800', reason: 'Nom corrompu' }))).toBe('VALIDATION');
+    const dataset = (await client.dataset.export()) as { partners: { name: string }[] };
+    dataset.partners[0]!.name = 'Partenaire \udc00';
+    expect(await codeOf(client.dataset.import(dataset, { reason: 'Import corrompu' }))).toBe('VALIDATION');
+    expect(await codeOf(client.partners.list({ cafCode: '1\u00003' }))).toBe('VALIDATION');
+    expect(await client.partners.get('amp')).toEqual(partnerBefore);
+    expect((await client.partners.list({ limit: 1000 })).items).toHaveLength(12);
   });
 
   it('acts: dry run, action with its trace, no-op, avenant, signature, review, password reset, delegation', async () => {

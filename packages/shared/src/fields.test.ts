@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { formatPath, isDepartementCode, isEmail, isValidSiret } from './fields.js';
+import { formatPath, idSchema, isDepartementCode, isEmail, isValidSiret, textSchema } from './fields.js';
+import { escapeForTerminal } from './terminal.js';
+import { LONE_SURROGATE_MESSAGE } from './text.js';
 import { mailboxOf } from './flags/people.js';
 
 describe('fields', () => {
@@ -12,6 +14,19 @@ describe('fields', () => {
     expect(isEmail(' a.b@caf78.fr ')).toBe(true);
     expect(isEmail('a.b@caf78')).toBe(false);
     expect(isEmail('a b@caf78.fr')).toBe(false);
+    // What stored text refuses, an address refuses too: it is printed and written to the store.
+    expect(isEmail('a\u001b[31m@caf78.fr')).toBe(false);
+    expect(isEmail('a\ud800@caf78.fr')).toBe(false);
+    expect(isEmail('é😀@caf78.fr')).toBe(true);
+  });
+  it('refuses half a surrogate pair in ids and free text, in words of its own, and keeps whole pairs', () => {
+    const message = (schema: { safeParse(value: unknown): { success: boolean; error?: { issues: { message: string }[] } } }, value: string) =>
+      schema.safeParse(value).error?.issues[0]?.message;
+    expect(message(idSchema, 'asso-\ud800')).toBe(LONE_SURROGATE_MESSAGE);
+    expect(message(textSchema, 'Métropole \udc00')).toBe(LONE_SURROGATE_MESSAGE);
+    expect(message(textSchema, 'Métropole \u001b')).toBe('caractère de contrôle ou de direction du texte interdit');
+    expect(message(textSchema, 'Métropole 😀')).toBeUndefined();
+    expect(escapeForTerminal('a\ud800b😀')).toBe('a\\ud800b😀');
   });
   it('reads the mailbox of an address as rule 8 does', () => {
     expect(mailboxOf(' Accueil+CCAS@Mairie.fr')).toBe('accueil');

@@ -1,8 +1,8 @@
 import { z } from './zod.js';
 import { lazySchema } from './lazy.js';
 import { isCalendarDate, isTimestamp } from './dates.js';
-import { hasUnsafeCharacter } from './terminal.js';
-import { safeTextSchema } from './text.js';
+import { hasControlCharacter, hasLoneSurrogate } from './terminal.js';
+import { LONE_SURROGATE_MESSAGE, safeTextSchema } from './text.js';
 
 // Field schemas every entity reuses, with the French wording a supervisor reads in a refusal.
 
@@ -12,7 +12,8 @@ export const idSchema = lazySchema(() =>
     .trim()
     .min(1, 'identifiant vide')
     .max(200, 'identifiant trop long : 200 caractères au plus')
-    .refine((id) => !hasUnsafeCharacter(id), 'caractère de contrôle interdit dans un identifiant'),
+    .refine((id) => !hasControlCharacter(id), 'caractère de contrôle interdit dans un identifiant')
+    .refine((id) => !hasLoneSurrogate(id), LONE_SURROGATE_MESSAGE),
 );
 
 /** Dates cafsup accepts (rules.md, "Inputs that are refused"): an asOf in 9999 would make every rule walk millennia. */
@@ -42,8 +43,9 @@ export const timestampSchema = lazySchema(() =>
 
 const EMAIL_PATTERN = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/;
 
+/** An address as mail systems take it: no space, one @, a dotted domain, and nothing refused in stored text (ESC, half a surrogate pair). */
 export function isEmail(value: string): boolean {
-  return EMAIL_PATTERN.test(value.trim());
+  return EMAIL_PATTERN.test(value.trim()) && !hasControlCharacter(value) && !hasLoneSurrogate(value);
 }
 
 export const emailSchema = lazySchema(() => z.string().refine(isEmail, 'adresse mél invalide'));

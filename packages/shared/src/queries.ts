@@ -1,7 +1,7 @@
 import { z } from './zod.js';
 import { lazySchema } from './lazy.js';
 import { MANAGEMENT_MODES, profileCodeSchema, serviceCodeSchema, type Terms } from './terms.js';
-import { calendarDateSchema, idSchema } from './fields.js';
+import { calendarDateSchema, departementSchema, idSchema } from './fields.js';
 import { safeTextSchema } from './text.js';
 import { withReason } from './actions.js';
 import { SEVERITIES, RULE_NAMES } from './flags/catalogue.js';
@@ -22,7 +22,8 @@ const pageInput = lazySchema(() => ({
 
 export const partnersListInputSchema = lazySchema(() =>
   z.strictObject({
-    cafCode: z.string().max(3).optional(),
+    // A Caf is known by its département's code; anything else (a NUL byte, which PostgreSQL refuses in text) is not one.
+    cafCode: departementSchema.optional(),
     search: safeTextSchema(200).optional(),
     mode: z.enum(MANAGEMENT_MODES).optional(),
     asOf: calendarDateSchema.optional(),

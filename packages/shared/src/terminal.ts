@@ -8,8 +8,14 @@
  */
 const BEYOND_C0 = '\\u007f-\\u009f\\u061c\\u200e\\u200f\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069';
 /** C0 (tab, newline included) and the rest. */
-const UNSAFE = new RegExp(`[\\u0000-\\u001f${BEYOND_C0}]`, 'u');
-const UNSAFE_GLOBAL = new RegExp(UNSAFE.source, 'gu');
+const CONTROL = new RegExp(`[\\u0000-\\u001f${BEYOND_C0}]`, 'u');
+/**
+ * Half of a UTF-16 surrogate pair standing alone (in `u` mode a whole pair is one code point,
+ * outside this range): JavaScript strings can hold one, UTF-8 cannot. Both engines stored it
+ * as U+FFFD, and PostgreSQL's JSON refused a document holding one, every read of it failing.
+ */
+const LONE_SURROGATE = /[\ud800-\udfff]/u;
+const UNSAFE_GLOBAL = new RegExp(`[\\u0000-\\u001f${BEYOND_C0}\\ud800-\\udfff]`, 'gu');
 /** What JSON.stringify leaves raw (it escapes C0 itself), for JSON printed to a terminal. */
 const UNSAFE_IN_JSON = new RegExp(`[${BEYOND_C0}]`, 'gu');
 
@@ -27,14 +33,25 @@ export function jsonText(value: unknown): string {
   return `${jsonSafe(JSON.stringify(value, null, 2))}\n`;
 }
 
-/** True when the text holds a character refused in stored text. */
+/** True when the text holds a control or bidi character (refused in stored text). */
+export function hasControlCharacter(text: string): boolean {
+  return CONTROL.test(text);
+}
+
+/** True when the text holds half of a surrogate pair alone (refused in stored text). */
+export function hasLoneSurrogate(text: string): boolean {
+  return LONE_SURROGATE.test(text);
+}
+
+/** True when the text holds a character refused in stored text: a control or bidi character, or half a surrogate pair. */
 export function hasUnsafeCharacter(text: string): boolean {
-  return UNSAFE.test(text);
+  return CONTROL.test(text) || LONE_SURROGATE.test(text);
 }
 
 /**
  * Text from data made harmless for a terminal: every control or bidi character becomes a
- * visible escape (`\x1b`, `\u202e`), so ESC, OSC 52 (clipboard) or a reversed line cannot act.
+ * visible escape (`\x1b`, `\u202e`), so ESC, OSC 52 (clipboard) or a reversed line cannot act;
+ * so does half a surrogate pair (`\ud800`), which a terminal would show as nothing.
  */
 export function escapeForTerminal(text: string): string {
   return text.replace(UNSAFE_GLOBAL, (character) => {

@@ -1,4 +1,4 @@
-import { hasUnsafeCharacter } from './terminal.js';
+import { hasControlCharacter, hasLoneSurrogate } from './terminal.js';
 import { z } from './zod.js';
 import { lazySchema } from './lazy.js';
 
@@ -19,13 +19,16 @@ export function visibleLength(text: string): number {
 }
 
 const UNSAFE_MESSAGE = 'caractère de contrôle ou de direction du texte interdit';
+/** Half of a surrogate pair alone: what a broken conversion or a truncated emoji leaves. */
+export const LONE_SURROGATE_MESSAGE = 'caractère incomplet (moitié de paire UTF-16 seule) interdit';
 
 /** A free-text field: at most `max` characters, no control or bidi character. */
 export function safeTextSchema(max: number = TEXT_MAX) {
   return z
     .string()
     .max(max, `texte trop long : ${max} caractères au plus`)
-    .refine((text) => !hasUnsafeCharacter(text), UNSAFE_MESSAGE);
+    .refine((text) => !hasControlCharacter(text), UNSAFE_MESSAGE)
+    .refine((text) => !hasLoneSurrogate(text), LONE_SURROGATE_MESSAGE);
 }
 
 /** A reason (rules.md, "Actions"): trimmed, at least 5 visible characters, 1,000 at most. */
@@ -34,6 +37,7 @@ export const reasonSchema = lazySchema(() =>
     .string({ error: 'motif obligatoire' })
     .trim()
     .max(REASON_MAX, `motif trop long : ${REASON_MAX} caractères au plus`)
-    .refine((text) => !hasUnsafeCharacter(text), UNSAFE_MESSAGE)
+    .refine((text) => !hasControlCharacter(text), UNSAFE_MESSAGE)
+    .refine((text) => !hasLoneSurrogate(text), LONE_SURROGATE_MESSAGE)
     .refine((text) => visibleLength(text) >= 5, 'motif trop court : au moins 5 caractères visibles'),
 );
