@@ -222,6 +222,21 @@ describe('requests: the paper forms (workflows.md, section 1)', () => {
 });
 
 describe('direct records by a supervisor (workflows.md, section 1)', () => {
+  it('grants under a quota whose list of départements is empty, as the audit reads it (rule 3: only a list restricts)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cafsup-workflows-'));
+    dirs.push(dir);
+    const client = createClient({ database: join(dir, 'demo.db'), actor: ACTOR, now: () => FIXED_NOW });
+    const dataset = buildDemoDataset({ partners: 12, today: AS_OF });
+    const bavans = dataset.conventions.find((convention) => convention.partnerId === 'bavans') as { subscriptions: { quotas: { profile: string }[] }[] };
+    const t4 = bavans.subscriptions.flatMap((subscription) => subscription.quotas).find((quota) => quota.profile === 'T4');
+    Object.assign(t4!, { departements: [], maxUsers: 10 });
+    await client.dataset.import(dataset, { reason: 'Quota sans département' });
+    const granted = await client.habilitations.create('bavans', { userId: 'bavans-u002', profile: 'T4', departement: '25', reason: 'Instruction RSA' });
+    expect(granted.habilitation).toMatchObject({ profile: 'T4', departement: '25', status: 'active' });
+    const flags = (await client.audit.run({ partnerId: 'bavans', asOf: AS_OF })).flags;
+    expect(flags.filter((flag) => flag.rule === 'DEPARTEMENT_OUT_OF_SCOPE')).toEqual([]);
+  });
+
   it('creates and edits users, groups and habilitations, the last two only when the Caf manages them, each write traced', async () => {
     const client = await demo();
     const lucie = await client.users.create('bavans', {

@@ -8,6 +8,7 @@ import {
   normaliseEmail,
   quotaKey,
   ruleRefusal,
+  scopeViolation,
   type Actor,
   type AuditSettings,
   type CalendarDate,
@@ -96,10 +97,14 @@ export async function grantRefusal(deps: WorkflowDeps, partner: PartnerContext, 
   const article = (rule: Parameters<typeof articleFor>[0]) => articleFor(rule, terms.managementMode);
   const state = conventionState(entry.convention, asOf);
   if (!state.inForce) return ruleRefusal('CONVENTION_NOT_IN_FORCE', article('CONVENTION_NOT_IN_FORCE'), `Convention ${entry.convention.number} non en vigueur`);
-  const quota = indexQuotas(terms).get(quotaKey(grant.service, grant.profile));
-  if (quota === undefined || quota.maxUsers === 0) {
+  const quotas = indexQuotas(terms);
+  // Rules 2 and 3 as the audit finds them (an empty list of départements restricts nothing).
+  const violation = scopeViolation(quotas, grant.service, grant.profile, grant.departement);
+  if (violation === 'PROFILE_NOT_SUBSCRIBED') {
     return ruleRefusal('PROFILE_NOT_SUBSCRIBED', article('PROFILE_NOT_SUBSCRIBED'), `Profil ${grant.profile} du service ${grant.service} non souscrit`);
   }
+  // Subscribed: scopeViolation found its quota.
+  const quota = quotas.get(quotaKey(grant.service, grant.profile))!;
   if (!isProfileEligible(grant.service, grant.profile, entry.kind)) {
     return ruleRefusal(
       'PROFILE_NOT_ELIGIBLE',
@@ -107,11 +112,11 @@ export async function grantRefusal(deps: WorkflowDeps, partner: PartnerContext, 
       `Profil ${grant.profile} réservé par le bulletin d’adhésion à un autre type d’organisme`,
     );
   }
-  if (quota.departements !== null && (grant.departement === null || !quota.departements.includes(grant.departement))) {
+  if (violation === 'DEPARTEMENT_OUT_OF_SCOPE') {
     return ruleRefusal(
       'DEPARTEMENT_OUT_OF_SCOPE',
       article('DEPARTEMENT_OUT_OF_SCOPE'),
-      `Département ${grant.departement ?? 'non précisé'} hors de ceux du quota ${grant.profile} (${quota.departements.join(', ')})`,
+      `Département ${grant.departement ?? 'non précisé'} hors de ceux du quota ${grant.profile} (${quota.departements!.join(', ')})`,
     );
   }
   if (grant.email !== null) {
