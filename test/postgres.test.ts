@@ -1,4 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { chmodSync, chownSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -400,5 +401,37 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL restarted under writes', () =
     while (refused.stderr.includes('n’accepte pas SSL') && Date.now() < deadline) refused = sandbox.run(['partners', '--db', url]);
     expect([refused.status, refused.stderr]).toEqual([6, expect.stringContaining('certificat du serveur signé par une autorité inconnue de ce poste')]);
     expect(refused.stderr).not.toMatch(/Erreur interne|\bat .+:\d+:\d+/);
+  });
+
+  it('says in French, exit 6, that the server cancelled a statement or closed the connection, rather than « Erreur interne »', async () => {
+    const holder = new pg.Client({ connectionString: cluster.url });
+    // Another connection watches: inside the holder's transaction, pg_stat_activity stays as it first read it.
+    const watcher = new pg.Client({ connectionString: cluster.url });
+    await Promise.all([holder.connect(), watcher.connect()]);
+    try {
+      // Partners locked by another transaction: a read of them waits, until the server ends it.
+      await holder.query('BEGIN; LOCK TABLE partners IN ACCESS EXCLUSIVE MODE');
+      const timedOut = sandbox.run(['partners', '--db', `${cluster.url}?options=-c%20statement_timeout%3D300`]);
+      expect([timedOut.status, timedOut.stderr]).toEqual([6, expect.stringContaining('requête annulée par le serveur (statement_timeout')]);
+      const waiting = spawn(process.execPath, [CAFSUP_BIN, 'partners', '--db', cluster.url], { env: sandbox.env(), stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      waiting.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+      const exited = once(waiting, 'exit');
+      const blocked = async () =>
+        (await watcher.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE application_name = 'cafsup' AND wait_event_type = 'Lock'")).rows;
+      const deadline = Date.now() + 20_000;
+      let pids = await blocked();
+      while (pids.length === 0 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        pids = await blocked();
+      }
+      expect(pids.length).toBeGreaterThan(0);
+      await watcher.query('SELECT pg_terminate_backend(pid) FROM unnest(CAST($1 AS int[])) AS pid', [pids.map((row) => row.pid)]);
+      const [code] = await exited;
+      expect([code, stderr]).toEqual([6, expect.stringContaining('connexion fermée par le serveur (arrêt, ou pg_terminate_backend')]);
+    } finally {
+      await holder.query('ROLLBACK').catch(() => undefined);
+      await Promise.all([holder.end(), watcher.end()]);
+    }
   });
 });
