@@ -412,6 +412,27 @@ describe('the reason rule on the command line', () => {
       sandbox.cleanup();
     }
   });
+
+  it('is the same for the records and workflow steps: a dry run without a reason, a real run refused before any work', () => {
+    const sandbox = new CliSandbox();
+    try {
+      expect(sandbox.run(['demo', '--scale', '4', '--as-of', AS_OF]).status).toBe(0);
+      const env = { CAFSUP_ACTOR: 'Camille Roux <camille.roux@caf78.fr>' };
+      const grant = ['habilitation', 'add', 'bavans', '--user', 'bavans-u002', '--profile', 'T1'];
+      const dry = sandbox.run([...grant, '--dry-run', '--json'], { env });
+      expect(dry.status, dry.stderr).toBe(0);
+      expect(JSON.parse(dry.stdout)).toMatchObject({ dryRun: true, habilitation: { profile: 'T1' } });
+      const closeOut = sandbox.run(['close-out', 'amp', '--dry-run'], { env });
+      expect(closeOut.stderr).not.toContain('--reason');
+      const headBefore = sandbox.json(['traces', 'verify']).head;
+      const real = sandbox.run([...grant, '--yes'], { env });
+      expect([real.status, real.stderr]).toEqual([2, expect.stringContaining('Motif obligatoire')]);
+      expect(sandbox.json(['traces', 'verify']).head).toEqual(headBefore);
+      expect(sandbox.run([...grant, '--yes', '--reason', 'Accueil social'], { env }).status).toBe(0);
+    } finally {
+      sandbox.cleanup();
+    }
+  });
 });
 
 describe('a reason planted in the file behind cafsup’s back', () => {

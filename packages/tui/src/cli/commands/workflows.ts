@@ -65,16 +65,24 @@ function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]
 async function twoStep<T>(
   context: Context,
   options: CommandInput['options'],
-  run: (client: CafsupClient, dryRun: boolean) => Promise<T>,
+  run: (client: CafsupClient, settings: { dryRun: boolean; reason?: string }) => Promise<T>,
   describe: (result: T, dryRun: boolean) => string,
   question: string,
+  reason: 'asked' | 'defaulted' = 'asked',
 ): Promise<CommandResult> {
+  const given = stringOption(options.reason);
+  // A dry run needs no reason (rules.md); a real one without --reason asks it after the preview,
+  // on a terminal, and without one is refused before any work. An operation that words its own
+  // reason when none is given (`defaulted`) never asks.
+  const asked = given === undefined && reason === 'asked';
+  if (asked && options['dry-run'] !== true && !context.interactive) await context.reason(given);
   const client = await context.client({ write: true });
-  const preview = await run(client, true);
+  const preview = await run(client, { dryRun: true, ...(given === undefined ? {} : { reason: given }) });
   if (options['dry-run'] === true) return { json: preview, text: () => `${describe(preview, true)}\n(simulation : rien n’a été modifié)` };
   if (!context.options.json) process.stderr.write(`${describe(preview, true)}\n`);
+  const final = asked ? await context.reason(given) : given;
   await context.approve(question);
-  const done = await run(client, false);
+  const done = await run(client, { dryRun: false, ...(final === undefined ? {} : { reason: final }) });
   return { json: done, text: () => describe(done, false) };
 }
 
@@ -139,18 +147,18 @@ export const requestAddCommand: Command = {
       form,
       ...optional('receivedAt', stringOption(options.received)),
       ...optional('signatory', stringOption(options.signatory)),
-      ...optional('reason', stringOption(options.reason)),
     } as RequestDraft;
     const partnerId = positionals[0]!;
     return twoStep(
       context,
       options,
-      (client, dryRun) => client.requests.add(partnerId, { ...draft, dryRun }),
+      (client, settings) => client.requests.add(partnerId, { ...draft, ...settings }),
       (result, dryRun) =>
         dryRun
           ? describeRequest(result.request).join('\n')
           : `Demande n° ${result.request.number} enregistrée (trace n° ${result.traceId}). Pour l’appliquer : cafsup request apply ${partnerId} ${result.request.number} --reason « … »`,
       'Enregistrer ce formulaire ?',
+      'defaulted',
     );
   },
 };
@@ -212,11 +220,10 @@ export const requestApplyCommand: Command = {
   async run(context, { positionals, options }) {
     const partnerId = positionals[0]!;
     const number = numberOf(positionals[1]!, 'demande');
-    const reason = required(options, 'reason', requestApplyCommand.usage);
     return twoStep(
       context,
       options,
-      (client, dryRun) => client.requests.apply(partnerId, number, { reason, dryRun }),
+      (client, settings) => client.requests.apply(partnerId, number, settings),
       (result, dryRun) =>
         [
           `${dryRun ? 'Appliquerait' : 'Appliqué'} :`,
@@ -239,13 +246,11 @@ export const requestRefuseCommand: Command = {
   async run(context, { positionals, options }) {
     const partnerId = positionals[0]!;
     const number = numberOf(positionals[1]!, 'demande');
-    const reason = required(options, 'reason', requestRefuseCommand.usage);
     return twoStep(
       context,
       options,
-      (client, dryRun) => client.requests.refuse(partnerId, number, { reason, dryRun }),
-      (result, dryRun) =>
-        dryRun ? `Refuserait la demande n° ${number} : ${escapeForTerminal(reason)}` : `Demande n° ${number} refusée (trace n° ${result.traceId}).`,
+      (client, settings) => client.requests.refuse(partnerId, number, settings),
+      (result, dryRun) => (dryRun ? `Refuserait la demande n° ${number}.` : `Demande n° ${number} refusée (trace n° ${result.traceId}).`),
       `Refuser la demande n° ${number} ?`,
     );
   },
@@ -273,7 +278,6 @@ export const userAddCommand: Command = {
     const draft = {
       name: required(options, 'name', userAddCommand.usage),
       email: required(options, 'email', userAddCommand.usage),
-      reason: required(options, 'reason', userAddCommand.usage),
       ...optional('id', stringOption(options.id)),
       ...optional('function', stringOption(options.function)),
       ...optional('role', stringOption(options.role) as never),
@@ -283,7 +287,7 @@ export const userAddCommand: Command = {
     return twoStep(
       context,
       options,
-      (client, dryRun) => client.users.create(partnerId, { ...draft, dryRun }),
+      (client, settings) => client.users.create(partnerId, { ...draft, ...settings }),
       (result, dryRun) =>
         `${dryRun ? 'Créerait' : 'Créé'} : ${result.user.id} ${escapeForTerminal(result.user.name)} <${escapeForTerminal(result.user.email)}>${result.traceId === null ? '' : ` (trace n° ${result.traceId})`}`,
       'Créer cet utilisateur ?',
@@ -309,13 +313,12 @@ export const groupAddCommand: Command = {
     const draft = {
       name: required(options, 'name', groupAddCommand.usage),
       memberIds: idsOf(options.member),
-      reason: required(options, 'reason', groupAddCommand.usage),
       ...optional('id', stringOption(options.id)),
     };
     return twoStep(
       context,
       options,
-      (client, dryRun) => client.groups.create(partnerId, { ...draft, dryRun }),
+      (client, settings) => client.groups.create(partnerId, { ...draft, ...settings }),
       (result, dryRun) =>
         `${dryRun ? 'Créerait' : 'Créé'} : groupe ${result.group.id} ${escapeForTerminal(result.group.name)} (${countOf(result.group.memberIds.length, 'membre')})${result.traceId === null ? '' : ` (trace n° ${result.traceId})`}`,
       'Créer ce groupe ?',
@@ -342,7 +345,6 @@ export const habilitationAddCommand: Command = {
     const partnerId = positionals[0]!;
     const draft = {
       profile: required(options, 'profile', habilitationAddCommand.usage),
-      reason: required(options, 'reason', habilitationAddCommand.usage),
       ...optional('userId', stringOption(options.user)),
       ...optional('groupId', stringOption(options.group)),
       ...optional('service', stringOption(options.service)),
@@ -352,7 +354,7 @@ export const habilitationAddCommand: Command = {
     return twoStep(
       context,
       options,
-      (client, dryRun) => client.habilitations.create(partnerId, { ...draft, dryRun }),
+      (client, settings) => client.habilitations.create(partnerId, { ...draft, ...settings }),
       (result, dryRun) =>
         `${dryRun ? 'Accorderait' : 'Accordée'} : ${result.habilitation.id} ${result.habilitation.service} ${result.habilitation.profile} à ${result.habilitation.userId ?? `groupe ${result.habilitation.groupId}`}${result.traceId === null ? '' : ` (trace n° ${result.traceId})`}`,
       'Accorder cette habilitation ?',
@@ -393,11 +395,11 @@ export const partnerAddCommand: Command = {
   async run(context, { options }) {
     if (stringOption(options.file) === undefined && stringOption(options.fields) === undefined)
       throw new UsageError(`Il manque --file ou --fields. Usage : ${partnerAddCommand.usage}`);
-    const draft = { ...(await fileAndFlags(options, {})), reason: required(options, 'reason', partnerAddCommand.usage) };
+    const draft = { ...(await fileAndFlags(options, {})) };
     return twoStep(
       context,
       options,
-      (client, dryRun) => client.partners.create({ ...draft, dryRun } as never),
+      (client, settings) => client.partners.create({ ...draft, ...settings } as never),
       (result, dryRun) =>
         `${dryRun ? 'Enregistrerait' : 'Enregistré'} : ${result.partner.id} ${escapeForTerminal(result.partner.name)}, convention ${escapeForTerminal(result.convention.number)}${result.traceId === null ? '' : ` (trace n° ${result.traceId})`}`,
       'Enregistrer ce partenaire ?',
@@ -425,12 +427,11 @@ export const partnerEditCommand: Command = {
     const partnerId = positionals[0]!;
     const changes = {
       ...(await fileAndFlags(options, { name: 'name', kind: 'kind', siret: 'siret', address: 'address' })),
-      reason: required(options, 'reason', partnerEditCommand.usage),
     };
     return twoStep(
       context,
       options,
-      (client, dryRun) => client.partners.edit(partnerId, { ...changes, dryRun }),
+      (client, settings) => client.partners.edit(partnerId, { ...changes, ...settings }),
       describeEdit(partnerId),
       `Modifier ${partnerId} ?`,
     );
@@ -455,12 +456,11 @@ export const conventionEditCommand: Command = {
     const partnerId = positionals[0]!;
     const changes = {
       ...(await fileAndFlags(options, { number: 'number', signed: 'signedAt', effective: 'effectiveAt' })),
-      reason: required(options, 'reason', conventionEditCommand.usage),
     };
     return twoStep(
       context,
       options,
-      (client, dryRun) => client.conventions.edit(partnerId, { ...changes, dryRun }),
+      (client, settings) => client.conventions.edit(partnerId, { ...changes, ...settings }),
       describeEdit(`convention de ${partnerId}`),
       `Modifier la convention de ${partnerId} ?`,
     );
@@ -496,9 +496,14 @@ export const userEditCommand: Command = {
         departement: 'departement',
         'mission-end': 'missionEndAt',
       })),
-      reason: required(options, 'reason', userEditCommand.usage),
     };
-    return twoStep(context, options, (client, dryRun) => client.users.edit(userId, { ...changes, dryRun }), describeEdit(userId), `Modifier ${userId} ?`);
+    return twoStep(
+      context,
+      options,
+      (client, settings) => client.users.edit(userId, { ...changes, ...settings }),
+      describeEdit(userId),
+      `Modifier ${userId} ?`,
+    );
   },
 };
 
@@ -520,9 +525,14 @@ export const groupEditCommand: Command = {
     const changes = {
       ...optional('name', stringOption(options.name)),
       ...(members.length === 0 ? {} : { memberIds: members }),
-      reason: required(options, 'reason', groupEditCommand.usage),
     };
-    return twoStep(context, options, (client, dryRun) => client.groups.edit(groupId, { ...changes, dryRun }), describeEdit(groupId), `Modifier ${groupId} ?`);
+    return twoStep(
+      context,
+      options,
+      (client, settings) => client.groups.edit(groupId, { ...changes, ...settings }),
+      describeEdit(groupId),
+      `Modifier ${groupId} ?`,
+    );
   },
 };
 
@@ -658,18 +668,18 @@ export const reviewAddCommand: Command = {
     const completedAt = required(options, 'date', reviewAddCommand.usage);
     const reviewer = required(options, 'reviewer', reviewAddCommand.usage);
     const proofFile = stringOption(options['proof-file']);
-    const reason = optional('reason', stringOption(options.reason));
     if (proofFile === undefined) {
-      const review = { completedAt, reviewer, ...optional('proof', stringOption(options.proof)), ...reason };
+      const review = { completedAt, reviewer, ...optional('proof', stringOption(options.proof)) };
       return twoStep(
         context,
         options,
-        (client, dryRun) => client.reviews.record(partnerId, { ...review, dryRun }),
+        (client, settings) => client.reviews.record(partnerId, { ...review, ...settings }),
         (result, dryRun) =>
           dryRun
             ? `Revue du ${frenchDate(completedAt)} par ${escapeForTerminal(reviewer)} pour ${partnerId}.`
             : `Revue enregistrée (trace n° ${result.traceId}).`,
         'Enregistrer cette revue ?',
+        'defaulted',
       );
     }
     if (stringOption(options.proof) !== undefined) throw new UsageError('Donnez soit --proof, soit --proof-file.');
@@ -678,7 +688,7 @@ export const reviewAddCommand: Command = {
     const recorded = await twoStep(
       context,
       options,
-      (client, dryRun) => client.reviews.recordSheet(partnerId, { completedAt, reviewer, ...fields, ...reason, dryRun }),
+      (client, settings) => client.reviews.recordSheet(partnerId, { completedAt, reviewer, ...fields, ...settings }),
       (result, dryRun) =>
         [
           `Revue du ${frenchDate(completedAt)} par ${escapeForTerminal(reviewer)} : feuille ${escapeForTerminal(returned.fileName)} (${returned.format.toUpperCase()}), SHA-256 du fichier ${returned.sha256}.`,
@@ -687,6 +697,7 @@ export const reviewAddCommand: Command = {
           ...(dryRun ? [] : [`  Enregistrée (traces n° ${result.traceIds.join(', ')}).`]),
         ].join('\n'),
       'Enregistrer cette revue ?',
+      'defaulted',
     );
     const outcome = recorded.json as { dryRun: boolean; revocations: { habilitationId: string; motive: string | null }[] };
     if (outcome.dryRun || outcome.revocations.length === 0) return recorded;
@@ -743,15 +754,15 @@ export const questionAddCommand: Command = {
       flags: ruleNames(idsOf(options.flags)),
       ...optional('dueAt', stringOption(options.due)),
       ...optional('openedAt', stringOption(options.opened)),
-      ...optional('reason', stringOption(options.reason)),
     };
     return twoStep(
       context,
       options,
-      (client, dryRun) => client.questions.add(partnerId, { ...draft, dryRun }),
+      (client, settings) => client.questions.add(partnerId, { ...draft, ...settings }),
       (result, dryRun) =>
         `${dryRun ? 'Enregistrerait' : 'Enregistrée'} : ${CASE_KIND_LABELS[result.question.kind]} n° ${result.question.number}, réponse attendue ${result.question.clock.answerDueAt === null ? 'sans date' : `le ${frenchDate(result.question.clock.answerDueAt)}`}${result.traceId === null ? '' : ` (trace n° ${result.traceId})`}`,
       'Enregistrer ?',
+      'defaulted',
     );
   },
 };
@@ -774,15 +785,15 @@ export const questionAnswerCommand: Command = {
     const answer = {
       text: required(options, 'text', questionAnswerCommand.usage),
       ...optional('answeredAt', stringOption(options.at)),
-      ...optional('reason', stringOption(options.reason)),
     };
     return twoStep(
       context,
       options,
-      (client, dryRun) => client.questions.answer(partnerId, number, { ...answer, dryRun }),
+      (client, settings) => client.questions.answer(partnerId, number, { ...answer, ...settings }),
       (result, dryRun) =>
         `${dryRun ? 'Enregistrerait' : 'Réponse enregistrée'} pour la question n° ${number}${result.traceId === null ? '' : ` (trace n° ${result.traceId})`}`,
       'Enregistrer cette réponse ?',
+      'defaulted',
     );
   },
 };
@@ -845,14 +856,13 @@ export const noticeAddCommand: Command = {
     const notice = {
       kind,
       receivedAt: required(options, 'received', noticeAddCommand.usage),
-      reason: required(options, 'reason', noticeAddCommand.usage),
       ...optional('sentAt', stringOption(options.sent)),
       ...optional('requestedEffectiveAt', stringOption(options.requested)),
     } as const;
     return twoStep(
       context,
       options,
-      (client, dryRun) => client.notices.add(partnerId, { ...notice, dryRun }),
+      (client, settings) => client.notices.add(partnerId, { ...notice, ...settings }),
       (result, dryRun) => [...describeNotice(kind, result), ...(dryRun ? [] : [`Enregistrée (trace n° ${result.traceId}).`])].join('\n'),
       'Enregistrer cette lettre ?',
     );
@@ -868,11 +878,11 @@ export const noticeRemedyCommand: Command = {
   options: { date: { type: 'string', value: 'DATE', description: 'date de la correction', date: true }, ...ACTION_OPTIONS },
   async run(context, { positionals, options }) {
     const partnerId = positionals[0]!;
-    const remedy = { date: required(options, 'date', noticeRemedyCommand.usage), reason: required(options, 'reason', noticeRemedyCommand.usage) };
+    const remedy = { date: required(options, 'date', noticeRemedyCommand.usage) };
     return twoStep(
       context,
       options,
-      (client, dryRun) => client.notices.remedy(partnerId, { ...remedy, dryRun }),
+      (client, settings) => client.notices.remedy(partnerId, { ...remedy, ...settings }),
       (result, dryRun) => `${describeRemedy(remedy.date, result.state)}${dryRun ? '' : ` (trace n° ${result.traceId})`}`,
       'Enregistrer cette correction ?',
     );
@@ -889,11 +899,10 @@ export const closeOutCommand: Command = {
   options: ACTION_OPTIONS,
   async run(context, { positionals, options }) {
     const partnerId = positionals[0]!;
-    const reason = required(options, 'reason', closeOutCommand.usage);
     return twoStep(
       context,
       options,
-      (client, dryRun) => client.partners.closeOut(partnerId, { reason, dryRun }),
+      (client, settings) => client.partners.closeOut(partnerId, settings),
       (result, dryRun) => `${describeCloseOut(result, dryRun)}${dryRun ? '' : ` (trace n° ${result.traceId})`}`,
       `Clore ${partnerId} ?`,
     );
@@ -947,17 +956,17 @@ export const tracesPersonCommand: Command = {
       userId: positionals[0]!,
       requestedBy: required(options, 'requested-by', tracesPersonCommand.usage),
       ...optional('through', stringOption(options.through)),
-      ...optional('reason', stringOption(options.reason)),
     };
     const result = await twoStep(
       context,
       options,
-      (client, dryRun) => client.traces.forPerson({ ...input, dryRun }),
+      (client, settings) => client.traces.forPerson({ ...input, ...settings }),
       (extract, dryRun) =>
         dryRun
           ? `Extrait de ${countOf(extract.extract.traces.length, 'trace')} et ${countOf(extract.extract.rights.length, 'habilitation détenue', 'habilitations détenues')} pour ${input.userId}.`
           : `${extract.markdown.split('\n').map(escapeForTerminal).join('\n')}\nSHA-256 de l’extrait : ${extract.sha256} (demande enregistrée, trace n° ${extract.traceId})`,
       'Enregistrer la demande et produire l’extrait ?',
+      'defaulted',
     );
     const done = result.json as { dryRun: boolean; markdown: string; sha256: string };
     if (out !== undefined && !done.dryRun) {
