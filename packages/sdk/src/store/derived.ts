@@ -71,22 +71,18 @@ function statements(db: Sql) {
         `users.partner_id = @partnerId AND users.key IN (
            SELECT COALESCE(m.user_key, h.user_key) FROM habilitations h LEFT JOIN group_members m ON m.group_key = h.group_key
             WHERE ${scope('h')})`;
-  // A scope's users: on PostgreSQL only those whose facts changed (a write changes one or none),
-  // each rewritten user being a new row version with an entry in each of its indexes; the facts
-  // read per user through the holdings' key, as for every user. On SQLite rewriting them costs
-  // less than comparing. The rows updated are narrowed to the partner too: joined to its users by
-  // key alone, PostgreSQL without statistics (right after an import) scanned every user for each
-  // write (32 ms a write on 20,000 users, against 1 ms).
-  const scopeUsers = (scope: Scope) =>
-    pick(db, {
-      sqlite: `${everyUser} WHERE ${usersOf(scope)}`,
-      postgres: `UPDATE users SET holds_any = f.holds_any, gets_active = f.gets_active, multi_profiles = f.multi_profiles FROM (
+  // A scope's users: only those whose facts changed (a write changes one or none). On PostgreSQL
+  // each rewritten user is a new row version with an entry in each of its indexes; on SQLite its
+  // page, and that of the index of several profiles, went to the WAL of every write. The facts
+  // read per user through the holdings' key, as for every user. The rows updated are narrowed to
+  // the partner too: joined to its users by key alone, PostgreSQL without statistics (right after
+  // an import) scanned every user for each write (32 ms a write on 20,000 users, against 1 ms).
+  const scopeUsers = (scope: Scope) => `UPDATE users SET holds_any = f.holds_any, gets_active = f.gets_active, multi_profiles = f.multi_profiles FROM (
        SELECT users.key, (SELECT ${holdsAny} FROM holdings h WHERE h.user_key = users.key) AS holds_any,
               (SELECT ${getsActive} FROM holdings h WHERE h.user_key = users.key) AS gets_active, ${multiProfiles} AS multi_profiles
          FROM users WHERE ${usersOf(scope)}) f
      WHERE users.partner_id = @partnerId AND users.key = f.key
-       AND (users.holds_any, users.gets_active, users.multi_profiles) IS DISTINCT FROM (f.holds_any, f.gets_active, f.multi_profiles)`,
-    });
+       AND (users.holds_any, users.gets_active, users.multi_profiles) IS DISTINCT FROM (f.holds_any, f.gets_active, f.multi_profiles)`;
   // What each table holds within a scope, or for the whole file (`ALL`).
   const quotaHolders = (scope: Scope) => `SELECT h.partner_id, h.service, h.profile, COUNT(*) AS assigned,
          SUM(${asInt("h.active_habilitations > 0 AND u.status = 'active'")}) AS active
