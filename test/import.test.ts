@@ -228,7 +228,13 @@ describe('refusals', () => {
     const test = await fresh(full());
     const broken = full();
     const users = broken.users as Record<string, unknown>[];
-    users.push(user('amp-u001', 'amp'), user('x1', 'nobody'), user('x2', 'amp', { email: 'pas-une-adresse', createdAt: '2026-02-30T10:00:00Z', role: 'chef' }));
+    // x3 belongs to a partner refused for problems of its own: it is not named again as unknown.
+    users.push(
+      user('amp-u001', 'amp'),
+      user('x1', 'nobody'),
+      user('x2', 'amp', { email: 'pas-une-adresse', createdAt: '2026-02-30T10:00:00Z', role: 'chef' }),
+      user('x3', 'bad'),
+    );
     (broken.partners as Record<string, unknown>[]).push(partner('bad', { siret: '20005480700018', cafCode: '99' }));
     (broken.habilitations as Record<string, unknown>[]).push(
       habilitation('h-both', 'amp', { userId: 'amp-u001' }, { groupId: 'amp-g01' }),

@@ -691,7 +691,8 @@ class EntityWriter {
       this.ownedBy.filter(({ partnerId }) => !this.filePartners.has(partnerId)).map(({ partnerId }) => partnerId),
     );
     for (const { path, partnerId } of this.ownedBy) {
-      if (!this.filePartners.has(partnerId) && !storedPartners.has(partnerId)) this.problems.add(path, `partenaire « ${partnerId} » inconnu`);
+      // A partner of the file refused for a problem of its own is named once, not again by each of its entities.
+      if (!this.seen.partners.has(partnerId) && !storedPartners.has(partnerId)) this.problems.add(path, `partenaire « ${partnerId} » inconnu`);
     }
     const storedConventions = await this.lookUp(
       STATEMENTS.storedConventions,
