@@ -377,6 +377,11 @@ describe('from a breach to termination (convention art. 17.2)', () => {
     expect((await client.quotas.usage({ partnerId: 'amp', asOf: AS_OF })).quotas).toEqual([]);
     const ladder = await client.partners.ladder('amp', { asOf: AS_OF });
     expect([ladder.offered, ladder.next]).toEqual([false, null]);
+    // Done once: again, with nothing held nor managed since, it changes nothing and leaves no trace.
+    const head = await client.traces.head();
+    const again = await refusal(client.partners.closeOut('amp', { reason: 'Clôture répétée par erreur' }));
+    expect([again.code, again.message]).toEqual(['CONFLICT', expect.stringContaining(`Clôture déjà faite pour amp (trace n° ${done.traceId})`)]);
+    expect(await client.traces.head()).toEqual(head);
   });
 
   it('proposes asking first, with the article of the contract', async () => {

@@ -332,6 +332,20 @@ export class Breaches {
         [partnerId],
       );
       const managers = managerRows.map((row) => row.id);
+      // Done already, and nothing held or managed since: no change, no trace (as a suspension of the suspended).
+      if (held.length === 0 && managers.length === 0) {
+        const done = await this.deps.db.value<number>(
+          `SELECT id FROM traces WHERE partner_id = ? AND action = 'partner.closeOut' AND erased = 0 ORDER BY id DESC LIMIT 1`,
+          [partnerId],
+        );
+        if (done !== undefined) {
+          throw new CafsupError(
+            'CONFLICT',
+            `Clôture déjà faite pour ${partnerId} (trace n° ${done}) : aucune habilitation détenue ni aucun gestionnaire actif depuis.`,
+            { ids: [partnerId] },
+          );
+        }
+      }
       const disabled = await this.records.disable(managerRows, reason, actor, now.at, dryRun);
       const [traceId] = await trace(this.deps, actor, now.at, dryRun, [
         {
