@@ -10,6 +10,9 @@ import { Terminal } from './support/terminal.js';
 import { POSTGRES_URL, freshDatabase } from './support/postgres.js';
 import { startCluster, type Cluster } from './support/postgres-cluster.mjs';
 import { GLOBAL_LOCK } from '../packages/sdk/src/store/engine/postgres.js';
+import { buildDemoDataset } from '../packages/tui/src/demo/demo-data.js';
+import { ACTOR as PERSON } from './support/fixture.js';
+import { TestServer } from './support/server.js';
 
 // PostgreSQL as a team or a nation would run it (operations.md, "Two engines, one behaviour"):
 // a file copied into it, several `cafsup serve` processes on one database. The contract suite
@@ -432,6 +435,38 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL restarted under writes', () =
     } finally {
       await holder.query('ROLLBACK').catch(() => undefined);
       await Promise.all([holder.end(), watcher.end()]);
+    }
+  });
+});
+
+describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a write that cannot get its lock in time', () => {
+  it('answers 503 « occupée » with Retry-After from the request’s deadline, and writes nothing', async () => {
+    const server = new TestServer(await freshDatabase());
+    await server.seed(buildDemoDataset({ partners: 4, today: '2026-11-22' }), PERSON);
+    const token = await server.token(PERSON, 'supervisor', ['*']);
+    await server.start({ requestTimeoutMs: 1000 });
+    // Another session holds the chain's head, which every write locks before it commits.
+    const blocker = new pg.Client({ connectionString: server.database });
+    await blocker.connect();
+    try {
+      await blocker.query("BEGIN; SELECT value FROM meta WHERE key = 'trace_head' FOR UPDATE");
+      const answer = await server.post(
+        '/v1/habilitations.suspend',
+        JSON.stringify({ ids: ['amp-h0012'], options: { reason: 'Écriture trop tardive' } }),
+        token,
+      );
+      expect([answer.status, answer.body.error.code, answer.body.error.message]).toEqual([
+        503,
+        'UNAVAILABLE',
+        expect.stringContaining('Base de données occupée'),
+      ]);
+      expect(Number(answer.headers['retry-after'])).toBeGreaterThan(0);
+      await blocker.query('ROLLBACK');
+      const read = await server.post('/v1/habilitations.get', JSON.stringify({ id: 'amp-h0012' }), token);
+      expect(read.body.status).toBe('active');
+    } finally {
+      await blocker.end();
+      await server.stop();
     }
   });
 });

@@ -155,9 +155,14 @@ interface Context {
   pending: string[];
 }
 
-/** 55P03: a lock not granted within `lock_timeout`; nothing was written. */
+/**
+ * 55P03: a lock not granted within the write's own `lock_timeout`; nothing was written. The
+ * statement's error may come already translated (`translateError` names a role's lock timeout
+ * for any statement): the driver's is its cause.
+ */
 function lockNotGranted(error: unknown, timeout: number): unknown {
-  return (error as { code?: string }).code === '55P03' ? unavailable(Math.max(1, Math.ceil(timeout / 1000))) : error;
+  const raw = error instanceof CafsupError && error.cause !== undefined ? error.cause : error;
+  return (raw as { code?: string }).code === '55P03' ? unavailable(Math.max(1, Math.ceil(timeout / 1000))) : error;
 }
 
 /** A server certificate no authority this machine knows has signed (a self-signed one, a private CA's). */
