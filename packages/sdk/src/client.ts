@@ -29,6 +29,8 @@ export interface LocalClientOptions {
    * never blocks this thread. Not with `now`, `settings` or `scope`, which are for scripts and tests.
    */
   offThread?: boolean;
+  /** PostgreSQL: the most connections this client holds at once (10 unless given). */
+  connections?: number;
 }
 
 /** The typed client: one namespace per resource over one transport. */

@@ -17,21 +17,15 @@ export interface LocalTransportOptions {
   settings?: AuditSettings;
   /** Restricts every read and write to the partners of these Cafs. */
   scope?: PartnerScope;
+  /** PostgreSQL: the most connections held at once (the store's default unless given). */
+  connections?: number;
 }
-
-/**
- * PostgreSQL connections of a client in this process (a command, the interface, a script). Each
- * costs the server a new backend, whose first statements also fill its catalogue caches: a
- * command whose calls start together opened three for a few queries of a millisecond each, and
- * `cafsup partner` on the national store took ~50 ms less with two (medians of 9, alternated).
- */
-const LOCAL_CONNECTIONS = 2;
 
 /**
  * The store as a transport, in this process: every operation of the table runs here, on the
  * SQLite file or the PostgreSQL database. On SQLite one operation runs at a time (one
- * connection: a transaction is the connection's); on PostgreSQL two at a time, each on its own
- * connection, the others waiting for one.
+ * connection: a transaction is the connection's); PostgreSQL gives each its own connection, as
+ * many at a time as `connections` allows.
  */
 export class LocalTransport implements Transport {
   readonly store: Promise<Store>;
@@ -48,7 +42,7 @@ export class LocalTransport implements Transport {
       ...(options.readonly === true ? { readonly: true } : {}),
       ...(options.now === undefined ? {} : { now: options.now }),
       ...(options.settings === undefined ? {} : { settings: options.settings }),
-      connections: LOCAL_CONNECTIONS,
+      ...(options.connections === undefined ? {} : { connections: options.connections }),
     });
     // Its failure (a missing file, an unreachable server) is the answer of the first call, not a crash now.
     this.store.catch(() => undefined);
