@@ -22,7 +22,7 @@ const UNSAFE_MESSAGE = 'caractère de contrôle ou de direction du texte interdi
 /** Half of a surrogate pair alone: what a broken conversion or a truncated emoji leaves. */
 export const LONE_SURROGATE_MESSAGE = 'caractère incomplet (moitié de paire UTF-16 seule) interdit';
 
-/** A free-text field: at most `max` characters, no control or bidi character. */
+/** A free-text field: at most `max` characters, no control or bidi character, no half of a surrogate pair. */
 export function safeTextSchema(max: number = TEXT_MAX) {
   return z
     .string()

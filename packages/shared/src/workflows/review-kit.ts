@@ -2,7 +2,7 @@ import { z } from '../zod.js';
 import { lazySchema } from '../lazy.js';
 import { withReason } from '../actions.js';
 import type { CalendarDate } from '../dates.js';
-import { calendarDateSchema, idSchema } from '../fields.js';
+import { calendarDateSchema, departementSchema, idSchema } from '../fields.js';
 import { escapeForTerminal } from '../terminal.js';
 import { safeTextSchema } from '../text.js';
 
@@ -206,7 +206,7 @@ export const reviewCampaignInputSchema = lazySchema(() =>
   z.strictObject({
     asOf: calendarDateSchema.optional(),
     within: z.number().int().min(0).max(366).default(30),
-    cafCode: safeTextSchema(3).optional(),
+    cafCode: departementSchema.optional(),
   }),
 );
 export type ReviewCampaignInput = z.input<typeof reviewCampaignInputSchema>;

@@ -70,7 +70,8 @@ export const serveCommand: Command = {
     try {
       address = await app.listen({ host, port });
     } catch (error) {
-      await app.close();
+      // The refusal is what the person must read, whatever closing the unused server says.
+      await app.close().catch(() => undefined);
       throw listenRefusal(error, host, port);
     }
     process.stderr.write(`cafsup serve : écoute sur ${address} (base ${shownLocation(database)}). SIGTERM ou Ctrl-C pour arrêter proprement.\n`);
@@ -86,7 +87,7 @@ export const serveCommand: Command = {
  * --port); other errors as they are.
  */
 function listenRefusal(error: unknown, host: string, port: number): unknown {
-  const where = `${host}:${port}`;
+  const where = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
   switch ((error as { code?: unknown }).code) {
     case 'EADDRINUSE':
       return new UsageError(`Le port ${port} est déjà pris (${where}) : choisissez-en un autre avec --port, ou arrêtez le programme qui l’occupe.`);

@@ -42,7 +42,6 @@ import {
 // The supervision workflows of workflows.md ("Commands"): each write shows its dry run, asks
 // « o/n » (or needs --yes), then acts; every step is traced by the SDK.
 
-const reasonOption = ACTION_OPTIONS.reason!;
 const dryRunOption = ACTION_OPTIONS['dry-run']!;
 
 function required(options: CommandInput['options'], name: string, usage: string): string {
@@ -246,11 +245,15 @@ export const requestRefuseCommand: Command = {
   async run(context, { positionals, options }) {
     const partnerId = positionals[0]!;
     const number = numberOf(positionals[1]!, 'demande');
+    const given = stringOption(options.reason);
     return twoStep(
       context,
       options,
       (client, settings) => client.requests.refuse(partnerId, number, settings),
-      (result, dryRun) => (dryRun ? `Refuserait la demande n° ${number}.` : `Demande n° ${number} refusée (trace n° ${result.traceId}).`),
+      (result, dryRun) =>
+        dryRun
+          ? `Refuserait la demande n° ${number}${given === undefined ? '' : ` : ${escapeForTerminal(given)}`}.`
+          : `Demande n° ${number} refusée (trace n° ${result.traceId}).`,
       `Refuser la demande n° ${number} ?`,
     );
   },
@@ -743,7 +746,7 @@ export const questionAddCommand: Command = {
     due: { type: 'string', value: 'DATE', description: 'réponse attendue au plus tard le', date: true },
     incident: { type: 'boolean', description: 'un incident au centre de services (délai en jours ouvrés du contrat)' },
     opened: { type: 'string', value: 'HORODATAGE', description: 'ouverture (défaut : maintenant)' },
-    reason: reasonOption,
+    reason: { type: 'string', value: 'MOTIF', description: 'motif (défaut : la question elle-même)' },
     'dry-run': dryRunOption,
   },
   async run(context, { positionals, options }) {
@@ -776,7 +779,7 @@ export const questionAnswerCommand: Command = {
   options: {
     text: { type: 'string', value: 'TEXTE', description: 'la réponse' },
     at: { type: 'string', value: 'HORODATAGE', description: 'reçue le (défaut : maintenant)' },
-    reason: reasonOption,
+    reason: { type: 'string', value: 'MOTIF', description: 'motif (défaut : la réponse elle-même)' },
     'dry-run': dryRunOption,
   },
   async run(context, { positionals, options }) {
