@@ -223,6 +223,18 @@ export class Context {
   }
 
   /**
+   * The reason rule of every write (rules.md), before its preview: a dry run needs no reason; a
+   * real one without `--reason` is refused before any work when no terminal can ask it. Returns
+   * the reason of the real run: the one given, else asked after the preview, or none when the
+   * operation words its own (`defaulted`).
+   */
+  async reasonRule(given: string | undefined, dryRun: boolean, defaulted = false): Promise<() => Promise<string | undefined>> {
+    const asked = given === undefined && !defaulted;
+    if (asked && !dryRun && !this.interactive) await this.reason(given);
+    return async () => (asked ? this.reason(given) : given);
+  }
+
+  /**
    * The reason of an action, asked after its preview when `--reason` was not given (rules.md:
    * a dry run needs none); without a terminal it must come with the command.
    */

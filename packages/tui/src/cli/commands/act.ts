@@ -37,18 +37,16 @@ async function act(
   run: (client: CafsupClient, settings: { reason?: string; dryRun: boolean }) => Promise<ActionResult<Record<string, unknown>>>,
 ): Promise<CommandResult> {
   const given = stringOption(options.reason);
-  // Without a terminal a real run needs its reason up front: refuse before any work.
-  if (given === undefined && options['dry-run'] !== true && !context.interactive) await context.reason(given);
+  const finalReason = await context.reasonRule(given, options['dry-run'] === true);
   const client = await context.client({ write: true });
-  // A dry run needs no reason (rules.md): it is asked after the preview.
   const preview = await run(client, { ...(given === undefined ? {} : { reason: given }), dryRun: true });
   const plan = `${countOf(preview.changed.length, noun.one)} à modifier :\n${describeActionResult(preview).join('\n')}`;
   if (options['dry-run'] === true) return { json: preview, text: () => `${plan}\n(simulation : rien n’a été modifié)` };
   if (preview.changed.length === 0) return { json: preview, text: () => `Rien à modifier.\n${describeActionResult(preview).join('\n')}` };
   context.note(plan);
-  const reason = await context.reason(given);
+  const reason = await finalReason();
   await context.approve(`Appliquer ces modifications au nom de ${formatActor(await context.actor())} ?`);
-  const result = await run(client, { reason, dryRun: false });
+  const result = await run(client, { ...(reason === undefined ? {} : { reason }), dryRun: false });
   return { json: result, text: () => `${countOf(result.changed.length, noun.changed)} :\n${describeActionResult(result).join('\n')}` };
 }
 

@@ -70,16 +70,12 @@ async function twoStep<T>(
   reason: 'asked' | 'defaulted' = 'asked',
 ): Promise<CommandResult> {
   const given = stringOption(options.reason);
-  // A dry run needs no reason (rules.md); a real one without --reason asks it after the preview,
-  // on a terminal, and without one is refused before any work. An operation that words its own
-  // reason when none is given (`defaulted`) never asks.
-  const asked = given === undefined && reason === 'asked';
-  if (asked && options['dry-run'] !== true && !context.interactive) await context.reason(given);
+  const finalReason = await context.reasonRule(given, options['dry-run'] === true, reason === 'defaulted');
   const client = await context.client({ write: true });
   const preview = await run(client, { dryRun: true, ...(given === undefined ? {} : { reason: given }) });
   if (options['dry-run'] === true) return { json: preview, text: () => `${describe(preview, true)}\n(simulation : rien n’a été modifié)` };
   if (!context.options.json) process.stderr.write(`${describe(preview, true)}\n`);
-  const final = asked ? await context.reason(given) : given;
+  const final = await finalReason();
   await context.approve(question);
   const done = await run(client, { dryRun: false, ...(final === undefined ? {} : { reason: final }) });
   return { json: done, text: () => describe(done, false) };
@@ -398,7 +394,7 @@ export const partnerAddCommand: Command = {
   async run(context, { options }) {
     if (stringOption(options.file) === undefined && stringOption(options.fields) === undefined)
       throw new UsageError(`Il manque --file ou --fields. Usage : ${partnerAddCommand.usage}`);
-    const draft = { ...(await fileAndFlags(options, {})) };
+    const draft = await fileAndFlags(options, {});
     return twoStep(
       context,
       options,
@@ -428,9 +424,7 @@ export const partnerEditCommand: Command = {
   },
   async run(context, { positionals, options }) {
     const partnerId = positionals[0]!;
-    const changes = {
-      ...(await fileAndFlags(options, { name: 'name', kind: 'kind', siret: 'siret', address: 'address' })),
-    };
+    const changes = await fileAndFlags(options, { name: 'name', kind: 'kind', siret: 'siret', address: 'address' });
     return twoStep(
       context,
       options,
@@ -457,9 +451,7 @@ export const conventionEditCommand: Command = {
   },
   async run(context, { positionals, options }) {
     const partnerId = positionals[0]!;
-    const changes = {
-      ...(await fileAndFlags(options, { number: 'number', signed: 'signedAt', effective: 'effectiveAt' })),
-    };
+    const changes = await fileAndFlags(options, { number: 'number', signed: 'signedAt', effective: 'effectiveAt' });
     return twoStep(
       context,
       options,
@@ -490,16 +482,14 @@ export const userEditCommand: Command = {
   },
   async run(context, { positionals, options }) {
     const userId = positionals[0]!;
-    const changes = {
-      ...(await fileAndFlags(options, {
-        name: 'name',
-        email: 'email',
-        function: 'function',
-        role: 'role',
-        departement: 'departement',
-        'mission-end': 'missionEndAt',
-      })),
-    };
+    const changes = await fileAndFlags(options, {
+      name: 'name',
+      email: 'email',
+      function: 'function',
+      role: 'role',
+      departement: 'departement',
+      'mission-end': 'missionEndAt',
+    });
     return twoStep(
       context,
       options,
