@@ -200,11 +200,20 @@ async function runCommand(declared: DeclaredCommand, rawArgs: string[]): Promise
   const context = new Context({ ...globalOptions(options, { ...declared.options }), ...(fields === null ? {} : { jsonFields: fields }) });
   const formats = [context.options.json && '--json', options.csv === true && '--csv', typeof options.xlsx === 'string' && '--xlsx'].filter(Boolean);
   if (formats.length > 1) throw new UsageError(`${formats.join(' et ')} : choisissez une seule sortie.`);
+  let result: CommandResult;
+  let command: Command;
   try {
-    const command = await declared.load();
-    const result = await command.run(context, { options, positionals }).catch(async (error: unknown) => {
+    command = await declared.load();
+    result = await command.run(context, { options, positionals }).catch(async (error: unknown) => {
       throw await withSuggestion(context, error);
     });
+  } catch (error) {
+    // Another call of the command may still be on its way (a PostgreSQL read waiting for a lock
+    // held elsewhere), and closing waits for it: the failure is said after a moment at most.
+    await Promise.race([context.close().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, CLOSE_ON_FAILURE_MS).unref())]);
+    throw error;
+  }
+  try {
     await print(command, result, context, options);
     return result.exitCode ?? 0;
   } finally {
@@ -382,6 +391,9 @@ async function main(argv: string[]): Promise<number> {
 // A terminal's colour settings follow NO_COLOR for the libraries that only read FORCE_COLOR.
 if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '') process.env.FORCE_COLOR = '0';
 process.on('SIGINT', () => process.exit(EXIT_INTERRUPTED));
+/** How long a failed command waits for its store to close before saying why it failed. */
+const CLOSE_ON_FAILURE_MS = 1000;
+
 // `cafsup audit | head` closes the pipe early: the reader has what it wanted, that is no error.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
