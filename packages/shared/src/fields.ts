@@ -1,19 +1,16 @@
 import { z } from './zod.js';
 import { lazySchema } from './lazy.js';
 import { isCalendarDate, isTimestamp } from './dates.js';
-import { hasControlCharacter, hasLoneSurrogate } from './terminal.js';
-import { LONE_SURROGATE_MESSAGE, safeTextSchema } from './text.js';
+import { hasUnsafeCharacter } from './terminal.js';
+import { refusingUnsafeCharacters, safeTextSchema } from './text.js';
 
 // Field schemas every entity reuses, with the French wording a supervisor reads in a refusal.
 
 export const idSchema = lazySchema(() =>
-  z
-    .string()
-    .trim()
-    .min(1, 'identifiant vide')
-    .max(200, 'identifiant trop long : 200 caractères au plus')
-    .refine((id) => !hasControlCharacter(id), 'caractère de contrôle interdit dans un identifiant')
-    .refine((id) => !hasLoneSurrogate(id), LONE_SURROGATE_MESSAGE),
+  refusingUnsafeCharacters(
+    z.string().trim().min(1, 'identifiant vide').max(200, 'identifiant trop long : 200 caractères au plus'),
+    'caractère de contrôle interdit dans un identifiant',
+  ),
 );
 
 /** Dates cafsup accepts (rules.md, "Inputs that are refused"): an asOf in 9999 would make every rule walk millennia. */
@@ -45,7 +42,7 @@ const EMAIL_PATTERN = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/;
 
 /** An address as mail systems take it: no space, one @, a dotted domain, and nothing refused in stored text (ESC, half a surrogate pair). */
 export function isEmail(value: string): boolean {
-  return EMAIL_PATTERN.test(value.trim()) && !hasControlCharacter(value) && !hasLoneSurrogate(value);
+  return EMAIL_PATTERN.test(value.trim()) && !hasUnsafeCharacter(value);
 }
 
 export const emailSchema = lazySchema(() => z.string().refine(isEmail, 'adresse mél invalide'));

@@ -8,14 +8,16 @@
  */
 const BEYOND_C0 = '\\u007f-\\u009f\\u061c\\u200e\\u200f\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069';
 /** C0 (tab, newline included) and the rest. */
-const CONTROL = new RegExp(`[\\u0000-\\u001f${BEYOND_C0}]`, 'u');
+const CONTROLS = `\\u0000-\\u001f${BEYOND_C0}`;
 /**
  * Half of a UTF-16 surrogate pair standing alone (in `u` mode a whole pair is one code point,
  * outside this range): JavaScript strings can hold one, UTF-8 cannot. Both engines stored it
  * as U+FFFD, and PostgreSQL's JSON refused a document holding one, every read of it failing.
  */
-const LONE_SURROGATE = /[\ud800-\udfff]/u;
-const UNSAFE_GLOBAL = new RegExp(`[\\u0000-\\u001f${BEYOND_C0}\\ud800-\\udfff]`, 'gu');
+const SURROGATES = '\\ud800-\\udfff';
+const CONTROL = new RegExp(`[${CONTROLS}]`, 'u');
+const LONE_SURROGATE = new RegExp(`[${SURROGATES}]`, 'u');
+const UNSAFE_GLOBAL = new RegExp(`[${CONTROLS}${SURROGATES}]`, 'gu');
 /** What JSON.stringify leaves raw (it escapes C0 itself), for JSON printed to a terminal. */
 const UNSAFE_IN_JSON = new RegExp(`[${BEYOND_C0}]`, 'gu');
 

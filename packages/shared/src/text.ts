@@ -22,22 +22,23 @@ const UNSAFE_MESSAGE = 'caractère de contrôle ou de direction du texte interdi
 /** Half of a surrogate pair alone: what a broken conversion or a truncated emoji leaves. */
 export const LONE_SURROGATE_MESSAGE = 'caractère incomplet (moitié de paire UTF-16 seule) interdit';
 
+/**
+ * What stored text refuses (terminal.ts's `hasUnsafeCharacter`), each kind in its own words:
+ * a control or bidi character (`controlMessage`), half of a surrogate pair.
+ */
+export function refusingUnsafeCharacters(schema: z.ZodString, controlMessage: string = UNSAFE_MESSAGE): z.ZodString {
+  return schema.refine((text) => !hasControlCharacter(text), controlMessage).refine((text) => !hasLoneSurrogate(text), LONE_SURROGATE_MESSAGE);
+}
+
 /** A free-text field: at most `max` characters, no control or bidi character, no half of a surrogate pair. */
 export function safeTextSchema(max: number = TEXT_MAX) {
-  return z
-    .string()
-    .max(max, `texte trop long : ${max} caractères au plus`)
-    .refine((text) => !hasControlCharacter(text), UNSAFE_MESSAGE)
-    .refine((text) => !hasLoneSurrogate(text), LONE_SURROGATE_MESSAGE);
+  return refusingUnsafeCharacters(z.string().max(max, `texte trop long : ${max} caractères au plus`));
 }
 
 /** A reason (rules.md, "Actions"): trimmed, at least 5 visible characters, 1,000 at most. */
 export const reasonSchema = lazySchema(() =>
-  z
-    .string({ error: 'motif obligatoire' })
-    .trim()
-    .max(REASON_MAX, `motif trop long : ${REASON_MAX} caractères au plus`)
-    .refine((text) => !hasControlCharacter(text), UNSAFE_MESSAGE)
-    .refine((text) => !hasLoneSurrogate(text), LONE_SURROGATE_MESSAGE)
-    .refine((text) => visibleLength(text) >= 5, 'motif trop court : au moins 5 caractères visibles'),
+  refusingUnsafeCharacters(z.string({ error: 'motif obligatoire' }).trim().max(REASON_MAX, `motif trop long : ${REASON_MAX} caractères au plus`)).refine(
+    (text) => visibleLength(text) >= 5,
+    'motif trop court : au moins 5 caractères visibles',
+  ),
 );

@@ -238,7 +238,7 @@ export class Context {
    * The reason of an action, asked after its preview when `--reason` was not given (rules.md:
    * a dry run needs none); without a terminal it must come with the command.
    */
-  async reason(given: string | undefined): Promise<string> {
+  private async reason(given: string | undefined): Promise<string> {
     if (given !== undefined) return given;
     if (!this.interactive) throw new UsageError('Motif obligatoire : ajoutez --reason « … » (5 caractères visibles au moins).');
     return (await this.ask('Motif (5 caractères visibles au moins) : ')).trim();
