@@ -4,7 +4,7 @@ import { chmodSync, chownSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { createClient, type CafsupClient } from '@cafsup/sdk';
+import { Store, createClient, type CafsupClient } from '@cafsup/sdk';
 import { CAFSUP_BIN, CliSandbox } from './support/cli.js';
 import { Terminal } from './support/terminal.js';
 import { POSTGRES_URL, freshDatabase } from './support/postgres.js';
@@ -437,6 +437,22 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL restarted under writes', () =
     } finally {
       await holder.query('ROLLBACK').catch(() => undefined);
       await Promise.all([holder.end(), watcher.end()]);
+    }
+  });
+});
+
+describe.skipIf(POSTGRES_URL === null)('PostgreSQL: rows sent many at a time, as arrays', () => {
+  it('keeps every text as it was (quotes, backslashes, braces, commas, « NULL »), numbers and NULLs', async () => {
+    const store = await Store.open(await freshDatabase());
+    try {
+      await store.db.exec('CREATE TABLE probe (id TEXT PRIMARY KEY, text TEXT, n BIGINT)');
+      const texts = ['simple', 'guillemet " dedans', 'barre \\ oblique', '\\"', '"', '{accolades}', 'a,b', 'NULL', '', ' espace ', 'Saint-Étienne 🏠', null];
+      const rows = texts.map((text, index) => [`p${index}`, text, index % 3 === 0 ? null : index * 1_000_000_007]);
+      expect(await store.db.runMany('INSERT INTO probe (id, text, n) VALUES (?, ?, ?)', rows)).toEqual({ changes: rows.length });
+      const read = await store.db.all<{ id: string; text: string | null; n: number | null }>('SELECT id, text, n FROM probe');
+      expect(new Map(read.map(({ id, text, n }) => [id, [id, text, n]]))).toEqual(new Map(rows.map((row) => [row[0], row])));
+    } finally {
+      await store.close();
     }
   });
 });
