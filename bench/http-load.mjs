@@ -4,8 +4,9 @@
 // Usage: node bench/http-load.mjs < CONFIG_JSON, with CONFIG_JSON
 //   { url, durationMs, headers, idempotency, perClient: [[{ path, body }, …], …] }
 // client k cycles through perClient[k]; with `idempotency`, each request carries a new
-// Idempotency-Key (cafsup's writes). Prints { requests, ok, statuses, changed, seconds, p50, p99, errors }
-// (p50 and p99: answer latencies in ms);
+// Idempotency-Key (cafsup's writes). Prints { requests, ok, statuses, changed, seconds, p50, p99, cpuMs, errors }
+// (p50 and p99: answer latencies in ms; cpuMs: this process's CPU time during the load, a share
+// of the machine the server under test did not have);
 // `changed` sums the `changed` arrays of the 2xx answers (the writes acknowledged).
 import { Agent, request } from 'node:http';
 import { randomUUID } from 'node:crypto';
@@ -32,8 +33,9 @@ function send({ path, body }) {
   });
 }
 
-const result = { requests: 0, ok: 0, statuses: {}, changed: 0, seconds: 0, p50: NaN, p99: NaN, errors: [] };
+const result = { requests: 0, ok: 0, statuses: {}, changed: 0, seconds: 0, p50: NaN, p99: NaN, cpuMs: 0, errors: [] };
 const latencies = [];
+const cpuBefore = process.cpuUsage();
 const started = performance.now();
 const deadline = started + config.durationMs;
 await Promise.all(
@@ -58,6 +60,8 @@ await Promise.all(
 );
 // The answers still in flight at the deadline are counted, so the time is until the last one.
 result.seconds = (performance.now() - started) / 1000;
+const cpu = process.cpuUsage(cpuBefore);
+result.cpuMs = (cpu.user + cpu.system) / 1000;
 latencies.sort((a, b) => a - b);
 [result.p50, result.p99] = [0.5, 0.99].map((q) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * q))] ?? NaN);
 agent.destroy();

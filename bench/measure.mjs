@@ -2,6 +2,12 @@
 // and the table it prints. Separate from national.mjs so the orchestration reads as a list of
 // measures.
 import { spawn } from 'node:child_process';
+import { cpus } from 'node:os';
+
+/** The CPU time every core of the machine has spent busy (user, nice, system, interrupts) since it started, in ms. */
+export function machineBusyMs() {
+  return cpus().reduce((sum, { times }) => sum + times.user + times.nice + times.sys + times.irq, 0);
+}
 
 export const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 

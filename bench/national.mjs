@@ -6,7 +6,7 @@
 // Usage: node bench/national.mjs [--partners N] [--engines sqlite,postgres] [--fresh]
 import { createServer } from 'node:http';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -17,7 +17,7 @@ import { buildServer } from '@cafsup/server';
 import { startCluster } from '../test/support/postgres-cluster.mjs';
 import { chainedWrites, fsyncBetween, walSyncs } from './floor-writes.mjs';
 import { generate } from './generate.mjs';
-import { attempt, mb, ms, perSecond, row, runJson, runProcess, timeRuns } from './measure.mjs';
+import { attempt, machineBusyMs, mb, ms, perSecond, row, runJson, runProcess, timeRuns } from './measure.mjs';
 
 const { values: options } = parseArgs({
   options: {
@@ -135,6 +135,23 @@ const httpLoad = (config) =>
   runJson(node, [here('./http-load.mjs')], { input: JSON.stringify({ durationMs: DURATION_MS, headers: {}, idempotency: false, ...config }) });
 /** The same requests for each of the 32 clients, each starting at its own place in the list. */
 const spread = (requests) => Array.from({ length: CONCURRENCY }, (_, k) => [...requests.slice(k % requests.length), ...requests.slice(0, k % requests.length)]);
+
+/**
+ * The CPU each acknowledged write cost the machine, and the bound it sets: no more writes a
+ * second than the cores have milliseconds for, whatever the locks and the disk allow.
+ */
+function cpuPerWrite(writes, serverMs, busyMs, engine) {
+  const per = (cpuMs) => cpuMs / Math.max(1, writes.changed);
+  const total = per(busyMs);
+  const rest = Math.max(0, busyMs - serverMs - writes.cpuMs);
+  const cores = availableParallelism();
+  const parts = [
+    `server ${ms(per(serverMs))}`,
+    `load generator ${ms(per(writes.cpuMs))}`,
+    `${engine === 'postgres' ? 'PostgreSQL and the rest' : 'the rest'} ${ms(per(rest))}`,
+  ];
+  return `| CPU per acknowledged write, the whole machine (${parts.join(', ')}) | ${ms(total)} | — | — | — (the bound it sets on ${cores} cores: ${perSecond((cores * 1000) / total)}) |`;
+}
 
 async function measure(engine, location, floorLocation) {
   const rows = [];
@@ -375,6 +392,10 @@ async function measure(engine, location, floorLocation) {
   const wal = engine === 'postgres' ? await rawConnection(location) : null;
   await wal?.all('CHECKPOINT');
   const walBefore = wal === null ? null : await walSyncs(wal.all);
+  // Where the machine's CPU went meanwhile: this process (the server, and on SQLite its store's
+  // threads), the load generator, the rest (PostgreSQL's processes; what else runs).
+  const serverBefore = process.cpuUsage();
+  const busyBefore = machineBusyMs();
   const writes = await attempt(() =>
     httpLoad({
       url: baseUrl,
@@ -388,6 +409,9 @@ async function measure(engine, location, floorLocation) {
       ),
     }),
   );
+  const busyMs = machineBusyMs() - busyBefore;
+  const serverCpu = process.cpuUsage(serverBefore);
+  const serverMs = (serverCpu.user + serverCpu.system) / 1000;
   const fsyncMs = wal === null ? null : fsyncBetween(walBefore, await walSyncs(wal.all));
   await wal?.close();
   log(`[${engine}] server stop…`);
@@ -416,6 +440,7 @@ async function measure(engine, location, floorLocation) {
         met: (value) => value >= 500,
         note: latency(writes),
       }),
+      cpuPerWrite(writes, serverMs, busyMs, engine),
       `| writes lost (acknowledged − traces added) | ${lost} (${writes.changed} acknowledged, ${added} traces added) | — | — | 0 ${lost === 0 ? '(met)' : '(**missed**)'} |`,
       `| chain verified after the writes | ${verified instanceof Error ? `**error**: ${verified.message}` : verified.ok ? 'ok' : `**broken** at n° ${verified.firstBrokenId}`} | — | — | ok |`,
     );
