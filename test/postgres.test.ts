@@ -442,15 +442,46 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL restarted under writes', () =
 });
 
 describe.skipIf(POSTGRES_URL === null)('PostgreSQL: rows sent many at a time, as arrays', () => {
-  it('keeps every text as it was (quotes, backslashes, braces, commas, « NULL »), numbers and NULLs', async () => {
+  it('keeps every text as it was (quotes, backslashes, braces, commas, « NULL »), numbers, booleans and NULLs, in a write too', async () => {
     const store = await Store.open(await freshDatabase());
     try {
-      await store.db.exec('CREATE TABLE probe (id TEXT PRIMARY KEY, text TEXT, n BIGINT)');
-      const texts = ['simple', 'guillemet " dedans', 'barre \\ oblique', '\\"', '"', '{accolades}', 'a,b', 'NULL', '', ' espace ', 'Saint-Étienne 🏠', null];
-      const rows = texts.map((text, index) => [`p${index}`, text, index % 3 === 0 ? null : index * 1_000_000_007]);
-      expect(await store.db.runMany('INSERT INTO probe (id, text, n) VALUES (?, ?, ?)', rows)).toEqual({ changes: rows.length });
-      const read = await store.db.all<{ id: string; text: string | null; n: number | null }>('SELECT id, text, n FROM probe');
-      expect(new Map(read.map(({ id, text, n }) => [id, [id, text, n]]))).toEqual(new Map(rows.map((row) => [row[0], row])));
+      await store.db.exec('CREATE TABLE probe (id TEXT PRIMARY KEY, text TEXT, n BIGINT, x DOUBLE PRECISION, b INTEGER)');
+      const texts = [
+        'simple',
+        'guillemet " dedans',
+        'barre \\ oblique',
+        '\\"',
+        '"',
+        '{accolades}',
+        'a,b',
+        'NULL',
+        '',
+        ' espace ',
+        'ligne\nsuivante',
+        'Saint-Étienne 🏠',
+        null,
+      ];
+      const numbers = [null, 2 ** 53, -(2 ** 31), 0, 1e-7, 0.1 + 0.2, Number.MAX_VALUE];
+      const rows = texts.map((text, index) => [
+        `p${index}`,
+        text,
+        index % 3 === 0 ? null : index * 1_000_000_007,
+        numbers[index % numbers.length],
+        index % 2 === 0,
+      ]);
+      const insert = 'INSERT INTO probe (id, text, n, x, b) VALUES (?, ?, ?, ?, ?)';
+      // Alone, then in a write with a statement left for later, which its arrays must not join as literals.
+      expect(await store.db.runMany(insert, rows.slice(0, 6))).toEqual({ changes: 6 });
+      await store.db.transaction(async () => {
+        await store.db.runLater("INSERT INTO probe (id) VALUES ('plus-tard')");
+        expect(await store.db.runMany(insert, rows.slice(6))).toEqual({ changes: rows.length - 6 });
+      });
+      const read = await store.db.all<{ id: string; text: string | null; n: number | null; x: number | null; b: number }>(
+        'SELECT id, text, n, x, b FROM probe',
+      );
+      expect(new Map(read.map(({ id, text, n, x, b }) => [id, [id, text, n, x, b === 1]]))).toEqual(
+        new Map([...rows.map((row) => [row[0], row] as const), ['plus-tard', ['plus-tard', null, null, null, false]] as const]),
+      );
     } finally {
       await store.close();
     }

@@ -1,3 +1,3 @@
 // Types of zod-functions.mjs (plain JavaScript: build.mjs imports it), for the test that checks it.
-export declare function withFunctions(source: string, file: string): Promise<string>;
+export declare function withFunctions(source: string): Promise<string>;
 export declare const zodFunctionsPlugin: import('esbuild').Plugin;
