@@ -170,6 +170,34 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
     }
   });
 
+  it('leaves the interface on `q` within moments while one of its reads waits for a lock held elsewhere', async () => {
+    const holder = new pg.Client({ connectionString: database });
+    await holder.connect();
+    const terminal = new Terminal(`'${process.execPath}' '${CAFSUP_BIN}'; echo "SORTIE=$?"; sleep 60`, {
+      CAFSUP_DATABASE_URL: database,
+      CAFSUP_CONFIG_DIR: sandbox.env().CAFSUP_CONFIG_DIR!,
+      CAFSUP_ACTOR: ACTOR,
+      TERM: 'xterm-256color',
+      LANG: 'C.UTF-8',
+    });
+    try {
+      await terminal.waitFor('Quotas dépassés');
+      await holder.query('BEGIN; LOCK TABLE traces, meta IN ACCESS EXCLUSIVE MODE');
+      // The interface's check for others' writes (every 3 s) then waits for the lock.
+      const waiting = async () => Number((await holder.query('SELECT COUNT(*) AS n FROM pg_locks WHERE NOT granted AND pid <> pg_backend_pid()')).rows[0].n);
+      const deadline = Date.now() + 15_000;
+      while ((await waiting()) === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(await waiting()).toBeGreaterThan(0);
+      terminal.send('q');
+      // The lock still held: closing the store would wait for it.
+      await terminal.waitFor('SORTIE=0', 10_000);
+    } finally {
+      await holder.query('ROLLBACK').catch(() => undefined);
+      await holder.end();
+      terminal.close();
+    }
+  });
+
   it('runs two `cafsup serve` on the database: writes through both land once each in one gapless chain; keys and limits are shared', async () => {
     const token = sandbox.run(
       ['token', 'create', 'Camille Roux', '--email', 'camille.roux@caf78.fr', '--role', 'superviseur', '--caf', '*', '--quiet', '--db', database],

@@ -208,9 +208,8 @@ async function runCommand(declared: DeclaredCommand, rawArgs: string[]): Promise
       throw await withSuggestion(context, error);
     });
   } catch (error) {
-    // Another call of the command may still be on its way (a PostgreSQL read waiting for a lock
-    // held elsewhere), and closing waits for it: the failure is said after a moment at most.
-    await Promise.race([context.close().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, CLOSE_ON_FAILURE_MS).unref())]);
+    // Another call of the command may still be on its way, and the failure is said after a moment at most.
+    await closeWithin(context);
     throw error;
   }
   try {
@@ -323,7 +322,9 @@ async function openInterface(args: string[]): Promise<number> {
     const [session, { runInterface }] = await Promise.all([open(), loadInterface()]);
     return await runInterface(session, asOf);
   } finally {
-    await context.close();
+    // The screen is given back; a read of the interface may still wait (its check for others'
+    // writes, behind a PostgreSQL lock held elsewhere): `q` ends it after a moment at most.
+    await closeWithin(context);
   }
 }
 
@@ -391,8 +392,25 @@ async function main(argv: string[]): Promise<number> {
 // A terminal's colour settings follow NO_COLOR for the libraries that only read FORCE_COLOR.
 if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '') process.env.FORCE_COLOR = '0';
 process.on('SIGINT', () => process.exit(EXIT_INTERRUPTED));
-/** How long a failed command waits for its store to close before saying why it failed. */
-const CLOSE_ON_FAILURE_MS = 1000;
+/** How long a failed command, or the interface left, waits for its store to close. */
+const CLOSE_WITHIN_MS = 1000;
+
+/**
+ * Closes the store, waiting CLOSE_WITHIN_MS at most: closing waits for every call on its way (a
+ * PostgreSQL read waiting for a lock held elsewhere, for as long as it is held). Past that, the
+ * process ends once what follows is said, whatever its connections still wait for; nothing
+ * acknowledged is left behind (a write not yet committed is rolled back by the server).
+ */
+async function closeWithin(context: Context): Promise<void> {
+  const closed = await Promise.race([
+    context.close().then(
+      () => true,
+      () => true,
+    ),
+    new Promise<false>((resolve) => setTimeout(() => resolve(false), CLOSE_WITHIN_MS).unref()),
+  ]);
+  if (!closed) setTimeout(() => process.exit(), CLOSE_WITHIN_MS).unref();
+}
 
 // `cafsup audit | head` closes the pipe early: the reader has what it wanted, that is no error.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
