@@ -41,6 +41,15 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
   const sandbox = new CliSandbox();
   let database: string;
   const servers: ChildProcess[] = [];
+  /** The interface on `database` in a real terminal, which says its exit code once it ends. */
+  const interfaceOn = (database: string) =>
+    new Terminal(`'${process.execPath}' '${CAFSUP_BIN}'; echo "SORTIE=$?"; sleep 60`, {
+      CAFSUP_DATABASE_URL: database,
+      CAFSUP_CONFIG_DIR: sandbox.env().CAFSUP_CONFIG_DIR!,
+      CAFSUP_ACTOR: ACTOR,
+      TERM: 'xterm-256color',
+      LANG: 'C.UTF-8',
+    });
 
   beforeAll(async () => {
     expect(sandbox.run(['demo'], { env: { CAFSUP_ACTOR: ACTOR } }).status).toBe(0);
@@ -138,13 +147,7 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
   });
 
   it('drives the interface on PostgreSQL in a real terminal: a suspension typed in bursts lands with its trace', async () => {
-    const terminal = new Terminal(`'${process.execPath}' '${CAFSUP_BIN}'; echo "SORTIE=$?"; sleep 60`, {
-      CAFSUP_DATABASE_URL: database,
-      CAFSUP_CONFIG_DIR: sandbox.env().CAFSUP_CONFIG_DIR!,
-      CAFSUP_ACTOR: ACTOR,
-      TERM: 'xterm-256color',
-      LANG: 'C.UTF-8',
-    });
+    const terminal = interfaceOn(database);
     try {
       await terminal.waitFor('Quotas dépassés');
       terminal.send(':partenaire amp\r3');
@@ -173,13 +176,7 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
   it('leaves the interface on `q` within moments while one of its reads waits for a lock held elsewhere', async () => {
     const holder = new pg.Client({ connectionString: database });
     await holder.connect();
-    const terminal = new Terminal(`'${process.execPath}' '${CAFSUP_BIN}'; echo "SORTIE=$?"; sleep 60`, {
-      CAFSUP_DATABASE_URL: database,
-      CAFSUP_CONFIG_DIR: sandbox.env().CAFSUP_CONFIG_DIR!,
-      CAFSUP_ACTOR: ACTOR,
-      TERM: 'xterm-256color',
-      LANG: 'C.UTF-8',
-    });
+    const terminal = interfaceOn(database);
     try {
       await terminal.waitFor('Quotas dépassés');
       await holder.query('BEGIN; LOCK TABLE traces, meta IN ACCESS EXCLUSIVE MODE');
