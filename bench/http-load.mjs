@@ -11,6 +11,7 @@
 import { Agent, request } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { text } from 'node:stream/consumers';
+import { cpuMsSince } from './measure.mjs';
 
 const config = JSON.parse(await text(process.stdin));
 const base = new URL(config.url);
@@ -60,8 +61,7 @@ await Promise.all(
 );
 // The answers still in flight at the deadline are counted, so the time is until the last one.
 result.seconds = (performance.now() - started) / 1000;
-const cpu = process.cpuUsage(cpuBefore);
-result.cpuMs = (cpu.user + cpu.system) / 1000;
+result.cpuMs = cpuMsSince(cpuBefore);
 latencies.sort((a, b) => a - b);
 [result.p50, result.p99] = [0.5, 0.99].map((q) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * q))] ?? NaN);
 agent.destroy();

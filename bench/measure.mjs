@@ -9,6 +9,12 @@ export function machineBusyMs() {
   return cpus().reduce((sum, { times }) => sum + times.user + times.nice + times.sys + times.irq, 0);
 }
 
+/** This process's CPU time (user and system, every thread) since `before` (a `process.cpuUsage()`), in ms. */
+export function cpuMsSince(before) {
+  const { user, system } = process.cpuUsage(before);
+  return (user + system) / 1000;
+}
+
 export const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 /** The median of `runs` calls after one unmeasured call (caches, JIT, the page cache). */

@@ -17,7 +17,7 @@ import { buildServer } from '@cafsup/server';
 import { startCluster } from '../test/support/postgres-cluster.mjs';
 import { chainedWrites, fsyncBetween, walSyncs } from './floor-writes.mjs';
 import { generate } from './generate.mjs';
-import { attempt, machineBusyMs, mb, ms, perSecond, row, runJson, runProcess, timeRuns } from './measure.mjs';
+import { attempt, cpuMsSince, machineBusyMs, mb, ms, perSecond, row, runJson, runProcess, timeRuns } from './measure.mjs';
 
 const { values: options } = parseArgs({
   options: {
@@ -410,8 +410,7 @@ async function measure(engine, location, floorLocation) {
     }),
   );
   const busyMs = machineBusyMs() - busyBefore;
-  const serverCpu = process.cpuUsage(serverBefore);
-  const serverMs = (serverCpu.user + serverCpu.system) / 1000;
+  const serverMs = cpuMsSince(serverBefore);
   const fsyncMs = wal === null ? null : fsyncBetween(walBefore, await walSyncs(wal.all));
   await wal?.close();
   log(`[${engine}] server stop…`);
