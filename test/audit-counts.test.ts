@@ -2,7 +2,17 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { DEFAULT_AUDIT_SETTINGS, RULE_NAMES, jsonText, type AuditCounts, type AuditReport, type AuditRunInput, type SeveritySummary } from '@cafsup/shared';
+import {
+  DEFAULT_AUDIT_SETTINGS,
+  RULE_NAMES,
+  jsonText,
+  type AuditCounts,
+  type AuditReport,
+  type AuditRunInput,
+  type QuotaTotals,
+  type QuotaUsage,
+  type SeveritySummary,
+} from '@cafsup/shared';
 import { Store, type CafsupClient } from '@cafsup/sdk';
 import { PartnerCache, cacheBasis } from '../packages/sdk/dist/store/partner-cache.js';
 // @ts-expect-error the generator is a plain script shared with the benchmark
@@ -79,7 +89,9 @@ async function keptRows(database: string, asOf: string): Promise<number> {
   return Number(n);
 }
 
-async function expectCountsOfTheAudit(client: CafsupClient): Promise<void> {
+/** Checks the counts and quota totals on each of DATES; says whether some quota was over on one (so that kept over quotas were compared with some). */
+async function expectCountsOfTheAudit(client: CafsupClient): Promise<boolean> {
+  let overSeen = false;
   for (const asOf of DATES) {
     // Counted first, so that the counts are computed, not read from what the report kept.
     const counts = await client.audit.counts({ asOf });
@@ -90,7 +102,33 @@ async function expectCountsOfTheAudit(client: CafsupClient): Promise<void> {
     for (const { partnerId, flags } of counts.partners.slice(0, 5)) {
       expect((await client.audit.counts({ partnerId, asOf })).partners).toEqual([{ partnerId, flags }]);
     }
+    const usage = await expectTotalsOfTheUsage(client, asOf);
+    overSeen ||= usage.quotas.some((quota) => quota.over);
   }
+  return overSeen;
+}
+
+/**
+ * Each partner's totals and over quotas, asked first so that they are computed, then read back
+ * as kept: what the whole usage sums to and holds. Gives the whole usage.
+ */
+async function expectTotalsOfTheUsage(client: CafsupClient, asOf: string): Promise<{ asOf: string; quotas: QuotaUsage[] }> {
+  const totals = await client.quotas.totals({ asOf });
+  const over = await client.quotas.usage({ asOf, over: true });
+  const usage = await client.quotas.usage({ asOf });
+  const byPartner = new Map<string, QuotaTotals>();
+  for (const quota of usage.quotas) {
+    const sums = byPartner.get(quota.partnerId) ?? { partnerId: quota.partnerId, assigned: 0, maxUsers: 0, overQuotas: 0 };
+    sums.assigned += quota.assigned;
+    sums.maxUsers += quota.maxUsers;
+    if (quota.over) sums.overQuotas += 1;
+    byPartner.set(quota.partnerId, sums);
+  }
+  expect(totals).toEqual({ asOf, partners: [...byPartner.values()].filter((sums) => sums.assigned + sums.maxUsers > 0) });
+  expect(over).toEqual({ asOf, quotas: usage.quotas.filter((quota) => quota.over) });
+  expect(await client.quotas.totals({ asOf })).toEqual(totals);
+  for (const sums of totals.partners.slice(0, 3)) expect((await client.quotas.totals({ partnerId: sums.partnerId, asOf })).partners).toEqual([sums]);
+  return usage;
 }
 
 /**
@@ -133,7 +171,7 @@ describe.each(ENGINES)('audit.counts on %s', (_name, database) => {
   it('equal the counts of the full audit on the demo data', async () => {
     const report = await demo.client.audit.run({ asOf: '2026-11-22' });
     expect(new Set(report.flags.map((flag) => flag.rule)).size).toBe(16);
-    await expectCountsOfTheAudit(demo.client);
+    expect(await expectCountsOfTheAudit(demo.client)).toBe(true);
   });
 
   it('equal the counts of the full audit on a generated dataset', async () => {
@@ -153,7 +191,7 @@ describe.each(ENGINES)('audit.counts on %s', (_name, database) => {
     await expectTextOfTheReport(client, { asOf, partnerId: flagged });
     await expectTextOfTheReport(client, { asOf, partnerId: flagged, minSeverity: 'critical' });
     await expectTextOfTheReport(client, { asOf, rules: ['DORMANT_ACCOUNT'] });
-    const quotasBefore = await client.quotas.usage({ asOf });
+    const quotasBefore = await expectTotalsOfTheUsage(client, asOf);
     // Read back: the same answers, now from what was kept.
     expect(await client.audit.run({ asOf })).toEqual(before);
     expect(await client.quotas.usage({ asOf })).toEqual(quotasBefore);
@@ -169,7 +207,7 @@ describe.each(ENGINES)('audit.counts on %s', (_name, database) => {
 
     // Two partners computed again, the others from what was kept: the same text as the report.
     const after = await expectTextOfTheReport(client, { asOf });
-    const quotasAfter = await client.quotas.usage({ asOf });
+    const quotasAfter = await expectTotalsOfTheUsage(client, asOf);
     const countsAfter = await client.audit.counts({ asOf });
     expect(after).not.toEqual(before);
     expect(quotasAfter).not.toEqual(quotasBefore);
@@ -190,7 +228,7 @@ describe.each(ENGINES)('audit.counts on %s', (_name, database) => {
     // The same as everything computed afresh.
     await forgetKept(database);
     expect(await client.audit.counts({ asOf })).toEqual(countsAfter);
-    expect(await client.quotas.usage({ asOf })).toEqual(quotasAfter);
+    expect(await expectTotalsOfTheUsage(client, asOf)).toEqual(quotasAfter);
     expect(await client.audit.run({ asOf })).toEqual(after);
     expect(countsAfter.partners).toEqual(countsOf(after));
     // Another date is computed for that date, not read from this one; every rule asked for

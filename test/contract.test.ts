@@ -136,8 +136,11 @@ describe.each(COMBINATIONS)('the SDK contract over %s', (name, setup) => {
         over: true,
       },
     ]);
-    // Over quotas only, once the whole usage is kept (a kept row without one is not even read,
-    // partner-cache.ts KeptAs): the over quotas of the whole usage.
+    expect(await client.quotas.totals({ partnerId: 'amp', asOf: AS_OF })).toEqual({
+      asOf: AS_OF,
+      partners: [{ partnerId: 'amp', assigned: 23, maxUsers: 20, overQuotas: 1 }],
+    });
+    // Over quotas only (from each partner's kept places): the over quotas of the whole usage.
     const whole = await client.quotas.usage({ asOf: AS_OF });
     expect(whole.quotas.some((quota) => !quota.over)).toBe(true);
     expect(await client.quotas.usage({ asOf: AS_OF, over: true })).toEqual({ ...whole, quotas: whole.quotas.filter((quota) => quota.over) });
@@ -329,6 +332,7 @@ describe('the same answers every way', () => {
         (c: CafsupClient) => c.audit.run({ asOf: AS_OF }),
         (c: CafsupClient) => c.audit.counts({ asOf: AS_OF }),
         (c: CafsupClient) => c.quotas.usage({ asOf: AS_OF }),
+        (c: CafsupClient) => c.quotas.totals({ asOf: AS_OF }),
         (c: CafsupClient) => c.partners.list({ limit: 100, asOf: AS_OF }),
         (c: CafsupClient) => c.partners.get('saint-leu', { asOf: AS_OF }),
         (c: CafsupClient) => c.habilitations.list({ partnerId: 'amp', limit: 100 }),

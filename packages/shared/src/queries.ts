@@ -98,6 +98,10 @@ export const auditCountsInputSchema = lazySchema(() =>
 );
 export type AuditCountsInput = z.input<typeof auditCountsInputSchema>;
 
+/** The same question as the flag counts': which partners (one, or all in reach), at which date. */
+export const quotasTotalsInputSchema = auditCountsInputSchema;
+export type QuotasTotalsInput = AuditCountsInput;
+
 export const tracesPurgeInputSchema = lazySchema(() => withReason({ asOf: calendarDateSchema.optional() }, { defaulted: true }));
 export type TracesPurgeInput = z.input<typeof tracesPurgeInputSchema>;
 

@@ -16,35 +16,23 @@ export function flagTotal(summary: SeveritySummary): number {
   return summary.critical + summary.high + summary.medium + summary.low;
 }
 
-function places(quotas: readonly QuotaUsage[]): Map<string, { assigned: number; maxUsers: number; over: number }> {
-  const totals = new Map<string, { assigned: number; maxUsers: number; over: number }>();
-  for (const quota of quotas) {
-    const total = totals.get(quota.partnerId) ?? { assigned: 0, maxUsers: 0, over: 0 };
-    total.assigned += quota.assigned;
-    total.maxUsers += quota.maxUsers;
-    if (quota.over) total.over += 1;
-    totals.set(quota.partnerId, total);
-  }
-  return totals;
-}
-
-/** Every partner matching `query`, with its places and flags at `asOf` (one count of the audit's flags, one quota pass). */
+/** Every partner matching `query`, with its places and flags at `asOf` (the audit's kept counts and quota totals). */
 export async function partnerRows(
   client: CafsupClient,
   query: Omit<PartnersListInput, 'cursor' | 'limit'>,
   asOf: CalendarDate | undefined,
 ): Promise<{ asOf: CalendarDate; partners: PartnerRow[] }> {
   const dated = asOf === undefined ? {} : { asOf };
-  const [counts, usage] = await Promise.all([client.audit.counts(dated), client.quotas.usage(dated)]);
+  const [counts, places] = await Promise.all([client.audit.counts(dated), client.quotas.totals(dated)]);
   const flags = new Map(counts.partners.map((partner) => [partner.partnerId, partner.flags]));
-  const totals = places(usage.quotas);
+  const totals = new Map(places.partners.map((partner) => [partner.partnerId, partner]));
   const partners: PartnerRow[] = [];
   for await (const partner of client.partners.iterate({ ...query, ...dated, limit: 500 })) {
-    const total = totals.get(partner.id) ?? { assigned: 0, maxUsers: 0, over: 0 };
+    const total = totals.get(partner.id) ?? { assigned: 0, maxUsers: 0, overQuotas: 0 };
     partners.push({
       ...partner,
       places: { assigned: total.assigned, maxUsers: total.maxUsers },
-      overQuotas: total.over,
+      overQuotas: total.overQuotas,
       flags: flags.get(partner.id) ?? emptySummary(),
     });
   }

@@ -11,6 +11,7 @@ import {
   idListSchema,
   idSchema,
   partnersListInputSchema,
+  quotasTotalsInputSchema,
   quotasUsageInputSchema,
   reviewRecordSchema,
   tracesListInputSchema,
@@ -163,6 +164,14 @@ export const OPERATION_TABLE = {
     input: quotasUsageInputSchema,
     target: (input) => ({ partners: input.partnerId === undefined ? [] : [input.partnerId] }),
     run: (store, input, { scope }) => store.quotaUsage(input, scope),
+  }),
+  'quotas.totals': operation({
+    summary: 'places attribuées et accordées, et quotas dépassés, de chaque partenaire',
+    access: 'read',
+    keptAnswer: true,
+    input: quotasTotalsInputSchema,
+    target: (input) => ({ partners: input.partnerId === undefined ? [] : [input.partnerId] }),
+    run: (store, input, { scope }) => store.quotaTotals(input, scope),
   }),
   'audit.run': operation({
     summary: 'les alertes des règles, de la plus grave à la moins grave',

@@ -21,7 +21,9 @@ import type {
   PartnerSummary,
   PartnersListInput,
   PurgeReport,
+  QuotaTotals,
   QuotaUsage,
+  QuotasTotalsInput,
   QuotasUsageInput,
   Review,
   ReviewRecord,
@@ -72,6 +74,10 @@ export class Conventions extends Resource {
 export class Quotas extends Resource {
   usage(query: QuotasUsageInput = {}): Promise<{ asOf: CalendarDate; quotas: QuotaUsage[] }> {
     return this.transport.call('quotas.usage', query);
+  }
+  /** Each partner's places (given and granted) and number of over quotas, for those that have any quota: the lists' totals of `usage`. */
+  totals(query: QuotasTotalsInput = {}): Promise<{ asOf: CalendarDate; partners: QuotaTotals[] }> {
+    return this.transport.call('quotas.totals', query);
   }
 }
 

@@ -20,6 +20,7 @@ import {
   RESERVED_CDAP_PROFILES,
   SEVERITIES,
   quotaKey,
+  quotaTotals,
   quotaUsages,
   ruleDefinition,
   scopeFlag,
@@ -35,6 +36,7 @@ import {
   type HolderCount,
   type ManagementMode,
   type PartnerKind,
+  type QuotaTotals,
   type QuotaUsage,
   type SeveritySummary,
   type RuleName,
@@ -53,6 +55,13 @@ import type { PartnerCache } from './partner-cache.js';
 export interface PartnerScope {
   partnerId?: string;
   cafCodes?: readonly string[];
+}
+
+/** What is kept of a partner's usage for the lists (`quotaTotals`) and `quotas --over`. */
+interface Places {
+  assigned: number;
+  maxUsers: number;
+  over: QuotaUsage[];
 }
 
 export interface AuditQuery extends PartnerScope {
@@ -259,28 +268,61 @@ export class AuditEngine {
   /**
    * Usage of every effective quota of the partners in force, ordered by partner, service,
    * profile: each partner's kept for that date where nothing changed since, the others' computed
-   * now and kept (partner-cache.ts).
+   * now and kept (partner-cache.ts). The over quotas alone come from what is kept of each
+   * partner's places, a few bytes where the whole usage is 3.7 MB nationally.
    */
   async quotaUsage(scope: PartnerScope, asOf: CalendarDate, options: { overOnly?: boolean } = {}): Promise<QuotaUsage[]> {
+    if (options.overOnly === true) {
+      const { partnerIds, values } = await this.places(scope, asOf);
+      return partnerIds.flatMap((partnerId) => values.get(partnerId)!.over);
+    }
     const { partnerIds, values } = await this.cache.through(
       'quotas',
       asOf,
       () => this.partnersOf(scope),
-      async (missing) => {
-        const byPartner = new Map<string, QuotaUsage[]>(missing.map((partnerId) => [partnerId, []]));
-        await this.overPartners(missing, scope, async (part) => {
-          // One pass: the holder counts of the whole scope, the terms of the missing partners only.
-          const all = part.partnerId === undefined ? await this.conventions.all() : null;
-          const partners = all === null ? await this.partnersInScope(part) : missing.map((partnerId) => all.get(partnerId)!);
-          for (const usage of (await this.usageWithTerms(partners, part, asOf)).usages) byPartner.get(usage.partnerId)!.push(usage);
-        });
-        return byPartner;
-      },
-      // A partner's kept usage without an over quota is read as none (`JSON.stringify` writes `"over":true`).
-      options.overOnly === true ? { containing: '%"over":true%', otherwise: '[]' } : undefined,
+      (missing) => this.computeUsage(missing, scope, asOf),
     );
-    const usages = partnerIds.flatMap((partnerId) => values.get(partnerId)!);
-    return options.overOnly === true ? usages.filter((usage) => usage.over) : usages;
+    return partnerIds.flatMap((partnerId) => values.get(partnerId)!);
+  }
+
+  /** Each partner's places at `asOf` (`QuotaTotals`), in partner order, for those that have any. */
+  async quotaTotals(scope: PartnerScope, asOf: CalendarDate): Promise<QuotaTotals[]> {
+    const { partnerIds, values } = await this.places(scope, asOf);
+    return partnerIds
+      .map((partnerId) => {
+        const { assigned, maxUsers, over } = values.get(partnerId)!;
+        return { partnerId, assigned, maxUsers, overQuotas: over.length };
+      })
+      .filter((totals) => totals.assigned + totals.maxUsers + totals.overQuotas > 0);
+  }
+
+  /** What the lists and `quotas --over` need of each partner's usage, kept per date like it. */
+  private places(scope: PartnerScope, asOf: CalendarDate): Promise<{ partnerIds: string[]; values: Map<string, Places> }> {
+    return this.cache.through(
+      'places',
+      asOf,
+      () => this.partnersOf(scope),
+      async (missing) => {
+        const places = new Map<string, Places>();
+        for (const [partnerId, usages] of await this.computeUsage(missing, scope, asOf)) {
+          const { assigned, maxUsers } = quotaTotals(partnerId, usages);
+          places.set(partnerId, { assigned, maxUsers, over: usages.filter((usage) => usage.over) });
+        }
+        return places;
+      },
+    );
+  }
+
+  /** The quota usage of these partners of `scope`, each partner's in service and profile order. */
+  private async computeUsage(missing: readonly string[], scope: PartnerScope, asOf: CalendarDate): Promise<Map<string, QuotaUsage[]>> {
+    const byPartner = new Map<string, QuotaUsage[]>(missing.map((partnerId) => [partnerId, []]));
+    await this.overPartners(missing, scope, async (part) => {
+      // One pass: the holder counts of the whole scope, the terms of the missing partners only.
+      const all = part.partnerId === undefined ? await this.conventions.all() : null;
+      const partners = all === null ? await this.partnersInScope(part) : missing.map((partnerId) => all.get(partnerId)!);
+      for (const usage of (await this.usageWithTerms(partners, part, asOf)).usages) byPartner.get(usage.partnerId)!.push(usage);
+    });
+    return byPartner;
   }
 
   /** The quotas of the partners in force; with `counted`, their usage too (the holder counts read). */

@@ -7,8 +7,8 @@ import { readHead } from './meta.js';
  * and quota usage kept as aggregates in each write's transaction, re-dated daily », so that
  * lists and dashboards never run the full audit):
  * - a row per partner and aspect (its flag counts, its flags in report order — as the JSON
- *   text the report prints them in, audit.ts `flagsText` —, its quota usage, its line in the
- *   partner list), with the date and the basis it was computed on;
+ *   text the report prints them in, audit.ts `flagsText` —, its quota usage, its places and
+ *   over quotas, its line in the partner list), with the date and the basis it was computed on;
  * - every write forgets the rows of the partners it changes, in its own transaction, when it
  *   appends its traces (`TraceWriter.append` calls `forgetPartners`): a write without traces
  *   does not exist, and a trace names its partner;
@@ -22,7 +22,7 @@ import { readHead } from './meta.js';
 const CACHE_EDITION = 2;
 
 /** What is kept of a partner; each aspect's rows lie together, so reading every partner's counts never reads their flags. */
-const ASPECTS = ['counts', 'flags', 'quotas', 'summary'] as const;
+const ASPECTS = ['counts', 'flags', 'quotas', 'places', 'summary'] as const;
 export type Aspect = (typeof ASPECTS)[number];
 
 /** How long keeping what was computed may wait for a write or an import to finish. */
@@ -72,17 +72,6 @@ export async function forgetPartners(db: Sql, entries: readonly { partnerId: str
   else await db.runLater(`DELETE FROM partner_cache WHERE ${aspects} AND ${dialectOf(db).inValues('partner_id', '?')}`, [JSON.stringify([...partners])]);
 }
 
-/**
- * A kept value read as is only when its JSON text matches `containing` (a LIKE pattern of
- * cafsup's own, without `_`), else read as `otherwise`: the rows a caller would drop are neither
- * sent nor parsed (`quotas --over` reads the over quotas of 5,000 partners' 3.7 MB of usage).
- * Values computed now are given whole: the caller filters as for the others.
- */
-export interface KeptAs {
-  containing: string;
-  otherwise: string;
-}
-
 /** A value to keep, or its JSON text already made (the audit's flags, in the form its report prints). */
 export type KeptEntry = { partnerId: string; aspect: Aspect } & ({ value: unknown } | { text: string });
 
@@ -111,13 +100,12 @@ export class PartnerCache {
     asOf: CalendarDate,
     partners: () => Promise<{ partnerIds: string[]; whole: boolean }>,
     compute: (missing: string[]) => Promise<Map<string, T>>,
-    keptAs?: KeptAs,
   ): Promise<{ partnerIds: string[]; values: Map<string, T> }> {
     const { partnerIds, values, computed, head } = await this.db.snapshot(async () => {
       // Read first: what is computed is never older than the head it is kept under.
       const head = await this.head();
       const { partnerIds, whole } = await partners();
-      const values = await this.read<T>(aspect, asOf, whole ? undefined : partnerIds, keptAs);
+      const values = await this.read<T>(aspect, asOf, whole ? undefined : partnerIds);
       const computed = await compute(partnerIds.filter((partnerId) => !values.has(partnerId)));
       for (const [partnerId, value] of computed) values.set(partnerId, value);
       return { partnerIds, values, computed, head };
@@ -127,18 +115,17 @@ export class PartnerCache {
   }
 
   /** What is kept of `aspect` at `asOf` for these partners (every partner's when undefined), parsed. */
-  async read<T>(aspect: Aspect, asOf: CalendarDate, partnerIds: readonly string[] | undefined, keptAs?: KeptAs): Promise<Map<string, T>> {
+  async read<T>(aspect: Aspect, asOf: CalendarDate, partnerIds: readonly string[] | undefined): Promise<Map<string, T>> {
     const kept = new Map<string, T>();
-    for (const [partnerId, text] of await this.readText(aspect, asOf, partnerIds, keptAs)) kept.set(partnerId, JSON.parse(text) as T);
+    for (const [partnerId, text] of await this.readText(aspect, asOf, partnerIds)) kept.set(partnerId, JSON.parse(text) as T);
     return kept;
   }
 
-  /** What is kept of `aspect` at `asOf` for these partners (every partner's when undefined), as kept (or as `keptAs` says): JSON text. */
-  async readText(aspect: Aspect, asOf: CalendarDate, partnerIds: readonly string[] | undefined, keptAs?: KeptAs): Promise<Map<string, string>> {
-    const value = keptAs === undefined ? 'value' : `(CASE WHEN value LIKE '${keptAs.containing}' THEN value ELSE '${keptAs.otherwise}' END)`;
+  /** What is kept of `aspect` at `asOf` for these partners (every partner's when undefined), as kept: JSON text. */
+  async readText(aspect: Aspect, asOf: CalendarDate, partnerIds: readonly string[] | undefined): Promise<Map<string, string>> {
     // SQLite: its bytes, decoded here: Node's UTF-8 decoder takes a quarter less time than
     // better-sqlite3's over a national report's 40 MB of flags.
-    const kept = await this.readRows<Buffer | string>(aspect, asOf, partnerIds, pick(this.db, { sqlite: `CAST(${value} AS BLOB)`, postgres: value }));
+    const kept = await this.readRows<Buffer | string>(aspect, asOf, partnerIds, pick(this.db, { sqlite: 'CAST(value AS BLOB)', postgres: 'value' }));
     const texts = new Map<string, string>();
     for (const [partnerId, value] of kept) texts.set(partnerId, typeof value === 'string' ? value : value.toString());
     return texts;

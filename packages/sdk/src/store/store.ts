@@ -22,6 +22,7 @@ import {
   type GroupsListInput,
   type UsersListInput,
   type AuditRunInput,
+  type QuotasTotalsInput,
   type QuotasUsageInput,
   type PartnersListInput,
   type AuditSettings,
@@ -34,6 +35,7 @@ import {
   type PartnerDetail,
   type PartnerSummary,
   type PurgeReport,
+  type QuotaTotals,
   type QuotaUsage,
   type Review,
   type Trace,
@@ -374,6 +376,13 @@ export class Store {
       overOnly: query.over === true,
     });
     return { asOf, quotas };
+  }
+
+  /** Each partner's places and over quotas at a date, for those that have any quota (the partner lists). */
+  async quotaTotals(query: QuotasTotalsInput = {}, scope: PartnerScope = {}): Promise<{ asOf: CalendarDate; partners: QuotaTotals[] }> {
+    if (query.partnerId !== undefined) await this.requirePartnerInScope(query.partnerId, scope);
+    const asOf = query.asOf ?? this.today();
+    return { asOf, partners: await this.audits.quotaTotals({ ...scope, ...(query.partnerId === undefined ? {} : { partnerId: query.partnerId }) }, asOf) };
   }
 
   /** The excess users of one over quota (rules.md, "Holders and quota usage"). */
