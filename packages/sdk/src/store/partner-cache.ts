@@ -169,7 +169,11 @@ export class PartnerCache {
   async keep(asOf: CalendarDate, head: number, entries: () => readonly KeptEntry[]): Promise<void> {
     if (head < 0 || this.db.inTransaction) return;
     // Made only now: nothing is serialised for a store that keeps nothing (inside a write).
-    const values = entries();
+    // Each aspect's rows written together (the audit keeps flags and counts of each partner):
+    // PostgreSQL places rows in the order written, and a new connection's first read pays a page
+    // fault per shared buffer it touches — 30 ms more to read 5,000 counts spread over the pages
+    // of the flags (1,114 pages against 75). SQLite's table is ordered by aspect already.
+    const values = [...entries()].sort((a, b) => ASPECTS.indexOf(a.aspect) - ASPECTS.indexOf(b.aspect));
     if (values.length === 0) return;
     try {
       // Never long behind a write or an import: the caller has its answer already.
