@@ -144,6 +144,20 @@ describe('spreadsheets as French Excel and LibreOffice open them', () => {
     expect(sandbox.run(['partners']).stdout).toContain('Piège\\x1b]52;c;Y2xpcA==\\x07');
   });
 
+  it('shows where the data is without the control characters of its path', () => {
+    const hostile = join(sandbox.dir, 'piège\u001b[2J\u001b]52;c;Y2xpcA==\u0007.db');
+    const whoami = sandbox.run(['whoami', '--db', hostile]);
+    const config = sandbox.run(['config', 'list'], { env: { CAFSUP_DB: hostile } });
+    for (const result of [whoami, config]) {
+      expect(result.status, result.stderr).toBe(0);
+      expect(result.stdout).toContain('piège\\x1b[2J\\x1b]52;c;Y2xpcA==\\x07.db');
+      expect(result.stdout).not.toContain('\u001b');
+      expect(result.stdout).not.toContain('\u0007');
+    }
+    // A program reads the path as it is.
+    expect(sandbox.json(['config', 'list'], { env: { CAFSUP_DB: hostile } }).source).toBe(hostile);
+  });
+
   it('quotes what was typed in a refusal without its control characters', () => {
     const usage = sandbox.run(['audit', '--as-of', '2026-11-22\u001b[31m']);
     expect(usage.status).toBe(2);

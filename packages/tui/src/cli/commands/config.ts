@@ -1,3 +1,4 @@
+import { escapeForTerminal } from '@cafsup/shared';
 import { configFilePath, shownLocation } from '@cafsup/sdk';
 import { CONFIG_KEYS, isConfigKey, openConfig, readConfig, validateConfigValue } from '../config.js';
 import { type Command } from '../command.js';
@@ -54,7 +55,10 @@ export const configListCommand: Command = {
     return {
       json: { path, source, values },
       text: () =>
-        [`Fichier : ${path}`, `Données : ${source}`, ...Object.entries(values).map(([name, value]) => `${name} = ${value ?? '(non défini)'}`)].join('\n'),
+        // Escaped: a path or a setting may hold a terminal's control sequences (CAFSUP_DB, XDG_CONFIG_HOME, `config set`).
+        [`Fichier : ${path}`, `Données : ${source}`, ...Object.entries(values).map(([name, value]) => `${name} = ${value ?? '(non défini)'}`)]
+          .map(escapeForTerminal)
+          .join('\n'),
     };
   },
 };

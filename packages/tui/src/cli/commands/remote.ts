@@ -74,7 +74,9 @@ export const serveCommand: Command = {
       await app.close().catch(() => undefined);
       throw listenRefusal(error, host, port);
     }
-    process.stderr.write(`cafsup serve : écoute sur ${address} (base ${shownLocation(database)}). SIGTERM ou Ctrl-C pour arrêter proprement.\n`);
+    process.stderr.write(
+      `cafsup serve : écoute sur ${address} (base ${escapeForTerminal(shownLocation(database))}). SIGTERM ou Ctrl-C pour arrêter proprement.\n`,
+    );
     // A stop finishes the requests in flight before the process ends.
     await Promise.race([once(process, 'SIGTERM'), once(process, 'SIGINT'), once(process, 'SIGHUP')]);
     await app.close();
@@ -349,7 +351,7 @@ export const whoamiCommand: Command = {
             ? ['  --actor est ignoré : sur un serveur, chaque écriture porte le nom du titulaire du jeton.']
             : []),
           `Rôle : ${TOKEN_ROLE_LABELS[identity.role]}, ${identity.cafs.includes(ALL_CAFS) ? 'toutes les Caf' : `Caf ${identity.cafs.join(', ')}`}`,
-          `Données : ${connection.kind === 'http' ? 'serveur' : isPostgresUrl(location) ? 'base PostgreSQL' : 'fichier'} ${location} (${connection.chosenBy}${connection.profile === null ? '' : `, profil « ${connection.profile} »`})`,
+          `Données : ${connection.kind === 'http' ? 'serveur' : isPostgresUrl(location) ? 'base PostgreSQL' : 'fichier'} ${escapeForTerminal(location)} (${connection.chosenBy}${connection.profile === null ? '' : `, profil « ${escapeForTerminal(connection.profile)} »`})`,
         ].join('\n'),
     };
   },
