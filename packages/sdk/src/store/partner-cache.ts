@@ -114,10 +114,23 @@ export class PartnerCache {
     return { partnerIds, values };
   }
 
-  /** What is kept of `aspect` at `asOf` for these partners (every partner's when undefined), parsed. */
+  /**
+   * What is kept of `aspect` at `asOf` for these partners (every partner's when undefined),
+   * parsed. The database makes one JSON object of the rows (partner → value), parsed at once: a
+   * row per partner cost more than its value (PostgreSQL's protocol, SQLite's row objects).
+   */
   async read<T>(aspect: Aspect, asOf: CalendarDate, partnerIds: readonly string[] | undefined): Promise<Map<string, T>> {
     const kept = new Map<string, T>();
-    for (const [partnerId, text] of await this.readText(aspect, asOf, partnerIds)) kept.set(partnerId, JSON.parse(text) as T);
+    if (this.db.inWrite) return kept;
+    const { where, params } = this.rowsOf(aspect, asOf, partnerIds);
+    const object = dialectOf(this.db).jsonObjectOfTexts('partner_id', 'value');
+    // SQLite: as bytes, for the reason readText gives.
+    const text = await this.db.value<Buffer | string | null>(
+      `SELECT ${pick(this.db, { sqlite: `CAST(${object} AS BLOB)`, postgres: object })} FROM partner_cache WHERE ${where}`,
+      params,
+    );
+    if (text === null || text === undefined) return kept;
+    for (const [partnerId, value] of Object.entries(JSON.parse(text.toString()) as Record<string, T>)) kept.set(partnerId, value);
     return kept;
   }
 
@@ -144,6 +157,14 @@ export class PartnerCache {
   private async readRows<T>(aspect: Aspect, asOf: CalendarDate, partnerIds: readonly string[] | undefined, value: string): Promise<Map<string, T>> {
     const kept = new Map<string, T>();
     if (this.db.inWrite) return kept;
+    const { where, params } = this.rowsOf(aspect, asOf, partnerIds);
+    const rows = await this.db.all<{ partner_id: string; value: T }>(`SELECT partner_id, ${value} AS value FROM partner_cache WHERE ${where}`, params);
+    for (const row of rows) kept.set(row.partner_id, row.value);
+    return kept;
+  }
+
+  /** The condition on `partner_cache` that selects the kept rows of `aspect` at `asOf` for these partners (all when undefined). */
+  private rowsOf(aspect: Aspect, asOf: CalendarDate, partnerIds: readonly string[] | undefined): { where: string; params: Record<string, unknown> } {
     const params: Record<string, unknown> = { aspect, asOf, basis: this.basis };
     let narrowed = '';
     if (partnerIds?.length === 1) {
@@ -153,12 +174,7 @@ export class PartnerCache {
       narrowed = `AND ${dialectOf(this.db).inValues('partner_id', '@partners')}`;
       params.partners = JSON.stringify(partnerIds);
     }
-    const rows = await this.db.all<{ partner_id: string; value: T }>(
-      `SELECT partner_id, ${value} AS value FROM partner_cache WHERE aspect = @aspect AND as_of = @asOf AND basis = @basis ${narrowed}`,
-      params,
-    );
-    for (const row of rows) kept.set(row.partner_id, row.value);
-    return kept;
+    return { where: `aspect = @aspect AND as_of = @asOf AND basis = @basis ${narrowed}`, params };
   }
 
   /**

@@ -130,6 +130,14 @@ export function dialectOf(db: Sql) {
       postgres
         ? `COALESCE(CAST(json_agg(${expression}${orderBy === undefined ? '' : ` ORDER BY ${orderBy}`}) AS text), '[]')`
         : `json_group_array(${expression})`,
+    /**
+     * One JSON object's text over the rows aggregated, `key` (text) naming each `value` (a JSON
+     * text, written in as it is); NULL when there is no row.
+     */
+    jsonObjectOfTexts: (key: string, value: string) =>
+      postgres
+        ? `'{' || string_agg(CAST(to_json(${key}) AS text) || ':' || ${value}, ',') || '}'`
+        : `'{' || group_concat(json_quote(${key}) || ':' || ${value}, ',') || '}'`,
     /** The text of a JSON document's top-level field. */
     jsonText: (document: string, field: string) => (postgres ? `(CAST(${document} AS json) ->> '${field}')` : `json_extract(${document}, '$.${field}')`),
     /** A JSON document stored as text, to be nested inside a JSON aggregate without being quoted as a string. */
