@@ -110,6 +110,10 @@ describe('cafsup serve: scopes, roles, hostile input, secrets', () => {
     expect(counts.every((partner) => partnersByCaf.get('40')!.includes(partner.partnerId))).toBe(true);
     const outside = [...partnersByCaf].find(([caf]) => caf !== '40')![1][0]!;
     expect((await failure(client.audit.counts({ partnerId: outside, asOf: AS_OF }))).code).toBe('NOT_FOUND');
+    const places = (await client.quotas.totals({ asOf: AS_OF })).partners;
+    expect(places.length).toBeGreaterThan(0);
+    expect(places.every((partner) => partnersByCaf.get('40')!.includes(partner.partnerId))).toBe(true);
+    expect((await failure(client.quotas.totals({ partnerId: outside, asOf: AS_OF }))).code).toBe('NOT_FOUND');
     expect((await failure(client.dataset.export())).code).toBe('FORBIDDEN');
     await client.close();
   });
