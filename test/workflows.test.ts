@@ -451,6 +451,11 @@ describe('the workflow commands (workflows.md, « Commands »)', () => {
       4,
       'Refusé : Quota CDAP T4 atteint : 2 sur 2 (règle 1, quota dépassé ; bulletin d’adhésion et convention, art. 9.1). Rien n’a été créé ; pour répondre au partenaire : cafsup request refuse bavans 2 --reason « … ».',
     ]);
+    // The answer the message suggests: previewed with its reason, then recorded.
+    const preview = sandbox.run(['request', 'refuse', 'bavans', '2', '--reason', 'Quota T4 atteint (règle 1)', '--dry-run'], env);
+    expect([preview.status, preview.stdout.split('\n')[0]]).toEqual([0, 'Refuserait la demande n° 2 : Quota T4 atteint (règle 1).']);
+    const answered = sandbox.run(['request', 'refuse', 'bavans', '2', '--reason', 'Quota T4 atteint (règle 1)', '--yes'], env);
+    expect([answered.status, answered.stdout.trim()]).toEqual([0, expect.stringMatching(/^Demande n° 2 refusée \(trace n° \d+\)\.$/)]);
     expect(sandbox.run(['request', 'add', 'bavans', '--kind', 'deletion'], env).status).toBe(2);
   });
 

@@ -65,7 +65,8 @@ async function twoStep<T>(
   context: Context,
   options: CommandInput['options'],
   run: (client: CafsupClient, settings: { dryRun: boolean; reason?: string }) => Promise<T>,
-  describe: (result: T, dryRun: boolean) => string,
+  /** `reason`: the one the step was given, for a preview that quotes it. */
+  describe: (result: T, dryRun: boolean, reason: string | undefined) => string,
   question: string,
   reason: 'asked' | 'defaulted' = 'asked',
 ): Promise<CommandResult> {
@@ -73,12 +74,12 @@ async function twoStep<T>(
   const finalReason = await context.reasonRule(given, options['dry-run'] === true, reason === 'defaulted');
   const client = await context.client({ write: true });
   const preview = await run(client, { dryRun: true, ...(given === undefined ? {} : { reason: given }) });
-  if (options['dry-run'] === true) return { json: preview, text: () => `${describe(preview, true)}\n(simulation : rien n’a été modifié)` };
-  if (!context.options.json) process.stderr.write(`${describe(preview, true)}\n`);
+  if (options['dry-run'] === true) return { json: preview, text: () => `${describe(preview, true, given)}\n(simulation : rien n’a été modifié)` };
+  if (!context.options.json) process.stderr.write(`${describe(preview, true, given)}\n`);
   const final = await finalReason();
   await context.approve(question);
   const done = await run(client, { dryRun: false, ...(final === undefined ? {} : { reason: final }) });
-  return { json: done, text: () => describe(done, false) };
+  return { json: done, text: () => describe(done, false, final) };
 }
 
 function parseJson(text: string, where: string): unknown {
@@ -241,12 +242,11 @@ export const requestRefuseCommand: Command = {
   async run(context, { positionals, options }) {
     const partnerId = positionals[0]!;
     const number = numberOf(positionals[1]!, 'demande');
-    const given = stringOption(options.reason);
     return twoStep(
       context,
       options,
       (client, settings) => client.requests.refuse(partnerId, number, settings),
-      (result, dryRun) =>
+      (result, dryRun, given) =>
         dryRun
           ? `Refuserait la demande n° ${number}${given === undefined ? '' : ` : ${escapeForTerminal(given)}`}.`
           : `Demande n° ${number} refusée (trace n° ${result.traceId}).`,
