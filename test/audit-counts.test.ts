@@ -42,13 +42,13 @@ const DATES = ['2025-03-01', '2026-11-22', '2028-01-31'];
 async function forgetKept(database: string): Promise<void> {
   if (!database.startsWith('postgres')) {
     const db = new Database(database);
-    db.exec('DELETE FROM partner_cache');
+    db.exec('DELETE FROM partner_kept');
     db.close();
     return;
   }
   const client = new pg.Client({ connectionString: database });
   await client.connect();
-  await client.query('DELETE FROM partner_cache');
+  await client.query('DELETE FROM partner_kept');
   await client.end();
 }
 
@@ -73,9 +73,9 @@ async function holdWriteTurn(database: string): Promise<() => Promise<void>> {
   };
 }
 
-/** How many rows `partner_cache` keeps at `asOf`. */
+/** How many rows `partner_kept` keeps at `asOf`. */
 async function keptRows(database: string, asOf: string): Promise<number> {
-  const sql = 'SELECT COUNT(*) AS n FROM partner_cache WHERE as_of = $1';
+  const sql = 'SELECT COUNT(*) AS n FROM partner_kept WHERE as_of = $1';
   if (!database.startsWith('postgres')) {
     const db = new Database(database, { readonly: true });
     const { n } = db.prepare(sql.replace('$1', '?')).get(asOf) as { n: number };

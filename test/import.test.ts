@@ -126,20 +126,22 @@ describe('export and import', () => {
     expect(await second.client.dataset.export()).toEqual(exported);
   });
 
-  it('migrates a file of schema 7 to the leaner indexes of habilitations, with the same answers', async () => {
+  it('migrates a file of schema 7 to the leaner indexes of habilitations and the kept places, with the same answers', async () => {
     const test = await fresh(full());
     const asOf = '2026-11-22';
     const before = { exported: await test.client.dataset.export(), audit: await test.client.audit.run({ asOf }) };
     await test.client.close();
     // The file as schema 7 left it: the three indexes that migration 8 replaced by one; and
-    // nothing kept of the audit, so that it runs again over the new index.
+    // nothing kept of the audit, so that it runs again over the new index, in the table that
+    // migration 9 renamed.
     const db = new Database(test.database);
     db.exec(`
       DROP INDEX habilitations_held_granted;
       CREATE INDEX habilitations_held ON habilitations (partner_id, service, profile, departement) WHERE status <> 'revoked';
       CREATE INDEX habilitations_revoked ON habilitations (revoked_day) WHERE status = 'revoked';
       CREATE INDEX habilitations_granted ON habilitations (partner_id, granted_ms) WHERE status <> 'revoked';
-      DELETE FROM partner_cache;
+      DELETE FROM partner_kept;
+      ALTER TABLE partner_kept RENAME TO partner_cache;
       PRAGMA user_version = 7;
     `);
     db.close();
@@ -155,6 +157,12 @@ describe('export and import', () => {
       .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'habilitations' AND sql IS NOT NULL ORDER BY name")
       .pluck()
       .all();
+    // What is kept is kept under the new name; the statement by which a cafsup of schema 8
+    // forgot a partner (which knew no places) fails instead of leaving them stale.
+    expect(migrated.prepare('SELECT COUNT(*) FROM partner_kept').pluck().get()).toBeGreaterThan(0);
+    expect(() => migrated.prepare("DELETE FROM partner_cache WHERE aspect IN ('counts', 'flags', 'quotas', 'summary') AND partner_id = ?")).toThrow(
+      /no such table: partner_cache/,
+    );
     migrated.close();
     expect(indexes).toEqual([
       'habilitations_ends',

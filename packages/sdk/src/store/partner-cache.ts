@@ -59,7 +59,7 @@ export async function forgetPartners(db: Sql, entries: readonly { partnerId: str
   for (const entry of entries) {
     if (entry.partnerId !== null) partners.add(entry.partnerId);
     else if (!UNRELATED_TARGETS.has(entry.targetType)) {
-      await db.runLater('DELETE FROM partner_cache');
+      await db.runLater('DELETE FROM partner_kept');
       return;
     }
   }
@@ -68,8 +68,8 @@ export async function forgetPartners(db: Sql, entries: readonly { partnerId: str
   // aspects written in and one partner compared with `=`: PostgreSQL without statistics (after an
   // import) otherwise scanned the whole table, in the commit that holds the chain head.
   const aspects = `aspect IN (${ASPECTS.map((aspect) => `'${aspect}'`).join(', ')})`;
-  if (partners.size === 1) await db.runLater(`DELETE FROM partner_cache WHERE ${aspects} AND partner_id = ?`, [...partners]);
-  else await db.runLater(`DELETE FROM partner_cache WHERE ${aspects} AND ${dialectOf(db).inValues('partner_id', '?')}`, [JSON.stringify([...partners])]);
+  if (partners.size === 1) await db.runLater(`DELETE FROM partner_kept WHERE ${aspects} AND partner_id = ?`, [...partners]);
+  else await db.runLater(`DELETE FROM partner_kept WHERE ${aspects} AND ${dialectOf(db).inValues('partner_id', '?')}`, [JSON.stringify([...partners])]);
 }
 
 /** A value to keep, or its JSON text already made (the audit's flags, in the form its report prints). */
@@ -126,7 +126,7 @@ export class PartnerCache {
     const object = dialectOf(this.db).jsonObjectOfTexts('partner_id', 'value');
     // SQLite: as bytes, for the reason readText gives.
     const text = await this.db.value<Buffer | string | null>(
-      `SELECT ${pick(this.db, { sqlite: `CAST(${object} AS BLOB)`, postgres: object })} FROM partner_cache WHERE ${where}`,
+      `SELECT ${pick(this.db, { sqlite: `CAST(${object} AS BLOB)`, postgres: object })} FROM partner_kept WHERE ${where}`,
       params,
     );
     if (text === null || text === undefined) return kept;
@@ -158,12 +158,12 @@ export class PartnerCache {
     const kept = new Map<string, T>();
     if (this.db.inWrite) return kept;
     const { where, params } = this.rowsOf(aspect, asOf, partnerIds);
-    const rows = await this.db.all<{ partner_id: string; value: T }>(`SELECT partner_id, ${value} AS value FROM partner_cache WHERE ${where}`, params);
+    const rows = await this.db.all<{ partner_id: string; value: T }>(`SELECT partner_id, ${value} AS value FROM partner_kept WHERE ${where}`, params);
     for (const row of rows) kept.set(row.partner_id, row.value);
     return kept;
   }
 
-  /** The condition on `partner_cache` that selects the kept rows of `aspect` at `asOf` for these partners (all when undefined). */
+  /** The condition on `partner_kept` that selects the kept rows of `aspect` at `asOf` for these partners (all when undefined). */
   private rowsOf(aspect: Aspect, asOf: CalendarDate, partnerIds: readonly string[] | undefined): { where: string; params: Record<string, unknown> } {
     const params: Record<string, unknown> = { aspect, asOf, basis: this.basis };
     let narrowed = '';
@@ -200,7 +200,7 @@ export class PartnerCache {
           const now = await readHead(this.db, pick(this.db, { sqlite: '', postgres: ' FOR UPDATE NOWAIT' }));
           if (now.id !== head) return;
           await this.db.runMany(
-            `INSERT INTO partner_cache (partner_id, aspect, as_of, basis, value) VALUES (?, ?, ?, ?, ?)
+            `INSERT INTO partner_kept (partner_id, aspect, as_of, basis, value) VALUES (?, ?, ?, ?, ?)
              ON CONFLICT (aspect, partner_id) DO UPDATE SET as_of = excluded.as_of, basis = excluded.basis, value = excluded.value`,
             values.map((entry) => [entry.partnerId, entry.aspect, asOf, this.basis, 'text' in entry ? entry.text : JSON.stringify(entry.value)]),
           );

@@ -66,6 +66,15 @@ export const USER_INDEXES: readonly IndexDefinition[] = [
 ];
 
 /**
+ * Migration 9, the same on both engines: what is kept per partner gains its places
+ * (partner-cache.ts), which an older cafsup's writes would not forget. Renamed, so that such a
+ * cafsup — one still running beside a newer one on the same PostgreSQL database — fails its
+ * writes at once rather than leave a partner's places stale for the day; a newer schema
+ * already keeps it from opening the database.
+ */
+export const KEPT_WITH_PLACES = `ALTER TABLE partner_cache RENAME TO partner_kept;`;
+
+/**
  * Migration 7, the same on both engines: a leaner set of indexes on `habilitations` (what each
  * query's plan uses, nothing else), so that a large import sorts three of them instead of eight.
  */
@@ -309,6 +318,8 @@ const MIGRATIONS: readonly string[] = [
   `,
   // 8: a leaner habilitations table for the national import (see LEANER_HABILITATION_INDEXES).
   LEANER_HABILITATION_INDEXES,
+  // 9: see KEPT_WITH_PLACES.
+  KEPT_WITH_PLACES,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

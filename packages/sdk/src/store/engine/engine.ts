@@ -117,7 +117,7 @@ export function dialectOf(db: Sql) {
     /**
      * A text `column` is one of the strings of a JSON array given as a parameter. PostgreSQL:
      * compared with an array made once, which an index on the column takes as its condition,
-     * one probe per value, with or without statistics (`EXPLAIN ANALYZE` on `partner_cache`).
+     * one probe per value, with or without statistics (`EXPLAIN ANALYZE` on `partner_kept`).
      * As a join (`IN` the set-returning subquery), a table filled that day, which PostgreSQL had
      * no statistics of yet, was planned as one row and the list re-read for each of its rows:
      * 0.7 s a page of 500 partners instead of 2 ms.

@@ -1,7 +1,7 @@
 import { GENESIS_HASH } from '@cafsup/shared';
 import type pg from 'pg';
 import { translateError, type PostgresSql } from './postgres.js';
-import { HABILITATION_INDEXES_V6, LEANER_HABILITATION_INDEXES, USER_INDEXES } from '../schema.js';
+import { HABILITATION_INDEXES_V6, KEPT_WITH_PLACES, LEANER_HABILITATION_INDEXES, USER_INDEXES } from '../schema.js';
 
 /**
  * The PostgreSQL schema. It starts at the SQLite schema's version 6 (the first release on
@@ -249,6 +249,8 @@ const MIGRATIONS: readonly string[] = [
   `,
   // 8: the leaner set of indexes on habilitations, as on SQLite.
   LEANER_HABILITATION_INDEXES,
+  // 9: see KEPT_WITH_PLACES.
+  KEPT_WITH_PLACES,
 ];
 
 /** The baseline's number: version 6 of the SQLite schema. */
