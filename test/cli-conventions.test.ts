@@ -148,7 +148,8 @@ describe('spreadsheets as French Excel and LibreOffice open them', () => {
     const hostile = join(sandbox.dir, 'piège\u001b[2J\u001b]52;c;Y2xpcA==\u0007.db');
     const whoami = sandbox.run(['whoami', '--db', hostile]);
     const config = sandbox.run(['config', 'list'], { env: { CAFSUP_DB: hostile } });
-    for (const result of [whoami, config]) {
+    const demo = sandbox.run(['demo', '--db', hostile, '--scale', '4']);
+    for (const result of [whoami, config, demo]) {
       expect(result.status, result.stderr).toBe(0);
       expect(result.stdout).toContain('piège\\x1b[2J\\x1b]52;c;Y2xpcA==\\x07.db');
       expect(result.stdout).not.toContain('\u001b');

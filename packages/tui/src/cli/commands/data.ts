@@ -1,6 +1,6 @@
 import { existsSync, rmSync, statSync } from 'node:fs';
 import { once } from 'node:events';
-import { CafsupError, countOf, jsonSafe, todayInParis, type ImportCounts } from '@cafsup/shared';
+import { CafsupError, countOf, escapeForTerminal, jsonSafe, todayInParis, type ImportCounts } from '@cafsup/shared';
 import { buildDemoDataset } from '../../demo/demo-data.js';
 import { ACTION_OPTIONS, stringOption, type Command } from '../command.js';
 import { UsageError } from '../context.js';
@@ -39,7 +39,8 @@ export const demoCommand: Command = {
     if (!Number.isInteger(scale) || scale < 4 || scale > 100_000) throw new UsageError('--scale attend un nombre de partenaires entre 4 et 100 000.');
     const path = await context.databasePath();
     if (existsSync(path)) {
-      if (options['if-missing'] === true) return { json: { database: path, created: false }, text: () => `Base existante conservée : ${path}` };
+      if (options['if-missing'] === true)
+        return { json: { database: path, created: false }, text: () => `Base existante conservée : ${escapeForTerminal(path)}` };
       if (options.force !== true) {
         throw new CafsupError('CONFLICT', `La base ${path} existe déjà : ajoutez --force pour la remplacer par la démonstration.`);
       }
@@ -51,7 +52,7 @@ export const demoCommand: Command = {
     });
     return {
       json: { database: path, created: true, counts: result.counts },
-      text: () => `Base de démonstration créée : ${path}\n${describeCounts(result.counts)}.`,
+      text: () => `Base de démonstration créée : ${escapeForTerminal(path)}\n${describeCounts(result.counts)}.`,
     };
   },
 };
@@ -116,6 +117,6 @@ export const exportCommand: Command = {
       return { json: undefined, text: () => '' };
     }
     await writeFileAtomically(out, client.dataset.exportStream());
-    return { json: { out }, text: () => `Export écrit : ${out}` };
+    return { json: { out }, text: () => `Export écrit : ${escapeForTerminal(out)}` };
   },
 };

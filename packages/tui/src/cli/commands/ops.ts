@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { CafsupError, countOf } from '@cafsup/shared';
+import { CafsupError, countOf, escapeForTerminal } from '@cafsup/shared';
 import { OPERATIONS, backupDatabase, copySqliteToPostgres, isOperation, isPostgresUrl, operationSpec, parseOperationInput } from '@cafsup/sdk';
 import { stringOption, type Command } from '../command.js';
 import { UsageError } from '../context.js';
@@ -77,7 +77,7 @@ export const backupCommand: Command = {
     const outcome = await backupDatabase(database, out, { force: options.force === true });
     return {
       json: outcome,
-      text: () => `Sauvegarde écrite : ${outcome.path} (${countOf(outcome.bytes, 'octet')}, intégrité vérifiée).`,
+      text: () => `Sauvegarde écrite : ${escapeForTerminal(outcome.path)} (${countOf(outcome.bytes, 'octet')}, intégrité vérifiée).`,
     };
   },
 };

@@ -41,7 +41,7 @@ export const tracesCheckpointCommand: Command = {
     return {
       json: { checkpoint, file },
       text: () =>
-        `Point de contrôle ajouté à ${file} : trace n° ${checkpoint.id}, empreinte ${checkpoint.hash}, clé ${checkpoint.keyId}.\nCopiez ce fichier hors de la machine (autre serveur, stockage non modifiable, mél au responsable sécurité).`,
+        `Point de contrôle ajouté à ${escapeForTerminal(file)} : trace n° ${checkpoint.id}, empreinte ${checkpoint.hash}, clé ${checkpoint.keyId}.\nCopiez ce fichier hors de la machine (autre serveur, stockage non modifiable, mél au responsable sécurité).`,
     };
   },
 };
@@ -97,9 +97,9 @@ export const tracesVerifyCommand: Command = {
       if (checkpoints !== null) {
         lines.push(
           checkpoints.ok
-            ? `Points de contrôle (${checkpoints.file}) : ${countOf(checkpoints.matched, 'concordant')}, aucun écart.`
+            ? `Points de contrôle (${escapeForTerminal(checkpoints.file)}) : ${countOf(checkpoints.matched, 'concordant')}, aucun écart.`
             : // The checkpoint file is data from elsewhere: what it says is escaped before it reaches the terminal.
-              `Points de contrôle (${checkpoints.file}) : ${escapeForTerminal(checkpoints.problems.join(' ; '))}.`,
+              `Points de contrôle (${escapeForTerminal(checkpoints.file)}) : ${escapeForTerminal(checkpoints.problems.join(' ; '))}.`,
         );
         if (checkpoints.firstBrokenId !== null) lines.push(`Première trace qui peut différer de ce qui a été signé : n° ${checkpoints.firstBrokenId}.`);
       }

@@ -632,7 +632,7 @@ export const reviewKitCommand: Command = {
     return {
       json: { ...kit, out: file },
       text: () =>
-        `Feuille de revue écrite : ${file} (${countOf(kit.rows.length, 'habilitation')}). Retour : cafsup review add ${kit.partnerId} --date AAAA-MM-JJ --reviewer NOM --proof-file ${file}`,
+        `Feuille de revue écrite : ${escapeForTerminal(file)} (${countOf(kit.rows.length, 'habilitation')}). Retour : cafsup review add ${kit.partnerId} --date AAAA-MM-JJ --reviewer NOM --proof-file ${escapeForTerminal(file)}`,
     };
   },
 };
@@ -964,7 +964,7 @@ export const tracesPersonCommand: Command = {
     const done = result.json as { dryRun: boolean; markdown: string; sha256: string };
     if (out !== undefined && !done.dryRun) {
       await writeFileAtomically(out, [context.options.json ? JSON.stringify(result.json, null, 2) : done.markdown]);
-      return { ...result, text: () => `Extrait écrit : ${out} (SHA-256 ${done.sha256}).` };
+      return { ...result, text: () => `Extrait écrit : ${escapeForTerminal(out)} (SHA-256 ${done.sha256}).` };
     }
     return result;
   },
