@@ -75,7 +75,7 @@ export class Quotas extends Resource {
   usage(query: QuotasUsageInput = {}): Promise<{ asOf: CalendarDate; quotas: QuotaUsage[] }> {
     return this.transport.call('quotas.usage', query);
   }
-  /** Each partner's places (given and granted) and number of over quotas, for those that have any quota: the lists' totals of `usage`. */
+  /** Each partner's places (given and granted) and number of over quotas, for those with places granted or given: the lists' totals of `usage`. */
   totals(query: QuotasTotalsInput = {}): Promise<{ asOf: CalendarDate; partners: QuotaTotals[] }> {
     return this.transport.call('quotas.totals', query);
   }

@@ -20,7 +20,6 @@ import {
   RESERVED_CDAP_PROFILES,
   SEVERITIES,
   quotaKey,
-  quotaTotals,
   quotaUsages,
   ruleDefinition,
   scopeFlag,
@@ -285,7 +284,10 @@ export class AuditEngine {
     return partnerIds.flatMap((partnerId) => values.get(partnerId)!);
   }
 
-  /** Each partner's places at `asOf` (`QuotaTotals`), in partner order, for those that have any. */
+  /**
+   * Each partner's places at `asOf` (`QuotaTotals`), in partner order; a partner without place
+   * granted or given is left out, as `counts` leaves out a partner without flags.
+   */
   async quotaTotals(scope: PartnerScope, asOf: CalendarDate): Promise<QuotaTotals[]> {
     const { partnerIds, values } = await this.places(scope, asOf);
     return partnerIds
@@ -293,7 +295,7 @@ export class AuditEngine {
         const { assigned, maxUsers, over } = values.get(partnerId)!;
         return { partnerId, assigned, maxUsers, overQuotas: over.length };
       })
-      .filter((totals) => totals.assigned + totals.maxUsers + totals.overQuotas > 0);
+      .filter((totals) => totals.assigned + totals.maxUsers > 0);
   }
 
   /** What the lists and `quotas --over` need of each partner's usage, kept per date like it. */
@@ -305,8 +307,13 @@ export class AuditEngine {
       async (missing) => {
         const places = new Map<string, Places>();
         for (const [partnerId, usages] of await this.computeUsage(missing, scope, asOf)) {
-          const { assigned, maxUsers } = quotaTotals(partnerId, usages);
-          places.set(partnerId, { assigned, maxUsers, over: usages.filter((usage) => usage.over) });
+          const kept: Places = { assigned: 0, maxUsers: 0, over: [] };
+          for (const usage of usages) {
+            kept.assigned += usage.assigned;
+            kept.maxUsers += usage.maxUsers;
+            if (usage.over) kept.over.push(usage);
+          }
+          places.set(partnerId, kept);
         }
         return places;
       },

@@ -378,7 +378,7 @@ export class Store {
     return { asOf, quotas };
   }
 
-  /** Each partner's places and over quotas at a date, for those that have any quota (the partner lists). */
+  /** Each partner's places and over quotas at a date, for those with places granted or given (the partner lists). */
   async quotaTotals(query: QuotasTotalsInput = {}, scope: PartnerScope = {}): Promise<{ asOf: CalendarDate; partners: QuotaTotals[] }> {
     if (query.partnerId !== undefined) await this.requirePartnerInScope(query.partnerId, scope);
     const asOf = query.asOf ?? this.today();

@@ -47,24 +47,14 @@ export function quotaUsages(partnerId: string, conventionNumber: string, terms: 
 
 /**
  * One partner's places at a date, over its quotas in force: those given (holders) and those
- * granted (`maxUsers`), and how many of its quotas are over — a line of the partner lists.
+ * granted (`maxUsers`), and how many of its quotas are over — a line of the partner lists
+ * (`quotas.totals`).
  */
 export interface QuotaTotals {
   partnerId: string;
   assigned: number;
   maxUsers: number;
   overQuotas: number;
-}
-
-/** The totals of one partner's quota usage. */
-export function quotaTotals(partnerId: string, usages: readonly QuotaUsage[]): QuotaTotals {
-  const totals: QuotaTotals = { partnerId, assigned: 0, maxUsers: 0, overQuotas: 0 };
-  for (const usage of usages) {
-    totals.assigned += usage.assigned;
-    totals.maxUsers += usage.maxUsers;
-    if (usage.over) totals.overQuotas += 1;
-  }
-  return totals;
 }
 
 /** A holder of a quota and the earliest grant among the held habilitations that give it. */
