@@ -144,6 +144,25 @@ describe('spreadsheets as French Excel and LibreOffice open them', () => {
     expect(sandbox.run(['partners']).stdout).toContain('Piège\\x1b]52;c;Y2xpcA==\\x07');
   });
 
+  it('refuses a database a newer cafsup has migrated, in French, for a command and for serve', () => {
+    const newer = join(sandbox.dir, 'plus-recente.db');
+    copyFileSync(sandbox.database, newer);
+    const db = new Database(newer);
+    db.pragma('user_version = 99');
+    db.close();
+    for (const args of [
+      ['partners', '--db', newer],
+      ['serve', '--db', newer, '--port', '0'],
+    ]) {
+      const result = sandbox.run(args);
+      expect([result.status, result.stderr]).toEqual([
+        6,
+        expect.stringContaining('Cette base est au schéma 99, plus récent que celui de cette version de cafsup'),
+      ]);
+      expect(result.stderr).not.toContain('..');
+    }
+  });
+
   it('shows where the data is without the control characters of its path', () => {
     const hostile = join(sandbox.dir, 'piège\u001b[2J\u001b]52;c;Y2xpcA==\u0007.db');
     const whoami = sandbox.run(['whoami', '--db', hostile]);

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { CafsupError } from '@cafsup/shared';
 import { WORKFLOWS_MIGRATION } from './workflows/schema.js';
 
 interface IndexDefinition {
@@ -324,11 +325,20 @@ const MIGRATIONS: readonly string[] = [
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
+/** A database a newer cafsup has migrated: this one could not read it right, nor write it safely. */
+export function newerSchema(found: number, known: number): CafsupError {
+  return new CafsupError(
+    'UNAVAILABLE',
+    `Cette base est au schéma ${found}, plus récent que celui de cette version de cafsup (${known}) : utilisez une version à jour de cafsup (rien n’a été lu ni écrit).`,
+    { found, known },
+  );
+}
+
 /** Runs the migrations the file has not seen yet, each in its own immediate transaction. */
 export function migrate(db: Database.Database): void {
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current > SCHEMA_VERSION) {
-    throw new Error(`database schema ${current} is newer than this cafsup (${SCHEMA_VERSION})`);
+    throw newerSchema(current, SCHEMA_VERSION);
   }
   for (let version = current; version < SCHEMA_VERSION; version++) {
     db.transaction(() => {

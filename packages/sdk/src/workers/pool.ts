@@ -86,7 +86,8 @@ class StoreWorker {
       else this.receive(message);
     });
     this.worker.on('error', (error) => {
-      failReady(new CafsupError('UNAVAILABLE', `Base de données inaccessible : ${error.message}.`, {}, { cause: error }));
+      // One sentence: the worker's message may end with its own full stop.
+      failReady(new CafsupError('UNAVAILABLE', `Base de données inaccessible : ${error.message.replace(/\.$/, '')}.`, {}, { cause: error }));
       this.failAll(error);
     });
     this.worker.on('exit', () => this.failAll(new Error('store worker exited')));

@@ -1,7 +1,7 @@
 import { GENESIS_HASH } from '@cafsup/shared';
 import type pg from 'pg';
 import { translateError, type PostgresSql } from './postgres.js';
-import { HABILITATION_INDEXES_V6, KEPT_WITH_PLACES, LEANER_HABILITATION_INDEXES, USER_INDEXES } from '../schema.js';
+import { HABILITATION_INDEXES_V6, KEPT_WITH_PLACES, LEANER_HABILITATION_INDEXES, USER_INDEXES, newerSchema } from '../schema.js';
 
 /**
  * The PostgreSQL schema. It starts at the SQLite schema's version 6 (the first release on
@@ -297,7 +297,7 @@ export async function migratePostgres(db: PostgresSql): Promise<void> {
       const row = (await client.query(VERSION_SQL)).rows[0] as { value: string } | undefined;
       version = Number(row?.value ?? BASELINE_VERSION);
     }
-    if (version > POSTGRES_SCHEMA_VERSION) throw new Error(`database schema ${version} is newer than this cafsup (${POSTGRES_SCHEMA_VERSION})`);
+    if (version > POSTGRES_SCHEMA_VERSION) throw newerSchema(version, POSTGRES_SCHEMA_VERSION);
     if (version === 0) {
       await client.query(BASELINE);
       version = BASELINE_VERSION;
