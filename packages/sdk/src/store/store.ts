@@ -370,19 +370,26 @@ export class Store {
   // --- quotas and audit ------------------------------------------------------------------
 
   async quotaUsage(query: QuotasUsageInput = {}, scope: PartnerScope = {}): Promise<{ asOf: CalendarDate; quotas: QuotaUsage[] }> {
-    if (query.partnerId !== undefined) await this.requirePartnerInScope(query.partnerId, scope);
-    const asOf = query.asOf ?? this.today();
-    const quotas = await this.audits.quotaUsage({ ...scope, ...(query.partnerId === undefined ? {} : { partnerId: query.partnerId }) }, asOf, {
-      overOnly: query.over === true,
-    });
-    return { asOf, quotas };
+    const { asOf, ...partners } = await this.dated(query, scope);
+    return { asOf, quotas: await this.audits.quotaUsage(partners, asOf, { overOnly: query.over === true }) };
   }
 
   /** Each partner's places and over quotas at a date, for those with places granted or given (the partner lists). */
   async quotaTotals(query: QuotasTotalsInput = {}, scope: PartnerScope = {}): Promise<{ asOf: CalendarDate; partners: QuotaTotals[] }> {
+    const { asOf, ...partners } = await this.dated(query, scope);
+    return { asOf, partners: await this.audits.quotaTotals(partners, asOf) };
+  }
+
+  /**
+   * What a read of the partners' quotas or flags covers: the caller's scope, narrowed to the
+   * partner asked for (which must lie within it), and the date asked for or today.
+   */
+  private async dated(
+    query: { partnerId?: string | undefined; asOf?: CalendarDate | undefined },
+    scope: PartnerScope,
+  ): Promise<PartnerScope & { asOf: CalendarDate }> {
     if (query.partnerId !== undefined) await this.requirePartnerInScope(query.partnerId, scope);
-    const asOf = query.asOf ?? this.today();
-    return { asOf, partners: await this.audits.quotaTotals({ ...scope, ...(query.partnerId === undefined ? {} : { partnerId: query.partnerId }) }, asOf) };
+    return { ...scope, ...(query.partnerId === undefined ? {} : { partnerId: query.partnerId }), asOf: query.asOf ?? this.today() };
   }
 
   /** The excess users of one over quota (rules.md, "Holders and quota usage"). */
@@ -400,11 +407,8 @@ export class Store {
   }
 
   private async auditQuery(query: AuditRunInput, scope: PartnerScope): Promise<AuditQuery> {
-    if (query.partnerId !== undefined) await this.requirePartnerInScope(query.partnerId, scope);
     return {
-      ...scope,
-      ...(query.partnerId === undefined ? {} : { partnerId: query.partnerId }),
-      asOf: query.asOf ?? this.today(),
+      ...(await this.dated(query, scope)),
       ...(query.minSeverity === undefined ? {} : { minSeverity: query.minSeverity }),
       ...(query.rules === undefined ? {} : { rules: query.rules as never }),
     };
@@ -412,9 +416,8 @@ export class Store {
 
   /** Flags per severity of each partner that has any, as `runAudit` would count them (the partner lists). */
   async auditCounts(query: AuditCountsInput = {}, scope: PartnerScope = {}): Promise<AuditCounts> {
-    if (query.partnerId !== undefined) await this.requirePartnerInScope(query.partnerId, scope);
-    const asOf = query.asOf ?? this.today();
-    return { asOf, partners: await this.audits.counts({ ...scope, ...(query.partnerId === undefined ? {} : { partnerId: query.partnerId }) }, asOf) };
+    const { asOf, ...partners } = await this.dated(query, scope);
+    return { asOf, partners: await this.audits.counts(partners, asOf) };
   }
 
   // --- users, groups, habilitations ---------------------------------------------------------
