@@ -187,8 +187,8 @@ export class PartnerCache {
     // Made only now: nothing is serialised for a store that keeps nothing (inside a write).
     // Each aspect's rows written together (the audit keeps flags and counts of each partner):
     // PostgreSQL places rows in the order written, and a new connection's first read pays a page
-    // fault per shared buffer it touches — 30 ms more to read 5,000 counts spread over the pages
-    // of the flags (1,114 pages against 75). SQLite's table is ordered by aspect already.
+    // fault per shared buffer it touches: 5,000 counts spread over the flags' pages took 22 ms
+    // to read (1,114 pages), 5.5 ms written together (253). SQLite's table is ordered by aspect already.
     const values = [...entries()].sort((a, b) => ASPECTS.indexOf(a.aspect) - ASPECTS.indexOf(b.aspect));
     if (values.length === 0) return;
     try {
