@@ -121,6 +121,8 @@ function entityAction(
   });
 }
 const asOfOf = (store: Store, input: { asOf?: string | undefined }) => input.asOf ?? store.today();
+/** The target of a read of every partner in reach, or of the one it names. */
+const optionalPartner = (input: { partnerId?: string | undefined }): ScopeTarget => ({ partners: input.partnerId === undefined ? [] : [input.partnerId] });
 
 export const OPERATION_TABLE = {
   'partners.list': operation({
@@ -162,7 +164,7 @@ export const OPERATION_TABLE = {
     access: 'read',
     keptAnswer: true,
     input: quotasUsageInputSchema,
-    target: (input) => ({ partners: input.partnerId === undefined ? [] : [input.partnerId] }),
+    target: optionalPartner,
     run: (store, input, { scope }) => store.quotaUsage(input, scope),
   }),
   'quotas.totals': operation({
@@ -170,7 +172,7 @@ export const OPERATION_TABLE = {
     access: 'read',
     keptAnswer: true,
     input: quotasTotalsInputSchema,
-    target: (input) => ({ partners: input.partnerId === undefined ? [] : [input.partnerId] }),
+    target: optionalPartner,
     run: (store, input, { scope }) => store.quotaTotals(input, scope),
   }),
   'audit.run': operation({
@@ -178,7 +180,7 @@ export const OPERATION_TABLE = {
     access: 'read',
     keptAnswer: true,
     input: auditRunInputSchema,
-    target: (input) => ({ partners: input.partnerId === undefined ? [] : [input.partnerId] }),
+    target: optionalPartner,
     run: (store, input, { scope }) => store.runAudit(input, scope),
     text: (store, input, { scope }) => store.runAuditText(input, scope),
   }),
@@ -187,7 +189,7 @@ export const OPERATION_TABLE = {
     access: 'read',
     keptAnswer: true,
     input: auditCountsInputSchema,
-    target: (input) => ({ partners: input.partnerId === undefined ? [] : [input.partnerId] }),
+    target: optionalPartner,
     run: (store, input, { scope }) => store.auditCounts(input, scope),
   }),
   'users.list': operation({
@@ -299,7 +301,7 @@ export const OPERATION_TABLE = {
     summary: 'les traces, les plus récentes d’abord',
     access: 'read',
     input: tracesListInputSchema,
-    target: (input) => ({ partners: input.partnerId === undefined ? [] : [input.partnerId] }),
+    target: optionalPartner,
     run: (store, input, { scope }) => store.listTraces(input, scope),
   }),
   'traces.verify': operation({
