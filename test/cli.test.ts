@@ -193,6 +193,9 @@ describe('cafsup refusals and exit codes', () => {
       ['partner'],
       ['avenant'],
       ['partners', '--as-of', '2026-02-30'],
+      // A real date outside the years cafsup takes is the same usage error, not invalid data (exit 5).
+      ['audit', '--as-of', '9999-12-31'],
+      ['quotas', '--as-of', '1899-12-31'],
       ['traces', '--since', '2026-13-01'],
       ['audit', '--severity', 'grave'],
     ]) {
@@ -203,6 +206,7 @@ describe('cafsup refusals and exit codes', () => {
     }
     expect(sandbox.run(['partnrs']).stderr).toContain('Commande inconnue : « partnrs »');
     expect(sandbox.run(['partners', '--colour']).stderr).toContain('Option inconnue : --colour');
+    expect(sandbox.run(['audit', '--as-of', '9999-12-31']).stderr).toContain('--as-of attend AAAA-MM-JJ, date réelle entre 1900 et 2199 (reçu « 9999-12-31 »)');
   });
 
   it('answers an unknown id with exit 3, and with --json the error object', () => {

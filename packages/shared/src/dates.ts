@@ -38,6 +38,28 @@ export function isCalendarDate(value: string): boolean {
   return value.length === 10 && readDate(value) !== null;
 }
 
+/**
+ * Dates cafsup accepts (rules.md, "Inputs that are refused"): an asOf in 9999 would make every rule
+ * walk millennia. Here beside the calendar rather than with the schemas (fields.ts): the commands
+ * check a date option before anything loads zod, which `--help` never does.
+ */
+export const FIRST_YEAR = 1900;
+export const LAST_YEAR = 2199;
+
+/** True when the text starts with a year inside [FIRST_YEAR, LAST_YEAR]. */
+export function isYearInRange(value: string): boolean {
+  const year = Number(value.slice(0, 4));
+  return year >= FIRST_YEAR && year <= LAST_YEAR;
+}
+
+/** A date cafsup takes, wherever it is typed or read: a real calendar date AAAA-MM-JJ within the years above. */
+export function isAcceptedDate(value: string): boolean {
+  return isCalendarDate(value) && isYearInRange(value);
+}
+
+/** What a date must be, in a refusal's words (« date invalide (attendu … ) », « --as-of attend … »). */
+export const ACCEPTED_DATE = `AAAA-MM-JJ, date réelle entre ${FIRST_YEAR} et ${LAST_YEAR}`;
+
 function utcMs(year: number, month: number, day: number, hour = 0, minute = 0, second = 0, millis = 0): number {
   const ms = Date.UTC(year, month - 1, day, hour, minute, second, millis);
   if (year >= 100) return ms;

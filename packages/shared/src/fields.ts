@@ -1,6 +1,6 @@
 import { z } from './zod.js';
 import { lazySchema } from './lazy.js';
-import { isCalendarDate, isTimestamp } from './dates.js';
+import { ACCEPTED_DATE, FIRST_YEAR, LAST_YEAR, isAcceptedDate, isTimestamp, isYearInRange } from './dates.js';
 import { hasUnsafeCharacter } from './terminal.js';
 import { refusingUnsafeCharacters, safeTextSchema } from './text.js';
 
@@ -13,21 +13,7 @@ export const idSchema = lazySchema(() =>
   ),
 );
 
-/** Dates cafsup accepts (rules.md, "Inputs that are refused"): an asOf in 9999 would make every rule walk millennia. */
-export const FIRST_YEAR = 1900;
-export const LAST_YEAR = 2199;
-
-/** True when the text starts with a year inside [FIRST_YEAR, LAST_YEAR]. */
-export function isYearInRange(value: string): boolean {
-  const year = Number(value.slice(0, 4));
-  return year >= FIRST_YEAR && year <= LAST_YEAR;
-}
-
-export const calendarDateSchema = lazySchema(() =>
-  z
-    .string()
-    .refine((value) => isCalendarDate(value) && isYearInRange(value), `date invalide (attendu AAAA-MM-JJ, date réelle entre ${FIRST_YEAR} et ${LAST_YEAR})`),
-);
+export const calendarDateSchema = lazySchema(() => z.string().refine(isAcceptedDate, `date invalide (attendu ${ACCEPTED_DATE})`));
 
 export const timestampSchema = lazySchema(() =>
   z

@@ -1,4 +1,4 @@
-import { REQUEST_FORM_LABELS as LABEL, USER_ROLE_LABELS, YES_NO_LABELS, isCalendarDate, type RequestKind } from '@cafsup/shared';
+import { REQUEST_FORM_LABELS as LABEL, USER_ROLE_LABELS, YES_NO_LABELS, ACCEPTED_DATE, isAcceptedDate, type RequestKind } from '@cafsup/shared';
 import type { Answers, Question } from './avenant-form.js';
 
 /**
@@ -12,8 +12,9 @@ const YES_NO = [
   { label: YES_NO_LABELS.o, value: 'o' },
 ];
 
-/** A French sentence when `value` is not a calendar date (empty allowed for optional questions). */
-export const dateCheck = (value: string) => (value === '' || isCalendarDate(value) ? null : 'date attendue au format AAAA-MM-JJ');
+/** A French sentence when `value` is not a date cafsup takes (empty allowed for optional questions). */
+export const dateCheck = (value: string) => (value === '' || isAcceptedDate(value) ? null : DATE_EXPECTED);
+export const DATE_EXPECTED = `attendu : ${ACCEPTED_DATE}`;
 
 function person(index: number): Question[] {
   return [

@@ -6,7 +6,7 @@ import {
   USER_STATUSES,
   formatPath,
   hasUnsafeCharacter,
-  isCalendarDate,
+  isAcceptedDate,
   isDepartementCode,
   isEmail,
   isKnownProfile,
@@ -55,7 +55,7 @@ function isOptionalTimestamp(value: unknown): boolean {
 }
 
 function isOptionalDate(value: unknown): boolean {
-  return value === null || (typeof value === 'string' && isCalendarDate(value) && isYearInRange(value));
+  return value === null || (typeof value === 'string' && isAcceptedDate(value));
 }
 
 function isOptionalDepartement(value: unknown): boolean {

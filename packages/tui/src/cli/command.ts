@@ -1,4 +1,4 @@
-import { codeFromWord, foldWord, isCalendarDate } from '@cafsup/shared';
+import { ACCEPTED_DATE, codeFromWord, foldWord, isAcceptedDate } from '@cafsup/shared';
 import { UsageError, type Context } from './context.js';
 import { suggest } from './suggest.js';
 import type { RowSpec } from './output.js';
@@ -124,8 +124,7 @@ export function normaliseOptions(specs: Record<string, OptionSpec>, options: Com
   for (const [name, spec] of Object.entries(specs)) {
     const value = options[name];
     if (typeof value !== 'string') continue;
-    if (spec.date === true && !isCalendarDate(value))
-      throw new UsageError(`--${name} attend une date réelle AAAA-MM-JJ, entre 1900 et 2199 (reçu « ${value} »).`);
+    if (spec.date === true && !isAcceptedDate(value)) throw new UsageError(`--${name} attend ${ACCEPTED_DATE} (reçu « ${value} »).`);
     if (spec.choices !== undefined) options[name] = choiceOption(name, value, spec.choices);
   }
 }

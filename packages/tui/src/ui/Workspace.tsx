@@ -1,6 +1,6 @@
 import { useMemo, useRef, useState, type MutableRefObject } from 'react';
 import { Box, Text } from 'ink';
-import { REQUEST_KINDS, isCalendarDate, type RequestKind } from '@cafsup/shared';
+import { REQUEST_KINDS, isAcceptedDate, type RequestKind } from '@cafsup/shared';
 import { frenchDate } from '../format.js';
 import { ActionDialog } from './components/ActionDialog.js';
 import { DetailPanel } from './components/DetailPanel.js';
@@ -95,7 +95,7 @@ function commandRoute(line: string): Route | 'quit' | { date: string | undefined
   if (verb === 'traces') return { screen: 'traces' };
   if (['suivi', 'workflows'].includes(verb) && argument !== undefined) return { screen: 'workflows', partnerId: argument };
   if (['tableau', 'dashboard'].includes(verb)) return { screen: 'dashboard' };
-  if (verb === 'date') return argument === undefined || argument === 'aujourdhui' ? { date: undefined } : isCalendarDate(argument) ? { date: argument } : null;
+  if (verb === 'date') return argument === undefined || argument === 'aujourdhui' ? { date: undefined } : isAcceptedDate(argument) ? { date: argument } : null;
   return null;
 }
 

@@ -7,7 +7,7 @@ import {
   WORKFLOW_STEP_LABELS,
   countOf,
   escapeForTerminal,
-  isCalendarDate,
+  isAcceptedDate,
   isRuleName,
   type CalendarDate,
   type RequestKind,
@@ -16,7 +16,7 @@ import {
 import type { CafsupClient } from '@cafsup/sdk';
 import type { Answers, Question } from '../avenant-form.js';
 import { frenchDate } from '../format.js';
-import { dateCheck, followRequestForm, requestFormFrom, requestFormQuestions } from '../request-form.js';
+import { DATE_EXPECTED, dateCheck, followRequestForm, requestFormFrom, requestFormQuestions } from '../request-form.js';
 import { timestampCheck } from '../record-forms.js';
 import { readReturnedSheetFile, sheetRecordFields, sheetRevocationReason, type ReturnedSheet } from '../returned-sheet.js';
 import {
@@ -39,7 +39,7 @@ import { describeHabilitations, resultInWords } from './words.js';
 /** A dialog's title: the step's label, capitalised, and what it acts on. */
 export const title = (label: string, subject?: string) => `${label.charAt(0).toUpperCase()}${label.slice(1)}${subject === undefined ? '' : ` — ${subject}`}`;
 const say = (lines: string[]) => lines.map((line) => escapeForTerminal(line));
-const requiredDate = (value: string) => (isCalendarDate(value) ? null : 'date attendue au format AAAA-MM-JJ');
+const requiredDate = (value: string) => (isAcceptedDate(value) ? null : DATE_EXPECTED);
 export const traceIdsOf = (traceId: number | null) => (traceId === null ? [] : [traceId]);
 
 /** A choice among numbered records when there are several; none to ask when there is one. */
