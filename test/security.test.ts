@@ -1,6 +1,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { once } from 'node:events';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CafsupError, OPERATIONS, WRITE_OPERATIONS, type CafsupClient } from '@cafsup/sdk';
 import { seededRandom } from '@cafsup/shared';
@@ -181,6 +182,26 @@ describe('cafsup serve: scopes, roles, hostile input, secrets', () => {
     const wrongType = await server.post('/v1/partners.list', '{}', token, { 'content-type': 'text/plain' });
     expect(wrongType.status).toBeLessThan(500);
     expect(await snapshot()).toEqual(before);
+  });
+
+  it('answers a request Node cannot read (bad header, headers too large) in French and the API’s shape, then goes on serving', async () => {
+    /** The raw answer to `request`, sent as it is on a new connection, read until the server closes it. */
+    const raw = async (request: string) => {
+      const url = new URL(server.baseUrl);
+      const socket = connect(Number(url.port), url.hostname);
+      socket.end(request);
+      let text = '';
+      for await (const chunk of socket) text += String(chunk);
+      const [head = '', body = ''] = text.split('\r\n\r\n');
+      return { status: Number(head.split(' ')[1]), head, body: JSON.parse(body) as { error: { code: string; message: string } } };
+    };
+    const badHeader = await raw('POST /v1/partners.list HTTP/1.1\r\nHost: x\r\nMauvais en-tête : oui\r\nContent-Length: 2\r\n\r\n{}');
+    expect([badHeader.status, badHeader.body.error.code]).toEqual([400, 'VALIDATION']);
+    expect(badHeader.body.error.message).toBe('Requête HTTP mal formée (ligne de requête ou en-tête illisible) : rien n’a été lu ni écrit.');
+    expect(badHeader.head).toMatch(/content-type: application\/json; charset=utf-8/i);
+    const tooLarge = await raw(`GET /v1/health HTTP/1.1\r\nHost: x\r\nX-Remplissage: ${'a'.repeat(20_000)}\r\n\r\n`);
+    expect([tooLarge.status, tooLarge.body.error.message]).toEqual([431, 'En-têtes HTTP trop volumineux : rien n’a été lu ni écrit.']);
+    expect((await server.post('/v1/partners.list', '{"limit":1}', tokens.s78!)).status).toBe(200);
   });
 
   it('takes a revocation and a suspended owner into account at the next request', async () => {

@@ -2,7 +2,8 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { STATUS_CODES } from 'node:http';
+import { Readable, Transform, type Duplex } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -137,6 +138,30 @@ function frenchFrameworkError(error: { code?: string; statusCode?: number; messa
   }
 }
 
+/**
+ * A request Node's HTTP parser refuses before any route sees it (a malformed request line or
+ * header, headers too large, a request not sent in time): answered in French and in the API's
+ * error shape, as any other refusal, with the status Node and Fastify give it; then the
+ * connection is closed, since what follows on it cannot be read.
+ */
+function answerUnreadableRequest(error: Error & { code?: string }, socket: Duplex): void {
+  // The client is gone: nothing to answer.
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, message] =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'Requête HTTP non reçue en entier dans le délai : rien n’a été lu ni écrit.']
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'En-têtes HTTP trop volumineux : rien n’a été lu ni écrit.']
+        : [400, 'Requête HTTP mal formée (ligne de requête ou en-tête illisible) : rien n’a été lu ni écrit.'];
+  const body = JSON.stringify({ error: new CafsupError('VALIDATION', message).toJSON() });
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
+}
+
 /** A JSON.parse reviver that refuses the keys of prototype pollution. */
 function refusePrototypeKeys(key: string, value: unknown): unknown {
   if (key === '__proto__' || (key === 'constructor' && typeof value === 'object' && value !== null && Object.hasOwn(value, 'prototype'))) {
@@ -180,6 +205,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
             stream: options.log ?? process.stderr,
             redact: { paths: ['req.headers.authorization', 'req.headers["idempotency-key"]'], censor: '[masqué]' },
           },
+    clientErrorHandler: answerUnreadableRequest,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
