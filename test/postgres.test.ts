@@ -429,6 +429,11 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL restarted under writes', () =
     while (refused.stderr.includes('n’accepte pas SSL') && Date.now() < deadline) refused = sandbox.run(['partners', '--db', url]);
     expect([refused.status, refused.stderr]).toEqual([6, expect.stringContaining('certificat du serveur signé par une autorité inconnue de ce poste')]);
     expect(refused.stderr).not.toMatch(/Erreur interne|\bat .+:\d+:\d+/);
+    // node-postgres 8 reads require (and prefer, verify-ca) as verify-full: the same refusal, and
+    // no English warning from the driver on the way.
+    const required = sandbox.run(['partners', '--db', `${cluster.url}?sslmode=require`]);
+    expect([required.status, required.stderr]).toEqual([6, expect.stringContaining('certificat du serveur signé par une autorité inconnue de ce poste')]);
+    expect(required.stderr).not.toMatch(/WARNING|Warning/);
   });
 
   it('says in French, exit 6, that the server cancelled a statement or closed the connection, rather than « Erreur interne »', async () => {

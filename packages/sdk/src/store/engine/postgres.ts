@@ -224,6 +224,19 @@ const CONNECTION_PROBLEMS: Record<string, string> = {
   ERR_TLS_CERT_ALTNAME_INVALID: 'certificat du serveur fait pour un autre nom que l’hôte de l’URL',
 };
 
+/**
+ * The URL as node-postgres is given it. node-postgres 8 reads sslmode=prefer, require and
+ * verify-ca as verify-full (the server's certificate and name checked), and says so at each start
+ * in an English warning on stderr, which a supervisor can do nothing about. cafsup writes the
+ * verify-full it means, which the driver takes without a word: the same connection. With
+ * uselibpqcompat=true the driver follows libpq's meanings, without a warning either; left as it is.
+ */
+function driverUrl(url: string): string {
+  const query = url.indexOf('?');
+  if (query < 0 || /[?&]uselibpqcompat=true(&|$)/.test(url)) return url;
+  return url.slice(0, query) + url.slice(query).replace(/([?&])sslmode=(prefer|require|verify-ca)(?=&|$)/g, '$1sslmode=verify-full');
+}
+
 /** The same for the driver's own errors, which carry no code: by their message. */
 const DRIVER_PROBLEMS: [RegExp, string][] = [
   [/client password must be a string/, 'mot de passe absent : le serveur en demande un (dans l’URL, ou PGPASSWORD)'],
@@ -270,7 +283,7 @@ export class PostgresSql implements Sql {
       return;
     }
     this.fixed = null;
-    this.pool = new pg.Pool({ connectionString: url, max: options.max ?? 10, types: TYPES, application_name: 'cafsup' });
+    this.pool = new pg.Pool({ connectionString: driverUrl(url), max: options.max ?? 10, types: TYPES, application_name: 'cafsup' });
     // An idle connection the server closed must not crash the process: the next query reconnects.
     this.pool.on('error', () => undefined);
     // Nor one in use (the server restarted under a write): its query fails, and that failure is the
