@@ -243,6 +243,28 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
       expect(twice.body).toEqual(once.body);
       expect((await clients[0]!.traces.head()).id).toBe(before + written + 1);
 
+      // The same keyed request sent four times at once, through both servers: one write, and the
+      // same answer to all four. The later ones either meet the key when they store theirs, or are
+      // refused by what the first did (« habilitation non suspendue »): the first's answer either way.
+      const reinstate = (url: string, id: string) =>
+        fetch(`${url}/v1/habilitations.reinstate`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token.stdout.trim()}`, 'idempotency-key': `rejeu-${id}` },
+          body: JSON.stringify({ ids: [id], options: { reason: 'Levée rejouée' } }),
+        }).then(async (response) => ({ status: response.status, body: (await response.json()) as unknown }));
+      const retried = ids.slice(1, 6);
+      await clients[0]!.habilitations.suspend(retried, { reason: 'Avant les rejeux simultanés' });
+      const headBefore = (await clients[0]!.traces.head()).id;
+      for (const id of retried) {
+        const sent = await Promise.all([first.url, second.url, first.url, second.url].map((url) => reinstate(url, id)));
+        expect(
+          sent.map((answer) => answer.status),
+          JSON.stringify(sent),
+        ).toEqual([200, 200, 200, 200]);
+        for (const answer of sent.slice(1)) expect(answer.body).toEqual(sent[0]!.body);
+      }
+      expect((await clients[0]!.traces.head()).id).toBe(headBefore + retried.length);
+
       // Failed authentications count in the database: the limit is crossed through both servers together.
       const refused: number[] = [];
       for (let attempt = 0; attempt < 12; attempt++) {

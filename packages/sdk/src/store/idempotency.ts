@@ -86,13 +86,24 @@ export class IdempotencyKeys {
   }
 
   /**
-   * After the write's transaction failed: when `error` is the unique violation of `save` (the same
-   * key landed meanwhile), the answer stored under it, read again outside the failed transaction
-   * (PostgreSQL refuses any statement in it); undefined otherwise.
+   * After the write failed: the answer stored under the key meanwhile, read again outside the
+   * failed transaction (PostgreSQL refuses any statement in it); undefined when none was. The
+   * same request sent twice at once runs twice: the second either fails on `save`'s unique key
+   * (it got as far as its traces) or is refused by what the first did (« habilitation non
+   * suspendue » once the first has reinstated it, seen on PostgreSQL with several requests in
+   * flight). Either way the key holds the first one's answer, which a retry must get.
    */
   async replayOf(error: unknown, request: IdempotencyRequest, operation: string): Promise<unknown> {
-    if (!isKeyConflict(error)) return undefined;
+    // Only a refusal or the key's conflict: a database that cannot be reached is said as such.
+    if (!(error instanceof CafsupError && error.code !== 'UNAVAILABLE' && error.code !== 'INTERNAL') && !isKeyConflict(error)) return undefined;
+    let bodyHash: string;
+    try {
+      bodyHash = bodyHashOf(request);
+    } catch {
+      // A body not read to its end has no hash, and its own failure to report.
+      return undefined;
+    }
     const row = await this.find(request);
-    return row === undefined ? undefined : IdempotencyKeys.answer(row, operation, bodyHashOf(request));
+    return row === undefined ? undefined : IdempotencyKeys.answer(row, operation, bodyHash);
   }
 }
