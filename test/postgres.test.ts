@@ -1,6 +1,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { chmodSync, chownSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
@@ -83,6 +84,21 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
     expect(shown.status, shown.stderr).toBe(0);
     expect(shown.stdout).toContain(`Données : base PostgreSQL postgres://postgres:***@127.0.0.1:${port}/postgres (--db)`);
     expect(shown.stdout + shown.stderr).not.toContain('secret');
+  });
+
+  it('says, exit 6, that a server which takes the connection but never answers is mute, after the URL’s connect_timeout', async () => {
+    // A firewall that lets the connection open then drops everything, or a frozen host: it never
+    // answers. The kernel accepts the connection even while this process waits for the command.
+    const mute = createServer(() => undefined);
+    mute.listen(0, '127.0.0.1');
+    await once(mute, 'listening');
+    try {
+      const { port } = mute.address() as AddressInfo;
+      const waited = sandbox.run(['partners', '--db', `postgres://postgres@127.0.0.1:${port}/cafsup?connect_timeout=1`], { timeoutMs: 30_000 });
+      expect([waited.status, waited.stderr]).toEqual([6, expect.stringContaining('serveur muet, aucune réponse à la connexion dans le délai')]);
+    } finally {
+      mute.close();
+    }
   });
 
   it('copies the demo file with `cafsup migrate --to`: same export, same chain head, verify passes; a second copy is refused', () => {

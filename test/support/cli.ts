@@ -25,8 +25,14 @@ export class CliSandbox {
   }
 
   /** Runs `cafsup ARGS` with pipes for stdin and stdout: no terminal, as in a script or cron. */
-  run(args: string[], options: { env?: Record<string, string | undefined>; input?: string } = {}): CliResult {
-    const result = spawnSync(process.execPath, [CAFSUP_BIN, ...args], { env: this.env(options.env), input: options.input ?? '', encoding: 'utf8' });
+  run(args: string[], options: { env?: Record<string, string | undefined>; input?: string; timeoutMs?: number } = {}): CliResult {
+    // `timeoutMs`: a command that could hang is stopped (status -1), so that its test fails instead of waiting.
+    const result = spawnSync(process.execPath, [CAFSUP_BIN, ...args], {
+      env: this.env(options.env),
+      input: options.input ?? '',
+      encoding: 'utf8',
+      ...(options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs }),
+    });
     return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
   }
 
