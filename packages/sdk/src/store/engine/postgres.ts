@@ -254,7 +254,10 @@ function connectTimeoutMs(url: string): number {
 const DRIVER_PROBLEMS: [RegExp, string][] = [
   [/client password must be a string/, 'mot de passe absent : le serveur en demande un (dans l’URL, ou PGPASSWORD)'],
   // Before « Connection terminated » below: the pool ends a connection the server never answered.
-  [/due to connection timeout/, 'serveur muet, aucune réponse à la connexion dans le délai (pare-feu ? connect_timeout=SECONDES dans l’URL pour attendre plus)'],
+  [
+    /due to connection timeout/,
+    'serveur muet, aucune réponse à la connexion dans le délai (pare-feu ? connect_timeout=SECONDES dans l’URL pour attendre plus)',
+  ],
   [/timeout exceeded when trying to connect/, 'aucune connexion libre dans le délai : toutes sont prises par les autres requêtes de ce processus'],
   [/^Connection terminated/, 'connexion coupée par le serveur'],
   [/does not support SSL/, 'le serveur n’accepte pas SSL (retirez sslmode de l’URL, ou activez SSL sur le serveur)'],
