@@ -101,6 +101,21 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
     }
   });
 
+  it('says, exit 6, that the database holds another application’s table of the same name, or that the URL’s search_path names no schema', async () => {
+    const foreign = await freshDatabase();
+    const admin = new pg.Client({ connectionString: foreign });
+    await admin.connect();
+    try {
+      await admin.query('CREATE TABLE users (id integer PRIMARY KEY)');
+    } finally {
+      await admin.end();
+    }
+    const taken = sandbox.run(['partners', '--db', foreign]);
+    expect([taken.status, taken.stderr]).toEqual([6, expect.stringContaining('la base a déjà une table du nom d’une de celles de cafsup')]);
+    const nowhere = sandbox.run(['partners', '--db', `${await freshDatabase()}?options=-c%20search_path%3Dabsent`]);
+    expect([nowhere.status, nowhere.stderr]).toEqual([6, expect.stringContaining('aucun schéma où créer les tables de cafsup')]);
+  });
+
   it('copies the demo file with `cafsup migrate --to`: same export, same chain head, verify passes; a second copy is refused', () => {
     const migrated = sandbox.run(['migrate', '--to', database, '--json']);
     expect(migrated.status, migrated.stderr).toBe(0);

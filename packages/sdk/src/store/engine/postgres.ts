@@ -206,6 +206,10 @@ const CONNECTION_PROBLEMS: Record<string, string> = {
   '53300': 'trop de connexions ouvertes sur le serveur (max_connections)',
   '55P03': 'verrou non obtenu à temps (lock_timeout du rôle ou de la base)',
   '3D000': 'base de données inexistante',
+  // Creating cafsup's tables: no schema to create them in, or one of them taken by another application's table.
+  '3F000': 'aucun schéma où créer les tables de cafsup (le search_path de l’URL nomme-t-il un schéma qui existe ?), rien n’a été créé',
+  '42P07':
+    'la base a déjà une table du nom d’une de celles de cafsup, sans être une base de cafsup (une autre application ?), rien n’a été créé : donnez à cafsup une base, ou un schéma, à lui',
   '28P01': 'authentification refusée (utilisateur ou mot de passe)',
   '28000': 'connexion refusée (rôle inconnu, ou refusé par pg_hba.conf)',
   // A role that may only read is refused a write (42501), a standby or a read-only role any write
