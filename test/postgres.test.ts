@@ -73,6 +73,10 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
       6,
       expect.stringContaining('Base PostgreSQL postgres://postgres@127.0.0.1:1/cafsup : serveur injoignable'),
     ]);
+    // A password with an unescaped « @ » then « # »: none of it shown, although the driver cuts it there.
+    const cut = sandbox.run(['partners', '--db', 'postgres://postgres:a@b#c?d/e@127.0.0.1:1/cafsup']);
+    expect([cut.status, cut.stderr]).toEqual([6, expect.stringContaining('Base PostgreSQL postgres://postgres:***@127.0.0.1:1/cafsup : ')]);
+    expect(cut.stderr).not.toContain('c?d/e');
     // A URL the driver could not read is a usage error, said before anything is tried.
     const unreadable = sandbox.run(['partners', '--db', 'postgres://postgres:secret@[127.0.0.1/cafsup']);
     expect([unreadable.status, unreadable.stderr]).toEqual([

@@ -88,6 +88,14 @@ export function isPostgresUrl(location: string): boolean {
  * showing a location never loads the store or its driver.
  */
 export function redact(url: string): string {
+  // A password holding an « @ » left unescaped ends, for URL parsing, at that « @ » (and what
+  // follows a « # », « ? » or « / » in it becomes the fragment, query or path): all up to the last
+  // « @ » is masked instead.
+  const scheme = url.indexOf('://') + 3;
+  const colon = url.indexOf(':', scheme);
+  const first = url.indexOf('@', scheme);
+  const last = url.lastIndexOf('@');
+  if (scheme >= 3 && colon >= 0 && colon < first && first < last) return `${url.slice(0, colon + 1)}***${url.slice(last)}`;
   try {
     const parsed = new URL(url);
     if (parsed.password !== '') parsed.password = '***';
