@@ -1,4 +1,4 @@
-import { ACCEPTED_DATE, codeFromWord, foldWord, isAcceptedDate } from '@cafsup/shared';
+import { ACCEPTED_DATE, CafsupError, codeFromWord, foldWord, isCalendarDate, isYearInRange } from '@cafsup/shared';
 import { UsageError, type Context } from './context.js';
 import { suggest } from './suggest.js';
 import type { RowSpec } from './output.js';
@@ -117,14 +117,20 @@ export function stringOption(value: string | boolean | string[] | undefined): st
 }
 
 /**
- * Checks option values once, before the command runs (exit 2 when wrong): dates must be real
- * calendar dates, and a French word given for a choice becomes its code.
+ * Checks option values once, before the command runs (exit 2 when wrong, 5 for a date out of
+ * range): dates must be real calendar dates, and a French word given for a choice becomes its code.
  */
 export function normaliseOptions(specs: Record<string, OptionSpec>, options: CommandInput['options']): void {
   for (const [name, spec] of Object.entries(specs)) {
     const value = options[name];
     if (typeof value !== 'string') continue;
-    if (spec.date === true && !isAcceptedDate(value)) throw new UsageError(`--${name} attend ${ACCEPTED_DATE} (reçu « ${value} »).`);
+    if (spec.date === true) {
+      // Not a date at all: the option is misused (exit 2). A real date outside the years cafsup
+      // takes: the input refused as rules.md says, VALIDATION (exit 5), but said at once and of
+      // the option, not later of the operation's « asOf ».
+      if (!isCalendarDate(value)) throw new UsageError(`--${name} attend ${ACCEPTED_DATE} (reçu « ${value} »).`);
+      if (!isYearInRange(value)) throw new CafsupError('VALIDATION', `--${name} attend ${ACCEPTED_DATE} (reçu « ${value} »).`);
+    }
     if (spec.choices !== undefined) options[name] = choiceOption(name, value, spec.choices);
   }
 }
