@@ -244,7 +244,7 @@ describe.each(ENGINES)('audit.counts on %s', (_name, database) => {
     const partnerId = (await client.audit.counts({ asOf })).partners[0]!.partnerId;
     const store = await Store.open(database);
     try {
-      const cache = new PartnerCache(store.db, cacheBasis(DEFAULT_AUDIT_SETTINGS));
+      const cache = new PartnerCache(store.db, cacheBasis(DEFAULT_AUDIT_SETTINGS), () => store.today());
       const wrong = { critical: 99, high: 99, medium: 99, low: 99 };
       // What a slow reader computed before a write landed: refused, the write came after its snapshot.
       const head = await cache.head();
@@ -261,9 +261,31 @@ describe.each(ENGINES)('audit.counts on %s', (_name, database) => {
     }
   });
 
+  it('keep today’s rows when another date is asked, which is computed each time then', async () => {
+    const { client, database } = demo;
+    const today = '2026-11-22';
+    await forgetKept(database);
+    const counts = await client.audit.counts({ asOf: today });
+    const kept = await keptRows(database, today);
+    expect(kept).toBeGreaterThan(0);
+    // A date in the past, twice: the same answer, computed, and today's rows still there.
+    const past = await client.audit.counts({ asOf: '2026-06-30' });
+    expect(await client.audit.counts({ asOf: '2026-06-30' })).toEqual(past);
+    expect(past.partners).not.toEqual(counts.partners);
+    expect(await keptRows(database, today)).toBe(kept);
+    expect(await keptRows(database, '2026-06-30')).toBe(0);
+    expect(await client.audit.counts({ asOf: today })).toEqual(counts);
+    // Today's rows gone (a write, a new day), the other date is kept again.
+    await forgetKept(database);
+    expect(await client.audit.counts({ asOf: '2026-06-30' })).toEqual(past);
+    expect(await keptRows(database, '2026-06-30')).toBeGreaterThan(0);
+  });
+
   it('answer while another writer holds the store, and keep nothing then', async () => {
     const { client, database } = generated;
     const asOf = '2027-02-03';
+    // Nothing kept of today (the client's clock), which another date's rows would not displace.
+    await forgetKept(database);
     // Another process's write under way: SQLite's write lock, PostgreSQL's chain head.
     const release = await holdWriteTurn(database);
     let counts;

@@ -79,6 +79,8 @@ export class PartnerCache {
   constructor(
     private readonly db: Sql,
     private readonly basis: string,
+    /** The store's today (Paris), whose rows another date's never displace. */
+    private readonly today: () => CalendarDate,
   ) {}
 
   /**
@@ -199,9 +201,15 @@ export class PartnerCache {
           // Not waiting for it (PostgreSQL): a write holding it is about to forget what this keeps.
           const now = await readHead(this.db, pick(this.db, { sqlite: '', postgres: ' FOR UPDATE NOWAIT' }));
           if (now.id !== head) return;
+          // A partner keeps one row per aspect, of one date. Today's, which every list and every
+          // server reads by default, is not displaced by another date's (one supervisor's
+          // `--as-of` in the past made today's next national list recompute everything, 5 s):
+          // that date's answer is then computed each time it is asked, and kept once today's
+          // rows are gone (a write, or a new day).
           await this.db.runMany(
             `INSERT INTO partner_kept (partner_id, aspect, as_of, basis, value) VALUES (?, ?, ?, ?, ?)
-             ON CONFLICT (aspect, partner_id) DO UPDATE SET as_of = excluded.as_of, basis = excluded.basis, value = excluded.value`,
+             ON CONFLICT (aspect, partner_id) DO UPDATE SET as_of = excluded.as_of, basis = excluded.basis, value = excluded.value
+             WHERE partner_kept.as_of <> '${this.today()}' OR partner_kept.basis <> excluded.basis OR excluded.as_of = partner_kept.as_of`,
             values.map((entry) => [entry.partnerId, entry.aspect, asOf, this.basis, 'text' in entry ? entry.text : JSON.stringify(entry.value)]),
           );
         }),

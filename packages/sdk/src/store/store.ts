@@ -132,7 +132,7 @@ export class Store {
     this.conventions = new ConventionCache(this.db);
     this.traces = new TraceWriter(this.db);
     this.derived = new DerivedFacts(this.db);
-    this.kept = new PartnerCache(this.db, cacheBasis(options.settings ?? DEFAULT_AUDIT_SETTINGS));
+    this.kept = new PartnerCache(this.db, cacheBasis(options.settings ?? DEFAULT_AUDIT_SETTINGS), () => this.today());
     this.audits = new AuditEngine(this.db, this.conventions, this.kept, options.settings ?? DEFAULT_AUDIT_SETTINGS);
     this.actions = new ActionRunner(this.db, this.traces, this.derived, this.conventions, () => this.clock());
     this.workflows = new Workflows({
