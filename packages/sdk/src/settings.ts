@@ -88,22 +88,35 @@ export function isPostgresUrl(location: string): boolean {
  * showing a location never loads the store or its driver.
  */
 export function redact(url: string): string {
-  // A password holding an « @ » left unescaped ends, for URL parsing, at that « @ » (and what
-  // follows a « # », « ? » or « / » in it becomes the fragment, query or path): all up to the last
-  // « @ » is masked instead.
+  // A user name or password holding an « @ » left unescaped ends, for URL parsing, at that « @ »
+  // (and what follows a « # », « ? » or « / » in it becomes the fragment, query or path). When an
+  // « @ » comes before the path, the user part ends at the first « @ » followed by a host (and a
+  // port) then the path, the query or the end; all between the first « : » and it is masked.
   const scheme = url.indexOf('://') + 3;
-  const colon = url.indexOf(':', scheme);
-  const first = url.indexOf('@', scheme);
-  const last = url.lastIndexOf('@');
-  if (scheme >= 3 && colon >= 0 && colon < first && first < last) return `${url.slice(0, colon + 1)}***${url.slice(last)}`;
+  const path = url.slice(scheme).search(/[/?]/);
+  const beforePath = path < 0 ? url.length : scheme + path;
+  if (scheme >= 3 && url.slice(scheme, beforePath).includes('@')) {
+    for (let at = url.indexOf('@', scheme); at >= 0; at = url.indexOf('@', at + 1)) {
+      if (!HOST_THEN_PATH.test(url.slice(at + 1))) continue;
+      const colon = url.indexOf(':', scheme);
+      const masked = colon >= 0 && colon < at ? `${url.slice(0, colon + 1)}***${url.slice(at)}` : url;
+      return masked.replace(PASSWORD_PARAMETER, '$1***');
+    }
+  }
   try {
     const parsed = new URL(url);
     if (parsed.password !== '') parsed.password = '***';
+    // The driver takes a password from the query too.
+    if (parsed.searchParams.has('password')) parsed.searchParams.set('password', '***');
     return parsed.toString();
   } catch {
     return 'postgres://…';
   }
 }
+
+/** What follows the « @ » that ends the user part: a host name or [IPv6], a port, then the path, the query or the end. */
+const HOST_THEN_PATH = /^(\[[0-9a-fA-F:.]*\]|[A-Za-z0-9._~%-]*)(:\d*)?(?=[/?]|$)/;
+const PASSWORD_PARAMETER = /([?&]password=)[^&#]*/g;
 
 /** Where the data is, as shown to a person or a log: a file's path, or a PostgreSQL URL with its password masked. */
 export function shownLocation(location: string): string {

@@ -147,6 +147,12 @@ function frenchFrameworkError(error: { code?: string; statusCode?: number; messa
 function answerUnreadableRequest(error: Error & { code?: string }, socket: Duplex): void {
   // The client is gone: nothing to answer.
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  // An answer already under way on this connection (a pipelined request behind an export):
+  // nothing written into its body, the connection closed (as Node itself does).
+  if ((socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true) {
+    socket.destroy(error);
+    return;
+  }
   const [status, message] =
     error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
       ? [408, 'Requête HTTP non reçue en entier dans le délai : rien n’a été lu ni écrit.']

@@ -9,6 +9,9 @@ import {
   YES_NO_LABELS,
   CDAP_SERVICE,
   isTimestamp,
+  isYearInRange,
+  FIRST_YEAR,
+  LAST_YEAR,
 } from '@cafsup/shared';
 import type { Answers, Question } from './avenant-form.js';
 import { dateCheck } from './request-form.js';
@@ -170,7 +173,10 @@ export function changesFrom(fields: RecordField[], answers: Answers, current: Cu
 }
 
 /** An incident's opening time: a timestamp with its zone, or empty for now. */
-export const timestampCheck = (value: string) => (value === '' || isTimestamp(value) ? null : 'horodatage attendu, par exemple 2026-11-20T16:30:00+01:00');
+export const timestampCheck = (value: string) =>
+  value === '' || (isTimestamp(value) && isYearInRange(value))
+    ? null
+    : `horodatage attendu entre ${FIRST_YEAR} et ${LAST_YEAR}, par exemple 2026-11-20T16:30:00+01:00`;
 
 const QUOTA = /^([a-z0-9]+)=(\d+)$/i;
 const quotaItems = (value: string) => value.split(/[\s,;]+/).filter((item) => item !== '');

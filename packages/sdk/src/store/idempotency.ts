@@ -96,14 +96,13 @@ export class IdempotencyKeys {
   async replayOf(error: unknown, request: IdempotencyRequest, operation: string): Promise<unknown> {
     // Only a refusal or the key's conflict: a database that cannot be reached is said as such.
     if (!(error instanceof CafsupError && error.code !== 'UNAVAILABLE' && error.code !== 'INTERNAL') && !isKeyConflict(error)) return undefined;
-    let bodyHash: string;
+    let row: KeyRow | undefined;
     try {
-      bodyHash = bodyHashOf(request);
+      row = await this.find(request);
     } catch {
-      // A body not read to its end has no hash, and its own failure to report.
+      // The key cannot be read now: the write's own failure is the one to tell.
       return undefined;
     }
-    const row = await this.find(request);
-    return row === undefined ? undefined : IdempotencyKeys.answer(row, operation, bodyHash);
+    return row === undefined ? undefined : IdempotencyKeys.answer(row, operation, bodyHashOf(request));
   }
 }

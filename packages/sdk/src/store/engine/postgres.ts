@@ -245,24 +245,29 @@ function driverUrl(url: string): string {
 const CONNECT_TIMEOUT_MS = 10_000;
 
 /**
- * The time given to open a connection, and to wait for a free one in the pool: the URL's
- * `connect_timeout` in seconds as libpq reads it (0: no limit), or CONNECT_TIMEOUT_MS.
- * node-postgres itself takes the parameter but does not apply it.
+ * The time given to open a connection: the URL's `connect_timeout` in seconds as libpq reads
+ * it (0: no limit), or CONNECT_TIMEOUT_MS. node-postgres itself takes the parameter but does
+ * not apply it.
  */
 function connectTimeoutMs(url: string): number {
   const given = /[?&]connect_timeout=(\d+)(?:&|$)/.exec(url);
   return given === null ? CONNECT_TIMEOUT_MS : Number(given[1]) * 1000;
 }
 
+/** node-postgres' client, giving up opening a connection after `ms` (0: never). */
+function connectingWithin(ms: number): typeof pg.Client {
+  return class extends pg.Client {
+    constructor(config: pg.ClientConfig) {
+      super({ ...config, connectionTimeoutMillis: ms });
+    }
+  };
+}
+
 /** The same for the driver's own errors, which carry no code: by their message. */
 const DRIVER_PROBLEMS: [RegExp, string][] = [
   [/client password must be a string/, 'mot de passe absent : le serveur en demande un (dans l’URL, ou PGPASSWORD)'],
-  // Before « Connection terminated » below: the pool ends a connection the server never answered.
-  [
-    /due to connection timeout/,
-    'serveur muet, aucune réponse à la connexion dans le délai (pare-feu ? connect_timeout=SECONDES dans l’URL pour attendre plus)',
-  ],
-  [/timeout exceeded when trying to connect/, 'aucune connexion libre dans le délai : toutes sont prises par les autres requêtes de ce processus'],
+  // Before « Connection terminated » below: the client ends a connection the server never answered.
+  [/^timeout expired$/, 'serveur muet, aucune réponse à la connexion dans le délai (pare-feu ? connect_timeout=SECONDES dans l’URL pour attendre plus)'],
   [/^Connection terminated/, 'connexion coupée par le serveur'],
   [/does not support SSL/, 'le serveur n’accepte pas SSL (retirez sslmode de l’URL, ou activez SSL sur le serveur)'],
 ];
@@ -311,10 +316,10 @@ export class PostgresSql implements Sql {
       max: options.max ?? 10,
       types: TYPES,
       application_name: 'cafsup',
-      // A server that never answers (a firewall dropping packets, a frozen host) is said, not waited for.
-      connectionTimeoutMillis: connectTimeoutMs(url),
-      // A connection whose peer vanished (a network cut) fails at its next use instead of hanging.
-      keepAlive: true,
+      // A server that never answers the opening of a connection (a firewall dropping packets, a
+      // frozen host) is said, not waited for. Given to each connection, not to the pool, whose
+      // own option would also bound the wait for a free connection behind long reads.
+      Client: connectingWithin(connectTimeoutMs(url)),
     });
     // An idle connection the server closed must not crash the process: the next query reconnects.
     this.pool.on('error', () => undefined);
