@@ -384,6 +384,54 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL restarted under writes', () =
     }
   });
 
+  // A write lets go of the chain's head before its commit reaches the disk (postgres.ts, `begin`),
+  // and is answered only once it has. The WAL writer here waits 10 s between its own flushes, so
+  // a commit that had only been handed to it is still in memory when the server dies at once.
+  it('keeps a write that was answered, when the server dies at once just after', async () => {
+    const admin = new pg.Client({ connectionString: cluster.url });
+    await admin.connect();
+    try {
+      await admin.query("ALTER SYSTEM SET wal_writer_delay = '10s'");
+      await admin.query('SELECT pg_reload_conf()');
+    } finally {
+      await admin.end();
+    }
+    try {
+      for (const [round, action] of (['suspend', 'reinstate'] as const).entries()) {
+        const local = createClient({ database: cluster.url, actor: { name: 'Camille Roux', email: 'camille.roux@caf78.fr' } });
+        let traceId: number | null = null;
+        try {
+          const { changed } = await local.habilitations[action](['amp-h0003'], { reason: `Écriture juste avant une panne (${round + 1})` });
+          expect(changed.map((change) => change.id)).toEqual(['amp-h0003']);
+          traceId = changed[0]!.traceId;
+        } finally {
+          await local.close();
+        }
+        cluster.down();
+        cluster.up();
+        const after = createClient({ database: cluster.url, actor: { name: 'Camille Roux', email: 'camille.roux@caf78.fr' } });
+        try {
+          expect([(await after.habilitations.get('amp-h0003')).status, (await after.traces.head()).id]).toEqual([
+            action === 'suspend' ? 'suspended' : 'active',
+            traceId,
+          ]);
+        } finally {
+          await after.close();
+        }
+      }
+      expect(sandbox.json<{ ok: boolean }>(['traces', 'verify', '--db', cluster.url]).ok).toBe(true);
+    } finally {
+      const reset = new pg.Client({ connectionString: cluster.url });
+      await reset.connect();
+      try {
+        await reset.query('ALTER SYSTEM RESET wal_writer_delay');
+        await reset.query('SELECT pg_reload_conf()');
+      } finally {
+        await reset.end();
+      }
+    }
+  });
+
   it('keeps both servers running, answers again once the database is back, and loses no acknowledged write', async () => {
     const token = sandbox.run(
       ['token', 'create', 'Camille Roux', '--email', 'camille.roux@caf78.fr', '--role', 'superviseur', '--caf', '*', '--quiet', '--db', cluster.url],
