@@ -2,6 +2,7 @@ import { useMemo, useRef, useState, type MutableRefObject } from 'react';
 import { Box, Text } from 'ink';
 import { REQUEST_KINDS, isAcceptedDate, type RequestKind } from '@cafsup/shared';
 import { frenchDate } from '../format.js';
+import { DATE_EXPECTED } from '../request-form.js';
 import { ActionDialog } from './components/ActionDialog.js';
 import { DetailPanel } from './components/DetailPanel.js';
 import { HelpOverlay } from './components/HelpOverlay.js';
@@ -95,7 +96,10 @@ function commandRoute(line: string): Route | 'quit' | { date: string | undefined
   if (verb === 'traces') return { screen: 'traces' };
   if (['suivi', 'workflows'].includes(verb) && argument !== undefined) return { screen: 'workflows', partnerId: argument };
   if (['tableau', 'dashboard'].includes(verb)) return { screen: 'dashboard' };
-  if (verb === 'date') return argument === undefined || argument === 'aujourdhui' ? { date: undefined } : isAcceptedDate(argument) ? { date: argument } : null;
+  if (verb === 'date') {
+    if (argument === undefined || argument === 'aujourdhui') return { date: undefined };
+    return isAcceptedDate(argument) ? { date: argument } : { error: `Date refusée « ${argument} » (${DATE_EXPECTED}, ou aujourdhui)` };
+  }
   return null;
 }
 

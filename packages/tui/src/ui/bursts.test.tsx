@@ -22,6 +22,13 @@ describe('keys sent in one burst', () => {
     demo.app.type(':date 2026-01-01\r');
     const dated = await demo.app.waitFor('Tableau de bord — au 01/01/2026');
     expect(dated).toContain('✓ Évaluation au 01/01/2026');
+    // A date out of the years taken, or none that exists, is named as such and changes nothing.
+    for (const wrong of ['2300-01-01', '2026-02-30']) {
+      demo.app.type(`:date ${wrong}\r`);
+      // The status bar shows what its width holds of « attendu : AAAA-MM-JJ, date réelle entre 1900 et 2199 ».
+      const refused = await demo.app.waitFor(`✗ Date refusée « ${wrong} » (attendu : AAAA-MM-JJ`);
+      expect(refused).toContain('Tableau de bord — au 01/01/2026');
+    }
   });
 
   it('`jjjjj` moves five rows, typed ahead of the list it moves in', async () => {
