@@ -391,7 +391,6 @@ async function measure(engine, location, floorLocation) {
   // meanwhile, and each sync waits behind them (4.8 ms a sync against 1.2 during the floor, run later).
   const wal = engine === 'postgres' ? await rawConnection(location) : null;
   await wal?.all('CHECKPOINT');
-  const walBefore = wal === null ? null : await walSyncs(wal.all);
   // Where the machine's CPU went meanwhile: this process (the server, and on SQLite its store's
   // threads), the load generator, the rest (PostgreSQL's processes; what else runs).
   const writeLoad = () =>
@@ -411,6 +410,7 @@ async function measure(engine, location, floorLocation) {
   // Twice, as the reads: the first seconds of writes on this server (its connections opening and
   // preparing their statements), then the steady state the target is about.
   const coldWrites = await writeLoad();
+  const walBefore = wal === null ? null : await walSyncs(wal.all);
   const serverBefore = process.cpuUsage();
   const busyBefore = machineBusyMs();
   const writes = await writeLoad();

@@ -84,6 +84,14 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
       2,
       'URL PostgreSQL illisible (--db) : attendu postgres://utilisateur:mot-de-passe@hôte:port/base.\nAide : cafsup --help\n',
     ]);
+    // Parameters libpq refuses are refused too, before anything is tried.
+    for (const [parameter, said] of [
+      ['sslmode=bogus', 'sslmode « bogus » inconnu (--db) : attendu disable, allow, prefer, require, verify-ca, verify-full ou no-verify.'],
+      ['connect_timeout=dix', 'connect_timeout « dix » illisible (--db) : attendu un nombre entier de secondes.'],
+    ]) {
+      const refused = sandbox.run(['partners', '--db', `postgres://postgres@127.0.0.1:1/cafsup?${parameter}`]);
+      expect([refused.status, refused.stderr]).toEqual([2, `URL PostgreSQL, ${said}\nAide : cafsup --help\n`]);
+    }
     // Where the data is, as shown, never carries the password (the run's cluster trusts any).
     const shown = sandbox.run(['whoami', '--db', POSTGRES_URL!.replace('postgres@', 'postgres:secret@')]);
     expect(shown.status, shown.stderr).toBe(0);
@@ -106,6 +114,12 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
       const { port } = mute.address() as AddressInfo;
       const waited = sandbox.run(['partners', '--db', `postgres://postgres@127.0.0.1:${port}/cafsup?connect_timeout=1`], { timeoutMs: 30_000 });
       expect([waited.status, waited.stderr]).toEqual([6, expect.stringContaining('serveur muet, aucune réponse à la connexion dans le délai')]);
+      // Or PGCONNECT_TIMEOUT, as libpq reads it: 2 s here, stopped at 8 s (the default wait is 10 s).
+      const fromEnvironment = sandbox.run(['partners', '--db', `postgres://postgres@127.0.0.1:${port}/cafsup`], {
+        env: { PGCONNECT_TIMEOUT: '2' },
+        timeoutMs: 8_000,
+      });
+      expect([fromEnvironment.status, fromEnvironment.stderr]).toEqual([6, expect.stringContaining('serveur muet')]);
     } finally {
       mute.close();
     }
@@ -430,6 +444,58 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL restarted under writes', () =
         await reset.end();
       }
     }
+  });
+
+  // The same write seen by another session before it is on disk (here: before a synchronous
+  // standby, which never comes, has it): a retry under its key is answered only once it is.
+  it('replays a keyed write only once it is on disk, not as soon as it is seen', async () => {
+    const admin = new pg.Client({ connectionString: cluster.url });
+    await admin.connect();
+    const server = new TestServer(cluster.url);
+    // Sessions waiting for the standby: the write's second transaction, a replay's (`settled`).
+    const standbyWaits = async (kind: 'write' | 'replay') =>
+      Number(
+        (
+          await admin.query("SELECT COUNT(*) AS n FROM pg_stat_activity WHERE wait_event = 'SyncRep' AND query LIKE $1", [
+            kind === 'write' ? 'SELECT set_config%' : 'BEGIN; SELECT pg_logical_emit_message%',
+          ])
+        ).rows[0].n,
+      );
+    const until = async (condition: () => Promise<boolean>) => {
+      const deadline = Date.now() + 15_000;
+      while (!(await condition()) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    };
+    try {
+      const token = await server.token(PERSON, 'supervisor', ['*']);
+      await server.start();
+      await admin.query("ALTER SYSTEM SET synchronous_standby_names = 'cafsup_absent'");
+      await admin.query('SELECT pg_reload_conf()');
+      await until(async () => (await admin.query('SHOW synchronous_standby_names')).rows[0].synchronous_standby_names === 'cafsup_absent');
+      const body = JSON.stringify({ ids: ['amp-h0003'], options: { reason: 'Écriture que le secours attend' } });
+      const send = () => server.post('/v1/habilitations.suspend', body, token, { 'idempotency-key': 'attendue-par-le-secours' });
+      const first = send();
+      await until(async () => (await standbyWaits('write')) === 1);
+      let retried = false;
+      const retry = send().finally(() => {
+        retried = true;
+      });
+      // The retry waits for the standby too, rather than answering at once what is not on disk yet.
+      await until(async () => (await standbyWaits('replay')) === 1 || retried);
+      expect([await standbyWaits('replay'), retried]).toEqual([1, false]);
+      await admin.query('ALTER SYSTEM RESET synchronous_standby_names');
+      await admin.query('SELECT pg_reload_conf()');
+      const [written, replayed] = await Promise.all([first, retry]);
+      expect([written.status, replayed.status, replayed.headers['idempotent-replay']]).toEqual([200, 200, 'true']);
+      expect(replayed.body).toEqual(written.body);
+    } finally {
+      await admin.query('ALTER SYSTEM RESET synchronous_standby_names');
+      await admin.query('SELECT pg_reload_conf()');
+      await admin.end();
+      await server.stop();
+    }
+    const local = createClient({ database: cluster.url, actor: { name: 'Camille Roux', email: 'camille.roux@caf78.fr' } });
+    await local.habilitations.reinstate(['amp-h0003'], { reason: 'Fin du test' });
+    await local.close();
   });
 
   it('keeps both servers running, answers again once the database is back, and loses no acknowledged write', async () => {

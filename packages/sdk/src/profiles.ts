@@ -32,13 +32,28 @@ function savedProfile(settings: SavedSettings, name: string, chosenBy: string, e
   return { kind: 'http', profile: name, baseUrl: profile.url, token, chosenBy };
 }
 
-/** A PostgreSQL URL the driver can read (checked here, a usage error, rather than failing inside the driver); a file path as it is. */
-function readableUrl(database: string, chosenBy: string): string {
-  if (isPostgresUrl(database) && !URL.canParse(database)) {
-    throw new CafsupError('VALIDATION', `URL PostgreSQL illisible (${chosenBy}) : attendu postgres://utilisateur:mot-de-passe@hôte:port/base.`, {
-      problems: [{ path: chosenBy, message: 'URL illisible' }],
+/** The values of `sslmode` libpq takes, and node-postgres' own `no-verify`. */
+const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full', 'no-verify'];
+
+/**
+ * A PostgreSQL URL the driver can read (checked here, a usage error, rather than failing inside
+ * the driver); a file path as it is. The parameters libpq refuses are refused too: node-postgres
+ * took an unknown `sslmode` for SSL, and said the server did not accept it.
+ */
+export function readableUrl(database: string, chosenBy: string): string {
+  if (!isPostgresUrl(database)) return database;
+  // « URL PostgreSQL illisible (--db) : attendu … », « URL PostgreSQL, sslmode « x » inconnu (--db) : attendu … ».
+  const wrong = (problem: string, expected: string) =>
+    new CafsupError('VALIDATION', `URL PostgreSQL${problem === 'URL illisible' ? ' illisible' : `, ${problem}`} (${chosenBy}) : attendu ${expected}.`, {
+      problems: [{ path: chosenBy, message: problem }],
     });
-  }
+  if (!URL.canParse(database)) throw wrong('URL illisible', 'postgres://utilisateur:mot-de-passe@hôte:port/base');
+  const parameters = new URL(database).searchParams;
+  const sslmode = parameters.get('sslmode');
+  if (sslmode !== null && !SSL_MODES.includes(sslmode))
+    throw wrong(`sslmode « ${sslmode} » inconnu`, `${SSL_MODES.slice(0, -1).join(', ')} ou ${SSL_MODES.at(-1)!}`);
+  const timeout = parameters.get('connect_timeout');
+  if (timeout !== null && !/^\s*-?\d+\s*$/.test(timeout)) throw wrong(`connect_timeout « ${timeout} » illisible`, 'un nombre entier de secondes');
   return database;
 }
 

@@ -63,6 +63,8 @@ export class IdempotencyKeys {
     if (row.operation !== operation) throw MISMATCH();
     if (typeof request.bodyHash === 'function') return { response: null };
     if (row.body_hash !== request.bodyHash) throw MISMATCH();
+    // The write it answers may be seen before it is on disk (engine.ts, `settled`).
+    await this.db.settled();
     return { response: JSON.parse(row.response) as unknown };
   }
 
@@ -99,8 +101,10 @@ export class IdempotencyKeys {
     let row: KeyRow | undefined;
     try {
       row = await this.find(request);
+      // The write it answers may be seen before it is on disk (engine.ts, `settled`).
+      if (row !== undefined) await this.db.settled();
     } catch {
-      // The key cannot be read now: the write's own failure is the one to tell.
+      // The key cannot be read now, or what it answers not known on disk: the write's own failure is the one to tell.
       return undefined;
     }
     return row === undefined ? undefined : IdempotencyKeys.answer(row, operation, bodyHashOf(request));

@@ -95,6 +95,12 @@ export interface Sql {
   readonly inTransaction: boolean;
   /** True inside `transaction` only: what is read may not be committed yet. */
   readonly inWrite: boolean;
+  /**
+   * Once it returns, every write this caller can see is on disk: before an answer read back is
+   * given as a write's own (an idempotent replay). PostgreSQL shows a write a moment before its
+   * commit is on disk (postgres.ts, LET_GO_BEFORE_THE_DISK); SQLite's commits are on disk when seen.
+   */
+  settled(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -147,17 +147,29 @@ function manyValues(sql: string, count: number): string {
 /**
  * Every write holds the chain's head until it commits, so writes follow one another at the pace of
  * their commits. A commit waiting for its WAL to reach the disk held the head meanwhile (1.3 ms a
- * sync here, as long as the rest of the write's turn): a write commits without waiting, which lets
- * go of the head at once, and in the same round trip a transaction of nothing but a WAL record
- * commits waiting for the disk, as the server is set to (synchronous_commit: a standby's
- * confirmation too). The WAL reaches the disk in order, so once that one has, so has the write:
- * it is answered only then, and an acknowledged write is never lost in a crash (writes answered
- * at the same moment may share one sync: PostgreSQL's group commit). What a crash can
- * lose is only a write not yet answered, which another session may have read meanwhile, and
- * then those that came after it on the chain, never answered either: the chain stays whole.
+ * sync here, as long as the rest of a write's turn): a write commits without waiting, which lets
+ * go of the head at once, and in the same round trip, when it wrote anything, a transaction of
+ * nothing but a WAL record commits waiting for the disk as the server is set to
+ * (synchronous_commit: a synchronous standby's confirmation too). The WAL reaches the disk in
+ * order, so once that one has, so has the write, which is answered only then (writes answered at
+ * the same moment may share one sync: PostgreSQL's group commit). Other sessions see the write
+ * meanwhile: an answer read back is given as a write's own only once `settled` has waited the
+ * same way. What a crash (or a failover) can lose is a write not answered yet, which someone may
+ * have read, and the writes after it on the chain, none answered either: the chain stays whole.
+ * Where the role may not emit a WAL record (EXECUTE on pg_logical_emit_message revoked) or the
+ * server is a standby, a write commits waiting for the disk, as before (`durableLater`).
  */
 const LET_GO_BEFORE_THE_DISK = 'SET LOCAL synchronous_commit = off';
-const ANSWER_AFTER_THE_DISK = "BEGIN; SELECT pg_logical_emit_message(true, 'cafsup', 'durable'); COMMIT";
+/** Whether the transaction wrote anything (it has an id) decides whether there is anything to wait for. */
+const COMMIT_THEN_WAIT_FOR_THE_DISK = [
+  "SELECT set_config('cafsup.wrote', (pg_current_xact_id_if_assigned() IS NOT NULL)::text, false)",
+  'COMMIT',
+  'BEGIN',
+  "SELECT CASE WHEN current_setting('cafsup.wrote')::boolean THEN pg_logical_emit_message(true, 'cafsup', 'durable') END",
+  'COMMIT',
+].join('; ');
+const WAIT_FOR_THE_DISK = "BEGIN; SELECT pg_logical_emit_message(true, 'cafsup', 'durable'); COMMIT";
+const CAN_WAIT_LATER = "SELECT has_function_privilege('pg_catalog.pg_logical_emit_message(boolean, text, text)', 'EXECUTE') AND NOT pg_is_in_recovery() AS can";
 
 /** How long a write waits for another's turn by default, as SQLite's busy timeout (connection.ts). */
 const LOCK_TIMEOUT_MS = 15_000;
@@ -260,13 +272,16 @@ function driverUrl(url: string): string {
 const CONNECT_TIMEOUT_MS = 10_000;
 
 /**
- * The time given to open a connection: the URL's `connect_timeout` in seconds as libpq reads
- * it (0: no limit), or CONNECT_TIMEOUT_MS. node-postgres itself takes the parameter but does
- * not apply it.
+ * The time given to open a connection: the URL's `connect_timeout`, else PGCONNECT_TIMEOUT, in
+ * seconds as libpq reads them (0 or less: no limit; 1 is 2, libpq's least), or
+ * CONNECT_TIMEOUT_MS. node-postgres itself takes the parameter but does not apply it. A value
+ * that is not a number was refused with the URL (profiles.ts).
  */
 function connectTimeoutMs(url: string): number {
-  const given = /[?&]connect_timeout=(\d+)(?:&|$)/.exec(url);
-  return given === null ? CONNECT_TIMEOUT_MS : Number(given[1]) * 1000;
+  const given = /[?&]connect_timeout=([^&#]*)/.exec(url)?.[1] ?? process.env.PGCONNECT_TIMEOUT;
+  const seconds = Number.parseInt(given ?? '', 10);
+  if (Number.isNaN(seconds)) return CONNECT_TIMEOUT_MS;
+  return seconds <= 0 ? 0 : Math.max(2, seconds) * 1000;
 }
 
 /** node-postgres' client, giving up opening a connection after `ms` (0: never). */
@@ -656,6 +671,36 @@ export class PostgresSql implements Sql {
     }
   }
 
+  /** Whether writes may let go of the head before the disk (LET_GO_BEFORE_THE_DISK): asked once, on the first write's connection. */
+  private canWaitLater: boolean | undefined;
+
+  private async durableLater(client: pg.PoolClient): Promise<boolean> {
+    if (this.canWaitLater === undefined) {
+      try {
+        this.canWaitLater = (await client.query<{ can: boolean }>(CAN_WAIT_LATER)).rows[0]?.can === true;
+      } catch (error) {
+        throw translateError(error, this.url);
+      }
+    }
+    return this.canWaitLater;
+  }
+
+  async settled(): Promise<void> {
+    if (this.canWaitLater === false) return;
+    // A connection of its own: never inside a caller's transaction, which its COMMIT would end.
+    const client = await this.connect();
+    let broken = false;
+    try {
+      if (await this.durableLater(client)) await client.query(WAIT_FOR_THE_DISK);
+    } catch (error) {
+      // Its BEGIN may have left the connection inside a failed transaction.
+      broken = true;
+      throw translateError(error, this.url);
+    } finally {
+      client.release(broken);
+    }
+  }
+
   async transaction<T>(work: () => Promise<T>): Promise<T> {
     const inside = this.current();
     if (inside !== undefined) {
@@ -678,10 +723,11 @@ export class PostgresSql implements Sql {
     try {
       // Every lock this write waits for is bounded by its deadline. A write's BEGIN goes with its
       // first statement, in one round trip.
-      if (writes) context.pending.push(statement, `SET LOCAL lock_timeout = ${timeout}`, LET_GO_BEFORE_THE_DISK);
+      const later = writes && (await this.durableLater(client));
+      if (writes) context.pending.push(statement, `SET LOCAL lock_timeout = ${timeout}`, ...(later ? [LET_GO_BEFORE_THE_DISK] : []));
       else await client.query(statement);
       const result = await this.context.run(context, work);
-      await this.simple(context, writes ? `COMMIT; ${ANSWER_AFTER_THE_DISK}` : 'COMMIT');
+      await this.simple(context, later ? COMMIT_THEN_WAIT_FOR_THE_DISK : 'COMMIT');
       return result;
     } catch (error) {
       context.pending = [];

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { CafsupError, countOf, escapeForTerminal } from '@cafsup/shared';
-import { OPERATIONS, backupDatabase, copySqliteToPostgres, isOperation, isPostgresUrl, operationSpec, parseOperationInput } from '@cafsup/sdk';
+import { OPERATIONS, backupDatabase, copySqliteToPostgres, isOperation, isPostgresUrl, operationSpec, parseOperationInput, readableUrl } from '@cafsup/sdk';
 import { stringOption, type Command } from '../command.js';
 import { UsageError } from '../context.js';
 import { json } from '../output.js';
@@ -93,6 +93,7 @@ export const migrateCommand: Command = {
   async run(context, { options }) {
     const to = stringOption(options.to);
     if (to === undefined || !isPostgresUrl(to)) throw new UsageError(`Il manque --to postgres://… (la base de destination). Usage : ${migrateCommand.usage}`);
+    readableUrl(to, '--to');
     const from = await context.databasePath();
     if (isPostgresUrl(from)) throw new UsageError('La source de « cafsup migrate » est un fichier SQLite (--db FICHIER).');
     const report = await copySqliteToPostgres(from, to, (table, rows) => {
