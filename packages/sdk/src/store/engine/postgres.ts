@@ -408,7 +408,7 @@ export class PostgresSql implements Sql {
       // The statements left for later go in the same round trip, the parameters written in as
       // literals when they are text (a quoted literal is typed from its place, as a parameter is).
       if (inlined && inside.pending.length > 0 && values.every((value) => value === null || typeof value === 'string'))
-        return (await this.simple(inside, values.length === 0 ? text : withLiterals(sql, params))).at(-1)!;
+        return (await this.simple(inside, values.length === 0 ? text : (await this.executables(inside, [sql], params))[0]!)).at(-1)!;
       await this.flush(inside);
     }
     // A read outside a write is a named statement: each connection parses and plans it once,
@@ -460,7 +460,8 @@ export class PostgresSql implements Sql {
       return;
     }
     await this.lockAll(inside);
-    inside.pending.push(withLiterals(sql, params));
+    const executes = await this.executables(inside, [sql], params);
+    inside.pending.push(...executes);
   }
 
   async all<T>(sql: string, params?: Params): Promise<T[]> {
@@ -490,24 +491,45 @@ export class PostgresSql implements Sql {
     const inside = this.current();
     if (inside === undefined) throw new Error('runAll runs inside a transaction');
     await this.lockAll(inside);
+    // Their answers are not read: sent with the write's next statement, as `runLater`'s. (Awaited
+    // first: preparing sends what was left for later, and `inside.pending` is then another array.)
+    const executes = await this.executables(inside, statements, params, true);
+    inside.pending.push(...executes);
+  }
+
+  /**
+   * `statements` as the write sends them in its round trips: each prepared once per connection
+   * with SQL's `PREPARE` (planned as a named statement is: the server plans a write's few
+   * statements once, not at each write, a third of its time on them), then an `EXECUTE` with the
+   * parameters written in as literals. Unless `typed` (statements written for it: `runAll`'s),
+   * only when every parameter is a text or NULL: a quoted literal takes its type from its place,
+   * as a parameter does, where a number's literal is a number and a parameter in the same place
+   * could be taken as text (a comparison of texts, and wrong counts). Statements past the first
+   * PREPARED_NAMES go as they are.
+   */
+  private async executables(inside: Context, statements: readonly string[], params: Params | undefined, typed = false): Promise<string[]> {
     let prepared = this.sqlPrepared.get(inside.client);
     if (prepared === undefined) this.sqlPrepared.set(inside.client, (prepared = new Set()));
     const missing: string[] = [];
     const executes: string[] = [];
     for (const sql of statements) {
-      let name = this.sqlNames.get(sql);
-      if (name === undefined) this.sqlNames.set(sql, (name = `cafsup_all_${this.sqlNames.size + 1}`));
       const { text, values } = this.prepare(sql, params);
+      let name = this.sqlNames.get(sql);
+      if (!typed && !values.every((value) => value === null || typeof value === 'string')) name = undefined;
+      else if (name === undefined && this.sqlNames.size < PREPARED_NAMES) this.sqlNames.set(sql, (name = `cafsup_all_${this.sqlNames.size + 1}`));
+      if (name === undefined) {
+        executes.push(withLiterals(sql, params));
+        continue;
+      }
       if (!prepared.has(name)) missing.push(`PREPARE ${name} AS ${text}`);
       executes.push(values.length === 0 ? `EXECUTE ${name}` : `EXECUTE ${name}(${values.map(literal).join(', ')})`);
     }
     // A prepared statement outlives the transaction (even rolled back): it is marked once PostgreSQL has it.
     if (missing.length > 0) {
       await this.simple(inside, missing.join(';\n'));
-      for (const sql of statements) prepared.add(this.sqlNames.get(sql)!);
+      for (const statement of missing) prepared.add(statement.slice('PREPARE '.length, statement.indexOf(' AS ')));
     }
-    // Their answers are not read: sent with the write's next statement, as `runLater`'s.
-    inside.pending.push(...executes);
+    return executes;
   }
 
   /** Names of the statements `runAll` prepares, the same on every connection… */
@@ -768,7 +790,7 @@ export class PostgresSql implements Sql {
     // import: a deadlock, and the import failed.
     if (inside.locks.kind === 'none') inside.pending.push(`SELECT ${GLOBAL_SHARED_LOCK}`);
     // With the statements left for later (the write's BEGIN most often), in one round trip.
-    const rows = (await this.simple(inside, withLiterals(select, params), 'array')).at(-1)!.rows as unknown[][];
+    const rows = (await this.simple(inside, (await this.executables(inside, [select], params))[0]!, 'array')).at(-1)!.rows as unknown[][];
     const partners = new Set(rows.map((row) => String(row[0])));
     const held = inside.locks.kind === 'partners' ? inside.locks.keys : new Set<number>();
     const keys = [...new Set([...partners].map(partnerLockKey))].filter((key) => !held.has(key)).sort((a, b) => a - b);
