@@ -156,4 +156,24 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: statements left for later', 
       await store.close();
     }
   });
+
+  // A write's statements are prepared once per connection (PREPARE, then EXECUTE). A connection
+  // whose prepared statements are gone (a pooler's DISCARD, here done by hand) fails the write on
+  // it, and is dropped: the next writes prepare afresh on another.
+  it('drops a connection whose prepared statements are gone, and the next write lands', async () => {
+    const store = await Store.open(await freshDatabase());
+    const db = store.db;
+    const put = (key: string) => db.transaction(() => db.runLater('INSERT INTO meta (key, value) VALUES (?, ?)', [key, '1']));
+    try {
+      await put('prepared-here');
+      await expect(
+        db.transaction(() => db.run('DEALLOCATE ALL').then(() => db.runLater('INSERT INTO meta (key, value) VALUES (?, ?)', ['lost', '1']))),
+      ).rejects.toMatchObject({ code: '26000' });
+      for (const key of ['then-one', 'then-two', 'then-three']) await put(key);
+      const keys = await db.all<{ key: string }>("SELECT key FROM meta WHERE key LIKE 'prepared-%' OR key LIKE 'then-%' OR key = 'lost' ORDER BY key");
+      expect(keys.map((row) => row.key)).toEqual(['prepared-here', 'then-one', 'then-three', 'then-two']);
+    } finally {
+      await store.close();
+    }
+  });
 });

@@ -498,6 +498,62 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL restarted under writes', () =
     await local.close();
   });
 
+  // A host that freezes keeps its connections open: nothing would ever end the wait. A query that
+  // hears nothing asks the server on a new connection; while that one is answered (here, a write
+  // waiting for a lock), the query waits on; once it is not, the command says so and ends.
+  it('ends a command, exit 6, when the server stops answering in the middle of it, and not before', async () => {
+    const holder = new pg.Client({ connectionString: cluster.url });
+    await holder.connect();
+    // Outside any transaction: statistics are read once per transaction.
+    const observer = new pg.Client({ connectionString: cluster.url });
+    await observer.connect();
+    const url = `${cluster.url}?connect_timeout=2`;
+    const sessions = async () => Number((await observer.query('SELECT sessions FROM pg_stat_database WHERE datname = current_database()')).rows[0].sessions);
+    const until = async (condition: () => Promise<boolean> | boolean, deadlineMs = 20_000) => {
+      const deadline = Date.now() + deadlineMs;
+      while (!(await condition()) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    };
+    let frozen = false;
+    try {
+      await holder.query("BEGIN; SELECT value FROM meta WHERE key = 'trace_head' FOR UPDATE");
+      const child = spawn(
+        process.execPath,
+        [CAFSUP_BIN, 'suspend', '--habilitation', 'amp-h0003', '--reason', 'Écriture pendant un gel', '--yes', '--db', url],
+        {
+          env: sandbox.env({ CAFSUP_ACTOR: ACTOR }),
+          stdio: ['ignore', 'ignore', 'pipe'],
+        },
+      );
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+      const exited = once(child, 'exit') as Promise<[number | null]>;
+      let status: number | null | undefined;
+      void exited.then(([code]) => (status = code));
+      // The write waits for the head; the server answers the connections its silence opens.
+      const waiting = async () =>
+        Number((await holder.query('SELECT COUNT(*) AS n FROM pg_locks WHERE NOT granted AND pid <> pg_backend_pid()')).rows[0].n) === 1;
+      await until(waiting);
+      expect(await waiting()).toBe(true);
+      const before = await sessions();
+      await until(async () => (await sessions()) >= before + 2);
+      expect([(await sessions()) >= before + 2, status]).toEqual([true, undefined]);
+      cluster.freeze();
+      frozen = true;
+      await until(() => status !== undefined);
+      expect([status, stderr]).toEqual([6, expect.stringContaining('serveur muet : plus aucune réponse, ni à une nouvelle connexion')]);
+    } finally {
+      if (frozen) cluster.thaw();
+      await holder.query('ROLLBACK');
+      await Promise.all([holder.end(), observer.end()]);
+    }
+    const local = createClient({ database: cluster.url, actor: { name: 'Camille Roux', email: 'camille.roux@caf78.fr' } });
+    try {
+      expect((await local.habilitations.get('amp-h0003')).status).toBe('active');
+    } finally {
+      await local.close();
+    }
+  });
+
   it('keeps both servers running, answers again once the database is back, and loses no acknowledged write', async () => {
     const token = sandbox.run(
       ['token', 'create', 'Camille Roux', '--email', 'camille.roux@caf78.fr', '--role', 'superviseur', '--caf', '*', '--quiet', '--db', cluster.url],

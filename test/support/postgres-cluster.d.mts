@@ -8,6 +8,10 @@ export interface Cluster {
   down(): void;
   /** Starts it again, on the same port. */
   up(): void;
+  /** Stops every process of the server (SIGSTOP), as a frozen host would: connections stay open, nothing answers. */
+  freeze(): void;
+  /** Lets them go on (SIGCONT). */
+  thaw(): void;
   stop(): void;
 }
 

@@ -2,7 +2,7 @@
 // benchmarks (bench/national.mjs, run by plain Node without a build step) start their cluster
 // with the same code.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,6 +61,21 @@ export async function startCluster({ settings = {} } = {}) {
   const start = () =>
     as('pg_ctl', ['-D', data, '-l', join(dir, 'log'), '-o', [`-p ${port}`, `-k ${dir}`, '-c listen_addresses=127.0.0.1', ...options].join(' '), '-w', 'start']);
   start();
+  // The postmaster (first line of postmaster.pid) and its children (their parent in /proc/PID/stat).
+  const signalAll = (signal) => {
+    const postmaster = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    const parentOf = (pid) => {
+      try {
+        return Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ').at(-1).split(' ')[1]);
+      } catch {
+        return null;
+      }
+    };
+    const children = readdirSync('/proc')
+      .filter((name) => /^\d+$/.test(name) && parentOf(name) === postmaster)
+      .map(Number);
+    for (const pid of [postmaster, ...children]) process.kill(pid, `SIG${signal}`);
+  };
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     version: execFileSync(join(bin, 'postgres'), ['--version'], { encoding: 'utf8' }).trim(),
@@ -70,6 +85,14 @@ export async function startCluster({ settings = {} } = {}) {
     },
     up() {
       start();
+    },
+    /** Stops every process of the server (SIGSTOP), as a frozen host would: connections stay open, nothing answers. */
+    freeze() {
+      signalAll('STOP');
+    },
+    /** Lets them go on (SIGCONT). */
+    thaw() {
+      signalAll('CONT');
     },
     stop() {
       try {

@@ -171,6 +171,16 @@ const COMMIT_THEN_WAIT_FOR_THE_DISK = [
 const WAIT_FOR_THE_DISK = "BEGIN; SELECT pg_logical_emit_message(true, 'cafsup', 'durable'); COMMIT";
 const CAN_WAIT_LATER = "SELECT has_function_privilege('pg_catalog.pg_logical_emit_message(boolean, text, text)', 'EXECUTE') AND NOT pg_is_in_recovery() AS can";
 
+/** 42P05: a statement prepared already; 26000: none of that name; 0A000: a prepared SELECT whose columns changed. */
+const PREPARED_GONE_WRONG = new Set(['42P05', '26000', '0A000']);
+
+/** The SQLSTATE of a driver error, or of the one a CafsupError wraps. */
+function sqlState(error: unknown): string | undefined {
+  const raw = error instanceof CafsupError && error.cause !== undefined ? error.cause : error;
+  const code = (raw as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
 /** How long a write waits for another's turn by default, as SQLite's busy timeout (connection.ts). */
 const LOCK_TIMEOUT_MS = 15_000;
 
@@ -212,8 +222,7 @@ interface Context {
  * for any statement): the driver's is its cause.
  */
 function lockNotGranted(error: unknown, timeout: number): unknown {
-  const raw = error instanceof CafsupError && error.cause !== undefined ? error.cause : error;
-  return (raw as { code?: string }).code === '55P03' ? unavailable(Math.max(1, Math.ceil(timeout / 1000))) : error;
+  return sqlState(error) === '55P03' ? unavailable(Math.max(1, Math.ceil(timeout / 1000))) : error;
 }
 
 /** A server certificate no authority this machine knows has signed (a self-signed one, a private CA's). */
@@ -284,11 +293,78 @@ function connectTimeoutMs(url: string): number {
   return seconds <= 0 ? 0 : Math.max(2, seconds) * 1000;
 }
 
-/** node-postgres' client, giving up opening a connection after `ms` (0: never). */
+/** What a connection whose server stopped answering fails with (DRIVER_PROBLEMS words it). */
+const MUTE = (seconds: number) => new Error(`server mute for ${seconds} s`);
+
+/**
+ * Whether the server answers a new connection within `ms`: an answer, even a refusal (too many
+ * connections, a password), says it is there; silence, or a connection refused or cut, that it is not.
+ */
+async function answers(config: pg.ClientConfig, ms: number): Promise<boolean> {
+  const probe = new pg.Client({ ...config, connectionTimeoutMillis: ms });
+  probe.on('error', () => undefined);
+  let timer: NodeJS.Timeout | undefined;
+  const silent = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  const answered = (async () => {
+    try {
+      await probe.connect();
+      await probe.query('SELECT 1');
+      return true;
+    } catch (error) {
+      return /^[0-9A-Z]{5}$/.test(String((error as { code?: unknown }).code));
+    }
+  })();
+  try {
+    return await Promise.race([answered, silent]);
+  } finally {
+    clearTimeout(timer);
+    // Ended without waiting: a server that does not answer would not answer its goodbye either.
+    void probe.end().catch(() => undefined);
+  }
+}
+
+/**
+ * node-postgres' client, giving up opening a connection after `ms` (0: never), and giving up a
+ * query when the server no longer answers anything: a query that has heard nothing for `ms`
+ * makes the client ask the server on a connection of its own; if that one gets no answer
+ * within `ms` either (a server stopped or frozen, a network cut, whose connections the kernel
+ * keeps open), the connection is closed and its query fails, said in French. A query that waits
+ * for a lock, or runs long, on a server that answers, waits on.
+ */
 function connectingWithin(ms: number): typeof pg.Client {
   return class extends pg.Client {
     constructor(config: pg.ClientConfig) {
       super({ ...config, connectionTimeoutMillis: ms });
+      if (ms <= 0) return;
+      this.once('connect', () => {
+        const internals = this as unknown as { connection: { stream: NodeJS.EventEmitter & { destroy(error: Error): void } }; _getActiveQuery(): unknown };
+        const { stream } = internals.connection;
+        let heard = Date.now();
+        stream.on('data', () => {
+          heard = Date.now();
+        });
+        let query: unknown = null;
+        let since = 0;
+        let asking = false;
+        const watch = setInterval(
+          () => {
+            const active = internals._getActiveQuery();
+            if (active !== query) [query, since] = [active, Date.now()];
+            const silentFor = Date.now() - Math.max(heard, since);
+            if (active === null || asking || silentFor < ms) return;
+            asking = true;
+            void answers(config, ms).then((alive) => {
+              asking = false;
+              if (!alive && internals._getActiveQuery() === active) stream.destroy(MUTE(Math.round((Date.now() - Math.max(heard, since)) / 1000)));
+            });
+          },
+          Math.max(250, ms / 4),
+        );
+        watch.unref();
+        this.once('end', () => clearInterval(watch));
+      });
     }
   };
 }
@@ -299,6 +375,10 @@ const DRIVER_PROBLEMS: [RegExp, string][] = [
   // Before « Connection terminated » below: the client ends a connection the server never answered.
   [/^timeout expired$/, 'serveur muet, aucune réponse à la connexion dans le délai (pare-feu ? connect_timeout=SECONDES dans l’URL pour attendre plus)'],
   [/^Connection terminated/, 'connexion coupée par le serveur'],
+  [
+    /^server mute for \d+ s$/,
+    'serveur muet : plus aucune réponse, ni à une nouvelle connexion (serveur arrêté ou figé, réseau coupé ?) ; requête abandonnée (une écriture en cours a pu aboutir ou non : vérifiez avant de la refaire)',
+  ],
   [/does not support SSL/, 'le serveur n’accepte pas SSL (retirez sslmode de l’URL, ou activez SSL sur le serveur)'],
 ];
 
@@ -377,11 +457,12 @@ export class PostgresSql implements Sql {
     return this.fixed ?? this.context.getStore();
   }
 
-  private prepare(sql: string, params: Params | undefined): { text: string; values: unknown[]; name: string | undefined } {
+  /** `sql` in PostgreSQL's dialect with its values; `named`: whether a statement seen for the first time gets a name (reads outside a write). */
+  private prepare(sql: string, params: Params | undefined, named = true): { text: string; values: unknown[]; name: string | undefined } {
     let entry = this.translated.get(sql);
     if (entry === undefined) {
       // At most PREPARED_NAMES statements are ever named, so each connection prepares no more than that.
-      entry = { ...toPostgres(sql), name: this.named < PREPARED_NAMES ? `cafsup_${++this.named}` : undefined };
+      entry = { ...toPostgres(sql), name: named && this.named < PREPARED_NAMES ? `cafsup_${++this.named}` : undefined };
       if (this.translated.size >= 1024) this.translated.clear();
       this.translated.set(sql, entry);
     }
@@ -510,24 +591,27 @@ export class PostgresSql implements Sql {
   private async executables(inside: Context, statements: readonly string[], params: Params | undefined, typed = false): Promise<string[]> {
     let prepared = this.sqlPrepared.get(inside.client);
     if (prepared === undefined) this.sqlPrepared.set(inside.client, (prepared = new Set()));
-    const missing: string[] = [];
+    // By name: the same statement twice in one call is prepared once.
+    const missing = new Map<string, string>();
     const executes: string[] = [];
     for (const sql of statements) {
-      const { text, values } = this.prepare(sql, params);
+      // Not named for the reads' statements (`prepare`): these have their own names.
+      const { text, values } = this.prepare(sql, params, false);
       let name = this.sqlNames.get(sql);
       if (!typed && !values.every((value) => value === null || typeof value === 'string')) name = undefined;
-      else if (name === undefined && this.sqlNames.size < PREPARED_NAMES) this.sqlNames.set(sql, (name = `cafsup_all_${this.sqlNames.size + 1}`));
+      // `runAll`'s few statements, written for it, are always named; the others, up to PREPARED_NAMES.
+      else if (name === undefined && (typed || this.sqlNames.size < PREPARED_NAMES)) this.sqlNames.set(sql, (name = `cafsup_all_${this.sqlNames.size + 1}`));
       if (name === undefined) {
         executes.push(withLiterals(sql, params));
         continue;
       }
-      if (!prepared.has(name)) missing.push(`PREPARE ${name} AS ${text}`);
+      if (!prepared.has(name)) missing.set(name, `PREPARE ${name} AS ${text}`);
       executes.push(values.length === 0 ? `EXECUTE ${name}` : `EXECUTE ${name}(${values.map(literal).join(', ')})`);
     }
     // A prepared statement outlives the transaction (even rolled back): it is marked once PostgreSQL has it.
-    if (missing.length > 0) {
-      await this.simple(inside, missing.join(';\n'));
-      for (const statement of missing) prepared.add(statement.slice('PREPARE '.length, statement.indexOf(' AS ')));
+    if (missing.size > 0) {
+      await this.simple(inside, [...missing.values()].join(';\n'));
+      for (const name of missing.keys()) prepared.add(name);
     }
     return executes;
   }
@@ -756,6 +840,10 @@ export class PostgresSql implements Sql {
       await client.query('ROLLBACK').catch(() => {
         broken = true;
       });
+      // A connection whose prepared statements are not those this process counts on (a PREPARE
+      // landed although its round trip failed, a pooler that discards them, a schema changed
+      // under a plan) would fail every write: it is dropped, and the next one prepares afresh.
+      if (PREPARED_GONE_WRONG.has(sqlState(error) ?? '')) broken = true;
       throw translateError(lockNotGranted(error, timeout), this.url);
     } finally {
       client.release(broken);
@@ -825,7 +913,10 @@ export class PostgresSql implements Sql {
       const unsent = inside.pending.lastIndexOf(savepoint);
       if (unsent === -1) {
         inside.pending = [];
-        await inside.client.query(`ROLLBACK TO SAVEPOINT ${name}`);
+        // A savepoint whose round trip failed before it ran is not there: the failure is the one to tell.
+        await inside.client.query(`ROLLBACK TO SAVEPOINT ${name}`).catch(() => {
+          throw error;
+        });
       } else inside.pending = inside.pending.slice(0, unsent);
       // The locks taken since the savepoint went with it.
       inside.locks = locks;
