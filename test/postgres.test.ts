@@ -514,18 +514,15 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL restarted under writes', () =
       while (!(await condition()) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
     };
     let frozen = false;
+    let child: ChildProcess | undefined;
     try {
       await holder.query("BEGIN; SELECT value FROM meta WHERE key = 'trace_head' FOR UPDATE");
-      const child = spawn(
-        process.execPath,
-        [CAFSUP_BIN, 'suspend', '--habilitation', 'amp-h0003', '--reason', 'Écriture pendant un gel', '--yes', '--db', url],
-        {
-          env: sandbox.env({ CAFSUP_ACTOR: ACTOR }),
-          stdio: ['ignore', 'ignore', 'pipe'],
-        },
-      );
+      child = spawn(process.execPath, [CAFSUP_BIN, 'suspend', '--habilitation', 'amp-h0003', '--reason', 'Écriture pendant un gel', '--yes', '--db', url], {
+        env: sandbox.env({ CAFSUP_ACTOR: ACTOR }),
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
       let stderr = '';
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+      child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
       const exited = once(child, 'exit') as Promise<[number | null]>;
       let status: number | null | undefined;
       void exited.then(([code]) => (status = code));
@@ -537,12 +534,14 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL restarted under writes', () =
       const before = await sessions();
       await until(async () => (await sessions()) >= before + 2);
       expect([(await sessions()) >= before + 2, status]).toEqual([true, undefined]);
-      cluster.freeze();
       frozen = true;
+      cluster.freeze();
       await until(() => status !== undefined);
       expect([status, stderr]).toEqual([6, expect.stringContaining('serveur muet : plus aucune réponse, ni à une nouvelle connexion')]);
     } finally {
       if (frozen) cluster.thaw();
+      // Still waiting if the test failed: it must not write once the head is let go.
+      if (child?.exitCode === null) child.kill('SIGKILL');
       await holder.query('ROLLBACK');
       await Promise.all([holder.end(), observer.end()]);
     }

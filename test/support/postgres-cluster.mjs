@@ -74,7 +74,14 @@ export async function startCluster({ settings = {} } = {}) {
     const children = readdirSync('/proc')
       .filter((name) => /^\d+$/.test(name) && parentOf(name) === postmaster)
       .map(Number);
-    for (const pid of [postmaster, ...children]) process.kill(pid, `SIG${signal}`);
+    for (const pid of [postmaster, ...children]) {
+      try {
+        process.kill(pid, `SIG${signal}`);
+      } catch (error) {
+        // A backend that ended meanwhile.
+        if (error.code !== 'ESRCH') throw error;
+      }
+    }
   };
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
@@ -96,6 +103,8 @@ export async function startCluster({ settings = {} } = {}) {
     },
     stop() {
       try {
+        // A server left frozen by a failed test would not hear pg_ctl (none running: nothing to do).
+        if (existsSync(join(data, 'postmaster.pid'))) signalAll('CONT');
         as('pg_ctl', ['-D', data, '-m', 'immediate', 'stop']);
       } finally {
         rmSync(dir, { recursive: true, force: true });

@@ -214,6 +214,8 @@ interface Context {
   locks: Locks;
   /** Statements of this write left for later (`runLater`), each one statement, sent before or with the next. */
   pending: string[];
+  /** A round trip of PREPAREs failed: some may exist on the server unrecorded, so the connection is dropped at the end. */
+  unsure?: boolean;
 }
 
 /**
@@ -297,27 +299,32 @@ function connectTimeoutMs(url: string): number {
 const MUTE = (seconds: number) => new Error(`server mute for ${seconds} s`);
 
 /**
- * Whether the server answers a new connection within `ms`: an answer, even a refusal (too many
- * connections, a password), says it is there; silence, or a connection refused or cut, that it is not.
+ * Whether the connection of backend `pid` is still there, asked on a new connection within `ms`:
+ * the server lists it among its sessions. An answer that lists it, or a refusal (too many
+ * connections, a password), says the server is there; one that does not list it (a server
+ * restarted, another one behind the address), silence, or a connection refused or cut, that
+ * the connection is gone. An answer already read when the time ran out still counts: the event
+ * loop may have been busy.
  */
-async function answers(config: pg.ClientConfig, ms: number): Promise<boolean> {
+async function stillThere(config: pg.ClientConfig, pid: number, ms: number): Promise<boolean> {
   const probe = new pg.Client({ ...config, connectionTimeoutMillis: ms });
   probe.on('error', () => undefined);
   let timer: NodeJS.Timeout | undefined;
+  let verdict: boolean | undefined;
   const silent = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
+    timer = setTimeout(() => setImmediate(() => resolve(false)), ms);
   });
   const answered = (async () => {
     try {
       await probe.connect();
-      await probe.query('SELECT 1');
-      return true;
+      verdict = (await probe.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [pid])).rowCount === 1;
     } catch (error) {
-      return /^[0-9A-Z]{5}$/.test(String((error as { code?: unknown }).code));
+      verdict = error instanceof pg.DatabaseError;
     }
+    return verdict;
   })();
   try {
-    return await Promise.race([answered, silent]);
+    return (await Promise.race([answered, silent])) || verdict === true;
   } finally {
     clearTimeout(timer);
     // Ended without waiting: a server that does not answer would not answer its goodbye either.
@@ -327,11 +334,12 @@ async function answers(config: pg.ClientConfig, ms: number): Promise<boolean> {
 
 /**
  * node-postgres' client, giving up opening a connection after `ms` (0: never), and giving up a
- * query when the server no longer answers anything: a query that has heard nothing for `ms`
- * makes the client ask the server on a connection of its own; if that one gets no answer
- * within `ms` either (a server stopped or frozen, a network cut, whose connections the kernel
- * keeps open), the connection is closed and its query fails, said in French. A query that waits
- * for a lock, or runs long, on a server that answers, waits on.
+ * query whose connection no longer answers: a query that has heard nothing for `ms` makes the
+ * client ask the server, on a connection of its own, whether this one is still there; if that
+ * one gets no answer within `ms` either (a server stopped or frozen, a network cut, whose
+ * connections the kernel keeps open), or one that does not list it, the connection is closed
+ * and its query fails, said in French. A query that waits for a lock, or runs long, on a server
+ * that answers, waits on, asked about again each `ms`.
  */
 function connectingWithin(ms: number): typeof pg.Client {
   return class extends pg.Client {
@@ -339,11 +347,16 @@ function connectingWithin(ms: number): typeof pg.Client {
       super({ ...config, connectionTimeoutMillis: ms });
       if (ms <= 0) return;
       this.once('connect', () => {
-        const internals = this as unknown as { connection: { stream: NodeJS.EventEmitter & { destroy(error: Error): void } }; _getActiveQuery(): unknown };
+        const internals = this as unknown as {
+          connection: { stream: NodeJS.EventEmitter & { destroy(error: Error): void } };
+          processID: number;
+          _getActiveQuery(): unknown;
+        };
         const { stream } = internals.connection;
-        let heard = Date.now();
+        // A monotonic clock: a clock set back would blind the watch.
+        let heard = performance.now();
         stream.on('data', () => {
-          heard = Date.now();
+          heard = performance.now();
         });
         let query: unknown = null;
         let since = 0;
@@ -351,13 +364,17 @@ function connectingWithin(ms: number): typeof pg.Client {
         const watch = setInterval(
           () => {
             const active = internals._getActiveQuery();
-            if (active !== query) [query, since] = [active, Date.now()];
-            const silentFor = Date.now() - Math.max(heard, since);
-            if (active === null || asking || silentFor < ms) return;
+            if (active !== query) [query, since] = [active, performance.now()];
+            if (active === null || asking || performance.now() - Math.max(heard, since) < ms) return;
             asking = true;
-            void answers(config, ms).then((alive) => {
+            const silentSince = Math.max(heard, since);
+            void stillThere(config, internals.processID, ms).then((there) => {
               asking = false;
-              if (!alive && internals._getActiveQuery() === active) stream.destroy(MUTE(Math.round((Date.now() - Math.max(heard, since)) / 1000)));
+              // Asked again only after another `ms` of silence.
+              since = performance.now();
+              // Nothing heard meanwhile either: the query's answer may have come with the probe's.
+              if (!there && internals._getActiveQuery() === active && heard <= silentSince)
+                stream.destroy(MUTE(Math.round((performance.now() - silentSince) / 1000)));
             });
           },
           Math.max(250, ms / 4),
@@ -610,7 +627,12 @@ export class PostgresSql implements Sql {
     }
     // A prepared statement outlives the transaction (even rolled back): it is marked once PostgreSQL has it.
     if (missing.size > 0) {
-      await this.simple(inside, [...missing.values()].join(';\n'));
+      try {
+        await this.simple(inside, [...missing.values()].join(';\n'));
+      } catch (error) {
+        inside.unsure = true;
+        throw error;
+      }
       for (const name of missing.keys()) prepared.add(name);
     }
     return executes;
@@ -846,7 +868,7 @@ export class PostgresSql implements Sql {
       if (PREPARED_GONE_WRONG.has(sqlState(error) ?? '')) broken = true;
       throw translateError(lockNotGranted(error, timeout), this.url);
     } finally {
-      client.release(broken);
+      client.release(broken || context.unsure === true);
     }
   }
 
