@@ -373,6 +373,18 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL restarted under writes', () =
     sandbox.cleanup();
   });
 
+  /** Sets a server setting of the cluster (null: back to its default), then has the server read it. */
+  const setting = async (name: string, value: string | null) => {
+    const admin = new pg.Client({ connectionString: cluster.url });
+    await admin.connect();
+    try {
+      await admin.query(value === null ? `ALTER SYSTEM RESET ${name}` : `ALTER SYSTEM SET ${name} = '${value}'`);
+      await admin.query('SELECT pg_reload_conf()');
+    } finally {
+      await admin.end();
+    }
+  };
+
   // An import holds every partner's key, then drops and builds indexes: a write must wait for it
   // before it reads a table, or each waits for the other (a deadlock, and the import failed).
   it('makes a write wait for a write that holds everything before it touches a table', async () => {
@@ -402,14 +414,7 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL restarted under writes', () =
   // and is answered only once it has. The WAL writer here waits 10 s between its own flushes, so
   // a commit that had only been handed to it is still in memory when the server dies at once.
   it('keeps a write that was answered, when the server dies at once just after', async () => {
-    const admin = new pg.Client({ connectionString: cluster.url });
-    await admin.connect();
-    try {
-      await admin.query("ALTER SYSTEM SET wal_writer_delay = '10s'");
-      await admin.query('SELECT pg_reload_conf()');
-    } finally {
-      await admin.end();
-    }
+    await setting('wal_writer_delay', '10s');
     try {
       for (const [round, action] of (['suspend', 'reinstate'] as const).entries()) {
         const local = createClient({ database: cluster.url, actor: { name: 'Camille Roux', email: 'camille.roux@caf78.fr' } });
@@ -435,14 +440,7 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL restarted under writes', () =
       }
       expect(sandbox.json<{ ok: boolean }>(['traces', 'verify', '--db', cluster.url]).ok).toBe(true);
     } finally {
-      const reset = new pg.Client({ connectionString: cluster.url });
-      await reset.connect();
-      try {
-        await reset.query('ALTER SYSTEM RESET wal_writer_delay');
-        await reset.query('SELECT pg_reload_conf()');
-      } finally {
-        await reset.end();
-      }
+      await setting('wal_writer_delay', null);
     }
   });
 
@@ -468,8 +466,7 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL restarted under writes', () =
     try {
       const token = await server.token(PERSON, 'supervisor', ['*']);
       await server.start();
-      await admin.query("ALTER SYSTEM SET synchronous_standby_names = 'cafsup_absent'");
-      await admin.query('SELECT pg_reload_conf()');
+      await setting('synchronous_standby_names', 'cafsup_absent');
       await until(async () => (await admin.query('SHOW synchronous_standby_names')).rows[0].synchronous_standby_names === 'cafsup_absent');
       const body = JSON.stringify({ ids: ['amp-h0003'], options: { reason: 'Écriture que le secours attend' } });
       const send = () => server.post('/v1/habilitations.suspend', body, token, { 'idempotency-key': 'attendue-par-le-secours' });
@@ -482,14 +479,12 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL restarted under writes', () =
       // The retry waits for the standby too, rather than answering at once what is not on disk yet.
       await until(async () => (await standbyWaits('replay')) === 1 || retried);
       expect([await standbyWaits('replay'), retried]).toEqual([1, false]);
-      await admin.query('ALTER SYSTEM RESET synchronous_standby_names');
-      await admin.query('SELECT pg_reload_conf()');
+      await setting('synchronous_standby_names', null);
       const [written, replayed] = await Promise.all([first, retry]);
       expect([written.status, replayed.status, replayed.headers['idempotent-replay']]).toEqual([200, 200, 'true']);
       expect(replayed.body).toEqual(written.body);
     } finally {
-      await admin.query('ALTER SYSTEM RESET synchronous_standby_names');
-      await admin.query('SELECT pg_reload_conf()');
+      await setting('synchronous_standby_names', null);
       await admin.end();
       await server.stop();
     }
