@@ -43,17 +43,16 @@ const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify
 export function readableUrl(database: string, chosenBy: string): string {
   if (!isPostgresUrl(database)) return database;
   // « URL PostgreSQL illisible (--db) : attendu … », « URL PostgreSQL, sslmode « x » inconnu (--db) : attendu … ».
-  const wrong = (problem: string, expected: string) =>
-    new CafsupError('VALIDATION', `URL PostgreSQL${problem === 'URL illisible' ? ' illisible' : `, ${problem}`} (${chosenBy}) : attendu ${expected}.`, {
-      problems: [{ path: chosenBy, message: problem }],
-    });
-  if (!URL.canParse(database)) throw wrong('URL illisible', 'postgres://utilisateur:mot-de-passe@hôte:port/base');
+  const wrong = (said: string, problem: string, expected: string) =>
+    new CafsupError('VALIDATION', `URL PostgreSQL${said} (${chosenBy}) : attendu ${expected}.`, { problems: [{ path: chosenBy, message: problem }] });
+  const wrongParameter = (problem: string, expected: string) => wrong(`, ${problem}`, problem, expected);
+  if (!URL.canParse(database)) throw wrong(' illisible', 'URL illisible', 'postgres://utilisateur:mot-de-passe@hôte:port/base');
   const parameters = new URL(database).searchParams;
   const sslmode = parameters.get('sslmode');
   if (sslmode !== null && !SSL_MODES.includes(sslmode))
-    throw wrong(`sslmode « ${sslmode} » inconnu`, `${SSL_MODES.slice(0, -1).join(', ')} ou ${SSL_MODES.at(-1)!}`);
+    throw wrongParameter(`sslmode « ${sslmode} » inconnu`, `${SSL_MODES.slice(0, -1).join(', ')} ou ${SSL_MODES.at(-1)!}`);
   const timeout = parameters.get('connect_timeout');
-  if (timeout !== null && !/^\s*-?\d+\s*$/.test(timeout)) throw wrong(`connect_timeout « ${timeout} » illisible`, 'un nombre entier de secondes');
+  if (timeout !== null && !/^\s*-?\d+\s*$/.test(timeout)) throw wrongParameter(`connect_timeout « ${timeout} » illisible`, 'un nombre entier de secondes');
   return database;
 }
 

@@ -92,6 +92,14 @@ function literal(value: unknown): string {
   throw new Error(`runAll: no literal for ${typeof value}`);
 }
 
+/**
+ * Whether every value is a text or NULL: then a quoted literal, untyped, takes its type from its
+ * place as a parameter does, so the statement means the same with either.
+ */
+function allTexts(values: readonly unknown[]): boolean {
+  return values.every((value) => value === null || typeof value === 'string');
+}
+
 /** `sql` with its parameters written in as literals, for the simple protocol. */
 function withLiterals(sql: string, params: Params | undefined): string {
   const value = (position: number, name: string | null) =>
@@ -161,14 +169,16 @@ function manyValues(sql: string, count: number): string {
  */
 const LET_GO_BEFORE_THE_DISK = 'SET LOCAL synchronous_commit = off';
 /** Whether the transaction wrote anything (it has an id) decides whether there is anything to wait for. */
+/** The WAL record of the transaction that waits for the disk. */
+const DURABLE_RECORD = "pg_logical_emit_message(true, 'cafsup', 'durable')";
 const COMMIT_THEN_WAIT_FOR_THE_DISK = [
   "SELECT set_config('cafsup.wrote', (pg_current_xact_id_if_assigned() IS NOT NULL)::text, false)",
   'COMMIT',
   'BEGIN',
-  "SELECT CASE WHEN current_setting('cafsup.wrote')::boolean THEN pg_logical_emit_message(true, 'cafsup', 'durable') END",
+  `SELECT CASE WHEN current_setting('cafsup.wrote')::boolean THEN ${DURABLE_RECORD} END`,
   'COMMIT',
 ].join('; ');
-const WAIT_FOR_THE_DISK = "BEGIN; SELECT pg_logical_emit_message(true, 'cafsup', 'durable'); COMMIT";
+const WAIT_FOR_THE_DISK = `BEGIN; SELECT ${DURABLE_RECORD}; COMMIT`;
 const CAN_WAIT_LATER = "SELECT has_function_privilege('pg_catalog.pg_logical_emit_message(boolean, text, text)', 'EXECUTE') AND NOT pg_is_in_recovery() AS can";
 
 /** 42P05: a statement prepared already; 26000: none of that name; 0A000: a prepared SELECT whose columns changed. */
@@ -505,8 +515,8 @@ export class PostgresSql implements Sql {
       await this.lockAll(inside);
       // The statements left for later go in the same round trip, the parameters written in as
       // literals when they are text (a quoted literal is typed from its place, as a parameter is).
-      if (inlined && inside.pending.length > 0 && values.every((value) => value === null || typeof value === 'string'))
-        return (await this.simple(inside, values.length === 0 ? text : (await this.executables(inside, [sql], params))[0]!)).at(-1)!;
+      if (inlined && inside.pending.length > 0 && allTexts(values))
+        return (await this.simple(inside, values.length === 0 ? text : await this.executable(inside, sql, params))).at(-1)!;
       await this.flush(inside);
     }
     // A read outside a write is a named statement: each connection parses and plans it once,
@@ -558,8 +568,8 @@ export class PostgresSql implements Sql {
       return;
     }
     await this.lockAll(inside);
-    const executes = await this.executables(inside, [sql], params);
-    inside.pending.push(...executes);
+    const execute = await this.executable(inside, sql, params);
+    inside.pending.push(execute);
   }
 
   async all<T>(sql: string, params?: Params): Promise<T[]> {
@@ -615,7 +625,7 @@ export class PostgresSql implements Sql {
       // Not named for the reads' statements (`prepare`): these have their own names.
       const { text, values } = this.prepare(sql, params, false);
       let name = this.sqlNames.get(sql);
-      if (!typed && !values.every((value) => value === null || typeof value === 'string')) name = undefined;
+      if (!typed && !allTexts(values)) name = undefined;
       // `runAll`'s few statements, written for it, are always named; the others, up to PREPARED_NAMES.
       else if (name === undefined && (typed || this.sqlNames.size < PREPARED_NAMES)) this.sqlNames.set(sql, (name = `cafsup_all_${this.sqlNames.size + 1}`));
       if (name === undefined) {
@@ -636,6 +646,11 @@ export class PostgresSql implements Sql {
       for (const name of missing.keys()) prepared.add(name);
     }
     return executes;
+  }
+
+  /** One statement as `executables` sends it. */
+  private async executable(inside: Context, sql: string, params: Params | undefined): Promise<string> {
+    return (await this.executables(inside, [sql], params))[0]!;
   }
 
   /** Names of the statements `runAll` prepares, the same on every connection… */
@@ -900,7 +915,7 @@ export class PostgresSql implements Sql {
     // import: a deadlock, and the import failed.
     if (inside.locks.kind === 'none') inside.pending.push(`SELECT ${GLOBAL_SHARED_LOCK}`);
     // With the statements left for later (the write's BEGIN most often), in one round trip.
-    const rows = (await this.simple(inside, (await this.executables(inside, [select], params))[0]!, 'array')).at(-1)!.rows as unknown[][];
+    const rows = (await this.simple(inside, await this.executable(inside, select, params), 'array')).at(-1)!.rows as unknown[][];
     const partners = new Set(rows.map((row) => String(row[0])));
     const held = inside.locks.kind === 'partners' ? inside.locks.keys : new Set<number>();
     const keys = [...new Set([...partners].map(partnerLockKey))].filter((key) => !held.has(key)).sort((a, b) => a - b);
