@@ -84,6 +84,10 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
       2,
       'URL PostgreSQL illisible (--db) : attendu postgres://utilisateur:mot-de-passe@hôte:port/base.\nAide : cafsup --help\n',
     ]);
+    // A wait longer than a timer holds is the longest one, not none: the closed port is said as such.
+    const long = sandbox.run(['partners', '--db', 'postgres://postgres@127.0.0.1:1/cafsup?connect_timeout=9999999999']);
+    expect([long.status, long.stderr]).toEqual([6, expect.stringContaining('serveur injoignable')]);
+    expect(long.stderr).not.toContain('TimeoutOverflowWarning');
     // Parameters libpq refuses are refused too, before anything is tried.
     for (const [parameter, said] of [
       ['sslmode=bogus', 'sslmode « bogus » inconnu (--db) : attendu disable, allow, prefer, require, verify-ca, verify-full ou no-verify.'],

@@ -291,6 +291,8 @@ function driverUrl(url: string): string {
 
 /** How long a connection may take to open, unless the URL says (libpq's `connect_timeout`). */
 const CONNECT_TIMEOUT_MS = 10_000;
+/** The longest wait a Node timer takes (about 24 days). */
+const LONGEST_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * The time given to open a connection: the URL's `connect_timeout`, else PGCONNECT_TIMEOUT, in
@@ -302,7 +304,8 @@ function connectTimeoutMs(url: string): number {
   const given = /[?&]connect_timeout=([^&#]*)/.exec(url)?.[1] ?? process.env.PGCONNECT_TIMEOUT;
   const seconds = Number.parseInt(given ?? '', 10);
   if (Number.isNaN(seconds)) return CONNECT_TIMEOUT_MS;
-  return seconds <= 0 ? 0 : Math.max(2, seconds) * 1000;
+  // At most what a Node timer holds: beyond it, Node warns in English and waits 1 ms.
+  return seconds <= 0 ? 0 : Math.min(Math.max(2, seconds) * 1000, LONGEST_TIMER_MS);
 }
 
 /** What a connection whose server stopped answering fails with (DRIVER_PROBLEMS words it). */
