@@ -140,6 +140,26 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
     }
     const taken = sandbox.run(['partners', '--db', foreign]);
     expect([taken.status, taken.stderr]).toEqual([6, expect.stringContaining('la base a déjà une table du nom d’une de celles de cafsup')]);
+    // Another application's `meta`, of other columns or of cafsup's two: refused alike, neither migrated nor written into.
+    for (const [table, row] of [
+      ['CREATE TABLE meta (id integer PRIMARY KEY, payload text)', "INSERT INTO meta VALUES (1, 'x')"],
+      ['CREATE TABLE meta (key text PRIMARY KEY, value text)', "INSERT INTO meta VALUES ('theme', 'sombre')"],
+      ['CREATE TABLE meta (key text PRIMARY KEY, value text)', "INSERT INTO meta VALUES ('schema_version', 'v2')"],
+    ] as const) {
+      const other = await freshDatabase();
+      const owner = new pg.Client({ connectionString: other });
+      await owner.connect();
+      try {
+        await owner.query(table);
+        await owner.query(row);
+        const refused = sandbox.run(['partners', '--db', other]);
+        expect([refused.status, refused.stderr], table).toEqual([6, expect.stringContaining('la base a déjà une table du nom d’une de celles de cafsup')]);
+        const left = await owner.query("SELECT (SELECT count(*) FROM meta) AS rows, to_regclass('partners') AS partners");
+        expect(left.rows[0], table).toEqual({ rows: '1', partners: null });
+      } finally {
+        await owner.end();
+      }
+    }
     const nowhere = sandbox.run(['partners', '--db', `${await freshDatabase()}?options=-c%20search_path%3Dabsent`]);
     expect([nowhere.status, nowhere.stderr]).toEqual([6, expect.stringContaining('aucun schéma où créer les tables de cafsup')]);
   });

@@ -257,8 +257,26 @@ const MIGRATIONS: readonly string[] = [
 const BASELINE_VERSION = 6;
 export const POSTGRES_SCHEMA_VERSION = BASELINE_VERSION + MIGRATIONS.length;
 
-/** The schema version, where cafsup keeps it; a database of the baseline has no row. */
+/** The schema version, where cafsup keeps it: written with the tables, in their transaction. */
 const VERSION_SQL = "SELECT value FROM meta WHERE key = 'schema_version'";
+
+/**
+ * What reading another application's `meta` raises: no column `key` or `value` (42703), a `key`
+ * of another type (22P02, 42883, 42804).
+ */
+const NOT_OURS = new Set(['42703', '22P02', '42883', '42804']);
+
+/**
+ * The version a `meta` table gives, when it is cafsup's: every cafsup database has the row, a
+ * version of the baseline or later (migratePostgres). Anything else is another application's
+ * table named `meta`, which cafsup must neither migrate nor write into.
+ */
+function versionOf(value: unknown, db: PostgresSql): number {
+  const version = typeof value === 'string' && /^[0-9]+$/.test(value) ? Number(value) : Number.NaN;
+  if (version >= BASELINE_VERSION) return version;
+  // Worded as PostgreSQL's own refusal of a table cafsup would create where another one is.
+  throw translateError(Object.assign(new Error(`table « meta » sans la version de schéma de cafsup`), { code: '42P07' }), db.url);
+}
 
 /**
  * The schema version of the database, 0 when cafsup has never created its tables there: one
@@ -267,10 +285,12 @@ const VERSION_SQL = "SELECT value FROM meta WHERE key = 'schema_version'";
  */
 export async function postgresSchemaVersion(db: PostgresSql): Promise<number> {
   try {
-    return Number((await db.value<string>(VERSION_SQL)) ?? BASELINE_VERSION);
+    return versionOf(await db.value<string>(VERSION_SQL), db);
   } catch (error) {
+    const code = (error as { code?: unknown }).code;
     // 42P01: no table `meta`, a database cafsup has never used.
-    if ((error as { code?: unknown }).code === '42P01') return 0;
+    if (code === '42P01') return 0;
+    if (typeof code === 'string' && NOT_OURS.has(code)) versionOf(undefined, db);
     throw error;
   }
 }
@@ -295,7 +315,7 @@ export async function migratePostgres(db: PostgresSql): Promise<void> {
     let version = 0;
     if (exists) {
       const row = (await client.query(VERSION_SQL)).rows[0] as { value: string } | undefined;
-      version = Number(row?.value ?? BASELINE_VERSION);
+      version = versionOf(row?.value, db);
     }
     if (version > POSTGRES_SCHEMA_VERSION) throw newerSchema(version, POSTGRES_SCHEMA_VERSION);
     if (version === 0) {
