@@ -96,6 +96,11 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
       const refused = sandbox.run(['partners', '--db', `postgres://postgres@127.0.0.1:1/cafsup?${parameter}`]);
       expect([refused.status, refused.stderr]).toEqual([2, `URL PostgreSQL, ${said}\nAide : cafsup --help\n`]);
     }
+    const fromEnvironment = sandbox.run(['partners', '--db', 'postgres://postgres@127.0.0.1:1/cafsup'], { env: { PGCONNECT_TIMEOUT: 'dix' } });
+    expect([fromEnvironment.status, fromEnvironment.stderr]).toEqual([
+      2,
+      'PGCONNECT_TIMEOUT « dix » illisible : attendu un nombre entier de secondes.\nAide : cafsup --help\n',
+    ]);
     // Where the data is, as shown, never carries the password (the run's cluster trusts any).
     const shown = sandbox.run(['whoami', '--db', POSTGRES_URL!.replace('postgres@', 'postgres:secret@')]);
     expect(shown.status, shown.stderr).toBe(0);
@@ -118,6 +123,9 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
       const { port } = mute.address() as AddressInfo;
       const waited = sandbox.run(['partners', '--db', `postgres://postgres@127.0.0.1:${port}/cafsup?connect_timeout=1`], { timeoutMs: 30_000 });
       expect([waited.status, waited.stderr]).toEqual([6, expect.stringContaining('serveur muet, aucune réponse à la connexion dans le délai')]);
+      // Written escaped, as URLs may be: « %202 » is 2 s, stopped at 8 s (the default wait is 10 s).
+      const escaped = sandbox.run(['partners', '--db', `postgres://postgres@127.0.0.1:${port}/cafsup?connect_timeout=%202`], { timeoutMs: 8_000 });
+      expect([escaped.status, escaped.stderr]).toEqual([6, expect.stringContaining('serveur muet')]);
       // Or PGCONNECT_TIMEOUT, as libpq reads it: 2 s here, stopped at 8 s (the default wait is 10 s).
       const fromEnvironment = sandbox.run(['partners', '--db', `postgres://postgres@127.0.0.1:${port}/cafsup`], {
         env: { PGCONNECT_TIMEOUT: '2' },

@@ -52,7 +52,15 @@ export function readableUrl(database: string, chosenBy: string): string {
   if (sslmode !== null && !SSL_MODES.includes(sslmode))
     throw wrongParameter(`sslmode « ${sslmode} » inconnu`, `${SSL_MODES.slice(0, -1).join(', ')} ou ${SSL_MODES.at(-1)!}`);
   const timeout = parameters.get('connect_timeout');
-  if (timeout !== null && !/^\s*-?\d+\s*$/.test(timeout)) throw wrongParameter(`connect_timeout « ${timeout} » illisible`, 'un nombre entier de secondes');
+  const seconds = /^\s*-?\d+\s*$/;
+  if (timeout !== null && !seconds.test(timeout)) throw wrongParameter(`connect_timeout « ${timeout} » illisible`, 'un nombre entier de secondes');
+  // The URL's own wait comes first; without it, libpq's variable, which libpq refuses as well when it is not a number.
+  const fromEnvironment = process.env.PGCONNECT_TIMEOUT ?? '';
+  if (timeout === null && fromEnvironment !== '' && !seconds.test(fromEnvironment)) {
+    throw new CafsupError('VALIDATION', `PGCONNECT_TIMEOUT « ${fromEnvironment} » illisible : attendu un nombre entier de secondes.`, {
+      problems: [{ path: 'PGCONNECT_TIMEOUT', message: 'nombre entier de secondes attendu' }],
+    });
+  }
   return database;
 }
 

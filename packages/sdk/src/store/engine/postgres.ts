@@ -298,14 +298,25 @@ const LONGEST_TIMER_MS = 2 ** 31 - 1;
  * The time given to open a connection: the URL's `connect_timeout`, else PGCONNECT_TIMEOUT, in
  * seconds as libpq reads them (0 or less: no limit; 1 is 2, libpq's least), or
  * CONNECT_TIMEOUT_MS. node-postgres itself takes the parameter but does not apply it. A value
- * that is not a number was refused with the URL (profiles.ts).
+ * that is not a number, in the URL or in PGCONNECT_TIMEOUT, was refused with the URL (profiles.ts).
  */
 function connectTimeoutMs(url: string): number {
-  const given = /[?&]connect_timeout=([^&#]*)/.exec(url)?.[1] ?? process.env.PGCONNECT_TIMEOUT;
+  const raw = /[?&]connect_timeout=([^&#]*)/.exec(url)?.[1];
+  // Decoded, as profiles.ts read it to check it (« %202 » is 2 s there and here).
+  const given = raw === undefined ? process.env.PGCONNECT_TIMEOUT : decodedParameter(raw);
   const seconds = Number.parseInt(given ?? '', 10);
   if (Number.isNaN(seconds)) return CONNECT_TIMEOUT_MS;
   // At most what a Node timer holds: beyond it, Node warns in English and waits 1 ms.
   return seconds <= 0 ? 0 : Math.min(Math.max(2, seconds) * 1000, LONGEST_TIMER_MS);
+}
+
+/** A URL parameter's value as URLSearchParams gives it (« + » a space, escapes decoded), or as written when it does not decode. */
+function decodedParameter(raw: string): string {
+  try {
+    return decodeURIComponent(raw.replaceAll('+', ' '));
+  } catch {
+    return raw;
+  }
 }
 
 /** What a connection whose server stopped answering fails with (DRIVER_PROBLEMS words it). */
