@@ -310,6 +310,18 @@ describe('refusals', () => {
     ]);
   });
 
+  it('refuses a profile given two quotas in one service: each quota is the one of its service and profile', async () => {
+    const twice = full();
+    const subscription = ((twice.conventions as Record<string, unknown>[])[0]!.subscriptions as Record<string, unknown>[])[0]!;
+    subscription.quotas = [...(subscription.quotas as unknown[]), { profile: 'T13', maxUsers: 1, departements: ['92'] }];
+    const test = await fresh(full());
+    const error = await refusalOf(test.client.dataset.import(twice));
+    expect(error.details.problems).toEqual([
+      { path: 'conventions[0].subscriptions[0].quotas[1].profile', message: 'profil T13 deux fois dans le service CDAP' },
+    ]);
+    expect(await test.client.dataset.export()).toEqual(await (await fresh(full())).client.dataset.export());
+  });
+
   it('names a partner without a convention and an unknown Caf', async () => {
     const error = await refusalOf((await fresh()).client.dataset.import(dataset({ partners: [partner('p', { cafCode: '01' })] })));
     expect(error.details.problems).toEqual([

@@ -7,7 +7,7 @@ import { MANAGEMENT_MODE_LABELS, countOf } from './labels.js';
 import {
   CONTACT_ROLES,
   MANAGEMENT_MODES,
-  checkCatalogue,
+  checkQuotas,
   contactSchema,
   profileCodeSchema,
   profileNotInCatalogueMessage,
@@ -50,7 +50,7 @@ export const avenantChangeSchema = lazySchema(() =>
       if (change.type === 'setQuota' && !isKnownProfile(change.service, change.profile)) {
         ctx.addIssue({ code: 'custom', path: ['profile'], message: profileNotInCatalogueMessage(change.service, change.profile) });
       }
-      if (change.type === 'addService') checkCatalogue(change.service, change.quotas, ctx, ['quotas']);
+      if (change.type === 'addService') checkQuotas(change.service, change.quotas, ctx, ['quotas']);
     }),
 );
 export type AvenantChange = z.infer<typeof avenantChangeSchema>;

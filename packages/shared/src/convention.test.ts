@@ -289,4 +289,36 @@ describe('conventionSchema', () => {
       [['subscriptions', 0, 'quotas', 0, 'profile'], 'profil « T3 » absent du catalogue Cdap (T1–T22 sauf T3, T7, T17)'],
     ]);
   });
+  it('refuses a profile given two quotas in one service, in the convention or in an avenant adding the service', () => {
+    const twice = [
+      { profile: 'T13', maxUsers: 5 },
+      { profile: 'T13', maxUsers: 1, departements: ['92'] },
+    ];
+    const result = conventionSchema.safeParse({
+      partnerId: 'x',
+      number: '1',
+      signedAt: null,
+      subscriptions: [{ service: 'CDAP', quotas: twice }],
+      avenants: [
+        {
+          number: 1,
+          title: 'A1',
+          changes: [
+            {
+              type: 'addService',
+              service: 'AFAS',
+              quotas: [
+                { profile: 'P1', maxUsers: 1 },
+                { profile: 'P1', maxUsers: 2 },
+              ],
+            },
+          ],
+        },
+      ],
+    });
+    expect(result.error!.issues.map((issue) => [issue.path, issue.message])).toEqual([
+      [['subscriptions', 0, 'quotas', 1, 'profile'], 'profil T13 deux fois dans le service CDAP'],
+      [['avenants', 0, 'changes', 0, 'quotas', 1, 'profile'], 'profil P1 deux fois dans le service AFAS'],
+    ]);
+  });
 });

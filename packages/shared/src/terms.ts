@@ -25,11 +25,17 @@ export const subscriptionSchema = lazySchema(() =>
       availableFrom: calendarDateSchema.nullable().default(null),
       quotas: z.array(quotaSchema).default([]),
     })
-    .superRefine((subscription, ctx) => checkCatalogue(subscription.service, subscription.quotas, ctx, ['quotas'])),
+    .superRefine((subscription, ctx) => checkQuotas(subscription.service, subscription.quotas, ctx, ['quotas'])),
 );
 export type Subscription = z.infer<typeof subscriptionSchema>;
 
-export function checkCatalogue(service: string, quotas: readonly { profile: string }[], ctx: z.RefinementCtx, basePath: PropertyKey[]): void {
+/**
+ * A service's quotas: each profile in the service's catalogue, and named once. A quota is the
+ * one of its service and profile (rules.md: `setQuota` creates or replaces « that quota »); two
+ * would each be counted against the same holders, with two answers to « over? ».
+ */
+export function checkQuotas(service: string, quotas: readonly { profile: string }[], ctx: z.RefinementCtx, basePath: PropertyKey[]): void {
+  const profiles = new Set<string>();
   quotas.forEach((quota, index) => {
     if (!isKnownProfile(service, quota.profile)) {
       ctx.addIssue({
@@ -38,6 +44,10 @@ export function checkCatalogue(service: string, quotas: readonly { profile: stri
         message: profileNotInCatalogueMessage(service, quota.profile),
       });
     }
+    if (profiles.has(quota.profile)) {
+      ctx.addIssue({ code: 'custom', path: [...basePath, index, 'profile'], message: `profil ${quota.profile} deux fois dans le service ${service}` });
+    }
+    profiles.add(quota.profile);
   });
 }
 
