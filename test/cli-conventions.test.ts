@@ -508,11 +508,13 @@ describe('a server with CAFSUP_URL and CAFSUP_TOKEN, through the proxy of the en
     client.on('error', () => upstream.destroy());
   });
   let auditor = '';
+  let supervisor = '';
   let proxyUrl = '';
 
   beforeAll(async () => {
     await server.seed(dataset({ cafs: [caf()], partners: [partner('p1')], conventions: [convention('p1')], users: [user('p1-u1', 'p1')] }), ACTOR);
     auditor = await server.token({ name: 'Inès Perrin', email: 'ines.perrin@caf78.fr' }, 'auditor', ['*']);
+    supervisor = await server.token({ name: 'Jules Bernard', email: 'jules.bernard@caf78.fr' }, 'supervisor', ['*']);
     await server.start();
     await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
     proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
@@ -538,6 +540,21 @@ describe('a server with CAFSUP_URL and CAFSUP_TOKEN, through the proxy of the en
     expect(users).toMatchObject({ status: 0, stdout: 'p1-u1\n' });
     const write = await runAsync(sandbox, ['suspend', '--user', 'p1-u1', '--reason', 'Contrôle de routine', '--yes'], env);
     expect(write.status).toBe(4);
+    // A supervisor's token writes without an actor set on this machine, in its owner's name even when one is.
+    for (const [action, actor] of [
+      ['suspend', undefined],
+      ['reinstate', 'Faux Nom <faux@caf78.fr>'],
+    ] as const) {
+      const written = await runAsync(sandbox, [action, '--user', 'p1-u1', '--reason', 'Contrôle de routine', '--yes', '--json'], {
+        ...env,
+        CAFSUP_TOKEN: supervisor,
+        CAFSUP_ACTOR: actor,
+      });
+      expect(written.status, written.stderr).toBe(0);
+      const { changed } = JSON.parse(written.stdout) as { changed: { traceId: number }[] };
+      const trace = (await server.client(supervisor).traces.list({ limit: 500 })).items.find((item) => item.id === changed[0]!.traceId);
+      expect(trace?.actor).toEqual({ name: 'Jules Bernard', email: 'jules.bernard@caf78.fr' });
+    }
     // --profile (a flag) beats CAFSUP_URL (the environment).
     expect((await runAsync(sandbox, ['whoami', '--profile', 'absent'], env)).stderr).toContain('Profil inconnu : « absent » (--profile)');
   });

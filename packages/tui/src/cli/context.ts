@@ -274,12 +274,28 @@ export class Context {
   }
 
   /** Refuses an action that nobody can confirm: without a terminal, only `--yes` goes ahead (exit 4). */
-  async approve(question: string): Promise<void> {
+  /** Asks « o/n » before a write unless --yes; `question` is made only when it is asked. */
+  async approve(question: string | (() => Promise<string>)): Promise<void> {
     if (this.options.yes) return;
     if (!this.interactive) {
       throw new CafsupError('FORBIDDEN', 'Action refusée : pas de terminal pour la confirmer. Relancez avec --yes pour confirmer d’avance.');
     }
-    if (!(await this.confirm(question))) throw new CafsupError('FORBIDDEN', 'Action annulée : rien n’a été modifié.');
+    if (!(await this.confirm(typeof question === 'string' ? question : await question()))) {
+      throw new CafsupError('FORBIDDEN', 'Action annulée : rien n’a été modifié.');
+    }
+  }
+
+  /**
+   * The person a write is made in the name of: on a server the token's owner, as the server
+   * records it whatever this machine's settings say (art. 9.2); locally the actor setting.
+   */
+  async writer(): Promise<Actor> {
+    if ((await this.connection()).kind === 'http') {
+      // A token always has its owner; null is a local client's without an actor.
+      const { actor } = await (await this.client()).whoami();
+      if (actor !== null) return actor;
+    }
+    return this.actor();
   }
 
   async close(): Promise<void> {

@@ -45,7 +45,7 @@ async function act(
   if (preview.changed.length === 0) return { json: preview, text: () => `Rien à modifier.\n${describeActionResult(preview).join('\n')}` };
   context.note(plan);
   const reason = await finalReason();
-  await context.approve(`Appliquer ces modifications au nom de ${formatActor(await context.actor())} ?`);
+  await context.approve(async () => `Appliquer ces modifications au nom de ${formatActor(await context.writer())} ?`);
   const result = await run(client, { ...(reason === undefined ? {} : { reason }), dryRun: false });
   return { json: result, text: () => `${countOf(result.changed.length, noun.changed)} :\n${describeActionResult(result).join('\n')}` };
 }
