@@ -173,6 +173,11 @@ describe('requests: the paper forms (workflows.md, section 1)', () => {
       form: { people: [{ name: 'Agent 31', email: (await client.users.get('amp-u031')).email }], lossOrTheft: true, departedAt: '2026-11-02' },
     });
     expect((await client.requests.get('amp', 1)).reportDelayDays).toBe(19);
+    // Its dry run needs no reason (rules.md), shows the same changes, and writes nothing.
+    const head = await client.traces.head();
+    const preview = await client.requests.apply('amp', 1, { dryRun: true });
+    expect(preview.changes).toMatchObject({ passwordReset: ['amp-u031'], revoked: held.map((h) => h.id) });
+    expect(await client.traces.head()).toEqual(head);
     const applied = await client.requests.apply('amp', 1, { reason: 'Vol de l’ordinateur portable signalé' });
     expect(applied.changes).toEqual({
       passwordReset: ['amp-u031'],
@@ -368,6 +373,10 @@ describe('from a breach to termination (convention art. 17.2)', () => {
     });
     expect((await client.conventions.get('amp', { asOf: AS_OF })).state).toMatchObject({ status: 'terminated', endsAt: '2026-11-01' });
     expect((await client.partners.ladder('amp', { asOf: AS_OF })).next).toBe('closeOut');
+    // Its dry run needs no reason (rules.md) and writes nothing.
+    const before = await client.traces.head();
+    expect((await client.partners.closeOut('amp', { dryRun: true })).disabled).toEqual(['amp-u001', 'amp-u002', 'amp-u003']);
+    expect(await client.traces.head()).toEqual(before);
     const done = await client.partners.closeOut('amp', { reason: 'Clôture à la date d’effet de la résiliation' });
     expect(done.disabled).toEqual(['amp-u001', 'amp-u002', 'amp-u003']);
     expect((await client.users.get('amp-u003')).role).toBe('habilitation_manager');

@@ -26,7 +26,7 @@ import {
   type RuleName,
   type Termination,
 } from '@cafsup/shared';
-import { nextNumber, requirePartner, trace, type PartnerContext, type WorkflowDeps } from './deps.js';
+import { nextNumber, requirePartner, stepOptions, trace, type PartnerContext, type WorkflowDeps } from './deps.js';
 import { USER_KEY_COLUMNS, type Records, type UserKeyRow } from './records.js';
 
 interface QuestionRow {
@@ -325,7 +325,7 @@ export class Breaches {
       const held = (
         await this.deps.db.all<{ id: string }>(`SELECT id FROM habilitations WHERE partner_id = ? AND status <> 'revoked' ORDER BY id`, [partnerId])
       ).map((row) => row.id);
-      const revoked = held.length === 0 ? { changed: [] } : await this.deps.actions.habilitationAction('revoke', held, { reason }, actor);
+      const revoked = held.length === 0 ? { changed: [] } : await this.deps.actions.habilitationAction('revoke', held, stepOptions(reason, dryRun), actor);
       const managerRows = await this.deps.db.all<UserKeyRow>(
         `SELECT ${USER_KEY_COLUMNS} FROM users
           WHERE partner_id = ? AND role IN ('administrator', 'deputy', 'habilitation_manager') AND status <> 'disabled' ORDER BY id`,

@@ -9,6 +9,7 @@ import {
   quotaKey,
   ruleRefusal,
   scopeViolation,
+  type ActionOptions,
   type Actor,
   type AuditSettings,
   type CalendarDate,
@@ -71,6 +72,15 @@ export async function nextId(db: Sql, table: 'users' | 'groups' | 'habilitations
 export async function trace(deps: WorkflowDeps, actor: Actor, at: string, dryRun: boolean, entries: readonly TraceEntry[]): Promise<(number | null)[]> {
   const ids = await deps.traces.append(actor, at, entries);
   return dryRun ? ids.map(() => null) : ids;
+}
+
+/**
+ * The options of an action that a workflow step runs inside its own write: a dry run's is a dry
+ * run too, which needs no reason (rules.md: it is asked after the preview) and is rolled back with
+ * it; a real one carries the workflow's reason.
+ */
+export function stepOptions(reason: string, dryRun: boolean): ActionOptions {
+  return dryRun ? { dryRun: true } : { reason };
 }
 
 /** What a new habilitation would be given (a request or a supervisor's direct record). */

@@ -20,7 +20,7 @@ import {
   type RequestStatus,
   type Terms,
 } from '@cafsup/shared';
-import { grantRefusal, nextId, nextNumber, refused, requirePartner, trace, type WorkflowDeps } from './deps.js';
+import { grantRefusal, nextId, nextNumber, refused, requirePartner, stepOptions, trace, type WorkflowDeps } from './deps.js';
 import { newHabilitation, newUser, type Records, type UserKeyRow } from './records.js';
 import type { Questions } from './breaches.js';
 
@@ -341,8 +341,9 @@ export class Requests {
       traceIds.push(...result.changed.map((change) => (dryRun ? null : change.traceId)));
       return result;
     };
-    const passwordReset = form.lossOrTheft && ids.length > 0 ? collect(await this.deps.actions.forcePasswordReset({ userIds: ids }, { reason }, actor)) : null;
-    const revoked = ids.length > 0 ? collect(await this.deps.actions.revokeUsersHabilitations(ids, { reason }, actor)) : null;
+    const passwordReset =
+      form.lossOrTheft && ids.length > 0 ? collect(await this.deps.actions.forcePasswordReset({ userIds: ids }, stepOptions(reason, dryRun), actor)) : null;
+    const revoked = ids.length > 0 ? collect(await this.deps.actions.revokeUsersHabilitations(ids, stepOptions(reason, dryRun), actor)) : null;
     const disabled = await this.records.disable(live, reason, actor, now.at, dryRun);
     traceIds.push(...disabled.map((entry) => entry.traceId));
     const incident = form.lossOrTheft
