@@ -260,6 +260,9 @@ describe('cafsup refusals and exit codes', () => {
     const preview = JSON.parse(dry.stdout);
     expect(preview.dryRun).toBe(true);
     expect(preview.changed.map((change: { id: string; after: { status: string } }) => [change.id, change.after.status])).toEqual([['p1-h1', 'revoked']]);
+    // A withdrawal's draft avenant is only what would be created.
+    const withdrawal = sandbox.run(['withdraw-delegation', 'p1', '--dry-run'], { env: ACTOR_ENV });
+    expect([withdrawal.status, withdrawal.stdout], withdrawal.stderr).toEqual([0, expect.stringContaining('Projet d’avenant n° 1 qui serait créé : ')]);
     expect(exported()).toBe(before);
     expect(sandbox.json(['traces']).traces).toHaveLength(1);
   });

@@ -386,6 +386,11 @@ describe('from a breach to termination (convention art. 17.2)', () => {
     expect((await client.quotas.usage({ partnerId: 'amp', asOf: AS_OF })).quotas).toEqual([]);
     const ladder = await client.partners.ladder('amp', { asOf: AS_OF });
     expect([ladder.offered, ladder.next]).toEqual([false, null]);
+    // Its steps are « sans objet » now: withdrawing the delegation is refused, nothing written.
+    const ended = await client.traces.head();
+    const withdrawal = await refusal(client.partners.withdrawDelegation('amp', { reason: 'Manquements après la résiliation' }));
+    expect([withdrawal.code, withdrawal.message]).toEqual(['CONFLICT', expect.stringContaining('retirer la délégation est sans objet')]);
+    expect(await client.traces.head()).toEqual(ended);
     // Done once: again, with nothing held nor managed since, it changes nothing and leaves no trace.
     const head = await client.traces.head();
     const again = await refusal(client.partners.closeOut('amp', { reason: 'Clôture répétée par erreur' }));

@@ -4,6 +4,7 @@ import {
   actionOptionsSchema,
   avenantDraftSchema,
   avenantSignatureSchema,
+  conventionState,
   effectiveTerms,
   idListSchema,
   reviewRecordSchema,
@@ -300,6 +301,15 @@ export class ActionRunner {
       const now = this.clock();
       const entry = await this.conventions.get(partnerId);
       if (entry === undefined) throw new CafsupError('NOT_FOUND', `Partenaire introuvable : ${partnerId}.`, { ids: [partnerId] });
+      const state = conventionState(entry.convention, now.today);
+      // The ladder's step is « sans objet » once the convention has ended (workflows.md, section 3).
+      if (state.status === 'terminated') {
+        throw new CafsupError(
+          'CONFLICT',
+          `La convention ${entry.convention.number} de ${partnerId} est résiliée${state.endsAt === null ? '' : ` depuis le ${longFrenchDate(state.endsAt)}`} : retirer la délégation est sans objet, rien n’a été modifié.`,
+          { ids: [partnerId] },
+        );
+      }
       const before = {
         managementMode: effectiveTerms(entry.convention, now.today).managementMode,
         delegationWithdrawnAt: entry.convention.delegationWithdrawnAt,

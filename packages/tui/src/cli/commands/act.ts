@@ -142,10 +142,14 @@ export const withdrawDelegationCommand: Command = {
   options: ACTION_OPTIONS,
   async run(context, { positionals, options }) {
     const outcome = await act(context, options, PARTNERS, (client, settings) => client.partners.withdrawDelegation(positionals[0]!, settings));
-    const avenant = (outcome.json as { avenant?: { number: number; title: string } }).avenant;
+    const { avenant, dryRun } = outcome.json as { avenant?: { number: number; title: string }; dryRun?: boolean };
     return avenant === undefined
       ? outcome
-      : { ...outcome, text: () => `${outcome.text()}\nProjet d’avenant n° ${avenant.number} créé : ${escapeForTerminal(avenant.title)}` };
+      : {
+          ...outcome,
+          text: () =>
+            `${outcome.text()}\nProjet d’avenant n° ${avenant.number} ${dryRun === true ? 'qui serait créé' : 'créé'} : ${escapeForTerminal(avenant.title)}`,
+        };
   },
 };
 
