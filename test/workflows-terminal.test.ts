@@ -103,6 +103,10 @@ describe('the workflow dialogs of the interface, in tmux at 80×24', () => {
 
     const decided = request('bavans', number);
     expect(decided.status).toBe('refused');
+    // Listed by its status in French as by its code (cli.md: option values accept French words).
+    for (const word of ['refusée', 'refused']) {
+      expect(sandbox.json(['request', 'list', 'bavans', '--status', word]).requests.map((row: { number: number }) => row.number)).toContain(number);
+    }
     expect(decided.decisionReason).toMatch(/^Profil T19 .*\(règle 16, .*bulletin d’adhésion, art\. 2/);
     expect(habilitations('bavans')).toHaveLength(before);
   });

@@ -5,7 +5,6 @@ import {
   REQUEST_KIND_LABELS,
   REQUEST_KINDS,
   REQUEST_STATUS_LABELS,
-  REQUEST_STATUSES,
   escapeForTerminal,
   isRuleName,
   countOf,
@@ -176,15 +175,14 @@ export const requestListCommand: Command = {
   name: 'request list',
   aliases: ['demande list'],
   summary: 'le registre des formulaires d’un partenaire',
-  usage: 'cafsup request list PARTENAIRE [--status received|applied|refused]',
-  example: 'cafsup request list bavans --status received',
+  usage: 'cafsup request list PARTENAIRE [--status reçue|appliquée|refusée]',
+  example: 'cafsup request list bavans --status reçue',
   positionals: { min: 1, max: 1, names: 'PARTENAIRE' },
-  options: { status: { type: 'string', value: 'STATUT', description: 'received, applied ou refused' } },
+  options: { status: { type: 'string', value: 'STATUT', description: 'où en est le formulaire', choices: REQUEST_STATUS_LABELS } },
   rows: REQUEST_ROWS,
   async run(context, { positionals, options }) {
+    // A French word is its code already (normaliseOptions).
     const status = stringOption(options.status);
-    if (status !== undefined && !(REQUEST_STATUSES as readonly string[]).includes(status))
-      throw new UsageError(`--status attend ${REQUEST_STATUSES.join(', ')}.`);
     const client = await context.client();
     const requests = await client.requests.list(positionals[0]!, optional('status', status as RequestStatus | undefined));
     return { json: { requests }, text: () => (requests.length === 0 ? 'Aucune demande.' : listTable(REQUEST_ROWS, requests)), rows: requests };
