@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -352,7 +352,8 @@ describe('signed checkpoints catch what the chain alone cannot', () => {
     expect(chain.ok).toBe(true);
     // Nothing vouches for trace 6 any more (it may have been rewritten before the cut): the break is named from the last match.
     expect([report.ok, report.firstBrokenId]).toEqual([false, early.id + 1]);
-    expect(report.problems[0]).toContain('chaîne tronquée : elle s’arrête à la trace n° 6');
+    // Its moment as a French reader reads it, in Paris (cli.md): signed at 11:00Z.
+    expect(report.problems[0]).toContain('chaîne tronquée : elle s’arrête à la trace n° 6, mais le point de contrôle du 22 novembre 2026 à 12:00 atteste');
   });
 
   it('refuses a checkpoint signed by another key', async () => {
@@ -383,6 +384,11 @@ describe('signed checkpoints catch what the chain alone cannot', () => {
       const clean = sandbox.run(['traces', 'verify', '--checkpoints', file]);
       expect(clean.status).toBe(0);
       expect(clean.stdout).toContain(`Tête de la chaîne : trace n° ${signed.checkpoint.id + 1}`);
+      // A line whose moment is not one is named, not read: the sentences give each checkpoint's moment.
+      const odd = `${sandbox.dir}/odd.jsonl`;
+      writeFileSync(odd, `${readFileSync(file, 'utf8')}${JSON.stringify({ ...signed.checkpoint, at: 'hier' })}\n`);
+      const named = sandbox.run(['traces', 'verify', '--checkpoints', odd]);
+      expect([named.status, named.stdout]).toEqual([1, expect.stringContaining(`${odd}, ligne 2 : ligne qui n’est pas un point de contrôle`)]);
       rewriteTail(sandbox.database, signed.checkpoint.id, 'Motif réécrit');
       const broken = sandbox.run(['traces', 'verify', '--checkpoints', file, '--json']);
       expect(broken.status).toBe(1);

@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { CafsupError, canonicalJson, type TraceHead } from '@cafsup/shared';
+import { CafsupError, canonicalJson, isTimestamp, longFrenchInstant, type TraceHead } from '@cafsup/shared';
 import { configDirectory } from './profiles.js';
 import { sha256 } from './store/traces.js';
 
@@ -137,7 +137,15 @@ export function readCheckpoints(path: string): { checkpoints: Checkpoint[]; prob
     if (line.trim() === '') return;
     try {
       const parsed = JSON.parse(line) as Checkpoint;
-      if (parsed.v !== 1 || typeof parsed.id !== 'number' || typeof parsed.hash !== 'string' || typeof parsed.signature !== 'string') throw new Error('shape');
+      if (
+        parsed.v !== 1 ||
+        typeof parsed.id !== 'number' ||
+        typeof parsed.hash !== 'string' ||
+        typeof parsed.signature !== 'string' ||
+        typeof parsed.at !== 'string' ||
+        !isTimestamp(parsed.at)
+      )
+        throw new Error('shape');
       checkpoints.push(parsed);
     } catch {
       problems.push({ line: index + 1, message: 'ligne qui n’est pas un point de contrôle' });
@@ -184,7 +192,7 @@ export async function checkAgainstCheckpoints(
   if (ours.length === 0) problems.push('aucun point de contrôle de cette base dans le fichier');
   const signed = ours.filter((checkpoint) => {
     if (signatureHolds(checkpoint, trusted)) return true;
-    problems.push(`point de contrôle du ${checkpoint.at} (trace n° ${checkpoint.id}) : signature invalide ou clé inconnue`);
+    problems.push(`point de contrôle du ${longFrenchInstant(checkpoint.at)} (trace n° ${checkpoint.id}) : signature invalide ou clé inconnue`);
     return false;
   });
   const stored = new Map<number, string>();
@@ -198,14 +206,14 @@ export async function checkAgainstCheckpoints(
   for (const checkpoint of signed) {
     if (checkpoint.id > head.id) {
       problems.push(
-        `chaîne tronquée : elle s’arrête à la trace n° ${head.id}, mais le point de contrôle du ${checkpoint.at} atteste la trace n° ${checkpoint.id}`,
+        `chaîne tronquée : elle s’arrête à la trace n° ${head.id}, mais le point de contrôle du ${longFrenchInstant(checkpoint.at)} atteste la trace n° ${checkpoint.id}`,
       );
       firstBrokenId ??= Math.min(lastGood, head.id) + 1;
       continue;
     }
     if (checkpoint.legacyUntil !== head.legacyUntil) {
       problems.push(
-        `limite des traces anciennes modifiée depuis le point de contrôle du ${checkpoint.at} (n° ${checkpoint.legacyUntil}, maintenant n° ${head.legacyUntil})`,
+        `limite des traces anciennes modifiée depuis le point de contrôle du ${longFrenchInstant(checkpoint.at)} (n° ${checkpoint.legacyUntil}, maintenant n° ${head.legacyUntil})`,
       );
       firstBrokenId ??= Math.min(checkpoint.legacyUntil, head.legacyUntil) + 1;
       continue;
@@ -214,12 +222,14 @@ export async function checkAgainstCheckpoints(
     if (hash === undefined) {
       // Only version-1 traces ever leave the file (a recorded purge); a later one missing was removed by hand.
       if (checkpoint.id <= head.legacyUntil) continue;
-      problems.push(`trace n° ${checkpoint.id}, signée le ${checkpoint.at}, absente du fichier`);
+      problems.push(`trace n° ${checkpoint.id}, signée le ${longFrenchInstant(checkpoint.at)}, absente du fichier`);
       firstBrokenId ??= lastGood + 1;
       continue;
     }
     if (hash !== checkpoint.hash) {
-      problems.push(`trace n° ${checkpoint.id} différente de celle signée le ${checkpoint.at} : la chaîne a été réécrite après la trace n° ${lastGood}`);
+      problems.push(
+        `trace n° ${checkpoint.id} différente de celle signée le ${longFrenchInstant(checkpoint.at)} : la chaîne a été réécrite après la trace n° ${lastGood}`,
+      );
       firstBrokenId ??= lastGood + 1;
       continue;
     }
