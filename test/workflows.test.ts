@@ -160,6 +160,7 @@ describe('requests: the paper forms (workflows.md, section 1)', () => {
     await client.requests.add('amp', { ...T4_REQUEST, form: { ...T4_REQUEST.form, profile: 'T13', departement: '13' } });
     const delegated = await refusal(client.requests.apply('amp', 1, { reason: 'Demande de la Métropole' }));
     expect(delegated.details).toMatchObject({ refusal: { rule: 'DELEGATED_MODE', article: 'convention, art. 9.1' } });
+    expect(delegated.message).toMatch(/^Refusé : Partenaire en mode délégué : .* la demande reste enregistrée\. [^.]/);
   });
 
   it('applies a deletion with « perte ou vol »: password change forced first, revoked, out of its groups, disabled, incident recorded', async () => {

@@ -127,11 +127,11 @@ export function ruleRefusal(rule: RuleName, article: string, detail: string): Re
   return { rule, ruleNumber: definition.number, article, message: `${detail} (règle ${definition.number}, ${definition.label.toLowerCase()} ; ${article})` };
 }
 
-/** In delegated mode the partner's managers create habilitations themselves (convention art. 9.1). */
+/** In delegated mode the partner's managers create habilitations themselves (convention art. 9.1). Without a final full stop, as the rules' refusals: sentences end it. */
 export const DELEGATED_HABILITATION_REFUSAL: RequestRefusal = {
   rule: 'DELEGATED_MODE',
   ruleNumber: null,
   article: 'convention, art. 9.1',
   message:
-    'Partenaire en mode délégué : ses gestionnaires d’habilitations créent eux-mêmes l’habilitation (convention, art. 9.1) ; la demande reste enregistrée.',
+    'Partenaire en mode délégué : ses gestionnaires d’habilitations créent eux-mêmes l’habilitation (convention, art. 9.1) ; la demande reste enregistrée',
 };
