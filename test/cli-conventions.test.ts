@@ -189,6 +189,26 @@ describe('spreadsheets as French Excel and LibreOffice open them', () => {
       expect(result.stderr).not.toContain('\u0007');
     }
   });
+
+  it('says in French where JSON given to a command stops being JSON, line and column, exit 5', () => {
+    const changes = join(sandbox.dir, 'modifications.json');
+    writeFileSync(changes, '[\n  { "type": "note" "text": "Adresse" }\n]');
+    const actor = { CAFSUP_ACTOR: 'Camille Roux <camille.roux@caf78.fr>' };
+    for (const [args, said] of [
+      [['api', 'partners.list', '--input', '{"limit": 5,}'], 'JSON invalide dans --input, ligne 1, colonne 13 : nom de champ entre guillemets attendu.'],
+      [
+        ['request', 'add', 'amp', '--kind', 'habilitation', '--form', '{"name": "Jean"', '--yes'],
+        'JSON invalide dans --form, ligne 1, colonne 16 : « , » ou « } » attendu.',
+      ],
+      [
+        ['avenant', 'add', 'amp', '--file', changes, '--title', 'Avenant : adresse', '--yes'],
+        `JSON invalide dans ${changes}, ligne 2, colonne 20 : « , » ou « } » attendu.`,
+      ],
+    ] as const) {
+      const refused = sandbox.run([...args], { env: actor });
+      expect([refused.status, refused.stderr], args.join(' ')).toEqual([5, `${said}\n`]);
+    }
+  });
 });
 
 describe('lists for people and for programs', () => {

@@ -270,6 +270,20 @@ function shift(start: JsonPosition, text: string, charOffset: number): JsonPosit
   return { line: start.line + lines, column: charOffset - lastNewline };
 }
 
+/**
+ * A whole JSON text given on the command line or in a small file (a form, changes, an
+ * operation's input), parsed; where it is not JSON, a JsonSyntaxError in French with its line
+ * and column, as an import says it, not JSON.parse's English.
+ */
+export function parseJsonText(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    const problem = locateJsonError(text);
+    throw new JsonSyntaxError(shift({ line: 1, column: 1 }, text, problem.offset), problem.reason);
+  }
+}
+
 /** Finds where a JSON text stops being valid and why (only run when JSON.parse failed). */
 export function locateJsonError(text: string): { offset: number; reason: string } {
   let pos = 0;

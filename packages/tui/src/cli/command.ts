@@ -135,6 +135,26 @@ export function normaliseOptions(specs: Record<string, OptionSpec>, options: Com
   }
 }
 
+/**
+ * JSON given to a command (a form, an avenant's changes, an operation's input; `where` names
+ * the option or file): its value, or VALIDATION (exit 5) saying in French where it stops being
+ * JSON, line and column, as an import does.
+ */
+export async function parseJsonInput(text: string, where: string): Promise<unknown> {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    // The SDK is loaded by then for the command's client; --help never comes here.
+    const { JsonSyntaxError, parseJsonText } = await import('@cafsup/sdk');
+    try {
+      return parseJsonText(text);
+    } catch (error) {
+      if (!(error instanceof JsonSyntaxError)) throw error;
+      throw new CafsupError('VALIDATION', `JSON invalide dans ${where}, ligne ${error.at.line}, colonne ${error.at.column} : ${error.reason}.`);
+    }
+  }
+}
+
 /** « critique (critical), élevée (high)… »: what an option with choices takes, for its help. */
 export function choicesText(choices: Readonly<Record<string, string>>): string {
   return Object.entries(choices)

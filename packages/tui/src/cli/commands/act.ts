@@ -10,7 +10,7 @@ import {
   type AvenantChange,
 } from '@cafsup/shared';
 import type { CafsupClient } from '@cafsup/sdk';
-import { ACTION_OPTIONS, idsOf, stringOption, type Command, type CommandInput, type CommandResult } from '../command.js';
+import { ACTION_OPTIONS, idsOf, parseJsonInput, stringOption, type Command, type CommandInput, type CommandResult } from '../command.js';
 import { UsageError, type Context } from '../context.js';
 import { changeTypeQuestion, changesFrom, followChange } from '../../avenant-form.js';
 import { askQuestions } from '../ask.js';
@@ -178,12 +178,16 @@ export const avenantAddCommand: Command = {
     let draft: { title?: string; changes?: unknown };
     const file = stringOption(options.file);
     if (file !== undefined) {
-      let parsed: unknown;
+      let text: string;
       try {
-        parsed = JSON.parse(await readFile(file, 'utf8'));
+        text = await readFile(file, 'utf8');
       } catch (error) {
-        throw new CafsupError('VALIDATION', `Fichier de modifications illisible : ${file} (${(error as Error).message}).`);
+        throw new CafsupError(
+          'VALIDATION',
+          `Fichier de modifications illisible : ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`,
+        );
       }
+      const parsed = await parseJsonInput(text, file);
       draft = Array.isArray(parsed) ? { changes: parsed } : (parsed as typeof draft);
     } else if (context.interactive) draft = await promptChanges();
     else throw new UsageError('Sans terminal, donnez les modifications avec --file MODIFICATIONS.json.');

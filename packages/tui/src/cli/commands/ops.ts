@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { CafsupError, countOf, escapeForTerminal } from '@cafsup/shared';
+import { countOf, escapeForTerminal } from '@cafsup/shared';
 import { OPERATIONS, backupDatabase, copySqliteToPostgres, isOperation, isPostgresUrl, operationSpec, parseOperationInput, readableUrl } from '@cafsup/sdk';
-import { stringOption, type Command } from '../command.js';
+import { parseJsonInput, stringOption, type Command } from '../command.js';
 import { UsageError } from '../context.js';
 import { json } from '../output.js';
 
 /** `--input` as JSON text, `@FICHIER` for a file, or `-` for the standard input. */
-function readInput(value: string | undefined): unknown {
+async function readInput(value: string | undefined): Promise<unknown> {
   if (value === undefined) return {};
   let text: string;
   try {
@@ -16,11 +16,7 @@ function readInput(value: string | undefined): unknown {
       `Entrée illisible : ${value === '-' ? 'entrée standard' : value.slice(1)} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`,
     );
   }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (error) {
-    throw new CafsupError('VALIDATION', `Entrée JSON illisible : ${(error as Error).message}.`, { problems: [{ path: '--input', message: 'JSON invalide' }] });
-  }
+  return parseJsonInput(text, '--input');
 }
 
 export const apiCommand: Command = {
@@ -41,7 +37,7 @@ export const apiCommand: Command = {
     const name = positionals[0]!;
     if (!isOperation(name)) throw new UsageError(`Opération inconnue : « ${name} ». Opérations : ${OPERATIONS.join(', ')}.`);
     const spec = operationSpec(name);
-    const input = readInput(stringOption(options.input));
+    const input = await readInput(stringOption(options.input));
     const file = stringOption(options.file);
     if ((spec.stream === 'in') !== (file !== undefined)) {
       throw new UsageError(spec.stream === 'in' ? `${name} lit un jeu de données : --file FICHIER.` : `--file ne sert qu’à dataset.import.`);

@@ -20,7 +20,7 @@ import {
   type RuleName,
 } from '@cafsup/shared';
 import type { CafsupClient } from '@cafsup/sdk';
-import { ACTION_OPTIONS, idsOf, stringOption, type Command, type CommandInput, type CommandResult } from '../command.js';
+import { ACTION_OPTIONS, idsOf, parseJsonInput, stringOption, type Command, type CommandInput, type CommandResult } from '../command.js';
 import { UsageError, type Context } from '../context.js';
 import { frenchDate } from '../../format.js';
 import { checkOutputFile, writeFileAtomically } from '../files.js';
@@ -81,14 +81,6 @@ async function twoStep<T>(
   return { json: done, text: () => describe(done, false, final) };
 }
 
-function parseJson(text: string, where: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (error) {
-    throw new CafsupError('VALIDATION', `JSON invalide dans ${where} : ${(error as Error).message}.`);
-  }
-}
-
 async function readJson(file: string): Promise<unknown> {
   let text: string;
   try {
@@ -96,7 +88,7 @@ async function readJson(file: string): Promise<unknown> {
   } catch (error) {
     throw new CafsupError('VALIDATION', `Fichier illisible : ${file} (${(error as Error).message}).`);
   }
-  return parseJson(text, file);
+  return parseJsonInput(text, file);
 }
 
 /** The form's fields asked one by one, with the paper form's French labels (the interface's questions). */
@@ -134,7 +126,7 @@ export const requestAddCommand: Command = {
     let form: unknown;
     if (file !== undefined && inline !== undefined) throw new UsageError('Donnez soit --file, soit --form.');
     if (file !== undefined) form = await readJson(file);
-    else if (inline !== undefined) form = parseJson(inline, '--form');
+    else if (inline !== undefined) form = await parseJsonInput(inline, '--form');
     else if (context.interactive) form = await promptForm(kind as RequestKind);
     else throw new UsageError('Sans terminal, donnez le formulaire avec --file FORMULAIRE.json (--file - : l’entrée standard) ou --form JSON.');
     const draft = {
@@ -364,7 +356,7 @@ async function fileAndFlags(options: CommandInput['options'], flags: Record<stri
   const file = stringOption(options.file);
   const inline = stringOption(options.fields);
   if (file !== undefined && inline !== undefined) throw new UsageError('Donnez soit --file, soit --fields.');
-  const base = file !== undefined ? await readJson(file) : inline !== undefined ? parseJson(inline, '--fields') : {};
+  const base = file !== undefined ? await readJson(file) : inline !== undefined ? await parseJsonInput(inline, '--fields') : {};
   if (typeof base !== 'object' || base === null || Array.isArray(base))
     throw new CafsupError('VALIDATION', `${file ?? '--fields'} : un objet JSON est attendu.`);
   const fromFlags = Object.fromEntries(
