@@ -278,9 +278,18 @@ describe.each(COMBINATIONS)('the SDK contract over %s', (name, setup) => {
       subscriptions: [{ service: 'CDAP', quotas: [{ profile: 'T1', maxUsers: 2 }] }],
     };
     expect((await client.partners.create({ partner: newPartner, convention: newConvention, reason: 'Convention signée' })).convention.number).toBe('GC 200');
-    expect((await client.partners.edit('mairie-exemple', { address: '1 place de la Mairie', reason: 'Adresse reçue' })).partner.address).toBe(
+    // An edit answers what it changes; a field given as it already is changes nothing.
+    const correction = { address: '1 place de la Mairie', name: 'Mairie d’Exemple', reason: 'Adresse reçue' };
+    const edited = await client.partners.edit('mairie-exemple', correction);
+    expect([edited.partner.address, edited.changes]).toEqual([
       '1 place de la Mairie',
-    );
+      { before: { address: null }, after: { address: '1 place de la Mairie' } },
+    ]);
+    // Given again, nothing changes: nothing written, no trace (rules.md).
+    const head = await client.traces.head();
+    const again = await client.partners.edit('mairie-exemple', correction);
+    expect([again.traceId, again.changes]).toEqual([null, { before: {}, after: {} }]);
+    expect(await client.traces.head()).toEqual(head);
     expect(
       (await client.conventions.edit('mairie-exemple', { effectiveAt: '2026-02-01', reason: 'Date d’effet de la convention' })).convention.effectiveAt,
     ).toBe('2026-02-01');

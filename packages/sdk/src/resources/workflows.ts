@@ -49,6 +49,8 @@ import {
 // notices) and the workflow verbs of existing ones (reviews.campaign, traces.forPerson…).
 
 type Written<T> = T & { dryRun: boolean; traceId: number | null };
+/** An edit's answer: what it changes, field by field (empty when nothing: then no trace). */
+type Edited<T, E> = Written<T> & { changes: { before: Partial<E>; after: Partial<E> } };
 
 /** The register of the paper forms (workflows.md, section 1). */
 export class Requests extends Resource {
@@ -101,7 +103,7 @@ export class Partners extends PartnerActions {
   create(draft: PartnerDraft): Promise<Written<{ partner: Partner; convention: Convention }>> {
     return this.transport.call('partners.create', draft);
   }
-  edit(id: string, changes: PartnerEdit): Promise<Written<{ partner: Partner }>> {
+  edit(id: string, changes: PartnerEdit): Promise<Edited<{ partner: Partner }, Partner>> {
     return this.transport.call('partners.edit', { id, changes });
   }
   /** On or after the termination's effective date: revoke everything held, disable the managers. */
@@ -116,7 +118,7 @@ export class Partners extends PartnerActions {
 
 /** Corrections to a convention as signed (later changes of terms are avenants, art. 17.3). */
 export class Conventions extends ConventionReads {
-  edit(partnerId: string, changes: ConventionEdit): Promise<Written<{ convention: Convention }>> {
+  edit(partnerId: string, changes: ConventionEdit): Promise<Edited<{ convention: Convention }, Convention>> {
     return this.transport.call('conventions.edit', { partnerId, changes });
   }
 }
@@ -125,7 +127,7 @@ export class Users extends UserActions {
   create(partnerId: string, user: UserDraft): Promise<Written<{ user: User }>> {
     return this.transport.call('users.create', { partnerId, user });
   }
-  edit(id: string, changes: UserEdit): Promise<Written<{ user: User }>> {
+  edit(id: string, changes: UserEdit): Promise<Edited<{ user: User }, User>> {
     return this.transport.call('users.edit', { id, changes });
   }
 }
@@ -134,7 +136,7 @@ export class Groups extends GroupReads {
   create(partnerId: string, group: GroupDraft): Promise<Written<{ group: Group }>> {
     return this.transport.call('groups.create', { partnerId, group });
   }
-  edit(id: string, changes: GroupEdit): Promise<Written<{ group: Group }>> {
+  edit(id: string, changes: GroupEdit): Promise<Edited<{ group: Group }, Group>> {
     return this.transport.call('groups.edit', { id, changes });
   }
 }

@@ -1,5 +1,6 @@
 import {
   CafsupError,
+  canonicalJson,
   conventionEditSchema,
   conventionSchema,
   groupEditSchema,
@@ -339,8 +340,10 @@ export class Records {
       const now = this.deps.clock();
       await requirePartner(this.deps, partnerId, now.today);
       const current = JSON.parse((await this.deps.db.value<string>('SELECT doc FROM partners WHERE id = ?', [partnerId]))!) as Partner;
-      const { next, before, after } = merged(current, input);
+      const { next, changes, same } = merged(current, input);
       const partner = parseInput(partnerSchema, next, 'partner');
+      if (same) return { dryRun, partner, changes, traceId: null };
+      const { before, after } = changes;
       await this.deps.db.run('UPDATE partners SET name = ?, search_key = ?, doc = ? WHERE id = ?', [
         partner.name,
         searchKey(partner.id, partner.name),
@@ -348,10 +351,10 @@ export class Records {
         partnerId,
       ]);
       this.deps.conventions.invalidate();
-      const [traceId] = await trace(this.deps, actor, now.at, dryRun, [
+      const [traceId = null] = await trace(this.deps, actor, now.at, dryRun, [
         { action: 'partner.edit', targetType: 'partner', targetId: partnerId, partnerId, reason: input.reason ?? '', before, after },
       ]);
-      return { dryRun, partner, traceId: traceId! };
+      return { dryRun, partner, changes, traceId };
     });
   }
 
@@ -362,14 +365,16 @@ export class Records {
     return this.deps.actions.transact(dryRun, async () => {
       const now = this.deps.clock();
       const { entry } = await requirePartner(this.deps, partnerId, now.today);
-      const { next, before, after } = merged(entry.convention, input);
+      const { next, changes, same } = merged(entry.convention, input);
       const convention = parseInput(conventionSchema, next, 'convention');
+      if (same) return { dryRun, convention, changes, traceId: null };
+      const { before, after } = changes;
       await this.deps.db.run('UPDATE conventions SET number = ?, doc = ? WHERE partner_id = ?', [convention.number, conventionDoc(convention), partnerId]);
       this.deps.conventions.invalidate();
-      const [traceId] = await trace(this.deps, actor, now.at, dryRun, [
+      const [traceId = null] = await trace(this.deps, actor, now.at, dryRun, [
         { action: 'convention.edit', targetType: 'partner', targetId: partnerId, partnerId, reason: input.reason ?? '', before, after },
       ]);
-      return { dryRun, convention, traceId: traceId! };
+      return { dryRun, convention, changes, traceId };
     });
   }
 
@@ -378,16 +383,19 @@ export class Records {
     const dryRun = input.dryRun ?? false;
     return this.deps.actions.transact(dryRun, async () => {
       const now = this.deps.clock();
-      const { next, before, after } = merged(await this.deps.store.getUser(userId), input);
+      const current = await this.deps.store.getUser(userId);
+      const { next, changes, same } = merged(current, input);
       const row = userToRow(parseInput(userSchema, next, 'user'));
+      if (same) return { dryRun, user: current, changes, traceId: null };
+      const { before, after } = changes;
       await this.deps.db.run(
         'UPDATE users SET name = @name, email = @email, email_norm = @email_norm, mailbox = @mailbox, function = @function, role = @role, mission_end_at = @mission_end_at, departement = @departement WHERE id = @id',
         { ...row },
       );
-      const [traceId] = await trace(this.deps, actor, now.at, dryRun, [
+      const [traceId = null] = await trace(this.deps, actor, now.at, dryRun, [
         { action: 'user.edit', targetType: 'user', targetId: userId, partnerId: row.partner_id, reason: input.reason ?? '', before, after },
       ]);
-      return { dryRun, user: await this.deps.store.getUser(userId), traceId: traceId! };
+      return { dryRun, user: await this.deps.store.getUser(userId), changes, traceId };
     });
   }
 
@@ -398,7 +406,9 @@ export class Records {
       const now = this.deps.clock();
       const current = await this.deps.store.getGroup(groupId);
       await requireCentralised(this.deps, current.partnerId, now.today, 'leurs groupes');
-      const { next, before, after } = merged(current, input);
+      const { next, changes, same } = merged(current, input);
+      if (same) return { dryRun, group: current, changes, traceId: null };
+      const { before, after } = changes;
       const key = (await this.deps.db.value<number>('SELECT key FROM groups WHERE id = ?', [groupId]))!;
       await this.deps.db.run('UPDATE groups SET name = ? WHERE key = ?', [next.name, key]);
       if (input.memberIds !== undefined) {
@@ -407,20 +417,32 @@ export class Records {
         await this.insertMembers(key, members);
         await this.deps.derived.refresh([current.partnerId]);
       }
-      const [traceId] = await trace(this.deps, actor, now.at, dryRun, [
+      const [traceId = null] = await trace(this.deps, actor, now.at, dryRun, [
         { action: 'group.edit', targetType: 'group', targetId: groupId, partnerId: current.partnerId, reason: input.reason ?? '', before, after },
       ]);
-      return { dryRun, group: await this.deps.store.getGroup(groupId), traceId: traceId! };
+      return { dryRun, group: await this.deps.store.getGroup(groupId), changes, traceId };
     });
   }
 }
 
-/** The fields of `changes` that were given, over `current`; and what they were before. */
-function merged<T extends object>(current: T, changes: Record<string, unknown>): { next: T; before: Partial<T>; after: Partial<T> } {
+/**
+ * The fields of `changes` that were given, over `current`; and, of those that change, what they
+ * were and become (a field given as it already is changes nothing). `same`: nothing changes, so
+ * nothing is written nor traced (rules.md: no change, no trace).
+ */
+function merged<T extends object>(current: T, changes: Record<string, unknown>): { next: T; changes: FieldChanges<T>; same: boolean } {
   const given = Object.entries(changes).filter(([key, value]) => value !== undefined && key !== 'reason' && key !== 'dryRun');
-  const before = Object.fromEntries(given.map(([key]) => [key, (current as Record<string, unknown>)[key] ?? null])) as Partial<T>;
-  const after = Object.fromEntries(given) as Partial<T>;
-  return { next: { ...current, ...after }, before, after };
+  const was = (key: string) => (current as Record<string, unknown>)[key] ?? null;
+  const changing = given.filter(([key, value]) => canonicalJson(value) !== canonicalJson(was(key)));
+  const before = Object.fromEntries(changing.map(([key]) => [key, was(key)])) as Partial<T>;
+  const after = Object.fromEntries(changing) as Partial<T>;
+  return { next: { ...current, ...Object.fromEntries(given) }, changes: { before, after }, same: changing.length === 0 };
+}
+
+/** What an edit changes (or would, in a dry run): each field before and after; empty when nothing. */
+interface FieldChanges<T> {
+  before: Partial<T>;
+  after: Partial<T>;
 }
 
 /** Groups and habilitations are the Caf's to create only when it manages them (convention art. 9.1, contrat art. 2.2.1). */

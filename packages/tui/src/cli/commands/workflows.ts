@@ -68,12 +68,15 @@ async function twoStep<T>(
   describe: (result: T, dryRun: boolean, reason: string | undefined) => string,
   question: string,
   reason: 'asked' | 'defaulted' = 'asked',
+  nothingToDo: (preview: T) => boolean = () => false,
 ): Promise<CommandResult> {
   const given = stringOption(options.reason);
   const finalReason = await context.reasonRule(given, options['dry-run'] === true, reason === 'defaulted');
   const client = await context.client({ write: true });
   const preview = await run(client, { dryRun: true, ...(given === undefined ? {} : { reason: given }) });
   if (options['dry-run'] === true) return { json: preview, text: () => `${describe(preview, true, given)}\n(simulation : rien n’a été modifié)` };
+  // The real run would change nothing either: no question, no write, no trace.
+  if (nothingToDo(preview)) return { json: preview, text: () => describe(preview, false, given) };
   if (!context.options.json) process.stderr.write(`${describe(preview, true, given)}\n`);
   const final = await finalReason();
   await context.approve(question);
@@ -368,10 +371,24 @@ async function fileAndFlags(options: CommandInput['options'], flags: Record<stri
 const FILE_OPTION = { type: 'string' as const, value: 'FICHIER', description: 'les champs en JSON (- : l’entrée standard)' };
 const FIELDS_OPTION = { type: 'string' as const, value: 'JSON', description: 'ou les champs en JSON sur la ligne de commande' };
 
+/** What an edit changes, field by field (rules.md: a dry run says exactly what would change); or that it changes nothing. */
 function describeEdit(what: string) {
-  return (result: { traceId: number | null }, dryRun: boolean) =>
-    `${dryRun ? 'Modifierait' : 'Modifié'} : ${what}${result.traceId === null ? '' : ` (trace n° ${result.traceId})`}`;
+  const shown = (value: unknown) => (value === null ? '—' : typeof value === 'string' ? `« ${value} »` : JSON.stringify(value));
+  return (result: EditResult, dryRun: boolean) => {
+    const fields = Object.keys(result.changes.after);
+    if (fields.length === 0) return `Rien à modifier : ${escapeForTerminal(what)} est déjà ainsi.`;
+    const list = fields.map((field) => `${field} : ${shown(result.changes.before[field])} → ${shown(result.changes.after[field])}`).join(' ; ');
+    return escapeForTerminal(`${dryRun ? 'Modifierait' : 'Modifié'} : ${what} — ${list}${result.traceId === null ? '' : ` (trace n° ${result.traceId})`}`);
+  };
 }
+
+interface EditResult {
+  changes: { before: Record<string, unknown>; after: Record<string, unknown> };
+  traceId: number | null;
+}
+
+/** An edit whose dry run changes nothing is not asked about nor run. */
+const changesNothing = (result: EditResult) => Object.keys(result.changes.after).length === 0;
 
 export const partnerAddCommand: Command = {
   name: 'partner add',
@@ -421,6 +438,8 @@ export const partnerEditCommand: Command = {
       (client, settings) => client.partners.edit(partnerId, { ...changes, ...settings }),
       describeEdit(partnerId),
       `Modifier ${partnerId} ?`,
+      'asked',
+      changesNothing,
     );
   },
 };
@@ -448,6 +467,8 @@ export const conventionEditCommand: Command = {
       (client, settings) => client.conventions.edit(partnerId, { ...changes, ...settings }),
       describeEdit(`convention de ${partnerId}`),
       `Modifier la convention de ${partnerId} ?`,
+      'asked',
+      changesNothing,
     );
   },
 };
@@ -486,6 +507,8 @@ export const userEditCommand: Command = {
       (client, settings) => client.users.edit(userId, { ...changes, ...settings }),
       describeEdit(userId),
       `Modifier ${userId} ?`,
+      'asked',
+      changesNothing,
     );
   },
 };
@@ -515,6 +538,8 @@ export const groupEditCommand: Command = {
       (client, settings) => client.groups.edit(groupId, { ...changes, ...settings }),
       describeEdit(groupId),
       `Modifier ${groupId} ?`,
+      'asked',
+      changesNothing,
     );
   },
 };
