@@ -190,6 +190,19 @@ describe('spreadsheets as French Excel and LibreOffice open them', () => {
     }
   });
 
+  it('records an avenant file’s effective date, and refuses a field it does not know rather than dropping it', () => {
+    const actor = { CAFSUP_ACTOR: 'Camille Roux <camille.roux@caf78.fr>' };
+    const file = join(sandbox.dir, 'avenant-effet.json');
+    const changes = [{ type: 'note', text: 'Nouvelle adresse du centre de services' }];
+    writeFileSync(file, JSON.stringify({ title: 'Avenant : adresse', effectiveAt: '2027-01-01', changes }));
+    const created = sandbox.run(['avenant', 'add', 'p1', '--file', file, '--yes', '--json'], { env: actor });
+    expect(created.status, created.stderr).toBe(0);
+    expect(JSON.parse(created.stdout).avenant).toMatchObject({ title: 'Avenant : adresse', effectiveAt: '2027-01-01' });
+    writeFileSync(file, JSON.stringify({ title: 'Avenant : adresse', effetLe: '2027-01-01', changes }));
+    const unknown = sandbox.run(['avenant', 'add', 'p1', '--file', file, '--yes'], { env: actor });
+    expect([unknown.status, unknown.stderr]).toEqual([5, expect.stringContaining('effetLe')]);
+  });
+
   it('says in French where JSON given to a command stops being JSON, line and column, exit 5', () => {
     const changes = join(sandbox.dir, 'modifications.json');
     writeFileSync(changes, '[\n  { "type": "note" "text": "Adresse" }\n]');
@@ -197,11 +210,11 @@ describe('spreadsheets as French Excel and LibreOffice open them', () => {
     for (const [args, said] of [
       [['api', 'partners.list', '--input', '{"limit": 5,}'], 'JSON invalide dans --input, ligne 1, colonne 13 : nom de champ entre guillemets attendu.'],
       [
-        ['request', 'add', 'amp', '--kind', 'habilitation', '--form', '{"name": "Jean"', '--yes'],
+        ['request', 'add', 'p1', '--kind', 'habilitation', '--form', '{"name": "Jean"', '--yes'],
         'JSON invalide dans --form, ligne 1, colonne 16 : « , » ou « } » attendu.',
       ],
       [
-        ['avenant', 'add', 'amp', '--file', changes, '--title', 'Avenant : adresse', '--yes'],
+        ['avenant', 'add', 'p1', '--file', changes, '--title', 'Avenant : adresse', '--yes'],
         `JSON invalide dans ${changes}, ligne 2, colonne 20 : « , » ou « } » attendu.`,
       ],
     ] as const) {

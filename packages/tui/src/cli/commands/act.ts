@@ -168,14 +168,20 @@ export const avenantAddCommand: Command = {
   example: 'cafsup avenant add amp --file t13-25.json --title "Avenant 2 : T13 porté à 25" --yes',
   positionals: { min: 1, max: 1, names: 'PARTENAIRE' },
   options: {
-    file: { type: 'string', value: 'FICHIER', description: 'JSON : { "title", "changes": [...] } ou le tableau des modifications' },
+    file: {
+      type: 'string',
+      value: 'FICHIER',
+      description: 'JSON : { "title", "changes": [...], "effectiveAt" } ou le tableau des modifications',
+    },
     title: { type: 'string', value: 'TITRE', description: 'titre de l’avenant' },
     reason: { type: 'string', value: 'MOTIF', description: 'motif (défaut : le titre)' },
     'dry-run': ACTION_OPTIONS['dry-run']!,
   },
   async run(context, { positionals, options }) {
     const partnerId = positionals[0]!;
-    let draft: { title?: string; changes?: unknown };
+    // The file's fields go to the operation as they are (effectiveAt, signatures…): its schema
+    // refuses one it does not know, rather than this command dropping it without a word.
+    let draft: { title?: string; changes?: unknown; [field: string]: unknown };
     const file = stringOption(options.file);
     if (file !== undefined) {
       let text: string;
@@ -195,6 +201,7 @@ export const avenantAddCommand: Command = {
     if (title === undefined) throw new UsageError('Titre obligatoire : --title « Avenant N : … ».');
     const client = await context.client({ write: true });
     const request = {
+      ...(draft as Record<string, never>),
       title,
       changes: draft.changes as never,
       ...(stringOption(options.reason) === undefined ? {} : { reason: stringOption(options.reason)! }),
