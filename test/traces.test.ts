@@ -58,11 +58,17 @@ describe('traces.verify', () => {
       `DELETE FROM traces WHERE id <= 2; INSERT OR REPLACE INTO meta (key, value) SELECT 'trace_anchor', json_object('firstId', 3, 'prevHash', prev_hash) FROM traces WHERE id = 3`,
       1,
     ],
+    // The recorded head: removed, rolled back (the traces after it vouched for by nothing), or of another hash.
+    ['a removed head', `DELETE FROM meta WHERE key = 'trace_head'`, 1],
+    ['a head rolled back', `UPDATE meta SET value = (SELECT json_object('id', id, 'hash', hash) FROM traces WHERE id = 5) WHERE key = 'trace_head'`, 6],
+    ['a head of another hash', `UPDATE meta SET value = json_object('id', 7, 'hash', '${'c'.repeat(64)}') WHERE key = 'trace_head'`, 7],
   ])('names the first broken trace after %s', async (_label, sql, firstBrokenId) => {
     tamper(sql);
     const result = await test.client.traces.verify();
     expect(result.ok).toBe(false);
     expect(result.firstBrokenId).toBe(firstBrokenId);
+    // « N traces intègres avant elle »: those before the first broken one.
+    expect(result.checked).toBe(firstBrokenId - 1);
   });
 
   it('keeps naming the break after later writes', async () => {

@@ -237,10 +237,13 @@ async function verifyChain(db: Sql, today: CalendarDate): Promise<TraceVerificat
     expectedId += 1;
   }
   const lastId = expectedId - 1;
-  if (lastId !== head.id || previousHash !== head.hash) {
-    const first = Math.min(lastId + 1, head.id);
-    return broken(checked, first, lastId < head.id ? `traces manquantes à partir du n° ${lastId + 1}` : `tête de chaîne incohérente au n° ${first}`);
+  if (lastId < head.id) return broken(checked, lastId + 1, `traces manquantes à partir du n° ${lastId + 1}`);
+  if (lastId > head.id) {
+    // The recorded head stops short (rolled back or removed): the traces after it are vouched for by nothing.
+    const first = Math.max(head.id + 1, anchor.firstId);
+    return broken(first - anchor.firstId, first, `tête de chaîne enregistrée au n° ${head.id}, en deçà de la dernière trace, n° ${lastId}`);
   }
+  if (previousHash !== head.hash) return broken(checked - 1, lastId, `tête de chaîne incohérente : son empreinte n’est pas celle de la trace n° ${lastId}`);
   if (!anchorJustified) return broken(checked, anchor.firstId, `début de chaîne au n° ${anchor.firstId} sans purge enregistrée qui l’explique`);
   return { ok: true, checked, firstBrokenId: null, head, problem: null };
 }
