@@ -279,6 +279,11 @@ describe('lists for people and for programs', () => {
     const habilitation = sandbox.run(['suspend', '--habilitation', 'amp-h0O21', '--reason', 'Quota T13 dépassé', '--yes'], { env: ACTOR_ENV });
     expect(habilitation.status).toBe(3);
     expect(habilitation.stderr).toContain('« amp-h0021 »');
+    // A group is offered groups; a form's number that does not exist, not its partner's id.
+    const group = sandbox.run(['group', 'edit', 'amp-g02', '--name', 'Accueil', '--reason', 'Nom corrigé', '--yes'], { env: ACTOR_ENV });
+    expect([group.status, group.stderr]).toEqual([3, expect.stringContaining('Groupe introuvable : amp-g02. Vouliez-vous dire « amp-g01 » ?')]);
+    const request = sandbox.run(['request', 'show', 'bavans', '9']);
+    expect([request.status, request.stderr]).toEqual([3, 'Demande n° 9 introuvable pour bavans.\n']);
   });
 
   it('writes the review kit as a workbook: one row per held habilitation, « à conserver » and « motif » left blank', () => {

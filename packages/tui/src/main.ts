@@ -160,12 +160,14 @@ async function print(command: Command, result: CommandResult, context: Context, 
   if (text !== '') process.stdout.write(`${text}\n`);
 }
 
-/** A missing id, with the closest partner, user or habilitation ids of the store (« vouliez-vous dire »). */
+/** A missing id, with the closest partner, user, group or habilitation ids of the store (« vouliez-vous dire »). */
 async function withSuggestion(context: Context, error: unknown): Promise<unknown> {
   const client = context.openedClient;
   if (!(error instanceof CafsupError) || error.code !== 'NOT_FOUND' || client === null) return error;
   const missing = (error.details as { ids?: unknown }).ids;
   if (!Array.isArray(missing) || missing.length === 0 || typeof missing[0] !== 'string') return error;
+  // A numbered record of a partner (« bavans#9 »: a form, an avenant, a question): its partner exists, its number does not.
+  if (missing[0].includes('#')) return error;
   try {
     const partners: string[] = [];
     for await (const partner of client.partners.iterate({ limit: 500 })) partners.push(partner.id);
@@ -175,6 +177,7 @@ async function withSuggestion(context: Context, error: unknown): Promise<unknown
     const owner = partners.filter((id) => wanted.startsWith(`${id}-`)).sort((a, b) => b.length - a.length)[0];
     if (owner !== undefined) {
       for await (const user of client.users.iterate({ partnerId: owner })) candidates.push(user.id);
+      for await (const group of client.groups.iterate({ partnerId: owner })) candidates.push(group.id);
       for await (const habilitation of client.habilitations.iterate({ partnerId: owner })) candidates.push(habilitation.id);
     }
     const hint = suggest(wanted, candidates);
