@@ -161,6 +161,10 @@ describe('requests: the paper forms (workflows.md, section 1)', () => {
     const delegated = await refusal(client.requests.apply('amp', 1, { reason: 'Demande de la Métropole' }));
     expect(delegated.details).toMatchObject({ refusal: { rule: 'DELEGATED_MODE', article: 'convention, art. 9.1' } });
     expect(delegated.message).toMatch(/^Refusé : Partenaire en mode délégué : .* la demande reste enregistrée\. [^.]/);
+    // A temporary mission already over when the form is applied: nothing is created.
+    await client.requests.add('bavans', { ...T4_REQUEST, form: { ...T4_REQUEST.form, endsAt: '2026-11-01' } });
+    const lapsed = await refusal(client.requests.apply('bavans', 5, { reason: 'Demande du maire' }));
+    expect([lapsed.code, lapsed.message]).toEqual(['VALIDATION', expect.stringContaining('Date de fin du 1er novembre 2026 déjà passée')]);
   });
 
   it('applies a deletion with « perte ou vol »: password change forced first, revoked, out of its groups, disabled, incident recorded', async () => {
@@ -254,6 +258,11 @@ describe('direct records by a supervisor (workflows.md, section 1)', () => {
     expect(lucie.user).toMatchObject({ id: 'bavans-u004', role: 'user', status: 'active', createdAt: NOW });
     const group = await client.groups.create('bavans', { name: 'Accueil', memberIds: ['bavans-u004', 'bavans-u002'], reason: 'Groupe de l’accueil' });
     expect(group.group).toEqual({ id: 'bavans-g01', partnerId: 'bavans', name: 'Accueil', memberIds: ['bavans-u004', 'bavans-u002'] });
+    // An end already past is refused before anything is written; today is still ahead.
+    const head = await client.traces.head();
+    const lapsed = await refusal(client.habilitations.create('bavans', { userId: 'bavans-u004', profile: 'T1', endsAt: '2026-11-21', reason: 'Remplacement' }));
+    expect([lapsed.code, lapsed.message]).toEqual(['VALIDATION', expect.stringContaining('Date de fin du 21 novembre 2026 déjà passée')]);
+    expect(await client.traces.head()).toEqual(head);
     const granted = await client.habilitations.create('bavans', { groupId: 'bavans-g01', profile: 'T1', reason: 'Accueil social' });
     expect(granted.habilitation).toMatchObject({ id: 'bavans-h0005', groupId: 'bavans-g01', profile: 'T1', status: 'active' });
     // T1: 3 places; the agent already held one, the group adds Lucie only.

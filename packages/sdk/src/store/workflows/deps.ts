@@ -5,6 +5,7 @@ import {
   indexQuotas,
   isGenericMailbox,
   isProfileEligible,
+  longFrenchDate,
   normaliseEmail,
   quotaKey,
   ruleRefusal,
@@ -81,6 +82,17 @@ export async function trace(deps: WorkflowDeps, actor: Actor, at: string, dryRun
  */
 export function stepOptions(reason: string, dryRun: boolean): ActionOptions {
   return dryRun ? { dryRun: true } : { reason };
+}
+
+/**
+ * A habilitation may not be granted to end on a day already past: it would be held out of its
+ * term from its first day (rule 4). The end may be today (it lapses tonight).
+ */
+export function requireEndAhead(endsAt: CalendarDate | null | undefined, today: CalendarDate, path: string): void {
+  if (endsAt === null || endsAt === undefined || endsAt >= today) return;
+  throw new CafsupError('VALIDATION', `Date de fin du ${longFrenchDate(endsAt)} déjà passée (nous sommes le ${longFrenchDate(today)}) : rien n’a été créé.`, {
+    problems: [{ path, message: 'date de fin déjà passée' }],
+  });
 }
 
 /** What a new habilitation would be given (a request or a supervisor's direct record). */

@@ -41,7 +41,7 @@ import {
   userValues,
 } from '../../dataset/rows.js';
 import type { PartnerScope } from '../audit.js';
-import { grantRefusal, nextId, refused, requirePartner, trace, type WorkflowDeps } from './deps.js';
+import { grantRefusal, nextId, refused, requireEndAhead, requirePartner, trace, type WorkflowDeps } from './deps.js';
 
 export interface UserKeyRow {
   key: number;
@@ -247,6 +247,7 @@ export class Records {
     return this.deps.actions.transact(dryRun, async () => {
       const now = this.deps.clock();
       const partner = await requireCentralised(this.deps, partnerId, now.today, 'une habilitation');
+      requireEndAhead(input.endsAt, now.today, 'endsAt');
       const user = input.userId === undefined ? undefined : await this.requireUserOf(partnerId, input.userId, 'userId');
       if (user?.status === 'disabled') throw new CafsupError('CONFLICT', `L’utilisateur ${user.id} est désactivé.`, { ids: [user.id] });
       if (input.groupId !== undefined) {

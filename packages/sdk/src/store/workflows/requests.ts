@@ -20,7 +20,7 @@ import {
   type RequestStatus,
   type Terms,
 } from '@cafsup/shared';
-import { grantRefusal, nextId, nextNumber, refused, requirePartner, stepOptions, trace, type WorkflowDeps } from './deps.js';
+import { grantRefusal, nextId, nextNumber, refused, requireEndAhead, requirePartner, stepOptions, trace, type WorkflowDeps } from './deps.js';
 import { newHabilitation, newUser, type Records, type UserKeyRow } from './records.js';
 import type { Questions } from './breaches.js';
 
@@ -272,6 +272,7 @@ export class Requests {
         ? await this.records.requireUserOf(partnerId, form.userId, 'form.userId')
         : await this.records.userByEmail(partnerId, normaliseEmail(form.email));
     if (existing?.status === 'disabled') throw new CafsupError('CONFLICT', `L’utilisateur ${existing.id} est désactivé.`, { ids: [existing.id] });
+    requireEndAhead(form.endsAt, now.today, 'form.endsAt');
     const refusal = await grantRefusal(this.deps, partner, now.today, {
       service: form.service,
       profile: form.profile,
