@@ -178,6 +178,15 @@ describe('requests: the paper forms (workflows.md, section 1)', () => {
       form: { people: [{ name: 'Agent 31', email: (await client.users.get('amp-u031')).email }], lossOrTheft: true, departedAt: '2026-11-02' },
     });
     expect((await client.requests.get('amp', 1)).reportDelayDays).toBe(19);
+    // A form naming another partner's account by its id is refused as it is recorded, nothing written.
+    const elsewhere = await refusal(
+      client.requests.add('bavans', {
+        kind: 'deletion',
+        form: { people: [{ name: 'Agent 31', email: 'agent31@amp.fr', userId: 'amp-u031' }], lossOrTheft: false },
+      }),
+    );
+    expect([elsewhere.code, elsewhere.message]).toEqual(['NOT_FOUND', 'Utilisateur introuvable chez bavans : amp-u031.']);
+    expect(await client.requests.list('bavans')).toEqual([]);
     // Its dry run needs no reason (rules.md), shows the same changes, and writes nothing.
     const head = await client.traces.head();
     const preview = await client.requests.apply('amp', 1, { dryRun: true });

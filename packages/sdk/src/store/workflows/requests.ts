@@ -91,6 +91,13 @@ export class Requests {
           problems: [{ path: 'receivedAt', message: 'date dans le futur' }],
         });
       }
+      // An account a form names by its id is one of this partner's: else the register would keep
+      // another partner's (or another Caf's) id, refused only when the form is applied.
+      const form = input.form as { userId?: string; people?: { userId?: string }[] };
+      if (form.userId !== undefined) await this.records.requireUserOf(partnerId, form.userId, 'form.userId');
+      for (const [index, person] of (form.people ?? []).entries()) {
+        if (person.userId !== undefined) await this.records.requireUserOf(partnerId, person.userId, `form.people[${index}].userId`);
+      }
       const number = await nextNumber(this.deps.db, 'requests', partnerId);
       const record = { partnerId, number, kind: input.kind, receivedAt, signatory: input.signatory ?? null, form: input.form };
       const [traceId] = await trace(this.deps, actor, now.at, dryRun, [
