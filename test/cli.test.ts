@@ -262,7 +262,7 @@ describe('cafsup refusals and exit codes', () => {
     expect(preview.changed.map((change: { id: string; after: { status: string } }) => [change.id, change.after.status])).toEqual([['p1-h1', 'revoked']]);
     // An edit's preview says what it would change; given as it is, an edit changes nothing and asks nothing.
     const edit = sandbox.run(['partner', 'edit', 'p1', '--address', '3 rue Neuve', '--dry-run'], { env: ACTOR_ENV });
-    expect([edit.status, edit.stdout], edit.stderr).toEqual([0, expect.stringContaining('Modifierait : p1 — address : — → « 3 rue Neuve »')]);
+    expect([edit.status, edit.stdout], edit.stderr).toEqual([0, expect.stringContaining('Modifierait : p1\n  Adresse : (vide) → 3 rue Neuve\n')]);
     const { name } = sandbox.json<{ name: string }>(['partner', 'p1']);
     const same = sandbox.run(['partner', 'edit', 'p1', '--name', name, '--reason', 'Nom vérifié'], { env: ACTOR_ENV });
     expect([same.status, same.stdout], same.stderr).toEqual([0, 'Rien à modifier : p1 est déjà ainsi.\n']);

@@ -14,6 +14,7 @@ import {
   LAST_YEAR,
 } from '@cafsup/shared';
 import type { Answers, Question } from './avenant-form.js';
+import { frenchDate } from './format.js';
 import { dateCheck } from './request-form.js';
 
 /**
@@ -202,4 +203,28 @@ export function subscriptionsFrom(answer: string | undefined): { service: string
     return { profile: profile!.toUpperCase(), maxUsers: Number(places) };
   });
   return quotas.length === 0 ? [] : [{ service: CDAP_SERVICE, quotas }];
+}
+
+/** A field's value as a supervisor reads it: its French word, a date as 22/11/2026, « (vide) ». */
+function shownValue(field: RecordField | undefined, value: unknown): string {
+  if (value === null || value === undefined) return '(vide)';
+  if (Array.isArray(value) && value.every((item) => typeof item === 'string')) return value.join(', ') || '(aucun)';
+  if (typeof value === 'boolean') return value ? 'oui' : 'non';
+  if (typeof value !== 'string') return JSON.stringify(value);
+  const choice = field?.choices?.find((candidate) => candidate.value === value);
+  if (choice !== undefined) return choice.label;
+  return field?.type === 'date' ? frenchDate(value) : value;
+}
+
+/**
+ * What an edit changes (the SDK's `changes`), one line per field, « Rôle : utilisateur →
+ * gestionnaire d’habilitations »: the interface's dialogs and the CLI say it alike. A field the
+ * form does not ask (a convention's subscriptions, from a file) is named by its key.
+ */
+export function changeLines(fields: readonly RecordField[], changes: { before: Record<string, unknown>; after: Record<string, unknown> }): string[] {
+  return Object.keys(changes.after).map((key) => {
+    const field = fields.find((candidate) => candidate.key === key);
+    const label = field === undefined ? key : field.label.replace(/ \(.*\)$/, '');
+    return `${label} : ${shownValue(field, changes.before[key])} → ${shownValue(field, changes.after[key])}`;
+  });
 }

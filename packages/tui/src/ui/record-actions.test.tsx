@@ -50,8 +50,8 @@ describe('the records the Caf writes without a form (workflows.md §1) and incid
     // The name and the e-mail are offered as they are: Entrée keeps them; « - » empties the département.
     await app.press('m', KEYS.enter, KEYS.enter, ...'Agent d’accueil', KEYS.enter, KEYS.enter, '-', KEYS.enter, KEYS.enter);
     const preview = await app.waitFor('Motif (obligatoire');
-    expect(preview).toContain('Fonction : Agent d’accueil');
-    expect(preview).toContain('Département : (vide)');
+    expect(preview).toContain('Fonction : (vide) → Agent d’accueil');
+    expect(preview).toContain('Département : 25 → (vide)');
     expect(preview).not.toContain('Prénom et NOM :');
     await confirm('Fonction transmise par le maire');
     expect(await client.users.get(user.id)).toMatchObject({ name: 'Lucie Perrin', function: 'Agent d’accueil', departement: null });
@@ -104,7 +104,7 @@ describe('the records the Caf writes without a form (workflows.md §1) and incid
     expect(group).toMatchObject({ name: 'Accueil', memberIds: ['bavans-u001', 'bavans-u002'] });
     await app.waitFor((frame) => !frame.includes('✓ Fait'));
     await app.press('M', KEYS.enter, ...'bavans-u002', KEYS.enter);
-    expect(await app.waitFor('Motif (obligatoire')).toContain('Membres : bavans-u002');
+    expect(await app.waitFor('Motif (obligatoire')).toContain('Membres : bavans-u001, bavans-u002 → bavans-u002');
     await confirm('Départ de l’accueil');
     expect(await client.groups.get(group!.id)).toMatchObject({ name: 'Accueil', memberIds: ['bavans-u002'] });
 
@@ -119,7 +119,7 @@ describe('the records the Caf writes without a form (workflows.md §1) and incid
     await app.press('M');
     await app.waitFor('Quel groupe ?');
     await app.press(KEYS.down, KEYS.enter, ...'Instruction RSA', KEYS.enter, ...'bavans-u001', KEYS.enter);
-    expect(await app.waitFor('Motif (obligatoire')).toContain('Nom du groupe : Instruction RSA');
+    expect(await app.waitFor('Motif (obligatoire')).toContain('Nom du groupe : Instruction → Instruction RSA');
     await confirm('Groupe renommé');
     const groups = (await client.groups.list({ partnerId: 'bavans' })).items;
     expect(groups.map((row) => [row.name, row.memberIds])).toEqual([
@@ -133,12 +133,14 @@ describe('the records the Caf writes without a form (workflows.md §1) and incid
     await app.waitFor('Convention n° GC 130');
     // The address comes as one paste.
     await app.press('i', KEYS.enter, KEYS.enter, KEYS.enter, KEYS.enter, '2 place de la Mairie, 25550 Bavans', KEYS.enter);
-    expect(await app.waitFor('Motif (obligatoire')).toContain('Adresse : 2 place de la Mairie, 25550 Bavans');
+    expect((await app.waitFor('Motif (obligatoire')).replace(/[│\s]+/g, ' ')).toContain(
+      'Adresse : 1 rue des Fleurs, 25550 Bavans → 2 place de la Mairie, 25550 Bavans',
+    );
     await confirm('Adresse corrigée');
     await app.press(' ');
     await app.waitFor((frame) => !frame.includes('✓ Fait'));
     await app.press('c', KEYS.enter, ...'2017-07-21', KEYS.enter, KEYS.enter, KEYS.enter, KEYS.enter);
-    expect(await app.waitFor('Motif (obligatoire')).toContain('Signée le : 2017-07-21');
+    expect(await app.waitFor('Motif (obligatoire')).toContain('→ 21/07/2017');
     await confirm('Date de signature corrigée');
     const detail = await client.partners.get('bavans');
     expect(detail).toMatchObject({ name: 'Mairie de Bavans', address: '2 place de la Mairie, 25550 Bavans' });
@@ -186,11 +188,19 @@ describe('the records the Caf writes without a form (workflows.md §1) and incid
     await command('utilisateur-modifier bavans-u002');
     await app.press(KEYS.enter, 'prenom.nom@bavans.fr', KEYS.enter, KEYS.enter, KEYS.enter, KEYS.enter, KEYS.enter);
     const preview = await app.waitFor('Motif (obligatoire');
-    expect(preview).toContain('Adresse mél personnelle et individuelle : prenom.nom@bavans.fr');
+    expect(preview.replace(/[│\s]+/g, ' ')).toContain('→ prenom.nom@bavans.fr');
     expect(preview).not.toContain('Rôle');
     const before = await client.users.get('bavans-u002');
     await confirm('Adresse personnelle transmise');
     expect(await client.users.get('bavans-u002')).toEqual({ ...before, email: 'prenom.nom@bavans.fr' });
+
+    // Typed again as it now is: the store says nothing changes, so nothing is asked nor written.
+    const head = await client.traces.head();
+    await app.press(' ');
+    await command('utilisateur-modifier bavans-u002');
+    await app.press(KEYS.enter, 'prenom.nom@bavans.fr', KEYS.enter, KEYS.enter, KEYS.enter, KEYS.enter, KEYS.enter);
+    expect(await app.waitFor('Rien à modifier')).toContain('Aucun champ changé.');
+    expect(await client.traces.head()).toEqual(head);
   });
 
   it('records an incident (I) with its opening time, its answer due within the desk’s working days', async () => {

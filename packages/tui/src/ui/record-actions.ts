@@ -9,13 +9,13 @@ import {
   PARTNER_FIELDS,
   QUOTAS_QUESTION,
   USER_FIELDS,
+  changeLines,
   changesFrom,
   createQuestions,
   editQuestions,
   recordFrom,
   subscriptionsFrom,
   type CurrentValues,
-  type FieldValue,
   type RecordField,
 } from '../record-forms.js';
 import { PREVIEW_REASON, type ActionPlan } from './actions.js';
@@ -28,24 +28,14 @@ import { title, traceIdsOf } from './workflow-actions.js';
 
 const reasonOf = (reason: string | undefined) => reason ?? PREVIEW_REASON;
 const say = escapeForTerminal;
-
-/** The changes of an edit in words, one line per field; none means nothing to write. */
-function changeLines(fields: RecordField[], changes: Record<string, FieldValue>): string[] {
-  return fields.flatMap((field) => {
-    if (!(field.key in changes)) return [];
-    const value = changes[field.key]!;
-    const shown =
-      value === null ? '(vide)' : Array.isArray(value) ? value.join(', ') || '(aucun)' : typeof value === 'boolean' ? (value ? 'oui' : 'non') : value;
-    return [`  ${field.label.replace(/ \(.*\)$/, '')} : ${say(shown)}`];
-  });
-}
+const UNCHANGED = 'Aucun champ changé.';
 
 /** An edit: its questions with the current values, the changes it makes, and the SDK call. */
 function editPlan(
   heading: string,
   fields: RecordField[],
   current: CurrentValues | undefined,
-  edit: (client: CafsupClient, changes: Record<string, unknown>) => Promise<{ traceId: number | null }>,
+  edit: (client: CafsupClient, changes: Record<string, unknown>) => Promise<{ traceId: number | null; changes: { before: object; after: object } }>,
 ): ActionPlan {
   return {
     title: heading,
@@ -53,9 +43,11 @@ function editPlan(
     reasonRequired: true,
     async run(client, answers, { reason, dryRun }) {
       const changes = changesFrom(fields, answers, current);
-      const lines = changeLines(fields, changes);
-      if (lines.length === 0) return { lines: ['Aucun champ changé.'], traceIds: [], nothing: true };
+      if (Object.keys(changes).length === 0) return { lines: [UNCHANGED], traceIds: [], nothing: true };
+      // What changes is the store's answer: a value typed as it already is changes nothing.
       const result = await edit(client, { ...changes, reason: reasonOf(reason), dryRun });
+      const lines = changeLines(fields, result.changes as { before: Record<string, unknown>; after: Record<string, unknown> }).map((line) => `  ${say(line)}`);
+      if (lines.length === 0) return { lines: [UNCHANGED], traceIds: [], nothing: true };
       return { lines: [`${dryRun ? 'Modifierait' : 'Modifié'} :`, ...lines], traceIds: traceIdsOf(result.traceId), nothing: false };
     },
   };

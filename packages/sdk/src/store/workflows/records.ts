@@ -68,6 +68,7 @@ export class Records {
     if (user === undefined || user.partner_id !== partnerId) {
       throw new CafsupError('NOT_FOUND', `Utilisateur introuvable chez ${partnerId} : ${id}.`, {
         ids: [id],
+        partnerId,
         problems: [{ path, message: 'utilisateur introuvable chez ce partenaire' }],
       });
     }
@@ -434,10 +435,15 @@ export class Records {
 function merged<T extends object>(current: T, changes: Record<string, unknown>): { next: T; changes: FieldChanges<T>; same: boolean } {
   const given = Object.entries(changes).filter(([key, value]) => value !== undefined && key !== 'reason' && key !== 'dryRun');
   const was = (key: string) => (current as Record<string, unknown>)[key] ?? null;
-  const changing = given.filter(([key, value]) => canonicalJson(value) !== canonicalJson(was(key)));
+  const changing = given.filter(([key, value]) => comparable(value) !== comparable(was(key)));
   const before = Object.fromEntries(changing.map(([key]) => [key, was(key)])) as Partial<T>;
   const after = Object.fromEntries(changing) as Partial<T>;
   return { next: { ...current, ...Object.fromEntries(given) }, changes: { before, after }, same: changing.length === 0 };
+}
+
+/** A value as an edit compares it: a list of ids or codes (members, départements, missions) is a set, its order no change. */
+function comparable(value: unknown): string {
+  return canonicalJson(Array.isArray(value) && value.every((item) => typeof item === 'string') ? [...value].sort() : value);
 }
 
 /** What an edit changes (or would, in a dry run): each field before and after; empty when nothing. */

@@ -27,6 +27,7 @@ import { checkOutputFile, writeFileAtomically } from '../files.js';
 import { listTable, type RowSpec } from '../output.js';
 import { readReturnedSheetFile, sheetRecordFields, sheetRevocationReason } from '../../returned-sheet.js';
 import { followRequestForm, requestFormFrom, requestFormQuestions } from '../../request-form.js';
+import { CONVENTION_FIELDS, GROUP_FIELDS, PARTNER_FIELDS, USER_FIELDS, changeLines, type RecordField } from '../../record-forms.js';
 import { askQuestions } from '../ask.js';
 import {
   describeChanges,
@@ -76,7 +77,7 @@ async function twoStep<T>(
   const preview = await run(client, { dryRun: true, ...(given === undefined ? {} : { reason: given }) });
   if (options['dry-run'] === true) return { json: preview, text: () => `${describe(preview, true, given)}\n(simulation : rien n’a été modifié)` };
   // The real run would change nothing either: no question, no write, no trace.
-  if (nothingToDo(preview)) return { json: preview, text: () => describe(preview, false, given) };
+  if (nothingToDo(preview)) return { json: { ...(preview as object), dryRun: false }, text: () => describe(preview, false, given) };
   if (!context.options.json) process.stderr.write(`${describe(preview, true, given)}\n`);
   const final = await finalReason();
   await context.approve(question);
@@ -89,9 +90,9 @@ async function readJson(file: string): Promise<unknown> {
   try {
     text = file === '-' ? await new Response(process.stdin as unknown as ReadableStream).text() : await readFile(file, 'utf8');
   } catch (error) {
-    throw new CafsupError('VALIDATION', `Fichier illisible : ${file} (${(error as Error).message}).`);
+    throw new CafsupError('VALIDATION', `Fichier illisible : ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`);
   }
-  return parseJsonInput(text, file);
+  return parseJsonInput(text, file === '-' ? 'l’entrée standard' : file);
 }
 
 /** The form's fields asked one by one, with the paper form's French labels (the interface's questions). */
@@ -372,13 +373,12 @@ const FILE_OPTION = { type: 'string' as const, value: 'FICHIER', description: 'l
 const FIELDS_OPTION = { type: 'string' as const, value: 'JSON', description: 'ou les champs en JSON sur la ligne de commande' };
 
 /** What an edit changes, field by field (rules.md: a dry run says exactly what would change); or that it changes nothing. */
-function describeEdit(what: string) {
-  const shown = (value: unknown) => (value === null ? '—' : typeof value === 'string' ? `« ${value} »` : JSON.stringify(value));
+function describeEdit(what: string, fields: readonly RecordField[]) {
   return (result: EditResult, dryRun: boolean) => {
-    const fields = Object.keys(result.changes.after);
-    if (fields.length === 0) return `Rien à modifier : ${escapeForTerminal(what)} est déjà ainsi.`;
-    const list = fields.map((field) => `${field} : ${shown(result.changes.before[field])} → ${shown(result.changes.after[field])}`).join(' ; ');
-    return escapeForTerminal(`${dryRun ? 'Modifierait' : 'Modifié'} : ${what} — ${list}${result.traceId === null ? '' : ` (trace n° ${result.traceId})`}`);
+    const lines = changeLines(fields, result.changes);
+    if (lines.length === 0) return `Rien à modifier : ${escapeForTerminal(what)} est déjà ainsi.`;
+    const done = `${dryRun ? 'Modifierait' : 'Modifié'} : ${escapeForTerminal(what)}${result.traceId === null ? '' : ` (trace n° ${result.traceId})`}`;
+    return [done, ...lines.map((line) => `  ${escapeForTerminal(line)}`)].join('\n');
   };
 }
 
@@ -436,7 +436,7 @@ export const partnerEditCommand: Command = {
       context,
       options,
       (client, settings) => client.partners.edit(partnerId, { ...changes, ...settings }),
-      describeEdit(partnerId),
+      describeEdit(partnerId, PARTNER_FIELDS),
       `Modifier ${partnerId} ?`,
       'asked',
       changesNothing,
@@ -465,7 +465,7 @@ export const conventionEditCommand: Command = {
       context,
       options,
       (client, settings) => client.conventions.edit(partnerId, { ...changes, ...settings }),
-      describeEdit(`convention de ${partnerId}`),
+      describeEdit(`la convention de ${partnerId}`, CONVENTION_FIELDS),
       `Modifier la convention de ${partnerId} ?`,
       'asked',
       changesNothing,
@@ -505,7 +505,7 @@ export const userEditCommand: Command = {
       context,
       options,
       (client, settings) => client.users.edit(userId, { ...changes, ...settings }),
-      describeEdit(userId),
+      describeEdit(userId, USER_FIELDS),
       `Modifier ${userId} ?`,
       'asked',
       changesNothing,
@@ -536,7 +536,7 @@ export const groupEditCommand: Command = {
       context,
       options,
       (client, settings) => client.groups.edit(groupId, { ...changes, ...settings }),
-      describeEdit(groupId),
+      describeEdit(groupId, GROUP_FIELDS),
       `Modifier ${groupId} ?`,
       'asked',
       changesNothing,
