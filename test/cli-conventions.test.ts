@@ -201,6 +201,15 @@ describe('spreadsheets as French Excel and LibreOffice open them', () => {
     writeFileSync(file, JSON.stringify({ title: 'Avenant : adresse', effetLe: '2027-01-01', changes }));
     const unknown = sandbox.run(['avenant', 'add', 'p1', '--file', file, '--yes'], { env: actor });
     expect([unknown.status, unknown.stderr]).toEqual([5, expect.stringContaining('effetLe')]);
+    // What the options say is not taken from the file; a file that is no object is said so.
+    for (const [content, said] of [
+      [{ title: 'Avenant : adresse', dryRun: true, changes }, '« dryRun » n’a pas sa place dans le fichier'],
+      [null, 'un objet JSON { "title", "changes", … } ou le tableau des modifications est attendu'],
+    ] as const) {
+      writeFileSync(file, JSON.stringify(content));
+      const refused = sandbox.run(['avenant', 'add', 'p1', '--file', file, '--yes'], { env: actor });
+      expect([refused.status, refused.stderr]).toEqual([5, expect.stringContaining(said)]);
+    }
   });
 
   it('says in French where JSON given to a command stops being JSON, line and column, exit 5', () => {
@@ -284,6 +293,13 @@ describe('lists for people and for programs', () => {
     expect([group.status, group.stderr]).toEqual([3, expect.stringContaining('Groupe introuvable : amp-g02. Vouliez-vous dire « amp-g01 » ?')]);
     const request = sandbox.run(['request', 'show', 'bavans', '9']);
     expect([request.status, request.stderr]).toEqual([3, 'Demande n° 9 introuvable pour bavans.\n']);
+    // Sought among one partner's accounts: another partner's are no suggestion.
+    const form = JSON.stringify({ people: [{ name: 'Agent 30', email: 'agent30@amp.fr', userId: 'amp-u030' }], lossOrTheft: false });
+    const elsewhere = sandbox.run(['request', 'add', 'bavans', '--kind', 'deletion', '--form', form, '--yes'], { env: ACTOR_ENV });
+    expect([elsewhere.status, elsewhere.stderr]).toEqual([
+      3,
+      'Utilisateur introuvable chez bavans : amp-u030.\n  form.people[0].userId : utilisateur introuvable chez ce partenaire\n',
+    ]);
   });
 
   it('writes the review kit as a workbook: one row per held habilitation, « à conserver » and « motif » left blank', () => {

@@ -62,6 +62,11 @@ describe('traces.verify', () => {
     ['a removed head', `DELETE FROM meta WHERE key = 'trace_head'`, 1],
     ['a head rolled back', `UPDATE meta SET value = (SELECT json_object('id', id, 'hash', hash) FROM traces WHERE id = 5) WHERE key = 'trace_head'`, 6],
     ['a head of another hash', `UPDATE meta SET value = json_object('id', 7, 'hash', '${'c'.repeat(64)}') WHERE key = 'trace_head'`, 7],
+    [
+      'no trace left, but a head of another hash',
+      `DELETE FROM traces; UPDATE meta SET value = json_object('id', 0, 'hash', '${'c'.repeat(64)}') WHERE key = 'trace_head'`,
+      1,
+    ],
   ])('names the first broken trace after %s', async (_label, sql, firstBrokenId) => {
     tamper(sql);
     const result = await test.client.traces.verify();

@@ -386,9 +386,11 @@ describe('signed checkpoints catch what the chain alone cannot', () => {
       expect(clean.stdout).toContain(`Tête de la chaîne : trace n° ${signed.checkpoint.id + 1}`);
       // A line whose moment is not one is named, not read: the sentences give each checkpoint's moment.
       const odd = `${sandbox.dir}/odd.jsonl`;
-      writeFileSync(odd, `${readFileSync(file, 'utf8')}${JSON.stringify({ ...signed.checkpoint, at: 'hier' })}\n`);
+      const { legacyUntil: _older, ...withoutLimit } = signed.checkpoint;
+      writeFileSync(odd, `${readFileSync(file, 'utf8')}${JSON.stringify({ ...signed.checkpoint, at: 'hier' })}\n${JSON.stringify(withoutLimit)}\n`);
       const named = sandbox.run(['traces', 'verify', '--checkpoints', odd]);
       expect([named.status, named.stdout]).toEqual([1, expect.stringContaining(`${odd}, ligne 2 : ligne qui n’est pas un point de contrôle`)]);
+      expect(named.stdout).toContain(`${odd}, ligne 3 : ligne qui n’est pas un point de contrôle`);
       rewriteTail(sandbox.database, signed.checkpoint.id, 'Motif réécrit');
       const broken = sandbox.run(['traces', 'verify', '--checkpoints', file, '--json']);
       expect(broken.status).toBe(1);

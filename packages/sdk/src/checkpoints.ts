@@ -142,6 +142,8 @@ export function readCheckpoints(path: string): { checkpoints: Checkpoint[]; prob
         typeof parsed.id !== 'number' ||
         typeof parsed.hash !== 'string' ||
         typeof parsed.signature !== 'string' ||
+        typeof parsed.storeId !== 'string' ||
+        typeof parsed.legacyUntil !== 'number' ||
         typeof parsed.at !== 'string' ||
         !isTimestamp(parsed.at)
       )

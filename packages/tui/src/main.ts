@@ -175,6 +175,9 @@ async function withSuggestion(context: Context, error: unknown): Promise<unknown
     const candidates = [...partners];
     // Ids of the demo data and of most extracts start with their partner's (amp-u031, amp-h0023).
     const owner = partners.filter((id) => wanted.startsWith(`${id}-`)).sort((a, b) => b.length - a.length)[0];
+    // Sought within one partner (« introuvable chez bavans »): another partner's ids are no answer.
+    const within = (error.details as { partnerId?: unknown }).partnerId;
+    if (typeof within === 'string' && owner !== undefined && owner !== within) return error;
     if (owner !== undefined) {
       for await (const user of client.users.iterate({ partnerId: owner })) candidates.push(user.id);
       for await (const group of client.groups.iterate({ partnerId: owner })) candidates.push(group.id);

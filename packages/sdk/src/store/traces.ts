@@ -243,7 +243,11 @@ async function verifyChain(db: Sql, today: CalendarDate): Promise<TraceVerificat
     const first = Math.max(head.id + 1, anchor.firstId);
     return broken(first - anchor.firstId, first, `tête de chaîne enregistrée au n° ${head.id}, en deçà de la dernière trace, n° ${lastId}`);
   }
-  if (previousHash !== head.hash) return broken(checked - 1, lastId, `tête de chaîne incohérente : son empreinte n’est pas celle de la trace n° ${lastId}`);
+  if (previousHash !== head.hash) {
+    // No trace at all, yet a head of another hash than the chain's start.
+    if (lastId < anchor.firstId) return broken(0, anchor.firstId, 'tête de chaîne incohérente : aucune trace, mais une empreinte');
+    return broken(checked - 1, lastId, `tête de chaîne incohérente : son empreinte n’est pas celle de la trace n° ${lastId}`);
+  }
   if (!anchorJustified) return broken(checked, anchor.firstId, `début de chaîne au n° ${anchor.firstId} sans purge enregistrée qui l’explique`);
   return { ok: true, checked, firstBrokenId: null, head, problem: null };
 }

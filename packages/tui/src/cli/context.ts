@@ -273,8 +273,10 @@ export class Context {
     return this.opened;
   }
 
-  /** Refuses an action that nobody can confirm: without a terminal, only `--yes` goes ahead (exit 4). */
-  /** Asks « o/n » before a write unless --yes; `question` is made only when it is asked. */
+  /**
+   * Asks « o/n » before a write unless --yes; `question` is made only when it is asked. Without
+   * a terminal nobody can confirm: only `--yes` goes ahead (exit 4).
+   */
   async approve(question: string | (() => Promise<string>)): Promise<void> {
     if (this.options.yes) return;
     if (!this.interactive) {

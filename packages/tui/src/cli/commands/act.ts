@@ -194,6 +194,17 @@ export const avenantAddCommand: Command = {
         );
       }
       const parsed = await parseJsonInput(text, file);
+      if (!Array.isArray(parsed) && (typeof parsed !== 'object' || parsed === null)) {
+        throw new CafsupError('VALIDATION', `${file} : un objet JSON { "title", "changes", … } ou le tableau des modifications est attendu.`);
+      }
+      // What the command's options say, not a file's: a simulation or a reason is asked for on the line.
+      const misplaced = ['dryRun', 'reason'].filter((key) => Object.hasOwn(parsed, key));
+      if (misplaced.length > 0) {
+        throw new CafsupError(
+          'VALIDATION',
+          `${file} : ${misplaced.map((key) => `« ${key} »`).join(' et ')} n’a pas sa place dans le fichier : --dry-run et --reason se donnent sur la ligne de commande.`,
+        );
+      }
       draft = Array.isArray(parsed) ? { changes: parsed } : (parsed as typeof draft);
     } else if (context.interactive) draft = await promptChanges();
     else throw new UsageError('Sans terminal, donnez les modifications avec --file MODIFICATIONS.json.');
