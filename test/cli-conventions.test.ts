@@ -612,4 +612,32 @@ describe('a server with CAFSUP_URL and CAFSUP_TOKEN, through the proxy of the en
     // --profile (a flag) beats CAFSUP_URL (the environment).
     expect((await runAsync(sandbox, ['whoami', '--profile', 'absent'], env)).stderr).toContain('Profil inconnu : « absent » (--profile)');
   });
+
+  it('asks on a terminal in the name of the token’s owner, whatever CAFSUP_ACTOR says', async () => {
+    const command = [process.execPath, CAFSUP_BIN, 'suspend', '--user', 'p1-u1', '--reason', 'Contrôle de routine'].map((word) => `'${word}'`).join(' ');
+    const env = {
+      CAFSUP_DB: undefined,
+      CAFSUP_URL: server.baseUrl,
+      CAFSUP_TOKEN: supervisor,
+      CAFSUP_ACTOR: 'Faux Nom <faux@caf78.fr>',
+      COLUMNS: '80',
+      LINES: '24',
+    };
+    const child = spawn('script', ['-qec', command, '/dev/null'], { env: sandbox.env(env) });
+    let output = '';
+    let answered = false;
+    child.stdin.on('error', () => undefined);
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+      if (!answered && output.includes('(o/n)')) {
+        answered = true;
+        child.stdin.write('n\r');
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(output).toContain('Appliquer ces modifications au nom de Jules Bernard <jules.bernard@caf78.fr> ? (o/n)');
+    expect(output).not.toContain('Faux Nom');
+    // Declined: nothing written (exit 4).
+    expect(code).toBe(4);
+  });
 });
