@@ -371,22 +371,7 @@ describe('lists for people and for programs', () => {
   });
 
   it('exits 130 when Ctrl-C interrupts its « o/n » question', async () => {
-    const command = [process.execPath, CAFSUP_BIN, 'suspend', '--habilitation', 'amp-h0019', '--reason', 'Quota T13 dépassé']
-      .map((word) => `'${word}'`)
-      .join(' ');
-    const child = spawn('script', ['-qec', command, '/dev/null'], { env: sandbox.env({ ...ACTOR_ENV, COLUMNS: '80', LINES: '24' }) });
-    let output = '';
-    let interrupted = false;
-    // The child may be gone when its last output arrives: nothing more is written to it then.
-    child.stdin.on('error', () => undefined);
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString('utf8');
-      if (!interrupted && output.includes('(o/n)')) {
-        interrupted = true;
-        child.stdin.write('\u0003');
-      }
-    });
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const { output, code } = await answerOnTerminal(sandbox, ['suspend', '--habilitation', 'amp-h0019', '--reason', 'Quota T13 dépassé'], ACTOR_ENV, '\u0003');
     expect(output).toContain('(o/n)');
     expect(code).toBe(130);
     expect(output).not.toContain('Erreur interne');
@@ -543,6 +528,33 @@ function runAsync(
   return new Promise((resolve) => child.on('close', (status) => resolve({ status, stdout, stderr })));
 }
 
+/**
+ * `cafsup ARGS` on a terminal (`script` gives it one): `keys` are typed at its first « (o/n) »
+ * question. Its whole output, and its exit code.
+ */
+async function answerOnTerminal(
+  sandbox: CliSandbox,
+  args: string[],
+  env: Record<string, string | undefined>,
+  keys: string,
+): Promise<{ output: string; code: number | null }> {
+  const command = [process.execPath, CAFSUP_BIN, ...args].map((word) => `'${word}'`).join(' ');
+  const child = spawn('script', ['-qec', command, '/dev/null'], { env: sandbox.env({ ...env, COLUMNS: '80', LINES: '24' }) });
+  let output = '';
+  let answered = false;
+  // The child may be gone when its last output arrives: nothing more is written to it then.
+  child.stdin.on('error', () => undefined);
+  child.stdout.on('data', (chunk: Buffer) => {
+    output += chunk.toString('utf8');
+    if (!answered && output.includes('(o/n)')) {
+      answered = true;
+      child.stdin.write(keys);
+    }
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  return { output, code };
+}
+
 describe('a server with CAFSUP_URL and CAFSUP_TOKEN, through the proxy of the environment', () => {
   const server = new TestServer();
   const sandbox = new CliSandbox();
@@ -614,27 +626,8 @@ describe('a server with CAFSUP_URL and CAFSUP_TOKEN, through the proxy of the en
   });
 
   it('asks on a terminal in the name of the token’s owner, whatever CAFSUP_ACTOR says', async () => {
-    const command = [process.execPath, CAFSUP_BIN, 'suspend', '--user', 'p1-u1', '--reason', 'Contrôle de routine'].map((word) => `'${word}'`).join(' ');
-    const env = {
-      CAFSUP_DB: undefined,
-      CAFSUP_URL: server.baseUrl,
-      CAFSUP_TOKEN: supervisor,
-      CAFSUP_ACTOR: 'Faux Nom <faux@caf78.fr>',
-      COLUMNS: '80',
-      LINES: '24',
-    };
-    const child = spawn('script', ['-qec', command, '/dev/null'], { env: sandbox.env(env) });
-    let output = '';
-    let answered = false;
-    child.stdin.on('error', () => undefined);
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString('utf8');
-      if (!answered && output.includes('(o/n)')) {
-        answered = true;
-        child.stdin.write('n\r');
-      }
-    });
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const env = { CAFSUP_DB: undefined, CAFSUP_URL: server.baseUrl, CAFSUP_TOKEN: supervisor, CAFSUP_ACTOR: 'Faux Nom <faux@caf78.fr>' };
+    const { output, code } = await answerOnTerminal(sandbox, ['suspend', '--user', 'p1-u1', '--reason', 'Contrôle de routine'], env, 'n\r');
     expect(output).toContain('Appliquer ces modifications au nom de Jules Bernard <jules.bernard@caf78.fr> ? (o/n)');
     expect(output).not.toContain('Faux Nom');
     // Declined: nothing written (exit 4).
