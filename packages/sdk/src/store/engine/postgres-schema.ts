@@ -274,8 +274,12 @@ const NOT_OURS = new Set(['42703', '22P02', '42883', '42804']);
 function versionOf(value: unknown, db: PostgresSql): number {
   const version = typeof value === 'string' && /^[0-9]+$/.test(value) ? Number(value) : Number.NaN;
   if (version >= BASELINE_VERSION) return version;
-  // Worded as PostgreSQL's own refusal of a table cafsup would create where another one is.
-  throw translateError(Object.assign(new Error(`table « meta » sans la version de schéma de cafsup`), { code: '42P07' }), db.url);
+  throw notOurs(db);
+}
+
+/** Another application's `meta`: worded as PostgreSQL's own refusal of a table cafsup would create where another one is. */
+function notOurs(db: PostgresSql): unknown {
+  return translateError(Object.assign(new Error(`table « meta » sans la version de schéma de cafsup`), { code: '42P07' }), db.url);
 }
 
 /**
@@ -290,7 +294,7 @@ export async function postgresSchemaVersion(db: PostgresSql): Promise<number> {
     const code = (error as { code?: unknown }).code;
     // 42P01: no table `meta`, a database cafsup has never used.
     if (code === '42P01') return 0;
-    if (typeof code === 'string' && NOT_OURS.has(code)) versionOf(undefined, db);
+    if (typeof code === 'string' && NOT_OURS.has(code)) throw notOurs(db);
     throw error;
   }
 }
