@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createClient } from '@cafsup/sdk';
 import { ACTOR, caf, convention, dataset, deputy, habilitation, partner, review, user } from './support/fixture.js';
 import { openClient, refusalOf, type TestClient } from './support/client.js';
+import { POSTGRES_URL, freshDatabase } from './support/postgres.js';
 
 let opened: TestClient[] = [];
 afterEach(async () => {
@@ -228,6 +229,44 @@ describe('export and import', () => {
     const result = await test.client.dataset.import(full(), { dryRun: true });
     expect([result.dryRun, result.traceId, result.counts.habilitations]).toEqual([true, null, 3]);
     expect((await test.client.partners.list()).items).toEqual([]);
+  });
+});
+
+/** Each engine's database for a test: SQLite's file is openClient's own. */
+const engines = [
+  { engine: 'SQLite', database: async (): Promise<string | undefined> => undefined, absent: false },
+  { engine: 'PostgreSQL', database: freshDatabase, absent: POSTGRES_URL === null },
+];
+
+describe.each(engines)('habilitations imported again, on $engine', ({ database, absent }) => {
+  // The file's rows go in by batch, then the ids already taken are read back: a stored
+  // habilitation is replaced, a second use of an id in the file is named, wherever each falls.
+  it.skipIf(absent)('replaces the stored habilitations a file names again, and names an id the file uses twice', async () => {
+    const test = await openClient({ dataset: full(), database: await database() });
+    opened.push(test);
+    const before = await test.client.dataset.export();
+    const again = (...rows: Record<string, unknown>[]) => dataset({ partners: [], habilitations: rows });
+    const replaced = habilitation('amp-h0001', 'amp', { userId: 'amp-u002' }, { profile: 'T14' });
+    const added = habilitation('amp-h0009', 'amp', { groupId: 'amp-g01' });
+
+    const error = await refusalOf(
+      test.client.dataset.import(again(replaced, added, { ...replaced, profile: 'T15' }, added, habilitation('amp-h0003', 'amp', { userId: 'amp-u001' }))),
+    );
+    expect(error.details.problems).toEqual([
+      { path: 'habilitations[2].id', message: 'identifiant d’habilitation « amp-h0001 » en double (déjà en habilitations[0])' },
+      { path: 'habilitations[3].id', message: 'identifiant d’habilitation « amp-h0009 » en double (déjà en habilitations[1])' },
+    ]);
+    expect(await test.client.dataset.export()).toEqual(before);
+
+    const result = await test.client.dataset.import(again(replaced, added, habilitation('amp-h0003', 'amp', { userId: 'amp-u001' }, { profile: 'T2' })));
+    expect(result.counts.habilitations).toBe(3);
+    const stored = (await test.client.dataset.export()).habilitations as Record<string, unknown>[];
+    expect(stored.map((row) => [row.id, row.userId ?? row.groupId, row.profile, row.status])).toEqual([
+      ['amp-h0001', 'amp-u002', 'T14', 'active'],
+      ['amp-h0002', 'amp-g01', 'T13', 'suspended'],
+      ['amp-h0003', 'amp-u001', 'T2', 'active'],
+      ['amp-h0009', 'amp-g01', 'T1', 'active'],
+    ]);
   });
 });
 

@@ -326,6 +326,7 @@ const STATEMENTS = {
   storedConventions: 'SELECT partner_id AS id FROM conventions WHERE partner_id IN',
   habilitationKeyBase: 'SELECT COALESCE(MAX(key), 0) FROM habilitations',
   habilitationKey: 'SELECT key FROM habilitations WHERE id = ?',
+  habilitationKeys: 'SELECT id, key FROM habilitations WHERE id IN',
 };
 
 /**
@@ -534,19 +535,27 @@ class EntityWriter {
     const { changes } = await this.db.runMany(HABILITATION_IMPORT, written);
     this.habilitationsWritten ||= changes > 0;
     // Some ids were taken: by a row of this import (a duplicate) or by a stored habilitation, which is replaced.
+    // The batch's keys are read and its replacements written in a statement each: on PostgreSQL a
+    // statement per row made a re-import of a million habilitations two million round trips (450 s).
     if (changes < written.length) {
+      const keys = await this.lookUp<{ id: string; key: number }>(
+        STATEMENTS.habilitationKeys,
+        written.map((row) => row[HABILITATION_AT.id] as string),
+      );
+      const replacing: unknown[][] = [];
       for (const [offset, row] of rows.entries()) {
         if (earlier[offset] !== undefined) continue;
         const id = row[HABILITATION_AT.id] as string;
-        const stored = (await this.db.value<number>(STATEMENTS.habilitationKey, [id]))!;
+        const stored = keys.get(id)!.key;
         if (stored === row[HABILITATION_AT.key]) continue;
         if (stored > base) earlier[offset] = stored - base - 1;
         else if (this.replacedHabilitations.has(id)) earlier[offset] = this.replacedHabilitations.get(id);
         else {
           this.replacedHabilitations.set(id, first + offset);
-          await this.db.run(HABILITATION_INSERT, row.slice(0, HABILITATION_AT.key));
+          replacing.push(row.slice(0, HABILITATION_AT.key));
         }
       }
+      await this.db.runMany(HABILITATION_INSERT, replacing);
     }
     for (const [offset, row] of rows.entries()) {
       const base = `habilitations[${first + offset}]`;
