@@ -268,6 +268,20 @@ describe.each(engines)('habilitations imported again, on $engine', ({ database, 
       ['amp-h0009', 'amp-g01', 'T1', 'active'],
     ]);
   });
+
+  it.skipIf(absent)('names an id a file uses twice, imported into an empty database', async () => {
+    const test = await openClient({ database: await database() });
+    opened.push(test);
+    const rows = ['amp-h0001', 'amp-h0002', 'amp-h0001', 'amp-h0003', 'amp-h0002'].map((id) => habilitation(id, 'amp', { userId: 'amp-u001' }));
+    const document = full();
+    document.habilitations = rows;
+    const error = await refusalOf(test.client.dataset.import(document));
+    expect(error.details.problems).toEqual([
+      { path: 'habilitations[2].id', message: 'identifiant d’habilitation « amp-h0001 » en double (déjà en habilitations[0])' },
+      { path: 'habilitations[4].id', message: 'identifiant d’habilitation « amp-h0002 » en double (déjà en habilitations[1])' },
+    ]);
+    expect((await test.client.partners.list()).items).toEqual([]);
+  });
 });
 
 describe('refusals', () => {

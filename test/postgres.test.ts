@@ -777,6 +777,45 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: rows sent many at a time, as
   });
 });
 
+describe.skipIf(POSTGRES_URL === null)('PostgreSQL: new rows copied in (COPY)', () => {
+  it('keeps every text as it was (tabs, line ends, backslashes, « \\N », « \\. »), numbers and NULLs; a row not new fails the write, nothing written', async () => {
+    const store = await Store.open(await freshDatabase());
+    try {
+      await store.db.exec('CREATE TABLE probe (id TEXT PRIMARY KEY, text TEXT, n BIGINT, x DOUBLE PRECISION, b INTEGER)');
+      const texts = ['simple', 'tab\tulation', 'ligne\nsuivante', 'retour\r', 'barre \\ oblique', '\\N', '\\.', 'NULL', '', '"', 'Saint-Étienne 🏠', null];
+      const numbers = [null, 2 ** 53, -(2 ** 31), 0, 1e-7, 0.1 + 0.2, Number.MAX_VALUE];
+      const rows = texts.map((text, index) => [
+        `p${index}`,
+        text,
+        index % 3 === 0 ? null : index * 1_000_000_007,
+        numbers[index % numbers.length],
+        index % 2 === 0,
+      ]);
+      const insert = 'INSERT INTO probe (id, text, n, x, b) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING';
+      // After a statement left for later, which must reach the server before the copy.
+      await store.db.transaction(async () => {
+        await store.db.runLater("INSERT INTO probe (id) VALUES ('plus-tard')");
+        await store.db.appendMany(insert, rows);
+      });
+      const read = await store.db.all<{ id: string; text: string | null; n: number | null; x: number | null; b: number }>(
+        'SELECT id, text, n, x, b FROM probe',
+      );
+      expect(new Map(read.map(({ id, text, n, x, b }) => [id, [id, text, n, x, b === 1]]))).toEqual(
+        new Map([...rows.map((row) => [row[0], row] as const), ['plus-tard', ['plus-tard', null, null, null, false]] as const]),
+      );
+      // The caller vouched that the rows were new: a stored id is the server's refusal, not skipped.
+      await expect(
+        store.db.transaction(async () => {
+          await store.db.appendMany(insert, [['neuf', 'x', null, null, 0], rows[0]!]);
+        }),
+      ).rejects.toThrow();
+      expect(await store.db.value('SELECT COUNT(*) FROM probe')).toBe(rows.length + 1);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a write that cannot get its lock in time', () => {
   it('answers 503 « occupée » with Retry-After from the request’s deadline, and writes nothing', async () => {
     const server = new TestServer(await freshDatabase());

@@ -31,6 +31,7 @@ import {
   partnerDoc,
   searchKey,
 } from './rows.js';
+import { HashedIds } from './hashed-ids.js';
 import { datasetSegments, unpackRows } from './segments.js';
 
 /** Beyond this many problems the refusal says how many more there were instead of listing them. */
@@ -280,6 +281,8 @@ class Batch {
     private readonly statement: string,
     private readonly size: number,
     private readonly written?: (rows: readonly unknown[][]) => Promise<void>,
+    /** Whether the rows are surely new (`Sql.appendMany`), asked at each write. */
+    private readonly allNew?: () => boolean,
   ) {}
 
   async add(values: unknown[]): Promise<void> {
@@ -291,7 +294,8 @@ class Batch {
     if (this.rows.length === 0) return;
     const rows = this.rows;
     this.rows = [];
-    await this.db.runMany(this.statement, rows);
+    if (this.allNew?.() === true) await this.db.appendMany(this.statement, rows);
+    else await this.db.runMany(this.statement, rows);
     await this.written?.(rows);
   }
 }
@@ -343,7 +347,7 @@ class EntityWriter {
   readonly touchedPartners = new Set<string>();
   /** Whether the secondary indexes of these tables were dropped, to be built again at the end. */
   readonly deferred: Record<keyof typeof DEFERRED_INDEXES, boolean> = { habilitations: false, users: false };
-  /** Whether these tables held rows before the import (PostgreSQL's, read by `defer`). */
+  /** Whether these tables held rows before the import (PostgreSQL's, read by `defer`): if not, rows are copied in. */
   private readonly filledBefore: Partial<Record<keyof typeof DEFERRED_INDEXES, boolean>> = {};
   // Where each id was first seen, as an index: a million paths as strings would weigh on the heap.
   private readonly seen: Record<Exclude<DatasetSection, 'habilitations'>, Map<string, number>> = {
@@ -358,6 +362,8 @@ class EntityWriter {
   private habilitationBase: number | undefined;
   /** Stored habilitations the file replaces, by id, with their index in the file. */
   private readonly replacedHabilitations = new Map<string, number>();
+  /** The ids of the habilitations written into a table empty before, as hashes: whether one may be a duplicate. */
+  private readonly habilitationIds = new HashedIds();
   /** Ids claimed by habilitations that failed validation and by no earlier one, with their index. */
   private readonly invalidHabilitations = new Map<string, number>();
   private habilitationsWritten = false;
@@ -388,7 +394,14 @@ class EntityWriter {
     this.partners = new Batch(db, PARTNER_INSERT, BATCH);
     this.conventions = new Batch(db, STATEMENTS.convention, BATCH, (rows) => this.conventionsWritten(rows));
     this.reviews = new Batch(db, STATEMENTS.review, BATCH);
-    this.users = new Batch(db, USER_INSERT, BATCH, (rows) => this.readKeys(STATEMENTS.userKeys, rows, this.fileUsers));
+    // On PostgreSQL, into a table empty before, the users are new: each id was seen once (`firstUse`).
+    this.users = new Batch(
+      db,
+      USER_INSERT,
+      BATCH,
+      (rows) => this.readKeys(STATEMENTS.userKeys, rows, this.fileUsers),
+      () => this.filledBefore.users === false,
+    );
     this.groups = new Batch(db, GROUP_INSERT, BATCH, (rows) => this.groupsWritten(rows));
     this.members = new Batch(db, MEMBER_INSERT, BATCH);
     this.habilitationUsers = new Batch(db, HABILITATION_USER_UPDATE, BATCH);
@@ -532,7 +545,13 @@ class EntityWriter {
       earlier[offset] = this.invalidHabilitations.size === 0 ? undefined : this.invalidHabilitations.get(row[HABILITATION_AT.id] as string);
       if (earlier[offset] === undefined) written.push(row);
     }
-    const { changes } = await this.db.runMany(HABILITATION_IMPORT, written);
+    // On PostgreSQL, into a table empty before, rows whose ids the file has not used before are
+    // new: copied in. (SQLite has no faster path for them and reads no `filledBefore`: no ids kept.)
+    let allNew = this.filledBefore.habilitations === false;
+    if (allNew) for (const row of written) if (!this.habilitationIds.add(row[HABILITATION_AT.id] as string)) allNew = false;
+    let changes = written.length;
+    if (allNew) await this.db.appendMany(HABILITATION_IMPORT, written);
+    else ({ changes } = await this.db.runMany(HABILITATION_IMPORT, written));
     this.habilitationsWritten ||= changes > 0;
     // Some ids were taken: by a row of this import (a duplicate) or by a stored habilitation, which is replaced.
     // The batch's keys are read and its replacements written in a statement each: on PostgreSQL a

@@ -84,6 +84,53 @@ function arrayLiteral(rows: readonly (readonly unknown[])[], column: number): un
   return `${text}}`;
 }
 
+/** What COPY's text format escapes in a text, and how. */
+const COPY_ESCAPED = /[\\\t\n\r]/g;
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+
+/**
+ * `rows` in COPY's text format: a line per row, its values apart by tabs, NULL as `\N`, a
+ * text's backslashes, tabs and line ends escaped. Undefined when a value is neither text,
+ * number nor NULL (`appendMany` then runs its statement).
+ */
+function copyData(rows: readonly (readonly unknown[])[]): Buffer | undefined {
+  let text = '';
+  for (const row of rows) {
+    for (let column = 0; column < row.length; column++) {
+      const value = bindable(row[column]);
+      if (column > 0) text += '\t';
+      if (value === null) text += '\\N';
+      else if (typeof value === 'number' && Number.isFinite(value)) text += String(value);
+      else if (typeof value === 'string') text += value.replace(COPY_ESCAPED, (char) => COPY_ESCAPES[char]!);
+      else return undefined;
+    }
+    text += '\n';
+  }
+  return Buffer.from(text);
+}
+
+/** The driver's side of COPY FROM STDIN, which node-postgres leaves to its callers: the data as one message once the server asks. */
+interface CopyConnection {
+  sendCopyFromChunk(chunk: Buffer): void;
+  endCopyFrom(): void;
+}
+
+/** `COPY … FROM STDIN` with its rows (`copyData`), run as node-postgres runs its own queries. */
+class CopyIn extends pg.Query {
+  constructor(
+    text: string,
+    private readonly data: Buffer,
+    done: (error: Error | undefined) => void,
+  ) {
+    super(text, done);
+  }
+
+  handleCopyInResponse(connection: CopyConnection): void {
+    connection.sendCopyFromChunk(this.data);
+    connection.endCopyFrom();
+  }
+}
+
 /** A parameter written into a statement sent without parameters (`runAll`): NULL, a number or a quoted string. */
 function literal(value: unknown): string {
   if (value === null) return 'NULL';
@@ -683,6 +730,28 @@ export class PostgresSql implements Sql {
       return;
     }
     for (const [text, params] of this.valueLists(sql, rows)) await this.runLater(text, params);
+  }
+
+  async appendMany(sql: string, rows: readonly (readonly unknown[])[]): Promise<void> {
+    const insert = INSERT_VALUES.exec(sql);
+    const inside = this.current();
+    const data = insert === null || inside === undefined || !inside.writes ? undefined : copyData(rows);
+    if (data === undefined) {
+      await this.runMany(sql, rows);
+      return;
+    }
+    const [, , table, columns] = insert as unknown as [string, string, string, string];
+    await this.lockAll(inside!);
+    await this.flush(inside!);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        inside!.client.query(
+          new CopyIn(`COPY ${table} (${columns}) FROM STDIN`, data, (error) => (error === undefined || error === null ? resolve() : reject(error))),
+        );
+      });
+    } catch (error) {
+      throw translateError(error, this.url);
+    }
   }
 
   /** A statement with one `VALUES (?, …)` tuple, repeated for up to VALUES_ROWS rows at a time: each statement and its parameters. */

@@ -86,6 +86,10 @@ export class SqliteSql implements Sql {
     await this.runMany(sql, rows);
   }
 
+  async appendMany(sql: string, rows: readonly (readonly unknown[])[]): Promise<void> {
+    await this.runMany(sql, rows);
+  }
+
   async appending<T>(work: () => Promise<T>): Promise<T> {
     const cache = this.db.pragma('cache_size', { simple: true }) as number;
     this.db.pragma(`cache_size = -${APPENDING_CACHE_KIB}`);
