@@ -19,7 +19,7 @@ import { PartnerCache, cacheBasis } from '../packages/sdk/dist/store/partner-cac
 import { generate } from '../bench/generate.mjs';
 import { buildDemoDataset } from '../packages/tui/src/demo/demo-data.js';
 import { openClient, type TestClient } from './support/client.js';
-import { POSTGRES_URL, freshDatabase } from './support/postgres.js';
+import { ENGINES } from './support/postgres.js';
 
 /** The counts of a full report, as `audit.counts` answers them. */
 function countsOf(report: AuditReport): AuditCounts['partners'] {
@@ -142,11 +142,6 @@ async function expectTextOfTheReport(client: CafsupClient, query: AuditRunInput)
   expect({ asOf, summary }).toEqual({ asOf: report.asOf, summary: report.summary });
   return report;
 }
-
-const ENGINES: ['SQLite' | 'PostgreSQL', () => Promise<string | undefined>][] = [
-  ['SQLite', () => Promise.resolve(undefined)],
-  ...(POSTGRES_URL === null ? [] : [['PostgreSQL', freshDatabase] as ['PostgreSQL', () => Promise<string>]]),
-];
 
 describe.each(ENGINES)('audit.counts on %s', (_name, database) => {
   let demo: TestClient;

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { POSTGRES_URL, freshDatabase } from './support/postgres.js';
+import { ENGINES } from './support/postgres.js';
 import { convention, dataset, deputy, habilitation, partner, review, user } from './support/fixture.js';
 import { openClient, type TestClient } from './support/client.js';
 
@@ -74,12 +74,6 @@ async function inspect(database: string) {
     db.close();
   }
 }
-
-/** SQLite on a file of its own, and PostgreSQL on a database of the run's cluster when there is one. */
-const ENGINES: [string, () => Promise<string | undefined>][] = [
-  ['SQLite', () => Promise.resolve(undefined)],
-  ...(POSTGRES_URL === null ? [] : ([['PostgreSQL', freshDatabase]] as [string, () => Promise<string | undefined>][])),
-];
 
 describe.each(ENGINES)('kill -9 in the middle of a bulk suspension (%s)', (_engine, database) => {
   const HABILITATIONS = 4000;

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createClient } from '@cafsup/sdk';
 import { ACTOR, caf, convention, dataset, deputy, habilitation, partner, review, user } from './support/fixture.js';
 import { openClient, refusalOf, type TestClient } from './support/client.js';
-import { POSTGRES_URL, freshDatabase } from './support/postgres.js';
+import { ENGINES } from './support/postgres.js';
 
 let opened: TestClient[] = [];
 afterEach(async () => {
@@ -232,16 +232,10 @@ describe('export and import', () => {
   });
 });
 
-/** Each engine's database for a test: SQLite's file is openClient's own. */
-const engines = [
-  { engine: 'SQLite', database: async (): Promise<string | undefined> => undefined, absent: false },
-  { engine: 'PostgreSQL', database: freshDatabase, absent: POSTGRES_URL === null },
-];
-
-describe.each(engines)('habilitations imported again, on $engine', ({ database, absent }) => {
+describe.each(ENGINES)('habilitations imported again, on %s', (_engine, database) => {
   // The file's rows go in by batch, then the ids already taken are read back: a stored
   // habilitation is replaced, a second use of an id in the file is named, wherever each falls.
-  it.skipIf(absent)('replaces the stored habilitations a file names again, and names an id the file uses twice', async () => {
+  it('replaces the stored habilitations a file names again, and names an id the file uses twice', async () => {
     const test = await openClient({ dataset: full(), database: await database() });
     opened.push(test);
     const before = await test.client.dataset.export();
@@ -249,12 +243,17 @@ describe.each(engines)('habilitations imported again, on $engine', ({ database, 
     const replaced = habilitation('amp-h0001', 'amp', { userId: 'amp-u002' }, { profile: 'T14' });
     const added = habilitation('amp-h0009', 'amp', { groupId: 'amp-g01' });
 
+    // An element refused for itself ends the batch: the second uses of the ids come in the next one.
+    const refused = habilitation('amp-h0008', 'amp', { userId: 'amp-u001' }, { profile: 'T3' });
     const error = await refusalOf(
-      test.client.dataset.import(again(replaced, added, { ...replaced, profile: 'T15' }, added, habilitation('amp-h0003', 'amp', { userId: 'amp-u001' }))),
+      test.client.dataset.import(
+        again(replaced, added, refused, { ...replaced, profile: 'T15' }, added, habilitation('amp-h0003', 'amp', { userId: 'amp-u001' })),
+      ),
     );
     expect(error.details.problems).toEqual([
-      { path: 'habilitations[2].id', message: 'identifiant d’habilitation « amp-h0001 » en double (déjà en habilitations[0])' },
-      { path: 'habilitations[3].id', message: 'identifiant d’habilitation « amp-h0009 » en double (déjà en habilitations[1])' },
+      { path: 'habilitations[2].profile', message: 'profil « T3 » absent du catalogue Cdap (T1–T22 sauf T3, T7, T17)' },
+      { path: 'habilitations[3].id', message: 'identifiant d’habilitation « amp-h0001 » en double (déjà en habilitations[0])' },
+      { path: 'habilitations[4].id', message: 'identifiant d’habilitation « amp-h0009 » en double (déjà en habilitations[1])' },
     ]);
     expect(await test.client.dataset.export()).toEqual(before);
 
@@ -269,16 +268,20 @@ describe.each(engines)('habilitations imported again, on $engine', ({ database, 
     ]);
   });
 
-  it.skipIf(absent)('names an id a file uses twice, imported into an empty database', async () => {
+  it('names an id a file uses twice, imported into an empty database', async () => {
     const test = await openClient({ database: await database() });
     opened.push(test);
     const rows = ['amp-h0001', 'amp-h0002', 'amp-h0001', 'amp-h0003', 'amp-h0002'].map((id) => habilitation(id, 'amp', { userId: 'amp-u001' }));
+    // An element refused for itself, between them, ends a batch and still claims its id.
+    rows.splice(3, 0, habilitation('amp-h0005', 'amp', { userId: 'amp-u001' }, { profile: 'T3' }), habilitation('amp-h0005', 'amp', { userId: 'amp-u001' }));
     const document = full();
     document.habilitations = rows;
     const error = await refusalOf(test.client.dataset.import(document));
     expect(error.details.problems).toEqual([
       { path: 'habilitations[2].id', message: 'identifiant d’habilitation « amp-h0001 » en double (déjà en habilitations[0])' },
-      { path: 'habilitations[4].id', message: 'identifiant d’habilitation « amp-h0002 » en double (déjà en habilitations[1])' },
+      { path: 'habilitations[3].profile', message: 'profil « T3 » absent du catalogue Cdap (T1–T22 sauf T3, T7, T17)' },
+      { path: 'habilitations[4].id', message: 'identifiant d’habilitation « amp-h0005 » en double (déjà en habilitations[3])' },
+      { path: 'habilitations[6].id', message: 'identifiant d’habilitation « amp-h0002 » en double (déjà en habilitations[1])' },
     ]);
     expect((await test.client.partners.list()).items).toEqual([]);
   });

@@ -730,90 +730,76 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL restarted under writes', () =
   });
 });
 
-describe.skipIf(POSTGRES_URL === null)('PostgreSQL: rows sent many at a time, as arrays', () => {
-  it('keeps every text as it was (quotes, backslashes, braces, commas, « NULL »), numbers, booleans and NULLs, in a write too', async () => {
+describe.skipIf(POSTGRES_URL === null)('PostgreSQL: rows sent many at a time, as arrays or copied in', () => {
+  const texts = [
+    'simple',
+    'guillemet " dedans',
+    'barre \\ oblique',
+    '\\"',
+    '"',
+    '{accolades}',
+    'a,b',
+    'NULL',
+    '\\N',
+    '\\.',
+    '',
+    ' espace ',
+    'tab\tulation',
+    'ligne\nsuivante',
+    'retour\r',
+    'Saint-Étienne 🏠',
+    null,
+  ];
+  const numbers = [null, 2 ** 53, -(2 ** 31), 0, 1e-7, 0.1 + 0.2, Number.MAX_VALUE];
+  /** Rows of every hard text, number, boolean and NULL, of ids `prefix0`, `prefix1`… */
+  const probeRows = (prefix: string) =>
+    texts.map((text, index) => [`${prefix}${index}`, text, index % 3 === 0 ? null : index * 1_000_000_007, numbers[index % numbers.length], index % 2 === 0]);
+  const insert = 'INSERT INTO probe (id, text, n, x, b) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING';
+
+  /** A store with an empty `probe` table, for `work`, then closed. */
+  async function withProbe(work: (store: Store, read: () => Promise<Map<unknown, unknown[]>>) => Promise<void>): Promise<void> {
     const store = await Store.open(await freshDatabase());
     try {
       await store.db.exec('CREATE TABLE probe (id TEXT PRIMARY KEY, text TEXT, n BIGINT, x DOUBLE PRECISION, b INTEGER)');
-      const texts = [
-        'simple',
-        'guillemet " dedans',
-        'barre \\ oblique',
-        '\\"',
-        '"',
-        '{accolades}',
-        'a,b',
-        'NULL',
-        '',
-        ' espace ',
-        'ligne\nsuivante',
-        'Saint-Étienne 🏠',
-        null,
-      ];
-      const numbers = [null, 2 ** 53, -(2 ** 31), 0, 1e-7, 0.1 + 0.2, Number.MAX_VALUE];
-      const rows = texts.map((text, index) => [
-        `p${index}`,
-        text,
-        index % 3 === 0 ? null : index * 1_000_000_007,
-        numbers[index % numbers.length],
-        index % 2 === 0,
-      ]);
-      const insert = 'INSERT INTO probe (id, text, n, x, b) VALUES (?, ?, ?, ?, ?)';
+      const read = async () =>
+        new Map(
+          (await store.db.all<{ id: string; text: string | null; n: number | null; x: number | null; b: number }>('SELECT id, text, n, x, b FROM probe')).map(
+            ({ id, text, n, x, b }) => [id, [id, text, n, x, b === 1]],
+          ),
+        );
+      await work(store, read);
+    } finally {
+      await store.close();
+    }
+  }
+  const byId = (rows: unknown[][]) => new Map(rows.map((row) => [row[0], row]));
+
+  it('keeps every text as it was, numbers, booleans and NULLs, as arrays, in a write too', () =>
+    withProbe(async (store, read) => {
+      const rows = probeRows('p');
       // Alone, then in a write with a statement left for later, which its arrays must not join as literals.
       expect(await store.db.runMany(insert, rows.slice(0, 6))).toEqual({ changes: 6 });
       await store.db.transaction(async () => {
         await store.db.runLater("INSERT INTO probe (id) VALUES ('plus-tard')");
         expect(await store.db.runMany(insert, rows.slice(6))).toEqual({ changes: rows.length - 6 });
       });
-      const read = await store.db.all<{ id: string; text: string | null; n: number | null; x: number | null; b: number }>(
-        'SELECT id, text, n, x, b FROM probe',
-      );
-      expect(new Map(read.map(({ id, text, n, x, b }) => [id, [id, text, n, x, b === 1]]))).toEqual(
-        new Map([...rows.map((row) => [row[0], row] as const), ['plus-tard', ['plus-tard', null, null, null, false]] as const]),
-      );
-    } finally {
-      await store.close();
-    }
-  });
-});
+      expect(await read()).toEqual(byId([...rows, ['plus-tard', null, null, null, false]]));
+    }));
 
-describe.skipIf(POSTGRES_URL === null)('PostgreSQL: new rows copied in (COPY)', () => {
-  it('keeps every text as it was (tabs, line ends, backslashes, « \\N », « \\. »), numbers and NULLs; a row not new fails the write, nothing written', async () => {
-    const store = await Store.open(await freshDatabase());
-    try {
-      await store.db.exec('CREATE TABLE probe (id TEXT PRIMARY KEY, text TEXT, n BIGINT, x DOUBLE PRECISION, b INTEGER)');
-      const texts = ['simple', 'tab\tulation', 'ligne\nsuivante', 'retour\r', 'barre \\ oblique', '\\N', '\\.', 'NULL', '', '"', 'Saint-Étienne 🏠', null];
-      const numbers = [null, 2 ** 53, -(2 ** 31), 0, 1e-7, 0.1 + 0.2, Number.MAX_VALUE];
-      const rows = texts.map((text, index) => [
-        `p${index}`,
-        text,
-        index % 3 === 0 ? null : index * 1_000_000_007,
-        numbers[index % numbers.length],
-        index % 2 === 0,
-      ]);
-      const insert = 'INSERT INTO probe (id, text, n, x, b) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING';
-      // After a statement left for later, which must reach the server before the copy.
+  it('keeps every text as it was, numbers, booleans and NULLs, copied in after the statements left for later; a row not new fails the write', () =>
+    withProbe(async (store, read) => {
+      const rows = probeRows('p');
+      await store.db.runMany(insert, [rows[0]!.map((value, index) => (index === 0 ? value : null))]);
+      // The statement left for later removes the row the copy then adds: sent after it, the copy would meet its id.
       await store.db.transaction(async () => {
-        await store.db.runLater("INSERT INTO probe (id) VALUES ('plus-tard')");
+        await store.db.runLater("DELETE FROM probe WHERE id = 'p0'");
         await store.db.appendMany(insert, rows);
       });
-      const read = await store.db.all<{ id: string; text: string | null; n: number | null; x: number | null; b: number }>(
-        'SELECT id, text, n, x, b FROM probe',
-      );
-      expect(new Map(read.map(({ id, text, n, x, b }) => [id, [id, text, n, x, b === 1]]))).toEqual(
-        new Map([...rows.map((row) => [row[0], row] as const), ['plus-tard', ['plus-tard', null, null, null, false]] as const]),
-      );
-      // The caller vouched that the rows were new: a stored id is the server's refusal, not skipped.
-      await expect(
-        store.db.transaction(async () => {
-          await store.db.appendMany(insert, [['neuf', 'x', null, null, 0], rows[0]!]);
-        }),
-      ).rejects.toThrow();
-      expect(await store.db.value('SELECT COUNT(*) FROM probe')).toBe(rows.length + 1);
-    } finally {
-      await store.close();
-    }
-  });
+      expect(await read()).toEqual(byId(rows));
+      // The caller vouched that the rows were new: a stored id is the server's refusal, not skipped, and nothing is written.
+      await expect(store.db.transaction(() => store.db.appendMany(insert, [['neuf', 'x', null, null, 0], rows[1]!]))).rejects.toThrow();
+      expect(await read()).toEqual(byId(rows));
+    }));
 });
 
 describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a write that cannot get its lock in time', () => {

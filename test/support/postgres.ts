@@ -19,3 +19,9 @@ export async function freshDatabase(): Promise<string> {
   }
   return POSTGRES_URL.replace(/\/postgres$/, `/${name}`);
 }
+
+/** The engines a test runs on: SQLite on a file of its own (no URL: the test's own file), and PostgreSQL on a fresh database of the run's cluster when there is one. */
+export const ENGINES: [engine: 'SQLite' | 'PostgreSQL', database: () => Promise<string | undefined>][] = [
+  ['SQLite', () => Promise.resolve(undefined)],
+  ...(POSTGRES_URL === null ? [] : [['PostgreSQL', freshDatabase] as ['PostgreSQL', () => Promise<string | undefined>]]),
+];

@@ -1,50 +1,43 @@
+import { fnv1a64 } from '../fnv.js';
+
 /**
- * A set of ids kept as two 32-bit hashes each, in an open-addressed table: about 16 bytes an id
- * where a million ids as strings would weigh ~100 MB. `add` says whether an id is surely new;
- * two ids of the same two hashes are taken for one, so a caller must treat « maybe seen » as a
- * question to ask elsewhere (the import: its unique index), never as a duplicate found.
+ * A set of ids kept as their two 32-bit hashes (`fnv1a64`), in an open-addressed table at most
+ * half full: 16 to 32 bytes an id, outside the JavaScript heap (up to 48 MB for a million while
+ * it grows), where a million ids as strings would weigh ~100 MB on it. `add` says whether an id
+ * is surely new; two ids of the same two hashes are taken for one, so a caller treats « maybe
+ * seen » as a question to ask elsewhere (the import: its unique index), never as a duplicate found.
  */
 export class HashedIds {
-  // Slot i holds the pair (first[i], second[i]); second is never 0, which marks an empty slot.
-  private first = new Uint32Array(1024);
-  private second = new Uint32Array(1024);
+  // Slot i holds the pair (low[i], high[i]); high is never 0, which marks an empty slot.
+  private low = new Uint32Array(1024);
+  private high = new Uint32Array(1024);
   private size = 0;
 
   /** Adds `id`: true when it was surely not added before, false when it may have been. */
   add(id: string): boolean {
-    // FNV-1a, and a multiply-and-shift hash of the same characters: two hashes that rarely agree.
-    let a = 0x811c9dc5;
-    let b = 0x9747b28c;
-    for (let index = 0; index < id.length; index++) {
-      const code = id.charCodeAt(index);
-      a = Math.imul(a ^ code, 0x01000193);
-      b = Math.imul(b ^ code, 0x5bd1e995);
-      b ^= b >>> 15;
-    }
-    a >>>= 0;
-    b = (b | 1) >>> 0;
-    if (this.size * 2 >= this.first.length) this.grow();
-    return this.place(a, b);
+    const [low, high] = fnv1a64(id);
+    if (this.size * 2 >= this.low.length) this.grow();
+    return this.place(low, (high | 1) >>> 0);
   }
 
-  private place(a: number, b: number): boolean {
-    const mask = this.first.length - 1;
-    for (let slot = a & mask; ; slot = (slot + 1) & mask) {
-      if (this.second[slot] === 0) {
-        this.first[slot] = a;
-        this.second[slot] = b;
+  private place(low: number, high: number): boolean {
+    const mask = this.low.length - 1;
+    for (let slot = low & mask; ; slot = (slot + 1) & mask) {
+      if (this.high[slot] === 0) {
+        this.low[slot] = low;
+        this.high[slot] = high;
         this.size += 1;
         return true;
       }
-      if (this.first[slot] === a && this.second[slot] === b) return false;
+      if (this.low[slot] === low && this.high[slot] === high) return false;
     }
   }
 
   private grow(): void {
-    const [first, second] = [this.first, this.second];
-    this.first = new Uint32Array(first.length * 2);
-    this.second = new Uint32Array(second.length * 2);
+    const [low, high] = [this.low, this.high];
+    this.low = new Uint32Array(low.length * 2);
+    this.high = new Uint32Array(high.length * 2);
     this.size = 0;
-    for (let slot = 0; slot < first.length; slot++) if (second[slot] !== 0) this.place(first[slot]!, second[slot]!);
+    for (let slot = 0; slot < low.length; slot++) if (high[slot] !== 0) this.place(low[slot]!, high[slot]!);
   }
 }

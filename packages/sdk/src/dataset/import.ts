@@ -339,9 +339,11 @@ const STATEMENTS = {
  * needs are read once its batch is written; a reference is checked where it is met all the
  * same, so the problems come in the order of the file.
  *
- * Habilitation ids are not kept in memory (a million of them would weigh ~100 MB): each new
+ * Habilitation ids are not kept as strings (a million of them would weigh ~100 MB): each new
  * habilitation is written with the key `base + 1 + its index in the file`, and the unique index
- * on `id` finds a duplicate, whose key then says where the id was first used.
+ * on `id` finds a duplicate, whose key then says where the id was first used. Only their hashes
+ * are kept (`HashedIds`), on PostgreSQL into an empty table, to tell the batches that are surely
+ * new, copied in, from those that go by the statement.
  */
 class EntityWriter {
   readonly touchedPartners = new Set<string>();
@@ -394,13 +396,13 @@ class EntityWriter {
     this.partners = new Batch(db, PARTNER_INSERT, BATCH);
     this.conventions = new Batch(db, STATEMENTS.convention, BATCH, (rows) => this.conventionsWritten(rows));
     this.reviews = new Batch(db, STATEMENTS.review, BATCH);
-    // On PostgreSQL, into a table empty before, the users are new: each id was seen once (`firstUse`).
+    // Users are new to the file: each id was seen once (`firstUse`).
     this.users = new Batch(
       db,
       USER_INSERT,
       BATCH,
       (rows) => this.readKeys(STATEMENTS.userKeys, rows, this.fileUsers),
-      () => this.filledBefore.users === false,
+      () => this.copiesInto('users'),
     );
     this.groups = new Batch(db, GROUP_INSERT, BATCH, (rows) => this.groupsWritten(rows));
     this.members = new Batch(db, MEMBER_INSERT, BATCH);
@@ -419,9 +421,14 @@ class EntityWriter {
     return found;
   }
 
+  /** The keys of the rows of `select` (`SELECT id, key … IN`) with these ids, by id. */
+  private keysOf(select: string, ids: Iterable<string>): Promise<Map<string, { id: string; key: number }>> {
+    return this.lookUp<{ id: string; key: number }>(select, ids);
+  }
+
   /** Gives the entities of rows just written (their id first) their keys. */
   private async readKeys(select: string, rows: readonly unknown[][], file: Map<string, Owned>): Promise<void> {
-    const keys = await this.lookUp<{ id: string; key: number }>(
+    const keys = await this.keysOf(
       select,
       rows.map((row) => row[0] as string),
     );
@@ -501,6 +508,11 @@ class EntityWriter {
     this.deferred[table] = true;
   }
 
+  /** Whether rows new to the file go into `table` by `Sql.appendMany`: on PostgreSQL, a table empty before the import (`defer` read it). */
+  private copiesInto(table: keyof typeof DEFERRED_INDEXES): boolean {
+    return this.filledBefore[table] === false;
+  }
+
   /** Users, valid, from `users[first]` on, each as the parameters of `USER_INSERT`. */
   async writeUsers(rows: readonly unknown[][], first: number): Promise<void> {
     // On PostgreSQL only (USER_INDEXES): SQLite rewrites a row in place, touching only the
@@ -545,9 +557,8 @@ class EntityWriter {
       earlier[offset] = this.invalidHabilitations.size === 0 ? undefined : this.invalidHabilitations.get(row[HABILITATION_AT.id] as string);
       if (earlier[offset] === undefined) written.push(row);
     }
-    // On PostgreSQL, into a table empty before, rows whose ids the file has not used before are
-    // new: copied in. (SQLite has no faster path for them and reads no `filledBefore`: no ids kept.)
-    let allNew = this.filledBefore.habilitations === false;
+    // Rows whose ids the file has not used before are new (`copiesInto`; on SQLite no ids are kept).
+    let allNew = this.copiesInto('habilitations');
     if (allNew) for (const row of written) if (!this.habilitationIds.add(row[HABILITATION_AT.id] as string)) allNew = false;
     let changes = written.length;
     if (allNew) await this.db.appendMany(HABILITATION_IMPORT, written);
@@ -557,7 +568,7 @@ class EntityWriter {
     // The batch's keys are read and its replacements written in a statement each: on PostgreSQL a
     // statement per row made a re-import of a million habilitations two million round trips (450 s).
     if (changes < written.length) {
-      const keys = await this.lookUp<{ id: string; key: number }>(
+      const keys = await this.keysOf(
         STATEMENTS.habilitationKeys,
         written.map((row) => row[HABILITATION_AT.id] as string),
       );

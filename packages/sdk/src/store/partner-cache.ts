@@ -1,6 +1,7 @@
 import { RULES, type AuditSettings, type CalendarDate } from '@cafsup/shared';
 import { dialectOf, pick, type Sql } from './engine/engine.js';
 import { readHead } from './meta.js';
+import { fnv1a64 } from '../fnv.js';
 
 /**
  * What was computed for each partner at one date, kept between calls (issue 14: « flag counts
@@ -31,20 +32,13 @@ const KEEP_WAIT_MS = 100;
 /**
  * The rows are valid for this code and these settings only: a new edition, catalogue or setting
  * (the days before an account is dormant…) makes every row stale without a migration. A key that
- * tells configurations apart, not a seal: an FNV-1a hash in two 32-bit lanes (16 hex digits), so that
- * opening a store needs no node:crypto, which a read of one partner would load for this alone
- * (~3 ms of each command on Node 20).
+ * tells configurations apart, not a seal: `fnv1a64` (16 hex digits), so that opening a store
+ * needs no node:crypto, which a read of one partner would load for this alone (~3 ms of each
+ * command on Node 20).
  */
 export function cacheBasis(settings: AuditSettings): string {
-  const text = JSON.stringify([CACHE_EDITION, settings, RULES]);
-  let low = 0x811c9dc5;
-  let high = 0x050c5d1f;
-  for (let index = 0; index < text.length; index++) {
-    const code = text.charCodeAt(index);
-    low = Math.imul(low ^ code, 0x01000193);
-    high = Math.imul(high ^ code ^ (low >>> 16), 0x01000193);
-  }
-  return [high, low].map((lane) => (lane >>> 0).toString(16).padStart(8, '0')).join('');
+  const [low, high] = fnv1a64(JSON.stringify([CACHE_EDITION, settings, RULES]));
+  return [high, low].map((lane) => lane.toString(16).padStart(8, '0')).join('');
 }
 
 /**

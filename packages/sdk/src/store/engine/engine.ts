@@ -54,8 +54,8 @@ export interface Sql {
    * `runMany` of an `INSERT … VALUES (?, …)` whose rows the caller knows to be new: none takes a
    * unique key that a stored row or another of them holds, so the statement's `ON CONFLICT`
    * never applies. PostgreSQL copies them in (`COPY`, its bulk path: a million habilitations in
-   * about 4 s of the server against 10 as arrays); SQLite runs the statement. A row that is not
-   * new after all fails the transaction.
+   * about 4 s of the server against 10 as arrays), and a row that is not new after all fails the
+   * transaction; SQLite runs the statement, `ON CONFLICT` included.
    */
   appendMany(sql: string, rows: readonly (readonly unknown[])[]): Promise<void>;
   /**

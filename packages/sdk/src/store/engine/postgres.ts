@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import pg from 'pg';
 import { CafsupError } from '@cafsup/shared';
+import { fnv1a64 } from '../../fnv.js';
 import { redact } from '../../settings.js';
 import { unavailable, type Params, type Sql } from './engine.js';
 
@@ -89,14 +90,15 @@ const COPY_ESCAPED = /[\\\t\n\r]/g;
 const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
 
 /**
- * `rows` in COPY's text format: a line per row, its values apart by tabs, NULL as `\N`, a
- * text's backslashes, tabs and line ends escaped. Undefined when a value is neither text,
- * number nor NULL (`appendMany` then runs its statement).
+ * The first `columns` values of each of `rows` in COPY's text format: a line per row, values
+ * apart by tabs, NULL as `\N`, a text's backslashes, tabs and line ends escaped. Undefined when
+ * a value is neither text, number nor NULL (`appendMany` then runs its statement).
  */
-function copyData(rows: readonly (readonly unknown[])[]): Buffer | undefined {
+function copyData(rows: readonly (readonly unknown[])[], columns: number): Buffer | undefined {
   let text = '';
   for (const row of rows) {
-    for (let column = 0; column < row.length; column++) {
+    // The statement's columns only, as `runMany` binds them (a row may carry more).
+    for (let column = 0; column < columns; column++) {
       const value = bindable(row[column]);
       if (column > 0) text += '\t';
       if (value === null) text += '\\N';
@@ -177,6 +179,14 @@ const VALUES_ROWS = 1000;
 
 const INSERT_VALUES = /^(\s*INSERT INTO (\w+) \(([^)]+)\)\s*)VALUES \(([?, ]+)\)/;
 
+/** An `INSERT INTO table (columns) VALUES (?, …) …`: its head up to VALUES, the rest after the tuple, its table and columns; null for another statement. */
+function insertValues(sql: string): { start: string; rest: string; table: string; columns: string[] } | null {
+  const match = INSERT_VALUES.exec(sql);
+  if (match === null) return null;
+  const [tuple, start, table, columns] = match as unknown as [string, string, string, string];
+  return { start, rest: sql.slice(tuple.length), table, columns: columns.split(',').map((name) => name.trim()) };
+}
+
 /**
  * Rows whose texts average more than this many characters go as parameters of their own rather
  * than in arrays: an array goes as one literal (`arrayLiteral`), each element's quotes and
@@ -256,9 +266,7 @@ const partnerLock = (key: number, wait: boolean) => `pg_${wait ? '' : 'try_'}adv
 
 /** A partner's advisory key: a 32-bit FNV-1a hash of its id (two partners sharing one only take turns). */
 export function partnerLockKey(partnerId: string): number {
-  let hash = 0x811c9dc5;
-  for (let index = 0; index < partnerId.length; index++) hash = Math.imul(hash ^ partnerId.charCodeAt(index), 0x01000193);
-  return hash | 0;
+  return fnv1a64(partnerId)[0] | 0;
 }
 
 /** What a write transaction holds: nothing yet, the global key alone, or the global key shared and these partners' keys. */
@@ -725,7 +733,7 @@ export class PostgresSql implements Sql {
    */
   async runManyLater(sql: string, rows: readonly (readonly unknown[])[]): Promise<void> {
     const inside = this.current();
-    if (inside === undefined || !inside.writes || INSERT_VALUES.test(sql)) {
+    if (inside === undefined || !inside.writes || insertValues(sql) !== null) {
       await this.runMany(sql, rows);
       return;
     }
@@ -733,20 +741,21 @@ export class PostgresSql implements Sql {
   }
 
   async appendMany(sql: string, rows: readonly (readonly unknown[])[]): Promise<void> {
-    const insert = INSERT_VALUES.exec(sql);
+    if (rows.length === 0) return;
+    const insert = insertValues(sql);
     const inside = this.current();
-    const data = insert === null || inside === undefined || !inside.writes ? undefined : copyData(rows);
+    const data = insert === null || inside === undefined || !inside.writes ? undefined : copyData(rows, insert.columns.length);
     if (data === undefined) {
       await this.runMany(sql, rows);
       return;
     }
-    const [, , table, columns] = insert as unknown as [string, string, string, string];
+    const { table, columns } = insert!;
     await this.lockAll(inside!);
     await this.flush(inside!);
     try {
       await new Promise<void>((resolve, reject) => {
         inside!.client.query(
-          new CopyIn(`COPY ${table} (${columns}) FROM STDIN`, data, (error) => (error === undefined || error === null ? resolve() : reject(error))),
+          new CopyIn(`COPY ${table} (${columns.join(', ')}) FROM STDIN`, data, (error) => (error === undefined || error === null ? resolve() : reject(error))),
         );
       });
     } catch (error) {
@@ -770,18 +779,17 @@ export class PostgresSql implements Sql {
    */
   async runMany(sql: string, rows: readonly (readonly unknown[])[]): Promise<{ changes: number }> {
     if (rows.length === 0) return { changes: 0 };
-    const insert = INSERT_VALUES.exec(sql);
+    const insert = insertValues(sql);
     let changes = 0;
     if (insert === null || hasLongTexts(rows)) {
       for (const [text, params] of this.valueLists(sql, rows)) changes += (await this.run(text, params)).changes;
       return { changes };
     }
-    const [head, start, table, columns] = insert as unknown as [string, string, string, string];
+    const { start, rest, table, columns: names } = insert;
     const types = await this.columnTypes(table);
-    const names = columns.split(',').map((name) => name.trim());
     const text = this.cached(sql, () => {
       const arrays = names.map((name) => `CAST(? AS ${types.get(name)!}[])`).join(', ');
-      return `${start}SELECT * FROM unnest(${arrays})${sql.slice(head.length)}`;
+      return `${start}SELECT * FROM unnest(${arrays})${rest}`;
     });
     for (let at = 0; at < rows.length; at += MANY_ROWS) {
       const chunk = rows.slice(at, at + MANY_ROWS);
