@@ -256,6 +256,11 @@ describe.each(ENGINES)('habilitations imported again, on %s', (_engine, database
       { path: 'habilitations[4].id', message: 'identifiant d’habilitation « amp-h0009 » en double (déjà en habilitations[1])' },
     ]);
     expect(await test.client.dataset.export()).toEqual(before);
+    // A stored id used twice in one batch: replaced once, then named.
+    expect((await refusalOf(test.client.dataset.import(again(replaced, { ...replaced, profile: 'T15' })))).details.problems).toEqual([
+      { path: 'habilitations[1].id', message: 'identifiant d’habilitation « amp-h0001 » en double (déjà en habilitations[0])' },
+    ]);
+    expect(await test.client.dataset.export()).toEqual(before);
 
     const result = await test.client.dataset.import(again(replaced, added, habilitation('amp-h0003', 'amp', { userId: 'amp-u001' }, { profile: 'T2' })));
     expect(result.counts.habilitations).toBe(3);
@@ -271,17 +276,18 @@ describe.each(ENGINES)('habilitations imported again, on %s', (_engine, database
   it('names an id a file uses twice, imported into an empty database', async () => {
     const test = await openClient({ database: await database() });
     opened.push(test);
-    const rows = ['amp-h0001', 'amp-h0002', 'amp-h0001', 'amp-h0003', 'amp-h0002'].map((id) => habilitation(id, 'amp', { userId: 'amp-u001' }));
-    // An element refused for itself, between them, ends a batch and still claims its id.
-    rows.splice(3, 0, habilitation('amp-h0005', 'amp', { userId: 'amp-u001' }, { profile: 'T3' }), habilitation('amp-h0005', 'amp', { userId: 'amp-u001' }));
+    const rows = ['amp-h0001', 'amp-h0002', 'amp-h0001', 'amp-h0003', 'amp-h0003'].map((id) => habilitation(id, 'amp', { userId: 'amp-u001' }));
+    // An element refused for itself, between them, ends a batch and still claims its id. The
+    // second batch's only id that may be a duplicate, amp-h0003, comes after the first batch's duplicate.
+    rows.splice(4, 0, habilitation('amp-h0005', 'amp', { userId: 'amp-u001' }, { profile: 'T3' }), habilitation('amp-h0005', 'amp', { userId: 'amp-u001' }));
     const document = full();
     document.habilitations = rows;
     const error = await refusalOf(test.client.dataset.import(document));
     expect(error.details.problems).toEqual([
       { path: 'habilitations[2].id', message: 'identifiant d’habilitation « amp-h0001 » en double (déjà en habilitations[0])' },
-      { path: 'habilitations[3].profile', message: 'profil « T3 » absent du catalogue Cdap (T1–T22 sauf T3, T7, T17)' },
-      { path: 'habilitations[4].id', message: 'identifiant d’habilitation « amp-h0005 » en double (déjà en habilitations[3])' },
-      { path: 'habilitations[6].id', message: 'identifiant d’habilitation « amp-h0002 » en double (déjà en habilitations[1])' },
+      { path: 'habilitations[4].profile', message: 'profil « T3 » absent du catalogue Cdap (T1–T22 sauf T3, T7, T17)' },
+      { path: 'habilitations[5].id', message: 'identifiant d’habilitation « amp-h0005 » en double (déjà en habilitations[4])' },
+      { path: 'habilitations[6].id', message: 'identifiant d’habilitation « amp-h0003 » en double (déjà en habilitations[3])' },
     ]);
     expect((await test.client.partners.list()).items).toEqual([]);
   });

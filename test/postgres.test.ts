@@ -793,11 +793,17 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: rows sent many at a time, as
       // The statement left for later removes the row the copy then adds: sent after it, the copy would meet its id.
       await store.db.transaction(async () => {
         await store.db.runLater("DELETE FROM probe WHERE id = 'p0'");
-        await store.db.appendMany(insert, rows);
+        // A value past the statement's columns is not the table's, as with `runMany`.
+        await store.db.appendMany(
+          insert,
+          rows.map((row) => [...row, 'de trop']),
+        );
       });
       expect(await read()).toEqual(byId(rows));
       // The caller vouched that the rows were new: a stored id is the server's refusal, not skipped, and nothing is written.
-      await expect(store.db.transaction(() => store.db.appendMany(insert, [['neuf', 'x', null, null, 0], rows[1]!]))).rejects.toThrow();
+      await expect(store.db.transaction(() => store.db.appendMany(insert, [['neuf', 'x', null, null, 0], rows[1]!]))).rejects.toThrow(
+        'appendMany: a row said to be new is not (probe: Key (id)=(p1) already exists.)',
+      );
       expect(await read()).toEqual(byId(rows));
     }));
 });

@@ -1,8 +1,8 @@
 /**
  * FNV-1a over the UTF-16 code units of `text`, in two 32-bit lanes: the first is FNV-1a itself,
- * the second runs beside it with the first's high bits mixed in. Unsigned. Neither lane is a
- * seal (no node:crypto: a command that opens a store does not load it for this): keys that
- * tell things apart, where two texts sharing a hash only cost time.
+ * the second runs beside it with the first's high bits mixed in. Unsigned. Keys that tell
+ * things apart without node:crypto (a command that opens a store does not load it for this):
+ * two texts sharing both lanes are unlikely, not impossible, and nothing is sealed by them.
  */
 export function fnv1a64(text: string): [low: number, high: number] {
   let low = 0x811c9dc5;

@@ -2,9 +2,9 @@ import { fnv1a64 } from '../fnv.js';
 
 /**
  * A set of ids kept as their two 32-bit hashes (`fnv1a64`), in an open-addressed table at most
- * half full: 16 to 32 bytes an id, outside the JavaScript heap (up to 48 MB for a million while
- * it grows), where a million ids as strings would weigh ~100 MB on it. `add` says whether an id
- * is surely new; two ids of the same two hashes are taken for one, so a caller treats « maybe
+ * half full: 16 to 32 bytes an id, outside the JavaScript heap (16 MB for a million, 24 MB while
+ * it grows to that), where a million ids as strings would weigh ~100 MB on it. `add` says whether
+ * an id is surely new; two ids of the same two hashes are taken for one, so a caller treats « maybe
  * seen » as a question to ask elsewhere (the import: its unique index), never as a duplicate found.
  */
 export class HashedIds {

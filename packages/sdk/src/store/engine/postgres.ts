@@ -183,8 +183,8 @@ const INSERT_VALUES = /^(\s*INSERT INTO (\w+) \(([^)]+)\)\s*)VALUES \(([?, ]+)\)
 function insertValues(sql: string): { start: string; rest: string; table: string; columns: string[] } | null {
   const match = INSERT_VALUES.exec(sql);
   if (match === null) return null;
-  const [tuple, start, table, columns] = match as unknown as [string, string, string, string];
-  return { start, rest: sql.slice(tuple.length), table, columns: columns.split(',').map((name) => name.trim()) };
+  const [throughTuple, start, table, columns] = match as unknown as [string, string, string, string];
+  return { start, rest: sql.slice(throughTuple.length), table, columns: columns.split(',').map((name) => name.trim()) };
 }
 
 /**
@@ -744,21 +744,25 @@ export class PostgresSql implements Sql {
     if (rows.length === 0) return;
     const insert = insertValues(sql);
     const inside = this.current();
+    // Outside a write, or for a value COPY's text cannot carry, the statement runs as it is.
     const data = insert === null || inside === undefined || !inside.writes ? undefined : copyData(rows, insert.columns.length);
-    if (data === undefined) {
+    if (insert === null || inside === undefined || data === undefined) {
       await this.runMany(sql, rows);
       return;
     }
-    const { table, columns } = insert!;
-    await this.lockAll(inside!);
-    await this.flush(inside!);
+    const { table, columns } = insert;
+    await this.lockAll(inside);
+    await this.flush(inside);
     try {
       await new Promise<void>((resolve, reject) => {
-        inside!.client.query(
+        inside.client.query(
           new CopyIn(`COPY ${table} (${columns.join(', ')}) FROM STDIN`, data, (error) => (error === undefined || error === null ? resolve() : reject(error))),
         );
       });
     } catch (error) {
+      // The caller's promise broken: said as the fault it is, with the row the server names.
+      if (sqlState(error) === '23505')
+        throw new Error(`appendMany: a row said to be new is not (${table}: ${(error as { detail?: string }).detail ?? ''})`, { cause: error });
       throw translateError(error, this.url);
     }
   }
