@@ -157,6 +157,9 @@ await build({
 await build({
   ...common,
   entryPoints: { 'store-worker': '../sdk/dist/workers/store-worker.js', 'dataset-reader': '../sdk/dist/workers/dataset-reader.js' },
+  // No module of a worker awaits at its top level (the build fails if one does): ended as it
+  // starts, such a worker can abort the whole process on Node 20 (store-worker.ts says why).
+  supported: { 'top-level-await': false },
   outdir: 'dist',
   entryNames: '[name]',
   chunkNames: 'chunks/[name]-[hash]',

@@ -41,16 +41,25 @@ async function send(segments: Segment[]): Promise<void> {
   );
 }
 
-try {
-  const writer = new SegmentWriter();
-  for await (const event of readDatasetJson(input())) {
-    writer.push(event);
-    if (writer.ready) await send(writer.take());
+/**
+ * Reads the document, then lets the thread end. A function rather than the module's own
+ * top-level awaits, for the reason store-worker.ts gives: an import refused early ends this
+ * worker (`terminate`) as it may still be starting.
+ */
+async function read(): Promise<void> {
+  try {
+    const writer = new SegmentWriter();
+    for await (const event of readDatasetJson(input())) {
+      writer.push(event);
+      if (writer.ready) await send(writer.take());
+    }
+    await send(writer.take());
+    post({ type: 'done' });
+  } catch (error) {
+    post({ type: 'error', syntax: error instanceof JsonSyntaxError ? { at: error.at, reason: error.reason } : null, message: String(error) });
   }
-  await send(writer.take());
-  post({ type: 'done' });
-} catch (error) {
-  post({ type: 'error', syntax: error instanceof JsonSyntaxError ? { at: error.at, reason: error.reason } : null, message: String(error) });
+  // Nothing more to receive: the thread may end.
+  port.close();
 }
-// Nothing more to receive: the thread may end.
-port.close();
+
+void read();

@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { statSync, type Stats } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { toCafsupError } from '@cafsup/shared';
 import { Store } from '../store/store.js';
@@ -14,16 +14,35 @@ import { CANCELLED, QUEUED, STARTED, hashedBody, type FromWorker, type InternalJ
 
 const port = parentPort!;
 const nextMessage = () => new Promise<ToWorker>((resolve) => port.once('message', resolve));
-const first = await nextMessage();
-if (first.type !== 'configure') throw new Error(`store worker: configure expected, got ${first.type}`);
-const { options } = first;
-// A reader opens the file once the writer has (pool.ts): the writer creates or migrates it.
-if (options.role === 'reader') await nextMessage();
-const store = await Store.open(options.database, { create: options.create, ...(options.clock === null ? {} : { now: () => new Date(options.clock!) }) });
-// The pool runs SQLite only: PostgreSQL is asynchronous and needs no worker (direct.ts).
-const sqlite = store.sqlite!.db;
 const send = (message: FromWorker) => port.postMessage(message);
-const opened = statSync(options.database);
+
+// Set by `open`, before the first job.
+let options!: Extract<ToWorker, { type: 'configure' }>['options'];
+let store!: Store;
+// The pool runs SQLite only: PostgreSQL is asynchronous and needs no worker (direct.ts).
+let sqlite!: NonNullable<Store['sqlite']>['db'];
+let opened!: Stats;
+
+/**
+ * Opens the store as the pool says, then takes jobs. A function rather than the module's own
+ * top-level awaits: a worker ended (`terminate`, a pool whose writer could not open the file)
+ * while Node 20 starts evaluating a module that awaits at its top level can abort the whole
+ * process (V8 « Check failed: (location_) != nullptr » in ExecuteAsyncModule, nodejs/node#53238;
+ * seen once under load, `serve` on a file of a newer schema). A failure is the worker's
+ * uncaught error, as it was: the pool reports it.
+ */
+async function open(): Promise<void> {
+  const first = await nextMessage();
+  if (first.type !== 'configure') throw new Error(`store worker: configure expected, got ${first.type}`);
+  options = first.options;
+  // A reader opens the file once the writer has (pool.ts): the writer creates or migrates it.
+  if (options.role === 'reader') await nextMessage();
+  store = await Store.open(options.database, { create: options.create, ...(options.clock === null ? {} : { now: () => new Date(options.clock!) }) });
+  sqlite = store.sqlite!.db;
+  opened = statSync(options.database);
+  port.on('message', receive);
+  send({ type: 'ready' });
+}
 
 /**
  * The store's health for `/readyz` and `/metrics`. An open connection keeps working on a file
@@ -190,7 +209,7 @@ async function drain(): Promise<void> {
   }
 }
 
-port.on('message', (message: ToWorker) => {
+function receive(message: ToWorker): void {
   switch (message.type) {
     case 'run':
       if (message.streamIn === true) inboxes.set(message.id, new Inbox(message.id));
@@ -229,6 +248,6 @@ port.on('message', (message: ToWorker) => {
       return;
     }
   }
-});
+}
 
-send({ type: 'ready' });
+void open();
