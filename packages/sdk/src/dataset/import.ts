@@ -272,6 +272,9 @@ function withList(select: string, count: number): string {
   return (texts[count] ??= `${select} (${Array.from({ length: count }, () => '?').join(', ')})`);
 }
 
+/** A row of a key lookup (`SELECT id, key … IN`). */
+type KeyRow = { id: string; key: number };
+
 /** Rows of one statement (`Sql.runMany`), written `size` at a time; `written` runs after each write. */
 class Batch {
   private rows: unknown[][] = [];
@@ -421,14 +424,9 @@ class EntityWriter {
     return found;
   }
 
-  /** The keys of the rows of `select` (`SELECT id, key … IN`) with these ids, by id. */
-  private keysOf(select: string, ids: Iterable<string>): Promise<Map<string, { id: string; key: number }>> {
-    return this.lookUp<{ id: string; key: number }>(select, ids);
-  }
-
   /** Gives the entities of rows just written (their id first) their keys. */
   private async readKeys(select: string, rows: readonly unknown[][], file: Map<string, Owned>): Promise<void> {
-    const keys = await this.keysOf(
+    const keys = await this.lookUp<KeyRow>(
       select,
       rows.map((row) => row[0] as string),
     );
@@ -568,7 +566,7 @@ class EntityWriter {
     // The batch's keys are read and its replacements written in a statement each: on PostgreSQL a
     // statement per row made a re-import of a million habilitations two million round trips (450 s).
     if (changes < written.length) {
-      const keys = await this.keysOf(
+      const keys = await this.lookUp<KeyRow>(
         STATEMENTS.habilitationKeys,
         written.map((row) => row[HABILITATION_AT.id] as string),
       );
