@@ -138,7 +138,7 @@ async function expectTotalsOfTheUsage(client: CafsupClient, asOf: string): Promi
 async function expectTextOfTheReport(client: CafsupClient, query: AuditRunInput): Promise<AuditReport> {
   const { asOf, summary, text } = await client.audit.runText(query);
   const report = await client.audit.run(query);
-  expect(Buffer.from(text).toString()).toBe(jsonText(report));
+  expect(Buffer.concat(text).toString()).toBe(jsonText(report));
   expect({ asOf, summary }).toEqual({ asOf: report.asOf, summary: report.summary });
   return report;
 }

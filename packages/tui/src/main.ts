@@ -139,7 +139,10 @@ async function print(command: Command, result: CommandResult, context: Context, 
   if (context.options.json) {
     const fields = context.options.jsonFields;
     if (result.jsonText !== undefined && fields === undefined) {
-      process.stdout.write(result.jsonText);
+      // Corked, the pieces leave in as few system calls as the stream can (writev).
+      process.stdout.cork();
+      for (const piece of result.jsonText) process.stdout.write(piece);
+      process.stdout.uncork();
       return;
     }
     const { json, pickFields } = await output();

@@ -87,11 +87,12 @@ export interface OperationSpec<S extends z.ZodType = z.ZodType> {
   keptAnswer?: true;
   run(store: Store, input: z.output<S>, context: OperationContext): unknown;
   /**
-   * A read's answer as the JSON text that `jsonText` writes for it (in UTF-8), where the store has it at
-   * hand without building the answer (the audit's flags are kept in that form): for a caller
-   * in this process that prints it (`cafsup audit --json`), never over HTTP.
+   * A read's answer as the JSON text that `jsonText` writes for it (in UTF-8, in pieces written
+   * one after the other), where the store has it at hand without building the answer (the
+   * audit's flags are kept in that form): for a caller in this process that prints it (`cafsup
+   * audit --json`), never over HTTP.
    */
-  text?(store: Store, input: z.output<S>, context: OperationContext): Promise<{ text: Uint8Array }>;
+  text?(store: Store, input: z.output<S>, context: OperationContext): Promise<{ text: readonly Uint8Array[] }>;
 }
 
 function operation<S extends z.ZodType>(spec: OperationSpec<S>): OperationSpec<S> {

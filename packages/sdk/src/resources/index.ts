@@ -86,14 +86,14 @@ export class Audit extends Resource {
     return this.transport.call('audit.run', query);
   }
   /**
-   * The report of `run` as the JSON text `jsonText` writes for it, in UTF-8,
-   * with its date and counts: a store in this process makes it from the flags it keeps, in that
+   * The report of `run` as the JSON text `jsonText` writes for it, in UTF-8 and in pieces
+   * (`AuditText`), with its date and counts: a store in this process makes it from the flags it keeps, in that
    * form, without building them (`cafsup audit --json`); elsewhere, from `run`'s report.
    */
   async runText(query: AuditRunInput = {}): Promise<AuditText> {
     if (this.transport.callText !== undefined) return this.transport.callText<AuditText>('audit.run', query);
     const report = await this.run(query);
-    return { asOf: report.asOf, summary: report.summary, text: Buffer.from(jsonText(report)) };
+    return { asOf: report.asOf, summary: report.summary, text: [Buffer.from(jsonText(report))] };
   }
   /** Flags per severity of each partner that has any: the counts of `run`, without its flags. */
   counts(query: AuditCountsInput = {}): Promise<AuditCounts> {

@@ -66,7 +66,7 @@ export class LocalTransport implements Transport {
     return this.use((store) => this.run<T>(store, operation, input));
   }
 
-  callText<T extends { text: Uint8Array }>(operation: Operation, input: unknown): Promise<T> {
+  callText<T extends { text: readonly Uint8Array[] }>(operation: Operation, input: unknown): Promise<T> {
     return this.use((store) => this.run<T>(store, operation, input, true));
   }
 

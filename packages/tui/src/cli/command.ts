@@ -22,10 +22,10 @@ export interface OptionSpec {
 export interface CommandResult {
   json: unknown;
   /**
-   * The JSON of `--json` already made (`jsonText`, in UTF-8), when the command has it without
-   * building `json` (the audit's flags are kept in that form): written as it is.
+   * The JSON of `--json` already made (`jsonText`, in UTF-8, in pieces), when the command has it
+   * without building `json` (the audit's flags are kept in that form): written as it is.
    */
-  jsonText?: Uint8Array;
+  jsonText?: readonly Uint8Array[];
   text: () => string;
   exitCode?: number;
   /** The rows of a list command (its `rows` spec says how to show them). */
