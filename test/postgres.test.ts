@@ -806,6 +806,39 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: rows sent many at a time, as
       );
       expect(await read()).toEqual(byId(rows));
     }));
+
+  // What each statement that added users or habilitations was, as the server saw it: a trigger
+  // of the test's own records the first word of the client's statement.
+  it('copies an import’s users and habilitations into tables empty before it, and inserts them into tables that hold rows', async () => {
+    const url = await freshDatabase();
+    await (await Store.open(url)).close();
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    try {
+      await admin.query(`CREATE TABLE test_statements (tbl TEXT NOT NULL, verb TEXT NOT NULL);
+        CREATE FUNCTION test_seen() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+          INSERT INTO test_statements VALUES (TG_TABLE_NAME, upper(split_part(ltrim(current_query()), ' ', 1))); RETURN NULL; END $$;
+        CREATE TRIGGER users_seen AFTER INSERT ON users FOR EACH STATEMENT EXECUTE FUNCTION test_seen();
+        CREATE TRIGGER habilitations_seen AFTER INSERT ON habilitations FOR EACH STATEMENT EXECUTE FUNCTION test_seen();`);
+      const seen = async () => {
+        const { rows } = await admin.query<{ tbl: string; verb: string }>('DELETE FROM test_statements RETURNING tbl, verb');
+        return [...new Set(rows.map(({ tbl, verb }) => `${tbl} ${verb}`))].sort();
+      };
+      const client = createClient({ database: url, actor: PERSON });
+      try {
+        const document = buildDemoDataset({ partners: 6, today: '2026-11-22' });
+        await client.dataset.import(document);
+        expect(await seen()).toEqual(['habilitations COPY', 'users COPY']);
+        // The same file again: every id is stored already, so each row goes by a statement that may meet it.
+        await client.dataset.import(document);
+        expect(await seen()).toEqual(['habilitations INSERT', 'users INSERT']);
+      } finally {
+        await client.close();
+      }
+    } finally {
+      await admin.end();
+    }
+  });
 });
 
 describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a write that cannot get its lock in time', () => {
