@@ -167,17 +167,8 @@ export class PartnerCache {
       narrowed = 'AND partner_id = @partnerId';
       params.partnerId = partnerIds[0];
     } else if (partnerIds !== undefined) {
-      const listed = dialectOf(this.db).inValues('partner_id', '@partners');
-      // SQLite: the range from the first partner to the last, each row in it then checked
-      // against the list. Probed one by one through the key, whose tree holds every partner's
-      // flags too, a list's 500 rows took 7.5 ms to read; their range, 0.6-1.4 ms. Ranges of
-      // pages make a list of 5,000 partners (`partners --json`) ten such reads. The bounds
-      // are the list's in the column's own order; `+` keeps the list from being the index's
-      // condition. PostgreSQL keeps its probes with the array (`inValues`), not measured slower.
-      narrowed = pick(this.db, {
-        sqlite: `AND partner_id BETWEEN (SELECT MIN(value) FROM json_each(@partners)) AND (SELECT MAX(value) FROM json_each(@partners)) AND +${listed}`,
-        postgres: `AND ${listed}`,
-      });
+      // A page's partners, whose rows lie together: read as their range (`inValuesWithin`).
+      narrowed = `AND ${dialectOf(this.db).inValuesWithin('partner_id', '@partners')}`;
       params.partners = JSON.stringify(partnerIds);
     }
     return { where: `aspect = @aspect AND as_of = @asOf AND basis = @basis ${narrowed}`, params };
