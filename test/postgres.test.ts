@@ -189,6 +189,24 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
     expect([again.status, again.stderr]).toEqual([4, expect.stringContaining('contient déjà des données')]);
   });
 
+  it('refuses, exit 4, to copy the file into a database that holds a row in any of its tables, and writes nothing', async () => {
+    const target = await freshDatabase();
+    const store = await Store.open(target);
+    // A Caf the file does not have: merged with the file's, it would make a store that neither is.
+    await store.db.run("INSERT INTO cafs (code, doc) VALUES ('99', '{}')");
+    await store.close();
+    const refused = sandbox.run(['migrate', '--to', target]);
+    expect([refused.status, refused.stderr]).toEqual([4, expect.stringContaining('contient déjà des données')]);
+    const admin = new pg.Client({ connectionString: target });
+    await admin.connect();
+    try {
+      expect((await admin.query('SELECT code FROM cafs')).rows).toEqual([{ code: '99' }]);
+      expect((await admin.query('SELECT COUNT(*) AS n FROM partners')).rows).toEqual([{ n: '0' }]);
+    } finally {
+      await admin.end();
+    }
+  });
+
   it('lets a role that may only read, or one whose transactions are read only, open the database and read; a write is refused, exit 6, in French, nothing written', async () => {
     const readable = await freshDatabase();
     expect(sandbox.run(['migrate', '--to', readable]).status).toBe(0);
