@@ -203,6 +203,12 @@ describe('cafsup refusals and exit codes', () => {
     }
     expect(sandbox.run(['partnrs']).stderr).toContain('Commande inconnue : « partnrs »');
     expect(sandbox.run(['partners', '--colour']).stderr).toContain('Option inconnue : --colour');
+    // A --to that is not PostgreSQL's is said as such, not as missing, and what it held (a password, perhaps) is not repeated.
+    const notPostgres = sandbox.run(['migrate', '--to', 'mysql://cafsup:secret@db/cafsup']);
+    expect([notPostgres.status, notPostgres.stdout]).toEqual([2, '']);
+    expect(notPostgres.stderr).toContain('--to : une URL postgres://… ou postgresql://… est attendue');
+    expect(notPostgres.stderr).not.toContain('secret');
+    expect(sandbox.run(['migrate']).stderr).toContain('Il manque --to postgres://…');
     // A real date outside the years cafsup takes is refused input (rules.md: VALIDATION), said of the option.
     for (const args of [
       ['audit', '--as-of', '9999-12-31'],

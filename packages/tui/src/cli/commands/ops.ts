@@ -88,7 +88,10 @@ export const migrateCommand: Command = {
   },
   async run(context, { options }) {
     const to = stringOption(options.to);
-    if (to === undefined || !isPostgresUrl(to)) throw new UsageError(`Il manque --to postgres://… (la base de destination). Usage : ${migrateCommand.usage}`);
+    if (to === undefined) throw new UsageError(`Il manque --to postgres://… (la base de destination). Usage : ${migrateCommand.usage}`);
+    if (!isPostgresUrl(to))
+      // Not repeated: what was given may hold a password.
+      throw new UsageError(`--to : une URL postgres://… ou postgresql://… est attendue (la base de destination). Usage : ${migrateCommand.usage}`);
     readableUrl(to, '--to');
     const from = await context.databasePath();
     if (isPostgresUrl(from)) throw new UsageError('La source de « cafsup migrate » est un fichier SQLite (--db FICHIER).');
