@@ -10,6 +10,7 @@ import { CAFSUP_BIN, CliSandbox } from './support/cli.js';
 import { Terminal } from './support/terminal.js';
 import { POSTGRES_URL, freshDatabase } from './support/postgres.js';
 import { startCluster, type Cluster } from './support/postgres-cluster.mjs';
+import { dialectOf } from '../packages/sdk/src/store/engine/engine.js';
 import { GLOBAL_LOCK } from '../packages/sdk/src/store/engine/postgres.js';
 import { buildDemoDataset } from '../packages/tui/src/demo/demo-data.js';
 import { ACTOR as PERSON } from './support/fixture.js';
@@ -825,8 +826,38 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: rows sent many at a time, as
       expect(await read()).toEqual(byId(rows));
     }));
 
+  // A database made in French (ICU fr-FR, as `initdb --locale=fr_FR.UTF-8` would): ids in
+  // byte order are not in its own order (« B-1 » < « a-2 » < « é-3 » byte by byte; « a-2 »,
+  // « B-1 », « é-3 » in French), and a list's range must be taken in the column's.
+  it('finds every id of a list read as its range, in a database whose own collation is French', async () => {
+    const name = `cafsup_fr_${process.pid}_${Date.now()}`;
+    const admin = new pg.Client({ connectionString: POSTGRES_URL! });
+    await admin.connect();
+    try {
+      await admin.query(`CREATE DATABASE ${name} TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'fr-FR' LOCALE 'C.UTF-8'`);
+    } finally {
+      await admin.end();
+    }
+    const store = await Store.open(POSTGRES_URL!.replace(/\/postgres$/, `/${name}`));
+    try {
+      await store.db.exec(`CREATE TABLE probe (id TEXT COLLATE "C" PRIMARY KEY); INSERT INTO probe VALUES ('B-1'), ('a-2'), ('é-3'), ('b-4'), ('Z-5')`);
+      const found = async (ids: string[]) =>
+        (
+          await store.db.all<{ id: string }>(`SELECT id FROM probe WHERE ${dialectOf(store.db).inValuesWithin('id', '@ids')} ORDER BY id`, {
+            ids: JSON.stringify(ids),
+          })
+        ).map((row) => row.id);
+      expect(await found(['a-2', 'B-1', 'é-3'])).toEqual(['B-1', 'a-2', 'é-3']);
+      expect(await found(['Z-5', 'b-4'])).toEqual(['Z-5', 'b-4']);
+      expect(await found([])).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  });
+
   // What each statement that added users or habilitations was, as the server saw it: a trigger
-  // of the test's own records the first word of the client's statement.
+  // of the test's own records the first word of what the client sent (`current_query()`: the
+  // whole round trip, statements left for later included, which come first).
   it('copies an import’s users and habilitations into tables empty before it, and inserts them into tables that hold rows', async () => {
     const url = await freshDatabase();
     await (await Store.open(url)).close();

@@ -167,8 +167,11 @@ export class PartnerCache {
       narrowed = 'AND partner_id = @partnerId';
       params.partnerId = partnerIds[0];
     } else if (partnerIds !== undefined) {
-      // A page's partners, whose rows lie together: read as their range (`inValuesWithin`).
-      narrowed = `AND ${dialectOf(this.db).inValuesWithin('partner_id', '@partners')}`;
+      // Rows of a few hundred bytes are read as the list's range (`inValuesWithin`), a page's or
+      // a Caf's. A partner's flags, kilobytes each, by their keys: a range over them reads the
+      // pages of every partner between (SQLite, a Caf's 11 partners: 24 ms against 0.7).
+      const dialect = dialectOf(this.db);
+      narrowed = `AND ${aspect === 'flags' ? dialect.inValues('partner_id', '@partners') : dialect.inValuesWithin('partner_id', '@partners')}`;
       params.partners = JSON.stringify(partnerIds);
     }
     return { where: `aspect = @aspect AND as_of = @asOf AND basis = @basis ${narrowed}`, params };

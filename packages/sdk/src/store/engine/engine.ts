@@ -142,17 +142,24 @@ export function dialectOf(db: Sql) {
     inValues,
     /**
      * `inValues`, for strings that lie together in an index led by `column` (a page of partners,
-     * in id order): the index reads the range from the least of them to the greatest, in the
-     * column's own order, and each row in it is then checked against the list. On
-     * `partner_kept` a list of 500 read through the list itself took 7.5 ms on SQLite (a probe
-     * per value, in a tree that holds every partner's flags too) and 31 ms on PostgreSQL (every
-     * row of the aspect compared with the 500, while the table's statistics were still those of
-     * the import's ANALYZE, empty, until autovacuum's next); through the range, 0.6–1.4 and
-     * 3.4–5.3 ms, whatever the statistics. SQLite's `+` keeps the list from being the index's
-     * condition.
+     * in id order): the index reads the range from the least of them to the greatest, and each
+     * row in it is then checked against the list. On `partner_kept` a list of 500 read through
+     * the list itself took 7.5 ms on SQLite (a probe per value, in a tree that holds every
+     * partner's flags too) and 31 ms on PostgreSQL (every row of the aspect compared with the
+     * 500, while the table's statistics were still those of the import's ANALYZE, empty, until
+     * autovacuum's next); through the range, 0.6–1.4 and 3.4–5.3 ms, whatever the statistics.
+     * Spread values (a Caf's partners) make a range of most of the index: for small rows only.
+     * The bounds are taken in byte order, the column's on both engines (SQLite's BINARY,
+     * PostgreSQL's COLLATE "C" of every cafsup text column): in a database's own collation
+     * (fr_FR: « a-2 » before « B-1 »), a range could be empty. SQLite's `+` keeps the list from
+     * being the index's condition. `param` is named: it is read three times.
      */
-    inValuesWithin: (column: string, param: string) =>
-      `${column} BETWEEN (SELECT MIN(value) FROM ${jsonValues(param)} low) AND (SELECT MAX(value) FROM ${jsonValues(param)} high) AND ${postgres ? '' : '+'}${inValues(column, param)}`,
+    inValuesWithin: (column: string, param: string) => {
+      const bound = postgres ? 'value COLLATE "C"' : 'value';
+      return `${column} BETWEEN (SELECT MIN(${bound}) FROM ${jsonValues(param)} low) AND (SELECT MAX(${bound}) FROM ${jsonValues(param)} high) AND ${
+        postgres ? '' : '+'
+      }${inValues(column, param)}`;
+    },
     /** The elements of a JSON array given as a parameter, as a one-column table `value` of JSON (objects read with `jsonText`). */
     jsonRows: (param: string) => (postgres ? `(SELECT json_array_elements(CAST(${param} AS json)) AS value)` : `(SELECT value FROM json_each(${param}))`),
     /** A JSON array (as text) of the values of an aggregate, `[]` when there is none. */
