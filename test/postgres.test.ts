@@ -826,7 +826,7 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: rows sent many at a time, as
       expect(await read()).toEqual(byId(rows));
     }));
 
-  // A database made in French (ICU fr-FR, as `initdb --locale=fr_FR.UTF-8` would): ids in
+  // A database made in French (ICU fr-FR; libc's fr_FR.UTF-8 orders these ids alike): ids in
   // byte order are not in its own order (« B-1 » < « a-2 » < « é-3 » byte by byte; « a-2 »,
   // « B-1 », « é-3 » in French), and a list's range must be taken in the column's.
   it('finds every id of a list read as its range, in a database whose own collation is French', async () => {

@@ -151,8 +151,9 @@ export function dialectOf(db: Sql) {
      * Spread values (a Caf's partners) make a range of most of the index: for small rows only.
      * The bounds are taken in byte order, the column's on both engines (SQLite's BINARY,
      * PostgreSQL's COLLATE "C" of every cafsup text column): in a database's own collation
-     * (fr_FR: « a-2 » before « B-1 »), a range could be empty. SQLite's `+` keeps the list from
-     * being the index's condition. `param` is named: it is read three times.
+     * (any but C; fr_FR: « a-2 » before « B-1 »), a range could miss ids, or be empty.
+     * SQLite's `+` keeps the list from being the index's condition. `param` is named: it is
+     * read three times.
      */
     inValuesWithin: (column: string, param: string) => {
       const bound = postgres ? 'value COLLATE "C"' : 'value';
