@@ -87,8 +87,9 @@ export class Audit extends Resource {
   }
   /**
    * The report of `run` as the JSON text `jsonText` writes for it, in UTF-8 and in pieces
-   * (`AuditText`), with its date and counts: a store in this process makes it from the flags it keeps, in that
-   * form, without building them (`cafsup audit --json`); elsewhere, from `run`'s report.
+   * (`AuditText`), with its date and counts: a store in this process makes it from the flags it
+   * keeps, in that form, without building them (`cafsup audit --json`); elsewhere, from `run`'s
+   * report.
    */
   async runText(query: AuditRunInput = {}): Promise<AuditText> {
     if (this.transport.callText !== undefined) return this.transport.callText<AuditText>('audit.run', query);

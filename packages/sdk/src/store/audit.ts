@@ -855,7 +855,7 @@ export interface AuditText {
   /**
    * The text in pieces, to be written one after the other: a national report is some forty
    * megabytes, which put end to end would be copied once more into memory touched for the first
-   * time (measured: 130 ms of a 1.2-s `cafsup audit --json`).
+   * time (the copy alone took 130 ms; a national `cafsup audit --json`, 853 → 664 ms).
    */
   text: readonly Uint8Array[];
 }

@@ -27,8 +27,9 @@ export interface Identity {
 export interface Transport {
   call<T>(operation: Operation, input: unknown): Promise<T>;
   /**
-   * A read's answer as the JSON text `jsonText` writes for it, in UTF-8 (the operation's
-   * `text` handler): only where the store is in this process, which has that text at hand.
+   * A read's answer as the JSON text `jsonText` writes for it, in UTF-8 and in pieces (the
+   * operation's `text` handler): only where the store is in this process, which has that text
+   * at hand.
    */
   callText?<T extends { text: readonly Uint8Array[] }>(operation: Operation, input: unknown): Promise<T>;
   /** The dataset document as a stream of text chunks, for files too large to hold. */
