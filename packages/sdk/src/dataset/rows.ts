@@ -11,6 +11,7 @@ import {
   type Review,
   type User,
 } from '@cafsup/shared';
+import { insertRow } from '../store/engine/engine.js';
 
 // The one mapping between dataset entities and table rows, used by import, export and reads.
 
@@ -81,8 +82,7 @@ export function userToRow(user: User): UserRow {
  */
 function upsertById(table: string, columns: readonly string[]): string {
   const updates = columns.filter((column) => column !== 'id').map((column) => `${column} = excluded.${column}`);
-  return `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})
-   ON CONFLICT (id) DO UPDATE SET ${updates.join(', ')}`;
+  return `${insertRow(table, columns)} ON CONFLICT (id) DO UPDATE SET ${updates.join(', ')}`;
 }
 
 export const USER_WRITTEN = [
@@ -201,8 +201,7 @@ export const HABILITATION_INSERT = upsertById('habilitations', HABILITATION_WRIT
  * replaces). Parameters those of `HABILITATION_INSERT`, then the key (last, so that the
  * import fills one array per row).
  */
-export const HABILITATION_IMPORT = `INSERT INTO habilitations (${HABILITATION_WRITTEN.join(', ')}, key)
-  VALUES (${HABILITATION_WRITTEN.map(() => '?').join(', ')}, ?) ON CONFLICT (id) DO NOTHING`;
+export const HABILITATION_IMPORT = `${insertRow('habilitations', [...HABILITATION_WRITTEN, 'key'])} ON CONFLICT (id) DO NOTHING`;
 
 /**
  * The parameters of `HABILITATION_INSERT`, in the order of `habilitationToRow`'s fields, the

@@ -2,6 +2,7 @@ import { CafsupError } from '@cafsup/shared';
 import { openDatabase } from '../connection.js';
 import { readHead } from '../meta.js';
 import { SCHEMA_VERSION } from '../schema.js';
+import { insertRow } from './engine.js';
 import { redact } from '../../settings.js';
 
 /**
@@ -45,10 +46,7 @@ export async function copySqliteToPostgres(file: string, url: string, onTable?: 
     await target.transaction(async () => {
       // Every table but `meta` empty: their rows are then surely new, and copied in (`appendMany`).
       const held = await target.value<boolean>(
-        tables
-          .filter((table) => table !== 'meta')
-          .map((table) => `EXISTS (SELECT 1 FROM ${table})`)
-          .reduce((any, exists) => `${any} OR ${exists}`, 'SELECT false'),
+        `SELECT ${['false', ...tables.filter((table) => table !== 'meta').map((table) => `EXISTS (SELECT 1 FROM ${table})`)].join(' OR ')}`,
       );
       if (held === true) {
         throw new CafsupError('CONFLICT', `La base ${redact(url)} contient déjà des données : la copie se fait dans une base vide (rien n’a été écrit).`);
@@ -56,9 +54,7 @@ export async function copySqliteToPostgres(file: string, url: string, onTable?: 
       for (const table of tables) {
         const columns = (source.prepare(`SELECT name FROM pragma_table_info(?) ORDER BY cid`).all(table) as { name: string }[]).map((row) => row.name);
         // The rows the baseline wrote in `meta` (store id, chain head) give way to the file's.
-        const insert = `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})${
-          table === 'meta' ? ' ON CONFLICT (key) DO UPDATE SET value = excluded.value' : ''
-        }`;
+        const insert = `${insertRow(table, columns)}${table === 'meta' ? ' ON CONFLICT (key) DO UPDATE SET value = excluded.value' : ''}`;
         let rows = 0;
         let batch: unknown[][] = [];
         const flush = async () => {

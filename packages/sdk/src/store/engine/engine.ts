@@ -187,5 +187,10 @@ export function dialectOf(db: Sql) {
   };
 }
 
+/** `INSERT INTO table (columns) VALUES (?, …)`: the one-tuple statement `runMany` and `appendMany` take, a clause (ON CONFLICT…) to follow. */
+export function insertRow(table: string, columns: readonly string[]): string {
+  return `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`;
+}
+
 /** Counts a condition as 1 or 0 in both dialects (PostgreSQL does not add booleans). */
 export const asInt = (condition: string) => `(CASE WHEN ${condition} THEN 1 ELSE 0 END)`;
