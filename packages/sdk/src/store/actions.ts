@@ -75,13 +75,13 @@ interface UserState {
 }
 type UserView = { status: string; mustChangePassword: boolean };
 
-// `{ids}` is the list of ids asked (a JSON array parameter), per engine.
-const LOAD_HABILITATIONS = 'SELECT key, id, partner_id, service, profile, status, suspended_at, revoked_at FROM habilitations WHERE id IN {ids}';
+// `{ids}`: the row's id is one of those asked (a JSON array parameter), per engine (`inValues`).
+const LOAD_HABILITATIONS = 'SELECT key, id, partner_id, service, profile, status, suspended_at, revoked_at FROM habilitations WHERE {ids}';
 // One statement for many rows (`Sql.runMany`); the VALUES columns are named column1, column2… on
 // both engines, and their types are said where PostgreSQL would take a parameter for text.
 const UPDATE_HABILITATIONS = `UPDATE habilitations SET status = v.column2, suspended_at = v.column3, suspended_day = v.column4,
     revoked_at = v.column5, revoked_day = v.column6 FROM (VALUES (?, ?, ?, ?, ?, ?)) AS v WHERE habilitations.key = CAST(v.column1 AS BIGINT)`;
-const LOAD_USERS = 'SELECT key, id, partner_id, status, must_change_password FROM users WHERE id IN {ids}';
+const LOAD_USERS = 'SELECT key, id, partner_id, status, must_change_password FROM users WHERE {ids}';
 const UPDATE_USERS = `UPDATE users SET status = v.column2, must_change_password = CAST(v.column3 AS BIGINT)
     FROM (VALUES (?, ?, ?)) AS v WHERE users.key = CAST(v.column1 AS BIGINT)`;
 
@@ -117,7 +117,7 @@ export class ActionRunner {
 
   /** Rows of `sql` (which selects by `{ids}`) for these ids, by id. */
   private async loadByIds<E extends { id: string }>(sql: string, ids: readonly string[]): Promise<Map<string, E>> {
-    const rows = await this.db.all<E>(sql.replace('{ids}', dialectOf(this.db).jsonValues('?')), [JSON.stringify(ids)]);
+    const rows = await this.db.all<E>(sql.replace('{ids}', dialectOf(this.db).inValues('id', '?')), [JSON.stringify(ids)]);
     return new Map(rows.map((row) => [row.id, row]));
   }
 
@@ -128,7 +128,7 @@ export class ActionRunner {
     return this.transact(dryRun, async () => {
       const now = this.clock();
       // Their partners locked before they are read: a write on the same partner waits, others go on.
-      const locked = await this.db.lockPartners(`SELECT DISTINCT partner_id FROM ${spec.table} WHERE id IN ${dialectOf(this.db).jsonValues('?')}`, [
+      const locked = await this.db.lockPartners(`SELECT DISTINCT partner_id FROM ${spec.table} WHERE ${dialectOf(this.db).inValues('id', '?')}`, [
         JSON.stringify(idList),
       ]);
       const found = await spec.load(idList);
@@ -222,7 +222,7 @@ export class ActionRunner {
     const held = (
       await this.db.all<{ id: string }>(
         `SELECT h.id FROM habilitations h JOIN users u ON u.key = h.user_key
-          WHERE u.id IN ${dialectOf(this.db).jsonValues('?')} AND h.status <> 'revoked' ORDER BY h.id`,
+          WHERE ${dialectOf(this.db).inValues('u.id', '?')} AND h.status <> 'revoked' ORDER BY h.id`,
         [JSON.stringify(users)],
       )
     ).map((row) => row.id);

@@ -62,7 +62,7 @@ export class ConventionCache {
          FROM conventions c JOIN partners p ON p.id = c.partner_id LEFT JOIN cafs f ON f.code = p.caf_code`;
     this.load = `${select} ORDER BY c.partner_id`;
     this.loadOne = `${select} WHERE c.partner_id = ?`;
-    this.loadMany = `${select} WHERE c.partner_id IN ${d.jsonValues('?')}`;
+    this.loadMany = `${select} WHERE ${d.inValues('c.partner_id', '?')}`;
   }
 
   invalidate(): void {

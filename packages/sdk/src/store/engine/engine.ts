@@ -134,7 +134,8 @@ export function dialectOf(db: Sql) {
    * `inValuesWithin`).
    * As a join (`IN` the set-returning subquery), a table filled that day, which PostgreSQL had
    * no statistics of yet, was planned as one row and the list re-read for each of its rows:
-   * 0.7 s a page of 500 partners instead of 2 ms.
+   * 0.7 s a page of 500 partners instead of 2 ms; and a table of a Caf's size (12,000 users)
+   * was read whole into a hash for one id asked: 1.9 ms of each write on a user, 0.03 so.
    */
   const inValues = (column: string, param: string) => (postgres ? `${column} = ANY(ARRAY${jsonValues(param)})` : `${column} IN ${jsonValues(param)}`);
   return {
