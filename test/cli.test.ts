@@ -141,6 +141,15 @@ describe('cafsup on the demo data', () => {
     expect(dashboard.stdout).toContain('amp');
   });
 
+  it('says nothing on stderr with --quiet when a step creates something, its preview included', () => {
+    const added = sandbox.run(
+      ['user', 'add', 'bavans', '--name', 'Yves Calme', '--email', 'yves.calme@bavans.fr', '--reason', 'Agent recruté en silence', '--yes', '--quiet'],
+      { env: ACTOR_ENV },
+    );
+    expect([added.status, added.stderr, added.stdout]).toEqual([0, '', '']);
+    expect(sandbox.json(['users', 'bavans']).users.map((row: { email: string }) => row.email)).toContain('yves.calme@bavans.fr');
+  });
+
   it('gives help with an example for every command', () => {
     const main = sandbox.run(['--help']);
     expect(main.status).toBe(0);
@@ -238,7 +247,7 @@ describe('cafsup refusals and exit codes', () => {
     const other = sandbox.run(['partners', '--db', 'mysql://cafsup@db/cafsup'], { env: { CAFSUP_DB: undefined } });
     expect([other.status, other.stderr]).toEqual([
       6,
-      'Base de données non prise en charge : mysql://cafsup@db/cafsup. cafsup ouvre un fichier SQLite (--db FICHIER) ou une base PostgreSQL (--db postgres://…).\n',
+      'Base de données non prise en charge : mysql://***. cafsup ouvre un fichier SQLite (--db FICHIER) ou une base PostgreSQL (--db postgres://…).\n',
     ]);
     expect(() => readFileSync('mysql:')).toThrow();
   });

@@ -74,11 +74,28 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
       6,
       expect.stringContaining('Base PostgreSQL postgres://postgres@127.0.0.1:1/cafsup : serveur injoignable'),
     ]);
-    // A password with an unescaped « @ » then « # »: none of it shown, although the driver cuts it there.
-    // (The driver reads the host after the first « @ »: here the same closed port.)
-    const cut = sandbox.run(['partners', '--db', 'postgres://postgres:a@127.0.0.1:1#c?d/e@127.0.0.1:1/cafsup']);
-    expect([cut.status, cut.stderr]).toEqual([6, expect.stringContaining('Base PostgreSQL postgres://postgres:***@127.0.0.1:1/cafsup : ')]);
-    expect(cut.stderr).not.toContain('c?d/e');
+    // A password with an unescaped « @ » then « # » (the fragment's start): the driver would take the
+    // piece of password between them for the host, and name it in its error (« ENOTFOUND ssw0rd »).
+    // Refused before anything is tried, and not shown.
+    const cut = sandbox.run(['partners', '--db', 'postgres://pwuser:MyP@ssw0rd#2024@127.0.0.1:1/cafsup']);
+    expect([cut.status, cut.stderr]).toEqual([
+      2,
+      'URL PostgreSQL, « # » inattendu (--db) : attendu %23 à la place de « # » (et %40 à celle de « @ ») dans un mot de passe.\nAide : cafsup --help\n',
+    ]);
+    // A host name no resolver takes: said, not an internal error.
+    const longHost = sandbox.run(['partners', '--db', `postgres://postgres@${'h'.repeat(300)}:1/cafsup`]);
+    expect([longHost.status, longHost.stderr]).toEqual([6, expect.stringContaining(' : nom d’hôte invalide (')]);
+    // A mistyped or foreign URL is shown by its scheme alone: what follows may hold a password.
+    for (const [url, shown] of [
+      ['postgre://postgres:S3cret@127.0.0.1:1/cafsup?password=S3cret', 'non prise en charge : postgre://***'],
+      ['mysql://root:S3cret@127.0.0.1:3306/cafsup', 'non prise en charge : mysql://***'],
+      ['postgresql:/postgres:S3cret@127.0.0.1:1/cafsup', 'introuvable : postgresql:/***'],
+      ['postgres//postgres:S3cret@127.0.0.1:1/cafsup', 'introuvable : postgres//***'],
+    ]) {
+      const typo = sandbox.run(['partners', '--json', '--db', url!]);
+      expect([typo.status, typo.stdout + typo.stderr]).toEqual([6, expect.stringContaining(shown!)]);
+      expect(typo.stdout + typo.stderr).not.toContain('S3cret');
+    }
     // A URL the driver could not read is a usage error, said before anything is tried.
     const unreadable = sandbox.run(['partners', '--db', 'postgres://postgres:secret@[127.0.0.1/cafsup']);
     expect([unreadable.status, unreadable.stderr]).toEqual([
@@ -93,6 +110,9 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
     for (const [parameter, said] of [
       ['sslmode=bogus', 'sslmode « bogus » inconnu (--db) : attendu disable, allow, prefer, require, verify-ca, verify-full ou no-verify.'],
       ['connect_timeout=dix', 'connect_timeout « dix » illisible (--db) : attendu un nombre entier de secondes.'],
+      // The driver reads them as it opens a connection, and failed there with an internal error.
+      ['sslmode=verify-full&sslrootcert=/nonexistent.pem', 'sslrootcert : fichier « /nonexistent.pem » illisible (--db) : attendu un fichier lisible (PEM).'],
+      ['sslcert=/tmp&sslkey=/tmp', 'sslcert : fichier « /tmp » illisible (--db) : attendu un fichier lisible (PEM).'],
     ]) {
       const refused = sandbox.run(['partners', '--db', `postgres://postgres@127.0.0.1:1/cafsup?${parameter}`]);
       expect([refused.status, refused.stderr]).toEqual([2, `URL PostgreSQL, ${said}\nAide : cafsup --help\n`]);
@@ -171,6 +191,32 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
     }
     const nowhere = sandbox.run(['partners', '--db', `${await freshDatabase()}?options=-c%20search_path%3Dabsent`]);
     expect([nowhere.status, nowhere.stderr]).toEqual([6, expect.stringContaining('aucun schéma où créer les tables de cafsup')]);
+  });
+
+  it('never writes the demo over a PostgreSQL database that holds data: refused, exit 4, even with --force; kept with --if-missing', async () => {
+    const target = await freshDatabase();
+    // The run's cluster trusts any password: one given is never shown.
+    const withPassword = target.replace('postgres@', 'postgres:secret@');
+    const shown = target.replace('postgres@', 'postgres:***@');
+    const created = sandbox.run(['demo', '--db', withPassword]);
+    expect([created.status, created.stdout]).toEqual([0, expect.stringContaining(`Base de démonstration créée : ${shown}\n`)]);
+    const suspended = sandbox.run(['suspend', '--habilitation', 'amp-h0022', '--reason', 'Suspension réelle', '--yes', '--db', target], {
+      env: { CAFSUP_ACTOR: ACTOR },
+    });
+    expect(suspended.status, suspended.stderr).toBe(0);
+    const before = sandbox.run(['export', '--db', target]).stdout;
+    const trail = sandbox.json(['traces', '--db', target]).traces;
+    for (const force of [[], ['--force']]) {
+      const again = sandbox.run(['demo', '--db', withPassword, ...force]);
+      expect([again.status, again.stderr]).toEqual([
+        4,
+        `La base ${shown} contient déjà des données : la démonstration ne s’écrit que dans une base vide (--force ne remplace qu’un fichier). Rien n’a été écrit.\n`,
+      ]);
+    }
+    const kept = sandbox.run(['demo', '--if-missing', '--db', withPassword]);
+    expect([kept.status, kept.stdout]).toEqual([0, `Base existante conservée : ${shown}\n`]);
+    expect(sandbox.run(['export', '--db', target]).stdout).toBe(before);
+    expect(sandbox.json(['traces', '--db', target]).traces).toEqual(trail);
   });
 
   it('copies the demo file with `cafsup migrate --to`: same export, same chain head, verify passes; a second copy is refused', () => {

@@ -224,7 +224,7 @@ export async function checkAgainstCheckpoints(
     if (hash === undefined) {
       // Only version-1 traces ever leave the file (a recorded purge); a later one missing was removed by hand.
       if (checkpoint.id <= head.legacyUntil) continue;
-      problems.push(`trace n° ${checkpoint.id}, signée le ${longFrenchInstant(checkpoint.at)}, absente du fichier`);
+      problems.push(`trace n° ${checkpoint.id}, signée le ${longFrenchInstant(checkpoint.at)}, absente de la base`);
       firstBrokenId ??= lastGood + 1;
       continue;
     }

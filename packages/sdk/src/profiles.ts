@@ -1,3 +1,4 @@
+import { accessSync, constants, statSync } from 'node:fs';
 import { CafsupError, parseActor, type Actor } from '@cafsup/shared';
 import { defaultDatabasePath, isPostgresUrl, readSettings, readToken, shownLocation, type SavedSettings } from './settings.js';
 
@@ -32,6 +33,18 @@ function savedProfile(settings: SavedSettings, name: string, chosenBy: string, e
   return { kind: 'http', profile: name, baseUrl: profile.url, token, chosenBy };
 }
 
+/** The URL's parameters that name a file (TLS): the authority's certificate, the client's certificate and key. */
+const TLS_FILES = ['sslrootcert', 'sslcert', 'sslkey'];
+
+function readableFile(path: string): boolean {
+  try {
+    accessSync(path, constants.R_OK);
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
 /** The values of `sslmode` libpq takes, and node-postgres' own `no-verify`. */
 const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full', 'no-verify'];
 
@@ -47,7 +60,15 @@ export function readableUrl(database: string, chosenBy: string): string {
     new CafsupError('VALIDATION', `URL PostgreSQL${said} (${chosenBy}) : attendu ${expected}.`, { problems: [{ path: chosenBy, message: problem }] });
   const wrongParameter = (problem: string, expected: string) => wrong(`, ${problem}`, problem, expected);
   if (!URL.canParse(database)) throw wrong(' illisible', 'URL illisible', 'postgres://utilisateur:mot-de-passe@hôte:port/base');
+  // A « # » starts the URL's fragment: in a password (« p@ss#2024 »), the driver would take what
+  // lies before it for the host, and its error would then show a piece of the password as one.
+  if (database.includes('#')) throw wrongParameter('« # » inattendu', '%23 à la place de « # » (et %40 à celle de « @ ») dans un mot de passe');
   const parameters = new URL(database).searchParams;
+  // The driver reads these files as it opens its first connection, and failed there untranslated.
+  for (const name of TLS_FILES) {
+    const file = parameters.get(name);
+    if (file !== null && !readableFile(file)) throw wrongParameter(`${name} : fichier « ${file} » illisible`, 'un fichier lisible (PEM)');
+  }
   const sslmode = parameters.get('sslmode');
   if (sslmode !== null && !SSL_MODES.includes(sslmode))
     throw wrongParameter(`sslmode « ${sslmode} » inconnu`, `${SSL_MODES.slice(0, -1).join(', ')} ou ${SSL_MODES.at(-1)!}`);

@@ -118,7 +118,16 @@ export function redact(url: string): string {
 const HOST_THEN_PATH = /^(\[[0-9a-fA-F:.]*\]|[A-Za-z0-9._~%-]*)(:\d*)?(?=[/?]|$)/;
 const PASSWORD_PARAMETER = /([?&]password=)[^&#]*/g;
 
+/**
+ * A URL cafsup does not take, or a PostgreSQL one mistyped (« postgre:// », « postgresql:/ »,
+ * « postgres// »): shown by its start alone, which says what is wrong with it, the rest masked
+ * as a password is (« mysql://*** »), since it may hold one that no parsing can be trusted to find.
+ */
+const OTHER_URL = /^\s*(?:[a-z][a-z0-9+.-]+:\/*|postgres(?:ql)?\/\/)/i;
+
 /** Where the data is, as shown to a person or a log: a file's path, or a PostgreSQL URL with its password masked. */
 export function shownLocation(location: string): string {
-  return isPostgresUrl(location) ? redact(location) : location;
+  if (isPostgresUrl(location)) return redact(location);
+  const start = OTHER_URL.exec(location)?.[0];
+  return start === undefined ? location : `${start}***`;
 }

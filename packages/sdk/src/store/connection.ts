@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { CafsupError } from '@cafsup/shared';
+import { shownLocation } from '../settings.js';
 import { migrate } from './schema.js';
 
 /** How long a writer waits for another process's transaction before giving up (the server sets its own deadline). */
@@ -54,15 +55,21 @@ function snapshot(path: string): Buffer {
 export function openDatabase(path: string, options: { create?: boolean; readonly?: boolean } = {}): Database.Database {
   // A URL is not a file name (PostgreSQL's never reach this): `--db mysql://…` must not make a folder called « mysql: ».
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path)) {
+    // Shown by its scheme alone: what follows may hold a password (`shownLocation`).
+    const shown = shownLocation(path);
     throw new CafsupError(
       'UNAVAILABLE',
-      `Base de données non prise en charge : ${path}. cafsup ouvre un fichier SQLite (--db FICHIER) ou une base PostgreSQL (--db postgres://…).`,
-      { path },
+      `Base de données non prise en charge : ${shown}. cafsup ouvre un fichier SQLite (--db FICHIER) ou une base PostgreSQL (--db postgres://…).`,
+      { path: shown },
     );
   }
   if (path !== ':memory:' && !existsSync(path)) {
     if (options.create === false) {
-      throw new CafsupError('UNAVAILABLE', `Base de données introuvable : ${path}. Créez-la avec « cafsup demo » ou « cafsup import FICHIER ».`, { path });
+      // A PostgreSQL URL mistyped (« postgresql:/… ») is a file name here, and may hold a password.
+      const shown = shownLocation(path);
+      throw new CafsupError('UNAVAILABLE', `Base de données introuvable : ${shown}. Créez-la avec « cafsup demo » ou « cafsup import FICHIER ».`, {
+        path: shown,
+      });
     }
     // The file holds people's names and the Caf's decisions: readable by its owner only
     // (SQLite gives its -wal and -shm files the same mode).

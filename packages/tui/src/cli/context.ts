@@ -136,9 +136,13 @@ export class Context {
     }
     if (options.interactive === true && onFile && !existsSync(database)) {
       // The off-thread store would say so only at its first call, inside the screen.
-      throw new CafsupError('UNAVAILABLE', `Base de données introuvable : ${database}. Créez-la avec « cafsup demo » ou « cafsup import FICHIER ».`, {
-        path: database,
-      });
+      throw new CafsupError(
+        'UNAVAILABLE',
+        `Base de données introuvable : ${shownLocation(database)}. Créez-la avec « cafsup demo » ou « cafsup import FICHIER ».`,
+        {
+          path: shownLocation(database),
+        },
+      );
     }
     const actor = options.actor ?? (options.write && !readOnly ? await this.actor() : null);
     try {

@@ -300,6 +300,8 @@ const CONNECTION_PROBLEMS: Record<string, string> = {
   ECONNREFUSED: 'serveur injoignable (adresse ou port ?)',
   ENOTFOUND: 'serveur introuvable (nom d’hôte ?)',
   EAI_AGAIN: 'serveur introuvable (nom d’hôte ?)',
+  // getaddrinfo's refusal of a name no resolver takes (longer than 255 characters…).
+  EINVAL: 'nom d’hôte invalide',
   ETIMEDOUT: 'serveur muet (pare-feu ?)',
   ECONNRESET: 'connexion coupée par le serveur',
   '57P03': 'le serveur démarre ou s’arrête',

@@ -2,6 +2,7 @@ import { existsSync, rmSync, statSync } from 'node:fs';
 import { once } from 'node:events';
 import { CafsupError, countOf, escapeForTerminal, jsonSafe, todayInParis, type ImportCounts } from '@cafsup/shared';
 import { buildDemoDataset } from '../../demo/demo-data.js';
+import { isPostgresUrl } from '@cafsup/sdk/settings';
 import { ACTION_OPTIONS, stringOption, type Command } from '../command.js';
 import { UsageError } from '../context.js';
 import { checkOutputFile, writeFileAtomically } from '../files.js';
@@ -31,28 +32,40 @@ export const demoCommand: Command = {
   example: 'cafsup demo --scale 200 --db ./demo.db',
   options: {
     scale: { type: 'string', value: 'N', description: 'nombre de partenaires (défaut 30, au moins 4)' },
-    force: { type: 'boolean', description: 'remplace une base existante' },
+    force: { type: 'boolean', description: 'remplace un fichier de base existant (une base PostgreSQL n’est jamais remplacée)' },
     'if-missing': { type: 'boolean', description: 'ne fait rien si la base existe déjà' },
   },
   async run(context, { options }) {
     const scale = Number(stringOption(options.scale) ?? 30);
     if (!Number.isInteger(scale) || scale < 4 || scale > 100_000) throw new UsageError('--scale attend un nombre de partenaires entre 4 et 100 000.');
     const path = await context.databasePath();
+    // A PostgreSQL URL shown with its password masked.
+    const shown = await context.source();
+    const kept = { json: { database: shown, created: false }, text: () => `Base existante conservée : ${escapeForTerminal(shown)}` };
     if (existsSync(path)) {
-      if (options['if-missing'] === true)
-        return { json: { database: path, created: false }, text: () => `Base existante conservée : ${escapeForTerminal(path)}` };
+      if (options['if-missing'] === true) return kept;
       if (options.force !== true) {
-        throw new CafsupError('CONFLICT', `La base ${path} existe déjà : ajoutez --force pour la remplacer par la démonstration.`);
+        throw new CafsupError('CONFLICT', `La base ${shown} existe déjà : ajoutez --force pour la remplacer par la démonstration.`);
       }
       for (const suffix of ['', '-wal', '-shm']) rmSync(`${path}${suffix}`, { force: true });
     }
     const client = await context.client({ create: true, actor: DEMO_ACTOR });
+    // A PostgreSQL database has no file to look for: it exists as cafsup's once anything was
+    // written in it (every write leaves a trace). It is never replaced, not even with --force:
+    // the demo imported over it would merge invented people into its data and its trail.
+    if (isPostgresUrl(path) && (await client.traces.head()).id > 0) {
+      if (options['if-missing'] === true) return kept;
+      throw new CafsupError(
+        'CONFLICT',
+        `La base ${shown} contient déjà des données : la démonstration ne s’écrit que dans une base vide (--force ne remplace qu’un fichier). Rien n’a été écrit.`,
+      );
+    }
     const result = await client.dataset.import(buildDemoDataset({ partners: scale, today: context.options.asOf ?? todayInParis(new Date()) }), {
       reason: 'Création de la base de démonstration',
     });
     return {
-      json: { database: path, created: true, counts: result.counts },
-      text: () => `Base de démonstration créée : ${escapeForTerminal(path)}\n${describeCounts(result.counts)}.`,
+      json: { database: shown, created: true, counts: result.counts },
+      text: () => `Base de démonstration créée : ${escapeForTerminal(shown)}\n${describeCounts(result.counts)}.`,
     };
   },
 };

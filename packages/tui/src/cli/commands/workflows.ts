@@ -78,7 +78,7 @@ async function twoStep<T>(
   if (options['dry-run'] === true) return { json: preview, text: () => `${describe(preview, true, given)}\n(simulation : rien n’a été modifié)` };
   // The real run would change nothing either: no question, no write, no trace.
   if (nothingToDo(preview)) return { json: { ...(preview as object), dryRun: false }, text: () => describe(preview, false, given) };
-  if (!context.options.json) process.stderr.write(`${describe(preview, true, given)}\n`);
+  context.note(describe(preview, true, given));
   const final = await finalReason();
   await context.approve(question);
   const done = await run(client, { dryRun: false, ...(final === undefined ? {} : { reason: final }) });
@@ -715,7 +715,7 @@ export const reviewAddCommand: Command = {
     const revokeReason = sheetRevocationReason(completedAt);
     const preview = await client.habilitations.revoke(ids, { reason: revokeReason, dryRun: true });
     const plan = `${countOf(preview.changed.length, 'habilitation à dévalider', 'habilitations à dévalider')} selon la feuille : ${ids.join(', ')}`;
-    if (!context.options.json) process.stderr.write(`${recorded.text()}\n${plan}\n`);
+    context.note(`${recorded.text()}\n${plan}`);
     try {
       await context.approve('Dévalider ces habilitations ?');
     } catch (error) {
