@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RULE_NAMES, jsonText } from '@cafsup/shared';
@@ -250,6 +250,24 @@ describe('cafsup refusals and exit codes', () => {
       'Base de données non prise en charge : mysql://***. cafsup ouvre un fichier SQLite (--db FICHIER) ou une base PostgreSQL (--db postgres://…).\n',
     ]);
     expect(() => readFileSync('mysql:')).toThrow();
+    // Nor is a PostgreSQL URL mistyped, by a command that creates its database either: shown by its
+    // start alone, since the rest may hold a password, and never made into folders named after it.
+    const here = mkdtempSync(join(sandbox.dir, 'cwd-'));
+    for (const [url, shown] of [
+      ['postgre://postgres:S3cret@127.0.0.1:1/cafsup?password=S3cret', 'postgre://***'],
+      ['postgresql:/postgres:S3cret@127.0.0.1:1/cafsup', 'postgresql:/***'],
+      ['postgres//postgres:S3cret@127.0.0.1:1/cafsup', 'postgres//***'],
+    ]) {
+      for (const command of [['partners', '--json'], ['demo']]) {
+        const typo = sandbox.run([...command, '--db', url!], { env: { CAFSUP_DB: undefined }, cwd: here });
+        expect([typo.status, typo.stdout + typo.stderr]).toEqual([6, expect.stringContaining(`non prise en charge : ${shown}. `)]);
+        expect(typo.stdout + typo.stderr).not.toContain('S3cret');
+      }
+    }
+    expect(readdirSync(here)).toEqual([]);
+    // A file whose name holds a time is a file, shown as it is.
+    const timed = sandbox.run(['partners', '--db', 'cafsup-2024-05-01T10:00:00.db'], { env: { CAFSUP_DB: undefined }, cwd: here });
+    expect([timed.status, timed.stderr]).toEqual([6, expect.stringContaining('introuvable : cafsup-2024-05-01T10:00:00.db. ')]);
   });
 
   it('refuses an action without a reason (2), without an actor (2), without a terminal nor --yes (4)', () => {

@@ -25,12 +25,13 @@ export class CliSandbox {
   }
 
   /** Runs `cafsup ARGS` with pipes for stdin and stdout: no terminal, as in a script or cron. */
-  run(args: string[], options: { env?: Record<string, string | undefined>; input?: string; timeoutMs?: number } = {}): CliResult {
+  run(args: string[], options: { env?: Record<string, string | undefined>; input?: string; timeoutMs?: number; cwd?: string } = {}): CliResult {
     // `timeoutMs`: a command that could hang is stopped (status -1), so that its test fails instead of waiting.
     const result = spawnSync(process.execPath, [CAFSUP_BIN, ...args], {
       env: this.env(options.env),
       input: options.input ?? '',
       encoding: 'utf8',
+      ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
       ...(options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs }),
     });
     return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };

@@ -21,8 +21,9 @@ function savedProfile(settings: SavedSettings, name: string, chosenBy: string, e
   const profile = settings.profiles?.[name];
   if (profile === undefined) throw new CafsupError('NOT_FOUND', `Profil inconnu : « ${name} » (${chosenBy}). Voir « cafsup config profile list ».`);
   const actor = settings.actor === undefined ? null : parseActor(settings.actor);
+  // A saved URL is checked as one given on the command line (the settings file may be edited by hand).
   if (profile.url === undefined)
-    return { kind: 'local', profile: name, database: profile.database ?? settings.database ?? defaultDatabasePath(), actor, chosenBy };
+    return { kind: 'local', profile: name, database: readableUrl(profile.database ?? settings.database ?? defaultDatabasePath(), chosenBy), actor, chosenBy };
   // The environment's token beats the saved one (flag > environment > settings), as for CI.
   const token = env.CAFSUP_TOKEN ?? readToken(name);
   if (token === undefined)
@@ -59,11 +60,15 @@ export function readableUrl(database: string, chosenBy: string): string {
   const wrong = (said: string, problem: string, expected: string) =>
     new CafsupError('VALIDATION', `URL PostgreSQL${said} (${chosenBy}) : attendu ${expected}.`, { problems: [{ path: chosenBy, message: problem }] });
   const wrongParameter = (problem: string, expected: string) => wrong(`, ${problem}`, problem, expected);
+  // In a password, « # » starts the URL's fragment, and « / » or « ? » its path or query: the driver
+  // would take what lies before it for the host (its error then naming a piece of the password as
+  // one), and the rest, « @ » included, for the database. Refused before anything is tried or shown.
+  const escapes = '%23 pour « # », %2F pour « / », %3F pour « ? » et %40 pour « @ » dans un mot de passe';
+  if (database.includes('#')) throw wrongParameter('« # » inattendu', escapes);
   if (!URL.canParse(database)) throw wrong(' illisible', 'URL illisible', 'postgres://utilisateur:mot-de-passe@hôte:port/base');
-  // A « # » starts the URL's fragment: in a password (« p@ss#2024 »), the driver would take what
-  // lies before it for the host, and its error would then show a piece of the password as one.
-  if (database.includes('#')) throw wrongParameter('« # » inattendu', '%23 à la place de « # » (et %40 à celle de « @ ») dans un mot de passe');
-  const parameters = new URL(database).searchParams;
+  const parsed = new URL(database);
+  if ((parsed.pathname + parsed.search).includes('@')) throw wrongParameter('« @ » après l’hôte', escapes);
+  const parameters = parsed.searchParams;
   // The driver reads these files as it opens its first connection, and failed there untranslated.
   for (const name of TLS_FILES) {
     const file = parameters.get(name);

@@ -123,7 +123,12 @@ const PASSWORD_PARAMETER = /([?&]password=)[^&#]*/g;
  * « postgres// »): shown by its start alone, which says what is wrong with it, the rest masked
  * as a password is (« mysql://*** »), since it may hold one that no parsing can be trusted to find.
  */
-const OTHER_URL = /^\s*(?:[a-z][a-z0-9+.-]+:\/*|postgres(?:ql)?\/\/)/i;
+const OTHER_URL = /^\s*(?:[a-z][a-z0-9+.-]+:\/+|postgres(?:ql)?\/\/)/i;
+
+/** A location that is a URL cafsup does not take, or a mistyped PostgreSQL one: never a file name (`openDatabase`). */
+export function isOtherUrl(location: string): boolean {
+  return !isPostgresUrl(location) && OTHER_URL.test(location);
+}
 
 /** Where the data is, as shown to a person or a log: a file's path, or a PostgreSQL URL with its password masked. */
 export function shownLocation(location: string): string {

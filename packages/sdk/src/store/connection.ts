@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { CafsupError } from '@cafsup/shared';
-import { shownLocation } from '../settings.js';
+import { isOtherUrl, shownLocation } from '../settings.js';
 import { migrate } from './schema.js';
 
 /** How long a writer waits for another process's transaction before giving up (the server sets its own deadline). */
@@ -53,8 +53,9 @@ function snapshot(path: string): Buffer {
  * `synchronous = FULL` because a supervision decision must survive a power cut.
  */
 export function openDatabase(path: string, options: { create?: boolean; readonly?: boolean } = {}): Database.Database {
-  // A URL is not a file name (PostgreSQL's never reach this): `--db mysql://…` must not make a folder called « mysql: ».
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path)) {
+  // A URL is not a file name (PostgreSQL's never reach this): `--db mysql://…`, or a PostgreSQL
+  // URL mistyped (`postgresql:/…`), must not make folders named after its parts, its password one.
+  if (isOtherUrl(path)) {
     // Shown by its scheme alone: what follows may hold a password (`shownLocation`).
     const shown = shownLocation(path);
     throw new CafsupError(
@@ -65,11 +66,7 @@ export function openDatabase(path: string, options: { create?: boolean; readonly
   }
   if (path !== ':memory:' && !existsSync(path)) {
     if (options.create === false) {
-      // A PostgreSQL URL mistyped (« postgresql:/… ») is a file name here, and may hold a password.
-      const shown = shownLocation(path);
-      throw new CafsupError('UNAVAILABLE', `Base de données introuvable : ${shown}. Créez-la avec « cafsup demo » ou « cafsup import FICHIER ».`, {
-        path: shown,
-      });
+      throw new CafsupError('UNAVAILABLE', `Base de données introuvable : ${path}. Créez-la avec « cafsup demo » ou « cafsup import FICHIER ».`, { path });
     }
     // The file holds people's names and the Caf's decisions: readable by its owner only
     // (SQLite gives its -wal and -shm files the same mode).

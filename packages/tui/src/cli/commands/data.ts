@@ -28,7 +28,7 @@ const DEMO_ACTOR = { name: 'Données de démonstration cafsup', email: 'demo@caf
 export const demoCommand: Command = {
   name: 'demo',
   summary: 'crée la base de démonstration : les quatre partenaires des documents d’origine et des partenaires générés',
-  usage: 'cafsup demo [--scale N] [--force]',
+  usage: 'cafsup demo [--scale N] [--force | --if-missing]',
   example: 'cafsup demo --scale 200 --db ./demo.db',
   options: {
     scale: { type: 'string', value: 'N', description: 'nombre de partenaires (défaut 30, au moins 4)' },
@@ -42,7 +42,7 @@ export const demoCommand: Command = {
     // A PostgreSQL URL shown with its password masked.
     const shown = await context.source();
     const kept = { json: { database: shown, created: false }, text: () => `Base existante conservée : ${escapeForTerminal(shown)}` };
-    if (existsSync(path)) {
+    if (!isPostgresUrl(path) && existsSync(path)) {
       if (options['if-missing'] === true) return kept;
       if (options.force !== true) {
         throw new CafsupError('CONFLICT', `La base ${shown} existe déjà : ajoutez --force pour la remplacer par la démonstration.`);

@@ -231,10 +231,12 @@ export const profileAddCommand: Command = {
     const url = stringOption(options.url);
     if (url !== undefined && !/^https?:\/\/[^\s/]+/.test(url)) throw new UsageError(`URL invalide : « ${url} » (http://hôte:port attendu).`);
     if ((url === undefined) === (context.options.db === undefined)) throw new UsageError('Indiquez soit --url, soit --db.');
-    const profile = url === undefined ? { database: context.options.db! } : { url };
+    // --db checked as every command checks it (a URL the driver cannot read: exit 2).
+    const profile = url === undefined ? { database: await context.databasePath() } : { url };
     (await openConfig()).set(`profiles.${name}`, profile);
     return {
-      json: { name, ...profile },
+      // A PostgreSQL URL's password is kept in the settings, never shown.
+      json: { name, ...(url === undefined ? { database: shownLocation(profile.database!) } : profile) },
       text: () => `Profil « ${name} » enregistré${url === undefined ? '' : ` ; connectez-vous avec « cafsup login --profile ${name} »`}.`,
     };
   },
@@ -263,7 +265,12 @@ export const profileListCommand: Command = {
   example: 'cafsup config profile list --json',
   async run() {
     const settings = readSettings();
-    const profiles = Object.entries(settings.profiles ?? {}).map(([name, profile]) => ({ name, ...profile, active: settings.profile === name }));
+    const profiles = Object.entries(settings.profiles ?? {}).map(([name, profile]) => ({
+      name,
+      ...profile,
+      ...(profile.database === undefined ? {} : { database: shownLocation(profile.database) }),
+      active: settings.profile === name,
+    }));
     return {
       json: { active: settings.profile ?? null, profiles },
       text: () =>
