@@ -218,6 +218,9 @@ describe('cafsup refusals and exit codes', () => {
     expect(notPostgres.stderr).toContain('--to : une URL postgres://… ou postgresql://… est attendue');
     expect(notPostgres.stderr).not.toContain('secret');
     expect(sandbox.run(['migrate']).stderr).toContain('Il manque --to postgres://…');
+    // A PostgreSQL --to the driver could not read is a usage error too, said before anything is tried.
+    const unreadableTo = sandbox.run(['migrate', '--to', 'postgres://cafsup:p#w@db/cafsup']);
+    expect([unreadableTo.status, unreadableTo.stderr]).toEqual([2, expect.stringContaining('URL PostgreSQL, « # » inattendu (--to)')]);
     // A real date outside the years cafsup takes is refused input (rules.md: VALIDATION), said of the option.
     for (const args of [
       ['audit', '--as-of', '9999-12-31'],

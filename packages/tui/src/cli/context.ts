@@ -26,6 +26,19 @@ export class UsageError extends Error {
   }
 }
 
+/**
+ * `work`, whose refusal of what it was given (VALIDATION: settings that contradict each other, a
+ * database URL the driver could not read) is a mistake in how cafsup was called: exit 2.
+ */
+export function asUsage<T>(work: () => T): T {
+  try {
+    return work();
+  } catch (error) {
+    if (error instanceof CafsupError && error.code === 'VALIDATION') throw new UsageError(error.message);
+    throw error;
+  }
+}
+
 /** Ctrl-C at one of cafsup's own questions: exit 130, like any interrupted program. */
 export class InterruptedError extends Error {
   constructor() {
@@ -77,16 +90,12 @@ export class Context {
   async connection(): Promise<ResolvedConnection> {
     if (this.resolved !== null) return this.resolved;
     const { resolveConnection } = await import('@cafsup/sdk');
-    try {
-      this.resolved = resolveConnection({
+    this.resolved = asUsage(() =>
+      resolveConnection({
         ...(this.options.db === undefined ? {} : { db: this.options.db }),
         ...(this.options.profile === undefined ? {} : { profile: this.options.profile }),
-      });
-    } catch (error) {
-      // Settings that contradict each other are a mistake in how cafsup was called: exit 2.
-      if (error instanceof CafsupError && error.code === 'VALIDATION') throw new UsageError(error.message);
-      throw error;
-    }
+      }),
+    );
     return this.resolved;
   }
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { countOf, escapeForTerminal } from '@cafsup/shared';
 import { OPERATIONS, backupDatabase, copySqliteToPostgres, isOperation, isPostgresUrl, operationSpec, parseOperationInput, readableUrl } from '@cafsup/sdk';
 import { parseJsonInput, stringOption, type Command } from '../command.js';
-import { UsageError } from '../context.js';
+import { UsageError, asUsage } from '../context.js';
 import { json } from '../output.js';
 
 /** `--input` as JSON text, `@FICHIER` for a file, or `-` for the standard input. */
@@ -92,7 +92,7 @@ export const migrateCommand: Command = {
     if (!isPostgresUrl(to))
       // Not repeated: what was given may hold a password.
       throw new UsageError(`--to : une URL postgres://… ou postgresql://… est attendue (la base de destination). Usage : ${migrateCommand.usage}`);
-    readableUrl(to, '--to');
+    asUsage(() => readableUrl(to, '--to'));
     const from = await context.databasePath();
     if (isPostgresUrl(from)) throw new UsageError('La source de « cafsup migrate » est un fichier SQLite (--db FICHIER).');
     const report = await copySqliteToPostgres(from, to, (table, rows) => {
