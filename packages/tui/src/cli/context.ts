@@ -145,13 +145,10 @@ export class Context {
     }
     if (options.interactive === true && onFile && !existsSync(database)) {
       // The off-thread store would say so only at its first call, inside the screen.
-      throw new CafsupError(
-        'UNAVAILABLE',
-        `Base de données introuvable : ${shownLocation(database)}. Créez-la avec « cafsup demo » ou « cafsup import FICHIER ».`,
-        {
-          path: shownLocation(database),
-        },
-      );
+      const shown = shownLocation(database);
+      throw new CafsupError('UNAVAILABLE', `Base de données introuvable : ${shown}. Créez-la avec « cafsup demo » ou « cafsup import FICHIER ».`, {
+        path: shown,
+      });
     }
     const actor = options.actor ?? (options.write && !readOnly ? await this.actor() : null);
     try {

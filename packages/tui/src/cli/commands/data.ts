@@ -1,8 +1,8 @@
 import { existsSync, rmSync, statSync } from 'node:fs';
 import { once } from 'node:events';
 import { CafsupError, countOf, escapeForTerminal, jsonSafe, todayInParis, type ImportCounts } from '@cafsup/shared';
-import { buildDemoDataset } from '../../demo/demo-data.js';
 import { isPostgresUrl } from '@cafsup/sdk/settings';
+import { buildDemoDataset } from '../../demo/demo-data.js';
 import { ACTION_OPTIONS, stringOption, type Command } from '../command.js';
 import { UsageError } from '../context.js';
 import { checkOutputFile, writeFileAtomically } from '../files.js';

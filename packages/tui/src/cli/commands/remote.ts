@@ -218,6 +218,11 @@ function ownerCommand(suspend: boolean): Command {
 export const tokenSuspendOwnerCommand = ownerCommand(true);
 export const tokenReinstateOwnerCommand = ownerCommand(false);
 
+/** A saved profile as shown: a PostgreSQL URL's password is kept in the settings, never printed. */
+function shownProfile<P extends { database?: string }>(profile: P): P {
+  return profile.database === undefined ? profile : { ...profile, database: shownLocation(profile.database) };
+}
+
 export const profileAddCommand: Command = {
   name: 'config profile add',
   summary: 'enregistre un profil : un serveur (--url) ou un fichier (--db)',
@@ -235,8 +240,7 @@ export const profileAddCommand: Command = {
     const profile = url === undefined ? { database: await context.databasePath() } : { url };
     (await openConfig()).set(`profiles.${name}`, profile);
     return {
-      // A PostgreSQL URL's password is kept in the settings, never shown.
-      json: { name, ...(url === undefined ? { database: shownLocation(profile.database!) } : profile) },
+      json: { name, ...shownProfile(profile) },
       text: () => `Profil « ${name} » enregistré${url === undefined ? '' : ` ; connectez-vous avec « cafsup login --profile ${name} »`}.`,
     };
   },
@@ -265,12 +269,7 @@ export const profileListCommand: Command = {
   example: 'cafsup config profile list --json',
   async run() {
     const settings = readSettings();
-    const profiles = Object.entries(settings.profiles ?? {}).map(([name, profile]) => ({
-      name,
-      ...profile,
-      ...(profile.database === undefined ? {} : { database: shownLocation(profile.database) }),
-      active: settings.profile === name,
-    }));
+    const profiles = Object.entries(settings.profiles ?? {}).map(([name, profile]) => ({ name, ...shownProfile(profile), active: settings.profile === name }));
     return {
       json: { active: settings.profile ?? null, profiles },
       text: () =>
