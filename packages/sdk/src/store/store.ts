@@ -473,6 +473,8 @@ export class Store {
 
   async listHabilitations(query: HabilitationsListInput, scope: PartnerScope = {}): Promise<Page<Habilitation>> {
     await this.requirePartnerInScope(query.partnerId, scope);
+    // A mistyped user, or another partner's, is said so: an empty list would read as « holds nothing ».
+    if (query.userId !== undefined) await this.workflows.records.requireUserOf(query.partnerId, query.userId, 'userId');
     const limit = pageSize(query.limit);
     const filters = [
       query.service === undefined ? '' : 'AND h.service = @service',
