@@ -242,7 +242,11 @@ describe('cafsup refusals and exit codes', () => {
     // A mistyped user's habilitations are not an empty list, which would read as « holds none ».
     expect(sandbox.json(['habilitations', 'p1', '--user', 'p1-u1']).habilitations.map((h: { id: string }) => h.id)).toEqual(['p1-h1']);
     const unknownUser = sandbox.run(['habilitations', 'p1', '--user', 'p1-u9']);
-    expect([unknownUser.status, unknownUser.stdout, unknownUser.stderr]).toEqual([3, '', expect.stringMatching(/^Utilisateur introuvable chez p1 : p1-u9\. Vouliez-vous dire « p1-u1 »/)]);
+    expect([unknownUser.status, unknownUser.stdout, unknownUser.stderr]).toEqual([
+      3,
+      '',
+      expect.stringMatching(/^Utilisateur introuvable chez p1 : p1-u9\. Vouliez-vous dire « p1-u1 »/),
+    ]);
   });
 
   it('cannot open a database that does not exist: exit 6, nothing created', () => {

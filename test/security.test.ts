@@ -181,6 +181,12 @@ describe('cafsup serve: scopes, roles, hostile input, secrets', () => {
     expect([poisoned.status, poisoned.body.error.message]).toEqual([422, 'Corps de requête refusé : clé « __proto__ » ou « constructor » interdite.']);
     const wrongType = await server.post('/v1/partners.list', '{}', token, { 'content-type': 'text/plain' });
     expect(wrongType.status).toBeLessThan(500);
+    // A body over the limit is 413, what clients and proxies read as « not again as it is », with the API's code and shape.
+    const huge = await server.post('/v1/habilitations.suspend', JSON.stringify({ ids: ['amp-h0001'], options: { reason: 'x'.repeat(1 << 20) } }), token);
+    expect([huge.status, huge.body.error]).toEqual([
+      413,
+      { code: 'VALIDATION', message: 'Corps de requête trop volumineux : 1048576 octets au plus.', details: {} },
+    ]);
     expect(await snapshot()).toEqual(before);
   });
 

@@ -88,6 +88,18 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * Refusals of a body too large, answered 413 rather than their code's 422 (HTTP_STATUS): the
+ * status clients and proxies read as « do not send this again as it is ». Their code stays
+ * VALIDATION, the one the error shape and the CLI's exit codes know.
+ */
+const TOO_LARGE = new WeakSet<CafsupError>();
+function tooLarge(message: string): CafsupError {
+  const failure = new CafsupError('VALIDATION', message);
+  TOO_LARGE.add(failure);
+  return failure;
+}
+
 /** How long an upload may send nothing before it is dropped. */
 const UPLOAD_IDLE_MS = 60_000;
 
@@ -104,7 +116,7 @@ async function spool(body: Readable, limit: number): Promise<string> {
     transform(chunk: Buffer, _encoding, done) {
       seen += chunk.length;
       idle.refresh();
-      if (seen > limit) done(new CafsupError('VALIDATION', `Fichier trop volumineux : ${limit} octets au plus.`));
+      if (seen > limit) done(tooLarge(`Fichier trop volumineux : ${limit} octets au plus.`));
       else done(null, chunk);
     },
   });
@@ -128,7 +140,7 @@ function frenchFrameworkError(error: { code?: string; statusCode?: number; messa
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return new CafsupError('VALIDATION', 'Corps de requête illisible : JSON attendu.');
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new CafsupError('VALIDATION', `Corps de requête trop volumineux : ${JSON_BODY_LIMIT} octets au plus.`);
+      return tooLarge(`Corps de requête trop volumineux : ${JSON_BODY_LIMIT} octets au plus.`);
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new CafsupError('VALIDATION', 'Type de contenu refusé : application/json attendu.');
     default:
@@ -238,7 +250,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     if (failure.code === 'UNAVAILABLE' || failure.code === 'RATE_LIMITED') {
       reply.header('retry-after', String(typeof failure.details.retryAfterSeconds === 'number' ? failure.details.retryAfterSeconds : 1));
     }
-    void reply.status(HTTP_STATUS[failure.code]).send({ error: failure.toJSON() });
+    void reply.status(TOO_LARGE.has(failure) ? 413 : HTTP_STATUS[failure.code]).send({ error: failure.toJSON() });
   });
   app.setNotFoundHandler((request, reply) => {
     void reply.status(404).send({ error: new CafsupError('NOT_FOUND', `Opération inconnue : ${request.method} ${request.url.split('?')[0]}.`).toJSON() });
