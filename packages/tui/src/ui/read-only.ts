@@ -1,6 +1,5 @@
-import { accessSync, constants, statSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { isPostgresUrl, type TransportInfo } from '@cafsup/sdk';
+import { statSync } from 'node:fs';
+import { isPostgresUrl, writable, type TransportInfo } from '@cafsup/sdk';
 
 /**
  * True when the interface must not offer actions on a local store: the file has no write
@@ -12,10 +11,8 @@ export function isReadOnlyStore(info: Pick<TransportInfo, 'kind' | 'location'>):
   if (info.kind !== 'local' || info.location === ':memory:' || isPostgresUrl(info.location)) return false;
   try {
     if ((statSync(info.location).mode & 0o222) === 0) return true;
-    accessSync(info.location, constants.W_OK);
-    accessSync(dirname(info.location), constants.W_OK);
-    return false;
   } catch {
     return true;
   }
+  return !writable(info.location);
 }
