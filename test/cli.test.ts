@@ -212,6 +212,13 @@ describe('cafsup refusals and exit codes', () => {
     }
     expect(sandbox.run(['partnrs']).stderr).toContain('Commande inconnue : « partnrs »');
     expect(sandbox.run(['partners', '--colour']).stderr).toContain('Option inconnue : --colour');
+    // Ids given after a list option as separate words: said how to give several, nothing done.
+    const spaced = sandbox.run(['suspend', '--habilitation', 'p1-h1', 'p1-h2', '--reason', 'Contrôle de routine', '--yes'], { env: ACTOR_ENV });
+    expect([spaced.status, spaced.stdout]).toEqual([2, '']);
+    expect(spaced.stderr).toContain(
+      'Argument en trop : « p1-h2 ». Plusieurs identifiants se donnent séparés par des virgules (--habilitation p1-h1,p1-h2) ou en répétant --habilitation.',
+    );
+    expect(sandbox.run(['partner', 'p1', 'p2']).stderr).toMatch(/^Argument en trop : « p2 »\. Usage : cafsup partner ID\n/);
     // A --to that is not PostgreSQL's is said as such, not as missing, and what it held (a password, perhaps) is not repeated.
     const notPostgres = sandbox.run(['migrate', '--to', 'mysql://cafsup:secret@db/cafsup']);
     expect([notPostgres.status, notPostgres.stdout]).toEqual([2, '']);

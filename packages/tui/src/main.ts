@@ -16,17 +16,29 @@ const EXIT_INTERRUPTED = 130;
 
 type ParsedOptions = Record<string, string | boolean | string[] | undefined>;
 
-function parseOptions(specs: Record<string, OptionSpec>, args: string[]): { options: ParsedOptions; positionals: string[] } {
+function parseOptions(specs: Record<string, OptionSpec>, args: string[]): { options: ParsedOptions; positionals: string[]; listedBefore: Map<number, string> } {
   const options: ParseArgsConfig['options'] = {};
   for (const [name, spec] of Object.entries(specs)) {
     options[name] = { type: spec.type, ...(spec.multiple ? { multiple: true } : {}), ...(spec.short === undefined ? {} : { short: spec.short }) };
   }
+  let parsed;
   try {
-    const parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
-    return { options: parsed.values as ParsedOptions, positionals: parsed.positionals };
+    parsed = parseArgs({ args, options, allowPositionals: true, strict: true, tokens: true });
   } catch (error) {
     throw new UsageError(frenchParseError(error, Object.keys(specs)));
   }
+  // Positionals right after a list option's value (« --habilitation a b »), by their rank among
+  // the positionals, with that option's name: taken for more ids, they are said how to be given.
+  const listedBefore = new Map<number, string>();
+  let rank = 0;
+  let list: string | null = null;
+  for (const token of parsed.tokens) {
+    if (token.kind === 'positional') {
+      if (list !== null) listedBefore.set(rank, list);
+      rank += 1;
+    } else list = token.kind === 'option' && specs[token.name]?.multiple === true && token.value !== undefined ? token.name : null;
+  }
+  return { options: parsed.values as ParsedOptions, positionals: parsed.positionals, listedBefore };
 }
 
 /** node:util's parse errors are English: the option they name is all we keep, with the closest known ones. */
@@ -197,7 +209,7 @@ async function withSuggestion(context: Context, error: unknown): Promise<unknown
 async function runCommand(declared: DeclaredCommand, rawArgs: string[]): Promise<number> {
   const { args, fields } = jsonFields(declared, rawArgs);
   const specs = optionsOf(declared);
-  const { options, positionals } = parseOptions(specs, args);
+  const { options, positionals, listedBefore } = parseOptions(specs, args);
   if (options.help === true) {
     process.stdout.write(commandHelp(declared));
     return 0;
@@ -205,7 +217,15 @@ async function runCommand(declared: DeclaredCommand, rawArgs: string[]): Promise
   normaliseOptions(specs, options);
   const expected = declared.positionals ?? { min: 0, max: 0, names: '' };
   if (positionals.length < expected.min) throw new UsageError(`Il manque ${expected.names} : ${declared.usage}`);
-  if (positionals.length > expected.max) throw new UsageError(`Argument en trop : « ${positionals[expected.max]} ». Usage : ${declared.usage}`);
+  if (positionals.length > expected.max) {
+    const list = listedBefore.get(expected.max);
+    const given = list === undefined ? [] : (options[list] as string[]);
+    const hint =
+      list === undefined
+        ? ''
+        : ` Plusieurs identifiants se donnent séparés par des virgules (--${list} ${[...given.slice(-1), ...positionals.filter((_, rank) => rank >= expected.max && listedBefore.get(rank) === list)].join(',')}) ou en répétant --${list}.`;
+    throw new UsageError(`Argument en trop : « ${positionals[expected.max]} ».${hint} Usage : ${declared.usage}`);
+  }
   const context = new Context({ ...globalOptions(options, { ...declared.options }), ...(fields === null ? {} : { jsonFields: fields }) });
   const formats = [context.options.json && '--json', options.csv === true && '--csv', typeof options.xlsx === 'string' && '--xlsx'].filter(Boolean);
   if (formats.length > 1) throw new UsageError(`${formats.join(' et ')} : choisissez une seule sortie.`);
