@@ -261,6 +261,9 @@ describe('cafsup refusals and exit codes', () => {
     expect(result.status).toBe(6);
     expect(result.stderr).toMatch(/introuvable/);
     expect(() => readFileSync(join(sandbox.dir, 'absente.db'))).toThrow();
+    // An empty --db (a variable left blank in a script) is said so, not « introuvable : . ».
+    const empty = sandbox.run(['partners', '--db', '']);
+    expect([empty.status, empty.stderr]).toEqual([2, expect.stringMatching(/^--db est vide : un fichier SQLite ou une URL postgres:\/\/… est attendu\.\n/)]);
     // A URL of another database is refused as such, never taken for a folder.
     const other = sandbox.run(['partners', '--db', 'mysql://cafsup@db/cafsup'], { env: { CAFSUP_DB: undefined } });
     expect([other.status, other.stderr]).toEqual([

@@ -51,10 +51,16 @@ const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify
 
 /**
  * A PostgreSQL URL the driver can read (checked here, a usage error, rather than failing inside
- * the driver); a file path as it is. The parameters libpq refuses are refused too: node-postgres
+ * the driver); a file path as it is, unless empty (`--db ""`, a variable left blank in a script:
+ * « introuvable : . » said nothing). The parameters libpq refuses are refused too: node-postgres
  * took an unknown `sslmode` for SSL, and said the server did not accept it.
  */
 export function readableUrl(database: string, chosenBy: string): string {
+  if (database.trim() === '') {
+    throw new CafsupError('VALIDATION', `${chosenBy} est vide : un fichier SQLite ou une URL postgres://… est attendu.`, {
+      problems: [{ path: chosenBy, message: 'valeur vide' }],
+    });
+  }
   if (!isPostgresUrl(database)) return database;
   // « URL PostgreSQL illisible (--db) : attendu … », « URL PostgreSQL, sslmode « x » inconnu (--db) : attendu … ».
   const wrong = (said: string, problem: string, expected: string) =>
