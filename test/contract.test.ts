@@ -120,6 +120,12 @@ describe.each(COMBINATIONS)('the SDK contract over %s', (name, setup) => {
     const all: string[] = [];
     for await (const partner of client.partners.iterate({ limit: 3 })) all.push(partner.id);
     expect(all).toHaveLength(12);
+    // `all`, by pages of 3 as by the largest: the same partners, in the same order, as `iterate`.
+    expect((await client.partners.all({ limit: 3 })).map((partner) => partner.id)).toEqual(all);
+    expect((await client.partners.all()).map((partner) => partner.id)).toEqual(all);
+    expect((await client.habilitations.all({ partnerId: 'amp', limit: 7 })).map((h) => h.id)).toEqual(
+      (await client.habilitations.list({ partnerId: 'amp', limit: 1000 })).items.map((h) => h.id),
+    );
     expect((await client.partners.get('amp', { asOf: AS_OF })).convention.number).toBe('2023/M/2907');
     expect((await client.conventions.get('amp', { asOf: AS_OF })).terms.managementMode).toBe('delegated');
     const usage = await client.quotas.usage({ partnerId: 'amp', asOf: AS_OF });

@@ -184,8 +184,7 @@ async function withSuggestion(context: Context, error: unknown): Promise<unknown
   // A numbered record of a partner (« bavans#9 »: a form, an avenant, a question): its partner exists, its number does not.
   if (missing[0].includes('#')) return error;
   try {
-    const partners: string[] = [];
-    for await (const partner of client.partners.iterate({ limit: 500 })) partners.push(partner.id);
+    const partners = (await client.partners.all()).map((partner) => partner.id);
     const wanted = missing[0];
     const candidates = [...partners];
     // Ids of the demo data and of most extracts start with their partner's (amp-u031, amp-h0023).
@@ -194,9 +193,9 @@ async function withSuggestion(context: Context, error: unknown): Promise<unknown
     const within = (error.details as { partnerId?: unknown }).partnerId;
     if (typeof within === 'string' && owner !== undefined && owner !== within) return error;
     if (owner !== undefined) {
-      for await (const user of client.users.iterate({ partnerId: owner })) candidates.push(user.id);
-      for await (const group of client.groups.iterate({ partnerId: owner })) candidates.push(group.id);
-      for await (const habilitation of client.habilitations.iterate({ partnerId: owner })) candidates.push(habilitation.id);
+      for (const user of await client.users.all({ partnerId: owner })) candidates.push(user.id);
+      for (const group of await client.groups.all({ partnerId: owner })) candidates.push(group.id);
+      for (const habilitation of await client.habilitations.all({ partnerId: owner })) candidates.push(habilitation.id);
     }
     const hint = suggest(wanted, candidates);
     return hint === '' ? error : new CafsupError(error.code, `${error.message}${hint}`, error.details, { cause: error });

@@ -27,7 +27,7 @@ export async function partnerRows(
   const flags = new Map(counts.partners.map((partner) => [partner.partnerId, partner.flags]));
   const totals = new Map(places.partners.map((partner) => [partner.partnerId, partner]));
   const partners: PartnerRow[] = [];
-  for await (const partner of client.partners.iterate({ ...query, ...dated, limit: 500 })) {
+  for (const partner of await client.partners.all({ ...query, ...dated })) {
     const total = totals.get(partner.id) ?? { assigned: 0, maxUsers: 0, overQuotas: 0 };
     partners.push({
       ...partner,

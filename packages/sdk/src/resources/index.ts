@@ -38,10 +38,10 @@ import type {
 } from '@cafsup/shared';
 import { jsonText } from '@cafsup/shared';
 import type { AuditText } from '../store/audit.js';
-import type { Page } from '../store/pagination.js';
+import { everyItem, paginate, type Page } from '../store/pagination.js';
 import type { DatasetSource } from '../dataset/source.js';
 import type { DatasetSummary } from '../store/store.js';
-import { Resource, paginate } from './resource.js';
+import { Resource } from './resource.js';
 
 type HabilitationView = { status: string; suspendedAt: string | null; revokedAt: string | null };
 type UserView = { status: string; mustChangePassword: boolean };
@@ -52,6 +52,10 @@ export class Partners extends Resource {
   }
   iterate(query: Omit<PartnersListInput, 'cursor'> = {}): AsyncGenerator<PartnerSummary> {
     return paginate((q) => this.list(q), query);
+  }
+  /** Every item in one array: cheaper than `iterate` for a whole list. */
+  all(query: Omit<PartnersListInput, 'cursor'> = {}): Promise<PartnerSummary[]> {
+    return everyItem((q) => this.list(q), query);
   }
   get(id: string, options: { asOf?: CalendarDate } = {}): Promise<PartnerDetail> {
     return this.transport.call('partners.get', { id, ...options });
@@ -109,6 +113,10 @@ export class Users extends Resource {
   iterate(query: Omit<UsersListInput, 'cursor'>): AsyncGenerator<User> {
     return paginate((q) => this.list(q), query);
   }
+  /** Every item in one array: cheaper than `iterate` for a whole list. */
+  all(query: Omit<UsersListInput, 'cursor'>): Promise<User[]> {
+    return everyItem((q) => this.list(q), query);
+  }
   get(id: string): Promise<User> {
     return this.transport.call('users.get', { id });
   }
@@ -135,6 +143,10 @@ export class Groups extends Resource {
   iterate(query: Omit<GroupsListInput, 'cursor'>): AsyncGenerator<Group> {
     return paginate((q) => this.list(q), query);
   }
+  /** Every item in one array: cheaper than `iterate` for a whole list. */
+  all(query: Omit<GroupsListInput, 'cursor'>): Promise<Group[]> {
+    return everyItem((q) => this.list(q), query);
+  }
   get(id: string): Promise<Group> {
     return this.transport.call('groups.get', { id });
   }
@@ -146,6 +158,10 @@ export class Habilitations extends Resource {
   }
   iterate(query: Omit<HabilitationsListInput, 'cursor'>): AsyncGenerator<Habilitation> {
     return paginate((q) => this.list(q), query);
+  }
+  /** Every item in one array: cheaper than `iterate` for a whole list. */
+  all(query: Omit<HabilitationsListInput, 'cursor'>): Promise<Habilitation[]> {
+    return everyItem((q) => this.list(q), query);
   }
   get(id: string): Promise<Habilitation> {
     return this.transport.call('habilitations.get', { id });
@@ -193,6 +209,10 @@ export class Traces extends Resource {
   }
   iterate(query: Omit<TracesListInput, 'cursor'> = {}): AsyncGenerator<Trace> {
     return paginate((q) => this.list(q), query);
+  }
+  /** Every item in one array: cheaper than `iterate` for a whole list. */
+  all(query: Omit<TracesListInput, 'cursor'> = {}): Promise<Trace[]> {
+    return everyItem((q) => this.list(q), query);
   }
   verify(): Promise<TraceVerification> {
     return this.transport.call('traces.verify', {});

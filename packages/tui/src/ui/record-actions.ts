@@ -19,7 +19,6 @@ import {
   type RecordField,
 } from '../record-forms.js';
 import { PREVIEW_REASON, type ActionPlan } from './actions.js';
-import { collect } from './hooks/use-async.js';
 import type { RecordRequest } from './navigation.js';
 import { title, traceIdsOf } from './workflow-actions.js';
 
@@ -63,7 +62,7 @@ function habilitationCreatePlan(partnerId: string, holder: string | undefined): 
     ),
     reasonRequired: true,
     async run(client, answers, { reason, dryRun }) {
-      groupIds ??= collect(client.groups.iterate({ partnerId, limit: 500 })).then((groups) => new Set(groups.map((group) => group.id)));
+      groupIds ??= client.groups.all({ partnerId }).then((groups) => new Set(groups.map((group) => group.id)));
       const { holder, ...fields } = recordFrom(HABILITATION_FIELDS, answers) as { holder: string } & Record<string, string>;
       const to = (await groupIds).has(holder) ? { groupId: holder } : { userId: holder };
       const result = await client.habilitations.create(partnerId, { ...fields, profile: fields.profile!, ...to, reason: reasonOf(reason), dryRun });

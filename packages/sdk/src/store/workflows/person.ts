@@ -10,8 +10,10 @@ import {
   type PersonExtract,
   type PersonExtractInput,
   type Trace,
+  type TracesListInput,
 } from '@cafsup/shared';
 import { HABILITATION_COLUMNS, HABILITATION_FROM, rowToHabilitation, type HabilitationRow } from '../../dataset/rows.js';
+import { everyItem } from '../pagination.js';
 import { sha256 } from '../traces.js';
 import { requirePartner, trace, type WorkflowDeps } from './deps.js';
 
@@ -41,13 +43,7 @@ export class PersonTraces {
           { userId: user.id },
         )
       ).map((row) => ({ ...rowToHabilitation(row), via: row.user_id === user.id ? ('direct' as const) : ('group' as const) }));
-      const traces: Trace[] = [];
-      let cursor: string | null | undefined;
-      do {
-        const page = await this.deps.store.listTraces({ userId: user.id, limit: 500, ...(cursor == null ? {} : { cursor }) });
-        traces.push(...page.items);
-        cursor = page.nextCursor;
-      } while (cursor !== null);
+      const traces = await everyItem<Trace, TracesListInput>((query) => this.deps.store.listTraces(query), { userId: user.id });
       traces.reverse();
       const extract: PersonExtract = {
         article: PERSON_EXTRACT_ARTICLE,

@@ -37,6 +37,7 @@ import {
   type Trace,
   type User,
 } from '@cafsup/shared';
+import { MAX_PAGE_SIZE } from '@cafsup/sdk';
 import { idsOf, stringOption, type Command } from '../command.js';
 import { UsageError, type Context } from '../context.js';
 import { avenantStanding, frenchDate, severityCounts } from '../../format.js';
@@ -387,9 +388,7 @@ export const usersCommand: Command = {
     const role = stringOption(options.role) as UserRole | undefined;
     const client = await context.client();
     const partnerId = positionals[0]!;
-    const users: User[] = [];
-    for await (const user of client.users.iterate({ partnerId, ...(status === undefined ? {} : { status }), ...(role === undefined ? {} : { role }) }))
-      users.push(user);
+    const users = await client.users.all({ partnerId, ...(status === undefined ? {} : { status }), ...(role === undefined ? {} : { role }) });
     const text = () => (users.length === 0 ? 'Aucun utilisateur ne correspond.' : `${listTable(USER_ROWS, users)}\n${countOf(users.length, 'utilisateur')}.`);
     return { json: { partnerId, users }, text, rows: users };
   },
@@ -440,8 +439,7 @@ export const habilitationsCommand: Command = {
       ...(status === undefined ? {} : { status }),
       ...(stringOption(options.user) === undefined ? {} : { userId: stringOption(options.user)! }),
     };
-    const habilitations: Habilitation[] = [];
-    for await (const habilitation of client.habilitations.iterate(query)) habilitations.push(habilitation);
+    const habilitations = await client.habilitations.all(query);
     const text = () =>
       habilitations.length === 0
         ? 'Aucune habilitation ne correspond.'
@@ -491,7 +489,8 @@ export const tracesCommand: Command = {
       ...(stringOption(options.until) === undefined ? {} : { until: stringOption(options.until)! }),
     };
     const traces: Trace[] = [];
-    for await (const trace of client.traces.iterate(query)) {
+    // Pages no larger than what is shown: `--limit 5` reads five traces, not a page of a thousand.
+    for await (const trace of client.traces.iterate({ ...query, limit: Math.min(limit, MAX_PAGE_SIZE) })) {
       traces.push(trace);
       if (traces.length >= limit) break;
     }

@@ -18,9 +18,7 @@ export function useAlerts(): AsyncState<AuditReport & { names: ReadonlyMap<strin
     const names = new Map<string, string>();
     const [report] = await Promise.all([
       client.audit.run(asOf === undefined ? {} : { asOf }),
-      (async () => {
-        for await (const partner of client.partners.iterate({ limit: 500 })) names.set(partner.id, partner.name);
-      })(),
+      client.partners.all().then((partners) => partners.forEach((partner) => names.set(partner.id, partner.name))),
     ]);
     return { ...report, names };
   }, [asOf, revision]);

@@ -9,13 +9,6 @@ export interface AsyncState<T> {
   error: CafsupError | null;
 }
 
-/** Every item of a paginated listing (the SDK's `iterate`), for lists that are shown whole. */
-export async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const all: T[] = [];
-  for await (const item of items) all.push(item);
-  return all;
-}
-
 /** After this long a load is « en attente » rather than loading. */
 export const SLOW_AFTER_MS = 800;
 

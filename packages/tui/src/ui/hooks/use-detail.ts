@@ -16,7 +16,7 @@ import { routeOfFlag, targetsOfFlag } from '../flags.js';
 import { useNavigation, type DetailRequest, type Route } from '../navigation.js';
 import { useSession } from '../session.js';
 import { changesInWords, describeHabilitations, describeUsers } from '../words.js';
-import { collect, useAsync, type AsyncState } from './use-async.js';
+import { useAsync, type AsyncState } from './use-async.js';
 
 /** A detail as lines of text, and where Entrée leads from it. */
 export interface Detail {
@@ -38,8 +38,8 @@ function flagLines(flags: readonly Flag[]): string[] {
 async function userDetail(client: CafsupClient, id: string, asOf: string | undefined): Promise<Detail> {
   const user = await client.users.get(id);
   const [groups, habilitations, report] = await Promise.all([
-    collect(client.groups.iterate({ partnerId: user.partnerId, limit: 500 })),
-    collect(client.habilitations.iterate({ partnerId: user.partnerId, limit: 500 })),
+    client.groups.all({ partnerId: user.partnerId }),
+    client.habilitations.all({ partnerId: user.partnerId }),
     client.audit.run({ partnerId: user.partnerId, ...(asOf === undefined ? {} : { asOf }) }),
   ]);
   const mine = groups.filter((group) => group.memberIds.includes(id));

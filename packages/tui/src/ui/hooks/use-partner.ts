@@ -1,7 +1,7 @@
 import type { AuditReport, AvenantView, Group, Habilitation, PartnerDetail, QuotaUsage, Review, Trace, User } from '@cafsup/shared';
 import { useNavigation } from '../navigation.js';
 import { useSession } from '../session.js';
-import { collect, useAsync, type AsyncState } from './use-async.js';
+import { useAsync, type AsyncState } from './use-async.js';
 
 export interface PartnerSheet {
   detail: PartnerDetail;
@@ -46,15 +46,12 @@ export function usePartner(partnerId: string): {
     return { detail, quotas: usage.quotas, report, avenants, reviews };
   }, [partnerId, asOf, revision]);
   const people = useAsync(async () => {
-    const [users, groups] = await Promise.all([
-      collect(client.users.iterate({ partnerId, limit: 500 })),
-      collect(client.groups.iterate({ partnerId, limit: 500 })),
-    ]);
+    const [users, groups] = await Promise.all([client.users.all({ partnerId }), client.groups.all({ partnerId })]);
     return { users: new Map(users.map((user) => [user.id, user])), groups: new Map(groups.map((group) => [group.id, group])) };
   }, [partnerId, revision]);
   // Loaded with the sheet, not with their tab: a tab opens on its rows, and keys typed right
   // after `3` land on them. A partner holds hundreds of habilitations at most.
-  const habilitations = useAsync(() => collect(client.habilitations.iterate({ partnerId, limit: 500 })), [partnerId, revision]);
+  const habilitations = useAsync(() => client.habilitations.all({ partnerId }), [partnerId, revision]);
   const traces = useAsync(async () => (await client.traces.list({ partnerId, limit: 200 })).items, [partnerId, revision]);
   return { sheet, people, habilitations, traces };
 }

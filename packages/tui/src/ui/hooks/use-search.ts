@@ -2,7 +2,7 @@ import type { Habilitation } from '@cafsup/shared';
 import { useNavigation } from '../navigation.js';
 import { normalise } from '../search.js';
 import { useSession } from '../session.js';
-import { collect, useAsync, type AsyncState } from './use-async.js';
+import { useAsync, type AsyncState } from './use-async.js';
 
 /** One row of `:cherche`: a partner, a person (with what they still hold), or a habilitation. */
 export interface Found {
@@ -38,8 +38,8 @@ export function useSearch(query: string): AsyncState<Found[]> {
     const needle = normalise(query.trim());
     const found: Found[] = [];
     const partners = new Map<string, string>();
-    for await (const partner of client.partners.iterate({ limit: 500 })) partners.set(partner.id, partner.name);
-    for await (const partner of client.partners.iterate({ search: query.trim(), limit: 500 })) {
+    for (const partner of await client.partners.all()) partners.set(partner.id, partner.name);
+    for (const partner of await client.partners.all({ search: query.trim() })) {
       found.push({
         kind: 'partenaire',
         id: partner.id,
@@ -53,16 +53,13 @@ export function useSearch(query: string): AsyncState<Found[]> {
     let detailed = 0;
     for (const [partnerId, partnerName] of partners) {
       const people: Found[] = [];
-      for await (const user of client.users.iterate({ partnerId, limit: 500 })) {
+      for (const user of await client.users.all({ partnerId })) {
         if (normalise(`${user.name} ${user.email} ${user.id}`).includes(needle))
           people.push({ kind: 'personne', id: user.id, name: user.name, partnerId, partnerName, about: user.email });
       }
       if (people.length === 0) continue;
       // What they hold, in their own name or through a group: « où a-t-elle encore des droits ? ».
-      const [habilitations, groups] = await Promise.all([
-        collect(client.habilitations.iterate({ partnerId, limit: 500 })),
-        collect(client.groups.iterate({ partnerId, limit: 500 })),
-      ]);
+      const [habilitations, groups] = await Promise.all([client.habilitations.all({ partnerId }), client.groups.all({ partnerId })]);
       for (const person of people) {
         const mine = groups.filter((group) => group.memberIds.includes(person.id));
         const holds =
