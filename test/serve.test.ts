@@ -1,5 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from '@cafsup/sdk';
 import { buildDemoDataset } from '../packages/tui/src/demo/demo-data.js';
@@ -47,6 +49,17 @@ describe('cafsup serve as a process', () => {
     expect(second.stderr).toContain(`Le port ${port} est déjà pris (127.0.0.1:${port})`);
     expect(second.stderr).not.toMatch(/\bat .+:\d+:\d+/);
     expect(sandbox.json(['traces', 'verify']).head).toEqual(headBefore);
+  });
+
+  it('refuses a database file that does not exist: exit 6, nothing created, never a server on an empty store', () => {
+    const missing = join(sandbox.dir, 'faute-de-frappe.db');
+    const result = spawnSync(process.execPath, [CAFSUP_BIN, 'serve', '--port', '0', '--checkpoint-minutes', '0', '--db', missing], {
+      env: sandbox.env(),
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect([result.status, result.stderr]).toEqual([6, expect.stringContaining(`Base de données introuvable : ${missing}. Créez-la avec « cafsup demo »`)]);
+    expect(existsSync(missing)).toBe(false);
   });
 
   it('finishes the request in flight on SIGTERM, then stops with exit 0; its log names requests, never the token', async () => {

@@ -29,6 +29,11 @@ export function connect(source: string | Buffer, options: Database.Options = {})
   return new driver.Database(source, driver.addon === undefined ? options : { ...options, nativeBinding: driver.addon });
 }
 
+/** A store file that is not there (`shown`: its path, or a URL masked), with how to make one. */
+export function databaseNotFound(shown: string): CafsupError {
+  return new CafsupError('UNAVAILABLE', `Base de données introuvable : ${shown}. Créez-la avec « cafsup demo » ou « cafsup import FICHIER ».`, { path: shown });
+}
+
 /** The file and its folder can be written: SQLite needs both (its -wal and -shm files live beside it). */
 export function writable(path: string): boolean {
   try {
@@ -66,7 +71,7 @@ export function openDatabase(path: string, options: { create?: boolean; readonly
   }
   if (path !== ':memory:' && !existsSync(path)) {
     if (options.create === false) {
-      throw new CafsupError('UNAVAILABLE', `Base de données introuvable : ${path}. Créez-la avec « cafsup demo » ou « cafsup import FICHIER ».`, { path });
+      throw databaseNotFound(path);
     }
     // The file holds people's names and the Caf's decisions: readable by its owner only
     // (SQLite gives its -wal and -shm files the same mode).

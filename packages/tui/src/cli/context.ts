@@ -126,7 +126,7 @@ export class Context {
   async client(options: { write?: boolean; create?: boolean; actor?: Actor; interactive?: boolean } = {}): Promise<CafsupClient> {
     if (this.opened !== null) return this.opened;
     const connection = await this.connection();
-    const { createClient, isPostgresUrl, writable } = await import('@cafsup/sdk');
+    const { createClient, databaseNotFound, isPostgresUrl, writable } = await import('@cafsup/sdk');
     // Remotely the actor is the token's owner (art. 9.2): the client never chooses it.
     if (connection.kind === 'http')
       return (this.opened = createClient({ baseUrl: connection.baseUrl, token: connection.token, insecure: this.options.insecure }));
@@ -145,10 +145,7 @@ export class Context {
     }
     if (options.interactive === true && onFile && !existsSync(database)) {
       // The off-thread store would say so only at its first call, inside the screen.
-      const shown = shownLocation(database);
-      throw new CafsupError('UNAVAILABLE', `Base de données introuvable : ${shown}. Créez-la avec « cafsup demo » ou « cafsup import FICHIER ».`, {
-        path: shown,
-      });
+      throw databaseNotFound(shownLocation(database));
     }
     const actor = options.actor ?? (options.write && !readOnly ? await this.actor() : null);
     try {

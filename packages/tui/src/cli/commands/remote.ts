@@ -1,6 +1,18 @@
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
 import { TOKEN_ROLE_LABELS, escapeForTerminal, formatActor, isEmail } from '@cafsup/shared';
-import { ALL_CAFS, Store, createClient, defaultCheckpointsPath, isPostgresUrl, loadSigningKey, readSettings, shownLocation, type TokenView } from '@cafsup/sdk';
+import {
+  ALL_CAFS,
+  Store,
+  createClient,
+  databaseNotFound,
+  defaultCheckpointsPath,
+  isPostgresUrl,
+  loadSigningKey,
+  readSettings,
+  shownLocation,
+  type TokenView,
+} from '@cafsup/sdk';
 import { idsOf, stringOption, type Command } from '../command.js';
 import { openConfig, openTokens } from '../config.js';
 import { UsageError, type Context } from '../context.js';
@@ -49,6 +61,9 @@ export const serveCommand: Command = {
     if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new UsageError('--port attend un numéro de port entre 0 et 65535.');
     const host = stringOption(options.host) ?? '127.0.0.1';
     const database = await context.databasePath();
+    // A path mistyped in a unit file must not start a server on a new, empty store that answers
+    // ready: the file is made by demo or import, and token create already refuses a missing one.
+    if (!isPostgresUrl(database) && !existsSync(database)) throw databaseNotFound(shownLocation(database));
     const minutes = Number(stringOption(options['checkpoint-minutes']) ?? 15);
     if (!Number.isInteger(minutes) || minutes < 0 || minutes > 1440) throw new UsageError('--checkpoint-minutes attend un nombre de minutes entre 0 et 1440.');
     const tlsCert = stringOption(options['tls-cert']);
