@@ -333,8 +333,8 @@ describe('cafsup refusals and exit codes', () => {
     const result = JSON.parse(done.stdout);
     expect(result.changed).toHaveLength(1);
     const again = sandbox.json(['suspend', '--habilitation', 'p1-h1', '--reason', 'Quota dépassé, en attente', '--yes'], { env: ACTOR_ENV });
-    expect(again.changed).toHaveLength(0);
-    expect(again.unchanged.map((item: { id: string }) => item.id)).toEqual(['p1-h1']);
+    // Changing nothing, it is not run, and its answer is no simulation: dryRun false, as the API's.
+    expect(again).toEqual({ dryRun: false, changed: [], unchanged: [{ id: 'p1-h1', reason: 'déjà suspendue' }] });
     const traces = sandbox.json(['traces', '--partner', 'p1']).traces;
     const trace = traces.find((item: { id: number }) => item.id === result.changed[0].traceId);
     expect(trace).toMatchObject({ action: 'habilitation.suspend', targetId: 'p1-h1', reason: 'Quota dépassé, en attente', actor: ACTOR });
