@@ -398,6 +398,17 @@ describe('deployment: tokens that expire, and their last use', () => {
       .stdout.split('\n')
       .find((row) => row.startsWith(`${created.id}\t`))!;
     expect(usedLine.split('\t')[7]).toMatch(/^\d\d\/\d\d\/\d{4} \d\d:\d\d$/);
+    // Revoking or suspending, writes as any other, are refused without a terminal and without --yes (exit 4), the token still valid.
+    for (const args of [
+      ['token', 'revoke', String(created.id), '--reason', 'Poste perdu'],
+      ['token', 'suspend-owner', 'louis.garnier@caf40.fr', '--reason', 'Départ du service'],
+    ]) {
+      const refused = sandbox.run([...args, ...db]);
+      expect([refused.status, refused.stderr], args[1]).toEqual([4, expect.stringContaining('Relancez avec --yes')]);
+    }
+    expect((await client.partners.list({ limit: 1 })).items).toHaveLength(1);
+    expect(sandbox.run(['token', 'revoke', String(created.id), '--reason', 'Poste perdu', '--yes', ...db]).status).toBe(0);
+    await expect(client.partners.list({ limit: 1 })).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
     await client.close();
   });
 });

@@ -439,7 +439,7 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
       const tokenId = (sandbox.json(['token', 'list', '--db', database]).tokens as { id: number; owner: { email: string } }[]).find(
         (listed) => listed.owner.email === 'camille.roux@caf78.fr',
       )!.id;
-      const revoked = sandbox.run(['token', 'revoke', String(tokenId), '--reason', 'Poste perdu', '--db', database], { env: { CAFSUP_ACTOR: ACTOR } });
+      const revoked = sandbox.run(['token', 'revoke', String(tokenId), '--reason', 'Poste perdu', '--yes', '--db', database], { env: { CAFSUP_ACTOR: ACTOR } });
       expect(revoked.status, revoked.stderr).toBe(0);
       // Refused: past the address's limit, as any token that does not pass (429), never 200.
       expect(await Promise.all([summary(first.url), summary(second.url)])).toEqual([429, 429]);

@@ -197,8 +197,8 @@ export const tokenListCommand: Command = {
 export const tokenRevokeCommand: Command = {
   name: 'token revoke',
   summary: 'révoque un jeton : refusé dès la requête suivante',
-  usage: 'cafsup token revoke N --reason MOTIF',
-  example: 'cafsup token revoke 1 --reason "Poste perdu"',
+  usage: 'cafsup token revoke N --reason MOTIF [--yes]',
+  example: 'cafsup token revoke 1 --reason "Poste perdu" --yes',
   positionals: { min: 1, max: 1, names: 'N' },
   options: { reason: { type: 'string', value: 'MOTIF', description: 'motif (obligatoire)' } },
   async run(context, { positionals, options }) {
@@ -206,6 +206,8 @@ export const tokenRevokeCommand: Command = {
     if (!Number.isInteger(id) || id <= 0) throw new UsageError(`Numéro de jeton invalide : « ${positionals[0]} ».`);
     const reason = requiredOption(options.reason, 'reason', tokenRevokeCommand.usage);
     const actor = await context.actor();
+    // A write as any other: confirmed on a terminal, or by --yes (cli.md).
+    await context.approve(`Révoquer le jeton n° ${id} au nom de ${formatActor(actor)} ?`);
     await withServerStore(context, (store) => store.tokens.revoke(id, reason, actor));
     return { json: { id, revoked: true }, text: () => `Jeton n° ${id} révoqué.` };
   },
@@ -215,8 +217,8 @@ function ownerCommand(suspend: boolean): Command {
   return {
     name: suspend ? 'token suspend-owner' : 'token reinstate-owner',
     summary: suspend ? 'suspend une personne : tous ses jetons sont refusés dès la requête suivante' : 'lève la suspension d’une personne',
-    usage: `cafsup token ${suspend ? 'suspend-owner' : 'reinstate-owner'} MÉL --reason MOTIF`,
-    example: `cafsup token ${suspend ? 'suspend-owner' : 'reinstate-owner'} camille.roux@caf78.fr --reason "${suspend ? 'Départ du service' : 'Retour de congé'}"`,
+    usage: `cafsup token ${suspend ? 'suspend-owner' : 'reinstate-owner'} MÉL --reason MOTIF [--yes]`,
+    example: `cafsup token ${suspend ? 'suspend-owner' : 'reinstate-owner'} camille.roux@caf78.fr --reason "${suspend ? 'Départ du service' : 'Retour de congé'}" --yes`,
     positionals: { min: 1, max: 1, names: 'MÉL' },
     options: { reason: { type: 'string', value: 'MOTIF', description: 'motif (obligatoire)' } },
     async run(context, { positionals, options }) {
@@ -224,6 +226,7 @@ function ownerCommand(suspend: boolean): Command {
       if (!isEmail(email)) throw new UsageError(`Mél invalide : « ${email} ».`);
       const reason = requiredOption(options.reason, 'reason', this.usage);
       const actor = await context.actor();
+      await context.approve(`${suspend ? 'Suspendre' : 'Rétablir'} tous les jetons de ${escapeForTerminal(email)} au nom de ${formatActor(actor)} ?`);
       await withServerStore(context, (store) => store.tokens.setOwnerSuspended(email, suspend, reason, actor));
       return { json: { email, suspended: suspend }, text: () => `${email} : ${suspend ? 'suspendu' : 'rétabli'}.` };
     },
