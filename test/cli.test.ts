@@ -383,6 +383,11 @@ describe('cafsup refusals and exit codes', () => {
     const imported = sandbox.run(['import', marked, '--db', fromMarked], { env: ACTOR_ENV });
     expect(imported.status, imported.stderr).toBe(0);
     expect(sandbox.run(['export', '--db', fromMarked]).stdout).toBe(readFileSync(file, 'utf8'));
+    // `cafsup export | cafsup import -` (operations.md): « - » is the standard input.
+    const piped = join(sandbox.dir, 'copy-piped.db');
+    const fromInput = sandbox.run(['import', '-', '--db', piped], { env: ACTOR_ENV, input: readFileSync(file, 'utf8') });
+    expect(fromInput.status, fromInput.stderr).toBe(0);
+    expect(sandbox.run(['export', '--db', piped]).stdout).toBe(readFileSync(file, 'utf8'));
   });
 });
 

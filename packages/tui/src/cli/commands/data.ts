@@ -73,18 +73,24 @@ export const demoCommand: Command = {
 export const importCommand: Command = {
   name: 'import',
   summary: 'importe un jeu de données (format cafsup/dataset) : tout ou rien, chaque problème nommé par son chemin JSON',
-  usage: 'cafsup import FICHIER [--dry-run] [--reason MOTIF]',
+  usage: 'cafsup import FICHIER|- [--dry-run] [--reason MOTIF]',
   example: 'cafsup import sauvegarde.json --dry-run',
   positionals: { min: 1, max: 1, names: 'FICHIER' },
   options: { reason: { type: 'string', value: 'MOTIF', description: 'motif (défaut : import du jeu de données)' }, 'dry-run': ACTION_OPTIONS['dry-run']! },
   async run(context, { positionals, options }) {
     const file = positionals[0]!;
-    if (!existsSync(file)) throw new UsageError(`Fichier introuvable : ${file}.`);
-    const total = statSync(file).size;
+    // « - »: the standard input, for `cafsup export | cafsup import -` (operations.md); its size
+    // is unknown, so no progress is shown. Typed on a terminal it would wait for a whole document.
+    const fromInput = file === '-';
+    if (fromInput && process.stdin.isTTY === true)
+      throw new UsageError('import - lit le jeu de données sur l’entrée standard : envoyez-le-lui (cafsup export | cafsup import -).');
+    if (!fromInput && !existsSync(file)) throw new UsageError(`Fichier introuvable : ${file}.`);
+    const total = fromInput ? null : statSync(file).size;
     const client = await context.client({ write: true, create: true });
     const onTerminal = process.stderr.isTTY === true && !context.options.json && !context.options.quiet;
     let lastShown = -1;
     const onProgress = ({ bytes, entities }: { bytes: number; entities: number }) => {
+      if (total === null) return;
       const percent = total === 0 ? 100 : Math.floor((bytes / total) * 100);
       if (onTerminal) {
         const filled = Math.round(percent / 4);
@@ -95,10 +101,11 @@ export const importCommand: Command = {
       }
     };
     try {
-      const result = await client.dataset.import(
-        { path: file },
-        { dryRun: options['dry-run'] === true, onProgress, ...(stringOption(options.reason) === undefined ? {} : { reason: stringOption(options.reason)! }) },
-      );
+      const result = await client.dataset.import(fromInput ? process.stdin : { path: file }, {
+        dryRun: options['dry-run'] === true,
+        onProgress,
+        ...(stringOption(options.reason) === undefined ? {} : { reason: stringOption(options.reason)! }),
+      });
       return {
         json: result,
         text: () =>
