@@ -292,6 +292,15 @@ describe('direct records by a supervisor (workflows.md, section 1)', () => {
         message: 'Quota CDAP T4 atteint : 1 sur 2, 2 titulaires de plus (règle 1, quota dépassé ; bulletin d’adhésion et convention, art. 9.1)',
       },
     });
+    // A member listed twice is refused, by the group's creation as by its edit: stored twice, one person counted as two members.
+    for (const twice of [
+      client.groups.create('bavans', { name: 'Doublon', memberIds: ['bavans-u002', 'bavans-u002'], reason: 'Groupe en double' }),
+      client.groups.edit('bavans-g02', { memberIds: ['bavans-u001', 'bavans-u004', 'bavans-u001'], reason: 'Membres en double' }),
+    ]) {
+      const duplicate = await refusal(twice);
+      expect([duplicate.code, duplicate.message]).toEqual(['VALIDATION', expect.stringContaining('membre en double : bavans-u0')]);
+    }
+    expect((await client.groups.get('bavans-g02')).memberIds).toEqual(['bavans-u004', 'bavans-u001']);
     const delegated = await refusal(client.groups.create('amp', { name: 'Renfort', reason: 'Groupe de renfort' }));
     expect([delegated.code, delegated.message.startsWith('Partenaire amp en mode délégué')]).toEqual(['CONFLICT', true]);
     await client.users.edit('bavans-u004', { function: 'Agent d’accueil social', reason: 'Fonction précisée' });

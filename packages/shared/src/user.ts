@@ -35,13 +35,28 @@ export const userSchema = lazySchema(() =>
 );
 export type User = z.infer<typeof userSchema>;
 
+/**
+ * A group's members, each listed once: twice, a person was stored twice and counted as two
+ * members. Not a function of zod's (a set would lose the order members are kept in).
+ */
+export function memberIdsSchema(max?: number) {
+  const ids = max === undefined ? z.array(idSchema) : z.array(idSchema).max(max);
+  return ids.superRefine((members, context) => {
+    const seen = new Set<string>();
+    members.forEach((id, index) => {
+      if (seen.has(id)) context.addIssue({ code: 'custom', path: [index], message: `membre en double : ${id}` });
+      seen.add(id);
+    });
+  });
+}
+
 /** A set of users of one partner; a habilitation may be given to it. */
 export const groupSchema = lazySchema(() =>
   z.object({
     id: idSchema,
     partnerId: idSchema,
     name: requiredTextSchema,
-    memberIds: z.array(idSchema).default([]),
+    memberIds: memberIdsSchema().default([]),
   }),
 );
 export type Group = z.infer<typeof groupSchema>;

@@ -8,7 +8,7 @@ import { calendarDateSchema, departementSchema, emailSchema, idSchema, requiredT
 import { PARTNER_KINDS, partnerSchema } from '../partner.js';
 import { safeTextSchema } from '../text.js';
 import { MANAGEMENT_MODES, contactSchema, profileCodeSchema, serviceCodeSchema, subscriptionSchema } from '../terms.js';
-import { USER_ROLES } from '../user.js';
+import { USER_ROLES, memberIdsSchema } from '../user.js';
 
 // What the forms imply, recorded directly by a supervisor without a form (workflows.md, section
 // 1): a user, a group, a habilitation (the last two only when the Caf manages habilitations:
@@ -32,7 +32,7 @@ export const groupDraftSchema = lazySchema(() =>
   withReason({
     id: idSchema.optional(),
     name: safeTextSchema(200).trim().min(1, 'nom obligatoire'),
-    memberIds: z.array(idSchema).max(10_000).default([]),
+    memberIds: memberIdsSchema(10_000).default([]),
   }),
 );
 export type GroupDraft = z.input<typeof groupDraftSchema>;
@@ -107,7 +107,7 @@ export type UserEdit = z.input<typeof userEditSchema>;
 export const groupEditSchema = lazySchema(() =>
   withReason({
     name: safeTextSchema(200).trim().min(1, 'nom obligatoire').optional(),
-    memberIds: z.array(idSchema).max(10_000).optional(),
+    memberIds: memberIdsSchema(10_000).optional(),
   }),
 );
 export type GroupEdit = z.input<typeof groupEditSchema>;
