@@ -224,6 +224,9 @@ describe('the workflow dialogs of the interface, in tmux at 80×24', () => {
   it('`cafsup request add` asks a deletion form field by field on a terminal, « perte ou vol » included', async () => {
     const terminal = open(`'${process.execPath}' '${CAFSUP_BIN}' request add bavans --kind deletion --received 2026-11-25`);
     await terminal.waitFor('Prénom NOM de la personne dont l’accès est à supprimer');
+    // The prompts' own words in French: an empty answer refused, the keys of a choice.
+    terminal.send('\r');
+    await terminal.waitFor('réponse obligatoire');
     terminal.send('Hugo Durand\r');
     await terminal.waitFor('Adresse mél :');
     terminal.send('hugo.durand@bavans.fr\r');
@@ -231,7 +234,7 @@ describe('the workflow dialogs of the interface, in tmux at 80×24', () => {
     terminal.send('\r');
     await terminal.waitFor('Une autre personne ?');
     terminal.send('\r');
-    await terminal.waitFor('Perte ou vol ?');
+    expect(await terminal.waitFor('Perte ou vol ?')).toContain('↑↓ choisir • ⏎ valider');
     terminal.press('Down');
     await terminal.waitFor(/❯ oui/);
     terminal.send('\r');

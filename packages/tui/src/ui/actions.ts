@@ -1,6 +1,6 @@
 import { avenantDraftSchema, describeAvenantChange, escapeForTerminal, countOf, type ActionResult, type CalendarDate } from '@cafsup/shared';
 import type { CafsupClient } from '@cafsup/sdk';
-import { changeTypeQuestion, changesFrom, followChange, type Answers, type Question } from '../avenant-form.js';
+import { AVENANT_TITLE_QUESTION, changeTypeQuestion, changesFrom, followChange, type Answers, type Question } from '../avenant-form.js';
 import { dateCheck } from '../request-form.js';
 import type { ActionRequest } from './navigation.js';
 import { recordPlanFor } from './record-actions.js';
@@ -48,7 +48,7 @@ function avenantPlan(partnerId: string): ActionPlan {
   ];
   return {
     title: `Nouvel avenant — ${partnerId}`,
-    questions: [{ key: 'title', label: 'Titre de l’avenant' }, changeTypeQuestion(0)],
+    questions: [AVENANT_TITLE_QUESTION, changeTypeQuestion(0)],
     follow: (question, value) => followChange(question, value, signatures) ?? [],
     reasonRequired: false,
     async run(client, answers, { reason, dryRun }) {

@@ -12,7 +12,7 @@ import {
 import type { CafsupClient } from '@cafsup/sdk';
 import { ACTION_OPTIONS, idsOf, parseJsonInput, stringOption, type Command, type CommandInput, type CommandResult } from '../command.js';
 import { UsageError, type Context } from '../context.js';
-import { changeTypeQuestion, changesFrom, followChange } from '../../avenant-form.js';
+import { AVENANT_TITLE_QUESTION, changeTypeQuestion, changesFrom, followChange } from '../../avenant-form.js';
 import { askQuestions } from '../ask.js';
 import { count, describeActionResult, frenchDate } from '../../format.js';
 
@@ -154,12 +154,13 @@ export const withdrawDelegationCommand: Command = {
   },
 };
 
-/** Asks for the changes of an avenant with prompts, when no --file is given: the interface's questions. */
-async function promptChanges(): Promise<{ title: string; changes: AvenantChange[] }> {
-  const { input } = await import('@inquirer/prompts');
-  const title = await input({ message: 'Titre de l’avenant :', required: true });
-  const answers = await askQuestions([changeTypeQuestion(0)], (question, value) => followChange(question, value, []) ?? []);
-  return { title, changes: changesFrom(answers) };
+/** Asks for the changes of an avenant with prompts, when no --file is given: the interface's questions, the title unless given. */
+async function promptChanges(title: string | undefined): Promise<{ title: string; changes: AvenantChange[] }> {
+  const answers = await askQuestions(
+    title === undefined ? [AVENANT_TITLE_QUESTION, changeTypeQuestion(0)] : [changeTypeQuestion(0)],
+    (question, value) => followChange(question, value, []) ?? [],
+  );
+  return { title: title ?? answers.title!, changes: changesFrom(answers) };
 }
 
 export const avenantAddCommand: Command = {
@@ -207,7 +208,7 @@ export const avenantAddCommand: Command = {
         );
       }
       draft = Array.isArray(parsed) ? { changes: parsed } : (parsed as typeof draft);
-    } else if (context.interactive) draft = await promptChanges();
+    } else if (context.interactive) draft = await promptChanges(stringOption(options.title));
     else throw new UsageError('Sans terminal, donnez les modifications avec --file MODIFICATIONS.json.');
     const title = stringOption(options.title) ?? draft.title;
     if (title === undefined) throw new UsageError('Titre obligatoire : --title « Avenant N : … ».');
