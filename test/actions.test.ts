@@ -186,15 +186,33 @@ describe('delegation, avenants and reviews', () => {
     expect([created.avenant.number, created.traceId]).toEqual([1, 2]);
     await test.client.avenants.sign('p', 1, { side: 'caf', date: '2026-11-22' });
     expect((await test.client.quotas.usage({ asOf: '2026-11-22' })).quotas[0]!.maxUsers).toBe(1);
-    const signed = await test.client.avenants.sign('p', 1, { side: 'partner', date: '2026-11-23' });
-    expect(signed.avenant).toMatchObject({ signedByCafAt: '2026-11-22', signedByPartnerAt: '2026-11-23' });
-    expect((await test.client.quotas.usage({ asOf: '2026-11-22' })).quotas[0]!.maxUsers).toBe(1);
-    expect((await test.client.quotas.usage({ asOf: '2026-11-23' })).quotas[0]).toMatchObject({ maxUsers: 3, over: false });
-    expect((await refusalOf(test.client.avenants.sign('p', 1, { side: 'caf', date: '2026-11-24' }))).code).toBe('CONFLICT');
-    expect((await refusalOf(test.client.avenants.sign('p', 1, { side: 'caf', date: '2026-11-21' }))).code).toBe('VALIDATION');
+    const signed = await test.client.avenants.sign('p', 1, { side: 'partner', date: '2026-11-22' });
+    expect(signed.avenant).toMatchObject({ signedByCafAt: '2026-11-22', signedByPartnerAt: '2026-11-22' });
+    expect((await test.client.quotas.usage({ asOf: '2026-11-21' })).quotas[0]!.maxUsers).toBe(1);
+    expect((await test.client.quotas.usage({ asOf: '2026-11-22' })).quotas[0]).toMatchObject({ maxUsers: 3, over: false });
+    expect((await refusalOf(test.client.avenants.sign('p', 1, { side: 'caf', date: '2026-11-21' }))).code).toBe('CONFLICT');
     expect((await refusalOf(test.client.avenants.sign('p', 9, { side: 'caf', date: '2026-11-22' }))).code).toBe('NOT_FOUND');
     const next = await test.client.avenants.create('p', { title: 'Avenant 2', changes: [{ type: 'note', text: 'Nouvelle adresse' }] });
     expect(next.avenant.number).toBe(2);
+    // Signed before it existed, or on a day to come (which could then never be corrected): refused, nothing signed.
+    const early = await refusalOf(test.client.avenants.sign('p', 2, { side: 'caf', date: '2026-11-21' }));
+    expect([early.code, early.details.problems]).toEqual([
+      'VALIDATION',
+      [{ path: 'date', message: 'antérieure à la création de l’avenant (22 novembre 2026)' }],
+    ]);
+    const later = await refusalOf(test.client.avenants.sign('p', 2, { side: 'partner', date: '2026-11-23' }));
+    expect([later.code, later.message]).toEqual([
+      'VALIDATION',
+      'Date de signature du 23 novembre 2026, dans le futur : une signature s’enregistre une fois faite.',
+    ]);
+    const atCreation = await refusalOf(
+      test.client.avenants.create('p', { title: 'Avenant 3', changes: [{ type: 'note', text: 'x' }], signedByCafAt: '2026-11-23' }),
+    );
+    expect(atCreation.details.problems).toEqual([{ path: 'signedByCafAt', message: 'date dans le futur' }]);
+    expect((await test.client.avenants.list('p')).map((avenant) => [avenant.number, avenant.signedByCafAt, avenant.signedByPartnerAt])).toEqual([
+      [1, '2026-11-22', '2026-11-22'],
+      [2, null, null],
+    ]);
   });
 
   it('refuses changes that do not parse, naming the field', async () => {

@@ -86,6 +86,24 @@ const UPDATE_USERS = `UPDATE users SET status = v.column2, must_change_password 
     FROM (VALUES (?, ?, ?)) AS v WHERE users.key = CAST(v.column1 AS BIGINT)`;
 
 /** The write side of the store: every action validated, decided, applied and traced in one transaction. */
+/**
+ * An avenant's signature date: not before the avenant was created (`createdOn`, null for one
+ * imported), nor after today. A signature is recorded once made; one dated to come could never
+ * be corrected, the avenant being « déjà signé » from then on.
+ */
+function checkSignatureDate(date: CalendarDate, path: string, createdOn: CalendarDate | null, today: CalendarDate): void {
+  if (createdOn !== null && date < createdOn) {
+    throw new CafsupError('VALIDATION', `Date de signature du ${longFrenchDate(date)} antérieure à la création de l’avenant (${longFrenchDate(createdOn)}).`, {
+      problems: [{ path, message: `antérieure à la création de l’avenant (${longFrenchDate(createdOn)})` }],
+    });
+  }
+  if (date > today) {
+    throw new CafsupError('VALIDATION', `Date de signature du ${longFrenchDate(date)}, dans le futur : une signature s’enregistre une fois faite.`, {
+      problems: [{ path, message: 'date dans le futur' }],
+    });
+  }
+}
+
 export class ActionRunner {
   constructor(
     private readonly db: Sql,
@@ -350,15 +368,7 @@ export class ActionRunner {
       await this.requirePartner(partnerId);
       for (const side of ['signedByCafAt', 'signedByPartnerAt'] as const) {
         const date = input[side];
-        if (date !== undefined && date !== null && date < now.today) {
-          throw new CafsupError(
-            'VALIDATION',
-            `Date de signature du ${longFrenchDate(date)} antérieure à la création de l’avenant (${longFrenchDate(now.today)}).`,
-            {
-              problems: [{ path: side, message: `antérieure à la création de l’avenant (${longFrenchDate(now.today)})` }],
-            },
-          );
-        }
+        if (date !== undefined && date !== null) checkSignatureDate(date, side, now.today, now.today);
       }
       const avenant: Avenant = {
         number: await this.nextAvenantNumber(partnerId),
@@ -397,21 +407,14 @@ export class ActionRunner {
       const before = JSON.parse(row.doc) as Avenant;
       const field = input.side === 'caf' ? 'signedByCafAt' : 'signedByPartnerAt';
       const sideLabel = input.side === 'caf' ? 'la Caf' : 'le partenaire';
-      if (row.created_on !== null && input.date < row.created_on) {
-        throw new CafsupError(
-          'VALIDATION',
-          `Date de signature du ${longFrenchDate(input.date)} antérieure à la création de l’avenant (${longFrenchDate(row.created_on)}).`,
-          {
-            problems: [{ path: 'date', message: `antérieure à la création de l’avenant (${longFrenchDate(row.created_on)})` }],
-          },
-        );
-      }
+      // Already signed by that side: said so whatever the date given, the recorded one is what counts.
       if (before[field] === input.date) return { dryRun: input.dryRun ?? false, avenant: { partnerId, ...before }, changed: false, traceId: null };
       if (before[field] !== null) {
         throw new CafsupError('CONFLICT', `L’avenant ${number} est déjà signé par ${sideLabel} le ${longFrenchDate(before[field])}.`, {
           ids: [`${partnerId}#${number}`],
         });
       }
+      checkSignatureDate(input.date, 'date', row.created_on, now.today);
       const after: Avenant = { ...before, [field]: input.date };
       await this.db.run('UPDATE avenants SET doc = ? WHERE partner_id = ? AND number = ?', [JSON.stringify(after), partnerId, number]);
       const [traceId] = await this.traces.append(actor, now.at, [
