@@ -210,6 +210,25 @@ describe('spreadsheets as French Excel and LibreOffice open them', () => {
       const refused = sandbox.run(['avenant', 'add', 'p1', '--file', file, '--yes'], { env: actor });
       expect([refused.status, refused.stderr]).toEqual([5, expect.stringContaining(said)]);
     }
+    // The preview says a quota set without départements is open to all (it replaces one that had some), and a contact's role in French.
+    const contact = { side: 'caf', role: 'security_officer', name: 'Luc Martin', email: 'luc.martin@caf78.fr' };
+    writeFileSync(
+      file,
+      JSON.stringify({
+        title: 'Avenant : quota et contact',
+        changes: [
+          { type: 'setQuota', service: 'CDAP', profile: 'T1', maxUsers: 25 },
+          { type: 'setContact', contact },
+        ],
+      }),
+    );
+    const preview = sandbox.run(['avenant', 'add', 'p1', '--file', file, '--dry-run'], { env: actor });
+    expect([preview.status, preview.stdout], preview.stderr).toEqual([
+      0,
+      expect.stringContaining(
+        '  · quota CDAP T1 fixé à 25 utilisateurs (tous départements)\n  · contact Caf responsable de la sécurité : Luc Martin <luc.martin@caf78.fr>\n',
+      ),
+    ]);
   });
 
   it('says in French where JSON given to a command stops being JSON, line and column, exit 5', () => {

@@ -3,7 +3,7 @@ import { lazySchema } from './lazy.js';
 import { laterDate, type CalendarDate } from './dates.js';
 import { ESCALATION_SIDES, escalationContactSchema, orderedEscalation, serviceDeskSchema, type EscalationContact, type ServiceDesk } from './caf.js';
 import { calendarDateSchema, emailSchema, normaliseEmail, requiredTextSchema } from './fields.js';
-import { MANAGEMENT_MODE_LABELS, countOf } from './labels.js';
+import { CONTACT_ROLE_LABELS, MANAGEMENT_MODE_LABELS, countOf } from './labels.js';
 import {
   CONTACT_ROLES,
   MANAGEMENT_MODES,
@@ -158,7 +158,10 @@ export function applyChange(terms: Terms, change: AvenantChange): void {
 
 /** One change of an avenant in a French sentence, as the supervisor reads it in lists. */
 export function describeAvenantChange(change: AvenantChange): string {
-  const scope = (departements: readonly string[] | undefined) => (departements === undefined ? '' : ` (départements ${departements.join(', ')})`);
+  // A quota without départements is open to all of them (rules.md, rule 3: only a list restricts):
+  // said, since `setQuota` replaces the quota whole and so lifts a restriction it does not repeat.
+  const scope = (departements: readonly string[] | undefined) =>
+    departements === undefined || departements.length === 0 ? ' (tous départements)' : ` (départements ${departements.join(', ')})`;
   switch (change.type) {
     case 'setQuota':
       return `quota ${change.service} ${change.profile} fixé à ${countOf(change.maxUsers, 'utilisateur')}${scope(change.departements)}`;
@@ -171,9 +174,9 @@ export function describeAvenantChange(change: AvenantChange): string {
     case 'setManagementMode':
       return `mode de gestion : ${MANAGEMENT_MODE_LABELS[change.mode]}`;
     case 'setContact':
-      return `contact ${change.contact.side === 'caf' ? 'Caf' : 'partenaire'} ${change.contact.role} : ${change.contact.name} <${change.contact.email}>`;
+      return `contact ${change.contact.side === 'caf' ? 'Caf' : 'partenaire'} ${CONTACT_ROLE_LABELS[change.contact.role]} : ${change.contact.name} <${change.contact.email}>`;
     case 'removeContact':
-      return `contact ${change.side === 'caf' ? 'Caf' : 'partenaire'} ${change.role} retiré : ${change.email}`;
+      return `contact ${change.side === 'caf' ? 'Caf' : 'partenaire'} ${CONTACT_ROLE_LABELS[change.role]} retiré : ${change.email}`;
     case 'setServiceDesk':
       return `centre de services : ${describeServiceDesk(change.serviceDesk)}${change.serviceDesk.escalateAfterDays == null ? '' : `, escalade ${escalationTrigger(change.serviceDesk)}`}`;
     case 'setEscalation':
