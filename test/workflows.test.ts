@@ -186,6 +186,18 @@ describe('requests: the paper forms (workflows.md, section 1)', () => {
       }),
     );
     expect([elsewhere.code, elsewhere.message]).toEqual(['NOT_FOUND', 'Utilisateur introuvable chez bavans : amp-u031.']);
+    // A departure after the form's reception (a negative reporting delay) is refused too.
+    const departedLater = await refusal(
+      client.requests.add('bavans', {
+        kind: 'deletion',
+        receivedAt: '2026-11-20',
+        form: { people: [{ name: 'Agent 4', email: 'agent4@bavans.fr' }], lossOrTheft: false, departedAt: '2026-11-21' },
+      }),
+    );
+    expect([departedLater.code, departedLater.details.problems]).toEqual([
+      'VALIDATION',
+      [{ path: 'form.departedAt', message: 'postérieur à la réception (20 novembre 2026)' }],
+    ]);
     expect(await client.requests.list('bavans')).toEqual([]);
     // Its dry run needs no reason (rules.md), shows the same changes, and writes nothing.
     const head = await client.traces.head();
@@ -438,6 +450,10 @@ describe('from a breach to termination (convention art. 17.2)', () => {
       ['noticeOfBreach', 'later', 'convention, art. 17.2'],
       ['closeOut', 'not_applicable', 'convention, art. 17.2'],
     ]);
+    // An answer due before the question is asked is refused, nothing recorded.
+    const dueBefore = await refusal(client.questions.add('amp', { text: 'Question ?', dueAt: '2020-01-01' }));
+    expect([dueBefore.code, dueBefore.details.problems]).toEqual(['VALIDATION', [{ path: 'dueAt', message: 'antérieure à la question (22 novembre 2026)' }]]);
+    expect(await client.questions.list('amp', { asOf: AS_OF })).toEqual([]);
     await client.questions.add('amp', { text: 'Pourquoi 23 titulaires du profil T13 pour 20 places ?', flags: ['QUOTA_EXCEEDED'], dueAt: '2026-12-07' });
     expect((await client.partners.ladder('amp', { asOf: AS_OF })).next).toBe('suspend');
   });

@@ -118,9 +118,17 @@ export class Questions {
     return this.deps.actions.transact(dryRun, async () => {
       const now = this.deps.clock();
       await requirePartner(this.deps, partnerId, now.today);
+      const openedAt = input.openedAt ?? now.at;
+      // An answer is due after the question is asked: « réponse attendue le 01/01/2020 » for a
+      // question of today would be overdue from its first day.
+      if (input.dueAt !== undefined && input.dueAt < parisDay(openedAt)) {
+        throw new CafsupError('VALIDATION', `Échéance du ${longFrenchDate(input.dueAt)} antérieure à la question (${longFrenchDate(parisDay(openedAt))}).`, {
+          problems: [{ path: 'dueAt', message: `antérieure à la question (${longFrenchDate(parisDay(openedAt))})` }],
+        });
+      }
       const opened = await this.open(
         partnerId,
-        { kind: input.kind, text: input.text, flags: [...new Set(input.flags ?? [])], dueAt: input.dueAt ?? null, openedAt: input.openedAt ?? now.at },
+        { kind: input.kind, text: input.text, flags: [...new Set(input.flags ?? [])], dueAt: input.dueAt ?? null, openedAt },
         input.reason ??
           (input.kind === 'question'
             ? 'Question au partenaire sur la pertinence des habilitations (contrat de services, art. 2.2.1)'

@@ -91,6 +91,18 @@ export class Requests {
           problems: [{ path: 'receivedAt', message: 'date dans le futur' }],
         });
       }
+      // A departure is reported after it happens: one after the form's reception would give a
+      // negative reporting delay (« signalée -348 jours après le départ »).
+      const { departedAt } = input.form as Partial<DeletionForm>;
+      if (departedAt !== undefined && departedAt > receivedAt) {
+        throw new CafsupError(
+          'VALIDATION',
+          `Départ du ${longFrenchDate(departedAt)} postérieur à la réception du formulaire (${longFrenchDate(receivedAt)}).`,
+          {
+            problems: [{ path: 'form.departedAt', message: `postérieur à la réception (${longFrenchDate(receivedAt)})` }],
+          },
+        );
+      }
       // An account a form names by its id is one of this partner's: else the register would keep
       // another partner's (or another Caf's) id, refused only when the form is applied.
       const form = input.form as { userId?: string; people?: { userId?: string }[] };
