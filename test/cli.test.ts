@@ -228,6 +228,9 @@ describe('cafsup refusals and exit codes', () => {
     // A PostgreSQL --to the driver could not read is a usage error too, said before anything is tried.
     const unreadableTo = sandbox.run(['migrate', '--to', 'postgres://cafsup:p#w@db/cafsup']);
     expect([unreadableTo.status, unreadableTo.stderr]).toEqual([2, expect.stringContaining('URL PostgreSQL, « # » inattendu (--to)')]);
+    // A reversed range holds no day: said, not answered as an empty trail.
+    const reversed = sandbox.run(['traces', '--since', '2026-12-03', '--until', '2026-12-01']);
+    expect([reversed.status, reversed.stdout, reversed.stderr]).toEqual([5, '', expect.stringContaining('until : fin avant le début (since 2026-12-03)')]);
     // A real date outside the years cafsup takes is refused input (rules.md: VALIDATION), said of the option.
     for (const args of [
       ['audit', '--as-of', '9999-12-31'],

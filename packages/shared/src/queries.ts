@@ -58,16 +58,23 @@ export const groupsListInputSchema = lazySchema(() => z.strictObject({ partnerId
 export type GroupsListInput = z.input<typeof groupsListInputSchema>;
 
 export const tracesListInputSchema = lazySchema(() =>
-  z.strictObject({
-    partnerId: idSchema.optional(),
-    targetId: idSchema.optional(),
-    /** Traces about this user, their habilitations (direct or through a group) and their groups. */
-    userId: idSchema.optional(),
-    action: z.enum(TRACE_ACTIONS).optional(),
-    since: calendarDateSchema.optional(),
-    until: calendarDateSchema.optional(),
-    ...pageInput,
-  }),
+  z
+    .strictObject({
+      partnerId: idSchema.optional(),
+      targetId: idSchema.optional(),
+      /** Traces about this user, their habilitations (direct or through a group) and their groups. */
+      userId: idSchema.optional(),
+      action: z.enum(TRACE_ACTIONS).optional(),
+      since: calendarDateSchema.optional(),
+      until: calendarDateSchema.optional(),
+      ...pageInput,
+    })
+    .superRefine((query, context) => {
+      // Reversed, the range holds no day: said, rather than an empty list read as « nothing happened ».
+      if (query.since !== undefined && query.until !== undefined && query.until < query.since) {
+        context.addIssue({ code: 'custom', path: ['until'], message: `fin avant le début (since ${query.since}) : aucun jour entre les deux` });
+      }
+    }),
 );
 export type TracesListInput = z.input<typeof tracesListInputSchema>;
 
