@@ -216,7 +216,7 @@ describe('cafsup refusals and exit codes', () => {
     const spaced = sandbox.run(['suspend', '--habilitation', 'p1-h1', 'p1-h2', '--reason', 'Contrôle de routine', '--yes'], { env: ACTOR_ENV });
     expect([spaced.status, spaced.stdout]).toEqual([2, '']);
     expect(spaced.stderr).toContain(
-      'Argument en trop : « p1-h2 ». Plusieurs identifiants se donnent séparés par des virgules (--habilitation p1-h1,p1-h2) ou en répétant --habilitation.',
+      'Argument en trop : « p1-h2 ». Plusieurs valeurs de --habilitation se donnent séparées par des virgules (--habilitation a,b) ou en répétant l’option.',
     );
     expect(sandbox.run(['partner', 'p1', 'p2']).stderr).toMatch(/^Argument en trop : « p2 »\. Usage : cafsup partner ID\n/);
     // A --to that is not PostgreSQL's is said as such, not as missing, and what it held (a password, perhaps) is not repeated.
@@ -230,7 +230,11 @@ describe('cafsup refusals and exit codes', () => {
     expect([unreadableTo.status, unreadableTo.stderr]).toEqual([2, expect.stringContaining('URL PostgreSQL, « # » inattendu (--to)')]);
     // A reversed range holds no day: said, not answered as an empty trail.
     const reversed = sandbox.run(['traces', '--since', '2026-12-03', '--until', '2026-12-01']);
-    expect([reversed.status, reversed.stdout, reversed.stderr]).toEqual([5, '', expect.stringContaining('until : fin avant le début (since 2026-12-03)')]);
+    expect([reversed.status, reversed.stdout, reversed.stderr]).toEqual([
+      5,
+      '',
+      expect.stringContaining('until : antérieure à since (3 décembre 2026), la période ne contient aucun jour'),
+    ]);
     // A real date outside the years cafsup takes is refused input (rules.md: VALIDATION), said of the option.
     for (const args of [
       ['audit', '--as-of', '9999-12-31'],

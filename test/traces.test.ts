@@ -160,5 +160,9 @@ describe('traces.purge (contrat art. 5.3.2, rules.md "Retention")', () => {
     expect([refusal.code, refusal.details.problems]).toEqual(['VALIDATION', [{ path: 'asOf', message: 'postérieure à aujourd’hui (22 novembre 2026)' }]]);
     expect((await test.client.traces.list({ limit: 100 })).items).toHaveLength(7);
     expect(await test.client.traces.verify()).toMatchObject({ ok: true, checked: 7 });
+    // Nothing old enough to erase: nothing written, no trace, as the dry run says.
+    const nothing = await test.client.traces.purge({ reason: 'Conservation appliquée' });
+    expect([nothing.dryRun, nothing.traceId, nothing.traces.count, nothing.habilitations.count, nothing.users.count]).toEqual([false, null, 0, 0, 0]);
+    expect((await test.client.traces.list({ limit: 100 })).items).toHaveLength(7);
   });
 });

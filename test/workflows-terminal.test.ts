@@ -234,7 +234,8 @@ describe('the workflow dialogs of the interface, in tmux at 80×24', () => {
     terminal.send('\r');
     await terminal.waitFor('Une autre personne ?');
     terminal.send('\r');
-    expect(await terminal.waitFor('Perte ou vol ?')).toContain('↑↓ choisir • ⏎ valider');
+    await terminal.waitFor('Perte ou vol ?');
+    await terminal.waitFor('↑↓ choisir • ⏎ valider');
     terminal.press('Down');
     await terminal.waitFor(/❯ oui/);
     terminal.send('\r');

@@ -12,7 +12,7 @@ export {
 } from './transports/transport.js';
 export { LocalTransport, type LocalTransportOptions } from './transports/local.js';
 export { PooledTransport, type PooledTransportOptions } from './transports/pooled.js';
-export { MAX_PAGE_SIZE, type Page } from './store/pagination.js';
+export type { Page } from './store/pagination.js';
 export type { AuditText, PartnerScope } from './store/audit.js';
 export type { DatasetSource } from './dataset/source.js';
 export type { ImportOutcome } from './resources/index.js';

@@ -8,6 +8,7 @@ import { SEVERITIES, RULE_NAMES } from './flags/catalogue.js';
 import { HABILITATION_STATUSES } from './habilitation.js';
 import { USER_ROLES, USER_STATUSES } from './user.js';
 import { TRACE_ACTIONS } from './trace.js';
+import { longFrenchDate } from './wording.js';
 import type { Caf } from './caf.js';
 import type { Convention, ConventionState, ConventionStatus } from './convention.js';
 import type { Partner } from './partner.js';
@@ -15,8 +16,11 @@ import type { Avenant } from './avenant.js';
 
 // Inputs of the SDK's read operations; the server validates request bodies with the same schemas.
 
+/** The largest page a list answers; whole lists are read by pages of it (the SDK's `all`). */
+export const MAX_PAGE_SIZE = 1000;
+
 const pageInput = lazySchema(() => ({
-  limit: z.number().int().min(1).max(1000).optional(),
+  limit: z.number().int().min(1).max(MAX_PAGE_SIZE).optional(),
   cursor: z.string().max(500).nullable().optional(),
 }));
 
@@ -72,7 +76,11 @@ export const tracesListInputSchema = lazySchema(() =>
     .superRefine((query, context) => {
       // Reversed, the range holds no day: said, rather than an empty list read as « nothing happened ».
       if (query.since !== undefined && query.until !== undefined && query.until < query.since) {
-        context.addIssue({ code: 'custom', path: ['until'], message: `fin avant le début (since ${query.since}) : aucun jour entre les deux` });
+        context.addIssue({
+          code: 'custom',
+          path: ['until'],
+          message: `antérieure à since (${longFrenchDate(query.since)}), la période ne contient aucun jour`,
+        });
       }
     }),
 );

@@ -29,10 +29,10 @@ const CHANGE_TYPES: { label: string; value: AvenantChange['type'] }[] = [
 const CHANGE_TYPE_KEY = /^change(\d+)\.type$/;
 const MORE_KEY = /^more(\d+)$/;
 
-/** The first question of change n° index + 1: its type. */
 /** The avenant's title, asked first by the interface's dialog and by `avenant add` without --title. */
 export const AVENANT_TITLE_QUESTION: Question = { key: 'title', label: 'Titre de l’avenant' };
 
+/** The first question of change n° index + 1: its type. */
 export function changeTypeQuestion(index: number): Question {
   return { key: `change${index}.type`, label: `Modification n° ${index + 1}`, choices: CHANGE_TYPES };
 }

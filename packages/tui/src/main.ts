@@ -218,11 +218,8 @@ async function runCommand(declared: DeclaredCommand, rawArgs: string[]): Promise
   if (positionals.length < expected.min) throw new UsageError(`Il manque ${expected.names} : ${declared.usage}`);
   if (positionals.length > expected.max) {
     const list = listedBefore.get(expected.max);
-    const given = list === undefined ? [] : (options[list] as string[]);
-    const hint =
-      list === undefined
-        ? ''
-        : ` Plusieurs identifiants se donnent séparés par des virgules (--${list} ${[...given.slice(-1), ...positionals.filter((_, rank) => rank >= expected.max && listedBefore.get(rank) === list)].join(',')}) ou en répétant --${list}.`;
+    // The form, not these values: the word may as well be the command's own argument, misplaced.
+    const hint = list === undefined ? '' : ` Plusieurs valeurs de --${list} se donnent séparées par des virgules (--${list} a,b) ou en répétant l’option.`;
     throw new UsageError(`Argument en trop : « ${positionals[expected.max]} ».${hint} Usage : ${declared.usage}`);
   }
   const context = new Context({ ...globalOptions(options, { ...declared.options }), ...(fields === null ? {} : { jsonFields: fields }) });

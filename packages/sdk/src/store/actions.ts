@@ -85,7 +85,6 @@ const LOAD_USERS = 'SELECT key, id, partner_id, status, must_change_password FRO
 const UPDATE_USERS = `UPDATE users SET status = v.column2, must_change_password = CAST(v.column3 AS BIGINT)
     FROM (VALUES (?, ?, ?)) AS v WHERE users.key = CAST(v.column1 AS BIGINT)`;
 
-/** The write side of the store: every action validated, decided, applied and traced in one transaction. */
 /**
  * An avenant's signature date: not before the avenant was created (`createdOn`, null for one
  * imported), nor after today. A signature is recorded once made; one dated to come could never
@@ -104,6 +103,7 @@ function checkSignatureDate(date: CalendarDate, path: string, createdOn: Calenda
   }
 }
 
+/** The write side of the store: every action validated, decided, applied and traced in one transaction. */
 export class ActionRunner {
   constructor(
     private readonly db: Sql,

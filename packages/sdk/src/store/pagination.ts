@@ -1,4 +1,4 @@
-import { CafsupError } from '@cafsup/shared';
+import { CafsupError, MAX_PAGE_SIZE } from '@cafsup/shared';
 
 /** One page of a keyset-paginated list. */
 export interface Page<T> {
@@ -7,7 +7,6 @@ export interface Page<T> {
 }
 
 export const DEFAULT_PAGE_SIZE = 50;
-export const MAX_PAGE_SIZE = 1000;
 
 /** Opaque cursors carry the sort key of the last row: stable when rows are inserted before it. */
 export function encodeCursor(key: string | number): string {
@@ -59,7 +58,10 @@ async function* pages<T, Q extends { limit?: number | undefined }>(
   } while (cursor !== null);
 }
 
-/** Walks every item of a keyset-paginated list (`iterate`), for a caller that may stop early. */
+/**
+ * Walks every item of a keyset-paginated list (`iterate`), for a caller that may stop early: it
+ * gives `limit` when it stops soon, since a page of the largest size is read whole.
+ */
 export async function* paginate<T, Q extends { limit?: number | undefined }>(
   fetchPage: (query: Q & { cursor?: string | null }) => Promise<Page<T>>,
   query: Q,

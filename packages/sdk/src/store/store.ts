@@ -632,7 +632,10 @@ export class Store {
       },
       traceId: null,
     };
-    if (dryRun) return report;
+    // Nothing to erase nor remove: nothing written, no trace, as an edit that changes nothing
+    // (and the CLI, which does not ask then, answers the same as the API).
+    const nothing = report.traces.count + report.habilitations.count + report.users.count === 0 && plan.legacyPrefix.length === 0;
+    if (dryRun || nothing) return report;
     let anchor: ChainAnchor | null = null;
     const lastLegacy = plan.legacyPrefix.at(-1);
     if (lastLegacy !== undefined) anchor = await this.db.transaction(() => cutTracePrefix(this.db, lastLegacy.id));

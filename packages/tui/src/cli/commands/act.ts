@@ -298,6 +298,7 @@ export const tracesPurgeCommand: Command = {
         ? ''
         : ` (sans date de désactivation, datés de leur dernière activité : ${report.users.byLatestActivity.map(escapeForTerminal).join(', ')})`);
     if (options['dry-run'] === true) return { json: preview, text: () => `${describe(preview)}\n(simulation : rien n’a été supprimé)` };
+    // Nothing to erase: the real purge would write nothing either (no trace), so it is not asked.
     if (preview.traces.count + preview.habilitations.count + preview.users.count === 0)
       return { json: { ...preview, dryRun: false }, text: () => 'Rien à supprimer.' };
     context.note(describe(preview));

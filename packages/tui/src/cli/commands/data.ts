@@ -83,7 +83,9 @@ export const importCommand: Command = {
     // is unknown, so no progress is shown. Typed on a terminal it would wait for a whole document.
     const fromInput = file === '-';
     if (fromInput && process.stdin.isTTY === true)
-      throw new UsageError('import - lit le jeu de données sur l’entrée standard : envoyez-le-lui (cafsup export | cafsup import -).');
+      throw new UsageError(
+        '« cafsup import - » lit le jeu de données sur l’entrée standard, pas au clavier : « cafsup import - < FICHIER » ou « cafsup export | cafsup import - ».',
+      );
     if (!fromInput && !existsSync(file)) throw new UsageError(`Fichier introuvable : ${file}.`);
     const total = fromInput ? null : statSync(file).size;
     const client = await context.client({ write: true, create: true });

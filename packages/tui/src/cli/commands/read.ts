@@ -36,8 +36,8 @@ import {
   type Review,
   type Trace,
   type User,
+  MAX_PAGE_SIZE,
 } from '@cafsup/shared';
-import { MAX_PAGE_SIZE } from '@cafsup/sdk';
 import { idsOf, stringOption, type Command } from '../command.js';
 import { UsageError, type Context } from '../context.js';
 import { avenantStanding, frenchDate, severityCounts } from '../../format.js';

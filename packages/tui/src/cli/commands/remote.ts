@@ -61,15 +61,15 @@ export const serveCommand: Command = {
     if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new UsageError('--port attend un numéro de port entre 0 et 65535.');
     const host = stringOption(options.host) ?? '127.0.0.1';
     const database = await context.databasePath();
-    // A path mistyped in a unit file must not start a server on a new, empty store that answers
-    // ready: the file is made by demo or import, and token create already refuses a missing one.
-    if (!isPostgresUrl(database) && !existsSync(database)) throw databaseNotFound(shownLocation(database));
     const minutes = Number(stringOption(options['checkpoint-minutes']) ?? 15);
     if (!Number.isInteger(minutes) || minutes < 0 || minutes > 1440) throw new UsageError('--checkpoint-minutes attend un nombre de minutes entre 0 et 1440.');
     const tlsCert = stringOption(options['tls-cert']);
     const tlsKey = stringOption(options['tls-key']);
     if ((tlsCert === undefined) !== (tlsKey === undefined)) throw new UsageError('--tls-cert et --tls-key vont ensemble : le certificat et sa clé.');
     const trustProxy = idsOf(options['trust-proxy']);
+    // A path mistyped in a unit file must not start a server on a new, empty store that answers
+    // ready: the file is made by demo or import, and token create already refuses a missing one.
+    if (!isPostgresUrl(database) && !existsSync(database)) throw databaseNotFound(shownLocation(database));
     const { buildServer } = await import('@cafsup/server');
     const checkpoints =
       minutes === 0
