@@ -302,7 +302,8 @@ export const profileListCommand: Command = {
 async function readTokenInput(interactive: boolean): Promise<string> {
   if (interactive) {
     const { password } = await import('@inquirer/prompts');
-    return password({ message: 'Jeton (il ne s’affiche pas) :', mask: false });
+    // Its help tip is English (« [input is masked] »): the message says it in French already.
+    return password({ message: 'Jeton (il ne s’affiche pas) :', mask: false, theme: { style: { help: () => '' } } });
   }
   let text = '';
   process.stdin.setEncoding('utf8');
