@@ -35,6 +35,8 @@ import { loadTls, type TlsFiles } from './tls.js';
 
 export interface ServerOptions {
   database: string;
+  /** Create a missing SQLite file (by default); `cafsup serve` does not, a mistyped path never serving an empty store. */
+  create?: boolean;
   /** Where the JSON request log goes (stderr by default); false for none. */
   log?: NodeJS.WritableStream | false;
   /** A fixed clock (ISO instant), for tests: every write and default `asOf` read it. */
@@ -205,6 +207,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   const pool = await openExecutor({
     database: options.database,
     clock: options.clock ?? null,
+    ...(options.create === undefined ? {} : { create: options.create }),
     ...(options.readers === undefined ? {} : { readers: options.readers }),
   });
   const allowedFailures = options.authFailuresPerMinute ?? 10;

@@ -120,11 +120,12 @@ export class DirectExecutor extends ServerJobs implements StoreExecutor {
 }
 
 /** The server's store for `database`: PostgreSQL runs here, SQLite in worker threads. */
-export async function openExecutor(options: { database: string; clock?: string | null; readers?: number }): Promise<StoreExecutor> {
+export async function openExecutor(options: { database: string; clock?: string | null; readers?: number; create?: boolean }): Promise<StoreExecutor> {
   if (isPostgresUrl(options.database)) return DirectExecutor.open(options);
   return StorePool.open({
     database: options.database,
     clock: options.clock ?? null,
+    ...(options.create === undefined ? {} : { create: options.create }),
     keepAnswers: true,
     ...(options.readers === undefined ? {} : { readers: options.readers }),
   });

@@ -1,5 +1,5 @@
 import type { Worker } from 'node:worker_threads';
-import { CafsupError } from '@cafsup/shared';
+import { CafsupError, isErrorCode } from '@cafsup/shared';
 import type { Caller } from '../operations/execute.js';
 import type { Credential, TokenRead } from '../store/tokens.js';
 import { operationSpec, type Operation } from '../operations/table.js';
@@ -24,7 +24,7 @@ import {
 
 export interface StorePoolOptions {
   database: string;
-  /** Create the file when missing (the server does; a supervisor's interface opens an existing one). */
+  /** Create the file when missing (by default; `cafsup serve` and a supervisor's interface open an existing one). */
   create?: boolean;
   /** Reader workers beside the one writer (2 by default). */
   readers?: number;
@@ -85,9 +85,15 @@ class StoreWorker {
       if (message.type === 'ready') markReady();
       else this.receive(message);
     });
-    this.worker.on('error', (error) => {
-      // One sentence: the worker's message may end with its own full stop.
-      failReady(new CafsupError('UNAVAILABLE', `Base de données inaccessible : ${error.message.replace(/\.$/, '')}.`, {}, { cause: error }));
+    this.worker.on('error', (error: Error & Partial<SerializedError>) => {
+      // A refusal of cafsup's own (« Base de données introuvable », a newer schema…) arrives with
+      // its code and details, and is said as it is; anything else in one sentence (the worker's
+      // message may end with its own full stop).
+      failReady(
+        isErrorCode(error.code) && error.name === 'CafsupError'
+          ? new CafsupError(error.code, error.message, error.details ?? {}, { cause: error })
+          : new CafsupError('UNAVAILABLE', `Base de données inaccessible : ${error.message.replace(/\.$/, '')}.`, {}, { cause: error }),
+      );
       this.failAll(error);
     });
     this.worker.on('exit', () => this.failAll(new Error('store worker exited')));

@@ -1,18 +1,6 @@
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
 import { TOKEN_ROLE_LABELS, escapeForTerminal, formatActor, isEmail } from '@cafsup/shared';
-import {
-  ALL_CAFS,
-  Store,
-  createClient,
-  databaseNotFound,
-  defaultCheckpointsPath,
-  isPostgresUrl,
-  loadSigningKey,
-  readSettings,
-  shownLocation,
-  type TokenView,
-} from '@cafsup/sdk';
+import { ALL_CAFS, Store, createClient, defaultCheckpointsPath, isPostgresUrl, loadSigningKey, readSettings, shownLocation, type TokenView } from '@cafsup/sdk';
 import { idsOf, stringOption, type Command } from '../command.js';
 import { openConfig, openTokens } from '../config.js';
 import { UsageError, type Context } from '../context.js';
@@ -67,9 +55,6 @@ export const serveCommand: Command = {
     const tlsKey = stringOption(options['tls-key']);
     if ((tlsCert === undefined) !== (tlsKey === undefined)) throw new UsageError('--tls-cert et --tls-key vont ensemble : le certificat et sa clé.');
     const trustProxy = idsOf(options['trust-proxy']);
-    // A path mistyped in a unit file must not start a server on a new, empty store that answers
-    // ready: the file is made by demo or import, and token create already refuses a missing one.
-    if (!isPostgresUrl(database) && !existsSync(database)) throw databaseNotFound(shownLocation(database));
     const { buildServer } = await import('@cafsup/server');
     const checkpoints =
       minutes === 0
@@ -77,6 +62,9 @@ export const serveCommand: Command = {
         : { file: stringOption(options.checkpoints) ?? defaultCheckpointsPath(), everyMs: minutes * 60_000, key: loadSigningKey({ create: true }) };
     const app = await buildServer({
       database,
+      // A path mistyped in a unit file must not start a server on a new, empty store that answers
+      // ready: the file is made by demo or import, and token create already refuses a missing one.
+      create: false,
       ...(checkpoints === undefined ? {} : { checkpoints }),
       ...(tlsCert === undefined || tlsKey === undefined ? {} : { tls: { cert: tlsCert, key: tlsKey } }),
       ...(trustProxy.length === 0 ? {} : { trustProxy }),
