@@ -103,6 +103,15 @@ export const ACTION_OPTIONS: Record<string, OptionSpec> = {
   'dry-run': { type: 'boolean', description: 'montre ce qui changerait, sans rien modifier' },
 };
 
+/**
+ * The answer of a write whose dry run found nothing to change: the real run, which is then not
+ * asked, would change nothing and write no trace either, so the preview is its answer and no
+ * simulation (`dryRun: false`, as the API answers the same request).
+ */
+export function nothingToChange<T extends object>(preview: T): T & { dryRun: false } {
+  return { ...preview, dryRun: false };
+}
+
 /** The ids of a repeatable option, also accepting comma-separated lists. */
 export function idsOf(value: string | boolean | string[] | undefined): string[] {
   if (value === undefined || typeof value === 'boolean') return [];

@@ -10,7 +10,7 @@ import {
   type AvenantChange,
 } from '@cafsup/shared';
 import type { CafsupClient } from '@cafsup/sdk';
-import { ACTION_OPTIONS, idsOf, parseJsonInput, stringOption, type Command, type CommandInput, type CommandResult } from '../command.js';
+import { ACTION_OPTIONS, idsOf, nothingToChange, parseJsonInput, stringOption, type Command, type CommandInput, type CommandResult } from '../command.js';
 import { UsageError, type Context } from '../context.js';
 import { AVENANT_TITLE_QUESTION, changeTypeQuestion, changesFrom, followChange } from '../../avenant-form.js';
 import { askQuestions } from '../ask.js';
@@ -42,8 +42,7 @@ async function act(
   const preview = await run(client, { ...(given === undefined ? {} : { reason: given }), dryRun: true });
   const plan = `${countOf(preview.changed.length, noun.one)} à modifier :\n${describeActionResult(preview).join('\n')}`;
   if (options['dry-run'] === true) return { json: preview, text: () => `${plan}\n(simulation : rien n’a été modifié)` };
-  // The real run would change nothing either, and is not asked: its answer is the preview's, not a simulation (as twoStep).
-  if (preview.changed.length === 0) return { json: { ...preview, dryRun: false }, text: () => `Rien à modifier.\n${describeActionResult(preview).join('\n')}` };
+  if (preview.changed.length === 0) return { json: nothingToChange(preview), text: () => `Rien à modifier.\n${describeActionResult(preview).join('\n')}` };
   context.note(plan);
   const reason = await finalReason();
   await context.approve(async () => `Appliquer ces modifications au nom de ${formatActor(await context.writer())} ?`);
@@ -259,7 +258,7 @@ export const avenantSignCommand: Command = {
     const who = side === 'caf' ? 'la Caf' : 'le partenaire';
     if (options['dry-run'] === true)
       return { json: preview, text: () => `Signature de l’avenant n° ${number} par ${who} le ${frenchDate(date)}.\n(simulation : rien n’a été enregistré)` };
-    if (!preview.changed) return { json: { ...preview, dryRun: false }, text: () => `Déjà signé par ${who} le ${frenchDate(date)} : rien à modifier.` };
+    if (!preview.changed) return { json: nothingToChange(preview), text: () => `Déjà signé par ${who} le ${frenchDate(date)} : rien à modifier.` };
     await context.approve(`Enregistrer la signature de l’avenant n° ${number} par ${who} le ${frenchDate(date)} ?`);
     const signed = await client.avenants.sign(partnerId, number, signature);
     const complete = signed.avenant.signedByCafAt !== null && signed.avenant.signedByPartnerAt !== null;
@@ -298,9 +297,8 @@ export const tracesPurgeCommand: Command = {
         ? ''
         : ` (sans date de désactivation, datés de leur dernière activité : ${report.users.byLatestActivity.map(escapeForTerminal).join(', ')})`);
     if (options['dry-run'] === true) return { json: preview, text: () => `${describe(preview)}\n(simulation : rien n’a été supprimé)` };
-    // Nothing to erase: the real purge would write nothing either (no trace), so it is not asked.
     if (preview.traces.count + preview.habilitations.count + preview.users.count === 0)
-      return { json: { ...preview, dryRun: false }, text: () => 'Rien à supprimer.' };
+      return { json: nothingToChange(preview), text: () => 'Rien à supprimer.' };
     context.note(describe(preview));
     await context.approve('Supprimer définitivement ces données ?');
     const done = await client.traces.purge(base);

@@ -20,7 +20,7 @@ import {
   type RuleName,
 } from '@cafsup/shared';
 import type { CafsupClient } from '@cafsup/sdk';
-import { ACTION_OPTIONS, idsOf, parseJsonInput, stringOption, type Command, type CommandInput, type CommandResult } from '../command.js';
+import { ACTION_OPTIONS, idsOf, nothingToChange, parseJsonInput, stringOption, type Command, type CommandInput, type CommandResult } from '../command.js';
 import { UsageError, type Context } from '../context.js';
 import { frenchDate } from '../../format.js';
 import { checkOutputFile, writeFileAtomically } from '../files.js';
@@ -76,8 +76,7 @@ async function twoStep<T>(
   const client = await context.client({ write: true });
   const preview = await run(client, { dryRun: true, ...(given === undefined ? {} : { reason: given }) });
   if (options['dry-run'] === true) return { json: preview, text: () => `${describe(preview, true, given)}\n(simulation : rien n’a été modifié)` };
-  // The real run would change nothing either: no question, no write, no trace.
-  if (nothingToDo(preview)) return { json: { ...(preview as object), dryRun: false }, text: () => describe(preview, false, given) };
+  if (nothingToDo(preview)) return { json: nothingToChange(preview as object), text: () => describe(preview, false, given) };
   context.note(describe(preview, true, given));
   const final = await finalReason();
   await context.approve(question);
