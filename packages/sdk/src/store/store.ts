@@ -474,17 +474,14 @@ export class Store {
   async listHabilitations(query: HabilitationsListInput, scope: PartnerScope = {}): Promise<Page<Habilitation>> {
     await this.requirePartnerInScope(query.partnerId, scope);
     // A mistyped user, or another partner's, is said so: an empty list would read as « holds nothing ».
-    if (query.userId !== undefined) await this.workflows.records.requireUserOf(query.partnerId, query.userId, 'userId');
+    const user = query.userId === undefined ? undefined : await this.workflows.records.requireUserOf(query.partnerId, query.userId, 'userId');
     const limit = pageSize(query.limit);
     const filters = [
       query.service === undefined ? '' : 'AND h.service = @service',
       query.profile === undefined ? '' : 'AND h.profile = @profile',
       query.status === undefined ? '' : 'AND h.status = @status',
       // A user's habilitations include those given to the groups the user belongs to.
-      query.userId === undefined
-        ? ''
-        : `AND (h.user_key = (SELECT key FROM users WHERE id = @userId)
-                OR h.group_key IN (SELECT group_key FROM group_members WHERE user_key = (SELECT key FROM users WHERE id = @userId)))`,
+      user === undefined ? '' : 'AND (h.user_key = @userKey OR h.group_key IN (SELECT group_key FROM group_members WHERE user_key = @userKey))',
     ].join(' ');
     const rows = await this.db.all<HabilitationRow>(
       `SELECT ${HABILITATION_COLUMNS} FROM ${HABILITATION_FROM} WHERE h.partner_id = @partnerId AND h.id > @after ${filters} ORDER BY h.id LIMIT @take`,
@@ -494,7 +491,7 @@ export class Store {
         service: query.service,
         profile: query.profile,
         status: query.status,
-        userId: query.userId,
+        userKey: user?.key,
         take: limit + 1,
       },
     );
