@@ -140,6 +140,17 @@ describe('cafsup serve: scopes, roles, hostile input, secrets', () => {
     expect(await snapshot()).toEqual(before);
   });
 
+  it('answers a route asked with another method 405 with the methods it takes, and an unknown one 404', async () => {
+    const token = tokens.s78!;
+    const wrong = await server.request('GET', '/v1/habilitations.suspend', undefined, token);
+    expect([wrong.status, wrong.headers.allow, wrong.body.error.code]).toEqual([405, 'POST', 'NOT_FOUND']);
+    expect(wrong.body.error.message).toBe('Méthode GET non prise en charge sur /v1/habilitations.suspend : POST attendu.');
+    const exported = await server.post('/v1/dataset.export', '{}', token);
+    expect([exported.status, exported.headers.allow]).toEqual([405, 'GET, HEAD']);
+    const unknown = await server.request('GET', '/v1/habilitations.delete', undefined, token);
+    expect([unknown.status, unknown.headers.allow, unknown.body.error.message]).toEqual([404, undefined, 'Opération inconnue : GET /v1/habilitations.delete.']);
+  });
+
   it('refuses malformed and hostile bodies with a 4xx, never a 5xx, and writes nothing', async () => {
     const before = await snapshot();
     const token = tokens.s78!;

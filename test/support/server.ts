@@ -61,15 +61,26 @@ export class TestServer {
     return createClient({ baseUrl: this.baseUrl, token, retries: 0 });
   }
 
-  /** A raw request, for what the SDK would never send. */
+  /** A raw POST, for what the SDK would never send. */
   async post(
     path: string,
     body: string,
     token: string | null,
     headers: Record<string, string> = {},
   ): Promise<{ status: number; body: any; headers: Record<string, string> }> {
+    return this.request('POST', path, body, token, headers);
+  }
+
+  /** A raw request with any method (a GET has no body). */
+  async request(
+    method: string,
+    path: string,
+    body: string | undefined,
+    token: string | null,
+    headers: Record<string, string> = {},
+  ): Promise<{ status: number; body: any; headers: Record<string, string> }> {
     const response = await fetch(`${this.baseUrl}${path}`, {
-      method: 'POST',
+      method,
       headers: { 'content-type': 'application/json', ...(token === null ? {} : { authorization: `Bearer ${token}` }), ...headers },
       body,
     });

@@ -102,6 +102,9 @@ function tooLarge(message: string): CafsupError {
   return failure;
 }
 
+/** The methods the server's routes take (HEAD: Fastify's, beside each GET), in the order an Allow header lists them. */
+const ROUTE_METHODS = ['GET', 'HEAD', 'POST'] as const;
+
 /** How long an upload may send nothing before it is dropped. */
 const UPLOAD_IDLE_MS = 60_000;
 
@@ -256,7 +259,22 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     void reply.status(TOO_LARGE.has(failure) ? 413 : HTTP_STATUS[failure.code]).send({ error: failure.toJSON() });
   });
   app.setNotFoundHandler((request, reply) => {
-    void reply.status(404).send({ error: new CafsupError('NOT_FOUND', `Opération inconnue : ${request.method} ${request.url.split('?')[0]}.`).toJSON() });
+    const path = request.url.split('?')[0]!;
+    // A known route asked with another method: 405 and the methods it takes (RFC 9110 § 15.5.6),
+    // so that `GET /v1/habilitations.suspend` is not mistaken for an operation that is not there.
+    const allowed = ROUTE_METHODS.filter((method) => app.hasRoute({ method, url: path }));
+    if (allowed.length > 0) {
+      void reply
+        .status(405)
+        .header('allow', allowed.join(', '))
+        .send({
+          error: new CafsupError('NOT_FOUND', `Méthode ${request.method} non prise en charge sur ${path} : ${allowed.join(' ou ')} attendu.`, {
+            allowed,
+          }).toJSON(),
+        });
+      return;
+    }
+    void reply.status(404).send({ error: new CafsupError('NOT_FOUND', `Opération inconnue : ${request.method} ${path}.`).toJSON() });
   });
 
   /**
