@@ -370,6 +370,11 @@ describe('deployment: tokens that expire, and their last use', () => {
       '90d',
       ...db,
     ]);
+    // Its trace says the role in French, as the list does.
+    expect(sandbox.json(['traces', '--limit', '1', ...db]).traces[0]).toMatchObject({
+      action: 'token.create',
+      reason: 'Jeton auditeur pour Louis Garnier <louis.garnier@caf40.fr>, Caf 40',
+    });
     const days = (Date.parse(created.expiresAt) - Date.now()) / 86_400_000;
     expect(days).toBeGreaterThan(89.9);
     expect(days).toBeLessThanOrEqual(90);
@@ -409,6 +414,14 @@ describe('deployment: tokens that expire, and their last use', () => {
     expect((await client.partners.list({ limit: 1 })).items).toHaveLength(1);
     expect(sandbox.run(['token', 'revoke', String(created.id), '--reason', 'Poste perdu', '--yes', ...db]).status).toBe(0);
     await expect(client.partners.list({ limit: 1 })).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    // An unknown or revoked token is refused before any question: nothing to confirm.
+    for (const [id, status, message] of [
+      [String(created.id), 4, `Le jeton n° ${created.id} est déjà révoqué.`],
+      ['999', 3, 'Jeton n° 999 introuvable.'],
+    ] as const) {
+      const refused = sandbox.run(['token', 'revoke', id, '--reason', 'Poste perdu', ...db]);
+      expect([refused.status, refused.stderr.trim()]).toEqual([status, message]);
+    }
     await client.close();
   });
 });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CafsupError, actorSchema, departementSchema, normaliseEmail, parseInput, reasonSchema, type Actor } from '@cafsup/shared';
+import { CafsupError, actorSchema, departementSchema, normaliseEmail, parseInput, reasonSchema, TOKEN_ROLE_LABELS, type Actor } from '@cafsup/shared';
 import { asInt, dialectOf, type Sql } from './engine/engine.js';
 import { HEAD_VALUE } from './meta.js';
 import { sha256, type TraceWriter } from './traces.js';
@@ -74,6 +74,20 @@ const UNKNOWN_ACTOR: Actor = { name: 'Inconnu', email: 'inconnu@cafsup.invalid' 
 
 /** Every token with whether its owner is suspended (1 or 0). */
 const SELECT_TOKENS = `SELECT t.*, ${asInt('s.email IS NOT NULL')} AS suspended FROM tokens t LEFT JOIN suspended_owners s ON s.email = t.owner_email`;
+
+function tokenView(row: TokenRow): TokenView {
+  return {
+    id: row.id,
+    owner: { name: row.owner_name, email: row.owner_email },
+    role: row.role,
+    cafs: JSON.parse(row.cafs) as string[],
+    createdAt: row.created_at,
+    revokedAt: row.revoked_at,
+    expiresAt: row.expires_at,
+    lastUsedAt: row.last_used_at,
+    ownerSuspended: row.suspended === 1,
+  };
+}
 /**
  * The data's version (the trail's head as stored, which PostgreSQL's conventions are kept under,
  * `Store.atDataVersion`) and the rows of the tokens with a hash (`?`) or those a JSON array
@@ -133,7 +147,7 @@ export class TokenStore {
         targetType: 'token',
         targetId: null,
         partnerId: null,
-        reason: `Jeton ${role} pour ${owner.name} <${email}>, Caf ${cafs.join(', ')}`,
+        reason: `Jeton ${TOKEN_ROLE_LABELS[role]} pour ${owner.name} <${email}>, Caf ${cafs.join(', ')}`,
         after: { owner: { name: owner.name, email }, role, cafs, expiresAt },
       },
       async (at) => {
@@ -149,27 +163,25 @@ export class TokenStore {
   }
 
   async list(): Promise<TokenView[]> {
-    const rows = await this.db.all<TokenRow>(`${SELECT_TOKENS} ORDER BY t.id`);
-    return rows.map((row) => ({
-      id: row.id,
-      owner: { name: row.owner_name, email: row.owner_email },
-      role: row.role,
-      cafs: JSON.parse(row.cafs) as string[],
-      createdAt: row.created_at,
-      revokedAt: row.revoked_at,
-      expiresAt: row.expires_at,
-      lastUsedAt: row.last_used_at,
-      ownerSuspended: row.suspended === 1,
-    }));
+    return (await this.db.all<TokenRow>(`${SELECT_TOKENS} ORDER BY t.id`)).map(tokenView);
+  }
+
+  /**
+   * Token n° `id` as `list` shows it, for a question that names its owner before revoking it;
+   * NOT_FOUND when there is none, CONFLICT when it is revoked already, in `revoke`'s words.
+   */
+  async revocable(id: number): Promise<TokenView> {
+    const row = await this.db.get<TokenRow>(`${SELECT_TOKENS} WHERE t.id = ?`, [id]);
+    if (row === undefined) throw new CafsupError('NOT_FOUND', `Jeton n° ${id} introuvable.`, { ids: [String(id)] });
+    if (row.revoked_at !== null) throw new CafsupError('CONFLICT', `Le jeton n° ${id} est déjà révoqué.`, { ids: [String(id)] });
+    return tokenView(row);
   }
 
   async revoke(id: number, reason: string, actor: Actor): Promise<void> {
     reason = parseInput(reasonSchema, reason, 'reason');
     await this.traced(actor, { action: 'token.revoke', targetType: 'token', targetId: String(id), partnerId: null, reason }, async (at) => {
       // Checked inside the write: another server process may revoke the same token meanwhile.
-      const row = await this.db.get<{ revoked_at: string | null }>('SELECT revoked_at FROM tokens WHERE id = ?', [id]);
-      if (row === undefined) throw new CafsupError('NOT_FOUND', `Jeton n° ${id} introuvable.`, { ids: [String(id)] });
-      if (row.revoked_at !== null) throw new CafsupError('CONFLICT', `Le jeton n° ${id} est déjà révoqué.`, { ids: [String(id)] });
+      await this.revocable(id);
       await this.db.run('UPDATE tokens SET revoked_at = ? WHERE id = ?', [at, id]);
     });
   }

@@ -194,9 +194,16 @@ export const tokenRevokeCommand: Command = {
     if (!Number.isInteger(id) || id <= 0) throw new UsageError(`Numéro de jeton invalide : « ${positionals[0]} ».`);
     const reason = requiredOption(options.reason, 'reason', tokenRevokeCommand.usage);
     const actor = await context.actor();
-    // A write as any other: confirmed on a terminal, or by --yes (cli.md).
-    await context.approve(`Révoquer le jeton n° ${id} au nom de ${formatActor(actor)} ?`);
-    await withServerStore(context, (store) => store.tokens.revoke(id, reason, actor));
+    await withServerStore(context, async (store) => {
+      // Looked up first: an unknown or revoked token is refused before any question, and the
+      // question names whose access it cuts.
+      const token = await store.tokens.revocable(id);
+      // A write as any other: confirmed on a terminal, or by --yes (cli.md).
+      await context.approve(
+        `Révoquer le jeton n° ${id} de ${formatActor(token.owner)} (${TOKEN_ROLE_LABELS[token.role]}, Caf ${token.cafs.join(', ')}) au nom de ${formatActor(actor)} ?`,
+      );
+      await store.tokens.revoke(id, reason, actor);
+    });
     return { json: { id, revoked: true }, text: () => `Jeton n° ${id} révoqué.` };
   },
 };
