@@ -381,7 +381,25 @@ describe('cafsup refusals and exit codes', () => {
     const file = join(sandbox.dir, 'export.json');
     expect(sandbox.run(['export', '--out', file]).status).toBe(0);
     const copy = join(sandbox.dir, 'copy.db');
-    expect(sandbox.run(['import', file, '--db', copy], { env: ACTOR_ENV }).status).toBe(0);
+    const into = sandbox.run(['import', file, '--db', copy], { env: ACTOR_ENV });
+    expect([into.status, into.stdout]).toEqual([0, expect.not.stringContaining('remplacées')]);
+    expect(sandbox.run(['export', '--db', copy]).stdout).toBe(readFileSync(file, 'utf8'));
+    // The same file over data already there replaces it by id (dataset.md): what it rewrites, a
+    // suspension undone among it, is said before (dry run) and kept in the import's trace.
+    const { habilitations } = JSON.parse(readFileSync(file, 'utf8')) as { habilitations: { id: string; partnerId: string; status: string }[] };
+    const active = habilitations.find((h) => h.status === 'active')!;
+    const suspended = sandbox.run(['suspend', '--habilitation', active.id, '--reason', 'Vérification', '--yes', '--db', copy], { env: ACTOR_ENV });
+    expect(suspended.status, suspended.stderr).toBe(0);
+    const change = `  habilitation ${active.id} (${active.partnerId}) : suspendue → active`;
+    const dry = sandbox.run(['import', file, '--dry-run', '--db', copy], { env: ACTOR_ENV });
+    expect(dry.stdout).toContain('Entités qui seraient remplacées (déjà là sous le même identifiant) : 1 Caf, 1 partenaire');
+    expect(dry.stdout).toContain(`Le statut changerait pour 1 d’entre elles :\n${change}\n`);
+    const again = sandbox.run(['import', file, '--db', copy], { env: ACTOR_ENV });
+    expect(again.stdout).toContain(`Statut changé pour 1 d’entre elles :\n${change}\n`);
+    expect(sandbox.json(['traces', '--limit', '1', '--db', copy]).traces[0].details).toMatchObject({
+      statusChanges: [{ section: 'habilitations', id: active.id, partnerId: active.partnerId, from: 'suspended', to: 'active' }],
+      statusChangesTotal: 1,
+    });
     expect(sandbox.run(['export', '--db', copy]).stdout).toBe(readFileSync(file, 'utf8'));
     // The same file as a Windows editor saves it, a byte-order mark first: the same data.
     const marked = join(sandbox.dir, 'export-bom.json');

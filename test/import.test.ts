@@ -211,16 +211,29 @@ describe('export and import', () => {
     }
   });
 
-  it('replaces entities by id and keeps the others, leaving one trace with the counts', async () => {
+  it('replaces entities by id and keeps the others, leaving one trace with what it added, replaced and changed of a status', async () => {
     const test = await fresh(full());
-    const result = await test.client.dataset.import(dataset({ users: [user('amp-u002', 'amp', { name: 'Nouveau nom' })] }));
-    expect(result.counts).toEqual({ cafs: 1, partners: 0, conventions: 0, users: 1, groups: 0, habilitations: 0, reviews: 0 });
+    // amp-u003 was disabled: the file makes them active again.
+    const result = await test.client.dataset.import(dataset({ users: [user('amp-u002', 'amp', { name: 'Nouveau nom' }), user('amp-u003', 'amp')] }));
+    const none = { cafs: 0, partners: 0, conventions: 0, users: 0, groups: 0, habilitations: 0, reviews: 0 };
+    const changes = {
+      counts: { ...none, cafs: 1, users: 2 },
+      replaced: { ...none, cafs: 1, users: 2 },
+      statusChanges: [{ section: 'users', id: 'amp-u003', partnerId: 'amp', from: 'disabled', to: 'active' }],
+      statusChangesTotal: 1,
+    };
+    expect(result).toEqual({ dryRun: false, ...changes, traceId: expect.any(Number) });
     expect((await test.client.users.get('amp-u002')).name).toBe('Nouveau nom');
     expect((await test.client.users.list({ partnerId: 'amp' })).items.map((u) => u.id)).toEqual(['amp-deputy', 'amp-u001', 'amp-u002', 'amp-u003']);
     const imports = (await test.client.traces.list({ action: 'dataset.import' })).items;
     expect(imports.map((trace) => trace.details)).toEqual([
-      { counts: { cafs: 1, partners: 0, conventions: 0, users: 1, groups: 0, habilitations: 0, reviews: 0 } },
-      { counts: { cafs: 1, partners: 1, conventions: 1, users: 4, groups: 1, habilitations: 3, reviews: 1 } },
+      changes,
+      {
+        counts: { cafs: 1, partners: 1, conventions: 1, users: 4, groups: 1, habilitations: 3, reviews: 1 },
+        replaced: none,
+        statusChanges: [],
+        statusChangesTotal: 0,
+      },
     ]);
   });
 
@@ -262,8 +275,10 @@ describe.each(ENGINES)('habilitations imported again, on %s', (_engine, database
     ]);
     expect(await test.client.dataset.export()).toEqual(before);
 
+    // amp-h0003 was revoked: the file makes it active again, which the answer names.
     const result = await test.client.dataset.import(again(replaced, added, habilitation('amp-h0003', 'amp', { userId: 'amp-u001' }, { profile: 'T2' })));
-    expect(result.counts.habilitations).toBe(3);
+    expect([result.counts.habilitations, result.replaced.habilitations, result.statusChangesTotal]).toEqual([3, 2, 1]);
+    expect(result.statusChanges).toEqual([{ section: 'habilitations', id: 'amp-h0003', partnerId: 'amp', from: 'revoked', to: 'active' }]);
     const stored = (await test.client.dataset.export()).habilitations as Record<string, unknown>[];
     expect(stored.map((row) => [row.id, row.userId ?? row.groupId, row.profile, row.status])).toEqual([
       ['amp-h0001', 'amp-u002', 'T14', 'active'],

@@ -34,15 +34,16 @@ import {
 import { HashedIds } from './hashed-ids.js';
 import { datasetSegments, unpackRows } from './segments.js';
 
-/** Beyond this many problems the refusal says how many more there were instead of listing them. */
-const MAX_LISTED_PROBLEMS = 1000;
+/** Beyond this many problems the refusal says how many more there were instead of listing them; so for the changes of status an import lists. */
+const MAX_LISTED = 1000;
 /** Where the fields the import reads stand among a row's parameters. */
-const USER_AT = { id: USER_WRITTEN.indexOf('id'), partner: USER_WRITTEN.indexOf('partner_id') };
+const USER_AT = { id: USER_WRITTEN.indexOf('id'), partner: USER_WRITTEN.indexOf('partner_id'), status: USER_WRITTEN.indexOf('status') };
 const HABILITATION_AT = {
   id: HABILITATION_WRITTEN.indexOf('id'),
   partner: HABILITATION_WRITTEN.indexOf('partner_id'),
   user: HABILITATION_WRITTEN.indexOf('user_key'),
   group: HABILITATION_WRITTEN.indexOf('group_key'),
+  status: HABILITATION_WRITTEN.indexOf('status'),
   key: HABILITATION_WRITTEN.length,
 };
 /** From this many habilitations, or users, on, the import drops their secondary indexes and rebuilds them at its end. */
@@ -62,9 +63,28 @@ export interface ImportOptions {
   beforeCommit?: (result: ImportResult) => Promise<void> | void;
 }
 
+/** A stored user or habilitation whose status the imported file changes: a suspension undone, a revocation made… */
+export interface StatusChange {
+  section: 'users' | 'habilitations';
+  id: string;
+  partnerId: string;
+  from: string;
+  to: string;
+}
+
 export interface ImportResult {
   dryRun: boolean;
+  /** The entities of the file, by section. */
   counts: ImportCounts;
+  /**
+   * Of `counts`, those that replaced a stored entity with the same id (dataset.md): an import
+   * over data already there says what it rewrote, in its answer and in its trace.
+   */
+  replaced: ImportCounts;
+  /** The replaced users and habilitations whose status changes, in file order (the first MAX_LISTED). */
+  statusChanges: StatusChange[];
+  /** How many changes of status in all. */
+  statusChangesTotal: number;
   traceId: number | null;
 }
 
@@ -73,7 +93,7 @@ class ProblemList {
   total = 0;
   add(path: string, message: string): void {
     this.total += 1;
-    if (this.listed.length < MAX_LISTED_PROBLEMS) this.listed.push({ path, message });
+    if (this.listed.length < MAX_LISTED) this.listed.push({ path, message });
   }
 }
 
@@ -156,8 +176,9 @@ async function importInOne(
       // All of it within the small page cache of a bulk load (the rows appended, the sorts of the
       // indexes built again, the derived facts recomputed): it bounds the import's peak memory.
       db.appending(async () => {
+        const before = await storedCounts(db);
         // The writer's maps (ids, keys) are left behind before the indexes are built.
-        const { touchedPartners, deferred } = await readInto(db, problems, counts, source, options.onProgress);
+        const { touchedPartners, deferred, statusChanges } = await readInto(db, problems, counts, source, options.onProgress, before);
         if (deferred.habilitations) for (const index of DEFERRED_INDEXES.habilitations) await db.exec(index.create);
         // The users' indexes wait for a full rebuild of the facts, which rewrites every user; a
         // refresh partner by partner reads the users through them.
@@ -172,16 +193,20 @@ async function importInOne(
             ...(more > 0 ? { notListed: more } : {}),
           });
         }
+        // An import deletes nothing: what a section did not add, it replaced.
+        const after = await storedCounts(db);
+        const replaced = Object.fromEntries(DATASET_SECTION_NAMES.map((name) => [name, counts[name] - (after[name] - before[name])])) as ImportCounts;
+        const changes = { replaced, statusChanges: statusChanges.listed, statusChangesTotal: statusChanges.total };
         await derived.refresh(touchedPartners);
         if (usersAfterFacts) for (const index of DEFERRED_INDEXES.users) await db.exec(index.create);
         const traceId = options.dryRun
           ? null
           : (
               await traces.append(options.actor, options.at, [
-                { action: 'dataset.import', targetType: 'dataset', targetId: null, partnerId: null, reason: options.reason, details: { counts } },
+                { action: 'dataset.import', targetType: 'dataset', targetId: null, partnerId: null, reason: options.reason, details: { counts, ...changes } },
               ])
             )[0]!;
-        const result = { dryRun: options.dryRun, counts, traceId };
+        const result = { dryRun: options.dryRun, counts, ...changes, traceId };
         // A dry run goes through everything, refresh included, then leaves nothing behind.
         if (options.dryRun) throw new DryRunEnd(result);
         await options.beforeCommit?.(result);
@@ -194,6 +219,15 @@ async function importInOne(
   }
 }
 
+/** How many rows each section's table holds (the tables are named after the sections). */
+async function storedCounts(db: Sql): Promise<ImportCounts> {
+  const row = (await db.get<Record<string, number | string>>(
+    `SELECT ${DATASET_SECTION_NAMES.map((name) => `(SELECT COUNT(*) FROM ${name}) AS ${name}`).join(', ')}`,
+  ))!;
+  // PostgreSQL's counts are bigint, which node-postgres hands over as text.
+  return Object.fromEntries(DATASET_SECTION_NAMES.map((name) => [name, Number(row[name])])) as ImportCounts;
+}
+
 /**
  * Reads the document and writes what it holds, checking each entity and its references; then
  * the checks that need the whole file. Problems are added to `problems`, entities counted in `counts`.
@@ -204,8 +238,9 @@ async function readInto(
   counts: ImportCounts,
   source: AsyncIterable<Uint8Array> | Iterable<DatasetEvent>,
   onProgress: ImportOptions['onProgress'],
-): Promise<{ touchedPartners: Set<string>; deferred: EntityWriter['deferred'] }> {
-  const writer = new EntityWriter(db, problems);
+  stored: ImportCounts,
+): Promise<{ touchedPartners: Set<string>; deferred: EntityWriter['deferred']; statusChanges: EntityWriter['statusChanges'] }> {
+  const writer = new EntityWriter(db, problems, stored);
   let sawFormat = false;
   let sawVersion = false;
   let entities = 0;
@@ -261,7 +296,7 @@ async function readInto(
   if (!sawFormat) problems.add('format', 'champ obligatoire (« cafsup/dataset »)');
   if (!sawVersion) problems.add('version', 'champ obligatoire (1)');
   await writer.finish();
-  return { touchedPartners: writer.touchedPartners, deferred: writer.deferred };
+  return { touchedPartners: writer.touchedPartners, deferred: writer.deferred, statusChanges: writer.statusChanges };
 }
 
 /** `select` (a query ending in `IN`) with an `IN` list of `count` parameters, built once per size. */
@@ -275,7 +310,7 @@ function withList(select: string, count: number): string {
 /** A row of a key lookup (`SELECT id, key … IN`). */
 type KeyRow = { id: string; key: number };
 
-/** Rows of one statement (`Sql.runMany`), written `size` at a time; `written` runs after each write. */
+/** Rows of one statement (`Sql.runMany`), written `size` at a time; `writing` runs before each write, `written` after. */
 class Batch {
   private rows: unknown[][] = [];
 
@@ -286,6 +321,7 @@ class Batch {
     private readonly written?: (rows: readonly unknown[][]) => Promise<void>,
     /** Whether the rows are surely new (`Sql.appendMany`), asked at each write. */
     private readonly allNew?: () => boolean,
+    private readonly writing?: (rows: readonly unknown[][]) => Promise<void>,
   ) {}
 
   async add(values: unknown[]): Promise<void> {
@@ -297,6 +333,7 @@ class Batch {
     if (this.rows.length === 0) return;
     const rows = this.rows;
     this.rows = [];
+    await this.writing?.(rows);
     if (this.allNew?.() === true) await this.db.appendMany(this.statement, rows);
     else await this.db.runMany(this.statement, rows);
     await this.written?.(rows);
@@ -333,7 +370,9 @@ const STATEMENTS = {
   storedConventions: 'SELECT partner_id AS id FROM conventions WHERE partner_id IN',
   habilitationKeyBase: 'SELECT COALESCE(MAX(key), 0) FROM habilitations',
   habilitationKey: 'SELECT key FROM habilitations WHERE id = ?',
-  habilitationKeys: 'SELECT id, key FROM habilitations WHERE id IN',
+  // With the status: a stored habilitation that the file replaces is compared with its new row.
+  habilitationKeys: 'SELECT id, key, status FROM habilitations WHERE id IN',
+  storedUserStatuses: 'SELECT id, status FROM users WHERE id IN',
 };
 
 /**
@@ -391,10 +430,14 @@ class EntityWriter {
   private readonly members: Batch;
   private readonly habilitationUsers: Batch;
   private readonly habilitationGroups: Batch;
+  /** The replaced users and habilitations whose status the file changes, the first MAX_LISTED of them. */
+  readonly statusChanges: { listed: StatusChange[]; total: number } = { listed: [], total: 0 };
 
   constructor(
     private readonly db: Sql,
     private readonly problems: ProblemList,
+    /** What each table held before the import: into an empty one, nothing is replaced, and nothing is looked up to tell. */
+    private readonly stored: ImportCounts,
   ) {
     this.partners = new Batch(db, PARTNER_INSERT, BATCH);
     this.conventions = new Batch(db, STATEMENTS.convention, BATCH, (rows) => this.conventionsWritten(rows));
@@ -406,6 +449,7 @@ class EntityWriter {
       BATCH,
       (rows) => this.readKeys(STATEMENTS.userKeys, rows, this.fileUsers),
       () => this.copiesInto('users'),
+      stored.users === 0 ? undefined : (rows) => this.usersReplacing(rows),
     );
     this.groups = new Batch(db, GROUP_INSERT, BATCH, (rows) => this.groupsWritten(rows));
     this.members = new Batch(db, MEMBER_INSERT, BATCH);
@@ -431,6 +475,28 @@ class EntityWriter {
       rows.map((row) => row[0] as string),
     );
     for (const [id, { key }] of keys) file.get(id)!.key = key;
+  }
+
+  /** A change of status that replacing a stored entity makes, noted. */
+  private statusChanged(change: StatusChange): void {
+    if (change.from === change.to) return;
+    this.statusChanges.total += 1;
+    if (this.statusChanges.listed.length < MAX_LISTED) this.statusChanges.listed.push(change);
+  }
+
+  /** A batch of users about to be written: those stored already are compared with their new rows. */
+  private async usersReplacing(rows: readonly unknown[][]): Promise<void> {
+    const stored = await this.lookUp<{ id: string; status: string }>(
+      STATEMENTS.storedUserStatuses,
+      rows.map((row) => row[USER_AT.id] as string),
+    );
+    if (stored.size === 0) return;
+    for (const row of rows) {
+      const id = row[USER_AT.id] as string;
+      const before = stored.get(id);
+      if (before !== undefined)
+        this.statusChanged({ section: 'users', id, partnerId: row[USER_AT.partner] as string, from: before.status, to: row[USER_AT.status] as string });
+    }
   }
 
   /** A batch of groups is written: their members replace those they had. */
@@ -566,7 +632,7 @@ class EntityWriter {
     // The batch's keys are read and its replacements written in a statement each: on PostgreSQL a
     // statement per row made a re-import of a million habilitations two million round trips (450 s).
     if (changes < written.length) {
-      const keys = await this.lookUp<KeyRow>(
+      const keys = await this.lookUp<KeyRow & { status: string }>(
         STATEMENTS.habilitationKeys,
         written.map((row) => row[HABILITATION_AT.id] as string),
       );
@@ -574,13 +640,20 @@ class EntityWriter {
       for (const [offset, row] of rows.entries()) {
         if (earlier[offset] !== undefined) continue;
         const id = row[HABILITATION_AT.id] as string;
-        const stored = keys.get(id)!.key;
+        const { key: stored, status } = keys.get(id)!;
         if (stored === row[HABILITATION_AT.key]) continue;
         if (stored > base) earlier[offset] = stored - base - 1;
         else if (this.replacedHabilitations.has(id)) earlier[offset] = this.replacedHabilitations.get(id);
         else {
           this.replacedHabilitations.set(id, first + offset);
           replacing.push(row.slice(0, HABILITATION_AT.key));
+          this.statusChanged({
+            section: 'habilitations',
+            id,
+            partnerId: row[HABILITATION_AT.partner] as string,
+            from: status,
+            to: row[HABILITATION_AT.status] as string,
+          });
         }
       }
       await this.db.runMany(HABILITATION_INSERT, replacing);

@@ -16,7 +16,6 @@ import type {
   GroupsListInput,
   Habilitation,
   HabilitationsListInput,
-  ImportCounts,
   PartnerDetail,
   PartnerSummary,
   PartnersListInput,
@@ -38,6 +37,7 @@ import type {
 } from '@cafsup/shared';
 import { jsonText } from '@cafsup/shared';
 import type { AuditText } from '../store/audit.js';
+import type { ImportResult } from '../dataset/import.js';
 import { everyItem, paginate, type Page } from '../store/pagination.js';
 import type { DatasetSource } from '../dataset/source.js';
 import type { DatasetSummary } from '../store/store.js';
@@ -230,11 +230,8 @@ export class Traces extends Resource {
   }
 }
 
-export interface ImportOutcome {
-  dryRun: boolean;
-  counts: ImportCounts;
-  traceId: number | null;
-}
+/** What an import answers: its counts, what it replaced, and its trace (`ImportResult`, defined with the import). */
+export type ImportOutcome = ImportResult;
 
 export class Dataset extends Resource {
   /** Imports a dataset document (dataset.md): all or nothing, every problem named by its JSON path. */

@@ -1,6 +1,17 @@
 import { existsSync, rmSync, statSync } from 'node:fs';
 import { once } from 'node:events';
-import { CafsupError, countOf, escapeForTerminal, jsonSafe, todayInParis, type ImportCounts } from '@cafsup/shared';
+import {
+  CafsupError,
+  HABILITATION_STATUS_LABELS,
+  USER_STATUS_LABELS,
+  countOf,
+  escapeForTerminal,
+  frenchNumber,
+  jsonSafe,
+  todayInParis,
+  type ImportCounts,
+} from '@cafsup/shared';
+import type { ImportOutcome } from '@cafsup/sdk';
 import { isPostgresUrl } from '@cafsup/sdk/settings';
 import { buildDemoDataset } from '../../demo/demo-data.js';
 import { ACTION_OPTIONS, stringOption, type Command } from '../command.js';
@@ -18,8 +29,32 @@ const SECTION_NOUNS: Record<keyof ImportCounts, [string, string?]> = {
   reviews: ['revue'],
 };
 
-function describeCounts(counts: ImportCounts): string {
+function describeCounts(counts: Partial<ImportCounts>): string {
   return (Object.entries(counts) as [keyof ImportCounts, number][]).map(([section, n]) => countOf(n, ...SECTION_NOUNS[section])).join(', ');
+}
+
+/** The changes of status an import's summary shows; `--json` has them all (up to its own limit). */
+const SHOWN_STATUS_CHANGES = 20;
+
+/**
+ * What an import replaced of the stored data, and the statuses it changes (a suspension undone
+ * by an older file…), said after its counts; nothing when it only added.
+ */
+function describeReplacements(result: ImportOutcome): string {
+  const replaced = Object.fromEntries(Object.entries(result.replaced).filter(([, n]) => n > 0));
+  if (Object.keys(replaced).length === 0) return '';
+  const lines = [`Entités ${result.dryRun ? 'qui seraient remplacées' : 'remplacées'} (déjà là sous le même identifiant) : ${describeCounts(replaced)}.`];
+  if (result.statusChangesTotal > 0) {
+    lines.push(`${result.dryRun ? 'Le statut changerait' : 'Statut changé'} pour ${frenchNumber(result.statusChangesTotal)} d’entre elles :`);
+    for (const change of result.statusChanges.slice(0, SHOWN_STATUS_CHANGES)) {
+      const [noun, labels] = change.section === 'users' ? ['utilisateur', USER_STATUS_LABELS] : ['habilitation', HABILITATION_STATUS_LABELS];
+      const label = (status: string) => (labels as Record<string, string>)[status] ?? status;
+      lines.push(`  ${noun} ${change.id} (${change.partnerId}) : ${label(change.from)} → ${label(change.to)}`);
+    }
+    const more = result.statusChangesTotal - Math.min(result.statusChanges.length, SHOWN_STATUS_CHANGES);
+    if (more > 0) lines.push(`  … et ${more} autres (--json les liste).`);
+  }
+  return `\n${lines.join('\n')}`;
 }
 
 /** The demo data is invented, so no supervisor vouches for it: its import trace says so. */
@@ -111,7 +146,7 @@ export const importCommand: Command = {
       return {
         json: result,
         text: () =>
-          `${result.dryRun ? 'Simulation : rien n’a été écrit. Le fichier importerait' : `Import terminé (trace n° ${result.traceId}) :`} ${describeCounts(result.counts)}.`,
+          `${result.dryRun ? 'Simulation : rien n’a été écrit. Le fichier importerait' : `Import terminé (trace n° ${result.traceId}) :`} ${describeCounts(result.counts)}.${describeReplacements(result)}`,
       };
     } finally {
       if (onTerminal) process.stderr.write('\r\u001b[K');
