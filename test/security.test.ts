@@ -190,8 +190,14 @@ describe('cafsup serve: scopes, roles, hostile input, secrets', () => {
       token,
     );
     expect([poisoned.status, poisoned.body.error.message]).toEqual([422, 'Corps de requête refusé : clé « __proto__ » ou « constructor » interdite.']);
-    const wrongType = await server.post('/v1/partners.list', '{}', token, { 'content-type': 'text/plain' });
-    expect(wrongType.status).toBeLessThan(500);
+    // A body that is not JSON is refused for its type, 415, whatever it holds (text/plain was read as a string).
+    for (const type of ['text/plain', 'application/xml']) {
+      const wrongType = await server.post('/v1/partners.list', '{}', token, { 'content-type': type });
+      expect([wrongType.status, wrongType.body.error], type).toEqual([
+        415,
+        { code: 'VALIDATION', message: 'Type de contenu refusé : application/json attendu.', details: {} },
+      ]);
+    }
     // A body over the limit is 413, what clients and proxies read as « not again as it is », with the API's code and shape.
     const huge = await server.post('/v1/habilitations.suspend', JSON.stringify({ ids: ['amp-h0001'], options: { reason: 'x'.repeat(1 << 20) } }), token);
     expect([huge.status, huge.body.error]).toEqual([

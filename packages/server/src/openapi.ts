@@ -21,9 +21,9 @@ function operationId(name: string): string {
 
 const ANSWER = { description: 'Réponse de l’opération (JSON).', content: { 'application/json': { schema: {} } } };
 
-/** Every failure answers `{ error: { code, message, details } }` with the status of its code, or 413 for a body too large (server.ts). */
+/** Every failure answers `{ error: { code, message, details } }` with the status of its code, or 413 / 415 for a body too large / not JSON (server.ts). */
 const ERRORS = Object.fromEntries(
-  [...new Set([...ERROR_CODES.map((code) => HTTP_STATUS[code]), 413])].map((status) => [String(status), { $ref: '#/components/responses/Error' }]),
+  [...new Set([...ERROR_CODES.map((code) => HTTP_STATUS[code]), 413, 415])].map((status) => [String(status), { $ref: '#/components/responses/Error' }]),
 );
 
 const IDEMPOTENCY_KEY = {

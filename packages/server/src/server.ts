@@ -91,14 +91,15 @@ declare module 'fastify' {
 }
 
 /**
- * Refusals of a body too large, answered 413 rather than their code's 422 (HTTP_STATUS): the
- * status clients and proxies read as « do not send this again as it is ». Their code stays
- * VALIDATION, the one the error shape and the CLI's exit codes know.
+ * Refusals of a body HTTP has a status of its own for, answered with it rather than their
+ * code's 422 (HTTP_STATUS): 413 for a body too large, 415 for one that is not JSON, statuses
+ * clients and proxies read as « do not send this again as it is ». Their code stays VALIDATION,
+ * the one the error shape and the CLI's exit codes know.
  */
-const TOO_LARGE = new WeakSet<CafsupError>();
-function tooLarge(message: string): CafsupError {
+const BODY_STATUS = new WeakMap<CafsupError, 413 | 415>();
+function refusedBody(status: 413 | 415, message: string): CafsupError {
   const failure = new CafsupError('VALIDATION', message);
-  TOO_LARGE.add(failure);
+  BODY_STATUS.set(failure, status);
   return failure;
 }
 
@@ -121,7 +122,7 @@ async function spool(body: Readable, limit: number): Promise<string> {
     transform(chunk: Buffer, _encoding, done) {
       seen += chunk.length;
       idle.refresh();
-      if (seen > limit) done(tooLarge(`Fichier trop volumineux : ${limit} octets au plus.`));
+      if (seen > limit) done(refusedBody(413, `Fichier trop volumineux : ${limit} octets au plus.`));
       else done(null, chunk);
     },
   });
@@ -145,9 +146,9 @@ function frenchFrameworkError(error: { code?: string; statusCode?: number; messa
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return new CafsupError('VALIDATION', 'Corps de requête illisible : JSON attendu.');
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return tooLarge(`Corps de requête trop volumineux : ${JSON_BODY_LIMIT} octets au plus.`);
+      return refusedBody(413, `Corps de requête trop volumineux : ${JSON_BODY_LIMIT} octets au plus.`);
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new CafsupError('VALIDATION', 'Type de contenu refusé : application/json attendu.');
+      return refusedBody(415, 'Type de contenu refusé : application/json attendu.');
     default:
       // secure-json-parse refuses __proto__ and constructor.prototype keys.
       if (error.statusCode === 400) return new CafsupError('VALIDATION', 'Corps de requête refusé : JSON invalide ou clé interdite.');
@@ -238,6 +239,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   app.decorateRequest('credential', null);
   // Fastify's own parser answers a poisoned body with the same error as unreadable JSON: this
   // one says which key was refused. `__proto__` and `constructor.prototype` never reach a handler.
+  // Only JSON: Fastify's own text/plain parser handed a handler the body as a string, refused
+  // then as « objet attendu, chaîne de caractères reçu » rather than for its type.
+  app.removeContentTypeParser('text/plain');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
     try {
@@ -256,7 +260,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     if (failure.code === 'UNAVAILABLE' || failure.code === 'RATE_LIMITED') {
       reply.header('retry-after', String(typeof failure.details.retryAfterSeconds === 'number' ? failure.details.retryAfterSeconds : 1));
     }
-    void reply.status(TOO_LARGE.has(failure) ? 413 : HTTP_STATUS[failure.code]).send({ error: failure.toJSON() });
+    void reply.status(BODY_STATUS.get(failure) ?? HTTP_STATUS[failure.code]).send({ error: failure.toJSON() });
   });
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0]!;

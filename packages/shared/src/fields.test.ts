@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { avenantChangeSchema } from './avenant.js';
 import { formatPath, idSchema, isDepartementCode, isEmail, isValidSiret, textSchema } from './fields.js';
 import { escapeForTerminal } from './terminal.js';
 import { LONE_SURROGATE_MESSAGE } from './text.js';
@@ -41,5 +42,23 @@ describe('fields', () => {
   it('writes JSON paths as dataset.md does', () => {
     expect(formatPath('users[12]', ['email'])).toBe('users[12].email');
     expect(formatPath('conventions[0]', ['avenants', 1, 'changes', 0, 'type'])).toBe('conventions[0].avenants[1].changes[0].type');
+  });
+});
+
+describe('zod’s messages in cafsup’s words', () => {
+  const messages = (schema: { safeParse(value: unknown): { error?: { issues: { path: PropertyKey[]; message: string }[] } } }, value: unknown) =>
+    schema.safeParse(value).error?.issues.map((issue) => [issue.path.join('.'), issue.message]);
+  it('says a missing field is required, and names the kinds a discriminated union takes', () => {
+    expect(messages(avenantChangeSchema, { type: 'setQuota', service: 'CDAP', profile: 'T1' })).toEqual([['maxUsers', 'champ obligatoire']]);
+    expect(messages(avenantChangeSchema, { type: 'fusion' })).toEqual([
+      [
+        'type',
+        'valeur inconnue (attendu : setQuota, removeQuota, addService, removeService, setManagementMode, setContact, removeContact, setServiceDesk, setEscalation, note)',
+      ],
+    ]);
+    // A field of the wrong type keeps zod's French words.
+    expect(messages(avenantChangeSchema, { type: 'setQuota', service: 'CDAP', profile: 'T1', maxUsers: 'dix' })).toEqual([
+      ['maxUsers', 'Entrée invalide : nombre attendu, chaîne de caractères reçu'],
+    ]);
   });
 });
