@@ -266,6 +266,13 @@ describe.each(COMBINATIONS)('the SDK contract over %s', (name, setup) => {
     expect(await codeOf(client.requests.apply('bavans', 2, { reason: 'Demande signée du maire' }))).toBe('CONFLICT');
     expect((await client.requests.refuse('bavans', 2, { reason: 'Quota T4 atteint' })).request.status).toBe('refused');
     expect((await client.requests.list('bavans')).map((request) => request.status)).toEqual(['applied', 'refused']);
+    // The person the first form named (by e-mail) finds its traces in their extract, the second's not.
+    const paule = (await client.users.list({ partnerId: 'bavans' })).items.find((user) => user.email === form.email)!;
+    const extract = (await client.traces.forPerson({ userId: paule.id, requestedBy: form.name, dryRun: true })).extract;
+    expect(extract.traces.filter((trace) => trace.targetType === 'request').map((trace) => [trace.action, trace.targetId])).toEqual([
+      ['request.add', 'bavans#1'],
+      ['request.apply', 'bavans#1'],
+    ]);
     expect((await client.requests.get('bavans', 1)).form).toMatchObject({ endsAt: '2027-03-31' });
     const created = await client.users.create('bavans', { name: 'Lucie Perrin', email: 'lucie.perrin@bavans.fr', reason: 'Agent recruté' });
     const group = await client.groups.create('bavans', { name: 'Accueil', memberIds: [created.user.id], reason: 'Groupe de l’accueil' });

@@ -478,6 +478,44 @@ describe('a person’s traces (contrat art. 5.3.4)', () => {
     const recorded = (await client.traces.list({ userId: 'amp-u031' })).items[0]!;
     expect([recorded.action, (recorded.after as { sha256: string }).sha256]).toEqual(['traces.personExtract', result.sha256]);
   });
+
+  it('includes the traces of the forms that name them, by e-mail or id, and not what the form did to others', async () => {
+    const client = await demo();
+    // One by e-mail (as written, in capitals), one by id: a deletion with « perte ou vol ».
+    const email = (await client.users.get('amp-u031')).email.toUpperCase();
+    await client.requests.add('amp', {
+      kind: 'deletion',
+      form: {
+        people: [
+          { name: 'Agent 31', email },
+          { name: 'Agent 32', email: 'agent32@amp.fr', userId: 'amp-u032' },
+        ],
+        lossOrTheft: true,
+      },
+    });
+    await client.requests.apply('amp', 1, { reason: 'Vol de l’ordinateur portable signalé' });
+    const extractOf = async (userId: string) =>
+      (await client.traces.forPerson({ userId, requestedBy: 'Agent', dryRun: true })).extract.traces.map((trace) => [trace.action, trace.targetId]);
+    for (const [userId, other] of [
+      ['amp-u031', 'amp-u032'],
+      ['amp-u032', 'amp-u031'],
+    ]) {
+      const traces = await extractOf(userId!);
+      expect(traces, userId).toEqual(
+        expect.arrayContaining([
+          ['request.add', 'amp#1'],
+          ['question.add', 'amp#Q1'],
+          ['request.apply', 'amp#1'],
+          ['user.disable', userId],
+        ]),
+      );
+      expect(traces.filter(([, target]) => target === other)).toEqual([]);
+      // Oldest first.
+      expect(traces[0]).toEqual(['request.add', 'amp#1']);
+    }
+    // A person the form does not name gets none of its traces.
+    expect((await extractOf('amp-u033')).filter(([action]) => action!.startsWith('request.') || action === 'question.add')).toEqual([]);
+  });
 });
 
 describe('the workflow commands (workflows.md, « Commands »)', () => {

@@ -2,7 +2,7 @@ import { z } from '../zod.js';
 import { lazySchema } from '../lazy.js';
 import { withReason } from '../actions.js';
 import type { CalendarDate } from '../dates.js';
-import { calendarDateSchema, departementSchema, emailSchema, idSchema } from '../fields.js';
+import { calendarDateSchema, departementSchema, emailSchema, idSchema, normaliseEmail } from '../fields.js';
 import { safeTextSchema } from '../text.js';
 import { CDAP_SERVICE } from '../catalogue.js';
 import { profileCodeSchema, serviceCodeSchema } from '../terms.js';
@@ -94,6 +94,26 @@ export const requestDraftSchema = lazySchema(() =>
 export type RequestDraft = z.input<typeof requestDraftSchema>;
 
 export type RequestForm = DesignationForm | HabilitationForm | DeletionForm;
+
+/**
+ * Whether a form names this person: by their user id, or by their e-mail compared as rule 7
+ * does (trimmed, lower case). The designated administrator and the one replaced, the person
+ * asking for a habilitation, each person whose access is to be deleted.
+ */
+export function formNamesPerson(kind: RequestKind, form: RequestForm, person: { id: string; email: string }): boolean {
+  const email = normaliseEmail(person.email);
+  const named = (entry: { email: string; userId?: string | undefined }) => entry.userId === person.id || normaliseEmail(entry.email) === email;
+  switch (kind) {
+    case 'designation': {
+      const designation = form as DesignationForm;
+      return named(designation) || (designation.replaces !== null && named(designation.replaces));
+    }
+    case 'habilitation':
+      return named(form as HabilitationForm);
+    case 'deletion':
+      return (form as DeletionForm).people.some(named);
+  }
+}
 
 /** Why applying a form was refused: the rule it would break and the article that rule enforces. */
 export interface RequestRefusal {

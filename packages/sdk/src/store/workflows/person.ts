@@ -1,6 +1,7 @@
 import {
   PERSON_EXTRACT_ARTICLE,
   canonicalJson,
+  formNamesPerson,
   formatActor,
   parseInput,
   personExtractInputSchema,
@@ -9,12 +10,14 @@ import {
   type Group,
   type PersonExtract,
   type PersonExtractInput,
+  type RequestForm,
+  type RequestKind,
   type Trace,
   type TracesListInput,
 } from '@cafsup/shared';
 import { HABILITATION_COLUMNS, HABILITATION_FROM, rowToHabilitation, type HabilitationRow } from '../../dataset/rows.js';
 import { everyItem } from '../pagination.js';
-import { sha256 } from '../traces.js';
+import { rowToTrace, sha256, type TraceRow } from '../traces.js';
 import { requirePartner, trace, type WorkflowDeps } from './deps.js';
 
 /** A person's own traces (contrat de services, art. 5.3.4): the extract, and the request recorded. */
@@ -44,7 +47,27 @@ export class PersonTraces {
         )
       ).map((row) => ({ ...rowToHabilitation(row), via: row.user_id === user.id ? ('direct' as const) : ('group' as const) }));
       const traces = await everyItem<Trace, TracesListInput>((query) => this.deps.store.listTraces(query), { userId: user.id });
-      traces.reverse();
+      // The traces of the forms that name them (received, applied, refused, and the loss or theft
+      // incident one opens), which name them by e-mail only: « every decision trace that concerns
+      // the user » (workflows.md § 4). What applying a form did to others is theirs, not listed.
+      const forms = await this.deps.db.all<{ kind: RequestKind; form: string; trace_ids: string }>(
+        'SELECT kind, form, trace_ids FROM requests WHERE partner_id = ? ORDER BY number',
+        [user.partnerId],
+      );
+      const formTraceIds = forms
+        .filter((row) => formNamesPerson(row.kind, JSON.parse(row.form) as RequestForm, user))
+        .flatMap((row) => JSON.parse(row.trace_ids) as number[]);
+      const listed = new Set(traces.map((item) => item.id));
+      if (formTraceIds.length > 0) {
+        // A few ids (a form's traces), as integers on both engines.
+        const rows = await this.deps.db.all<TraceRow>(
+          `SELECT * FROM traces WHERE id IN (${formTraceIds.map(() => '?').join(', ')}) AND erased = 0 AND target_type IN ('request', 'question')`,
+          formTraceIds,
+        );
+        for (const row of rows) if (!listed.has(row.id)) traces.push(rowToTrace(row));
+      }
+      // Oldest first, as the trail reads.
+      traces.sort((a, b) => a.id - b.id);
       const extract: PersonExtract = {
         article: PERSON_EXTRACT_ARTICLE,
         asOf: now.today,
