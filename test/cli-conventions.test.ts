@@ -295,6 +295,12 @@ describe('lists for people and for programs', () => {
     const refused = sandbox.run(['users', 'amp', '--status', 'parti']);
     expect(refused.status).toBe(2);
     expect(refused.stderr).toContain('--status attend actif (active), suspendu (suspended), désactivé (disabled) (reçu « parti »).');
+    // A convention's services and quotas, which its edit's form does not ask, in words too (was their JSON under the key « subscriptions »).
+    const subscriptions = JSON.stringify({ subscriptions: [{ service: 'CDAP', quotas: [{ profile: 'T13', maxUsers: 30 }] }] });
+    const preview = sandbox.run(['convention', 'edit', 'amp', '--fields', subscriptions, '--dry-run'], { env: ACTOR_ENV });
+    expect(`${preview.stdout}${preview.stderr}`).toContain(
+      '  Services et quotas : CDAP depuis le 21/03/2023 : T13 × 20 (départements 13, 83, 84) → CDAP : T13 × 30 (tous départements)\n',
+    );
   });
 
   it('says « vouliez-vous dire » for a command, an option and a partner or habilitation id', () => {

@@ -13,6 +13,7 @@ import {
   profileNotInCatalogueMessage,
   quotaSchema,
   serviceCodeSchema,
+  type Quota,
   type Subscription,
   type Terms,
 } from './terms.js';
@@ -156,19 +157,29 @@ export function applyChange(terms: Terms, change: AvenantChange): void {
   }
 }
 
+/**
+ * The départements a quota is open to. Without a list it is open to all of them (rules.md,
+ * rule 3: only a list restricts): said, since `setQuota` replaces the quota whole and so lifts a
+ * restriction it does not repeat.
+ */
+function departementScope(departements: readonly string[] | undefined): string {
+  return departements === undefined || departements.length === 0 ? ' (tous départements)' : ` (départements ${departements.join(', ')})`;
+}
+
+/** A quota as lists say it: « T13 × 20 (départements 13, 83, 84) ». */
+export function quotaText(quota: Quota): string {
+  return `${quota.profile} × ${quota.maxUsers}${departementScope(quota.departements)}`;
+}
+
 /** One change of an avenant in a French sentence, as the supervisor reads it in lists. */
 export function describeAvenantChange(change: AvenantChange): string {
-  // A quota without départements is open to all of them (rules.md, rule 3: only a list restricts):
-  // said, since `setQuota` replaces the quota whole and so lifts a restriction it does not repeat.
-  const scope = (departements: readonly string[] | undefined) =>
-    departements === undefined || departements.length === 0 ? ' (tous départements)' : ` (départements ${departements.join(', ')})`;
   switch (change.type) {
     case 'setQuota':
-      return `quota ${change.service} ${change.profile} fixé à ${countOf(change.maxUsers, 'utilisateur')}${scope(change.departements)}`;
+      return `quota ${change.service} ${change.profile} fixé à ${countOf(change.maxUsers, 'utilisateur')}${departementScope(change.departements)}`;
     case 'removeQuota':
       return `quota ${change.service} ${change.profile} retiré`;
     case 'addService':
-      return `service ${change.service} ajouté${change.quotas.length === 0 ? '' : ` : ${change.quotas.map((quota) => `${quota.profile} × ${quota.maxUsers}${scope(quota.departements)}`).join(', ')}`}`;
+      return `service ${change.service} ajouté${change.quotas.length === 0 ? '' : ` : ${change.quotas.map(quotaText).join(', ')}`}`;
     case 'removeService':
       return `service ${change.service} retiré`;
     case 'setManagementMode':

@@ -12,6 +12,8 @@ import {
   isYearInRange,
   FIRST_YEAR,
   LAST_YEAR,
+  quotaText,
+  type Subscription,
 } from '@cafsup/shared';
 import type { Answers, Question } from './avenant-form.js';
 import { frenchDate } from './format.js';
@@ -216,13 +218,30 @@ function shownValue(field: RecordField | undefined, value: unknown): string {
   return field?.type === 'date' ? frenchDate(value) : value;
 }
 
+/** A convention's services and their quotas: « CDAP depuis le 21/03/2023 : T13 × 20 (départements 13, 83, 84) ». */
+function subscriptionsText(subscriptions: readonly Subscription[]): string {
+  if (subscriptions.length === 0) return '(aucun)';
+  return subscriptions
+    .map(
+      (subscription) =>
+        `${subscription.service}${subscription.availableFrom === null ? '' : ` depuis le ${frenchDate(subscription.availableFrom)}`} : ${subscription.quotas.map(quotaText).join(', ') || 'sans quota'}`,
+    )
+    .join(' ; ');
+}
+
+/** Fields an edit may change that its form does not ask (a convention's subscriptions, from a file): their label, and how their value reads. */
+const UNASKED_FIELDS: Record<string, { label: string; shown: (value: never) => string }> = {
+  subscriptions: { label: 'Services et quotas', shown: subscriptionsText },
+};
+
 /**
  * What an edit changes (the SDK's `changes`), one line per field, « Rôle : utilisateur →
- * gestionnaire d’habilitations »: the interface's dialogs and the CLI say it alike. A field the
- * form does not ask (a convention's subscriptions, from a file) is named by its key.
+ * gestionnaire d’habilitations »: the interface's dialogs and the CLI say it alike.
  */
 export function changeLines(fields: readonly RecordField[], changes: { before: Record<string, unknown>; after: Record<string, unknown> }): string[] {
   return Object.keys(changes.after).map((key) => {
+    const unasked = UNASKED_FIELDS[key];
+    if (unasked !== undefined) return `${unasked.label} : ${unasked.shown(changes.before[key] as never)} → ${unasked.shown(changes.after[key] as never)}`;
     const field = fields.find((candidate) => candidate.key === key);
     const label = field === undefined ? key : field.label.replace(/ \(.*\)$/, '');
     return `${label} : ${shownValue(field, changes.before[key])} → ${shownValue(field, changes.after[key])}`;
