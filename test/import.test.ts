@@ -127,7 +127,7 @@ describe('export and import', () => {
     expect(await second.client.dataset.export()).toEqual(exported);
   });
 
-  it('migrates a file of schema 7 to the leaner indexes of habilitations and the kept places, with the same answers', async () => {
+  it('migrates a file of schema 7 to the leaner indexes of habilitations, the kept places and folded search keys, with the same answers', async () => {
     const test = await fresh(full());
     const asOf = '2026-11-22';
     const before = { exported: await test.client.dataset.export(), audit: await test.client.audit.run({ asOf }) };
@@ -143,6 +143,7 @@ describe('export and import', () => {
       CREATE INDEX habilitations_granted ON habilitations (partner_id, granted_ms) WHERE status <> 'revoked';
       DELETE FROM partner_kept;
       ALTER TABLE partner_kept RENAME TO partner_cache;
+      UPDATE partners SET search_key = 'amp métropole d’aix-marseille' WHERE id = 'amp';
       PRAGMA user_version = 7;
     `);
     db.close();
@@ -150,6 +151,12 @@ describe('export and import', () => {
     const client = createClient({ database: test.database, actor: ACTOR, now: () => new Date('2026-11-22T10:00:00Z') });
     try {
       expect({ exported: await client.dataset.export(), audit: await client.audit.run({ asOf }) }).toEqual(before);
+      // A search key written before apostrophes were folded (migration 10) is found with either.
+      for (const search of ["d'aix", 'd’aix'])
+        expect(
+          (await client.partners.list({ search })).items.map((p) => p.id),
+          search,
+        ).toEqual(['amp']);
     } finally {
       await client.close();
     }
@@ -460,6 +467,12 @@ describe('reads', () => {
     expect(rest).toEqual(['a', 'b', 'c', 'd', 'e']);
     expect((await test.client.partners.list({ cafCode: '40' })).items.map((p) => p.id)).toEqual(['b', 'd']);
     expect((await test.client.partners.list({ search: 'evry' })).items.map((p) => p.name)).toEqual(['Commune d’Évry']);
+    // The keyboard's apostrophe finds the typographic one, and the other way round.
+    for (const search of ["d'évry", 'D’EVRY', 'd‘evry'])
+      expect(
+        (await test.client.partners.list({ search })).items.map((p) => p.name),
+        search,
+      ).toEqual(['Commune d’Évry']);
     expect((await test.client.partners.list({ mode: 'centralised' })).items.map((p) => p.id)).toEqual(['d']);
     await expect(test.client.partners.list({ cursor: 'garbage' })).rejects.toMatchObject({ code: 'VALIDATION' });
     await expect(test.client.partners.get('zz')).rejects.toMatchObject({ code: 'NOT_FOUND' });

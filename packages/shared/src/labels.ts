@@ -228,9 +228,22 @@ export const TOKEN_ROLE_LABELS: Record<'supervisor' | 'auditor', string> = { sup
 // Option values: a code or its French word
 // ---------------------------------------------------------------------------------------------
 
-/** Lower case, without accents or typographic apostrophes: « Élevée » and « elevee » are one word. */
+/**
+ * Text as searches compare it: lower case, without accents, every apostrophe the keyboard's
+ * (« Mérignac » finds « merignac », « l'habitat » finds « l’habitat »). The store's partner
+ * search, the interface's filters and the words of option values.
+ */
+export function searchFold(text: string): string {
+  return text
+    .normalize('NFD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .replace(/[’‘ʼ]/g, "'")
+    .toLowerCase();
+}
+
+/** An option value's words as `codeFromWord` compares them: « Élevée » and « elevee » are one word. */
 export function foldWord(text: string): string {
-  return text.normalize('NFD').replace(/\p{M}/gu, '').replace(/[’']/g, "'").trim().toLowerCase();
+  return searchFold(text.trim());
 }
 
 /**

@@ -2,6 +2,7 @@ import {
   mailboxOf,
   normaliseEmail,
   parisDay,
+  searchFold,
   timestampToEpochMs,
   type Caf,
   type Convention,
@@ -17,11 +18,7 @@ import { insertRow } from '../store/engine/engine.js';
 
 /** Lower-case, accent-free text for partner search ("aix" finds « Métropole d'Aix… »). */
 export function searchKey(...parts: string[]): string {
-  return parts
-    .join(' ')
-    .normalize('NFD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .toLowerCase();
+  return searchFold(parts.join(' '));
 }
 
 export interface UserRow {

@@ -76,6 +76,12 @@ export const USER_INDEXES: readonly IndexDefinition[] = [
 export const KEPT_WITH_PLACES = `ALTER TABLE partner_cache RENAME TO partner_kept;`;
 
 /**
+ * Migration 10, the same on both engines: partners' search keys with every apostrophe the
+ * keyboard's, as `searchFold` now writes them, so that « l'habitat » finds « l’habitat ».
+ */
+export const FOLDED_SEARCH_KEYS = `UPDATE partners SET search_key = REPLACE(REPLACE(REPLACE(search_key, '’', ''''), '‘', ''''), 'ʼ', '''');`;
+
+/**
  * Migration 7, the same on both engines: a leaner set of indexes on `habilitations` (what each
  * query's plan uses, nothing else), so that a large import sorts three of them instead of eight.
  */
@@ -321,6 +327,8 @@ const MIGRATIONS: readonly string[] = [
   LEANER_HABILITATION_INDEXES,
   // 9: see KEPT_WITH_PLACES.
   KEPT_WITH_PLACES,
+  // 10: see FOLDED_SEARCH_KEYS.
+  FOLDED_SEARCH_KEYS,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,6 +1,5 @@
-import type { Habilitation } from '@cafsup/shared';
 import { useNavigation } from '../navigation.js';
-import { normalise } from '../search.js';
+import { searchFold, type Habilitation } from '@cafsup/shared';
 import { useSession } from '../session.js';
 import { useAsync, type AsyncState } from './use-async.js';
 
@@ -35,7 +34,7 @@ export function useSearch(query: string): AsyncState<Found[]> {
   const { client } = useSession();
   const { revision } = useNavigation();
   return useAsync(async () => {
-    const needle = normalise(query.trim());
+    const needle = searchFold(query.trim());
     const found: Found[] = [];
     const partners = new Map<string, string>();
     for (const partner of await client.partners.all()) partners.set(partner.id, partner.name);
@@ -54,7 +53,7 @@ export function useSearch(query: string): AsyncState<Found[]> {
     for (const [partnerId, partnerName] of partners) {
       const people: Found[] = [];
       for (const user of await client.users.all({ partnerId })) {
-        if (normalise(`${user.name} ${user.email} ${user.id}`).includes(needle))
+        if (searchFold(`${user.name} ${user.email} ${user.id}`).includes(needle))
           people.push({ kind: 'personne', id: user.id, name: user.name, partnerId, partnerName, about: user.email });
       }
       if (people.length === 0) continue;
