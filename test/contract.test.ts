@@ -273,6 +273,8 @@ describe.each(COMBINATIONS)('the SDK contract over %s', (name, setup) => {
       ['request.add', 'bavans#1'],
       ['request.apply', 'bavans#1'],
     ]);
+    // A form that names only them comes whole.
+    expect(extract.traces.find((trace) => trace.action === 'request.add')!.after).toMatchObject({ form: { email: form.email } });
     expect((await client.requests.get('bavans', 1)).form).toMatchObject({ endsAt: '2027-03-31' });
     const created = await client.users.create('bavans', { name: 'Lucie Perrin', email: 'lucie.perrin@bavans.fr', reason: 'Agent recruté' });
     const group = await client.groups.create('bavans', { name: 'Accueil', memberIds: [created.user.id], reason: 'Groupe de l’accueil' });

@@ -494,8 +494,19 @@ describe('a person’s traces (contrat art. 5.3.4)', () => {
       },
     });
     await client.requests.apply('amp', 1, { reason: 'Vol de l’ordinateur portable signalé' });
-    const extractOf = async (userId: string) =>
-      (await client.traces.forPerson({ userId, requestedBy: 'Agent', dryRun: true })).extract.traces.map((trace) => [trace.action, trace.targetId]);
+    const extractOf = async (userId: string) => {
+      const { extract } = await client.traces.forPerson({ userId, requestedBy: 'Agent', dryRun: true });
+      // The form names the other one too: its traces come without their content (RGPD art. 15.4).
+      const other = await client.users.get(userId === 'amp-u031' ? 'amp-u032' : 'amp-u031');
+      if (userId !== 'amp-u033') {
+        expect(JSON.stringify(extract).toLowerCase()).not.toContain(other.email.toLowerCase());
+        expect(extract.traces.find((trace) => trace.action === 'request.add')).toMatchObject({
+          after: null,
+          details: { masked: 'contenu non repris : le formulaire nomme aussi d’autres personnes' },
+        });
+      }
+      return extract.traces.map((trace) => [trace.action, trace.targetId]);
+    };
     for (const [userId, other] of [
       ['amp-u031', 'amp-u032'],
       ['amp-u032', 'amp-u031'],

@@ -95,24 +95,36 @@ export type RequestDraft = z.input<typeof requestDraftSchema>;
 
 export type RequestForm = DesignationForm | HabilitationForm | DeletionForm;
 
-/**
- * Whether a form names this person: by their user id, or by their e-mail compared as rule 7
- * does (trimmed, lower case). The designated administrator and the one replaced, the person
- * asking for a habilitation, each person whose access is to be deleted.
- */
-export function formNamesPerson(kind: RequestKind, form: RequestForm, person: { id: string; email: string }): boolean {
-  const email = normaliseEmail(person.email);
-  const named = (entry: { email: string; userId?: string | undefined }) => entry.userId === person.id || normaliseEmail(entry.email) === email;
+/** The people a form names: the designated administrator and the one replaced, the person asking for a habilitation, each person whose access is to be deleted. */
+function formEntries(kind: RequestKind, form: RequestForm): readonly { email: string; userId?: string | undefined }[] {
   switch (kind) {
     case 'designation': {
       const designation = form as DesignationForm;
-      return named(designation) || (designation.replaces !== null && named(designation.replaces));
+      return designation.replaces === null ? [designation] : [designation, designation.replaces];
     }
     case 'habilitation':
-      return named(form as HabilitationForm);
+      return [form as HabilitationForm];
     case 'deletion':
-      return (form as DeletionForm).people.some(named);
+      return (form as DeletionForm).people;
   }
+}
+
+/** Whether an entry of a form is this person, as applying the form finds them: by user id when the entry gives one, else by e-mail compared as rule 7 does. */
+function isPerson(entry: { email: string; userId?: string | undefined }, person: { id: string; email: string }): boolean {
+  return entry.userId !== undefined ? entry.userId === person.id : normaliseEmail(entry.email) === normaliseEmail(person.email);
+}
+
+/** Whether a form names this person (a person's extract gives the traces of the forms that do). */
+export function formNamesPerson(kind: RequestKind, form: RequestForm, person: { id: string; email: string }): boolean {
+  return formEntries(kind, form).some((entry) => isPerson(entry, person));
+}
+
+/**
+ * Whether a form names someone besides this person: its traces then hold their names and
+ * e-mails, which this person's extract must not hand over (RGPD art. 15.4).
+ */
+export function formNamesOthers(kind: RequestKind, form: RequestForm, person: { id: string; email: string }): boolean {
+  return formEntries(kind, form).some((entry) => !isPerson(entry, person));
 }
 
 /** Why applying a form was refused: the rule it would break and the article that rule enforces. */

@@ -1,6 +1,7 @@
 import {
   PERSON_EXTRACT_ARTICLE,
   canonicalJson,
+  formNamesOthers,
   formNamesPerson,
   formatActor,
   parseInput,
@@ -19,6 +20,9 @@ import { HABILITATION_COLUMNS, HABILITATION_FROM, rowToHabilitation, type Habili
 import { everyItem } from '../pagination.js';
 import { rowToTrace, sha256, type TraceRow } from '../traces.js';
 import { requirePartner, trace, type WorkflowDeps } from './deps.js';
+
+/** What a person's extract says in place of the content of a form that names others too. */
+const MASKED_FORM = 'contenu non repris : le formulaire nomme aussi d’autres personnes';
 
 /** A person's own traces (contrat de services, art. 5.3.4): the extract, and the request recorded. */
 export class PersonTraces {
@@ -49,14 +53,22 @@ export class PersonTraces {
       const traces = await everyItem<Trace, TracesListInput>((query) => this.deps.store.listTraces(query), { userId: user.id });
       // The traces of the forms that name them (received, applied, refused, and the loss or theft
       // incident one opens), which name them by e-mail only: « every decision trace that concerns
-      // the user » (workflows.md § 4). What applying a form did to others is theirs, not listed.
+      // the user » (workflows.md § 4). What applying a form did to others is theirs, not listed;
+      // and a form that names others too is given without its content, which holds their names
+      // and e-mails (RGPD art. 15.4: an access must not harm the rights of others).
       const forms = await this.deps.db.all<{ kind: RequestKind; form: string; trace_ids: string }>(
         'SELECT kind, form, trace_ids FROM requests WHERE partner_id = ? ORDER BY number',
         [user.partnerId],
       );
-      const formTraceIds = forms
-        .filter((row) => formNamesPerson(row.kind, JSON.parse(row.form) as RequestForm, user))
-        .flatMap((row) => JSON.parse(row.trace_ids) as number[]);
+      const masked = new Set<number>();
+      const formTraceIds: number[] = [];
+      for (const row of forms) {
+        const form = JSON.parse(row.form) as RequestForm;
+        if (!formNamesPerson(row.kind, form, user)) continue;
+        const ids = JSON.parse(row.trace_ids) as number[];
+        formTraceIds.push(...ids);
+        if (formNamesOthers(row.kind, form, user)) for (const id of ids) masked.add(id);
+      }
       const listed = new Set(traces.map((item) => item.id));
       if (formTraceIds.length > 0) {
         // A few ids (a form's traces), as integers on both engines.
@@ -64,7 +76,11 @@ export class PersonTraces {
           `SELECT * FROM traces WHERE id IN (${formTraceIds.map(() => '?').join(', ')}) AND erased = 0 AND target_type IN ('request', 'question')`,
           formTraceIds,
         );
-        for (const row of rows) if (!listed.has(row.id)) traces.push(rowToTrace(row));
+        for (const row of rows) {
+          if (listed.has(row.id)) continue;
+          const item = rowToTrace(row);
+          traces.push(masked.has(item.id) ? { ...item, before: null, after: null, details: { masked: MASKED_FORM } } : item);
+        }
       }
       // Oldest first, as the trail reads.
       traces.sort((a, b) => a.id - b.id);
