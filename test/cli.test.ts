@@ -364,13 +364,13 @@ describe('cafsup refusals and exit codes', () => {
     (faulty.partners as Record<string, unknown>[])[0]!.siret = '12345678901234';
     const file = join(sandbox.dir, 'faulty.json');
     writeFileSync(file, JSON.stringify(faulty));
-    const result = sandbox.run(['import', file], { env: ACTOR_ENV });
+    const result = sandbox.run(['import', file, '--yes'], { env: ACTOR_ENV });
     expect(result.status).toBe(5);
     expect(result.stderr).toContain('users[0].email');
     expect(result.stderr).toContain('habilitations[0].profile');
     expect(result.stderr).toContain('partners[0].siret');
     expect(result.stderr).not.toMatch(/\n\s+at /);
-    const asJson = sandbox.run(['import', file, '--json'], { env: ACTOR_ENV });
+    const asJson = sandbox.run(['import', file, '--json', '--yes'], { env: ACTOR_ENV });
     expect(JSON.parse(asJson.stdout).error.details.problems.map((problem: { path: string }) => problem.path)).toEqual(
       expect.arrayContaining(['users[0].email', 'habilitations[0].profile', 'partners[0].siret']),
     );
@@ -394,7 +394,16 @@ describe('cafsup refusals and exit codes', () => {
     const dry = sandbox.run(['import', file, '--dry-run', '--db', copy], { env: ACTOR_ENV });
     expect(dry.stdout).toContain('Entités qui seraient remplacées (déjà là sous le même identifiant) : 1 Caf, 1 partenaire');
     expect(dry.stdout).toContain(`Le statut changerait pour 1 d’entre elles :\n${change}\n`);
-    const again = sandbox.run(['import', file, '--db', copy], { env: ACTOR_ENV });
+    // A write as any other: refused without a terminal unless --yes, saying why it is asked, nothing written.
+    const unconfirmed = sandbox.run(['import', file, '--db', copy], { env: ACTOR_ENV });
+    expect([unconfirmed.status, unconfirmed.stderr]).toEqual([
+      4,
+      expect.stringContaining('contient déjà des données : l’import en remplacera les entités de même identifiant'),
+    ]);
+    expect(sandbox.json(['habilitations', active.partnerId, '--db', copy]).habilitations.find((h: { id: string }) => h.id === active.id).status).toBe(
+      'suspended',
+    );
+    const again = sandbox.run(['import', file, '--yes', '--db', copy], { env: ACTOR_ENV });
     expect(again.stdout).toContain(`Statut changé pour 1 d’entre elles :\n${change}\n`);
     expect(sandbox.json(['traces', '--limit', '1', '--db', copy]).traces[0].details).toMatchObject({
       statusChanges: [{ section: 'habilitations', id: active.id, partnerId: active.partnerId, from: 'suspended', to: 'active' }],

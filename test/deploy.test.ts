@@ -411,6 +411,10 @@ describe('deployment: tokens that expire, and their last use', () => {
       const refused = sandbox.run([...args, ...db]);
       expect([refused.status, refused.stderr], args[1]).toEqual([4, expect.stringContaining('Relancez avec --yes')]);
     }
+    // The refusal says the question, which names whose access a revocation cuts.
+    expect(sandbox.run(['token', 'revoke', String(created.id), '--reason', 'Poste perdu', ...db]).stderr).toContain(
+      `« Révoquer le jeton n° ${created.id} de Louis Garnier <louis.garnier@caf40.fr> (auditeur, Caf 40) au nom de Camille Roux <camille.roux@caf78.fr> ? »`,
+    );
     expect((await client.partners.list({ limit: 1 })).items).toHaveLength(1);
     expect(sandbox.run(['token', 'revoke', String(created.id), '--reason', 'Poste perdu', '--yes', ...db]).status).toBe(0);
     await expect(client.partners.list({ limit: 1 })).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
@@ -422,6 +426,9 @@ describe('deployment: tokens that expire, and their last use', () => {
       const refused = sandbox.run(['token', 'revoke', id, '--reason', 'Poste perdu', ...db]);
       expect([refused.status, refused.stderr.trim()]).toEqual([status, message]);
     }
+    // A number in digits only: « 1e0 » or « 0x1 » is not token 1.
+    for (const id of ['1e0', '0x1', '01', '1.0'])
+      expect(sandbox.run(['token', 'revoke', id, '--reason', 'Poste perdu', '--yes', ...db]).stderr, id).toContain(`Numéro de jeton invalide : « ${id} ».`);
     await client.close();
   });
 });

@@ -287,7 +287,9 @@ export class Context {
   async approve(question: string | (() => Promise<string>)): Promise<void> {
     if (this.options.yes) return;
     if (!this.interactive) {
-      throw new CafsupError('FORBIDDEN', 'Action refusée : pas de terminal pour la confirmer. Relancez avec --yes pour confirmer d’avance.');
+      // The question said, so that a script's log tells which write was refused and why it was asked.
+      const asked = typeof question === 'string' ? ` « ${question} »` : '';
+      throw new CafsupError('FORBIDDEN', `Action refusée : pas de terminal pour confirmer${asked}. Relancez avec --yes pour confirmer d’avance.`);
     }
     if (!(await this.confirm(typeof question === 'string' ? question : await question()))) {
       throw new CafsupError('FORBIDDEN', 'Action annulée : rien n’a été modifié.');

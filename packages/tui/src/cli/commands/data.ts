@@ -6,6 +6,7 @@ import {
   USER_STATUS_LABELS,
   countOf,
   escapeForTerminal,
+  formatActor,
   frenchNumber,
   jsonSafe,
   todayInParis,
@@ -41,6 +42,8 @@ const SHOWN_STATUS_CHANGES = 20;
  * by an older file…), said after its counts; nothing when it only added.
  */
 function describeReplacements(result: ImportOutcome): string {
+  // A server of an earlier version answers without them.
+  if ((result.replaced as ImportOutcome['replaced'] | undefined) === undefined) return '';
   const replaced = Object.fromEntries(Object.entries(result.replaced).filter(([, n]) => n > 0));
   if (Object.keys(replaced).length === 0) return '';
   const lines = [`Entités ${result.dryRun ? 'qui seraient remplacées' : 'remplacées'} (déjà là sous le même identifiant) : ${describeCounts(replaced)}.`];
@@ -52,7 +55,7 @@ function describeReplacements(result: ImportOutcome): string {
       lines.push(`  ${noun} ${change.id} (${change.partnerId}) : ${label(change.from)} → ${label(change.to)}`);
     }
     const more = result.statusChangesTotal - Math.min(result.statusChanges.length, SHOWN_STATUS_CHANGES);
-    if (more > 0) lines.push(`  … et ${more} autres (--json les liste).`);
+    if (more > 0) lines.push(`  … et ${countOf(more, 'autre')} (--json en liste ${frenchNumber(result.statusChanges.length)}, la trace de l’import aussi).`);
   }
   return `\n${lines.join('\n')}`;
 }
@@ -108,7 +111,7 @@ export const demoCommand: Command = {
 export const importCommand: Command = {
   name: 'import',
   summary: 'importe un jeu de données (format cafsup/dataset) : tout ou rien, chaque problème nommé par son chemin JSON',
-  usage: 'cafsup import FICHIER|- [--dry-run] [--reason MOTIF]',
+  usage: 'cafsup import FICHIER|- [--dry-run] [--reason MOTIF] [--yes]',
   example: 'cafsup import sauvegarde.json --dry-run',
   positionals: { min: 1, max: 1, names: 'FICHIER' },
   options: { reason: { type: 'string', value: 'MOTIF', description: 'motif (défaut : import du jeu de données)' }, 'dry-run': ACTION_OPTIONS['dry-run']! },
@@ -124,6 +127,16 @@ export const importCommand: Command = {
     if (!fromInput && !existsSync(file)) throw new UsageError(`Fichier introuvable : ${file}.`);
     const total = fromInput ? null : statSync(file).size;
     const client = await context.client({ write: true, create: true });
+    // Over partners already there, an import replaces what has the same ids, statuses decided
+    // since the file was made among them: a write as any other, confirmed on a terminal or by
+    // --yes (cli.md). Into a store without partners (new, or holding only tokens) it replaces
+    // nothing, and is not asked.
+    if (options['dry-run'] !== true && (await client.partners.list({ limit: 1 })).items.length > 0) {
+      const writer = await context.writer();
+      await context.approve(
+        `La base ${escapeForTerminal(await context.source())} contient déjà des données : l’import en remplacera les entités de même identifiant (« --dry-run » montre lesquelles, et les statuts qui changeraient). Importer ${escapeForTerminal(file)} au nom de ${formatActor(writer)} ?`,
+      );
+    }
     const onTerminal = process.stderr.isTTY === true && !context.options.json && !context.options.quiet;
     let lastShown = -1;
     const onProgress = ({ bytes, entities }: { bytes: number; entities: number }) => {

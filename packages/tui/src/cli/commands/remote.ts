@@ -190,8 +190,9 @@ export const tokenRevokeCommand: Command = {
   positionals: { min: 1, max: 1, names: 'N' },
   options: { reason: { type: 'string', value: 'MOTIF', description: 'motif (obligatoire)' } },
   async run(context, { positionals, options }) {
+    // Digits only: Number() would take « 1e0 » or « 0x1 » for token 1.
+    if (!/^[1-9]\d{0,14}$/.test(positionals[0]!)) throw new UsageError(`Numéro de jeton invalide : « ${escapeForTerminal(positionals[0]!)} ».`);
     const id = Number(positionals[0]);
-    if (!Number.isInteger(id) || id <= 0) throw new UsageError(`Numéro de jeton invalide : « ${positionals[0]} ».`);
     const reason = requiredOption(options.reason, 'reason', tokenRevokeCommand.usage);
     const actor = await context.actor();
     await withServerStore(context, async (store) => {
