@@ -193,7 +193,8 @@ async function importInOne(
             ...(more > 0 ? { notListed: more } : {}),
           });
         }
-        // An import deletes nothing: what a section did not add, it replaced.
+        // An import deletes no entity of a section (it replaces a convention's avenants and a
+        // group's members with the file's, which are no section): what a section did not add, it replaced.
         const after = await storedCounts(db);
         const replaced = Object.fromEntries(DATASET_SECTION_NAMES.map((name) => [name, counts[name] - (after[name] - before[name])])) as ImportCounts;
         const changes = { replaced, statusChanges: statusChanges.listed, statusChangesTotal: statusChanges.total };
@@ -221,11 +222,7 @@ async function importInOne(
 
 /** How many rows each section's table holds (the tables are named after the sections). */
 async function storedCounts(db: Sql): Promise<ImportCounts> {
-  const row = (await db.get<Record<string, number | string>>(
-    `SELECT ${DATASET_SECTION_NAMES.map((name) => `(SELECT COUNT(*) FROM ${name}) AS ${name}`).join(', ')}`,
-  ))!;
-  // PostgreSQL's counts are bigint, which node-postgres hands over as text.
-  return Object.fromEntries(DATASET_SECTION_NAMES.map((name) => [name, Number(row[name])])) as ImportCounts;
+  return (await db.get<ImportCounts>(`SELECT ${DATASET_SECTION_NAMES.map((name) => `(SELECT COUNT(*) FROM ${name}) AS ${name}`).join(', ')}`))!;
 }
 
 /**
