@@ -244,7 +244,8 @@ describe('deployment: TLS', () => {
 
     expect(sandbox.run(['config', 'profile', 'add', 'tls', '--url', server.baseUrl]).status).toBe(0);
     const trusted = { NODE_EXTRA_CA_CERTS: cert };
-    expect((await cafsup(sandbox, ['login', '--profile', 'tls'], { input: `${token}\n`, env: trusted })).status).toBe(0);
+    const login = await cafsup(sandbox, ['login', '--profile', 'tls'], { input: `${token}\n`, env: trusted });
+    expect([login.status, login.stdout]).toEqual([0, expect.stringContaining('(superviseur, toutes les Caf).')]);
     const page = await cafsup(sandbox, ['api', 'partners.list', '--input', '{"limit":2}', '--profile', 'tls', '--json'], { env: trusted });
     expect(JSON.parse(page.stdout).items.map((partner: { id: string }) => partner.id)).toEqual((await exportOfIds(server.database)).slice(0, 2));
     // Without the CA, the certificate is refused: the token never goes to an unverified server.

@@ -34,7 +34,7 @@ export { authorize, executeOperation, parseOperationInput, type Caller, type Exe
 export { StorePool, type StorePoolOptions, type JobOptions } from './workers/pool.js';
 export { DirectExecutor, openExecutor, type StoreExecutor } from './workers/direct.js';
 export { RefusedCredential, type Authenticated, type JobOutcome, type StoreStatus } from './workers/protocol.js';
-export { ALL_CAFS, TOKEN_ROLES, type Credential, type Principal, type TokenRole, type TokenView } from './store/tokens.js';
+export { ALL_CAFS, TOKEN_ROLES, tokenCafsText, type Credential, type Principal, type TokenRole, type TokenView } from './store/tokens.js';
 export {
   appendCheckpoint,
   checkAgainstCheckpoints,

@@ -10,9 +10,13 @@ import { z } from 'zod';
 z.config({
   ...z.locales.fr(),
   customError: (issue) => {
-    if (issue.code === 'invalid_union' && issue.note === 'No matching discriminator') {
-      const kinds = (issue.inst as { _zod?: { propValues?: Record<string, Set<unknown>> } } | undefined)?._zod?.propValues?.[issue.discriminator ?? ''];
-      const given = (issue.input as Record<string, unknown> | undefined)?.[issue.discriminator ?? ''];
+    if (issue.code === 'invalid_union' && issue.discriminator !== undefined) {
+      // The kinds: zod's own list where this version gives one, else the union's values.
+      const kinds =
+        'options' in issue && Array.isArray(issue.options) && issue.options.length > 0
+          ? issue.options
+          : (issue.inst as { _zod?: { propValues?: Record<string, Set<unknown>> } } | undefined)?._zod?.propValues?.[issue.discriminator];
+      const given = (issue.input as Record<string, unknown> | undefined)?.[issue.discriminator];
       if (kinds !== undefined) return `${given === undefined ? 'champ obligatoire' : 'valeur inconnue'} (attendu : ${[...kinds].join(', ')})`;
     }
     if (issue.input === undefined && (issue.code === 'invalid_type' || issue.code === 'invalid_value' || issue.code === 'invalid_union'))

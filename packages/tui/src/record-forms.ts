@@ -236,7 +236,9 @@ const UNASKED_FIELDS: Record<string, { label: string; shown: (value: never) => s
 
 /**
  * What an edit changes (the SDK's `changes`), one line per field, « Rôle : utilisateur →
- * gestionnaire d’habilitations »: the interface's dialogs and the CLI say it alike.
+ * gestionnaire d’habilitations »: the interface's dialogs and the CLI say it alike. A field the
+ * form does not ask and `UNASKED_FIELDS` does not word (a convention's contacts, desk and
+ * ladder, from a file) is named by its key, its value as JSON.
  */
 export function changeLines(fields: readonly RecordField[], changes: { before: Record<string, unknown>; after: Record<string, unknown> }): string[] {
   return Object.keys(changes.after).map((key) => {

@@ -10,6 +10,11 @@ export type TokenRole = (typeof TOKEN_ROLES)[number];
 /** `*` in a token's Cafs: every Caf (a national supervisor). */
 export const ALL_CAFS = '*';
 
+/** A token's Cafs as the questions and traces say them: « Caf 78, 13 », or « toutes les Caf ». */
+export function tokenCafsText(cafs: readonly string[]): string {
+  return cafs.includes(ALL_CAFS) ? 'toutes les Caf' : `Caf ${cafs.join(', ')}`;
+}
+
 export interface TokenView {
   id: number;
   owner: Actor;
@@ -147,7 +152,7 @@ export class TokenStore {
         targetType: 'token',
         targetId: null,
         partnerId: null,
-        reason: `Jeton ${TOKEN_ROLE_LABELS[role]} pour ${owner.name} <${email}>, Caf ${cafs.join(', ')}`,
+        reason: `Jeton ${TOKEN_ROLE_LABELS[role]} pour ${owner.name} <${email}>, ${tokenCafsText(cafs)}`,
         after: { owner: { name: owner.name, email }, role, cafs, expiresAt },
       },
       async (at) => {

@@ -1,6 +1,17 @@
 import { once } from 'node:events';
-import { TOKEN_ROLE_LABELS, escapeForTerminal, formatActor, isEmail } from '@cafsup/shared';
-import { ALL_CAFS, Store, createClient, defaultCheckpointsPath, isPostgresUrl, loadSigningKey, readSettings, shownLocation, type TokenView } from '@cafsup/sdk';
+import { TOKEN_ROLE_LABELS, escapeForTerminal, formatActor, isEmail, parseInput, reasonSchema } from '@cafsup/shared';
+import {
+  ALL_CAFS,
+  Store,
+  tokenCafsText,
+  createClient,
+  defaultCheckpointsPath,
+  isPostgresUrl,
+  loadSigningKey,
+  readSettings,
+  shownLocation,
+  type TokenView,
+} from '@cafsup/sdk';
 import { idsOf, stringOption, type Command } from '../command.js';
 import { openConfig, openTokens } from '../config.js';
 import { UsageError, type Context } from '../context.js';
@@ -146,7 +157,7 @@ export const tokenCreateCommand: Command = {
     return {
       json: { ...created, expiresAt: expiresAt ?? null },
       text: () =>
-        `Jeton n° ${created.id} pour ${positionals[0]} <${email}> (${TOKEN_ROLE_LABELS[role]}, Caf ${cafs.join(', ')}${expiresAt === undefined ? '' : `, expire le ${frenchDateTime(expiresAt)}`}).\nNotez-le maintenant, il ne sera plus affiché :\n${created.token}`,
+        `Jeton n° ${created.id} pour ${positionals[0]} <${email}> (${TOKEN_ROLE_LABELS[role]}, ${tokenCafsText(cafs)}${expiresAt === undefined ? '' : `, expire le ${frenchDateTime(expiresAt)}`}).\nNotez-le maintenant, il ne sera plus affiché :\n${created.token}`,
       quiet: created.token,
     };
   },
@@ -193,7 +204,8 @@ export const tokenRevokeCommand: Command = {
     // Digits only: Number() would take « 1e0 » or « 0x1 » for token 1.
     if (!/^[1-9]\d{0,14}$/.test(positionals[0]!)) throw new UsageError(`Numéro de jeton invalide : « ${escapeForTerminal(positionals[0]!)} ».`);
     const id = Number(positionals[0]);
-    const reason = requiredOption(options.reason, 'reason', tokenRevokeCommand.usage);
+    // Checked before anything is asked, as the store will check it.
+    const reason = parseInput(reasonSchema, requiredOption(options.reason, 'reason', tokenRevokeCommand.usage), 'reason');
     const actor = await context.actor();
     await withServerStore(context, async (store) => {
       // Looked up first: an unknown or revoked token is refused before any question, and the
@@ -201,7 +213,7 @@ export const tokenRevokeCommand: Command = {
       const token = await store.tokens.revocable(id);
       // A write as any other: confirmed on a terminal, or by --yes (cli.md).
       await context.approve(
-        `Révoquer le jeton n° ${id} de ${formatActor(token.owner)} (${TOKEN_ROLE_LABELS[token.role]}, Caf ${token.cafs.join(', ')}) au nom de ${formatActor(actor)} ?`,
+        `Révoquer le jeton n° ${id} de ${formatActor(token.owner)} (${TOKEN_ROLE_LABELS[token.role]}, ${tokenCafsText(token.cafs)}) au nom de ${formatActor(actor)} ?`,
       );
       await store.tokens.revoke(id, reason, actor);
     });
@@ -327,7 +339,7 @@ export const loginCommand: Command = {
       return {
         json: { profile: name, ...identity },
         text: () =>
-          `Connecté à ${url} : ${identity.actor === null ? '—' : escapeForTerminal(formatActor(identity.actor))} (${TOKEN_ROLE_LABELS[identity.role]}, Caf ${identity.cafs.join(', ')}).`,
+          `Connecté à ${url} : ${identity.actor === null ? '—' : escapeForTerminal(formatActor(identity.actor))} (${TOKEN_ROLE_LABELS[identity.role]}, ${tokenCafsText(identity.cafs)}).`,
       };
     } finally {
       await client.close();
@@ -371,7 +383,7 @@ export const whoamiCommand: Command = {
           ...(connection.kind === 'http' && context.options.actor !== undefined
             ? ['  --actor est ignoré : sur un serveur, chaque écriture porte le nom du titulaire du jeton.']
             : []),
-          `Rôle : ${TOKEN_ROLE_LABELS[identity.role]}, ${identity.cafs.includes(ALL_CAFS) ? 'toutes les Caf' : `Caf ${identity.cafs.join(', ')}`}`,
+          `Rôle : ${TOKEN_ROLE_LABELS[identity.role]}, ${tokenCafsText(identity.cafs)}`,
           `Données : ${connection.kind === 'http' ? 'serveur' : isPostgresUrl(location) ? 'base PostgreSQL' : 'fichier'} ${escapeForTerminal(location)} (${connection.chosenBy}${connection.profile === null ? '' : `, profil « ${escapeForTerminal(connection.profile)} »`})`,
         ].join('\n'),
     };
