@@ -56,7 +56,7 @@ describe('zod’s messages in cafsup’s words', () => {
         'valeur inconnue (attendu : setQuota, removeQuota, addService, removeService, setManagementMode, setContact, removeContact, setServiceDesk, setEscalation, note)',
       ],
     ]);
-    expect(messages(avenantChangeSchema, { service: 'CDAP' })[0]![1]).toMatch(/^champ obligatoire \(attendu : setQuota, /);
+    expect(messages(avenantChangeSchema, { service: 'CDAP' })?.[0]?.[1]).toMatch(/^champ obligatoire \(attendu : setQuota, /);
     expect(messages(avenantChangeSchema, { type: 'setManagementMode' })).toEqual([['mode', 'champ obligatoire']]);
     // A field of the wrong type keeps zod's French words.
     expect(messages(avenantChangeSchema, { type: 'setQuota', service: 'CDAP', profile: 'T1', maxUsers: 'dix' })).toEqual([
