@@ -134,7 +134,7 @@ export const importCommand: Command = {
     if (options['dry-run'] !== true && (await client.partners.list({ limit: 1 })).items.length > 0) {
       const writer = await context.writer();
       await context.approve(
-        `La base ${escapeForTerminal(await context.source())} contient déjà des données : l’import en remplacera les entités de même identifiant (« --dry-run » montre lesquelles, et les statuts qui changeraient). Importer ${escapeForTerminal(file)} au nom de ${formatActor(writer)} ?`,
+        `La base ${escapeForTerminal(await context.source())} contient déjà des données : l’import en remplacera les entités de même identifiant (--dry-run montre lesquelles, et les statuts qui changeraient). Importer ${fromInput ? 'l’entrée standard' : escapeForTerminal(file)} au nom de ${formatActor(writer)} ?`,
       );
     }
     const onTerminal = process.stderr.isTTY === true && !context.options.json && !context.options.quiet;
