@@ -170,3 +170,11 @@ export interface PurgeReport {
   users: { count: number; ids: string[]; byLatestActivity: string[] };
   traceId: number | null;
 }
+
+/**
+ * Whether a purge finds nothing to erase nor remove: then it writes nothing and no trace, as an
+ * edit that changes nothing, and the CLI does not ask.
+ */
+export function purgeFindsNothing(report: PurgeReport): boolean {
+  return report.traces.count + report.habilitations.count + report.users.count === 0;
+}

@@ -17,6 +17,7 @@ import {
   type AuditCountsInput,
   type TracesPurgeInput,
   type TraceHead,
+  purgeFindsNothing,
   type TracesListInput,
   type HabilitationsListInput,
   type GroupsListInput,
@@ -629,10 +630,8 @@ export class Store {
       },
       traceId: null,
     };
-    // Nothing to erase nor remove: nothing written, no trace, as an edit that changes nothing
-    // (and the CLI, which does not ask then, answers the same as the API).
-    const nothing = report.traces.count + report.habilitations.count + report.users.count === 0 && plan.legacyPrefix.length === 0;
-    if (dryRun || nothing) return report;
+    // `traces.count` holds the legacy prefix too: nothing found is nothing to cut either.
+    if (dryRun || purgeFindsNothing(report)) return report;
     let anchor: ChainAnchor | null = null;
     const lastLegacy = plan.legacyPrefix.at(-1);
     if (lastLegacy !== undefined) anchor = await this.db.transaction(() => cutTracePrefix(this.db, lastLegacy.id));

@@ -6,6 +6,7 @@ import {
   describeAvenantChange,
   escapeForTerminal,
   formatActor,
+  purgeFindsNothing,
   type ActionResult,
   type AvenantChange,
 } from '@cafsup/shared';
@@ -297,8 +298,7 @@ export const tracesPurgeCommand: Command = {
         ? ''
         : ` (sans date de désactivation, datés de leur dernière activité : ${report.users.byLatestActivity.map(escapeForTerminal).join(', ')})`);
     if (options['dry-run'] === true) return { json: preview, text: () => `${describe(preview)}\n(simulation : rien n’a été supprimé)` };
-    if (preview.traces.count + preview.habilitations.count + preview.users.count === 0)
-      return { json: nothingToChange(preview), text: () => 'Rien à supprimer.' };
+    if (purgeFindsNothing(preview)) return { json: nothingToChange(preview), text: () => 'Rien à supprimer.' };
     context.note(describe(preview));
     await context.approve('Supprimer définitivement ces données ?');
     const done = await client.traces.purge(base);
