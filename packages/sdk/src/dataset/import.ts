@@ -388,8 +388,6 @@ class EntityWriter {
   readonly touchedPartners = new Set<string>();
   /** Whether the secondary indexes of these tables were dropped, to be built again at the end. */
   readonly deferred: Record<keyof typeof DEFERRED_INDEXES, boolean> = { habilitations: false, users: false };
-  /** Whether these tables held rows before the import (PostgreSQL's, read by `defer`): if not, rows are copied in. */
-  private readonly filledBefore: Partial<Record<keyof typeof DEFERRED_INDEXES, boolean>> = {};
   // Where each id was first seen, as an index: a million paths as strings would weigh on the heap.
   private readonly seen: Record<Exclude<DatasetSection, 'habilitations'>, Map<string, number>> = {
     cafs: new Map(),
@@ -433,7 +431,10 @@ class EntityWriter {
   constructor(
     private readonly db: Sql,
     private readonly problems: ProblemList,
-    /** What each table held before the import: into an empty one, nothing is replaced, and nothing is looked up to tell. */
+    /**
+     * What each table held before the import: into an empty one nothing is replaced, and nothing
+     * is looked up to tell; on PostgreSQL its rows are copied in, its indexes may be dropped.
+     */
     private readonly stored: ImportCounts,
   ) {
     this.partners = new Batch(db, PARTNER_INSERT, BATCH);
@@ -560,18 +561,17 @@ class EntityWriter {
    * Drops the deferred indexes of `table` once its rows so far (`count`) are more than
    * DEFER_INDEXES_AFTER. On PostgreSQL only into a table empty before the import: DROP INDEX
    * locks the table against every reader until the import commits, and a store in use must keep
-   * answering meanwhile (with the rows of before). Called first before the table's first row.
+   * answering meanwhile (with the rows of before): `stored`, read at the import's start, says.
    */
   private async defer(table: keyof typeof DEFERRED_INDEXES, count: number): Promise<void> {
-    if (this.db.dialect === 'postgres') this.filledBefore[table] ??= (await this.db.value<boolean>(`SELECT EXISTS (SELECT 1 FROM ${table})`)) === true;
-    if (this.deferred[table] || count <= DEFER_INDEXES_AFTER || this.filledBefore[table] === true) return;
+    if (this.deferred[table] || count <= DEFER_INDEXES_AFTER || (this.db.dialect === 'postgres' && this.stored[table] > 0)) return;
     for (const { name } of DEFERRED_INDEXES[table]) await this.db.exec(`DROP INDEX ${name}`);
     this.deferred[table] = true;
   }
 
-  /** Whether rows new to the file go into `table` by `Sql.appendMany`: on PostgreSQL, a table empty before the import (`defer` read it). */
+  /** Whether rows new to the file go into `table` by `Sql.appendMany`: on PostgreSQL, a table empty before the import. */
   private copiesInto(table: keyof typeof DEFERRED_INDEXES): boolean {
-    return this.filledBefore[table] === false;
+    return this.db.dialect === 'postgres' && this.stored[table] === 0;
   }
 
   /** Users, valid, from `users[first]` on, each as the parameters of `USER_INSERT`. */
