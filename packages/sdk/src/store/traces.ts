@@ -258,7 +258,7 @@ export function traceHashes(db: Sql, ids: readonly number[]): Promise<{ id: numb
 }
 
 /** The trace numbers (integers) of a JSON array given as the one parameter, as a subquery: PostgreSQL reads JSON values as text. */
-function traceIds(db: Sql): string {
+export function traceIds(db: Sql): string {
   return `(SELECT CAST(value AS BIGINT) FROM ${dialectOf(db).jsonValues('?')} AS ids)`;
 }
 

@@ -18,7 +18,7 @@ import {
 } from '@cafsup/shared';
 import { HABILITATION_COLUMNS, HABILITATION_FROM, rowToHabilitation, type HabilitationRow } from '../../dataset/rows.js';
 import { everyItem } from '../pagination.js';
-import { rowToTrace, sha256, type TraceRow } from '../traces.js';
+import { rowToTrace, sha256, traceIds, type TraceRow } from '../traces.js';
 import { requirePartner, trace, type WorkflowDeps } from './deps.js';
 
 /** What a person's extract says in place of the content of a form that names others too. */
@@ -71,10 +71,9 @@ export class PersonTraces {
       }
       const listed = new Set(traces.map((item) => item.id));
       if (formTraceIds.length > 0) {
-        // A few ids (a form's traces), as integers on both engines.
         const rows = await this.deps.db.all<TraceRow>(
-          `SELECT * FROM traces WHERE id IN (${formTraceIds.map(() => '?').join(', ')}) AND erased = 0 AND target_type IN ('request', 'question')`,
-          formTraceIds,
+          `SELECT * FROM traces WHERE id IN ${traceIds(this.deps.db)} AND erased = 0 AND target_type IN ('request', 'question')`,
+          [JSON.stringify(formTraceIds)],
         );
         for (const row of rows) {
           if (listed.has(row.id)) continue;
