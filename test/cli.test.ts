@@ -390,10 +390,18 @@ describe('cafsup refusals and exit codes', () => {
     const active = habilitations.find((h) => h.status === 'active')!;
     const suspended = sandbox.run(['suspend', '--habilitation', active.id, '--reason', 'Vérification', '--yes', '--db', copy], { env: ACTOR_ENV });
     expect(suspended.status, suspended.stderr).toBe(0);
-    const change = `  habilitation ${active.id} (${active.partnerId}) : suspendue → active`;
+    // So is an avenant recorded since the export, which the file does not hold (trial 21, F3).
+    const changes = join(sandbox.dir, 'avenant.json');
+    writeFileSync(changes, JSON.stringify([{ type: 'note', text: 'Nouveau contact' }]));
+    const drafted = sandbox.run(['avenant', 'add', active.partnerId, '--file', changes, '--title', 'Avenant 1', '--yes', '--db', copy], { env: ACTOR_ENV });
+    expect(drafted.status, drafted.stderr).toBe(0);
+    const change = [
+      `  habilitation ${active.id} (${active.partnerId}) : statut suspendue → active`,
+      `  avenant n° 1 de ${active.partnerId} : projet non signé → supprimé`,
+    ].join('\n');
     const dry = sandbox.run(['import', file, '--dry-run', '--db', copy], { env: ACTOR_ENV });
     expect(dry.stdout).toContain('Entités qui seraient remplacées (déjà là sous le même identifiant) : 1 Caf, 1 partenaire');
-    expect(dry.stdout).toContain(`Le statut changerait pour 1 d’entre elles :\n${change}\n`);
+    expect(dry.stdout).toContain(`2 décisions changeraient :\n${change}\n`);
     // A write as any other: refused without a terminal unless --yes, saying why it is asked, nothing written.
     const unconfirmed = sandbox.run(['import', file, '--db', copy], { env: ACTOR_ENV });
     expect([unconfirmed.status, unconfirmed.stderr]).toEqual([
@@ -404,10 +412,13 @@ describe('cafsup refusals and exit codes', () => {
       'suspended',
     );
     const again = sandbox.run(['import', file, '--yes', '--db', copy], { env: ACTOR_ENV });
-    expect(again.stdout).toContain(`Statut changé pour 1 d’entre elles :\n${change}\n`);
+    expect(again.stdout).toContain(`2 décisions changées :\n${change}\n`);
     expect(sandbox.json(['traces', '--limit', '1', '--db', copy]).traces[0].details).toMatchObject({
-      statusChanges: [{ section: 'habilitations', id: active.id, partnerId: active.partnerId, from: 'suspended', to: 'active' }],
-      statusChangesTotal: 1,
+      decisionChanges: [
+        { section: 'habilitations', id: active.id, partnerId: active.partnerId, field: 'status', from: 'suspended', to: 'active' },
+        { section: 'avenants', id: active.partnerId, partnerId: active.partnerId, number: 1, field: 'signing', from: 'draft', to: 'absent' },
+      ],
+      decisionChangesTotal: 2,
     });
     expect(sandbox.run(['export', '--db', copy]).stdout).toBe(readFileSync(file, 'utf8'));
     // The same file as a Windows editor saves it, a byte-order mark first: the same data.

@@ -218,7 +218,7 @@ describe('export and import', () => {
     }
   });
 
-  it('replaces entities by id and keeps the others, leaving one trace with what it added, replaced and changed of a status', async () => {
+  it('replaces entities by id and keeps the others, leaving one trace with what it added, replaced and changed of a decision', async () => {
     const test = await fresh(full());
     // amp-u003 was disabled: the file makes them active again.
     const result = await test.client.dataset.import(dataset({ users: [user('amp-u002', 'amp', { name: 'Nouveau nom' }), user('amp-u003', 'amp')] }));
@@ -226,8 +226,8 @@ describe('export and import', () => {
     const changes = {
       counts: { ...none, cafs: 1, users: 2 },
       replaced: { ...none, cafs: 1, users: 2 },
-      statusChanges: [{ section: 'users', id: 'amp-u003', partnerId: 'amp', from: 'disabled', to: 'active' }],
-      statusChangesTotal: 1,
+      decisionChanges: [{ section: 'users', id: 'amp-u003', partnerId: 'amp', field: 'status', from: 'disabled', to: 'active' }],
+      decisionChangesTotal: 1,
     };
     expect(result).toEqual({ dryRun: false, ...changes, traceId: expect.any(Number) });
     expect((await test.client.users.get('amp-u002')).name).toBe('Nouveau nom');
@@ -238,8 +238,8 @@ describe('export and import', () => {
       {
         counts: { cafs: 1, partners: 1, conventions: 1, users: 4, groups: 1, habilitations: 3, reviews: 1 },
         replaced: none,
-        statusChanges: [],
-        statusChangesTotal: 0,
+        decisionChanges: [],
+        decisionChangesTotal: 0,
       },
     ]);
   });
@@ -284,8 +284,8 @@ describe.each(ENGINES)('habilitations imported again, on %s', (_engine, database
 
     // amp-h0003 was revoked: the file makes it active again, which the answer names.
     const result = await test.client.dataset.import(again(replaced, added, habilitation('amp-h0003', 'amp', { userId: 'amp-u001' }, { profile: 'T2' })));
-    expect([result.counts.habilitations, result.replaced.habilitations, result.statusChangesTotal]).toEqual([3, 2, 1]);
-    expect(result.statusChanges).toEqual([{ section: 'habilitations', id: 'amp-h0003', partnerId: 'amp', from: 'revoked', to: 'active' }]);
+    expect([result.counts.habilitations, result.replaced.habilitations, result.decisionChangesTotal]).toEqual([3, 2, 1]);
+    expect(result.decisionChanges).toEqual([{ section: 'habilitations', id: 'amp-h0003', partnerId: 'amp', field: 'status', from: 'revoked', to: 'active' }]);
     const stored = (await test.client.dataset.export()).habilitations as Record<string, unknown>[];
     expect(stored.map((row) => [row.id, row.userId ?? row.groupId, row.profile, row.status])).toEqual([
       ['amp-h0001', 'amp-u002', 'T14', 'active'],
@@ -293,6 +293,43 @@ describe.each(ENGINES)('habilitations imported again, on %s', (_engine, database
       ['amp-h0003', 'amp-u001', 'T2', 'active'],
       ['amp-h0009', 'amp-g01', 'T1', 'active'],
     ]);
+  });
+
+  // Trial 21 (F3): a role, a forced password change, a mission's end or an avenant in force are
+  // decisions of a suspension's weight, and an older file rewrites them as silently.
+  it('names every decision about a stored user or avenant that the file changes', async () => {
+    const stored = full();
+    const [signed] = (stored.conventions as { avenants: Record<string, unknown>[] }[])[0]!.avenants;
+    const draft = { number: 2, title: 'Avenant 2', signedByCafAt: null, signedByPartnerAt: null, effectiveAt: null, changes: [] };
+    (stored.conventions as { avenants: Record<string, unknown>[] }[])[0]!.avenants.push(draft);
+    const test = await openClient({ dataset: stored, database: await database() });
+    opened.push(test);
+    // amp-u001: given the deputy's role, made to change their password, their mission's end gone.
+    // Avenant 1 loses the partner's signature; avenant 2, a draft, is not in the file.
+    const file = dataset({
+      partners: [],
+      conventions: [convention('amp', { avenants: [{ ...signed, signedByPartnerAt: null }] })],
+      users: [user('amp-u001', 'amp', { function: 'Instructeur', departement: '13', role: 'deputy', mustChangePassword: true })],
+    });
+    const user1 = { section: 'users', id: 'amp-u001', partnerId: 'amp' };
+    const avenant = { section: 'avenants', id: 'amp', partnerId: 'amp', field: 'signing', from: 'signed' };
+    const expected = [
+      { ...avenant, number: 1, to: 'signedByCaf' },
+      { ...avenant, number: 2, from: 'draft', to: 'absent' },
+      { ...user1, field: 'role', from: 'user', to: 'deputy' },
+      { ...user1, field: 'mustChangePassword', from: false, to: true },
+      { ...user1, field: 'missionEndAt', from: '2027-01-31', to: null },
+    ];
+    const dry = await test.client.dataset.import(file, { dryRun: true });
+    expect([dry.decisionChanges, dry.decisionChangesTotal]).toEqual([expected, 5]);
+    const result = await test.client.dataset.import(file);
+    expect(result.decisionChanges).toEqual(expected);
+    expect((await test.client.traces.list({ action: 'dataset.import', limit: 1 })).items[0]!.details).toMatchObject({
+      decisionChanges: expected,
+      decisionChangesTotal: 5,
+    });
+    // The same file again changes nothing more.
+    expect((await test.client.dataset.import(file)).decisionChanges).toEqual([]);
   });
 
   it('names an id a file uses twice, imported into an empty database', async () => {

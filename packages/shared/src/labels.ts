@@ -1,3 +1,4 @@
+import type { AvenantSigning } from './avenant.js';
 import type { HabilitationStatus } from './habilitation.js';
 import type { ContactRole, ManagementMode } from './terms.js';
 import type { TraceAction } from './trace.js';
@@ -61,6 +62,15 @@ export const USER_STATUS_LABELS: Record<UserStatus, string> = { active: 'actif',
 
 /** A habilitation's status (feminine: « une habilitation suspendue »); revoked is the contract's « dévalidée ». */
 export const HABILITATION_STATUS_LABELS: Record<HabilitationStatus, string> = { active: 'active', suspended: 'suspendue', revoked: 'dévalidée' };
+
+/** Which sides signed an avenant (`avenantSigning`); `absent`, an avenant an import leaves out. */
+export const AVENANT_SIGNING_LABELS: Record<AvenantSigning | 'absent', string> = {
+  draft: 'projet non signé',
+  signedByCaf: 'projet signé par la Caf seule',
+  signedByPartner: 'projet signé par le partenaire seul',
+  signed: 'signé des deux parties',
+  absent: 'supprimé',
+};
 
 /** Roles of the people a convention names (dataset.md, contacts). */
 export const CONTACT_ROLE_LABELS: Record<ContactRole, string> = {

@@ -4,7 +4,11 @@ import {
   datasetFormatSchema,
   datasetVersionSchema,
   isDatasetSection,
+  avenantSigning,
+  canonicalJson,
   type Actor,
+  type Avenant,
+  type AvenantSigning,
   type Caf,
   type Convention,
   type DatasetSection,
@@ -34,10 +38,17 @@ import {
 import { HashedIds } from './hashed-ids.js';
 import { datasetSegments, unpackRows } from './segments.js';
 
-/** Beyond this many problems the refusal says how many more there were instead of listing them; so for the changes of status an import lists. */
+/** Beyond this many problems the refusal says how many more there were instead of listing them; so for the decisions an import changes. */
 const MAX_LISTED = 1000;
 /** Where the fields the import reads stand among a row's parameters. */
-const USER_AT = { id: USER_WRITTEN.indexOf('id'), partner: USER_WRITTEN.indexOf('partner_id'), status: USER_WRITTEN.indexOf('status') };
+const USER_AT = {
+  id: USER_WRITTEN.indexOf('id'),
+  partner: USER_WRITTEN.indexOf('partner_id'),
+  status: USER_WRITTEN.indexOf('status'),
+  role: USER_WRITTEN.indexOf('role'),
+  mustChangePassword: USER_WRITTEN.indexOf('must_change_password'),
+  missionEndAt: USER_WRITTEN.indexOf('mission_end_at'),
+};
 const HABILITATION_AT = {
   id: HABILITATION_WRITTEN.indexOf('id'),
   partner: HABILITATION_WRITTEN.indexOf('partner_id'),
@@ -63,14 +74,34 @@ export interface ImportOptions {
   beforeCommit?: (result: ImportResult) => Promise<void> | void;
 }
 
-/** A stored user or habilitation whose status the imported file changes: a suspension undone, a revocation made… */
-export interface StatusChange {
-  section: 'users' | 'habilitations';
-  id: string;
-  partnerId: string;
-  from: string;
-  to: string;
-}
+/**
+ * A decision about a stored entity that the imported file changes: a suspension undone, a
+ * revocation made, a role given back, a forced password change cancelled, a user moved to
+ * another partner, an avenant unsigned, rewritten or gone (trial 21: each is of the weight of a
+ * suspension, and an import rewrites them as silently).
+ */
+export type DecisionChange =
+  | {
+      section: 'users';
+      id: string;
+      /** The partner of the file's user. */
+      partnerId: string;
+      field: 'partnerId' | 'status' | 'role' | 'mustChangePassword' | 'missionEndAt';
+      from: string | boolean | null;
+      to: string | boolean | null;
+    }
+  | { section: 'habilitations'; id: string; partnerId: string; field: 'partnerId' | 'status'; from: string; to: string }
+  | {
+      section: 'avenants';
+      /** The convention's partner. */
+      id: string;
+      partnerId: string;
+      number: number;
+      /** The avenant's signatures (`AvenantSigning`), `absent` where the file has no avenant of that number. */
+      field: 'signing';
+      from: AvenantSigning;
+      to: AvenantSigning | 'absent';
+    };
 
 export interface ImportResult {
   dryRun: boolean;
@@ -81,10 +112,10 @@ export interface ImportResult {
    * over data already there says what it rewrote, in its answer and in its trace.
    */
   replaced: ImportCounts;
-  /** The replaced users and habilitations whose status changes, in file order (the first MAX_LISTED). */
-  statusChanges: StatusChange[];
-  /** How many changes of status in all. */
-  statusChangesTotal: number;
+  /** The decisions about replaced entities that the file changes, in the order they are written (the first MAX_LISTED). */
+  decisionChanges: DecisionChange[];
+  /** How many in all. */
+  decisionChangesTotal: number;
   traceId: number | null;
 }
 
@@ -178,7 +209,7 @@ async function importInOne(
       db.appending(async () => {
         const before = await storedCounts(db);
         // The writer's maps (ids, keys) are left behind before the indexes are built.
-        const { touchedPartners, deferred, statusChanges } = await readInto(db, problems, counts, source, options.onProgress, before);
+        const { touchedPartners, deferred, decisionChanges } = await readInto(db, problems, counts, source, options.onProgress, before);
         if (deferred.habilitations) for (const index of DEFERRED_INDEXES.habilitations) await db.exec(index.create);
         // The users' indexes wait for a full rebuild of the facts, which rewrites every user; a
         // refresh partner by partner reads the users through them.
@@ -197,7 +228,7 @@ async function importInOne(
         // group's members with the file's, which are no section): what a section did not add, it replaced.
         const after = await storedCounts(db);
         const replaced = Object.fromEntries(DATASET_SECTION_NAMES.map((name) => [name, counts[name] - (after[name] - before[name])])) as ImportCounts;
-        const changes = { replaced, statusChanges: statusChanges.listed, statusChangesTotal: statusChanges.total };
+        const changes = { replaced, decisionChanges: decisionChanges.listed, decisionChangesTotal: decisionChanges.total };
         await derived.refresh(touchedPartners);
         if (usersAfterFacts) for (const index of DEFERRED_INDEXES.users) await db.exec(index.create);
         const traceId = options.dryRun
@@ -236,7 +267,7 @@ async function readInto(
   source: AsyncIterable<Uint8Array> | Iterable<DatasetEvent>,
   onProgress: ImportOptions['onProgress'],
   stored: ImportCounts,
-): Promise<{ touchedPartners: Set<string>; deferred: EntityWriter['deferred']; statusChanges: EntityWriter['statusChanges'] }> {
+): Promise<{ touchedPartners: Set<string>; deferred: EntityWriter['deferred']; decisionChanges: EntityWriter['decisionChanges'] }> {
   const writer = new EntityWriter(db, problems, stored);
   let sawFormat = false;
   let sawVersion = false;
@@ -293,7 +324,7 @@ async function readInto(
   if (!sawFormat) problems.add('format', 'champ obligatoire (« cafsup/dataset »)');
   if (!sawVersion) problems.add('version', 'champ obligatoire (1)');
   await writer.finish();
-  return { touchedPartners: writer.touchedPartners, deferred: writer.deferred, statusChanges: writer.statusChanges };
+  return { touchedPartners: writer.touchedPartners, deferred: writer.deferred, decisionChanges: writer.decisionChanges };
 }
 
 /** `select` (a query ending in `IN`) with an `IN` list of `count` parameters, built once per size. */
@@ -350,6 +381,7 @@ const STATEMENTS = {
   caf: 'INSERT INTO cafs (code, doc) VALUES (?, ?) ON CONFLICT (code) DO UPDATE SET doc = excluded.doc',
   convention:
     'INSERT INTO conventions (partner_id, number, doc) VALUES (?, ?, ?) ON CONFLICT (partner_id) DO UPDATE SET number = excluded.number, doc = excluded.doc',
+  storedAvenants: 'SELECT partner_id AS "partnerId", number, doc FROM avenants WHERE partner_id IN',
   clearAvenants: 'DELETE FROM avenants WHERE partner_id IN',
   avenant: 'INSERT INTO avenants (partner_id, number, doc) VALUES (?, ?, ?)',
   review: `INSERT INTO reviews (partner_id, completed_at, reviewer, proof) VALUES (?, ?, ?, ?)
@@ -367,9 +399,10 @@ const STATEMENTS = {
   storedConventions: 'SELECT partner_id AS id FROM conventions WHERE partner_id IN',
   habilitationKeyBase: 'SELECT COALESCE(MAX(key), 0) FROM habilitations',
   habilitationKey: 'SELECT key FROM habilitations WHERE id = ?',
-  // With the status: a stored habilitation that the file replaces is compared with its new row.
-  habilitationKeys: 'SELECT id, key, status FROM habilitations WHERE id IN',
-  storedUserStatuses: 'SELECT id, status FROM users WHERE id IN',
+  // With its decisions: a stored habilitation that the file replaces is compared with its new row.
+  habilitationKeys: 'SELECT id, key, partner_id AS "partnerId", status FROM habilitations WHERE id IN',
+  storedUserDecisions: `SELECT id, partner_id AS "partnerId", status, role, must_change_password AS "mustChangePassword", mission_end_at AS "missionEndAt"
+    FROM users WHERE id IN`,
 };
 
 /**
@@ -425,8 +458,8 @@ class EntityWriter {
   private readonly members: Batch;
   private readonly habilitationUsers: Batch;
   private readonly habilitationGroups: Batch;
-  /** The replaced users and habilitations whose status the file changes, the first MAX_LISTED of them. */
-  readonly statusChanges: { listed: StatusChange[]; total: number } = { listed: [], total: 0 };
+  /** The decisions about replaced entities that the file changes, the first MAX_LISTED of them. */
+  readonly decisionChanges: { listed: DecisionChange[]; total: number } = { listed: [], total: 0 };
 
   constructor(
     private readonly db: Sql,
@@ -475,25 +508,41 @@ class EntityWriter {
     for (const [id, { key }] of keys) file.get(id)!.key = key;
   }
 
-  /** A change of status that replacing a stored entity makes, noted. */
-  private statusChanged(change: StatusChange): void {
-    if (change.from === change.to) return;
-    this.statusChanges.total += 1;
-    if (this.statusChanges.listed.length < MAX_LISTED) this.statusChanges.listed.push(change);
+  /** A decision that replacing a stored entity changes, noted (one that stays is not; an avenant comes only when rewritten). */
+  private decisionChanged(change: DecisionChange): void {
+    if (change.section !== 'avenants' && change.from === change.to) return;
+    this.decisionChanges.total += 1;
+    if (this.decisionChanges.listed.length < MAX_LISTED) this.decisionChanges.listed.push(change);
   }
 
   /** A batch of users about to be written: those stored already are compared with their new rows. */
   private async usersReplacing(rows: readonly unknown[][]): Promise<void> {
-    const stored = await this.lookUp<{ id: string; status: string }>(
-      STATEMENTS.storedUserStatuses,
+    type Decisions = { id: string; partnerId: string; status: string; role: string; mustChangePassword: unknown; missionEndAt: string | null };
+    const stored = await this.lookUp<Decisions>(
+      STATEMENTS.storedUserDecisions,
       rows.map((row) => row[USER_AT.id] as string),
     );
     if (stored.size === 0) return;
     for (const row of rows) {
       const id = row[USER_AT.id] as string;
       const before = stored.get(id);
-      if (before !== undefined)
-        this.statusChanged({ section: 'users', id, partnerId: row[USER_AT.partner] as string, from: before.status, to: row[USER_AT.status] as string });
+      if (before === undefined) continue;
+      const partnerId = row[USER_AT.partner] as string;
+      const changed = (field: 'partnerId' | 'status' | 'role' | 'missionEndAt', to: unknown) =>
+        this.decisionChanged({ section: 'users', id, partnerId, field, from: before[field], to: to as string | null });
+      changed('partnerId', partnerId);
+      changed('status', row[USER_AT.status]);
+      changed('role', row[USER_AT.role]);
+      // 0 or 1 on SQLite, as on PostgreSQL where the column is an integer too.
+      this.decisionChanged({
+        section: 'users',
+        id,
+        partnerId,
+        field: 'mustChangePassword',
+        from: Number(before.mustChangePassword) === 1,
+        to: row[USER_AT.mustChangePassword] === 1,
+      });
+      changed('missionEndAt', row[USER_AT.missionEndAt]);
     }
   }
 
@@ -513,10 +562,37 @@ class EntityWriter {
   /** A batch of conventions is written: their avenants replace those they had. */
   private async conventionsWritten(rows: readonly unknown[][]): Promise<void> {
     const partnerIds = rows.map((row) => row[0]);
-    await this.db.run(withList(STATEMENTS.clearAvenants, partnerIds.length), partnerIds);
     const avenants = this.avenants;
     this.avenants = [];
+    if (this.stored.conventions > 0) await this.avenantsReplacing(partnerIds, avenants);
+    await this.db.run(withList(STATEMENTS.clearAvenants, partnerIds.length), partnerIds);
     await this.db.runMany(STATEMENTS.avenant, avenants);
+  }
+
+  /**
+   * The stored avenants of these conventions, about to be replaced by the file's (`avenants`,
+   * rows of `STATEMENTS.avenant`): one unsigned, rewritten or left out is noted. An avenant that
+   * only the file has is new, not a decision undone.
+   */
+  private async avenantsReplacing(partnerIds: readonly unknown[], avenants: readonly unknown[][]): Promise<void> {
+    const stored = await this.db.all<{ partnerId: string; number: number; doc: string }>(withList(STATEMENTS.storedAvenants, partnerIds.length), partnerIds);
+    if (stored.length === 0) return;
+    const file = new Map(avenants.map(([partnerId, number, doc]) => [`${partnerId as string}/${number as number}`, JSON.parse(doc as string) as Avenant]));
+    for (const { partnerId, number, doc } of stored.sort((a, b) => a.partnerId.localeCompare(b.partnerId) || a.number - b.number)) {
+      const before = JSON.parse(doc) as Avenant;
+      const after = file.get(`${partnerId}/${number}`);
+      if (after !== undefined && canonicalJson(after) === canonicalJson(before)) continue;
+      // Rewritten with the same signatures: still a change of the contract's terms, said as such.
+      this.decisionChanged({
+        section: 'avenants',
+        id: partnerId,
+        partnerId,
+        number,
+        field: 'signing',
+        from: avenantSigning(before),
+        to: after === undefined ? 'absent' : avenantSigning(after),
+      });
+    }
   }
 
   /** The key of a user or group of the file, once the batch holding its row is written. */
@@ -629,7 +705,7 @@ class EntityWriter {
     // The batch's keys are read and its replacements written in a statement each: on PostgreSQL a
     // statement per row made a re-import of a million habilitations two million round trips (450 s).
     if (changes < written.length) {
-      const keys = await this.lookUp<KeyRow & { status: string }>(
+      const keys = await this.lookUp<KeyRow & { partnerId: string; status: string }>(
         STATEMENTS.habilitationKeys,
         written.map((row) => row[HABILITATION_AT.id] as string),
       );
@@ -637,20 +713,16 @@ class EntityWriter {
       for (const [offset, row] of rows.entries()) {
         if (earlier[offset] !== undefined) continue;
         const id = row[HABILITATION_AT.id] as string;
-        const { key: stored, status } = keys.get(id)!;
+        const { key: stored, partnerId, status } = keys.get(id)!;
         if (stored === row[HABILITATION_AT.key]) continue;
         if (stored > base) earlier[offset] = stored - base - 1;
         else if (this.replacedHabilitations.has(id)) earlier[offset] = this.replacedHabilitations.get(id);
         else {
           this.replacedHabilitations.set(id, first + offset);
           replacing.push(row.slice(0, HABILITATION_AT.key));
-          this.statusChanged({
-            section: 'habilitations',
-            id,
-            partnerId: row[HABILITATION_AT.partner] as string,
-            from: status,
-            to: row[HABILITATION_AT.status] as string,
-          });
+          const decision = { section: 'habilitations', id, partnerId: row[HABILITATION_AT.partner] as string } as const;
+          this.decisionChanged({ ...decision, field: 'partnerId', from: partnerId, to: decision.partnerId });
+          this.decisionChanged({ ...decision, field: 'status', from: status, to: row[HABILITATION_AT.status] as string });
         }
       }
       await this.db.runMany(HABILITATION_INSERT, replacing);

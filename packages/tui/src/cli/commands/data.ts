@@ -1,8 +1,10 @@
 import { existsSync, rmSync, statSync } from 'node:fs';
 import { once } from 'node:events';
 import {
+  AVENANT_SIGNING_LABELS,
   CafsupError,
   HABILITATION_STATUS_LABELS,
+  USER_ROLE_LABELS,
   USER_STATUS_LABELS,
   countOf,
   escapeForTerminal,
@@ -12,12 +14,13 @@ import {
   todayInParis,
   type ImportCounts,
 } from '@cafsup/shared';
-import type { ImportOutcome } from '@cafsup/sdk';
+import type { DecisionChange, ImportOutcome } from '@cafsup/sdk';
 import { isPostgresUrl } from '@cafsup/sdk/settings';
 import { buildDemoDataset } from '../../demo/demo-data.js';
 import { ACTION_OPTIONS, stringOption, type Command } from '../command.js';
 import { UsageError } from '../context.js';
 import { checkOutputFile, writeFileAtomically } from '../files.js';
+import { frenchDate } from '../../format.js';
 
 /** Each section's noun, singular then plural (« Caf » does not take an s). */
 const SECTION_NOUNS: Record<keyof ImportCounts, [string, string?]> = {
@@ -34,12 +37,46 @@ function describeCounts(counts: Partial<ImportCounts>): string {
   return (Object.entries(counts) as [keyof ImportCounts, number][]).map(([section, n]) => countOf(n, ...SECTION_NOUNS[section])).join(', ');
 }
 
-/** The changes of status an import's summary shows; `--json` has them all (up to its own limit). */
-const SHOWN_STATUS_CHANGES = 20;
+/** The changed decisions an import's summary shows; `--json` has them all (up to its own limit). */
+const SHOWN_DECISION_CHANGES = 20;
+
+/** One changed decision in words: « utilisateur amp-u004 (amp) : statut suspendu → actif ». */
+function describeDecisionChange(change: DecisionChange): string {
+  if (change.section === 'avenants') {
+    const [from, to] = [AVENANT_SIGNING_LABELS[change.from], AVENANT_SIGNING_LABELS[change.to]];
+    // Rewritten with the same signatures: its terms changed.
+    return `avenant n° ${change.number} de ${change.partnerId} : ${from === to ? `${from}, réécrit` : `${from} → ${to}`}`;
+  }
+  const words = (value: string | boolean | null): string => {
+    switch (change.field) {
+      case 'status':
+        return (change.section === 'users' ? USER_STATUS_LABELS : HABILITATION_STATUS_LABELS)[value as never] ?? String(value);
+      case 'role':
+        return USER_ROLE_LABELS[value as never] ?? String(value);
+      case 'mustChangePassword':
+        return value === true ? 'exigé' : 'non exigé';
+      case 'missionEndAt':
+        return value === null ? 'aucune' : frenchDate(value as string);
+      case 'partnerId':
+        return String(value);
+    }
+  };
+  const noun = change.section === 'users' ? 'utilisateur' : 'habilitation';
+  return `${noun} ${change.id} (${change.partnerId}) : ${DECISION_FIELD_LABELS[change.field]} ${words(change.from)} → ${words(change.to)}`;
+}
+
+/** What each changed decision is, as the summary names it. */
+const DECISION_FIELD_LABELS = {
+  partnerId: 'partenaire',
+  status: 'statut',
+  role: 'rôle',
+  mustChangePassword: 'changement de mot de passe',
+  missionEndAt: 'fin de mission',
+} as const;
 
 /**
- * What an import replaced of the stored data, and the statuses it changes (a suspension undone
- * by an older file…), said after its counts; nothing when it only added.
+ * What an import replaced of the stored data, and the decisions it changes (a suspension undone
+ * by an older file, an avenant unsigned…), said after its counts; nothing when it only added.
  */
 function describeReplacements(result: ImportOutcome): string {
   // A server of an earlier version answers without them.
@@ -47,15 +84,15 @@ function describeReplacements(result: ImportOutcome): string {
   const replaced = Object.fromEntries(Object.entries(result.replaced).filter(([, n]) => n > 0));
   if (Object.keys(replaced).length === 0) return '';
   const lines = [`Entités ${result.dryRun ? 'qui seraient remplacées' : 'remplacées'} (déjà là sous le même identifiant) : ${describeCounts(replaced)}.`];
-  if (result.statusChangesTotal > 0) {
-    lines.push(`${result.dryRun ? 'Le statut changerait' : 'Statut changé'} pour ${frenchNumber(result.statusChangesTotal)} d’entre elles :`);
-    for (const change of result.statusChanges.slice(0, SHOWN_STATUS_CHANGES)) {
-      const [noun, labels] = change.section === 'users' ? ['utilisateur', USER_STATUS_LABELS] : ['habilitation', HABILITATION_STATUS_LABELS];
-      const label = (status: string) => (labels as Record<string, string>)[status] ?? status;
-      lines.push(`  ${noun} ${change.id} (${change.partnerId}) : ${label(change.from)} → ${label(change.to)}`);
-    }
-    const more = result.statusChangesTotal - Math.min(result.statusChanges.length, SHOWN_STATUS_CHANGES);
-    if (more > 0) lines.push(`  … et ${countOf(more, 'autre')} (--json en liste ${frenchNumber(result.statusChanges.length)}, la trace de l’import aussi).`);
+  // A server of session 21's version answered with the statuses only, under another name.
+  const total = (result.decisionChangesTotal as number | undefined) ?? 0;
+  if (total > 0) {
+    lines.push(
+      `${countOf(total, result.dryRun ? 'décision changerait' : 'décision changée', result.dryRun ? 'décisions changeraient' : 'décisions changées')} :`,
+    );
+    for (const change of result.decisionChanges.slice(0, SHOWN_DECISION_CHANGES)) lines.push(`  ${describeDecisionChange(change)}`);
+    const more = total - Math.min(result.decisionChanges.length, SHOWN_DECISION_CHANGES);
+    if (more > 0) lines.push(`  … et ${countOf(more, 'autre')} (--json en liste ${frenchNumber(result.decisionChanges.length)}, la trace de l’import aussi).`);
   }
   return `\n${lines.join('\n')}`;
 }
@@ -134,7 +171,7 @@ export const importCommand: Command = {
     if (options['dry-run'] !== true && (await client.partners.list({ limit: 1 })).items.length > 0) {
       const writer = await context.writer();
       await context.approve(
-        `La base ${escapeForTerminal(await context.source())} contient déjà des données : l’import en remplacera les entités de même identifiant (--dry-run montre lesquelles, et les statuts qui changeraient). Importer ${fromInput ? 'l’entrée standard' : escapeForTerminal(file)} au nom de ${formatActor(writer)} ?`,
+        `La base ${escapeForTerminal(await context.source())} contient déjà des données : l’import en remplacera les entités de même identifiant (--dry-run montre lesquelles, et les décisions qui changeraient : statuts, rôles, avenants…). Importer ${fromInput ? 'l’entrée standard' : escapeForTerminal(file)} au nom de ${formatActor(writer)} ?`,
       );
     }
     const onTerminal = process.stderr.isTTY === true && !context.options.json && !context.options.quiet;
