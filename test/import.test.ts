@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClient } from '@cafsup/sdk';
+import type { TracesListInput } from '@cafsup/shared';
 import { ACTOR, caf, convention, dataset, deputy, habilitation, partner, review, user } from './support/fixture.js';
 import { openClient, refusalOf, type TestClient } from './support/client.js';
 import { ENGINES } from './support/postgres.js';
@@ -330,6 +331,39 @@ describe.each(ENGINES)('habilitations imported again, on %s', (_engine, database
     });
     // The same file again changes nothing more.
     expect((await test.client.dataset.import(file)).decisionChanges).toEqual([]);
+  });
+
+  // Trial 21 (F2): the import's one trace is about the dataset, and was missing from the trail
+  // of each user and partner whose decisions it changed, and from a person's extract.
+  it('puts an import in the trail of each user and partner whose decisions it changed, and in their extracts with their own changes only', async () => {
+    const test = await openClient({ dataset: full(), database: await database() });
+    opened.push(test);
+    await test.client.habilitations.suspend(['amp-h0001'], { reason: 'Quota T13 dépassé' });
+    // The older file gives amp-h0001 (amp-u001's) back and changes amp-u002's role.
+    const result = await test.client.dataset.import(
+      dataset({
+        partners: [],
+        users: [user('amp-u002', 'amp', { role: 'deputy' })],
+        habilitations: [habilitation('amp-h0001', 'amp', { userId: 'amp-u001' }, { profile: 'T13', departement: '13', endsAt: '2027-01-31' })],
+      }),
+    );
+    const ownChange = { section: 'habilitations', id: 'amp-h0001', partnerId: 'amp', field: 'status', from: 'suspended', to: 'active' };
+    expect(result.decisionChanges).toEqual([{ section: 'users', id: 'amp-u002', partnerId: 'amp', field: 'role', from: 'user', to: 'deputy' }, ownChange]);
+    const actions = async (query: TracesListInput) => (await test.client.traces.list(query)).items.map((trace) => [trace.id, trace.action]);
+    const imported = [result.traceId, 'dataset.import'];
+    expect(await actions({ userId: 'amp-u001' })).toEqual([imported, [result.traceId! - 1, 'habilitation.suspend']]);
+    expect(await actions({ userId: 'amp-u002' })).toEqual([imported]);
+    // amp-u003's decisions did not change; another partner's trail has no import of amp's.
+    expect(await actions({ userId: 'amp-u003' })).toEqual([]);
+    expect((await actions({ partnerId: 'amp' }))[0]).toEqual(imported);
+    await test.client.dataset.import(dataset({ cafs: [], partners: [partner('other')], conventions: [convention('other')] }));
+    expect(await actions({ partnerId: 'other' })).toEqual([]);
+
+    const { extract, markdown } = await test.client.traces.forPerson({ userId: 'amp-u001', requestedBy: 'Agent 1' });
+    const inExtract = extract.traces.find((trace) => trace.action === 'dataset.import')!;
+    expect(inExtract.details).toEqual({ decisionChanges: [ownChange], masked: expect.stringContaining('concernent la personne') });
+    expect(JSON.stringify(extract.traces)).not.toContain('amp-u002');
+    expect(markdown).toContain('| import de données | habilitation amp-h0001 (amp) : statut suspendue → active |');
   });
 
   it('names an id a file uses twice, imported into an empty database', async () => {

@@ -16,7 +16,6 @@ export type { Page } from './store/pagination.js';
 export type { AuditText, PartnerScope } from './store/audit.js';
 export type { DatasetSource } from './dataset/source.js';
 export type { ImportOutcome } from './resources/index.js';
-export type { DecisionChange } from './dataset/import.js';
 export { CafsupError, type ErrorCode } from '@cafsup/shared';
 export type { DatasetSummary } from './store/store.js';
 

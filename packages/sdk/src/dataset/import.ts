@@ -8,8 +8,8 @@ import {
   canonicalJson,
   type Actor,
   type Avenant,
-  type AvenantSigning,
   type Caf,
+  type DecisionChange,
   type Convention,
   type DatasetSection,
   type Group,
@@ -73,35 +73,6 @@ export interface ImportOptions {
   /** Called inside the import's transaction, just before it commits (an idempotency key lands with it). */
   beforeCommit?: (result: ImportResult) => Promise<void> | void;
 }
-
-/**
- * A decision about a stored entity that the imported file changes: a suspension undone, a
- * revocation made, a role given back, a forced password change cancelled, a user moved to
- * another partner, an avenant unsigned, rewritten or gone (trial 21: each is of the weight of a
- * suspension, and an import rewrites them as silently).
- */
-export type DecisionChange =
-  | {
-      section: 'users';
-      id: string;
-      /** The partner of the file's user. */
-      partnerId: string;
-      field: 'partnerId' | 'status' | 'role' | 'mustChangePassword' | 'missionEndAt';
-      from: string | boolean | null;
-      to: string | boolean | null;
-    }
-  | { section: 'habilitations'; id: string; partnerId: string; field: 'partnerId' | 'status'; from: string; to: string }
-  | {
-      section: 'avenants';
-      /** The convention's partner. */
-      id: string;
-      partnerId: string;
-      number: number;
-      /** The avenant's signatures (`AvenantSigning`), `absent` where the file has no avenant of that number. */
-      field: 'signing';
-      from: AvenantSigning;
-      to: AvenantSigning | 'absent';
-    };
 
 export interface ImportResult {
   dryRun: boolean;

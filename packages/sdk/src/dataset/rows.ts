@@ -192,6 +192,10 @@ export const HABILITATION_WRITTEN = [
 /** The one statement that writes a habilitation (import, habilitations.create): parameters from `habilitationValues`. */
 export const HABILITATION_INSERT = upsertById('habilitations', HABILITATION_WRITTEN);
 
+/** The ids of the habilitations a user (`@userId`) holds, given to them or to one of their groups, whatever their status. */
+export const USER_HABILITATION_IDS = `SELECT h.id FROM habilitations h WHERE h.user_key = (SELECT key FROM users WHERE id = @userId)
+  OR h.group_key IN (SELECT group_key FROM group_members WHERE user_key = (SELECT key FROM users WHERE id = @userId))`;
+
 /**
  * The import's statement for a habilitation: a new row with the key it is given, or nothing when
  * the id is taken (a duplicate in the file, or a stored habilitation that the import then

@@ -61,6 +61,7 @@ import { IdempotencyKeys } from './idempotency.js';
 import {
   HABILITATION_COLUMNS,
   HABILITATION_FROM,
+  USER_HABILITATION_IDS,
   groupFromRow,
   reviewFromRow,
   rowToHabilitation,
@@ -514,27 +515,53 @@ export class Store {
     const before = decodeCursor(query.cursor);
     // Erased traces (retention) say nothing any more: they stay only to hold the chain.
     const conditions = ['id < @before', 'erased = 0'];
-    if (query.partnerId !== undefined) conditions.push('partner_id = @partnerId');
+    const d = dialectOf(this.db);
+    /**
+     * An import's one trace is about the whole dataset (dataset.md), but names in
+     * `details.decisionChanges` each entity whose decisions it changed: it belongs to their trail
+     * too (trial 21, F2: a suspension undone by an import was missing from the user's, and from
+     * their extract). `condition` reads a change's fields through `change`. The first two terms
+     * keep it to imports, found through the index on `partner_id` (an import's is null).
+     */
+    const importChanging = (condition: (change: (field: string) => string) => string) =>
+      `(partner_id IS NULL AND action = 'dataset.import' AND EXISTS (SELECT 1 FROM ${d.jsonElementsAt('traces.details', 'decisionChanges', 'c')}
+         WHERE ${condition((field) => d.jsonText('c.value', field))}))`;
     if (query.targetId !== undefined) conditions.push('target_id = @targetId');
     if (query.userId !== undefined) {
       // The user's traces are those about the user, about their habilitations, given to them or
-      // to one of their groups, and about those groups (issue 12).
+      // to one of their groups, and about those groups (issue 12); and the imports that changed
+      // a decision about the user or those habilitations.
       conditions.push(`((target_type = 'user' AND target_id = @userId)
-        OR (target_type = 'habilitation' AND target_id IN (
-              SELECT h.id FROM habilitations h WHERE h.user_key = (SELECT key FROM users WHERE id = @userId)
-                 OR h.group_key IN (SELECT group_key FROM group_members WHERE user_key = (SELECT key FROM users WHERE id = @userId))))
+        OR (target_type = 'habilitation' AND target_id IN (${USER_HABILITATION_IDS}))
         OR (target_type = 'group' AND target_id IN (
               SELECT g.id FROM groups g JOIN group_members m ON m.group_key = g.key
-               WHERE m.user_key = (SELECT key FROM users WHERE id = @userId))))`);
+               WHERE m.user_key = (SELECT key FROM users WHERE id = @userId)))
+        OR ${importChanging(
+          (change) => `(${change('section')} = 'users' AND ${change('id')} = @userId)
+             OR (${change('section')} = 'habilitations' AND ${change('id')} IN (${USER_HABILITATION_IDS}))`,
+        )})`);
     }
     if (query.action !== undefined) conditions.push('action = @action');
     // `at` is stored in UTC; the bounds are Paris calendar days, so compare with a day of margin then filter exactly.
     if (query.since !== undefined) conditions.push(`at >= @sinceUtc`);
     if (query.until !== undefined) conditions.push(`at < @untilUtc`);
     if (scope.cafCodes !== undefined) {
-      conditions.push(`partner_id IN (SELECT id FROM partners WHERE caf_code IN ${dialectOf(this.db).jsonValues('@scopeCafs')})`);
+      conditions.push(`partner_id IN (SELECT id FROM partners WHERE caf_code IN ${d.jsonValues('@scopeCafs')})`);
     }
-    const statement = `SELECT * FROM traces WHERE ${conditions.join(' AND ')} ORDER BY id DESC LIMIT @take`;
+    const newestFirst = (where: string[]) => `SELECT * FROM traces WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT @take`;
+    // A partner's trail: its traces, and the imports that changed a decision about it (a user an
+    // import moved away concerns the partner they left too). Each branch is read newest first
+    // through the index on `partner_id` and cut at the page, then the two are merged: one OR made
+    // SQLite read and sort the partner's whole trail for every page.
+    const statement =
+      query.partnerId === undefined
+        ? newestFirst(conditions)
+        : `SELECT * FROM (${[
+            'partner_id = @partnerId',
+            importChanging((change) => `${change('partnerId')} = @partnerId OR (${change('field')} = 'partnerId' AND ${change('from')} = @partnerId)`),
+          ]
+            .map((branch, index) => `SELECT * FROM (${newestFirst([...conditions, branch])}) AS branch${index}`)
+            .join(' UNION ALL ')}) AS page ORDER BY id DESC LIMIT @take`;
     const params = {
       before: typeof before === 'number' ? before : Number.MAX_SAFE_INTEGER,
       partnerId: query.partnerId,

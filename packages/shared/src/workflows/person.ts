@@ -9,6 +9,7 @@ import type { Group, User } from '../user.js';
 import type { Habilitation } from '../habilitation.js';
 import { HABILITATION_STATUS_LABELS, TRACE_ACTION_LABELS, USER_STATUS_LABELS } from '../labels.js';
 import { longFrenchDate } from '../wording.js';
+import { describeDecisionChange, type DecisionChange } from '../dataset.js';
 
 // A person's own traces (contrat de services, art. 5.3.4: users ask for their traces through their
 // line manager and the partner's administrator; RGPD art. 15 for AMP, loi 78-17 art. 39 for the
@@ -59,6 +60,13 @@ function cell(text: string): string {
   return text.replaceAll('\\', '\\\\').replaceAll('|', '\\|');
 }
 
+/** What a trace is about: its target; for an import, what it changed of the person's (the extract keeps only that). */
+function traceObject(trace: Trace): string {
+  if (trace.action !== 'dataset.import') return trace.targetId ?? '';
+  const changes = (trace.details as { decisionChanges?: DecisionChange[] } | null)?.decisionChanges ?? [];
+  return changes.map((change) => describeDecisionChange(change)).join(' ; ');
+}
+
 /** The extract in Markdown (a text ready to print or turn into a PDF). */
 export function personExtractMarkdown(extract: PersonExtract): string {
   const { user } = extract;
@@ -68,7 +76,7 @@ export function personExtractMarkdown(extract: PersonExtract): string {
   );
   const traces = extract.traces.map(
     (trace) =>
-      `| ${trace.id} | ${frenchInstant(trace.at)} | ${TRACE_ACTION_LABELS[trace.action]} | ${cell(trace.targetId ?? '')} | ${cell(`${trace.actor.name} <${trace.actor.email}>`)} | ${cell(trace.reason)} |`,
+      `| ${trace.id} | ${frenchInstant(trace.at)} | ${TRACE_ACTION_LABELS[trace.action]} | ${cell(traceObject(trace))} | ${cell(`${trace.actor.name} <${trace.actor.email}>`)} | ${cell(trace.reason)} |`,
   );
   return [
     `# Extrait des traces de ${user.name}`,

@@ -8,6 +8,7 @@ import {
   personExtractInputSchema,
   personExtractMarkdown,
   type Actor,
+  type DecisionChange,
   type Group,
   type PersonExtract,
   type PersonExtractInput,
@@ -16,13 +17,15 @@ import {
   type Trace,
   type TracesListInput,
 } from '@cafsup/shared';
-import { HABILITATION_COLUMNS, HABILITATION_FROM, rowToHabilitation, type HabilitationRow } from '../../dataset/rows.js';
+import { HABILITATION_COLUMNS, HABILITATION_FROM, USER_HABILITATION_IDS, rowToHabilitation, type HabilitationRow } from '../../dataset/rows.js';
 import { everyItem } from '../pagination.js';
 import { rowToTrace, sha256, traceIds, type TraceRow } from '../traces.js';
 import { requirePartner, trace, type WorkflowDeps } from './deps.js';
 
 /** What a person's extract says in place of the content of a form that names others too. */
 const MASKED_FORM = 'contenu non repris : le formulaire nomme aussi d’autres personnes';
+/** And in place of the rest of an import's trace, which lists what the import changed for everyone. */
+const MASKED_IMPORT = 'seules les décisions de l’import qui concernent la personne sont reprises';
 
 /** A person's own traces (contrat de services, art. 5.3.4): the extract, and the request recorded. */
 export class PersonTraces {
@@ -51,6 +54,18 @@ export class PersonTraces {
         )
       ).map((row) => ({ ...rowToHabilitation(row), via: row.user_id === user.id ? ('direct' as const) : ('group' as const) }));
       const traces = await everyItem<Trace, TracesListInput>((query) => this.deps.store.listTraces(query), { userId: user.id });
+      // The imports that changed a decision about them (a suspension undone…) come with those
+      // changes only: the others' are theirs (RGPD art. 15.4, as for forms below).
+      if (traces.some((item) => item.action === 'dataset.import')) {
+        const held = new Set((await this.deps.db.all<{ id: string }>(USER_HABILITATION_IDS, { userId: user.id })).map((row) => row.id));
+        const concerns = (change: DecisionChange) =>
+          change.section === 'users' ? change.id === user.id : change.section === 'habilitations' && held.has(change.id);
+        for (const [index, item] of traces.entries()) {
+          if (item.action !== 'dataset.import') continue;
+          const changes = ((item.details as { decisionChanges?: DecisionChange[] } | null)?.decisionChanges ?? []).filter(concerns);
+          traces[index] = { ...item, details: { decisionChanges: changes, masked: MASKED_IMPORT } };
+        }
+      }
       // The traces of the forms that name them (received, applied, refused, and the loss or theft
       // incident one opens), which name them by e-mail only: « every decision trace that concerns
       // the user » (workflows.md § 4). What applying a form did to others is theirs, not listed;

@@ -1,12 +1,9 @@
 import { existsSync, rmSync, statSync } from 'node:fs';
 import { once } from 'node:events';
 import {
-  AVENANT_SIGNING_LABELS,
   CafsupError,
-  HABILITATION_STATUS_LABELS,
-  USER_ROLE_LABELS,
-  USER_STATUS_LABELS,
   countOf,
+  describeDecisionChange,
   escapeForTerminal,
   formatActor,
   frenchNumber,
@@ -14,13 +11,12 @@ import {
   todayInParis,
   type ImportCounts,
 } from '@cafsup/shared';
-import type { DecisionChange, ImportOutcome } from '@cafsup/sdk';
+import type { ImportOutcome } from '@cafsup/sdk';
 import { isPostgresUrl } from '@cafsup/sdk/settings';
 import { buildDemoDataset } from '../../demo/demo-data.js';
 import { ACTION_OPTIONS, stringOption, type Command } from '../command.js';
 import { UsageError } from '../context.js';
 import { checkOutputFile, writeFileAtomically } from '../files.js';
-import { frenchDate } from '../../format.js';
 
 /** Each section's noun, singular then plural (« Caf » does not take an s). */
 const SECTION_NOUNS: Record<keyof ImportCounts, [string, string?]> = {
@@ -39,40 +35,6 @@ function describeCounts(counts: Partial<ImportCounts>): string {
 
 /** The changed decisions an import's summary shows; `--json` has them all (up to its own limit). */
 const SHOWN_DECISION_CHANGES = 20;
-
-/** One changed decision in words: « utilisateur amp-u004 (amp) : statut suspendu → actif ». */
-function describeDecisionChange(change: DecisionChange): string {
-  if (change.section === 'avenants') {
-    const [from, to] = [AVENANT_SIGNING_LABELS[change.from], AVENANT_SIGNING_LABELS[change.to]];
-    // Rewritten with the same signatures: its terms changed.
-    return `avenant n° ${change.number} de ${change.partnerId} : ${from === to ? `${from}, réécrit` : `${from} → ${to}`}`;
-  }
-  const words = (value: string | boolean | null): string => {
-    switch (change.field) {
-      case 'status':
-        return (change.section === 'users' ? USER_STATUS_LABELS : HABILITATION_STATUS_LABELS)[value as never] ?? String(value);
-      case 'role':
-        return USER_ROLE_LABELS[value as never] ?? String(value);
-      case 'mustChangePassword':
-        return value === true ? 'exigé' : 'non exigé';
-      case 'missionEndAt':
-        return value === null ? 'aucune' : frenchDate(value as string);
-      case 'partnerId':
-        return String(value);
-    }
-  };
-  const noun = change.section === 'users' ? 'utilisateur' : 'habilitation';
-  return `${noun} ${change.id} (${change.partnerId}) : ${DECISION_FIELD_LABELS[change.field]} ${words(change.from)} → ${words(change.to)}`;
-}
-
-/** What each changed decision is, as the summary names it. */
-const DECISION_FIELD_LABELS = {
-  partnerId: 'partenaire',
-  status: 'statut',
-  role: 'rôle',
-  mustChangePassword: 'changement de mot de passe',
-  missionEndAt: 'fin de mission',
-} as const;
 
 /**
  * What an import replaced of the stored data, and the decisions it changes (a suspension undone
