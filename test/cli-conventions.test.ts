@@ -480,6 +480,9 @@ describe('where the data is and who acts: flag > environment > settings', () => 
     const urlWithoutToken = sandbox.run(['partners'], { env: { CAFSUP_DB: undefined, CAFSUP_URL: 'http://127.0.0.1:9' } });
     expect(urlWithoutToken.status).toBe(4);
     expect(urlWithoutToken.stderr).toContain('CAFSUP_URL est défini sans CAFSUP_TOKEN');
+    // A command on a local file, with a server given by the environment: named as such, not as « le profil « null » ».
+    const fileCommand = sandbox.run(['demo'], { env: { CAFSUP_DB: undefined, CAFSUP_URL: 'http://127.0.0.1:9', CAFSUP_TOKEN: 'abc' } });
+    expect([fileCommand.status, fileCommand.stderr]).toEqual([2, expect.stringContaining('CAFSUP_URL désigne un serveur (http://127.0.0.1:9)')]);
   });
 
   it('whoami names the actor a write would use: --actor, then CAFSUP_ACTOR, then the saved one', () => {

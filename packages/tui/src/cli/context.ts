@@ -104,7 +104,8 @@ export class Context {
     const connection = await this.connection();
     if (connection.kind === 'http')
       throw new UsageError(
-        `Le profil « ${connection.profile} » est un serveur (${connection.baseUrl}) : cette commande agit sur un fichier local (--db FICHIER).`,
+        // A server given by CAFSUP_URL has no profile to name (trial 21, F7: « Le profil « null »… »).
+        `${connection.profile === null ? 'CAFSUP_URL désigne un serveur' : `Le profil « ${connection.profile} » est un serveur`} (${connection.baseUrl}) : cette commande agit sur un fichier local (--db FICHIER).`,
       );
     return connection.database;
   }
