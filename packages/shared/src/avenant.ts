@@ -3,7 +3,7 @@ import { lazySchema } from './lazy.js';
 import { laterDate, type CalendarDate } from './dates.js';
 import { ESCALATION_SIDES, escalationContactSchema, orderedEscalation, serviceDeskSchema, type EscalationContact, type ServiceDesk } from './caf.js';
 import { calendarDateSchema, emailSchema, normaliseEmail, requiredTextSchema } from './fields.js';
-import { CONTACT_ROLE_LABELS, MANAGEMENT_MODE_LABELS, countOf } from './labels.js';
+import { CONTACT_ROLE_LABELS, MANAGEMENT_MODE_LABELS, countOf, frenchNumber, plural } from './labels.js';
 import {
   CONTACT_ROLES,
   MANAGEMENT_MODES,
@@ -171,12 +171,13 @@ export function applyChange(terms: Terms, change: AvenantChange): void {
  * restriction it does not repeat.
  */
 function departementScope(departements: readonly string[] | undefined): string {
-  return departements === undefined || departements.length === 0 ? ' (tous départements)' : ` (départements ${departements.join(', ')})`;
+  if (departements === undefined || departements.length === 0) return ' (tous départements)';
+  return ` (${plural(departements.length, 'département')} ${departements.join(', ')})`;
 }
 
 /** A quota as lists say it: « T13 × 20 (départements 13, 83, 84) ». */
 export function quotaText(quota: Quota): string {
-  return `${quota.profile} × ${quota.maxUsers}${departementScope(quota.departements)}`;
+  return `${quota.profile} × ${frenchNumber(quota.maxUsers)}${departementScope(quota.departements)}`;
 }
 
 /** One change of an avenant in a French sentence, as the supervisor reads it in lists. */

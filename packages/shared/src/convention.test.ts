@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeContractSupport } from './avenant.js';
+import { describeAvenantChange, describeContractSupport, quotaText } from './avenant.js';
 import {
   conventionSchema,
   conventionState,
@@ -320,5 +320,16 @@ describe('conventionSchema', () => {
       [['subscriptions', 0, 'quotas', 1, 'profile'], 'profil T13 deux fois dans le service CDAP'],
       [['avenants', 0, 'changes', 0, 'quotas', 1, 'profile'], 'profil P1 deux fois dans le service AFAS'],
     ]);
+  });
+});
+
+describe('quotas in words', () => {
+  // Trial 21 (F9): « T1 × 1000000 » and « départements 2A ».
+  it('groups the digits of a quota and agrees « département » with the count', () => {
+    expect(quotaText({ profile: 'T1', maxUsers: 1_000_000, departements: ['2A'] })).toBe('T1 × 1\u202f000\u202f000 (département 2A)');
+    expect(quotaText({ profile: 'T13', maxUsers: 20, departements: ['13', '83'] })).toBe('T13 × 20 (départements 13, 83)');
+    expect(describeAvenantChange({ type: 'setQuota', service: 'CDAP', profile: 'T13', maxUsers: 25, departements: ['13'] })).toBe(
+      'quota CDAP T13 fixé à 25 utilisateurs (département 13)',
+    );
   });
 });
