@@ -149,6 +149,11 @@ describe('cafsup serve: scopes, roles, hostile input, secrets', () => {
     expect([exported.status, exported.headers.allow]).toEqual([405, 'GET, HEAD']);
     const unknown = await server.request('GET', '/v1/habilitations.delete', undefined, token);
     expect([unknown.status, unknown.headers.allow, unknown.body.error.message]).toEqual([404, undefined, 'Opération inconnue : GET /v1/habilitations.delete.']);
+    // Without a token, nothing is said of the routes: the token is asked for first (review 21, L3).
+    for (const path of ['/v1/habilitations.suspend', '/v1/habilitations.delete']) {
+      const anonymous = await server.request('GET', path, undefined, null);
+      expect([anonymous.status, anonymous.headers.allow, anonymous.body.error.code], path).toEqual([401, undefined, 'UNAUTHENTICATED']);
+    }
   });
 
   it('refuses malformed and hostile bodies with a 4xx, never a 5xx, and writes nothing', async () => {
