@@ -207,7 +207,7 @@ describe('cafsup serve: scopes, roles, hostile input, secrets', () => {
     const huge = await server.post('/v1/habilitations.suspend', JSON.stringify({ ids: ['amp-h0001'], options: { reason: 'x'.repeat(1 << 20) } }), token);
     expect([huge.status, huge.body.error]).toEqual([
       413,
-      { code: 'VALIDATION', message: 'Corps de requête trop volumineux : 1048576 octets au plus.', details: {} },
+      { code: 'VALIDATION', message: 'Corps de requête trop volumineux : 1\u202f048\u202f576 octets au plus.', details: {} },
     ]);
     expect(await snapshot()).toEqual(before);
   });

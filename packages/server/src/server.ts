@@ -7,7 +7,7 @@ import { Readable, Transform, type Duplex } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { CafsupError, HTTP_STATUS, parseInput, toCafsupError } from '@cafsup/shared';
+import { CafsupError, HTTP_STATUS, frenchNumber, parseInput, toCafsupError } from '@cafsup/shared';
 import {
   OPERATIONS,
   RefusedCredential,
@@ -122,7 +122,7 @@ async function spool(body: Readable, limit: number): Promise<string> {
     transform(chunk: Buffer, _encoding, done) {
       seen += chunk.length;
       idle.refresh();
-      if (seen > limit) done(refusedBody(413, `Fichier trop volumineux : ${limit} octets au plus.`));
+      if (seen > limit) done(refusedBody(413, `Fichier trop volumineux : ${frenchNumber(limit)} octets au plus.`));
       else done(null, chunk);
     },
   });
@@ -146,7 +146,7 @@ function frenchFrameworkError(error: { code?: string; statusCode?: number; messa
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return new CafsupError('VALIDATION', 'Corps de requête illisible : JSON attendu.');
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return refusedBody(413, `Corps de requête trop volumineux : ${JSON_BODY_LIMIT} octets au plus.`);
+      return refusedBody(413, `Corps de requête trop volumineux : ${frenchNumber(JSON_BODY_LIMIT)} octets au plus.`);
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return refusedBody(415, 'Type de contenu refusé : application/json attendu.');
     default:
