@@ -198,9 +198,15 @@ describe('spreadsheets as French Excel and LibreOffice open them', () => {
     const created = sandbox.run(['avenant', 'add', 'p1', '--file', file, '--yes', '--json'], { env: actor });
     expect(created.status, created.stderr).toBe(0);
     expect(JSON.parse(created.stdout).avenant).toMatchObject({ title: 'Avenant : adresse', effectiveAt: '2027-01-01' });
-    writeFileSync(file, JSON.stringify({ title: 'Avenant : adresse', effetLe: '2027-01-01', changes }));
+    writeFileSync(file, JSON.stringify({ title: 'Avenant : adresse', effetLe: '2027-01-01', changes: [...changes, { service: 'CDAP' }] }));
     const unknown = sandbox.run(['avenant', 'add', 'p1', '--file', file, '--yes'], { env: actor });
-    expect([unknown.status, unknown.stderr]).toEqual([5, expect.stringContaining('effetLe')]);
+    // Each problem once, under a heading, named where it is in the file, not in the SDK's call (`draft.changes[1].type`).
+    expect([unknown.status, unknown.stderr]).toEqual([
+      5,
+      'Saisie invalide :\n  changes[1].type : champ obligatoire (attendu : setQuota, removeQuota, addService, removeService, setManagementMode, setContact, removeContact, setServiceDesk, setEscalation, note)\n  (document) : clé inconnue : « effetLe »\n',
+    ]);
+    const edited = sandbox.run(['convention', 'edit', 'p1', '--fields', '{"numero": "2026/1"}', '--reason', 'Correction', '--dry-run'], { env: actor });
+    expect([edited.status, edited.stderr]).toEqual([5, 'Saisie invalide :\n  (document) : clé inconnue : « numero »\n']);
     // What the options say is not taken from the file; a file that is no object is said so.
     for (const [content, said] of [
       [{ title: 'Avenant : adresse', dryRun: true, changes }, '« dryRun » n’a pas sa place dans le fichier'],

@@ -8,6 +8,19 @@ export interface Problem {
   message: string;
 }
 
+/** The words that open the refusal of an input (`invalidInput`), which a terminal shows as a heading above the list. */
+export const INVALID_INPUT = 'Saisie invalide';
+
+/** The message of the refusal of an input: each problem with its path, for a client that shows the message only. */
+export function invalidInputMessage(problems: readonly Problem[]): string {
+  return `${INVALID_INPUT} : ${problems.map((p) => `${p.path} : ${p.message}`).join(' ; ')}.`;
+}
+
+/** The refusal of an input, its problems listed in the message and in `details.problems`. */
+export function invalidInput(problems: Problem[]): CafsupError {
+  return new CafsupError('VALIDATION', invalidInputMessage(problems), { problems });
+}
+
 export interface CafsupErrorDetails {
   problems?: Problem[];
   ids?: string[];

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { avenantChangeSchema } from './avenant.js';
+import { z } from './zod.js';
 import { formatPath, idSchema, isDepartementCode, isEmail, isValidSiret, textSchema } from './fields.js';
 import { escapeForTerminal } from './terminal.js';
 import { LONE_SURROGATE_MESSAGE } from './text.js';
@@ -58,6 +59,10 @@ describe('zod’s messages in cafsup’s words', () => {
     ]);
     expect(messages(avenantChangeSchema, { service: 'CDAP' })?.[0]?.[1]).toMatch(/^champ obligatoire \(attendu : setQuota, /);
     expect(messages(avenantChangeSchema, { type: 'setManagementMode' })).toEqual([['mode', 'champ obligatoire']]);
+    // A value among a list, and a key not taken, in cafsup's quotes and lists (trial 21, F8).
+    expect(messages(z.enum(['active', 'suspended', 'revoked']), 'actif')).toEqual([['', 'valeur inconnue (attendu : active, suspended, revoked)']]);
+    expect(messages(z.strictObject({ reason: z.string() }), { reason: 'x', dryRun: true, force: 1 })).toEqual([['', 'clés inconnues : « dryRun », « force »']]);
+    expect(messages(z.strictObject({}), { dryRun: true })).toEqual([['', 'clé inconnue : « dryRun »']]);
     // A field of the wrong type keeps zod's French words.
     expect(messages(avenantChangeSchema, { type: 'setQuota', service: 'CDAP', profile: 'T1', maxUsers: 'dix' })).toEqual([
       ['maxUsers', 'Entrée invalide : nombre attendu, chaîne de caractères reçu'],

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { CafsupError } from './errors.js';
+import { invalidInput } from './errors.js';
 import { formatPath } from './fields.js';
 
 /** Validates an input with a shared schema; a failure is a VALIDATION error naming each field. */
@@ -7,5 +7,5 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown, base 
   const parsed = schema.safeParse(input);
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((issue) => ({ path: formatPath(base, issue.path), message: issue.message }));
-  throw new CafsupError('VALIDATION', `Saisie invalide : ${problems.map((p) => `${p.path} : ${p.message}`).join(' ; ')}.`, { problems });
+  throw invalidInput(problems);
 }

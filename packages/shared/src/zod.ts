@@ -6,7 +6,7 @@ import { z } from 'zod';
 // Two of them said in cafsup's own words: a missing field, whatever it should have been (zod:
 // « Entrée invalide : chaîne de caractères attendu, indéfini reçu », « Option invalide … »), and
 // a kind missing or that does not exist (zod: « Entrée invalide », without the kinds there are,
-// e.g. an avenant's change `type`).
+// e.g. an avenant's change `type`); and a value or key zod would quote in straight quotes.
 z.config({
   ...z.locales.fr(),
   customError: (issue) => {
@@ -21,6 +21,11 @@ z.config({
     }
     if (issue.input === undefined && (issue.code === 'invalid_type' || issue.code === 'invalid_value' || issue.code === 'invalid_union'))
       return 'champ obligatoire';
+    // Zod quotes these "thus" and joins values with « | » (« une valeur parmi "active"|"suspended" »).
+    if (issue.code === 'invalid_value' && issue.values.length > 1 && issue.values.every((value) => typeof value === 'string'))
+      return `valeur inconnue (attendu : ${issue.values.join(', ')})`;
+    if (issue.code === 'unrecognized_keys')
+      return `${issue.keys.length === 1 ? 'clé inconnue' : 'clés inconnues'} : ${issue.keys.map((key) => `« ${key} »`).join(', ')}`;
     return undefined;
   },
 });

@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { CafsupError, EXIT_CODE, escapeForTerminal, toCafsupError, todayInParis } from '@cafsup/shared';
+import { CafsupError, EXIT_CODE, INVALID_INPUT, escapeForTerminal, invalidInputMessage, toCafsupError, todayInParis } from '@cafsup/shared';
 import { GLOBAL_OPTIONS, normaliseOptions, type Command, type CommandResult, type OptionSpec } from './cli/command.js';
 import type { DeclaredCommand } from './cli/commands/table.js';
 import type { Session } from './ui/session.js';
@@ -259,8 +259,11 @@ async function report(error: unknown, asJson: boolean): Promise<number> {
   }
   const failure = toCafsupError(error);
   const problems = failure.details.problems ?? [];
+  // An input's refusal lists its problems in its message too (for API clients): here the list
+  // follows under a heading, rather than each problem said twice (trial 21, F8).
+  const heading = problems.length > 0 && failure.message === invalidInputMessage(problems) ? `${INVALID_INPUT} :` : failure.message;
   process.stderr.write(
-    `${escapeForTerminal(failure.message)}\n${problems.map((problem) => `  ${escapeForTerminal(`${problem.path} : ${problem.message}`)}\n`).join('')}`,
+    `${escapeForTerminal(heading)}\n${problems.map((problem) => `  ${escapeForTerminal(`${problem.path} : ${problem.message}`)}\n`).join('')}`,
   );
   if (failure.code === 'INTERNAL' || process.env.CAFSUP_DEBUG === '1') {
     const cause = failure.code === 'INTERNAL' ? failure.cause : error;

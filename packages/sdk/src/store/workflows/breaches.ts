@@ -1,5 +1,6 @@
 import {
   CafsupError,
+  invalidInput,
   longFrenchDate,
   parisDay,
   actionOptionsSchema,
@@ -240,8 +241,7 @@ export class Breaches {
       if (input.sentAt !== undefined && input.sentAt > input.receivedAt) problems.push({ path: 'sentAt', message: 'envoi après la réception' });
       if (input.kind === 'breach' && input.requestedEffectiveAt !== undefined)
         problems.push({ path: 'requestedEffectiveAt', message: 'une mise en demeure n’a pas de date d’effet demandée (un mois après réception)' });
-      if (problems.length > 0)
-        throw new CafsupError('VALIDATION', `Saisie invalide : ${problems.map((p) => `${p.path} : ${p.message}`).join(' ; ')}.`, { problems });
+      if (problems.length > 0) throw invalidInput(problems);
       const before = partner.entry.convention.termination;
       const state = conventionState(partner.entry.convention, now.today);
       if (!state.inForce)

@@ -1,5 +1,6 @@
 import {
   CafsupError,
+  invalidInput,
   canonicalJson,
   conventionEditSchema,
   conventionSchema,
@@ -303,8 +304,7 @@ export class Records {
         problems.push({ path: 'convention.avenants', message: 'les avenants s’enregistrent ensuite, un par un (avenants.create)' });
       if ((await this.deps.db.get('SELECT 1 FROM cafs WHERE code = ?', [partner.cafCode])) === undefined)
         problems.push({ path: 'partner.cafCode', message: `Caf ${partner.cafCode} inconnue` });
-      if (problems.length > 0)
-        throw new CafsupError('VALIDATION', `Saisie invalide : ${problems.map((p) => `${p.path} : ${p.message}`).join(' ; ')}.`, { problems });
+      if (problems.length > 0) throw invalidInput(problems);
       if (scope.cafCodes !== undefined && !scope.cafCodes.includes(partner.cafCode)) {
         throw new CafsupError('FORBIDDEN', `La Caf ${partner.cafCode} est hors du périmètre de votre jeton.`);
       }

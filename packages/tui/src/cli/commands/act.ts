@@ -11,7 +11,17 @@ import {
   type AvenantChange,
 } from '@cafsup/shared';
 import type { CafsupClient } from '@cafsup/sdk';
-import { ACTION_OPTIONS, idsOf, nothingToChange, parseJsonInput, stringOption, type Command, type CommandInput, type CommandResult } from '../command.js';
+import {
+  ACTION_OPTIONS,
+  idsOf,
+  inUserTerms,
+  nothingToChange,
+  parseJsonInput,
+  stringOption,
+  type Command,
+  type CommandInput,
+  type CommandResult,
+} from '../command.js';
 import { UsageError, type Context } from '../context.js';
 import { AVENANT_TITLE_QUESTION, changeTypeQuestion, changesFrom, followChange } from '../../avenant-form.js';
 import { askQuestions } from '../ask.js';
@@ -219,7 +229,7 @@ export const avenantAddCommand: Command = {
       changes: draft.changes as never,
       ...(stringOption(options.reason) === undefined ? {} : { reason: stringOption(options.reason)! }),
     };
-    const preview = await client.avenants.create(partnerId, { ...request, dryRun: true });
+    const preview = await inUserTerms(client.avenants.create(partnerId, { ...request, dryRun: true }), 'draft');
     const plan = `Avenant n° ${preview.avenant.number} pour ${escapeForTerminal(partnerId)} : ${escapeForTerminal(title)}\n${preview.avenant.changes.map((change) => `  · ${escapeForTerminal(describeAvenantChange(change))}`).join('\n')}`;
     if (options['dry-run'] === true) return { json: preview, text: () => `${plan}\n(simulation : rien n’a été enregistré)` };
     context.note(plan);

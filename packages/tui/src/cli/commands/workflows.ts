@@ -20,7 +20,17 @@ import {
   type RuleName,
 } from '@cafsup/shared';
 import type { CafsupClient } from '@cafsup/sdk';
-import { ACTION_OPTIONS, idsOf, nothingToChange, parseJsonInput, stringOption, type Command, type CommandInput, type CommandResult } from '../command.js';
+import {
+  ACTION_OPTIONS,
+  idsOf,
+  inUserTerms,
+  nothingToChange,
+  parseJsonInput,
+  stringOption,
+  type Command,
+  type CommandInput,
+  type CommandResult,
+} from '../command.js';
 import { UsageError, type Context } from '../context.js';
 import { frenchDate } from '../../format.js';
 import { checkOutputFile, writeFileAtomically } from '../files.js';
@@ -434,7 +444,7 @@ export const partnerEditCommand: Command = {
     return twoStep(
       context,
       options,
-      (client, settings) => client.partners.edit(partnerId, { ...changes, ...settings }),
+      (client, settings) => inUserTerms(client.partners.edit(partnerId, { ...changes, ...settings }), 'changes'),
       describeEdit(partnerId, PARTNER_FIELDS),
       `Modifier ${partnerId} ?`,
       'asked',
@@ -463,7 +473,7 @@ export const conventionEditCommand: Command = {
     return twoStep(
       context,
       options,
-      (client, settings) => client.conventions.edit(partnerId, { ...changes, ...settings }),
+      (client, settings) => inUserTerms(client.conventions.edit(partnerId, { ...changes, ...settings }), 'changes'),
       describeEdit(`la convention de ${partnerId}`, CONVENTION_FIELDS),
       `Modifier la convention de ${partnerId} ?`,
       'asked',
@@ -503,7 +513,7 @@ export const userEditCommand: Command = {
     return twoStep(
       context,
       options,
-      (client, settings) => client.users.edit(userId, { ...changes, ...settings }),
+      (client, settings) => inUserTerms(client.users.edit(userId, { ...changes, ...settings }), 'changes'),
       describeEdit(userId, USER_FIELDS),
       `Modifier ${userId} ?`,
       'asked',
@@ -534,7 +544,7 @@ export const groupEditCommand: Command = {
     return twoStep(
       context,
       options,
-      (client, settings) => client.groups.edit(groupId, { ...changes, ...settings }),
+      (client, settings) => inUserTerms(client.groups.edit(groupId, { ...changes, ...settings }), 'changes'),
       describeEdit(groupId, GROUP_FIELDS),
       `Modifier ${groupId} ?`,
       'asked',
