@@ -105,6 +105,8 @@ describe('cafsup on the demo data', () => {
       [1, true],
       [2, false],
     ]);
+    // Avenant 2 is signed by the Caf only: a draft, and said whose signature it has (trial 21, F10).
+    expect(sandbox.run(['avenant', 'list', 'amp', ...AS_OF]).stdout).toContain('\tPROJET (signé par la Caf seule)\t');
     expect(sandbox.json(['review', 'list', 'amp']).reviews).toHaveLength(1);
     const bavans = sandbox.json(['partners', '--caf', '25']).partners;
     expect(bavans.map((p: { id: string; managementMode: string }) => [p.id, p.managementMode])).toContainEqual(['bavans', 'centralised']);
@@ -397,7 +399,7 @@ describe('cafsup refusals and exit codes', () => {
     expect(drafted.status, drafted.stderr).toBe(0);
     const change = [
       `  habilitation ${active.id} (${active.partnerId}) : statut suspendue → active`,
-      `  avenant n° 1 de ${active.partnerId} : projet non signé → supprimé`,
+      `  avenant n° 1 de ${active.partnerId} : non signé → supprimé`,
     ].join('\n');
     const dry = sandbox.run(['import', file, '--dry-run', '--db', copy], { env: ACTOR_ENV });
     expect(dry.stdout).toContain('Entités qui seraient remplacées (déjà là sous le même identifiant) : 1 Caf, 1 partenaire');

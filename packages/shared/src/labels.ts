@@ -65,9 +65,9 @@ export const HABILITATION_STATUS_LABELS: Record<HabilitationStatus, string> = { 
 
 /** Which sides signed an avenant (`avenantSigning`); `absent`, an avenant an import leaves out. */
 export const AVENANT_SIGNING_LABELS: Record<AvenantSigning | 'absent', string> = {
-  draft: 'projet non signé',
-  signedByCaf: 'projet signé par la Caf seule',
-  signedByPartner: 'projet signé par le partenaire seul',
+  draft: 'non signé',
+  signedByCaf: 'signé par la Caf seule',
+  signedByPartner: 'signé par le partenaire seul',
   signed: 'signé des deux parties',
   absent: 'supprimé',
 };

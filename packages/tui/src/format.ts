@@ -1,13 +1,16 @@
 import {
+  AVENANT_SIGNING_LABELS,
   HABILITATION_STATUS_LABELS,
   MANAGEMENT_MODE_LABELS,
   SEVERITIES,
   USER_STATUS_LABELS,
+  avenantSigning,
   escapeForTerminal,
   frenchNumber,
   parisDay,
   parisTimeOfEpochMs,
   type ActionResult,
+  type AvenantView,
   type Severity,
   type SeveritySummary,
 } from '@cafsup/shared';
@@ -94,7 +97,9 @@ export function severityCounts(summary: SeveritySummary): string {
 }
 
 /** Where an avenant stands at the evaluation date, in the words of every list that shows it. */
-export function avenantStanding(avenant: { applies: boolean; signed: boolean; effectiveFrom: string | null }): string {
+export function avenantStanding(avenant: AvenantView): string {
   if (avenant.applies) return `en vigueur depuis le ${frenchDate(avenant.effectiveFrom)}`;
-  return avenant.signed ? `signé, effet le ${frenchDate(avenant.effectiveFrom)}` : 'PROJET (non signé)';
+  if (avenant.signed) return `signé, effet le ${frenchDate(avenant.effectiveFrom)}`;
+  // One side signed: said, rather than « non signé » beside that side's date (trial 21, F10).
+  return `PROJET (${AVENANT_SIGNING_LABELS[avenantSigning(avenant)]})`;
 }
