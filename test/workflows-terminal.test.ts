@@ -255,4 +255,19 @@ describe('the workflow dialogs of the interface, in tmux at 80×24', () => {
       reportDelayDays: 5,
     });
   });
+
+  // As every write: the reason asked after the look-up when not given (trial 21, F10: « Il manque --reason »), then the question.
+  it('`cafsup token revoke` asks its reason on a terminal, then whose access it cuts', async () => {
+    const created = sandbox.json(['token', 'create', 'Louis Garnier', '--email', 'louis.garnier@caf40.fr', '--role', 'auditeur', '--caf', '40', '--yes'], {
+      env: { CAFSUP_ACTOR: ACTOR },
+    });
+    const terminal = open(`'${process.execPath}' '${CAFSUP_BIN}' token revoke ${created.id}`);
+    await terminal.waitFor('Motif (5 caractères visibles au moins)');
+    terminal.send('Poste perdu\r');
+    await terminal.waitFor(/Révoquer le jeton n° \d+ de Louis Garnier <louis.garnier@caf40.fr> \(auditeur, Caf\s+40\) au nom de Camille Roux/);
+    terminal.send('o\r');
+    await terminal.waitFor('SORTIE=0');
+    expect(sandbox.json(['token', 'list']).tokens.find((token: { id: number }) => token.id === created.id).revokedAt).not.toBeNull();
+    expect(sandbox.json(['traces', '--limit', '1']).traces[0]).toMatchObject({ action: 'token.revoke', reason: 'Poste perdu' });
+  });
 });

@@ -31,6 +31,18 @@ function requiredOption(value: string | boolean | string[] | undefined, name: st
   return text.trim();
 }
 
+/**
+ * The reason of a token's write, by the rule of every write (`Context.reasonRule`): given, it is
+ * checked before anything is asked, as the store will check it; else asked on a terminal once
+ * the token is found (it was refused with « Il manque --reason », trial 21 F10), refused without one.
+ */
+async function tokenReason(context: Context, option: string | boolean | string[] | undefined): Promise<() => Promise<string>> {
+  const given = stringOption(option);
+  if (given !== undefined) parseInput(reasonSchema, given, 'reason');
+  const reason = await context.reasonRule(given, false);
+  return async () => parseInput(reasonSchema, await reason(), 'reason');
+}
+
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'l’API HTTP sur la base, pour plusieurs superviseurs et des scripts distants (jetons et rôles)',
@@ -204,13 +216,13 @@ export const tokenRevokeCommand: Command = {
     // Digits only: Number() would take « 1e0 » or « 0x1 » for token 1.
     if (!/^[1-9]\d{0,14}$/.test(positionals[0]!)) throw new UsageError(`Numéro de jeton invalide : « ${escapeForTerminal(positionals[0]!)} ».`);
     const id = Number(positionals[0]);
-    // Checked before anything is asked, as the store will check it.
-    const reason = parseInput(reasonSchema, requiredOption(options.reason, 'reason', tokenRevokeCommand.usage), 'reason');
+    const reasonOf = await tokenReason(context, options.reason);
     const actor = await context.actor();
     await withServerStore(context, async (store) => {
       // Looked up first: an unknown or revoked token is refused before any question, and the
       // question names whose access it cuts.
       const token = await store.tokens.revocable(id);
+      const reason = await reasonOf();
       // A write as any other: confirmed on a terminal, or by --yes (cli.md).
       await context.approve(
         `Révoquer le jeton n° ${id} de ${formatActor(token.owner)} (${TOKEN_ROLE_LABELS[token.role]}, ${tokenCafsText(token.cafs)}) au nom de ${formatActor(actor)} ?`,
@@ -232,8 +244,9 @@ function ownerCommand(suspend: boolean): Command {
     async run(context, { positionals, options }) {
       const email = positionals[0]!;
       if (!isEmail(email)) throw new UsageError(`Mél invalide : « ${email} ».`);
-      const reason = requiredOption(options.reason, 'reason', this.usage);
+      const reasonOf = await tokenReason(context, options.reason);
       const actor = await context.actor();
+      const reason = await reasonOf();
       await context.approve(`${suspend ? 'Suspendre' : 'Rétablir'} tous les jetons de ${escapeForTerminal(email)} au nom de ${formatActor(actor)} ?`);
       await withServerStore(context, (store) => store.tokens.setOwnerSuspended(email, suspend, reason, actor));
       return { json: { email, suspended: suspend }, text: () => `${email} : ${suspend ? 'suspendu' : 'rétabli'}.` };
