@@ -307,6 +307,19 @@ describe('lists for people and for programs', () => {
     expect(`${preview.stdout}${preview.stderr}`).toContain(
       '  Services et quotas : CDAP depuis le 21/03/2023 : T13 × 20 (départements 13, 83, 84) → CDAP : T13 × 30 (tous départements)\n',
     );
+    // So are its contacts, its desk and its ladder (review 21, L7).
+    const support = JSON.stringify({
+      contacts: [{ side: 'caf', role: 'security_officer', name: 'Luc Martin', email: 'luc.martin@caf78.fr' }],
+      serviceDesk: { email: 'cs@caf78.fr', hours: '9h-17h', escalateAfterDays: 30 },
+      escalation: [{ order: 1, side: 'caf', name: 'Camille Roux', email: 'camille.roux@caf78.fr' }],
+    });
+    const supportPreview = sandbox.run(['convention', 'edit', 'amp', '--fields', support, '--dry-run'], { env: ACTOR_ENV }).stdout;
+    expect(supportPreview).toMatch(/\n {2}Contacts : partenaire administrateur : .+ → Caf responsable de la sécurité : Luc Martin <luc\.martin@caf78\.fr>\n/);
+    expect(supportPreview).toMatch(
+      /\n {2}Centre de services : .+ → cs@caf78\.fr, 9h-17h, escalade en l’absence de réponse sous 30 jours ou en cas d’urgence\n/,
+    );
+    expect(supportPreview).toMatch(/\n {2}Procédure d’escalade : Caf 1\. .+ → Caf 1\. Camille Roux \(camille\.roux@caf78\.fr\)\n/);
+    expect(supportPreview).not.toContain('{');
   });
 
   it('says « vouliez-vous dire » for a command, an option and a partner or habilitation id', () => {

@@ -13,6 +13,7 @@ import {
   profileNotInCatalogueMessage,
   quotaSchema,
   serviceCodeSchema,
+  type Contact,
   type Quota,
   type Subscription,
   type Terms,
@@ -194,18 +195,32 @@ export function describeAvenantChange(change: AvenantChange): string {
     case 'setManagementMode':
       return `mode de gestion : ${MANAGEMENT_MODE_LABELS[change.mode]}`;
     case 'setContact':
-      return `contact ${change.contact.side === 'caf' ? 'Caf' : 'partenaire'} ${CONTACT_ROLE_LABELS[change.contact.role]} : ${change.contact.name} <${change.contact.email}>`;
+      return `contact ${describeContact(change.contact)}`;
     case 'removeContact':
       return `contact ${change.side === 'caf' ? 'Caf' : 'partenaire'} ${CONTACT_ROLE_LABELS[change.role]} retiré : ${change.email}`;
     case 'setServiceDesk':
-      return `centre de services : ${describeServiceDesk(change.serviceDesk)}${change.serviceDesk.escalateAfterDays == null ? '' : `, escalade ${escalationTrigger(change.serviceDesk)}`}`;
+      return `centre de services : ${serviceDeskText(change.serviceDesk)}`;
     case 'setEscalation':
-      return change.escalation.length === 0
-        ? 'procédure d’escalade : aucun interlocuteur'
-        : `procédure d’escalade : ${orderedEscalation(change.escalation).map(describeEscalationRung).join(' ; ')}`;
+      return `procédure d’escalade : ${escalationText(change.escalation)}`;
     case 'note':
       return `note : ${change.text}`;
   }
+}
+
+/** A contact named by a convention: « Caf responsable de la sécurité : Luc Martin <luc.martin@caf78.fr> ». */
+export function describeContact(contact: Pick<Contact, 'side' | 'role' | 'name' | 'email'>): string {
+  return `${contact.side === 'caf' ? 'Caf' : 'partenaire'} ${CONTACT_ROLE_LABELS[contact.role]} : ${contact.name} <${contact.email}>`;
+}
+
+/** A service desk and when escalation starts after it, in one line (an avenant's change, an edit's preview). */
+export function serviceDeskText(desk: ServiceDesk | null): string {
+  if (desk === null) return 'non précisé';
+  return `${describeServiceDesk(desk)}${desk.escalateAfterDays == null ? '' : `, escalade ${escalationTrigger(desk)}`}`;
+}
+
+/** An escalation ladder in one line, in its order. */
+export function escalationText(ladder: readonly EscalationContact[]): string {
+  return ladder.length === 0 ? 'aucun interlocuteur' : orderedEscalation(ladder).map(describeEscalationRung).join(' ; ');
 }
 
 /** A service desk in one French line: address, phone, days and hours, answer time (contrat art. 3.2). */

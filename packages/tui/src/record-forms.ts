@@ -12,7 +12,13 @@ import {
   isYearInRange,
   FIRST_YEAR,
   LAST_YEAR,
+  describeContact,
+  escalationText,
   quotaText,
+  serviceDeskText,
+  type Contact,
+  type EscalationContact,
+  type ServiceDesk,
   type Subscription,
 } from '@cafsup/shared';
 import type { Answers, Question } from './avenant-form.js';
@@ -229,16 +235,20 @@ function subscriptionsText(subscriptions: readonly Subscription[]): string {
     .join(' ; ');
 }
 
-/** Fields an edit may change that its form does not ask (a convention's subscriptions, from a file): their label, and how their value reads. */
+const CAF_DEFAULT = 'celui de la Caf (la convention n’en précise pas)';
+
+/** Fields an edit may change that its form does not ask (a convention's subscriptions, contacts, desk and ladder, from a file): their label, and how their value reads. */
 const UNASKED_FIELDS: Record<string, { label: string; shown: (value: never) => string }> = {
   subscriptions: { label: 'Services et quotas', shown: subscriptionsText },
+  contacts: { label: 'Contacts', shown: (contacts: readonly Contact[]) => (contacts.length === 0 ? '(aucun)' : contacts.map(describeContact).join(' ; ')) },
+  // A convention without its own desk or ladder takes the Caf's (effectiveTerms).
+  serviceDesk: { label: 'Centre de services', shown: (desk: ServiceDesk | null) => (desk === null ? CAF_DEFAULT : serviceDeskText(desk)) },
+  escalation: { label: 'Procédure d’escalade', shown: (ladder: EscalationContact[] | null) => (ladder === null ? CAF_DEFAULT : escalationText(ladder)) },
 };
 
 /**
  * What an edit changes (the SDK's `changes`), one line per field, « Rôle : utilisateur →
- * gestionnaire d’habilitations »: the interface's dialogs and the CLI say it alike. A field the
- * form does not ask and `UNASKED_FIELDS` does not word (a convention's contacts, desk and
- * ladder, from a file) is named by its key, its value as JSON.
+ * gestionnaire d’habilitations »: the interface's dialogs and the CLI say it alike.
  */
 export function changeLines(fields: readonly RecordField[], changes: { before: Record<string, unknown>; after: Record<string, unknown> }): string[] {
   return Object.keys(changes.after).map((key) => {
