@@ -235,15 +235,19 @@ function subscriptionsText(subscriptions: readonly Subscription[]): string {
     .join(' ; ');
 }
 
-const CAF_DEFAULT = 'celui de la Caf (la convention n’en précise pas)';
-
 /** Fields an edit may change that its form does not ask (a convention's subscriptions, contacts, desk and ladder, from a file): their label, and how their value reads. */
 const UNASKED_FIELDS: Record<string, { label: string; shown: (value: never) => string }> = {
   subscriptions: { label: 'Services et quotas', shown: subscriptionsText },
   contacts: { label: 'Contacts', shown: (contacts: readonly Contact[]) => (contacts.length === 0 ? '(aucun)' : contacts.map(describeContact).join(' ; ')) },
   // A convention without its own desk or ladder takes the Caf's (effectiveTerms).
-  serviceDesk: { label: 'Centre de services', shown: (desk: ServiceDesk | null) => (desk === null ? CAF_DEFAULT : serviceDeskText(desk)) },
-  escalation: { label: 'Procédure d’escalade', shown: (ladder: EscalationContact[] | null) => (ladder === null ? CAF_DEFAULT : escalationText(ladder)) },
+  serviceDesk: {
+    label: 'Centre de services',
+    shown: (desk: ServiceDesk | null) => (desk === null ? 'celui de la Caf (la convention n’en précise pas)' : serviceDeskText(desk)),
+  },
+  escalation: {
+    label: 'Procédure d’escalade',
+    shown: (ladder: EscalationContact[] | null) => (ladder === null ? 'celle de la Caf (la convention n’en précise pas)' : escalationText(ladder)),
+  },
 };
 
 /**
