@@ -371,9 +371,10 @@ describe('deployment: tokens that expire, and their last use', () => {
       '90d',
       ...db,
     ]);
-    // Its trace says the role in French, as the list does.
+    // Its trace says the role in French, as the list does, and names the token made (trial 21, F10).
     expect(sandbox.json(['traces', '--limit', '1', ...db]).traces[0]).toMatchObject({
       action: 'token.create',
+      targetId: String(created.id),
       reason: 'Jeton auditeur pour Louis Garnier <louis.garnier@caf40.fr>, Caf 40',
     });
     const days = (Date.parse(created.expiresAt) - Date.now()) / 86_400_000;

@@ -1,5 +1,5 @@
 import { accessSync, constants, statSync } from 'node:fs';
-import { CafsupError, parseActor, type Actor } from '@cafsup/shared';
+import { CafsupError, frenchList, parseActor, type Actor } from '@cafsup/shared';
 import { defaultDatabasePath, isPostgresUrl, readSettings, readToken, shownLocation, type SavedSettings } from './settings.js';
 
 export * from './settings.js';
@@ -81,8 +81,7 @@ export function readableUrl(database: string, chosenBy: string): string {
     if (file !== null && !readableFile(file)) throw wrongParameter(`${name} : fichier « ${file} » illisible`, 'un fichier lisible (PEM)');
   }
   const sslmode = parameters.get('sslmode');
-  if (sslmode !== null && !SSL_MODES.includes(sslmode))
-    throw wrongParameter(`sslmode « ${sslmode} » inconnu`, `${SSL_MODES.slice(0, -1).join(', ')} ou ${SSL_MODES.at(-1)!}`);
+  if (sslmode !== null && !SSL_MODES.includes(sslmode)) throw wrongParameter(`sslmode « ${sslmode} » inconnu`, frenchList(SSL_MODES, 'ou'));
   const timeout = parameters.get('connect_timeout');
   const seconds = /^\s*-?\d+\s*$/;
   if (timeout !== null && !seconds.test(timeout)) throw wrongParameter(`connect_timeout « ${timeout} » illisible`, 'un nombre entier de secondes');

@@ -6,6 +6,7 @@ import {
   USER_STATUS_LABELS,
   codeFromWord,
   countOf,
+  frenchList,
   frenchNumber,
   plural,
 } from './labels.js';
@@ -32,6 +33,13 @@ describe('French numbers', () => {
     const values = [0, -0, 1, 12, 999, 1000, 12_345, 999_999, 1_000_000, Number.MAX_SAFE_INTEGER, -1, -1234, 1.5, 1234.5678, 2 ** 60];
     for (let n = 1; n < 1e15; n = n * 7 + 3) values.push(n);
     for (const n of values) expect(frenchNumber(n), String(n)).toBe(intl.format(n));
+  });
+});
+
+describe('French lists', () => {
+  it('join the last item with « et » or « ou », the others with commas', () => {
+    expect([[], ['78'], ['78', '13'], ['78', '13', '40']].map((items) => frenchList(items))).toEqual(['', '78', '78 et 13', '78, 13 et 40']);
+    expect(frenchList(['disable', 'require'], 'ou')).toBe('disable ou require');
   });
 });
 

@@ -40,6 +40,11 @@ export function frenchNumber(n: number): string {
   return numberFormat.format(n);
 }
 
+/** Items as a French sentence lists them: « 78 », « 78 et 13 », « 78, 13 et 40 » (or with « ou »). */
+export function frenchList(items: readonly string[], conjunction: 'et' | 'ou' = 'et'): string {
+  return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} ${conjunction} ${items.at(-1)!}`;
+}
+
 /** A number and the phrase agreeing with it: « 2 alertes élevées », « 1 partenaire », « 0 trace ». */
 export function countOf(n: number, one: string, other?: string): string {
   return `${frenchNumber(n)} ${plural(n, one, other)}`;

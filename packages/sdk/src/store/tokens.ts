@@ -1,8 +1,18 @@
 import { z } from 'zod';
-import { CafsupError, actorSchema, departementSchema, normaliseEmail, parseInput, reasonSchema, TOKEN_ROLE_LABELS, type Actor } from '@cafsup/shared';
+import {
+  CafsupError,
+  actorSchema,
+  departementSchema,
+  frenchList,
+  normaliseEmail,
+  parseInput,
+  reasonSchema,
+  TOKEN_ROLE_LABELS,
+  type Actor,
+} from '@cafsup/shared';
 import { asInt, dialectOf, type Sql } from './engine/engine.js';
 import { HEAD_VALUE } from './meta.js';
-import { sha256, type TraceWriter } from './traces.js';
+import { sha256, type TraceEntry, type TraceWriter } from './traces.js';
 
 export const TOKEN_ROLES = ['supervisor', 'auditor'] as const;
 export type TokenRole = (typeof TOKEN_ROLES)[number];
@@ -12,7 +22,7 @@ export const ALL_CAFS = '*';
 
 /** A token's Cafs as the questions and traces say them: « Caf 78, 13 », or « toutes les Caf ». */
 export function tokenCafsText(cafs: readonly string[]): string {
-  return cafs.includes(ALL_CAFS) ? 'toutes les Caf' : `Caf ${cafs.join(', ')}`;
+  return cafs.includes(ALL_CAFS) ? 'toutes les Caf' : `Caf ${frenchList(cafs)}`;
 }
 
 export interface TokenView {
@@ -125,11 +135,12 @@ export class TokenStore {
     this.atVersion = { one: tokensAtVersion(db, false), many: tokensAtVersion(db, true) };
   }
 
-  private traced<T>(actor: Actor, entry: Parameters<TraceWriter['append']>[2][number], write: (at: string) => Promise<T>): Promise<T> {
+  /** `write`, then its trace, in one transaction; the trace may name what the write made (a new token's number). */
+  private traced<T>(actor: Actor, entry: TraceEntry | ((result: T) => TraceEntry), write: (at: string) => Promise<T>): Promise<T> {
     return this.db.transaction(async () => {
       const { at } = this.clock();
       const result = await write(at);
-      await this.traces.append(actor, at, [entry]);
+      await this.traces.append(actor, at, [typeof entry === 'function' ? entry(result) : entry]);
       return result;
     });
   }
@@ -147,14 +158,14 @@ export class TokenStore {
     const expiresAt = options.expiresAt ?? null;
     const id = await this.traced(
       actor,
-      {
+      (id: number) => ({
         action: 'token.create',
         targetType: 'token',
-        targetId: null,
+        targetId: String(id),
         partnerId: null,
         reason: `Jeton ${TOKEN_ROLE_LABELS[role]} pour ${owner.name} <${email}>, ${tokenCafsText(cafs)}`,
         after: { owner: { name: owner.name, email }, role, cafs, expiresAt },
-      },
+      }),
       async (at) => {
         if (expiresAt !== null && expiresAt <= at)
           throw new CafsupError('VALIDATION', 'L’expiration du jeton doit être dans le futur.', { problems: [{ path: 'expiresAt', message: 'date passée' }] });
