@@ -399,7 +399,7 @@ describe('cafsup refusals and exit codes', () => {
     expect(drafted.status, drafted.stderr).toBe(0);
     const change = [
       `  habilitation ${active.id} (${active.partnerId}) : statut suspendue → active`,
-      `  avenant n° 1 de ${active.partnerId} : non signé → supprimé`,
+      `  avenant n° 1 (${active.partnerId}) : non signé → supprimé`,
     ].join('\n');
     const dry = sandbox.run(['import', file, '--dry-run', '--db', copy], { env: ACTOR_ENV });
     expect(dry.stdout).toContain('Entités qui seraient remplacées (déjà là sous le même identifiant) : 1 Caf, 1 partenaire');

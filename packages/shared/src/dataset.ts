@@ -94,7 +94,7 @@ export function describeDecisionChange(change: DecisionChange): string {
   if (change.section === 'avenants') {
     const [from, to] = [AVENANT_SIGNING_LABELS[change.from], AVENANT_SIGNING_LABELS[change.to]];
     // Rewritten with the same signatures: its terms changed.
-    return `avenant n° ${change.number} de ${change.partnerId} : ${from === to ? `${from}, réécrit` : `${from} → ${to}`}`;
+    return `avenant n° ${change.number} (${change.partnerId}) : ${from === to ? `${from}, réécrit` : `${from} → ${to}`}`;
   }
   const words = (value: string | boolean | null): string => {
     switch (change.field) {
