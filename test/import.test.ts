@@ -455,7 +455,7 @@ describe('refusals', () => {
       { path: 'partners[0].departements[4]', message: 'code de département invalide (01–19, 2A, 2B, 21–95, 971–976)' },
       { path: 'conventions[0].signedAt', message: 'date invalide (attendu AAAA-MM-JJ, date réelle entre 1900 et 2199)' },
       { path: 'conventions[0].serviceDesk.hours', message: 'texte trop long : 2000 caractères au plus' },
-      { path: 'conventions[0].escalation[0].side', message: expect.stringContaining('"caf"|"partner"') },
+      { path: 'conventions[0].escalation[0].side', message: 'valeur inconnue (attendu : caf, partner)' },
       { path: 'conventions[0].avenants[0].title', message: 'caractère de contrôle ou de direction du texte interdit' },
       { path: 'conventions[0].avenants[0].changes[0].text', message: 'texte trop long : 2000 caractères au plus' },
       { path: 'users[0].departement', message: 'code de département invalide (01–19, 2A, 2B, 21–95, 971–976)' },

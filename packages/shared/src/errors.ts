@@ -8,6 +8,9 @@ export interface Problem {
   message: string;
 }
 
+/** How a problem's path names the whole document or input, rather than one of its fields. */
+export const DOCUMENT_PATH = '(document)';
+
 /** The words that open the refusal of an input (`invalidInput`), which a terminal shows as a heading above the list. */
 export const INVALID_INPUT = 'Saisie invalide';
 

@@ -3,6 +3,7 @@ import { lazySchema } from './lazy.js';
 import { ACCEPTED_DATE, FIRST_YEAR, LAST_YEAR, isAcceptedDate, isTimestamp, isYearInRange } from './dates.js';
 import { hasUnsafeCharacter } from './terminal.js';
 import { refusingUnsafeCharacters, safeTextSchema } from './text.js';
+import { DOCUMENT_PATH } from './errors.js';
 
 // Field schemas every entity reuses, with the French wording a supervisor reads in a refusal.
 
@@ -76,5 +77,5 @@ export function formatPath(base: string, path: readonly PropertyKey[]): string {
     if (typeof key === 'number') out += `[${key}]`;
     else out += out === '' ? String(key) : `.${String(key)}`;
   }
-  return out === '' ? '(document)' : out;
+  return out === '' ? DOCUMENT_PATH : out;
 }

@@ -1,9 +1,9 @@
 import {
   ACCEPTED_DATE,
   CafsupError,
+  DOCUMENT_PATH,
   codeFromWord,
   foldWord,
-  formatPath,
   invalidInput,
   invalidInputMessage,
   isCalendarDate,
@@ -135,7 +135,7 @@ export async function inUserTerms<T>(work: Promise<T>, argument: string): Promis
     if (!(error instanceof CafsupError)) throw error;
     const { problems } = error.details;
     if (problems === undefined || error.message !== invalidInputMessage(problems)) throw error;
-    const inFile = (path: string) => (path === argument ? formatPath('', []) : path.startsWith(`${argument}.`) ? path.slice(argument.length + 1) : path);
+    const inFile = (path: string) => (path === argument ? DOCUMENT_PATH : path.startsWith(`${argument}.`) ? path.slice(argument.length + 1) : path);
     throw invalidInput(problems.map((problem) => ({ ...problem, path: inFile(problem.path) })));
   }
 }
