@@ -128,7 +128,7 @@ describe('export and import', () => {
     expect(await second.client.dataset.export()).toEqual(exported);
   });
 
-  it('migrates a file of schema 7 to the leaner indexes of habilitations, the kept places and folded search keys, with the same answers', async () => {
+  it('migrates a file of schema 7 to the leaner indexes of habilitations, the kept places, folded search keys and import changes, with the same answers', async () => {
     const test = await fresh(full());
     const asOf = '2026-11-22';
     const before = { exported: await test.client.dataset.export(), audit: await test.client.audit.run({ asOf }) };
@@ -145,6 +145,7 @@ describe('export and import', () => {
       DELETE FROM partner_kept;
       ALTER TABLE partner_kept RENAME TO partner_cache;
       UPDATE partners SET search_key = 'amp métropole d’aix-marseille' WHERE id = 'amp';
+      DROP TABLE import_changes;
       PRAGMA user_version = 7;
     `);
     db.close();
@@ -172,6 +173,8 @@ describe('export and import', () => {
     expect(() => migrated.prepare("DELETE FROM partner_cache WHERE aspect IN ('counts', 'flags', 'quotas', 'summary') AND partner_id = ?")).toThrow(
       /no such table: partner_cache/,
     );
+    // Migration 11: where imports file the decisions they change.
+    expect(migrated.prepare('SELECT COUNT(*) FROM import_changes').pluck().get()).toBe(0);
     migrated.close();
     expect(indexes).toEqual([
       'habilitations_ends',
@@ -364,6 +367,26 @@ describe.each(ENGINES)('habilitations imported again, on %s', (_engine, database
     expect(inExtract.details).toEqual({ decisionChanges: [ownChange], masked: expect.stringContaining('concernent la personne') });
     expect(JSON.stringify(extract.traces)).not.toContain('amp-u002');
     expect(markdown).toContain('| import de données | habilitation amp-h0001 (amp) : statut suspendue → active |');
+  });
+
+  // Trial 22 (F1): the trace lists the first thousand changes; the trails find an import through all of them.
+  it('puts an import in the trail of a user whose change comes past the thousandth the trace lists', async () => {
+    const users = (status: string) => Array.from({ length: 1002 }, (_, i) => user(`p-u${String(i).padStart(4, '0')}`, 'p', { status }));
+    const test = await openClient({
+      dataset: dataset({ partners: [partner('p')], conventions: [convention('p')], users: users('active') }),
+      database: await database(),
+    });
+    opened.push(test);
+    const result = await test.client.dataset.import(dataset({ partners: [], users: users('suspended') }));
+    expect([result.decisionChanges.length, result.decisionChangesTotal]).toEqual([1000, 1002]);
+    const last = 'p-u1001';
+    expect(result.decisionChanges.some((change) => change.id === last)).toBe(false);
+    expect((await test.client.traces.list({ userId: last })).items.map((trace) => trace.id)).toEqual([result.traceId]);
+    expect((await test.client.traces.list({ partnerId: 'p', limit: 1 })).items.map((trace) => trace.id)).toEqual([result.traceId]);
+    const { extract } = await test.client.traces.forPerson({ userId: last, requestedBy: 'Agent 1001' });
+    expect(extract.traces.find((trace) => trace.id === result.traceId)?.details).toMatchObject({
+      decisionChanges: [{ section: 'users', id: last, partnerId: 'p', field: 'status', from: 'active', to: 'suspended' }],
+    });
   });
 
   it('names an id a file uses twice, imported into an empty database', async () => {

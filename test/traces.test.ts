@@ -155,6 +155,28 @@ describe('traces.purge (contrat art. 5.3.2, rules.md "Retention")', () => {
     }
   });
 
+  it('erases what an import changed with the import’s trace', async () => {
+    // u0 was active: an import suspends them (trace 8), a change filed under its trace.
+    await test.client.dataset.import(dataset({ partners: [], users: [user('u0', 'p', { status: 'suspended' })] }));
+    const filed = () => {
+      const db = new Database(test.database, { readonly: true });
+      try {
+        return db.prepare('SELECT COUNT(*) FROM import_changes WHERE trace_id = 8').pluck().get();
+      } finally {
+        db.close();
+      }
+    };
+    expect([filed(), (await test.client.traces.list({ userId: 'u0' })).items[0]!.id]).toEqual([1, 8]);
+    const much = at('2032-12-02T10:00:00Z');
+    try {
+      await much.traces.purge({ asOf: '2032-12-02' });
+      expect(filed()).toBe(0);
+      expect((await much.traces.list({ userId: 'u0' })).items.map((trace) => trace.id)).not.toContain(8);
+    } finally {
+      await much.close();
+    }
+  });
+
   it('refuses a date after today, and counts the same rows in the dry run as in the purge', async () => {
     const refusal = await refusalOf(test.client.traces.purge({ asOf: '2099-01-01' }));
     expect([refusal.code, refusal.details.problems]).toEqual(['VALIDATION', [{ path: 'asOf', message: 'postérieure à aujourd’hui (22 novembre 2026)' }]]);

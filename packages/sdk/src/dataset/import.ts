@@ -22,6 +22,7 @@ import {
 import type { DerivedFacts } from '../store/derived.js';
 import type { Sql } from '../store/engine/engine.js';
 import { DEFERRED_HABILITATION_INDEXES, USER_INDEXES } from '../store/schema.js';
+import { readHead } from '../store/meta.js';
 import type { TraceWriter } from '../store/traces.js';
 import { JsonSyntaxError, type DatasetEvent } from './json-reader.js';
 import {
@@ -179,8 +180,11 @@ async function importInOne(
       // indexes built again, the derived facts recomputed): it bounds the import's peak memory.
       db.appending(async () => {
         const before = await storedCounts(db);
+        // The import writes alone (SQLite's single writer; on PostgreSQL, the global lock its
+        // first statement took): its trace will be the next, and its changes are filed under it.
+        const traceId = (await readHead(db)).id + 1;
         // The writer's maps (ids, keys) are left behind before the indexes are built.
-        const { touchedPartners, deferred, decisionChanges } = await readInto(db, problems, counts, source, options.onProgress, before);
+        const { touchedPartners, deferred, decisionChanges } = await readInto(db, problems, counts, source, options.onProgress, before, traceId);
         if (deferred.habilitations) for (const index of DEFERRED_INDEXES.habilitations) await db.exec(index.create);
         // The users' indexes wait for a full rebuild of the facts, which rewrites every user; a
         // refresh partner by partner reads the users through them.
@@ -202,14 +206,17 @@ async function importInOne(
         const changes = { replaced, decisionChanges: decisionChanges.listed, decisionChangesTotal: decisionChanges.total };
         await derived.refresh(touchedPartners);
         if (usersAfterFacts) for (const index of DEFERRED_INDEXES.users) await db.exec(index.create);
-        const traceId = options.dryRun
-          ? null
-          : (
-              await traces.append(options.actor, options.at, [
-                { action: 'dataset.import', targetType: 'dataset', targetId: null, partnerId: null, reason: options.reason, details: { counts, ...changes } },
-              ])
-            )[0]!;
-        const result = { dryRun: options.dryRun, counts, ...changes, traceId };
+        let written: number | null = null;
+        if (!options.dryRun) {
+          written = (
+            await traces.append(options.actor, options.at, [
+              { action: 'dataset.import', targetType: 'dataset', targetId: null, partnerId: null, reason: options.reason, details: { counts, ...changes } },
+            ])
+          )[0]!;
+          if (written !== traceId)
+            throw new CafsupError('INTERNAL', `Trace de l’import n° ${written}, ses changements classés sous le n° ${traceId} : rien n’a été importé.`);
+        }
+        const result = { dryRun: options.dryRun, counts, ...changes, traceId: written };
         // A dry run goes through everything, refresh included, then leaves nothing behind.
         if (options.dryRun) throw new DryRunEnd(result);
         await options.beforeCommit?.(result);
@@ -238,8 +245,9 @@ async function readInto(
   source: AsyncIterable<Uint8Array> | Iterable<DatasetEvent>,
   onProgress: ImportOptions['onProgress'],
   stored: ImportCounts,
+  traceId: number,
 ): Promise<{ touchedPartners: Set<string>; deferred: EntityWriter['deferred']; decisionChanges: EntityWriter['decisionChanges'] }> {
-  const writer = new EntityWriter(db, problems, stored);
+  const writer = new EntityWriter(db, problems, stored, traceId);
   let sawFormat = false;
   let sawVersion = false;
   let entities = 0;
@@ -353,6 +361,7 @@ const STATEMENTS = {
   convention:
     'INSERT INTO conventions (partner_id, number, doc) VALUES (?, ?, ?) ON CONFLICT (partner_id) DO UPDATE SET number = excluded.number, doc = excluded.doc',
   storedAvenants: 'SELECT partner_id AS "partnerId", number, doc FROM avenants WHERE partner_id IN',
+  importChange: 'INSERT INTO import_changes (trace_id, position, section, id, partner_id, former_partner_id, change) VALUES (?, ?, ?, ?, ?, ?, ?)',
   clearAvenants: 'DELETE FROM avenants WHERE partner_id IN',
   avenant: 'INSERT INTO avenants (partner_id, number, doc) VALUES (?, ?, ?)',
   review: `INSERT INTO reviews (partner_id, completed_at, reviewer, proof) VALUES (?, ?, ?, ?)
@@ -429,8 +438,9 @@ class EntityWriter {
   private readonly members: Batch;
   private readonly habilitationUsers: Batch;
   private readonly habilitationGroups: Batch;
-  /** The decisions about replaced entities that the file changes, the first MAX_LISTED of them. */
+  /** The decisions about replaced entities that the file changes, the first MAX_LISTED of them; all go to `import_changes`. */
   readonly decisionChanges: { listed: DecisionChange[]; total: number } = { listed: [], total: 0 };
+  private readonly changeRows: Batch;
 
   constructor(
     private readonly db: Sql,
@@ -440,8 +450,11 @@ class EntityWriter {
      * is looked up to tell; on PostgreSQL its rows are copied in, its indexes may be dropped.
      */
     private readonly stored: ImportCounts,
+    /** The number the import's trace will have: its changes are filed under it (`import_changes`). */
+    private readonly traceId: number,
   ) {
     this.partners = new Batch(db, PARTNER_INSERT, BATCH);
+    this.changeRows = new Batch(db, STATEMENTS.importChange, BATCH);
     this.conventions = new Batch(db, STATEMENTS.convention, BATCH, (rows) => this.conventionsWritten(rows));
     this.reviews = new Batch(db, STATEMENTS.review, BATCH);
     // Users are new to the file: each id was seen once (`firstUse`).
@@ -480,10 +493,12 @@ class EntityWriter {
   }
 
   /** A decision that replacing a stored entity changes, noted (one that stays is not; an avenant comes only when rewritten). */
-  private decisionChanged(change: DecisionChange): void {
+  private async decisionChanged(change: DecisionChange): Promise<void> {
     if (change.section !== 'avenants' && change.from === change.to) return;
-    this.decisionChanges.total += 1;
+    const position = this.decisionChanges.total++;
     if (this.decisionChanges.listed.length < MAX_LISTED) this.decisionChanges.listed.push(change);
+    const formerPartner = change.field === 'partnerId' ? (change.from as string) : null;
+    await this.changeRows.add([this.traceId, position, change.section, change.id, change.partnerId, formerPartner, JSON.stringify(change)]);
   }
 
   /** A batch of users about to be written: those stored already are compared with their new rows. */
@@ -501,11 +516,11 @@ class EntityWriter {
       const partnerId = row[USER_AT.partner] as string;
       const changed = (field: 'partnerId' | 'status' | 'role' | 'missionEndAt', to: unknown) =>
         this.decisionChanged({ section: 'users', id, partnerId, field, from: before[field], to: to as string | null });
-      changed('partnerId', partnerId);
-      changed('status', row[USER_AT.status]);
-      changed('role', row[USER_AT.role]);
+      await changed('partnerId', partnerId);
+      await changed('status', row[USER_AT.status]);
+      await changed('role', row[USER_AT.role]);
       // 0 or 1 on SQLite, as on PostgreSQL where the column is an integer too.
-      this.decisionChanged({
+      await this.decisionChanged({
         section: 'users',
         id,
         partnerId,
@@ -513,7 +528,7 @@ class EntityWriter {
         from: Number(before.mustChangePassword) === 1,
         to: row[USER_AT.mustChangePassword] === 1,
       });
-      changed('missionEndAt', row[USER_AT.missionEndAt]);
+      await changed('missionEndAt', row[USER_AT.missionEndAt]);
     }
   }
 
@@ -554,7 +569,7 @@ class EntityWriter {
       const after = file.get(`${partnerId}/${number}`);
       if (after !== undefined && canonicalJson(after) === canonicalJson(before)) continue;
       // Rewritten with the same signatures: still a change of the contract's terms, said as such.
-      this.decisionChanged({
+      await this.decisionChanged({
         section: 'avenants',
         id: partnerId,
         partnerId,
@@ -692,8 +707,8 @@ class EntityWriter {
           this.replacedHabilitations.set(id, first + offset);
           replacing.push(row.slice(0, HABILITATION_AT.key));
           const decision = { section: 'habilitations', id, partnerId: row[HABILITATION_AT.partner] as string } as const;
-          this.decisionChanged({ ...decision, field: 'partnerId', from: partnerId, to: decision.partnerId });
-          this.decisionChanged({ ...decision, field: 'status', from: status, to: row[HABILITATION_AT.status] as string });
+          await this.decisionChanged({ ...decision, field: 'partnerId', from: partnerId, to: decision.partnerId });
+          await this.decisionChanged({ ...decision, field: 'status', from: status, to: row[HABILITATION_AT.status] as string });
         }
       }
       await this.db.runMany(HABILITATION_INSERT, replacing);
@@ -823,7 +838,7 @@ class EntityWriter {
       const [file, stored] = reference.kind === 'user' ? [this.fileUsers, storedUsers] : [this.fileGroups, storedGroups];
       await this.check(reference, file.get(reference.id) ?? stored.get(reference.id));
     }
-    for (const batch of [this.members, this.habilitationUsers, this.habilitationGroups]) await batch.flush();
+    for (const batch of [this.members, this.habilitationUsers, this.habilitationGroups, this.changeRows]) await batch.flush();
     // Keys were given by the import: the next habilitation created takes the one after the last.
     if (this.habilitationsWritten && this.db.dialect === 'postgres') {
       await this.db.exec(`SELECT setval(pg_get_serial_sequence('habilitations', 'key'), (SELECT MAX(key) FROM habilitations))`);

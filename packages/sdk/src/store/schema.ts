@@ -82,6 +82,29 @@ export const KEPT_WITH_PLACES = `ALTER TABLE partner_cache RENAME TO partner_kep
 export const FOLDED_SEARCH_KEYS = `UPDATE partners SET search_key = REPLACE(REPLACE(REPLACE(search_key, '’', ''''), '‘', ''''), 'ʼ', '''');`;
 
 /**
+ * Migration 11, the same on both engines but for the type of text (PostgreSQL's compares as
+ * its other tables do): every decision each import changed (`DecisionChange`), by the trace of
+ * the import. The trace itself lists the first thousand; the trails of users and partners, and
+ * a person's extract, find an import through all of them (trial 22, F1: a change past the
+ * thousandth was in no one's trail). Rows go with their trace when retention erases it.
+ */
+export const importChangesMigration = (text: string) => `
+  CREATE TABLE import_changes (
+    trace_id INTEGER NOT NULL,
+    position INTEGER NOT NULL,
+    section ${text} NOT NULL,
+    id ${text} NOT NULL,
+    partner_id ${text} NOT NULL,
+    former_partner_id ${text},
+    change ${text} NOT NULL,
+    PRIMARY KEY (trace_id, position)
+  );
+  CREATE INDEX import_changes_id ON import_changes (id, section);
+  CREATE INDEX import_changes_partner ON import_changes (partner_id);
+  CREATE INDEX import_changes_former_partner ON import_changes (former_partner_id) WHERE former_partner_id IS NOT NULL;
+`;
+
+/**
  * Migration 7, the same on both engines: a leaner set of indexes on `habilitations` (what each
  * query's plan uses, nothing else), so that a large import sorts three of them instead of eight.
  */
@@ -329,6 +352,8 @@ const MIGRATIONS: readonly string[] = [
   KEPT_WITH_PLACES,
   // 10: see FOLDED_SEARCH_KEYS.
   FOLDED_SEARCH_KEYS,
+  // 11: see importChangesMigration.
+  importChangesMigration('TEXT'),
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

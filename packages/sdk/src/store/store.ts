@@ -62,6 +62,7 @@ import {
   HABILITATION_COLUMNS,
   HABILITATION_FROM,
   USER_HABILITATION_IDS,
+  USER_IMPORT_CHANGES,
   groupFromRow,
   reviewFromRow,
   rowToHabilitation,
@@ -517,15 +518,14 @@ export class Store {
     const conditions = ['id < @before', 'erased = 0'];
     const d = dialectOf(this.db);
     /**
-     * An import's one trace is about the whole dataset (dataset.md), but names in
-     * `details.decisionChanges` each entity whose decisions it changed: it belongs to their trail
-     * too (trial 21, F2: a suspension undone by an import was missing from the user's, and from
-     * their extract). `condition` reads a change's fields through `change`. The first two terms
-     * keep it to imports, found through the index on `partner_id` (an import's is null).
+     * An import's one trace is about the whole dataset (dataset.md), but each decision it
+     * changed is filed under it (`import_changes`): it belongs to the trail of each entity it
+     * names too (trial 21, F2: a suspension undone by an import was missing from the user's, and
+     * from their extract). `condition` is on those rows. The first two terms keep it to
+     * imports, found through the index on `partner_id` (an import's is null).
      */
-    const importChanging = (condition: (change: (field: string) => string) => string) =>
-      `(partner_id IS NULL AND action = 'dataset.import' AND EXISTS (SELECT 1 FROM ${d.jsonElementsAt('traces.details', 'decisionChanges', 'c')}
-         WHERE ${condition((field) => d.jsonText('c.value', field))}))`;
+    const importChanging = (condition: string) =>
+      `(partner_id IS NULL AND action = 'dataset.import' AND id IN (SELECT trace_id FROM import_changes WHERE ${condition}))`;
     if (query.targetId !== undefined) conditions.push('target_id = @targetId');
     if (query.userId !== undefined) {
       // The user's traces are those about the user, about their habilitations, given to them or
@@ -536,10 +536,7 @@ export class Store {
         OR (target_type = 'group' AND target_id IN (
               SELECT g.id FROM groups g JOIN group_members m ON m.group_key = g.key
                WHERE m.user_key = (SELECT key FROM users WHERE id = @userId)))
-        OR ${importChanging(
-          (change) => `(${change('section')} = 'users' AND ${change('id')} = @userId)
-             OR (${change('section')} = 'habilitations' AND ${change('id')} IN (${USER_HABILITATION_IDS}))`,
-        )})`);
+        OR ${importChanging(USER_IMPORT_CHANGES)})`);
     }
     if (query.action !== undefined) conditions.push('action = @action');
     // `at` is stored in UTC; the bounds are Paris calendar days, so compare with a day of margin then filter exactly.
@@ -549,16 +546,16 @@ export class Store {
       conditions.push(`partner_id IN (SELECT id FROM partners WHERE caf_code IN ${d.jsonValues('@scopeCafs')})`);
     }
     const newestFirst = (where: string[]) => `SELECT * FROM traces WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT @take`;
-    // A partner's trail: its traces, and the imports that changed a decision about it (a user an
-    // import moved away concerns the partner they left too). Each branch is read newest first
-    // through the index on `partner_id` and cut at the page, then the two are merged: one OR made
-    // SQLite read and sort the partner's whole trail for every page.
+    // A partner's trail: its traces, and the imports that changed a decision about it. Each
+    // branch is read newest first through the index on `partner_id` and cut at the page, then the
+    // two are merged: one OR made SQLite read and sort the partner's whole trail for every page.
     const statement =
       query.partnerId === undefined
         ? newestFirst(conditions)
         : `SELECT * FROM (${[
             'partner_id = @partnerId',
-            importChanging((change) => `${change('partnerId')} = @partnerId OR (${change('field')} = 'partnerId' AND ${change('from')} = @partnerId)`),
+            // A user an import moved away concerns the partner they left too.
+            importChanging('partner_id = @partnerId OR former_partner_id = @partnerId'),
           ]
             .map((branch, index) => `SELECT * FROM (${newestFirst([...conditions, branch])}) AS branch${index}`)
             .join(' UNION ALL ')}) AS page ORDER BY id DESC LIMIT @take`;

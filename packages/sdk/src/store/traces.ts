@@ -257,9 +257,9 @@ export function traceHashes(db: Sql, ids: readonly number[]): Promise<{ id: numb
   return db.all<{ id: number; hash: string }>(`SELECT id, hash FROM traces WHERE id IN ${traceIds(db)} ORDER BY id`, [JSON.stringify(ids)]);
 }
 
-/** The trace numbers (integers) of a JSON array given as the one parameter, as a subquery: PostgreSQL reads JSON values as text. */
-export function traceIds(db: Sql): string {
-  return `(SELECT CAST(value AS BIGINT) FROM ${dialectOf(db).jsonValues('?')} AS ids)`;
+/** The trace numbers (integers) of a JSON array given as a parameter (`param`, the one positional by default), as a subquery: PostgreSQL reads JSON values as text. */
+export function traceIds(db: Sql, param = '?'): string {
+  return `(SELECT CAST(value AS BIGINT) FROM ${dialectOf(db).jsonValues(param)} AS ids)`;
 }
 
 /**
@@ -273,6 +273,8 @@ export async function eraseTraces(db: Sql, ids: readonly number[]): Promise<numb
       WHERE erased = 0 AND version = 2 AND id IN ${traceIds(db)}`,
     [JSON.stringify(ids)],
   );
+  // What an import changed names people: it goes with the import's trace.
+  await db.run(`DELETE FROM import_changes WHERE trace_id IN ${traceIds(db)}`, [JSON.stringify(ids)]);
   return changes;
 }
 
@@ -283,6 +285,7 @@ export async function eraseTraces(db: Sql, ids: readonly number[]): Promise<numb
 export async function cutTracePrefix(db: Sql, lastId: number): Promise<ChainAnchor> {
   const next = await db.get<{ id: number; prev_hash: string }>('SELECT id, prev_hash FROM traces WHERE id > ? ORDER BY id LIMIT 1', [lastId]);
   await db.run('DELETE FROM traces WHERE id <= ?', [lastId]);
+  await db.run('DELETE FROM import_changes WHERE trace_id <= ?', [lastId]);
   const head = await readHead(db);
   const anchor = next === undefined ? { firstId: head.id + 1, prevHash: head.hash } : { firstId: next.id, prevHash: next.prev_hash };
   await writeMeta(db, ANCHOR_KEY, anchor);

@@ -164,9 +164,6 @@ export function dialectOf(db: Sql) {
     },
     /** The elements of a JSON array given as a parameter, as a one-column table `value` of JSON (objects read with `jsonText`). */
     jsonRows: (param: string) => (postgres ? `(SELECT json_array_elements(CAST(${param} AS json)) AS value)` : `(SELECT value FROM json_each(${param}))`),
-    /** The elements of the array at a JSON document's top-level `field`, as a table `alias` of one column `value` of JSON; none where the field is missing. */
-    jsonElementsAt: (document: string, field: string, alias: string) =>
-      postgres ? `json_array_elements(CAST(${document} AS json) -> '${field}') AS ${alias}(value)` : `json_each(${document}, '$.${field}') AS ${alias}`,
     /** A JSON array (as text) of the values of an aggregate, `[]` when there is none. */
     jsonArrayAgg: (expression: string, orderBy?: string) =>
       postgres

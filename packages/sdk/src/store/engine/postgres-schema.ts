@@ -1,7 +1,15 @@
 import { GENESIS_HASH } from '@cafsup/shared';
 import type pg from 'pg';
 import { translateError, type PostgresSql } from './postgres.js';
-import { FOLDED_SEARCH_KEYS, HABILITATION_INDEXES_V6, KEPT_WITH_PLACES, LEANER_HABILITATION_INDEXES, USER_INDEXES, newerSchema } from '../schema.js';
+import {
+  FOLDED_SEARCH_KEYS,
+  HABILITATION_INDEXES_V6,
+  KEPT_WITH_PLACES,
+  LEANER_HABILITATION_INDEXES,
+  USER_INDEXES,
+  importChangesMigration,
+  newerSchema,
+} from '../schema.js';
 
 /**
  * The PostgreSQL schema. It starts at the SQLite schema's version 6 (the first release on
@@ -253,6 +261,8 @@ const MIGRATIONS: readonly string[] = [
   KEPT_WITH_PLACES,
   // 10: see FOLDED_SEARCH_KEYS.
   FOLDED_SEARCH_KEYS,
+  // 11: see importChangesMigration.
+  importChangesMigration(T),
 ];
 
 /** The baseline's number: version 6 of the SQLite schema. */

@@ -17,7 +17,7 @@ import {
   type Trace,
   type TracesListInput,
 } from '@cafsup/shared';
-import { HABILITATION_COLUMNS, HABILITATION_FROM, USER_HABILITATION_IDS, rowToHabilitation, type HabilitationRow } from '../../dataset/rows.js';
+import { HABILITATION_COLUMNS, HABILITATION_FROM, USER_IMPORT_CHANGES, rowToHabilitation, type HabilitationRow } from '../../dataset/rows.js';
 import { everyItem } from '../pagination.js';
 import { rowToTrace, sha256, traceIds, type TraceRow } from '../traces.js';
 import { requirePartner, trace, type WorkflowDeps } from './deps.js';
@@ -56,14 +56,17 @@ export class PersonTraces {
       const traces = await everyItem<Trace, TracesListInput>((query) => this.deps.store.listTraces(query), { userId: user.id });
       // The imports that changed a decision about them (a suspension undone…) come with those
       // changes only: the others' are theirs (RGPD art. 15.4, as for forms below).
-      if (traces.some((item) => item.action === 'dataset.import')) {
-        const held = new Set((await this.deps.db.all<{ id: string }>(USER_HABILITATION_IDS, { userId: user.id })).map((row) => row.id));
-        const concerns = (change: DecisionChange) =>
-          change.section === 'users' ? change.id === user.id : change.section === 'habilitations' && held.has(change.id);
+      const imports = traces.filter((item) => item.action === 'dataset.import').map((item) => item.id);
+      if (imports.length > 0) {
+        const own = new Map<number, DecisionChange[]>();
+        for (const row of await this.deps.db.all<{ trace_id: number; change: string }>(
+          `SELECT trace_id, change FROM import_changes WHERE trace_id IN ${traceIds(this.deps.db, '@imports')} AND (${USER_IMPORT_CHANGES}) ORDER BY trace_id, position`,
+          { imports: JSON.stringify(imports), userId: user.id },
+        )) {
+          own.set(row.trace_id, [...(own.get(row.trace_id) ?? []), JSON.parse(row.change) as DecisionChange]);
+        }
         for (const [index, item] of traces.entries()) {
-          if (item.action !== 'dataset.import') continue;
-          const changes = ((item.details as { decisionChanges?: DecisionChange[] } | null)?.decisionChanges ?? []).filter(concerns);
-          traces[index] = { ...item, details: { decisionChanges: changes, masked: MASKED_IMPORT } };
+          if (item.action === 'dataset.import') traces[index] = { ...item, details: { decisionChanges: own.get(item.id) ?? [], masked: MASKED_IMPORT } };
         }
       }
       // The traces of the forms that name them (received, applied, refused, and the loss or theft
