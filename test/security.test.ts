@@ -7,7 +7,7 @@ import { CafsupError, OPERATIONS, WRITE_OPERATIONS, type CafsupClient } from '@c
 import { seededRandom } from '@cafsup/shared';
 import { buildDemoDataset } from '../packages/tui/src/demo/demo-data.js';
 import { CAFSUP_BIN } from './support/cli.js';
-import { ACTOR } from './support/fixture.js';
+import { ACTOR, caf, convention, dataset, partner, user } from './support/fixture.js';
 import { TestServer } from './support/server.js';
 
 const AS_OF = '2026-11-22';
@@ -326,5 +326,50 @@ describe('cafsup serve: scopes, roles, hostile input, secrets', () => {
     expect(execFileSync('stat', ['-c', '%a', `${server.dir}/config/secrets/tokens.json`], { encoding: 'utf8' }).trim()).toBe('600');
     expect(execFileSync('stat', ['-c', '%a', `${server.dir}/config/secrets`], { encoding: 'utf8' }).trim()).toBe('700');
     expect(readFileSync(`${server.dir}/config/config.json`, 'utf8')).not.toContain(tokens.s78);
+  });
+});
+
+// Trial 22 (F3): an import has no partner of its own; a token of some Cafs sees it through the
+// changes it made to their partners, and only those.
+describe('cafsup serve: an import as a token of some Cafs sees it', () => {
+  const server = new TestServer();
+  const tokens: Record<string, string> = {};
+  const data = (status: string) =>
+    dataset({
+      cafs: [caf(), caf({ code: '40', name: 'Caf des Landes' })],
+      partners: [partner('p78'), partner('p40', { cafCode: '40', departements: ['40'] })],
+      conventions: [convention('p78'), convention('p40')],
+      users: [user('p78-u1', 'p78', { status }), user('p40-u1', 'p40', { status })],
+    });
+  beforeAll(async () => {
+    await server.seed(data('active'), ACTOR);
+    tokens.every = await server.token(SUPERVISOR_78, 'supervisor', ['*']);
+    tokens.s78 = await server.token(SUPERVISOR_78, 'supervisor', ['78']);
+    await server.start();
+  });
+  afterAll(() => server.stop());
+
+  it('lists an import in a scoped trail with the changes it made in scope only', async () => {
+    const every = server.client(tokens.every!);
+    const s78 = server.client(tokens.s78!);
+    try {
+      const result = await every.dataset.import(data('suspended'));
+      expect(result.decisionChangesTotal).toBe(2);
+      const inScope = {
+        traceId: result.traceId,
+        decisionChanges: [{ section: 'users', id: 'p78-u1', partnerId: 'p78', field: 'status', from: 'active', to: 'suspended' }],
+      };
+      for (const query of [{ userId: 'p78-u1' }, { partnerId: 'p78' }, {}]) {
+        const [first] = (await s78.traces.list(query)).items;
+        expect({ traceId: first!.id, decisionChanges: (first!.details as { decisionChanges: unknown }).decisionChanges }, JSON.stringify(query)).toEqual(
+          inScope,
+        );
+      }
+      expect(JSON.stringify((await s78.traces.list({ limit: 100 })).items)).not.toContain('p40');
+      expect((await every.traces.list({ partnerId: 'p40' })).items[0]!.id).toBe(result.traceId);
+    } finally {
+      await every.close();
+      await s78.close();
+    }
   });
 });

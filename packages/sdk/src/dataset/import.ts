@@ -40,7 +40,7 @@ import { HashedIds } from './hashed-ids.js';
 import { datasetSegments, unpackRows } from './segments.js';
 
 /** Beyond this many problems the refusal says how many more there were instead of listing them; so for the decisions an import changes. */
-const MAX_LISTED = 1000;
+export const MAX_LISTED = 1000;
 /** Where the fields the import reads stand among a row's parameters. */
 const USER_AT = {
   id: USER_WRITTEN.indexOf('id'),

@@ -72,7 +72,7 @@ import {
   type UserRow,
 } from '../dataset/rows.js';
 import { exportDataset } from '../dataset/export.js';
-import { importDataset, type ImportResult } from '../dataset/import.js';
+import { MAX_LISTED, importDataset, type ImportResult } from '../dataset/import.js';
 import type { DatasetEvent } from '../dataset/json-reader.js';
 
 /** What an operation touches, for the Caf-scope check. */
@@ -542,9 +542,10 @@ export class Store {
     // `at` is stored in UTC; the bounds are Paris calendar days, so compare with a day of margin then filter exactly.
     if (query.since !== undefined) conditions.push(`at >= @sinceUtc`);
     if (query.until !== undefined) conditions.push(`at < @untilUtc`);
-    if (scope.cafCodes !== undefined) {
-      conditions.push(`partner_id IN (SELECT id FROM partners WHERE caf_code IN ${d.jsonValues('@scopeCafs')})`);
-    }
+    const inScope = `partner_id IN (SELECT id FROM partners WHERE caf_code IN ${d.jsonValues('@scopeCafs')})`;
+    // An import is in a token's scope through the changes it made there (trial 22, F3), and
+    // shows only those (`scopedImport`).
+    if (scope.cafCodes !== undefined) conditions.push(`(${inScope} OR ${importChanging(inScope)})`);
     const newestFirst = (where: string[]) => `SELECT * FROM traces WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT @take`;
     // A partner's trail: its traces, and the imports that changed a decision about it. Each
     // branch is read newest first through the index on `partner_id` and cut at the page, then the
@@ -584,12 +585,36 @@ export class Store {
       if (rows.length > limit || fetched.length < params.take) break;
       params.before = fetched[fetched.length - 1]!.id;
     }
-    return toPage(
+    const page = toPage(
       rows,
       limit,
       (trace) => trace.id,
       (trace) => trace,
     );
+    if (scope.cafCodes !== undefined) {
+      for (const [index, trace] of page.items.entries()) {
+        if (trace.action === 'dataset.import') page.items[index] = await this.scopedImport(trace, inScope, params.scopeCafs!);
+      }
+    }
+    return page;
+  }
+
+  /**
+   * An import's trace as a token of some Cafs sees it: the changes it made to their partners
+   * (the first thousand, and how many), not the others', nor its counts over every Caf.
+   */
+  private async scopedImport(trace: Trace, inScope: string, scopeCafs: string): Promise<Trace> {
+    const where = `FROM import_changes WHERE trace_id = @traceId AND ${inScope}`;
+    const params = { traceId: trace.id, scopeCafs };
+    const changes = await this.db.all<{ change: string }>(`SELECT change ${where} ORDER BY position LIMIT ${MAX_LISTED}`, params);
+    return {
+      ...trace,
+      details: {
+        decisionChanges: changes.map((row) => JSON.parse(row.change) as unknown),
+        decisionChangesTotal: (await this.db.value<number>(`SELECT COUNT(*) ${where}`, params)) ?? 0,
+        masked: 'seules les décisions de l’import sur les partenaires des Caf du jeton sont reprises',
+      },
+    };
   }
 
   verifyTraces(): Promise<TraceVerification> {
