@@ -206,7 +206,7 @@ describe('spreadsheets as French Excel and LibreOffice open them', () => {
       'Saisie invalide :\n  changes[1].type : champ obligatoire (attendu : setQuota, removeQuota, addService, removeService, setManagementMode, setContact, removeContact, setServiceDesk, setEscalation, note)\n  (document) : clé inconnue : « effetLe »\n',
     ]);
     const edited = sandbox.run(['convention', 'edit', 'p1', '--fields', '{"numero": "2026/1"}', '--reason', 'Correction', '--dry-run'], { env: actor });
-    expect([edited.status, edited.stderr]).toEqual([5, 'Saisie invalide :\n  (document) : clé inconnue : « numero »\n']);
+    expect([edited.status, edited.stderr]).toEqual([5, 'Saisie invalide : (document) : clé inconnue : « numero ».\n']);
     // What the options say is not taken from the file; a file that is no object is said so.
     for (const [content, said] of [
       [{ title: 'Avenant : adresse', dryRun: true, changes }, '« dryRun » n’a pas sa place dans le fichier'],

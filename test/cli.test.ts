@@ -377,6 +377,10 @@ describe('cafsup refusals and exit codes', () => {
       expect.arrayContaining(['users[0].email', 'habilitations[0].profile', 'partners[0].siret']),
     );
     expect(exported()).toBe(before);
+    // A refusal whose message says its one problem says it once (trial 22, F7).
+    writeFileSync(file, '{"format": "cafsup/dataset", "version": 1,');
+    const truncated = sandbox.run(['import', file, '--yes'], { env: ACTOR_ENV });
+    expect([truncated.status, truncated.stderr]).toEqual([5, 'JSON invalide ligne 1, colonne 43 : fin du fichier inattendue : le document est incomplet\n']);
   });
 
   it('exports a dataset that imports back to the same export', () => {

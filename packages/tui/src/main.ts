@@ -261,9 +261,11 @@ async function report(error: unknown, asJson: boolean): Promise<number> {
   const problems = failure.details.problems ?? [];
   // An input's refusal lists its problems in its message too (for API clients): here the list
   // follows under a heading, rather than each problem said twice (trial 21, F8).
-  const heading = problems.length > 0 && failure.message === invalidInputMessage(problems) ? `${INVALID_INPUT} :` : failure.message;
+  // A refusal whose message already says its one problem (a JSON syntax error, a date) says it once.
+  const listed = problems.length === 1 && failure.message.includes(problems[0]!.message) ? [] : problems;
+  const heading = listed.length > 0 && failure.message === invalidInputMessage(listed) ? `${INVALID_INPUT} :` : failure.message;
   process.stderr.write(
-    `${escapeForTerminal(heading)}\n${problems.map((problem) => `  ${escapeForTerminal(`${problem.path} : ${problem.message}`)}\n`).join('')}`,
+    `${escapeForTerminal(heading)}\n${listed.map((problem) => `  ${escapeForTerminal(`${problem.path} : ${problem.message}`)}\n`).join('')}`,
   );
   if (failure.code === 'INTERNAL' || process.env.CAFSUP_DEBUG === '1') {
     const cause = failure.code === 'INTERNAL' ? failure.cause : error;
