@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClient } from '@cafsup/sdk';
-import type { TracesListInput } from '@cafsup/shared';
+import { describeDecisionChange, type DecisionChange, type TracesListInput } from '@cafsup/shared';
 import { ACTOR, caf, convention, dataset, deputy, habilitation, partner, review, user } from './support/fixture.js';
 import { openClient, refusalOf, type TestClient } from './support/client.js';
 import { ENGINES } from './support/postgres.js';
@@ -288,8 +288,27 @@ describe.each(ENGINES)('habilitations imported again, on %s', (_engine, database
 
     // amp-h0003 was revoked: the file makes it active again, which the answer names.
     const result = await test.client.dataset.import(again(replaced, added, habilitation('amp-h0003', 'amp', { userId: 'amp-u001' }, { profile: 'T2' })));
-    expect([result.counts.habilitations, result.replaced.habilitations, result.decisionChangesTotal]).toEqual([3, 2, 1]);
-    expect(result.decisionChanges).toEqual([{ section: 'habilitations', id: 'amp-h0003', partnerId: 'amp', field: 'status', from: 'revoked', to: 'active' }]);
+    expect([result.counts.habilitations, result.replaced.habilitations, result.decisionChangesTotal]).toEqual([3, 2, 7]);
+    // Given to another, another profile, no département, no end (trial 22, F2).
+    const decision = (id: string, field: string, from: string | null, to: string | null) => ({
+      section: 'habilitations',
+      id,
+      partnerId: 'amp',
+      field,
+      from,
+      to,
+    });
+    expect(result.decisionChanges).toEqual([
+      decision('amp-h0001', 'holder', 'amp-u001', 'amp-u002'),
+      decision('amp-h0001', 'profile', 'T13', 'T14'),
+      decision('amp-h0001', 'departement', '13', null),
+      decision('amp-h0001', 'endsAt', '2027-01-31', null),
+      decision('amp-h0003', 'status', 'revoked', 'active'),
+      decision('amp-h0003', 'holder', 'amp-u002', 'amp-u001'),
+      decision('amp-h0003', 'profile', 'T13', 'T2'),
+    ]);
+    // The former holder's trail has the import that took the habilitation away.
+    expect((await test.client.traces.list({ userId: 'amp-u001', limit: 1 })).items[0]!.id).toBe(result.traceId);
     const stored = (await test.client.dataset.export()).habilitations as Record<string, unknown>[];
     expect(stored.map((row) => [row.id, row.userId ?? row.groupId, row.profile, row.status])).toEqual([
       ['amp-h0001', 'amp-u002', 'T14', 'active'],
@@ -301,38 +320,63 @@ describe.each(ENGINES)('habilitations imported again, on %s', (_engine, database
 
   // Trial 21 (F3): a role, a forced password change, a mission's end or an avenant in force are
   // decisions of a suspension's weight, and an older file rewrites them as silently.
-  it('names every decision about a stored user or avenant that the file changes', async () => {
+  it('names every decision about a stored user, convention, group or avenant that the file changes', async () => {
     const stored = full();
-    const [signed] = (stored.conventions as { avenants: Record<string, unknown>[] }[])[0]!.avenants;
+    const storedConvention = (stored.conventions as { avenants: Record<string, unknown>[] }[])[0]!;
+    const [signed] = storedConvention.avenants;
     const draft = { number: 2, title: 'Avenant 2', signedByCafAt: null, signedByPartnerAt: null, effectiveAt: null, changes: [] };
-    (stored.conventions as { avenants: Record<string, unknown>[] }[])[0]!.avenants.push(draft);
+    storedConvention.avenants.push(draft);
     const test = await openClient({ dataset: stored, database: await database() });
     opened.push(test);
-    // amp-u001: given the deputy's role, made to change their password, their mission's end gone.
-    // Avenant 1 loses the partner's signature; avenant 2, a draft, is not in the file.
+    // amp-u001: given the deputy's role, made to change their password, their mission's end gone,
+    // out of amp-g01. The convention centralised; avenant 1 loses the partner's signature,
+    // avenant 2, a draft, stays, avenant 3, signed, is only in the file (trial 22, F2).
     const file = dataset({
       partners: [],
-      conventions: [convention('amp', { avenants: [{ ...signed, signedByPartnerAt: null }] })],
+      conventions: [
+        {
+          ...storedConvention,
+          managementMode: 'centralised',
+          avenants: [{ ...signed, signedByPartnerAt: null }, draft, { ...signed, number: 3, title: 'Avenant 3' }],
+        },
+      ],
       users: [user('amp-u001', 'amp', { function: 'Instructeur', departement: '13', role: 'deputy', mustChangePassword: true })],
+      groups: [{ id: 'amp-g01', partnerId: 'amp', name: 'Instructeurs FSL', memberIds: ['amp-u002'] }],
     });
     const user1 = { section: 'users', id: 'amp-u001', partnerId: 'amp' };
     const avenant = { section: 'avenants', id: 'amp', partnerId: 'amp', field: 'signing', from: 'signed' };
     const expected = [
+      { section: 'conventions', id: 'amp', partnerId: 'amp', field: 'managementMode', from: 'delegated', to: 'centralised' },
+      { ...avenant, number: 3, from: 'absent', to: 'signed' },
       { ...avenant, number: 1, to: 'signedByCaf' },
-      { ...avenant, number: 2, from: 'draft', to: 'absent' },
       { ...user1, field: 'role', from: 'user', to: 'deputy' },
       { ...user1, field: 'mustChangePassword', from: false, to: true },
       { ...user1, field: 'missionEndAt', from: '2027-01-31', to: null },
+      { section: 'groups', id: 'amp-g01', partnerId: 'amp', field: 'member', from: 'amp-u001', to: null },
     ];
     const dry = await test.client.dataset.import(file, { dryRun: true });
-    expect([dry.decisionChanges, dry.decisionChangesTotal]).toEqual([expected, 5]);
+    expect([dry.decisionChanges, dry.decisionChangesTotal]).toEqual([expected, 7]);
     const result = await test.client.dataset.import(file);
     expect(result.decisionChanges).toEqual(expected);
     expect((await test.client.traces.list({ action: 'dataset.import', limit: 1 })).items[0]!.details).toMatchObject({
       decisionChanges: expected,
-      decisionChangesTotal: 5,
+      decisionChangesTotal: 7,
     });
-    // The same file again changes nothing more.
+    // Each in the words of the summary and the extract.
+    expect(expected.map((change) => describeDecisionChange(change as DecisionChange))).toEqual([
+      'convention amp (amp) : mode de gestion délégué → centralisé',
+      'avenant n° 3 (amp) : ajouté, signé des deux parties',
+      'avenant n° 1 (amp) : signé des deux parties → signé par la Caf seule',
+      'utilisateur amp-u001 (amp) : rôle utilisateur → suppléant',
+      'utilisateur amp-u001 (amp) : changement de mot de passe non exigé → exigé',
+      'utilisateur amp-u001 (amp) : fin de mission 31 janvier 2027 → aucune',
+      'groupe amp-g01 (amp) : membre amp-u001 retiré',
+    ]);
+    // The person's extract has their changes, their group's among them; the same file again changes nothing more.
+    const { extract } = await test.client.traces.forPerson({ userId: 'amp-u001', requestedBy: 'Agent 1' });
+    expect((extract.traces.find((trace) => trace.id === result.traceId)!.details as { decisionChanges: unknown[] }).decisionChanges).toEqual(
+      expected.filter((change) => change.section === 'users' || change.section === 'groups'),
+    );
     expect((await test.client.dataset.import(file)).decisionChanges).toEqual([]);
   });
 

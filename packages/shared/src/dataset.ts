@@ -1,11 +1,12 @@
 import { z } from './zod.js';
 import { lazySchema } from './lazy.js';
 import { cafSchema, type Caf } from './caf.js';
-import type { AvenantSigning } from './avenant.js';
-import { conventionSchema, type Convention } from './convention.js';
+import { describeContact, type AvenantSigning } from './avenant.js';
+import { TERMINATION_KIND_LABELS, conventionSchema, type Convention } from './convention.js';
+import type { Contact } from './terms.js';
 import { habilitationSchema, type Habilitation } from './habilitation.js';
 import { partnerSchema, type Partner } from './partner.js';
-import { AVENANT_SIGNING_LABELS, HABILITATION_STATUS_LABELS, USER_ROLE_LABELS, USER_STATUS_LABELS } from './labels.js';
+import { AVENANT_SIGNING_LABELS, HABILITATION_STATUS_LABELS, MANAGEMENT_MODE_LABELS, USER_ROLE_LABELS, USER_STATUS_LABELS } from './labels.js';
 import { groupSchema, reviewSchema, userSchema, type Group, type Review, type User } from './user.js';
 import { longFrenchDate } from './wording.js';
 
@@ -67,16 +68,43 @@ export type DecisionChange =
       from: string | boolean | null;
       to: string | boolean | null;
     }
-  | { section: 'habilitations'; id: string; partnerId: string; field: 'partnerId' | 'status'; from: string; to: string }
+  | {
+      section: 'habilitations';
+      id: string;
+      partnerId: string;
+      /** `holder`: the id of the user or group that holds it. */
+      field: 'partnerId' | 'status' | 'holder' | 'profile' | 'departement' | 'endsAt';
+      from: string | null;
+      to: string | null;
+    }
+  | {
+      section: 'conventions';
+      /** The convention's partner. */
+      id: string;
+      partnerId: string;
+      field: 'managementMode' | 'delegationWithdrawnAt' | 'termination' | 'contacts';
+      /** The field's value, as in the dataset (`termination` and `contacts` as objects). */
+      from: unknown;
+      to: unknown;
+    }
+  | {
+      section: 'groups';
+      id: string;
+      partnerId: string;
+      /** A member the file adds (`from` null) or leaves out (`to` null): a user's id. */
+      field: 'member';
+      from: string | null;
+      to: string | null;
+    }
   | {
       section: 'avenants';
       /** The convention's partner. */
       id: string;
       partnerId: string;
       number: number;
-      /** The avenant's signatures (`AvenantSigning`), `absent` where the file has no avenant of that number. */
+      /** The avenant's signatures (`AvenantSigning`); `absent` where the store or the file has no avenant of that number. */
       field: 'signing';
-      from: AvenantSigning;
+      from: AvenantSigning | 'absent';
       to: AvenantSigning | 'absent';
     };
 
@@ -87,29 +115,63 @@ const DECISION_FIELD_LABELS = {
   role: 'rôle',
   mustChangePassword: 'changement de mot de passe',
   missionEndAt: 'fin de mission',
+  holder: 'titulaire',
+  profile: 'profil',
+  departement: 'département',
+  endsAt: 'fin',
+  managementMode: 'mode de gestion',
+  delegationWithdrawnAt: 'délégation retirée',
+  termination: 'résiliation',
+  contacts: 'contacts',
 } as const;
+
+const SECTION_NOUNS = { users: 'utilisateur', habilitations: 'habilitation', conventions: 'convention', groups: 'groupe' } as const;
 
 /** One changed decision in words: « utilisateur amp-u004 (amp) : statut suspendu → actif ». */
 export function describeDecisionChange(change: DecisionChange): string {
-  if (change.section === 'avenants') {
-    const [from, to] = [AVENANT_SIGNING_LABELS[change.from], AVENANT_SIGNING_LABELS[change.to]];
-    // Rewritten with the same signatures: its terms changed.
-    return `avenant n° ${change.number} (${change.partnerId}) : ${from === to ? `${from}, réécrit` : `${from} → ${to}`}`;
-  }
-  const words = (value: string | boolean | null): string => {
-    switch (change.field) {
-      case 'status':
-        return (change.section === 'users' ? USER_STATUS_LABELS : HABILITATION_STATUS_LABELS)[value as never] ?? String(value);
-      case 'role':
-        return USER_ROLE_LABELS[value as never] ?? String(value);
-      case 'mustChangePassword':
-        return value === true ? 'exigé' : 'non exigé';
-      case 'missionEndAt':
-        return value === null ? 'aucune' : longFrenchDate(value as string);
-      case 'partnerId':
-        return String(value);
+  switch (change.section) {
+    case 'avenants': {
+      const [from, to] = [AVENANT_SIGNING_LABELS[change.from], AVENANT_SIGNING_LABELS[change.to]];
+      // Rewritten with the same signatures: its terms changed.
+      const what = change.from === 'absent' ? `ajouté, ${to}` : from === to ? `${from}, réécrit` : `${from} → ${to}`;
+      return `avenant n° ${change.number} (${change.partnerId}) : ${what}`;
     }
-  };
-  const noun = change.section === 'users' ? 'utilisateur' : 'habilitation';
-  return `${noun} ${change.id} (${change.partnerId}) : ${DECISION_FIELD_LABELS[change.field]} ${words(change.from)} → ${words(change.to)}`;
+    case 'groups':
+      return `groupe ${change.id} (${change.partnerId}) : membre ${change.to ?? change.from} ${change.to === null ? 'retiré' : 'ajouté'}`;
+    default: {
+      const words = (value: unknown): string => decisionWords(change.section, change.field, value);
+      return `${SECTION_NOUNS[change.section]} ${change.id} (${change.partnerId}) : ${DECISION_FIELD_LABELS[change.field]} ${words(change.from)} → ${words(change.to)}`;
+    }
+  }
+}
+
+/** A value of a changed decision in words. */
+function decisionWords(section: DecisionChange['section'], field: keyof typeof DECISION_FIELD_LABELS, value: unknown): string {
+  // None: in agreement with the field (« fin : aucune », « département : aucun »).
+  if (value === null || value === undefined)
+    return ({ contacts: '(aucun)', delegationWithdrawnAt: 'non', departement: 'aucun' } as Partial<Record<string, string>>)[field] ?? 'aucune';
+  // The codes of statuses, roles and modes, the ids of partners and holders: text.
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  switch (field) {
+    case 'status':
+      return (section === 'users' ? USER_STATUS_LABELS : HABILITATION_STATUS_LABELS)[value as never] ?? text;
+    case 'role':
+      return USER_ROLE_LABELS[value as never] ?? text;
+    case 'mustChangePassword':
+      return value === true ? 'exigé' : 'non exigé';
+    case 'missionEndAt':
+    case 'endsAt':
+    case 'delegationWithdrawnAt':
+      return longFrenchDate(value as string);
+    case 'managementMode':
+      return MANAGEMENT_MODE_LABELS[value as never] ?? text;
+    case 'termination': {
+      const termination = value as { kind: keyof typeof TERMINATION_KIND_LABELS; noticeReceivedAt: string };
+      return `${TERMINATION_KIND_LABELS[termination.kind]} reçue le ${longFrenchDate(termination.noticeReceivedAt)}`;
+    }
+    case 'contacts':
+      return (value as Contact[]).length === 0 ? '(aucun)' : (value as Contact[]).map((contact) => describeContact(contact)).join(' ; ');
+    default:
+      return text;
+  }
 }

@@ -56,8 +56,13 @@ const HABILITATION_AT = {
   user: HABILITATION_WRITTEN.indexOf('user_key'),
   group: HABILITATION_WRITTEN.indexOf('group_key'),
   status: HABILITATION_WRITTEN.indexOf('status'),
+  profile: HABILITATION_WRITTEN.indexOf('profile'),
+  departement: HABILITATION_WRITTEN.indexOf('departement'),
+  endsAt: HABILITATION_WRITTEN.indexOf('ends_at'),
   key: HABILITATION_WRITTEN.length,
 };
+/** The decisions of a convention's terms that an import compares (its avenants apart). */
+const CONVENTION_DECISIONS = ['managementMode', 'delegationWithdrawnAt', 'termination', 'contacts'] as const;
 /** From this many habilitations, or users, on, the import drops their secondary indexes and rebuilds them at its end. */
 const DEFER_INDEXES_AFTER = 20_000;
 /** The indexes an import may drop, by table (`EntityWriter.defer`). */
@@ -361,7 +366,10 @@ const STATEMENTS = {
   convention:
     'INSERT INTO conventions (partner_id, number, doc) VALUES (?, ?, ?) ON CONFLICT (partner_id) DO UPDATE SET number = excluded.number, doc = excluded.doc',
   storedAvenants: 'SELECT partner_id AS "partnerId", number, doc FROM avenants WHERE partner_id IN',
-  importChange: 'INSERT INTO import_changes (trace_id, position, section, id, partner_id, former_partner_id, change) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  importChange:
+    'INSERT INTO import_changes (trace_id, position, section, id, partner_id, former_partner_id, former_id, change) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+  storedConventionDocs: 'SELECT partner_id AS id, doc FROM conventions WHERE partner_id IN',
+  storedMembers: 'SELECT m.group_key AS "groupKey", u.id AS "userId" FROM group_members m JOIN users u ON u.key = m.user_key WHERE m.group_key IN',
   clearAvenants: 'DELETE FROM avenants WHERE partner_id IN',
   avenant: 'INSERT INTO avenants (partner_id, number, doc) VALUES (?, ?, ?)',
   review: `INSERT INTO reviews (partner_id, completed_at, reviewer, proof) VALUES (?, ?, ?, ?)
@@ -380,7 +388,8 @@ const STATEMENTS = {
   habilitationKeyBase: 'SELECT COALESCE(MAX(key), 0) FROM habilitations',
   habilitationKey: 'SELECT key FROM habilitations WHERE id = ?',
   // With its decisions: a stored habilitation that the file replaces is compared with its new row.
-  habilitationKeys: 'SELECT id, key, partner_id AS "partnerId", status FROM habilitations WHERE id IN',
+  habilitationKeys: `SELECT h.id, h.key, h.partner_id AS "partnerId", h.status, h.profile, h.departement, h.ends_at AS "endsAt", COALESCE(u.id, g.id) AS holder
+    FROM habilitations h LEFT JOIN users u ON u.key = h.user_key LEFT JOIN groups g ON g.key = h.group_key WHERE h.id IN`,
   storedUserDecisions: `SELECT id, partner_id AS "partnerId", status, role, must_change_password AS "mustChangePassword", mission_end_at AS "missionEndAt"
     FROM users WHERE id IN`,
 };
@@ -441,6 +450,10 @@ class EntityWriter {
   /** The decisions about replaced entities that the file changes, the first MAX_LISTED of them; all go to `import_changes`. */
   readonly decisionChanges: { listed: DecisionChange[]; total: number } = { listed: [], total: 0 };
   private readonly changeRows: Batch;
+  /** Stored conventions the file replaces, by partner. */
+  private readonly replacedConventions = new Set<string>();
+  /** The members the file gives each group, while its batch waits, when groups were stored (to compare). */
+  private readonly fileMemberIds = new Map<string, readonly string[]>();
 
   constructor(
     private readonly db: Sql,
@@ -455,7 +468,14 @@ class EntityWriter {
   ) {
     this.partners = new Batch(db, PARTNER_INSERT, BATCH);
     this.changeRows = new Batch(db, STATEMENTS.importChange, BATCH);
-    this.conventions = new Batch(db, STATEMENTS.convention, BATCH, (rows) => this.conventionsWritten(rows));
+    this.conventions = new Batch(
+      db,
+      STATEMENTS.convention,
+      BATCH,
+      (rows) => this.conventionsWritten(rows),
+      undefined,
+      stored.conventions === 0 ? undefined : (rows) => this.conventionsReplacing(rows),
+    );
     this.reviews = new Batch(db, STATEMENTS.review, BATCH);
     // Users are new to the file: each id was seen once (`firstUse`).
     this.users = new Batch(
@@ -497,8 +517,12 @@ class EntityWriter {
     if (change.section !== 'avenants' && change.from === change.to) return;
     const position = this.decisionChanges.total++;
     if (this.decisionChanges.listed.length < MAX_LISTED) this.decisionChanges.listed.push(change);
+    // Filed under whom it concerns: a group's member under the user; a habilitation given to
+    // another under its former holder too, a user or habilitation moved under the partner left.
+    const subject = change.section === 'groups' ? (change.to ?? change.from)! : change.id;
     const formerPartner = change.field === 'partnerId' ? (change.from as string) : null;
-    await this.changeRows.add([this.traceId, position, change.section, change.id, change.partnerId, formerPartner, JSON.stringify(change)]);
+    const formerHolder = change.field === 'holder' ? change.from : null;
+    await this.changeRows.add([this.traceId, position, change.section, subject, change.partnerId, formerPartner, formerHolder, JSON.stringify(change)]);
   }
 
   /** A batch of users about to be written: those stored already are compared with their new rows. */
@@ -532,16 +556,54 @@ class EntityWriter {
     }
   }
 
-  /** A batch of groups is written: their members replace those they had. */
+  /** A batch of groups is written: their members replace those they had (a member added or left out is noted). */
   private async groupsWritten(rows: readonly unknown[][]): Promise<void> {
     await this.readKeys(STATEMENTS.groupKeys, rows, this.fileGroups);
     const keys = rows.map((row) => this.fileGroups.get(row[0] as string)!.key!);
+    if (this.stored.groups > 0) await this.membersReplacing(rows, keys);
     await this.db.run(withList(STATEMENTS.clearMembers, keys.length), keys);
     for (const row of rows) {
       const id = row[0] as string;
       const groupKey = this.fileGroups.get(id)!.key!;
       for (const { position, user } of this.waitingMembers.get(id)!) await this.members.add([groupKey, position, await this.keyOf(user, this.users)]);
       this.waitingMembers.delete(id);
+    }
+  }
+
+  /** The stored members of these groups (rows of `GROUP_INSERT`, `keys` theirs), compared with the file's. */
+  private async membersReplacing(rows: readonly unknown[][], keys: readonly number[]): Promise<void> {
+    const stored = new Map<number, string[]>();
+    for (const { groupKey, userId } of await this.db.all<{ groupKey: number; userId: string }>(withList(STATEMENTS.storedMembers, keys.length), keys)) {
+      stored.set(groupKey, [...(stored.get(groupKey) ?? []), userId]);
+    }
+    for (const [offset, row] of rows.entries()) {
+      const before = stored.get(keys[offset]!);
+      const id = row[0] as string;
+      const after = this.fileMemberIds.get(id) ?? [];
+      this.fileMemberIds.delete(id);
+      if (before === undefined) continue;
+      const member = { section: 'groups', id, partnerId: row[1] as string, field: 'member' } as const;
+      for (const userId of before) if (!after.includes(userId)) await this.decisionChanged({ ...member, from: userId, to: null });
+      for (const userId of after) if (!before.includes(userId)) await this.decisionChanged({ ...member, from: null, to: userId });
+    }
+  }
+
+  /** A batch of conventions about to be written: those stored already are compared with their new terms. */
+  private async conventionsReplacing(rows: readonly unknown[][]): Promise<void> {
+    const stored = await this.lookUp<{ id: string; doc: string }>(
+      STATEMENTS.storedConventionDocs,
+      rows.map((row) => row[0] as string),
+    );
+    for (const row of rows) {
+      const partnerId = row[0] as string;
+      const before = stored.get(partnerId);
+      if (before === undefined) continue;
+      this.replacedConventions.add(partnerId);
+      const [was, is] = [JSON.parse(before.doc) as Record<string, unknown>, JSON.parse(row[2] as string) as Record<string, unknown>];
+      for (const field of CONVENTION_DECISIONS) {
+        if (canonicalJson(was[field] ?? null) !== canonicalJson(is[field] ?? null))
+          await this.decisionChanged({ section: 'conventions', id: partnerId, partnerId, field, from: was[field] ?? null, to: is[field] ?? null });
+      }
     }
   }
 
@@ -557,13 +619,27 @@ class EntityWriter {
 
   /**
    * The stored avenants of these conventions, about to be replaced by the file's (`avenants`,
-   * rows of `STATEMENTS.avenant`): one unsigned, rewritten or left out is noted. An avenant that
-   * only the file has is new, not a decision undone.
+   * rows of `STATEMENTS.avenant`): one unsigned, rewritten or left out is noted, and one signed
+   * that only the file has (a draft only the file has decides nothing).
    */
   private async avenantsReplacing(partnerIds: readonly unknown[], avenants: readonly unknown[][]): Promise<void> {
     const stored = await this.db.all<{ partnerId: string; number: number; doc: string }>(withList(STATEMENTS.storedAvenants, partnerIds.length), partnerIds);
-    if (stored.length === 0) return;
     const file = new Map(avenants.map(([partnerId, number, doc]) => [`${partnerId as string}/${number as number}`, JSON.parse(doc as string) as Avenant]));
+    // One signed that only the file has changes the terms in force of a stored convention.
+    const storedKeys = new Set(stored.map(({ partnerId, number }) => `${partnerId}/${number}`));
+    for (const [key, avenant] of file) {
+      const partnerId = key.slice(0, key.lastIndexOf('/'));
+      if (!storedKeys.has(key) && this.replacedConventions.has(partnerId) && avenantSigning(avenant) !== 'draft')
+        await this.decisionChanged({
+          section: 'avenants',
+          id: partnerId,
+          partnerId,
+          number: avenant.number,
+          field: 'signing',
+          from: 'absent',
+          to: avenantSigning(avenant),
+        });
+    }
     for (const { partnerId, number, doc } of stored.sort((a, b) => a.partnerId.localeCompare(b.partnerId) || a.number - b.number)) {
       const before = JSON.parse(doc) as Avenant;
       const after = file.get(`${partnerId}/${number}`);
@@ -691,7 +767,9 @@ class EntityWriter {
     // The batch's keys are read and its replacements written in a statement each: on PostgreSQL a
     // statement per row made a re-import of a million habilitations two million round trips (450 s).
     if (changes < written.length) {
-      const keys = await this.lookUp<KeyRow & { partnerId: string; status: string }>(
+      const keys = await this.lookUp<
+        KeyRow & { partnerId: string; status: string; profile: string; departement: string | null; endsAt: string | null; holder: string }
+      >(
         STATEMENTS.habilitationKeys,
         written.map((row) => row[HABILITATION_AT.id] as string),
       );
@@ -699,7 +777,7 @@ class EntityWriter {
       for (const [offset, row] of rows.entries()) {
         if (earlier[offset] !== undefined) continue;
         const id = row[HABILITATION_AT.id] as string;
-        const { key: stored, partnerId, status } = keys.get(id)!;
+        const { key: stored, ...before } = keys.get(id)!;
         if (stored === row[HABILITATION_AT.key]) continue;
         if (stored > base) earlier[offset] = stored - base - 1;
         else if (this.replacedHabilitations.has(id)) earlier[offset] = this.replacedHabilitations.get(id);
@@ -707,8 +785,16 @@ class EntityWriter {
           this.replacedHabilitations.set(id, first + offset);
           replacing.push(row.slice(0, HABILITATION_AT.key));
           const decision = { section: 'habilitations', id, partnerId: row[HABILITATION_AT.partner] as string } as const;
-          await this.decisionChanged({ ...decision, field: 'partnerId', from: partnerId, to: decision.partnerId });
-          await this.decisionChanged({ ...decision, field: 'status', from: status, to: row[HABILITATION_AT.status] as string });
+          const after = {
+            partnerId: decision.partnerId,
+            status: row[HABILITATION_AT.status] as string,
+            holder: userIds[offset] ?? groupIds[offset]!,
+            profile: row[HABILITATION_AT.profile] as string,
+            departement: row[HABILITATION_AT.departement] as string | null,
+            endsAt: row[HABILITATION_AT.endsAt] as string | null,
+          };
+          for (const field of ['partnerId', 'status', 'holder', 'profile', 'departement', 'endsAt'] as const)
+            await this.decisionChanged({ ...decision, field, from: before[field], to: after[field] });
         }
       }
       await this.db.runMany(HABILITATION_INSERT, replacing);
@@ -784,6 +870,7 @@ class EntityWriter {
         this.fileGroups.set(group.id, owned);
         const members: { position: number; user: Owned }[] = [];
         this.waitingMembers.set(group.id, members);
+        if (this.stored.groups > 0) this.fileMemberIds.set(group.id, group.memberIds);
         for (const [position, userId] of group.memberIds.entries()) {
           await this.reference({
             path: `${base}.memberIds[${position}]`,

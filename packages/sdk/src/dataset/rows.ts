@@ -196,8 +196,12 @@ export const HABILITATION_INSERT = upsertById('habilitations', HABILITATION_WRIT
 export const USER_HABILITATION_IDS = `SELECT h.id FROM habilitations h WHERE h.user_key = (SELECT key FROM users WHERE id = @userId)
   OR h.group_key IN (SELECT group_key FROM group_members WHERE user_key = (SELECT key FROM users WHERE id = @userId))`;
 
-/** Of `import_changes`, those about a user (`@userId`) or a habilitation they hold: what in an import concerns them. */
-export const USER_IMPORT_CHANGES = `(section = 'users' AND id = @userId) OR (section = 'habilitations' AND id IN (${USER_HABILITATION_IDS}))`;
+/**
+ * Of `import_changes`, those about a user (`@userId`), their place in a group, or a habilitation
+ * they hold or held before the import gave it to another: what in an import concerns them.
+ */
+export const USER_IMPORT_CHANGES = `(section IN ('users', 'groups') AND id = @userId)
+  OR (section = 'habilitations' AND (id IN (${USER_HABILITATION_IDS}) OR former_id = @userId))`;
 
 /**
  * The import's statement for a habilitation: a new row with the key it is given, or nothing when

@@ -96,12 +96,14 @@ export const importChangesMigration = (text: string) => `
     id ${text} NOT NULL,
     partner_id ${text} NOT NULL,
     former_partner_id ${text},
+    former_id ${text},
     change ${text} NOT NULL,
     PRIMARY KEY (trace_id, position)
   );
   CREATE INDEX import_changes_id ON import_changes (id, section);
   CREATE INDEX import_changes_partner ON import_changes (partner_id);
   CREATE INDEX import_changes_former_partner ON import_changes (former_partner_id) WHERE former_partner_id IS NOT NULL;
+  CREATE INDEX import_changes_former ON import_changes (former_id) WHERE former_id IS NOT NULL;
 `;
 
 /**
