@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeChanges } from '../packages/tui/src/workflow-words.js';
 import { CAFSUP_BIN, CliSandbox } from './support/cli.js';
 import { ACTOR, caf, convention, dataset, partner, user } from './support/fixture.js';
 import { TestServer } from './support/server.js';
@@ -207,6 +208,13 @@ describe('spreadsheets as French Excel and LibreOffice open them', () => {
     ]);
     const edited = sandbox.run(['convention', 'edit', 'p1', '--fields', '{"numero": "2026/1"}', '--reason', 'Correction', '--dry-run'], { env: actor });
     expect([edited.status, edited.stderr]).toEqual([5, 'Saisie invalide : (document) : clé inconnue : « numero ».\n']);
+    // A key unknown deeper in is refused too: zod dropped it, and a quota typed with « departement » was opened to every département (trial 22, F4).
+    writeFileSync(file, JSON.stringify([{ type: 'setQuota', service: 'CDAP', profile: 'T4', maxUsers: 3, departement: '13' }]));
+    const nested = sandbox.run(['avenant', 'add', 'p1', '--file', file, '--title', 'Avenant Z', '--dry-run'], { env: actor });
+    expect([nested.status, nested.stderr]).toEqual([5, 'Saisie invalide : changes[0] : clé inconnue : « departement ».\n']);
+    const quota = JSON.stringify({ subscriptions: [{ service: 'CDAP', quota: [] }] });
+    const wiped = sandbox.run(['convention', 'edit', 'p1', '--fields', quota, '--reason', 'Correction', '--dry-run'], { env: actor });
+    expect([wiped.status, wiped.stderr]).toEqual([5, 'Saisie invalide : subscriptions[0] : clé inconnue : « quota ».\n']);
     // What the options say is not taken from the file; a file that is no object is said so.
     for (const [content, said] of [
       [{ title: 'Avenant : adresse', dryRun: true, changes }, '« dryRun » n’a pas sa place dans le fichier'],
@@ -289,6 +297,11 @@ describe('lists for people and for programs', () => {
     expect(french).toEqual(sandbox.json(['audit', '--severity', 'high', ...AS_OF]));
     expect(sandbox.json(['users', 'amp', '--status', 'désactivé']).users.map((u: { id: string }) => u.id)).toEqual(['amp-u036']);
     expect(sandbox.json(['users', 'amp', '--role', 'Suppleant']).users.length).toBeGreaterThan(0);
+    // So do the record commands' roles (trial 22, F11).
+    const agent = sandbox.json(['users', 'amp', '--role', 'utilisateur']).users[0].id as string;
+    const role = sandbox.json(['user', 'edit', agent, '--role', 'suppléant', '--reason', 'Désigné suppléant', '--dry-run'], { env: ACTOR_ENV });
+    expect(role.changes.after).toEqual({ role: 'deputy' });
+    expect(describeChanges({ roles: [{ userId: 'amp-u002', role: 'deputy' }] })).toEqual(['  rôle de amp-u002 : suppléant']);
     expect(
       sandbox.json(['partners', '--mode', 'centralisé', ...AS_OF]).partners.every((p: { managementMode: string }) => p.managementMode === 'centralised'),
     ).toBe(true);

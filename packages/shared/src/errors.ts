@@ -11,6 +11,11 @@ export interface Problem {
 /** How a problem's path names the whole document or input, rather than one of its fields. */
 export const DOCUMENT_PATH = '(document)';
 
+/** A key an input has that its schema does not know, or several, in cafsup's quotes. */
+export function unknownKeysMessage(keys: readonly string[]): string {
+  return `${keys.length === 1 ? 'clé inconnue' : 'clés inconnues'} : ${keys.map((key) => `« ${key} »`).join(', ')}`;
+}
+
 /** The words that open the refusal of an input (`invalidInput`), which a terminal shows as a heading above the list. */
 export const INVALID_INPUT = 'Saisie invalide';
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { unknownKeysMessage } from './errors.js';
 
 // Zod's own messages (wrong type, missing field…) in French, like the rest of cafsup. Set here,
 // where every schema of this package gets zod, rather than in the index: a bundle keeps only the
@@ -24,8 +25,7 @@ z.config({
     // Zod quotes these "thus" and joins values with « | » (« une valeur parmi "active"|"suspended" »).
     if (issue.code === 'invalid_value' && issue.values.length > 1 && issue.values.every((value) => typeof value === 'string'))
       return `valeur inconnue (attendu : ${issue.values.join(', ')})`;
-    if (issue.code === 'unrecognized_keys')
-      return `${issue.keys.length === 1 ? 'clé inconnue' : 'clés inconnues'} : ${issue.keys.map((key) => `« ${key} »`).join(', ')}`;
+    if (issue.code === 'unrecognized_keys') return unknownKeysMessage(issue.keys);
     return undefined;
   },
 });

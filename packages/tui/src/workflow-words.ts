@@ -91,7 +91,7 @@ export function describeChanges(changes: AppliedChanges): string[] {
     lines.push(
       `  contact ${CONTACT_ROLE_LABELS[changes.contact.role]} du partenaire : ${escapeForTerminal(changes.contact.name)} <${escapeForTerminal(changes.contact.email)}>`,
     );
-  for (const role of changes.roles ?? []) lines.push(`  rôle de ${role.userId} : ${role.role}`);
+  for (const role of changes.roles ?? []) lines.push(`  rôle de ${role.userId} : ${(USER_ROLE_LABELS as Record<string, string>)[role.role] ?? role.role}`);
   if ((changes.passwordReset ?? []).length > 0) lines.push(`  changement de mot de passe forcé : ${changes.passwordReset!.join(', ')}`);
   if (changes.revoked !== undefined)
     lines.push(
