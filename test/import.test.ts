@@ -433,6 +433,46 @@ describe.each(ENGINES)('habilitations imported again, on %s', (_engine, database
     });
   });
 
+  // Trial 22 (F5): references belong to one partner; a user moved by a file kept the former's rights, and the export no longer imported.
+  it('refuses to move a stored user to another partner with what they hold of the former, and moves them with it', async () => {
+    const stored = full();
+    (stored.partners as unknown[]).push(partner('autre'));
+    (stored.conventions as unknown[]).push(convention('autre'));
+    const test = await openClient({ dataset: stored, database: await database() });
+    opened.push(test);
+    const before = await test.client.dataset.export();
+    const moved = user('amp-u001', 'autre', { function: 'Instructeur', missionEndAt: '2027-01-31', departement: '13' });
+    const refusal = await refusalOf(test.client.dataset.import(dataset({ partners: [], users: [moved] })));
+    expect(refusal.details.problems).toEqual([
+      {
+        path: 'users[0].partnerId',
+        message:
+          'l’utilisateur « amp-u001 » changerait de partenaire en gardant l’habilitation « amp-h0001 » de « amp » : le fichier doit aussi la donner à un autre titulaire',
+      },
+      {
+        path: 'users[0].partnerId',
+        message:
+          'l’utilisateur « amp-u001 » changerait de partenaire en gardant sa place dans le groupe « amp-g01 » de « amp » : le fichier doit aussi l’en retirer',
+      },
+    ]);
+    expect(await test.client.dataset.export()).toEqual(before);
+    // With the habilitation given to another and the group without them, the move is made, and its export imports.
+    const result = await test.client.dataset.import(
+      dataset({
+        partners: [],
+        users: [moved],
+        groups: [{ id: 'amp-g01', partnerId: 'amp', name: 'Instructeurs FSL', memberIds: ['amp-u002'] }],
+        habilitations: [habilitation('amp-h0001', 'amp', { userId: 'amp-u002' }, { profile: 'T13', departement: '13', endsAt: '2027-01-31' })],
+      }),
+    );
+    expect(result.decisionChanges).toContainEqual({ section: 'users', id: 'amp-u001', partnerId: 'autre', field: 'partnerId', from: 'amp', to: 'autre' });
+    expect((await test.client.traces.list({ partnerId: 'amp', limit: 1 })).items[0]!.id).toBe(result.traceId);
+    const exported = await test.client.dataset.export();
+    const again = await openClient({ dataset: exported, database: await database() });
+    opened.push(again);
+    expect(await again.client.dataset.export()).toEqual(exported);
+  });
+
   it('names an id a file uses twice, imported into an empty database', async () => {
     const test = await openClient({ database: await database() });
     opened.push(test);

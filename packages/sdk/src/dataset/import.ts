@@ -450,6 +450,8 @@ class EntityWriter {
   /** The decisions about replaced entities that the file changes, the first MAX_LISTED of them; all go to `import_changes`. */
   readonly decisionChanges: { listed: DecisionChange[]; total: number } = { listed: [], total: 0 };
   private readonly changeRows: Batch;
+  /** Stored users the file gives to another partner: what they hold of the former is checked at the end. */
+  private readonly movedUsers: string[] = [];
   /** Stored conventions the file replaces, by partner. */
   private readonly replacedConventions = new Set<string>();
   /** The members the file gives each group, while its batch waits, when groups were stored (to compare). */
@@ -538,6 +540,7 @@ class EntityWriter {
       const before = stored.get(id);
       if (before === undefined) continue;
       const partnerId = row[USER_AT.partner] as string;
+      if (before.partnerId !== partnerId) this.movedUsers.push(id);
       const changed = (field: 'partnerId' | 'status' | 'role' | 'missionEndAt', to: unknown) =>
         this.decisionChanged({ section: 'users', id, partnerId, field, from: before[field], to: to as string | null });
       await changed('partnerId', partnerId);
@@ -553,6 +556,33 @@ class EntityWriter {
         to: row[USER_AT.mustChangePassword] === 1,
       });
       await changed('missionEndAt', row[USER_AT.missionEndAt]);
+    }
+  }
+
+  /**
+   * A stored user the file gives to another partner must leave behind what they held of the
+   * former, habilitations and groups the file does not give them again: references belong to
+   * one partner (dataset.md), and an export would no longer import (trial 22, F5).
+   */
+  private async checkMoves(): Promise<void> {
+    for (let at = 0; at < this.movedUsers.length; at += BATCH) {
+      const ids = this.movedUsers.slice(at, at + BATCH);
+      const list = ids.map(() => '?').join(', ');
+      const held = await this.db.all<{ id: string; kind: 'habilitation' | 'group'; heldId: string; partnerId: string }>(
+        `SELECT u.id, 'habilitation' AS kind, h.id AS "heldId", h.partner_id AS "partnerId" FROM users u JOIN habilitations h ON h.user_key = u.key
+          WHERE u.id IN (${list}) AND h.partner_id <> u.partner_id
+         UNION ALL
+         SELECT u.id, 'group' AS kind, g.id AS "heldId", g.partner_id AS "partnerId" FROM users u JOIN group_members m ON m.user_key = u.key JOIN groups g ON g.key = m.group_key
+          WHERE u.id IN (${list}) AND g.partner_id <> u.partner_id`,
+        [...ids, ...ids],
+      );
+      for (const { id, kind, heldId, partnerId } of held) {
+        const what =
+          kind === 'habilitation'
+            ? `l’habilitation « ${heldId} » de « ${partnerId} » : le fichier doit aussi la donner à un autre titulaire`
+            : `sa place dans le groupe « ${heldId} » de « ${partnerId} » : le fichier doit aussi l’en retirer`;
+        this.problems.add(`users[${this.seen.users.get(id)!}].partnerId`, `l’utilisateur « ${id} » changerait de partenaire en gardant ${what}`);
+      }
     }
   }
 
@@ -926,6 +956,7 @@ class EntityWriter {
       await this.check(reference, file.get(reference.id) ?? stored.get(reference.id));
     }
     for (const batch of [this.members, this.habilitationUsers, this.habilitationGroups, this.changeRows]) await batch.flush();
+    await this.checkMoves();
     // Keys were given by the import: the next habilitation created takes the one after the last.
     if (this.habilitationsWritten && this.db.dialect === 'postgres') {
       await this.db.exec(`SELECT setval(pg_get_serial_sequence('habilitations', 'key'), (SELECT MAX(key) FROM habilitations))`);
