@@ -208,6 +208,9 @@ describe('spreadsheets as French Excel and LibreOffice open them', () => {
     ]);
     const edited = sandbox.run(['convention', 'edit', 'p1', '--fields', '{"numero": "2026/1"}', '--reason', 'Correction', '--dry-run'], { env: actor });
     expect([edited.status, edited.stderr]).toEqual([5, 'Saisie invalide : (document) : clé inconnue : « numero ».\n']);
+    // A file that is not there is said so in words (trial 22, F8: « (ENOENT) »).
+    const absent = sandbox.run(['avenant', 'add', 'p1', '--file', join(sandbox.dir, 'absent.json'), '--dry-run'], { env: actor });
+    expect([absent.status, absent.stderr]).toEqual([5, `Fichier de modifications ${join(sandbox.dir, 'absent.json')} : fichier introuvable.\n`]);
     // A key unknown deeper in is refused too: zod dropped it, and a quota typed with « departement » was opened to every département (trial 22, F4).
     writeFileSync(file, JSON.stringify([{ type: 'setQuota', service: 'CDAP', profile: 'T4', maxUsers: 3, departement: '13' }]));
     const nested = sandbox.run(['avenant', 'add', 'p1', '--file', file, '--title', 'Avenant Z', '--dry-run'], { env: actor });

@@ -103,3 +103,18 @@ export function avenantStanding(avenant: AvenantView): string {
   // One side signed: said, rather than « non signé » beside that side's date (trial 21, F10).
   return `PROJET (${AVENANT_SIGNING_LABELS[avenantSigning(avenant)]})`;
 }
+
+/** Why a file cannot be read, in words (a refusal said « (ENOENT) »; trial 22, F8). */
+export function unreadableReason(error: unknown): string {
+  switch ((error as NodeJS.ErrnoException).code) {
+    case 'ENOENT':
+      return 'fichier introuvable';
+    case 'EISDIR':
+      return 'c’est un dossier';
+    case 'EACCES':
+    case 'EPERM':
+      return 'accès refusé';
+    default:
+      return `illisible (${(error as Error).message})`;
+  }
+}

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { CafsupError } from '@cafsup/shared';
 import { XlsxReadError, looksLikeZip, readXlsxRows, rowsAsCsv, sha256 as sha256Of } from '@cafsup/sdk';
+import { unreadableReason } from './format.js';
 
 /** A review sheet as the partner returned it, ready for `reviews.recordSheet`. */
 export interface ReturnedSheet {
@@ -58,8 +59,7 @@ export async function readReturnedSheetFile(file: string): Promise<ReturnedSheet
   try {
     bytes = await readFile(file);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw refuse(file, code === 'ENOENT' ? 'fichier introuvable' : code === 'EISDIR' ? 'c’est un dossier' : `illisible (${(error as Error).message})`);
+    throw refuse(file, unreadableReason(error));
   }
   return returnedSheet(file, bytes);
 }

@@ -25,7 +25,7 @@ import {
 import { UsageError, type Context } from '../context.js';
 import { AVENANT_TITLE_QUESTION, changeTypeQuestion, changesFrom, followChange } from '../../avenant-form.js';
 import { askQuestions } from '../ask.js';
-import { count, describeActionResult, frenchDate } from '../../format.js';
+import { count, describeActionResult, frenchDate, unreadableReason } from '../../format.js';
 
 /** What an action acts on, agreeing with its number (« 1 habilitation modifiée », « 2 utilisateurs modifiés »). */
 interface Noun {
@@ -200,10 +200,7 @@ export const avenantAddCommand: Command = {
       try {
         text = await readFile(file, 'utf8');
       } catch (error) {
-        throw new CafsupError(
-          'VALIDATION',
-          `Fichier de modifications illisible : ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`,
-        );
+        throw new CafsupError('VALIDATION', `Fichier de modifications ${file} : ${unreadableReason(error)}.`);
       }
       const parsed = await parseJsonInput(text, file);
       if (!Array.isArray(parsed) && (typeof parsed !== 'object' || parsed === null)) {

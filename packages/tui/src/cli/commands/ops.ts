@@ -4,6 +4,7 @@ import { OPERATIONS, backupDatabase, copySqliteToPostgres, isOperation, isPostgr
 import { parseJsonInput, stringOption, type Command } from '../command.js';
 import { UsageError, asUsage } from '../context.js';
 import { json } from '../output.js';
+import { unreadableReason } from '../../format.js';
 
 /** `--input` as JSON text, `@FICHIER` for a file, or `-` for the standard input. */
 async function readInput(value: string | undefined): Promise<unknown> {
@@ -12,9 +13,7 @@ async function readInput(value: string | undefined): Promise<unknown> {
   try {
     text = value === '-' ? readFileSync(0, 'utf8') : value.startsWith('@') ? readFileSync(value.slice(1), 'utf8') : value;
   } catch (error) {
-    throw new UsageError(
-      `Entrée illisible : ${value === '-' ? 'entrée standard' : value.slice(1)} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`,
-    );
+    throw new UsageError(`${value === '-' ? 'Entrée standard' : value.slice(1)} : ${unreadableReason(error)}.`);
   }
   return parseJsonInput(text, '--input');
 }

@@ -33,7 +33,7 @@ import {
   type CommandResult,
 } from '../command.js';
 import { UsageError, type Context } from '../context.js';
-import { frenchDate } from '../../format.js';
+import { frenchDate, unreadableReason } from '../../format.js';
 import { checkOutputFile, writeFileAtomically } from '../files.js';
 import { listTable, type RowSpec } from '../output.js';
 import { readReturnedSheetFile, sheetRecordFields, sheetRevocationReason } from '../../returned-sheet.js';
@@ -100,7 +100,7 @@ async function readJson(file: string): Promise<unknown> {
   try {
     text = file === '-' ? await new Response(process.stdin as unknown as ReadableStream).text() : await readFile(file, 'utf8');
   } catch (error) {
-    throw new CafsupError('VALIDATION', `Fichier illisible : ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`);
+    throw new CafsupError('VALIDATION', `${file === '-' ? 'Entrée standard' : file} : ${unreadableReason(error)}.`);
   }
   return parseJsonInput(text, file === '-' ? 'l’entrée standard' : file);
 }
