@@ -61,6 +61,20 @@ const HABILITATION_AT = {
   endsAt: HABILITATION_WRITTEN.indexOf('ends_at'),
   key: HABILITATION_WRITTEN.length,
 };
+/** A stored habilitation as an import compares it with the file's row (`STATEMENTS.habilitationKeys`). */
+interface StoredHabilitation {
+  partnerId: string;
+  status: string;
+  profile: string;
+  departement: string | null;
+  endsAt: string | null;
+  userKey: number | null;
+  groupKey: number | null;
+}
+/** The decisions of a user that an import compares, in the order it lists them. */
+const USER_DECISIONS = ['partnerId', 'status', 'role', 'mustChangePassword', 'missionEndAt'] as const;
+/** The decisions of a habilitation that an import compares, in the order it lists them. */
+const HABILITATION_DECISIONS = ['partnerId', 'status', 'holder', 'profile', 'departement', 'endsAt'] as const;
 /** The decisions of a convention's terms that an import compares (its avenants apart). */
 const CONVENTION_DECISIONS = ['managementMode', 'delegationWithdrawnAt', 'termination', 'contacts'] as const;
 /** From this many habilitations, or users, on, the import drops their secondary indexes and rebuilds them at its end. */
@@ -388,8 +402,8 @@ const STATEMENTS = {
   habilitationKeyBase: 'SELECT COALESCE(MAX(key), 0) FROM habilitations',
   habilitationKey: 'SELECT key FROM habilitations WHERE id = ?',
   // With its decisions: a stored habilitation that the file replaces is compared with its new row.
-  habilitationKeys: `SELECT h.id, h.key, h.partner_id AS "partnerId", h.status, h.profile, h.departement, h.ends_at AS "endsAt", COALESCE(u.id, g.id) AS holder
-    FROM habilitations h LEFT JOIN users u ON u.key = h.user_key LEFT JOIN groups g ON g.key = h.group_key WHERE h.id IN`,
+  habilitationKeys: `SELECT id, key, partner_id AS "partnerId", status, profile, departement, ends_at AS "endsAt", user_key AS "userKey", group_key AS "groupKey"
+    FROM habilitations WHERE id IN`,
   storedUserDecisions: `SELECT id, partner_id AS "partnerId", status, role, must_change_password AS "mustChangePassword", mission_end_at AS "missionEndAt"
     FROM users WHERE id IN`,
 };
@@ -514,9 +528,8 @@ class EntityWriter {
     for (const [id, { key }] of keys) file.get(id)!.key = key;
   }
 
-  /** A decision that replacing a stored entity changes, noted (one that stays is not; an avenant comes only when rewritten). */
+  /** A decision that replacing a stored entity changes, noted (the callers compare: most fields stay, and are not allocated a change). */
   private async decisionChanged(change: DecisionChange): Promise<void> {
-    if (change.section !== 'avenants' && change.from === change.to) return;
     const position = this.decisionChanges.total++;
     if (this.decisionChanges.listed.length < MAX_LISTED) this.decisionChanges.listed.push(change);
     // Filed under whom it concerns: a group's member under the user; a habilitation given to
@@ -541,21 +554,18 @@ class EntityWriter {
       if (before === undefined) continue;
       const partnerId = row[USER_AT.partner] as string;
       if (before.partnerId !== partnerId) this.movedUsers.push(id);
-      const changed = (field: 'partnerId' | 'status' | 'role' | 'missionEndAt', to: unknown) =>
-        this.decisionChanged({ section: 'users', id, partnerId, field, from: before[field], to: to as string | null });
-      await changed('partnerId', partnerId);
-      await changed('status', row[USER_AT.status]);
-      await changed('role', row[USER_AT.role]);
       // 0 or 1 on SQLite, as on PostgreSQL where the column is an integer too.
-      await this.decisionChanged({
-        section: 'users',
-        id,
+      const was = { ...before, mustChangePassword: Number(before.mustChangePassword) === 1 };
+      const after = {
         partnerId,
-        field: 'mustChangePassword',
-        from: Number(before.mustChangePassword) === 1,
-        to: row[USER_AT.mustChangePassword] === 1,
-      });
-      await changed('missionEndAt', row[USER_AT.missionEndAt]);
+        status: row[USER_AT.status] as string,
+        role: row[USER_AT.role] as string,
+        mustChangePassword: row[USER_AT.mustChangePassword] === 1,
+        missionEndAt: row[USER_AT.missionEndAt] as string | null,
+      };
+      for (const field of USER_DECISIONS) {
+        if (was[field] !== after[field]) await this.decisionChanged({ section: 'users', id, partnerId, field, from: was[field], to: after[field] });
+      }
     }
   }
 
@@ -797,13 +807,12 @@ class EntityWriter {
     // The batch's keys are read and its replacements written in a statement each: on PostgreSQL a
     // statement per row made a re-import of a million habilitations two million round trips (450 s).
     if (changes < written.length) {
-      const keys = await this.lookUp<
-        KeyRow & { partnerId: string; status: string; profile: string; departement: string | null; endsAt: string | null; holder: string }
-      >(
+      const keys = await this.lookUp<KeyRow & StoredHabilitation>(
         STATEMENTS.habilitationKeys,
         written.map((row) => row[HABILITATION_AT.id] as string),
       );
       const replacing: unknown[][] = [];
+      const replaced: { offset: number; before: StoredHabilitation }[] = [];
       for (const [offset, row] of rows.entries()) {
         if (earlier[offset] !== undefined) continue;
         const id = row[HABILITATION_AT.id] as string;
@@ -814,19 +823,10 @@ class EntityWriter {
         else {
           this.replacedHabilitations.set(id, first + offset);
           replacing.push(row.slice(0, HABILITATION_AT.key));
-          const decision = { section: 'habilitations', id, partnerId: row[HABILITATION_AT.partner] as string } as const;
-          const after = {
-            partnerId: decision.partnerId,
-            status: row[HABILITATION_AT.status] as string,
-            holder: userIds[offset] ?? groupIds[offset]!,
-            profile: row[HABILITATION_AT.profile] as string,
-            departement: row[HABILITATION_AT.departement] as string | null,
-            endsAt: row[HABILITATION_AT.endsAt] as string | null,
-          };
-          for (const field of ['partnerId', 'status', 'holder', 'profile', 'departement', 'endsAt'] as const)
-            await this.decisionChanged({ ...decision, field, from: before[field], to: after[field] });
+          replaced.push({ offset, before });
         }
       }
+      await this.habilitationsReplacing(rows, userIds, groupIds, replaced);
       await this.db.runMany(HABILITATION_INSERT, replacing);
     }
     for (const [offset, row] of rows.entries()) {
@@ -862,6 +862,59 @@ class EntityWriter {
           partnerId,
           resolve: (target) => (target === group ? undefined : this.habilitationGroups.add([target.key, id])),
         });
+      }
+    }
+  }
+
+  /**
+   * The decisions about stored habilitations that rows of the file replace (`replaced`, by their
+   * offset in `rows`, whose user and group are keys where known, their ids in `userIds` and
+   * `groupIds`). Compared field by field, a change allocated only where there is one: a
+   * re-import of a million habilitations compares six million fields. A holder is compared by
+   * key, and by id only where the keys cannot tell (a holder the file names before writing it).
+   */
+  private async habilitationsReplacing(
+    rows: readonly unknown[][],
+    userIds: readonly (string | null)[],
+    groupIds: readonly (string | null)[],
+    replaced: readonly { offset: number; before: StoredHabilitation }[],
+  ): Promise<void> {
+    const mayHaveMoved = ({ offset, before }: { offset: number; before: StoredHabilitation }) => {
+      const byUser = userIds[offset] !== null;
+      const fileKey = rows[offset]![byUser ? HABILITATION_AT.user : HABILITATION_AT.group];
+      const [storedKey, otherKey] = byUser ? [before.userKey, before.groupKey] : [before.groupKey, before.userKey];
+      return fileKey === null || otherKey !== null || Number(fileKey) !== Number(storedKey);
+    };
+    const moved = replaced.filter(mayHaveMoved);
+    const holderIds = new Map<string, string>();
+    for (const [table, kind] of [
+      ['users', 'userKey'],
+      ['groups', 'groupKey'],
+    ] as const) {
+      const wanted = [...new Set(moved.map(({ before }) => before[kind]).filter((key) => key !== null))];
+      for (let at = 0; at < wanted.length; at += BATCH) {
+        const chunk = wanted.slice(at, at + BATCH);
+        for (const { key, id } of await this.db.all<KeyRow>(withList(`SELECT key, id FROM ${table} WHERE key IN`, chunk.length), chunk)) {
+          holderIds.set(`${kind}:${Number(key)}`, id);
+        }
+      }
+    }
+    for (const { offset, before } of replaced) {
+      const row = rows[offset]!;
+      const id = row[HABILITATION_AT.id] as string;
+      const partnerId = row[HABILITATION_AT.partner] as string;
+      const after: Omit<StoredHabilitation, 'userKey' | 'groupKey'> & { holder: string } = {
+        partnerId,
+        status: row[HABILITATION_AT.status] as string,
+        holder: (userIds[offset] ?? groupIds[offset])!,
+        profile: row[HABILITATION_AT.profile] as string,
+        departement: row[HABILITATION_AT.departement] as string | null,
+        endsAt: row[HABILITATION_AT.endsAt] as string | null,
+      };
+      const holder = before.userKey !== null ? holderIds.get(`userKey:${Number(before.userKey)}`) : holderIds.get(`groupKey:${Number(before.groupKey)}`);
+      const was = { ...before, holder: mayHaveMoved({ offset, before }) ? holder! : after.holder };
+      for (const field of HABILITATION_DECISIONS) {
+        if (was[field] !== after[field]) await this.decisionChanged({ section: 'habilitations', id, partnerId, field, from: was[field], to: after[field] });
       }
     }
   }
