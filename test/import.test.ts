@@ -307,8 +307,19 @@ describe.each(ENGINES)('habilitations imported again, on %s', (_engine, database
       decision('amp-h0003', 'holder', 'amp-u002', 'amp-u001'),
       decision('amp-h0003', 'profile', 'T13', 'T2'),
     ]);
-    // The former holder's trail has the import that took the habilitation away.
+    // The former holder's trail has the import that took the habilitation away; their extract
+    // does not name who holds it now (review 22, M6).
     expect((await test.client.traces.list({ userId: 'amp-u001', limit: 1 })).items[0]!.id).toBe(result.traceId);
+    const { extract } = await test.client.traces.forPerson({ userId: 'amp-u001', requestedBy: 'Agent 1' });
+    const own = (extract.traces.find((trace) => trace.id === result.traceId)!.details as { decisionChanges: unknown[] }).decisionChanges;
+    expect(own).toContainEqual(decision('amp-h0001', 'holder', 'amp-u001', '(autre titulaire)'));
+    expect(JSON.stringify(own)).not.toContain('amp-u002');
+    // A stored group without members is compared too: the members a file gives it are added (review 22, M1).
+    await test.client.dataset.import(dataset({ partners: [], groups: [{ id: 'amp-g09', partnerId: 'amp', name: 'Vide', memberIds: [] }] }));
+    const filled = await test.client.dataset.import(
+      dataset({ partners: [], groups: [{ id: 'amp-g09', partnerId: 'amp', name: 'Vide', memberIds: ['amp-u001'] }] }),
+    );
+    expect(filled.decisionChanges).toEqual([{ section: 'groups', id: 'amp-g09', partnerId: 'amp', field: 'member', from: null, to: 'amp-u001' }]);
     const stored = (await test.client.dataset.export()).habilitations as Record<string, unknown>[];
     expect(stored.map((row) => [row.id, row.userId ?? row.groupId, row.profile, row.status])).toEqual([
       ['amp-h0001', 'amp-u002', 'T14', 'active'],
@@ -364,7 +375,7 @@ describe.each(ENGINES)('habilitations imported again, on %s', (_engine, database
     });
     // Each in the words of the summary and the extract.
     expect(expected.map((change) => describeDecisionChange(change as DecisionChange))).toEqual([
-      'convention amp (amp) : mode de gestion délégué → centralisé',
+      'convention (amp) : mode de gestion délégué → centralisé',
       'avenant n° 3 (amp) : ajouté, signé des deux parties',
       'avenant n° 1 (amp) : signé des deux parties → signé par la Caf seule',
       'utilisateur amp-u001 (amp) : rôle utilisateur → suppléant',

@@ -125,7 +125,7 @@ const DECISION_FIELD_LABELS = {
   contacts: 'contacts',
 } as const;
 
-const SECTION_NOUNS = { users: 'utilisateur', habilitations: 'habilitation', conventions: 'convention', groups: 'groupe' } as const;
+const SECTION_NOUNS = { users: 'utilisateur', habilitations: 'habilitation' } as const;
 
 /** One changed decision in words: « utilisateur amp-u004 (amp) : statut suspendu → actif ». */
 export function describeDecisionChange(change: DecisionChange): string {
@@ -140,7 +140,10 @@ export function describeDecisionChange(change: DecisionChange): string {
       return `groupe ${change.id} (${change.partnerId}) : membre ${change.to ?? change.from} ${change.to === null ? 'retiré' : 'ajouté'}`;
     default: {
       const words = (value: unknown): string => decisionWords(change.section, change.field, value);
-      return `${SECTION_NOUNS[change.section]} ${change.id} (${change.partnerId}) : ${DECISION_FIELD_LABELS[change.field]} ${words(change.from)} → ${words(change.to)}`;
+      // A convention is its partner's: named once.
+      const what =
+        change.section === 'conventions' ? `convention (${change.partnerId})` : `${SECTION_NOUNS[change.section]} ${change.id} (${change.partnerId})`;
+      return `${what} : ${DECISION_FIELD_LABELS[change.field]} ${words(change.from)} → ${words(change.to)}`;
     }
   }
 }

@@ -6,11 +6,14 @@ import { formatPath } from './fields.js';
  * Validates an input with a shared schema; a failure is a VALIDATION error naming each field.
  * A key the schema does not know is refused at any depth: zod refuses one only where an object
  * is strict (an input's top) and drops it elsewhere, so that a typo in an avenant's change
- * (« departement ») quietly opened its quota to every département (trial 22, F4).
+ * (« departement ») quietly opened its quota to every département (trial 22, F4). Not for a
+ * stored record merged with an edit (`knownKeysOnly` false): a key no one typed, left by an
+ * older version, must not block every edit of it (the edit itself is checked).
  */
-export function parseInput<S extends z.ZodType>(schema: S, input: unknown, base = ''): z.output<S> {
+export function parseInput<S extends z.ZodType>(schema: S, input: unknown, base = '', knownKeysOnly = true): z.output<S> {
   const parsed = schema.safeParse(input);
   if (!parsed.success) throw invalidInput(parsed.error.issues.map((issue) => ({ path: formatPath(base, issue.path), message: issue.message })));
+  if (!knownKeysOnly) return parsed.data;
   const dropped: Problem[] = [];
   droppedKeys(input, parsed.data, [], base, dropped);
   if (dropped.length > 0) throw invalidInput(dropped);

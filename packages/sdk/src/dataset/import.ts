@@ -6,6 +6,7 @@ import {
   isDatasetSection,
   avenantSigning,
   canonicalJson,
+  compareCodePoints,
   type Actor,
   type Avenant,
   type Caf,
@@ -383,6 +384,7 @@ const STATEMENTS = {
   importChange:
     'INSERT INTO import_changes (trace_id, position, section, id, partner_id, former_partner_id, former_id, change) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
   storedConventionDocs: 'SELECT partner_id AS id, doc FROM conventions WHERE partner_id IN',
+  storedGroupIds: 'SELECT id FROM groups WHERE id IN',
   storedMembers: 'SELECT m.group_key AS "groupKey", u.id AS "userId" FROM group_members m JOIN users u ON u.key = m.user_key WHERE m.group_key IN',
   clearAvenants: 'DELETE FROM avenants WHERE partner_id IN',
   avenant: 'INSERT INTO avenants (partner_id, number, doc) VALUES (?, ?, ?)',
@@ -466,6 +468,8 @@ class EntityWriter {
   private readonly changeRows: Batch;
   /** Stored users the file gives to another partner: what they hold of the former is checked at the end. */
   private readonly movedUsers: string[] = [];
+  /** Stored groups the file replaces, while their batch waits (`groupsReplacing`). */
+  private readonly replacedGroups = new Set<string>();
   /** Stored conventions the file replaces, by partner. */
   private readonly replacedConventions = new Set<string>();
   /** The members the file gives each group, while its batch waits, when groups were stored (to compare). */
@@ -502,7 +506,14 @@ class EntityWriter {
       () => this.copiesInto('users'),
       stored.users === 0 ? undefined : (rows) => this.usersReplacing(rows),
     );
-    this.groups = new Batch(db, GROUP_INSERT, BATCH, (rows) => this.groupsWritten(rows));
+    this.groups = new Batch(
+      db,
+      GROUP_INSERT,
+      BATCH,
+      (rows) => this.groupsWritten(rows),
+      undefined,
+      stored.groups === 0 ? undefined : (rows) => this.groupsReplacing(rows),
+    );
     this.members = new Batch(db, MEMBER_INSERT, BATCH);
     this.habilitationUsers = new Batch(db, HABILITATION_USER_UPDATE, BATCH);
     this.habilitationGroups = new Batch(db, HABILITATION_GROUP_UPDATE, BATCH);
@@ -612,20 +623,32 @@ class EntityWriter {
 
   /** The stored members of these groups (rows of `GROUP_INSERT`, `keys` theirs), compared with the file's. */
   private async membersReplacing(rows: readonly unknown[][], keys: readonly number[]): Promise<void> {
-    const stored = new Map<number, string[]>();
+    const stored = new Map<number, Set<string>>();
     for (const { groupKey, userId } of await this.db.all<{ groupKey: number; userId: string }>(withList(STATEMENTS.storedMembers, keys.length), keys)) {
-      stored.set(groupKey, [...(stored.get(groupKey) ?? []), userId]);
+      let members = stored.get(Number(groupKey));
+      if (members === undefined) stored.set(Number(groupKey), (members = new Set()));
+      members.add(userId);
     }
     for (const [offset, row] of rows.entries()) {
-      const before = stored.get(keys[offset]!);
       const id = row[0] as string;
-      const after = this.fileMemberIds.get(id) ?? [];
+      const after = new Set(this.fileMemberIds.get(id) ?? []);
       this.fileMemberIds.delete(id);
-      if (before === undefined) continue;
+      // A stored group without members is compared too: those the file gives it are added.
+      if (!this.replacedGroups.delete(id)) continue;
+      const before = stored.get(keys[offset]!) ?? new Set<string>();
       const member = { section: 'groups', id, partnerId: row[1] as string, field: 'member' } as const;
-      for (const userId of before) if (!after.includes(userId)) await this.decisionChanged({ ...member, from: userId, to: null });
-      for (const userId of after) if (!before.includes(userId)) await this.decisionChanged({ ...member, from: null, to: userId });
+      for (const userId of before) if (!after.has(userId)) await this.decisionChanged({ ...member, from: userId, to: null });
+      for (const userId of after) if (!before.has(userId)) await this.decisionChanged({ ...member, from: null, to: userId });
     }
+  }
+
+  /** A batch of groups about to be written: those stored already are noted, their members then compared. */
+  private async groupsReplacing(rows: readonly unknown[][]): Promise<void> {
+    const stored = await this.lookUp<{ id: string }>(
+      STATEMENTS.storedGroupIds,
+      rows.map((row) => row[0] as string),
+    );
+    for (const id of stored.keys()) this.replacedGroups.add(id);
   }
 
   /** A batch of conventions about to be written: those stored already are compared with their new terms. */
@@ -680,7 +703,7 @@ class EntityWriter {
           to: avenantSigning(avenant),
         });
     }
-    for (const { partnerId, number, doc } of stored.sort((a, b) => a.partnerId.localeCompare(b.partnerId) || a.number - b.number)) {
+    for (const { partnerId, number, doc } of stored.sort((a, b) => compareCodePoints(a.partnerId, b.partnerId) || a.number - b.number)) {
       const before = JSON.parse(doc) as Avenant;
       const after = file.get(`${partnerId}/${number}`);
       if (after !== undefined && canonicalJson(after) === canonicalJson(before)) continue;

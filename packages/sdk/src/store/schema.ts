@@ -90,8 +90,8 @@ export const FOLDED_SEARCH_KEYS = `UPDATE partners SET search_key = REPLACE(REPL
  */
 export const importChangesMigration = (text: string) => `
   CREATE TABLE import_changes (
-    trace_id INTEGER NOT NULL,
-    position INTEGER NOT NULL,
+    trace_id BIGINT NOT NULL,
+    position BIGINT NOT NULL,
     section ${text} NOT NULL,
     id ${text} NOT NULL,
     partner_id ${text} NOT NULL,

@@ -542,10 +542,11 @@ export class Store {
     // `at` is stored in UTC; the bounds are Paris calendar days, so compare with a day of margin then filter exactly.
     if (query.since !== undefined) conditions.push(`at >= @sinceUtc`);
     if (query.until !== undefined) conditions.push(`at < @untilUtc`);
-    const inScope = `partner_id IN (SELECT id FROM partners WHERE caf_code IN ${d.jsonValues('@scopeCafs')})`;
-    // An import is in a token's scope through the changes it made there (trial 22, F3), and
-    // shows only those (`scopedImport`).
-    if (scope.cafCodes !== undefined) conditions.push(`(${inScope} OR ${importChanging(inScope)})`);
+    const scopePartners = `(SELECT id FROM partners WHERE caf_code IN ${d.jsonValues('@scopeCafs')})`;
+    // An import is in a token's scope through the changes it made there, a move away from one of
+    // its partners included (trial 22, F3), and shows only those (`scopedImport`).
+    const changedInScope = `(partner_id IN ${scopePartners} OR former_partner_id IN ${scopePartners})`;
+    if (scope.cafCodes !== undefined) conditions.push(`(partner_id IN ${scopePartners} OR ${importChanging(changedInScope)})`);
     const newestFirst = (where: string[]) => `SELECT * FROM traces WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT @take`;
     // A partner's trail: its traces, and the imports that changed a decision about it. Each
     // branch is read newest first through the index on `partner_id` and cut at the page, then the
@@ -593,7 +594,7 @@ export class Store {
     );
     if (scope.cafCodes !== undefined) {
       for (const [index, trace] of page.items.entries()) {
-        if (trace.action === 'dataset.import') page.items[index] = await this.scopedImport(trace, inScope, params.scopeCafs!);
+        if (trace.action === 'dataset.import') page.items[index] = await this.scopedImport(trace, changedInScope, params.scopeCafs!);
       }
     }
     return page;
@@ -603,8 +604,8 @@ export class Store {
    * An import's trace as a token of some Cafs sees it: the changes it made to their partners
    * (the first thousand, and how many), not the others', nor its counts over every Caf.
    */
-  private async scopedImport(trace: Trace, inScope: string, scopeCafs: string): Promise<Trace> {
-    const where = `FROM import_changes WHERE trace_id = @traceId AND ${inScope}`;
+  private async scopedImport(trace: Trace, changedInScope: string, scopeCafs: string): Promise<Trace> {
+    const where = `FROM import_changes WHERE trace_id = @traceId AND ${changedInScope}`;
     const params = { traceId: trace.id, scopeCafs };
     const changes = await this.db.all<{ change: string }>(`SELECT change ${where} ORDER BY position LIMIT ${MAX_LISTED}`, params);
     return {

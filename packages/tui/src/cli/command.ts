@@ -122,7 +122,6 @@ export function nothingToChange<T extends object>(preview: T): T & { dryRun: fal
   return { ...preview, dryRun: false };
 }
 
-/** The ids of a repeatable option, also accepting comma-separated lists. */
 /**
  * An SDK call whose argument `argument` holds what the user gave in a file or an option: its
  * refusal names their fields as the user wrote them (`changes[0].type`), not by their place in
@@ -140,6 +139,7 @@ export async function inUserTerms<T>(work: Promise<T>, argument: string): Promis
   }
 }
 
+/** The ids of a repeatable option, also accepting comma-separated lists. */
 export function idsOf(value: string | boolean | string[] | undefined): string[] {
   if (value === undefined || typeof value === 'boolean') return [];
   return (Array.isArray(value) ? value : [value])

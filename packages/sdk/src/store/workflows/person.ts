@@ -27,6 +27,17 @@ const MASKED_FORM = 'contenu non repris : le formulaire nomme aussi d’autres p
 /** And in place of the rest of an import's trace, which lists what the import changed for everyone. */
 const MASKED_IMPORT = 'seules les décisions de l’import qui concernent la personne sont reprises';
 
+/**
+ * A change an import made, as a person's extract gives it: a habilitation given from one holder
+ * to another names the other as « (autre titulaire) » (trial 22 review, M6: each extract named
+ * the other person).
+ */
+function ownSide(change: DecisionChange, userId: string): DecisionChange {
+  if (change.section !== 'habilitations' || change.field !== 'holder') return change;
+  const other = (holder: string | null) => (holder === userId ? holder : '(autre titulaire)');
+  return { ...change, from: other(change.from), to: other(change.to) };
+}
+
 /** A person's own traces (contrat de services, art. 5.3.4): the extract, and the request recorded. */
 export class PersonTraces {
   constructor(private readonly deps: WorkflowDeps) {}
@@ -63,7 +74,9 @@ export class PersonTraces {
           `SELECT trace_id, change FROM import_changes WHERE trace_id IN ${traceIds(this.deps.db, '@imports')} AND (${USER_IMPORT_CHANGES}) ORDER BY trace_id, position`,
           { imports: JSON.stringify(imports), userId: user.id },
         )) {
-          own.set(row.trace_id, [...(own.get(row.trace_id) ?? []), JSON.parse(row.change) as DecisionChange]);
+          let changes = own.get(Number(row.trace_id));
+          if (changes === undefined) own.set(Number(row.trace_id), (changes = []));
+          changes.push(ownSide(JSON.parse(row.change) as DecisionChange, user.id));
         }
         for (const [index, item] of traces.entries()) {
           if (item.action === 'dataset.import') traces[index] = { ...item, details: { decisionChanges: own.get(item.id) ?? [], masked: MASKED_IMPORT } };

@@ -343,7 +343,7 @@ export class Records {
       await requirePartner(this.deps, partnerId, now.today);
       const current = JSON.parse((await this.deps.db.value<string>('SELECT doc FROM partners WHERE id = ?', [partnerId]))!) as Partner;
       const { next, changes, same } = merged(current, input);
-      const partner = parseInput(partnerSchema, next, 'partner');
+      const partner = parseInput(partnerSchema, next, 'partner', false);
       if (same) return { dryRun, partner, changes, traceId: null };
       const { before, after } = changes;
       await this.deps.db.run('UPDATE partners SET name = ?, search_key = ?, doc = ? WHERE id = ?', [
@@ -368,7 +368,7 @@ export class Records {
       const now = this.deps.clock();
       const { entry } = await requirePartner(this.deps, partnerId, now.today);
       const { next, changes, same } = merged(entry.convention, input);
-      const convention = parseInput(conventionSchema, next, 'convention');
+      const convention = parseInput(conventionSchema, next, 'convention', false);
       if (same) return { dryRun, convention, changes, traceId: null };
       const { before, after } = changes;
       await this.deps.db.run('UPDATE conventions SET number = ?, doc = ? WHERE partner_id = ?', [convention.number, conventionDoc(convention), partnerId]);
@@ -387,7 +387,7 @@ export class Records {
       const now = this.deps.clock();
       const current = await this.deps.store.getUser(userId);
       const { next, changes, same } = merged(current, input);
-      const row = userToRow(parseInput(userSchema, next, 'user'));
+      const row = userToRow(parseInput(userSchema, next, 'user', false));
       if (same) return { dryRun, user: current, changes, traceId: null };
       const { before, after } = changes;
       await this.deps.db.run(
