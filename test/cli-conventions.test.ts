@@ -305,6 +305,15 @@ describe('lists for people and for programs', () => {
     const role = sandbox.json(['user', 'edit', agent, '--role', 'suppléant', '--reason', 'Désigné suppléant', '--dry-run'], { env: ACTOR_ENV });
     expect(role.changes.after).toEqual({ role: 'deputy' });
     expect(describeChanges({ roles: [{ userId: 'amp-u002', role: 'deputy' }] })).toEqual(['  rôle de amp-u002 : suppléant']);
+    // A key no one typed, left in a stored record by an older version, does not block its edits (review 22, M8).
+    const db = new Database(sandbox.database);
+    db.prepare('UPDATE users SET function = function WHERE id = ?').run(agent);
+    db.prepare("UPDATE partners SET doc = json_set(doc, '$.ancienChamp', 1) WHERE id = 'amp'").run();
+    db.close();
+    const renamed = sandbox.run(['partner', 'edit', 'amp', '--address', 'Le Pharo, Marseille', '--reason', 'Adresse corrigée', '--dry-run'], {
+      env: ACTOR_ENV,
+    });
+    expect([renamed.status, renamed.stderr]).toEqual([0, '']);
     expect(
       sandbox.json(['partners', '--mode', 'centralisé', ...AS_OF]).partners.every((p: { managementMode: string }) => p.managementMode === 'centralised'),
     ).toBe(true);
