@@ -420,7 +420,9 @@ describe.each(ENGINES)('habilitations imported again, on %s', (_engine, database
     const { extract, markdown } = await test.client.traces.forPerson({ userId: 'amp-u001', requestedBy: 'Agent 1' });
     const inExtract = extract.traces.find((trace) => trace.action === 'dataset.import')!;
     expect(inExtract.details).toEqual({ decisionChanges: [ownChange], masked: expect.stringContaining('concernent la personne') });
-    expect(JSON.stringify(extract.traces)).not.toContain('amp-u002');
+    // Nor anywhere else: their group is given without its other members (trial 22, F11).
+    expect(JSON.stringify(extract)).not.toContain('amp-u002');
+    expect(extract.groups).toEqual([{ id: 'amp-g01', partnerId: 'amp', name: 'Instructeurs FSL', memberIds: ['amp-u001'] }]);
     expect(markdown).toContain('| import de données | habilitation amp-h0001 (amp) : statut suspendue → active |');
   });
 

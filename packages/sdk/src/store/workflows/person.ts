@@ -54,7 +54,8 @@ export class PersonTraces {
         [user.id],
       );
       const groups: Group[] = [];
-      for (const { id } of groupRows) groups.push(await this.deps.store.getGroup(id));
+      // Their groups without the other members: those are the others' (trial 22, F11; RGPD art. 15.4).
+      for (const { id } of groupRows) groups.push({ ...(await this.deps.store.getGroup(id)), memberIds: [user.id] });
       const rights = (
         await this.deps.db.all<HabilitationRow>(
           `SELECT ${HABILITATION_COLUMNS} FROM ${HABILITATION_FROM}
