@@ -480,6 +480,31 @@ describe.each(ENGINES)('habilitations imported again, on %s', (_engine, database
     );
     expect(result.decisionChanges).toContainEqual({ section: 'users', id: 'amp-u001', partnerId: 'autre', field: 'partnerId', from: 'amp', to: 'autre' });
     expect((await test.client.traces.list({ partnerId: 'amp', limit: 1 })).items[0]!.id).toBe(result.traceId);
+    // A group likewise (review 22, M4): its habilitation is amp's (its members, the file's, are checked as any reference).
+    const group = { id: 'amp-g01', partnerId: 'autre', name: 'Instructeurs FSL', memberIds: ['amp-u002'] };
+    const groupRefusal = await refusalOf(test.client.dataset.import(dataset({ partners: [], groups: [group] })));
+    expect(groupRefusal.details.problems).toEqual([
+      { path: 'groups[0].memberIds[0]', message: 'l’utilisateur « amp-u002 » appartient au partenaire « amp », pas à « autre »' },
+      {
+        path: 'groups[0].partnerId',
+        message:
+          'le groupe « amp-g01 » changerait de partenaire en gardant l’habilitation « amp-h0002 » de « amp » : le fichier doit aussi la donner à un autre titulaire',
+      },
+    ]);
+    const regrouped = await test.client.dataset.import(
+      dataset({
+        partners: [],
+        groups: [{ ...group, memberIds: [] }],
+        habilitations: [
+          habilitation('amp-h0002', 'amp', { userId: 'amp-u002' }, { profile: 'T13', status: 'suspended', suspendedAt: '2026-11-01T10:00:00+01:00' }),
+        ],
+      }),
+    );
+    expect(regrouped.decisionChanges).toEqual([
+      { section: 'groups', id: 'amp-g01', partnerId: 'autre', field: 'partnerId', from: 'amp', to: 'autre' },
+      { section: 'groups', id: 'amp-g01', partnerId: 'autre', field: 'member', from: 'amp-u002', to: null },
+      { section: 'habilitations', id: 'amp-h0002', partnerId: 'amp', field: 'holder', from: 'amp-g01', to: 'amp-u002' },
+    ]);
     const exported = await test.client.dataset.export();
     const again = await openClient({ dataset: exported, database: await database() });
     opened.push(again);

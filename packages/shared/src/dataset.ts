@@ -90,9 +90,10 @@ export type DecisionChange =
   | {
       section: 'groups';
       id: string;
+      /** The partner of the file's group. */
       partnerId: string;
-      /** A member the file adds (`from` null) or leaves out (`to` null): a user's id. */
-      field: 'member';
+      /** `member`: one the file adds (`from` null) or leaves out (`to` null), a user's id. */
+      field: 'member' | 'partnerId';
       from: string | null;
       to: string | null;
     }
@@ -125,7 +126,7 @@ const DECISION_FIELD_LABELS = {
   contacts: 'contacts',
 } as const;
 
-const SECTION_NOUNS = { users: 'utilisateur', habilitations: 'habilitation' } as const;
+const SECTION_NOUNS = { users: 'utilisateur', habilitations: 'habilitation', groups: 'groupe' } as const;
 
 /** One changed decision in words: « utilisateur amp-u004 (amp) : statut suspendu → actif ». */
 export function describeDecisionChange(change: DecisionChange): string {
@@ -136,14 +137,16 @@ export function describeDecisionChange(change: DecisionChange): string {
       const what = change.from === 'absent' ? `ajouté, ${to}` : from === to ? `${from}, réécrit` : `${from} → ${to}`;
       return `avenant n° ${change.number} (${change.partnerId}) : ${what}`;
     }
-    case 'groups':
-      return `groupe ${change.id} (${change.partnerId}) : membre ${change.to ?? change.from} ${change.to === null ? 'retiré' : 'ajouté'}`;
     default: {
-      const words = (value: unknown): string => decisionWords(change.section, change.field, value);
+      if (change.section === 'groups' && change.field === 'member')
+        return `groupe ${change.id} (${change.partnerId}) : membre ${change.to ?? change.from} ${change.to === null ? 'retiré' : 'ajouté'}`;
+      // Every field left has its label (a group's members are said above).
+      const field = change.field as keyof typeof DECISION_FIELD_LABELS;
+      const words = (value: unknown): string => decisionWords(change.section, field, value);
       // A convention is its partner's: named once.
       const what =
         change.section === 'conventions' ? `convention (${change.partnerId})` : `${SECTION_NOUNS[change.section]} ${change.id} (${change.partnerId})`;
-      return `${what} : ${DECISION_FIELD_LABELS[change.field]} ${words(change.from)} → ${words(change.to)}`;
+      return `${what} : ${DECISION_FIELD_LABELS[field]} ${words(change.from)} → ${words(change.to)}`;
     }
   }
 }

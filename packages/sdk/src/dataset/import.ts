@@ -384,7 +384,7 @@ const STATEMENTS = {
   importChange:
     'INSERT INTO import_changes (trace_id, position, section, id, partner_id, former_partner_id, former_id, change) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
   storedConventionDocs: 'SELECT partner_id AS id, doc FROM conventions WHERE partner_id IN',
-  storedGroupIds: 'SELECT id FROM groups WHERE id IN',
+  storedGroupPartners: 'SELECT id, partner_id AS "partnerId" FROM groups WHERE id IN',
   storedMembers: 'SELECT m.group_key AS "groupKey", u.id AS "userId" FROM group_members m JOIN users u ON u.key = m.user_key WHERE m.group_key IN',
   clearAvenants: 'DELETE FROM avenants WHERE partner_id IN',
   avenant: 'INSERT INTO avenants (partner_id, number, doc) VALUES (?, ?, ?)',
@@ -468,6 +468,8 @@ class EntityWriter {
   private readonly changeRows: Batch;
   /** Stored users the file gives to another partner: what they hold of the former is checked at the end. */
   private readonly movedUsers: string[] = [];
+  /** Stored groups the file gives to another partner: what they hold of the former is checked at the end. */
+  private readonly movedGroups: string[] = [];
   /** Stored groups the file replaces, while their batch waits (`groupsReplacing`). */
   private readonly replacedGroups = new Set<string>();
   /** Stored conventions the file replaces, by partner. */
@@ -581,28 +583,47 @@ class EntityWriter {
   }
 
   /**
-   * A stored user the file gives to another partner must leave behind what they held of the
-   * former, habilitations and groups the file does not give them again: references belong to
-   * one partner (dataset.md), and an export would no longer import (trial 22, F5).
+   * A stored user or group the file gives to another partner must leave behind what ties them
+   * to the former: a user, habilitations and groups; a group, habilitations. The file may give
+   * those again, or take them away: references belong to one partner
+   * (dataset.md), and an export would no longer import (trial 22, F5; review 22, M4).
    */
   private async checkMoves(): Promise<void> {
-    for (let at = 0; at < this.movedUsers.length; at += BATCH) {
-      const ids = this.movedUsers.slice(at, at + BATCH);
-      const list = ids.map(() => '?').join(', ');
-      const held = await this.db.all<{ id: string; kind: 'habilitation' | 'group'; heldId: string; partnerId: string }>(
-        `SELECT u.id, 'habilitation' AS kind, h.id AS "heldId", h.partner_id AS "partnerId" FROM users u JOIN habilitations h ON h.user_key = u.key
-          WHERE u.id IN (${list}) AND h.partner_id <> u.partner_id
-         UNION ALL
-         SELECT u.id, 'group' AS kind, g.id AS "heldId", g.partner_id AS "partnerId" FROM users u JOIN group_members m ON m.user_key = u.key JOIN groups g ON g.key = m.group_key
-          WHERE u.id IN (${list}) AND g.partner_id <> u.partner_id`,
-        [...ids, ...ids],
-      );
-      for (const { id, kind, heldId, partnerId } of held) {
-        const what =
-          kind === 'habilitation'
-            ? `l’habilitation « ${heldId} » de « ${partnerId} » : le fichier doit aussi la donner à un autre titulaire`
-            : `sa place dans le groupe « ${heldId} » de « ${partnerId} » : le fichier doit aussi l’en retirer`;
-        this.problems.add(`users[${this.seen.users.get(id)!}].partnerId`, `l’utilisateur « ${id} » changerait de partenaire en gardant ${what}`);
+    const checks = [
+      {
+        ids: this.movedUsers,
+        section: 'users',
+        ties: `SELECT u.id, 'habilitation' AS kind, h.id AS "heldId", h.partner_id AS "partnerId" FROM users u JOIN habilitations h ON h.user_key = u.key
+                 WHERE u.id IN (LIST) AND h.partner_id <> u.partner_id
+               UNION ALL
+               SELECT u.id, 'group' AS kind, g.id AS "heldId", g.partner_id AS "partnerId" FROM users u JOIN group_members m ON m.user_key = u.key JOIN groups g ON g.key = m.group_key
+                 WHERE u.id IN (LIST) AND g.partner_id <> u.partner_id`,
+      },
+      {
+        ids: this.movedGroups,
+        section: 'groups',
+        // Its members are the file's, checked as any reference.
+        ties: `SELECT g.id, 'habilitation' AS kind, h.id AS "heldId", h.partner_id AS "partnerId" FROM groups g JOIN habilitations h ON h.group_key = g.key
+                 WHERE g.id IN (LIST) AND h.partner_id <> g.partner_id`,
+      },
+    ] as const;
+    for (const { ids: moved, section, ties } of checks) {
+      for (let at = 0; at < moved.length; at += BATCH) {
+        const ids = moved.slice(at, at + BATCH);
+        const statement = ties.replaceAll('LIST', ids.map(() => '?').join(', '));
+        // The users' statement names them twice.
+        const held = await this.db.all<{ id: string; kind: 'habilitation' | 'group'; heldId: string; partnerId: string }>(
+          statement,
+          section === 'users' ? [...ids, ...ids] : ids,
+        );
+        for (const { id, kind, heldId, partnerId } of held) {
+          const who = section === 'users' ? `l’utilisateur « ${id} »` : `le groupe « ${id} »`;
+          const what = {
+            habilitation: `l’habilitation « ${heldId} » de « ${partnerId} » : le fichier doit aussi la donner à un autre titulaire`,
+            group: `sa place dans le groupe « ${heldId} » de « ${partnerId} » : le fichier doit aussi l’en retirer`,
+          }[kind];
+          this.problems.add(`${section}[${this.seen[section].get(id)!}].partnerId`, `${who} changerait de partenaire en gardant ${what}`);
+        }
       }
     }
   }
@@ -642,13 +663,21 @@ class EntityWriter {
     }
   }
 
-  /** A batch of groups about to be written: those stored already are noted, their members then compared. */
+  /** A batch of groups about to be written: those stored already are noted, one given to another partner too; their members are compared once written. */
   private async groupsReplacing(rows: readonly unknown[][]): Promise<void> {
-    const stored = await this.lookUp<{ id: string }>(
-      STATEMENTS.storedGroupIds,
+    const stored = await this.lookUp<{ id: string; partnerId: string }>(
+      STATEMENTS.storedGroupPartners,
       rows.map((row) => row[0] as string),
     );
-    for (const id of stored.keys()) this.replacedGroups.add(id);
+    for (const row of rows) {
+      const [id, partnerId] = row as [string, string];
+      const before = stored.get(id);
+      if (before === undefined) continue;
+      this.replacedGroups.add(id);
+      if (before.partnerId === partnerId) continue;
+      this.movedGroups.push(id);
+      await this.decisionChanged({ section: 'groups', id, partnerId, field: 'partnerId', from: before.partnerId, to: partnerId });
+    }
   }
 
   /** A batch of conventions about to be written: those stored already are compared with their new terms. */
