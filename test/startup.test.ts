@@ -1,10 +1,12 @@
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { COMMANDS, commandHelp, mainHelp } from '../packages/tui/src/cli/help.js';
 import { CAFSUP_BIN, CliSandbox } from './support/cli.js';
+
+const packageDir = fileURLToPath(new URL('../packages/tui', import.meta.url));
 
 // The binary reads its command table as data inlined when it is built (packages/tui/build.mjs),
 // so that help and completion load no command's code: that data must be the sources' table,
@@ -13,7 +15,9 @@ import { CAFSUP_BIN, CliSandbox } from './support/cli.js';
 /**
  * `cafsup ARGS` with the files it loads: the ES modules it imports, then what require() loaded,
  * then Node's own modules that it loaded (as `node:…`; the bundle takes them without Node's ES
- * module face, packages/tui/builtins-direct.mjs, so Node's list says what loaded them).
+ * module face, packages/tui/builtins-direct.mjs, so Node's list says what loaded them), then
+ * `zod` if zod's code ran: the plain commands' bundle (dist/cafsup.cjs, read whole by
+ * bin/cafsup.mjs) holds it, and what counts there is whether it runs.
  */
 function runRecording(sandbox: CliSandbox, args: string[]): Promise<{ status: number | null; stdout: string; loaded: string[] }> {
   const record = join(sandbox.dir, `loaded-${Math.random().toString(36).slice(2)}.txt`);
@@ -36,7 +40,8 @@ const { cache } = createRequire(import.meta.url);
 // Node's modules loaded from here on (the hooks' thread above loaded node:worker_threads itself).
 const start = process.moduleLoadList.length;
 const builtins = () => process.moduleLoadList.slice(start).flatMap((entry) => /^NativeModule (?!internal\\/)/.test(entry) ? ['node:' + entry.slice('NativeModule '.length)] : []);
-process.on('exit', () => appendFileSync(process.env.CAFSUP_LOADED, [...Object.keys(cache), ...builtins()].join('\\n') + '\\n'));`,
+const zod = () => (globalThis.__zod_globalConfig === undefined ? [] : ['zod']);
+process.on('exit', () => appendFileSync(process.env.CAFSUP_LOADED, [...Object.keys(cache), ...builtins(), ...zod()].join('\\n') + '\\n'));`,
   );
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', register, CAFSUP_BIN, ...args], {
@@ -59,12 +64,16 @@ process.on('exit', () => appendFileSync(process.env.CAFSUP_LOADED, [...Object.ke
 /**
  * What the loaded files bring of SQLite, the SDK's store (its tables), zod, the PostgreSQL driver,
  * the HTTP client and the `bindings` package (better-sqlite3's search for its addon), each with
- * the file that brings it. The bundle names a CommonJS package it holds by its path.
+ * the file that brings it. The ES module bundle names a CommonJS package it holds by its path;
+ * the plain commands' bundle loads the two drivers as files of their own (dist/lazy).
  */
 function heavy(loaded: string[]): string[] {
   return loaded.flatMap((file) => {
     if (/[\\/]node_modules[\\/]bindings[\\/]/.test(file)) return [`bindings: ${file}`];
     if (file.includes('better-sqlite3')) return [`SQLite: ${file}`];
+    if (file === 'zod') return ['zod: dist/cafsup.cjs'];
+    const lazy = /[\\/]dist[\\/]lazy[\\/](pg|undici)\.cjs$/.exec(file);
+    if (lazy !== null) return [`${lazy[1]}: ${file}`];
     if (!file.endsWith('.mjs')) return [];
     const text = readFileSync(file, 'utf8');
     return [
@@ -92,14 +101,20 @@ describe('start-up of the binary', () => {
   });
 
   it('loads neither SQLite, the store nor zod for --help, --version, completion or a command’s --help', async () => {
-    for (const args of [['--help'], ['--version'], ['completion', 'bash'], ['partners', '--help'], ['request', 'add', '--help'], ['parters']]) {
+    for (const args of [['--help'], ['--version'], ['completion', 'bash'], ['partners', '--help'], ['request', 'add', '--help']]) {
       const run = await runRecording(sandbox, args);
       expect(run.loaded.length, args.join(' ')).toBeGreaterThan(0);
       expect(heavy(run.loaded), args.join(' ')).toEqual([]);
     }
+    // A mistyped command runs from the plain commands' bundle (a command's words are not known
+    // before its table is read), which runs the shared package's modules whatever the command,
+    // zod's among them (~2 ms): no store, no driver.
+    const typo = await runRecording(sandbox, ['parters']);
+    expect(typo.status).toBe(2);
+    expect(heavy(typo.loaded)).toEqual(['zod: dist/cafsup.cjs']);
   });
 
-  it('loads them when a command reads the data, and neither pg, the HTTP client, the addon search, readline, worker threads, zlib nor crypto on a SQLite file', async () => {
+  it("loads them when a command reads the data, from the plain commands' bundle, and neither pg, the HTTP client, the addon search, readline, worker threads, zlib nor crypto on a SQLite file", async () => {
     expect((await runRecording(sandbox, ['demo'])).status).toBe(0);
     for (const args of [
       ['partners', '--json'],
@@ -108,7 +123,12 @@ describe('start-up of the binary', () => {
     ]) {
       const run = await runRecording(sandbox, args);
       expect(run.status, args.join(' ')).toBe(0);
-      expect(kinds(heavy(run.loaded)), args.join(' ')).toEqual(['SQLite', 'store', 'zod']);
+      expect(kinds(heavy(run.loaded)), args.join(' ')).toEqual(['SQLite', 'zod']);
+      // The plain commands' bundle ran it: no module of the other was loaded, only the bin's choice.
+      expect(
+        run.loaded.filter((file) => file.endsWith('.mjs')).map((file) => relative(packageDir, file)),
+        args.join(' '),
+      ).toEqual(['bin/cafsup.mjs', 'dist/route.mjs']);
       // Node's readline loads at cafsup's first question (cli/context.ts), which a read never asks;
       // worker_threads with the first worker (the server's, the interface's, the import's reader),
       // zlib with the first workbook read and crypto with the first hash (a write, a token, the

@@ -1,8 +1,13 @@
-// Bundles the `cafsup` command into one file so that a plain command starts fast: one module
-// to load instead of hundreds. better-sqlite3 stays outside (a native addon).
-import { readFileSync, readdirSync, rmSync } from 'node:fs';
+// Bundles the `cafsup` command so that it starts fast: a few files to load instead of hundreds.
+// Twice (bin/cafsup.mjs says why): ES modules split in chunks, for the interface and help, and
+// one CommonJS file with its code cache, for every other command. better-sqlite3 stays outside
+// (a native addon).
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { createRequire } from 'node:module';
 import { build } from 'esbuild';
 import { builtinsDirectPlugin } from './builtins-direct.mjs';
 import { keptOutputPlugin } from './ink-output.mjs';
@@ -110,8 +115,33 @@ async function commandTableSource() {
 
 const commandTable = await commandTableSource();
 
-// Chunk names carry a hash: clear the old ones so that dist holds one build.
+// The command table as data (above): help and the parser load no command's code.
+const commandTablePlugin = {
+  name: 'command-table',
+  setup(plugin) {
+    plugin.onLoad({ filter: /[\\/]cli[\\/]commands[\\/]table\.ts$/ }, () => ({ contents: commandTable, loader: 'ts', resolveDir: commandsDir }));
+  },
+};
+
+// What main.ts imports of the interface, in the CommonJS bundle: modules that say they are not
+// there, on routes bin/cafsup.mjs never gives that bundle (route.ts).
+const interfaceElsewherePlugin = {
+  name: 'interface-elsewhere',
+  setup(plugin) {
+    plugin.onResolve({ filter: /^(\.\/ui\/(run|dashboard-data|read-only)\.js|@cafsup\/sdk\/warm)$/ }, (args) => ({
+      path: args.path,
+      namespace: 'interface-elsewhere',
+    }));
+    plugin.onLoad({ filter: /./, namespace: 'interface-elsewhere' }, (args) => ({
+      contents: `throw new Error(${JSON.stringify(`${args.path} : l’interface est dans dist/cafsup.mjs (bin/cafsup.mjs).`)});`,
+      loader: 'js',
+    }));
+  },
+};
+
+// Chunk names carry a hash: clear the old ones so that dist holds one build (and the lazy libraries below).
 rmSync(new URL('./dist/chunks', import.meta.url), { recursive: true, force: true });
+rmSync(new URL('./dist/lazy', import.meta.url), { recursive: true, force: true });
 
 // React's production build: its development build is several times larger and slower to start.
 // `cafsup --version` reads the package's version from the bundle, not from a file at run time.
@@ -131,19 +161,98 @@ await build({
   chunkNames: 'chunks/[name]-[hash]',
   outExtension: { '.js': '.mjs' },
   splitting: true,
-  // The command table as data (above): help and the parser load no command's code.
-  plugins: [
-    ...common.plugins,
-    {
-      name: 'command-table',
-      setup(plugin) {
-        plugin.onLoad({ filter: /[\\/]cli[\\/]commands[\\/]table\.ts$/ }, () => ({ contents: commandTable, loader: 'ts', resolveDir: commandsDir }));
-      },
-    },
-  ],
+  plugins: [...common.plugins, commandTablePlugin],
   define,
   ...minified,
 });
+
+// What bin/cafsup.mjs reads first to choose a bundle (route.ts): one small file.
+await build({ ...common, entryPoints: { route: 'src/route.ts' }, outdir: 'dist', outExtension: { '.js': '.mjs' }, define, ...minified });
+
+// The libraries only some plain commands load, each a CommonJS file of its own beside the one
+// below: in it, the code cache's fixed part (every function's outline, read at every start)
+// grew with their ~2.4 MB, which `cafsup partner ID` never runs. They share no state with
+// cafsup's code (each holds its own dependencies), so a copy of their own is no second copy.
+const LAZY_LIBRARIES = {
+  undici: '../sdk', // the HTTP transport (CAFSUP_URL)
+  pg: '../sdk', // PostgreSQL
+  fastify: '../server', // `cafsup serve`
+  'prom-client': '../server',
+  '@inquirer/prompts': '.', // questions on a terminal
+  conf: '.', // `cafsup config set`, tokens saved
+};
+const lazyLibraryFile = (name) => `./lazy/${name.replace('/', '+')}.cjs`;
+await build({
+  ...common,
+  format: 'cjs',
+  banner: {},
+  entryPoints: Object.entries(LAZY_LIBRARIES).map(([name, from]) => ({
+    in: createRequire(join(root, from, 'package.json')).resolve(name),
+    out: lazyLibraryFile(name).slice(2, -4),
+  })),
+  outdir: 'dist',
+  outExtension: { '.js': '.cjs' },
+  define,
+  ...minified,
+});
+// In the plain commands' bundle, each library stands as a module that takes it from its file.
+// Not the file itself as an external import: esbuild keeps an external import() as one, which a
+// script compiled by node:vm cannot run, and reads a default export as `module.exports` (Node's
+// way, for a package of type module), the object around what an ES module's `default` is (conf).
+const lazyLibrariesPlugin = {
+  name: 'lazy-libraries',
+  setup(plugin) {
+    plugin.onResolve({ filter: /^[@a-z]/ }, (args) => (Object.hasOwn(LAZY_LIBRARIES, args.path) ? { path: args.path, namespace: 'lazy-library' } : undefined));
+    plugin.onResolve({ filter: /^\.\/lazy\// }, (args) => ({ path: args.path, external: true }));
+    plugin.onLoad({ filter: /./, namespace: 'lazy-library' }, (args) => {
+      const file = JSON.stringify(lazyLibraryFile(args.path));
+      return { contents: `export * from ${file};\nexport { default } from ${file};`, loader: 'js', resolveDir: root };
+    });
+  },
+};
+
+// A built-in imported when needed (readline, at the first question), in the plain commands'
+// bundle: by require(), for the same reason.
+const builtinsRequiredPlugin = {
+  name: 'builtins-required',
+  setup(plugin) {
+    plugin.onResolve({ filter: /^node:/ }, (args) => (args.kind === 'dynamic-import' ? { path: args.path, namespace: 'builtin-required' } : undefined));
+    plugin.onLoad({ filter: /./, namespace: 'builtin-required' }, (args) => ({
+      contents: `module.exports = require(${JSON.stringify(args.path)});`,
+      loader: 'js',
+    }));
+  },
+};
+
+// The plain commands again, as one CommonJS file that bin/cafsup.mjs compiles with V8's code
+// cache (bin/cafsup.mjs says why). Without the interface, which stays in the bundle above: the
+// routes that may open it run from there (route.ts).
+await build({
+  ...common,
+  format: 'cjs',
+  entryPoints: { cafsup: 'src/main.ts' },
+  outfile: 'dist/cafsup.cjs',
+  // `require` is CommonJS's own; `import.meta.url` (the store's addon, the workers' files) is this file's.
+  banner: { js: "const __cafsupModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  plugins: [builtinsRequiredPlugin, ...common.plugins, commandTablePlugin, interfaceElsewherePlugin, lazyLibrariesPlugin],
+  define: { ...define, 'import.meta.url': '__cafsupModuleUrl' },
+  ...minified,
+  metafile: true,
+}).then(({ metafile }) => {
+  const left = Object.values(metafile.outputs).flatMap((output) =>
+    output.imports.filter((record) => record.kind === 'dynamic-import').map((record) => record.path),
+  );
+  if (left.length > 0) throw new Error(`dist/cafsup.cjs: import() of ${left.join(', ')} left, which bin/cafsup.mjs cannot run: see the plugins above.`);
+});
+// bin/cafsup.mjs reads this bundle as Latin-1, into a one-byte string at once (as UTF-8, a single
+// character past ASCII made Node decode the whole file into a two-byte string: 14-25 ms for the
+// 3.6 MB it was). esbuild writes the strings escaped, not what a regular expression holds.
+const bundled = readFileSync(new URL('./dist/cafsup.cjs', import.meta.url));
+const wide = bundled.findIndex((byte) => byte > 0x7f);
+if (wide !== -1) {
+  const around = bundled.subarray(Math.max(0, wide - 60), wide + 20).toString('utf8');
+  throw new Error(`dist/cafsup.cjs: a character past ASCII at byte ${wide} (« ${around} »): write it escaped (\\u…) in the source.`);
+}
 
 // The workers (the store's of `cafsup serve` and of the interface, the import's reader) are
 // built apart from the command: a thread loads its own copy of every module whatever the files,
@@ -168,3 +277,31 @@ await build({
   define,
   ...minified,
 });
+
+// The code cache of the plain commands' bundle (bin/cafsup.mjs), made here from the commands a
+// supervisor runs most, on the demo's data: each run adds what it compiled to what the last one
+// kept. Not from the demo's creation, whose import code a reading command never runs (it would
+// be read back at every start). In a folder of its own: no setting, store or token of the
+// person building is read or written.
+const warmUp = mkdtempSync(join(tmpdir(), 'cafsup-build-'));
+try {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('CAFSUP_')));
+  Object.assign(env, { CAFSUP_DB: join(warmUp, 'demo.db'), CAFSUP_CONFIG_DIR: join(warmUp, 'config') });
+  const cafsup = (args, extra = {}) => {
+    const run = spawnSync(process.execPath, [join(root, 'bin', 'cafsup.mjs'), ...args], { env: { ...env, ...extra }, encoding: 'utf8', timeout: 120_000 });
+    if (run.status !== 0) throw new Error(`cafsup ${args.join(' ')} (code cache): ${run.status}\n${run.stderr}`);
+  };
+  cafsup(['demo']);
+  rmSync(join(root, 'dist', 'cafsup.cjs.cache'), { force: true });
+  for (const args of [
+    ['partner', 'amp'],
+    ['audit', 'amp'],
+    ['partners', '--json'],
+    ['quotas', '--over'],
+    ['audit', '--json'],
+  ]) {
+    cafsup(args, { CAFSUP_CODE_CACHE: 'write' });
+  }
+} finally {
+  rmSync(warmUp, { recursive: true, force: true });
+}

@@ -19,7 +19,7 @@ let numberFormat: Intl.NumberFormat | undefined;
 
 /** A French plural of a phrase: each word takes an `s` unless it already ends in s, x or z. */
 function regularPlural(phrase: string): string {
-  return phrase.replace(/[\p{L}’'-]+/gu, (word) => (/[sxz]$/i.test(word) ? word : `${word}s`));
+  return phrase.replace(/[\p{L}\u2019'-]+/gu, (word) => (/[sxz]$/i.test(word) ? word : `${word}s`));
 }
 
 /**
@@ -247,12 +247,14 @@ export const TOKEN_ROLE_LABELS: Record<'supervisor' | 'auditor', string> = { sup
  * Text as searches compare it: lower case, without accents, every apostrophe the keyboard's
  * (« Mérignac » finds « merignac », « l'habitat » finds « l’habitat »). The store's partner
  * search, the interface's filters and the words of option values.
+ * (’ ‘ ʼ are written escaped, as in `regularPlural`: the commands' CommonJS bundle must stay
+ * ASCII, packages/tui/build.mjs.)
  */
 export function searchFold(text: string): string {
   return text
     .normalize('NFD')
     .replace(/[\u0300-\u036f]/g, '')
-    .replace(/[’‘ʼ]/g, "'")
+    .replace(/[\u2019\u2018\u02bc]/g, "'")
     .toLowerCase();
 }
 

@@ -7,6 +7,7 @@ import { Context, InterruptedError, TerminalTaken, UsageError, onTerminal, type 
 import { checkOutputFile, writeFileAtomically } from './cli/files.js';
 import { COMMANDS, MAX_COMMAND_WORDS, commandHelp, findCommand, mainHelp, optionsOf, subcommandsOf } from './cli/help.js';
 import { suggest } from './cli/suggest.js';
+import { commandStart } from './route.js';
 
 /** Set by the bundler from package.json (build.mjs). */
 declare const __CAFSUP_VERSION__: string;
@@ -55,17 +56,11 @@ function frenchParseError(error: unknown, known: string[]): string {
 
 /** The command words come first, after any global options (`cafsup --db x.db partners`). */
 function splitCommand(argv: string[]): { words: string[]; rest: string[] } {
-  const leading: string[] = [];
-  let index = 0;
-  while (index < argv.length && argv[index]!.startsWith('-')) {
-    const name = argv[index]!.replace(/^-+/, '').split('=')[0]!;
-    const takesValue = GLOBAL_OPTIONS[name]?.type === 'string' && !argv[index]!.includes('=');
-    leading.push(argv[index]!, ...(takesValue && index + 1 < argv.length ? [argv[index + 1]!] : []));
-    index += takesValue ? 2 : 1;
-  }
+  const start = commandStart(argv);
+  let index = start;
   const words: string[] = [];
   while (index < argv.length && !argv[index]!.startsWith('-') && words.length < MAX_COMMAND_WORDS) words.push(argv[index++]!);
-  return { words, rest: [...leading, ...argv.slice(index)] };
+  return { words, rest: [...argv.slice(0, start), ...argv.slice(index)] };
 }
 
 /**
