@@ -25,7 +25,9 @@ describe('the code cache of the plain commands', () => {
     expect(run.status).toBe(0);
     return run.stdout;
   };
-  const stampOf = (bytes: Buffer) => bytes.subarray(0, bytes.indexOf(0x0a) + 1).toString('latin1');
+  /** The cache's two lines before V8's bytes: the build it was made from, and their CRC-32. */
+  const headerOf = (bytes: Buffer) => bytes.subarray(0, bytes.indexOf(0x0a, bytes.indexOf(0x0a) + 1) + 1);
+  const buildLine = () => readFileSync(join(copy, 'dist', 'cafsup.cjs'), 'latin1').split('\n')[0]!;
 
   beforeAll(() => {
     expect(sandbox.run(['demo']).status).toBe(0);
@@ -45,8 +47,8 @@ describe('the code cache of the plain commands', () => {
     rmSync(cacheFile, { force: true });
     expect(partner()).toBe(expected);
     const written = readFileSync(cacheFile);
-    const { size, mtimeMs } = statSync(join(copy, 'dist', 'cafsup.cjs'));
-    expect(stampOf(written)).toBe(`${size}:${mtimeMs}\n`);
+    expect(buildLine()).toMatch(/^\/\/ cafsup build [0-9a-f]{64}$/);
+    expect(headerOf(written).toString('latin1').split('\n')[0]).toBe(buildLine());
     expect(written.length).toBeGreaterThan(100_000);
     expect(partner()).toBe(expected);
     // Accepted, so not written again.
@@ -54,19 +56,32 @@ describe('the code cache of the plain commands', () => {
     expect(readdirSync(join(copy, 'dist')).filter((name) => name.startsWith('cafsup.cjs.cache.'))).toEqual([]);
   });
 
-  it('is set aside when it does not fit: damaged, or made from another build of the same length', () => {
+  it('is set aside when it does not fit: damaged, not a cache, or made from another build', () => {
     const good = readFileSync(cacheFile);
-    const stamp = stampOf(good);
-    // What V8 refuses: bytes that are no cache, under the right stamp.
-    writeFileSync(cacheFile, Buffer.concat([Buffer.from(stamp, 'latin1'), Buffer.alloc(50_000, 7)]));
-    expect(partner()).toBe(expected);
-    expect(stampOf(readFileSync(cacheFile))).toBe(stamp);
-    expect(readFileSync(cacheFile).length).toBeGreaterThan(100_000);
-    // What V8 would take as long as the source's length is the same: a cache stamped with
-    // another build (here this build's own payload, so that the command still answers right
-    // whichever way the stamp is read). Set aside, it is written again under this build's stamp.
-    writeFileSync(cacheFile, Buffer.concat([Buffer.from(`1:2\n`, 'latin1'), good.subarray(stamp.length)]));
-    expect(partner()).toBe(expected);
-    expect(stampOf(readFileSync(cacheFile))).toBe(stamp);
+    const header = headerOf(good);
+    const payload = good.subarray(header.length);
+    // The command answers as it should, and leaves a cache for this build that the next run takes.
+    const setAside = (cache: Buffer) => {
+      writeFileSync(cacheFile, cache);
+      expect(partner()).toBe(expected);
+      const written = readFileSync(cacheFile);
+      expect(written.equals(cache)).toBe(false);
+      expect(headerOf(written).toString('latin1').split('\n')[0]).toBe(buildLine());
+      expect(partner()).toBe(expected);
+      expect(readFileSync(cacheFile).equals(written)).toBe(true);
+    };
+    // V8's release builds do not check a cache's checksum: one byte changed in the middle of a
+    // real cache, or a block zeroed, made the command crash (SIGSEGV, SIGBUS) at every run.
+    const flipped = Buffer.from(payload);
+    flipped[flipped.length >> 1] = flipped[flipped.length >> 1]! ^ 0xff;
+    setAside(Buffer.concat([header, flipped]));
+    const zeroed = Buffer.from(payload);
+    zeroed.fill(0, zeroed.length >> 2, (zeroed.length >> 2) + 4096);
+    setAside(Buffer.concat([header, zeroed]));
+    // Bytes that are no cache under a right header, and a header cut short.
+    setAside(Buffer.concat([header, Buffer.alloc(50_000, 7)]));
+    setAside(header.subarray(0, 20));
+    // What V8 would take, since the source's length is the same: a cache named for another build.
+    setAside(Buffer.concat([Buffer.from(`// cafsup build ${'0'.repeat(64)}\n`), header.subarray(header.indexOf(0x0a) + 1), payload]));
   });
 });

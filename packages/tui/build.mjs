@@ -2,7 +2,8 @@
 // Twice (bin/cafsup.mjs says why): ES modules split in chunks, for the interface and help, and
 // one CommonJS file with its code cache, for every other command. better-sqlite3 stays outside
 // (a native addon).
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -171,8 +172,9 @@ await build({ ...common, entryPoints: { route: 'src/route.ts' }, outdir: 'dist',
 
 // The libraries only some plain commands load, each a CommonJS file of its own beside the one
 // below: in it, the code cache's fixed part (every function's outline, read at every start)
-// grew with their ~2.4 MB, which `cafsup partner ID` never runs. They share no state with
-// cafsup's code (each holds its own dependencies), so a copy of their own is no second copy.
+// grew with their ~2.4 MB, which `cafsup partner ID` never runs. Each holds its own dependencies
+// (conf's and Fastify's both hold ajv, which no command loads twice), and shares no state with
+// cafsup's code.
 const LAZY_LIBRARIES = {
   undici: '../sdk', // the HTTP transport (CAFSUP_URL)
   pg: '../sdk', // PostgreSQL
@@ -233,7 +235,8 @@ await build({
   entryPoints: { cafsup: 'src/main.ts' },
   outfile: 'dist/cafsup.cjs',
   // `require` is CommonJS's own; `import.meta.url` (the store's addon, the workers' files) is this file's.
-  banner: { js: "const __cafsupModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  // Strict first: a statement before esbuild's "use strict" made it no directive (the code ran sloppy).
+  banner: { js: "'use strict'; const __cafsupModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
   plugins: [builtinsRequiredPlugin, ...common.plugins, commandTablePlugin, interfaceElsewherePlugin, lazyLibrariesPlugin],
   define: { ...define, 'import.meta.url': '__cafsupModuleUrl' },
   ...minified,
@@ -253,6 +256,12 @@ if (wide !== -1) {
   const around = bundled.subarray(Math.max(0, wide - 60), wide + 20).toString('utf8');
   throw new Error(`dist/cafsup.cjs: a character past ASCII at byte ${wide} (« ${around} »): write it escaped (\\u…) in the source.`);
 }
+// Its first line names this build by its content: the code cache made from another build of the
+// same length would be taken by V8, which checks only the source's length (bin/cafsup.mjs).
+writeFileSync(
+  new URL('./dist/cafsup.cjs', import.meta.url),
+  Buffer.concat([Buffer.from(`// cafsup build ${createHash('sha256').update(bundled).digest('hex')}\n`), bundled]),
+);
 
 // The workers (the store's of `cafsup serve` and of the interface, the import's reader) are
 // built apart from the command: a thread loads its own copy of every module whatever the files,
@@ -285,7 +294,8 @@ await build({
 // person building is read or written.
 const warmUp = mkdtempSync(join(tmpdir(), 'cafsup-build-'));
 try {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('CAFSUP_')));
+  // Nor NODE_OPTIONS: V8 flags in it would make a cache that the commands' runs never take.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('CAFSUP_') && name !== 'NODE_OPTIONS'));
   Object.assign(env, { CAFSUP_DB: join(warmUp, 'demo.db'), CAFSUP_CONFIG_DIR: join(warmUp, 'config') });
   const cafsup = (args, extra = {}) => {
     const run = spawnSync(process.execPath, [join(root, 'bin', 'cafsup.mjs'), ...args], { env: { ...env, ...extra }, encoding: 'utf8', timeout: 120_000 });

@@ -9,7 +9,7 @@
 // CommonJS cannot), and help (route.ts); where Node keeps a compile cache itself (22.1 and
 // later), it serves that bundle and the workers.
 import module from 'node:module';
-import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, closeSync, constants, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Script } from 'node:vm';
@@ -23,35 +23,70 @@ else runPlainCommand();
 function runPlainCommand() {
   const file = fileURLToPath(new URL('../dist/cafsup.cjs', import.meta.url));
   const cacheFile = `${file}.cache`;
-  // V8 checks a cache against the length of the source only: the cache names the build it was
-  // made from (the bundle's size and time), and one from another build is not used.
-  const { size, mtimeMs } = statSync(file);
-  const stamp = Buffer.from(`${size}:${mtimeMs}\n`);
-  let cachedData;
-  try {
-    const cache = readFileSync(cacheFile);
-    if (cache.subarray(0, stamp.length).equals(stamp)) cachedData = cache.subarray(stamp.length);
-  } catch {
-    // No cache yet: compiled as any script, and the cache written below.
-  }
   // ASCII (build.mjs checks), read as Latin-1: a one-byte string at once, which UTF-8 is not.
-  const script = new Script(module.wrap(readFileSync(file, 'latin1')), { filename: file, ...(cachedData === undefined ? {} : { cachedData }) });
-  // Written when there was none that fit (first run, another Node), and by the build after a few
-  // commands (CAFSUP_CODE_CACHE=write, build.mjs), from what this run compiled; by rename, so that
-  // a command started meanwhile reads a whole file. Where the program's folder cannot be written,
-  // each run compiles as before.
+  const source = readFileSync(file, 'latin1');
+  // V8 checks a cache against the length of the source only: the cache names the build it was
+  // made from by the bundle's first line (a hash of its content, build.mjs).
+  const build = source.slice(0, source.indexOf('\n'));
+  const cachedData = readCache(cacheFile, build);
+  const script = new Script(module.wrap(source), { filename: file, ...(cachedData === undefined ? {} : { cachedData }) });
+  // Written when there was none that fit (first run, another Node or other V8 flags), and by the
+  // build after a few commands (CAFSUP_CODE_CACHE=write, build.mjs), from what this run compiled.
   if (cachedData === undefined || script.cachedDataRejected === true || process.env.CAFSUP_CODE_CACHE === 'write') {
-    process.once('exit', () => {
-      const next = `${cacheFile}.${process.pid}`;
-      try {
-        writeFileSync(next, Buffer.concat([stamp, script.createCachedData()]));
-        renameSync(next, cacheFile);
-      } catch {
-        // Read-only install (nothing kept), or a full disk (nothing half-written left).
-        rmSync(next, { force: true });
-      }
-    });
+    process.once('exit', () => writeCache(cacheFile, build, script));
   }
   const bundle = { exports: {} };
   script.runInThisContext()(bundle.exports, module.createRequire(file), bundle, file, dirname(file));
+}
+
+/**
+ * The compiled code kept for this build, if whole. V8's release builds do not check a cache's
+ * checksum: one byte changed in it (a bad disk, a power cut) made every command crash, and, the
+ * cache being accepted, no run wrote it again. Its CRC-32 is kept beside it (~2 ms to check).
+ */
+function readCache(cacheFile, build) {
+  let cache;
+  try {
+    cache = readFileSync(cacheFile);
+  } catch {
+    return undefined; // None yet: compiled as any script, and written at exit.
+  }
+  const buildEnd = cache.indexOf(0x0a);
+  const checksumEnd = cache.indexOf(0x0a, buildEnd + 1);
+  if (buildEnd === -1 || checksumEnd === -1 || cache.toString('latin1', 0, buildEnd) !== build) return undefined;
+  const payload = cache.subarray(checksumEnd + 1);
+  return cache.toString('latin1', buildEnd + 1, checksumEnd) === crc32(payload) ? payload : undefined;
+}
+
+/**
+ * Keeps what this run compiled: in a file of its own, on disk, then renamed, so that a command
+ * started meanwhile, or a power cut, finds the former cache or this one, whole. Nothing is made
+ * where the program's folder cannot be written (an installation read-only for its users).
+ */
+function writeCache(cacheFile, build, script) {
+  try {
+    accessSync(dirname(cacheFile), constants.W_OK);
+  } catch {
+    return;
+  }
+  const data = script.createCachedData();
+  const next = `${cacheFile}.${process.pid}-${Math.random().toString(36).slice(2)}`;
+  let descriptor;
+  try {
+    descriptor = openSync(next, 'wx');
+    writeSync(descriptor, `${build}\n${crc32(data)}\n`, null, 'latin1');
+    writeSync(descriptor, data);
+    fsyncSync(descriptor);
+    closeSync(descriptor);
+    descriptor = undefined;
+    renameSync(next, cacheFile);
+  } catch {
+    // A full disk, a folder gone: nothing half-written left behind.
+    if (descriptor !== undefined) closeSync(descriptor);
+    rmSync(next, { force: true });
+  }
+}
+
+function crc32(bytes) {
+  return process.getBuiltinModule('node:zlib').crc32(bytes).toString(16);
 }
