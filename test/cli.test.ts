@@ -426,6 +426,9 @@ describe('cafsup refusals and exit codes', () => {
       ],
       decisionChangesTotal: 2,
     });
+    // The trail's table names no target for an import: it says what it changed (trial 22, F10).
+    // (« 2 décisions changées », cut to fit 80 columns.)
+    expect(sandbox.runInTerminal(['traces', '--limit', '1', '--db', copy]).stdout).toContain('│ 2 décis… │');
     expect(sandbox.run(['export', '--db', copy]).stdout).toBe(readFileSync(file, 'utf8'));
     // The same file as a Windows editor saves it, a byte-order mark first: the same data.
     const marked = join(sandbox.dir, 'export-bom.json');

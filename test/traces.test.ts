@@ -83,6 +83,36 @@ describe('traces.verify', () => {
   });
 });
 
+// Review 22 (M2): an import's changes are filed beside the chain (`import_changes`), which makes
+// them an import's place in a person's trail; its trace keeps their digest.
+describe('an import’s changes, checked against its trace', () => {
+  it.each([
+    ['one removed', (trace: number) => `DELETE FROM import_changes WHERE trace_id = ${trace} AND position = 1`, 'faits : 3 ; en base : 2'],
+    ['one rewritten', (trace: number) => `UPDATE import_changes SET id = 'h9' WHERE trace_id = ${trace} AND position = 2`, 'faits : 3 ; en base : 3'],
+    [
+      'one added',
+      (trace: number) =>
+        `INSERT INTO import_changes (trace_id, position, section, id, partner_id, change) SELECT trace_id, 3, section, 'h5', partner_id, change FROM import_changes WHERE trace_id = ${trace} AND position = 0`,
+      'faits : 3 ; en base : 4',
+    ],
+  ])('names the import when %s', async (_case, sql, counts) => {
+    // h0–h2 were suspended: the file gives them back as active.
+    const result = await test.client.dataset.import(
+      dataset({ partners: [], habilitations: Array.from({ length: 3 }, (_, i) => habilitation(`h${i}`, 'p', { userId: `u${i}` })) }),
+    );
+    expect([result.traceId, result.decisionChangesTotal]).toEqual([8, 3]);
+    expect(await test.client.traces.verify()).toMatchObject({ ok: true, checked: 8 });
+    tamper(sql(result.traceId!));
+    expect(await test.client.traces.verify()).toEqual({
+      ok: false,
+      checked: 7,
+      firstBrokenId: 8,
+      head: expect.objectContaining({ id: 8 }),
+      problem: `trace n° 8 : changements de l’import supprimés, ajoutés ou modifiés (${counts})`,
+    });
+  });
+});
+
 describe('traces.list', () => {
   it('lists newest first with keyset pages and filters', async () => {
     const first = await test.client.traces.list({ limit: 3 });

@@ -5,6 +5,7 @@ import {
   SEVERITIES,
   USER_STATUS_LABELS,
   avenantSigning,
+  countOf,
   escapeForTerminal,
   frenchNumber,
   parisDay,
@@ -13,6 +14,7 @@ import {
   type AvenantView,
   type Severity,
   type SeveritySummary,
+  type Trace,
 } from '@cafsup/shared';
 
 /** Formatting a French supervisor reads, shared by the plain commands and the interface. */
@@ -117,4 +119,11 @@ export function unreadableReason(error: unknown): string {
     default:
       return `illisible (${(error as Error).message})`;
   }
+}
+
+/** A trace's target as the trail shows it; an import names none: the decisions it changed, if any (trial 22, F10). */
+export function traceTarget(trace: Trace): string {
+  if (trace.targetId !== null) return trace.targetId;
+  const total = (trace.details as { decisionChangesTotal?: unknown } | null)?.decisionChangesTotal;
+  return trace.action === 'dataset.import' && typeof total === 'number' && total > 0 ? countOf(total, 'décision changée', 'décisions changées') : '—';
 }

@@ -24,7 +24,7 @@ import type { DerivedFacts } from '../store/derived.js';
 import type { Sql } from '../store/engine/engine.js';
 import { DEFERRED_HABILITATION_INDEXES, USER_INDEXES } from '../store/schema.js';
 import { readHead } from '../store/meta.js';
-import type { TraceWriter } from '../store/traces.js';
+import { ImportChangesDigest, type TraceWriter } from '../store/traces.js';
 import { JsonSyntaxError, type DatasetEvent } from './json-reader.js';
 import {
   HABILITATION_IMPORT,
@@ -230,7 +230,14 @@ async function importInOne(
         if (!options.dryRun) {
           written = (
             await traces.append(options.actor, options.at, [
-              { action: 'dataset.import', targetType: 'dataset', targetId: null, partnerId: null, reason: options.reason, details: { counts, ...changes } },
+              {
+                action: 'dataset.import',
+                targetType: 'dataset',
+                targetId: null,
+                partnerId: null,
+                reason: options.reason,
+                details: { counts, ...changes, ...(decisionChanges.total > 0 ? { decisionChangesDigest: decisionChanges.digest.hex() } : {}) },
+              },
             ])
           )[0]!;
           if (written !== traceId)
@@ -463,8 +470,12 @@ class EntityWriter {
   private readonly members: Batch;
   private readonly habilitationUsers: Batch;
   private readonly habilitationGroups: Batch;
-  /** The decisions about replaced entities that the file changes, the first MAX_LISTED of them; all go to `import_changes`. */
-  readonly decisionChanges: { listed: DecisionChange[]; total: number } = { listed: [], total: 0 };
+  /** The decisions about replaced entities that the file changes, the first MAX_LISTED of them; all go to `import_changes`, and into its digest. */
+  readonly decisionChanges: { listed: DecisionChange[]; total: number; digest: ImportChangesDigest } = {
+    listed: [],
+    total: 0,
+    digest: new ImportChangesDigest(),
+  };
   private readonly changeRows: Batch;
   /** Stored users the file gives to another partner: what they hold of the former is checked at the end. */
   private readonly movedUsers: string[] = [];
@@ -550,7 +561,17 @@ class EntityWriter {
     const subject = change.section === 'groups' ? (change.to ?? change.from)! : change.id;
     const formerPartner = change.field === 'partnerId' ? (change.from as string) : null;
     const formerHolder = change.field === 'holder' ? change.from : null;
-    await this.changeRows.add([this.traceId, position, change.section, subject, change.partnerId, formerPartner, formerHolder, JSON.stringify(change)]);
+    const row = {
+      position,
+      section: change.section,
+      id: subject,
+      partnerId: change.partnerId,
+      formerPartnerId: formerPartner,
+      formerId: formerHolder,
+      change: JSON.stringify(change),
+    };
+    this.decisionChanges.digest.add(row);
+    await this.changeRows.add([this.traceId, row.position, row.section, row.id, row.partnerId, row.formerPartnerId, row.formerId, row.change]);
   }
 
   /** A batch of users about to be written: those stored already are compared with their new rows. */

@@ -2,6 +2,7 @@ import {
   GENESIS_HASH,
   addMonths,
   canonicalJson,
+  frenchNumber,
   parisDay,
   traceContentCanonical,
   traceHashContent,
@@ -76,6 +77,41 @@ export interface TraceRow {
  */
 export function sha256(data: string | Uint8Array): string {
   return process.getBuiltinModule('node:crypto').createHash('sha256').update(data).digest('hex');
+}
+
+/** One row of `import_changes`, as written and as read back (`position` as either engine gives a BIGINT). */
+export interface ImportChangeRow {
+  position: number | string;
+  section: string;
+  id: string;
+  partnerId: string;
+  formerPartnerId: string | null;
+  formerId: string | null;
+  change: string;
+}
+
+const SELECT_IMPORT_CHANGES = `SELECT position, section, id, partner_id AS "partnerId", former_partner_id AS "formerPartnerId", former_id AS "formerId", change
+  FROM import_changes WHERE trace_id = ? ORDER BY position`;
+
+/**
+ * The digest of an import's changes, kept in its trace (`decisionChangesDigest`). The changes
+ * are filed beside the chain (`import_changes`), which the trace lists only the first thousand
+ * of: without it, deleting or rewriting one hid an import from a person's trail and extract,
+ * and `traces verify` could not tell (review 22, M2). One line per row, in their order, the
+ * same from the values written as from those read back on either engine.
+ */
+export class ImportChangesDigest {
+  private readonly hash = process.getBuiltinModule('node:crypto').createHash('sha256');
+  count = 0;
+
+  add(row: ImportChangeRow): void {
+    this.count += 1;
+    this.hash.update(`${JSON.stringify([Number(row.position), row.section, row.id, row.partnerId, row.formerPartnerId, row.formerId, row.change])}\n`);
+  }
+
+  hex(): string {
+    return this.hash.digest('hex');
+  }
 }
 
 export function rowToTrace(row: TraceRow): Trace {
@@ -219,6 +255,9 @@ async function verifyChain(db: Sql, today: CalendarDate): Promise<TraceVerificat
       `traces supprimées avant la trace n° ${anchor.firstId} (seules les traces antérieures au n° ${head.legacyUntil + 1} peuvent l’être)`,
     );
   }
+  // Imports whose changes are checked against their digest once the walk is done (a statement
+  // is not run while another one's rows are read).
+  const imports: { id: number; checked: number; total: number; digest: string }[] = [];
   for await (const row of db.iterate<TraceRow>('SELECT * FROM traces ORDER BY id')) {
     if (row.id !== expectedId) return broken(checked, Math.min(row.id, expectedId), `trace n° ${Math.min(row.id, expectedId)} manquante ou déplacée`);
     if (row.version !== (row.id <= head.legacyUntil ? 1 : 2)) return broken(checked, row.id, `trace n° ${row.id} : version de l’empreinte modifiée`);
@@ -232,9 +271,27 @@ async function verifyChain(db: Sql, today: CalendarDate): Promise<TraceVerificat
       const details = row.details === null ? null : (JSON.parse(row.details) as { anchor?: unknown });
       anchorJustified = row.erased === 1 || canonicalJson(details?.anchor ?? null) === canonicalJson(anchor);
     }
+    if (row.action === 'dataset.import' && row.erased !== 1 && row.details !== null) {
+      const details = JSON.parse(row.details) as { decisionChangesTotal?: number; decisionChangesDigest?: string };
+      // Imports made before the digest (schema 11, session 22) have none: theirs cannot be checked.
+      if (details.decisionChangesDigest !== undefined) {
+        imports.push({ id: row.id, checked, total: details.decisionChangesTotal ?? 0, digest: details.decisionChangesDigest });
+      }
+    }
     checked += 1;
     previousHash = row.hash;
     expectedId += 1;
+  }
+  for (const entry of imports) {
+    const digest = new ImportChangesDigest();
+    for await (const change of db.iterate<ImportChangeRow>(SELECT_IMPORT_CHANGES, [entry.id])) digest.add(change);
+    if (digest.count !== entry.total || digest.hex() !== entry.digest) {
+      return broken(
+        entry.checked,
+        entry.id,
+        `trace n° ${entry.id} : changements de l’import supprimés, ajoutés ou modifiés (faits : ${frenchNumber(entry.total)} ; en base : ${frenchNumber(digest.count)})`,
+      );
+    }
   }
   const lastId = expectedId - 1;
   if (lastId < head.id) return broken(checked, lastId + 1, `traces manquantes à partir du n° ${lastId + 1}`);

@@ -173,6 +173,18 @@ describe('the interface at 80×24 on the demo data', () => {
     await app.waitFor((frame) => frame.includes('amp-h0002') && frame.includes('suspendue') && !frame.includes('Fait.'));
   });
 
+  // Trial 22 (F10): an import names no target; its row and its detail say what it changed.
+  it('says what an import changed, in a partner’s trail and in the trace’s detail', async () => {
+    const exported = await client.dataset.export();
+    await client.habilitations.suspend(['amp-h0002'], { reason: 'Contrôle avant la reprise' });
+    const result = await client.dataset.import(exported, { reason: 'Reprise du fichier de la veille' });
+    expect(result.decisionChangesTotal).toBe(1);
+    await app.press(':', ...'partenaire amp', KEYS.enter, '8');
+    await app.waitFor('1 décision changée');
+    await app.press(KEYS.enter);
+    await app.waitFor('habilitation amp-h0002 (amp) : statut suspendue → active');
+  });
+
   it('answers « n » by writing nothing', async () => {
     await app.press(':', ...'partenaire macs', KEYS.enter, '4');
     await app.waitFor('macs-u001');

@@ -40,7 +40,7 @@ import {
 } from '@cafsup/shared';
 import { idsOf, stringOption, type Command } from '../command.js';
 import { UsageError, type Context } from '../context.js';
-import { avenantStanding, frenchDate, severityCounts } from '../../format.js';
+import { avenantStanding, frenchDate, severityCounts, traceTarget } from '../../format.js';
 import { listTable, severitySummaryText, severityText, type Cell, type RowSpec } from '../output.js';
 import { flagTotal, mostOverQuota, partnerRows, type PartnerRow } from '../../views.js';
 import { suggest } from '../suggest.js';
@@ -458,7 +458,7 @@ const TRACE_ROWS: RowSpec<Trace> = {
     { field: 'actor', header: 'Qui', cell: (t) => t.actor.name, table: { grow: 1 } },
     { field: 'actor', header: 'Mél', cell: (t) => t.actor.email, only: 'data' },
     { field: 'action', header: 'Action', cell: (t) => TRACE_ACTION_LABELS[t.action] ?? t.action, table: { grow: 1 } },
-    { field: 'targetId', header: 'Cible', cell: (t) => t.targetId ?? '—', table: { grow: 1 }, only: 'table' },
+    { field: 'targetId', header: 'Cible', cell: traceTarget, table: { grow: 1 }, only: 'table' },
     { field: 'targetId', header: 'Cible', cell: (t) => t.targetId, only: 'data' },
     { field: 'partnerId', header: 'Partenaire', cell: (t) => t.partnerId, only: 'data' },
     { field: 'reason', header: 'Motif', cell: (t) => t.reason, table: { grow: 2 } },

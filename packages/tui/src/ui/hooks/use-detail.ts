@@ -4,14 +4,17 @@ import {
   TRACE_ACTION_LABELS,
   USER_ROLE_LABELS,
   USER_STATUS_LABELS,
+  countOf,
+  describeDecisionChange,
   escapeForTerminal,
   ruleDefinition,
+  type DecisionChange,
   type Flag,
   type Habilitation,
   type Trace,
 } from '@cafsup/shared';
 import type { CafsupClient } from '@cafsup/sdk';
-import { frenchDate, frenchDateTime } from '../../format.js';
+import { frenchDate, frenchDateTime, traceTarget } from '../../format.js';
 import { routeOfFlag, targetsOfFlag } from '../flags.js';
 import { useNavigation, type DetailRequest, type Route } from '../navigation.js';
 import { useSession } from '../session.js';
@@ -127,6 +130,14 @@ async function flagDetail(client: CafsupClient, flag: Flag): Promise<Detail> {
   };
 }
 
+/** The decisions an import changed, as its trace lists them (the first thousand), in the words of `cafsup import`. */
+function importDecisions(trace: Trace): string[] {
+  const details = trace.details as { decisionChanges?: DecisionChange[]; decisionChangesTotal?: number } | null;
+  const listed = details?.decisionChanges ?? [];
+  const more = (details?.decisionChangesTotal ?? listed.length) - listed.length;
+  return [...listed.map((change) => `  ${say(describeDecisionChange(change))}`), ...(more > 0 ? [`  … et ${countOf(more, 'autre')}`] : [])];
+}
+
 async function traceDetail(client: CafsupClient, trace: Trace): Promise<Detail> {
   const target =
     trace.targetId === null
@@ -140,10 +151,11 @@ async function traceDetail(client: CafsupClient, trace: Trace): Promise<Detail> 
     title: `Trace n° ${trace.id} — ${TRACE_ACTION_LABELS[trace.action]}`,
     lines: [
       `Le ${frenchDateTime(trace.at)} par ${say(trace.actor.name)} <${say(trace.actor.email)}>`,
-      `Cible : ${trace.targetId ?? '—'}${target === undefined ? '' : ` (${say(target)})`}${trace.partnerId === null ? '' : ` · partenaire ${trace.partnerId}`}`,
+      `Cible : ${traceTarget(trace)}${target === undefined ? '' : ` (${say(target)})`}${trace.partnerId === null ? '' : ` · partenaire ${trace.partnerId}`}`,
       `Motif : ${say(trace.reason)}`,
       'Changements :',
       ...changesInWords(trace.before, trace.after).map((line) => `  ${line}`),
+      ...(trace.action === 'dataset.import' ? importDecisions(trace) : []),
     ],
     go: trace.partnerId === null ? null : { screen: 'partner', partnerId: trace.partnerId, tab: 'traces' },
   };

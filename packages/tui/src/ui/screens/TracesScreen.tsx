@@ -1,7 +1,7 @@
 import { useEffect } from 'react';
 import { Box, Text } from 'ink';
 import { TRACE_ACTION_LABELS, type Trace } from '@cafsup/shared';
-import { count, frenchDateTime } from '../../format.js';
+import { count, frenchDateTime, traceTarget } from '../../format.js';
 import { FilterBar } from '../components/FilterBar.js';
 import { LoadState } from '../components/Loading.js';
 import { Table, type ColumnSpec } from '../components/Table.js';
@@ -20,7 +20,7 @@ export const TRACE_COLUMNS: ColumnSpec<Trace>[] = [
   { header: 'Date', width: 16, cell: (row) => frenchDateTime(row.at) },
   { header: 'Qui', grow: 1, cell: (row) => row.actor.name },
   { header: 'Action', width: 27, cell: (row) => TRACE_ACTION_LABELS[row.action] },
-  { header: 'Cible', whole: true, cell: (row) => row.targetId ?? '—' },
+  { header: 'Cible', whole: true, cell: traceTarget },
   { header: 'Motif', grow: 2, hideBelow: 100, cell: (row) => row.reason },
 ];
 
