@@ -63,9 +63,18 @@ describe('zod’s messages in cafsup’s words', () => {
     expect(messages(z.enum(['active', 'suspended', 'revoked']), 'actif')).toEqual([['', 'valeur inconnue (attendu : active, suspended, revoked)']]);
     expect(messages(z.strictObject({ reason: z.string() }), { reason: 'x', dryRun: true, force: 1 })).toEqual([['', 'clés inconnues : « dryRun », « force »']]);
     expect(messages(z.strictObject({}), { dryRun: true })).toEqual([['', 'clé inconnue : « dryRun »']]);
-    // A field of the wrong type keeps zod's French words.
-    expect(messages(avenantChangeSchema, { type: 'setQuota', service: 'CDAP', profile: 'T1', maxUsers: 'dix' })).toEqual([
-      ['maxUsers', 'Entrée invalide : nombre attendu, chaîne de caractères reçu'],
-    ]);
+    // A value of the wrong type or out of its bounds, in cafsup's words with what was given (trial 22, F8):
+    // zod's French said « Entrée invalide : nombre attendu, chaîne de caractères reçu » and « Trop petit : nombre doit être >=0 ».
+    const quota = (maxUsers: unknown) => messages(avenantChangeSchema, { type: 'setQuota', service: 'CDAP', profile: 'T1', maxUsers });
+    expect(quota('dix')).toEqual([['maxUsers', 'nombre attendu (reçu le texte « dix »)']]);
+    expect(quota(-1)).toEqual([['maxUsers', 'au moins 0 attendu (reçu le nombre -1)']]);
+    expect(quota(1.5)).toEqual([['maxUsers', 'nombre entier attendu (reçu le nombre 1.5)']]);
+    expect(quota(null)).toEqual([['maxUsers', 'nombre attendu (reçu « null »)']]);
+    expect(quota([3])).toEqual([['maxUsers', 'nombre attendu (reçu une liste)']]);
+    expect(messages(z.number().int().positive(), 0)).toEqual([['', 'plus de 0 attendu (reçu le nombre 0)']]);
+    expect(messages(z.number().max(366), 400)).toEqual([['', 'au plus 366 attendu (reçu le nombre 400)']]);
+    expect(messages(z.string().min(2), 'x')).toEqual([['', 'au moins 2 caractères']]);
+    expect(messages(z.array(z.string()).max(1), ['a', 'b'])).toEqual([['', 'au plus 1 élément']]);
+    expect(messages(z.object({ flag: z.boolean() }), { flag: 'oui' })).toEqual([['flag', 'true ou false attendu (reçu le texte « oui »)']]);
   });
 });

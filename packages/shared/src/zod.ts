@@ -4,10 +4,54 @@ import { unknownKeysMessage } from './errors.js';
 // Zod's own messages (wrong type, missing field…) in French, like the rest of cafsup. Set here,
 // where every schema of this package gets zod, rather than in the index: a bundle keeps only the
 // modules it uses (package.json `sideEffects`), and whichever schema it keeps speaks French.
-// Two of them said in cafsup's own words: a missing field, whatever it should have been (zod:
-// « Entrée invalide : chaîne de caractères attendu, indéfini reçu », « Option invalide … »), and
-// a kind missing or that does not exist (zod: « Entrée invalide », without the kinds there are,
-// e.g. an avenant's change `type`); and a value or key zod would quote in straight quotes.
+// Those a user meets in a file or a request are said in cafsup's own words (zod's French names a
+// type in the masculine, « chaîne de caractères reçu », and a bound as « >=0 »):
+// - a missing field, whatever it should have been (zod: « Entrée invalide : chaîne de caractères
+//   attendu, indéfini reçu », « Option invalide … »);
+// - a kind missing or that does not exist (zod: « Entrée invalide », without the kinds there are,
+//   e.g. an avenant's change `type`);
+// - a value of the wrong type, with what was given (zod: « Entrée invalide : nombre attendu,
+//   chaîne de caractères reçu », where the file held "3");
+// - a number, text or list out of its bounds, with the bound in words (zod: « Trop petit :
+//   nombre doit être >=0 »);
+// - a value or key zod would quote in straight quotes.
+
+/** A type zod expects, in words. */
+const EXPECTED: Readonly<Record<string, string>> = {
+  string: 'texte',
+  number: 'nombre',
+  int: 'nombre entier',
+  boolean: 'true ou false',
+  array: 'liste',
+  object: 'objet',
+  record: 'objet',
+};
+
+/** What was given instead, short enough for one line. */
+function given(input: unknown): string {
+  if (typeof input === 'string') return `le texte « ${input.length > 40 ? `${input.slice(0, 40)}…` : input} »`;
+  if (Array.isArray(input)) return 'une liste';
+  if (typeof input === 'object' && input !== null) return 'un objet';
+  if (typeof input === 'number') return `le nombre ${input}`;
+  return `« ${String(input)} »`;
+}
+
+/** What a bound counts, by what zod says it bounds. */
+const COUNTED: Readonly<Record<string, [string, string]>> = {
+  string: ['caractère', 'caractères'],
+  array: ['élément', 'éléments'],
+  set: ['élément', 'éléments'],
+};
+
+function bound(issue: { origin: string; inclusive?: boolean; input?: unknown }, limit: number | bigint | Date, least: boolean): string | undefined {
+  if (limit instanceof Date) return undefined;
+  const counted = COUNTED[issue.origin];
+  if (counted !== undefined) return `${least ? 'au moins' : 'au plus'} ${limit} ${Number(limit) > 1 ? counted[1] : counted[0]}`;
+  if (issue.origin !== 'number' && issue.origin !== 'int' && issue.origin !== 'bigint') return undefined;
+  const words = issue.inclusive === false ? (least ? 'plus de' : 'moins de') : least ? 'au moins' : 'au plus';
+  return `${words} ${limit} attendu (reçu ${given(issue.input)})`;
+}
+
 z.config({
   ...z.locales.fr(),
   customError: (issue) => {
@@ -26,6 +70,9 @@ z.config({
     if (issue.code === 'invalid_value' && issue.values.length > 1 && issue.values.every((value) => typeof value === 'string'))
       return `valeur inconnue (attendu : ${issue.values.join(', ')})`;
     if (issue.code === 'unrecognized_keys') return unknownKeysMessage(issue.keys);
+    if (issue.code === 'invalid_type' && EXPECTED[issue.expected] !== undefined) return `${EXPECTED[issue.expected]} attendu (reçu ${given(issue.input)})`;
+    if (issue.code === 'too_small') return bound(issue, issue.minimum, true);
+    if (issue.code === 'too_big') return bound(issue, issue.maximum, false);
     return undefined;
   },
 });
