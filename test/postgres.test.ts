@@ -8,7 +8,7 @@ import pg from 'pg';
 import { Store, createClient, type CafsupClient } from '@cafsup/sdk';
 import { CAFSUP_BIN, CliSandbox } from './support/cli.js';
 import { Terminal } from './support/terminal.js';
-import { POSTGRES_URL, freshDatabase } from './support/postgres.js';
+import { POSTGRES_SOCKET_URL, POSTGRES_URL, freshDatabase } from './support/postgres.js';
 import { startCluster, type Cluster } from './support/postgres-cluster.mjs';
 import { dialectOf } from '../packages/sdk/src/store/engine/engine.js';
 import { GLOBAL_LOCK } from '../packages/sdk/src/store/engine/postgres.js';
@@ -62,7 +62,7 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
     sandbox.cleanup();
   });
 
-  it('says in French what is wrong with a URL, exit 6, without the password', () => {
+  it('says in French what is wrong with a URL, exit 6, without the password', async () => {
     const port = new URL(POSTGRES_URL!).port;
     const missing = sandbox.run(['partners', '--db', `postgres://postgres:secret@127.0.0.1:${port}/cafsup_inexistante`]);
     expect([missing.status, missing.stderr]).toEqual([
@@ -99,6 +99,12 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
       2,
       'URL PostgreSQL illisible (--db) : attendu postgres://utilisateur:mot-de-passe@hôte:port/base.\nAide : cafsup --help\n',
     ]);
+    // A Unix socket, its folder in the query, with a user and no host (trial 22, F11): as libpq and the driver take it.
+    const socket = POSTGRES_SOCKET_URL!.replace('/postgres?', `${new URL(await freshDatabase()).pathname}?`);
+    expect(socket).toMatch(/^postgres:\/\/postgres@\/cafsup_\w+\?host=/);
+    const throughSocket = sandbox.run(['demo', '--db', socket]);
+    expect(throughSocket.status, throughSocket.stderr).toBe(0);
+    expect(JSON.parse(sandbox.run(['partners', '--json', '--db', socket]).stdout).partners).toEqual(expect.arrayContaining([expect.objectContaining({ id: 'amp' })]));
     // A wait longer than a timer holds is the longest one, not none: the closed port is said as such.
     const long = sandbox.run(['partners', '--db', 'postgres://postgres@127.0.0.1:1/cafsup?connect_timeout=9999999999']);
     expect([long.status, long.stderr]).toEqual([6, expect.stringContaining('serveur injoignable')]);

@@ -2,6 +2,8 @@
 export interface Cluster {
   /** The `postgres` database of the cluster, as superuser. */
   url: string;
+  /** The same database through the cluster's Unix socket (`postgres://postgres@/postgres?host=FOLDER&port=N`). */
+  socketUrl: string;
   /** `postgres --version` of the binaries used. */
   version: string;
   /** Stops the server at once, as a crash would (its clients' connections cut). */

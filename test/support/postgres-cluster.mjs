@@ -85,6 +85,8 @@ export async function startCluster({ settings = {} } = {}) {
   };
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    /** The same database through the cluster's Unix socket: the host, a folder, in the query, as libpq and node-postgres take it. */
+    socketUrl: `postgres://postgres@/postgres?host=${encodeURIComponent(dir)}&port=${port}`,
     version: execFileSync(join(bin, 'postgres'), ['--version'], { encoding: 'utf8' }).trim(),
     /** Stops the server at once, as a crash would (its clients' connections cut); `up()` starts it again. */
     down() {

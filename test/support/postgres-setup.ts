@@ -5,6 +5,8 @@ declare module 'vitest' {
   export interface ProvidedContext {
     /** The URL of the run's PostgreSQL cluster, or null when no PostgreSQL binary exists. */
     postgresUrl: string | null;
+    /** The same cluster through its Unix socket (`postgres://postgres@/postgres?host=…`). */
+    postgresSocketUrl: string | null;
   }
 }
 
@@ -12,5 +14,6 @@ declare module 'vitest' {
 export default async function setup(project: TestProject) {
   const cluster = await startCluster();
   project.provide('postgresUrl', cluster?.url ?? null);
+  project.provide('postgresSocketUrl', cluster?.socketUrl ?? null);
   return () => cluster?.stop();
 }

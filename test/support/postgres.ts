@@ -4,6 +4,8 @@ import pg from 'pg';
 
 /** The run's cluster (postgres-setup.ts), or null: the PostgreSQL tests then skip, and say so. */
 export const POSTGRES_URL = inject('postgresUrl');
+/** The same cluster through its Unix socket. */
+export const POSTGRES_SOCKET_URL = inject('postgresSocketUrl');
 if (POSTGRES_URL === null) console.warn('PostgreSQL absent (aucun pg_ctl) : les tests PostgreSQL sont ignorés. « apt-get install postgresql » les active.');
 
 /** A new, empty database of the run's cluster, for one test: its URL. */

@@ -71,8 +71,12 @@ export function readableUrl(database: string, chosenBy: string): string {
   // one), and the rest, « @ » included, for the database. Refused before anything is tried or shown.
   const escapes = '%23 pour « # », %2F pour « / », %3F pour « ? » et %40 pour « @ » dans un mot de passe';
   if (database.includes('#')) throw wrongParameter('« # » inattendu', escapes);
-  if (!URL.canParse(database)) throw wrong(' illisible', 'URL illisible', 'postgres://utilisateur:mot-de-passe@hôte:port/base');
-  const parsed = new URL(database);
+  // A user and no host (`postgres://moi@/base?host=/run/postgresql`, a Unix socket named in the
+  // query) is no URL to the WHATWG parser, and one to libpq and the driver, which read it with a
+  // stand-in host: read so here too.
+  const readable = [database, database.replace('@/', '@localhost/')].find((text) => URL.canParse(text));
+  if (readable === undefined) throw wrong(' illisible', 'URL illisible', 'postgres://utilisateur:mot-de-passe@hôte:port/base');
+  const parsed = new URL(readable);
   if ((parsed.pathname + parsed.search).includes('@')) throw wrongParameter('« @ » après l’hôte', escapes);
   const parameters = parsed.searchParams;
   // The driver reads these files as it opens its first connection, and failed there untranslated.
