@@ -263,6 +263,15 @@ describe('cafsup refusals and exit codes', () => {
       '',
       expect.stringMatching(/^Utilisateur introuvable chez p1 : p1-u9\. Vouliez-vous dire « p1-u1 »/),
     ]);
+    // Nor is a mistyped user's trail, as a mistyped partner's is not (trial 22, F11).
+    const unknownTrail = sandbox.run(['traces', '--user', 'p1-u9']);
+    expect([unknownTrail.status, unknownTrail.stdout, unknownTrail.stderr]).toEqual([
+      3,
+      '',
+      expect.stringMatching(/^Utilisateur introuvable : p1-u9\. Vouliez-vous dire « p1-u1 »/),
+    ]);
+    const knownTrail = sandbox.run(['traces', '--user', 'p1-u1', '--json']);
+    expect([knownTrail.status, knownTrail.stderr]).toEqual([0, '']);
   });
 
   it('cannot open a database that does not exist: exit 6, nothing created', () => {

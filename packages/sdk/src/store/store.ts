@@ -597,7 +597,25 @@ export class Store {
         if (trace.action === 'dataset.import') page.items[index] = await this.scopedImport(trace, changedInScope, params.scopeCafs!);
       }
     }
+    if (query.userId !== undefined && before === null && page.items.length === 0) await this.requireUserOrTrail(query.userId, scope);
     return page;
+  }
+
+  /**
+   * A user the data does not know, in the caller's Cafs, nor any trace as its target is missing,
+   * as an unknown partner is (trial 22, F11: `traces --user nobody` answered an empty trail, exit
+   * 0). One that retention removed keeps the traces about them that are kept (an unscoped caller's).
+   */
+  private async requireUserOrTrail(userId: string, scope: PartnerScope): Promise<void> {
+    const row = await this.db.get<{ partner_id: string }>('SELECT partner_id FROM users WHERE id = ?', [userId]);
+    if (
+      row !== undefined
+        ? await this.inScope(row.partner_id, scope)
+        : scope.cafCodes === undefined &&
+          (await this.db.get("SELECT id FROM traces WHERE target_id = ? AND target_type = 'user' LIMIT 1", [userId])) !== undefined
+    )
+      return;
+    throw new CafsupError('NOT_FOUND', `Utilisateur introuvable : ${userId}.`, { ids: [userId] });
   }
 
   /**
