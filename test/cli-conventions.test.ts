@@ -527,6 +527,19 @@ describe('where the data is and who acts: flag > environment > settings', () => 
     // A command on a local file, with a server given by the environment: named as such, not as « le profil « null » ».
     const fileCommand = sandbox.run(['demo'], { env: { CAFSUP_DB: undefined, CAFSUP_URL: 'http://127.0.0.1:9', CAFSUP_TOKEN: 'abc' } });
     expect([fileCommand.status, fileCommand.stderr]).toEqual([2, expect.stringContaining('CAFSUP_URL désigne un serveur (http://127.0.0.1:9)')]);
+    // Said so without the server's token too, which a file would not need, and before the actor (trial 22, F9).
+    for (const args of [
+      ['demo'],
+      ['token', 'list'],
+      ['serve'],
+      ['token', 'create', 'Bob', '--email', 'bob@caf78.fr', '--role', 'superviseur', '--caf', '78'],
+    ]) {
+      const withoutToken = sandbox.run(args, { env: { CAFSUP_DB: undefined, CAFSUP_URL: 'http://127.0.0.1:9', CAFSUP_ACTOR: undefined } });
+      expect([withoutToken.status, withoutToken.stderr], args.join(' ')).toEqual([
+        2,
+        'CAFSUP_URL désigne un serveur (http://127.0.0.1:9) : cette commande agit sur un fichier local (--db FICHIER).\nAide : cafsup --help\n',
+      ]);
+    }
   });
 
   it('whoami names the actor a write would use: --actor, then CAFSUP_ACTOR, then the saved one', () => {

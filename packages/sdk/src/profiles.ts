@@ -15,15 +15,29 @@ export type ResolvedConnection = Connection & { chosenBy: string };
 export interface ConnectionFlags {
   db?: string;
   profile?: string;
+  /** For a command on a local file (`demo`, `import`, `serve`, `token`): a server is refused as such, before its token is looked for. */
+  fileOnly?: boolean;
 }
 
-function savedProfile(settings: SavedSettings, name: string, chosenBy: string, env: NodeJS.ProcessEnv): ResolvedConnection {
+/**
+ * A server where a command works on a local file: said for that, with or without the server's
+ * token (trial 22, F9: without one, « CAFSUP_URL est défini sans CAFSUP_TOKEN », as if a token
+ * would have helped).
+ */
+export function serverNotFile(connection: { profile: string | null; baseUrl: string }): CafsupError {
+  // A server given by CAFSUP_URL has no profile to name (trial 21, F7: « Le profil « null »… »).
+  const server = connection.profile === null ? 'CAFSUP_URL désigne un serveur' : `Le profil « ${connection.profile} » est un serveur`;
+  return new CafsupError('VALIDATION', `${server} (${connection.baseUrl}) : cette commande agit sur un fichier local (--db FICHIER).`);
+}
+
+function savedProfile(settings: SavedSettings, name: string, chosenBy: string, env: NodeJS.ProcessEnv, fileOnly = false): ResolvedConnection {
   const profile = settings.profiles?.[name];
   if (profile === undefined) throw new CafsupError('NOT_FOUND', `Profil inconnu : « ${name} » (${chosenBy}). Voir « cafsup config profile list ».`);
   const actor = settings.actor === undefined ? null : parseActor(settings.actor);
   // A saved URL is checked as one given on the command line (the settings file may be edited by hand).
   if (profile.url === undefined)
     return { kind: 'local', profile: name, database: readableUrl(profile.database ?? settings.database ?? defaultDatabasePath(), chosenBy), actor, chosenBy };
+  if (fileOnly) throw serverNotFile({ profile: name, baseUrl: profile.url });
   // The environment's token beats the saved one (flag > environment > settings), as for CI.
   const token = env.CAFSUP_TOKEN ?? readToken(name);
   if (token === undefined)
@@ -114,11 +128,12 @@ export function resolveConnection(flags: ConnectionFlags = {}, env: NodeJS.Proce
     });
   if (flags.db !== undefined && flags.profile !== undefined) throw both('ligne de commande', ['--db', '--profile']);
   if (flags.db !== undefined) return { kind: 'local', profile: null, database: readableUrl(flags.db, '--db'), actor: null, chosenBy: '--db' };
-  if (flags.profile !== undefined) return savedProfile(settings, flags.profile, '--profile', env);
+  if (flags.profile !== undefined) return savedProfile(settings, flags.profile, '--profile', env, flags.fileOnly);
   const set = (name: string) => (env[name] ?? '') !== '';
   const fromEnvironment = ['CAFSUP_URL', 'CAFSUP_DB', 'CAFSUP_DATABASE_URL', 'CAFSUP_PROFILE'].filter(set);
   if (fromEnvironment.length > 1) throw both('environnement', fromEnvironment);
   if (set('CAFSUP_URL')) {
+    if (flags.fileOnly === true) throw serverNotFile({ profile: null, baseUrl: env.CAFSUP_URL! });
     if (!set('CAFSUP_TOKEN')) throw new CafsupError('UNAUTHENTICATED', 'CAFSUP_URL est défini sans CAFSUP_TOKEN : le serveur demande un jeton.');
     return { kind: 'http', profile: null, baseUrl: env.CAFSUP_URL!, token: env.CAFSUP_TOKEN!, chosenBy: 'CAFSUP_URL' };
   }
@@ -140,8 +155,8 @@ export function resolveConnection(flags: ConnectionFlags = {}, env: NodeJS.Proce
   if (set('CAFSUP_DB')) return local(env.CAFSUP_DB!, 'CAFSUP_DB');
   // A shared PostgreSQL database (operations.md), by the name its operators expect.
   if (set('CAFSUP_DATABASE_URL')) return local(env.CAFSUP_DATABASE_URL!, 'CAFSUP_DATABASE_URL');
-  if (set('CAFSUP_PROFILE')) return savedProfile(settings, env.CAFSUP_PROFILE!, 'CAFSUP_PROFILE', env);
-  if (settings.profile !== undefined) return savedProfile(settings, settings.profile, 'profil actif', env);
+  if (set('CAFSUP_PROFILE')) return savedProfile(settings, env.CAFSUP_PROFILE!, 'CAFSUP_PROFILE', env, flags.fileOnly);
+  if (settings.profile !== undefined) return savedProfile(settings, settings.profile, 'profil actif', env, flags.fileOnly);
   return settings.database === undefined ? local(defaultDatabasePath(), 'défaut') : local(settings.database, 'config database');
 }
 

@@ -86,14 +86,18 @@ export class Context {
     return onTerminal();
   }
 
-  /** Where the data is, by the one precedence of every setting (`resolveConnection`: flag > environment > settings). */
-  async connection(): Promise<ResolvedConnection> {
+  /**
+   * Where the data is, by the one precedence of every setting (`resolveConnection`: flag >
+   * environment > settings); `fileOnly` for a command on a local file.
+   */
+  async connection(fileOnly = false): Promise<ResolvedConnection> {
     if (this.resolved !== null) return this.resolved;
     const { resolveConnection } = await import('@cafsup/sdk');
     this.resolved = asUsage(() =>
       resolveConnection({
         ...(this.options.db === undefined ? {} : { db: this.options.db }),
         ...(this.options.profile === undefined ? {} : { profile: this.options.profile }),
+        fileOnly,
       }),
     );
     return this.resolved;
@@ -101,12 +105,8 @@ export class Context {
 
   /** The SQLite file of a local connection; commands that build a file (demo, import) need one. */
   async databasePath(): Promise<string> {
-    const connection = await this.connection();
-    if (connection.kind === 'http')
-      throw new UsageError(
-        // A server given by CAFSUP_URL has no profile to name (trial 21, F7: « Le profil « null »… »).
-        `${connection.profile === null ? 'CAFSUP_URL désigne un serveur' : `Le profil « ${connection.profile} » est un serveur`} (${connection.baseUrl}) : cette commande agit sur un fichier local (--db FICHIER).`,
-      );
+    const connection = await this.connection(true);
+    if (connection.kind === 'http') throw new UsageError((await import('@cafsup/sdk')).serverNotFile(connection).message);
     return connection.database;
   }
 

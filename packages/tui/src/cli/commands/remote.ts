@@ -132,14 +132,21 @@ function listenRefusal(error: unknown, host: string, port: number): unknown {
   }
 }
 
-/** The server's own file, opened for a token command and closed after it, whatever happens. */
-async function withServerStore<T>(context: Context, use: (store: Store) => Promise<T>): Promise<T> {
-  const store = await Store.open(await context.databasePath(), { create: false });
-  try {
-    return await use(store);
-  } finally {
-    await store.close();
-  }
+/**
+ * The server's own file for a token command: found before anything is asked (a server named by
+ * the environment is said first, not after the actor it would not need; trial 22, F9), then
+ * opened for `use` and closed after it, whatever happens.
+ */
+async function serverStore(context: Context): Promise<<T>(use: (store: Store) => Promise<T>) => Promise<T>> {
+  const database = await context.databasePath();
+  return async (use) => {
+    const store = await Store.open(database, { create: false });
+    try {
+      return await use(store);
+    } finally {
+      await store.close();
+    }
+  };
 }
 
 export const tokenCreateCommand: Command = {
@@ -155,6 +162,7 @@ export const tokenCreateCommand: Command = {
     expires: { type: 'string', value: 'DURÉE', description: 'le jeton expire dans N jours (90d) ; sinon jamais' },
   },
   async run(context, { positionals, options }) {
+    const withServerStore = await serverStore(context);
     const email = requiredOption(options.email, 'email', tokenCreateCommand.usage);
     if (!isEmail(email)) throw new UsageError(`Mél invalide : « ${email} ».`);
     const role = requiredOption(options.role, 'role', tokenCreateCommand.usage) as keyof typeof TOKEN_ROLE_LABELS;
@@ -163,7 +171,7 @@ export const tokenCreateCommand: Command = {
     const expires = stringOption(options.expires);
     const expiresAt = expires === undefined ? undefined : expiryOf(expires);
     const actor = await context.actor();
-    const created = await withServerStore(context, (store) =>
+    const created = await withServerStore((store) =>
       store.tokens.create({ name: positionals[0]!.trim(), email }, role, cafs, actor, expiresAt === undefined ? {} : { expiresAt }),
     );
     return {
@@ -200,7 +208,7 @@ export const tokenListCommand: Command = {
   example: 'cafsup token list --json',
   rows: TOKEN_ROWS,
   async run(context) {
-    const tokens = await withServerStore(context, (store) => store.tokens.list());
+    const tokens = await (await serverStore(context))((store) => store.tokens.list());
     return { json: { tokens }, text: () => (tokens.length === 0 ? 'Aucun jeton.' : listTable(TOKEN_ROWS, tokens)), rows: tokens };
   },
 };
@@ -216,9 +224,10 @@ export const tokenRevokeCommand: Command = {
     // Digits only: Number() would take « 1e0 » or « 0x1 » for token 1.
     if (!/^[1-9]\d{0,14}$/.test(positionals[0]!)) throw new UsageError(`Numéro de jeton invalide : « ${escapeForTerminal(positionals[0]!)} ».`);
     const id = Number(positionals[0]);
+    const withServerStore = await serverStore(context);
     const reasonOf = await tokenReason(context, options.reason);
     const actor = await context.actor();
-    await withServerStore(context, async (store) => {
+    await withServerStore(async (store) => {
       // Looked up first: an unknown or revoked token is refused before any question, and the
       // question names whose access it cuts.
       const token = await store.tokens.revocable(id);
@@ -244,11 +253,12 @@ function ownerCommand(suspend: boolean): Command {
     async run(context, { positionals, options }) {
       const email = positionals[0]!;
       if (!isEmail(email)) throw new UsageError(`Mél invalide : « ${email} ».`);
+      const withServerStore = await serverStore(context);
       const reasonOf = await tokenReason(context, options.reason);
       const actor = await context.actor();
       const reason = await reasonOf();
       await context.approve(`${suspend ? 'Suspendre' : 'Rétablir'} tous les jetons de ${escapeForTerminal(email)} au nom de ${formatActor(actor)} ?`);
-      await withServerStore(context, (store) => store.tokens.setOwnerSuspended(email, suspend, reason, actor));
+      await withServerStore((store) => store.tokens.setOwnerSuspended(email, suspend, reason, actor));
       return { json: { email, suspended: suspend }, text: () => `${email} : ${suspend ? 'suspendu' : 'rétabli'}.` };
     },
   };
