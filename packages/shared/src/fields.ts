@@ -32,7 +32,8 @@ export function isEmail(value: string): boolean {
   return EMAIL_PATTERN.test(value.trim()) && !hasUnsafeCharacter(value);
 }
 
-export const emailSchema = lazySchema(() => z.string().refine(isEmail, 'adresse mél invalide'));
+// Trimmed: an address pasted with a space around it was stored with it (« Jean Test < jean@caf78.fr > »).
+export const emailSchema = lazySchema(() => z.string().trim().refine(isEmail, 'adresse mél invalide'));
 
 /** Trimmed, lower-case form under which two addresses count as the same (rule 7). */
 export function normaliseEmail(email: string): string {
