@@ -503,6 +503,8 @@ describe('a person’s traces (contrat art. 5.3.4)', () => {
         expect(extract.traces.find((trace) => trace.action === 'request.add')).toMatchObject({
           after: null,
           details: { masked: 'contenu non repris : le formulaire nomme aussi d’autres personnes' },
+          hash: null,
+          prevHash: null,
         });
       }
       return extract.traces.map((trace) => [trace.action, trace.targetId]);

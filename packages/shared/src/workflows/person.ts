@@ -35,6 +35,13 @@ export const personExtractInputSchema = lazySchema(() =>
 );
 export type PersonExtractInput = z.input<typeof personExtractInputSchema>;
 
+/**
+ * A trace as an extract gives it. Where its content is masked (what an import changed for
+ * others, a form that names others too) it comes without its hashes, `null`: they cover the
+ * whole trace, and would let a guess about what is masked be confirmed (trial 22, F6).
+ */
+export type ExtractTrace = Omit<Trace, 'hash' | 'prevHash'> & { hash: string | null; prevHash: string | null };
+
 /** The extract: the person, their rights now, and every trace that concerns them, oldest first. */
 export interface PersonExtract {
   article: string;
@@ -44,7 +51,7 @@ export interface PersonExtract {
   groups: Group[];
   /** Held habilitations giving the person something, directly or through a group. */
   rights: (Habilitation & { via: 'direct' | 'group' })[];
-  traces: Trace[];
+  traces: ExtractTrace[];
   request: { requestedBy: string; through: string | null; recordedAt: string; recordedBy: string };
 }
 
@@ -61,7 +68,7 @@ function cell(text: string): string {
 }
 
 /** What a trace is about: its target; for an import, what it changed of the person's (the extract keeps only that). */
-function traceObject(trace: Trace): string {
+function traceObject(trace: ExtractTrace): string {
   if (trace.action !== 'dataset.import') return trace.targetId ?? '';
   const changes = (trace.details as { decisionChanges?: DecisionChange[] } | null)?.decisionChanges ?? [];
   return changes.map((change) => describeDecisionChange(change)).join(' ; ');

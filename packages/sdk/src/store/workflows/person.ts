@@ -9,6 +9,7 @@ import {
   personExtractMarkdown,
   type Actor,
   type DecisionChange,
+  type ExtractTrace,
   type Group,
   type PersonExtract,
   type PersonExtractInput,
@@ -65,7 +66,8 @@ export class PersonTraces {
           { userId: user.id },
         )
       ).map((row) => ({ ...rowToHabilitation(row), via: row.user_id === user.id ? ('direct' as const) : ('group' as const) }));
-      const traces = await everyItem<Trace, TracesListInput>((query) => this.deps.store.listTraces(query), { userId: user.id });
+      const traces: ExtractTrace[] = await everyItem<Trace, TracesListInput>((query) => this.deps.store.listTraces(query), { userId: user.id });
+      const unhashed = { hash: null, prevHash: null };
       // The imports that changed a decision about them (a suspension undone…) come with those
       // changes only: the others' are theirs (RGPD art. 15.4, as for forms below).
       const imports = traces.filter((item) => item.action === 'dataset.import').map((item) => item.id);
@@ -80,7 +82,7 @@ export class PersonTraces {
           changes.push(ownSide(JSON.parse(row.change) as DecisionChange, user.id));
         }
         for (const [index, item] of traces.entries()) {
-          if (item.action === 'dataset.import') traces[index] = { ...item, details: { decisionChanges: own.get(item.id) ?? [], masked: MASKED_IMPORT } };
+          if (item.action === 'dataset.import') traces[index] = { ...item, details: { decisionChanges: own.get(item.id) ?? [], masked: MASKED_IMPORT }, ...unhashed };
         }
       }
       // The traces of the forms that name them (received, applied, refused, and the loss or theft
@@ -110,7 +112,7 @@ export class PersonTraces {
         for (const row of rows) {
           if (listed.has(row.id)) continue;
           const item = rowToTrace(row);
-          traces.push(masked.has(item.id) ? { ...item, before: null, after: null, details: { masked: MASKED_FORM } } : item);
+          traces.push(masked.has(item.id) ? { ...item, before: null, after: null, details: { masked: MASKED_FORM }, ...unhashed } : item);
         }
       }
       // Oldest first, as the trail reads.
