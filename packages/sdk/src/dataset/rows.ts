@@ -192,9 +192,16 @@ export const HABILITATION_WRITTEN = [
 /** The one statement that writes a habilitation (import, habilitations.create): parameters from `habilitationValues`. */
 export const HABILITATION_INSERT = upsertById('habilitations', HABILITATION_WRITTEN);
 
-/** The ids of the habilitations a user (`@userId`) holds, given to them or to one of their groups, whatever their status. */
-export const USER_HABILITATION_IDS = `SELECT h.id FROM habilitations h WHERE h.user_key = (SELECT key FROM users WHERE id = @userId)
-  OR h.group_key IN (SELECT group_key FROM group_members WHERE user_key = (SELECT key FROM users WHERE id = @userId))`;
+/**
+ * A habilitation `h` a user (`@userId`) holds, given to them or to one of their groups, whatever
+ * its status: each side found through its index (asked through a joined user's id instead, every
+ * habilitation was read, 28 ms a person's extract on 100,000).
+ */
+export const HELD_BY_USER = `(h.user_key = (SELECT key FROM users WHERE id = @userId)
+  OR h.group_key IN (SELECT group_key FROM group_members WHERE user_key = (SELECT key FROM users WHERE id = @userId)))`;
+
+/** The ids of the habilitations a user (`@userId`) holds (`HELD_BY_USER`). */
+export const USER_HABILITATION_IDS = `SELECT h.id FROM habilitations h WHERE ${HELD_BY_USER}`;
 
 /**
  * Of `import_changes`, those about a user (`@userId`), their place in a group, or a habilitation
