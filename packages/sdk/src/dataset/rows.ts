@@ -193,22 +193,23 @@ export const HABILITATION_WRITTEN = [
 export const HABILITATION_INSERT = upsertById('habilitations', HABILITATION_WRITTEN);
 
 /**
- * A habilitation `h` a user (`@userId`) holds, given to them or to one of their groups, whatever
- * its status: each side found through its index (asked through a joined user's id instead, every
- * habilitation was read, 28 ms a person's extract on 100,000).
+ * The ids of the habilitations a user (`@userId`) holds, given to them or to one of their groups,
+ * whatever their status. One branch per side, each through its index: as one condition with an
+ * OR, PostgreSQL read every habilitation (an IN beside an OR is no index condition to it), and so
+ * did SQLite where the user was a joined row's id (28 ms of a person's extract on 100,000 rows).
  */
-export const HELD_BY_USER = `(h.user_key = (SELECT key FROM users WHERE id = @userId)
-  OR h.group_key IN (SELECT group_key FROM group_members WHERE user_key = (SELECT key FROM users WHERE id = @userId)))`;
-
-/** The ids of the habilitations a user (`@userId`) holds (`HELD_BY_USER`). */
-export const USER_HABILITATION_IDS = `SELECT h.id FROM habilitations h WHERE ${HELD_BY_USER}`;
+export const USER_HABILITATION_IDS = `SELECT h.id FROM habilitations h WHERE h.user_key = (SELECT key FROM users WHERE id = @userId)
+  UNION ALL SELECT h.id FROM group_members m JOIN habilitations h ON h.group_key = m.group_key WHERE m.user_key = (SELECT key FROM users WHERE id = @userId)`;
 
 /**
- * Of `import_changes`, those about a user (`@userId`), their place in a group, or a habilitation
- * they hold or held before the import gave it to another: what in an import concerns them.
+ * Of `import_changes`, the rows (`trace_id`, `position`, `change`) about a user (`@userId`), their
+ * place in a group, or a habilitation they hold or held before the import gave it to another:
+ * what in an import concerns them. One branch per index, for the reason above (each import's
+ * whole list was read on PostgreSQL).
  */
-export const USER_IMPORT_CHANGES = `(section IN ('users', 'groups') AND id = @userId)
-  OR (section = 'habilitations' AND (id IN (${USER_HABILITATION_IDS}) OR former_id = @userId))`;
+export const USER_IMPORT_CHANGES = `SELECT trace_id, position, change FROM import_changes WHERE id = @userId AND section IN ('users', 'groups')
+  UNION SELECT trace_id, position, change FROM import_changes WHERE id IN (${USER_HABILITATION_IDS}) AND section = 'habilitations'
+  UNION SELECT trace_id, position, change FROM import_changes WHERE former_id = @userId AND section = 'habilitations'`;
 
 /**
  * The import's statement for a habilitation: a new row with the key it is given, or nothing when

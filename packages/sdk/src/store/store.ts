@@ -521,11 +521,11 @@ export class Store {
      * An import's one trace is about the whole dataset (dataset.md), but each decision it
      * changed is filed under it (`import_changes`): it belongs to the trail of each entity it
      * names too (trial 21, F2: a suspension undone by an import was missing from the user's, and
-     * from their extract). `condition` is on those rows. The first two terms keep it to
-     * imports, found through the index on `partner_id` (an import's is null).
+     * from their extract). `changes` selects those rows (`trace_id` first). The first two terms
+     * keep it to imports, found through the index on `partner_id` (an import's is null).
      */
-    const importChanging = (condition: string) =>
-      `(partner_id IS NULL AND action = 'dataset.import' AND id IN (SELECT trace_id FROM import_changes WHERE ${condition}))`;
+    const importChanging = (changes: string) => `(partner_id IS NULL AND action = 'dataset.import' AND id IN (SELECT trace_id FROM (${changes}) AS changed))`;
+    const changesWhere = (condition: string) => `SELECT trace_id FROM import_changes WHERE ${condition}`;
     if (query.targetId !== undefined) conditions.push('target_id = @targetId');
     if (query.userId !== undefined) {
       // The user's traces are those about the user, about their habilitations, given to them or
@@ -545,8 +545,8 @@ export class Store {
     const scopePartners = `(SELECT id FROM partners WHERE caf_code IN ${d.jsonValues('@scopeCafs')})`;
     // An import is in a token's scope through the changes it made there, a move away from one of
     // its partners included (trial 22, F3), and shows only those (`scopedImport`).
-    const changedInScope = `(partner_id IN ${scopePartners} OR former_partner_id IN ${scopePartners})`;
-    if (scope.cafCodes !== undefined) conditions.push(`(partner_id IN ${scopePartners} OR ${importChanging(changedInScope)})`);
+    const changedInScope = `(${d.inRows('partner_id', scopePartners)} OR ${d.inRows('former_partner_id', scopePartners)})`;
+    if (scope.cafCodes !== undefined) conditions.push(`(partner_id IN ${scopePartners} OR ${importChanging(changesWhere(changedInScope))})`);
     const newestFirst = (where: string[]) => `SELECT * FROM traces WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT @take`;
     // A partner's trail: its traces, and the imports that changed a decision about it. Each
     // branch is read newest first through the index on `partner_id` and cut at the page, then the
@@ -557,7 +557,7 @@ export class Store {
         : `SELECT * FROM (${[
             'partner_id = @partnerId',
             // A user an import moved away concerns the partner they left too.
-            importChanging('partner_id = @partnerId OR former_partner_id = @partnerId'),
+            importChanging(changesWhere('partner_id = @partnerId OR former_partner_id = @partnerId')),
           ]
             .map((branch, index) => `SELECT * FROM (${newestFirst([...conditions, branch])}) AS branch${index}`)
             .join(' UNION ALL ')}) AS page ORDER BY id DESC LIMIT @take`;

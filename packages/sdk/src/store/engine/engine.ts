@@ -142,6 +142,12 @@ export function dialectOf(db: Sql) {
     jsonValues,
     inValues,
     /**
+     * `column` is one of the values a subquery (`(SELECT …)`) gives. PostgreSQL, as `inValues`:
+     * an `IN` beside an `OR` is no index condition to it, and it read the whole table (every
+     * change of an import, for a token's trail; review 22, M5).
+     */
+    inRows: (column: string, subquery: string) => (postgres ? `${column} = ANY(ARRAY${subquery})` : `${column} IN ${subquery}`),
+    /**
      * `inValues`, for strings that lie together in an index led by `column` (a page of partners,
      * in id order): the index reads the range from the least of them to the greatest, and each
      * row in it is then checked against the list. On `partner_kept` a list of 500 read through

@@ -18,7 +18,14 @@ import {
   type Trace,
   type TracesListInput,
 } from '@cafsup/shared';
-import { HABILITATION_COLUMNS, HABILITATION_FROM, HELD_BY_USER, USER_IMPORT_CHANGES, rowToHabilitation, type HabilitationRow } from '../../dataset/rows.js';
+import {
+  HABILITATION_COLUMNS,
+  HABILITATION_FROM,
+  USER_HABILITATION_IDS,
+  USER_IMPORT_CHANGES,
+  rowToHabilitation,
+  type HabilitationRow,
+} from '../../dataset/rows.js';
 import { everyItem } from '../pagination.js';
 import { rowToTrace, sha256, traceIds, type TraceRow } from '../traces.js';
 import { requirePartner, trace, type WorkflowDeps } from './deps.js';
@@ -60,7 +67,7 @@ export class PersonTraces {
       const rights = (
         await this.deps.db.all<HabilitationRow>(
           `SELECT ${HABILITATION_COLUMNS} FROM ${HABILITATION_FROM}
-            WHERE h.status <> 'revoked' AND ${HELD_BY_USER}
+            WHERE h.status <> 'revoked' AND h.id IN (${USER_HABILITATION_IDS})
             ORDER BY h.id`,
           { userId: user.id },
         )
@@ -73,10 +80,10 @@ export class PersonTraces {
       if (imports.length > 0) {
         const own = new Map<number, DecisionChange[]>();
         for (const row of await this.deps.db.all<{ trace_id: number; change: string }>(
-          // Found through the person's own rows (their id, their habilitations', a former holder's),
-          // not through the imports' (`trace_id + 0` is no column an index holds): each import's
-          // whole list of changes was read, 34 ms an extract for 23,000 (review 22, M5).
-          `SELECT trace_id, change FROM import_changes WHERE trace_id + 0 IN ${traceIds(this.deps.db, '@imports')} AND (${USER_IMPORT_CHANGES}) ORDER BY trace_id, position`,
+          // Found through the person's own rows, then kept to the imports of their trail: each
+          // import's whole list of changes was read (review 22, M5). `trace_id + 0` is no column
+          // an index holds: pushed into the branches as it is, it would lead SQLite there again.
+          `SELECT trace_id, change FROM (${USER_IMPORT_CHANGES}) AS own WHERE trace_id + 0 IN ${traceIds(this.deps.db, '@imports')} ORDER BY trace_id, position`,
           { imports: JSON.stringify(imports), userId: user.id },
         )) {
           let changes = own.get(Number(row.trace_id));
