@@ -204,8 +204,11 @@ async function importInOne(
         // first statement took): its trace will be the next, and its changes are filed under it.
         const traceId = (await readHead(db)).id + 1;
         // The writer's maps (ids, keys) are left behind before the indexes are built.
-        const { touchedPartners, deferred, decisionChanges } = await readInto(db, problems, counts, source, options.onProgress, before, traceId);
+        const { touchedPartners, deferred, decisionChanges, checkMoves } = await readInto(db, problems, counts, source, options.onProgress, before, traceId);
         if (deferred.habilitations) for (const index of DEFERRED_INDEXES.habilitations) await db.exec(index.create);
+        // With the habilitations' indexes back: without them, each batch of moved users read
+        // every habilitation (review 22, M3).
+        await checkMoves();
         // The users' indexes wait for a full rebuild of the facts, which rewrites every user; a
         // refresh partner by partner reads the users through them.
         const usersAfterFacts = deferred.users && derived.rebuildsAll(touchedPartners.size);
@@ -273,7 +276,12 @@ async function readInto(
   onProgress: ImportOptions['onProgress'],
   stored: ImportCounts,
   traceId: number,
-): Promise<{ touchedPartners: Set<string>; deferred: EntityWriter['deferred']; decisionChanges: EntityWriter['decisionChanges'] }> {
+): Promise<{
+  touchedPartners: Set<string>;
+  deferred: EntityWriter['deferred'];
+  decisionChanges: EntityWriter['decisionChanges'];
+  checkMoves: () => Promise<void>;
+}> {
   const writer = new EntityWriter(db, problems, stored, traceId);
   let sawFormat = false;
   let sawVersion = false;
@@ -330,7 +338,12 @@ async function readInto(
   if (!sawFormat) problems.add('format', 'champ obligatoire (« cafsup/dataset »)');
   if (!sawVersion) problems.add('version', 'champ obligatoire (1)');
   await writer.finish();
-  return { touchedPartners: writer.touchedPartners, deferred: writer.deferred, decisionChanges: writer.decisionChanges };
+  return {
+    touchedPartners: writer.touchedPartners,
+    deferred: writer.deferred,
+    decisionChanges: writer.decisionChanges,
+    checkMoves: () => writer.checkMoves(),
+  };
 }
 
 /** `select` (a query ending in `IN`) with an `IN` list of `count` parameters, built once per size. */
@@ -607,9 +620,10 @@ class EntityWriter {
    * A stored user or group the file gives to another partner must leave behind what ties them
    * to the former: a user, habilitations and groups; a group, habilitations. The file may give
    * those again, or take them away: references belong to one partner
-   * (dataset.md), and an export would no longer import (trial 22, F5; review 22, M4).
+   * (dataset.md), and an export would no longer import (trial 22, F5; review 22, M4). Called by
+   * the import once the habilitations' indexes it set aside are built again.
    */
-  private async checkMoves(): Promise<void> {
+  async checkMoves(): Promise<void> {
     const checks = [
       {
         ids: this.movedUsers,
@@ -1082,7 +1096,6 @@ class EntityWriter {
       await this.check(reference, file.get(reference.id) ?? stored.get(reference.id));
     }
     for (const batch of [this.members, this.habilitationUsers, this.habilitationGroups, this.changeRows]) await batch.flush();
-    await this.checkMoves();
     // Keys were given by the import: the next habilitation created takes the one after the last.
     if (this.habilitationsWritten && this.db.dialect === 'postgres') {
       await this.db.exec(`SELECT setval(pg_get_serial_sequence('habilitations', 'key'), (SELECT MAX(key) FROM habilitations))`);
