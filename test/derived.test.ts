@@ -117,11 +117,15 @@ describe.each(POSTGRES_URL === null ? ['SQLite'] : ['SQLite', 'PostgreSQL'])('de
       expect(active.length).toBeGreaterThan(10);
       // A habilitation's change recomputes its (service, profile) alone: through a group, each member's.
       expect(throughGroups.length).toBeGreaterThanOrEqual(1);
+      // A few between active and suspended: their holders' facts and their pairs' counts changed
+      // in place (derived.ts, `statusChange`), compared before any revocation recomputes the pairs.
       await client.habilitations.suspend(throughGroups, { reason: 'Contrôle du groupe' });
-      const [dissolved] = throughGroups;
-      await client.habilitations.revoke([dissolved!], { reason: 'Groupe dissous' });
       await client.habilitations.suspend(active.slice(0, 6), { reason: 'Contrôle des droits' });
       await client.habilitations.reinstate(active.slice(0, 2), { reason: 'Contrôle terminé' });
+      await rebuilt.client.dataset.import(await client.dataset.export());
+      expect(await derivedRows(written.database)).toBe(await derivedRows(rebuilt.database));
+      const [dissolved] = throughGroups;
+      await client.habilitations.revoke([dissolved!], { reason: 'Groupe dissous' });
       await client.habilitations.revoke(active.slice(6, 10), { reason: 'Départ des agents' });
       // One action over more pairs than are recomputed one by one: their partners are, whole.
       const onePerPair = new Map<string, string>();

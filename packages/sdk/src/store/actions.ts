@@ -51,7 +51,7 @@ interface EntityAction<E, V> {
   write(changes: readonly { entity: E; after: V }[]): Promise<unknown>;
   partnerOf(entity: E): string;
   /** Recomputes the derived facts these changed entities count in (derived.ts). */
-  refresh(changed: readonly E[]): Promise<void>;
+  refresh(writes: readonly { entity: E; after: V }[]): Promise<void>;
 }
 
 interface HabilitationState {
@@ -178,7 +178,7 @@ export class ActionRunner {
         });
       }
       await spec.write(writes);
-      await spec.refresh(writes.map(({ entity }) => entity));
+      await spec.refresh(writes);
       const entries: TraceEntry[] = writes.map(({ entity, after, change }) => ({
         action: spec.action,
         targetType: spec.targetType,
@@ -217,8 +217,18 @@ export class ActionRunner {
           ]),
         ),
       partnerOf: (h) => h.partner_id,
-      // A habilitation's status counts only within its (service, profile): those pairs are recomputed.
-      refresh: (changed) => this.derived.refreshPairs(changed.map((h) => ({ partnerId: h.partner_id, service: h.service, profile: h.profile }))),
+      // A habilitation's status counts only for its holders, within its (service, profile).
+      refresh: (writes) =>
+        this.derived.refreshStatus(
+          writes.map(({ entity: h, after }) => ({
+            id: h.id,
+            partnerId: h.partner_id,
+            service: h.service,
+            profile: h.profile,
+            from: h.status,
+            to: after.status,
+          })),
+        ),
     };
   }
 
@@ -264,7 +274,7 @@ export class ActionRunner {
         ),
       partnerOf: (u) => u.partner_id,
       // A user's status counts in every pair they hold: their partners are recomputed.
-      refresh: (changed) => this.derived.refresh(changed.map((u) => u.partner_id)),
+      refresh: (writes) => this.derived.refresh(writes.map(({ entity }) => entity.partner_id)),
     };
   }
 
