@@ -104,7 +104,9 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
     expect(socket).toMatch(/^postgres:\/\/postgres@\/cafsup_\w+\?host=/);
     const throughSocket = sandbox.run(['demo', '--db', socket]);
     expect(throughSocket.status, throughSocket.stderr).toBe(0);
-    expect(JSON.parse(sandbox.run(['partners', '--json', '--db', socket]).stdout).partners).toEqual(expect.arrayContaining([expect.objectContaining({ id: 'amp' })]));
+    expect(JSON.parse(sandbox.run(['partners', '--json', '--db', socket]).stdout).partners).toEqual(
+      expect.arrayContaining([expect.objectContaining({ id: 'amp' })]),
+    );
     // A wait longer than a timer holds is the longest one, not none: the closed port is said as such.
     const long = sandbox.run(['partners', '--db', 'postgres://postgres@127.0.0.1:1/cafsup?connect_timeout=9999999999']);
     expect([long.status, long.stderr]).toEqual([6, expect.stringContaining('serveur injoignable')]);
