@@ -506,6 +506,13 @@ describe('a person’s traces (contrat art. 5.3.4)', () => {
           hash: null,
           prevHash: null,
         });
+        // Nor do its neighbours give its hashes: the next trace's previous hash is its own.
+        const maskedIds = extract.traces.filter((trace) => (trace.details as { masked?: string } | null)?.masked !== undefined).map((trace) => trace.id);
+        const hidden = (await client.traces.list({ limit: 500 })).items
+          .filter((trace) => maskedIds.includes(trace.id))
+          .flatMap((trace) => [trace.hash, trace.prevHash]);
+        expect(hidden.length).toBeGreaterThan(0);
+        expect(extract.traces.flatMap((trace) => [trace.hash, trace.prevHash]).filter((hash) => hash !== null && hidden.includes(hash))).toEqual([]);
       }
       return extract.traces.map((trace) => [trace.action, trace.targetId]);
     };

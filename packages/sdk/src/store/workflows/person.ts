@@ -73,7 +73,8 @@ export class PersonTraces {
         )
       ).map((row) => ({ ...rowToHabilitation(row), via: row.user_id === user.id ? ('direct' as const) : ('group' as const) }));
       const traces: ExtractTrace[] = await everyItem<Trace, TracesListInput>((query) => this.deps.store.listTraces(query), { userId: user.id });
-      const unhashed = { hash: null, prevHash: null };
+      // The traces whose content the extract masks.
+      const maskedIds = new Set<number>();
       // The imports that changed a decision about them (a suspension undone…) come with those
       // changes only: the others' are theirs (RGPD art. 15.4, as for forms below).
       const imports = traces.filter((item) => item.action === 'dataset.import').map((item) => item.id);
@@ -91,8 +92,9 @@ export class PersonTraces {
           changes.push(ownSide(JSON.parse(row.change) as DecisionChange, user.id));
         }
         for (const [index, item] of traces.entries()) {
-          if (item.action === 'dataset.import')
-            traces[index] = { ...item, details: { decisionChanges: own.get(item.id) ?? [], masked: MASKED_IMPORT }, ...unhashed };
+          if (item.action !== 'dataset.import') continue;
+          traces[index] = { ...item, details: { decisionChanges: own.get(item.id) ?? [], masked: MASKED_IMPORT } };
+          maskedIds.add(item.id);
         }
       }
       // The traces of the forms that name them (received, applied, refused, and the loss or theft
@@ -122,11 +124,19 @@ export class PersonTraces {
         for (const row of rows) {
           if (listed.has(row.id)) continue;
           const item = rowToTrace(row);
-          traces.push(masked.has(item.id) ? { ...item, before: null, after: null, details: { masked: MASKED_FORM }, ...unhashed } : item);
+          if (masked.has(item.id)) maskedIds.add(item.id);
+          traces.push(masked.has(item.id) ? { ...item, before: null, after: null, details: { masked: MASKED_FORM } } : item);
         }
       }
       // Oldest first, as the trail reads.
       traces.sort((a, b) => a.id - b.id);
+      // A masked trace's hashes cover what is masked, and would let a guess about it be
+      // confirmed (trial 22, F6): they are left out, and so is the same hash where its neighbours
+      // give it (the next one's previous hash is its own, the previous one's its previous).
+      for (const item of traces) {
+        if (maskedIds.has(item.id) || maskedIds.has(item.id - 1)) item.prevHash = null;
+        if (maskedIds.has(item.id) || maskedIds.has(item.id + 1)) item.hash = null;
+      }
       const extract: PersonExtract = {
         article: PERSON_EXTRACT_ARTICLE,
         asOf: now.today,
