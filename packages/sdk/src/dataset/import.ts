@@ -203,12 +203,11 @@ async function importInOne(
         // The import writes alone (SQLite's single writer; on PostgreSQL, the global lock its
         // first statement took): its trace will be the next, and its changes are filed under it.
         const traceId = (await readHead(db)).id + 1;
-        // The writer's maps (ids, keys) are left behind before the indexes are built.
-        const { touchedPartners, deferred, decisionChanges, checkMoves } = await readInto(db, problems, counts, source, options.onProgress, before, traceId);
+        // The writer's maps (ids, keys) are left behind before the indexes are built: of it, only
+        // the ids its checks still need are kept (`moved`).
+        const { touchedPartners, deferred, decisionChanges, moved } = await readInto(db, problems, counts, source, options.onProgress, before, traceId);
         if (deferred.habilitations) for (const index of DEFERRED_INDEXES.habilitations) await db.exec(index.create);
-        // With the habilitations' indexes back: without them, each batch of moved users read
-        // every habilitation (review 22, M3).
-        await checkMoves();
+        await checkMoves(db, problems, moved);
         // The users' indexes wait for a full rebuild of the facts, which rewrites every user; a
         // refresh partner by partner reads the users through them.
         const usersAfterFacts = deferred.users && derived.rebuildsAll(touchedPartners.size);
@@ -280,7 +279,7 @@ async function readInto(
   touchedPartners: Set<string>;
   deferred: EntityWriter['deferred'];
   decisionChanges: EntityWriter['decisionChanges'];
-  checkMoves: () => Promise<void>;
+  moved: Moved;
 }> {
   const writer = new EntityWriter(db, problems, stored, traceId);
   let sawFormat = false;
@@ -342,8 +341,63 @@ async function readInto(
     touchedPartners: writer.touchedPartners,
     deferred: writer.deferred,
     decisionChanges: writer.decisionChanges,
-    checkMoves: () => writer.checkMoves(),
+    moved: writer.moved,
   };
+}
+
+/** Stored users and groups an import gives to another partner, each with its index in the file. */
+interface Moved {
+  users: { id: string; index: number }[];
+  groups: { id: string; index: number }[];
+}
+
+/**
+ * A stored user or group the file gives to another partner must leave behind what ties them
+ * to the former: a user, habilitations and groups; a group, habilitations. The file may give
+ * those again, or take them away: references belong to one partner (dataset.md), and an export
+ * would no longer import (trial 22, F5; review 22, M4). Run once the habilitations' indexes an
+ * import set aside are built again: without them, each batch of moved users read every
+ * habilitation (review 22, M3).
+ */
+async function checkMoves(db: Sql, problems: ProblemList, moved: Moved): Promise<void> {
+  const checks = [
+    {
+      entries: moved.users,
+      section: 'users',
+      ties: `SELECT u.id, 'habilitation' AS kind, h.id AS "heldId", h.partner_id AS "partnerId" FROM users u JOIN habilitations h ON h.user_key = u.key
+               WHERE u.id IN (LIST) AND h.partner_id <> u.partner_id
+             UNION ALL
+             SELECT u.id, 'group' AS kind, g.id AS "heldId", g.partner_id AS "partnerId" FROM users u JOIN group_members m ON m.user_key = u.key JOIN groups g ON g.key = m.group_key
+               WHERE u.id IN (LIST) AND g.partner_id <> u.partner_id`,
+    },
+    {
+      entries: moved.groups,
+      section: 'groups',
+      // Its members are the file's, checked as any reference.
+      ties: `SELECT g.id, 'habilitation' AS kind, h.id AS "heldId", h.partner_id AS "partnerId" FROM groups g JOIN habilitations h ON h.group_key = g.key
+               WHERE g.id IN (LIST) AND h.partner_id <> g.partner_id`,
+    },
+  ] as const;
+  for (const { entries, section, ties } of checks) {
+    const indexOf = new Map(entries.map(({ id, index }) => [id, index]));
+    for (let at = 0; at < entries.length; at += BATCH) {
+      const ids = entries.slice(at, at + BATCH).map((entry) => entry.id);
+      const statement = ties.replaceAll('LIST', ids.map(() => '?').join(', '));
+      // The users' statement names them twice.
+      const held = await db.all<{ id: string; kind: 'habilitation' | 'group'; heldId: string; partnerId: string }>(
+        statement,
+        section === 'users' ? [...ids, ...ids] : ids,
+      );
+      for (const { id, kind, heldId, partnerId } of held) {
+        const who = section === 'users' ? `l’utilisateur « ${id} »` : `le groupe « ${id} »`;
+        const what = {
+          habilitation: `l’habilitation « ${heldId} » de « ${partnerId} » : le fichier doit aussi la donner à un autre titulaire`,
+          group: `sa place dans le groupe « ${heldId} » de « ${partnerId} » : le fichier doit aussi l’en retirer`,
+        }[kind];
+        problems.add(`${section}[${indexOf.get(id)!}].partnerId`, `${who} changerait de partenaire en gardant ${what}`);
+      }
+    }
+  }
 }
 
 /** `select` (a query ending in `IN`) with an `IN` list of `count` parameters, built once per size. */
@@ -617,50 +671,12 @@ class EntityWriter {
   }
 
   /**
-   * A stored user or group the file gives to another partner must leave behind what ties them
-   * to the former: a user, habilitations and groups; a group, habilitations. The file may give
-   * those again, or take them away: references belong to one partner
-   * (dataset.md), and an export would no longer import (trial 22, F5; review 22, M4). Called by
-   * the import once the habilitations' indexes it set aside are built again.
+   * The stored users and groups the file gives to another partner, with their place in the file:
+   * what `checkMoves` needs, and nothing else of the writer, whose maps are then left behind.
    */
-  async checkMoves(): Promise<void> {
-    const checks = [
-      {
-        ids: this.movedUsers,
-        section: 'users',
-        ties: `SELECT u.id, 'habilitation' AS kind, h.id AS "heldId", h.partner_id AS "partnerId" FROM users u JOIN habilitations h ON h.user_key = u.key
-                 WHERE u.id IN (LIST) AND h.partner_id <> u.partner_id
-               UNION ALL
-               SELECT u.id, 'group' AS kind, g.id AS "heldId", g.partner_id AS "partnerId" FROM users u JOIN group_members m ON m.user_key = u.key JOIN groups g ON g.key = m.group_key
-                 WHERE u.id IN (LIST) AND g.partner_id <> u.partner_id`,
-      },
-      {
-        ids: this.movedGroups,
-        section: 'groups',
-        // Its members are the file's, checked as any reference.
-        ties: `SELECT g.id, 'habilitation' AS kind, h.id AS "heldId", h.partner_id AS "partnerId" FROM groups g JOIN habilitations h ON h.group_key = g.key
-                 WHERE g.id IN (LIST) AND h.partner_id <> g.partner_id`,
-      },
-    ] as const;
-    for (const { ids: moved, section, ties } of checks) {
-      for (let at = 0; at < moved.length; at += BATCH) {
-        const ids = moved.slice(at, at + BATCH);
-        const statement = ties.replaceAll('LIST', ids.map(() => '?').join(', '));
-        // The users' statement names them twice.
-        const held = await this.db.all<{ id: string; kind: 'habilitation' | 'group'; heldId: string; partnerId: string }>(
-          statement,
-          section === 'users' ? [...ids, ...ids] : ids,
-        );
-        for (const { id, kind, heldId, partnerId } of held) {
-          const who = section === 'users' ? `l’utilisateur « ${id} »` : `le groupe « ${id} »`;
-          const what = {
-            habilitation: `l’habilitation « ${heldId} » de « ${partnerId} » : le fichier doit aussi la donner à un autre titulaire`,
-            group: `sa place dans le groupe « ${heldId} » de « ${partnerId} » : le fichier doit aussi l’en retirer`,
-          }[kind];
-          this.problems.add(`${section}[${this.seen[section].get(id)!}].partnerId`, `${who} changerait de partenaire en gardant ${what}`);
-        }
-      }
-    }
+  get moved(): Moved {
+    const placed = (section: 'users' | 'groups', ids: readonly string[]) => ids.map((id) => ({ id, index: this.seen[section].get(id)! }));
+    return { users: placed('users', this.movedUsers), groups: placed('groups', this.movedGroups) };
   }
 
   /** A batch of groups is written: their members replace those they had (a member added or left out is noted). */
