@@ -37,8 +37,9 @@ const PAIR: Scope = (alias) => `${alias}.partner_id = @partnerId AND ${alias}.se
  * - `quota_holders`: assigned and active holders per (partner, service, profile), disabled
  *   users left out;
  * - `held_combos`: held habilitations per (partner, service, profile, département), for rules 2, 3 and 10.
- * None of it depends on `asOf`. Every write recomputes the partners it touched, in its own
- * transaction, so the facts are never out of step with what they come from.
+ * None of it depends on `asOf`. Every write brings the facts it touched up to date in its own
+ * transaction (its partners', its pairs', or in place for a change of status), so the facts are
+ * never out of step with what they come from.
  *
  * A user and the habilitations they hold belong to one partner, so `MIN(partner_id)` of a
  * holding's habilitations is that partner (PostgreSQL takes no bare column beside an aggregate).
@@ -164,14 +165,13 @@ function statements(db: Sql) {
   ].join(';\n');
 
   // One habilitation (`@id`) between active and suspended (`@delta`, +1 or -1): both keep it held
-  // (rules.md), so no holding, place or combination comes or goes. Its holders' holdings count one
-  // active habilitation more or less (as many times as they hold it: a user twice in its group
-  // counts twice in a rebuild too); then their own « gets active » and the pair's active holders
-  // follow from the holdings. Three statements on a few rows, where recomputing the pair read all
+  // (rules.md), so no holding, place or combination comes or goes. Each of its holders (its user,
+  // or each member of its group: a group's members are a set) holds one active habilitation more
+  // or less; then their own « gets active » and the pair's active holders follow from the holdings. Three statements on a few rows, where recomputing the pair read all
   // of its habilitations and users: PostgreSQL's CPU per write went from 3.9–4.5 ms to 2.7–3.1.
   const holdersOf = `SELECT COALESCE(m.user_key, h.user_key) AS user_key FROM habilitations h ${membersOfGroup} WHERE h.id = @id`;
   const statusChange = [
-    `UPDATE holdings SET active_habilitations = active_habilitations + @delta * (SELECT COUNT(*) FROM (${holdersOf}) held WHERE held.user_key = holdings.user_key)
+    `UPDATE holdings SET active_habilitations = active_habilitations + @delta
       WHERE ${d.inRows('user_key', `(${holdersOf})`)} AND service = @service AND profile = @profile`,
     `UPDATE users SET gets_active = f.gets_active FROM (
        SELECT u.key, (SELECT ${getsActive} FROM holdings h WHERE h.user_key = u.key) AS gets_active FROM users u
@@ -237,8 +237,9 @@ export class DerivedFacts {
     if (!this.db.inTransaction) throw new Error('derived facts are refreshed inside the write transaction');
     const held = (status: string) => status === 'active' || status === 'suspended';
     if (changes.length <= STATUS_CHANGES_IN_PLACE && changes.every((change) => held(change.from) && held(change.to))) {
-      for (const { id, partnerId, service, profile, from, to } of changes) {
-        if (from !== to) await this.db.runAll(this.sql.statusChange, { id, partnerId, service, profile, delta: to === 'active' ? 1 : -1 });
+      // Each changes its status (an unchanged one is no write: `habilitationTransition`).
+      for (const { id, partnerId, service, profile, to } of changes) {
+        await this.db.runAll(this.sql.statusChange, { id, partnerId, service, profile, delta: to === 'active' ? 1 : -1 });
       }
       return;
     }

@@ -143,8 +143,9 @@ export function dialectOf(db: Sql) {
     inValues,
     /**
      * `column` is one of the values a subquery (`(SELECT …)`) gives. PostgreSQL, as `inValues`:
-     * an `IN` beside an `OR` is no index condition to it, and it read the whole table (every
-     * change of an import, for a token's trail; review 22, M5).
+     * the subquery's few rows are each looked up through an index on `column`, where an `IN`
+     * beside an `OR` is no index condition to it and it read the whole table (every change of an
+     * import, for a token's trail; review 22, M5), and an `IN` alone may be hashed against it.
      */
     inRows: (column: string, subquery: string) => (postgres ? `${column} = ANY(ARRAY${subquery})` : `${column} IN ${subquery}`),
     /**
