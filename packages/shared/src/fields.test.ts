@@ -71,10 +71,11 @@ describe('zod’s messages in cafsup’s words', () => {
     expect(quota(1.5)).toEqual([['maxUsers', 'nombre entier attendu (reçu le nombre 1.5)']]);
     expect(quota(null)).toEqual([['maxUsers', 'nombre attendu (reçu « null »)']]);
     expect(quota([3])).toEqual([['maxUsers', 'nombre attendu (reçu une liste)']]);
-    expect(messages(z.number().int().positive(), 0)).toEqual([['', 'plus de 0 attendu (reçu le nombre 0)']]);
+    expect(messages(z.number().int().positive(), 0)).toEqual([['', 'supérieur à 0 attendu (reçu le nombre 0)']]);
     expect(messages(z.number().max(366), 400)).toEqual([['', 'au plus 366 attendu (reçu le nombre 400)']]);
-    expect(messages(z.string().min(2), 'x')).toEqual([['', 'au moins 2 caractères']]);
-    expect(messages(z.array(z.string()).max(1), ['a', 'b'])).toEqual([['', 'au plus 1 élément']]);
+    expect(messages(z.string().min(2), '😀')).toEqual([['', 'au moins 2 caractères attendus (reçu 1)']]);
+    expect(messages(z.array(z.string()).max(1), ['a', 'b'])).toEqual([['', 'au plus 1 élément attendu (reçu 2)']]);
+    expect(messages(z.number(), `${'😀'.repeat(41)}`)).toEqual([['', `nombre attendu (reçu le texte « ${'😀'.repeat(40)}… »)`]]);
     expect(messages(z.object({ flag: z.boolean() }), { flag: 'oui' })).toEqual([['flag', 'true ou false attendu (reçu le texte « oui »)']]);
   });
 });

@@ -29,7 +29,11 @@ const EXPECTED: Readonly<Record<string, string>> = {
 
 /** What was given instead, short enough for one line. */
 function given(input: unknown): string {
-  if (typeof input === 'string') return `le texte « ${input.length > 40 ? `${input.slice(0, 40)}…` : input} »`;
+  // Cut by characters, not UTF-16 units: a cut through an emoji would print half of it.
+  if (typeof input === 'string') {
+    const characters = [...input];
+    return `le texte « ${characters.length > 40 ? `${characters.slice(0, 40).join('')}…` : input} »`;
+  }
   if (Array.isArray(input)) return 'une liste';
   if (typeof input === 'object' && input !== null) return 'un objet';
   if (typeof input === 'number') return `le nombre ${input}`;
@@ -46,9 +50,14 @@ const COUNTED: Readonly<Record<string, [string, string]>> = {
 function bound(issue: { origin: string; inclusive?: boolean; input?: unknown }, limit: number | bigint | Date, least: boolean): string | undefined {
   if (limit instanceof Date) return undefined;
   const counted = COUNTED[issue.origin];
-  if (counted !== undefined) return `${least ? 'au moins' : 'au plus'} ${limit} ${Number(limit) > 1 ? counted[1] : counted[0]}`;
+  if (counted !== undefined) {
+    const many = Number(limit) > 1;
+    // A text's length in characters, as the user counts them; a list's in elements.
+    const length = typeof issue.input === 'string' ? [...issue.input].length : Array.isArray(issue.input) ? issue.input.length : undefined;
+    return `${least ? 'au moins' : 'au plus'} ${limit} ${many ? `${counted[1]} attendus` : `${counted[0]} attendu`}${length === undefined ? '' : ` (reçu ${length})`}`;
+  }
   if (issue.origin !== 'number' && issue.origin !== 'int' && issue.origin !== 'bigint') return undefined;
-  const words = issue.inclusive === false ? (least ? 'plus de' : 'moins de') : least ? 'au moins' : 'au plus';
+  const words = issue.inclusive === false ? (least ? 'supérieur à' : 'inférieur à') : least ? 'au moins' : 'au plus';
   return `${words} ${limit} attendu (reçu ${given(issue.input)})`;
 }
 
