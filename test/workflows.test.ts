@@ -494,6 +494,7 @@ describe('a person’s traces (contrat art. 5.3.4)', () => {
       },
     });
     await client.requests.apply('amp', 1, { reason: 'Vol de l’ordinateur portable signalé' });
+    let chainedSeen = 0;
     const extractOf = async (userId: string) => {
       const { extract } = await client.traces.forPerson({ userId, requestedBy: 'Agent', dryRun: true });
       // The form names the other one too: its traces come without their content (RGPD art. 15.4).
@@ -513,6 +514,16 @@ describe('a person’s traces (contrat art. 5.3.4)', () => {
           .flatMap((trace) => [trace.hash, trace.prevHash]);
         expect(hidden.length).toBeGreaterThan(0);
         expect(extract.traces.flatMap((trace) => [trace.hash, trace.prevHash]).filter((hash) => hash !== null && hidden.includes(hash))).toEqual([]);
+        // Nor does any trace shown after it without a gap: its hash is computed from the masked
+        // one's and its own content, shown, and would confirm a guess at the form (trial 24).
+        const listed = new Set(extract.traces.map((trace) => trace.id));
+        const chainedToMasked = extract.traces.filter((trace) => {
+          let id = trace.id;
+          while (listed.has(id) && !maskedIds.includes(id)) id -= 1;
+          return maskedIds.includes(id) && !maskedIds.includes(trace.id);
+        });
+        chainedSeen += chainedToMasked.length;
+        expect(chainedToMasked.map((trace) => [trace.id, trace.hash, trace.prevHash])).toEqual(chainedToMasked.map((trace) => [trace.id, null, null]));
       }
       return extract.traces.map((trace) => [trace.action, trace.targetId]);
     };
@@ -533,6 +544,7 @@ describe('a person’s traces (contrat art. 5.3.4)', () => {
       // Oldest first.
       expect(traces[0]).toEqual(['request.add', 'amp#1']);
     }
+    expect(chainedSeen).toBeGreaterThan(0);
     // A person the form does not name gets none of its traces.
     expect((await extractOf('amp-u033')).filter(([action]) => action!.startsWith('request.') || action === 'question.add')).toEqual([]);
   });

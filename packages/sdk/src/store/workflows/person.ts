@@ -131,11 +131,20 @@ export class PersonTraces {
       // Oldest first, as the trail reads.
       traces.sort((a, b) => a.id - b.id);
       // A masked trace's hashes cover what is masked, and would let a guess about it be
-      // confirmed (trial 22, F6): they are left out, and so is the same hash where its neighbours
-      // give it (the next one's previous hash is its own, the previous one's its previous).
-      for (const item of traces) {
-        if (maskedIds.has(item.id) || maskedIds.has(item.id - 1)) item.prevHash = null;
-        if (maskedIds.has(item.id) || maskedIds.has(item.id + 1)) item.hash = null;
+      // confirmed (trial 22, F6). So would the hash of any trace the extract shows after it
+      // without a gap: each is computed from the one before and its own content, all shown (trial
+      // 24: a guess at a form's other person, checked against the next trace's hash). Left out:
+      // the hashes of a masked trace, of the run of traces that follows it without a gap, and the
+      // previous trace's own hash, the masked one's previous.
+      let chained = false;
+      for (const [index, item] of traces.entries()) {
+        const follows = index > 0 && traces[index - 1]!.id === item.id - 1;
+        chained = maskedIds.has(item.id) || (follows && chained);
+        if (chained) {
+          item.hash = null;
+          item.prevHash = null;
+        }
+        if (maskedIds.has(item.id + 1)) item.hash = null;
       }
       const extract: PersonExtract = {
         article: PERSON_EXTRACT_ARTICLE,
