@@ -71,6 +71,9 @@ describe('zod’s messages in cafsup’s words', () => {
     expect(quota(1.5)).toEqual([['maxUsers', 'nombre entier attendu (reçu le nombre 1.5)']]);
     expect(quota(null)).toEqual([['maxUsers', 'nombre attendu (reçu « null »)']]);
     expect(quota([3])).toEqual([['maxUsers', 'nombre attendu (reçu une liste)']]);
+    expect(messages(z.object({ departements: z.array(z.string()) }), { departements: '13' })).toEqual([
+      ['departements', 'liste attendue (reçu le texte « 13 »)'],
+    ]);
     expect(messages(z.number().int().positive(), 0)).toEqual([['', 'supérieur à 0 attendu (reçu le nombre 0)']]);
     expect(messages(z.number().max(366), 400)).toEqual([['', 'au plus 366 attendu (reçu le nombre 400)']]);
     expect(messages(z.string().min(2), '😀')).toEqual([['', 'au moins 2 caractères attendus (reçu 1)']]);

@@ -16,15 +16,15 @@ import { unknownKeysMessage } from './errors.js';
 //   nombre doit être >=0 »);
 // - a value or key zod would quote in straight quotes.
 
-/** A type zod expects, in words. */
+/** A type zod expects, said as expected (« attendue » for a list, feminine). */
 const EXPECTED: Readonly<Record<string, string>> = {
-  string: 'texte',
-  number: 'nombre',
-  int: 'nombre entier',
-  boolean: 'true ou false',
-  array: 'liste',
-  object: 'objet',
-  record: 'objet',
+  string: 'texte attendu',
+  number: 'nombre attendu',
+  int: 'nombre entier attendu',
+  boolean: 'true ou false attendu',
+  array: 'liste attendue',
+  object: 'objet attendu',
+  record: 'objet attendu',
 };
 
 /** What was given instead, short enough for one line. */
@@ -79,7 +79,7 @@ z.config({
     if (issue.code === 'invalid_value' && issue.values.length > 1 && issue.values.every((value) => typeof value === 'string'))
       return `valeur inconnue (attendu : ${issue.values.join(', ')})`;
     if (issue.code === 'unrecognized_keys') return unknownKeysMessage(issue.keys);
-    if (issue.code === 'invalid_type' && EXPECTED[issue.expected] !== undefined) return `${EXPECTED[issue.expected]} attendu (reçu ${given(issue.input)})`;
+    if (issue.code === 'invalid_type' && EXPECTED[issue.expected] !== undefined) return `${EXPECTED[issue.expected]} (reçu ${given(issue.input)})`;
     if (issue.code === 'too_small') return bound(issue, issue.minimum, true);
     if (issue.code === 'too_big') return bound(issue, issue.maximum, false);
     return undefined;
