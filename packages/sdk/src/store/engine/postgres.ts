@@ -299,6 +299,8 @@ const UNKNOWN_AUTHORITY =
 const CONNECTION_PROBLEMS: Record<string, string> = {
   ECONNREFUSED: 'serveur injoignable (adresse ou port ?)',
   ENOTFOUND: 'serveur introuvable (nom d’hôte ?)',
+  // A Unix socket (host= a folder) that is not there: no server in that folder, or on another port (trial 24).
+  ENOENT: 'socket du serveur introuvable (dossier host= ou port ?)',
   EAI_AGAIN: 'serveur introuvable (nom d’hôte ?)',
   // getaddrinfo's refusal of a name no resolver takes (longer than 255 characters…).
   EINVAL: 'nom d’hôte invalide',
