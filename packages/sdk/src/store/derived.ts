@@ -167,8 +167,9 @@ function statements(db: Sql) {
   // One habilitation (`@id`) between active and suspended (`@delta`, +1 or -1): both keep it held
   // (rules.md), so no holding, place or combination comes or goes. Each of its holders (its user,
   // or each member of its group: a group's members are a set) holds one active habilitation more
-  // or less; then their own « gets active » and the pair's active holders follow from the holdings. Three statements on a few rows, where recomputing the pair read all
-  // of its habilitations and users: PostgreSQL's CPU per write went from 3.9–4.5 ms to 2.7–3.1.
+  // or less; then their own « gets active » and the pair's active holders follow from the
+  // holdings. Three statements on a few rows, where recomputing the pair read all of its
+  // habilitations and users: PostgreSQL's CPU per write went from 3.9–4.5 ms to 2.7–3.1.
   const holdersOf = `SELECT COALESCE(m.user_key, h.user_key) AS user_key FROM habilitations h ${membersOfGroup} WHERE h.id = @id`;
   const statusChange = [
     `UPDATE holdings SET active_habilitations = active_habilitations + @delta
