@@ -112,6 +112,12 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
     expect([noSocket.status, noSocket.stderr]).toEqual([6, expect.stringContaining(' : socket du serveur introuvable (dossier host= ou port ?)')]);
     const badPort = sandbox.run(['partners', '--db', socket.replace(/port=\d+/, 'port=abc')]);
     expect([badPort.status, badPort.stderr]).toEqual([2, 'URL PostgreSQL, port « abc » illisible (--db) : attendu un numéro de port.\nAide : cafsup --help\n']);
+    // Past 65535 the command ended at once, exit 0, having said nothing.
+    const pastPorts = sandbox.run(['partners', '--db', `${POSTGRES_URL!.replace(/:\d+\//, '/')}?port=99999`]);
+    expect([pastPorts.status, pastPorts.stderr]).toEqual([
+      2,
+      'URL PostgreSQL, port « 99999 » illisible (--db) : attendu un numéro de port.\nAide : cafsup --help\n',
+    ]);
     // A wait longer than a timer holds is the longest one, not none: the closed port is said as such.
     const long = sandbox.run(['partners', '--db', 'postgres://postgres@127.0.0.1:1/cafsup?connect_timeout=9999999999']);
     expect([long.status, long.stderr]).toEqual([6, expect.stringContaining('serveur injoignable')]);

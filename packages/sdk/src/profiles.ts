@@ -98,9 +98,11 @@ export function readableUrl(database: string, chosenBy: string): string {
     const file = parameters.get(name);
     if (file !== null && !readableFile(file)) throw wrongParameter(`${name} : fichier « ${file} » illisible`, 'un fichier lisible (PEM)');
   }
-  // The driver made a socket's name of it (« .s.PGSQL.NaN ») and failed without a word of why.
+  // The driver made a socket's name of a port that is no number (« .s.PGSQL.NaN ») and failed
+  // without a word of why; past 65535, Node's connect threw where nothing waited for it, and the
+  // command ended at once, exit 0, having said nothing.
   const port = parameters.get('port');
-  if (port !== null && !/^\d{1,5}$/.test(port)) throw wrongParameter(`port « ${port} » illisible`, 'un numéro de port');
+  if (port !== null && !(/^\d{1,5}$/.test(port) && Number(port) <= 65535)) throw wrongParameter(`port « ${port} » illisible`, 'un numéro de port');
   const sslmode = parameters.get('sslmode');
   if (sslmode !== null && !SSL_MODES.includes(sslmode)) throw wrongParameter(`sslmode « ${sslmode} » inconnu`, frenchList(SSL_MODES, 'ou'));
   const timeout = parameters.get('connect_timeout');
