@@ -309,6 +309,30 @@ describe('cafsup refusals and exit codes', () => {
     expect([timed.status, timed.stderr]).toEqual([6, expect.stringContaining('introuvable : cafsup-2024-05-01T10:00:00.db. ')]);
   });
 
+
+  it('says a command that stopped without an answer, exit 70, rather than end with 0 and nothing said', () => {
+    // A fault no input causes any more (session 24's was a port past 65535): a read that never
+    // settles, with nothing else left for Node to run. Injected before the program loads.
+    const hang = join(sandbox.dir, 'never-read.mjs');
+    writeFileSync(
+      hang,
+      `import fsp from 'node:fs/promises';
+const readFile = fsp.readFile;
+fsp.readFile = (path, ...rest) => (String(path).endsWith('.never') ? new Promise(() => {}) : readFile(path, ...rest));
+`,
+    );
+    const changes = join(sandbox.dir, 'avenant.never');
+    writeFileSync(changes, '{"title":"Titre","changes":[]}');
+    const before = exported();
+    const result = sandbox.run(['avenant', 'add', 'amp', '--file', changes, '--reason', 'essai du garde', '--yes', '--json'], {
+      env: { ...ACTOR_ENV, NODE_OPTIONS: `--import=${hang}` },
+      timeoutMs: 20_000,
+    });
+    expect(result.status).toBe(70);
+    expect(result.stderr).toMatch(/^La commande s’est arrêtée sans aboutir ni dire pourquoi : vérifiez son effet avant de la relancer\.\n/);
+    expect(JSON.parse(result.stdout)).toMatchObject({ error: { code: 'INTERNAL' } });
+    expect(exported()).toBe(before);
+  });
   it('refuses an action without a reason (2), without an actor (2), without a terminal nor --yes (4)', () => {
     const before = exported();
     const noReason = sandbox.run(['suspend', '--habilitation', 'p1-h1', '--yes'], { env: ACTOR_ENV });

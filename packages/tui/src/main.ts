@@ -445,11 +445,28 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 
 const argv = process.argv.slice(2);
 const asJson = argv.some((arg) => arg === '--json' || arg.startsWith('--json='));
+let settled = false;
+/**
+ * A command whose work stopped without settling — a driver's callback never called, an error
+ * thrown where nothing waited for it — left nothing for Node to run, and the process ended with
+ * exit 0 having said nothing (session 24: a port past 65535). Said as what it is instead: an
+ * internal error, whose effect the supervisor must check. `serve` and the interface settle
+ * before their handles close, so this never fires for them.
+ */
+process.once('beforeExit', () => {
+  if (settled) return;
+  const stopped = new CafsupError('INTERNAL', 'La commande s’est arrêtée sans aboutir ni dire pourquoi : vérifiez son effet avant de la relancer.');
+  void report(stopped, asJson).then((code) => {
+    process.exitCode = code;
+  });
+});
 main(argv).then(
   (code) => {
+    settled = true;
     process.exitCode = code;
   },
   async (error: unknown) => {
+    settled = true;
     process.exitCode = await report(error, asJson);
     // A failure said, nothing is left to do, but a driver may still hold a socket nothing will use
     // again (node-postgres, refused at authentication for want of a password, leaves it to the
