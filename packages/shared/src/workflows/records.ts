@@ -4,7 +4,7 @@ import { withReason } from '../actions.js';
 import { CDAP_SERVICE } from '../catalogue.js';
 import { escalationContactSchema, serviceDeskSchema } from '../caf.js';
 import { conventionSchema } from '../convention.js';
-import { calendarDateSchema, departementSchema, emailSchema, idSchema, requiredTextSchema, siretSchema, textSchema } from '../fields.js';
+import { calendarDateSchema, departementSchema, emailSchema, idSchema, newIdSchema, requiredTextSchema, siretSchema, textSchema } from '../fields.js';
 import { PARTNER_KINDS, partnerSchema } from '../partner.js';
 import { safeTextSchema } from '../text.js';
 import { MANAGEMENT_MODES, contactSchema, profileCodeSchema, serviceCodeSchema, subscriptionSchema } from '../terms.js';
@@ -17,7 +17,7 @@ import { USER_ROLES, memberIdsSchema } from '../user.js';
 /** A new user of a partner; the id is chosen by the Caf or numbered after the partner's. */
 export const userDraftSchema = lazySchema(() =>
   withReason({
-    id: idSchema.optional(),
+    id: newIdSchema.optional(),
     name: safeTextSchema(200).trim().min(1, 'nom obligatoire'),
     email: emailSchema,
     function: safeTextSchema(200).trim().nullable().optional(),
@@ -30,7 +30,7 @@ export type UserDraft = z.input<typeof userDraftSchema>;
 
 export const groupDraftSchema = lazySchema(() =>
   withReason({
-    id: idSchema.optional(),
+    id: newIdSchema.optional(),
     name: safeTextSchema(200).trim().min(1, 'nom obligatoire'),
     memberIds: memberIdsSchema(10_000).default([]),
   }),
@@ -40,7 +40,7 @@ export type GroupDraft = z.input<typeof groupDraftSchema>;
 /** A new habilitation, to a user or to a group, with the end of a temporary mission when there is one. */
 export const habilitationDraftSchema = lazySchema(() =>
   withReason({
-    id: idSchema.optional(),
+    id: newIdSchema.optional(),
     userId: idSchema.optional(),
     groupId: idSchema.optional(),
     service: serviceCodeSchema.default(CDAP_SERVICE),
@@ -56,7 +56,7 @@ export const habilitationDraftSchema = lazySchema(() =>
 export type HabilitationDraft = z.input<typeof habilitationDraftSchema>;
 
 /** A new partner with its convention, as the signed documents give them (no avenant yet). */
-export const partnerDraftSchema = lazySchema(() => withReason({ partner: partnerSchema, convention: conventionSchema }));
+export const partnerDraftSchema = lazySchema(() => withReason({ partner: partnerSchema.extend({ id: newIdSchema }), convention: conventionSchema }));
 export type PartnerDraft = z.input<typeof partnerDraftSchema>;
 
 /** Corrections to a partner's own fields; the id and Caf stay. */
