@@ -1,7 +1,9 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { request } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import type { TLSSocket } from 'node:tls';
 import { join } from 'node:path';
@@ -324,6 +326,40 @@ describe('deployment: clients refuse plain http to another machine', () => {
     expect((await cafsup(sandbox, ['whoami', '--profile', 'lan'])).status).toBe(4);
     const whoami = await cafsup(sandbox, ['whoami', '--profile', 'lan', '--insecure', '--json']);
     expect(JSON.parse(whoami.stdout)).toMatchObject({ source: { kind: 'http', location: url }, actor: ACTOR, role: 'supervisor' });
+  });
+});
+
+describe('deployment: a server that is not cafsup', () => {
+  const sandbox = new CliSandbox();
+  // What another program at the address answers (trial 24: `python3 -m http.server`): a page, 404 to a read, 501 to a write.
+  const other = createServer((request, response) => {
+    response.writeHead(request.method === 'GET' ? 404 : 501, { 'content-type': 'text/html; charset=utf-8' });
+    response.end('<!DOCTYPE html><title>Error</title>');
+  });
+  let url = '';
+  beforeAll(async () => {
+    other.listen(0, '127.0.0.1');
+    await once(other, 'listening');
+    url = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    other.close();
+    sandbox.cleanup();
+  });
+
+  it('is said so, exit 6, on a read as on a write', async () => {
+    const env = { CAFSUP_URL: url, CAFSUP_TOKEN: 'cafsup_jeton', CAFSUP_ACTOR: `${ACTOR.name} <${ACTOR.email}>` };
+    for (const [args, status] of [
+      [['whoami'], 404],
+      [['partners'], 501],
+      [['suspend', '--habilitation', 'amp-h0001', '--reason', 'Essai du serveur', '--yes'], 501],
+    ] as const) {
+      const result = await cafsup(sandbox, [...args], { env });
+      expect([result.status, result.stderr], args.join(' ')).toEqual([
+        6,
+        `${url} ne répond pas comme un serveur cafsup (HTTP ${status}, text/html) : vérifiez son adresse (CAFSUP_URL ou le profil), ou s’il est arrêté derrière un proxy.\n`,
+      ]);
+    }
   });
 });
 

@@ -121,14 +121,28 @@ export class HttpTransport implements Transport {
     try {
       parsed = JSON.parse(text);
     } catch {
-      throw new CafsupError(response.statusCode >= 500 ? 'UNAVAILABLE' : 'INTERNAL', `Réponse illisible du serveur (HTTP ${response.statusCode}).`);
+      throw this.notCafsup(response);
     }
     if (response.statusCode >= 400) {
-      const error = (parsed as { error?: { code?: unknown; message?: unknown; details?: unknown } }).error;
+      const error = (parsed as { error?: { code?: unknown; message?: unknown; details?: unknown } } | null)?.error;
       if (error !== undefined && isErrorCode(error.code)) throw new CafsupError(error.code, String(error.message), (error.details ?? {}) as never);
-      throw new CafsupError(response.statusCode >= 500 ? 'UNAVAILABLE' : 'INTERNAL', `Erreur HTTP ${response.statusCode} du serveur.`);
+      throw this.notCafsup(response);
     }
     return parsed as T;
+  }
+
+  /**
+   * An answer that is none of cafsup's (every one is JSON, a failure with its code): another
+   * server at that address, or a proxy in front of a cafsup that is down. Said as a server out of
+   * reach (exit 6), whatever its status: a 404 of another program said « signalez-le », exit 70,
+   * and its 501 exit 6 (trial 24).
+   */
+  private notCafsup(response: Dispatcher.ResponseData): CafsupError {
+    const type = String(response.headers['content-type'] ?? 'sans type').split(';')[0]!.trim();
+    return new CafsupError(
+      'UNAVAILABLE',
+      `${this.base} ne répond pas comme un serveur cafsup (HTTP ${response.statusCode}, ${type}) : vérifiez son adresse (CAFSUP_URL ou le profil), ou s’il est arrêté derrière un proxy.`,
+    );
   }
 
   async call<T>(operation: Operation, input: unknown): Promise<T> {
