@@ -1,7 +1,7 @@
 import { z } from './zod.js';
 import { lazySchema } from './lazy.js';
 import { calendarDateSchema, idSchema } from './fields.js';
-import { avenantChangeSchema } from './avenant.js';
+import { avenantChangeSchema, checkDraftedChanges } from './avenant.js';
 import { reasonSchema, safeTextSchema } from './text.js';
 
 /**
@@ -47,7 +47,7 @@ export const avenantDraftSchema = lazySchema(() =>
   withReason(
     {
       title: safeTextSchema().trim().min(1, 'titre obligatoire'),
-      changes: z.array(avenantChangeSchema).min(1, 'au moins une modification').max(200, '200 modifications au plus'),
+      changes: z.array(avenantChangeSchema).min(1, 'au moins une modification').max(200, '200 modifications au plus').superRefine(checkDraftedChanges),
       signedByCafAt: calendarDateSchema.nullable().optional(),
       signedByPartnerAt: calendarDateSchema.nullable().optional(),
       effectiveAt: calendarDateSchema.nullable().optional(),

@@ -18,7 +18,7 @@ import {
   type Subscription,
   type Terms,
 } from './terms.js';
-import { isKnownProfile } from './catalogue.js';
+import { CDAP_SERVICE, isKnownProfile } from './catalogue.js';
 import { departementSchema } from './fields.js';
 
 /** The typed changes an avenant may carry (rules.md, "Avenants and effective terms"). */
@@ -56,6 +56,43 @@ export const avenantChangeSchema = lazySchema(() =>
     }),
 );
 export type AvenantChange = z.infer<typeof avenantChangeSchema>;
+
+/** The most users a quota a supervisor drafts may allow: past it, a figure mistyped (trial 22 took 99,999,999,999). */
+export const DRAFTED_MAX_USERS = 100_000;
+
+/**
+ * What a supervisor drafting an avenant gets wrong without it being refused by the change's own
+ * shape, which a dataset's avenants share and so stay as they are (trial 24): Cdap's code in
+ * other letters (« cdap » is another service, which no quota of Cdap's would ever match), a
+ * Cdap quota removed that its catalogue does not have (it cannot exist), a département given
+ * twice, a quota larger than any partner's staff.
+ */
+export function checkDraftedChanges(changes: readonly AvenantChange[], ctx: z.RefinementCtx): void {
+  changes.forEach((change, index) => {
+    const issue = (path: PropertyKey[], message: string) => ctx.addIssue({ code: 'custom', path: [index, ...path], message });
+    if ('service' in change && change.service !== CDAP_SERVICE && change.service.toUpperCase() === CDAP_SERVICE) {
+      issue(['service'], `service « ${change.service} » : le code de Cdap s’écrit « ${CDAP_SERVICE} »`);
+    }
+    if (change.type === 'removeQuota' && change.service === CDAP_SERVICE && !isKnownProfile(change.service, change.profile)) {
+      issue(['profile'], profileNotInCatalogueMessage(change.service, change.profile));
+    }
+    const quotas =
+      change.type === 'setQuota'
+        ? [{ path: [], quota: change }]
+        : change.type === 'addService'
+          ? change.quotas.map((quota, at) => ({ path: ['quotas', at], quota }))
+          : [];
+    for (const { path, quota } of quotas) {
+      if (quota.maxUsers > DRAFTED_MAX_USERS)
+        issue([...path, 'maxUsers'], `au plus ${frenchNumber(DRAFTED_MAX_USERS)} attendu (reçu le nombre ${frenchNumber(quota.maxUsers)})`);
+      const seen = new Set<string>();
+      quota.departements?.forEach((departement, at) => {
+        if (seen.has(departement)) issue([...path, 'departements', at], `département ${departement} deux fois`);
+        seen.add(departement);
+      });
+    }
+  });
+}
 export type AvenantChangeType = AvenantChange['type'];
 
 export const avenantSchema = lazySchema(() =>

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { avenantDraftSchema } from './actions.js';
 import { avenantChangeSchema } from './avenant.js';
 import { z } from './zod.js';
 import { formatPath, idSchema, isDepartementCode, isEmail, isValidSiret, textSchema } from './fields.js';
@@ -49,6 +50,31 @@ describe('fields', () => {
 describe('zod’s messages in cafsup’s words', () => {
   const messages = (schema: { safeParse(value: unknown): { error?: { issues: { path: PropertyKey[]; message: string }[] } } }, value: unknown) =>
     schema.safeParse(value).error?.issues.map((issue) => [issue.path.join('.'), issue.message]);
+  it('refuses in a drafted avenant what its changes’ shape lets a dataset carry (trial 24)', () => {
+    const drafted = (...changes: unknown[]) => messages(avenantDraftSchema, { title: 'Avenant', changes, reason: 'Avenant signé' });
+    expect(
+      drafted(
+        { type: 'setQuota', service: 'cdap', profile: 'T1', maxUsers: 3 },
+        { type: 'removeQuota', service: 'CDAP', profile: 'T3' },
+        { type: 'setQuota', service: 'CDAP', profile: 'T13', maxUsers: 100_001, departements: ['13', '84', '13'] },
+        { type: 'addService', service: 'CDAP', quotas: [{ profile: 'T1', maxUsers: 2, departements: ['2A', '2A'] }] },
+      ),
+    ).toEqual([
+      ['changes.0.service', 'service « cdap » : le code de Cdap s’écrit « CDAP »'],
+      ['changes.1.profile', 'profil « T3 » absent du catalogue Cdap (T1–T22 sauf T3, T7, T17)'],
+      ['changes.2.maxUsers', 'au plus 100\u202f000 attendu (reçu le nombre 100\u202f001)'],
+      ['changes.2.departements.2', 'département 13 deux fois'],
+      ['changes.3.quotas.0.departements.1', 'département 2A deux fois'],
+    ]);
+    expect(
+      drafted(
+        { type: 'setQuota', service: 'CDAP', profile: 'T13', maxUsers: 100_000, departements: ['13', '84'] },
+        { type: 'removeQuota', service: 'CAFPRO', profile: 'X1' },
+      ),
+    ).toBeUndefined();
+    // A dataset's avenant keeps them: its changes are taken as the signed document has them.
+    expect(messages(avenantChangeSchema, { type: 'setQuota', service: 'cdap', profile: 'T1', maxUsers: 3 })).toBeUndefined();
+  });
   it('says a missing field is required, and names the kinds a discriminated union takes', () => {
     expect(messages(avenantChangeSchema, { type: 'setQuota', service: 'CDAP', profile: 'T1' })).toEqual([['maxUsers', 'champ obligatoire']]);
     expect(messages(avenantChangeSchema, { type: 'fusion' })).toEqual([
@@ -71,6 +97,7 @@ describe('zod’s messages in cafsup’s words', () => {
     expect(quota(1.5)).toEqual([['maxUsers', 'nombre entier attendu (reçu le nombre 1.5)']]);
     expect(quota(null)).toEqual([['maxUsers', 'nombre attendu (reçu « null »)']]);
     expect(quota([3])).toEqual([['maxUsers', 'nombre attendu (reçu une liste)']]);
+    expect(quota(JSON.parse('1e400'))).toEqual([['maxUsers', 'nombre attendu (reçu un nombre trop grand)']]);
     expect(messages(z.object({ departements: z.array(z.string()) }), { departements: '13' })).toEqual([
       ['departements', 'liste attendue (reçu le texte « 13 »)'],
     ]);

@@ -19,7 +19,9 @@ export const idSchema = lazySchema(() =>
  * and no space, which a command line takes for the end of an id (`--habilitation a,b`), so that
  * what is created can be named afterwards (trial 24). Ids a dataset brings are taken as they are.
  */
-export const newIdSchema = lazySchema(() => idSchema.refine((id) => !/[\s,]/.test(id), 'ni virgule ni espace dans un identifiant créé (la ligne de commande les prend pour des séparateurs)'));
+export const newIdSchema = lazySchema(() =>
+  idSchema.refine((id) => !/[\s,]/.test(id), 'ni virgule ni espace dans un identifiant créé (la ligne de commande les prend pour des séparateurs)'),
+);
 
 export const calendarDateSchema = lazySchema(() => z.string().refine(isAcceptedDate, `date invalide (attendu ${ACCEPTED_DATE})`));
 

@@ -36,7 +36,8 @@ function given(input: unknown): string {
   }
   if (Array.isArray(input)) return 'une liste';
   if (typeof input === 'object' && input !== null) return 'un objet';
-  if (typeof input === 'number') return `le nombre ${input}`;
+  // JSON's 1e400 reads as Infinity, which no one typed (trial 24).
+  if (typeof input === 'number') return Number.isFinite(input) ? `le nombre ${input}` : 'un nombre trop grand';
   return `« ${String(input)} »`;
 }
 
