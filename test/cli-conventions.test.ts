@@ -347,7 +347,7 @@ describe('lists for people and for programs', () => {
     expect(supportPreview).not.toContain('{');
   });
 
-  it('says « vouliez-vous dire » for a command, an option and a partner or habilitation id', () => {
+  it('says « vouliez-vous dire » for a command, an option and a partner, user or habilitation id, of the kind sought', () => {
     expect(sandbox.run(['partnrs']).stderr).toContain('Commande inconnue : « partnrs ». Vouliez-vous dire « partners » ?');
     expect(sandbox.run(['partners', '--flaged']).stderr).toContain('Option inconnue : --flaged. Vouliez-vous dire « --flagged » ?');
     expect(sandbox.run(['avenant', 'lsit', 'amp']).stderr).toContain('Vouliez-vous dire « cafsup avenant list » ?');
@@ -357,6 +357,9 @@ describe('lists for people and for programs', () => {
     const habilitation = sandbox.run(['suspend', '--habilitation', 'amp-h0O21', '--reason', 'Quota T13 dépassé', '--yes'], { env: ACTOR_ENV });
     expect(habilitation.status).toBe(3);
     expect(habilitation.stderr).toContain('« amp-h0021 »');
+    // A user is offered users: a habilitation's id given to --user was offered back as it was (trial 24).
+    const user = sandbox.run(['suspend', '--user', 'amp-h0021', '--reason', 'Quota T13 dépassé', '--yes'], { env: ACTOR_ENV });
+    expect([user.status, user.stderr]).toEqual([3, expect.stringMatching(/^Utilisateur introuvable : amp-h0021\.( Vouliez-vous dire « amp-u\d+ »[^h]*)?\n$/)]);
     // A group is offered groups; a form's number that does not exist, not its partner's id.
     const group = sandbox.run(['group', 'edit', 'amp-g02', '--name', 'Accueil', '--reason', 'Nom corrigé', '--yes'], { env: ACTOR_ENV });
     expect([group.status, group.stderr]).toEqual([3, expect.stringContaining('Groupe introuvable : amp-g02. Vouliez-vous dire « amp-g01 » ?')]);

@@ -35,6 +35,22 @@ export interface CafsupErrorDetails {
   [key: string]: unknown;
 }
 
+/** What a NOT_FOUND of `notFound` did not find, in its details: a client suggests ids of that kind only. */
+export type MissingKind = 'partner' | 'user' | 'group' | 'habilitation';
+
+const MISSING_NOUN: Readonly<Record<MissingKind, string>> = { partner: 'Partenaire', user: 'Utilisateur', group: 'Groupe', habilitation: 'Habilitation' };
+
+/**
+ * A partner, user, group or habilitation that does not exist, or lies outside the caller's scope
+ * (the two are indistinguishable), sought within one partner when `partnerId` is given. Its kind
+ * is in the details, so that « vouliez-vous dire » proposes a user for a user (trial 24: it
+ * proposed a habilitation's id for `--user`).
+ */
+export function notFound(kind: MissingKind, ids: readonly string[], within: { partnerId?: string; problems?: Problem[] } = {}): CafsupError {
+  const where = within.partnerId === undefined ? '' : ` chez ${within.partnerId}`;
+  return new CafsupError('NOT_FOUND', `${MISSING_NOUN[kind]} introuvable${where} : ${ids.join(', ')}.`, { ids: [...ids], kind, ...within });
+}
+
 /** The single error type of cafsup: a code, a French sentence, and structured details. */
 export class CafsupError extends Error {
   readonly code: ErrorCode;

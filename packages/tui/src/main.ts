@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { CafsupError, EXIT_CODE, INVALID_INPUT, escapeForTerminal, invalidInputMessage, toCafsupError, todayInParis } from '@cafsup/shared';
+import { CafsupError, EXIT_CODE, INVALID_INPUT, escapeForTerminal, invalidInputMessage, toCafsupError, todayInParis, type MissingKind } from '@cafsup/shared';
 import { GLOBAL_OPTIONS, normaliseOptions, type Command, type CommandResult, type OptionSpec } from './cli/command.js';
 import type { DeclaredCommand } from './cli/commands/table.js';
 import type { Session } from './ui/session.js';
@@ -181,16 +181,19 @@ async function withSuggestion(context: Context, error: unknown): Promise<unknown
   try {
     const partners = (await client.partners.all()).map((partner) => partner.id);
     const wanted = missing[0];
-    const candidates = [...partners];
+    // Ids of the kind sought only, when the refusal says which (notFound): a user for a user.
+    const kind = (error.details as { kind?: MissingKind }).kind;
+    const sought = (candidate: MissingKind) => kind === undefined || kind === candidate;
+    const candidates = sought('partner') ? [...partners] : [];
     // Ids of the demo data and of most extracts start with their partner's (amp-u031, amp-h0023).
     const owner = partners.filter((id) => wanted.startsWith(`${id}-`)).sort((a, b) => b.length - a.length)[0];
     // Sought within one partner (« introuvable chez bavans »): another partner's ids are no answer.
     const within = (error.details as { partnerId?: unknown }).partnerId;
     if (typeof within === 'string' && owner !== undefined && owner !== within) return error;
     if (owner !== undefined) {
-      for (const user of await client.users.all({ partnerId: owner })) candidates.push(user.id);
-      for (const group of await client.groups.all({ partnerId: owner })) candidates.push(group.id);
-      for (const habilitation of await client.habilitations.all({ partnerId: owner })) candidates.push(habilitation.id);
+      if (sought('user')) for (const user of await client.users.all({ partnerId: owner })) candidates.push(user.id);
+      if (sought('group')) for (const group of await client.groups.all({ partnerId: owner })) candidates.push(group.id);
+      if (sought('habilitation')) for (const habilitation of await client.habilitations.all({ partnerId: owner })) candidates.push(habilitation.id);
     }
     const hint = suggest(wanted, candidates);
     return hint === '' ? error : new CafsupError(error.code, `${error.message}${hint}`, error.details, { cause: error });

@@ -26,6 +26,8 @@ import {
   type Decision,
   type HabilitationAction,
   type UserAction,
+  notFound,
+  type MissingKind,
 } from '@cafsup/shared';
 import { parisDay } from '@cafsup/shared';
 import type { ConventionCache } from './conventions.js';
@@ -39,8 +41,7 @@ const ROLLBACK = new DryRunRollback('dry run');
 
 interface EntityAction<E, V> {
   action: TraceAction;
-  targetType: TraceTarget;
-  noun: string;
+  targetType: TraceTarget & MissingKind;
   /** The table of the entities, whose `partner_id` names their partner. */
   table: 'habilitations' | 'users';
   /** The entities of these ids that exist, by id, in one query. */
@@ -155,7 +156,7 @@ export class ActionRunner {
       const entities = idList.map((id) => ({ id, entity: found.get(id) }));
       const missing = entities.filter((entry) => entry.entity === undefined).map((entry) => entry.id);
       if (missing.length > 0) {
-        throw new CafsupError('NOT_FOUND', `${capitalise(spec.noun)} introuvable : ${missing.join(', ')}.`, { ids: missing });
+        throw notFound(spec.targetType, missing);
       }
       const changed: ChangedEntity<V>[] = [];
       const unchanged: UnchangedEntity[] = [];
@@ -198,7 +199,6 @@ export class ActionRunner {
     return {
       action: `habilitation.${action}`,
       targetType: 'habilitation',
-      noun: 'habilitation',
       table: 'habilitations',
       load: (ids) => this.loadByIds<HabilitationState>(LOAD_HABILITATIONS, ids),
       view: (h) => ({ status: h.status, suspendedAt: h.suspended_at, revokedAt: h.revoked_at }),
@@ -246,7 +246,7 @@ export class ActionRunner {
     const missing: string[] = [];
     const found = await this.loadByIds<UserState>(LOAD_USERS, users);
     for (const id of users) if (!found.has(id)) missing.push(id);
-    if (missing.length > 0) throw new CafsupError('NOT_FOUND', `Utilisateur introuvable : ${missing.join(', ')}.`, { ids: missing });
+    if (missing.length > 0) throw notFound('user', missing);
     const held = (
       await this.db.all<{ id: string }>(
         `SELECT h.id FROM habilitations h JOIN users u ON u.key = h.user_key
@@ -262,7 +262,6 @@ export class ActionRunner {
     return {
       action: `user.${action}`,
       targetType: 'user',
-      noun: 'utilisateur',
       table: 'users',
       load: (ids) => this.loadByIds<UserState>(LOAD_USERS, ids),
       view: (u) => ({ status: u.status, mustChangePassword: u.must_change_password === 1 }),
@@ -301,7 +300,7 @@ export class ActionRunner {
 
   private async requirePartner(partnerId: string): Promise<void> {
     if ((await this.conventions.get(partnerId)) === undefined) {
-      throw new CafsupError('NOT_FOUND', `Partenaire introuvable : ${partnerId}.`, { ids: [partnerId] });
+      throw notFound('partner', [partnerId]);
     }
   }
 
@@ -328,7 +327,7 @@ export class ActionRunner {
     return this.transact(dryRun, async () => {
       const now = this.clock();
       const entry = await this.conventions.get(partnerId);
-      if (entry === undefined) throw new CafsupError('NOT_FOUND', `Partenaire introuvable : ${partnerId}.`, { ids: [partnerId] });
+      if (entry === undefined) throw notFound('partner', [partnerId]);
       const state = conventionState(entry.convention, now.today);
       // The ladder's step is « sans objet » once the convention has ended (workflows.md, section 3).
       if (state.status === 'terminated') {
@@ -483,8 +482,4 @@ export class ActionRunner {
       return { dryRun: input.dryRun ?? false, review, traceId: input.dryRun ? null : traceId! };
     });
   }
-}
-
-function capitalise(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
 }

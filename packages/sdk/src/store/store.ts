@@ -42,6 +42,7 @@ import {
   type Trace,
   type TraceVerification,
   type User,
+  notFound,
 } from '@cafsup/shared';
 import { ActionRunner } from './actions.js';
 import { Workflows } from './workflows/index.js';
@@ -305,7 +306,7 @@ export class Store {
 
   private async requireConvention(partnerId: string) {
     const entry = await this.conventions.get(partnerId);
-    if (entry === undefined) throw new CafsupError('NOT_FOUND', `Partenaire introuvable : ${partnerId}.`, { ids: [partnerId] });
+    if (entry === undefined) throw notFound('partner', [partnerId]);
     return entry;
   }
 
@@ -313,7 +314,7 @@ export class Store {
   async requirePartnerInScope(partnerId: string, scope: PartnerScope = {}): Promise<void> {
     const entry = await this.conventions.get(partnerId);
     if (entry === undefined || (scope.cafCodes !== undefined && !scope.cafCodes.includes(entry.cafCode))) {
-      throw new CafsupError('NOT_FOUND', `Partenaire introuvable : ${partnerId}.`, { ids: [partnerId] });
+      throw notFound('partner', [partnerId]);
     }
   }
 
@@ -439,8 +440,7 @@ export class Store {
 
   async getUser(id: string, scope: PartnerScope = {}): Promise<User> {
     const row = await this.db.get<UserRow>('SELECT * FROM users WHERE id = ?', [id]);
-    if (row === undefined || !(await this.inScope(row.partner_id, scope)))
-      throw new CafsupError('NOT_FOUND', `Utilisateur introuvable : ${id}.`, { ids: [id] });
+    if (row === undefined || !(await this.inScope(row.partner_id, scope))) throw notFound('user', [id]);
     return rowToUser(row);
   }
 
@@ -470,7 +470,7 @@ export class Store {
 
   async getGroup(id: string, scope: PartnerScope = {}): Promise<Group> {
     const row = await this.db.get<Parameters<typeof groupFromRow>[0]>(`${this.groupSelect()} WHERE g.id = ?`, [id]);
-    if (row === undefined || !(await this.inScope(row.partner_id, scope))) throw new CafsupError('NOT_FOUND', `Groupe introuvable : ${id}.`, { ids: [id] });
+    if (row === undefined || !(await this.inScope(row.partner_id, scope))) throw notFound('group', [id]);
     return groupFromRow(row);
   }
 
@@ -503,8 +503,7 @@ export class Store {
 
   async getHabilitation(id: string, scope: PartnerScope = {}): Promise<Habilitation> {
     const row = await this.db.get<HabilitationRow>(`SELECT ${HABILITATION_COLUMNS} FROM ${HABILITATION_FROM} WHERE h.id = ?`, [id]);
-    if (row === undefined || !(await this.inScope(row.partner_id, scope)))
-      throw new CafsupError('NOT_FOUND', `Habilitation introuvable : ${id}.`, { ids: [id] });
+    if (row === undefined || !(await this.inScope(row.partner_id, scope))) throw notFound('habilitation', [id]);
     return rowToHabilitation(row);
   }
 
@@ -615,7 +614,7 @@ export class Store {
           (await this.db.get("SELECT id FROM traces WHERE target_id = ? AND target_type = 'user' LIMIT 1", [userId])) !== undefined
     )
       return;
-    throw new CafsupError('NOT_FOUND', `Utilisateur introuvable : ${userId}.`, { ids: [userId] });
+    throw notFound('user', [userId]);
   }
 
   /**

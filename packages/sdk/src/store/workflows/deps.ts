@@ -16,6 +16,7 @@ import {
   type CalendarDate,
   type RequestRefusal,
   type Terms,
+  notFound,
 } from '@cafsup/shared';
 import type { ActionRunner } from '../actions.js';
 import type { ConventionCache, PartnerConvention } from '../conventions.js';
@@ -45,7 +46,7 @@ export interface PartnerContext {
 
 export async function requirePartner(deps: WorkflowDeps, partnerId: string, asOf: CalendarDate): Promise<PartnerContext> {
   const entry = await deps.conventions.get(partnerId);
-  if (entry === undefined) throw new CafsupError('NOT_FOUND', `Partenaire introuvable : ${partnerId}.`, { ids: [partnerId] });
+  if (entry === undefined) throw notFound('partner', [partnerId]);
   const name = (await deps.db.value<string>('SELECT name FROM partners WHERE id = ?', [partnerId]))!;
   return { entry, terms: deps.conventions.terms(entry, asOf), name };
 }

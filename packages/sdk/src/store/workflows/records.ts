@@ -29,6 +29,7 @@ import {
   type HabilitationDraft,
   type User,
   type UserDraft,
+  notFound,
 } from '@cafsup/shared';
 import {
   HABILITATION_INSERT,
@@ -67,11 +68,7 @@ export class Records {
   async requireUserOf(partnerId: string, id: string, path: string): Promise<UserKeyRow> {
     const user = await this.loadUser(id);
     if (user === undefined || user.partner_id !== partnerId) {
-      throw new CafsupError('NOT_FOUND', `Utilisateur introuvable chez ${partnerId} : ${id}.`, {
-        ids: [id],
-        partnerId,
-        problems: [{ path, message: 'utilisateur introuvable chez ce partenaire' }],
-      });
+      throw notFound('user', [id], { partnerId, problems: [{ path, message: 'utilisateur introuvable chez ce partenaire' }] });
     }
     return user;
   }
@@ -254,7 +251,7 @@ export class Records {
       if (user?.status === 'disabled') throw new CafsupError('CONFLICT', `L’utilisateur ${user.id} est désactivé.`, { ids: [user.id] });
       if (input.groupId !== undefined) {
         const group = await this.deps.db.value<string>('SELECT partner_id FROM groups WHERE id = ?', [input.groupId]);
-        if (group !== partnerId) throw new CafsupError('NOT_FOUND', `Groupe introuvable chez ${partnerId} : ${input.groupId}.`, { ids: [input.groupId] });
+        if (group !== partnerId) throw notFound('group', [input.groupId], { partnerId });
       }
       const email = user === undefined ? null : (await this.deps.db.value<string>('SELECT email FROM users WHERE key = ?', [user.key]))!;
       const refusal = await grantRefusal(this.deps, partner, now.today, {
