@@ -221,6 +221,13 @@ describe('cafsup refusals and exit codes', () => {
       'Argument en trop : « p1-h2 ». Plusieurs valeurs de --habilitation se donnent séparées par des virgules (--habilitation a,b) ou en répétant l’option.',
     );
     expect(sandbox.run(['partner', 'p1', 'p2']).stderr).toMatch(/^Argument en trop : « p2 »\. Usage : cafsup partner ID\n/);
+    // A value starting with a dash is read as an option by node:util: said how to give it (trial 24).
+    expect(sandbox.run(['traces', '--limit', '-1']).stderr).toMatch(
+      /^L’option --limit attend une valeur ; une valeur qui commence par « - » s’écrit --limit=VALEUR\.\n/,
+    );
+    // A refused reason is named as the option is, not as the SDK's argument (« options.reason »).
+    const short = sandbox.run(['suspend', '--habilitation', 'p1-h1', '--reason', 'ab', '--yes'], { env: ACTOR_ENV });
+    expect([short.status, short.stderr]).toEqual([5, 'Saisie invalide : reason : motif trop court : au moins 5 caractères visibles.\n']);
     // A --to that is not PostgreSQL's is said as such, not as missing, and what it held (a password, perhaps) is not repeated.
     const notPostgres = sandbox.run(['migrate', '--to', 'mysql://cafsup:secret@db/cafsup']);
     expect([notPostgres.status, notPostgres.stdout]).toEqual([2, '']);

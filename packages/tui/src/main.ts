@@ -49,7 +49,10 @@ function frenchParseError(error: unknown, known: string[]): string {
   const code = (error as { code?: string }).code;
   if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return `Option inconnue : ${option}.${suggest(option.replace(/^-+/, ''), known, (name) => `« --${name} »`)}`;
   if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
-    return message.includes('does not take an argument') ? `L’option ${option} ne prend pas de valeur.` : `L’option ${option} attend une valeur.`;
+    if (message.includes('does not take an argument')) return `L’option ${option} ne prend pas de valeur.`;
+    // Its value starts with a dash (`--limit -1`), which node:util takes for the next option.
+    if (message.includes('is ambiguous')) return `L’option ${option} attend une valeur ; une valeur qui commence par « - » s’écrit ${option}=VALEUR.`;
+    return `L’option ${option} attend une valeur.`;
   }
   return `Ligne de commande illisible : ${message}`;
 }

@@ -50,14 +50,15 @@ async function act(
   const given = stringOption(options.reason);
   const finalReason = await context.reasonRule(given, options['dry-run'] === true);
   const client = await context.client({ write: true });
-  const preview = await run(client, { ...(given === undefined ? {} : { reason: given }), dryRun: true });
+  // The SDK names the settings `options.reason`; the command line, as every other command, `reason`.
+  const preview = await inUserTerms(run(client, { ...(given === undefined ? {} : { reason: given }), dryRun: true }), 'options');
   const plan = `${countOf(preview.changed.length, noun.one)} à modifier :\n${describeActionResult(preview).join('\n')}`;
   if (options['dry-run'] === true) return { json: preview, text: () => `${plan}\n(simulation : rien n’a été modifié)` };
   if (preview.changed.length === 0) return { json: nothingToChange(preview), text: () => `Rien à modifier.\n${describeActionResult(preview).join('\n')}` };
   context.note(plan);
   const reason = await finalReason();
   await context.approve(async () => `Appliquer ces modifications au nom de ${formatActor(await context.writer())} ?`);
-  const result = await run(client, { ...(reason === undefined ? {} : { reason }), dryRun: false });
+  const result = await inUserTerms(run(client, { ...(reason === undefined ? {} : { reason }), dryRun: false }), 'options');
   return { json: result, text: () => `${countOf(result.changed.length, noun.changed)} :\n${describeActionResult(result).join('\n')}` };
 }
 
