@@ -58,8 +58,25 @@ function statements(db: Sql) {
   });
   const holdsAny = asInt('COUNT(*) > 0');
   const getsActive = `COALESCE(MAX(${asInt('h.active_habilitations > 0')}), 0)`;
-  const everyUser = `UPDATE users SET (holds_any, gets_active, multi_profiles) = (
-       SELECT ${holdsAny}, ${getsActive}, ${multiProfiles} FROM holdings h WHERE h.user_key = users.key)`;
+  const everyUser = pick(db, {
+    sqlite: `UPDATE users SET (holds_any, gets_active, multi_profiles) = (
+       SELECT ${holdsAny}, ${getsActive}, ${multiProfiles} FROM holdings h WHERE h.user_key = users.key)`,
+    // In one pass over the holdings grouped by user and service, rather than looked up for each
+    // user (two index scans each: 4.3 s of a national import's 10 s of facts, 200,000 users); the
+    // same text as `multiProfiles`. A user who holds nothing gets the facts of none, and only the
+    // users whose facts differ are rewritten.
+    postgres: `UPDATE users SET holds_any = f.holds_any, gets_active = f.gets_active, multi_profiles = f.multi_profiles FROM (
+       SELECT u.key, ${asInt('a.user_key IS NOT NULL')} AS holds_any, COALESCE(a.gets_active, 0) AS gets_active, a.multi_profiles
+         FROM users u LEFT JOIN (
+           SELECT user_key, MAX(gets_active) AS gets_active,
+                  '{' || string_agg(CAST(to_json(service) AS text) || ':' || profiles, ',' ORDER BY service) FILTER (WHERE held > 1) || '}' AS multi_profiles
+             FROM (SELECT user_key, service, COUNT(*) AS held, MAX(${asInt('h.active_habilitations > 0')}) AS gets_active,
+                          '[' || string_agg(CAST(to_json(profile) AS text), ',' ORDER BY profile) || ']' AS profiles
+                     FROM holdings h GROUP BY user_key, service) per_service
+            GROUP BY user_key) a ON a.user_key = u.key) f
+     WHERE users.key = f.key
+       AND (users.holds_any, users.gets_active, users.multi_profiles) IS DISTINCT FROM (f.holds_any, f.gets_active, f.multi_profiles)`,
+  });
   // A habilitation's group members, looked up by its group. PostgreSQL, free to choose, hashed
   // the whole of group_members once the table was small (a Caf's 4,800 rows: 1.6 ms of every
   // write, against 0.4 with the fence); `OFFSET 0` keeps the lookup from being flattened into a
