@@ -331,35 +331,56 @@ describe('deployment: clients refuse plain http to another machine', () => {
 
 describe('deployment: a server that is not cafsup', () => {
   const sandbox = new CliSandbox();
-  // What another program at the address answers (trial 24: `python3 -m http.server`): a page, 404 to a read, 501 to a write.
+  // What another program at the address answers (trials 24 and 25: `python3 -m http.server`, an
+  // API of its own): JSON with 200 to the identity, a page with 200 to the export, 404 or 501 to
+  // the operations (cafsup's are POSTs).
   const other = createServer((request, response) => {
-    response.writeHead(request.method === 'GET' ? 404 : 501, { 'content-type': 'text/html; charset=utf-8' });
+    if (request.url === '/v1/whoami') {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end('{"actor":{"name":"Un autre programme"},"role":"supervisor"}');
+      return;
+    }
+    response.writeHead(request.url === '/v1/dataset.export' ? 200 : ['/v1/audit.counts', '/v1/quotas.totals'].includes(request.url ?? '') ? 404 : 501, {
+      'content-type': 'text/html; charset=utf-8',
+    });
     response.end('<!DOCTYPE html><title>Error</title>');
   });
-  let url = '';
+  let port = 0;
   beforeAll(async () => {
     other.listen(0, '127.0.0.1');
     await once(other, 'listening');
-    url = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
+    port = (other.address() as AddressInfo).port;
   });
   afterAll(async () => {
     other.close();
     sandbox.cleanup();
   });
 
-  it('is said so, exit 6, on a read as on a write', async () => {
-    const env = { CAFSUP_URL: url, CAFSUP_TOKEN: 'cafsup_jeton', CAFSUP_ACTOR: `${ACTOR.name} <${ACTOR.email}>` };
-    for (const [args, status] of [
-      [['whoami'], 404],
-      [['partners'], 501],
-      [['suspend', '--habilitation', 'amp-h0001', '--reason', 'Essai du serveur', '--yes'], 501],
+  it('is said so, exit 6, whatever the command and the status, a password in its URL masked, nothing written', async () => {
+    const env = { CAFSUP_URL: `http://bob:S3cret@127.0.0.1:${port}`, CAFSUP_TOKEN: 'cafsup_jeton', CAFSUP_ACTOR: `${ACTOR.name} <${ACTOR.email}>` };
+    const out = join(sandbox.dir, 'export.json');
+    for (const [args, answer] of [
+      [['whoami', '--json'], '200, application/json'],
+      [['partners'], '404, text/html'],
+      [['traces'], '501, text/html'],
+      [['suspend', '--habilitation', 'amp-h0001', '--reason', 'Essai du serveur', '--yes'], '501, text/html'],
+      [['export', '--out', out], '200, text/html'],
     ] as const) {
       const result = await cafsup(sandbox, [...args], { env });
       expect([result.status, result.stderr], args.join(' ')).toEqual([
         6,
-        `${url} ne répond pas comme un serveur cafsup (HTTP ${status}, text/html) : vérifiez son adresse (CAFSUP_URL ou le profil), ou s’il est arrêté derrière un proxy.\n`,
+        `http://***@127.0.0.1:${port} ne répond pas comme un serveur cafsup (HTTP ${answer}) : vérifiez son adresse (CAFSUP_URL ou le profil), ou s’il est arrêté derrière un proxy.\n`,
       ]);
     }
+    expect(existsSync(out)).toBe(false);
+    // Nor is a token kept for it.
+    expect(sandbox.run(['config', 'profile', 'add', 'autre', '--url', `http://127.0.0.1:${port}`]).status).toBe(0);
+    const login = await cafsup(sandbox, ['login', '--profile', 'autre'], { input: 'cafsup_jeton\n' });
+    expect(login.status).toBe(6);
+    expect(existsSync(join(sandbox.dir, 'config', 'secrets'))).toBe(false);
+    // No server at all: said in French, not by undici's or Node's code (« ECONNREFUSED »).
+    const closed = await cafsup(sandbox, ['partners'], { env: { ...env, CAFSUP_URL: 'http://127.0.0.1:1' } });
+    expect([closed.status, closed.stderr]).toEqual([6, 'Serveur injoignable (http://127.0.0.1:1) : connexion refusée (serveur arrêté, ou mauvais port ?).\n']);
   });
 });
 

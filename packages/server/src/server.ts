@@ -7,7 +7,7 @@ import { Readable, Transform, type Duplex } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { CafsupError, HTTP_STATUS, frenchNumber, parseInput, toCafsupError } from '@cafsup/shared';
+import { API_HEADER, CafsupError, HTTP_STATUS, frenchNumber, parseInput, toCafsupError } from '@cafsup/shared';
 import {
   OPERATIONS,
   RefusedCredential,
@@ -484,6 +484,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     closing = true;
   });
   app.addHook('onSend', async (_request, reply, payload) => {
+    reply.header(API_HEADER.name, API_HEADER.value);
     if (closing) reply.header('connection', 'close');
     return payload;
   });

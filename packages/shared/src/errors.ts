@@ -68,6 +68,13 @@ export class CafsupError extends Error {
   }
 }
 
+/**
+ * The header `cafsup serve` puts on every answer, with the version of its API: the HTTP transport
+ * takes no answer without it, since another program at the address may answer JSON, or a page
+ * with 200 (trial 25: a foreign JSON was shown as the identity, an HTML page written as an export).
+ */
+export const API_HEADER = { name: 'cafsup-api', value: '1' } as const;
+
 /** HTTP status for each code: the server answers with it, the HTTP transport reads it back. */
 export const HTTP_STATUS: Record<ErrorCode, number> = {
   NOT_FOUND: 404,

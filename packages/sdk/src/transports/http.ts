@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import type { Dispatcher, EnvHttpProxyAgent } from 'undici';
-import { CafsupError, isErrorCode } from '@cafsup/shared';
+import { API_HEADER, CafsupError, isErrorCode } from '@cafsup/shared';
 import { isPathSource, type DatasetSource } from '../dataset/source.js';
 import { operationSpec } from '../operations/table.js';
 import type { Identity, Operation, Transport, TransportInfo } from './transport.js';
@@ -27,6 +27,23 @@ function errorCode(error: unknown): string {
   return seen.code ?? seen.cause?.code ?? '';
 }
 
+/** What a supervisor reads of undici's and Node's codes (trial 25: « UND_ERR_HEADERS_TIMEOUT », or an English sentence); others are shown as they are. */
+const UNREACHED_REASONS: Readonly<Record<string, string>> = {
+  ECONNREFUSED: 'connexion refusée (serveur arrêté, ou mauvais port ?)',
+  ECONNRESET: 'connexion coupée par le serveur',
+  ENOTFOUND: 'nom d’hôte inconnu',
+  EAI_AGAIN: 'nom d’hôte introuvable pour l’instant (DNS)',
+  EHOSTUNREACH: 'hôte inaccessible (réseau ?)',
+  UND_ERR_CONNECT_TIMEOUT: 'pas de connexion dans le délai (pare-feu ?)',
+  UND_ERR_HEADERS_TIMEOUT: 'aucune réponse dans le délai',
+  UND_ERR_SOCKET: 'connexion coupée',
+  HPE_INVALID_CONSTANT: 'réponse qui n’est pas du HTTP',
+  HPE_INVALID_HEADER_TOKEN: 'réponse qui n’est pas du HTTP',
+};
+
+/** A server that let a timeout pass answers no better when asked again: its wait is not multiplied by the retries (trial 25: 124 s of silence). */
+const NOT_RETRIED = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+
 /**
  * A token never leaves this machine in clear text unless the caller says so (operations.md):
  * `https://` anywhere, `http://` only to a loopback address, or with `insecure`.
@@ -47,6 +64,16 @@ function checkTransportSecurity(baseUrl: string, insecure: boolean): void {
   }
 }
 
+/**
+ * The server's address as messages and `whoami` show it: a user, a password or a query (where a
+ * token may have been put) masked, as a PostgreSQL URL's password is (trial 25).
+ */
+function shownServer(base: string): string {
+  const url = new URL(base);
+  const credentials = url.username !== '' || url.password !== '' ? '***@' : '';
+  return `${url.protocol}//${credentials}${url.host}${url.pathname.replace(/\/+$/, '')}${url.search === '' ? '' : '?***'}`;
+}
+
 /** The body of a dataset import, streamed: a file, bytes, text, a stream or a parsed document. */
 function importBody(source: DatasetSource): Dispatcher.DispatchOptions['body'] {
   if (typeof source === 'string' || source instanceof Uint8Array) return source;
@@ -64,12 +91,14 @@ function importBody(source: DatasetSource): Dispatcher.DispatchOptions['body'] {
 export class HttpTransport implements Transport {
   private agent: Promise<{ agent: EnvHttpProxyAgent; request: typeof import('undici').request }> | null = null;
   private readonly base: string;
+  private readonly shown: string;
   private readonly retries: number;
   private identity: Identity | null = null;
 
   constructor(private readonly options: HttpTransportOptions) {
     checkTransportSecurity(options.baseUrl, options.insecure === true);
     this.base = options.baseUrl.replace(/\/+$/, '');
+    this.shown = shownServer(this.base);
     this.retries = options.retries ?? 3;
   }
 
@@ -99,9 +128,15 @@ export class HttpTransport implements Transport {
       try {
         response = await request(`${this.base}${path}`, { method, headers, body: body ?? null, dispatcher: agent });
       } catch (error) {
-        const retry = replayable && attempt < this.retries && (write ? NEVER_REACHED.has(errorCode(error)) : true);
+        const code = errorCode(error);
+        const retry = replayable && attempt < this.retries && (write ? NEVER_REACHED.has(code) : !NOT_RETRIED.has(code));
         if (!retry)
-          throw new CafsupError('UNAVAILABLE', `Serveur injoignable (${this.base}) : ${errorCode(error) || (error as Error).message}.`, {}, { cause: error });
+          throw new CafsupError(
+            'UNAVAILABLE',
+            `Serveur injoignable (${this.shown}) : ${UNREACHED_REASONS[code] ?? (code || (error as Error).message)}.`,
+            {},
+            { cause: error },
+          );
         await sleep(Math.min(MAX_BACKOFF_MS, 200 * 2 ** attempt));
         continue;
       }
@@ -116,7 +151,13 @@ export class HttpTransport implements Transport {
   }
 
   private async json<T>(response: Dispatcher.ResponseData): Promise<T> {
-    const text = await response.body.text();
+    this.fromCafsup(response);
+    let text: string;
+    try {
+      text = await response.body.text();
+    } catch (error) {
+      throw this.cutOff(response, error);
+    }
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
@@ -131,6 +172,19 @@ export class HttpTransport implements Transport {
     return parsed as T;
   }
 
+  /** An answer whose body broke off, came too slowly, or was larger than a string may be (another program's endless answer). */
+  private cutOff(response: Dispatcher.ResponseData, error: unknown): CafsupError {
+    return new CafsupError('UNAVAILABLE', `Réponse interrompue de ${this.shown} (HTTP ${response.statusCode}) : réessayez.`, {}, { cause: error });
+  }
+
+  /** An answer without cafsup's header is another program's. */
+  private fromCafsup(response: Dispatcher.ResponseData): void {
+    if (response.headers[API_HEADER.name] !== undefined) return;
+    // Not read: it may never end. (undici's body, destroyed before its end, emits an error: expected.)
+    response.body.on('error', () => undefined).destroy();
+    throw this.notCafsup(response);
+  }
+
   /**
    * An answer that is none of cafsup's (every one is JSON, a failure with its code): another
    * server at that address, or a proxy in front of a cafsup that is down. Said as a server out of
@@ -138,10 +192,12 @@ export class HttpTransport implements Transport {
    * and its 501 exit 6 (trial 24).
    */
   private notCafsup(response: Dispatcher.ResponseData): CafsupError {
-    const type = String(response.headers['content-type'] ?? 'sans type').split(';')[0]!.trim();
+    const type = String(response.headers['content-type'] ?? 'sans type')
+      .split(';')[0]!
+      .trim();
     return new CafsupError(
       'UNAVAILABLE',
-      `${this.base} ne répond pas comme un serveur cafsup (HTTP ${response.statusCode}, ${type}) : vérifiez son adresse (CAFSUP_URL ou le profil), ou s’il est arrêté derrière un proxy.`,
+      `${this.shown} ne répond pas comme un serveur cafsup (HTTP ${response.statusCode}, ${type}) : vérifiez son adresse (CAFSUP_URL ou le profil), ou s’il est arrêté derrière un proxy.`,
     );
   }
 
@@ -160,8 +216,13 @@ export class HttpTransport implements Transport {
   async *exportStream(): AsyncIterable<string> {
     const response = await this.send('GET', '/v1/dataset.export', undefined, false);
     if (response.statusCode >= 400) await this.json(response);
+    this.fromCafsup(response);
     response.body.setEncoding('utf8');
-    for await (const chunk of response.body) yield chunk as string;
+    try {
+      for await (const chunk of response.body) yield chunk as string;
+    } catch (error) {
+      throw this.cutOff(response, error);
+    }
   }
 
   async whoami(): Promise<Identity> {
@@ -170,7 +231,7 @@ export class HttpTransport implements Transport {
   }
 
   info(): TransportInfo {
-    return { kind: 'http', location: this.base, actor: this.identity?.actor ?? null };
+    return { kind: 'http', location: this.shown, actor: this.identity?.actor ?? null };
   }
 
   async close(): Promise<void> {

@@ -60,6 +60,8 @@ export async function writeFileAtomically(path: string, chunks: AsyncIterable<st
   } catch (error) {
     stream.destroy();
     rmSync(temporary, { force: true });
+    // What the chunks' source said (a server that is not cafsup, an answer cut off), not the file's fault.
+    if (error instanceof CafsupError) throw error;
     throw new CafsupError('UNAVAILABLE', `Écriture impossible : ${path} (${(error as Error).message}).`, { path }, { cause: error });
   }
 }
