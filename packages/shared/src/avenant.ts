@@ -60,40 +60,68 @@ export type AvenantChange = z.infer<typeof avenantChangeSchema>;
 /** The most users a quota a supervisor drafts may allow: past it, a figure mistyped (trial 22 took 99,999,999,999). */
 export const DRAFTED_MAX_USERS = 100_000;
 
+type Issue = (path: PropertyKey[], message: string) => void;
+
 /**
- * What a supervisor drafting an avenant gets wrong without it being refused by the change's own
- * shape, which a dataset's avenants share and so stay as they are (trial 24): Cdap's code in
- * other letters (« cdap » is another service, which no quota of Cdap's would ever match), a
- * Cdap quota removed that its catalogue does not have (it cannot exist), a département given
- * twice, a quota larger than any partner's staff.
+ * What a supervisor drafting terms (an avenant, a convention entered or corrected) gets wrong
+ * without it being refused by the terms' own shape, which a dataset's conventions and avenants
+ * share and so keep as signed (trials 24 and 25): Cdap's code in other letters (« cdap » is
+ * another service, which no quota of Cdap's would ever match), a département given twice, a
+ * quota larger than any partner's staff.
+ */
+function checkDraftedService(service: string, issue: Issue, path: PropertyKey[]): void {
+  if (service !== CDAP_SERVICE && service.toUpperCase() === CDAP_SERVICE)
+    issue([...path, 'service'], `service « ${service} » : le code de Cdap s’écrit « ${CDAP_SERVICE} »`);
+}
+
+function checkDraftedQuota(quota: { maxUsers: number; departements?: readonly string[] | undefined }, issue: Issue, path: PropertyKey[]): void {
+  if (quota.maxUsers > DRAFTED_MAX_USERS)
+    issue([...path, 'maxUsers'], `au plus ${frenchNumber(DRAFTED_MAX_USERS)} attendu (reçu le nombre ${frenchNumber(quota.maxUsers)})`);
+  const seen = new Set<string>();
+  quota.departements?.forEach((departement, at) => {
+    if (seen.has(departement)) issue([...path, 'departements', at], `département ${departement} deux fois`);
+    seen.add(departement);
+  });
+}
+
+/** The subscriptions of a convention a supervisor enters or corrects (`checkDraftedService`). */
+export function checkDraftedSubscriptions(subscriptions: readonly Subscription[] | undefined, ctx: z.RefinementCtx, path: PropertyKey[]): void {
+  const issue: Issue = (at, message) => ctx.addIssue({ code: 'custom', path: at, message });
+  subscriptions?.forEach((subscription, index) => {
+    checkDraftedService(subscription.service, issue, [...path, index]);
+    subscription.quotas.forEach((quota, at) => checkDraftedQuota(quota, issue, [...path, index, 'quotas', at]));
+  });
+}
+
+/**
+ * The changes of an avenant a supervisor drafts (`checkDraftedService`), and what is changed
+ * twice in it — a quota, a service, the management mode — since only the last would count.
+ * A Cdap quota removed that its catalogue does not have cannot exist.
  */
 export function checkDraftedChanges(changes: readonly AvenantChange[], ctx: z.RefinementCtx): void {
+  const changed = new Map<string, number>();
   changes.forEach((change, index) => {
-    const issue = (path: PropertyKey[], message: string) => ctx.addIssue({ code: 'custom', path: [index, ...path], message });
-    if ('service' in change && change.service !== CDAP_SERVICE && change.service.toUpperCase() === CDAP_SERVICE) {
-      issue(['service'], `service « ${change.service} » : le code de Cdap s’écrit « ${CDAP_SERVICE} »`);
-    }
+    const issue: Issue = (path, message) => ctx.addIssue({ code: 'custom', path: [index, ...path], message });
+    if ('service' in change) checkDraftedService(change.service, issue, []);
     if (change.type === 'removeQuota' && change.service === CDAP_SERVICE && !isKnownProfile(change.service, change.profile)) {
       issue(['profile'], profileNotInCatalogueMessage(change.service, change.profile));
     }
-    const quotas =
-      change.type === 'setQuota'
-        ? [{ path: [], quota: change }]
-        : change.type === 'addService'
-          ? change.quotas.map((quota, at) => ({ path: ['quotas', at], quota }))
-          : [];
-    for (const { path, quota } of quotas) {
-      if (quota.maxUsers > DRAFTED_MAX_USERS)
-        issue([...path, 'maxUsers'], `au plus ${frenchNumber(DRAFTED_MAX_USERS)} attendu (reçu le nombre ${frenchNumber(quota.maxUsers)})`);
-      const seen = new Set<string>();
-      quota.departements?.forEach((departement, at) => {
-        if (seen.has(departement)) issue([...path, 'departements', at], `département ${departement} deux fois`);
-        seen.add(departement);
-      });
-    }
+    if (change.type === 'setQuota') checkDraftedQuota(change, issue, []);
+    if (change.type === 'addService') change.quotas.forEach((quota, at) => checkDraftedQuota(quota, issue, ['quotas', at]));
+    const what =
+      change.type === 'setQuota' || change.type === 'removeQuota'
+        ? `le quota ${change.service} ${change.profile}`
+        : change.type === 'addService' || change.type === 'removeService'
+          ? `le service ${change.service}`
+          : change.type === 'setManagementMode'
+            ? 'le mode de gestion'
+            : null;
+    if (what === null) return;
+    const earlier = changed.get(what);
+    if (earlier !== undefined) issue(['type'], `${what} déjà changé par changes[${earlier}] de cet avenant : une seule modification chacun`);
+    else changed.set(what, index);
   });
 }
-export type AvenantChangeType = AvenantChange['type'];
 
 export const avenantSchema = lazySchema(() =>
   z.object({

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { avenantDraftSchema } from './actions.js';
+import { conventionEditSchema } from './workflows/records.js';
 import { avenantChangeSchema } from './avenant.js';
 import { z } from './zod.js';
 import { formatPath, idSchema, isDepartementCode, isEmail, isValidSiret, textSchema } from './fields.js';
@@ -72,6 +73,25 @@ describe('zod’s messages in cafsup’s words', () => {
         { type: 'removeQuota', service: 'CAFPRO', profile: 'X1' },
       ),
     ).toBeUndefined();
+    // What one avenant changes twice, of which only the last would count (trial 25).
+    expect(
+      drafted(
+        { type: 'setQuota', service: 'CDAP', profile: 'T1', maxUsers: 5 },
+        { type: 'setManagementMode', mode: 'centralised' },
+        { type: 'removeQuota', service: 'CDAP', profile: 'T1' },
+        { type: 'setManagementMode', mode: 'delegated' },
+      ),
+    ).toEqual([
+      ['changes.2.type', 'le quota CDAP T1 déjà changé par changes[0] de cet avenant : une seule modification chacun'],
+      ['changes.3.type', 'le mode de gestion déjà changé par changes[1] de cet avenant : une seule modification chacun'],
+    ]);
+    // A convention entered or corrected by a supervisor, the same (trial 25).
+    const subscriptions = [{ service: 'cdap', quotas: [{ profile: 'T1', maxUsers: 500_000, departements: ['13', '13'] }] }];
+    expect(messages(conventionEditSchema, { subscriptions, reason: 'Convention corrigée' })).toEqual([
+      ['subscriptions.0.service', 'service « cdap » : le code de Cdap s’écrit « CDAP »'],
+      ['subscriptions.0.quotas.0.maxUsers', 'au plus 100\u202f000 attendu (reçu le nombre 500\u202f000)'],
+      ['subscriptions.0.quotas.0.departements.1', 'département 13 deux fois'],
+    ]);
     // A dataset's avenant keeps them: its changes are taken as the signed document has them.
     expect(messages(avenantChangeSchema, { type: 'setQuota', service: 'cdap', profile: 'T1', maxUsers: 3 })).toBeUndefined();
   });
@@ -97,7 +117,7 @@ describe('zod’s messages in cafsup’s words', () => {
     expect(quota(1.5)).toEqual([['maxUsers', 'nombre entier attendu (reçu le nombre 1.5)']]);
     expect(quota(null)).toEqual([['maxUsers', 'nombre attendu (reçu « null »)']]);
     expect(quota([3])).toEqual([['maxUsers', 'nombre attendu (reçu une liste)']]);
-    expect(quota(JSON.parse('1e400'))).toEqual([['maxUsers', 'nombre attendu (reçu un nombre trop grand)']]);
+    expect(quota(JSON.parse('1e400'))).toEqual([['maxUsers', 'nombre trop grand']]);
     expect(messages(z.object({ departements: z.array(z.string()) }), { departements: '13' })).toEqual([
       ['departements', 'liste attendue (reçu le texte « 13 »)'],
     ]);

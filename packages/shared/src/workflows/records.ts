@@ -1,6 +1,7 @@
 import { z } from '../zod.js';
 import { lazySchema } from '../lazy.js';
 import { withReason } from '../actions.js';
+import { checkDraftedSubscriptions } from '../avenant.js';
 import { CDAP_SERVICE } from '../catalogue.js';
 import { escalationContactSchema, serviceDeskSchema } from '../caf.js';
 import { conventionSchema } from '../convention.js';
@@ -56,7 +57,11 @@ export const habilitationDraftSchema = lazySchema(() =>
 export type HabilitationDraft = z.input<typeof habilitationDraftSchema>;
 
 /** A new partner with its convention, as the signed documents give them (no avenant yet). */
-export const partnerDraftSchema = lazySchema(() => withReason({ partner: partnerSchema.extend({ id: newIdSchema }), convention: conventionSchema }));
+export const partnerDraftSchema = lazySchema(() =>
+  withReason({ partner: partnerSchema.extend({ id: newIdSchema }), convention: conventionSchema }).superRefine((draft, ctx) =>
+    checkDraftedSubscriptions(draft.convention.subscriptions, ctx, ['convention', 'subscriptions']),
+  ),
+);
 export type PartnerDraft = z.input<typeof partnerDraftSchema>;
 
 /** Corrections to a partner's own fields; the id and Caf stay. */
@@ -88,7 +93,7 @@ export const conventionEditSchema = lazySchema(() =>
     contacts: z.array(contactSchema).optional(),
     serviceDesk: serviceDeskSchema.nullable().optional(),
     escalation: z.array(escalationContactSchema).nullable().optional(),
-  }),
+  }).superRefine((edit, ctx) => checkDraftedSubscriptions(edit.subscriptions, ctx, ['subscriptions'])),
 );
 export type ConventionEdit = z.input<typeof conventionEditSchema>;
 
