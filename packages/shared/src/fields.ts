@@ -15,12 +15,17 @@ export const idSchema = lazySchema(() =>
 );
 
 /**
- * The id of a record a supervisor creates (a user, a group, a habilitation, a partner): no comma
- * and no space, which a command line takes for the end of an id (`--habilitation a,b`), so that
- * what is created can be named afterwards (trial 24). Ids a dataset brings are taken as they are.
+ * The id of a record a supervisor creates (a user, a group, a habilitation, a partner): letters,
+ * digits, « - », « _ » and « . », a letter or a digit first, so that it can be named afterwards
+ * on a command line, which splits ids at commas and spaces and takes « -x » for an option
+ * (trials 24 and 25: « a,b », a zero-width space, a full-width comma). Ids a dataset brings are
+ * taken as they are.
  */
 export const newIdSchema = lazySchema(() =>
-  idSchema.refine((id) => !/[\s,]/.test(id), 'ni virgule ni espace dans un identifiant créé (la ligne de commande les prend pour des séparateurs)'),
+  idSchema.refine(
+    (id) => /^[\p{L}\p{N}][\p{L}\p{N}._-]*$/u.test(id),
+    'lettres, chiffres, « - », « _ » ou « . » seulement, une lettre ou un chiffre en premier (la ligne de commande doit pouvoir le nommer)',
+  ),
 );
 
 export const calendarDateSchema = lazySchema(() => z.string().refine(isAcceptedDate, `date invalide (attendu ${ACCEPTED_DATE})`));
