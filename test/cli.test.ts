@@ -316,7 +316,6 @@ describe('cafsup refusals and exit codes', () => {
     expect([timed.status, timed.stderr]).toEqual([6, expect.stringContaining('introuvable : cafsup-2024-05-01T10:00:00.db. ')]);
   });
 
-
   it('says a command that stopped without an answer, exit 70, rather than end with 0 and nothing said', () => {
     // A fault no input causes any more (session 24's was a port past 65535): a read that never
     // settles, with nothing else left for Node to run. Injected before the program loads.
