@@ -375,6 +375,12 @@ describe('deployment: a server that is not cafsup', () => {
     expect(existsSync(out)).toBe(false);
     // Nor is a token kept for it.
     expect(sandbox.run(['config', 'profile', 'add', 'autre', '--url', `http://127.0.0.1:${port}`]).status).toBe(0);
+    // An address no transport can read is refused when saved, not at every later command.
+    const unreadable = sandbox.run(['config', 'profile', 'add', 'loin', '--url', 'http://127.0.0.1:99999']);
+    expect([unreadable.status, unreadable.stderr]).toEqual([
+      2,
+      expect.stringMatching(/^URL invalide : « http:\/\/127\.0\.0\.1:99999 » \(http:\/\/hôte:port attendu\)\.\n/),
+    ]);
     const login = await cafsup(sandbox, ['login', '--profile', 'autre'], { input: 'cafsup_jeton\n' });
     expect(login.status).toBe(6);
     expect(existsSync(join(sandbox.dir, 'config', 'secrets'))).toBe(false);

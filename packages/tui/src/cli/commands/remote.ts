@@ -283,7 +283,9 @@ export const profileAddCommand: Command = {
     const name = positionals[0]!;
     if (!/^[A-Za-z0-9_-]+$/.test(name)) throw new UsageError('Nom de profil : lettres, chiffres, - et _ seulement.');
     const url = stringOption(options.url);
-    if (url !== undefined && !/^https?:\/\/[^\s/]+/.test(url)) throw new UsageError(`URL invalide : « ${url} » (http://hôte:port attendu).`);
+    // Read as the transport will read it (a port past 65535 was saved, then every command refused it: trial 25, L5).
+    if (url !== undefined && (!/^https?:\/\/[^\s/]+/.test(url) || !URL.canParse(url)))
+      throw new UsageError(`URL invalide : « ${url} » (http://hôte:port attendu).`);
     if ((url === undefined) === (context.options.db === undefined)) throw new UsageError('Indiquez soit --url, soit --db.');
     // --db checked as every command checks it (a URL the driver cannot read: exit 2).
     const profile = url === undefined ? { database: await context.databasePath() } : { url };
