@@ -232,6 +232,23 @@ describe('the interface at 80×24 on the demo data', () => {
     expect((await client.quotas.usage({ partnerId: 'macs', asOf: TODAY })).quotas.find((quota) => quota.profile === 'T1')?.maxUsers).toBe(8);
   });
 
+  it('shows an avenant the operation refuses with its problems, not as an internal error', async () => {
+    await app.press(':', ...'partenaire macs', KEYS.enter);
+    await app.waitFor('Convention n° 2019/40/037');
+    await app.press('a');
+    await app.waitFor('Titre de l’avenant');
+    await app.press(...'Avenant 2 : T1 porté à 500000', KEYS.enter);
+    await app.waitFor('Modification n° 1');
+    await app.press(KEYS.enter, KEYS.enter, ...'T1', KEYS.enter, ...'500000', KEYS.enter, KEYS.enter);
+    await app.waitFor('Ajouter une autre modification ?');
+    await app.press(KEYS.enter);
+    await app.waitFor('Signé par la Caf le');
+    await app.press(KEYS.enter, KEYS.enter, KEYS.enter);
+    await app.waitFor('attendu (reçu le nombre 500');
+    expect(app.frame()).toContain('changes[0].maxUsers');
+    expect(app.frame()).not.toContain('Erreur interne');
+  });
+
   it('goes from an alert to the partner and the row concerned', async () => {
     await app.press('a');
     await app.waitFor('Alertes (47)');

@@ -1,4 +1,4 @@
-import { avenantDraftSchema, describeAvenantChange, escapeForTerminal, countOf, type ActionResult, type CalendarDate } from '@cafsup/shared';
+import { describeAvenantChange, escapeForTerminal, countOf, type ActionResult, type CalendarDate } from '@cafsup/shared';
 import type { CafsupClient } from '@cafsup/sdk';
 import { AVENANT_TITLE_QUESTION, changeTypeQuestion, changesFrom, followChange, type Answers, type Question } from '../avenant-form.js';
 import { dateCheck } from '../request-form.js';
@@ -54,8 +54,10 @@ function avenantPlan(partnerId: string): ActionPlan {
     async run(client, answers, { reason, dryRun }) {
       const changes = changesFrom(answers);
       const date = (key: string): CalendarDate | null => (answers[key] === undefined || answers[key] === '' ? null : answers[key]);
-      const draft = avenantDraftSchema.parse({
-        title: answers.title,
+      // Checked by the operation, whose refusal lists each problem (a parse here threw zod's
+      // error, shown as « Erreur interne » — review 25).
+      const created = await client.avenants.create(partnerId, {
+        title: answers.title ?? '',
         changes,
         signedByCafAt: date('signedByCafAt'),
         signedByPartnerAt: date('signedByPartnerAt'),
@@ -63,7 +65,6 @@ function avenantPlan(partnerId: string): ActionPlan {
         ...(reason === undefined ? {} : { reason }),
         dryRun,
       });
-      const created = await client.avenants.create(partnerId, draft);
       return {
         lines: [
           `  Avenant n° ${created.avenant.number} : ${escapeForTerminal(created.avenant.title)}`,
