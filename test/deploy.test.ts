@@ -340,6 +340,11 @@ describe('deployment: a server that is not cafsup', () => {
       response.end('{"actor":{"name":"Un autre programme"},"role":"supervisor"}');
       return;
     }
+    // A connection cut once the request is in, as a crash of the server would.
+    if (request.url === '/v1/habilitations.revoke') {
+      request.socket.destroy();
+      return;
+    }
     response.writeHead(request.url === '/v1/dataset.export' ? 200 : ['/v1/audit.counts', '/v1/quotas.totals'].includes(request.url ?? '') ? 404 : 501, {
       'content-type': 'text/html; charset=utf-8',
     });
@@ -384,6 +389,16 @@ describe('deployment: a server that is not cafsup', () => {
     const login = await cafsup(sandbox, ['login', '--profile', 'autre'], { input: 'cafsup_jeton\n' });
     expect(login.status).toBe(6);
     expect(existsSync(join(sandbox.dir, 'config', 'secrets'))).toBe(false);
+    // A write sent and not answered may have been made: said, rather than « injoignable », since
+    // running the command again would make it twice. Its dry run could not have been.
+    const revoke = ['api', 'habilitations.revoke', '--yes', '--input', '{"ids":["amp-h0001"],"options":{"reason":"Essai du serveur"}}'];
+    const cut = await cafsup(sandbox, revoke, { env });
+    expect([cut.status, cut.stderr]).toEqual([
+      6,
+      `Pas de réponse de http://***@127.0.0.1:${port} (connexion coupée) : l’écriture a pu être faite ; vérifiez-la (cafsup traces) avant de la relancer.\n`,
+    ]);
+    const dryRun = await cafsup(sandbox, [...revoke.slice(0, 4), '{"ids":["amp-h0001"],"options":{"dryRun":true}}'], { env });
+    expect([dryRun.status, dryRun.stderr]).toEqual([6, `Serveur injoignable (http://***@127.0.0.1:${port}) : connexion coupée.\n`]);
     // No server at all: said in French, not by undici's or Node's code (« ECONNREFUSED »).
     const closed = await cafsup(sandbox, ['partners'], { env: { ...env, CAFSUP_URL: 'http://127.0.0.1:1' } });
     expect([closed.status, closed.stderr]).toEqual([6, 'Serveur injoignable (http://127.0.0.1:1) : connexion refusée (serveur arrêté, ou mauvais port ?).\n']);

@@ -41,8 +41,11 @@ const UNREACHED_REASONS: Readonly<Record<string, string>> = {
   HPE_INVALID_HEADER_TOKEN: 'réponse qui n’est pas du HTTP',
 };
 
+/** What a write sent but not answered is told: it may have been made. */
+const MAYBE_WRITTEN = 'l’écriture a pu être faite ; vérifiez-la (cafsup traces) avant de la relancer.';
+
 /** A server that let a timeout pass answers no better when asked again: its wait is not multiplied by the retries (trial 25: 124 s of silence). */
-const NOT_RETRIED = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+const NOT_RETRIED = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
 
 /**
  * A token never leaves this machine in clear text unless the caller says so (operations.md):
@@ -115,7 +118,14 @@ export class HttpTransport implements Transport {
     return this.agent;
   }
 
-  private async send(method: 'GET' | 'POST', path: string, body: Dispatcher.DispatchOptions['body'], write: boolean): Promise<Dispatcher.ResponseData> {
+  /** `made`: whether the request, sent and not answered, may have changed the data (a write but a dry run). */
+  private async send(
+    method: 'GET' | 'POST',
+    path: string,
+    body: Dispatcher.DispatchOptions['body'],
+    write: boolean,
+    made = write,
+  ): Promise<Dispatcher.ResponseData> {
     const headers: Record<string, string> = { authorization: `Bearer ${this.options.token}`, accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
     // node:crypto loads at the first write sent, not with every command (the SDK's index loads this module).
@@ -129,14 +139,17 @@ export class HttpTransport implements Transport {
         response = await request(`${this.base}${path}`, { method, headers, body: body ?? null, dispatcher: agent });
       } catch (error) {
         const code = errorCode(error);
-        const retry = replayable && attempt < this.retries && (write ? NEVER_REACHED.has(code) : !NOT_RETRIED.has(code));
-        if (!retry)
-          throw new CafsupError(
-            'UNAVAILABLE',
-            `Serveur injoignable (${this.shown}) : ${UNREACHED_REASONS[code] ?? (code || (error as Error).message)}.`,
-            {},
-            { cause: error },
-          );
+        const retry = replayable && attempt < this.retries && !NOT_RETRIED.has(code) && (!write || NEVER_REACHED.has(code));
+        if (!retry) {
+          const reason = UNREACHED_REASONS[code] ?? (code || (error as Error).message);
+          // A write sent and not answered may have been made: run again, it would be made twice
+          // (a new command is a new Idempotency-Key).
+          const said =
+            made && !NEVER_REACHED.has(code)
+              ? `Pas de réponse de ${this.shown} (${reason}) : ${MAYBE_WRITTEN}`
+              : `Serveur injoignable (${this.shown}) : ${reason}.`;
+          throw new CafsupError('UNAVAILABLE', said, {}, { cause: error });
+        }
         await sleep(Math.min(MAX_BACKOFF_MS, 200 * 2 ** attempt));
         continue;
       }
@@ -150,13 +163,13 @@ export class HttpTransport implements Transport {
     }
   }
 
-  private async json<T>(response: Dispatcher.ResponseData): Promise<T> {
+  private async json<T>(response: Dispatcher.ResponseData, made = false): Promise<T> {
     this.fromCafsup(response);
     let text: string;
     try {
       text = await response.body.text();
     } catch (error) {
-      throw this.cutOff(response, error);
+      throw this.cutOff(response, error, made);
     }
     let parsed: unknown;
     try {
@@ -172,9 +185,17 @@ export class HttpTransport implements Transport {
     return parsed as T;
   }
 
-  /** An answer whose body broke off, came too slowly, or was larger than a string may be (another program's endless answer). */
-  private cutOff(response: Dispatcher.ResponseData, error: unknown): CafsupError {
-    return new CafsupError('UNAVAILABLE', `Réponse interrompue de ${this.shown} (HTTP ${response.statusCode}) : réessayez.`, {}, { cause: error });
+  /**
+   * An answer whose body broke off, came too slowly, or was larger than a string may be (another
+   * program's endless answer). A write's may have been made (review 25).
+   */
+  private cutOff(response: Dispatcher.ResponseData, error: unknown, made: boolean): CafsupError {
+    return new CafsupError(
+      'UNAVAILABLE',
+      `Réponse interrompue de ${this.shown} (HTTP ${response.statusCode}) : ${made ? MAYBE_WRITTEN : 'réessayez.'}`,
+      {},
+      { cause: error },
+    );
   }
 
   /** An answer without cafsup's header is another program's. */
@@ -208,9 +229,13 @@ export class HttpTransport implements Transport {
     if (spec.stream === 'in') {
       const { source, reason, dryRun } = input as { source: DatasetSource; reason?: string; dryRun?: boolean };
       const query = new URLSearchParams({ ...(reason === undefined ? {} : { reason }), ...(dryRun === undefined ? {} : { dryRun: String(dryRun) }) });
-      return this.json<T>(await this.send('POST', `/v1/${operation}${query.size === 0 ? '' : `?${query}`}`, importBody(source), true));
+      const made = dryRun !== true;
+      return this.json<T>(await this.send('POST', `/v1/${operation}${query.size === 0 ? '' : `?${query}`}`, importBody(source), true, made), made);
     }
-    return this.json<T>(await this.send('POST', `/v1/${operation}`, JSON.stringify(input ?? {}), write));
+    // A dry run says so at the top of its input, or in its options (actions): it changes nothing.
+    const settings = input as { dryRun?: unknown; options?: { dryRun?: unknown } } | null;
+    const made = write && settings?.dryRun !== true && settings?.options?.dryRun !== true;
+    return this.json<T>(await this.send('POST', `/v1/${operation}`, JSON.stringify(input ?? {}), write, made), made);
   }
 
   async *exportStream(): AsyncIterable<string> {
@@ -221,7 +246,7 @@ export class HttpTransport implements Transport {
     try {
       for await (const chunk of response.body) yield chunk as string;
     } catch (error) {
-      throw this.cutOff(response, error);
+      throw this.cutOff(response, error, false);
     }
   }
 
