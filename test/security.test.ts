@@ -227,6 +227,8 @@ describe('cafsup serve: scopes, roles, hostile input, secrets', () => {
     expect([badHeader.status, badHeader.body.error.code]).toEqual([400, 'VALIDATION']);
     expect(badHeader.body.error.message).toBe('Requête HTTP mal formée (ligne de requête ou en-tête illisible) : rien n’a été lu ni écrit.');
     expect(badHeader.head).toMatch(/content-type: application\/json; charset=utf-8/i);
+    // cafsup's answer, as every other: the HTTP transport takes no answer without it.
+    expect(badHeader.head).toMatch(/\r\ncafsup-api: 1\r\n/i);
     const tooLarge = await raw(`GET /v1/health HTTP/1.1\r\nHost: x\r\nX-Remplissage: ${'a'.repeat(20_000)}\r\n\r\n`);
     expect([tooLarge.status, tooLarge.body.error.message]).toEqual([431, 'En-têtes HTTP trop volumineux : rien n’a été lu ni écrit.']);
     expect((await server.post('/v1/partners.list', '{"limit":1}', tokens.s78!)).status).toBe(200);

@@ -180,7 +180,7 @@ function answerUnreadableRequest(error: Error & { code?: string }, socket: Duple
   const body = JSON.stringify({ error: new CafsupError('VALIDATION', message).toJSON() });
   if (socket.writable) {
     socket.write(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`,
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${API_HEADER.name}: ${API_HEADER.value}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`,
     );
   }
   socket.destroy(error);
@@ -235,6 +235,10 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
   });
+  // On every answer, before Fastify or anything else sees the request: its own 503 while closing
+  // and its last-resort errors included, which no hook of the reply sees (review 25). The raw
+  // answers to unreadable requests carry it too (`answerUnreadableRequest`).
+  app.server.prependListener('request', (_request, response) => response.setHeader(API_HEADER.name, API_HEADER.value));
   app.decorateRequest('principal', null as unknown as Principal);
   app.decorateRequest('credential', null);
   // Fastify's own parser answers a poisoned body with the same error as unreadable JSON: this
@@ -484,7 +488,6 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     closing = true;
   });
   app.addHook('onSend', async (_request, reply, payload) => {
-    reply.header(API_HEADER.name, API_HEADER.value);
     if (closing) reply.header('connection', 'close');
     return payload;
   });
