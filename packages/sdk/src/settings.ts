@@ -130,6 +130,18 @@ export function isOtherUrl(location: string): boolean {
   return !isPostgresUrl(location) && OTHER_URL.test(location);
 }
 
+/**
+ * The server's address as messages and `whoami` show it: a user, a password or a query (where a
+ * token may have been put) masked, as a PostgreSQL URL's password is (trial 25).
+ */
+export function shownServer(base: string): string {
+  // Unreadable, it is refused where it is used (the transport); here only shown, masked whole.
+  if (!URL.canParse(base)) return shownLocation(base);
+  const url = new URL(base);
+  const credentials = url.username !== '' || url.password !== '' ? '***@' : '';
+  return `${url.protocol}//${credentials}${url.host}${url.pathname.replace(/\/+$/, '')}${url.search === '' ? '' : '?***'}`;
+}
+
 /** Where the data is, as shown to a person or a log: a file's path, or a PostgreSQL URL with its password masked. */
 export function shownLocation(location: string): string {
   if (isPostgresUrl(location)) return redact(location);

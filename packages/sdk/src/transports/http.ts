@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import type { Dispatcher, EnvHttpProxyAgent } from 'undici';
 import { API_HEADER, CafsupError, isErrorCode } from '@cafsup/shared';
 import { isPathSource, type DatasetSource } from '../dataset/source.js';
+import { shownServer } from '../settings.js';
 import { operationSpec } from '../operations/table.js';
 import type { Identity, Operation, Transport, TransportInfo } from './transport.js';
 
@@ -65,16 +66,6 @@ function checkTransportSecurity(baseUrl: string, insecure: boolean): void {
   if (!loopback && !insecure) {
     throw new CafsupError('FORBIDDEN', `Refus d’envoyer le jeton en clair à ${url.host} : utilisez https://, ou --insecure si ce réseau est sûr.`);
   }
-}
-
-/**
- * The server's address as messages and `whoami` show it: a user, a password or a query (where a
- * token may have been put) masked, as a PostgreSQL URL's password is (trial 25).
- */
-function shownServer(base: string): string {
-  const url = new URL(base);
-  const credentials = url.username !== '' || url.password !== '' ? '***@' : '';
-  return `${url.protocol}//${credentials}${url.host}${url.pathname.replace(/\/+$/, '')}${url.search === '' ? '' : '?***'}`;
 }
 
 /** The body of a dataset import, streamed: a file, bytes, text, a stream or a parsed document. */

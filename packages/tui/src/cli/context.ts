@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { CafsupError, type Actor } from '@cafsup/shared';
 import type { CafsupClient, ResolvedConnection } from '@cafsup/sdk';
-import { readSettings, shownLocation } from '@cafsup/sdk/settings';
+import { readSettings, shownLocation, shownServer } from '@cafsup/sdk/settings';
 import type { ConfigValues } from './config.js';
 
 /**
@@ -110,10 +110,10 @@ export class Context {
     return connection.database;
   }
 
-  /** The file path, the server URL or the PostgreSQL URL without its password, for status lines. */
+  /** The file path, or the server's or PostgreSQL's URL without its password, for status lines. */
   async source(): Promise<string> {
     const connection = await this.connection();
-    return connection.kind === 'http' ? connection.baseUrl : shownLocation(connection.database);
+    return connection.kind === 'http' ? shownServer(connection.baseUrl) : shownLocation(connection.database);
   }
 
   /**
