@@ -95,7 +95,8 @@ export function checkDraftedSubscriptions(subscriptions: readonly Subscription[]
 
 /**
  * The changes of an avenant a supervisor drafts (`checkDraftedService`), and what is changed
- * twice in it — a quota, a service, the management mode — since only the last would count.
+ * twice in it — a quota (or its service), the management mode, the service desk, the escalation
+ * ladder — since only the last would count.
  * A Cdap quota removed that its catalogue does not have cannot exist.
  */
 export function checkDraftedChanges(changes: readonly AvenantChange[], ctx: z.RefinementCtx): void {
@@ -108,18 +109,25 @@ export function checkDraftedChanges(changes: readonly AvenantChange[], ctx: z.Re
     }
     if (change.type === 'setQuota') checkDraftedQuota(change, issue, []);
     if (change.type === 'addService') change.quotas.forEach((quota, at) => checkDraftedQuota(quota, issue, ['quotas', at]));
-    const what =
+    // What the change sets, and what else it sets with it: a service added or removed sets all
+    // of its quotas, so a quota of it changed in the same avenant is changed twice.
+    const sets: [what: string, within: string[]] | null =
       change.type === 'setQuota' || change.type === 'removeQuota'
-        ? `le quota ${change.service} ${change.profile}`
+        ? [`le quota ${change.service} ${change.profile}`, [`le service ${change.service}`]]
         : change.type === 'addService' || change.type === 'removeService'
-          ? `le service ${change.service}`
+          ? [`le service ${change.service}`, [...changed.keys()].filter((key) => key.startsWith(`le quota ${change.service} `))]
           : change.type === 'setManagementMode'
-            ? 'le mode de gestion'
-            : null;
-    if (what === null) return;
-    const earlier = changed.get(what);
-    if (earlier !== undefined) issue(['type'], `${what} déjà changé par changes[${earlier}] de cet avenant : une seule modification chacun`);
-    else changed.set(what, index);
+            ? ['le mode de gestion', []]
+            : change.type === 'setServiceDesk'
+              ? ['le centre de services', []]
+              : change.type === 'setEscalation'
+                ? ['la procédure d’escalade', []]
+                : null;
+    if (sets === null) return;
+    const [what, within] = sets;
+    const earlier = [what, ...within].map((key) => changed.get(key)).find((at) => at !== undefined);
+    if (earlier !== undefined) issue(['type'], `${what} : déjà changé par changes[${earlier}], un avenant ne le change qu’une fois`);
+    if (!changed.has(what)) changed.set(what, index);
   });
 }
 

@@ -58,7 +58,7 @@ describe('zod’s messages in cafsup’s words', () => {
         { type: 'setQuota', service: 'cdap', profile: 'T1', maxUsers: 3 },
         { type: 'removeQuota', service: 'CDAP', profile: 'T3' },
         { type: 'setQuota', service: 'CDAP', profile: 'T13', maxUsers: 100_001, departements: ['13', '84', '13'] },
-        { type: 'addService', service: 'CDAP', quotas: [{ profile: 'T1', maxUsers: 2, departements: ['2A', '2A'] }] },
+        { type: 'addService', service: 'CAFPRO', quotas: [{ profile: 'T1', maxUsers: 2, departements: ['2A', '2A'] }] },
       ),
     ).toEqual([
       ['changes.0.service', 'service « cdap » : le code de Cdap s’écrit « CDAP »'],
@@ -82,9 +82,19 @@ describe('zod’s messages in cafsup’s words', () => {
         { type: 'setManagementMode', mode: 'delegated' },
       ),
     ).toEqual([
-      ['changes.2.type', 'le quota CDAP T1 déjà changé par changes[0] de cet avenant : une seule modification chacun'],
-      ['changes.3.type', 'le mode de gestion déjà changé par changes[1] de cet avenant : une seule modification chacun'],
+      ['changes.2.type', 'le quota CDAP T1 : déjà changé par changes[0], un avenant ne le change qu’une fois'],
+      ['changes.3.type', 'le mode de gestion : déjà changé par changes[1], un avenant ne le change qu’une fois'],
     ]);
+    // A service added sets its quotas: a quota of it set beside is set twice (review 25).
+    expect(
+      drafted(
+        { type: 'setQuota', service: 'CDAP', profile: 'T13', maxUsers: 5 },
+        { type: 'addService', service: 'CDAP', quotas: [] },
+        { type: 'setQuota', service: 'CDAP', profile: 'T1', maxUsers: 5 },
+        { type: 'setServiceDesk', serviceDesk: { hours: 'lundi-vendredi', email: 'ac@caf78.fr' } },
+        { type: 'setServiceDesk', serviceDesk: { hours: 'lundi-vendredi', email: 'ac@caf78.fr' } },
+      )?.map(([path, message]) => `${path} ${message.split(' :')[0]}`),
+    ).toEqual(['changes.1.type le service CDAP', 'changes.2.type le quota CDAP T1', 'changes.4.type le centre de services']);
     // A convention entered or corrected by a supervisor, the same (trial 25).
     const subscriptions = [{ service: 'cdap', quotas: [{ profile: 'T1', maxUsers: 500_000, departements: ['13', '13'] }] }];
     expect(messages(conventionEditSchema, { subscriptions, reason: 'Convention corrigée' })).toEqual([
