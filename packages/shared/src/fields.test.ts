@@ -3,7 +3,7 @@ import { avenantDraftSchema } from './actions.js';
 import { conventionEditSchema } from './workflows/records.js';
 import { avenantChangeSchema } from './avenant.js';
 import { z } from './zod.js';
-import { formatPath, idSchema, isDepartementCode, isEmail, isValidSiret, textSchema } from './fields.js';
+import { formatPath, idSchema, isDepartementCode, isEmail, isValidSiret, newIdSchema, textSchema } from './fields.js';
 import { escapeForTerminal } from './terminal.js';
 import { LONE_SURROGATE_MESSAGE } from './text.js';
 import { mailboxOf } from './flags/people.js';
@@ -51,6 +51,11 @@ describe('fields', () => {
 describe('zod’s messages in cafsup’s words', () => {
   const messages = (schema: { safeParse(value: unknown): { error?: { issues: { path: PropertyKey[]; message: string }[] } } }, value: unknown) =>
     schema.safeParse(value).error?.issues.map((issue) => [issue.path.join('.'), issue.message]);
+  it('takes as a created id what a command line can name again', () => {
+    const ok = (id: string) => newIdSchema.safeParse(id).success;
+    expect(['amp-u001', 'CCAS_Bavans.2', 'e\u0301cole', 'école', '2A-h1'].filter((id) => !ok(id))).toEqual([]);
+    expect(['a,b', 'a b', '-x', 'a\u200bb', 'a\uff0cb', '.x'].filter(ok)).toEqual([]);
+  });
   it('refuses in a drafted avenant what its changes’ shape lets a dataset carry (trial 24)', () => {
     const drafted = (...changes: unknown[]) => messages(avenantDraftSchema, { title: 'Avenant', changes, reason: 'Avenant signé' });
     expect(
@@ -128,6 +133,7 @@ describe('zod’s messages in cafsup’s words', () => {
     expect(quota(null)).toEqual([['maxUsers', 'nombre attendu (reçu « null »)']]);
     expect(quota([3])).toEqual([['maxUsers', 'nombre attendu (reçu une liste)']]);
     expect(quota(JSON.parse('1e400'))).toEqual([['maxUsers', 'nombre trop grand']]);
+    expect(messages(z.object({ name: z.string() }), { name: JSON.parse('1e400') })).toEqual([['name', 'texte attendu (reçu un nombre trop grand)']]);
     expect(messages(z.object({ departements: z.array(z.string()) }), { departements: '13' })).toEqual([
       ['departements', 'liste attendue (reçu le texte « 13 »)'],
     ]);

@@ -15,15 +15,15 @@ export const idSchema = lazySchema(() =>
 );
 
 /**
- * The id of a record a supervisor creates (a user, a group, a habilitation, a partner): letters,
- * digits, « - », « _ » and « . », a letter or a digit first, so that it can be named afterwards
- * on a command line, which splits ids at commas and spaces and takes « -x » for an option
- * (trials 24 and 25: « a,b », a zero-width space, a full-width comma). Ids a dataset brings are
- * taken as they are.
+ * The id of a record a supervisor creates (a user, a group, a habilitation, a partner): letters
+ * (accents included, composed or not), digits, « - », « _ » and « . », a letter or a digit first,
+ * so that it can be named afterwards on a command line, which splits a list of ids at commas and
+ * takes « -x » for an option (trials 24 and 25: « a,b », a zero-width space that made two ids
+ * look the same, a full-width comma). Ids a dataset brings are taken as they are.
  */
 export const newIdSchema = lazySchema(() =>
   idSchema.refine(
-    (id) => /^[\p{L}\p{N}][\p{L}\p{N}._-]*$/u.test(id),
+    (id) => /^[\p{L}\p{N}][\p{L}\p{M}\p{N}._-]*$/u.test(id),
     'lettres, chiffres, « - », « _ » ou « . » seulement, une lettre ou un chiffre en premier (la ligne de commande doit pouvoir le nommer)',
   ),
 );

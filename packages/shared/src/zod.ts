@@ -36,7 +36,7 @@ function given(input: unknown): string {
   }
   if (Array.isArray(input)) return 'une liste';
   if (typeof input === 'object' && input !== null) return 'un objet';
-  if (typeof input === 'number') return `le nombre ${input}`;
+  if (typeof input === 'number') return Number.isFinite(input) ? `le nombre ${input}` : 'un nombre trop grand';
   return `« ${String(input)} »`;
 }
 
@@ -80,7 +80,8 @@ z.config({
       return `valeur inconnue (attendu : ${issue.values.join(', ')})`;
     if (issue.code === 'unrecognized_keys') return unknownKeysMessage(issue.keys);
     // JSON's 1e400 reads as Infinity: a number, too large for any field (trial 25: « nombre attendu (reçu un nombre trop grand) »).
-    if (issue.code === 'invalid_type' && typeof issue.input === 'number' && !Number.isFinite(issue.input)) return 'nombre trop grand';
+    if (issue.code === 'invalid_type' && issue.expected === 'number' && typeof issue.input === 'number' && !Number.isFinite(issue.input))
+      return 'nombre trop grand';
     if (issue.code === 'invalid_type' && EXPECTED[issue.expected] !== undefined) return `${EXPECTED[issue.expected]} (reçu ${given(issue.input)})`;
     if (issue.code === 'too_small') return bound(issue, issue.minimum, true);
     if (issue.code === 'too_big') return bound(issue, issue.maximum, false);

@@ -461,7 +461,13 @@ let settled = false;
  */
 process.once('beforeExit', () => {
   if (settled) return;
-  const stopped = new CafsupError('INTERNAL', 'La commande s’est arrêtée sans aboutir ni dire pourquoi : vérifiez son effet avant de la relancer.');
+  const stopped = new CafsupError(
+    'INTERNAL',
+    'La commande s’est arrêtée sans aboutir ni dire pourquoi : vérifiez son effet avant de la relancer.',
+    {},
+    // What CAFSUP_DEBUG=1 prints.
+    { cause: new Error('the event loop emptied before the command settled') },
+  );
   void report(stopped, asJson).then((code) => {
     process.exitCode = code;
   });
