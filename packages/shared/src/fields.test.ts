@@ -98,7 +98,7 @@ describe('zod’s messages in cafsup’s words', () => {
         { type: 'setQuota', service: 'CDAP', profile: 'T1', maxUsers: 5 },
         { type: 'setServiceDesk', serviceDesk: { hours: 'lundi-vendredi', email: 'ac@caf78.fr' } },
         { type: 'setServiceDesk', serviceDesk: { hours: 'lundi-vendredi', email: 'ac@caf78.fr' } },
-      )?.map(([path, message]) => `${path} ${message.split(' :')[0]}`),
+      )?.map(([path, message]) => `${path} ${String(message).split(' :')[0]}`),
     ).toEqual(['changes.1.type le service CDAP', 'changes.2.type le quota CDAP T1', 'changes.4.type le centre de services']);
     // A convention entered or corrected by a supervisor, the same (trial 25).
     const subscriptions = [{ service: 'cdap', quotas: [{ profile: 'T1', maxUsers: 500_000, departements: ['13', '13'] }] }];

@@ -198,14 +198,19 @@ describe('the interface at 80×24 on the demo data', () => {
     expect((await client.traces.list({ partnerId: 'macs' })).items).toHaveLength(0);
   });
 
-  it('builds an avenant with typed changes and signature dates', async () => {
+  /** The avenant form opened on macs, titled, its first change a quota of T1 set to `maxUsers`. */
+  const firstQuotaOfAvenant = async (title: string, maxUsers: string) => {
     await app.press(':', ...'partenaire macs', KEYS.enter);
     await app.waitFor('Convention n° 2019/40/037');
     await app.press('a');
     await app.waitFor('Titre de l’avenant');
-    await app.press(...'Avenant 1 : T1 porté à 8', KEYS.enter);
+    await app.press(...title, KEYS.enter);
     await app.waitFor('Modification n° 1');
-    await app.press(KEYS.enter, KEYS.enter, ...'T1', KEYS.enter, '8', KEYS.enter, KEYS.enter);
+    await app.press(KEYS.enter, KEYS.enter, ...'T1', KEYS.enter, ...maxUsers, KEYS.enter, KEYS.enter);
+  };
+
+  it('builds an avenant with typed changes and signature dates', async () => {
+    await firstQuotaOfAvenant('Avenant 1 : T1 porté à 8', '8');
     await app.waitFor('Ajouter une autre modification ?');
     await app.press(KEYS.down, KEYS.enter);
     await app.waitFor('Modification n° 2');
@@ -233,13 +238,7 @@ describe('the interface at 80×24 on the demo data', () => {
   });
 
   it('shows an avenant the operation refuses with its problems, not as an internal error', async () => {
-    await app.press(':', ...'partenaire macs', KEYS.enter);
-    await app.waitFor('Convention n° 2019/40/037');
-    await app.press('a');
-    await app.waitFor('Titre de l’avenant');
-    await app.press(...'Avenant 2 : T1 porté à 500000', KEYS.enter);
-    await app.waitFor('Modification n° 1');
-    await app.press(KEYS.enter, KEYS.enter, ...'T1', KEYS.enter, ...'500000', KEYS.enter, KEYS.enter);
+    await firstQuotaOfAvenant('Avenant 2 : T1 porté à 500000', '500000');
     await app.waitFor('Ajouter une autre modification ?');
     await app.press(KEYS.enter);
     await app.waitFor('Signé par la Caf le');
