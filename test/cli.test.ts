@@ -228,6 +228,14 @@ describe('cafsup refusals and exit codes', () => {
     // A refused reason is named as the option is, not as the SDK's argument (« options.reason »).
     const short = sandbox.run(['suspend', '--habilitation', 'p1-h1', '--reason', 'ab', '--yes'], { env: ACTOR_ENV });
     expect([short.status, short.stderr]).toEqual([5, 'Saisie invalide : reason : motif trop court : au moins 5 caractères visibles.\n']);
+    // So is a created record's field (« id », not the SDK's « user.id »), and an id the command line could not name again.
+    const comma = sandbox.run(
+      ['user', 'add', 'p1', '--id', 'p1-u9,p1-u10', '--name', 'Jean Test', '--email', 'jean@p1.fr', '--reason', 'Agent recruté', '--yes'],
+      {
+        env: ACTOR_ENV,
+      },
+    );
+    expect([comma.status, comma.stderr]).toEqual([5, expect.stringMatching(/^Saisie invalide : id : lettres, chiffres, « - », « _ » ou « \. » seulement/)]);
     // A --to that is not PostgreSQL's is said as such, not as missing, and what it held (a password, perhaps) is not repeated.
     const notPostgres = sandbox.run(['migrate', '--to', 'mysql://cafsup:secret@db/cafsup']);
     expect([notPostgres.status, notPostgres.stdout]).toEqual([2, '']);

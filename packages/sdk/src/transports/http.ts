@@ -42,6 +42,14 @@ const UNREACHED_REASONS: Readonly<Record<string, string>> = {
   HPE_INVALID_HEADER_TOKEN: 'réponse qui n’est pas du HTTP',
 };
 
+function isDryRun(spec: ReturnType<typeof operationSpec>, input: unknown): boolean {
+  try {
+    return spec.dryRun?.(input) === true;
+  } catch {
+    return false;
+  }
+}
+
 /** What a write sent but not answered is told: it may have been made. */
 const MAYBE_WRITTEN = 'l’écriture a pu être faite ; vérifiez-la (cafsup traces) avant de la relancer.';
 
@@ -220,12 +228,12 @@ export class HttpTransport implements Transport {
     if (spec.stream === 'in') {
       const { source, reason, dryRun } = input as { source: DatasetSource; reason?: string; dryRun?: boolean };
       const query = new URLSearchParams({ ...(reason === undefined ? {} : { reason }), ...(dryRun === undefined ? {} : { dryRun: String(dryRun) }) });
-      const made = dryRun !== true;
+      const made = !isDryRun(spec, input);
       return this.json<T>(await this.send('POST', `/v1/${operation}${query.size === 0 ? '' : `?${query}`}`, importBody(source), true, made), made);
     }
-    // A dry run says so at the top of its input, or in its options (actions): it changes nothing.
-    const settings = input as { dryRun?: unknown; options?: { dryRun?: unknown } } | null;
-    const made = write && settings?.dryRun !== true && settings?.options?.dryRun !== true;
+    // A dry run changes nothing, said where its operation says it (the table's `dryRun`); an
+    // input it cannot read is the server's to refuse, and taken as a write meanwhile.
+    const made = write && !isDryRun(spec, input);
     return this.json<T>(await this.send('POST', `/v1/${operation}`, JSON.stringify(input ?? {}), write, made), made);
   }
 

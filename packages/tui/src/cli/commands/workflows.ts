@@ -290,7 +290,7 @@ export const userAddCommand: Command = {
     return twoStep(
       context,
       options,
-      (client, settings) => client.users.create(partnerId, { ...draft, ...settings }),
+      (client, settings) => inUserTerms(client.users.create(partnerId, { ...draft, ...settings }), 'user'),
       (result, dryRun) =>
         `${dryRun ? 'Créerait' : 'Créé'} : ${result.user.id} ${escapeForTerminal(result.user.name)} <${escapeForTerminal(result.user.email)}>${result.traceId === null ? '' : ` (trace n° ${result.traceId})`}`,
       'Créer cet utilisateur ?',
@@ -321,7 +321,7 @@ export const groupAddCommand: Command = {
     return twoStep(
       context,
       options,
-      (client, settings) => client.groups.create(partnerId, { ...draft, ...settings }),
+      (client, settings) => inUserTerms(client.groups.create(partnerId, { ...draft, ...settings }), 'group'),
       (result, dryRun) =>
         `${dryRun ? 'Créerait' : 'Créé'} : groupe ${result.group.id} ${escapeForTerminal(result.group.name)} (${countOf(result.group.memberIds.length, 'membre')})${result.traceId === null ? '' : ` (trace n° ${result.traceId})`}`,
       'Créer ce groupe ?',
@@ -357,7 +357,7 @@ export const habilitationAddCommand: Command = {
     return twoStep(
       context,
       options,
-      (client, settings) => client.habilitations.create(partnerId, { ...draft, ...settings }),
+      (client, settings) => inUserTerms(client.habilitations.create(partnerId, { ...draft, ...settings }), 'habilitation'),
       (result, dryRun) =>
         `${dryRun ? 'Accorderait' : 'Accordée'} : ${result.habilitation.id} ${result.habilitation.service} ${result.habilitation.profile} à ${result.habilitation.userId ?? `groupe ${result.habilitation.groupId}`}${result.traceId === null ? '' : ` (trace n° ${result.traceId})`}`,
       'Accorder cette habilitation ?',
