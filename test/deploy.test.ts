@@ -250,6 +250,10 @@ describe('deployment: TLS', () => {
     expect([login.status, login.stdout]).toEqual([0, expect.stringContaining('(superviseur, toutes les Caf).')]);
     const page = await cafsup(sandbox, ['api', 'partners.list', '--input', '{"limit":2}', '--profile', 'tls', '--json'], { env: trusted });
     expect(JSON.parse(page.stdout).items.map((partner: { id: string }) => partner.id)).toEqual((await exportOfIds(server.database)).slice(0, 2));
+    // The export streamed to stdout, as text (trial 25: undici's bytes failed it, exit 70).
+    const exported = await cafsup(sandbox, ['export', '--profile', 'tls'], { env: trusted });
+    expect([exported.status, exported.stderr]).toEqual([0, '']);
+    expect((JSON.parse(exported.stdout) as { partners: { id: string }[] }).partners.map((partner) => partner.id)).toEqual(await exportOfIds(server.database));
     // Without the CA, the certificate is refused: the token never goes to an unverified server.
     const untrusted = await cafsup(sandbox, ['api', 'partners.list', '--profile', 'tls']);
     expect(untrusted.status).toBe(6);
@@ -384,7 +388,13 @@ describe('deployment: a server that is not cafsup', () => {
     const unreadable = sandbox.run(['config', 'profile', 'add', 'loin', '--url', 'http://127.0.0.1:99999']);
     expect([unreadable.status, unreadable.stderr]).toEqual([
       2,
-      expect.stringMatching(/^URL invalide : « http:\/\/127\.0\.0\.1:99999 » \(http:\/\/hôte:port attendu\)\.\n/),
+      expect.stringMatching(/^Adresse du serveur illisible : « http:\/\/\*\*\* » \(https:\/\/hôte:port attendu\)\.\n/),
+    ]);
+    // Nor an address with a query, which every operation's path would have followed.
+    const query = sandbox.run(['config', 'profile', 'add', 'requete', '--url', `http://127.0.0.1:${port}/?jeton=S3cret`]);
+    expect([query.status, query.stderr]).toEqual([
+      2,
+      expect.stringMatching(/^Adresse du serveur refusée : « http:\/\/127\.0\.0\.1:\d+\?\*\*\* » \(ni « \? » ni « # » : https:\/\/hôte:port attendu\)\.\n/),
     ]);
     const login = await cafsup(sandbox, ['login', '--profile', 'autre'], { input: 'cafsup_jeton\n' });
     expect(login.status).toBe(6);

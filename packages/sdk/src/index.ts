@@ -21,7 +21,7 @@ export type { DatasetSummary } from './store/store.js';
 
 // For `cafsup serve`: the store, the one table of operations, and the tokens it keeps.
 export { Store, type StoreOptions } from './store/store.js';
-export { isPostgresUrl, shownLocation, shownServer } from './settings.js';
+export { isPostgresUrl, serverUrlProblem, shownLocation, shownServer } from './settings.js';
 export { sha256 } from './store/traces.js';
 export { databaseNotFound, writable } from './store/connection.js';
 export { backupDatabase, type BackupOptions, type BackupOutcome } from './store/backup.js';

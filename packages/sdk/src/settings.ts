@@ -131,6 +131,19 @@ export function isOtherUrl(location: string): boolean {
 }
 
 /**
+ * What is wrong with a server's address, or null: it must read as a URL, http:// or https://,
+ * with neither a query nor a fragment, which the transport would send with every operation's path
+ * (trial 25: « Opération inconnue : GET / » at every command). Said of the address shown masked.
+ */
+export function serverUrlProblem(base: string): string | null {
+  if (!URL.canParse(base)) return `Adresse du serveur illisible : « ${shownServer(base)} » (https://hôte:port attendu).`;
+  const url = new URL(base);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return `Adresse du serveur refusée : « ${shownServer(base)} » (https:// ou http:// attendu).`;
+  if (url.search !== '' || url.hash !== '') return `Adresse du serveur refusée : « ${shownServer(base)} » (ni « ? » ni « # » : https://hôte:port attendu).`;
+  return null;
+}
+
+/**
  * The server's address as messages and `whoami` show it: a user, a password or a query (where a
  * token may have been put) masked, as a PostgreSQL URL's password is (trial 25).
  */

@@ -22,10 +22,13 @@ export const idSchema = lazySchema(() =>
  * look the same, a full-width comma). Ids a dataset brings are taken as they are.
  */
 export const newIdSchema = lazySchema(() =>
-  idSchema.refine(
-    (id) => /^[\p{L}\p{N}][\p{L}\p{M}\p{N}._-]*$/u.test(id),
-    'lettres, chiffres, « - », « _ » ou « . » seulement, une lettre ou un chiffre en premier (la ligne de commande doit pouvoir le nommer)',
-  ),
+  idSchema
+    // Composed, as a keyboard types it: « é » decomposed made a second id that looked the same (trial 25).
+    .overwrite((id) => id.normalize('NFC'))
+    .refine(
+      (id) => /^[\p{L}\p{N}][\p{L}\p{M}\p{N}._-]*$/u.test(id),
+      'lettres, chiffres, « - », « _ » ou « . » seulement, une lettre ou un chiffre en premier (la ligne de commande doit pouvoir le nommer)',
+    ),
 );
 
 export const calendarDateSchema = lazySchema(() => z.string().refine(isAcceptedDate, `date invalide (attendu ${ACCEPTED_DATE})`));

@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import type { Dispatcher, EnvHttpProxyAgent } from 'undici';
 import { API_HEADER, CafsupError, isErrorCode } from '@cafsup/shared';
 import { isPathSource, type DatasetSource } from '../dataset/source.js';
-import { shownServer } from '../settings.js';
+import { serverUrlProblem, shownServer } from '../settings.js';
 import { operationSpec } from '../operations/table.js';
 import type { Identity, Operation, Transport, TransportInfo } from './transport.js';
 
@@ -61,14 +61,10 @@ const NOT_RETRIED = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT
  * `https://` anywhere, `http://` only to a loopback address, or with `insecure`.
  */
 function checkTransportSecurity(baseUrl: string, insecure: boolean): void {
-  let url: URL;
-  try {
-    url = new URL(baseUrl);
-  } catch {
-    throw new CafsupError('VALIDATION', `Adresse du serveur illisible : « ${baseUrl} » (https://hôte:port attendu).`);
-  }
+  const problem = serverUrlProblem(baseUrl);
+  if (problem !== null) throw new CafsupError('VALIDATION', problem);
+  const url = new URL(baseUrl);
   if (url.protocol === 'https:') return;
-  if (url.protocol !== 'http:') throw new CafsupError('VALIDATION', `Adresse du serveur refusée : « ${baseUrl} » (https:// ou http:// attendu).`);
   const loopback =
     url.hostname === 'localhost' || url.hostname.endsWith('.localhost') || url.hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(url.hostname);
   if (!loopback && !insecure) {
@@ -241,9 +237,12 @@ export class HttpTransport implements Transport {
     const response = await this.send('GET', '/v1/dataset.export', undefined, false);
     if (response.statusCode >= 400) await this.json(response);
     this.fromCafsup(response);
-    response.body.setEncoding('utf8');
+    // Decoded here, a character split between two chunks joined again: undici's body gives bytes
+    // whatever its encoding is set to (trial 25: `cafsup export` to stdout over HTTP failed, exit 70).
+    const decoder = new TextDecoder();
     try {
-      for await (const chunk of response.body) yield chunk as string;
+      for await (const chunk of response.body) yield decoder.decode(chunk as Uint8Array, { stream: true });
+      yield decoder.decode();
     } catch (error) {
       throw this.cutOff(response, error, false);
     }

@@ -9,7 +9,9 @@ import {
   isPostgresUrl,
   loadSigningKey,
   readSettings,
+  serverUrlProblem,
   shownLocation,
+  shownServer,
   type TokenView,
 } from '@cafsup/sdk';
 import { idsOf, stringOption, type Command } from '../command.js';
@@ -267,9 +269,13 @@ function ownerCommand(suspend: boolean): Command {
 export const tokenSuspendOwnerCommand = ownerCommand(true);
 export const tokenReinstateOwnerCommand = ownerCommand(false);
 
-/** A saved profile as shown: a PostgreSQL URL's password is kept in the settings, never printed. */
-function shownProfile<P extends { database?: string }>(profile: P): P {
-  return profile.database === undefined ? profile : { ...profile, database: shownLocation(profile.database) };
+/** A saved profile as shown: a PostgreSQL URL's password, or a server address's, is kept in the settings, never printed. */
+function shownProfile<P extends { database?: string; url?: string }>(profile: P): P {
+  return {
+    ...profile,
+    ...(profile.database === undefined ? {} : { database: shownLocation(profile.database) }),
+    ...(profile.url === undefined ? {} : { url: shownServer(profile.url) }),
+  };
 }
 
 export const profileAddCommand: Command = {
@@ -283,9 +289,9 @@ export const profileAddCommand: Command = {
     const name = positionals[0]!;
     if (!/^[A-Za-z0-9_-]+$/.test(name)) throw new UsageError('Nom de profil : lettres, chiffres, - et _ seulement.');
     const url = stringOption(options.url);
-    // Read as the transport will read it (a port past 65535 was saved, then every command refused it: trial 25, L5).
-    if (url !== undefined && (!/^https?:\/\/[^\s/]+/.test(url) || !URL.canParse(url)))
-      throw new UsageError(`URL invalide : « ${url} » (http://hôte:port attendu).`);
+    // Read as the transport will read it (a port past 65535, a query, were saved, then every command refused them: trial 25).
+    const problem = url === undefined ? null : serverUrlProblem(url);
+    if (problem !== null) throw new UsageError(problem);
     if ((url === undefined) === (context.options.db === undefined)) throw new UsageError('Indiquez soit --url, soit --db.');
     // --db checked as every command checks it (a URL the driver cannot read: exit 2).
     const profile = url === undefined ? { database: await context.databasePath() } : { url };
@@ -364,7 +370,7 @@ export const loginCommand: Command = {
       return {
         json: { profile: name, ...identity },
         text: () =>
-          `Connecté à ${url} : ${identity.actor === null ? '—' : escapeForTerminal(formatActor(identity.actor))} (${TOKEN_ROLE_LABELS[identity.role]}, ${tokenCafsText(identity.cafs)}).`,
+          `Connecté à ${shownServer(url)} : ${identity.actor === null ? '—' : escapeForTerminal(formatActor(identity.actor))} (${TOKEN_ROLE_LABELS[identity.role]}, ${tokenCafsText(identity.cafs)}).`,
       };
     } finally {
       await client.close();
