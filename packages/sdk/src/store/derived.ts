@@ -48,12 +48,17 @@ function statements(db: Sql) {
   const d = dialectOf(db);
   // `multi_profiles`: {"service":["profile",…]} for the services of which the user holds two
   // profiles or more, services and profiles in byte order, the same text on both engines; NULL when none.
+  // PostgreSQL's text of `multi_profiles`, in two steps: a service's profiles (rows of the
+  // holdings grouped by service), then the services (rows named `profiles`, `filter` keeping
+  // those of two profiles or more). One definition for the user-by-user and the whole rebuilds.
+  const profilesText = `'[' || string_agg(CAST(to_json(profile) AS text), ',' ORDER BY profile) || ']'`;
+  const servicesText = (filter: string) => `'{' || string_agg(CAST(to_json(service) AS text) || ':' || profiles, ',' ORDER BY service)${filter} || '}'`;
   const multiProfiles = pick(db, {
     sqlite: `(SELECT NULLIF(json_group_object(service, json(profiles)), '{}') FROM (
                SELECT service, json_group_array(profile) AS profiles FROM holdings m
                 WHERE m.user_key = users.key GROUP BY service HAVING COUNT(*) > 1))`,
-    postgres: `(SELECT '{' || string_agg(CAST(to_json(service) AS text) || ':' || profiles, ',' ORDER BY service) || '}' FROM (
-               SELECT service, '[' || string_agg(CAST(to_json(profile) AS text), ',' ORDER BY profile) || ']' AS profiles FROM holdings m
+    postgres: `(SELECT ${servicesText('')} FROM (
+               SELECT service, ${profilesText} AS profiles FROM holdings m
                 WHERE m.user_key = users.key GROUP BY service HAVING COUNT(*) > 1) multiple)`,
   });
   const holdsAny = asInt('COUNT(*) > 0');
@@ -69,9 +74,9 @@ function statements(db: Sql) {
        SELECT u.key, ${asInt('a.user_key IS NOT NULL')} AS holds_any, COALESCE(a.gets_active, 0) AS gets_active, a.multi_profiles
          FROM users u LEFT JOIN (
            SELECT user_key, MAX(gets_active) AS gets_active,
-                  '{' || string_agg(CAST(to_json(service) AS text) || ':' || profiles, ',' ORDER BY service) FILTER (WHERE held > 1) || '}' AS multi_profiles
+                  ${servicesText(' FILTER (WHERE held > 1)')} AS multi_profiles
              FROM (SELECT user_key, service, COUNT(*) AS held, MAX(${asInt('h.active_habilitations > 0')}) AS gets_active,
-                          '[' || string_agg(CAST(to_json(profile) AS text), ',' ORDER BY profile) || ']' AS profiles
+                          ${profilesText} AS profiles
                      FROM holdings h GROUP BY user_key, service) per_service
             GROUP BY user_key) a ON a.user_key = u.key) f
      WHERE users.key = f.key
