@@ -47,7 +47,13 @@ export function App({ session: given, onExit, ...props }: AppProps) {
     onExit(code);
     exit();
   };
-  const opening = <OpeningFrame route={props.initialRoute ?? { screen: 'dashboard' }} />;
+  // Given up with Échap: said once the screen is given back, as a store that could not be opened
+  // is (exit 6). The request still on its way is left to the process's end, as Ctrl-C leaves it.
+  const cancelOpening = () =>
+    void import('@cafsup/shared').then(({ CafsupError }) =>
+      exit(new CafsupError('UNAVAILABLE', 'Ouverture abandonnée (Échap) : la base ne répondait pas ; vérifiez le serveur ou le fichier (cafsup whoami), puis relancez cafsup.')),
+    );
+  const opening = <OpeningFrame route={props.initialRoute ?? { screen: 'dashboard' }} onCancel={cancelOpening} />;
   return (
     <KeyDispatcher global={(press) => global.current(press)} onInterrupt={() => quit(EXIT_INTERRUPTED)}>
       <Suspense fallback={opening}>{session === null ? opening : <Workspace session={session} global={global} quit={quit} {...props} />}</Suspense>

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CafsupClient } from '@cafsup/sdk';
+import { CafsupError, EXIT_CODE } from '@cafsup/shared';
 import { openDemo, type Demo } from './testing/demo-session.js';
 import { KEYS } from './testing/render-app.js';
 
@@ -87,6 +88,36 @@ describe('keys typed while the store opens', () => {
     open();
     await demo.app.waitFor('›amp-h0006');
     expect(demo.app.frame()).not.toContain('Commande inconnue');
+  });
+
+  it('an opening that takes long says « en attente… (Échap pour annuler) »; an Échap typed behind held keys stays one of them', async () => {
+    let ended = false;
+    void demo.app.exited().finally(() => (ended = true));
+    // `:` opens the command line, Échap closes it, `p` lists the partners: held in order for the first screen.
+    demo.app.type(':');
+    await demo.app.waitFor('en attente… (Échap pour annuler)');
+    expect(demo.app.frame()).toContain('◆ ouverture de la base…');
+    // Behind a held key, Échap is meant for what that key opens, not for the wait.
+    await demo.app.press(KEYS.escape);
+    demo.app.type('p');
+    open();
+    await demo.app.waitFor('Partenaires (8)');
+    expect(ended).toBe(false);
+  });
+
+  it('Échap alone, once the wait is said, gives up the opening: exit 6 and why', async () => {
+    const ended = demo.app.exited().then(
+      () => null,
+      (error: unknown) => error,
+    );
+    await demo.app.waitFor('en attente… (Échap pour annuler)');
+    await demo.app.press(KEYS.escape);
+    const failure = await ended;
+    expect(failure).toBeInstanceOf(CafsupError);
+    expect(EXIT_CODE[(failure as CafsupError).code]).toBe(6);
+    expect((failure as CafsupError).message).toMatch(/^Ouverture abandonnée \(Échap\) : la base ne répondait pas/);
+    // Given up, not quit: no exit code of the interface's own (q, Ctrl-C).
+    expect(demo.exitCodes).toEqual([]);
   });
 
   it('Ctrl-C does not wait for the store', async () => {

@@ -2,6 +2,11 @@ import { useEffect, useState } from 'react';
 import { Text } from 'ink';
 import { theme } from '../theme.js';
 
+/** After this long a load is « en attente » rather than loading, and Échap cancels it. */
+export const SLOW_AFTER_MS = 800;
+/** What a load waiting past SLOW_AFTER_MS says. */
+export const WAITING_LABEL = 'en attente… (Échap pour annuler)';
+
 const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
 /** Shown beside the data being refreshed, never instead of it. */

@@ -1,5 +1,6 @@
 import { createContext, useContext, useEffect, useRef, useState } from 'react';
 import { toCafsupError, type CafsupError } from '@cafsup/shared';
+import { SLOW_AFTER_MS } from '../components/Spinner.js';
 
 export interface AsyncState<T> {
   data: T | undefined;
@@ -8,9 +9,6 @@ export interface AsyncState<T> {
   slow: boolean;
   error: CafsupError | null;
 }
-
-/** After this long a load is « en attente » rather than loading. */
-export const SLOW_AFTER_MS = 800;
 
 /** The loads that are slow now, each with its cancel: Échap calls them. */
 export const SlowLoadsContext = createContext<Set<() => void> | null>(null);
@@ -49,7 +47,6 @@ export function useAsync<T>(load: () => Promise<T>, deps: readonly unknown[]): A
       clearTimeout(timer);
       slowLoads?.delete(cancel);
     };
-    // The caller names what the load depends on, as with useEffect itself.
     // The caller names what the load depends on, as with useEffect itself.
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, deps);

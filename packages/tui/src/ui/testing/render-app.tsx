@@ -84,6 +84,8 @@ export interface RenderedApp {
   type(chunk: string): void;
   unmount(): void;
   renderCount(): number;
+  /** Settles when the app ends: with its error, when it ends with one. */
+  exited(): Promise<unknown>;
 }
 
 const tick = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -138,5 +140,6 @@ export function renderApp(node: ReactElement, { columns = 80, rows = 24 } = {}):
     rerender: (next) => instance.rerender(next),
     unmount: () => instance.unmount(),
     renderCount: () => stdout.frames.length,
+    exited: () => instance.waitUntilExit(),
   };
 }
