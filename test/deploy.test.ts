@@ -11,6 +11,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { CafsupError, OPERATIONS, Store, createClient, operationSpec } from '@cafsup/sdk';
+import { API_HEADER } from '@cafsup/shared';
 import { buildDemoDataset } from '../packages/tui/src/demo/demo-data.js';
 import { CAFSUP_BIN, CliSandbox } from './support/cli.js';
 import { ACTOR } from './support/fixture.js';
@@ -114,6 +115,17 @@ describe('deployment: probes, metrics, API document', () => {
     expect(item.post.requestBody.content['application/json'].schema.properties).toHaveProperty('limit');
     const called = await server.post(path, JSON.stringify({ limit: 2 }), national);
     expect([called.status, called.body.items.length]).toEqual([200, 2]);
+
+    // Every answer carries cafsup-api, without which clients take none: every response the
+    // document describes declares it, through one header component.
+    const components = (document as unknown as { components: { headers: Record<string, unknown>; responses: Record<string, any> } }).components;
+    expect(components.headers.CafsupApi).toEqual({ description: expect.any(String), required: true, schema: { type: 'string', const: API_HEADER.value } });
+    const responses = Object.values(document.paths)
+      .flatMap((entry) => Object.values(entry).flatMap((operation) => Object.entries(operation.responses as Record<string, any>)))
+      .map(([status, answer]) => [status, answer.$ref === undefined ? answer : components.responses[String(answer.$ref).split('/').pop()!]] as const);
+    expect(responses.length).toBeGreaterThan(OPERATIONS.length);
+    expect(responses.filter(([, answer]) => answer.headers?.[API_HEADER.name]?.$ref !== '#/components/headers/CafsupApi')).toEqual([]);
+    expect(response.headers.get(API_HEADER.name)).toBe(API_HEADER.value);
   });
 });
 

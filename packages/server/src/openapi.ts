@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { ERROR_CODES, HTTP_STATUS } from '@cafsup/shared';
+import { API_HEADER, ERROR_CODES, HTTP_STATUS } from '@cafsup/shared';
 import { OPERATION_TABLE, operationSpec, type Operation } from '@cafsup/sdk';
 
 type JsonObject = Record<string, unknown>;
@@ -19,7 +19,13 @@ function operationId(name: string): string {
   return name.replace(/\.(\w)/g, (_match, letter: string) => letter.toUpperCase());
 }
 
-const ANSWER = { description: 'Réponse de l’opération (JSON).', content: { 'application/json': { schema: {} } } };
+/**
+ * The header every answer carries (a probe's, a refusal's, this document's): clients take no
+ * answer without it, so a generated client must know it. Declared once, named by every response.
+ */
+const WITH_API_HEADER = { headers: { [API_HEADER.name]: { $ref: '#/components/headers/CafsupApi' } } };
+
+const ANSWER = { description: 'Réponse de l’opération (JSON).', ...WITH_API_HEADER, content: { 'application/json': { schema: {} } } };
 
 /** Every failure answers `{ error: { code, message, details } }` with the status of its code, or 413 / 415 for a body too large / not JSON (server.ts). */
 const ERRORS = Object.fromEntries(
@@ -82,7 +88,7 @@ const probe = (summary: string, type: string) => ({
     operationId: operationId(summary),
     summary,
     security: [],
-    responses: { '200': { description: 'Prêt.', content: { [type]: { schema: {} } } }, '503': { $ref: '#/components/responses/Error' } },
+    responses: { '200': { description: 'Prêt.', ...WITH_API_HEADER, content: { [type]: { schema: {} } } }, '503': { $ref: '#/components/responses/Error' } },
   },
 });
 
@@ -114,7 +120,7 @@ export function openApiDocument(): JsonObject {
           operationId: 'metrics',
           summary: 'métriques au format texte de Prometheus (jeton superviseur de toutes les Caf, ou appel local)',
           security: [{ bearer: [] }, {}],
-          responses: { '200': { description: 'Métriques.', content: { 'text/plain': { schema: { type: 'string' } } } }, ...ERRORS },
+          responses: { '200': { description: 'Métriques.', ...WITH_API_HEADER, content: { 'text/plain': { schema: { type: 'string' } } } }, ...ERRORS },
         },
       },
       '/openapi.json': {
@@ -122,15 +128,26 @@ export function openApiDocument(): JsonObject {
           operationId: 'openapi',
           summary: 'ce document',
           security: [],
-          responses: { '200': { description: 'Document OpenAPI 3.1.', content: { 'application/json': { schema: { type: 'object' } } } } },
+          responses: {
+            '200': { description: 'Document OpenAPI 3.1.', ...WITH_API_HEADER, content: { 'application/json': { schema: { type: 'object' } } } },
+          },
         },
       },
     },
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'Jeton créé par « cafsup token create » sur le serveur.' } },
+      headers: {
+        CafsupApi: {
+          description:
+            'Version de l’API de cafsup, sur toute réponse du serveur : un client refuse une réponse sans cet en-tête (celle d’un autre programme à cette adresse).',
+          required: true,
+          schema: { type: 'string', const: API_HEADER.value },
+        },
+      },
       responses: {
         Error: {
           description: 'Échec : un code, une phrase en français, des détails (problèmes par chemin JSON, identifiants).',
+          ...WITH_API_HEADER,
           content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
         },
       },
