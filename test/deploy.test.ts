@@ -272,6 +272,41 @@ describe('deployment: TLS', () => {
     expect(untrusted.stderr).toMatch(/^Serveur injoignable \(https:\/\/127\.0\.0\.1:\d+\) : /);
   });
 
+  it('says a refused certificate, or no TLS at the port, in French with what to do, and a write so refused as not made', async () => {
+    const env = { CAFSUP_URL: server.baseUrl, CAFSUP_TOKEN: token, CAFSUP_ACTOR: `${ACTOR.name} <${ACTOR.email}>` };
+    const selfSigned = `Serveur injoignable (${server.baseUrl}) : certificat autosigné, inconnu de ce poste : donnez ce certificat, ou celui de l’autorité de la Caf qui l’a émis, dans NODE_EXTRA_CA_CERTS (DEPTH_ZERO_SELF_SIGNED_CERT).\n`;
+    const read = await cafsup(sandbox, ['partners'], { env });
+    expect([read.status, read.stderr]).toEqual([6, selfSigned]);
+    // The handshake failed before the request was sent: the write was not made, nor said « a pu être faite ».
+    const suspend = ['api', 'habilitations.suspend', '--yes', '--input', '{"ids":["amp-h0001"],"options":{"reason":"Essai du certificat"}}'];
+    const write = await cafsup(sandbox, suspend, { env });
+    expect([write.status, write.stderr]).toEqual([6, selfSigned]);
+    expect(await server.withStore(async (store) => (await store.listTraces({ action: 'habilitation.suspend', limit: 1 })).items)).toEqual([]);
+
+    // Trusted, but asked by a name the certificate does not carry (it names 127.0.0.1).
+    const byName = server.baseUrl.replace('127.0.0.1', 'localhost');
+    const misnamed = await cafsup(sandbox, ['partners'], { env: { ...env, CAFSUP_URL: byName, NODE_EXTRA_CA_CERTS: cert } });
+    expect([misnamed.status, misnamed.stderr]).toEqual([
+      6,
+      `Serveur injoignable (${byName}) : certificat établi pour un autre nom que celui de l’adresse : donnez le nom inscrit dans le certificat (CAFSUP_URL ou le profil) (ERR_TLS_CERT_ALTNAME_INVALID).\n`,
+    ]);
+
+    // A plain-HTTP server asked in https://.
+    const plain = createServer((_request, response) => response.end());
+    plain.listen(0, '127.0.0.1');
+    await once(plain, 'listening');
+    try {
+      const plainUrl = `https://127.0.0.1:${(plain.address() as AddressInfo).port}`;
+      const noTls = await cafsup(sandbox, ['partners'], { env: { ...env, CAFSUP_URL: plainUrl } });
+      expect([noTls.status, noTls.stderr]).toEqual([
+        6,
+        `Serveur injoignable (${plainUrl}) : ce port répond en HTTP sans TLS : écrivez l’adresse en http://, ou donnez le port du https (ERR_SSL_WRONG_VERSION_NUMBER).\n`,
+      ]);
+    } finally {
+      plain.close();
+    }
+  });
+
   it('refuses an unreadable or invalid certificate at start-up with a French sentence', async () => {
     const missing = await failure(() =>
       import('@cafsup/server').then(({ buildServer }) =>

@@ -18,7 +18,6 @@ export interface HttpTransportOptions {
 }
 
 const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
-const NEVER_REACHED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
 const MAX_BACKOFF_MS = 10_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -27,6 +26,31 @@ function errorCode(error: unknown): string {
   const seen = error as { code?: string; cause?: { code?: string } };
   return seen.code ?? seen.cause?.code ?? '';
 }
+
+const UNKNOWN_AUTHORITY = 'certificat signé par une autorité inconnue de ce poste : donnez le certificat de l’autorité de la Caf dans NODE_EXTRA_CA_CERTS';
+const SELF_SIGNED = 'certificat autosigné, inconnu de ce poste : donnez ce certificat, ou celui de l’autorité de la Caf qui l’a émis, dans NODE_EXTRA_CA_CERTS';
+const NO_TLS = 'ce port répond en HTTP sans TLS : écrivez l’adresse en http://, ou donnez le port du https';
+
+/**
+ * A server certificate this machine refuses, or no TLS at the port (undici gives Node's and
+ * OpenSSL's codes: « DEPTH_ZERO_SELF_SIGNED_CERT »): said with what to do, the code kept at the
+ * end for whoever helps the supervisor. The request was never sent, and asking again changes
+ * nothing.
+ */
+const TLS_REASONS: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries({
+    DEPTH_ZERO_SELF_SIGNED_CERT: SELF_SIGNED,
+    SELF_SIGNED_CERT_IN_CHAIN: SELF_SIGNED,
+    UNABLE_TO_VERIFY_LEAF_SIGNATURE: UNKNOWN_AUTHORITY,
+    UNABLE_TO_GET_ISSUER_CERT_LOCALLY: UNKNOWN_AUTHORITY,
+    CERT_HAS_EXPIRED: 'certificat du serveur expiré : faites-le renouveler par qui administre le serveur (ou vérifiez l’horloge de ce poste)',
+    ERR_TLS_CERT_ALTNAME_INVALID:
+      'certificat établi pour un autre nom que celui de l’adresse : donnez le nom inscrit dans le certificat (CAFSUP_URL ou le profil)',
+    // A plain-HTTP server asked in https:// (Node 20, OpenSSL 3: the first; older OpenSSL: EPROTO).
+    ERR_SSL_WRONG_VERSION_NUMBER: NO_TLS,
+    EPROTO: NO_TLS,
+  }).map(([code, words]) => [code, `${words} (${code})`]),
+);
 
 /** What a supervisor reads of undici's and Node's codes (trial 25: « UND_ERR_HEADERS_TIMEOUT », or an English sentence); others are shown as they are. */
 const UNREACHED_REASONS: Readonly<Record<string, string>> = {
@@ -40,7 +64,11 @@ const UNREACHED_REASONS: Readonly<Record<string, string>> = {
   UND_ERR_SOCKET: 'connexion coupée',
   HPE_INVALID_CONSTANT: 'réponse qui n’est pas du HTTP',
   HPE_INVALID_HEADER_TOKEN: 'réponse qui n’est pas du HTTP',
+  ...TLS_REASONS,
 };
+
+/** Failures before the request was sent: a write among them was not made. */
+const NEVER_REACHED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT', ...Object.keys(TLS_REASONS)]);
 
 function isDryRun(spec: ReturnType<typeof operationSpec>, input: unknown): boolean {
   try {
@@ -53,8 +81,11 @@ function isDryRun(spec: ReturnType<typeof operationSpec>, input: unknown): boole
 /** What a write sent but not answered is told: it may have been made. */
 const MAYBE_WRITTEN = 'l’écriture a pu être faite ; vérifiez-la (cafsup traces) avant de la relancer.';
 
-/** A server that let a timeout pass answers no better when asked again: its wait is not multiplied by the retries (trial 25: 124 s of silence). */
-const NOT_RETRIED = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+/**
+ * A server that let a timeout pass answers no better when asked again: its wait is not multiplied
+ * by the retries (trial 25: 124 s of silence). Nor does a refused certificate.
+ */
+const NOT_RETRIED = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', ...Object.keys(TLS_REASONS)]);
 
 /**
  * A token never leaves this machine in clear text unless the caller says so (operations.md):
