@@ -176,11 +176,16 @@ async function exportOf(database: string): Promise<{ head: number; data: string 
 async function cafsup(
   sandbox: CliSandbox,
   args: string[],
-  options: { input?: string; env?: Record<string, string> } = {},
+  options: { input?: string; env?: Record<string, string>; timeoutMs?: number } = {},
 ): Promise<{ status: number; stdout: string; stderr: string }> {
   const env = sandbox.env(options.env);
   delete env.CAFSUP_DB;
-  const child = spawn(process.execPath, [CAFSUP_BIN, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  // `timeoutMs`: a command that could hang is stopped (status -1), so that its test fails instead of waiting.
+  const child = spawn(process.execPath, [CAFSUP_BIN, ...args], {
+    env,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    ...(options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs }),
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
@@ -459,6 +464,61 @@ describe('deployment: a server that is not cafsup', () => {
     // No server at all: said in French, not by undici's or Node's code (« ECONNREFUSED »).
     const closed = await cafsup(sandbox, ['partners'], { env: { ...env, CAFSUP_URL: 'http://127.0.0.1:1' } });
     expect([closed.status, closed.stderr]).toEqual([6, 'Serveur injoignable (http://127.0.0.1:1) : connexion refusée (serveur arrêté, ou mauvais port ?).\n']);
+  });
+});
+
+describe('deployment: a server that asks the client to wait', () => {
+  const server = new TestServer();
+  const sandbox = new CliSandbox();
+  beforeAll(async () => {
+    await server.seed(buildDemoDataset({ partners: 2, today: AS_OF }), ACTOR);
+    await server.start({ authFailuresPerMinute: 2 });
+  });
+  afterAll(async () => {
+    await server.stop();
+    sandbox.cleanup();
+  });
+
+  it('says a limit of refused tokens at once, exit 4, with the wait it asks for, rather than waiting it out in silence', async () => {
+    const statuses = [];
+    for (let attempt = 0; attempt < 3; attempt++) statuses.push((await server.post('/v1/dataset.summary', '{}', 'cafsup_faux')).status);
+    expect(statuses).toEqual([401, 401, 429]);
+    // The window lasts a minute: a read that waited it out (Retry-After) said nothing for 30 s.
+    const env = { CAFSUP_URL: server.baseUrl, CAFSUP_TOKEN: 'cafsup_faux' };
+    const limited = await cafsup(sandbox, ['partners'], { env, timeoutMs: 8_000 });
+    expect([limited.status, limited.stderr]).toEqual([
+      4,
+      expect.stringMatching(/^Trop d’échecs d’authentification : réessayez dans une minute\. Attente demandée par le serveur : \d+ s\.\n$/),
+    ]);
+    const json = await cafsup(sandbox, ['partners', '--json'], { env, timeoutMs: 8_000 });
+    expect([json.status, JSON.parse(json.stdout).error.code]).toEqual([4, 'RATE_LIMITED']);
+  });
+
+  it('still waits out a short Retry-After before asking again', async () => {
+    // A cafsup busy for a moment (a lock given up at its deadline: Retry-After 1), then answering.
+    let asked = 0;
+    const busy = createServer((_request, response) => {
+      asked += 1;
+      const answer =
+        asked === 1
+          ? { status: 503, body: { error: { code: 'UNAVAILABLE', message: 'Base de données occupée.', details: {} } } }
+          : { status: 200, body: { actor: ACTOR, role: 'supervisor', cafs: ['*'] } };
+      response.writeHead(answer.status, {
+        'content-type': 'application/json',
+        [API_HEADER.name]: API_HEADER.value,
+        ...(asked === 1 ? { 'retry-after': '1' } : {}),
+      });
+      response.end(JSON.stringify(answer.body));
+    });
+    busy.listen(0, '127.0.0.1');
+    await once(busy, 'listening');
+    const client = createClient({ baseUrl: `http://127.0.0.1:${(busy.address() as AddressInfo).port}`, token: 'cafsup_jeton', retries: 1 });
+    try {
+      expect([(await client.whoami()).actor, asked]).toEqual([ACTOR, 2]);
+    } finally {
+      await client.close();
+      busy.close();
+    }
   });
 });
 

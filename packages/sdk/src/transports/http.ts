@@ -19,6 +19,14 @@ export interface HttpTransportOptions {
 
 const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
 const MAX_BACKOFF_MS = 10_000;
+/**
+ * The longest Retry-After a read waits out in silence before asking again: the server's own
+ * short wait (a lock given up at its deadline: 1 s) passes unnoticed. A longer one (a window of
+ * refused tokens, up to a minute; a read queued past its 5 s deadline) left the command silent
+ * for 30 s, as if hung, then said « Jeton refusé » once the window had ended: such an answer is
+ * given at once, the wait it asks for named.
+ */
+const MAX_SILENT_RETRY_AFTER_MS = 2_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -70,6 +78,17 @@ const UNREACHED_REASONS: Readonly<Record<string, string>> = {
 /** Failures before the request was sent: a write among them was not made. */
 const NEVER_REACHED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT', ...Object.keys(TLS_REASONS)]);
 
+/** The wait an answer asks for in seconds (Retry-After, RFC 9110: cafsup sends seconds), or null when it names none. */
+function retryAfterSeconds(response: Dispatcher.ResponseData): number | null {
+  const seconds = Number(response.headers['retry-after']);
+  return Number.isFinite(seconds) && seconds > 0 ? seconds : null;
+}
+
+/** A wait in words: « 45 s », « 3 min ». */
+function waitSaid(seconds: number): string {
+  return seconds < 120 ? `${Math.ceil(seconds)} s` : `${Math.ceil(seconds / 60)} min`;
+}
+
 function isDryRun(spec: ReturnType<typeof operationSpec>, input: unknown): boolean {
   try {
     return spec.dryRun?.(input) === true;
@@ -113,9 +132,9 @@ function importBody(source: DatasetSource): Dispatcher.DispatchOptions['body'] {
 
 /**
  * The HTTP API of `cafsup serve` as a transport (undici). Reads are retried on connection
- * failures, 429 and 503 with backoff (honouring Retry-After); a write is retried only when
- * the connection was refused, and always carries an Idempotency-Key, so that a retry the
- * caller makes is applied once. Errors come back as the same CafsupError codes as local.
+ * failures, 429 and 503 with backoff (honouring a short Retry-After; a longer one is answered at
+ * once: MAX_SILENT_RETRY_AFTER_MS); a write is retried only when the connection was refused, and
+ * always carries an Idempotency-Key, so that a retry the caller makes is applied once. Errors come back as the same CafsupError codes as local.
  */
 export class HttpTransport implements Transport {
   private agent: Promise<{ agent: EnvHttpProxyAgent; request: typeof import('undici').request }> | null = null;
@@ -180,10 +199,12 @@ export class HttpTransport implements Transport {
         continue;
       }
       if (!write && replayable && RETRYABLE_STATUS.has(response.statusCode) && attempt < this.retries) {
-        const retryAfter = Number(response.headers['retry-after']);
-        await response.body.dump();
-        await sleep(Math.min(MAX_BACKOFF_MS, Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : 200 * 2 ** attempt));
-        continue;
+        const wait = retryAfterSeconds(response);
+        if (wait === null || wait * 1000 <= MAX_SILENT_RETRY_AFTER_MS) {
+          await response.body.dump();
+          await sleep(Math.min(MAX_BACKOFF_MS, wait === null ? 200 * 2 ** attempt : wait * 1000));
+          continue;
+        }
       }
       return response;
     }
@@ -205,7 +226,12 @@ export class HttpTransport implements Transport {
     }
     if (response.statusCode >= 400) {
       const error = (parsed as { error?: { code?: unknown; message?: unknown; details?: unknown } } | null)?.error;
-      if (error !== undefined && isErrorCode(error.code)) throw new CafsupError(error.code, String(error.message), (error.details ?? {}) as never);
+      if (error !== undefined && isErrorCode(error.code)) {
+        // A wait the server asks for (a limit, a busy server) is named, rather than left to guess.
+        const wait = retryAfterSeconds(response);
+        const message = wait === null ? String(error.message) : `${String(error.message)} Attente demandée par le serveur : ${waitSaid(wait)}.`;
+        throw new CafsupError(error.code, message, (error.details ?? {}) as never);
+      }
       throw this.notCafsup(response);
     }
     return parsed as T;
