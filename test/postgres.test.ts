@@ -1,6 +1,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { chmodSync, chownSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -658,6 +658,41 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL restarted under writes', () =
       expect((await local.habilitations.get('amp-h0003')).status).toBe('active');
     } finally {
       await local.close();
+    }
+  });
+
+  // A stop waited for the final checkpoint as long as the database stayed silent, then Fastify's
+  // own 10 s and exit 70 (trial 25, M4). Now bounded: what a service manager waits for (systemd
+  // 90 s, Kubernetes 30 s), exit 6, and why in French.
+  it('stops on SIGTERM while the database is frozen: within 30 s, exit 6, the checkpoint left unsigned said', async () => {
+    const checkpoints = join(sandbox.dir, 'gel.jsonl');
+    const child = spawn(process.execPath, [CAFSUP_BIN, 'serve', '--port', '0', '--checkpoints', checkpoints, '--db', cluster.url], {
+      env: sandbox.env({ CAFSUP_DB: undefined }),
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    const exited = once(child, 'exit') as Promise<[number | null]>;
+    let frozen = false;
+    try {
+      // Listening, and the checkpoint of the start signed (not waited for by the start itself).
+      const deadline = Date.now() + 30_000;
+      while (!(stderr.includes('écoute sur') && existsSync(checkpoints)) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect([stderr.includes('écoute sur'), existsSync(checkpoints)]).toEqual([true, true]);
+      cluster.freeze();
+      frozen = true;
+      const stopped = Date.now();
+      child.kill('SIGTERM');
+      const [code] = await exited;
+      expect(Date.now() - stopped).toBeLessThan(30_000);
+      expect([code, stderr]).toEqual([
+        6,
+        expect.stringContaining('Serveur arrêté sans son point de contrôle final : la base n’a pas permis de vérifier la chaîne des traces à temps.'),
+      ]);
+      expect(stderr).not.toContain('Erreur interne');
+    } finally {
+      if (frozen) cluster.thaw();
+      if (child.exitCode === null) child.kill('SIGKILL');
     }
   });
 

@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from '@cafsup/sdk';
@@ -82,7 +82,11 @@ describe('cafsup serve as a process', () => {
     const lines = log.split('\n').filter((line) => line.startsWith('{'));
     expect(lines.some((line) => String(JSON.parse(line).req?.url).startsWith('/v1/dataset.import'))).toBe(true);
     expect(log.includes(token)).toBe(false);
-    // What was imported is there after the stop.
+    // What was imported is there after the stop, and the stop signed the trail's head with it.
     expect(sandbox.json(['partners']).partners).toHaveLength(400);
+    const head = sandbox.json<{ head: { id: number; hash: string } }>(['traces', 'verify']).head;
+    const signed = readFileSync(join(sandbox.env().CAFSUP_CONFIG_DIR!, 'checkpoints.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+    expect(signed.at(-1)).toMatchObject({ id: head.id, hash: head.hash });
+    expect(signed.length).toBeGreaterThanOrEqual(2);
   });
 });

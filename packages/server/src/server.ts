@@ -48,7 +48,13 @@ export interface ServerOptions {
   /** Reader workers beside the writer (2 by default). */
   readers?: number;
   /** Signed checkpoints of the trail, written every `everyMs` when the chain has grown, and at stop. */
-  checkpoints?: { file: string; everyMs: number; key: SigningKey };
+  checkpoints?: {
+    file: string;
+    everyMs: number;
+    key: SigningKey;
+    /** Called when a stop ends without its checkpoint (the trail could not be verified in time). */
+    onFinalMissed?: () => void;
+  };
   /** HTTPS with this PEM certificate and key (`serve --tls-cert --tls-key`). */
   tls?: TlsFiles;
   /**
@@ -80,6 +86,17 @@ class FailureWindow {
 }
 const IMPORT_BODY_LIMIT = 2 ** 31;
 const DEFAULT_TIMEOUT_MS = 5_000;
+/** How long a stop waits for its checkpoint: well within a service manager's patience (systemd 90 s, Kubernetes 30 s). */
+const FINAL_CHECKPOINT_MS = 15_000;
+/** How long a stop waits for the store's connections or threads to close. */
+const POOL_CLOSE_MS = 5_000;
+
+/** `work`'s value, or « late » once `ms` have passed (what it does after is no longer waited for). */
+function within<T>(ms: number, work: Promise<T>): Promise<T | 'late'> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), ms)));
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
 
 declare module 'fastify' {
@@ -234,6 +251,10 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
+    // No timeout of Fastify's own on the hooks (10 s by default, covering a stop's wait for the
+    // requests in flight too): each of ours bounds its wait, and a stop past it ended with exit 70
+    // (trial 25, M4: SIGTERM while PostgreSQL was frozen).
+    pluginTimeout: 0,
   });
   // On every answer, before Fastify or anything else sees the request: its own 503 while closing
   // and its last-resort errors included, which no hook of the reply sees (review 25). The raw
@@ -454,32 +475,46 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     }
   }
 
+  let finalCheckpoint = async () => undefined;
   if (options.checkpoints !== undefined) {
     const { file, everyMs, key } = options.checkpoints;
     const system: Caller = { actor: null, role: 'auditor', cafCodes: null };
     let signedId = -1;
-    /** Signs the head when the chain has grown, and only a chain that verifies: a checkpoint never vouches for a broken one. */
-    const checkpoint = async () => {
+    /**
+     * Signs the head when the chain has grown, and only a chain that verifies: a checkpoint never
+     * vouches for a broken one. False when the trail could not be read (the database did not answer).
+     */
+    const checkpoint = async (): Promise<boolean> => {
       try {
         const verification = (await pool.run('traces.verify', {}, system, { deadlineMs: 60_000 })).value as TraceVerification;
         if (!verification.ok) {
           app.log.error({ verification }, 'chaîne des traces rompue : point de contrôle refusé');
-          return;
+          return true;
         }
-        if (verification.head.id === signedId) return;
+        if (verification.head.id === signedId) return true;
         appendCheckpoint(file, signCheckpoint(verification.head, new Date().toISOString(), key));
         signedId = verification.head.id;
+        return true;
       } catch (error) {
         app.log.error({ err: error }, 'point de contrôle impossible');
+        return false;
       }
     };
-    const timer = setInterval(() => void checkpoint(), everyMs);
+    // One at a time: the periodic one, the one at start and the one at stop never sign the same head twice.
+    let last: Promise<boolean> = Promise.resolve(true);
+    const next = () => (last = last.then(checkpoint));
+    const timer = setInterval(() => void next(), everyMs);
     timer.unref();
-    app.addHook('onReady', checkpoint);
-    app.addHook('preClose', async () => {
+    // Not waited for: verifying a long trail must not delay the start, nor a database slow to answer stop it.
+    app.addHook('onReady', async () => void next());
+    finalCheckpoint = async () => {
       clearInterval(timer);
-      await checkpoint();
-    });
+      const signed = await within(FINAL_CHECKPOINT_MS, next());
+      if (signed !== true) {
+        app.log.error(`point de contrôle final non signé : la chaîne n’a pas pu être vérifiée ${signed === false ? '(base injoignable)' : `en ${FINAL_CHECKPOINT_MS / 1000} s`}`);
+        options.checkpoints?.onFinalMissed?.();
+      }
+    };
   }
 
   // On SIGTERM the requests in flight finish; their connections then close rather than wait out keep-alive.
@@ -491,6 +526,12 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     if (closing) reply.header('connection', 'close');
     return payload;
   });
-  app.addHook('onClose', async () => pool.close());
+  // Once the requests in flight are answered (onClose, not preClose): the stop's checkpoint signs
+  // their writes too. Then the store; a database that does not answer would hold the stop for as
+  // long, when the process ends anyway and the server rolls back what was not committed.
+  app.addHook('onClose', async () => {
+    await finalCheckpoint();
+    if ((await within(POOL_CLOSE_MS, pool.close())) === 'late') app.log.error(`connexions à la base non fermées en ${POOL_CLOSE_MS / 1000} s : abandonnées`);
+  });
   return app;
 }

@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { TOKEN_ROLE_LABELS, escapeForTerminal, formatActor, isEmail, parseInput, reasonSchema } from '@cafsup/shared';
+import { CafsupError, TOKEN_ROLE_LABELS, escapeForTerminal, formatActor, isEmail, parseInput, reasonSchema } from '@cafsup/shared';
 import {
   ALL_CAFS,
   Store,
@@ -84,7 +84,13 @@ export const serveCommand: Command = {
     const checkpoints =
       minutes === 0
         ? undefined
-        : { file: stringOption(options.checkpoints) ?? defaultCheckpointsPath(), everyMs: minutes * 60_000, key: loadSigningKey({ create: true }) };
+        : {
+            file: stringOption(options.checkpoints) ?? defaultCheckpointsPath(),
+            everyMs: minutes * 60_000,
+            key: loadSigningKey({ create: true }),
+            onFinalMissed: () => (finalMissed = true),
+          };
+    let finalMissed = false;
     const app = await buildServer({
       database,
       // A path mistyped in a unit file must not start a server on a new, empty store that answers
@@ -108,6 +114,12 @@ export const serveCommand: Command = {
     // A stop finishes the requests in flight before the process ends.
     await Promise.race([once(process, 'SIGTERM'), once(process, 'SIGINT'), once(process, 'SIGHUP')]);
     await app.close();
+    // Stopped as asked, but the service manager is told (exit 6) that the trail's last stretch is not vouched for.
+    if (finalMissed)
+      throw new CafsupError(
+        'UNAVAILABLE',
+        'Serveur arrêté sans son point de contrôle final : la base n’a pas permis de vérifier la chaîne des traces à temps. Signez-le dès qu’elle répond (cafsup traces checkpoint), ou au prochain démarrage.',
+      );
     return { json: { stopped: true, address }, text: () => 'Serveur arrêté.' };
   },
 };
