@@ -85,7 +85,10 @@ describe('cafsup serve as a process', () => {
     // What was imported is there after the stop, and the stop signed the trail's head with it.
     expect(sandbox.json(['partners']).partners).toHaveLength(400);
     const head = sandbox.json<{ head: { id: number; hash: string } }>(['traces', 'verify']).head;
-    const signed = readFileSync(join(sandbox.env().CAFSUP_CONFIG_DIR!, 'checkpoints.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+    const signed = readFileSync(join(sandbox.env().CAFSUP_CONFIG_DIR!, 'checkpoints.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     expect(signed.at(-1)).toMatchObject({ id: head.id, hash: head.hash });
     expect(signed.length).toBeGreaterThanOrEqual(2);
   });

@@ -322,7 +322,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       )
       .catch(() => local);
     if (counted.limited) {
-      throw new CafsupError('RATE_LIMITED', 'Trop d’échecs d’authentification : réessayez dans une minute.', { retryAfterSeconds: counted.retryAfterSeconds });
+      throw new CafsupError('RATE_LIMITED', `Trop d’échecs d’authentification : réessayez dans ${counted.retryAfterSeconds} s.`, {
+        retryAfterSeconds: counted.retryAfterSeconds,
+      });
     }
     throw new CafsupError(
       'UNAUTHENTICATED',
@@ -511,7 +513,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       clearInterval(timer);
       const signed = await within(FINAL_CHECKPOINT_MS, next());
       if (signed !== true) {
-        app.log.error(`point de contrôle final non signé : la chaîne n’a pas pu être vérifiée ${signed === false ? '(base injoignable)' : `en ${FINAL_CHECKPOINT_MS / 1000} s`}`);
+        app.log.error(
+          `point de contrôle final non signé : la chaîne n’a pas pu être vérifiée ${signed === false ? '(base injoignable)' : `en ${FINAL_CHECKPOINT_MS / 1000} s`}`,
+        );
         options.checkpoints?.onFinalMissed?.();
       }
     };

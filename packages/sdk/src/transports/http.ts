@@ -20,11 +20,10 @@ export interface HttpTransportOptions {
 const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
 const MAX_BACKOFF_MS = 10_000;
 /**
- * The longest Retry-After a read waits out in silence before asking again: the server's own
- * short wait (a lock given up at its deadline: 1 s) passes unnoticed. A longer one (a window of
- * refused tokens, up to a minute; a read queued past its 5 s deadline) left the command silent
- * for 30 s, as if hung, then said « Jeton refusé » once the window had ended: such an answer is
- * given at once, the wait it asks for named.
+ * The longest Retry-After of a 429 a read waits out in silence before asking again. A window of
+ * refused tokens (up to a minute) left the command silent for 30 s, as if hung, then said « Jeton
+ * refusé » once the window had ended: such an answer is given at once, the wait it asks for named.
+ * A 503 (a busy server: a read queued past its deadline, a lock given up) is still waited out.
  */
 const MAX_SILENT_RETRY_AFTER_MS = 2_000;
 
@@ -84,11 +83,6 @@ function retryAfterSeconds(response: Dispatcher.ResponseData): number | null {
   return Number.isFinite(seconds) && seconds > 0 ? seconds : null;
 }
 
-/** A wait in words: « 45 s », « 3 min ». */
-function waitSaid(seconds: number): string {
-  return seconds < 120 ? `${Math.ceil(seconds)} s` : `${Math.ceil(seconds / 60)} min`;
-}
-
 function isDryRun(spec: ReturnType<typeof operationSpec>, input: unknown): boolean {
   try {
     return spec.dryRun?.(input) === true;
@@ -132,9 +126,10 @@ function importBody(source: DatasetSource): Dispatcher.DispatchOptions['body'] {
 
 /**
  * The HTTP API of `cafsup serve` as a transport (undici). Reads are retried on connection
- * failures, 429 and 503 with backoff (honouring a short Retry-After; a longer one is answered at
- * once: MAX_SILENT_RETRY_AFTER_MS); a write is retried only when the connection was refused, and
- * always carries an Idempotency-Key, so that a retry the caller makes is applied once. Errors come back as the same CafsupError codes as local.
+ * failures, 429 and 503 with backoff, honouring Retry-After (a 429's longer than
+ * MAX_SILENT_RETRY_AFTER_MS is answered at once); a write is retried only when the connection
+ * was refused, and always carries an Idempotency-Key, so that a retry the caller makes is
+ * applied once. Errors come back as the same CafsupError codes as local.
  */
 export class HttpTransport implements Transport {
   private agent: Promise<{ agent: EnvHttpProxyAgent; request: typeof import('undici').request }> | null = null;
@@ -200,7 +195,8 @@ export class HttpTransport implements Transport {
       }
       if (!write && replayable && RETRYABLE_STATUS.has(response.statusCode) && attempt < this.retries) {
         const wait = retryAfterSeconds(response);
-        if (wait === null || wait * 1000 <= MAX_SILENT_RETRY_AFTER_MS) {
+        // A busy server (503) is asked again: its queue moves. A window of refused tokens (429) does not.
+        if (response.statusCode !== 429 || wait === null || wait * 1000 <= MAX_SILENT_RETRY_AFTER_MS) {
           await response.body.dump();
           await sleep(Math.min(MAX_BACKOFF_MS, wait === null ? 200 * 2 ** attempt : wait * 1000));
           continue;
@@ -226,12 +222,7 @@ export class HttpTransport implements Transport {
     }
     if (response.statusCode >= 400) {
       const error = (parsed as { error?: { code?: unknown; message?: unknown; details?: unknown } } | null)?.error;
-      if (error !== undefined && isErrorCode(error.code)) {
-        // A wait the server asks for (a limit, a busy server) is named, rather than left to guess.
-        const wait = retryAfterSeconds(response);
-        const message = wait === null ? String(error.message) : `${String(error.message)} Attente demandée par le serveur : ${waitSaid(wait)}.`;
-        throw new CafsupError(error.code, message, (error.details ?? {}) as never);
-      }
+      if (error !== undefined && isErrorCode(error.code)) throw new CafsupError(error.code, String(error.message), (error.details ?? {}) as never);
       throw this.notCafsup(response);
     }
     return parsed as T;

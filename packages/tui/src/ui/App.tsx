@@ -51,7 +51,12 @@ export function App({ session: given, onExit, ...props }: AppProps) {
   // is (exit 6). The request still on its way is left to the process's end, as Ctrl-C leaves it.
   const cancelOpening = () =>
     void import('@cafsup/shared').then(({ CafsupError }) =>
-      exit(new CafsupError('UNAVAILABLE', 'Ouverture abandonnée (Échap) : la base ne répondait pas ; vérifiez le serveur ou le fichier (cafsup whoami), puis relancez cafsup.')),
+      exit(
+        new CafsupError(
+          'UNAVAILABLE',
+          'Ouverture abandonnée (Échap) : la base ne répondait pas ; vérifiez le serveur ou le fichier (cafsup whoami), puis relancez cafsup.',
+        ),
+      ),
     );
   const opening = <OpeningFrame route={props.initialRoute ?? { screen: 'dashboard' }} onCancel={cancelOpening} />;
   return (

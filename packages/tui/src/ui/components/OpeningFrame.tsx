@@ -35,13 +35,7 @@ export function OpeningFrame({ route, onCancel }: { route: Route; onCancel(): vo
   const spinner = slow ? <Spinner label={WAITING_LABEL} /> : <Spinner />;
   return (
     <Box flexDirection="column" width={columns} height={height}>
-      <Box height={height - 1}>
-        {route.screen === 'dashboard' ? (
-          <DashboardHeading asOf={undefined}>{spinner}</DashboardHeading>
-        ) : (
-          spinner
-        )}
-      </Box>
+      <Box height={height - 1}>{route.screen === 'dashboard' ? <DashboardHeading asOf={undefined}>{spinner}</DashboardHeading> : spinner}</Box>
       <Text inverse wrap="truncate">
         {truncate('◆ ouverture de la base…', columns).padEnd(columns)}
       </Text>
