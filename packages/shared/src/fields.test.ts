@@ -55,6 +55,8 @@ describe('zod’s messages in cafsup’s words', () => {
     const ok = (id: string) => newIdSchema.safeParse(id).success;
     expect(['amp-u001', 'CCAS_Bavans.2', 'e\u0301cole', 'école', '2A-h1'].filter((id) => !ok(id))).toEqual([]);
     expect(['a,b', 'a b', '-x', 'a\u200bb', 'a\uff0cb', '.x'].filter(ok)).toEqual([]);
+    // Look-alikes of a Latin id: Cyrillic « а », full-width « Ａ », the ligature « ﬁ », Arabic-Indic « ٣ », Greek « ο ».
+    expect(['\u0430mp-u1', '\uff21mp', '\ufb01n', '\u0663x', 'ec\u03bfle'].filter(ok)).toEqual([]);
   });
   it('refuses in a drafted avenant what its changes’ shape lets a dataset carry (trial 24)', () => {
     const drafted = (...changes: unknown[]) => messages(avenantDraftSchema, { title: 'Avenant', changes, reason: 'Avenant signé' });
