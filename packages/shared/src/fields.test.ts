@@ -58,6 +58,14 @@ describe('zod’s messages in cafsup’s words', () => {
     // Look-alikes of a Latin id: Cyrillic « а », full-width « Ａ », the ligature « ﬁ », Arabic-Indic « ٣ », Greek « ο ».
     expect(['\u0430mp-u1', '\uff21mp', '\ufb01n', '\u0663x', 'ec\u03bfle'].filter(ok)).toEqual([]);
   });
+  it('takes a quota of -0 users as 0, never shown « -0 » (trial 25)', () => {
+    const drafted = avenantDraftSchema.parse({
+      title: 'Avenant',
+      changes: [{ type: 'setQuota', service: 'CDAP', profile: 'T1', maxUsers: -0 }],
+      reason: 'Avenant signé',
+    });
+    expect(Object.is((drafted.changes[0] as { maxUsers: number }).maxUsers, 0)).toBe(true);
+  });
   it('refuses in a drafted avenant what its changes’ shape lets a dataset carry (trial 24)', () => {
     const drafted = (...changes: unknown[]) => messages(avenantDraftSchema, { title: 'Avenant', changes, reason: 'Avenant signé' });
     expect(

@@ -7,11 +7,20 @@ import { calendarDateSchema, departementSchema, emailSchema, normaliseEmail, req
 export const serviceCodeSchema = lazySchema(() => z.string().regex(/^[A-Za-z0-9_-]+$/, 'code de service invalide'));
 export const profileCodeSchema = lazySchema(() => z.string().regex(/^[A-Za-z0-9]+$/, 'code de profil invalide'));
 
+/** A quota's number of users: -0 (which JSON may carry) is 0, not « -0 utilisateur » (trial 25). */
+export const maxUsersSchema = lazySchema(() =>
+  z
+    .number()
+    .int()
+    .min(0)
+    .overwrite((n) => n + 0),
+);
+
 /** The maximum number of users of one profile of a service, optionally for some départements only. */
 export const quotaSchema = lazySchema(() =>
   z.object({
     profile: profileCodeSchema,
-    maxUsers: z.number().int().min(0),
+    maxUsers: maxUsersSchema,
     departements: z.array(departementSchema).optional(),
   }),
 );
