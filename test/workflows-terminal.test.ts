@@ -270,4 +270,20 @@ describe('the workflow dialogs of the interface, in tmux at 80×24', () => {
     expect(sandbox.json(['token', 'list']).tokens.find((token: { id: number }) => token.id === created.id).revokedAt).not.toBeNull();
     expect(sandbox.json(['traces', '--limit', '1']).traces[0]).toMatchObject({ action: 'token.revoke', reason: 'Poste perdu' });
   });
+
+  // Ctrl-D at the reason gave an empty one, refused as too short after the work was prepared (trial 25, L4).
+  it('takes Ctrl-D at the reason for giving up: exit 4, nothing changed', async () => {
+    const created = sandbox.json(['token', 'create', 'Léa Morel', '--email', 'lea.morel@caf40.fr', '--role', 'auditeur', '--caf', '40', '--yes'], {
+      env: { CAFSUP_ACTOR: ACTOR },
+    });
+    const head = sandbox.json(['traces', 'verify']).head;
+    const terminal = open(`'${process.execPath}' '${CAFSUP_BIN}' token revoke ${created.id}`);
+    await terminal.waitFor('Motif (5 caractères visibles au moins)');
+    terminal.press('C-d');
+    const said = await terminal.waitFor('SORTIE=4');
+    expect(said).toMatch(/Motif \(5 caractères visibles au moins\) :\s*\nAction annulée \(aucun motif\) : rien n’a été modifié\./);
+    expect(said).not.toContain('Saisie invalide');
+    expect(sandbox.json(['traces', 'verify']).head).toEqual(head);
+    expect(sandbox.json(['token', 'list']).tokens.find((token: { id: number }) => token.id === created.id).revokedAt).toBeNull();
+  });
 });

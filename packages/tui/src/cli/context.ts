@@ -249,11 +249,16 @@ export class Context {
   private async reason(given: string | undefined): Promise<string> {
     if (given !== undefined) return given;
     if (!this.interactive) throw new UsageError('Motif obligatoire : ajoutez --reason « … » (5 caractères visibles au moins).');
-    return (await this.ask('Motif (5 caractères visibles au moins) : ')).trim();
+    const answer = await this.ask('Motif (5 caractères visibles au moins) : ', null);
+    // Ctrl-D: the person gave up, as a « n » to the confirmation (trial 25: it went on without a reason, then was refused).
+    if (answer === null) throw new CafsupError('FORBIDDEN', 'Action annulée (aucun motif) : rien n’a été modifié.');
+    return answer.trim();
   }
 
-  /** One line typed at the terminal; Ctrl-C rejects with InterruptedError, end of input (Ctrl-D) answers ''. */
-  private async ask(question: string): Promise<string> {
+  /** One line typed at the terminal; Ctrl-C rejects with InterruptedError, end of input (Ctrl-D) answers `ended` (''). */
+  private async ask(question: string): Promise<string>;
+  private async ask<T>(question: string, ended: T): Promise<string | T>;
+  private async ask(question: string, ended: unknown = ''): Promise<unknown> {
     if (this.terminalTaken) throw new TerminalTaken();
     // Node's readline loads at the first question: a command that asks none never pays for it.
     const { createInterface } = await import('node:readline/promises');
@@ -261,13 +266,24 @@ export class Context {
     // unreferenced by Ink: the wait for the answer must hold the process open.
     process.stdin.ref();
     const readline = createInterface({ input: process.stdin, output: process.stderr });
-    return new Promise<string>((resolve, reject) => {
+    return new Promise<unknown>((resolve, reject) => {
       readline.once('SIGINT', () => {
         process.stderr.write('\n');
         reject(new InterruptedError());
       });
-      readline.once('close', () => resolve(''));
-      readline.question(question).then(resolve, () => resolve(''));
+      let answered = false;
+      readline.once('close', () => {
+        // Ended without a line (Ctrl-D): what follows is said on a line of its own, as after Ctrl-C.
+        if (!answered) process.stderr.write('\n');
+        resolve(ended);
+      });
+      readline.question(question).then(
+        (line) => {
+          answered = true;
+          resolve(line);
+        },
+        () => resolve(ended),
+      );
     }).finally(() => readline.close());
   }
 
