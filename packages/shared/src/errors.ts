@@ -29,6 +29,36 @@ export function invalidInput(problems: Problem[]): CafsupError {
   return new CafsupError('VALIDATION', invalidInputMessage(problems), { problems });
 }
 
+/**
+ * An SDK call whose argument `argument` holds what the user gave in a file or an option: its
+ * refusal names their fields as the user wrote them (`changes[0].type`), not by their place in
+ * the call (`draft.changes[0].type`, `changes.subscriptions[0]…`; trial 21, F8).
+ */
+export async function inUserTerms<T>(work: Promise<T>, argument: string): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    if (!(error instanceof CafsupError)) throw error;
+    const { problems } = error.details;
+    if (problems === undefined || error.message !== invalidInputMessage(problems)) throw error;
+    const inFile = (path: string) => (path === argument ? DOCUMENT_PATH : path.startsWith(`${argument}.`) ? path.slice(argument.length + 1) : path);
+    throw invalidInput(problems.map((problem) => ({ ...problem, path: inFile(problem.path) })));
+  }
+}
+
+/**
+ * A refusal as a person reads it, on the command line and in the interface: its heading, then its
+ * problems one a line. An input's refusal lists its problems in its message too (for API
+ * clients): here they follow under « Saisie invalide : » rather than each said twice (trial 21,
+ * F8); a refusal whose message already says its one problem (a JSON syntax error, a date) says it once.
+ */
+export function refusalLines(failure: CafsupError): { heading: string; problems: string[] } {
+  const problems = failure.details.problems ?? [];
+  const listed = problems.length === 1 && failure.message.includes(problems[0]!.message) ? [] : problems;
+  const heading = listed.length > 0 && failure.message === invalidInputMessage(listed) ? `${INVALID_INPUT} :` : failure.message;
+  return { heading, problems: listed.map((problem) => `${problem.path} : ${problem.message}`) };
+}
+
 export interface CafsupErrorDetails {
   problems?: Problem[];
   ids?: string[];

@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { CafsupError, EXIT_CODE, INVALID_INPUT, escapeForTerminal, invalidInputMessage, toCafsupError, todayInParis, type MissingKind } from '@cafsup/shared';
+import { CafsupError, EXIT_CODE, escapeForTerminal, refusalLines, toCafsupError, todayInParis, type MissingKind } from '@cafsup/shared';
 import { GLOBAL_OPTIONS, normaliseOptions, type Command, type CommandResult, type OptionSpec } from './cli/command.js';
 import type { DeclaredCommand } from './cli/commands/table.js';
 import type { Session } from './ui/session.js';
@@ -259,15 +259,8 @@ async function report(error: unknown, asJson: boolean): Promise<number> {
     return EXIT_USAGE;
   }
   const failure = toCafsupError(error);
-  const problems = failure.details.problems ?? [];
-  // An input's refusal lists its problems in its message too (for API clients): here the list
-  // follows under a heading, rather than each problem said twice (trial 21, F8).
-  // A refusal whose message already says its one problem (a JSON syntax error, a date) says it once.
-  const listed = problems.length === 1 && failure.message.includes(problems[0]!.message) ? [] : problems;
-  const heading = listed.length > 0 && failure.message === invalidInputMessage(listed) ? `${INVALID_INPUT} :` : failure.message;
-  process.stderr.write(
-    `${escapeForTerminal(heading)}\n${listed.map((problem) => `  ${escapeForTerminal(`${problem.path} : ${problem.message}`)}\n`).join('')}`,
-  );
+  const { heading, problems } = refusalLines(failure);
+  process.stderr.write(`${escapeForTerminal(heading)}\n${problems.map((problem) => `  ${escapeForTerminal(problem)}\n`).join('')}`);
   if (failure.code === 'INTERNAL' || process.env.CAFSUP_DEBUG === '1') {
     const cause = failure.code === 'INTERNAL' ? failure.cause : error;
     if (process.env.CAFSUP_DEBUG === '1') process.stderr.write(`${cause instanceof Error ? cause.stack : String(cause)}\n`);

@@ -1,14 +1,4 @@
-import {
-  ACCEPTED_DATE,
-  CafsupError,
-  DOCUMENT_PATH,
-  codeFromWord,
-  foldWord,
-  invalidInput,
-  invalidInputMessage,
-  isCalendarDate,
-  isYearInRange,
-} from '@cafsup/shared';
+import { ACCEPTED_DATE, CafsupError, codeFromWord, foldWord, isCalendarDate, isYearInRange } from '@cafsup/shared';
 import { UsageError, type Context } from './context.js';
 import { suggest } from './suggest.js';
 import type { RowSpec } from './output.js';
@@ -120,23 +110,6 @@ export const ACTION_OPTIONS: Record<string, OptionSpec> = {
  */
 export function nothingToChange<T extends object>(preview: T): T & { dryRun: false } {
   return { ...preview, dryRun: false };
-}
-
-/**
- * An SDK call whose argument `argument` holds what the user gave in a file or an option: its
- * refusal names their fields as the user wrote them (`changes[0].type`), not by their place in
- * the call (`draft.changes[0].type`, `changes.subscriptions[0]…`; trial 21, F8).
- */
-export async function inUserTerms<T>(work: Promise<T>, argument: string): Promise<T> {
-  try {
-    return await work;
-  } catch (error) {
-    if (!(error instanceof CafsupError)) throw error;
-    const { problems } = error.details;
-    if (problems === undefined || error.message !== invalidInputMessage(problems)) throw error;
-    const inFile = (path: string) => (path === argument ? DOCUMENT_PATH : path.startsWith(`${argument}.`) ? path.slice(argument.length + 1) : path);
-    throw invalidInput(problems.map((problem) => ({ ...problem, path: inFile(problem.path) })));
-  }
 }
 
 /** The ids of a repeatable option, also accepting comma-separated lists. */

@@ -243,9 +243,11 @@ describe('the interface at 80×24 on the demo data', () => {
     await app.press(KEYS.enter);
     await app.waitFor('Signé par la Caf le');
     await app.press(KEYS.enter, KEYS.enter, KEYS.enter);
-    await app.waitFor('attendu (reçu le nombre 500');
-    expect(app.frame()).toContain('changes[0].maxUsers');
-    expect(app.frame()).not.toContain('Erreur interne');
+    const frame = await app.waitFor('Rien n’a été modifié');
+    expect(frame).not.toContain('Erreur interne');
+    // As the command line says it: named as the avenant names it (not « draft.changes[0] »), and once.
+    expect(frame).toContain('✗ Saisie invalide : changes[0].maxUsers : au plus 100\u202f000 attendu (reçu le');
+    expect(frame.split('changes[0].maxUsers').length).toBe(2);
   });
 
   it('goes from an alert to the partner and the row concerned', async () => {

@@ -1,4 +1,4 @@
-import { describeAvenantChange, escapeForTerminal, countOf, type ActionResult, type CalendarDate } from '@cafsup/shared';
+import { countOf, describeAvenantChange, escapeForTerminal, inUserTerms, type ActionResult, type CalendarDate } from '@cafsup/shared';
 import type { CafsupClient } from '@cafsup/sdk';
 import { AVENANT_TITLE_QUESTION, changeTypeQuestion, changesFrom, followChange, type Answers, type Question } from '../avenant-form.js';
 import { dateCheck } from '../request-form.js';
@@ -55,16 +55,19 @@ function avenantPlan(partnerId: string): ActionPlan {
       const changes = changesFrom(answers);
       const date = (key: string): CalendarDate | null => (answers[key] === undefined || answers[key] === '' ? null : answers[key]);
       // Checked by the operation, whose refusal lists each problem (a parse here threw zod's
-      // error, shown as « Erreur interne » — review 25).
-      const created = await client.avenants.create(partnerId, {
-        title: answers.title ?? '',
-        changes,
-        signedByCafAt: date('signedByCafAt'),
-        signedByPartnerAt: date('signedByPartnerAt'),
-        effectiveAt: date('effectiveAt'),
-        ...(reason === undefined ? {} : { reason }),
-        dryRun,
-      });
+      // error, shown as « Erreur interne » — review 25), named as the command line names them.
+      const created = await inUserTerms(
+        client.avenants.create(partnerId, {
+          title: answers.title ?? '',
+          changes,
+          signedByCafAt: date('signedByCafAt'),
+          signedByPartnerAt: date('signedByPartnerAt'),
+          effectiveAt: date('effectiveAt'),
+          ...(reason === undefined ? {} : { reason }),
+          dryRun,
+        }),
+        'draft',
+      );
       return {
         lines: [
           `  Avenant n° ${created.avenant.number} : ${escapeForTerminal(created.avenant.title)}`,

@@ -9,19 +9,10 @@ import {
   purgeFindsNothing,
   type ActionResult,
   type AvenantChange,
+  inUserTerms,
 } from '@cafsup/shared';
 import type { CafsupClient } from '@cafsup/sdk';
-import {
-  ACTION_OPTIONS,
-  idsOf,
-  inUserTerms,
-  nothingToChange,
-  parseJsonInput,
-  stringOption,
-  type Command,
-  type CommandInput,
-  type CommandResult,
-} from '../command.js';
+import { ACTION_OPTIONS, idsOf, nothingToChange, parseJsonInput, stringOption, type Command, type CommandInput, type CommandResult } from '../command.js';
 import { UsageError, type Context } from '../context.js';
 import { AVENANT_TITLE_QUESTION, changeTypeQuestion, changesFrom, followChange } from '../../avenant-form.js';
 import { askQuestions } from '../ask.js';

@@ -19,19 +19,10 @@ import {
   type RequestStatus,
   type ReviewDue,
   type RuleName,
+  inUserTerms,
 } from '@cafsup/shared';
 import type { CafsupClient } from '@cafsup/sdk';
-import {
-  ACTION_OPTIONS,
-  idsOf,
-  inUserTerms,
-  nothingToChange,
-  parseJsonInput,
-  stringOption,
-  type Command,
-  type CommandInput,
-  type CommandResult,
-} from '../command.js';
+import { ACTION_OPTIONS, idsOf, nothingToChange, parseJsonInput, stringOption, type Command, type CommandInput, type CommandResult } from '../command.js';
 import { UsageError, type Context } from '../context.js';
 import { frenchDate, unreadableReason } from '../../format.js';
 import { checkOutputFile, writeFileAtomically } from '../files.js';

@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useState } from 'react';
-import { reasonSchema, toCafsupError } from '@cafsup/shared';
+import { reasonSchema, refusalLines, toCafsupError } from '@cafsup/shared';
 import type { Answers, Question } from '../../avenant-form.js';
 import { planFor, type ActionPlan, type Outcome } from '../actions.js';
 import type { ActionRequest } from '../navigation.js';
@@ -36,9 +36,9 @@ export function useAction(request: ActionRequest, onDone: () => void, onCancel: 
   );
 
   const fail = (error: unknown) => {
-    const failure = toCafsupError(error);
-    const problems = (failure.details.problems ?? []).map((problem) => `${problem.path} : ${problem.message}`);
-    setState({ step: 'failed', message: failure.message, problems });
+    // Said as the command line says it: each problem once (review 25, L: the form's refusal listed them twice).
+    const { heading, problems } = refusalLines(toCafsupError(error));
+    setState({ step: 'failed', message: heading, problems });
   };
 
   useEffect(() => {
