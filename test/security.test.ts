@@ -100,6 +100,24 @@ describe('cafsup serve: scopes, roles, hostile input, secrets', () => {
     await own.close();
   });
 
+  // A token's refusal named only the first id missing or out of scope (trial 25, L3); a call without a scope names them all.
+  it('names every id missing or out of scope of a scoped action, as missing, and changes nothing', async () => {
+    const before = await snapshot();
+    const client = server.client(tokens.s40!);
+    const foreign = await server.withStore(async (store) =>
+      (await store.listHabilitations({ partnerId: partnersByCaf.get('78')![0]!, limit: 2 })).items.map((item) => item.id),
+    );
+    expect(foreign).toHaveLength(2);
+    const refused = await client.habilitations.suspend([foreign[0]!, 'zz-absente', foreign[1]!, foreign[0]!], { reason: 'Contrôle de périmètre' }).then(
+      () => null,
+      (error: unknown) => error as CafsupError,
+    );
+    await client.close();
+    expect([refused?.code, refused?.details.ids, refused?.details.kind]).toEqual(['NOT_FOUND', [foreign[0], 'zz-absente', foreign[1]], 'habilitation']);
+    expect(refused?.message).toBe(`Habilitation introuvable : ${foreign[0]}, zz-absente, ${foreign[1]}.`);
+    expect(await snapshot()).toEqual(before);
+  });
+
   it('lists only the partners of the token’s Cafs, and audits only them', async () => {
     const client = server.client(tokens.s40!);
     const listed = (await client.partners.list({ limit: 1000 })).items;
