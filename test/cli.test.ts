@@ -235,7 +235,10 @@ describe('cafsup refusals and exit codes', () => {
         env: ACTOR_ENV,
       },
     );
-    expect([comma.status, comma.stderr]).toEqual([5, expect.stringMatching(/^Saisie invalide : id : lettres latines, chiffres, « - », « _ » ou « \. » seulement/)]);
+    expect([comma.status, comma.stderr]).toEqual([
+      5,
+      expect.stringMatching(/^Saisie invalide : id : lettres latines, chiffres, « - », « _ » ou « \. » seulement/),
+    ]);
     // A --to that is not PostgreSQL's is said as such, not as missing, and what it held (a password, perhaps) is not repeated.
     const notPostgres = sandbox.run(['migrate', '--to', 'mysql://cafsup:secret@db/cafsup']);
     expect([notPostgres.status, notPostgres.stdout]).toEqual([2, '']);
