@@ -1,4 +1,7 @@
 import { chmodSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CAFSUP_BIN, CliSandbox } from './support/cli.js';
@@ -8,11 +11,21 @@ describe('cafsup in a real terminal, keys in bursts', () => {
   const sandbox = new CliSandbox();
   const actor = 'Camille Roux <camille.roux@caf78.fr>';
   let terminal: Terminal | undefined;
-  const open = (size?: { columns: number; rows: number }, database = sandbox.database, settings: Record<string, string> = { CAFSUP_ACTOR: actor }) => {
+  const open = (
+    size?: { columns: number; rows: number },
+    database: string | null = sandbox.database,
+    settings: Record<string, string> = { CAFSUP_ACTOR: actor },
+  ) => {
     const env = sandbox.env();
     terminal = new Terminal(
       `'${process.execPath}' '${CAFSUP_BIN}'; echo "SORTIE=$?"; sleep 60`,
-      { CAFSUP_DB: database, CAFSUP_CONFIG_DIR: env.CAFSUP_CONFIG_DIR!, TERM: 'xterm-256color', LANG: 'C.UTF-8', ...settings },
+      {
+        ...(database === null ? {} : { CAFSUP_DB: database }),
+        CAFSUP_CONFIG_DIR: env.CAFSUP_CONFIG_DIR!,
+        TERM: 'xterm-256color',
+        LANG: 'C.UTF-8',
+        ...settings,
+      },
       size,
     );
     return terminal;
@@ -101,5 +114,32 @@ describe('cafsup in a real terminal, keys in bursts', () => {
     const after = await terminal.waitFor('SORTIE=6');
     expect(after).toContain('Base de données introuvable');
     expect(after).not.toContain('ouverture de la base');
+  });
+
+  // Against a server that never answers, only Ctrl-C left the transport's 30 s (trial 25, M2).
+  it('an opening that waits says « en attente… (Échap pour annuler) », and Échap gives it up: exit 6 and why', async () => {
+    // Takes the connection and never answers.
+    const sockets: Socket[] = [];
+    const mute = createServer((socket) => void sockets.push(socket));
+    mute.listen(0, '127.0.0.1');
+    await once(mute, 'listening');
+    try {
+      const url = `http://127.0.0.1:${(mute.address() as AddressInfo).port}`;
+      const terminal = open(undefined, null, { CAFSUP_ACTOR: actor, CAFSUP_URL: url, CAFSUP_TOKEN: 'cafsup_jeton' });
+      const waiting = await terminal.waitFor('en attente… (Échap pour annuler)');
+      expect(waiting).toContain('◆ ouverture de la base…');
+      const escaped = Date.now();
+      terminal.press('Escape');
+      const after = await terminal.waitFor('SORTIE=6');
+      // At once, not at the transport's 30 s (a second for the request left behind to be dropped).
+      expect(Date.now() - escaped).toBeLessThan(10_000);
+      expect(after.replace(/\s+/g, ' ')).toContain(
+        'Ouverture abandonnée (Échap) : la base ne répondait pas ; vérifiez le serveur ou le fichier (cafsup whoami), puis relancez cafsup.',
+      );
+      expect(after).not.toContain('Erreur interne');
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      mute.close();
+    }
   });
 });

@@ -325,7 +325,7 @@ async function openInterface(args: string[]): Promise<number> {
       // it is, the store's threads start loading their code, on the other core, while this one
       // loads the SDK. (Started before the frame, they slowed it by 50–100 ms on two cores.)
       const { releaseWarmWorkers, warmStoreWorkers } = await import('@cafsup/sdk/warm');
-      const { runInterface } = await loadInterface();
+      const { runInterface, OpeningCancelled } = await loadInterface();
       context.terminalTaken = true;
       const opening = new Promise((drawn) => setImmediate(drawn)).then(() => {
         warmStoreWorkers();
@@ -336,6 +336,12 @@ async function openInterface(args: string[]): Promise<number> {
       try {
         return await runInterface(opening, asOf);
       } catch (error) {
+        if (error instanceof OpeningCancelled) {
+          throw new CafsupError(
+            'UNAVAILABLE',
+            'Ouverture abandonnée (Échap) : la base ne répondait pas ; vérifiez le serveur ou le fichier (cafsup whoami), puis relancez cafsup.',
+          );
+        }
         // A saved actor found unreadable: asked below, on the terminal given back.
         if (!(error instanceof TerminalTaken)) throw error;
       } finally {

@@ -8,6 +8,12 @@ import type { Session } from './session.js';
 
 export const EXIT_INTERRUPTED = 130;
 
+/**
+ * The interface's end when the person gave up its opening (Échap): the command says why and
+ * exits 6. Not a CafsupError: the shared package (and zod with it) loads behind the first frame.
+ */
+export class OpeningCancelled extends Error {}
+
 // The screens come in their own chunk, and zod with the shared package's schemas, loaded behind
 // the first frame: what the first frame needs is Ink, React and this module's few imports.
 const loadWorkspace = () => import('./Workspace.js');
@@ -48,16 +54,8 @@ export function App({ session: given, onExit, ...props }: AppProps) {
     exit();
   };
   // Given up with Échap: said once the screen is given back, as a store that could not be opened
-  // is (exit 6). The request still on its way is left to the process's end, as Ctrl-C leaves it.
-  const cancelOpening = () =>
-    void import('@cafsup/shared').then(({ CafsupError }) =>
-      exit(
-        new CafsupError(
-          'UNAVAILABLE',
-          'Ouverture abandonnée (Échap) : la base ne répondait pas ; vérifiez le serveur ou le fichier (cafsup whoami), puis relancez cafsup.',
-        ),
-      ),
-    );
+  // is (main.ts). The request still on its way is left to the process's end, as Ctrl-C leaves it.
+  const cancelOpening = () => exit(new OpeningCancelled('opening given up with Escape'));
   const opening = <OpeningFrame route={props.initialRoute ?? { screen: 'dashboard' }} onCancel={cancelOpening} />;
   return (
     <KeyDispatcher global={(press) => global.current(press)} onInterrupt={() => quit(EXIT_INTERRUPTED)}>

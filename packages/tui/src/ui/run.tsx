@@ -1,5 +1,7 @@
 import { render } from 'ink';
 import { App, EXIT_INTERRUPTED } from './App.js';
+
+export { OpeningCancelled } from './App.js';
 import type { Route } from './navigation.js';
 import type { Session } from './session.js';
 
