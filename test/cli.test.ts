@@ -237,7 +237,7 @@ describe('cafsup refusals and exit codes', () => {
     );
     expect([comma.status, comma.stderr]).toEqual([
       5,
-      expect.stringMatching(/^Saisie invalide : id : lettres latines, chiffres, « - », « _ » ou « \. » seulement/),
+      expect.stringMatching(/^Saisie invalide : id : lettres \(accents français compris\), chiffres, « - », « _ » ou « \. » seulement/),
     ]);
     // A --to that is not PostgreSQL's is said as such, not as missing, and what it held (a password, perhaps) is not repeated.
     const notPostgres = sandbox.run(['migrate', '--to', 'mysql://cafsup:secret@db/cafsup']);

@@ -292,7 +292,7 @@ describe.each(COMBINATIONS)('the SDK contract over %s', (name, setup) => {
     for (const id of ['bavans-u9,u10', 'bavans u9', 'bavans\u200bu9', '-bavans-u9']) {
       await expect(client.users.create('bavans', { id, name: 'Marc Perrin', email: 'marc.p@bavans.fr', reason: 'Agent recruté' })).rejects.toMatchObject({
         code: 'VALIDATION',
-        details: { problems: [{ message: expect.stringMatching(/^lettres latines, chiffres, « - », « _ » ou « \. » seulement/) }] },
+        details: { problems: [{ message: expect.stringMatching(/^lettres \(accents français compris\), chiffres, « - », « _ » ou « \. » seulement/) }] },
       });
     }
     const pair = await client.groups.create('bavans', { name: 'Binôme', memberIds: [created.user.id, second.user.id], reason: 'Binôme de l’accueil' });

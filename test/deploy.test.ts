@@ -279,7 +279,7 @@ describe('deployment: TLS', () => {
 
   it('says a refused certificate, or no TLS at the port, in French with what to do, and a write so refused as not made', async () => {
     const env = { CAFSUP_URL: server.baseUrl, CAFSUP_TOKEN: token, CAFSUP_ACTOR: `${ACTOR.name} <${ACTOR.email}>` };
-    const selfSigned = `Serveur injoignable (${server.baseUrl}) : certificat autosigné, inconnu de ce poste : donnez ce certificat, ou celui de l’autorité de la Caf qui l’a émis, dans NODE_EXTRA_CA_CERTS (DEPTH_ZERO_SELF_SIGNED_CERT).\n`;
+    const selfSigned = `Serveur injoignable (${server.baseUrl}) : certificat autosigné, inconnu de ce poste : nommez le fichier PEM de ce certificat, ou de celui de l’autorité de la Caf qui l’a émis, dans NODE_EXTRA_CA_CERTS (DEPTH_ZERO_SELF_SIGNED_CERT).\n`;
     const read = await cafsup(sandbox, ['partners'], { env });
     expect([read.status, read.stderr]).toEqual([6, selfSigned]);
     // The handshake failed before the request was sent: the write was not made, nor said « a pu être faite ».

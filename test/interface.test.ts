@@ -134,7 +134,7 @@ describe('cafsup in a real terminal, keys in bursts', () => {
       // At once, not at the transport's 30 s (a second for the request left behind to be dropped).
       expect(Date.now() - escaped).toBeLessThan(10_000);
       expect(after.replace(/\s+/g, ' ')).toContain(
-        'Ouverture abandonnée (Échap) : la base ne répondait pas ; vérifiez le serveur ou le fichier (cafsup whoami), puis relancez cafsup.',
+        `Ouverture abandonnée (Échap) : ${url} n’avait pas encore répondu ; vérifiez-le (cafsup whoami), puis relancez cafsup.`,
       );
       expect(after).not.toContain('Erreur interne');
     } finally {

@@ -92,4 +92,54 @@ describe('cafsup serve as a process', () => {
     expect(signed.at(-1)).toMatchObject({ id: head.id, hash: head.hash });
     expect(signed.length).toBeGreaterThanOrEqual(2);
   });
+
+  /** A second server of its own, its checkpoints in `checkpoints`: its URL once it listens, and its stderr so far. */
+  const another = async (checkpoints: string) => {
+    const child = spawn(process.execPath, [CAFSUP_BIN, 'serve', '--port', '0', '--checkpoints', checkpoints], {
+      env: sandbox.env(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString('utf8');
+        const address = /écoute sur (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr)?.[1];
+        if (address !== undefined) resolve(address);
+      });
+      child.once('exit', (code) => reject(new Error(`serve sorti (${code}) :\n${stderr}`)));
+    });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+    return { child, url, said: () => ({ stdout, stderr }) };
+  };
+
+  // Ctrl-C ended the process at once (130): requests cut, no checkpoint, though the banner says it stops cleanly (review 26).
+  it('stops on Ctrl-C (SIGINT) as on SIGTERM: exit 0, the final checkpoint signing the writes made', async () => {
+    const checkpoints = join(sandbox.dir, 'ctrl-c.jsonl');
+    const server = await another(checkpoints);
+    const client = createClient({ baseUrl: server.url, token, retries: 0 });
+    await client.habilitations.suspend(['amp-h0004'], { reason: 'Arrêt par Ctrl-C' });
+    await client.close();
+    server.child.kill('SIGINT');
+    const [code] = await once(server.child, 'exit');
+    expect([code, server.said().stdout]).toEqual([0, 'Serveur arrêté.\n']);
+    const head = sandbox.json<{ head: { id: number; hash: string } }>(['traces', 'verify']).head;
+    const signed = readFileSync(checkpoints, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(signed.at(-1)).toMatchObject({ id: head.id, hash: head.hash });
+  });
+
+  it('says why a stop signed no checkpoint, exit 6, when the checkpoints file cannot be written', async () => {
+    // Under a file (the database itself): the file of checkpoints can never be made.
+    const unwritable = join(sandbox.database, 'points.jsonl');
+    const server = await another(unwritable);
+    server.child.kill('SIGTERM');
+    const [code] = await once(server.child, 'exit');
+    expect([code, server.said().stderr]).toEqual([
+      6,
+      expect.stringContaining(`Serveur arrêté sans son point de contrôle final : le fichier des points de contrôle n’a pas pu être écrit (${unwritable}).`),
+    ]);
+  });
 });

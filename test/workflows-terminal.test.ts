@@ -286,4 +286,17 @@ describe('the workflow dialogs of the interface, in tmux at 80×24', () => {
     expect(sandbox.json(['traces', 'verify']).head).toEqual(head);
     expect(sandbox.json(['token', 'list']).tokens.find((token: { id: number }) => token.id === created.id).revokedAt).toBeNull();
   });
+
+  // « Valeur refusée pour actor », exit 5, before (trial 26, L3).
+  it('takes Ctrl-D at « Qui agit ? » for giving up: exit 4, nothing saved, nothing changed', async () => {
+    const head = sandbox.json(['traces', 'verify']).head;
+    // CAFSUP_ACTOR emptied by the shell: no one is set, so the command asks.
+    const terminal = open(`CAFSUP_ACTOR= '${process.execPath}' '${CAFSUP_BIN}' suspend --habilitation amp-h0005 --reason 'Contrôle du périmètre'`);
+    await terminal.waitFor('Qui agit ?');
+    terminal.press('C-d');
+    const said = await terminal.waitFor('SORTIE=4');
+    expect(said).toContain('Commande annulée (personne n’agit) : rien n’a été modifié.');
+    expect(sandbox.json(['traces', 'verify']).head).toEqual(head);
+    expect(sandbox.run(['config', 'get', 'actor']).stdout).not.toContain('@');
+  });
 });

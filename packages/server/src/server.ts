@@ -52,8 +52,8 @@ export interface ServerOptions {
     file: string;
     everyMs: number;
     key: SigningKey;
-    /** Called when a stop ends without its checkpoint (the trail could not be verified in time). */
-    onFinalMissed?: () => void;
+    /** Called when a stop ends without its checkpoint, with why in French. */
+    onFinalMissed?: (why: string) => void;
   };
   /** HTTPS with this PEM certificate and key (`serve --tls-cert --tls-key`). */
   tls?: TlsFiles;
@@ -251,10 +251,6 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
-    // No timeout of Fastify's own on the hooks (10 s by default, covering a stop's wait for the
-    // requests in flight too): each of ours bounds its wait, and a stop past it ended with exit 70
-    // (trial 25, M4: SIGTERM while PostgreSQL was frozen).
-    pluginTimeout: 0,
   });
   // On every answer, before Fastify or anything else sees the request: its own 503 while closing
   // and its last-resort errors included, which no hook of the reply sees (review 25). The raw
@@ -479,45 +475,64 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
 
   let finalCheckpoint = async () => undefined;
   if (options.checkpoints !== undefined) {
-    const { file, everyMs, key } = options.checkpoints;
+    const { file, everyMs, key, onFinalMissed } = options.checkpoints;
     const system: Caller = { actor: null, role: 'auditor', cafCodes: null };
     let signedId = -1;
     /**
      * Signs the head when the chain has grown, and only a chain that verifies: a checkpoint never
-     * vouches for a broken one. False when the trail could not be read (the database did not answer).
+     * vouches for a broken one. Null when signed (or nothing new to sign); else why not, in French.
      */
-    const checkpoint = async (): Promise<boolean> => {
+    const checkpoint = async (): Promise<string | null> => {
+      let verification: TraceVerification;
       try {
-        const verification = (await pool.run('traces.verify', {}, system, { deadlineMs: 60_000 })).value as TraceVerification;
-        if (!verification.ok) {
-          app.log.error({ verification }, 'chaîne des traces rompue : point de contrôle refusé');
-          return true;
-        }
-        if (verification.head.id === signedId) return true;
-        appendCheckpoint(file, signCheckpoint(verification.head, new Date().toISOString(), key));
-        signedId = verification.head.id;
-        return true;
+        verification = (await pool.run('traces.verify', {}, system, { deadlineMs: 60_000 })).value as TraceVerification;
       } catch (error) {
-        app.log.error({ err: error }, 'point de contrôle impossible');
-        return false;
+        app.log.error({ err: error }, 'point de contrôle impossible : chaîne des traces illisible');
+        return 'la base n’a pas permis de lire la chaîne des traces';
       }
+      if (!verification.ok) {
+        app.log.error({ verification }, 'chaîne des traces rompue : point de contrôle refusé');
+        return 'la chaîne des traces est rompue (cafsup traces verify)';
+      }
+      if (verification.head.id === signedId) return null;
+      try {
+        appendCheckpoint(file, signCheckpoint(verification.head, new Date().toISOString(), key));
+      } catch (error) {
+        app.log.error({ err: error }, 'point de contrôle impossible : fichier des points de contrôle');
+        return `le fichier des points de contrôle n’a pas pu être écrit (${file})`;
+      }
+      signedId = verification.head.id;
+      return null;
     };
-    // One at a time: the periodic one, the one at start and the one at stop never sign the same head twice.
-    let last: Promise<boolean> = Promise.resolve(true);
-    const next = () => (last = last.then(checkpoint));
+    // One at a time, and none queued behind a running one: a verification of a long trail that
+    // outlasts the interval is not followed by a backlog of others.
+    let running: Promise<string | null> | null = null;
+    const next = () => {
+      running ??= checkpoint().finally(() => (running = null));
+      return running;
+    };
     const timer = setInterval(() => void next(), everyMs);
     timer.unref();
-    // Not waited for: verifying a long trail must not delay the start, nor a database slow to answer stop it.
-    app.addHook('onReady', async () => void next());
+    // Once listening (a start refused for its port signs nothing), and not waited for: verifying
+    // a long trail must not delay the start.
+    let listened = false;
+    app.addHook('onListen', async () => {
+      listened = true;
+      void next();
+    });
     finalCheckpoint = async () => {
       clearInterval(timer);
-      const signed = await within(FINAL_CHECKPOINT_MS, next());
-      if (signed !== true) {
-        app.log.error(
-          `point de contrôle final non signé : la chaîne n’a pas pu être vérifiée ${signed === false ? '(base injoignable)' : `en ${FINAL_CHECKPOINT_MS / 1000} s`}`,
-        );
-        options.checkpoints?.onFinalMissed?.();
-      }
+      if (!listened) return;
+      // The one still running verified a head older than the requests just answered: one more after it.
+      const started = Date.now();
+      const missed = await within(
+        FINAL_CHECKPOINT_MS,
+        (running ?? Promise.resolve(null)).then(() => (Date.now() - started < FINAL_CHECKPOINT_MS ? next() : 'late')),
+      );
+      if (missed === null) return;
+      const why = missed === 'late' ? `la chaîne des traces n’a pas pu être vérifiée en ${FINAL_CHECKPOINT_MS / 1000} s` : missed;
+      app.log.error(`point de contrôle final non signé : ${why}`);
+      onFinalMissed?.(why);
     };
   }
 
@@ -531,8 +546,10 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     return payload;
   });
   // Once the requests in flight are answered (onClose, not preClose): the stop's checkpoint signs
-  // their writes too. Then the store; a database that does not answer would hold the stop for as
-  // long, when the process ends anyway and the server rolls back what was not committed.
+  // their writes too; and out of the reach of Fastify's 10 s for a hook of preClose, which a frozen
+  // PostgreSQL made the stop hit (exit 70, trial 25). Then the store; a database that does not
+  // answer would hold the stop for as long, when the process ends anyway and the server rolls
+  // back what was not committed.
   app.addHook('onClose', async () => {
     await finalCheckpoint();
     if ((await within(POOL_CLOSE_MS, pool.close())) === 'late') app.log.error(`connexions à la base non fermées en ${POOL_CLOSE_MS / 1000} s : abandonnées`);

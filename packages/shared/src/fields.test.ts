@@ -57,6 +57,9 @@ describe('zod’s messages in cafsup’s words', () => {
     expect(['a,b', 'a b', '-x', 'a\u200bb', 'a\uff0cb', '.x'].filter(ok)).toEqual([]);
     // Look-alikes of a Latin id: Cyrillic « а », full-width « Ａ », the ligature « ﬁ », Arabic-Indic « ٣ », Greek « ο ».
     expect(['\u0430mp-u1', '\uff21mp', '\ufb01n', '\u0663x', 'ec\u03bfle'].filter(ok)).toEqual([]);
+    // Latin look-alikes and invisible marks (review 26): « ɡ », « ı », « ᴀ », « ɑ », U+034F, a variation selector.
+    expect(['amp-\u0261roupe', 'amp-u\u0131', 'amp-u\u1d00', 'amp-u\u0251', 'amp-u\u034f1', 'amp-u1\ufe00'].filter(ok)).toEqual([]);
+    expect(['amp-ŒUVRE', 'amp-élodie', 'Noël', 'ça-va'].filter((id) => !ok(id))).toEqual([]);
   });
   it('takes a quota of -0 users as 0, never shown « -0 » (trial 25)', () => {
     const drafted = avenantDraftSchema.parse({

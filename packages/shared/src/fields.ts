@@ -15,8 +15,8 @@ export const idSchema = lazySchema(() =>
 );
 
 /**
- * The id of a record a supervisor creates (a user, a group, a habilitation, a partner): Latin
- * letters (accents included, composed or not), digits, « - », « _ » and « . », a letter or a digit first,
+ * The id of a record a supervisor creates (a user, a group, a habilitation, a partner): letters
+ * (French accents included, composed or not), digits, « - », « _ » and « . », a letter or a digit first,
  * so that it can be named afterwards on a command line, which splits a list of ids at commas and
  * takes « -x » for an option (trials 24 and 25: « a,b », a zero-width space that made two ids
  * look the same, a full-width comma). Ids a dataset brings are taken as they are.
@@ -25,11 +25,15 @@ export const newIdSchema = lazySchema(() =>
   idSchema
     // Composed, as a keyboard types it: « é » decomposed made a second id that looked the same (trial 25).
     .overwrite((id) => id.normalize('NFC'))
-    // Latin letters and ASCII digits as they are (NFKC leaves them): a Cyrillic « а », a full-width
-    // « Ａ » or a ligature « ﬁ » made an id that looked like another (review 25).
+    // ASCII letters and digits, and the accented letters of Latin-1 and « œ », composed: a Cyrillic
+    // « а », a full-width « Ａ », a ligature « ﬁ », a Latin « ɡ » or « ı », or an invisible mark
+    // (U+034F, a variation selector) made an id that looked like another (reviews 25, 26).
     .refine(
-      (id) => /^[\p{Script=Latin}0-9][\p{Script=Latin}\p{M}0-9._-]*$/u.test(id) && id.normalize('NFKC') === id,
-      'lettres latines, chiffres, « - », « _ » ou « . » seulement, une lettre ou un chiffre en premier (la ligne de commande doit pouvoir le nommer)',
+      (id) =>
+        /^[A-Za-z0-9\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u00FF\u0152\u0153\u0178][A-Za-z0-9\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u00FF\u0152\u0153\u0178._-]*$/u.test(
+          id,
+        ),
+      'lettres (accents français compris), chiffres, « - », « _ » ou « . » seulement, une lettre ou un chiffre en premier (la ligne de commande doit pouvoir le nommer)',
     ),
 );
 

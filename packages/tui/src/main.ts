@@ -8,6 +8,7 @@ import { checkOutputFile, writeFileAtomically } from './cli/files.js';
 import { COMMANDS, MAX_COMMAND_WORDS, commandHelp, findCommand, mainHelp, optionsOf, subcommandsOf } from './cli/help.js';
 import { suggest } from './cli/suggest.js';
 import { commandStart } from './route.js';
+import { handOverInterrupt } from './cli/interrupt.js';
 
 /** Set by the bundler from package.json (build.mjs). */
 declare const __CAFSUP_VERSION__: string;
@@ -339,7 +340,7 @@ async function openInterface(args: string[]): Promise<number> {
         if (error instanceof OpeningCancelled) {
           throw new CafsupError(
             'UNAVAILABLE',
-            'Ouverture abandonnée (Échap) : la base ne répondait pas ; vérifiez le serveur ou le fichier (cafsup whoami), puis relancez cafsup.',
+            `Ouverture abandonnée (Échap) : ${await context.source()} n’avait pas encore répondu ; vérifiez-le (cafsup whoami), puis relancez cafsup.`,
           );
         }
         // A saved actor found unreadable: asked below, on the terminal given back.
@@ -421,7 +422,10 @@ async function main(argv: string[]): Promise<number> {
 
 // A terminal's colour settings follow NO_COLOR for the libraries that only read FORCE_COLOR.
 if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '') process.env.FORCE_COLOR = '0';
-process.on('SIGINT', () => process.exit(EXIT_INTERRUPTED));
+// Ctrl-C ends a command at once, unless it takes it for a clean stop (`serve`, cli/interrupt.ts).
+process.on('SIGINT', () => {
+  if (!handOverInterrupt()) process.exit(EXIT_INTERRUPTED);
+});
 /** How long a failed command, or the interface left, waits for its store to close. */
 const CLOSE_WITHIN_MS = 1000;
 

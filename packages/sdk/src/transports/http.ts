@@ -34,8 +34,10 @@ function errorCode(error: unknown): string {
   return seen.code ?? seen.cause?.code ?? '';
 }
 
-const UNKNOWN_AUTHORITY = 'certificat signé par une autorité inconnue de ce poste : donnez le certificat de l’autorité de la Caf dans NODE_EXTRA_CA_CERTS';
-const SELF_SIGNED = 'certificat autosigné, inconnu de ce poste : donnez ce certificat, ou celui de l’autorité de la Caf qui l’a émis, dans NODE_EXTRA_CA_CERTS';
+const UNKNOWN_AUTHORITY =
+  'certificat signé par une autorité inconnue de ce poste : nommez le fichier PEM du certificat de l’autorité de la Caf dans NODE_EXTRA_CA_CERTS';
+const SELF_SIGNED =
+  'certificat autosigné, inconnu de ce poste : nommez le fichier PEM de ce certificat, ou de celui de l’autorité de la Caf qui l’a émis, dans NODE_EXTRA_CA_CERTS';
 const NO_TLS = 'ce port répond en HTTP sans TLS : écrivez l’adresse en http://, ou donnez le port du https';
 
 /**
@@ -53,9 +55,9 @@ const TLS_REASONS: Readonly<Record<string, string>> = Object.fromEntries(
     CERT_HAS_EXPIRED: 'certificat du serveur expiré : faites-le renouveler par qui administre le serveur (ou vérifiez l’horloge de ce poste)',
     ERR_TLS_CERT_ALTNAME_INVALID:
       'certificat établi pour un autre nom que celui de l’adresse : donnez le nom inscrit dans le certificat (CAFSUP_URL ou le profil)',
-    // A plain-HTTP server asked in https:// (Node 20, OpenSSL 3: the first; older OpenSSL: EPROTO).
+    // A plain-HTTP server asked in https:// (Node 20, OpenSSL 3). Not EPROTO, which older OpenSSL
+    // gave for it: any protocol error has it, one after the request was sent included (review 26).
     ERR_SSL_WRONG_VERSION_NUMBER: NO_TLS,
-    EPROTO: NO_TLS,
   }).map(([code, words]) => [code, `${words} (${code})`]),
 );
 
@@ -74,8 +76,19 @@ const UNREACHED_REASONS: Readonly<Record<string, string>> = {
   ...TLS_REASONS,
 };
 
+/** A TLS handshake that failed (OpenSSL's codes, Node's): nothing was sent, and asking again changes nothing. */
+const isHandshakeFailure = (code: string) => code in TLS_REASONS || /^ERR_(SSL|TLS)_/.test(code);
+
+/** Why a server was not reached, or gave no answer, in French; an unknown code as it is. */
+function unreachedReason(code: string, error: unknown): string {
+  if (code in UNREACHED_REASONS) return UNREACHED_REASONS[code]!;
+  if (isHandshakeFailure(code)) return `négociation TLS refusée : versions ou chiffrements que ce poste et le serveur n’ont pas en commun ? (${code})`;
+  return code || (error as Error).message;
+}
+
 /** Failures before the request was sent: a write among them was not made. */
-const NEVER_REACHED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT', ...Object.keys(TLS_REASONS)]);
+const NEVER_REACHED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
+const neverReached = (code: string) => NEVER_REACHED.has(code) || isHandshakeFailure(code);
 
 /** The wait an answer asks for in seconds (Retry-After, RFC 9110: cafsup sends seconds), or null when it names none. */
 function retryAfterSeconds(response: Dispatcher.ResponseData): number | null {
@@ -179,15 +192,13 @@ export class HttpTransport implements Transport {
         response = await request(`${this.base}${path}`, { method, headers, body: body ?? null, dispatcher: agent });
       } catch (error) {
         const code = errorCode(error);
-        const retry = replayable && attempt < this.retries && !NOT_RETRIED.has(code) && (!write || NEVER_REACHED.has(code));
+        const retry = replayable && attempt < this.retries && !NOT_RETRIED.has(code) && !isHandshakeFailure(code) && (!write || neverReached(code));
         if (!retry) {
-          const reason = UNREACHED_REASONS[code] ?? (code || (error as Error).message);
+          const reason = unreachedReason(code, error);
           // A write sent and not answered may have been made: run again, it would be made twice
           // (a new command is a new Idempotency-Key).
           const said =
-            made && !NEVER_REACHED.has(code)
-              ? `Pas de réponse de ${this.shown} (${reason}) : ${MAYBE_WRITTEN}`
-              : `Serveur injoignable (${this.shown}) : ${reason}.`;
+            made && !neverReached(code) ? `Pas de réponse de ${this.shown} (${reason}) : ${MAYBE_WRITTEN}` : `Serveur injoignable (${this.shown}) : ${reason}.`;
           throw new CafsupError('UNAVAILABLE', said, {}, { cause: error });
         }
         await sleep(Math.min(MAX_BACKOFF_MS, 200 * 2 ** attempt));

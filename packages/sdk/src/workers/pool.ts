@@ -92,7 +92,8 @@ class StoreWorker {
       failReady(
         isErrorCode(error.code) && error.name === 'CafsupError'
           ? new CafsupError(error.code, error.message, error.details ?? {}, { cause: error })
-          : new CafsupError('UNAVAILABLE', `Base de données inaccessible : ${error.message.replace(/\.$/, '')}.`, {}, { cause: error }),
+          : // A worker that died mid-call (a terminate during a lock's wait) may give no message (trial 26).
+            new CafsupError('UNAVAILABLE', `Base de données inaccessible : ${String(error?.message ?? error).replace(/\.$/, '')}.`, {}, { cause: error }),
       );
       this.failAll(error);
     });

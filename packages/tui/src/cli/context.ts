@@ -213,7 +213,9 @@ export class Context {
     if (!this.interactive) {
       throw new UsageError('Indiquez qui agit avec --actor « Prénom Nom <mél> » (ou CAFSUP_ACTOR, ou « cafsup config set actor … »).');
     }
-    const answer = await this.ask('Qui agit ? Toute modification porte votre nom et votre mél (« Prénom Nom <mél> ») : ');
+    const answer = await this.ask('Qui agit ? Toute modification porte votre nom et votre mél (« Prénom Nom <mél> ») : ', null);
+    // Ctrl-D: the person gave up, as at « Motif » (trial 26: « Valeur refusée pour actor », exit 5).
+    if (answer === null) throw new CafsupError('FORBIDDEN', 'Commande annulée (personne n’agit) : rien n’a été modifié.');
     const { formatActor, openConfig, parseActor, validateConfigValue } = await import('./config.js');
     const value = validateConfigValue('actor', answer.trim());
     (await openConfig()).set('actor', value);
@@ -266,20 +268,24 @@ export class Context {
     // unreferenced by Ink: the wait for the answer must hold the process open.
     process.stdin.ref();
     const readline = createInterface({ input: process.stdin, output: process.stderr });
+    // Ended without a line (Ctrl-C, Ctrl-D): what follows is said on a line of its own, once.
+    let settled = false;
+    const endLine = () => {
+      if (!settled) process.stderr.write('\n');
+      settled = true;
+    };
     return new Promise<unknown>((resolve, reject) => {
       readline.once('SIGINT', () => {
-        process.stderr.write('\n');
+        endLine();
         reject(new InterruptedError());
       });
-      let answered = false;
       readline.once('close', () => {
-        // Ended without a line (Ctrl-D): what follows is said on a line of its own, as after Ctrl-C.
-        if (!answered) process.stderr.write('\n');
+        endLine();
         resolve(ended);
       });
       readline.question(question).then(
         (line) => {
-          answered = true;
+          settled = true;
           resolve(line);
         },
         () => resolve(ended),

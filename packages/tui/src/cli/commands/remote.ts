@@ -15,6 +15,7 @@ import {
   type TokenView,
 } from '@cafsup/sdk';
 import { idsOf, stringOption, type Command } from '../command.js';
+import { takeNextInterrupt } from '../interrupt.js';
 import { openConfig, openTokens } from '../config.js';
 import { UsageError, type Context } from '../context.js';
 import { frenchDateTime } from '../../format.js';
@@ -88,9 +89,9 @@ export const serveCommand: Command = {
             file: stringOption(options.checkpoints) ?? defaultCheckpointsPath(),
             everyMs: minutes * 60_000,
             key: loadSigningKey({ create: true }),
-            onFinalMissed: () => (finalMissed = true),
+            onFinalMissed: (why: string) => (finalMissed = why),
           };
-    let finalMissed = false;
+    let finalMissed: string | null = null;
     const app = await buildServer({
       database,
       // A path mistyped in a unit file must not start a server on a new, empty store that answers
@@ -112,14 +113,18 @@ export const serveCommand: Command = {
       `cafsup serve : écoute sur ${address} (base ${escapeForTerminal(shownLocation(database))}). SIGTERM ou Ctrl-C pour arrêter proprement.\n`,
     );
     // A stop finishes the requests in flight before the process ends.
-    await Promise.race([once(process, 'SIGTERM'), once(process, 'SIGINT'), once(process, 'SIGHUP')]);
+    await Promise.race([once(process, 'SIGTERM'), once(process, 'SIGHUP'), new Promise<void>((resolve) => takeNextInterrupt(resolve))]);
     await app.close();
+    // Stopped: what the store's connections still wait for (a frozen database, its close given up)
+    // must not keep the process, once what follows is said.
+    setTimeout(() => process.exit(), 1000).unref();
     // Stopped as asked, but the service manager is told (exit 6) that the trail's last stretch is not vouched for.
-    if (finalMissed)
+    if (finalMissed !== null) {
       throw new CafsupError(
         'UNAVAILABLE',
-        'Serveur arrêté sans son point de contrôle final : la base n’a pas permis de vérifier la chaîne des traces à temps. Signez-le dès qu’elle répond (cafsup traces checkpoint), ou au prochain démarrage.',
+        `Serveur arrêté sans son point de contrôle final : ${finalMissed}. Signez-le dès que possible (cafsup traces checkpoint), ou au prochain démarrage.`,
       );
+    }
     return { json: { stopped: true, address }, text: () => 'Serveur arrêté.' };
   },
 };

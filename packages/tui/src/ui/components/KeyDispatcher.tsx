@@ -16,7 +16,8 @@ interface KeyDispatcherProps {
  * handed over one at a time, the next only after the previous one's state has been rendered:
  * `:partenaire amp⏎` in one read opens the command line with `:`, then gives the field
  * `partenaire amp` and Enter, exactly as if typed slowly (tui.md, « Keys are never lost »).
- * Keys typed ahead of a loading list or dialog wait for it (Échap and Ctrl-C never wait).
+ * Keys typed ahead of a loading list or dialog wait for it; Échap and Ctrl-C never wait (Échap
+ * goes before the keys held, to the loading screen, which it cancels).
  */
 export function KeyDispatcher({ global, onInterrupt, children }: KeyDispatcherProps) {
   const { isRawModeSupported } = useStdin();
@@ -50,9 +51,10 @@ export function KeyDispatcher({ global, onInterrupt, children }: KeyDispatcherPr
     [],
   );
 
+  const focusedNow = () => [...listeners].filter((listener) => listener.active).sort((a, b) => b.since - a.since);
   const handOver = () => {
     if (rendering.current || queue.length === 0) return;
-    const focused = [...listeners].filter((listener) => listener.active).sort((a, b) => b.since - a.since);
+    const focused = focusedNow();
     if (focused[0]?.waiting === true && queue[0]!.name !== 'escape') return;
     let press = queue.shift()!;
     if (focused[0]?.text === true && isText(press)) {
@@ -81,7 +83,11 @@ export function KeyDispatcher({ global, onInterrupt, children }: KeyDispatcherPr
         onInterrupt();
         return;
       }
-      queue.push(...presses);
+      // Échap is never held behind the keys typed ahead of a loading screen: it is what cancels the
+      // wait the screen shows (review 26: after any key typed early, only Ctrl-C ended it).
+      const escapeAhead = focusedNow()[0]?.waiting === true;
+      queue.unshift(...presses.filter((press) => escapeAhead && press.name === 'escape'));
+      queue.push(...presses.filter((press) => !escapeAhead || press.name !== 'escape'));
       handOver();
     },
     { isActive: isRawModeSupported },

@@ -22,7 +22,8 @@ export function OpeningFrame({ route, onCancel }: { route: Route; onCancel(): vo
     const timer = setTimeout(() => setSlow(true), SLOW_AFTER_MS);
     return () => clearTimeout(timer);
   }, []);
-  // Every other key waits for the screens. Échap is never held: before the wait is said, it reaches the global keys, which do nothing yet.
+  // Every other key waits for the screens. Échap is never held (KeyDispatcher): before the wait is
+  // said, it reaches the global keys, which do nothing yet.
   useKeys(
     (press) => {
       if (!slow || press.name !== 'escape') return false;
