@@ -91,7 +91,8 @@ export const serveCommand: Command = {
             key: loadSigningKey({ create: true }),
             onFinalMissed: (why: string) => (finalMissed = why),
           };
-    let finalMissed: string | null = null;
+    // Set by the server as it stops (a callback: TypeScript would take it for null still).
+    let finalMissed = null as string | null;
     const app = await buildServer({
       database,
       // A path mistyped in a unit file must not start a server on a new, empty store that answers
