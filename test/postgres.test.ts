@@ -661,46 +661,12 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL restarted under writes', () =
     }
   });
 
-  // A stop waited for the final checkpoint as long as the database stayed silent, then Fastify's
-  // own 10 s and exit 70 (trial 25, M4). Now bounded: what a service manager waits for (systemd
-  // 90 s, Kubernetes 30 s), exit 6, and why in French.
-  it('stops on SIGTERM while the database is frozen: within 30 s, exit 6, the checkpoint left unsigned said', async () => {
-    const checkpoints = join(sandbox.dir, 'gel.jsonl');
-    const child = spawn(process.execPath, [CAFSUP_BIN, 'serve', '--port', '0', '--checkpoints', checkpoints, '--db', cluster.url], {
-      env: sandbox.env({ CAFSUP_DB: undefined }),
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    const exited = once(child, 'exit') as Promise<[number | null]>;
-    let frozen = false;
-    try {
-      // Listening, and the checkpoint of the start signed (not waited for by the start itself).
-      const deadline = Date.now() + 30_000;
-      while (!(stderr.includes('écoute sur') && existsSync(checkpoints)) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-      expect([stderr.includes('écoute sur'), existsSync(checkpoints)]).toEqual([true, true]);
-      cluster.freeze();
-      frozen = true;
-      const stopped = Date.now();
-      child.kill('SIGTERM');
-      const [code] = await exited;
-      expect(Date.now() - stopped).toBeLessThan(30_000);
-      expect([code, stderr]).toEqual([
-        6,
-        expect.stringMatching(
-          /Serveur arrêté sans son point de contrôle final : la (base n’a pas permis de lire la chaîne des traces|chaîne des traces n’a pas pu être vérifiée en 15 s)\. /,
-        ),
-      ]);
-      expect(stderr).not.toContain('Erreur interne');
-    } finally {
-      if (frozen) cluster.thaw();
-      if (child.exitCode === null) child.kill('SIGKILL');
-    }
-  });
-
-  // Without checkpoints the stop said « Serveur arrêté. » and the process stayed, its connections waiting (review 26).
-  it('ends the process on SIGTERM while the database is frozen, checkpoints off: exit 0 within 15 s', async () => {
-    const child = spawn(process.execPath, [CAFSUP_BIN, 'serve', '--port', '0', '--checkpoint-minutes', '0', '--db', cluster.url], {
+  /**
+   * `cafsup serve` with `options` on the cluster, stopped by SIGTERM once `ready` holds and the
+   * cluster is frozen: its exit code, what it said, and how long the stop took.
+   */
+  const stopFrozen = async (options: string[], ready: (stderr: string) => boolean) => {
+    const child = spawn(process.execPath, [CAFSUP_BIN, 'serve', '--port', '0', ...options, '--db', cluster.url], {
       env: sandbox.env({ CAFSUP_DB: undefined }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -712,19 +678,42 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL restarted under writes', () =
     let frozen = false;
     try {
       const deadline = Date.now() + 30_000;
-      while (!stderr.includes('écoute sur') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-      expect(stderr).toContain('écoute sur');
+      while (!ready(stderr) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(ready(stderr), stderr).toBe(true);
       cluster.freeze();
       frozen = true;
       const stopped = Date.now();
       child.kill('SIGTERM');
       const [code] = await exited;
-      expect(Date.now() - stopped).toBeLessThan(15_000);
-      expect([code, stdout]).toEqual([0, 'Serveur arrêté.\n']);
+      return { code, stdout, stderr, ms: Date.now() - stopped };
     } finally {
       if (frozen) cluster.thaw();
       if (child.exitCode === null) child.kill('SIGKILL');
     }
+  };
+
+  // A stop waited for the final checkpoint as long as the database stayed silent, then Fastify's
+  // own 10 s and exit 70 (trial 25, M4). Now bounded: what a service manager waits for (systemd
+  // 90 s, Kubernetes 30 s), exit 6, and why in French.
+  it('stops on SIGTERM while the database is frozen: within 30 s, exit 6, the checkpoint left unsigned said', async () => {
+    const checkpoints = join(sandbox.dir, 'gel.jsonl');
+    // Listening, and the checkpoint of the start signed (not waited for by the start itself).
+    const stop = await stopFrozen(['--checkpoints', checkpoints], (stderr) => stderr.includes('écoute sur') && existsSync(checkpoints));
+    expect(stop.ms).toBeLessThan(30_000);
+    expect([stop.code, stop.stderr]).toEqual([
+      6,
+      expect.stringMatching(
+        /Serveur arrêté sans son point de contrôle final : la (base n’a pas permis de lire la chaîne des traces|chaîne des traces n’a pas pu être vérifiée en 15 s)\. /,
+      ),
+    ]);
+    expect(stop.stderr).not.toContain('Erreur interne');
+  });
+
+  // Without checkpoints the stop said « Serveur arrêté. » and the process stayed, its connections waiting (review 26).
+  it('ends the process on SIGTERM while the database is frozen, checkpoints off: exit 0 within 15 s', async () => {
+    const stop = await stopFrozen(['--checkpoint-minutes', '0'], (stderr) => stderr.includes('écoute sur'));
+    expect(stop.ms).toBeLessThan(15_000);
+    expect([stop.code, stop.stdout]).toEqual([0, 'Serveur arrêté.\n']);
   });
 
   it('keeps both servers running, answers again once the database is back, and loses no acknowledged write', async () => {
