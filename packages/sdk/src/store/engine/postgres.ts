@@ -475,6 +475,11 @@ const DRIVER_PROBLEMS: [RegExp, string][] = [
   // Before « Connection terminated » below: the client ends a connection the server never answered.
   [/^timeout expired$/, 'serveur muet, aucune réponse à la connexion dans le délai (pare-feu ? connect_timeout=SECONDES dans l’URL pour attendre plus)'],
   [/^Connection terminated/, 'connexion coupée par le serveur'],
+  // A connection already lost, asked again (trial 26: an import over HTTP while the server stopped, answered 500).
+  [
+    /^Client (has encountered a connection error|was closed) and is not queryable$/,
+    'connexion perdue avec le serveur (une écriture en cours a pu aboutir ou non : vérifiez avant de la refaire)',
+  ],
   [
     /^server mute for \d+ s$/,
     'serveur muet : plus aucune réponse, ni à une nouvelle connexion (serveur arrêté ou figé, réseau coupé ?) ; requête abandonnée (une écriture en cours a pu aboutir ou non : vérifiez avant de la refaire)',
