@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { createServer } from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CAFSUP_BIN, CliSandbox } from './support/cli.js';
 import { Terminal } from './support/terminal.js';
@@ -114,6 +115,28 @@ describe('cafsup in a real terminal, keys in bursts', () => {
     const after = await terminal.waitFor('SORTIE=6');
     expect(after).toContain('Base de données introuvable');
     expect(after).not.toContain('ouverture de la base');
+  });
+
+  // Ctrl-C waited for the store's thread, in SQLite's wait for the lock (up to 15 s), and the
+  // process then aborted: « FATAL ERROR: v8::ToLocalChecked », exit 134 (trial 26, H1).
+  it('Ctrl-C quits at once with 130 while another process holds the file’s lock', async () => {
+    const locked = join(sandbox.dir, 'verrouillee.db');
+    copyFileSync(sandbox.database, locked);
+    const holder = new Database(locked);
+    try {
+      holder.pragma('journal_mode = DELETE');
+      holder.exec('BEGIN EXCLUSIVE');
+      holder.exec("UPDATE meta SET value = value WHERE key = 'trace_head'");
+      const terminal = open(undefined, locked);
+      await terminal.waitFor('en attente… (Échap pour annuler)');
+      const pressed = Date.now();
+      terminal.press('C-c');
+      const after = await terminal.waitFor('SORTIE=130');
+      expect(Date.now() - pressed).toBeLessThan(5_000);
+      expect(after).not.toContain('FATAL');
+    } finally {
+      holder.close();
+    }
   });
 
   // Against a server that never answers, only Ctrl-C left the transport's 30 s (trial 25, M2).

@@ -68,6 +68,20 @@ export async function runInterface(opening: Session | Promise<Session>, options:
   // Ctrl-C quits at once: closing the client would wait for a request still in flight to a slow
   // server (up to its timeout). A write already sent is all or nothing either way, and the
   // trail tells which.
-  if (exitCode === EXIT_INTERRUPTED) process.exit(EXIT_INTERRUPTED);
+  if (exitCode === EXIT_INTERRUPTED) endAsInterrupted();
   return exitCode;
+}
+
+/**
+ * Ends the process as Ctrl-C's default action does (the shell reads 130), at once. Not
+ * `process.exit`: it waits for the store's threads, one of which may sit in SQLite's wait for
+ * another process's lock (up to 15 s), and better-sqlite3 then aborted the process (trial 26, H1:
+ * « FATAL ERROR: v8::ToLocalChecked », exit 134). With no listener left, the signal's default
+ * action ends the process without that wait.
+ */
+function endAsInterrupted(): never {
+  process.removeAllListeners('SIGINT');
+  process.kill(process.pid, 'SIGINT');
+  // Not reached once the signal is delivered; if it were not, the usual way.
+  process.exit(EXIT_INTERRUPTED);
 }
