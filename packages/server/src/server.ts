@@ -514,9 +514,11 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     const timer = setInterval(() => void next(), everyMs);
     timer.unref();
     // Once listening (a start refused for its port signs nothing), and not waited for: verifying
-    // a long trail must not delay the start.
+    // a long trail must not delay the start. The socket's own event, which comes before `listen`
+    // resolves: Fastify's onListen hook may come after, and a stop as soon as the server said it
+    // listened then signed nothing (seen under load).
     let listened = false;
-    app.addHook('onListen', async () => {
+    app.server.once('listening', () => {
       listened = true;
       void next();
     });

@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { CafsupError, TOKEN_ROLE_LABELS, escapeForTerminal, formatActor, isEmail, parseInput, reasonSchema } from '@cafsup/shared';
+import { CafsupError, EXIT_CODE, TOKEN_ROLE_LABELS, escapeForTerminal, formatActor, isEmail, parseInput, reasonSchema } from '@cafsup/shared';
 import {
   ALL_CAFS,
   Store,
@@ -102,6 +102,9 @@ export const serveCommand: Command = {
       ...(tlsCert === undefined || tlsKey === undefined ? {} : { tls: { cert: tlsCert, key: tlsKey } }),
       ...(trustProxy.length === 0 ? {} : { trustProxy }),
     });
+    // Listened for before the server says it listens: a stop sent as soon as that is read ended the
+    // process by the signal's default action, with no checkpoint (seen under load).
+    const stop = Promise.race([once(process, 'SIGTERM'), once(process, 'SIGHUP'), new Promise<void>((resolve) => takeNextInterrupt(resolve))]);
     let address: string;
     try {
       address = await app.listen({ host, port });
@@ -114,18 +117,20 @@ export const serveCommand: Command = {
       `cafsup serve : écoute sur ${address} (base ${escapeForTerminal(shownLocation(database))}). SIGTERM ou Ctrl-C pour arrêter proprement.\n`,
     );
     // A stop finishes the requests in flight before the process ends.
-    await Promise.race([once(process, 'SIGTERM'), once(process, 'SIGHUP'), new Promise<void>((resolve) => takeNextInterrupt(resolve))]);
+    await stop;
     await app.close();
-    // Stopped: what the store's connections still wait for (a frozen database, its close given up)
-    // must not keep the process, once what follows is said.
-    setTimeout(() => process.exit(), 1000).unref();
     // Stopped as asked, but the service manager is told (exit 6) that the trail's last stretch is not vouched for.
-    if (finalMissed !== null) {
-      throw new CafsupError(
-        'UNAVAILABLE',
-        `Serveur arrêté sans son point de contrôle final : ${finalMissed}. Signez-le dès que possible (cafsup traces checkpoint), ou au prochain démarrage.`,
-      );
-    }
+    const missed =
+      finalMissed === null
+        ? null
+        : new CafsupError(
+            'UNAVAILABLE',
+            `Serveur arrêté sans son point de contrôle final : ${finalMissed}. Signez-le dès que possible (cafsup traces checkpoint), ou au prochain démarrage.`,
+          );
+    // Stopped: what the store's connections still wait for (a frozen database, its close given up)
+    // must not keep the process, once what follows is said; with its own code, whenever it fires.
+    setTimeout(() => process.exit(missed === null ? 0 : EXIT_CODE[missed.code]), 1000).unref();
+    if (missed !== null) throw missed;
     return { json: { stopped: true, address }, text: () => 'Serveur arrêté.' };
   },
 };
