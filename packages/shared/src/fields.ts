@@ -21,6 +21,10 @@ export const idSchema = lazySchema(() =>
  * takes « -x » for an option (trials 24 and 25: « a,b », a zero-width space that made two ids
  * look the same, a full-width comma). Ids a dataset brings are taken as they are.
  */
+/** A letter or a digit of a created id (`newIdSchema`); escaped, as the bundle must stay ASCII. */
+const ID_LETTER = 'A-Za-z0-9\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u00FF\\u0152\\u0153\\u0178';
+const NEW_ID = new RegExp(`^[${ID_LETTER}][${ID_LETTER}._-]*$`, 'u');
+
 export const newIdSchema = lazySchema(() =>
   idSchema
     // Composed, as a keyboard types it: « é » decomposed made a second id that looked the same (trial 25).
@@ -29,10 +33,7 @@ export const newIdSchema = lazySchema(() =>
     // « а », a full-width « Ａ », a ligature « ﬁ », a Latin « ɡ » or « ı », or an invisible mark
     // (U+034F, a variation selector) made an id that looked like another (reviews 25, 26).
     .refine(
-      (id) =>
-        /^[A-Za-z0-9\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u00FF\u0152\u0153\u0178][A-Za-z0-9\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u00FF\u0152\u0153\u0178._-]*$/u.test(
-          id,
-        ),
+      (id) => NEW_ID.test(id),
       'lettres (accents français compris), chiffres, « - », « _ » ou « . » seulement, une lettre ou un chiffre en premier (la ligne de commande doit pouvoir le nommer)',
     ),
 );

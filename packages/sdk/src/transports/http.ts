@@ -109,9 +109,9 @@ const MAYBE_WRITTEN = 'l’écriture a pu être faite ; vérifiez-la (cafsup tra
 
 /**
  * A server that let a timeout pass answers no better when asked again: its wait is not multiplied
- * by the retries (trial 25: 124 s of silence). Nor does a refused certificate.
+ * by the retries (trial 25: 124 s of silence). Nor does a failed handshake (`isHandshakeFailure`).
  */
-const NOT_RETRIED = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', ...Object.keys(TLS_REASONS)]);
+const NOT_RETRIED = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
 
 /**
  * A token never leaves this machine in clear text unless the caller says so (operations.md):

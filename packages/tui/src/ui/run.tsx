@@ -1,9 +1,10 @@
 import { render } from 'ink';
 import { App, EXIT_INTERRUPTED } from './App.js';
-
-export { OpeningCancelled } from './App.js';
 import type { Route } from './navigation.js';
 import type { Session } from './session.js';
+
+// main.ts tells an opening given up from a failure by it, from this chunk only.
+export { OpeningCancelled } from './App.js';
 
 const ENTER_ALTERNATE_SCREEN = '\u001b[?1049h';
 const LEAVE_ALTERNATE_SCREEN = '\u001b[?1049l';
