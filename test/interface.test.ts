@@ -139,6 +139,30 @@ describe('cafsup in a real terminal, keys in bursts', () => {
     }
   });
 
+  // The store's threads were ended inside SQLite's wait for the lock, and better-sqlite3 then
+  // aborted the process: « FATAL ERROR: v8::ToLocalChecked », exit 134 (trial 26, H1).
+  it('Échap then q quit at once with 0 while another process holds the file’s lock', async () => {
+    const locked = join(sandbox.dir, 'verrouillee-q.db');
+    copyFileSync(sandbox.database, locked);
+    const holder = new Database(locked);
+    try {
+      holder.pragma('journal_mode = DELETE');
+      holder.exec('BEGIN EXCLUSIVE');
+      holder.exec("UPDATE meta SET value = value WHERE key = 'trace_head'");
+      const terminal = open(undefined, locked);
+      await terminal.waitFor('en attente… (Échap pour annuler)');
+      terminal.press('Escape');
+      await terminal.waitFor('Chargement annulé');
+      const pressed = Date.now();
+      terminal.press('q');
+      const after = await terminal.waitFor('SORTIE=0');
+      expect(Date.now() - pressed).toBeLessThan(5_000);
+      expect(after).not.toContain('FATAL');
+    } finally {
+      holder.close();
+    }
+  });
+
   // Against a server that never answers, only Ctrl-C left the transport's 30 s (trial 25, M2).
   it('an opening that waits says « en attente… (Échap pour annuler) », and Échap gives it up: exit 6 and why', async () => {
     // Takes the connection and never answers.

@@ -2,6 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from '@cafsup/sdk';
 import { buildDemoDataset } from '../packages/tui/src/demo/demo-data.js';
@@ -129,6 +130,44 @@ describe('cafsup serve as a process', () => {
       .split('\n')
       .map((line) => JSON.parse(line));
     expect(signed.at(-1)).toMatchObject({ id: head.id, hash: head.hash });
+  });
+
+  // The store's writer was ended inside SQLite's wait for the lock, and better-sqlite3 then
+  // aborted the process: « FATAL ERROR: v8::ToLocalChecked », exit 134 (trial 26, H2).
+  it('stops cleanly on SIGTERM while its writes wait for another process’s lock: exit 0, nothing written, no crash', async () => {
+    const checkpoints = join(sandbox.dir, 'verrou.jsonl');
+    const server = await another(checkpoints);
+    const before = sandbox.json<{ head: { id: number } }>(['traces', 'verify']).head.id;
+    const holder = new Database(sandbox.database);
+    try {
+      holder.exec('BEGIN IMMEDIATE');
+      holder.exec("UPDATE meta SET value = value WHERE key = 'trace_head'");
+      const client = createClient({ baseUrl: server.url, token, retries: 0 });
+      const writes = [
+        ...['amp-h0001', 'amp-h0002', 'amp-h0003'].map((id) => client.habilitations.suspend([id], { reason: 'Pendant un verrou' })),
+        client.dataset.import(buildDemoDataset({ partners: 40, today: '2026-11-22' }), { reason: 'Import pendant un verrou' }),
+      ].map((write) =>
+        write.then(
+          () => 'écrite',
+          (error: { code?: string }) => error.code,
+        ),
+      );
+      const deadline = Date.now() + 30_000;
+      while ((server.said().stderr.match(/"incoming request"/g) ?? []).length < 4) {
+        if (Date.now() > deadline) throw new Error(`requêtes jamais reçues :\n${server.said().stderr}`);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      server.child.kill('SIGTERM');
+      const [code] = await once(server.child, 'exit');
+      expect(await Promise.all(writes)).toEqual(['UNAVAILABLE', 'UNAVAILABLE', 'UNAVAILABLE', 'UNAVAILABLE']);
+      await client.close();
+      expect([code, server.said().stdout]).toEqual([0, 'Serveur arrêté.\n']);
+      expect(server.said().stderr).not.toContain('FATAL');
+    } finally {
+      holder.exec('ROLLBACK');
+      holder.close();
+    }
+    expect(sandbox.json<{ head: { id: number } }>(['traces', 'verify']).head.id).toBe(before);
   });
 
   it('says why a stop signed no checkpoint, exit 6, when the checkpoints file cannot be written', async () => {

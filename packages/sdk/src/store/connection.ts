@@ -57,7 +57,7 @@ function snapshot(path: string): Buffer {
  * Opens (creating when asked) the store file: WAL so readers never wait for writers,
  * `synchronous = FULL` because a supervision decision must survive a power cut.
  */
-export function openDatabase(path: string, options: { create?: boolean; readonly?: boolean } = {}): Database.Database {
+export function openDatabase(path: string, options: { create?: boolean; readonly?: boolean; busyTimeoutMs?: number } = {}): Database.Database {
   // A URL is not a file name (PostgreSQL's never reach this): `--db mysql://…`, or a PostgreSQL
   // URL mistyped (`postgresql:/…`), must not make folders named after its parts, its password one.
   if (isOtherUrl(path)) {
@@ -96,7 +96,7 @@ export function openDatabase(path: string, options: { create?: boolean; readonly
     throw new CafsupError('UNAVAILABLE', `Impossible d’ouvrir la base de données ${path} : ${(error as Error).message}.`, { path }, { cause: error });
   }
   try {
-    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? BUSY_TIMEOUT_MS}`);
     if (!options.readonly) {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = FULL');

@@ -108,6 +108,8 @@ export interface StoreOptions {
   create?: boolean;
   /** PostgreSQL: the most connections the store holds open at once (10 unless given). */
   connections?: number;
+  /** SQLite: how long one statement waits for another process's lock (BUSY_TIMEOUT_MS unless given). */
+  busyTimeoutMs?: number;
 }
 
 const PURGE_BATCH = 5000;
@@ -178,7 +180,13 @@ export class Store {
       }
       return new Store(redact(location), db, options);
     }
-    const db = new SqliteSql(openDatabase(location, { create: options.create ?? true, ...(options.readonly === true ? { readonly: true } : {}) }));
+    const db = new SqliteSql(
+      openDatabase(location, {
+        create: options.create ?? true,
+        ...(options.readonly === true ? { readonly: true } : {}),
+        ...(options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs }),
+      }),
+    );
     return new Store(location, db, options);
   }
 

@@ -29,13 +29,15 @@ async function* bytesOf(source: DatasetSource): AsyncGenerator<Uint8Array> {
  * call still waiting can be given up (`cancelWaiting`) without anything being written.
  */
 export class PooledTransport implements Transport {
+  private readonly starting: StorePool;
   private readonly pool: Promise<StorePool>;
   private readonly caller: Caller;
   private readonly waitMs: number;
 
   constructor(private readonly options: PooledTransportOptions) {
-    this.pool = StorePool.open({ database: options.database, readers: POOLED_READERS, create: options.create ?? false });
-    // A failure to open is reported by the first call, not as an unhandled rejection.
+    this.starting = StorePool.start({ database: options.database, readers: POOLED_READERS, create: options.create ?? false });
+    // A failure to open is reported by the first call.
+    this.pool = this.starting.opened.then(() => this.starting);
     this.pool.catch(() => undefined);
     this.caller = { actor: options.actor == null ? null : parseInput(actorSchema, options.actor, 'actor'), role: 'supervisor', cafCodes: null };
     this.waitMs = options.waitMs ?? 15_000;
@@ -71,7 +73,8 @@ export class PooledTransport implements Transport {
     return { kind: 'local', location: this.options.database, actor: this.caller.actor };
   }
 
-  async close(): Promise<void> {
-    await (await this.pool.catch(() => null))?.close();
+  /** Closes the store, even while it is still opening (another process's lock): `q` does not wait for it. */
+  close(): Promise<void> {
+    return this.starting.close();
   }
 }

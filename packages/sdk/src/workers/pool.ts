@@ -57,15 +57,20 @@ interface Pending {
   chunks?: { push(item: string | null | CafsupError): void };
 }
 
+/** How long a closing pool waits for a worker to end its job and close its connection (`StorePool.close`). */
+const CLOSE_WITHIN_MS = 3000;
+
 /** A worker and the jobs it holds, so a crash fails them rather than leaving them hanging. */
 class StoreWorker {
   readonly pending = new Map<number, Pending>();
   private worker: Worker;
   readonly ready: Promise<void>;
+  private readonly exited: Promise<void>;
 
   constructor(
     private readonly role: 'writer' | 'reader',
     private readonly options: StorePoolOptions,
+    stop: SharedArrayBuffer,
     private readonly onInternalError: (error: SerializedError) => void,
   ) {
     let markReady!: () => void;
@@ -79,7 +84,7 @@ class StoreWorker {
     this.worker = storeWorker();
     this.worker.postMessage({
       type: 'configure',
-      options: { database: options.database, role, clock: options.clock ?? null, create: options.create ?? true },
+      options: { database: options.database, role, clock: options.clock ?? null, create: options.create ?? true, stop },
     } satisfies ToWorker);
     this.worker.on('message', (message: FromWorker) => {
       if (message.type === 'ready') markReady();
@@ -97,7 +102,14 @@ class StoreWorker {
       );
       this.failAll(error);
     });
-    this.worker.on('exit', () => this.failAll(new Error('store worker exited')));
+    this.exited = new Promise((resolve) =>
+      this.worker.once('exit', () => {
+        // A worker the pool's close ended before it opened the file.
+        failReady(new CafsupError('UNAVAILABLE', 'Base de données fermée avant d’avoir été ouverte.'));
+        this.failAll(new Error('store worker exited'));
+        resolve();
+      }),
+    );
   }
 
   get load(): number {
@@ -176,8 +188,17 @@ class StoreWorker {
     }
   }
 
-  async terminate(): Promise<void> {
-    await this.worker.terminate();
+  /**
+   * Asks the worker to end (the pool's stop word is set already): it finishes its job, closes its
+   * connection and exits. Ended by force only past CLOSE_WITHIN_MS, a job that would not end:
+   * ending it inside SQLite could abort the process (store-worker.ts, LOCK_PROBE_MS).
+   */
+  async close(): Promise<void> {
+    this.worker.postMessage({ type: 'close' } satisfies ToWorker);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), CLOSE_WITHIN_MS)));
+    if ((await Promise.race([this.exited, late])) === 'late') await this.worker.terminate();
+    clearTimeout(timer);
   }
 }
 
@@ -206,25 +227,46 @@ export class StorePool extends ServerJobs {
   private nextId = 1;
   internalErrors: (error: SerializedError) => void = () => undefined;
 
+  /** Set once the pool closes: every worker waiting for a lock gives up (store-worker.ts). */
+  private readonly stop = new SharedArrayBuffer(4);
+  /** The workers have opened the file (a failure to open rejects it). */
+  readonly opened: Promise<void>;
+  private closing: Promise<void> | null = null;
+
+  /** Starts the workers; `opened` says when they have opened the file. */
   private constructor(private readonly options: StorePoolOptions) {
     super();
-    this.writer = new StoreWorker('writer', options, this.report);
+    this.writer = new StoreWorker('writer', options, this.stop, this.report);
     this.readers = [];
+    for (let index = 0; index < (options.readers ?? 2); index++) this.readers.push(new StoreWorker('reader', options, this.stop, this.report));
+    this.opened = this.open();
+    // Awaited by whoever uses the pool: a failure meanwhile is not unhandled.
+    this.opened.catch(() => undefined);
   }
 
   private readonly report = (error: SerializedError) => this.internalErrors(error);
 
-  /**
-   * Starts the workers. Each loads its code at once, which is most of a worker's start; the
-   * writer opens the file first (it creates or migrates it), the readers only then.
-   */
+  /** A pool whose workers are starting: it can be closed before they have opened the file (the interface's Échap, `q`). */
+  static start(options: StorePoolOptions): StorePool {
+    return new StorePool(options);
+  }
+
   static async open(options: StorePoolOptions): Promise<StorePool> {
     const pool = new StorePool(options);
-    for (let index = 0; index < (options.readers ?? 2); index++) pool.readers.push(new StoreWorker('reader', pool.options, pool.report));
+    await pool.opened;
+    return pool;
+  }
+
+  /**
+   * Each worker loads its code at once, which is most of a worker's start; the writer opens the
+   * file first (it creates or migrates it), the readers only then.
+   */
+  private async open(): Promise<void> {
+    const { options } = this;
     try {
-      await pool.writer.ready;
-      for (const reader of pool.readers) reader.post({ type: 'open' });
-      await Promise.all(pool.readers.map((reader) => reader.ready));
+      await this.writer.ready;
+      for (const reader of this.readers) reader.post({ type: 'open' });
+      await Promise.all(this.readers.map((reader) => reader.ready));
       if (options.keepAnswers === true) {
         // Loaded here: the interface, whose store is this pool too, keeps no answers and must not
         // load the store's code in its own thread before its first frame.
@@ -233,21 +275,20 @@ export class StorePool extends ServerJobs {
         // memory (connection.ts), whose head would never move. Its answers are then computed each time.
         if (writable(options.database)) {
           const clock = options.clock ?? null;
-          pool.front = await Store.open(options.database, { readonly: true, ...(clock === null ? {} : { now: () => new Date(clock) }) });
+          this.front = await Store.open(options.database, { readonly: true, ...(clock === null ? {} : { now: () => new Date(clock) }) });
           // It reads a token and the head: a small cache, and never a long wait on this thread —
           // a reader is rarely kept waiting (a crashed writer's log being recovered), and then
           // the request goes to a worker, which may wait.
-          pool.front.sqlite!.db.pragma('cache_size = -2048');
-          pool.front.sqlite!.db.pragma(`busy_timeout = ${FRONT_BUSY_MS}`);
-          pool.frontReads = new TokenReads(pool.front.tokens);
+          this.front.sqlite!.db.pragma('cache_size = -2048');
+          this.front.sqlite!.db.pragma(`busy_timeout = ${FRONT_BUSY_MS}`);
+          this.frontReads = new TokenReads(this.front.tokens);
         }
       }
     } catch (error) {
       // A worker left running would keep the process alive.
-      await pool.close();
+      await this.close();
       throw error;
     }
-    return pool;
   }
 
   private reader(): StoreWorker {
@@ -411,8 +452,20 @@ export class StorePool extends ServerJobs {
     return this.submit(worker, { name: null, input: null, internal: job, caller }, deadlineMs).then((outcome) => outcome.value as T);
   }
 
-  async close(): Promise<void> {
-    await Promise.all([this.writer, ...this.readers].map((worker) => worker.terminate()));
-    await this.front?.close();
+  /**
+   * Closes the store, opened or still opening: jobs not started are given up (nothing of them is
+   * written), a running one ends first. Never by ending a worker while SQLite waits for another
+   * process's lock (store-worker.ts, LOCK_PROBE_MS). Once only; each caller waits for it.
+   */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      const stop = new Int32Array(this.stop);
+      Atomics.store(stop, 0, 1);
+      Atomics.notify(stop, 0);
+      this.cancelWaiting();
+      await Promise.all([this.writer, ...this.readers].map((worker) => worker.close()));
+      await this.front?.close();
+    })();
+    return this.closing;
   }
 }

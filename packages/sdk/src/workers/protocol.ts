@@ -62,7 +62,9 @@ export type ToWorker =
   /** Every worker's first message: its store and role (a worker may be started before its pool, warm.ts). */
   | { type: 'configure'; options: WorkerOptions }
   /** A reader's second message: the writer has created or migrated the file, the reader may open it. */
-  | { type: 'open' };
+  | { type: 'open' }
+  /** The pool closes: the worker ends its job, closes its connection and exits (`StorePool.close`). */
+  | { type: 'close' };
 
 /** What a store worker opens, and as what. */
 export interface WorkerOptions {
@@ -71,6 +73,11 @@ export interface WorkerOptions {
   /** A fixed clock (ISO instant) for tests; the real one otherwise. */
   clock: string | null;
   create: boolean;
+  /**
+   * One word shared with the pool, set when it closes: a worker waiting for another process's
+   * lock looks at it between short waits and gives up (`StorePool.close`).
+   */
+  stop: SharedArrayBuffer;
 }
 
 export interface SerializedError {

@@ -22,6 +22,42 @@ let store!: Store;
 // The pool runs SQLite only: PostgreSQL is asynchronous and needs no worker (direct.ts).
 let sqlite!: NonNullable<Store['sqlite']>['db'];
 let opened!: Stats;
+let stop!: Int32Array;
+
+/**
+ * Never a long wait inside SQLite: a worker ended there (the process exiting while another
+ * process holds the file's lock) makes better-sqlite3 throw into a dying thread, which aborts
+ * the whole process (« FATAL ERROR: v8::ToLocalChecked », exit 134: trial 26, H1 and H2). Each
+ * wait is one short one in SQLite, then one on the pool's stop word, until BUSY_TIMEOUT_MS.
+ */
+const LOCK_PROBE_MS = 50;
+
+function stopped(): boolean {
+  return Atomics.load(stop, 0) !== 0;
+}
+
+/** Sleeps a lock probe's time, woken at once when the pool closes. */
+function pauseForLock(): void {
+  Atomics.wait(stop, 0, 0, LOCK_PROBE_MS);
+}
+
+function isBusy(error: unknown): boolean {
+  return (error as { code?: string } | null)?.code?.startsWith('SQLITE_BUSY') === true;
+}
+
+/** Runs `attempt` again while another process's lock refuses it; null once the pool closes. */
+async function untilUnlocked<T>(attempt: () => Promise<T>): Promise<T | null> {
+  const deadline = Date.now() + BUSY_TIMEOUT_MS;
+  for (;;) {
+    if (stopped()) return null;
+    try {
+      return await attempt();
+    } catch (error) {
+      if (!isBusy(error) || Date.now() > deadline) throw error;
+    }
+    pauseForLock();
+  }
+}
 
 /**
  * Opens the store as the pool says, then takes jobs. A function rather than the module's own
@@ -29,15 +65,25 @@ let opened!: Stats;
  * while Node 20 starts evaluating a module that awaits at its top level can abort the whole
  * process (V8 « Check failed: (location_) != nullptr » in ExecuteAsyncModule, nodejs/node#53238;
  * seen once under load, `serve` on a file of a newer schema). A failure is the worker's
- * uncaught error, as it was: the pool reports it.
+ * uncaught error, as it was: the pool reports it. A pool closed meanwhile ends the worker
+ * without a word.
  */
 async function open(): Promise<void> {
   const first = await nextMessage();
   if (first.type !== 'configure') throw new Error(`store worker: configure expected, got ${first.type}`);
   options = first.options;
+  stop = new Int32Array(options.stop);
   // A reader opens the file once the writer has (pool.ts): the writer creates or migrates it.
-  if (options.role === 'reader') await nextMessage();
-  store = await Store.open(options.database, { create: options.create, ...(options.clock === null ? {} : { now: () => new Date(options.clock!) }) });
+  if (options.role === 'reader' && (await nextMessage()).type === 'close') return port.close();
+  const opening = await untilUnlocked(() =>
+    Store.open(options.database, {
+      create: options.create,
+      busyTimeoutMs: LOCK_PROBE_MS,
+      ...(options.clock === null ? {} : { now: () => new Date(options.clock!) }),
+    }),
+  );
+  if (opening === null) return port.close();
+  store = opening;
   sqlite = store.sqlite!.db;
   opened = statSync(options.database);
   port.on('message', receive);
@@ -110,27 +156,28 @@ function waitForLocks(ms: number): void {
   busyTimeout = rounded;
 }
 
-/** How long one attempt at the write lock waits inside SQLite before the claim word is looked at again. */
-const LOCK_PROBE_MS = 50;
+let readProbe: { get(): unknown } | null = null;
 
 /**
- * Waits for the write lock while the job may still be given up: the job stays QUEUED (so the
- * server's deadline or the interface's Échap can cancel it) until the lock was free, then is
- * claimed. Reads and jobs of a reader need no lock.
+ * Waits until the job can run while it may still be given up: it stays QUEUED (so the server's
+ * deadline, the interface's Échap or the pool's close can cancel it) until the lock it needs
+ * was free, then is claimed. A writer needs the write lock; a reader, a read (another process
+ * may hold the file exclusively).
  */
-function claimWhenWritable(claim: Int32Array, message: RunMessage): boolean {
-  const writes = options.role === 'writer';
+function claimWhenUnlocked(claim: Int32Array, message: RunMessage): boolean {
   for (;;) {
-    if (Atomics.load(claim, 0) !== QUEUED || Date.now() > message.deadlineAt) return false;
-    if (!writes) break;
+    if (stopped() || Atomics.load(claim, 0) !== QUEUED || Date.now() > message.deadlineAt) return false;
     try {
       waitForLocks(LOCK_PROBE_MS);
-      sqlite.exec('BEGIN IMMEDIATE');
-      sqlite.exec('ROLLBACK');
+      if (options.role === 'writer') {
+        sqlite.exec('BEGIN IMMEDIATE');
+        sqlite.exec('ROLLBACK');
+      } else (readProbe ??= sqlite.prepare<[]>('SELECT 1 FROM meta LIMIT 1')).get();
       break;
     } catch (error) {
-      if ((error as { code?: string }).code !== 'SQLITE_BUSY') break; // not a lock: the job itself will report it
+      if (!isBusy(error)) break; // not a lock: the job itself will report it
     }
+    pauseForLock();
   }
   return Atomics.compareExchange(claim, 0, QUEUED, STARTED) === QUEUED;
 }
@@ -138,7 +185,7 @@ function claimWhenWritable(claim: Int32Array, message: RunMessage): boolean {
 async function run(message: RunMessage): Promise<void> {
   const claim = new Int32Array(message.state);
   // The server may have answered 503 already (deadline passed while queued): then nothing runs.
-  if (!claimWhenWritable(claim, message)) {
+  if (!claimWhenUnlocked(claim, message)) {
     Atomics.store(claim, 0, CANCELLED);
     inboxes.delete(message.id);
     send({ type: 'cancelled', id: message.id });
@@ -207,6 +254,17 @@ async function drain(): Promise<void> {
   } finally {
     running = false;
   }
+  if (closing) await finish();
+}
+
+let closing = false;
+
+/** The pool closes: jobs still queued are given up (the pool has answered them), the connection closed, and the thread's loop left empty. */
+async function finish(): Promise<void> {
+  await Promise.all([...outboxes.values()].map((chunks) => chunks.return(undefined)));
+  outboxes.clear();
+  await store.close();
+  port.close();
 }
 
 function receive(message: ToWorker): void {
@@ -229,6 +287,10 @@ function receive(message: ToWorker): void {
       // An export whose client went away: its snapshot connection closes now.
       void outboxes.get(message.id)?.return(undefined);
       outboxes.delete(message.id);
+      return;
+    case 'close':
+      closing = true;
+      if (!running) void finish();
       return;
     case 'pull': {
       const chunks = outboxes.get(message.id);
