@@ -1,6 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -152,17 +153,40 @@ describe('cafsup serve as a process', () => {
           (error: { code?: string }) => error.code,
         ),
       );
+      // A request whose headers end after the stop began, on a connection opened before.
+      const socket = connect(Number(new URL(server.url).port), '127.0.0.1');
+      let answers = '';
+      socket.on('data', (chunk: Buffer) => (answers += chunk.toString('utf8')));
+      const socketClosed = once(socket, 'close');
+      const suspend = (id: string) => {
+        const body = JSON.stringify({ ids: [id], options: { reason: 'Pendant un verrou' } });
+        return `POST /v1/habilitations.suspend HTTP/1.1\r\nHost: cafsup\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+      };
+      const late = suspend('amp-h0005');
+      const cut = late.indexOf('Authorization');
+      socket.write(late.slice(0, cut));
       const deadline = Date.now() + 30_000;
       while ((server.said().stderr.match(/"incoming request"/g) ?? []).length < 4) {
         if (Date.now() > deadline) throw new Error(`requêtes jamais reçues :\n${server.said().stderr}`);
         await new Promise((resolve) => setTimeout(resolve, 5));
       }
       server.child.kill('SIGTERM');
+      while (!server.said().stderr.includes('arrêt demandé')) {
+        if (Date.now() > deadline) throw new Error(`arrêt jamais commencé :\n${server.said().stderr}`);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      socket.write(late.slice(cut));
       const [code] = await once(server.child, 'exit');
       expect(await Promise.all(writes)).toEqual(['UNAVAILABLE', 'UNAVAILABLE', 'UNAVAILABLE', 'UNAVAILABLE']);
       await client.close();
       expect([code, server.said().stdout]).toEqual([0, 'Serveur arrêté.\n']);
       expect(server.said().stderr).not.toContain('FATAL');
+      // The one that arrived during the stop is refused as cafsup refuses, not by Fastify's English 503 without the API's header (trial 26, L2).
+      await socketClosed;
+      expect(answers).toMatch(/^HTTP\/1\.1 503 /);
+      expect(answers).toMatch(/\r\ncafsup-api: 1\r\n/i);
+      expect(answers).toMatch(/\r\nretry-after: 1\r\n/i);
+      expect(answers).toContain('Serveur en cours d’arrêt : réessayez dans un instant.');
     } finally {
       holder.exec('ROLLBACK');
       holder.close();

@@ -86,10 +86,20 @@ class FailureWindow {
 }
 const IMPORT_BODY_LIMIT = 2 ** 31;
 const DEFAULT_TIMEOUT_MS = 5_000;
-/** How long a stop waits for its checkpoint: well within a service manager's patience (systemd 90 s, Kubernetes 30 s). */
+/**
+ * A whole stop ends within this, requests in flight included: within a service manager's
+ * patience (Kubernetes' 30 s, systemd's 90 s). Requests, checkpoint and the store's close each
+ * take what they need of it, up to their own bound below.
+ */
+const STOP_WITHIN_MS = 24_000;
+/** Requests still running this long after the stop began are cut (a database that stopped answering mid-request). */
+const REQUESTS_WITHIN_MS = 15_000;
+/** How long a stop waits for its checkpoint, at most. */
 const FINAL_CHECKPOINT_MS = 15_000;
-/** How long a stop waits for the store's connections or threads to close. */
+/** How long a stop waits for the store's connections or threads to close, at most. */
 const POOL_CLOSE_MS = 5_000;
+/** What a stop that began at `since` may still give to a step bounded by `most` (a second at least: a healthy database answers in it). */
+const stopLeft = (since: number, most: number) => Math.max(1000, Math.min(most, STOP_WITHIN_MS - (Date.now() - since)));
 
 /** `work`'s value, or « late » once `ms` have passed (what it does after is no longer waited for). */
 function within<T>(ms: number, work: Promise<T>): Promise<T | 'late'> {
@@ -250,8 +260,12 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     clientErrorHandler: answerUnreadableRequest,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
-    return503OnClosing: true,
+    // Answered by the first hook instead, as every refusal is (in French, with Retry-After and the API's header): trial 26, L2.
+    return503OnClosing: false,
   });
+  // Set as the stop begins (preClose, below).
+  let closing = false;
+  let stopStarted = Date.now();
   // On every answer, before Fastify or anything else sees the request: its own 503 while closing
   // and its last-resort errors included, which no hook of the reply sees (review 25). The raw
   // answers to unreadable requests carry it too (`answerUnreadableRequest`).
@@ -339,6 +353,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
    * store; the other routes read it from the store.
    */
   app.addHook('onRequest', async (request) => {
+    // A request on a connection kept alive, arrived after the stop began: another server will take it.
+    if (closing) throw new CafsupError('UNAVAILABLE', 'Serveur en cours d’arrêt : réessayez dans un instant.', { retryAfterSeconds: 1 });
     const tokenRule = request.routeOptions.config.token;
     if (tokenRule === 'none') return;
     const token = bearer(request);
@@ -487,7 +503,12 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       try {
         verification = (await pool.run('traces.verify', {}, system, { deadlineMs: 60_000 })).value as TraceVerification;
       } catch (error) {
-        app.log.error({ err: error }, 'point de contrôle impossible : chaîne des traces illisible');
+        // A database that does not answer is said in its words; a stack only for what cafsup did not expect.
+        const failure = toCafsupError(error);
+        app.log.error(
+          failure.code === 'INTERNAL' ? { err: error } : { error: { code: failure.code, message: failure.message } },
+          'point de contrôle impossible : chaîne des traces illisible',
+        );
         return 'la base n’a pas permis de lire la chaîne des traces';
       }
       if (!verification.ok) {
@@ -527,21 +548,28 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       if (!listened) return;
       // The one still running verified a head older than the requests just answered: one more after it.
       const started = Date.now();
+      const bound = stopLeft(stopStarted, FINAL_CHECKPOINT_MS);
       const missed = await within(
-        FINAL_CHECKPOINT_MS,
-        (running ?? Promise.resolve(null)).then(() => (Date.now() - started < FINAL_CHECKPOINT_MS ? next() : 'late')),
+        bound,
+        (running ?? Promise.resolve(null)).then(() => (Date.now() - started < bound ? next() : 'late')),
       );
       if (missed === null) return;
-      const why = missed === 'late' ? `la chaîne des traces n’a pas pu être vérifiée en ${FINAL_CHECKPOINT_MS / 1000} s` : missed;
+      const why = missed === 'late' ? `la chaîne des traces n’a pas pu être vérifiée en ${Math.round(bound / 1000)} s` : missed;
       app.log.error(`point de contrôle final non signé : ${why}`);
       onFinalMissed?.(why);
     };
   }
 
-  // On SIGTERM the requests in flight finish; their connections then close rather than wait out keep-alive.
-  let closing = false;
+  // On SIGTERM the requests in flight finish; their connections then close rather than wait out
+  // keep-alive. Those still running at REQUESTS_WITHIN_MS are cut, so that the stop's checkpoint
+  // and the store's close still fit in STOP_WITHIN_MS (trial 26, M3: a frozen PostgreSQL held
+  // them 20 s, then the checkpoint 15 s more).
   app.addHook('preClose', async () => {
     closing = true;
+    stopStarted = Date.now();
+    // The journal shows when the stop began, and what it still waits for.
+    app.log.info('arrêt demandé : fin des requêtes en cours, puis point de contrôle final');
+    setTimeout(() => app.server.closeAllConnections(), REQUESTS_WITHIN_MS).unref();
   });
   app.addHook('onSend', async (_request, reply, payload) => {
     if (closing) reply.header('connection', 'close');
@@ -554,7 +582,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   // back what was not committed.
   app.addHook('onClose', async () => {
     await finalCheckpoint();
-    if ((await within(POOL_CLOSE_MS, pool.close())) === 'late') app.log.error(`connexions à la base non fermées en ${POOL_CLOSE_MS / 1000} s : abandonnées`);
+    const bound = stopLeft(stopStarted, POOL_CLOSE_MS);
+    if ((await within(bound, pool.close())) === 'late') app.log.error(`connexions à la base non fermées en ${Math.round(bound / 1000)} s : abandonnées`);
   });
   return app;
 }
