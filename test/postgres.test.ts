@@ -731,6 +731,35 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL restarted under writes', () =
     expect(stop.stderr).not.toMatch(/"stack":"[^"]/);
   });
 
+  // A stop during the start ended the process by the signal's default action, without a word (143: trial 26, L5).
+  it('stops on SIGTERM during its start while the database is frozen: exit 0 at once, and says so', async () => {
+    cluster.freeze();
+    try {
+      const child = spawn(process.execPath, [CAFSUP_BIN, 'serve', '--port', '0', '--checkpoint-minutes', '0', '--db', cluster.url], {
+        env: sandbox.env({ CAFSUP_DB: undefined }),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      let stdout = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+      const exited = once(child, 'exit') as Promise<[number | null]>;
+      const deadline = Date.now() + 30_000;
+      while (!stderr.includes('ouverture de la base') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      const stopped = Date.now();
+      child.kill('SIGTERM');
+      const [code] = await exited;
+      expect(Date.now() - stopped).toBeLessThan(10_000);
+      expect([code, stdout, stderr]).toEqual([
+        0,
+        'Serveur arrêté pendant son démarrage : il n’avait encore rien servi.\n',
+        expect.not.stringContaining('écoute sur'),
+      ]);
+    } finally {
+      cluster.thaw();
+    }
+  });
+
   // Without checkpoints the stop said « Serveur arrêté. » and the process stayed, its connections waiting (review 26).
   it('ends the process on SIGTERM while the database is frozen, checkpoints off: exit 0 within 15 s', async () => {
     const stop = await stopFrozen(['--checkpoint-minutes', '0'], (stderr) => stderr.includes('écoute sur'));

@@ -47,6 +47,8 @@ export interface ServerOptions {
   requestTimeoutMs?: number;
   /** Reader workers beside the writer (2 by default). */
   readers?: number;
+  /** Settles when a stop is asked for during the start: the store's opening is then given up. */
+  stopped?: Promise<unknown>;
   /** Signed checkpoints of the trail, written every `everyMs` when the chain has grown, and at stop. */
   checkpoints?: {
     file: string;
@@ -240,6 +242,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     clock: options.clock ?? null,
     ...(options.create === undefined ? {} : { create: options.create }),
     ...(options.readers === undefined ? {} : { readers: options.readers }),
+    ...(options.stopped === undefined ? {} : { stopped: options.stopped }),
   });
   const allowedFailures = options.authFailuresPerMinute ?? 10;
   const localFailures = new FailureWindow();

@@ -120,13 +120,32 @@ export class DirectExecutor extends ServerJobs implements StoreExecutor {
 }
 
 /** The server's store for `database`: PostgreSQL runs here, SQLite in worker threads. */
-export async function openExecutor(options: { database: string; clock?: string | null; readers?: number; create?: boolean }): Promise<StoreExecutor> {
+export async function openExecutor(options: {
+  database: string;
+  clock?: string | null;
+  readers?: number;
+  create?: boolean;
+  /** Settles when the opening is to be given up (a stop during `serve`'s start). */
+  stopped?: Promise<unknown>;
+}): Promise<StoreExecutor> {
   if (isPostgresUrl(options.database)) return DirectExecutor.open(options);
-  return StorePool.open({
+  const pool = StorePool.start({
     database: options.database,
     clock: options.clock ?? null,
     ...(options.create === undefined ? {} : { create: options.create }),
     keepAnswers: true,
     ...(options.readers === undefined ? {} : { readers: options.readers }),
   });
+  // Its threads wait for another process's lock in short slices, and end when closed (pool.ts).
+  // Only while opening: a later stop closes the server, which closes the pool after its checkpoint.
+  let opening = true;
+  void options.stopped?.then(() => {
+    if (opening) void pool.close();
+  });
+  try {
+    await pool.opened;
+  } finally {
+    opening = false;
+  }
+  return pool;
 }

@@ -93,7 +93,11 @@ export const serveCommand: Command = {
           };
     // Set by the server as it stops (a callback: TypeScript would take it for null still).
     let finalMissed = null as string | null;
-    const app = await buildServer({
+    // Listened for from the start: a stop sent while the database had not answered yet ended the
+    // process by the signal's default action, without a word (143: trial 26, L5); one sent as
+    // soon as « écoute sur » is read, with no checkpoint (seen under load).
+    const stop = Promise.race([once(process, 'SIGTERM'), once(process, 'SIGHUP'), new Promise<void>((resolve) => takeNextInterrupt(resolve))]);
+    const building = buildServer({
       database,
       // A path mistyped in a unit file must not start a server on a new, empty store that answers
       // ready: the file is made by demo or import, and token create already refuses a missing one.
@@ -101,10 +105,21 @@ export const serveCommand: Command = {
       ...(checkpoints === undefined ? {} : { checkpoints }),
       ...(tlsCert === undefined || tlsKey === undefined ? {} : { tls: { cert: tlsCert, key: tlsKey } }),
       ...(trustProxy.length === 0 ? {} : { trustProxy }),
+      stopped: stop,
     });
-    // Listened for before the server says it listens: a stop sent as soon as that is read ended the
-    // process by the signal's default action, with no checkpoint (seen under load).
-    const stop = Promise.race([once(process, 'SIGTERM'), once(process, 'SIGHUP'), new Promise<void>((resolve) => takeNextInterrupt(resolve))]);
+    // Its failure is the race's, below; once a stop has won it, nobody's.
+    building.catch(() => undefined);
+    // Said before the wait: a journal then shows a start held by its database, not a silent one.
+    process.stderr.write(`cafsup serve : ouverture de la base ${escapeForTerminal(shownLocation(database))}…\n`);
+    const app = await Promise.race([building, stop.then(() => null)]);
+    if (app === null) {
+      const stopped = { json: { stopped: true, address: null }, text: () => 'Serveur arrêté pendant son démarrage : il n’avait encore rien servi.' };
+      // PostgreSQL's connections hold nothing that ending the process could harm. SQLite's
+      // threads are closed, not ended (pool.ts): the stop gives their opening up at once.
+      if (isPostgresUrl(database)) setTimeout(() => process.exit(0), 1000).unref();
+      else await building.then((built) => built.close()).catch(() => undefined);
+      return stopped;
+    }
     let address: string;
     try {
       address = await app.listen({ host, port });
