@@ -296,6 +296,16 @@ describe('deployment: TLS', () => {
       `Serveur injoignable (${byName}) : certificat établi pour un autre nom que celui de l’adresse : donnez le nom inscrit dans le certificat (CAFSUP_URL ou le profil) (ERR_TLS_CERT_ALTNAME_INVALID).\n`,
     ]);
 
+    // This HTTPS server asked in http://: it closes the connection without a byte, which read as a
+    // server fallen mid-request (« l’écriture a pu être faite »: trial 26, L1).
+    const asPlain = server.baseUrl.replace(/^https:/, 'http:');
+    const wrongScheme = `Serveur injoignable (${asPlain}) : ce port parle HTTPS : écrivez l’adresse ${server.baseUrl} (rien n’a été écrit).\n`;
+    const plainRead = await cafsup(sandbox, ['partners'], { env: { ...env, CAFSUP_URL: asPlain } });
+    expect([plainRead.status, plainRead.stderr]).toEqual([6, wrongScheme]);
+    const plainWrite = await cafsup(sandbox, suspend, { env: { ...env, CAFSUP_URL: asPlain } });
+    expect([plainWrite.status, plainWrite.stderr]).toEqual([6, wrongScheme]);
+    expect(await server.withStore(async (store) => (await store.listTraces({ action: 'habilitation.suspend', limit: 1 })).items)).toEqual([]);
+
     // A plain-HTTP server asked in https://.
     const plain = createServer((_request, response) => response.end());
     plain.listen(0, '127.0.0.1');

@@ -104,6 +104,28 @@ function isDryRun(spec: ReturnType<typeof operationSpec>, input: unknown): boole
   }
 }
 
+/**
+ * Whether `url`'s host and port complete a TLS handshake: an HTTPS server asked in http:// closes
+ * the connection without a byte, as a server that fell mid-request does (trial 26, L1). Asked
+ * only then, directly, for at most 2 s; any doubt is « no ».
+ */
+function speaksTls(url: URL): Promise<boolean> {
+  const { connect } = process.getBuiltinModule('node:tls');
+  const { isIP } = process.getBuiltinModule('node:net');
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  return new Promise((resolve) => {
+    // No server name for an address: RFC 6066 forbids it, and Node warns on stderr.
+    const socket = connect({ host, port: Number(url.port || 80), rejectUnauthorized: false, timeout: 2000, ...(isIP(host) === 0 ? { servername: host } : {}) });
+    const done = (tls: boolean) => {
+      socket.destroy();
+      resolve(tls);
+    };
+    socket.once('secureConnect', () => done(true));
+    socket.once('error', () => done(false));
+    socket.once('timeout', () => done(false));
+  });
+}
+
 /** What a write sent but not answered is told: it may have been made. */
 const MAYBE_WRITTEN = 'l’écriture a pu être faite ; vérifiez-la (cafsup traces) avant de la relancer.';
 
@@ -194,6 +216,16 @@ export class HttpTransport implements Transport {
         const code = errorCode(error);
         const retry = replayable && attempt < this.retries && !NOT_RETRIED.has(code) && !isHandshakeFailure(code) && (!write || neverReached(code));
         if (!retry) {
+          if (code === 'UND_ERR_SOCKET' && this.base.startsWith('http:') && (await speaksTls(new URL(this.base)))) {
+            // The server read no request: it waited for a handshake.
+            const secure = this.shown.replace(/^http:/, 'https:');
+            throw new CafsupError(
+              'UNAVAILABLE',
+              `Serveur injoignable (${this.shown}) : ce port parle HTTPS : écrivez l’adresse ${secure} (rien n’a été écrit).`,
+              {},
+              { cause: error },
+            );
+          }
           const reason = unreachedReason(code, error);
           // A write sent and not answered may have been made: run again, it would be made twice
           // (a new command is a new Idempotency-Key).
