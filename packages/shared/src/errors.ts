@@ -32,9 +32,10 @@ export function invalidInput(problems: Problem[]): CafsupError {
 /**
  * An SDK call whose argument `argument` holds what the user gave in a file or an option: its
  * refusal names their fields as the user wrote them (`changes[0].type`), not by their place in
- * the call (`draft.changes[0].type`, `changes.subscriptions[0]…`; trial 21, F8).
+ * the call (`draft.changes[0].type`, `changes.subscriptions[0]…`; trial 21, F8); `asked` names
+ * them as the questions the user answered (the interface's forms), when there were questions.
  */
-export async function inUserTerms<T>(work: Promise<T>, argument: string): Promise<T> {
+export async function inUserTerms<T>(work: Promise<T>, argument: string, asked: (path: string) => string = (path) => path): Promise<T> {
   try {
     return await work;
   } catch (error) {
@@ -42,7 +43,7 @@ export async function inUserTerms<T>(work: Promise<T>, argument: string): Promis
     const { problems } = error.details;
     if (problems === undefined || error.message !== invalidInputMessage(problems)) throw error;
     const inFile = (path: string) => (path === argument ? DOCUMENT_PATH : path.startsWith(`${argument}.`) ? path.slice(argument.length + 1) : path);
-    throw invalidInput(problems.map((problem) => ({ ...problem, path: inFile(problem.path) })));
+    throw invalidInput(problems.map((problem) => ({ ...problem, path: asked(inFile(problem.path)) })));
   }
 }
 

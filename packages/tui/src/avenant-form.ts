@@ -77,6 +77,23 @@ function changeFields(index: number, type: string): Question[] {
 }
 
 /**
+ * The question a refused field of the avenant was the answer to, for a person who answered
+ * questions (the interface): « Modification n° 1 — Nombre maximal d’utilisateurs » for
+ * `changes[0].maxUsers` (review 26, 14: the form showed the path). `others`: the form's other
+ * questions, named by their keys. A path no question asked is kept.
+ */
+export function questionAsked(path: string, answers: Answers, others: readonly Question[]): string {
+  const other = [AVENANT_TITLE_QUESTION, ...others].find((question) => question.key === path);
+  if (other !== undefined) return other.label;
+  const change = /^changes\[(\d+)\](?:\.(?:contact\.)?(\w+))?/.exec(path);
+  if (change === null) return path;
+  const index = Number(change[1]);
+  const heading = changeTypeQuestion(index).label;
+  const field = changeFields(index, answers[`change${index}.type`] ?? '').find((question) => question.key === `change${index}.${change[2]}`);
+  return field === undefined ? heading : `${heading} — ${field.label}`;
+}
+
+/**
  * The questions an answer opens: a type's fields and « another change? »; another type
  * question on « oui »; `afterChanges` once the supervisor says « non ».
  */

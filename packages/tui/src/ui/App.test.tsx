@@ -245,9 +245,11 @@ describe('the interface at 80×24 on the demo data', () => {
     await app.press(KEYS.enter, KEYS.enter, KEYS.enter);
     const frame = await app.waitFor('Rien n’a été modifié');
     expect(frame).not.toContain('Erreur interne');
-    // As the command line says it: named as the avenant names it (not « draft.changes[0] »), and once.
-    expect(frame).toContain('✗ Saisie invalide : changes[0].maxUsers : au plus 100\u202f000 attendu (reçu le');
-    expect(frame.split('changes[0].maxUsers').length).toBe(2);
+    // Named by the question answered, not by a path (« draft.changes[0].maxUsers », then « changes[0].maxUsers »: review 26, 14), and once.
+    expect(frame).toContain('✗ Saisie invalide : Modification n° 1 — Nombre maximal d’utilisateurs : au');
+    expect(frame).toContain('plus 100\u202f000 attendu');
+    expect(frame).not.toContain('changes[0]');
+    expect(frame.split('100\u202f000 attendu').length).toBe(2);
   });
 
   it('goes from an alert to the partner and the row concerned', async () => {

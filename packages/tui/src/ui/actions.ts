@@ -1,6 +1,6 @@
 import { countOf, describeAvenantChange, escapeForTerminal, inUserTerms, type ActionResult, type CalendarDate } from '@cafsup/shared';
 import type { CafsupClient } from '@cafsup/sdk';
-import { AVENANT_TITLE_QUESTION, changeTypeQuestion, changesFrom, followChange, type Answers, type Question } from '../avenant-form.js';
+import { AVENANT_TITLE_QUESTION, changeTypeQuestion, changesFrom, followChange, questionAsked, type Answers, type Question } from '../avenant-form.js';
 import { dateCheck } from '../request-form.js';
 import type { ActionRequest } from './navigation.js';
 import { recordPlanFor } from './record-actions.js';
@@ -55,7 +55,7 @@ function avenantPlan(partnerId: string): ActionPlan {
       const changes = changesFrom(answers);
       const date = (key: string): CalendarDate | null => (answers[key] === undefined || answers[key] === '' ? null : answers[key]);
       // Checked by the operation, whose refusal lists each problem (a parse here threw zod's
-      // error, shown as « Erreur interne » — review 25), named as the command line names them.
+      // error, shown as « Erreur interne » — review 25), named by the questions answered.
       const created = await inUserTerms(
         client.avenants.create(partnerId, {
           title: answers.title ?? '',
@@ -67,6 +67,7 @@ function avenantPlan(partnerId: string): ActionPlan {
           dryRun,
         }),
         'draft',
+        (path) => questionAsked(path, answers, signatures),
       );
       return {
         lines: [

@@ -14,7 +14,7 @@ import {
 import type { CafsupClient } from '@cafsup/sdk';
 import { ACTION_OPTIONS, idsOf, nothingToChange, parseJsonInput, stringOption, type Command, type CommandInput, type CommandResult } from '../command.js';
 import { UsageError, type Context } from '../context.js';
-import { AVENANT_TITLE_QUESTION, changeTypeQuestion, changesFrom, followChange } from '../../avenant-form.js';
+import { AVENANT_TITLE_QUESTION, changeTypeQuestion, changesFrom, followChange, questionAsked } from '../../avenant-form.js';
 import { askQuestions } from '../ask.js';
 import { count, describeActionResult, frenchDate, unreadableReason } from '../../format.js';
 
@@ -157,12 +157,13 @@ export const withdrawDelegationCommand: Command = {
 };
 
 /** Asks for the changes of an avenant with prompts, when no --file is given: the interface's questions, the title unless given. */
-async function promptChanges(title: string | undefined): Promise<{ title: string; changes: AvenantChange[] }> {
+/** The avenant asked question by question; `asked` names a refused field by its question. */
+async function promptChanges(title: string | undefined): Promise<{ title: string; changes: AvenantChange[]; asked: (path: string) => string }> {
   const answers = await askQuestions(
     title === undefined ? [AVENANT_TITLE_QUESTION, changeTypeQuestion(0)] : [changeTypeQuestion(0)],
     (question, value) => followChange(question, value, []) ?? [],
   );
-  return { title: title ?? answers.title!, changes: changesFrom(answers) };
+  return { title: title ?? answers.title!, changes: changesFrom(answers), asked: (path) => questionAsked(path, answers, []) };
 }
 
 export const avenantAddCommand: Command = {
@@ -186,6 +187,8 @@ export const avenantAddCommand: Command = {
     // The file's fields go to the operation as they are (effectiveAt, signatures…): its schema
     // refuses one it does not know, rather than this command dropping it without a word.
     let draft: { title?: string; changes?: unknown; [field: string]: unknown };
+    // A file's fields are named by their paths; answers, by their questions.
+    let asked: ((path: string) => string) | undefined;
     const file = stringOption(options.file);
     if (file !== undefined) {
       let text: string;
@@ -207,8 +210,11 @@ export const avenantAddCommand: Command = {
         );
       }
       draft = Array.isArray(parsed) ? { changes: parsed } : (parsed as typeof draft);
-    } else if (context.interactive) draft = await promptChanges(stringOption(options.title));
-    else throw new UsageError('Sans terminal, donnez les modifications avec --file MODIFICATIONS.json.');
+    } else if (context.interactive) {
+      const prompted = await promptChanges(stringOption(options.title));
+      asked = prompted.asked;
+      draft = { title: prompted.title, changes: prompted.changes };
+    } else throw new UsageError('Sans terminal, donnez les modifications avec --file MODIFICATIONS.json.');
     const title = stringOption(options.title) ?? draft.title;
     if (title === undefined) throw new UsageError('Titre obligatoire : --title « Avenant N : … ».');
     const client = await context.client({ write: true });
@@ -218,7 +224,7 @@ export const avenantAddCommand: Command = {
       changes: draft.changes as never,
       ...(stringOption(options.reason) === undefined ? {} : { reason: stringOption(options.reason)! }),
     };
-    const preview = await inUserTerms(client.avenants.create(partnerId, { ...request, dryRun: true }), 'draft');
+    const preview = await inUserTerms(client.avenants.create(partnerId, { ...request, dryRun: true }), 'draft', asked);
     const plan = `Avenant n° ${preview.avenant.number} pour ${escapeForTerminal(partnerId)} : ${escapeForTerminal(title)}\n${preview.avenant.changes.map((change) => `  · ${escapeForTerminal(describeAvenantChange(change))}`).join('\n')}`;
     if (options['dry-run'] === true) return { json: preview, text: () => `${plan}\n(simulation : rien n’a été enregistré)` };
     context.note(plan);
