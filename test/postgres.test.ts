@@ -715,6 +715,8 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL restarted under writes', () =
         writes = ['amp-h0001', 'amp-h0002', 'amp-h0003'].map((id) => client!.habilitations.suspend([id], { reason: 'Pendant un gel' }).catch(() => undefined));
         const deadline = Date.now() + 30_000;
         while ((stderr().match(/"incoming request"/g) ?? []).length < 3 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+        // In flight indeed: the stop below waits for them (review 27).
+        expect(stderr().match(/"incoming request"/g) ?? []).toHaveLength(3);
       },
     );
     await Promise.all(writes);

@@ -89,19 +89,20 @@ class FailureWindow {
 const IMPORT_BODY_LIMIT = 2 ** 31;
 const DEFAULT_TIMEOUT_MS = 5_000;
 /**
- * A whole stop ends within this, requests in flight included: within a service manager's
- * patience (Kubernetes' 30 s, systemd's 90 s). Requests, checkpoint and the store's close each
- * take what they need of it, up to their own bound below.
+ * A whole stop ends within this, requests in flight included, before the process's own second
+ * (remote.ts): within a service manager's patience (Kubernetes' 30 s, systemd's 90 s).
+ * Requests take up to REQUESTS_WITHIN_MS, the store's close keeps POOL_CLOSE_MS, and the
+ * final checkpoint has what is left, FINAL_CHECKPOINT_MS at most.
  */
 const STOP_WITHIN_MS = 24_000;
 /** Requests still running this long after the stop began are cut (a database that stopped answering mid-request). */
 const REQUESTS_WITHIN_MS = 15_000;
 /** How long a stop waits for its checkpoint, at most. */
 const FINAL_CHECKPOINT_MS = 15_000;
-/** How long a stop waits for the store's connections or threads to close, at most. */
-const POOL_CLOSE_MS = 5_000;
-/** What a stop that began at `since` may still give to a step bounded by `most` (a second at least: a healthy database answers in it). */
-const stopLeft = (since: number, most: number) => Math.max(1000, Math.min(most, STOP_WITHIN_MS - (Date.now() - since)));
+/** How long a stop waits for the store's connections or threads to close (the pool's own patience with its threads is 3 s). */
+const POOL_CLOSE_MS = 3_500;
+/** What a stop that began at `since` may still give a step bounded by `most`, keeping `kept` for the steps after it. */
+const stopLeft = (since: number, most: number, kept = 0) => Math.max(0, Math.min(most, STOP_WITHIN_MS - kept - (Date.now() - since)));
 
 /** `work`'s value, or « late » once `ms` have passed (what it does after is no longer waited for). */
 function within<T>(ms: number, work: Promise<T>): Promise<T | 'late'> {
@@ -551,13 +552,17 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       if (!listened) return;
       // The one still running verified a head older than the requests just answered: one more after it.
       const started = Date.now();
-      const bound = stopLeft(stopStarted, FINAL_CHECKPOINT_MS);
+      const bound = stopLeft(stopStarted, FINAL_CHECKPOINT_MS, POOL_CLOSE_MS);
       const missed = await within(
         bound,
         (running ?? Promise.resolve(null)).then(() => (Date.now() - started < bound ? next() : 'late')),
       );
       if (missed === null) return;
-      const why = missed === 'late' ? `la chaîne des traces n’a pas pu être vérifiée en ${Math.round(bound / 1000)} s` : missed;
+      const late =
+        bound < 1000
+          ? 'les requêtes en cours ont pris tout le temps de l’arrêt'
+          : `la chaîne des traces n’a pas pu être vérifiée en ${Math.round(bound / 1000)} s`;
+      const why = missed === 'late' ? late : missed;
       app.log.error(`point de contrôle final non signé : ${why}`);
       onFinalMissed?.(why);
     };

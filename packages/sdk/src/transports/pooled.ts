@@ -36,7 +36,7 @@ export class PooledTransport implements Transport {
 
   constructor(private readonly options: PooledTransportOptions) {
     this.starting = StorePool.start({ database: options.database, readers: POOLED_READERS, create: options.create ?? false });
-    // A failure to open is reported by the first call.
+    // A failure to open is reported by the first call (or `cancelWaiting`), not as an unhandled rejection.
     this.pool = this.starting.opened.then(() => this.starting);
     this.pool.catch(() => undefined);
     this.caller = { actor: options.actor == null ? null : parseInput(actorSchema, options.actor, 'actor'), role: 'supervisor', cafCodes: null };

@@ -13,6 +13,7 @@ import {
   QUEUED,
   RefusedCredential,
   ServerJobs,
+  isBusy,
   queryHash,
   type FromWorker,
   type InternalJob,
@@ -97,7 +98,7 @@ class StoreWorker {
       failReady(
         isErrorCode(error.code) && error.name === 'CafsupError'
           ? new CafsupError(error.code, error.message, error.details ?? {}, { cause: error })
-          : // A worker that died mid-call (a terminate during a lock's wait) may give no message (trial 26).
+          : // A worker that died mid-call may give no message (trial 26: ended inside a lock's wait).
             new CafsupError('UNAVAILABLE', `Base de données inaccessible : ${String(error?.message ?? error).replace(/\.$/, '')}.`, {}, { cause: error }),
       );
       this.failAll(error);
@@ -251,6 +252,7 @@ export class StorePool extends ServerJobs {
     return new StorePool(options);
   }
 
+  /** A pool whose workers have opened the file (`cafsup serve`). */
   static async open(options: StorePoolOptions): Promise<StorePool> {
     const pool = new StorePool(options);
     await pool.opened;
@@ -311,6 +313,8 @@ export class StorePool extends ServerJobs {
     extra: Pick<Pending, 'source' | 'chunks'> = {},
   ): { id: number; done: Promise<JobOutcome> } {
     const id = this.nextId++;
+    // No worker will take it (a request cut by the server's stop, carrying on).
+    if (this.closing !== null) return { id, done: Promise.reject(new CafsupError('UNAVAILABLE', 'Base de données fermée : réessayez.')) };
     const state = new SharedArrayBuffer(4);
     const claim = new Int32Array(state);
     const done = new Promise<JobOutcome>((resolve, reject) => {
@@ -344,7 +348,7 @@ export class StorePool extends ServerJobs {
     try {
       checked = await this.frontReads!.read(credential.tokenHash);
     } catch (error) {
-      if ((error as { code?: string }).code?.startsWith('SQLITE_BUSY') === true) return compute();
+      if (isBusy(error)) return compute();
       throw error;
     }
     if (checked.principal === null) throw new RefusedCredential();

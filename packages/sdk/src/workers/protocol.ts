@@ -241,3 +241,8 @@ export function hashedBody(body: AsyncIterable<Uint8Array>, query: string): { so
     bodyHash: () => sha256(query + hashing.copy().digest('hex')),
   };
 }
+
+/** Another connection holds the lock a store's connection asked for (SQLITE_BUSY and its extended codes). */
+export function isBusy(error: unknown): boolean {
+  return (error as { code?: string } | null)?.code?.startsWith('SQLITE_BUSY') === true;
+}

@@ -6,7 +6,18 @@ import { BUSY_TIMEOUT_MS } from '../store/connection.js';
 import { SCHEMA_VERSION } from '../store/schema.js';
 import { authorize, executeOperation, type IdempotencyRequest } from '../operations/execute.js';
 import type { Operation } from '../operations/table.js';
-import { CANCELLED, QUEUED, STARTED, hashedBody, type FromWorker, type InternalJob, type RunMessage, type StoreStatus, type ToWorker } from './protocol.js';
+import {
+  CANCELLED,
+  QUEUED,
+  STARTED,
+  hashedBody,
+  isBusy,
+  type FromWorker,
+  type InternalJob,
+  type RunMessage,
+  type StoreStatus,
+  type ToWorker,
+} from './protocol.js';
 
 // One store worker of `cafsup serve` (pool.ts): its own SQLite connection, off the server's
 // event loop. The writer runs its jobs one at a time in arrival order, each in a transaction of
@@ -27,8 +38,9 @@ let stop!: Int32Array;
 /**
  * Never a long wait inside SQLite: a worker ended there (the process exiting while another
  * process holds the file's lock) makes better-sqlite3 throw into a dying thread, which aborts
- * the whole process (« FATAL ERROR: v8::ToLocalChecked », exit 134: trial 26, H1 and H2). Each
- * wait is one short one in SQLite, then one on the pool's stop word, until BUSY_TIMEOUT_MS.
+ * the whole process (« FATAL ERROR: v8::ToLocalChecked », exit 134: trial 26, H1 and H2). The
+ * connection's busy timeout is this; a longer wait (the opening, a job's claim, a transaction's
+ * BEGIN) is one short one in SQLite, then one on the pool's stop word, again until its end.
  */
 const LOCK_PROBE_MS = 50;
 
@@ -39,10 +51,6 @@ function stopped(): boolean {
 /** Sleeps a lock probe's time, woken at once when the pool closes. */
 function pauseForLock(): void {
   Atomics.wait(stop, 0, 0, LOCK_PROBE_MS);
-}
-
-function isBusy(error: unknown): boolean {
-  return (error as { code?: string } | null)?.code?.startsWith('SQLITE_BUSY') === true;
 }
 
 /** Runs `attempt` again while another process's lock refuses it; null once the pool closes. */
@@ -61,8 +69,7 @@ async function untilUnlocked<T>(attempt: () => Promise<T>): Promise<T | null> {
 
 /**
  * Opens the store as the pool says, then takes jobs. A function rather than the module's own
- * top-level awaits: a worker ended (`terminate`, a pool whose writer could not open the file)
- * while Node 20 starts evaluating a module that awaits at its top level can abort the whole
+ * top-level awaits: a worker ended (`terminate`, past a closing pool's patience) while Node 20 starts evaluating a module that awaits at its top level can abort the whole
  * process (V8 « Check failed: (location_) != nullptr » in ExecuteAsyncModule, nodejs/node#53238;
  * seen once under load, `serve` on a file of a newer schema). A failure is the worker's
  * uncaught error, as it was: the pool reports it. A pool closed meanwhile ends the worker
@@ -84,6 +91,7 @@ async function open(): Promise<void> {
   );
   if (opening === null) return port.close();
   store = opening;
+  store.sqlite!.beginWhenFree = beginWhenFree;
   sqlite = store.sqlite!.db;
   opened = statSync(options.database);
   port.on('message', receive);
@@ -146,14 +154,19 @@ function internal(job: InternalJob): Promise<unknown> {
   }
 }
 
-let busyTimeout = -1;
-/** Sets the connection's busy timeout, only when it changes (a pragma per job would cost more than a page read). */
-function waitForLocks(ms: number): void {
-  // Rounded down to 50 ms: a deadline's remainder moves by the millisecond.
-  const rounded = Math.max(50, Math.floor(ms / 50) * 50);
-  if (rounded === busyTimeout) return;
-  sqlite.pragma(`busy_timeout = ${rounded}`);
-  busyTimeout = rounded;
+/** The running job's last moment to wait for another process's lock: its request's deadline, BUSY_TIMEOUT_MS at most. */
+let lockUntil = 0;
+
+/** A transaction's BEGIN IMMEDIATE, tried again in slices until the job's last moment or the pool's close (engine/sqlite.ts). */
+function beginWhenFree(begin: () => void): void {
+  for (;;) {
+    try {
+      return begin();
+    } catch (error) {
+      if (!isBusy(error) || stopped() || Date.now() >= lockUntil) throw error;
+    }
+    pauseForLock();
+  }
 }
 
 let readProbe: { get(): unknown } | null = null;
@@ -168,7 +181,6 @@ function claimWhenUnlocked(claim: Int32Array, message: RunMessage): boolean {
   for (;;) {
     if (stopped() || Atomics.load(claim, 0) !== QUEUED || Date.now() > message.deadlineAt) return false;
     try {
-      waitForLocks(LOCK_PROBE_MS);
       if (options.role === 'writer') {
         sqlite.exec('BEGIN IMMEDIATE');
         sqlite.exec('ROLLBACK');
@@ -193,7 +205,7 @@ async function run(message: RunMessage): Promise<void> {
   }
   try {
     // A write waits for another process's lock no longer than its request may last.
-    waitForLocks(Math.max(50, Math.min(BUSY_TIMEOUT_MS, message.deadlineAt - Date.now())));
+    lockUntil = Date.now() + Math.max(LOCK_PROBE_MS, Math.min(BUSY_TIMEOUT_MS, message.deadlineAt - Date.now()));
     if (message.internal !== undefined) {
       send({ type: 'done', id: message.id, value: await internal(message.internal), replayed: false });
       return;

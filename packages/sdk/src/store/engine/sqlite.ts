@@ -31,6 +31,12 @@ export class SqliteSql implements Sql {
   readonly dialect = 'sqlite' as const;
   private readonly statements = new Map<string, Database.Statement>();
   private depth = 0;
+  /**
+   * How a transaction waits for another process's write lock: inside SQLite (its busy timeout)
+   * unless set. A store worker sets it, to wait in short slices that its pool's close can end
+   * (store-worker.ts).
+   */
+  beginWhenFree: ((begin: () => void) => void) | null = null;
 
   constructor(readonly db: Database.Database) {}
 
@@ -134,7 +140,9 @@ export class SqliteSql implements Sql {
 
   async transaction<T>(work: () => Promise<T>): Promise<T> {
     if (this.depth > 0) return this.savepoint(work);
-    this.db.exec('BEGIN IMMEDIATE');
+    const begin = () => this.db.exec('BEGIN IMMEDIATE');
+    if (this.beginWhenFree === null) begin();
+    else this.beginWhenFree(begin);
     this.depth = 1;
     try {
       const result = await work();
