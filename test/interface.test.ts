@@ -3,9 +3,9 @@ import { once } from 'node:events';
 import { createServer } from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CAFSUP_BIN, CliSandbox } from './support/cli.js';
+import { lockedCopy } from './support/locks.js';
 import { Terminal } from './support/terminal.js';
 
 describe('cafsup in a real terminal, keys in bursts', () => {
@@ -121,12 +121,8 @@ describe('cafsup in a real terminal, keys in bursts', () => {
   // process then aborted: « FATAL ERROR: v8::ToLocalChecked », exit 134 (trial 26, H1).
   it('Ctrl-C quits at once with 130 while another process holds the file’s lock', async () => {
     const locked = join(sandbox.dir, 'verrouillee.db');
-    copyFileSync(sandbox.database, locked);
-    const holder = new Database(locked);
+    const holder = lockedCopy(sandbox.database, locked);
     try {
-      holder.pragma('journal_mode = DELETE');
-      holder.exec('BEGIN EXCLUSIVE');
-      holder.exec("UPDATE meta SET value = value WHERE key = 'trace_head'");
       const terminal = open(undefined, locked);
       await terminal.waitFor('en attente… (Échap pour annuler)');
       const pressed = Date.now();
@@ -143,12 +139,8 @@ describe('cafsup in a real terminal, keys in bursts', () => {
   // aborted the process: « FATAL ERROR: v8::ToLocalChecked », exit 134 (trial 26, H1).
   it('Échap then q quit at once with 0 while another process holds the file’s lock', async () => {
     const locked = join(sandbox.dir, 'verrouillee-q.db');
-    copyFileSync(sandbox.database, locked);
-    const holder = new Database(locked);
+    const holder = lockedCopy(sandbox.database, locked);
     try {
-      holder.pragma('journal_mode = DELETE');
-      holder.exec('BEGIN EXCLUSIVE');
-      holder.exec("UPDATE meta SET value = value WHERE key = 'trace_head'");
       const terminal = open(undefined, locked);
       await terminal.waitFor('en attente… (Échap pour annuler)');
       terminal.press('Escape');

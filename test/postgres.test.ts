@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { Store, createClient, type CafsupClient } from '@cafsup/sdk';
-import { CAFSUP_BIN, CliSandbox } from './support/cli.js';
+import { CAFSUP_BIN, CliSandbox, startCafsup } from './support/cli.js';
 import { Terminal } from './support/terminal.js';
 import { POSTGRES_SOCKET_URL, POSTGRES_URL, freshDatabase } from './support/postgres.js';
 import { startCluster, type Cluster } from './support/postgres-cluster.mjs';
@@ -737,22 +737,13 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL restarted under writes', () =
   it('stops on SIGTERM during its start while the database is frozen: exit 0 at once, and says so', async () => {
     cluster.freeze();
     try {
-      const child = spawn(process.execPath, [CAFSUP_BIN, 'serve', '--port', '0', '--checkpoint-minutes', '0', '--db', cluster.url], {
-        env: sandbox.env({ CAFSUP_DB: undefined }),
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stderr = '';
-      let stdout = '';
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-      const exited = once(child, 'exit') as Promise<[number | null]>;
-      const deadline = Date.now() + 30_000;
-      while (!stderr.includes('ouverture de la base') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      const server = startCafsup(['serve', '--port', '0', '--checkpoint-minutes', '0', '--db', cluster.url], sandbox.env({ CAFSUP_DB: undefined }));
+      await server.saying('ouverture de la base');
       const stopped = Date.now();
-      child.kill('SIGTERM');
-      const [code] = await exited;
+      server.child.kill('SIGTERM');
+      const [code] = await server.exited;
       expect(Date.now() - stopped).toBeLessThan(10_000);
-      expect([code, stdout, stderr]).toEqual([
+      expect([code, server.said().stdout, server.said().stderr]).toEqual([
         0,
         'Serveur arrêté pendant son démarrage : il n’avait encore rien servi.\n',
         expect.not.stringContaining('écoute sur'),

@@ -1,13 +1,14 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { copyFileSync, existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from '@cafsup/sdk';
 import { buildDemoDataset } from '../packages/tui/src/demo/demo-data.js';
-import { CAFSUP_BIN, CliSandbox } from './support/cli.js';
+import { CAFSUP_BIN, CliSandbox, startCafsup } from './support/cli.js';
+import { lockedCopy } from './support/locks.js';
 
 const ACTOR = 'Camille Roux <camille.roux@caf78.fr>';
 
@@ -196,28 +197,17 @@ describe('cafsup serve as a process', () => {
 
   // A stop during the start ended the process by the signal's default action, without a word (143: trial 26, L5).
   it('stops on SIGTERM during its start while another process holds the file’s lock: exit 0 at once, and says so', async () => {
-    const locked = join(sandbox.dir, 'verrouillee.db');
-    copyFileSync(sandbox.database, locked);
-    const holder = new Database(locked);
+    const holder = lockedCopy(sandbox.database, join(sandbox.dir, 'verrouillee.db'));
     try {
-      holder.pragma('journal_mode = DELETE');
-      holder.exec('BEGIN EXCLUSIVE');
-      holder.exec("UPDATE meta SET value = value WHERE key = 'trace_head'");
-      const child = spawn(process.execPath, [CAFSUP_BIN, 'serve', '--port', '0', '--db', locked], { env: sandbox.env(), stdio: ['ignore', 'pipe', 'pipe'] });
-      let stderr = '';
-      let stdout = '';
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-      const exited = once(child, 'exit');
-      const deadline = Date.now() + 30_000;
-      while (!stderr.includes('ouverture de la base') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+      const server = startCafsup(['serve', '--port', '0', '--db', holder.name], sandbox.env());
+      await server.saying('ouverture de la base');
       const stopped = Date.now();
-      child.kill('SIGTERM');
-      const [code] = await exited;
+      server.child.kill('SIGTERM');
+      const [code] = await server.exited;
       // At once: the store's threads, waiting for the lock, give their opening up (not the lock's 15 s).
       expect(Date.now() - stopped).toBeLessThan(5_000);
-      expect([code, stdout]).toEqual([0, 'Serveur arrêté pendant son démarrage : il n’avait encore rien servi.\n']);
-      expect(stderr).not.toContain('FATAL');
+      expect([code, server.said().stdout]).toEqual([0, 'Serveur arrêté pendant son démarrage : il n’avait encore rien servi.\n']);
+      expect(server.said().stderr).not.toContain('FATAL');
     } finally {
       holder.close();
     }

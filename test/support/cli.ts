@@ -1,4 +1,5 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,4 +54,34 @@ export class CliSandbox {
   cleanup(): void {
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** `cafsup ARGS` running, what it has said so far, its exit, and a wait for a line of its stderr. */
+export interface RunningCafsup {
+  child: ChildProcess;
+  said(): { stdout: string; stderr: string };
+  exited: Promise<[number | null]>;
+  /** Resolves once stderr holds `text`; fails after 30 s. */
+  saying(text: string): Promise<void>;
+}
+
+export function startCafsup(args: string[], env: NodeJS.ProcessEnv): RunningCafsup {
+  const child = spawn(process.execPath, [CAFSUP_BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  const exited = once(child, 'exit') as Promise<[number | null]>;
+  return {
+    child,
+    said: () => ({ stdout, stderr }),
+    exited,
+    async saying(text) {
+      const deadline = Date.now() + 30_000;
+      while (!stderr.includes(text)) {
+        if (Date.now() > deadline) throw new Error(`« ${text} » jamais dit :\n${stderr}`);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    },
+  };
 }
