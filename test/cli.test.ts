@@ -1,8 +1,9 @@
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, readlinkSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RULE_NAMES, jsonText } from '@cafsup/shared';
-import { CliSandbox } from './support/cli.js';
+import { CliSandbox, startCafsup } from './support/cli.js';
 import { ACTOR, caf, convention, dataset, partner, user } from './support/fixture.js';
 
 const AS_OF = ['--as-of', '2026-11-22'];
@@ -16,6 +17,39 @@ describe('cafsup on the demo data', () => {
     expect(created.status, created.stderr).toBe(0);
   });
   afterAll(() => sandbox.cleanup());
+
+  // A global SIGINT listener ran only once SQLite gave the thread back: Ctrl-C waited out the
+  // lock (up to 15 s), and the write was then made all the same (trial 27, H3).
+  it('ends a write waiting for another process’s lock at once on Ctrl-C, by the signal, and writes nothing', async () => {
+    const before = sandbox.json<{ head: { id: number } }>(['traces', 'verify']).head.id;
+    const holder = new Database(sandbox.database);
+    const heldFile = realpathSync(sandbox.database);
+    holder.exec('BEGIN IMMEDIATE');
+    holder.exec("UPDATE meta SET value = value WHERE key = 'trace_head'");
+    try {
+      const write = startCafsup(['suspend', '--habilitation', 'amp-h0001', '--reason', 'Pendant un verrou', '--yes'], sandbox.env(ACTOR_ENV));
+      // Once it has the file open, it waits for the lock.
+      const opened = () => {
+        try {
+          return readdirSync(`/proc/${write.child.pid}/fd`).some((fd) => readlinkSync(`/proc/${write.child.pid}/fd/${fd}`) === heldFile);
+        } catch {
+          return false;
+        }
+      };
+      const deadline = Date.now() + 30_000;
+      while (!opened() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(opened()).toBe(true);
+      const sent = Date.now();
+      write.child.kill('SIGINT');
+      const [code, signal] = await write.exited;
+      expect(Date.now() - sent).toBeLessThan(5_000);
+      expect([code, signal]).toEqual([null, 'SIGINT']);
+    } finally {
+      holder.exec('ROLLBACK');
+      holder.close();
+    }
+    expect(sandbox.json<{ head: { id: number } }>(['traces', 'verify']).head.id).toBe(before);
+  });
 
   it('audits with the JSON of cli.md, every rule firing somewhere', () => {
     const report = sandbox.json(['audit', ...AS_OF]);

@@ -135,6 +135,35 @@ describe('cafsup in a real terminal, keys in bursts', () => {
     }
   });
 
+  // `process.exit` ended the store's threads inside SQLite's wait for the lock: exit 134 in 5 of 8
+  // runs (trial 27, H1). The signal now ends the process itself, once the screen is given back.
+  it.each([
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+  ] as const)('%s ends it at once, by the signal (%i), while another process holds the file’s lock', async (signal, code) => {
+    const locked = join(sandbox.dir, `verrouillee-${signal}.db`);
+    const holder = lockedCopy(sandbox.database, locked);
+    const pidFile = join(sandbox.dir, `${signal}.pid`);
+    try {
+      terminal = new Terminal(`sh -c 'echo $$ > "${pidFile}"; exec "${process.execPath}" "${CAFSUP_BIN}"'; echo "SORTIE=$?"; sleep 60`, {
+        CAFSUP_DB: locked,
+        CAFSUP_CONFIG_DIR: sandbox.env().CAFSUP_CONFIG_DIR!,
+        CAFSUP_ACTOR: actor,
+        TERM: 'xterm-256color',
+        LANG: 'C.UTF-8',
+      });
+      await terminal.waitFor('en attente… (Échap pour annuler)');
+      const sent = Date.now();
+      process.kill(Number(readFileSync(pidFile, 'utf8')), signal);
+      const after = await terminal.waitFor(`SORTIE=${code}`);
+      expect(Date.now() - sent).toBeLessThan(5_000);
+      expect(after).not.toContain('FATAL');
+      expect(after).not.toContain('en attente');
+    } finally {
+      holder.close();
+    }
+  });
+
   // The store's threads were ended inside SQLite's wait for the lock, and better-sqlite3 then
   // aborted the process: « FATAL ERROR: v8::ToLocalChecked », exit 134 (trial 26, H1).
   it('Échap then q quit at once with 0 while another process holds the file’s lock', async () => {

@@ -60,7 +60,8 @@ export class CliSandbox {
 export interface RunningCafsup {
   child: ChildProcess;
   said(): { stdout: string; stderr: string };
-  exited: Promise<[number | null]>;
+  /** Its exit code, or the signal that ended it. */
+  exited: Promise<[number | null, NodeJS.Signals | null]>;
   /** Resolves once stderr holds `text`; fails after 30 s. */
   saying(text: string): Promise<void>;
 }
@@ -71,7 +72,7 @@ export function startCafsup(args: string[], env: NodeJS.ProcessEnv): RunningCafs
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  const exited = once(child, 'exit') as Promise<[number | null]>;
+  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
   return {
     child,
     said: () => ({ stdout, stderr }),

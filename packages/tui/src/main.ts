@@ -8,7 +8,6 @@ import { checkOutputFile, writeFileAtomically } from './cli/files.js';
 import { COMMANDS, MAX_COMMAND_WORDS, commandHelp, findCommand, mainHelp, optionsOf, subcommandsOf } from './cli/help.js';
 import { suggest } from './cli/suggest.js';
 import { commandStart } from './route.js';
-import { handOverInterrupt } from './cli/interrupt.js';
 
 /** Set by the bundler from package.json (build.mjs). */
 declare const __CAFSUP_VERSION__: string;
@@ -422,10 +421,8 @@ async function main(argv: string[]): Promise<number> {
 
 // A terminal's colour settings follow NO_COLOR for the libraries that only read FORCE_COLOR.
 if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '') process.env.FORCE_COLOR = '0';
-// Ctrl-C ends a command at once, unless it takes it for a clean stop (`serve`, cli/interrupt.ts).
-process.on('SIGINT', () => {
-  if (!handOverInterrupt()) process.exit(EXIT_INTERRUPTED);
-});
+// No listener of SIGINT or SIGTERM here: a command is ended by the signal itself, at once, even
+// while SQLite holds its thread (cli/interrupt.ts). `serve` and the interface listen for their own.
 /** How long a failed command, or the interface left, waits for its store to close. */
 const CLOSE_WITHIN_MS = 1000;
 

@@ -88,7 +88,10 @@ async function open(): Promise<void> {
       busyTimeoutMs: LOCK_PROBE_MS,
       ...(options.clock === null ? {} : { now: () => new Date(options.clock!) }),
     }),
-  );
+  ).catch((error: unknown) => {
+    // Said as a plain command says it: SQLite's own error reached the pool as « [object Object] » (trial 27).
+    throw isBusy(error) ? toCafsupError(error) : error;
+  });
   if (opening === null) return port.close();
   store = opening;
   store.sqlite!.beginWhenFree = beginWhenFree;

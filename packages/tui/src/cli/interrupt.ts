@@ -1,19 +1,34 @@
 /**
- * Who takes Ctrl-C (SIGINT). By default the process ends at once (130, main.ts); `serve` takes the
- * next one for a clean stop (its requests finished, its checkpoint signed), and a second one ends
- * it at once. A flag of its own, not a count of the process's listeners: Ink's exit hooks listen too.
+ * Ends the process by `signal`'s own default action, at once: the shell reads 128 + its number
+ * (130 for Ctrl-C, 143 for SIGTERM). Not `process.exit`: it ends the store's threads, and one
+ * ended inside SQLite aborted the whole process (« FATAL ERROR: v8::ToLocalChecked », exit 134:
+ * trials 26 and 27). A command with no listener of its own is ended so by the system itself, even
+ * while SQLite holds its thread (a write waiting for another process's lock): plain commands
+ * listen to no signal for that reason.
  */
-let taker: (() => void) | null = null;
-
-/** The next Ctrl-C calls `stop` instead of ending the process. */
-export function takeNextInterrupt(stop: () => void): void {
-  taker = stop;
+export function endBySignal(signal: NodeJS.Signals): never {
+  process.removeAllListeners(signal);
+  process.kill(process.pid, signal);
+  // Not reached once the signal is delivered; if it were not, the usual way.
+  process.exit(128 + (signal === 'SIGINT' ? 2 : signal === 'SIGHUP' ? 1 : 15));
 }
 
-/** Hands a Ctrl-C to whoever took it; false when no one did. */
-export function handOverInterrupt(): boolean {
-  const stop = taker;
-  taker = null;
-  stop?.();
-  return stop !== null;
+const STOPS = ['SIGTERM', 'SIGHUP', 'SIGINT'] as const;
+
+/**
+ * `serve`'s stop: the first SIGTERM, SIGHUP or Ctrl-C starts it (its requests finished, its
+ * checkpoint signed); any of them again then ends the process at once (trial 27: after a
+ * SIGTERM, a first Ctrl-C did nothing).
+ */
+export function stopAsked(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const first = (signal: NodeJS.Signals) => {
+      for (const name of STOPS) {
+        process.off(name, first);
+        process.once(name, () => endBySignal(name));
+      }
+      resolve(signal);
+    };
+    for (const name of STOPS) process.on(name, first);
+  });
 }

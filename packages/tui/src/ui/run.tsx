@@ -2,6 +2,7 @@ import { render } from 'ink';
 import { App, EXIT_INTERRUPTED } from './App.js';
 import type { Route } from './navigation.js';
 import type { Session } from './session.js';
+import { endBySignal } from '../cli/interrupt.js';
 
 // main.ts tells an opening given up from a failure by it, from this chunk only.
 export { OpeningCancelled } from './App.js';
@@ -22,12 +23,15 @@ export async function runInterface(opening: Session | Promise<Session>, options:
     restored = true;
     stdout.write(`${SHOW_CURSOR}${LEAVE_ALTERNATE_SCREEN}`);
   };
-  const onSignal = (signal: NodeJS.Signals, code: number) => () => {
+  // The screen given back, the signal ends the process itself (cli/interrupt.ts): `process.exit`
+  // ended the store's threads, and aborted inside SQLite (trial 27, H1).
+  const onSignal = (signal: NodeJS.Signals) => () => {
     restore();
-    process.exit(code);
+    endBySignal(signal);
   };
-  const onTerm = onSignal('SIGTERM', 143);
-  const onHup = onSignal('SIGHUP', 129);
+  const onTerm = onSignal('SIGTERM');
+  const onHup = onSignal('SIGHUP');
+  const onInt = onSignal('SIGINT');
   const onCrash = (error: unknown) => {
     restore();
     process.stderr.write(`Erreur interne de l’interface : ${error instanceof Error ? error.message : String(error)}\n`);
@@ -36,6 +40,7 @@ export async function runInterface(opening: Session | Promise<Session>, options:
   };
   process.once('SIGTERM', onTerm);
   process.once('SIGHUP', onHup);
+  process.once('SIGINT', onInt);
   process.once('uncaughtException', onCrash);
   process.once('exit', restore);
 
@@ -63,26 +68,13 @@ export async function runInterface(opening: Session | Promise<Session>, options:
     restore();
     process.off('SIGTERM', onTerm);
     process.off('SIGHUP', onHup);
+    process.off('SIGINT', onInt);
     process.off('uncaughtException', onCrash);
     stdin.pause();
   }
   // Ctrl-C quits at once: closing the client would wait for a request still in flight to a slow
   // server (up to its timeout). A write already sent is all or nothing either way, and the
   // trail tells which.
-  if (exitCode === EXIT_INTERRUPTED) endAsInterrupted();
+  if (exitCode === EXIT_INTERRUPTED) endBySignal('SIGINT');
   return exitCode;
-}
-
-/**
- * Ends the process as Ctrl-C's default action does (the shell reads 130), at once. Not
- * `process.exit`: it waits for the store's threads, one of which may sit in SQLite's wait for
- * another process's lock (up to 15 s), and better-sqlite3 then aborted the process (trial 26, H1:
- * « FATAL ERROR: v8::ToLocalChecked », exit 134). With no listener left, the signal's default
- * action ends the process without that wait.
- */
-function endAsInterrupted(): never {
-  process.removeAllListeners('SIGINT');
-  process.kill(process.pid, 'SIGINT');
-  // Not reached once the signal is delivered; if it were not, the usual way.
-  process.exit(EXIT_INTERRUPTED);
 }

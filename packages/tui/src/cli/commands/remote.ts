@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import { CafsupError, EXIT_CODE, TOKEN_ROLE_LABELS, escapeForTerminal, formatActor, isEmail, parseInput, reasonSchema } from '@cafsup/shared';
 import {
   ALL_CAFS,
@@ -15,7 +14,7 @@ import {
   type TokenView,
 } from '@cafsup/sdk';
 import { idsOf, stringOption, type Command } from '../command.js';
-import { takeNextInterrupt } from '../interrupt.js';
+import { stopAsked } from '../interrupt.js';
 import { openConfig, openTokens } from '../config.js';
 import { UsageError, type Context } from '../context.js';
 import { frenchDateTime } from '../../format.js';
@@ -96,7 +95,7 @@ export const serveCommand: Command = {
     // Listened for from the start: a stop sent while the database had not answered yet ended the
     // process by the signal's default action, without a word (143: trial 26, L5); one sent as
     // soon as « écoute sur » is read, with no checkpoint (seen under load).
-    const stop = Promise.race([once(process, 'SIGTERM'), once(process, 'SIGHUP'), new Promise<void>((resolve) => takeNextInterrupt(resolve))]);
+    const stop = stopAsked();
     const building = buildServer({
       database,
       // A path mistyped in a unit file must not start a server on a new, empty store that answers
