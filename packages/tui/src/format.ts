@@ -63,12 +63,20 @@ const CHANGED_FIELD_LABELS: Record<string, string> = {
   delegationWithdrawnAt: 'retrait de délégation',
 };
 
+/**
+ * The words of a changed entity's statuses: a habilitation's (« suspendue ») or a user's
+ * (« suspendu »), told by the fields its state carries.
+ */
+export function statusWordsOf(after: Record<string, unknown>): Readonly<Record<string, string>> {
+  return 'revokedAt' in after || 'suspendedAt' in after ? HABILITATION_STATUS_LABELS : USER_STATUS_LABELS;
+}
+
 /** A changed value in words: dates in fr-FR, statuses and modes by their French label. */
-function shown(key: string, value: unknown, habilitation: boolean): string {
+function shown(key: string, value: unknown, statuses: Readonly<Record<string, string>>): string {
   if (value === null || value === undefined) return '—';
   if (typeof value === 'boolean') return value ? 'oui' : 'non';
   const text = typeof value === 'string' ? value : typeof value === 'number' || typeof value === 'boolean' ? String(value) : JSON.stringify(value);
-  if (key === 'status') return (habilitation ? HABILITATION_STATUS_LABELS : USER_STATUS_LABELS)[text as 'active'] ?? text;
+  if (key === 'status') return statuses[text] ?? text;
   if (key === 'managementMode') return MANAGEMENT_MODE_LABELS[text as 'delegated'] ?? text;
   if (/^\d{4}-\d{2}-\d{2}T/.test(text)) return frenchDateTime(text);
   if (/^\d{4}-\d{2}-\d{2}$/.test(text)) return frenchDate(text);
@@ -79,10 +87,10 @@ function shown(key: string, value: unknown, habilitation: boolean): string {
 export function describeActionResult(result: ActionResult<Record<string, unknown>>): string[] {
   return [
     ...result.changed.map((change) => {
-      const habilitation = 'revokedAt' in change.after || 'suspendedAt' in change.after;
+      const statuses = statusWordsOf(change.after);
       const fields = Object.keys(change.after).filter((key) => JSON.stringify(change.before[key] ?? null) !== JSON.stringify(change.after[key] ?? null));
       const moves = fields
-        .map((key) => `${CHANGED_FIELD_LABELS[key] ?? key} ${shown(key, change.before[key], habilitation)} → ${shown(key, change.after[key], habilitation)}`)
+        .map((key) => `${CHANGED_FIELD_LABELS[key] ?? key} ${shown(key, change.before[key], statuses)} → ${shown(key, change.after[key], statuses)}`)
         .join(', ');
       return `  ${escapeForTerminal(change.id)} : ${moves}${change.traceId === null ? '' : `  (trace n° ${change.traceId})`}`;
     }),

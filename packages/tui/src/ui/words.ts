@@ -1,15 +1,6 @@
-import {
-  HABILITATION_STATUS_LABELS,
-  MANAGEMENT_MODE_LABELS,
-  USER_STATUS_LABELS,
-  escapeForTerminal,
-  isCalendarDate,
-  type ActionResult,
-  type Habilitation,
-  type User,
-} from '@cafsup/shared';
+import { MANAGEMENT_MODE_LABELS, escapeForTerminal, isCalendarDate, type ActionResult } from '@cafsup/shared';
 import type { CafsupClient } from '@cafsup/sdk';
-import { fit, frenchDate, frenchDateTime } from '../format.js';
+import { fit, frenchDate, frenchDateTime, statusWordsOf } from '../format.js';
 
 // The interface's sentences about data: names beside ids, codes as French words, dates in
 // fr-FR and Paris time (tui.md, « What a supervisor expects next »).
@@ -21,12 +12,9 @@ export function nameAndId(name: string | undefined, id: string, width: number): 
   return fit(`${fit(escapeForTerminal(name), Math.max(1, width - suffix.length)).trimEnd()}${suffix}`, width);
 }
 
-/** What a field of an action's before/after is called, and how its values read. */
+/** What a field of an action's before/after is called, and how its values read (a status's, by `statusWordsOf`). */
 const FIELDS: Record<string, { label: string; value?(value: unknown): string }> = {
-  status: {
-    label: 'statut',
-    value: (value) => HABILITATION_STATUS_LABELS[value as Habilitation['status']] ?? USER_STATUS_LABELS[value as User['status']] ?? String(value),
-  },
+  status: { label: 'statut' },
   suspendedAt: { label: 'suspendue le' },
   revokedAt: { label: 'dévalidée le' },
   mustChangePassword: { label: 'mot de passe à changer', value: (value) => (value === true ? 'oui' : 'non') },
@@ -54,13 +42,16 @@ export function changesInWords(before: unknown, after: unknown): string[] {
   const moved = [...new Set([...Object.keys(from), ...Object.keys(to)])].filter((key) => JSON.stringify(from[key]) !== JSON.stringify(to[key]));
   const when = moved.find((key) => WHEN_OF_STATUS.has(key) && to[key] !== null && to[key] !== undefined);
   const statusMoves = moved.includes('status');
+  // A user's « actif → suspendu », a habilitation's « active → suspendue » (trial 27: a user's read « active »).
+  const statuses = statusWordsOf(to);
+  const status = (value: unknown) => statuses[String(value)] ?? valueInWords(value);
   return moved
     .filter((key) => !(statusMoves && key === when))
     .map((key) => {
-      if (key === 'status' && when !== undefined)
-        return `statut : ${FIELDS.status!.value!(from.status)} → ${FIELDS.status!.value!(to.status)} le ${valueInWords(to[when])}`;
+      if (key === 'status' && when !== undefined) return `statut : ${status(from.status)} → ${status(to.status)} le ${valueInWords(to[when])}`;
       const field = FIELDS[key];
-      const say = (value: unknown) => (value === null || value === undefined || field?.value === undefined ? valueInWords(value) : field.value(value));
+      const say = (value: unknown) =>
+        key === 'status' ? status(value) : value === null || value === undefined || field?.value === undefined ? valueInWords(value) : field.value(value);
       // A timestamp that appears says when: « suspendue le 01/12/2026 13:02 ».
       if (field !== undefined && field.value === undefined && (from[key] === null || from[key] === undefined)) return `${field.label} ${say(to[key])}`;
       return `${field?.label ?? key} : ${say(from[key])} → ${say(to[key])}`;
