@@ -284,6 +284,8 @@ export class StorePool extends ServerJobs {
           this.front.sqlite!.db.pragma('cache_size = -2048');
           this.front.sqlite!.db.pragma(`busy_timeout = ${FRONT_BUSY_MS}`);
           this.frontReads = new TokenReads(this.front.tokens);
+          // Closed meanwhile: its close did not see this connection (review 27).
+          if (this.closing !== null) await this.front.close();
         }
       }
     } catch (error) {

@@ -69,11 +69,11 @@ async function untilUnlocked<T>(attempt: () => Promise<T>): Promise<T | null> {
 
 /**
  * Opens the store as the pool says, then takes jobs. A function rather than the module's own
- * top-level awaits: a worker ended (`terminate`, past a closing pool's patience) while Node 20 starts evaluating a module that awaits at its top level can abort the whole
- * process (V8 « Check failed: (location_) != nullptr » in ExecuteAsyncModule, nodejs/node#53238;
- * seen once under load, `serve` on a file of a newer schema). A failure is the worker's
- * uncaught error, as it was: the pool reports it. A pool closed meanwhile ends the worker
- * without a word.
+ * top-level awaits: a worker ended (`terminate`, past a closing pool's patience) while Node 20
+ * starts evaluating a module that awaits at its top level can abort the whole process (V8
+ * « Check failed: (location_) != nullptr » in ExecuteAsyncModule, nodejs/node#53238; seen once
+ * under load, `serve` on a file of a newer schema). A failure is the worker's uncaught error, as
+ * it was: the pool reports it. A pool closed meanwhile ends the worker without a word.
  */
 async function open(): Promise<void> {
   const first = await nextMessage();
