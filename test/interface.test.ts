@@ -145,7 +145,9 @@ describe('cafsup in a real terminal, keys in bursts', () => {
     const holder = lockedCopy(sandbox.database, locked);
     const pidFile = join(sandbox.dir, `${signal}.pid`);
     try {
-      terminal = new Terminal(`sh -c 'echo $$ > "${pidFile}"; exec "${process.execPath}" "${CAFSUP_BIN}"'; echo "SORTIE=$?"; sleep 60`, {
+      // BRUT counts the terminal left raw: a signal's own end does not reset it (review 27b).
+      const command = `sh -c 'echo $$ > "${pidFile}"; exec "${process.execPath}" "${CAFSUP_BIN}"'; echo "SORTIE=$?"; echo "BRUT=$(stty -a | grep -c -- -icanon)"; sleep 60`;
+      terminal = new Terminal(command, {
         CAFSUP_DB: locked,
         CAFSUP_CONFIG_DIR: sandbox.env().CAFSUP_CONFIG_DIR!,
         CAFSUP_ACTOR: actor,
@@ -155,8 +157,10 @@ describe('cafsup in a real terminal, keys in bursts', () => {
       await terminal.waitFor('en attente… (Échap pour annuler)');
       const sent = Date.now();
       process.kill(Number(readFileSync(pidFile, 'utf8')), signal);
-      const after = await terminal.waitFor(`SORTIE=${code}`);
+      const after = await terminal.waitFor(/BRUT=\d/);
       expect(Date.now() - sent).toBeLessThan(5_000);
+      expect(after).toContain(`SORTIE=${code}`);
+      expect(after).toContain('BRUT=0');
       expect(after).not.toContain('FATAL');
       expect(after).not.toContain('en attente');
     } finally {

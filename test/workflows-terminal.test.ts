@@ -299,4 +299,18 @@ describe('the workflow dialogs of the interface, in tmux at 80×24', () => {
     expect(sandbox.json(['traces', 'verify']).head).toEqual(head);
     expect(sandbox.run(['config', 'get', 'actor']).stdout).not.toContain('@');
   });
+
+  // A prompt library's own listener ended the process with the terminal left raw, without echo
+  // or Ctrl-C, once no listener of cafsup's took SIGINT (review 27b).
+  it.each(['INT', 'TERM'] as const)('gives the terminal back on SIG%s at a question, then ends by the signal', async (signal) => {
+    const pidFile = join(sandbox.dir, `question-${signal}.pid`);
+    const terminal = open(
+      `sh -c 'echo $$ > "${pidFile}"; exec "${process.execPath}" "${CAFSUP_BIN}" avenant add amp'; echo "SORTIE=$?"; echo "BRUT=$(stty -a | grep -c -- -icanon)"`,
+    );
+    await terminal.waitFor('Titre de l’avenant');
+    process.kill(Number(readFileSync(pidFile, 'utf8')), `SIG${signal}`);
+    const said = await terminal.waitFor(/BRUT=\d/);
+    expect(said).toContain(`SORTIE=${signal === 'INT' ? 130 : 143}`);
+    expect(said).toContain('BRUT=0');
+  });
 });

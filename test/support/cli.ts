@@ -72,7 +72,8 @@ export function startCafsup(args: string[], env: NodeJS.ProcessEnv): RunningCafs
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+  // Once its output is read to the end too ('close', not 'exit': review 27b).
+  const exited = once(child, 'close') as Promise<[number | null, NodeJS.Signals | null]>;
   return {
     child,
     said: () => ({ stdout, stderr }),

@@ -1,4 +1,5 @@
 import type { Answers, Question } from '../avenant-form.js';
+import { whileAsking } from './interrupt.js';
 
 /** @inquirer's key tip is English (« ↑↓ navigate • ⏎ select »): its actions in French. */
 const KEY_ACTIONS: Readonly<Record<string, string>> = { navigate: 'choisir', select: 'valider' };
@@ -23,10 +24,11 @@ export async function askQuestions(first: Question[], follow: (question: Questio
       if (text === '') return optional === true ? true : 'réponse obligatoire';
       return check?.(text) ?? true;
     };
-    const value =
+    const value = await whileAsking(async () =>
       choices === undefined
         ? (await input({ message: `${label} :`, ...(initial === undefined ? {} : { default: initial }), validate })).trim()
-        : await select({ message: `${label} :`, choices: choices.map((choice) => ({ name: choice.label, value: choice.value })), theme: SELECT_THEME });
+        : await select({ message: `${label} :`, choices: choices.map((choice) => ({ name: choice.label, value: choice.value })), theme: SELECT_THEME }),
+    );
     answers[question.key] = value;
     queue.unshift(...follow(question, value));
   }

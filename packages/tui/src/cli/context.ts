@@ -3,6 +3,7 @@ import { CafsupError, type Actor } from '@cafsup/shared';
 import type { CafsupClient, ResolvedConnection } from '@cafsup/sdk';
 import { readSettings, shownLocation, shownServer } from '@cafsup/sdk/settings';
 import type { ConfigValues } from './config.js';
+import { whileAsking } from './interrupt.js';
 
 /**
  * PostgreSQL connections of a plain command's client. Each costs the server a new backend, whose
@@ -274,7 +275,7 @@ export class Context {
       if (!settled) process.stderr.write('\n');
       settled = true;
     };
-    return new Promise<unknown>((resolve, reject) => {
+    const answered = new Promise<unknown>((resolve, reject) => {
       readline.once('SIGINT', () => {
         endLine();
         reject(new InterruptedError());
@@ -291,6 +292,7 @@ export class Context {
         () => resolve(ended),
       );
     }).finally(() => readline.close());
+    return whileAsking(() => answered);
   }
 
   /** A line for the person at the terminal (plans, progress), on stderr; none with --json or --quiet. */

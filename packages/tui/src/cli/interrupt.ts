@@ -1,3 +1,6 @@
+/** Shows the terminal's cursor again (a prompt or the interface hid it). */
+export const SHOW_CURSOR = '\u001b[?25h';
+
 /**
  * Ends the process by `signal`'s own default action, at once: the shell reads 128 + its number
  * (130 for Ctrl-C, 143 for SIGTERM). Not `process.exit`: it ends the store's threads, and one
@@ -7,10 +10,13 @@
  * listen to no signal for that reason.
  */
 export function endBySignal(signal: NodeJS.Signals): never {
+  // The terminal as it was: a signal's own end does not reset it, and a prompt or the interface
+  // left it raw, without echo or Ctrl-C (review 27b).
+  if (process.stdin.isTTY && process.stdin.isRaw) process.stdin.setRawMode(false);
   process.removeAllListeners(signal);
   process.kill(process.pid, signal);
   // Not reached once the signal is delivered; if it were not, the usual way.
-  process.exit(128 + (signal === 'SIGINT' ? 2 : signal === 'SIGHUP' ? 1 : 15));
+  process.exit(128 + process.getBuiltinModule('node:os').constants.signals[signal]);
 }
 
 const STOPS = ['SIGTERM', 'SIGHUP', 'SIGINT'] as const;
@@ -25,10 +31,39 @@ export function stopAsked(): Promise<NodeJS.Signals> {
     const first = (signal: NodeJS.Signals) => {
       for (const name of STOPS) {
         process.off(name, first);
-        process.once(name, () => endBySignal(name));
+        process.once(name, () => {
+          process.stderr.write(`Arrêt immédiat (${name} pendant l’arrêt) : les requêtes en cours sont coupées, sans point de contrôle final.\n`);
+          endBySignal(name);
+        });
       }
       resolve(signal);
     };
     for (const name of STOPS) process.on(name, first);
   });
+}
+
+/**
+ * A question at the terminal, the stop signals listened for meanwhile: the main thread is not
+ * inside SQLite then, and the prompt's terminal (raw, its cursor hidden) is given back before
+ * the signal ends the process. Without it, a prompt library's own listener ended the process
+ * with the terminal still raw (review 27b).
+ */
+export async function whileAsking<T>(ask: () => Promise<T>): Promise<T> {
+  const ends = STOPS.map(
+    (signal) =>
+      [
+        signal,
+        () => {
+          // A choice's prompt hides the cursor.
+          if (process.stdout.isTTY) process.stdout.write(SHOW_CURSOR);
+          endBySignal(signal);
+        },
+      ] as const,
+  );
+  for (const [signal, end] of ends) process.on(signal, end);
+  try {
+    return await ask();
+  } finally {
+    for (const [signal, end] of ends) process.off(signal, end);
+  }
 }

@@ -2,14 +2,13 @@ import { render } from 'ink';
 import { App, EXIT_INTERRUPTED } from './App.js';
 import type { Route } from './navigation.js';
 import type { Session } from './session.js';
-import { endBySignal } from '../cli/interrupt.js';
+import { SHOW_CURSOR, endBySignal } from '../cli/interrupt.js';
 
 // main.ts tells an opening given up from a failure by it, from this chunk only.
 export { OpeningCancelled } from './App.js';
 
 const ENTER_ALTERNATE_SCREEN = '\u001b[?1049h';
 const LEAVE_ALTERNATE_SCREEN = '\u001b[?1049l';
-const SHOW_CURSOR = '\u001b[?25h';
 
 /**
  * Opens the full-screen interface in the terminal's alternate screen and gives it back on

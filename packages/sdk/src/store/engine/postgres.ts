@@ -379,7 +379,7 @@ function decodedParameter(raw: string): string {
 }
 
 /** What a connection whose server stopped answering fails with (DRIVER_PROBLEMS words it). */
-const MUTE = (seconds: number) => new Error(`aucune réponse depuis ${seconds} s`);
+const MUTE = (seconds: number) => new Error(`muet depuis ${seconds} s`);
 
 /**
  * Whether the connection of backend `pid` is still there, asked on a new connection within `ms`:
@@ -481,8 +481,7 @@ const DRIVER_PROBLEMS: [RegExp, string][] = [
     'connexion perdue avec le serveur (une écriture en cours a pu aboutir ou non : vérifiez avant de la refaire)',
   ],
   [
-    // Escaped: a regular expression reaches the bundle as written (build.mjs refuses what is past ASCII).
-    /^aucune r\u00e9ponse depuis \d+ s$/,
+    /^muet depuis \d+ s$/,
     'serveur muet : plus aucune réponse, ni à une nouvelle connexion (serveur arrêté ou figé, réseau coupé ?) ; requête abandonnée (une écriture en cours a pu aboutir ou non : vérifiez avant de la refaire)',
   ],
   [/does not support SSL/, 'le serveur n’accepte pas SSL (retirez sslmode de l’URL, ou activez SSL sur le serveur)'],

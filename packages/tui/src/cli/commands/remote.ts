@@ -14,7 +14,7 @@ import {
   type TokenView,
 } from '@cafsup/sdk';
 import { idsOf, stringOption, type Command } from '../command.js';
-import { stopAsked } from '../interrupt.js';
+import { stopAsked, whileAsking } from '../interrupt.js';
 import { openConfig, openTokens } from '../config.js';
 import { UsageError, type Context } from '../context.js';
 import { frenchDateTime } from '../../format.js';
@@ -379,7 +379,7 @@ async function readTokenInput(interactive: boolean): Promise<string> {
   if (interactive) {
     const { password } = await import('@inquirer/prompts');
     // Its help tip is English (« [input is masked] »): the message says it in French already.
-    return password({ message: 'Jeton (il ne s’affiche pas) :', mask: false, theme: { style: { help: () => '' } } });
+    return whileAsking(() => password({ message: 'Jeton (il ne s’affiche pas) :', mask: false, theme: { style: { help: () => '' } } }));
   }
   let text = '';
   process.stdin.setEncoding('utf8');
