@@ -12,7 +12,11 @@ export const SHOW_CURSOR = '\u001b[?25h';
 export function endBySignal(signal: NodeJS.Signals): never {
   // The terminal as it was: a signal's own end does not reset it, and a prompt or the interface
   // left it raw, without echo or Ctrl-C (review 27b).
-  if (process.stdin.isTTY && process.stdin.isRaw) process.stdin.setRawMode(false);
+  try {
+    if (process.stdin.isTTY && process.stdin.isRaw) process.stdin.setRawMode(false);
+  } catch {
+    // A terminal already gone (SIGHUP: its window closed) has nothing to give back.
+  }
   process.removeAllListeners(signal);
   process.kill(process.pid, signal);
   // Not reached once the signal is delivered; if it were not, the usual way.
