@@ -7,7 +7,7 @@ import { Readable, Transform, type Duplex } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { API_HEADER, CafsupError, HTTP_STATUS, frenchNumber, parseInput, toCafsupError } from '@cafsup/shared';
+import { API_HEADER, CafsupError, HTTP_STATUS, frenchNumber, parseInput, toCafsupError, within } from '@cafsup/shared';
 import {
   OPERATIONS,
   RefusedCredential,
@@ -104,12 +104,6 @@ const POOL_CLOSE_MS = 3_500;
 /** What a stop that began at `since` may still give a step bounded by `most`, keeping `kept` for the steps after it. */
 const stopLeft = (since: number, most: number, kept = 0) => Math.max(0, Math.min(most, STOP_WITHIN_MS - kept - (Date.now() - since)));
 
-/** `work`'s value, or « late » once `ms` have passed (what it does after is no longer waited for). */
-function within<T>(ms: number, work: Promise<T>): Promise<T | 'late'> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), ms)));
-  return Promise.race([work, late]).finally(() => clearTimeout(timer));
-}
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
 
 declare module 'fastify' {

@@ -14,6 +14,10 @@ export const idSchema = lazySchema(() =>
   ),
 );
 
+/** A letter or a digit of a created id (`newIdSchema`); escaped, as the bundle must stay ASCII. */
+const ID_LETTER = 'A-Za-z0-9\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u00FF\\u0152\\u0153\\u0178';
+const NEW_ID = new RegExp(`^[${ID_LETTER}][${ID_LETTER}._-]*$`, 'u');
+
 /**
  * The id of a record a supervisor creates (a user, a group, a habilitation, a partner): letters
  * (French accents included, composed or not), digits, « - », « _ » and « . », a letter or a digit first,
@@ -21,10 +25,6 @@ export const idSchema = lazySchema(() =>
  * takes « -x » for an option (trials 24 and 25: « a,b », a zero-width space that made two ids
  * look the same, a full-width comma). Ids a dataset brings are taken as they are.
  */
-/** A letter or a digit of a created id (`newIdSchema`); escaped, as the bundle must stay ASCII. */
-const ID_LETTER = 'A-Za-z0-9\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u00FF\\u0152\\u0153\\u0178';
-const NEW_ID = new RegExp(`^[${ID_LETTER}][${ID_LETTER}._-]*$`, 'u');
-
 export const newIdSchema = lazySchema(() =>
   idSchema
     // Composed, as a keyboard types it: « é » decomposed made a second id that looked the same (trial 25).

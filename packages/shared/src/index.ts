@@ -30,3 +30,4 @@ export * from './queries.js';
 export * from './labels.js';
 export * from './workflows/index.js';
 export * from './lazy.js';
+export * from './within.js';

@@ -1,5 +1,5 @@
 import type { Worker } from 'node:worker_threads';
-import { CafsupError, isErrorCode } from '@cafsup/shared';
+import { CafsupError, isErrorCode, within } from '@cafsup/shared';
 import type { Caller } from '../operations/execute.js';
 import type { Credential, TokenRead } from '../store/tokens.js';
 import { operationSpec, type Operation } from '../operations/table.js';
@@ -196,10 +196,7 @@ class StoreWorker {
    */
   async close(): Promise<void> {
     this.worker.postMessage({ type: 'close' } satisfies ToWorker);
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), CLOSE_WITHIN_MS)));
-    if ((await Promise.race([this.exited, late])) === 'late') await this.worker.terminate();
-    clearTimeout(timer);
+    if ((await within(CLOSE_WITHIN_MS, this.exited)) === 'late') await this.worker.terminate();
   }
 }
 

@@ -50,8 +50,10 @@ export function changesInWords(before: unknown, after: unknown): string[] {
     .map((key) => {
       if (key === 'status' && when !== undefined) return `statut : ${status(from.status)} → ${status(to.status)} le ${valueInWords(to[when])}`;
       const field = FIELDS[key];
-      const say = (value: unknown) =>
-        key === 'status' ? status(value) : value === null || value === undefined || field?.value === undefined ? valueInWords(value) : field.value(value);
+      const say = (value: unknown) => {
+        if (key === 'status') return status(value);
+        return value === null || value === undefined || field?.value === undefined ? valueInWords(value) : field.value(value);
+      };
       // A timestamp that appears says when: « suspendue le 01/12/2026 13:02 ».
       if (field !== undefined && field.value === undefined && (from[key] === null || from[key] === undefined)) return `${field.label} ${say(to[key])}`;
       return `${field?.label ?? key} : ${say(from[key])} → ${say(to[key])}`;
