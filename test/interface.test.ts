@@ -12,14 +12,22 @@ describe('cafsup in a real terminal, keys in bursts', () => {
   const sandbox = new CliSandbox();
   const actor = 'Camille Roux <camille.roux@caf78.fr>';
   let terminal: Terminal | undefined;
+  /**
+   * The interface in tmux, which says its exit code once it ends. With `pidFile`, it writes its
+   * process id there (to send it a signal), and once it ends says BRUT=1 for a terminal left raw.
+   */
   const open = (
     size?: { columns: number; rows: number },
     database: string | null = sandbox.database,
     settings: Record<string, string> = { CAFSUP_ACTOR: actor },
+    pidFile?: string,
   ) => {
     const env = sandbox.env();
+    const cafsup = `"${process.execPath}" "${CAFSUP_BIN}"`;
     terminal = new Terminal(
-      `'${process.execPath}' '${CAFSUP_BIN}'; echo "SORTIE=$?"; sleep 60`,
+      pidFile === undefined
+        ? `${cafsup}; echo "SORTIE=$?"; sleep 60`
+        : `sh -c 'echo $$ > "${pidFile}"; exec ${cafsup}'; echo "SORTIE=$?"; echo "BRUT=$(stty -a | grep -c -- -icanon)"; sleep 60`,
       {
         ...(database === null ? {} : { CAFSUP_DB: database }),
         CAFSUP_CONFIG_DIR: env.CAFSUP_CONFIG_DIR!,
@@ -36,6 +44,16 @@ describe('cafsup in a real terminal, keys in bursts', () => {
     expect(sandbox.run(['demo']).status).toBe(0);
   });
   afterEach(() => terminal?.close());
+  /** `check` on a copy of the demo file that another process holds locked, let go after. */
+  const whileLocked = async (name: string, check: (locked: string) => Promise<void>) => {
+    const locked = join(sandbox.dir, name);
+    const holder = lockedCopy(sandbox.database, locked);
+    try {
+      await check(locked);
+    } finally {
+      holder.close();
+    }
+  };
   afterAll(() => sandbox.cleanup());
 
   it('at 80×24: filters, opens a partner, suspends with a pasted reason; the CLI reads the trace back', async () => {
@@ -119,10 +137,8 @@ describe('cafsup in a real terminal, keys in bursts', () => {
 
   // Ctrl-C waited for the store's thread, in SQLite's wait for the lock (up to 15 s), and the
   // process then aborted: « FATAL ERROR: v8::ToLocalChecked », exit 134 (trial 26, H1).
-  it('Ctrl-C quits at once with 130 while another process holds the file’s lock', async () => {
-    const locked = join(sandbox.dir, 'verrouillee.db');
-    const holder = lockedCopy(sandbox.database, locked);
-    try {
+  it('Ctrl-C quits at once with 130 while another process holds the file’s lock', () =>
+    whileLocked('verrouillee.db', async (locked) => {
       const terminal = open(undefined, locked);
       await terminal.waitFor('en attente… (Échap pour annuler)');
       const pressed = Date.now();
@@ -130,50 +146,34 @@ describe('cafsup in a real terminal, keys in bursts', () => {
       const after = await terminal.waitFor('SORTIE=130');
       expect(Date.now() - pressed).toBeLessThan(5_000);
       expect(after).not.toContain('FATAL');
-    } finally {
-      holder.close();
-    }
-  });
+    }));
 
   // `process.exit` ended the store's threads inside SQLite's wait for the lock: exit 134 in 5 of 8
   // runs (trial 27, H1). The signal now ends the process itself, once the screen is given back.
   it.each([
     ['SIGTERM', 143],
     ['SIGHUP', 129],
-  ] as const)('%s ends it at once, by the signal (%i), while another process holds the file’s lock', async (signal, code) => {
-    const locked = join(sandbox.dir, `verrouillee-${signal}.db`);
-    const holder = lockedCopy(sandbox.database, locked);
-    const pidFile = join(sandbox.dir, `${signal}.pid`);
-    try {
-      // BRUT counts the terminal left raw: a signal's own end does not reset it (review 27b).
-      const command = `sh -c 'echo $$ > "${pidFile}"; exec "${process.execPath}" "${CAFSUP_BIN}"'; echo "SORTIE=$?"; echo "BRUT=$(stty -a | grep -c -- -icanon)"; sleep 60`;
-      terminal = new Terminal(command, {
-        CAFSUP_DB: locked,
-        CAFSUP_CONFIG_DIR: sandbox.env().CAFSUP_CONFIG_DIR!,
-        CAFSUP_ACTOR: actor,
-        TERM: 'xterm-256color',
-        LANG: 'C.UTF-8',
-      });
+  ] as const)('%s ends it at once, by the signal (%i), while another process holds the file’s lock', (signal, code) =>
+    whileLocked(`verrouillee-${signal}.db`, async (locked) => {
+      const pidFile = join(sandbox.dir, `${signal}.pid`);
+      const terminal = open(undefined, locked, { CAFSUP_ACTOR: actor }, pidFile);
       await terminal.waitFor('en attente… (Échap pour annuler)');
       const sent = Date.now();
       process.kill(Number(readFileSync(pidFile, 'utf8')), signal);
       const after = await terminal.waitFor(/BRUT=\d/);
       expect(Date.now() - sent).toBeLessThan(5_000);
       expect(after).toContain(`SORTIE=${code}`);
+      // Not left raw: a signal's own end does not reset the terminal (review 27b).
       expect(after).toContain('BRUT=0');
       expect(after).not.toContain('FATAL');
       expect(after).not.toContain('en attente');
-    } finally {
-      holder.close();
-    }
-  });
+    }),
+  );
 
   // The store's threads were ended inside SQLite's wait for the lock, and better-sqlite3 then
   // aborted the process: « FATAL ERROR: v8::ToLocalChecked », exit 134 (trial 26, H1).
-  it('Échap then q quit at once with 0 while another process holds the file’s lock', async () => {
-    const locked = join(sandbox.dir, 'verrouillee-q.db');
-    const holder = lockedCopy(sandbox.database, locked);
-    try {
+  it('Échap then q quit at once with 0 while another process holds the file’s lock', () =>
+    whileLocked('verrouillee-q.db', async (locked) => {
       const terminal = open(undefined, locked);
       await terminal.waitFor('en attente… (Échap pour annuler)');
       terminal.press('Escape');
@@ -183,10 +183,7 @@ describe('cafsup in a real terminal, keys in bursts', () => {
       const after = await terminal.waitFor('SORTIE=0');
       expect(Date.now() - pressed).toBeLessThan(5_000);
       expect(after).not.toContain('FATAL');
-    } finally {
-      holder.close();
-    }
-  });
+    }));
 
   // Against a server that never answers, only Ctrl-C left the transport's 30 s (trial 25, M2).
   it('an opening that waits says « en attente… (Échap pour annuler) », and Échap gives it up: exit 6 and why', async () => {
