@@ -107,9 +107,31 @@ export const USER_WRITTEN = [
 /** The one statement that writes a user (import, users.create): parameters from `userValues`. */
 export const USER_INSERT = upsertById('users', USER_WRITTEN);
 
-/** The parameters of `USER_INSERT`, in the order of `userToRow`'s fields. */
+/** The parameters of `USER_INSERT`, in the order of `USER_WRITTEN`. */
 export function userValues(row: UserRow): unknown[] {
-  return USER_WRITTEN.map((column) => row[column]);
+  // Spelled out rather than mapped over the columns, as `habilitationValues`: an import packs
+  // each of its users so, and a field read by a name that varies is slow.
+  return [
+    row.id,
+    row.partner_id,
+    row.name,
+    row.email,
+    row.email_norm,
+    row.mailbox,
+    row.function,
+    row.role,
+    row.status,
+    row.created_at,
+    row.last_login_at,
+    row.password_changed_at,
+    row.must_change_password,
+    row.mission_end_at,
+    row.disabled_at,
+    row.departement,
+    row.seen_day,
+    row.password_day,
+    row.devalidated_day,
+  ];
 }
 
 export function rowToUser(row: UserRow): User {
@@ -221,15 +243,16 @@ export const HABILITATION_IMPORT = `${insertRow('habilitations', [...HABILITATIO
 
 /**
  * The parameters of `HABILITATION_INSERT`, in the order of `habilitationToRow`'s fields, the
- * user and group ids replaced by their row keys (null when there is none, or not yet known).
+ * user and group ids replaced by their row keys (null when there is none, or not yet known) —
+ * or left as they are, where an import's reader packs the row (segments.ts).
  */
-export function habilitationValues(row: HabilitationRow, userKey: number | null, groupKey: number | null): unknown[] {
+export function habilitationValues<Ref extends number | string>(row: HabilitationRow, user: Ref | null, group: Ref | null): unknown[] {
   // Spelled out rather than mapped over the columns: a large import writes a million of them.
   return [
     row.id,
     row.partner_id,
-    userKey,
-    groupKey,
+    user,
+    group,
     row.service,
     row.profile,
     row.departement,

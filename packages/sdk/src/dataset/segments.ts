@@ -1,8 +1,8 @@
 import { isDatasetSection, type DatasetSection, type Problem } from '@cafsup/shared';
 import { workerFile } from '../workers/file.js';
-import { checkElement } from './checks.js';
+import { checkElement, type Checked } from './checks.js';
 import { JsonSyntaxError, type DatasetEvent, type JsonPosition } from './json-reader.js';
-import { HABILITATION_WRITTEN, USER_WRITTEN, type HabilitationRow } from './rows.js';
+import { HABILITATION_WRITTEN, USER_WRITTEN, habilitationValues, userValues, type HabilitationRow } from './rows.js';
 
 /**
  * What the import reads, in the document's order: the dataset checked and mapped, one element
@@ -77,29 +77,51 @@ const HABILITATION_KINDS: Record<Exclude<keyof HabilitationRow, 'key'>, Kind> = 
 };
 
 /**
- * The fields of a packed row, in the order of the statement that writes it (`USER_INSERT`,
- * `HABILITATION_INSERT`): an unpacked row is its parameters, a habilitation's user and group
- * ids standing where their keys go.
+ * The kinds of a packed row's fields, in the order of the statement that writes it
+ * (`USER_INSERT`, `HABILITATION_INSERT`): an unpacked row is its parameters, a habilitation's
+ * user and group ids standing where their keys go.
  */
-const FIELDS: Record<PackedRows['section'], readonly (readonly [string, Kind])[]> = {
-  users: USER_WRITTEN.map((column) => [column, USER_KINDS[column]]),
-  habilitations: HABILITATION_WRITTEN.map((column) => {
-    const field = column === 'user_key' ? 'user_id' : column === 'group_key' ? 'group_id' : column;
-    return [field, HABILITATION_KINDS[field]];
-  }),
+const KINDS: Record<PackedRows['section'], readonly Kind[]> = {
+  users: USER_WRITTEN.map((column) => USER_KINDS[column]),
+  habilitations: HABILITATION_WRITTEN.map((column) => HABILITATION_KINDS[column === 'user_key' ? 'user_id' : column === 'group_key' ? 'group_id' : column]),
 };
+
+/** A checked row's fields in the order of `KINDS`. */
+function packedValues(checked: Extract<Checked, { ok: true; section: PackedRows['section'] }>): unknown[] {
+  if (checked.section === 'users') return userValues(checked.row);
+  return habilitationValues(checked.row, checked.row.user_id, checked.row.group_id);
+}
 
 /** Rows in one block: enough to make a statement's round trip worth it, few enough to stay small. */
 const BLOCK_ROWS = 2000;
 /** Segments handed on at once (a message from the worker). */
 const SEGMENTS_PER_MESSAGE = 256;
 
+interface OpenBlock {
+  section: PackedRows['section'];
+  first: number;
+  count: number;
+  /** BLOCK_ROWS rows' worth, filled up to `filled`. */
+  numbers: Float64Array;
+  filled: number;
+  text: string[];
+  codes: string[];
+}
+
+/** No code taken yet: a field's value is a string or null, never undefined. */
+const lastCodedNone = (): { value: unknown; code: number } => ({ value: undefined, code: -1 });
+
 /** Turns dataset events into segments: checks each element, packs valid rows into blocks. */
 export class SegmentWriter {
   private segments: Segment[] = [];
   private rows = 0;
-  private block: { section: PackedRows['section']; first: number; count: number; numbers: number[]; text: string[]; codes: string[] } | null = null;
+  private block: OpenBlock | null = null;
   private readonly codes = new Map<string, number>();
+  /**
+   * The last code each field of each section took, and its text: consecutive rows mostly share
+   * their partner, service, profile and status, and a comparison costs less than a look-up.
+   */
+  private readonly lastCoded = { users: KINDS.users.map(lastCodedNone), habilitations: KINDS.habilitations.map(lastCodedNone) };
 
   /** Enough segments are waiting to be handed on. */
   get ready(): boolean {
@@ -113,8 +135,7 @@ export class SegmentWriter {
       const { section, index } = event;
       const checked = checkElement(section, index, event.value);
       if (!checked.ok) this.add({ kind: 'invalid', section, index, problems: checked.problems, id: checked.id });
-      else if (checked.section === 'users' || checked.section === 'habilitations')
-        this.pack(checked.section, index, checked.row as unknown as Record<string, unknown>);
+      else if (checked.section === 'users' || checked.section === 'habilitations') this.pack(checked.section, index, packedValues(checked));
       else this.add({ kind: 'entity', section: checked.section, index, value: checked.entity });
     }
   }
@@ -133,29 +154,40 @@ export class SegmentWriter {
     this.segments.push(segment);
   }
 
-  private pack(section: PackedRows['section'], index: number, row: Record<string, unknown>): void {
+  private pack(section: PackedRows['section'], index: number, values: unknown[]): void {
+    const kinds = KINDS[section];
     let block = this.block;
     if (block === null || block.section !== section || block.first + block.count !== index || block.count >= BLOCK_ROWS) {
       this.close();
-      block = this.block = { section, first: index, count: 0, numbers: [], text: [], codes: [] };
+      block = this.block = { section, first: index, count: 0, numbers: new Float64Array(BLOCK_ROWS * kinds.length), filled: 0, text: [], codes: [] };
     }
-    for (const [field, kind] of FIELDS[section]) {
-      const value = row[field];
-      if (kind === 'number') block.numbers.push(value as number);
-      else if (value === null) block.numbers.push(-1);
+    const { numbers } = block;
+    const lastCoded = this.lastCoded[section];
+    let at = block.filled;
+    for (let f = 0; f < kinds.length; f++) {
+      const kind = kinds[f];
+      const value = values[f];
+      if (kind === 'number') numbers[at++] = value as number;
+      else if (value === null) numbers[at++] = -1;
       else if (kind === 'text') {
-        block.numbers.push((value as string).length);
+        numbers[at++] = (value as string).length;
         block.text.push(value as string);
       } else {
-        let code = this.codes.get(value as string);
-        if (code === undefined) {
-          code = this.codes.size;
-          this.codes.set(value as string, code);
-          block.codes.push(value as string);
+        const last = lastCoded[f]!;
+        if (value !== last.value) {
+          let code = this.codes.get(value as string);
+          if (code === undefined) {
+            code = this.codes.size;
+            this.codes.set(value as string, code);
+            block.codes.push(value as string);
+          }
+          last.value = value;
+          last.code = code;
         }
-        block.numbers.push(code);
+        numbers[at++] = last.code;
       }
     }
+    block.filled = at;
     block.count += 1;
     this.rows += 1;
   }
@@ -169,7 +201,8 @@ export class SegmentWriter {
       section: block.section,
       first: block.first,
       count: block.count,
-      numbers: Float64Array.from(block.numbers),
+      // A block cut short (an entity, an invalid row, the end) is copied to its size: its buffer goes whole.
+      numbers: block.filled === block.numbers.length ? block.numbers : block.numbers.slice(0, block.filled),
       text: block.text.join(''),
       codes: block.codes,
     });
@@ -177,20 +210,20 @@ export class SegmentWriter {
 }
 
 /**
- * Unpacks the rows of a block, in order, each as the parameters of its statement (`FIELDS`) with
+ * Unpacks the rows of a block, in order, each as the parameters of its statement (`KINDS`) with
  * `spare` empty places after them; `codes` is the dictionary so far, which the block extends.
  */
 export function unpackRows(block: PackedRows, codes: string[], spare = 0): unknown[][] {
   for (const code of block.codes) codes.push(code);
-  const fields = FIELDS[block.section];
+  const kinds = KINDS[block.section];
   const { numbers, text } = block;
   const rows = new Array<unknown[]>(block.count);
   let at = 0;
   let cursor = 0;
   for (let r = 0; r < block.count; r++) {
-    const row = new Array<unknown>(fields.length + spare);
-    for (let f = 0; f < fields.length; f++) {
-      const kind = fields[f]![1];
+    const row = new Array<unknown>(kinds.length + spare);
+    for (let f = 0; f < kinds.length; f++) {
+      const kind = kinds[f];
       const number = numbers[at++]!;
       if (kind === 'number') row[f] = number;
       else if (number === -1) row[f] = null;
