@@ -9,6 +9,7 @@ import { createClient } from '@cafsup/sdk';
 import { buildDemoDataset } from '../packages/tui/src/demo/demo-data.js';
 import { CAFSUP_BIN, CliSandbox, startCafsup } from './support/cli.js';
 import { lockedCopy } from './support/locks.js';
+import { rewriteTail } from './support/traces.js';
 
 const ACTOR = 'Camille Roux <camille.roux@caf78.fr>';
 
@@ -210,6 +211,43 @@ describe('cafsup serve as a process', () => {
       expect(server.said().stderr).not.toContain('FATAL');
     } finally {
       holder.close();
+    }
+  });
+
+  // Its checkpoints after the first verify only the traces since the head it last signed (review 26, 7), which they
+  // must continue: a tail rewritten with recomputed hashes, which the whole walk cannot see, no longer does.
+  it('signs no checkpoint over a tail rewritten under it since its last one: exit 6, the break named', async () => {
+    const own = new CliSandbox();
+    try {
+      expect(own.run(['demo']).status).toBe(0);
+      for (const id of ['amp-h0001', 'amp-h0002']) {
+        expect(own.run(['suspend', '--habilitation', id, '--reason', 'Contrôle avant le serveur', '--yes'], { env: { CAFSUP_ACTOR: ACTOR } }).status).toBe(0);
+      }
+      const checkpoints = join(own.dir, 'points.jsonl');
+      const signed = () => (existsSync(checkpoints) ? readFileSync(checkpoints, 'utf8').trim().split('\n').filter(Boolean) : []);
+      const server = startCafsup(['serve', '--port', '0', '--checkpoints', checkpoints], own.env());
+      try {
+        const deadline = Date.now() + 30_000;
+        while (signed().length === 0) {
+          if (Date.now() > deadline) throw new Error(`aucun point de contrôle :\n${server.said().stderr}`);
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        const first = JSON.parse(signed()[0]!) as { id: number };
+        rewriteTail(own.database, first.id, 'Motif réécrit');
+        server.child.kill('SIGTERM');
+        const [code] = await server.exited;
+        expect([code, server.said().stderr]).toEqual([
+          6,
+          expect.stringContaining(
+            `Serveur arrêté sans son point de contrôle final : la chaîne des traces est rompue : tête de chaîne incohérente : son empreinte n’est pas celle du point de contrôle signé au n° ${first.id} (cafsup traces verify --checkpoints ${checkpoints}).`,
+          ),
+        ]);
+        expect(signed()).toHaveLength(1);
+      } finally {
+        server.child.kill('SIGKILL');
+      }
+    } finally {
+      own.cleanup();
     }
   });
 

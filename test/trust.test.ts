@@ -3,13 +3,13 @@ import { request } from 'node:http';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CafsupError, checkAgainstCheckpoints, createClient, loadSigningKey, signCheckpoint, type CafsupClient } from '@cafsup/sdk';
-import { traceContentCanonical, traceLinkCanonical, type TraceKind } from '@cafsup/shared';
-import { createHash, generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 import { buildDemoDataset } from '../packages/tui/src/demo/demo-data.js';
 import { ACTOR } from './support/fixture.js';
 import { CliSandbox } from './support/cli.js';
 import { openClient, refusalOf } from './support/client.js';
 import { TestServer } from './support/server.js';
+import { rewriteTail, truncate } from './support/traces.js';
 
 const AS_OF = '2026-11-22';
 const SUPERVISOR_B = { name: 'Inès Perrin', email: 'ines.perrin@caf78.fr' };
@@ -262,58 +262,6 @@ describe('the embedded store off the interface’s thread', () => {
   });
 });
 
-/** Rewrites the chain's tail from trace `from` with recomputed hashes, as an intruder with the file and the code would. */
-function rewriteTail(database: string, from: number, reason: string): void {
-  const db = new Database(database);
-  try {
-    const rows = db.prepare('SELECT * FROM traces WHERE id >= ? ORDER BY id').all(from) as Record<string, any>[];
-    let prevHash = (db.prepare('SELECT hash FROM traces WHERE id = ?').get(from - 1) as { hash: string }).hash;
-    const sha = (text: string) => createHash('sha256').update(text).digest('hex');
-    db.transaction(() => {
-      for (const row of rows) {
-        const trace = {
-          id: row.id as number,
-          at: row.at as string,
-          kind: row.kind as TraceKind,
-          actor: { name: row.actor_name, email: row.actor_email },
-          action: row.action,
-          targetType: row.target_type,
-          targetId: row.target_id,
-          partnerId: row.partner_id,
-          reason: row.id === from ? reason : row.reason,
-          before: row.before === null ? null : JSON.parse(row.before),
-          after: row.after === null ? null : JSON.parse(row.after),
-          details: row.details === null ? null : JSON.parse(row.details),
-        };
-        const contentHash = sha(traceContentCanonical(trace));
-        const hash = sha(traceLinkCanonical({ id: trace.id, at: trace.at, kind: trace.kind, prevHash, contentHash }));
-        db.prepare('UPDATE traces SET reason = ?, content_hash = ?, prev_hash = ?, hash = ? WHERE id = ?').run(
-          trace.reason,
-          contentHash,
-          prevHash,
-          hash,
-          trace.id,
-        );
-        prevHash = hash;
-      }
-      db.prepare(`UPDATE meta SET value = json_object('id', ?, 'hash', ?) WHERE key = 'trace_head'`).run(rows.at(-1)!.id, prevHash);
-    })();
-  } finally {
-    db.close();
-  }
-}
-
-function truncate(database: string, after: number): void {
-  const db = new Database(database);
-  try {
-    const last = db.prepare('SELECT hash FROM traces WHERE id = ?').get(after) as { hash: string };
-    db.prepare('DELETE FROM traces WHERE id > ?').run(after);
-    db.prepare(`UPDATE meta SET value = json_object('id', ?, 'hash', ?) WHERE key = 'trace_head'`).run(after, last.hash);
-  } finally {
-    db.close();
-  }
-}
-
 describe('signed checkpoints catch what the chain alone cannot', () => {
   const key = (() => {
     const { privateKey } = generateKeyPairSync('ed25519');
@@ -354,6 +302,41 @@ describe('signed checkpoints catch what the chain alone cannot', () => {
     expect([report.ok, report.firstBrokenId]).toEqual([false, early.id + 1]);
     // Its moment as a French reader reads it, in Paris (cli.md): signed at 11:00Z.
     expect(report.problems[0]).toContain('chaîne tronquée : elle s’arrête à la trace n° 6, mais le point de contrôle du 22 novembre 2026 à 12:00 atteste');
+  });
+
+  // A server verifies, before each checkpoint, only the traces since the head it last signed (review 26, 7).
+  describe('a verification after a signed head', () => {
+    async function after(tamper: (database: string) => void) {
+      const test = await openClient({ dataset: buildDemoDataset({ partners: 4, today: AS_OF }) });
+      try {
+        for (let index = 1; index <= 4; index++) await test.client.habilitations.suspend([`amp-h000${index}`], { reason: `Contrôle ${index}` });
+        const signed = await test.client.traces.head();
+        for (let index = 5; index <= 6; index++) await test.client.habilitations.suspend([`amp-h000${index}`], { reason: `Contrôle ${index}` });
+        tamper(test.database);
+        return { signed, whole: await test.client.traces.verify(), since: await test.client.traces.verify({ after: { id: signed.id, hash: signed.hash } }) };
+      } finally {
+        await test.cleanup();
+      }
+    }
+
+    it('walks only the traces that continue it', async () => {
+      const { signed, whole, since } = await after(() => undefined);
+      expect(whole.head.id).toBeGreaterThan(signed.id);
+      expect([since.ok, since.checked, since.head]).toEqual([true, whole.head.id - signed.id, whole.head]);
+      expect(whole.checked).toBe(whole.head.id);
+    });
+
+    it('names a tail rewritten from before it with recomputed hashes, which the whole walk cannot see', async () => {
+      const { signed, whole, since } = await after((database) => rewriteTail(database, 3, 'Motif réécrit'));
+      expect(whole.ok).toBe(true);
+      expect(since).toMatchObject({ ok: false, firstBrokenId: signed.id + 1, problem: `trace n° ${signed.id + 1} : lien rompu avec la trace précédente` });
+    });
+
+    it('names a chain cut below it', async () => {
+      const { signed, whole, since } = await after((database) => truncate(database, 3));
+      expect(whole.ok).toBe(true);
+      expect(since).toMatchObject({ ok: false, firstBrokenId: 4, problem: `tête de chaîne au n° 3, en deçà du point de contrôle signé au n° ${signed.id}` });
+    });
   });
 
   it('refuses a checkpoint signed by another key', async () => {

@@ -25,7 +25,7 @@ import {
   type Principal,
   type SigningKey,
 } from '@cafsup/sdk';
-import type { TraceVerification } from '@cafsup/shared';
+import type { TraceVerification, TracesVerifyInput } from '@cafsup/shared';
 import { checkTrustedProxies } from './access.js';
 import { registerHealth, withoutLocation } from './health.js';
 import { registerMetrics } from './metrics.js';
@@ -491,15 +491,19 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   if (options.checkpoints !== undefined) {
     const { file, everyMs, key, onFinalMissed } = options.checkpoints;
     const system: Caller = { actor: null, role: 'auditor', cafCodes: null };
-    let signedId = -1;
+    let signed: TracesVerifyInput['after'];
     /**
      * Signs the head when the chain has grown, and only a chain that verifies: a checkpoint never
-     * vouches for a broken one. Null when signed (or nothing new to sign); else why not, in French.
+     * vouches for a broken one. The first verifies the whole chain; each later one the traces since
+     * the head this server last signed, which they must continue (a rewritten tail no longer does),
+     * so that on a long trail neither the interval nor the stop's budget goes in walking it again.
+     * Null when signed (or nothing new to sign); else why not, in French.
      */
     const checkpoint = async (): Promise<string | null> => {
       let verification: TraceVerification;
       try {
-        verification = (await pool.run('traces.verify', {}, system, { deadlineMs: 60_000 })).value as TraceVerification;
+        verification = (await pool.run('traces.verify', signed === undefined ? {} : { after: signed }, system, { deadlineMs: 60_000 }))
+          .value as TraceVerification;
       } catch (error) {
         // A database that does not answer is said in its words; a stack only for what cafsup did not expect.
         const failure = toCafsupError(error);
@@ -511,16 +515,17 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       }
       if (!verification.ok) {
         app.log.error({ verification }, 'chaîne des traces rompue : point de contrôle refusé');
-        return 'la chaîne des traces est rompue (cafsup traces verify)';
+        // Named, with where to look: a tail rewritten with recomputed hashes is caught only against the checkpoints.
+        return `la chaîne des traces est rompue : ${verification.problem} (cafsup traces verify --checkpoints ${file})`;
       }
-      if (verification.head.id === signedId) return null;
+      if (verification.head.id === signed?.id) return null;
       try {
         appendCheckpoint(file, signCheckpoint(verification.head, new Date().toISOString(), key));
       } catch (error) {
         app.log.error({ err: error }, 'point de contrôle impossible : fichier des points de contrôle');
         return `le fichier des points de contrôle n’a pas pu être écrit (${file})`;
       }
-      signedId = verification.head.id;
+      signed = { id: verification.head.id, hash: verification.head.hash };
       return null;
     };
     // One at a time, and none queued behind a running one: a verification of a long trail that

@@ -86,6 +86,24 @@ export const tracesListInputSchema = lazySchema(() =>
 );
 export type TracesListInput = z.input<typeof tracesListInputSchema>;
 
+/**
+ * `traces.verify`: the whole chain, or only the traces after a head already vouched for (`after`,
+ * the number and hash of a checkpoint one signed): they must continue it. What a signed head
+ * covers is the checkpoints' to prove; a server checks only what came since its last one, so
+ * that a long trail costs its checkpoints, and its stop, no more than its latest traces.
+ */
+export const tracesVerifyInputSchema = lazySchema(() =>
+  z.strictObject({
+    after: z
+      .strictObject({
+        id: z.number().int().nonnegative(),
+        hash: z.string().regex(/^[0-9a-f]{64}$/, 'empreinte SHA-256 attendue (64 caractères hexadécimaux)'),
+      })
+      .optional(),
+  }),
+);
+export type TracesVerifyInput = z.input<typeof tracesVerifyInputSchema>;
+
 export const quotasUsageInputSchema = lazySchema(() =>
   z.strictObject({
     partnerId: idSchema.optional(),

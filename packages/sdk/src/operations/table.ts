@@ -15,6 +15,7 @@ import {
   quotasUsageInputSchema,
   reviewRecordSchema,
   tracesListInputSchema,
+  tracesVerifyInputSchema,
   tracesPurgeInputSchema,
   usersListInputSchema,
   withReason,
@@ -306,10 +307,10 @@ export const OPERATION_TABLE = {
     run: (store, input, { scope }) => store.listTraces(input, scope),
   }),
   'traces.verify': operation({
-    summary: 'vérification de la chaîne des traces ; donne sa tête',
+    summary: 'vérification de la chaîne des traces, entière ou depuis un point de contrôle ; donne sa tête',
     access: 'read',
-    input: none,
-    run: (store) => store.verifyTraces(),
+    input: tracesVerifyInputSchema,
+    run: (store, input) => store.verifyTraces(input.after),
   }),
   'traces.head': operation({
     summary: 'tête de la chaîne des traces (numéro et empreinte), pour un point de contrôle signé',

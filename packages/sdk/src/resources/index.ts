@@ -29,6 +29,7 @@ import type {
   Terms,
   Trace,
   TracesListInput,
+  TracesVerifyInput,
   TracesPurgeInput,
   TraceHead,
   TraceVerification,
@@ -214,8 +215,9 @@ export class Traces extends Resource {
   all(query: Omit<TracesListInput, 'cursor'> = {}): Promise<Trace[]> {
     return everyItem((q) => this.list(q), query);
   }
-  verify(): Promise<TraceVerification> {
-    return this.transport.call('traces.verify', {});
+  /** The whole chain, or only the traces after a head a checkpoint vouches for (`tracesVerifyInputSchema`). */
+  verify(input: TracesVerifyInput = {}): Promise<TraceVerification> {
+    return this.transport.call('traces.verify', input);
   }
   /** The head of the chain (number, hash, store), what a checkpoint signs. */
   head(): Promise<TraceHead> {

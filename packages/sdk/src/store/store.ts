@@ -56,7 +56,18 @@ import type { PostgresSql } from './engine/postgres.js';
 import { ConventionCache, type PartnerConvention } from './conventions.js';
 import { DerivedFacts } from './derived.js';
 import { decodeCursor, pageSize, toPage, type Page } from './pagination.js';
-import { TraceWriter, cutTracePrefix, eraseTraces, rowToTrace, traceHashes, traceHead, verifyTraces, type ChainAnchor, type TraceRow } from './traces.js';
+import {
+  TraceWriter,
+  cutTracePrefix,
+  eraseTraces,
+  rowToTrace,
+  traceHashes,
+  traceHead,
+  verifyTraces,
+  type ChainAnchor,
+  type TraceRow,
+  type VerifiedHead,
+} from './traces.js';
 import { retentionPlan } from './retention.js';
 import { IdempotencyKeys } from './idempotency.js';
 import {
@@ -668,8 +679,8 @@ export class Store {
     };
   }
 
-  verifyTraces(): Promise<TraceVerification> {
-    return verifyTraces(this.db, this.today());
+  verifyTraces(after?: VerifiedHead): Promise<TraceVerification> {
+    return verifyTraces(this.db, this.today(), after);
   }
 
   traceHead(): Promise<TraceHead> {

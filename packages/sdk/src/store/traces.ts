@@ -16,6 +16,7 @@ import {
   type TraceKind,
   type TraceTarget,
   type TraceVerification,
+  type TracesVerifyInput,
 } from '@cafsup/shared';
 import { dialectOf, type Sql } from './engine/engine.js';
 import { HEAD_KEY, readHead, readMeta, writeMeta, type ChainPoint } from './meta.js';
@@ -228,25 +229,35 @@ function recomputeHash(row: TraceRow, prevHash: string): { hash: string; content
   return { hash: sha256(traceLinkCanonical({ id: row.id, at: row.at, kind: row.kind, prevHash, contentHash: row.content_hash ?? '' })), contentOk };
 }
 
+/** A head a signed checkpoint vouches for: `traces.verify` may check only what follows it. */
+export type VerifiedHead = NonNullable<TracesVerifyInput['after']>;
+
 /**
  * Walks the chain from its anchor: every id in sequence, every hash recomputed, every link to
  * the previous hash, each erased trace past its retention at `today`, the last trace equal to
  * the recorded head, and the anchor justified by a purge recorded in the chain. Names the
- * first trace that was altered, removed or moved.
+ * first trace that was altered, removed or moved. After a verified head, the walk starts
+ * there: the traces after it must continue it, link by link, up to the recorded head.
  */
-export function verifyTraces(db: Sql, today: CalendarDate): Promise<TraceVerification> {
+export function verifyTraces(db: Sql, today: CalendarDate, after?: VerifiedHead): Promise<TraceVerification> {
   // One snapshot: the anchor, the head and the rows must be those of the same moment.
-  return db.snapshot(() => verifyChain(db, today));
+  return db.snapshot(() => verifyChain(db, today, after));
 }
 
-async function verifyChain(db: Sql, today: CalendarDate): Promise<TraceVerification> {
+async function verifyChain(db: Sql, today: CalendarDate, after: VerifiedHead | undefined): Promise<TraceVerification> {
   const anchor = (await readMeta<ChainAnchor>(db, ANCHOR_KEY)) ?? { firstId: 1, prevHash: GENESIS_HASH };
   const head = await traceHead(db);
   const broken = (checked: number, firstBrokenId: number, problem: string): TraceVerification => ({ ok: false, checked, firstBrokenId, head, problem });
-  let expectedId = anchor.firstId;
-  let previousHash = anchor.prevHash;
+  // From the verified head, unless a purge has since cut the chain past it: then from the anchor.
+  const start = after !== undefined && anchor.firstId <= after.id + 1 ? { firstId: after.id + 1, prevHash: after.hash } : anchor;
+  if (start !== anchor && head.id < start.firstId - 1) {
+    return broken(0, head.id + 1, `tête de chaîne au n° ${head.id}, en deçà du point de contrôle signé au n° ${start.firstId - 1}`);
+  }
+  let expectedId = start.firstId;
+  let previousHash = start.prevHash;
   let checked = 0;
-  let anchorJustified = anchor.firstId === 1 && anchor.prevHash === GENESIS_HASH;
+  // A walk from a verified head has the anchor behind it: what it justifies was vouched for then.
+  let anchorJustified = start !== anchor || (anchor.firstId === 1 && anchor.prevHash === GENESIS_HASH);
   // Version-2 traces are erased in place, never removed: a start past the old ones is forged.
   if (anchor.firstId > head.legacyUntil + 1) {
     return broken(
@@ -258,7 +269,7 @@ async function verifyChain(db: Sql, today: CalendarDate): Promise<TraceVerificat
   // Imports whose changes are checked against their digest once the walk is done (a statement
   // is not run while another one's rows are read).
   const imports: { id: number; checked: number; total: number; digest: string }[] = [];
-  for await (const row of db.iterate<TraceRow>('SELECT * FROM traces ORDER BY id')) {
+  for await (const row of db.iterate<TraceRow>('SELECT * FROM traces WHERE id >= ? ORDER BY id', [start.firstId])) {
     if (row.id !== expectedId) return broken(checked, Math.min(row.id, expectedId), `trace n° ${Math.min(row.id, expectedId)} manquante ou déplacée`);
     if (row.version !== (row.id <= head.legacyUntil ? 1 : 2)) return broken(checked, row.id, `trace n° ${row.id} : version de l’empreinte modifiée`);
     if (row.prev_hash !== previousHash) return broken(checked, row.id, `trace n° ${row.id} : lien rompu avec la trace précédente`);
@@ -297,12 +308,15 @@ async function verifyChain(db: Sql, today: CalendarDate): Promise<TraceVerificat
   if (lastId < head.id) return broken(checked, lastId + 1, `traces manquantes à partir du n° ${lastId + 1}`);
   if (lastId > head.id) {
     // The recorded head stops short (rolled back or removed): the traces after it are vouched for by nothing.
-    const first = Math.max(head.id + 1, anchor.firstId);
-    return broken(first - anchor.firstId, first, `tête de chaîne enregistrée au n° ${head.id}, en deçà de la dernière trace, n° ${lastId}`);
+    const first = Math.max(head.id + 1, start.firstId);
+    return broken(first - start.firstId, first, `tête de chaîne enregistrée au n° ${head.id}, en deçà de la dernière trace, n° ${lastId}`);
   }
   if (previousHash !== head.hash) {
     // No trace at all, yet a head of another hash than the chain's start.
-    if (lastId < anchor.firstId) return broken(0, anchor.firstId, 'tête de chaîne incohérente : aucune trace, mais une empreinte');
+    if (lastId < start.firstId) {
+      if (start !== anchor) return broken(0, lastId, `tête de chaîne incohérente : son empreinte n’est pas celle du point de contrôle signé au n° ${lastId}`);
+      return broken(0, start.firstId, 'tête de chaîne incohérente : aucune trace, mais une empreinte');
+    }
     return broken(checked - 1, lastId, `tête de chaîne incohérente : son empreinte n’est pas celle de la trace n° ${lastId}`);
   }
   if (!anchorJustified) return broken(checked, anchor.firstId, `début de chaîne au n° ${anchor.firstId} sans purge enregistrée qui l’explique`);
