@@ -6,6 +6,7 @@ import type { Session } from './ui/session.js';
 import { Context, InterruptedError, TerminalTaken, UsageError, onTerminal, type GlobalOptions } from './cli/context.js';
 import { checkOutputFile, writeFileAtomically } from './cli/files.js';
 import { COMMANDS, MAX_COMMAND_WORDS, commandHelp, findCommand, mainHelp, optionsOf, subcommandsOf } from './cli/help.js';
+import { EXIT_INTERRUPTED } from './cli/interrupt.js';
 import { suggest } from './cli/suggest.js';
 import { commandStart } from './route.js';
 
@@ -13,7 +14,6 @@ import { commandStart } from './route.js';
 declare const __CAFSUP_VERSION__: string;
 
 const EXIT_USAGE = 2;
-const EXIT_INTERRUPTED = 130;
 
 type ParsedOptions = Record<string, string | boolean | string[] | undefined>;
 

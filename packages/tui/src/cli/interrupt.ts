@@ -1,3 +1,6 @@
+/** What the shell reads after Ctrl-C (128 + SIGINT's number): a question given up, the interface quit by Ctrl-C. */
+export const EXIT_INTERRUPTED = 130;
+
 /** Shows the terminal's cursor again (a prompt or the interface hid it). */
 export const SHOW_CURSOR = '\u001b[?25h';
 

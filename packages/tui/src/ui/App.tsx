@@ -5,8 +5,7 @@ import { OpeningFrame } from './components/OpeningFrame.js';
 import type { KeyHandler } from './hooks/use-keys.js';
 import type { Route } from './navigation.js';
 import type { Session } from './session.js';
-
-export const EXIT_INTERRUPTED = 130;
+import { EXIT_INTERRUPTED } from '../cli/interrupt.js';
 
 /**
  * The interface's end when the person gave up its opening (Échap): the command says why and

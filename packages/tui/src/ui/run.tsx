@@ -1,8 +1,8 @@
 import { render } from 'ink';
-import { App, EXIT_INTERRUPTED } from './App.js';
+import { App } from './App.js';
 import type { Route } from './navigation.js';
 import type { Session } from './session.js';
-import { SHOW_CURSOR, endBySignal } from '../cli/interrupt.js';
+import { EXIT_INTERRUPTED, SHOW_CURSOR, endBySignal } from '../cli/interrupt.js';
 
 // main.ts tells an opening given up from a failure by it, from this chunk only.
 export { OpeningCancelled } from './App.js';
