@@ -237,11 +237,16 @@ describe.each(COMBINATIONS)('the SDK contract over %s', (name, setup) => {
     const head = await client.traces.head();
     expect(head).toEqual(verification.head);
     expect(await client.traces.hashes([head.id, 999_999])).toEqual([{ id: head.id, hash: head.hash }]);
-    // From a signed head: only the traces that continue it, here the last one.
+    // Through a signed head, or only after it: here the last trace alone.
     const [before] = await client.traces.hashes([head.id - 1]);
-    expect(await client.traces.verify({ after: before! })).toEqual({ ok: true, checked: 1, firstBrokenId: null, head, problem: null });
-    expect(await client.traces.verify({ after: { id: head.id - 1, hash: '0'.repeat(64) } })).toMatchObject({ ok: false, firstBrokenId: head.id });
-    expect(await codeOf(client.traces.verify({ after: { id: head.id, hash: 'abc' } }))).toBe('VALIDATION');
+    const checkpoint = { ...before!, legacyUntil: head.legacyUntil };
+    expect(await client.traces.verify({ checkpoint })).toEqual(verification);
+    expect(await client.traces.verify({ checkpoint, onlyAfter: true })).toEqual({ ok: true, checked: 1, firstBrokenId: null, head, problem: null });
+    expect(await client.traces.verify({ checkpoint: { ...checkpoint, hash: '0'.repeat(64) }, onlyAfter: true })).toMatchObject({
+      ok: false,
+      firstBrokenId: head.id - 1,
+    });
+    expect(await codeOf(client.traces.verify({ onlyAfter: true }))).toBe('VALIDATION');
   });
 
   it('exports a dataset that imports back, streamed or whole', async () => {

@@ -214,8 +214,8 @@ describe('cafsup serve as a process', () => {
     }
   });
 
-  // Its checkpoints after the first verify only the traces since the head it last signed (review 26, 7), which they
-  // must continue: a tail rewritten with recomputed hashes, which the whole walk cannot see, no longer does.
+  // Its stop's checkpoint walks only the traces since the head it last signed (review 26, 7), which must continue
+  // it: a tail rewritten with recomputed hashes, which the walk alone cannot see, no longer does.
   it('signs no checkpoint over a tail rewritten under it since its last one: exit 6, the break named', async () => {
     const own = new CliSandbox();
     try {
@@ -239,7 +239,7 @@ describe('cafsup serve as a process', () => {
         expect([code, server.said().stderr]).toEqual([
           6,
           expect.stringContaining(
-            `Serveur arrêté sans son point de contrôle final : la chaîne des traces est rompue : tête de chaîne incohérente : son empreinte n’est pas celle du point de contrôle signé au n° ${first.id} (cafsup traces verify --checkpoints ${checkpoints}).`,
+            `Serveur arrêté sans son point de contrôle final : la chaîne des traces est rompue : la chaîne ne passe plus par le point de contrôle signé au n° ${first.id} : elle a été réécrite à partir de cette trace ou d’une précédente (cafsup traces verify --checkpoints ${checkpoints}).`,
           ),
         ]);
         expect(signed()).toHaveLength(1);

@@ -1,4 +1,6 @@
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { request } from 'node:http';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -304,39 +306,114 @@ describe('signed checkpoints catch what the chain alone cannot', () => {
     expect(report.problems[0]).toContain('chaîne tronquée : elle s’arrête à la trace n° 6, mais le point de contrôle du 22 novembre 2026 à 12:00 atteste');
   });
 
-  // A server verifies, before each checkpoint, only the traces since the head it last signed (review 26, 7).
-  describe('a verification after a signed head', () => {
-    async function after(tamper: (database: string) => void) {
+  /** Runs SQL on the file as an intruder with it would. */
+  const onFile = (database: string, sql: string) => {
+    const db = new Database(database);
+    try {
+      db.exec(sql);
+    } finally {
+      db.close();
+    }
+  };
+
+  // A server's checkpoints pass the head it signed last; its stop's walks only what came since (review 26, 7; review 28).
+  describe('a verification through a signed head', () => {
+    async function through(tamper: (database: string) => void) {
       const test = await openClient({ dataset: buildDemoDataset({ partners: 4, today: AS_OF }) });
       try {
         for (let index = 1; index <= 4; index++) await test.client.habilitations.suspend([`amp-h000${index}`], { reason: `Contrôle ${index}` });
-        const signed = await test.client.traces.head();
+        const { id, hash, legacyUntil } = await test.client.traces.head();
+        const checkpoint = { id, hash, legacyUntil };
         for (let index = 5; index <= 6; index++) await test.client.habilitations.suspend([`amp-h000${index}`], { reason: `Contrôle ${index}` });
         tamper(test.database);
-        return { signed, whole: await test.client.traces.verify(), since: await test.client.traces.verify({ after: { id: signed.id, hash: signed.hash } }) };
+        return {
+          checkpoint,
+          alone: await test.client.traces.verify(),
+          whole: await test.client.traces.verify({ checkpoint }),
+          since: await test.client.traces.verify({ checkpoint, onlyAfter: true }),
+        };
       } finally {
         await test.cleanup();
       }
     }
 
-    it('walks only the traces that continue it', async () => {
-      const { signed, whole, since } = await after(() => undefined);
-      expect(whole.head.id).toBeGreaterThan(signed.id);
-      expect([since.ok, since.checked, since.head]).toEqual([true, whole.head.id - signed.id, whole.head]);
-      expect(whole.checked).toBe(whole.head.id);
+    it('walks the whole chain through it, or only the traces that continue it', async () => {
+      const { checkpoint, alone, whole, since } = await through(() => undefined);
+      expect(alone.head.id).toBeGreaterThan(checkpoint.id);
+      expect([alone.ok, alone.checked, whole]).toEqual([true, alone.head.id, alone]);
+      expect([since.ok, since.checked, since.head]).toEqual([true, alone.head.id - checkpoint.id, alone.head]);
     });
 
-    it('names a tail rewritten from before it with recomputed hashes, which the whole walk cannot see', async () => {
-      const { signed, whole, since } = await after((database) => rewriteTail(database, 3, 'Motif réécrit'));
-      expect(whole.ok).toBe(true);
-      expect(since).toMatchObject({ ok: false, firstBrokenId: signed.id + 1, problem: `trace n° ${signed.id + 1} : lien rompu avec la trace précédente` });
+    it('names a tail rewritten from before it with recomputed hashes, which the walk alone cannot see', async () => {
+      const { checkpoint, alone, whole, since } = await through((database) => rewriteTail(database, 3, 'Motif réécrit'));
+      expect(alone.ok).toBe(true);
+      const off = `la chaîne ne passe plus par le point de contrôle signé au n° ${checkpoint.id} : elle a été réécrite à partir de cette trace ou d’une précédente`;
+      expect(whole).toMatchObject({ ok: false, firstBrokenId: checkpoint.id, problem: off });
+      expect(since).toMatchObject({ ok: false, firstBrokenId: checkpoint.id, problem: off });
     });
 
     it('names a chain cut below it', async () => {
-      const { signed, whole, since } = await after((database) => truncate(database, 3));
-      expect(whole.ok).toBe(true);
-      expect(since).toMatchObject({ ok: false, firstBrokenId: 4, problem: `tête de chaîne au n° 3, en deçà du point de contrôle signé au n° ${signed.id}` });
+      const { checkpoint, alone, whole, since } = await through((database) => truncate(database, 3));
+      expect(alone.ok).toBe(true);
+      const cut = { ok: false, firstBrokenId: 4, problem: `tête de chaîne au n° 3, en deçà du point de contrôle signé au n° ${checkpoint.id}` };
+      expect([whole, since]).toMatchObject([cut, cut]);
     });
+
+    // Read from the head on, the walk missed a forged row numbered below the chain's start (review 28, H1).
+    it('names a trace added below the chain’s start, walking whole or only after the head', async () => {
+      const { alone, since } = await through((database) =>
+        onFile(database, 'CREATE TEMP TABLE forged AS SELECT * FROM traces WHERE id = 1; UPDATE forged SET id = 0; INSERT INTO traces SELECT * FROM forged;'),
+      );
+      const stray = { ok: false, firstBrokenId: 0, problem: 'trace n° 0 manquante ou déplacée' };
+      expect([alone, since]).toMatchObject([stray, stray]);
+    });
+
+    // Written once by a migration, it says which traces may leave the file: changed after the signature, it is forged (review 28, M1).
+    it('names a last version-1 trace other than the signed one', async () => {
+      const { since } = await through((database) => onFile(database, "UPDATE meta SET value = '5' WHERE key = 'trace_v1_last'"));
+      expect(since).toMatchObject({
+        ok: false,
+        firstBrokenId: 1,
+        problem: 'dernière trace de version 1 déclarée au n° 5, au n° 0 selon le point de contrôle signé',
+      });
+    });
+  });
+
+  // The interval's checkpoints walk the whole chain: an edit before the last signed head is still
+  // refused, and the stop's, which would walk only after it, then walks whole too (review 28, M2).
+  it('a server refuses its checkpoints once a trace before its last signed head is edited, at the interval and at its stop', async () => {
+    const server = new TestServer();
+    // Beside the server's folder, which its stop removes.
+    const folder = mkdtempSync(join(tmpdir(), 'cafsup-points-'));
+    const file = join(folder, 'points.jsonl');
+    const missed: string[] = [];
+    const signed = () => (existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').filter(Boolean) : []);
+    const until = async (what: string, done: () => boolean) => {
+      const deadline = Date.now() + 30_000;
+      while (!done()) {
+        if (Date.now() > deadline) throw new Error(`${what} : jamais vu\n${server.log.join('')}`);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    };
+    await server.seed(buildDemoDataset({ partners: 4, today: AS_OF }), ACTOR);
+    const token = await server.token(ACTOR, 'supervisor', ['*']);
+    await server.start({ checkpoints: { file, everyMs: 100, key, onFinalMissed: (why) => missed.push(why) } });
+    const client = server.client(token);
+    try {
+      await until('le premier point de contrôle', () => signed().length === 1);
+      onFile(server.database, "UPDATE traces SET reason = 'Motif changé' WHERE id = 1");
+      await client.habilitations.suspend(['amp-h0001'], { reason: 'Après la modification' });
+      await until('le refus', () => server.log.some((line) => line.includes('chaîne des traces rompue : point de contrôle refusé')));
+    } finally {
+      await client.close();
+      await server.stop();
+    }
+    try {
+      expect(signed()).toHaveLength(1);
+      expect(missed).toEqual([`la chaîne des traces est rompue : trace n° 1 modifiée (cafsup traces verify --checkpoints ${file})`]);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 
   it('refuses a checkpoint signed by another key', async () => {

@@ -491,19 +491,23 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   if (options.checkpoints !== undefined) {
     const { file, everyMs, key, onFinalMissed } = options.checkpoints;
     const system: Caller = { actor: null, role: 'auditor', cafCodes: null };
-    let signed: TracesVerifyInput['after'];
+    let signed: TracesVerifyInput['checkpoint'];
+    /** The last walk held: everything up to `signed` was verified since it was signed. */
+    let heldUpToSigned = true;
     /**
      * Signs the head when the chain has grown, and only a chain that verifies: a checkpoint never
-     * vouches for a broken one. The first verifies the whole chain; each later one the traces since
-     * the head this server last signed, which they must continue (a rewritten tail no longer does),
-     * so that on a long trail neither the interval nor the stop's budget goes in walking it again.
-     * Null when signed (or nothing new to sign); else why not, in French.
+     * vouches for a broken one. Each walks the whole chain, which must also still pass through
+     * the head this server signed last (a tail rewritten up to it with recomputed hashes no
+     * longer does), but the stop's (`onlyAfter`): that one walks only the traces since, which
+     * must continue it, so that a long trail does not outlast the stop's budget; the interval's
+     * have walked what came before — unless the last one found the chain broken, which the
+     * stop's then checks whole again. Null when signed (or nothing new to sign); else why not, in French.
      */
-    const checkpoint = async (): Promise<string | null> => {
+    const checkpoint = async (onlyAfter: boolean): Promise<string | null> => {
       let verification: TraceVerification;
       try {
-        verification = (await pool.run('traces.verify', signed === undefined ? {} : { after: signed }, system, { deadlineMs: 60_000 }))
-          .value as TraceVerification;
+        const input = signed === undefined ? {} : { checkpoint: signed, onlyAfter };
+        verification = (await pool.run('traces.verify', input, system, { deadlineMs: 60_000 })).value as TraceVerification;
       } catch (error) {
         // A database that does not answer is said in its words; a stack only for what cafsup did not expect.
         const failure = toCafsupError(error);
@@ -513,6 +517,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
         );
         return 'la base n’a pas permis de lire la chaîne des traces';
       }
+      heldUpToSigned = verification.ok;
       if (!verification.ok) {
         app.log.error({ verification }, 'chaîne des traces rompue : point de contrôle refusé');
         // Named, with where to look: a tail rewritten with recomputed hashes is caught only against the checkpoints.
@@ -525,14 +530,14 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
         app.log.error({ err: error }, 'point de contrôle impossible : fichier des points de contrôle');
         return `le fichier des points de contrôle n’a pas pu être écrit (${file})`;
       }
-      signed = { id: verification.head.id, hash: verification.head.hash };
+      signed = { id: verification.head.id, hash: verification.head.hash, legacyUntil: verification.head.legacyUntil };
       return null;
     };
     // One at a time, and none queued behind a running one: a verification of a long trail that
     // outlasts the interval is not followed by a backlog of others.
     let running: Promise<string | null> | null = null;
-    const next = () => {
-      running ??= checkpoint().finally(() => (running = null));
+    const next = (onlyAfter = false) => {
+      running ??= checkpoint(onlyAfter).finally(() => (running = null));
       return running;
     };
     const timer = setInterval(() => void next(), everyMs);
@@ -554,7 +559,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       const bound = stopLeft(stopStarted, FINAL_CHECKPOINT_MS, POOL_CLOSE_MS);
       const missed = await within(
         bound,
-        (running ?? Promise.resolve(null)).then(() => (Date.now() - started < bound ? next() : 'late')),
+        (running ?? Promise.resolve(null)).then(() => (Date.now() - started < bound ? next(heldUpToSigned) : 'late')),
       );
       if (missed === null) return;
       const late =

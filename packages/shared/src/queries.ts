@@ -87,20 +87,30 @@ export const tracesListInputSchema = lazySchema(() =>
 export type TracesListInput = z.input<typeof tracesListInputSchema>;
 
 /**
- * `traces.verify`: the whole chain, or only the traces after a head already vouched for (`after`,
- * the number and hash of a checkpoint one signed): they must continue it. What a signed head
- * covers is the checkpoints' to prove; a server checks only what came since its last one, so
- * that a long trail costs its checkpoints, and its stop, no more than its latest traces.
+ * `traces.verify`: the whole chain by default. With `checkpoint` (the number, hash and last
+ * version-1 trace of a head a signed checkpoint vouches for), the chain must still pass through
+ * that head, with the same last version-1 trace: a tail rewritten with recomputed hashes up to
+ * it or before no longer does, which the walk alone cannot see. With `onlyAfter` too, only the
+ * traces after it are walked (a server's stop, whose budget a long trail would exceed): what
+ * comes before is then the whole walk's to check.
  */
 export const tracesVerifyInputSchema = lazySchema(() =>
-  z.strictObject({
-    after: z
-      .strictObject({
-        id: z.number().int().nonnegative(),
-        hash: z.string().regex(/^[0-9a-f]{64}$/, 'empreinte SHA-256 attendue (64 caractères hexadécimaux)'),
-      })
-      .optional(),
-  }),
+  z
+    .strictObject({
+      checkpoint: z
+        .strictObject({
+          id: z.number().int().nonnegative(),
+          hash: z.string().regex(/^[0-9a-f]{64}$/, 'empreinte SHA-256 attendue (64 caractères hexadécimaux)'),
+          legacyUntil: z.number().int().nonnegative(),
+        })
+        .optional(),
+      onlyAfter: z.boolean().optional(),
+    })
+    .superRefine((input, context) => {
+      if (input.onlyAfter === true && input.checkpoint === undefined) {
+        context.addIssue({ code: 'custom', path: ['onlyAfter'], message: 'demande un point de contrôle (checkpoint) après lequel vérifier' });
+      }
+    }),
 );
 export type TracesVerifyInput = z.input<typeof tracesVerifyInputSchema>;
 

@@ -101,15 +101,14 @@ interface OpenBlock {
   section: PackedRows['section'];
   first: number;
   count: number;
-  /** BLOCK_ROWS rows' worth, filled up to `filled`. */
-  numbers: Float64Array;
+  /** Filled up to `filled` in the writer's scratch array, copied out when the block closes. */
   filled: number;
   text: string[];
   codes: string[];
 }
 
-/** No code taken yet: a field's value is a string or null, never undefined. */
-const lastCodedNone = (): { value: unknown; code: number } => ({ value: undefined, code: -1 });
+/** No code taken yet (-1): the first value of the field is looked up. */
+const lastCodedNone = (): { value: unknown; code: number } => ({ value: null, code: -1 });
 
 /** Turns dataset events into segments: checks each element, packs valid rows into blocks. */
 export class SegmentWriter {
@@ -117,6 +116,12 @@ export class SegmentWriter {
   private rows = 0;
   private block: OpenBlock | null = null;
   private readonly codes = new Map<string, number>();
+  /**
+   * The numbers of the open block, written in place: enough for BLOCK_ROWS rows of the widest
+   * section, allocated once (a block cut short after one row, by an invalid element, cost a
+   * whole array of its own: review 28, L2).
+   */
+  private readonly scratch = new Float64Array(BLOCK_ROWS * Math.max(KINDS.users.length, KINDS.habilitations.length));
   /**
    * The last code each field of each section took, and its text: consecutive rows mostly share
    * their partner, service, profile and status, and a comparison costs less than a look-up.
@@ -159,9 +164,9 @@ export class SegmentWriter {
     let block = this.block;
     if (block === null || block.section !== section || block.first + block.count !== index || block.count >= BLOCK_ROWS) {
       this.close();
-      block = this.block = { section, first: index, count: 0, numbers: new Float64Array(BLOCK_ROWS * kinds.length), filled: 0, text: [], codes: [] };
+      block = this.block = { section, first: index, count: 0, filled: 0, text: [], codes: [] };
     }
-    const { numbers } = block;
+    const numbers = this.scratch;
     const lastCoded = this.lastCoded[section];
     let at = block.filled;
     for (let f = 0; f < kinds.length; f++) {
@@ -174,7 +179,7 @@ export class SegmentWriter {
         block.text.push(value as string);
       } else {
         const last = lastCoded[f]!;
-        if (value !== last.value) {
+        if (last.code === -1 || value !== last.value) {
           let code = this.codes.get(value as string);
           if (code === undefined) {
             code = this.codes.size;
@@ -201,8 +206,8 @@ export class SegmentWriter {
       section: block.section,
       first: block.first,
       count: block.count,
-      // A block cut short (an entity, an invalid row, the end) is copied to its size: its buffer goes whole.
-      numbers: block.filled === block.numbers.length ? block.numbers : block.numbers.slice(0, block.filled),
+      // A copy of its own, to its size: its buffer is handed over whole.
+      numbers: this.scratch.slice(0, block.filled),
       text: block.text.join(''),
       codes: block.codes,
     });

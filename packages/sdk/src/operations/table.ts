@@ -307,10 +307,10 @@ export const OPERATION_TABLE = {
     run: (store, input, { scope }) => store.listTraces(input, scope),
   }),
   'traces.verify': operation({
-    summary: 'vérification de la chaîne des traces, entière ou depuis un point de contrôle ; donne sa tête',
+    summary: 'vérification de la chaîne des traces, au besoin par un point de contrôle signé ; donne sa tête',
     access: 'read',
     input: tracesVerifyInputSchema,
-    run: (store, input) => store.verifyTraces(input.after),
+    run: (store, input) => store.verifyTraces(input),
   }),
   'traces.head': operation({
     summary: 'tête de la chaîne des traces (numéro et empreinte), pour un point de contrôle signé',

@@ -215,7 +215,7 @@ export class Traces extends Resource {
   all(query: Omit<TracesListInput, 'cursor'> = {}): Promise<Trace[]> {
     return everyItem((q) => this.list(q), query);
   }
-  /** The whole chain, or only the traces after a head a checkpoint vouches for (`tracesVerifyInputSchema`). */
+  /** The whole chain; through a head a signed checkpoint vouches for, or only after it (`tracesVerifyInputSchema`). */
   verify(input: TracesVerifyInput = {}): Promise<TraceVerification> {
     return this.transport.call('traces.verify', input);
   }

@@ -41,6 +41,7 @@ import {
   type Review,
   type Trace,
   type TraceVerification,
+  type TracesVerifyInput,
   type User,
   notFound,
 } from '@cafsup/shared';
@@ -56,18 +57,7 @@ import type { PostgresSql } from './engine/postgres.js';
 import { ConventionCache, type PartnerConvention } from './conventions.js';
 import { DerivedFacts } from './derived.js';
 import { decodeCursor, pageSize, toPage, type Page } from './pagination.js';
-import {
-  TraceWriter,
-  cutTracePrefix,
-  eraseTraces,
-  rowToTrace,
-  traceHashes,
-  traceHead,
-  verifyTraces,
-  type ChainAnchor,
-  type TraceRow,
-  type VerifiedHead,
-} from './traces.js';
+import { TraceWriter, cutTracePrefix, eraseTraces, rowToTrace, traceHashes, traceHead, verifyTraces, type ChainAnchor, type TraceRow } from './traces.js';
 import { retentionPlan } from './retention.js';
 import { IdempotencyKeys } from './idempotency.js';
 import {
@@ -679,8 +669,8 @@ export class Store {
     };
   }
 
-  verifyTraces(after?: VerifiedHead): Promise<TraceVerification> {
-    return verifyTraces(this.db, this.today(), after);
+  verifyTraces(input: TracesVerifyInput = {}): Promise<TraceVerification> {
+    return verifyTraces(this.db, this.today(), input);
   }
 
   traceHead(): Promise<TraceHead> {

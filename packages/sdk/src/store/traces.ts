@@ -229,35 +229,31 @@ function recomputeHash(row: TraceRow, prevHash: string): { hash: string; content
   return { hash: sha256(traceLinkCanonical({ id: row.id, at: row.at, kind: row.kind, prevHash, contentHash: row.content_hash ?? '' })), contentOk };
 }
 
-/** A head a signed checkpoint vouches for: `traces.verify` may check only what follows it. */
-export type VerifiedHead = NonNullable<TracesVerifyInput['after']>;
+/** A head a signed checkpoint vouches for (`traces.verify`'s `checkpoint`). */
+export type SignedHead = NonNullable<TracesVerifyInput['checkpoint']>;
 
 /**
  * Walks the chain from its anchor: every id in sequence, every hash recomputed, every link to
  * the previous hash, each erased trace past its retention at `today`, the last trace equal to
  * the recorded head, and the anchor justified by a purge recorded in the chain. Names the
- * first trace that was altered, removed or moved. After a verified head, the walk starts
- * there: the traces after it must continue it, link by link, up to the recorded head.
+ * first trace that was altered, removed or moved. With a signed head (`checkpoint`), the chain
+ * must also pass through it; with `onlyAfter`, only the traces after it are walked.
  */
-export function verifyTraces(db: Sql, today: CalendarDate, after?: VerifiedHead): Promise<TraceVerification> {
+export function verifyTraces(db: Sql, today: CalendarDate, input: TracesVerifyInput = {}): Promise<TraceVerification> {
   // One snapshot: the anchor, the head and the rows must be those of the same moment.
-  return db.snapshot(() => verifyChain(db, today, after));
+  return db.snapshot(() => verifyChain(db, today, input.checkpoint, input.onlyAfter === true));
 }
 
-async function verifyChain(db: Sql, today: CalendarDate, after: VerifiedHead | undefined): Promise<TraceVerification> {
+/** Why a chain no longer passes through a signed head: its hashes were recomputed from that trace or an earlier one. */
+function offCheckpoint(id: number): string {
+  return `la chaîne ne passe plus par le point de contrôle signé au n° ${id} : elle a été réécrite à partir de cette trace ou d’une précédente`;
+}
+
+async function verifyChain(db: Sql, today: CalendarDate, signed: SignedHead | undefined, onlyAfter: boolean): Promise<TraceVerification> {
   const anchor = (await readMeta<ChainAnchor>(db, ANCHOR_KEY)) ?? { firstId: 1, prevHash: GENESIS_HASH };
   const head = await traceHead(db);
   const broken = (checked: number, firstBrokenId: number, problem: string): TraceVerification => ({ ok: false, checked, firstBrokenId, head, problem });
-  // From the verified head, unless a purge has since cut the chain past it: then from the anchor.
-  const start = after !== undefined && anchor.firstId <= after.id + 1 ? { firstId: after.id + 1, prevHash: after.hash } : anchor;
-  if (start !== anchor && head.id < start.firstId - 1) {
-    return broken(0, head.id + 1, `tête de chaîne au n° ${head.id}, en deçà du point de contrôle signé au n° ${start.firstId - 1}`);
-  }
-  let expectedId = start.firstId;
-  let previousHash = start.prevHash;
-  let checked = 0;
-  // A walk from a verified head has the anchor behind it: what it justifies was vouched for then.
-  let anchorJustified = start !== anchor || (anchor.firstId === 1 && anchor.prevHash === GENESIS_HASH);
+  const fromGenesis = anchor.firstId === 1 && anchor.prevHash === GENESIS_HASH;
   // Version-2 traces are erased in place, never removed: a start past the old ones is forged.
   if (anchor.firstId > head.legacyUntil + 1) {
     return broken(
@@ -266,15 +262,50 @@ async function verifyChain(db: Sql, today: CalendarDate, after: VerifiedHead | u
       `traces supprimées avant la trace n° ${anchor.firstId} (seules les traces antérieures au n° ${head.legacyUntil + 1} peuvent l’être)`,
     );
   }
+  if (signed !== undefined) {
+    // Written once, by the migration that made version 2: any other value than the one signed is forged.
+    if (head.legacyUntil !== signed.legacyUntil) {
+      return broken(
+        0,
+        Math.min(head.legacyUntil, signed.legacyUntil) + 1,
+        `dernière trace de version 1 déclarée au n° ${head.legacyUntil}, au n° ${signed.legacyUntil} selon le point de contrôle signé`,
+      );
+    }
+    if (head.id < signed.id) return broken(0, head.id + 1, `tête de chaîne au n° ${head.id}, en deçà du point de contrôle signé au n° ${signed.id}`);
+    // Cut by a purge just after it: where the chain now starts must be where the signed head ended.
+    if (anchor.firstId === signed.id + 1 && anchor.prevHash !== signed.hash) return broken(0, signed.id, offCheckpoint(signed.id));
+  }
+  // Only after the signed head while the chain starts at its beginning: an anchor a purge moved is
+  // justified by a trace such a walk may not see, and the whole chain is walked then.
+  const after = onlyAfter && signed !== undefined && fromGenesis ? signed : undefined;
+  if (after !== undefined) {
+    // A row below the chain's start is in no walk from the head (review 28, H1): looked for once, by the key.
+    const stray = await db.get<{ id: number }>('SELECT id FROM traces WHERE id < ? ORDER BY id LIMIT 1', [anchor.firstId]);
+    if (stray !== undefined) return broken(0, stray.id, `trace n° ${stray.id} manquante ou déplacée`);
+  }
+  const start = after === undefined ? anchor : { firstId: after.id + 1, prevHash: after.hash };
+  let expectedId = start.firstId;
+  let previousHash = start.prevHash;
+  let checked = 0;
+  let anchorJustified = fromGenesis;
   // Imports whose changes are checked against their digest once the walk is done (a statement
   // is not run while another one's rows are read).
   const imports: { id: number; checked: number; total: number; digest: string }[] = [];
-  for await (const row of db.iterate<TraceRow>('SELECT * FROM traces WHERE id >= ? ORDER BY id', [start.firstId])) {
+  const rows =
+    after === undefined
+      ? db.iterate<TraceRow>('SELECT * FROM traces ORDER BY id')
+      : db.iterate<TraceRow>('SELECT * FROM traces WHERE id > ? ORDER BY id', [after.id]);
+  for await (const row of rows) {
     if (row.id !== expectedId) return broken(checked, Math.min(row.id, expectedId), `trace n° ${Math.min(row.id, expectedId)} manquante ou déplacée`);
     if (row.version !== (row.id <= head.legacyUntil ? 1 : 2)) return broken(checked, row.id, `trace n° ${row.id} : version de l’empreinte modifiée`);
-    if (row.prev_hash !== previousHash) return broken(checked, row.id, `trace n° ${row.id} : lien rompu avec la trace précédente`);
+    if (row.prev_hash !== previousHash) {
+      // The first trace after the signed head no longer follows it: the break is that trace or an earlier one.
+      if (after !== undefined && row.id === after.id + 1) return broken(checked, after.id, offCheckpoint(after.id));
+      return broken(checked, row.id, `trace n° ${row.id} : lien rompu avec la trace précédente`);
+    }
     const { hash, contentOk } = recomputeHash(row, previousHash);
     if (!contentOk || row.hash !== hash) return broken(checked, row.id, `trace n° ${row.id} modifiée`);
+    if (row.id === signed?.id && row.hash !== signed.hash) return broken(checked, row.id, offCheckpoint(row.id));
     if (row.erased === 1 && (row.version === 1 || !retentionExpired(row.kind, row.at, today))) {
       return broken(checked, row.id, `trace n° ${row.id} effacée avant la fin de sa durée de conservation`);
     }
@@ -312,11 +343,11 @@ async function verifyChain(db: Sql, today: CalendarDate, after: VerifiedHead | u
     return broken(first - start.firstId, first, `tête de chaîne enregistrée au n° ${head.id}, en deçà de la dernière trace, n° ${lastId}`);
   }
   if (previousHash !== head.hash) {
-    // No trace at all, yet a head of another hash than the chain's start.
-    if (lastId < start.firstId) {
-      if (start !== anchor) return broken(0, lastId, `tête de chaîne incohérente : son empreinte n’est pas celle du point de contrôle signé au n° ${lastId}`);
-      return broken(0, start.firstId, 'tête de chaîne incohérente : aucune trace, mais une empreinte');
-    }
+    // No trace walked, yet a head of another hash than where the walk started: the chain's start, or the signed head.
+    if (lastId < start.firstId)
+      return after === undefined
+        ? broken(0, start.firstId, 'tête de chaîne incohérente : aucune trace, mais une empreinte')
+        : broken(0, after.id, offCheckpoint(after.id));
     return broken(checked - 1, lastId, `tête de chaîne incohérente : son empreinte n’est pas celle de la trace n° ${lastId}`);
   }
   if (!anchorJustified) return broken(checked, anchor.firstId, `début de chaîne au n° ${anchor.firstId} sans purge enregistrée qui l’explique`);
