@@ -239,7 +239,7 @@ describe.each(COMBINATIONS)('the SDK contract over %s', (name, setup) => {
     expect(await client.traces.hashes([head.id, 999_999])).toEqual([{ id: head.id, hash: head.hash }]);
     // Through a signed head, or only after it: here the last trace alone.
     const [before] = await client.traces.hashes([head.id - 1]);
-    const checkpoint = { ...before!, legacyUntil: head.legacyUntil };
+    const checkpoint = { ...head, ...before! };
     expect(await client.traces.verify({ checkpoint })).toEqual(verification);
     expect(await client.traces.verify({ checkpoint, onlyAfter: true })).toEqual({ ok: true, checked: 1, firstBrokenId: null, head, problem: null });
     expect(await client.traces.verify({ checkpoint: { ...checkpoint, hash: '0'.repeat(64) }, onlyAfter: true })).toMatchObject({

@@ -322,8 +322,7 @@ describe('signed checkpoints catch what the chain alone cannot', () => {
       const test = await openClient({ dataset: buildDemoDataset({ partners: 4, today: AS_OF }) });
       try {
         for (let index = 1; index <= 4; index++) await test.client.habilitations.suspend([`amp-h000${index}`], { reason: `Contrôle ${index}` });
-        const { id, hash, legacyUntil } = await test.client.traces.head();
-        const checkpoint = { id, hash, legacyUntil };
+        const checkpoint = await test.client.traces.head();
         for (let index = 5; index <= 6; index++) await test.client.habilitations.suspend([`amp-h000${index}`], { reason: `Contrôle ${index}` });
         tamper(test.database);
         return {
@@ -349,7 +348,11 @@ describe('signed checkpoints catch what the chain alone cannot', () => {
       expect(alone.ok).toBe(true);
       const off = `la chaîne ne passe plus par le point de contrôle signé au n° ${checkpoint.id} : elle a été réécrite à partir de cette trace ou d’une précédente`;
       expect(whole).toMatchObject({ ok: false, firstBrokenId: checkpoint.id, problem: off });
-      expect(since).toMatchObject({ ok: false, firstBrokenId: checkpoint.id, problem: off });
+      expect(since).toMatchObject({
+        ok: false,
+        firstBrokenId: checkpoint.id,
+        problem: `le lien de la trace n° ${checkpoint.id + 1} ne mène plus à la trace n° ${checkpoint.id} du point de contrôle signé : l’une ou l’autre a été réécrite, ou une trace antérieure`,
+      });
     });
 
     it('names a chain cut below it', async () => {
@@ -364,8 +367,8 @@ describe('signed checkpoints catch what the chain alone cannot', () => {
       const { alone, since } = await through((database) =>
         onFile(database, 'CREATE TEMP TABLE forged AS SELECT * FROM traces WHERE id = 1; UPDATE forged SET id = 0; INSERT INTO traces SELECT * FROM forged;'),
       );
-      const stray = { ok: false, firstBrokenId: 0, problem: 'trace n° 0 manquante ou déplacée' };
-      expect([alone, since]).toMatchObject([stray, stray]);
+      expect(alone).toMatchObject({ ok: false, firstBrokenId: 0, problem: 'trace n° 0 manquante ou déplacée' });
+      expect(since).toMatchObject({ ok: false, firstBrokenId: 0, problem: 'trace n° 0 en trop, avant le début de la chaîne' });
     });
 
     // Written once by a migration, it says which traces may leave the file: changed after the signature, it is forged (review 28, M1).
@@ -376,6 +379,23 @@ describe('signed checkpoints catch what the chain alone cannot', () => {
         firstBrokenId: 1,
         problem: 'dernière trace de version 1 déclarée au n° 5, au n° 0 selon le point de contrôle signé',
       });
+    });
+
+    // Its checkpoints no longer named it, and verify --checkpoints passed them over as another store's (review 28b, N2).
+    it('names a store identifier other than the signed one', async () => {
+      const { checkpoint, whole } = await through((database) => onFile(database, `UPDATE meta SET value = '"autre"' WHERE key = 'store_id'`));
+      expect(whole).toMatchObject({
+        ok: false,
+        problem: `identifiant de la base changé depuis le point de contrôle signé (${checkpoint.storeId}, maintenant autre)`,
+      });
+    });
+
+    // Read as no number, the head passed; content that is no JSON failed the walk as an internal error (review 28b, N1, N3).
+    it('names a head that is no number, and a trace whose content is no JSON', async () => {
+      const { alone: head } = await through((database) => onFile(database, `UPDATE meta SET value = json_set(value, '$.id', '7') WHERE key = 'trace_head'`));
+      expect(head).toMatchObject({ ok: false, problem: 'tête ou début de la chaîne illisible : ses numéros ne sont pas des nombres entiers' });
+      const { alone: content } = await through((database) => onFile(database, "UPDATE traces SET before = '{' WHERE id = 2"));
+      expect(content).toMatchObject({ ok: false, firstBrokenId: 2, problem: 'trace n° 2 modifiée : contenu illisible' });
     });
   });
 

@@ -494,21 +494,25 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     let signed: TracesVerifyInput['checkpoint'];
     /** The last walk held: everything up to `signed` was verified since it was signed. */
     let heldUpToSigned = true;
+    /** How long the last whole walk took, in ms (none yet: Infinity). */
+    let wholeWalkMs = Number.POSITIVE_INFINITY;
     /**
-     * Signs the head when the chain has grown, and only a chain that verifies: a checkpoint never
-     * vouches for a broken one. Each walks the whole chain, which must also still pass through
-     * the head this server signed last (a tail rewritten up to it with recomputed hashes no
-     * longer does), but the stop's (`onlyAfter`): that one walks only the traces since, which
-     * must continue it, so that a long trail does not outlast the stop's budget; the interval's
-     * have walked what came before — unless the last one found the chain broken, which the
-     * stop's then checks whole again. Null when signed (or nothing new to sign); else why not, in French.
+     * Signs the head when the chain has grown, and only a chain that verifies. Each walks the
+     * whole chain, which must also still pass through the head this server signed last (a tail
+     * rewritten up to it with recomputed hashes no longer does). The stop's may walk only the
+     * traces since that head, which must continue it (`onlyAfter`), when a whole walk would not
+     * fit its budget: it then vouches for what came before on the word of the last whole walk,
+     * one interval old at most (README). Null when signed (or nothing new to sign); else why not, in French.
      */
     const checkpoint = async (onlyAfter: boolean): Promise<string | null> => {
       let verification: TraceVerification;
+      const walkStarted = Date.now();
       try {
         const input = signed === undefined ? {} : { checkpoint: signed, onlyAfter };
         verification = (await pool.run('traces.verify', input, system, { deadlineMs: 60_000 })).value as TraceVerification;
       } catch (error) {
+        // Nothing verified: the stop's must not take what came before on trust (review 28b, N1).
+        heldUpToSigned = false;
         // A database that does not answer is said in its words; a stack only for what cafsup did not expect.
         const failure = toCafsupError(error);
         app.log.error(
@@ -518,6 +522,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
         return 'la base n’a pas permis de lire la chaîne des traces';
       }
       heldUpToSigned = verification.ok;
+      if (!onlyAfter || signed === undefined) wholeWalkMs = Date.now() - walkStarted;
       if (!verification.ok) {
         app.log.error({ verification }, 'chaîne des traces rompue : point de contrôle refusé');
         // Named, with where to look: a tail rewritten with recomputed hashes is caught only against the checkpoints.
@@ -530,7 +535,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
         app.log.error({ err: error }, 'point de contrôle impossible : fichier des points de contrôle');
         return `le fichier des points de contrôle n’a pas pu être écrit (${file})`;
       }
-      signed = { id: verification.head.id, hash: verification.head.hash, legacyUntil: verification.head.legacyUntil };
+      signed = verification.head;
       return null;
     };
     // One at a time, and none queued behind a running one: a verification of a long trail that
@@ -559,7 +564,12 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       const bound = stopLeft(stopStarted, FINAL_CHECKPOINT_MS, POOL_CLOSE_MS);
       const missed = await within(
         bound,
-        (running ?? Promise.resolve(null)).then(() => (Date.now() - started < bound ? next(heldUpToSigned) : 'late')),
+        (running ?? Promise.resolve(null)).then(() => {
+          const left = bound - (Date.now() - started);
+          if (left <= 0) return 'late';
+          // Whole when the last whole walk took less than half the time left (review 28b, F1); else only what is new.
+          return next(heldUpToSigned && wholeWalkMs > left / 2);
+        }),
       );
       if (missed === null) return;
       const late =

@@ -87,9 +87,9 @@ export const tracesListInputSchema = lazySchema(() =>
 export type TracesListInput = z.input<typeof tracesListInputSchema>;
 
 /**
- * `traces.verify`: the whole chain by default. With `checkpoint` (the number, hash and last
- * version-1 trace of a head a signed checkpoint vouches for), the chain must still pass through
- * that head, with the same last version-1 trace: a tail rewritten with recomputed hashes up to
+ * `traces.verify`: the whole chain by default. With `checkpoint` (a head a signed checkpoint
+ * vouches for, as `traces.head` gives it), the chain must still pass through that head, in the
+ * same store, with the same last version-1 trace: a tail rewritten with recomputed hashes up to
  * it or before no longer does, which the walk alone cannot see. With `onlyAfter` too, only the
  * traces after it are walked (a server's stop, whose budget a long trail would exceed): what
  * comes before is then the whole walk's to check.
@@ -101,6 +101,7 @@ export const tracesVerifyInputSchema = lazySchema(() =>
         .strictObject({
           id: z.number().int().nonnegative(),
           hash: z.string().regex(/^[0-9a-f]{64}$/, 'empreinte SHA-256 attendue (64 caractères hexadécimaux)'),
+          storeId: z.string().max(200),
           legacyUntil: z.number().int().nonnegative(),
         })
         .optional(),

@@ -249,10 +249,17 @@ function offCheckpoint(id: number): string {
   return `la chaîne ne passe plus par le point de contrôle signé au n° ${id} : elle a été réécrite à partir de cette trace ou d’une précédente`;
 }
 
+/** A trace number as the chain's records in `meta` must hold it, not a text or a fraction an intruder wrote there. */
+const isTraceNumber = (value: unknown): boolean => Number.isSafeInteger(value) && (value as number) >= 0;
+
 async function verifyChain(db: Sql, today: CalendarDate, signed: SignedHead | undefined, onlyAfter: boolean): Promise<TraceVerification> {
   const anchor = (await readMeta<ChainAnchor>(db, ANCHOR_KEY)) ?? { firstId: 1, prevHash: GENESIS_HASH };
   const head = await traceHead(db);
   const broken = (checked: number, firstBrokenId: number, problem: string): TraceVerification => ({ ok: false, checked, firstBrokenId, head, problem });
+  // Read back as JSON, each is what the meta row holds: of another type, the chain's records were written by hand (review 28b, N3).
+  if (![head.id, head.legacyUntil, anchor.firstId].every(isTraceNumber) || typeof head.hash !== 'string' || typeof anchor.prevHash !== 'string') {
+    return broken(0, 1, 'tête ou début de la chaîne illisible : ses numéros ne sont pas des nombres entiers');
+  }
   const fromGenesis = anchor.firstId === 1 && anchor.prevHash === GENESIS_HASH;
   // Version-2 traces are erased in place, never removed: a start past the old ones is forged.
   if (anchor.firstId > head.legacyUntil + 1) {
@@ -263,6 +270,9 @@ async function verifyChain(db: Sql, today: CalendarDate, signed: SignedHead | un
     );
   }
   if (signed !== undefined) {
+    // Drawn once when the store was made: changed, the checkpoints of this store no longer name it (review 28b, N2).
+    if (head.storeId !== signed.storeId)
+      return broken(0, 1, `identifiant de la base changé depuis le point de contrôle signé (${signed.storeId}, maintenant ${head.storeId})`);
     // Written once, by the migration that made version 2: any other value than the one signed is forged.
     if (head.legacyUntil !== signed.legacyUntil) {
       return broken(
@@ -281,7 +291,7 @@ async function verifyChain(db: Sql, today: CalendarDate, signed: SignedHead | un
   if (after !== undefined) {
     // A row below the chain's start is in no walk from the head (review 28, H1): looked for once, by the key.
     const stray = await db.get<{ id: number }>('SELECT id FROM traces WHERE id < ? ORDER BY id LIMIT 1', [anchor.firstId]);
-    if (stray !== undefined) return broken(0, stray.id, `trace n° ${stray.id} manquante ou déplacée`);
+    if (stray !== undefined) return broken(0, stray.id, `trace n° ${stray.id} en trop, avant le début de la chaîne`);
   }
   const start = after === undefined ? anchor : { firstId: after.id + 1, prevHash: after.hash };
   let expectedId = start.firstId;
@@ -299,11 +309,24 @@ async function verifyChain(db: Sql, today: CalendarDate, signed: SignedHead | un
     if (row.id !== expectedId) return broken(checked, Math.min(row.id, expectedId), `trace n° ${Math.min(row.id, expectedId)} manquante ou déplacée`);
     if (row.version !== (row.id <= head.legacyUntil ? 1 : 2)) return broken(checked, row.id, `trace n° ${row.id} : version de l’empreinte modifiée`);
     if (row.prev_hash !== previousHash) {
-      // The first trace after the signed head no longer follows it: the break is that trace or an earlier one.
-      if (after !== undefined && row.id === after.id + 1) return broken(checked, after.id, offCheckpoint(after.id));
+      // The first trace after the signed head no longer links to it: either was rewritten, or an earlier one.
+      if (after !== undefined && row.id === after.id + 1) {
+        return broken(
+          checked,
+          after.id,
+          `le lien de la trace n° ${row.id} ne mène plus à la trace n° ${after.id} du point de contrôle signé : l’une ou l’autre a été réécrite, ou une trace antérieure`,
+        );
+      }
       return broken(checked, row.id, `trace n° ${row.id} : lien rompu avec la trace précédente`);
     }
-    const { hash, contentOk } = recomputeHash(row, previousHash);
+    let recomputed: { hash: string; contentOk: boolean };
+    try {
+      recomputed = recomputeHash(row, previousHash);
+    } catch {
+      // Content that is no JSON any more: the walk failed there, as an internal error (review 28b, N1).
+      return broken(checked, row.id, `trace n° ${row.id} modifiée : contenu illisible`);
+    }
+    const { hash, contentOk } = recomputed;
     if (!contentOk || row.hash !== hash) return broken(checked, row.id, `trace n° ${row.id} modifiée`);
     if (row.id === signed?.id && row.hash !== signed.hash) return broken(checked, row.id, offCheckpoint(row.id));
     if (row.erased === 1 && (row.version === 1 || !retentionExpired(row.kind, row.at, today))) {
