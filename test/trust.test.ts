@@ -288,7 +288,7 @@ describe('signed checkpoints catch what the chain alone cannot', () => {
 
   it('passes an untouched chain', async () => {
     const { chain, report } = await scenario(() => undefined);
-    expect([chain.ok, report]).toEqual([true, { ok: true, matched: 2, firstBrokenId: null, problems: [] }]);
+    expect([chain.ok, report]).toEqual([true, { ok: true, matched: 2, firstBrokenId: null, problems: [], otherStores: [] }]);
   });
 
   it('catches a tail rewritten with recomputed hashes and names where it may start', async () => {
@@ -479,6 +479,33 @@ describe('signed checkpoints catch what the chain alone cannot', () => {
       sandbox.cleanup();
     }
   });
+});
+
+// A store whose identifier was changed has only another store's checkpoints in the file, which verify
+// passed over in silence: a routine checkpoint then vouched for a rewritten chain (review 28b, N2).
+it('says which checkpoints of the file belong to another store', () => {
+  const sandbox = new CliSandbox();
+  try {
+    expect(sandbox.run(['demo', '--scale', '4', '--as-of', AS_OF]).status).toBe(0);
+    const file = `${sandbox.dir}/points.jsonl`;
+    const first = sandbox.json(['traces', 'checkpoint', '--file', file]).checkpoint;
+    const db = new Database(sandbox.database);
+    try {
+      db.exec(`UPDATE meta SET value = '"autre"' WHERE key = 'store_id'`);
+    } finally {
+      db.close();
+    }
+    expect(sandbox.run(['traces', 'checkpoint', '--file', file]).status).toBe(0);
+    const verified = sandbox.run(['traces', 'verify', '--checkpoints', file]);
+    expect([verified.status, verified.stdout]).toEqual([
+      0,
+      expect.stringContaining(
+        `1 point de contrôle d’une autre base (identifiant ${first.storeId}), passé : si cette base était celle-ci, son identifiant (autre) a été changé.`,
+      ),
+    ]);
+  } finally {
+    sandbox.cleanup();
+  }
 });
 
 describe('the reason rule on the command line', () => {

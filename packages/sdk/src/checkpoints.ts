@@ -175,6 +175,11 @@ export interface CheckpointReport {
   /** The first trace that may differ from what a checkpoint signed; null when all match. */
   firstBrokenId: number | null;
   problems: string[];
+  /**
+   * Checkpoints of other stores in the file, by identifier: passed over, as a file may serve
+   * several databases, but said — a store whose identifier was changed has only those (review 28b, N2).
+   */
+  otherStores: { storeId: string; checkpoints: number }[];
 }
 
 /**
@@ -191,6 +196,9 @@ export async function checkAgainstCheckpoints(
 ): Promise<CheckpointReport> {
   const problems: string[] = [];
   const ours = checkpoints.filter((checkpoint) => checkpoint.storeId === head.storeId).sort((a, b) => a.id - b.id);
+  const others = new Map<string, number>();
+  for (const checkpoint of checkpoints) if (checkpoint.storeId !== head.storeId) others.set(checkpoint.storeId, (others.get(checkpoint.storeId) ?? 0) + 1);
+  const otherStores = [...others].map(([storeId, count]) => ({ storeId, checkpoints: count }));
   if (ours.length === 0) problems.push('aucun point de contrôle de cette base dans le fichier');
   const signed = ours.filter((checkpoint) => {
     if (signatureHolds(checkpoint, trusted)) return true;
@@ -238,5 +246,5 @@ export async function checkAgainstCheckpoints(
     if (firstBrokenId === null) lastGood = checkpoint.id;
     matched += 1;
   }
-  return { ok: problems.length === 0, matched, firstBrokenId, problems };
+  return { ok: problems.length === 0, matched, firstBrokenId, problems, otherStores };
 }

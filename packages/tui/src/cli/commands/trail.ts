@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { countOf, escapeForTerminal, type TraceVerification } from '@cafsup/shared';
+import { countOf, escapeForTerminal, plural, type TraceVerification } from '@cafsup/shared';
 import {
   appendCheckpoint,
   checkAgainstCheckpoints,
@@ -102,6 +102,11 @@ export const tracesVerifyCommand: Command = {
               `Points de contrôle (${escapeForTerminal(checkpoints.file)}) : ${escapeForTerminal(checkpoints.problems.join(' ; '))}.`,
         );
         if (checkpoints.firstBrokenId !== null) lines.push(`Première trace qui peut différer de ce qui a été signé : n° ${checkpoints.firstBrokenId}.`);
+        for (const other of checkpoints.otherStores) {
+          lines.push(
+            `${countOf(other.checkpoints, 'point de contrôle', 'points de contrôle')} d’une autre base (identifiant ${escapeForTerminal(other.storeId)}), ${plural(other.checkpoints, 'passé', 'passés')} : si cette base était celle-ci, son identifiant (${result.head.storeId}) a été changé.`,
+          );
+        }
       }
       return lines.join('\n');
     };
