@@ -14,6 +14,8 @@ import { TestServer } from './support/server.js';
 import { rewriteTail, truncate } from './support/traces.js';
 
 const AS_OF = '2026-11-22';
+/** A store identifier of the form cafsup draws, another store's. */
+const OTHER_STORE = 'f'.repeat(32);
 const SUPERVISOR_B = { name: 'Inès Perrin', email: 'ines.perrin@caf78.fr' };
 
 /** The fastest of three tries: a refusal must be immediate, and one slow scheduling slot on a loaded machine is not the code's. */
@@ -368,7 +370,7 @@ describe('signed checkpoints catch what the chain alone cannot', () => {
         onFile(database, 'CREATE TEMP TABLE forged AS SELECT * FROM traces WHERE id = 1; UPDATE forged SET id = 0; INSERT INTO traces SELECT * FROM forged;'),
       );
       expect(alone).toMatchObject({ ok: false, firstBrokenId: 0, problem: 'trace n° 0 manquante ou déplacée' });
-      expect(since).toMatchObject({ ok: false, firstBrokenId: 0, problem: 'trace n° 0 en trop, avant le début de la chaîne' });
+      expect(since).toMatchObject({ ok: false, firstBrokenId: 0, problem: 'trace n° 0 manquante ou déplacée' });
     });
 
     // Written once by a migration, it says which traces may leave the file: changed after the signature, it is forged (review 28, M1).
@@ -383,17 +385,20 @@ describe('signed checkpoints catch what the chain alone cannot', () => {
 
     // Its checkpoints no longer named it, and verify --checkpoints passed them over as another store's (review 28b, N2).
     it('names a store identifier other than the signed one', async () => {
-      const { checkpoint, whole } = await through((database) => onFile(database, `UPDATE meta SET value = '"autre"' WHERE key = 'store_id'`));
+      const { checkpoint, whole } = await through((database) => onFile(database, `UPDATE meta SET value = '"${OTHER_STORE}"' WHERE key = 'store_id'`));
       expect(whole).toMatchObject({
         ok: false,
-        problem: `identifiant de la base changé depuis le point de contrôle signé (${checkpoint.storeId}, maintenant autre)`,
+        problem: `identifiant de la base changé depuis le point de contrôle signé (${checkpoint.storeId}, maintenant ${OTHER_STORE})`,
       });
     });
 
     // Read as no number, the head passed; content that is no JSON failed the walk as an internal error (review 28b, N1, N3).
     it('names a head that is no number, and a trace whose content is no JSON', async () => {
       const { alone: head } = await through((database) => onFile(database, `UPDATE meta SET value = json_set(value, '$.id', '7') WHERE key = 'trace_head'`));
-      expect(head).toMatchObject({ ok: false, problem: 'tête ou début de la chaîne illisible : ses numéros ne sont pas des nombres entiers' });
+      expect(head).toMatchObject({
+        ok: false,
+        problem: 'tête ou début de la chaîne illisible : numéro, empreinte ou identifiant de la base d’une autre forme que celle que cafsup écrit',
+      });
       const { alone: content } = await through((database) => onFile(database, "UPDATE traces SET before = '{' WHERE id = 2"));
       expect(content).toMatchObject({ ok: false, firstBrokenId: 2, problem: 'trace n° 2 modifiée : contenu illisible' });
     });
@@ -491,7 +496,7 @@ it('says which checkpoints of the file belong to another store', () => {
     const first = sandbox.json(['traces', 'checkpoint', '--file', file]).checkpoint;
     const db = new Database(sandbox.database);
     try {
-      db.exec(`UPDATE meta SET value = '"autre"' WHERE key = 'store_id'`);
+      db.exec(`UPDATE meta SET value = '"${OTHER_STORE}"' WHERE key = 'store_id'`);
     } finally {
       db.close();
     }
@@ -500,7 +505,7 @@ it('says which checkpoints of the file belong to another store', () => {
     expect([verified.status, verified.stdout]).toEqual([
       0,
       expect.stringContaining(
-        `1 point de contrôle d’une autre base (identifiant ${first.storeId}), passé : si cette base était celle-ci, son identifiant (autre) a été changé.`,
+        `1 point de contrôle d’une autre base (identifiant ${first.storeId}), ignoré : si cette base était celle-ci, son identifiant (${OTHER_STORE}) a été changé.`,
       ),
     ]);
   } finally {

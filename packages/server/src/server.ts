@@ -502,7 +502,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
      * rewritten up to it with recomputed hashes no longer does). The stop's may walk only the
      * traces since that head, which must continue it (`onlyAfter`), when a whole walk would not
      * fit its budget: it then vouches for what came before on the word of the last whole walk,
-     * one interval old at most (README). Null when signed (or nothing new to sign); else why not, in French.
+     * the start's or the last interval's (README). Null when signed (or nothing new to sign); else why not, in French.
      */
     const checkpoint = async (onlyAfter: boolean): Promise<string | null> => {
       let verification: TraceVerification;

@@ -101,7 +101,7 @@ export const tracesVerifyInputSchema = lazySchema(() =>
         .strictObject({
           id: z.number().int().nonnegative(),
           hash: z.string().regex(/^[0-9a-f]{64}$/, 'empreinte SHA-256 attendue (64 caractères hexadécimaux)'),
-          storeId: z.string().max(200),
+          storeId: z.string().regex(/^[0-9a-f]{32}$/, 'identifiant de base attendu (32 caractères hexadécimaux)'),
           legacyUntil: z.number().int().nonnegative(),
         })
         .optional(),

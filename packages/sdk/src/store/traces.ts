@@ -230,7 +230,7 @@ function recomputeHash(row: TraceRow, prevHash: string): { hash: string; content
 }
 
 /** A head a signed checkpoint vouches for (`traces.verify`'s `checkpoint`). */
-export type SignedHead = NonNullable<TracesVerifyInput['checkpoint']>;
+type SignedHead = NonNullable<TracesVerifyInput['checkpoint']>;
 
 /**
  * Walks the chain from its anchor: every id in sequence, every hash recomputed, every link to
@@ -251,14 +251,28 @@ function offCheckpoint(id: number): string {
 
 /** A trace number as the chain's records in `meta` must hold it, not a text or a fraction an intruder wrote there. */
 const isTraceNumber = (value: unknown): boolean => Number.isSafeInteger(value) && (value as number) >= 0;
+/** A SHA-256 as the chain writes it. */
+const isHash = (value: unknown): boolean => typeof value === 'string' && /^[0-9a-f]{64}$/.test(value);
+/** A store's identifier as migration 3 draws it (16 random bytes in hexadecimal). */
+const isStoreId = (value: unknown): boolean => typeof value === 'string' && /^[0-9a-f]{32}$/.test(value);
+
+/** A trace's details read for what the walk checks in them; undefined when they are no JSON (an erased trace's are not hashed). */
+function detailsOf<T>(row: TraceRow): T | null | undefined {
+  if (row.details === null) return null;
+  try {
+    return JSON.parse(row.details) as T;
+  } catch {
+    return undefined;
+  }
+}
 
 async function verifyChain(db: Sql, today: CalendarDate, signed: SignedHead | undefined, onlyAfter: boolean): Promise<TraceVerification> {
   const anchor = (await readMeta<ChainAnchor>(db, ANCHOR_KEY)) ?? { firstId: 1, prevHash: GENESIS_HASH };
   const head = await traceHead(db);
   const broken = (checked: number, firstBrokenId: number, problem: string): TraceVerification => ({ ok: false, checked, firstBrokenId, head, problem });
   // Read back as JSON, each is what the meta row holds: of another type, the chain's records were written by hand (review 28b, N3).
-  if (![head.id, head.legacyUntil, anchor.firstId].every(isTraceNumber) || typeof head.hash !== 'string' || typeof anchor.prevHash !== 'string') {
-    return broken(0, 1, 'tête ou début de la chaîne illisible : ses numéros ne sont pas des nombres entiers');
+  if (![head.id, head.legacyUntil, anchor.firstId].every(isTraceNumber) || !isHash(head.hash) || !isHash(anchor.prevHash) || !isStoreId(head.storeId)) {
+    return broken(0, 1, 'tête ou début de la chaîne illisible : numéro, empreinte ou identifiant de la base d’une autre forme que celle que cafsup écrit');
   }
   const fromGenesis = anchor.firstId === 1 && anchor.prevHash === GENESIS_HASH;
   // Version-2 traces are erased in place, never removed: a start past the old ones is forged.
@@ -291,7 +305,7 @@ async function verifyChain(db: Sql, today: CalendarDate, signed: SignedHead | un
   if (after !== undefined) {
     // A row below the chain's start is in no walk from the head (review 28, H1): looked for once, by the key.
     const stray = await db.get<{ id: number }>('SELECT id FROM traces WHERE id < ? ORDER BY id LIMIT 1', [anchor.firstId]);
-    if (stray !== undefined) return broken(0, stray.id, `trace n° ${stray.id} en trop, avant le début de la chaîne`);
+    if (stray !== undefined) return broken(0, stray.id, `trace n° ${stray.id} manquante ou déplacée`);
   }
   const start = after === undefined ? anchor : { firstId: after.id + 1, prevHash: after.hash };
   let expectedId = start.firstId;
@@ -323,7 +337,7 @@ async function verifyChain(db: Sql, today: CalendarDate, signed: SignedHead | un
     try {
       recomputed = recomputeHash(row, previousHash);
     } catch {
-      // Content that is no JSON any more: the walk failed there, as an internal error (review 28b, N1).
+      // Content that is no JSON: a broken chain, where the walk used to fail as an internal error (review 28b, N1).
       return broken(checked, row.id, `trace n° ${row.id} modifiée : contenu illisible`);
     }
     const { hash, contentOk } = recomputed;
@@ -332,12 +346,12 @@ async function verifyChain(db: Sql, today: CalendarDate, signed: SignedHead | un
     if (row.erased === 1 && (row.version === 1 || !retentionExpired(row.kind, row.at, today))) {
       return broken(checked, row.id, `trace n° ${row.id} effacée avant la fin de sa durée de conservation`);
     }
+    const details = detailsOf<{ anchor?: unknown; decisionChangesTotal?: number; decisionChangesDigest?: string }>(row);
+    if (details === undefined) return broken(checked, row.id, `trace n° ${row.id} modifiée : contenu illisible`);
     if (!anchorJustified && row.action === 'traces.purge') {
-      const details = row.details === null ? null : (JSON.parse(row.details) as { anchor?: unknown });
       anchorJustified = row.erased === 1 || canonicalJson(details?.anchor ?? null) === canonicalJson(anchor);
     }
-    if (row.action === 'dataset.import' && row.erased !== 1 && row.details !== null) {
-      const details = JSON.parse(row.details) as { decisionChangesTotal?: number; decisionChangesDigest?: string };
+    if (row.action === 'dataset.import' && row.erased !== 1 && details !== null) {
       // Imports made before the digest (schema 11, session 22) have none: theirs cannot be checked.
       if (details.decisionChangesDigest !== undefined) {
         imports.push({ id: row.id, checked, total: details.decisionChangesTotal ?? 0, digest: details.decisionChangesDigest });

@@ -91,7 +91,8 @@ export const tracesVerifyCommand: Command = {
     const firstBrokenId = [result.firstBrokenId, checkpoints?.firstBrokenId ?? null].filter((id): id is number => id !== null).sort((a, b) => a - b)[0] ?? null;
     const text = () => {
       const lines = [
-        `Tête de la chaîne : trace n° ${result.head.id}, empreinte ${result.head.hash}.`,
+        // Read from the database, whose records may have been written by hand: escaped (review 28c, R4).
+        `Tête de la chaîne : trace n° ${escapeForTerminal(String(result.head.id))}, empreinte ${escapeForTerminal(String(result.head.hash))}.`,
         result.ok ? `Chaîne des traces intègre : ${countOf(result.checked, 'trace vérifiée')}.` : `Chaîne des traces rompue : ${describeBreak(result)}`,
       ];
       if (checkpoints !== null) {
@@ -104,7 +105,7 @@ export const tracesVerifyCommand: Command = {
         if (checkpoints.firstBrokenId !== null) lines.push(`Première trace qui peut différer de ce qui a été signé : n° ${checkpoints.firstBrokenId}.`);
         for (const other of checkpoints.otherStores) {
           lines.push(
-            `${countOf(other.checkpoints, 'point de contrôle', 'points de contrôle')} d’une autre base (identifiant ${escapeForTerminal(other.storeId)}), ${plural(other.checkpoints, 'passé', 'passés')} : si cette base était celle-ci, son identifiant (${result.head.storeId}) a été changé.`,
+            `${countOf(other.checkpoints, 'point de contrôle', 'points de contrôle')} d’une autre base (identifiant ${escapeForTerminal(other.storeId)}), ${plural(other.checkpoints, 'ignoré', 'ignorés')} : si cette base était celle-ci, son identifiant (${escapeForTerminal(result.head.storeId)}) a été changé.`,
           );
         }
       }
