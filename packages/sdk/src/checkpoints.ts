@@ -195,9 +195,13 @@ export async function checkAgainstCheckpoints(
   hashesOf: (ids: number[]) => Promise<{ id: number; hash: string }[]>,
 ): Promise<CheckpointReport> {
   const problems: string[] = [];
-  const ours = checkpoints.filter((checkpoint) => checkpoint.storeId === head.storeId).sort((a, b) => a.id - b.id);
+  const ours: Checkpoint[] = [];
   const others = new Map<string, number>();
-  for (const checkpoint of checkpoints) if (checkpoint.storeId !== head.storeId) others.set(checkpoint.storeId, (others.get(checkpoint.storeId) ?? 0) + 1);
+  for (const checkpoint of checkpoints) {
+    if (checkpoint.storeId === head.storeId) ours.push(checkpoint);
+    else others.set(checkpoint.storeId, (others.get(checkpoint.storeId) ?? 0) + 1);
+  }
+  ours.sort((a, b) => a.id - b.id);
   const otherStores = [...others].map(([storeId, count]) => ({ storeId, checkpoints: count }));
   if (ours.length === 0) problems.push('aucun point de contrôle de cette base dans le fichier');
   const signed = ours.filter((checkpoint) => {

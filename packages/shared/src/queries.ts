@@ -7,7 +7,7 @@ import { withReason } from './actions.js';
 import { SEVERITIES, RULE_NAMES } from './flags/catalogue.js';
 import { HABILITATION_STATUSES } from './habilitation.js';
 import { USER_ROLES, USER_STATUSES } from './user.js';
-import { TRACE_ACTIONS } from './trace.js';
+import { STORE_ID_PATTERN, TRACE_ACTIONS, TRACE_HASH_PATTERN } from './trace.js';
 import { longFrenchDate } from './wording.js';
 import type { Caf } from './caf.js';
 import type { Convention, ConventionState, ConventionStatus } from './convention.js';
@@ -100,8 +100,8 @@ export const tracesVerifyInputSchema = lazySchema(() =>
       checkpoint: z
         .strictObject({
           id: z.number().int().nonnegative(),
-          hash: z.string().regex(/^[0-9a-f]{64}$/, 'empreinte SHA-256 attendue (64 caractères hexadécimaux)'),
-          storeId: z.string().regex(/^[0-9a-f]{32}$/, 'identifiant de base attendu (32 caractères hexadécimaux)'),
+          hash: z.string().regex(TRACE_HASH_PATTERN, 'empreinte SHA-256 attendue (64 caractères hexadécimaux)'),
+          storeId: z.string().regex(STORE_ID_PATTERN, 'identifiant de base attendu (32 caractères hexadécimaux)'),
           legacyUntil: z.number().int().nonnegative(),
         })
         .optional(),

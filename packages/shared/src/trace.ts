@@ -146,6 +146,11 @@ export function canonicalJson(value: unknown): string {
 
 export const GENESIS_HASH = '0'.repeat(64);
 
+/** A trace's hash as the chain writes it: SHA-256 in lower-case hexadecimal. */
+export const TRACE_HASH_PATTERN = /^[0-9a-f]{64}$/;
+/** A store's identifier as its first migration draws it: 16 random bytes in lower-case hexadecimal. */
+export const STORE_ID_PATTERN = /^[0-9a-f]{32}$/;
+
 /** The answer of `traces.verify`. */
 export interface TraceVerification {
   ok: boolean;

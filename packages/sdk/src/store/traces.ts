@@ -1,5 +1,7 @@
 import {
   GENESIS_HASH,
+  STORE_ID_PATTERN,
+  TRACE_HASH_PATTERN,
   addMonths,
   canonicalJson,
   frenchNumber,
@@ -222,11 +224,18 @@ export function retentionExpired(kind: TraceKind, at: string, asOf: CalendarDate
   return parisDay(at) < addMonths(asOf, -RETENTION_MONTHS[kind]);
 }
 
-/** What a trace's stored hash must be, from its row (version 1 or 2). */
-function recomputeHash(row: TraceRow, prevHash: string): { hash: string; contentOk: boolean } {
-  if (row.version === 1) return { hash: sha256(traceHashContent({ ...rowToTrace(row), prevHash })), contentOk: true };
-  const contentOk = row.erased === 1 || row.content_hash === sha256(traceContentCanonical(rowToTrace(row)));
-  return { hash: sha256(traceLinkCanonical({ id: row.id, at: row.at, kind: row.kind, prevHash, contentHash: row.content_hash ?? '' })), contentOk };
+/**
+ * What a trace's stored hash must be, from its row (version 1 or 2), with the trace read from it
+ * on the way (null for an erased one, whose content no hash covers). Throws on content that is no JSON.
+ */
+function recomputeHash(row: TraceRow, prevHash: string): { hash: string; contentOk: boolean; trace: Trace | null } {
+  if (row.version === 1) {
+    const trace = rowToTrace(row);
+    return { hash: sha256(traceHashContent({ ...trace, prevHash })), contentOk: true, trace };
+  }
+  const trace = row.erased === 1 ? null : rowToTrace(row);
+  const contentOk = trace === null || row.content_hash === sha256(traceContentCanonical(trace));
+  return { hash: sha256(traceLinkCanonical({ id: row.id, at: row.at, kind: row.kind, prevHash, contentHash: row.content_hash ?? '' })), contentOk, trace };
 }
 
 /** A head a signed checkpoint vouches for (`traces.verify`'s `checkpoint`). */
@@ -251,25 +260,28 @@ function offCheckpoint(id: number): string {
 
 /** A trace number as the chain's records in `meta` must hold it, not a text or a fraction an intruder wrote there. */
 const isTraceNumber = (value: unknown): boolean => Number.isSafeInteger(value) && (value as number) >= 0;
-/** A SHA-256 as the chain writes it. */
-const isHash = (value: unknown): boolean => typeof value === 'string' && /^[0-9a-f]{64}$/.test(value);
-/** A store's identifier as migration 3 draws it (16 random bytes in hexadecimal). */
-const isStoreId = (value: unknown): boolean => typeof value === 'string' && /^[0-9a-f]{32}$/.test(value);
-
-/** A trace's details read for what the walk checks in them; undefined when they are no JSON (an erased trace's are not hashed). */
-function detailsOf<T>(row: TraceRow): T | null | undefined {
+/** An erased trace's details, which no hash covers (retention left them null): undefined when they are no JSON. */
+function erasedDetails(row: TraceRow): unknown {
   if (row.details === null) return null;
   try {
-    return JSON.parse(row.details) as T;
+    return JSON.parse(row.details);
   } catch {
     return undefined;
   }
 }
 
+/** What the walk reads in a trace's details: a purge's new start, an import's changes. */
+type WalkedDetails = { anchor?: unknown; decisionChangesTotal?: number; decisionChangesDigest?: string } | null;
+
+const isHash = (value: unknown): boolean => typeof value === 'string' && TRACE_HASH_PATTERN.test(value);
+const isStoreId = (value: unknown): boolean => typeof value === 'string' && STORE_ID_PATTERN.test(value);
+
 async function verifyChain(db: Sql, today: CalendarDate, signed: SignedHead | undefined, onlyAfter: boolean): Promise<TraceVerification> {
   const anchor = (await readMeta<ChainAnchor>(db, ANCHOR_KEY)) ?? { firstId: 1, prevHash: GENESIS_HASH };
   const head = await traceHead(db);
   const broken = (checked: number, firstBrokenId: number, problem: string): TraceVerification => ({ ok: false, checked, firstBrokenId, head, problem });
+  // Content that is no JSON: a broken chain, where the walk used to fail as an internal error (review 28b, N1).
+  const unreadable = (checked: number, id: number) => broken(checked, id, `trace n° ${id} modifiée : contenu illisible`);
   // Read back as JSON, each is what the meta row holds: of another type, the chain's records were written by hand (review 28b, N3).
   if (![head.id, head.legacyUntil, anchor.firstId].every(isTraceNumber) || !isHash(head.hash) || !isHash(anchor.prevHash) || !isStoreId(head.storeId)) {
     return broken(0, 1, 'tête ou début de la chaîne illisible : numéro, empreinte ou identifiant de la base d’une autre forme que celle que cafsup écrit');
@@ -333,21 +345,22 @@ async function verifyChain(db: Sql, today: CalendarDate, signed: SignedHead | un
       }
       return broken(checked, row.id, `trace n° ${row.id} : lien rompu avec la trace précédente`);
     }
-    let recomputed: { hash: string; contentOk: boolean };
+    let recomputed: ReturnType<typeof recomputeHash>;
     try {
       recomputed = recomputeHash(row, previousHash);
     } catch {
-      // Content that is no JSON: a broken chain, where the walk used to fail as an internal error (review 28b, N1).
-      return broken(checked, row.id, `trace n° ${row.id} modifiée : contenu illisible`);
+      return unreadable(checked, row.id);
     }
-    const { hash, contentOk } = recomputed;
+    const { hash, contentOk, trace } = recomputed;
     if (!contentOk || row.hash !== hash) return broken(checked, row.id, `trace n° ${row.id} modifiée`);
     if (row.id === signed?.id && row.hash !== signed.hash) return broken(checked, row.id, offCheckpoint(row.id));
     if (row.erased === 1 && (row.version === 1 || !retentionExpired(row.kind, row.at, today))) {
       return broken(checked, row.id, `trace n° ${row.id} effacée avant la fin de sa durée de conservation`);
     }
-    const details = detailsOf<{ anchor?: unknown; decisionChangesTotal?: number; decisionChangesDigest?: string }>(row);
-    if (details === undefined) return broken(checked, row.id, `trace n° ${row.id} modifiée : contenu illisible`);
+    // Read by the hash's check; an erased trace's, which no hash covers, read here.
+    const read = trace === null ? erasedDetails(row) : trace.details;
+    if (read === undefined) return unreadable(checked, row.id);
+    const details: WalkedDetails = read;
     if (!anchorJustified && row.action === 'traces.purge') {
       anchorJustified = row.erased === 1 || canonicalJson(details?.anchor ?? null) === canonicalJson(anchor);
     }
