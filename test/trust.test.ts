@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { request } from 'node:http';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CafsupError, checkAgainstCheckpoints, createClient, loadSigningKey, signCheckpoint, type CafsupClient } from '@cafsup/sdk';
+import { CafsupError, appendCheckpoint, checkAgainstCheckpoints, createClient, loadSigningKey, signCheckpoint, type CafsupClient } from '@cafsup/sdk';
 import { generateKeyPairSync } from 'node:crypto';
 import { buildDemoDataset } from '../packages/tui/src/demo/demo-data.js';
 import { ACTOR } from './support/fixture.js';
@@ -290,7 +290,7 @@ describe('signed checkpoints catch what the chain alone cannot', () => {
 
   it('passes an untouched chain', async () => {
     const { chain, report } = await scenario(() => undefined);
-    expect([chain.ok, report]).toEqual([true, { ok: true, matched: 2, firstBrokenId: null, problems: [], otherStores: [] }]);
+    expect([chain.ok, report]).toEqual([true, { ok: true, matched: 2, firstBrokenId: null, problems: [], renamedFrom: [], otherStores: [] }]);
   });
 
   it('catches a tail rewritten with recomputed hashes and names where it may start', async () => {
@@ -441,6 +441,47 @@ describe('signed checkpoints catch what the chain alone cannot', () => {
     }
   });
 
+  // A server started again knew no head signed before: its first checkpoint walked the chain
+  // alone, and signed a tail rewritten while it was stopped (review 28c, R3).
+  it('a server started again refuses to sign a chain that the checkpoints of its file contradict', async () => {
+    const server = new TestServer();
+    const folder = mkdtempSync(join(tmpdir(), 'cafsup-points-'));
+    const file = join(folder, 'points.jsonl');
+    const missed: string[] = [];
+    try {
+      await server.seed(buildDemoDataset({ partners: 4, today: AS_OF }), ACTOR);
+      // The checkpoint of its previous run, with its key.
+      const before = createClient({ database: server.database, actor: ACTOR });
+      let head: Awaited<ReturnType<CafsupClient['traces']['head']>>;
+      try {
+        await before.habilitations.suspend(['amp-h0001'], { reason: 'Contrôle' });
+        head = await before.traces.head();
+        appendCheckpoint(file, signCheckpoint(head, '2026-11-22T12:00:00Z', key));
+        await before.habilitations.suspend(['amp-h0002'], { reason: 'Avant l’arrêt' });
+      } finally {
+        await before.close();
+      }
+      rewriteTail(server.database, head.id, 'Motif réécrit');
+      await server.start({ checkpoints: { file, everyMs: 60_000, key, onFinalMissed: (why) => missed.push(why) } });
+      const deadline = Date.now() + 30_000;
+      while (!server.log.some((line) => line.includes('point de contrôle refusé'))) {
+        if (Date.now() > deadline) throw new Error(`refus jamais vu\n${server.log.join('')}`);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      await server.stop();
+      expect(readFileSync(file, 'utf8').trim().split('\n')).toHaveLength(1);
+      expect(missed).toEqual([
+        expect.stringMatching(
+          new RegExp(
+            `^la chaîne ne concorde plus avec les points de contrôle signés de ${file} : trace n° ${head.id} différente de celle signée le .* \\(cafsup traces verify --checkpoints ${file}\\)$`,
+          ),
+        ),
+      ]);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
   it('refuses a checkpoint signed by another key', async () => {
     const stranger = loadSigningKey({
       env: { CAFSUP_SIGNING_KEY: generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString() },
@@ -486,30 +527,56 @@ describe('signed checkpoints catch what the chain alone cannot', () => {
   });
 });
 
-// A store whose identifier was changed has only another store's checkpoints in the file, which verify
-// passed over in silence: a routine checkpoint then vouched for a rewritten chain (review 28b, N2).
-it('says which checkpoints of the file belong to another store', () => {
+// A store's identifier lives in its database: changed, it hid a rewritten tail behind checkpoints
+// « of another store », which verify passed over, and a routine checkpoint then vouched for the
+// rewrite (review 28b, N2; review 28c, R3). A chain is known by its hashes.
+it('knows a chain by its hashes, not by the identifier its database claims', () => {
   const sandbox = new CliSandbox();
+  const elsewhere = new CliSandbox();
   try {
     expect(sandbox.run(['demo', '--scale', '4', '--as-of', AS_OF]).status).toBe(0);
     const file = `${sandbox.dir}/points.jsonl`;
     const first = sandbox.json(['traces', 'checkpoint', '--file', file]).checkpoint;
+    const actor = { CAFSUP_ACTOR: 'Camille Roux <camille.roux@caf78.fr>' };
+    expect(sandbox.run(['suspend', '--habilitation', 'amp-h0001', '--reason', 'Contrôle du test', '--yes'], { env: actor }).status).toBe(0);
+    const second = sandbox.json(['traces', 'checkpoint', '--file', file]).checkpoint;
+    // Another database's checkpoint in the same file, with the same key: named, passed over.
+    expect(elsewhere.run(['demo', '--scale', '4', '--as-of', AS_OF]).status).toBe(0);
+    const key = `${sandbox.dir}/config/secrets/signing-key.pem`;
+    const stranger = elsewhere.json(['traces', 'checkpoint', '--file', file, '--key', key]).checkpoint;
+    const clean = sandbox.run(['traces', 'verify', '--checkpoints', file]);
+    expect([clean.status, clean.stdout]).toEqual([
+      0,
+      expect.stringContaining(`1 point de contrôle d’une autre base (identifiant ${stranger.storeId}), ignoré`),
+    ]);
     const db = new Database(sandbox.database);
     try {
       db.exec(`UPDATE meta SET value = '"${OTHER_STORE}"' WHERE key = 'store_id'`);
     } finally {
       db.close();
     }
-    expect(sandbox.run(['traces', 'checkpoint', '--file', file]).status).toBe(0);
-    const verified = sandbox.run(['traces', 'verify', '--checkpoints', file]);
-    expect([verified.status, verified.stdout]).toEqual([
-      0,
-      expect.stringContaining(
-        `1 point de contrôle d’une autre base (identifiant ${first.storeId}), ignoré : si cette base était celle-ci, son identifiant (${OTHER_STORE}) a été changé.`,
-      ),
+    rewriteTail(sandbox.database, second.id, 'Motif réécrit');
+    const renamed = `identifiant de la base changé (${first.storeId}, maintenant ${OTHER_STORE})`;
+    const refused = sandbox.run(['traces', 'checkpoint', '--file', file]);
+    expect([refused.status, refused.stdout]).toEqual([
+      1,
+      expect.stringContaining(`Point de contrôle refusé : la chaîne ne concorde plus avec les points de contrôle signés de ${file} : ${renamed}`),
     ]);
+    expect(refused.stdout).toContain(`trace n° ${second.id} différente de celle signée le`);
+    expect(readFileSync(file, 'utf8').trim().split('\n')).toHaveLength(3);
+    const verified = sandbox.run(['traces', 'verify', '--checkpoints', file, '--json']);
+    expect(verified.status).toBe(1);
+    expect(JSON.parse(verified.stdout).checkpoints).toMatchObject({
+      ok: false,
+      matched: 1,
+      firstBrokenId: first.id + 1,
+      renamedFrom: [first.storeId],
+      otherStores: [{ storeId: stranger.storeId, checkpoints: 1 }],
+      problems: [expect.stringContaining(renamed), expect.stringContaining(`trace n° ${second.id} différente`)],
+    });
   } finally {
     sandbox.cleanup();
+    elsewhere.cleanup();
   }
 });
 

@@ -170,23 +170,35 @@ function signatureHolds(checkpoint: Checkpoint, trusted: readonly KeyObject[]): 
 /** What the checkpoints say of a chain. */
 export interface CheckpointReport {
   ok: boolean;
-  /** Checkpoints of this store whose signature holds and whose trace matches. */
+  /** Checkpoints of this chain whose signature holds and whose trace matches. */
   matched: number;
   /** The first trace that may differ from what a checkpoint signed; null when all match. */
   firstBrokenId: number | null;
   problems: string[];
   /**
+   * Identifiers this store had before: stores of the file one of whose signed checkpoints
+   * attests a trace of this chain, hash for hash. Their checkpoints are checked as this store's.
+   */
+  renamedFrom: string[];
+  /**
    * Checkpoints of other stores in the file, by identifier: passed over, as a file may serve
-   * several databases, but said — a store whose identifier was changed has only those (review 28b, N2).
+   * several databases, but said.
    */
   otherStores: { storeId: string; checkpoints: number }[];
 }
 
 /**
- * Checks a store's chain against signed checkpoints: each one of this store, signed by a
+ * Checks a store's chain against signed checkpoints: each one of this chain, signed by a
  * trusted key, must find its trace with the hash it signed. A truncated chain (a checkpoint past
  * the head) or a rewritten one (a hash that differs) is named from the last checkpoint that
  * still matches. `hashesOf` reads the stored hashes (locally or over HTTP).
+ *
+ * The chain's checkpoints are those of the store's identifier, and those of any other identifier
+ * with a signed checkpoint that attests one of its traces: the identifier lives in the database,
+ * and changing it hid a rewritten tail behind checkpoints « of another store » (review 28b, N2).
+ * A chain's hash at one number is its whole history up to there: two databases share one only
+ * if one is the other (a copy keeps its identifier: `backup`, `migrate --to`). Not at n° 0,
+ * which every empty chain shares.
  */
 export async function checkAgainstCheckpoints(
   head: TraceHead,
@@ -195,25 +207,41 @@ export async function checkAgainstCheckpoints(
   hashesOf: (ids: number[]) => Promise<{ id: number; hash: string }[]>,
 ): Promise<CheckpointReport> {
   const problems: string[] = [];
-  const ours: Checkpoint[] = [];
-  const others = new Map<string, number>();
+  const byStore = new Map<string, Checkpoint[]>();
   for (const checkpoint of checkpoints) {
-    if (checkpoint.storeId === head.storeId) ours.push(checkpoint);
-    else others.set(checkpoint.storeId, (others.get(checkpoint.storeId) ?? 0) + 1);
+    const store = byStore.get(checkpoint.storeId);
+    if (store === undefined) byStore.set(checkpoint.storeId, [checkpoint]);
+    else store.push(checkpoint);
   }
-  ours.sort((a, b) => a.id - b.id);
-  const otherStores = [...others].map(([storeId, count]) => ({ storeId, checkpoints: count }));
-  if (ours.length === 0) problems.push('aucun point de contrôle de cette base dans le fichier');
+  const ours = byStore.get(head.storeId) ?? [];
+  byStore.delete(head.storeId);
   const signed = ours.filter((checkpoint) => {
     if (signatureHolds(checkpoint, trusted)) return true;
     problems.push(`point de contrôle du ${longFrenchInstant(checkpoint.at)} (trace n° ${checkpoint.id}) : signature invalide ou clé inconnue`);
     return false;
   });
+  // Another store's checkpoints count only when a trusted key signed them: a line anyone could write must not accuse this chain.
+  const othersSigned = new Map([...byStore].map(([storeId, theirs]) => [storeId, theirs.filter((checkpoint) => signatureHolds(checkpoint, trusted))]));
   const stored = new Map<number, string>();
-  const ids = [...new Set(signed.map((checkpoint) => checkpoint.id))];
+  const wanted = [...signed, ...[...othersSigned.values()].flat()].map((checkpoint) => checkpoint.id).filter((id) => id > 0 && id <= head.id);
+  const ids = [...new Set(wanted)];
   for (let index = 0; index < ids.length; index += 1000) {
     for (const row of await hashesOf(ids.slice(index, index + 1000))) stored.set(row.id, row.hash);
   }
+  const renamedFrom: string[] = [];
+  for (const [storeId, theirs] of othersSigned) {
+    const attested = theirs.find((checkpoint) => checkpoint.id > 0 && stored.get(checkpoint.id) === checkpoint.hash);
+    if (attested === undefined) continue;
+    renamedFrom.push(storeId);
+    byStore.delete(storeId);
+    signed.push(...theirs);
+    problems.push(
+      `identifiant de la base changé (${storeId}, maintenant ${head.storeId}) : le point de contrôle du ${longFrenchInstant(attested.at)} signé sous l’ancien atteste la trace n° ${attested.id} de cette chaîne`,
+    );
+  }
+  signed.sort((a, b) => a.id - b.id);
+  if (signed.length === 0 && ours.length === 0) problems.push('aucun point de contrôle de cette base dans le fichier');
+  const otherStores = [...byStore].map(([storeId, theirs]) => ({ storeId, checkpoints: theirs.length }));
   let lastGood = 0;
   let firstBrokenId: number | null = null;
   let matched = 0;
@@ -250,5 +278,25 @@ export async function checkAgainstCheckpoints(
     if (firstBrokenId === null) lastGood = checkpoint.id;
     matched += 1;
   }
-  return { ok: problems.length === 0, matched, firstBrokenId, problems, otherStores };
+  return { ok: problems.length === 0, matched, firstBrokenId, problems, renamedFrom, otherStores };
+}
+
+/**
+ * Why `head` must not be signed into `file`, in French; null when it may. A checkpoint never
+ * vouches for a chain that the checkpoints signed before with the same key contradict: a tail
+ * rewritten after them, a truncation, a changed identifier (review 28c, R3: a chain whose
+ * identifier was changed, then its tail rewritten, was signed as a new store's). Checkpoints of
+ * other keys are left to `traces verify --checkpoints` with their key.
+ */
+export async function contradictedBy(
+  file: string,
+  head: TraceHead,
+  key: SigningKey,
+  hashesOf: (ids: number[]) => Promise<{ id: number; hash: string }[]>,
+): Promise<string | null> {
+  if (!existsSync(file)) return null;
+  const mine = readCheckpoints(file).checkpoints.filter((checkpoint) => checkpoint.keyId === key.keyId);
+  const report = await checkAgainstCheckpoints(head, mine, [key.publicKey], hashesOf);
+  if (report.firstBrokenId === null && report.renamedFrom.length === 0) return null;
+  return `la chaîne ne concorde plus avec les points de contrôle signés de ${file} : ${report.problems.join(' ; ')}`;
 }

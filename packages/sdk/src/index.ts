@@ -37,6 +37,7 @@ export { ALL_CAFS, TOKEN_ROLES, tokenCafsText, type Credential, type Principal, 
 export {
   appendCheckpoint,
   checkAgainstCheckpoints,
+  contradictedBy,
   defaultCheckpointsPath,
   defaultSigningKeyPath,
   loadSigningKey,

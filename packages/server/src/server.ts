@@ -14,6 +14,7 @@ import {
   openExecutor,
   appendCheckpoint,
   authorize,
+  contradictedBy,
   operationSpec,
   parseOperationInput,
   signCheckpoint,
@@ -529,6 +530,23 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
         return `la chaîne des traces est rompue : ${verification.problem} (cafsup traces verify --checkpoints ${file})`;
       }
       if (verification.head.id === signed?.id) return null;
+      // This server's first: nor one that the checkpoints signed before with its key contradict
+      // (a tail rewritten while it was stopped, an identifier changed). Its next ones pass through it.
+      if (signed === undefined) {
+        let contradiction: string | null;
+        try {
+          const hashesOf = async (ids: number[]) =>
+            (await pool.run('traces.hashes', { ids }, system, { deadlineMs: 60_000 })).value as { id: number; hash: string }[];
+          contradiction = await contradictedBy(file, verification.head, key, hashesOf);
+        } catch (error) {
+          app.log.error({ err: error }, 'point de contrôle impossible : points de contrôle déjà signés illisibles');
+          return `les points de contrôle déjà signés n’ont pas pu être lus (${file})`;
+        }
+        if (contradiction !== null) {
+          app.log.error({ contradiction }, 'point de contrôle refusé');
+          return `${contradiction} (cafsup traces verify --checkpoints ${file})`;
+        }
+      }
       try {
         appendCheckpoint(file, signCheckpoint(verification.head, new Date().toISOString(), key));
       } catch (error) {

@@ -248,9 +248,13 @@ type SignedHead = NonNullable<TracesVerifyInput['checkpoint']>;
  * first trace that was altered, removed or moved. With a signed head (`checkpoint`), the chain
  * must also pass through it; with `onlyAfter`, only the traces after it are walked.
  */
-export function verifyTraces(db: Sql, today: CalendarDate, input: TracesVerifyInput = {}): Promise<TraceVerification> {
+export async function verifyTraces(db: Sql, today: CalendarDate, input: TracesVerifyInput = {}): Promise<TraceVerification> {
   // One snapshot: the anchor, the head and the rows must be those of the same moment.
-  return db.snapshot(() => verifyChain(db, today, input.checkpoint, input.onlyAfter === true));
+  const verification = await db.snapshot(() => verifyChain(db, today, input.checkpoint, input.onlyAfter === true));
+  // The head read may be a write's not on disk yet (engine.ts, `settled`): a checkpoint signed
+  // on it before it is could outlive it in a crash, a checkpoint past the chain ever after.
+  await db.settled();
+  return verification;
 }
 
 /** Why a chain no longer passes through a signed head: its hashes were recomputed from that trace or an earlier one. */

@@ -3,6 +3,7 @@ import { countOf, escapeForTerminal, plural, type TraceVerification } from '@caf
 import {
   appendCheckpoint,
   checkAgainstCheckpoints,
+  contradictedBy,
   defaultCheckpointsPath,
   defaultSigningKeyPath,
   loadSigningKey,
@@ -35,6 +36,15 @@ export const tracesCheckpointCommand: Command = {
     const verification = await client.traces.verify();
     if (!verification.ok) {
       return { json: { verification, checkpoint: null }, text: () => `Point de contrôle refusé : ${describeBreak(verification)}`, exitCode: 1 };
+    }
+    // Nor one the checkpoints it already signed into this file contradict (a tail rewritten, an identifier changed).
+    const contradiction = await contradictedBy(file, verification.head, key, (ids) => client.traces.hashes(ids));
+    if (contradiction !== null) {
+      return {
+        json: { verification, checkpoint: null, contradiction },
+        text: () => `Point de contrôle refusé : ${escapeForTerminal(contradiction)}.`,
+        exitCode: 1,
+      };
     }
     const checkpoint = signCheckpoint(verification.head, new Date().toISOString(), key);
     appendCheckpoint(file, checkpoint);
