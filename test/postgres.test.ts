@@ -12,6 +12,7 @@ import { POSTGRES_SOCKET_URL, POSTGRES_URL, freshDatabase } from './support/post
 import { startCluster, type Cluster } from './support/postgres-cluster.mjs';
 import { dialectOf } from '../packages/sdk/src/store/engine/engine.js';
 import { GLOBAL_LOCK } from '../packages/sdk/src/store/engine/postgres.js';
+import { fnv1a64 } from '../packages/sdk/src/fnv.js';
 import { buildDemoDataset } from '../packages/tui/src/demo/demo-data.js';
 import { ACTOR as PERSON } from './support/fixture.js';
 import { TestServer } from './support/server.js';
@@ -988,6 +989,30 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: rows sent many at a time, as
       );
       expect(await read()).toEqual(byId(rows));
     }));
+
+  // A write's partners are locked by the statement that reads their ids and computes their keys
+  // (one round trip with its BEGIN and its read): each key must be the one cafsup computed in
+  // JavaScript before, so that a server of either version keeps out the other's writes on a partner.
+  it('locks each partner a write names under the key computed in JavaScript before, then reads', async () => {
+    const url = await freshDatabase();
+    const store = await Store.open(url);
+    const watcher = new pg.Client({ connectionString: url });
+    await watcher.connect();
+    try {
+      await store.db.exec('CREATE TABLE probe (id TEXT PRIMARY KEY, text TEXT, n BIGINT, x DOUBLE PRECISION, b INTEGER)');
+      const partners = [...new Set(texts.filter((text): text is string => text !== null))];
+      await store.db.runMany(insert, probeRows('p'));
+      await store.db.transaction(async () => {
+        const { locked, rows } = await store.db.lockPartners<{ id: string }>('SELECT text FROM probe WHERE text IS NOT NULL', 'SELECT id FROM probe', []);
+        expect([locked, rows.length]).toEqual([new Set(partners), texts.length]);
+        // The partners' lock space: 'cafs' + 1 (postgres.ts, LOCK_SPACE); its key is the lock's objid, unsigned.
+        const held = await watcher.query<{ key: string }>("SELECT objid AS key FROM pg_locks WHERE locktype = 'advisory' AND classid = 1667327604");
+        expect(new Set(held.rows.map((row) => Number(row.key)))).toEqual(new Set(partners.map((partner) => fnv1a64(partner)[0])));
+      });
+    } finally {
+      await Promise.all([store.close(), watcher.end()]);
+    }
+  });
 
   // A database made in French (ICU fr-FR; libc's fr_FR.UTF-8 orders these ids alike): ids in
   // byte order are not in its own order (« B-1 » < « a-2 » < « é-3 » byte by byte; « a-2 »,

@@ -44,8 +44,8 @@ interface EntityAction<E, V> {
   targetType: TraceTarget & MissingKind;
   /** The table of the entities, whose `partner_id` names their partner. */
   table: 'habilitations' | 'users';
-  /** The entities of these ids that exist, by id, in one query. */
-  load(ids: readonly string[]): Promise<Map<string, E>>;
+  /** The query of the entities of some ids (`{ids}`), in one statement. */
+  load: string;
   view(entity: E): V;
   decide(entity: E, now: { at: string; today: CalendarDate }): Decision<V>;
   /** Writes every change in a few statements: one round trip per 500 rows on PostgreSQL. */
@@ -147,10 +147,13 @@ export class ActionRunner {
     return this.transact(dryRun, async () => {
       const now = this.clock();
       // Their partners locked before they are read: a write on the same partner waits, others go on.
-      const locked = await this.db.lockPartners(`SELECT DISTINCT partner_id FROM ${spec.table} WHERE ${dialectOf(this.db).inValues('id', '?')}`, [
-        JSON.stringify(idList),
-      ]);
-      const found = await spec.load(idList);
+      const byIds = dialectOf(this.db).inValues('id', '?');
+      const { locked, rows } = await this.db.lockPartners<E & { id: string }>(
+        `SELECT partner_id FROM ${spec.table} WHERE ${byIds}`,
+        spec.load.replace('{ids}', byIds),
+        [JSON.stringify(idList)],
+      );
+      const found = new Map(rows.map((row) => [row.id, row]));
       // Moved to another partner between the two reads (an import): taken for a busy base, retried.
       if (locked !== null && [...found.values()].some((entity) => !locked.has(spec.partnerOf(entity)))) throw unavailable(1);
       const entities = idList.map((id) => ({ id, entity: found.get(id) }));
@@ -200,7 +203,7 @@ export class ActionRunner {
       action: `habilitation.${action}`,
       targetType: 'habilitation',
       table: 'habilitations',
-      load: (ids) => this.loadByIds<HabilitationState>(LOAD_HABILITATIONS, ids),
+      load: LOAD_HABILITATIONS,
       view: (h) => ({ status: h.status, suspendedAt: h.suspended_at, revokedAt: h.revoked_at }),
       decide: (h, now) => habilitationTransition(action, { status: h.status, suspendedAt: h.suspended_at, revokedAt: h.revoked_at }, now.at),
       // Its count is not read: on PostgreSQL it goes with the refresh that follows, one round trip less.
@@ -263,7 +266,7 @@ export class ActionRunner {
       action: `user.${action}`,
       targetType: 'user',
       table: 'users',
-      load: (ids) => this.loadByIds<UserState>(LOAD_USERS, ids),
+      load: LOAD_USERS,
       view: (u) => ({ status: u.status, mustChangePassword: u.must_change_password === 1 }),
       decide: (u) => userTransition(action, { status: u.status, mustChangePassword: u.must_change_password === 1 }),
       write: (changes) =>

@@ -90,10 +90,11 @@ export interface Sql {
   /**
    * Inside a write, before anything else it runs: `select`'s first column names the partners
    * the write reads and changes; on PostgreSQL they are locked, and the write runs beside writes
-   * on other partners. Answers the partners locked, or null when the write holds everything
-   * (SQLite's single writer; a PostgreSQL write that ran a statement before naming them).
+   * on other partners. Then `read` runs, once they are (both with `params`). Answers the partners
+   * locked, or null when the write holds everything (SQLite's single writer; a PostgreSQL write
+   * that ran a statement before naming them), and the rows of `read`.
    */
-  lockPartners(select: string, params?: Params): Promise<ReadonlySet<string> | null>;
+  lockPartners<T>(select: string, read: string, params: Params): Promise<{ locked: ReadonlySet<string> | null; rows: T[] }>;
   /**
    * Runs `work` on one consistent snapshot, writing nothing (several reads that must agree:
    * the retention plan, an export, verify).

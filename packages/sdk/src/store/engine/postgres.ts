@@ -1,7 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import pg from 'pg';
 import { CafsupError } from '@cafsup/shared';
-import { fnv1a64 } from '../../fnv.js';
 import { redact } from '../../settings.js';
 import { unavailable, type Params, type Sql } from './engine.js';
 
@@ -262,11 +261,27 @@ const LOCK_TIMEOUT_MS = 15_000;
 const LOCK_SPACE = 1667327603; // 'cafs'
 export const GLOBAL_LOCK = `pg_advisory_xact_lock(${LOCK_SPACE}, 0)`;
 const GLOBAL_SHARED_LOCK = `pg_advisory_xact_lock_shared(${LOCK_SPACE}, 0)`;
-const partnerLock = (key: number, wait: boolean) => `pg_${wait ? '' : 'try_'}advisory_xact_lock(${LOCK_SPACE + 1}, ${key})`;
+const partnerLock = (key: string | number, wait: boolean) => `pg_${wait ? '' : 'try_'}advisory_xact_lock(${LOCK_SPACE + 1}, ${key})`;
 
-/** A partner's advisory key: a 32-bit FNV-1a hash of its id (two partners sharing one only take turns). */
-export function partnerLockKey(partnerId: string): number {
-  return fnv1a64(partnerId)[0] | 0;
+/**
+ * The partners `select` names (its first column), each with its advisory key (`id`, `key`):
+ * FNV-1a (32 bits, as a signed integer) over the UTF-16 code units of its id, a character past
+ * U+FFFF as its two surrogates: the key cafsup computed in JavaScript before it computed it
+ * here, in the statement that takes the locks, so that a server of either version keeps out
+ * the other's writes on the same partner. Two partners sharing a key only take turns.
+ */
+export function partnerKeys(select: string): string {
+  const step = (hash: string, unit: string) => `(((${hash}) # (${unit})) * 16777619) % 4294967296`;
+  const code = 'ascii(rest)';
+  const pair = step(step('k', `55232 + (${code} >> 10)`), `56320 + (${code} & 1023)`);
+  return `SELECT id, CAST(CASE WHEN k >= 2147483648 THEN k - 4294967296 ELSE k END AS integer) AS key FROM (
+    WITH RECURSIVE named AS (SELECT DISTINCT s.partner_id AS id FROM (${select}) AS s (partner_id)),
+      folded (id, rest, k) AS (
+        SELECT id, id, CAST(2166136261 AS bigint) FROM named
+        UNION ALL
+        SELECT id, substr(rest, 2), CASE WHEN ${code} < 65536 THEN ${step('k', code)} ELSE ${pair} END FROM folded WHERE rest <> ''
+      )
+    SELECT id, k FROM folded WHERE rest = '') AS keyed`;
 }
 
 /** What a write transaction holds: nothing yet, the global key alone, or the global key shared and these partners' keys. */
@@ -1002,32 +1017,44 @@ export class PostgresSql implements Sql {
   }
 
   /**
-   * Inside a write, before it reads what it decides on: runs `select` (its first column: the ids
-   * of the partners the write is about) and locks those partners, so that writes on other
-   * partners go on meanwhile and two on the same partner take turns. Returns the partners locked,
-   * or null when the write already holds everything (it locked the global key). A partner
-   * first named after others were locked is taken only if free (waiting for it could close a
-   * circle): else the write is UNAVAILABLE, nothing written, to be retried.
+   * Inside a write, before it reads what it decides on: locks the partners `select` names (its
+   * first column), so that writes on other partners go on meanwhile and two on the same partner
+   * take turns, then runs `read`. A partner first named after others were locked is taken only
+   * if free (waiting for it could close a circle): else the write is UNAVAILABLE, nothing
+   * written, to be retried. The partners locked are null when the write already holds
+   * everything (it locked the global key).
    */
-  async lockPartners(select: string, params?: Params): Promise<ReadonlySet<string> | null> {
+  async lockPartners<T>(select: string, read: string, params: Params): Promise<{ locked: ReadonlySet<string> | null; rows: T[] }> {
     const inside = this.current();
     if (inside === undefined || !inside.writes) throw new Error('partners are locked inside a write transaction');
-    if (inside.locks.kind === 'global') return null;
-    // The global key, shared, before anything is read: a write that holds everything (an import,
-    // which drops and builds indexes) is then waited for before a table is touched. Taken after
-    // the read, a write held the table an import's DROP INDEX waited for while it waited for the
-    // import: a deadlock, and the import failed.
-    if (inside.locks.kind === 'none') inside.pending.push(`SELECT ${GLOBAL_SHARED_LOCK}`);
-    // With the statements left for later (the write's BEGIN most often), in one round trip.
-    const rows = (await this.simple(inside, await this.executable(inside, select, params), 'array')).at(-1)!.rows as unknown[][];
-    const partners = new Set(rows.map((row) => String(row[0])));
-    const held = inside.locks.kind === 'partners' ? inside.locks.keys : new Set<number>();
-    const keys = [...new Set([...partners].map(partnerLockKey))].filter((key) => !held.has(key)).sort((a, b) => a - b);
+    if (inside.locks.kind === 'global') return { locked: null, rows: await this.all<T>(read, params) };
+    const keyed = partnerKeys(select);
+    if (inside.locks.kind === 'none') {
+      // The global key, shared, before anything is read: a write that holds everything (an import,
+      // which drops and builds indexes) is then waited for before a table is touched. Taken after
+      // the read, a write held the table an import's DROP INDEX waited for while it waited for the
+      // import: a deadlock, and the import failed.
+      inside.pending.push(`SELECT ${GLOBAL_SHARED_LOCK}`);
+      // None held yet: every key is waited for, in ascending order (the locks are evaluated after
+      // the sort, as PostgreSQL does with volatile output), and `read` follows in the same round
+      // trip as the write's BEGIN, a statement of its own, whose snapshot is taken once they are granted.
+      const [locking, reading] = await this.executables(
+        inside,
+        [`SELECT keyed.id, keyed.key, ${partnerLock('keyed.key', true)} FROM (${keyed}) AS keyed ORDER BY keyed.key`, read],
+        params,
+      );
+      const [granted, rows] = await this.simple(inside, `${locking};\n${reading}`);
+      const named = granted!.rows as { id: string; key: number }[];
+      inside.locks = { kind: 'partners', keys: new Set(named.map((row) => row.key)) };
+      return { locked: new Set(named.map((row) => row.id)), rows: rows!.rows as T[] };
+    }
+    const named = (await this.simple(inside, await this.executable(inside, keyed, params))).at(-1)!.rows as { id: string; key: number }[];
+    const held = inside.locks.keys;
+    const keys = [...new Set(named.map((row) => row.key))].filter((key) => !held.has(key)).sort((a, b) => a - b);
     const highest = Math.max(-Infinity, ...held);
-    const locks = keys.map((key) => partnerLock(key, key > highest));
-    const statements = locks.map((lock) => `SELECT ${lock} AS granted`);
+    const statements = keys.map((key) => `SELECT ${partnerLock(key, key > highest)} AS granted`);
     // Locks that wait answer nothing worth reading (a lock not granted in time fails the write):
-    // they go with the write's next statement, which they come before.
+    // they go with `read`, which they come before.
     if (keys.every((key) => key > highest)) inside.pending.push(...statements);
     else {
       const granted = (await this.simple(inside, statements.join(';\n'), 'array')) as pg.QueryResult<unknown[]>[];
@@ -1035,7 +1062,7 @@ export class PostgresSql implements Sql {
       if (granted.some((result) => result.rows[0]?.[0] === false)) throw unavailable(1);
     }
     inside.locks = { kind: 'partners', keys: new Set([...held, ...keys]) };
-    return partners;
+    return { locked: new Set(named.map((row) => row.id)), rows: await this.all<T>(read, params) };
   }
 
   private async savepoint<T>(inside: Context, work: () => Promise<T>): Promise<T> {

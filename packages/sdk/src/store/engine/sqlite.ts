@@ -173,8 +173,8 @@ export class SqliteSql implements Sql {
   }
 
   /** The single writer holds everything already. */
-  lockPartners(): Promise<null> {
-    return Promise.resolve(null);
+  async lockPartners<T>(_select: string, read: string, params: Params): Promise<{ locked: null; rows: T[] }> {
+    return { locked: null, rows: await this.all<T>(read, params) };
   }
 
   async snapshot<T>(work: () => Promise<T>): Promise<T> {
