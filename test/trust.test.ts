@@ -441,45 +441,85 @@ describe('signed checkpoints catch what the chain alone cannot', () => {
     }
   });
 
-  // A server started again knew no head signed before: its first checkpoint walked the chain
-  // alone, and signed a tail rewritten while it was stopped (review 28c, R3).
-  it('a server started again refuses to sign a chain that the checkpoints of its file contradict', async () => {
+  /**
+   * A server on a demo, signing into a file with `key` (every minute: only its first and its
+   * stop's come in a test), with `before` run on its database before it starts and `meanwhile`
+   * once its first checkpoint is signed; what its stop said of its final checkpoint, and the file's lines.
+   */
+  async function serverWith(
+    before: (database: string, file: string) => Promise<void>,
+    meanwhile: (database: string, file: string) => Promise<void>,
+  ): Promise<{ file: string; missed: string[]; lines: { id: number; hash: string }[] }> {
     const server = new TestServer();
     const folder = mkdtempSync(join(tmpdir(), 'cafsup-points-'));
     const file = join(folder, 'points.jsonl');
     const missed: string[] = [];
     try {
       await server.seed(buildDemoDataset({ partners: 4, today: AS_OF }), ACTOR);
-      // The checkpoint of its previous run, with its key.
-      const before = createClient({ database: server.database, actor: ACTOR });
-      let head: Awaited<ReturnType<CafsupClient['traces']['head']>>;
-      try {
-        await before.habilitations.suspend(['amp-h0001'], { reason: 'Contrôle' });
-        head = await before.traces.head();
-        appendCheckpoint(file, signCheckpoint(head, '2026-11-22T12:00:00Z', key));
-        await before.habilitations.suspend(['amp-h0002'], { reason: 'Avant l’arrêt' });
-      } finally {
-        await before.close();
-      }
-      rewriteTail(server.database, head.id, 'Motif réécrit');
+      await before(server.database, file);
+      const lines = () => (existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').filter(Boolean) : []);
+      const already = lines().length;
       await server.start({ checkpoints: { file, everyMs: 60_000, key, onFinalMissed: (why) => missed.push(why) } });
       const deadline = Date.now() + 30_000;
-      while (!server.log.some((line) => line.includes('point de contrôle refusé'))) {
-        if (Date.now() > deadline) throw new Error(`refus jamais vu\n${server.log.join('')}`);
+      while (lines().length === already && !server.log.some((line) => line.includes('point de contrôle refusé'))) {
+        if (Date.now() > deadline) throw new Error(`premier point de contrôle jamais vu\n${server.log.join('')}`);
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
+      await meanwhile(server.database, file);
       await server.stop();
-      expect(readFileSync(file, 'utf8').trim().split('\n')).toHaveLength(1);
-      expect(missed).toEqual([
-        expect.stringMatching(
-          new RegExp(
-            `^la chaîne ne concorde plus avec les points de contrôle signés de ${file} : trace n° ${head.id} différente de celle signée le .* \\(cafsup traces verify --checkpoints ${file}\\)$`,
-          ),
-        ),
-      ]);
+      return { file, missed, lines: lines().map((line) => JSON.parse(line) as { id: number; hash: string }) };
     } finally {
       rmSync(folder, { recursive: true, force: true });
     }
+  }
+
+  /** Suspensions on `database` as another process would make them, then its head. */
+  async function suspended(database: string, ids: string[]) {
+    const local = createClient({ database, actor: ACTOR });
+    try {
+      for (const id of ids) await local.habilitations.suspend([id], { reason: `Contrôle de ${id}` });
+      return await local.traces.head();
+    } finally {
+      await local.close();
+    }
+  }
+  const contradicted = (file: string, id: number) => [
+    expect.stringContaining(`la chaîne ne concorde plus avec les points de contrôle signés de ${file} (trace n° ${id} différente de celle signée le `),
+  ];
+
+  // A server started again knew no head signed before: its first checkpoint walked the chain
+  // alone, and signed a tail rewritten while it was stopped (review 28c, R3).
+  it('a server started again refuses to sign a chain that the checkpoints of its file contradict', async () => {
+    let signed = 0;
+    const { file, missed, lines } = await serverWith(
+      async (database, file) => {
+        // The checkpoint of its previous run, with its key.
+        const head = await suspended(database, ['amp-h0001']);
+        appendCheckpoint(file, signCheckpoint(head, '2026-11-22T12:00:00Z', key));
+        signed = head.id;
+        await suspended(database, ['amp-h0002']);
+        rewriteTail(database, head.id, 'Motif réécrit');
+      },
+      async () => undefined,
+    );
+    expect([lines.length, missed]).toEqual([1, contradicted(file, signed)]);
+    expect(missed[0]).toContain('après la restauration d’une sauvegarde, mettez ce fichier de côté');
+  });
+
+  // A running server checked only the head it signed last: a checkpoint the command line signed
+  // since, of a later head, did not stop it signing a tail rewritten from there (review 29, M1).
+  it('a running server refuses to sign a chain that a checkpoint signed since into its file contradicts', async () => {
+    const later = { id: 0, hash: '' };
+    const { file, missed, lines } = await serverWith(
+      async () => undefined,
+      async (database, file) => {
+        const head = await suspended(database, ['amp-h0001', 'amp-h0002']);
+        appendCheckpoint(file, signCheckpoint(head, new Date().toISOString(), key));
+        Object.assign(later, { id: head.id, hash: head.hash });
+        rewriteTail(database, head.id, 'Motif réécrit');
+      },
+    );
+    expect([lines.map((line) => line.id), lines.at(-1)!.hash, missed]).toEqual([[later.id - 2, later.id], later.hash, contradicted(file, later.id)]);
   });
 
   it('refuses a checkpoint signed by another key', async () => {
@@ -529,55 +569,139 @@ describe('signed checkpoints catch what the chain alone cannot', () => {
 
 // A store's identifier lives in its database: changed, it hid a rewritten tail behind checkpoints
 // « of another store », which verify passed over, and a routine checkpoint then vouched for the
-// rewrite (review 28b, N2; review 28c, R3). A chain is known by its hashes.
-it('knows a chain by its hashes, not by the identifier its database claims', () => {
-  const sandbox = new CliSandbox();
-  const elsewhere = new CliSandbox();
-  try {
+// rewrite (review 28b, N2; review 28c, R3; review 29, H1). A chain is known by its hashes.
+describe('a chain known by its hashes, not by the identifier its database claims', () => {
+  /**
+   * A demo with two checkpoints (the second after a suspension), and in the same file, with the
+   * same key, one of another demo: its first there, signed with --new-store. Refused without
+   * it: for all cafsup can tell, its identifier is a changed one.
+   */
+  function twoStores() {
+    const sandbox = new CliSandbox();
+    const elsewhere = new CliSandbox();
     expect(sandbox.run(['demo', '--scale', '4', '--as-of', AS_OF]).status).toBe(0);
     const file = `${sandbox.dir}/points.jsonl`;
     const first = sandbox.json(['traces', 'checkpoint', '--file', file]).checkpoint;
     const actor = { CAFSUP_ACTOR: 'Camille Roux <camille.roux@caf78.fr>' };
     expect(sandbox.run(['suspend', '--habilitation', 'amp-h0001', '--reason', 'Contrôle du test', '--yes'], { env: actor }).status).toBe(0);
     const second = sandbox.json(['traces', 'checkpoint', '--file', file]).checkpoint;
-    // Another database's checkpoint in the same file, with the same key: named, passed over.
     expect(elsewhere.run(['demo', '--scale', '4', '--as-of', AS_OF]).status).toBe(0);
     const key = `${sandbox.dir}/config/secrets/signing-key.pem`;
-    const stranger = elsewhere.json(['traces', 'checkpoint', '--file', file, '--key', key]).checkpoint;
-    const clean = sandbox.run(['traces', 'verify', '--checkpoints', file]);
-    expect([clean.status, clean.stdout]).toEqual([
-      0,
-      expect.stringContaining(`1 point de contrôle d’une autre base (identifiant ${stranger.storeId}), ignoré`),
-    ]);
-    const db = new Database(sandbox.database);
-    try {
-      db.exec(`UPDATE meta SET value = '"${OTHER_STORE}"' WHERE key = 'store_id'`);
-    } finally {
-      db.close();
-    }
-    rewriteTail(sandbox.database, second.id, 'Motif réécrit');
-    const renamed = `identifiant de la base changé (${first.storeId}, maintenant ${OTHER_STORE})`;
-    const refused = sandbox.run(['traces', 'checkpoint', '--file', file]);
-    expect([refused.status, refused.stdout]).toEqual([
+    const unsaid = elsewhere.run(['traces', 'checkpoint', '--file', file, '--key', key]);
+    expect([unsaid.status, unsaid.stdout]).toEqual([
       1,
-      expect.stringContaining(`Point de contrôle refusé : la chaîne ne concorde plus avec les points de contrôle signés de ${file} : ${renamed}`),
+      expect.stringContaining(`Point de contrôle refusé : aucun point de contrôle de cette base (identifiant `),
     ]);
-    expect(refused.stdout).toContain(`trace n° ${second.id} différente de celle signée le`);
-    expect(readFileSync(file, 'utf8').trim().split('\n')).toHaveLength(3);
-    const verified = sandbox.run(['traces', 'verify', '--checkpoints', file, '--json']);
-    expect(verified.status).toBe(1);
-    expect(JSON.parse(verified.stdout).checkpoints).toMatchObject({
-      ok: false,
-      matched: 1,
-      firstBrokenId: first.id + 1,
-      renamedFrom: [first.storeId],
-      otherStores: [{ storeId: stranger.storeId, checkpoints: 1 }],
-      problems: [expect.stringContaining(renamed), expect.stringContaining(`trace n° ${second.id} différente`)],
-    });
-  } finally {
-    sandbox.cleanup();
-    elsewhere.cleanup();
+    expect(unsaid.stdout).toContain('si c’est une nouvelle base, signez son premier avec « cafsup traces checkpoint --new-store »');
+    const stranger = elsewhere.json(['traces', 'checkpoint', '--file', file, '--key', key, '--new-store']).checkpoint;
+    // Its next one needs nothing more.
+    expect(elsewhere.run(['traces', 'checkpoint', '--file', file, '--key', key]).status).toBe(0);
+    const onFile = (sql: string) => {
+      const db = new Database(sandbox.database);
+      try {
+        db.exec(sql);
+      } finally {
+        db.close();
+      }
+    };
+    const cleanup = () => {
+      sandbox.cleanup();
+      elsewhere.cleanup();
+    };
+    return { sandbox, file, first, second, stranger, onFile, cleanup };
   }
+  const renameTo = `UPDATE meta SET value = '"${OTHER_STORE}"' WHERE key = 'store_id'`;
+
+  it('passes over another database’s checkpoints, and refuses a changed identifier alone', () => {
+    const { sandbox, file, first, stranger, onFile, cleanup } = twoStores();
+    try {
+      const clean = sandbox.run(['traces', 'verify', '--checkpoints', file]);
+      expect([clean.status, clean.stdout]).toEqual([
+        0,
+        expect.stringContaining(`2 points de contrôle d’une autre base (identifiant ${stranger.storeId}), ignorés`),
+      ]);
+      onFile(renameTo);
+      const refused = sandbox.run(['traces', 'checkpoint', '--file', file, '--new-store']);
+      expect([refused.status, refused.stdout]).toEqual([
+        1,
+        expect.stringContaining(
+          `Point de contrôle refusé : la chaîne ne concorde plus avec les points de contrôle signés de ${file} (identifiant de la base changé (${first.storeId}, maintenant ${OTHER_STORE}) : le point de contrôle du `,
+        ),
+      ]);
+      expect(refused.stdout).toContain(`« cafsup traces verify --checkpoints ${file} » les détaille`);
+      const verified = sandbox.run(['traces', 'verify', '--checkpoints', file, '--json']);
+      expect([verified.status, JSON.parse(verified.stdout).checkpoints]).toEqual([
+        1,
+        expect.objectContaining({ ok: false, matched: 2, firstBrokenId: null, renamedFrom: [first.storeId] }),
+      ]);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('names a tail rewritten after a checkpoint under a changed identifier, and checks the old identifier’s checkpoints', () => {
+    const { sandbox, file, first, second, stranger, onFile, cleanup } = twoStores();
+    try {
+      onFile(renameTo);
+      rewriteTail(sandbox.database, second.id, 'Motif réécrit');
+      const refused = sandbox.run(['traces', 'checkpoint', '--file', file]);
+      expect([refused.status, refused.stdout]).toEqual([
+        1,
+        expect.stringContaining(`identifiant de la base changé (${first.storeId}, maintenant ${OTHER_STORE})`),
+      ]);
+      expect(refused.stdout).toContain('; et 1 autre écart)');
+      expect(readFileSync(file, 'utf8').trim().split('\n')).toHaveLength(4);
+      const verified = sandbox.run(['traces', 'verify', '--checkpoints', file, '--json']);
+      expect(verified.status).toBe(1);
+      expect(JSON.parse(verified.stdout).checkpoints).toMatchObject({
+        ok: false,
+        matched: 1,
+        firstBrokenId: first.id + 1,
+        renamedFrom: [first.storeId],
+        otherStores: [{ storeId: stranger.storeId, checkpoints: 2 }],
+        problems: [expect.stringContaining('identifiant de la base changé'), expect.stringContaining(`trace n° ${second.id} différente`)],
+      });
+    } finally {
+      cleanup();
+    }
+  });
+
+  // No trace left to tie the chain to its old identifier: only its first checkpoint under the new one gives it away.
+  it('refuses the routine first checkpoint of a chain emptied under a changed identifier', () => {
+    const { sandbox, file, onFile, cleanup } = twoStores();
+    try {
+      onFile(`${renameTo}; DELETE FROM traces; UPDATE meta SET value = json_object('id', 0, 'hash', '${'0'.repeat(64)}') WHERE key = 'trace_head'`);
+      const refused = sandbox.run(['traces', 'checkpoint', '--file', file]);
+      expect([refused.status, refused.stdout]).toEqual([
+        1,
+        expect.stringContaining(
+          `aucun point de contrôle de cette base (identifiant ${OTHER_STORE}) dans ${file}, qui en tient d’autres bases signés de la même clé`,
+        ),
+      ]);
+      const verified = sandbox.run(['traces', 'verify', '--checkpoints', file]);
+      expect([verified.status, verified.stdout]).toEqual([1, expect.stringContaining('aucun point de contrôle de cette base dans le fichier')]);
+    } finally {
+      cleanup();
+    }
+  });
+
+  // A crash during an append, or a copy cut in transfer, left a line without its end: the next checkpoint was glued to it.
+  it('starts a new line after a last line cut short', () => {
+    const sandbox = new CliSandbox();
+    try {
+      expect(sandbox.run(['demo', '--scale', '4', '--as-of', AS_OF]).status).toBe(0);
+      const file = `${sandbox.dir}/points.jsonl`;
+      writeFileSync(file, '{"v":1,"storeId":"coupé');
+      expect(sandbox.run(['traces', 'checkpoint', '--file', file]).status).toBe(0);
+      const verified = sandbox.run(['traces', 'verify', '--checkpoints', file, '--json']);
+      expect([verified.status, JSON.parse(verified.stdout).checkpoints]).toEqual([
+        1,
+        expect.objectContaining({ matched: 1, problems: [`${file}, ligne 1 : ligne qui n’est pas un point de contrôle`] }),
+      ]);
+    } finally {
+      sandbox.cleanup();
+    }
+  });
 });
 
 describe('the reason rule on the command line', () => {

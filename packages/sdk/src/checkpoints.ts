@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { CafsupError, canonicalJson, isTimestamp, longFrenchInstant, type TraceHead } from '@cafsup/shared';
+import { CafsupError, canonicalJson, countOf, isTimestamp, longFrenchInstant, type TraceHead } from '@cafsup/shared';
 import { configDirectory } from './profiles.js';
 import { sha256 } from './store/traces.js';
 
@@ -120,7 +120,10 @@ export function signCheckpoint(head: TraceHead, at: string, key: SigningKey): Ch
 /** Appends a checkpoint as one JSON line (the file is only ever appended to). */
 export function appendCheckpoint(path: string, checkpoint: Checkpoint): void {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  appendFileSync(path, `${JSON.stringify(checkpoint)}\n`, { mode: 0o600 });
+  // A last line cut short (a crash during an append, a copy cut in transfer) would swallow this one: it starts a line of its own.
+  const size = existsSync(path) ? statSync(path).size : 0;
+  const cut = size > 0 && readFileSync(path).subarray(-1).toString() !== '\n';
+  appendFileSync(path, `${cut ? '\n' : ''}${JSON.stringify(checkpoint)}\n`, { mode: 0o600 });
 }
 
 /** The checkpoints of a file; a line that is not one is a problem named by its number. */
@@ -154,6 +157,20 @@ export function readCheckpoints(path: string): { checkpoints: Checkpoint[]; prob
     }
   });
   return { checkpoints, problems };
+}
+
+/**
+ * The checkpoints a trusted key signed, the others handed to `forged`. A few hundred at a time:
+ * a server checking a year of them (0.1 ms each) goes on answering meanwhile (review 29, M2).
+ */
+async function signedOnly(checkpoints: readonly Checkpoint[], trusted: readonly KeyObject[], forged?: (checkpoint: Checkpoint) => void): Promise<Checkpoint[]> {
+  const kept: Checkpoint[] = [];
+  for (const [index, checkpoint] of checkpoints.entries()) {
+    if (index % 256 === 255) await new Promise((resolve) => setImmediate(resolve));
+    if (signatureHolds(checkpoint, trusted)) kept.push(checkpoint);
+    else forged?.(checkpoint);
+  }
+  return kept;
 }
 
 function signatureHolds(checkpoint: Checkpoint, trusted: readonly KeyObject[]): boolean {
@@ -215,13 +232,12 @@ export async function checkAgainstCheckpoints(
   }
   const ours = byStore.get(head.storeId) ?? [];
   byStore.delete(head.storeId);
-  const signed = ours.filter((checkpoint) => {
-    if (signatureHolds(checkpoint, trusted)) return true;
-    problems.push(`point de contrôle du ${longFrenchInstant(checkpoint.at)} (trace n° ${checkpoint.id}) : signature invalide ou clé inconnue`);
-    return false;
-  });
+  const signed = await signedOnly(ours, trusted, (checkpoint) =>
+    problems.push(`point de contrôle du ${longFrenchInstant(checkpoint.at)} (trace n° ${checkpoint.id}) : signature invalide ou clé inconnue`),
+  );
   // Another store's checkpoints count only when a trusted key signed them: a line anyone could write must not accuse this chain.
-  const othersSigned = new Map([...byStore].map(([storeId, theirs]) => [storeId, theirs.filter((checkpoint) => signatureHolds(checkpoint, trusted))]));
+  const othersSigned = new Map<string, Checkpoint[]>();
+  for (const [storeId, theirs] of byStore) othersSigned.set(storeId, await signedOnly(theirs, trusted));
   const stored = new Map<number, string>();
   const wanted = [...signed, ...[...othersSigned.values()].flat()].map((checkpoint) => checkpoint.id).filter((id) => id > 0 && id <= head.id);
   const ids = [...new Set(wanted)];
@@ -236,7 +252,7 @@ export async function checkAgainstCheckpoints(
     byStore.delete(storeId);
     signed.push(...theirs);
     problems.push(
-      `identifiant de la base changé (${storeId}, maintenant ${head.storeId}) : le point de contrôle du ${longFrenchInstant(attested.at)} signé sous l’ancien atteste la trace n° ${attested.id} de cette chaîne`,
+      `identifiant de la base changé (${storeId}, maintenant ${head.storeId}) : le point de contrôle du ${longFrenchInstant(attested.at)} signé sous l’ancien identifiant atteste la trace n° ${attested.id} de cette chaîne`,
     );
   }
   signed.sort((a, b) => a.id - b.id);
@@ -285,18 +301,48 @@ export async function checkAgainstCheckpoints(
  * Why `head` must not be signed into `file`, in French; null when it may. A checkpoint never
  * vouches for a chain that the checkpoints signed before with the same key contradict: a tail
  * rewritten after them, a truncation, a changed identifier (review 28c, R3: a chain whose
- * identifier was changed, then its tail rewritten, was signed as a new store's). Checkpoints of
- * other keys are left to `traces verify --checkpoints` with their key.
+ * identifier was changed, then its tail rewritten, was signed as a new store's). `from`: only
+ * the checkpoints of that trace on (a server's next ones: the chain passes through the head it
+ * signed last, checked with those before). Checkpoints of other keys are left to `traces
+ * verify --checkpoints` with their key.
+ *
+ * Nor the first of a store in a file where the key signed others, unless `newStore`: its
+ * identifier may be a changed one, over a chain rewritten or emptied from before its first
+ * checkpoint, which no hash then ties to its old identifier (review 29, H1). That it is a new
+ * database, only an operator can say.
  */
 export async function contradictedBy(
   file: string,
   head: TraceHead,
   key: SigningKey,
   hashesOf: (ids: number[]) => Promise<{ id: number; hash: string }[]>,
+  options: { from?: number; newStore?: boolean } = {},
 ): Promise<string | null> {
   if (!existsSync(file)) return null;
   const mine = readCheckpoints(file).checkpoints.filter((checkpoint) => checkpoint.keyId === key.keyId);
-  const report = await checkAgainstCheckpoints(head, mine, [key.publicKey], hashesOf);
-  if (report.firstBrokenId === null && report.renamedFrom.length === 0) return null;
-  return `la chaîne ne concorde plus avec les points de contrôle signés de ${file} : ${report.problems.join(' ; ')}`;
+  const from = options.from ?? 0;
+  const report = await checkAgainstCheckpoints(
+    head,
+    mine.filter((checkpoint) => checkpoint.id >= from),
+    [key.publicKey],
+    hashesOf,
+  );
+  const verify = `« cafsup traces verify --checkpoints ${file} »`;
+  if (report.firstBrokenId !== null || report.renamedFrom.length > 0) {
+    // The first disagreement and a count: after a restore, a week of a server's checkpoints disagree (review 29, M3).
+    const [first, ...others] = report.problems;
+    const more = others.length === 0 ? '' : ` ; et ${countOf(others.length, 'autre écart', 'autres écarts')}`;
+    return `la chaîne ne concorde plus avec les points de contrôle signés de ${file} (${first}${more}) ; ${verify} les détaille, et après la restauration d’une sauvegarde, mettez ce fichier de côté : les points de contrôle suivants en commenceront un autre`;
+  }
+  // Signed lines only: a line written into the file by hand must neither vouch for a store nor bar one.
+  const signs = (checkpoint: Checkpoint) => signatureHolds(checkpoint, [key.publicKey]);
+  const ofThisStore = (checkpoint: Checkpoint) => checkpoint.storeId === head.storeId;
+  if (
+    options.newStore !== true &&
+    !mine.some((checkpoint) => ofThisStore(checkpoint) && signs(checkpoint)) &&
+    mine.some((checkpoint) => !ofThisStore(checkpoint) && signs(checkpoint))
+  ) {
+    return `aucun point de contrôle de cette base (identifiant ${head.storeId}) dans ${file}, qui en tient d’autres bases signés de la même clé : si c’est une nouvelle base, signez son premier avec « cafsup traces checkpoint --new-store » ; sinon, son identifiant a été changé et sa chaîne a pu être réécrite (${verify})`;
+  }
+  return null;
 }

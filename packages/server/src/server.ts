@@ -530,22 +530,22 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
         return `la chaîne des traces est rompue : ${verification.problem} (cafsup traces verify --checkpoints ${file})`;
       }
       if (verification.head.id === signed?.id) return null;
-      // This server's first: nor one that the checkpoints signed before with its key contradict
-      // (a tail rewritten while it was stopped, an identifier changed). Its next ones pass through it.
-      if (signed === undefined) {
-        let contradiction: string | null;
-        try {
-          const hashesOf = async (ids: number[]) =>
-            (await pool.run('traces.hashes', { ids }, system, { deadlineMs: 60_000 })).value as { id: number; hash: string }[];
-          contradiction = await contradictedBy(file, verification.head, key, hashesOf);
-        } catch (error) {
-          app.log.error({ err: error }, 'point de contrôle impossible : points de contrôle déjà signés illisibles');
-          return `les points de contrôle déjà signés n’ont pas pu être lus (${file})`;
-        }
-        if (contradiction !== null) {
-          app.log.error({ contradiction }, 'point de contrôle refusé');
-          return `${contradiction} (cafsup traces verify --checkpoints ${file})`;
-        }
+      // Nor one that the checkpoints signed into its file with its key contradict: at its first, all
+      // of them (a tail rewritten while it was stopped, an identifier changed); then those from the
+      // head it signed last on, which the chain passes through, the command line's or another
+      // server's added meanwhile among them (review 29, M1).
+      let contradiction: string | null;
+      try {
+        const hashesOf = async (ids: number[]) =>
+          (await pool.run('traces.hashes', { ids }, system, { deadlineMs: 60_000 })).value as { id: number; hash: string }[];
+        contradiction = await contradictedBy(file, verification.head, key, hashesOf, { from: signed?.id ?? 0 });
+      } catch (error) {
+        app.log.error({ err: error }, 'point de contrôle impossible : points de contrôle déjà signés illisibles');
+        return `les points de contrôle déjà signés n’ont pas pu être lus (${file})`;
+      }
+      if (contradiction !== null) {
+        app.log.error({ contradiction }, 'point de contrôle refusé');
+        return contradiction;
       }
       try {
         appendCheckpoint(file, signCheckpoint(verification.head, new Date().toISOString(), key));

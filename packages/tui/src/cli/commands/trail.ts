@@ -22,11 +22,16 @@ import { UsageError } from '../context.js';
 export const tracesCheckpointCommand: Command = {
   name: 'traces checkpoint',
   summary: 'signe la tête de la chaîne des traces (Ed25519) et l’ajoute au fichier des points de contrôle',
-  usage: 'cafsup traces checkpoint [--file FICHIER] [--key FICHIER]',
+  usage: 'cafsup traces checkpoint [--file FICHIER] [--key FICHIER] [--new-store]',
   example: 'cafsup traces checkpoint --file points-de-controle.jsonl',
   options: {
     file: { type: 'string', value: 'FICHIER', description: 'fichier des points de contrôle, en ajout seul (défaut : dossier de configuration)' },
     key: { type: 'string', value: 'FICHIER', description: 'clé privée Ed25519 (défaut : CAFSUP_SIGNING_KEY, sinon créée dans le dossier de configuration)' },
+    'new-store': {
+      type: 'boolean',
+      description:
+        'premier point de contrôle d’une nouvelle base dans un fichier qui en tient d’autres bases (sans lui, refusé : identifiant peut-être changé)',
+    },
   },
   async run(context, { options }) {
     const file = stringOption(options.file) ?? defaultCheckpointsPath();
@@ -38,7 +43,7 @@ export const tracesCheckpointCommand: Command = {
       return { json: { verification, checkpoint: null }, text: () => `Point de contrôle refusé : ${describeBreak(verification)}`, exitCode: 1 };
     }
     // Nor one the checkpoints it already signed into this file contradict (a tail rewritten, an identifier changed).
-    const contradiction = await contradictedBy(file, verification.head, key, (ids) => client.traces.hashes(ids));
+    const contradiction = await contradictedBy(file, verification.head, key, (ids) => client.traces.hashes(ids), { newStore: options['new-store'] === true });
     if (contradiction !== null) {
       return {
         json: { verification, checkpoint: null, contradiction },
