@@ -592,7 +592,7 @@ describe('a chain known by its hashes, not by the identifier its database claims
       1,
       expect.stringContaining(`Point de contrôle refusé : aucun point de contrôle de cette base (identifiant `),
     ]);
-    expect(unsaid.stdout).toContain('si c’est une nouvelle base, signez son premier avec « cafsup traces checkpoint --new-store »');
+    expect(unsaid.stdout).toContain(`si c’est une nouvelle base, signez son premier avec « cafsup traces checkpoint --new-store --file ${file} »`);
     const stranger = elsewhere.json(['traces', 'checkpoint', '--file', file, '--key', key, '--new-store']).checkpoint;
     // Its next one needs nothing more.
     expect(elsewhere.run(['traces', 'checkpoint', '--file', file, '--key', key]).status).toBe(0);

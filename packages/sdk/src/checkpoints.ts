@@ -342,7 +342,7 @@ export async function contradictedBy(
     !mine.some((checkpoint) => ofThisStore(checkpoint) && signs(checkpoint)) &&
     mine.some((checkpoint) => !ofThisStore(checkpoint) && signs(checkpoint))
   ) {
-    return `aucun point de contrôle de cette base (identifiant ${head.storeId}) dans ${file}, qui en tient d’autres bases signés de la même clé : si c’est une nouvelle base, signez son premier avec « cafsup traces checkpoint --new-store » ; sinon, son identifiant a été changé et sa chaîne a pu être réécrite (${verify})`;
+    return `aucun point de contrôle de cette base (identifiant ${head.storeId}) dans ${file}, qui en tient d’autres bases signés de la même clé : si c’est une nouvelle base, signez son premier avec « cafsup traces checkpoint --new-store --file ${file} » ; sinon, son identifiant a été changé et sa chaîne a pu être réécrite (${verify})`;
   }
   return null;
 }
