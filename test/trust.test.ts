@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'node:http';
@@ -290,7 +290,7 @@ describe('signed checkpoints catch what the chain alone cannot', () => {
 
   it('passes an untouched chain', async () => {
     const { chain, report } = await scenario(() => undefined);
-    expect([chain.ok, report]).toEqual([true, { ok: true, matched: 2, firstBrokenId: null, problems: [], renamedFrom: [], otherStores: [] }]);
+    expect([chain.ok, report]).toEqual([true, { ok: true, matched: 2, firstBrokenId: null, problems: [], renamedFrom: [], forged: 0, otherStores: [] }]);
   });
 
   it('catches a tail rewritten with recomputed hashes and names where it may start', async () => {
@@ -484,7 +484,7 @@ describe('signed checkpoints catch what the chain alone cannot', () => {
     }
   }
   const contradicted = (file: string, id: number) => [
-    expect.stringContaining(`la chaîne ne concorde plus avec les points de contrôle signés de ${file} (trace n° ${id} différente de celle signée le `),
+    expect.stringContaining(`la chaîne ne concorde plus avec les points de contrôle signés dans ${file} : trace n° ${id} différente de celle signée le `),
   ];
 
   // A server started again knew no head signed before: its first checkpoint walked the chain
@@ -503,7 +503,7 @@ describe('signed checkpoints catch what the chain alone cannot', () => {
       async () => undefined,
     );
     expect([lines.length, missed]).toEqual([1, contradicted(file, signed)]);
-    expect(missed[0]).toContain('après la restauration d’une sauvegarde, mettez ce fichier de côté');
+    expect(missed[0]).toContain('si une sauvegarde vient d’être restaurée, mettez ce fichier de côté');
   });
 
   // A running server checked only the head it signed last: a checkpoint the command line signed
@@ -520,6 +520,47 @@ describe('signed checkpoints catch what the chain alone cannot', () => {
       },
     );
     expect([lines.map((line) => line.id), lines.at(-1)!.hash, missed]).toEqual([[later.id - 2, later.id], later.hash, contradicted(file, later.id)]);
+  });
+
+  /** A checkpoint of another store, signed with the server's key: the line a database sharing its file leaves. */
+  const strangersLine = (file: string) =>
+    appendCheckpoint(file, signCheckpoint({ storeId: OTHER_STORE, id: 1, hash: 'a'.repeat(64), legacyUntil: 0 }, '2026-11-21T12:00:00Z', key));
+
+  // Its file shared with another database, whose checkpoints it holds: a server's first checkpoint
+  // waits for an operator to say the database is a new one; a line of it whose signature fails does not say so.
+  it('a server waits for an operator to sign the first checkpoint of its database in a file that holds another’s', async () => {
+    let database = '';
+    const { file, missed, lines } = await serverWith(
+      async (path, file) => {
+        database = path;
+        strangersLine(file);
+        const head = await suspended(path, []);
+        appendCheckpoint(file, { ...signCheckpoint(head, '2026-11-22T12:00:00Z', key), signature: Buffer.alloc(64).toString('base64') });
+      },
+      async () => undefined,
+    );
+    expect([lines.length, missed]).toEqual([
+      2,
+      [
+        expect.stringContaining(
+          `Si c’est une nouvelle base, signez son premier point de contrôle : « cafsup traces checkpoint --new-store --file ${file} --db ${database}, avec la clé de ce serveur »`,
+        ),
+      ],
+    ]);
+  });
+
+  // The README's remedy after a restore, or a rotation: a running server whose database the walk
+  // has just recognised is no new one, whoever signed first into the new file (review 29c, M-A).
+  it('a running server goes on signing into a file moved aside, where another database signed first', async () => {
+    const { missed, lines } = await serverWith(
+      async () => undefined,
+      async (database, file) => {
+        renameSync(file, `${file}.avant`);
+        strangersLine(file);
+        await suspended(database, ['amp-h0001']);
+      },
+    );
+    expect([missed, lines.map((line) => (line as { storeId?: string }).storeId === OTHER_STORE)]).toEqual([[], [true, false]]);
   });
 
   it('refuses a checkpoint signed by another key', async () => {
@@ -592,7 +633,9 @@ describe('a chain known by its hashes, not by the identifier its database claims
       1,
       expect.stringContaining(`Point de contrôle refusé : aucun point de contrôle de cette base (identifiant `),
     ]);
-    expect(unsaid.stdout).toContain(`si c’est une nouvelle base, signez son premier avec « cafsup traces checkpoint --new-store --file ${file} »`);
+    expect(unsaid.stdout).toContain(
+      `Si c’est une nouvelle base, signez son premier point de contrôle : « cafsup traces checkpoint --new-store --file ${file} »`,
+    );
     const stranger = elsewhere.json(['traces', 'checkpoint', '--file', file, '--key', key, '--new-store']).checkpoint;
     // Its next one needs nothing more.
     expect(elsewhere.run(['traces', 'checkpoint', '--file', file, '--key', key]).status).toBe(0);
@@ -625,10 +668,10 @@ describe('a chain known by its hashes, not by the identifier its database claims
       expect([refused.status, refused.stdout]).toEqual([
         1,
         expect.stringContaining(
-          `Point de contrôle refusé : la chaîne ne concorde plus avec les points de contrôle signés de ${file} (identifiant de la base changé (${first.storeId}, maintenant ${OTHER_STORE}) : le point de contrôle du `,
+          `Point de contrôle refusé : la chaîne ne concorde plus avec les points de contrôle signés dans ${file} : identifiant de la base changé (${first.storeId}, maintenant ${OTHER_STORE}) : le point de contrôle du `,
         ),
       ]);
-      expect(refused.stdout).toContain(`« cafsup traces verify --checkpoints ${file} » les détaille`);
+      expect(refused.stdout).toContain(`« cafsup traces verify --checkpoints ${file} » en donne le détail`);
       const verified = sandbox.run(['traces', 'verify', '--checkpoints', file, '--json']);
       expect([verified.status, JSON.parse(verified.stdout).checkpoints]).toEqual([
         1,
@@ -649,7 +692,7 @@ describe('a chain known by its hashes, not by the identifier its database claims
         1,
         expect.stringContaining(`identifiant de la base changé (${first.storeId}, maintenant ${OTHER_STORE})`),
       ]);
-      expect(refused.stdout).toContain('; et 1 autre écart)');
+      expect(refused.stdout).toContain('(et 1 autre écart)');
       expect(readFileSync(file, 'utf8').trim().split('\n')).toHaveLength(4);
       const verified = sandbox.run(['traces', 'verify', '--checkpoints', file, '--json']);
       expect(verified.status).toBe(1);
@@ -675,11 +718,35 @@ describe('a chain known by its hashes, not by the identifier its database claims
       expect([refused.status, refused.stdout]).toEqual([
         1,
         expect.stringContaining(
-          `aucun point de contrôle de cette base (identifiant ${OTHER_STORE}) dans ${file}, qui en tient d’autres bases signés de la même clé`,
+          `aucun point de contrôle de cette base (identifiant ${OTHER_STORE}) n’atteste sa chaîne dans ${file}, qui contient ceux d’autres bases signés avec la même clé`,
         ),
       ]);
       const verified = sandbox.run(['traces', 'verify', '--checkpoints', file]);
       expect([verified.status, verified.stdout]).toEqual([1, expect.stringContaining('aucun point de contrôle de cette base dans le fichier')]);
+    } finally {
+      cleanup();
+    }
+  });
+
+  // Another store whose checkpoints attest nothing (n° 0: what a server signs on an empty
+  // PostgreSQL database): a chain rewritten from its start and taken under its identifier (review 29c, H-A).
+  it('refuses a chain rewritten from its start under the identifier of a store whose checkpoints attest nothing', () => {
+    const { sandbox, file, onFile, cleanup } = twoStores();
+    try {
+      const key = loadSigningKey({ path: `${sandbox.dir}/config/secrets/signing-key.pem` });
+      appendCheckpoint(file, signCheckpoint({ storeId: OTHER_STORE, id: 0, hash: '0'.repeat(64), legacyUntil: 0 }, '2026-11-21T12:00:00Z', key));
+      onFile(renameTo);
+      rewriteTail(sandbox.database, 1, 'Motif réécrit');
+      const refused = sandbox.run(['traces', 'checkpoint', '--file', file]);
+      expect([refused.status, refused.stdout]).toEqual([
+        1,
+        expect.stringContaining(`aucun point de contrôle de cette base (identifiant ${OTHER_STORE}) n’atteste sa chaîne`),
+      ]);
+      const verified = sandbox.run(['traces', 'verify', '--checkpoints', file]);
+      expect([verified.status, verified.stdout]).toEqual([
+        1,
+        expect.stringContaining('aucun point de contrôle de cette base n’atteste une trace de sa chaîne'),
+      ]);
     } finally {
       cleanup();
     }

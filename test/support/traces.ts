@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
-import { traceContentCanonical, traceLinkCanonical, type TraceKind } from '@cafsup/shared';
+import { GENESIS_HASH, traceContentCanonical, traceLinkCanonical, type TraceKind } from '@cafsup/shared';
 
 // The two ways an intruder with the SQLite file and cafsup's code would hide what the trail says.
 
@@ -9,7 +9,8 @@ export function rewriteTail(database: string, from: number, reason: string): voi
   const db = new Database(database);
   try {
     const rows = db.prepare('SELECT * FROM traces WHERE id >= ? ORDER BY id').all(from) as Record<string, any>[];
-    let prevHash = (db.prepare('SELECT hash FROM traces WHERE id = ?').get(from - 1) as { hash: string }).hash;
+    // From trace 1, the chain's start: the genesis hash.
+    let prevHash = from === 1 ? GENESIS_HASH : (db.prepare('SELECT hash FROM traces WHERE id = ?').get(from - 1) as { hash: string }).hash;
     const sha = (text: string) => createHash('sha256').update(text).digest('hex');
     db.transaction(() => {
       for (const row of rows) {

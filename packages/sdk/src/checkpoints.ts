@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CafsupError, canonicalJson, countOf, isTimestamp, longFrenchInstant, type TraceHead } from '@cafsup/shared';
 import { configDirectory } from './profiles.js';
@@ -117,12 +117,25 @@ export function signCheckpoint(head: TraceHead, at: string, key: SigningKey): Ch
   return { ...unsigned, signature: nodeCrypto().sign(null, signedPart(unsigned), key.privateKey).toString('base64') };
 }
 
+/** The last byte of a file; undefined when it is empty. */
+function lastByte(path: string): number | undefined {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    if (size === 0) return undefined;
+    const byte = Buffer.alloc(1);
+    readSync(fd, byte, 0, 1, size - 1);
+    return byte[0];
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Appends a checkpoint as one JSON line (the file is only ever appended to). */
 export function appendCheckpoint(path: string, checkpoint: Checkpoint): void {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   // A last line cut short (a crash during an append, a copy cut in transfer) would swallow this one: it starts a line of its own.
-  const size = existsSync(path) ? statSync(path).size : 0;
-  const cut = size > 0 && readFileSync(path).subarray(-1).toString() !== '\n';
+  const cut = existsSync(path) && lastByte(path) !== 0x0a;
   appendFileSync(path, `${cut ? '\n' : ''}${JSON.stringify(checkpoint)}\n`, { mode: 0o600 });
 }
 
@@ -197,6 +210,8 @@ export interface CheckpointReport {
    * attests a trace of this chain, hash for hash. Their checkpoints are checked as this store's.
    */
   renamedFrom: string[];
+  /** Checkpoints of this store whose signature fails: the first problems. */
+  forged: number;
   /**
    * Checkpoints of other stores in the file, by identifier: passed over, as a file may serve
    * several databases, but said.
@@ -232,9 +247,11 @@ export async function checkAgainstCheckpoints(
   }
   const ours = byStore.get(head.storeId) ?? [];
   byStore.delete(head.storeId);
-  const signed = await signedOnly(ours, trusted, (checkpoint) =>
-    problems.push(`point de contrôle du ${longFrenchInstant(checkpoint.at)} (trace n° ${checkpoint.id}) : signature invalide ou clé inconnue`),
-  );
+  let forged = 0;
+  const signed = await signedOnly(ours, trusted, (checkpoint) => {
+    forged += 1;
+    problems.push(`point de contrôle du ${longFrenchInstant(checkpoint.at)} (trace n° ${checkpoint.id}) : signature invalide ou clé inconnue`);
+  });
   // Another store's checkpoints count only when a trusted key signed them: a line anyone could write must not accuse this chain.
   const othersSigned = new Map<string, Checkpoint[]>();
   for (const [storeId, theirs] of byStore) othersSigned.set(storeId, await signedOnly(theirs, trusted));
@@ -286,7 +303,7 @@ export async function checkAgainstCheckpoints(
     }
     if (hash !== checkpoint.hash) {
       problems.push(
-        `trace n° ${checkpoint.id} différente de celle signée le ${longFrenchInstant(checkpoint.at)} : la chaîne a été réécrite après la trace n° ${lastGood}`,
+        `trace n° ${checkpoint.id} différente de celle signée le ${longFrenchInstant(checkpoint.at)} : la chaîne a été réécrite à partir de la trace n° ${lastGood + 1}`,
       );
       firstBrokenId ??= lastGood + 1;
       continue;
@@ -294,7 +311,12 @@ export async function checkAgainstCheckpoints(
     if (firstBrokenId === null) lastGood = checkpoint.id;
     matched += 1;
   }
-  return { ok: problems.length === 0, matched, firstBrokenId, problems, renamedFrom, otherStores };
+  // Checkpoints at n° 0, or of traces since purged, attest nothing: a chain taken under such a
+  // store's identifier, or emptied, would pass (review 29c, H-A). An empty chain alone in its file has nothing to attest.
+  const othersSignedAny = [...othersSigned.values()].some((theirs) => theirs.length > 0);
+  if (matched === 0 && firstBrokenId === null && signed.length > 0 && (head.id > 0 || othersSignedAny))
+    problems.push('aucun point de contrôle de cette base n’atteste une trace de sa chaîne (seulement le n° 0, ou des traces anciennes supprimées)');
+  return { ok: problems.length === 0, matched, firstBrokenId, problems, renamedFrom, forged, otherStores };
 }
 
 /**
@@ -306,17 +328,19 @@ export async function checkAgainstCheckpoints(
  * signed last, checked with those before). Checkpoints of other keys are left to `traces
  * verify --checkpoints` with their key.
  *
- * Nor the first of a store in a file where the key signed others, unless `newStore`: its
- * identifier may be a changed one, over a chain rewritten or emptied from before its first
- * checkpoint, which no hash then ties to its old identifier (review 29, H1). That it is a new
- * database, only an operator can say.
+ * Nor, unless `newStore`, a chain that no checkpoint of its identifier attests (a trace it
+ * signed, hash for hash), in a file where the key signed other stores: its identifier may be a
+ * changed one, over a chain rewritten or emptied from before its first checkpoint, or taken from
+ * a store whose only checkpoints attest nothing (n° 0) (review 29, H1; review 29c, H-A); an
+ * empty chain too. That it is a new database, only an operator can say, with `suggest`, the
+ * command that says so.
  */
 export async function contradictedBy(
   file: string,
   head: TraceHead,
   key: SigningKey,
   hashesOf: (ids: number[]) => Promise<{ id: number; hash: string }[]>,
-  options: { from?: number; newStore?: boolean } = {},
+  options: { from?: number; newStore?: boolean; suggest?: string } = {},
 ): Promise<string | null> {
   if (!existsSync(file)) return null;
   const mine = readCheckpoints(file).checkpoints.filter((checkpoint) => checkpoint.keyId === key.keyId);
@@ -327,22 +351,33 @@ export async function contradictedBy(
     [key.publicKey],
     hashesOf,
   );
-  const verify = `« cafsup traces verify --checkpoints ${file} »`;
+  const verify = `« cafsup traces verify --checkpoints ${file} » en donne le détail`;
+  const alarm = 'sinon, la chaîne a été modifiée : gardez ce fichier et prévenez le responsable de la sécurité';
   if (report.firstBrokenId !== null || report.renamedFrom.length > 0) {
-    // The first disagreement and a count: after a restore, a week of a server's checkpoints disagree (review 29, M3).
-    const [first, ...others] = report.problems;
-    const more = others.length === 0 ? '' : ` ; et ${countOf(others.length, 'autre écart', 'autres écarts')}`;
-    return `la chaîne ne concorde plus avec les points de contrôle signés de ${file} (${first}${more}) ; ${verify} les détaille, et après la restauration d’une sauvegarde, mettez ce fichier de côté : les points de contrôle suivants en commenceront un autre`;
+    // The first disagreement, not a line of the file whose signature fails (anyone may add one),
+    // and a count: after a restore, a week of a server's checkpoints disagree (review 29, M3; 29c, M-C).
+    const first = report.problems[report.forged] ?? report.problems[0]!;
+    const others = report.problems.length - 1;
+    const more = others === 0 ? '' : ` (et ${countOf(others, 'autre écart', 'autres écarts')})`;
+    const then =
+      report.renamedFrom.length > 0
+        ? `la chaîne a été modifiée : gardez ce fichier et prévenez le responsable de la sécurité`
+        : `si une sauvegarde vient d’être restaurée, mettez ce fichier de côté : les suivants s’écriront dans un nouveau ; ${alarm}`;
+    return `la chaîne ne concorde plus avec les points de contrôle signés dans ${file} : ${first}${more}. ${verify}. ${then}`;
   }
-  // Signed lines only: a line written into the file by hand must neither vouch for a store nor bar one.
-  const signs = (checkpoint: Checkpoint) => signatureHolds(checkpoint, [key.publicKey]);
-  const ofThisStore = (checkpoint: Checkpoint) => checkpoint.storeId === head.storeId;
-  if (
-    options.newStore !== true &&
-    !mine.some((checkpoint) => ofThisStore(checkpoint) && signs(checkpoint)) &&
-    mine.some((checkpoint) => !ofThisStore(checkpoint) && signs(checkpoint))
-  ) {
-    return `aucun point de contrôle de cette base (identifiant ${head.storeId}) dans ${file}, qui en tient d’autres bases signés de la même clé : si c’est une nouvelle base, signez son premier avec « cafsup traces checkpoint --new-store --file ${file} » ; sinon, son identifiant a été changé et sa chaîne a pu être réécrite (${verify})`;
+  if (options.newStore === true || report.matched > 0) return null;
+  // Signed lines only: a line written into the file by hand must not bar a store.
+  const others = new Map<string, Checkpoint>();
+  for (const checkpoint of mine) {
+    if (checkpoint.storeId === head.storeId || !signatureHolds(checkpoint, [key.publicKey])) continue;
+    const last = others.get(checkpoint.storeId);
+    if (last === undefined || last.at < checkpoint.at) others.set(checkpoint.storeId, checkpoint);
   }
-  return null;
+  if (others.size === 0) return null;
+  const named = [...others.values()]
+    .slice(0, 3)
+    .map((checkpoint) => `${checkpoint.storeId}, le dernier le ${longFrenchInstant(checkpoint.at)}`)
+    .join(' ; ');
+  const suggest = options.suggest ?? `cafsup traces checkpoint --new-store --file ${file}`;
+  return `aucun point de contrôle de cette base (identifiant ${head.storeId}) n’atteste sa chaîne dans ${file}, qui contient ceux d’autres bases signés avec la même clé (${named}${others.size > 3 ? ' ; …' : ''}). Si c’est une nouvelle base, signez son premier point de contrôle : « ${suggest} » ; ${alarm}`;
 }

@@ -27,6 +27,7 @@ import {
   type SigningKey,
 } from '@cafsup/sdk';
 import type { TraceVerification, TracesVerifyInput } from '@cafsup/shared';
+import { shownLocation } from '@cafsup/sdk/settings';
 import { checkTrustedProxies } from './access.js';
 import { registerHealth, withoutLocation } from './health.js';
 import { registerMetrics } from './metrics.js';
@@ -55,8 +56,11 @@ export interface ServerOptions {
     file: string;
     everyMs: number;
     key: SigningKey;
-    /** Called when a stop ends without its checkpoint, with why in French. */
-    onFinalMissed?: (why: string) => void;
+    /**
+     * Called when a stop ends without its checkpoint, with why in French; `refused`: the chain
+     * was (broken, or contradicted by the file), so that signing it later will be refused too.
+     */
+    onFinalMissed?: (why: string, refused: boolean) => void;
   };
   /** HTTPS with this PEM certificate and key (`serve --tls-cert --tls-key`). */
   tls?: TlsFiles;
@@ -98,6 +102,12 @@ const DEFAULT_TIMEOUT_MS = 5_000;
 const STOP_WITHIN_MS = 24_000;
 /** Requests still running this long after the stop began are cut (a database that stopped answering mid-request). */
 const REQUESTS_WITHIN_MS = 15_000;
+/** Why a checkpoint was not signed, in French; `refused`: the chain was, and will be again. */
+interface Missed {
+  why: string;
+  refused: boolean;
+}
+
 /** How long a stop waits for its checkpoint, at most. */
 const FINAL_CHECKPOINT_MS = 15_000;
 /** How long a stop waits for the store's connections or threads to close (the pool's own patience with its threads is 3 s). */
@@ -505,7 +515,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
      * fit its budget: it then vouches for what came before on the word of the last whole walk,
      * the start's or the last interval's (README). Null when signed (or nothing new to sign); else why not, in French.
      */
-    const checkpoint = async (onlyAfter: boolean): Promise<string | null> => {
+    const checkpoint = async (onlyAfter: boolean): Promise<Missed | null> => {
       let verification: TraceVerification;
       const walkStarted = Date.now();
       try {
@@ -520,16 +530,15 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
           failure.code === 'INTERNAL' ? { err: error } : { error: { code: failure.code, message: failure.message } },
           'point de contrôle impossible : chaîne des traces illisible',
         );
-        return 'la base n’a pas permis de lire la chaîne des traces';
+        return { why: 'la base n’a pas permis de lire la chaîne des traces', refused: false };
       }
       heldUpToSigned = verification.ok;
       if (!onlyAfter || signed === undefined) wholeWalkMs = Date.now() - walkStarted;
       if (!verification.ok) {
         app.log.error({ verification }, 'chaîne des traces rompue : point de contrôle refusé');
         // Named, with where to look: a tail rewritten with recomputed hashes is caught only against the checkpoints.
-        return `la chaîne des traces est rompue : ${verification.problem} (cafsup traces verify --checkpoints ${file})`;
+        return { why: `la chaîne des traces est rompue : ${verification.problem} (cafsup traces verify --checkpoints ${file})`, refused: true };
       }
-      if (verification.head.id === signed?.id) return null;
       // Nor one that the checkpoints signed into its file with its key contradict: at its first, all
       // of them (a tail rewritten while it was stopped, an identifier changed); then those from the
       // head it signed last on, which the chain passes through, the command line's or another
@@ -538,27 +547,35 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       try {
         const hashesOf = async (ids: number[]) =>
           (await pool.run('traces.hashes', { ids }, system, { deadlineMs: 60_000 })).value as { id: number; hash: string }[];
-        contradiction = await contradictedBy(file, verification.head, key, hashesOf, { from: signed?.id ?? 0 });
+        contradiction = await contradictedBy(file, verification.head, key, hashesOf, {
+          from: signed?.id ?? 0,
+          // The walk has just checked the identifier against the head it signed: a file moved
+          // aside or rotated since, where another store signed first, holds no line of it (review 29c, M-A).
+          newStore: signed?.storeId === verification.head.storeId,
+          suggest: `cafsup traces checkpoint --new-store --file ${file} --db ${shownLocation(options.database)}, avec la clé de ce serveur`,
+        });
       } catch (error) {
         app.log.error({ err: error }, 'point de contrôle impossible : points de contrôle déjà signés illisibles');
-        return `les points de contrôle déjà signés n’ont pas pu être lus (${file})`;
+        return { why: `les points de contrôle déjà signés n’ont pas pu être lus (${file})`, refused: false };
       }
       if (contradiction !== null) {
         app.log.error({ contradiction }, 'point de contrôle refusé');
-        return contradiction;
+        return { why: contradiction, refused: true };
       }
+      // Checked first: a chain cut back to the head it signed last is still told by the checkpoints signed since (review 29c, L-C).
+      if (verification.head.id === signed?.id) return null;
       try {
         appendCheckpoint(file, signCheckpoint(verification.head, new Date().toISOString(), key));
       } catch (error) {
         app.log.error({ err: error }, 'point de contrôle impossible : fichier des points de contrôle');
-        return `le fichier des points de contrôle n’a pas pu être écrit (${file})`;
+        return { why: `le fichier des points de contrôle n’a pas pu être écrit (${file})`, refused: false };
       }
       signed = verification.head;
       return null;
     };
     // One at a time, and none queued behind a running one: a verification of a long trail that
     // outlasts the interval is not followed by a backlog of others.
-    let running: Promise<string | null> | null = null;
+    let running: Promise<Missed | null> | null = null;
     const next = (onlyAfter = false) => {
       running ??= checkpoint(onlyAfter).finally(() => (running = null));
       return running;
@@ -582,7 +599,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       const bound = stopLeft(stopStarted, FINAL_CHECKPOINT_MS, POOL_CLOSE_MS);
       const missed = await within(
         bound,
-        (running ?? Promise.resolve(null)).then(() => {
+        (running ?? Promise.resolve(null)).then<Missed | null | 'late'>(() => {
           const left = bound - (Date.now() - started);
           if (left <= 0) return 'late';
           // Whole when the last whole walk took less than half the time left (review 28b, F1); else only what is new.
@@ -594,9 +611,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
         bound < 1000
           ? 'les requêtes en cours ont pris tout le temps de l’arrêt'
           : `la chaîne des traces n’a pas pu être vérifiée en ${Math.round(bound / 1000)} s`;
-      const why = missed === 'late' ? late : missed;
+      const { why, refused } = missed === 'late' ? { why: late, refused: false } : missed;
       app.log.error(`point de contrôle final non signé : ${why}`);
-      onFinalMissed?.(why);
+      onFinalMissed?.(why, refused);
     };
   }
 

@@ -88,7 +88,8 @@ export const serveCommand: Command = {
             file: stringOption(options.checkpoints) ?? defaultCheckpointsPath(),
             everyMs: minutes * 60_000,
             key: loadSigningKey({ create: true }),
-            onFinalMissed: (why: string) => (finalMissed = why),
+            onFinalMissed: (why: string, refused: boolean) =>
+              (finalMissed = refused ? why : `${why}. Signez-le dès que possible (cafsup traces checkpoint), ou au prochain démarrage`),
           };
     // Set by the server as it stops (a callback: TypeScript would take it for null still).
     let finalMissed = null as string | null;
@@ -134,13 +135,7 @@ export const serveCommand: Command = {
     await stop;
     await app.close();
     // Stopped as asked, but the service manager is told (exit 6) that the trail's last stretch is not vouched for.
-    const missed =
-      finalMissed === null
-        ? null
-        : new CafsupError(
-            'UNAVAILABLE',
-            `Serveur arrêté sans son point de contrôle final : ${finalMissed}. Signez-le dès que possible (cafsup traces checkpoint), ou au prochain démarrage.`,
-          );
+    const missed = finalMissed === null ? null : new CafsupError('UNAVAILABLE', `Serveur arrêté sans son point de contrôle final : ${finalMissed}.`);
     // Stopped: what the store's connections still wait for (a frozen database, its close given up)
     // must not keep the process, once what follows is said; with its own code, whenever it fires.
     setTimeout(() => process.exit(missed === null ? 0 : EXIT_CODE[missed.code]), 1000).unref();

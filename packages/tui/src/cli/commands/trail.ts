@@ -30,7 +30,7 @@ export const tracesCheckpointCommand: Command = {
     'new-store': {
       type: 'boolean',
       description:
-        'premier point de contrôle d’une nouvelle base dans un fichier qui en tient d’autres bases (sans lui, refusé : identifiant peut-être changé)',
+        'premier point de contrôle d’une nouvelle base dans un fichier qui contient ceux d’autres bases (sans lui, refusé : son identifiant a pu être changé)',
     },
   },
   async run(context, { options }) {
