@@ -992,25 +992,93 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: rows sent many at a time, as
 
   // A write's partners are locked by the statement that reads their ids and computes their keys
   // (one round trip with its BEGIN and its read): each key must be the one cafsup computed in
-  // JavaScript before, so that a server of either version keeps out the other's writes on a partner.
-  it('locks each partner a write names under the key computed in JavaScript before, then reads', async () => {
+  // JavaScript before, so that a server of either version keeps out the other's writes on a
+  // partner. On a database whose text is not UTF-8, whose characters the statement cannot read,
+  // they are computed in JavaScript still (review 29b, M3: a SQL_ASCII database let both write).
+  for (const encoding of ['UTF8', 'SQL_ASCII']) {
+    it(`locks each partner a write names under the key computed in JavaScript before, then reads (${encoding})`, async () => {
+      const name = `cafsup_keys_${encoding.toLowerCase()}_${process.pid}_${Date.now()}`;
+      const admin = new pg.Client({ connectionString: POSTGRES_URL! });
+      await admin.connect();
+      try {
+        await admin.query(`CREATE DATABASE ${name} TEMPLATE template0 ENCODING '${encoding}' LOCALE 'C'`);
+      } finally {
+        await admin.end();
+      }
+      const url = POSTGRES_URL!.replace(/\/postgres$/, `/${name}`);
+      const store = await Store.open(url);
+      const watcher = new pg.Client({ connectionString: url });
+      await watcher.connect();
+      try {
+        await store.db.exec('CREATE TABLE probe (id TEXT PRIMARY KEY, text TEXT, n BIGINT, x DOUBLE PRECISION, b INTEGER)');
+        const partners = [...new Set(texts.filter((text): text is string => text !== null))];
+        await store.db.runMany(insert, probeRows('p'));
+        await store.db.transaction(async () => {
+          const { locked, rows } = await store.db.lockPartners<{ id: string }>('SELECT text FROM probe WHERE text IS NOT NULL', 'SELECT id FROM probe', []);
+          expect([locked, rows.length]).toEqual([new Set(partners), texts.length]);
+          // The partners' lock space: 'cafs' + 1 (postgres.ts, LOCK_SPACE); its key is the lock's objid, unsigned.
+          const held = await watcher.query<{ key: string }>("SELECT objid AS key FROM pg_locks WHERE locktype = 'advisory' AND classid = 1667327604");
+          expect(new Set(held.rows.map((row) => Number(row.key)))).toEqual(new Set(partners.map((partner) => fnv1a64(partner)[0])));
+        });
+      } finally {
+        await Promise.all([store.close(), watcher.end()]);
+      }
+    });
+  }
+
+  // Two writes naming the same partners never wait for each other in a circle: a write takes its
+  // partners' keys in ascending order, so one held by another session is waited for with only
+  // the lower ones held (review 29b, L2: the order rests on PostgreSQL taking the locks after the sort).
+  it('takes a write’s partner locks in ascending order of their keys', async () => {
     const url = await freshDatabase();
+    const local = createClient({ database: url, actor: PERSON });
+    await local.dataset.import(buildDemoDataset({ partners: 12, today: '2026-11-22' }), { reason: 'Jeu de test' });
+    await local.close();
     const store = await Store.open(url);
     const watcher = new pg.Client({ connectionString: url });
-    await watcher.connect();
+    const holder = new pg.Client({ connectionString: url });
+    await Promise.all([watcher.connect(), holder.connect()]);
     try {
-      await store.db.exec('CREATE TABLE probe (id TEXT PRIMARY KEY, text TEXT, n BIGINT, x DOUBLE PRECISION, b INTEGER)');
-      const partners = [...new Set(texts.filter((text): text is string => text !== null))];
-      await store.db.runMany(insert, probeRows('p'));
-      await store.db.transaction(async () => {
-        const { locked, rows } = await store.db.lockPartners<{ id: string }>('SELECT text FROM probe WHERE text IS NOT NULL', 'SELECT id FROM probe', []);
-        expect([locked, rows.length]).toEqual([new Set(partners), texts.length]);
-        // The partners' lock space: 'cafs' + 1 (postgres.ts, LOCK_SPACE); its key is the lock's objid, unsigned.
-        const held = await watcher.query<{ key: string }>("SELECT objid AS key FROM pg_locks WHERE locktype = 'advisory' AND classid = 1667327604");
-        expect(new Set(held.rows.map((row) => Number(row.key)))).toEqual(new Set(partners.map((partner) => fnv1a64(partner)[0])));
-      });
+      const rows = await store.db.all<{ partner_id: string; id: string }>(
+        "SELECT partner_id, MIN(id) AS id FROM habilitations WHERE status = 'active' GROUP BY partner_id",
+      );
+      // Signed, as the keys are taken (pg_locks shows them unsigned).
+      const keys = rows.map((row) => fnv1a64(row.partner_id)[0] | 0).sort((a, b) => a - b);
+      expect(keys.length).toBeGreaterThanOrEqual(10);
+      const middle = keys[5]!;
+      await holder.query('BEGIN');
+      await holder.query('SELECT pg_advisory_xact_lock(1667327604, $1)', [middle]);
+      const holderPid = (await holder.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+      const write = store.actions.habilitationAction(
+        'suspend',
+        rows.map((row) => row.id),
+        { reason: 'Ordre des verrous' },
+        PERSON,
+      );
+      const outcome = write.then(
+        () => 'écrit',
+        (error: unknown) => error,
+      );
+      const deadline = Date.now() + 15_000;
+      let locks: { granted: boolean; key: string }[] = [];
+      while (!locks.some((lock) => !lock.granted)) {
+        if (Date.now() > deadline) throw new Error('la suspension n’a jamais attendu le verrou tenu');
+        locks = (
+          await watcher.query<{ granted: boolean; key: string }>(
+            "SELECT granted, objid AS key FROM pg_locks WHERE locktype = 'advisory' AND classid = 1667327604 AND pid <> $1",
+            [holderPid],
+          )
+        ).rows;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      const keysOf = (granted: boolean) => new Set(locks.filter((lock) => lock.granted === granted).map((lock) => Number(lock.key) | 0));
+      expect([keysOf(false), keysOf(true)]).toEqual([new Set([middle]), new Set(keys.slice(0, 5))]);
+      await holder.query('COMMIT');
+      expect(await outcome).toBe('écrit');
     } finally {
-      await Promise.all([store.close(), watcher.end()]);
+      await holder.query('ROLLBACK').catch(() => undefined);
+      await Promise.all([watcher.end(), holder.end()]);
+      await store.close();
     }
   });
 

@@ -91,16 +91,14 @@ export async function executeOperation(store: Store, name: string, rawInput: unk
   if (spec.access === 'read' || idempotency === undefined) return { value: await spec.run(store, input, context), replayed: false };
 
   const keys = store.idempotency;
-  const dryRun = spec.dryRun?.(input) === true;
-  // A write of one transaction does not look its key up first: the key is saved with it, and its
-  // unique index fails a request already answered, rolled back, whose stored answer `replayOf`
-  // then gives (one round trip less for each write). A dry run, which saves nothing, looks first,
-  // as do a write of several transactions and a streamed body (an import), never run twice.
-  if (dryRun || spec.ownTransactions === true || typeof idempotency.bodyHash === 'function') {
-    const prior = await keys.lookup(idempotency, name);
-    if (prior !== null && prior.response !== null) return { value: prior.response, replayed: true };
+  // Looked up first: a replay is answered by a read, not by running the write again (review 29b:
+  // run again, it waited for the write's locks, got 503 under contention, and its rolled-back key
+  // left an error with the stored answer in PostgreSQL's log).
+  const prior = await keys.lookup(idempotency, name);
+  if (prior !== null && prior.response !== null) return { value: prior.response, replayed: true };
+  if (spec.dryRun?.(input) === true) {
     // A dry run writes nothing and is never stored, so a real write with the same key still runs.
-    if (dryRun) return { value: await spec.run(store, input, context), replayed: false };
+    return { value: await spec.run(store, input, context), replayed: false };
   }
   try {
     if (spec.ownTransactions === true) {

@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import pg from 'pg';
 import { CafsupError } from '@cafsup/shared';
+import { fnv1a64 } from '../../fnv.js';
 import { redact } from '../../settings.js';
 import { unavailable, type Params, type Sql } from './engine.js';
 
@@ -235,7 +236,8 @@ const COMMIT_THEN_WAIT_FOR_THE_DISK = [
   'COMMIT',
 ].join('; ');
 const WAIT_FOR_THE_DISK = `BEGIN; SELECT ${DURABLE_RECORD}; COMMIT`;
-const CAN_WAIT_LATER = "SELECT has_function_privilege('pg_catalog.pg_logical_emit_message(boolean, text, text)', 'EXECUTE') AND NOT pg_is_in_recovery() AS can";
+const CAN_WAIT_LATER =
+  "SELECT has_function_privilege('pg_catalog.pg_logical_emit_message(boolean, text, text)', 'EXECUTE') AND NOT pg_is_in_recovery() AS can, current_setting('server_encoding') = 'UTF8' AS utf8";
 
 /** 42P05: a statement prepared already; 26000: none of that name; 0A000: a prepared SELECT whose columns changed. */
 const PREPARED_GONE_WRONG = new Set(['42P05', '26000', '0A000']);
@@ -263,12 +265,17 @@ export const GLOBAL_LOCK = `pg_advisory_xact_lock(${LOCK_SPACE}, 0)`;
 const GLOBAL_SHARED_LOCK = `pg_advisory_xact_lock_shared(${LOCK_SPACE}, 0)`;
 const partnerLock = (key: string | number, wait: boolean) => `pg_${wait ? '' : 'try_'}advisory_xact_lock(${LOCK_SPACE + 1}, ${key})`;
 
+/** A partner's advisory key: FNV-1a (32 bits, as a signed integer) over the UTF-16 code units of its id. Two partners sharing one only take turns. */
+export function partnerLockKey(partnerId: string): number {
+  return fnv1a64(partnerId)[0] | 0;
+}
+
 /**
  * The partners `select` names (its first column), each with its advisory key (`id`, `key`):
- * FNV-1a (32 bits, as a signed integer) over the UTF-16 code units of its id, a character past
- * U+FFFF as its two surrogates: the key cafsup computed in JavaScript before it computed it
- * here, in the statement that takes the locks, so that a server of either version keeps out
- * the other's writes on the same partner. Two partners sharing a key only take turns.
+ * `partnerLockKey`, a character past U+FFFF as its two surrogates, computed here, in the
+ * statement that takes the locks, so that they are taken in the round trip that names them;
+ * a server that computes it in JavaScript (an older one; any, on a database whose text is not
+ * UTF-8, whose characters `ascii` does not read) keeps out the same writes. Only on UTF-8.
  */
 export function partnerKeys(select: string): string {
   const step = (hash: string, unit: string) => `(((${hash}) # (${unit})) * 16777619) % 4294967296`;
@@ -935,11 +942,15 @@ export class PostgresSql implements Sql {
 
   /** Whether writes may let go of the head before the disk (LET_GO_BEFORE_THE_DISK): asked once, on the first write's connection. */
   private canWaitLater: boolean | undefined;
+  /** Whether the database's text is UTF-8, which `partnerKeys` reads characters of: asked with it. */
+  private utf8 = false;
 
   private async durableLater(client: pg.PoolClient): Promise<boolean> {
     if (this.canWaitLater === undefined) {
       try {
-        this.canWaitLater = (await client.query<{ can: boolean }>(CAN_WAIT_LATER)).rows[0]?.can === true;
+        const row = (await client.query<{ can: boolean; utf8: boolean }>(CAN_WAIT_LATER)).rows[0];
+        this.utf8 = row?.utf8 === true;
+        this.canWaitLater = row?.can === true;
       } catch (error) {
         throw translateError(error, this.url);
       }
@@ -1029,12 +1040,15 @@ export class PostgresSql implements Sql {
     if (inside === undefined || !inside.writes) throw new Error('partners are locked inside a write transaction');
     if (inside.locks.kind === 'global') return { locked: null, rows: await this.all<T>(read, params) };
     const keyed = partnerKeys(select);
-    if (inside.locks.kind === 'none') {
+    const first = inside.locks.kind === 'none';
+    if (first) {
       // The global key, shared, before anything is read: a write that holds everything (an import,
       // which drops and builds indexes) is then waited for before a table is touched. Taken after
       // the read, a write held the table an import's DROP INDEX waited for while it waited for the
       // import: a deadlock, and the import failed.
       inside.pending.push(`SELECT ${GLOBAL_SHARED_LOCK}`);
+    }
+    if (first && this.utf8) {
       // None held yet: every key is waited for, in ascending order (the locks are evaluated after
       // the sort, as PostgreSQL does with volatile output), and `read` follows in the same round
       // trip as the write's BEGIN, a statement of its own, whose snapshot is taken once they are granted.
@@ -1048,8 +1062,13 @@ export class PostgresSql implements Sql {
       inside.locks = { kind: 'partners', keys: new Set(named.map((row) => row.key)) };
       return { locked: new Set(named.map((row) => row.id)), rows: rows!.rows as T[] };
     }
-    const named = (await this.simple(inside, await this.executable(inside, keyed, params))).at(-1)!.rows as { id: string; key: number }[];
-    const held = inside.locks.keys;
+    const named = this.utf8
+      ? ((await this.simple(inside, await this.executable(inside, keyed, params))).at(-1)!.rows as { id: string; key: number }[])
+      : ((await this.simple(inside, await this.executable(inside, select, params), 'array')).at(-1)!.rows as unknown[][]).map((row) => ({
+          id: String(row[0]),
+          key: partnerLockKey(String(row[0])),
+        }));
+    const held: ReadonlySet<number> = inside.locks.kind === 'partners' ? inside.locks.keys : new Set();
     const keys = [...new Set(named.map((row) => row.key))].filter((key) => !held.has(key)).sort((a, b) => a - b);
     const highest = Math.max(-Infinity, ...held);
     const statements = keys.map((key) => `SELECT ${partnerLock(key, key > highest)} AS granted`);
