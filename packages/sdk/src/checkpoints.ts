@@ -352,7 +352,7 @@ export async function contradictedBy(
     hashesOf,
   );
   const verify = `« cafsup traces verify --checkpoints ${file} » en donne le détail`;
-  const alarm = 'sinon, la chaîne a été modifiée : gardez ce fichier et prévenez le responsable de la sécurité';
+  const modified = 'la chaîne a été modifiée : gardez ce fichier et prévenez le responsable de la sécurité';
   if (report.firstBrokenId !== null || report.renamedFrom.length > 0) {
     // The first disagreement, not a line of the file whose signature fails (anyone may add one),
     // and a count: after a restore, a week of a server's checkpoints disagree (review 29, M3; 29c, M-C).
@@ -361,8 +361,8 @@ export async function contradictedBy(
     const more = others === 0 ? '' : ` (et ${countOf(others, 'autre écart', 'autres écarts')})`;
     const then =
       report.renamedFrom.length > 0
-        ? `la chaîne a été modifiée : gardez ce fichier et prévenez le responsable de la sécurité`
-        : `si une sauvegarde vient d’être restaurée, mettez ce fichier de côté : les suivants s’écriront dans un nouveau ; ${alarm}`;
+        ? modified
+        : `si une sauvegarde vient d’être restaurée, mettez ce fichier de côté : les suivants s’écriront dans un nouveau ; sinon, ${modified}`;
     return `la chaîne ne concorde plus avec les points de contrôle signés dans ${file} : ${first}${more}. ${verify}. ${then}`;
   }
   if (options.newStore === true || report.matched > 0) return null;
@@ -379,5 +379,5 @@ export async function contradictedBy(
     .map((checkpoint) => `${checkpoint.storeId}, le dernier le ${longFrenchInstant(checkpoint.at)}`)
     .join(' ; ');
   const suggest = options.suggest ?? `cafsup traces checkpoint --new-store --file ${file}`;
-  return `aucun point de contrôle de cette base (identifiant ${head.storeId}) n’atteste sa chaîne dans ${file}, qui contient ceux d’autres bases signés avec la même clé (${named}${others.size > 3 ? ' ; …' : ''}). Si c’est une nouvelle base, signez son premier point de contrôle : « ${suggest} » ; ${alarm}`;
+  return `aucun point de contrôle de cette base (identifiant ${head.storeId}) n’atteste sa chaîne dans ${file}, qui contient ceux d’autres bases signés avec la même clé (${named}${others.size > 3 ? ' ; …' : ''}). Si c’est une nouvelle base, signez son premier point de contrôle : « ${suggest} » ; sinon, ${modified}`;
 }
