@@ -123,6 +123,21 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: writes on different partners
     expect([await status('pb-h2'), await status('pb-h3')]).toEqual(['active', 'suspended']);
     expect(await test.client.traces.verify()).toMatchObject({ ok: true, head: { id: before + 1 } });
   });
+
+  // An action that changes nothing has nothing to chain: it neither waits for the head row nor
+  // locks it (review 29b, L3: a replayed or repeated suspension held up every other write).
+  it('answers an action that changes nothing without the chain head, while another holds it', async () => {
+    const before = await head();
+    expect((await suspend('pa-h2')).value).toMatchObject({ changed: [{ id: 'pa-h2' }] });
+    await holder.query('BEGIN');
+    await holder.query(`SELECT value FROM meta WHERE key = 'trace_head' FOR UPDATE`);
+    try {
+      expect((await suspend('pa-h2', 2_000)).value).toMatchObject({ changed: [], unchanged: [{ id: 'pa-h2' }] });
+    } finally {
+      await holder.query('COMMIT');
+    }
+    expect(await head()).toBe(before + 1);
+  });
 });
 
 // A write's BEGIN, savepoints and statements whose answer is not read go with its next round trip

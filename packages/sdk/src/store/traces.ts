@@ -149,6 +149,9 @@ export class TraceWriter {
   /** Appends the entries in order and returns their ids. */
   async append(actor: Actor, at: string, entries: readonly TraceEntry[]): Promise<number[]> {
     if (!this.db.inTransaction) throw new Error('traces are written inside the transaction of their change');
+    // Nothing to chain (an action that changed nothing): the head is neither locked nor rewritten,
+    // and other writes do not wait for this one (review 29b, L3).
+    if (entries.length === 0) return [];
     // The head row stays locked until the write ends (PostgreSQL): appends take turns, from the last committed head.
     let head = await readHead(this.db, dialectOf(this.db).forUpdate);
     const ids: number[] = [];
