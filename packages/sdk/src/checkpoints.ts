@@ -216,7 +216,7 @@ export interface CheckpointReport {
    * Checkpoints of other stores in the file, by identifier: passed over, as a file may serve
    * several databases, but said.
    */
-  otherStores: { storeId: string; checkpoints: number }[];
+  otherStores: { storeId: string; checkpoints: number; lastSigned: string | null }[];
 }
 
 /**
@@ -274,7 +274,10 @@ export async function checkAgainstCheckpoints(
   }
   signed.sort((a, b) => a.id - b.id);
   if (signed.length === 0 && ours.length === 0) problems.push('aucun point de contrôle de cette base dans le fichier');
-  const otherStores = [...byStore].map(([storeId, theirs]) => ({ storeId, checkpoints: theirs.length }));
+  // The moment of each one's last checkpoint a trusted key signed (null: none), which names it to a supervisor.
+  const lastSigned = (storeId: string) =>
+    (othersSigned.get(storeId) ?? []).reduce<string | null>((last, { at }) => (last === null || last < at ? at : last), null);
+  const otherStores = [...byStore].map(([storeId, theirs]) => ({ storeId, checkpoints: theirs.length, lastSigned: lastSigned(storeId) }));
   let lastGood = 0;
   let firstBrokenId: number | null = null;
   let matched = 0;
@@ -367,17 +370,12 @@ export async function contradictedBy(
   }
   if (options.newStore === true || report.matched > 0) return null;
   // Signed lines only: a line written into the file by hand must not bar a store.
-  const others = new Map<string, Checkpoint>();
-  for (const checkpoint of mine) {
-    if (checkpoint.storeId === head.storeId || !signatureHolds(checkpoint, [key.publicKey])) continue;
-    const last = others.get(checkpoint.storeId);
-    if (last === undefined || last.at < checkpoint.at) others.set(checkpoint.storeId, checkpoint);
-  }
-  if (others.size === 0) return null;
-  const named = [...others.values()]
+  const others = report.otherStores.flatMap(({ storeId, lastSigned }) => (lastSigned === null ? [] : [{ storeId, lastSigned }]));
+  if (others.length === 0) return null;
+  const named = others
     .slice(0, 3)
-    .map((checkpoint) => `${checkpoint.storeId}, le dernier le ${longFrenchInstant(checkpoint.at)}`)
+    .map(({ storeId, lastSigned }) => `${storeId}, le dernier le ${longFrenchInstant(lastSigned)}`)
     .join(' ; ');
   const suggest = options.suggest ?? `cafsup traces checkpoint --new-store --file ${file}`;
-  return `aucun point de contrôle de cette base (identifiant ${head.storeId}) n’atteste sa chaîne dans ${file}, qui contient ceux d’autres bases signés avec la même clé (${named}${others.size > 3 ? ' ; …' : ''}). Si c’est une nouvelle base, signez son premier point de contrôle : « ${suggest} » ; sinon, ${modified}`;
+  return `aucun point de contrôle de cette base (identifiant ${head.storeId}) n’atteste sa chaîne dans ${file}, qui contient ceux d’autres bases signés avec la même clé (${named}${others.length > 3 ? ' ; …' : ''}). Si c’est une nouvelle base, signez son premier point de contrôle : « ${suggest} » ; sinon, ${modified}`;
 }

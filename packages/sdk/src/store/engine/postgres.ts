@@ -1039,7 +1039,6 @@ export class PostgresSql implements Sql {
     const inside = this.current();
     if (inside === undefined || !inside.writes) throw new Error('partners are locked inside a write transaction');
     if (inside.locks.kind === 'global') return { locked: null, rows: await this.all<T>(read, params) };
-    const keyed = partnerKeys(select);
     const first = inside.locks.kind === 'none';
     if (first) {
       // The global key, shared, before anything is read: a write that holds everything (an import,
@@ -1054,7 +1053,7 @@ export class PostgresSql implements Sql {
       // trip as the write's BEGIN, a statement of its own, whose snapshot is taken once they are granted.
       const [locking, reading] = await this.executables(
         inside,
-        [`SELECT keyed.id, keyed.key, ${partnerLock('keyed.key', true)} FROM (${keyed}) AS keyed ORDER BY keyed.key`, read],
+        [`SELECT keyed.id, keyed.key, ${partnerLock('keyed.key', true)} FROM (${partnerKeys(select)}) AS keyed ORDER BY keyed.key`, read],
         params,
       );
       const [granted, rows] = await this.simple(inside, `${locking};\n${reading}`);
@@ -1063,7 +1062,7 @@ export class PostgresSql implements Sql {
       return { locked: new Set(named.map((row) => row.id)), rows: rows!.rows as T[] };
     }
     const named = this.utf8
-      ? ((await this.simple(inside, await this.executable(inside, keyed, params))).at(-1)!.rows as { id: string; key: number }[])
+      ? ((await this.simple(inside, await this.executable(inside, partnerKeys(select), params))).at(-1)!.rows as { id: string; key: number }[])
       : ((await this.simple(inside, await this.executable(inside, select, params), 'array')).at(-1)!.rows as unknown[][]).map((row) => ({
           id: String(row[0]),
           key: partnerLockKey(String(row[0])),
