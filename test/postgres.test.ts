@@ -995,17 +995,9 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: rows sent many at a time, as
   // JavaScript before, so that a server of either version keeps out the other's writes on a
   // partner. On a database whose text is not UTF-8, whose characters the statement cannot read,
   // they are computed in JavaScript still (review 29b, M3: a SQL_ASCII database let both write).
-  for (const encoding of ['UTF8', 'SQL_ASCII']) {
+  for (const encoding of ['UTF8', 'SQL_ASCII'] as const) {
     it(`locks each partner a write names under the key computed in JavaScript before, then reads (${encoding})`, async () => {
-      const name = `cafsup_keys_${encoding.toLowerCase()}_${process.pid}_${Date.now()}`;
-      const admin = new pg.Client({ connectionString: POSTGRES_URL! });
-      await admin.connect();
-      try {
-        await admin.query(`CREATE DATABASE ${name} TEMPLATE template0 ENCODING '${encoding}' LOCALE 'C'`);
-      } finally {
-        await admin.end();
-      }
-      const url = POSTGRES_URL!.replace(/\/postgres$/, `/${name}`);
+      const url = await freshDatabase(encoding);
       const store = await Store.open(url);
       const watcher = new pg.Client({ connectionString: url });
       await watcher.connect();
@@ -1147,6 +1139,61 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: rows sent many at a time, as
 });
 
 describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a write that cannot get its lock in time', () => {
+  // An action's few traces are numbered and hashed in SQL with its commit (traces.ts,
+  // `appendInSql`), their numbers given until then as stand-ins (postgres.ts, `laterNumber`):
+  // the answer, the answer stored under its key and the chain must hold the real numbers and the
+  // hashes JavaScript computes, whatever the text, on a database in UTF-8 or not (whose
+  // `convert_to` gives back the client's bytes), beside an action of more traces numbered in JavaScript.
+  for (const encoding of ['UTF8', 'SQL_ASCII'] as const) {
+    it(`numbers an action's traces with its commit: real numbers in its answer, in its replay and in a chain that verifies (${encoding})`, async () => {
+      const server = new TestServer(await freshDatabase(encoding));
+      await server.seed(buildDemoDataset({ partners: 4, today: '2026-11-22' }), PERSON);
+      const token = await server.token(PERSON, 'supervisor', ['*']);
+      await server.start();
+      const reader = new pg.Client({ connectionString: server.database });
+      await reader.connect();
+      try {
+        const active = (
+          await reader.query<{ id: string }>("SELECT id FROM habilitations WHERE partner_id = 'amp' AND status = 'active' ORDER BY id LIMIT 12")
+        ).rows.map((row) => row.id);
+        expect(active).toHaveLength(12);
+        const head = async () =>
+          JSON.parse((await reader.query<{ value: string }>("SELECT value FROM meta WHERE key = 'trace_head'")).rows[0]!.value) as { id: number };
+        const before = (await head()).id;
+        const reason = "Contrôle « sur place » : l’agent \\ 😀 fin 'citée' 4503599627370496";
+        const suspend = (ids: string[], key: string) =>
+          server.post('/v1/habilitations.suspend', JSON.stringify({ ids, options: { reason } }), token, { 'idempotency-key': key });
+        // Three traces in SQL, then nine in JavaScript, then two in SQL again.
+        const answers = [
+          await suspend(active.slice(0, 3), 'cle-sql-1'),
+          await suspend(active.slice(3, 12), 'cle-js'),
+          await server.post('/v1/habilitations.reinstate', JSON.stringify({ ids: active.slice(0, 2), options: { reason } }), token, {
+            'idempotency-key': 'cle-sql-2',
+          }),
+        ];
+        expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200]);
+        const answered = answers.flatMap((answer) => (answer.body.changed as { id: string; traceId: number }[]).map((change) => [change.traceId, change.id]));
+        expect(answered.map(([id]) => id)).toEqual(Array.from({ length: 14 }, (_, index) => before + 1 + index));
+        const stored = (
+          await reader.query<{ id: string; target_id: string; reason: string }>('SELECT id, target_id, reason FROM traces WHERE id > $1 ORDER BY id', [before])
+        ).rows;
+        expect(stored.map((row) => [Number(row.id), row.target_id])).toEqual(answered);
+        expect(new Set(stored.map((row) => row.reason))).toEqual(new Set([reason]));
+        expect((await head()).id).toBe(before + 14);
+        // Replayed under their keys: the answers stored with the commit hold the real numbers too.
+        const replayed = [await suspend(active.slice(0, 3), 'cle-sql-1'), await suspend(active.slice(3, 12), 'cle-js')];
+        expect(replayed.map((answer) => [answer.status, answer.headers['idempotent-replay'], answer.body])).toEqual(
+          answers.slice(0, 2).map((answer) => [200, 'true', answer.body]),
+        );
+        const verification = await server.post('/v1/traces.verify', '{}', token);
+        expect(verification.body).toMatchObject({ ok: true, head: { id: before + 14 } });
+      } finally {
+        await reader.end();
+        await server.stop();
+      }
+    });
+  }
+
   it('answers 503 « occupée » with Retry-After from the request’s deadline, and writes nothing', async () => {
     const server = new TestServer(await freshDatabase());
     await server.seed(buildDemoDataset({ partners: 4, today: '2026-11-22' }), PERSON);

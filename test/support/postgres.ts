@@ -9,13 +9,13 @@ export const POSTGRES_SOCKET_URL = inject('postgresSocketUrl');
 if (POSTGRES_URL === null) console.warn('PostgreSQL absent (aucun pg_ctl) : les tests PostgreSQL sont ignorés. « apt-get install postgresql » les active.');
 
 /** A new, empty database of the run's cluster, for one test: its URL. */
-export async function freshDatabase(): Promise<string> {
+export async function freshDatabase(encoding?: 'UTF8' | 'SQL_ASCII'): Promise<string> {
   if (POSTGRES_URL === null) throw new Error('no PostgreSQL cluster');
   const name = `cafsup_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: POSTGRES_URL });
   await admin.connect();
   try {
-    await admin.query(`CREATE DATABASE ${name}`);
+    await admin.query(`CREATE DATABASE ${name}${encoding === undefined ? '' : ` TEMPLATE template0 ENCODING '${encoding}' LOCALE 'C'`}`);
   } finally {
     await admin.end();
   }

@@ -130,18 +130,58 @@ export function traceContentCanonical(trace: Omit<Trace, 'hash' | 'prevHash'>): 
   return canonicalJson({ ...traceStatement(trace), kind: trace.kind });
 }
 
-export function traceLinkCanonical(link: { id: number; at: string; kind: TraceKind; prevHash: string; contentHash: string }): string {
-  return canonicalJson({ v: 2, id: link.id, at: link.at, kind: link.kind, prevHash: link.prevHash, contentHash: link.contentHash });
+type TraceLink = { id: number; at: string; kind: TraceKind; prevHash: string; contentHash: string };
+
+/** What the chain hash covers (version 2). */
+const linkStatement = (link: TraceLink) => ({ v: 2, id: link.id, at: link.at, kind: link.kind, prevHash: link.prevHash, contentHash: link.contentHash });
+
+export function traceLinkCanonical(link: TraceLink): string {
+  return canonicalJson(linkStatement(link));
+}
+
+/**
+ * A trace's two canonical texts cut where what the chain's head decides goes, for an engine that
+ * appends in SQL (PostgreSQL, traces.ts): `content` around its number; `link` around its content
+ * hash, its number and the previous hash, in that order (their keys' order). Filled in with those
+ * values' JSON texts, they are `traceContentCanonical` and `traceLinkCanonical` byte for byte.
+ */
+export function traceCanonicalParts(trace: Omit<Trace, 'id' | 'hash' | 'prevHash'>): { content: string[]; link: string[] } {
+  return {
+    content: canonicalAround({ ...traceStatement({ ...trace, id: 0 }), kind: trace.kind }, ['id']),
+    link: canonicalAround(linkStatement({ id: 0, at: trace.at, kind: trace.kind, prevHash: '', contentHash: '' }), ['contentHash', 'id', 'prevHash']),
+  };
+}
+
+/** An object's members in canonical order, each as its key and its value's canonical JSON. */
+function canonicalMembers(value: Record<string, unknown>): [string, string][] {
+  return Object.entries(value)
+    .filter(([, item]) => item !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([key, item]) => [key, canonicalJson(item)]);
 }
 
 /** JSON with object keys sorted, so equal values always serialise to equal bytes. */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, item]) => item !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(',')}}`;
+  return `{${canonicalMembers(value as Record<string, unknown>)
+    .map(([key, text]) => `${JSON.stringify(key)}:${text}`)
+    .join(',')}}`;
+}
+
+/** `canonicalJson(value)` cut where the values of the members `holes` go (one piece more than holes, in key order). */
+function canonicalAround(value: Record<string, unknown>, holes: readonly string[]): string[] {
+  const pieces: string[] = [];
+  let piece = '{';
+  canonicalMembers(value).forEach(([key, text], index) => {
+    piece += `${index > 0 ? ',' : ''}${JSON.stringify(key)}:`;
+    if (holes.includes(key)) {
+      pieces.push(piece);
+      piece = '';
+    } else piece += text;
+  });
+  pieces.push(`${piece}}`);
+  return pieces;
 }
 
 export const GENESIS_HASH = '0'.repeat(64);

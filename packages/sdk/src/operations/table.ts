@@ -108,6 +108,9 @@ const optionsDryRun = (input: { options: { dryRun?: boolean | undefined } }) => 
 const registerNumber = lazySchema(() => z.number().int().positive().max(1_000_000));
 
 /** An action on a list of users or habilitations (rules.md, "Actions"): ids, a reason, an optional dry run. */
+/** An action run as the whole of its operation: its traces' numbers go only to its answer (`ActionRunner`'s `whole`). */
+const WHOLE = true;
+
 function entityAction(
   summary: string,
   kind: 'users' | 'habilitations',
@@ -208,9 +211,11 @@ export const OPERATION_TABLE = {
     target: (input) => ({ users: [input.id] }),
     run: (store, input) => store.getUser(input.id),
   }),
-  'users.suspend': entityAction('suspension d’utilisateurs', 'users', (store, ids, options, actor) => store.actions.userAction('suspend', ids, options, actor)),
+  'users.suspend': entityAction('suspension d’utilisateurs', 'users', (store, ids, options, actor) =>
+    store.actions.userAction('suspend', ids, options, actor, WHOLE),
+  ),
   'users.reinstate': entityAction('rétablissement d’utilisateurs suspendus', 'users', (store, ids, options, actor) =>
-    store.actions.userAction('reinstate', ids, options, actor),
+    store.actions.userAction('reinstate', ids, options, actor, WHOLE),
   ),
   'users.forcePasswordReset': operation({
     summary: 'changement de mot de passe forcé (utilisateurs, ou tout un partenaire)',
@@ -219,10 +224,10 @@ export const OPERATION_TABLE = {
     target: (input) => ('partnerId' in input ? { partners: [input.partnerId] } : { users: input.ids }),
     dryRun: optionsDryRun,
     run: (store, input, { actor }) =>
-      store.actions.forcePasswordReset('partnerId' in input ? { partnerId: input.partnerId } : { userIds: input.ids }, input.options, actor()),
+      store.actions.forcePasswordReset('partnerId' in input ? { partnerId: input.partnerId } : { userIds: input.ids }, input.options, actor(), WHOLE),
   }),
   'users.revokeHabilitations': entityAction('dévalidation des habilitations données directement à des utilisateurs', 'users', (store, ids, options, actor) =>
-    store.actions.revokeUsersHabilitations(ids, options, actor),
+    store.actions.revokeUsersHabilitations(ids, options, actor, WHOLE),
   ),
   'groups.list': operation({
     summary: 'groupes d’un partenaire',
@@ -253,13 +258,13 @@ export const OPERATION_TABLE = {
     run: (store, input) => store.getHabilitation(input.id),
   }),
   'habilitations.suspend': entityAction('suspension à titre conservatoire d’habilitations', 'habilitations', (store, ids, options, actor) =>
-    store.actions.habilitationAction('suspend', ids, options, actor),
+    store.actions.habilitationAction('suspend', ids, options, actor, WHOLE),
   ),
   'habilitations.reinstate': entityAction('rétablissement d’habilitations suspendues', 'habilitations', (store, ids, options, actor) =>
-    store.actions.habilitationAction('reinstate', ids, options, actor),
+    store.actions.habilitationAction('reinstate', ids, options, actor, WHOLE),
   ),
   'habilitations.revoke': entityAction('dévalidation d’habilitations', 'habilitations', (store, ids, options, actor) =>
-    store.actions.habilitationAction('revoke', ids, options, actor),
+    store.actions.habilitationAction('revoke', ids, options, actor, WHOLE),
   ),
   'avenants.list': operation({
     summary: 'avenants d’une convention, signés ou en projet',

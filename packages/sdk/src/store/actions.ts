@@ -121,9 +121,11 @@ export class ActionRunner {
   async transact<T>(dryRun: boolean, body: () => Promise<T>): Promise<T> {
     let result: T | undefined;
     try {
-      await this.db.transaction(async () => {
+      // Answered by the transaction: what it answers holds the numbers of the traces appended with its commit (`TraceWriter.append`'s `late`).
+      result = await this.db.transaction(async () => {
         result = await body();
         if (dryRun) throw ROLLBACK;
+        return result;
       });
     } catch (error) {
       if (error !== ROLLBACK) throw error;
@@ -140,7 +142,12 @@ export class ActionRunner {
     return new Map(rows.map((row) => [row.id, row]));
   }
 
-  private runEntityAction<E, V>(spec: EntityAction<E, V>, ids: unknown, options: ActionOptions, actor: Actor): Promise<ActionResult<V>> {
+  /**
+   * `whole`: the action is the whole of its operation (a command of the table, not a workflow's
+   * step, which may reason on its numbers or hash them into a trace of its own): its traces'
+   * numbers go only to its answer, and on PostgreSQL are decided with the commit (`TraceWriter.append`'s `late`).
+   */
+  private runEntityAction<E, V>(spec: EntityAction<E, V>, ids: unknown, options: ActionOptions, actor: Actor, whole: boolean): Promise<ActionResult<V>> {
     const idList = [...new Set(parseInput(idListSchema, ids, 'ids'))];
     // A dry run may come without a reason (it is asked after the preview); nothing is traced then.
     const { reason = '', dryRun = false } = parseInput(actionOptionsSchema, options);
@@ -192,7 +199,7 @@ export class ActionRunner {
         before: change.before,
         after,
       }));
-      const traceIds = await this.traces.append(actor, now.at, entries);
+      const traceIds = await this.traces.append(actor, now.at, entries, { late: whole });
       if (!dryRun) writes.forEach((write, index) => (write.change.traceId = traceIds[index]!));
       return { dryRun, changed, unchanged };
     });
@@ -236,15 +243,15 @@ export class ActionRunner {
   }
 
   /** Suspends, reinstates or revokes habilitations (rules.md, "Actions"): all or nothing. */
-  habilitationAction(action: HabilitationAction, ids: unknown, options: ActionOptions, actor: Actor) {
-    return this.runEntityAction(this.habilitationSpec(action), ids, options, actor);
+  habilitationAction(action: HabilitationAction, ids: unknown, options: ActionOptions, actor: Actor, whole = false) {
+    return this.runEntityAction(this.habilitationSpec(action), ids, options, actor, whole);
   }
 
   /**
    * Revokes what was given to these users directly (their groups' habilitations stay: a group
    * is revoked as a group). The people leave; the record of their rights is kept 6 years.
    */
-  async revokeUsersHabilitations(userIds: unknown, options: ActionOptions, actor: Actor) {
+  async revokeUsersHabilitations(userIds: unknown, options: ActionOptions, actor: Actor, whole = false) {
     const users = [...new Set(parseInput(idListSchema, userIds, 'ids'))];
     const missing: string[] = [];
     const found = await this.loadByIds<UserState>(LOAD_USERS, users);
@@ -258,7 +265,7 @@ export class ActionRunner {
       )
     ).map((row) => row.id);
     if (held.length === 0) return { dryRun: options.dryRun ?? false, changed: [], unchanged: [] };
-    return this.habilitationAction('revoke', held, options, actor);
+    return this.habilitationAction('revoke', held, options, actor, whole);
   }
 
   private userSpec(action: UserAction): EntityAction<UserState, UserView> {
@@ -281,15 +288,15 @@ export class ActionRunner {
   }
 
   /** Suspends or reinstates users (rules.md, "Actions"): all or nothing. */
-  userAction(action: 'suspend' | 'reinstate', ids: unknown, options: ActionOptions, actor: Actor) {
-    return this.runEntityAction(this.userSpec(action), ids, options, actor);
+  userAction(action: 'suspend' | 'reinstate', ids: unknown, options: ActionOptions, actor: Actor, whole = false) {
+    return this.runEntityAction(this.userSpec(action), ids, options, actor, whole);
   }
 
   /**
    * Forces a password change at next login (the MCP back office ends the open sessions when
    * the flag is set). For a whole partner, disabled users are left out rather than refused.
    */
-  async forcePasswordReset(target: { userIds: unknown } | { partnerId: string }, options: ActionOptions, actor: Actor) {
+  async forcePasswordReset(target: { userIds: unknown } | { partnerId: string }, options: ActionOptions, actor: Actor, whole = false) {
     let ids: unknown;
     if ('partnerId' in target) {
       await this.requirePartner(target.partnerId);
@@ -298,7 +305,7 @@ export class ActionRunner {
       );
       if ((ids as string[]).length === 0) return { dryRun: options.dryRun ?? false, changed: [], unchanged: [] };
     } else ids = target.userIds;
-    return this.runEntityAction(this.userSpec('forcePasswordReset'), ids, options, actor);
+    return this.runEntityAction(this.userSpec('forcePasswordReset'), ids, options, actor, whole);
   }
 
   private async requirePartner(partnerId: string): Promise<void> {

@@ -6,6 +6,7 @@ import {
   canonicalJson,
   frenchNumber,
   parisDay,
+  traceCanonicalParts,
   traceContentCanonical,
   traceHashContent,
   traceKind,
@@ -136,64 +137,90 @@ export function rowToTrace(row: TraceRow): Trace {
   };
 }
 
+/** The columns of a trace's row that come before its hashes, its number first. */
+const TRACE_COLUMNS = 'id, version, at, kind, actor_name, actor_email, action, target_type, target_id, partner_id, reason, before, after, details';
+
+/** What an entry's trace says (all but its number and hashes), and its row's columns from `at` to `details` (`TRACE_COLUMNS`). */
+function traceRow(actor: Actor, at: string, entry: TraceEntry) {
+  const trace = {
+    at,
+    kind: traceKind(entry.action),
+    actor: { name: actor.name, email: actor.email },
+    action: entry.action,
+    targetType: entry.targetType,
+    targetId: entry.targetId,
+    partnerId: entry.partnerId,
+    reason: entry.reason,
+    before: entry.before ?? null,
+    after: entry.after ?? null,
+    details: entry.details ?? null,
+  };
+  const json = (value: unknown) => (value === null ? null : JSON.stringify(value));
+  const columns = [at, trace.kind, actor.name, actor.email, entry.action, entry.targetType, entry.targetId, entry.partnerId, entry.reason];
+  return { trace, columns: [...columns, json(trace.before), json(trace.after), json(trace.details)] };
+}
+
 /**
  * Appends traces to the hash chain. Must run inside the write transaction of the change it
  * records, so that a change never lands without its trace nor a trace without its change.
  */
 export class TraceWriter {
-  private static readonly INSERT = `INSERT INTO traces (id, at, kind, version, actor_name, actor_email, action, target_type, target_id, partner_id, reason, before, after, details, content_hash, prev_hash, hash)
+  private static readonly INSERT = `INSERT INTO traces (${TRACE_COLUMNS}, content_hash, prev_hash, hash)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+
+  /**
+   * PostgreSQL, one trace: numbered and hashed in SQL from the head it locks, as `append` does in
+   * JavaScript (`traceCanonicalParts`), then the head moved to it (`HEAD_AFTER`). Parameters: the
+   * row's columns from `at` (`traceRow`), then the pieces of its two canonical texts (the
+   * link's, then the content's).
+   */
+  private static readonly APPEND_IN_SQL = `INSERT INTO traces (${TRACE_COLUMNS}, content_hash, prev_hash, hash)
+      SELECT id, 2, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, content_hash, prev_hash,
+        encode(sha256(convert_to(CAST(? AS text) || '"' || content_hash || '"' || CAST(? AS text) || id || CAST(? AS text) || '"' || prev_hash || '"' || CAST(? AS text), 'UTF8')), 'hex')
+      FROM (SELECT id, prev_hash, encode(sha256(convert_to(CAST(? AS text) || id || CAST(? AS text), 'UTF8')), 'hex') AS content_hash
+        FROM (SELECT CAST(CAST(value AS json) ->> 'id' AS bigint) + 1 AS id, CAST(value AS json) ->> 'hash' AS prev_hash FROM meta WHERE key = '${HEAD_KEY}' FOR UPDATE) AS head) AS numbered
+      RETURNING id`;
+  /** The head moved to the trace of this number (a stand-in, `Sql.laterNumber`, given as a text), written as `writeMeta` writes it. */
+  private static readonly HEAD_AFTER = `UPDATE meta SET value = '{"id":' || t.id || ',"hash":"' || t.hash || '"}' FROM traces t WHERE meta.key = '${HEAD_KEY}' AND t.id = CAST(CAST(? AS text) AS bigint)`;
 
   constructor(private readonly db: Sql) {}
 
-  /** Appends the entries in order and returns their ids. */
-  async append(actor: Actor, at: string, entries: readonly TraceEntry[]): Promise<number[]> {
+  /**
+   * Appends the entries in order and returns their ids. `late`: the caller only gives the ids in
+   * its write's answer, and reasons on none before the commit; on PostgreSQL a few traces are then
+   * numbered in SQL with the write's commit (`Sql.laterNumber`), so that the chain's head is held
+   * while PostgreSQL runs the commit's round trip, not from the round trip before it, across the
+   * server's event loop. Writes take turns on the head: the shorter it is held, the more of them a second.
+   */
+  async append(actor: Actor, at: string, entries: readonly TraceEntry[], { late = false } = {}): Promise<number[]> {
     if (!this.db.inTransaction) throw new Error('traces are written inside the transaction of their change');
     // Nothing to chain (an action that changed nothing): the head is neither locked nor rewritten,
     // and other writes do not wait for this one (review 29b, L3).
     if (entries.length === 0) return [];
+    const ids =
+      late && this.db.dialect === 'postgres' && entries.length <= FEW_TRACES
+        ? await this.appendInSql(actor, at, entries)
+        : await this.appendHere(actor, at, entries);
+    // With the head locked, and sent with it: a cache fill that read the old head either landed
+    // before (and is forgotten here) or waits, then sees the new head (partner-cache.ts).
+    await forgetPartners(this.db, entries);
+    return ids;
+  }
+
+  /** The traces numbered and hashed here, from the head read and locked first. */
+  private async appendHere(actor: Actor, at: string, entries: readonly TraceEntry[]): Promise<number[]> {
     // The head row stays locked until the write ends (PostgreSQL): appends take turns, from the last committed head.
     let head = await readHead(this.db, dialectOf(this.db).forUpdate);
     const ids: number[] = [];
     const rows: unknown[][] = [];
     for (const entry of entries) {
-      const trace = {
-        id: head.id + 1,
-        at,
-        kind: traceKind(entry.action),
-        actor: { name: actor.name, email: actor.email },
-        action: entry.action,
-        targetType: entry.targetType,
-        targetId: entry.targetId,
-        partnerId: entry.partnerId,
-        reason: entry.reason,
-        before: entry.before ?? null,
-        after: entry.after ?? null,
-        details: entry.details ?? null,
-      };
-      const contentHash = sha256(traceContentCanonical(trace));
-      const hash = sha256(traceLinkCanonical({ id: trace.id, at, kind: trace.kind, prevHash: head.hash, contentHash }));
-      rows.push([
-        trace.id,
-        at,
-        trace.kind,
-        2,
-        actor.name,
-        actor.email,
-        entry.action,
-        entry.targetType,
-        entry.targetId,
-        entry.partnerId,
-        entry.reason,
-        trace.before === null ? null : JSON.stringify(trace.before),
-        trace.after === null ? null : JSON.stringify(trace.after),
-        trace.details === null ? null : JSON.stringify(trace.details),
-        contentHash,
-        head.hash,
-        hash,
-      ]);
-      head = { id: trace.id, hash };
-      ids.push(head.id);
+      const { trace, columns } = traceRow(actor, at, entry);
+      const id = head.id + 1;
+      const contentHash = sha256(traceContentCanonical({ ...trace, id }));
+      const hash = sha256(traceLinkCanonical({ id, at, kind: trace.kind, prevHash: head.hash, contentHash }));
+      rows.push([id, 2, ...columns, contentHash, head.hash, hash]);
+      head = { id, hash };
+      ids.push(id);
     }
     // A few traces and the head go with the write's next round trip, its commit most often, so
     // that the head row is held the least time; a bulk action's in a few statements (one per
@@ -201,9 +228,19 @@ export class TraceWriter {
     if (rows.length <= FEW_TRACES) for (const row of rows) await this.db.runLater(TraceWriter.INSERT, row);
     else await this.db.runMany(TraceWriter.INSERT, rows);
     await writeMeta(this.db, HEAD_KEY, head, true);
-    // With the head locked, and sent with it: a cache fill that read the old head either landed
-    // before (and is forgotten here) or waits, then sees the new head (partner-cache.ts).
-    await forgetPartners(this.db, entries);
+    return ids;
+  }
+
+  /** PostgreSQL: the traces numbered and hashed in SQL, with the write's next round trip (`APPEND_IN_SQL`). */
+  private async appendInSql(actor: Actor, at: string, entries: readonly TraceEntry[]): Promise<number[]> {
+    const ids: number[] = [];
+    for (const entry of entries) {
+      const { trace, columns } = traceRow(actor, at, entry);
+      const { content, link } = traceCanonicalParts(trace);
+      const id = await this.db.laterNumber(TraceWriter.APPEND_IN_SQL, [...columns, ...link, ...content]);
+      await this.db.runLater(TraceWriter.HEAD_AFTER, [String(id)]);
+      ids.push(id);
+    }
     return ids;
   }
 }

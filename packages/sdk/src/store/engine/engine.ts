@@ -42,6 +42,18 @@ export interface Sql {
    */
   runLater(sql: string, params?: Params): Promise<void>;
   /**
+   * A statement that answers one number (the first column of its one row), which the write gives
+   * in its answer but which PostgreSQL decides only when it runs it (a trace's number, traces.ts):
+   * SQLite runs it at once and answers the number. PostgreSQL sends it as `runLater`'s, with the
+   * write's next round trip, and answers at once a stand-in, a random number no data holds; until
+   * that round trip is back, the stand-in is replaced in SQL by the number wherever it goes in
+   * the parameters of the write's statements (as a number, or inside a text: an answer stored
+   * under an idempotency key), and after it, in JavaScript, and in what the write's transaction
+   * answers. `sql` (positional parameters) must be a query PostgreSQL takes inside `WITH … AS (…)`.
+   * For numbers given, stored or compared, never reasoned upon in JavaScript before the commit.
+   */
+  laterNumber(sql: string, params: readonly unknown[]): Promise<number>;
+  /**
    * One statement with a single `VALUES (?, …)` tuple, run for each row of `?` parameters: how
    * many rows it changed in all. SQLite runs the rows in one synchronous loop over one prepared
    * statement (no promise per row); PostgreSQL sends them as multi-row `VALUES` lists, one round

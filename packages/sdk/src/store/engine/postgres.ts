@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomInt } from 'node:crypto';
 import pg from 'pg';
 import { CafsupError } from '@cafsup/shared';
 import { fnv1a64 } from '../../fnv.js';
@@ -149,11 +150,83 @@ function allTexts(values: readonly unknown[]): boolean {
   return values.every((value) => value === null || typeof value === 'string');
 }
 
-/** `sql` with its parameters written in as literals, for the simple protocol. */
-function withLiterals(sql: string, params: Params | undefined): string {
+/** `sql` with its parameters written in as literals (`literalOf`), for the simple protocol. */
+function withLiterals(sql: string, params: Params | undefined, literalOf: (value: unknown) => string): string {
   const value = (position: number, name: string | null) =>
-    literal(bindable(name === null ? (params as readonly unknown[])[position - 1] : (params as Record<string, unknown>)[name]));
+    literalOf(bindable(name === null ? (params as readonly unknown[])[position - 1] : (params as Record<string, unknown>)[name]));
   return toPostgres(sql, value).text;
+}
+
+/**
+ * The numbers a write's statements decide (`laterNumber`), by stand-in: undefined until the round
+ * trip that runs the statement is back. The statement keeps its number in a setting of the
+ * transaction (`lateSetting`), where the write's later statements of the same round trip read it.
+ */
+type LateNumbers = Map<number, number | undefined>;
+const lateSetting = (standIn: number) => `cafsup.late_${standIn}`;
+/** Stand-ins lie past any trace number and below 2^53, drawn at random: no data holds one but by a chance of 2^-47. */
+const drawStandIn = () => 2 ** 52 + randomInt(2 ** 47);
+/** The column that names a stand-in in the answer of its statement (`laterNumber`). */
+const LATE_COLUMN = 'cafsup_late';
+
+/** A text with the stand-ins it holds, whose numbers are known, replaced by them. */
+function knownIn(text: string, late: LateNumbers): string {
+  for (const [standIn, known] of late) if (known !== undefined && text.includes(String(standIn))) text = text.replaceAll(String(standIn), String(known));
+  return text;
+}
+
+/** A parameter with the stand-ins whose numbers are known replaced by them. */
+function withKnown(value: unknown, late: LateNumbers | undefined): unknown {
+  if (late === undefined) return value;
+  if (typeof value === 'number') return late.get(value) ?? value;
+  return typeof value === 'string' ? knownIn(value, late) : value;
+}
+
+/** A parameter as a literal, each stand-in whose number is not known yet read from its setting. */
+function lateLiteral(value: unknown, late: LateNumbers | undefined): string {
+  const known = withKnown(value, late);
+  if (late === undefined) return literal(known);
+  if (typeof known === 'number') return late.has(known) ? `CAST(current_setting('${lateSetting(known)}') AS bigint)` : literal(known);
+  if (typeof known !== 'string') return literal(known);
+  let sql = literal(known);
+  for (const standIn of late.keys()) if (known.includes(String(standIn))) sql = `replace(${sql}, '${standIn}', current_setting('${lateSetting(standIn)}'))`;
+  return sql;
+}
+
+/** Records the numbers that statements of `laterNumber`, among `results`, decided. */
+function noteLate(inside: Context, results: readonly pg.QueryResult[]): void {
+  if (inside.late === undefined) return;
+  for (const result of results) {
+    if (result.fields?.[0]?.name !== LATE_COLUMN) continue;
+    for (const row of result.rows as unknown[]) {
+      const [standIn, value]: unknown[] = Array.isArray(row)
+        ? (row as unknown[])
+        : [(row as Record<string, unknown>)[LATE_COLUMN], (row as Record<string, unknown>).value];
+      inside.late.set(Number(standIn), Number(value));
+    }
+  }
+}
+
+/**
+ * What a write's transaction answers, with the stand-ins of its `laterNumber`s replaced by their
+ * numbers, wherever they are (a trace's number in an action's answer, a number in a text): in
+ * place, as the objects and arrays the work made.
+ */
+function withNumbers(value: unknown, late: LateNumbers): unknown {
+  if (typeof value === 'number') {
+    if (!late.has(value)) return value;
+    const known = late.get(value);
+    // Its statement answered no row: it changed nothing, and the write that counted on it failed before its commit.
+    if (known === undefined) throw new Error(`laterNumber: no number for stand-in ${value}`);
+    return known;
+  }
+  if (typeof value === 'string') return knownIn(value, late);
+  if (Array.isArray(value)) value.forEach((item, index) => (value[index] = withNumbers(item, late)));
+  else if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    const record = value as Record<string, unknown>;
+    for (const key of Object.keys(record)) record[key] = withNumbers(record[key], late);
+  }
+  return value;
 }
 
 /** PostgreSQL answers 64-bit integers and numerics as strings; cafsup's counts and keys fit in a double. */
@@ -301,6 +374,8 @@ interface Context {
   locks: Locks;
   /** Statements of this write left for later (`runLater`), each one statement, sent before or with the next. */
   pending: string[];
+  /** The numbers its statements decide (`laterNumber`), once it asked for one. */
+  late?: LateNumbers;
   /** A round trip of PREPAREs failed: some may exist on the server unrecorded, so the connection is dropped at the end. */
   unsure?: boolean;
 }
@@ -621,7 +696,9 @@ export class PostgresSql implements Sql {
     }
     // A read outside a write is a named statement: each connection parses and plans it once,
     // then only binds and runs it (the server's pages, token checks and version reads).
-    const query = name === undefined || inside?.writes === true ? { text, values } : { name, text, values };
+    // Sent after what was left for later: each number a statement of it decided is known now.
+    const bound = inside?.late === undefined ? values : values.map((value) => withKnown(value, inside.late));
+    const query = name === undefined || inside?.writes === true ? { text, values: bound } : { name, text, values: bound };
     try {
       return await (inside?.client ?? this.pool).query(query);
     } catch (error) {
@@ -638,7 +715,9 @@ export class PostgresSql implements Sql {
     inside.pending = [];
     try {
       const results = await inside.client.query({ text: [...pending, text].join(';\n'), ...(rowMode === undefined ? {} : { rowMode }) });
-      return ((Array.isArray(results) ? results : [results]) as pg.QueryResult[]).slice(pending.length);
+      const all = (Array.isArray(results) ? results : [results]) as pg.QueryResult[];
+      noteLate(inside, all);
+      return all.slice(pending.length);
     } catch (error) {
       throw translateError(error, this.url);
     }
@@ -650,7 +729,8 @@ export class PostgresSql implements Sql {
     const pending = inside.pending;
     inside.pending = [];
     try {
-      await inside.client.query(pending.join(';\n'));
+      const results = await inside.client.query(pending.join(';\n'));
+      noteLate(inside, (Array.isArray(results) ? results : [results]) as pg.QueryResult[]);
     } catch (error) {
       throw translateError(error, this.url);
     }
@@ -670,6 +750,22 @@ export class PostgresSql implements Sql {
     await this.lockAll(inside);
     const execute = await this.executable(inside, sql, params);
     inside.pending.push(execute);
+  }
+
+  async laterNumber(sql: string, params: readonly unknown[]): Promise<number> {
+    const inside = this.current();
+    if (inside === undefined || !inside.writes) return Number(await this.value(sql, params));
+    await this.lockAll(inside);
+    const standIn = drawStandIn();
+    // The statement made before the stand-in is known to the write: its own parameters keep it as it is.
+    const execute = await this.executable(
+      inside,
+      `WITH late (value) AS (${sql}) SELECT CAST(? AS text) AS ${LATE_COLUMN}, set_config(?, CAST(value AS text), true) AS value FROM late`,
+      [...params, String(standIn), lateSetting(standIn)],
+    );
+    (inside.late ??= new Map()).set(standIn, undefined);
+    inside.pending.push(execute);
+    return standIn;
   }
 
   async all<T>(sql: string, params?: Params): Promise<T[]> {
@@ -728,12 +824,13 @@ export class PostgresSql implements Sql {
       if (!typed && !allTexts(values)) name = undefined;
       // `runAll`'s few statements, written for it, are always named; the others, up to PREPARED_NAMES.
       else if (name === undefined && (typed || this.sqlNames.size < PREPARED_NAMES)) this.sqlNames.set(sql, (name = `cafsup_all_${this.sqlNames.size + 1}`));
+      const literalOf = (value: unknown) => lateLiteral(value, inside.late);
       if (name === undefined) {
-        executes.push(withLiterals(sql, params));
+        executes.push(withLiterals(sql, params, literalOf));
         continue;
       }
       if (!prepared.has(name)) missing.set(name, `PREPARE ${name} AS ${text}`);
-      executes.push(values.length === 0 ? `EXECUTE ${name}` : `EXECUTE ${name}(${values.map(literal).join(', ')})`);
+      executes.push(values.length === 0 ? `EXECUTE ${name}` : `EXECUTE ${name}(${values.map(literalOf).join(', ')})`);
     }
     // A prepared statement outlives the transaction (even rolled back): it is marked once PostgreSQL has it.
     if (missing.size > 0) {
@@ -1001,7 +1098,7 @@ export class PostgresSql implements Sql {
       else await client.query(statement);
       const result = await this.context.run(context, work);
       await this.simple(context, later ? COMMIT_THEN_WAIT_FOR_THE_DISK : 'COMMIT');
-      return result;
+      return context.late === undefined ? result : (withNumbers(result, context.late) as T);
     } catch (error) {
       context.pending = [];
       await client.query('ROLLBACK').catch(() => {

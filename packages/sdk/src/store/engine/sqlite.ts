@@ -75,6 +75,10 @@ export class SqliteSql implements Sql {
     await this.run(sql, params);
   }
 
+  async laterNumber(sql: string, params: readonly unknown[]): Promise<number> {
+    return Number(await this.value(sql, params));
+  }
+
   runAll(statements: readonly string[], params: Readonly<Record<string, unknown>>): Promise<void> {
     const bound = bind(params);
     for (const sql of statements) this.prepare(sql).run(...bound);
