@@ -218,7 +218,9 @@ export class ActionRunner {
         this.db.runManyLater(
           UPDATE_HABILITATIONS,
           changes.map(({ entity, after }) => [
-            entity.key,
+            // Numbers as texts, which the statement casts: all its parameters texts, PostgreSQL
+            // prepares it once per connection rather than planning it at each write (postgres.ts, `executables`).
+            String(entity.key),
             after.status,
             after.suspendedAt,
             after.suspendedAt === null ? null : parisDay(after.suspendedAt),
@@ -279,7 +281,8 @@ export class ActionRunner {
       write: (changes) =>
         this.db.runMany(
           UPDATE_USERS,
-          changes.map(({ entity, after }) => [entity.key, after.status, after.mustChangePassword ? 1 : 0]),
+          // Numbers as texts, which the statement casts, as the habilitations' (prepared once on PostgreSQL).
+          changes.map(({ entity, after }) => [String(entity.key), after.status, after.mustChangePassword ? '1' : '0']),
         ),
       partnerOf: (u) => u.partner_id,
       // A user's status counts in every pair they hold: their partners are recomputed.
