@@ -402,6 +402,30 @@ describe('signed checkpoints catch what the chain alone cannot', () => {
       const { alone: content } = await through((database) => onFile(database, "UPDATE traces SET before = '{' WHERE id = 2"));
       expect(content).toMatchObject({ ok: false, firstBrokenId: 2, problem: 'trace n° 2 modifiée : contenu illisible' });
     });
+
+    // A record that is no JSON failed every walk as an internal error, and a write too (review 28c, R1).
+    it('names a record of the chain that is no JSON, and writes nothing after such a head', async () => {
+      for (const key of ['trace_head', 'trace_anchor', 'store_id', 'trace_v1_last']) {
+        const { alone } = await through((database) =>
+          onFile(database, `INSERT INTO meta (key, value) VALUES ('${key}', 'pas du json') ON CONFLICT (key) DO UPDATE SET value = excluded.value`),
+        );
+        expect(alone, key).toMatchObject({
+          ok: false,
+          problem: 'tête ou début de la chaîne illisible : numéro, empreinte ou identifiant de la base d’une autre forme que celle que cafsup écrit',
+        });
+      }
+      const test = await openClient({ dataset: buildDemoDataset({ partners: 4, today: AS_OF }) });
+      try {
+        onFile(test.database, "UPDATE meta SET value = 'pas du json' WHERE key = 'trace_head'");
+        await expect(test.client.habilitations.suspend(['amp-h0001'], { reason: 'Contrôle' })).rejects.toMatchObject({
+          code: 'CONFLICT',
+          message: expect.stringContaining('Tête de la chaîne des traces illisible dans la base (modifiée hors de cafsup) : rien n’a été écrit.'),
+        });
+        expect((await test.client.habilitations.get('amp-h0001')).status).toBe('active');
+      } finally {
+        await test.cleanup();
+      }
+    });
   });
 
   // The interval's checkpoints walk the whole chain: an edit before the last signed head is still

@@ -1,4 +1,4 @@
-import { GENESIS_HASH } from '@cafsup/shared';
+import { CafsupError, GENESIS_HASH, TRACE_HASH_PATTERN } from '@cafsup/shared';
 import type { Sql } from './engine/engine.js';
 
 // The store's own values (`meta`: the chain's head and anchor, the store's identifier), apart
@@ -21,10 +21,23 @@ export const HEAD_KEY = 'trace_head';
 /** The head as stored (its JSON text), by a statement without parameters: a subquery, or the data's version compared as text. */
 export const HEAD_VALUE = `SELECT value FROM meta WHERE key = '${HEAD_KEY}'`;
 
-/** A `meta` value; `lock`: a locking clause for the row (PostgreSQL's `FOR UPDATE`…). */
-export async function readMeta<T>(db: Sql, key: string, lock = ''): Promise<T | null> {
+/**
+ * A `meta` value read back: its JSON, or, for a text that is no JSON (written by hand), the text
+ * itself, whose form the chain's checks then refuse as a broken chain (`traces.verify`), not an
+ * internal error. Of the type cafsup writes only once checked (`verifyTraces`, `readHead`).
+ */
+export function metaValue(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+/** A `meta` value (`metaValue`), unchecked; `lock`: a locking clause for the row (PostgreSQL's `FOR UPDATE`…). */
+export async function readMeta(db: Sql, key: string, lock = ''): Promise<unknown> {
   const value = await db.value<string>(`SELECT value FROM meta WHERE key = ?${lock}`, [key]);
-  return value === undefined ? null : (JSON.parse(value) as T);
+  return value === undefined ? null : metaValue(value);
 }
 
 /** Writes a `meta` value; `later`: with the write's next round trip (`Sql.runLater`). */
@@ -33,7 +46,24 @@ export async function writeMeta(db: Sql, key: string, value: unknown, later = fa
   await (later ? db.runLater(sql, [key, JSON.stringify(value)]) : db.run(sql, [key, JSON.stringify(value)]));
 }
 
-/** The chain's head (the genesis point while the chain is empty); `lock` as for `readMeta`. */
+/**
+ * The chain's head (the genesis point while the chain is empty), to append after it; `lock` as
+ * for `readMeta`. Of another form than cafsup writes (edited outside it), nothing is appended.
+ */
 export async function readHead(db: Sql, lock = ''): Promise<ChainPoint> {
-  return (await readMeta<ChainPoint>(db, HEAD_KEY, lock)) ?? { id: 0, hash: GENESIS_HASH };
+  const head = (await readMeta(db, HEAD_KEY, lock)) ?? { id: 0, hash: GENESIS_HASH };
+  if (!isChainPoint(head)) {
+    throw new CafsupError(
+      'CONFLICT',
+      'Tête de la chaîne des traces illisible dans la base (modifiée hors de cafsup) : rien n’a été écrit. Vérifiez la chaîne (cafsup traces verify) et prévenez le responsable de la sécurité.',
+    );
+  }
+  return head;
+}
+
+/** A trace number and hash as cafsup writes them in `meta`. */
+function isChainPoint(value: unknown): value is ChainPoint {
+  if (typeof value !== 'object' || value === null) return false;
+  const { id, hash } = value as Record<string, unknown>;
+  return Number.isSafeInteger(id) && (id as number) >= 0 && typeof hash === 'string' && TRACE_HASH_PATTERN.test(hash);
 }

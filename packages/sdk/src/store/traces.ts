@@ -22,7 +22,7 @@ import {
   type TracesVerifyInput,
 } from '@cafsup/shared';
 import { dialectOf, type Sql } from './engine/engine.js';
-import { HEAD_KEY, readHead, readMeta, writeMeta, type ChainPoint } from './meta.js';
+import { HEAD_KEY, metaValue, readHead, readMeta, writeMeta, type ChainPoint } from './meta.js';
 import { forgetPartners } from './partner-cache.js';
 
 /** What a write says about itself; the chain fields are added by `append`. */
@@ -249,8 +249,9 @@ export class TraceWriter {
 export async function traceHead(db: Sql): Promise<TraceHead> {
   // One statement, so that the head and the store's identifiers come from the same moment.
   const rows = await db.all<{ key: string; value: string }>('SELECT key, value FROM meta WHERE key IN (?, ?, ?)', [HEAD_KEY, STORE_ID_KEY, LEGACY_KEY]);
-  const meta = new Map(rows.map((row) => [row.key, JSON.parse(row.value) as unknown]));
-  const head = (meta.get(HEAD_KEY) as ChainPoint | undefined) ?? { id: 0, hash: GENESIS_HASH };
+  // As stored, checked by `verifyTraces` only (a value written by hand may be of any form, or no JSON).
+  const meta = new Map(rows.map((row) => [row.key, metaValue(row.value)]));
+  const head = (meta.get(HEAD_KEY) ?? { id: 0, hash: GENESIS_HASH }) as ChainPoint;
   return {
     id: head.id,
     hash: head.hash,
@@ -322,7 +323,7 @@ const isHash = (value: unknown): boolean => typeof value === 'string' && TRACE_H
 const isStoreId = (value: unknown): boolean => typeof value === 'string' && STORE_ID_PATTERN.test(value);
 
 async function verifyChain(db: Sql, today: CalendarDate, signed: SignedHead | undefined, onlyAfter: boolean): Promise<TraceVerification> {
-  const anchor = (await readMeta<ChainAnchor>(db, ANCHOR_KEY)) ?? { firstId: 1, prevHash: GENESIS_HASH };
+  const anchor = ((await readMeta(db, ANCHOR_KEY)) ?? { firstId: 1, prevHash: GENESIS_HASH }) as ChainAnchor;
   const head = await traceHead(db);
   const broken = (checked: number, firstBrokenId: number, problem: string): TraceVerification => ({ ok: false, checked, firstBrokenId, head, problem });
   // Content that is no JSON: a broken chain, where the walk used to fail as an internal error (review 28b, N1).

@@ -61,6 +61,11 @@ export const tracesCheckpointCommand: Command = {
   },
 };
 
+/** A record of the chain's head as the database holds it, escaped; « illisible » where it holds none of that name. */
+function shownRecord(value: number | string | undefined): string {
+  return value === undefined ? 'illisible' : escapeForTerminal(String(value));
+}
+
 function describeBreak(result: TraceVerification): string {
   return `chaîne rompue à la trace n° ${result.firstBrokenId} (${result.problem ?? 'altération'}) ; ${countOf(result.checked, 'trace intègre', 'traces intègres')} avant elle.`;
 }
@@ -106,8 +111,8 @@ export const tracesVerifyCommand: Command = {
     const firstBrokenId = [result.firstBrokenId, checkpoints?.firstBrokenId ?? null].filter((id): id is number => id !== null).sort((a, b) => a - b)[0] ?? null;
     const text = () => {
       const lines = [
-        // Read from the database, whose records may have been written by hand: escaped (review 28c, R4).
-        `Tête de la chaîne : trace n° ${escapeForTerminal(String(result.head.id))}, empreinte ${escapeForTerminal(String(result.head.hash))}.`,
+        // Read from the database, whose records may have been written by hand: escaped (review 28c, R4), or missing (no JSON there).
+        `Tête de la chaîne : trace n° ${shownRecord(result.head.id)}, empreinte ${shownRecord(result.head.hash)}.`,
         result.ok ? `Chaîne des traces intègre : ${countOf(result.checked, 'trace vérifiée')}.` : `Chaîne des traces rompue : ${describeBreak(result)}`,
       ];
       if (checkpoints !== null) {
