@@ -4,7 +4,17 @@ import { join } from 'node:path';
 import { request } from 'node:http';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CafsupError, appendCheckpoint, checkAgainstCheckpoints, createClient, loadSigningKey, signCheckpoint, type CafsupClient } from '@cafsup/sdk';
+import {
+  CafsupError,
+  appendCheckpoint,
+  checkAgainstCheckpoints,
+  contradictedBy,
+  createClient,
+  loadSigningKey,
+  readCheckpoints,
+  signCheckpoint,
+  type CafsupClient,
+} from '@cafsup/sdk';
 import { generateKeyPairSync } from 'node:crypto';
 import { buildDemoDataset } from '../packages/tui/src/demo/demo-data.js';
 import { ACTOR } from './support/fixture.js';
@@ -544,6 +554,64 @@ describe('signed checkpoints catch what the chain alone cannot', () => {
       },
     );
     expect([lines.map((line) => line.id), lines.at(-1)!.hash, missed]).toEqual([[later.id - 2, later.id], later.hash, contradicted(file, later.id)]);
+  });
+
+  // A server reads its file from where its last checkpoint stopped (a year's file, read whole each
+  // time, held it 150–230 ms: review 29c). A checkpoint of a head past the one it walked (the
+  // command line's, signed between its walk and its reading) was refused as a chain cut short:
+  // now, held by the database, it is checked again at its next checkpoint, from what it read before.
+  it('checks again, from where it stopped reading, a checkpoint of a later head read before', async () => {
+    const test = await openClient({ dataset: buildDemoDataset({ partners: 4, today: AS_OF }) });
+    const folder = mkdtempSync(join(tmpdir(), 'cafsup-points-'));
+    const file = join(folder, 'points.jsonl');
+    try {
+      const hashesOf = (ids: number[]) => test.client.traces.hashes(ids);
+      await test.client.habilitations.suspend(['amp-h0001'], { reason: 'Contrôle 1' });
+      const walked = await test.client.traces.head();
+      await test.client.habilitations.suspend(['amp-h0002', 'amp-h0003'], { reason: 'Contrôle 2' });
+      const later = await test.client.traces.head();
+      appendCheckpoint(file, signCheckpoint(later, '2026-11-22T12:00:00Z', key));
+      const first = await contradictedBy(file, walked, key, hashesOf, { newStore: true });
+      expect(first).toEqual({
+        refusal: null,
+        checked: { mark: expect.objectContaining({ offset: statSync(file).size }), later: [expect.objectContaining({ id: later.id })] },
+      });
+      rewriteTail(test.database, walked.id + 1, 'Motif réécrit');
+      const next = await contradictedBy(file, await test.client.traces.head(), key, hashesOf, { from: walked.id, newStore: true, since: first.checked! });
+      expect([next.refusal, next.checked]).toEqual([expect.stringContaining(`trace n° ${later.id} différente de celle signée le `), null]);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+      await test.cleanup();
+    }
+  });
+
+  it('reads a checkpoints file from a mark: the lines added since, whole when it is another file or shorter, never a line not ended yet', () => {
+    const folder = mkdtempSync(join(tmpdir(), 'cafsup-points-'));
+    const file = join(folder, 'points.jsonl');
+    try {
+      const line = (id: number) => signCheckpoint({ storeId: OTHER_STORE, id, hash: 'a'.repeat(64), legacyUntil: 0 }, '2026-11-21T12:00:00Z', key);
+      appendCheckpoint(file, line(1));
+      const whole = readCheckpoints(file);
+      appendCheckpoint(file, line(2));
+      writeFileSync(file, `${readFileSync(file, 'utf8')}{"v":1,"id":3`);
+      const since = readCheckpoints(file, whole.mark);
+      expect([since.checkpoints.map((checkpoint) => checkpoint.id), since.problems.length]).toEqual([[2], 1]);
+      expect(since.mark.offset).toBe(statSync(file).size - '{"v":1,"id":3'.length);
+      // Cut short, then ended by the next append: read then, as the line it is.
+      appendCheckpoint(file, line(4));
+      expect(readCheckpoints(file, since.mark).checkpoints.map((checkpoint) => checkpoint.id)).toEqual([4]);
+      // Another file at the path (moved aside, a new one begun), or the same one shortened: whole.
+      const moved = `${file}.1`;
+      renameSync(file, moved);
+      appendCheckpoint(file, line(5));
+      expect(readCheckpoints(file, since.mark).checkpoints.map((checkpoint) => checkpoint.id)).toEqual([5]);
+      const again = readCheckpoints(file);
+      writeFileSync(file, '');
+      appendCheckpoint(file, line(6));
+      expect(readCheckpoints(file, { ...again.mark, offset: again.mark.offset + 1000 }).checkpoints.map((checkpoint) => checkpoint.id)).toEqual([6]);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 
   /** A checkpoint of another store, signed with the server's key: the line a database sharing its file leaves. */

@@ -44,6 +44,7 @@ export {
   readCheckpoints,
   readPublicKey,
   signCheckpoint,
+  type CheckedFile,
   type Checkpoint,
   type CheckpointReport,
   type SigningKey,

@@ -15,6 +15,7 @@ import {
   appendCheckpoint,
   authorize,
   contradictedBy,
+  type CheckedFile,
   operationSpec,
   parseOperationInput,
   signCheckpoint,
@@ -503,6 +504,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     const { file, everyMs, key, onFinalMissed } = options.checkpoints;
     const system: Caller = { actor: null, role: 'auditor', cafCodes: null };
     let signed: TracesVerifyInput['checkpoint'];
+    /** What the last checkpoint checked of the file (`contradictedBy`). */
+    let checked: CheckedFile | null = null;
     /** The last walk held: everything up to `signed` was verified since it was signed. */
     let heldUpToSigned = true;
     /** How long the last whole walk took, in ms (none yet: Infinity). */
@@ -547,14 +550,17 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       try {
         const hashesOf = async (ids: number[]) =>
           (await pool.run('traces.hashes', { ids }, system, { deadlineMs: 60_000 })).value as { id: number; hash: string }[];
-        contradiction = await contradictedBy(file, verification.head, key, hashesOf, {
+        ({ refusal: contradiction, checked } = await contradictedBy(file, verification.head, key, hashesOf, {
           from: signed?.id ?? 0,
+          // Its first reading whole; then from where the last stopped (the chain passes through the head checked then).
+          ...(signed === undefined || checked === null ? {} : { since: checked }),
           // The walk has just checked the identifier against the head it signed: a file moved
           // aside or rotated since, where another store signed first, holds no line of it (review 29c, M-A).
           newStore: signed?.storeId === verification.head.storeId,
           suggest: `cafsup traces checkpoint --new-store --file ${file} --db ${shownLocation(options.database)}, avec la clé de ce serveur`,
-        });
+        }));
       } catch (error) {
+        checked = null;
         app.log.error({ err: error }, 'point de contrôle impossible : points de contrôle déjà signés illisibles');
         return { why: `les points de contrôle déjà signés n’ont pas pu être lus (${file})`, refused: false };
       }

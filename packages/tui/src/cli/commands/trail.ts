@@ -43,7 +43,9 @@ export const tracesCheckpointCommand: Command = {
       return { json: { verification, checkpoint: null }, text: () => `Point de contrôle refusé : ${describeBreak(verification)}`, exitCode: 1 };
     }
     // Nor one the checkpoints it already signed into this file contradict (a tail rewritten, an identifier changed).
-    const contradiction = await contradictedBy(file, verification.head, key, (ids) => client.traces.hashes(ids), { newStore: options['new-store'] === true });
+    const { refusal: contradiction } = await contradictedBy(file, verification.head, key, (ids) => client.traces.hashes(ids), {
+      newStore: options['new-store'] === true,
+    });
     if (contradiction !== null) {
       return {
         json: { verification, checkpoint: null, contradiction },
