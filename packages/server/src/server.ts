@@ -618,7 +618,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
           ? 'les requêtes en cours ont pris tout le temps de l’arrêt'
           : `la chaîne des traces n’a pas pu être vérifiée en ${Math.round(bound / 1000)} s`;
       const { why, refused } = missed === 'late' ? { why: late, refused: false } : missed;
-      app.log.error(`point de contrôle final non signé : ${why}`);
+      // A refusal is in the journal already, with its detail, where it was decided (review 29c, M-B 3).
+      app.log.error(refused ? 'point de contrôle final non signé : refusé (motif ci-dessus)' : `point de contrôle final non signé : ${why}`);
       onFinalMissed?.(why, refused);
     };
   }
