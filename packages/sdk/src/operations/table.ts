@@ -107,10 +107,10 @@ const none = lazySchema(() => z.strictObject({}));
 const optionsDryRun = (input: { options: { dryRun?: boolean | undefined } }) => input.options.dryRun === true;
 const registerNumber = lazySchema(() => z.number().int().positive().max(1_000_000));
 
-/** An action on a list of users or habilitations (rules.md, "Actions"): ids, a reason, an optional dry run. */
 /** An action run as the whole of its operation: its traces' numbers go only to its answer (`ActionRunner`'s `whole`). */
 const WHOLE = true;
 
+/** An action on a list of users or habilitations (rules.md, "Actions"): ids, a reason, an optional dry run. */
 function entityAction(
   summary: string,
   kind: 'users' | 'habilitations',

@@ -179,9 +179,13 @@ export class TraceWriter {
         encode(sha256(convert_to(CAST(? AS text) || '"' || content_hash || '"' || CAST(? AS text) || id || CAST(? AS text) || '"' || prev_hash || '"' || CAST(? AS text), 'UTF8')), 'hex')
       FROM (SELECT id, prev_hash, encode(sha256(convert_to(CAST(? AS text) || id || CAST(? AS text), 'UTF8')), 'hex') AS content_hash
         FROM (SELECT CAST(CAST(value AS json) ->> 'id' AS bigint) + 1 AS id, CAST(value AS json) ->> 'hash' AS prev_hash FROM meta WHERE key = '${HEAD_KEY}' FOR UPDATE) AS head) AS numbered
-      RETURNING id`;
-  /** The head moved to the trace of this number (a stand-in, `Sql.laterNumber`, given as a text), written as `writeMeta` writes it. */
-  private static readonly HEAD_AFTER = `UPDATE meta SET value = '{"id":' || t.id || ',"hash":"' || t.hash || '"}' FROM traces t WHERE meta.key = '${HEAD_KEY}' AND t.id = CAST(CAST(? AS text) AS bigint)`;
+      RETURNING id, set_config('cafsup.head', '{"id":' || id || ',"hash":"' || hash || '"}', true)`;
+  /**
+   * The head moved to the trace just appended, written as `writeMeta` writes it: kept by
+   * `APPEND_IN_SQL` in a setting of the transaction. (Read back from `traces` by its number, a
+   * plan made while the table was small read the whole table, the head held: review 30, M1.)
+   */
+  private static readonly HEAD_AFTER = `UPDATE meta SET value = current_setting('cafsup.head') WHERE key = '${HEAD_KEY}'`;
 
   constructor(private readonly db: Sql) {}
 
@@ -237,9 +241,8 @@ export class TraceWriter {
     for (const entry of entries) {
       const { trace, columns } = traceRow(actor, at, entry);
       const { content, link } = traceCanonicalParts(trace);
-      const id = await this.db.laterNumber(TraceWriter.APPEND_IN_SQL, [...columns, ...link, ...content]);
-      await this.db.runLater(TraceWriter.HEAD_AFTER, [String(id)]);
-      ids.push(id);
+      ids.push(await this.db.laterNumber(TraceWriter.APPEND_IN_SQL, [...columns, ...link, ...content]));
+      await this.db.runLater(TraceWriter.HEAD_AFTER);
     }
     return ids;
   }

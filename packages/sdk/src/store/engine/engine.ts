@@ -49,8 +49,10 @@ export interface Sql {
    * that round trip is back, the stand-in is replaced in SQL by the number wherever it goes in
    * the parameters of the write's statements (as a number, or inside a text: an answer stored
    * under an idempotency key), and after it, in JavaScript, and in what the write's transaction
-   * answers. `sql` (positional parameters) must be a query PostgreSQL takes inside `WITH … AS (…)`.
-   * For numbers given, stored or compared, never reasoned upon in JavaScript before the commit.
+   * answers; not in `appendMany`'s rows nor in a cursor's parameters (`iterate`). `sql`
+   * (positional parameters) must be a query PostgreSQL takes inside `WITH … AS (…)`, answering
+   * one row (none fails the write). For numbers given or stored, never reasoned upon in
+   * JavaScript before the commit. SQLite's is the same statement run at once.
    */
   laterNumber(sql: string, params: readonly unknown[]): Promise<number>;
   /**

@@ -158,12 +158,14 @@ function withLiterals(sql: string, params: Params | undefined, literalOf: (value
 }
 
 /**
- * The numbers a write's statements decide (`laterNumber`), by stand-in: undefined until the round
- * trip that runs the statement is back. The statement keeps its number in a setting of the
- * transaction (`lateSetting`), where the write's later statements of the same round trip read it.
+ * The numbers a write's statements decide (`laterNumber`), by stand-in, each with the setting of
+ * the transaction where its statement keeps it for the write's later statements of the same round
+ * trip: its value undefined until that round trip is back. The settings are named by their place
+ * among the write's (`cafsup.late_0`, `_1`…), never by their stand-in: PostgreSQL keeps every
+ * setting a connection ever named for the connection's life, and on 15 sorted them all at each new
+ * one, while the write held the chain's head (review 30, H1: 45 ms a write after 700 writes).
  */
-type LateNumbers = Map<number, number | undefined>;
-const lateSetting = (standIn: number) => `cafsup.late_${standIn}`;
+type LateNumbers = Map<number, { setting: string; value: number | undefined }>;
 /** Stand-ins lie past any trace number and below 2^53, drawn at random: no data holds one but by a chance of 2^-47. */
 const drawStandIn = () => 2 ** 52 + randomInt(2 ** 47);
 /** The column that names a stand-in in the answer of its statement (`laterNumber`). */
@@ -171,14 +173,18 @@ const LATE_COLUMN = 'cafsup_late';
 
 /** A text with the stand-ins it holds, whose numbers are known, replaced by them. */
 function knownIn(text: string, late: LateNumbers): string {
-  for (const [standIn, known] of late) if (known !== undefined && text.includes(String(standIn))) text = text.replaceAll(String(standIn), String(known));
+  for (const [standIn, { value }] of late) if (value !== undefined && text.includes(String(standIn))) text = text.replaceAll(String(standIn), String(value));
   return text;
 }
 
-/** A parameter with the stand-ins whose numbers are known replaced by them. */
+/**
+ * A value with the stand-ins whose numbers are known replaced by them. One whose statement a
+ * savepoint rolled back stays as it is: the number of a trace that never was, as meaningless as
+ * the one JavaScript would have given it.
+ */
 function withKnown(value: unknown, late: LateNumbers | undefined): unknown {
   if (late === undefined) return value;
-  if (typeof value === 'number') return late.get(value) ?? value;
+  if (typeof value === 'number') return late.get(value)?.value ?? value;
   return typeof value === 'string' ? knownIn(value, late) : value;
 }
 
@@ -186,10 +192,13 @@ function withKnown(value: unknown, late: LateNumbers | undefined): unknown {
 function lateLiteral(value: unknown, late: LateNumbers | undefined): string {
   const known = withKnown(value, late);
   if (late === undefined) return literal(known);
-  if (typeof known === 'number') return late.has(known) ? `CAST(current_setting('${lateSetting(known)}') AS bigint)` : literal(known);
+  if (typeof known === 'number') {
+    const pending = late.get(known);
+    return pending === undefined ? literal(known) : `CAST(current_setting('${pending.setting}') AS bigint)`;
+  }
   if (typeof known !== 'string') return literal(known);
   let sql = literal(known);
-  for (const standIn of late.keys()) if (known.includes(String(standIn))) sql = `replace(${sql}, '${standIn}', current_setting('${lateSetting(standIn)}'))`;
+  for (const [standIn, { setting }] of late) if (known.includes(String(standIn))) sql = `replace(${sql}, '${standIn}', current_setting('${setting}'))`;
   return sql;
 }
 
@@ -202,25 +211,19 @@ function noteLate(inside: Context, results: readonly pg.QueryResult[]): void {
       const [standIn, value]: unknown[] = Array.isArray(row)
         ? (row as unknown[])
         : [(row as Record<string, unknown>)[LATE_COLUMN], (row as Record<string, unknown>).value];
-      inside.late.set(Number(standIn), Number(value));
+      const entry = inside.late.get(Number(standIn));
+      if (entry !== undefined) entry.value = Number(value);
     }
   }
 }
 
 /**
  * What a write's transaction answers, with the stand-ins of its `laterNumber`s replaced by their
- * numbers, wherever they are (a trace's number in an action's answer, a number in a text): in
- * place, as the objects and arrays the work made.
+ * numbers (`withKnown`), wherever they are (a trace's number in an action's answer, a number in a
+ * text): in place, as the objects and arrays the work made.
  */
 function withNumbers(value: unknown, late: LateNumbers): unknown {
-  if (typeof value === 'number') {
-    if (!late.has(value)) return value;
-    const known = late.get(value);
-    // Its statement answered no row: it changed nothing, and the write that counted on it failed before its commit.
-    if (known === undefined) throw new Error(`laterNumber: no number for stand-in ${value}`);
-    return known;
-  }
-  if (typeof value === 'string') return knownIn(value, late);
+  if (typeof value === 'number' || typeof value === 'string') return withKnown(value, late);
   if (Array.isArray(value)) value.forEach((item, index) => (value[index] = withNumbers(item, late)));
   else if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
     const record = value as Record<string, unknown>;
@@ -757,13 +760,18 @@ export class PostgresSql implements Sql {
     if (inside === undefined || !inside.writes) return Number(await this.value(sql, params));
     await this.lockAll(inside);
     const standIn = drawStandIn();
-    // The statement made before the stand-in is known to the write: its own parameters keep it as it is.
+    const late = (inside.late ??= new Map());
+    const setting = `cafsup.late_${late.size}`;
+    // The statement made before the stand-in is known to the write: its own parameters keep it as
+    // it is. Its one row: `1 / COUNT(*)` fails the write (by zero) when `sql` decides no number,
+    // before its commit, rather than let the statements after it read an empty setting.
     const execute = await this.executable(
       inside,
-      `WITH late (value) AS (${sql}) SELECT CAST(? AS text) AS ${LATE_COLUMN}, set_config(?, CAST(value AS text), true) AS value FROM late`,
-      [...params, String(standIn), lateSetting(standIn)],
+      `WITH late (value) AS (${sql})
+        SELECT CAST(? AS text) AS ${LATE_COLUMN}, set_config(?, CAST(1 / (SELECT COUNT(*) FROM late) * (SELECT value FROM late) AS text), true) AS value`,
+      [...params, String(standIn), setting],
     );
-    (inside.late ??= new Map()).set(standIn, undefined);
+    late.set(standIn, { setting, value: undefined });
     inside.pending.push(execute);
     return standIn;
   }
