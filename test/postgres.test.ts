@@ -1210,15 +1210,19 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: an action’s traces numbere
       const ids = (await store.db.all<{ id: string }>("SELECT id FROM habilitations WHERE partner_id = 'amp' AND status = 'active' ORDER BY id LIMIT 3")).map(
         (row) => row.id,
       );
+      const first = (await store.traceHead()).id;
       pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
         const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string } | undefined)?.text;
-        for (const name of text?.match(/cafsup\.late_\w+/g) ?? []) named.add(name);
+        for (const name of text?.match(/cafsup\.late_\d+/g) ?? []) named.add(name);
         return (query as (...rest: unknown[]) => unknown).apply(this, args);
       } as typeof query;
       for (let index = 0; index < 20; index++) {
         const answer = await store.actions.habilitationAction(index % 2 === 0 ? 'suspend' : 'reinstate', ids, { reason: 'Contrôle' }, PERSON, true);
         expect(answer.changed).toHaveLength(3);
       }
+      pg.Client.prototype.query = query;
+      const verification = await store.verifyTraces({});
+      expect(verification).toMatchObject({ ok: true, head: { id: first + 60 } });
     } finally {
       pg.Client.prototype.query = query;
       await store.close();
@@ -1226,9 +1230,46 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: an action’s traces numbere
     expect([...named].sort()).toEqual(['cafsup.late_0', 'cafsup.late_1', 'cafsup.late_2']);
   });
 
-  // A statement of `laterNumber` that decides no number (the head row deleted by hand) fails the
-  // write before its commit, rather than let the statements after it read an empty setting.
-  it('writes nothing when the chain head row is gone', async () => {
+  // A stand-in whose statement a savepoint took with it before it was sent: read later from a
+  // setting never set in the write, it was an empty text on a connection that had used that name
+  // before (review 30b, L1). It stands for itself, a trace that never was, as JavaScript's number would.
+  it('keeps a stand-in whose statement was undone as it is, in a text and as a number', async () => {
+    const url = await freshDatabase();
+    const local = createClient({ database: url, actor: PERSON });
+    await local.dataset.import(buildDemoDataset({ partners: 4, today: '2026-11-22' }), { reason: 'Jeu de test' });
+    await local.close();
+    const store = await Store.open(url, { connections: 1 });
+    try {
+      const act = (action: 'suspend' | 'reinstate') => store.actions.habilitationAction(action, ['amp-h0001'], { reason: 'Contrôle' }, PERSON, true);
+      // The connection has used the setting of a first number.
+      await act('suspend');
+      await act('reinstate');
+      const undone = await store.db.transaction(async () => {
+        let kept = 0;
+        await store.db
+          .transaction(async () => {
+            kept = (await act('suspend')).changed[0]!.traceId!;
+            throw new Error('défait');
+          })
+          .catch(() => undefined);
+        await store.db.runLater('INSERT INTO meta (key, value) VALUES (?, ?)', ['essai_texte', JSON.stringify({ traceId: kept })]);
+        await store.db.runLater('INSERT INTO meta (key, value) VALUES (?, CAST(? AS text))', ['essai_nombre', kept]);
+        return kept;
+      });
+      const stored = await store.db.all<{ key: string; value: string }>("SELECT key, value FROM meta WHERE key LIKE 'essai%' ORDER BY key");
+      expect(stored).toEqual([
+        { key: 'essai_nombre', value: String(undone) },
+        { key: 'essai_texte', value: JSON.stringify({ traceId: undone }) },
+      ]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  // Appended in SQL, a trace took a head of any form (review 30b, M1: a hash edited by hand was
+  // chained onto; a head no JSON, or gone, an internal error or a change without its trace): it
+  // reads only a head of the form cafsup writes, and refuses as the JavaScript path does, nothing written.
+  it('refuses an action after a chain head edited by hand or gone, as the JavaScript path does, and writes nothing', async () => {
     const url = await freshDatabase();
     const local = createClient({ database: url, actor: PERSON });
     await local.dataset.import(buildDemoDataset({ partners: 4, today: '2026-11-22' }), { reason: 'Jeu de test' });
@@ -1237,12 +1278,29 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: an action’s traces numbere
     await raw.connect();
     const store = await Store.open(url);
     try {
-      await raw.query("DELETE FROM meta WHERE key = 'trace_head'");
+      const { value: head } = (await raw.query<{ value: string }>("SELECT value FROM meta WHERE key = 'trace_head'")).rows[0]!;
       const traces = async () => Number((await raw.query<{ n: string }>('SELECT COUNT(*) AS n FROM traces')).rows[0]!.n);
       const before = await traces();
-      await expect(store.actions.habilitationAction('suspend', ['amp-h0001'], { reason: 'Contrôle' }, PERSON, true)).rejects.toThrow();
-      const status = (await raw.query<{ status: string }>("SELECT status FROM habilitations WHERE id = 'amp-h0001'")).rows[0]!.status;
-      expect([status, await traces()]).toEqual(['active', before]);
+      const edits = [
+        `UPDATE meta SET value = '${head.replace(/"hash":"[0-9a-f]+"/, '"hash":"zz"')}' WHERE key = 'trace_head'`,
+        "UPDATE meta SET value = 'pas du json' WHERE key = 'trace_head'",
+        `UPDATE meta SET value = '{"hash":"${'0'.repeat(64)}"}' WHERE key = 'trace_head'`,
+        "DELETE FROM meta WHERE key = 'trace_head'",
+      ];
+      for (const edit of edits) {
+        await raw.query(edit);
+        for (const whole of [true, false]) {
+          await expect(
+            store.actions.habilitationAction('suspend', ['amp-h0001'], { reason: 'Contrôle' }, PERSON, whole),
+            `${edit} (${whole})`,
+          ).rejects.toMatchObject({
+            code: 'CONFLICT',
+            message: expect.stringContaining('Tête de la chaîne des traces illisible dans la base (modifiée hors de cafsup) : rien n’a été écrit.'),
+          });
+        }
+        const status = (await raw.query<{ status: string }>("SELECT status FROM habilitations WHERE id = 'amp-h0001'")).rows[0]!.status;
+        expect([status, await traces()]).toEqual(['active', before]);
+      }
     } finally {
       await Promise.all([store.close(), raw.end()]);
     }

@@ -51,14 +51,20 @@ export async function writeMeta(db: Sql, key: string, value: unknown, later = fa
  * for `readMeta`. Of another form than cafsup writes (edited outside it), nothing is appended.
  */
 export async function readHead(db: Sql, lock = ''): Promise<ChainPoint> {
-  const head = (await readMeta(db, HEAD_KEY, lock)) ?? { id: 0, hash: GENESIS_HASH };
-  if (!isChainPoint(head)) {
-    throw new CafsupError(
-      'CONFLICT',
-      'Tête de la chaîne des traces illisible dans la base (modifiée hors de cafsup) : rien n’a été écrit. Vérifiez la chaîne (cafsup traces verify) et prévenez le responsable de la sécurité.',
-    );
-  }
+  const stored = await readMeta(db, HEAD_KEY, lock);
+  // On PostgreSQL the row exists from the schema's creation: gone, it was deleted by hand.
+  if (stored === null && db.dialect === 'postgres') throw headUnreadable();
+  const head = stored ?? { id: 0, hash: GENESIS_HASH };
+  if (!isChainPoint(head)) throw headUnreadable();
   return head;
+}
+
+/** Why nothing is appended after a head of another form than cafsup writes (`readHead`; on PostgreSQL, traces.ts's `APPEND_IN_SQL`). */
+export function headUnreadable(): CafsupError {
+  return new CafsupError(
+    'CONFLICT',
+    'Tête de la chaîne des traces illisible dans la base (modifiée hors de cafsup) : rien n’a été écrit. Vérifiez la chaîne (cafsup traces verify) et prévenez le responsable de la sécurité.',
+  );
 }
 
 /** A trace number and hash as cafsup writes them in `meta`. */

@@ -22,7 +22,7 @@ import {
   type TracesVerifyInput,
 } from '@cafsup/shared';
 import { dialectOf, type Sql } from './engine/engine.js';
-import { HEAD_KEY, metaValue, readHead, readMeta, writeMeta, type ChainPoint } from './meta.js';
+import { HEAD_KEY, headUnreadable, metaValue, readHead, readMeta, writeMeta, type ChainPoint } from './meta.js';
 import { forgetPartners } from './partner-cache.js';
 
 /** What a write says about itself; the chain fields are added by `append`. */
@@ -178,7 +178,8 @@ export class TraceWriter {
       SELECT id, 2, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, content_hash, prev_hash,
         encode(sha256(convert_to(CAST(? AS text) || '"' || content_hash || '"' || CAST(? AS text) || id || CAST(? AS text) || '"' || prev_hash || '"' || CAST(? AS text), 'UTF8')), 'hex')
       FROM (SELECT id, prev_hash, encode(sha256(convert_to(CAST(? AS text) || id || CAST(? AS text), 'UTF8')), 'hex') AS content_hash
-        FROM (SELECT CAST(CAST(value AS json) ->> 'id' AS bigint) + 1 AS id, CAST(value AS json) ->> 'hash' AS prev_hash FROM meta WHERE key = '${HEAD_KEY}' FOR UPDATE) AS head) AS numbered
+        FROM (SELECT CAST(CAST(value AS json) ->> 'id' AS bigint) + 1 AS id, CAST(value AS json) ->> 'hash' AS prev_hash FROM meta
+          WHERE key = '${HEAD_KEY}' AND value ~ '^[{]"id":(0|[1-9][0-9]{0,15}),"hash":"[0-9a-f]{64}"[}]$' FOR UPDATE) AS head) AS numbered
       RETURNING id, set_config('cafsup.head', '{"id":' || id || ',"hash":"' || hash || '"}', true)`;
   /**
    * The head moved to the trace just appended, written as `writeMeta` writes it: kept by
@@ -241,7 +242,7 @@ export class TraceWriter {
     for (const entry of entries) {
       const { trace, columns } = traceRow(actor, at, entry);
       const { content, link } = traceCanonicalParts(trace);
-      ids.push(await this.db.laterNumber(TraceWriter.APPEND_IN_SQL, [...columns, ...link, ...content]));
+      ids.push(await this.db.laterNumber(TraceWriter.APPEND_IN_SQL, [...columns, ...link, ...content], headUnreadable));
       await this.db.runLater(TraceWriter.HEAD_AFTER);
     }
     return ids;

@@ -51,10 +51,10 @@ export interface Sql {
    * under an idempotency key), and after it, in JavaScript, and in what the write's transaction
    * answers; not in `appendMany`'s rows nor in a cursor's parameters (`iterate`). `sql`
    * (positional parameters) must be a query PostgreSQL takes inside `WITH … AS (…)`, answering
-   * one row (none fails the write). For numbers given or stored, never reasoned upon in
-   * JavaScript before the commit. SQLite's is the same statement run at once.
+   * one row; none fails the write, before its commit, with `none()`. For numbers given or stored,
+   * never reasoned upon in JavaScript before the commit. SQLite's is the same statement run at once.
    */
-  laterNumber(sql: string, params: readonly unknown[]): Promise<number>;
+  laterNumber(sql: string, params: readonly unknown[], none: () => Error): Promise<number>;
   /**
    * One statement with a single `VALUES (?, …)` tuple, run for each row of `?` parameters: how
    * many rows it changed in all. SQLite runs the rows in one synchronous loop over one prepared

@@ -165,11 +165,20 @@ function withLiterals(sql: string, params: Params | undefined, literalOf: (value
  * setting a connection ever named for the connection's life, and on 15 sorted them all at each new
  * one, while the write held the chain's head (review 30, H1: 45 ms a write after 700 writes).
  */
-type LateNumbers = Map<number, { setting: string; value: number | undefined }>;
+type LateNumbers = Map<number, { setting: string; value: number | undefined; none: () => Error }>;
 /** Stand-ins lie past any trace number and below 2^53, drawn at random: no data holds one but by a chance of 2^-47. */
 const drawStandIn = () => 2 ** 52 + randomInt(2 ** 47);
 /** The column that names a stand-in in the answer of its statement (`laterNumber`). */
 const LATE_COLUMN = 'cafsup_late';
+/** What the statement of a `laterNumber` that decided no number fails with, its setting's name after it. */
+const NO_NUMBER = 'cafsup sans nombre';
+
+/** The refusal a `laterNumber` gave for its statement when it decides no number, if that is why `error` failed the write. */
+function noNumber(inside: Context, error: unknown): Error | undefined {
+  const setting = new RegExp(`${NO_NUMBER} (cafsup\\.late_\\d+)`).exec((error as { message?: unknown } | null)?.message as string)?.[1];
+  for (const entry of inside.late?.values() ?? []) if (entry.setting === setting) return entry.none();
+  return undefined;
+}
 
 /** A text with the stand-ins it holds, whose numbers are known, replaced by them. */
 function knownIn(text: string, late: LateNumbers): string {
@@ -194,11 +203,12 @@ function lateLiteral(value: unknown, late: LateNumbers | undefined): string {
   if (late === undefined) return literal(known);
   if (typeof known === 'number') {
     const pending = late.get(known);
-    return pending === undefined ? literal(known) : `CAST(current_setting('${pending.setting}') AS bigint)`;
+    return pending === undefined || pending.value !== undefined ? literal(known) : `CAST(current_setting('${pending.setting}') AS bigint)`;
   }
   if (typeof known !== 'string') return literal(known);
   let sql = literal(known);
-  for (const [standIn, { setting }] of late) if (known.includes(String(standIn))) sql = `replace(${sql}, '${standIn}', current_setting('${setting}'))`;
+  for (const [standIn, { setting, value }] of late)
+    if (value === undefined && known.includes(String(standIn))) sql = `replace(${sql}, '${standIn}', current_setting('${setting}'))`;
   return sql;
 }
 
@@ -722,7 +732,7 @@ export class PostgresSql implements Sql {
       noteLate(inside, all);
       return all.slice(pending.length);
     } catch (error) {
-      throw translateError(error, this.url);
+      throw noNumber(inside, error) ?? translateError(error, this.url);
     }
   }
 
@@ -735,7 +745,7 @@ export class PostgresSql implements Sql {
       const results = await inside.client.query(pending.join(';\n'));
       noteLate(inside, (Array.isArray(results) ? results : [results]) as pg.QueryResult[]);
     } catch (error) {
-      throw translateError(error, this.url);
+      throw noNumber(inside, error) ?? translateError(error, this.url);
     }
   }
 
@@ -755,23 +765,29 @@ export class PostgresSql implements Sql {
     inside.pending.push(execute);
   }
 
-  async laterNumber(sql: string, params: readonly unknown[]): Promise<number> {
+  async laterNumber(sql: string, params: readonly unknown[], none: () => Error): Promise<number> {
     const inside = this.current();
-    if (inside === undefined || !inside.writes) return Number(await this.value(sql, params));
+    if (inside === undefined || !inside.writes) {
+      const value = await this.value(sql, params);
+      if (value === undefined) throw none();
+      return Number(value);
+    }
     await this.lockAll(inside);
     const standIn = drawStandIn();
     const late = (inside.late ??= new Map());
     const setting = `cafsup.late_${late.size}`;
     // The statement made before the stand-in is known to the write: its own parameters keep it as
-    // it is. Its one row: `1 / COUNT(*)` fails the write (by zero) when `sql` decides no number,
-    // before its commit, rather than let the statements after it read an empty setting.
+    // it is. Its one row, whatever `sql` answers: none (or several) fails the write before its
+    // commit, with a text `noNumber` knows (a cast), rather than let the statements after it read
+    // an empty setting, or a change land without its trace.
     const execute = await this.executable(
       inside,
       `WITH late (value) AS (${sql})
-        SELECT CAST(? AS text) AS ${LATE_COLUMN}, set_config(?, CAST(1 / (SELECT COUNT(*) FROM late) * (SELECT value FROM late) AS text), true) AS value`,
-      [...params, String(standIn), setting],
+        SELECT CAST(? AS text) AS ${LATE_COLUMN}, set_config(?, CAST(CASE WHEN (SELECT COUNT(*) FROM late) = 1 THEN (SELECT value FROM late)
+          ELSE CAST(CAST(? AS text) || (SELECT COUNT(*) FROM late) AS bigint) END AS text), true) AS value`,
+      [...params, String(standIn), setting, `${NO_NUMBER} ${setting} : `],
     );
-    late.set(standIn, { setting, value: undefined });
+    late.set(standIn, { setting, value: undefined, none });
     inside.pending.push(execute);
     return standIn;
   }
@@ -1195,6 +1211,7 @@ export class PostgresSql implements Sql {
     inside.pending.push(savepoint);
     inside.depth += 1;
     const locks = inside.locks;
+    const lateBefore = inside.late?.size ?? 0;
     try {
       const result = await work();
       inside.pending.push(`RELEASE SAVEPOINT ${name}`);
@@ -1209,8 +1226,11 @@ export class PostgresSql implements Sql {
           throw error;
         });
       } else inside.pending = inside.pending.slice(0, unsent);
-      // The locks taken since the savepoint went with it.
+      // The locks taken since the savepoint went with it; the numbers its statements were to
+      // decide stand for themselves (a trace that never was: its setting, never set here, may
+      // hold another transaction's leftover on this connection, or nothing).
       inside.locks = locks;
+      [...(inside.late?.entries() ?? [])].slice(lateBefore).forEach(([standIn, entry]) => (entry.value ??= standIn));
       throw error;
     } finally {
       inside.depth -= 1;

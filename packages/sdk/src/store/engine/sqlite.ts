@@ -75,8 +75,10 @@ export class SqliteSql implements Sql {
     await this.run(sql, params);
   }
 
-  async laterNumber(sql: string, params: readonly unknown[]): Promise<number> {
-    return Number(await this.value(sql, params));
+  async laterNumber(sql: string, params: readonly unknown[], none: () => Error): Promise<number> {
+    const value = await this.value(sql, params);
+    if (value === undefined) throw none();
+    return Number(value);
   }
 
   runAll(statements: readonly string[], params: Readonly<Record<string, unknown>>): Promise<void> {
