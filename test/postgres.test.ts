@@ -1139,6 +1139,15 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: rows sent many at a time, as
 });
 
 describe.skipIf(POSTGRES_URL === null)('PostgreSQL: an action’s traces numbered with its commit', () => {
+  /** A fresh database holding the demo's four partners. */
+  async function demoDatabase(): Promise<string> {
+    const url = await freshDatabase();
+    const local = createClient({ database: url, actor: PERSON });
+    await local.dataset.import(buildDemoDataset({ partners: 4, today: '2026-11-22' }), { reason: 'Jeu de test' });
+    await local.close();
+    return url;
+  }
+
   // An action's few traces are numbered and hashed in SQL with its commit (traces.ts,
   // `appendInSql`), their numbers given until then as stand-ins (postgres.ts, `laterNumber`):
   // the answer, the answer stored under its key and the chain must hold the real numbers and the
@@ -1198,10 +1207,7 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: an action’s traces numbere
   // them all at each new one, the chain's head held): a setting named by its stand-in, a new name
   // for each trace, made a connection's writes ten times slower within 700 (review 30, H1).
   it('names a bounded set of settings for the numbers of traces appended in SQL, however many writes', async () => {
-    const url = await freshDatabase();
-    const local = createClient({ database: url, actor: PERSON });
-    await local.dataset.import(buildDemoDataset({ partners: 4, today: '2026-11-22' }), { reason: 'Jeu de test' });
-    await local.close();
+    const url = await demoDatabase();
     // One connection: every write on it, as a long-lived server's connection takes them.
     const store = await Store.open(url, { connections: 1 });
     const named = new Set<string>();
@@ -1234,10 +1240,7 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: an action’s traces numbere
   // setting never set in the write, it was an empty text on a connection that had used that name
   // before (review 30b, L1). It stands for itself, a trace that never was, as JavaScript's number would.
   it('keeps a stand-in whose statement was undone as it is, in a text and as a number', async () => {
-    const url = await freshDatabase();
-    const local = createClient({ database: url, actor: PERSON });
-    await local.dataset.import(buildDemoDataset({ partners: 4, today: '2026-11-22' }), { reason: 'Jeu de test' });
-    await local.close();
+    const url = await demoDatabase();
     const store = await Store.open(url, { connections: 1 });
     try {
       const act = (action: 'suspend' | 'reinstate') => store.actions.habilitationAction(action, ['amp-h0001'], { reason: 'Contrôle' }, PERSON, true);
@@ -1270,10 +1273,7 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: an action’s traces numbere
   // chained onto; a head no JSON, or gone, an internal error or a change without its trace): it
   // reads only a head of the form cafsup writes, and refuses as the JavaScript path does, nothing written.
   it('refuses an action after a chain head edited by hand or gone, as the JavaScript path does, and writes nothing', async () => {
-    const url = await freshDatabase();
-    const local = createClient({ database: url, actor: PERSON });
-    await local.dataset.import(buildDemoDataset({ partners: 4, today: '2026-11-22' }), { reason: 'Jeu de test' });
-    await local.close();
+    const url = await demoDatabase();
     const raw = new pg.Client({ connectionString: url });
     await raw.connect();
     const store = await Store.open(url);
