@@ -170,7 +170,9 @@ export class TraceWriter {
 
   /**
    * PostgreSQL, one trace: numbered and hashed in SQL from the head it locks, as `append` does in
-   * JavaScript (`traceCanonicalParts`), then the head moved to it (`HEAD_AFTER`). Parameters: the
+   * JavaScript (`traceCanonicalParts`), then the head moved to it (`HEAD_AFTER`). A head of another
+   * form than cafsup writes is not read: no row, and the write is refused (`headUnreadable`), as
+   * `readHead` refuses it (review 30b, M1). Parameters: the
    * row's columns from `at` (`traceRow`), then the pieces of its two canonical texts (the
    * link's, then the content's).
    */
