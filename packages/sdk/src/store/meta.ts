@@ -67,9 +67,14 @@ export function headUnreadable(): CafsupError {
   );
 }
 
+/** A trace number as the chain's records in `meta` must hold it, not a text or a fraction an intruder wrote there. */
+export const isTraceNumber = (value: unknown): boolean => Number.isSafeInteger(value) && (value as number) >= 0;
+/** A trace's hash as the chain's records in `meta` must hold it. */
+export const isHash = (value: unknown): boolean => typeof value === 'string' && TRACE_HASH_PATTERN.test(value);
+
 /** A trace number and hash as cafsup writes them in `meta`. */
 function isChainPoint(value: unknown): value is ChainPoint {
   if (typeof value !== 'object' || value === null) return false;
   const { id, hash } = value as Record<string, unknown>;
-  return Number.isSafeInteger(id) && (id as number) >= 0 && typeof hash === 'string' && TRACE_HASH_PATTERN.test(hash);
+  return isTraceNumber(id) && isHash(hash);
 }

@@ -1,7 +1,6 @@
 import {
   GENESIS_HASH,
   STORE_ID_PATTERN,
-  TRACE_HASH_PATTERN,
   addMonths,
   canonicalJson,
   frenchNumber,
@@ -22,7 +21,7 @@ import {
   type TracesVerifyInput,
 } from '@cafsup/shared';
 import { dialectOf, type Sql } from './engine/engine.js';
-import { HEAD_KEY, headUnreadable, metaValue, readHead, readMeta, writeMeta, type ChainPoint } from './meta.js';
+import { HEAD_KEY, headUnreadable, isHash, isTraceNumber, metaValue, readHead, readMeta, writeMeta, type ChainPoint } from './meta.js';
 import { forgetPartners } from './partner-cache.js';
 
 /** What a write says about itself; the chain fields are added by `append`. */
@@ -310,8 +309,6 @@ function offCheckpoint(id: number): string {
   return `la chaîne ne passe plus par le point de contrôle signé au n° ${id} : elle a été réécrite à partir de cette trace ou d’une précédente`;
 }
 
-/** A trace number as the chain's records in `meta` must hold it, not a text or a fraction an intruder wrote there. */
-const isTraceNumber = (value: unknown): boolean => Number.isSafeInteger(value) && (value as number) >= 0;
 /** An erased trace's details, which no hash covers (retention left them null): undefined when they are no JSON. */
 function erasedDetails(row: TraceRow): unknown {
   if (row.details === null) return null;
@@ -325,7 +322,6 @@ function erasedDetails(row: TraceRow): unknown {
 /** What the walk reads in a trace's details: a purge's new start, an import's changes. */
 type WalkedDetails = { anchor?: unknown; decisionChangesTotal?: number; decisionChangesDigest?: string } | null;
 
-const isHash = (value: unknown): boolean => typeof value === 'string' && TRACE_HASH_PATTERN.test(value);
 const isStoreId = (value: unknown): boolean => typeof value === 'string' && STORE_ID_PATTERN.test(value);
 
 async function verifyChain(db: Sql, today: CalendarDate, signed: SignedHead | undefined, onlyAfter: boolean): Promise<TraceVerification> {
