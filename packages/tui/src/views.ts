@@ -29,12 +29,13 @@ export async function partnerRows(
   const partners: PartnerRow[] = [];
   for (const partner of await client.partners.all({ ...query, ...dated })) {
     const total = totals.get(partner.id) ?? { assigned: 0, maxUsers: 0, overQuotas: 0 };
-    partners.push({
-      ...partner,
-      places: { assigned: total.assigned, maxUsers: total.maxUsers },
-      overQuotas: total.overQuotas,
-      flags: flags.get(partner.id) ?? emptySummary(),
-    });
+    partners.push(
+      Object.assign({}, partner, {
+        places: { assigned: total.assigned, maxUsers: total.maxUsers },
+        overQuotas: total.overQuotas,
+        flags: flags.get(partner.id) ?? emptySummary(),
+      }),
+    );
   }
   return { asOf: counts.asOf, partners };
 }

@@ -553,14 +553,15 @@ export class AuditEngine {
       conditions.push(`p.caf_code IN ${dialectOf(this.db).jsonValues('@cafCodes')}`);
       params.cafCodes = JSON.stringify(scope.cafCodes);
     }
-    // Every partner: the conventions' key alone, not their documents.
-    const rows = await this.db.all<{ partner_id: string }>(
-      conditions.length === 0
-        ? 'SELECT partner_id FROM conventions'
-        : `SELECT c.partner_id FROM conventions c JOIN partners p ON p.id = c.partner_id WHERE ${conditions.join(' AND ')}`,
+    // Every partner: the conventions' key alone, not their documents, as one JSON array: a row
+    // per partner cost more than its id (~20 ms for a national list, on either engine).
+    const ids = await this.db.value<string>(
+      `SELECT ${dialectOf(this.db).jsonArrayAgg('c.partner_id')} FROM conventions c${
+        conditions.length === 0 ? '' : ` JOIN partners p ON p.id = c.partner_id WHERE ${conditions.join(' AND ')}`
+      }`,
       params,
     );
-    return rows.map((row) => row.partner_id).sort(compareCodePoints);
+    return (JSON.parse(ids ?? '[]') as string[]).sort(compareCodePoints);
   }
 
   /** The partners of the scope, and whether they are the whole store's (whose kept rows are read whole). */

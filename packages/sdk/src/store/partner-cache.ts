@@ -126,7 +126,9 @@ export class PartnerCache {
       params,
     );
     if (text === null || text === undefined) return kept;
-    for (const [partnerId, value] of Object.entries(JSON.parse(text.toString()) as Record<string, T>)) kept.set(partnerId, value);
+    const parsed = JSON.parse(text.toString()) as Record<string, T>;
+    // for…in: Object.entries made an array per partner first (~10 ms for a national list).
+    for (const partnerId in parsed) kept.set(partnerId, parsed[partnerId]!);
     return kept;
   }
 
