@@ -114,6 +114,29 @@ describe('start-up of the binary', () => {
     expect(heavy(typo.loaded)).toEqual(['zod: dist/cafsup.cjs']);
   });
 
+  it('draws the interface’s first frame with neither the store nor zod loaded', () => {
+    // What runs before the first frame (main.ts, openInterface): the ES module bundle, then its
+    // chunks for the store's threads (`@cafsup/sdk/warm`) and the interface (`ui/run.js`), each
+    // with the chunks they import. zod and the schemas load after the frame, with the SDK (a
+    // label's function beside the schemas brought them in before it: ~25 ms of the frame).
+    const dist = join(packageDir, 'dist');
+    const main = readFileSync(join(dist, 'cafsup.mjs'), 'utf8');
+    const firstChunks = ['warm', 'run'].map((name) => {
+      const found = new RegExp(`import\\("\\./(chunks/${name}-[A-Z0-9]+\\.mjs)"\\)`).exec(main);
+      expect(found, name).not.toBeNull();
+      return join(dist, found![1]!);
+    });
+    const loaded = new Set<string>();
+    const walk = (file: string) => {
+      if (loaded.has(file)) return;
+      loaded.add(file);
+      for (const [, imported] of readFileSync(file, 'utf8').matchAll(/\bimport(?:\{[^}]*\}from)?"(\.[^"]+)"/g)) walk(join(file, '..', imported!));
+    };
+    for (const file of [join(dist, 'cafsup.mjs'), ...firstChunks]) walk(file);
+    expect(loaded.size).toBeGreaterThan(10);
+    expect(heavy([...loaded])).toEqual([]);
+  });
+
   it("loads them when a command reads the data, from the plain commands' bundle, and neither pg, the HTTP client, the addon search, readline, worker threads nor crypto on a SQLite file", async () => {
     expect((await runRecording(sandbox, ['demo'])).status).toBe(0);
     for (const args of [

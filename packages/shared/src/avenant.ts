@@ -149,14 +149,6 @@ export function isAvenantSigned(avenant: Avenant): boolean {
   return avenant.signedByCafAt !== null && avenant.signedByPartnerAt !== null;
 }
 
-/** Which sides signed an avenant: a draft (« projet ») until both did. */
-export type AvenantSigning = 'draft' | 'signedByCaf' | 'signedByPartner' | 'signed';
-
-export function avenantSigning(avenant: Avenant): AvenantSigning {
-  if (avenant.signedByCafAt === null) return avenant.signedByPartnerAt === null ? 'draft' : 'signedByPartner';
-  return avenant.signedByPartnerAt === null ? 'signedByCaf' : 'signed';
-}
-
 /** The given `effectiveAt`, else the later signature; null while a side has not signed. */
 export function avenantEffectiveAt(avenant: Avenant): CalendarDate | null {
   if (avenant.signedByCafAt === null || avenant.signedByPartnerAt === null) return null;

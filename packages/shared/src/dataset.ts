@@ -1,12 +1,19 @@
 import { z } from './zod.js';
 import { lazySchema } from './lazy.js';
 import { cafSchema, type Caf } from './caf.js';
-import { describeContact, type AvenantSigning } from './avenant.js';
+import { describeContact } from './avenant.js';
 import { TERMINATION_KIND_LABELS, conventionSchema, type Convention } from './convention.js';
 import type { Contact } from './terms.js';
 import { habilitationSchema, type Habilitation } from './habilitation.js';
 import { partnerSchema, type Partner } from './partner.js';
-import { AVENANT_SIGNING_LABELS, HABILITATION_STATUS_LABELS, MANAGEMENT_MODE_LABELS, USER_ROLE_LABELS, USER_STATUS_LABELS } from './labels.js';
+import {
+  AVENANT_SIGNING_LABELS,
+  HABILITATION_STATUS_LABELS,
+  MANAGEMENT_MODE_LABELS,
+  USER_ROLE_LABELS,
+  USER_STATUS_LABELS,
+  type AvenantSigning,
+} from './labels.js';
 import { groupSchema, reviewSchema, userSchema, type Group, type Review, type User } from './user.js';
 import { longFrenchDate } from './wording.js';
 

@@ -1,4 +1,4 @@
-import type { AvenantSigning } from './avenant.js';
+import type { Avenant } from './avenant.js';
 import type { HabilitationStatus } from './habilitation.js';
 import type { ContactRole, ManagementMode } from './terms.js';
 import type { TraceAction } from './trace.js';
@@ -67,6 +67,18 @@ export const USER_STATUS_LABELS: Record<UserStatus, string> = { active: 'actif',
 
 /** A habilitation's status (feminine: « une habilitation suspendue »); revoked is the contract's « dévalidée ». */
 export const HABILITATION_STATUS_LABELS: Record<HabilitationStatus, string> = { active: 'active', suspended: 'suspendue', revoked: 'dévalidée' };
+
+/** Which sides signed an avenant: a draft (« projet ») until both did. */
+export type AvenantSigning = 'draft' | 'signedByCaf' | 'signedByPartner' | 'signed';
+
+/**
+ * Here beside its words, not with the avenant's schemas: the interface's first frame says it
+ * (format.ts), and would otherwise load zod and every schema before drawing (~20 ms).
+ */
+export function avenantSigning(avenant: Pick<Avenant, 'signedByCafAt' | 'signedByPartnerAt'>): AvenantSigning {
+  if (avenant.signedByCafAt === null) return avenant.signedByPartnerAt === null ? 'draft' : 'signedByPartner';
+  return avenant.signedByPartnerAt === null ? 'signedByCaf' : 'signed';
+}
 
 /** Which sides signed an avenant (`avenantSigning`); `absent`, an avenant an import leaves out. */
 export const AVENANT_SIGNING_LABELS: Record<AvenantSigning | 'absent', string> = {
