@@ -130,7 +130,10 @@ describe('start-up of the binary', () => {
     const walk = (file: string) => {
       if (loaded.has(file)) return;
       loaded.add(file);
-      for (const [, imported] of readFileSync(file, 'utf8').matchAll(/\bimport(?:\{[^}]*\}from)?"(\.[^"]+)"/g)) walk(join(file, '..', imported!));
+      // Every static form that loads a module: esbuild links its chunks by `import"…"` and
+      // `import{…}from"…"` today, and a form it may take tomorrow must not slip by.
+      const links = /\b(?:import|export)\s*(?:[\w$*{][^'"`;]*?\bfrom\s*)?["'](\.[^"']+)["']/g;
+      for (const [, imported] of readFileSync(file, 'utf8').matchAll(links)) walk(join(file, '..', imported!));
     };
     for (const file of [join(dist, 'cafsup.mjs'), ...firstChunks]) walk(file);
     expect(loaded.size).toBeGreaterThan(10);
