@@ -73,7 +73,7 @@ export type AvenantSigning = 'draft' | 'signedByCaf' | 'signedByPartner' | 'sign
 
 /**
  * Here beside its words, not with the avenant's schemas: the interface's first frame says it
- * (format.ts), and would otherwise load zod and every schema before drawing (~20 ms).
+ * (format.ts), and would otherwise load zod and every schema before drawing (~25 ms).
  */
 export function avenantSigning(avenant: Pick<Avenant, 'signedByCafAt' | 'signedByPartnerAt'>): AvenantSigning {
   if (avenant.signedByCafAt === null) return avenant.signedByPartnerAt === null ? 'draft' : 'signedByPartner';

@@ -136,6 +136,9 @@ export function rowToTrace(row: TraceRow): Trace {
   };
 }
 
+/** The transaction's setting where `APPEND_IN_SQL` keeps the head it moved to, for `HEAD_AFTER`. */
+const HEAD_SETTING = 'cafsup.head';
+
 /** The columns of a trace's row that come before its hashes, its number first. */
 const TRACE_COLUMNS = 'id, version, at, kind, actor_name, actor_email, action, target_type, target_id, partner_id, reason, before, after, details';
 
@@ -181,13 +184,13 @@ export class TraceWriter {
       FROM (SELECT id, prev_hash, encode(sha256(convert_to(CAST(? AS text) || id || CAST(? AS text), 'UTF8')), 'hex') AS content_hash
         FROM (SELECT CAST(CAST(value AS json) ->> 'id' AS bigint) + 1 AS id, CAST(value AS json) ->> 'hash' AS prev_hash FROM meta
           WHERE key = '${HEAD_KEY}' AND value ~ '^[{]"id":(0|[1-9][0-9]{0,15}),"hash":"[0-9a-f]{64}"[}]$' FOR UPDATE) AS head) AS numbered
-      RETURNING id, set_config('cafsup.head', '{"id":' || id || ',"hash":"' || hash || '"}', true)`;
+      RETURNING id, set_config('${HEAD_SETTING}', '{"id":' || id || ',"hash":"' || hash || '"}', true)`;
   /**
    * The head moved to the trace just appended, written as `writeMeta` writes it: kept by
    * `APPEND_IN_SQL` in a setting of the transaction. (Read back from `traces` by its number, a
    * plan made while the table was small read the whole table, the head held: review 30, M1.)
    */
-  private static readonly HEAD_AFTER = `UPDATE meta SET value = current_setting('cafsup.head') WHERE key = '${HEAD_KEY}'`;
+  private static readonly HEAD_AFTER = `UPDATE meta SET value = current_setting('${HEAD_SETTING}') WHERE key = '${HEAD_KEY}'`;
 
   constructor(private readonly db: Sql) {}
 

@@ -210,6 +210,13 @@ export function dialectOf(db: Sql) {
   };
 }
 
+/** `laterNumber` run at once (SQLite, or outside a write): the number `sql` answers, or `none()` when it answers no row. */
+export async function numberNow(db: Sql, sql: string, params: readonly unknown[], none: () => Error): Promise<number> {
+  const value = await db.value(sql, params);
+  if (value === undefined) throw none();
+  return Number(value);
+}
+
 /** `INSERT INTO table (columns) VALUES (?, …)`: the one-tuple statement `runMany` and `appendMany` take, a clause (ON CONFLICT…) to follow. */
 export function insertRow(table: string, columns: readonly string[]): string {
   return `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`;

@@ -4,7 +4,7 @@ import pg from 'pg';
 import { CafsupError } from '@cafsup/shared';
 import { fnv1a64 } from '../../fnv.js';
 import { redact } from '../../settings.js';
-import { unavailable, type Params, type Sql } from './engine.js';
+import { numberNow, unavailable, type Params, type Sql } from './engine.js';
 
 /**
  * Rewrites `?` and `@name` parameters as PostgreSQL's `$n`, skipping string literals, quoted
@@ -211,6 +211,9 @@ function lateLiteral(value: unknown, late: LateNumbers | undefined): string {
     if (value === undefined && known.includes(String(standIn))) sql = `replace(${sql}, '${standIn}', current_setting('${setting}'))`;
   return sql;
 }
+
+/** The results of a simple-protocol query, one per statement (node-postgres answers one alone as itself). */
+const resultsOf = (results: pg.QueryResult | pg.QueryResult[]): pg.QueryResult[] => (Array.isArray(results) ? results : [results]);
 
 /** Records the numbers that statements of `laterNumber`, among `results`, decided. */
 function noteLate(inside: Context, results: readonly pg.QueryResult[]): void {
@@ -728,7 +731,7 @@ export class PostgresSql implements Sql {
     inside.pending = [];
     try {
       const results = await inside.client.query({ text: [...pending, text].join(';\n'), ...(rowMode === undefined ? {} : { rowMode }) });
-      const all = (Array.isArray(results) ? results : [results]) as pg.QueryResult[];
+      const all = resultsOf(results);
       noteLate(inside, all);
       return all.slice(pending.length);
     } catch (error) {
@@ -743,7 +746,7 @@ export class PostgresSql implements Sql {
     inside.pending = [];
     try {
       const results = await inside.client.query(pending.join(';\n'));
-      noteLate(inside, (Array.isArray(results) ? results : [results]) as pg.QueryResult[]);
+      noteLate(inside, resultsOf(results));
     } catch (error) {
       throw noNumber(inside, error) ?? translateError(error, this.url);
     }
@@ -767,11 +770,7 @@ export class PostgresSql implements Sql {
 
   async laterNumber(sql: string, params: readonly unknown[], none: () => Error): Promise<number> {
     const inside = this.current();
-    if (inside === undefined || !inside.writes) {
-      const value = await this.value(sql, params);
-      if (value === undefined) throw none();
-      return Number(value);
-    }
+    if (inside === undefined || !inside.writes) return numberNow(this, sql, params, none);
     await this.lockAll(inside);
     const standIn = drawStandIn();
     const late = (inside.late ??= new Map());

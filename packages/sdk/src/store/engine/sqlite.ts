@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { Params, Sql } from './engine.js';
+import { numberNow, type Params, type Sql } from './engine.js';
 
 /** SQLite takes numbers, strings, bigints, buffers and null: a boolean becomes 1 or 0, undefined NULL. */
 function bindable(value: unknown): unknown {
@@ -75,10 +75,8 @@ export class SqliteSql implements Sql {
     await this.run(sql, params);
   }
 
-  async laterNumber(sql: string, params: readonly unknown[], none: () => Error): Promise<number> {
-    const value = await this.value(sql, params);
-    if (value === undefined) throw none();
-    return Number(value);
+  laterNumber(sql: string, params: readonly unknown[], none: () => Error): Promise<number> {
+    return numberNow(this, sql, params, none);
   }
 
   runAll(statements: readonly string[], params: Readonly<Record<string, unknown>>): Promise<void> {
