@@ -1106,7 +1106,7 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: rows sent many at a time, as
   // What each statement that added users or habilitations was, as the server saw it: a trigger
   // of the test's own records the first word of what the client sent (`current_query()`: the
   // whole round trip, statements left for later included, which come first).
-  it('copies an import’s users and habilitations into tables empty before it, and inserts them into tables that hold rows', async () => {
+  it('copies an import’s users and habilitations into tables empty before it, vacuumed after it, and inserts them into tables that hold rows', async () => {
     const url = await freshDatabase();
     await (await Store.open(url)).close();
     const admin = new pg.Client({ connectionString: url });
@@ -1126,6 +1126,11 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: rows sent many at a time, as
         const document = buildDemoDataset({ partners: 6, today: '2026-11-22' });
         await client.dataset.import(document);
         expect(await seen()).toEqual(['habilitations COPY', 'users COPY']);
+        // Vacuumed after the commit: every page loaded is marked all-visible, read by index alone.
+        const { rows: pages } = await admin.query<{ relname: string; visible: boolean }>(
+          "SELECT relname, relpages > 0 AND relallvisible = relpages AS visible FROM pg_class WHERE relname IN ('users', 'habilitations', 'conventions') ORDER BY relname",
+        );
+        expect(pages).toEqual(['conventions', 'habilitations', 'users'].map((relname) => ({ relname, visible: true })));
         // The same file again: every id is stored already, so each row goes by a statement that may meet it.
         await client.dataset.import(document);
         expect(await seen()).toEqual(['habilitations INSERT', 'users INSERT']);
