@@ -1116,7 +1116,8 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: rows sent many at a time, as
         CREATE FUNCTION test_seen() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
           INSERT INTO test_statements VALUES (TG_TABLE_NAME, upper(split_part(ltrim(current_query()), ' ', 1))); RETURN NULL; END $$;
         CREATE TRIGGER users_seen AFTER INSERT ON users FOR EACH STATEMENT EXECUTE FUNCTION test_seen();
-        CREATE TRIGGER habilitations_seen AFTER INSERT ON habilitations FOR EACH STATEMENT EXECUTE FUNCTION test_seen();`);
+        CREATE TRIGGER habilitations_seen AFTER INSERT ON habilitations FOR EACH STATEMENT EXECUTE FUNCTION test_seen();
+        CREATE SCHEMA bystanders; CREATE TABLE bystanders.other_application AS SELECT generate_series(1, 1000) AS n;`);
       const seen = async () => {
         const { rows } = await admin.query<{ tbl: string; verb: string }>('DELETE FROM test_statements RETURNING tbl, verb');
         return [...new Set(rows.map(({ tbl, verb }) => `${tbl} ${verb}`))].sort();
@@ -1131,6 +1132,9 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: rows sent many at a time, as
           "SELECT relname, relpages > 0 AND relallvisible = relpages AS visible FROM pg_class WHERE relname IN ('users', 'habilitations', 'conventions') ORDER BY relname",
         );
         expect(pages).toEqual(['conventions', 'habilitations', 'users'].map((relname) => ({ relname, visible: true })));
+        // Only cafsup's: another application's table in the same database is left to its owner.
+        const { rows: other } = await admin.query("SELECT last_vacuum, last_analyze FROM pg_stat_user_tables WHERE relname = 'other_application'");
+        expect(other).toEqual([{ last_vacuum: null, last_analyze: null }]);
         // The same file again: every id is stored already, so each row goes by a statement that may meet it.
         await client.dataset.import(document);
         expect(await seen()).toEqual(['habilitations INSERT', 'users INSERT']);
@@ -1284,12 +1288,16 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: an action’s traces numbere
     const store = await Store.open(url);
     try {
       const { value: head } = (await raw.query<{ value: string }>("SELECT value FROM meta WHERE key = 'trace_head'")).rows[0]!;
+      const point = JSON.parse(head) as { id: number; hash: string };
       const traces = async () => Number((await raw.query<{ n: string }>('SELECT COUNT(*) AS n FROM traces')).rows[0]!.n);
       const before = await traces();
       const edits = [
         `UPDATE meta SET value = '${head.replace(/"hash":"[0-9a-f]+"/, '"hash":"zz"')}' WHERE key = 'trace_head'`,
         "UPDATE meta SET value = 'pas du json' WHERE key = 'trace_head'",
         `UPDATE meta SET value = '{"hash":"${'0'.repeat(64)}"}' WHERE key = 'trace_head'`,
+        // The same values in another form than cafsup writes: refused by both paths alike.
+        `UPDATE meta SET value = '${JSON.stringify({ hash: point.hash, id: point.id })}' WHERE key = 'trace_head'`,
+        `UPDATE meta SET value = '${head.replace(',', ', ')}' WHERE key = 'trace_head'`,
         "DELETE FROM meta WHERE key = 'trace_head'",
       ];
       for (const edit of edits) {
@@ -1305,6 +1313,8 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: an action’s traces numbere
         }
         const status = (await raw.query<{ status: string }>("SELECT status FROM habilitations WHERE id = 'amp-h0001'")).rows[0]!.status;
         expect([status, await traces()]).toEqual(['active', before]);
+        // The walk names what the write refused.
+        expect(await store.verifyTraces(), edit).toMatchObject({ ok: false });
       }
     } finally {
       await Promise.all([store.close(), raw.end()]);

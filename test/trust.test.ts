@@ -414,7 +414,7 @@ describe('signed checkpoints catch what the chain alone cannot', () => {
     });
 
     // A record that is no JSON failed every walk as an internal error, and a write too (review 28c, R1).
-    it('names a record of the chain that is no JSON, and writes nothing after such a head', async () => {
+    it('names a record of the chain that is no JSON, and writes nothing after such a head, nor after one of another form', async () => {
       for (const key of ['trace_head', 'trace_anchor', 'store_id', 'trace_v1_last']) {
         const { alone } = await through((database) =>
           onFile(database, `INSERT INTO meta (key, value) VALUES ('${key}', 'pas du json') ON CONFLICT (key) DO UPDATE SET value = excluded.value`),
@@ -424,16 +424,31 @@ describe('signed checkpoints catch what the chain alone cannot', () => {
           problem: 'tête ou début de la chaîne illisible : numéro, empreinte ou identifiant de la base d’une autre forme que celle que cafsup écrit',
         });
       }
-      const test = await openClient({ dataset: buildDemoDataset({ partners: 4, today: AS_OF }) });
-      try {
-        onFile(test.database, "UPDATE meta SET value = 'pas du json' WHERE key = 'trace_head'");
-        await expect(test.client.habilitations.suspend(['amp-h0001'], { reason: 'Contrôle' })).rejects.toMatchObject({
-          code: 'CONFLICT',
-          message: expect.stringContaining('Tête de la chaîne des traces illisible dans la base (modifiée hors de cafsup) : rien n’a été écrit.'),
+      // The head's values in another form than cafsup writes: named by the walk, refused by a
+      // write, as PostgreSQL's path refuses them.
+      const otherForms = [
+        "UPDATE meta SET value = json_object('hash', json_extract(value, '$.hash'), 'id', json_extract(value, '$.id')) WHERE key = 'trace_head'",
+        "UPDATE meta SET value = replace(value, ',', ', ') WHERE key = 'trace_head'",
+      ];
+      for (const edit of otherForms) {
+        const { alone } = await through((database) => onFile(database, edit));
+        expect(alone, edit).toMatchObject({
+          ok: false,
+          problem: 'tête ou début de la chaîne illisible : numéro, empreinte ou identifiant de la base d’une autre forme que celle que cafsup écrit',
         });
-        expect((await test.client.habilitations.get('amp-h0001')).status).toBe('active');
-      } finally {
-        await test.cleanup();
+      }
+      for (const edit of ["UPDATE meta SET value = 'pas du json' WHERE key = 'trace_head'", ...otherForms]) {
+        const test = await openClient({ dataset: buildDemoDataset({ partners: 4, today: AS_OF }) });
+        try {
+          onFile(test.database, edit);
+          await expect(test.client.habilitations.suspend(['amp-h0001'], { reason: 'Contrôle' }), edit).rejects.toMatchObject({
+            code: 'CONFLICT',
+            message: expect.stringContaining('Tête de la chaîne des traces illisible dans la base (modifiée hors de cafsup) : rien n’a été écrit.'),
+          });
+          expect((await test.client.habilitations.get('amp-h0001')).status).toBe('active');
+        } finally {
+          await test.cleanup();
+        }
       }
     });
   });

@@ -4,6 +4,12 @@ import { GENESIS_HASH, traceContentCanonical, traceLinkCanonical, type TraceKind
 
 // The two ways an intruder with the SQLite file and cafsup's code would hide what the trail says.
 
+/**
+ * A head as cafsup writes it, which a careful intruder copies: SQLite's json_object would write
+ * the number as 6.0 (better-sqlite3 binds a number as a real), a form every write refuses.
+ */
+const headText = (id: number, hash: string) => JSON.stringify({ id, hash });
+
 /** Rewrites the chain's tail from trace `from` with recomputed hashes, as an intruder with the file and the code would. */
 export function rewriteTail(database: string, from: number, reason: string): void {
   const db = new Database(database);
@@ -39,7 +45,7 @@ export function rewriteTail(database: string, from: number, reason: string): voi
         );
         prevHash = hash;
       }
-      db.prepare(`UPDATE meta SET value = json_object('id', ?, 'hash', ?) WHERE key = 'trace_head'`).run(rows.at(-1)!.id, prevHash);
+      db.prepare(`UPDATE meta SET value = ? WHERE key = 'trace_head'`).run(headText(rows.at(-1)!.id, prevHash));
     })();
   } finally {
     db.close();
@@ -51,7 +57,7 @@ export function truncate(database: string, after: number): void {
   try {
     const last = db.prepare('SELECT hash FROM traces WHERE id = ?').get(after) as { hash: string };
     db.prepare('DELETE FROM traces WHERE id > ?').run(after);
-    db.prepare(`UPDATE meta SET value = json_object('id', ?, 'hash', ?) WHERE key = 'trace_head'`).run(after, last.hash);
+    db.prepare(`UPDATE meta SET value = ? WHERE key = 'trace_head'`).run(headText(after, last.hash));
   } finally {
     db.close();
   }

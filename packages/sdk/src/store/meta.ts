@@ -36,8 +36,13 @@ export function metaValue(text: string): unknown {
 
 /** A `meta` value (`metaValue`), unchecked; `lock`: a locking clause for the row (PostgreSQL's `FOR UPDATE`…). */
 export async function readMeta(db: Sql, key: string, lock = ''): Promise<unknown> {
-  const value = await db.value<string>(`SELECT value FROM meta WHERE key = ?${lock}`, [key]);
+  const value = await metaText(db, key, lock);
   return value === undefined ? null : metaValue(value);
+}
+
+/** A `meta` value's text as stored, undefined when there is none; `lock` as for `readMeta`. */
+function metaText(db: Sql, key: string, lock: string): Promise<string | undefined> {
+  return db.value<string>(`SELECT value FROM meta WHERE key = ?${lock}`, [key]);
 }
 
 /** Writes a `meta` value; `later`: with the write's next round trip (`Sql.runLater`). */
@@ -51,12 +56,23 @@ export async function writeMeta(db: Sql, key: string, value: unknown, later = fa
  * for `readMeta`. Of another form than cafsup writes (edited outside it), nothing is appended.
  */
 export async function readHead(db: Sql, lock = ''): Promise<ChainPoint> {
-  const stored = await readMeta(db, HEAD_KEY, lock);
-  // On PostgreSQL the row exists from the schema's creation: gone, it was deleted by hand.
-  if (stored === null && db.dialect === 'postgres') throw headUnreadable();
-  const head = stored ?? { id: 0, hash: GENESIS_HASH };
-  if (!isChainPoint(head)) throw headUnreadable();
+  const head = writtenHead(await metaText(db, HEAD_KEY, lock), db.dialect);
+  if (head === null) throw headUnreadable();
   return head;
+}
+
+/**
+ * The head from its stored text (undefined: no row) when that is exactly what cafsup writes;
+ * null when it was written otherwise, or deleted, by hand.
+ */
+export function writtenHead(text: string | undefined, dialect: Sql['dialect']): ChainPoint | null {
+  // On PostgreSQL the row exists from the schema's creation: gone, it was deleted by hand.
+  if (text === undefined) return dialect === 'postgres' ? null : { id: 0, hash: GENESIS_HASH };
+  const head = metaValue(text);
+  // Its exact text, as `writeMeta` and PostgreSQL's `APPEND_IN_SQL` write it and the latter
+  // requires: the same values in another form (keys swapped, spaces) were taken by the
+  // JavaScript path and refused by PostgreSQL's, so the two answered one hand edit differently.
+  return isChainPoint(head) && text === JSON.stringify({ id: head.id, hash: head.hash }) ? head : null;
 }
 
 /** Why nothing is appended after a head of another form than cafsup writes (`readHead`; on PostgreSQL, traces.ts's `APPEND_IN_SQL`). */

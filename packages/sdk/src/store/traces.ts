@@ -21,7 +21,7 @@ import {
   type TracesVerifyInput,
 } from '@cafsup/shared';
 import { dialectOf, type Sql } from './engine/engine.js';
-import { HEAD_KEY, headUnreadable, isHash, isTraceNumber, metaValue, readHead, readMeta, writeMeta, type ChainPoint } from './meta.js';
+import { HEAD_KEY, headUnreadable, isHash, isTraceNumber, metaValue, readHead, readMeta, writeMeta, writtenHead, type ChainPoint } from './meta.js';
 import { forgetPartners } from './partner-cache.js';
 
 /** What a write says about itself; the chain fields are added by `append`. */
@@ -255,16 +255,28 @@ export class TraceWriter {
 
 /** The head of the chain, with the store's identifier. */
 export async function traceHead(db: Sql): Promise<TraceHead> {
+  return (await readTraceHead(db)).head;
+}
+
+/**
+ * `traceHead`, and whether the head is stored as cafsup writes it (`writtenHead`): the walk
+ * names one that is not, which every write refuses (`readHead`).
+ */
+async function readTraceHead(db: Sql): Promise<{ head: TraceHead; written: boolean }> {
   // One statement, so that the head and the store's identifiers come from the same moment.
   const rows = await db.all<{ key: string; value: string }>('SELECT key, value FROM meta WHERE key IN (?, ?, ?)', [HEAD_KEY, STORE_ID_KEY, LEGACY_KEY]);
   // As stored, checked by `verifyTraces` only (a value written by hand may be of any form, or no JSON).
   const meta = new Map(rows.map((row) => [row.key, metaValue(row.value)]));
   const head = (meta.get(HEAD_KEY) ?? { id: 0, hash: GENESIS_HASH }) as ChainPoint;
+  const text = rows.find((row) => row.key === HEAD_KEY)?.value;
   return {
-    id: head.id,
-    hash: head.hash,
-    storeId: (meta.get(STORE_ID_KEY) as string | undefined) ?? '',
-    legacyUntil: (meta.get(LEGACY_KEY) as number | undefined) ?? 0,
+    head: {
+      id: head.id,
+      hash: head.hash,
+      storeId: (meta.get(STORE_ID_KEY) as string | undefined) ?? '',
+      legacyUntil: (meta.get(LEGACY_KEY) as number | undefined) ?? 0,
+    },
+    written: writtenHead(text, db.dialect) !== null,
   };
 }
 
@@ -329,12 +341,18 @@ const isStoreId = (value: unknown): boolean => typeof value === 'string' && STOR
 
 async function verifyChain(db: Sql, today: CalendarDate, signed: SignedHead | undefined, onlyAfter: boolean): Promise<TraceVerification> {
   const anchor = ((await readMeta(db, ANCHOR_KEY)) ?? { firstId: 1, prevHash: GENESIS_HASH }) as ChainAnchor;
-  const head = await traceHead(db);
+  const { head, written } = await readTraceHead(db);
   const broken = (checked: number, firstBrokenId: number, problem: string): TraceVerification => ({ ok: false, checked, firstBrokenId, head, problem });
   // Content that is no JSON: a broken chain, where the walk used to fail as an internal error (review 28b, N1).
   const unreadable = (checked: number, id: number) => broken(checked, id, `trace n° ${id} modifiée : contenu illisible`);
   // Read back as JSON, each is what the meta row holds: of another type, the chain's records were written by hand (review 28b, N3).
-  if (![head.id, head.legacyUntil, anchor.firstId].every(isTraceNumber) || !isHash(head.hash) || !isHash(anchor.prevHash) || !isStoreId(head.storeId)) {
+  if (
+    !written ||
+    ![head.id, head.legacyUntil, anchor.firstId].every(isTraceNumber) ||
+    !isHash(head.hash) ||
+    !isHash(anchor.prevHash) ||
+    !isStoreId(head.storeId)
+  ) {
     return broken(0, 1, 'tête ou début de la chaîne illisible : numéro, empreinte ou identifiant de la base d’une autre forme que celle que cafsup écrit');
   }
   const fromGenesis = anchor.firstId === 1 && anchor.prevHash === GENESIS_HASH;
