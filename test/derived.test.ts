@@ -462,6 +462,33 @@ describe.each<Engine>(POSTGRES_URL === null ? ['SQLite'] : ['SQLite', 'PostgreSQ
       await rebuilt.cleanup();
     }
   });
+
+  // A back-office extract that corrects a partner's id gives its users, groups and habilitations
+  // (same ids) to a partner of a new id. edge-u1 holds (CDAP, T1) directly and through two groups:
+  // the new partner's holdings met the former's, an internal error on both engines (trial 32, D1).
+  it('equal a full rebuild after an import gives a partner’s users, groups and habilitations to a partner of a new id', async () => {
+    const written = await openStore(engine, edgeDataset());
+    const rebuilt = await openStore(engine);
+    try {
+      const whole = edgeDataset() as Record<string, Record<string, unknown>[]>;
+      const toNewId = (section: string) =>
+        whole[section]!.filter((entity) => entity.partnerId === 'edge').map((entity) => ({ ...entity, partnerId: 'edge-2' }));
+      await written.client.dataset.import({
+        ...whole,
+        partners: [{ ...whole.partners!.find((entity) => entity.id === 'edge'), id: 'edge-2' }],
+        ...Object.fromEntries(['conventions', 'users', 'groups', 'habilitations'].map((section) => [section, toNewId(section)])),
+        reviews: [],
+      });
+      await expectFactsOfRebuild(written, rebuilt, 'the move');
+      const facts = await factsOf(written.database);
+      // The partner left holds nothing any more; the new one all that it held (as after the import above).
+      expect([facts.quota('edge', 'T1'), facts.quota('edge-2', 'T1')]).toEqual([null, ['4', '2']]);
+      expect(facts.holding('edge-u1', 'T1')).toEqual([ms('2025-06-02T09:00:00+02:00'), '3']);
+    } finally {
+      await written.cleanup();
+      await rebuilt.cleanup();
+    }
+  });
 });
 
 // From 20,000 users or habilitations on, an import drops their secondary indexes and builds them

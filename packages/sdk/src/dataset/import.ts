@@ -226,7 +226,10 @@ async function importInOne(
         const after = await storedCounts(db);
         const replaced = Object.fromEntries(DATASET_SECTION_NAMES.map((name) => [name, counts[name] - (after[name] - before[name])])) as ImportCounts;
         const changes = { replaced, decisionChanges: decisionChanges.listed, decisionChangesTotal: decisionChanges.total };
-        await derived.refresh(touchedPartners);
+        await derived.refresh(
+          touchedPartners,
+          moved.users.map((user) => user.id),
+        );
         if (usersAfterFacts) for (const index of DEFERRED_INDEXES.users) await db.exec(index.create);
         let written: number | null = null;
         if (!options.dryRun) {
@@ -627,6 +630,8 @@ class EntityWriter {
     // another under its former holder too, a user or habilitation moved under the partner left.
     const subject = change.section === 'groups' ? (change.to ?? change.from)! : change.id;
     const formerPartner = change.field === 'partnerId' ? (change.from as string) : null;
+    // The partner left has one user, group or habilitation less: its facts are computed again too.
+    if (formerPartner !== null) this.touchedPartners.add(formerPartner);
     const formerHolder = change.field === 'holder' ? change.from : null;
     const row = {
       position,

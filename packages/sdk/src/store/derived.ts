@@ -205,7 +205,10 @@ function statements(db: Sql) {
       WHERE ${PAIR('quota_holders')} AND quota_holders.active IS DISTINCT FROM f.active`,
   ];
 
-  return { perPartner: refreshOf(PARTNER), perPair: refreshOf(PAIR), statusChange, everything };
+  // The holdings of users an import gives to another partner (`refresh`'s `movedUsers`).
+  const forgetHoldings = `DELETE FROM holdings WHERE user_key IN (SELECT key FROM users WHERE ${d.inValues('id', '@users')})`;
+
+  return { perPartner: refreshOf(PARTNER), perPair: refreshOf(PAIR), statusChange, everything, forgetHoldings };
 }
 
 /** A habilitation's change of status, within its (partner, service, profile). */
@@ -239,14 +242,21 @@ export class DerivedFacts {
     return partners > FULL_REBUILD_THRESHOLD;
   }
 
-  /** Recomputes the facts of these partners; must run inside the write transaction that changed them. */
-  async refresh(partnerIds: Iterable<string>): Promise<void> {
+  /**
+   * Recomputes the facts of these partners; must run inside the write transaction that changed
+   * them. `movedUsers`: stored users an import gave to another partner, the former and the new
+   * among `partnerIds`. Their holdings, filed under the partner they were computed for, go
+   * first: the new partner's refresh met them (same user, service and profile) before the
+   * former's, an internal error on both engines (trial 32, D1).
+   */
+  async refresh(partnerIds: Iterable<string>, movedUsers: readonly string[] = []): Promise<void> {
     if (!this.db.inTransaction) throw new Error('derived facts are refreshed inside the write transaction');
     const partners = [...new Set(partnerIds)];
     if (this.rebuildsAll(partners.length)) {
       await this.db.exec(this.sql.everything);
       return;
     }
+    if (movedUsers.length > 0) await this.db.run(this.sql.forgetHoldings, { users: JSON.stringify(movedUsers) });
     for (const partnerId of partners) await this.db.runAll(this.sql.perPartner, { partnerId });
   }
 
