@@ -184,7 +184,8 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
     } finally {
       await admin.end();
     }
-    const taken = sandbox.run(['partners', '--db', foreign]);
+    // Said by a command that makes the store's tables; the others find no store there (below).
+    const taken = sandbox.run(['demo', '--db', foreign]);
     expect([taken.status, taken.stderr]).toEqual([6, expect.stringContaining('la base a déjà une table du nom d’une de celles de cafsup')]);
     // Another application's `meta`, of other columns or of cafsup's two: refused alike, neither migrated nor written into.
     for (const [table, row] of [
@@ -206,7 +207,7 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
         await owner.end();
       }
     }
-    const nowhere = sandbox.run(['partners', '--db', `${await freshDatabase()}?options=-c%20search_path%3Dabsent`]);
+    const nowhere = sandbox.run(['demo', '--db', `${await freshDatabase()}?options=-c%20search_path%3Dabsent`]);
     expect([nowhere.status, nowhere.stderr]).toEqual([6, expect.stringContaining('aucun schéma où créer les tables de cafsup')]);
   });
 
@@ -234,6 +235,34 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
     expect([kept.status, kept.stdout]).toEqual([0, `Base existante conservée : ${shown}\n`]);
     expect(sandbox.run(['export', '--db', target]).stdout).toBe(before);
     expect(sandbox.json(['traces', '--db', target]).traces).toEqual(trail);
+  });
+
+  // As a SQLite file that is not there: a mistyped database name answered as an empty store, its
+  // tables made by a read, and an audit with nothing to flag passed a `--fail-on` check (trial 32, D2).
+  it('refuses, exit 6, a database without cafsup’s tables to every command but those that make a store, and makes none', async () => {
+    const empty = await freshDatabase();
+    const tables = async () => {
+      const client = new pg.Client({ connectionString: empty });
+      await client.connect();
+      try {
+        return Number((await client.query<{ n: string }>('SELECT COUNT(*) AS n FROM pg_tables WHERE schemaname = current_schema()')).rows[0]!.n);
+      } finally {
+        await client.end();
+      }
+    };
+    const commands = [['audit', '--fail-on', 'critical', '--json'], ['partners'], ['traces', 'verify'], ['token', 'list'], ['serve', '--port', '0']];
+    for (const command of commands) {
+      const refused = sandbox.run([...command, '--db', empty], { env: { CAFSUP_ACTOR: ACTOR }, timeoutMs: 60_000 });
+      // `serve` says first which database it opens.
+      expect([refused.status, refused.stderr.trimEnd().split('\n').at(-1)], command.join(' ')).toEqual([
+        6,
+        `Base de données introuvable : ${empty}. Créez-la avec « cafsup demo » ou « cafsup import FICHIER ».`,
+      ]);
+    }
+    expect(await tables()).toBe(0);
+    const made = sandbox.run(['demo', '--db', empty]);
+    expect(made.status, made.stderr).toBe(0);
+    expect(sandbox.run(['audit', '--json', '--db', empty]).status).toBe(0);
   });
 
   it('copies the demo file with `cafsup migrate --to`: same export, same chain head, verify passes; a second copy is refused', () => {

@@ -12,7 +12,8 @@ import { Conventions, Groups, Habilitations, Notices, Partners, Questions, Reque
 export interface LocalClientOptions {
   /**
    * Path of the SQLite file (created with its schema when missing, unless `create` is false), or
-   * a PostgreSQL URL (`postgres://…`; its schema created or migrated).
+   * a PostgreSQL URL (`postgres://…`; its schema created when it has none, unless `create` is
+   * false, or migrated).
    */
   database: string;
   create?: boolean;

@@ -106,6 +106,7 @@ export interface StoreOptions {
   /** The clock of every write and of the default `asOf`; tests pass a fixed one. */
   now?: () => Date;
   settings?: AuditSettings;
+  /** A SQLite file that is not there, or a PostgreSQL database without cafsup's tables, is made (true, the default) or refused (`databaseNotFound`). */
   create?: boolean;
   /** PostgreSQL: the most connections the store holds open at once (10 unless given). */
   connections?: number;
@@ -174,7 +175,7 @@ export class Store {
       const [{ PostgresSql }, { migratePostgres }] = await Promise.all([import('./engine/postgres.js'), import('./engine/postgres-schema.js')]);
       const db = new PostgresSql(location, options.connections === undefined ? {} : { max: options.connections });
       try {
-        await migratePostgres(db);
+        await migratePostgres(db, { create: options.create ?? true });
       } catch (error) {
         await db.close();
         throw error;

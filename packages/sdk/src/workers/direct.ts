@@ -28,9 +28,14 @@ export class DirectExecutor extends ServerJobs implements StoreExecutor {
     this.tokenReads = new TokenReads(store.tokens);
   }
 
-  static async open(options: { database: string; clock?: string | null }): Promise<DirectExecutor> {
+  static async open(options: { database: string; clock?: string | null; create?: boolean }): Promise<DirectExecutor> {
     const clock = options.clock ?? null;
-    return new DirectExecutor(await Store.open(options.database, clock === null ? {} : { now: () => new Date(clock) }));
+    return new DirectExecutor(
+      await Store.open(options.database, {
+        ...(clock === null ? {} : { now: () => new Date(clock) }),
+        ...(options.create === undefined ? {} : { create: options.create }),
+      }),
+    );
   }
 
   private get db(): PostgresSql {

@@ -153,7 +153,7 @@ export class Context {
     try {
       this.opened =
         options.interactive === true && !readOnly
-          ? createClient({ database, actor, offThread: true })
+          ? createClient({ database, actor, offThread: true, create: false })
           : createClient({
               database,
               actor,
