@@ -259,6 +259,17 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
         `Base de données introuvable : ${empty}. Créez-la avec « cafsup demo » ou « cafsup import FICHIER ».`,
       ]);
     }
+    // The interface too, before its screen, as for a missing file.
+    const terminal = interfaceOn(empty);
+    try {
+      await terminal.waitFor('SORTIE=6', 30_000);
+      await terminal.waitFor('Base de données introuvable');
+    } finally {
+      terminal.close();
+    }
+    // A search_path that names no schema: said as such, not « introuvable », which would send its owner to make a second store.
+    const nowhere = sandbox.run(['partners', '--db', `${empty}?options=-c%20search_path%3Dabsent`]);
+    expect([nowhere.status, nowhere.stderr]).toEqual([6, expect.stringContaining('aucun schéma où créer les tables de cafsup')]);
     expect(await tables()).toBe(0);
     const made = sandbox.run(['demo', '--db', empty]);
     expect(made.status, made.stderr).toBe(0);
@@ -1146,7 +1157,7 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: rows sent many at a time, as
           INSERT INTO test_statements VALUES (TG_TABLE_NAME, upper(split_part(ltrim(current_query()), ' ', 1))); RETURN NULL; END $$;
         CREATE TRIGGER users_seen AFTER INSERT ON users FOR EACH STATEMENT EXECUTE FUNCTION test_seen();
         CREATE TRIGGER habilitations_seen AFTER INSERT ON habilitations FOR EACH STATEMENT EXECUTE FUNCTION test_seen();
-        CREATE SCHEMA bystanders; CREATE TABLE bystanders.other_application AS SELECT generate_series(1, 1000) AS n;`);
+        CREATE TABLE other_application AS SELECT generate_series(1, 1000) AS n;`);
       const seen = async () => {
         const { rows } = await admin.query<{ tbl: string; verb: string }>('DELETE FROM test_statements RETURNING tbl, verb');
         return [...new Set(rows.map(({ tbl, verb }) => `${tbl} ${verb}`))].sort();
@@ -1161,11 +1172,25 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: rows sent many at a time, as
           "SELECT relname, relpages > 0 AND relallvisible = relpages AS visible FROM pg_class WHERE relname IN ('users', 'habilitations', 'conventions') ORDER BY relname",
         );
         expect(pages).toEqual(['conventions', 'habilitations', 'users'].map((relname) => ({ relname, visible: true })));
-        // Only cafsup's: another application's table in the same database is left to its owner.
-        const { rows: other } = await admin.query("SELECT last_vacuum, last_analyze FROM pg_stat_user_tables WHERE relname = 'other_application'");
-        expect(other).toEqual([{ last_vacuum: null, last_analyze: null }]);
+        // Every table of cafsup's, and only those: this test's own tables, beside them in the
+        // schema as another application's would be, are left to their owner.
+        const notVacuumed = async () =>
+          (
+            await admin.query<{ relname: string }>(
+              'SELECT relname FROM pg_stat_user_tables WHERE schemaname = current_schema() AND (last_vacuum IS NULL OR last_analyze IS NULL) ORDER BY relname',
+            )
+          ).rows.map((row) => row.relname);
+        expect(await notVacuumed()).toEqual(['other_application', 'test_statements']);
         // The same file again: every id is stored already, so each row goes by a statement that may meet it.
-        await client.dataset.import(document);
+        // Meanwhile another session holds a table the import does not write: its VACUUM skips it rather than wait.
+        const holder = new pg.Client({ connectionString: url });
+        await holder.connect();
+        try {
+          await holder.query('BEGIN; LOCK TABLE tokens IN SHARE MODE');
+          await client.dataset.import(document);
+        } finally {
+          await holder.end();
+        }
         expect(await seen()).toEqual(['habilitations INSERT', 'users INSERT']);
       } finally {
         await client.close();

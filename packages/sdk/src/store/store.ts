@@ -165,8 +165,8 @@ export class Store {
   }
 
   /**
-   * Opens the store at `location`: a PostgreSQL URL (its schema created or migrated) or a
-   * SQLite file (created when missing unless `create` is false).
+   * Opens the store at `location`: a PostgreSQL URL (its schema migrated, or created when it has
+   * none unless `create` is false) or a SQLite file (created when missing unless `create` is false).
    */
   static async open(location: string, options: StoreOptions = {}): Promise<Store> {
     if (isPostgresUrl(location)) {
@@ -835,15 +835,10 @@ export class Store {
       // the first readers and autovacuum would have (the scope of a list read the conventions'
       // heap in 17–23 ms instead of 2–4; autovacuum then took a core from the next lists for a
       // minute). Its own statement, after the commit (1.9 s on 1,000,000 habilitations, where
-      // ANALYZE alone took 1.5); the import is done whatever it answers. cafsup's tables only
-      // (its schema, `current_schema()`): the database may hold other applications' tables.
+      // ANALYZE alone took 1.5); the import is done whatever it answers.
       if (this.db.dialect === 'postgres' && !result.dryRun && !this.db.inTransaction) {
-        await this.db
-          .value<string | null>(
-            "SELECT string_agg(quote_ident(schemaname) || '.' || quote_ident(tablename), ', ') FROM pg_tables WHERE schemaname = current_schema()",
-          )
-          .then((tables) => (tables ? this.db.exec(`VACUUM (ANALYZE) ${tables}`) : undefined))
-          .catch(() => undefined);
+        const { vacuumAfterImport } = await import('./engine/postgres-schema.js');
+        await vacuumAfterImport(this.db as PostgresSql).catch(() => undefined);
       }
       return result;
     } finally {

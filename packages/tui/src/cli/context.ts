@@ -173,6 +173,9 @@ export class Context {
       }
       throw error;
     }
+    // A PostgreSQL store opens at its first call, which the interface makes inside its screen: a
+    // database without cafsup's tables is refused here, exit 6, as a missing file is above.
+    if (options.interactive === true && !onFile) await this.opened.traces.head();
     return this.opened;
   }
 

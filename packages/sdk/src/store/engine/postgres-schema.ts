@@ -267,6 +267,27 @@ const MIGRATIONS: readonly string[] = [
   importChangesMigration(T),
 ];
 
+/**
+ * cafsup's tables, by the names the statements above give them (made, or renamed to; one gone
+ * since is not found in the database): what an import vacuums (`vacuumAfterImport`), not
+ * another application's table in the same schema.
+ */
+const TABLE_NAMES = [...new Set([...[BASELINE, ...MIGRATIONS].join('\n').matchAll(/\b(?:CREATE TABLE|RENAME TO) (\w+)/g)].map((match) => match[1]!))];
+
+/**
+ * After an import's commit: VACUUM (ANALYZE) of cafsup's tables (store.ts says why). SKIP_LOCKED:
+ * a table another session holds is left to autovacuum, rather than the import waiting for it
+ * without end after its commit.
+ */
+export async function vacuumAfterImport(db: PostgresSql): Promise<void> {
+  const tables = await db.value<string | null>(
+    `SELECT string_agg(quote_ident(schemaname) || '.' || quote_ident(tablename), ', ') FROM pg_tables
+      WHERE schemaname = current_schema() AND tablename = ANY(ARRAY(SELECT json_array_elements_text(CAST(? AS json))))`,
+    [JSON.stringify(TABLE_NAMES)],
+  );
+  if (tables) await db.exec(`VACUUM (ANALYZE, SKIP_LOCKED) ${tables}`);
+}
+
 /** The baseline's number: version 6 of the SQLite schema. */
 const BASELINE_VERSION = 6;
 export const POSTGRES_SCHEMA_VERSION = BASELINE_VERSION + MIGRATIONS.length;
@@ -296,6 +317,11 @@ function notOurs(db: PostgresSql): unknown {
   return translateError(Object.assign(new Error(`table « meta » sans la version de schéma de cafsup`), { code: '42P07' }), db.url);
 }
 
+/** No schema in the search path: what creating a table there says (`3F000`), before anything is tried. */
+function noSchema(db: PostgresSql): unknown {
+  return translateError(Object.assign(new Error('no schema has been selected to create in'), { code: '3F000' }), db.url);
+}
+
 /**
  * The schema version of the database, 0 when cafsup has never created its tables there: one
  * read, without a lock, a transaction or a write, so that a role that may only read (or a
@@ -323,7 +349,12 @@ export async function migratePostgres(db: PostgresSql, { create = true }: { crea
   if (found === POSTGRES_SCHEMA_VERSION) return;
   // As a SQLite file that is not there: a mistyped database name never answers, nor serves, as an
   // empty store (an audit with nothing to flag passed a `--fail-on` check; trial 32, D2).
-  if (found === 0 && !create) throw databaseNotFound(redact(db.url));
+  if (found === 0 && !create) {
+    // No schema to look in (a search_path that names none, or one the role may not use): said as
+    // such, where « introuvable » would send its owner to make a second, empty store.
+    if ((await db.value<string | null>('SELECT current_schema()')) === null) throw noSchema(db);
+    throw databaseNotFound(redact(db.url));
+  }
   let client: pg.PoolClient;
   try {
     client = await db.pool.connect();
