@@ -2,6 +2,7 @@ import { GENESIS_HASH } from '@cafsup/shared';
 import type pg from 'pg';
 import { redact } from '../../settings.js';
 import { databaseNotFound } from '../connection.js';
+import { dialectOf } from './engine.js';
 import { translateError, type PostgresSql } from './postgres.js';
 import {
   FOLDED_SEARCH_KEYS,
@@ -282,8 +283,8 @@ const TABLE_NAMES = [...new Set([...[BASELINE, ...MIGRATIONS].join('\n').matchAl
 export async function vacuumAfterImport(db: PostgresSql): Promise<void> {
   const tables = await db.value<string | null>(
     `SELECT string_agg(quote_ident(schemaname) || '.' || quote_ident(tablename), ', ') FROM pg_tables
-      WHERE schemaname = current_schema() AND tablename = ANY(ARRAY(SELECT json_array_elements_text(CAST(? AS json))))`,
-    [JSON.stringify(TABLE_NAMES)],
+      WHERE schemaname = current_schema() AND ${dialectOf(db).inValues('tablename', '@tables')}`,
+    { tables: JSON.stringify(TABLE_NAMES) },
   );
   if (tables) await db.exec(`VACUUM (ANALYZE, SKIP_LOCKED) ${tables}`);
 }
@@ -314,12 +315,17 @@ function versionOf(value: unknown, db: PostgresSql): number {
 
 /** Another application's `meta`: worded as PostgreSQL's own refusal of a table cafsup would create where another one is. */
 function notOurs(db: PostgresSql): unknown {
-  return translateError(Object.assign(new Error(`table « meta » sans la version de schéma de cafsup`), { code: '42P07' }), db.url);
+  return asServerSaid(db, '42P07', `table « meta » sans la version de schéma de cafsup`);
 }
 
 /** No schema in the search path: what creating a table there says (`3F000`), before anything is tried. */
 function noSchema(db: PostgresSql): unknown {
-  return translateError(Object.assign(new Error('no schema has been selected to create in'), { code: '3F000' }), db.url);
+  return asServerSaid(db, '3F000', 'no schema has been selected to create in');
+}
+
+/** A refusal found before PostgreSQL is asked, worded as `translateError` words the server's error of that code. */
+function asServerSaid(db: PostgresSql, code: string, message: string): unknown {
+  return translateError(Object.assign(new Error(message), { code }), db.url);
 }
 
 /**
