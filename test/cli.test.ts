@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, readdirSync, readlinkSync, realpathSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -471,6 +471,15 @@ fsp.readFile = (path, ...rest) => (String(path).endsWith('.never') ? new Promise
     const file = join(sandbox.dir, 'export.json');
     expect(sandbox.run(['export', '--out', file]).status).toBe(0);
     const copy = join(sandbox.dir, 'copy.db');
+    // A dry run into a file not there yet makes none (review 32, L1), nor leaves its empty store behind.
+    const scratch = join(sandbox.dir, 'tmp');
+    mkdirSync(scratch);
+    const intoNothing = sandbox.run(['import', file, '--dry-run', '--db', copy], { env: { ...ACTOR_ENV, TMPDIR: scratch } });
+    expect([intoNothing.status, intoNothing.stdout]).toEqual([
+      0,
+      expect.stringContaining('Simulation : rien n’a été écrit (la base n’existe pas encore : l’import la créerait).'),
+    ]);
+    expect([existsSync(copy), readdirSync(scratch)]).toEqual([false, []]);
     const into = sandbox.run(['import', file, '--db', copy], { env: ACTOR_ENV });
     expect([into.status, into.stdout]).toEqual([0, expect.not.stringContaining('remplacées')]);
     expect(sandbox.run(['export', '--db', copy]).stdout).toBe(readFileSync(file, 'utf8'));

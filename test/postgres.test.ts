@@ -111,6 +111,19 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
     // A socket that is not there, and a port that is no number: said, not an internal error (trial 24).
     const noSocket = sandbox.run(['partners', '--db', socket.replace(/host=[^&]+/, 'host=%2Fnonexistent')]);
     expect([noSocket.status, noSocket.stderr]).toEqual([6, expect.stringContaining(' : socket du serveur introuvable (dossier host= ou port ?)')]);
+    // A setting the server refuses as the connection opens, from the URL or PGOPTIONS: said, exit 6, not an internal error (trial 32).
+    const settings = [
+      [`${socket}&options=${encodeURIComponent('-c search_path="x;DROP TABLE y"')}`, {}, 'invalid value for parameter "search_path"'],
+      [`${socket}&options=${encodeURIComponent('-c nosuch=1')}`, {}, 'unrecognized configuration parameter "nosuch"'],
+      [socket, { PGOPTIONS: '-c work_mem=abc' }, 'invalid value for parameter "work_mem"'],
+    ] as const;
+    for (const [url, env, said] of settings) {
+      const refused = sandbox.run(['partners', '--db', url], { env });
+      expect([refused.status, refused.stderr], url).toEqual([
+        6,
+        expect.stringContaining(` : réglage refusé par le serveur à l’ouverture de la connexion (options= de l’URL, ou PGOPTIONS) (${said}`),
+      ]);
+    }
     const badPort = sandbox.run(['partners', '--db', socket.replace(/port=\d+/, 'port=abc')]);
     expect([badPort.status, badPort.stderr]).toEqual([2, 'URL PostgreSQL, port « abc » illisible (--db) : attendu un numéro de port.\nAide : cafsup --help\n']);
     // Past 65535 the command ended at once, exit 0, having said nothing.
@@ -270,6 +283,14 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
     // A search_path that names no schema: said as such, not « introuvable », which would send its owner to make a second store.
     const nowhere = sandbox.run(['partners', '--db', `${empty}?options=-c%20search_path%3Dabsent`]);
     expect([nowhere.status, nowhere.stderr]).toEqual([6, expect.stringContaining('aucun schéma où créer les tables de cafsup')]);
+    // Nor does a dry run of an import make them (review 32, L1): it reads the file against an empty store of its own.
+    const file = join(sandbox.dir, 'simulation.json');
+    expect(sandbox.run(['export', '--out', file]).status).toBe(0);
+    const dry = sandbox.run(['import', file, '--dry-run', '--db', empty], { env: { CAFSUP_ACTOR: ACTOR } });
+    expect([dry.status, dry.stdout]).toEqual([
+      0,
+      expect.stringContaining('Simulation : rien n’a été écrit (la base n’existe pas encore : l’import la créerait).'),
+    ]);
     expect(await tables()).toBe(0);
     const made = sandbox.run(['demo', '--db', empty]);
     expect(made.status, made.stderr).toBe(0);

@@ -29,9 +29,20 @@ export function connect(source: string | Buffer, options: Database.Options = {})
   return new driver.Database(source, driver.addon === undefined ? options : { ...options, nativeBinding: driver.addon });
 }
 
-/** A store file that is not there (`shown`: its path, or a URL masked), with how to make one. */
+/**
+ * A store file that is not there (`shown`: its path, or a URL masked), with how to make one.
+ * `absent` tells it apart from the other refusals of its code (`isAbsentStore`).
+ */
 export function databaseNotFound(shown: string): CafsupError {
-  return new CafsupError('UNAVAILABLE', `Base de données introuvable : ${shown}. Créez-la avec « cafsup demo » ou « cafsup import FICHIER ».`, { path: shown });
+  return new CafsupError('UNAVAILABLE', `Base de données introuvable : ${shown}. Créez-la avec « cafsup demo » ou « cafsup import FICHIER ».`, {
+    path: shown,
+    absent: true,
+  });
+}
+
+/** The refusal of `databaseNotFound`: no store there yet, as opposed to one that cannot be opened. */
+export function isAbsentStore(error: unknown): boolean {
+  return error instanceof CafsupError && error.details.absent === true;
 }
 
 /** The file and its folder can be written: SQLite needs both (its -wal and -shm files live beside it). */

@@ -77,6 +77,8 @@ export interface GlobalOptions {
  */
 export class Context {
   private opened: CafsupClient | null = null;
+  /** What to remove once the client is closed: the folder of a dry run's empty store. */
+  private scratch: string | null = null;
   /** Settings are read once per run, however many times a command asks where the data is. */
   private resolved: ResolvedConnection | null = null;
   private config: ConfigValues | null = null;
@@ -337,7 +339,37 @@ export class Context {
     return this.actor();
   }
 
-  async close(): Promise<void> {
+  /**
+   * The client of an import's dry run (`absent`: the store is not there yet). A missing file or a
+   * PostgreSQL database without cafsup's tables is not made by a simulation that says « rien n'a
+   * été écrit » (review 32, L1): the file is tried on an empty store in a private temporary
+   * folder, which is what importing it there would start from.
+   */
+  async dryRunClient(): Promise<{ client: CafsupClient; absent: boolean }> {
+    const { createClient, isAbsentStore } = await import('@cafsup/sdk');
+    try {
+      const client = await this.client({ write: true });
+      // A PostgreSQL store opens at its first call.
+      await client.traces.head();
+      return { client, absent: false };
+    } catch (error) {
+      if (!isAbsentStore(error)) throw error;
+    }
     await this.opened?.close();
+    const [{ mkdtempSync }, { tmpdir }, { join }] = await Promise.all([import('node:fs'), import('node:os'), import('node:path')]);
+    this.scratch = mkdtempSync(join(tmpdir(), 'cafsup-simulation-'));
+    this.opened = createClient({ database: join(this.scratch, 'simulation.db'), actor: await this.actor(), create: true, connections: COMMAND_CONNECTIONS });
+    return { client: this.opened, absent: true };
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.opened?.close();
+    } finally {
+      if (this.scratch !== null) {
+        const { rmSync } = await import('node:fs');
+        rmSync(this.scratch, { recursive: true, force: true });
+      }
+    }
   }
 }

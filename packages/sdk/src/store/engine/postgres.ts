@@ -600,11 +600,21 @@ const DRIVER_PROBLEMS: [RegExp, string][] = [
   [/does not support SSL/, 'le serveur n’accepte pas SSL (retirez sslmode de l’URL, ou activez SSL sur le serveur)'],
 ];
 
+/**
+ * A setting the connection asks for (`options=-c …` in the URL, or PGOPTIONS) that the server
+ * refuses as it opens the connection: a value it cannot take (22023), or a name it does not know
+ * (42704). Only at the start are these FATAL; cafsup's own statements raising the same codes are
+ * errors of the statement, which stay as they are.
+ */
+const STARTUP_SETTING_CODES = new Set(['22023', '42704']);
+const STARTUP_SETTING = 'réglage refusé par le serveur à l’ouverture de la connexion (options= de l’URL, ou PGOPTIONS)';
+
 /** A driver error as cafsup's: a base that cannot be reached or used is UNAVAILABLE, in French; the rest stays as it is. */
 export function translateError(error: unknown, url: string): unknown {
-  const { code, message } = error as { code?: string; message?: unknown };
+  const { code, message, severity } = error as { code?: string; message?: unknown; severity?: unknown };
   const problem =
     CONNECTION_PROBLEMS[code ?? ''] ??
+    (severity === 'FATAL' && STARTUP_SETTING_CODES.has(code ?? '') ? STARTUP_SETTING : undefined) ??
     (typeof message === 'string' && code === undefined ? DRIVER_PROBLEMS.find(([pattern]) => pattern.test(message))?.[1] : undefined);
   if (problem === undefined) return error;
   return new CafsupError('UNAVAILABLE', `Base PostgreSQL ${redact(url)} : ${problem} (${String(message)}).`, { path: redact(url), problem }, { cause: error });

@@ -125,12 +125,13 @@ export const importCommand: Command = {
       );
     if (!fromInput && !existsSync(file)) throw new UsageError(`Fichier introuvable : ${file}.`);
     const total = fromInput ? null : statSync(file).size;
-    const client = await context.client({ write: true, create: true });
+    const dryRun = options['dry-run'] === true;
+    const { client, absent } = dryRun ? await context.dryRunClient() : { client: await context.client({ write: true, create: true }), absent: false };
     // Over partners already there, an import replaces what has the same ids, statuses decided
     // since the file was made among them: a write as any other, confirmed on a terminal or by
     // --yes (cli.md). Into a store without partners (new, or holding only tokens) it replaces
     // nothing, and is not asked.
-    if (options['dry-run'] !== true && (await client.partners.list({ limit: 1 })).items.length > 0) {
+    if (!dryRun && (await client.partners.list({ limit: 1 })).items.length > 0) {
       const writer = await context.writer();
       await context.approve(
         `La base ${escapeForTerminal(await context.source())} contient déjà des données : l’import en remplacera les entités de même identifiant (--dry-run montre lesquelles, et les décisions qui changeraient : statuts, rôles, avenants…). Importer ${fromInput ? 'l’entrée standard' : escapeForTerminal(file)} au nom de ${formatActor(writer)} ?`,
@@ -151,14 +152,14 @@ export const importCommand: Command = {
     };
     try {
       const result = await client.dataset.import(fromInput ? process.stdin : { path: file }, {
-        dryRun: options['dry-run'] === true,
+        dryRun,
         onProgress,
         ...(stringOption(options.reason) === undefined ? {} : { reason: stringOption(options.reason)! }),
       });
       return {
         json: result,
         text: () =>
-          `${result.dryRun ? 'Simulation : rien n’a été écrit. Le fichier importerait' : `Import terminé (trace n° ${result.traceId}) :`} ${describeCounts(result.counts)}.${describeReplacements(result)}`,
+          `${result.dryRun ? `Simulation : rien n’a été écrit${absent ? ' (la base n’existe pas encore : l’import la créerait)' : ''}. Le fichier importerait` : `Import terminé (trace n° ${result.traceId}) :`} ${describeCounts(result.counts)}.${describeReplacements(result)}`,
       };
     } finally {
       if (onTerminal) process.stderr.write('\r\u001b[K');
