@@ -174,7 +174,8 @@ export class TraceWriter {
    * PostgreSQL, one trace: numbered and hashed in SQL from the head it locks, as `append` does in
    * JavaScript (`traceCanonicalParts`), then the head moved to it (`HEAD_AFTER`). A head of another
    * form than cafsup writes is not read: no row, and the write is refused (`headUnreadable`), as
-   * `readHead` refuses it (review 30b, M1). Parameters: the
+   * `readHead` refuses it (review 30b, M1), a number past JavaScript's safe integers included
+   * (review 32, L3; CASE: the cast only once the text is known to be of that form). Parameters: the
    * row's columns from `at` (`traceRow`), then the pieces of its two canonical texts (the
    * link's, then the content's).
    */
@@ -183,7 +184,9 @@ export class TraceWriter {
         encode(sha256(convert_to(CAST(? AS text) || '"' || content_hash || '"' || CAST(? AS text) || id || CAST(? AS text) || '"' || prev_hash || '"' || CAST(? AS text), 'UTF8')), 'hex')
       FROM (SELECT id, prev_hash, encode(sha256(convert_to(CAST(? AS text) || id || CAST(? AS text), 'UTF8')), 'hex') AS content_hash
         FROM (SELECT CAST(CAST(value AS json) ->> 'id' AS bigint) + 1 AS id, CAST(value AS json) ->> 'hash' AS prev_hash FROM meta
-          WHERE key = '${HEAD_KEY}' AND value ~ '^[{]"id":(0|[1-9][0-9]{0,15}),"hash":"[0-9a-f]{64}"[}]$' FOR UPDATE) AS head) AS numbered
+          WHERE key = '${HEAD_KEY}'
+            AND CASE WHEN value ~ '^[{]"id":(0|[1-9][0-9]{0,15}),"hash":"[0-9a-f]{64}"[}]$' THEN CAST(CAST(value AS json) ->> 'id' AS numeric) <= ${Number.MAX_SAFE_INTEGER} ELSE false END
+          FOR UPDATE) AS head) AS numbered
       RETURNING id, set_config('${HEAD_SETTING}', '{"id":' || id || ',"hash":"' || hash || '"}', true)`;
   /**
    * The head moved to the trace just appended, written as `writeMeta` writes it: kept by
