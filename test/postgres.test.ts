@@ -1429,4 +1429,44 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a write that cannot get its 
       await server.stop();
     }
   });
+
+  // A write whose process froze in its transaction kept its locks, and every write through every
+  // other server answered « occupée » for as long as it stayed frozen (trial 33, 1).
+  it('ends a write whose process stops talking inside its transaction, freeing its locks; a limit the URL sets is kept', async () => {
+    const url = await freshDatabase();
+    const seeding = createClient({ database: url, actor: PERSON });
+    await seeding.dataset.import(buildDemoDataset({ partners: 4, today: '2026-11-22' }), { reason: 'Jeu de test' });
+    await seeding.close();
+    const frozen = await Store.open(`${url}?options=${encodeURIComponent('-c idle_in_transaction_session_timeout=1s')}`);
+    const other = await Store.open(url);
+    try {
+      const limit = (store: Store) => store.db.transaction(() => store.db.value<string>("SELECT current_setting('idle_in_transaction_session_timeout')"));
+      expect([await limit(other), await limit(frozen)]).toEqual(['15s', '1s']);
+      let othersDone: () => void = () => undefined;
+      const afterOthers = new Promise<void>((resolve) => (othersDone = resolve));
+      // In-process, a write that says nothing more after its first statement until the other's is done.
+      const stalled = frozen.db.transaction(async () => {
+        await frozen.db.run("UPDATE habilitations SET status = 'revoked' WHERE id = 'amp-h0012'");
+        await afterOthers;
+        await frozen.db.run('SELECT 1');
+      });
+      const outcome = stalled.then(
+        () => 'committed',
+        (error: unknown) => error,
+      );
+      const suspended = await other.actions.habilitationAction('suspend', ['amp-h0012'], { reason: 'Contrôle' }, PERSON);
+      othersDone();
+      expect(suspended.changed.map((change) => change.id)).toEqual(['amp-h0012']);
+      // Said as the server ended it: nothing of it was written.
+      expect(await outcome).toMatchObject({
+        code: 'UNAVAILABLE',
+        message: expect.stringContaining(
+          ' : connexion fermée par le serveur : restée muette au milieu d’une écriture au-delà du délai (idle_in_transaction_session_timeout)',
+        ),
+      });
+      expect(await other.db.value("SELECT status FROM habilitations WHERE id = 'amp-h0012'")).toBe('suspended');
+    } finally {
+      await Promise.all([frozen.close(), other.close()]);
+    }
+  });
 });

@@ -341,6 +341,19 @@ function sqlState(error: unknown): string | undefined {
 /** How long a write waits for another's turn by default, as SQLite's busy timeout (connection.ts). */
 const LOCK_TIMEOUT_MS = 15_000;
 
+/** The error with which the server ended a connection of the pool, if it did. */
+const ENDED_BY = new WeakMap<pg.PoolClient | pg.Client, Error>();
+
+/**
+ * A write whose process stops talking in the middle of its transaction (frozen: SIGSTOP, a paused
+ * machine, its event loop stalled; or cut off by the network, which TCP notices after hours) kept
+ * its locks, a partner's or every one's, and each write through every other server answered
+ * « occupée » for as long (trial 33, 1). PostgreSQL ends such a session once it has been idle in
+ * its transaction this long, which cafsup's own client never is but for an import's input; unless
+ * the role, the database or the URL has set a limit of its own.
+ */
+const IDLE_IN_WRITE = `SELECT set_config('idle_in_transaction_session_timeout', '15s', true) WHERE current_setting('idle_in_transaction_session_timeout') = '0'`;
+
 /**
  * The advisory locks that let writes on different partners run at the same time (operations.md,
  * "Two engines, one behaviour"): a write that names its partners (`lockPartners`) holds the
@@ -422,6 +435,8 @@ const CONNECTION_PROBLEMS: Record<string, string> = {
   '57P03': 'le serveur démarre ou s’arrête',
   '57P01': 'connexion fermée par le serveur (arrêt, ou pg_terminate_backend par un administrateur)',
   '57P02': 'connexion fermée par le serveur, qui redémarre après une panne',
+  '25P03':
+    'connexion fermée par le serveur : restée muette au milieu d’une écriture au-delà du délai (idle_in_transaction_session_timeout), processus figé ou réseau coupé ; rien n’a été écrit',
   '57014': 'requête annulée par le serveur (statement_timeout du rôle ou de la base, ou annulation par un administrateur)',
   '53300': 'trop de connexions ouvertes sur le serveur (max_connections)',
   '55P03': 'verrou non obtenu à temps (lock_timeout du rôle ou de la base)',
@@ -663,7 +678,9 @@ export class PostgresSql implements Sql {
     this.pool.on('error', () => undefined);
     // Nor one in use (the server restarted under a write): its query fails, and that failure is the
     // caller's; node-postgres would also emit it on the connection, where no listener meant a crash.
-    this.pool.on('connect', (client) => client.on('error', () => undefined));
+    // Its first error is kept: the server's own reason to end a connection (25P03, IDLE_IN_WRITE)
+    // says more than the driver's « terminated » after it, or « not queryable » at its next query.
+    this.pool.on('connect', (client) => client.on('error', (error) => ENDED_BY.has(client) || ENDED_BY.set(client, error)));
   }
 
   /**
@@ -1127,7 +1144,7 @@ export class PostgresSql implements Sql {
       // Every lock this write waits for is bounded by its deadline. A write's BEGIN goes with its
       // first statement, in one round trip.
       const later = writes && (await this.durableLater(client));
-      if (writes) context.pending.push(statement, `SET LOCAL lock_timeout = ${timeout}`, ...(later ? [LET_GO_BEFORE_THE_DISK] : []));
+      if (writes) context.pending.push(statement, `SET LOCAL lock_timeout = ${timeout}`, IDLE_IN_WRITE, ...(later ? [LET_GO_BEFORE_THE_DISK] : []));
       else await client.query(statement);
       const result = await this.context.run(context, work);
       await this.simple(context, later ? COMMIT_THEN_WAIT_FOR_THE_DISK : 'COMMIT');
@@ -1141,7 +1158,8 @@ export class PostgresSql implements Sql {
       // landed although its round trip failed, a pooler that discards them, a schema changed
       // under a plan) would fail every write: it is dropped, and the next one prepares afresh.
       if (PREPARED_GONE_WRONG.has(sqlState(error) ?? '')) broken = true;
-      throw translateError(lockNotGranted(error, timeout), this.url);
+      const ended = ENDED_BY.get(client);
+      throw translateError(lockNotGranted(sqlState(ended) === undefined ? error : ended, timeout), this.url);
     } finally {
       client.release(broken || context.unsure === true);
     }
