@@ -698,6 +698,20 @@ describe('signed checkpoints catch what the chain alone cannot', () => {
       const clean = sandbox.run(['traces', 'verify', '--checkpoints', file]);
       expect(clean.status).toBe(0);
       expect(clean.stdout).toContain(`Tête de la chaîne : trace n° ${signed.checkpoint.id + 1}`);
+      // One file signed on two machines, checked on a third that has neither key: each key given (trial 33, 2: only the last counted).
+      const shared = `${sandbox.dir}/partage.jsonl`;
+      writeFileSync(shared, readFileSync(file));
+      const elsewhere = sandbox.json(['traces', 'checkpoint', '--file', shared, '--key', `${sandbox.dir}/autre-machine.pem`]);
+      const keyFiles = [signed, elsewhere].map(({ checkpoint }, index) => {
+        const keyFile = `${sandbox.dir}/cle-${index}.pub`;
+        writeFileSync(keyFile, checkpoint.publicKey);
+        return keyFile;
+      });
+      const auditor = { CAFSUP_CONFIG_DIR: `${sandbox.dir}/auditeur`, CAFSUP_SIGNING_KEY: undefined };
+      const oneKey = sandbox.run(['traces', 'verify', '--checkpoints', shared, '--public-key', keyFiles[1]!], { env: auditor });
+      expect([oneKey.status, oneKey.stdout]).toEqual([1, expect.stringContaining('signature invalide ou clé inconnue')]);
+      const bothKeys = sandbox.run(['traces', 'verify', '--checkpoints', shared, '--public-key', keyFiles[0]!, '--public-key', keyFiles[1]!], { env: auditor });
+      expect([bothKeys.status, bothKeys.stdout]).toEqual([0, expect.stringContaining('Points de contrôle (' + shared + ') : 2 concordants, aucun écart.')]);
       // A line whose moment is not one is named, not read: the sentences give each checkpoint's moment.
       const odd = `${sandbox.dir}/odd.jsonl`;
       const { legacyUntil: _older, ...withoutLimit } = signed.checkpoint;

@@ -72,16 +72,18 @@ function describeBreak(result: TraceVerification): string {
   return `chaîne rompue à la trace n° ${result.firstBrokenId} (${result.problem ?? 'altération'}) ; ${countOf(result.checked, 'trace intègre', 'traces intègres')} avant elle.`;
 }
 
-/** The keys a checkpoint may be signed with: `--public-key`, and this machine's own key when there is one. */
-function trustedKeys(publicKeyFile: string | undefined): KeyObject[] {
-  const keys: KeyObject[] = [];
-  if (publicKeyFile !== undefined) {
+/**
+ * The keys a checkpoint may be signed with: each `--public-key` (one per server of a shared file:
+ * trial 33, 2, where only the last given counted), and this machine's own key when there is one.
+ */
+function trustedKeys(publicKeyFiles: readonly string[]): KeyObject[] {
+  const keys = publicKeyFiles.map((publicKeyFile) => {
     try {
-      keys.push(readPublicKey(readFileSync(publicKeyFile, 'utf8')));
+      return readPublicKey(readFileSync(publicKeyFile, 'utf8'));
     } catch {
       throw new UsageError(`--public-key : clé publique illisible dans ${publicKeyFile} (PEM ou clé brute en base64 attendue).`);
     }
-  }
+  });
   if (process.env.CAFSUP_SIGNING_KEY !== undefined || existsSync(defaultSigningKeyPath())) keys.push(loadSigningKey().publicKey);
   return keys;
 }
@@ -89,11 +91,16 @@ function trustedKeys(publicKeyFile: string | undefined): KeyObject[] {
 export const tracesVerifyCommand: Command = {
   name: 'traces verify',
   summary: 'vérifie la chaîne des traces et ses points de contrôle signés ; sort en 1 et nomme la première trace altérée',
-  usage: 'cafsup traces verify [--checkpoints FICHIER] [--public-key FICHIER]',
+  usage: 'cafsup traces verify [--checkpoints FICHIER] [--public-key FICHIER]…',
   example: 'cafsup traces verify --checkpoints points-de-controle.jsonl',
   options: {
     checkpoints: { type: 'string', value: 'FICHIER', description: 'points de contrôle signés à confronter à la chaîne' },
-    'public-key': { type: 'string', value: 'FICHIER', description: 'clé publique de confiance (sinon la clé de cette machine)' },
+    'public-key': {
+      type: 'string',
+      multiple: true,
+      value: 'FICHIER',
+      description: 'clé publique de confiance, répétable (une par serveur qui signe le fichier) ; la clé de cette machine l’est aussi',
+    },
   },
   async run(context, { options }) {
     const client = await context.client();
@@ -102,7 +109,7 @@ export const tracesVerifyCommand: Command = {
     let checkpoints: (CheckpointReport & { file: string }) | null = null;
     if (file !== undefined) {
       const { checkpoints: lines, problems } = readCheckpoints(file);
-      const keys = trustedKeys(stringOption(options['public-key']));
+      const keys = trustedKeys((options['public-key'] as string[] | undefined) ?? []);
       const report = await checkAgainstCheckpoints(result.head, lines, keys, (ids) => client.traces.hashes(ids));
       if (keys.length === 0) report.problems.unshift('aucune clé de confiance pour vérifier les signatures (--public-key)');
       report.problems.push(...problems.map((problem) => `${file}, ligne ${problem.line} : ${problem.message}`));
