@@ -3,12 +3,12 @@ import { readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CafsupError, OPERATIONS, WRITE_OPERATIONS, type CafsupClient } from '@cafsup/sdk';
+import { CafsupError, OPERATIONS, Store, WRITE_OPERATIONS, type CafsupClient } from '@cafsup/sdk';
 import { seededRandom } from '@cafsup/shared';
 import { buildDemoDataset } from '../packages/tui/src/demo/demo-data.js';
 import { CAFSUP_BIN } from './support/cli.js';
 import { ACTOR, caf, convention, dataset, partner, user } from './support/fixture.js';
-import { TestServer } from './support/server.js';
+import { FIXED_NOW, TestServer } from './support/server.js';
 
 const AS_OF = '2026-11-22';
 const SUPERVISOR_78 = { name: 'Camille Roux', email: 'camille.roux@caf78.fr' };
@@ -311,6 +311,20 @@ describe('cafsup serve: scopes, roles, hostile input, secrets', () => {
       expect(failures.map((trace) => [trace.kind, trace.reason, trace.details])).toEqual([
         ['activity', 'Jeton refusé depuis 127.0.0.1', { address: '127.0.0.1', failures: 1 }],
       ]);
+      // Once their minute is over, the 25 after the first are traced, dated then, with no later
+      // failure to trace them (trial 33, 3); the server asks every minute, and a second asking finds nothing.
+      const minuteLater = new Date(FIXED_NOW.getTime() + 60_000);
+      const later = await Store.open(guarded.database, { now: () => minuteLater });
+      try {
+        await later.tokens.traceFailuresDue();
+        await later.tokens.traceFailuresDue();
+        expect((await later.listTraces({ action: 'auth.failure', limit: 100 })).items.map((trace) => [trace.at, trace.details])).toEqual([
+          [minuteLater.toISOString(), { address: '127.0.0.1', failures: 25 }],
+          [FIXED_NOW.toISOString(), { address: '127.0.0.1', failures: 1 }],
+        ]);
+      } finally {
+        await later.close();
+      }
     } finally {
       await guarded.stop();
     }

@@ -75,6 +75,8 @@ export interface ServerOptions {
 const JSON_BODY_LIMIT = 1 << 20;
 /** How long a refused token's count may wait for the store before this process's count decides. */
 const AUTH_COUNT_MS = 1_000;
+/** How often the failures left untraced at the end of their minute are traced, and the deadline of doing it. */
+const FAILURES_DUE_MS = 60_000;
 
 /** Failed authentications per address in this process, for when the store is busy. */
 class FailureWindow {
@@ -253,6 +255,10 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   });
   const allowedFailures = options.authFailuresPerMinute ?? 10;
   const localFailures = new FailureWindow();
+  // The failures of a minute after its first, traced once the minute is over where no later
+  // failure traced them (`traceFailuresDue`); any server of the database may do it.
+  const failuresDue = setInterval(() => void pool.internal({ kind: 'failuresDue' }, FAILURES_DUE_MS).catch(() => undefined), FAILURES_DUE_MS);
+  failuresDue.unref();
   const deadlineMs = options.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS;
 
   const app = Fastify({
@@ -645,6 +651,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   // answer would hold the stop for as long, when the process ends anyway and the server rolls
   // back what was not committed.
   app.addHook('onClose', async () => {
+    clearInterval(failuresDue);
     await finalCheckpoint();
     const bound = stopLeft(stopStarted, POOL_CLOSE_MS);
     if ((await within(bound, pool.close())) === 'late') app.log.error(`connexions à la base non fermées en ${Math.round(bound / 1000)} s : abandonnées`);

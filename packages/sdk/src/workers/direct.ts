@@ -104,6 +104,8 @@ export class DirectExecutor extends ServerJobs implements StoreExecutor {
           return this.store.tokens.recordFailure(job.address, job.tokenPrefix, job.limit);
         case 'tokenUsed':
           return this.store.tokens.recordUse(job.tokenId);
+        case 'failuresDue':
+          return this.store.tokens.traceFailuresDue();
         case 'ping': {
           // Imported here: the SDK's index exports this module, and a SQLite command must not load the driver.
           const { POSTGRES_SCHEMA_VERSION, postgresSchemaVersion } = await import('../store/engine/postgres-schema.js');

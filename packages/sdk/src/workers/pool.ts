@@ -450,7 +450,7 @@ export class StorePool extends ServerJobs {
 
   /** Server-side jobs that are not operations: token checks on a reader, failure counts on the writer. */
   override internal<T>(job: InternalJob, deadlineMs: number): Promise<T> {
-    const worker = job.kind === 'authFailure' || job.kind === 'tokenUsed' ? this.writer : this.reader();
+    const worker = job.kind === 'authFailure' || job.kind === 'tokenUsed' || job.kind === 'failuresDue' ? this.writer : this.reader();
     const caller: Caller = { actor: null, role: 'auditor', cafCodes: [] };
     return this.submit(worker, { name: null, input: null, internal: job, caller }, deadlineMs).then((outcome) => outcome.value as T);
   }

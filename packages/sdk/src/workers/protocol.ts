@@ -16,6 +16,7 @@ export type InternalJob =
   | { kind: 'authenticate'; tokenHash: string }
   | { kind: 'authFailure'; address: string; tokenPrefix: string | null; limit: number }
   | { kind: 'tokenUsed'; tokenId: number }
+  | { kind: 'failuresDue' }
   | { kind: 'ping' };
 
 /** What a `ping` answers: the server's readiness (`/readyz`) and the trace head of `/metrics`. */

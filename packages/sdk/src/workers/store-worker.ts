@@ -152,6 +152,8 @@ function internal(job: InternalJob): Promise<unknown> {
       return store.tokens.recordFailure(job.address, job.tokenPrefix, job.limit);
     case 'tokenUsed':
       return store.tokens.recordUse(job.tokenId);
+    case 'failuresDue':
+      return store.tokens.traceFailuresDue();
     case 'ping':
       return status();
   }
