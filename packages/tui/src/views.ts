@@ -23,11 +23,15 @@ export async function partnerRows(
   asOf: CalendarDate | undefined,
 ): Promise<{ asOf: CalendarDate; partners: PartnerRow[] }> {
   const dated = asOf === undefined ? {} : { asOf };
-  const [counts, places] = await Promise.all([client.audit.counts(dated), client.quotas.totals(dated)]);
+  // One after the other: on PostgreSQL, calls made together open a connection each, and a new
+  // one (a server process started, its caches filled) cost more than the overlap gained.
+  const counts = await client.audit.counts(dated);
+  const places = await client.quotas.totals(dated);
+  const listed = await client.partners.all({ ...query, ...dated });
   const flags = new Map(counts.partners.map((partner) => [partner.partnerId, partner.flags]));
   const totals = new Map(places.partners.map((partner) => [partner.partnerId, partner]));
   const partners: PartnerRow[] = [];
-  for (const partner of await client.partners.all({ ...query, ...dated })) {
+  for (const partner of listed) {
     const total = totals.get(partner.id) ?? { assigned: 0, maxUsers: 0, overQuotas: 0 };
     // Object.assign, not a spread: V8 copied each summary (parsed from one long JSON text, read
     // from the store) five times slower through a spread, ~30 ms for a national list.

@@ -26,6 +26,14 @@ export interface Sql {
   readonly dialect: Dialect;
   all<T = Record<string, unknown>>(sql: string, params?: Params): Promise<T[]>;
   get<T = Record<string, unknown>>(sql: string, params?: Params): Promise<T | undefined>;
+  /**
+   * Each row of `sql` handed to `each` as it comes, none kept: for rows turned at once into
+   * something else (a JSON text parsed), whose text then dies young. PostgreSQL's driver hands
+   * them over as they arrive; the rows of `all` all lived until the last one had come, and each
+   * young-generation collection meanwhile copied those already there. An error `each` throws
+   * fails the call, after the statement's end.
+   */
+  each<T = Record<string, unknown>>(sql: string, params: Params | undefined, each: (row: T) => void): Promise<void>;
   /** The first column of the first row, or undefined when there is no row. */
   value<T = unknown>(sql: string, params?: Params): Promise<T | undefined>;
   /** A statement that returns no rows: how many rows it changed. */

@@ -822,6 +822,45 @@ export class PostgresSql implements Sql {
     return (await this.query(sql, params)).rows as T[];
   }
 
+  async each<T>(sql: string, params: Params | undefined, each: (row: T) => void): Promise<void> {
+    const { text, values, name } = this.prepare(sql, params);
+    const inside = this.current();
+    if (inside !== undefined) {
+      await this.lockAll(inside);
+      await this.flush(inside);
+    }
+    const bound = inside?.late === undefined ? values : values.map((value) => withKnown(value, inside.late));
+    // A query object with a listener of its rows and no callback: node-postgres emits each row
+    // as its message is read, and keeps none.
+    const query = new pg.Query(name === undefined || inside?.writes === true ? { text, values: bound } : { name, text, values: bound });
+    let failed: { error: unknown } | undefined;
+    query.on('row', (row: T) => {
+      if (failed !== undefined) return;
+      try {
+        each(row);
+      } catch (error) {
+        failed = { error };
+      }
+    });
+    const done = new Promise<void>((resolve, reject) => {
+      query.once('end', () => resolve());
+      query.once('error', reject);
+    });
+    const client = inside?.client ?? (await this.connect());
+    let broken = false;
+    try {
+      void client.query(query);
+      await done;
+    } catch (error) {
+      // Outside a transaction the connection goes, as the pool's own query lets one go after an error.
+      broken = true;
+      throw translateError(error, this.url);
+    } finally {
+      if (inside === undefined) client.release(broken);
+    }
+    if (failed !== undefined) throw failed.error;
+  }
+
   async get<T>(sql: string, params?: Params): Promise<T | undefined> {
     return (await this.query(sql, params)).rows[0] as T | undefined;
   }

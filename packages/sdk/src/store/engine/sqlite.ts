@@ -54,6 +54,11 @@ export class SqliteSql implements Sql {
     return Promise.resolve(this.prepare(sql).all(...bind(params)) as T[]);
   }
 
+  each<T>(sql: string, params: Params | undefined, each: (row: T) => void): Promise<void> {
+    for (const row of this.prepare(sql).iterate(...bind(params))) each(row as T);
+    return Promise.resolve();
+  }
+
   get<T>(sql: string, params?: Params): Promise<T | undefined> {
     return Promise.resolve(this.prepare(sql).get(...bind(params)) as T | undefined);
   }
