@@ -477,7 +477,7 @@ fsp.readFile = (path, ...rest) => (String(path).endsWith('.never') ? new Promise
     const intoNothing = sandbox.run(['import', file, '--dry-run', '--db', copy], { env: { ...ACTOR_ENV, TMPDIR: scratch } });
     expect([intoNothing.status, intoNothing.stdout]).toEqual([
       0,
-      expect.stringContaining('Simulation : rien n’a été écrit (la base n’existe pas encore : l’import la créerait).'),
+      expect.stringContaining('Simulation : rien n’a été écrit (pas encore de base cafsup à cet endroit : l’import la créerait).'),
     ]);
     expect([existsSync(copy), readdirSync(scratch)]).toEqual([false, []]);
     const into = sandbox.run(['import', file, '--db', copy], { env: ACTOR_ENV });

@@ -1,6 +1,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { chmodSync, chownSync, existsSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -286,12 +286,14 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
     // Nor does a dry run of an import make them (review 32, L1): it reads the file against an empty store of its own.
     const file = join(sandbox.dir, 'simulation.json');
     expect(sandbox.run(['export', '--out', file]).status).toBe(0);
-    const dry = sandbox.run(['import', file, '--dry-run', '--db', empty], { env: { CAFSUP_ACTOR: ACTOR } });
+    const scratch = join(sandbox.dir, 'tmp');
+    mkdirSync(scratch);
+    const dry = sandbox.run(['import', file, '--dry-run', '--db', empty], { env: { CAFSUP_ACTOR: ACTOR, TMPDIR: scratch } });
     expect([dry.status, dry.stdout]).toEqual([
       0,
-      expect.stringContaining('Simulation : rien n’a été écrit (la base n’existe pas encore : l’import la créerait).'),
+      expect.stringContaining('Simulation : rien n’a été écrit (pas encore de base cafsup à cet endroit : l’import la créerait).'),
     ]);
-    expect(await tables()).toBe(0);
+    expect([await tables(), readdirSync(scratch)]).toEqual([0, []]);
     const made = sandbox.run(['demo', '--db', empty]);
     expect(made.status, made.stderr).toBe(0);
     expect(sandbox.run(['audit', '--json', '--db', empty]).status).toBe(0);
@@ -1442,6 +1444,10 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a write that cannot get its 
     try {
       const limit = (store: Store) => store.db.transaction(() => store.db.value<string>("SELECT current_setting('idle_in_transaction_session_timeout')"));
       expect([await limit(other), await limit(frozen)]).toEqual(['15s', '1s']);
+      // An import, whose input may pause, keeps the session's own limit: none, or the URL's.
+      const importLimit = (store: Store) =>
+        store.db.transaction(() => store.db.appending(() => store.db.value<string>("SELECT current_setting('idle_in_transaction_session_timeout')")));
+      expect([await importLimit(other), await importLimit(frozen)]).toEqual(['0', '1s']);
       let othersDone: () => void = () => undefined;
       const afterOthers = new Promise<void>((resolve) => (othersDone = resolve));
       // In-process, a write that says nothing more after its first statement until the other's is done.
@@ -1461,7 +1467,7 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a write that cannot get its 
       expect(await outcome).toMatchObject({
         code: 'UNAVAILABLE',
         message: expect.stringContaining(
-          ' : connexion fermée par le serveur : restée muette au milieu d’une écriture au-delà du délai (idle_in_transaction_session_timeout)',
+          ' : connexion fermée par le serveur : restée muette au milieu d’une transaction au-delà du délai (idle_in_transaction_session_timeout)',
         ),
       });
       expect(await other.db.value("SELECT status FROM habilitations WHERE id = 'amp-h0012'")).toBe('suspended');

@@ -432,8 +432,8 @@ export class AuditEngine {
   }
 
   /**
-   * Each partner's flags at `query.asOf`: those kept, as `readKept` reads them (`flagsText`, as
-   * text or bytes), and the others computed now, from one snapshot, then kept. Some rules only,
+   * Each partner's flags at `query.asOf`: those kept, as `readKept` reads them (parsed lists, or
+   * bytes for `runText`), and the others computed now, from one snapshot, then kept. Some rules only,
    * for many partners not kept: the report of those rules alone, which cost less than every
    * rule for them.
    */

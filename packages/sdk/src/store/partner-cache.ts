@@ -141,9 +141,12 @@ export class PartnerCache {
       );
       return kept;
     }
-    const object = dialectOf(this.db).jsonObjectOfTexts('partner_id', 'value');
-    // As bytes: Node's UTF-8 decoder takes a quarter less time than better-sqlite3's.
-    const text = await this.db.value<Buffer | null>(`SELECT CAST(${object} AS BLOB) FROM partner_kept WHERE ${where}`, params);
+    // One JSON object's text, partner → value, each value written in as it is kept; as bytes:
+    // Node's UTF-8 decoder takes a quarter less time than better-sqlite3's.
+    const text = await this.db.value<Buffer | null>(
+      `SELECT CAST('{' || group_concat(json_quote(partner_id) || ':' || value, ',') || '}' AS BLOB) FROM partner_kept WHERE ${where}`,
+      params,
+    );
     if (text === null || text === undefined) return kept;
     const parsed = JSON.parse(text.toString()) as Record<string, T>;
     // By its keys: Object.entries made an array per partner first (~10 ms for a national list).

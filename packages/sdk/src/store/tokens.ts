@@ -324,19 +324,22 @@ export class TokenStore {
    * minute; read first, so that a minute without failures writes nothing.
    */
   async traceFailuresDue(): Promise<void> {
-    const due = `SELECT bucket, untraced FROM auth_failures WHERE bucket LIKE '${ADDRESS_BUCKET}%' AND untraced > 0 AND traced_ms <= ? ORDER BY bucket`;
-    const { at } = this.clock();
-    const before = Date.parse(at) - FAILURE_WINDOW_MS;
-    if ((await this.db.all(due, [before])).length === 0) return;
+    const due = `bucket LIKE '${ADDRESS_BUCKET}%' AND untraced > 0 AND traced_ms <= ?`;
+    const dueBefore = () => Date.parse(this.clock().at) - FAILURE_WINDOW_MS;
+    if ((await this.db.all(`SELECT bucket FROM auth_failures WHERE ${due}`, [dueBefore()])).length === 0) return;
     await this.db.transaction(async () => {
-      const rows = await this.db.all<{ bucket: string; untraced: number }>(due, [before]);
+      const before = dueBefore();
+      const rows = await this.db.all<{ bucket: string; untraced: number }>(`SELECT bucket, untraced FROM auth_failures WHERE ${due} ORDER BY bucket`, [before]);
       if (rows.length === 0) return;
+      // Dated once the write holds its turn (its first statement took it): not before a trace
+      // another write appended while this one waited.
+      const { at } = this.clock();
       await this.traces.append(
         UNKNOWN_ACTOR,
         at,
         rows.map((row) => failuresTrace(row.bucket.slice(ADDRESS_BUCKET.length), row.untraced)),
       );
-      for (const row of rows) await this.db.run('UPDATE auth_failures SET untraced = 0, traced_ms = ? WHERE bucket = ?', [Date.parse(at), row.bucket]);
+      await this.db.run(`UPDATE auth_failures SET untraced = 0, traced_ms = ? WHERE ${due}`, [Date.parse(at), before]);
     });
   }
 }

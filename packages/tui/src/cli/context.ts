@@ -346,6 +346,8 @@ export class Context {
    * folder, which is what importing it there would start from.
    */
   async dryRunClient(): Promise<{ client: CafsupClient; absent: boolean }> {
+    // A server has its store: an import over HTTP never makes one.
+    if ((await this.connection()).kind === 'http') return { client: await this.client({ write: true }), absent: false };
     const { createClient, isAbsentStore } = await import('@cafsup/sdk');
     try {
       const client = await this.client({ write: true });

@@ -31,7 +31,7 @@ export interface Sql {
    * something else (a JSON text parsed), whose text then dies young. PostgreSQL's driver hands
    * them over as they arrive; the rows of `all` all lived until the last one had come, and each
    * young-generation collection meanwhile copied those already there. An error `each` throws
-   * fails the call, after the statement's end.
+   * fails the call (on PostgreSQL once the statement has ended; SQLite stops at once).
    */
   each<T = Record<string, unknown>>(sql: string, params: Params | undefined, each: (row: T) => void): Promise<void>;
   /** The first column of the first row, or undefined when there is no row. */
@@ -199,14 +199,6 @@ export function dialectOf(db: Sql) {
       postgres
         ? `COALESCE(CAST(json_agg(${expression}${orderBy === undefined ? '' : ` ORDER BY ${orderBy}`}) AS text), '[]')`
         : `json_group_array(${expression})`,
-    /**
-     * One JSON object's text over the rows aggregated, `key` (text) naming each `value` (a JSON
-     * text, written in as it is); NULL when there is no row.
-     */
-    jsonObjectOfTexts: (key: string, value: string) =>
-      postgres
-        ? `'{' || string_agg(CAST(to_json(${key}) AS text) || ':' || ${value}, ',') || '}'`
-        : `'{' || group_concat(json_quote(${key}) || ':' || ${value}, ',') || '}'`,
     /** The text of a JSON document's top-level field. */
     jsonText: (document: string, field: string) => (postgres ? `(CAST(${document} AS json) ->> '${field}')` : `json_extract(${document}, '$.${field}')`),
     /** A JSON document stored as text, to be nested inside a JSON aggregate without being quoted as a string. */

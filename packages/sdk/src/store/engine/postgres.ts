@@ -349,8 +349,9 @@ const ENDED_BY = new WeakMap<pg.PoolClient | pg.Client, Error>();
  * machine, its event loop stalled; or cut off by the network, which TCP notices after hours) kept
  * its locks, a partner's or every one's, and each write through every other server answered
  * « occupée » for as long (trial 33, 1). PostgreSQL ends such a session once it has been idle in
- * its transaction this long, which cafsup's own client never is but for an import's input; unless
- * the role, the database or the URL has set a limit of its own.
+ * its transaction this long, which cafsup's own client never is, unless the role, the database or
+ * the URL has set a limit of its own (a 0 set there reads as none). An import, whose input may
+ * pause (a pipe), goes back to that limit (`appending`).
  */
 const IDLE_IN_WRITE = `SELECT set_config('idle_in_transaction_session_timeout', '15s', true) WHERE current_setting('idle_in_transaction_session_timeout') = '0'`;
 
@@ -436,7 +437,7 @@ const CONNECTION_PROBLEMS: Record<string, string> = {
   '57P01': 'connexion fermée par le serveur (arrêt, ou pg_terminate_backend par un administrateur)',
   '57P02': 'connexion fermée par le serveur, qui redémarre après une panne',
   '25P03':
-    'connexion fermée par le serveur : restée muette au milieu d’une écriture au-delà du délai (idle_in_transaction_session_timeout), processus figé ou réseau coupé ; rien n’a été écrit',
+    'connexion fermée par le serveur : restée muette au milieu d’une transaction au-delà du délai (idle_in_transaction_session_timeout), processus figé ou réseau coupé ; rien de cette transaction n’a été écrit',
   '57014': 'requête annulée par le serveur (statement_timeout du rôle ou de la base, ou annulation par un administrateur)',
   '53300': 'trop de connexions ouvertes sur le serveur (max_connections)',
   '55P03': 'verrou non obtenu à temps (lock_timeout du rôle ou de la base)',
@@ -1052,9 +1053,12 @@ export class PostgresSql implements Sql {
   async appending<T>(work: () => Promise<T>): Promise<T> {
     // The indexes a bulk load builds again at its end sort in memory rather than in temporary
     // files (measured on a million habilitations: 3.4 s instead of 4.0 to 4.6): the server's
-    // memory, for this transaction only, never less than the server's own setting.
+    // memory, for this transaction only, never less than the server's own setting. Its input
+    // (`cafsup export | cafsup import -`, from another machine) may pause longer than
+    // IDLE_IN_WRITE allows: the session's own limit (the role's, the database's, the URL's) instead.
     await this.exec(
-      `SELECT set_config('maintenance_work_mem', GREATEST(CAST(setting AS bigint), ${APPENDING_SORT_KB}) || 'kB', true) FROM pg_settings WHERE name = 'maintenance_work_mem'`,
+      `SELECT set_config('maintenance_work_mem', GREATEST(CAST(setting AS bigint), ${APPENDING_SORT_KB}) || 'kB', true) FROM pg_settings WHERE name = 'maintenance_work_mem';
+       SELECT set_config('idle_in_transaction_session_timeout', reset_val || COALESCE(unit, ''), true) FROM pg_settings WHERE name = 'idle_in_transaction_session_timeout'`,
     );
     return work();
   }

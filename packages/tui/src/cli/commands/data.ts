@@ -159,7 +159,7 @@ export const importCommand: Command = {
       return {
         json: result,
         text: () =>
-          `${result.dryRun ? `Simulation : rien n’a été écrit${absent ? ' (la base n’existe pas encore : l’import la créerait)' : ''}. Le fichier importerait` : `Import terminé (trace n° ${result.traceId}) :`} ${describeCounts(result.counts)}.${describeReplacements(result)}`,
+          `${result.dryRun ? `Simulation : rien n’a été écrit${absent ? ' (pas encore de base cafsup à cet endroit : l’import la créerait)' : ''}. Le fichier importerait` : `Import terminé (trace n° ${result.traceId}) :`} ${describeCounts(result.counts)}.${describeReplacements(result)}`,
       };
     } finally {
       if (onTerminal) process.stderr.write('\r\u001b[K');

@@ -99,7 +99,7 @@ export const tracesVerifyCommand: Command = {
       type: 'string',
       multiple: true,
       value: 'FICHIER',
-      description: 'clé publique de confiance, répétable (une par serveur qui signe le fichier) ; la clé de cette machine l’est aussi',
+      description: 'clé publique de confiance, répétable (une par serveur qui signe le fichier) ; la clé de cette machine est aussi acceptée',
     },
   },
   async run(context, { options }) {
