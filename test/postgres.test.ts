@@ -1451,8 +1451,11 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a write that cannot get its 
       let othersDone: () => void = () => undefined;
       const afterOthers = new Promise<void>((resolve) => (othersDone = resolve));
       // In-process, a write that says nothing more after its first statement until the other's is done.
+      let holding: () => void = () => undefined;
+      const held = new Promise<void>((resolve) => (holding = resolve));
       const stalled = frozen.db.transaction(async () => {
         await frozen.db.run("UPDATE habilitations SET status = 'revoked' WHERE id = 'amp-h0012'");
+        holding();
         await afterOthers;
         await frozen.db.run('SELECT 1');
       });
@@ -1460,6 +1463,8 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a write that cannot get its 
         () => 'committed',
         (error: unknown) => error,
       );
+      // The other write starts once the frozen one holds its locks (the clean clone's run saw it come first).
+      await Promise.race([held, outcome]);
       const suspended = await other.actions.habilitationAction('suspend', ['amp-h0012'], { reason: 'Contrôle' }, PERSON);
       othersDone();
       expect(suspended.changed.map((change) => change.id)).toEqual(['amp-h0012']);
