@@ -125,17 +125,12 @@ export class PartnerCache {
     const kept = new Map<string, T>();
     if (this.db.inWrite) return kept;
     const { where, params } = this.rowsOf(aspect, asOf, partnerIds);
-    if (this.db.dialect === 'postgres') {
-      await this.db.each<{ partner_id: string; value: string }>(`SELECT partner_id, value FROM partner_kept WHERE ${where}`, params, (row) =>
-        kept.set(row.partner_id, JSON.parse(row.value) as T),
-      );
-      return kept;
-    }
-    if (aspect === 'flags') {
-      // SQLite, a partner's flags (kilobytes each, 40 MB nationally): a row each, as bytes, each
-      // decoded only to be parsed at once (`each`), never one text of them all.
-      await this.db.each<{ partner_id: string; value: Buffer }>(
-        `SELECT partner_id, CAST(value AS BLOB) AS value FROM partner_kept WHERE ${where}`,
+    if (this.db.dialect === 'postgres' || aspect === 'flags') {
+      // A row per partner, each parsed as it comes: PostgreSQL's every aspect (above), and
+      // SQLite's flags (kilobytes each, 40 MB nationally), never one text of them all; SQLite's
+      // as bytes, for Node's decoder (below).
+      await this.db.each<{ partner_id: string; value: string | Buffer }>(
+        `SELECT partner_id, ${pick(this.db, { sqlite: 'CAST(value AS BLOB)', postgres: 'value' })} AS value FROM partner_kept WHERE ${where}`,
         params,
         (row) => kept.set(row.partner_id, JSON.parse(row.value.toString()) as T),
       );

@@ -341,6 +341,17 @@ function sqlState(error: unknown): string | undefined {
 /** How long a write waits for another's turn by default, as SQLite's busy timeout (connection.ts). */
 const LOCK_TIMEOUT_MS = 15_000;
 
+/**
+ * A statement as the driver is sent it (`query`, `each`), once what was left for later has gone.
+ * A read outside a write is a named statement: each connection parses and plans it once, then
+ * only binds and runs it (the server's pages, token checks and version reads). Each number a
+ * statement left for later decided is known now.
+ */
+function sent(inside: Context | undefined, text: string, values: unknown[], name: string | undefined): pg.QueryConfig {
+  const bound = inside?.late === undefined ? values : values.map((value) => withKnown(value, inside.late));
+  return name === undefined || inside?.writes === true ? { text, values: bound } : { name, text, values: bound };
+}
+
 /** The error with which the server ended a connection of the pool, if it did. */
 const ENDED_BY = new WeakMap<pg.PoolClient | pg.Client, Error>();
 
@@ -738,13 +749,8 @@ export class PostgresSql implements Sql {
         return (await this.simple(inside, values.length === 0 ? text : await this.executable(inside, sql, params))).at(-1)!;
       await this.flush(inside);
     }
-    // A read outside a write is a named statement: each connection parses and plans it once,
-    // then only binds and runs it (the server's pages, token checks and version reads).
-    // Sent after what was left for later: each number a statement of it decided is known now.
-    const bound = inside?.late === undefined ? values : values.map((value) => withKnown(value, inside.late));
-    const query = name === undefined || inside?.writes === true ? { text, values: bound } : { name, text, values: bound };
     try {
-      return await (inside?.client ?? this.pool).query(query);
+      return await (inside?.client ?? this.pool).query(sent(inside, text, values, name));
     } catch (error) {
       throw translateError(error, this.url);
     }
@@ -830,10 +836,9 @@ export class PostgresSql implements Sql {
       await this.lockAll(inside);
       await this.flush(inside);
     }
-    const bound = inside?.late === undefined ? values : values.map((value) => withKnown(value, inside.late));
     // A query object with a listener of its rows and no callback: node-postgres emits each row
     // as its message is read, and keeps none.
-    const query = new pg.Query(name === undefined || inside?.writes === true ? { text, values: bound } : { name, text, values: bound });
+    const query = new pg.Query(sent(inside, text, values, name));
     let failed: { error: unknown } | undefined;
     query.on('row', (row: T) => {
       if (failed !== undefined) return;
