@@ -596,7 +596,13 @@ describe('refusals', () => {
               avenants: [{ number: 1, title: 'Avenant \u202e1', changes: [{ type: 'note', text: long }] }],
             }),
           ],
-          users: [user('u1', 'p', { disabledAt: '2026-01-01T10:00:00Z', departement: '20' })],
+          users: [
+            user('u1', 'p', { disabledAt: '2026-01-01T10:00:00Z', departement: '20' }),
+            // RFC 5321's limits: 64 characters before the @, 254 in all (one more each here).
+            user('u2', 'p', { email: `${'x'.repeat(65)}@caf78.fr` }),
+            user('u3', 'p', { email: `x@${'d'.repeat(250)}.fr` }),
+            user('u4', 'p', { email: `${'x'.repeat(64)}@${'d'.repeat(186)}.fr` }), // 254: taken
+          ],
           habilitations: [habilitation('h1', 'p', { userId: 'u1' }, { endsAt: '2200-01-01', departement: '999' })],
         }),
       ),
@@ -613,6 +619,8 @@ describe('refusals', () => {
       { path: 'conventions[0].avenants[0].changes[0].text', message: 'texte trop long : 2000 caractères au plus' },
       { path: 'users[0].departement', message: 'code de département invalide (01–19, 2A, 2B, 21–95, 971–976)' },
       { path: 'users[0].disabledAt', message: 'disabledAt seulement sur un utilisateur désactivé (status disabled)' },
+      { path: 'users[1].email', message: 'adresse mél trop longue : 254 caractères au plus, dont 64 avant l’@' },
+      { path: 'users[2].email', message: 'adresse mél trop longue : 254 caractères au plus, dont 64 avant l’@' },
       { path: 'habilitations[0].departement', message: 'code de département invalide (01–19, 2A, 2B, 21–95, 971–976)' },
       { path: 'habilitations[0].endsAt', message: 'date invalide (attendu AAAA-MM-JJ, date réelle entre 1900 et 2199)' },
     ]);

@@ -50,14 +50,32 @@ export const timestampSchema = lazySchema(() =>
 );
 
 const EMAIL_PATTERN = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/;
+/**
+ * The longest address mail systems carry (RFC 5321: a path of 256 characters, angle brackets
+ * included) and its longest part before the @: an import took one of 3,000 characters, which no
+ * message could reach and every list then printed whole.
+ */
+const EMAIL_MAX = 254;
+const EMAIL_LOCAL_MAX = 64;
 
-/** An address as mail systems take it: no space, one @, a dotted domain, and nothing refused in stored text (ESC, half a surrogate pair). */
+/** An address as mail systems take it: no space, one @, a dotted domain, the lengths above, and nothing refused in stored text (ESC, half a surrogate pair). */
 export function isEmail(value: string): boolean {
-  return EMAIL_PATTERN.test(value.trim()) && !hasUnsafeCharacter(value);
+  const address = value.trim();
+  return address.length <= EMAIL_MAX && address.indexOf('@') <= EMAIL_LOCAL_MAX && EMAIL_PATTERN.test(address) && !hasUnsafeCharacter(value);
 }
 
 // Trimmed: an address pasted with a space around it was stored with it (« Jean Test < jean@caf78.fr > »).
-export const emailSchema = lazySchema(() => z.string().trim().refine(isEmail, 'adresse mél invalide'));
+export const emailSchema = lazySchema(() =>
+  z
+    .string()
+    .trim()
+    .refine(isEmail, {
+      error: (issue) =>
+        typeof issue.input === 'string' && (issue.input.length > EMAIL_MAX || issue.input.indexOf('@') > EMAIL_LOCAL_MAX)
+          ? `adresse mél trop longue : ${EMAIL_MAX} caractères au plus, dont ${EMAIL_LOCAL_MAX} avant l’@`
+          : 'adresse mél invalide',
+    }),
+);
 
 /** Trimmed, lower-case form under which two addresses count as the same (rule 7). */
 export function normaliseEmail(email: string): string {
