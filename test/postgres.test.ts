@@ -116,6 +116,7 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
       [`${socket}&options=${encodeURIComponent('-c search_path="x;DROP TABLE y"')}`, {}, 'invalid value for parameter "search_path"'],
       [`${socket}&options=${encodeURIComponent('-c nosuch=1')}`, {}, 'unrecognized configuration parameter "nosuch"'],
       [socket, { PGOPTIONS: '-c work_mem=abc' }, 'invalid value for parameter "work_mem"'],
+      [socket, { PGOPTIONS: 'foo' }, 'invalid command-line argument for server process: foo'],
     ] as const;
     for (const [url, env, said] of settings) {
       const refused = sandbox.run(['partners', '--db', url], { env });
@@ -375,6 +376,13 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
       const refused = sandbox.run(suspend, { env });
       expect([refused.status, refused.stderr]).toEqual([6, `Base PostgreSQL ${url} : ${refusal}.\n`]);
     }
+    // Refused as the connection opens, the same code (42501) is the role's right to connect or to set a superuser's setting, not the tables' rights.
+    const { url, env } = as(reader);
+    const superuserSetting = sandbox.run(['partners'], { env: { ...env, PGOPTIONS: '-c log_min_messages=debug1' } });
+    expect([superuserSetting.status, superuserSetting.stderr]).toEqual([
+      6,
+      `Base PostgreSQL ${url} : connexion refusée par le serveur : ce rôle n’a pas le droit de se connecter à cette base (CONNECT), ou pas celui de changer un réglage demandé par options= de l’URL ou PGOPTIONS (permission denied to set parameter "log_min_messages").\n`,
+    ]);
     expect(sandbox.run(['export'], { env: asOwner }).stdout).toBe(exported);
   });
 

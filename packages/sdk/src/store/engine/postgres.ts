@@ -628,20 +628,28 @@ const DRIVER_PROBLEMS: [RegExp, string][] = [
 ];
 
 /**
- * A setting the connection asks for (`options=-c …` in the URL, or PGOPTIONS) that the server
- * refuses as it opens the connection: a value it cannot take (22023), or a name it does not know
- * (42704). Only at the start are these FATAL; cafsup's own statements raising the same codes are
- * errors of the statement, which stay as they are.
+ * What the server refuses as it opens the connection (severity FATAL), where the same codes from
+ * cafsup's own statements are errors of the statement (ERROR), worded by `CONNECTION_PROBLEMS`.
+ * A setting the connection asks for (`options=-c …` in the URL, or PGOPTIONS): a value the server
+ * cannot take (22023), a name it does not know (42704), options it cannot read (42601). A
+ * permission (42501): to connect to this database (CONNECT), or to set a superuser's setting —
+ * not the tables' rights of a statement's 42501.
  */
-const STARTUP_SETTING_CODES = new Set(['22023', '42704']);
 const STARTUP_SETTING = 'réglage refusé par le serveur à l’ouverture de la connexion (options= de l’URL, ou PGOPTIONS)';
+const STARTUP_PROBLEMS: Record<string, string> = {
+  '22023': STARTUP_SETTING,
+  '42704': STARTUP_SETTING,
+  '42601': STARTUP_SETTING,
+  '42501':
+    'connexion refusée par le serveur : ce rôle n’a pas le droit de se connecter à cette base (CONNECT), ou pas celui de changer un réglage demandé par options= de l’URL ou PGOPTIONS',
+};
 
 /** A driver error as cafsup's: a base that cannot be reached or used is UNAVAILABLE, in French; the rest stays as it is. */
 export function translateError(error: unknown, url: string): unknown {
   const { code, message, severity } = error as { code?: string; message?: unknown; severity?: unknown };
   const problem =
+    (severity === 'FATAL' ? STARTUP_PROBLEMS[code ?? ''] : undefined) ??
     CONNECTION_PROBLEMS[code ?? ''] ??
-    (severity === 'FATAL' && STARTUP_SETTING_CODES.has(code ?? '') ? STARTUP_SETTING : undefined) ??
     (typeof message === 'string' && code === undefined ? DRIVER_PROBLEMS.find(([pattern]) => pattern.test(message))?.[1] : undefined);
   if (problem === undefined) return error;
   return new CafsupError('UNAVAILABLE', `Base PostgreSQL ${redact(url)} : ${problem} (${String(message)}).`, { path: redact(url), problem }, { cause: error });
