@@ -42,7 +42,7 @@ import { idsOf, stringOption, type Command } from '../command.js';
 import { UsageError, type Context } from '../context.js';
 import { avenantStanding, frenchDate, severityCounts, traceTarget } from '../../format.js';
 import { listTable, severitySummaryText, severityText, type Cell, type RowSpec } from '../output.js';
-import { flagTotal, mostOverQuota, partnerRows, type PartnerRow } from '../../views.js';
+import { callsOfView, flagTotal, mostOverQuota, partnerRows, type PartnerRow } from '../../views.js';
 import { suggest } from '../suggest.js';
 
 const SUMMARY_LEGEND = 'Alertes : C critique, E élevée, M moyenne, F faible.';
@@ -140,10 +140,10 @@ export const partnerCommand: Command = {
     const client = await context.client();
     const id = positionals[0]!;
     const detail = await client.partners.get(id, asOfOf(context));
-    const [usage, report, avenants] = await Promise.all([
-      client.quotas.usage({ partnerId: id, asOf: detail.asOf }),
-      client.audit.run({ partnerId: id, asOf: detail.asOf }),
-      client.avenants.list(id, { asOf: detail.asOf }),
+    const [usage, report, avenants] = await callsOfView(client, [
+      () => client.quotas.usage({ partnerId: id, asOf: detail.asOf }),
+      () => client.audit.run({ partnerId: id, asOf: detail.asOf }),
+      () => client.avenants.list(id, { asOf: detail.asOf }),
     ]);
     const { state, convention, terms } = detail;
     const e = escapeForTerminal;
@@ -574,10 +574,10 @@ export const dashboardCommand: Command = {
   example: 'cafsup dashboard --json',
   async run(context) {
     const client = await context.client();
-    const [summary, report, usage] = await Promise.all([
-      client.dataset.summary(),
-      client.audit.run(asOfOf(context)),
-      client.quotas.usage({ ...asOfOf(context), over: true }),
+    const [summary, report, usage] = await callsOfView(client, [
+      () => client.dataset.summary(),
+      () => client.audit.run(asOfOf(context)),
+      () => client.quotas.usage({ ...asOfOf(context), over: true }),
     ]);
     const over = mostOverQuota(usage.quotas).slice(0, 5);
     const source = await context.source();
