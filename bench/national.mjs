@@ -4,6 +4,7 @@
 // 1,000,000 habilitations by default, cached in bench/out) is imported into SQLite and into a
 // PostgreSQL cluster this script starts in a temporary directory and stops at the end.
 // Usage: node bench/national.mjs [--partners N] [--engines sqlite,postgres] [--fresh]
+import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -153,14 +154,34 @@ function cpuPerWrite(writes, serverMs, busyMs, engine) {
   return `| CPU per acknowledged write, the whole machine (${parts.join(', ')}) | ${ms(total)} | — | — | — (the bound it sets on ${cores} cores: ${perSecond((cores * 1000) / total)}) |`;
 }
 
+/**
+ * Lets the disk catch up with what was written before an import is timed: PostgreSQL's
+ * checkpoint of it, then the system's own writeback (`sync`). Without it the cafsup import,
+ * timed right after the floor's, paid for the floor's gigabyte being written out meanwhile
+ * (PostgreSQL: 47 s in the run, 27 s alone, session 34).
+ */
+async function settle(location) {
+  if (location.startsWith('postgres')) {
+    const raw = await rawConnection(location);
+    try {
+      await raw.all('CHECKPOINT');
+    } finally {
+      await raw.close();
+    }
+  }
+  execFileSync('sync');
+}
+
 async function measure(engine, location, floorLocation) {
   const rows = [];
   const facts = [];
   log(`[${engine}] floor import (users + habilitations, minimal script)…`);
   const schema = await Store.open(floorLocation);
   await schema.close();
+  await settle(floorLocation);
   const floorImport = await attempt(() => runJson(node, [here('./floor-import.mjs'), file, floorLocation]));
   log(`[${engine}] cafsup import…`);
+  await settle(floorLocation);
   const imported = await attempt(() => runJson(node, [here('./import-child.mjs'), file, location]));
   const habilitations = imported instanceof Error ? '?' : imported.counts.habilitations.toLocaleString('en-US');
   if (!(imported instanceof Error))
