@@ -10,6 +10,11 @@ const [location, partnerId] = process.argv.slice(2);
 const require = createRequire(import.meta.url);
 let rows;
 if (location.startsWith('postgres')) {
+  // pg, when loaded, reads the global Response to tell a Cloudflare Worker unless `navigator`
+  // says where it runs, which Node 20 lacks: reading it loads Node's whole fetch (~27 ms). cafsup's
+  // bundle skips that probe (packages/tui/build.mjs, pg-node-only); the floor does too, so that
+  // it is not dearer than what it bounds.
+  globalThis.navigator ??= { userAgent: 'Node.js' };
   const { Client } = require('pg');
   const client = new Client({ connectionString: location });
   await client.connect();
