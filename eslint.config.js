@@ -49,7 +49,13 @@ export default defineConfig(
   },
   {
     // Plain JavaScript (build scripts, benchmarks, the binary's entry): no type information.
-    files: ['**/*.{js,mjs}'],
+    files: ['**/*.{js,mjs,cjs}'],
     extends: [tseslint.configs.disableTypeChecked],
+  },
+  {
+    // The binary's entry is CommonJS (bin/cafsup.cjs says why).
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: globals.node },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
 );

@@ -26,7 +26,7 @@ if (!existsSync(national)) {
     const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => name !== 'CI' && !name.startsWith('CI_')));
     Object.assign(env, { CAFSUP_DB: join(dir, 'national.db'), CAFSUP_CONFIG_DIR: join(dir, 'config'), CAFSUP_ACTOR: 'Banc d’essai <banc@caf.invalid>' });
     const runs = [];
-    for (let run = 0; run < RUNS; run++) runs.push(await frameTimes([here('../packages/tui/bin/cafsup.mjs')], env, INTERFACE_MARKERS));
+    for (let run = 0; run < RUNS; run++) runs.push(await frameTimes([here('../packages/tui/bin/cafsup.cjs')], env, INTERFACE_MARKERS));
     const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
     const [first, ...next] = runs;
     const line = (values) => `first frame ${values[0].toFixed(0)} ms, dashboard data ${values[1].toFixed(0)} ms, whole dashboard ${values[2].toFixed(0)} ms`;

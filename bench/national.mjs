@@ -39,7 +39,7 @@ const ACTOR = { name: 'Banc d’essai', email: 'banc@caf78.fr' };
 const here = (path) => fileURLToPath(new URL(path, import.meta.url));
 const out = here('./out');
 const file = join(out, `national-${PARTNERS}.json`);
-const bin = here('../packages/tui/bin/cafsup.mjs');
+const bin = here('../packages/tui/bin/cafsup.cjs');
 const node = process.execPath;
 mkdirSync(out, { recursive: true });
 // The commands read no one's configuration and no ambient database.

@@ -14,7 +14,7 @@ import { INTERFACE_MARKERS, frameTimes } from './pty.mjs';
 
 const here = (path) => fileURLToPath(new URL(path, import.meta.url));
 const RUNS = Number(process.env.RUNS ?? 15);
-const bin = here('../packages/tui/bin/cafsup.mjs');
+const bin = here('../packages/tui/bin/cafsup.cjs');
 const hello = here('./out/ink-hello/ink-hello.mjs');
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 

@@ -19,7 +19,7 @@ const AS_OF = '2026-11-22';
 const ACTOR = { name: 'Banc d’essai', email: 'banc@caf78.fr' };
 const dir = mkdtempSync(join(tmpdir(), 'cafsup-trust-'));
 const database = join(dir, 'trust.db');
-const bin = fileURLToPath(new URL('../packages/tui/bin/cafsup.mjs', import.meta.url));
+const bin = fileURLToPath(new URL('../packages/tui/bin/cafsup.cjs', import.meta.url));
 /** A demo database of `scale` partners, made by the `cafsup` command itself. */
 function demo(file, scale) {
   const result = spawnSync(process.execPath, [bin, 'demo', '--scale', String(scale), '--as-of', AS_OF, '--db', file], {

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CliSandbox } from './support/cli.js';
 
-// bin/cafsup.mjs compiles the plain commands' bundle with V8's code cache, kept beside it. V8
+// bin/cafsup.cjs compiles the plain commands' bundle with V8's code cache, kept beside it. V8
 // checks a cache against the source's length only, and reads a payload it is given as compiled
 // code: a cache that does not fit must be set aside, and a command must answer the same with
 // or without one. On a copy of the built program (bin and dist), inside the package so that its
@@ -20,7 +20,7 @@ describe('the code cache of the plain commands', () => {
   let expected: string;
 
   const partner = () => {
-    const run = spawnSync(process.execPath, [join(copy, 'bin', 'cafsup.mjs'), 'partner', 'amp'], { env: sandbox.env(), encoding: 'utf8' });
+    const run = spawnSync(process.execPath, [join(copy, 'bin', 'cafsup.cjs'), 'partner', 'amp'], { env: sandbox.env(), encoding: 'utf8' });
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     return run.stdout;

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -17,7 +17,7 @@ const packageDir = fileURLToPath(new URL('../packages/tui', import.meta.url));
  * then Node's own modules that it loaded (as `node:…`; the bundle takes them without Node's ES
  * module face, packages/tui/builtins-direct.mjs, so Node's list says what loaded them), then
  * `zod` if zod's code ran: the plain commands' bundle (dist/cafsup.cjs, read whole by
- * bin/cafsup.mjs) holds it, and what counts there is whether it runs.
+ * bin/cafsup.cjs) holds it, and what counts there is whether it runs.
  */
 function runRecording(sandbox: CliSandbox, args: string[]): Promise<{ status: number | null; stdout: string; loaded: string[] }> {
   const record = join(sandbox.dir, `loaded-${Math.random().toString(36).slice(2)}.txt`);
@@ -150,21 +150,35 @@ describe('start-up of the binary', () => {
       const run = await runRecording(sandbox, args);
       expect(run.status, args.join(' ')).toBe(0);
       expect(kinds(heavy(run.loaded)), args.join(' ')).toEqual(['SQLite', 'zod']);
-      // The plain commands' bundle ran it: no module of the other was loaded, only the bin's choice.
+      // The plain commands' bundle ran it, after the bin's choice: no ES module of the other was loaded (nor Node's ES module loader's work for the bin, CommonJS).
       expect(
         run.loaded.filter((file) => file.endsWith('.mjs')).map((file) => relative(packageDir, file)),
         args.join(' '),
-      ).toEqual(['bin/cafsup.mjs', 'dist/route.mjs']);
+      ).toEqual([]);
+      expect(
+        [...new Set(run.loaded.filter((file) => file.startsWith(packageDir) && !file.includes('node_modules')).map((file) => relative(packageDir, file)))],
+        args.join(' '),
+      ).toEqual(['bin/cafsup.cjs', 'dist/route.cjs']);
       // Node's readline loads at cafsup's first question (cli/context.ts), which a read never asks;
       // worker_threads with the first worker (the server's, the interface's, the import's reader)
       // and crypto with the first hash (a write, a token, the trail's check), none of which a read
-      // needs. (zlib loads to check the code cache's CRC-32, bin/cafsup.mjs: ~2 ms.)
+      // needs. (zlib loads to check the code cache's CRC-32, bin/cafsup.cjs: ~2 ms.)
       // (node:os, where cafsup's settings are found (settings.ts), shows that Node's list was read.)
       expect(run.loaded, args.join(' ')).toContain('node:os');
       expect(
         run.loaded.filter((file) => /^node:(readline|worker_threads|crypto)/.test(file)),
         args.join(' '),
       ).toEqual([]);
+    }
+  });
+
+  it('runs the same program under the entry’s former name, bin/cafsup.mjs, which units and scripts written before still give', async () => {
+    const former = join(packageDir, 'bin', 'cafsup.mjs');
+    expect(sandbox.run(['demo', '--if-missing']).status).toBe(0);
+    for (const args of [['partner', 'amp'], ['--version'], ['parters']]) {
+      const [now, before] = [CAFSUP_BIN, former].map((bin) => spawnSync(process.execPath, [bin, ...args], { env: sandbox.env(), encoding: 'utf8' }));
+      expect([before!.status, before!.stdout, before!.stderr], args.join(' ')).toEqual([now!.status, now!.stdout, now!.stderr]);
+      expect(now!.status, args.join(' ')).toBe(args[0] === 'parters' ? 2 : 0);
     }
   });
 });

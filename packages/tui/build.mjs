@@ -1,5 +1,5 @@
 // Bundles the `cafsup` command so that it starts fast: a few files to load instead of hundreds.
-// Twice (bin/cafsup.mjs says why): ES modules split in chunks, for the interface and help, and
+// Twice (bin/cafsup.cjs says why): ES modules split in chunks, for the interface and help, and
 // one CommonJS file with its code cache, for every other command. better-sqlite3 stays outside
 // (a native addon).
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -125,7 +125,7 @@ const commandTablePlugin = {
 };
 
 // What main.ts imports of the interface, in the CommonJS bundle: modules that say they are not
-// there, on routes bin/cafsup.mjs never gives that bundle (route.ts).
+// there, on routes bin/cafsup.cjs never gives that bundle (route.ts).
 const interfaceElsewherePlugin = {
   name: 'interface-elsewhere',
   setup(plugin) {
@@ -134,7 +134,7 @@ const interfaceElsewherePlugin = {
       namespace: 'interface-elsewhere',
     }));
     plugin.onLoad({ filter: /./, namespace: 'interface-elsewhere' }, (args) => ({
-      contents: `throw new Error(${JSON.stringify(`${args.path} : l’interface est dans dist/cafsup.mjs (bin/cafsup.mjs).`)});`,
+      contents: `throw new Error(${JSON.stringify(`${args.path} : l’interface est dans dist/cafsup.mjs (bin/cafsup.cjs).`)});`,
       loader: 'js',
     }));
   },
@@ -167,8 +167,16 @@ await build({
   ...minified,
 });
 
-// What bin/cafsup.mjs reads first to choose a bundle (route.ts): one small file.
-await build({ ...common, entryPoints: { route: 'src/route.ts' }, outdir: 'dist', outExtension: { '.js': '.mjs' }, define, ...minified });
+// CommonJS bundles (the two below): `require` is CommonJS's own; `import.meta.url` (the store's
+// addon, the workers' files), which esbuild leaves empty in CommonJS, is the bundle's file. Strict
+// first: a statement before esbuild's "use strict" made it no directive (the code ran sloppy).
+const commonJs = {
+  format: 'cjs',
+  banner: { js: "'use strict'; const __cafsupModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  define: { ...define, 'import.meta.url': '__cafsupModuleUrl' },
+};
+// What bin/cafsup.cjs reads first to choose a bundle (route.ts): one small CommonJS file, as the bin.
+await build({ ...common, ...commonJs, entryPoints: { route: 'src/route.ts' }, outdir: 'dist', outExtension: { '.js': '.cjs' }, ...minified });
 
 // The libraries only some plain commands load, each a CommonJS file of its own beside the one
 // below: in it, the code cache's fixed part (every function's outline, read at every start)
@@ -226,28 +234,24 @@ const builtinsRequiredPlugin = {
   },
 };
 
-// The plain commands again, as one CommonJS file that bin/cafsup.mjs compiles with V8's code
-// cache (bin/cafsup.mjs says why). Without the interface, which stays in the bundle above: the
+// The plain commands again, as one CommonJS file that bin/cafsup.cjs compiles with V8's code
+// cache (bin/cafsup.cjs says why). Without the interface, which stays in the bundle above: the
 // routes that may open it run from there (route.ts).
 await build({
   ...common,
-  format: 'cjs',
+  ...commonJs,
   entryPoints: { cafsup: 'src/main.ts' },
   outfile: 'dist/cafsup.cjs',
-  // `require` is CommonJS's own; `import.meta.url` (the store's addon, the workers' files) is this file's.
-  // Strict first: a statement before esbuild's "use strict" made it no directive (the code ran sloppy).
-  banner: { js: "'use strict'; const __cafsupModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
   plugins: [builtinsRequiredPlugin, ...common.plugins, commandTablePlugin, interfaceElsewherePlugin, lazyLibrariesPlugin],
-  define: { ...define, 'import.meta.url': '__cafsupModuleUrl' },
   ...minified,
   metafile: true,
 }).then(({ metafile }) => {
   const left = Object.values(metafile.outputs).flatMap((output) =>
     output.imports.filter((record) => record.kind === 'dynamic-import').map((record) => record.path),
   );
-  if (left.length > 0) throw new Error(`dist/cafsup.cjs: import() of ${left.join(', ')} left, which bin/cafsup.mjs cannot run: see the plugins above.`);
+  if (left.length > 0) throw new Error(`dist/cafsup.cjs: import() of ${left.join(', ')} left, which bin/cafsup.cjs cannot run: see the plugins above.`);
 });
-// bin/cafsup.mjs reads this bundle as Latin-1, into a one-byte string at once (as UTF-8, a single
+// bin/cafsup.cjs reads this bundle as Latin-1, into a one-byte string at once (as UTF-8, a single
 // character past ASCII made Node decode the whole file into a two-byte string: 14-25 ms for the
 // 3.6 MB it was). esbuild writes the strings escaped, not what a regular expression holds.
 const bundled = readFileSync(new URL('./dist/cafsup.cjs', import.meta.url));
@@ -257,7 +261,7 @@ if (wide !== -1) {
   throw new Error(`dist/cafsup.cjs: a character past ASCII at byte ${wide} (« ${around} »): write it escaped (\\u…) in the source.`);
 }
 // Its first line names this build by its content: the code cache made from another build of the
-// same length would be taken by V8, which checks only the source's length (bin/cafsup.mjs).
+// same length would be taken by V8, which checks only the source's length (bin/cafsup.cjs).
 writeFileSync(
   new URL('./dist/cafsup.cjs', import.meta.url),
   Buffer.concat([Buffer.from(`// cafsup build ${createHash('sha256').update(bundled).digest('hex')}\n`), bundled]),
@@ -287,7 +291,7 @@ await build({
   ...minified,
 });
 
-// The code cache of the plain commands' bundle (bin/cafsup.mjs), made here from the commands a
+// The code cache of the plain commands' bundle (bin/cafsup.cjs), made here from the commands a
 // supervisor runs most, on the demo's data: each run adds what it compiled to what the last one
 // kept. Not from the demo's creation, whose import code a reading command never runs (it would
 // be read back at every start). In a folder of its own: no setting, store or token of the
@@ -298,7 +302,7 @@ try {
   const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('CAFSUP_') && name !== 'NODE_OPTIONS'));
   Object.assign(env, { CAFSUP_DB: join(warmUp, 'demo.db'), CAFSUP_CONFIG_DIR: join(warmUp, 'config') });
   const cafsup = (args, extra = {}) => {
-    const run = spawnSync(process.execPath, [join(root, 'bin', 'cafsup.mjs'), ...args], { env: { ...env, ...extra }, encoding: 'utf8', timeout: 120_000 });
+    const run = spawnSync(process.execPath, [join(root, 'bin', 'cafsup.cjs'), ...args], { env: { ...env, ...extra }, encoding: 'utf8', timeout: 120_000 });
     if (run.status !== 0) throw new Error(`cafsup ${args.join(' ')} (code cache): ${run.status}\n${run.stderr}`);
   };
   cafsup(['demo']);

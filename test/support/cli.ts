@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The built binary, exactly as `node_modules/.bin/cafsup` runs it. */
-export const CAFSUP_BIN = fileURLToPath(new URL('../../packages/tui/bin/cafsup.mjs', import.meta.url));
+export const CAFSUP_BIN = fileURLToPath(new URL('../../packages/tui/bin/cafsup.cjs', import.meta.url));
 
 export interface CliResult {
   status: number;

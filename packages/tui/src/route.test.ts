@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { runsFromModules } from './route.js';
 
-// bin/cafsup.mjs runs these from the ES module bundle; the other bundle holds no interface, and
+// bin/cafsup.cjs runs these from the ES module bundle; the other bundle holds no interface, and
 // a route that may open it given to that bundle would fail there.
 describe('the bundle a command runs from', () => {
   it('gives every route that may open the interface, and help, to the ES modules', () => {

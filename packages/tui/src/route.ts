@@ -13,7 +13,7 @@ export function commandStart(argv: readonly string[]): number {
 
 /**
  * Whether `cafsup ARGV` runs from the ES module bundle rather than from the plain commands'
- * (bin/cafsup.mjs): the routes that may open the full-screen interface, which only that bundle
+ * (bin/cafsup.cjs): the routes that may open the full-screen interface, which only that bundle
  * holds (`cafsup` alone, `cafsup tui`, `cafsup start`: main.ts), and those that read no data
  * (help, version, completion), quicker there where a command loads only the files it uses than
  * from the other, read whole from its code cache (~10 ms more).

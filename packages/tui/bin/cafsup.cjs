@@ -1,0 +1,97 @@
+#!/usr/bin/env node
+// The program's entry: it chooses the bundle a command runs from (route.ts), then runs it.
+//
+// CommonJS: an ES module as entry made Node start its module loader first, ~9 ms of every
+// command on Node 20 (an empty .mjs file against an empty .cjs: 68 against 59 ms, medians of
+// 21), which the plain commands, bundled as CommonJS below, never needed.
+//
+// Compiling its code was the largest part of a plain command on Node 20 (`cafsup partner ID`:
+// ~45 of 145 ms), which keeps no compiled code between runs for ES modules. The plain commands
+// are therefore also bundled as one CommonJS file, compiled here with V8's code cache: the code
+// a command ran is read back compiled (~40 ms less a command). The routes that may open the
+// interface run from the ES module bundle (its layout engine awaits at its top level, which
+// CommonJS cannot), and help (route.ts); where Node keeps a compile cache itself (22.1 and
+// later), it serves that bundle and the workers.
+'use strict';
+const nodeModule = require('node:module');
+const { accessSync, closeSync, constants, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } = require('node:fs');
+const { dirname, join } = require('node:path');
+const { Script } = require('node:vm');
+const { runsFromModules } = require('../dist/route.cjs');
+
+nodeModule.enableCompileCache?.();
+
+// Its failures are its own to say (main.ts); this promise only loads it.
+if (runsFromModules(process.argv.slice(2))) import('../dist/cafsup.mjs');
+else runPlainCommand();
+
+function runPlainCommand() {
+  const file = join(__dirname, '..', 'dist', 'cafsup.cjs');
+  const cacheFile = `${file}.cache`;
+  // ASCII (build.mjs checks), read as Latin-1: a one-byte string at once, which UTF-8 is not.
+  const source = readFileSync(file, 'latin1');
+  // V8 checks a cache against the length of the source only: the cache names the build it was
+  // made from by the bundle's first line (a hash of its content, build.mjs).
+  const build = source.slice(0, source.indexOf('\n'));
+  const cachedData = readCache(cacheFile, build);
+  const script = new Script(nodeModule.wrap(source), { filename: file, ...(cachedData === undefined ? {} : { cachedData }) });
+  // Written when there was none that fit (first run, another Node or other V8 flags), and by the
+  // build after a few commands (CAFSUP_CODE_CACHE=write, build.mjs), from what this run compiled.
+  if (cachedData === undefined || script.cachedDataRejected === true || process.env.CAFSUP_CODE_CACHE === 'write') {
+    process.once('exit', () => writeCache(cacheFile, build, script));
+  }
+  const bundle = { exports: {} };
+  script.runInThisContext()(bundle.exports, nodeModule.createRequire(file), bundle, file, dirname(file));
+}
+
+/**
+ * The compiled code kept for this build, if whole. V8's release builds do not check a cache's
+ * checksum: one byte changed in it (a bad disk, a power cut) made every command crash, and, the
+ * cache being accepted, no run wrote it again. Its CRC-32 is kept beside it (~2 ms to check).
+ */
+function readCache(cacheFile, build) {
+  let cache;
+  try {
+    cache = readFileSync(cacheFile);
+  } catch {
+    return undefined; // None yet: compiled as any script, and written at exit.
+  }
+  const buildEnd = cache.indexOf(0x0a);
+  const checksumEnd = cache.indexOf(0x0a, buildEnd + 1);
+  if (buildEnd === -1 || checksumEnd === -1 || cache.toString('latin1', 0, buildEnd) !== build) return undefined;
+  const payload = cache.subarray(checksumEnd + 1);
+  return cache.toString('latin1', buildEnd + 1, checksumEnd) === crc32(payload) ? payload : undefined;
+}
+
+/**
+ * Keeps what this run compiled: in a file of its own, on disk, then renamed, so that a command
+ * started meanwhile, or a power cut, finds the former cache or this one, whole. Nothing is made
+ * where the program's folder cannot be written (an installation read-only for its users).
+ */
+function writeCache(cacheFile, build, script) {
+  try {
+    accessSync(dirname(cacheFile), constants.W_OK);
+  } catch {
+    return;
+  }
+  const data = script.createCachedData();
+  const next = `${cacheFile}.${process.pid}-${Math.random().toString(36).slice(2)}`;
+  let descriptor;
+  try {
+    descriptor = openSync(next, 'wx');
+    writeSync(descriptor, `${build}\n${crc32(data)}\n`, null, 'latin1');
+    writeSync(descriptor, data);
+    fsyncSync(descriptor);
+    closeSync(descriptor);
+    descriptor = undefined;
+    renameSync(next, cacheFile);
+  } catch {
+    // A full disk, a folder gone: nothing half-written left behind.
+    if (descriptor !== undefined) closeSync(descriptor);
+    rmSync(next, { force: true });
+  }
+}
+
+function crc32(bytes) {
+  return process.getBuiltinModule('node:zlib').crc32(bytes).toString(16);
+}
