@@ -602,6 +602,8 @@ describe('refusals', () => {
             user('u2', 'p', { email: `${'x'.repeat(65)}@caf78.fr` }),
             user('u3', 'p', { email: `x@${'d'.repeat(250)}.fr` }),
             user('u4', 'p', { email: `${'x'.repeat(64)}@${'d'.repeat(186)}.fr` }), // 254: taken
+            // 33 characters before the @, 66 octets.
+            user('u5', 'p', { email: `${'é'.repeat(33)}@caf78.fr` }),
           ],
           habilitations: [habilitation('h1', 'p', { userId: 'u1' }, { endsAt: '2200-01-01', departement: '999' })],
         }),
@@ -619,8 +621,9 @@ describe('refusals', () => {
       { path: 'conventions[0].avenants[0].changes[0].text', message: 'texte trop long : 2000 caractères au plus' },
       { path: 'users[0].departement', message: 'code de département invalide (01–19, 2A, 2B, 21–95, 971–976)' },
       { path: 'users[0].disabledAt', message: 'disabledAt seulement sur un utilisateur désactivé (status disabled)' },
-      { path: 'users[1].email', message: 'adresse mél trop longue : 254 caractères au plus, dont 64 avant l’@' },
-      { path: 'users[2].email', message: 'adresse mél trop longue : 254 caractères au plus, dont 64 avant l’@' },
+      { path: 'users[1].email', message: 'adresse mél trop longue : 254 octets au plus, dont 64 avant l’@ (une lettre accentuée en compte deux)' },
+      { path: 'users[2].email', message: 'adresse mél trop longue : 254 octets au plus, dont 64 avant l’@ (une lettre accentuée en compte deux)' },
+      { path: 'users[4].email', message: 'adresse mél trop longue : 254 octets au plus, dont 64 avant l’@ (une lettre accentuée en compte deux)' },
       { path: 'habilitations[0].departement', message: 'code de département invalide (01–19, 2A, 2B, 21–95, 971–976)' },
       { path: 'habilitations[0].endsAt', message: 'date invalide (attendu AAAA-MM-JJ, date réelle entre 1900 et 2199)' },
     ]);

@@ -376,12 +376,25 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
       const refused = sandbox.run(suspend, { env });
       expect([refused.status, refused.stderr]).toEqual([6, `Base PostgreSQL ${url} : ${refusal}.\n`]);
     }
-    // Refused as the connection opens, the same code (42501) is the role's right to connect or to set a superuser's setting, not the tables' rights.
+    // Refused as the connection opens, the same code (42501) is the role's right to set a superuser's setting, or to connect, not the tables' rights.
     const { url, env } = as(reader);
     const superuserSetting = sandbox.run(['partners'], { env: { ...env, PGOPTIONS: '-c log_min_messages=debug1' } });
     expect([superuserSetting.status, superuserSetting.stderr]).toEqual([
       6,
-      `Base PostgreSQL ${url} : connexion refusée par le serveur : ce rôle n’a pas le droit de se connecter à cette base (CONNECT), ou pas celui de changer un réglage demandé par options= de l’URL ou PGOPTIONS (permission denied to set parameter "log_min_messages").\n`,
+      `Base PostgreSQL ${url} : connexion refusée par le serveur : ce rôle ne peut pas changer un réglage demandé par options= de l’URL ou PGOPTIONS (réservé à un superutilisateur) (permission denied to set parameter "log_min_messages").\n`,
+    ]);
+    const database = new URL(readable).pathname.slice(1);
+    const owner = new pg.Client({ connectionString: readable });
+    await owner.connect();
+    try {
+      await owner.query(`REVOKE CONNECT ON DATABASE ${database} FROM PUBLIC`);
+    } finally {
+      await owner.end();
+    }
+    const noConnect = sandbox.run(['partners'], { env });
+    expect([noConnect.status, noConnect.stderr]).toEqual([
+      6,
+      `Base PostgreSQL ${url} : connexion refusée par le serveur : ce rôle n’a pas le droit de se connecter à cette base (un administrateur peut le lui donner : GRANT CONNECT ON DATABASE … TO …) (permission denied for database "${database}").\n`,
     ]);
     expect(sandbox.run(['export'], { env: asOwner }).stdout).toBe(exported);
   });

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -179,6 +179,25 @@ describe('start-up of the binary', () => {
       const [now, before] = [CAFSUP_BIN, former].map((bin) => spawnSync(process.execPath, [bin, ...args], { env: sandbox.env(), encoding: 'utf8' }));
       expect([before!.status, before!.stdout, before!.stderr], args.join(' ')).toEqual([now!.status, now!.stdout, now!.stderr]);
       expect(now!.status, args.join(' ')).toBe(args[0] === 'parters' ? 2 : 0);
+    }
+  });
+
+  it('says, exit 70, that the interface’s bundle could not be loaded, whatever NODE_OPTIONS says of unhandled rejections', () => {
+    // A copy of the built program without its ES module bundle (a build half made), inside the package so that its dependencies resolve.
+    const copy = mkdtempSync(join(packageDir, '.entry-test-'));
+    try {
+      cpSync(join(packageDir, 'bin'), join(copy, 'bin'), { recursive: true });
+      cpSync(join(packageDir, 'dist', 'route.cjs'), join(copy, 'dist', 'route.cjs'));
+      for (const options of ['', '--unhandled-rejections=none']) {
+        const run = spawnSync(process.execPath, [join(copy, 'bin', 'cafsup.cjs'), '--help'], {
+          env: sandbox.env({ NODE_OPTIONS: options }),
+          encoding: 'utf8',
+        });
+        expect([run.status, run.stdout], options).toEqual([70, '']);
+        expect(run.stderr, options).toMatch(/^Erreur interne : le programme n’a pas pu se charger \(.*cafsup\.mjs.*\) ; reconstruisez-le \(pnpm build\)\.\n$/);
+      }
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
     }
   });
 });

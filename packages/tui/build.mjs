@@ -167,16 +167,21 @@ await build({
   ...minified,
 });
 
-// CommonJS bundles (the two below): `require` is CommonJS's own; `import.meta.url` (the store's
-// addon, the workers' files), which esbuild leaves empty in CommonJS, is the bundle's file. Strict
-// first: a statement before esbuild's "use strict" made it no directive (the code ran sloppy).
-const commonJs = {
+// What bin/cafsup.cjs reads first to choose a bundle (route.ts): one small CommonJS file, as the
+// bin. The modules it reads beside route.ts name `import.meta.url`, which esbuild leaves empty in
+// CommonJS: the plain commands' bundle below defines it, this file keeps none of that code.
+await build({
+  ...common,
   format: 'cjs',
-  banner: { js: "'use strict'; const __cafsupModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
-  define: { ...define, 'import.meta.url': '__cafsupModuleUrl' },
-};
-// What bin/cafsup.cjs reads first to choose a bundle (route.ts): one small CommonJS file, as the bin.
-await build({ ...common, ...commonJs, entryPoints: { route: 'src/route.ts' }, outdir: 'dist', outExtension: { '.js': '.cjs' }, ...minified });
+  banner: {},
+  entryPoints: { route: 'src/route.ts' },
+  outdir: 'dist',
+  outExtension: { '.js': '.cjs' },
+  define: { ...define, 'import.meta.url': 'undefined' },
+  ...minified,
+});
+// Written by the builds before the bin was CommonJS: an update built in place would keep it.
+rmSync(new URL('./dist/route.mjs', import.meta.url), { force: true });
 
 // The libraries only some plain commands load, each a CommonJS file of its own beside the one
 // below: in it, the code cache's fixed part (every function's outline, read at every start)
@@ -239,10 +244,14 @@ const builtinsRequiredPlugin = {
 // routes that may open it run from there (route.ts).
 await build({
   ...common,
-  ...commonJs,
+  format: 'cjs',
   entryPoints: { cafsup: 'src/main.ts' },
   outfile: 'dist/cafsup.cjs',
+  // `require` is CommonJS's own; `import.meta.url` (the store's addon, the workers' files) is this file's.
+  // Strict first: a statement before esbuild's "use strict" made it no directive (the code ran sloppy).
+  banner: { js: "'use strict'; const __cafsupModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
   plugins: [builtinsRequiredPlugin, ...common.plugins, commandTablePlugin, interfaceElsewherePlugin, lazyLibrariesPlugin],
+  define: { ...define, 'import.meta.url': '__cafsupModuleUrl' },
   ...minified,
   metafile: true,
 }).then(({ metafile }) => {

@@ -51,17 +51,35 @@ export const timestampSchema = lazySchema(() =>
 
 const EMAIL_PATTERN = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/;
 /**
- * The longest address mail systems carry (RFC 5321: a path of 256 characters, angle brackets
- * included) and its longest part before the @: an import took one of 3,000 characters, which no
- * message could reach and every list then printed whole.
+ * The longest address mail systems carry (RFC 5321: a path of 256 octets, angle brackets
+ * included) and its longest part before the @, in octets of UTF-8 (RFC 6531): an import took one
+ * of 3,000 characters, which no message could reach and every list then printed whole.
  */
 const EMAIL_MAX = 254;
 const EMAIL_LOCAL_MAX = 64;
 
+/** The octets of `text` in UTF-8: an accented letter is two, a surrogate pair four. */
+function utf8Length(text: string): number {
+  let octets = text.length;
+  for (let at = 0; at < text.length; at++) {
+    const unit = text.charCodeAt(at);
+    if (unit >= 0xd800 && unit <= 0xdfff) octets += 1;
+    else if (unit >= 0x800) octets += 2;
+    else if (unit >= 0x80) octets += 1;
+  }
+  return octets;
+}
+
+/** Whether a trimmed address is longer than mail systems carry (the lengths above). */
+function emailTooLong(address: string): boolean {
+  const at = address.indexOf('@');
+  return utf8Length(address) > EMAIL_MAX || utf8Length(at === -1 ? address : address.slice(0, at)) > EMAIL_LOCAL_MAX;
+}
+
 /** An address as mail systems take it: no space, one @, a dotted domain, the lengths above, and nothing refused in stored text (ESC, half a surrogate pair). */
 export function isEmail(value: string): boolean {
   const address = value.trim();
-  return address.length <= EMAIL_MAX && address.indexOf('@') <= EMAIL_LOCAL_MAX && EMAIL_PATTERN.test(address) && !hasUnsafeCharacter(value);
+  return !emailTooLong(address) && EMAIL_PATTERN.test(address) && !hasUnsafeCharacter(value);
 }
 
 // Trimmed: an address pasted with a space around it was stored with it (« Jean Test < jean@caf78.fr > »).
@@ -71,8 +89,8 @@ export const emailSchema = lazySchema(() =>
     .trim()
     .refine(isEmail, {
       error: (issue) =>
-        typeof issue.input === 'string' && (issue.input.length > EMAIL_MAX || issue.input.indexOf('@') > EMAIL_LOCAL_MAX)
-          ? `adresse mél trop longue : ${EMAIL_MAX} caractères au plus, dont ${EMAIL_LOCAL_MAX} avant l’@`
+        typeof issue.input === 'string' && emailTooLong(issue.input)
+          ? `adresse mél trop longue : ${EMAIL_MAX} octets au plus, dont ${EMAIL_LOCAL_MAX} avant l’@ (une lettre accentuée en compte deux)`
           : 'adresse mél invalide',
     }),
 );

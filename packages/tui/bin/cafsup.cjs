@@ -21,9 +21,15 @@ const { runsFromModules } = require('../dist/route.cjs');
 
 nodeModule.enableCompileCache?.();
 
-// Its failures are its own to say (main.ts); this promise only loads it.
-if (runsFromModules(process.argv.slice(2))) import('../dist/cafsup.mjs');
-else runPlainCommand();
+if (runsFromModules(process.argv.slice(2))) {
+  // Once loaded, the bundle says its own failures (main.ts). Its load failing (a build missing
+  // or half made) is said here, as an internal error (exit 70, cli.md): unhandled, it was a
+  // warning at most under some NODE_OPTIONS, and the command ended 0.
+  import('../dist/cafsup.mjs').catch((error) => {
+    process.stderr.write(`Erreur interne : le programme n’a pas pu se charger (${String(error?.message ?? error)}) ; reconstruisez-le (pnpm build).\n`);
+    process.exitCode = 70;
+  });
+} else runPlainCommand();
 
 function runPlainCommand() {
   const file = join(__dirname, '..', 'dist', 'cafsup.cjs');

@@ -21,7 +21,7 @@ export function flagTotal(summary: SeveritySummary): number {
  * trip to the server that overlaps the others (three of them cost one across a slow network);
  * one after the other on a local store, where on PostgreSQL calls made together open a
  * connection each, and a new one (a server process started, its caches filled) cost more than
- * the overlap gained (`cafsup partner p00042`: 248 against 227 ms, medians of 15; SQLite: the same).
+ * the overlap gained (`cafsup partner p00042`: 255 against 230 ms, medians of 11; SQLite: the same).
  */
 export async function callsOfView<T extends readonly unknown[]>(client: CafsupClient, calls: { [K in keyof T]: () => Promise<T[K]> }): Promise<T> {
   if (client.info().kind === 'http') return (await Promise.all(calls.map((call) => call()))) as unknown as T;

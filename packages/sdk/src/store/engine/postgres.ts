@@ -628,12 +628,12 @@ const DRIVER_PROBLEMS: [RegExp, string][] = [
 ];
 
 /**
- * What the server refuses as it opens the connection (severity FATAL), where the same codes from
- * cafsup's own statements are errors of the statement (ERROR), worded by `CONNECTION_PROBLEMS`.
- * A setting the connection asks for (`options=-c …` in the URL, or PGOPTIONS): a value the server
- * cannot take (22023), a name it does not know (42704), options it cannot read (42601). A
- * permission (42501): to connect to this database (CONNECT), or to set a superuser's setting —
- * not the tables' rights of a statement's 42501.
+ * What the server refuses as it opens the connection (severity FATAL); the same codes from
+ * cafsup's own statements are errors of the statement (ERROR), left to `CONNECTION_PROBLEMS`
+ * (42501) or as they are. A setting the connection asks for (`options=-c …` in the URL, or
+ * PGOPTIONS): a value the server cannot take (22023), a name it does not know (42704), options
+ * it cannot read (42601). A permission (42501): to connect to this database (CONNECT, told by
+ * the server's routine, which its translations leave alone), or else to set a superuser's setting.
  */
 const STARTUP_SETTING = 'réglage refusé par le serveur à l’ouverture de la connexion (options= de l’URL, ou PGOPTIONS)';
 const STARTUP_PROBLEMS: Record<string, string> = {
@@ -641,14 +641,16 @@ const STARTUP_PROBLEMS: Record<string, string> = {
   '42704': STARTUP_SETTING,
   '42601': STARTUP_SETTING,
   '42501':
-    'connexion refusée par le serveur : ce rôle n’a pas le droit de se connecter à cette base (CONNECT), ou pas celui de changer un réglage demandé par options= de l’URL ou PGOPTIONS',
+    'connexion refusée par le serveur : ce rôle ne peut pas changer un réglage demandé par options= de l’URL ou PGOPTIONS (réservé à un superutilisateur)',
 };
+const NO_CONNECT_RIGHT =
+  'connexion refusée par le serveur : ce rôle n’a pas le droit de se connecter à cette base (un administrateur peut le lui donner : GRANT CONNECT ON DATABASE … TO …)';
 
 /** A driver error as cafsup's: a base that cannot be reached or used is UNAVAILABLE, in French; the rest stays as it is. */
 export function translateError(error: unknown, url: string): unknown {
-  const { code, message, severity } = error as { code?: string; message?: unknown; severity?: unknown };
+  const { code, message, severity, routine } = error as { code?: string; message?: unknown; severity?: unknown; routine?: unknown };
   const problem =
-    (severity === 'FATAL' ? STARTUP_PROBLEMS[code ?? ''] : undefined) ??
+    (severity === 'FATAL' ? (code === '42501' && routine === 'CheckMyDatabase' ? NO_CONNECT_RIGHT : STARTUP_PROBLEMS[code ?? '']) : undefined) ??
     CONNECTION_PROBLEMS[code ?? ''] ??
     (typeof message === 'string' && code === undefined ? DRIVER_PROBLEMS.find(([pattern]) => pattern.test(message))?.[1] : undefined);
   if (problem === undefined) return error;
