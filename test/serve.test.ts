@@ -251,6 +251,22 @@ describe('cafsup serve as a process', () => {
     }
   });
 
+  // Its log's next line failed, unheard, and the server ended with it: a `setsid` server's
+  // terminal closed (EIO), or, as here, the reader of its log's pipe gone (EPIPE) (review 34, M1).
+  it('keeps answering when the reader of its log is gone, then stops as asked: exit 0', async () => {
+    const server = await another(join(sandbox.dir, 'sans-journal.jsonl'));
+    server.child.stderr.destroy();
+    const client = createClient({ baseUrl: server.url, token, retries: 0 });
+    // Each request is a log line written to a pipe nobody reads: the first failed, every one after too.
+    for (let request = 0; request < 3; request += 1) expect((await client.partners.get('amp')).id).toBe('amp');
+    await client.habilitations.suspend(['amp-h0005'], { reason: 'Journal sans lecteur' });
+    await client.close();
+    expect(server.child.exitCode).toBe(null);
+    server.child.kill('SIGTERM');
+    const [code] = await once(server.child, 'exit');
+    expect([code, server.said().stdout]).toEqual([0, 'Serveur arrêté.\n']);
+  });
+
   it('says why a stop signed no checkpoint, exit 6, when the checkpoints file cannot be written', async () => {
     // Under a file (the database itself): the file of checkpoints can never be made.
     const unwritable = join(sandbox.database, 'points.jsonl');

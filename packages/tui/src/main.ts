@@ -444,8 +444,9 @@ async function closeWithin(context: Context): Promise<void> {
 }
 
 // `cafsup audit | head` closes the pipe early: the reader has what it wanted, that is no error.
+// Nor is a terminal closed under the command (EIO): nobody is left to read its answer.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  if (error.code === 'EPIPE' || error.code === 'EIO') process.exit(process.exitCode ?? 0);
   throw error;
 });
 

@@ -70,6 +70,7 @@ export const serveCommand: Command = {
     },
   },
   async run(context, { options }) {
+    outliveTheLog();
     const port = Number(stringOption(options.port) ?? 7878);
     if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new UsageError('--port attend un numéro de port entre 0 et 65535.');
     const host = stringOption(options.host) ?? '127.0.0.1';
@@ -143,6 +144,16 @@ export const serveCommand: Command = {
     return { json: { stopped: true, address }, text: () => 'Serveur arrêté.' };
   },
 };
+
+/**
+ * A server outlives the destination of its log: a terminal closed under a `setsid` server (EIO),
+ * a pipe whose reader ended (EPIPE), a full disk. Its log's next line failed, unheard, and the
+ * server ended with it (review 34, M1): every supervisor lost it for a line nobody could read.
+ * It keeps answering and logs no more (the stream, failed, is closed); its stop is unchanged.
+ */
+function outliveTheLog(): void {
+  process.stderr.on('error', () => undefined);
+}
 
 /**
  * Why the server could not listen where asked, as a usage error (the fix is in --host or
