@@ -596,6 +596,20 @@ describe('deployment: tokens that expire, and their last use', () => {
     expect(line.split('\t')[7]).toBe('');
     expect(line.split('\t')[6]).toMatch(/^\d\d\/\d\d\/\d{4} \d\d:\d\d$/);
     expect(sandbox.run(['token', 'create', 'X Y', '--email', 'x@y.fr', '--role', 'auditor', '--caf', '40', '--expires', 'demain', ...db]).status).toBe(2);
+    // An address refused in the import's words, naming the option; no token made.
+    const tokensBefore = sandbox.json(['token', 'list', ...db]).tokens.length;
+    const tooLong = `${'a'.repeat(65)}@caf40.fr`;
+    const refusals = [
+      sandbox.run(['token', 'create', 'X Y', '--email', tooLong, '--role', 'auditeur', '--caf', '40', ...db]),
+      sandbox.run(['token', 'create', 'X Y', '--email', 'x@', '--role', 'auditeur', '--caf', '40', ...db]),
+      sandbox.run(['token', 'suspend-owner', tooLong, '--reason', 'Départ du service', '--yes', ...db]),
+    ];
+    expect(refusals.map((refused) => [refused.status, refused.stderr.split('\n')[0]])).toEqual([
+      [2, `--email : adresse mél trop longue : 254 octets au plus, dont 64 avant l’@ (une lettre accentuée en compte deux) (« ${tooLong} »).`],
+      [2, '--email : adresse mél invalide (« x@ »).'],
+      [2, `MÉL : adresse mél trop longue : 254 octets au plus, dont 64 avant l’@ (une lettre accentuée en compte deux) (« ${tooLong} »).`],
+    ]);
+    expect(sandbox.json(['token', 'list', ...db]).tokens).toHaveLength(tokensBefore);
 
     const client = server.client(created.token);
     await client.partners.list({ limit: 1 });

@@ -82,17 +82,19 @@ export function isEmail(value: string): boolean {
   return !emailTooLong(address) && EMAIL_PATTERN.test(address) && !hasUnsafeCharacter(value);
 }
 
+/** Why `isEmail` refused `refused`, in the words every refusal of an address uses. */
+export function emailRefusal(refused: string): string {
+  return emailTooLong(refused.trim())
+    ? `adresse mél trop longue : ${EMAIL_MAX} octets au plus, dont ${EMAIL_LOCAL_MAX} avant l’@ (une lettre accentuée en compte deux)`
+    : 'adresse mél invalide';
+}
+
 // Trimmed: an address pasted with a space around it was stored with it (« Jean Test < jean@caf78.fr > »).
 export const emailSchema = lazySchema(() =>
   z
     .string()
     .trim()
-    .refine(isEmail, {
-      error: (issue) =>
-        typeof issue.input === 'string' && emailTooLong(issue.input)
-          ? `adresse mél trop longue : ${EMAIL_MAX} octets au plus, dont ${EMAIL_LOCAL_MAX} avant l’@ (une lettre accentuée en compte deux)`
-          : 'adresse mél invalide',
-    }),
+    .refine(isEmail, { error: (issue) => emailRefusal(String(issue.input)) }),
 );
 
 /** Trimmed, lower-case form under which two addresses count as the same (rule 7). */

@@ -1,4 +1,4 @@
-import { CafsupError, EXIT_CODE, TOKEN_ROLE_LABELS, escapeForTerminal, formatActor, isEmail, parseInput, reasonSchema } from '@cafsup/shared';
+import { CafsupError, EXIT_CODE, TOKEN_ROLE_LABELS, emailRefusal, escapeForTerminal, formatActor, isEmail, parseInput, reasonSchema } from '@cafsup/shared';
 import {
   ALL_CAFS,
   Store,
@@ -145,6 +145,12 @@ export const serveCommand: Command = {
   },
 };
 
+/** The address a token command was given, refused as the import refuses it, naming where (exit 2). */
+function checkedEmail(email: string, where: string): string {
+  if (!isEmail(email)) throw new UsageError(`${where} : ${emailRefusal(email)} (« ${email} »).`);
+  return email;
+}
+
 /**
  * A server outlives the destination of its log: a terminal closed under a `setsid` server (EIO),
  * a pipe whose reader ended (EPIPE), a full disk. Its log's next line failed, unheard, and the
@@ -208,8 +214,7 @@ export const tokenCreateCommand: Command = {
   },
   async run(context, { positionals, options }) {
     const withServerStore = await serverStore(context);
-    const email = requiredOption(options.email, 'email', tokenCreateCommand.usage);
-    if (!isEmail(email)) throw new UsageError(`Mél invalide : « ${email} ».`);
+    const email = checkedEmail(requiredOption(options.email, 'email', tokenCreateCommand.usage), '--email');
     const role = requiredOption(options.role, 'role', tokenCreateCommand.usage) as keyof typeof TOKEN_ROLE_LABELS;
     const cafs = idsOf(options.caf);
     if (cafs.length === 0) throw new UsageError(`Il manque --caf (une ou plusieurs Caf, ou « ${ALL_CAFS} »). Usage : ${tokenCreateCommand.usage}`);
@@ -296,8 +301,7 @@ function ownerCommand(suspend: boolean): Command {
     positionals: { min: 1, max: 1, names: 'MÉL' },
     options: { reason: { type: 'string', value: 'MOTIF', description: 'motif (obligatoire)' } },
     async run(context, { positionals, options }) {
-      const email = positionals[0]!;
-      if (!isEmail(email)) throw new UsageError(`Mél invalide : « ${email} ».`);
+      const email = checkedEmail(positionals[0]!, 'MÉL');
       const withServerStore = await serverStore(context);
       const reasonOf = await tokenReason(context, options.reason);
       const actor = await context.actor();
