@@ -1,9 +1,11 @@
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, realpathSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RULE_NAMES, jsonText } from '@cafsup/shared';
-import { CliSandbox, startCafsup } from './support/cli.js';
+import { CAFSUP_BIN, CliSandbox, startCafsup } from './support/cli.js';
 import { ACTOR, caf, convention, dataset, partner, user } from './support/fixture.js';
 
 const AS_OF = ['--as-of', '2026-11-22'];
@@ -465,6 +467,25 @@ fsp.readFile = (path, ...rest) => (String(path).endsWith('.never') ? new Promise
     writeFileSync(file, '{"format": "cafsup/dataset", "version": 1,');
     const truncated = sandbox.run(['import', file, '--yes'], { env: ACTOR_ENV });
     expect([truncated.status, truncated.stderr]).toEqual([5, 'JSON invalide ligne 1, colonne 43 : fin du fichier inattendue : le document est incomplet\n']);
+  });
+
+  // Its folder was left behind, a store as large as the file's (review 33, L3).
+  it('removes a dry run’s temporary store when Ctrl-C ends it', async () => {
+    const scratch = join(sandbox.dir, 'tmp-ctrl-c');
+    mkdirSync(scratch);
+    // From standard input, never ended: the simulation, its store made, waits for the rest.
+    const child = spawn(process.execPath, [CAFSUP_BIN, 'import', '-', '--dry-run', '--db', join(sandbox.dir, 'absente.db')], {
+      env: sandbox.env({ ...ACTOR_ENV, TMPDIR: scratch }),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const closed = once(child, 'close');
+    child.stdin.write('{"format": "cafsup/dataset", "version": 1, "partners": [');
+    const made = () => readdirSync(scratch).some((name) => existsSync(join(scratch, name, 'simulation.db')));
+    const deadline = Date.now() + 30_000;
+    while (!made() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(made()).toBe(true);
+    child.kill('SIGINT');
+    expect([...(await closed), readdirSync(scratch)]).toEqual([null, 'SIGINT', []]);
   });
 
   it('exports a dataset that imports back to the same export', () => {

@@ -1,9 +1,9 @@
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { CafsupError, type Actor } from '@cafsup/shared';
 import type { CafsupClient, ResolvedConnection } from '@cafsup/sdk';
 import { readSettings, shownLocation, shownServer } from '@cafsup/sdk/settings';
 import type { ConfigValues } from './config.js';
-import { whileAsking } from './interrupt.js';
+import { removedOnStop, whileAsking } from './interrupt.js';
 
 /**
  * PostgreSQL connections of a plain command's client. Each costs the server a new backend, whose
@@ -78,7 +78,8 @@ export interface GlobalOptions {
 export class Context {
   private opened: CafsupClient | null = null;
   /** What to remove once the client is closed: the folder of a dry run's empty store. */
-  private scratch: string | null = null;
+  /** The folder of a dry run's store (`dryRunClient`), and what stops listening for a stop meanwhile. */
+  private scratch: { folder: string; stopListening: () => void } | null = null;
   /** Settings are read once per run, however many times a command asks where the data is. */
   private resolved: ResolvedConnection | null = null;
   private config: ConfigValues | null = null;
@@ -359,8 +360,11 @@ export class Context {
     }
     await this.opened?.close();
     const [{ mkdtempSync }, { tmpdir }, { join }] = await Promise.all([import('node:fs'), import('node:os'), import('node:path')]);
-    this.scratch = mkdtempSync(join(tmpdir(), 'cafsup-simulation-'));
-    this.opened = createClient({ database: join(this.scratch, 'simulation.db'), actor: await this.actor(), create: true, connections: COMMAND_CONNECTIONS });
+    const folder = mkdtempSync(join(tmpdir(), 'cafsup-simulation-'));
+    // Ctrl-C, SIGTERM or the terminal's end during the simulation take its folder with them: it
+    // was left behind, a store as large as the file's (review 33, L3).
+    this.scratch = { folder, stopListening: removedOnStop(folder) };
+    this.opened = createClient({ database: join(folder, 'simulation.db'), actor: await this.actor(), create: true, connections: COMMAND_CONNECTIONS });
     return { client: this.opened, absent: true };
   }
 
@@ -369,8 +373,8 @@ export class Context {
       await this.opened?.close();
     } finally {
       if (this.scratch !== null) {
-        const { rmSync } = await import('node:fs');
-        rmSync(this.scratch, { recursive: true, force: true });
+        this.scratch.stopListening();
+        rmSync(this.scratch.folder, { recursive: true, force: true });
       }
     }
   }

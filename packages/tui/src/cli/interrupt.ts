@@ -50,27 +50,44 @@ export function stopAsked(): Promise<NodeJS.Signals> {
 }
 
 /**
+ * Until the returned function is called, a stop signal runs `before`, then ends the process as
+ * its default action would (`endBySignal`). Only where the main thread cannot be inside SQLite
+ * waiting for another process's lock: that is why plain commands listen to no signal.
+ */
+function endingOnStop(before: () => void): () => void {
+  const end = (signal: NodeJS.Signals) => {
+    before();
+    endBySignal(signal);
+  };
+  for (const signal of STOPS) process.on(signal, end);
+  return () => {
+    for (const signal of STOPS) process.off(signal, end);
+  };
+}
+
+/**
+ * Removes `folder` before a stop ends the process: what a plain command made for itself alone
+ * (a dry run's store), listened for while it exists. Its store is this process's own, so no
+ * other process's lock holds the main thread meanwhile. Returns what stops listening.
+ */
+export function removedOnStop(folder: string): () => void {
+  return endingOnStop(() => process.getBuiltinModule('node:fs').rmSync(folder, { recursive: true, force: true }));
+}
+
+/**
  * A question at the terminal, the stop signals listened for meanwhile: the main thread is not
  * inside SQLite then, and the prompt's terminal (raw, its cursor hidden) is given back before
  * the signal ends the process. Without it, a prompt library's own listener ended the process
  * with the terminal still raw (review 27b).
  */
 export async function whileAsking<T>(ask: () => Promise<T>): Promise<T> {
-  const ends = STOPS.map(
-    (signal) =>
-      [
-        signal,
-        () => {
-          // A choice's prompt hides the cursor.
-          if (process.stdout.isTTY) process.stdout.write(SHOW_CURSOR);
-          endBySignal(signal);
-        },
-      ] as const,
-  );
-  for (const [signal, end] of ends) process.on(signal, end);
+  // A choice's prompt hides the cursor.
+  const stopListening = endingOnStop(() => {
+    if (process.stdout.isTTY) process.stdout.write(SHOW_CURSOR);
+  });
   try {
     return await ask();
   } finally {
-    for (const [signal, end] of ends) process.off(signal, end);
+    stopListening();
   }
 }
