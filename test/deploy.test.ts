@@ -15,7 +15,7 @@ import { API_HEADER } from '@cafsup/shared';
 import { buildDemoDataset } from '../packages/tui/src/demo/demo-data.js';
 import { CAFSUP_BIN, CliSandbox } from './support/cli.js';
 import { ACTOR } from './support/fixture.js';
-import { FIXED_NOW, TestServer } from './support/server.js';
+import { FIXED_NOW, TestServer, metricSample } from './support/server.js';
 
 const AS_OF = '2026-11-22';
 const NATIONAL = { name: 'Inès Perrin', email: 'ines.perrin@cnaf.fr' };
@@ -23,12 +23,6 @@ const NATIONAL = { name: 'Inès Perrin', email: 'ines.perrin@cnaf.fr' };
 async function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; text: string; headers: Headers }> {
   const response = await fetch(url, { headers });
   return { status: response.status, text: await response.text(), headers: response.headers };
-}
-
-/** The value of one sample of a Prometheus text exposition, or undefined when absent. */
-function sample(metrics: string, name: string): number | undefined {
-  const line = metrics.split('\n').find((candidate) => candidate.startsWith(`${name} `));
-  return line === undefined ? undefined : Number(line.slice(name.length + 1));
 }
 
 describe('deployment: probes, metrics, API document', () => {
@@ -59,10 +53,10 @@ describe('deployment: probes, metrics, API document', () => {
     const metrics = await get(`${server.baseUrl}/metrics`);
     expect(metrics.status).toBe(200);
     expect(metrics.headers.get('content-type')).toMatch(/^text\/plain/);
-    expect(sample(metrics.text, 'cafsup_http_requests_total{operation="partners.list",status="200"}')).toBe(1);
-    expect(sample(metrics.text, 'cafsup_http_request_duration_seconds_count{operation="partners.list"}')).toBe(1);
-    expect(sample(metrics.text, 'cafsup_trace_head')).toBe(await server.withStore(async (store) => (await store.traceHead()).id));
-    expect(sample(metrics.text, 'cafsup_store_ready')).toBe(1);
+    expect(metricSample(metrics.text, 'cafsup_http_requests_total{operation="partners.list",status="200"}')).toBe(1);
+    expect(metricSample(metrics.text, 'cafsup_http_request_duration_seconds_count{operation="partners.list"}')).toBe(1);
+    expect(metricSample(metrics.text, 'cafsup_trace_head')).toBe(await server.withStore(async (store) => (await store.traceHead()).id));
+    expect(metricSample(metrics.text, 'cafsup_store_ready')).toBe(1);
     expect(metrics.text).toContain('# TYPE cafsup_lock_waits_total counter');
 
     // Relayed by a proxy the server does not trust: not local, so a token is needed, and only a national supervisor's.
@@ -71,7 +65,7 @@ describe('deployment: probes, metrics, API document', () => {
     expect((await get(`${server.baseUrl}/metrics`, { ...relayed, authorization: `Bearer ${local78}` })).status).toBe(403);
     const admin = await get(`${server.baseUrl}/metrics`, { ...relayed, authorization: `Bearer ${national}` });
     expect(admin.status).toBe(200);
-    expect(sample(admin.text, 'cafsup_http_requests_total{operation="/metrics",status="403"}')).toBe(1);
+    expect(metricSample(admin.text, 'cafsup_http_requests_total{operation="/metrics",status="403"}')).toBe(1);
   });
 
   it('logs each request with its operation, status, duration, token number and actor, never the token', async () => {
@@ -152,7 +146,7 @@ describe('deployment: readiness of a server whose database file is gone', () => 
     });
     expect((await get(`${server.baseUrl}/healthz`)).status).toBe(200);
     const metrics = await get(`${server.baseUrl}/metrics`);
-    expect(sample(metrics.text, 'cafsup_store_ready')).toBe(0);
+    expect(metricSample(metrics.text, 'cafsup_store_ready')).toBe(0);
   });
 });
 
@@ -808,7 +802,7 @@ describe('deployment: behind a reverse proxy, and under load', () => {
       blocker.close();
     }
     const metrics = await get(`${direct.baseUrl}/metrics`);
-    expect(sample(metrics.text, 'cafsup_lock_waits_total{operation="habilitations.suspend"}')).toBe(1);
-    expect(sample(metrics.text, 'cafsup_http_requests_total{operation="habilitations.suspend",status="503"}')).toBe(1);
+    expect(metricSample(metrics.text, 'cafsup_lock_waits_total{operation="habilitations.suspend"}')).toBe(1);
+    expect(metricSample(metrics.text, 'cafsup_http_requests_total{operation="habilitations.suspend",status="503"}')).toBe(1);
   });
 });

@@ -15,7 +15,7 @@ import { GLOBAL_LOCK } from '../packages/sdk/src/store/engine/postgres.js';
 import { fnv1a64 } from '../packages/sdk/src/fnv.js';
 import { buildDemoDataset } from '../packages/tui/src/demo/demo-data.js';
 import { ACTOR as PERSON } from './support/fixture.js';
-import { TestServer } from './support/server.js';
+import { TestServer, metricSample } from './support/server.js';
 
 // PostgreSQL as a team or a nation would run it (operations.md, "Two engines, one behaviour"):
 // a file copied into it, several `cafsup serve` processes on one database. The contract suite
@@ -689,6 +689,31 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL restarted under writes', () =
     const local = createClient({ database: cluster.url, actor: { name: 'Camille Roux', email: 'camille.roux@caf78.fr' } });
     await local.habilitations.reinstate(['amp-h0003'], { reason: 'Fin du test' });
     await local.close();
+  });
+
+  // A database down is no lock wait: counted as one, an outage read as contention (trial 33).
+  it('counts the 503s of a database down apart from its lock waits', async () => {
+    const server = new TestServer(cluster.url);
+    try {
+      const token = await server.token(PERSON, 'supervisor', ['*']);
+      await server.start();
+      const client = server.client(token);
+      expect((await client.partners.get('amp')).id).toBe('amp');
+      cluster.down();
+      try {
+        await expect(client.partners.get('amp')).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+      } finally {
+        cluster.up();
+      }
+      const metrics = (await server.request('GET', '/metrics', undefined, null)).body as string;
+      expect([
+        metricSample(metrics, 'cafsup_unavailable_total{operation="partners.get"}'),
+        metricSample(metrics, 'cafsup_lock_waits_total{operation="partners.get"}'),
+      ]).toEqual([1, undefined]);
+      await client.close();
+    } finally {
+      await server.stop();
+    }
   });
 
   // A host that freezes keeps its connections open: nothing would ever end the wait. A query that

@@ -9,7 +9,8 @@ const SCRAPE_DEADLINE_MS = 2_000;
 
 /**
  * `GET /metrics` in Prometheus' text format (operations.md): requests by operation and status,
- * their latency, the requests that gave up waiting for the database (503), and the trace
+ * their latency, the requests that gave up waiting for the database (503) apart from those it
+ * could not serve otherwise (503), and the trace
  * head's number — a trail that stops growing while requests succeed is worth an alert. Read
  * by a supervisor token for every Caf, or from this machine without a token. Each server has
  * its own registry: nothing is shared through prom-client's global one.
@@ -33,6 +34,13 @@ export function registerMetrics(app: FastifyInstance, pool: StoreExecutor, trust
   const lockWaits = new Counter({
     name: 'cafsup_lock_waits_total',
     help: 'Operations answered 503: the database stayed busy (a write, an import, another process) past their deadline; nothing was written.',
+    labelNames: ['operation'],
+    registers: [registry],
+  });
+  // Apart from the lock waits: an outage counted as one read as contention (trial 33).
+  const unavailable = new Counter({
+    name: 'cafsup_unavailable_total',
+    help: 'Operations answered 503 for another reason: the database could not be reached or opened, or the server was stopping.',
     labelNames: ['operation'],
     registers: [registry],
   });
@@ -63,8 +71,9 @@ export function registerMetrics(app: FastifyInstance, pool: StoreExecutor, trust
   });
 
   app.addHook('onError', async (request, _reply, error) => {
-    if (request.routeOptions.url?.startsWith('/v1/') === true && toCafsupError(error).code === 'UNAVAILABLE')
-      lockWaits.inc({ operation: operationOf(request) });
+    const failure = toCafsupError(error);
+    if (request.routeOptions.url?.startsWith('/v1/') !== true || failure.code !== 'UNAVAILABLE') return;
+    (failure.details.busy === true ? lockWaits : unavailable).inc({ operation: operationOf(request) });
   });
   app.addHook('onResponse', async (request, reply) => {
     const operation = operationOf(request);

@@ -139,7 +139,7 @@ export function toCafsupError(error: unknown): CafsupError {
   if (error instanceof CafsupError) return error;
   const sqliteCode = (error as { code?: unknown } | null)?.code;
   if (sqliteCode === 'SQLITE_BUSY' || sqliteCode === 'SQLITE_LOCKED') {
-    return new CafsupError('UNAVAILABLE', 'La base de données est occupée par une autre opération ; réessayez.', {}, { cause: error });
+    return new CafsupError('UNAVAILABLE', 'La base de données est occupée par une autre opération ; réessayez.', { busy: true }, { cause: error });
   }
   if (sqliteCode === 'SQLITE_CANTOPEN' || sqliteCode === 'SQLITE_NOTADB' || sqliteCode === 'SQLITE_READONLY') {
     return new CafsupError('UNAVAILABLE', 'Impossible d’ouvrir la base de données.', {}, { cause: error });

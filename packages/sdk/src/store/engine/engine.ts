@@ -10,10 +10,14 @@
 
 import { CafsupError } from '@cafsup/shared';
 
-/** Raised for a job whose deadline passed before it started or got the write lock: nothing was written. */
+/**
+ * Raised for a job whose deadline passed before it started or got the write lock: nothing was
+ * written. `busy` tells it from a database that could not be reached (a lock wait, not an outage).
+ */
 export function unavailable(retryAfterSeconds: number): CafsupError {
   return new CafsupError('UNAVAILABLE', 'Base de données occupée (une autre écriture ou un import est en cours) : rien n’a été écrit, réessayez.', {
     retryAfterSeconds,
+    busy: true,
   });
 }
 
