@@ -102,6 +102,17 @@ describe('cafsup in a real terminal, keys in bursts', () => {
     await terminal.waitFor('SORTIE=130');
   });
 
+  // A colour code in a paste, a terminal's reports (cursor position, focus): Ink 6 ended the
+  // interface on some (« Cannot read properties of undefined », exit 70) and typed others as text.
+  it('takes an escape sequence that names no key as nothing, amid a burst of keys', async () => {
+    const terminal = open({ columns: 200, rows: 60 });
+    await terminal.waitFor('Quotas dépassés');
+    terminal.send('\u001b[0m\u001b[6n:parte\u001b[31mnaire amp\u001b[I\r4jj\u001b[1;5Pjjj\u001b[5n');
+    await terminal.waitFor(/›\S.* amp-u006 /);
+    terminal.press('C-c');
+    await terminal.waitFor('SORTIE=130');
+  });
+
   it('on a read-only file: « lecture seule » and no action key', async () => {
     const copy = join(sandbox.dir, 'lecture.db');
     copyFileSync(sandbox.database, copy);
