@@ -363,6 +363,30 @@ describe('cafsup refusals and exit codes', () => {
     expect([timed.status, timed.stderr]).toEqual([6, expect.stringContaining('introuvable : cafsup-2024-05-01T10:00:00.db. ')]);
   });
 
+  // « Erreur interne inattendue », exit 70, and over HTTP a 500 with /readyz still ready (trial 35).
+  it('says a damaged file as such, exit 6, for a read and for a write', () => {
+    const damaged = join(sandbox.dir, 'endommagee.db');
+    // A whole copy, its write-ahead log included.
+    const source = new Database(sandbox.database, { readonly: true });
+    source.exec(`VACUUM INTO '${damaged}'`);
+    source.close();
+    const reader = new Database(damaged, { readonly: true });
+    const roots = reader.prepare<[], { rootpage: number }>("SELECT rootpage FROM sqlite_schema WHERE name IN ('habilitations', 'users')").all();
+    reader.close();
+    // The first byte of a table's root page says its kind: one no page has, and the table is broken.
+    const bytes = readFileSync(damaged);
+    for (const { rootpage } of roots) bytes[(rootpage - 1) * 4096] = 0xff;
+    writeFileSync(damaged, bytes);
+    const sentence = 'Le fichier de la base de données est endommagé : remplacez-le par sa dernière copie (cafsup backup).\n';
+    for (const args of [
+      ['partner', 'p1'],
+      ['suspend', '--habilitation', 'p1-h1', '--reason', 'Fichier endommagé', '--yes'],
+    ]) {
+      const result = sandbox.run([...args, '--db', damaged], { env: ACTOR_ENV });
+      expect([result.status, result.stderr]).toEqual([6, sentence]);
+    }
+  });
+
   it('says a command that stopped without an answer, exit 70, rather than end with 0 and nothing said', () => {
     // A fault no input causes any more (session 24's was a port past 65535): a read that never
     // settles, with nothing else left for Node to run. Injected before the program loads.

@@ -125,8 +125,10 @@ describe('deployment: probes, metrics, API document', () => {
 
 describe('deployment: readiness of a server whose database file is gone', () => {
   const server = new TestServer();
+  let token = '';
   beforeAll(async () => {
     await server.seed(buildDemoDataset({ partners: 2, today: AS_OF }), ACTOR);
+    token = await server.token(NATIONAL, 'supervisor', ['*']);
     await server.start();
   });
   afterAll(() => server.stop());
@@ -147,6 +149,18 @@ describe('deployment: readiness of a server whose database file is gone', () => 
     expect((await get(`${server.baseUrl}/healthz`)).status).toBe(200);
     const metrics = await get(`${server.baseUrl}/metrics`);
     expect(metricSample(metrics.text, 'cafsup_store_ready')).toBe(0);
+  });
+
+  // Its connection kept writing into the deleted file: 200 and a trace number, then lost with it (trial 35).
+  it('refuses a write into the file deleted under it: 503, nothing answered as written', async () => {
+    const body = JSON.stringify({ ids: ['amp-h0001'], options: { reason: 'Fichier supprimé' } });
+    const refused = await server.post('/v1/habilitations.suspend', body, token);
+    expect([refused.status, refused.body.error.message]).toEqual([
+      503,
+      'Écriture refusée : le fichier de la base a disparu ou a été remplacé depuis son ouverture ; rien n’a été écrit. Redémarrez le serveur sur le bon fichier.',
+    ]);
+    const metrics = await get(`${server.baseUrl}/metrics`);
+    expect(metricSample(metrics.text, 'cafsup_unavailable_total{operation="habilitations.suspend"}')).toBe(1);
   });
 });
 

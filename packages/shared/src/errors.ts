@@ -141,6 +141,15 @@ export function toCafsupError(error: unknown): CafsupError {
   if (sqliteCode === 'SQLITE_BUSY' || sqliteCode === 'SQLITE_LOCKED') {
     return new CafsupError('UNAVAILABLE', 'La base de données est occupée par une autre opération ; réessayez.', { busy: true }, { cause: error });
   }
+  // Said as what it is, not « Erreur interne inattendue »: no retry mends it, a backup does.
+  if (sqliteCode === 'SQLITE_CORRUPT') {
+    return new CafsupError(
+      'UNAVAILABLE',
+      'Le fichier de la base de données est endommagé : remplacez-le par sa dernière copie (cafsup backup).',
+      {},
+      { cause: error },
+    );
+  }
   if (sqliteCode === 'SQLITE_CANTOPEN' || sqliteCode === 'SQLITE_NOTADB' || sqliteCode === 'SQLITE_READONLY') {
     return new CafsupError('UNAVAILABLE', 'Impossible d’ouvrir la base de données.', {}, { cause: error });
   }

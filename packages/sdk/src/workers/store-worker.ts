@@ -1,6 +1,6 @@
 import { statSync, type Stats } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
-import { toCafsupError } from '@cafsup/shared';
+import { CafsupError, toCafsupError } from '@cafsup/shared';
 import { Store } from '../store/store.js';
 import { BUSY_TIMEOUT_MS } from '../store/connection.js';
 import { SCHEMA_VERSION } from '../store/schema.js';
@@ -102,13 +102,18 @@ async function open(): Promise<void> {
 }
 
 /**
- * The store's health for `/readyz` and `/metrics`. An open connection keeps working on a file
- * deleted or replaced under it, so what counts is the file now at the path.
+ * Whether the file now at the store's path is the one opened. A connection keeps working on a
+ * file deleted or replaced under it: its writes would be answered, then lost with that file.
  */
-async function status(): Promise<StoreStatus> {
+function fileIsOpened(): boolean {
   const current = statSync(options.database, { throwIfNoEntry: false });
+  return current !== undefined && current.ino === opened.ino && current.dev === opened.dev;
+}
+
+/** The store's health for `/readyz` and `/metrics`: the file now at the path is what counts. */
+async function status(): Promise<StoreStatus> {
   return {
-    file: current !== undefined && current.ino === opened.ino && current.dev === opened.dev,
+    file: fileIsOpened(),
     schemaVersion: sqlite.pragma('user_version', { simple: true }) as number,
     expectedSchemaVersion: SCHEMA_VERSION,
     traceHead: (await store.traceHead()).id,
@@ -162,17 +167,27 @@ function internal(job: InternalJob): Promise<unknown> {
 /** The running job's last moment to wait for another process's lock: its request's deadline, BUSY_TIMEOUT_MS at most. */
 let lockUntil = 0;
 
-/** A transaction's BEGIN IMMEDIATE, tried again in slices until the job's last moment or the pool's close (engine/sqlite.ts). */
+/**
+ * A transaction's BEGIN IMMEDIATE, tried again in slices until the job's last moment or the
+ * pool's close (engine/sqlite.ts); given up, nothing written, on a file no longer at its path.
+ */
 function beginWhenFree(begin: () => void): void {
   for (;;) {
     try {
-      return begin();
+      begin();
+      break;
     } catch (error) {
       if (!isBusy(error) || stopped() || Date.now() >= lockUntil) throw error;
     }
     pauseForLock();
   }
+  if (!fileIsOpened()) {
+    sqlite.exec('ROLLBACK');
+    throw new CafsupError('UNAVAILABLE', `Écriture refusée : ${FILE_GONE} ; rien n’a été écrit. Redémarrez le serveur sur le bon fichier.`);
+  }
 }
+
+const FILE_GONE = 'le fichier de la base a disparu ou a été remplacé depuis son ouverture';
 
 let readProbe: { get(): unknown } | null = null;
 
@@ -242,6 +257,9 @@ async function run(message: RunMessage): Promise<void> {
       ...(idempotency === undefined ? {} : { idempotency }),
       ...(source === undefined ? {} : { source }),
     });
+    // Its file gone between the check of its BEGIN and its commit: a write answered would be lost.
+    if (options.role === 'writer' && !fileIsOpened())
+      throw new CafsupError('UNAVAILABLE', `Écriture perdue : ${FILE_GONE}, elle l’a été avec lui. Redémarrez le serveur sur le bon fichier et vérifiez-la.`);
     // The server keeps the answers it may give again (pool.ts): it is told the version they were computed at.
     send({
       type: 'done',
