@@ -655,6 +655,18 @@ describe('refusals', () => {
     expect([error.code, error.message]).toEqual(['VALIDATION', 'JSON invalide ligne 5, colonne 17 : nom de champ entre guillemets attendu']);
     const truncated = await refusalOf((await fresh()).client.dataset.import('{"format": "cafsup/dataset", "users": [{"id": "u1"}'));
     expect(truncated.message).toBe('JSON invalide ligne 1, colonne 52 : fin du fichier inattendue : le document est incomplet');
+    // Saved in Latin-1: « é » is one byte that is no UTF-8. It was taken, the name stored with U+FFFD (trial 35).
+    const latin1 = Buffer.from('{"format": "cafsup/dataset", "version": 1,\n  "cafs": [{"code": "78", "name": "Caf des Yvelines, M\u00e9tropole"}]}', 'latin1');
+    const refused = (await fresh()).client;
+    const notUtf8 = await refusalOf(refused.dataset.import(latin1));
+    expect([notUtf8.code, notUtf8.message]).toEqual([
+      'VALIDATION',
+      'JSON invalide ligne 2, colonne 55 : caractère qui n’est pas de l’UTF-8 (fichier enregistré en Latin-1 ou Windows-1252 ?) : enregistrez-le en UTF-8',
+    ]);
+    expect((await refused.traces.head()).id).toBe(0);
+    // The same text in UTF-8, its real U+FFFD included, is taken.
+    const utf8 = (await fresh()).client;
+    await utf8.dataset.import(Buffer.from(latin1.toString('latin1').replace('Yvelines', 'Yvelines \ufffd'), 'utf8'));
   });
 
   it('refuses a document of another format or version', async () => {

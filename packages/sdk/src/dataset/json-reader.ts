@@ -1,3 +1,5 @@
+import { isUtf8 } from 'node:buffer';
+
 /**
  * A streaming reader for the dataset document: it walks the top-level object byte by byte
  * and hands back each element of each top-level array as soon as it is complete, parsed
@@ -34,6 +36,9 @@ const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
 const COMMA = 0x2c;
 const COLON = 0x3a;
+/** What decoding puts for a byte that is no UTF-8. */
+const REPLACEMENT = '\uFFFD';
+const NOT_UTF8 = 'caractère qui n’est pas de l’UTF-8 (fichier enregistré en Latin-1 ou Windows-1252 ?) : enregistrez-le en UTF-8';
 /** UTF-8's byte-order mark, which Windows editors write before the text; RFC 8259 lets a parser ignore it. */
 const BYTE_ORDER_MARK = [0xef, 0xbb, 0xbf];
 
@@ -154,8 +159,13 @@ export async function* readDatasetJson(chunks: AsyncIterable<Uint8Array>): Async
           i += 1;
         }
         if (closedAt === -1) break;
-        const text =
-          c.parts.length === 0 ? chunk.toString('utf8', c.start, closedAt) : Buffer.concat([...c.parts, chunk.subarray(c.start, closedAt)]).toString('utf8');
+        const whole = c.parts.length === 0 ? null : Buffer.concat([...c.parts, chunk.subarray(c.start, closedAt)]);
+        const text = whole === null ? chunk.toString('utf8', c.start, closedAt) : whole.toString('utf8');
+        // Decoding put U+FFFD for each byte that is no UTF-8: a file saved in Latin-1 or
+        // Windows-1252 was taken, its accented letters replaced. Checked only then, as it is rare.
+        if (text.includes(REPLACEMENT) && !isUtf8(whole ?? chunk.subarray(c.start, closedAt))) {
+          throw new JsonSyntaxError(shift(c.at, text, text.indexOf(REPLACEMENT)), NOT_UTF8);
+        }
         capture = null;
         const event = finish(c, text);
         if (event !== null) yield event;
