@@ -525,6 +525,11 @@ fsp.readFile = (path, ...rest) => (String(path).endsWith('.never') ? new Promise
       expect.stringContaining('Simulation : rien n’a été écrit (pas encore de base cafsup à cet endroit : l’import la créerait).'),
     ]);
     expect([existsSync(copy), readdirSync(scratch)]).toEqual([false, []]);
+    // Nor does a refused import, which made it for itself (trial 35): it answered after as an empty store.
+    const faulty = join(sandbox.dir, 'tableau.json');
+    writeFileSync(faulty, '[]');
+    const refused = sandbox.run(['import', faulty, '--db', copy], { env: ACTOR_ENV });
+    expect([refused.status, existsSync(copy), sandbox.run(['partners', '--db', copy]).status]).toEqual([5, false, 6]);
     const into = sandbox.run(['import', file, '--db', copy], { env: ACTOR_ENV });
     expect([into.status, into.stdout]).toEqual([0, expect.not.stringContaining('remplacées')]);
     expect(sandbox.run(['export', '--db', copy]).stdout).toBe(readFileSync(file, 'utf8'));

@@ -295,6 +295,13 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
       expect.stringContaining('Simulation : rien n’a été écrit (pas encore de base cafsup à cet endroit : l’import la créerait).'),
     ]);
     expect([await tables(), readdirSync(scratch)]).toEqual([0, []]);
+    // Nor a refused import: the tables it made for itself go with it, and the database stays « introuvable » (trial 35).
+    const faulty = join(sandbox.dir, 'tableau.json');
+    writeFileSync(faulty, '[]');
+    const refused = sandbox.run(['import', faulty, '--yes', '--db', empty], { env: { CAFSUP_ACTOR: ACTOR } });
+    expect([refused.status, refused.stderr]).toEqual([5, 'JSON invalide ligne 1, colonne 1 : le document doit être un objet JSON commençant par {\n']);
+    expect(await tables()).toBe(0);
+    expect(sandbox.run(['partners', '--db', empty]).status).toBe(6);
     const made = sandbox.run(['demo', '--db', empty]);
     expect(made.status, made.stderr).toBe(0);
     expect(sandbox.run(['audit', '--json', '--db', empty]).status).toBe(0);

@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { TokenStore } from './tokens.js';
 import {
   CafsupError,
@@ -190,6 +191,27 @@ export class Store {
       }),
     );
     return new Store(location, db, options);
+  }
+
+  /**
+   * Removes the store at `location` when nothing was ever written there (no trace): what a first
+   * import that was refused made, so that the location stays « introuvable » rather than answer
+   * as an empty store (dataset.md: a refused import writes nothing). Whether it was removed.
+   */
+  static async removeIfUnused(location: string): Promise<boolean> {
+    const store = await Store.open(location, { create: false });
+    let unused: boolean;
+    try {
+      if (store.sqlite === null) {
+        const { dropUnusedPostgresStore } = await import('./engine/postgres-schema.js');
+        return await dropUnusedPostgresStore(store.db as PostgresSql);
+      }
+      unused = (await store.db.value<number>('SELECT EXISTS (SELECT 1 FROM traces)')) === 0;
+    } finally {
+      await store.close();
+    }
+    if (unused) for (const suffix of ['', '-wal', '-shm']) rmSync(`${location}${suffix}`, { force: true });
+    return unused;
   }
 
   /** The SQLite connection underneath, for what only SQLite has (the worker's lock probe, its schema version); null on PostgreSQL. */

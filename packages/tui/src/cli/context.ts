@@ -368,6 +368,36 @@ export class Context {
     return { client: this.opened, absent: true };
   }
 
+  /**
+   * The client of an import, and whether the import makes its store: a file not there yet, or a
+   * PostgreSQL database without cafsup's tables. Refused, such an import takes its store away
+   * again (`forgetMadeStore`): a refused import writes nothing (dataset.md), and the location
+   * must not answer afterwards as an empty store.
+   */
+  async importClient(): Promise<{ client: CafsupClient; makesStore: boolean }> {
+    if ((await this.connection()).kind === 'http') return { client: await this.client({ write: true }), makesStore: false };
+    const { isAbsentStore } = await import('@cafsup/sdk');
+    try {
+      const client = await this.client({ write: true });
+      // A PostgreSQL store opens at its first call.
+      await client.traces.head();
+      return { client, makesStore: false };
+    } catch (error) {
+      if (!isAbsentStore(error)) throw error;
+    }
+    await this.opened?.close();
+    this.opened = null;
+    return { client: await this.client({ write: true, create: true }), makesStore: true };
+  }
+
+  /** After a refused import that made its store (`importClient`): the store goes, if still unused. */
+  async forgetMadeStore(): Promise<void> {
+    await this.opened?.close();
+    this.opened = null;
+    const { Store } = await import('@cafsup/sdk');
+    await Store.removeIfUnused(await this.databasePath());
+  }
+
   async close(): Promise<void> {
     try {
       await this.opened?.close();

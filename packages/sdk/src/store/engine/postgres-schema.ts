@@ -289,6 +289,23 @@ export async function vacuumAfterImport(db: PostgresSql): Promise<void> {
   if (tables) await db.exec(`VACUUM (ANALYZE, SKIP_LOCKED) ${tables}`);
 }
 
+/**
+ * Drops cafsup's tables where nothing was ever written (no trace): what a first import that was
+ * refused created (`Store.removeIfUnused`). Under the global key, which its first statement
+ * takes: no other process's write comes between the look and the drop.
+ */
+export async function dropUnusedPostgresStore(db: PostgresSql): Promise<boolean> {
+  return db.transaction(async () => {
+    if ((await db.value<boolean>('SELECT EXISTS (SELECT 1 FROM traces)')) === true) return false;
+    const tables = await db.value<string | null>(
+      `SELECT string_agg(quote_ident(tablename), ', ') FROM pg_tables WHERE schemaname = current_schema() AND ${dialectOf(db).inValues('tablename', '@tables')}`,
+      { tables: JSON.stringify(TABLE_NAMES) },
+    );
+    if (tables) await db.exec(`DROP TABLE ${tables} CASCADE`);
+    return true;
+  });
+}
+
 /** The baseline's number: version 6 of the SQLite schema. */
 const BASELINE_VERSION = 6;
 export const POSTGRES_SCHEMA_VERSION = BASELINE_VERSION + MIGRATIONS.length;

@@ -126,7 +126,9 @@ export const importCommand: Command = {
     if (!fromInput && !existsSync(file)) throw new UsageError(`Fichier introuvable : ${file}.`);
     const total = fromInput ? null : statSync(file).size;
     const dryRun = options['dry-run'] === true;
-    const { client, absent } = dryRun ? await context.dryRunClient() : { client: await context.client({ write: true, create: true }), absent: false };
+    const { client, absent, makesStore } = dryRun
+      ? { ...(await context.dryRunClient()), makesStore: false }
+      : { ...(await context.importClient()), absent: false };
     // Over partners already there, an import replaces what has the same ids, statuses decided
     // since the file was made among them: a write as any other, confirmed on a terminal or by
     // --yes (cli.md). Into a store without partners (new, or holding only tokens) it replaces
@@ -151,11 +153,17 @@ export const importCommand: Command = {
       }
     };
     try {
-      const result = await client.dataset.import(fromInput ? process.stdin : { path: file }, {
-        dryRun,
-        onProgress,
-        ...(stringOption(options.reason) === undefined ? {} : { reason: stringOption(options.reason)! }),
-      });
+      const result = await client.dataset
+        .import(fromInput ? process.stdin : { path: file }, {
+          dryRun,
+          onProgress,
+          ...(stringOption(options.reason) === undefined ? {} : { reason: stringOption(options.reason)! }),
+        })
+        .catch(async (error: unknown) => {
+          // What the supervisor must read is the refusal, whatever removing the store says.
+          if (makesStore) await context.forgetMadeStore().catch(() => undefined);
+          throw error;
+        });
       return {
         json: result,
         text: () =>
