@@ -705,18 +705,22 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL restarted under writes', () =
       const token = await server.token(PERSON, 'supervisor', ['*']);
       await server.start();
       const client = server.client(token);
-      expect((await client.partners.get('amp')).id).toBe('amp');
+      const head = (await client.traces.head()).id;
       cluster.down();
+      let metrics: string;
       try {
         await expect(client.partners.get('amp')).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+        metrics = (await server.request('GET', '/metrics', undefined, null)).body as string;
       } finally {
         cluster.up();
       }
-      const metrics = (await server.request('GET', '/metrics', undefined, null)).body as string;
+      // The head as the server read it at its start, never scraped before: it said 0 (trial 35).
       expect([
         metricSample(metrics, 'cafsup_unavailable_total{operation="partners.get"}'),
         metricSample(metrics, 'cafsup_lock_waits_total{operation="partners.get"}'),
-      ]).toEqual([1, undefined]);
+        metricSample(metrics, 'cafsup_store_ready'),
+        metricSample(metrics, 'cafsup_trace_head'),
+      ]).toEqual([1, undefined, 0, head]);
       await client.close();
     } finally {
       await server.stop();

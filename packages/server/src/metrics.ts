@@ -15,7 +15,7 @@ const SCRAPE_DEADLINE_MS = 2_000;
  * by a supervisor token for every Caf, or from this machine without a token. Each server has
  * its own registry: nothing is shared through prom-client's global one.
  */
-export function registerMetrics(app: FastifyInstance, pool: StoreExecutor, trustsProxy: boolean): void {
+export async function registerMetrics(app: FastifyInstance, pool: StoreExecutor, trustsProxy: boolean): Promise<void> {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'cafsup_' });
   const requests = new Counter({
@@ -57,18 +57,30 @@ export function registerMetrics(app: FastifyInstance, pool: StoreExecutor, trust
       );
     },
   });
-  new Gauge({
+  let headRead = false;
+  const traceHead = new Gauge({
     name: 'cafsup_trace_head',
     help: 'Number of the last trace of the audit trail.',
     registers: [registry],
     async collect() {
       // A store that does not answer leaves the last value: cafsup_store_ready says why.
       await pool.status(SCRAPE_DEADLINE_MS).then(
-        (status) => this.set(status.traceHead),
+        (status) => {
+          headRead = true;
+          this.set(status.traceHead);
+        },
         () => undefined,
       );
     },
   });
+  // Read as the server starts, before it listens: a first scrape during an outage said 0, which
+  // reads as a trail cut (trial 35).
+  await pool.status(SCRAPE_DEADLINE_MS).then(
+    (status) => {
+      if (!headRead) traceHead.set(status.traceHead);
+    },
+    () => undefined,
+  );
 
   app.addHook('onError', async (request, _reply, error) => {
     const failure = toCafsupError(error);

@@ -430,7 +430,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
 
   registerRequestLog(app);
   registerHealth(app, pool);
-  registerMetrics(app, pool, trustProxy.length > 0);
+  await registerMetrics(app, pool, trustProxy.length > 0);
   registerOpenApi(app);
 
   app.get('/v1/whoami', async (request) => ({
