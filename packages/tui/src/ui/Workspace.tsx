@@ -97,8 +97,9 @@ function commandRoute(line: string): Route | 'quit' | { date: string | undefined
   if (['suivi', 'workflows'].includes(verb) && argument !== undefined) return { screen: 'workflows', partnerId: argument };
   if (['tableau', 'dashboard'].includes(verb)) return { screen: 'dashboard' };
   if (verb === 'date') {
-    if (argument === undefined || argument === 'aujourdhui') return { date: undefined };
-    return isAcceptedDate(argument) ? { date: argument } : { error: `Date refusée « ${argument} » (${DATE_EXPECTED}, ou aujourdhui)` };
+    // Typed with either apostrophe, or none.
+    if (argument === undefined || /^aujourd['’]?hui$/.test(argument)) return { date: undefined };
+    return isAcceptedDate(argument) ? { date: argument } : { error: `Date refusée « ${argument} » (${DATE_EXPECTED}, ou aujourd’hui)` };
   }
   return null;
 }

@@ -30,6 +30,9 @@ describe('keys sent in one burst', () => {
       const refused = await demo.app.waitFor(`✗ Date refusée « ${wrong} » (attendu : AAAA-MM-JJ`);
       expect(refused).toContain('Tableau de bord — au 01/01/2026');
     }
+    // « aujourd’hui », as it is written or typed without its apostrophe, goes back to today.
+    demo.app.type(':date aujourd’hui\r');
+    await demo.app.waitFor((frame) => frame.includes('Tableau de bord — au') && !frame.includes('au 01/01/2026'));
   });
 
   it('`jjjjj` moves five rows, typed ahead of the list it moves in', async () => {
