@@ -35,6 +35,14 @@ describe('keys sent in one burst', () => {
     await demo.app.waitFor((frame) => frame.includes('Tableau de bord — au') && !frame.includes('au 01/01/2026'));
   });
 
+  // An empty sheet offering its actions opened instead (trial 35).
+  it('`:partenaire` with an id that does not exist stays where it was, and names the nearest ids', async () => {
+    demo.app.type(':partenaire amq\r');
+    const said = await demo.app.waitFor('✗ Partenaire introuvable : amq. Vouliez-vous dire « amp » ?');
+    expect(said).toContain('Tableau de bord');
+    expect(said).not.toContain('retirer la délégation');
+  });
+
   it('`jjjjj` moves five rows, typed ahead of the list it moves in', async () => {
     demo.app.type(':partenaire amp\r3jjjjj');
     await demo.app.waitFor('›amp-h0006');

@@ -19,6 +19,7 @@ import {
   type Trace,
   type User,
 } from '@cafsup/shared';
+import { suggest } from '../../cli/suggest.js';
 import { avenantStanding, frenchDate, severityCounts } from '../../format.js';
 import { FilterBar } from '../components/FilterBar.js';
 import { LoadState } from '../components/Loading.js';
@@ -132,8 +133,29 @@ export function PartnerScreen({
   height: number;
 }) {
   const navigation = useNavigation();
-  const { canWrite } = useSession();
+  const { canWrite, client } = useSession();
   const { sheet, people, habilitations, traces } = usePartner(partnerId);
+  // A partner that does not exist (`:partenaire zzz`): its empty sheet offered its actions
+  // (trial 35). The screen before comes back, the refusal in the status bar with the nearest
+  // ids, as the CLI says it.
+  useEffect(() => {
+    if (sheet.error?.code !== 'NOT_FOUND') return;
+    const said = sheet.error.message;
+    navigation.back();
+    void client.partners
+      .all()
+      .then(
+        (partners) =>
+          suggest(
+            partnerId,
+            partners.map((partner) => partner.id),
+          ),
+        () => '',
+      )
+      .then((hint) => navigation.notify(`${said}${hint}`, 'error'));
+    // Once per refusal; navigation and client are the session's own.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [sheet.error]);
   const [filterText, setFilterText] = useState('');
   const filter = useFilterEditing(setFilterText);
   const bodyHeight = height - 3;
