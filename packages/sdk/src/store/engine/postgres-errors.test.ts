@@ -10,7 +10,7 @@ describe('node-postgres errors in cafsup’s words', () => {
       expect(translated).toBeInstanceOf(CafsupError);
       expect((translated as CafsupError).code).toBe('UNAVAILABLE');
       expect((translated as CafsupError).message).toBe(
-        `Base PostgreSQL postgres://cafsup:***@127.0.0.1:5432/cafsup : connexion perdue avec le serveur (une écriture en cours a pu aboutir ou non : vérifiez avant de la refaire) (${message}).`,
+        `Base PostgreSQL postgres://cafsup:***@127.0.0.1:5432/cafsup : connexion perdue avec le serveur (si c’était une écriture, elle a pu aboutir ou non : vérifiez avant de la refaire) (${message}).`,
       );
     }
   });

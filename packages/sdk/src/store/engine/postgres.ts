@@ -618,11 +618,11 @@ const DRIVER_PROBLEMS: [RegExp, string][] = [
   // A connection already lost, asked again (trial 26: an import over HTTP while the server stopped, answered 500).
   [
     /^Client (has encountered a connection error|was closed) and is not queryable$/,
-    'connexion perdue avec le serveur (une écriture en cours a pu aboutir ou non : vérifiez avant de la refaire)',
+    'connexion perdue avec le serveur (si c’était une écriture, elle a pu aboutir ou non : vérifiez avant de la refaire)',
   ],
   [
     /^muet depuis \d+ s$/,
-    'serveur muet : plus aucune réponse, ni à une nouvelle connexion (serveur arrêté ou figé, réseau coupé ?) ; requête abandonnée (une écriture en cours a pu aboutir ou non : vérifiez avant de la refaire)',
+    'serveur muet : plus aucune réponse, ni à une nouvelle connexion (serveur arrêté ou figé, réseau coupé ?) ; requête abandonnée (si c’était une écriture, elle a pu aboutir ou non : vérifiez avant de la refaire)',
   ],
   [/does not support SSL/, 'le serveur n’accepte pas SSL (retirez sslmode de l’URL, ou activez SSL sur le serveur)'],
 ];
