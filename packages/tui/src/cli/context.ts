@@ -347,18 +347,9 @@ export class Context {
    * folder, which is what importing it there would start from.
    */
   async dryRunClient(): Promise<{ client: CafsupClient; absent: boolean }> {
-    // A server has its store: an import over HTTP never makes one.
-    if ((await this.connection()).kind === 'http') return { client: await this.client({ write: true }), absent: false };
-    const { createClient, isAbsentStore } = await import('@cafsup/sdk');
-    try {
-      const client = await this.client({ write: true });
-      // A PostgreSQL store opens at its first call.
-      await client.traces.head();
-      return { client, absent: false };
-    } catch (error) {
-      if (!isAbsentStore(error)) throw error;
-    }
-    await this.opened?.close();
+    const existing = await this.existingStore();
+    if (existing !== null) return { client: existing, absent: false };
+    const { createClient } = await import('@cafsup/sdk');
     const [{ mkdtempSync }, { tmpdir }, { join }] = await Promise.all([import('node:fs'), import('node:os'), import('node:path')]);
     const folder = mkdtempSync(join(tmpdir(), 'cafsup-simulation-'));
     // Ctrl-C, SIGTERM or the terminal's end during the simulation take its folder with them: it
@@ -375,19 +366,26 @@ export class Context {
    * must not answer afterwards as an empty store.
    */
   async importClient(): Promise<{ client: CafsupClient; makesStore: boolean }> {
-    if ((await this.connection()).kind === 'http') return { client: await this.client({ write: true }), makesStore: false };
+    const existing = await this.existingStore();
+    if (existing !== null) return { client: existing, makesStore: false };
+    return { client: await this.client({ write: true, create: true }), makesStore: true };
+  }
+
+  /** A writing client on the store there, or null when there is none yet (nothing made). A server has its store. */
+  private async existingStore(): Promise<CafsupClient | null> {
+    if ((await this.connection()).kind === 'http') return this.client({ write: true });
     const { isAbsentStore } = await import('@cafsup/sdk');
     try {
       const client = await this.client({ write: true });
       // A PostgreSQL store opens at its first call.
       await client.traces.head();
-      return { client, makesStore: false };
+      return client;
     } catch (error) {
       if (!isAbsentStore(error)) throw error;
     }
     await this.opened?.close();
     this.opened = null;
-    return { client: await this.client({ write: true, create: true }), makesStore: true };
+    return null;
   }
 
   /** After a refused import that made its store (`importClient`): the store goes, if still unused. */
