@@ -377,7 +377,7 @@ describe('cafsup refusals and exit codes', () => {
     const bytes = readFileSync(damaged);
     for (const { rootpage } of roots) bytes[(rootpage - 1) * 4096] = 0xff;
     writeFileSync(damaged, bytes);
-    const sentence = 'Le fichier de la base de données est endommagé : remplacez-le par sa dernière copie (cafsup backup).\n';
+    const sentence = 'Le fichier de la base de données est endommagé : restaurez sa dernière sauvegarde (faite avec cafsup backup).\n';
     for (const args of [
       ['partner', 'p1'],
       ['suspend', '--habilitation', 'p1-h1', '--reason', 'Fichier endommagé', '--yes'],

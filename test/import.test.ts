@@ -606,6 +606,7 @@ describe('refusals', () => {
             user('u5', 'p', { email: `${'é'.repeat(33)}@caf78.fr` }),
             // Looks like jean.dupont@caf78.fr: the same person's address, escaping rule 7 (trial 35).
             user('u6', 'p', { email: 'jean.du\u200bpont@caf78.fr' }),
+            user('u7', 'p', { email: 'jean.du\u034fpont@caf78.fr' }),
           ],
           habilitations: [habilitation('h1', 'p', { userId: 'u1' }, { endsAt: '2200-01-01', departement: '999' })],
         }),
@@ -627,6 +628,7 @@ describe('refusals', () => {
       { path: 'users[2].email', message: 'adresse mél trop longue : 254 octets au plus, dont 64 avant l’@ (une lettre accentuée en compte deux)' },
       { path: 'users[4].email', message: 'adresse mél trop longue : 254 octets au plus, dont 64 avant l’@ (une lettre accentuée en compte deux)' },
       { path: 'users[5].email', message: 'adresse mél invalide : elle contient un caractère invisible (U+200B)' },
+      { path: 'users[6].email', message: 'adresse mél invalide : elle contient un caractère invisible (U+034F)' },
       { path: 'habilitations[0].departement', message: 'code de département invalide (01–19, 2A, 2B, 21–95, 971–976)' },
       { path: 'habilitations[0].endsAt', message: 'date invalide (attendu AAAA-MM-JJ, date réelle entre 1900 et 2199)' },
     ]);

@@ -107,7 +107,7 @@ describe('cafsup in a real terminal, keys in bursts', () => {
   it('takes an escape sequence that names no key as nothing, amid a burst of keys', async () => {
     const terminal = open({ columns: 200, rows: 60 });
     await terminal.waitFor('Quotas dépassés');
-    terminal.send('\u001b[0m\u001b[6n:parte\u001b[31mnaire amp\u001b[I\r4jj\u001b[1;5Pjjj\u001b[5n');
+    terminal.send('\u001b[0m\u001b[6n:parte\u001b[31mnaire amp\u001b[I\r4jj\u001b[1;5Pj\u001b\u001b[1;5Pjj\u001b[5n');
     await terminal.waitFor(/›\S.* amp-u006 /);
     terminal.press('C-c');
     await terminal.waitFor('SORTIE=130');

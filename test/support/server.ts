@@ -8,13 +8,13 @@ import type { Actor } from '@cafsup/shared';
 
 export const FIXED_NOW = new Date('2026-11-22T10:00:00Z');
 
-/** A real server on 127.0.0.1, port 0, over a real SQLite file; its request log is kept to be searched. */
 /** The value of one sample of a Prometheus text exposition, or undefined when absent. */
 export function metricSample(metrics: string, name: string): number | undefined {
   const line = metrics.split('\n').find((candidate) => candidate.startsWith(`${name} `));
   return line === undefined ? undefined : Number(line.slice(name.length + 1));
 }
 
+/** A real server on 127.0.0.1, port 0, over a real SQLite file; its request log is kept to be searched. */
 export class TestServer {
   readonly dir = mkdtempSync(join(tmpdir(), 'cafsup-server-'));
   /** Its SQLite file, or the PostgreSQL database given. */

@@ -57,7 +57,6 @@ export async function registerMetrics(app: FastifyInstance, pool: StoreExecutor,
       );
     },
   });
-  let headRead = false;
   const traceHead = new Gauge({
     name: 'cafsup_trace_head',
     help: 'Number of the last trace of the audit trail.',
@@ -65,10 +64,7 @@ export async function registerMetrics(app: FastifyInstance, pool: StoreExecutor,
     async collect() {
       // A store that does not answer leaves the last value: cafsup_store_ready says why.
       await pool.status(SCRAPE_DEADLINE_MS).then(
-        (status) => {
-          headRead = true;
-          this.set(status.traceHead);
-        },
+        (status) => this.set(status.traceHead),
         () => undefined,
       );
     },
@@ -76,9 +72,7 @@ export async function registerMetrics(app: FastifyInstance, pool: StoreExecutor,
   // Read as the server starts, before it listens: a first scrape during an outage said 0, which
   // reads as a trail cut (trial 35).
   await pool.status(SCRAPE_DEADLINE_MS).then(
-    (status) => {
-      if (!headRead) traceHead.set(status.traceHead);
-    },
+    (status) => traceHead.set(status.traceHead),
     () => undefined,
   );
 

@@ -137,20 +137,22 @@ export function isErrorCode(value: unknown): value is ErrorCode {
 /** Turns anything thrown into a CafsupError; unknown failures become INTERNAL with the original as cause. */
 export function toCafsupError(error: unknown): CafsupError {
   if (error instanceof CafsupError) return error;
-  const sqliteCode = (error as { code?: unknown } | null)?.code;
-  if (sqliteCode === 'SQLITE_BUSY' || sqliteCode === 'SQLITE_LOCKED') {
+  const code = (error as { code?: unknown } | null)?.code;
+  // better-sqlite3 gives SQLite's extended codes (SQLITE_BUSY_SNAPSHOT, SQLITE_CORRUPT_INDEX…): by family.
+  const family = typeof code === 'string' && code.startsWith('SQLITE_') ? /^SQLITE_[A-Z]+/.exec(code)![0] : null;
+  if (family === 'SQLITE_BUSY' || family === 'SQLITE_LOCKED') {
     return new CafsupError('UNAVAILABLE', 'La base de données est occupée par une autre opération ; réessayez.', { busy: true }, { cause: error });
   }
   // Said as what it is, not « Erreur interne inattendue »: no retry mends it, a backup does.
-  if (sqliteCode === 'SQLITE_CORRUPT') {
+  if (family === 'SQLITE_CORRUPT') {
     return new CafsupError(
       'UNAVAILABLE',
-      'Le fichier de la base de données est endommagé : remplacez-le par sa dernière copie (cafsup backup).',
+      'Le fichier de la base de données est endommagé : restaurez sa dernière sauvegarde (faite avec cafsup backup).',
       {},
       { cause: error },
     );
   }
-  if (sqliteCode === 'SQLITE_CANTOPEN' || sqliteCode === 'SQLITE_NOTADB' || sqliteCode === 'SQLITE_READONLY') {
+  if (family === 'SQLITE_CANTOPEN' || family === 'SQLITE_NOTADB' || family === 'SQLITE_READONLY') {
     return new CafsupError('UNAVAILABLE', 'Impossible d’ouvrir la base de données.', {}, { cause: error });
   }
   return new CafsupError('INTERNAL', 'Erreur interne inattendue.', {}, { cause: error });

@@ -2,7 +2,7 @@ import { z } from './zod.js';
 import { lazySchema } from './lazy.js';
 import { ACCEPTED_DATE, FIRST_YEAR, LAST_YEAR, isAcceptedDate, isTimestamp, isYearInRange } from './dates.js';
 import { hasUnsafeCharacter } from './terminal.js';
-import { refusingUnsafeCharacters, safeTextSchema } from './text.js';
+import { INVISIBLE_CHARACTER, refusingUnsafeCharacters, safeTextSchema } from './text.js';
 import { DOCUMENT_PATH } from './errors.js';
 
 // Field schemas every entity reuses, with the French wording a supervisor reads in a refusal.
@@ -50,11 +50,7 @@ export const timestampSchema = lazySchema(() =>
 );
 
 const EMAIL_PATTERN = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/;
-/**
- * A character that formats and shows nothing (U+200B, U+00AD, U+2060, U+FEFF…): two addresses
- * that look the same, one holding it, escaped rules 7 and 8 (trial 35).
- */
-const INVISIBLE_IN_EMAIL = /\p{Cf}/u;
+
 /**
  * The longest address mail systems carry (RFC 5321: a path of 256 octets, angle brackets
  * included) and its longest part before the @, in octets of UTF-8 (RFC 6531): an import took one
@@ -84,12 +80,12 @@ function emailTooLong(address: string): boolean {
 /** An address as mail systems take it: no space, one @, a dotted domain, the lengths above, and nothing refused in stored text (ESC, half a surrogate pair). */
 export function isEmail(value: string): boolean {
   const address = value.trim();
-  return !emailTooLong(address) && EMAIL_PATTERN.test(address) && !hasUnsafeCharacter(value) && !INVISIBLE_IN_EMAIL.test(address);
+  return !emailTooLong(address) && EMAIL_PATTERN.test(address) && !hasUnsafeCharacter(value) && !INVISIBLE_CHARACTER.test(address);
 }
 
 /** Why `isEmail` refused `refused`, in the words every refusal of an address uses. */
 export function emailRefusal(refused: string): string {
-  const invisible = INVISIBLE_IN_EMAIL.exec(refused);
+  const invisible = INVISIBLE_CHARACTER.exec(refused);
   if (invisible !== null)
     return `adresse mél invalide : elle contient un caractère invisible (U+${invisible[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')})`;
   return emailTooLong(refused.trim())

@@ -6,9 +6,14 @@ import { lazySchema } from './lazy.js';
 // spreadsheets (rules.md, "Inputs that are refused"). Two walls: stored text refuses control and
 // bidi characters (below), and every terminal output escapes them anyway (terminal.ts).
 
+/**
+ * A character that shows nothing: a format character (U+200B, U+00AD, U+FEFF…) or one Unicode
+ * says to ignore (U+034F, variation selectors, Hangul fillers). In an e-mail address it makes
+ * one that looks like another (fields.ts).
+ */
+export const INVISIBLE_CHARACTER = /[\p{Cf}\p{Default_Ignorable_Code_Point}]/u;
 /** Characters that take no place on screen: a reason of five of them says nothing. */
-// (U+034F, the combining grapheme joiner, stands apart: inside a class it would join its neighbour.)
-const INVISIBLE = /(?:[\s\u200b-\u200f\u2060-\u2064\ufeff\u00ad\u180e]|\u034f)/gu;
+const INVISIBLE = /[\s\p{Cf}\p{Default_Ignorable_Code_Point}]/gu;
 
 export const TEXT_MAX = 2000;
 export const REASON_MAX = 1000;

@@ -119,7 +119,7 @@ export function openDatabase(path: string, options: { create?: boolean; readonly
   } catch (error) {
     db.close();
     const code = (error as { code?: string }).code;
-    if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
+    if (code === 'SQLITE_NOTADB' || code?.startsWith('SQLITE_CORRUPT') === true) {
       throw new CafsupError('UNAVAILABLE', `Le fichier ${path} n’est pas une base cafsup lisible.`, { path }, { cause: error });
     }
     throw error;

@@ -199,19 +199,23 @@ export class Store {
    * as an empty store (dataset.md: a refused import writes nothing). Whether it was removed.
    */
   static async removeIfUnused(location: string): Promise<boolean> {
-    const store = await Store.open(location, { create: false });
-    let unused: boolean;
+    // No wait for a lock: another process that holds it (an import into the same new file) uses the store.
+    const store = await Store.open(location, { create: false, busyTimeoutMs: 0 });
     try {
       if (store.sqlite === null) {
         const { dropUnusedPostgresStore } = await import('./engine/postgres-schema.js');
         return await dropUnusedPostgresStore(store.db as PostgresSql);
       }
-      unused = (await store.db.value<number>('SELECT EXISTS (SELECT 1 FROM traces)')) === 0;
+      // Removed under the write lock: no other process's write is under way meanwhile. One that
+      // opened the file and has not begun yet is not seen (a window of milliseconds).
+      return await store.db.transaction(async () => {
+        if ((await store.db.value<number>('SELECT EXISTS (SELECT 1 FROM traces)')) === 1) return false;
+        for (const suffix of ['', '-wal', '-shm']) rmSync(`${location}${suffix}`, { force: true });
+        return true;
+      });
     } finally {
       await store.close();
     }
-    if (unused) for (const suffix of ['', '-wal', '-shm']) rmSync(`${location}${suffix}`, { force: true });
-    return unused;
   }
 
   /** The SQLite connection underneath, for what only SQLite has (the worker's lock probe, its schema version); null on PostgreSQL. */

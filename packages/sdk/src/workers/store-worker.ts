@@ -106,8 +106,13 @@ async function open(): Promise<void> {
  * file deleted or replaced under it: its writes would be answered, then lost with that file.
  */
 function fileIsOpened(): boolean {
-  const current = statSync(options.database, { throwIfNoEntry: false });
-  return current !== undefined && current.ino === opened.ino && current.dev === opened.dev;
+  try {
+    const current = statSync(options.database, { throwIfNoEntry: false });
+    return current !== undefined && current.ino === opened.ino && current.dev === opened.dev;
+  } catch {
+    // Its folder replaced by a file (ENOTDIR), no longer readable, a network file system gone.
+    return false;
+  }
 }
 
 /** The store's health for `/readyz` and `/metrics`: the file now at the path is what counts. */
@@ -252,13 +257,14 @@ async function run(message: RunMessage): Promise<void> {
         idempotency = { tokenId, key, bodyHash: hashed.bodyHash };
       } else idempotency = { tokenId, key, bodyHash: bodyHash! };
     } else if (message.streamIn === true) source = inboxes.get(message.id)!.read();
+    const commitsBefore = store.sqlite!.commits;
     const outcome = await executeOperation(store, message.name!, message.input, message.caller, {
       ...(message.validated === true ? { validated: true } : {}),
       ...(idempotency === undefined ? {} : { idempotency }),
       ...(source === undefined ? {} : { source }),
     });
     // Its file gone between the check of its BEGIN and its commit: a write answered would be lost.
-    if (options.role === 'writer' && !fileIsOpened())
+    if (store.sqlite!.commits !== commitsBefore && !fileIsOpened())
       throw new CafsupError('UNAVAILABLE', `Écriture perdue : ${FILE_GONE}, elle l’a été avec lui. Redémarrez le serveur sur le bon fichier et vérifiez-la.`);
     // The server keeps the answers it may give again (pool.ts): it is told the version they were computed at.
     send({

@@ -77,8 +77,7 @@ export interface GlobalOptions {
  */
 export class Context {
   private opened: CafsupClient | null = null;
-  /** What to remove once the client is closed: the folder of a dry run's empty store. */
-  /** The folder of a dry run's store (`dryRunClient`), and what stops listening for a stop meanwhile. */
+  /** The folder of a dry run's store (`dryRunClient`), removed once the client is closed, and what stops listening for a stop meanwhile. */
   private scratch: { folder: string; stopListening: () => void } | null = null;
   /** Settings are read once per run, however many times a command asks where the data is. */
   private resolved: ResolvedConnection | null = null;

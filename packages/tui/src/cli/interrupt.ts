@@ -56,8 +56,11 @@ export function stopAsked(): Promise<NodeJS.Signals> {
  */
 function endingOnStop(before: () => void): () => void {
   const end = (signal: NodeJS.Signals) => {
-    before();
-    endBySignal(signal);
+    try {
+      before();
+    } finally {
+      endBySignal(signal);
+    }
   };
   for (const signal of STOPS) process.on(signal, end);
   return () => {

@@ -30,9 +30,13 @@ describe('keys sent in one burst', () => {
       const refused = await demo.app.waitFor(`✗ Date refusée « ${wrong} » (attendu : AAAA-MM-JJ`);
       expect(refused).toContain('Tableau de bord — au 01/01/2026');
     }
-    // « aujourd’hui », as it is written or typed without its apostrophe, goes back to today.
-    demo.app.type(':date aujourd’hui\r');
-    await demo.app.waitFor((frame) => frame.includes('Tableau de bord — au') && !frame.includes('au 01/01/2026'));
+    // « aujourd’hui », as it is written or typed with a straight apostrophe or none, goes back to today.
+    for (const today of ['aujourd’hui', "aujourd'hui", 'aujourdhui']) {
+      demo.app.type(':date 2026-01-01\r');
+      await demo.app.waitFor('✓ Évaluation au 01/01/2026');
+      demo.app.type(`:date ${today}\r`);
+      await demo.app.waitFor((frame) => frame.includes('Évaluation à la date du jour') && !frame.includes('au 01/01/2026'));
+    }
   });
 
   // An empty sheet offering its actions opened instead (trial 35).

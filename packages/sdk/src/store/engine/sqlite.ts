@@ -38,6 +38,9 @@ export class SqliteSql implements Sql {
    */
   beginWhenFree: ((begin: () => void) => void) | null = null;
 
+  /** Transactions committed on this connection: whether a job wrote anything (store-worker.ts). */
+  commits = 0;
+
   constructor(readonly db: Database.Database) {}
 
   private prepare(sql: string): Database.Statement {
@@ -156,6 +159,7 @@ export class SqliteSql implements Sql {
     try {
       const result = await work();
       this.db.exec('COMMIT');
+      this.commits += 1;
       return result;
     } catch (error) {
       if (this.db.inTransaction) this.db.exec('ROLLBACK');
