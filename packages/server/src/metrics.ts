@@ -9,11 +9,10 @@ const SCRAPE_DEADLINE_MS = 2_000;
 
 /**
  * `GET /metrics` in Prometheus' text format (operations.md): requests by operation and status,
- * their latency, the requests that gave up waiting for the database (503) apart from those it
- * could not serve otherwise (503), and the trace
- * head's number — a trail that stops growing while requests succeed is worth an alert. Read
- * by a supervisor token for every Caf, or from this machine without a token. Each server has
- * its own registry: nothing is shared through prom-client's global one.
+ * their latency, the 503s of a database that stayed busy past their deadline apart from the
+ * other 503s, and the trace head's number — a trail that stops growing while requests succeed
+ * is worth an alert. Read by a supervisor token for every Caf, or from this machine without a
+ * token. Each server has its own registry: nothing is shared through prom-client's global one.
  */
 export async function registerMetrics(app: FastifyInstance, pool: StoreExecutor, trustsProxy: boolean): Promise<void> {
   const registry = new Registry();
@@ -40,7 +39,7 @@ export async function registerMetrics(app: FastifyInstance, pool: StoreExecutor,
   // Apart from the lock waits: an outage counted as one read as contention (trial 33).
   const unavailable = new Counter({
     name: 'cafsup_unavailable_total',
-    help: 'Operations answered 503 for another reason: the database could not be reached or opened, or the server was stopping.',
+    help: 'Operations answered 503 for another reason: the database could not be reached, opened or read (a damaged file), its file was deleted or replaced under the server, or the server was stopping.',
     labelNames: ['operation'],
     registers: [registry],
   });
