@@ -267,6 +267,30 @@ describe('spreadsheets as French Excel and LibreOffice open them', () => {
       expect([refused.status, refused.stderr], args.join(' ')).toEqual([5, `${said}\n`]);
     }
   });
+
+  // Saved in Latin-1 (a spreadsheet's or Windows' « ANSI »): they were taken, each « é » stored as U+FFFD (trial 35).
+  it('refuses a JSON file that is not UTF-8 at its first such byte, as an import does, exit 5', () => {
+    const latin1 = (name: string, text: string) => {
+      const file = join(sandbox.dir, name);
+      writeFileSync(file, Buffer.from(text, 'latin1'));
+      return file;
+    };
+    const changes = latin1('modifications-latin1.json', '[{ "type": "note", "text": "Adresse modifi\u00e9e" }]');
+    const form = latin1('formulaire-latin1.json', '{ "name": "Ren\u00e9e Martin" }');
+    const input = latin1('entree-latin1.json', '{ "search": "Mus\u00e9e" }');
+    const actor = { CAFSUP_ACTOR: 'Camille Roux <camille.roux@caf78.fr>' };
+    const head = sandbox.json(['traces', '--json']).traces[0]?.id;
+    const notUtf8 = 'caractère qui n’est pas de l’UTF-8 (fichier enregistré en Latin-1 ou Windows-1252 ?) : enregistrez-le en UTF-8.';
+    for (const [args, said] of [
+      [['avenant', 'add', 'p1', '--file', changes, '--title', 'Avenant : adresse', '--yes'], `JSON invalide dans ${changes}, ligne 1, colonne 43 : ${notUtf8}`],
+      [['request', 'add', 'p1', '--kind', 'habilitation', '--file', form, '--yes'], `JSON invalide dans ${form}, ligne 1, colonne 15 : ${notUtf8}`],
+      [['api', 'partners.list', '--input', `@${input}`], `JSON invalide dans --input, ligne 1, colonne 17 : ${notUtf8}`],
+    ] as const) {
+      const refused = sandbox.run([...args], { env: actor });
+      expect([refused.status, refused.stderr], args.join(' ')).toEqual([5, `${said}\n`]);
+    }
+    expect(sandbox.json(['traces', '--json']).traces[0]?.id).toBe(head);
+  });
 });
 
 describe('lists for people and for programs', () => {

@@ -233,6 +233,37 @@ describe('cafsup refusals and exit codes', () => {
 
   const exported = () => sandbox.run(['export']).stdout;
 
+  // They named the operation's input (owner.name, cafs[0], ids[0], partnerId), or took « 1e3 » for 1000 (trial 35).
+  it('names what was typed in a refusal of its value: the argument or the option, and numbers in digits only', () => {
+    const before = exported();
+    for (const [args, status, said] of [
+      [
+        ['token', 'create', ' ', '--email', 'ana@caf78.fr', '--role', 'superviseur', '--caf', '78'],
+        5,
+        'Saisie invalide : NOM : nom de la personne qui agit manquant.',
+      ],
+      [
+        ['token', 'create', 'Ana', '--email', 'ana@caf78.fr', '--role', 'superviseur', '--caf', '7'],
+        5,
+        'Saisie invalide : --caf : code de département invalide (01–19, 2A, 2B, 21–95, 971–976).',
+      ],
+      [['partners', '--caf', '7'], 5, 'Saisie invalide : --caf : code de département invalide (01–19, 2A, 2B, 21–95, 971–976).'],
+      [['audit', ''], 5, 'Saisie invalide : PARTENAIRE : identifiant vide.'],
+      [
+        ['suspend', '--user', 'p1\tu1', '--reason', 'Contrôle de routine', '--yes'],
+        5,
+        'Saisie invalide : --user : caractère de contrôle interdit dans un identifiant.',
+      ],
+      [['avenant', 'sign', 'p1', '1e3', '--side', 'caf', '--date', '2026-11-30', '--yes'], 2, 'Numéro d’avenant invalide : « 1e3 ».'],
+      [['traces', '--limit', '0x10'], 2, '--limit attend un entier positif (reçu « 0x10 »).'],
+      [['token', 'revoke', '1e0', '--reason', 'Poste perdu', '--yes'], 2, 'Numéro de jeton invalide : « 1e0 ».'],
+    ] as const) {
+      const refused = sandbox.run([...args], { env: ACTOR_ENV });
+      expect([refused.status, refused.stderr.split('\n')[0]], args.join(' ')).toEqual([status, said]);
+    }
+    expect(exported()).toBe(before);
+  });
+
   it('answers an unknown command or option with exit 2 and one French sentence', () => {
     for (const args of [
       ['partnrs'],
@@ -263,7 +294,7 @@ describe('cafsup refusals and exit codes', () => {
     );
     // A refused reason is named as the option is, not as the SDK's argument (« options.reason »).
     const short = sandbox.run(['suspend', '--habilitation', 'p1-h1', '--reason', 'ab', '--yes'], { env: ACTOR_ENV });
-    expect([short.status, short.stderr]).toEqual([5, 'Saisie invalide : reason : motif trop court : au moins 5 caractères visibles.\n']);
+    expect([short.status, short.stderr]).toEqual([5, 'Saisie invalide : --reason : motif trop court : au moins 5 caractères visibles.\n']);
     // So is a created record's field (« id », not the SDK's « user.id »), and an id the command line could not name again.
     const comma = sandbox.run(
       ['user', 'add', 'p1', '--id', 'p1-u9,p1-u10', '--name', 'Jean Test', '--email', 'jean@p1.fr', '--reason', 'Agent recruté', '--yes'],
@@ -273,7 +304,7 @@ describe('cafsup refusals and exit codes', () => {
     );
     expect([comma.status, comma.stderr]).toEqual([
       5,
-      expect.stringMatching(/^Saisie invalide : id : lettres \(accents français compris\), chiffres, « - », « _ » ou « \. » seulement/),
+      expect.stringMatching(/^Saisie invalide : --id : lettres \(accents français compris\), chiffres, « - », « _ » ou « \. » seulement/),
     ]);
     // A --to that is not PostgreSQL's is said as such, not as missing, and what it held (a password, perhaps) is not repeated.
     const notPostgres = sandbox.run(['migrate', '--to', 'mysql://cafsup:secret@db/cafsup']);

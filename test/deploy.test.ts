@@ -159,6 +159,8 @@ describe('deployment: readiness of a server whose database file is gone', () => 
       503,
       'Écriture refusée : le fichier de la base a disparu ou a été remplacé depuis son ouverture ; rien n’a été écrit. Redémarrez le serveur sur le bon fichier.',
     ]);
+    // No retry mends it: no Retry-After, so that clients do not ask again (review 35).
+    expect([refused.headers['retry-after'], refused.body.error.details]).toEqual([undefined, { lasting: true }]);
     const metrics = await get(`${server.baseUrl}/metrics`);
     expect(metricSample(metrics.text, 'cafsup_unavailable_total{operation="habilitations.suspend"}')).toBe(1);
   });
@@ -509,6 +511,25 @@ describe('deployment: a server that asks the client to wait', () => {
     expect([json.status, JSON.parse(json.stdout).error.code]).toEqual([4, 'RATE_LIMITED']);
   });
 
+  it('does not ask again a 503 that names no wait: cafsup says so of what no retry mends (a damaged file)', async () => {
+    let asked = 0;
+    const damaged = createServer((_request, response) => {
+      asked += 1;
+      response.writeHead(503, { 'content-type': 'application/json', [API_HEADER.name]: API_HEADER.value });
+      response.end(JSON.stringify({ error: { code: 'UNAVAILABLE', message: 'Fichier endommagé.', details: { lasting: true } } }));
+    });
+    damaged.listen(0, '127.0.0.1');
+    await once(damaged, 'listening');
+    const client = createClient({ baseUrl: `http://127.0.0.1:${(damaged.address() as AddressInfo).port}`, token: 'cafsup_jeton', retries: 3 });
+    try {
+      await expect(client.whoami()).rejects.toMatchObject({ code: 'UNAVAILABLE', message: 'Fichier endommagé.' });
+      expect(asked).toBe(1);
+    } finally {
+      await client.close();
+      damaged.close();
+    }
+  });
+
   it('still waits out a busy server’s Retry-After (503) before asking again, even past the bound of a 429’s', async () => {
     // A cafsup busy for a moment (a read queued past its deadline), then answering: its queue moves.
     let asked = 0;
@@ -653,7 +674,7 @@ describe('deployment: tokens that expire, and their last use', () => {
       expect([refused.status, refused.stderr.trim()]).toEqual([status, message]);
     }
     // A number in digits only: « 1e0 » or « 0x1 » is not token 1.
-    for (const id of ['1e0', '0x1', '01', '1.0'])
+    for (const id of ['1e0', '0x1', ' 1', '1.0'])
       expect(sandbox.run(['token', 'revoke', id, '--reason', 'Poste perdu', '--yes', ...db]).stderr, id).toContain(`Numéro de jeton invalide : « ${id} ».`);
     await client.close();
   });

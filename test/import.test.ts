@@ -672,6 +672,15 @@ describe('refusals', () => {
     // The same text in UTF-8, its real U+FFFD included, is taken.
     const utf8 = (await fresh()).client;
     await utf8.dataset.import(Buffer.from(latin1.toString('latin1').replace('Yvelines', 'Yvelines \ufffd'), 'utf8'));
+    // A real U+FFFD before the Latin-1 byte: the column is the byte's, not the first U+FFFD's.
+    const mixed = Buffer.concat([
+      Buffer.from('{"format": "cafsup/dataset", "version": 1,\n  "cafs": [{"code": "78", "name": "\ufffd Caf de M', 'utf8'),
+      Buffer.from([0xe9]),
+      Buffer.from('"}]}'),
+    ]);
+    expect((await refusalOf((await fresh()).client.dataset.import(mixed))).message).toMatch(
+      /^JSON invalide ligne 2, colonne 46 : caractère qui n’est pas de l’UTF-8/,
+    );
   });
 
   it('refuses a document of another format or version', async () => {

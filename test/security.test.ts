@@ -213,6 +213,16 @@ describe('cafsup serve: scopes, roles, hostile input, secrets', () => {
       token,
     );
     expect([poisoned.status, poisoned.body.error.message]).toEqual([422, 'Corps de requête refusé : clé « __proto__ » ou « constructor » interdite.']);
+    // In Latin-1, its « é » was read as U+FFFD and the reason stored so (trial 35).
+    const latin1 = await server.post(
+      '/v1/habilitations.suspend',
+      Buffer.from('{"ids": ["amp-h0001"], "options": {"reason": "Quota d\u00e9pass\u00e9"}}', 'latin1'),
+      token,
+    );
+    expect([latin1.status, latin1.body.error.message]).toEqual([
+      422,
+      'Corps de requête illisible : JSON invalide ligne 1, colonne 54 : caractère qui n’est pas de l’UTF-8 (fichier enregistré en Latin-1 ou Windows-1252 ?) : enregistrez-le en UTF-8.',
+    ]);
     // A body that is not JSON is refused for its type, 415, whatever it holds (text/plain was read as a string).
     for (const type of ['text/plain', 'application/xml']) {
       const wrongType = await server.post('/v1/partners.list', '{}', token, { 'content-type': type });

@@ -70,7 +70,7 @@ export class TestServer {
   /** A raw POST, for what the SDK would never send. */
   async post(
     path: string,
-    body: string,
+    body: string | Uint8Array<ArrayBuffer>,
     token: string | null,
     headers: Record<string, string> = {},
   ): Promise<{ status: number; body: any; headers: Record<string, string> }> {
@@ -81,7 +81,7 @@ export class TestServer {
   async request(
     method: string,
     path: string,
-    body: string | undefined,
+    body: string | Uint8Array<ArrayBuffer> | undefined,
     token: string | null,
     headers: Record<string, string> = {},
   ): Promise<{ status: number; body: any; headers: Record<string, string> }> {

@@ -27,7 +27,7 @@ export { databaseNotFound, isAbsentStore, writable } from './store/connection.js
 export { backupDatabase, type BackupOptions, type BackupOutcome } from './store/backup.js';
 export { copySqliteToPostgres, type CopyReport } from './store/engine/copy.js';
 export { XlsxReadError, looksLikeZip, readXlsxRows, rowsAsCsv } from './dataset/xlsx-read.js';
-export { JsonSyntaxError, parseJsonText } from './dataset/json-reader.js';
+export { JsonSyntaxError, parseJsonText, utf8Text } from './dataset/json-reader.js';
 export { OPERATION_TABLE, isOperation, operationSpec, type OperationContext, type OperationSpec } from './operations/table.js';
 export { authorize, executeOperation, parseOperationInput, type Caller, type ExecuteOptions, type Outcome } from './operations/execute.js';
 export { StorePool, type StorePoolOptions, type JobOptions } from './workers/pool.js';

@@ -15,10 +15,12 @@ import {
   appendCheckpoint,
   authorize,
   contradictedBy,
+  JsonSyntaxError,
   type CheckedFile,
   operationSpec,
   parseOperationInput,
   signCheckpoint,
+  utf8Text,
   type Caller,
   type Credential,
   type JobOptions,
@@ -294,11 +296,13 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   // then as « objet attendu, chaîne de caractères reçu » rather than for its type.
   app.removeContentTypeParser('text/plain');
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => {
     try {
-      done(null, JSON.parse(body as string, refusePrototypeKeys));
+      // A body in Latin-1 is refused at its first such byte, not read with U+FFFD for its accents.
+      done(null, JSON.parse(utf8Text(body as Buffer), refusePrototypeKeys));
     } catch (error) {
-      done(error instanceof CafsupError ? error : new CafsupError('VALIDATION', 'Corps de requête illisible : JSON attendu.'), undefined);
+      const said = error instanceof JsonSyntaxError ? `Corps de requête illisible : ${error.message}.` : 'Corps de requête illisible : JSON attendu.';
+      done(error instanceof CafsupError ? error : new CafsupError('VALIDATION', said), undefined);
     }
   });
   pool.internalErrors = (error) => app.log.error({ err: { message: error.message, stack: error.stack } }, 'erreur interne');
@@ -307,8 +311,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     let failure: CafsupError = frenchFrameworkError(error as { code?: string; statusCode?: number; message: string }) ?? toCafsupError(error);
     if (failure.code === 'INTERNAL') app.log.error({ err: failure.cause ?? error }, 'erreur interne');
     failure = withoutLocation(failure, app.log);
-    // A busy database or a limit says when to come back; a lock that outlasted the deadline, in a second.
-    if (failure.code === 'UNAVAILABLE' || failure.code === 'RATE_LIMITED') {
+    // A busy database or a limit says when to come back; a lock that outlasted the deadline, in a
+    // second. What no retry mends (LASTING) names no time: clients do not ask again.
+    if ((failure.code === 'UNAVAILABLE' && failure.details.lasting !== true) || failure.code === 'RATE_LIMITED') {
       reply.header('retry-after', String(typeof failure.details.retryAfterSeconds === 'number' ? failure.details.retryAfterSeconds : 1));
     }
     void reply.status(BODY_STATUS.get(failure) ?? HTTP_STATUS[failure.code]).send({ error: failure.toJSON() });

@@ -76,7 +76,8 @@ function checkDraftedService(service: string, issue: Issue, path: PropertyKey[])
 }
 
 function checkDraftedQuota(quota: { maxUsers: number; departements?: readonly string[] | undefined }, issue: Issue, path: PropertyKey[]): void {
-  if (quota.maxUsers > DRAFTED_MAX_USERS)
+  // An integer past JavaScript's exact ones is refused by the terms' shape already, once.
+  if (Number.isSafeInteger(quota.maxUsers) && quota.maxUsers > DRAFTED_MAX_USERS)
     issue([...path, 'maxUsers'], `au plus ${frenchNumber(DRAFTED_MAX_USERS)} attendu (reçu le nombre ${frenchNumber(quota.maxUsers)})`);
   const seen = new Set<string>();
   quota.departements?.forEach((departement, at) => {

@@ -66,6 +66,13 @@ export interface CafsupErrorDetails {
   [key: string]: unknown;
 }
 
+/**
+ * In an UNAVAILABLE's details: no retry mends it (a damaged file, a file deleted or replaced under
+ * a server), a person must. The server then sends no Retry-After, and clients do not ask again
+ * (review 35: they asked a damaged file three more times).
+ */
+export const LASTING = { lasting: true } as const;
+
 /** What a NOT_FOUND of `notFound` did not find, in its details: a client suggests ids of that kind only. */
 export type MissingKind = 'partner' | 'user' | 'group' | 'habilitation';
 
@@ -148,12 +155,12 @@ export function toCafsupError(error: unknown): CafsupError {
     return new CafsupError(
       'UNAVAILABLE',
       'Le fichier de la base de données est endommagé : restaurez sa dernière sauvegarde (faite avec cafsup backup).',
-      {},
+      LASTING,
       { cause: error },
     );
   }
   if (family === 'SQLITE_CANTOPEN' || family === 'SQLITE_NOTADB' || family === 'SQLITE_READONLY') {
-    return new CafsupError('UNAVAILABLE', 'Impossible d’ouvrir la base de données.', {}, { cause: error });
+    return new CafsupError('UNAVAILABLE', 'Impossible d’ouvrir la base de données.', LASTING, { cause: error });
   }
   return new CafsupError('INTERNAL', 'Erreur interne inattendue.', {}, { cause: error });
 }

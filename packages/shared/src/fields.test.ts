@@ -143,6 +143,15 @@ describe('zod’s messages in cafsup’s words', () => {
     expect(quota('dix')).toEqual([['maxUsers', 'nombre attendu (reçu le texte « dix »)']]);
     expect(quota(-1)).toEqual([['maxUsers', 'au moins 0 attendu (reçu le nombre -1)']]);
     expect(quota(1.5)).toEqual([['maxUsers', 'nombre entier attendu (reçu le nombre 1.5)']]);
+    // Said once, without the 301 digits of a number past the exact integers (trial 35).
+    expect(quota(1e300)).toEqual([['maxUsers', 'nombre trop grand (reçu le nombre 1e+300)']]);
+    expect(
+      messages(avenantDraftSchema, {
+        title: 'Avenant',
+        changes: [{ type: 'setQuota', service: 'CDAP', profile: 'T1', maxUsers: 1e300 }],
+        reason: 'Avenant signé',
+      }),
+    ).toEqual([['changes.0.maxUsers', 'nombre trop grand (reçu le nombre 1e+300)']]);
     expect(quota(null)).toEqual([['maxUsers', 'nombre attendu (reçu « null »)']]);
     expect(quota([3])).toEqual([['maxUsers', 'nombre attendu (reçu une liste)']]);
     expect(quota(JSON.parse('1e400'))).toEqual([['maxUsers', 'nombre trop grand']]);

@@ -57,6 +57,8 @@ function bound(issue: { origin: string; inclusive?: boolean; input?: unknown }, 
     return `${least ? 'au moins' : 'au plus'} ${limit} ${many ? `${counted[1]} attendus` : `${counted[0]} attendu`}${length === undefined ? '' : ` (reçu ${length})`}`;
   }
   if (issue.origin !== 'number' && issue.origin !== 'int' && issue.origin !== 'bigint') return undefined;
+  // An integer's own bound, not the field's: « au plus 9007199254740991 » named a limit nobody set (trial 35).
+  if (Math.abs(Number(limit)) === Number.MAX_SAFE_INTEGER) return `nombre ${least ? 'trop petit' : 'trop grand'} (reçu ${given(issue.input)})`;
   const words = issue.inclusive === false ? (least ? 'supérieur à' : 'inférieur à') : least ? 'au moins' : 'au plus';
   return `${words} ${limit} attendu (reçu ${given(issue.input)})`;
 }

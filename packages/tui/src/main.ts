@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { CafsupError, EXIT_CODE, escapeForTerminal, refusalLines, toCafsupError, todayInParis, type MissingKind } from '@cafsup/shared';
+import { CafsupError, EXIT_CODE, escapeForTerminal, invalidInput, invalidInputMessage, refusalLines, toCafsupError, todayInParis } from '@cafsup/shared';
 import { GLOBAL_OPTIONS, normaliseOptions, type Command, type CommandResult, type OptionSpec } from './cli/command.js';
 import type { DeclaredCommand } from './cli/commands/table.js';
 import type { Session } from './ui/session.js';
@@ -7,7 +7,7 @@ import { Context, InterruptedError, TerminalTaken, UsageError, onTerminal, type 
 import { checkOutputFile, writeFileAtomically } from './cli/files.js';
 import { COMMANDS, MAX_COMMAND_WORDS, commandHelp, findCommand, mainHelp, optionsOf, subcommandsOf } from './cli/help.js';
 import { EXIT_INTERRUPTED } from './cli/interrupt.js';
-import { suggest } from './cli/suggest.js';
+import { suggest, withNearestIds } from './cli/suggest.js';
 import { commandStart } from './route.js';
 
 /** Set by the bundler from package.json (build.mjs). */
@@ -173,36 +173,33 @@ async function print(command: Command, result: CommandResult, context: Context, 
   if (text !== '') process.stdout.write(`${text}\n`);
 }
 
-/** A missing id, with the closest partner, user, group or habilitation ids of the store (« vouliez-vous dire »). */
-async function withSuggestion(context: Context, error: unknown): Promise<unknown> {
-  const client = context.openedClient;
-  if (!(error instanceof CafsupError) || error.code !== 'NOT_FOUND' || client === null) return error;
-  const missing = (error.details as { ids?: unknown }).ids;
-  if (!Array.isArray(missing) || missing.length === 0 || typeof missing[0] !== 'string') return error;
-  // A numbered record of a partner (« bavans#9 »: a form, an avenant, a question): its partner exists, its number does not.
-  if (missing[0].includes('#')) return error;
-  try {
-    const partners = (await client.partners.all()).map((partner) => partner.id);
-    const wanted = missing[0];
-    // Ids of the kind sought only, when the refusal says which (notFound): a user for a user.
-    const kind = (error.details as { kind?: MissingKind }).kind;
-    const sought = (candidate: MissingKind) => kind === undefined || kind === candidate;
-    const candidates = sought('partner') ? [...partners] : [];
-    // Ids of the demo data and of most extracts start with their partner's (amp-u031, amp-h0023).
-    const owner = partners.filter((id) => wanted.startsWith(`${id}-`)).sort((a, b) => b.length - a.length)[0];
-    // Sought within one partner (« introuvable chez bavans »): another partner's ids are no answer.
-    const within = (error.details as { partnerId?: unknown }).partnerId;
-    if (typeof within === 'string' && owner !== undefined && owner !== within) return error;
-    if (owner !== undefined) {
-      if (sought('user')) for (const user of await client.users.all({ partnerId: owner })) candidates.push(user.id);
-      if (sought('group')) for (const group of await client.groups.all({ partnerId: owner })) candidates.push(group.id);
-      if (sought('habilitation')) for (const habilitation of await client.habilitations.all({ partnerId: owner })) candidates.push(habilitation.id);
-    }
-    const hint = suggest(wanted, candidates);
-    return hint === '' ? error : new CafsupError(error.code, `${error.message}${hint}`, error.details, { cause: error });
-  } catch {
-    return error;
-  }
+/**
+ * An input's refusal in the words of the command's line: the operation's paths (`reason`,
+ * `partnerId`, `cafs[0]`, `owner.name`, `ids[0]`) said as what was typed, the option or the
+ * argument (trial 35). A path the line does not explain is left as it is.
+ */
+function inLineTerms(declared: DeclaredCommand, options: Record<string, unknown>, error: unknown): unknown {
+  if (!(error instanceof CafsupError)) return error;
+  const { problems } = error.details;
+  if (problems === undefined || error.message !== invalidInputMessage(problems)) return error;
+  const argument = declared.positionals?.names.split(' ')[0];
+  // An option given on the line: a value of a file (an avenant's title) is named as the file names it.
+  const given = (name: string) => (name in (declared.options ?? {}) && options[name] !== undefined ? `--${name}` : undefined);
+  const terms: Record<string, string | undefined> = {
+    id: argument,
+    partnerId: argument === 'PARTENAIRE' ? argument : given('partner'),
+    'owner.name': argument === 'NOM' ? argument : undefined,
+    'owner.email': given('email'),
+    cafs: given('caf'),
+    cafCode: given('caf'),
+    ids: given('habilitation') ?? given('user'),
+  };
+  const typed = (path: string) => {
+    const first = /^[^.[]*/.exec(path)![0];
+    return given(first.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)) ?? terms[path] ?? terms[first] ?? path;
+  };
+  if (problems.every((problem) => typed(problem.path) === problem.path)) return error;
+  return invalidInput(problems.map((problem) => ({ ...problem, path: typed(problem.path) })));
 }
 
 /** Parses a command's line from its declaration; its code is loaded only once the line is right and asks for more than help. */
@@ -231,7 +228,8 @@ async function runCommand(declared: DeclaredCommand, rawArgs: string[]): Promise
   try {
     command = await declared.load();
     result = await command.run(context, { options, positionals }).catch(async (error: unknown) => {
-      throw await withSuggestion(context, error);
+      const said = inLineTerms(declared, options, error);
+      throw context.openedClient === null ? said : await withNearestIds(context.openedClient, said);
     });
   } catch (error) {
     // Another call of the command may still be on its way, and the failure is said after a moment at most.

@@ -163,9 +163,8 @@ export async function* readDatasetJson(chunks: AsyncIterable<Uint8Array>): Async
         const text = whole === null ? chunk.toString('utf8', c.start, closedAt) : whole.toString('utf8');
         // Decoding put U+FFFD for each byte that is no UTF-8: a file saved in Latin-1 or
         // Windows-1252 was taken, its accented letters replaced. Checked only then, as it is rare.
-        if (text.includes(REPLACEMENT) && !isUtf8(whole ?? chunk.subarray(c.start, closedAt))) {
-          throw new JsonSyntaxError(shift(c.at, text, text.indexOf(REPLACEMENT)), NOT_UTF8);
-        }
+        const bytes = whole ?? chunk.subarray(c.start, closedAt);
+        if (text.includes(REPLACEMENT) && !isUtf8(bytes)) throw new JsonSyntaxError(shift(c.at, text, notUtf8At(bytes)), NOT_UTF8);
         capture = null;
         const event = finish(c, text);
         if (event !== null) yield event;
@@ -278,6 +277,42 @@ function shift(start: JsonPosition, text: string, charOffset: number): JsonPosit
   let lines = 0;
   for (let k = 0; k < before.length; k++) if (before.charCodeAt(k) === NEWLINE) lines += 1;
   return { line: start.line + lines, column: charOffset - lastNewline };
+}
+
+/**
+ * Where the first byte that is no UTF-8 lies in `bytes`, in characters of its decoded text (the
+ * text before it decodes the same whole or cut there): a byte that starts no sequence, or a
+ * sequence cut short, overlong, a surrogate or past U+10FFFF. -1 when there is none. Not the
+ * first U+FFFD of the text: the file may hold a real one before (trial 35).
+ */
+function notUtf8At(bytes: Uint8Array): number {
+  for (let i = 0; i < bytes.length;) {
+    const lead = bytes[i]!;
+    const following = lead < 0x80 ? 0 : lead >= 0xc2 && lead <= 0xdf ? 1 : lead >= 0xe0 && lead <= 0xef ? 2 : lead >= 0xf0 && lead <= 0xf4 ? 3 : -1;
+    // The second byte's range is what rules out overlong forms, surrogates and code points past U+10FFFF (RFC 3629, § 4).
+    const low = lead === 0xe0 ? 0xa0 : lead === 0xf0 ? 0x90 : 0x80;
+    const high = lead === 0xed ? 0x9f : lead === 0xf4 ? 0x8f : 0xbf;
+    let valid = following >= 0;
+    for (let k = 1; valid && k <= following; k++) {
+      const next = bytes[i + k];
+      valid = next !== undefined && next >= (k === 1 ? low : 0x80) && next <= (k === 1 ? high : 0xbf);
+    }
+    if (!valid) return Buffer.from(bytes.buffer, bytes.byteOffset, i).toString('utf8').length;
+    i += following + 1;
+  }
+  return -1;
+}
+
+/**
+ * A small JSON file's bytes (a form, changes, an operation's input, a request's body) as text. A
+ * file saved in Latin-1 or Windows-1252 is refused at its first such byte, as an import refuses
+ * it, rather than its accented letters taken as U+FFFD (trial 35).
+ */
+export function utf8Text(bytes: Uint8Array): string {
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+  // Checked only when decoding replaced something, as it is rare.
+  if (text.includes(REPLACEMENT) && !isUtf8(bytes)) throw new JsonSyntaxError(shift({ line: 1, column: 1 }, text, notUtf8At(bytes)), NOT_UTF8);
+  return text;
 }
 
 /**

@@ -238,8 +238,11 @@ export class HttpTransport implements Transport {
       }
       if (!write && replayable && RETRYABLE_STATUS.has(response.statusCode) && attempt < this.retries) {
         const wait = retryAfterSeconds(response);
-        // A busy server (503) is asked again: its queue moves. A window of refused tokens (429) does not.
-        if (response.statusCode !== 429 || wait === null || wait * 1000 <= MAX_SILENT_RETRY_AFTER_MS) {
+        // A busy server (503) is asked again: its queue moves. A window of refused tokens (429) does
+        // not. A cafsup 503 that names no wait is one no retry mends (LASTING: a damaged file);
+        // a proxy's, without cafsup's header, may be a server restarting behind it.
+        const lasting = response.statusCode === 503 && wait === null && response.headers[API_HEADER.name] !== undefined;
+        if (!lasting && (response.statusCode !== 429 || wait === null || wait * 1000 <= MAX_SILENT_RETRY_AFTER_MS)) {
           await response.body.dump();
           await sleep(Math.min(MAX_BACKOFF_MS, wait === null ? 200 * 2 ** attempt : wait * 1000));
           continue;

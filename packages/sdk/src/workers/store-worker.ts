@@ -1,6 +1,6 @@
 import { statSync, type Stats } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
-import { CafsupError, toCafsupError } from '@cafsup/shared';
+import { CafsupError, LASTING, toCafsupError } from '@cafsup/shared';
 import { Store } from '../store/store.js';
 import { BUSY_TIMEOUT_MS } from '../store/connection.js';
 import { SCHEMA_VERSION } from '../store/schema.js';
@@ -188,7 +188,7 @@ function beginWhenFree(begin: () => void): void {
   }
   if (!fileIsOpened()) {
     sqlite.exec('ROLLBACK');
-    throw new CafsupError('UNAVAILABLE', `Écriture refusée : ${FILE_GONE} ; rien n’a été écrit. Redémarrez le serveur sur le bon fichier.`);
+    throw new CafsupError('UNAVAILABLE', `Écriture refusée : ${FILE_GONE} ; rien n’a été écrit. Redémarrez le serveur sur le bon fichier.`, LASTING);
   }
 }
 
@@ -265,7 +265,11 @@ async function run(message: RunMessage): Promise<void> {
     });
     // Its file gone between the check of its BEGIN and its commit: a write answered would be lost.
     if (store.sqlite!.commits !== commitsBefore && !fileIsOpened())
-      throw new CafsupError('UNAVAILABLE', `Écriture perdue : ${FILE_GONE}, elle l’a été avec lui. Redémarrez le serveur sur le bon fichier et vérifiez-la.`);
+      throw new CafsupError(
+        'UNAVAILABLE',
+        `Écriture perdue : ${FILE_GONE}, elle l’a été avec lui. Redémarrez le serveur sur le bon fichier et vérifiez-la.`,
+        LASTING,
+      );
     // The server keeps the answers it may give again (pool.ts): it is told the version they were computed at.
     send({
       type: 'done',

@@ -149,19 +149,32 @@ export function normaliseOptions(specs: Record<string, OptionSpec>, options: Com
  * the option or file): its value, or VALIDATION (exit 5) saying in French where it stops being
  * JSON, line and column, as an import does.
  */
-export async function parseJsonInput(text: string, where: string): Promise<unknown> {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    // The SDK is loaded by then for the command's client; --help never comes here.
-    const { JsonSyntaxError, parseJsonText } = await import('@cafsup/sdk');
+export async function parseJsonInput(input: string | Uint8Array, where: string): Promise<unknown> {
+  // A file's bytes: decoding puts U+FFFD for a byte that is no UTF-8, checked by the SDK below.
+  const text = typeof input === 'string' ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('utf8');
+  if (typeof input === 'string' || !text.includes('\uFFFD')) {
     try {
-      return parseJsonText(text);
-    } catch (error) {
-      if (!(error instanceof JsonSyntaxError)) throw error;
-      throw new CafsupError('VALIDATION', `JSON invalide dans ${where}, ligne ${error.at.line}, colonne ${error.at.column} : ${error.reason}.`);
+      return JSON.parse(text) as unknown;
+    } catch {
+      // Located and said in French below.
     }
   }
+  // The SDK is loaded by then for the command's client; --help never comes here.
+  const { JsonSyntaxError, parseJsonText, utf8Text } = await import('@cafsup/sdk');
+  try {
+    return parseJsonText(typeof input === 'string' ? input : utf8Text(input));
+  } catch (error) {
+    if (!(error instanceof JsonSyntaxError)) throw error;
+    throw new CafsupError('VALIDATION', `JSON invalide dans ${where}, ligne ${error.at.line}, colonne ${error.at.column} : ${error.reason}.`);
+  }
+}
+
+/**
+ * A whole number as a person types it, in digits, or NaN: Number() took « 1e3 » for 1000, and
+ * « 0x10 », « 1.0 » or « 5 » with spaces, as numbers (trial 35: `avenant sign amp 1e3`).
+ */
+export function digitsOf(text: string): number {
+  return /^\d{1,15}$/.test(text) ? Number(text) : Number.NaN;
 }
 
 /** « critique (critical), élevée (high)… »: what an option with choices takes, for its help. */

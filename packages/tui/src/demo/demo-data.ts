@@ -552,9 +552,16 @@ function generatedPartner(dataset: DemoDataset, today: CalendarDate, index: numb
   const place = places[turn % places.length]!;
   const round = Math.floor(turn / places.length);
   const kind = GENERATED_KINDS[Math.floor(random() * GENERATED_KINDS.length)]!;
-  // « de » before a vowel is « d’ » (« Association d’aide aux familles d’Istres »).
-  const label = kind.label.endsWith(' de') && /^[AEIOUY\u00c9]/.test(place) ? `${kind.label.slice(0, -3)} d\u2019` : `${kind.label} `;
-  const name = `${label}${place}${round > 0 ? ` (${round + 1})` : ''}`;
+  // « de » before a vowel is « d’ » (« Association d’aide aux familles d’Istres »), and joins the
+  // article of a place (« Mairie des Mureaux », « du Pecq »).
+  const ofPlace = kind.label.endsWith(' de')
+    ? place
+        .replace(/^Les /, 'des ')
+        .replace(/^Le /, 'du ')
+        .replace(/^(?=[AEIOUY\u00c9])/, 'd\u2019')
+        .replace(/^(?![dD]\u2019|des |du )/, 'de ')
+    : place;
+  const name = `${kind.label.replace(/ de$/, '')} ${ofPlace}${round > 0 ? ` (${round + 1})` : ''}`;
   const id = `${slug(kind.kind)}-${slug(place)}${round > 0 ? `-${round + 1}` : ''}`;
   dataset.partners.push({ id, name, kind: kind.kind, cafCode, departements: [cafCode] });
 

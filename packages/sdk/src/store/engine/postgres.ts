@@ -453,8 +453,9 @@ const CONNECTION_PROBLEMS: Record<string, string> = {
   '53300': 'trop de connexions ouvertes sur le serveur (max_connections)',
   '55P03': 'verrou non obtenu à temps (lock_timeout du rôle ou de la base)',
   '3D000': 'base de données inexistante',
-  // Creating cafsup's tables: no schema to create them in, or one of them taken by another application's table.
-  '3F000': 'aucun schéma où créer les tables de cafsup (le search_path de l’URL nomme-t-il un schéma qui existe ?), rien n’a été créé',
+  // No schema to find or create cafsup's tables in (a read said « où créer », trial 35); or, when
+  // creating them, one of them taken by another application's table.
+  '3F000': 'le search_path de l’URL ne nomme aucun schéma qui existe : cafsup n’y trouve ni n’y crée ses tables, rien n’a été écrit',
   '42P07':
     'la base a déjà une table du nom d’une de celles de cafsup, sans être une base de cafsup (une autre application ?), rien n’a été créé : donnez à cafsup une base, ou un schéma, à lui',
   '28P01': 'authentification refusée (utilisateur ou mot de passe)',

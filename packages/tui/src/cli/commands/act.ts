@@ -12,7 +12,17 @@ import {
   inUserTerms,
 } from '@cafsup/shared';
 import type { CafsupClient } from '@cafsup/sdk';
-import { ACTION_OPTIONS, idsOf, nothingToChange, parseJsonInput, stringOption, type Command, type CommandInput, type CommandResult } from '../command.js';
+import {
+  ACTION_OPTIONS,
+  digitsOf,
+  idsOf,
+  nothingToChange,
+  parseJsonInput,
+  stringOption,
+  type Command,
+  type CommandInput,
+  type CommandResult,
+} from '../command.js';
 import { UsageError, type Context } from '../context.js';
 import { AVENANT_TITLE_QUESTION, changeTypeQuestion, changesFrom, followChange, questionAsked } from '../../avenant-form.js';
 import { askQuestions } from '../ask.js';
@@ -191,13 +201,13 @@ export const avenantAddCommand: Command = {
     let asked: ((path: string) => string) | undefined;
     const file = stringOption(options.file);
     if (file !== undefined) {
-      let text: string;
+      let bytes: Uint8Array;
       try {
-        text = await readFile(file, 'utf8');
+        bytes = await readFile(file);
       } catch (error) {
         throw new CafsupError('VALIDATION', `Fichier de modifications ${file} : ${unreadableReason(error)}.`);
       }
-      const parsed = await parseJsonInput(text, file);
+      const parsed = await parseJsonInput(bytes, file);
       if (!Array.isArray(parsed) && (typeof parsed !== 'object' || parsed === null)) {
         throw new CafsupError('VALIDATION', `${file} : un objet JSON { "title", "changes", … } ou le tableau des modifications est attendu.`);
       }
@@ -252,7 +262,7 @@ export const avenantSignCommand: Command = {
   },
   async run(context, { positionals, options }) {
     const [partnerId, numberText] = positionals as [string, string];
-    const number = Number(numberText);
+    const number = digitsOf(numberText);
     if (!Number.isInteger(number) || number < 1) throw new UsageError(`Numéro d’avenant invalide : « ${numberText} ».`);
     const side = stringOption(options.side) as keyof typeof SIDE_LABELS | undefined;
     const date = stringOption(options.date);

@@ -14,7 +14,7 @@ import {
 import type { ImportOutcome } from '@cafsup/sdk';
 import { isPostgresUrl } from '@cafsup/sdk/settings';
 import { buildDemoDataset } from '../../demo/demo-data.js';
-import { ACTION_OPTIONS, stringOption, type Command } from '../command.js';
+import { ACTION_OPTIONS, digitsOf, stringOption, type Command } from '../command.js';
 import { UsageError } from '../context.js';
 import { checkOutputFile, writeFileAtomically } from '../files.js';
 
@@ -73,7 +73,7 @@ export const demoCommand: Command = {
     'if-missing': { type: 'boolean', description: 'ne fait rien si la base existe déjà' },
   },
   async run(context, { options }) {
-    const scale = Number(stringOption(options.scale) ?? 30);
+    const scale = digitsOf(stringOption(options.scale) ?? '30');
     if (!Number.isInteger(scale) || scale < 4 || scale > 100_000) throw new UsageError('--scale attend un nombre de partenaires entre 4 et 100 000.');
     const path = await context.databasePath();
     // A PostgreSQL URL shown with its password masked.

@@ -9,13 +9,13 @@ import { unreadableReason } from '../../format.js';
 /** `--input` as JSON text, `@FICHIER` for a file, or `-` for the standard input. */
 async function readInput(value: string | undefined): Promise<unknown> {
   if (value === undefined) return {};
-  let text: string;
+  let input: string | Uint8Array;
   try {
-    text = value === '-' ? readFileSync(0, 'utf8') : value.startsWith('@') ? readFileSync(value.slice(1), 'utf8') : value;
+    input = value === '-' ? readFileSync(0) : value.startsWith('@') ? readFileSync(value.slice(1)) : value;
   } catch (error) {
     throw new UsageError(`${value === '-' ? 'Entrée standard' : value.slice(1)} : ${unreadableReason(error)}.`);
   }
-  return parseJsonInput(text, '--input');
+  return parseJsonInput(input, '--input');
 }
 
 export const apiCommand: Command = {

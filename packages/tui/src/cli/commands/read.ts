@@ -38,7 +38,7 @@ import {
   type User,
   MAX_PAGE_SIZE,
 } from '@cafsup/shared';
-import { idsOf, stringOption, type Command } from '../command.js';
+import { digitsOf, idsOf, stringOption, type Command } from '../command.js';
 import { UsageError, type Context } from '../context.js';
 import { avenantStanding, frenchDate, severityCounts, traceTarget } from '../../format.js';
 import { listTable, severitySummaryText, severityText, type Cell, type RowSpec } from '../output.js';
@@ -479,7 +479,7 @@ export const tracesCommand: Command = {
   },
   rows: TRACE_ROWS,
   async run(context, { options }) {
-    const limit = Number(stringOption(options.limit) ?? 100);
+    const limit = digitsOf(stringOption(options.limit) ?? '100');
     if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit attend un entier positif (reçu « ${stringOption(options.limit)} »).`);
     const client = await context.client();
     const query = {

@@ -13,7 +13,7 @@ import {
   shownServer,
   type TokenView,
 } from '@cafsup/sdk';
-import { idsOf, stringOption, type Command } from '../command.js';
+import { digitsOf, idsOf, stringOption, type Command } from '../command.js';
 import { stopAsked, whileAsking } from '../interrupt.js';
 import { openConfig, openTokens } from '../config.js';
 import { UsageError, type Context } from '../context.js';
@@ -71,11 +71,11 @@ export const serveCommand: Command = {
   },
   async run(context, { options }) {
     outliveTheLog();
-    const port = Number(stringOption(options.port) ?? 7878);
+    const port = digitsOf(stringOption(options.port) ?? '7878');
     if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new UsageError('--port attend un numéro de port entre 0 et 65535.');
     const host = stringOption(options.host) ?? '127.0.0.1';
     const database = await context.databasePath();
-    const minutes = Number(stringOption(options['checkpoint-minutes']) ?? 15);
+    const minutes = digitsOf(stringOption(options['checkpoint-minutes']) ?? '15');
     if (!Number.isInteger(minutes) || minutes < 0 || minutes > 1440) throw new UsageError('--checkpoint-minutes attend un nombre de minutes entre 0 et 1440.');
     const tlsCert = stringOption(options['tls-cert']);
     const tlsKey = stringOption(options['tls-key']);
@@ -271,9 +271,8 @@ export const tokenRevokeCommand: Command = {
   positionals: { min: 1, max: 1, names: 'N' },
   options: { reason: { type: 'string', value: 'MOTIF', description: 'motif (obligatoire)' } },
   async run(context, { positionals, options }) {
-    // Digits only: Number() would take « 1e0 » or « 0x1 » for token 1.
-    if (!/^[1-9]\d{0,14}$/.test(positionals[0]!)) throw new UsageError(`Numéro de jeton invalide : « ${escapeForTerminal(positionals[0]!)} ».`);
-    const id = Number(positionals[0]);
+    const id = digitsOf(positionals[0]!);
+    if (!(id >= 1)) throw new UsageError(`Numéro de jeton invalide : « ${escapeForTerminal(positionals[0]!)} ».`);
     const withServerStore = await serverStore(context);
     const reasonOf = await tokenReason(context, options.reason);
     const actor = await context.actor();

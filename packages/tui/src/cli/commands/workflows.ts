@@ -22,7 +22,17 @@ import {
   inUserTerms,
 } from '@cafsup/shared';
 import type { CafsupClient } from '@cafsup/sdk';
-import { ACTION_OPTIONS, idsOf, nothingToChange, parseJsonInput, stringOption, type Command, type CommandInput, type CommandResult } from '../command.js';
+import {
+  ACTION_OPTIONS,
+  digitsOf,
+  idsOf,
+  nothingToChange,
+  parseJsonInput,
+  stringOption,
+  type Command,
+  type CommandInput,
+  type CommandResult,
+} from '../command.js';
 import { UsageError, type Context } from '../context.js';
 import { frenchDate, unreadableReason } from '../../format.js';
 import { checkOutputFile, writeFileAtomically } from '../files.js';
@@ -53,7 +63,7 @@ function required(options: CommandInput['options'], name: string, usage: string)
 }
 
 function numberOf(text: string, what: string): number {
-  const number = Number(text);
+  const number = digitsOf(text);
   if (!Number.isInteger(number) || number < 1) throw new UsageError(`Numéro de ${what} invalide : « ${text} ».`);
   return number;
 }
@@ -87,13 +97,13 @@ async function twoStep<T>(
 }
 
 async function readJson(file: string): Promise<unknown> {
-  let text: string;
+  let bytes: Uint8Array;
   try {
-    text = file === '-' ? await new Response(process.stdin as unknown as ReadableStream).text() : await readFile(file, 'utf8');
+    bytes = file === '-' ? new Uint8Array(await new Response(process.stdin as unknown as ReadableStream).arrayBuffer()) : await readFile(file);
   } catch (error) {
     throw new CafsupError('VALIDATION', `${file === '-' ? 'Entrée standard' : file} : ${unreadableReason(error)}.`);
   }
-  return parseJsonInput(text, file === '-' ? 'l’entrée standard' : file);
+  return parseJsonInput(bytes, file === '-' ? 'l’entrée standard' : file);
 }
 
 /** The form's fields asked one by one, with the paper form's French labels (the interface's questions). */
@@ -586,7 +596,7 @@ export const reviewDueCommand: Command = {
   rows: REVIEW_DUE_ROWS,
   async run(context, { options }) {
     const withinText = stringOption(options.within);
-    const within = withinText === undefined ? 30 : Number(withinText);
+    const within = withinText === undefined ? 30 : digitsOf(withinText);
     if (!Number.isInteger(within) || within < 0) throw new UsageError(`--within attend un nombre de jours (reçu « ${withinText} »).`);
     const client = await context.client();
     const campaign = await client.reviews.campaign({ within, ...optional('asOf', context.options.asOf), ...optional('cafCode', stringOption(options.caf)) });

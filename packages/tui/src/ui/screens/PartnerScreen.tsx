@@ -19,7 +19,7 @@ import {
   type Trace,
   type User,
 } from '@cafsup/shared';
-import { suggest } from '../../cli/suggest.js';
+import { withNearestIds } from '../../cli/suggest.js';
 import { avenantStanding, frenchDate, severityCounts } from '../../format.js';
 import { FilterBar } from '../components/FilterBar.js';
 import { LoadState } from '../components/Loading.js';
@@ -140,19 +140,9 @@ export function PartnerScreen({
   // ids, as the CLI says it.
   useEffect(() => {
     if (sheet.error?.code !== 'NOT_FOUND') return;
-    const said = sheet.error.message;
+    const refused = sheet.error;
     navigation.back();
-    void client.partners
-      .all()
-      .then(
-        (partners) =>
-          suggest(
-            partnerId,
-            partners.map((partner) => partner.id),
-          ),
-        () => '',
-      )
-      .then((hint) => navigation.notify(`${said}${hint}`, 'error'));
+    void withNearestIds(client, refused).then((said) => navigation.notify(said.message, 'error'));
     // Once per refusal; navigation and client are the session's own.
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [sheet.error]);
