@@ -222,7 +222,10 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
       }
     }
     const nowhere = sandbox.run(['demo', '--db', `${await freshDatabase()}?options=-c%20search_path%3Dabsent`]);
-    expect([nowhere.status, nowhere.stderr]).toEqual([6, expect.stringContaining('le search_path de l’URL ne nomme aucun schéma qui existe : cafsup n’y trouve ni n’y crée ses tables')]);
+    expect([nowhere.status, nowhere.stderr]).toEqual([
+      6,
+      expect.stringContaining('le search_path de l’URL ne nomme aucun schéma qui existe : cafsup n’y trouve ni n’y crée ses tables'),
+    ]);
   });
 
   it('never writes the demo over a PostgreSQL database that holds data: refused, exit 4, even with --force; kept with --if-missing', async () => {
@@ -283,7 +286,10 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
     }
     // A search_path that names no schema: said as such, not « introuvable », which would send its owner to make a second store.
     const nowhere = sandbox.run(['partners', '--db', `${empty}?options=-c%20search_path%3Dabsent`]);
-    expect([nowhere.status, nowhere.stderr]).toEqual([6, expect.stringContaining('le search_path de l’URL ne nomme aucun schéma qui existe : cafsup n’y trouve ni n’y crée ses tables')]);
+    expect([nowhere.status, nowhere.stderr]).toEqual([
+      6,
+      expect.stringContaining('le search_path de l’URL ne nomme aucun schéma qui existe : cafsup n’y trouve ni n’y crée ses tables'),
+    ]);
     // Nor does a dry run of an import make them (review 32, L1): it reads the file against an empty store of its own.
     const file = join(sandbox.dir, 'simulation.json');
     expect(sandbox.run(['export', '--out', file]).status).toBe(0);
