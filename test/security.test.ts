@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CafsupError, OPERATIONS, Store, WRITE_OPERATIONS, type CafsupClient } from '@cafsup/sdk';
+import { CafsupError, OPERATIONS, Store, WRITE_OPERATIONS, createClient, type CafsupClient } from '@cafsup/sdk';
 import { seededRandom } from '@cafsup/shared';
 import { buildDemoDataset } from '../packages/tui/src/demo/demo-data.js';
 import { CAFSUP_BIN } from './support/cli.js';
@@ -172,6 +172,25 @@ describe('cafsup serve: scopes, roles, hostile input, secrets', () => {
       const anonymous = await server.request('GET', path, undefined, null);
       expect([anonymous.status, anonymous.headers.allow, anonymous.body.error.code], path).toEqual([401, undefined, 'UNAUTHENTICATED']);
     }
+  });
+
+  // JSON writes Infinity as null: the server said « nombre attendu (reçu « null ») », locally « nombre trop grand » (trial 36, M4).
+  it('refuses a number JSON cannot hold as the local transport does, and sends nothing', async () => {
+    const before = await snapshot();
+    const draft = { title: 'Quota', changes: [{ type: 'setQuota' as const, service: 'CDAP', profile: 'T1', maxUsers: Number.POSITIVE_INFINITY }] };
+    const local = createClient({ database: server.database, actor: SUPERVISOR_78 });
+    try {
+      const refusals = await Promise.all(
+        [local, server.client(tokens.s78!)].map((client) => client.avenants.create('amp', draft).catch((error: unknown) => error)),
+      );
+      expect(refusals.map((error) => [(error as CafsupError).code, (error as CafsupError).message])).toEqual([
+        ['VALIDATION', 'Saisie invalide : draft.changes[0].maxUsers : nombre trop grand.'],
+        ['VALIDATION', 'Saisie invalide : draft.changes[0].maxUsers : nombre trop grand.'],
+      ]);
+    } finally {
+      await local.close();
+    }
+    expect(await snapshot()).toEqual(before);
   });
 
   it('refuses malformed and hostile bodies with a 4xx, never a 5xx, and writes nothing', async () => {

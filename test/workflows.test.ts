@@ -453,6 +453,12 @@ describe('from a breach to termination (convention art. 17.2)', () => {
     // An answer due before the question is asked is refused, nothing recorded.
     const dueBefore = await refusal(client.questions.add('amp', { text: 'Question ?', dueAt: '2020-01-01' }));
     expect([dueBefore.code, dueBefore.details.problems]).toEqual(['VALIDATION', [{ path: 'dueAt', message: 'antérieure à la question (22 novembre 2026)' }]]);
+    // Nor is one opened tomorrow (trial 36): a question is recorded once asked.
+    const opensTomorrow = await refusal(client.questions.add('amp', { kind: 'incident', text: 'Panne', openedAt: '2026-11-23T10:00:00+01:00' }));
+    expect([opensTomorrow.message, opensTomorrow.details.problems]).toEqual([
+      'Une question ne peut pas être ouverte le 23 novembre 2026, dans le futur.',
+      [{ path: 'openedAt', message: 'date dans le futur' }],
+    ]);
     expect(await client.questions.list('amp', { asOf: AS_OF })).toEqual([]);
     await client.questions.add('amp', { text: 'Pourquoi 23 titulaires du profil T13 pour 20 places ?', flags: ['QUOTA_EXCEEDED'], dueAt: '2026-12-07' });
     expect((await client.partners.ladder('amp', { asOf: AS_OF })).next).toBe('suspend');

@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import type { Dispatcher, EnvHttpProxyAgent } from 'undici';
-import { API_HEADER, CafsupError, isErrorCode } from '@cafsup/shared';
+import { API_HEADER, CafsupError, isErrorCode, parseInput } from '@cafsup/shared';
 import { isPathSource, type DatasetSource } from '../dataset/source.js';
 import { serverUrlProblem, shownServer } from '../settings.js';
 import { operationSpec } from '../operations/table.js';
@@ -94,6 +94,21 @@ const neverReached = (code: string) => NEVER_REACHED.has(code) || isHandshakeFai
 function retryAfterSeconds(response: Dispatcher.ResponseData): number | null {
   const seconds = Number(response.headers['retry-after']);
   return Number.isFinite(seconds) && seconds > 0 ? seconds : null;
+}
+
+/**
+ * An operation's input as JSON. A number JSON cannot hold (1e400 read as Infinity, NaN) would be
+ * written null and refused by the server as « reçu « null » » (trial 36): it is refused here by
+ * the operation's own schema, as the local transport refuses it, and nothing is sent.
+ */
+function inputJson(spec: ReturnType<typeof operationSpec>, input: unknown): string {
+  let unwritable = false;
+  const text = JSON.stringify(input ?? {}, (_key, value: unknown) => {
+    if (typeof value === 'number' && !Number.isFinite(value)) unwritable = true;
+    return value;
+  });
+  if (unwritable) parseInput(spec.input, input ?? {});
+  return text;
 }
 
 function isDryRun(spec: ReturnType<typeof operationSpec>, input: unknown): boolean {
@@ -324,7 +339,7 @@ export class HttpTransport implements Transport {
     // A dry run changes nothing, said where its operation says it (the table's `dryRun`); an
     // input it cannot read is the server's to refuse, and taken as a write meanwhile.
     const made = write && !isDryRun(spec, input);
-    return this.json<T>(await this.send('POST', `/v1/${operation}`, JSON.stringify(input ?? {}), write, made), made);
+    return this.json<T>(await this.send('POST', `/v1/${operation}`, inputJson(spec, input), write, made), made);
   }
 
   async *exportStream(): AsyncIterable<string> {

@@ -120,6 +120,13 @@ export class Questions {
       const now = this.deps.clock();
       await requirePartner(this.deps, partnerId, now.today);
       const openedAt = input.openedAt ?? now.at;
+      // Recorded once asked, as a request once received (trial 36): one dated to come would be
+      // overdue or not according to a day that has not happened.
+      if (parisDay(openedAt) > now.today) {
+        throw new CafsupError('VALIDATION', `Une question ne peut pas être ouverte le ${longFrenchDate(parisDay(openedAt))}, dans le futur.`, {
+          problems: [{ path: 'openedAt', message: 'date dans le futur' }],
+        });
+      }
       // An answer is due after the question is asked: « réponse attendue le 01/01/2020 » for a
       // question of today would be overdue from its first day.
       if (input.dueAt !== undefined && input.dueAt < parisDay(openedAt)) {

@@ -80,6 +80,9 @@ const PARTNER_ROWS: RowSpec<PartnerRow> = {
     { field: 'conventionNumber', header: 'Convention', cell: (p) => p.conventionNumber, only: 'data' },
     { field: 'conventionStatus', header: 'État de la convention', cell: (p) => CONVENTION_STATUS_LABELS[p.conventionStatus], only: 'data' },
     { field: 'managementMode', header: 'Mode', cell: (p) => MANAGEMENT_MODE_LABELS[p.managementMode] },
+    // In the JSON and cli.md's list of fields, so in --json=CHAMPS and the spreadsheets too (trial 36).
+    { field: 'endsAt', header: 'Fin de la convention', cell: (p) => dateCell(p.endsAt), only: 'data' },
+    { field: 'nextRenewalAt', header: 'Prochain renouvellement', cell: (p) => dateCell(p.nextRenewalAt), only: 'data' },
     {
       field: 'places',
       header: 'Places',
