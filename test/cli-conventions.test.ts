@@ -290,6 +290,10 @@ describe('spreadsheets as French Excel and LibreOffice open them', () => {
       expect([refused.status, refused.stderr], args.join(' ')).toEqual([5, `${said}\n`]);
     }
     expect(sandbox.json(['traces', '--json']).traces[0]?.id).toBe(head);
+    // UTF-8 with the byte-order mark Notepad writes is taken, as an import takes it (« colonne 1 : valeur invalide », trial 36).
+    const marked = join(sandbox.dir, 'entree-bom.json');
+    writeFileSync(marked, Buffer.from('\ufeff{ "limit": 1 }', 'utf8'));
+    expect(sandbox.json(['api', 'partners.list', '--input', `@${marked}`]).items).toHaveLength(1);
   });
 });
 

@@ -264,6 +264,12 @@ describe('cafsup refusals and exit codes', () => {
     expect(exported()).toBe(before);
   });
 
+  it('says in French why an output file could not be written, exit 6', () => {
+    // A folder where no file can be made: the system's English was the reason (trial 36).
+    const refused = sandbox.run(['export', '--out', '/proc/cafsup-export.json']);
+    expect([refused.status, refused.stderr]).toEqual([6, 'Écriture impossible : /proc/cafsup-export.json (impossible d’y créer un fichier).\n']);
+  });
+
   it('answers an unknown command or option with exit 2 and one French sentence', () => {
     for (const args of [
       ['partnrs'],

@@ -129,6 +129,27 @@ export function unreadableReason(error: unknown): string {
   }
 }
 
+/** Why a file could not be written, in French (the system's English stayed in the message, trial 36). */
+export function unwritableReason(error: unknown): string {
+  switch ((error as NodeJS.ErrnoException).code) {
+    // Its folder exists (checkOutputFile): one where no file can be made (/proc), or gone meanwhile.
+    case 'ENOENT':
+      return 'impossible d’y créer un fichier';
+    case 'EISDIR':
+      return 'c’est un dossier';
+    case 'EACCES':
+    case 'EPERM':
+      return 'accès refusé';
+    case 'ENOSPC':
+    case 'EDQUOT':
+      return 'disque plein';
+    case 'EROFS':
+      return 'disque en lecture seule';
+    default:
+      return `écriture refusée par le système (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`;
+  }
+}
+
 /** A trace's target as the trail shows it; an import names none: the decisions it changed, if any (trial 22, F10). */
 export function traceTarget(trace: Trace): string {
   if (trace.targetId !== null) return trace.targetId;

@@ -309,9 +309,12 @@ function notUtf8At(bytes: Uint8Array): number {
  * it, rather than its accented letters taken as U+FFFD (trial 35).
  */
 export function utf8Text(bytes: Uint8Array): string {
-  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+  // The byte-order mark Notepad writes is no text (RFC 8259 lets a parser ignore it), as in an import.
+  const start = BYTE_ORDER_MARK.every((byte, i) => bytes[i] === byte) ? BYTE_ORDER_MARK.length : 0;
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset + start, bytes.byteLength - start).toString('utf8');
   // Checked only when decoding replaced something, as it is rare.
-  if (text.includes(REPLACEMENT) && !isUtf8(bytes)) throw new JsonSyntaxError(shift({ line: 1, column: 1 }, text, notUtf8At(bytes)), NOT_UTF8);
+  const body = bytes.subarray(start);
+  if (text.includes(REPLACEMENT) && !isUtf8(body)) throw new JsonSyntaxError(shift({ line: 1, column: 1 }, text, notUtf8At(body)), NOT_UTF8);
   return text;
 }
 

@@ -150,9 +150,10 @@ export function normaliseOptions(specs: Record<string, OptionSpec>, options: Com
  * JSON, line and column, as an import does.
  */
 export async function parseJsonInput(input: string | Uint8Array, where: string): Promise<unknown> {
-  // A file's bytes: decoding puts U+FFFD for a byte that is no UTF-8, checked by the SDK below.
+  // A file's bytes: decoding puts U+FFFD for a byte that is no UTF-8, and keeps a byte-order
+  // mark, which the SDK's decoding below checks and drops.
   const text = typeof input === 'string' ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('utf8');
-  if (typeof input === 'string' || !text.includes('\uFFFD')) {
+  if (typeof input === 'string' || !/^\uFEFF|\uFFFD/.test(text)) {
     try {
       return JSON.parse(text) as unknown;
     } catch {

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { basename, dirname, join, resolve } from 'node:path';
 import { CafsupError } from '@cafsup/shared';
 import type { Context } from './context.js';
+import { unwritableReason } from '../format.js';
 
 /** A path made absolute through its folder's real path, so that `./x.db` and a symlink to it compare equal. */
 function canonical(path: string): string {
@@ -62,6 +63,6 @@ export async function writeFileAtomically(path: string, chunks: AsyncIterable<st
     rmSync(temporary, { force: true });
     // What the chunks' source said (a server that is not cafsup, an answer cut off), not the file's fault.
     if (error instanceof CafsupError) throw error;
-    throw new CafsupError('UNAVAILABLE', `Écriture impossible : ${path} (${(error as Error).message}).`, { path }, { cause: error });
+    throw new CafsupError('UNAVAILABLE', `Écriture impossible : ${path} (${unwritableReason(error)}).`, { path }, { cause: error });
   }
 }
