@@ -178,6 +178,49 @@ describe('delegation, avenants and reviews', () => {
     expect((await test.client.audit.run({ asOf: '2026-11-22', rules: ['NO_DEPUTY', 'REVIEW_OVERDUE'] })).flags).toEqual([]);
   });
 
+  it('refuses a second withdrawal, even once an avenant gave the delegation back: the recorded date stays, no second draft', async () => {
+    // Delegation given back the next day by a signed avenant, then withdrawn today.
+    const back = await test.client.avenants.create('p', {
+      title: 'Retour à la gestion déléguée',
+      effectiveAt: '2026-11-23',
+      signedByCafAt: '2026-11-22',
+      signedByPartnerAt: '2026-11-22',
+      changes: [{ type: 'setManagementMode', mode: 'delegated' }],
+    });
+    expect(back.avenant.number).toBe(1);
+    await test.client.partners.withdrawDelegation('p', { reason: 'Manquements répétés' });
+    const modeOn = async (asOf: string) => {
+      const detail = await test.client.partners.get('p', { asOf });
+      return [detail.terms.managementMode, detail.convention.delegationWithdrawnAt];
+    };
+    expect([await modeOn('2026-11-22'), await modeOn('2026-11-23')]).toEqual([
+      ['centralised', '2026-11-22'],
+      ['delegated', '2026-11-22'],
+    ]);
+    // The next day, delegated again: a second withdrawal would move the recorded date.
+    const tomorrow = await openClient({ now: '2026-11-23T10:00:00.000Z', database: test.database });
+    try {
+      const traces = countTraces();
+      const refused = await refusalOf(tomorrow.client.partners.withdrawDelegation('p', { reason: 'Manquements encore' }));
+      expect([refused.code, refused.message]).toEqual([
+        'CONFLICT',
+        'Un retrait de la délégation de p est déjà enregistré, le 22 novembre 2026 : un second retrait remplacerait cette date, rien n’a été modifié. Pour reprendre la gestion, faites signer un avenant de gestion centralisée (cafsup avenant add p).',
+      ]);
+      expect(countTraces()).toBe(traces);
+    } finally {
+      await tomorrow.cleanup();
+    }
+    // The past reads as it did, and the withdrawal's draft is the only one.
+    expect([await modeOn('2026-11-22'), await modeOn('2026-11-23')]).toEqual([
+      ['centralised', '2026-11-22'],
+      ['delegated', '2026-11-22'],
+    ]);
+    expect((await test.client.avenants.list('p')).map((a) => [a.number, a.signed])).toEqual([
+      [1, true],
+      [2, false],
+    ]);
+  });
+
   it('numbers avenants, signs each side, and applies them once both signed', async () => {
     const created = await test.client.avenants.create('p', {
       title: 'Avenant 1 : T1 porté à 3',

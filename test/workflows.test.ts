@@ -401,6 +401,24 @@ describe('from a breach to termination (convention art. 17.2)', () => {
     expect((await client.conventions.get('amp', { asOf: '2026-12-02' })).state.status).toBe('active');
   });
 
+  it('a back-dated mise en demeure lists the failings open at the letter’s date, within the convention’s life only', async () => {
+    const client = await demo();
+    // Today macs has an account dormant since July 2026: not a failing of a letter of January.
+    const today = await client.notices.add('macs', { kind: 'breach', receivedAt: AS_OF, reason: 'Manquements graves', dryRun: true });
+    expect(today.failings.map((failing) => failing.rule)).toContain('DORMANT_ACCOUNT');
+    const letter = await client.notices.add('macs', { kind: 'breach', sentAt: '2024-01-29', receivedAt: '2024-01-31', reason: 'Manquements graves' });
+    const audit = await client.audit.run({ partnerId: 'macs', asOf: '2024-01-29' });
+    expect(letter.failings).toEqual(audit.flags.map(({ rule, severity, article, message }) => ({ rule, severity, article, message })));
+    expect(letter.failings.map((failing) => failing.rule)).not.toContain('DORMANT_ACCOUNT');
+    expect(JSON.stringify(letter.failings)).not.toContain('2026');
+    // Before the convention took effect, a letter would end what had not begun: refused, nothing written.
+    const other = await demo();
+    const head = await other.traces.head();
+    const early = await refusal(other.notices.add('macs', { kind: 'breach', receivedAt: '2019-01-31', reason: 'Manquements graves' }));
+    expect([early.code, early.message]).toEqual(['VALIDATION', expect.stringContaining('n’était pas en vigueur ce jour-là')]);
+    expect(await other.traces.head()).toEqual(head);
+  });
+
   it('a close-out on the effective date leaves nothing held and ends the ladder', async () => {
     const client = await demo();
     const early = await refusal(client.partners.closeOut('amp', { reason: 'Clôture de la convention' }));
@@ -483,6 +501,38 @@ describe('a person’s traces (contrat art. 5.3.4)', () => {
     expect(result.markdown).toContain('# Extrait des traces de');
     const recorded = (await client.traces.list({ userId: 'amp-u031' })).items[0]!;
     expect([recorded.action, (recorded.after as { sha256: string }).sha256]).toEqual(['traces.personExtract', result.sha256]);
+  });
+
+  it('follows their membership over time: the group’s past and their own removal stay theirs, another member’s removal is not', async () => {
+    const client = await demo();
+    const [groupHabilitation] = (await client.habilitations.list({ partnerId: 'amp', userId: 'amp-u032' })).items.filter((h) => h.groupId === 'amp-g01');
+    const id = groupHabilitation!.id;
+    await client.habilitations.suspend([id], { reason: 'Quota T13 dépassé' });
+    const { email } = await client.users.get('amp-u032');
+    await client.requests.add('amp', { kind: 'deletion', form: { people: [{ name: 'Agent 32', email, userId: 'amp-u032' }], lossOrTheft: false } });
+    await client.requests.apply('amp', 1, { reason: 'Départ de l’agent' });
+    // Made once she had left: not hers.
+    await client.habilitations.reinstate([id], { reason: 'Quota T13 revu' });
+    const extractOf = async (userId: string) =>
+      (await client.traces.forPerson({ userId, requestedBy: 'Agent', dryRun: true })).extract.traces.map((trace) => [
+        trace.action,
+        trace.targetId,
+        trace.before,
+      ]);
+    const removal = ['group.removeMember', 'amp-g01', { memberId: 'amp-u032' }];
+    const hers = await extractOf('amp-u032');
+    expect(hers).toEqual(expect.arrayContaining([['habilitation.suspend', id, expect.anything()], removal]));
+    expect(hers.filter(([action]) => action === 'habilitation.reinstate')).toEqual([]);
+    const others = await extractOf('amp-u033');
+    expect(others.filter(([action]) => action === 'group.removeMember')).toEqual([]);
+    expect(others.filter(([, target]) => target === id).map(([action]) => action)).toEqual(['habilitation.suspend', 'habilitation.reinstate']);
+    // `traces --user` selects the same way (the extract adds the form's traces).
+    const trail = (await client.traces.list({ userId: 'amp-u032' })).items.map((trace) => [trace.action, trace.targetId]).reverse();
+    expect(trail).toEqual([
+      ['habilitation.suspend', id],
+      ['group.removeMember', 'amp-g01'],
+      ['user.disable', 'amp-u032'],
+    ]);
   });
 
   it('includes the traces of the forms that name them, by e-mail or id, and not what the form did to others', async () => {

@@ -214,13 +214,16 @@ export const HABILITATION_WRITTEN = [
 /** The one statement that writes a habilitation (import, habilitations.create): parameters from `habilitationValues`. */
 export const HABILITATION_INSERT = upsertById('habilitations', HABILITATION_WRITTEN);
 
+/** The ids of the habilitations given to a user (`@userId`) themselves, whatever their status. */
+export const USER_DIRECT_HABILITATION_IDS = 'SELECT h.id FROM habilitations h WHERE h.user_key = (SELECT key FROM users WHERE id = @userId)';
+
 /**
  * The ids of the habilitations a user (`@userId`) holds, given to them or to one of their groups,
  * whatever their status. One branch per side, each through its index: as one condition with an
  * OR, PostgreSQL read every habilitation (an IN beside an OR is no index condition to it), and so
  * did SQLite where the user was a joined row's id (28 ms of a person's extract on 100,000 rows).
  */
-export const USER_HABILITATION_IDS = `SELECT h.id FROM habilitations h WHERE h.user_key = (SELECT key FROM users WHERE id = @userId)
+export const USER_HABILITATION_IDS = `${USER_DIRECT_HABILITATION_IDS}
   UNION ALL SELECT h.id FROM group_members m JOIN habilitations h ON h.group_key = m.group_key WHERE m.user_key = (SELECT key FROM users WHERE id = @userId)`;
 
 /**

@@ -357,6 +357,19 @@ export class ActionRunner {
       if (before.managementMode === 'centralised') {
         throw new CafsupError('CONFLICT', `Le partenaire ${partnerId} est déjà en mode centralisé : rien à retirer.`, { ids: [partnerId] });
       }
+      // The convention keeps one withdrawal date, which every asOf reads (rules.md): writing
+      // another over it would move the recorded one and change what earlier dates show (review C,
+      // M2: « délégation retirée le 05/12 » became « 06/12 », and « délégué » on the 5th), and
+      // draft a second avenant for the same withdrawal. Once delegation came back through an
+      // avenant, taking it back again is a signed avenant of centralised management.
+      const recorded = entry.convention.delegationWithdrawnAt;
+      if (recorded !== null) {
+        throw new CafsupError(
+          'CONFLICT',
+          `Un retrait de la délégation de ${partnerId} est déjà enregistré, le ${longFrenchDate(recorded)} : un second retrait remplacerait cette date, rien n’a été modifié. Pour reprendre la gestion, faites signer un avenant de gestion centralisée (cafsup avenant add ${partnerId}).`,
+          { ids: [partnerId] },
+        );
+      }
       const after = { managementMode: 'centralised', delegationWithdrawnAt: now.today };
       const { avenants: _avenants, ...stored } = entry.convention;
       await this.db.run('UPDATE conventions SET doc = ? WHERE partner_id = ?', [JSON.stringify({ ...stored, delegationWithdrawnAt: now.today }), partnerId]);

@@ -57,6 +57,7 @@ import { SqliteSql } from './engine/sqlite.js';
 import type { PostgresSql } from './engine/postgres.js';
 import { ConventionCache, type PartnerConvention } from './conventions.js';
 import { DerivedFacts } from './derived.js';
+import { groupTracesOf, membershipOf } from './membership.js';
 import { decodeCursor, pageSize, toPage, type Page } from './pagination.js';
 import { TraceWriter, cutTracePrefix, eraseTraces, rowToTrace, traceHashes, traceHead, verifyTraces, type ChainAnchor, type TraceRow } from './traces.js';
 import { retentionPlan } from './retention.js';
@@ -64,7 +65,7 @@ import { IdempotencyKeys } from './idempotency.js';
 import {
   HABILITATION_COLUMNS,
   HABILITATION_FROM,
-  USER_HABILITATION_IDS,
+  USER_DIRECT_HABILITATION_IDS,
   USER_IMPORT_CHANGES,
   groupFromRow,
   reviewFromRow,
@@ -583,15 +584,17 @@ export class Store {
     const importChanging = (changes: string) => `(partner_id IS NULL AND action = 'dataset.import' AND id IN (SELECT trace_id FROM (${changes}) AS changed))`;
     const changesWhere = (condition: string) => `SELECT trace_id FROM import_changes WHERE ${condition}`;
     if (query.targetId !== undefined) conditions.push('target_id = @targetId');
+    // The user's place in their groups over time (`membershipOf`): read once, for every page.
+    const membership = query.userId === undefined ? undefined : await membershipOf(this.db, query.userId);
     if (query.userId !== undefined) {
-      // The user's traces are those about the user, about their habilitations, given to them or
-      // to one of their groups, and about those groups (issue 12); and the imports that changed
-      // a decision about the user or those habilitations.
+      // The user's traces are those about the user, about the habilitations given to them, about
+      // their groups and the habilitations given to those while they were members (issue 12;
+      // review C, H5: today's members decided, so a removed member lost the group's past, their
+      // own removal included, and a later member got it); and the imports that changed a
+      // decision about the user or the habilitations they hold.
       conditions.push(`((target_type = 'user' AND target_id = @userId)
-        OR (target_type = 'habilitation' AND target_id IN (${USER_HABILITATION_IDS}))
-        OR (target_type = 'group' AND target_id IN (
-              SELECT g.id FROM groups g JOIN group_members m ON m.group_key = g.key
-               WHERE m.user_key = (SELECT key FROM users WHERE id = @userId)))
+        OR (target_type = 'habilitation' AND target_id IN (${USER_DIRECT_HABILITATION_IDS}))
+        OR ${groupTracesOf(this.db)}
         OR ${importChanging(USER_IMPORT_CHANGES)})`);
     }
     if (query.action !== undefined) conditions.push('action = @action');
@@ -622,6 +625,8 @@ export class Store {
       partnerId: query.partnerId,
       targetId: query.targetId,
       userId: query.userId,
+      spans: membership === undefined ? undefined : JSON.stringify(membership.spans),
+      memberEvents: membership === undefined ? undefined : JSON.stringify(membership.events),
       action: query.action,
       sinceUtc: query.since === undefined ? undefined : addDays(query.since, -1),
       untilUtc: query.until === undefined ? undefined : addDays(query.until, 2),

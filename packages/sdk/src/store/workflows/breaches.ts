@@ -1,4 +1,5 @@
 import {
+  CONVENTION_STATUS_LABELS,
   CafsupError,
   invalidInput,
   longFrenchDate,
@@ -264,12 +265,27 @@ export class Breaches {
           { ids: [partnerId] },
         );
       }
+      // The letter's date: it lists the failings open when it was written and sent (workflows.md
+      // § 3), not those of the day it is recorded (review C, M3: a letter received on 31/01/2024
+      // listed an account « sans connexion depuis le 28 juillet 2026 »). Without its sent date,
+      // the received one is all the record says.
+      const letterAt = input.sentAt ?? input.receivedAt;
+      // A letter may be recorded after the fact, but only within the convention's life: one dated
+      // before it took effect (or after it ended) would terminate a convention not yet, or no
+      // longer, in force (rules.md, « Convention state »: a notice is a state of one in force).
+      const atLetter = conventionState(partner.entry.convention, letterAt);
+      if (!atLetter.inForce)
+        throw new CafsupError(
+          'VALIDATION',
+          `Lettre du ${longFrenchDate(letterAt)} : la convention ${partner.entry.convention.number} n’était pas en vigueur ce jour-là (${CONVENTION_STATUS_LABELS[atLetter.status]}${atLetter.periodStart === null ? '' : `, prise d’effet le ${longFrenchDate(atLetter.periodStart)}`}) ; rien n’a été enregistré.`,
+          { problems: [{ path: input.sentAt === undefined ? 'receivedAt' : 'sentAt', message: 'date hors de la période de la convention' }] },
+        );
       const termination: Termination = {
         kind: input.kind,
         noticeReceivedAt: input.receivedAt,
         ...(input.requestedEffectiveAt === undefined ? {} : { requestedEffectiveAt: input.requestedEffectiveAt }),
       };
-      const failings = input.kind === 'breach' ? await this.failings(partnerId, now.today) : [];
+      const failings = input.kind === 'breach' ? await this.failings(partnerId, letterAt) : [];
       const { state: after, traceId } = await this.setTermination(
         partner,
         termination,
