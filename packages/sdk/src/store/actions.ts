@@ -358,7 +358,7 @@ export class ActionRunner {
         throw new CafsupError('CONFLICT', `Le partenaire ${partnerId} est déjà en mode centralisé : rien à retirer.`, { ids: [partnerId] });
       }
       // The convention keeps one withdrawal date, which every asOf reads (rules.md): writing
-      // another over it would move the recorded one and change what earlier dates show (review C,
+      // another over it would move the recorded one and change what earlier dates show (trial 36,
       // M2: « délégation retirée le 05/12 » became « 06/12 », and « délégué » on the 5th), and
       // draft a second avenant for the same withdrawal. Once delegation came back through an
       // avenant, taking it back again is a signed avenant of centralised management.

@@ -6,7 +6,7 @@ import { traceIds } from './traces.js';
  * --user`, a person's extract: workflows.md § 4, « any habilitation given to them or to their
  * groups »). A trace about a group, or about a habilitation given to it, is the user's when they
  * were a member when it was made: a suspension of the group's habilitation stays in the extract of
- * a member removed since, and leaves out a member who joined later (review C, H5).
+ * a member removed since, and leaves out a member who joined later (trial 36, H5).
  *
  * - `spans`: for each group, the runs of trace ids (`lo` < id < `hi`, both exclusive) during which
  *   the user was a member;

@@ -589,7 +589,7 @@ export class Store {
     if (query.userId !== undefined) {
       // The user's traces are those about the user, about the habilitations given to them, about
       // their groups and the habilitations given to those while they were members (issue 12;
-      // review C, H5: today's members decided, so a removed member lost the group's past, their
+      // trial 36, H5: today's members decided, so a removed member lost the group's past, their
       // own removal included, and a later member got it); and the imports that changed a
       // decision about the user or the habilitations they hold.
       conditions.push(`((target_type = 'user' AND target_id = @userId)

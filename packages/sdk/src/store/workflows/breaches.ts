@@ -255,7 +255,7 @@ export class Breaches {
       if (!state.inForce)
         throw new CafsupError(
           'CONFLICT',
-          `Convention ${partner.entry.convention.number} non en vigueur (${state.status}) : pas de lettre de résiliation possible.`,
+          `Convention ${partner.entry.convention.number} non en vigueur (${CONVENTION_STATUS_LABELS[state.status]}) : pas de lettre de résiliation possible.`,
           { ids: [partnerId] },
         );
       if (before !== null && state.terminationEffectiveAt !== null) {
@@ -266,7 +266,7 @@ export class Breaches {
         );
       }
       // The letter's date: it lists the failings open when it was written and sent (workflows.md
-      // § 3), not those of the day it is recorded (review C, M3: a letter received on 31/01/2024
+      // § 3), not those of the day it is recorded (trial 36, M3: a letter received on 31/01/2024
       // listed an account « sans connexion depuis le 28 juillet 2026 »). Without its sent date,
       // the received one is all the record says.
       const letterAt = input.sentAt ?? input.receivedAt;
