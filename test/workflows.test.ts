@@ -375,6 +375,54 @@ describe('the review campaign (contrat art. 2.2.2)', () => {
     expect(outcome.nextDueAt).toBe('2027-11-20');
     expect((await client.reviews.list('amp')).at(-1)?.proof).toBe(`feuille de revue retournée (revue-amp.csv), SHA-256 ${outcome.sha256}`);
   });
+
+  it('lists an overdue review whatever the window, notice period included; a review due before the convention ends, not one due after', async () => {
+    const client = await demo();
+    // saint-leu: overdue since 2019, under a mise en demeure that ends on 2026-12-17, within a 30-day window.
+    await client.notices.add('saint-leu', { kind: 'breach', receivedAt: '2026-11-17', reason: 'Manquements persistants' });
+    // justice-argenteuil: due on 2027-01-22, its convention ends on 2027-02-17 (unilateral notice).
+    await client.notices.add('justice-argenteuil', {
+      kind: 'unilateral',
+      receivedAt: '2026-11-17',
+      requestedEffectiveAt: '2027-02-15',
+      reason: 'Fin du partenariat',
+    });
+    // association-biscarrosse: due on 2027-01-22, its convention ends first, on 2026-12-12.
+    await client.notices.add('association-biscarrosse', { kind: 'breach', receivedAt: '2026-11-12', reason: 'Manquements persistants' });
+    const listed = async (within: number) =>
+      (await client.reviews.campaign({ asOf: AS_OF, within })).reviews
+        .filter((review) => ['saint-leu', 'justice-argenteuil', 'association-biscarrosse'].includes(review.partnerId))
+        .map((review) => [review.partnerId, review.dueAt, review.overdue]);
+    // Widening the window never hides a partner: before the fix, 30 days hid saint-leu and 90 hid justice-argenteuil.
+    expect(await listed(0)).toEqual([['saint-leu', '2019-05-14', true]]);
+    expect(await listed(30)).toEqual([['saint-leu', '2019-05-14', true]]);
+    expect(await listed(61)).toEqual([
+      ['saint-leu', '2019-05-14', true],
+      ['justice-argenteuil', '2027-01-22', false],
+    ]);
+    expect(await listed(90)).toEqual(await listed(366));
+    expect(await listed(366)).toEqual([
+      ['saint-leu', '2019-05-14', true],
+      ['justice-argenteuil', '2027-01-22', false],
+    ]);
+    expect((await client.reviews.campaign({ asOf: AS_OF, within: 30 })).overdue).toBeGreaterThan(0);
+  });
+
+  it('refuses a returned sheet that lists a habilitation twice, naming it and both lines, and writes nothing', async () => {
+    const client = await demo();
+    const sheet = '\ufeffHabilitation;À conserver (oui/non);Motif\r\nmacs-h0001;oui;\r\nmacs-h0002;oui;\r\nmacs-h0001;non;doublon\r\n';
+    const before = { reviews: await client.reviews.list('macs'), traces: (await client.traces.list({ partnerId: 'macs' })).items };
+    const error = await refusal(client.reviews.recordSheet('macs', { completedAt: '2026-11-20', reviewer: 'Malik Fontaine', sheet, fileName: 'revue.csv' }));
+    expect(error.code).toBe('VALIDATION');
+    expect(error.message).toBe('Feuille de revue illisible : sheet[4] : habilitation macs-h0001 en double (lignes 2 et 4).');
+    expect(await client.reviews.list('macs')).toEqual(before.reviews);
+    expect((await client.traces.list({ partnerId: 'macs' })).items).toEqual(before.traces);
+    expect((await client.habilitations.get('macs-h0001')).status).toBe('active');
+    // The same row copied is refused too: it would be counted twice.
+    expect(readReturnedSheet('Habilitation;À conserver (oui/non)\nmacs-h0001;oui\nmacs-h0001;oui\n').problems).toEqual([
+      { path: 'sheet[3]', message: 'habilitation macs-h0001 en double (lignes 2 et 3)' },
+    ]);
+  });
 });
 
 describe('from a breach to termination (convention art. 17.2)', () => {
@@ -699,5 +747,58 @@ describe('the workflow commands (workflows.md, « Commands »)', () => {
     expect(extract.status, extract.stderr).toBe(0);
     expect(extract.stdout.split('\n')[0]).toMatch(/^# Extrait des traces de /);
     expect(extract.stdout).toMatch(/SHA-256 de l’extrait : [0-9a-f]{64} \(demande enregistrée, trace n° \d+\)/);
+  });
+
+  it('refuses a returned sheet that answers « oui » and « non » for one habilitation (exit 5), nothing written', () => {
+    const file = join(sandbox.dir, 'revue-doublon.csv');
+    writeFileSync(file, '\ufeffHabilitation;À conserver (oui/non);Motif\r\njustice-pontarlier-h0001;oui;\r\njustice-pontarlier-h0001;non;doublon\r\n');
+    const reviews = sandbox.json(['review', 'list', 'justice-pontarlier']).reviews;
+    const refused = sandbox.run(['review', 'add', 'justice-pontarlier', '--date', AS_OF, '--reviewer', 'Chloé Clément', '--proof-file', file, '--yes'], env);
+    expect([refused.status, refused.stdout, refused.stderr.trim()]).toEqual([
+      5,
+      '',
+      'Feuille de revue illisible : sheet[3] : habilitation justice-pontarlier-h0001 en double (lignes 2 et 3).',
+    ]);
+    expect(sandbox.json(['review', 'list', 'justice-pontarlier']).reviews).toEqual(reviews);
+    expect(sandbox.json(['habilitations', 'justice-pontarlier', '--status', 'revoked']).habilitations).toEqual([]);
+  });
+
+  it('shows in the dry run which habilitations the sheet’s « non » rows would revoke, as `revoke --dry-run` lists them', () => {
+    const file = join(sandbox.dir, 'revue-pontarlier.csv');
+    const [first, second, third] = ['justice-pontarlier-h0001', 'justice-pontarlier-h0002', 'justice-pontarlier-h0003'];
+    writeFileSync(file, `\ufeffHabilitation;À conserver (oui/non);Motif\r\n${first};oui;\r\n${second};non;départ en retraite\r\n${third};non;\r\n`);
+    const args = ['review', 'add', 'justice-pontarlier', '--date', AS_OF, '--reviewer', 'Chloé Clément', '--proof-file', file, '--dry-run'];
+    const preview = sandbox.run(args, env);
+    expect(preview.status, preview.stderr).toBe(0);
+    const revoked = (id: string) =>
+      expect.stringMatching(new RegExp(`^  ${id} : statut active → dévalidée, dévalidation — → \\d\\d/\\d\\d/\\d{4} \\d\\d:\\d\\d$`));
+    expect(preview.stdout.trim().split('\n').slice(1)).toEqual([
+      '  3 lignes : 1 à conserver, 2 à dévalider, 0 sans réponse.',
+      '  Prochaine revue due le 22/11/2027.',
+      '2 habilitations à dévalider selon la feuille (« non ») :',
+      revoked(second),
+      revoked(third),
+      `  motif du partenaire pour ${second} : départ en retraite`,
+      '(simulation : rien n’a été modifié)',
+    ]);
+    const json = sandbox.json(args, env);
+    expect([json.dryRun, json.revoked.dryRun, json.revoked.changed.map((change: { id: string }) => change.id)]).toEqual([true, true, [second, third]]);
+    expect(sandbox.json(['habilitations', 'justice-pontarlier', '--status', 'revoked']).habilitations).toEqual([]);
+  });
+
+  it('lists for cron an overdue review whose convention ends within the window (notice period), exit 1', () => {
+    // saint-leu's review is overdue since 2019; its mise en demeure ends the convention on 2026-12-17.
+    const notice = sandbox.run(
+      ['notice', 'add', 'saint-leu', '--kind', 'breach', '--received', '2026-11-17', '--reason', 'Manquements persistants', '--yes'],
+      env,
+    );
+    expect(notice.status, notice.stderr).toBe(0);
+    for (const within of ['0', '30', '366']) {
+      const due = sandbox.run(['review', 'due', '--as-of', AS_OF, '--caf', '95', '--within', within], env);
+      expect([due.status, due.stdout.split('\n')[1]]).toEqual([
+        1,
+        'saint-leu\t\t14/05/2019\tretard 2\u202f749 jours\tJulien Mathieu <julien.mathieu@saint-leu-la-foret.fr>',
+      ]);
+    }
   });
 });

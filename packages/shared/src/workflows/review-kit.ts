@@ -182,6 +182,9 @@ export function readReturnedSheet(text: string): { decisions: SheetDecision[]; p
   }
   if (problems.length > 0) return { decisions: [], problems };
   const decisions: SheetDecision[] = [];
+  // The line each habilitation was first read on: one listed twice (« oui » then « non », or
+  // the same row copied) has no single answer, so the sheet is refused rather than counted twice.
+  const firstLine = new Map<string, number>();
   lines.slice(1).forEach((cells, index) => {
     const line = index + 2;
     const unescape = (value: string | undefined) => (value ?? '').trim().replace(/^'(?=[=+\-@])/, '');
@@ -192,6 +195,12 @@ export function readReturnedSheet(text: string): { decisions: SheetDecision[]; p
       problems.push({ path: `sheet[${line}]`, message: 'identifiant d’habilitation manquant' });
       return;
     }
+    const earlier = firstLine.get(habilitationId);
+    if (earlier !== undefined) {
+      problems.push({ path: `sheet[${line}]`, message: `habilitation ${habilitationId} en double (lignes ${earlier} et ${line})` });
+      return;
+    }
+    firstLine.set(habilitationId, line);
     let keep: boolean | null = null;
     if (YES.has(keepText)) keep = true;
     else if (NO.has(keepText)) keep = false;

@@ -1,4 +1,4 @@
-import { SEVERITIES, addDays, type CalendarDate, type QuotaUsage, type SeveritySummary } from '@cafsup/shared';
+import { SEVERITIES, type CalendarDate, type QuotaUsage, type SeveritySummary } from '@cafsup/shared';
 import type { CafsupClient, DatasetSummary } from '@cafsup/sdk';
 import { emptySummary, mostOverQuota } from '../views.js';
 
@@ -55,17 +55,12 @@ async function loadOverview(client: CafsupClient, day: CalendarDate): Promise<Da
 }
 
 async function loadReviews(client: CafsupClient, day: CalendarDate): Promise<ReviewsDue> {
-  // A review falls due within 30 days exactly when REVIEW_OVERDUE fires 30 days from now.
-  const horizon = await client.audit.run({ asOf: addDays(day, REVIEW_HORIZON_DAYS), rules: ['REVIEW_OVERDUE'] });
-  const reviews = horizon.flags
-    .flatMap((flag) => (flag.rule === 'REVIEW_OVERDUE' ? [{ partnerId: flag.partnerId, dueAt: flag.dueAt, late: flag.dueAt < day }] : []))
-    .sort((a, b) => (a.dueAt < b.dueAt ? -1 : a.dueAt > b.dueAt ? 1 : 0));
-  const names = await namesOf(
-    client,
-    day,
-    reviews.slice(0, LISTED).map((review) => review.partnerId),
-  );
-  return { reviews, names };
+  // The campaign of `review due`: one definition of a review late or falling due within the window.
+  const campaign = await client.reviews.campaign({ asOf: day, within: REVIEW_HORIZON_DAYS });
+  return {
+    reviews: campaign.reviews.map((review) => ({ partnerId: review.partnerId, dueAt: review.dueAt, late: review.overdue })),
+    names: new Map(campaign.reviews.map((review) => [review.partnerId, review.partnerName])),
+  };
 }
 
 /**

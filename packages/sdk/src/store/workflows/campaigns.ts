@@ -3,6 +3,7 @@ import {
   longFrenchDate,
   addDays,
   addMonths,
+  conventionState,
   daysBetween,
   parseInput,
   profileLabel,
@@ -13,6 +14,7 @@ import {
   type Actor,
   type CalendarDate,
   type Flag,
+  type FlagOf,
   type ReviewCampaign,
   type ReviewCampaignInput,
   type ReviewKit,
@@ -21,9 +23,14 @@ import {
   type Terms,
 } from '@cafsup/shared';
 import type { PartnerScope } from '../audit.js';
+import type { PartnerConvention } from '../conventions.js';
 import { sha256 } from '../traces.js';
 import { XlsxReadError, readXlsxRows, rowsAsCsv } from '../../dataset/xlsx-read.js';
 import { requirePartner, trace, type WorkflowDeps } from './deps.js';
+
+function inScope(scope: PartnerScope, entry: PartnerConvention): boolean {
+  return (scope.partnerId === undefined || scope.partnerId === entry.partnerId) && (scope.cafCodes === undefined || scope.cafCodes.includes(entry.cafCode));
+}
 
 function recipient(terms: Terms, role: 'administrator' | 'deputy') {
   const contact = terms.contacts.find((candidate) => candidate.side === 'partner' && candidate.role === role);
@@ -53,23 +60,39 @@ export class Campaigns {
   constructor(private readonly deps: WorkflowDeps) {}
 
   /**
-   * The partners whose review is due within `within` days of `asOf`, or overdue: rule 11 itself,
-   * evaluated on the window's last day, gives each one's due date (one definition of « due »).
+   * The partners whose review is overdue, or due within `within` days of `asOf`: rule 11 itself
+   * gives each one's due date (one definition of « due »). Overdue today is rule 11 at `asOf`,
+   * listed whatever the window, as it runs while the convention is in force, its notice period
+   * included. Due within the window is rule 11 on the window's last day on which the convention
+   * is still in force (a review due on day D is late on D + 1): the window's end, or the day
+   * before the convention ends within it. A review that would fall due only once the convention
+   * has ended is not asked for; and widening the window never hides a partner.
    */
   async campaign(query: ReviewCampaignInput, scope: PartnerScope = {}): Promise<ReviewCampaign> {
     const input = parseInput(reviewCampaignInputSchema, query);
     const asOf = input.asOf ?? this.deps.clock().today;
     const horizon = addDays(asOf, input.within + 1);
-    const report = await this.deps.store.runAudit(
-      { asOf: horizon, rules: ['REVIEW_OVERDUE'] },
-      {
-        ...scope,
-        ...(input.cafCode === undefined ? {} : { cafCodes: [input.cafCode].filter((code) => scope.cafCodes === undefined || scope.cafCodes.includes(code)) }),
-      },
-    );
+    const partners: PartnerScope = {
+      ...scope,
+      ...(input.cafCode === undefined ? {} : { cafCodes: [input.cafCode].filter((code) => scope.cafCodes === undefined || scope.cafCodes.includes(code)) }),
+    };
+    const found = new Map<string, FlagOf<'REVIEW_OVERDUE'>>();
+    const keep = async (day: CalendarDate, only: PartnerScope) => {
+      for (const flag of (await this.deps.store.runAudit({ asOf: day, rules: ['REVIEW_OVERDUE'] }, only)).flags) {
+        if (flag.rule === 'REVIEW_OVERDUE' && !found.has(flag.partnerId)) found.set(flag.partnerId, flag);
+      }
+    };
+    await keep(asOf, partners);
+    await keep(horizon, partners);
+    // The conventions that end within the window (not in force on its last day): rule 11 on their last day in force.
+    for (const entry of (await this.deps.conventions.all()).values()) {
+      if (found.has(entry.partnerId) || !inScope(partners, entry)) continue;
+      const { endsAt } = conventionState(entry.convention, horizon);
+      if (endsAt === null || endsAt > horizon || addDays(endsAt, -1) <= asOf) continue;
+      await keep(addDays(endsAt, -1), { ...partners, partnerId: entry.partnerId });
+    }
     const reviews: ReviewCampaign['reviews'] = [];
-    for (const flag of report.flags) {
-      if (flag.rule !== 'REVIEW_OVERDUE') continue;
+    for (const flag of found.values()) {
       const partner = await requirePartner(this.deps, flag.partnerId, asOf);
       reviews.push({
         partnerId: flag.partnerId,

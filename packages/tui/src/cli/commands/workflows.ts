@@ -19,9 +19,10 @@ import {
   type RequestStatus,
   type ReviewDue,
   type RuleName,
+  type ActionResult,
   inUserTerms,
 } from '@cafsup/shared';
-import type { CafsupClient } from '@cafsup/sdk';
+import type { CafsupClient, ReviewSheetOutcome } from '@cafsup/sdk';
 import {
   ACTION_OPTIONS,
   digitsOf,
@@ -34,7 +35,7 @@ import {
   type CommandResult,
 } from '../command.js';
 import { UsageError, type Context } from '../context.js';
-import { frenchDate, unreadableReason } from '../../format.js';
+import { describeActionResult, frenchDate, unreadableReason } from '../../format.js';
 import { checkOutputFile, writeFileAtomically } from '../files.js';
 import { listTable, type RowSpec } from '../output.js';
 import { readReturnedSheetFile, sheetRecordFields, sheetRevocationReason } from '../../returned-sheet.js';
@@ -704,29 +705,43 @@ export const reviewAddCommand: Command = {
     if (stringOption(options.proof) !== undefined) throw new UsageError('Donnez soit --proof, soit --proof-file.');
     const returned = await readReturnedSheetFile(proofFile);
     const fields = sheetRecordFields(returned);
+    const revokeReason = sheetRevocationReason(completedAt);
+    // The « non » rows as the bulk revocation they propose, listed as `revoke --dry-run` lists
+    // habilitations, with the partner's motive for each (workflows.md, section 2).
+    const proposal = (revocations: ReviewSheetOutcome['revocations'], revoke: ActionResult<Record<string, unknown>>): string =>
+      [
+        `${countOf(revoke.changed.length, 'habilitation à dévalider', 'habilitations à dévalider')} selon la feuille (« non ») :`,
+        ...describeActionResult(revoke),
+        ...revocations.flatMap((row) => (row.motive === null ? [] : [`  motif du partenaire pour ${row.habilitationId} : ${escapeForTerminal(row.motive)}`])),
+      ].join('\n');
     const recorded = await twoStep(
       context,
       options,
-      (client, settings) => client.reviews.recordSheet(partnerId, { completedAt, reviewer, ...fields, ...settings }),
+      async (client, settings) => {
+        const outcome = await client.reviews.recordSheet(partnerId, { completedAt, reviewer, ...fields, ...settings });
+        // The preview shows which habilitations the confirmation would revoke, not only how many.
+        if (!settings.dryRun || outcome.revocations.length === 0) return { ...outcome, revoked: null };
+        const ids = outcome.revocations.map((row) => row.habilitationId);
+        return { ...outcome, revoked: await client.habilitations.revoke(ids, { reason: revokeReason, dryRun: true }) };
+      },
       (result, dryRun) =>
         [
           `Revue du ${frenchDate(completedAt)} par ${escapeForTerminal(reviewer)} : feuille ${escapeForTerminal(returned.fileName)} (${returned.format.toUpperCase()}), SHA-256 du fichier ${returned.sha256}.`,
           `  ${countOf(result.summary.rows, 'ligne')} : ${result.summary.keep} à conserver, ${result.summary.revoke} à dévalider, ${result.summary.undecided.length} sans réponse.`,
           `  Prochaine revue due le ${frenchDate(result.nextDueAt)}.`,
           ...(dryRun ? [] : [`  Enregistrée (traces n° ${result.traceIds.join(', ')}).`]),
+          ...(result.revoked === null ? [] : [proposal(result.revocations, result.revoked)]),
         ].join('\n'),
       'Enregistrer cette revue ?',
       'defaulted',
     );
-    const outcome = recorded.json as { dryRun: boolean; revocations: { habilitationId: string; motive: string | null }[] };
+    const outcome = recorded.json as { dryRun: boolean; revocations: ReviewSheetOutcome['revocations'] };
     if (outcome.dryRun || outcome.revocations.length === 0) return recorded;
     // The « non » rows: a bulk revocation, its dry run shown, applied only on confirmation.
     const client = await context.client({ write: true });
     const ids = outcome.revocations.map((row) => row.habilitationId);
-    const revokeReason = sheetRevocationReason(completedAt);
     const preview = await client.habilitations.revoke(ids, { reason: revokeReason, dryRun: true });
-    const plan = `${countOf(preview.changed.length, 'habilitation à dévalider', 'habilitations à dévalider')} selon la feuille : ${ids.join(', ')}`;
-    context.note(`${recorded.text()}\n${plan}`);
+    context.note(`${recorded.text()}\n${proposal(outcome.revocations, preview)}`);
     try {
       await context.approve('Dévalider ces habilitations ?');
     } catch (error) {
