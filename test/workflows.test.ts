@@ -80,6 +80,7 @@ describe('requests: the paper forms (workflows.md, section 1)', () => {
         disabledAt: null,
         departement: '25',
       },
+      existingUser: null,
       habilitation: {
         id: 'bavans-h0005',
         partnerId: 'bavans',
@@ -242,6 +243,31 @@ describe('requests: the paper forms (workflows.md, section 1)', () => {
     expect(contacts.map((contact) => [contact.role, contact.email])).toContainEqual(['deputy', deputy.email]);
     const audit = await client.audit.run({ partnerId: 'bavans', asOf: AS_OF, rules: ['ADMIN_NOT_DESIGNATED'] });
     expect(audit.flags).toEqual([]);
+  });
+
+  it('adds an administrator a designation replaces nobody with, and updates one already named in place: the other contacts stay', async () => {
+    const client = await demo();
+    const administrators = async () =>
+      (await client.conventions.get('saint-leu', { asOf: AS_OF })).terms.contacts
+        .filter((contact) => contact.side === 'partner' && contact.role === 'administrator')
+        .map((contact) => [contact.order, contact.name, contact.phone]);
+    const [first, second] = await administrators();
+    const form = { role: 'administrator' as const, function: 'DGA', phone: '01 00 00 00 00' };
+    await client.requests.add('saint-leu', {
+      kind: 'designation',
+      form: { ...form, name: 'Bruno Neuf', email: 'bruno.neuf@saint-leu-la-foret.fr', replaces: null },
+    });
+    const added = await client.requests.apply('saint-leu', 1, { reason: 'Troisième administrateur désigné' });
+    expect(added.changes).toMatchObject({ contact: { order: 3, name: 'Bruno Neuf' }, contactUpdated: false, removedContact: null });
+    expect(await administrators()).toEqual([first, second, [3, 'Bruno Neuf', '01 00 00 00 00']]);
+    // The form of someone already named, with new details: their entry, in its place.
+    await client.requests.add('saint-leu', {
+      kind: 'designation',
+      form: { ...form, name: 'Bruno Neuf', email: 'BRUNO.neuf@saint-leu-la-foret.fr', phone: '01 99 99 99 99', replaces: null },
+    });
+    const updated = await client.requests.apply('saint-leu', 2, { reason: 'Nouveau numéro de téléphone' });
+    expect(updated.changes).toMatchObject({ contact: { order: 3 }, contactUpdated: true, removedContact: null });
+    expect(await administrators()).toEqual([first, second, [3, 'Bruno Neuf', '01 99 99 99 99']]);
   });
 
   it('validates forms: every problem named by its path', async () => {
@@ -800,5 +826,130 @@ describe('the workflow commands (workflows.md, « Commands »)', () => {
         'saint-leu\t\t14/05/2019\tretard 2\u202f749 jours\tJulien Mathieu <julien.mathieu@saint-leu-la-foret.fr>',
       ]);
     }
+  });
+});
+
+describe('forms and direct records that would name the wrong person (workflows.md, section 1; rules 7 and 8)', () => {
+  const sandbox = new CliSandbox();
+  const env = { env: { CAFSUP_ACTOR: `${ACTOR.name} <${ACTOR.email}>` } };
+  beforeAll(() => {
+    expect(sandbox.run(['demo', '--as-of', AS_OF]).status).toBe(0);
+  });
+  afterAll(() => sandbox.cleanup());
+
+  type Contact = { role: string; order?: number; name: string; email: string };
+  const contacts = () =>
+    sandbox
+      .json<{ convention: { contacts: (Contact & { side: string })[] } }>(['partner', 'saint-leu'])
+      .convention.contacts.filter((contact) => contact.side === 'partner' && contact.role === 'administrator')
+      .map(({ role, order, name }) => [role, order, name]);
+  const head = () => sandbox.json<{ head: { id: number } }>(['traces', 'verify']).head.id;
+  const designation = (replaces: { name: string; email: string }) =>
+    JSON.stringify({
+      role: 'administrator',
+      name: 'Anaïs Robin',
+      function: 'DGS',
+      email: 'anais.robin@saint-leu-la-foret.fr',
+      phone: '01 00 00 00 00',
+      replaces,
+    });
+
+  it('replaces only the administrator a designation names, says who leaves and who comes, and refuses one naming nobody: exit 5, nothing written', () => {
+    expect(contacts()).toEqual([
+      ['administrator', 1, 'Julien Mathieu'],
+      ['administrator', 2, 'Louis Henry'],
+    ]);
+    const add = (form: string) =>
+      sandbox.run(['request', 'add', 'saint-leu', '--kind', 'designation', '--received', '2026-11-20', '--form', form, '--yes'], env);
+    // Nobody of that address among the partner's administrators and deputies: refused before anything is written.
+    expect(add(designation({ name: 'Paul Nemo', email: 'paul.nemo@saint-leu-la-foret.fr' })).status).toBe(0);
+    const before = head();
+    const unknown = sandbox.run(['request', 'apply', 'saint-leu', '1', '--reason', 'Remplacement de Paul Nemo', '--yes'], env);
+    expect([unknown.status, unknown.stderr.split('\n')[0]]).toEqual([
+      5,
+      'Demande n° 1 : Paul Nemo <paul.nemo@saint-leu-la-foret.fr>, à remplacer, n’est ni administrateur ni suppléant désigné par la convention de saint-leu (désignés : Julien Mathieu <julien.mathieu@saint-leu-la-foret.fr>, Louis Henry <louis.henry@saint-leu-la-foret.fr>). Rien n’a été modifié.',
+    ]);
+    expect(head()).toBe(before);
+    expect(sandbox.json<{ status: string }>(['request', 'show', 'saint-leu', '1']).status).toBe('received');
+    expect(contacts()).toEqual([
+      ['administrator', 1, 'Julien Mathieu'],
+      ['administrator', 2, 'Louis Henry'],
+    ]);
+
+    // The address compared as rule 7 does (case aside): Louis Henry leaves, Julien Mathieu stays.
+    expect(add(designation({ name: 'Louis Henry', email: 'LOUIS.Henry@saint-leu-la-foret.fr' })).status).toBe(0);
+    const said = [
+      '  contact administrateur 2 du partenaire retiré : Louis Henry <louis.henry@saint-leu-la-foret.fr>',
+      '  contact administrateur 2 du partenaire ajouté : Anaïs Robin <anais.robin@saint-leu-la-foret.fr>',
+    ];
+    const preview = sandbox.run(['request', 'apply', 'saint-leu', '2', '--reason', 'Remplacement de Louis Henry', '--dry-run'], env);
+    expect([preview.status, preview.stdout.split('\n').slice(0, 3)]).toEqual([0, ['Appliquerait :', ...said]]);
+    const applied = sandbox.run(['request', 'apply', 'saint-leu', '2', '--reason', 'Remplacement de Louis Henry', '--yes'], env);
+    expect([applied.status, applied.stdout.split('\n').slice(0, 3)]).toEqual([0, ['Appliqué :', ...said]]);
+    expect(contacts()).toEqual([
+      ['administrator', 1, 'Julien Mathieu'],
+      ['administrator', 2, 'Anaïs Robin'],
+    ]);
+  });
+
+  it('refuses a habilitation request for another person with an existing user’s e-mail (rule 7, as `habilitation add` words it), and says the account when it is the same person', () => {
+    const form = (name: string) =>
+      JSON.stringify({
+        name,
+        email: 'LOUIS.roussel@bavans.fr',
+        function: 'Agent',
+        departement: '25',
+        service: 'CDAP',
+        profile: 'T4',
+        temporary: false,
+        endsAt: null,
+      });
+    const add = (name: string) =>
+      sandbox.run(['request', 'add', 'bavans', '--kind', 'habilitation', '--received', '2026-11-20', '--form', form(name), '--yes'], env).status;
+    const held = () => sandbox.json<{ habilitations: { id: string }[] }>(['habilitations', 'bavans']).habilitations.length;
+    expect(add('Autre Personne')).toBe(0);
+    const [before, count] = [head(), held()];
+    const refused = sandbox.run(['request', 'apply', 'bavans', '1', '--reason', 'Demande reçue signée', '--yes'], env);
+    expect([refused.status, refused.stderr.trim()]).toEqual([
+      4,
+      'Refusé : Adresse mél LOUIS.roussel@bavans.fr déjà celle de bavans-u001 (règle 7, adresse mél partagée ; convention, art. 9.2 et formulaires de demande d’habilitation (adresse mél personnelle et individuelle)). Rien n’a été créé ; pour répondre au partenaire : cafsup request refuse bavans 1 --reason « … ».',
+    ]);
+    expect([head(), held()]).toEqual([before, count]);
+    // The same person, in other letters: the habilitation goes to their account, and the output says which.
+    expect(add('louis ROUSSEL')).toBe(0);
+    const applied = sandbox.run(['request', 'apply', 'bavans', '2', '--reason', 'Demande reçue signée', '--yes'], env);
+    expect([applied.status, applied.stdout.split('\n').slice(0, 3)]).toEqual([
+      0,
+      [
+        'Appliqué :',
+        '  compte existant : bavans-u001 Louis Roussel (aucun utilisateur créé, l’habilitation lui est accordée)',
+        expect.stringMatching(/^ {2}habilitation accordée : bavans-h\d{4} CDAP T4, département 25$/),
+      ],
+    ]);
+  });
+
+  it('refuses `user add` with a shared or a generic e-mail as a request would (rules 7 and 8): exit 4, nothing written', () => {
+    const users = () => sandbox.json<{ users: { id: string }[] }>(['users', 'bavans']).users.map((user) => user.id);
+    const [before, ids] = [head(), users()];
+    const add = (name: string, email: string) =>
+      sandbox.run(['user', 'add', 'bavans', '--name', name, '--email', email, '--reason', 'Création directe', '--yes'], env);
+    const shared = add('Dup', 'LOUIS.roussel@bavans.fr');
+    expect([shared.status, shared.stderr.trim()]).toEqual([
+      4,
+      'Refusé : Adresse mél LOUIS.roussel@bavans.fr déjà celle de bavans-u001 (règle 7, adresse mél partagée ; convention, art. 9.2 et formulaires de demande d’habilitation (adresse mél personnelle et individuelle)). Rien n’a été créé.',
+    ]);
+    const generic = add('Dup2', 'accueil@bavans.fr');
+    expect([generic.status, generic.stderr.trim()]).toEqual([
+      4,
+      'Refusé : Adresse mél non nominative : accueil@bavans.fr (règle 8, adresse mél non nominative ; convention, art. 9.2 et formulaires de demande d’habilitation (adresse mél personnelle et individuelle)). Rien n’a été créé.',
+    ]);
+    expect([head(), users()]).toEqual([before, ids]);
+    // An edit giving an existing user another's address is refused alike.
+    const edited = sandbox.run(['user', 'edit', 'bavans-u002', '--email', 'louis.roussel@bavans.fr', '--reason', 'Correction de l’adresse', '--yes'], env);
+    expect([edited.status, edited.stderr.trim()]).toEqual([
+      4,
+      'Refusé : Adresse mél louis.roussel@bavans.fr déjà celle de bavans-u001 (règle 7, adresse mél partagée ; convention, art. 9.2 et formulaires de demande d’habilitation (adresse mél personnelle et individuelle)). Rien n’a été modifié.',
+    ]);
+    expect(head()).toBe(before);
   });
 });

@@ -69,7 +69,12 @@ export function describeRequest(request: RequestRecord): string[] {
 export type AppliedChanges = {
   user?: { id: string; name: string; email: string } | null;
   habilitation?: { id: string; service: string; profile: string; departement: string | null; endsAt: string | null };
-  contact?: { role: ContactRole; name: string; email: string };
+  contact?: { role: ContactRole; order?: number; name: string; email: string };
+  /** Designation: whether the designated person was already named in that role (their details updated), and who leaves. */
+  contactUpdated?: boolean;
+  removedContact?: { role: ContactRole; order?: number; name: string; email: string } | null;
+  /** Habilitation: the account that receives it when none is created. */
+  existingUser?: { id: string; name: string } | null;
   roles?: { userId: string; role: string }[];
   passwordReset?: string[];
   revoked?: string[];
@@ -81,16 +86,21 @@ export type AppliedChanges = {
 export function describeChanges(changes: AppliedChanges): string[] {
   const lines: string[] = [];
   if (changes.user) lines.push(`  utilisateur créé : ${changes.user.id} ${escapeForTerminal(changes.user.name)} <${escapeForTerminal(changes.user.email)}>`);
+  if (changes.existingUser)
+    lines.push(
+      `  compte existant : ${changes.existingUser.id} ${escapeForTerminal(changes.existingUser.name)} (aucun utilisateur créé, l’habilitation lui est accordée)`,
+    );
   if (changes.habilitation) {
     const h = changes.habilitation;
     lines.push(
       `  habilitation accordée : ${h.id} ${h.service} ${h.profile}${h.departement === null ? '' : `, département ${h.departement}`}${h.endsAt === null ? '' : `, jusqu’au ${frenchDate(h.endsAt)} (mission temporaire)`}`,
     );
   }
-  if (changes.contact)
-    lines.push(
-      `  contact ${CONTACT_ROLE_LABELS[changes.contact.role]} du partenaire : ${escapeForTerminal(changes.contact.name)} <${escapeForTerminal(changes.contact.email)}>`,
-    );
+  // Who leaves and who is named, each with the number of their place (« administrateur 2 »): the other contacts stay.
+  const contactLine = (contact: NonNullable<AppliedChanges['contact']>, done: string) =>
+    `  contact ${CONTACT_ROLE_LABELS[contact.role]}${contact.order === undefined ? '' : ` ${contact.order}`} du partenaire ${done} : ${escapeForTerminal(contact.name)} <${escapeForTerminal(contact.email)}>`;
+  if (changes.removedContact) lines.push(contactLine(changes.removedContact, 'retiré'));
+  if (changes.contact) lines.push(contactLine(changes.contact, changes.contactUpdated === true ? 'mis à jour' : 'ajouté'));
   for (const role of changes.roles ?? []) lines.push(`  rôle de ${role.userId} : ${(USER_ROLE_LABELS as Record<string, string>)[role.role] ?? role.role}`);
   if ((changes.passwordReset ?? []).length > 0) lines.push(`  changement de mot de passe forcé : ${changes.passwordReset!.join(', ')}`);
   if (changes.revoked !== undefined)

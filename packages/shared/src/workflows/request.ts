@@ -7,6 +7,7 @@ import { safeTextSchema } from '../text.js';
 import { CDAP_SERVICE } from '../catalogue.js';
 import { profileCodeSchema, serviceCodeSchema } from '../terms.js';
 import { ruleDefinition, type RuleName } from '../flags/catalogue.js';
+import { searchFold } from '../labels.js';
 
 // The paper forms of the contrat de services, annexe 3 (seed 004, Bavans; seed 002 annexe 2.1,
 // seed 003 annexe 3), as records: a form received by the Caf, numbered per partner, applied or
@@ -125,6 +126,21 @@ export function formNamesPerson(kind: RequestKind, form: RequestForm, person: { 
  */
 export function formNamesOthers(kind: RequestKind, form: RequestForm, person: { id: string; email: string }): boolean {
   return formEntries(kind, form).some((entry) => !isPerson(entry, person));
+}
+
+/** A person's name as two forms are compared: case, accents, hyphens and spacing aside (« Louis ROUSSEL », « louis  roussel »). */
+function foldedName(name: string): string {
+  return searchFold(name)
+    .replace(/[-\s]+/g, ' ')
+    .trim();
+}
+
+/**
+ * Whether a form's person is this existing user by name: a form naming another person with the
+ * user's e-mail would give the user what was asked for someone else (rule 7, SHARED_EMAIL).
+ */
+export function isSamePersonName(formName: string, userName: string): boolean {
+  return foldedName(formName) === foldedName(userName);
 }
 
 /** Why applying a form was refused: the rule it would break and the article that rule enforces. */

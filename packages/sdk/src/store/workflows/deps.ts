@@ -143,19 +143,8 @@ export async function grantRefusal(deps: WorkflowDeps, partner: PartnerContext, 
     );
   }
   if (grant.email !== null) {
-    if (isGenericMailbox(grant.email, deps.settings)) {
-      return ruleRefusal('NON_PERSONAL_EMAIL', article('NON_PERSONAL_EMAIL'), `Adresse mél non nominative : ${grant.email}`);
-    }
-    const others = (
-      await deps.db.all<{ id: string }>(`SELECT id FROM users WHERE partner_id = ? AND email_norm = ? AND status <> 'disabled' AND id <> ? ORDER BY id`, [
-        entry.partnerId,
-        normaliseEmail(grant.email),
-        grant.userId ?? '',
-      ])
-    ).map((row) => row.id);
-    if (others.length > 0) {
-      return ruleRefusal('SHARED_EMAIL', article('SHARED_EMAIL'), `Adresse mél ${grant.email} déjà celle de ${others.join(', ')}`);
-    }
+    const refusal = await emailRefusal(deps, partner, grant.email, grant.userId);
+    if (refusal !== null) return refusal;
   }
   const assigned =
     (await deps.db.value<number>('SELECT assigned FROM quota_holders WHERE partner_id = ? AND service = ? AND profile = ?', [
@@ -183,6 +172,27 @@ export async function grantRefusal(deps: WorkflowDeps, partner: PartnerContext, 
       `Quota ${grant.service} ${grant.profile} atteint : ${assigned} sur ${quota.maxUsers}${newHolders > 1 ? `, ${newHolders} titulaires de plus` : ''}`,
     );
   }
+  return null;
+}
+
+/**
+ * Why a person of the partner may not have this e-mail (rules 8 and 7): a generic mailbox, or the
+ * address of another user not disabled (compared as rule 7 does). `userId`: the user who has or
+ * would have it, whom the comparison leaves out; null for a new person. The one check for every
+ * path that gives a person an address: a habilitation granted (request or direct), a user created
+ * or edited. Else the audit would flag at once what the Caf itself had just written.
+ */
+export async function emailRefusal(deps: WorkflowDeps, partner: PartnerContext, email: string, userId: string | null): Promise<RequestRefusal | null> {
+  const article = (rule: Parameters<typeof articleFor>[0]) => articleFor(rule, partner.terms.managementMode);
+  if (isGenericMailbox(email, deps.settings)) return ruleRefusal('NON_PERSONAL_EMAIL', article('NON_PERSONAL_EMAIL'), `Adresse mél non nominative : ${email}`);
+  const others = (
+    await deps.db.all<{ id: string }>(`SELECT id FROM users WHERE partner_id = ? AND email_norm = ? AND status <> 'disabled' AND id <> ? ORDER BY id`, [
+      partner.entry.partnerId,
+      normaliseEmail(email),
+      userId ?? '',
+    ])
+  ).map((row) => row.id);
+  if (others.length > 0) return ruleRefusal('SHARED_EMAIL', article('SHARED_EMAIL'), `Adresse mél ${email} déjà celle de ${others.join(', ')}`);
   return null;
 }
 

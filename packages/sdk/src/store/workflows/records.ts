@@ -43,7 +43,7 @@ import {
   userValues,
 } from '../../dataset/rows.js';
 import type { PartnerScope } from '../audit.js';
-import { grantRefusal, nextId, refused, requireEndAhead, requirePartner, trace, type WorkflowDeps } from './deps.js';
+import { emailRefusal, grantRefusal, nextId, refused, requireEndAhead, requirePartner, trace, type WorkflowDeps } from './deps.js';
 
 export interface UserKeyRow {
   key: number;
@@ -52,9 +52,10 @@ export interface UserKeyRow {
   status: string;
   role: string;
   disabled_at: string | null;
+  name: string;
 }
 
-export const USER_KEY_COLUMNS = 'key, id, partner_id, status, role, disabled_at';
+export const USER_KEY_COLUMNS = 'key, id, partner_id, status, role, disabled_at, name';
 const INSERT_MEMBER = 'INSERT INTO group_members (group_key, position, user_key) VALUES (?, ?, ?)';
 
 /** The write steps the workflows share: new users, groups and habilitations, roles, de-validation. */
@@ -189,9 +190,13 @@ export class Records {
     const dryRun = input.dryRun ?? false;
     return this.deps.actions.transact(dryRun, async () => {
       const now = this.deps.clock();
-      await requirePartner(this.deps, partnerId, now.today);
+      const partner = await requirePartner(this.deps, partnerId, now.today);
       const id = input.id ?? (await nextId(this.deps.db, 'users', `${partnerId}-u`, 3));
       if ((await this.loadUser(id)) !== undefined) throw new CafsupError('CONFLICT', `L’identifiant ${id} est déjà pris.`, { ids: [id] });
+      // Refused as a request or a habilitation with this address is (rules 7 and 8): created, the
+      // account would be flagged at once, and a form could then grant its rights to someone else.
+      const refusal = await emailRefusal(this.deps, partner, input.email, null);
+      if (refusal !== null) throw refused(refusal, 'Rien n’a été créé.');
       const user = newUser(
         {
           id,
@@ -387,6 +392,12 @@ export class Records {
       const row = userToRow(parseInput(userSchema, next, 'user', false));
       if (same) return { dryRun, user: current, changes, traceId: null };
       const { before, after } = changes;
+      // A new address is checked as a new user's is (rules 7 and 8); a disabled account's is not, as the rules leave it out.
+      if (after.email !== undefined && current.status !== 'disabled') {
+        const partner = await requirePartner(this.deps, current.partnerId, now.today);
+        const refusal = await emailRefusal(this.deps, partner, after.email, userId);
+        if (refusal !== null) throw refused(refusal, 'Rien n’a été modifié.');
+      }
       await this.deps.db.run(
         'UPDATE users SET name = @name, email = @email, email_norm = @email_norm, mailbox = @mailbox, function = @function, role = @role, mission_end_at = @mission_end_at, departement = @departement WHERE id = @id',
         { ...row },

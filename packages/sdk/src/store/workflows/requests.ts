@@ -9,8 +9,10 @@ import {
   parseInput,
   requestDraftSchema,
   REQUEST_KIND_LABELS,
+  isSamePersonName,
   type ActionOptions,
   type Actor,
+  type AvenantChange,
   type Contact,
   type DeletionForm,
   type DesignationForm,
@@ -53,6 +55,61 @@ function rowToRequest(row: RequestRow): RequestRecord {
     traceIds: JSON.parse(row.trace_ids) as number[],
     reportDelayDays: departedAt === null ? null : daysBetween(departedAt, row.received_at),
   };
+}
+
+/** The partner-side contacts a designation form is about: its administrators and deputies. */
+function isDesignatedContact(contact: Contact): boolean {
+  return contact.side === 'partner' && (contact.role === 'administrator' || contact.role === 'deputy');
+}
+
+/**
+ * What a designation form changes in the convention's contacts, as an avenant's changes (the one
+ * model of a contact change): the person named in `replaces` removed (matched by e-mail, compared
+ * as rule 7 does), the designated person set in their place — or in their own, when already
+ * named in that role (new details) — and every other contact kept. A plain `setContact` would
+ * replace every contact of the role: a partner with two administrators would lose both.
+ * Null when `replaces` names no administrator nor deputy of the partner.
+ */
+function designationChanges(
+  contacts: readonly Contact[],
+  form: DesignationForm,
+): { changes: AvenantChange[]; contact: Contact; updated: boolean; removed: Contact | null } | null {
+  const email = normaliseEmail(form.email);
+  const sameRole = contacts.filter((candidate) => candidate.side === 'partner' && candidate.role === form.role);
+  const own = sameRole.find((candidate) => normaliseEmail(candidate.email) === email);
+  let replaced: Contact | undefined;
+  if (form.replaces !== null) {
+    const wanted = normaliseEmail(form.replaces.email);
+    const matches = contacts.filter((candidate) => isDesignatedContact(candidate) && normaliseEmail(candidate.email) === wanted);
+    replaced = matches.find((candidate) => candidate.role === form.role) ?? matches[0];
+    if (replaced === undefined) return null;
+  }
+  // The place the designated person takes: their own entry, else the replaced person's in that role.
+  const slot = own ?? (replaced?.role === form.role ? replaced : undefined);
+  const changes: AvenantChange[] = [];
+  const remove = (contact: Contact) => changes.push({ type: 'removeContact', side: 'partner', role: contact.role, email: contact.email });
+  if (replaced !== undefined && replaced !== slot) remove(replaced);
+  // `setContact` replaces the contact of its role with its order, or every contact of its role
+  // when it has none: an order is given whenever another contact of the role stays.
+  const staying = sameRole.filter((candidate) => candidate !== slot && candidate !== replaced);
+  let order = slot?.order;
+  if (order === undefined && staying.length > 0) {
+    if (slot !== undefined) remove(slot);
+    order = Math.max(...staying.map((candidate) => candidate.order ?? 1)) + 1;
+  }
+  const contact: Contact = {
+    side: 'partner',
+    role: form.role,
+    ...(order === undefined ? {} : { order }),
+    name: form.name,
+    function: form.function,
+    email: form.email,
+    phone: form.phone,
+  };
+  changes.push({ type: 'setContact', contact });
+  // Who leaves the contacts: the person replaced (the designated person's own entry is updated, not removed).
+  const removed = replaced === undefined || replaced === own ? null : replaced;
+  return { changes, contact, updated: own !== undefined, removed };
 }
 
 /** The register of the paper forms (workflows.md, section 1): received, then applied or refused. */
@@ -165,7 +222,7 @@ export class Requests {
       let changes: unknown;
       switch (request.kind) {
         case 'designation':
-          changes = await this.applyDesignation(partnerId, request.form as DesignationForm, reason, actor, now, dryRun, traceIds);
+          changes = await this.applyDesignation(partnerId, number, request.form as DesignationForm, reason, actor, now, dryRun, traceIds);
           break;
         case 'habilitation':
           changes = await this.applyHabilitation(partnerId, number, request.form as HabilitationForm, reason, actor, now, dryRun, traceIds);
@@ -222,11 +279,13 @@ export class Requests {
 
   /**
    * « Désignation d'un administrateur »: the partner-side contact is replaced as an avenant's
-   * `setContact` would (contrat art. 2.2.2 and annexe 1); the user with that e-mail gets the role,
-   * and the person replaced, when an account of theirs holds that role, loses it (rule 13).
+   * `setContact` and `removeContact` would (contrat art. 2.2.2 and annexe 1): only the person the
+   * form replaces leaves, the others stay; the user with that e-mail gets the role, and the person
+   * replaced, when an account of theirs holds that role, loses it (rule 13).
    */
   private async applyDesignation(
     partnerId: string,
+    number: number,
     form: DesignationForm,
     reason: string,
     actor: Actor,
@@ -236,9 +295,18 @@ export class Requests {
   ) {
     const entry = (await this.deps.conventions.get(partnerId))!;
     const { avenants: _avenants, ...stored } = entry.convention;
-    const contact: Contact = { side: 'partner', role: form.role, name: form.name, function: form.function, email: form.email, phone: form.phone };
+    const designation = designationChanges(stored.contacts, form);
+    if (designation === null) {
+      const replaces = form.replaces!;
+      const named = stored.contacts.filter(isDesignatedContact).map((candidate) => `${candidate.name} <${candidate.email}>`);
+      throw new CafsupError(
+        'VALIDATION',
+        `Demande n° ${number} : ${replaces.name} <${replaces.email}>, à remplacer, n’est ni administrateur ni suppléant désigné par la convention de ${partnerId} (${named.length === 0 ? 'aucun n’est désigné' : `désignés : ${named.join(', ')}`}). Rien n’a été modifié.`,
+        { problems: [{ path: 'form.replaces.email', message: 'aucun administrateur ni suppléant du partenaire avec cette adresse' }] },
+      );
+    }
     const holder = { contacts: structuredClone(stored.contacts) } as Terms;
-    applyChange(holder, { type: 'setContact', contact });
+    for (const change of designation.changes) applyChange(holder, change);
     await this.deps.db.run('UPDATE conventions SET doc = ? WHERE partner_id = ?', [JSON.stringify({ ...stored, contacts: holder.contacts }), partnerId]);
     this.deps.conventions.invalidate();
     traceIds.push(
@@ -265,7 +333,7 @@ export class Requests {
       traceIds.push(await this.records.setRole(designated, form.role, reason, actor, now.at, dryRun));
       roles.push({ userId: designated.id, role: form.role });
     }
-    return { contact, roles };
+    return { contact: designation.contact, contactUpdated: designation.updated, removedContact: designation.removed, roles };
   }
 
   /**
@@ -286,10 +354,16 @@ export class Requests {
     const partner = await requirePartner(this.deps, partnerId, now.today);
     if (partner.terms.managementMode !== 'centralised')
       throw refused(DELEGATED_HABILITATION_REFUSAL, `Pour répondre au partenaire : cafsup request refuse ${partnerId} ${number} --reason « … ».`);
+    // The account the form names by id; else the one with its e-mail, when it is the same person.
+    // An account of someone else with that address is not theirs to receive: left out here, the
+    // address is then refused as shared (rule 7) by the check every grant goes through.
+    const byEmail = form.userId === undefined ? await this.records.userByEmail(partnerId, normaliseEmail(form.email)) : undefined;
     const existing =
       form.userId !== undefined
         ? await this.records.requireUserOf(partnerId, form.userId, 'form.userId')
-        : await this.records.userByEmail(partnerId, normaliseEmail(form.email));
+        : byEmail !== undefined && isSamePersonName(form.name, byEmail.name)
+          ? byEmail
+          : undefined;
     if (existing?.status === 'disabled') throw new CafsupError('CONFLICT', `L’utilisateur ${existing.id} est désactivé.`, { ids: [existing.id] });
     requireEndAhead(form.endsAt, now.today, 'form.endsAt');
     const refusal = await grantRefusal(this.deps, partner, now.today, {
@@ -326,7 +400,8 @@ export class Requests {
       now.at,
     );
     traceIds.push(await this.records.insertHabilitation(habilitation, reason, actor, now.at, dryRun));
-    return { user, habilitation };
+    // Said, so that a supervisor sees whose account receives it when none is created.
+    return { user, existingUser: existing === undefined ? null : { id: existing.id, name: existing.name }, habilitation };
   }
 
   /**
