@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { CafsupError } from '@cafsup/shared';
+import { CafsupError, longFrenchDate, type CalendarDate } from '@cafsup/shared';
 import { XlsxReadError, looksLikeZip, readXlsxRows, rowsAsCsv, sha256 as sha256Of } from '@cafsup/sdk';
 import { unreadableReason } from './format.js';
 
@@ -75,6 +75,6 @@ export function sheetRecordFields(returned: ReturnedSheet): { sheet: string; fil
 }
 
 /** The reason of the revocations a returned sheet's « non » rows ask for. */
-export function sheetRevocationReason(completedAt: string): string {
-  return `Revue inverse du ${completedAt} : « non » du partenaire (contrat de services, art. 2.2.2)`;
+export function sheetRevocationReason(completedAt: CalendarDate): string {
+  return `Revue inverse du ${longFrenchDate(completedAt)} : « non » du partenaire (contrat de services, art. 2.2.2)`;
 }

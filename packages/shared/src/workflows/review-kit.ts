@@ -4,6 +4,7 @@ import { withReason } from '../actions.js';
 import type { CalendarDate } from '../dates.js';
 import { calendarDateSchema, departementSchema, idSchema } from '../fields.js';
 import { escapeForTerminal } from '../terminal.js';
+import { longFrenchDate } from '../wording.js';
 import { safeTextSchema } from '../text.js';
 
 // The yearly reverse review as a campaign (contrat de services, art. 2.2.2: « le gestionnaire
@@ -106,7 +107,7 @@ export function reviewKitMarkdown(kit: ReviewKit): string {
     '',
     `Destinataires : ${to === '' ? 'administrateur du partenaire (non désigné dans la convention)' : to}`,
     '',
-    `Au titre du contrat de services, art. 2.2.2, merci d’indiquer pour chacune des ${kit.rows.length} habilitations détenues au ${kit.asOf} si elle est à conserver (oui/non) et, sinon, le motif, puis de retourner ce tableau à la Caf comme preuve de la revue.`,
+    `Au titre du contrat de services, art. 2.2.2, merci d’indiquer pour chacune des ${kit.rows.length} habilitations détenues au ${longFrenchDate(kit.asOf)} si elle est à conserver (oui/non) et, sinon, le motif, puis de retourner ce tableau à la Caf comme preuve de la revue.`,
     '',
     `| ${columns.map((column) => markdownCell(column.header)).join(' | ')} |`,
     `|${columns.map(() => '---').join('|')}|`,

@@ -143,7 +143,7 @@ export async function grantRefusal(deps: WorkflowDeps, partner: PartnerContext, 
     );
   }
   if (grant.email !== null) {
-    const refusal = await emailRefusal(deps, partner, grant.email, grant.userId);
+    const refusal = await addressRuleRefusal(deps, partner, grant.email, grant.userId);
     if (refusal !== null) return refusal;
   }
   const assigned =
@@ -182,7 +182,7 @@ export async function grantRefusal(deps: WorkflowDeps, partner: PartnerContext, 
  * path that gives a person an address: a habilitation granted (request or direct), a user created
  * or edited. Else the audit would flag at once what the Caf itself had just written.
  */
-export async function emailRefusal(deps: WorkflowDeps, partner: PartnerContext, email: string, userId: string | null): Promise<RequestRefusal | null> {
+export async function addressRuleRefusal(deps: WorkflowDeps, partner: PartnerContext, email: string, userId: string | null): Promise<RequestRefusal | null> {
   const article = (rule: Parameters<typeof articleFor>[0]) => articleFor(rule, partner.terms.managementMode);
   if (isGenericMailbox(email, deps.settings)) return ruleRefusal('NON_PERSONAL_EMAIL', article('NON_PERSONAL_EMAIL'), `Adresse mél non nominative : ${email}`);
   const others = (

@@ -43,7 +43,7 @@ import {
   userValues,
 } from '../../dataset/rows.js';
 import type { PartnerScope } from '../audit.js';
-import { emailRefusal, grantRefusal, nextId, refused, requireEndAhead, requirePartner, trace, type WorkflowDeps } from './deps.js';
+import { addressRuleRefusal, grantRefusal, nextId, refused, requireEndAhead, requirePartner, trace, type WorkflowDeps } from './deps.js';
 
 export interface UserKeyRow {
   key: number;
@@ -195,7 +195,7 @@ export class Records {
       if ((await this.loadUser(id)) !== undefined) throw new CafsupError('CONFLICT', `L’identifiant ${id} est déjà pris.`, { ids: [id] });
       // Refused as a request or a habilitation with this address is (rules 7 and 8): created, the
       // account would be flagged at once, and a form could then grant its rights to someone else.
-      const refusal = await emailRefusal(this.deps, partner, input.email, null);
+      const refusal = await addressRuleRefusal(this.deps, partner, input.email, null);
       if (refusal !== null) throw refused(refusal, 'Rien n’a été créé.');
       const user = newUser(
         {
@@ -395,7 +395,7 @@ export class Records {
       // A new address is checked as a new user's is (rules 7 and 8); a disabled account's is not, as the rules leave it out.
       if (after.email !== undefined && current.status !== 'disabled') {
         const partner = await requirePartner(this.deps, current.partnerId, now.today);
-        const refusal = await emailRefusal(this.deps, partner, after.email, userId);
+        const refusal = await addressRuleRefusal(this.deps, partner, after.email, userId);
         if (refusal !== null) throw refused(refusal, 'Rien n’a été modifié.');
       }
       await this.deps.db.run(
