@@ -569,7 +569,8 @@ const REVIEW_DUE_ROWS: RowSpec<ReviewDue> = {
     {
       field: 'overdue',
       header: 'État',
-      cell: (review) => (review.overdue ? `retard ${countOf(-review.daysLeft, 'jour')}` : review.daysLeft === 0 ? 'aujourd’hui' : `dans ${countOf(review.daysLeft, 'jour')}`),
+      cell: (review) =>
+        review.overdue ? `retard ${countOf(-review.daysLeft, 'jour')}` : review.daysLeft === 0 ? 'aujourd’hui' : `dans ${countOf(review.daysLeft, 'jour')}`,
     },
     {
       field: 'administrator',
