@@ -257,6 +257,24 @@ describe('cafsup refusals and exit codes', () => {
       [['avenant', 'sign', 'p1', '1e3', '--side', 'caf', '--date', '2026-11-30', '--yes'], 2, 'Numéro d’avenant invalide : « 1e3 ».'],
       [['traces', '--limit', '0x10'], 2, '--limit attend un entier positif (reçu « 0x10 »).'],
       [['token', 'revoke', '1e0', '--reason', 'Poste perdu', '--yes'], 2, 'Numéro de jeton invalide : « 1e0 ».'],
+      // Within an option's JSON, the field is kept; `api`'s argument is an operation, never a record (review 36).
+      [['api', 'users.get', '--input', '{"id": 5}'], 5, 'Saisie invalide : --input (id) : texte attendu (reçu le nombre 5).'],
+      [
+        [
+          'request',
+          'add',
+          'p1',
+          '--kind',
+          'deletion',
+          '--received',
+          '2026-11-20',
+          '--form',
+          '{"people": [{"name": "A B", "email": "pas-un-mel", "function": "Agent"}], "lossOrTheft": false}',
+          '--yes',
+        ],
+        5,
+        'Saisie invalide : --form (people[0].email) : adresse mél invalide.',
+      ],
     ] as const) {
       const refused = sandbox.run([...args], { env: ACTOR_ENV });
       expect([refused.status, refused.stderr.split('\n')[0]], args.join(' ')).toEqual([status, said]);

@@ -915,8 +915,9 @@ describe('forms and direct records that would name the wrong person (workflows.m
       'Refusé : Adresse mél LOUIS.roussel@bavans.fr déjà celle de bavans-u001 (règle 7, adresse mél partagée ; convention, art. 9.2 et formulaires de demande d’habilitation (adresse mél personnelle et individuelle)). Rien n’a été créé ; pour répondre au partenaire : cafsup request refuse bavans 1 --reason « … ».',
     ]);
     expect([head(), held()]).toEqual([before, count]);
-    // The same person, in other letters: the habilitation goes to their account, and the output says which.
-    expect(add('louis ROUSSEL')).toBe(0);
+    // The same person, in other letters and in the order of French forms (NOM Prénom, review 36):
+    // the habilitation goes to their account, and the output says which.
+    expect(add('ROUSSEL Louis')).toBe(0);
     const applied = sandbox.run(['request', 'apply', 'bavans', '2', '--reason', 'Demande reçue signée', '--yes'], env);
     expect([applied.status, applied.stdout.split('\n').slice(0, 3)]).toEqual([
       0,

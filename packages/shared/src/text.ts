@@ -47,3 +47,12 @@ export const reasonSchema = lazySchema(() =>
     'motif trop court : au moins 5 caractères visibles',
   ),
 );
+
+/**
+ * A whole number as a person types it, in digits, or NaN: Number() took « 1e3 » for 1000, and
+ * « 0x10 », « 1.0 » or « 5 » with spaces, as numbers (trial 35: `avenant sign amp 1e3`). The CLI's arguments and
+ * options, and the interface's `:` commands, read numbers through it.
+ */
+export function digitsOf(text: string): number {
+  return /^\d{1,15}$/.test(text) ? Number(text) : Number.NaN;
+}

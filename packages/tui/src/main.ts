@@ -186,17 +186,28 @@ function inLineTerms(declared: DeclaredCommand, options: Record<string, unknown>
   // An option given on the line: a value of a file (an avenant's title) is named as the file names it.
   const given = (name: string) => (name in (declared.options ?? {}) && options[name] !== undefined ? `--${name}` : undefined);
   const terms: Record<string, string | undefined> = {
-    id: argument,
+    // The argument when it names a record (not `api`'s OPÉRATION: review 36).
+    id: argument !== undefined && ['ID', 'PARTENAIRE', 'UTILISATEUR', 'GROUPE'].includes(argument) ? argument : undefined,
     partnerId: argument === 'PARTENAIRE' ? argument : given('partner'),
     'owner.name': argument === 'NOM' ? argument : undefined,
     'owner.email': given('email'),
     cafs: given('caf'),
     cafCode: given('caf'),
+    receivedAt: given('received'),
     ids: given('habilitation') ?? given('user'),
   };
   const typed = (path: string) => {
+    // `api --input`: the whole input is the option's JSON.
+    if (given('input') !== undefined) return `--input (${path})`;
     const first = /^[^.[]*/.exec(path)![0];
-    return given(first.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)) ?? terms[path] ?? terms[first] ?? path;
+    const option = given(first.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`));
+    if (option === undefined && terms[path] !== undefined) return terms[path];
+    const term = option ?? terms[first];
+    if (term === undefined) return path;
+    // Within the option's JSON, the field is kept (`--form (email)`); a repeated option's value
+    // by its place is the option (its message shows the value).
+    const rest = path.slice(first.length).replace(/^\./, '');
+    return rest === '' || /^\[\d+\]$/.test(rest) ? term : `${term} (${rest})`;
   };
   if (problems.every((problem) => typed(problem.path) === problem.path)) return error;
   return invalidInput(problems.map((problem) => ({ ...problem, path: typed(problem.path) })));

@@ -54,8 +54,11 @@ export async function membershipOf(db: Sql, userId: string): Promise<Membership>
     list.push(event);
   };
   const changes = await db.all<{ id: number; action: string; target_id: string; before: string | null; after: string | null }>(
+    // Through each group's own traces (the index on target_id): the partner's whole trail, read
+    // through its index, was 0.26 s for a partner of 500,000 traces.
     `SELECT id, action, target_id, before, after FROM traces
-      WHERE partner_id = ? AND target_type = 'group' AND erased = 0 AND action IN ('group.create', 'group.edit', 'group.removeMember') ORDER BY id`,
+      WHERE target_id IN (SELECT id FROM groups WHERE partner_id = ?) AND target_type = 'group' AND erased = 0
+        AND action IN ('group.create', 'group.edit', 'group.removeMember') ORDER BY id`,
     [user.partner_id],
   );
   for (const row of changes) {
@@ -103,6 +106,9 @@ export async function membershipOf(db: Sql, userId: string): Promise<Membership>
  * The condition on a row of `traces` (named `traces`) that keeps the traces about the groups of a
  * `Membership` (`@spans`, `@memberEvents`) and the habilitations given to them, while the user was
  * a member. The columns are named with their table: inside the subqueries, `id` is the group's.
+ * Each branch leads with a condition on `traces.id` or `traces.target_id`, so that both engines
+ * read the few traces through their indexes: as a span test alone, the whole trail was read, the
+ * spans decoded again for each row (review 36: 0.87 s a page on 500,000 traces, against 2 ms).
  */
 export function groupTracesOf(db: Sql): string {
   const spans = pick(db, {
@@ -110,8 +116,10 @@ export function groupTracesOf(db: Sql): string {
     postgres: `(SELECT e.value->>'g' AS g, CAST(e.value->>'lo' AS BIGINT) AS lo, CAST(e.value->>'hi' AS BIGINT) AS hi FROM json_array_elements(CAST(@spans AS json)) AS e(value))`,
   });
   const during = 'traces.id > s.lo AND traces.id < s.hi';
-  return `((traces.target_type = 'group' AND (traces.id IN ${traceIds(db, '@memberEvents')}
-            OR EXISTS (SELECT 1 FROM ${spans} s WHERE s.g = traces.target_id AND ${during})))
-        OR (traces.target_type = 'habilitation' AND EXISTS (SELECT 1 FROM ${spans} s JOIN groups g ON g.id = s.g JOIN habilitations h ON h.group_key = g.key
-              WHERE h.id = traces.target_id AND ${during})))`;
+  const groupHabilitations = `${spans} s JOIN groups g ON g.id = s.g JOIN habilitations h ON h.group_key = g.key`;
+  return `((traces.target_type = 'group' AND traces.id IN ${traceIds(db, '@memberEvents')})
+        OR (traces.target_type = 'group' AND traces.target_id IN (SELECT s.g FROM ${spans} s)
+            AND EXISTS (SELECT 1 FROM ${spans} s WHERE s.g = traces.target_id AND ${during}))
+        OR (traces.target_type = 'habilitation' AND traces.target_id IN (SELECT h.id FROM ${groupHabilitations})
+            AND EXISTS (SELECT 1 FROM ${groupHabilitations} WHERE h.id = traces.target_id AND ${during})))`;
 }

@@ -584,7 +584,8 @@ export class Store {
     const importChanging = (changes: string) => `(partner_id IS NULL AND action = 'dataset.import' AND id IN (SELECT trace_id FROM (${changes}) AS changed))`;
     const changesWhere = (condition: string) => `SELECT trace_id FROM import_changes WHERE ${condition}`;
     if (query.targetId !== undefined) conditions.push('target_id = @targetId');
-    // The user's place in their groups over time (`membershipOf`): read once, for every page.
+    // The user's place in their groups over time (`membershipOf`), read again for each page: a
+    // change of members between two pages is then seen by the second.
     const membership = query.userId === undefined ? undefined : await membershipOf(this.db, query.userId);
     if (query.userId !== undefined) {
       // The user's traces are those about the user, about the habilitations given to them, about

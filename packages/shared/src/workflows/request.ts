@@ -128,11 +128,16 @@ export function formNamesOthers(kind: RequestKind, form: RequestForm, person: { 
   return formEntries(kind, form).some((entry) => !isPerson(entry, person));
 }
 
-/** A person's name as two forms are compared: case, accents, hyphens and spacing aside (« Louis ROUSSEL », « louis  roussel »). */
+/**
+ * A person's name as it is compared: case, accents, hyphens and spacing aside, and its words in
+ * either order, French forms writing « ROUSSEL Louis » as often as « Louis Roussel » (review 36).
+ */
 function foldedName(name: string): string {
   return searchFold(name)
-    .replace(/[-\s]+/g, ' ')
-    .trim();
+    .split(/[-\s]+/)
+    .filter(Boolean)
+    .sort()
+    .join(' ');
 }
 
 /**

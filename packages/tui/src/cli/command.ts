@@ -170,14 +170,6 @@ export async function parseJsonInput(input: string | Uint8Array, where: string):
   }
 }
 
-/**
- * A whole number as a person types it, in digits, or NaN: Number() took « 1e3 » for 1000, and
- * « 0x10 », « 1.0 » or « 5 » with spaces, as numbers (trial 35: `avenant sign amp 1e3`).
- */
-export function digitsOf(text: string): number {
-  return /^\d{1,15}$/.test(text) ? Number(text) : Number.NaN;
-}
-
 /** « critique (critical), élevée (high)… »: what an option with choices takes, for its help. */
 export function choicesText(choices: Readonly<Record<string, string>>): string {
   return Object.entries(choices)

@@ -1,6 +1,6 @@
 import { useMemo, useRef, useState, type MutableRefObject } from 'react';
 import { Box, Text } from 'ink';
-import { REQUEST_KINDS, isAcceptedDate, type RequestKind } from '@cafsup/shared';
+import { REQUEST_KINDS, digitsOf, isAcceptedDate, type RequestKind } from '@cafsup/shared';
 import { frenchDate } from '../format.js';
 import { DATE_EXPECTED } from '../request-form.js';
 import { ActionDialog } from './components/ActionDialog.js';
@@ -35,7 +35,7 @@ function workflowCommand(step: WorkflowStep, words: string[]): { act: ActionRequ
   const usage = { error: `Usage : :${verb} ${argument}` };
   if (step === 'partnerCreate') return id === undefined ? { act: { kind: 'partnerCreate' } } : usage;
   if (id === undefined) return usage;
-  const number = Number(extra);
+  const number = extra === undefined ? Number.NaN : digitsOf(extra);
   const numbered = Number.isInteger(number) && number > 0 ? [{ number, label: `n° ${number}` }] : null;
   switch (step) {
     case 'requestAdd': {

@@ -47,6 +47,12 @@ describe('keys sent in one burst', () => {
     expect(said).not.toContain('retirer la délégation');
   });
 
+  // « 1e0 » was request 1, as the CLI took `avenant sign amp 1e3` for avenant 1000 (trial 35, review 36).
+  it('reads the number of a `:` command in digits only', async () => {
+    demo.app.type(':appliquer amp 1e0\r');
+    await demo.app.waitFor('✗ Usage : :appliquer ID N');
+  });
+
   it('`jjjjj` moves five rows, typed ahead of the list it moves in', async () => {
     demo.app.type(':partenaire amp\r3jjjjj');
     await demo.app.waitFor('›amp-h0006');

@@ -268,7 +268,9 @@ export class Breaches {
       // The letter's date: it lists the failings open when it was written and sent (workflows.md
       // § 3), not those of the day it is recorded (trial 36, M3: a letter received on 31/01/2024
       // listed an account « sans connexion depuis le 28 juillet 2026 »). Without its sent date,
-      // the received one is all the record says.
+      // the received one is all the record says. The rules run at that date on the data as the
+      // store holds it now, which keeps no earlier state: what was granted since may still show
+      // (review 36).
       const letterAt = input.sentAt ?? input.receivedAt;
       // A letter may be recorded after the fact, but only within the convention's life: one dated
       // before it took effect (or after it ended) would terminate a convention not yet, or no

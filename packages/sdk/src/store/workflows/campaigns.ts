@@ -65,8 +65,11 @@ export class Campaigns {
    * listed whatever the window, as it runs while the convention is in force, its notice period
    * included. Due within the window is rule 11 on the window's last day on which the convention
    * is still in force (a review due on day D is late on D + 1): the window's end, or the day
-   * before the convention ends within it. A review that would fall due only once the convention
-   * has ended is not asked for; and widening the window never hides a partner.
+   * before the convention ends within it. A review that would fall due only on the convention's
+   * last day in force or after is not asked for, the convention ending with it; and widening the
+   * window never hides a partner. Each convention ending within the window costs an audit of its
+   * one partner: `review due --within 366` on 5,000 partners took 1.8 s, against 2.1 s for the
+   * one audit before (review 36, on a loaded machine).
    */
   async campaign(query: ReviewCampaignInput, scope: PartnerScope = {}): Promise<ReviewCampaign> {
     const input = parseInput(reviewCampaignInputSchema, query);

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import {
+  digitsOf,
   CafsupError,
   SIDE_LABELS,
   countOf,
@@ -12,17 +13,7 @@ import {
   inUserTerms,
 } from '@cafsup/shared';
 import type { CafsupClient } from '@cafsup/sdk';
-import {
-  ACTION_OPTIONS,
-  digitsOf,
-  idsOf,
-  nothingToChange,
-  parseJsonInput,
-  stringOption,
-  type Command,
-  type CommandInput,
-  type CommandResult,
-} from '../command.js';
+import { ACTION_OPTIONS, idsOf, nothingToChange, parseJsonInput, stringOption, type Command, type CommandInput, type CommandResult } from '../command.js';
 import { UsageError, type Context } from '../context.js';
 import { AVENANT_TITLE_QUESTION, changeTypeQuestion, changesFrom, followChange, questionAsked } from '../../avenant-form.js';
 import { askQuestions } from '../ask.js';

@@ -1,6 +1,7 @@
 import { existsSync, rmSync, statSync } from 'node:fs';
 import { once } from 'node:events';
 import {
+  digitsOf,
   CafsupError,
   countOf,
   describeDecisionChange,
@@ -14,7 +15,7 @@ import {
 import type { ImportOutcome } from '@cafsup/sdk';
 import { isPostgresUrl } from '@cafsup/sdk/settings';
 import { buildDemoDataset } from '../../demo/demo-data.js';
-import { ACTION_OPTIONS, digitsOf, stringOption, type Command } from '../command.js';
+import { ACTION_OPTIONS, stringOption, type Command } from '../command.js';
 import { UsageError } from '../context.js';
 import { checkOutputFile, writeFileAtomically } from '../files.js';
 

@@ -1,4 +1,5 @@
 import {
+  digitsOf,
   CONVENTION_STATUS_LABELS,
   CONTACT_ROLE_LABELS,
   HABILITATION_STATUS_LABELS,
@@ -38,7 +39,7 @@ import {
   type User,
   MAX_PAGE_SIZE,
 } from '@cafsup/shared';
-import { digitsOf, idsOf, stringOption, type Command } from '../command.js';
+import { idsOf, stringOption, type Command } from '../command.js';
 import { UsageError, type Context } from '../context.js';
 import { avenantStanding, frenchDate, severityCounts, traceTarget } from '../../format.js';
 import { listTable, severitySummaryText, severityText, type Cell, type RowSpec } from '../output.js';

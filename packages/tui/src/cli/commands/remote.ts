@@ -1,4 +1,15 @@
-import { CafsupError, EXIT_CODE, TOKEN_ROLE_LABELS, emailRefusal, escapeForTerminal, formatActor, isEmail, parseInput, reasonSchema } from '@cafsup/shared';
+import {
+  CafsupError,
+  EXIT_CODE,
+  TOKEN_ROLE_LABELS,
+  digitsOf,
+  emailRefusal,
+  escapeForTerminal,
+  formatActor,
+  isEmail,
+  parseInput,
+  reasonSchema,
+} from '@cafsup/shared';
 import {
   ALL_CAFS,
   Store,
@@ -13,7 +24,7 @@ import {
   shownServer,
   type TokenView,
 } from '@cafsup/sdk';
-import { digitsOf, idsOf, stringOption, type Command } from '../command.js';
+import { idsOf, stringOption, type Command } from '../command.js';
 import { stopAsked, whileAsking } from '../interrupt.js';
 import { openConfig, openTokens } from '../config.js';
 import { UsageError, type Context } from '../context.js';

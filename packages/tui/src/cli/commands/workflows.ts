@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import {
+  digitsOf,
   CafsupError,
   CASE_KIND_LABELS,
   REQUEST_KIND_LABELS,
@@ -23,17 +24,7 @@ import {
   inUserTerms,
 } from '@cafsup/shared';
 import type { CafsupClient, ReviewSheetOutcome } from '@cafsup/sdk';
-import {
-  ACTION_OPTIONS,
-  digitsOf,
-  idsOf,
-  nothingToChange,
-  parseJsonInput,
-  stringOption,
-  type Command,
-  type CommandInput,
-  type CommandResult,
-} from '../command.js';
+import { ACTION_OPTIONS, idsOf, nothingToChange, parseJsonInput, stringOption, type Command, type CommandInput, type CommandResult } from '../command.js';
 import { UsageError, type Context } from '../context.js';
 import { describeActionResult, frenchDate, unreadableReason } from '../../format.js';
 import { checkOutputFile, writeFileAtomically } from '../files.js';
@@ -155,7 +146,8 @@ export const requestAddCommand: Command = {
     return twoStep(
       context,
       options,
-      (client, settings) => client.requests.add(partnerId, { ...draft, ...settings }),
+      // Its fields named as the form names them (`form.email`), not the call's `request.form.email`.
+      (client, settings) => inUserTerms(client.requests.add(partnerId, { ...draft, ...settings }), 'request'),
       (result, dryRun) =>
         dryRun
           ? describeRequest(result.request).join('\n')
