@@ -245,20 +245,36 @@ describe('cafsup refusals and exit codes', () => {
       [
         ['token', 'create', 'Ana', '--email', 'ana@caf78.fr', '--role', 'superviseur', '--caf', '7'],
         5,
-        'Saisie invalide : --caf : code de département invalide (01–19, 2A, 2B, 21–95, 971–976).',
+        'Saisie invalide : --caf « 7 » : code de département invalide (01–19, 2A, 2B, 21–95, 971–976).',
       ],
       [['partners', '--caf', '7'], 5, 'Saisie invalide : --caf : code de département invalide (01–19, 2A, 2B, 21–95, 971–976).'],
       [['audit', ''], 5, 'Saisie invalide : PARTENAIRE : identifiant vide.'],
       [
         ['suspend', '--user', 'p1\tu1', '--reason', 'Contrôle de routine', '--yes'],
         5,
-        'Saisie invalide : --user : caractère de contrôle interdit dans un identifiant.',
+        'Saisie invalide : --user « p1\\x09u1 » : caractère de contrôle interdit dans un identifiant.',
       ],
       [['avenant', 'sign', 'p1', '1e3', '--side', 'caf', '--date', '2026-11-30', '--yes'], 2, 'Numéro d’avenant invalide : « 1e3 ».'],
       [['traces', '--limit', '0x10'], 2, '--limit attend un entier positif (reçu « 0x10 »).'],
       [['token', 'revoke', '1e0', '--reason', 'Poste perdu', '--yes'], 2, 'Numéro de jeton invalide : « 1e0 ».'],
       // Within an option's JSON, the field is kept; `api`'s argument is an operation, never a record (review 36).
       [['api', 'users.get', '--input', '{"id": 5}'], 5, 'Saisie invalide : --input (id) : texte attendu (reçu le nombre 5).'],
+      [['api', 'partners.list', '--input', '[1]'], 5, 'Saisie invalide : --input : objet attendu (reçu une liste).'],
+      [
+        ['token', 'create', 'Ana', '--email', 'ana@caf78.fr', '--role', 'superviseur', '--caf', '78', '--caf', 'abc'],
+        5,
+        'Saisie invalide : --caf « abc » : code de département invalide (01–19, 2A, 2B, 21–95, 971–976).',
+      ],
+      [
+        ['question', 'add', 'p1', '--text', 'Pourquoi ?', '--opened', 'hier', '--dry-run'],
+        5,
+        'Saisie invalide : --opened : horodatage invalide (attendu ISO-8601 avec fuseau entre 1900 et 2199, ex. 2026-03-05T23:30:00Z).',
+      ],
+      [
+        ['review', 'add', 'p1', '--date', '2030-01-02', '--reviewer', 'Léa Roy', '--proof', 'courriel', '--dry-run'],
+        5,
+        'La revue ne peut pas être datée du 2 janvier 2030, dans le futur.',
+      ],
       [
         [
           'request',
@@ -279,6 +295,10 @@ describe('cafsup refusals and exit codes', () => {
       const refused = sandbox.run([...args], { env: ACTOR_ENV });
       expect([refused.status, refused.stderr.split('\n')[0]], args.join(' ')).toEqual([status, said]);
     }
+    // A refusal's listed problem too: « completedAt » was the SDK's.
+    expect(
+      sandbox.run(['review', 'add', 'p1', '--date', '2030-01-02', '--reviewer', 'Léa Roy', '--proof', 'courriel', '--dry-run'], { env: ACTOR_ENV }).stderr,
+    ).toBe('La revue ne peut pas être datée du 2 janvier 2030, dans le futur.\n  --date : date dans le futur\n');
     expect(exported()).toBe(before);
   });
 

@@ -270,6 +270,28 @@ describe('requests: the paper forms (workflows.md, section 1)', () => {
     expect(await administrators()).toEqual([first, second, [3, 'Bruno Neuf', '01 99 99 99 99']]);
   });
 
+  // The replaced administrator kept the role when the form designated a deputy in their place: rule 13 fired at once (review 36).
+  it('takes the manager’s role from the person a designation replaces, whatever role it gives the new one', async () => {
+    const client = await demo();
+    const replaced = (await client.users.list({ partnerId: 'saint-leu' })).items.find((user) => user.email === 'louis.henry@saint-leu-la-foret.fr')!;
+    expect(replaced.role).toBe('administrator');
+    await client.requests.add('saint-leu', {
+      kind: 'designation',
+      form: {
+        role: 'deputy',
+        name: 'Maël Lopez',
+        function: 'RL',
+        email: 'mael.lopez@saint-leu-la-foret.fr',
+        phone: '01 30 40 22 00',
+        replaces: { name: 'Louis Henry', email: 'louis.henry@saint-leu-la-foret.fr' },
+      },
+    });
+    await client.requests.apply('saint-leu', 1, { reason: 'Remplacement de Louis Henry' });
+    expect((await client.users.get(replaced.id)).role).toBe('user');
+    const flagged = (await client.audit.run({ partnerId: 'saint-leu', asOf: AS_OF, rules: ['ADMIN_NOT_DESIGNATED'] })).flags;
+    expect(flagged.map((flag) => (flag as { userId?: string }).userId)).not.toContain(replaced.id);
+  });
+
   it('validates forms: every problem named by its path', async () => {
     const client = await demo();
     const error = await refusal(client.requests.add('bavans', { ...T4_REQUEST, form: { ...T4_REQUEST.form, endsAt: null, email: 'pas-un-mel' } }));
@@ -553,6 +575,13 @@ describe('from a breach to termination (convention art. 17.2)', () => {
     ]);
     expect(await client.questions.list('amp', { asOf: AS_OF })).toEqual([]);
     await client.questions.add('amp', { text: 'Pourquoi 23 titulaires du profil T13 pour 20 places ?', flags: ['QUOTA_EXCEEDED'], dueAt: '2026-12-07' });
+    // Its answer is received after it is asked, and not in the future (review 36).
+    for (const [answeredAt, said] of [
+      ['2026-11-23T09:00:00+01:00', 'Une réponse ne peut pas être reçue le 23 novembre 2026, dans le futur.'],
+      ['2026-11-01T09:00:00+01:00', 'Une réponse ne peut pas être reçue le 1er novembre 2026, avant la question (22 novembre 2026).'],
+    ]) {
+      expect((await refusal(client.questions.answer('amp', 1, { text: 'Trois départs', answeredAt }))).message).toBe(said);
+    }
     expect((await client.partners.ladder('amp', { asOf: AS_OF })).next).toBe('suspend');
   });
 
@@ -607,6 +636,17 @@ describe('a person’s traces (contrat art. 5.3.4)', () => {
       ['group.removeMember', 'amp-g01'],
       ['user.disable', 'amp-u032'],
     ]);
+  });
+
+  // `group edit --member` is the CLI's way of removing a member: its trace was in every remaining member's extract (review 36).
+  it('gives an edit of a group’s members to the members it added or removed, not to those it left in place', async () => {
+    const client = await demo();
+    const group = await client.groups.create('bavans', { name: 'Accueil social', memberIds: ['bavans-u002', 'bavans-u003'], reason: 'Groupe de l’accueil' });
+    const edit = await client.groups.edit(group.group.id, { memberIds: ['bavans-u003'], reason: 'Départ d’Inès' });
+    const traceIdsOf = async (userId: string) => (await client.traces.list({ userId })).items.map((trace) => trace.id);
+    expect(await traceIdsOf('bavans-u002')).toContain(edit.traceId);
+    expect(await traceIdsOf('bavans-u003')).not.toContain(edit.traceId);
+    expect(await traceIdsOf('bavans-u003')).toContain(group.traceId);
   });
 
   it('includes the traces of the forms that name them, by e-mail or id, and not what the form did to others', async () => {
@@ -915,9 +955,9 @@ describe('forms and direct records that would name the wrong person (workflows.m
       'Refusé : Adresse mél LOUIS.roussel@bavans.fr déjà celle de bavans-u001 (règle 7, adresse mél partagée ; convention, art. 9.2 et formulaires de demande d’habilitation (adresse mél personnelle et individuelle)). Rien n’a été créé ; pour répondre au partenaire : cafsup request refuse bavans 1 --reason « … ».',
     ]);
     expect([head(), held()]).toEqual([before, count]);
-    // The same person, in other letters and in the order of French forms (NOM Prénom, review 36):
+    // The same person, in other letters, in the order of French forms (NOM Prénom) and with a title (review 36):
     // the habilitation goes to their account, and the output says which.
-    expect(add('ROUSSEL Louis')).toBe(0);
+    expect(add('M. ROUSSEL Louis')).toBe(0);
     const applied = sandbox.run(['request', 'apply', 'bavans', '2', '--reason', 'Demande reçue signée', '--yes'], env);
     expect([applied.status, applied.stdout.split('\n').slice(0, 3)]).toEqual([
       0,

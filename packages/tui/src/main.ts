@@ -1,5 +1,15 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { CafsupError, EXIT_CODE, escapeForTerminal, invalidInput, invalidInputMessage, refusalLines, toCafsupError, todayInParis } from '@cafsup/shared';
+import {
+  CafsupError,
+  DOCUMENT_PATH,
+  EXIT_CODE,
+  escapeForTerminal,
+  invalidInput,
+  invalidInputMessage,
+  refusalLines,
+  toCafsupError,
+  todayInParis,
+} from '@cafsup/shared';
 import { GLOBAL_OPTIONS, normaliseOptions, type Command, type CommandResult, type OptionSpec } from './cli/command.js';
 import type { DeclaredCommand } from './cli/commands/table.js';
 import type { Session } from './ui/session.js';
@@ -175,42 +185,60 @@ async function print(command: Command, result: CommandResult, context: Context, 
 
 /**
  * An input's refusal in the words of the command's line: the operation's paths (`reason`,
- * `partnerId`, `cafs[0]`, `owner.name`, `ids[0]`) said as what was typed, the option or the
- * argument (trial 35). A path the line does not explain is left as it is.
+ * `partnerId`, `cafs[0]`, `owner.name`, `ids[0]`, `question.openedAt`) said as what was typed,
+ * the option or the argument (trial 35, review 36). A path the line does not explain is left as
+ * it is. Any refusal's listed problems are said so; the message too when it is the list.
  */
 function inLineTerms(declared: DeclaredCommand, options: Record<string, unknown>, error: unknown): unknown {
   if (!(error instanceof CafsupError)) return error;
   const { problems } = error.details;
-  if (problems === undefined || error.message !== invalidInputMessage(problems)) return error;
+  if (problems === undefined) return error;
   const argument = declared.positionals?.names.split(' ')[0];
   // An option given on the line: a value of a file (an avenant's title) is named as the file names it.
   const given = (name: string) => (name in (declared.options ?? {}) && options[name] !== undefined ? `--${name}` : undefined);
   const terms: Record<string, string | undefined> = {
-    // The argument when it names a record (not `api`'s OPÉRATION: review 36).
+    // The argument when it names a record (not `api`'s OPÉRATION).
     id: argument !== undefined && ['ID', 'PARTENAIRE', 'UTILISATEUR', 'GROUPE'].includes(argument) ? argument : undefined,
     partnerId: argument === 'PARTENAIRE' ? argument : given('partner'),
     'owner.name': argument === 'NOM' ? argument : undefined,
     'owner.email': given('email'),
     cafs: given('caf'),
     cafCode: given('caf'),
-    receivedAt: given('received'),
+    userId: given('user'),
+    groupId: given('group'),
+    memberIds: given('member'),
+    completedAt: given('date'),
+    answeredAt: given('at'),
+    // A form given inline or as a file.
+    form: given('form') ?? given('file'),
     ids: given('habilitation') ?? given('user'),
   };
-  const typed = (path: string) => {
+  // `receivedAt` is `--received`, `openedAt` `--opened`, `endsAt` `--ends`.
+  const termOf = (segment: string) =>
+    given(segment.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)) ?? given(segment.replace(/At$/, '')) ?? terms[segment];
+  const typed = (path: string): string => {
     // `api --input`: the whole input is the option's JSON.
-    if (given('input') !== undefined) return `--input (${path})`;
+    if (given('input') !== undefined) return path === DOCUMENT_PATH ? '--input' : `--input (${path})`;
+    if (terms[path] !== undefined && termOf(/^[^.[]*/.exec(path)![0]) === undefined) return terms[path];
     const first = /^[^.[]*/.exec(path)![0];
-    const option = given(first.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`));
-    if (option === undefined && terms[path] !== undefined) return terms[path];
-    const term = option ?? terms[first];
-    if (term === undefined) return path;
-    // Within the option's JSON, the field is kept (`--form (email)`); a repeated option's value
-    // by its place is the option (its message shows the value).
     const rest = path.slice(first.length).replace(/^\./, '');
-    return rest === '' || /^\[\d+\]$/.test(rest) ? term : `${term} (${rest})`;
+    const term = termOf(first);
+    // The call's own wrapper (`question.text`, `review.reviewer`): the field within it.
+    if (term === undefined) return rest !== '' && first !== '' && !rest.startsWith('[') ? ((next) => (next === rest ? path : next))(typed(rest)) : path;
+    // A repeated option's value by its place: the value itself (`--caf « abc »`).
+    const place = /^\[(\d+)\]$/.exec(rest);
+    const values = options[term.slice(2)];
+    if (place !== null && Array.isArray(values) && typeof values[Number(place[1])] === 'string') {
+      const value = [...(values[Number(place[1])] as string)];
+      return `${term} « ${escapeForTerminal(value.length > 40 ? `${value.slice(0, 40).join('')}…` : value.join(''))} »`;
+    }
+    // Within the option's JSON, the field is kept (`--form (email)`).
+    return rest === '' || place !== null ? term : `${term} (${rest})`;
   };
   if (problems.every((problem) => typed(problem.path) === problem.path)) return error;
-  return invalidInput(problems.map((problem) => ({ ...problem, path: typed(problem.path) })));
+  const said = problems.map((problem) => ({ ...problem, path: typed(problem.path) }));
+  if (error.message === invalidInputMessage(problems)) return invalidInput(said);
+  return new CafsupError(error.code, error.message, { ...error.details, problems: said }, { cause: error });
 }
 
 /** Parses a command's line from its declaration; its code is loaded only once the line is right and asks for more than help. */

@@ -10,9 +10,9 @@ import { traceIds } from './traces.js';
  *
  * - `spans`: for each group, the runs of trace ids (`lo` < id < `hi`, both exclusive) during which
  *   the user was a member;
- * - `events`: the traces that changed the group's members and are the user's: their own removal,
- *   the creation or edit of a group that had them before or after. The removal of another member
- *   is that member's (RGPD art. 15.4), even while the user was a member.
+ * - `events`: the traces that changed the group's members and are the user's: the creation of a
+ *   group with them, an edit that added or removed them, their own removal. The removal of another
+ *   member is that member's (RGPD art. 15.4), even while the user was a member.
  *
  * Built backwards from today's members: each change of members is traced (`group.create` with its
  * members, `group.edit` with the members before and after, `group.removeMember` naming the member,
@@ -71,9 +71,11 @@ export async function membershipOf(db: Sql, userId: string): Promise<Membership>
       const removed = before?.memberId === userId;
       add(row.target_id, { id, before: (is) => removed || is, own: () => removed, imported: false });
     } else if (Array.isArray(before?.memberIds) || Array.isArray(after?.memberIds)) {
-      // An edit lists the members only when they change (before and after); a rename is no change of members.
+      // An edit lists the members only when they change (before and after); a rename is no change
+      // of members. It is the user's when it made or ended their membership: one that changed
+      // only the others' is theirs (review 36, `group edit --member` removing another member).
       const was = Array.isArray(before?.memberIds) ? before.memberIds.includes(userId) : null;
-      add(row.target_id, { id, before: (is) => was ?? is, own: (was, is) => was || is, imported: false });
+      add(row.target_id, { id, before: (is) => was ?? is, own: (was, is) => was !== is, imported: false });
     }
   }
   for (const row of await db.all<{ trace_id: number; change: string }>(

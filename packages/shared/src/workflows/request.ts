@@ -135,10 +135,13 @@ export function formNamesOthers(kind: RequestKind, form: RequestForm, person: { 
 function foldedName(name: string): string {
   return searchFold(name)
     .split(/[-\s]+/)
-    .filter(Boolean)
+    .filter((word) => word !== '' && !CIVILITIES.has(word.replace(/\.$/, '')))
     .sort()
     .join(' ');
 }
+
+/** Titles a form may put before a name (« M. Louis Roussel »), which are no part of it. */
+const CIVILITIES = new Set(['m', 'mme', 'mlle', 'monsieur', 'madame', 'mademoiselle']);
 
 /**
  * Whether a form's person is this existing user by name: a form naming another person with the

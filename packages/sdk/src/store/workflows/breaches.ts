@@ -160,6 +160,14 @@ export class Questions {
           ids: [`${partnerId}#Q${number}`],
         });
       const answeredAt = input.answeredAt ?? now.at;
+      // Received once asked and once come, as the question itself is dated (review 36).
+      const answeredOn = parisDay(answeredAt);
+      if (answeredOn > now.today || Date.parse(answeredAt) < Date.parse(question.openedAt)) {
+        const when = answeredOn > now.today ? 'dans le futur' : `avant la question (${longFrenchDate(parisDay(question.openedAt))})`;
+        throw new CafsupError('VALIDATION', `Une réponse ne peut pas être reçue le ${longFrenchDate(answeredOn)}, ${when}.`, {
+          problems: [{ path: 'answeredAt', message: answeredOn > now.today ? 'date dans le futur' : 'antérieure à la question' }],
+        });
+      }
       const [traceId] = await trace(this.deps, actor, now.at, dryRun, [
         {
           action: 'question.answer',

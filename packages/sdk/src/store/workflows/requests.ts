@@ -324,7 +324,16 @@ export class Requests {
     );
     const roles: { userId: string; role: string }[] = [];
     const replaced = form.replaces === null ? undefined : await this.records.userByEmail(partnerId, normaliseEmail(form.replaces.email));
-    if (replaced !== undefined && replaced.role === form.role && normaliseEmail(form.replaces!.email) !== normaliseEmail(form.email)) {
+    // The person replaced loses a manager's role once the convention no longer designates them,
+    // whichever role the form gives its new person (review 36: a deputy designated in an
+    // administrator's place left them administrator, and rule 13 flagged it at once).
+    const stillDesignated = (email: string) => holder.contacts.some((contact) => isDesignatedContact(contact) && normaliseEmail(contact.email) === email);
+    if (
+      replaced !== undefined &&
+      (replaced.role === 'administrator' || replaced.role === 'deputy') &&
+      normaliseEmail(form.replaces!.email) !== normaliseEmail(form.email) &&
+      !stillDesignated(normaliseEmail(form.replaces!.email))
+    ) {
       traceIds.push(await this.records.setRole(replaced, 'user', reason, actor, now.at, dryRun));
       roles.push({ userId: replaced.id, role: 'user' });
     }
