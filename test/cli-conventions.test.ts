@@ -398,7 +398,7 @@ describe('lists for people and for programs', () => {
     const elsewhere = sandbox.run(['request', 'add', 'bavans', '--kind', 'deletion', '--form', form, '--yes'], { env: ACTOR_ENV });
     expect([elsewhere.status, elsewhere.stderr]).toEqual([
       3,
-      'Utilisateur introuvable chez bavans : amp-u030.\n  form.people[0].userId : utilisateur introuvable chez ce partenaire\n',
+      'Utilisateur introuvable chez bavans : amp-u030.\n  --form (people[0].userId) : utilisateur introuvable chez ce partenaire\n',
     ]);
   });
 
