@@ -50,8 +50,8 @@ export const reasonSchema = lazySchema(() =>
 
 /**
  * A whole number as a person types it, in digits, or NaN: Number() took « 1e3 » for 1000, and
- * « 0x10 », « 1.0 » or « 5 » with spaces, as numbers (trial 35: `avenant sign amp 1e3`). The CLI's arguments and
- * options, and the interface's `:` commands, read numbers through it.
+ * « 0x10 », « 1.0 » or « 5 » with spaces, as numbers (trial 35: `avenant sign amp 1e3`). The
+ * CLI's arguments and options, and the interface's `:` commands, read numbers through it.
  */
 export function digitsOf(text: string): number {
   return /^\d{1,15}$/.test(text) ? Number(text) : Number.NaN;

@@ -114,40 +114,32 @@ export function avenantStanding(avenant: AvenantView): string {
   return `PROJET (${AVENANT_SIGNING_LABELS[avenantSigning(avenant)]})`;
 }
 
-/** Why a file cannot be read, in words (a refusal said « (ENOENT) »; trial 22, F8). */
-export function unreadableReason(error: unknown): string {
-  switch ((error as NodeJS.ErrnoException).code) {
-    case 'ENOENT':
-      return 'fichier introuvable';
-    case 'EISDIR':
-      return 'c’est un dossier';
-    case 'EACCES':
-    case 'EPERM':
-      return 'accès refusé';
-    default:
-      return `illisible (${(error as Error).message})`;
-  }
+/** What a file's system error means to a person, read or written alike (the system's English is no answer). */
+const FILE_PROBLEMS: Readonly<Record<string, string>> = {
+  EISDIR: 'c’est un dossier',
+  EACCES: 'accès refusé',
+  EPERM: 'accès refusé',
+  ENOSPC: 'disque plein',
+  EDQUOT: 'disque plein',
+  EROFS: 'disque en lecture seule',
+};
+
+function fileProblem(error: unknown): string | undefined {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === undefined ? undefined : FILE_PROBLEMS[code];
 }
 
-/** Why a file could not be written, in French (the system's English stayed in the message, trial 36). */
+/** Why a file cannot be read, in words (a refusal said « (ENOENT) »; trial 22, F8). */
+export function unreadableReason(error: unknown): string {
+  if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'fichier introuvable';
+  return fileProblem(error) ?? `illisible (${(error as Error).message})`;
+}
+
+/** Why a file could not be written, in French (trial 36). */
 export function unwritableReason(error: unknown): string {
-  switch ((error as NodeJS.ErrnoException).code) {
-    // Its folder exists (checkOutputFile): one where no file can be made (/proc), or gone meanwhile.
-    case 'ENOENT':
-      return 'impossible d’y créer un fichier';
-    case 'EISDIR':
-      return 'c’est un dossier';
-    case 'EACCES':
-    case 'EPERM':
-      return 'accès refusé';
-    case 'ENOSPC':
-    case 'EDQUOT':
-      return 'disque plein';
-    case 'EROFS':
-      return 'disque en lecture seule';
-    default:
-      return `écriture refusée par le système (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`;
-  }
+  // Its folder exists (checkOutputFile): one where no file can be made (/proc), or gone meanwhile.
+  if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'impossible d’y créer un fichier';
+  return fileProblem(error) ?? `écriture refusée par le système (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`;
 }
 
 /** A trace's target as the trail shows it; an import names none: the decisions it changed, if any (trial 22, F10). */

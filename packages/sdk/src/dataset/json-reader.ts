@@ -161,10 +161,7 @@ export async function* readDatasetJson(chunks: AsyncIterable<Uint8Array>): Async
         if (closedAt === -1) break;
         const whole = c.parts.length === 0 ? null : Buffer.concat([...c.parts, chunk.subarray(c.start, closedAt)]);
         const text = whole === null ? chunk.toString('utf8', c.start, closedAt) : whole.toString('utf8');
-        // Decoding put U+FFFD for each byte that is no UTF-8: a file saved in Latin-1 or
-        // Windows-1252 was taken, its accented letters replaced. Checked only then, as it is rare.
-        const bytes = whole ?? chunk.subarray(c.start, closedAt);
-        if (text.includes(REPLACEMENT) && !isUtf8(bytes)) throw new JsonSyntaxError(shift(c.at, text, notUtf8At(bytes)), NOT_UTF8);
+        refuseNotUtf8(c.at, text, whole ?? chunk.subarray(c.start, closedAt));
         capture = null;
         const event = finish(c, text);
         if (event !== null) yield event;
@@ -304,6 +301,15 @@ function notUtf8At(bytes: Uint8Array): number {
 }
 
 /**
+ * Refuses `text`, decoded from `bytes` and starting at `at`, when a byte of it is no UTF-8:
+ * decoding put U+FFFD for it, and a file saved in Latin-1 or Windows-1252 was taken, its accented
+ * letters replaced. Checked only then, as it is rare.
+ */
+function refuseNotUtf8(at: JsonPosition, text: string, bytes: Uint8Array): void {
+  if (text.includes(REPLACEMENT) && !isUtf8(bytes)) throw new JsonSyntaxError(shift(at, text, notUtf8At(bytes)), NOT_UTF8);
+}
+
+/**
  * A small JSON file's bytes (a form, changes, an operation's input, a request's body) as text. A
  * file saved in Latin-1 or Windows-1252 is refused at its first such byte, as an import refuses
  * it, rather than its accented letters taken as U+FFFD (trial 35).
@@ -311,10 +317,9 @@ function notUtf8At(bytes: Uint8Array): number {
 export function utf8Text(bytes: Uint8Array): string {
   // The byte-order mark Notepad writes is no text (RFC 8259 lets a parser ignore it), as in an import.
   const start = BYTE_ORDER_MARK.every((byte, i) => bytes[i] === byte) ? BYTE_ORDER_MARK.length : 0;
-  const text = Buffer.from(bytes.buffer, bytes.byteOffset + start, bytes.byteLength - start).toString('utf8');
-  // Checked only when decoding replaced something, as it is rare.
   const body = bytes.subarray(start);
-  if (text.includes(REPLACEMENT) && !isUtf8(body)) throw new JsonSyntaxError(shift({ line: 1, column: 1 }, text, notUtf8At(body)), NOT_UTF8);
+  const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+  refuseNotUtf8({ line: 1, column: 1 }, text, body);
   return text;
 }
 

@@ -251,9 +251,9 @@ export class AuditEngine {
   private async partnersInScope(scope: PartnerScope): Promise<PartnerConvention[]> {
     if (scope.partnerId !== undefined) {
       const one = await this.conventions.get(scope.partnerId);
-      return one === undefined || !inCafs(one, scope) ? [] : [one];
+      return one === undefined || !inScope(one, scope) ? [] : [one];
     }
-    return [...(await this.conventions.all()).values()].filter((entry) => inCafs(entry, scope));
+    return [...(await this.conventions.all()).values()].filter((entry) => inScope(entry, scope));
   }
 
   private statements(scope: PartnerScope): ScopedStatements {
@@ -919,8 +919,9 @@ function wholeOf(scope: PartnerScope): PartnerScope {
   return scope.cafCodes === undefined ? {} : { cafCodes: scope.cafCodes };
 }
 
-function inCafs(entry: PartnerConvention, scope: PartnerScope): boolean {
-  return scope.cafCodes === undefined || scope.cafCodes.includes(entry.cafCode);
+/** Whether a partner lies within a scope: its partner when one is named, and its Cafs. */
+export function inScope(entry: PartnerConvention, scope: PartnerScope): boolean {
+  return (scope.partnerId === undefined || scope.partnerId === entry.partnerId) && (scope.cafCodes === undefined || scope.cafCodes.includes(entry.cafCode));
 }
 
 function groupBy<T>(rows: readonly T[], key: (row: T) => string): Map<string, T[]> {

@@ -31,10 +31,11 @@ interface GroupEvent {
   id: number;
   /** Whether the user was a member before this change, given whether they were after it. */
   before: (after: boolean) => boolean;
-  /** Whether the trace itself is the user's, given their membership before and after it. */
+  /**
+   * Whether the trace itself is the user's, given their membership before and after it. Never an
+   * import's: those are listed through `import_changes` already, and bound the spans only.
+   */
   own: (before: boolean, after: boolean) => boolean;
-  /** An import's change: listed through `import_changes` already, a bound only here. */
-  imported: boolean;
 }
 
 const NO_END = Number.MAX_SAFE_INTEGER;
@@ -66,16 +67,16 @@ export async function membershipOf(db: Sql, userId: string): Promise<Membership>
     const after = (row.after === null ? null : JSON.parse(row.after)) as { memberIds?: string[] } | null;
     const id = Number(row.id);
     if (row.action === 'group.create') {
-      add(row.target_id, { id, before: () => false, own: (_was, is) => is, imported: false });
+      add(row.target_id, { id, before: () => false, own: (_was, is) => is });
     } else if (row.action === 'group.removeMember') {
       const removed = before?.memberId === userId;
-      add(row.target_id, { id, before: (is) => removed || is, own: () => removed, imported: false });
+      add(row.target_id, { id, before: (is) => removed || is, own: () => removed });
     } else if (Array.isArray(before?.memberIds) || Array.isArray(after?.memberIds)) {
       // An edit lists the members only when they change (before and after); a rename is no change
       // of members. It is the user's when it made or ended their membership: one that changed
       // only the others' is theirs (review 36, `group edit --member` removing another member).
       const was = Array.isArray(before?.memberIds) ? before.memberIds.includes(userId) : null;
-      add(row.target_id, { id, before: (is) => was ?? is, own: (was, is) => was !== is, imported: false });
+      add(row.target_id, { id, before: (is) => was ?? is, own: (was, is) => was !== is });
     }
   }
   for (const row of await db.all<{ trace_id: number; change: string }>(
@@ -86,7 +87,7 @@ export async function membershipOf(db: Sql, userId: string): Promise<Membership>
     if (change.field !== 'member') continue;
     const left = change.from === userId;
     const joined = change.to === userId;
-    add(change.id, { id: Number(row.trace_id), before: (is) => (left ? true : joined ? false : is), own: () => false, imported: true });
+    add(change.id, { id: Number(row.trace_id), before: (is) => (left ? true : joined ? false : is), own: () => false });
   }
   const membership: Membership = { spans: [], events: [] };
   for (const groupId of new Set([...current, ...events.keys()])) {
@@ -98,7 +99,7 @@ export async function membershipOf(db: Sql, userId: string): Promise<Membership>
     for (let index = 0; index <= list.length; index++) {
       if (states[index]) membership.spans.push({ g: groupId, lo: index === 0 ? 0 : list[index - 1]!.id, hi: index === list.length ? NO_END : list[index]!.id });
       const event = list[index];
-      if (event !== undefined && !event.imported && event.own(states[index]!, states[index + 1]!)) membership.events.push(event.id);
+      if (event !== undefined && event.own(states[index]!, states[index + 1]!)) membership.events.push(event.id);
     }
   }
   return membership;

@@ -150,17 +150,15 @@ export function normaliseOptions(specs: Record<string, OptionSpec>, options: Com
  * JSON, line and column, as an import does.
  */
 export async function parseJsonInput(input: string | Uint8Array, where: string): Promise<unknown> {
-  // A file's bytes: decoding puts U+FFFD for a byte that is no UTF-8, and keeps a byte-order
-  // mark, which the SDK's decoding below checks and drops.
-  const text = typeof input === 'string' ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('utf8');
-  if (typeof input === 'string' || !/^\uFEFF|\uFFFD/.test(text)) {
+  if (typeof input === 'string') {
     try {
-      return JSON.parse(text) as unknown;
+      return JSON.parse(input) as unknown;
     } catch {
       // Located and said in French below.
     }
   }
-  // The SDK is loaded by then for the command's client; --help never comes here.
+  // The SDK is loaded by then for the command's client; --help never comes here. A file's bytes
+  // go through its one decoder (`utf8Text`: a byte-order mark dropped, a byte that is no UTF-8 refused).
   const { JsonSyntaxError, parseJsonText, utf8Text } = await import('@cafsup/sdk');
   try {
     return parseJsonText(typeof input === 'string' ? input : utf8Text(input));

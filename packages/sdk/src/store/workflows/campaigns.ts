@@ -22,15 +22,10 @@ import {
   type ReviewSheetRecord,
   type Terms,
 } from '@cafsup/shared';
-import type { PartnerScope } from '../audit.js';
-import type { PartnerConvention } from '../conventions.js';
+import { inScope, type PartnerScope } from '../audit.js';
 import { sha256 } from '../traces.js';
 import { XlsxReadError, readXlsxRows, rowsAsCsv } from '../../dataset/xlsx-read.js';
 import { requirePartner, trace, type WorkflowDeps } from './deps.js';
-
-function inScope(scope: PartnerScope, entry: PartnerConvention): boolean {
-  return (scope.partnerId === undefined || scope.partnerId === entry.partnerId) && (scope.cafCodes === undefined || scope.cafCodes.includes(entry.cafCode));
-}
 
 function recipient(terms: Terms, role: 'administrator' | 'deputy') {
   const contact = terms.contacts.find((candidate) => candidate.side === 'partner' && candidate.role === role);
@@ -89,7 +84,7 @@ export class Campaigns {
     await keep(horizon, partners);
     // The conventions that end within the window (not in force on its last day): rule 11 on their last day in force.
     for (const entry of (await this.deps.conventions.all()).values()) {
-      if (found.has(entry.partnerId) || !inScope(partners, entry)) continue;
+      if (found.has(entry.partnerId) || !inScope(entry, partners)) continue;
       const { endsAt } = conventionState(entry.convention, horizon);
       if (endsAt === null || endsAt > horizon || addDays(endsAt, -1) <= asOf) continue;
       await keep(addDays(endsAt, -1), { ...partners, partnerId: entry.partnerId });
