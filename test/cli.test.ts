@@ -587,6 +587,49 @@ fsp.readFile = (path, ...rest) => (String(path).endsWith('.never') ? new Promise
     expect([...(await closed), readdirSync(scratch)]).toEqual([null, 'SIGINT', []]);
   });
 
+  // It left an empty store, which then answered as one (« 0 partenaire ») instead of « introuvable » (trial 35).
+  it('takes away the store a first import was making when Ctrl-C ends it, and keeps a store already there', async () => {
+    const schemaVersion = new Database(sandbox.database, { readonly: true }).pragma('user_version', { simple: true });
+    const interrupted = async (database: string) => {
+      // From standard input, never ended: the import, its store's write lock taken, waits for the rest.
+      const child = spawn(process.execPath, [CAFSUP_BIN, 'import', '-', '--yes', '--db', database], {
+        env: sandbox.env(ACTOR_ENV),
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      const closed = once(child, 'close');
+      child.stdin.write('{"format": "cafsup/dataset", "version": 1, "partners": [');
+      // The write lock held once the schema is whole: the import's, not its store's creation's.
+      // Not looked at before the store is in WAL mode (its -wal file there): a connection opening
+      // it earlier would read it in rollback mode, and hold up its creation.
+      const importing = () => {
+        if (!existsSync(`${database}-wal`)) return false;
+        const probe = new Database(database, { timeout: 0 });
+        try {
+          if (probe.pragma('user_version', { simple: true }) !== schemaVersion) return false;
+          probe.exec('BEGIN IMMEDIATE');
+          probe.exec('ROLLBACK');
+          return false;
+        } catch {
+          return true;
+        } finally {
+          probe.close();
+        }
+      };
+      const deadline = Date.now() + 30_000;
+      while (!importing() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(importing()).toBe(true);
+      child.kill('SIGINT');
+      return closed;
+    };
+    const made = join(sandbox.dir, 'interrompue.db');
+    expect([...(await interrupted(made)), readdirSync(sandbox.dir).filter((name) => name.startsWith('interrompue'))]).toEqual([null, 'SIGINT', []]);
+    const absent = sandbox.run(['partners', '--db', made]);
+    expect([absent.status, absent.stderr]).toEqual([6, expect.stringContaining('Base de données introuvable')]);
+    const kept = sandbox.json<{ head: { id: number } }>(['traces', 'verify']).head.id;
+    expect(await interrupted(sandbox.database)).toEqual([null, 'SIGINT']);
+    expect(sandbox.json<{ head: { id: number } }>(['traces', 'verify']).head.id).toBe(kept);
+  });
+
   it('exports a dataset that imports back to the same export', () => {
     const file = join(sandbox.dir, 'export.json');
     expect(sandbox.run(['export', '--out', file]).status).toBe(0);

@@ -3,7 +3,7 @@ import { CafsupError, type Actor } from '@cafsup/shared';
 import type { CafsupClient, ResolvedConnection } from '@cafsup/sdk';
 import { readSettings, shownLocation, shownServer } from '@cafsup/sdk/settings';
 import type { ConfigValues } from './config.js';
-import { removedOnStop, whileAsking } from './interrupt.js';
+import { endingOnStop, removedOnStop, whileAsking } from './interrupt.js';
 
 /**
  * PostgreSQL connections of a plain command's client. Each costs the server a new backend, whose
@@ -385,6 +385,18 @@ export class Context {
     await this.opened?.close();
     this.opened = null;
     return null;
+  }
+
+  /**
+   * Until the returned function is called, Ctrl-C, SIGTERM or SIGHUP take away the store a first
+   * import is making (`importClient`), unless its commit landed first: ended so, the import left
+   * an empty store (trial 35), which then answered as one. That store is this process's own: no
+   * other process's lock holds the main thread meanwhile (cli/interrupt.ts).
+   */
+  async forgetMadeStoreOnStop(): Promise<() => void> {
+    const { Store } = await import('@cafsup/sdk');
+    const location = await this.databasePath();
+    return endingOnStop(() => Store.removeIfUnusedNow(location));
   }
 
   /** After a refused import that made its store (`importClient`): the store goes, if still unused. */

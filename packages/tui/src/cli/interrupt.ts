@@ -54,7 +54,7 @@ export function stopAsked(): Promise<NodeJS.Signals> {
  * its default action would (`endBySignal`). Only where the main thread cannot be inside SQLite
  * waiting for another process's lock: that is why plain commands listen to no signal.
  */
-function endingOnStop(before: () => void): () => void {
+export function endingOnStop(before: () => void): () => void {
   const end = (signal: NodeJS.Signals) => {
     try {
       before();

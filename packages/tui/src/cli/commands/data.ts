@@ -141,6 +141,7 @@ export const importCommand: Command = {
       );
     }
     const onTerminal = process.stderr.isTTY === true && !context.options.json && !context.options.quiet;
+    const stopForgetting = makesStore ? await context.forgetMadeStoreOnStop() : () => undefined;
     let lastShown = -1;
     const onProgress = ({ bytes, entities }: { bytes: number; entities: number }) => {
       if (total === null) return;
@@ -171,6 +172,7 @@ export const importCommand: Command = {
           `${result.dryRun ? `Simulation : rien n’a été écrit${absent ? ' (pas encore de base cafsup à cet endroit : l’import la créerait)' : ''}. Le fichier importerait` : `Import terminé (trace n° ${result.traceId}) :`} ${describeCounts(result.counts)}.${describeReplacements(result)}`,
       };
     } finally {
+      stopForgetting();
       if (onTerminal) process.stderr.write('\r\u001b[K');
     }
   },
