@@ -1,5 +1,6 @@
 import { z } from './zod.js';
 import { lazySchema } from './lazy.js';
+import type { PlainField } from './plain.js';
 import { ACCEPTED_DATE, FIRST_YEAR, LAST_YEAR, isAcceptedDate, isTimestamp, isYearInRange } from './dates.js';
 import { hasUnsafeCharacter } from './terminal.js';
 import { INVISIBLE_CHARACTER, refusingUnsafeCharacters, safeTextSchema } from './text.js';
@@ -7,12 +8,20 @@ import { DOCUMENT_PATH } from './errors.js';
 
 // Field schemas every entity reuses, with the French wording a supervisor reads in a refusal.
 
+const ID_MAX = 200;
+
 export const idSchema = lazySchema(() =>
   refusingUnsafeCharacters(
-    z.string().trim().min(1, 'identifiant vide').max(200, 'identifiant trop long : 200 caractères au plus'),
+    z.string().trim().min(1, 'identifiant vide').max(ID_MAX, `identifiant trop long : ${ID_MAX} caractères au plus`),
     'caractère de contrôle interdit dans un identifiant',
   ),
 );
+
+/** An id in a plain input (plain.ts): accepted without zod when the schema keeps it as it is, already trimmed. */
+export const idField: PlainField<typeof idSchema> = {
+  schema: idSchema,
+  accepts: (value) => typeof value === 'string' && value !== '' && value.length <= ID_MAX && value.trim() === value && !hasUnsafeCharacter(value),
+};
 
 /** A letter or a digit of a created id (`newIdSchema`); escaped, as the bundle must stay ASCII. */
 const ID_LETTER = 'A-Za-z0-9\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u00FF\\u0152\\u0153\\u0178';
@@ -39,6 +48,12 @@ export const newIdSchema = lazySchema(() =>
 );
 
 export const calendarDateSchema = lazySchema(() => z.string().refine(isAcceptedDate, `date invalide (attendu ${ACCEPTED_DATE})`));
+
+/** A date in a plain input (plain.ts): the schema's own test. */
+export const calendarDateField: PlainField<typeof calendarDateSchema> = {
+  schema: calendarDateSchema,
+  accepts: (value) => typeof value === 'string' && isAcceptedDate(value),
+};
 
 export const timestampSchema = lazySchema(() =>
   z

@@ -30,4 +30,5 @@ export * from './queries.js';
 export * from './labels.js';
 export * from './workflows/index.js';
 export * from './lazy.js';
+export * from './plain.js';
 export * from './within.js';

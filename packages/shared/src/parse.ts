@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { invalidInput, unknownKeysMessage, type Problem } from './errors.js';
 import { formatPath } from './fields.js';
+import { plainOutput } from './plain.js';
 
 /**
  * Validates an input with a shared schema; a failure is a VALIDATION error naming each field.
@@ -11,6 +12,9 @@ import { formatPath } from './fields.js';
  * older version, must not block every edit of it (the edit itself is checked).
  */
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown, base = '', knownKeysOnly = true): z.output<S> {
+  // A plain input its own check accepts: what zod would give, without zod (plain.ts).
+  const plain = plainOutput(schema, input);
+  if (plain !== undefined) return plain as z.output<S>;
   const parsed = schema.safeParse(input);
   if (!parsed.success) throw invalidInput(parsed.error.issues.map((issue) => ({ path: formatPath(base, issue.path), message: issue.message })));
   if (!knownKeysOnly) return parsed.data;

@@ -1,7 +1,8 @@
 import { z } from './zod.js';
 import { lazySchema } from './lazy.js';
 import { MANAGEMENT_MODES, profileCodeSchema, serviceCodeSchema, type Terms } from './terms.js';
-import { calendarDateSchema, departementSchema, idSchema } from './fields.js';
+import { calendarDateField, calendarDateSchema, departementSchema, idField, idSchema } from './fields.js';
+import { booleanField, choiceField, optionalField, plainInput } from './plain.js';
 import { safeTextSchema } from './text.js';
 import { withReason } from './actions.js';
 import { SEVERITIES, RULE_NAMES } from './flags/catalogue.js';
@@ -115,31 +116,26 @@ export const tracesVerifyInputSchema = lazySchema(() =>
 );
 export type TracesVerifyInput = z.input<typeof tracesVerifyInputSchema>;
 
-export const quotasUsageInputSchema = lazySchema(() =>
-  z.strictObject({
-    partnerId: idSchema.optional(),
-    asOf: calendarDateSchema.optional(),
-    over: z.boolean().optional(),
-  }),
-);
+export const quotasUsageInputSchema = plainInput({
+  partnerId: optionalField(idField),
+  asOf: optionalField(calendarDateField),
+  over: optionalField(booleanField),
+});
 export type QuotasUsageInput = z.input<typeof quotasUsageInputSchema>;
 
-export const auditRunInputSchema = lazySchema(() =>
-  z.strictObject({
-    partnerId: idSchema.optional(),
-    asOf: calendarDateSchema.optional(),
-    minSeverity: z.enum(SEVERITIES).optional(),
-    rules: z.array(z.enum(RULE_NAMES as [string, ...string[]])).optional(),
-  }),
-);
+export const auditRunInputSchema = plainInput({
+  partnerId: optionalField(idField),
+  asOf: optionalField(calendarDateField),
+  minSeverity: optionalField(choiceField(SEVERITIES)),
+  // A list of rules is read by zod (its answer is a copy of the list).
+  rules: optionalField({ schema: lazySchema(() => z.array(z.enum(RULE_NAMES as [string, ...string[]]))) }),
+});
 export type AuditRunInput = z.input<typeof auditRunInputSchema>;
 
-export const auditCountsInputSchema = lazySchema(() =>
-  z.strictObject({
-    partnerId: idSchema.optional(),
-    asOf: calendarDateSchema.optional(),
-  }),
-);
+export const auditCountsInputSchema = plainInput({
+  partnerId: optionalField(idField),
+  asOf: optionalField(calendarDateField),
+});
 export type AuditCountsInput = z.input<typeof auditCountsInputSchema>;
 
 /** The same question as the flag counts': which partners (one, or all in reach), at which date. */

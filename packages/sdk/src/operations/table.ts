@@ -5,10 +5,11 @@ import {
   auditRunInputSchema,
   avenantDraftSchema,
   avenantSignatureSchema,
-  calendarDateSchema,
+  calendarDateField,
   groupsListInputSchema,
   habilitationsListInputSchema,
   idListSchema,
+  idField,
   idSchema,
   partnersListInputSchema,
   quotasTotalsInputSchema,
@@ -20,6 +21,8 @@ import {
   usersListInputSchema,
   withReason,
   lazySchema,
+  optionalField,
+  plainInput,
   conventionEditSchema,
   groupDraftSchema,
   groupEditSchema,
@@ -100,7 +103,8 @@ function operation<S extends z.ZodType>(spec: OperationSpec<S>): OperationSpec<S
   return spec;
 }
 
-const dated = lazySchema(() => ({ asOf: calendarDateSchema.optional() }));
+/** The day a read is made for, when not today. */
+const optionalDate = optionalField(calendarDateField);
 const byId = lazySchema(() => z.strictObject({ id: idSchema }));
 const idsAction = lazySchema(() => z.strictObject({ ids: idListSchema, options: actionOptionsSchema }));
 const none = lazySchema(() => z.strictObject({}));
@@ -141,7 +145,7 @@ export const OPERATION_TABLE = {
     summary: 'fiche d’un partenaire : convention, état, conditions en vigueur',
     access: 'read',
     keptAnswer: true,
-    input: lazySchema(() => z.strictObject({ id: idSchema, ...dated })),
+    input: plainInput({ id: idField, asOf: optionalDate }),
     target: (input) => ({ partners: [input.id] }),
     run: (store, input) => store.getPartner(input.id, asOfOf(store, input)),
   }),
@@ -157,7 +161,7 @@ export const OPERATION_TABLE = {
     summary: 'convention d’un partenaire, son état et ses conditions en vigueur',
     access: 'read',
     keptAnswer: true,
-    input: lazySchema(() => z.strictObject({ partnerId: idSchema, ...dated })),
+    input: plainInput({ partnerId: idField, asOf: optionalDate }),
     target: (input) => ({ partners: [input.partnerId] }),
     run: async (store, input) => {
       const detail = await store.getPartner(input.partnerId, asOfOf(store, input));
@@ -269,7 +273,7 @@ export const OPERATION_TABLE = {
   'avenants.list': operation({
     summary: 'avenants d’une convention, signés ou en projet',
     access: 'read',
-    input: lazySchema(() => z.strictObject({ partnerId: idSchema, ...dated })),
+    input: plainInput({ partnerId: idField, asOf: optionalDate }),
     target: (input) => ({ partners: [input.partnerId] }),
     run: (store, input) => store.listAvenants(input.partnerId, asOfOf(store, input)),
   }),
@@ -500,7 +504,7 @@ export const OPERATION_TABLE = {
   'questions.list': operation({
     summary: 'questions au partenaire et incidents, avec leurs délais de réponse et l’escalade due',
     access: 'read',
-    input: lazySchema(() => z.strictObject({ partnerId: idSchema, ...dated })),
+    input: plainInput({ partnerId: idField, asOf: optionalDate }),
     target: (input) => ({ partners: [input.partnerId] }),
     run: (store, input) => store.workflows.questions.list(input.partnerId, asOfOf(store, input)),
   }),
@@ -547,7 +551,7 @@ export const OPERATION_TABLE = {
   'partners.ladder': operation({
     summary: 'échelle d’escalade : la prochaine étape proportionnée, avec son article',
     access: 'read',
-    input: lazySchema(() => z.strictObject({ id: idSchema, ...dated })),
+    input: plainInput({ id: idField, asOf: optionalDate }),
     target: (input) => ({ partners: [input.id] }),
     run: (store, input) => store.workflows.breaches.ladder(input.id, asOfOf(store, input)),
   }),
