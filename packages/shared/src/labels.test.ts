@@ -25,6 +25,13 @@ describe('plurals', () => {
     expect(plural(2, 'gestionnaire d’habilitations')).toBe('gestionnaires d’habilitations');
     expect(plural(2, 'trace vérifiée')).toBe('traces vérifiées');
   });
+
+  it('agree as Intl says, counts told by hand included', () => {
+    const intl = new Intl.PluralRules('fr-FR');
+    const values = [0, -0, 1, -1, 2, -2, 1.5, 1.99, 2.5, 0.5, -1.5, 1_000_000, 2_000_000, Number.MAX_SAFE_INTEGER, 2 ** 60, 1e21, NaN, Infinity];
+    for (let n = 1; n < 1e15; n = n * 7 + 3) values.push(n, -n);
+    for (const n of values) expect(plural(n, 'alerte') === 'alerte', String(n)).toBe(intl.select(n) === 'one');
+  });
 });
 
 describe('French numbers', () => {
