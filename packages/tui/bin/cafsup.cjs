@@ -14,7 +14,7 @@
 // later), it serves that bundle and the workers.
 'use strict';
 const nodeModule = require('node:module');
-const { accessSync, closeSync, constants, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } = require('node:fs');
+const { accessSync, closeSync, constants, fstatSync, fsyncSync, openSync, readSync, renameSync, rmSync, writeSync } = require('node:fs');
 const { dirname, join } = require('node:path');
 const { Script } = require('node:vm');
 const { runsFromModules } = require('../dist/route.cjs');
@@ -34,12 +34,18 @@ if (runsFromModules(process.argv.slice(2))) {
 function runPlainCommand() {
   const file = join(__dirname, '..', 'dist', 'cafsup.cjs');
   const cacheFile = `${file}.cache`;
+  // The bundle and its cache are read into one buffer, one after the other: the cache lands in
+  // memory the bundle's reading touched already. Touching memory first is the dearest part of
+  // reading a file of ~1 MB on some machines (~11 µs a page of 4 KB: ~2.5 ms for the cache's).
+  const bundleFile = openSync(file, 'r');
+  const cache = openIfThere(cacheFile);
+  const buffer = Buffer.allocUnsafeSlow(Math.max(fstatSync(bundleFile).size, cache === undefined ? 0 : fstatSync(cache).size));
   // ASCII (build.mjs checks), read as Latin-1: a one-byte string at once, which UTF-8 is not.
-  const source = readFileSync(file, 'latin1');
+  const source = buffer.toString('latin1', 0, readWhole(bundleFile, buffer));
   // V8 checks a cache against the length of the source only: the cache names the build it was
   // made from by the bundle's first line (a hash of its content, build.mjs).
   const build = source.slice(0, source.indexOf('\n'));
-  const cachedData = readCache(cacheFile, build);
+  const cachedData = cache === undefined ? undefined : readCache(cache, buffer, build);
   const script = new Script(nodeModule.wrap(source), { filename: file, ...(cachedData === undefined ? {} : { cachedData }) });
   // Written when there was none that fit (first run, another Node or other V8 flags), and by the
   // build after a few commands (CAFSUP_CODE_CACHE=write, build.mjs), from what this run compiled.
@@ -50,17 +56,37 @@ function runPlainCommand() {
   script.runInThisContext()(bundle.exports, nodeModule.createRequire(file), bundle, file, dirname(file));
 }
 
+/** The file opened for reading, or undefined when it cannot be (no cache yet: compiled as any script, and written at exit). */
+function openIfThere(path) {
+  try {
+    return openSync(path, 'r');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Reads the whole of an opened file into the start of `buffer` (as large as it), then closes it; returns its length. */
+function readWhole(descriptor, buffer) {
+  try {
+    let length = 0;
+    for (let read; length < buffer.length && (read = readSync(descriptor, buffer, length, buffer.length - length, null)) > 0;) length += read;
+    return length;
+  } finally {
+    closeSync(descriptor);
+  }
+}
+
 /**
  * The compiled code kept for this build, if whole. V8's release builds do not check a cache's
  * checksum: one byte changed in it (a bad disk, a power cut) made every command crash, and, the
  * cache being accepted, no run wrote it again. Its CRC-32 is kept beside it (~2 ms to check).
  */
-function readCache(cacheFile, build) {
+function readCache(descriptor, buffer, build) {
   let cache;
   try {
-    cache = readFileSync(cacheFile);
+    cache = buffer.subarray(0, readWhole(descriptor, buffer));
   } catch {
-    return undefined; // None yet: compiled as any script, and written at exit.
+    return undefined; // Unreadable: compiled as any script, and written at exit.
   }
   const buildEnd = cache.indexOf(0x0a);
   const checksumEnd = cache.indexOf(0x0a, buildEnd + 1);
