@@ -21,6 +21,9 @@ const { runsFromModules } = require('../dist/route.cjs');
 
 nodeModule.enableCompileCache?.();
 
+/** What a CommonJS module's code is run within, as Node's own wrapper (Module.wrap). */
+const WRAPPER = ['(function (exports, require, module, __filename, __dirname) { ', '\n});'];
+
 if (runsFromModules(process.argv.slice(2))) {
   // Once loaded, the bundle says its own failures (main.ts). Its load failing (a build missing
   // or half made) is said here, as an internal error (exit 70, cli.md): unhandled, it was a
@@ -39,14 +42,20 @@ function runPlainCommand() {
   // reading a file of ~1 MB on some machines (~11 µs a page of 4 KB: ~2.5 ms for the cache's).
   const bundleFile = openSync(file, 'r');
   const cache = openIfThere(cacheFile);
-  const buffer = Buffer.allocUnsafeSlow(Math.max(fstatSync(bundleFile).size, cache === undefined ? 0 : fstatSync(cache).size));
+  const length = fstatSync(bundleFile).size;
+  const buffer = Buffer.allocUnsafeSlow(Math.max(WRAPPER[0].length + length + WRAPPER[1].length, cache === undefined ? 0 : fstatSync(cache).size));
+  // The bundle read within its function's wrapper, decoded once: wrapped afterwards (Module.wrap),
+  // it was a string V8 copied whole (~1 MB more memory touched) to compile it.
+  buffer.write(WRAPPER[0], 0, 'latin1');
+  const end = WRAPPER[0].length + readWhole(bundleFile, buffer.subarray(WRAPPER[0].length, WRAPPER[0].length + length));
+  buffer.write(WRAPPER[1], end, 'latin1');
   // ASCII (build.mjs checks), read as Latin-1: a one-byte string at once, which UTF-8 is not.
-  const source = buffer.toString('latin1', 0, readWhole(bundleFile, buffer));
+  const source = buffer.toString('latin1', 0, end + WRAPPER[1].length);
   // V8 checks a cache against the length of the source only: the cache names the build it was
   // made from by the bundle's first line (a hash of its content, build.mjs).
-  const build = source.slice(0, source.indexOf('\n'));
+  const build = source.slice(WRAPPER[0].length, source.indexOf('\n', WRAPPER[0].length));
   const cachedData = cache === undefined ? undefined : readCache(cache, buffer, build);
-  const script = new Script(nodeModule.wrap(source), { filename: file, ...(cachedData === undefined ? {} : { cachedData }) });
+  const script = new Script(source, { filename: file, ...(cachedData === undefined ? {} : { cachedData }) });
   // Written when there was none that fit (first run, another Node or other V8 flags), and by the
   // build after a few commands (CAFSUP_CODE_CACHE=write, build.mjs), from what this run compiled.
   if (cachedData === undefined || script.cachedDataRejected === true || process.env.CAFSUP_CODE_CACHE === 'write') {
