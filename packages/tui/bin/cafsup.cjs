@@ -100,8 +100,14 @@ function readCache(descriptor, buffer, build) {
   const buildEnd = cache.indexOf(0x0a);
   const checksumEnd = cache.indexOf(0x0a, buildEnd + 1);
   if (buildEnd === -1 || checksumEnd === -1 || cache.toString('latin1', 0, buildEnd) !== build) return undefined;
-  const payload = cache.subarray(checksumEnd + 1);
-  return cache.toString('latin1', buildEnd + 1, checksumEnd) === crc32(payload) ? payload : undefined;
+  const start = checksumEnd + 1;
+  const payload = cache.subarray(start);
+  if (cache.toString('latin1', buildEnd + 1, checksumEnd) !== crc32(payload)) return undefined;
+  // Moved to an address V8 reads in place (a multiple of 8): elsewhere, it copied the whole cache
+  // first, ~240 first touches of a page (the header before it is read already).
+  const aligned = start - ((cache.byteOffset + start) % 8);
+  cache.copyWithin(aligned, start);
+  return cache.subarray(aligned, aligned + payload.length);
 }
 
 /**
