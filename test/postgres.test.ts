@@ -4,6 +4,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, statSync, wri
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
 import pg from 'pg';
 import { Store, createClient, type CafsupClient } from '@cafsup/sdk';
 import { CAFSUP_BIN, CliSandbox, startCafsup } from './support/cli.js';
@@ -344,6 +345,61 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
       expect((await admin.query('SELECT code FROM cafs')).rows).toEqual([{ code: '99' }]);
       expect((await admin.query('SELECT COUNT(*) AS n FROM partners')).rows).toEqual([{ n: '0' }]);
     } finally {
+      await admin.end();
+    }
+  });
+
+  // A copy made while a server wrote to the file read its tables at different moments: exit 0, and
+  // a trail that did not verify, a trace without its change. One cut short left an empty store (trial 37).
+  it('copies the file as of one moment or not at all: written meanwhile, refused (exit 4); cut short, nothing left', async () => {
+    const file = join(sandbox.dir, 'ecrite.db');
+    expect(sandbox.run(['demo', '--db', file], { env: { CAFSUP_ACTOR: ACTOR } }).status).toBe(0);
+    const target = await freshDatabase();
+    const admin = new pg.Client({ connectionString: target });
+    await admin.connect();
+    const count = async (sql: string) => Number((await admin.query<{ n: string }>(sql)).rows[0]!.n);
+    const tables = () => count('SELECT COUNT(*) AS n FROM pg_tables WHERE schemaname = current_schema()');
+    // The copy's transaction under way on the database: it holds the schema's advisory key.
+    const copying = () => count("SELECT COUNT(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()");
+    // Another process's write on the file, under way before the copy starts: not in its rows.
+    const writer = new Database(file);
+    writer.exec('BEGIN IMMEDIATE');
+    writer.exec("UPDATE meta SET value = value || ' ' WHERE key = 'trace_head'");
+    const migrate = () => {
+      const child = spawn(process.execPath, [CAFSUP_BIN, 'migrate', '--db', file, '--to', target], { env: sandbox.env(), stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+      return { child, closed: once(child, 'close'), stderr: () => stderr };
+    };
+    const until = async (condition: () => Promise<boolean>) => {
+      const deadline = Date.now() + 30_000;
+      while (!(await condition()) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(await condition()).toBe(true);
+    };
+    try {
+      const cut = migrate();
+      // Its rows copied, waiting for the file's writer: idle in its transaction a while.
+      await until(
+        async () =>
+          (await count(
+            "SELECT COUNT(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND state = 'idle in transaction' AND state_change < now() - interval '300 milliseconds'",
+          )) > 0,
+      );
+      cut.child.kill('SIGKILL');
+      await cut.closed;
+      await until(async () => (await copying()) === 0);
+      expect(await tables()).toBe(0);
+      expect(sandbox.run(['partners', '--db', target]).status).toBe(6);
+
+      const written = migrate();
+      await until(async () => (await copying()) > 0);
+      writer.exec('COMMIT');
+      const [code] = await written.closed;
+      expect([code, written.stderr()]).toEqual([4, expect.stringContaining('a reçu des écritures pendant la copie')]);
+      expect(await tables()).toBe(0);
+    } finally {
+      if (writer.inTransaction) writer.exec('ROLLBACK');
+      writer.close();
       await admin.end();
     }
   });

@@ -1,6 +1,7 @@
 import { CafsupError } from '@cafsup/shared';
-import { openDatabase } from '../connection.js';
-import { readHead } from '../meta.js';
+import type Database from 'better-sqlite3';
+import { BUSY_TIMEOUT_MS, connect, openDatabase, writable } from '../connection.js';
+import { HEAD_VALUE, readHead } from '../meta.js';
 import { SCHEMA_VERSION } from '../schema.js';
 import { insertRow } from './engine.js';
 import { redact } from '../../settings.js';
@@ -27,10 +28,19 @@ export interface CopyReport {
  */
 export async function copySqliteToPostgres(file: string, url: string, onTable?: (name: string, rows: number) => void): Promise<CopyReport> {
   // The driver loads with the copy, not with every command (the SDK's index exports this).
-  const [{ PostgresSql }, { POSTGRES_SCHEMA_VERSION, migratePostgres }] = await Promise.all([import('./postgres.js'), import('./postgres-schema.js')]);
+  const [{ PostgresSql }, { POSTGRES_SCHEMA_VERSION, postgresSchemaVersion, settleSchema }] = await Promise.all([
+    import('./postgres.js'),
+    import('./postgres-schema.js'),
+  ]);
   const source = openDatabase(file, { create: false, readonly: true });
   const target = new PostgresSql(url, { max: 2 });
+  // Set inside the copy's transaction, closed after its commit (`heldFromWriting`).
+  const lock: { writers?: Database.Database } = {};
   try {
+    // Every table read in one transaction, as of one moment: read one after the other while a
+    // server wrote to the file, they made a copy whose trail did not verify, a trace without its
+    // change (trial 37).
+    source.exec('BEGIN');
     const version = source.pragma('user_version', { simple: true }) as number;
     if (version !== SCHEMA_VERSION || POSTGRES_SCHEMA_VERSION !== SCHEMA_VERSION) {
       throw new CafsupError(
@@ -38,12 +48,17 @@ export async function copySqliteToPostgres(file: string, url: string, onTable?: 
         `Le fichier ${file} est au schéma ${version}, cette version de cafsup au schéma ${SCHEMA_VERSION} : ouvrez-le d’abord avec cette version.`,
       );
     }
-    await migratePostgres(target);
+    const copiedHead = source.prepare(HEAD_VALUE).pluck().get();
+    // Another application's tables, or a newer cafsup's, refused before anything is begun.
+    await postgresSchemaVersion(target);
     const tables = (
       source.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[]
     ).map((row) => row.name);
     const report: CopyReport = { from: file, to: redact(url), tables: [], traceHead: 0 };
     await target.transaction(async () => {
+      // The tables made in the copy's transaction: a copy cut short (Ctrl-C, kill -9, the
+      // connection lost) leaves none behind, where it left an empty store (trial 37).
+      await settleSchema(target, { rows: (sql) => target.all(sql), script: (script) => target.exec(script) });
       // Every table but `meta` empty: their rows are then surely new, and copied in (`appendMany`).
       const held = await target.value<boolean>(
         `SELECT ${['false', ...tables.filter((table) => table !== 'meta').map((table) => `EXISTS (SELECT 1 FROM ${table})`)].join(' OR ')}`,
@@ -83,10 +98,43 @@ export async function copySqliteToPostgres(file: string, url: string, onTable?: 
         onTable?.(table, rows);
       }
       report.traceHead = (await readHead(target)).id;
+      // Nothing written to the file since its rows were read, and nothing until this commits:
+      // a write landing there meanwhile, acknowledged, would be missing here.
+      lock.writers = heldFromWriting(file);
+      if (lock.writers.prepare(HEAD_VALUE).pluck().get() !== copiedHead) {
+        throw new CafsupError(
+          'CONFLICT',
+          `Le fichier ${file} a reçu des écritures pendant la copie : arrêtez ce qui y écrit (cafsup serve, une tâche planifiée) puis recommencez. Rien n’a été écrit dans ${redact(url)}.`,
+        );
+      }
     });
     return report;
   } finally {
+    lock.writers?.close();
     source.close();
     await target.close();
   }
+}
+
+/**
+ * A connection to the file that holds its write lock until closed, so that no write lands there
+ * between the check of its head and the copy's commit (its writers wait, as for any write): one
+ * that only reads where the file cannot be written, by this process nor by the ones it runs as.
+ */
+function heldFromWriting(file: string): Database.Database {
+  if (!writable(file)) return openDatabase(file, { create: false, readonly: true });
+  const db = connect(file, { fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
+  try {
+    db.exec('BEGIN IMMEDIATE');
+  } catch (error) {
+    db.close();
+    if ((error as { code?: string }).code !== 'SQLITE_BUSY') throw error;
+    throw new CafsupError(
+      'UNAVAILABLE',
+      `Le fichier ${file} est resté verrouillé par une autre écriture : arrêtez ce qui y écrit puis recommencez. Rien n’a été écrit.`,
+      { path: file },
+      { cause: error },
+    );
+  }
+  return db;
 }

@@ -363,6 +363,33 @@ export async function postgresSchemaVersion(db: PostgresSql): Promise<number> {
 }
 
 /**
+ * Brings the schema to this version inside the transaction `on` runs its statements in, under the
+ * schema's own key: the baseline where there is none, then the migrations. `migratePostgres` runs
+ * it in a transaction of its own; `cafsup migrate --to` in its copy's, so that a copy cut short
+ * leaves no empty store behind (trial 37).
+ */
+export async function settleSchema(
+  db: PostgresSql,
+  on: { rows: (sql: string) => Promise<unknown[]>; script: (script: string) => Promise<void> },
+): Promise<void> {
+  await on.rows("SELECT pg_advisory_xact_lock(hashtext('cafsup schema'))");
+  const exists = ((await on.rows("SELECT to_regclass('meta') AS meta"))[0] as { meta: string | null }).meta !== null;
+  let version = 0;
+  if (exists) {
+    const row = (await on.rows(VERSION_SQL))[0] as { value: string } | undefined;
+    version = versionOf(row?.value, db);
+  }
+  if (version > POSTGRES_SCHEMA_VERSION) throw newerSchema(version, POSTGRES_SCHEMA_VERSION);
+  if (version === 0) {
+    await on.script(BASELINE);
+    version = BASELINE_VERSION;
+  }
+  for (; version < POSTGRES_SCHEMA_VERSION; version++) await on.script(MIGRATIONS[version - BASELINE_VERSION]!);
+  // A number: written as a literal, the statement a script like the others.
+  await on.script(`INSERT INTO meta (key, value) VALUES ('schema_version', '${version}') ON CONFLICT (key) DO UPDATE SET value = excluded.value`);
+}
+
+/**
  * Creates or migrates the schema, once even when several servers start together: they take
  * turns on an advisory lock, and each migration is one transaction with its version.
  */
@@ -386,20 +413,12 @@ export async function migratePostgres(db: PostgresSql, { create = true }: { crea
   }
   try {
     await client.query('BEGIN');
-    await client.query("SELECT pg_advisory_xact_lock(hashtext('cafsup schema'))");
-    const exists = (await client.query<{ meta: string | null }>("SELECT to_regclass('meta') AS meta")).rows[0]!.meta !== null;
-    let version = 0;
-    if (exists) {
-      const row = (await client.query(VERSION_SQL)).rows[0] as { value: string } | undefined;
-      version = versionOf(row?.value, db);
-    }
-    if (version > POSTGRES_SCHEMA_VERSION) throw newerSchema(version, POSTGRES_SCHEMA_VERSION);
-    if (version === 0) {
-      await client.query(BASELINE);
-      version = BASELINE_VERSION;
-    }
-    for (; version < POSTGRES_SCHEMA_VERSION; version++) await client.query(MIGRATIONS[version - BASELINE_VERSION]!);
-    await client.query("INSERT INTO meta (key, value) VALUES ('schema_version', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [String(version)]);
+    await settleSchema(db, {
+      rows: async (sql) => (await client.query<Record<string, unknown>>(sql)).rows,
+      script: async (script) => {
+        await client.query(script);
+      },
+    });
     await client.query('COMMIT');
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
