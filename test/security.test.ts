@@ -281,6 +281,32 @@ describe('cafsup serve: scopes, roles, hostile input, secrets', () => {
     expect((await server.post('/v1/partners.list', '{"limit":1}', tokens.s78!)).status).toBe(200);
   });
 
+  // Held over 200 s with no answer: a body had no deadline (trial 37).
+  it('answers 408 a request whose body stops coming, in French, and goes on serving', async () => {
+    const idle = new TestServer();
+    await idle.seed(buildDemoDataset({ partners: 2, today: '2026-11-22' }), ACTOR);
+    const token = await idle.token(ACTOR, 'supervisor', ['*']);
+    await idle.start({ bodyIdleMs: 300 });
+    try {
+      const url = new URL(idle.baseUrl);
+      const socket = connect(Number(url.port), url.hostname);
+      // Two bytes of the hundred announced, then nothing; the connection left open.
+      socket.write(
+        `POST /v1/partners.list HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{}`,
+      );
+      let text = '';
+      for await (const chunk of socket) text += String(chunk);
+      const [head = '', body = ''] = text.split('\r\n\r\n');
+      expect([Number(head.split(' ')[1]), JSON.parse(body)]).toEqual([
+        408,
+        { error: { code: 'VALIDATION', message: 'Requête HTTP non reçue en entier dans le délai : rien n’a été lu ni écrit.', details: {} } },
+      ]);
+      expect((await idle.post('/v1/partners.list', '{"limit":1}', token)).status).toBe(200);
+    } finally {
+      await idle.stop();
+    }
+  });
+
   it('takes a revocation and a suspended owner into account at the next request', async () => {
     const token = await server.token({ name: 'Agent Temporaire', email: 'temporaire@caf78.fr' }, 'supervisor', ['78']);
     const client = server.client(token);

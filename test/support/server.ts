@@ -50,7 +50,9 @@ export class TestServer {
   }
 
   async start(
-    options: Partial<Pick<ServerOptions, 'authFailuresPerMinute' | 'requestTimeoutMs' | 'checkpoints' | 'tls' | 'trustProxy'>> & { host?: string } = {},
+    options: Partial<Pick<ServerOptions, 'authFailuresPerMinute' | 'requestTimeoutMs' | 'bodyIdleMs' | 'checkpoints' | 'tls' | 'trustProxy'>> & {
+      host?: string;
+    } = {},
   ): Promise<void> {
     const log = new Writable({
       write: (chunk: Buffer, _encoding, done) => {

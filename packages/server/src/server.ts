@@ -50,6 +50,8 @@ export interface ServerOptions {
   authFailuresPerMinute?: number;
   /** How long a request may wait for the database before 503 + Retry-After (5 s by default). */
   requestTimeoutMs?: number;
+  /** How long a request's body may send nothing before 408 (60 s by default, as Node waits for headers). */
+  bodyIdleMs?: number;
   /** Reader workers beside the writer (2 by default). */
   readers?: number;
   /** Settles when a stop is asked for during the start: the store's opening is then given up. */
@@ -98,6 +100,8 @@ class FailureWindow {
 }
 const IMPORT_BODY_LIMIT = 2 ** 31;
 const DEFAULT_TIMEOUT_MS = 5_000;
+/** Node's own wait for a request's headers (`headersTimeout`), which Fastify keeps. */
+const DEFAULT_BODY_IDLE_MS = 60_000;
 /**
  * A whole stop ends within this, requests in flight included, before the process's own second
  * (remote.ts): within a service manager's patience (Kubernetes' 30 s, systemd's 90 s).
@@ -262,6 +266,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   const failuresDue = setInterval(() => void pool.internal({ kind: 'failuresDue' }, FAILURES_DUE_MS).catch(() => undefined), FAILURES_DUE_MS);
   failuresDue.unref();
   const deadlineMs = options.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const bodyIdleMs = options.bodyIdleMs ?? DEFAULT_BODY_IDLE_MS;
 
   const app = Fastify({
     ...(https === null ? {} : { https }),
@@ -287,7 +292,19 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   // On every answer, before Fastify or anything else sees the request: its own 503 while closing
   // and its last-resort errors included, which no hook of the reply sees (review 25). The raw
   // answers to unreadable requests carry it too (`answerUnreadableRequest`).
-  app.server.prependListener('request', (_request, response) => response.setHeader(API_HEADER.name, API_HEADER.value));
+  app.server.prependListener('request', (request, response) => {
+    response.setHeader(API_HEADER.name, API_HEADER.value);
+    // A body that stops coming, answered 408 once it has sent nothing for so long: it held its
+    // connection without end, there being no deadline for a body (trial 37: over 200 s). Until
+    // the body's end, read as it comes (a JSON body by Fastify, an import's spooled to a file):
+    // what follows (a write waiting for the lock, an import) has its own deadline.
+    const length = request.headers['content-length'];
+    if ((length === undefined || length === '0') && request.headers['transfer-encoding'] === undefined) return;
+    const socket = request.socket;
+    socket.setTimeout(bodyIdleMs);
+    request.once('timeout', () => answerUnreadableRequest(Object.assign(new Error('body idle'), { code: 'ERR_HTTP_REQUEST_TIMEOUT' }), socket));
+    request.once('end', () => socket.setTimeout(0));
+  });
   app.decorateRequest('principal', null as unknown as Principal);
   app.decorateRequest('credential', null);
   // Fastify's own parser answers a poisoned body with the same error as unreadable JSON: this
