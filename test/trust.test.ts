@@ -552,7 +552,7 @@ describe('signed checkpoints catch what the chain alone cannot', () => {
       async () => undefined,
     );
     expect([lines.length, missed]).toEqual([1, contradicted(file, signed)]);
-    expect(missed[0]).toContain('si une sauvegarde vient d’être restaurée, mettez ce fichier de côté');
+    expect(missed[0]).toContain('. Si une sauvegarde vient d’être restaurée, mettez ce fichier de côté');
   });
 
   // A running server checked only the head it signed last: a checkpoint the command line signed

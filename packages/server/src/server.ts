@@ -438,7 +438,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     const key = request.headers['idempotency-key'];
     if (operationSpec(name).access !== 'write' || key === undefined) return undefined;
     if (typeof key !== 'string' || !IDEMPOTENCY_KEY.test(key)) {
-      throw new CafsupError('VALIDATION', 'En-tête Idempotency-Key invalide : 1 à 200 caractères imprimables.', {
+      throw new CafsupError('VALIDATION', 'En-tête Idempotency-Key invalide : 1 à 200 caractères ASCII visibles, sans espace (un UUID, par exemple).', {
         problems: [{ path: 'Idempotency-Key', message: 'invalide' }],
       });
     }
