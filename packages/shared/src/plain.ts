@@ -8,12 +8,21 @@ import { lazySchema } from './lazy.js';
 export interface PlainField<S extends z.ZodType = z.ZodType> {
   schema: S;
   accepts?: (value: unknown) => boolean;
+  /**
+   * Absent or undefined allowed (`optionalField`): made `.optional()` where the input's schema is
+   * built. A lazy optional in its shape broke zod's JSON Schema (the API document), whose
+   * wrappers look themselves up by the object it was handed, a proxy there.
+   */
+  optional?: true;
 }
 
 /** The field, optional: absent or undefined, or a value the field accepts. */
-export function optionalField<S extends z.ZodType>(field: PlainField<S>): PlainField<z.ZodOptional<S>> {
-  return { schema: lazySchema(() => field.schema.optional()), accepts: (value) => value === undefined || field.accepts?.(value) === true };
+export function optionalField<S extends z.ZodType>(field: PlainField<S>): PlainField<S> & { optional: true } {
+  return { schema: field.schema, optional: true, accepts: (value) => value === undefined || field.accepts?.(value) === true };
 }
+
+/** A field's schema in its input's shape. */
+type ShapeOf<F extends Record<string, PlainField>> = { [K in keyof F]: F[K] extends { optional: true } ? z.ZodOptional<F[K]['schema']> : F[K]['schema'] };
 
 /** A switch: true or false, as zod's boolean. */
 export const booleanField: PlainField<z.ZodBoolean> = { schema: lazySchema(() => z.boolean()), accepts: (value) => typeof value === 'boolean' };
@@ -34,9 +43,11 @@ const plainChecks = new WeakMap<object, (input: unknown) => Record<string, unkno
  * by zod, which words the refusal: the check only accepts, and gives what zod gives (a new
  * object, with the keys of the input in the schema's order), so the answer is the same either way.
  */
-export function plainInput<F extends Record<string, PlainField>>(fields: F): z.ZodObject<{ [K in keyof F]: F[K]['schema'] }, z.core.$strict> {
+export function plainInput<F extends Record<string, PlainField>>(fields: F): z.ZodObject<ShapeOf<F>, z.core.$strict> {
   const schema = lazySchema(() =>
-    z.strictObject(Object.fromEntries(Object.entries(fields).map(([key, field]) => [key, field.schema])) as { [K in keyof F]: F[K]['schema'] }),
+    z.strictObject(
+      Object.fromEntries(Object.entries(fields).map(([key, field]) => [key, field.optional === true ? field.schema.optional() : field.schema])) as ShapeOf<F>,
+    ),
   );
   const entries = Object.entries(fields);
   plainChecks.set(schema, (input) => {
