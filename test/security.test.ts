@@ -286,7 +286,7 @@ describe('cafsup serve: scopes, roles, hostile input, secrets', () => {
     const idle = new TestServer();
     await idle.seed(buildDemoDataset({ partners: 2, today: '2026-11-22' }), ACTOR);
     const token = await idle.token(ACTOR, 'supervisor', ['*']);
-    await idle.start({ bodyIdleMs: 300 });
+    await idle.start({ bodyWithinMs: 300 });
     try {
       const url = new URL(idle.baseUrl);
       const socket = connect(Number(url.port), url.hostname);

@@ -50,7 +50,7 @@ export class TestServer {
   }
 
   async start(
-    options: Partial<Pick<ServerOptions, 'authFailuresPerMinute' | 'requestTimeoutMs' | 'bodyIdleMs' | 'checkpoints' | 'tls' | 'trustProxy'>> & {
+    options: Partial<Pick<ServerOptions, 'authFailuresPerMinute' | 'requestTimeoutMs' | 'bodyWithinMs' | 'checkpoints' | 'tls' | 'trustProxy'>> & {
       host?: string;
     } = {},
   ): Promise<void> {

@@ -16,6 +16,8 @@ declare module 'fastify' {
      * operations' routes). Routes that answer from the principal alone read it from the store.
      */
     keptPrincipal?: true;
+    /** The body is the handler's to read, at its own pace and with its own idle limit (the import's spool): no `bodyWithinMs`. */
+    bodyStreamed?: true;
   }
 }
 

@@ -50,8 +50,8 @@ export interface ServerOptions {
   authFailuresPerMinute?: number;
   /** How long a request may wait for the database before 503 + Retry-After (5 s by default). */
   requestTimeoutMs?: number;
-  /** How long a request's body may send nothing before 408 (60 s by default, as Node waits for headers). */
-  bodyIdleMs?: number;
+  /** How long a request's JSON body (1 MiB at most) may take to arrive whole before 408 (60 s by default). */
+  bodyWithinMs?: number;
   /** Reader workers beside the writer (2 by default). */
   readers?: number;
   /** Settles when a stop is asked for during the start: the store's opening is then given up. */
@@ -100,8 +100,8 @@ class FailureWindow {
 }
 const IMPORT_BODY_LIMIT = 2 ** 31;
 const DEFAULT_TIMEOUT_MS = 5_000;
-/** Node's own wait for a request's headers (`headersTimeout`), which Fastify keeps. */
-const DEFAULT_BODY_IDLE_MS = 60_000;
+/** As long as Node waits for a request's headers (`headersTimeout`): 1 MiB in a minute is a slow link's pace. */
+const DEFAULT_BODY_WITHIN_MS = 60_000;
 /**
  * A whole stop ends within this, requests in flight included, before the process's own second
  * (remote.ts): within a service manager's patience (Kubernetes' 30 s, systemd's 90 s).
@@ -200,6 +200,9 @@ function frenchFrameworkError(error: { code?: string; statusCode?: number; messa
   }
 }
 
+/** A request, headers or body, not whole in time (Node's wait for headers, `bodyWithinMs`). */
+const UNREAD_IN_TIME = 'Requête HTTP non reçue en entier dans le délai : rien n’a été lu ni écrit.';
+
 /**
  * A request Node's HTTP parser refuses before any route sees it (a malformed request line or
  * header, headers too large, a request not sent in time): answered in French and in the API's
@@ -217,7 +220,7 @@ function answerUnreadableRequest(error: Error & { code?: string }, socket: Duple
   }
   const [status, message] =
     error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-      ? [408, 'Requête HTTP non reçue en entier dans le délai : rien n’a été lu ni écrit.']
+      ? [408, UNREAD_IN_TIME]
       : error.code === 'HPE_HEADER_OVERFLOW'
         ? [431, 'En-têtes HTTP trop volumineux : rien n’a été lu ni écrit.']
         : [400, 'Requête HTTP mal formée (ligne de requête ou en-tête illisible) : rien n’a été lu ni écrit.'];
@@ -266,7 +269,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   const failuresDue = setInterval(() => void pool.internal({ kind: 'failuresDue' }, FAILURES_DUE_MS).catch(() => undefined), FAILURES_DUE_MS);
   failuresDue.unref();
   const deadlineMs = options.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const bodyIdleMs = options.bodyIdleMs ?? DEFAULT_BODY_IDLE_MS;
+  const bodyWithinMs = options.bodyWithinMs ?? DEFAULT_BODY_WITHIN_MS;
 
   const app = Fastify({
     ...(https === null ? {} : { https }),
@@ -292,19 +295,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   // On every answer, before Fastify or anything else sees the request: its own 503 while closing
   // and its last-resort errors included, which no hook of the reply sees (review 25). The raw
   // answers to unreadable requests carry it too (`answerUnreadableRequest`).
-  app.server.prependListener('request', (request, response) => {
-    response.setHeader(API_HEADER.name, API_HEADER.value);
-    // A body that stops coming, answered 408 once it has sent nothing for so long: it held its
-    // connection without end, there being no deadline for a body (trial 37: over 200 s). Until
-    // the body's end, read as it comes (a JSON body by Fastify, an import's spooled to a file):
-    // what follows (a write waiting for the lock, an import) has its own deadline.
-    const length = request.headers['content-length'];
-    if ((length === undefined || length === '0') && request.headers['transfer-encoding'] === undefined) return;
-    const socket = request.socket;
-    socket.setTimeout(bodyIdleMs);
-    request.once('timeout', () => answerUnreadableRequest(Object.assign(new Error('body idle'), { code: 'ERR_HTTP_REQUEST_TIMEOUT' }), socket));
-    request.once('end', () => socket.setTimeout(0));
-  });
+  app.server.prependListener('request', (_request, response) => response.setHeader(API_HEADER.name, API_HEADER.value));
   app.decorateRequest('principal', null as unknown as Principal);
   app.decorateRequest('credential', null);
   // Fastify's own parser answers a poisoned body with the same error as unreadable JSON: this
@@ -383,6 +374,30 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   };
   // The scheme's name is case-insensitive (RFC 9110): `bearer` is Bearer.
   const bearer = (request: FastifyRequest) => /^Bearer (\S{1,512})$/i.exec(request.headers.authorization ?? '')?.[1];
+
+  /**
+   * A JSON body not whole within `bodyWithinMs` of its request's arrival is answered 408, its
+   * connection then closed: a body that stopped coming held it without end (trial 37: over 200 s,
+   * no answer). A timer of the request's own, not the socket's timeout: that one is the
+   * connection's, shared by pipelined requests and by Node's keep-alive wait. A body the handler
+   * reads itself (the import's) has its spool's idle limit instead.
+   */
+  app.addHook('onRequest', (request, reply, done) => {
+    const raw = request.raw;
+    if (raw.complete || request.routeOptions.config.bodyStreamed === true) return done();
+    const timer = setTimeout(() => {
+      if (raw.complete || reply.sent) return;
+      void reply
+        .code(408)
+        .header('connection', 'close')
+        .type('application/json; charset=utf-8')
+        .send({ error: new CafsupError('VALIDATION', UNREAD_IN_TIME).toJSON() });
+    }, bodyWithinMs);
+    const stop = () => clearTimeout(timer);
+    raw.once('end', stop);
+    reply.raw.once('close', stop);
+    done();
+  });
 
   /**
    * Bearer token → principal. A valid token always passes (a flood of bad ones from the same
@@ -483,7 +498,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
         // The dataset streams into the writer: a million habilitations never sit in memory.
         importRoute.removeAllContentTypeParsers();
         importRoute.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
-        importRoute.post(`/v1/${name}`, async (request, reply) => {
+        importRoute.post(`/v1/${name}`, { config: { bodyStreamed: true } }, async (request, reply) => {
           const caller = callerOf(request, name);
           const query = parseInput(IMPORT_QUERY, request.query, 'query');
           const input = parseInput(
