@@ -1,6 +1,7 @@
 import { CafsupError } from '@cafsup/shared';
+import { statSync } from 'node:fs';
 import type Database from 'better-sqlite3';
-import { BUSY_TIMEOUT_MS, connect, openDatabase, writable } from '../connection.js';
+import { connect, openDatabase, writable } from '../connection.js';
 import { HEAD_VALUE, readHead } from '../meta.js';
 import { SCHEMA_VERSION } from '../schema.js';
 import { insertRow } from './engine.js';
@@ -11,6 +12,9 @@ import { redact } from '../../settings.js';
  * of text, made again as COPY's.
  */
 const BATCH = 1000;
+
+/** How long the copy waits for the file's writers before its commit. */
+const WRITERS_WAIT_MS = 5_000;
 
 export interface CopyReport {
   from: string;
@@ -35,11 +39,20 @@ export async function copySqliteToPostgres(file: string, url: string, onTable?: 
   const source = openDatabase(file, { create: false, readonly: true });
   const target = new PostgresSql(url, { max: 2 });
   // Set inside the copy's transaction, closed after its commit (`heldFromWriting`).
-  const lock: { writers?: Database.Database } = {};
+  const lock: { writers?: Database.Database | null } = {};
   try {
     // Every table read in one transaction, as of one moment: read one after the other while a
     // server wrote to the file, they made a copy whose trail did not verify, a trace without its
     // change (trial 37).
+    // A file this account cannot write is read from its main file alone (`openDatabase`): what
+    // its journal holds, not yet moved into it, would be missing from the copy.
+    if (!writable(file) && journalHolds(file)) {
+      throw new CafsupError(
+        'UNAVAILABLE',
+        `Le fichier ${file} ne peut pas être écrit par ce compte et son journal (${file}-wal) contient des écritures que la copie ne lirait pas : lancez-la avec le compte qui écrit le fichier (celui de cafsup serve), ou une fois ce journal vidé. Rien n’a été écrit.`,
+        { path: file },
+      );
+    }
     source.exec('BEGIN');
     const version = source.pragma('user_version', { simple: true }) as number;
     if (version !== SCHEMA_VERSION || POSTGRES_SCHEMA_VERSION !== SCHEMA_VERSION) {
@@ -101,7 +114,7 @@ export async function copySqliteToPostgres(file: string, url: string, onTable?: 
       // Nothing written to the file since its rows were read, and nothing until this commits:
       // a write landing there meanwhile, acknowledged, would be missing here.
       lock.writers = heldFromWriting(file);
-      if (lock.writers.prepare(HEAD_VALUE).pluck().get() !== copiedHead) {
+      if (lock.writers === null ? journalHolds(file) : lock.writers.prepare(HEAD_VALUE).pluck().get() !== copiedHead) {
         throw new CafsupError(
           'CONFLICT',
           `Le fichier ${file} a reçu des écritures pendant la copie : arrêtez ce qui y écrit (cafsup serve, une tâche planifiée) puis recommencez. Rien n’a été écrit dans ${redact(url)}.`,
@@ -118,12 +131,14 @@ export async function copySqliteToPostgres(file: string, url: string, onTable?: 
 
 /**
  * A connection to the file that holds its write lock until closed, so that no write lands there
- * between the check of its head and the copy's commit (its writers wait, as for any write): one
- * that only reads where the file cannot be written, by this process nor by the ones it runs as.
+ * between the check of its head and the copy's commit (its writers wait, as for any write). None
+ * where this account cannot write the file: it was read from its main file alone, which its
+ * writers change only through the journal (`journalHolds`).
  */
-function heldFromWriting(file: string): Database.Database {
-  if (!writable(file)) return openDatabase(file, { create: false, readonly: true });
-  const db = connect(file, { fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
+function heldFromWriting(file: string): Database.Database | null {
+  if (!writable(file)) return null;
+  // Shorter than PostgreSQL's patience with the copy's transaction meanwhile (15 s, IDLE_IN_WRITE).
+  const db = connect(file, { fileMustExist: true, timeout: WRITERS_WAIT_MS });
   try {
     db.exec('BEGIN IMMEDIATE');
   } catch (error) {
@@ -137,4 +152,9 @@ function heldFromWriting(file: string): Database.Database {
     );
   }
   return db;
+}
+
+/** Whether the file's write-ahead journal holds writes not yet in the file itself. */
+function journalHolds(file: string): boolean {
+  return (statSync(`${file}-wal`, { throwIfNoEntry: false })?.size ?? 0) > 0;
 }
