@@ -604,13 +604,17 @@ fsp.readFile = (path, ...rest) => (String(path).endsWith('.never') ? new Promise
       const importing = () => {
         if (!existsSync(`${database}-wal`)) return false;
         const probe = new Database(database, { timeout: 0 });
+        let schemaWhole = false;
         try {
-          if (probe.pragma('user_version', { simple: true }) !== schemaVersion) return false;
+          schemaWhole = probe.pragma('user_version', { simple: true }) === schemaVersion;
+          if (!schemaWhole) return false;
           probe.exec('BEGIN IMMEDIATE');
           probe.exec('ROLLBACK');
           return false;
-        } catch {
-          return true;
+        } catch (error) {
+          // Busy to take the lock, the schema whole: the import's. Busy to read the version: not known yet.
+          if ((error as { code?: string }).code !== 'SQLITE_BUSY') throw error;
+          return schemaWhole;
         } finally {
           probe.close();
         }

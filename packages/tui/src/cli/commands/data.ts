@@ -130,6 +130,8 @@ export const importCommand: Command = {
     const { client, absent, makesStore } = dryRun
       ? { ...(await context.dryRunClient()), makesStore: false }
       : { ...(await context.importClient()), absent: false };
+    // At once: the store is there from now on.
+    const stopForgetting = makesStore ? await context.forgetMadeStoreOnStop() : () => undefined;
     // Over partners already there, an import replaces what has the same ids, statuses decided
     // since the file was made among them: a write as any other, confirmed on a terminal or by
     // --yes (cli.md). Into a store without partners (new, or holding only tokens) it replaces
@@ -141,7 +143,6 @@ export const importCommand: Command = {
       );
     }
     const onTerminal = process.stderr.isTTY === true && !context.options.json && !context.options.quiet;
-    const stopForgetting = makesStore ? await context.forgetMadeStoreOnStop() : () => undefined;
     let lastShown = -1;
     const onProgress = ({ bytes, entities }: { bytes: number; entities: number }) => {
       if (total === null) return;
