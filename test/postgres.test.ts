@@ -360,7 +360,10 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
     const count = async (sql: string) => Number((await admin.query<{ n: string }>(sql)).rows[0]!.n);
     const tables = () => count('SELECT COUNT(*) AS n FROM pg_tables WHERE schemaname = current_schema()');
     // The copy's transaction under way on the database: it holds the schema's advisory key.
-    const copying = () => count("SELECT COUNT(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()");
+    const copying = () =>
+      count(
+        "SELECT COUNT(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid() AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+      );
     // Another process's write on the file, under way before the copy starts: not in its rows.
     const writer = new Database(file);
     writer.exec('BEGIN IMMEDIATE');

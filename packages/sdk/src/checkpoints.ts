@@ -431,7 +431,7 @@ async function contradiction(
     const more = others === 0 ? '' : ` (et ${countOf(others, 'autre écart', 'autres écarts')})`;
     const then =
       report.renamedFrom.length > 0
-        ? `L${modified.slice(1)}` // A sentence of its own.
+        ? `${modified[0]!.toUpperCase()}${modified.slice(1)}`
         : `Si une sauvegarde vient d’être restaurée, mettez ce fichier de côté : les suivants s’écriront dans un nouveau ; sinon, ${modified}`;
     return `la chaîne ne concorde plus avec les points de contrôle signés dans ${file} : ${first}${more}. ${verify}. ${then}`;
   }
