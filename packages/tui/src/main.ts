@@ -219,10 +219,10 @@ function inLineTerms(declared: DeclaredCommand, options: Record<string, unknown>
   const typed = (path: string): string => {
     // `api --input`: the whole input is the option's JSON.
     if (given('input') !== undefined) return path === DOCUMENT_PATH ? '--input' : `--input (${path})`;
-    if (terms[path] !== undefined && termOf(/^[^.[]*/.exec(path)![0]) === undefined) return terms[path];
     const first = /^[^.[]*/.exec(path)![0];
-    const rest = path.slice(first.length).replace(/^\./, '');
     const term = termOf(first);
+    if (terms[path] !== undefined && term === undefined) return terms[path];
+    const rest = path.slice(first.length).replace(/^\./, '');
     // The call's own wrapper (`question.text`, `review.reviewer`): the field within it.
     if (term === undefined) return rest !== '' && first !== '' && !rest.startsWith('[') ? ((next) => (next === rest ? path : next))(typed(rest)) : path;
     // A repeated option's value by its place: the value itself (`--caf « abc »`).

@@ -390,8 +390,10 @@ export class Context {
   /**
    * Until the returned function is called, Ctrl-C, SIGTERM or SIGHUP take away the store a first
    * import is making (`importClient`), unless its commit landed first: ended so, the import left
-   * an empty store (trial 35), which then answered as one. That store is this process's own: no
-   * other process's lock holds the main thread meanwhile (cli/interrupt.ts).
+   * an empty store (trial 35), which then answered as one. That store is new, made for this
+   * import: no other process's lock holds the main thread meanwhile (cli/interrupt.ts). Not told
+   * apart: a second first import into the same new path at the same moment, whose file this one's
+   * stop would take (review 37, 4; the issue's note).
    */
   async forgetMadeStoreOnStop(): Promise<() => void> {
     const { Store } = await import('@cafsup/sdk');

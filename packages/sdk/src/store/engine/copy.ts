@@ -41,9 +41,6 @@ export async function copySqliteToPostgres(file: string, url: string, onTable?: 
   // Set inside the copy's transaction, closed after its commit (`heldFromWriting`).
   const lock: { writers?: Database.Database | null } = {};
   try {
-    // Every table read in one transaction, as of one moment: read one after the other while a
-    // server wrote to the file, they made a copy whose trail did not verify, a trace without its
-    // change (trial 37).
     // A file this account cannot write is read from its main file alone (`openDatabase`): what
     // its journal holds, not yet moved into it, would be missing from the copy.
     if (!writable(file) && journalHolds(file)) {
@@ -53,6 +50,9 @@ export async function copySqliteToPostgres(file: string, url: string, onTable?: 
         { path: file },
       );
     }
+    // Every table read in one transaction, as of one moment: read one after the other while a
+    // server wrote to the file, they made a copy whose trail did not verify, a trace without its
+    // change (trial 37).
     source.exec('BEGIN');
     const version = source.pragma('user_version', { simple: true }) as number;
     if (version !== SCHEMA_VERSION || POSTGRES_SCHEMA_VERSION !== SCHEMA_VERSION) {
