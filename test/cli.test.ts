@@ -587,50 +587,86 @@ fsp.readFile = (path, ...rest) => (String(path).endsWith('.never') ? new Promise
     expect([...(await closed), readdirSync(scratch)]).toEqual([null, 'SIGINT', []]);
   });
 
-  // It left an empty store, which then answered as one (« 0 partenaire ») instead of « introuvable » (trial 35).
-  it('takes away the store a first import was making when Ctrl-C ends it, and keeps a store already there', async () => {
+  // A first import builds its store in a file of its own and puts it in place once committed. Cut
+  // short, it left an empty store, which then answered as one (« 0 partenaire ») instead of
+  // « introuvable » (trial 35); Ctrl-C on one of two first imports into one new path took away the
+  // file the other was writing (review 37, 4).
+  it('puts a first import’s store in place only once committed: a stop, even kill -9, leaves nothing there, nor takes a store made meanwhile', async () => {
     const schemaVersion = new Database(sandbox.database, { readonly: true }).pragma('user_version', { simple: true });
-    const interrupted = async (database: string) => {
-      // From standard input, never ended: the import, its store's write lock taken, waits for the rest.
+    /** Whether an import holds `file`'s write lock, its schema whole: the import's lock, not its store's creation's. */
+    const importing = (file: string) => {
+      // Not looked at before the store is in WAL mode (its -wal file there): a connection opening
+      // it earlier would read it in rollback mode, and hold up its creation.
+      if (!existsSync(`${file}-wal`)) return false;
+      const probe = new Database(file, { timeout: 0 });
+      let schemaWhole = false;
+      try {
+        schemaWhole = probe.pragma('user_version', { simple: true }) === schemaVersion;
+        if (!schemaWhole) return false;
+        probe.exec('BEGIN IMMEDIATE');
+        probe.exec('ROLLBACK');
+        return false;
+      } catch (error) {
+        // Busy to take the lock, the schema whole: the import's. Busy to read the version: not known yet.
+        if ((error as { code?: string }).code !== 'SQLITE_BUSY') throw error;
+        return schemaWhole;
+      } finally {
+        probe.close();
+      }
+    };
+    const whole = join(sandbox.dir, 'a-part.json');
+    expect(sandbox.run(['export', '--out', whole]).status).toBe(0);
+    const text = readFileSync(whole, 'utf8');
+    const half = Math.floor(text.length / 2);
+    const made = join(sandbox.dir, 'interrompue.db');
+    /** An import into `database` from standard input, given the first half of the file, waiting for the rest with the write lock of its store (`file`) taken. */
+    const started = async (database: string, file = (pid: number) => join(sandbox.dir, `.interrompue.db.cafsup-import-${pid}`)) => {
       const child = spawn(process.execPath, [CAFSUP_BIN, 'import', '-', '--yes', '--db', database], {
         env: sandbox.env(ACTOR_ENV),
         stdio: ['pipe', 'pipe', 'pipe'],
       });
       const closed = once(child, 'close');
-      child.stdin.write('{"format": "cafsup/dataset", "version": 1, "partners": [');
-      // The write lock held once the schema is whole: the import's, not its store's creation's.
-      // Not looked at before the store is in WAL mode (its -wal file there): a connection opening
-      // it earlier would read it in rollback mode, and hold up its creation.
-      const importing = () => {
-        if (!existsSync(`${database}-wal`)) return false;
-        const probe = new Database(database, { timeout: 0 });
-        let schemaWhole = false;
-        try {
-          schemaWhole = probe.pragma('user_version', { simple: true }) === schemaVersion;
-          if (!schemaWhole) return false;
-          probe.exec('BEGIN IMMEDIATE');
-          probe.exec('ROLLBACK');
-          return false;
-        } catch (error) {
-          // Busy to take the lock, the schema whole: the import's. Busy to read the version: not known yet.
-          if ((error as { code?: string }).code !== 'SQLITE_BUSY') throw error;
-          return schemaWhole;
-        } finally {
-          probe.close();
-        }
-      };
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+      child.stdin.write(text.slice(0, half));
       const deadline = Date.now() + 30_000;
-      while (!importing() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
-      expect(importing()).toBe(true);
-      child.kill('SIGINT');
-      return closed;
+      while (!importing(file(child.pid!)) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(importing(file(child.pid!))).toBe(true);
+      return { child, closed, aside: file(child.pid!), stderr: () => stderr };
     };
-    const made = join(sandbox.dir, 'interrompue.db');
-    expect([...(await interrupted(made)), readdirSync(sandbox.dir).filter((name) => name.startsWith('interrompue'))]).toEqual([null, 'SIGINT', []]);
-    const absent = sandbox.run(['partners', '--db', made]);
-    expect([absent.status, absent.stderr]).toEqual([6, expect.stringContaining('Base de données introuvable')]);
+    const leftAside = () => readdirSync(sandbox.dir).filter((name) => name.startsWith('.interrompue'));
+    const absent = () => sandbox.run(['partners', '--db', made]);
+
+    const killed = await started(made);
+    killed.child.kill('SIGKILL');
+    expect((await killed.closed)[1]).toBe('SIGKILL');
+    expect([absent().status, absent().stderr, existsSync(killed.aside)]).toEqual([6, expect.stringContaining('Base de données introuvable'), true]);
+    // The next first import there removes what the killed one left; Ctrl-C, what it made itself.
+    const interrupted = await started(made);
+    expect(existsSync(killed.aside)).toBe(false);
+    interrupted.child.kill('SIGINT');
+    expect(await interrupted.closed).toEqual([null, 'SIGINT']);
+    expect([absent().status, leftAside()]).toEqual([6, []]);
+
+    // Two first imports under way; a third, whole, puts its store in place first.
+    const [stopped, later] = [await started(made), await started(made)];
+    const first = sandbox.run(['import', whole, '--db', made], { env: ACTOR_ENV });
+    expect([first.status, first.stderr]).toEqual([0, '']);
+    stopped.child.kill('SIGINT');
+    expect(await stopped.closed).toEqual([null, 'SIGINT']);
+    later.child.stdin.end(text.slice(half));
+    expect([...(await later.closed), later.stderr()]).toEqual([
+      4,
+      null,
+      `La base ${made} a été créée par un autre processus pendant cet import, qui n’y a rien écrit : relancez-le pour importer dans cette base (il en remplacera les entités de même identifiant).\n`,
+    ]);
+    expect([sandbox.json<{ head: { id: number } }>(['traces', 'verify', '--db', made]).head.id, leftAside()]).toEqual([1, []]);
+
+    // Into a store already there, nothing is made aside, and a stop leaves the store as it was.
     const kept = sandbox.json<{ head: { id: number } }>(['traces', 'verify']).head.id;
-    expect(await interrupted(sandbox.database)).toEqual([null, 'SIGINT']);
+    const into = await started(sandbox.database, () => sandbox.database);
+    into.child.kill('SIGINT');
+    expect(await into.closed).toEqual([null, 'SIGINT']);
     expect(sandbox.json<{ head: { id: number } }>(['traces', 'verify']).head.id).toBe(kept);
   });
 

@@ -25,6 +25,7 @@ export { isPostgresUrl, serverUrlProblem, shownLocation, shownServer } from './s
 export { sha256 } from './store/traces.js';
 export { databaseNotFound, isAbsentStore, writable } from './store/connection.js';
 export { backupDatabase, type BackupOptions, type BackupOutcome } from './store/backup.js';
+export { makeStoreAside, putStoreInPlace, removeStoreFile } from './store/made-aside.js';
 export { copySqliteToPostgres, type CopyReport } from './store/engine/copy.js';
 export { XlsxReadError, looksLikeZip, readXlsxRows, rowsAsCsv } from './dataset/xlsx-read.js';
 export { JsonSyntaxError, parseJsonText, utf8Text } from './dataset/json-reader.js';

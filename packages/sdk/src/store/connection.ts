@@ -65,21 +65,27 @@ function snapshot(path: string): Buffer {
 }
 
 /**
+ * Refuses a URL given as a file name (PostgreSQL's never reach this): `--db mysql://…`, or a
+ * PostgreSQL URL mistyped (`postgresql:/…`), must not make folders named after its parts, its
+ * password one.
+ */
+export function refuseOtherUrl(path: string): void {
+  if (!isOtherUrl(path)) return;
+  // Shown by its scheme alone: what follows may hold a password (`shownLocation`).
+  const shown = shownLocation(path);
+  throw new CafsupError(
+    'UNAVAILABLE',
+    `Base de données non prise en charge : ${shown}. cafsup ouvre un fichier SQLite (--db FICHIER) ou une base PostgreSQL (--db postgres://…).`,
+    { path: shown },
+  );
+}
+
+/**
  * Opens (creating when asked) the store file: WAL so readers never wait for writers,
  * `synchronous = FULL` because a supervision decision must survive a power cut.
  */
 export function openDatabase(path: string, options: { create?: boolean; readonly?: boolean; busyTimeoutMs?: number } = {}): Database.Database {
-  // A URL is not a file name (PostgreSQL's never reach this): `--db mysql://…`, or a PostgreSQL
-  // URL mistyped (`postgresql:/…`), must not make folders named after its parts, its password one.
-  if (isOtherUrl(path)) {
-    // Shown by its scheme alone: what follows may hold a password (`shownLocation`).
-    const shown = shownLocation(path);
-    throw new CafsupError(
-      'UNAVAILABLE',
-      `Base de données non prise en charge : ${shown}. cafsup ouvre un fichier SQLite (--db FICHIER) ou une base PostgreSQL (--db postgres://…).`,
-      { path: shown },
-    );
-  }
+  refuseOtherUrl(path);
   if (path !== ':memory:' && !existsSync(path)) {
     if (options.create === false) {
       throw databaseNotFound(path);

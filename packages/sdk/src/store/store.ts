@@ -1,4 +1,3 @@
-import { existsSync, rmSync } from 'node:fs';
 import { TokenStore } from './tokens.js';
 import {
   CafsupError,
@@ -50,7 +49,7 @@ import { ActionRunner } from './actions.js';
 import { Workflows } from './workflows/index.js';
 import { PartnerCache, cacheBasis } from './partner-cache.js';
 import { AuditEngine, type AuditQuery, type AuditText, type PartnerScope } from './audit.js';
-import { connect, openDatabase } from './connection.js';
+import { openDatabase } from './connection.js';
 import { isPostgresUrl, redact } from '../settings.js';
 import { dialectOf, type Sql } from './engine/engine.js';
 import { SqliteSql } from './engine/sqlite.js';
@@ -126,14 +125,6 @@ const LISTED_PURGE_IDS = 1000;
 /** Batches of the partner list longer than this read the lines kept per partner and date. */
 const KEPT_LINES_FROM = 100;
 
-/** Whether a store was ever written: every write, an import's included, leaves a trace. */
-const ANY_TRACE = 'SELECT EXISTS (SELECT 1 FROM traces)';
-
-/** A SQLite store's file with the journal files SQLite keeps beside it. */
-function removeStoreFile(location: string): void {
-  for (const suffix of ['', '-wal', '-shm']) rmSync(`${location}${suffix}`, { force: true });
-}
-
 export class Store {
   private readonly now: () => Date;
   private readonly conventions: ConventionCache;
@@ -203,52 +194,20 @@ export class Store {
   }
 
   /**
-   * Removes the store at `location` when nothing was ever written there (no trace): what a first
-   * import that was refused made, so that the location stays « introuvable » rather than answer
-   * as an empty store (dataset.md: a refused import writes nothing). Whether it was removed.
+   * Drops cafsup's tables from the PostgreSQL database at `url` when nothing was ever written
+   * there (no trace): what a first import that was refused made, so that the database stays
+   * « introuvable » rather than answer as an empty store (dataset.md: a refused import writes
+   * nothing). Whether they were dropped. A SQLite file is made aside instead (made-aside.ts).
    */
-  static async removeIfUnused(location: string): Promise<boolean> {
-    // No wait for a lock: another process that holds it (an import into the same new file) uses the store.
-    const store = await Store.open(location, { create: false, busyTimeoutMs: 0 });
+  static async removeIfUnused(url: string): Promise<boolean> {
+    // No wait for a lock: another process that holds it (an import into the same new database) uses the store.
+    const store = await Store.open(url, { create: false, busyTimeoutMs: 0 });
     try {
-      if (store.sqlite === null) {
-        const { dropUnusedPostgresStore } = await import('./engine/postgres-schema.js');
-        return await dropUnusedPostgresStore(store.db as PostgresSql);
-      }
-      // Removed under the write lock: no other process's write is under way meanwhile. One that
-      // opened the file and has not begun yet is not seen (a window of milliseconds).
-      return await store.db.transaction(async () => {
-        if ((await store.db.value<number>(ANY_TRACE)) === 1) return false;
-        removeStoreFile(location);
-        return true;
-      });
+      const { dropUnusedPostgresStore } = await import('./engine/postgres-schema.js');
+      return await dropUnusedPostgresStore(store.db as PostgresSql);
     } finally {
       await store.close();
     }
-  }
-
-  /**
-   * `removeIfUnused` at once, for a stop signal's handler, which cannot wait: a first import ended
-   * by Ctrl-C left an empty store (trial 35). The file is read by a connection of its own that
-   * waits for no lock: the import of this process holds the write lock, and what it has not
-   * committed is not seen; once committed, its trace keeps the store. A file without the traces
-   * table yet is one this process was making. A PostgreSQL store is left as it is: dropping its
-   * tables waits for the connection the import holds them with.
-   */
-  static removeIfUnusedNow(location: string): boolean {
-    if (isPostgresUrl(location) || !existsSync(location)) return false;
-    const db = connect(location, { readonly: true, fileMustExist: true, timeout: 0 });
-    let used: boolean;
-    try {
-      used = db.prepare(ANY_TRACE).pluck().get() === 1;
-    } catch (error) {
-      if (!/no such table/.test(String((error as Error).message))) throw error;
-      used = false;
-    } finally {
-      db.close();
-    }
-    if (!used) removeStoreFile(location);
-    return !used;
   }
 
   /** The SQLite connection underneath, for what only SQLite has (the worker's lock probe, its schema version); null on PostgreSQL. */

@@ -79,6 +79,8 @@ export class Context {
   private opened: CafsupClient | null = null;
   /** The folder of a dry run's store (`dryRunClient`), removed once the client is closed, and what stops listening for a stop meanwhile. */
   private scratch: { folder: string; stopListening: () => void } | null = null;
+  /** The file a new SQLite store is made in (`newStoreClient`) until put in place, and what stops listening for a stop meanwhile. */
+  private aside: { file: string; stopListening: () => void } | null = null;
   /** Settings are read once per run, however many times a command asks where the data is. */
   private resolved: ResolvedConnection | null = null;
   private config: ConfigValues | null = null;
@@ -360,14 +362,14 @@ export class Context {
 
   /**
    * The client of an import, and whether the import makes its store: a file not there yet, or a
-   * PostgreSQL database without cafsup's tables. Refused, such an import takes its store away
-   * again (`forgetMadeStore`): a refused import writes nothing (dataset.md), and the location
-   * must not answer afterwards as an empty store.
+   * PostgreSQL database without cafsup's tables (`newStoreClient`). Refused, such an import takes
+   * its store away again (`forgetMadeStore`): a refused import writes nothing (dataset.md), and
+   * the location must not answer afterwards as an empty store.
    */
   async importClient(): Promise<{ client: CafsupClient; makesStore: boolean }> {
     const existing = await this.existingStore();
     if (existing !== null) return { client: existing, makesStore: false };
-    return { client: await this.client({ write: true, create: true }), makesStore: true };
+    return { client: await this.newStoreClient(await this.actor()), makesStore: true };
   }
 
   /** A writing client on the store there, or null when there is none yet (nothing made). A server has its store. */
@@ -388,31 +390,64 @@ export class Context {
   }
 
   /**
-   * Until the returned function is called, Ctrl-C, SIGTERM or SIGHUP take away the store a first
-   * import is making (`importClient`), unless its commit landed first: ended so, the import left
-   * an empty store (trial 35), which then answered as one. That store is new, made for this
-   * import: no other process's lock holds the main thread meanwhile (cli/interrupt.ts). Not told
-   * apart: a second first import into the same new path at the same moment, whose file this one's
-   * stop would take (review 37, 4; the issue's note).
+   * A client on a new store at the database's location, writing in `actor`'s name. On PostgreSQL,
+   * the database itself. A SQLite file is made aside (made-aside.ts) and put in place once its
+   * import committed (`putMadeStoreInPlace`); until then its location stays « introuvable », and
+   * the file goes with its client (`close`), or before Ctrl-C, SIGTERM or SIGHUP ends the process.
+   * An empty store left by an import cut short answered « 0 partenaire » (trial 35); a stop of one
+   * of two first imports into one new path took away the file the other was writing (review 37, 4).
    */
-  async forgetMadeStoreOnStop(): Promise<() => void> {
-    const { Store } = await import('@cafsup/sdk');
-    const location = await this.databasePath();
-    return endingOnStop(() => Store.removeIfUnusedNow(location));
+  async newStoreClient(actor: Actor): Promise<CafsupClient> {
+    const database = await this.databasePath();
+    const { createClient, isPostgresUrl, makeStoreAside, removeStoreFile } = await import('@cafsup/sdk');
+    if (isPostgresUrl(database)) return this.client({ write: true, create: true, actor });
+    const file = makeStoreAside(database);
+    // This process's own file: no other process's lock holds the main thread meanwhile (interrupt.ts).
+    this.aside = { file, stopListening: endingOnStop(() => removeStoreFile(file)) };
+    return (this.opened = createClient({ database: file, actor, create: true, connections: COMMAND_CONNECTIONS }));
   }
 
-  /** After a refused import that made its store (`importClient`): the store goes, if still unused. */
+  /** Once its import committed: the store `newStoreClient` made aside, closed and put in place (a conflict if another process made one there meanwhile). */
+  async putMadeStoreInPlace(): Promise<void> {
+    const aside = this.aside;
+    if (aside === null) return;
+    await this.opened?.close();
+    this.opened = null;
+    this.aside = null;
+    const { putStoreInPlace } = await import('@cafsup/sdk');
+    try {
+      putStoreInPlace(aside.file, await this.databasePath(), await this.source());
+    } finally {
+      aside.stopListening();
+    }
+  }
+
+  /** After a refused import that made its store: a file made aside goes; PostgreSQL's tables go if still unused. */
   async forgetMadeStore(): Promise<void> {
     await this.opened?.close();
     this.opened = null;
+    if (this.aside !== null) {
+      await this.dropAside();
+      return;
+    }
     const { Store } = await import('@cafsup/sdk');
     await Store.removeIfUnused(await this.databasePath());
+  }
+
+  /** The store made aside and never put in place, its client closed: removed. */
+  private async dropAside(): Promise<void> {
+    const aside = this.aside!;
+    this.aside = null;
+    const { removeStoreFile } = await import('@cafsup/sdk');
+    removeStoreFile(aside.file);
+    aside.stopListening();
   }
 
   async close(): Promise<void> {
     try {
       await this.opened?.close();
     } finally {
+      if (this.aside !== null) await this.dropAside();
       if (this.scratch !== null) {
         this.scratch.stopListening();
         rmSync(this.scratch.folder, { recursive: true, force: true });

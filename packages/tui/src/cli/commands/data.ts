@@ -1,4 +1,4 @@
-import { existsSync, rmSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { once } from 'node:events';
 import {
   digitsOf,
@@ -85,9 +85,9 @@ export const demoCommand: Command = {
       if (options.force !== true) {
         throw new CafsupError('CONFLICT', `La base ${shown} existe déjà : ajoutez --force pour la remplacer par la démonstration.`);
       }
-      for (const suffix of ['', '-wal', '-shm']) rmSync(`${path}${suffix}`, { force: true });
+      (await import('@cafsup/sdk')).removeStoreFile(path);
     }
-    const client = await context.client({ create: true, actor: DEMO_ACTOR });
+    const client = await context.newStoreClient(DEMO_ACTOR);
     // A PostgreSQL database has no file to look for: it exists as cafsup's once anything was
     // written in it (every write leaves a trace). It is never replaced, not even with --force:
     // the demo imported over it would merge invented people into its data and its trail.
@@ -101,6 +101,7 @@ export const demoCommand: Command = {
     const result = await client.dataset.import(buildDemoDataset({ partners: scale, today: context.options.asOf ?? todayInParis(new Date()) }), {
       reason: 'Création de la base de démonstration',
     });
+    await context.putMadeStoreInPlace();
     return {
       json: { database: shown, created: true, counts: result.counts },
       text: () => `Base de démonstration créée : ${escapeForTerminal(shown)}\n${describeCounts(result.counts)}.`,
@@ -130,8 +131,6 @@ export const importCommand: Command = {
     const { client, absent, makesStore } = dryRun
       ? { ...(await context.dryRunClient()), makesStore: false }
       : { ...(await context.importClient()), absent: false };
-    // At once: the store is there from now on.
-    const stopForgetting = makesStore ? await context.forgetMadeStoreOnStop() : () => undefined;
     // Over partners already there, an import replaces what has the same ids, statuses decided
     // since the file was made among them: a write as any other, confirmed on a terminal or by
     // --yes (cli.md). Into a store without partners (new, or holding only tokens) it replaces
@@ -167,13 +166,13 @@ export const importCommand: Command = {
           if (makesStore) await context.forgetMadeStore().catch(() => undefined);
           throw error;
         });
+      if (makesStore && !dryRun) await context.putMadeStoreInPlace();
       return {
         json: result,
         text: () =>
           `${result.dryRun ? `Simulation : rien n’a été écrit${absent ? ' (pas encore de base cafsup à cet endroit : l’import la créerait)' : ''}. Le fichier importerait` : `Import terminé (trace n° ${result.traceId}) :`} ${describeCounts(result.counts)}.${describeReplacements(result)}`,
       };
     } finally {
-      stopForgetting();
       if (onTerminal) process.stderr.write('\r\u001b[K');
     }
   },
