@@ -409,17 +409,14 @@ export class Context {
 
   /** Once its import committed: the store `newStoreClient` made aside, closed and put in place (a conflict if another process made one there meanwhile). */
   async putMadeStoreInPlace(): Promise<void> {
-    const aside = this.aside;
-    if (aside === null) return;
+    if (this.aside === null) return;
     await this.opened?.close();
     this.opened = null;
-    this.aside = null;
     const { putStoreInPlace } = await import('@cafsup/sdk');
-    try {
-      putStoreInPlace(aside.file, await this.databasePath(), await this.source());
-    } finally {
-      aside.stopListening();
-    }
+    // Failed, the file made aside stays this process's to remove (`close`).
+    putStoreInPlace(this.aside.file, await this.databasePath(), await this.source());
+    this.aside.stopListening();
+    this.aside = null;
   }
 
   /** After a refused import that made its store: a file made aside goes; PostgreSQL's tables go if still unused. */
