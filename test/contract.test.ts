@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CafsupClient, CafsupError, HttpTransport, LocalTransport, OPERATIONS, type Operation, type Transport } from '@cafsup/sdk';
-import { reviewKitCsv } from '@cafsup/shared';
+import { CODE_MAX, REVIEWER_MAX, reviewKitCsv } from '@cafsup/shared';
 import { buildDemoDataset } from '../packages/tui/src/demo/demo-data.js';
 import { workbook } from '../packages/tui/src/cli/xlsx.js';
 import { ACTOR } from './support/fixture.js';
@@ -186,7 +186,22 @@ describe.each(COMBINATIONS)('the SDK contract over %s', (name, setup) => {
     const dataset = (await client.dataset.export()) as { partners: { name: string }[] };
     dataset.partners[0]!.name = 'Partenaire \udc00';
     expect(await codeOf(client.dataset.import(dataset, { reason: 'Import corrompu' }))).toBe('VALIDATION');
+    // Codes and reviewers longer than PostgreSQL's index entries hold, which SQLite stored (trial 38).
+    const longCodes = (await client.dataset.export()) as { habilitations: { service: string }[]; reviews: { reviewer: string }[] };
+    longCodes.habilitations[0]!.service = 'S'.repeat(CODE_MAX + 1);
+    longCodes.reviews[0]!.reviewer = '漢'.repeat(REVIEWER_MAX + 1);
+    const refused = await client.dataset.import(longCodes, { reason: 'Import trop long' }).catch((error: unknown) => error as CafsupError);
+    expect((refused as CafsupError).details.problems).toEqual([
+      { path: 'habilitations[0].service', message: `code de service trop long : ${CODE_MAX} caractères au plus` },
+      { path: 'reviews[0].reviewer', message: `texte trop long : ${REVIEWER_MAX} caractères au plus` },
+    ]);
     expect(await codeOf(client.partners.list({ cafCode: '1\u00003' }))).toBe('VALIDATION');
+    // A forged cursor, of another list's kind or one PostgreSQL cannot compare (a NUL in text, a
+    // number past its integers or with a fraction): refused alike, where PostgreSQL failed (trial 38).
+    const cursor = (key: unknown) => Buffer.from(JSON.stringify([key]), 'utf8').toString('base64url');
+    for (const key of ['\u0000', 1, ['amp']]) expect(await codeOf(client.partners.list({ cursor: cursor(key) }))).toBe('VALIDATION');
+    for (const key of [1e20, 1.5, 0, '1']) expect(await codeOf(client.traces.list({ cursor: cursor(key) }))).toBe('VALIDATION');
+    expect(await codeOf(client.habilitations.list({ partnerId: 'amp', cursor: cursor(7) }))).toBe('VALIDATION');
     expect(await client.partners.get('amp')).toEqual(partnerBefore);
     expect((await client.partners.list({ limit: 1000 })).items).toHaveLength(12);
   });
@@ -215,6 +230,11 @@ describe.each(COMBINATIONS)('the SDK contract over %s', (name, setup) => {
     await client.avenants.sign('amp', 3, { side: 'partner', date: AS_OF });
     expect((await client.quotas.usage({ partnerId: 'amp', asOf: AS_OF })).quotas[0]).toMatchObject({ maxUsers: 25, over: false });
     expect((await client.reviews.record('amp', { completedAt: AS_OF, reviewer: 'Dominique Martin', proof: 'courrier' })).review.completedAt).toBe(AS_OF);
+    // The longest reviewer, of characters of three bytes each: PostgreSQL holds it in its index
+    // beside the partner id, where 2,000 of them failed (trial 38); one more is refused.
+    const longest = '漢'.repeat(REVIEWER_MAX);
+    expect((await client.reviews.record('amp', { completedAt: '2026-01-05', reviewer: longest })).review.reviewer).toBe(longest);
+    expect(await codeOf(client.reviews.record('amp', { completedAt: '2026-01-06', reviewer: `${longest}漢` }))).toBe('VALIDATION');
     expect((await client.users.forcePasswordReset({ partnerId: 'bavans' }, { reason: 'Fuite de mots de passe' })).changed.length).toBeGreaterThan(0);
     expect((await client.users.suspend(['amp-u010'], { reason: 'Compte à vérifier' })).changed[0]).toMatchObject({ after: { status: 'suspended' } });
     expect((await client.users.reinstate(['amp-u010'], { reason: 'Vérification faite' })).changed[0]).toMatchObject({ after: { status: 'active' } });

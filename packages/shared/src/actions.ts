@@ -2,7 +2,7 @@ import { z } from './zod.js';
 import { lazySchema } from './lazy.js';
 import { calendarDateSchema, idSchema } from './fields.js';
 import { avenantChangeSchema, checkDraftedChanges } from './avenant.js';
-import { reasonSchema, safeTextSchema } from './text.js';
+import { reasonSchema, reviewerSchema, safeTextSchema } from './text.js';
 
 /**
  * The one reason rule: a write states why (rules.md, "Actions"), except a dry run, whose reason
@@ -64,7 +64,7 @@ export const reviewRecordSchema = lazySchema(() =>
   withReason(
     {
       completedAt: calendarDateSchema,
-      reviewer: safeTextSchema().trim().min(1, 'nom de la personne qui a fait la revue obligatoire'),
+      reviewer: reviewerSchema,
       proof: safeTextSchema().nullable().optional(),
     },
     { defaulted: true },

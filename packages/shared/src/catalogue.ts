@@ -28,7 +28,25 @@ export const CDAP_PROFILES = {
 
 export type CdapProfile = keyof typeof CDAP_PROFILES;
 
-const PROFILE_CODE = /^[A-Za-z0-9]+$/;
+/** The characters of a service's code, and of a profile's. */
+export const SERVICE_CODE = /^[A-Za-z0-9_-]+$/;
+export const PROFILE_CODE = /^[A-Za-z0-9]+$/;
+/**
+ * The longest service or profile code, in characters (ASCII, so as many bytes). PostgreSQL keeps
+ * them in index entries of 2,704 bytes at most, beside a partner id: a code of 3,000 characters
+ * that SQLite stored failed there (trial 38). The catalogue's have a few characters.
+ */
+export const CODE_MAX = 40;
+
+/** Whether `code` is a service's code (the schema's test: `serviceCodeSchema` words a refusal). */
+export function isServiceCode(code: string): boolean {
+  return code.length <= CODE_MAX && SERVICE_CODE.test(code);
+}
+
+/** Whether `code` is a profile's code (the schema's test: `profileCodeSchema` words a refusal). */
+export function isProfileCode(code: string): boolean {
+  return code.length <= CODE_MAX && PROFILE_CODE.test(code);
+}
 
 /** Whether `profile` may be used with `service`: Cdap's catalogue, or any letters-and-digits code elsewhere. */
 export function isKnownProfile(service: string, profile: string): boolean {

@@ -1,11 +1,15 @@
 import { z } from './zod.js';
 import { lazySchema } from './lazy.js';
-import { CDAP_SERVICE, isKnownProfile } from './catalogue.js';
+import { CDAP_SERVICE, CODE_MAX, PROFILE_CODE, SERVICE_CODE, isKnownProfile } from './catalogue.js';
 import type { EscalationContact, ServiceDesk } from './caf.js';
 import { calendarDateSchema, departementSchema, emailSchema, normaliseEmail, requiredTextSchema, textSchema } from './fields.js';
 
-export const serviceCodeSchema = lazySchema(() => z.string().regex(/^[A-Za-z0-9_-]+$/, 'code de service invalide'));
-export const profileCodeSchema = lazySchema(() => z.string().regex(/^[A-Za-z0-9]+$/, 'code de profil invalide'));
+export const serviceCodeSchema = lazySchema(() =>
+  z.string().max(CODE_MAX, `code de service trop long : ${CODE_MAX} caractères au plus`).regex(SERVICE_CODE, 'code de service invalide'),
+);
+export const profileCodeSchema = lazySchema(() =>
+  z.string().max(CODE_MAX, `code de profil trop long : ${CODE_MAX} caractères au plus`).regex(PROFILE_CODE, 'code de profil invalide'),
+);
 
 /** A quota's number of users: -0 (which JSON may carry) is 0, not « -0 utilisateur » (trial 25). */
 export const maxUsersSchema = lazySchema(() =>

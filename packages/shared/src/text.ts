@@ -40,6 +40,16 @@ export function safeTextSchema(max: number = TEXT_MAX) {
   return refusingUnsafeCharacters(z.string().max(max, `texte trop long : ${max} caractères au plus`));
 }
 
+/**
+ * The longest name of a review's reviewer, in characters. PostgreSQL keeps a review unique by its
+ * partner, date and reviewer, in one index entry of 2,704 bytes at most: 200 characters (800
+ * bytes of UTF-8 at most) fit beside the longest partner id (as many). With 2,000 allowed,
+ * PostgreSQL failed to store a review that SQLite stored (trial 38).
+ */
+export const REVIEWER_MAX = 200;
+/** Who made a review, as an action or a returned review sheet names them. */
+export const reviewerSchema = lazySchema(() => safeTextSchema(REVIEWER_MAX).trim().min(1, 'nom de la personne qui a fait la revue obligatoire'));
+
 /** A reason (rules.md, "Actions"): trimmed, at least 5 visible characters, 1,000 at most. */
 export const reasonSchema = lazySchema(() =>
   refusingUnsafeCharacters(z.string({ error: 'motif obligatoire' }).trim().max(REASON_MAX, `motif trop long : ${REASON_MAX} caractères au plus`)).refine(

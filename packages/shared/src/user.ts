@@ -1,6 +1,7 @@
 import { z } from './zod.js';
 import { lazySchema } from './lazy.js';
 import { calendarDateSchema, departementSchema, emailSchema, idSchema, requiredTextSchema, textSchema, timestampSchema } from './fields.js';
+import { REVIEWER_MAX, safeTextSchema } from './text.js';
 
 export const USER_ROLES = ['administrator', 'deputy', 'habilitation_manager', 'user'] as const;
 export const USER_STATUSES = ['active', 'suspended', 'disabled'] as const;
@@ -66,7 +67,8 @@ export const reviewSchema = lazySchema(() =>
   z.object({
     partnerId: idSchema,
     completedAt: calendarDateSchema,
-    reviewer: requiredTextSchema,
+    // As an action's, but not trimmed: an import keeps what the file says (its export gives it back).
+    reviewer: safeTextSchema(REVIEWER_MAX).min(1, 'texte vide'),
     proof: textSchema.nullable().default(null),
   }),
 );

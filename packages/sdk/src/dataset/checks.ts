@@ -10,6 +10,8 @@ import {
   isDepartementCode,
   isEmail,
   isKnownProfile,
+  isProfileCode,
+  isServiceCode,
   isYearInRange,
   timestampToEpochMs,
   type DatasetSection,
@@ -25,8 +27,6 @@ import { habilitationToRow, userToRow, type HabilitationRow, type UserRow } from
 // refusal (or gives the trimmed value). So the refusals stay zod's, word for word, and zod
 // runs on the rare row, not on every one.
 
-const SERVICE_CODE = /^[A-Za-z0-9_-]+$/;
-const PROFILE_CODE = /^[A-Za-z0-9]+$/;
 const HABILITATION_STATUS = new Set<unknown>(HABILITATION_STATUSES);
 const USER_ROLE = new Set<unknown>(USER_ROLES);
 const USER_STATUS = new Set<unknown>(USER_STATUSES);
@@ -90,9 +90,9 @@ function plainHabilitation(value: unknown): Habilitation | null {
     !isOptionalId(groupId) ||
     (userId === null) === (groupId === null) ||
     typeof service !== 'string' ||
-    !SERVICE_CODE.test(service) ||
+    !isServiceCode(service) ||
     typeof profile !== 'string' ||
-    !PROFILE_CODE.test(profile) ||
+    !isProfileCode(profile) ||
     !isKnownProfile(service, profile) ||
     !isOptionalDepartement(departement) ||
     !HABILITATION_STATUS.has(status) ||

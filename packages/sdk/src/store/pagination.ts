@@ -13,11 +13,20 @@ export function encodeCursor(key: string | number): string {
   return Buffer.from(JSON.stringify([key]), 'utf8').toString('base64url');
 }
 
-export function decodeCursor(cursor: string | null | undefined): string | number | null {
+/**
+ * The sort key a cursor carries, of the kind its list sorts by: an id (text) or a trace's number.
+ * A cursor is opaque but comes from outside (a script, a forged request): anything else is a
+ * refusal of the input, on both engines alike. PostgreSQL refused a NUL in text, a number past
+ * its integers or with a fraction, with an internal error where SQLite answered (trial 38).
+ */
+export function decodeCursor(cursor: string | null | undefined, kind: 'id'): string | null;
+export function decodeCursor(cursor: string | null | undefined, kind: 'number'): number | null;
+export function decodeCursor(cursor: string | null | undefined, kind: 'id' | 'number'): string | number | null {
   if (cursor === undefined || cursor === null || cursor === '') return null;
   try {
-    const [key] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    if (typeof key === 'string' || typeof key === 'number') return key;
+    const decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
+    const key = Array.isArray(decoded) && decoded.length === 1 ? (decoded[0] as unknown) : undefined;
+    if (kind === 'id' ? typeof key === 'string' && !key.includes('\u0000') : Number.isSafeInteger(key) && (key as number) > 0) return key as string | number;
   } catch {
     // reported below
   }

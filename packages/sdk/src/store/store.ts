@@ -238,7 +238,7 @@ export class Store {
   async listPartners(query: PartnersListInput = {}, scope: PartnerScope = {}): Promise<Page<PartnerSummary>> {
     const limit = pageSize(query.limit);
     const asOf = query.asOf ?? this.today();
-    const after = decodeCursor(query.cursor);
+    const after = decodeCursor(query.cursor, 'id');
     const conditions = ['p.id > @after'];
     const params: Record<string, unknown> = { after: after ?? '' };
     if (query.cafCode !== undefined) {
@@ -482,7 +482,7 @@ export class Store {
       `SELECT * FROM users WHERE partner_id = @partnerId AND id > @after
          ${query.status === undefined ? '' : 'AND status = @status'} ${query.role === undefined ? '' : 'AND role = @role'}
        ORDER BY id LIMIT @take`,
-      { partnerId: query.partnerId, after: decodeCursor(query.cursor) ?? '', status: query.status, role: query.role, take: limit + 1 },
+      { partnerId: query.partnerId, after: decodeCursor(query.cursor, 'id') ?? '', status: query.status, role: query.role, take: limit + 1 },
     );
     return toPage(rows, limit, (row) => row.id, rowToUser);
   }
@@ -511,7 +511,7 @@ export class Store {
     const limit = pageSize(query.limit);
     const rows = await this.db.all<Parameters<typeof groupFromRow>[0]>(`${this.groupSelect()} WHERE g.partner_id = ? AND g.id > ? ORDER BY g.id LIMIT ?`, [
       query.partnerId,
-      decodeCursor(query.cursor) ?? '',
+      decodeCursor(query.cursor, 'id') ?? '',
       limit + 1,
     ]);
     return toPage(rows, limit, (row) => row.id, groupFromRow);
@@ -539,7 +539,7 @@ export class Store {
       `SELECT ${HABILITATION_COLUMNS} FROM ${HABILITATION_FROM} WHERE h.partner_id = @partnerId AND h.id > @after ${filters} ORDER BY h.id LIMIT @take`,
       {
         partnerId: query.partnerId,
-        after: decodeCursor(query.cursor) ?? '',
+        after: decodeCursor(query.cursor, 'id') ?? '',
         service: query.service,
         profile: query.profile,
         status: query.status,
@@ -561,7 +561,7 @@ export class Store {
   async listTraces(query: TracesListInput = {}, scope: PartnerScope = {}): Promise<Page<Trace>> {
     if (query.partnerId !== undefined) await this.requirePartnerInScope(query.partnerId, scope);
     const limit = pageSize(query.limit);
-    const before = decodeCursor(query.cursor);
+    const before = decodeCursor(query.cursor, 'number');
     // Erased traces (retention) say nothing any more: they stay only to hold the chain.
     const conditions = ['id < @before', 'erased = 0'];
     const d = dialectOf(this.db);
@@ -613,7 +613,7 @@ export class Store {
             .map((branch, index) => `SELECT * FROM (${newestFirst([...conditions, branch])}) AS branch${index}`)
             .join(' UNION ALL ')}) AS page ORDER BY id DESC LIMIT @take`;
     const params = {
-      before: typeof before === 'number' ? before : Number.MAX_SAFE_INTEGER,
+      before: before ?? Number.MAX_SAFE_INTEGER,
       partnerId: query.partnerId,
       targetId: query.targetId,
       userId: query.userId,

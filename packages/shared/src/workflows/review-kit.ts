@@ -5,7 +5,7 @@ import type { CalendarDate } from '../dates.js';
 import { calendarDateSchema, departementSchema, idSchema } from '../fields.js';
 import { escapeForTerminal } from '../terminal.js';
 import { longFrenchDate } from '../wording.js';
-import { safeTextSchema } from '../text.js';
+import { reviewerSchema, safeTextSchema } from '../text.js';
 
 // The yearly reverse review as a campaign (contrat de services, art. 2.2.2: « le gestionnaire
 // principal d'habilitations est tenu de faire chaque année une revue inverse d'habilitations …
@@ -247,7 +247,7 @@ export const reviewSheetRecordSchema = lazySchema(() =>
   withReason(
     {
       completedAt: calendarDateSchema,
-      reviewer: safeTextSchema(200).trim().min(1, 'nom de la personne qui a fait la revue obligatoire'),
+      reviewer: reviewerSchema,
       /** The returned sheet as text: the CSV of the kit, re-saved by a spreadsheet. */
       sheet: z.string().min(1, 'feuille vide').max(20_000_000, 'feuille trop grande (20 Mo au plus)').optional(),
       /** Or the returned workbook's bytes (XLSX) in base64: the SHA-256 kept is then the one of those bytes. */

@@ -14,6 +14,12 @@ describe('node-postgres errors in cafsup’s words', () => {
       );
     }
   });
+  it('says a limit of PostgreSQL reached in its words, not as an internal error (trial 38)', () => {
+    const tooLong = Object.assign(new Error('index row size 6040 exceeds btree version 4 maximum 2704 for index "x"'), { code: '54000' });
+    expect((translateError(tooLong, url) as CafsupError).message).toBe(
+      `Base PostgreSQL postgres://cafsup:***@127.0.0.1:5432/cafsup : une valeur dépasse une limite de PostgreSQL (une entrée d’index de plus de 2 704 octets ?) (${tooLong.message}).`,
+    );
+  });
   it('leaves an error it does not know as it is', () => {
     const unknown = new Error('something else');
     expect(translateError(unknown, url)).toBe(unknown);

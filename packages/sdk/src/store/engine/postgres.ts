@@ -433,7 +433,7 @@ function lockNotGranted(error: unknown, timeout: number): unknown {
 /** A server certificate no authority this machine knows has signed (a self-signed one, a private CA's). */
 const UNKNOWN_AUTHORITY =
   'certificat du serveur signé par une autorité inconnue de ce poste (donnez-la : sslrootcert=FICHIER dans l’URL, ou NODE_EXTRA_CA_CERTS)';
-/** What a connection or permission failure means to the person who gave the URL (SQLSTATE or system code). */
+/** What a connection, permission or limit failure means to the person who gave the URL (SQLSTATE or system code). */
 const CONNECTION_PROBLEMS: Record<string, string> = {
   ECONNREFUSED: 'serveur injoignable (adresse ou port ?)',
   ENOTFOUND: 'serveur introuvable (nom d’hôte ?)',
@@ -453,6 +453,10 @@ const CONNECTION_PROBLEMS: Record<string, string> = {
   '53300': 'trop de connexions ouvertes sur le serveur (max_connections)',
   '55P03': 'verrou non obtenu à temps (lock_timeout du rôle ou de la base)',
   '3D000': 'base de données inexistante',
+  // A limit of PostgreSQL's own, which SQLite does not have: the inputs are bounded to stay within
+  // them (an index entry of 2,704 bytes at most: CODE_MAX, REVIEWER_MAX), so this is a value
+  // cafsup let through that it should have refused; said rather than « erreur interne » (trial 38).
+  '54000': 'une valeur dépasse une limite de PostgreSQL (une entrée d’index de plus de 2 704 octets ?)',
   // No schema to find or create cafsup's tables in (a read said « où créer », trial 35); or, when
   // creating them, one of them taken by another application's table.
   '3F000': 'le search_path de l’URL ne nomme aucun schéma qui existe : cafsup n’y trouve ni n’y crée ses tables, rien n’a été écrit',
