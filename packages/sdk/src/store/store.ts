@@ -294,13 +294,7 @@ export class Store {
     // A server's page of 50 costs less from this process's memory (the entries stay loaded
     // between requests) than two more statements: only a longer batch reads what is kept.
     if (ids.length <= KEPT_LINES_FROM) return this.summariesFromConventions(ids, asOf);
-    const { values } = await this.kept.through(
-      'summary',
-      asOf,
-      () => Promise.resolve({ partnerIds: [...ids], whole: false }),
-      (missing) => this.summariesFromConventions(missing, asOf),
-    );
-    return values;
+    return this.kept.ofPartners('summary', asOf, ids, (missing) => this.summariesFromConventions(missing, asOf));
   }
 
   private async summariesFromConventions(ids: readonly string[], asOf: CalendarDate): Promise<Map<string, PartnerSummary>> {
