@@ -26,6 +26,9 @@ const CACHE_EDITION = 2;
 const ASPECTS = ['counts', 'flags', 'quotas', 'places', 'summary'] as const;
 export type Aspect = (typeof ASPECTS)[number];
 
+/** The aspects whose values are a few dozen bytes, which PostgreSQL sends as one text (`PartnerCache.read`). */
+const SHORT_VALUES: ReadonlySet<Aspect> = new Set(['counts', 'places']);
+
 /** How long keeping what was computed may wait for a write or an import to finish. */
 const KEEP_WAIT_MS = 100;
 
@@ -137,14 +140,19 @@ export class PartnerCache {
    * PostgreSQL sends a row per partner, each value parsed as it comes (`each`): the one text
    * took the server longer to make (string_agg of a national list's 5,000 lines, 1 MB) than the
    * rows to send, and node-postgres longer to take in as one message: 37–44 ms against 10–14 for
-   * the lines, 14–19 against 5–8 for the flag counts (a warm connection, medians of 40).
+   * the lines (a warm connection, medians of 40). But for the values of a few dozen bytes (a
+   * partner's flag counts, its places), where a row cost a command more than its value: in a
+   * new process (a command, its driver's code not yet optimised), a national list's counts and
+   * places took 104 ms as rows, 55 as one text each (medians of 9); a warm connection pays 2–3 ms
+   * more for each (9 against 7), a server once per change of the data (it keeps its answers
+   * meanwhile, workers/answers.ts).
    */
   async read<T>(aspect: Aspect, asOf: CalendarDate, partnerIds: readonly string[] | undefined): Promise<Map<string, T>> {
     const kept = new Map<string, T>();
     if (this.db.inWrite) return kept;
     const { where, params } = this.rowsOf(aspect, asOf, partnerIds);
-    if (this.db.dialect === 'postgres' || aspect === 'flags') {
-      // A row per partner, each parsed as it comes: PostgreSQL's every aspect (above), and
+    if (aspect === 'flags' || (this.db.dialect === 'postgres' && !SHORT_VALUES.has(aspect))) {
+      // A row per partner, each parsed as it comes: PostgreSQL's long values (above), and
       // SQLite's flags (kilobytes each, 40 MB nationally), never one text of them all; SQLite's
       // as bytes, for Node's decoder (below).
       await this.db.each<{ partner_id: string; value: string | Buffer }>(
@@ -154,13 +162,16 @@ export class PartnerCache {
       );
       return kept;
     }
-    // One JSON array's text, each value written in as it is kept after its partner's id; as
-    // bytes: Node's UTF-8 decoder takes a quarter less time than better-sqlite3's. An array, not
-    // an object by partner: JSON.parse made an object of thousands of keys a dictionary, slower
-    // to make and to read than an array (`cafsup partners --json`, national: these reads took
-    // 83 ms instead of 98, CPU profiles, medians of 5).
-    const text = await this.db.value<Buffer | null>(
-      `SELECT CAST('[' || group_concat(json_quote(partner_id) || ',' || value, ',') || ']' AS BLOB) FROM partner_kept WHERE ${where}`,
+    // One JSON array's text, each value written in as it is kept after its partner's id; on
+    // SQLite as bytes: Node's UTF-8 decoder takes a quarter less time than better-sqlite3's. An
+    // array, not an object by partner: JSON.parse made an object of thousands of keys a
+    // dictionary, slower to make and to read than an array (`cafsup partners --json`, national:
+    // these reads took 83 ms instead of 98, CPU profiles, medians of 5).
+    const text = await this.db.value<Buffer | string | null>(
+      pick(this.db, {
+        sqlite: `SELECT CAST('[' || group_concat(json_quote(partner_id) || ',' || value, ',') || ']' AS BLOB) FROM partner_kept WHERE ${where}`,
+        postgres: `SELECT '[' || string_agg(to_json(partner_id)::text || ',' || value, ',') || ']' FROM partner_kept WHERE ${where}`,
+      }),
       params,
     );
     if (text === null || text === undefined) return kept;
