@@ -456,6 +456,27 @@ describe('the review campaign (contrat art. 2.2.2)', () => {
     expect((await client.reviews.campaign({ asOf: AS_OF, within: 30 })).overdue).toBeGreaterThan(0);
   });
 
+  it('orders partners due on the same day by code point, not by UTF-16 unit (rules.md)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cafsup-workflows-'));
+    dirs.push(dir);
+    const client = createClient({ database: join(dir, 'demo.db'), actor: ACTOR, now: () => FIXED_NOW });
+    const dataset = buildDemoDataset({ partners: 4, today: AS_OF });
+    // Three copies of macs (overdue, last review on 2025-08-22): same due date, so only the id orders them.
+    const ids = ['\u{1F600}-emoji', '\uE000-pua', '\uFF5A-full'];
+    for (const id of ids) {
+      dataset.partners.push({ ...dataset.partners.find((partner) => partner.id === 'macs')!, id });
+      dataset.conventions.push({ ...dataset.conventions.find((convention) => convention.partnerId === 'macs')!, partnerId: id });
+      dataset.reviews.push({ ...dataset.reviews.find((review) => review.partnerId === 'macs')!, partnerId: id });
+    }
+    await client.dataset.import(dataset, { reason: 'Jeu de données du test' });
+    const listed = (await client.reviews.campaign({ asOf: AS_OF, within: 30 })).reviews.filter((review) => ids.includes(review.partnerId));
+    expect(listed.map((review) => [review.partnerId, review.dueAt])).toEqual([
+      ['\uE000-pua', '2026-08-22'],
+      ['\uFF5A-full', '2026-08-22'],
+      ['\u{1F600}-emoji', '2026-08-22'],
+    ]);
+  });
+
   it('refuses a returned sheet that lists a habilitation twice, naming it and both lines, and writes nothing', async () => {
     const client = await demo();
     const sheet = '\ufeffHabilitation;À conserver (oui/non);Motif\r\nmacs-h0001;oui;\r\nmacs-h0002;oui;\r\nmacs-h0001;non;doublon\r\n';

@@ -3,6 +3,7 @@ import {
   longFrenchDate,
   addDays,
   addMonths,
+  compareCodePoints,
   conventionState,
   daysBetween,
   parseInput,
@@ -104,7 +105,8 @@ export class Campaigns {
         deputy: recipient(partner.terms, 'deputy'),
       });
     }
-    reviews.sort((a, b) => (a.dueAt < b.dueAt ? -1 : a.dueAt > b.dueAt ? 1 : a.partnerId < b.partnerId ? -1 : 1));
+    // By code point, as partners and audit order ids (rules.md): `<` compares UTF-16 units.
+    reviews.sort((a, b) => compareCodePoints(a.dueAt, b.dueAt) || compareCodePoints(a.partnerId, b.partnerId));
     return { asOf, within: input.within, reviews, overdue: reviews.filter((review) => review.overdue).length };
   }
 
