@@ -582,6 +582,25 @@ describe('refusals', () => {
     db.close();
   });
 
+  it('names a user or group of the file refused for a problem of its own once, not again as unknown where it is referred to', async () => {
+    const broken = full();
+    // amp-u001 is a member of amp-g01 and holds amp-h0001; amp-g02 holds amp-h0004.
+    (broken.users as Record<string, unknown>[])[1]!.createdAt = '2024-02-01 09:12:00Z';
+    (broken.groups as Record<string, unknown>[]).push({ id: 'amp-g02', partnerId: 'amp', name: '', memberIds: ['amp-u002'] });
+    (broken.habilitations as Record<string, unknown>[]).push(habilitation('amp-h0004', 'amp', { groupId: 'amp-g02' }));
+    // The habilitations before the users and groups they name, too.
+    const { habilitations, ...others } = broken;
+    const earlier = { habilitations, ...others };
+    // As bytes, as the command line reads a file, and as a document.
+    for (const document of [JSON.stringify(broken), JSON.stringify(earlier), broken]) {
+      const error = await refusalOf((await fresh()).client.dataset.import(document));
+      expect(error.details.problems).toEqual([
+        { path: 'users[1].createdAt', message: 'horodatage invalide (attendu ISO-8601 avec fuseau entre 1900 et 2199, ex. 2026-03-05T23:30:00Z)' },
+        { path: 'groups[1].name', message: 'texte vide' },
+      ]);
+    }
+  });
+
   it('refuses what the dataset and the text rules refuse, naming each JSON path', async () => {
     const long = 'x'.repeat(2001);
     const error = await refusalOf(

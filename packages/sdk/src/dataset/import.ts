@@ -1108,11 +1108,16 @@ class EntityWriter {
   /** The checks that need the whole file: forward references and entities the file relies on in the store. */
   async finish(): Promise<void> {
     for (const batch of [this.partners, this.conventions, this.users, this.groups, this.members, this.reviews]) await batch.flush();
+    // A user or group of the file refused for a problem of its own (seen, never written) is named
+    // once, not again by each reference to it; nor is it looked for in the store, which the file replaces.
+    const pending = this.pending.filter(
+      ({ kind, id }) => (kind === 'user' ? this.fileUsers : this.fileGroups).has(id) || !this.seen[kind === 'user' ? 'users' : 'groups'].has(id),
+    );
     const outside = (kind: 'user' | 'group', file: Map<string, Owned>) =>
-      this.pending.filter((reference) => reference.kind === kind && !file.has(reference.id)).map((reference) => reference.id);
+      pending.filter((reference) => reference.kind === kind && !file.has(reference.id)).map((reference) => reference.id);
     const storedUsers = await this.lookUp<Owned & { id: string }>(STATEMENTS.storedUsers, outside('user', this.fileUsers));
     const storedGroups = await this.lookUp<Owned & { id: string }>(STATEMENTS.storedGroups, outside('group', this.fileGroups));
-    for (const reference of this.pending) {
+    for (const reference of pending) {
       const [file, stored] = reference.kind === 'user' ? [this.fileUsers, storedUsers] : [this.fileGroups, storedGroups];
       await this.check(reference, file.get(reference.id) ?? stored.get(reference.id));
     }
