@@ -665,6 +665,15 @@ describe('refusals', () => {
     expect(await test.client.dataset.export()).toEqual(await (await fresh(full())).client.dataset.export());
   });
 
+  it('names a review the file gives twice by its partner, date and reviewer', async () => {
+    const twice = full();
+    twice.reviews = [review('amp', '2026-01-05'), review('amp', '2025-06-30'), review('amp', '2026-01-05')];
+    const error = await refusalOf((await fresh()).client.dataset.import(twice));
+    expect(error.details.problems).toEqual([
+      { path: 'reviews[2].completedAt', message: 'revue de « amp » du 2026-01-05 par « Dominique Martin » en double (déjà en reviews[0])' },
+    ]);
+  });
+
   it('names a partner without a convention and an unknown Caf', async () => {
     const error = await refusalOf((await fresh()).client.dataset.import(dataset({ partners: [partner('p', { cafCode: '01' })] })));
     expect(error.details.problems).toEqual([

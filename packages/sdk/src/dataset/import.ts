@@ -811,11 +811,23 @@ class EntityWriter {
     return owned.key!;
   }
 
-  /** Returns false, after naming the problem, when the id was already used earlier in the file. */
-  private firstUse(section: Exclude<DatasetSection, 'habilitations'>, id: string, base: string, index: number, field: string, label: string): boolean {
+  /**
+   * Returns false, after naming the problem, when the id was already used earlier in the file.
+   * `label` says what the id names, put before it; or names the entity whole when its id is a
+   * key no reader knows it by (a review's), built only for a duplicate.
+   */
+  private firstUse(
+    section: Exclude<DatasetSection, 'habilitations'>,
+    id: string,
+    base: string,
+    index: number,
+    field: string,
+    label: string | (() => string),
+  ): boolean {
     const previous = this.seen[section].get(id);
     if (previous !== undefined) {
-      this.problems.add(`${base}.${field}`, `${label} « ${id} » en double (déjà en ${section}[${previous}])`);
+      const named = typeof label === 'string' ? `${label} « ${id} »` : label();
+      this.problems.add(`${base}.${field}`, `${named} en double (déjà en ${section}[${previous}])`);
       return false;
     }
     this.seen[section].set(id, index);
@@ -1081,7 +1093,8 @@ class EntityWriter {
       case 'reviews': {
         const review = entity as Review;
         const identity = `${review.partnerId}\u0000${review.completedAt}\u0000${review.reviewer}`;
-        if (!this.firstUse('reviews', identity, base, index, 'completedAt', 'revue (même partenaire, même date, même personne)')) return;
+        const named = () => `revue de « ${review.partnerId} » du ${review.completedAt} par « ${review.reviewer} »`;
+        if (!this.firstUse('reviews', identity, base, index, 'completedAt', named)) return;
         this.owned(review.partnerId, base);
         await this.reviews.add([review.partnerId, review.completedAt, review.reviewer, review.proof]);
         return;
