@@ -1,19 +1,21 @@
 import { useMemo, useState } from 'react';
+import { compareCodePoints } from '@cafsup/shared';
 import { partnerRows, flagTotal, type PartnerRow } from '../../views.js';
 import { useNavigation } from '../navigation.js';
 import { useSession } from '../session.js';
 import { filterRows } from '../search.js';
 import { useAsync, type AsyncState } from './use-async.js';
 
+// Ties by id in code-point order, the order of every list (rules.md), not a locale's.
 export const PARTNER_SORTS = [
   { label: 'nom', compare: (a: PartnerRow, b: PartnerRow) => a.name.localeCompare(b.name, 'fr') },
   {
     label: 'alertes',
-    compare: (a: PartnerRow, b: PartnerRow) => b.flags.critical - a.flags.critical || flagTotal(b.flags) - flagTotal(a.flags) || a.id.localeCompare(b.id),
+    compare: (a: PartnerRow, b: PartnerRow) => b.flags.critical - a.flags.critical || flagTotal(b.flags) - flagTotal(a.flags) || compareCodePoints(a.id, b.id),
   },
   {
     label: 'places',
-    compare: (a: PartnerRow, b: PartnerRow) => b.places.assigned - b.places.maxUsers - (a.places.assigned - a.places.maxUsers) || a.id.localeCompare(b.id),
+    compare: (a: PartnerRow, b: PartnerRow) => b.places.assigned - b.places.maxUsers - (a.places.assigned - a.places.maxUsers) || compareCodePoints(a.id, b.id),
   },
 ] as const;
 
