@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, realpathSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -594,7 +594,8 @@ fsp.readFile = (path, ...rest) => (String(path).endsWith('.never') ? new Promise
   it('puts a first import’s store in place only once committed: a stop, even kill -9, leaves nothing there, nor takes a store made meanwhile', async () => {
     const schemaVersion = new Database(sandbox.database, { readonly: true }).pragma('user_version', { simple: true });
     /** Whether an import holds `file`'s write lock, its schema whole: the import's lock, not its store's creation's. */
-    const importing = (file: string) => {
+    const importing = (file: string | undefined) => {
+      if (file === undefined) return false;
       // Not looked at before the store is in WAL mode (its -wal file there): a connection opening
       // it earlier would read it in rollback mode, and hold up its creation.
       if (!existsSync(`${file}-wal`)) return false;
@@ -619,8 +620,13 @@ fsp.readFile = (path, ...rest) => (String(path).endsWith('.never') ? new Promise
     const text = readFileSync(whole, 'utf8');
     const half = Math.floor(text.length / 2);
     const made = join(sandbox.dir, 'interrompue.db');
+    /** The file a first import into `made` by process `pid` builds its store in, once there. */
+    const asideOf = (pid: number) => {
+      const found = readdirSync(sandbox.dir).find((name) => new RegExp(`^\\.interrompue\\.db\\.cafsup-import-${pid}-[0-9a-f]{12}$`).test(name));
+      return found === undefined ? undefined : join(sandbox.dir, found);
+    };
     /** An import into `database` from standard input, given the first half of the file, waiting for the rest with the write lock of its store (`file`) taken. */
-    const started = async (database: string, file = (pid: number) => join(sandbox.dir, `.interrompue.db.cafsup-import-${pid}`)) => {
+    const started = async (database: string, file: (pid: number) => string | undefined = asideOf) => {
       const child = spawn(process.execPath, [CAFSUP_BIN, 'import', '-', '--yes', '--db', database], {
         env: sandbox.env(ACTOR_ENV),
         stdio: ['pipe', 'pipe', 'pipe'],
@@ -632,7 +638,7 @@ fsp.readFile = (path, ...rest) => (String(path).endsWith('.never') ? new Promise
       const deadline = Date.now() + 30_000;
       while (!importing(file(child.pid!)) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
       expect(importing(file(child.pid!))).toBe(true);
-      return { child, closed, aside: file(child.pid!), stderr: () => stderr };
+      return { child, closed, aside: file(child.pid!)!, stderr: () => stderr };
     };
     const leftAside = () => readdirSync(sandbox.dir).filter((name) => name.startsWith('.interrompue'));
     const absent = () => sandbox.run(['partners', '--db', made]);
@@ -648,19 +654,49 @@ fsp.readFile = (path, ...rest) => (String(path).endsWith('.never') ? new Promise
     expect(await interrupted.closed).toEqual([null, 'SIGINT']);
     expect([absent().status, leftAside()]).toEqual([6, []]);
 
-    // Two first imports under way; a third, whole, puts its store in place first.
+    // Two first imports under way; a third, whole, puts its store in place first. Beside the
+    // location, the journal of a store deleted there before its journal was merged (its process
+    // killed): SQLite replayed it into the store put in place, which said « Import terminé »
+    // with another store's rows in it, its indexes broken (review 38).
     const [stopped, later] = [await started(made), await started(made)];
+    const ghost = join(sandbox.dir, 'fantome.db');
+    new Database(sandbox.database, { readonly: true }).exec(`VACUUM INTO '${ghost}'`);
+    const writer = new Database(ghost);
+    writer.pragma('journal_mode = WAL');
+    writer.pragma('wal_autocheckpoint = 0');
+    writer.exec("UPDATE partners SET name = 'FANTÔME ' || name; DELETE FROM users WHERE key % 2 = 0");
+    writeFileSync(`${made}-wal`, readFileSync(`${ghost}-wal`));
+    writer.close();
     const first = sandbox.run(['import', whole, '--db', made], { env: ACTOR_ENV });
     expect([first.status, first.stderr]).toEqual([0, '']);
+    const inPlace = new Database(made, { readonly: true });
+    expect([inPlace.pragma('integrity_check', { simple: true }), sandbox.run(['export', '--db', made]).stdout]).toEqual(['ok', text]);
+    inPlace.close();
     stopped.child.kill('SIGINT');
     expect(await stopped.closed).toEqual([null, 'SIGINT']);
     later.child.stdin.end(text.slice(half));
     expect([...(await later.closed), later.stderr()]).toEqual([
       4,
       null,
-      `La base ${made} a été créée par un autre processus pendant cet import, qui n’y a rien écrit : relancez-le pour importer dans cette base (il en remplacera les entités de même identifiant).\n`,
+      `La base ${made} a été créée par un autre processus pendant cet import : elle est conservée telle quelle, rien n’y a été écrit.\n`,
     ]);
     expect([sandbox.json<{ head: { id: number } }>(['traces', 'verify', '--db', made]).head.id, leftAside()]).toEqual([1, []]);
+
+    // A folder's name, or a link to a file not there, is said before anything is imported: the link
+    // was a conflict « créée par un autre processus » at each run, the folder an internal error (review 38).
+    const folder = `${join(sandbox.dir, 'nouveau')}/`;
+    const intoFolder = sandbox.run(['import', whole, '--db', folder], { env: ACTOR_ENV });
+    expect([intoFolder.status, intoFolder.stderr]).toEqual([
+      6,
+      `Impossible de créer la base de données ${folder} : c’est un nom de dossier (il finit par « / ») : donnez celui d’un fichier.\n`,
+    ]);
+    const link = join(sandbox.dir, 'lien.db');
+    symlinkSync(join(sandbox.dir, 'cible-absente.db'), link);
+    const throughLink = sandbox.run(['import', whole, '--db', link], { env: ACTOR_ENV });
+    expect([throughLink.status, throughLink.stderr]).toEqual([
+      6,
+      `Impossible de créer la base de données ${link} : c’est un lien symbolique vers un fichier absent : donnez le chemin du fichier lui-même.\n`,
+    ]);
 
     // Into a store already there, nothing is made aside, and a stop leaves the store as it was.
     const kept = sandbox.json<{ head: { id: number } }>(['traces', 'verify']).head.id;

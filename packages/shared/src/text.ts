@@ -42,9 +42,9 @@ export function safeTextSchema(max: number = TEXT_MAX) {
 
 /**
  * The longest name of a review's reviewer, in characters. PostgreSQL keeps a review unique by its
- * partner, date and reviewer, in one index entry of 2,704 bytes at most: 200 characters (800
- * bytes of UTF-8 at most) fit beside the longest partner id (as many). With 2,000 allowed,
- * PostgreSQL failed to store a review that SQLite stored (trial 38).
+ * partner, date and reviewer, in one index entry of 2,704 bytes at most: 200 characters (UTF-16
+ * units, as zod counts them: 600 bytes of UTF-8 at most) fit beside the longest partner id (as
+ * many). With 2,000 allowed, PostgreSQL failed to store a review that SQLite stored (trial 38).
  */
 export const REVIEWER_MAX = 200;
 /** Who made a review, as an action or a returned review sheet names them. */

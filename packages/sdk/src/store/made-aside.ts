@@ -1,4 +1,5 @@
-import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { CafsupError } from '@cafsup/shared';
 import { connect, refuseOtherUrl } from './connection.js';
@@ -13,12 +14,15 @@ import { connect, refuseOtherUrl } from './connection.js';
  */
 const ASIDE_MARK = '.cafsup-import-';
 
+/** The journal files SQLite keeps beside a store's file. */
+const JOURNALS = ['-wal', '-shm', '-journal'];
+
 /** A SQLite store's file with the journal files SQLite keeps beside it. */
 export function removeStoreFile(location: string): void {
-  for (const suffix of ['', '-wal', '-shm']) rmSync(`${location}${suffix}`, { force: true });
+  for (const suffix of ['', ...JOURNALS]) rmSync(`${location}${suffix}`, { force: true });
 }
 
-/** Whether the process `pid` is still running (a process of another user's counts). */
+/** Whether the process `pid` is running here (a process of another user's counts). */
 function running(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -29,79 +33,140 @@ function running(pid: number): boolean {
 }
 
 /**
- * Creates the file a first import into `location` builds its store in, hidden beside it, named
- * after this process: `.NAME.cafsup-import-PID`. Files of that name that processes no longer
- * running left (kill -9, a power cut) are removed first. Its errors name `location`, the file the
- * person asked for.
+ * Whether no connection holds the store `file` (its write lock free). A process this one cannot
+ * see (another container's, another host's on a shared folder) may be importing into a file
+ * whose PID looks dead from here: it holds the lock while it imports.
+ */
+function unheld(file: string): boolean {
+  try {
+    const db = connect(file, { fileMustExist: true, timeout: 0 });
+    try {
+      db.exec('BEGIN IMMEDIATE; ROLLBACK');
+      return true;
+    } finally {
+      db.close();
+    }
+  } catch {
+    return false;
+  }
+}
+
+/** The system's text about `aside`, naming the file asked for instead, in the refusal every failure to make the store gives. */
+function cannotCreate(location: string, aside: string | null, error: unknown, reason?: string): CafsupError {
+  const said = reason ?? (aside === null ? (error as Error).message : (error as Error).message.replaceAll(aside, location));
+  return new CafsupError('UNAVAILABLE', `Impossible de créer la base de données ${location} : ${said}.`, { path: location }, { cause: error });
+}
+
+/**
+ * Creates the file a first import into `location` builds its store in, hidden beside it:
+ * `.NAME.cafsup-import-PID-RANDOM`, never one that exists. What processes no longer running left
+ * there (kill -9, a power cut), and no connection holds, is removed first. Its errors name
+ * `location`, the file the person asked for.
  */
 export function makeStoreAside(location: string): string {
   refuseOtherUrl(location);
+  if (/[/\\]$/.test(location)) throw cannotCreate(location, null, null, 'c’est un nom de dossier (il finit par « / ») : donnez celui d’un fichier');
+  // A link to a file not there: SQLite would have made its target, a link cannot be put in place.
+  if (isLink(location)) throw cannotCreate(location, null, null, 'c’est un lien symbolique vers un fichier absent : donnez le chemin du fichier lui-même');
   const folder = dirname(location);
   const name = basename(location);
-  const aside = join(folder, `.${name}${ASIDE_MARK}${process.pid}`);
+  const left = `.${name}${ASIDE_MARK}`;
+  const aside = join(folder, `${left}${process.pid}-${randomBytes(6).toString('hex')}`);
   try {
     // As openDatabase makes a store's folder and file: the people's data, for its owner only.
     mkdirSync(folder, { recursive: true, mode: 0o700 });
-    const left = `.${name}${ASIDE_MARK}`;
     for (const found of readdirSync(folder)) {
-      if (!found.startsWith(left)) continue;
-      const pid = Number(/^(\d+)(?:-wal|-shm)?$/.exec(found.slice(left.length))?.[1]);
-      if (Number.isSafeInteger(pid) && pid !== process.pid && !running(pid)) rmSync(join(folder, found), { force: true });
+      const pid = Number(/^(\d+)-[0-9a-f]{12}$/.exec(found.slice(left.length))?.[1]);
+      if (!found.startsWith(left) || !Number.isSafeInteger(pid) || running(pid)) continue;
+      const file = join(folder, found);
+      if (unheld(file)) removeStoreFile(file);
     }
-    removeStoreFile(aside);
     closeSync(openSync(aside, 'wx', 0o600));
   } catch (error) {
-    // The system's text names the file it could not make: the one asked for, not its hidden stand-in.
-    const reason = (error as Error).message.replaceAll(aside, location);
-    throw new CafsupError('UNAVAILABLE', `Impossible de créer la base de données ${location} : ${reason}.`, { path: location }, { cause: error });
+    throw cannotCreate(location, aside, error);
   }
   return aside;
 }
 
-/** Flushes a file or folder to the disk: a rename or link is durable once its folder is. */
-function flushToDisk(path: string): void {
-  const fd = openSync(path, 'r');
+function isLink(path: string): boolean {
   try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
+/** Flushes a folder to the disk, where the system allows it: a link is durable once its folder is. */
+function flushFolder(folder: string): void {
+  try {
+    const fd = openSync(folder, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // Not every system opens or flushes a folder (Windows); the store is in place all the same.
   }
 }
 
 /**
  * Puts the store made aside in place at `location`, once every connection to it is closed: whole
- * in its main file (its journal moved in), then linked to its name, which fails if the name was
- * taken meanwhile, so that a store another process made there is never replaced; then the aside
- * name is removed. A file system without hard links gets a rename, after a look at the name.
+ * in its main file (its journal moved in) and on the disk, then linked to its name, which fails if
+ * the name was taken meanwhile, so that a store another process made there is never replaced;
+ * then the aside name is removed. A file system without hard links gets a rename, after a look at
+ * the name: best effort, a store made there in that instant would be replaced.
  */
 export function putStoreInPlace(aside: string, location: string, shown: string): void {
-  if (existsSync(`${aside}-wal`) && statSync(`${aside}-wal`).size > 0) {
-    // Closed cleanly, SQLite moved its journal into the file and deleted it; else now.
-    const db = connect(aside, { fileMustExist: true });
-    try {
-      db.pragma('wal_checkpoint(TRUNCATE)');
-    } finally {
-      db.close();
+  try {
+    if (existsSync(`${aside}-wal`)) {
+      // Closed cleanly, SQLite moved its journal into the file and deleted it; else now, whole.
+      const db = connect(aside, { fileMustExist: true });
+      try {
+        const [merged] = db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number; log: number; checkpointed: number }[];
+        if (merged === undefined || merged.busy !== 0 || merged.log !== merged.checkpointed) throw new Error('journal non fusionné dans le fichier');
+      } finally {
+        db.close();
+      }
     }
+    const fd = openSync(aside, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    // Journals of a store no longer there (its file deleted, its process killed): beside the file
+    // put in place, SQLite would replay them into it. Beside the empty file a store used to be
+    // created as, it dropped them.
+    if (!existsSync(location)) for (const suffix of JOURNALS) rmSync(`${location}${suffix}`, { force: true });
+  } catch (error) {
+    throw cannotCreate(location, aside, error);
   }
-  flushToDisk(aside);
-  const taken = () => {
-    removeStoreFile(aside);
-    return new CafsupError(
-      'CONFLICT',
-      `La base ${shown} a été créée par un autre processus pendant cet import, qui n’y a rien écrit : relancez-le pour importer dans cette base (il en remplacera les entités de même identifiant).`,
-      { path: shown },
-    );
-  };
   try {
     linkSync(aside, location);
   } catch (error) {
     const code = (error as { code?: string }).code;
-    if (code === 'EEXIST') throw taken();
-    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw error;
-    if (existsSync(location)) throw taken();
-    renameSync(aside, location);
+    if (code === 'EEXIST') throw taken(aside, shown);
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw cannotCreate(location, aside, error);
+    if (existsSync(location)) throw taken(aside, shown);
+    try {
+      renameSync(aside, location);
+    } catch (renamed) {
+      throw cannotCreate(location, aside, renamed);
+    }
   }
   removeStoreFile(aside);
-  flushToDisk(dirname(location));
+  flushFolder(dirname(location));
+}
+
+/** A store another process made at the location meanwhile: kept as it is, the one made aside goes. */
+function taken(aside: string, shown: string): CafsupError {
+  removeStoreFile(aside);
+  return new CafsupError(
+    'CONFLICT',
+    `La base ${shown} a été créée par un autre processus pendant cet import : elle est conservée telle quelle, rien n’y a été écrit.`,
+    {
+      path: shown,
+    },
+  );
 }

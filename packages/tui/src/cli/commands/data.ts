@@ -101,7 +101,13 @@ export const demoCommand: Command = {
     const result = await client.dataset.import(buildDemoDataset({ partners: scale, today: context.options.asOf ?? todayInParis(new Date()) }), {
       reason: 'Création de la base de démonstration',
     });
-    await context.putMadeStoreInPlace();
+    try {
+      await context.putMadeStoreInPlace();
+    } catch (error) {
+      // Made by another process meanwhile (`cafsup start` runs `demo --if-missing`): kept, as when found first.
+      if (options['if-missing'] === true && error instanceof CafsupError && error.code === 'CONFLICT') return kept;
+      throw error;
+    }
     return {
       json: { database: shown, created: true, counts: result.counts },
       text: () => `Base de démonstration créée : ${escapeForTerminal(shown)}\n${describeCounts(result.counts)}.`,
