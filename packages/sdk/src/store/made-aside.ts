@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { CafsupError } from '@cafsup/shared';
@@ -71,7 +70,9 @@ export function makeStoreAside(location: string): string {
   const folder = dirname(location);
   const name = basename(location);
   const left = `.${name}${ASIDE_MARK}`;
-  const aside = join(folder, `${left}${process.pid}-${randomBytes(6).toString('hex')}`);
+  // node:crypto when asked only: the plain commands that read a file never load it (startup.test.ts).
+  const random = process.getBuiltinModule('node:crypto').randomBytes(6).toString('hex');
+  const aside = join(folder, `${left}${process.pid}-${random}`);
   try {
     // As openDatabase makes a store's folder and file: the people's data, for its owner only.
     mkdirSync(folder, { recursive: true, mode: 0o700 });
