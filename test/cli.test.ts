@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -433,6 +433,20 @@ describe('cafsup refusals and exit codes', () => {
       }
     }
     expect(readdirSync(here)).toEqual([]);
+    // A device or a folder is no store, nor is SQLite's store in memory, which a command's end
+    // takes away: internal errors, an import « terminé » that kept nothing (trial 38b).
+    const device = sandbox.run(['partners', '--db', '/dev/null']);
+    expect([device.status, device.stderr]).toEqual([
+      6,
+      '/dev/null n’est pas un fichier (un dossier, un périphérique…) : donnez le chemin d’un fichier de base de données SQLite.\n',
+    ]);
+    expect(sandbox.run(['demo', '--force', '--db', here]).status).toBe(6);
+    const memory = sandbox.run(['demo', '--db', ':memory:'], { cwd: here });
+    expect([memory.status, memory.stderr, readdirSync(here)]).toEqual([
+      2,
+      expect.stringContaining('--db :memory: : une base en mémoire ne garde rien d’une commande à l’autre ; donnez un fichier.'),
+      [],
+    ]);
     // A file whose name holds a time is a file, shown as it is.
     const timed = sandbox.run(['partners', '--db', 'cafsup-2024-05-01T10:00:00.db'], { env: { CAFSUP_DB: undefined }, cwd: here });
     expect([timed.status, timed.stderr]).toEqual([6, expect.stringContaining('introuvable : cafsup-2024-05-01T10:00:00.db. ')]);
@@ -657,7 +671,8 @@ fsp.readFile = (path, ...rest) => (String(path).endsWith('.never') ? new Promise
     // Two first imports under way; a third, whole, puts its store in place first. Beside the
     // location, the journal of a store deleted there before its journal was merged (its process
     // killed): SQLite replayed it into the store put in place, which said « Import terminé »
-    // with another store's rows in it, its indexes broken (review 38).
+    // with another store's rows in it, its indexes broken (review 38). Now refused, since it may
+    // hold a moved store's last commits (trial 38b), until it is taken away.
     const [stopped, later] = [await started(made), await started(made)];
     const ghost = join(sandbox.dir, 'fantome.db');
     new Database(sandbox.database, { readonly: true }).exec(`VACUUM INTO '${ghost}'`);
@@ -667,6 +682,16 @@ fsp.readFile = (path, ...rest) => (String(path).endsWith('.never') ? new Promise
     writer.exec("UPDATE partners SET name = 'FANTÔME ' || name; DELETE FROM users WHERE key % 2 = 0");
     writeFileSync(`${made}-wal`, readFileSync(`${ghost}-wal`));
     writer.close();
+    const stray = sandbox.run(['import', whole, '--db', made], { env: ACTOR_ENV });
+    expect([stray.status, stray.stderr, existsSync(made), existsSync(`${made}-wal`)]).toEqual([
+      4,
+      `${made}-wal : journal d’une base SQLite qui n’est plus là (déplacée ou supprimée sans lui), qui peut contenir ses dernières écritures. Remettez-le à côté de sa base, ou supprimez-le s’il n’est d’aucune base, puis recommencez : rien n’a été écrit dans ${made}.\n`,
+      false,
+      true,
+    ]);
+    // Taken away, and an empty index file left (it holds no write): the store is put in place.
+    rmSync(`${made}-wal`);
+    writeFileSync(`${made}-shm`, '');
     const first = sandbox.run(['import', whole, '--db', made], { env: ACTOR_ENV });
     expect([first.status, first.stderr]).toEqual([0, '']);
     const inPlace = new Database(made, { readonly: true });

@@ -159,6 +159,17 @@ export function toCafsupError(error: unknown): CafsupError {
       { cause: error },
     );
   }
+  // The write's transaction rolled back: nothing of it was written (trial 38b: « erreur interne »).
+  if (family === 'SQLITE_FULL') {
+    return new CafsupError(
+      'UNAVAILABLE',
+      'Disque plein : rien n’a été écrit. Libérez de la place sur le disque de la base de données, puis recommencez.',
+      LASTING,
+      {
+        cause: error,
+      },
+    );
+  }
   if (family === 'SQLITE_CANTOPEN' || family === 'SQLITE_NOTADB' || family === 'SQLITE_READONLY') {
     return new CafsupError('UNAVAILABLE', 'Impossible d’ouvrir la base de données.', LASTING, { cause: error });
   }

@@ -1,8 +1,8 @@
-import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type Database from 'better-sqlite3';
-import { CafsupError } from '@cafsup/shared';
+import { CafsupError, LASTING } from '@cafsup/shared';
 import { isOtherUrl, shownLocation } from '../settings.js';
 import { migrate } from './schema.js';
 
@@ -81,11 +81,26 @@ export function refuseOtherUrl(path: string): void {
 }
 
 /**
+ * Refuses a path that names something other than a file (a folder, a device such as /dev/null):
+ * SQLite answered « disk I/O error » or « unable to open database file », an internal error, and
+ * `demo --force` would have removed a device to put a store in its place (trial 38b).
+ */
+export function refuseNonFile(path: string): void {
+  if (path === ':memory:' || !existsSync(path) || statSync(path).isFile()) return;
+  throw new CafsupError(
+    'UNAVAILABLE',
+    `${path} n’est pas un fichier (un dossier, un périphérique…) : donnez le chemin d’un fichier de base de données SQLite.`,
+    { path, ...LASTING },
+  );
+}
+
+/**
  * Opens (creating when asked) the store file: WAL so readers never wait for writers,
  * `synchronous = FULL` because a supervision decision must survive a power cut.
  */
 export function openDatabase(path: string, options: { create?: boolean; readonly?: boolean; busyTimeoutMs?: number } = {}): Database.Database {
   refuseOtherUrl(path);
+  refuseNonFile(path);
   if (path !== ':memory:' && !existsSync(path)) {
     if (options.create === false) {
       throw databaseNotFound(path);

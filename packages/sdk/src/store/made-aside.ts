@@ -1,7 +1,8 @@
-import { closeSync, existsSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { CafsupError } from '@cafsup/shared';
 import { connect, refuseOtherUrl } from './connection.js';
+import { fnv1a64 } from '../fnv.js';
 
 /**
  * A new SQLite store made aside: a first import builds it in a file of its own beside the one it
@@ -50,10 +51,85 @@ function unheld(file: string): boolean {
   }
 }
 
-/** The system's text about `aside`, naming the file asked for instead, in the refusal every failure to make the store gives. */
-function cannotCreate(location: string, aside: string | null, error: unknown, reason?: string): CafsupError {
-  const said = reason ?? (aside === null ? (error as Error).message : (error as Error).message.replaceAll(aside, location));
+/** What the system's failures to make a file mean to the person who named it (trial 38b: they were said in English). */
+const SYSTEM_PROBLEMS: Record<string, string> = {
+  EACCES: 'droits insuffisants sur son dossier',
+  EPERM: 'droits insuffisants sur son dossier',
+  EROFS: 'système de fichiers en lecture seule',
+  ENOSPC: 'disque plein',
+  EDQUOT: 'quota de disque atteint',
+  ENAMETOOLONG: 'nom de fichier trop long pour ce système',
+  ENOTDIR: 'un élément du chemin n’est pas un dossier',
+  EEXIST: 'un élément du chemin n’est pas un dossier',
+  ENOENT: 'un élément du chemin est un lien vers un dossier absent',
+  EISDIR: 'c’est un dossier',
+  SQLITE_FULL: 'disque plein',
+};
+
+/**
+ * The refusal every failure to make the store gives, naming the file asked for: `reason`, else
+ * the system's failure in French, its code after it (the hidden file's name never shown).
+ */
+function cannotCreate(location: string, error: unknown, reason?: string): CafsupError {
+  const code = (error as { code?: string } | null)?.code;
+  const said =
+    reason ??
+    (code !== undefined && SYSTEM_PROBLEMS[code] !== undefined ? `${SYSTEM_PROBLEMS[code]} (${code})` : (error as Error).message.replace(/ '[^']*'/g, ''));
   return new CafsupError('UNAVAILABLE', `Impossible de créer la base de données ${location} : ${said}.`, { path: location }, { cause: error });
+}
+
+/**
+ * The journals at `location` that may hold writes (a non-empty `-wal` or `-journal`) while its
+ * file is not there: a store moved or deleted without them, its last commits perhaps only there.
+ * Beside the store put in place SQLite would replay them into it (review 38); removing them could
+ * lose those commits (trial 38b). Refused, said; an empty one, or a `-shm`, holds nothing and goes.
+ */
+function refuseStrayJournals(location: string, shown: string): void {
+  if (existsSync(location)) return;
+  const holding = ['-wal', '-journal'].map((suffix) => `${location}${suffix}`).filter((file) => existsSync(file) && statSync(file).size > 0);
+  if (holding.length > 0) {
+    throw new CafsupError(
+      'CONFLICT',
+      `${holding.join(' et ')} : journal d’une base SQLite qui n’est plus là (déplacée ou supprimée sans lui), qui peut contenir ses dernières écritures. Remettez-le à côté de sa base, ou supprimez-le s’il n’est d’aucune base, puis recommencez : rien n’a été écrit dans ${shown}.`,
+      { path: shown, journals: holding },
+    );
+  }
+  for (const suffix of JOURNALS) rmSync(`${location}${suffix}`, { force: true });
+}
+
+/**
+ * What names a hidden file beside `name`: the name itself, or its hash when the hidden name would
+ * pass the 255 bytes a file name may have (a name of 230 characters was refused, trial 38b).
+ */
+function stemOf(name: string): string {
+  if (Buffer.byteLength(name) <= 200) return name;
+  const [low, high] = fnv1a64(name);
+  return `${high.toString(16).padStart(8, '0')}${low.toString(16).padStart(8, '0')}`;
+}
+
+/**
+ * Removes what first imports into this location left (kill -9, a power cut): a file whose process
+ * is not running here, or has this process's number (an earlier one's: in a container every start
+ * is PID 1), and that no connection holds. Best effort: a folder that cannot be listed, or a file
+ * another user owns in a shared folder, is left, and the import goes on (trial 38b).
+ */
+function removeLeftovers(folder: string, left: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(folder);
+  } catch {
+    return;
+  }
+  for (const found of names) {
+    const pid = Number(/^(\d+)-[0-9a-f]{12}$/.exec(found.slice(left.length))?.[1]);
+    if (!found.startsWith(left) || !Number.isSafeInteger(pid) || (pid !== process.pid && running(pid))) continue;
+    const file = join(folder, found);
+    try {
+      if (unheld(file)) removeStoreFile(file);
+    } catch {
+      // Not ours to remove (a sticky folder): left.
+    }
+  }
 }
 
 /**
@@ -62,29 +138,24 @@ function cannotCreate(location: string, aside: string | null, error: unknown, re
  * there (kill -9, a power cut), and no connection holds, is removed first. Its errors name
  * `location`, the file the person asked for.
  */
-export function makeStoreAside(location: string): string {
+export function makeStoreAside(location: string, shown: string): string {
   refuseOtherUrl(location);
-  if (/[/\\]$/.test(location)) throw cannotCreate(location, null, null, 'c’est un nom de dossier (il finit par « / ») : donnez celui d’un fichier');
+  if (/[/\\]$/.test(location)) throw cannotCreate(location, null, 'c’est un nom de dossier (il finit par « / ») : donnez celui d’un fichier');
   // A link to a file not there: SQLite would have made its target, a link cannot be put in place.
-  if (isLink(location)) throw cannotCreate(location, null, null, 'c’est un lien symbolique vers un fichier absent : donnez le chemin du fichier lui-même');
+  if (isLink(location)) throw cannotCreate(location, null, 'c’est un lien symbolique vers un fichier absent : donnez le chemin du fichier lui-même');
+  refuseStrayJournals(location, shown);
   const folder = dirname(location);
-  const name = basename(location);
-  const left = `.${name}${ASIDE_MARK}`;
+  const left = `.${stemOf(basename(location))}${ASIDE_MARK}`;
   // node:crypto when asked only: the plain commands that read a file never load it (startup.test.ts).
   const random = process.getBuiltinModule('node:crypto').randomBytes(6).toString('hex');
   const aside = join(folder, `${left}${process.pid}-${random}`);
   try {
     // As openDatabase makes a store's folder and file: the people's data, for its owner only.
     mkdirSync(folder, { recursive: true, mode: 0o700 });
-    for (const found of readdirSync(folder)) {
-      const pid = Number(/^(\d+)-[0-9a-f]{12}$/.exec(found.slice(left.length))?.[1]);
-      if (!found.startsWith(left) || !Number.isSafeInteger(pid) || running(pid)) continue;
-      const file = join(folder, found);
-      if (unheld(file)) removeStoreFile(file);
-    }
+    removeLeftovers(folder, left);
     closeSync(openSync(aside, 'wx', 0o600));
   } catch (error) {
-    throw cannotCreate(location, aside, error);
+    throw cannotCreate(location, error);
   }
   return aside;
 }
@@ -136,24 +207,27 @@ export function putStoreInPlace(aside: string, location: string, shown: string):
     } finally {
       closeSync(fd);
     }
-    // Journals of a store no longer there (its file deleted, its process killed): beside the file
-    // put in place, SQLite would replay them into it. Beside the empty file a store used to be
-    // created as, it dropped them.
-    if (!existsSync(location)) for (const suffix of JOURNALS) rmSync(`${location}${suffix}`, { force: true });
   } catch (error) {
-    throw cannotCreate(location, aside, error);
+    throw cannotCreate(location, error);
+  }
+  try {
+    // Again, as one may have come since the import began.
+    refuseStrayJournals(location, shown);
+  } catch (error) {
+    removeStoreFile(aside);
+    throw error;
   }
   try {
     linkSync(aside, location);
   } catch (error) {
     const code = (error as { code?: string }).code;
     if (code === 'EEXIST') throw taken(aside, shown);
-    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw cannotCreate(location, aside, error);
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw cannotCreate(location, error);
     if (existsSync(location)) throw taken(aside, shown);
     try {
       renameSync(aside, location);
     } catch (renamed) {
-      throw cannotCreate(location, aside, renamed);
+      throw cannotCreate(location, renamed);
     }
   }
   removeStoreFile(aside);

@@ -112,6 +112,10 @@ export class Context {
   async databasePath(): Promise<string> {
     const connection = await this.connection(true);
     if (connection.kind === 'http') throw new UsageError((await import('@cafsup/sdk')).serverNotFile(connection).message);
+    // SQLite's name for a store in memory, which a command's end takes away: an import there said
+    // « Import terminé » and kept nothing (trial 38b).
+    if (connection.database === ':memory:')
+      throw new UsageError('--db :memory: : une base en mémoire ne garde rien d’une commande à l’autre ; donnez un fichier.');
     return connection.database;
   }
 
@@ -401,7 +405,7 @@ export class Context {
     const database = await this.databasePath();
     const { createClient, isPostgresUrl, makeStoreAside, removeStoreFile } = await import('@cafsup/sdk');
     if (isPostgresUrl(database)) return this.client({ write: true, create: true, actor });
-    const file = makeStoreAside(database);
+    const file = makeStoreAside(database, await this.source());
     // This process's own file: no other process's lock holds the main thread meanwhile (interrupt.ts).
     this.aside = { file, stopListening: endingOnStop(() => removeStoreFile(file)) };
     return (this.opened = createClient({ database: file, actor, create: true, connections: COMMAND_CONNECTIONS }));

@@ -81,11 +81,14 @@ export const demoCommand: Command = {
     const shown = await context.source();
     const kept = { json: { database: shown, created: false }, text: () => `Base existante conservée : ${escapeForTerminal(shown)}` };
     if (!isPostgresUrl(path) && existsSync(path)) {
+      const { refuseNonFile, removeStoreFile } = await import('@cafsup/sdk');
+      // A folder or a device is no store to keep, nor to replace.
+      refuseNonFile(path);
       if (options['if-missing'] === true) return kept;
       if (options.force !== true) {
         throw new CafsupError('CONFLICT', `La base ${shown} existe déjà : ajoutez --force pour la remplacer par la démonstration.`);
       }
-      (await import('@cafsup/sdk')).removeStoreFile(path);
+      removeStoreFile(path);
     }
     const client = await context.newStoreClient(DEMO_ACTOR);
     // A PostgreSQL database has no file to look for: it exists as cafsup's once anything was
@@ -98,7 +101,11 @@ export const demoCommand: Command = {
         `La base ${shown} contient déjà des données : la démonstration ne s’écrit que dans une base vide (--force ne remplace qu’un fichier). Rien n’a été écrit.`,
       );
     }
-    const result = await client.dataset.import(buildDemoDataset({ partners: scale, today: context.options.asOf ?? todayInParis(new Date()) }), {
+    // As text, read by the import's reader thread: the main thread then turns its event loop
+    // between batches, where a stop signal is heard. A document was walked in one go, and
+    // Ctrl-C, SIGTERM and SIGHUP waited for the end of the demo, then were lost (trial 38b).
+    const dataset = JSON.stringify(buildDemoDataset({ partners: scale, today: context.options.asOf ?? todayInParis(new Date()) }));
+    const result = await client.dataset.import(dataset, {
       reason: 'Création de la base de démonstration',
     });
     try {
