@@ -107,10 +107,13 @@ function stemOf(name: string): string {
   return `${high.toString(16).padStart(8, '0')}${low.toString(16).padStart(8, '0')}`;
 }
 
+/** The files this process made aside: never taken for an earlier process's of the same PID. */
+const madeHere = new Set<string>();
+
 /**
  * Removes what first imports into this location left (kill -9, a power cut): a file whose process
- * is not running here, or has this process's number (an earlier one's: in a container every start
- * is PID 1), and that no connection holds. Best effort: a folder that cannot be listed, or a file
+ * is not running here, or has this process's number but was not made by it (an earlier one's: in
+ * a container every start is PID 1), and that no connection holds. Best effort: a folder that cannot be listed, or a file
  * another user owns in a shared folder, is left, and the import goes on (trial 38b).
  */
 function removeLeftovers(folder: string, left: string): void {
@@ -124,6 +127,7 @@ function removeLeftovers(folder: string, left: string): void {
     const pid = Number(/^(\d+)-[0-9a-f]{12}$/.exec(found.slice(left.length))?.[1]);
     if (!found.startsWith(left) || !Number.isSafeInteger(pid) || (pid !== process.pid && running(pid))) continue;
     const file = join(folder, found);
+    if (madeHere.has(file)) continue;
     try {
       if (unheld(file)) removeStoreFile(file);
     } catch {
@@ -157,6 +161,7 @@ export function makeStoreAside(location: string, shown: string): string {
   } catch (error) {
     throw cannotCreate(location, error);
   }
+  madeHere.add(aside);
   return aside;
 }
 
