@@ -112,7 +112,7 @@ export const demoCommand: Command = {
       await context.putMadeStoreInPlace();
     } catch (error) {
       // Made by another process meanwhile (`cafsup start` runs `demo --if-missing`): kept, as when found first.
-      if (options['if-missing'] === true && error instanceof CafsupError && error.code === 'CONFLICT') return kept;
+      if (options['if-missing'] === true && error instanceof CafsupError && error.code === 'CONFLICT' && existsSync(path)) return kept;
       throw error;
     }
     return {
