@@ -141,6 +141,22 @@ export function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === 'string' && (ERROR_CODES as readonly string[]).includes(value);
 }
 
+/** What a file's system error means to a person, read, written or made alike (the system's English is no answer). */
+const FILE_PROBLEMS: Readonly<Record<string, string>> = {
+  EISDIR: 'c’est un dossier',
+  EACCES: 'accès refusé',
+  EPERM: 'accès refusé',
+  ENOSPC: 'disque plein',
+  EDQUOT: 'disque plein',
+  EROFS: 'disque en lecture seule',
+};
+
+/** A file's system error in French, when it is one of those every file operation meets. */
+export function fileProblem(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? FILE_PROBLEMS[code] : undefined;
+}
+
 /** Turns anything thrown into a CafsupError; unknown failures become INTERNAL with the original as cause. */
 export function toCafsupError(error: unknown): CafsupError {
   if (error instanceof CafsupError) return error;

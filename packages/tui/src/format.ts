@@ -7,6 +7,7 @@ import {
   avenantSigning,
   countOf,
   escapeForTerminal,
+  fileProblem,
   frenchNumber,
   parisDay,
   parisTimeOfEpochMs,
@@ -112,21 +113,6 @@ export function avenantStanding(avenant: AvenantView): string {
   if (avenant.signed) return `signé, effet le ${frenchDate(avenant.effectiveFrom)}`;
   // One side signed: said, rather than « non signé » beside that side's date (trial 21, F10).
   return `PROJET (${AVENANT_SIGNING_LABELS[avenantSigning(avenant)]})`;
-}
-
-/** What a file's system error means to a person, read or written alike (the system's English is no answer). */
-const FILE_PROBLEMS: Readonly<Record<string, string>> = {
-  EISDIR: 'c’est un dossier',
-  EACCES: 'accès refusé',
-  EPERM: 'accès refusé',
-  ENOSPC: 'disque plein',
-  EDQUOT: 'disque plein',
-  EROFS: 'disque en lecture seule',
-};
-
-function fileProblem(error: unknown): string | undefined {
-  const code = (error as NodeJS.ErrnoException).code;
-  return code === undefined ? undefined : FILE_PROBLEMS[code];
 }
 
 /** Why a file cannot be read, in words (a refusal said « (ENOENT) »; trial 22, F8). */

@@ -266,7 +266,12 @@ async function* fromEvents(events: Iterable<DatasetEvent>): AsyncGenerator<Segme
   const writer = new SegmentWriter();
   for (const event of events) {
     writer.push(event);
-    if (writer.ready) yield* writer.take();
+    if (!writer.ready) continue;
+    yield* writer.take();
+    // The event loop's turn between batches, as the reader thread's messages give one: a
+    // document was otherwise walked in one go, and a stop signal waited for the end of the
+    // import, then was lost (trial 38b: `cafsup demo`).
+    await new Promise((resolve) => setImmediate(resolve));
   }
   yield* writer.take();
 }

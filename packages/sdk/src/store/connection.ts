@@ -80,6 +80,11 @@ export function refuseOtherUrl(path: string): void {
   );
 }
 
+/** Whether a journal beside a store (`-wal`, `-journal`) holds writes not yet in the store's file. */
+export function holdsWrites(journal: string): boolean {
+  return (statSync(journal, { throwIfNoEntry: false })?.size ?? 0) > 0;
+}
+
 /**
  * Refuses a path that names something other than a file (a folder, a device such as /dev/null):
  * SQLite answered « disk I/O error » or « unable to open database file », an internal error, and

@@ -1,7 +1,7 @@
-import { closeSync, existsSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { CafsupError } from '@cafsup/shared';
-import { connect, refuseOtherUrl } from './connection.js';
+import { CafsupError, fileProblem } from '@cafsup/shared';
+import { connect, holdsWrites, refuseOtherUrl } from './connection.js';
 import { fnv1a64 } from '../fnv.js';
 
 /**
@@ -51,18 +51,16 @@ function unheld(file: string): boolean {
   }
 }
 
-/** What the system's failures to make a file mean to the person who named it (trial 38b: they were said in English). */
-const SYSTEM_PROBLEMS: Record<string, string> = {
-  EACCES: 'droits insuffisants sur son dossier',
-  EPERM: 'droits insuffisants sur son dossier',
-  EROFS: 'système de fichiers en lecture seule',
-  ENOSPC: 'disque plein',
-  EDQUOT: 'quota de disque atteint',
+/**
+ * What failures to make the store's file mean beyond those of every file operation (`fileProblem`):
+ * its folder made (`mkdir` over a path element that is a file, or a link to nothing), its journal
+ * merged (trial 38b: they were said in English).
+ */
+const MAKING_PROBLEMS: Readonly<Record<string, string>> = {
   ENAMETOOLONG: 'nom de fichier trop long pour ce système',
   ENOTDIR: 'un élément du chemin n’est pas un dossier',
   EEXIST: 'un élément du chemin n’est pas un dossier',
   ENOENT: 'un élément du chemin est un lien vers un dossier absent',
-  EISDIR: 'c’est un dossier',
   SQLITE_FULL: 'disque plein',
 };
 
@@ -72,9 +70,8 @@ const SYSTEM_PROBLEMS: Record<string, string> = {
  */
 function cannotCreate(location: string, error: unknown, reason?: string): CafsupError {
   const code = (error as { code?: string } | null)?.code;
-  const said =
-    reason ??
-    (code !== undefined && SYSTEM_PROBLEMS[code] !== undefined ? `${SYSTEM_PROBLEMS[code]} (${code})` : (error as Error).message.replace(/ '[^']*'/g, ''));
+  const problem = code === undefined ? undefined : (MAKING_PROBLEMS[code] ?? fileProblem(error));
+  const said = reason ?? (problem !== undefined ? `${problem} (${code})` : (error as Error).message.replace(/ '[^']*'/g, ''));
   return new CafsupError('UNAVAILABLE', `Impossible de créer la base de données ${location} : ${said}.`, { path: location }, { cause: error });
 }
 
@@ -86,7 +83,7 @@ function cannotCreate(location: string, error: unknown, reason?: string): Cafsup
  */
 function refuseStrayJournals(location: string, shown: string): void {
   if (existsSync(location)) return;
-  const holding = ['-wal', '-journal'].map((suffix) => `${location}${suffix}`).filter((file) => existsSync(file) && statSync(file).size > 0);
+  const holding = ['-wal', '-journal'].map((suffix) => `${location}${suffix}`).filter(holdsWrites);
   if (holding.length > 0) {
     throw new CafsupError(
       'CONFLICT',
@@ -173,17 +170,13 @@ function isLink(path: string): boolean {
   }
 }
 
-/** Flushes a folder to the disk, where the system allows it: a link is durable once its folder is. */
-function flushFolder(folder: string): void {
+/** Flushes a file or a folder to the disk: a link is durable once its folder is. */
+function flushToDisk(path: string): void {
+  const fd = openSync(path, 'r');
   try {
-    const fd = openSync(folder, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    // Not every system opens or flushes a folder (Windows); the store is in place all the same.
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
   }
 }
 
@@ -206,12 +199,7 @@ export function putStoreInPlace(aside: string, location: string, shown: string):
         db.close();
       }
     }
-    const fd = openSync(aside, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
+    flushToDisk(aside);
   } catch (error) {
     throw cannotCreate(location, error);
   }
@@ -236,7 +224,11 @@ export function putStoreInPlace(aside: string, location: string, shown: string):
     }
   }
   removeStoreFile(aside);
-  flushFolder(dirname(location));
+  try {
+    flushToDisk(dirname(location));
+  } catch {
+    // Not every system opens or flushes a folder (Windows); the store is in place all the same.
+  }
 }
 
 /** A store another process made at the location meanwhile: kept as it is, the one made aside goes. */

@@ -1,7 +1,6 @@
 import { CafsupError } from '@cafsup/shared';
-import { statSync } from 'node:fs';
 import type Database from 'better-sqlite3';
-import { connect, openDatabase, writable } from '../connection.js';
+import { connect, holdsWrites, openDatabase, writable } from '../connection.js';
 import { HEAD_VALUE, readHead } from '../meta.js';
 import { SCHEMA_VERSION } from '../schema.js';
 import { insertRow } from './engine.js';
@@ -43,7 +42,7 @@ export async function copySqliteToPostgres(file: string, url: string, onTable?: 
   try {
     // A file this account cannot write is read from its main file alone (`openDatabase`): what
     // its journal holds, not yet moved into it, would be missing from the copy.
-    if (!writable(file) && journalHolds(file)) {
+    if (!writable(file) && holdsWrites(`${file}-wal`)) {
       throw new CafsupError(
         'UNAVAILABLE',
         `Le fichier ${file} ne peut pas être écrit par ce compte et son journal (${file}-wal) contient des écritures que la copie ne lirait pas : lancez-la avec le compte qui écrit le fichier (celui de cafsup serve), ou une fois ce journal vidé. Rien n’a été écrit.`,
@@ -114,7 +113,7 @@ export async function copySqliteToPostgres(file: string, url: string, onTable?: 
       // Nothing written to the file since its rows were read, and nothing until this commits:
       // a write landing there meanwhile, acknowledged, would be missing here.
       lock.writers = heldFromWriting(file);
-      if (lock.writers === null ? journalHolds(file) : lock.writers.prepare(HEAD_VALUE).pluck().get() !== copiedHead) {
+      if (lock.writers === null ? holdsWrites(`${file}-wal`) : lock.writers.prepare(HEAD_VALUE).pluck().get() !== copiedHead) {
         throw new CafsupError(
           'CONFLICT',
           `Le fichier ${file} a reçu des écritures pendant la copie : arrêtez ce qui y écrit (cafsup serve, une tâche planifiée) puis recommencez. Rien n’a été écrit dans ${redact(url)}.`,
@@ -133,7 +132,7 @@ export async function copySqliteToPostgres(file: string, url: string, onTable?: 
  * A connection to the file that holds its write lock until closed, so that no write lands there
  * between the check of its head and the copy's commit (its writers wait, as for any write). None
  * where this account cannot write the file: it was read from its main file alone, which its
- * writers change only through the journal (`journalHolds`).
+ * writers change only through the journal (`holdsWrites`).
  */
 function heldFromWriting(file: string): Database.Database | null {
   if (!writable(file)) return null;
@@ -152,9 +151,4 @@ function heldFromWriting(file: string): Database.Database | null {
     );
   }
   return db;
-}
-
-/** Whether the file's write-ahead journal holds writes not yet in the file itself. */
-function journalHolds(file: string): boolean {
-  return (statSync(`${file}-wal`, { throwIfNoEntry: false })?.size ?? 0) > 0;
 }

@@ -101,11 +101,7 @@ export const demoCommand: Command = {
         `La base ${shown} contient déjà des données : la démonstration ne s’écrit que dans une base vide (--force ne remplace qu’un fichier). Rien n’a été écrit.`,
       );
     }
-    // As text, read by the import's reader thread: the main thread then turns its event loop
-    // between batches, where a stop signal is heard. A document was walked in one go, and
-    // Ctrl-C, SIGTERM and SIGHUP waited for the end of the demo, then were lost (trial 38b).
-    const dataset = JSON.stringify(buildDemoDataset({ partners: scale, today: context.options.asOf ?? todayInParis(new Date()) }));
-    const result = await client.dataset.import(dataset, {
+    const result = await client.dataset.import(buildDemoDataset({ partners: scale, today: context.options.asOf ?? todayInParis(new Date()) }), {
       reason: 'Création de la base de démonstration',
     });
     try {
