@@ -80,6 +80,9 @@ export function refuseOtherUrl(path: string): void {
   );
 }
 
+/** A SQLite store's files: its own, then the journal files SQLite keeps beside it (`-wal` and `-journal` may hold writes, `-shm` only an index of the WAL). */
+export const STORE_FILE_SUFFIXES = ['', '-wal', '-shm', '-journal'] as const;
+
 /** Whether a journal beside a store (`-wal`, `-journal`) holds writes not yet in the store's file. */
 export function holdsWrites(journal: string): boolean {
   return (statSync(journal, { throwIfNoEntry: false })?.size ?? 0) > 0;
@@ -91,7 +94,8 @@ export function holdsWrites(journal: string): boolean {
  * `demo --force` would have removed a device to put a store in its place (trial 38b).
  */
 export function refuseNonFile(path: string): void {
-  if (path === ':memory:' || !existsSync(path) || statSync(path).isFile()) return;
+  // One look (a file removed between two would have made statSync throw).
+  if (path === ':memory:' || (statSync(path, { throwIfNoEntry: false })?.isFile() ?? true)) return;
   throw new CafsupError(
     'UNAVAILABLE',
     `${path} n’est pas un fichier (un dossier, un périphérique…) : donnez le chemin d’un fichier de base de données SQLite.`,

@@ -1,7 +1,7 @@
 import { closeSync, existsSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { CafsupError, fileProblem } from '@cafsup/shared';
-import { connect, holdsWrites, refuseOtherUrl } from './connection.js';
+import { STORE_FILE_SUFFIXES, connect, holdsWrites, refuseOtherUrl } from './connection.js';
 import { fnv1a64 } from '../fnv.js';
 
 /**
@@ -14,12 +14,9 @@ import { fnv1a64 } from '../fnv.js';
  */
 const ASIDE_MARK = '.cafsup-import-';
 
-/** The journal files SQLite keeps beside a store's file. */
-const JOURNALS = ['-wal', '-shm', '-journal'];
-
 /** A SQLite store's file with the journal files SQLite keeps beside it. */
 export function removeStoreFile(location: string): void {
-  for (const suffix of ['', ...JOURNALS]) rmSync(`${location}${suffix}`, { force: true });
+  for (const suffix of STORE_FILE_SUFFIXES) rmSync(`${location}${suffix}`, { force: true });
 }
 
 /** Whether the process `pid` is running here (a process of another user's counts). */
@@ -91,7 +88,7 @@ function refuseStrayJournals(location: string, shown: string): void {
       { path: shown, journals: holding },
     );
   }
-  for (const suffix of JOURNALS) rmSync(`${location}${suffix}`, { force: true });
+  for (const suffix of STORE_FILE_SUFFIXES.slice(1)) rmSync(`${location}${suffix}`, { force: true });
 }
 
 /**

@@ -1,6 +1,7 @@
 import { createWriteStream, existsSync, realpathSync, renameSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
 import { basename, dirname, join, resolve } from 'node:path';
+import { STORE_FILE_SUFFIXES } from '@cafsup/sdk';
 import { CafsupError } from '@cafsup/shared';
 import type { Context } from './context.js';
 import { unwritableReason } from '../format.js';
@@ -29,7 +30,7 @@ export async function checkOutputFile(context: Context, path: string, force: boo
   if (connection.kind === 'local') {
     const database = canonical(connection.database);
     const target = canonical(path);
-    if (['', '-wal', '-shm', '-journal'].some((suffix) => target === `${database}${suffix}`)) {
+    if (STORE_FILE_SUFFIXES.some((suffix) => target === `${database}${suffix}`)) {
       throw new CafsupError('FORBIDDEN', `Refusé : ${path} est la base de données elle-même (${connection.database}) ; choisissez un autre fichier.`);
     }
   }
