@@ -731,6 +731,43 @@ fsp.readFile = (path, ...rest) => (String(path).endsWith('.never') ? new Promise
     expect(sandbox.json<{ head: { id: number } }>(['traces', 'verify']).head.id).toBe(kept);
   });
 
+  // `demo --force` removed the store first: Ctrl-C during the demo's import left none, and a store
+  // open in a server or the interface was taken from under it, its next writes acknowledged into a
+  // file no longer there (review 38, L4). Now the demo is made aside and replaces the store once
+  // made, and a store another process has open is not replaced.
+  it('replaces a store with the demo only once the demo is made, and never one another process has open', async () => {
+    const replaced = join(sandbox.dir, 'remplacee.db');
+    expect(sandbox.run(['demo', '--scale', '4', '--db', replaced]).status).toBe(0);
+    const before = sandbox.run(['export', '--db', replaced]).stdout;
+
+    // Open, idle, in another process (the interface between two keys).
+    const holder = new Database(replaced);
+    holder.prepare('SELECT COUNT(*) FROM partners').get();
+    const open = sandbox.run(['demo', '--force', '--scale', '5', '--db', replaced]);
+    holder.close();
+    expect([open.status, open.stderr]).toEqual([
+      4,
+      `La base ${replaced} est ouverte par un autre processus (un serveur, l’interface, une autre commande) : fermez-le avant de la remplacer. Rien n’a été écrit.\n`,
+    ]);
+
+    const child = spawn(process.execPath, [CAFSUP_BIN, 'demo', '--force', '--scale', '3000', '--db', replaced], { env: sandbox.env(), stdio: 'ignore' });
+    const closed = once(child, 'close');
+    const asideWal = () => readdirSync(sandbox.dir).some((name) => /^\.remplacee\.db\.cafsup-import-\d+-[0-9a-f]{12}-wal$/.test(name));
+    const deadline = Date.now() + 30_000;
+    while (!asideWal() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(asideWal()).toBe(true);
+    child.kill('SIGINT');
+    expect(await closed).toEqual([null, 'SIGINT']);
+    expect([sandbox.run(['export', '--db', replaced]).stdout, readdirSync(sandbox.dir).filter((name) => name.startsWith('.remplacee'))]).toEqual([before, []]);
+
+    const forced = sandbox.run(['demo', '--force', '--scale', '5', '--db', replaced]);
+    expect([forced.status, forced.stderr]).toEqual([0, '']);
+    const store = new Database(replaced, { readonly: true });
+    expect([store.pragma('integrity_check', { simple: true }), store.prepare('SELECT COUNT(*) AS n FROM partners').get()]).toEqual(['ok', { n: 5 }]);
+    store.close();
+    expect(sandbox.json<{ ok: boolean; head: { id: number } }>(['traces', 'verify', '--db', replaced])).toMatchObject({ ok: true, head: { id: 1 } });
+  });
+
   it('exports a dataset that imports back to the same export', () => {
     const file = join(sandbox.dir, 'export.json');
     expect(sandbox.run(['export', '--out', file]).status).toBe(0);

@@ -130,18 +130,57 @@ function removeLeftovers(folder: string, left: string): void {
   }
 }
 
+/** `replacing`: the store made aside is to replace the one at the location (`cafsup demo --force`), not only to be put where none is. */
+export interface Replacing {
+  replacing?: boolean;
+}
+
+/**
+ * Whether no other connection has the store at `location` open, a server's or the interface's
+ * idle ones too: each holds a shared lock on the WAL index as long as it is open, so a connection
+ * in exclusive locking mode gets no write lock then (SQLITE_BUSY). Granted, the store's last
+ * commits are moved from its journal into its file as it closes, so that nothing is left beside
+ * the file that would be replayed into another. A replaced store still open elsewhere would take
+ * that process's writes, acknowledged, into a file no longer there, and its journal could be
+ * replayed into the new one. What is not a SQLite store at all is nobody's: it may be replaced.
+ */
+function refuseInUse(location: string, shown: string): void {
+  let db: ReturnType<typeof connect> | undefined;
+  try {
+    db = connect(location, { fileMustExist: true, timeout: 0 });
+    db.pragma('locking_mode = EXCLUSIVE');
+    db.exec('BEGIN EXCLUSIVE; COMMIT');
+  } catch (error) {
+    const code = (error as { code?: string }).code ?? '';
+    if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
+      throw new CafsupError(
+        'CONFLICT',
+        `La base ${shown} est ouverte par un autre processus (un serveur, l’interface, une autre commande) : fermez-le avant de la remplacer. Rien n’a été écrit.`,
+        { path: shown },
+      );
+    }
+  } finally {
+    db?.close();
+  }
+}
+
 /**
  * Creates the file a first import into `location` builds its store in, hidden beside it:
  * `.NAME.cafsup-import-PID-RANDOM`, never one that exists. What processes no longer running left
  * there (kill -9, a power cut), and no connection holds, is removed first. Its errors name
  * `location`, the file the person asked for.
  */
-export function makeStoreAside(location: string, shown: string): string {
+export function makeStoreAside(location: string, shown: string, options: Replacing = {}): string {
   refuseOtherUrl(location);
   if (/[/\\]$/.test(location)) throw cannotCreate(location, null, 'c’est un nom de dossier (il finit par « / ») : donnez celui d’un fichier');
-  // A link to a file not there: SQLite would have made its target, a link cannot be put in place.
-  if (isLink(location)) throw cannotCreate(location, null, 'c’est un lien symbolique vers un fichier absent : donnez le chemin du fichier lui-même');
-  refuseStrayJournals(location, shown);
+  if (options.replacing === true && existsSync(location)) {
+    // Refused before the import's work rather than after it; asked again when put in place.
+    refuseInUse(location, shown);
+  } else {
+    // A link to a file not there: SQLite would have made its target, a link cannot be put in place.
+    if (isLink(location)) throw cannotCreate(location, null, 'c’est un lien symbolique vers un fichier absent : donnez le chemin du fichier lui-même');
+    refuseStrayJournals(location, shown);
+  }
   const folder = dirname(location);
   const left = `.${stemOf(basename(location))}${ASIDE_MARK}`;
   // node:crypto when asked only: the plain commands that read a file never load it (startup.test.ts).
@@ -184,7 +223,7 @@ function flushToDisk(path: string): void {
  * then the aside name is removed. A file system without hard links gets a rename, after a look at
  * the name: best effort, a store made there in that instant would be replaced.
  */
-export function putStoreInPlace(aside: string, location: string, shown: string): void {
+export function putStoreInPlace(aside: string, location: string, shown: string, options: Replacing = {}): void {
   try {
     if (existsSync(`${aside}-wal`)) {
       // Closed cleanly, SQLite moved its journal into the file and deleted it; else now, whole.
@@ -199,6 +238,10 @@ export function putStoreInPlace(aside: string, location: string, shown: string):
     flushToDisk(aside);
   } catch (error) {
     throw cannotCreate(location, error);
+  }
+  if (options.replacing === true && existsSync(location)) {
+    replaceStore(aside, location, shown);
+    return;
   }
   try {
     // Again, as one may have come since the import began.
@@ -221,11 +264,36 @@ export function putStoreInPlace(aside: string, location: string, shown: string):
     }
   }
   removeStoreFile(aside);
+  flushFolder(location);
+}
+
+/** The folder of `location` flushed, so that the name given to the store there is on the disk. */
+function flushFolder(location: string): void {
   try {
     flushToDisk(dirname(location));
   } catch {
     // Not every system opens or flushes a folder (Windows); the store is in place all the same.
   }
+}
+
+/**
+ * The store made aside put in the place of the one at `location` in one step (a rename), once no
+ * other process has that one open and its last commits are in its file: until then it is there
+ * as it was, whatever ends the command (review 38, L4: `demo --force` removed it first). Its
+ * journal files, of the store replaced, go before the rename: beside the new file SQLite would
+ * replay them into it. Between the look and the rename (a few milliseconds) a process that opens
+ * the store would write into the replaced one.
+ */
+function replaceStore(aside: string, location: string, shown: string): void {
+  try {
+    refuseInUse(location, shown);
+    for (const suffix of STORE_FILE_SUFFIXES.slice(1)) rmSync(`${location}${suffix}`, { force: true });
+    renameSync(aside, location);
+  } catch (error) {
+    removeStoreFile(aside);
+    throw error instanceof CafsupError ? error : cannotCreate(location, error);
+  }
+  flushFolder(location);
 }
 
 /** A store another process made at the location meanwhile: kept as it is, the one made aside goes. */

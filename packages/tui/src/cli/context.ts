@@ -80,7 +80,7 @@ export class Context {
   /** The folder of a dry run's store (`dryRunClient`), removed once the client is closed, and what stops listening for a stop meanwhile. */
   private scratch: { folder: string; stopListening: () => void } | null = null;
   /** The file a new SQLite store is made in (`newStoreClient`) until put in place, and what stops listening for a stop meanwhile. */
-  private aside: { file: string; stopListening: () => void } | null = null;
+  private aside: { file: string; replacing: boolean; stopListening: () => void } | null = null;
   /** Settings are read once per run, however many times a command asks where the data is. */
   private resolved: ResolvedConnection | null = null;
   private config: ConfigValues | null = null;
@@ -400,14 +400,16 @@ export class Context {
    * the file goes with its client (`close`), or before Ctrl-C, SIGTERM or SIGHUP ends the process.
    * An empty store left by an import cut short answered « 0 partenaire » (trial 35); a stop of one
    * of two first imports into one new path took away the file the other was writing (review 37, 4).
+   * `replacing`: the store there, if any, is replaced by the new one once made (`demo --force`).
    */
-  async newStoreClient(actor: Actor): Promise<CafsupClient> {
+  async newStoreClient(actor: Actor, options: { replacing?: boolean } = {}): Promise<CafsupClient> {
     const database = await this.databasePath();
     const { createClient, isPostgresUrl, makeStoreAside, removeStoreFile } = await import('@cafsup/sdk');
     if (isPostgresUrl(database)) return this.client({ write: true, create: true, actor });
-    const file = makeStoreAside(database, await this.source());
+    const replacing = options.replacing === true;
+    const file = makeStoreAside(database, await this.source(), { replacing });
     // This process's own file: no other process's lock holds the main thread meanwhile (interrupt.ts).
-    this.aside = { file, stopListening: endingOnStop(() => removeStoreFile(file)) };
+    this.aside = { file, replacing, stopListening: endingOnStop(() => removeStoreFile(file)) };
     return (this.opened = createClient({ database: file, actor, create: true, connections: COMMAND_CONNECTIONS }));
   }
 
@@ -418,7 +420,7 @@ export class Context {
     this.opened = null;
     const { putStoreInPlace } = await import('@cafsup/sdk');
     // Failed, the file made aside stays this process's to remove (`close`).
-    putStoreInPlace(this.aside.file, await this.databasePath(), await this.source());
+    putStoreInPlace(this.aside.file, await this.databasePath(), await this.source(), { replacing: this.aside.replacing });
     this.aside.stopListening();
     this.aside = null;
   }

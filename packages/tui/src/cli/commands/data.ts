@@ -81,16 +81,16 @@ export const demoCommand: Command = {
     const shown = await context.source();
     const kept = { json: { database: shown, created: false }, text: () => `Base existante conservée : ${escapeForTerminal(shown)}` };
     if (!isPostgresUrl(path) && existsSync(path)) {
-      const { refuseNonFile, removeStoreFile } = await import('@cafsup/sdk');
+      const { refuseNonFile } = await import('@cafsup/sdk');
       // A folder or a device is no store to keep, nor to replace.
       refuseNonFile(path);
       if (options['if-missing'] === true) return kept;
       if (options.force !== true) {
         throw new CafsupError('CONFLICT', `La base ${shown} existe déjà : ajoutez --force pour la remplacer par la démonstration.`);
       }
-      removeStoreFile(path);
     }
-    const client = await context.newStoreClient(DEMO_ACTOR);
+    // With --force, the store there stays as it is until the demo's is made, then is replaced by it.
+    const client = await context.newStoreClient(DEMO_ACTOR, { replacing: options.force === true });
     // A PostgreSQL database has no file to look for: it exists as cafsup's once anything was
     // written in it (every write leaves a trace). It is never replaced, not even with --force:
     // the demo imported over it would merge invented people into its data and its trail.
