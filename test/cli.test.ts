@@ -441,6 +441,20 @@ describe('cafsup refusals and exit codes', () => {
       '/dev/null n’est pas un fichier (un dossier, un périphérique…) : donnez le chemin d’un fichier de base de données SQLite.\n',
     ]);
     expect(sandbox.run(['demo', '--force', '--db', here]).status).toBe(6);
+    // Another application's SQLite file got cafsup's tables from a read command, and WAL mode.
+    const foreign = join(sandbox.dir, 'autre-application.sqlite');
+    const application = new Database(foreign);
+    application.exec('CREATE TABLE favoris (url TEXT)');
+    application.close();
+    const bytes = readFileSync(foreign);
+    for (const command of [['partners'], ['import', join(sandbox.dir, 'small.json'), '--yes']]) {
+      const refused = sandbox.run([...command, '--db', foreign], { env: ACTOR_ENV });
+      expect([refused.status, refused.stderr]).toEqual([
+        6,
+        `Le fichier ${foreign} est une base SQLite qui n’est pas celle de cafsup (elle contient d’autres tables) : rien n’y a été écrit. Donnez le chemin d’une base cafsup, ou d’un fichier à créer.\n`,
+      ]);
+    }
+    expect([readFileSync(foreign).equals(bytes), existsSync(`${foreign}-wal`)]).toEqual([true, false]);
     const memory = sandbox.run(['demo', '--db', ':memory:'], { cwd: here });
     expect([memory.status, memory.stderr, readdirSync(here)]).toEqual([
       2,

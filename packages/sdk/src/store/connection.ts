@@ -104,6 +104,21 @@ export function refuseNonFile(path: string): void {
 }
 
 /**
+ * Refuses another application's SQLite file before anything is written to it: it has tables and
+ * no migration of cafsup's has run on it (every one sets `user_version` in its own transaction, so
+ * a store of cafsup's never has tables at version 0). A read command added cafsup's sixty tables
+ * to it, and turned it to WAL mode. A file with no table yet (made empty) is a store to be.
+ */
+function refuseForeign(db: Database.Database, path: string): void {
+  if (db.pragma('user_version', { simple: true }) !== 0 || db.prepare('SELECT 1 FROM sqlite_master LIMIT 1').get() === undefined) return;
+  throw new CafsupError(
+    'UNAVAILABLE',
+    `Le fichier ${path} est une base SQLite qui n’est pas celle de cafsup (elle contient d’autres tables) : rien n’y a été écrit. Donnez le chemin d’une base cafsup, ou d’un fichier à créer.`,
+    { path, ...LASTING },
+  );
+}
+
+/**
  * Opens (creating when asked) the store file: WAL so readers never wait for writers,
  * `synchronous = FULL` because a supervision decision must survive a power cut.
  */
@@ -138,6 +153,7 @@ export function openDatabase(path: string, options: { create?: boolean; readonly
   }
   try {
     db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? BUSY_TIMEOUT_MS}`);
+    refuseForeign(db, path);
     if (!options.readonly) {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = FULL');
