@@ -16,7 +16,8 @@ export interface LocalClientOptions {
    * false, or migrated).
    */
   database: string;
-  create?: boolean;
+  /** `'by-import'`: a PostgreSQL database's tables are made by the client's first import, in its transaction (`StoreOptions.create`). */
+  create?: boolean | 'by-import';
   /** Who acts: required for every write. */
   actor?: Actor | null;
   /** Open read only (a file or folder the user cannot write). */
@@ -121,7 +122,11 @@ export function createClient(options: LocalClientOptions | HttpClientOptions | P
   // PostgreSQL's driver never blocks this thread: the store runs here, whatever `offThread` says.
   if (options.offThread === true && !isPostgresUrl(options.database)) {
     return new CafsupClient(
-      new PooledTransport({ database: options.database, actor: options.actor ?? null, ...(options.create === undefined ? {} : { create: options.create }) }),
+      new PooledTransport({
+        database: options.database,
+        actor: options.actor ?? null,
+        ...(options.create === undefined ? {} : { create: options.create !== false }),
+      }),
     );
   }
   return new CafsupClient(new LocalTransport(options));

@@ -93,6 +93,8 @@ export interface ImportOptions {
   onProgress?: (progress: { bytes: number; entities: number }) => void;
   /** Called inside the import's transaction, just before it commits (an idempotency key lands with it). */
   beforeCommit?: (result: ImportResult) => Promise<void> | void;
+  /** Called first inside the import's transaction: a first import makes its store's tables there (PostgreSQL), so that one that does not commit leaves none. */
+  makeStore?: () => Promise<void>;
 }
 
 export interface ImportResult {
@@ -199,6 +201,7 @@ async function importInOne(
       // All of it within the small page cache of a bulk load (the rows appended, the sorts of the
       // indexes built again, the derived facts recomputed): it bounds the import's peak memory.
       db.appending(async () => {
+        await options.makeStore?.();
         const before = await storedCounts(db);
         // The import writes alone (SQLite's single writer; on PostgreSQL, the global lock its
         // first statement took): its trace will be the next, and its changes are filed under it.

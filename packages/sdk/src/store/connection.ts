@@ -45,6 +45,24 @@ export function isAbsentStore(error: unknown): boolean {
   return error instanceof CafsupError && error.details.absent === true;
 }
 
+/**
+ * A first import's refusal when a store was made at its location meanwhile by another process
+ * (`shown`: its path, or a URL masked): that store is kept as it is. `madeMeanwhile` tells it
+ * apart from the other conflicts (`isStoreMadeMeanwhile`): `demo --if-missing` keeps that store.
+ */
+export function storeMadeMeanwhile(shown: string): CafsupError {
+  return new CafsupError(
+    'CONFLICT',
+    `La base ${shown} a été créée par un autre processus pendant cet import : elle est conservée telle quelle, rien n’y a été écrit.`,
+    { path: shown, madeMeanwhile: true },
+  );
+}
+
+/** The refusal of `storeMadeMeanwhile`: a store is there now, another process's. */
+export function isStoreMadeMeanwhile(error: unknown): boolean {
+  return error instanceof CafsupError && error.details.madeMeanwhile === true;
+}
+
 /** The file and its folder can be written: SQLite needs both (its -wal and -shm files live beside it). */
 export function writable(path: string): boolean {
   try {

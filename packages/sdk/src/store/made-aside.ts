@@ -1,7 +1,7 @@
 import { closeSync, existsSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { CafsupError, fileProblem } from '@cafsup/shared';
-import { STORE_FILE_SUFFIXES, connect, holdsWrites, refuseOtherUrl } from './connection.js';
+import { STORE_FILE_SUFFIXES, connect, holdsWrites, refuseOtherUrl, storeMadeMeanwhile } from './connection.js';
 import { fnv1a64 } from '../fnv.js';
 
 /**
@@ -299,11 +299,5 @@ function replaceStore(aside: string, location: string, shown: string): void {
 /** A store another process made at the location meanwhile: kept as it is, the one made aside goes. */
 function taken(aside: string, shown: string): CafsupError {
   removeStoreFile(aside);
-  return new CafsupError(
-    'CONFLICT',
-    `La base ${shown} a été créée par un autre processus pendant cet import : elle est conservée telle quelle, rien n’y a été écrit.`,
-    {
-      path: shown,
-    },
-  );
+  return storeMadeMeanwhile(shown);
 }

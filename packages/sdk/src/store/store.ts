@@ -49,7 +49,7 @@ import { ActionRunner } from './actions.js';
 import { Workflows } from './workflows/index.js';
 import { PartnerCache, cacheBasis } from './partner-cache.js';
 import { AuditEngine, type AuditQuery, type AuditText, type PartnerScope } from './audit.js';
-import { openDatabase } from './connection.js';
+import { databaseNotFound, openDatabase, storeMadeMeanwhile } from './connection.js';
 import { isPostgresUrl, redact } from '../settings.js';
 import { dialectOf, type Sql } from './engine/engine.js';
 import { SqliteSql } from './engine/sqlite.js';
@@ -107,8 +107,14 @@ export interface StoreOptions {
   /** The clock of every write and of the default `asOf`; tests pass a fixed one. */
   now?: () => Date;
   settings?: AuditSettings;
-  /** A SQLite file that is not there, or a PostgreSQL database without cafsup's tables, is made (true, the default) or refused (`databaseNotFound`). */
-  create?: boolean;
+  /**
+   * A SQLite file that is not there, or a PostgreSQL database without cafsup's tables, is made
+   * (true, the default) or refused (`databaseNotFound`). `'by-import'`, for a first import into a
+   * PostgreSQL database found without them: they are made by the store's import, in its own
+   * transaction, so that an import that does not commit leaves none (`Store.open`); a SQLite file
+   * is made as with true (the CLI makes it aside: made-aside.ts).
+   */
+  create?: boolean | 'by-import';
   /** PostgreSQL: the most connections the store holds open at once (10 unless given). */
   connections?: number;
   /** SQLite: how long one statement waits for another process's lock (BUSY_TIMEOUT_MS unless given). */
@@ -133,6 +139,11 @@ export class Store {
   private readonly audits: AuditEngine;
   /** What is kept per partner and date (partner-cache.ts): the audit's aspects and the list's lines. */
   private readonly kept: PartnerCache;
+  /**
+   * A PostgreSQL store its first import makes (`create: 'by-import'`), until that import commits:
+   * there is no store at its location until then, and its tables are made in the import's transaction.
+   */
+  private madeByImport: boolean;
   readonly actions: ActionRunner;
   readonly workflows: Workflows;
   readonly tokens: TokenStore;
@@ -145,6 +156,7 @@ export class Store {
     options: StoreOptions,
   ) {
     this.now = options.now ?? (() => new Date());
+    this.madeByImport = options.create === 'by-import' && db.dialect === 'postgres';
     this.conventions = new ConventionCache(this.db);
     this.traces = new TraceWriter(this.db);
     this.derived = new DerivedFacts(this.db);
@@ -168,6 +180,11 @@ export class Store {
   /**
    * Opens the store at `location`: a PostgreSQL URL (its schema migrated, or created when it has
    * none unless `create` is false) or a SQLite file (created when missing unless `create` is false).
+   * With `create: 'by-import'` a PostgreSQL database is not looked at here: its import makes the
+   * tables in its own transaction, refused if another process made a store there meanwhile. Made
+   * beforehand in a transaction of their own, they stayed after an import cut short (Ctrl-C,
+   * SIGTERM, kill -9), and the database answered as an empty store (« 0 partenaire ») rather than
+   * « introuvable ».
    */
   static async open(location: string, options: StoreOptions = {}): Promise<Store> {
     if (isPostgresUrl(location)) {
@@ -175,6 +192,7 @@ export class Store {
       // command on a SQLite file never pays for it (test/startup.test.ts).
       const [{ PostgresSql }, { migratePostgres }] = await Promise.all([import('./engine/postgres.js'), import('./engine/postgres-schema.js')]);
       const db = new PostgresSql(location, options.connections === undefined ? {} : { max: options.connections });
+      if (options.create === 'by-import') return new Store(redact(location), db, options);
       try {
         await migratePostgres(db, { create: options.create ?? true });
       } catch (error) {
@@ -185,7 +203,7 @@ export class Store {
     }
     const db = new SqliteSql(
       openDatabase(location, {
-        create: options.create ?? true,
+        create: options.create !== false,
         ...(options.readonly === true ? { readonly: true } : {}),
         ...(options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs }),
       }),
@@ -194,20 +212,11 @@ export class Store {
   }
 
   /**
-   * Drops cafsup's tables from the PostgreSQL database at `url` when nothing was ever written
-   * there (no trace): what a first import that was refused made, so that the database stays
-   * « introuvable » rather than answer as an empty store (dataset.md: a refused import writes
-   * nothing). Whether they were dropped. A SQLite file is made aside instead (made-aside.ts).
+   * Refuses every call but `operation`'s own on a store its first import makes, before that import
+   * commits: there is none at its location yet (`databaseNotFound`), as for a SQLite file made aside.
    */
-  static async removeIfUnused(url: string): Promise<boolean> {
-    // No wait for a lock: another process that holds it (an import into the same new database) uses the store.
-    const store = await Store.open(url, { create: false, busyTimeoutMs: 0 });
-    try {
-      const { dropUnusedPostgresStore } = await import('./engine/postgres-schema.js');
-      return await dropUnusedPostgresStore(store.db as PostgresSql);
-    } finally {
-      await store.close();
-    }
+  requireMade(operation: string): void {
+    if (this.madeByImport && operation !== 'dataset.import') throw databaseNotFound(this.path);
   }
 
   /** The SQLite connection underneath, for what only SQLite has (the worker's lock probe, its schema version); null on PostgreSQL. */
@@ -837,6 +846,7 @@ export class Store {
       beforeCommit?: (result: ImportResult) => Promise<void> | void;
     } = {},
   ): Promise<ImportResult> {
+    const makes = this.madeByImport;
     try {
       const result = await importDataset(this.db, this.traces, this.derived, source, {
         actor,
@@ -845,7 +855,9 @@ export class Store {
         dryRun: options.dryRun ?? false,
         ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
         ...(options.beforeCommit === undefined ? {} : { beforeCommit: options.beforeCommit }),
+        ...(makes ? { makeStore: () => this.makeTables() } : {}),
       });
+      if (makes && !result.dryRun) this.madeByImport = false;
       // PostgreSQL plans from statistics, which a bulk load leaves empty until autovacuum comes
       // (a minute or two): meanwhile a write's refresh of its partner took 0.2 to 1.3 s on the
       // national store instead of 2 ms. VACUUM beside it marks the loaded pages all-visible, as
@@ -864,11 +876,23 @@ export class Store {
   }
 
   /**
+   * In a first import's transaction, under its global key: cafsup's tables made, as `cafsup
+   * migrate --to` makes them in its copy's. Found there already, they are another process's store,
+   * made since this one's location was found without: kept as it is (`storeMadeMeanwhile`), as a
+   * SQLite file put in place meanwhile is (made-aside.ts).
+   */
+  private async makeTables(): Promise<void> {
+    const { settleSchema } = await import('./engine/postgres-schema.js');
+    if ((await settleSchema(this.db as PostgresSql)) !== 0) throw storeMadeMeanwhile(this.path);
+  }
+
+  /**
    * The whole store as a dataset document, in chunks, read from one snapshot: on SQLite a
    * connection of its own (the store's stays free for others), on PostgreSQL a read-only
    * transaction of the pool.
    */
   async *exportChunks(): AsyncGenerator<string> {
+    this.requireMade('dataset.export');
     const reader =
       this.db.dialect === 'postgres' ? await (this.db as PostgresSql).readSession() : new SqliteSql(openDatabase(this.path, { create: false, readonly: true }));
     try {

@@ -9,7 +9,8 @@ import type { Identity, Operation, Transport, TransportInfo } from './transport.
 
 export interface LocalTransportOptions {
   database: string;
-  create?: boolean;
+  /** As `StoreOptions.create`. */
+  create?: boolean | 'by-import';
   /** Open read only: reads work on a file nobody may write; writes answer UNAVAILABLE. */
   readonly?: boolean;
   actor?: Actor | null;
@@ -72,6 +73,7 @@ export class LocalTransport implements Transport {
 
   private async run<T>(store: Store, operation: Operation, input: unknown, asText = false): Promise<T> {
     try {
+      store.requireMade(operation);
       if (asText) return (await executeOperation(store, operation, input, this.caller, { asText })).value as T;
       if (operationSpec(operation).stream === 'in') {
         // The document and the progress callback are not part of the validated input.

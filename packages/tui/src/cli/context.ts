@@ -133,7 +133,7 @@ export class Context {
    * `interactive`: the full-screen interface, which runs the store off its thread (a lock held
    * elsewhere never freezes the screen) and opens a read-only file read only, offering no action.
    */
-  async client(options: { write?: boolean; create?: boolean; actor?: Actor; interactive?: boolean } = {}): Promise<CafsupClient> {
+  async client(options: { write?: boolean; create?: boolean | 'by-import'; actor?: Actor; interactive?: boolean } = {}): Promise<CafsupClient> {
     if (this.opened !== null) return this.opened;
     const connection = await this.connection();
     const { createClient, databaseNotFound, isPostgresUrl, writable } = await import('@cafsup/sdk');
@@ -365,23 +365,24 @@ export class Context {
   }
 
   /**
-   * The client of an import, and whether the import makes its store: a file not there yet, or a
-   * PostgreSQL database without cafsup's tables (`newStoreClient`). Refused, such an import takes
-   * its store away again (`forgetMadeStore`): a refused import writes nothing (dataset.md), and
-   * the location must not answer afterwards as an empty store.
+   * The client of an import, writing in `actor`'s name (the actor setting's unless given), and
+   * whether the import makes its store: a file not there yet, or a PostgreSQL database without
+   * cafsup's tables (`newStoreClient`). Refused, such an import takes its store away again
+   * (`forgetMadeStore`): a refused import writes nothing (dataset.md), and the location must not
+   * answer afterwards as an empty store.
    */
-  async importClient(): Promise<{ client: CafsupClient; makesStore: boolean }> {
-    const existing = await this.existingStore();
+  async importClient(actor?: Actor): Promise<{ client: CafsupClient; makesStore: boolean }> {
+    const existing = await this.existingStore(actor);
     if (existing !== null) return { client: existing, makesStore: false };
-    return { client: await this.newStoreClient(await this.actor()), makesStore: true };
+    return { client: await this.newStoreClient(actor ?? (await this.actor())), makesStore: true };
   }
 
-  /** A writing client on the store there, or null when there is none yet (nothing made). A server has its store. */
-  private async existingStore(): Promise<CafsupClient | null> {
+  /** A writing client on the store there (in `actor`'s name when given), or null when there is none yet (nothing made). A server has its store. */
+  private async existingStore(actor?: Actor): Promise<CafsupClient | null> {
     if ((await this.connection()).kind === 'http') return this.client({ write: true });
     const { isAbsentStore } = await import('@cafsup/sdk');
     try {
-      const client = await this.client({ write: true });
+      const client = await this.client({ write: true, ...(actor === undefined ? {} : { actor }) });
       // A PostgreSQL store opens at its first call.
       await client.traces.head();
       return client;
@@ -394,8 +395,11 @@ export class Context {
   }
 
   /**
-   * A client on a new store at the database's location, writing in `actor`'s name. On PostgreSQL,
-   * the database itself. A SQLite file is made aside (made-aside.ts) and put in place once its
+   * A client on a new store at the database's location, writing in `actor`'s name, for its first
+   * import. On PostgreSQL, the database itself, whose tables the import makes in its own
+   * transaction (`create: 'by-import'`): a stop, even kill -9, or a refusal before its commit
+   * leaves none, and a store another process made there meanwhile is not imported into but
+   * kept (CONFLICT). A SQLite file is made aside (made-aside.ts) and put in place once its
    * import committed (`putMadeStoreInPlace`); until then its location stays « introuvable », and
    * the file goes with its client (`close`), or before Ctrl-C, SIGTERM or SIGHUP ends the process.
    * An empty store left by an import cut short answered « 0 partenaire » (trial 35); a stop of one
@@ -405,7 +409,7 @@ export class Context {
   async newStoreClient(actor: Actor, options: { replacing?: boolean } = {}): Promise<CafsupClient> {
     const database = await this.databasePath();
     const { createClient, isPostgresUrl, makeStoreAside, removeStoreFile } = await import('@cafsup/sdk');
-    if (isPostgresUrl(database)) return this.client({ write: true, create: true, actor });
+    if (isPostgresUrl(database)) return this.client({ write: true, create: 'by-import', actor });
     const replacing = options.replacing === true;
     const file = makeStoreAside(database, await this.source(), { replacing });
     // This process's own file: no other process's lock holds the main thread meanwhile (interrupt.ts).
@@ -425,16 +429,11 @@ export class Context {
     this.aside = null;
   }
 
-  /** After a refused import that made its store: a file made aside goes; PostgreSQL's tables go if still unused. */
+  /** After a refused import that made its store: a file made aside goes (PostgreSQL's tables, made in the import's transaction, went with it). */
   async forgetMadeStore(): Promise<void> {
     await this.opened?.close();
     this.opened = null;
-    if (this.aside !== null) {
-      await this.dropAside();
-      return;
-    }
-    const { Store } = await import('@cafsup/sdk');
-    await Store.removeIfUnused(await this.databasePath());
+    if (this.aside !== null) await this.dropAside();
   }
 
   /** The store made aside and never put in place, its client closed: removed. */

@@ -70,7 +70,7 @@ export async function copySqliteToPostgres(file: string, url: string, onTable?: 
     await target.transaction(async () => {
       // The tables made in the copy's transaction: a copy cut short (Ctrl-C, kill -9, the
       // connection lost) leaves none behind, where it left an empty store (trial 37).
-      await settleSchema(target, { rows: (sql) => target.all(sql), script: (script) => target.exec(script) });
+      await settleSchema(target);
       // Every table but `meta` empty: their rows are then surely new, and copied in (`appendMany`).
       const held = await target.value<boolean>(
         `SELECT ${['false', ...tables.filter((table) => table !== 'meta').map((table) => `EXISTS (SELECT 1 FROM ${table})`)].join(' OR ')}`,

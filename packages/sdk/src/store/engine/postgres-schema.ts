@@ -289,23 +289,6 @@ export async function vacuumAfterImport(db: PostgresSql): Promise<void> {
   if (tables) await db.exec(`VACUUM (ANALYZE, SKIP_LOCKED) ${tables}`);
 }
 
-/**
- * Drops cafsup's tables where nothing was ever written (no trace): what a first import that was
- * refused created (`Store.removeIfUnused`). Under the global key, which its first statement
- * takes: no other process's write comes between the look and the drop.
- */
-export async function dropUnusedPostgresStore(db: PostgresSql): Promise<boolean> {
-  return db.transaction(async () => {
-    if ((await db.value<boolean>('SELECT EXISTS (SELECT 1 FROM traces)')) === true) return false;
-    const tables = await db.value<string | null>(
-      `SELECT string_agg(quote_ident(tablename), ', ') FROM pg_tables WHERE schemaname = current_schema() AND ${dialectOf(db).inValues('tablename', '@tables')}`,
-      { tables: JSON.stringify(TABLE_NAMES) },
-    );
-    if (tables) await db.exec(`DROP TABLE ${tables} CASCADE`);
-    return true;
-  });
-}
-
 /** The baseline's number: version 6 of the SQLite schema. */
 const BASELINE_VERSION = 6;
 export const POSTGRES_SCHEMA_VERSION = BASELINE_VERSION + MIGRATIONS.length;
@@ -363,15 +346,20 @@ export async function postgresSchemaVersion(db: PostgresSql): Promise<number> {
 }
 
 /**
- * Brings the schema to this version inside the transaction `on` runs its statements in, under the
- * schema's own key: the baseline where there is none, then the migrations. `migratePostgres` runs
- * it in a transaction of its own; `cafsup migrate --to` in its copy's, so that a copy cut short
- * leaves no empty store behind (trial 37).
+ * Brings the schema to this version inside the transaction `on` runs its statements in (by
+ * default `db`'s own, which the caller is in), under the schema's own key: the baseline where
+ * there is none, then the migrations. The version found, 0 when there was none. `migratePostgres`
+ * runs it in a transaction of its own; `cafsup migrate --to` in its copy's, and a first import
+ * (`Store.open`'s `create: 'by-import'`) in the import's, so that one cut short (Ctrl-C, kill -9,
+ * the connection lost) or refused leaves no empty store behind (trials 35 and 37).
  */
 export async function settleSchema(
   db: PostgresSql,
-  on: { rows: (sql: string) => Promise<unknown[]>; script: (script: string) => Promise<void> },
-): Promise<void> {
+  on: { rows: (sql: string) => Promise<unknown[]>; script: (script: string) => Promise<void> } = {
+    rows: (sql) => db.all(sql),
+    script: (script) => db.exec(script),
+  },
+): Promise<number> {
   await on.rows("SELECT pg_advisory_xact_lock(hashtext('cafsup schema'))");
   const exists = ((await on.rows("SELECT to_regclass('meta') AS meta"))[0] as { meta: string | null }).meta !== null;
   let version = 0;
@@ -379,6 +367,7 @@ export async function settleSchema(
     const row = (await on.rows(VERSION_SQL))[0] as { value: string } | undefined;
     version = versionOf(row?.value, db);
   }
+  const found = version;
   if (version > POSTGRES_SCHEMA_VERSION) throw newerSchema(version, POSTGRES_SCHEMA_VERSION);
   if (version === 0) {
     await on.script(BASELINE);
@@ -387,6 +376,7 @@ export async function settleSchema(
   for (; version < POSTGRES_SCHEMA_VERSION; version++) await on.script(MIGRATIONS[version - BASELINE_VERSION]!);
   // A number: written as a literal, the statement a script like the others.
   await on.script(`INSERT INTO meta (key, value) VALUES ('schema_version', '${version}') ON CONFLICT (key) DO UPDATE SET value = excluded.value`);
+  return found;
 }
 
 /**

@@ -80,8 +80,8 @@ export const demoCommand: Command = {
     // A PostgreSQL URL shown with its password masked.
     const shown = await context.source();
     const kept = { json: { database: shown, created: false }, text: () => `Base existante conservée : ${escapeForTerminal(shown)}` };
+    const { isStoreMadeMeanwhile, refuseNonFile } = await import('@cafsup/sdk');
     if (!isPostgresUrl(path) && existsSync(path)) {
-      const { refuseNonFile } = await import('@cafsup/sdk');
       // A folder or a device is no store to keep, nor to replace.
       refuseNonFile(path);
       if (options['if-missing'] === true) return kept;
@@ -89,26 +89,31 @@ export const demoCommand: Command = {
         throw new CafsupError('CONFLICT', `La base ${shown} existe déjà : ajoutez --force pour la remplacer par la démonstration.`);
       }
     }
-    // With --force, the store there stays as it is until the demo's is made, then is replaced by it.
-    const client = await context.newStoreClient(DEMO_ACTOR, { replacing: options.force === true });
-    // A PostgreSQL database has no file to look for: it exists as cafsup's once anything was
-    // written in it (every write leaves a trace). It is never replaced, not even with --force:
-    // the demo imported over it would merge invented people into its data and its trail.
-    if (isPostgresUrl(path) && (await client.traces.head()).id > 0) {
+    // A PostgreSQL database has no file to look for: a store there (cafsup's tables) is written
+    // into, or else made by the demo's import, in its transaction (`newStoreClient`).
+    const { client, makesStore } = isPostgresUrl(path)
+      ? await context.importClient(DEMO_ACTOR)
+      : // With --force, the file there stays as it is until the demo's is made, then is replaced by it.
+        { client: await context.newStoreClient(DEMO_ACTOR, { replacing: options.force === true }), makesStore: true };
+    // A store exists as cafsup's once anything was written in it (every write leaves a trace). It
+    // is never replaced, not even with --force: the demo imported over it would merge invented
+    // people into its data and its trail.
+    if (!makesStore && (await client.traces.head()).id > 0) {
       if (options['if-missing'] === true) return kept;
       throw new CafsupError(
         'CONFLICT',
         `La base ${shown} contient déjà des données : la démonstration ne s’écrit que dans une base vide (--force ne remplace qu’un fichier). Rien n’a été écrit.`,
       );
     }
-    const result = await client.dataset.import(buildDemoDataset({ partners: scale, today: context.options.asOf ?? todayInParis(new Date()) }), {
-      reason: 'Création de la base de démonstration',
-    });
+    let result: ImportOutcome;
     try {
+      result = await client.dataset.import(buildDemoDataset({ partners: scale, today: context.options.asOf ?? todayInParis(new Date()) }), {
+        reason: 'Création de la base de démonstration',
+      });
       await context.putMadeStoreInPlace();
     } catch (error) {
       // Made by another process meanwhile (`cafsup start` runs `demo --if-missing`): kept, as when found first.
-      if (options['if-missing'] === true && error instanceof CafsupError && error.code === 'CONFLICT' && existsSync(path)) return kept;
+      if (options['if-missing'] === true && isStoreMadeMeanwhile(error)) return kept;
       throw error;
     }
     return {
@@ -143,8 +148,8 @@ export const importCommand: Command = {
     // Over partners already there, an import replaces what has the same ids, statuses decided
     // since the file was made among them: a write as any other, confirmed on a terminal or by
     // --yes (cli.md). Into a store without partners (new, or holding only tokens) it replaces
-    // nothing, and is not asked.
-    if (!dryRun && (await client.partners.list({ limit: 1 })).items.length > 0) {
+    // nothing, and is not asked. A store the import makes is not there to read until it commits.
+    if (!dryRun && !makesStore && (await client.partners.list({ limit: 1 })).items.length > 0) {
       const writer = await context.writer();
       await context.approve(
         `La base ${escapeForTerminal(await context.source())} contient déjà des données : l’import en remplacera les entités de même identifiant (--dry-run montre lesquelles, et les décisions qui changeraient : statuts, rôles, avenants…). Importer ${fromInput ? 'l’entrée standard' : escapeForTerminal(file)} au nom de ${formatActor(writer)} ?`,
