@@ -1,6 +1,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -403,6 +403,88 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
     } finally {
       if (writer.inTransaction) writer.exec('ROLLBACK');
       writer.close();
+      await admin.end();
+    }
+  });
+
+  // A first import's tables are made in its own transaction, as `migrate --to` makes its copy's.
+  // Made before it, in a transaction of their own, they stayed after an import stopped before its
+  // commit: the database then answered as an empty store (« 0 partenaire ») rather than
+  // « introuvable », and the next import was one into an existing store.
+  it('leaves no store behind a first import stopped before its commit (SIGTERM, SIGHUP, kill -9); the next is a first import, and one that finds a store made meanwhile is refused (exit 4)', async () => {
+    const target = await freshDatabase();
+    const file = join(sandbox.dir, 'premier-import.json');
+    expect(sandbox.run(['export', '--out', file]).status).toBe(0);
+    const text = readFileSync(file, 'utf8');
+    const half = Math.floor(text.length / 2);
+    const admin = new pg.Client({ connectionString: target });
+    await admin.connect();
+    const count = async (sql: string) => Number((await admin.query<{ n: string }>(sql)).rows[0]!.n);
+    const tables = () => count('SELECT COUNT(*) AS n FROM pg_tables WHERE schemaname = current_schema()');
+    const space = /\((\d+), 0\)/.exec(GLOBAL_LOCK)![1]!;
+    /** Sessions on the database that hold (or wait for) the global key every import takes first; `idle`: held by one idle in its transaction a while, waiting for its input. */
+    const globalKey = (granted: boolean, idle = false) =>
+      count(
+        `SELECT COUNT(*) AS n FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+          WHERE l.locktype = 'advisory' AND l.classid = ${space} AND l.objid = 0 AND l.granted = ${granted} AND a.datname = current_database()
+          ${idle ? "AND a.state = 'idle in transaction' AND a.state_change < now() - interval '300 milliseconds'" : ''}`,
+      );
+    const until = async (condition: () => Promise<boolean>) => {
+      const deadline = Date.now() + 30_000;
+      while (!(await condition()) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(await condition()).toBe(true);
+    };
+    const cafsup = (args: string[]) => {
+      const child = spawn(process.execPath, [CAFSUP_BIN, ...args, '--db', target], {
+        env: sandbox.env({ CAFSUP_ACTOR: ACTOR }),
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      let [stdout, stderr] = ['', ''];
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+      const closed = once(child, 'close');
+      return { child, ended: async () => [...(await closed), stdout, stderr] };
+    };
+    /** A first import from standard input, given the first half of the file, waiting for the rest inside its transaction. */
+    const held = async () => {
+      const importing = cafsup(['import', '-']);
+      importing.child.stdin.write(text.slice(0, half));
+      await until(async () => (await globalKey(true, true)) === 1);
+      return importing;
+    };
+    const introuvable = `Base de données introuvable : ${target}. Créez-la avec « cafsup demo » ou « cafsup import FICHIER ».\n`;
+    try {
+      // Through the SDK as through the CLI: no store to read there before its import commits.
+      const made = createClient({ database: target, create: 'by-import', actor: PERSON });
+      await expect(made.partners.list()).rejects.toMatchObject({ code: 'UNAVAILABLE', details: { absent: true } });
+      await made.close();
+      for (const signal of ['SIGTERM', 'SIGHUP', 'SIGKILL'] as const) {
+        const stopped = await held();
+        stopped.child.kill(signal);
+        expect(await stopped.ended(), signal).toEqual([null, signal, '', '']);
+        // Its session ended with it, its transaction rolled back.
+        await until(async () => (await globalKey(true)) === 0);
+        const partners = sandbox.run(['partners', '--db', target]);
+        expect([await tables(), partners.status, partners.stdout, partners.stderr], signal).toEqual([0, 6, '', introuvable]);
+      }
+      // Two first imports, and `cafsup start`'s `demo --if-missing`: the one held makes the store;
+      // the others, waiting for its key, find it made once they have it, and keep it as it is.
+      const first = await held();
+      const second = cafsup(['import', file]);
+      const demo = cafsup(['demo', '--if-missing']);
+      await until(async () => (await globalKey(false)) === 2);
+      first.child.stdin.end(text.slice(half));
+      expect(await first.ended()).toEqual([0, null, expect.stringMatching(/^Import terminé \(trace n° 1\) : /), '']);
+      expect(await second.ended()).toEqual([
+        4,
+        null,
+        '',
+        `La base ${target} a été créée par un autre processus pendant cet import : elle est conservée telle quelle, rien n’y a été écrit.\n`,
+      ]);
+      expect(await demo.ended()).toEqual([0, null, `Base existante conservée : ${target}\n`, '']);
+      expect(sandbox.json<{ head: { id: number } }>(['traces', 'verify', '--db', target]).head.id).toBe(1);
+      expect(sandbox.run(['export', '--db', target]).stdout).toBe(text);
+    } finally {
       await admin.end();
     }
   });
