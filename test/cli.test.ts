@@ -441,20 +441,23 @@ describe('cafsup refusals and exit codes', () => {
       '/dev/null n’est pas un fichier (un dossier, un périphérique…) : donnez le chemin d’un fichier de base de données SQLite.\n',
     ]);
     expect(sandbox.run(['demo', '--force', '--db', here]).status).toBe(6);
-    // Another application's SQLite file got cafsup's tables from a read command, and WAL mode.
-    const foreign = join(sandbox.dir, 'autre-application.sqlite');
-    const application = new Database(foreign);
-    application.exec('CREATE TABLE favoris (url TEXT)');
-    application.close();
-    const bytes = readFileSync(foreign);
-    for (const command of [['partners'], ['import', join(sandbox.dir, 'small.json'), '--yes']]) {
-      const refused = sandbox.run([...command, '--db', foreign], { env: ACTOR_ENV });
-      expect([refused.status, refused.stderr]).toEqual([
-        6,
-        `Le fichier ${foreign} est une base SQLite qui n’est pas celle de cafsup (elle contient d’autres tables) : rien n’y a été écrit. Donnez le chemin d’une base cafsup, ou d’un fichier à créer.\n`,
-      ]);
+    // Another application's SQLite file got cafsup's tables from a read command, and WAL mode; with
+    // its own user_version set, it crashed the command (trial 39).
+    for (const version of [0, 5]) {
+      const foreign = join(sandbox.dir, `autre-application-${version}.sqlite`);
+      const application = new Database(foreign);
+      application.exec(`CREATE TABLE favoris (url TEXT); PRAGMA user_version = ${version}`);
+      application.close();
+      const bytes = readFileSync(foreign);
+      for (const command of [['partners'], ['import', join(sandbox.dir, 'small.json'), '--yes'], ['backup', '--out', join(sandbox.dir, 'copie.db')]]) {
+        const refused = sandbox.run([...command, '--db', foreign], { env: ACTOR_ENV });
+        expect([refused.status, refused.stderr]).toEqual([
+          6,
+          `Le fichier ${foreign} est une base SQLite qui n’est pas celle de cafsup (elle contient d’autres données) : rien n’y a été écrit. Donnez le chemin d’une base cafsup, ou d’un fichier à créer.\n`,
+        ]);
+      }
+      expect([readFileSync(foreign).equals(bytes), existsSync(`${foreign}-wal`)]).toEqual([true, false]);
     }
-    expect([readFileSync(foreign).equals(bytes), existsSync(`${foreign}-wal`)]).toEqual([true, false]);
     const memory = sandbox.run(['demo', '--db', ':memory:'], { cwd: here });
     expect([memory.status, memory.stderr, readdirSync(here)]).toEqual([
       2,
@@ -780,6 +783,69 @@ fsp.readFile = (path, ...rest) => (String(path).endsWith('.never') ? new Promise
     expect([store.pragma('integrity_check', { simple: true }), store.prepare('SELECT COUNT(*) AS n FROM partners').get()]).toEqual(['ok', { n: 5 }]);
     store.close();
     expect(sandbox.json<{ ok: boolean; head: { id: number } }>(['traces', 'verify', '--db', replaced])).toMatchObject({ ok: true, head: { id: 1 } });
+    // Through a link, the store it names is written over, the link kept (a rename put a file in its place).
+    const link = join(sandbox.dir, 'lien-vers-remplacee.db');
+    symlinkSync(replaced, link);
+    expect(sandbox.run(['demo', '--force', '--scale', '6', '--db', link]).status).toBe(0);
+    const target = new Database(replaced, { readonly: true });
+    expect([readlinkSync(link), target.prepare('SELECT COUNT(*) AS n FROM partners').get()]).toEqual([replaced, { n: 6 }]);
+    target.close();
+
+    // Another application's file, or one that is not SQLite, is not replaced (trial 39: it was).
+    const foreign = join(sandbox.dir, 'application.db');
+    const application = new Database(foreign);
+    application.exec("CREATE TABLE clients (nom TEXT); INSERT INTO clients VALUES ('Dupont'); PRAGMA user_version = 5");
+    application.close();
+    const text = join(sandbox.dir, 'notes.txt');
+    writeFileSync(text, 'à garder\n');
+    for (const [file, said] of [
+      [
+        foreign,
+        `Le fichier ${foreign} est une base SQLite qui n’est pas celle de cafsup (elle contient d’autres données) : rien n’y a été écrit. Donnez le chemin d’une base cafsup, ou d’un fichier à créer.\n`,
+      ],
+      [text, `Le fichier ${text} n’est pas une base cafsup lisible.\n`],
+    ] as const) {
+      const bytes = readFileSync(file);
+      for (const flag of ['--force', '--if-missing']) {
+        const refused = sandbox.run(['demo', flag, '--db', file]);
+        expect([refused.status, refused.stderr, readFileSync(file).equals(bytes)]).toEqual([6, said, true]);
+      }
+    }
+
+    // A store another process made meanwhile where none was is kept: only the one found is replaced (review 39).
+    const fresh = join(sandbox.dir, 'nouvelle.db');
+    const demo = spawn(process.execPath, [CAFSUP_BIN, 'demo', '--force', '--scale', '3000', '--db', fresh], {
+      env: sandbox.env(),
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let demoSaid = '';
+    demo.stderr.on('data', (chunk: Buffer) => (demoSaid += chunk.toString('utf8')));
+    const demoClosed = once(demo, 'close');
+    const freshWal = () => readdirSync(sandbox.dir).some((name) => /^\.nouvelle\.db\.cafsup-import-\d+-[0-9a-f]{12}-wal$/.test(name));
+    const freshDeadline = Date.now() + 30_000;
+    while (!freshWal() && Date.now() < freshDeadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(freshWal()).toBe(true);
+    const exported = join(sandbox.dir, 'remplacee.json');
+    expect(sandbox.run(['export', '--db', replaced, '--out', exported]).status).toBe(0);
+    expect(sandbox.run(['import', exported, '--db', fresh], { env: ACTOR_ENV }).status).toBe(0);
+    expect([...(await demoClosed), demoSaid]).toEqual([
+      4,
+      null,
+      `La base ${fresh} a été créée par un autre processus pendant cet import : elle est conservée telle quelle, rien n’y a été écrit.\n`,
+    ]);
+    expect(sandbox.run(['export', '--db', fresh]).stdout).toBe(readFileSync(exported, 'utf8'));
+
+    // An empty file (a copy that failed) is no store to read, answered as an empty one; a store is made in it.
+    const empty = join(sandbox.dir, 'vide.db');
+    writeFileSync(empty, '');
+    const read = sandbox.run(['audit', '--db', empty]);
+    expect([read.status, read.stderr, readFileSync(empty).length]).toEqual([
+      6,
+      `Base de données vide : ${empty} (aucune table). Créez-la avec « cafsup demo » ou « cafsup import FICHIER ».\n`,
+      0,
+    ]);
+    expect(sandbox.run(['import', exported, '--db', empty], { env: ACTOR_ENV }).status).toBe(0);
+    expect(sandbox.run(['export', '--db', empty]).stdout).toBe(readFileSync(exported, 'utf8'));
   });
 
   it('exports a dataset that imports back to the same export', () => {

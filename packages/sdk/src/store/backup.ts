@@ -1,7 +1,7 @@
 import { closeSync, existsSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { CafsupError } from '@cafsup/shared';
-import { STORE_FILE_SUFFIXES, connect, databaseNotFound } from './connection.js';
+import { STORE_FILE_SUFFIXES, connect, databaseNotFound, requireStoreFile } from './connection.js';
 
 export interface BackupOptions {
   /** Replace a file that exists at `destination` (never the database itself). */
@@ -32,6 +32,8 @@ function sameFile(a: string, b: string): boolean {
 export async function backupDatabase(source: string, destination: string, options: BackupOptions = {}): Promise<BackupOutcome> {
   const target = resolve(destination);
   if (!existsSync(source)) throw databaseNotFound(source);
+  // A backup of another application's file, or of an empty one, said « intégrité vérifiée » (trial 39).
+  requireStoreFile(source, source);
   for (const suffix of STORE_FILE_SUFFIXES) {
     if (sameFile(`${source}${suffix}`, target) || resolve(`${source}${suffix}`) === target) {
       throw new CafsupError('VALIDATION', `Refus d’écrire la sauvegarde sur la base elle-même (${destination}) : choisissez un autre fichier.`, {

@@ -107,13 +107,26 @@ export function holdsWrites(journal: string): boolean {
 }
 
 /**
+ * Whether `path` names a file, or nothing that can be looked at (not there, a link to itself, a
+ * name too long, a folder this user may not enter): those are said when opened, as before
+ * (« introuvable »), where statSync threw an internal error (review 39). One look: a file removed
+ * between two made statSync throw.
+ */
+function isFileOrNothing(path: string): boolean {
+  try {
+    return statSync(path, { throwIfNoEntry: false })?.isFile() ?? true;
+  } catch {
+    return true;
+  }
+}
+
+/**
  * Refuses a path that names something other than a file (a folder, a device such as /dev/null):
  * SQLite answered « disk I/O error » or « unable to open database file », an internal error, and
  * `demo --force` would have removed a device to put a store in its place (trial 38b).
  */
 export function refuseNonFile(path: string): void {
-  // One look (a file removed between two would have made statSync throw).
-  if (path === ':memory:' || (statSync(path, { throwIfNoEntry: false })?.isFile() ?? true)) return;
+  if (path === ':memory:' || isFileOrNothing(path)) return;
   throw new CafsupError(
     'UNAVAILABLE',
     `${path} n’est pas un fichier (un dossier, un périphérique…) : donnez le chemin d’un fichier de base de données SQLite.`,
@@ -122,18 +135,67 @@ export function refuseNonFile(path: string): void {
 }
 
 /**
- * Refuses another application's SQLite file before anything is written to it: it has tables and
- * no migration of cafsup's has run on it (every one sets `user_version` in its own transaction, so
- * a store of cafsup's never has tables at version 0). A read command added cafsup's sixty tables
- * to it, and turned it to WAL mode. A file with no table yet (made empty) is a store to be.
+ * What a SQLite file holds, looked at before anything is written to it: a store of cafsup's (its
+ * migrations set `user_version`, each in the transaction that makes its tables, and the first
+ * made `meta` and `traces`), nothing yet (no table and version 0: 0 bytes, or made empty), or
+ * another application's data. Another application's file got cafsup's tables from a read command,
+ * and WAL mode; one whose own `user_version` was set crashed it (trial 39).
  */
-function refuseForeign(db: Database.Database, path: string): void {
-  if (db.pragma('user_version', { simple: true }) !== 0 || db.prepare('SELECT 1 FROM sqlite_master LIMIT 1').get() === undefined) return;
-  throw new CafsupError(
+function contentOf(db: Database.Database): 'store' | 'empty' | 'foreign' {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  const tables = new Set(db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all());
+  if (db.prepare('SELECT 1 FROM sqlite_master LIMIT 1').get() === undefined) return version === 0 ? 'empty' : 'foreign';
+  return version > 0 && tables.has('meta') && tables.has('traces') ? 'store' : 'foreign';
+}
+
+/** Another application's SQLite file (`contentOf`): never written to, nor replaced. */
+function foreignFile(path: string): CafsupError {
+  return new CafsupError(
     'UNAVAILABLE',
-    `Le fichier ${path} est une base SQLite qui n’est pas celle de cafsup (elle contient d’autres tables) : rien n’y a été écrit. Donnez le chemin d’une base cafsup, ou d’un fichier à créer.`,
+    `Le fichier ${path} est une base SQLite qui n’est pas celle de cafsup (elle contient d’autres données) : rien n’y a été écrit. Donnez le chemin d’une base cafsup, ou d’un fichier à créer.`,
     { path, ...LASTING },
   );
+}
+
+function unreadableFile(path: string, cause: unknown): CafsupError {
+  return new CafsupError('UNAVAILABLE', `Le fichier ${path} n’est pas une base cafsup lisible.`, { path, ...LASTING }, { cause });
+}
+
+/**
+ * A file there with no table yet (0 bytes: a copy that failed, a disk full; or made empty): no
+ * store to read, which answered as an empty one (« 0 partenaire », an audit without alert, a
+ * chain « intègre »). A store is made in it by `demo` or `import`, as where there is no file.
+ */
+function emptyStore(path: string): CafsupError {
+  return new CafsupError('UNAVAILABLE', `Base de données vide : ${path} (aucune table). Créez-la avec « cafsup demo » ou « cafsup import FICHIER ».`, {
+    path,
+    absent: true,
+  });
+}
+
+/**
+ * Whether the file at `path` (`shown` in messages) is a store or empty; another application's
+ * file, or one that is not SQLite, is refused. Looked at read only, the file left as it is.
+ */
+export function fileContent(path: string, shown: string): 'store' | 'empty' {
+  let content: 'store' | 'empty' | 'foreign';
+  try {
+    const db = connect(path, { readonly: true, fileMustExist: true });
+    try {
+      content = contentOf(db);
+    } finally {
+      db.close();
+    }
+  } catch (error) {
+    throw unreadableFile(shown, error);
+  }
+  if (content === 'foreign') throw foreignFile(shown);
+  return content;
+}
+
+/** `fileContent`, where a store must be there (`cafsup backup`). */
+export function requireStoreFile(path: string, shown: string): void {
+  if (fileContent(path, shown) === 'empty') throw emptyStore(shown);
 }
 
 /**
@@ -171,7 +233,10 @@ export function openDatabase(path: string, options: { create?: boolean; readonly
   }
   try {
     db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? BUSY_TIMEOUT_MS}`);
-    refuseForeign(db, path);
+    // Before any pragma that writes (the journal's mode).
+    const content = contentOf(db);
+    if (content === 'foreign') throw foreignFile(path);
+    if (content === 'empty' && options.create === false) throw emptyStore(path);
     if (!options.readonly) {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = FULL');
@@ -184,7 +249,7 @@ export function openDatabase(path: string, options: { create?: boolean; readonly
     db.close();
     const code = (error as { code?: string }).code;
     if (code === 'SQLITE_NOTADB' || code?.startsWith('SQLITE_CORRUPT') === true) {
-      throw new CafsupError('UNAVAILABLE', `Le fichier ${path} n’est pas une base cafsup lisible.`, { path }, { cause: error });
+      throw unreadableFile(path, error);
     }
     throw error;
   }

@@ -1,7 +1,7 @@
-import { closeSync, existsSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { CafsupError, fileProblem } from '@cafsup/shared';
-import { STORE_FILE_SUFFIXES, connect, holdsWrites, refuseOtherUrl, storeMadeMeanwhile } from './connection.js';
+import { CafsupError, LASTING, fileProblem } from '@cafsup/shared';
+import { STORE_FILE_SUFFIXES, connect, fileContent, holdsWrites, refuseOtherUrl, storeMadeMeanwhile } from './connection.js';
 import { fnv1a64 } from '../fnv.js';
 
 /**
@@ -130,21 +130,38 @@ function removeLeftovers(folder: string, left: string): void {
   }
 }
 
-/** `replacing`: the store made aside is to replace the one at the location (`cafsup demo --force`), not only to be put where none is. */
-export interface Replacing {
-  replacing?: boolean;
+/**
+ * A store made aside (`makeStoreAside`): its hidden file, and when it is to replace the store at
+ * its location (`cafsup demo --force`), that store's identity (device and inode) as found when
+ * the command began: only that one is replaced, never one another process made there meanwhile.
+ */
+export interface StoreAside {
+  file: string;
+  replaces: string | null;
+}
+
+/** The device and inode of the file at `path` (through a link), or null where none is. */
+function identityOf(path: string): string | null {
+  try {
+    const found = statSync(path);
+    return `${found.dev}:${found.ino}`;
+  } catch {
+    return null;
+  }
 }
 
 /**
- * Whether no other connection has the store at `location` open, a server's or the interface's
- * idle ones too: each holds a shared lock on the WAL index as long as it is open, so a connection
- * in exclusive locking mode gets no write lock then (SQLITE_BUSY). Granted, the store's last
- * commits are moved from its journal into its file as it closes, so that nothing is left beside
- * the file that would be replayed into another. A replaced store still open elsewhere would take
- * that process's writes, acknowledged, into a file no longer there, and its journal could be
- * replayed into the new one. What is not a SQLite store at all is nobody's: it may be replaced.
+ * Refuses to replace what is at `location` unless it is a store of cafsup's, or a file with no
+ * table yet (`fileContent`: another application's file, or one that is not SQLite, is refused; `demo
+ * --force` replaced them, trial 39), and unless no other connection has it open, a server's or
+ * the interface's idle ones too: each holds a shared lock on the WAL index as long as it is open,
+ * so a connection in exclusive locking mode gets no write lock then (SQLITE_BUSY). A store still
+ * open elsewhere would hold that process's caches of the replaced data (its chain's head among
+ * them), and a store's file removed from under it took that process's writes, acknowledged, into
+ * a file no longer there (review 38, L4). Any other failure to know is refused too (review 39).
  */
 function refuseInUse(location: string, shown: string): void {
+  fileContent(location, shown);
   let db: ReturnType<typeof connect> | undefined;
   try {
     db = connect(location, { fileMustExist: true, timeout: 0 });
@@ -159,6 +176,13 @@ function refuseInUse(location: string, shown: string): void {
         { path: shown },
       );
     }
+    // Not known to be free (a file this user may not write, a system error): never replaced then.
+    throw new CafsupError(
+      'UNAVAILABLE',
+      `Impossible de vérifier que la base ${shown} n’est ouverte par aucun autre processus (${code || (error as Error).message}) : elle n’est pas remplacée, rien n’a été écrit.`,
+      { path: shown, ...LASTING },
+      { cause: error },
+    );
   } finally {
     db?.close();
   }
@@ -170,7 +194,7 @@ function refuseInUse(location: string, shown: string): void {
  * there (kill -9, a power cut), and no connection holds, is removed first. Its errors name
  * `location`, the file the person asked for.
  */
-export function makeStoreAside(location: string, shown: string, options: Replacing = {}): string {
+export function makeStoreAside(location: string, shown: string, options: { replacing?: boolean } = {}): StoreAside {
   refuseOtherUrl(location);
   if (/[/\\]$/.test(location)) throw cannotCreate(location, null, 'c’est un nom de dossier (il finit par « / ») : donnez celui d’un fichier');
   if (options.replacing === true && existsSync(location)) {
@@ -195,7 +219,17 @@ export function makeStoreAside(location: string, shown: string, options: Replaci
     throw cannotCreate(location, error);
   }
   madeHere.add(aside);
-  return aside;
+  return { file: aside, replaces: options.replacing === true ? identityOf(location) : null };
+}
+
+/** Whether the file at `location` has no table yet; another application's is refused (`fileContent`). */
+function emptyFile(location: string, shown: string): boolean {
+  try {
+    return fileContent(location, shown) === 'empty';
+  } catch {
+    // Not a store to be replaced: the link says the name is taken.
+    return false;
+  }
 }
 
 function isLink(path: string): boolean {
@@ -221,13 +255,15 @@ function flushToDisk(path: string): void {
  * in its main file (its journal moved in) and on the disk, then linked to its name, which fails if
  * the name was taken meanwhile, so that a store another process made there is never replaced;
  * then the aside name is removed. A file system without hard links gets a rename, after a look at
- * the name: best effort, a store made there in that instant would be replaced.
+ * the name: best effort, a store made there in that instant would be replaced. The store it is to
+ * replace, or a file with no table yet, is written over instead (`copyInto`).
  */
-export function putStoreInPlace(aside: string, location: string, shown: string, options: Replacing = {}): void {
+export async function putStoreInPlace(aside: StoreAside, location: string, shown: string): Promise<void> {
+  const { file } = aside;
   try {
-    if (existsSync(`${aside}-wal`)) {
+    if (existsSync(`${file}-wal`)) {
       // Closed cleanly, SQLite moved its journal into the file and deleted it; else now, whole.
-      const db = connect(aside, { fileMustExist: true });
+      const db = connect(file, { fileMustExist: true });
       try {
         const [merged] = db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number; log: number; checkpointed: number }[];
         if (merged === undefined || merged.busy !== 0 || merged.log !== merged.checkpointed) throw new Error('journal non fusionné dans le fichier');
@@ -235,35 +271,36 @@ export function putStoreInPlace(aside: string, location: string, shown: string, 
         db.close();
       }
     }
-    flushToDisk(aside);
+    flushToDisk(file);
   } catch (error) {
     throw cannotCreate(location, error);
   }
-  if (options.replacing === true && existsSync(location)) {
-    replaceStore(aside, location, shown);
+  const found = identityOf(location);
+  if (found !== null && (found === aside.replaces || emptyFile(location, shown))) {
+    await copyInto(file, location, shown);
     return;
   }
   try {
     // Again, as one may have come since the import began.
     refuseStrayJournals(location, shown);
   } catch (error) {
-    removeStoreFile(aside);
+    removeStoreFile(file);
     throw error;
   }
   try {
-    linkSync(aside, location);
+    linkSync(file, location);
   } catch (error) {
     const code = (error as { code?: string }).code;
-    if (code === 'EEXIST') throw taken(aside, shown);
+    if (code === 'EEXIST') throw taken(file, shown);
     if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw cannotCreate(location, error);
-    if (existsSync(location)) throw taken(aside, shown);
+    if (existsSync(location)) throw taken(file, shown);
     try {
-      renameSync(aside, location);
+      renameSync(file, location);
     } catch (renamed) {
       throw cannotCreate(location, renamed);
     }
   }
-  removeStoreFile(aside);
+  removeStoreFile(file);
   flushFolder(location);
 }
 
@@ -277,23 +314,29 @@ function flushFolder(location: string): void {
 }
 
 /**
- * The store made aside put in the place of the one at `location` in one step (a rename), once no
- * other process has that one open and its last commits are in its file: until then it is there
- * as it was, whatever ends the command (review 38, L4: `demo --force` removed it first). Its
- * journal files, of the store replaced, go before the rename: beside the new file SQLite would
- * replay them into it. Between the look and the rename (a few milliseconds) a process that opens
- * the store would write into the replaced one.
+ * The store made aside written over the one at `location` (or over a file with no table yet),
+ * once no other process has it open: SQLite's backup copies every page in one write transaction
+ * of that file, under its locks and through its journal, so that until it commits the store is
+ * there as it was, whatever ends the command (review 38, L4: `demo --force` removed it first),
+ * and a process that opens it meanwhile waits, then reads one or the other. The file itself stays,
+ * with its links and its mode: a rename put another file in its place, beside which a journal
+ * written meanwhile by a process that had opened the old one was replayed into the new (review 39).
  */
-function replaceStore(aside: string, location: string, shown: string): void {
+async function copyInto(file: string, location: string, shown: string): Promise<void> {
   try {
     refuseInUse(location, shown);
-    for (const suffix of STORE_FILE_SUFFIXES.slice(1)) rmSync(`${location}${suffix}`, { force: true });
-    renameSync(aside, location);
+    const source = connect(file, { readonly: true, fileMustExist: true });
+    try {
+      // One step: the copy is never restarted, nor left between two states, by a write meanwhile.
+      await source.backup(location, { progress: () => 0x7fffffff });
+    } finally {
+      source.close();
+    }
   } catch (error) {
-    removeStoreFile(aside);
     throw error instanceof CafsupError ? error : cannotCreate(location, error);
+  } finally {
+    removeStoreFile(file);
   }
-  flushFolder(location);
 }
 
 /** A store another process made at the location meanwhile: kept as it is, the one made aside goes. */

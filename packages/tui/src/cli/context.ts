@@ -1,6 +1,6 @@
 import { existsSync, rmSync } from 'node:fs';
 import { CafsupError, type Actor } from '@cafsup/shared';
-import type { CafsupClient, ResolvedConnection } from '@cafsup/sdk';
+import type { CafsupClient, ResolvedConnection, StoreAside } from '@cafsup/sdk';
 import { readSettings, shownLocation, shownServer } from '@cafsup/sdk/settings';
 import type { ConfigValues } from './config.js';
 import { endingOnStop, removedOnStop, whileAsking } from './interrupt.js';
@@ -80,7 +80,7 @@ export class Context {
   /** The folder of a dry run's store (`dryRunClient`), removed once the client is closed, and what stops listening for a stop meanwhile. */
   private scratch: { folder: string; stopListening: () => void } | null = null;
   /** The file a new SQLite store is made in (`newStoreClient`) until put in place, and what stops listening for a stop meanwhile. */
-  private aside: { file: string; replacing: boolean; stopListening: () => void } | null = null;
+  private aside: { made: StoreAside; stopListening: () => void } | null = null;
   /** Settings are read once per run, however many times a command asks where the data is. */
   private resolved: ResolvedConnection | null = null;
   private config: ConfigValues | null = null;
@@ -410,11 +410,10 @@ export class Context {
     const database = await this.databasePath();
     const { createClient, isPostgresUrl, makeStoreAside, removeStoreFile } = await import('@cafsup/sdk');
     if (isPostgresUrl(database)) return this.client({ write: true, create: 'by-import', actor });
-    const replacing = options.replacing === true;
-    const file = makeStoreAside(database, await this.source(), { replacing });
+    const made = makeStoreAside(database, await this.source(), options);
     // This process's own file: no other process's lock holds the main thread meanwhile (interrupt.ts).
-    this.aside = { file, replacing, stopListening: endingOnStop(() => removeStoreFile(file)) };
-    return (this.opened = createClient({ database: file, actor, create: true, connections: COMMAND_CONNECTIONS }));
+    this.aside = { made, stopListening: endingOnStop(() => removeStoreFile(made.file)) };
+    return (this.opened = createClient({ database: made.file, actor, create: true, connections: COMMAND_CONNECTIONS }));
   }
 
   /** Once its import committed: the store `newStoreClient` made aside, closed and put in place (a conflict if another process made one there meanwhile). */
@@ -424,7 +423,7 @@ export class Context {
     this.opened = null;
     const { putStoreInPlace } = await import('@cafsup/sdk');
     // Failed, the file made aside stays this process's to remove (`close`).
-    putStoreInPlace(this.aside.file, await this.databasePath(), await this.source(), { replacing: this.aside.replacing });
+    await putStoreInPlace(this.aside.made, await this.databasePath(), await this.source());
     this.aside.stopListening();
     this.aside = null;
   }
@@ -441,7 +440,7 @@ export class Context {
     const aside = this.aside!;
     this.aside = null;
     const { removeStoreFile } = await import('@cafsup/sdk');
-    removeStoreFile(aside.file);
+    removeStoreFile(aside.made.file);
     aside.stopListening();
   }
 

@@ -1,7 +1,6 @@
 import { createWriteStream, existsSync, realpathSync, renameSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
 import { basename, dirname, join, resolve } from 'node:path';
-import { STORE_FILE_SUFFIXES } from '@cafsup/sdk';
 import { CafsupError } from '@cafsup/shared';
 import type { Context } from './context.js';
 import { unwritableReason } from '../format.js';
@@ -28,6 +27,8 @@ function canonical(path: string): string {
 export async function checkOutputFile(context: Context, path: string, force: boolean): Promise<void> {
   const connection = await context.connection();
   if (connection.kind === 'local') {
+    // When asked only: `--help` and the interface's first frame load no store (startup.test.ts).
+    const { STORE_FILE_SUFFIXES } = await import('@cafsup/sdk');
     const database = canonical(connection.database);
     const target = canonical(path);
     if (STORE_FILE_SUFFIXES.some((suffix) => target === `${database}${suffix}`)) {

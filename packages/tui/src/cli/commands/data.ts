@@ -80,13 +80,16 @@ export const demoCommand: Command = {
     // A PostgreSQL URL shown with its password masked.
     const shown = await context.source();
     const kept = { json: { database: shown, created: false }, text: () => `Base existante conservée : ${escapeForTerminal(shown)}` };
-    const { isStoreMadeMeanwhile, refuseNonFile } = await import('@cafsup/sdk');
+    const { fileContent, isStoreMadeMeanwhile, refuseNonFile } = await import('@cafsup/sdk');
     if (!isPostgresUrl(path) && existsSync(path)) {
-      // A folder or a device is no store to keep, nor to replace.
+      // A folder or a device is no store to keep, nor to replace; nor is another application's
+      // file (refused by `fileContent`). A file with no table yet is made a store, as where none is.
       refuseNonFile(path);
-      if (options['if-missing'] === true) return kept;
-      if (options.force !== true) {
-        throw new CafsupError('CONFLICT', `La base ${shown} existe déjà : ajoutez --force pour la remplacer par la démonstration.`);
+      if (fileContent(path, shown) === 'store') {
+        if (options['if-missing'] === true) return kept;
+        if (options.force !== true) {
+          throw new CafsupError('CONFLICT', `La base ${shown} existe déjà : ajoutez --force pour la remplacer par la démonstration.`);
+        }
       }
     }
     // A PostgreSQL database has no file to look for: a store there (cafsup's tables) is written
