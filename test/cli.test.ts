@@ -408,6 +408,11 @@ describe('cafsup refusals and exit codes', () => {
     expect(result.status).toBe(6);
     expect(result.stderr).toMatch(/introuvable/);
     expect(() => readFileSync(join(sandbox.dir, 'absente.db'))).toThrow();
+    // A path that cannot be looked at (a link to itself) is not there either: it was an internal error (review 39).
+    const loop = join(sandbox.dir, 'boucle.db');
+    symlinkSync(loop, loop);
+    const looped = sandbox.run(['partners', '--db', loop]);
+    expect([looped.status, looped.stderr]).toEqual([6, `Base de données introuvable : ${loop}. Créez-la avec « cafsup demo » ou « cafsup import FICHIER ».\n`]);
     // An empty --db (a variable left blank in a script) is said so, not « introuvable : . ».
     const empty = sandbox.run(['partners', '--db', '']);
     expect([empty.status, empty.stderr]).toEqual([2, expect.stringMatching(/^--db est vide : un fichier SQLite ou une URL postgres:\/\/… est attendu\.\n/)]);
