@@ -143,8 +143,9 @@ export function refuseNonFile(path: string): void {
  */
 function contentOf(db: Database.Database): 'store' | 'empty' | 'foreign' {
   const version = db.pragma('user_version', { simple: true }) as number;
-  const tables = new Set(db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all());
-  if (db.prepare('SELECT 1 FROM sqlite_master LIMIT 1').get() === undefined) return version === 0 ? 'empty' : 'foreign';
+  const entries = db.prepare('SELECT type, name FROM sqlite_master').all() as { type: string; name: string }[];
+  if (entries.length === 0) return version === 0 ? 'empty' : 'foreign';
+  const tables = new Set(entries.filter((entry) => entry.type === 'table').map((entry) => entry.name));
   return version > 0 && tables.has('meta') && tables.has('traces') ? 'store' : 'foreign';
 }
 
