@@ -1,14 +1,21 @@
-// Imports a dataset file into an empty store (a SQLite file or a PostgreSQL database) and reports
-// its time and peak memory, alone in its own process so the peak RSS is the import's.
+// Imports a dataset file into an empty store (a SQLite file or a PostgreSQL database) as
+// `cafsup import` makes a new store (context.ts, `newStoreClient`), and reports its time and peak
+// memory, alone in its own process so the peak RSS is the import's. SQLite: the store made aside,
+// then put in place (made-aside.ts), both timed; PostgreSQL: the tables made by the import.
 // Usage: node bench/import-child.mjs FILE DATABASE
-import { rmSync } from 'node:fs';
-import { createClient, isPostgresUrl } from '@cafsup/sdk';
+import { createClient, isPostgresUrl, makeStoreAside, putStoreInPlace, removeStoreFile } from '@cafsup/sdk';
 
 const [file, database] = process.argv.slice(2);
-if (!isPostgresUrl(database)) for (const suffix of ['', '-wal', '-shm']) rmSync(database + suffix, { force: true });
-const client = createClient({ database, actor: { name: 'Banc d’essai', email: 'bench@caf78.fr' } });
+const actor = { name: 'Banc d’essai', email: 'bench@caf78.fr' };
 const started = performance.now();
+let made = null;
+if (!isPostgresUrl(database)) {
+  removeStoreFile(database);
+  made = makeStoreAside(database, database);
+}
+const client = createClient(made === null ? { database, actor, create: 'by-import' } : { database: made.file, actor, create: 'made-aside' });
 const result = await client.dataset.import({ path: file });
-const ms = performance.now() - started;
 await client.close();
+if (made !== null) await putStoreInPlace(made, database, database);
+const ms = performance.now() - started;
 process.stdout.write(JSON.stringify({ ms, counts: result.counts, maxRssMb: process.resourceUsage().maxRSS / 1024 }));

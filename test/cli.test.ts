@@ -1,5 +1,19 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readSync,
+  readdirSync,
+  readlinkSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -11,6 +25,49 @@ import { ACTOR, caf, convention, dataset, partner, user } from './support/fixtur
 const AS_OF = ['--as-of', '2026-11-22'];
 const ACTOR_ENV = { CAFSUP_ACTOR: `${ACTOR.name} <${ACTOR.email}>` };
 const ESCAPE = '\u001b[';
+
+/**
+ * Whether an import holds the write lock of the store `file`, its schema whole (at `version`):
+ * the import's lock, not its store's creation's. The version is read from the file's header
+ * (bytes 60–63), not through SQLite: a first import's file made aside is in rollback mode (its
+ * journal in memory, `create: 'made-aside'`), and once the import has written pages to it, it
+ * holds the file's exclusive lock, which lets no other connection read it.
+ */
+function importHolds(file: string, version: number): boolean {
+  const header = Buffer.alloc(100);
+  try {
+    const fd = openSync(file, 'r');
+    try {
+      if (readSync(fd, header, 0, 100, 0) < 100 || header.readUInt32BE(60) !== version) return false;
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return false;
+  }
+  let probe: Database.Database;
+  try {
+    probe = new Database(file, { timeout: 0, fileMustExist: true });
+  } catch {
+    return false;
+  }
+  try {
+    probe.exec('BEGIN IMMEDIATE');
+    probe.exec('ROLLBACK');
+    return false;
+  } catch (error) {
+    // Busy: the import's lock. Anything else (the file removed as it is looked at): not known to be held.
+    return (error as { code?: string }).code === 'SQLITE_BUSY';
+  } finally {
+    probe.close();
+  }
+}
+
+/** The file a first import into `dir/name` builds its store in (made aside), once there. */
+function asideIn(dir: string, name: string): string | undefined {
+  const found = readdirSync(dir).find((entry) => entry.startsWith(`.${name}.cafsup-import-`) && /-\d+-[0-9a-f]{12}$/.test(entry));
+  return found === undefined ? undefined : join(dir, found);
+}
 
 describe('cafsup on the demo data', () => {
   const sandbox = new CliSandbox();
@@ -628,29 +685,8 @@ fsp.readFile = (path, ...rest) => (String(path).endsWith('.never') ? new Promise
   // « introuvable » (trial 35); Ctrl-C on one of two first imports into one new path took away the
   // file the other was writing (review 37, 4).
   it('puts a first import’s store in place only once committed: a stop, even kill -9, leaves nothing there, nor takes a store made meanwhile', async () => {
-    const schemaVersion = new Database(sandbox.database, { readonly: true }).pragma('user_version', { simple: true });
-    /** Whether an import holds `file`'s write lock, its schema whole: the import's lock, not its store's creation's. */
-    const importing = (file: string | undefined) => {
-      if (file === undefined) return false;
-      // Not looked at before the store is in WAL mode (its -wal file there): a connection opening
-      // it earlier would read it in rollback mode, and hold up its creation.
-      if (!existsSync(`${file}-wal`)) return false;
-      const probe = new Database(file, { timeout: 0 });
-      let schemaWhole = false;
-      try {
-        schemaWhole = probe.pragma('user_version', { simple: true }) === schemaVersion;
-        if (!schemaWhole) return false;
-        probe.exec('BEGIN IMMEDIATE');
-        probe.exec('ROLLBACK');
-        return false;
-      } catch (error) {
-        // Busy to take the lock, the schema whole: the import's. Busy to read the version: not known yet.
-        if ((error as { code?: string }).code !== 'SQLITE_BUSY') throw error;
-        return schemaWhole;
-      } finally {
-        probe.close();
-      }
-    };
+    const schemaVersion = new Database(sandbox.database, { readonly: true }).pragma('user_version', { simple: true }) as number;
+    const importing = (file: string | undefined) => file !== undefined && importHolds(file, schemaVersion);
     const whole = join(sandbox.dir, 'a-part.json');
     expect(sandbox.run(['export', '--out', whole]).status).toBe(0);
     const text = readFileSync(whole, 'utf8');
@@ -716,8 +752,13 @@ fsp.readFile = (path, ...rest) => (String(path).endsWith('.never') ? new Promise
     writeFileSync(`${made}-shm`, '');
     const first = sandbox.run(['import', whole, '--db', made], { env: ACTOR_ENV });
     expect([first.status, first.stderr]).toEqual([0, '']);
+    // Made with its journal in memory, it is put in place in WAL mode, as every store is.
     const inPlace = new Database(made, { readonly: true });
-    expect([inPlace.pragma('integrity_check', { simple: true }), sandbox.run(['export', '--db', made]).stdout]).toEqual(['ok', text]);
+    expect([
+      inPlace.pragma('integrity_check', { simple: true }),
+      inPlace.pragma('journal_mode', { simple: true }),
+      sandbox.run(['export', '--db', made]).stdout,
+    ]).toEqual(['ok', 'wal', text]);
     inPlace.close();
     stopped.child.kill('SIGINT');
     expect(await stopped.closed).toEqual([null, 'SIGINT']);
@@ -774,10 +815,19 @@ fsp.readFile = (path, ...rest) => (String(path).endsWith('.never') ? new Promise
 
     const child = spawn(process.execPath, [CAFSUP_BIN, 'demo', '--force', '--scale', '3000', '--db', replaced], { env: sandbox.env(), stdio: 'ignore' });
     const closed = once(child, 'close');
-    const asideWal = () => readdirSync(sandbox.dir).some((name) => /^\.remplacee\.db\.cafsup-import-\d+-[0-9a-f]{12}-wal$/.test(name));
+    // Read and closed: a connection left open would keep `demo --force` from replacing the store.
+    const reader = new Database(replaced, { readonly: true });
+    const schemaVersion = reader.pragma('user_version', { simple: true }) as number;
+    reader.close();
+    /** The demo's import under way into its file made aside beside `name`. */
+    const demoImporting = (name: string) => {
+      const aside = asideIn(sandbox.dir, name);
+      return aside !== undefined && importHolds(aside, schemaVersion);
+    };
     const deadline = Date.now() + 30_000;
-    while (!asideWal() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
-    expect(asideWal()).toBe(true);
+    let underWay = false;
+    while (!(underWay = demoImporting('remplacee.db')) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(underWay).toBe(true);
     child.kill('SIGINT');
     expect(await closed).toEqual([null, 'SIGINT']);
     expect([sandbox.run(['export', '--db', replaced]).stdout, readdirSync(sandbox.dir).filter((name) => name.startsWith('.remplacee'))]).toEqual([before, []]);
@@ -826,10 +876,10 @@ fsp.readFile = (path, ...rest) => (String(path).endsWith('.never') ? new Promise
     let demoSaid = '';
     demo.stderr.on('data', (chunk: Buffer) => (demoSaid += chunk.toString('utf8')));
     const demoClosed = once(demo, 'close');
-    const freshWal = () => readdirSync(sandbox.dir).some((name) => /^\.nouvelle\.db\.cafsup-import-\d+-[0-9a-f]{12}-wal$/.test(name));
     const freshDeadline = Date.now() + 30_000;
-    while (!freshWal() && Date.now() < freshDeadline) await new Promise((resolve) => setTimeout(resolve, 10));
-    expect(freshWal()).toBe(true);
+    let underWayFresh = false;
+    while (!(underWayFresh = demoImporting('nouvelle.db')) && Date.now() < freshDeadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(underWayFresh).toBe(true);
     const exported = join(sandbox.dir, 'remplacee.json');
     expect(sandbox.run(['export', '--db', replaced, '--out', exported]).status).toBe(0);
     expect(sandbox.run(['import', exported, '--db', fresh], { env: ACTOR_ENV }).status).toBe(0);

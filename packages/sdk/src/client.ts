@@ -6,6 +6,7 @@ import { resolveProfile } from './profiles.js';
 import { isPostgresUrl } from './settings.js';
 import type { Identity, Operation, Transport, TransportInfo } from './transports/transport.js';
 import type { PartnerScope } from './store/audit.js';
+import type { Creation } from './store/store.js';
 import { Audit, Avenants, Dataset, Quotas } from './resources/index.js';
 import { Conventions, Groups, Habilitations, Notices, Partners, Questions, Requests, Reviews, Traces, Users } from './resources/workflows.js';
 
@@ -16,8 +17,8 @@ export interface LocalClientOptions {
    * false, or migrated).
    */
   database: string;
-  /** `'by-import'`: a PostgreSQL database's tables are made by the client's first import, in its transaction (`StoreOptions.create`). */
-  create?: boolean | 'by-import';
+  /** How a store not there yet is had (`Creation`): made (the default), refused, made by the client's first import, or a file made aside. */
+  create?: Creation;
   /** Who acts: required for every write. */
   actor?: Actor | null;
   /** Open read only (a file or folder the user cannot write). */

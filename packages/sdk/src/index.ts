@@ -20,7 +20,7 @@ export { CafsupError, type ErrorCode } from '@cafsup/shared';
 export type { DatasetSummary } from './store/store.js';
 
 // For `cafsup serve`: the store, the one table of operations, and the tokens it keeps.
-export { Store, type StoreOptions } from './store/store.js';
+export { Store, type Creation, type StoreOptions } from './store/store.js';
 export { isPostgresUrl, serverUrlProblem, shownLocation, shownServer } from './settings.js';
 export { sha256 } from './store/traces.js';
 export { STORE_FILE_SUFFIXES, databaseNotFound, fileContent, isAbsentStore, isStoreMadeMeanwhile, refuseNonFile, writable } from './store/connection.js';

@@ -201,9 +201,17 @@ export function requireStoreFile(path: string, shown: string): void {
 
 /**
  * Opens (creating when asked) the store file: WAL so readers never wait for writers,
- * `synchronous = FULL` because a supervision decision must survive a power cut.
+ * `synchronous = FULL` because a supervision decision must survive a power cut. `madeAside`: a
+ * first import's file made aside (`Store.open`), which no other process reads or writes and which
+ * nothing acknowledges until `putStoreInPlace` has synced it whole: its rollback journal is kept
+ * in memory and its commits are not synced, so that its pages reach the disk once, not once in
+ * the WAL and again in the file (a national import: about 1 s of 13, its system time 3.0 → 2.3 s).
+ * Cut short, the file is removed, never put in place.
  */
-export function openDatabase(path: string, options: { create?: boolean; readonly?: boolean; busyTimeoutMs?: number } = {}): Database.Database {
+export function openDatabase(
+  path: string,
+  options: { create?: boolean; readonly?: boolean; busyTimeoutMs?: number; madeAside?: boolean } = {},
+): Database.Database {
   refuseOtherUrl(path);
   refuseNonFile(path);
   if (path !== ':memory:' && !existsSync(path)) {
@@ -238,7 +246,10 @@ export function openDatabase(path: string, options: { create?: boolean; readonly
     const content = contentOf(db);
     if (content === 'foreign') throw foreignFile(path);
     if (content === 'empty' && options.create === false) throw emptyStore(path);
-    if (!options.readonly) {
+    if (options.madeAside === true) {
+      db.pragma('journal_mode = MEMORY');
+      db.pragma('synchronous = OFF');
+    } else if (!options.readonly) {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = FULL');
     }

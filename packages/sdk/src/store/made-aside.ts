@@ -104,6 +104,11 @@ function stemOf(name: string): string {
 /** The files this process made aside: never taken for an earlier process's of the same PID. */
 const madeHere = new Set<string>();
 
+/** Whether `file` is one `makeStoreAside` made in this process (`Store.open`'s `create: 'made-aside'`). */
+export function isMadeAside(file: string): boolean {
+  return madeHere.has(file);
+}
+
 /**
  * Removes what first imports into this location left (kill -9, a power cut): a file whose process
  * is not running here, or has this process's number but was not made by it (an earlier one's: in
@@ -261,15 +266,16 @@ function flushToDisk(path: string): void {
 export async function putStoreInPlace(aside: StoreAside, location: string, shown: string): Promise<void> {
   const { file } = aside;
   try {
-    if (existsSync(`${file}-wal`)) {
-      // Closed cleanly, SQLite moved its journal into the file and deleted it; else now, whole.
-      const db = connect(file, { fileMustExist: true });
-      try {
-        const [merged] = db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number; log: number; checkpointed: number }[];
-        if (merged === undefined || merged.busy !== 0 || merged.log !== merged.checkpointed) throw new Error('journal non fusionné dans le fichier');
-      } finally {
-        db.close();
-      }
+    // Made with its journal in memory (`create: 'made-aside'`): in WAL mode now, as every store
+    // is, before any other process opens it. A journal left in a WAL is merged into the file
+    // (closed cleanly, SQLite did it already), whole.
+    const db = connect(file, { fileMustExist: true });
+    try {
+      if (db.pragma('journal_mode = WAL', { simple: true }) !== 'wal') throw new Error('journal non mis en mode WAL');
+      const [merged] = db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number; log: number; checkpointed: number }[];
+      if (merged === undefined || merged.busy !== 0 || merged.log !== merged.checkpointed) throw new Error('journal non fusionné dans le fichier');
+    } finally {
+      db.close();
     }
     flushToDisk(file);
   } catch (error) {

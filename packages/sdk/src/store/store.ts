@@ -50,6 +50,7 @@ import { Workflows } from './workflows/index.js';
 import { PartnerCache, cacheBasis } from './partner-cache.js';
 import { AuditEngine, type AuditQuery, type AuditText, type PartnerScope } from './audit.js';
 import { databaseNotFound, openDatabase, storeMadeMeanwhile } from './connection.js';
+import { isMadeAside } from './made-aside.js';
 import { isPostgresUrl, redact } from '../settings.js';
 import { dialectOf, type Sql } from './engine/engine.js';
 import { SqliteSql } from './engine/sqlite.js';
@@ -101,20 +102,25 @@ export interface DatasetSummary {
   habilitationsHeld: number;
 }
 
+/**
+ * How a store not there yet is had. A SQLite file that is not there, or a PostgreSQL database
+ * without cafsup's tables, is made (true, the default) or refused (`databaseNotFound`).
+ * `'by-import'`, for a first import into a PostgreSQL database found without them: they are made
+ * by the store's import, in its own transaction, so that an import that does not commit leaves
+ * none (`Store.open`); a SQLite file is made as with true. `'made-aside'`: the SQLite file
+ * `makeStoreAside` made in this process for a first import (made-aside.ts), which no other
+ * process opens before `putStoreInPlace` has synced it whole and given it its name: its commits
+ * are neither journaled on disk nor synced one by one (`openDatabase`).
+ */
+export type Creation = boolean | 'by-import' | 'made-aside';
+
 export interface StoreOptions {
   /** Read only (a file or folder the user cannot write): every write is refused UNAVAILABLE. */
   readonly?: boolean;
   /** The clock of every write and of the default `asOf`; tests pass a fixed one. */
   now?: () => Date;
   settings?: AuditSettings;
-  /**
-   * A SQLite file that is not there, or a PostgreSQL database without cafsup's tables, is made
-   * (true, the default) or refused (`databaseNotFound`). `'by-import'`, for a first import into a
-   * PostgreSQL database found without them: they are made by the store's import, in its own
-   * transaction, so that an import that does not commit leaves none (`Store.open`); a SQLite file
-   * is made as with true (the CLI makes it aside: made-aside.ts).
-   */
-  create?: boolean | 'by-import';
+  create?: Creation;
   /** PostgreSQL: the most connections the store holds open at once (10 unless given). */
   connections?: number;
   /** SQLite: how long one statement waits for another process's lock (BUSY_TIMEOUT_MS unless given). */
@@ -187,6 +193,8 @@ export class Store {
    * « introuvable ».
    */
   static async open(location: string, options: StoreOptions = {}): Promise<Store> {
+    // Only a file made aside here: unsynced, any other store could lose an acknowledged write.
+    if (options.create === 'made-aside' && !isMadeAside(location)) throw new Error(`create: 'made-aside' for ${location}, which makeStoreAside did not make`);
     if (isPostgresUrl(location)) {
       // The driver (pg, and Node's HTTP client it wakes) loads only for a PostgreSQL URL: a
       // command on a SQLite file never pays for it (test/startup.test.ts).
@@ -194,7 +202,7 @@ export class Store {
       const db = new PostgresSql(location, options.connections === undefined ? {} : { max: options.connections });
       if (options.create === 'by-import') return new Store(redact(location), db, options);
       try {
-        await migratePostgres(db, { create: options.create ?? true });
+        await migratePostgres(db, { create: options.create !== false });
       } catch (error) {
         await db.close();
         throw error;
@@ -204,6 +212,7 @@ export class Store {
     const db = new SqliteSql(
       openDatabase(location, {
         create: options.create !== false,
+        ...(options.create === 'made-aside' ? { madeAside: true } : {}),
         ...(options.readonly === true ? { readonly: true } : {}),
         ...(options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs }),
       }),

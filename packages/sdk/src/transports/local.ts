@@ -1,6 +1,6 @@
 import { actorSchema, parseInput, toCafsupError, type Actor, type AuditSettings } from '@cafsup/shared';
 import { shownLocation } from '../settings.js';
-import { Store } from '../store/store.js';
+import { Store, type Creation } from '../store/store.js';
 import type { PartnerScope } from '../store/audit.js';
 import { toDatasetInput, type DatasetSource } from '../dataset/source.js';
 import { executeOperation, type Caller } from '../operations/execute.js';
@@ -10,7 +10,7 @@ import type { Identity, Operation, Transport, TransportInfo } from './transport.
 export interface LocalTransportOptions {
   database: string;
   /** As `StoreOptions.create`. */
-  create?: boolean | 'by-import';
+  create?: Creation;
   /** Open read only: reads work on a file nobody may write; writes answer UNAVAILABLE. */
   readonly?: boolean;
   actor?: Actor | null;

@@ -399,8 +399,8 @@ export class Context {
    * import. On PostgreSQL, the database itself, whose tables the import makes in its own
    * transaction (`create: 'by-import'`): a stop, even kill -9, or a refusal before its commit
    * leaves none, and a store another process made there meanwhile is not imported into but
-   * kept (CONFLICT). A SQLite file is made aside (made-aside.ts) and put in place once its
-   * import committed (`putMadeStoreInPlace`); until then its location stays « introuvable », and
+   * kept (CONFLICT). A SQLite file is made aside (made-aside.ts; `create: 'made-aside'`, its
+   * commits unsynced) and put in place, synced, once its import committed (`putMadeStoreInPlace`); until then its location stays « introuvable », and
    * the file goes with its client (`close`), or before Ctrl-C, SIGTERM or SIGHUP ends the process.
    * An empty store left by an import cut short answered « 0 partenaire » (trial 35); a stop of one
    * of two first imports into one new path took away the file the other was writing (review 37, 4).
@@ -413,7 +413,7 @@ export class Context {
     const made = makeStoreAside(database, await this.source(), options);
     // This process's own file: no other process's lock holds the main thread meanwhile (interrupt.ts).
     this.aside = { made, stopListening: endingOnStop(() => removeStoreFile(made.file)) };
-    return (this.opened = createClient({ database: made.file, actor, create: true, connections: COMMAND_CONNECTIONS }));
+    return (this.opened = createClient({ database: made.file, actor, create: 'made-aside', connections: COMMAND_CONNECTIONS }));
   }
 
   /** Once its import committed: the store `newStoreClient` made aside, closed and put in place (a conflict if another process made one there meanwhile). */
