@@ -716,6 +716,12 @@ fsp.readFile = (path, ...rest) => (String(path).endsWith('.never') ? new Promise
     const absent = () => sandbox.run(['partners', '--db', made]);
 
     const killed = await started(made);
+    // Built in rollback mode (header byte 18: 1), its journal in memory: no journal file beside it.
+    expect([readFileSync(killed.aside).subarray(0, 100)[18], existsSync(`${killed.aside}-wal`), existsSync(`${killed.aside}-journal`)]).toEqual([
+      1,
+      false,
+      false,
+    ]);
     killed.child.kill('SIGKILL');
     expect((await killed.closed)[1]).toBe('SIGKILL');
     expect([absent().status, absent().stderr, existsSync(killed.aside)]).toEqual([6, expect.stringContaining('Base de données introuvable'), true]);
@@ -813,12 +819,12 @@ fsp.readFile = (path, ...rest) => (String(path).endsWith('.never') ? new Promise
       `La base ${replaced} est ouverte par un autre processus (un serveur, l’interface, une autre commande) : fermez-le avant de la remplacer. Rien n’a été écrit.\n`,
     ]);
 
-    const child = spawn(process.execPath, [CAFSUP_BIN, 'demo', '--force', '--scale', '3000', '--db', replaced], { env: sandbox.env(), stdio: 'ignore' });
-    const closed = once(child, 'close');
-    // Read and closed: a connection left open would keep `demo --force` from replacing the store.
+    // Read and closed before the demo starts: a connection still open would keep it from replacing the store.
     const reader = new Database(replaced, { readonly: true });
     const schemaVersion = reader.pragma('user_version', { simple: true }) as number;
     reader.close();
+    const child = spawn(process.execPath, [CAFSUP_BIN, 'demo', '--force', '--scale', '3000', '--db', replaced], { env: sandbox.env(), stdio: 'ignore' });
+    const closed = once(child, 'close');
     /** The demo's import under way into its file made aside beside `name`. */
     const demoImporting = (name: string) => {
       const aside = asideIn(sandbox.dir, name);

@@ -1,6 +1,9 @@
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createClient } from '@cafsup/sdk';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createClient, makeStoreAside, putStoreInPlace } from '@cafsup/sdk';
 import { describeDecisionChange, type DecisionChange, type TracesListInput } from '@cafsup/shared';
 import { ACTOR, caf, convention, dataset, deputy, habilitation, partner, review, user } from './support/fixture.js';
 import { openClient, refusalOf, type TestClient } from './support/client.js';
@@ -126,6 +129,42 @@ describe('export and import', () => {
     expect(exported.cafs).toEqual(input.cafs);
     const second = await fresh(exported);
     expect(await second.client.dataset.export()).toEqual(exported);
+  });
+
+  // What `cafsup import` does into a new file (made-aside.ts): the store built aside with its
+  // journal in memory and unsynced commits, then put in place in WAL mode, synced, under its name.
+  it('builds a new store aside for its import alone, then puts it in place in WAL mode, its new folders and all', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cafsup-aside-'));
+    try {
+      const location = join(dir, 'nouveau', 'dossier', 'base.db');
+      const made = makeStoreAside(location, location);
+      expect(made.madeFolder).toBe(join(dir, 'nouveau'));
+      // Unsynced, only the file made aside here: another one, or a PostgreSQL URL (its password never said), is refused.
+      for (const database of [join(dir, 'autre.db'), 'postgres://alice:s3cr3t@db.example/cafsup']) {
+        const refused = await refusalOf(createClient({ database, actor: ACTOR, create: 'made-aside' }).partners.list());
+        expect([refused.code, refused.message.includes('s3cr3t'), existsSync(join(dir, 'autre.db'))]).toEqual(['INTERNAL', false, false]);
+      }
+      const client = createClient({ database: made.file, actor: ACTOR, create: 'made-aside' });
+      // Its import alone: a read, or an export's second connection, would hold up the import's writes.
+      for (const call of [client.partners.list(), client.dataset.export()]) expect((await refusalOf(call)).code).toBe('CONFLICT');
+      await client.dataset.import(full());
+      // Rollback mode (header byte 18: 1), no journal on disk beside it.
+      const header = readFileSync(made.file).subarray(0, 100);
+      expect([header[18], existsSync(`${made.file}-wal`), existsSync(`${made.file}-journal`)]).toEqual([1, false, false]);
+      await client.close();
+      await putStoreInPlace(made, location, location);
+      expect(readdirSync(join(dir, 'nouveau', 'dossier'))).toEqual(['base.db']);
+      const placed = new Database(location, { readonly: true });
+      expect([placed.pragma('journal_mode', { simple: true }), placed.pragma('integrity_check', { simple: true })]).toEqual(['wal', 'ok']);
+      placed.close();
+      const reader = createClient({ database: location, create: false });
+      expect(await reader.dataset.export()).toEqual(await (await fresh(full())).client.dataset.export());
+      await reader.close();
+      // Put in place, its hidden name opens unsynced no more.
+      expect((await refusalOf(createClient({ database: made.file, actor: ACTOR, create: 'made-aside' }).partners.list())).code).toBe('INTERNAL');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('migrates a file of schema 7 to the leaner indexes of habilitations, the kept places, folded search keys and import changes, with the same answers', async () => {

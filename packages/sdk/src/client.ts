@@ -120,8 +120,9 @@ export function createClient(options: LocalClientOptions | HttpClientOptions | P
       ? new CafsupClient(new HttpTransport({ baseUrl: connection.baseUrl, token: connection.token }))
       : new CafsupClient(new LocalTransport({ database: connection.database, actor: connection.actor, create: false }));
   }
-  // PostgreSQL's driver never blocks this thread: the store runs here, whatever `offThread` says.
-  if (options.offThread === true && !isPostgresUrl(options.database)) {
+  // PostgreSQL's driver never blocks this thread: the store runs here, whatever `offThread` says;
+  // so does a file made aside, whose import alone runs on it (`Store.requireMade`).
+  if (options.offThread === true && !isPostgresUrl(options.database) && options.create !== 'made-aside') {
     return new CafsupClient(
       new PooledTransport({
         database: options.database,

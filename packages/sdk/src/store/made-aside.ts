@@ -14,9 +14,19 @@ import { fnv1a64 } from '../fnv.js';
  */
 const ASIDE_MARK = '.cafsup-import-';
 
+/** The files this process made aside: never taken for an earlier process's of the same PID. */
+const madeHere = new Set<string>();
+
+/** Whether `file` is one `makeStoreAside` made in this process (`Store.open`'s `create: 'made-aside'`). */
+export function isMadeAside(file: string): boolean {
+  return madeHere.has(file);
+}
+
 /** A SQLite store's file with the journal files SQLite keeps beside it. */
 export function removeStoreFile(location: string): void {
   for (const suffix of STORE_FILE_SUFFIXES) rmSync(`${location}${suffix}`, { force: true });
+  // A file made aside, gone: its name no longer opens unsynced (`create: 'made-aside'`).
+  madeHere.delete(location);
 }
 
 /** Whether the process `pid` is running here (a process of another user's counts). */
@@ -101,14 +111,6 @@ function stemOf(name: string): string {
   return `${high.toString(16).padStart(8, '0')}${low.toString(16).padStart(8, '0')}`;
 }
 
-/** The files this process made aside: never taken for an earlier process's of the same PID. */
-const madeHere = new Set<string>();
-
-/** Whether `file` is one `makeStoreAside` made in this process (`Store.open`'s `create: 'made-aside'`). */
-export function isMadeAside(file: string): boolean {
-  return madeHere.has(file);
-}
-
 /**
  * Removes what first imports into this location left (kill -9, a power cut): a file whose process
  * is not running here, or has this process's number but was not made by it (an earlier one's: in
@@ -143,6 +145,8 @@ function removeLeftovers(folder: string, left: string): void {
 export interface StoreAside {
   file: string;
   replaces: string | null;
+  /** The first of the folders made to hold it (`mkdir -p`), if any: each is flushed with the store's name. */
+  madeFolder?: string;
 }
 
 /** The device and inode of the file at `path` (through a link), or null where none is. */
@@ -215,16 +219,17 @@ export function makeStoreAside(location: string, shown: string, options: { repla
   // node:crypto when asked only: the plain commands that read a file never load it (startup.test.ts).
   const random = process.getBuiltinModule('node:crypto').randomBytes(6).toString('hex');
   const aside = join(folder, `${left}${process.pid}-${random}`);
+  let madeFolder: string | undefined;
   try {
     // As openDatabase makes a store's folder and file: the people's data, for its owner only.
-    mkdirSync(folder, { recursive: true, mode: 0o700 });
+    madeFolder = mkdirSync(folder, { recursive: true, mode: 0o700 });
     removeLeftovers(folder, left);
     closeSync(openSync(aside, 'wx', 0o600));
   } catch (error) {
     throw cannotCreate(location, error);
   }
   madeHere.add(aside);
-  return { file: aside, replaces: options.replacing === true ? identityOf(location) : null };
+  return { file: aside, replaces: options.replacing === true ? identityOf(location) : null, ...(madeFolder === undefined ? {} : { madeFolder }) };
 }
 
 /** Whether the file at `location` has no table yet; another application's is refused (`fileContent`). */
@@ -307,13 +312,23 @@ export async function putStoreInPlace(aside: StoreAside, location: string, shown
     }
   }
   removeStoreFile(file);
-  flushFolder(location);
+  flushFolder(location, aside.madeFolder);
 }
 
-/** The folder of `location` flushed, so that the name given to the store there is on the disk. */
-function flushFolder(location: string): void {
+/**
+ * The folder of `location` flushed, so that the name given to the store there is on the disk; and
+ * when the folders from `madeFolder` down were made for it, each one's parent too, whose entry
+ * names it: else a power cut could take away a new folder and the store in it (review 40).
+ */
+function flushFolder(location: string, madeFolder?: string): void {
+  let folder = dirname(location);
+  const last = madeFolder === undefined ? folder : dirname(madeFolder);
   try {
-    flushToDisk(dirname(location));
+    for (;;) {
+      flushToDisk(folder);
+      if (folder === last || dirname(folder) === folder) break;
+      folder = dirname(folder);
+    }
   } catch {
     // Not every system opens or flushes a folder (Windows); the store is in place all the same.
   }

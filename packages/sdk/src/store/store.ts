@@ -150,6 +150,12 @@ export class Store {
    * there is no store at its location until then, and its tables are made in the import's transaction.
    */
   private madeByImport: boolean;
+  /**
+   * A SQLite file made aside (`create: 'made-aside'`): its import alone runs on it. Its journal
+   * in memory, a reader's lock holds up the import's writes, and a second connection of this
+   * process (an export's) would hold up the very thread that is to release it.
+   */
+  private readonly madeAside: boolean;
   readonly actions: ActionRunner;
   readonly workflows: Workflows;
   readonly tokens: TokenStore;
@@ -163,6 +169,7 @@ export class Store {
   ) {
     this.now = options.now ?? (() => new Date());
     this.madeByImport = options.create === 'by-import' && db.dialect === 'postgres';
+    this.madeAside = options.create === 'made-aside';
     this.conventions = new ConventionCache(this.db);
     this.traces = new TraceWriter(this.db);
     this.derived = new DerivedFacts(this.db);
@@ -194,7 +201,9 @@ export class Store {
    */
   static async open(location: string, options: StoreOptions = {}): Promise<Store> {
     // Only a file made aside here: unsynced, any other store could lose an acknowledged write.
-    if (options.create === 'made-aside' && !isMadeAside(location)) throw new Error(`create: 'made-aside' for ${location}, which makeStoreAside did not make`);
+    if (options.create === 'made-aside' && !isMadeAside(location)) {
+      throw new CafsupError('INTERNAL', `create: 'made-aside' pour ${redact(location)}, qui n’est pas un fichier que makeStoreAside a fait dans ce processus.`);
+    }
     if (isPostgresUrl(location)) {
       // The driver (pg, and Node's HTTP client it wakes) loads only for a PostgreSQL URL: a
       // command on a SQLite file never pays for it (test/startup.test.ts).
@@ -222,10 +231,17 @@ export class Store {
 
   /**
    * Refuses every call but `operation`'s own on a store its first import makes, before that import
-   * commits: there is none at its location yet (`databaseNotFound`), as for a SQLite file made aside.
+   * commits: there is none at its location yet (`databaseNotFound`). A SQLite file made aside
+   * serves its import only, until `putStoreInPlace` puts it in place (`madeAside`).
    */
   requireMade(operation: string): void {
     if (this.madeByImport && operation !== 'dataset.import') throw databaseNotFound(this.path);
+    if (this.madeAside && operation !== 'dataset.import') {
+      throw new CafsupError(
+        'CONFLICT',
+        `La base ${this.path} est faite à part pour son import : elle ne sert qu’à lui tant que putStoreInPlace ne l’a pas mise en place (${operation}).`,
+      );
+    }
   }
 
   /** The SQLite connection underneath, for what only SQLite has (the worker's lock probe, its schema version); null on PostgreSQL. */
