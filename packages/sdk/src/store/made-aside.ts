@@ -282,14 +282,19 @@ export async function putStoreInPlace(aside: StoreAside, location: string, shown
     } finally {
       db.close();
     }
-    flushToDisk(file);
   } catch (error) {
     throw cannotCreate(location, error);
   }
   const found = identityOf(location);
   if (found !== null && (found === aside.replaces || emptyFile(location, shown))) {
+    // Copied, then removed: the copy's own commit syncs what it wrote.
     await copyInto(file, location, shown);
     return;
+  }
+  try {
+    flushToDisk(file);
+  } catch (error) {
+    throw cannotCreate(location, error);
   }
   try {
     // Again, as one may have come since the import began.

@@ -400,8 +400,9 @@ export class Context {
    * transaction (`create: 'by-import'`): a stop, even kill -9, or a refusal before its commit
    * leaves none, and a store another process made there meanwhile is not imported into but
    * kept (CONFLICT). A SQLite file is made aside (made-aside.ts; `create: 'made-aside'`, its
-   * commits unsynced) and put in place, synced, once its import committed (`putMadeStoreInPlace`); until then its location stays « introuvable », and
-   * the file goes with its client (`close`), or before Ctrl-C, SIGTERM or SIGHUP ends the process.
+   * commits unsynced) and put in place, synced, once its import committed (`putMadeStoreInPlace`);
+   * until then its location stays « introuvable », and the file goes with its client (`close`),
+   * or before Ctrl-C, SIGTERM or SIGHUP ends the process.
    * An empty store left by an import cut short answered « 0 partenaire » (trial 35); a stop of one
    * of two first imports into one new path took away the file the other was writing (review 37, 4).
    * `replacing`: the store there, if any, is replaced by the new one once made (`demo --force`).
