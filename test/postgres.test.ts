@@ -411,7 +411,7 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
   // Made before it, in a transaction of their own, they stayed after an import stopped before its
   // commit: the database then answered as an empty store (« 0 partenaire ») rather than
   // « introuvable », and the next import was one into an existing store.
-  it('leaves no store behind a first import stopped before its commit (SIGTERM, SIGHUP, kill -9); the next is a first import, and one that finds a store made meanwhile is refused (exit 4)', async () => {
+  it('leaves no store behind a first import stopped before its commit (SIGTERM, SIGHUP, kill -9); the next is a first import, and one that finds a store made meanwhile is refused (exit 4), as is the SDK’s first import on a store there already, which it serves', async () => {
     const target = await freshDatabase();
     const file = join(sandbox.dir, 'premier-import.json');
     expect(sandbox.run(['export', '--out', file]).status).toBe(0);
@@ -483,6 +483,18 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
       ]);
       expect(await demo.ended()).toEqual([0, null, `Base existante conservée : ${target}\n`, '']);
       expect(sandbox.json<{ head: { id: number } }>(['traces', 'verify', '--db', target]).head.id).toBe(1);
+      expect(sandbox.run(['export', '--db', target]).stdout).toBe(text);
+      // A client for a first import on the store now there: served as that store, its import refused.
+      const found = createClient({ database: target, create: 'by-import', actor: PERSON });
+      try {
+        expect((await found.partners.list()).items.length).toBeGreaterThan(0);
+        await expect(found.dataset.import({ path: file })).rejects.toMatchObject({
+          code: 'CONFLICT',
+          message: `La base ${target} contient déjà une base cafsup : ce n’est pas une première importation, elle est conservée telle quelle, rien n’y a été écrit.`,
+        });
+      } finally {
+        await found.close();
+      }
       expect(sandbox.run(['export', '--db', target]).stdout).toBe(text);
     } finally {
       await admin.end();

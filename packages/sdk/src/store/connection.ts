@@ -58,7 +58,20 @@ export function storeMadeMeanwhile(shown: string): CafsupError {
   );
 }
 
-/** The refusal of `storeMadeMeanwhile`: a store is there now, another process's. */
+/**
+ * A first import's refusal when its database already held a store as its client opened it
+ * (`create: 'by-import'`): kept as it is, as one made meanwhile. Whether it was made before the
+ * client or by another process since the caller looked is not known here.
+ */
+export function storeFoundAtOpen(shown: string): CafsupError {
+  return new CafsupError(
+    'CONFLICT',
+    `La base ${shown} contient déjà une base cafsup : ce n’est pas une première importation, elle est conservée telle quelle, rien n’y a été écrit.`,
+    { path: shown, madeMeanwhile: true },
+  );
+}
+
+/** The refusal of `storeMadeMeanwhile` or `storeFoundAtOpen`: a store is there now. */
 export function isStoreMadeMeanwhile(error: unknown): boolean {
   return error instanceof CafsupError && error.details.madeMeanwhile === true;
 }

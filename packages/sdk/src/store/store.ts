@@ -49,7 +49,7 @@ import { ActionRunner } from './actions.js';
 import { Workflows } from './workflows/index.js';
 import { PartnerCache, cacheBasis } from './partner-cache.js';
 import { AuditEngine, type AuditQuery, type AuditText, type PartnerScope } from './audit.js';
-import { databaseNotFound, openDatabase, storeMadeMeanwhile } from './connection.js';
+import { databaseNotFound, openDatabase, storeFoundAtOpen, storeMadeMeanwhile } from './connection.js';
 import { isMadeAside } from './made-aside.js';
 import { isPostgresUrl, redact } from '../settings.js';
 import { dialectOf, type Sql } from './engine/engine.js';
@@ -107,12 +107,16 @@ export interface DatasetSummary {
  * without cafsup's tables, is made (true, the default) or refused (`databaseNotFound`).
  * `'by-import'`, for a first import into a PostgreSQL database found without them: they are made
  * by the store's import, in its own transaction, so that an import that does not commit leaves
- * none (`Store.open`); a SQLite file is made as with true. `'made-aside'`: the SQLite file
+ * none (`Store.open`); found there, the store is served as with false and its import refused
+ * (`storeFoundAtOpen`); a SQLite file is made as with true. `'made-aside'`: the SQLite file
  * `makeStoreAside` made in this process for a first import (made-aside.ts), which no other
  * process opens before `putStoreInPlace` has synced it whole and given it its name: its commits
  * are neither journaled on disk nor synced one by one (`openDatabase`).
  */
 export type Creation = boolean | 'by-import' | 'made-aside';
+
+/** What `create: 'by-import'` found on PostgreSQL: no store, made by the import (`'makes'`); a store (`'found'`); null otherwise. */
+type FirstImport = 'makes' | 'found' | null;
 
 export interface StoreOptions {
   /** Read only (a file or folder the user cannot write): every write is refused UNAVAILABLE. */
@@ -150,6 +154,8 @@ export class Store {
    * there is no store at its location until then, and its tables are made in the import's transaction.
    */
   private madeByImport: boolean;
+  /** A PostgreSQL database opened for a first import (`create: 'by-import'`) and found holding a store: its import is refused. */
+  private readonly storeFound: boolean;
   /**
    * A SQLite file made aside (`create: 'made-aside'`): its import alone runs on it. Its journal
    * in memory, a reader's lock holds up the import's writes, and a second connection of this
@@ -166,9 +172,11 @@ export class Store {
     readonly path: string,
     readonly db: Sql,
     options: StoreOptions,
+    firstImport: FirstImport = null,
   ) {
     this.now = options.now ?? (() => new Date());
-    this.madeByImport = options.create === 'by-import' && db.dialect === 'postgres';
+    this.madeByImport = firstImport === 'makes';
+    this.storeFound = firstImport === 'found';
     this.madeAside = options.create === 'made-aside';
     this.conventions = new ConventionCache(this.db);
     this.traces = new TraceWriter(this.db);
@@ -193,8 +201,9 @@ export class Store {
   /**
    * Opens the store at `location`: a PostgreSQL URL (its schema migrated, or created when it has
    * none unless `create` is false) or a SQLite file (created when missing unless `create` is false).
-   * With `create: 'by-import'` a PostgreSQL database is not looked at here: its import makes the
-   * tables in its own transaction, refused if another process made a store there meanwhile. Made
+   * With `create: 'by-import'` a PostgreSQL database without cafsup's tables is left as it is: its
+   * import makes them in its own transaction, refused if another process made a store there
+   * meanwhile. Made
    * beforehand in a transaction of their own, they stayed after an import cut short (Ctrl-C,
    * SIGTERM, kill -9), and the database answered as an empty store (« 0 partenaire ») rather than
    * « introuvable ».
@@ -207,16 +216,24 @@ export class Store {
     if (isPostgresUrl(location)) {
       // The driver (pg, and Node's HTTP client it wakes) loads only for a PostgreSQL URL: a
       // command on a SQLite file never pays for it (test/startup.test.ts).
-      const [{ PostgresSql }, { migratePostgres }] = await Promise.all([import('./engine/postgres.js'), import('./engine/postgres-schema.js')]);
+      const [{ PostgresSql }, { migratePostgres, postgresSchemaVersion }] = await Promise.all([
+        import('./engine/postgres.js'),
+        import('./engine/postgres-schema.js'),
+      ]);
       const db = new PostgresSql(location, options.connections === undefined ? {} : { max: options.connections });
-      if (options.create === 'by-import') return new Store(redact(location), db, options);
+      let firstImport: FirstImport = null;
       try {
-        await migratePostgres(db, { create: options.create !== false });
+        // A database that holds a store already is served as that store, its reads answered;
+        // only the first import asked for is refused (`importDataset`). Taken for a store to be
+        // made, it answered « introuvable » to every read, and its import « créée par un autre
+        // processus pendant cet import », which the store had not been (review 39).
+        if (options.create === 'by-import') firstImport = (await postgresSchemaVersion(db)) === 0 ? 'makes' : 'found';
+        if (firstImport !== 'makes') await migratePostgres(db, { create: options.create !== false && firstImport === null });
       } catch (error) {
         await db.close();
         throw error;
       }
-      return new Store(redact(location), db, options);
+      return new Store(redact(location), db, options, firstImport);
     }
     const db = new SqliteSql(
       openDatabase(location, {
@@ -872,6 +889,7 @@ export class Store {
     } = {},
   ): Promise<ImportResult> {
     const makes = this.madeByImport;
+    if (this.storeFound) throw storeFoundAtOpen(this.path);
     try {
       const result = await importDataset(this.db, this.traces, this.derived, source, {
         actor,
