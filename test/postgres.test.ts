@@ -314,10 +314,12 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
     expect(sandbox.run(['audit', '--json', '--db', empty]).status).toBe(0);
   });
 
-  it('copies the demo file with `cafsup migrate --to`: same export, same chain head, verify passes; a second copy is refused', () => {
+  it('copies the demo file with `cafsup migrate --to`: same export, same chain head, verify passes; the file then reads but takes no write nor a second copy', async () => {
+    const exported = sandbox.run(['export']).stdout;
     const migrated = sandbox.run(['migrate', '--to', database, '--json']);
     expect(migrated.status, migrated.stderr).toBe(0);
-    const report = JSON.parse(migrated.stdout) as { traceHead: number; tables: { name: string; rows: number }[] };
+    const report = JSON.parse(migrated.stdout) as { traceHead: number; sourceMarked: boolean; tables: { name: string; rows: number }[] };
+    expect(report.sourceMarked).toBe(true);
     const fileHead = sandbox.json<{ head: { id: number; hash: string } }>(['traces', 'verify']).head;
     expect(report.traceHead).toBe(fileHead.id);
     // CAFSUP_DATABASE_URL chooses the database as --db does.
@@ -327,8 +329,25 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
     expect(sandbox.run(['export'], { env: onPostgres }).stdout).toBe(sandbox.run(['export']).stdout);
     expect(sandbox.run(['audit', '--json'], { env: onPostgres }).stdout).toBe(sandbox.run(['audit', '--json']).stdout);
 
-    const again = sandbox.run(['migrate', '--to', database]);
-    expect([again.status, again.stderr]).toEqual([4, expect.stringContaining('contient déjà des données')]);
+    // The file reads as before, but a write there would be missing from the database the team
+    // now reads, and a second copy would fork the chain under the same store id: both refused.
+    const escaped = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const when = String.raw` le \d{1,2}(er)? \S+ \d{4} à \d\d:\d\d `;
+    const copied = new RegExp(
+      `^La base ${escaped(sandbox.database)} a (déjà )?été copiée dans ${escaped(database)}${when}\\(jusqu’à la trace n° ${report.traceHead}\\)`,
+    );
+    const write = sandbox.run(['suspend', '--habilitation', 'amp-h0022', '--reason', 'Écrite au mauvais endroit', '--yes'], {
+      env: { CAFSUP_ACTOR: ACTOR },
+    });
+    expect([write.status, write.stderr]).toEqual([6, expect.stringMatching(copied)]);
+    expect(write.stderr).toContain('elle ne reçoit plus d’écritures, qui manqueraient à la base copiée.');
+    expect(sandbox.run(['export']).stdout).toBe(exported);
+    for (const target of [database, await freshDatabase()]) {
+      const again = sandbox.run(['migrate', '--to', target]);
+      expect([again.status, again.stderr]).toEqual([4, expect.stringMatching(copied)]);
+      expect(again.stderr).toContain('une seconde copie ferait deux bases d’une même chaîne de traces, qui divergeraient. Rien n’a été écrit.');
+    }
+    expect(sandbox.json<{ head: { id: number } }>(['traces', 'verify'], { env: onPostgres }).head.id).toBe(report.traceHead);
   });
 
   it('refuses, exit 4, to copy the file into a database that holds a row in any of its tables, and writes nothing', async () => {
@@ -337,7 +356,9 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
     // A Caf the file does not have: merged with the file's, it would make a store that neither is.
     await store.db.run("INSERT INTO cafs (code, doc) VALUES ('99', '{}')");
     await store.close();
-    const refused = sandbox.run(['migrate', '--to', target]);
+    const file = join(sandbox.dir, 'a-copier.db');
+    expect(sandbox.run(['demo', '--db', file], { env: { CAFSUP_ACTOR: ACTOR } }).status).toBe(0);
+    const refused = sandbox.run(['migrate', '--db', file, '--to', target]);
     expect([refused.status, refused.stderr]).toEqual([4, expect.stringContaining('contient déjà des données')]);
     const admin = new pg.Client({ connectionString: target });
     await admin.connect();
@@ -346,6 +367,35 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
       expect((await admin.query('SELECT COUNT(*) AS n FROM partners')).rows).toEqual([{ n: '0' }]);
     } finally {
       await admin.end();
+    }
+  });
+
+  it('refuses the writes of a server left running on a file once copied: 503 without Retry-After and without the copy’s URL; its reads answer', async () => {
+    const server = new TestServer();
+    expect(sandbox.run(['demo', '--db', server.database], { env: { CAFSUP_ACTOR: ACTOR } }).status).toBe(0);
+    const token = await server.token(PERSON, 'supervisor', ['*']);
+    await server.start();
+    try {
+      const body = (reason: string) => JSON.stringify({ ids: ['amp-h0001'], options: { reason } });
+      expect((await server.post('/v1/habilitations.suspend', body('Avant la copie'), token)).status).toBe(200);
+      const target = await freshDatabase();
+      const migrated = sandbox.run(['migrate', '--db', server.database, '--to', target]);
+      expect(migrated.status, migrated.stderr).toBe(0);
+      expect(migrated.stdout).toContain('ne reçoit plus d’écritures ni de seconde copie');
+      const refused = await server.post('/v1/habilitations.reinstate', body('Après la copie'), token);
+      expect([refused.status, refused.body.error.message, refused.headers['retry-after']]).toEqual([
+        503,
+        'Base de données du serveur : copiée dans PostgreSQL par cafsup migrate, elle ne reçoit plus d’écritures, qui manqueraient à la base copiée ; rien n’a été écrit.',
+        undefined,
+      ]);
+      expect((await server.post('/v1/partners.list', '{}', token)).status).toBe(200);
+      // The copy holds the suspension: it is where the reinstatement is to be made.
+      const onCopy = sandbox.run(['reinstate', '--habilitation', 'amp-h0001', '--reason', 'Après la copie', '--yes', '--db', target], {
+        env: { CAFSUP_ACTOR: ACTOR },
+      });
+      expect(onCopy.status, onCopy.stderr).toBe(0);
+    } finally {
+      await server.stop();
     }
   });
 
@@ -503,7 +553,9 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
 
   it('lets a role that may only read, or one whose transactions are read only, open the database and read; a write is refused, exit 6, in French, nothing written', async () => {
     const readable = await freshDatabase();
-    expect(sandbox.run(['migrate', '--to', readable]).status).toBe(0);
+    const file = join(sandbox.dir, 'a-lire.db');
+    expect(sandbox.run(['demo', '--db', file], { env: { CAFSUP_ACTOR: ACTOR } }).status).toBe(0);
+    expect(sandbox.run(['migrate', '--db', file, '--to', readable]).status).toBe(0);
     const suffix = Date.now().toString(36);
     const [reader, readOnly] = [`cafsup_lecteur_${suffix}`, `cafsup_ro_${suffix}`];
     const admin = new pg.Client({ connectionString: readable });

@@ -1,4 +1,4 @@
-import { CafsupError, GENESIS_HASH, TRACE_HASH_PATTERN } from '@cafsup/shared';
+import { CafsupError, GENESIS_HASH, LASTING, TRACE_HASH_PATTERN, longFrenchInstant } from '@cafsup/shared';
 import type { Sql } from './engine/engine.js';
 
 // The store's own values (`meta`: the chain's head and anchor, the store's identifier), apart
@@ -93,4 +93,56 @@ function isChainPoint(value: unknown): value is ChainPoint {
   if (typeof value !== 'object' || value === null) return false;
   const { id, hash } = value as Record<string, unknown>;
   return isTraceNumber(id) && isHash(hash);
+}
+
+/**
+ * A SQLite store copied into PostgreSQL (`cafsup migrate --to`): its `meta` row says where, when
+ * and up to which trace, written under the copy's own lock on the file once the copy committed.
+ * From then on the file takes no write (`SqliteSql.transaction`) and no second copy
+ * (copy.ts): a write landing there (an old profile, a scheduled task, a server left running)
+ * would be missing from the database the team reads, and a second copy would make two databases
+ * of one chain and one store id that diverge, whose checkpoints then disagree.
+ */
+export const MOVED_KEY = 'moved_to';
+
+/** The mark as a statement without parameters, read in every write transaction of a SQLite store. */
+export const MOVED_VALUE = `SELECT value FROM meta WHERE key = '${MOVED_KEY}'`;
+
+/** Where a store was copied: the database's URL without its password, the copy's instant, the last trace it holds. */
+export interface Moved {
+  to: string;
+  at: string;
+  head: number;
+}
+
+/** The mark's words: « copiée dans URL le 6 décembre 2026 à 05:10 (jusqu’à la trace n° N) », or less where it was edited by hand. */
+function movedWords(text: string): string {
+  const moved = metaValue(text) as Partial<Moved> | null;
+  const to = typeof moved?.to === 'string' ? moved.to : 'une base PostgreSQL';
+  const at = typeof moved?.at === 'string' && !Number.isNaN(Date.parse(moved.at)) ? ` le ${longFrenchInstant(moved.at)}` : '';
+  const head = isTraceNumber(moved?.head) ? ` (jusqu’à la trace n° ${moved!.head})` : '';
+  return `copiée dans ${to}${at}${head}`;
+}
+
+/**
+ * A write refused on a store copied into PostgreSQL: read only, as a file this account cannot
+ * write (exit 6, cli.md), until a person points the writer at the copy (LASTING). A server's
+ * client is told `problem`, which names neither the file nor the copy's URL (health.ts).
+ */
+export function storeMovedAway(file: string, text: string): CafsupError {
+  const problem = 'copiée dans PostgreSQL par cafsup migrate, elle ne reçoit plus d’écritures, qui manqueraient à la base copiée ; rien n’a été écrit';
+  return new CafsupError(
+    'UNAVAILABLE',
+    `La base ${file} a été ${movedWords(text)} par cafsup migrate : elle ne reçoit plus d’écritures, qui manqueraient à la base copiée. Écrivez dans celle-ci (--db URL ou CAFSUP_DATABASE_URL). Rien n’a été écrit.`,
+    { path: file, problem, ...LASTING },
+  );
+}
+
+/** A second copy of a store copied already. */
+export function copiedAlready(file: string, text: string): CafsupError {
+  return new CafsupError(
+    'CONFLICT',
+    `La base ${file} a déjà été ${movedWords(text)} : une seconde copie ferait deux bases d’une même chaîne de traces, qui divergeraient. Rien n’a été écrit.`,
+    { path: file },
+  );
 }

@@ -1,7 +1,7 @@
 import { CafsupError } from '@cafsup/shared';
 import type Database from 'better-sqlite3';
 import { connect, holdsWrites, openDatabase, writable } from '../connection.js';
-import { HEAD_VALUE, readHead } from '../meta.js';
+import { HEAD_VALUE, MOVED_KEY, MOVED_VALUE, copiedAlready, readHead, type Moved } from '../meta.js';
 import { SCHEMA_VERSION } from '../schema.js';
 import { insertRow } from './engine.js';
 import { redact } from '../../settings.js';
@@ -20,6 +20,8 @@ export interface CopyReport {
   to: string;
   tables: { name: string; rows: number }[];
   traceHead: number;
+  /** Whether the file now refuses writes and a second copy (meta.ts, `MOVED_KEY`): not where this account cannot write it, or the mark failed. */
+  sourceMarked: boolean;
 }
 
 /**
@@ -60,13 +62,15 @@ export async function copySqliteToPostgres(file: string, url: string, onTable?: 
         `Le fichier ${file} est au schéma ${version}, cette version de cafsup au schéma ${SCHEMA_VERSION} : ouvrez-le d’abord avec cette version.`,
       );
     }
+    const moved = source.prepare(MOVED_VALUE).pluck().get() as string | undefined;
+    if (moved !== undefined) throw copiedAlready(file, moved);
     const copiedHead = source.prepare(HEAD_VALUE).pluck().get();
     // Another application's tables, or a newer cafsup's, refused before anything is begun.
     await postgresSchemaVersion(target);
     const tables = (
       source.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[]
     ).map((row) => row.name);
-    const report: CopyReport = { from: file, to: redact(url), tables: [], traceHead: 0 };
+    const report: CopyReport = { from: file, to: redact(url), tables: [], traceHead: 0, sourceMarked: false };
     await target.transaction(async () => {
       // The tables made in the copy's transaction: a copy cut short (Ctrl-C, kill -9, the
       // connection lost) leaves none behind, where it left an empty store (trial 37).
@@ -120,11 +124,27 @@ export async function copySqliteToPostgres(file: string, url: string, onTable?: 
         );
       }
     });
+    report.sourceMarked = markMoved(lock.writers, { to: report.to, at: new Date().toISOString(), head: report.traceHead });
     return report;
   } finally {
     lock.writers?.close();
     source.close();
     await target.close();
+  }
+}
+
+/**
+ * The file marked as copied (`MOVED_KEY`), in the transaction that kept writers out since its
+ * rows were read: the copy is committed already, so a mark that fails is said, not thrown.
+ */
+function markMoved(writers: Database.Database | null | undefined, moved: Moved): boolean {
+  if (writers === null || writers === undefined) return false;
+  try {
+    writers.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run(MOVED_KEY, JSON.stringify(moved));
+    writers.exec('COMMIT');
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { MOVED_VALUE, storeMovedAway } from '../meta.js';
 import { numberNow, type Params, type Sql } from './engine.js';
 
 /** SQLite takes numbers, strings, bigints, buffers and null: a boolean becomes 1 or 0, undefined NULL. */
@@ -157,6 +158,10 @@ export class SqliteSql implements Sql {
     else this.beginWhenFree(begin);
     this.depth = 1;
     try {
+      // Read under the write lock, which `cafsup migrate` holds until it has marked the file:
+      // a server left running on it is refused from its next write on.
+      const moved = this.prepare(MOVED_VALUE).get() as { value: string } | undefined;
+      if (moved !== undefined) throw storeMovedAway(this.db.name, moved.value);
       const result = await work();
       this.db.exec('COMMIT');
       this.commits += 1;
