@@ -519,6 +519,9 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
       }
       // Two first imports, and `cafsup start`'s `demo --if-missing`: the one held makes the store;
       // the others, waiting for its key, find it made once they have it, and keep it as it is.
+      // A client opened for a first import before another process made the store.
+      const late = createClient({ database: target, create: 'by-import', actor: PERSON });
+      await expect(late.partners.list()).rejects.toMatchObject({ code: 'UNAVAILABLE', details: { absent: true } });
       const first = await held();
       const second = cafsup(['import', file]);
       const demo = cafsup(['demo', '--if-missing']);
@@ -533,6 +536,19 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
       ]);
       expect(await demo.ended()).toEqual([0, null, `Base existante conservée : ${target}\n`, '']);
       expect(sandbox.json<{ head: { id: number } }>(['traces', 'verify', '--db', target]).head.id).toBe(1);
+      expect(sandbox.run(['export', '--db', target]).stdout).toBe(text);
+      // Its import refused as made meanwhile, that client serves the store now there: it answered
+      // « introuvable » to every read after its refusal had said the store was made.
+      try {
+        await expect(late.dataset.import({ path: file })).rejects.toMatchObject({
+          code: 'CONFLICT',
+          message: `La base ${target} a été créée par un autre processus pendant cet import : elle est conservée telle quelle, rien n’y a été écrit.`,
+        });
+        expect((await late.partners.list()).items.length).toBeGreaterThan(0);
+        await expect(late.dataset.import({ path: file })).rejects.toMatchObject({ code: 'CONFLICT' });
+      } finally {
+        await late.close();
+      }
       expect(sandbox.run(['export', '--db', target]).stdout).toBe(text);
       // A client for a first import on the store now there: served as that store, its import refused.
       const found = createClient({ database: target, create: 'by-import', actor: PERSON });

@@ -49,7 +49,7 @@ import { ActionRunner } from './actions.js';
 import { Workflows } from './workflows/index.js';
 import { PartnerCache, cacheBasis } from './partner-cache.js';
 import { AuditEngine, type AuditQuery, type AuditText, type PartnerScope } from './audit.js';
-import { databaseNotFound, openDatabase, storeFoundAtOpen, storeMadeMeanwhile } from './connection.js';
+import { databaseNotFound, isStoreMadeMeanwhile, openDatabase, storeFoundAtOpen, storeMadeMeanwhile } from './connection.js';
 import { isMadeAside } from './made-aside.js';
 import { isPostgresUrl, redact } from '../settings.js';
 import { dialectOf, type Sql } from './engine/engine.js';
@@ -154,8 +154,11 @@ export class Store {
    * there is no store at its location until then, and its tables are made in the import's transaction.
    */
   private madeByImport: boolean;
-  /** A PostgreSQL database opened for a first import (`create: 'by-import'`) and found holding a store: its import is refused. */
-  private readonly storeFound: boolean;
+  /**
+   * A PostgreSQL database opened for a first import (`create: 'by-import'`) and found holding a
+   * store, at open or by that import (made meanwhile by another process): its import is refused.
+   */
+  private storeFound: boolean;
   /**
    * A SQLite file made aside (`create: 'made-aside'`): its import alone runs on it. Its journal
    * in memory, a reader's lock holds up the import's writes, and a second connection of this
@@ -890,6 +893,33 @@ export class Store {
   ): Promise<ImportResult> {
     const makes = this.madeByImport;
     if (this.storeFound) throw storeFoundAtOpen(this.path);
+    try {
+      return await this.runImport(source, actor, options, makes);
+    } catch (error) {
+      // Another process made the store since this client opened: it is there now, served as one
+      // found at open (migrated as with create false). Left as to be made, the client answered
+      // « introuvable » to every read after its own refusal had said the store was there.
+      if (makes && this.madeByImport && isStoreMadeMeanwhile(error) && this.db.dialect === 'postgres') {
+        const { migratePostgres } = await import('./engine/postgres-schema.js');
+        await migratePostgres(this.db as PostgresSql, { create: false });
+        this.madeByImport = false;
+        this.storeFound = true;
+      }
+      throw error;
+    }
+  }
+
+  private async runImport(
+    source: AsyncIterable<Uint8Array> | Iterable<DatasetEvent>,
+    actor: Actor,
+    options: {
+      reason?: string;
+      dryRun?: boolean;
+      onProgress?: (progress: { bytes: number; entities: number }) => void;
+      beforeCommit?: (result: ImportResult) => Promise<void> | void;
+    },
+    makes: boolean,
+  ): Promise<ImportResult> {
     try {
       const result = await importDataset(this.db, this.traces, this.derived, source, {
         actor,
