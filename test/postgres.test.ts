@@ -85,6 +85,17 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
     // A « / » in it: the driver would read a host, a port and a database from the password's pieces.
     const slash = sandbox.run(['partners', '--db', 'postgres://cafsup:2024/Caf!@127.0.0.1:1/cafsup']);
     expect([slash.status, slash.stderr]).toEqual([2, `URL PostgreSQL, « @ » après l’hôte (--db) : ${escapes}`]);
+    // A space or a lone « % » made the driver re-encode the whole URL and keep its other escapes as
+    // written: « p%3Aw rd » reached the server as « p%3Aw rd », refused as a wrong password (review 41).
+    const unescaped = 'attendu %20 pour une espace et %25 pour « % ».\nAide : cafsup --help\n';
+    for (const url of [
+      `postgres://u:p%3Aw rd@127.0.0.1:${port}/postgres`,
+      `postgres://u:100%@127.0.0.1:1/caf%C3%A9`,
+      'postgres://u@127.0.0.1:1/cafsup?application_name=a%zz',
+    ]) {
+      const refused = sandbox.run(['partners', '--db', url]);
+      expect([refused.status, refused.stderr], url).toEqual([2, `URL PostgreSQL, espace ou « % » non échappé (--db) : ${unescaped}`]);
+    }
     // The same checks for a URL saved in a profile, and a saved one is never shown with its password.
     const saved = sandbox.run(['config', 'profile', 'add', 'partagee', '--db', `postgres://postgres:secret@127.0.0.1:${port}/postgres`]);
     expect(saved.status, saved.stderr).toBe(0);

@@ -85,6 +85,11 @@ export function readableUrl(database: string, chosenBy: string): string {
   // one), and the rest, « @ » included, for the database. Refused before anything is tried or shown.
   const escapes = '%23 pour « # », %2F pour « / », %3F pour « ? » et %40 pour « @ » dans un mot de passe';
   if (database.includes('#')) throw wrongParameter('« # » inattendu', escapes);
+  // node-postgres re-encodes a whole URL that holds a space or a « % » without two hexadecimal
+  // digits after it (encodeURI), then undoes only the escapes of two decimal digits: every other
+  // one (%3A, %2F, %3F, %C3%A9) reached the server as written. A right password was refused as
+  // wrong, « authentification refusée », an accented database name « inexistante » (review 41).
+  if (/ |%(?![0-9a-f]{2})/i.test(database)) throw wrongParameter('espace ou « % » non échappé', '%20 pour une espace et %25 pour « % »');
   // A user and no host (`postgres://moi@/base?host=/run/postgresql`, a Unix socket named in the
   // query) is no URL to the WHATWG parser, and one to libpq and the driver, which read it with a
   // stand-in host: read so here too.
