@@ -55,6 +55,38 @@ describe('cafsup serve as a process', () => {
     expect(sandbox.json(['traces', 'verify']).head).toEqual(headBefore);
   });
 
+  it('refuses a dataset file that is missing, or a folder, in French through the SDK, on a file as over HTTP: no crash, nothing written', async () => {
+    const headBefore = sandbox.json(['traces', 'verify']).head;
+    const [missing, folder] = [join(sandbox.dir, 'absent.json'), sandbox.dir];
+    // The file was opened before it was read: its error, with no listener yet, ended the process
+    // (« Unhandled 'error' event »); over HTTP a folder was « Serveur injoignable : EISDIR » (review 41).
+    const clients = [
+      createClient({ database: sandbox.database, actor: { name: 'Camille Roux', email: 'camille.roux@caf78.fr' } }),
+      createClient({ baseUrl, token, retries: 0 }),
+    ];
+    try {
+      for (const client of clients) {
+        for (const dryRun of [true, false]) {
+          await expect(client.dataset.import({ path: missing }, { reason: 'Import du fichier absent', dryRun })).rejects.toMatchObject({
+            code: 'NOT_FOUND',
+            message: `Fichier introuvable : ${missing}.`,
+          });
+          await expect(client.dataset.import({ path: folder }, { reason: 'Import du dossier', dryRun })).rejects.toMatchObject({
+            code: 'VALIDATION',
+            message: `Fichier illisible : ${folder} (c’est un dossier).`,
+          });
+        }
+      }
+    } finally {
+      for (const client of clients) await client.close();
+    }
+    const viaCli = sandbox.run(['api', 'dataset.import', '--input', '{"reason":"Import du fichier absent"}', '--file', missing, '--yes'], {
+      env: { CAFSUP_ACTOR: ACTOR },
+    });
+    expect([viaCli.status, viaCli.stderr]).toEqual([3, `Fichier introuvable : ${missing}.\n`]);
+    expect(sandbox.json(['traces', 'verify']).head).toEqual(headBefore);
+  });
+
   it('refuses a database file that does not exist: exit 6, nothing created, never a server on an empty store', () => {
     const missing = join(sandbox.dir, 'faute-de-frappe.db');
     const result = spawnSync(process.execPath, [CAFSUP_BIN, 'serve', '--port', '0', '--checkpoint-minutes', '0', '--db', missing], {

@@ -1,7 +1,6 @@
-import { createReadStream } from 'node:fs';
 import type { Dispatcher, EnvHttpProxyAgent } from 'undici';
 import { API_HEADER, CafsupError, isErrorCode, parseInput } from '@cafsup/shared';
-import { isPathSource, type DatasetSource } from '../dataset/source.js';
+import { isPathSource, openedFile, type DatasetSource } from '../dataset/source.js';
 import { serverUrlProblem, shownServer } from '../settings.js';
 import { operationSpec } from '../operations/table.js';
 import type { Identity, Operation, Transport, TransportInfo } from './transport.js';
@@ -167,10 +166,10 @@ function checkTransportSecurity(baseUrl: string, insecure: boolean): void {
 }
 
 /** The body of a dataset import, streamed: a file, bytes, text, a stream or a parsed document. */
-function importBody(source: DatasetSource): Dispatcher.DispatchOptions['body'] {
+async function importBody(source: DatasetSource): Promise<Dispatcher.DispatchOptions['body']> {
   if (typeof source === 'string' || source instanceof Uint8Array) return source;
   if (Symbol.asyncIterator in source) return source as AsyncIterable<Uint8Array> as never;
-  if (isPathSource(source)) return createReadStream(source.path);
+  if (isPathSource(source)) return (await openedFile(source.path)) as never;
   return JSON.stringify(source);
 }
 
@@ -334,7 +333,7 @@ export class HttpTransport implements Transport {
       const { source, reason, dryRun } = input as { source: DatasetSource; reason?: string; dryRun?: boolean };
       const query = new URLSearchParams({ ...(reason === undefined ? {} : { reason }), ...(dryRun === undefined ? {} : { dryRun: String(dryRun) }) });
       const made = !isDryRun(spec, input);
-      return this.json<T>(await this.send('POST', `/v1/${operation}${query.size === 0 ? '' : `?${query}`}`, importBody(source), true, made), made);
+      return this.json<T>(await this.send('POST', `/v1/${operation}${query.size === 0 ? '' : `?${query}`}`, await importBody(source), true, made), made);
     }
     // A dry run changes nothing, said where its operation says it (the table's `dryRun`); an
     // input it cannot read is the server's to refuse, and taken as a write meanwhile.

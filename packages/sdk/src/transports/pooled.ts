@@ -1,6 +1,5 @@
 import { actorSchema, parseInput, toCafsupError, type Actor } from '@cafsup/shared';
-import { isPathSource, type DatasetSource } from '../dataset/source.js';
-import { createReadStream } from 'node:fs';
+import { fileBytes, isPathSource, type DatasetSource } from '../dataset/source.js';
 import type { Caller } from '../operations/execute.js';
 import { operationSpec } from '../operations/table.js';
 import { StorePool } from '../workers/pool.js';
@@ -19,7 +18,7 @@ async function* bytesOf(source: DatasetSource): AsyncGenerator<Uint8Array> {
   if (typeof source === 'string') yield Buffer.from(source, 'utf8');
   else if (source instanceof Uint8Array) yield source;
   else if (Symbol.asyncIterator in source) yield* source as AsyncIterable<Uint8Array>;
-  else if (isPathSource(source)) yield* createReadStream(source.path) as AsyncIterable<Uint8Array>;
+  else if (isPathSource(source)) yield* fileBytes(source.path);
   else yield Buffer.from(JSON.stringify(source), 'utf8');
 }
 
