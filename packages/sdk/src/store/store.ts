@@ -894,33 +894,6 @@ export class Store {
     const makes = this.madeByImport;
     if (this.storeFound) throw storeFoundAtOpen(this.path);
     try {
-      return await this.runImport(source, actor, options, makes);
-    } catch (error) {
-      // Another process made the store since this client opened: it is there now, served as one
-      // found at open (migrated as with create false). Left as to be made, the client answered
-      // « introuvable » to every read after its own refusal had said the store was there.
-      if (makes && this.madeByImport && isStoreMadeMeanwhile(error) && this.db.dialect === 'postgres') {
-        const { migratePostgres } = await import('./engine/postgres-schema.js');
-        await migratePostgres(this.db as PostgresSql, { create: false });
-        this.madeByImport = false;
-        this.storeFound = true;
-      }
-      throw error;
-    }
-  }
-
-  private async runImport(
-    source: AsyncIterable<Uint8Array> | Iterable<DatasetEvent>,
-    actor: Actor,
-    options: {
-      reason?: string;
-      dryRun?: boolean;
-      onProgress?: (progress: { bytes: number; entities: number }) => void;
-      beforeCommit?: (result: ImportResult) => Promise<void> | void;
-    },
-    makes: boolean,
-  ): Promise<ImportResult> {
-    try {
       const result = await importDataset(this.db, this.traces, this.derived, source, {
         actor,
         at: this.clock().at,
@@ -943,9 +916,30 @@ export class Store {
         await vacuumAfterImport(this.db as PostgresSql).catch(() => undefined);
       }
       return result;
+    } catch (error) {
+      if (makes && isStoreMadeMeanwhile(error)) await this.serveFoundStore();
+      throw error;
     } finally {
       this.conventions.invalidate();
     }
+  }
+
+  /**
+   * After a first import refused because another process made the store since this client
+   * opened: that store is served as one found at open (migrated as with create false). Left as
+   * to be made, the client answered « introuvable » to every read after its own refusal had
+   * said the store was there (review 41). Not migrated, it stays as it was: the refusal is what
+   * the caller is told.
+   */
+  private async serveFoundStore(): Promise<void> {
+    const { migratePostgres } = await import('./engine/postgres-schema.js');
+    try {
+      await migratePostgres(this.db as PostgresSql, { create: false });
+    } catch {
+      return;
+    }
+    this.madeByImport = false;
+    this.storeFound = true;
   }
 
   /**
