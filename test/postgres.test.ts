@@ -620,6 +620,16 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
       expect(partners.stdout).toBe(sandbox.run(['partners', '--json']).stdout);
       const refused = sandbox.run(suspend, { env });
       expect([refused.status, refused.stderr]).toEqual([6, `Base PostgreSQL ${url} : ${refusal}.\n`]);
+      // No retry mends it: a server's 503 names no wait (LASTING), where it asked for one each second (review 41).
+      const client = createClient({ database: url, actor: PERSON });
+      try {
+        await expect(client.habilitations.suspend(['amp-h0001'], { reason: 'Essai en lecture seule' })).rejects.toMatchObject({
+          code: 'UNAVAILABLE',
+          details: { lasting: true },
+        });
+      } finally {
+        await client.close();
+      }
     }
     // Refused as the connection opens, the same code (42501) is the role's right to set a superuser's setting, or to connect, not the tables' rights.
     const { url, env } = as(reader);

@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomInt } from 'node:crypto';
 import pg from 'pg';
-import { CafsupError } from '@cafsup/shared';
+import { CafsupError, LASTING } from '@cafsup/shared';
 import { fnv1a64 } from '../../fnv.js';
 import { redact } from '../../settings.js';
 import { numberNow, unavailable, type Params, type Sql } from './engine.js';
@@ -654,13 +654,29 @@ const NO_CONNECT_RIGHT =
 /** A driver error as cafsup's: a base that cannot be reached or used is UNAVAILABLE, in French; the rest stays as it is. */
 export function translateError(error: unknown, url: string): unknown {
   const { code, message, severity, routine } = error as { code?: string; message?: unknown; severity?: unknown; routine?: unknown };
+  const atStartup = severity === 'FATAL' ? (code === '42501' && routine === 'CheckMyDatabase' ? NO_CONNECT_RIGHT : STARTUP_PROBLEMS[code ?? '']) : undefined;
   const problem =
-    (severity === 'FATAL' ? (code === '42501' && routine === 'CheckMyDatabase' ? NO_CONNECT_RIGHT : STARTUP_PROBLEMS[code ?? '']) : undefined) ??
+    atStartup ??
     CONNECTION_PROBLEMS[code ?? ''] ??
     (typeof message === 'string' && code === undefined ? DRIVER_PROBLEMS.find(([pattern]) => pattern.test(message))?.[1] : undefined);
   if (problem === undefined) return error;
-  return new CafsupError('UNAVAILABLE', `Base PostgreSQL ${redact(url)} : ${problem} (${String(message)}).`, { path: redact(url), problem }, { cause: error });
+  // What no retry mends (LASTING: a 503 then names no wait, and clients do not ask again): a
+  // connection refused at its start-up, or one of `MENDED_BY_A_PERSON`.
+  const lasting = atStartup !== undefined || MENDED_BY_A_PERSON.has(code ?? '');
+  return new CafsupError(
+    'UNAVAILABLE',
+    `Base PostgreSQL ${redact(url)} : ${problem} (${String(message)}).`,
+    { path: redact(url), problem, ...(lasting ? LASTING : {}) },
+    { cause: error },
+  );
 }
+
+/**
+ * The refusals a person must mend (a right, a role, a name, a password; a standby to write on),
+ * where the others pass (a server restarting, a lock, too many connections). `serve` on a role
+ * that may only read answered every write 503 with « Retry-After: 1 » (review 41).
+ */
+const MENDED_BY_A_PERSON: ReadonlySet<string> = new Set(['42501', '25006', '3D000', '28P01', '28000', '3F000', '42P07', '54000', 'EINVAL']);
 
 /**
  * The shared engine: a pool of PostgreSQL connections. Each caller's transaction has a
