@@ -210,9 +210,15 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
     } finally {
       await admin.end();
     }
-    // Said by a command that makes the store's tables; the others find no store there (below).
-    const taken = sandbox.run(['demo', '--db', foreign]);
-    expect([taken.status, taken.stderr]).toEqual([6, expect.stringContaining('la base a déjà une table du nom d’une de celles de cafsup')]);
+    // Said, naming the table, before anything is made (the driver's English was the only name
+    // given) and by a read too, which said « introuvable… Créez-la avec cafsup import » (review 41).
+    const sentence = (url: string) =>
+      `Base PostgreSQL ${url} : la base a déjà une table du nom d’une de celles de cafsup, sans être une base de cafsup (une autre application ?), rien n’a été créé : donnez à cafsup une base, ou un schéma, à lui (déjà là : users).\n`;
+    for (const command of [['demo'], ['import', join(sandbox.dir, 'autre-application.json')], ['partners']]) {
+      if (command[0] === 'import') writeFileSync(command[1]!, sandbox.run(['export']).stdout);
+      const taken = sandbox.run([...command, '--db', foreign], { env: { CAFSUP_ACTOR: ACTOR } });
+      expect([taken.status, taken.stderr], command[0]).toEqual([6, sentence(foreign)]);
+    }
     // Another application's `meta`, of other columns or of cafsup's two: refused alike, neither migrated nor written into.
     for (const [table, row] of [
       ['CREATE TABLE meta (id integer PRIMARY KEY, payload text)', "INSERT INTO meta VALUES (1, 'x')"],

@@ -276,6 +276,23 @@ const MIGRATIONS: readonly string[] = [
 const TABLE_NAMES = [...new Set([...[BASELINE, ...MIGRATIONS].join('\n').matchAll(/\b(?:CREATE TABLE|RENAME TO) (\w+)/g)].map((match) => match[1]!))];
 
 /**
+ * Those of cafsup's table names that tables of this schema hold, where cafsup has no store: another
+ * application's. As a statement without parameters, for `settleSchema`'s.
+ */
+const TAKEN_NAMES_SQL = `SELECT string_agg(tablename, ', ' ORDER BY tablename) AS taken FROM pg_tables
+  WHERE schemaname = current_schema() AND tablename IN (${TABLE_NAMES.map((name) => `'${name}'`).join(', ')})`;
+
+/**
+ * A schema without cafsup's store whose tables take its names, refused before anything is made
+ * there, or as a store to make, in French and naming them: a read said « introuvable… Créez-la
+ * avec cafsup import », which then failed on the driver's « relation "users" already exists »
+ * (review 41).
+ */
+function refuseTakenNames(db: PostgresSql, taken: string | null | undefined): void {
+  if (taken) throw asServerSaid(db, '42P07', `déjà là : ${taken}`);
+}
+
+/**
  * After an import's commit: VACUUM (ANALYZE) of cafsup's tables (store.ts says why). SKIP_LOCKED:
  * a table another session holds is left to autovacuum, rather than the import waiting for it
  * without end after its commit.
@@ -370,6 +387,7 @@ export async function settleSchema(
   const found = version;
   if (version > POSTGRES_SCHEMA_VERSION) throw newerSchema(version, POSTGRES_SCHEMA_VERSION);
   if (version === 0) {
+    refuseTakenNames(db, ((await on.rows(TAKEN_NAMES_SQL))[0] as { taken: string | null }).taken);
     await on.script(BASELINE);
     version = BASELINE_VERSION;
   }
@@ -393,6 +411,7 @@ export async function migratePostgres(db: PostgresSql, { create = true }: { crea
     // No schema to look in (a search_path that names none, or one the role may not use): said as
     // such, where « introuvable » would send its owner to make a second, empty store.
     if ((await db.value<string | null>('SELECT current_schema()')) === null) throw noSchema(db);
+    refuseTakenNames(db, await db.value<string | null>(TAKEN_NAMES_SQL));
     throw databaseNotFound(redact(db.url));
   }
   let client: pg.PoolClient;
