@@ -697,6 +697,14 @@ describe('signed checkpoints catch what the chain alone cannot', () => {
       expect(sandbox.run(['suspend', '--habilitation', 'amp-h0002', '--reason', 'Contrôle suivant', '--yes'], { env: actor }).status).toBe(0);
       const clean = sandbox.run(['traces', 'verify', '--checkpoints', file]);
       expect(clean.status).toBe(0);
+      // A file that is not there is said so, and a folder is named as one (both were « illisible »).
+      for (const [given, said] of [
+        [`${sandbox.dir}/absent.jsonl`, 'introuvable'],
+        [sandbox.dir, 'illisible (c’est un dossier)'],
+      ] as const) {
+        const missing = sandbox.run(['traces', 'verify', '--checkpoints', given]);
+        expect([missing.status, missing.stderr]).toEqual([3, `Fichier de points de contrôle ${said} : ${given}.\n`]);
+      }
       expect(clean.stdout).toContain(`Tête de la chaîne : trace n° ${signed.checkpoint.id + 1}`);
       // One file signed on two machines, checked on a third that has neither key: each key given (trial 33, 2: only the last counted).
       const shared = `${sandbox.dir}/partage.jsonl`;

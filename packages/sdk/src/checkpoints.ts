@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { appendFileSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { CafsupError, canonicalJson, countOf, isTimestamp, longFrenchInstant, type TraceHead } from '@cafsup/shared';
+import { CafsupError, canonicalJson, countOf, fileProblem, isTimestamp, longFrenchInstant, type TraceHead } from '@cafsup/shared';
 import { configDirectory } from './profiles.js';
 import { sha256 } from './store/traces.js';
 
@@ -182,7 +182,10 @@ export function readCheckpoints(path: string, since?: FileMark): { checkpoints: 
       closeSync(fd);
     }
   } catch (error) {
-    throw new CafsupError('NOT_FOUND', `Fichier de points de contrôle illisible : ${path}.`, { path }, { cause: error });
+    // A file that is not there said as such, not « illisible » (review 41).
+    const problem =
+      (error as { code?: unknown }).code === 'ENOENT' ? 'introuvable' : `illisible${fileProblem(error) === undefined ? '' : ` (${fileProblem(error)})`}`;
+    throw new CafsupError('NOT_FOUND', `Fichier de points de contrôle ${problem} : ${path}.`, { path }, { cause: error });
   }
   const checkpoints: Checkpoint[] = [];
   const problems: { line: number; message: string }[] = [];
