@@ -668,6 +668,18 @@ describe('a person’s traces (contrat art. 5.3.4)', () => {
     expect(await traceIdsOf('bavans-u002')).toContain(edit.traceId);
     expect(await traceIdsOf('bavans-u003')).not.toContain(edit.traceId);
     expect(await traceIdsOf('bavans-u003')).toContain(group.traceId);
+    // Their extracts give those traces with their own membership only: the other member is hers (RGPD art. 15.4).
+    const masked = 'seule l’appartenance de la personne au groupe est reprise : les autres membres sont les leurs';
+    const groupTraces = async (userId: string) =>
+      (await client.traces.forPerson({ userId, requestedBy: 'Agent', dryRun: true })).extract.traces
+        .filter((trace) => trace.targetType === 'group')
+        .map((trace) => [trace.id, trace.before, trace.after, trace.details, trace.hash]);
+    const named = (memberIds: string[]) => ({ id: group.group.id, partnerId: 'bavans', name: 'Accueil social', memberIds });
+    expect(await groupTraces('bavans-u002')).toEqual([
+      [group.traceId, null, named(['bavans-u002']), { masked }, null],
+      [edit.traceId, { memberIds: ['bavans-u002'] }, { memberIds: [] }, { masked }, null],
+    ]);
+    expect(await groupTraces('bavans-u003')).toEqual([[group.traceId, null, named(['bavans-u003']), { masked }, null]]);
   });
 
   it('includes the traces of the forms that name them, by e-mail or id, and not what the form did to others', async () => {

@@ -35,6 +35,24 @@ const MASKED_FORM = 'contenu non repris : le formulaire nomme aussi d’autres p
 /** And in place of the rest of an import's trace, which lists what the import changed for everyone. */
 const MASKED_IMPORT = 'seules les décisions de l’import qui concernent la personne sont reprises';
 
+/** And in place of the other members a group's creation or edit lists. */
+const MASKED_GROUP = 'seule l’appartenance de la personne au groupe est reprise : les autres membres sont les leurs';
+
+/**
+ * A group's trace as a person's extract gives it: its lists of members (`group.create`'s,
+ * `group.edit`'s before and after) kept to the person, or null when no other member is listed.
+ */
+function ownMembership(item: ExtractTrace, userId: string): ExtractTrace | null {
+  const others = (value: unknown) => (value as { memberIds?: unknown } | null)?.memberIds;
+  const lists = [others(item.before), others(item.after)].filter((list): list is string[] => Array.isArray(list));
+  if (item.targetType !== 'group' || !lists.some((list) => list.some((id) => id !== userId))) return null;
+  const own = (value: unknown) => {
+    const listed = others(value);
+    return Array.isArray(listed) ? { ...(value as object), memberIds: listed.filter((id) => id === userId) } : value;
+  };
+  return { ...item, before: own(item.before), after: own(item.after), details: { masked: MASKED_GROUP } };
+}
+
 /**
  * A change an import made, as a person's extract gives it: a habilitation given from one holder
  * to another names the other as « (autre titulaire) » (trial 22 review, M6: each extract named
@@ -96,6 +114,14 @@ export class PersonTraces {
           traces[index] = { ...item, details: { decisionChanges: own.get(item.id) ?? [], masked: MASKED_IMPORT } };
           maskedIds.add(item.id);
         }
+      }
+      // A group's creation or edit that lists other members gives the person's membership only:
+      // those members' ids are theirs (RGPD art. 15.4), as `groups` above gives the groups.
+      for (const [index, item] of traces.entries()) {
+        const kept = ownMembership(item, user.id);
+        if (kept === null) continue;
+        traces[index] = kept;
+        maskedIds.add(item.id);
       }
       // The traces of the forms that name them (received, applied, refused, and the loss or theft
       // incident one opens), which name them by e-mail only: « every decision trace that concerns
