@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { Store, createClient, type CafsupClient } from '@cafsup/sdk';
+import { Store, copySqliteToPostgres, createClient, type CafsupClient } from '@cafsup/sdk';
 import { CAFSUP_BIN, CliSandbox, startCafsup } from './support/cli.js';
 import { Terminal } from './support/terminal.js';
 import { POSTGRES_SOCKET_URL, POSTGRES_URL, freshDatabase } from './support/postgres.js';
@@ -413,6 +413,25 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
       expect(onCopy.status, onCopy.stderr).toBe(0);
     } finally {
       await server.stop();
+    }
+  });
+
+  it('refuses the second of two copies of one file begun together: one database of its chain, not two (review 41)', async () => {
+    const file = join(sandbox.dir, 'deux-copies.db');
+    expect(sandbox.run(['demo', '--db', file], { env: { CAFSUP_ACTOR: ACTOR } }).status).toBe(0);
+    const [first, second] = [await freshDatabase(), await freshDatabase()];
+    // The other copy runs whole while this one, its rows read before the file was marked, copies its first table.
+    let other: ReturnType<CliSandbox['run']> | undefined;
+    const copy = copySqliteToPostgres(file, second, () => (other ??= sandbox.run(['migrate', '--db', file, '--to', first, '--json'])));
+    await expect(copy).rejects.toMatchObject({ code: 'CONFLICT', message: expect.stringContaining('une seconde copie ferait deux bases') });
+    expect(other!.status, other!.stderr).toBe(0);
+    expect((JSON.parse(other!.stdout) as { sourceMarked: boolean }).sourceMarked).toBe(true);
+    const admin = new pg.Client({ connectionString: second });
+    await admin.connect();
+    try {
+      expect((await admin.query('SELECT COUNT(*)::int AS n FROM pg_tables WHERE schemaname = current_schema()')).rows[0].n).toBe(0);
+    } finally {
+      await admin.end();
     }
   });
 

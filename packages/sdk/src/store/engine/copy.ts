@@ -117,6 +117,11 @@ export async function copySqliteToPostgres(file: string, url: string, onTable?: 
       // Nothing written to the file since its rows were read, and nothing until this commits:
       // a write landing there meanwhile, acknowledged, would be missing here.
       lock.writers = heldFromWriting(file);
+      // Read again under the lock: a second copy begun before the first had marked the file read
+      // no mark, and made a second database of the same chain (two at once: exit 0 both times,
+      // the second « n’a pas pu être marqué »).
+      const marked = lock.writers?.prepare(MOVED_VALUE).pluck().get() as string | undefined;
+      if (marked !== undefined) throw copiedAlready(file, marked);
       if (lock.writers === null ? holdsWrites(`${file}-wal`) : lock.writers.prepare(HEAD_VALUE).pluck().get() !== copiedHead) {
         throw new CafsupError(
           'CONFLICT',
