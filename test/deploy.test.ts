@@ -586,6 +586,26 @@ describe('deployment: tokens that expire, and their last use', () => {
     expect((await server.post('/v1/dataset.summary', '{}', valid.token)).status).toBe(200);
   });
 
+  it('records no use of a token on a file copied into PostgreSQL: refused as every write there (review 41)', async () => {
+    const file = join(sandbox.dir, 'copiee.db');
+    const store = await Store.open(file);
+    try {
+      const { id } = await store.tokens.create(ACTOR, 'supervisor', ['*'], ACTOR);
+      // As `cafsup migrate --to` marks it (meta.ts), once the copy has committed.
+      const marker = new Database(file);
+      marker
+        .prepare("INSERT INTO meta (key, value) VALUES ('moved_to', ?)")
+        .run(JSON.stringify({ to: 'postgres://cafsup@db/cafsup', at: FIXED_NOW.toISOString(), head: 1 }));
+      marker.close();
+      await expect(store.tokens.recordUse(id)).rejects.toMatchObject({ code: 'UNAVAILABLE', details: { lasting: true } });
+    } finally {
+      await store.close();
+    }
+    const reader = new Database(file, { readonly: true });
+    expect(reader.prepare('SELECT last_used_at FROM tokens').pluck().all()).toEqual([null]);
+    reader.close();
+  });
+
   it('creates a token with --expires 90d and shows its expiry and last use in token list', async () => {
     const db = ['--db', server.database, '--actor', 'Camille Roux <camille.roux@caf78.fr>'];
     const created = sandbox.json([

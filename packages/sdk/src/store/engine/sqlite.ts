@@ -73,7 +73,13 @@ export class SqliteSql implements Sql {
     return Promise.resolve((row === undefined ? undefined : Object.values(row)[0]) as T | undefined);
   }
 
+  /**
+   * Outside a transaction (a token's last use), as `runAll` and `runMany`: in one of its own, so
+   * that the file's mark (`MOVED_VALUE`) is read under the write lock as for every write. In
+   * autocommit, a token's use landed on a file copied into PostgreSQL (review 41).
+   */
   run(sql: string, params?: Params): Promise<{ changes: number }> {
+    if (!this.db.inTransaction) return this.transaction(() => this.run(sql, params));
     const statement = this.prepare(sql);
     // A statement with RETURNING reads rows; its effect is what counts here.
     if (statement.reader) return Promise.resolve({ changes: statement.all(...bind(params)).length });
@@ -89,12 +95,14 @@ export class SqliteSql implements Sql {
   }
 
   runAll(statements: readonly string[], params: Readonly<Record<string, unknown>>): Promise<void> {
+    if (!this.db.inTransaction) return this.transaction(() => this.runAll(statements, params));
     const bound = bind(params);
     for (const sql of statements) this.prepare(sql).run(...bound);
     return Promise.resolve();
   }
 
   runMany(sql: string, rows: readonly (readonly unknown[])[]): Promise<{ changes: number }> {
+    if (!this.db.inTransaction) return this.transaction(() => this.runMany(sql, rows));
     const statement = this.prepare(sql);
     let changes = 0;
     for (const row of rows) changes += statement.run(...bind(row)).changes;
