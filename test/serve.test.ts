@@ -60,8 +60,12 @@ describe('cafsup serve as a process', () => {
     const [missing, folder] = [join(sandbox.dir, 'absent.json'), sandbox.dir];
     // The file was opened before it was read: its error, with no listener yet, ended the process
     // (« Unhandled 'error' event »); over HTTP a folder was « Serveur injoignable : EISDIR » (review 41).
+    const actor = { name: 'Camille Roux', email: 'camille.roux@caf78.fr' };
+    // Off the caller's thread too (the interface's store workers), where the worker, told only to
+    // give up the import, answered « Erreur interne inattendue » (review 41b).
     const clients = [
-      createClient({ database: sandbox.database, actor: { name: 'Camille Roux', email: 'camille.roux@caf78.fr' } }),
+      createClient({ database: sandbox.database, actor }),
+      createClient({ database: sandbox.database, actor, offThread: true }),
       createClient({ baseUrl, token, retries: 0 }),
     ];
     try {

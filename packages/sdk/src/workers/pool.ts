@@ -55,6 +55,8 @@ interface Pending {
   state: Int32Array;
   timer: NodeJS.Timeout | null;
   source?: AsyncIterator<Uint8Array>;
+  /** The import's body failed as cafsup says (a file missing, a folder: `fileBytes`): what the caller is told. */
+  sourceFailed?: CafsupError;
   chunks?: { push(item: string | null | CafsupError): void };
 }
 
@@ -169,8 +171,8 @@ class StoreWorker {
       case 'error': {
         if (job.timer !== null) clearTimeout(job.timer);
         this.pending.delete(message.id);
-        if (message.error.code === 'INTERNAL') this.onInternalError(message.error);
-        const failure = new CafsupError(message.error.code, message.error.message, message.error.details);
+        if (message.error.code === 'INTERNAL' && job.sourceFailed === undefined) this.onInternalError(message.error);
+        const failure = job.sourceFailed ?? new CafsupError(message.error.code, message.error.message, message.error.details);
         job.reject(failure);
         job.chunks?.push(failure);
         return;
@@ -184,7 +186,9 @@ class StoreWorker {
       const next = await job.source!.next();
       if (next.done === true) this.post({ type: 'end', id });
       else this.post({ type: 'chunk', id, data: next.value });
-    } catch {
+    } catch (error) {
+      // The worker is told only to give up; its answer to that, an internal error, is not what happened.
+      if (error instanceof CafsupError) job.sourceFailed = error;
       this.post({ type: 'abort', id });
     }
   }
