@@ -207,13 +207,15 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
     await admin.connect();
     try {
       await admin.query('CREATE TABLE users (id integer PRIMARY KEY)');
+      // A view of the name refuses the store's table as well: named too, not « introuvable ».
+      await admin.query('CREATE VIEW groups AS SELECT 1 AS id');
     } finally {
       await admin.end();
     }
     // Said, naming the table, before anything is made (the driver's English was the only name
     // given) and by a read too, which said « introuvable… Créez-la avec cafsup import » (review 41).
     const sentence = (url: string) =>
-      `Base PostgreSQL ${url} : la base a déjà une table du nom d’une de celles de cafsup, sans être une base de cafsup (une autre application ?), rien n’a été créé : donnez à cafsup une base, ou un schéma, à lui (déjà là : users).\n`;
+      `Base PostgreSQL ${url} : la base a déjà une table du nom d’une de celles de cafsup, sans être une base de cafsup (une autre application ?), rien n’a été créé : donnez à cafsup une base, ou un schéma, à lui (déjà là : groups, users).\n`;
     for (const command of [['demo'], ['import', join(sandbox.dir, 'autre-application.json')], ['partners']]) {
       if (command[0] === 'import') writeFileSync(command[1]!, sandbox.run(['export']).stdout);
       const taken = sandbox.run([...command, '--db', foreign], { env: { CAFSUP_ACTOR: ACTOR } });

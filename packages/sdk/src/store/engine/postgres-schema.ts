@@ -271,16 +271,18 @@ const MIGRATIONS: readonly string[] = [
 /**
  * cafsup's tables, by the names the statements above give them (made, or renamed to; one gone
  * since is not found in the database): what an import vacuums (`vacuumAfterImport`), not
- * another application's table in the same schema.
+ * another application's table in the same schema, and the names the baseline needs free (`TAKEN_NAMES_SQL`).
  */
 const TABLE_NAMES = [...new Set([...[BASELINE, ...MIGRATIONS].join('\n').matchAll(/\b(?:CREATE TABLE|RENAME TO) (\w+)/g)].map((match) => match[1]!))];
 
 /**
- * Those of cafsup's table names that tables of this schema hold, where cafsup has no store: another
- * application's. As a statement without parameters, for `settleSchema`'s.
+ * Those of cafsup's table names that this schema's relations hold, where cafsup has no store: another
+ * application's. Any relation, not tables alone: a view or a sequence of the name fails the
+ * CREATE TABLE alike (a view `users` read « introuvable… Créez-la », then refused the demo). As a
+ * statement without parameters, for `settleSchema`'s.
  */
-const TAKEN_NAMES_SQL = `SELECT string_agg(tablename, ', ' ORDER BY tablename) AS taken FROM pg_tables
-  WHERE schemaname = current_schema() AND tablename IN (${TABLE_NAMES.map((name) => `'${name}'`).join(', ')})`;
+const TAKEN_NAMES_SQL = `SELECT string_agg(relname, ', ' ORDER BY relname) AS taken FROM pg_class
+  WHERE relnamespace = to_regnamespace(current_schema()) AND relname IN (${TABLE_NAMES.map((name) => `'${name}'`).join(', ')})`;
 
 /**
  * A schema without cafsup's store whose tables take its names, refused before anything is made
