@@ -389,7 +389,7 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
     }
   });
 
-  it('refuses the writes of a server left running on a file once copied: 503 without Retry-After and without the copy’s URL; its reads answer', async () => {
+  it('refuses the writes of a server left running on a file once copied: 503 without Retry-After and without the copy’s URL; its reads answer, and it is not ready', async () => {
     const server = new TestServer();
     expect(sandbox.run(['demo', '--db', server.database], { env: { CAFSUP_ACTOR: ACTOR } }).status).toBe(0);
     const token = await server.token(PERSON, 'supervisor', ['*']);
@@ -408,6 +408,12 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
         undefined,
       ]);
       expect((await server.post('/v1/partners.list', '{}', token)).status).toBe(200);
+      // Not ready: a balancer sends the team to the servers of the copy.
+      const ready = await server.request('GET', '/readyz', undefined, null);
+      expect([ready.status, ready.body.error.message]).toEqual([
+        503,
+        'Serveur pas prêt : base copiée dans PostgreSQL par cafsup migrate, elle ne reçoit plus d’écritures : faites servir la base copiée.',
+      ]);
       // The copy holds the suspension: it is where the reinstatement is to be made.
       const onCopy = sandbox.run(['reinstate', '--habilitation', 'amp-h0001', '--reason', 'Après la copie', '--yes', '--db', target], {
         env: { CAFSUP_ACTOR: ACTOR },

@@ -27,6 +27,8 @@ export function notReady(status: StoreStatus): string | null {
   if (status.schemaVersion !== status.expectedSchemaVersion) {
     return `schéma de la base en version ${status.schemaVersion}, ce serveur attend la version ${status.expectedSchemaVersion}`;
   }
+  // Its reads are the past's and every write is refused: a balancer sends the team elsewhere (review 41).
+  if (status.moved) return 'base copiée dans PostgreSQL par cafsup migrate, elle ne reçoit plus d’écritures : faites servir la base copiée';
   return null;
 }
 

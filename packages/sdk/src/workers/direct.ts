@@ -114,6 +114,8 @@ export class DirectExecutor extends ServerJobs implements StoreExecutor {
             schemaVersion: await postgresSchemaVersion(this.db),
             expectedSchemaVersion: POSTGRES_SCHEMA_VERSION,
             traceHead: (await this.store.traceHead()).id,
+            // Only a SQLite file is copied away.
+            moved: false,
           } satisfies StoreStatus;
         }
       }

@@ -26,6 +26,8 @@ export interface StoreStatus {
   schemaVersion: number;
   expectedSchemaVersion: number;
   traceHead: number;
+  /** The file was copied into PostgreSQL (`cafsup migrate`): it takes no more writes, and its reads are those of the past. */
+  moved: boolean;
 }
 
 export interface RunMessage {

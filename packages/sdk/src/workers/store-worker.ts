@@ -4,6 +4,7 @@ import { CafsupError, LASTING, toCafsupError } from '@cafsup/shared';
 import { Store } from '../store/store.js';
 import { BUSY_TIMEOUT_MS } from '../store/connection.js';
 import { SCHEMA_VERSION } from '../store/schema.js';
+import { MOVED_VALUE } from '../store/meta.js';
 import { authorize, executeOperation, type IdempotencyRequest } from '../operations/execute.js';
 import type { Operation } from '../operations/table.js';
 import {
@@ -122,6 +123,7 @@ async function status(): Promise<StoreStatus> {
     schemaVersion: sqlite.pragma('user_version', { simple: true }) as number,
     expectedSchemaVersion: SCHEMA_VERSION,
     traceHead: (await store.traceHead()).id,
+    moved: sqlite.prepare(MOVED_VALUE).get() !== undefined,
   };
 }
 
