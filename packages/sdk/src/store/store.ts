@@ -206,10 +206,9 @@ export class Store {
    * none unless `create` is false) or a SQLite file (created when missing unless `create` is false).
    * With `create: 'by-import'` a PostgreSQL database without cafsup's tables is left as it is: its
    * import makes them in its own transaction, refused if another process made a store there
-   * meanwhile. Made
-   * beforehand in a transaction of their own, they stayed after an import cut short (Ctrl-C,
-   * SIGTERM, kill -9), and the database answered as an empty store (« 0 partenaire ») rather than
-   * « introuvable ».
+   * meanwhile. Made beforehand in a transaction of their own, they stayed after an import cut
+   * short (Ctrl-C, SIGTERM, kill -9), and the database answered as an empty store (« 0
+   * partenaire ») rather than « introuvable ».
    */
   static async open(location: string, options: StoreOptions = {}): Promise<Store> {
     // Only a file made aside here: unsynced, any other store could lose an acknowledged write.
