@@ -150,15 +150,12 @@ export class Store {
   /** What is kept per partner and date (partner-cache.ts): the audit's aspects and the list's lines. */
   private readonly kept: PartnerCache;
   /**
-   * A PostgreSQL store its first import makes (`create: 'by-import'`), until that import commits:
-   * there is no store at its location until then, and its tables are made in the import's transaction.
+   * A PostgreSQL database opened for a first import (`create: 'by-import'`): `'makes'` until that
+   * import commits (there is no store at its location until then, and its tables are made in the
+   * import's transaction); `'found'` holding a store, at open or by that import (made meanwhile
+   * by another process), whose import is refused; null once made, and for any other store.
    */
-  private madeByImport: boolean;
-  /**
-   * A PostgreSQL database opened for a first import (`create: 'by-import'`) and found holding a
-   * store, at open or by that import (made meanwhile by another process): its import is refused.
-   */
-  private storeFound: boolean;
+  private firstImport: FirstImport;
   /**
    * A SQLite file made aside (`create: 'made-aside'`): its import alone runs on it. Its journal
    * in memory, a reader's lock holds up the import's writes, and a second connection of this
@@ -178,8 +175,7 @@ export class Store {
     firstImport: FirstImport = null,
   ) {
     this.now = options.now ?? (() => new Date());
-    this.madeByImport = firstImport === 'makes';
-    this.storeFound = firstImport === 'found';
+    this.firstImport = firstImport;
     this.madeAside = options.create === 'made-aside';
     this.conventions = new ConventionCache(this.db);
     this.traces = new TraceWriter(this.db);
@@ -254,7 +250,7 @@ export class Store {
    * serves its import only, until `putStoreInPlace` puts it in place (`madeAside`).
    */
   requireMade(operation: string): void {
-    if (this.madeByImport && operation !== 'dataset.import') throw databaseNotFound(this.path);
+    if (this.firstImport === 'makes' && operation !== 'dataset.import') throw databaseNotFound(this.path);
     if (this.madeAside && operation !== 'dataset.import') {
       throw new CafsupError(
         'CONFLICT',
@@ -890,8 +886,8 @@ export class Store {
       beforeCommit?: (result: ImportResult) => Promise<void> | void;
     } = {},
   ): Promise<ImportResult> {
-    const makes = this.madeByImport;
-    if (this.storeFound) throw storeFoundAtOpen(this.path);
+    if (this.firstImport === 'found') throw storeFoundAtOpen(this.path);
+    const makes = this.firstImport === 'makes';
     try {
       const result = await importDataset(this.db, this.traces, this.derived, source, {
         actor,
@@ -902,7 +898,7 @@ export class Store {
         ...(options.beforeCommit === undefined ? {} : { beforeCommit: options.beforeCommit }),
         ...(makes ? { makeStore: () => this.makeTables() } : {}),
       });
-      if (makes && !result.dryRun) this.madeByImport = false;
+      if (makes && !result.dryRun) this.firstImport = null;
       // PostgreSQL plans from statistics, which a bulk load leaves empty until autovacuum comes
       // (a minute or two): meanwhile a write's refresh of its partner took 0.2 to 1.3 s on the
       // national store instead of 2 ms. VACUUM beside it marks the loaded pages all-visible, as
@@ -937,8 +933,7 @@ export class Store {
     } catch {
       return;
     }
-    this.madeByImport = false;
-    this.storeFound = true;
+    this.firstImport = 'found';
   }
 
   /**
