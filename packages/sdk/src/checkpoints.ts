@@ -183,8 +183,8 @@ export function readCheckpoints(path: string, since?: FileMark): { checkpoints: 
     }
   } catch (error) {
     // A file that is not there said as such, not « illisible » (review 41).
-    const problem =
-      (error as { code?: unknown }).code === 'ENOENT' ? 'introuvable' : `illisible${fileProblem(error) === undefined ? '' : ` (${fileProblem(error)})`}`;
+    const cause = fileProblem(error);
+    const problem = (error as { code?: unknown }).code === 'ENOENT' ? 'introuvable' : `illisible${cause === undefined ? '' : ` (${cause})`}`;
     throw new CafsupError('NOT_FOUND', `Fichier de points de contrôle ${problem} : ${path}.`, { path }, { cause: error });
   }
   const checkpoints: Checkpoint[] = [];
