@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { createServer } from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CAFSUP_BIN, CliSandbox } from './support/cli.js';
 import { lockedCopy } from './support/locks.js';
@@ -117,6 +118,25 @@ describe('cafsup in a real terminal, keys in bursts', () => {
     const copy = join(sandbox.dir, 'lecture.db');
     copyFileSync(sandbox.database, copy);
     chmodSync(copy, 0o444);
+    const terminal = open(undefined, copy);
+    await terminal.waitFor('lecture seule');
+    terminal.send(':partenaire amp\r3js');
+    await terminal.waitFor(/›amp-h0002 /);
+    terminal.send('?');
+    const help = await terminal.waitFor('Aide — Fiche partenaire (lecture seule');
+    expect(help).not.toContain('suspendre');
+  });
+
+  // A file `cafsup migrate` copied into PostgreSQL refuses every write: its action keys were
+  // offered all the same, each refused once pressed (review 41b).
+  it('on a file copied into PostgreSQL: « lecture seule » and no action key', async () => {
+    const copy = join(sandbox.dir, 'copiee.db');
+    copyFileSync(sandbox.database, copy);
+    const file = new Database(copy);
+    file
+      .prepare('INSERT INTO meta (key, value) VALUES (?, ?)')
+      .run('moved_to', JSON.stringify({ to: 'postgres://caf78@db/cafsup', at: new Date().toISOString(), head: 1 }));
+    file.close();
     const terminal = open(undefined, copy);
     await terminal.waitFor('lecture seule');
     terminal.send(':partenaire amp\r3js');

@@ -23,7 +23,16 @@ export type { DatasetSummary } from './store/store.js';
 export { Store, type Creation, type StoreOptions } from './store/store.js';
 export { isPostgresUrl, serverUrlProblem, shownLocation, shownServer } from './settings.js';
 export { sha256 } from './store/traces.js';
-export { STORE_FILE_SUFFIXES, databaseNotFound, fileContent, isAbsentStore, isStoreMadeMeanwhile, refuseNonFile, writable } from './store/connection.js';
+export {
+  STORE_FILE_SUFFIXES,
+  databaseNotFound,
+  fileContent,
+  fileCopiedAway,
+  isAbsentStore,
+  isStoreMadeMeanwhile,
+  refuseNonFile,
+  writable,
+} from './store/connection.js';
 export { backupDatabase, type BackupOptions, type BackupOutcome } from './store/backup.js';
 export { makeStoreAside, putStoreInPlace, removeStoreFile, type StoreAside } from './store/made-aside.js';
 export { copySqliteToPostgres, type CopyReport } from './store/engine/copy.js';

@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { CafsupError, LASTING } from '@cafsup/shared';
 import { isOtherUrl, shownLocation } from '../settings.js';
+import { MOVED_VALUE } from './meta.js';
 import { migrate } from './schema.js';
 
 /** How long a writer waits for another process's transaction before giving up (the server sets its own deadline). */
@@ -74,6 +75,24 @@ export function storeFoundAtOpen(shown: string): CafsupError {
 /** The refusal of `storeMadeMeanwhile` or `storeFoundAtOpen`: a store is there now. */
 export function isStoreMadeMeanwhile(error: unknown): boolean {
   return error instanceof CafsupError && error.details.madeMeanwhile === true;
+}
+
+/**
+ * Whether the store file at `path` was copied into PostgreSQL by `cafsup migrate` (meta.ts,
+ * `MOVED_KEY`): its writes are refused, so the interface offers none (« lecture seule »).
+ * Read at once, never waited for: a file another process holds locked, or that cannot be read,
+ * answers false, and a write tried there says why.
+ */
+export function fileCopiedAway(path: string): boolean {
+  let db: Database.Database | undefined;
+  try {
+    db = connect(path, { readonly: true, fileMustExist: true, timeout: 0 });
+    return db.prepare(MOVED_VALUE).get() !== undefined;
+  } catch {
+    return false;
+  } finally {
+    db?.close();
+  }
 }
 
 /** The file and its folder can be written: SQLite needs both (its -wal and -shm files live beside it). */

@@ -1,10 +1,11 @@
 import { statSync } from 'node:fs';
-import { isPostgresUrl, writable, type TransportInfo } from '@cafsup/sdk';
+import { fileCopiedAway, isPostgresUrl, writable, type TransportInfo } from '@cafsup/sdk';
 
 /**
  * True when the interface must not offer actions on a local store: the file has no write
  * permission bit (chmod a-w says « do not change this », even to root, whom access() lets
- * through), or this user may not write it or its folder (SQLite's journal lives beside it).
+ * through), this user may not write it or its folder (SQLite's journal lives beside it), or
+ * `cafsup migrate` copied it into PostgreSQL (its writes are refused: the team writes there).
  * A PostgreSQL database says what its role may do when a write is tried.
  */
 export function isReadOnlyStore(info: Pick<TransportInfo, 'kind' | 'location'>): boolean {
@@ -14,5 +15,5 @@ export function isReadOnlyStore(info: Pick<TransportInfo, 'kind' | 'location'>):
   } catch {
     return true;
   }
-  return !writable(info.location);
+  return !writable(info.location) || fileCopiedAway(info.location);
 }
