@@ -1,6 +1,6 @@
-import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { request } from 'node:http';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -274,6 +274,40 @@ describe('the embedded store off the interface’s thread', () => {
       await test.cleanup();
     }
   });
+});
+
+describe('the signing key made on first use', () => {
+  // Review 42: two `cafsup serve` started together on a fresh machine both made the key; the second
+  // to write it failed with EEXIST (« Erreur interne inattendue », exit 70), or read it still empty.
+  it('is made once when several processes need it at the same moment, and each of them reads that one', async () => {
+    const { spawn } = await import('node:child_process');
+    const module = join(import.meta.dirname, '..', 'packages', 'sdk', 'dist', 'checkpoints.js');
+    const script = `const { loadSigningKey } = await import(${JSON.stringify(module)});
+const [path, at] = process.argv.slice(1);
+while (Date.now() < Number(at)) {}
+try { process.stdout.write('ok ' + loadSigningKey({ path, create: true }).keyId); } catch (error) { process.stdout.write('error ' + error.message); }`;
+    const dir = mkdtempSync(join(tmpdir(), 'cafsup-key-race-'));
+    try {
+      for (let round = 0; round < 20; round++) {
+        const path = join(dir, String(round), 'secrets', 'signing-key.pem');
+        const at = String(Date.now() + 400);
+        const outputs = await Promise.all(
+          Array.from({ length: 4 }, () => {
+            const child = spawn(process.execPath, ['--input-type=module', '-e', script, path, at], { stdio: ['ignore', 'pipe', 'inherit'] });
+            let output = '';
+            child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+            return new Promise<string>((resolve) => child.on('close', () => resolve(output)));
+          }),
+        );
+        const keyId = loadSigningKey({ path }).keyId;
+        expect(outputs).toEqual(Array.from({ length: 4 }, () => `ok ${keyId}`));
+        expect(statSync(path).mode & 0o777).toBe(0o600);
+        expect(readdirSync(dirname(path))).toEqual(['signing-key.pem']);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
 
 describe('signed checkpoints catch what the chain alone cannot', () => {

@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import { appendFileSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, fstatSync, linkSync, mkdirSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CafsupError, canonicalJson, countOf, fileProblem, isTimestamp, longFrenchInstant, type TraceHead } from '@cafsup/shared';
 import { configDirectory } from './profiles.js';
@@ -79,7 +79,20 @@ export function loadSigningKey(options: { path?: string; create?: boolean; env?:
     }
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     const { privateKey } = nodeCrypto().generateKeyPairSync('ed25519');
-    writeFileSync(path, privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600, flag: 'wx' });
+    // Written whole beside it, then linked into place: two processes making the first key at once
+    // (two `cafsup serve` started together on a fresh machine) keep the one linked first, and
+    // neither reads a key file still empty. The one linked second is EEXIST: it reads the first's.
+    const unfinished = `${path}.${process.pid}-${nodeCrypto().randomBytes(6).toString('hex')}`;
+    try {
+      writeFileSync(unfinished, privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600, flag: 'wx' });
+      try {
+        linkSync(unfinished, path);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+    } finally {
+      rmSync(unfinished, { force: true });
+    }
   }
   try {
     return fromPrivate(nodeCrypto().createPrivateKey(readFileSync(path, 'utf8')));
