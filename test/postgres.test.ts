@@ -1137,6 +1137,34 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL restarted under writes', () =
     expect(stop.stderr).not.toMatch(/"stack":"[^"]/);
   });
 
+  // A frozen database held /readyz 10 to 22 s and a scrape of /metrics 10 s (the mute detection, a new
+  // connection's wait), past a balancer's and Prometheus' timeouts, when their probe allows 2 s (review 42c).
+  it('answers /readyz 503 and /metrics within their 2 s while the database is frozen', async () => {
+    const timed = async (url: string) => {
+      const started = Date.now();
+      const response = await fetch(url);
+      return { status: response.status, body: await response.text(), ms: Date.now() - started };
+    };
+    const seen: Awaited<ReturnType<typeof timed>>[] = [];
+    await stopFrozen(
+      ['--checkpoint-minutes', '0'],
+      (stderr) => stderr.includes('écoute sur'),
+      async (url) => {
+        // Twice each, the second while the first's query may still wait on the frozen server.
+        for (let round = 0; round < 2; round += 1) {
+          const [ready, metrics] = await Promise.all([timed(`${url}/readyz`), timed(`${url}/metrics`)]);
+          seen.push(ready, metrics);
+        }
+      },
+    );
+    for (const [index, probe] of seen.entries()) {
+      expect(probe.ms, JSON.stringify(probe)).toBeLessThan(4_000);
+      if (index % 2 === 0)
+        expect([probe.status, probe.body]).toEqual([503, expect.stringContaining('Serveur pas prêt : Base de données du serveur : aucune réponse en 2 s.')]);
+      else expect([probe.status, probe.body]).toEqual([200, expect.stringContaining('cafsup_store_ready 0')]);
+    }
+  });
+
   // A stop during the start ended the process by the signal's default action, without a word (143: trial 26, L5).
   it('stops on SIGTERM during its start while the database is frozen: exit 0 at once, and says so', async () => {
     cluster.freeze();

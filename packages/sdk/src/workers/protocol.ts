@@ -150,9 +150,33 @@ export abstract class ServerJobs {
 
   abstract internal<T>(job: InternalJob, deadlineMs: number): Promise<T>;
 
-  /** Whether the store answers, its file (SQLite) is still there and its schema current. */
+  /** The probe under way, which the probes that arrive meanwhile join rather than queue behind it. */
+  private pinging: Promise<StoreStatus> | null = null;
+
+  /**
+   * Whether the store answers, its file (SQLite) is still there and its schema current, within
+   * `deadlineMs` of wall time: on PostgreSQL the job's deadline bounds only its waits for locks,
+   * and a frozen database held `/readyz` and a scrape of `/metrics` 10 to 22 s (its mute
+   * detection, a new connection's wait), past a balancer's and Prometheus' own timeouts (review 42c).
+   */
   status(deadlineMs: number): Promise<StoreStatus> {
-    return this.internal<StoreStatus>({ kind: 'ping' }, deadlineMs);
+    const ping = (this.pinging ??= this.internal<StoreStatus>({ kind: 'ping' }, deadlineMs).finally(() => (this.pinging = null)));
+    return new Promise<StoreStatus>((resolve, reject) => {
+      const late = setTimeout(
+        () => reject(new CafsupError('UNAVAILABLE', `Base de données du serveur : aucune réponse en ${Math.max(1, Math.round(deadlineMs / 1000))} s.`, {})),
+        deadlineMs,
+      );
+      ping.then(
+        (status) => {
+          clearTimeout(late);
+          resolve(status);
+        },
+        (error: unknown) => {
+          clearTimeout(late);
+          reject(error instanceof Error ? error : new Error(String(error)));
+        },
+      );
+    });
   }
 
   /**
