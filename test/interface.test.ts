@@ -91,6 +91,35 @@ describe('cafsup in a real terminal, keys in bursts', () => {
     });
   });
 
+  // Review 42b: a reason typed ahead of a dry run that ends the dialog (nothing to do, refused)
+  // closed the result unread with its first letter and ran the rest as list commands: « R » then
+  // « suspicion levée⏎o » on an active habilitation suspended it, reason « picion levée ».
+  it('keys typed ahead of a dry run that ends the dialog are dropped, never run on the list; Échap leaves a choice; `/critique` on the alerts', async () => {
+    const terminal = open({ columns: 120, rows: 40 });
+    await terminal.waitFor('Quotas dépassés');
+    terminal.send(':partenaire amp\r3jjjjj');
+    await terminal.waitFor(/›amp-h0006 .* active /);
+    terminal.send('Rsuspicion levée\ro');
+    await terminal.waitFor('habilitation non suspendue');
+    terminal.press('Escape');
+    const list = await terminal.waitFor(/›amp-h0006 .* active /);
+    expect(list).not.toContain('Suspendre');
+    const traces = sandbox.json(['traces', '--partner', 'amp']).traces as { targetId: string }[];
+    expect(traces.filter((trace) => trace.targetId === 'amp-h0006')).toEqual([]);
+    // A question with choices (the avenant's kind of change) is cancelled by Échap, as it says.
+    terminal.send('a');
+    await terminal.waitFor('Titre de l’avenant');
+    terminal.send('Quotas 2027\r');
+    await terminal.waitFor('Fixer un quota');
+    terminal.press('Escape');
+    await terminal.waitFor(/h accorder/);
+    // The alerts' filter finds the words their table shows: `/critique` keeps the critical ones.
+    terminal.send(':alertes\r/critique\r');
+    await terminal.waitFor(/Alertes \(([1-9][\d\u202f]*)\) · \1 critiques/);
+    terminal.press('C-c');
+    await terminal.waitFor('SORTIE=130');
+  });
+
   it('at 200×60: `:partenaire amp⏎` and a move typed in one go, whole ids, then Ctrl-C leaves with 130', async () => {
     const terminal = open({ columns: 200, rows: 60 });
     await terminal.waitFor('Quotas dépassés');

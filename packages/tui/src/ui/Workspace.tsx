@@ -10,6 +10,7 @@ import { ScreenBoundary } from './components/ScreenBoundary.js';
 import { StatusBar } from './components/StatusBar.js';
 import { TextInput } from './components/TextInput.js';
 import { useAction } from './hooks/use-action.js';
+import type { Outcome } from './actions.js';
 import { SlowLoadsContext } from './hooks/use-async.js';
 import { useFreshness } from './hooks/use-freshness.js';
 import type { KeyHandler } from './hooks/use-keys.js';
@@ -115,7 +116,7 @@ function ActionOverlay({
   width: number;
   height: number;
   onClose(): void;
-  onDone(): void;
+  onDone(outcome: Outcome): void;
 }) {
   const dialog = useAction(request, onDone, onClose);
   return <ActionDialog dialog={dialog} width={width} height={height} onClose={onClose} />;
@@ -181,7 +182,11 @@ export default function Workspace({ session, initialRoute = { screen: 'dashboard
       },
       replace: (next) => setStack((current) => [...current.slice(0, -1), next]),
       back: () => setStack((current) => (current.length > 1 ? current.slice(0, -1) : current)),
-      act: (request) => setOverlay({ kind: 'action', request }),
+      act: (request) => {
+        // The previous action's « enregistrée » is no news beside this one's refusal or wait.
+        setMessage(null);
+        setOverlay({ kind: 'action', request });
+      },
       detail: (request) => setOverlay({ kind: 'detail', request }),
       notify: (text, tone = 'info') => setMessage({ text, tone }),
       asOf,
@@ -258,9 +263,15 @@ export default function Workspace({ session, initialRoute = { screen: 'dashboard
                   width={columns}
                   height={bodyHeight}
                   onClose={() => setOverlay(null)}
-                  onDone={() => {
+                  onDone={(outcome) => {
                     freshness.reload();
-                    setMessage({ text: 'Action enregistrée avec sa trace', tone: 'info' });
+                    // Another hand may have done it between the dry run and the write: then nothing
+                    // was written, and no trace either (review 42b).
+                    setMessage(
+                      outcome.nothing
+                        ? { text: 'Rien n’a été modifié (déjà fait entre-temps) : aucune trace', tone: 'info' }
+                        : { text: 'Action enregistrée avec sa trace', tone: 'info' },
+                    );
                   }}
                 />
               </Box>

@@ -1,4 +1,4 @@
-import type { Flag } from '@cafsup/shared';
+import { SEVERITY_LABELS, ruleDefinition, type Flag } from '@cafsup/shared';
 import type { ActionRequest, Route } from './navigation.js';
 
 /** Where a flag leads: the partner's tab and row that the flag is about. */
@@ -43,7 +43,10 @@ export function actionOnFlags(flags: readonly Flag[], command: 'suspend' | 'revo
 /** The text `/` searches in a flag. */
 export function flagSearchText(flag: Flag): string {
   const targets = targetsOfFlag(flag);
-  return `${flag.partnerId} ${flag.rule} ${flag.message} ${targets.habilitations.join(' ')} ${targets.users.join(' ')}`;
+  // The words the table shows (« critique », « Profil non souscrit ») find their rows (review 42b:
+  // `/critique` on the alerts said « Aucune alerte » beside 4 073 critical ones).
+  const shown = `${SEVERITY_LABELS[flag.severity]} ${ruleDefinition(flag.rule).label}`;
+  return `${shown} ${flag.partnerId} ${flag.rule} ${flag.message} ${targets.habilitations.join(' ')} ${targets.users.join(' ')}`;
 }
 
 /** A flag's identity in a selection: its rule, partner and message name it exactly. */

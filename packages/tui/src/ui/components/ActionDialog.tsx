@@ -32,13 +32,24 @@ function Lines({ lines, height, width }: { lines: string[]; height: number; widt
   );
 }
 
-function Choice({ choices, onPick, active }: { choices: { label: string; value: string }[]; onPick(value: string): void; active: boolean }) {
+function Choice({
+  choices,
+  onPick,
+  onCancel,
+  active,
+}: {
+  choices: { label: string; value: string }[];
+  onPick(value: string): void;
+  onCancel(): void;
+  active: boolean;
+}) {
   const [index, setIndex] = useState(0);
   useKeys(
     (press) => {
       if (press.name === 'up' || press.text === 'k') setIndex((current) => Math.max(0, current - 1));
       else if (press.name === 'down' || press.text === 'j') setIndex((current) => Math.min(choices.length - 1, current + 1));
       else if (press.name === 'return') onPick(choices[index]!.value);
+      else if (press.name === 'escape') onCancel();
     },
     { active },
   );
@@ -66,7 +77,15 @@ export function ActionDialog({ dialog, width, height, onClose }: ActionDialogPro
       } else if (state.step === 'done' || state.step === 'failed') onClose();
       else if (press.name === 'escape' && state.step !== 'running') onClose();
     },
-    { active: state.step !== 'question' && state.step !== 'reason', waiting: state.step === 'preview' || state.step === 'running' },
+    {
+      active: state.step !== 'question' && state.step !== 'reason',
+      waiting: state.step === 'preview' || state.step === 'running',
+      // The keys typed while the dry run or the write ran were meant for the reason and « o »: when
+      // the dialog ends instead (nothing to do, refused, database busy), they are dropped rather than
+      // closing the result unread and landing on the list as commands (review 42b: « R » then
+      // « suspicion levée⏎o » on an active habilitation suspended it, reason « picion levée »).
+      dropHeld: state.step === 'done' || state.step === 'failed',
+    },
   );
   const submit = (handler: (value: string) => void) => (value: string) => {
     setText('');
@@ -88,7 +107,7 @@ export function ActionDialog({ dialog, width, height, onClose }: ActionDialogPro
               onCancel={onClose}
             />
           ) : (
-            <Choice key={state.question.key} choices={state.question.choices} onPick={submit(dialog.answer)} active />
+            <Choice key={state.question.key} choices={state.question.choices} onPick={submit(dialog.answer)} onCancel={onClose} active />
           )}
           {state.error === null ? null : <Text color={theme.danger}>{`✗ ${state.error}`}</Text>}
           <Text color={theme.muted}>Entrée valide · Échap annule</Text>

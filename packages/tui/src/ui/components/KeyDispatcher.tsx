@@ -42,7 +42,9 @@ export function KeyDispatcher({ global, onInterrupt, children }: KeyDispatcherPr
       activated(listener) {
         listener.since = ++clock.current;
       },
-      ready() {
+      ready(drop) {
+        // Échap and Ctrl-C are never held, so what is dropped was typed for the step that did not come.
+        if (drop === true) queue.length = 0;
         setHanded((count) => count + 1);
       },
     }),

@@ -26,7 +26,7 @@ export interface ActionDialogState {
  * The dialog of one action: its questions, the dry run (what exactly would change), the
  * reason, the « o/n » confirmation, the run; every SDK call of a dialog is here.
  */
-export function useAction(request: ActionRequest, onDone: () => void, onCancel: () => void): ActionDialogState {
+export function useAction(request: ActionRequest, onDone: (outcome: Outcome) => void, onCancel: () => void): ActionDialogState {
   const { client, today } = useSession();
   const plan = useMemo(() => planFor(request, today), [request, today]);
   const [queue, setQueue] = useState<Question[]>(plan.questions);
@@ -81,7 +81,7 @@ export function useAction(request: ActionRequest, onDone: () => void, onCancel: 
       setState({ step: 'running' });
       plan.run(client, answers, { reason, dryRun: false }).then((outcome) => {
         setState({ step: 'done', outcome });
-        onDone();
+        onDone(outcome);
       }, fail);
     },
   };

@@ -22,8 +22,12 @@ export interface KeyListener {
 export interface KeyRegistry {
   add(listener: KeyListener): () => void;
   activated(listener: KeyListener): void;
-  /** A listener stopped waiting: the keys held for it can go. */
-  ready(): void;
+  /**
+   * A listener stopped waiting: the keys held for it can go, or, with `drop`, are thrown away
+   * (typed blind for a step that did not come: a dialog's reason when its dry run found nothing
+   * to do or failed must not land on the list as commands).
+   */
+  ready(drop?: boolean): void;
 }
 
 export const KeyRegistryContext = createContext<KeyRegistry | null>(null);
@@ -34,7 +38,7 @@ export const KeyRegistryContext = createContext<KeyRegistry | null>(null);
  */
 export function useKeys(
   handler: KeyHandler,
-  { active = true, text = false, waiting = false }: { active?: boolean; text?: boolean; waiting?: boolean } = {},
+  { active = true, text = false, waiting = false, dropHeld = false }: { active?: boolean; text?: boolean; waiting?: boolean; dropHeld?: boolean } = {},
 ): void {
   const registry = useContext(KeyRegistryContext);
   if (registry === null) throw new Error('KeyRegistryContext manquant');
@@ -50,6 +54,6 @@ export function useKeys(
     listener.active = active;
     const wasWaiting = listener.waiting;
     listener.waiting = waiting;
-    if (wasWaiting && !waiting) registry.ready();
+    if (wasWaiting && !waiting) registry.ready(dropHeld);
   });
 }
