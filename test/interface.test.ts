@@ -120,6 +120,17 @@ describe('cafsup in a real terminal, keys in bursts', () => {
     await terminal.waitFor('SORTIE=130');
   });
 
+  it('Échap then s in one write closes the alert’s detail and suspends what it names (not Alt-s, both lost)', async () => {
+    const terminal = open({ columns: 120, rows: 40 });
+    await terminal.waitFor('Quotas dépassés');
+    terminal.send(':alertes\r/mission\r\r');
+    await terminal.waitFor('Entrée aller à la ligne');
+    terminal.send('\u001bs');
+    await terminal.waitFor('Motif (obligatoire');
+    terminal.press('C-c');
+    await terminal.waitFor('SORTIE=130');
+  });
+
   it('at 200×60: `:partenaire amp⏎` and a move typed in one go, whole ids, then Ctrl-C leaves with 130', async () => {
     const terminal = open({ columns: 200, rows: 60 });
     await terminal.waitFor('Quotas dépassés');

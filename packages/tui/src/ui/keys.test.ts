@@ -48,6 +48,15 @@ describe('keypressesOf', () => {
     // An accented letter or an emoji is one press, not two halves.
     expect(keypressesOf('é😀', NO_KEY).map((press) => press.text)).toEqual(['é', '😀']);
   });
+
+  it('takes Échap then a letter in one read (Alt and the letter to Ink) as Échap, then the letter', () => {
+    expect(keypressesOf('s', { ...NO_KEY, meta: true })).toEqual([
+      { name: 'escape', text: '', ctrl: false, shift: false },
+      { name: null, text: 's', ctrl: false, shift: false },
+    ]);
+    // Échap alone stays one press.
+    expect(keypressesOf('', { ...NO_KEY, escape: true, meta: true })).toEqual([{ name: 'escape', text: '', ctrl: false, shift: false }]);
+  });
 });
 
 describe('bindings', () => {

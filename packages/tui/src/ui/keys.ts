@@ -50,6 +50,10 @@ export function keypressesOf(input: string, key: Key): KeyPress[] {
   const named = NAMED.find(([flag]) => key[flag] === true)?.[1] ?? null;
   if (named !== null) return [{ name: named, text: '', ctrl: key.ctrl, shift: key.shift }];
   if (key.ctrl && input.length === 1) return [{ name: null, text: input, ctrl: true, shift: false }];
+  // Échap then a letter in one read (a fast typist in tmux or over SSH) is what Ink parses as
+  // Alt and the letter, the Échap dropped (review 42b: Échap then s on a detail lost both keys).
+  // The interface has no Alt key: it is Échap, then the letter.
+  if (key.meta && [...input].length === 1) return [{ name: 'escape', text: '', ctrl: false, shift: false }, character(input)];
   return [...input].map(character);
 }
 
