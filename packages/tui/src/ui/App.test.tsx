@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CafsupClient } from '@cafsup/sdk';
+import { CafsupError } from '@cafsup/shared';
 import { ACTOR, TODAY, openDemo, type Demo } from './testing/demo-session.js';
 import { KEYS, type RenderedApp } from './testing/render-app.js';
 
@@ -317,6 +318,18 @@ describe('the interface at 80×24 on the demo data', () => {
 });
 
 describe('a read-only session (auditor token or read-only file)', () => {
+  // Review 42b: with PostgreSQL stopped, the alerts said « Alertes (0) … Aucune alerte. », which a
+  // supervisor reads as « all is well ».
+  it('says the alerts could not be read, never « Aucune alerte », when the store does not answer', async () => {
+    const { app, client, close } = await openDemo();
+    client.audit.run = () => Promise.reject(new CafsupError('UNAVAILABLE', 'Base PostgreSQL : serveur injoignable.'));
+    await app.press('a');
+    const frame = await app.waitFor('Données non chargées');
+    expect(frame).toContain('serveur injoignable');
+    expect(frame).not.toContain('Aucune alerte');
+    await close();
+  });
+
   it('says « lecture seule », lists no action key in ?, and an action key does nothing', async () => {
     const { app, close } = await openDemo({ canWrite: false });
     expect(app.frame()).toContain('◆ ui.db · lecture seule · Camille Roux · données de 13:02');

@@ -9,3 +9,9 @@ export function LoadState({ loading, slow = false, error }: { loading: boolean; 
   if (slow) return <Spinner label={WAITING_LABEL} />;
   return loading ? <Spinner /> : null;
 }
+
+/**
+ * What an empty list says when it could not be read (server down, database busy): never « Aucune
+ * alerte », which a supervisor reads as « all is well » (review 42b, PostgreSQL stopped).
+ */
+export const NOT_LOADED = 'Données non chargées (voir l’erreur en haut) : r pour réessayer.';

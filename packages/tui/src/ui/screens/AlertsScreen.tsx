@@ -3,7 +3,7 @@ import { Box, Text } from 'ink';
 import { SEVERITIES, SEVERITY_LABELS, countOf, ruleDefinition, type Flag } from '@cafsup/shared';
 import { count } from '../../format.js';
 import { FilterBar } from '../components/FilterBar.js';
-import { LoadState } from '../components/Loading.js';
+import { LoadState, NOT_LOADED } from '../components/Loading.js';
 import { Table, type ColumnSpec } from '../components/Table.js';
 import { actionOnFlags, flagKey, routeOfFlag } from '../flags.js';
 import { useAlerts } from '../hooks/use-alerts.js';
@@ -79,13 +79,13 @@ export function AlertsScreen({ width, height }: { width: number; height: number 
         width={width}
         idOf={flagKey}
         marked={list.marked}
-        empty={alerts.loading ? '' : 'Aucune alerte.'}
+        empty={alerts.loading ? '' : alerts.data === undefined && alerts.error !== null ? NOT_LOADED : 'Aucune alerte.'}
       />
       <Box flexGrow={1} />
       <FilterBar value={alerts.filter} editing={filter.editing} onChange={alerts.setFilter} onDone={filter.done} />
       {filter.editing || alerts.filter !== '' ? null : (
         <Text color={theme.muted} wrap="truncate">
-          {`${list.cursor + 1}/${count(alerts.rows.length)} · ${list.marked.size > 0 ? `${countOf(list.marked.size, 'sélectionnée', 'sélectionnées')} · ` : ''}${footerOf(KEYS, ['open', 'go', 'filter', 'select', 'suspend', 'revoke', 'password'], canWrite)} · ${footerOf(GLOBAL_BINDINGS, ['help'], canWrite)}`}
+          {`${count(alerts.rows.length === 0 ? 0 : list.cursor + 1)}/${count(alerts.rows.length)} · ${list.marked.size > 0 ? `${countOf(list.marked.size, 'sélectionnée', 'sélectionnées')} · ` : ''}${footerOf(KEYS, ['open', 'go', 'filter', 'select', 'suspend', 'revoke', 'password'], canWrite)} · ${footerOf(GLOBAL_BINDINGS, ['help'], canWrite)}`}
         </Text>
       )}
     </Box>
