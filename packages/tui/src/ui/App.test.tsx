@@ -317,7 +317,7 @@ describe('the interface at 80×24 on the demo data', () => {
   });
 });
 
-describe('a read-only session (auditor token or read-only file)', () => {
+describe('a store that does not answer', () => {
   // Review 42b: with PostgreSQL stopped, the alerts said « Alertes (0) … Aucune alerte. », which a
   // supervisor reads as « all is well ».
   it('says the alerts could not be read, never « Aucune alerte », when the store does not answer', async () => {
@@ -329,7 +329,9 @@ describe('a read-only session (auditor token or read-only file)', () => {
     expect(frame).not.toContain('Aucune alerte');
     await close();
   });
+});
 
+describe('a read-only session (auditor token or read-only file)', () => {
   it('says « lecture seule », lists no action key in ?, and an action key does nothing', async () => {
     const { app, close } = await openDemo({ canWrite: false });
     expect(app.frame()).toContain('◆ ui.db · lecture seule · Camille Roux · données de 13:02');

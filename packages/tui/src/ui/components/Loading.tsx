@@ -11,7 +11,11 @@ export function LoadState({ loading, slow = false, error }: { loading: boolean; 
 }
 
 /**
- * What an empty list says when it could not be read (server down, database busy): never « Aucune
- * alerte », which a supervisor reads as « all is well » (review 42b, PostgreSQL stopped).
+ * What an empty list says: nothing while it loads, `empty` once read, and when it could not be
+ * read (server down, database busy) that it was not: never « Aucune alerte », which a supervisor
+ * reads as « all is well » (review 42b, PostgreSQL stopped).
  */
-export const NOT_LOADED = 'Données non chargées (voir l’erreur en haut) : r pour réessayer.';
+export function emptyListText(loading: boolean, unread: boolean, empty: string): string {
+  if (loading) return '';
+  return unread ? 'Données non chargées (voir l’erreur en haut) : r pour réessayer.' : empty;
+}

@@ -3,7 +3,7 @@ import { Box, Text } from 'ink';
 import { SEVERITIES, SEVERITY_LABELS, countOf, ruleDefinition, type Flag } from '@cafsup/shared';
 import { count } from '../../format.js';
 import { FilterBar } from '../components/FilterBar.js';
-import { LoadState, NOT_LOADED } from '../components/Loading.js';
+import { LoadState, emptyListText } from '../components/Loading.js';
 import { Table, type ColumnSpec } from '../components/Table.js';
 import { actionOnFlags, flagKey, routeOfFlag } from '../flags.js';
 import { useAlerts } from '../hooks/use-alerts.js';
@@ -79,7 +79,7 @@ export function AlertsScreen({ width, height }: { width: number; height: number 
         width={width}
         idOf={flagKey}
         marked={list.marked}
-        empty={alerts.loading ? '' : alerts.data === undefined && alerts.error !== null ? NOT_LOADED : 'Aucune alerte.'}
+        empty={emptyListText(alerts.loading, alerts.data === undefined && alerts.error !== null, 'Aucune alerte.')}
       />
       <Box flexGrow={1} />
       <FilterBar value={alerts.filter} editing={filter.editing} onChange={alerts.setFilter} onDone={filter.done} />

@@ -3,7 +3,7 @@ import { CONVENTION_STATUS_LABELS, MANAGEMENT_MODE_LABELS } from '@cafsup/shared
 import { count, severityCounts } from '../../format.js';
 import type { PartnerRow } from '../../views.js';
 import { FilterBar } from '../components/FilterBar.js';
-import { LoadState, NOT_LOADED } from '../components/Loading.js';
+import { LoadState, emptyListText } from '../components/Loading.js';
 import { Table, type ColumnSpec } from '../components/Table.js';
 import { useFilterEditing } from '../hooks/use-filter-editing.js';
 import { useKeys } from '../hooks/use-keys.js';
@@ -81,7 +81,7 @@ export function PartnersScreen({ width, height }: { width: number; height: numbe
         height={tableHeight}
         width={width}
         idOf={(row) => row.id}
-        empty={view.loading ? '' : view.data === undefined && view.error !== null ? NOT_LOADED : 'Aucun partenaire ne correspond.'}
+        empty={emptyListText(view.loading, view.data === undefined && view.error !== null, 'Aucun partenaire ne correspond.')}
       />
       <Box flexGrow={1} />
       <FilterBar value={view.filter} editing={filter.editing} onChange={view.setFilter} onDone={filter.done} />

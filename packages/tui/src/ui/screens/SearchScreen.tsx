@@ -2,7 +2,7 @@ import { Box, Text } from 'ink';
 import { useMemo, useState } from 'react';
 import { count } from '../../format.js';
 import { FilterBar } from '../components/FilterBar.js';
-import { LoadState, NOT_LOADED } from '../components/Loading.js';
+import { LoadState, emptyListText } from '../components/Loading.js';
 import { Table, type ColumnSpec } from '../components/Table.js';
 import { useFilterEditing } from '../hooks/use-filter-editing.js';
 import { useKeys } from '../hooks/use-keys.js';
@@ -67,7 +67,7 @@ export function SearchScreen({ query, width, height }: { query: string; width: n
         height={tableHeight}
         width={width}
         idOf={(row) => `${row.kind}/${row.id}`}
-        empty={search.loading ? '' : search.data === undefined && search.error !== null ? NOT_LOADED : 'Rien ne correspond.'}
+        empty={emptyListText(search.loading, search.data === undefined && search.error !== null, 'Rien ne correspond.')}
       />
       <Box flexGrow={1} />
       <FilterBar value={filterText} editing={filter.editing} onChange={setFilterText} onDone={filter.done} />

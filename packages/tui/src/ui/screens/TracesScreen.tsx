@@ -3,7 +3,7 @@ import { Box, Text } from 'ink';
 import { TRACE_ACTION_LABELS, type Trace } from '@cafsup/shared';
 import { count, frenchDateTime, traceTarget } from '../../format.js';
 import { FilterBar } from '../components/FilterBar.js';
-import { LoadState, NOT_LOADED } from '../components/Loading.js';
+import { LoadState, emptyListText } from '../components/Loading.js';
 import { Table, type ColumnSpec } from '../components/Table.js';
 import { useFilterEditing } from '../hooks/use-filter-editing.js';
 import { useKeys } from '../hooks/use-keys.js';
@@ -58,7 +58,7 @@ export function TracesScreen({ width, height }: { width: number; height: number 
         offset={list.offset}
         height={tableHeight}
         width={width}
-        empty={traces.loading ? '' : traces.error !== null ? NOT_LOADED : 'Aucune trace.'}
+        empty={emptyListText(traces.loading, traces.error !== null, 'Aucune trace.')}
       />
       <Box flexGrow={1} />
       <FilterBar value={traces.filter} editing={filter.editing} onChange={traces.setFilter} onDone={filter.done} />
