@@ -186,6 +186,37 @@ describe('cafsup in a real terminal, keys in bursts', () => {
     expect(help).not.toContain('suspendre');
   });
 
+  // tui.md, « Exports of the current view »: `e` was not there (review 42b).
+  it('e writes the list on screen, its filter applied, as a French CSV or a workbook, never over a file', async () => {
+    const terminal = open({ columns: 160, rows: 40 });
+    await terminal.waitFor('Quotas dépassés');
+    terminal.send('a/critique\r');
+    await terminal.waitFor(/›critique /);
+    const path = join(sandbox.dir, 'alertes-critiques.csv');
+    terminal.send('e');
+    await terminal.waitFor('Écrire la liste dans (.csv ou .xlsx');
+    terminal.send(`\u0015${path}\r`);
+    const written = await terminal.waitFor(/(\d+) lignes? écrites? dans/);
+    const count = Number(/(\d+) lignes? écrites? dans/.exec(written)![1]);
+    const lines = readFileSync(path, 'utf8')
+      .split('\r\n')
+      .filter((line) => line !== '');
+    expect(lines[0]!.startsWith('\ufeff')).toBe(true);
+    expect(lines.length - 1).toBe(count);
+    expect(count).toBeGreaterThan(0);
+    // Only the rows the filter kept: each is a critical one.
+    expect(lines.slice(1).every((line) => line.includes('critique'))).toBe(true);
+    terminal.send(`e\u0015${path}\r`);
+    await terminal.waitFor(`Le fichier ${path} existe déjà`);
+    const workbook = join(sandbox.dir, 'alertes.xlsx');
+    terminal.send(`e\u0015${workbook}\r`);
+    await terminal.waitFor(`${count} lignes écrites dans ${workbook}`);
+    expect(readFileSync(workbook).subarray(0, 2).toString('latin1')).toBe('PK');
+    // Back to the dashboard, then quit.
+    terminal.send('qq');
+    await terminal.waitFor('SORTIE=0');
+  });
+
   it('a saved actor found unreadable is asked for on the terminal given back, then the interface opens', async () => {
     const configDir = join(sandbox.dir, 'config-illisible');
     mkdirSync(configDir, { recursive: true });

@@ -19,6 +19,22 @@ function canonical(path: string): string {
   }
 }
 
+/** Refuses (exit 4) to write over the local store `database` or its journal files. */
+export async function refuseStoreFile(database: string, path: string): Promise<void> {
+  // When asked only: `--help` and the interface's first frame load no store (startup.test.ts).
+  const { STORE_FILE_SUFFIXES } = await import('@cafsup/sdk');
+  const store = canonical(database);
+  const target = canonical(path);
+  if (STORE_FILE_SUFFIXES.some((suffix) => target === `${store}${suffix}`)) {
+    throw new CafsupError('FORBIDDEN', `Refusé : ${path} est la base de données elle-même (${database}) ; choisissez un autre fichier.`);
+  }
+}
+
+/** Refuses a file whose folder is not there: nothing would create it. */
+export function refuseMissingFolder(path: string): void {
+  if (!existsSync(dirname(resolve(path)))) throw new CafsupError('UNAVAILABLE', `Dossier introuvable pour ${path} : créez-le d’abord.`, { path });
+}
+
 /**
  * Checks that `path` may receive a file the command writes (`export --out`, `--xlsx`): never the
  * database itself nor its journal files (refused, exit 4); an existing file only with `--force`,
@@ -26,16 +42,8 @@ function canonical(path: string): string {
  */
 export async function checkOutputFile(context: Context, path: string, force: boolean): Promise<void> {
   const connection = await context.connection();
-  if (connection.kind === 'local') {
-    // When asked only: `--help` and the interface's first frame load no store (startup.test.ts).
-    const { STORE_FILE_SUFFIXES } = await import('@cafsup/sdk');
-    const database = canonical(connection.database);
-    const target = canonical(path);
-    if (STORE_FILE_SUFFIXES.some((suffix) => target === `${database}${suffix}`)) {
-      throw new CafsupError('FORBIDDEN', `Refusé : ${path} est la base de données elle-même (${connection.database}) ; choisissez un autre fichier.`);
-    }
-  }
-  if (!existsSync(dirname(resolve(path)))) throw new CafsupError('UNAVAILABLE', `Dossier introuvable pour ${path} : créez-le d’abord.`, { path });
+  if (connection.kind === 'local') await refuseStoreFile(connection.database, path);
+  refuseMissingFolder(path);
   if (!existsSync(path) || force) return;
   if (!context.interactive) {
     throw new CafsupError('FORBIDDEN', `Le fichier ${path} existe déjà : ajoutez --force pour le remplacer.`);

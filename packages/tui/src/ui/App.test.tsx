@@ -283,9 +283,9 @@ describe('the interface at 80×24 on the demo data', () => {
       │  ?                  cette aide                                               │
       │  :                  commande : :partenaire amp, :cherche martin, :suivi amp… │
       │  r                  recharger les données                                    │
+      │  e                  écrire la liste affichée (filtrée) en CSV ou XLSX        │
       │  Échap / q          retour (q quitte depuis le tableau de bord)              │
       │  Ctrl-C             quitter tout de suite                                    │
-      │                                                                              │
       │                                                                              │
       │                                                                              │
       │                                                                              │

@@ -1,11 +1,11 @@
 import { useMemo, useRef, useState, type MutableRefObject } from 'react';
 import { Box, Text } from 'ink';
-import { REQUEST_KINDS, digitsOf, isAcceptedDate, type RequestKind } from '@cafsup/shared';
+import { REQUEST_KINDS, digitsOf, isAcceptedDate, toCafsupError, todayInParis, type RequestKind } from '@cafsup/shared';
 import { frenchDate } from '../format.js';
 import { DATE_EXPECTED } from '../request-form.js';
 import { ActionDialog } from './components/ActionDialog.js';
 import { DetailPanel } from './components/DetailPanel.js';
-import { HelpOverlay } from './components/HelpOverlay.js';
+import { HelpOverlay, SCREEN_TITLES } from './components/HelpOverlay.js';
 import { ScreenBoundary } from './components/ScreenBoundary.js';
 import { StatusBar } from './components/StatusBar.js';
 import { TextInput } from './components/TextInput.js';
@@ -25,9 +25,11 @@ import { SearchScreen } from './screens/SearchScreen.js';
 import { WorkflowsScreen } from './screens/WorkflowsScreen.js';
 import { TracesScreen } from './screens/TracesScreen.js';
 import { SessionContext, type Session } from './session.js';
+import { ShownListsContext, shownListFileName, shownLists, writeShownList } from './shown-list.js';
 import { theme } from './theme.js';
 
-type Overlay = { kind: 'help' } | { kind: 'command' } | { kind: 'action'; request: ActionRequest } | { kind: 'detail'; request: DetailRequest } | null;
+type Overlay =
+  { kind: 'help' } | { kind: 'command' } | { kind: 'export' } | { kind: 'action'; request: ActionRequest } | { kind: 'detail'; request: DetailRequest } | null;
 
 /** A workflow step's `:` command (`:appliquer amp 1`) as the dialog it opens, or what is missing. */
 function workflowCommand(step: WorkflowStep, words: string[]): { act: ActionRequest } | { error: string } {
@@ -168,6 +170,8 @@ export default function Workspace({ session, initialRoute = { screen: 'dashboard
   const [asOf, setAsOf] = useState<string | undefined>(initialAsOf);
   const [message, setMessage] = useState<{ text: string; tone: 'info' | 'error' } | null>(null);
   const [command, setCommand] = useState('');
+  const [exportPath, setExportPath] = useState('');
+  const lists = useMemo(shownLists, []);
   const clock = session.clock ?? (() => new Date());
   const freshness = useFreshness(session.client, clock, session.refreshEveryMs);
   const slowLoads = useRef(new Set<() => void>()).current;
@@ -207,6 +211,11 @@ export default function Workspace({ session, initialRoute = { screen: 'dashboard
       case 'reload':
         setMessage(null);
         return freshness.reload();
+      case 'export':
+        if (lists.current() === null)
+          return setMessage({ text: 'Pas de liste ici : e écrit celle qu’un écran affiche (alertes, partenaires, traces…)', tone: 'error' });
+        setExportPath(shownListFileName(SCREEN_TITLES[route.screen], todayInParis(clock())));
+        return setOverlay({ kind: 'export' });
       case 'back':
         if (press.name === 'escape' && slowLoads.size > 0) {
           for (const cancel of [...slowLoads]) cancel();
@@ -233,67 +242,86 @@ export default function Workspace({ session, initialRoute = { screen: 'dashboard
     } else navigation.push(target);
   };
 
+  const writeList = (path: string) => {
+    setOverlay(null);
+    const list = lists.current();
+    if (list === null) return;
+    writeShownList(list, path.trim(), SCREEN_TITLES[route.screen], session.client.info()).then(
+      (done) => setMessage({ text: done, tone: 'info' }),
+      (error: unknown) => setMessage({ text: toCafsupError(error).message, tone: 'error' }),
+    );
+  };
+
   const height = frameHeight(rows);
   const bodyHeight = height - 1;
-  const screenHeight = overlay?.kind === 'command' ? bodyHeight - 1 : bodyHeight;
+  const prompting = overlay?.kind === 'command' || overlay?.kind === 'export';
+  const screenHeight = prompting ? bodyHeight - 1 : bodyHeight;
   return (
     <SessionContext.Provider value={session}>
-      <NavigationContext.Provider value={navigation}>
-        <SlowLoadsContext.Provider value={slowLoads}>
-          <Box flexDirection="column" width={columns} height={height}>
-            <Box display={overlay === null || overlay.kind === 'command' ? 'flex' : 'none'} height={screenHeight} overflow="hidden">
-              <ScreenBoundary resetKey={JSON.stringify(route)}>
-                <Screen route={route} width={columns} height={screenHeight} />
-              </ScreenBoundary>
+      <ShownListsContext.Provider value={lists}>
+        <NavigationContext.Provider value={navigation}>
+          <SlowLoadsContext.Provider value={slowLoads}>
+            <Box flexDirection="column" width={columns} height={height}>
+              <Box display={overlay === null || prompting ? 'flex' : 'none'} height={screenHeight} overflow="hidden">
+                <ScreenBoundary resetKey={JSON.stringify(route)}>
+                  <Screen route={route} width={columns} height={screenHeight} />
+                </ScreenBoundary>
+              </Box>
+              {overlay?.kind === 'help' ? (
+                <Box height={bodyHeight}>
+                  <HelpOverlay screen={route.screen} canWrite={session.canWrite} width={columns} height={bodyHeight} onClose={() => setOverlay(null)} />
+                </Box>
+              ) : null}
+              {overlay?.kind === 'detail' ? (
+                <Box height={bodyHeight}>
+                  <DetailPanel request={overlay.request} width={columns} height={bodyHeight} onClose={() => setOverlay(null)} />
+                </Box>
+              ) : null}
+              {overlay?.kind === 'action' ? (
+                <Box height={bodyHeight}>
+                  <ActionOverlay
+                    request={overlay.request}
+                    width={columns}
+                    height={bodyHeight}
+                    onClose={() => setOverlay(null)}
+                    onDone={(outcome) => {
+                      freshness.reload();
+                      // Another hand may have done it between the dry run and the write: then nothing
+                      // was written, and no trace either (review 42b).
+                      setMessage(
+                        outcome.nothing
+                          ? { text: 'Rien n’a été modifié (déjà fait entre-temps) : aucune trace', tone: 'info' }
+                          : { text: 'Action enregistrée avec sa trace', tone: 'info' },
+                      );
+                    }}
+                  />
+                </Box>
+              ) : null}
+              {overlay?.kind === 'command' ? (
+                <Text>
+                  <Text color={theme.accent}>:</Text>
+                  <TextInput value={command} onChange={setCommand} onSubmit={runCommand} onCancel={() => setOverlay(null)} />
+                </Text>
+              ) : null}
+              {overlay?.kind === 'export' ? (
+                <Text wrap="truncate">
+                  <Text color={theme.accent}>Écrire la liste dans (.csv ou .xlsx ; Ctrl-U efface) : </Text>
+                  <TextInput value={exportPath} onChange={setExportPath} onSubmit={writeList} onCancel={() => setOverlay(null)} />
+                </Text>
+              ) : null}
+              <StatusBar
+                source={session.source}
+                actor={session.actor}
+                canWrite={session.canWrite}
+                asOf={asOf}
+                readAt={freshness.readAt}
+                message={message}
+                width={columns}
+              />
             </Box>
-            {overlay?.kind === 'help' ? (
-              <Box height={bodyHeight}>
-                <HelpOverlay screen={route.screen} canWrite={session.canWrite} width={columns} height={bodyHeight} onClose={() => setOverlay(null)} />
-              </Box>
-            ) : null}
-            {overlay?.kind === 'detail' ? (
-              <Box height={bodyHeight}>
-                <DetailPanel request={overlay.request} width={columns} height={bodyHeight} onClose={() => setOverlay(null)} />
-              </Box>
-            ) : null}
-            {overlay?.kind === 'action' ? (
-              <Box height={bodyHeight}>
-                <ActionOverlay
-                  request={overlay.request}
-                  width={columns}
-                  height={bodyHeight}
-                  onClose={() => setOverlay(null)}
-                  onDone={(outcome) => {
-                    freshness.reload();
-                    // Another hand may have done it between the dry run and the write: then nothing
-                    // was written, and no trace either (review 42b).
-                    setMessage(
-                      outcome.nothing
-                        ? { text: 'Rien n’a été modifié (déjà fait entre-temps) : aucune trace', tone: 'info' }
-                        : { text: 'Action enregistrée avec sa trace', tone: 'info' },
-                    );
-                  }}
-                />
-              </Box>
-            ) : null}
-            {overlay?.kind === 'command' ? (
-              <Text>
-                <Text color={theme.accent}>:</Text>
-                <TextInput value={command} onChange={setCommand} onSubmit={runCommand} onCancel={() => setOverlay(null)} />
-              </Text>
-            ) : null}
-            <StatusBar
-              source={session.source}
-              actor={session.actor}
-              canWrite={session.canWrite}
-              asOf={asOf}
-              readAt={freshness.readAt}
-              message={message}
-              width={columns}
-            />
-          </Box>
-        </SlowLoadsContext.Provider>
-      </NavigationContext.Provider>
+          </SlowLoadsContext.Provider>
+        </NavigationContext.Provider>
+      </ShownListsContext.Provider>
     </SessionContext.Provider>
   );
 }

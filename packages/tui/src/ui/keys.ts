@@ -131,6 +131,7 @@ export const GLOBAL_BINDINGS = {
     on: [':'],
   },
   reload: { keys: 'r', label: 'recharger les données', on: ['r'] },
+  export: { keys: 'e', label: 'écrire la liste affichée (filtrée) en CSV ou XLSX', on: ['e'] },
   back: { keys: 'Échap / q', label: 'retour (q quitte depuis le tableau de bord)', on: ['escape', 'q'] },
   interrupt: { keys: 'Ctrl-C', label: 'quitter tout de suite', on: [] },
 } satisfies Record<string, Binding>;

@@ -4,7 +4,7 @@ import { useKeys } from '../hooks/use-keys.js';
 import { GLOBAL_BINDINGS, LIST_BINDINGS, SCREEN_BINDINGS, commandOf, type Binding, type ScreenName } from '../keys.js';
 import { theme } from '../theme.js';
 
-const SCREEN_TITLES: Record<ScreenName, string> = {
+export const SCREEN_TITLES: Record<ScreenName, string> = {
   dashboard: 'Tableau de bord',
   partners: 'Partenaires',
   partner: 'Fiche partenaire',

@@ -1,7 +1,8 @@
-import { useMemo } from 'react';
+import { useContext, useEffect, useMemo } from 'react';
 import { Box, Text } from 'ink';
 import { escapeForTerminal } from '@cafsup/shared';
 import { fit } from '../../format.js';
+import { ShownListsContext } from '../shown-list.js';
 import { theme } from '../theme.js';
 
 export interface ColumnSpec<T> {
@@ -87,6 +88,12 @@ function layout<T>(columns: ColumnSpec<T>[], rows: readonly T[], width: number):
  */
 export function Table<T>({ columns, rows, cursor, offset, height, width, idOf, marked, focused = true, empty }: TableProps<T>) {
   const shown = useMemo(() => layout(columns, rows, width), [columns, rows, width]);
+  // `e` writes this list, every row and every column whatever the width, while it has the focus.
+  const lists = useContext(ShownListsContext);
+  useEffect(() => {
+    if (!focused || lists === null) return;
+    return lists.offer({ headers: columns.map((column) => column.header), rows: () => rows.map((row) => columns.map((column) => column.cell(row))) });
+  }, [lists, focused, columns, rows]);
   const widths = columnWidths(shown, width);
   const header = shown.map((column, index) => fit(column.header, widths[index]!, column.align)).join(' ');
   const visible = rows.slice(offset, offset + Math.max(0, height));
