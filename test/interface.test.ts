@@ -186,6 +186,33 @@ describe('cafsup in a real terminal, keys in bursts', () => {
     expect(help).not.toContain('suspendre');
   });
 
+  // A write waiting for a lock held elsewhere said « enregistrement… » alone until the transport gave up (review 42b, M5).
+  it('says a write waits for the database held elsewhere, then makes it once the database is free', async () => {
+    const copy = join(sandbox.dir, 'tenue.db');
+    copyFileSync(sandbox.database, copy);
+    const terminal = open({ columns: 120, rows: 40 }, copy);
+    await terminal.waitFor('Quotas dépassés');
+    terminal.send(':partenaire amp\r3');
+    await terminal.waitFor(/›amp-h0001 /);
+    terminal.send('s');
+    await terminal.waitFor('Motif (obligatoire');
+    terminal.send('Vérification en cours\r');
+    await terminal.waitFor('confirmer ? (o/n)');
+    // Another process takes the write lock, as a long import or a backup would.
+    const holder = new Database(copy);
+    holder.exec('BEGIN IMMEDIATE');
+    try {
+      terminal.send('o');
+      await terminal.waitFor('enregistrement… en attente de la base, occupée ailleurs');
+    } finally {
+      holder.exec('ROLLBACK');
+      holder.close();
+    }
+    await terminal.waitFor(/Fait\. Trace n° \d+/);
+    terminal.send('\u0003');
+    await terminal.waitFor('SORTIE=130');
+  });
+
   // tui.md, « Exports of the current view »: `e` was not there (review 42b).
   it('e writes the list on screen, its filter applied, as a French CSV or a workbook, never over a file', async () => {
     const terminal = open({ columns: 160, rows: 40 });

@@ -226,7 +226,7 @@ function questionAddPlan(partnerId: string): ActionPlan {
           return unknown === undefined ? null : `règle inconnue : ${unknown}`;
         },
       },
-      { key: 'dueAt', label: 'Réponse attendue au plus tard le (AAAA-MM-JJ, vide : délai du contrat)', optional: true, check: dateCheck },
+      { key: 'dueAt', label: 'Réponse attendue au plus tard le (AAAA-MM-JJ, vide : sans date ; le contrat n’en fixe pas)', optional: true, check: dateCheck },
     ],
     reasonRequired: false,
     async run(client, answers, { reason, dryRun }) {

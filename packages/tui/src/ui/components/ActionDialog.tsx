@@ -1,10 +1,10 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { Box, Text } from 'ink';
 import { escapeForTerminal } from '@cafsup/shared';
 import { useKeys } from '../hooks/use-keys.js';
 import type { ActionDialogState } from '../hooks/use-action.js';
 import { theme } from '../theme.js';
-import { Spinner } from './Spinner.js';
+import { SLOW_AFTER_MS, Spinner } from './Spinner.js';
 import { TextInput } from './TextInput.js';
 
 interface ActionDialogProps {
@@ -30,6 +30,20 @@ function Lines({ lines, height, width }: { lines: string[]; height: number; widt
       ))}
     </>
   );
+}
+
+/**
+ * The write under way. Past a moment it says that it waits for the database, held elsewhere:
+ * it said « enregistrement… » alone until the transport gave up (review 42b). No Échap here: a
+ * write already sent may still be made once the database is free, so only its end says what was.
+ */
+function Writing() {
+  const [slow, setSlow] = useState(false);
+  useEffect(() => {
+    const timer = setTimeout(() => setSlow(true), SLOW_AFTER_MS);
+    return () => clearTimeout(timer);
+  }, []);
+  return <Spinner label={slow ? 'enregistrement… en attente de la base, occupée ailleurs' : 'enregistrement…'} />;
 }
 
 function Choice({
@@ -142,7 +156,7 @@ export function ActionDialog({ dialog, width, height, onClose }: ActionDialogPro
       {state.step === 'confirm' ? (
         <Text bold>{`Motif : ${state.reason === undefined ? '(par défaut)' : escapeForTerminal(state.reason)} — confirmer ? (o/n)`}</Text>
       ) : null}
-      {state.step === 'running' ? <Spinner label="enregistrement…" /> : null}
+      {state.step === 'running' ? <Writing /> : null}
       {state.step === 'done' ? (
         <>
           <Text color={theme.success}>
