@@ -7,10 +7,10 @@
 // unnest(arrays), batches of 5,000 rows in one transaction, the next batch parsed while the
 // server inserts the previous. Prints its wall time and peak RSS, like import-child.mjs.
 // Usage: node bench/floor-import.mjs FILE DATABASE
-import { closeSync, createReadStream, fsyncSync, openSync } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { closeSync, fsyncSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import pg from 'pg';
+import { HABILITATION_COLUMNS, datasetRecords, habilitationCells } from './floor-dataset.mjs';
 
 const [file, database] = process.argv.slice(2);
 const BATCH = 5000;
@@ -35,22 +35,6 @@ const USER_COLUMNS = [
   ['seen_day', 'text'],
   ['password_day', 'text'],
   ['devalidated_day', 'text'],
-];
-const HABILITATION_COLUMNS = [
-  ['id', 'text'],
-  ['partner_id', 'text'],
-  ['user_key', 'int8'],
-  ['group_key', 'int8'],
-  ['service', 'text'],
-  ['profile', 'text'],
-  ['departement', 'text'],
-  ['status', 'text'],
-  ['granted_at', 'text'],
-  ['granted_ms', 'int8'],
-  ['suspended_at', 'text'],
-  ['suspended_day', 'text'],
-  ['revoked_at', 'text'],
-  ['revoked_day', 'text'],
 ];
 
 const userKeys = new Map();
@@ -81,35 +65,20 @@ const userRow = (u) => {
     '',
   ];
 };
-const habilitationRow = (h) => [
-  h.id,
-  h.partnerId,
-  h.userId === undefined ? null : (userKeys.get(h.userId) ?? null),
-  // Groups are not inserted by the floor: a key derived from the id stands for the group's.
-  h.groupId === undefined ? null : Number(h.groupId.slice(1)) + 1,
-  h.service,
-  h.profile,
-  h.departement,
-  h.status,
-  h.grantedAt,
-  Date.parse(h.grantedAt),
-  h.suspendedAt,
-  h.suspendedAt?.slice(0, 10) ?? null,
-  h.revokedAt,
-  h.revokedAt?.slice(0, 10) ?? null,
-];
+const habilitationRow = (h) =>
+  habilitationCells(
+    h,
+    h.userId === undefined ? null : (userKeys.get(h.userId) ?? null),
+    // Groups are not inserted by the floor: a key derived from the id stands for the group's.
+    h.groupId === undefined ? null : Number(h.groupId.slice(1)) + 1,
+  );
 const TABLES = { users: [USER_COLUMNS, userRow], habilitations: [HABILITATION_COLUMNS, habilitationRow] };
 
-/** The records of the dataset's `users` and `habilitations` arrays, one per line (generate.mjs writes them so). */
+/** The dataset's users and habilitations, each counted as it is read. */
 async function* records() {
-  let section = null;
-  for await (const line of createInterface({ input: createReadStream(file, { highWaterMark: 1 << 20 }), crlfDelay: Infinity })) {
-    const opening = /^ {2}"(\w+)": \[/.exec(line);
-    if (opening !== null) section = opening[1];
-    else if (section in TABLES && line.startsWith('    {')) {
-      counts[section] += 1;
-      yield [section, JSON.parse(line.endsWith(',') ? line.slice(0, -1) : line)];
-    }
+  for await (const [section, record] of datasetRecords(file, Object.keys(TABLES))) {
+    counts[section] += 1;
+    yield [section, record];
   }
 }
 

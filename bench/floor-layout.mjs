@@ -11,22 +11,17 @@
 // off the import's work (its parse, validation, users, derived facts and traces unchanged).
 // Prints { current: { insertMs, indexMs }, lean: { insertMs, indexMs } }.
 // Usage: node bench/floor-layout.mjs FILE DATABASE (a SQLite file path, or an empty PostgreSQL database)
-import { createReadStream, rmSync } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { rmSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import pg from 'pg';
+import { HABILITATION_COLUMNS, datasetRecords, habilitationCells } from './floor-dataset.mjs';
 
 const [file, database] = process.argv.slice(2);
 const postgres = /^postgres(ql)?:\/\//i.test(database);
 const BATCH = 5000;
 
 const records = [];
-let section = null;
-for await (const line of createInterface({ input: createReadStream(file, { highWaterMark: 1 << 20 }), crlfDelay: Infinity })) {
-  const opening = /^ {2}"(\w+)": \[/.exec(line);
-  if (opening !== null) section = opening[1];
-  else if (section === 'habilitations' && line.startsWith('    {')) records.push(JSON.parse(line.endsWith(',') ? line.slice(0, -1) : line));
-}
+for await (const [, record] of datasetRecords(file, ['habilitations'])) records.push(record);
 
 /** Integer codes given in order of first sight, one numbering per kind of value. */
 const coder = () => {
@@ -43,40 +38,8 @@ const REVOKED = statusCode('revoked');
 
 const LAYOUTS = {
   current: {
-    columns: [
-      ['key', 'int8'],
-      ['id', 'text'],
-      ['partner_id', 'text'],
-      ['user_key', 'int8'],
-      ['group_key', 'int8'],
-      ['service', 'text'],
-      ['profile', 'text'],
-      ['departement', 'text'],
-      ['status', 'text'],
-      ['granted_at', 'text'],
-      ['granted_ms', 'int8'],
-      ['suspended_at', 'text'],
-      ['suspended_day', 'text'],
-      ['revoked_at', 'text'],
-      ['revoked_day', 'text'],
-    ],
-    row: (h, key) => [
-      key,
-      h.id,
-      h.partnerId,
-      userKey(h.userId),
-      groupKey(h.groupId),
-      h.service,
-      h.profile,
-      h.departement,
-      h.status,
-      h.grantedAt,
-      Date.parse(h.grantedAt),
-      h.suspendedAt,
-      h.suspendedAt?.slice(0, 10) ?? null,
-      h.revokedAt,
-      h.revokedAt?.slice(0, 10) ?? null,
-    ],
+    columns: [['key', 'int8'], ...HABILITATION_COLUMNS],
+    row: (h, key) => [key, ...habilitationCells(h, userKey(h.userId), groupKey(h.groupId))],
     indexes: [
       '(partner_id, id)',
       '(user_key, service, profile, status, granted_ms) WHERE user_key IS NOT NULL',

@@ -154,29 +154,23 @@ describe('cafsup in a real terminal, keys in bursts', () => {
     await terminal.waitFor('SORTIE=130');
   });
 
-  it('on a read-only file: « lecture seule » and no action key', async () => {
-    const copy = join(sandbox.dir, 'lecture.db');
+  // A file this account may not write, and one `cafsup migrate` copied into PostgreSQL, which
+  // refuses every write: its action keys were offered all the same, each refused once pressed (review 41b).
+  it.each([
+    ['a read-only file', (copy: string) => chmodSync(copy, 0o444)],
+    [
+      'a file copied into PostgreSQL',
+      (copy: string) => {
+        const file = new Database(copy);
+        const moved = { to: 'postgres://caf78@db/cafsup', at: new Date().toISOString(), head: 1 };
+        file.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('moved_to', JSON.stringify(moved));
+        file.close();
+      },
+    ],
+  ] as const)('on %s: « lecture seule » and no action key', async (name, make) => {
+    const copy = join(sandbox.dir, `${name.replaceAll(' ', '-')}.db`);
     copyFileSync(sandbox.database, copy);
-    chmodSync(copy, 0o444);
-    const terminal = open(undefined, copy);
-    await terminal.waitFor('lecture seule');
-    terminal.send(':partenaire amp\r3js');
-    await terminal.waitFor(/›amp-h0002 /);
-    terminal.send('?');
-    const help = await terminal.waitFor('Aide — Fiche partenaire (lecture seule');
-    expect(help).not.toContain('suspendre');
-  });
-
-  // A file `cafsup migrate` copied into PostgreSQL refuses every write: its action keys were
-  // offered all the same, each refused once pressed (review 41b).
-  it('on a file copied into PostgreSQL: « lecture seule » and no action key', async () => {
-    const copy = join(sandbox.dir, 'copiee.db');
-    copyFileSync(sandbox.database, copy);
-    const file = new Database(copy);
-    file
-      .prepare('INSERT INTO meta (key, value) VALUES (?, ?)')
-      .run('moved_to', JSON.stringify({ to: 'postgres://caf78@db/cafsup', at: new Date().toISOString(), head: 1 }));
-    file.close();
+    make(copy);
     const terminal = open(undefined, copy);
     await terminal.waitFor('lecture seule');
     terminal.send(':partenaire amp\r3js');
