@@ -329,6 +329,15 @@ describe('a store that does not answer', () => {
     expect(frame).not.toContain('Aucune alerte');
     await close();
   });
+
+  it('says a partner’s tab could not be read, never « Aucune habilitation »', async () => {
+    const { app, client, close } = await openDemo();
+    client.habilitations.all = () => Promise.reject(new CafsupError('UNAVAILABLE', 'Base PostgreSQL : serveur injoignable.'));
+    await app.press(':', ...'partenaire amp', KEYS.enter, '3');
+    const frame = await app.waitFor('Données non chargées');
+    expect(frame).not.toContain('Aucune habilitation');
+    await close();
+  });
 });
 
 describe('a read-only session (auditor token or read-only file)', () => {

@@ -22,7 +22,7 @@ import {
 import { withNearestIds } from '../../cli/suggest.js';
 import { avenantStanding, frenchDate, severityCounts } from '../../format.js';
 import { FilterBar } from '../components/FilterBar.js';
-import { LoadState } from '../components/Loading.js';
+import { LoadState, emptyListText } from '../components/Loading.js';
 import { QuotaBar } from '../components/QuotaBar.js';
 import { Table, type ColumnSpec } from '../components/Table.js';
 import { Tabs } from '../components/Tabs.js';
@@ -307,6 +307,9 @@ export function PartnerScreen({
   const userColumnList = useMemo(() => userColumns(sheet.data?.report), [sheet.data]);
   const partnerFlagColumns = useMemo(() => flagColumns(undefined, false), []);
 
+  // A tab whose rows could not be read says so, never « Aucune alerte » (as the lists' screens).
+  const emptyOf = (load: { loading: boolean; data?: unknown; error: unknown }, empty: string) =>
+    emptyListText(load.loading, load.data === undefined && load.error !== null, empty);
   let body: ReactNode = null;
   if (tab === 'synthese' || tab === 'avenants') body = <ScrolledLines lines={textLines} offset={list.offset} height={bodyHeight} />;
   else if (tab === 'quotas') {
@@ -339,15 +342,23 @@ export function PartnerScreen({
         </>
       );
   } else if (listed?.tab === 'habilitations')
-    body = <Table<Habilitation> {...tableProps} rows={listed.rows} columns={habilitationColumnList} idOf={(row) => row.id} empty="Aucune habilitation." />;
+    body = (
+      <Table<Habilitation>
+        {...tableProps}
+        rows={listed.rows}
+        columns={habilitationColumnList}
+        idOf={(row) => row.id}
+        empty={emptyOf(habilitations, 'Aucune habilitation.')}
+      />
+    );
   else if (listed?.tab === 'utilisateurs')
-    body = <Table<User> {...tableProps} rows={listed.rows} columns={userColumnList} idOf={(row) => row.id} empty="Aucun utilisateur." />;
+    body = <Table<User> {...tableProps} rows={listed.rows} columns={userColumnList} idOf={(row) => row.id} empty={emptyOf(people, 'Aucun utilisateur.')} />;
   else if (listed?.tab === 'alertes')
-    body = <Table<Flag> {...tableProps} rows={listed.rows} columns={partnerFlagColumns} idOf={flagKey} empty="Aucune alerte." />;
+    body = <Table<Flag> {...tableProps} rows={listed.rows} columns={partnerFlagColumns} idOf={flagKey} empty={emptyOf(sheet, 'Aucune alerte.')} />;
   else if (listed?.tab === 'revues')
-    body = <Table<Review> {...tableProps} rows={listed.rows} columns={REVIEW_COLUMNS} empty="Aucune revue inverse enregistrée." />;
+    body = <Table<Review> {...tableProps} rows={listed.rows} columns={REVIEW_COLUMNS} empty={emptyOf(sheet, 'Aucune revue inverse enregistrée.')} />;
   else if (listed?.tab === 'traces')
-    body = <Table<Trace> {...tableProps} rows={listed.rows} columns={TRACE_COLUMNS} idOf={(row) => String(row.id)} empty="Aucune trace." />;
+    body = <Table<Trace> {...tableProps} rows={listed.rows} columns={TRACE_COLUMNS} idOf={(row) => String(row.id)} empty={emptyOf(traces, 'Aucune trace.')} />;
 
   return (
     <Box flexDirection="column" width={width} height={height}>
