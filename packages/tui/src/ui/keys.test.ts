@@ -56,6 +56,12 @@ describe('keypressesOf', () => {
     ]);
     // Échap alone stays one press.
     expect(keypressesOf('', { ...NO_KEY, escape: true, meta: true })).toEqual([{ name: 'escape', text: '', ctrl: false, shift: false }]);
+    // Échap then a key that is no letter nor digit (`/`, `:`, Tab), or then Entrée: Ink (as patched) says meta.
+    expect(keypressesOf('/', { ...NO_KEY, meta: true }).map((press) => press.name ?? press.text)).toEqual(['escape', '/']);
+    expect(keypressesOf('\t', { ...NO_KEY, meta: true }).map((press) => press.name ?? press.text)).toEqual(['escape', 'tab']);
+    expect(keypressesOf('', { ...NO_KEY, return: true, meta: true }).map((press) => press.name ?? press.text)).toEqual(['escape', 'return']);
+    // Alt and an arrow stays the arrow: xterm sends Alt as a modifier of the sequence.
+    expect(keypressesOf('', { ...NO_KEY, upArrow: true, meta: true }).map((press) => press.name ?? press.text)).toEqual(['up']);
   });
 });
 

@@ -41,6 +41,9 @@ function character(text: string): KeyPress {
   return { name: null, text, ctrl: false, shift: text !== text.toLowerCase() };
 }
 
+const ESCAPE: KeyPress = { name: 'escape', text: '', ctrl: false, shift: false };
+const ESCAPED_IN_ONE_READ: readonly KeyName[] = ['return', 'tab', 'backspace', 'delete'];
+
 /**
  * The keypresses of one input event of Ink. Ink already cuts escape sequences out of a stdin
  * chunk, but hands a run of plain characters over whole (pitfalls.md, second round: `jjjjj`,
@@ -48,12 +51,15 @@ function character(text: string): KeyPress {
  */
 export function keypressesOf(input: string, key: Key): KeyPress[] {
   const named = NAMED.find(([flag]) => key[flag] === true)?.[1] ?? null;
+  // Échap then Entrée, Tab or Backspace in one read, which Ink parses as Alt and the key (arrows
+  // keep their Alt: xterm sends it as a modifier too, and Échap then an arrow cannot be told apart).
+  if (named !== null && key.meta && ESCAPED_IN_ONE_READ.includes(named)) return [ESCAPE, { name: named, text: '', ctrl: key.ctrl, shift: key.shift }];
   if (named !== null) return [{ name: named, text: '', ctrl: key.ctrl, shift: key.shift }];
   if (key.ctrl && input.length === 1) return [{ name: null, text: input, ctrl: true, shift: false }];
   // Échap then a letter in one read (a fast typist in tmux or over SSH) is what Ink parses as
   // Alt and the letter, the Échap dropped (review 42b: Échap then s on a detail lost both keys).
   // The interface has no Alt key: it is Échap, then the letter.
-  if (key.meta && [...input].length === 1) return [{ name: 'escape', text: '', ctrl: false, shift: false }, character(input)];
+  if (key.meta && [...input].length === 1) return [ESCAPE, character(input)];
   return [...input].map(character);
 }
 
