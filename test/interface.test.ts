@@ -200,7 +200,7 @@ describe('cafsup in a real terminal, keys in bursts', () => {
     holder.exec('BEGIN IMMEDIATE');
     try {
       terminal.send('o');
-      await terminal.waitFor('enregistrement… en attente de la base, occupée ailleurs');
+      await terminal.waitFor('enregistrement… la base tarde à répondre (occupée ailleurs ?)');
     } finally {
       holder.exec('ROLLBACK');
       holder.close();

@@ -2,15 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { frenchCsv, readReturnedSheet } from './review-kit.js';
 
 describe('the review sheet', () => {
-  it('writes for French spreadsheets: BOM, `;`, CRLF, quotes, and no cell read as a formula', () => {
+  it('writes for French spreadsheets: BOM, `;`, CRLF, quotes, and no cell read as a formula nor a fraction as a date', () => {
     expect(
       frenchCsv([
         ['Personne', 'Motif'],
         ['=HYPERLINK("x")', 'a;b'],
         ['-3', -3],
         ['@moi', null],
+        ['3/9', '!5/4'],
       ]),
-    ).toBe('\ufeffPersonne;Motif\r\n"\'=HYPERLINK(""x"")";"a;b"\r\n\'-3;-3\r\n\'@moi;\r\n');
+    ).toBe('\ufeffPersonne;Motif\r\n"\'=HYPERLINK(""x"")";"a;b"\r\n\'-3;-3\r\n\'@moi;\r\n\'3/9;!5/4\r\n');
   });
 
   it('reads the decisions back, as a spreadsheet re-saves the sheet, and names each problem by its line', () => {

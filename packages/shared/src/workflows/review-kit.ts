@@ -69,15 +69,18 @@ export const REVIEW_KIT_COLUMNS: readonly { header: string; cell: (row: ReviewKi
   { header: MOTIVE_HEADER, cell: () => '' },
 ];
 
-/** A cell a spreadsheet would read as a formula (or whose first character it would eat). */
-const FORMULA_START = /^[=+\-@\t\r]/;
+/**
+ * A cell a spreadsheet would read as a formula (or whose first character it would eat), or as a
+ * date: « 3/9 » (3 places of 9) opens in French Excel as the 3rd of September (review 42d).
+ */
+const NOT_TEXT = /^[=+\-@\t\r]|^\d+\/\d+$/;
 
 function csvCell(cell: string | number | null): string {
   if (cell === null) return '';
   if (typeof cell === 'number') return String(cell);
   // A leading apostrophe makes the cell text in Excel and LibreOffice: data a partner controls never runs.
   // Control characters from data are shown escaped, as on a terminal (a CSV is often just cat).
-  const text = escapeForTerminal(FORMULA_START.test(cell) ? `'${cell}` : cell);
+  const text = escapeForTerminal(NOT_TEXT.test(cell) ? `'${cell}` : cell);
   return /[";\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 

@@ -43,7 +43,7 @@ function Writing() {
     const timer = setTimeout(() => setSlow(true), SLOW_AFTER_MS);
     return () => clearTimeout(timer);
   }, []);
-  return <Spinner label={slow ? 'enregistrement… en attente de la base, occupée ailleurs' : 'enregistrement…'} />;
+  return <Spinner label={slow ? 'enregistrement… la base tarde à répondre (occupée ailleurs ?)' : 'enregistrement…'} />;
 }
 
 function Choice({
@@ -94,10 +94,11 @@ export function ActionDialog({ dialog, width, height, onClose }: ActionDialogPro
     {
       active: state.step !== 'question' && state.step !== 'reason',
       waiting: state.step === 'preview' || state.step === 'running',
-      // The keys typed while the dry run or the write ran were meant for the reason and « o »: when
-      // the dialog ends instead (nothing to do, refused, database busy), they are dropped rather than
-      // closing the result unread and landing on the list as commands (review 42b: « R » then
-      // « suspicion levée⏎o » on an active habilitation suspended it, reason « picion levée »).
+      // The keys typed while the dry run ran were meant for the reason and « o »: when the dialog
+      // ends instead (nothing to do, refused, database busy), they are dropped rather than closing
+      // the result unread and landing on the list as commands (review 42b: « R » then « suspicion
+      // levée⏎o » on an active habilitation suspended it, reason « picion levée »). Those typed
+      // during the write are dropped too, on purpose: its result, its trace's number, is read first.
       dropHeld: state.step === 'done' || state.step === 'failed',
     },
   );

@@ -15,7 +15,8 @@ export function LoadState({ loading, slow = false, error }: { loading: boolean; 
  * read (server down, database busy) that it was not: never « Aucune alerte », which a supervisor
  * reads as « all is well » (review 42b, PostgreSQL stopped).
  */
-export function emptyListText(loading: boolean, unread: boolean, empty: string): string {
-  if (loading) return '';
-  return unread ? 'Données non chargées (voir l’erreur en haut) : r pour réessayer.' : empty;
+export function emptyListText(load: { loading: boolean; error: unknown; data?: unknown }, empty: string): string {
+  if (load.loading) return '';
+  // Rows read before a failed reload are still shown (the error says they are the previous ones).
+  return load.error !== null && load.data === undefined ? 'Données non chargées (voir l’erreur en haut) : r pour réessayer.' : empty;
 }

@@ -92,7 +92,11 @@ export function Table<T>({ columns, rows, cursor, offset, height, width, idOf, m
   const lists = useContext(ShownListsContext);
   useEffect(() => {
     if (!focused || lists === null) return;
-    return lists.offer({ headers: columns.map((column) => column.header), rows: () => rows.map((row) => columns.map((column) => column.cell(row))) });
+    return lists.offer({
+      headers: columns.map((column) => column.header),
+      count: rows.length,
+      cells: (from, to) => rows.slice(from, to).map((row) => columns.map((column) => column.cell(row))),
+    });
   }, [lists, focused, columns, rows]);
   const widths = columnWidths(shown, width);
   const header = shown.map((column, index) => fit(column.header, widths[index]!, column.align)).join(' ');

@@ -79,7 +79,7 @@ export function AlertsScreen({ width, height }: { width: number; height: number 
         width={width}
         idOf={flagKey}
         marked={list.marked}
-        empty={emptyListText(alerts.loading, alerts.data === undefined && alerts.error !== null, 'Aucune alerte.')}
+        empty={emptyListText(alerts, 'Aucune alerte.')}
       />
       <Box flexGrow={1} />
       <FilterBar value={alerts.filter} editing={filter.editing} onChange={alerts.setFilter} onDone={filter.done} />

@@ -307,9 +307,6 @@ export function PartnerScreen({
   const userColumnList = useMemo(() => userColumns(sheet.data?.report), [sheet.data]);
   const partnerFlagColumns = useMemo(() => flagColumns(undefined, false), []);
 
-  // A tab whose rows could not be read says so, never « Aucune alerte » (as the lists' screens).
-  const emptyOf = (load: { loading: boolean; data?: unknown; error: unknown }, empty: string) =>
-    emptyListText(load.loading, load.data === undefined && load.error !== null, empty);
   let body: ReactNode = null;
   if (tab === 'synthese' || tab === 'avenants') body = <ScrolledLines lines={textLines} offset={list.offset} height={bodyHeight} />;
   else if (tab === 'quotas') {
@@ -348,17 +345,21 @@ export function PartnerScreen({
         rows={listed.rows}
         columns={habilitationColumnList}
         idOf={(row) => row.id}
-        empty={emptyOf(habilitations, 'Aucune habilitation.')}
+        empty={emptyListText(habilitations, 'Aucune habilitation.')}
       />
     );
   else if (listed?.tab === 'utilisateurs')
-    body = <Table<User> {...tableProps} rows={listed.rows} columns={userColumnList} idOf={(row) => row.id} empty={emptyOf(people, 'Aucun utilisateur.')} />;
+    body = (
+      <Table<User> {...tableProps} rows={listed.rows} columns={userColumnList} idOf={(row) => row.id} empty={emptyListText(people, 'Aucun utilisateur.')} />
+    );
   else if (listed?.tab === 'alertes')
-    body = <Table<Flag> {...tableProps} rows={listed.rows} columns={partnerFlagColumns} idOf={flagKey} empty={emptyOf(sheet, 'Aucune alerte.')} />;
+    body = <Table<Flag> {...tableProps} rows={listed.rows} columns={partnerFlagColumns} idOf={flagKey} empty={emptyListText(sheet, 'Aucune alerte.')} />;
   else if (listed?.tab === 'revues')
-    body = <Table<Review> {...tableProps} rows={listed.rows} columns={REVIEW_COLUMNS} empty={emptyOf(sheet, 'Aucune revue inverse enregistrée.')} />;
+    body = <Table<Review> {...tableProps} rows={listed.rows} columns={REVIEW_COLUMNS} empty={emptyListText(sheet, 'Aucune revue inverse enregistrée.')} />;
   else if (listed?.tab === 'traces')
-    body = <Table<Trace> {...tableProps} rows={listed.rows} columns={TRACE_COLUMNS} idOf={(row) => String(row.id)} empty={emptyOf(traces, 'Aucune trace.')} />;
+    body = (
+      <Table<Trace> {...tableProps} rows={listed.rows} columns={TRACE_COLUMNS} idOf={(row) => String(row.id)} empty={emptyListText(traces, 'Aucune trace.')} />
+    );
 
   return (
     <Box flexDirection="column" width={width} height={height}>

@@ -81,7 +81,7 @@ export function PartnersScreen({ width, height }: { width: number; height: numbe
         height={tableHeight}
         width={width}
         idOf={(row) => row.id}
-        empty={emptyListText(view.loading, view.data === undefined && view.error !== null, 'Aucun partenaire ne correspond.')}
+        empty={emptyListText(view, 'Aucun partenaire ne correspond.')}
       />
       <Box flexGrow={1} />
       <FilterBar value={view.filter} editing={filter.editing} onChange={view.setFilter} onDone={filter.done} />

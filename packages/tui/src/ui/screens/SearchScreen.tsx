@@ -67,7 +67,7 @@ export function SearchScreen({ query, width, height }: { query: string; width: n
         height={tableHeight}
         width={width}
         idOf={(row) => `${row.kind}/${row.id}`}
-        empty={emptyListText(search.loading, search.data === undefined && search.error !== null, 'Rien ne correspond.')}
+        empty={emptyListText(search, 'Rien ne correspond.')}
       />
       <Box flexGrow={1} />
       <FilterBar value={filterText} editing={filter.editing} onChange={setFilterText} onDone={filter.done} />

@@ -58,7 +58,7 @@ export function TracesScreen({ width, height }: { width: number; height: number 
         offset={list.offset}
         height={tableHeight}
         width={width}
-        empty={emptyListText(traces.loading, traces.error !== null, 'Aucune trace.')}
+        empty={emptyListText(traces, 'Aucune trace.')}
       />
       <Box flexGrow={1} />
       <FilterBar value={traces.filter} editing={filter.editing} onChange={traces.setFilter} onDone={filter.done} />
