@@ -236,6 +236,9 @@ describe('cafsup in a real terminal, keys in bursts', () => {
     terminal.send(`e\u0015${workbook}\r`);
     await terminal.waitFor(`${count} lignes écrites dans ${workbook}`);
     expect(readFileSync(workbook).subarray(0, 2).toString('latin1')).toBe('PK');
+    // A folder where no file can be made: said in French, as the CLI's exports say it.
+    terminal.send('e\u0015/proc/cafsup-essai.csv\r');
+    await terminal.waitFor('Écriture impossible : /proc/cafsup-essai.csv');
     // Back to the dashboard, then quit.
     terminal.send('qq');
     await terminal.waitFor('SORTIE=0');

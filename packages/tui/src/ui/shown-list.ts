@@ -4,6 +4,7 @@ import { link, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { CafsupError, countOf, frenchCsv } from '@cafsup/shared';
 import type { TransportInfo } from '@cafsup/sdk';
+import { unwritableReason } from '../format.js';
 
 /** The list a screen shows, as `e` writes it (tui.md, « Exports of the current view »): its headers and each row's cells, whole. */
 export interface ShownList {
@@ -81,33 +82,39 @@ export async function writeShownList(list: ShownList, path: string, sheet: strin
   refuseMissingFolder(path);
   const taken = () => new CafsupError('CONFLICT', `Le fichier ${path} existe déjà : donnez un autre nom (rien n’a été écrit).`, { path });
   if (existsSync(path)) throw taken();
-  const aside = join(dirname(resolve(path)), `.${basename(path)}.${process.pid}-${Date.now()}.tmp`);
-  const file = await open(aside, 'wx', 0o600);
   try {
-    if (extension === '.csv') {
-      await file.write(frenchCsv([list.headers]));
-      // frenchCsv's BOM once, at the top of the file.
-      for await (const rows of chunks(list)) await file.write(frenchCsv(rows).slice(1));
-    } else {
-      const rows: string[][] = [list.headers];
-      for await (const chunk of chunks(list)) rows.push(...chunk);
-      // A worksheet's name: 31 characters at most, none of []:*?/\ (Excel refuses the workbook otherwise).
-      await file.write(workbook([{ name: sheet.replace(/[[\]:*?/\\]/g, ' ').slice(0, 31), rows }]));
-    }
-    await file.sync();
-    await file.close();
+    const aside = join(dirname(resolve(path)), `.${basename(path)}.${process.pid}-${Date.now()}.tmp`);
+    const file = await open(aside, 'wx', 0o600);
     try {
-      await link(aside, path);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'EEXIST') throw taken();
-      // A file system without hard links (some network mounts): renamed into place after one more look.
-      if (!['EPERM', 'ENOTSUP', 'EOPNOTSUPP'].includes(code ?? '') || existsSync(path)) throw error;
-      await rename(aside, path);
+      if (extension === '.csv') {
+        await file.write(frenchCsv([list.headers]));
+        // frenchCsv's BOM once, at the top of the file.
+        for await (const rows of chunks(list)) await file.write(frenchCsv(rows).slice(1));
+      } else {
+        const rows: string[][] = [list.headers];
+        for await (const chunk of chunks(list)) rows.push(...chunk);
+        // A worksheet's name: 31 characters at most, none of []:*?/\ (Excel refuses the workbook otherwise).
+        await file.write(workbook([{ name: sheet.replace(/[[\]:*?/\\]/g, ' ').slice(0, 31), rows }]));
+      }
+      await file.sync();
+      await file.close();
+      try {
+        await link(aside, path);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'EEXIST') throw taken();
+        // A file system without hard links (some network mounts): renamed into place after one more look.
+        if (!['EPERM', 'ENOTSUP', 'EOPNOTSUPP'].includes(code ?? '') || existsSync(path)) throw error;
+        await rename(aside, path);
+      }
+    } finally {
+      await file.close().catch(() => undefined);
+      await rm(aside, { force: true });
     }
-  } finally {
-    await file.close().catch(() => undefined);
-    await rm(aside, { force: true });
+  } catch (error) {
+    // A folder this account may not write, a disk full: said as the CLI's exports say it.
+    if (error instanceof CafsupError) throw error;
+    throw new CafsupError('UNAVAILABLE', `Écriture impossible : ${path} (${unwritableReason(error)}).`, { path }, { cause: error });
   }
   return `${countOf(list.count, 'ligne écrite', 'lignes écrites')} dans ${resolve(path)}`;
 }
