@@ -220,7 +220,7 @@ async function measure(engine, location, floorLocation, layoutLocation) {
       }),
     );
   log(`[${engine}] habilitations table layouts (floor-layout.mjs)…`);
-  await settle(floorLocation);
+  await settle(location);
   const layouts = await attempt(() => runJson(node, [here('./floor-layout.mjs'), file, layoutLocation]));
   const layoutMs = ({ insertMs, indexMs }) => insertMs + indexMs;
   rows.push(

@@ -90,7 +90,12 @@ function csvCell(cell: string | number | null): string {
  * between cells (`,` is the decimal mark), CRLF line ends, no text cell read as a formula.
  */
 export function frenchCsv(lines: readonly (readonly (string | number | null)[])[]): string {
-  return `\ufeff${lines.map((cells) => `${cells.map(csvCell).join(';')}\r\n`).join('')}`;
+  return `\ufeff${frenchCsvLines(lines)}`;
+}
+
+/** `frenchCsv`'s lines without its BOM: the rest of a file written a piece at a time. */
+export function frenchCsvLines(lines: readonly (readonly (string | number | null)[])[]): string {
+  return lines.map((cells) => `${cells.map(csvCell).join(';')}\r\n`).join('');
 }
 
 export function reviewKitCsv(kit: ReviewKit): string {

@@ -53,6 +53,11 @@ export async function checkOutputFile(context: Context, path: string, force: boo
   }
 }
 
+/** A file the system would not let be written (a folder where no file can be made, a full disk), said in French. */
+export function notWritten(path: string, error: unknown): CafsupError {
+  return new CafsupError('UNAVAILABLE', `Écriture impossible : ${path} (${unwritableReason(error)}).`, { path }, { cause: error });
+}
+
 /**
  * Writes a file whole or not at all: into a temporary file beside it, renamed over the target
  * at the end, so that an interrupted export never leaves half a file under the chosen name.
@@ -73,6 +78,6 @@ export async function writeFileAtomically(path: string, chunks: AsyncIterable<st
     rmSync(temporary, { force: true });
     // What the chunks' source said (a server that is not cafsup, an answer cut off), not the file's fault.
     if (error instanceof CafsupError) throw error;
-    throw new CafsupError('UNAVAILABLE', `Écriture impossible : ${path} (${unwritableReason(error)}).`, { path }, { cause: error });
+    throw notWritten(path, error);
   }
 }

@@ -2,9 +2,8 @@ import { createContext } from 'react';
 import { existsSync } from 'node:fs';
 import { link, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import { CafsupError, countOf, frenchCsv } from '@cafsup/shared';
+import { CafsupError, countOf, frenchCsv, frenchCsvLines } from '@cafsup/shared';
 import type { TransportInfo } from '@cafsup/sdk';
-import { unwritableReason } from '../format.js';
 
 /** The list a screen shows, as `e` writes it (tui.md, « Exports of the current view »): its headers and each row's cells, whole. */
 export interface ShownList {
@@ -72,7 +71,7 @@ export async function writeShownList(list: ShownList, path: string, sheet: strin
     throw new CafsupError('VALIDATION', `Fichier « ${path} » : son nom finit par .csv (tableur français) ou .xlsx (classeur).`);
   }
   // Loaded when a list is written: every table offers its list, and the first frame loads no SDK (startup.test.ts).
-  const [{ isPostgresUrl }, { refuseMissingFolder, refuseStoreFile }, { workbook }] = await Promise.all([
+  const [{ isPostgresUrl }, { notWritten, refuseMissingFolder, refuseStoreFile }, { workbook }] = await Promise.all([
     import('@cafsup/sdk'),
     import('../cli/files.js'),
     import('../cli/xlsx.js'),
@@ -87,9 +86,9 @@ export async function writeShownList(list: ShownList, path: string, sheet: strin
     const file = await open(aside, 'wx', 0o600);
     try {
       if (extension === '.csv') {
+        // The BOM once, at the top of the file, with the headers.
         await file.write(frenchCsv([list.headers]));
-        // frenchCsv's BOM once, at the top of the file.
-        for await (const rows of chunks(list)) await file.write(frenchCsv(rows).slice(1));
+        for await (const rows of chunks(list)) await file.write(frenchCsvLines(rows));
       } else {
         const rows: string[][] = [list.headers];
         for await (const chunk of chunks(list)) rows.push(...chunk);
@@ -114,7 +113,7 @@ export async function writeShownList(list: ShownList, path: string, sheet: strin
   } catch (error) {
     // A folder this account may not write, a disk full: said as the CLI's exports say it.
     if (error instanceof CafsupError) throw error;
-    throw new CafsupError('UNAVAILABLE', `Écriture impossible : ${path} (${unwritableReason(error)}).`, { path }, { cause: error });
+    throw notWritten(path, error);
   }
   return `${countOf(list.count, 'ligne écrite', 'lignes écrites')} dans ${resolve(path)}`;
 }
