@@ -364,7 +364,7 @@ describe.each(COMBINATIONS)('the SDK contract over %s', (name, setup) => {
       .split('\r\n')
       .filter((line) => line !== '')
       .map((line) => line.split(';'));
-    const bytes = workbook([{ name: 'Revue inverse', rows }]);
+    const bytes = await workbook([{ name: 'Revue inverse', rows }]);
     const fromWorkbook = await client.reviews.recordSheet('amp', {
       completedAt: AS_OF,
       reviewer: 'Responsable FSL (classeur)',

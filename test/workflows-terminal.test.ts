@@ -162,7 +162,7 @@ describe('the workflow dialogs of the interface, in tmux at 80×24', () => {
 
     const xlsxRefused = held('justice-libourne')[1]!.id;
     const xlsxFile = join(sandbox.dir, 'revue-libourne.xlsx');
-    writeFileSync(xlsxFile, workbook([{ name: 'Revue inverse', rows: returnedRows('justice-libourne', xlsxRefused) }]));
+    writeFileSync(xlsxFile, await workbook([{ name: 'Revue inverse', rows: returnedRows('justice-libourne', xlsxRefused) }]));
     const xlsxTraces = await record('justice-libourne', xlsxFile, xlsxRefused);
     expect(xlsxTraces.find((trace) => trace.action === 'review.sheet')?.after).toMatchObject({ revoke: 1 });
     expect(xlsxTraces.find((trace) => trace.action === 'habilitation.revoke')?.targetId).toBe(xlsxRefused);

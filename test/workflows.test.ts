@@ -808,7 +808,7 @@ describe('the workflow commands (workflows.md, « Commands »)', () => {
     expect(sandbox.json(['habilitations', 'amp', '--status', 'revoked']).habilitations.map((h: { id: string }) => h.id)).toContain(first);
   });
 
-  it('takes the returned sheet back as XLSX, the file’s digest kept, and refuses a file that is neither (exit 5)', () => {
+  it('takes the returned sheet back as XLSX, the file’s digest kept, and refuses a file that is neither (exit 5)', async () => {
     const kit = join(sandbox.dir, 'revue-macs.csv');
     expect(sandbox.run(['review', 'kit', 'macs', '--as-of', AS_OF, '--csv', kit], env).status).toBe(0);
     const rows = readFileSync(kit, 'utf8')
@@ -820,7 +820,7 @@ describe('the workflow commands (workflows.md, « Commands »)', () => {
     const first = rows[1]![0]!;
     rows[1]![keep] = 'non';
     const file = join(sandbox.dir, 'revue-macs.xlsx');
-    writeFileSync(file, workbook([{ name: 'Revue inverse', rows }]));
+    writeFileSync(file, await workbook([{ name: 'Revue inverse', rows }]));
     const recorded = sandbox.run(['review', 'add', 'macs', '--date', AS_OF, '--reviewer', 'DGS', '--proof-file', file, '--yes', '--json'], env);
     expect(recorded.status, recorded.stderr).toBe(0);
     expect(JSON.parse(recorded.stdout).revoked.changed.map((change: { id: string }) => change.id)).toEqual([first]);

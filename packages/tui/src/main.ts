@@ -151,7 +151,7 @@ async function print(command: Command, result: CommandResult, context: Context, 
   if (spec !== undefined && rows !== undefined && xlsx !== undefined) {
     await checkOutputFile(context, xlsx, options.force === true);
     const [{ workbook }, { json, sheetOf }] = await Promise.all([import('./cli/xlsx.js'), output()]);
-    await writeFileAtomically(xlsx, [workbook([sheetOf(spec, rows)])]);
+    await writeFileAtomically(xlsx, [await workbook([sheetOf(spec, rows)])]);
     if (context.options.json) process.stdout.write(json({ out: xlsx, rows: rows.length }));
     else context.note(`Classeur écrit : ${escapeForTerminal(xlsx)} (${rows.length} ${rows.length < 2 ? 'ligne' : 'lignes'}).`);
     return;

@@ -79,9 +79,9 @@ function spreadsheetSaved(): [string, string][] {
 }
 
 describe('the XLSX reader (a returned review sheet)', () => {
-  it('reads back what the project’s writer wrote: text, numbers, dates as serial days, empty cells', () => {
+  it('reads back what the project’s writer wrote: text, numbers, dates as serial days, empty cells', async () => {
     const rows = readXlsxRows(
-      workbook([
+      await workbook([
         {
           name: 'Revue inverse',
           rows: [
@@ -99,7 +99,29 @@ describe('the XLSX reader (a returned review sheet)', () => {
     ]);
   });
 
-  it('reads a sheet as a spreadsheet saves it: shared strings, rich text, inline strings, numbers, gaps, a prefix', () => {
+  it('writes a list of 300,000 rows, giving the program turns meanwhile (the interface’s e stays responsive)', async () => {
+    // 300,000 rows overflowed the call stack (the columns' widths); the whole sheet was one string.
+    const rows = [['Habilitation', 'Motif'], ...Array.from({ length: 300_000 }, (_, i) => [`h${i}`, i % 7 === 1 ? 'Départ « été »' : i])];
+    let turns = 0;
+    let counting = true;
+    const count = () => {
+      turns += 1;
+      if (counting) setImmediate(count);
+    };
+    setImmediate(count);
+    const bytes = await workbook([{ name: 'Traces', rows }]);
+    counting = false;
+    const read = readXlsxRows(bytes);
+    expect(read).toHaveLength(300_001);
+    expect(read.slice(1, 3)).toEqual([
+      ['h0', '0'],
+      ['h1', 'Départ « été »'],
+    ]);
+    expect(read.at(-1)).toEqual(['h299999', '299999']);
+    // A turn at least every 64 K characters of the sheet (~10 MB here): the old writer gave none.
+    expect(turns).toBeGreaterThan(20);
+  });
+  it('reads a sheet as a spreadsheet saves it: shared strings, rich text, inline strings, numbers, gaps, a prefix', async () => {
     const expected = [
       ['Habilitation', 'Département', 'À conserver (oui/non)', 'Motif'],
       ['amp-h0001', '25', 'oui'],
@@ -107,15 +129,14 @@ describe('the XLSX reader (a returned review sheet)', () => {
       ['amp-h0002', '06', 'non', 'Parti le 3/11 & non remplacé', 'VRAI'],
       ['ligne\rdeux', '', '', '0.5'],
     ];
-    expect(readXlsxRows(zip(spreadsheetSaved()))).toEqual(expected);
+    expect(readXlsxRows(await zip(spreadsheetSaved()))).toEqual(expected);
     expect(readXlsxRows(storedZip(spreadsheetSaved()))).toEqual(expected);
   });
 
-  it('says what is wrong with a zip that is not a workbook, or a damaged one', () => {
-    expect(() => readXlsxRows(zip([['mimetype', 'application/vnd.oasis.opendocument.spreadsheet']]))).toThrow(
-      new XlsxReadError('ce n’est pas un classeur XLSX (xl/workbook.xml absent)'),
-    );
-    const truncated = zip(spreadsheetSaved()).subarray(0, 200);
+  it('says what is wrong with a zip that is not a workbook, or a damaged one', async () => {
+    const notAWorkbook = await zip([['mimetype', 'application/vnd.oasis.opendocument.spreadsheet']]);
+    expect(() => readXlsxRows(notAWorkbook)).toThrow(new XlsxReadError('ce n’est pas un classeur XLSX (xl/workbook.xml absent)'));
+    const truncated = (await zip(spreadsheetSaved())).subarray(0, 200);
     expect(() => readXlsxRows(truncated)).toThrow(XlsxReadError);
     expect(() => readXlsxRows(Buffer.from('Habilitation;Motif\r\n'))).toThrow(new XlsxReadError('ce n’est pas un classeur XLSX (pas une archive zip)'));
   });
@@ -127,9 +148,9 @@ describe('a returned review sheet, CSV or XLSX', () => {
   const csv = `\ufeff${lines.map((cells) => cells.map((cell) => (/[;"]/.test(cell) ? `"${cell.replaceAll('"', '""')}"` : cell)).join(';')).join('\r\n')}\r\n`;
   const sha = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
-  it('gives the SDK the same decisions from the XLSX as from the CSV, and the digest of the file’s own bytes', () => {
+  it('gives the SDK the same decisions from the XLSX as from the CSV, and the digest of the file’s own bytes', async () => {
     const csvBytes = Buffer.from(csv, 'utf8');
-    const xlsxBytes = workbook([{ name: 'Revue inverse', rows: lines }]);
+    const xlsxBytes = await workbook([{ name: 'Revue inverse', rows: lines }]);
     const fromCsv = returnedSheet('/tmp/revue-amp.csv', csvBytes);
     const fromXlsx = returnedSheet('/tmp/revue-amp.xlsx', xlsxBytes);
     expect(fromCsv).toMatchObject({ fileName: 'revue-amp.csv', format: 'csv', sha256: sha(csvBytes), sheet: csv });
@@ -144,7 +165,7 @@ describe('a returned review sheet, CSV or XLSX', () => {
     expect(sheetRecordFields(fromXlsx)).toEqual({ workbook: Buffer.from(xlsxBytes).toString('base64'), fileName: 'revue-amp.xlsx' });
   });
 
-  it('refuses a file that is neither, naming the file and what is wrong', () => {
+  it('refuses a file that is neither, naming the file and what is wrong', async () => {
     const refusal = (bytes: Uint8Array) => {
       try {
         returnedSheet('revue.pdf', bytes);
@@ -159,7 +180,7 @@ describe('a returned review sheet, CSV or XLSX', () => {
       message: `Feuille de revue revue.pdf : ni un classeur XLSX ni un texte en UTF-8 (un PDF, une image, un CSV en Windows-1252 ?). ${attendu}`,
     });
     expect(refusal(Buffer.alloc(0))).toEqual({ code: 'VALIDATION', message: `Feuille de revue revue.pdf : le fichier est vide. ${attendu}` });
-    expect(refusal(zip([['content.xml', '<office:document/>']]))?.message).toBe(
+    expect(refusal(await zip([['content.xml', '<office:document/>']]))?.message).toBe(
       `Feuille de revue revue.pdf : classeur illisible (ce n’est pas un classeur XLSX (xl/workbook.xml absent)). ${attendu}`,
     );
   });

@@ -1,4 +1,4 @@
-import { crc32, deflateRawSync } from 'node:zlib';
+import { crc32, createDeflateRaw } from 'node:zlib';
 import type { Cell } from './output.js';
 
 // A minimal XLSX writer (ECMA-376, SpreadsheetML): a zip of a few XML parts, one worksheet per
@@ -68,33 +68,49 @@ function cellWidth(cell: Cell): number {
   return String(cell).length;
 }
 
-function worksheet(rows: Cell[][]): string {
-  const widths = (rows[0] ?? []).map((_, column) => Math.min(60, Math.max(8, ...rows.map((row) => cellWidth(row[column] ?? null) + 2))));
-  const cells = rows.map((row, r) => {
-    const line = row
-      .map((cell, c) => {
-        const ref = `${columnName(c)}${r + 1}`;
-        const style = r === 0 ? ' s="1"' : '';
-        if (cell === null) return '';
-        if (typeof cell === 'number') return `<c r="${ref}"${style}><v>${cell}</v></c>`;
-        if (typeof cell === 'object')
-          return 'date' in cell ? `<c r="${ref}" s="2"><v>${serialDay(cell.date)}</v></c>` : `<c r="${ref}" s="3"><v>${serialMoment(cell.at)}</v></c>`;
-        return `<c r="${ref}"${style} t="inlineStr"><is><t xml:space="preserve">${xmlText(cell)}</t></is></c>`;
-      })
-      .join('');
-    return `<row r="${r + 1}">${line}</row>`;
-  });
-  return (
+/** Each column's width: what its widest cell shows, within 8 and 60 characters. */
+function columnWidths(rows: readonly Cell[][]): number[] {
+  // A loop, not `Math.max(...cells)`: a list of ~125,000 rows or more overflowed the call stack.
+  const widths = (rows[0] ?? []).map(() => 8);
+  for (const row of rows) {
+    for (let column = 0; column < widths.length; column++) widths[column] = Math.max(widths[column]!, Math.min(60, cellWidth(row[column] ?? null) + 2));
+  }
+  return widths;
+}
+
+/**
+ * A worksheet's XML, a row at a time: a list of a million rows is never one string (V8's stop
+ * at 2^29 characters, and its text twice over in memory was the most of an export's).
+ */
+function* worksheet(rows: readonly Cell[][]): Generator<string> {
+  const widths = columnWidths(rows);
+  yield (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n' +
     '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">' +
     '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/></sheetView></sheetViews>' +
     (widths.length === 0 ? '' : `<cols>${widths.map((width, c) => `<col min="${c + 1}" max="${c + 1}" width="${width}" customWidth="1"/>`).join('')}</cols>`) +
-    `<sheetData>${cells.join('')}</sheetData></worksheet>`
+    '<sheetData>'
   );
+  for (let r = 0; r < rows.length; r++) {
+    const line = rows[r]!.map((cell, c) => {
+      const ref = `${columnName(c)}${r + 1}`;
+      const style = r === 0 ? ' s="1"' : '';
+      if (cell === null) return '';
+      if (typeof cell === 'number') return `<c r="${ref}"${style}><v>${cell}</v></c>`;
+      if (typeof cell === 'object')
+        return 'date' in cell ? `<c r="${ref}" s="2"><v>${serialDay(cell.date)}</v></c>` : `<c r="${ref}" s="3"><v>${serialMoment(cell.at)}</v></c>`;
+      return `<c r="${ref}"${style} t="inlineStr"><is><t xml:space="preserve">${xmlText(cell)}</t></is></c>`;
+    }).join('');
+    yield `<row r="${r + 1}">${line}</row>`;
+  }
+  yield '</sheetData></worksheet>';
 }
 
+/** A part of the package: its name and its text, whole or in pieces. */
+type Part = readonly [name: string, text: string | Iterable<string>];
+
 /** The parts of the package, in the order a reader expects (content types first). */
-function parts(sheets: readonly Sheet[]): [string, string][] {
+function parts(sheets: readonly Sheet[]): Part[] {
   const taken = new Set<string>();
   const names = sheets.map((sheet) => sheetName(sheet.name, taken));
   const main = 'http://schemas.openxmlformats.org/spreadsheetml/2006/main';
@@ -150,12 +166,50 @@ function parts(sheets: readonly Sheet[]): [string, string][] {
         '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>' +
         '</styleSheet>',
     ],
-    ...sheets.map((sheet, i): [string, string] => [`xl/worksheets/sheet${i + 1}.xml`, worksheet(sheet.rows)]),
+    ...sheets.map((sheet, i): Part => [`xl/worksheets/sheet${i + 1}.xml`, worksheet(sheet.rows)]),
   ];
 }
 
+/** Text gathered into pieces of about this many characters before each is deflated. */
+const PIECE = 1 << 16;
+
+/**
+ * A part's text deflated, with its CRC-32 and length. zlib works on libuv's threads, a piece at a
+ * time: the program's own thread gets a turn between pieces, and the interface stays responsive
+ * while it writes a large list (a national list of alerts held it 2 s at once).
+ */
+async function deflated(text: string | Iterable<string>): Promise<{ packed: Buffer; crc: number; length: number }> {
+  const deflater = createDeflateRaw();
+  const packed: Buffer[] = [];
+  deflater.on('data', (chunk: Buffer) => packed.push(chunk));
+  const ended = new Promise<void>((resolve, reject) => {
+    deflater.once('end', resolve);
+    deflater.once('error', reject);
+  });
+  let crc = 0;
+  let length = 0;
+  const send = (piece: string) => {
+    const data = Buffer.from(piece, 'utf8');
+    crc = crc32(data, crc);
+    length += data.length;
+    return new Promise<void>((resolve, reject) => deflater.write(data, (error) => (error ? reject(error) : resolve())));
+  };
+  let gathered = '';
+  for (const piece of typeof text === 'string' ? [text] : text) {
+    gathered += piece;
+    if (gathered.length >= PIECE) {
+      await send(gathered);
+      gathered = '';
+    }
+  }
+  if (gathered !== '') await send(gathered);
+  deflater.end();
+  await ended;
+  return { packed: Buffer.concat(packed), crc, length };
+}
+
 /** A zip archive (deflate), as the XLSX package format requires; no ZIP64 (a list of cafsup fits in 4 GiB). */
-export function zip(entries: readonly [string, string][]): Buffer {
+export async function zip(entries: readonly Part[]): Promise<Buffer> {
   const locals: Buffer[] = [];
   const centrals: Buffer[] = [];
   let offset = 0;
@@ -163,10 +217,8 @@ export function zip(entries: readonly [string, string][]): Buffer {
   const dosTime = 0;
   const dosDate = (1 << 5) | 1;
   for (const [name, text] of entries) {
-    const data = Buffer.from(text, 'utf8');
-    const packed = deflateRawSync(data);
+    const { packed, crc, length } = await deflated(text);
     const fileName = Buffer.from(name, 'utf8');
-    const crc = crc32(data);
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);
     local.writeUInt16LE(20, 4); // version needed: 2.0 (deflate)
@@ -176,7 +228,7 @@ export function zip(entries: readonly [string, string][]): Buffer {
     local.writeUInt16LE(dosDate, 12);
     local.writeUInt32LE(crc, 14);
     local.writeUInt32LE(packed.length, 18);
-    local.writeUInt32LE(data.length, 22);
+    local.writeUInt32LE(length, 22);
     local.writeUInt16LE(fileName.length, 26);
     local.writeUInt16LE(0, 28);
     const central = Buffer.alloc(46);
@@ -189,7 +241,7 @@ export function zip(entries: readonly [string, string][]): Buffer {
     central.writeUInt16LE(dosDate, 14);
     central.writeUInt32LE(crc, 16);
     central.writeUInt32LE(packed.length, 20);
-    central.writeUInt32LE(data.length, 24);
+    central.writeUInt32LE(length, 24);
     central.writeUInt16LE(fileName.length, 28);
     central.writeUInt32LE(offset, 42);
     locals.push(local, fileName, packed);
@@ -207,6 +259,6 @@ export function zip(entries: readonly [string, string][]): Buffer {
 }
 
 /** The bytes of an XLSX workbook holding these sheets. */
-export function workbook(sheets: readonly Sheet[]): Buffer {
+export function workbook(sheets: readonly Sheet[]): Promise<Buffer> {
   return zip(parts(sheets));
 }

@@ -92,8 +92,7 @@ export async function writeShownList(list: ShownList, path: string, sheet: strin
       } else {
         const rows: string[][] = [list.headers];
         for await (const chunk of chunks(list)) rows.push(...chunk);
-        // A worksheet's name: 31 characters at most, none of []:*?/\ (Excel refuses the workbook otherwise).
-        await file.write(workbook([{ name: sheet.replace(/[[\]:*?/\\]/g, ' ').slice(0, 31), rows }]));
+        await file.write(await workbook([{ name: sheet, rows }]));
       }
       await file.sync();
       await file.close();

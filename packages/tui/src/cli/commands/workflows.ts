@@ -641,7 +641,7 @@ export const reviewKitCommand: Command = {
     if (xlsxFile !== undefined) {
       const { workbook } = await import('../xlsx.js');
       await writeFileAtomically(xlsxFile, [
-        workbook([
+        await workbook([
           {
             name: 'Revue inverse',
             rows: [REVIEW_KIT_COLUMNS.map((column) => column.header), ...kit.rows.map((row) => REVIEW_KIT_COLUMNS.map((column) => column.cell(row)))],
