@@ -16,6 +16,7 @@ import {
   type CafsupClient,
 } from '@cafsup/sdk';
 import { generateKeyPairSync } from 'node:crypto';
+import { frenchNumber } from '@cafsup/shared';
 import { buildDemoDataset } from '../packages/tui/src/demo/demo-data.js';
 import { ACTOR } from './support/fixture.js';
 import { CliSandbox } from './support/cli.js';
@@ -764,6 +765,16 @@ describe('signed checkpoints catch what the chain alone cannot', () => {
       const named = sandbox.run(['traces', 'verify', '--checkpoints', odd]);
       expect([named.status, named.stdout]).toEqual([1, expect.stringContaining(`${odd}, ligne 2 : ligne qui n’est pas un point de contrôle`)]);
       expect(named.stdout).toContain(`${odd}, ligne 3 : ligne qui n’est pas un point de contrôle`);
+      // A damaged file of 130,000 lines: its problems overflowed the call stack (« Erreur interne »);
+      // the terminal shows twenty of them (the first says none is of this store), --json every one.
+      const damaged = `${sandbox.dir}/damaged.jsonl`;
+      writeFileSync(damaged, 'pas un point de contrôle\n'.repeat(130_000));
+      const many = sandbox.run(['traces', 'verify', '--checkpoints', damaged]);
+      expect([many.status, many.stderr]).toEqual([1, '']);
+      expect(many.stdout).toContain(
+        `${damaged}, ligne 19 : ligne qui n’est pas un point de contrôle ; et ${frenchNumber(129_981)} autres écarts (--json pour tous).`,
+      );
+      expect(JSON.parse(sandbox.run(['traces', 'verify', '--checkpoints', damaged, '--json']).stdout).checkpoints.problems).toHaveLength(130_001);
       rewriteTail(sandbox.database, signed.checkpoint.id, 'Motif réécrit');
       const broken = sandbox.run(['traces', 'verify', '--checkpoints', file, '--json']);
       expect(broken.status).toBe(1);

@@ -32,6 +32,8 @@ export class CliSandbox {
       env: this.env(options.env),
       input: options.input ?? '',
       encoding: 'utf8',
+      // Node's default (1 MiB) cut a long answer short without saying so.
+      maxBuffer: 1 << 30,
       ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
       ...(options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs }),
     });

@@ -320,7 +320,7 @@ export async function checkAgainstCheckpoints(
     if (attested === undefined) continue;
     renamedFrom.push(storeId);
     byStore.delete(storeId);
-    signed.push(...theirs);
+    for (const checkpoint of theirs) signed.push(checkpoint);
     problems.push(
       `identifiant de la base changé (${storeId}, maintenant ${head.storeId}) : le point de contrôle du ${longFrenchInstant(attested.at)} signé sous l’ancien identifiant atteste la trace n° ${attested.id} de cette chaîne`,
     );

@@ -39,7 +39,9 @@ function table(columns: TableColumn[], rows: { text: string; colour: Colour | nu
   const colour = colourEnabled(process.stdout);
   const borders = columns.length + 1;
   const padding = columns.length * 2;
-  const natural = columns.map((column, index) => Math.max(column.header.length, ...rows.map((row) => (row[index]?.text ?? '').length)));
+  // A loop, not `Math.max(...)` over the rows: ~125,000 rows or more overflowed the call stack.
+  const natural = columns.map((column) => column.header.length);
+  for (const row of rows) for (let index = 0; index < natural.length; index++) natural[index] = Math.max(natural[index]!, (row[index]?.text ?? '').length);
   const fixed = columns.map((column, index) => column.width ?? (column.grow === undefined ? natural[index]! : 0));
   const spare = Math.max(0, totalWidth - borders - padding - fixed.reduce((a, b) => a + b, 0));
   const growTotal = columns.reduce((sum, column) => sum + (column.grow ?? 0), 0);

@@ -88,6 +88,15 @@ function trustedKeys(publicKeyFiles: readonly string[]): KeyObject[] {
   return keys;
 }
 
+/** Problems shown on a terminal, at most this many: a damaged file of 100,000 lines is not read line by line there (`--json` lists them all). */
+const SHOWN_PROBLEMS = 20;
+
+function shownProblems(problems: readonly string[]): string {
+  const shown = problems.slice(0, SHOWN_PROBLEMS).join(' ; ');
+  const more = problems.length - SHOWN_PROBLEMS;
+  return more > 0 ? `${shown} ; et ${countOf(more, 'autre écart', 'autres écarts')} (--json pour tous)` : shown;
+}
+
 export const tracesVerifyCommand: Command = {
   name: 'traces verify',
   summary: 'vérifie la chaîne des traces et ses points de contrôle signés ; sort en 1 et nomme la première trace altérée',
@@ -112,7 +121,8 @@ export const tracesVerifyCommand: Command = {
       const keys = trustedKeys((options['public-key'] as string[] | undefined) ?? []);
       const report = await checkAgainstCheckpoints(result.head, lines, keys, (ids) => client.traces.hashes(ids));
       if (keys.length === 0) report.problems.unshift('aucune clé de confiance pour vérifier les signatures (--public-key)');
-      report.problems.push(...problems.map((problem) => `${file}, ligne ${problem.line} : ${problem.message}`));
+      // One by one: a file of ~125,000 bad lines or more overflowed the call stack as arguments.
+      for (const problem of problems) report.problems.push(`${file}, ligne ${problem.line} : ${problem.message}`);
       report.ok = report.problems.length === 0;
       checkpoints = { ...report, file };
     }
@@ -129,7 +139,7 @@ export const tracesVerifyCommand: Command = {
           checkpoints.ok
             ? `Points de contrôle (${escapeForTerminal(checkpoints.file)}) : ${countOf(checkpoints.matched, 'concordant')}, aucun écart.`
             : // The checkpoint file is data from elsewhere: what it says is escaped before it reaches the terminal.
-              `Points de contrôle (${escapeForTerminal(checkpoints.file)}) : ${escapeForTerminal(checkpoints.problems.join(' ; '))}.`,
+              `Points de contrôle (${escapeForTerminal(checkpoints.file)}) : ${escapeForTerminal(shownProblems(checkpoints.problems))}.`,
         );
         if (checkpoints.firstBrokenId !== null) lines.push(`Première trace qui peut différer de ce qui a été signé : n° ${checkpoints.firstBrokenId}.`);
         for (const other of checkpoints.otherStores) {
