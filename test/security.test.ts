@@ -2,6 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { connect } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CafsupError, OPERATIONS, Store, WRITE_OPERATIONS, createClient, type CafsupClient } from '@cafsup/sdk';
 import { seededRandom } from '@cafsup/shared';
@@ -257,6 +258,37 @@ describe('cafsup serve: scopes, roles, hostile input, secrets', () => {
       { code: 'VALIDATION', message: 'Corps de requête trop volumineux : 1\u202f048\u202f576 octets au plus.', details: {} },
     ]);
     expect(await snapshot()).toEqual(before);
+  });
+
+  // The server decodes no body: one said to be gzip was read as plain JSON, and taken (review 43a).
+  it('refuses a body in a content coding 415, the import’s too, and writes nothing', async () => {
+    const every = await server.token(SUPERVISOR_78, 'supervisor', ['*']);
+    const before = await snapshot();
+    const refused = (codings: string) => ({
+      code: 'VALIDATION',
+      message: `En-tête Content-Encoding : « ${codings} » non pris en charge ; envoyez le corps sans compression.`,
+      details: {},
+    });
+    const suspension = JSON.stringify({ ids: ['amp-h0001'], options: { reason: 'Corps compressé' } });
+    for (const [body, coding, named] of [
+      [suspension, 'gzip', 'gzip'],
+      [new Uint8Array(gzipSync(suspension)), 'gzip', 'gzip'],
+      [suspension, 'br', 'br'],
+      [suspension, 'identity, GZIP', 'GZIP'],
+    ] as const) {
+      const response = await server.post('/v1/habilitations.suspend', body, tokens.s78!, { 'content-encoding': coding });
+      expect([response.status, response.body.error], coding).toEqual([415, refused(named)]);
+    }
+    // The import's body, spooled by its handler rather than parsed: refused before it is read.
+    const data = JSON.stringify(buildDemoDataset({ partners: 3, today: AS_OF }));
+    for (const body of [data, new Uint8Array(gzipSync(data))]) {
+      const imported = await server.post('/v1/dataset.import?reason=Import%20compress%C3%A9', body, every, { 'content-encoding': 'gzip' });
+      expect([imported.status, imported.body.error]).toEqual([415, refused('gzip')]);
+    }
+    expect(await snapshot()).toEqual(before);
+    // Identity is no coding: the body is read as it is.
+    const plain = await server.post('/v1/partners.list', '{"limit":1}', tokens.s78!, { 'content-encoding': 'identity' });
+    expect(plain.status).toBe(200);
   });
 
   it('answers a request Node cannot read (bad header, headers too large) in French and the API’s shape, then goes on serving', async () => {

@@ -27,7 +27,7 @@ const WITH_API_HEADER = { headers: { [API_HEADER.name]: { $ref: '#/components/he
 
 const ANSWER = { description: 'Réponse de l’opération (JSON).', ...WITH_API_HEADER, content: { 'application/json': { schema: {} } } };
 
-/** Every failure answers `{ error: { code, message, details } }` with the status of its code, or 413 / 415 for a body too large / not JSON (server.ts). */
+/** Every failure answers `{ error: { code, message, details } }` with the status of its code, or 413 / 415 for a body too large / not JSON or compressed (server.ts). */
 const ERRORS = Object.fromEntries(
   [...new Set([...ERROR_CODES.map((code) => HTTP_STATUS[code]), 413, 415])].map((status) => [String(status), { $ref: '#/components/responses/Error' }]),
 );

@@ -136,9 +136,9 @@ declare module 'fastify' {
 
 /**
  * Refusals of a body HTTP has a status of its own for, answered with it rather than their
- * code's 422 (HTTP_STATUS): 413 for a body too large, 415 for one that is not JSON, statuses
- * clients and proxies read as « do not send this again as it is ». Their code stays VALIDATION,
- * the one the error shape and the CLI's exit codes know.
+ * code's 422 (HTTP_STATUS): 413 for a body too large, 415 for one that is not JSON or is
+ * compressed, statuses clients and proxies read as « do not send this again as it is ». Their
+ * code stays VALIDATION, the one the error shape and the CLI's exit codes know.
  */
 const BODY_STATUS = new WeakMap<CafsupError, 413 | 415>();
 function refusedBody(status: 413 | 415, message: string): CafsupError {
@@ -198,6 +198,17 @@ function frenchFrameworkError(error: { code?: string; statusCode?: number; messa
       if (error.statusCode === 400) return new CafsupError('VALIDATION', 'Corps de requête refusé : JSON invalide ou clé interdite.');
       return null;
   }
+}
+
+/**
+ * The codings a Content-Encoding header names other than `identity` (RFC 9110 § 8.4: a list,
+ * case-insensitive), as sent; none for a body sent as it is.
+ */
+function codingsOf(header: string | undefined): string[] {
+  return (header ?? '')
+    .split(',')
+    .map((coding) => coding.trim())
+    .filter((coding) => coding !== '' && coding.toLowerCase() !== 'identity');
 }
 
 /** A request, headers or body, not whole in time (Node's wait for headers, `bodyWithinMs`). */
@@ -312,6 +323,19 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       const said = error instanceof JsonSyntaxError ? `Corps de requête illisible : ${error.message}.` : 'Corps de requête illisible : JSON attendu.';
       done(error instanceof CafsupError ? error : new CafsupError('VALIDATION', said), undefined);
     }
+  });
+  // A body in a content coding (gzip, br…) is refused for it, 415 as a body of another type is:
+  // the server decodes none, and read its bytes as they came (a plain body said to be gzip was
+  // taken, a gzipped one refused as unreadable JSON). Before any parser, so the import's
+  // streamed body too, and nothing of the body is read. Only where a body would be: GET and
+  // HEAD take none, and a path no route has answers 404 or 405 (as for Content-Type).
+  app.addHook('preParsing', async (request, _reply, payload) => {
+    if (request.is404 || request.method === 'GET' || request.method === 'HEAD') return payload;
+    const codings = codingsOf(request.headers['content-encoding']);
+    if (codings.length > 0) {
+      throw refusedBody(415, `En-tête Content-Encoding : « ${codings.join(', ')} » non pris en charge ; envoyez le corps sans compression.`);
+    }
+    return payload;
   });
   pool.internalErrors = (error) => app.log.error({ err: { message: error.message, stack: error.stack } }, 'erreur interne');
 
