@@ -68,6 +68,17 @@ describe('deployment: probes, metrics, API document', () => {
     expect(metricSample(admin.text, 'cafsup_http_requests_total{operation="/metrics",status="403"}')).toBe(1);
   });
 
+  // A local caller with a Caf's token was refused 403 what it read without one (review 43a).
+  it('gives /metrics to a local caller whatever valid token it sends; a refused token is 401 there as on every route', async () => {
+    const auditor = await server.token(NATIONAL, 'auditor', ['*']);
+    for (const token of [local78, auditor, national]) {
+      const metrics = await get(`${server.baseUrl}/metrics`, { authorization: `Bearer ${token}` });
+      expect([metrics.status, metrics.text]).toEqual([200, expect.stringContaining('# TYPE cafsup_http_requests_total counter')]);
+    }
+    const refused = await get(`${server.baseUrl}/metrics`, { authorization: 'Bearer cafsup_faux_jeton_0000000000000000000000' });
+    expect([refused.status, JSON.parse(refused.text).error.code]).toEqual([401, 'UNAUTHENTICATED']);
+  });
+
   it('logs each request with its operation, status, duration, token number and actor, never the token', async () => {
     const client = server.client(local78);
     await client.partners.get(await server.withStore(async (store) => (await store.listPartners({ limit: 1 }, {})).items[0]!.id));

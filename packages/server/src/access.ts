@@ -8,7 +8,7 @@ declare module 'fastify' {
     /**
      * The bearer token a route needs: required unless said otherwise. `none` for the probes and
      * the API document (a load balancer has no token); `optional` for `/metrics`, which a
-     * loopback caller may read without one.
+     * loopback caller may read without one (a token sent is still checked: refused, it is 401).
      */
     token?: 'none' | 'optional';
     /**

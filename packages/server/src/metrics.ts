@@ -11,8 +11,9 @@ const SCRAPE_DEADLINE_MS = 2_000;
  * `GET /metrics` in Prometheus' text format (operations.md): requests by operation and status,
  * their latency, the 503s of a database that stayed busy past their deadline apart from the
  * other 503s, and the trace head's number — a trail that stops growing while requests succeed
- * is worth an alert. Read by a supervisor token for every Caf, or from this machine without a
- * token. Each server has its own registry: nothing is shared through prom-client's global one.
+ * is worth an alert. Read by a supervisor token for every Caf, or from this machine with any
+ * valid token or none. Each server has its own registry: nothing is shared through
+ * prom-client's global one.
  */
 export async function registerMetrics(app: FastifyInstance, pool: StoreExecutor, trustsProxy: boolean): Promise<void> {
   const registry = new Registry();
@@ -87,15 +88,21 @@ export async function registerMetrics(app: FastifyInstance, pool: StoreExecutor,
   });
 
   app.get('/metrics', { config: { token: 'optional' } }, async (request, reply) => {
-    const principal = principalOf(request);
-    if (principal === null && !isLocalCaller(request, trustsProxy)) {
-      throw new CafsupError(
-        'UNAUTHENTICATED',
-        'Jeton manquant : les métriques se lisent avec un jeton superviseur valable pour toutes les Caf, ou depuis la machine du serveur.',
-      );
-    }
-    if (principal !== null && (principal.role !== 'supervisor' || principal.cafCodes !== null)) {
-      throw new CafsupError('FORBIDDEN', 'Métriques réservées à un jeton superviseur valable pour toutes les Caf (--caf "*").');
+    // On this machine any caller reads them, whatever valid token it sends: a local scraper
+    // given a Caf's token was refused what it read without one. A token that is refused
+    // (unknown, revoked, expired) was answered 401 before this, as on every route, and counted
+    // towards the limit: its holder learns it is dead, and no caller tries tokens uncounted.
+    if (!isLocalCaller(request, trustsProxy)) {
+      const principal = principalOf(request);
+      if (principal === null) {
+        throw new CafsupError(
+          'UNAUTHENTICATED',
+          'Jeton manquant : les métriques se lisent avec un jeton superviseur valable pour toutes les Caf, ou depuis la machine du serveur.',
+        );
+      }
+      if (principal.role !== 'supervisor' || principal.cafCodes !== null) {
+        throw new CafsupError('FORBIDDEN', 'Métriques réservées à un jeton superviseur valable pour toutes les Caf (--caf "*").');
+      }
     }
     return reply.type(registry.contentType).send(await registry.metrics());
   });
