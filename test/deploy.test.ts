@@ -79,6 +79,21 @@ describe('deployment: probes, metrics, API document', () => {
     expect([refused.status, JSON.parse(refused.text).error.code]).toEqual([401, 'UNAUTHENTICATED']);
   });
 
+  // A route asked with another method was counted under « inconnue », as a path no route has (review 43a).
+  it('counts a route asked with another method under its operation, 405; a path no route has under « inconnue »', async () => {
+    const samples = async () => {
+      const { text } = await get(`${server.baseUrl}/metrics`);
+      return ['operation="habilitations.suspend",status="405"', 'operation="/healthz",status="405"', 'operation="inconnue",status="404"'].map(
+        (labels) => metricSample(text, `cafsup_http_requests_total{${labels}}`) ?? 0,
+      );
+    };
+    const before = await samples();
+    expect((await server.request('GET', '/v1/habilitations.suspend', undefined, local78)).status).toBe(405);
+    expect((await server.post('/healthz', '{}', local78)).status).toBe(405);
+    expect((await server.request('GET', '/v1/habilitations.delete', undefined, local78)).status).toBe(404);
+    expect((await samples()).map((count, index) => count - before[index]!)).toEqual([1, 1, 1]);
+  });
+
   it('logs each request with its operation, status, duration, token number and actor, never the token', async () => {
     const client = server.client(local78);
     await client.partners.get(await server.withStore(async (store) => (await store.listPartners({ limit: 1 }, {})).items[0]!.id));

@@ -168,6 +168,9 @@ describe('cafsup serve: scopes, roles, hostile input, secrets', () => {
     expect([exported.status, exported.headers.allow]).toEqual([405, 'GET, HEAD']);
     const unknown = await server.request('GET', '/v1/habilitations.delete', undefined, token);
     expect([unknown.status, unknown.headers.allow, unknown.body.error.message]).toEqual([404, undefined, 'Opération inconnue : GET /v1/habilitations.delete.']);
+    // Read as a route's pattern, where `:x(` opens a parameter's regular expression: it was a 500.
+    const pattern = await server.request('GET', '/v1/:x(', undefined, token);
+    expect([pattern.status, pattern.body.error.message]).toEqual([404, 'Opération inconnue : GET /v1/:x(.']);
     // Without a token, nothing is said of the routes: the token is asked for first (review 21, L3).
     for (const path of ['/v1/habilitations.suspend', '/v1/habilitations.delete']) {
       const anonymous = await server.request('GET', path, undefined, null);

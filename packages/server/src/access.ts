@@ -21,9 +21,30 @@ declare module 'fastify' {
   }
 }
 
+/** The methods the server's routes take (HEAD: Fastify's, beside each GET), in the order an Allow header lists them. */
+const ROUTE_METHODS = ['GET', 'HEAD', 'POST'] as const;
+
+/** The request's path, without its query. */
+export function pathOf(request: FastifyRequest): string {
+  return request.url.split('?')[0]!;
+}
+
+/**
+ * The methods a route at the request's path takes: none when no route has that path. The routes
+ * are all plain paths, and hasRoute reads its url as a route's pattern, where `:` and `*` open a
+ * parameter or a wildcard: a path holding either is no route's (`/v1/:x(` threw, a 500).
+ */
+export function routeMethods(request: FastifyRequest): string[] {
+  const path = pathOf(request);
+  if (/[:*]/.test(path)) return [];
+  return ROUTE_METHODS.filter((method) => request.server.hasRoute({ method, url: path }));
+}
+
 /** The operation a request called (`partners.list`), else its route (`/healthz`), for logs and metrics. */
 export function operationOf(request: FastifyRequest): string {
-  const route = request.routeOptions.url;
+  // A route asked with another method (405) is counted under it, as when asked rightly: only a
+  // path that no route has is unknown.
+  const route = request.routeOptions.url ?? (routeMethods(request).length > 0 ? pathOf(request) : undefined);
   if (route === undefined) return 'inconnue';
   return route.startsWith('/v1/') ? route.slice('/v1/'.length) : route;
 }

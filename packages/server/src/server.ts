@@ -31,7 +31,7 @@ import {
 } from '@cafsup/sdk';
 import type { TraceVerification, TracesVerifyInput } from '@cafsup/shared';
 import { shownLocation } from '@cafsup/sdk/settings';
-import { checkTrustedProxies } from './access.js';
+import { checkTrustedProxies, pathOf, routeMethods } from './access.js';
 import { registerHealth, withoutLocation } from './health.js';
 import { registerMetrics } from './metrics.js';
 import { registerOpenApi } from './openapi.js';
@@ -146,9 +146,6 @@ function refusedBody(status: 413 | 415, message: string): CafsupError {
   BODY_STATUS.set(failure, status);
   return failure;
 }
-
-/** The methods the server's routes take (HEAD: Fastify's, beside each GET), in the order an Allow header lists them. */
-const ROUTE_METHODS = ['GET', 'HEAD', 'POST'] as const;
 
 /** How long an upload may send nothing before it is dropped. */
 const UPLOAD_IDLE_MS = 60_000;
@@ -351,10 +348,10 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     void reply.status(BODY_STATUS.get(failure) ?? HTTP_STATUS[failure.code]).send({ error: failure.toJSON() });
   });
   app.setNotFoundHandler((request, reply) => {
-    const path = request.url.split('?')[0]!;
+    const path = pathOf(request);
     // A known route asked with another method: 405 and the methods it takes (RFC 9110 § 15.5.6),
     // so that `GET /v1/habilitations.suspend` is not mistaken for an operation that is not there.
-    const allowed = ROUTE_METHODS.filter((method) => app.hasRoute({ method, url: path }));
+    const allowed = routeMethods(request);
     if (allowed.length > 0) {
       void reply
         .status(405)
