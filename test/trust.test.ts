@@ -15,7 +15,7 @@ import {
   signCheckpoint,
   type CafsupClient,
 } from '@cafsup/sdk';
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, sign, verify } from 'node:crypto';
 import { frenchNumber } from '@cafsup/shared';
 import { buildDemoDataset } from '../packages/tui/src/demo/demo-data.js';
 import { ACTOR } from './support/fixture.js';
@@ -278,40 +278,82 @@ describe('the embedded store off the interface’s thread', () => {
 });
 
 describe('the signing key made on first use', () => {
+  /** What a file system without hard links (some network or FUSE mounts, vfat) answers a link: injected, as no folder here refuses one. */
+  const noHardLinks = `const fs = (await import('node:fs')).default;
+fs.linkSync = () => { throw Object.assign(new Error('EPERM: operation not permitted, link'), { code: 'EPERM' }); };
+(await import('node:module')).syncBuiltinESMExports();`;
+
   // Review 42: two `cafsup serve` started together on a fresh machine both made the key; the second
   // to write it failed with EEXIST (« Erreur interne inattendue », exit 70), or read it still empty.
-  it('is made once when several processes need it at the same moment, and each of them reads that one', async () => {
-    const { spawn } = await import('node:child_process');
-    const module = join(import.meta.dirname, '..', 'packages', 'sdk', 'dist', 'checkpoints.js');
-    const script = `const { loadSigningKey } = await import(${JSON.stringify(module)});
+  // Review 43: where the file system makes no hard link, nobody could make it.
+  it.each([
+    { where: 'with hard links', prelude: '' },
+    { where: 'on a file system without hard links', prelude: noHardLinks },
+  ])(
+    'is made once when several processes need it at the same moment, and each of them reads that one ($where)',
+    async ({ prelude }) => {
+      const { spawn } = await import('node:child_process');
+      const module = join(import.meta.dirname, '..', 'packages', 'sdk', 'dist', 'checkpoints.js');
+      const script = `${prelude}
+const { loadSigningKey } = await import(${JSON.stringify(module)});
 const [path, at] = process.argv.slice(1);
 // Asleep until just before the moment the four share, then spinning to it: started together, they race.
 const asleep = Number(at) - Date.now() - 25;
 if (asleep > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, asleep);
 while (Date.now() < Number(at)) {}
 try { process.stdout.write('ok ' + loadSigningKey({ path, create: true }).keyId); } catch (error) { process.stdout.write('error ' + error.message); }`;
-    const dir = mkdtempSync(join(tmpdir(), 'cafsup-key-race-'));
+      const dir = mkdtempSync(join(tmpdir(), 'cafsup-key-race-'));
+      try {
+        for (let round = 0; round < 10; round++) {
+          const path = join(dir, String(round), 'secrets', 'signing-key.pem');
+          const at = String(Date.now() + 400);
+          const outputs = await Promise.all(
+            Array.from({ length: 4 }, () => {
+              const child = spawn(process.execPath, ['--input-type=module', '-e', script, path, at], { stdio: ['ignore', 'pipe', 'inherit'] });
+              let output = '';
+              child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+              return new Promise<string>((resolve) => child.on('close', () => resolve(output)));
+            }),
+          );
+          const key = loadSigningKey({ path });
+          expect(outputs).toEqual(Array.from({ length: 4 }, () => `ok ${key.keyId}`));
+          // A key, not only a file that reads as one: what it signs, its public half checks.
+          const signed = Buffer.from('tête de la chaîne');
+          expect(verify(null, signed, key.publicKey, sign(null, signed, key.privateKey))).toBe(true);
+          expect(statSync(path).mode & 0o777).toBe(0o600);
+          expect(readdirSync(dirname(path))).toEqual(['signing-key.pem']);
+        }
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+    60_000,
+  );
+
+  // Without hard links the key is written under its own name: a process that finds it meanwhile
+  // reads a PEM cut short, which it must wait for rather than call unreadable.
+  it('is read once whole when found still being written', async () => {
+    const { spawn } = await import('node:child_process');
+    const dir = mkdtempSync(join(tmpdir(), 'cafsup-key-written-'));
     try {
-      for (let round = 0; round < 10; round++) {
-        const path = join(dir, String(round), 'secrets', 'signing-key.pem');
-        const at = String(Date.now() + 400);
-        const outputs = await Promise.all(
-          Array.from({ length: 4 }, () => {
-            const child = spawn(process.execPath, ['--input-type=module', '-e', script, path, at], { stdio: ['ignore', 'pipe', 'inherit'] });
-            let output = '';
-            child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-            return new Promise<string>((resolve) => child.on('close', () => resolve(output)));
-          }),
-        );
-        const keyId = loadSigningKey({ path }).keyId;
-        expect(outputs).toEqual(Array.from({ length: 4 }, () => `ok ${keyId}`));
-        expect(statSync(path).mode & 0o777).toBe(0o600);
-        expect(readdirSync(dirname(path))).toEqual(['signing-key.pem']);
+      const path = join(dir, 'signing-key.pem');
+      const pem = generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+      writeFileSync(path, pem.slice(0, 40), { mode: 0o600 });
+      const finishing = spawn(
+        process.execPath,
+        ['-e', 'setTimeout(() => require("node:fs").appendFileSync(process.argv[1], process.argv[2]), 300)', path, pem.slice(40)],
+        { stdio: 'inherit' },
+      );
+      const finished = new Promise((resolve) => finishing.on('close', resolve));
+      try {
+        expect(loadSigningKey({ path }).keyId).toBe(loadSigningKey({ env: { CAFSUP_SIGNING_KEY: pem } }).keyId);
+      } finally {
+        await finished;
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  }, 60_000);
+  });
 });
 
 describe('signed checkpoints catch what the chain alone cannot', () => {

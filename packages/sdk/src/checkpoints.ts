@@ -1,7 +1,20 @@
 import type { KeyObject } from 'node:crypto';
-import { appendFileSync, closeSync, existsSync, fstatSync, linkSync, mkdirSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  existsSync,
+  fstatSync,
+  fsyncSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
-import { CafsupError, canonicalJson, countOf, fileProblem, isTimestamp, longFrenchInstant, type TraceHead } from '@cafsup/shared';
+import { CafsupError, canonicalJson, countOf, fileProblem, hardLinksRefused, isTimestamp, longFrenchInstant, type TraceHead } from '@cafsup/shared';
 import { configDirectory } from './profiles.js';
 import { sha256 } from './store/traces.js';
 
@@ -77,28 +90,85 @@ export function loadSigningKey(options: { path?: string; create?: boolean; env?:
         path,
       });
     }
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    const { privateKey } = nodeCrypto().generateKeyPairSync('ed25519');
-    // Written whole beside it, then linked into place: two processes making the first key at once
-    // (two `cafsup serve` started together on a fresh machine) keep the one linked first, and
-    // neither reads a key file still empty. The one linked second is EEXIST: it reads the first's.
-    const unfinished = `${path}.${process.pid}-${nodeCrypto().randomBytes(6).toString('hex')}`;
-    try {
-      writeFileSync(unfinished, privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600, flag: 'wx' });
-      try {
-        linkSync(unfinished, path);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      }
-    } finally {
-      rmSync(unfinished, { force: true });
-    }
+    makeSigningKey(path);
   }
+  return readSigningKey(path);
+}
+
+/** How long a key file still being written is read again before it is said unreadable. */
+const UNFINISHED_KEY_WAIT_MS = 2000;
+
+/**
+ * A new key at `path`, unless another process makes one there first: then that one is kept, and
+ * read by both. Two processes making the first key at once (two `cafsup serve` started together
+ * on a fresh machine) must not sign with two keys, nor either read a key file still empty.
+ */
+function makeSigningKey(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  const { privateKey } = nodeCrypto().generateKeyPairSync('ed25519');
+  const pem = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+  // Written whole beside it, then linked into place: no reader ever sees it unfinished, and the
+  // one linked second is EEXIST.
+  const unfinished = `${path}.${process.pid}-${nodeCrypto().randomBytes(6).toString('hex')}`;
   try {
-    return fromPrivate(nodeCrypto().createPrivateKey(readFileSync(path, 'utf8')));
-  } catch (error) {
-    if (error instanceof CafsupError) throw error;
-    throw new CafsupError('VALIDATION', `Clé de signature illisible : ${path}.`, { path }, { cause: error });
+    writeNewFile(unfinished, pem);
+    try {
+      linkSync(unfinished, path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return;
+      if (!hardLinksRefused(error)) throw error;
+      // A file system without hard links (some network or FUSE mounts, vfat): made under its own
+      // name exclusively, so that the first made is still the one kept (EEXIST: another's). Until
+      // written and flushed, a process there reads an empty file or a PEM cut short, never a key
+      // (no PEM parser takes one without its end line): `readSigningKey` waits for the end. One
+      // killed in that moment leaves it so: unreadable, and said so, never taken for a key.
+      try {
+        writeNewFile(path, pem);
+      } catch (made) {
+        if ((made as NodeJS.ErrnoException).code !== 'EEXIST') throw made;
+      }
+    }
+  } finally {
+    rmSync(unfinished, { force: true });
+  }
+}
+
+/**
+ * `text` in a new 0600 file (EEXIST if there is one), flushed to disk: a power cut must not
+ * leave the key's name on an empty file. Not left half written when the write fails (a full disk).
+ */
+function writeNewFile(path: string, text: string): void {
+  const fd = openSync(path, 'wx', 0o600);
+  let written = false;
+  try {
+    writeFileSync(fd, text);
+    fsyncSync(fd);
+    written = true;
+  } finally {
+    closeSync(fd);
+    if (!written) rmSync(path, { force: true });
+  }
+}
+
+/**
+ * The key in the file `path`. One still being written by another process (`makeSigningKey`
+ * without hard links) has no PEM end yet: read again for a moment rather than refused.
+ */
+function readSigningKey(path: string): SigningKey {
+  const deadline = Date.now() + UNFINISHED_KEY_WAIT_MS;
+  for (;;) {
+    let text: string | undefined;
+    try {
+      text = readFileSync(path, 'utf8');
+      return fromPrivate(nodeCrypto().createPrivateKey(text));
+    } catch (error) {
+      if (error instanceof CafsupError) throw error;
+      if (text !== undefined && !text.includes('-----END') && Date.now() < deadline) {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+        continue;
+      }
+      throw new CafsupError('VALIDATION', `Clé de signature illisible : ${path}.`, { path }, { cause: error });
+    }
   }
 }
 

@@ -157,6 +157,16 @@ export function fileProblem(error: unknown): string | undefined {
   return typeof code === 'string' ? FILE_PROBLEMS[code] : undefined;
 }
 
+/**
+ * Whether a hard link failed because the file system makes none (some network or FUSE mounts,
+ * vfat: EPERM on Linux, ENOTSUP or EOPNOTSUPP elsewhere, ENOSYS, EXDEV across a mount's layers),
+ * not because of the files: its caller puts the file in place another way.
+ */
+export function hardLinksRefused(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'ENOSYS' || code === 'EXDEV';
+}
+
 /** Turns anything thrown into a CafsupError; unknown failures become INTERNAL with the original as cause. */
 export function toCafsupError(error: unknown): CafsupError {
   if (error instanceof CafsupError) return error;

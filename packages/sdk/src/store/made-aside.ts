@@ -1,6 +1,6 @@
 import { closeSync, existsSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { CafsupError, LASTING, fileProblem } from '@cafsup/shared';
+import { CafsupError, LASTING, fileProblem, hardLinksRefused } from '@cafsup/shared';
 import { STORE_FILE_SUFFIXES, connect, fileContent, holdsWrites, refuseOtherUrl, storeMadeMeanwhile } from './connection.js';
 import { fnv1a64 } from '../fnv.js';
 
@@ -306,9 +306,8 @@ export async function putStoreInPlace(aside: StoreAside, location: string, shown
   try {
     linkSync(file, location);
   } catch (error) {
-    const code = (error as { code?: string }).code;
-    if (code === 'EEXIST') throw taken(file, shown);
-    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw cannotCreate(location, error);
+    if ((error as { code?: string }).code === 'EEXIST') throw taken(file, shown);
+    if (!hardLinksRefused(error)) throw cannotCreate(location, error);
     if (existsSync(location)) throw taken(file, shown);
     try {
       renameSync(file, location);

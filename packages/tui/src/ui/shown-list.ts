@@ -2,7 +2,7 @@ import { createContext } from 'react';
 import { existsSync } from 'node:fs';
 import { link, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import { CafsupError, countOf, frenchCsv, frenchCsvLines } from '@cafsup/shared';
+import { CafsupError, countOf, frenchCsv, frenchCsvLines, hardLinksRefused } from '@cafsup/shared';
 import type { TransportInfo } from '@cafsup/sdk';
 
 /** The list a screen shows, as `e` writes it (tui.md, « Exports of the current view »): its headers and each row's cells, whole. */
@@ -99,10 +99,9 @@ export async function writeShownList(list: ShownList, path: string, sheet: strin
       try {
         await link(aside, path);
       } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        if (code === 'EEXIST') throw taken();
+        if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw taken();
         // A file system without hard links (some network mounts): renamed into place after one more look.
-        if (!['EPERM', 'ENOTSUP', 'EOPNOTSUPP'].includes(code ?? '') || existsSync(path)) throw error;
+        if (!hardLinksRefused(error) || existsSync(path)) throw error;
         await rename(aside, path);
       }
     } finally {
