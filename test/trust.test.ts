@@ -19,7 +19,7 @@ import { generateKeyPairSync, sign, verify } from 'node:crypto';
 import { frenchNumber } from '@cafsup/shared';
 import { buildDemoDataset } from '../packages/tui/src/demo/demo-data.js';
 import { ACTOR } from './support/fixture.js';
-import { CliSandbox } from './support/cli.js';
+import { CliSandbox, startCafsup } from './support/cli.js';
 import { openClient, refusalOf } from './support/client.js';
 import { TestServer } from './support/server.js';
 import { rewriteTail, truncate } from './support/traces.js';
@@ -329,6 +329,43 @@ try { process.stdout.write('ok ' + loadSigningKey({ path, create: true }).keyId)
     },
     60_000,
   );
+
+  // Review 43: an admin's `traces checkpoint` from an account other than the service's made a key
+  // of that account, in silence, and signed with it a checkpoint the service's verify refuses.
+  it('is said on stderr by the command that makes it, and by that one only: traces checkpoint (--json kept pure), serve', async () => {
+    const sandbox = new CliSandbox();
+    try {
+      expect(sandbox.run(['demo', '--scale', '4', '--as-of', AS_OF]).status).toBe(0);
+      const made = (path: string) =>
+        `Nouvelle clé de signature créée : ${path} (aucune n’existait pour ce compte ; une vérification qui fait confiance à une autre clé, celle du service par exemple, refusera les points de contrôle qu’elle signe).\n`;
+      const file = `${sandbox.dir}/points.jsonl`;
+      const first = sandbox.run(['traces', 'checkpoint', '--file', file, '--json']);
+      expect([first.status, first.stderr]).toEqual([0, made(`${sandbox.dir}/config/secrets/signing-key.pem`)]);
+      expect(JSON.parse(first.stdout)).toMatchObject({ file });
+      const second = sandbox.run(['traces', 'checkpoint', '--file', file]);
+      expect([second.status, second.stderr]).toEqual([0, '']);
+      // The server, in its log, as it starts under an account (here a config folder) with no key yet.
+      const service = { CAFSUP_CONFIG_DIR: `${sandbox.dir}/service` };
+      for (const said of [made(`${sandbox.dir}/service/secrets/signing-key.pem`), '']) {
+        const server = startCafsup(['serve', '--port', '0', '--checkpoints', `${sandbox.dir}/service.jsonl`], sandbox.env(service));
+        try {
+          await server.saying('écoute sur');
+          server.child.kill('SIGTERM');
+          expect((await server.exited)[0]).toBe(0);
+        } finally {
+          server.child.kill('SIGKILL');
+        }
+        expect(
+          server
+            .said()
+            .stderr.split(/(?<=\n)/)
+            .filter((line) => line.includes('clé de signature')),
+        ).toEqual(said === '' ? [] : [said]);
+      }
+    } finally {
+      sandbox.cleanup();
+    }
+  }, 60_000);
 
   // Without hard links the key is written under its own name: a process that finds it meanwhile
   // reads a PEM cut short, which it must wait for rather than call unreadable.

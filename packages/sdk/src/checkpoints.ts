@@ -73,9 +73,10 @@ function fromPrivate(privateKey: KeyObject): SigningKey {
 
 /**
  * The signing key: `CAFSUP_SIGNING_KEY` (PEM), else the 0600 file of the config folder, made
- * on first use when `create` is true. It never goes into the database.
+ * on first use when `create` is true. It never goes into the database. `made`: called with the
+ * file's path when this call made it (not when another process made it first).
  */
-export function loadSigningKey(options: { path?: string; create?: boolean; env?: NodeJS.ProcessEnv } = {}): SigningKey {
+export function loadSigningKey(options: { path?: string; create?: boolean; made?: (path: string) => void; env?: NodeJS.ProcessEnv } = {}): SigningKey {
   const fromEnv = (options.env ?? process.env).CAFSUP_SIGNING_KEY;
   try {
     if (fromEnv !== undefined && fromEnv.trim() !== '') return fromPrivate(nodeCrypto().createPrivateKey(fromEnv));
@@ -90,7 +91,7 @@ export function loadSigningKey(options: { path?: string; create?: boolean; env?:
         path,
       });
     }
-    makeSigningKey(path);
+    if (makeSigningKey(path)) options.made?.(path);
   }
   return readSigningKey(path);
 }
@@ -102,8 +103,9 @@ const UNFINISHED_KEY_WAIT_MS = 2000;
  * A new key at `path`, unless another process makes one there first: then that one is kept, and
  * read by both. Two processes making the first key at once (two `cafsup serve` started together
  * on a fresh machine) must not sign with two keys, nor either read a key file still empty.
+ * Returns whether this process's key is the one put in place.
  */
-function makeSigningKey(path: string): void {
+function makeSigningKey(path: string): boolean {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const { privateKey } = nodeCrypto().generateKeyPairSync('ed25519');
   const pem = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
@@ -115,7 +117,7 @@ function makeSigningKey(path: string): void {
     try {
       linkSync(unfinished, path);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return;
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
       if (!hardLinksRefused(error)) throw error;
       // A file system without hard links (some network or FUSE mounts, vfat): made under its own
       // name exclusively, so that the first made is still the one kept (EEXIST: another's). Until
@@ -126,8 +128,10 @@ function makeSigningKey(path: string): void {
         writeNewFile(path, pem);
       } catch (made) {
         if ((made as NodeJS.ErrnoException).code !== 'EEXIST') throw made;
+        return false;
       }
     }
+    return true;
   } finally {
     rmSync(unfinished, { force: true });
   }

@@ -17,7 +17,6 @@ import {
   createClient,
   defaultCheckpointsPath,
   isPostgresUrl,
-  loadSigningKey,
   readSettings,
   serverUrlProblem,
   shownLocation,
@@ -30,6 +29,7 @@ import { openConfig, openTokens } from '../config.js';
 import { UsageError, type Context } from '../context.js';
 import { frenchDateTime } from '../../format.js';
 import { listTable, type RowSpec } from '../output.js';
+import { signingKeyMadeIfNone } from './trail.js';
 
 /** `--expires 90d`: the instant that many days from now. */
 function expiryOf(value: string): string {
@@ -99,7 +99,7 @@ export const serveCommand: Command = {
         : {
             file: stringOption(options.checkpoints) ?? defaultCheckpointsPath(),
             everyMs: minutes * 60_000,
-            key: loadSigningKey({ create: true }),
+            key: signingKeyMadeIfNone(),
             onFinalMissed: (why: string, refused: boolean) =>
               (finalMissed = refused ? why : `${why}. Signez-le dès que possible (cafsup traces checkpoint), ou au prochain démarrage`),
           };

@@ -11,6 +11,7 @@ import {
   readPublicKey,
   signCheckpoint,
   type CheckpointReport,
+  type SigningKey,
 } from '@cafsup/sdk';
 import type { KeyObject } from 'node:crypto';
 import { stringOption, type Command } from '../command.js';
@@ -18,6 +19,23 @@ import { UsageError } from '../context.js';
 
 // The trail's integrity from the command line: the chain itself, and signed checkpoints that a
 // rewritten database file cannot fool (operations.md, "Tamper evidence").
+
+/**
+ * The key that signs checkpoints (`traces checkpoint`, `serve`), made when there is none, its
+ * making said on stderr even with --json or --quiet: from an account other than the service's
+ * (without its CAFSUP_CONFIG_DIR), the key made is that account's, and the service's `traces
+ * verify` refuses what it signs. Nothing else tells the admin so (review 43).
+ */
+export function signingKeyMadeIfNone(path?: string): SigningKey {
+  return loadSigningKey({
+    ...(path === undefined ? {} : { path }),
+    create: true,
+    made: (made) =>
+      process.stderr.write(
+        `Nouvelle clé de signature créée : ${escapeForTerminal(made)} (aucune n’existait pour ce compte ; une vérification qui fait confiance à une autre clé, celle du service par exemple, refusera les points de contrôle qu’elle signe).\n`,
+      ),
+  });
+}
 
 export const tracesCheckpointCommand: Command = {
   name: 'traces checkpoint',
@@ -35,7 +53,7 @@ export const tracesCheckpointCommand: Command = {
   },
   async run(context, { options }) {
     const file = stringOption(options.file) ?? defaultCheckpointsPath();
-    const key = loadSigningKey({ path: stringOption(options.key) ?? defaultSigningKeyPath(), create: true });
+    const key = signingKeyMadeIfNone(stringOption(options.key));
     const client = await context.client();
     // Only a chain that holds is worth signing: a checkpoint must never vouch for a broken one.
     const verification = await client.traces.verify();
