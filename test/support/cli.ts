@@ -1,9 +1,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { TemporaryFolder } from './temporary-folder.js';
 
 /** The built binary, exactly as `node_modules/.bin/cafsup` runs it. */
 export const CAFSUP_BIN = fileURLToPath(new URL('../../packages/tui/bin/cafsup.cjs', import.meta.url));
@@ -16,8 +15,15 @@ export interface CliResult {
 
 /** A private database and config folder; the environment is emptied of the caller's cafsup settings. */
 export class CliSandbox {
-  readonly dir = mkdtempSync(join(tmpdir(), 'cafsup-cli-'));
-  readonly database = join(this.dir, 'cafsup.db');
+  private readonly folder = new TemporaryFolder('cafsup-cli-');
+
+  get dir(): string {
+    return this.folder.path;
+  }
+
+  get database(): string {
+    return join(this.dir, 'cafsup.db');
+  }
 
   env(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
     const env: NodeJS.ProcessEnv = { ...process.env, CAFSUP_DB: this.database, CAFSUP_CONFIG_DIR: join(this.dir, 'config') };
@@ -54,7 +60,7 @@ export class CliSandbox {
   }
 
   cleanup(): void {
-    rmSync(this.dir, { recursive: true, force: true });
+    this.folder.remove();
   }
 }
 

@@ -1,8 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CafsupError, createClient, type CafsupClient } from '@cafsup/sdk';
 import { ACTOR } from './fixture.js';
+import { TemporaryFolder } from './temporary-folder.js';
 
 export interface TestClient {
   client: CafsupClient;
@@ -13,19 +12,28 @@ export interface TestClient {
 
 /** A client on a fresh SQLite file in a temporary folder (or on `database`, a PostgreSQL URL), with a fixed clock. */
 export async function openClient(options: { now?: string; dataset?: Record<string, unknown>; database?: string } = {}): Promise<TestClient> {
-  const dir = mkdtempSync(join(tmpdir(), 'cafsup-test-'));
-  const database = options.database ?? join(dir, 'cafsup.db');
+  const folder = new TemporaryFolder('cafsup-test-');
+  const database = options.database ?? join(folder.path, 'cafsup.db');
   const now = new Date(options.now ?? '2026-11-22T10:00:00Z');
   const client = createClient({ database, actor: ACTOR, now: () => now });
-  if (options.dataset !== undefined) await client.dataset.import(options.dataset);
+  const cleanup = async () => {
+    await client.close();
+    folder.remove();
+  };
+  try {
+    if (options.dataset !== undefined) await client.dataset.import(options.dataset);
+  } catch (error) {
+    // A dataset refused leaves the test no client to clean up: its folder would stay.
+    await cleanup();
+    throw error;
+  }
   return {
     client,
     database,
-    dir,
-    async cleanup() {
-      await client.close();
-      rmSync(dir, { recursive: true, force: true });
+    get dir() {
+      return folder.path;
     },
+    cleanup,
   };
 }
 

@@ -1,10 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { Store, createClient, type CafsupClient, type TokenRole } from '@cafsup/sdk';
 import { buildServer, type ServerOptions } from '@cafsup/server';
 import type { Actor } from '@cafsup/shared';
+import { TemporaryFolder } from './temporary-folder.js';
 
 export const FIXED_NOW = new Date('2026-11-22T10:00:00Z');
 
@@ -16,12 +15,17 @@ export function metricSample(metrics: string, name: string): number | undefined 
 
 /** A real server on 127.0.0.1, port 0, over a real SQLite file; its request log is kept to be searched. */
 export class TestServer {
-  readonly dir = mkdtempSync(join(tmpdir(), 'cafsup-server-'));
-  /** Its SQLite file, or the PostgreSQL database given. */
-  readonly database: string;
+  private readonly folder = new TemporaryFolder('cafsup-server-');
 
-  constructor(database?: string) {
-    this.database = database ?? join(this.dir, 'server.db');
+  constructor(private readonly given?: string) {}
+
+  get dir(): string {
+    return this.folder.path;
+  }
+
+  /** Its SQLite file, or the PostgreSQL database given. */
+  get database(): string {
+    return this.given ?? join(this.dir, 'server.db');
   }
   readonly log: string[] = [];
   private app: Awaited<ReturnType<typeof buildServer>> | null = null;
@@ -108,6 +112,6 @@ export class TestServer {
 
   async stop(): Promise<void> {
     await this.app?.close();
-    rmSync(this.dir, { recursive: true, force: true });
+    this.folder.remove();
   }
 }
