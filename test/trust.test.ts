@@ -367,6 +367,29 @@ try { process.stdout.write('ok ' + loadSigningKey({ path, create: true }).keyId)
     }
   }, 60_000);
 
+  // A key that could not be written (a full disk, a folder not writable, a config folder under a
+  // file) ended « Erreur interne inattendue », exit 70, for checkpoint and serve alike.
+  it('says why it cannot be made, naming its file (exit 6), and leaves nothing there', () => {
+    const sandbox = new CliSandbox();
+    try {
+      expect(sandbox.run(['demo', '--scale', '4', '--as-of', AS_OF]).status).toBe(0);
+      const blocker = join(sandbox.dir, 'un-fichier');
+      writeFileSync(blocker, '');
+      const key = join(blocker, 'secrets', 'signing-key.pem');
+      const said = `Clé de signature impossible à créer : ${key} (refusé par le système : ENOTDIR) ; rien n’a été signé.\n`;
+      const checkpoint = sandbox.run(['traces', 'checkpoint', '--file', join(sandbox.dir, 'points.jsonl'), '--key', key]);
+      expect([checkpoint.status, checkpoint.stderr]).toEqual([6, said]);
+      const serve = sandbox.run(['serve', '--port', '0', '--checkpoints', join(sandbox.dir, 'service.jsonl')], {
+        env: { CAFSUP_CONFIG_DIR: blocker },
+        timeoutMs: 20_000,
+      });
+      expect([serve.status, serve.stderr]).toEqual([6, expect.stringContaining(said)]);
+      expect(readdirSync(sandbox.dir).filter((name) => name.endsWith('.jsonl'))).toEqual([]);
+    } finally {
+      sandbox.cleanup();
+    }
+  }, 60_000);
+
   // Without hard links the key is written under its own name: a process that finds it meanwhile
   // reads a PEM cut short, which it must wait for rather than call unreadable.
   it('is read once whole when found still being written', async () => {

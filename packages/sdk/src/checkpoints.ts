@@ -91,7 +91,21 @@ export function loadSigningKey(options: { path?: string; create?: boolean; made?
         path,
       });
     }
-    if (makeSigningKey(path)) options.made?.(path);
+    let made: boolean;
+    try {
+      made = makeSigningKey(path);
+    } catch (error) {
+      // Its folder not writable, a full disk, a path through a file: said, never « Erreur interne ».
+      const code = (error as { code?: unknown } | null)?.code;
+      if (typeof code !== 'string') throw error;
+      throw new CafsupError(
+        'UNAVAILABLE',
+        `Clé de signature impossible à créer : ${path} (${fileProblem(error) ?? `refusé par le système : ${code}`}) ; rien n’a été signé.`,
+        { path },
+        { cause: error },
+      );
+    }
+    if (made) options.made?.(path);
   }
   return readSigningKey(path);
 }
