@@ -3,7 +3,7 @@ import { crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { CafsupError, readReturnedSheet } from '@cafsup/shared';
 import { returnedSheet, sheetRecordFields } from '../returned-sheet.js';
-import { workbook, zip } from './xlsx.js';
+import { XLSX_MAX_ROWS, workbook, zip } from './xlsx.js';
 import { XlsxReadError, readXlsxRows } from '@cafsup/sdk';
 
 /** A zip whose entries are stored (method 0) and whose local headers carry an extra field, as some writers do. */
@@ -121,6 +121,19 @@ describe('the XLSX reader (a returned review sheet)', () => {
     // A turn at least every 64 K characters of the sheet (~10 MB here): the old writer gave none.
     expect(turns).toBeGreaterThan(20);
   });
+  // Past it, Excel and LibreOffice open the workbook « not loaded completely », its last rows gone.
+  it('refuses a sheet longer than a spreadsheet holds, 1,048,576 rows with the header, naming both counts', async () => {
+    const row = ['h1', 'Motif'];
+    const rows = Array.from({ length: XLSX_MAX_ROWS + 1 }, () => row);
+    await expect(workbook([{ name: 'Traces', rows }])).rejects.toThrow(
+      new CafsupError(
+        'VALIDATION',
+        'Classeur XLSX : une feuille tient 1\u202f048\u202f576 lignes au plus, en-tête compris (Excel, LibreOffice) ; cette liste en a 1\u202f048\u202f577. Réduisez-la, ou écrivez-la en CSV : rien n’a été écrit.',
+        { rows: XLSX_MAX_ROWS + 1, max: XLSX_MAX_ROWS },
+      ),
+    );
+  });
+
   it('reads a sheet as a spreadsheet saves it: shared strings, rich text, inline strings, numbers, gaps, a prefix', async () => {
     const expected = [
       ['Habilitation', 'Département', 'À conserver (oui/non)', 'Motif'],

@@ -1,4 +1,5 @@
 import { crc32, createDeflateRaw } from 'node:zlib';
+import { CafsupError, frenchNumber } from '@cafsup/shared';
 import type { Cell } from './output.js';
 
 // A minimal XLSX writer (ECMA-376, SpreadsheetML): a zip of a few XML parts, one worksheet per
@@ -258,7 +259,23 @@ export async function zip(entries: readonly Part[]): Promise<Buffer> {
   return Buffer.concat([...locals, directory, end]);
 }
 
-/** The bytes of an XLSX workbook holding these sheets. */
-export function workbook(sheets: readonly Sheet[]): Promise<Buffer> {
+/** The rows a worksheet holds at most, its header's included (Excel's and LibreOffice's limit). */
+export const XLSX_MAX_ROWS = 1_048_576;
+
+/**
+ * The bytes of an XLSX workbook holding these sheets. A sheet of more rows than a spreadsheet
+ * holds is refused before anything is written: Excel opened it « not loaded completely », its
+ * last rows gone, where the command had said them all written.
+ */
+export async function workbook(sheets: readonly Sheet[]): Promise<Buffer> {
+  for (const sheet of sheets) {
+    if (sheet.rows.length > XLSX_MAX_ROWS) {
+      throw new CafsupError(
+        'VALIDATION',
+        `Classeur XLSX : une feuille tient ${frenchNumber(XLSX_MAX_ROWS)} lignes au plus, en-tête compris (Excel, LibreOffice) ; cette liste en a ${frenchNumber(sheet.rows.length)}. Réduisez-la, ou écrivez-la en CSV : rien n’a été écrit.`,
+        { rows: sheet.rows.length, max: XLSX_MAX_ROWS },
+      );
+    }
+  }
   return zip(parts(sheets));
 }
