@@ -13,6 +13,7 @@ export const SHOW_CURSOR = '\u001b[?25h';
  * listen to no signal for that reason.
  */
 export function endBySignal(signal: NodeJS.Signals): never {
+  removeUnfinishedFiles();
   // The terminal as it was: a signal's own end does not reset it, and a prompt or the interface
   // left it raw, without echo or Ctrl-C (review 27b).
   try {
@@ -24,6 +25,31 @@ export function endBySignal(signal: NodeJS.Signals): never {
   process.kill(process.pid, signal);
   // Not reached once the signal is delivered; if it were not, the usual way.
   process.exit(128 + process.getBuiltinModule('node:os').constants.signals[signal]);
+}
+
+/** Files still being written aside, removed by `endBySignal`: no `finally` runs when a signal ends the process. */
+const unfinishedFiles = new Set<string>();
+
+/**
+ * Until the returned function is called, `path` is removed if a signal or Ctrl-C ends the process
+ * (`endBySignal`): the interface's `e` writes its file aside while the interface answers keys,
+ * and one left that way its hidden file in the user's folder, the list's rows in it (review 43c).
+ */
+export function removedIfEnded(path: string): () => void {
+  unfinishedFiles.add(path);
+  return () => unfinishedFiles.delete(path);
+}
+
+/** Removes the files `removedIfEnded` holds, as `endBySignal` does before the process ends. */
+export function removeUnfinishedFiles(): void {
+  for (const path of unfinishedFiles) {
+    try {
+      process.getBuiltinModule('node:fs').rmSync(path, { force: true });
+    } catch {
+      // Ending anyway: a file that cannot be removed is left, as it would have been.
+    }
+  }
+  unfinishedFiles.clear();
 }
 
 const STOPS = ['SIGTERM', 'SIGHUP', 'SIGINT'] as const;

@@ -4,6 +4,7 @@ import { link, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { CafsupError, countOf, frenchCsv, frenchCsvLines, hardLinksRefused } from '@cafsup/shared';
 import type { TransportInfo } from '@cafsup/sdk';
+import { removedIfEnded } from '../cli/interrupt.js';
 
 /** The list a screen shows, as `e` writes it (tui.md, « Exports of the current view »): its headers and each row's cells, whole. */
 export interface ShownList {
@@ -84,6 +85,7 @@ export async function writeShownList(list: ShownList, path: string, sheet: strin
   try {
     const aside = join(dirname(resolve(path)), `.${basename(path)}.${process.pid}-${Date.now()}.tmp`);
     const file = await open(aside, 'wx', 0o600);
+    const forget = removedIfEnded(aside);
     try {
       if (extension === '.csv') {
         // The BOM once, at the top of the file, with the headers.
@@ -107,6 +109,7 @@ export async function writeShownList(list: ShownList, path: string, sheet: strin
     } finally {
       await file.close().catch(() => undefined);
       await rm(aside, { force: true });
+      forget();
     }
   } catch (error) {
     // A folder this account may not write, a disk full: said as the CLI's exports say it.

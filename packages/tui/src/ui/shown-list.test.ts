@@ -1,0 +1,38 @@
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { removeUnfinishedFiles } from '../cli/interrupt.js';
+import { writeShownList, type ShownList } from './shown-list.js';
+
+// Ctrl-C (or SIGTERM, SIGHUP) while `e` wrote a list ended the process where no `finally` runs:
+// its hidden file stayed in the user's folder, the rows written so far in it (review 43c).
+describe('e interrupted', () => {
+  it.each(['.csv', '.xlsx'])('leaves no file behind when the process is ended while it writes a %s', async (extension) => {
+    const folder = mkdtempSync(join(tmpdir(), 'cafsup-shown-list-'));
+    try {
+      let seen: string[] | undefined;
+      const list: ShownList = {
+        headers: ['Habilitation', 'Motif'],
+        count: 5000,
+        cells(from, to) {
+          // The second chunk: the interface has had a turn, in which Ctrl-C ends the process as
+          // endBySignal does (its kill left out: this is the test's process).
+          if (from > 0 && seen === undefined) {
+            removeUnfinishedFiles();
+            seen = readdirSync(folder);
+          }
+          return Array.from({ length: Math.min(to, 5000) - from }, (_, i) => [`h${from + i}`, 'Départ']);
+        },
+      };
+      // The process going on here, the export finds its file gone: refused, nothing written.
+      const path = join(folder, `liste${extension}`);
+      await expect(writeShownList(list, path, 'Habilitations', { kind: 'local', location: join(folder, 'cafsup.db') })).rejects.toThrow(
+        `Écriture impossible : ${path}`,
+      );
+      expect([seen, readdirSync(folder)]).toEqual([[], []]);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+});
