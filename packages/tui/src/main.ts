@@ -3,6 +3,7 @@ import {
   CafsupError,
   DOCUMENT_PATH,
   EXIT_CODE,
+  countOf,
   escapeForTerminal,
   invalidInput,
   invalidInputMessage,
@@ -153,7 +154,7 @@ async function print(command: Command, result: CommandResult, context: Context, 
     const [{ workbook }, { json, sheetOf }] = await Promise.all([import('./cli/xlsx.js'), output()]);
     await writeFileAtomically(xlsx, [await workbook([sheetOf(spec, rows)])]);
     if (context.options.json) process.stdout.write(json({ out: xlsx, rows: rows.length }));
-    else context.note(`Classeur écrit : ${escapeForTerminal(xlsx)} (${rows.length} ${rows.length < 2 ? 'ligne' : 'lignes'}).`);
+    else context.note(`Classeur écrit : ${escapeForTerminal(xlsx)} (${countOf(rows.length, 'ligne')}).`);
     return;
   }
   if (context.options.json) {

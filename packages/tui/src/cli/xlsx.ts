@@ -187,6 +187,9 @@ async function deflated(text: string | Iterable<string>): Promise<{ packed: Buff
     deflater.once('end', resolve);
     deflater.once('error', reject);
   });
+  // Awaited once the text is sent: an error before then must not go unhandled meanwhile (the
+  // write that meets it rejects too, and ends the loop).
+  ended.catch(() => undefined);
   let crc = 0;
   let length = 0;
   const send = (piece: string) => {
