@@ -266,19 +266,22 @@ export async function zip(entries: readonly Part[]): Promise<Buffer> {
 export const XLSX_MAX_ROWS = 1_048_576;
 
 /**
- * The bytes of an XLSX workbook holding these sheets. A sheet of more rows than a spreadsheet
- * holds is refused before anything is written: Excel opened it « not loaded completely », its
- * last rows gone, where the command had said them all written.
+ * Refuses a sheet of more rows (its header's included) than a spreadsheet holds, before anything
+ * is written: Excel opened it « not loaded completely », its last rows gone, where the command
+ * had said them all written. The interface's `e` asks before it puts a long list into words.
  */
-export async function workbook(sheets: readonly Sheet[]): Promise<Buffer> {
-  for (const sheet of sheets) {
-    if (sheet.rows.length > XLSX_MAX_ROWS) {
-      throw new CafsupError(
-        'VALIDATION',
-        `Classeur XLSX : une feuille tient ${frenchNumber(XLSX_MAX_ROWS)} lignes au plus, en-tête compris (Excel, LibreOffice) ; cette liste en a ${frenchNumber(sheet.rows.length)}. Réduisez-la, ou écrivez-la en CSV : rien n’a été écrit.`,
-        { rows: sheet.rows.length, max: XLSX_MAX_ROWS },
-      );
-    }
+export function refuseLongSheet(rows: number): void {
+  if (rows > XLSX_MAX_ROWS) {
+    throw new CafsupError(
+      'VALIDATION',
+      `Classeur XLSX : une feuille tient ${frenchNumber(XLSX_MAX_ROWS)} lignes au plus, en-tête compris (Excel, LibreOffice) ; cette liste en a ${frenchNumber(rows)}. Réduisez-la, ou écrivez-la en CSV : rien n’a été écrit.`,
+      { rows, max: XLSX_MAX_ROWS },
+    );
   }
+}
+
+/** The bytes of an XLSX workbook holding these sheets, none longer than a spreadsheet holds. */
+export async function workbook(sheets: readonly Sheet[]): Promise<Buffer> {
+  for (const sheet of sheets) refuseLongSheet(sheet.rows.length);
   return zip(parts(sheets));
 }

@@ -2,7 +2,9 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { frenchNumber } from '@cafsup/shared';
 import { removeUnfinishedFiles } from '../cli/interrupt.js';
+import { XLSX_MAX_ROWS } from '../cli/xlsx.js';
 import { writeShownList, type ShownList } from './shown-list.js';
 
 // Ctrl-C (or SIGTERM, SIGHUP) while `e` wrote a list ended the process where no `finally` runs:
@@ -31,6 +33,29 @@ describe('e interrupted', () => {
         `Écriture impossible : ${path}`,
       );
       expect([seen, readdirSync(folder)]).toEqual([[], []]);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('e to a workbook', () => {
+  it('refuses a list longer than a spreadsheet holds before putting any row into words, nothing written', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'cafsup-shown-list-'));
+    try {
+      const list: ShownList = {
+        headers: ['Trace'],
+        // With its header, one row more than a sheet holds.
+        count: XLSX_MAX_ROWS,
+        cells() {
+          throw new Error('rows put into words before the refusal');
+        },
+      };
+      const path = join(folder, 'traces.xlsx');
+      await expect(writeShownList(list, path, 'Traces', { kind: 'local', location: join(folder, 'cafsup.db') })).rejects.toThrow(
+        `cette liste en a ${frenchNumber(XLSX_MAX_ROWS + 1)}`,
+      );
+      expect(readdirSync(folder)).toEqual([]);
     } finally {
       rmSync(folder, { recursive: true, force: true });
     }

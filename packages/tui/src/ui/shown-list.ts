@@ -72,7 +72,7 @@ export async function writeShownList(list: ShownList, path: string, sheet: strin
     throw new CafsupError('VALIDATION', `Fichier « ${path} » : son nom finit par .csv (tableur français) ou .xlsx (classeur).`);
   }
   // Loaded when a list is written: every table offers its list, and the first frame loads no SDK (startup.test.ts).
-  const [{ isPostgresUrl }, { notWritten, refuseMissingFolder, refuseStoreFile }, { workbook }] = await Promise.all([
+  const [{ isPostgresUrl }, { notWritten, refuseMissingFolder, refuseStoreFile }, { refuseLongSheet, workbook }] = await Promise.all([
     import('@cafsup/sdk'),
     import('../cli/files.js'),
     import('../cli/xlsx.js'),
@@ -82,6 +82,8 @@ export async function writeShownList(list: ShownList, path: string, sheet: strin
   refuseMissingFolder(path);
   const taken = () => new CafsupError('CONFLICT', `Le fichier ${path} existe déjà : donnez un autre nom (rien n’a été écrit).`, { path });
   if (existsSync(path)) throw taken();
+  // Before its rows are put into words: a list too long for a workbook is refused at once.
+  if (extension === '.xlsx') refuseLongSheet(list.count + 1);
   try {
     const aside = join(dirname(resolve(path)), `.${basename(path)}.${process.pid}-${Date.now()}.tmp`);
     const file = await open(aside, 'wx', 0o600);
