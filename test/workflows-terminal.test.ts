@@ -59,7 +59,7 @@ describe('the workflow dialogs of the interface, in tmux at 80×24', () => {
     expect(preview).toContain('CDAP T4, département 25, mission temporaire jusqu’au 31/03/2027');
     terminal.send('\ro');
     await terminal.waitFor(/Fait\. Trace n° \d+/);
-    terminal.send(' ');
+    terminal.send('\r');
     await terminal.waitFor(/n° \d+ demande individuelle d’habilitation, reçue le 30\/11\/2026 : reçue/);
     terminal.send('a');
     const applying = await terminal.waitFor('Motif (obligatoire');
@@ -93,7 +93,7 @@ describe('the workflow dialogs of the interface, in tmux at 80×24', () => {
     terminal.send(`:appliquer bavans ${number}\r`);
     const refused = await terminal.waitFor('Rien n’a été modifié');
     expect(refused.replace(/│/g, '').replace(/\s+/g, ' ')).toMatch(/Refusé : Profil T19 .*\(règle 16, .*bulletin d’adhésion, art\. 2/);
-    terminal.send(` :refuser bavans ${number}\r`);
+    terminal.send(`\r:refuser bavans ${number}\r`);
     const preview = await terminal.waitFor('Entrée seule : celui proposé');
     expect(preview).toContain('Appliquer cette demande serait refusé');
     terminal.send('\r');
@@ -209,7 +209,7 @@ describe('the workflow dialogs of the interface, in tmux at 80×24', () => {
     const user = sandbox.json(['users', 'bavans']).users.find((row: { email: string }) => row.email === 'noe.garnier@bavans.fr');
     expect(user).toMatchObject({ name: 'Noé Garnier', role: 'user', departement: '25' });
 
-    terminal.send(` :habilitation-nouvelle bavans\r${user.id}\r\rT1\r\r2027-03-31\r`);
+    terminal.send(`\r:habilitation-nouvelle bavans\r${user.id}\r\rT1\r\r2027-03-31\r`);
     const granting = await terminal.waitFor('Motif (obligatoire');
     expect(granting).toContain(`CDAP T1 à ${user.id}, jusqu’au 31/03/2027`);
     terminal.send('Mission de remplacement à l’accueil\r');

@@ -170,7 +170,12 @@ describe('the interface at 80×24 on the demo data', () => {
     const traceId = Number(/Trace n° (\d+)/.exec(done)![1]);
     const trace = (await client.traces.list({ partnerId: 'amp' })).items.find((item) => item.id === traceId);
     expect(trace).toMatchObject({ action: 'habilitation.suspend', targetId: 'amp-h0002', reason: 'Département hors périmètre', actor: ACTOR });
-    await app.press('x');
+    expect(done).toContain('Entrée ou Échap pour fermer');
+    // Only Entrée or Échap closes the result: letters typed ahead are no « close » (the first
+    // closed it, the second opened « Dévalider » on the list, and `?` went into that dialog).
+    await app.press('x', 'x', KEYS.enter, '?');
+    expect(await app.waitFor('Aide — ')).not.toContain('Dévalider');
+    await app.press(KEYS.escape);
     await app.waitFor((frame) => frame.includes('amp-h0002') && frame.includes('suspendue') && !frame.includes('Fait.'));
   });
 

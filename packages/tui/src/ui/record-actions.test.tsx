@@ -40,7 +40,7 @@ describe('the records the Caf writes without a form (workflows.md §1) and incid
     await app.press('n', ...'Lucie Perrin', KEYS.enter, 'lucie.perrin@bavans.fr', KEYS.enter, KEYS.enter, KEYS.enter, ...'25', KEYS.enter, KEYS.enter);
     expect(await app.waitFor('Motif (obligatoire')).toContain('Créerait : bavans-u');
     const created = await confirm('Agent recruté à l’accueil');
-    await app.press(' ');
+    await app.press(KEYS.enter);
     const user = (await client.users.list({ partnerId: 'bavans', limit: 500 })).items.find((row) => row.email === 'lucie.perrin@bavans.fr')!;
     expect(user).toMatchObject({ name: 'Lucie Perrin', role: 'user', departement: '25', function: null });
     expect((await client.traces.list({ partnerId: 'bavans' })).items[0]).toMatchObject({ id: created, targetId: user.id, reason: 'Agent recruté à l’accueil' });
@@ -57,7 +57,7 @@ describe('the records the Caf writes without a form (workflows.md §1) and incid
     expect(await client.users.get(user.id)).toMatchObject({ name: 'Lucie Perrin', function: 'Agent d’accueil', departement: null });
 
     // h on the Utilisateurs tab proposes the person under the cursor as the holder.
-    await app.press(' ');
+    await app.press(KEYS.enter);
     await app.waitFor((frame) => !frame.includes('✓ Fait'));
     await app.press('h', KEYS.enter, KEYS.enter, ...'T1', KEYS.enter, KEYS.enter, KEYS.enter);
     expect(await app.waitFor('Motif (obligatoire')).toContain(`Accorderait : bavans-h`);
@@ -71,7 +71,7 @@ describe('the records the Caf writes without a form (workflows.md §1) and incid
     await app.press('h', ...'bavans-u001', KEYS.enter, KEYS.enter, ...'T4', KEYS.enter, KEYS.enter, ...'2027-03-31', KEYS.enter);
     expect(await app.waitFor('Motif (obligatoire')).toContain('Accorderait : ');
     await confirm('Mission de remplacement à l’accueil');
-    await app.press(' ');
+    await app.press(KEYS.enter);
     const granted = (await client.habilitations.list({ partnerId: 'bavans', limit: 500 })).items.filter(
       (row) => row.userId === 'bavans-u001' && row.profile === 'T4' && row.endsAt === '2027-03-31',
     );
@@ -80,7 +80,7 @@ describe('the records the Caf writes without a form (workflows.md §1) and incid
     await command('habilitation-nouvelle bavans');
     await app.press(...'bavans-u002', KEYS.enter, KEYS.enter, ...'T4', KEYS.enter, KEYS.enter, KEYS.enter);
     expect((await app.waitFor('Rien n’a été modifié')).replace(/[│\s]+/g, ' ')).toMatch(/Refusé : Quota CDAP T4 atteint : 2 sur 2 \(règle 1, .*art\. 9\.1\)/);
-    await app.press(' ');
+    await app.press(KEYS.enter);
     await app.waitFor((frame) => !frame.includes('Rien n’a été modifié'));
 
     await command('habilitation-nouvelle amp');
@@ -99,7 +99,7 @@ describe('the records the Caf writes without a form (workflows.md §1) and incid
     await app.press('N', ...'Accueil', KEYS.enter, ...'bavans-u001, bavans-u002', KEYS.enter);
     expect(await app.waitFor('Motif (obligatoire')).toContain('(2 membres)');
     await confirm('Groupe de l’accueil');
-    await app.press(' ');
+    await app.press(KEYS.enter);
     const [group] = (await client.groups.list({ partnerId: 'bavans' })).items;
     expect(group).toMatchObject({ name: 'Accueil', memberIds: ['bavans-u001', 'bavans-u002'] });
     await app.waitFor((frame) => !frame.includes('✓ Fait'));
@@ -109,12 +109,12 @@ describe('the records the Caf writes without a form (workflows.md §1) and incid
     expect(await client.groups.get(group!.id)).toMatchObject({ name: 'Accueil', memberIds: ['bavans-u002'] });
 
     // With two groups, M asks which first.
-    await app.press(' ');
+    await app.press(KEYS.enter);
     await command('groupe-nouveau bavans');
     await app.press(...'Instruction', KEYS.enter, KEYS.enter);
     await app.waitFor('Motif (obligatoire');
     await confirm('Groupe de l’instruction');
-    await app.press(' ');
+    await app.press(KEYS.enter);
     await app.waitFor((frame) => !frame.includes('✓ Fait'));
     await app.press('M');
     await app.waitFor('Quel groupe ?');
@@ -137,7 +137,7 @@ describe('the records the Caf writes without a form (workflows.md §1) and incid
       'Adresse : 1 rue des Fleurs, 25550 Bavans → 2 place de la Mairie, 25550 Bavans',
     );
     await confirm('Adresse corrigée');
-    await app.press(' ');
+    await app.press(KEYS.enter);
     await app.waitFor((frame) => !frame.includes('✓ Fait'));
     await app.press('c', KEYS.enter, ...'2017-07-21', KEYS.enter, KEYS.enter, KEYS.enter, KEYS.enter);
     expect(await app.waitFor('Motif (obligatoire')).toContain('→ 21/07/2017');
@@ -184,7 +184,7 @@ describe('the records the Caf writes without a form (workflows.md §1) and incid
     ]);
 
     // Without the record on screen, every question starts empty (or « inchangé »): only the e-mail changes.
-    await app.press(' ');
+    await app.press(KEYS.enter);
     await command('utilisateur-modifier bavans-u002');
     await app.press(KEYS.enter, 'prenom.nom@bavans.fr', KEYS.enter, KEYS.enter, KEYS.enter, KEYS.enter, KEYS.enter);
     const preview = await app.waitFor('Motif (obligatoire');
@@ -196,7 +196,7 @@ describe('the records the Caf writes without a form (workflows.md §1) and incid
 
     // Typed again as it now is: the store says nothing changes, so nothing is asked nor written.
     const head = await client.traces.head();
-    await app.press(' ');
+    await app.press(KEYS.enter);
     await command('utilisateur-modifier bavans-u002');
     await app.press(KEYS.enter, 'prenom.nom@bavans.fr', KEYS.enter, KEYS.enter, KEYS.enter, KEYS.enter, KEYS.enter);
     expect(await app.waitFor('Rien à modifier')).toContain('Aucun champ changé.');

@@ -88,8 +88,12 @@ export function ActionDialog({ dialog, width, height, onClose }: ActionDialogPro
       if (state.step === 'confirm') {
         if (press.text === 'o' || press.text === 'O') dialog.confirm(true);
         else if (press.text === 'n' || press.text === 'N' || press.name === 'escape') dialog.confirm(false);
-      } else if (state.step === 'done' || state.step === 'failed') onClose();
-      else if (press.name === 'escape' && state.step !== 'running') onClose();
+      } else if (state.step === 'done' || state.step === 'failed') {
+        // Entrée or Échap only: keys typed ahead for the reason and « o » that reach the result
+        // in a later read than those dropped below (slow SSH) are not taken as « close », with the
+        // rest of them landing on the list as commands (`s`, `p`, `a` open other actions there).
+        if (press.name === 'return' || press.name === 'escape') onClose();
+      } else if (press.name === 'escape' && state.step !== 'running') onClose();
     },
     {
       active: state.step !== 'question' && state.step !== 'reason',
@@ -166,14 +170,14 @@ export function ActionDialog({ dialog, width, height, onClose }: ActionDialogPro
               : `✓ Fait. ${state.outcome.traceIds.length > 1 ? 'Traces' : 'Trace'} n° ${state.outcome.traceIds.join(', ')}`}
           </Text>
           <Lines lines={state.outcome.lines} height={room} width={width - 4} />
-          <Text color={theme.muted}>Une touche pour fermer</Text>
+          <Text color={theme.muted}>Entrée ou Échap pour fermer</Text>
         </>
       ) : null}
       {state.step === 'failed' ? (
         <>
           <Text color={theme.danger}>{`✗ ${escapeForTerminal(state.message)}`}</Text>
           <Lines lines={state.problems.map(escapeForTerminal)} height={room} width={width - 4} />
-          <Text color={theme.muted}>Rien n’a été modifié. Une touche pour fermer</Text>
+          <Text color={theme.muted}>Rien n’a été modifié. Entrée ou Échap pour fermer</Text>
         </>
       ) : null}
     </Box>

@@ -65,7 +65,7 @@ describe('the partner’s supervision file (workflows.md) in the interface', () 
     expect(preview).toContain('Question n° 2 : Pourquoi un profil T4 sans mission ?');
     await app.press(KEYS.enter, 'o');
     await app.waitFor('✓ Fait. Trace n°');
-    await app.press(' ');
+    await app.press(KEYS.enter);
     await app.waitFor('Questions et incidents (2)');
     // Two questions wait for an answer: the dialog asks which.
     await app.press('c', KEYS.down, KEYS.enter, ...'Mission de remplacement jusqu’en mars', KEYS.enter);
@@ -87,7 +87,7 @@ describe('the partner’s supervision file (workflows.md) in the interface', () 
     expect(await app.waitFor('Motif (facultatif)')).toContain('remplace Ancien Suppléant <ancien@bavans.fr>');
     await app.press(KEYS.enter, 'o');
     await app.waitFor('✓ Fait. Trace n°');
-    await app.press(' ');
+    await app.press(KEYS.enter);
     await command('formulaire bavans deletion');
     await app.press(...'Inès Dumont', KEYS.enter, ...'ines.dumont@bavans.fr', KEYS.enter, KEYS.enter, KEYS.down, KEYS.enter);
     await app.press(...'Hugo Durand', KEYS.enter, ...'hugo.durand@bavans.fr', KEYS.enter, ...'Agent', KEYS.enter, KEYS.enter);
