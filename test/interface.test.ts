@@ -125,6 +125,20 @@ describe('cafsup in a real terminal, keys in bursts', () => {
     await terminal.waitFor('SORTIE=130');
   });
 
+  // Review 42b, L3: tmux gave back the shell's screen with the dialog's frame below its lines.
+  it('leaves nothing of a dialog on the shell’s screen after the window grew and Ctrl-C', async () => {
+    const terminal = open();
+    await terminal.waitFor('Quotas dépassés');
+    terminal.send(':partenaire amp\r3s');
+    await terminal.waitFor('Motif (obligatoire');
+    terminal.resize({ columns: 120, rows: 40 });
+    // The dialog laid out again at the new width.
+    await terminal.waitFor(/│ {100,}│/);
+    terminal.press('C-c');
+    const after = await terminal.waitFor('SORTIE=130');
+    expect(after).not.toContain('│');
+  });
+
   it('Échap then s in one write closes the alert’s detail and suspends what it names (not Alt-s, both lost)', async () => {
     const terminal = open({ columns: 120, rows: 40 });
     await terminal.waitFor('Quotas dépassés');

@@ -44,6 +44,11 @@ export class Terminal {
     this.tmux('send-keys', '-t', this.session, key);
   }
 
+  /** The window resized, as a terminal emulator's window dragged wider. */
+  resize(size: { columns: number; rows: number }): void {
+    this.tmux('resize-window', '-t', this.session, '-x', String(size.columns), '-y', String(size.rows));
+  }
+
   close(): void {
     try {
       this.tmux('kill-server');

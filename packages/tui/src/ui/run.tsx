@@ -8,7 +8,12 @@ import { EXIT_INTERRUPTED, SHOW_CURSOR, endBySignal } from '../cli/interrupt.js'
 export { OpeningCancelled } from './App.js';
 
 const ENTER_ALTERNATE_SCREEN = '\u001b[?1049h';
-const LEAVE_ALTERNATE_SCREEN = '\u001b[?1049l';
+/**
+ * The alternate screen cleared, then left: tmux, when the window grew while the interface was up,
+ * gives back the normal screen with the alternate screen's rows below those it saved (a dialog's
+ * frame was left on the shell's screen after Ctrl-C, review 42b L3).
+ */
+const LEAVE_ALTERNATE_SCREEN = '\u001b[2J\u001b[?1049l';
 
 /**
  * Opens the full-screen interface in the terminal's alternate screen and gives it back on
