@@ -41,6 +41,13 @@ function serve(sandbox: CliSandbox, database: string): Promise<{ url: string; pr
   });
 }
 
+/** Waits until `condition` holds, or fails the test past the deadline. */
+async function until(condition: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!(await condition()) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+  expect(await condition()).toBe(true);
+}
+
 describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several servers on one database', () => {
   const sandbox = new CliSandbox();
   let database: string;
@@ -443,6 +450,105 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
     }
   });
 
+  // A copy killed between PostgreSQL's commit and the file's mark left the file unmarked: it took
+  // writes the database serving the team would never have, and a second copy was refused as the
+  // database held data (review 44). The file is now marked « pending » before that commit.
+  it('leaves a file whose copy was stopped in its commit refusing writes until `migrate --to` there again makes the copy (not committed) or finishes its mark (committed, kill -9)', async () => {
+    const file = join(sandbox.dir, 'coupee.db');
+    expect(sandbox.run(['demo', '--db', file], { env: { CAFSUP_ACTOR: ACTOR } }).status).toBe(0);
+    const exported = sandbox.run(['export', '--db', file]).stdout;
+    const target = await freshDatabase();
+    // cafsup's tables, empty, and a trigger that holds the copy's COMMIT until this test lets it go.
+    await (await Store.open(target)).close();
+    const admin = new pg.Client({ connectionString: target });
+    await admin.connect();
+    await admin.query(
+      "CREATE FUNCTION held_commit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM set_config('lock_timeout', '0', true); PERFORM pg_advisory_xact_lock(44, 44); RETURN NULL; END $$",
+    );
+    await admin.query(
+      'CREATE CONSTRAINT TRIGGER held_commit AFTER INSERT OR UPDATE ON meta DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION held_commit()',
+    );
+    await admin.query('SELECT pg_advisory_lock(44, 44)');
+    const count = async (sql: string) => Number((await admin.query<{ n: string }>(sql)).rows[0]!.n);
+    const heldInCommit = () =>
+      admin.query<{ pid: number }>("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND classid = 44 AND objid = 44 AND objsubid = 2");
+    const migrate = () => {
+      const child = spawn(process.execPath, [CAFSUP_BIN, 'migrate', '--db', file, '--to', target], { env: sandbox.env(), stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+      return { child, closed: once(child, 'close'), stderr: () => stderr };
+    };
+    const write = () =>
+      sandbox.run(['suspend', '--db', file, '--habilitation', 'amp-h0022', '--reason', 'Écrite pendant la copie', '--yes'], { env: { CAFSUP_ACTOR: ACTOR } });
+    const rerun = `Relancez « cafsup migrate --db ${file} --to ${target} » (avec le mot de passe s’il en faut un) : il termine la copie si elle a abouti, la refait sinon.`;
+    try {
+      // Its connection ended by the server in the commit: not committed, nor known to be by the copy.
+      const ended = migrate();
+      await until(async () => (await heldInCommit()).rowCount === 1);
+      await admin.query('SELECT pg_terminate_backend($1)', [(await heldInCommit()).rows[0]!.pid]);
+      const [endedCode] = await ended.closed;
+      expect([endedCode, ended.stderr()]).toEqual([6, expect.stringContaining(`La copie dans ${target} n’a pas été confirmée`)]);
+      expect(await count('SELECT COUNT(*) AS n FROM partners')).toBe(0);
+      const refused = write();
+      expect([refused.status, refused.stderr]).toEqual([
+        6,
+        expect.stringContaining(`n’a pas été confirmée (interrompue, ou encore en cours) : la base ne reçoit plus d’écritures`),
+      ]);
+      expect(refused.stderr).toContain(rerun);
+
+      // Made again, and killed in its commit, which then lands: the file still refuses writes, and
+      // a copy into another database.
+      const killed = migrate();
+      await until(async () => (await heldInCommit()).rowCount === 1);
+      killed.child.kill('SIGKILL');
+      await killed.closed;
+      await admin.query('SELECT pg_advisory_unlock(44, 44)');
+      await until(async () => (await count('SELECT COUNT(*) AS n FROM partners')) > 0);
+      expect(write()).toMatchObject({ status: 6, stderr: expect.stringContaining(rerun) });
+      const elsewhere = sandbox.run(['migrate', '--db', file, '--to', await freshDatabase()]);
+      expect([elsewhere.status, elsewhere.stderr]).toEqual([
+        4,
+        expect.stringContaining('Une copie dans une autre base ferait deux bases d’une même chaîne de traces'),
+      ]);
+
+      // There again: the copy found, only the mark finished; the file then as after any copy.
+      const head = sandbox.json<{ head: { id: number } }>(['traces', 'verify', '--db', file]).head.id;
+      const finished = sandbox.run(['migrate', '--db', file, '--to', target]);
+      expect([finished.status, finished.stderr]).toEqual([0, '']);
+      expect(finished.stdout).toContain(`La copie précédente dans ${target} avait abouti`);
+      expect(finished.stdout).toContain(`Tête de la chaîne des traces : n° ${head}`);
+      expect(finished.stdout).toContain('ne reçoit plus d’écritures ni de seconde copie');
+      expect(write()).toMatchObject({ status: 6, stderr: expect.stringContaining(`a été copiée dans ${target}`) });
+      expect(sandbox.run(['migrate', '--db', file, '--to', target])).toMatchObject({
+        status: 4,
+        stderr: expect.stringContaining('une seconde copie ferait deux bases'),
+      });
+      expect(sandbox.run(['export', '--db', target]).stdout).toBe(exported);
+      expect(sandbox.json<{ ok: boolean; head: { id: number } }>(['traces', 'verify', '--db', target])).toMatchObject({ ok: true, head: { id: head } });
+    } finally {
+      await admin.end();
+    }
+  });
+
+  it('takes the pending mark away when the database it names holds another store: that copy never landed, the file takes writes again', async () => {
+    const file = join(sandbox.dir, 'ailleurs.db');
+    expect(sandbox.run(['demo', '--db', file], { env: { CAFSUP_ACTOR: ACTOR } }).status).toBe(0);
+    const target = await freshDatabase();
+    expect(sandbox.run(['demo', '--db', target]).status).toBe(0);
+    // As copy.ts marks a file before its commit (meta.ts, `Moved.pending`).
+    const marker = new Database(file);
+    marker
+      .prepare("INSERT INTO meta (key, value) VALUES ('moved_to', ?)")
+      .run(JSON.stringify({ to: target, at: new Date().toISOString(), head: 1, pending: true }));
+    marker.close();
+    const refused = sandbox.run(['migrate', '--db', file, '--to', target]);
+    expect([refused.status, refused.stderr]).toEqual([4, expect.stringContaining(`La base ${target} contient déjà des données`)]);
+    const written = sandbox.run(['suspend', '--db', file, '--habilitation', 'amp-h0022', '--reason', 'Le fichier reste la base', '--yes'], {
+      env: { CAFSUP_ACTOR: ACTOR },
+    });
+    expect(written.status, written.stderr).toBe(0);
+  });
+
   // A copy made while a server wrote to the file read its tables at different moments: exit 0, and
   // a trail that did not verify, a trace without its change. One cut short left an empty store (trial 37).
   it('copies the file as of one moment or not at all: written meanwhile, refused (exit 4); cut short, nothing left', async () => {
@@ -467,11 +573,6 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
       let stderr = '';
       child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
       return { child, closed: once(child, 'close'), stderr: () => stderr };
-    };
-    const until = async (condition: () => Promise<boolean>) => {
-      const deadline = Date.now() + 30_000;
-      while (!(await condition()) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-      expect(await condition()).toBe(true);
     };
     try {
       const cut = migrate();
@@ -523,11 +624,6 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
           WHERE l.locktype = 'advisory' AND l.classid = ${space} AND l.objid = 0 AND l.granted = ${granted} AND a.datname = current_database()
           ${idle ? "AND a.state = 'idle in transaction' AND a.state_change < now() - interval '300 milliseconds'" : ''}`,
       );
-    const until = async (condition: () => Promise<boolean>) => {
-      const deadline = Date.now() + 30_000;
-      while (!(await condition()) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-      expect(await condition()).toBe(true);
-    };
     const cafsup = (args: string[]) => {
       const child = spawn(process.execPath, [CAFSUP_BIN, ...args, '--db', target], {
         env: sandbox.env({ CAFSUP_ACTOR: ACTOR }),

@@ -18,6 +18,9 @@ export interface ChainPoint {
 // SQLite the single writer does the same and the row may be absent (then the chain is empty).
 export const HEAD_KEY = 'trace_head';
 
+/** The store's identifier, random, made with the store and carried by `migrate --to` and the checkpoints signed on it. */
+export const STORE_ID_KEY = 'store_id';
+
 /** The head as stored (its JSON text), by a statement without parameters: a subquery, or the data's version compared as text. */
 export const HEAD_VALUE = `SELECT value FROM meta WHERE key = '${HEAD_KEY}'`;
 
@@ -97,11 +100,13 @@ function isChainPoint(value: unknown): value is ChainPoint {
 
 /**
  * A SQLite store copied into PostgreSQL (`cafsup migrate --to`): its `meta` row says where, when
- * and up to which trace, written under the copy's own lock on the file once the copy committed.
- * From then on the file takes no write (`SqliteSql.transaction`) and no second copy
- * (copy.ts): a write landing there (an old profile, a scheduled task, a server left running)
- * would be missing from the database the team reads, and a second copy would make two databases
- * of one chain and one store id that diverge, whose checkpoints then disagree.
+ * and up to which trace. From then on the file takes no write (`SqliteSql.transaction`) and no
+ * second copy (copy.ts): a write landing there (an old profile, a scheduled task, a server left
+ * running) would be missing from the database the team reads, and a second copy would make two
+ * databases of one chain and one store id that diverge, whose checkpoints then disagree.
+ * Written « pending » (`Moved.pending`) before PostgreSQL's commit, under the copy's lock on the
+ * file, and made final after it: a copy killed between the two commits left the file unmarked,
+ * taking writes the database already serving the team would never have (review 44).
  */
 export const MOVED_KEY = 'moved_to';
 
@@ -113,6 +118,20 @@ export interface Moved {
   to: string;
   at: string;
   head: number;
+  /**
+   * Written before PostgreSQL's commit: whether the copy landed is not known here. The file takes
+   * no write meanwhile, as once copied; `migrate --to` to the same database finishes the mark
+   * when the database holds this store, or copies again when it does not.
+   */
+  pending?: true;
+}
+
+/** The copy a pending mark stands for, without its flag; null for a mark of a copy done (or edited by hand into another form). */
+export function pendingCopy(text: string): Moved | null {
+  const moved = metaValue(text) as Partial<Moved> | null;
+  if (typeof moved !== 'object' || moved === null || moved.pending !== true) return null;
+  const { to, at, head } = moved;
+  return typeof to === 'string' && typeof at === 'string' && isTraceNumber(head) ? { to, at, head: head as number } : null;
 }
 
 /** The mark's words: « copiée dans URL le 6 décembre 2026 à 05:10 (jusqu’à la trace n° N) », or less where it was edited by hand. */
@@ -125,11 +144,29 @@ function movedWords(text: string): string {
 }
 
 /**
- * A write refused on a store copied into PostgreSQL: read only, as a file this account cannot
- * write (exit 6, cli.md), until a person points the writer at the copy (LASTING). A server's
- * client is told `problem`, which names neither the file nor the copy's URL (health.ts).
+ * What a pending mark means (`Moved.pending`) and what to do: « une copie dans URL, commencée le …,
+ * n’a pas été confirmée … », said alike to a write and to a second copy elsewhere.
+ */
+function pendingWords(file: string, moved: Moved): string {
+  const at = Number.isNaN(Date.parse(moved.at)) ? '' : `, commencée le ${longFrenchInstant(moved.at)},`;
+  return `Une copie de la base ${file} dans ${moved.to}${at} n’a pas été confirmée (interrompue, ou encore en cours) : la base ne reçoit plus d’écritures, qui pourraient manquer à la base copiée. Relancez « cafsup migrate --db ${file} --to ${moved.to} » (avec le mot de passe s’il en faut un) : il termine la copie si elle a abouti, la refait sinon.`;
+}
+
+/**
+ * A write refused on a store copied into PostgreSQL, or whose copy is pending: read only, as a
+ * file this account cannot write (exit 6, cli.md), until a person points the writer at the copy
+ * or finishes it (LASTING). A server's client is told `problem`, which names neither the file
+ * nor the copy's URL (health.ts).
  */
 export function storeMovedAway(file: string, text: string): CafsupError {
+  const pending = pendingCopy(text);
+  if (pending !== null) {
+    return new CafsupError('UNAVAILABLE', `${pendingWords(file, pending)} Rien n’a été écrit.`, {
+      path: file,
+      problem: 'sa copie dans PostgreSQL par cafsup migrate n’a pas été confirmée, elle ne reçoit plus d’écritures ; rien n’a été écrit',
+      ...LASTING,
+    });
+  }
   const problem = 'copiée dans PostgreSQL par cafsup migrate, elle ne reçoit plus d’écritures, qui manqueraient à la base copiée ; rien n’a été écrit';
   return new CafsupError(
     'UNAVAILABLE',
@@ -138,11 +175,10 @@ export function storeMovedAway(file: string, text: string): CafsupError {
   );
 }
 
-/** A second copy of a store copied already. */
+/** A second copy of a store copied already, or whose copy into another database is pending. */
 export function copiedAlready(file: string, text: string): CafsupError {
-  return new CafsupError(
-    'CONFLICT',
-    `La base ${file} a déjà été ${movedWords(text)} : une seconde copie ferait deux bases d’une même chaîne de traces, qui divergeraient. Rien n’a été écrit.`,
-    { path: file },
-  );
+  const pending = pendingCopy(text);
+  const said =
+    pending !== null ? `${pendingWords(file, pending)} Une copie dans une autre base` : `La base ${file} a déjà été ${movedWords(text)} : une seconde copie`;
+  return new CafsupError('CONFLICT', `${said} ferait deux bases d’une même chaîne de traces, qui divergeraient. Rien n’a été écrit.`, { path: file });
 }

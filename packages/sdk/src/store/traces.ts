@@ -21,7 +21,19 @@ import {
   type TracesVerifyInput,
 } from '@cafsup/shared';
 import { dialectOf, type Sql } from './engine/engine.js';
-import { HEAD_KEY, headUnreadable, isHash, isTraceNumber, metaValue, readHead, readMeta, writeMeta, writtenHead, type ChainPoint } from './meta.js';
+import {
+  HEAD_KEY,
+  STORE_ID_KEY,
+  headUnreadable,
+  isHash,
+  isTraceNumber,
+  metaValue,
+  readHead,
+  readMeta,
+  writeMeta,
+  writtenHead,
+  type ChainPoint,
+} from './meta.js';
 import { forgetPartners } from './partner-cache.js';
 
 /** What a write says about itself; the chain fields are added by `append`. */
@@ -43,7 +55,6 @@ export interface ChainAnchor {
 }
 
 const ANCHOR_KEY = 'trace_anchor';
-const STORE_ID_KEY = 'store_id';
 const LEGACY_KEY = 'trace_v1_last';
 
 /** Up to this many traces of one append are sent as statements of their own, with the write's next round trip. */

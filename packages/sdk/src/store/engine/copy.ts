@@ -1,7 +1,7 @@
 import { CafsupError } from '@cafsup/shared';
 import type Database from 'better-sqlite3';
 import { connect, holdsWrites, openDatabase, writable } from '../connection.js';
-import { HEAD_VALUE, MOVED_KEY, MOVED_VALUE, copiedAlready, readHead, type Moved } from '../meta.js';
+import { HEAD_VALUE, MOVED_KEY, MOVED_VALUE, STORE_ID_KEY, copiedAlready, pendingCopy, readHead, type Moved } from '../meta.js';
 import { SCHEMA_VERSION } from '../schema.js';
 import { insertRow } from './engine.js';
 import { redact } from '../../settings.js';
@@ -22,6 +22,12 @@ export interface CopyReport {
   traceHead: number;
   /** Whether the file now refuses writes and a second copy (meta.ts, `MOVED_KEY`): not where this account cannot write it, or the mark failed. */
   sourceMarked: boolean;
+  /**
+   * The copy found already in the database, an earlier `migrate --to` there having ended between
+   * its commit and the file's mark (`Moved.pending`): only the mark was finished, nothing copied
+   * (`tables` empty, `traceHead` the one that copy held).
+   */
+  resumed: boolean;
 }
 
 /**
@@ -39,8 +45,9 @@ export async function copySqliteToPostgres(file: string, url: string, onTable?: 
   ]);
   const source = openDatabase(file, { create: false, readonly: true });
   const target = new PostgresSql(url, { max: 2 });
-  // Set inside the copy's transaction, closed after its commit (`heldFromWriting`).
-  const lock: { writers?: Database.Database | null } = {};
+  // Set inside the copy's transaction, closed after its commit (`heldFromWriting`); `pending`:
+  // the file's pending mark, to be made final once the copy committed (`markPending`).
+  const lock: { writers?: Database.Database | null; pending?: string } = {};
   try {
     // A file this account cannot write is read from its main file alone (`openDatabase`): what
     // its journal holds, not yet moved into it, would be missing from the copy.
@@ -62,16 +69,21 @@ export async function copySqliteToPostgres(file: string, url: string, onTable?: 
         `Le fichier ${file} est au schéma ${version}, cette version de cafsup au schéma ${SCHEMA_VERSION} : ouvrez-le d’abord avec cette version.`,
       );
     }
+    // A copy into this database begun earlier and not known to have committed is finished, or
+    // made again (`Moved.pending`); any other mark refuses a copy.
     const moved = source.prepare(MOVED_VALUE).pluck().get() as string | undefined;
-    if (moved !== undefined) throw copiedAlready(file, moved);
+    const pending = moved === undefined ? null : pendingCopy(moved);
+    if (moved !== undefined && pending?.to !== redact(url)) throw copiedAlready(file, moved);
     const copiedHead = source.prepare(HEAD_VALUE).pluck().get();
+    const storeId = source.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(STORE_ID_KEY);
     // Another application's tables, or a newer cafsup's, refused before anything is begun.
     await postgresSchemaVersion(target);
     const tables = (
       source.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[]
     ).map((row) => row.name);
-    const report: CopyReport = { from: file, to: redact(url), tables: [], traceHead: 0, sourceMarked: false };
-    await target.transaction(async () => {
+    const report: CopyReport = { from: file, to: redact(url), tables: [], traceHead: 0, sourceMarked: false, resumed: false };
+    const copy = { to: report.to, at: new Date().toISOString(), head: 0 };
+    const committed = target.transaction(async () => {
       // The tables made in the copy's transaction: a copy cut short (Ctrl-C, kill -9, the
       // connection lost) leaves none behind, where it left an empty store (trial 37).
       await settleSchema(target);
@@ -79,7 +91,15 @@ export async function copySqliteToPostgres(file: string, url: string, onTable?: 
       const held = await target.value<boolean>(
         `SELECT ${['false', ...tables.filter((table) => table !== 'meta').map((table) => `EXISTS (SELECT 1 FROM ${table})`)].join(' OR ')}`,
       );
+      // This store there, under the identifier no other has: the pending copy committed.
+      if (held === true && pending !== null && (await target.value(`SELECT value FROM meta WHERE key = ?`, [STORE_ID_KEY])) === storeId) {
+        Object.assign(copy, pending);
+        Object.assign(report, { traceHead: pending.head, resumed: true });
+        return;
+      }
       if (held === true) {
+        // Not this store: the pending copy never landed there, the file is its data's only place.
+        if (pending !== null) unmark(file, moved!);
         throw new CafsupError('CONFLICT', `La base ${redact(url)} contient déjà des données : la copie se fait dans une base vide (rien n’a été écrit).`);
       }
       for (const table of tables) {
@@ -113,7 +133,7 @@ export async function copySqliteToPostgres(file: string, url: string, onTable?: 
         report.tables.push({ name: table, rows });
         onTable?.(table, rows);
       }
-      report.traceHead = (await readHead(target)).id;
+      report.traceHead = copy.head = (await readHead(target)).id;
       // Nothing written to the file since its rows were read, and nothing until this commits:
       // a write landing there meanwhile, acknowledged, would be missing here.
       lock.writers = heldFromWriting(file);
@@ -121,15 +141,26 @@ export async function copySqliteToPostgres(file: string, url: string, onTable?: 
       // no mark, and made a second database of the same chain (two at once: exit 0 both times,
       // the second « n’a pas pu être marqué »).
       const marked = lock.writers?.prepare(MOVED_VALUE).pluck().get() as string | undefined;
-      if (marked !== undefined) throw copiedAlready(file, marked);
+      if (marked !== undefined && marked !== moved) throw copiedAlready(file, marked);
       if (lock.writers === null ? holdsWrites(`${file}-wal`) : lock.writers.prepare(HEAD_VALUE).pluck().get() !== copiedHead) {
         throw new CafsupError(
           'CONFLICT',
           `Le fichier ${file} a reçu des écritures pendant la copie : arrêtez ce qui y écrit (cafsup serve, une tâche planifiée) puis recommencez. Rien n’a été écrit dans ${redact(url)}.`,
         );
       }
+      // Marked before the commit: a kill after it leaves the file refusing writes, not taking
+      // writes the database serving the team would never have (review 44).
+      if (lock.writers !== null) lock.pending = markPending(lock.writers, copy);
     });
-    report.sourceMarked = markMoved(lock.writers, { to: report.to, at: new Date().toISOString(), head: report.traceHead });
+    // Only the commit comes after the pending mark: whether it landed is not known.
+    await committed.catch((error: unknown) => {
+      throw lock.pending === undefined ? error : unconfirmed(file, copy, error);
+    });
+    if (report.resumed && writable(file)) {
+      lock.writers = connect(file, { fileMustExist: true, timeout: WRITERS_WAIT_MS });
+      lock.pending = moved;
+    }
+    report.sourceMarked = lock.pending !== undefined && markMoved(lock.writers!, copy, lock.pending);
     return report;
   } finally {
     lock.writers?.close();
@@ -139,18 +170,48 @@ export async function copySqliteToPostgres(file: string, url: string, onTable?: 
 }
 
 /**
- * The file marked as copied (`MOVED_KEY`), in the transaction that kept writers out since its
- * rows were read: the copy is committed already, so a mark that fails is said, not thrown.
+ * The file marked « pending » (`Moved.pending`), by the transaction that kept writers out since
+ * its rows were read, before PostgreSQL's commit: a failure here rolls the copy back. It replaces
+ * only the pending mark of the earlier copy this one makes again (read again under the lock).
  */
-function markMoved(writers: Database.Database | null | undefined, moved: Moved): boolean {
-  if (writers === null || writers === undefined) return false;
+function markPending(writers: Database.Database, copy: Moved): string {
+  const pending = JSON.stringify({ ...copy, pending: true });
+  writers.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(MOVED_KEY, pending);
+  writers.exec('COMMIT');
+  return pending;
+}
+
+/**
+ * The pending mark made final once the copy committed: the file keeps refusing writes either
+ * way, so a mark that fails is said, not thrown, and `migrate --to` there again finishes it.
+ */
+function markMoved(writers: Database.Database, copy: Moved, pending: string): boolean {
   try {
-    writers.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run(MOVED_KEY, JSON.stringify(moved));
-    writers.exec('COMMIT');
-    return true;
+    return writers.prepare('UPDATE meta SET value = ? WHERE key = ? AND value = ?').run(JSON.stringify(copy), MOVED_KEY, pending).changes === 1;
   } catch {
     return false;
   }
+}
+
+/** The pending mark `text` taken away: the database holds another store, so that copy never landed and the file is its data's only place. */
+function unmark(file: string, text: string): void {
+  const db = connect(file, { fileMustExist: true, timeout: WRITERS_WAIT_MS });
+  try {
+    db.prepare('DELETE FROM meta WHERE key = ? AND value = ?').run(MOVED_KEY, text);
+  } finally {
+    db.close();
+  }
+}
+
+/** A commit that failed, or whose answer was lost, after the pending mark: the file stays read only until the copy is finished or made again. */
+function unconfirmed(file: string, copy: Moved, error: unknown): CafsupError {
+  const why = error instanceof Error ? ` : ${error.message.replace(/\.$/, '')}` : '';
+  return new CafsupError(
+    'UNAVAILABLE',
+    `La copie dans ${copy.to} n’a pas été confirmée (elle peut avoir abouti ou non)${why}. Le fichier ${file} ne reçoit plus d’écritures tant que « cafsup migrate --db ${file} --to ${copy.to} » n’a pas été relancé : il termine la copie si elle a abouti, la refait sinon.`,
+    { path: file },
+    { cause: error },
+  );
 }
 
 /**

@@ -101,7 +101,11 @@ export const migrateCommand: Command = {
     return {
       json: report,
       text: () =>
-        `Base copiée dans ${report.to} : ${report.tables.map((table) => `${table.name} ${table.rows}`).join(', ')}.\nTête de la chaîne des traces : n° ${report.traceHead} (vérifiez avec « cafsup traces verify --db URL »).\n${
+        `${
+          report.resumed
+            ? `La copie précédente dans ${report.to} avait abouti : seul le marquage du fichier restait à faire.`
+            : `Base copiée dans ${report.to} : ${report.tables.map((table) => `${table.name} ${table.rows}`).join(', ')}.`
+        }\nTête de la chaîne des traces : n° ${report.traceHead} (vérifiez avec « cafsup traces verify --db URL »).\n${
           report.sourceMarked
             ? `Le fichier ${escapeForTerminal(report.from)} ne reçoit plus d’écritures ni de seconde copie : il se lit encore, mais on écrit dans la base PostgreSQL.`
             : `Attention : le fichier ${escapeForTerminal(report.from)} n’a pas pu être marqué comme copié (ce compte ne peut pas l’écrire, ou l’écriture a échoué) : ce qui y serait encore écrit manquerait à la base PostgreSQL. Arrêtez ce qui y écrit.`
