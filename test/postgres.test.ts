@@ -340,7 +340,7 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
     expect(sandbox.run(['audit', '--json', '--db', empty]).status).toBe(0);
   });
 
-  it('copies the demo file with `cafsup migrate --to`: same export, same chain head, verify passes; the file then reads but takes no write nor a second copy', async () => {
+  it('copies the demo file with `cafsup migrate --to`: same export, same chain head, verify passes; the file then reads but takes no write, nor a second copy, nor the demo over it (--force)', async () => {
     const exported = sandbox.run(['export']).stdout;
     const migrated = sandbox.run(['migrate', '--to', database, '--json']);
     expect(migrated.status, migrated.stderr).toBe(0);
@@ -373,6 +373,11 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
       expect([again.status, again.stderr]).toEqual([4, expect.stringMatching(copied)]);
       expect(again.stderr).toContain('une seconde copie ferait deux bases d’une même chaîne de traces, qui divergeraient. Rien n’a été écrit.');
     }
+    // Nor the demo over it, which took away without a word the record of where its data now is (review 44).
+    const demo = sandbox.run(['demo', '--force']);
+    expect([demo.status, demo.stderr]).toEqual([4, expect.stringMatching(copied)]);
+    expect(demo.stderr).toContain('n’est pas remplacée, même avec --force');
+    expect(sandbox.run(['export']).stdout).toBe(exported);
     expect(sandbox.json<{ head: { id: number } }>(['traces', 'verify'], { env: onPostgres }).head.id).toBe(report.traceHead);
   });
 
@@ -505,6 +510,7 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
       await admin.query('SELECT pg_advisory_unlock(44, 44)');
       await until(async () => (await count('SELECT COUNT(*) AS n FROM partners')) > 0);
       expect(write()).toMatchObject({ status: 6, stderr: expect.stringContaining(rerun) });
+      expect(sandbox.run(['demo', '--db', file, '--force'])).toMatchObject({ status: 4, stderr: expect.stringContaining(`${rerun} Elle n’est pas remplacée`) });
       const elsewhere = sandbox.run(['migrate', '--db', file, '--to', await freshDatabase()]);
       expect([elsewhere.status, elsewhere.stderr]).toEqual([
         4,

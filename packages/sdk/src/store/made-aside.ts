@@ -3,6 +3,7 @@ import { basename, dirname, join } from 'node:path';
 import { CafsupError, LASTING, fileProblem, hardLinksRefused } from '@cafsup/shared';
 import { STORE_FILE_SUFFIXES, connect, fileContent, holdsWrites, refuseOtherUrl, storeMadeMeanwhile } from './connection.js';
 import { fnv1a64 } from '../fnv.js';
+import { MOVED_VALUE, copiedNotReplaced } from './meta.js';
 
 /**
  * A new SQLite store made aside: a first import builds it in a file of its own beside the one it
@@ -162,20 +163,26 @@ function identityOf(path: string): string | null {
 /**
  * Refuses to replace what is at `location` unless it is a store of cafsup's, or a file with no
  * table yet (`fileContent`: another application's file, or one that is not SQLite, is refused; `demo
- * --force` replaced them, trial 39), and unless no other connection has it open, a server's or
- * the interface's idle ones too: each holds a shared lock on the WAL index as long as it is open,
- * so a connection in exclusive locking mode gets no write lock then (SQLITE_BUSY). A store still
- * open elsewhere would hold that process's caches of the replaced data (its chain's head among
- * them), and a store's file removed from under it took that process's writes, acknowledged, into
- * a file no longer there (review 38, L4). Any other failure to know is refused too (review 39).
+ * --force` replaced them, trial 39), not marked as copied into PostgreSQL (meta.ts, `MOVED_KEY`:
+ * replaced, the record of where its data now is went unsaid, review 44), and unless no other
+ * connection has it open, a server's or the interface's idle ones too: each holds a shared lock on
+ * the WAL index as long as it is open, so a connection in exclusive locking mode gets no write lock
+ * then (SQLITE_BUSY). A store still open elsewhere would hold that process's caches of the
+ * replaced data (its chain's head among them), and a store's file removed from under it took that
+ * process's writes, acknowledged, into a file no longer there (review 38, L4). Any other failure
+ * to know is refused too (review 39).
  */
 function refuseInUse(location: string, shown: string): void {
-  fileContent(location, shown);
+  const content = fileContent(location, shown);
   let db: ReturnType<typeof connect> | undefined;
+  let moved: string | undefined;
   try {
     db = connect(location, { fileMustExist: true, timeout: 0 });
     db.pragma('locking_mode = EXCLUSIVE');
-    db.exec('BEGIN EXCLUSIVE; COMMIT');
+    db.exec('BEGIN EXCLUSIVE');
+    // A file with no table yet has no `meta` to hold a mark.
+    if (content === 'store') moved = db.prepare(MOVED_VALUE).pluck().get() as string | undefined;
+    db.exec('COMMIT');
   } catch (error) {
     const code = (error as { code?: string }).code ?? '';
     if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
@@ -195,6 +202,7 @@ function refuseInUse(location: string, shown: string): void {
   } finally {
     db?.close();
   }
+  if (moved !== undefined) throw copiedNotReplaced(shown, moved);
 }
 
 /**

@@ -182,3 +182,17 @@ export function copiedAlready(file: string, text: string): CafsupError {
     pending !== null ? `${pendingWords(file, pending)} Une copie dans une autre base` : `La base ${file} a déjà été ${movedWords(text)} : une seconde copie`;
   return new CafsupError('CONFLICT', `${said} ferait deux bases d’une même chaîne de traces, qui divergeraient. Rien n’a été écrit.`, { path: file });
 }
+
+/**
+ * A store copied into PostgreSQL, or whose copy is pending, that `demo --force` would replace:
+ * the record of where its data now is, and the trail up to the copy, would go with it unsaid.
+ */
+export function copiedNotReplaced(file: string, text: string): CafsupError {
+  const pending = pendingCopy(text);
+  const said = pending !== null ? `${pendingWords(file, pending)} Elle` : `La base ${file} a été ${movedWords(text)} par cafsup migrate : elle`;
+  return new CafsupError(
+    'CONFLICT',
+    `${said} n’est pas remplacée, même avec --force : avec elle partiraient la trace de cette copie et le journal des traces qui y mène. Donnez un autre fichier (--db FICHIER). Rien n’a été écrit.`,
+    { path: file },
+  );
+}
