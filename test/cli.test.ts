@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RULE_NAMES, jsonText } from '@cafsup/shared';
+import { COMMANDS } from '../packages/tui/src/cli/help.js';
 import { CAFSUP_BIN, CliSandbox, startCafsup } from './support/cli.js';
 import { ACTOR, caf, convention, dataset, partner, user } from './support/fixture.js';
 
@@ -460,6 +461,27 @@ describe('cafsup refusals and exit codes', () => {
     expect([knownTrail.status, knownTrail.stderr]).toEqual([0, '']);
   });
 
+  it('refuses an empty or blank file name, for every option that takes one, naming it (exit 2), before doing anything', () => {
+    // Taken as given, it said « Écriture impossible :  », wrote a workbook named by two spaces,
+    // ended `traces checkpoint --file ''` in an internal error, and made a signing key first.
+    const files = () => readdirSync(sandbox.dir, { recursive: true }).sort();
+    const before = files();
+    const declared = COMMANDS.flatMap((command) =>
+      Object.entries(command.options ?? {}).flatMap(([name, spec]) => (spec.file === true ? [[command.name, name]] : [])),
+    );
+    // The options of every command (--db) and of every list (--xlsx), once each.
+    const cases = [...declared, ['partners', 'db'], ['audit', 'xlsx']];
+    expect(cases.length).toBeGreaterThan(15);
+    const refusals = cases.map(([command, name], index) => {
+      const result = sandbox.run([...command!.split(' '), `--${name}`, index % 2 === 0 ? '' : ' \t'], { env: ACTOR_ENV, timeoutMs: 20_000 });
+      return [command, result.status, result.stdout, result.stderr];
+    });
+    expect(refusals).toEqual(
+      cases.map(([command, name]) => [command, 2, '', `--${name} attend un nom de fichier (reçu une valeur vide).\nAide : cafsup --help\n`]),
+    );
+    expect(files()).toEqual(before);
+  });
+
   it('cannot open a database that does not exist: exit 6, nothing created', () => {
     const result = sandbox.run(['partners', '--db', join(sandbox.dir, 'absente.db')]);
     expect(result.status).toBe(6);
@@ -470,9 +492,13 @@ describe('cafsup refusals and exit codes', () => {
     symlinkSync(loop, loop);
     const looped = sandbox.run(['partners', '--db', loop]);
     expect([looped.status, looped.stderr]).toEqual([6, `Base de données introuvable : ${loop}. Créez-la avec « cafsup demo » ou « cafsup import FICHIER ».\n`]);
-    // An empty --db (a variable left blank in a script) is said so, not « introuvable : . ».
-    const empty = sandbox.run(['partners', '--db', '']);
-    expect([empty.status, empty.stderr]).toEqual([2, expect.stringMatching(/^--db est vide : un fichier SQLite ou une URL postgres:\/\/… est attendu\.\n/)]);
+    // A blank CAFSUP_DB (a variable left blank in a script) is said so, not « introuvable : . »;
+    // an empty one is no setting, as every CAFSUP_ variable (--db '': the next test).
+    const blank = sandbox.run(['partners'], { env: { CAFSUP_DB: ' ' } });
+    expect([blank.status, blank.stderr]).toEqual([
+      2,
+      'CAFSUP_DB attend un fichier SQLite ou une URL postgres://… (reçu une valeur vide).\nAide : cafsup --help\n',
+    ]);
     // A URL of another database is refused as such, never taken for a folder.
     const other = sandbox.run(['partners', '--db', 'mysql://cafsup@db/cafsup'], { env: { CAFSUP_DB: undefined } });
     expect([other.status, other.stderr]).toEqual([

@@ -71,7 +71,7 @@ const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify
  */
 export function readableUrl(database: string, chosenBy: string): string {
   if (database.trim() === '') {
-    throw new CafsupError('VALIDATION', `${chosenBy} est vide : un fichier SQLite ou une URL postgres://… est attendu.`, {
+    throw new CafsupError('VALIDATION', `${chosenBy} attend un fichier SQLite ou une URL postgres://… (reçu une valeur vide).`, {
       problems: [{ path: chosenBy, message: 'valeur vide' }],
     });
   }

@@ -13,6 +13,13 @@ export interface OptionSpec {
   choices?: Readonly<Record<string, string>>;
   /** A calendar date AAAA-MM-JJ, checked before the command runs (a wrong one is a usage error). */
   date?: boolean;
+  /**
+   * A file's name (FICHIER in help unless `value` says more, as --db's FICHIER|URL): an empty or
+   * blank one (a variable left unset in a script) is a usage error before the command runs. Taken
+   * as given, it failed naming no file (« Écriture impossible :  »), wrote a workbook named by two
+   * spaces, or ended `traces checkpoint --file ''` in an internal error (exit 70).
+   */
+  file?: boolean;
 }
 
 /**
@@ -69,6 +76,7 @@ export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
   db: {
     type: 'string',
     value: 'FICHIER|URL',
+    file: true,
     description: 'base SQLite, ou PostgreSQL (postgres://…) ; prime sur CAFSUP_DB, CAFSUP_DATABASE_URL, CAFSUP_URL, CAFSUP_PROFILE et la configuration',
   },
   profile: {
@@ -93,7 +101,7 @@ export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
 /** Options of every list command (one with `rows`). */
 export const LIST_OPTIONS: Record<string, OptionSpec> = {
   csv: { type: 'boolean', description: 'CSV pour Excel et LibreOffice en français (;, BOM UTF-8, CRLF)' },
-  xlsx: { type: 'string', value: 'FICHIER', description: 'écrit un classeur XLSX' },
+  xlsx: { type: 'string', file: true, description: 'écrit un classeur XLSX' },
   force: { type: 'boolean', description: 'avec --xlsx, remplace un fichier existant sans demander' },
 };
 
@@ -127,11 +135,15 @@ export function stringOption(value: string | boolean | string[] | undefined): st
 
 /**
  * Checks option values once, before the command runs (exit 2 when wrong, 5 for a date out of
- * range): dates must be real calendar dates, and a French word given for a choice becomes its code.
+ * range): a file's name must not be blank, dates must be real calendar dates, and a French word
+ * given for a choice becomes its code.
  */
 export function normaliseOptions(specs: Record<string, OptionSpec>, options: CommandInput['options']): void {
   for (const [name, spec] of Object.entries(specs)) {
     const value = options[name];
+    if (spec.file === true && [value].flat().some((given) => typeof given === 'string' && given.trim() === '')) {
+      throw new UsageError(`--${name} attend un nom de fichier (reçu une valeur vide).`);
+    }
     if (typeof value !== 'string') continue;
     if (spec.date === true) {
       // Not a date at all: the option is misused (exit 2). A real date outside the years cafsup

@@ -54,12 +54,18 @@ function twoColumns(entries: readonly (readonly [string, string])[]): string[] {
   );
 }
 
+/** The word help shows for an option's value. */
+function metavar(spec: OptionSpec): string | undefined {
+  return spec.value ?? (spec.file === true ? 'FICHIER' : undefined);
+}
+
 function optionLines(options: Record<string, OptionSpec>): string[] {
   return twoColumns(
     Object.entries(options).map(([name, spec]) => {
       const short = spec.short === undefined ? '    ' : `-${spec.short}, `;
       const description = spec.choices === undefined ? spec.description : `${spec.description} : ${choicesText(spec.choices)}`;
-      return [`${short}--${name}${spec.value === undefined ? '' : ` ${spec.value}`}${spec.multiple ? '…' : ''}`, description] as const;
+      const shown = metavar(spec);
+      return [`${short}--${name}${shown === undefined ? '' : ` ${shown}`}${spec.multiple ? '…' : ''}`, description] as const;
     }),
   );
 }

@@ -176,7 +176,7 @@ export const avenantAddCommand: Command = {
   options: {
     file: {
       type: 'string',
-      value: 'FICHIER',
+      file: true,
       description: 'JSON : { "title", "changes": [...], "effectiveAt" } ou le tableau des modifications',
     },
     title: { type: 'string', value: 'TITRE', description: 'titre de l’avenant' },

@@ -201,7 +201,7 @@ export const exportCommand: Command = {
   usage: 'cafsup export [--out FICHIER [--force]]',
   example: 'cafsup export --out sauvegarde.json --force',
   options: {
-    out: { type: 'string', value: 'FICHIER', description: 'fichier de sortie (défaut : la sortie standard) ; jamais la base elle-même' },
+    out: { type: 'string', file: true, description: 'fichier de sortie (défaut : la sortie standard) ; jamais la base elle-même' },
     force: { type: 'boolean', description: 'remplace un fichier existant sans demander' },
   },
   async run(context, { options }) {

@@ -30,7 +30,7 @@ export const apiCommand: Command = {
       value: 'JSON',
       description: 'l’entrée de l’opération (JSON, @FICHIER, ou - pour l’entrée standard), comme le corps de POST /v1/OPÉRATION',
     },
-    file: { type: 'string', value: 'FICHIER', description: 'le jeu de données de dataset.import' },
+    file: { type: 'string', file: true, description: 'le jeu de données de dataset.import' },
   },
   async run(context, { positionals, options }) {
     const name = positionals[0]!;
@@ -59,12 +59,12 @@ export const backupCommand: Command = {
   usage: 'cafsup backup --out FICHIER [--force] [--db FICHIER]',
   example: 'cafsup backup --out cafsup-$(date +%F).db',
   options: {
-    out: { type: 'string', value: 'FICHIER', description: 'fichier de la sauvegarde (jamais la base elle-même)' },
+    out: { type: 'string', file: true, description: 'fichier de la sauvegarde (jamais la base elle-même)' },
     force: { type: 'boolean', description: 'remplace le fichier s’il existe' },
   },
   async run(context, { options }) {
     const out = stringOption(options.out);
-    if (out === undefined || out.trim() === '') throw new UsageError(`Il manque --out FICHIER. Usage : ${backupCommand.usage}`);
+    if (out === undefined) throw new UsageError(`Il manque --out FICHIER. Usage : ${backupCommand.usage}`);
     const database = await context.databasePath();
     if (isPostgresUrl(database)) {
       throw new UsageError('Sur PostgreSQL, la sauvegarde se fait avec pg_dump (voir le README, « Backups ») : cafsup backup copie un fichier SQLite.');

@@ -65,14 +65,14 @@ export const serveCommand: Command = {
   options: {
     host: { type: 'string', value: 'ADRESSE', description: 'adresse d’écoute (défaut 127.0.0.1)' },
     port: { type: 'string', value: 'PORT', description: 'port (défaut 7878, 0 pour un port libre)' },
-    checkpoints: { type: 'string', value: 'FICHIER', description: 'points de contrôle signés de la chaîne des traces (défaut : dossier de configuration)' },
+    checkpoints: { type: 'string', file: true, description: 'points de contrôle signés de la chaîne des traces (défaut : dossier de configuration)' },
     'checkpoint-minutes': {
       type: 'string',
       value: 'N',
       description: 'un point de contrôle toutes les N minutes quand la chaîne a avancé (défaut 15, 0 : aucun)',
     },
-    'tls-cert': { type: 'string', value: 'FICHIER', description: 'certificat TLS (PEM) : le serveur parle HTTPS' },
-    'tls-key': { type: 'string', value: 'FICHIER', description: 'clé privée du certificat (PEM)' },
+    'tls-cert': { type: 'string', file: true, description: 'certificat TLS (PEM) : le serveur parle HTTPS' },
+    'tls-key': { type: 'string', file: true, description: 'clé privée du certificat (PEM)' },
     'trust-proxy': {
       type: 'string',
       multiple: true,

@@ -43,8 +43,8 @@ export const tracesCheckpointCommand: Command = {
   usage: 'cafsup traces checkpoint [--file FICHIER] [--key FICHIER] [--new-store]',
   example: 'cafsup traces checkpoint --file points-de-controle.jsonl',
   options: {
-    file: { type: 'string', value: 'FICHIER', description: 'fichier des points de contrôle, en ajout seul (défaut : dossier de configuration)' },
-    key: { type: 'string', value: 'FICHIER', description: 'clé privée Ed25519 (défaut : CAFSUP_SIGNING_KEY, sinon créée dans le dossier de configuration)' },
+    file: { type: 'string', file: true, description: 'fichier des points de contrôle, en ajout seul (défaut : dossier de configuration)' },
+    key: { type: 'string', file: true, description: 'clé privée Ed25519 (défaut : CAFSUP_SIGNING_KEY, sinon créée dans le dossier de configuration)' },
     'new-store': {
       type: 'boolean',
       description:
@@ -121,11 +121,11 @@ export const tracesVerifyCommand: Command = {
   usage: 'cafsup traces verify [--checkpoints FICHIER] [--public-key FICHIER]…',
   example: 'cafsup traces verify --checkpoints points-de-controle.jsonl',
   options: {
-    checkpoints: { type: 'string', value: 'FICHIER', description: 'points de contrôle signés à confronter à la chaîne' },
+    checkpoints: { type: 'string', file: true, description: 'points de contrôle signés à confronter à la chaîne' },
     'public-key': {
       type: 'string',
       multiple: true,
-      value: 'FICHIER',
+      file: true,
       description: 'clé publique de confiance, répétable (une par serveur qui signe le fichier) ; la clé de cette machine est aussi acceptée',
     },
   },

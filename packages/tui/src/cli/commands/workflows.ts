@@ -116,7 +116,7 @@ export const requestAddCommand: Command = {
     kind: { type: 'string', value: 'TYPE', description: 'designation, habilitation ou deletion' },
     file: {
       type: 'string',
-      value: 'FICHIER',
+      file: true,
       description: 'les champs du formulaire en JSON (- : l’entrée standard) ; sans lui ni --form, sur un terminal, ils sont demandés',
     },
     form: { type: 'string', value: 'JSON', description: 'ou les champs du formulaire en JSON sur la ligne de commande' },
@@ -373,7 +373,7 @@ async function fileAndFlags(options: CommandInput['options'], flags: Record<stri
   return { ...(base as Record<string, unknown>), ...fromFlags };
 }
 
-const FILE_OPTION = { type: 'string' as const, value: 'FICHIER', description: 'les champs en JSON (- : l’entrée standard)' };
+const FILE_OPTION = { type: 'string' as const, file: true, description: 'les champs en JSON (- : l’entrée standard)' };
 const FIELDS_OPTION = { type: 'string' as const, value: 'JSON', description: 'ou les champs en JSON sur la ligne de commande' };
 
 /** What an edit changes, field by field (rules.md: a dry run says exactly what would change); or that it changes nothing. */
@@ -615,8 +615,8 @@ export const reviewKitCommand: Command = {
   example: 'cafsup review kit amp --csv revue-amp.csv',
   positionals: { min: 1, max: 1, names: 'PARTENAIRE' },
   options: {
-    csv: { type: 'string', value: 'FICHIER', description: 'CSV pour Excel et LibreOffice en français (; BOM UTF-8, CRLF)' },
-    xlsx: { type: 'string', value: 'FICHIER', description: 'classeur XLSX (à renvoyer tel quel pour « review add --proof-file »)' },
+    csv: { type: 'string', file: true, description: 'CSV pour Excel et LibreOffice en français (; BOM UTF-8, CRLF)' },
+    xlsx: { type: 'string', file: true, description: 'classeur XLSX (à renvoyer tel quel pour « review add --proof-file »)' },
     md: { type: 'boolean', description: 'Markdown, pour un courriel' },
     force: { type: 'boolean', description: 'remplace un fichier existant sans demander' },
   },
@@ -670,7 +670,7 @@ export const reviewAddCommand: Command = {
     proof: { type: 'string', value: 'TEXTE', description: 'la preuve transmise' },
     'proof-file': {
       type: 'string',
-      value: 'FICHIER',
+      file: true,
       description: 'la feuille de revue retournée (CSV ou XLSX) : son SHA-256 est gardé, ses « non » proposés en dévalidation',
     },
     reason: { type: 'string', value: 'MOTIF', description: 'motif (défaut : la revue elle-même)' },
@@ -971,7 +971,7 @@ export const tracesPersonCommand: Command = {
     'requested-by': { type: 'string', value: 'NOM', description: 'qui demande ses traces' },
     through: { type: 'string', value: 'NOM', description: 'par qui la demande est transmise (responsable, administrateur)' },
     md: { type: 'boolean', description: 'l’extrait en Markdown (défaut sur un terminal)' },
-    out: { type: 'string', value: 'FICHIER', description: 'écrit l’extrait dans ce fichier' },
+    out: { type: 'string', file: true, description: 'écrit l’extrait dans ce fichier' },
     force: { type: 'boolean', description: 'remplace un fichier existant sans demander' },
     reason: { type: 'string', value: 'MOTIF', description: 'motif (défaut : la demande de traces)' },
     'dry-run': dryRunOption,
