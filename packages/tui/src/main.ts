@@ -1,4 +1,4 @@
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { inspect, parseArgs, type ParseArgsConfig } from 'node:util';
 import {
   CafsupError,
   DOCUMENT_PATH,
@@ -301,7 +301,8 @@ async function report(error: unknown, asJson: boolean): Promise<number> {
   process.stderr.write(`${escapeForTerminal(heading)}\n${problems.map((problem) => `  ${escapeForTerminal(problem)}\n`).join('')}`);
   if (failure.code === 'INTERNAL' || process.env.CAFSUP_DEBUG === '1') {
     const cause = failure.code === 'INTERNAL' ? failure.cause : error;
-    if (process.env.CAFSUP_DEBUG === '1') process.stderr.write(`${cause instanceof Error ? cause.stack : String(cause)}\n`);
+    // With its causes: a PostgreSQL error's French sentence leaves the driver's and the server's own words there.
+    if (process.env.CAFSUP_DEBUG === '1') process.stderr.write(`${inspect(cause)}\n`);
     else if (failure.code === 'INTERNAL') process.stderr.write('Relancez avec CAFSUP_DEBUG=1 pour le détail, et signalez-le.\n');
   }
   if (asJson) process.stdout.write((await output()).json({ error: failure.toJSON() }));

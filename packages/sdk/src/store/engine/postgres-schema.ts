@@ -344,7 +344,7 @@ function noSchema(db: PostgresSql): unknown {
 
 /** A refusal found before PostgreSQL is asked, worded as `translateError` words the server's error of that code. */
 function asServerSaid(db: PostgresSql, code: string, message: string): unknown {
-  return translateError(Object.assign(new Error(message), { code }), db.url);
+  return translateError(Object.assign(new Error(message), { code }), db.url, message);
 }
 
 /**

@@ -433,6 +433,8 @@ function lockNotGranted(error: unknown, timeout: number): unknown {
 /** A server certificate no authority this machine knows has signed (a self-signed one, a private CA's). */
 const UNKNOWN_AUTHORITY =
   'certificat du serveur signé par une autorité inconnue de ce poste (donnez-la : sslrootcert=FICHIER dans l’URL, ou NODE_EXTRA_CA_CERTS)';
+/** A connection the server ended: stopped or restarted, or no PostgreSQL at the port (an HTTP server closes it at once). */
+const CUT = 'connexion coupée par le serveur (arrêté ou redémarré, ou un autre service que PostgreSQL à cette adresse ?)';
 /** What a connection, permission or limit failure means to the person who gave the URL (SQLSTATE or system code). */
 const CONNECTION_PROBLEMS: Record<string, string> = {
   ECONNREFUSED: 'serveur injoignable (adresse ou port ?)',
@@ -443,16 +445,18 @@ const CONNECTION_PROBLEMS: Record<string, string> = {
   // getaddrinfo's refusal of a name no resolver takes (longer than 255 characters…).
   EINVAL: 'nom d’hôte invalide',
   ETIMEDOUT: 'serveur muet (pare-feu ?)',
-  ECONNRESET: 'connexion coupée par le serveur',
+  ECONNRESET: CUT,
   '57P03': 'le serveur démarre ou s’arrête',
   '57P01': 'connexion fermée par le serveur (arrêt, ou pg_terminate_backend par un administrateur)',
   '57P02': 'connexion fermée par le serveur, qui redémarre après une panne',
   '25P03':
     'connexion fermée par le serveur : restée muette au milieu d’une transaction au-delà du délai (idle_in_transaction_session_timeout), processus figé ou réseau coupé ; rien de cette transaction n’a été écrit',
   '57014': 'requête annulée par le serveur (statement_timeout du rôle ou de la base, ou annulation par un administrateur)',
-  '53300': 'trop de connexions ouvertes sur le serveur (max_connections)',
+  // The server's limit, or its role's or database's (CONNECTION LIMIT): one code for the three.
+  '53300':
+    'trop de connexions ouvertes, pour le serveur (max_connections) ou pour ce rôle ou cette base (CONNECTION LIMIT) : réessayez quand d’autres seront fermées, ou demandez à un administrateur de relever la limite',
   '55P03': 'verrou non obtenu à temps (lock_timeout du rôle ou de la base)',
-  '3D000': 'base de données inexistante',
+  '3D000': 'base de données inexistante (son nom dans l’URL ?)',
   // A limit of PostgreSQL's own, which SQLite does not have: the inputs are bounded to stay within
   // them (an index entry of 2,704 bytes at most: CODE_MAX, REVIEWER_MAX), so this is a value
   // cafsup let through that it should have refused; said rather than « erreur interne » (trial 38).
@@ -614,23 +618,48 @@ function connectingWithin(ms: number): typeof pg.Client {
   };
 }
 
-/** The same for the driver's own errors, which carry no code: by their message. */
+/**
+ * The same for the driver's own errors, which carry no code: by their message (English, never
+ * shown: `translateError`); `$1` in the words is what the pattern's first group found.
+ */
 const DRIVER_PROBLEMS: [RegExp, string][] = [
   [/client password must be a string/, 'mot de passe absent : le serveur en demande un (dans l’URL, ou PGPASSWORD)'],
+  // The server's proof that it knows the password (SCRAM's last message) missing or wrong: it may
+  // not be the server the URL means (or a pooler between them not passing SCRAM through).
+  [
+    /^SASL: SCRAM-SERVER-FINAL-MESSAGE: /,
+    'le serveur n’a pas prouvé qu’il connaît le mot de passe (SCRAM) : connexion abandonnée ; ce n’est peut-être pas le serveur attendu, prévenez son administrateur',
+  ],
+  [/^SASL: /, 'échange d’authentification (SCRAM) que ce poste ne sait pas mener avec ce serveur : prévenez son administrateur'],
   // Before « Connection terminated » below: the client ends a connection the server never answered.
   [/^timeout expired$/, 'serveur muet, aucune réponse à la connexion dans le délai (pare-feu ? connect_timeout=SECONDES dans l’URL pour attendre plus)'],
-  [/^Connection terminated/, 'connexion coupée par le serveur'],
+  [/^Connection terminated/, CUT],
   // A connection already lost, asked again (trial 26: an import over HTTP while the server stopped, answered 500).
   [
     /^Client (has encountered a connection error|was closed) and is not queryable$/,
     'connexion perdue avec le serveur (si c’était une écriture, elle a pu aboutir ou non : vérifiez avant de la refaire)',
   ],
   [
-    /^muet depuis \d+ s$/,
-    'serveur muet : plus aucune réponse, ni à une nouvelle connexion (serveur arrêté ou figé, réseau coupé ?) ; requête abandonnée (si c’était une écriture, elle a pu aboutir ou non : vérifiez avant de la refaire)',
+    /^muet depuis (\d+) s$/,
+    'serveur muet : plus aucune réponse depuis $1 s, ni à une nouvelle connexion (serveur arrêté ou figé, réseau coupé ?) ; requête abandonnée (si c’était une écriture, elle a pu aboutir ou non : vérifiez avant de la refaire)',
   ],
   [/does not support SSL/, 'le serveur n’accepte pas SSL (retirez sslmode de l’URL, ou activez SSL sur le serveur)'],
+  // Neither yes nor no to the request for SSL (an exit 70 « Erreur interne » before).
+  [
+    /^There was an error establishing an SSL connection$/,
+    'réponse à la demande de SSL qui n’est pas celle d’un serveur PostgreSQL (un autre service à cette adresse ? vérifiez le port de l’URL)',
+  ],
 ];
+
+/** What a driver error's message means, in `DRIVER_PROBLEMS`' words, or undefined. */
+function driverProblem(message: string): string | undefined {
+  for (const [pattern, words] of DRIVER_PROBLEMS) {
+    const found = pattern.exec(message);
+    // The words in place of what was found, and nothing else of the message.
+    if (found !== null) return found[0].replace(pattern, words);
+  }
+  return undefined;
+}
 
 /**
  * What the server refuses as it opens the connection (severity FATAL); the same codes from
@@ -651,21 +680,26 @@ const STARTUP_PROBLEMS: Record<string, string> = {
 const NO_CONNECT_RIGHT =
   'connexion refusée par le serveur : ce rôle n’a pas le droit de se connecter à cette base (un administrateur peut le lui donner : GRANT CONNECT ON DATABASE … TO …)';
 
-/** A driver error as cafsup's: a base that cannot be reached or used is UNAVAILABLE, in French; the rest stays as it is. */
-export function translateError(error: unknown, url: string): unknown {
+/**
+ * A driver error as cafsup's: a base that cannot be reached or used is UNAVAILABLE, in French; the
+ * rest stays as it is. The driver's and the server's own words (English: « Connection terminated
+ * unexpectedly », « password authentication failed for user … ») stay in the cause, which
+ * CAFSUP_DEBUG=1 shows; the sentence ends with the error's code for whoever helps the supervisor
+ * (a SQLSTATE, Node's or OpenSSL's), as the HTTP transport's do, or with what cafsup found
+ * itself (`said`).
+ */
+export function translateError(error: unknown, url: string, said?: string): unknown {
   const { code, message, severity, routine } = error as { code?: string; message?: unknown; severity?: unknown; routine?: unknown };
   const atStartup = severity === 'FATAL' ? (code === '42501' && routine === 'CheckMyDatabase' ? NO_CONNECT_RIGHT : STARTUP_PROBLEMS[code ?? '']) : undefined;
-  const problem =
-    atStartup ??
-    CONNECTION_PROBLEMS[code ?? ''] ??
-    (typeof message === 'string' && code === undefined ? DRIVER_PROBLEMS.find(([pattern]) => pattern.test(message))?.[1] : undefined);
+  const problem = atStartup ?? CONNECTION_PROBLEMS[code ?? ''] ?? (typeof message === 'string' && code === undefined ? driverProblem(message) : undefined);
   if (problem === undefined) return error;
   // What no retry mends (LASTING: a 503 then names no wait, and clients do not ask again): a
   // connection refused at its start-up, or one of `MENDED_BY_A_PERSON`.
   const lasting = atStartup !== undefined || MENDED_BY_A_PERSON.has(code ?? '');
+  const shown = said ?? (error instanceof pg.DatabaseError ? `SQLSTATE ${code}` : code);
   return new CafsupError(
     'UNAVAILABLE',
-    `Base PostgreSQL ${redact(url)} : ${problem} (${String(message)}).`,
+    `Base PostgreSQL ${redact(url)} : ${problem}${shown === undefined ? '' : ` (${shown})`}.`,
     { path: redact(url), problem, ...(lasting ? LASTING : {}) },
     { cause: error },
   );
