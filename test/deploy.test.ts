@@ -1,10 +1,10 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { request } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { networkInterfaces } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import type { TLSSocket } from 'node:tls';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -189,6 +189,69 @@ describe('deployment: readiness of a server whose database file is gone', () => 
     expect([refused.headers['retry-after'], refused.body.error.details]).toEqual([undefined, { lasting: true }]);
     const metrics = await get(`${server.baseUrl}/metrics`);
     expect(metricSample(metrics.text, 'cafsup_unavailable_total{operation="habilitations.suspend"}')).toBe(1);
+  });
+});
+
+// Ready while every write was refused 503 (SQLite opens a file it may not write read-only): a
+// balancer sent writes to a server that could make none (review 44).
+describe('deployment: readiness of a server that may not write its file', () => {
+  const sandbox = new CliSandbox();
+  afterAll(() => sandbox.cleanup());
+
+  it('answers /readyz 503 on a file it may not write, and once it may, until its restart; /metrics says 0', async () => {
+    const folder = join(sandbox.dir, 'lecture-seule');
+    const file = join(folder, 'cafsup.db');
+    const env = { CAFSUP_ACTOR: `${ACTOR.name} <${ACTOR.email}>` };
+    expect(sandbox.run(['demo', '--db', file], { env }).status).toBe(0);
+    const token = sandbox.json(['token', 'create', NATIONAL.name, '--email', NATIONAL.email, '--role', 'supervisor', '--caf', '*', '--db', file], { env })
+      .token as string;
+    chmodSync(file, 0o444);
+    // root writes anywhere: as root, the server runs as nobody, for whom the mode bits hold (and who may reach the file).
+    const asRoot = process.getuid?.() === 0;
+    if (asRoot) {
+      chmodSync(sandbox.dir, 0o755);
+      // Its folder its own, as a service's is: a folder it may not write either stops the start (noted in review 44).
+      chownSync(folder, 65534, 65534);
+    }
+    const child = spawn(process.execPath, [CAFSUP_BIN, 'serve', '--port', '0', '--checkpoint-minutes', '0', '--db', file], {
+      env: sandbox.env({ CAFSUP_CONFIG_DIR: join(folder, 'config') }),
+      stdio: ['ignore', 'ignore', 'pipe'],
+      cwd: tmpdir(),
+      ...(asRoot ? { uid: 65534, gid: 65534 } : {}),
+    });
+    let log = '';
+    child.stderr.on('data', (chunk: Buffer) => (log += chunk.toString('utf8')));
+    let exited = false;
+    child.once('exit', () => (exited = true));
+    try {
+      const baseUrl = await until(() => {
+        if (exited) throw new Error(`serve sorti :\n${log}`);
+        return /écoute sur (\S+)/.exec(log)?.[1];
+      }, 'serve à l’écoute');
+      const notReady = async (reason: string) => {
+        const ready = await get(`${baseUrl}/readyz`);
+        expect([ready.status, JSON.parse(ready.text)]).toEqual([
+          503,
+          { error: { code: 'UNAVAILABLE', message: `Serveur pas prêt : ${reason}.`, details: { retryAfterSeconds: 5 } } },
+        ]);
+        expect(metricSample((await get(`${baseUrl}/metrics`)).text, 'cafsup_store_ready')).toBe(0);
+      };
+      await notReady('le fichier de la base ou son dossier n’est pas modifiable par le serveur : toute écriture serait refusée');
+      // Its rights given back, SQLite's connection, opened read-only, still refuses every write.
+      if (asRoot) chownSync(file, 65534, 65534);
+      chmodSync(file, 0o644);
+      await notReady(
+        'le fichier de la base ou son dossier n’était pas modifiable quand le serveur l’a ouvert : toute écriture serait refusée jusqu’à son redémarrage',
+      );
+      const write = await fetch(`${baseUrl}/v1/habilitations.suspend`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ ids: ['amp-h0001'], options: { reason: 'Droits rendus' } }),
+      });
+      expect(write.status).toBe(503);
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 });
 

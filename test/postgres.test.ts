@@ -717,7 +717,7 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
     }
   });
 
-  it('lets a role that may only read, or one whose transactions are read only, open the database and read; a write is refused, exit 6, in French, nothing written', async () => {
+  it('lets a role that may only read, or one whose transactions are read only, open the database and read; a write is refused, exit 6, in French, nothing written; a server on it is not ready', async () => {
     const readable = await freshDatabase();
     const file = join(sandbox.dir, 'a-lire.db');
     expect(sandbox.run(['demo', '--db', file], { env: { CAFSUP_ACTOR: ACTOR } }).status).toBe(0);
@@ -750,6 +750,10 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
       [readOnly]:
         'base en lecture seule (serveur de secours, ou rôle en default_transaction_read_only), rien n’a été écrit : écrivez sur le serveur principal, avec un rôle qui peut écrire (SQLSTATE 25006)',
     };
+    const unready = {
+      [reader]: 'le rôle de la base n’a pas le droit d’y écrire (INSERT sur la table traces)',
+      [readOnly]: 'base en lecture seule (serveur de secours, ou rôle en default_transaction_read_only)',
+    };
     for (const [role, refusal] of Object.entries(refusals)) {
       const { url, env } = as(role);
       // Opening reads the schema's version only: before, it wrote it back in a transaction,
@@ -769,6 +773,24 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
       } finally {
         await client.close();
       }
+      // A server on it is not ready: a balancer sent it writes it refused every one of (review 44).
+      const server = new TestServer(url);
+      await server.start();
+      try {
+        const ready = await server.request('GET', '/readyz', undefined, null);
+        expect([ready.status, ready.body.error.message]).toEqual([503, `Serveur pas prêt : ${unready[role]} : toute écriture serait refusée.`]);
+        expect(metricSample((await server.request('GET', '/metrics', undefined, null)).body, 'cafsup_store_ready')).toBe(0);
+      } finally {
+        await server.stop();
+      }
+    }
+    // The owner's server is, asked the same way.
+    const owned = new TestServer(readable);
+    await owned.start();
+    try {
+      expect((await owned.request('GET', '/readyz', undefined, null)).status).toBe(200);
+    } finally {
+      await owned.stop();
     }
     // Refused as the connection opens, the same code (42501) is the role's right to set a superuser's setting, or to connect, not the tables' rights.
     const { url, env } = as(reader);

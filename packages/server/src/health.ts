@@ -21,6 +21,14 @@ export function withoutLocation(failure: CafsupError, log: FastifyBaseLogger): C
   );
 }
 
+/** Why a store can write nothing (StoreStatus' `unwritable`), in French and without saying where it is. */
+const UNWRITABLE: Record<NonNullable<StoreStatus['unwritable']>, string> = {
+  file: 'le fichier de la base ou son dossier n’est pas modifiable par le serveur : toute écriture serait refusée',
+  reopen: 'le fichier de la base ou son dossier n’était pas modifiable quand le serveur l’a ouvert : toute écriture serait refusée jusqu’à son redémarrage',
+  readOnly: 'base en lecture seule (serveur de secours, ou rôle en default_transaction_read_only) : toute écriture serait refusée',
+  rights: 'le rôle de la base n’a pas le droit d’y écrire (INSERT sur la table traces) : toute écriture serait refusée',
+};
+
 /** Why the store is not ready, in French, or null when it is. */
 export function notReady(status: StoreStatus): string | null {
   if (!status.file) return 'le fichier de la base a disparu ou a été remplacé depuis le démarrage du serveur';
@@ -29,13 +37,15 @@ export function notReady(status: StoreStatus): string | null {
   }
   // Its reads are the past's and every write is refused: a balancer sends the team elsewhere (review 41).
   if (status.moved) return 'base copiée dans PostgreSQL par cafsup migrate, elle ne reçoit plus d’écritures : faites servir la base copiée';
+  // Its reads answer, but every write would be refused 503: a balancer must not send writes here (review 44).
+  if (status.unwritable !== null) return UNWRITABLE[status.unwritable];
   return null;
 }
 
 /**
  * `GET /healthz` (the process answers) and `GET /readyz` (the database answers through the
- * store's workers, its file is the one opened and its migrations are current), without a
- * token: load balancers and systemd have none (operations.md).
+ * store's workers, its file is the one opened, its migrations are current and it can be
+ * written), without a token: load balancers and systemd have none (operations.md).
  */
 export function registerHealth(app: FastifyInstance, pool: StoreExecutor): void {
   app.get('/healthz', { config: { token: 'none' } }, async () => ({ status: 'ok' }));

@@ -46,7 +46,7 @@ export async function registerMetrics(app: FastifyInstance, pool: StoreExecutor,
   });
   new Gauge({
     name: 'cafsup_store_ready',
-    help: '1 when the database answers, its file is the one opened and its schema current (as /readyz), else 0.',
+    help: '1 when the database answers, its file is the one opened, its schema current and it can be written (as /readyz), else 0.',
     registers: [registry],
     async collect() {
       this.set(

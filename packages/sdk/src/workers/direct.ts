@@ -108,7 +108,7 @@ export class DirectExecutor extends ServerJobs implements StoreExecutor {
           return this.store.tokens.traceFailuresDue();
         case 'ping': {
           // Imported here: the SDK's index exports this module, and a SQLite command must not load the driver.
-          const { POSTGRES_SCHEMA_VERSION, postgresSchemaVersion } = await import('../store/engine/postgres-schema.js');
+          const { POSTGRES_SCHEMA_VERSION, postgresSchemaVersion, postgresUnwritable } = await import('../store/engine/postgres-schema.js');
           return {
             file: true,
             schemaVersion: await postgresSchemaVersion(this.db),
@@ -116,6 +116,7 @@ export class DirectExecutor extends ServerJobs implements StoreExecutor {
             traceHead: (await this.store.traceHead()).id,
             // Only a SQLite file is copied away.
             moved: false,
+            unwritable: await postgresUnwritable(this.db),
           } satisfies StoreStatus;
         }
       }

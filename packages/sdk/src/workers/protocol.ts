@@ -28,6 +28,13 @@ export interface StoreStatus {
   traceHead: number;
   /** The file was copied into PostgreSQL (`cafsup migrate`): it takes no more writes, and its reads are those of the past. */
   moved: boolean;
+  /**
+   * Why no write can succeed, or null: `file`, a SQLite file or its folder this process may not
+   * write; `reopen`, one it may write now but could not when it opened it (its connection is read
+   * only until a restart); `readOnly`, PostgreSQL transactions read only (a standby, default_transaction_read_only);
+   * `rights`, a PostgreSQL role that may not add a trace, which every write does.
+   */
+  unwritable: 'file' | 'reopen' | 'readOnly' | 'rights' | null;
 }
 
 export interface RunMessage {

@@ -2,7 +2,7 @@ import { statSync, type Stats } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { CafsupError, LASTING, toCafsupError } from '@cafsup/shared';
 import { Store } from '../store/store.js';
-import { BUSY_TIMEOUT_MS } from '../store/connection.js';
+import { BUSY_TIMEOUT_MS, writable } from '../store/connection.js';
 import { SCHEMA_VERSION } from '../store/schema.js';
 import { MOVED_VALUE } from '../store/meta.js';
 import { authorize, executeOperation, type IdempotencyRequest } from '../operations/execute.js';
@@ -34,6 +34,12 @@ let store!: Store;
 // The pool runs SQLite only: PostgreSQL is asynchronous and needs no worker (direct.ts).
 let sqlite!: NonNullable<Store['sqlite']>['db'];
 let opened!: Stats;
+/**
+ * The file and its folder could be written when this worker opened them. SQLite opens a file it
+ * may not write read-only, and the connection stays so: rights given back later are written
+ * only after a restart.
+ */
+let writableAtOpen!: boolean;
 let stop!: Int32Array;
 
 /**
@@ -98,6 +104,7 @@ async function open(): Promise<void> {
   store.sqlite!.beginWhenFree = beginWhenFree;
   sqlite = store.sqlite!.db;
   opened = statSync(options.database);
+  writableAtOpen = writable(options.database);
   port.on('message', receive);
   send({ type: 'ready' });
 }
@@ -124,6 +131,8 @@ async function status(): Promise<StoreStatus> {
     expectedSchemaVersion: SCHEMA_VERSION,
     traceHead: (await store.traceHead()).id,
     moved: sqlite.prepare(MOVED_VALUE).get() !== undefined,
+    // As the command line and the interface judge a file read-only: two access(2) calls, no write tried.
+    unwritable: !writable(options.database) ? 'file' : writableAtOpen ? null : 'reopen',
   };
 }
 

@@ -348,6 +348,20 @@ function asServerSaid(db: PostgresSql, code: string, message: string): unknown {
 }
 
 /**
+ * Why this connection's role can write nothing, or null (StoreStatus' `unwritable`): asked of the
+ * catalog, no write tried, so that a probe made every few seconds costs one small read. Read-only
+ * transactions (a standby, default_transaction_read_only) refuse every write; a role without
+ * INSERT on `traces` every operation's, since each adds a trace. A role granted less elsewhere is
+ * told at its first write (42501), as before.
+ */
+export async function postgresUnwritable(db: PostgresSql): Promise<'readOnly' | 'rights' | null> {
+  const found = await db.get<{ read_only: boolean; may_trace: boolean }>(
+    "SELECT current_setting('transaction_read_only') = 'on' AS read_only, has_table_privilege('traces', 'INSERT') AS may_trace",
+  );
+  return found?.read_only === true ? 'readOnly' : found?.may_trace === false ? 'rights' : null;
+}
+
+/**
  * The schema version of the database, 0 when cafsup has never created its tables there: one
  * read, without a lock, a transaction or a write, so that a role that may only read (or a
  * standby) opens the store when the schema is current, as most opens find it.
