@@ -159,7 +159,21 @@ describe('cafsup serve: scopes, roles, hostile input, secrets', () => {
     expect(await snapshot()).toEqual(before);
   });
 
-  it('answers a route asked with another method 405 with the methods it takes, and an unknown one 404', async () => {
+  /**
+   * The raw answer to `request`, sent as it is on a new connection, read until the server closes
+   * it (the connection is not ended first: Node drops an answer still to come to a client that did).
+   */
+  const raw = async (request: string) => {
+    const url = new URL(server.baseUrl);
+    const socket = connect(Number(url.port), url.hostname);
+    socket.write(request);
+    let text = '';
+    for await (const chunk of socket) text += String(chunk);
+    const [head = '', body = ''] = text.split('\r\n\r\n');
+    return { status: Number(head.split(' ')[1]), head, body: JSON.parse(body) as { error: { code: string; message: string } } };
+  };
+
+  it('answers a route asked with another method 405 with the methods it takes, and an unknown one 404, in origin or absolute form', async () => {
     const token = tokens.s78!;
     const wrong = await server.request('GET', '/v1/habilitations.suspend', undefined, token);
     expect([wrong.status, wrong.headers.allow, wrong.body.error.code]).toEqual([405, 'POST', 'NOT_FOUND']);
@@ -171,6 +185,19 @@ describe('cafsup serve: scopes, roles, hostile input, secrets', () => {
     // Read as a route's pattern, where `:x(` opens a parameter's regular expression: it was a 500.
     const pattern = await server.request('GET', '/v1/:x(', undefined, token);
     expect([pattern.status, pattern.body.error.message]).toEqual([404, 'Opération inconnue : GET /v1/:x(.']);
+    // In absolute form (RFC 9112 § 3.2.2, as a proxy may send it) as in origin form: it was 404
+    // « Opération inconnue : GET http://… » (review 44).
+    const { host } = new URL(server.baseUrl);
+    const absolute = (path: string) =>
+      raw(`GET http://${host}${path} HTTP/1.1\r\nHost: ${host}\r\nAuthorization: Bearer ${token}\r\nConnection: close\r\n\r\n`);
+    const wrongAbsolute = await absolute('/v1/habilitations.suspend?limit=1');
+    expect([wrongAbsolute.status, /\r\nallow: ([^\r]*)/i.exec(wrongAbsolute.head)?.[1], wrongAbsolute.body.error.message]).toEqual([
+      405,
+      'POST',
+      'Méthode GET non prise en charge sur /v1/habilitations.suspend : POST attendu.',
+    ]);
+    const unknownAbsolute = await absolute('/v1/habilitations.delete');
+    expect([unknownAbsolute.status, unknownAbsolute.body.error.message]).toEqual([404, 'Opération inconnue : GET /v1/habilitations.delete.']);
     // Without a token, nothing is said of the routes: the token is asked for first (review 21, L3).
     for (const path of ['/v1/habilitations.suspend', '/v1/habilitations.delete']) {
       const anonymous = await server.request('GET', path, undefined, null);
@@ -295,16 +322,6 @@ describe('cafsup serve: scopes, roles, hostile input, secrets', () => {
   });
 
   it('answers a request Node cannot read (bad header, headers too large) in French and the API’s shape, then goes on serving', async () => {
-    /** The raw answer to `request`, sent as it is on a new connection, read until the server closes it. */
-    const raw = async (request: string) => {
-      const url = new URL(server.baseUrl);
-      const socket = connect(Number(url.port), url.hostname);
-      socket.end(request);
-      let text = '';
-      for await (const chunk of socket) text += String(chunk);
-      const [head = '', body = ''] = text.split('\r\n\r\n');
-      return { status: Number(head.split(' ')[1]), head, body: JSON.parse(body) as { error: { code: string; message: string } } };
-    };
     const badHeader = await raw('POST /v1/partners.list HTTP/1.1\r\nHost: x\r\nMauvais en-tête : oui\r\nContent-Length: 2\r\n\r\n{}');
     expect([badHeader.status, badHeader.body.error.code]).toEqual([400, 'VALIDATION']);
     expect(badHeader.body.error.message).toBe('Requête HTTP mal formée (ligne de requête ou en-tête illisible) : rien n’a été lu ni écrit.');

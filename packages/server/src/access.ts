@@ -24,9 +24,16 @@ declare module 'fastify' {
 /** The methods the server's routes take (HEAD: Fastify's, beside each GET), in the order an Allow header lists them. */
 const ROUTE_METHODS = ['GET', 'HEAD', 'POST'] as const;
 
-/** The request's path, without its query. */
+/**
+ * The request's path, without its query. A target in absolute form (`GET http://host/path`, RFC
+ * 9112 § 3.2.2, which a server must take) is routed by its path, the router taking what follows
+ * the authority: read the same here, it answers as the same request in origin form (it was 404
+ * « Opération inconnue : GET http://… » where the path alone was 405, review 44).
+ */
 export function pathOf(request: FastifyRequest): string {
-  return request.url.split('?')[0]!;
+  const target = request.url.split('?')[0]!;
+  const authority = /^https?:\/\/[^/]*/i.exec(target)?.[0];
+  return authority === undefined ? target : target.slice(authority.length) || '/';
 }
 
 /**
