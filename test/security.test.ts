@@ -291,7 +291,7 @@ describe('cafsup serve: scopes, roles, hostile input, secrets', () => {
   });
 
   // The server decodes no body: one said to be gzip was read as plain JSON, and taken (review 43a).
-  it('refuses a body in a content coding 415, the import’s too, and writes nothing', async () => {
+  it('refuses a body in a content coding 415, the import’s too, naming it cut and escaped, and writes nothing', async () => {
     const every = await server.token(SUPERVISOR_78, 'supervisor', ['*']);
     const before = await snapshot();
     const refused = (codings: string) => ({
@@ -314,6 +314,20 @@ describe('cafsup serve: scopes, roles, hostile input, secrets', () => {
     for (const body of [data, new Uint8Array(gzipSync(data))]) {
       const imported = await server.post('/v1/dataset.import?reason=Import%20compress%C3%A9', body, every, { 'content-encoding': 'gzip' });
       expect([imported.status, imported.body.error]).toEqual([415, refused('gzip')]);
+    }
+    // What it names is quoted as any value a caller gave: cut, read as UTF-8, its controls
+    // escaped. 5,000 characters came back whole, « gzïp » as « gzÃ¯p », U+202E raw (review 44).
+    const long = await server.post('/v1/habilitations.suspend', suspension, tokens.s78!, { 'content-encoding': `gzip, ${'x'.repeat(5000)}` });
+    expect([long.status, long.body.error]).toEqual([415, refused(`gzip, ${'x'.repeat(34)}…`)]);
+    for (const [coding, named] of [
+      ['gzïp, brötli', 'gzïp, brötli'],
+      ['gzip\u202e', 'gzip\\u202e'],
+    ] as const) {
+      // Through a socket: fetch sends a header's characters as Latin-1 bytes, a client in UTF-8 does not.
+      const answer = await raw(
+        `POST /v1/habilitations.suspend HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${tokens.s78!}\r\nContent-Type: application/json\r\nContent-Encoding: ${coding}\r\nContent-Length: ${Buffer.byteLength(suspension)}\r\nConnection: close\r\n\r\n${suspension}`,
+      );
+      expect([answer.status, answer.body.error], coding).toEqual([415, refused(named)]);
     }
     expect(await snapshot()).toEqual(before);
     // Identity is no coding: the body is read as it is.

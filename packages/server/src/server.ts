@@ -7,7 +7,7 @@ import { Readable, Transform, type Duplex } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { API_HEADER, CafsupError, HTTP_STATUS, frenchNumber, parseInput, toCafsupError, within } from '@cafsup/shared';
+import { API_HEADER, CafsupError, HTTP_STATUS, escapeForTerminal, excerpt, frenchNumber, parseInput, toCafsupError, within } from '@cafsup/shared';
 import {
   OPERATIONS,
   RefusedCredential,
@@ -330,7 +330,11 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     if (request.is404 || request.method === 'GET' || request.method === 'HEAD') return payload;
     const codings = codingsOf(request.headers['content-encoding']);
     if (codings.length > 0) {
-      throw refusedBody(415, `En-tête Content-Encoding : « ${codings.join(', ')} » non pris en charge ; envoyez le corps sans compression.`);
+      // Quoted as every value a caller gave: cut, its controls escaped, and read as UTF-8 (Node
+      // hands a header's bytes over as Latin-1): 8,000 characters came back whole, « gzïp » as
+      // « gzÃ¯p », a raw C1 control among them (review 44).
+      const named = escapeForTerminal(excerpt(Buffer.from(codings.join(', '), 'latin1').toString('utf8')));
+      throw refusedBody(415, `En-tête Content-Encoding : « ${named} » non pris en charge ; envoyez le corps sans compression.`);
     }
     return payload;
   });

@@ -61,3 +61,12 @@ export function escapeForTerminal(text: string): string {
     return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
   });
 }
+
+/**
+ * At most `most` characters of a text someone gave, to quote it in a message, with « … » when it
+ * was longer. Cut by characters, not UTF-16 units: a cut through an emoji would print half of it.
+ */
+export function excerpt(text: string, most = 40): string {
+  const characters = [...text];
+  return characters.length > most ? `${characters.slice(0, most).join('')}…` : text;
+}

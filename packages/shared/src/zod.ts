@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { unknownKeysMessage } from './errors.js';
+import { excerpt } from './terminal.js';
 
 // Zod's own messages (wrong type, missing field…) in French, like the rest of cafsup. Set here,
 // where every schema of this package gets zod, rather than in the index: a bundle keeps only the
@@ -29,11 +30,7 @@ const EXPECTED: Readonly<Record<string, string>> = {
 
 /** What was given instead, short enough for one line. */
 function given(input: unknown): string {
-  // Cut by characters, not UTF-16 units: a cut through an emoji would print half of it.
-  if (typeof input === 'string') {
-    const characters = [...input];
-    return `le texte « ${characters.length > 40 ? `${characters.slice(0, 40).join('')}…` : input} »`;
-  }
+  if (typeof input === 'string') return `le texte « ${excerpt(input)} »`;
   if (Array.isArray(input)) return 'une liste';
   if (typeof input === 'object' && input !== null) return 'un objet';
   if (typeof input === 'number') return Number.isFinite(input) ? `le nombre ${input}` : 'un nombre trop grand';

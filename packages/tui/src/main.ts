@@ -5,6 +5,7 @@ import {
   EXIT_CODE,
   countOf,
   escapeForTerminal,
+  excerpt,
   invalidInput,
   invalidInputMessage,
   refusalLines,
@@ -230,8 +231,7 @@ function inLineTerms(declared: DeclaredCommand, options: Record<string, unknown>
     const place = /^\[(\d+)\]$/.exec(rest);
     const values = options[term.slice(2)];
     if (place !== null && Array.isArray(values) && typeof values[Number(place[1])] === 'string') {
-      const value = [...(values[Number(place[1])] as string)];
-      return `${term} « ${escapeForTerminal(value.length > 40 ? `${value.slice(0, 40).join('')}…` : value.join(''))} »`;
+      return `${term} « ${escapeForTerminal(excerpt(values[Number(place[1])] as string))} »`;
     }
     // Within the option's JSON, the field is kept (`--form (email)`).
     return rest === '' || place !== null ? term : `${term} (${rest})`;
