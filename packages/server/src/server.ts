@@ -100,8 +100,27 @@ class FailureWindow {
 }
 const IMPORT_BODY_LIMIT = 2 ** 31;
 const DEFAULT_TIMEOUT_MS = 5_000;
-/** As long as Node waits for a request's headers (`headersTimeout`): 1 MiB in a minute is a slow link's pace. */
+/** 1 MiB in a minute is a slow link's pace. */
 const DEFAULT_BODY_WITHIN_MS = 60_000;
+/**
+ * How long a connection may stay silent before its TLS handshake is done, then before its
+ * request's headers are whole (a first request, or one begun on a connection kept alive). Node's
+ * 120 s and 60 s, the latter checked every 30 s, held a connection that sent nothing 120 s, or
+ * 90 s once its handshake was done: 3,000 of them took 114 MB (review 44). Headers are a few
+ * hundred bytes; the body has its own limits (`bodyWithinMs`, the import's spool), and no
+ * limit on a whole request cuts a long import or export (Fastify sets Node's `requestTimeout` to none).
+ */
+const HANDSHAKE_WITHIN_MS = 10_000;
+const HEADERS_WITHIN_MS = 10_000;
+const CONNECTIONS_CHECKED_EVERY_MS = 1_000;
+/**
+ * How long a connection is kept alive between requests: longer than a balancer keeps its own
+ * idle connections to the server (AWS's 60 s, nginx's upstream keepalive 60 s), so that the
+ * server never closes one just as the balancer sends a request on it, a write then answered
+ * 502 and not retried. Fastify's own default, said here so that it stays; cafsup's clients
+ * (undici) read it from the answer's `Keep-Alive: timeout=72` and close theirs 2 s before.
+ */
+const KEEP_ALIVE_MS = 72_000;
 /**
  * A whole stop ends within this, requests in flight included, before the process's own second
  * (remote.ts): within a service manager's patience (Kubernetes' 30 s, systemd's 90 s).
@@ -279,8 +298,10 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   const deadlineMs = options.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS;
   const bodyWithinMs = options.bodyWithinMs ?? DEFAULT_BODY_WITHIN_MS;
 
+  const connections = { headersTimeout: HEADERS_WITHIN_MS, connectionsCheckingInterval: CONNECTIONS_CHECKED_EVERY_MS };
   const app = Fastify({
-    ...(https === null ? {} : { https }),
+    ...(https === null ? { http: connections } : { https: { ...https, ...connections, handshakeTimeout: HANDSHAKE_WITHIN_MS } }),
+    keepAliveTimeout: KEEP_ALIVE_MS,
     ...(trustProxy.length === 0 ? {} : { trustProxy }),
     bodyLimit: JSON_BODY_LIMIT,
     logger:
