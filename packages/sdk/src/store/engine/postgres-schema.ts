@@ -337,9 +337,13 @@ function notOurs(db: PostgresSql): unknown {
   return asServerSaid(db, '42P07', `table « meta » sans la version de schéma de cafsup`);
 }
 
-/** No schema in the search path: what creating a table there says (`3F000`), before anything is tried. */
+/**
+ * No schema in the search path: what creating a table there says (`3F000`), before anything is
+ * tried, ending as the server's own error would (its English, « no schema has been selected to
+ * create in », ended the French sentence).
+ */
 function noSchema(db: PostgresSql): unknown {
-  return asServerSaid(db, '3F000', 'no schema has been selected to create in');
+  return asServerSaid(db, '3F000', 'SQLSTATE 3F000');
 }
 
 /** A refusal found before PostgreSQL is asked, worded as `translateError` words the server's error of that code. */
