@@ -1,6 +1,7 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -554,12 +555,54 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
       .prepare("INSERT INTO meta (key, value) VALUES ('moved_to', ?)")
       .run(JSON.stringify({ to: target, at: new Date().toISOString(), head: 1, pending: true }));
     marker.close();
+    // By an account that may not write the file: said, naming it, the mark kept (SQLite's
+    // « Impossible d’ouvrir la base de données » named neither the file nor why, review 44d).
+    const folder = mkdtempSync(join(tmpdir(), 'cafsup-marque-'));
+    const readOnly = join(folder, 'ailleurs.db');
+    copyFileSync(file, readOnly);
+    chmodSync(readOnly, 0o444);
+    chmodSync(folder, 0o555);
+    // root writes anywhere: as root, the command runs as nobody, for whom the mode bits hold.
+    const args = [CAFSUP_BIN, 'migrate', '--db', readOnly, '--to', target];
+    const options = { env: { ...sandbox.env(), CAFSUP_CONFIG_DIR: join(folder, 'config') }, encoding: 'utf8' as const, cwd: tmpdir() };
+    const kept =
+      process.getuid?.() === 0 ? spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, ...args], options) : spawnSync(process.execPath, args, options);
+    chmodSync(folder, 0o755);
+    expect([kept.status, kept.stderr]).toEqual([
+      6,
+      expect.stringContaining(`la copie du fichier ${readOnly} n’y a pas abouti, et il peut reprendre ses écritures, mais ce compte ne peut pas l’écrire`),
+    ]);
+    rmSync(folder, { recursive: true, force: true });
     const refused = sandbox.run(['migrate', '--db', file, '--to', target]);
     expect([refused.status, refused.stderr]).toEqual([4, expect.stringContaining(`La base ${target} contient déjà des données`)]);
     const written = sandbox.run(['suspend', '--db', file, '--habilitation', 'amp-h0022', '--reason', 'Le fichier reste la base', '--yes'], {
       env: { CAFSUP_ACTOR: ACTOR },
     });
     expect(written.status, written.stderr).toBe(0);
+  });
+
+  // The mark names the database as shown, « *** » for a password given in the URL: made again
+  // with the password given otherwise (PGPASSWORD, .pgpass), or the other way round, the copy was
+  // refused as one « dans une autre base », the file left refusing writes (review 44d).
+  it('makes a pending copy again whether its password is given in the URL or otherwise, as the mark named it or not', async () => {
+    for (const [name, marked, given] of [
+      ['avec.db', (url: string) => url.replace('://postgres@', '://postgres:***@'), (url: string) => url],
+      ['sans.db', (url: string) => url, (url: string) => url.replace('://postgres@', '://postgres:secret@')],
+    ] as const) {
+      const file = join(sandbox.dir, name);
+      expect(sandbox.run(['demo', '--db', file], { env: { CAFSUP_ACTOR: ACTOR } }).status).toBe(0);
+      const target = await freshDatabase();
+      expect(marked(target)).not.toBe(given(target));
+      const marker = new Database(file);
+      marker
+        .prepare("INSERT INTO meta (key, value) VALUES ('moved_to', ?)")
+        .run(JSON.stringify({ to: marked(target), at: new Date().toISOString(), head: 1, pending: true }));
+      marker.close();
+      const copied = sandbox.run(['migrate', '--db', file, '--to', given(target)]);
+      expect([copied.status, copied.stderr]).toEqual([0, '']);
+      expect(copied.stdout).toContain('ne reçoit plus d’écritures ni de seconde copie');
+      expect(sandbox.json<{ ok: boolean }>(['traces', 'verify', '--db', target])).toMatchObject({ ok: true });
+    }
   });
 
   // A copy made while a server wrote to the file read its tables at different moments: exit 0, and

@@ -73,7 +73,7 @@ export async function copySqliteToPostgres(file: string, url: string, onTable?: 
     // made again (`Moved.pending`); any other mark refuses a copy.
     const moved = source.prepare(MOVED_VALUE).pluck().get() as string | undefined;
     const pending = moved === undefined ? null : pendingCopy(moved);
-    if (moved !== undefined && pending?.to !== redact(url)) throw copiedAlready(file, moved);
+    if (moved !== undefined && (pending === null || withoutPassword(pending.to) !== withoutPassword(url))) throw copiedAlready(file, moved);
     const copiedHead = source.prepare(HEAD_VALUE).pluck().get();
     const storeId = source.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(STORE_ID_KEY);
     // Another application's tables, or a newer cafsup's, refused before anything is begun.
@@ -99,7 +99,7 @@ export async function copySqliteToPostgres(file: string, url: string, onTable?: 
       }
       if (held === true) {
         // Not this store: the pending copy never landed there, the file is its data's only place.
-        if (pending !== null) unmark(file, moved!);
+        if (pending !== null) unmark(file, moved!, report.to);
         throw new CafsupError('CONFLICT', `La base ${redact(url)} contient déjà des données : la copie se fait dans une base vide (rien n’a été écrit).`);
       }
       for (const table of tables) {
@@ -170,6 +170,24 @@ export async function copySqliteToPostgres(file: string, url: string, onTable?: 
 }
 
 /**
+ * The database a URL names, as `redact` shows it, without its password: given in the URL, or by
+ * PGPASSWORD or .pgpass, it is the same database. The pending mark keeps the URL as shown, « *** »
+ * standing for a password given in it: a copy begun with it, made again or finished with the
+ * password given otherwise (or the other way round), was refused as a copy into another database.
+ */
+function withoutPassword(url: string): string {
+  const shown = redact(url);
+  try {
+    const parsed = new URL(shown);
+    parsed.password = '';
+    parsed.searchParams.delete('password');
+    return parsed.toString();
+  } catch {
+    return shown;
+  }
+}
+
+/**
  * The file marked « pending » (`Moved.pending`), by the transaction that kept writers out since
  * its rows were read, before PostgreSQL's commit: a failure here rolls the copy back. It replaces
  * only the pending mark of the earlier copy this one makes again (read again under the lock).
@@ -194,7 +212,15 @@ function markMoved(writers: Database.Database, copy: Moved, pending: string): bo
 }
 
 /** The pending mark `text` taken away: the database holds another store, so that copy never landed and the file is its data's only place. */
-function unmark(file: string, text: string): void {
+function unmark(file: string, text: string, to: string): void {
+  // Said rather than tried: SQLite's own refusal named neither the file nor why (« Impossible d’ouvrir la base de données »).
+  if (!writable(file)) {
+    throw new CafsupError(
+      'UNAVAILABLE',
+      `La base ${to} contient les données d’une autre base : la copie du fichier ${file} n’y a pas abouti, et il peut reprendre ses écritures, mais ce compte ne peut pas l’écrire pour lever sa marque : relancez cette commande avec le compte qui écrit le fichier (celui de cafsup serve). Rien n’a été écrit.`,
+      { path: file },
+    );
+  }
   const db = connect(file, { fileMustExist: true, timeout: WRITERS_WAIT_MS });
   try {
     db.prepare('DELETE FROM meta WHERE key = ? AND value = ?').run(MOVED_KEY, text);
