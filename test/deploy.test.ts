@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { chmodSync, chownSync, existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -251,6 +251,31 @@ describe('deployment: readiness of a server that may not write its file', () => 
       expect(write.status).toBe(503);
     } finally {
       child.kill('SIGKILL');
+    }
+  });
+
+  // SQLite's refusal reached `serve` from its store thread as « [object Object] » (review 44).
+  it('stops at its start on a file in a folder it may not write either, saying so in French, exit 6', () => {
+    const folder = join(sandbox.dir, 'dossier-fermé');
+    const file = join(folder, 'cafsup.db');
+    expect(sandbox.run(['demo', '--db', file], { env: { CAFSUP_ACTOR: `${ACTOR.name} <${ACTOR.email}>` } }).status).toBe(0);
+    chmodSync(file, 0o444);
+    chmodSync(folder, 0o555);
+    const asRoot = process.getuid?.() === 0;
+    if (asRoot) chmodSync(sandbox.dir, 0o755);
+    try {
+      const served = spawnSync(process.execPath, [CAFSUP_BIN, 'serve', '--port', '0', '--checkpoint-minutes', '0', '--db', file], {
+        env: sandbox.env({ CAFSUP_CONFIG_DIR: join(sandbox.dir, 'config-fermé') }),
+        encoding: 'utf8',
+        cwd: tmpdir(),
+        timeout: 60_000,
+        ...(asRoot ? { uid: 65534, gid: 65534 } : {}),
+      });
+      expect(served.status).toBe(6);
+      expect(served.stderr).toContain(`La base ${file} est en lecture seule (le fichier ou son dossier n’est pas modifiable) et n’a pas pu être ouverte.`);
+      expect(served.stderr).not.toContain('object');
+    } finally {
+      chmodSync(folder, 0o755);
     }
   });
 });

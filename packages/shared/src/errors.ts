@@ -167,6 +167,22 @@ export function hardLinksRefused(error: unknown): boolean {
   return code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'ENOSYS' || code === 'EXDEV';
 }
 
+/**
+ * A SQLite file that could not be opened because it, or its folder, may not be written (opening
+ * sets up its journal there), named, or undefined for another failure: the CLI's opening and the
+ * server's store threads say it alike (a worker's error reached `serve` as « [object Object] »).
+ */
+export function readOnlyStore(shown: string, error: unknown): CafsupError | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !code.startsWith('SQLITE_READONLY')) return undefined;
+  return new CafsupError(
+    'UNAVAILABLE',
+    `La base ${shown} est en lecture seule (le fichier ou son dossier n’est pas modifiable) et n’a pas pu être ouverte.`,
+    { path: shown },
+    { cause: error },
+  );
+}
+
 /** Turns anything thrown into a CafsupError; unknown failures become INTERNAL with the original as cause. */
 export function toCafsupError(error: unknown): CafsupError {
   if (error instanceof CafsupError) return error;

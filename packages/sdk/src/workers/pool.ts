@@ -1,5 +1,5 @@
 import type { Worker } from 'node:worker_threads';
-import { CafsupError, isErrorCode, within } from '@cafsup/shared';
+import { CafsupError, isErrorCode, readOnlyStore, within } from '@cafsup/shared';
 import type { Caller } from '../operations/execute.js';
 import type { Credential, TokenRead } from '../store/tokens.js';
 import { operationSpec, type Operation } from '../operations/table.js';
@@ -100,8 +100,15 @@ class StoreWorker {
       failReady(
         isErrorCode(error.code) && error.name === 'CafsupError'
           ? new CafsupError(error.code, error.message, error.details ?? {}, { cause: error })
-          : // A worker that died mid-call may give no message (trial 26: ended inside a lock's wait).
-            new CafsupError('UNAVAILABLE', `Base de données inaccessible : ${String(error?.message ?? error).replace(/\.$/, '')}.`, {}, { cause: error }),
+          : (readOnlyStore(options.database, error) ??
+              // A worker that died mid-call may give no message (trial 26: ended inside a lock's
+              // wait), and SQLite's errors arrive as their code alone.
+              new CafsupError(
+                'UNAVAILABLE',
+                `Base de données inaccessible : ${String(error?.message ?? error?.code ?? error).replace(/\.$/, '')}.`,
+                {},
+                { cause: error },
+              )),
       );
       this.failAll(error);
     });

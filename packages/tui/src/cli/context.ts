@@ -1,5 +1,5 @@
 import { existsSync, rmSync } from 'node:fs';
-import { CafsupError, type Actor } from '@cafsup/shared';
+import { CafsupError, readOnlyStore, type Actor } from '@cafsup/shared';
 import type { CafsupClient, ResolvedConnection, StoreAside } from '@cafsup/sdk';
 import { readSettings, shownLocation, shownServer } from '@cafsup/sdk/settings';
 import type { ConfigValues } from './config.js';
@@ -171,15 +171,7 @@ export class Context {
             });
     } catch (error) {
       // Opening sets up the journal, which a read-only file or folder refuses: say so, exit 6.
-      if ((error as { code?: string }).code?.startsWith('SQLITE_READONLY') === true) {
-        throw new CafsupError(
-          'UNAVAILABLE',
-          `La base ${database} est en lecture seule (le fichier ou son dossier n’est pas modifiable) et n’a pas pu être ouverte.`,
-          { path: database },
-          { cause: error },
-        );
-      }
-      throw error;
+      throw readOnlyStore(database, error) ?? error;
     }
     // A PostgreSQL store opens at its first call, which the interface makes inside its screen: a
     // database without cafsup's tables is refused here, exit 6, as a missing file is above.
