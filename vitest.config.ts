@@ -21,10 +21,6 @@ export default defineConfig({
     env: { FORCE_COLOR: '0' },
     testTimeout: 120_000,
     hookTimeout: 120_000,
-    // A fork given 10 s (Vitest's default) to end after its last file: on 2 cores with another
-    // suite and two `yes` beside it, one took longer, and Vitest printed « Timeout terminating
-    // forks worker » with a stack after an all-green summary (sessions 43-44), a false alarm.
-    teardownTimeout: 60_000,
     pool: 'forks',
     // One PostgreSQL cluster for the run, started in a temporary directory (operations.md).
     globalSetup: ['./test/support/postgres-setup.ts'],
