@@ -343,12 +343,16 @@ function notOurs(db: PostgresSql): unknown {
  * create in », ended the French sentence).
  */
 function noSchema(db: PostgresSql): unknown {
-  return asServerSaid(db, '3F000', 'SQLSTATE 3F000');
+  return asServerSaid(db, '3F000');
 }
 
-/** A refusal found before PostgreSQL is asked, worded as `translateError` words the server's error of that code. */
-function asServerSaid(db: PostgresSql, code: string, message: string): unknown {
-  return translateError(Object.assign(new Error(message), { code }), db.url, message);
+/**
+ * A refusal found before PostgreSQL is asked, worded as `translateError` words the server's error
+ * of that code: ended by what cafsup found (`found`), else by the code, as the server's would be.
+ */
+function asServerSaid(db: PostgresSql, code: string, found?: string): unknown {
+  const said = found ?? `SQLSTATE ${code}`;
+  return translateError(Object.assign(new Error(said), { code }), db.url, said);
 }
 
 /**
