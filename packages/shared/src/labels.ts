@@ -113,6 +113,15 @@ export const CONTACT_ROLE_LABELS: Record<ContactRole, string> = {
 /** The side of a contract a contact or a signature belongs to. */
 export const SIDE_LABELS: Record<'caf' | 'partner', string> = { caf: 'Caf', partner: 'partenaire' };
 
+/**
+ * A convention's contact at the head of a line, with its rank where it has one: conventions name
+ * two administrators or managers, numbered (« Partenaire · gestionnaire d’habilitations 2 »).
+ */
+export function contactTitle(contact: { side: keyof typeof SIDE_LABELS; role: ContactRole; order?: number | undefined }): string {
+  const side = SIDE_LABELS[contact.side];
+  return `${side.charAt(0).toUpperCase()}${side.slice(1)} · ${CONTACT_ROLE_LABELS[contact.role]}${contact.order ? ` ${contact.order}` : ''}`;
+}
+
 /** What each trace records, in the words of the trail. */
 export const TRACE_ACTION_LABELS: Record<TraceAction, string> = {
   'habilitation.suspend': 'suspension d’habilitation',

@@ -1,7 +1,7 @@
 import {
   digitsOf,
   CONVENTION_STATUS_LABELS,
-  CONTACT_ROLE_LABELS,
+  contactTitle,
   HABILITATION_STATUS_LABELS,
   MANAGEMENT_MODE_LABELS,
   conventionStatusLabel,
@@ -11,7 +11,6 @@ import {
   RULES,
   SEVERITIES,
   SEVERITY_LABELS,
-  SIDE_LABELS,
   TRACE_ACTION_LABELS,
   USER_ROLE_LABELS,
   USER_STATUS_LABELS,
@@ -164,10 +163,7 @@ export const partnerCommand: Command = {
     ];
     lines.push(...describeContractSupport(terms).map(e));
     if (terms.contacts.length > 0) {
-      lines.push(
-        'Contacts :',
-        ...terms.contacts.map((c) => `  ${SIDE_LABELS[c.side]} · ${CONTACT_ROLE_LABELS[c.role]}${c.order ? ` ${c.order}` : ''} : ${e(c.name)} <${e(c.email)}>`),
-      );
+      lines.push('Contacts :', ...terms.contacts.map((c) => `  ${contactTitle(c)} : ${e(c.name)} <${e(c.email)}>`));
     }
     lines.push('', quotaTable(usage.quotas, false));
     lines.push('', `Alertes : ${severitySummaryText(report.summary)}`);

@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useState, type ReactNode } from 'react';
 import { Box, Text } from 'ink';
 import {
-  CONTACT_ROLE_LABELS,
+  contactTitle,
   HABILITATION_STATUS_LABELS,
   MANAGEMENT_MODE_LABELS,
   USER_ROLE_LABELS,
@@ -70,7 +70,7 @@ function summaryLines(sheet: PartnerSheet): Line[] {
   for (const text of describeContractSupport(detail.terms)) lines.push({ text: say(text) });
   for (const contact of detail.terms.contacts) {
     lines.push({
-      text: `${contact.side === 'caf' ? 'Caf' : 'Partenaire'} · ${CONTACT_ROLE_LABELS[contact.role]} : ${say(contact.name)} <${say(contact.email)}>`,
+      text: `${contactTitle(contact)} : ${say(contact.name)} <${say(contact.email)}>`,
     });
   }
   return lines;
