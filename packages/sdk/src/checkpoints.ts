@@ -258,12 +258,42 @@ export interface CheckedFile {
 }
 
 /**
- * The checkpoints of a file; a line that is not one is a problem named by its number (counted
- * from where the reading started). `since`: only the lines after that mark, when it is one of
- * this file and the file has not shrunk (lines are only ever appended); else the whole file.
- * `mark`: where this reading stopped, before a last line not ended yet.
+ * A line of a checkpoint file as a checkpoint, or null: not JSON, or not of its shape. JSON is
+ * not even tried on a line that is no object from end to end: V8 takes ~18 µs to throw on one.
  */
-export function readCheckpoints(path: string, since?: FileMark): { checkpoints: Checkpoint[]; problems: { line: number; message: string }[]; mark: FileMark } {
+function asCheckpoint(text: string): Checkpoint | null {
+  const line = text.trim();
+  if (!line.startsWith('{') || !line.endsWith('}')) return null;
+  let parsed: Checkpoint;
+  try {
+    parsed = JSON.parse(line) as Checkpoint;
+  } catch {
+    return null;
+  }
+  const valid =
+    parsed.v === 1 &&
+    typeof parsed.id === 'number' &&
+    typeof parsed.hash === 'string' &&
+    typeof parsed.signature === 'string' &&
+    typeof parsed.storeId === 'string' &&
+    typeof parsed.legacyUntil === 'number' &&
+    typeof parsed.at === 'string' &&
+    isTimestamp(parsed.at);
+  return valid ? parsed : null;
+}
+
+/**
+ * The checkpoints of a file, and its lines that are not checkpoints as runs of line numbers
+ * (counted from where the reading started; blank lines neither count as one nor end a run: a
+ * damaged or filled file of 5 M such lines was 5 M problems, 1.4 GB and 40 s, review 43).
+ * `since`: only the lines after that mark, when it is one of this file and the file has not
+ * shrunk (lines are only ever appended); else the whole file. `mark`: where this reading
+ * stopped, before a last line not ended yet.
+ */
+export function readCheckpoints(
+  path: string,
+  since?: FileMark,
+): { checkpoints: Checkpoint[]; notCheckpoints: { first: number; last: number }[]; mark: FileMark } {
   let text: string;
   let mark: FileMark;
   try {
@@ -289,28 +319,22 @@ export function readCheckpoints(path: string, since?: FileMark): { checkpoints: 
     throw new CafsupError('NOT_FOUND', `Fichier de points de contrôle ${problem} : ${path}.`, { path }, { cause: error });
   }
   const checkpoints: Checkpoint[] = [];
-  const problems: { line: number; message: string }[] = [];
-  text.split('\n').forEach((line, index) => {
-    if (line.trim() === '') return;
-    try {
-      const parsed = JSON.parse(line) as Checkpoint;
-      if (
-        parsed.v !== 1 ||
-        typeof parsed.id !== 'number' ||
-        typeof parsed.hash !== 'string' ||
-        typeof parsed.signature !== 'string' ||
-        typeof parsed.storeId !== 'string' ||
-        typeof parsed.legacyUntil !== 'number' ||
-        typeof parsed.at !== 'string' ||
-        !isTimestamp(parsed.at)
-      )
-        throw new Error('shape');
-      checkpoints.push(parsed);
-    } catch {
-      problems.push({ line: index + 1, message: 'ligne qui n’est pas un point de contrôle' });
-    }
-  });
-  return { checkpoints, problems, mark };
+  const notCheckpoints: { first: number; last: number }[] = [];
+  let run: { first: number; last: number } | null = null;
+  // Line by line rather than split: 5 M lines as strings at once weighed ~450 MB.
+  for (let start = 0, number = 1; start < text.length; number++) {
+    const end = text.indexOf('\n', start);
+    const line = text.slice(start, end === -1 ? text.length : end);
+    start = end === -1 ? text.length : end + 1;
+    if (line.trim() === '') continue;
+    const checkpoint = asCheckpoint(line);
+    if (checkpoint !== null) {
+      checkpoints.push(checkpoint);
+      run = null;
+    } else if (run === null) notCheckpoints.push((run = { first: number, last: number }));
+    else run.last = number;
+  }
+  return { checkpoints, notCheckpoints, mark };
 }
 
 /**

@@ -135,12 +135,18 @@ export const tracesVerifyCommand: Command = {
     const file = stringOption(options.checkpoints);
     let checkpoints: (CheckpointReport & { file: string }) | null = null;
     if (file !== undefined) {
-      const { checkpoints: lines, problems } = readCheckpoints(file);
+      const { checkpoints: lines, notCheckpoints } = readCheckpoints(file);
       const keys = trustedKeys((options['public-key'] as string[] | undefined) ?? []);
       const report = await checkAgainstCheckpoints(result.head, lines, keys, (ids) => client.traces.hashes(ids));
       if (keys.length === 0) report.problems.unshift('aucune clé de confiance pour vérifier les signatures (--public-key)');
       // One by one: a file of ~125,000 bad lines or more overflowed the call stack as arguments.
-      for (const problem of problems) report.problems.push(`${file}, ligne ${problem.line} : ${problem.message}`);
+      for (const { first, last } of notCheckpoints) {
+        report.problems.push(
+          first === last
+            ? `${file}, ligne ${first} : ligne qui n’est pas un point de contrôle`
+            : `${file}, lignes ${first} à ${last} : lignes qui ne sont pas des points de contrôle`,
+        );
+      }
       report.ok = report.problems.length === 0;
       checkpoints = { ...report, file };
     }
