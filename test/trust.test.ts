@@ -954,6 +954,15 @@ describe('a chain known by its hashes, not by the identifier its database claims
         0,
         expect.stringContaining(`2 points de contrôle d’une autre base (identifiant ${stranger.storeId}), ignorés`),
       ]);
+      // Lines naming seven stores more (anyone may add them): the terminal names five stores of the eight.
+      const crowded = `${file}.crowded`;
+      const line = JSON.parse(readFileSync(file, 'utf8').split('\n')[0]!);
+      const added = Array.from({ length: 7 }, (_, index) => `${JSON.stringify({ ...line, storeId: `autre-${index}` })}\n`);
+      writeFileSync(crowded, `${readFileSync(file, 'utf8')}${added.join('')}`);
+      const named = sandbox.run(['traces', 'verify', '--checkpoints', crowded]);
+      expect(named.stdout.match(/d’une autre base/g)).toHaveLength(5);
+      expect(named.stdout).toContain('Et ceux de 3 autres bases, ignorés aussi (--json pour toutes).');
+      expect(JSON.parse(sandbox.run(['traces', 'verify', '--checkpoints', crowded, '--json']).stdout).checkpoints.otherStores).toHaveLength(8);
       onFile(renameTo);
       const refused = sandbox.run(['traces', 'checkpoint', '--file', file, '--new-store']);
       expect([refused.status, refused.stdout]).toEqual([

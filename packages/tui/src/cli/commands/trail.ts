@@ -108,6 +108,7 @@ function trustedKeys(publicKeyFiles: readonly string[]): KeyObject[] {
 
 /** Problems shown on a terminal, at most this many: a damaged file of 100,000 lines is not read line by line there (`--json` lists them all). */
 const SHOWN_PROBLEMS = 20;
+const SHOWN_OTHER_STORES = 5;
 
 function shownProblems(problems: readonly string[]): string {
   const shown = problems.slice(0, SHOWN_PROBLEMS).join(' ; ');
@@ -166,11 +167,14 @@ export const tracesVerifyCommand: Command = {
               `Points de contrôle (${escapeForTerminal(checkpoints.file)}) : ${escapeForTerminal(shownProblems(checkpoints.problems))}.`,
         );
         if (checkpoints.firstBrokenId !== null) lines.push(`Première trace qui peut différer de ce qui a été signé : n° ${checkpoints.firstBrokenId}.`);
-        for (const other of checkpoints.otherStores) {
+        // Each line of the file may name a store of its own: the terminal names a few (review 43).
+        for (const other of checkpoints.otherStores.slice(0, SHOWN_OTHER_STORES)) {
           lines.push(
             `${countOf(other.checkpoints, 'point de contrôle', 'points de contrôle')} d’une autre base (identifiant ${escapeForTerminal(other.storeId)}), ${plural(other.checkpoints, 'ignoré', 'ignorés')} : si cette base était celle-ci, son identifiant (${escapeForTerminal(result.head.storeId)}) a été changé.`,
           );
         }
+        const unnamed = checkpoints.otherStores.length - SHOWN_OTHER_STORES;
+        if (unnamed > 0) lines.push(`Et ceux de ${countOf(unnamed, 'autre base', 'autres bases')}, ignorés aussi (--json pour toutes).`);
       }
       return lines.join('\n');
     };
