@@ -27,7 +27,7 @@ export function endBySignal(signal: NodeJS.Signals): never {
   process.exit(128 + process.getBuiltinModule('node:os').constants.signals[signal]);
 }
 
-/** Files still being written aside, removed by `endBySignal`: no `finally` runs when a signal ends the process. */
+/** Files still being written aside, removed by `endBySignal` and by the interface's crash: no `finally` runs when a signal or `process.exit` ends the process. */
 const unfinishedFiles = new Set<string>();
 
 /**

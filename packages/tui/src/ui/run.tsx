@@ -2,7 +2,7 @@ import { render } from 'ink';
 import { App } from './App.js';
 import type { Route } from './navigation.js';
 import type { Session } from './session.js';
-import { EXIT_INTERRUPTED, SHOW_CURSOR, endBySignal } from '../cli/interrupt.js';
+import { EXIT_INTERRUPTED, SHOW_CURSOR, endBySignal, removeUnfinishedFiles } from '../cli/interrupt.js';
 
 // main.ts tells an opening given up from a failure by it, from this chunk only.
 export { OpeningCancelled } from './App.js';
@@ -40,6 +40,8 @@ export async function runInterface(opening: Session | Promise<Session>, options:
     restore();
     process.stderr.write(`Erreur interne de l’interface : ${error instanceof Error ? error.message : String(error)}\n`);
     if (process.env.CAFSUP_DEBUG === '1' && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+    // No `finally` runs past process.exit: a list `e` was writing would stay in its hidden file.
+    removeUnfinishedFiles();
     process.exit(70);
   };
   process.once('SIGTERM', onTerm);
