@@ -479,6 +479,16 @@ describe('cafsup refusals and exit codes', () => {
     expect(refusals).toEqual(
       cases.map(([command, name]) => [command, 2, '', `--${name} attend un nom de fichier (reçu une valeur vide).\nAide : cafsup --help\n`]),
     );
+    // And the files named otherwise: import's argument (« Fichier introuvable : . »), api's --input @ (« : fichier introuvable. »).
+    const named = [
+      [['import', ''], 'cafsup import'],
+      [['import', ' '], 'cafsup import'],
+      [['api', 'partners.list', '--input', '@'], '--input @'],
+      [['api', 'partners.list', '--input', '@ \t'], '--input @'],
+    ] as const;
+    expect(named.map(([args]) => sandbox.run([...args], { env: ACTOR_ENV })).map((result) => [result.status, result.stdout, result.stderr])).toEqual(
+      named.map(([, what]) => [2, '', `${what} attend un nom de fichier (reçu une valeur vide).\nAide : cafsup --help\n`]),
+    );
     expect(files()).toEqual(before);
   });
 

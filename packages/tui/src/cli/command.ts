@@ -133,6 +133,11 @@ export function stringOption(value: string | boolean | string[] | undefined): st
   return typeof value === 'string' ? value : Array.isArray(value) ? value.at(-1) : undefined;
 }
 
+/** A file's name given blank (`--xlsx ''`, `import ''`): refused before anything runs, as nothing can be written or read by that name. */
+export function blankFileName(what: string): UsageError {
+  return new UsageError(`${what} attend un nom de fichier (reçu une valeur vide).`);
+}
+
 /**
  * Checks option values once, before the command runs (exit 2 when wrong, 5 for a date out of
  * range): a file's name must not be blank, dates must be real calendar dates, and a French word
@@ -142,7 +147,7 @@ export function normaliseOptions(specs: Record<string, OptionSpec>, options: Com
   for (const [name, spec] of Object.entries(specs)) {
     const value = options[name];
     if (spec.file === true && [value].flat().some((given) => typeof given === 'string' && given.trim() === '')) {
-      throw new UsageError(`--${name} attend un nom de fichier (reçu une valeur vide).`);
+      throw blankFileName(`--${name}`);
     }
     if (typeof value !== 'string') continue;
     if (spec.date === true) {

@@ -15,7 +15,7 @@ import {
 import type { ImportOutcome } from '@cafsup/sdk';
 import { isPostgresUrl } from '@cafsup/sdk/settings';
 import { buildDemoDataset } from '../../demo/demo-data.js';
-import { ACTION_OPTIONS, stringOption, type Command } from '../command.js';
+import { ACTION_OPTIONS, blankFileName, stringOption, type Command } from '../command.js';
 import { UsageError } from '../context.js';
 import { checkOutputFile, writeFileAtomically } from '../files.js';
 
@@ -142,6 +142,7 @@ export const importCommand: Command = {
       throw new UsageError(
         '« cafsup import - » lit le jeu de données sur l’entrée standard, pas au clavier : « cafsup import - < FICHIER » ou « cafsup export | cafsup import - ».',
       );
+    if (file.trim() === '') throw blankFileName('cafsup import');
     if (!fromInput && !existsSync(file)) throw new UsageError(`Fichier introuvable : ${file}.`);
     const total = fromInput ? null : statSync(file).size;
     const dryRun = options['dry-run'] === true;

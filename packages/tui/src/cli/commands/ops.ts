@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { countOf, escapeForTerminal } from '@cafsup/shared';
 import { OPERATIONS, backupDatabase, copySqliteToPostgres, isOperation, isPostgresUrl, operationSpec, parseOperationInput, readableUrl } from '@cafsup/sdk';
-import { parseJsonInput, stringOption, type Command } from '../command.js';
+import { blankFileName, parseJsonInput, stringOption, type Command } from '../command.js';
 import { UsageError, asUsage } from '../context.js';
 import { json } from '../output.js';
 import { unreadableReason } from '../../format.js';
@@ -10,6 +10,7 @@ import { unreadableReason } from '../../format.js';
 async function readInput(value: string | undefined): Promise<unknown> {
   if (value === undefined) return {};
   let input: string | Uint8Array;
+  if (value.startsWith('@') && value.slice(1).trim() === '') throw blankFileName('--input @');
   try {
     input = value === '-' ? readFileSync(0) : value.startsWith('@') ? readFileSync(value.slice(1)) : value;
   } catch (error) {
