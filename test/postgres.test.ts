@@ -289,6 +289,61 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
     expect(sandbox.json(['traces', '--db', target]).traces).toEqual(trail);
   });
 
+  // A write whose connection the server ended said « connexion fermée par le serveur » and no
+  // more, whether it was cut in its COMMIT or before it (review 45): its author could not know
+  // whether to make it again. The HTTP transport says so of a write sent and not answered.
+  it('says of a write cut off from PostgreSQL that it may have landed when cut in its COMMIT, and that nothing was written when cut before', async () => {
+    const target = await freshDatabase();
+    expect(sandbox.run(['demo', '--db', target]).status).toBe(0);
+    const head = () => sandbox.json<{ head: { id: number } }>(['traces', 'verify', '--db', target]).head.id;
+    const before = head();
+    const admin = new pg.Client({ connectionString: target });
+    await admin.connect();
+    // The write's session once it waits (a lock, or `pg_sleep` in its COMMIT), to be ended as an administrator would.
+    const waiting = (event: string) =>
+      admin.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'cafsup' AND wait_event = $1", [
+        event,
+      ]);
+    const cut = async (event: string, reason: string) => {
+      const write = startCafsup(['suspend', '--habilitation', 'amp-h0022', '--reason', reason, '--yes', '--db', target], sandbox.env({ CAFSUP_ACTOR: ACTOR }));
+      try {
+        await until(async () => (await waiting(event)).rowCount === 1);
+        await admin.query('SELECT pg_terminate_backend($1)', [(await waiting(event)).rows[0]!.pid]);
+        const [code] = await write.exited;
+        // What it said last: before it, the change it makes (« 1 habilitation à modifier »).
+        return [code, write.said().stderr.trimEnd().split('\n').at(-1)];
+      } finally {
+        write.child.kill('SIGKILL');
+      }
+    };
+    const ended = `Base PostgreSQL ${target} : connexion fermée par le serveur (arrêt, ou pg_terminate_backend par un administrateur) (SQLSTATE 57P01)`;
+    try {
+      // Before its COMMIT: waiting for every partner's key, which another session holds (not
+      // this one, which would read pg_stat_activity as of its transaction's start).
+      const holder = new pg.Client({ connectionString: target });
+      await holder.connect();
+      try {
+        await holder.query(`BEGIN; SELECT ${GLOBAL_LOCK}`);
+        expect(await cut('advisory', 'Coupée avant sa validation')).toEqual([6, `${ended} ; rien n’a été écrit.`]);
+      } finally {
+        await holder.end();
+      }
+      // In its COMMIT: a deferred trigger that sleeps there.
+      await admin.query('CREATE FUNCTION slow_commit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(60); RETURN NULL; END $$');
+      await admin.query(
+        'CREATE CONSTRAINT TRIGGER slow_commit AFTER INSERT ON traces DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION slow_commit()',
+      );
+      expect(await cut('PgSleep', 'Coupée pendant sa validation')).toEqual([
+        6,
+        `${ended} : l’écriture a pu être faite ; vérifiez-la (cafsup traces) avant de la relancer.`,
+      ]);
+      // Neither landed, here: the session ended before either committed.
+      expect(head()).toBe(before);
+    } finally {
+      await admin.end();
+    }
+  });
+
   // As a SQLite file that is not there: a mistyped database name answered as an empty store, its
   // tables made by a read, and an audit with nothing to flag passed a `--fail-on` check (trial 32, D2).
   it('refuses, exit 6, a database without cafsup’s tables to every command but those that make a store, and makes none', async () => {

@@ -73,6 +73,13 @@ export interface CafsupErrorDetails {
  */
 export const LASTING = { lasting: true } as const;
 
+/**
+ * What a write sent and not answered is told, at the end of a sentence (its period the caller's):
+ * it may have been made. Over HTTP (no answer from the server) and on PostgreSQL (no answer to
+ * its COMMIT) alike.
+ */
+export const MAYBE_WRITTEN = 'l’écriture a pu être faite ; vérifiez-la (cafsup traces) avant de la relancer';
+
 /** What a NOT_FOUND of `notFound` did not find, in its details: a client suggests ids of that kind only. */
 export type MissingKind = 'partner' | 'user' | 'group' | 'habilitation';
 

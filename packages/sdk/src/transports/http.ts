@@ -1,5 +1,5 @@
 import type { Dispatcher, EnvHttpProxyAgent } from 'undici';
-import { API_HEADER, CafsupError, isErrorCode, parseInput } from '@cafsup/shared';
+import { API_HEADER, CafsupError, MAYBE_WRITTEN, isErrorCode, parseInput } from '@cafsup/shared';
 import { isPathSource, openedFile, type DatasetSource } from '../dataset/source.js';
 import { serverUrlProblem, shownServer } from '../settings.js';
 import { operationSpec } from '../operations/table.js';
@@ -140,9 +140,6 @@ function speaksTls(url: URL): Promise<boolean> {
   });
 }
 
-/** What a write sent but not answered is told: it may have been made. */
-const MAYBE_WRITTEN = 'l’écriture a pu être faite ; vérifiez-la (cafsup traces) avant de la relancer.';
-
 /**
  * A server that let a timeout pass answers no better when asked again: its wait is not multiplied
  * by the retries (trial 25: 124 s of silence). Nor does a failed handshake (`isHandshakeFailure`).
@@ -244,7 +241,9 @@ export class HttpTransport implements Transport {
           // A write sent and not answered may have been made: run again, it would be made twice
           // (a new command is a new Idempotency-Key).
           const said =
-            made && !neverReached(code) ? `Pas de réponse de ${this.shown} (${reason}) : ${MAYBE_WRITTEN}` : `Serveur injoignable (${this.shown}) : ${reason}.`;
+            made && !neverReached(code)
+              ? `Pas de réponse de ${this.shown} (${reason}) : ${MAYBE_WRITTEN}.`
+              : `Serveur injoignable (${this.shown}) : ${reason}.`;
           throw new CafsupError('UNAVAILABLE', said, {}, { cause: error });
         }
         await sleep(Math.min(MAX_BACKOFF_MS, 200 * 2 ** attempt));
@@ -295,7 +294,7 @@ export class HttpTransport implements Transport {
   private cutOff(response: Dispatcher.ResponseData, error: unknown, made: boolean): CafsupError {
     return new CafsupError(
       'UNAVAILABLE',
-      `Réponse interrompue de ${this.shown} (HTTP ${response.statusCode}) : ${made ? MAYBE_WRITTEN : 'réessayez.'}`,
+      `Réponse interrompue de ${this.shown} (HTTP ${response.statusCode}) : ${made ? `${MAYBE_WRITTEN}.` : 'réessayez.'}`,
       {},
       { cause: error },
     );

@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomInt } from 'node:crypto';
 import pg from 'pg';
-import { CafsupError, LASTING } from '@cafsup/shared';
+import { CafsupError, LASTING, MAYBE_WRITTEN } from '@cafsup/shared';
 import { fnv1a64 } from '../../fnv.js';
 import { redact } from '../../settings.js';
 import { numberNow, unavailable, type Params, type Sql } from './engine.js';
@@ -131,6 +131,41 @@ class CopyIn extends pg.Query {
   handleCopyInResponse(connection: CopyConnection): void {
     connection.sendCopyFromChunk(this.data);
     connection.endCopyFrom();
+  }
+}
+
+/** A write's commit round trip (`begin`): whether it was handed to the connection, and the tags of the statements the server completed. */
+interface CommitRound {
+  sent: boolean;
+  tags: string[];
+}
+
+/**
+ * The commit's round trip (`begin`), noting what `Written` is decided by: once a query is sent
+ * the server may run it, and once a COMMIT is completed (its tag « COMMIT ») the write landed.
+ */
+class Committing extends pg.Query {
+  constructor(
+    config: pg.QueryConfig,
+    private readonly round: CommitRound,
+    done: (error: Error | undefined, results: pg.QueryResult | pg.QueryResult[]) => void,
+  ) {
+    super(config, done as never);
+  }
+
+  // A property in the driver's types: its method is the prototype's.
+  override submit = (connection: pg.Connection): void => {
+    this.round.sent = true;
+    return pg.Query.prototype.submit.call(this, connection);
+  };
+
+  handleCommandComplete(message: { text?: string }, connection: unknown): void {
+    this.round.tags.push(message.text ?? '');
+    (pg.Query.prototype as unknown as { handleCommandComplete(message: unknown, connection: unknown): void }).handleCommandComplete.call(
+      this,
+      message,
+      connection,
+    );
   }
 }
 
@@ -430,6 +465,19 @@ function lockNotGranted(error: unknown, timeout: number): unknown {
   return sqlState(error) === '55P03' ? unavailable(Math.max(1, Math.ceil(timeout / 1000))) : error;
 }
 
+/**
+ * What a write that failed with `cause` left (`Written`): `lost`, whether its connection was lost
+ * (its ROLLBACK failed); `commit`, its commit's round trip once the work was done. Undefined for
+ * cafsup's own refusals, and the server's while the connection stays: they say what they say.
+ */
+function leftBy(cause: unknown, lost: boolean, commit: CommitRound | undefined): Written | undefined {
+  if (cause instanceof CafsupError) return undefined;
+  // The server ended the session idle in its transaction: a COMMIT sent meanwhile came too late.
+  if (sqlState(cause) === '25P03') return 'none';
+  if (commit?.sent === true && (lost || commit.tags.includes('COMMIT'))) return 'maybe';
+  return lost ? 'none' : undefined;
+}
+
 /** A server certificate no authority this machine knows has signed (a self-signed one, a private CA's). */
 const UNKNOWN_AUTHORITY =
   'certificat du serveur signé par une autorité inconnue de ce poste (donnez-la : sslrootcert=FICHIER dans l’URL, ou NODE_EXTRA_CA_CERTS)';
@@ -449,8 +497,9 @@ const CONNECTION_PROBLEMS: Record<string, string> = {
   '57P03': 'le serveur démarre ou s’arrête',
   '57P01': 'connexion fermée par le serveur (arrêt, ou pg_terminate_backend par un administrateur)',
   '57P02': 'connexion fermée par le serveur, qui redémarre après une panne',
+  // That nothing of a write was written, `begin` says (`Written`).
   '25P03':
-    'connexion fermée par le serveur : restée muette au milieu d’une transaction au-delà du délai (idle_in_transaction_session_timeout), processus figé ou réseau coupé ; rien de cette transaction n’a été écrit',
+    'connexion fermée par le serveur : restée muette au milieu d’une transaction au-delà du délai (idle_in_transaction_session_timeout), processus figé ou réseau coupé',
   '57014': 'requête annulée par le serveur (statement_timeout du rôle ou de la base, ou annulation par un administrateur)',
   // The server's limit, or its role's or database's (CONNECTION LIMIT): one code for the three.
   '53300':
@@ -526,6 +575,9 @@ function decodedParameter(raw: string): string {
     return raw;
   }
 }
+
+/** A connection lost, said of a write's (`Written`) when nothing names how more precisely. */
+const LOST = 'connexion perdue avec le serveur';
 
 /** What a connection whose server stopped answering fails with (DRIVER_PROBLEMS words it). */
 const MUTE = (seconds: number) => new Error(`muet depuis ${seconds} s`);
@@ -635,13 +687,10 @@ const DRIVER_PROBLEMS: [RegExp, string][] = [
   [/^timeout expired$/, 'serveur muet, aucune réponse à la connexion dans le délai (pare-feu ? connect_timeout=SECONDES dans l’URL pour attendre plus)'],
   [/^Connection terminated/, CUT],
   // A connection already lost, asked again (trial 26: an import over HTTP while the server stopped, answered 500).
-  [
-    /^Client (has encountered a connection error|was closed) and is not queryable$/,
-    'connexion perdue avec le serveur (si c’était une écriture, elle a pu aboutir ou non : vérifiez avant de la refaire)',
-  ],
+  [/^Client (has encountered a connection error|was closed) and is not queryable$/, LOST],
   [
     /^muet depuis (\d+) s$/,
-    'serveur muet : plus aucune réponse depuis $1 s, ni à une nouvelle connexion (serveur arrêté ou figé, réseau coupé ?) ; requête abandonnée (si c’était une écriture, elle a pu aboutir ou non : vérifiez avant de la refaire)',
+    'serveur muet : plus aucune réponse depuis $1 s, ni à une nouvelle connexion (serveur arrêté ou figé, réseau coupé ?) ; requête abandonnée',
   ],
   [/does not support SSL/, 'le serveur n’accepte pas SSL (retirez sslmode de l’URL, ou activez SSL sur le serveur)'],
   // Neither yes nor no to the request for SSL (an exit 70 « Erreur interne » before).
@@ -681,28 +730,62 @@ const NO_CONNECT_RIGHT =
   'connexion refusée par le serveur : ce rôle n’a pas le droit de se connecter à cette base (un administrateur peut le lui donner : GRANT CONNECT ON DATABASE … TO …)';
 
 /**
+ * What a write whose transaction failed left in the database, where the connection or the
+ * commit says (`begin`): surely nothing (`none`: the connection lost before its COMMIT was sent,
+ * which rolls the transaction back with the session) or perhaps all of it (`maybe`: its COMMIT
+ * sent and the connection lost before the answer, or answered and the wait for the disk after it
+ * failed). A write refused by the server, the connection still there, says what it says.
+ */
+export type Written = 'none' | 'maybe';
+const WRITTEN_WORDS: Record<Written, string> = { none: ' ; rien n’a été écrit', maybe: ` : ${MAYBE_WRITTEN}` };
+
+/** The errors `translateError` made, each with the driver's it was made from (`driverError`). */
+const TRANSLATED = new WeakMap<object, unknown>();
+
+/** The driver's error `error` was translated from (`translateError`), or `error` itself. */
+function driverError(error: unknown): unknown {
+  return typeof error === 'object' && error !== null && TRANSLATED.has(error) ? TRANSLATED.get(error) : error;
+}
+
+/**
+ * A driver error's problem in French, if cafsup knows it, and the code its sentence ends with
+ * (`translateError`); `written`: of a write, whose failure is then always said (a connection
+ * lost under it in `LOST`'s words where nothing names how).
+ */
+function described(error: unknown, said?: string, written?: Written): { problem: string | undefined; shown: string | undefined; lasting: boolean } {
+  const { code, message, severity, routine } = error as { code?: string; message?: unknown; severity?: unknown; routine?: unknown };
+  const atStartup = severity === 'FATAL' ? (code === '42501' && routine === 'CheckMyDatabase' ? NO_CONNECT_RIGHT : STARTUP_PROBLEMS[code ?? '']) : undefined;
+  const known = atStartup ?? CONNECTION_PROBLEMS[code ?? ''] ?? (typeof message === 'string' && code === undefined ? driverProblem(message) : undefined);
+  const problem = known ?? (written === undefined ? undefined : error instanceof pg.DatabaseError ? 'erreur du serveur' : LOST);
+  // What no retry mends (LASTING: a 503 then names no wait, and clients do not ask again): a
+  // connection refused at its start-up, or one of `MENDED_BY_A_PERSON`.
+  const lasting = atStartup !== undefined || MENDED_BY_A_PERSON.has(code ?? '');
+  const shown = said ?? (error instanceof pg.DatabaseError ? `SQLSTATE ${code}` : code);
+  return { problem, shown, lasting };
+}
+
+/**
  * A driver error as cafsup's: a base that cannot be reached or used is UNAVAILABLE, in French; the
  * rest stays as it is. The driver's and the server's own words (English: « Connection terminated
  * unexpectedly », « password authentication failed for user … ») stay in the cause, which
  * CAFSUP_DEBUG=1 shows; the sentence ends with the error's code for whoever helps the supervisor
  * (a SQLSTATE, Node's or OpenSSL's), as the HTTP transport's do, or with what cafsup found
- * itself (`said`).
+ * itself (`said`), then, for a write, with what it left (`Written`, in the details too).
  */
-export function translateError(error: unknown, url: string, said?: string): unknown {
-  const { code, message, severity, routine } = error as { code?: string; message?: unknown; severity?: unknown; routine?: unknown };
-  const atStartup = severity === 'FATAL' ? (code === '42501' && routine === 'CheckMyDatabase' ? NO_CONNECT_RIGHT : STARTUP_PROBLEMS[code ?? '']) : undefined;
-  const problem = atStartup ?? CONNECTION_PROBLEMS[code ?? ''] ?? (typeof message === 'string' && code === undefined ? driverProblem(message) : undefined);
+export function translateError(error: unknown, url: string, said?: string, written?: Written): unknown {
+  // Translated already, or cafsup's own.
+  if (error instanceof CafsupError) return error;
+  const { problem, shown, lasting } = described(error, said, written);
   if (problem === undefined) return error;
-  // What no retry mends (LASTING: a 503 then names no wait, and clients do not ask again): a
-  // connection refused at its start-up, or one of `MENDED_BY_A_PERSON`.
-  const lasting = atStartup !== undefined || MENDED_BY_A_PERSON.has(code ?? '');
-  const shown = said ?? (error instanceof pg.DatabaseError ? `SQLSTATE ${code}` : code);
-  return new CafsupError(
+  const left = written === undefined ? '' : WRITTEN_WORDS[written];
+  const translated = new CafsupError(
     'UNAVAILABLE',
-    `Base PostgreSQL ${redact(url)} : ${problem}${shown === undefined ? '' : ` (${shown})`}.`,
-    { path: redact(url), problem, ...(lasting ? LASTING : {}) },
+    `Base PostgreSQL ${redact(url)} : ${problem}${shown === undefined ? '' : ` (${shown})`}${left}.`,
+    { path: redact(url), problem: `${problem}${left}`, ...(written === undefined ? {} : { written }), ...(lasting ? LASTING : {}) },
     { cause: error },
   );
+  if (typeof error === 'object' && error !== null) TRANSLATED.set(translated, error);
+  return translated;
 }
 
 /**
@@ -825,11 +908,18 @@ export class PostgresSql implements Sql {
    * Sends `text`, statements without parameters, on the write's connection after the statements
    * left for later, in one round trip (the simple protocol runs several): the results of `text`.
    */
-  private async simple(inside: Context, text: string, rowMode?: 'array'): Promise<pg.QueryResult[]> {
+  private async simple(inside: Context, text: string, rowMode?: 'array', round?: CommitRound): Promise<pg.QueryResult[]> {
     const pending = inside.pending;
     inside.pending = [];
+    const config = { text: [...pending, text].join(';\n'), ...(rowMode === undefined ? {} : { rowMode }) };
     try {
-      const results = await inside.client.query({ text: [...pending, text].join(';\n'), ...(rowMode === undefined ? {} : { rowMode }) });
+      const results = await (round === undefined
+        ? inside.client.query(config)
+        : new Promise<pg.QueryResult | pg.QueryResult[]>((resolve, reject) => {
+            inside.client.query(
+              new Committing(config, round, (error, answered) => (error === undefined || error === null ? resolve(answered) : reject(error))),
+            );
+          }));
       const all = resultsOf(results);
       noteLate(inside, all);
       return all.slice(pending.length);
@@ -1258,6 +1348,8 @@ export class PostgresSql implements Sql {
     const timeout = Math.max(1, Math.round(this.lockTimeouts.getStore() ?? LOCK_TIMEOUT_MS));
     const context: Context = { client, depth: 1, writes, locks: { kind: 'none' }, pending: [] };
     let broken = false;
+    // Once the work is done: its commit's round trip (`Written`).
+    let commit: CommitRound | undefined;
     try {
       // Every lock this write waits for is bounded by its deadline. A write's BEGIN goes with its
       // first statement, in one round trip.
@@ -1265,19 +1357,22 @@ export class PostgresSql implements Sql {
       if (writes) context.pending.push(statement, `SET LOCAL lock_timeout = ${timeout}`, IDLE_IN_WRITE, ...(later ? [LET_GO_BEFORE_THE_DISK] : []));
       else await client.query(statement);
       const result = await this.context.run(context, work);
-      await this.simple(context, later ? COMMIT_THEN_WAIT_FOR_THE_DISK : 'COMMIT');
+      commit = { sent: false, tags: [] };
+      await this.simple(context, later ? COMMIT_THEN_WAIT_FOR_THE_DISK : 'COMMIT', undefined, commit);
       return context.late === undefined ? result : (withNumbers(result, context.late) as T);
     } catch (error) {
       context.pending = [];
       await client.query('ROLLBACK').catch(() => {
         broken = true;
       });
+      const lost = broken;
       // A connection whose prepared statements are not those this process counts on (a PREPARE
       // landed although its round trip failed, a pooler that discards them, a schema changed
       // under a plan) would fail every write: it is dropped, and the next one prepares afresh.
       if (PREPARED_GONE_WRONG.has(sqlState(error) ?? '')) broken = true;
       const ended = ENDED_BY.get(client);
-      throw translateError(lockNotGranted(sqlState(ended) === undefined ? error : ended, timeout), this.url);
+      const cause = sqlState(ended) === undefined ? driverError(error) : ended;
+      throw translateError(lockNotGranted(cause, timeout), this.url, undefined, writes ? leftBy(cause, lost, commit) : undefined);
     } finally {
       client.release(broken || context.unsure === true);
     }
