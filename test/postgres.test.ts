@@ -555,7 +555,10 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
       await until(async () => (await heldInCommit()).rowCount === 1);
       await admin.query('SELECT pg_terminate_backend($1)', [(await heldInCommit()).rows[0]!.pid]);
       const [endedCode] = await ended.closed;
-      expect([endedCode, ended.stderr()]).toEqual([6, expect.stringContaining(`La copie dans ${target} n’a pas été confirmée`)]);
+      expect([endedCode, ended.stderr()]).toEqual([
+        6,
+        `La copie dans ${target} n’a pas été confirmée (elle peut avoir abouti ou non) : connexion fermée par le serveur (arrêt, ou pg_terminate_backend par un administrateur) (SQLSTATE 57P01). Le fichier ${file} ne reçoit plus d’écritures tant que « cafsup migrate --db ${file} --to ${target} » n’a pas été relancé : il termine la copie si elle a abouti, la refait sinon.\n`,
+      ]);
       expect(await count('SELECT COUNT(*) AS n FROM partners')).toBe(0);
       const refused = write();
       expect([refused.status, refused.stderr]).toEqual([
@@ -594,6 +597,41 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
       });
       expect(sandbox.run(['export', '--db', target]).stdout).toBe(exported);
       expect(sandbox.json<{ ok: boolean; head: { id: number } }>(['traces', 'verify', '--db', target])).toMatchObject({ ok: true, head: { id: head } });
+    } finally {
+      await admin.end();
+    }
+  });
+
+  // A copy whose COMMIT the server refused (an error raised there, by a deferred constraint) was
+  // said to « peut avoir abouti », in the server's own words (review 45): it surely did not land.
+  it('says of a copy whose COMMIT the server refused that it did not land, in French with its SQLSTATE; `migrate --to` again makes it', async () => {
+    const file = join(sandbox.dir, 'refusee.db');
+    expect(sandbox.run(['demo', '--db', file], { env: { CAFSUP_ACTOR: ACTOR } }).status).toBe(0);
+    const target = await freshDatabase();
+    await (await Store.open(target)).close();
+    const admin = new pg.Client({ connectionString: target });
+    await admin.connect();
+    try {
+      await admin.query("CREATE FUNCTION refused_commit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'commit refused by a test'; END $$");
+      await admin.query(
+        'CREATE CONSTRAINT TRIGGER refused_commit AFTER INSERT OR UPDATE ON meta DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION refused_commit()',
+      );
+      const refused = sandbox.run(['migrate', '--db', file, '--to', target]);
+      expect([refused.status, refused.stderr]).toEqual([
+        6,
+        `La copie dans ${target} n’a pas abouti : validation (COMMIT) refusée par le serveur (SQLSTATE P0001). Le fichier ${file} ne reçoit plus d’écritures tant que « cafsup migrate --db ${file} --to ${target} » n’a pas été relancé : il la refait.\n`,
+      ]);
+      expect(Number((await admin.query<{ n: string }>('SELECT COUNT(*) AS n FROM partners')).rows[0]!.n)).toBe(0);
+      const write = sandbox.run(['suspend', '--db', file, '--habilitation', 'amp-h0022', '--reason', 'Écrite après le refus', '--yes'], {
+        env: { CAFSUP_ACTOR: ACTOR },
+      });
+      expect([write.status, write.stderr]).toEqual([6, expect.stringContaining('n’a pas été confirmée (interrompue, ou encore en cours)')]);
+      await admin.query('DROP TRIGGER refused_commit ON meta');
+      const copied = sandbox.run(['migrate', '--db', file, '--to', target]);
+      expect([copied.status, copied.stderr]).toEqual([0, '']);
+      expect(copied.stdout).not.toContain('La copie précédente');
+      expect(copied.stdout).toContain('ne reçoit plus d’écritures ni de seconde copie');
+      expect(sandbox.json<{ ok: boolean }>(['traces', 'verify', '--db', target])).toMatchObject({ ok: true });
     } finally {
       await admin.end();
     }

@@ -5,6 +5,7 @@ import { HEAD_VALUE, MOVED_KEY, MOVED_VALUE, STORE_ID_KEY, copiedAlready, pendin
 import { SCHEMA_VERSION } from '../schema.js';
 import { insertRow } from './engine.js';
 import { redact } from '../../settings.js';
+import type { commitFailure } from './postgres.js';
 
 /**
  * Rows read from the file and handed on at once: a thousand partners' kept flags are some 8 MB
@@ -39,7 +40,7 @@ export interface CopyReport {
  */
 export async function copySqliteToPostgres(file: string, url: string, onTable?: (name: string, rows: number) => void): Promise<CopyReport> {
   // The driver loads with the copy, not with every command (the SDK's index exports this).
-  const [{ PostgresSql }, { POSTGRES_SCHEMA_VERSION, postgresSchemaVersion, settleSchema }] = await Promise.all([
+  const [{ PostgresSql, commitFailure }, { POSTGRES_SCHEMA_VERSION, postgresSchemaVersion, settleSchema }] = await Promise.all([
     import('./postgres.js'),
     import('./postgres-schema.js'),
   ]);
@@ -152,9 +153,9 @@ export async function copySqliteToPostgres(file: string, url: string, onTable?: 
       // writes the database serving the team would never have (review 44).
       if (lock.writers !== null) lock.pending = markPending(lock.writers, copy);
     });
-    // Only the commit comes after the pending mark: whether it landed is not known.
+    // Only the commit comes after the pending mark: whether it landed, `unconfirmed` says where it is known.
     await committed.catch((error: unknown) => {
-      throw lock.pending === undefined ? error : unconfirmed(file, copy, error);
+      throw lock.pending === undefined ? error : unconfirmed(file, copy, commitFailure(error), error);
     });
     if (report.resumed && writable(file)) {
       lock.writers = connect(file, { fileMustExist: true, timeout: WRITERS_WAIT_MS });
@@ -229,12 +230,17 @@ function unmark(file: string, text: string, to: string): void {
   }
 }
 
-/** A commit that failed, or whose answer was lost, after the pending mark: the file stays read only until the copy is finished or made again. */
-function unconfirmed(file: string, copy: Moved, error: unknown): CafsupError {
-  const why = error instanceof Error ? ` : ${error.message.replace(/\.$/, '')}` : '';
+/**
+ * A commit that failed, or whose answer was lost, after the pending mark: the file stays read
+ * only until the copy is finished or made again. Refused by the server, or its connection lost
+ * before the COMMIT left, the copy surely did not land (`commitFailure`); else it may have.
+ */
+function unconfirmed(file: string, copy: Moved, { maybe, problem, code }: ReturnType<typeof commitFailure>, error: unknown): CafsupError {
+  const why = `${problem}${code === undefined ? '' : ` (${code})`}`;
+  const said = maybe ? `n’a pas été confirmée (elle peut avoir abouti ou non) : ${why}` : `n’a pas abouti : ${why}`;
   return new CafsupError(
     'UNAVAILABLE',
-    `La copie dans ${copy.to} n’a pas été confirmée (elle peut avoir abouti ou non)${why}. Le fichier ${file} ne reçoit plus d’écritures tant que « cafsup migrate --db ${file} --to ${copy.to} » n’a pas été relancé : il termine la copie si elle a abouti, la refait sinon.`,
+    `La copie dans ${copy.to} ${said}. Le fichier ${file} ne reçoit plus d’écritures tant que « cafsup migrate --db ${file} --to ${copy.to} » n’a pas été relancé : il ${maybe ? 'termine la copie si elle a abouti, la refait sinon' : 'la refait'}.`,
     { path: file },
     { cause: error },
   );

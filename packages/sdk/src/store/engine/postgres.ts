@@ -789,6 +789,22 @@ export function translateError(error: unknown, url: string, said?: string, writt
 }
 
 /**
+ * Why the commit of a write failed (`PostgresSql.transaction`'s error), never in the driver's
+ * English: whether it may have landed (`maybe`: not where the connection was lost before the
+ * COMMIT was sent, nor where the server answered it with a refusal, the connection still there),
+ * the problem in French, and the code (a SQLSTATE, Node's) its sentence ends with.
+ */
+export function commitFailure(error: unknown): { maybe: boolean; problem: string; code: string | undefined } {
+  const driver = driverError(error);
+  const written = error instanceof CafsupError ? (error.details.written as Written | undefined) : undefined;
+  if (driver instanceof CafsupError) return { maybe: written === 'maybe', problem: driver.message.replace(/\.$/, ''), code: undefined };
+  // `begin` says nothing of what was left by an answer of the server's before any COMMIT completed: a refusal.
+  const refused = written === undefined && driver instanceof pg.DatabaseError;
+  const { problem, shown } = described(driver, undefined, refused ? undefined : (written ?? 'maybe'));
+  return { maybe: written === 'maybe' || (written === undefined && !refused), problem: problem ?? 'validation (COMMIT) refusée par le serveur', code: shown };
+}
+
+/**
  * The refusals a person must mend (a right, a role, a name, a password; a standby to write on),
  * where the others pass (a server restarting, a lock, too many connections). `serve` on a role
  * that may only read answered every write 503 with « Retry-After: 1 » (review 41).
