@@ -518,6 +518,41 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
     }
   });
 
+  it('ends two copies of one file into the same database begun together with one store there, the file marked once: one copies, the other is refused', async () => {
+    const file = join(sandbox.dir, 'meme-base.db');
+    expect(sandbox.run(['demo', '--db', file], { env: { CAFSUP_ACTOR: ACTOR } }).status).toBe(0);
+    const target = await freshDatabase();
+    const copies = [0, 1].map(() => startCafsup(['migrate', '--db', file, '--to', target, '--json'], sandbox.env()));
+    const ends = await Promise.all(copies.map(async (copy) => [(await copy.exited)[0], copy.said()] as const));
+    const done = ends.filter(([code]) => code === 0);
+    const refused = ends.filter(([code]) => code !== 0);
+    expect([done.length, refused.length]).toEqual([1, 1]);
+    expect((JSON.parse(done[0]![1].stdout) as { sourceMarked: boolean }).sourceMarked).toBe(true);
+    expect([refused[0]![0], refused[0]![1].stderr]).toEqual([4, expect.stringMatching(/contient déjà des données|une seconde copie ferait deux bases/)]);
+    expect(refused[0]![1].stderr).not.toMatch(/Erreur interne|\bat .+:\d+:\d+/);
+    const admin = new pg.Client({ connectionString: target });
+    await admin.connect();
+    try {
+      expect((await admin.query("SELECT COUNT(*)::int AS n FROM meta WHERE key = 'store_id'")).rows[0].n).toBe(1);
+    } finally {
+      await admin.end();
+    }
+    const marker = new Database(file, { readonly: true });
+    try {
+      expect(
+        marker
+          .prepare("SELECT value FROM meta WHERE key = 'moved_to'")
+          .pluck()
+          .all()
+          .map((text) => JSON.parse(text as string) as { pending?: true }),
+      ).toEqual([expect.not.objectContaining({ pending: true })]);
+    } finally {
+      marker.close();
+    }
+    expect(sandbox.run(['export', '--db', target]).stdout).toBe(sandbox.run(['export', '--db', file]).stdout);
+    expect(sandbox.json<{ ok: boolean }>(['traces', 'verify', '--db', target])).toMatchObject({ ok: true });
+  });
+
   // A copy killed between PostgreSQL's commit and the file's mark left the file unmarked: it took
   // writes the database serving the team would never have, and a second copy was refused as the
   // database held data (review 44). The file is now marked « pending » before that commit.
