@@ -181,10 +181,34 @@ describe('cafsup serve: scopes, roles, hostile input, secrets', () => {
     const exported = await server.post('/v1/dataset.export', '{}', token);
     expect([exported.status, exported.headers.allow]).toEqual([405, 'GET, HEAD']);
     const unknown = await server.request('GET', '/v1/habilitations.delete', undefined, token);
-    expect([unknown.status, unknown.headers.allow, unknown.body.error.message]).toEqual([404, undefined, 'Opération inconnue : GET /v1/habilitations.delete.']);
+    expect([unknown.status, unknown.headers.allow, unknown.body.error.message]).toEqual([
+      404,
+      undefined,
+      'Opération inconnue : GET « /v1/habilitations.delete ».',
+    ]);
     // Read as a route's pattern, where `:x(` opens a parameter's regular expression: it was a 500.
     const pattern = await server.request('GET', '/v1/:x(', undefined, token);
-    expect([pattern.status, pattern.body.error.message]).toEqual([404, 'Opération inconnue : GET /v1/:x(.']);
+    expect([pattern.status, pattern.body.error.message]).toEqual([404, 'Opération inconnue : GET « /v1/:x( ».']);
+    // The path it names is quoted as any value a caller gave: read as the router reads it
+    // (percent-decoded), cut, its controls escaped. 8,000 characters came back whole, « é » as
+    // « %C3%A9 » (review 45). A control or U+202E sent unencoded is refused by Node (400).
+    for (const [path, named] of [
+      [`/v1/${'x'.repeat(8000)}`, `/v1/${'x'.repeat(36)}…`],
+      ['/v1/partners.list%E2%80%AE', '/v1/partners.list\\u202e'],
+      ['/v1/partners%0Alist', '/v1/partners\\x0alist'],
+      ['/v1/d%C3%A9l%C3%A9gations.list', '/v1/délégations.list'],
+      // Reserved characters stay encoded, as the router leaves them.
+      ['/v1/partners%2Flist', '/v1/partners%2Flist'],
+    ] as const) {
+      const answer = await server.request('GET', path, undefined, token);
+      expect([answer.status, answer.body.error.message], named).toEqual([404, `Opération inconnue : GET « ${named} ».`]);
+    }
+    // A route's path percent-encoded is that route: asked with another method, 405 as when written plain.
+    const encoded = await server.request('GET', '/v1/habilitations%2Esuspend', undefined, token);
+    expect([encoded.status, encoded.headers.allow]).toEqual([405, 'POST']);
+    // A fragment, which the router drops as it does a query (fetch never sends one).
+    const fragment = await raw(`GET /v1/habilitations.suspend#x HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nConnection: close\r\n\r\n`);
+    expect([fragment.status, /\r\nallow: ([^\r]*)/i.exec(fragment.head)?.[1]]).toEqual([405, 'POST']);
     // In absolute form (RFC 9112 § 3.2.2, as a proxy may send it) as in origin form: it was 404
     // « Opération inconnue : GET http://… » (review 44).
     const { host } = new URL(server.baseUrl);
@@ -197,7 +221,7 @@ describe('cafsup serve: scopes, roles, hostile input, secrets', () => {
       'Méthode GET non prise en charge sur /v1/habilitations.suspend : POST attendu.',
     ]);
     const unknownAbsolute = await absolute('/v1/habilitations.delete');
-    expect([unknownAbsolute.status, unknownAbsolute.body.error.message]).toEqual([404, 'Opération inconnue : GET /v1/habilitations.delete.']);
+    expect([unknownAbsolute.status, unknownAbsolute.body.error.message]).toEqual([404, 'Opération inconnue : GET « /v1/habilitations.delete ».']);
     // Without a token, nothing is said of the routes: the token is asked for first (review 21, L3).
     for (const path of ['/v1/habilitations.suspend', '/v1/habilitations.delete']) {
       const anonymous = await server.request('GET', path, undefined, null);

@@ -25,15 +25,20 @@ declare module 'fastify' {
 const ROUTE_METHODS = ['GET', 'HEAD', 'POST'] as const;
 
 /**
- * The request's path, without its query. A target in absolute form (`GET http://host/path`, RFC
- * 9112 § 3.2.2, which a server must take) is routed by its path, the router taking what follows
- * the authority: read the same here, it answers as the same request in origin form (it was 404
- * « Opération inconnue : GET http://… » where the path alone was 405, review 44).
+ * The request's path as the router matched it: without its query (or a fragment, which the router
+ * drops too), percent-decoded as the router decodes it (decodeURI: `%2F` and the other reserved
+ * characters stay encoded). `GET /v1/habilitations%2Esuspend` is the route's path asked with
+ * another method, 405, not an unknown one; « %C3%A9 » is named « é » to whoever reads the message.
+ * A target in absolute form (`GET http://host/path`, RFC 9112 § 3.2.2, which a server must take)
+ * is routed by its path, the router taking what follows the authority: read the same here, it
+ * answers as the same request in origin form (it was 404 « Opération inconnue : GET http://… »
+ * where the path alone was 405, review 44).
  */
 export function pathOf(request: FastifyRequest): string {
-  const target = request.url.split('?')[0]!;
+  const target = request.url.split(/[?#]/)[0]!;
   const authority = /^https?:\/\/[^/]*/i.exec(target)?.[0];
-  return authority === undefined ? target : target.slice(authority.length) || '/';
+  // The router has decoded it already: a target it cannot decode is answered before any handler (400).
+  return decodeURI(authority === undefined ? target : target.slice(authority.length) || '/');
 }
 
 /**

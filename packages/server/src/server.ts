@@ -388,7 +388,10 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
         });
       return;
     }
-    void reply.status(404).send({ error: new CafsupError('NOT_FOUND', `Opération inconnue : ${request.method} ${path}.`).toJSON() });
+    // Quoted as every value a caller gave: cut, its controls and bidi marks escaped, sent
+    // percent-encoded or not (8,000 characters came back whole, U+202E as it was: review 45).
+    const named = escapeForTerminal(excerpt(path));
+    void reply.status(404).send({ error: new CafsupError('NOT_FOUND', `Opération inconnue : ${request.method} « ${named} ».`).toJSON() });
   });
 
   /**
