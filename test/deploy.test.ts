@@ -198,7 +198,7 @@ describe('deployment: readiness of a server that may not write its file', () => 
   const sandbox = new CliSandbox();
   afterAll(() => sandbox.cleanup());
 
-  it('answers /readyz 503 on a file it may not write, and once it may, until its restart; /metrics says 0', async () => {
+  it('answers /readyz 503 on a file it may not write, and once it may, until its restart, a write 503 saying why; /metrics says 0', async () => {
     const folder = join(sandbox.dir, 'lecture-seule');
     const file = join(folder, 'cafsup.db');
     const env = { CAFSUP_ACTOR: `${ACTOR.name} <${ACTOR.email}>` };
@@ -237,18 +237,33 @@ describe('deployment: readiness of a server that may not write its file', () => 
         expect(metricSample((await get(`${baseUrl}/metrics`)).text, 'cafsup_store_ready')).toBe(0);
       };
       await notReady('le fichier de la base ou son dossier n’est pas modifiable par le serveur : toute écriture serait refusée');
+      // A write says why, as the commands do, without saying where the file is; its log names it.
+      // It said « Impossible d’ouvrir la base de données », the file being open (review 45).
+      const refused = async (reason: string, problem: string) => {
+        const write = await fetch(`${baseUrl}/v1/habilitations.suspend`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ ids: ['amp-h0001'], options: { reason } }),
+        });
+        // No retry mends it: no Retry-After.
+        expect([write.status, write.headers.get('retry-after'), await write.json()]).toEqual([
+          503,
+          null,
+          { error: { code: 'UNAVAILABLE', message: `Base de données du serveur : ${problem}, rien n’a été écrit.`, details: { lasting: true } } },
+        ]);
+        await until(
+          () => log.includes(`Écriture refusée : la base ${file} est ${problem}. Rien n’a été écrit.`) || undefined,
+          'écriture refusée dans le journal',
+        );
+      };
+      await refused('Fichier en lecture seule', 'en lecture seule (le fichier ou son dossier n’est pas modifiable)');
       // Its rights given back, SQLite's connection, opened read-only, still refuses every write.
       if (asRoot) chownSync(file, 65534, 65534);
       chmodSync(file, 0o644);
       await notReady(
         'le fichier de la base ou son dossier n’était pas modifiable quand le serveur l’a ouvert : toute écriture serait refusée jusqu’à son redémarrage',
       );
-      const write = await fetch(`${baseUrl}/v1/habilitations.suspend`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ ids: ['amp-h0001'], options: { reason: 'Droits rendus' } }),
-      });
-      expect(write.status).toBe(503);
+      await refused('Droits rendus', 'ouverte en lecture seule (le fichier ou son dossier n’était pas modifiable) jusqu’au redémarrage du serveur');
     } finally {
       child.kill('SIGKILL');
     }

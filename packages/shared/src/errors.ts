@@ -174,20 +174,38 @@ export function hardLinksRefused(error: unknown): boolean {
   return code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'ENOSYS' || code === 'EXDEV';
 }
 
+/** SQLite refused to write: its file, or its folder, may not be written, or could not when it was opened. */
+export function isReadOnlyRefusal(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('SQLITE_READONLY');
+}
+
+/** A SQLite file the process may not write, as every refusal of it says it. */
+const READ_ONLY = 'en lecture seule (le fichier ou son dossier n’est pas modifiable)';
+
 /**
  * A SQLite file that could not be opened because it, or its folder, may not be written (opening
  * sets up its journal there), named, or undefined for another failure: the CLI's opening and the
  * server's store threads say it alike (a worker's error reached `serve` as « [object Object] »).
  */
 export function readOnlyStore(shown: string, error: unknown): CafsupError | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code !== 'string' || !code.startsWith('SQLITE_READONLY')) return undefined;
-  return new CafsupError(
-    'UNAVAILABLE',
-    `La base ${shown} est en lecture seule (le fichier ou son dossier n’est pas modifiable) et n’a pas pu être ouverte.`,
-    { path: shown },
-    { cause: error },
-  );
+  if (!isReadOnlyRefusal(error)) return undefined;
+  return new CafsupError('UNAVAILABLE', `La base ${shown} est ${READ_ONLY} et n’a pas pu être ouverte.`, { path: shown }, { cause: error });
+}
+
+/**
+ * A write refused on a SQLite file that may not be written, named. `problem` says it without the
+ * path, for the server's callers (withoutLocation): a write over HTTP said « Impossible d’ouvrir la
+ * base de données » (review 45). `untilRestart`: its rights were given back after it was opened,
+ * and SQLite, having opened it read-only, keeps that connection so.
+ */
+export function readOnlyWrite(shown: string, untilRestart = false): CafsupError {
+  const state = untilRestart ? 'ouverte en lecture seule (le fichier ou son dossier n’était pas modifiable) jusqu’au redémarrage du serveur' : READ_ONLY;
+  return new CafsupError('UNAVAILABLE', `Écriture refusée : la base ${shown} est ${state}. Rien n’a été écrit.`, {
+    path: shown,
+    problem: `${state}, rien n’a été écrit`,
+    ...LASTING,
+  });
 }
 
 /** Turns anything thrown into a CafsupError; unknown failures become INTERNAL with the original as cause. */

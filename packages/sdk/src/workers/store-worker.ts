@@ -1,6 +1,6 @@
 import { statSync, type Stats } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
-import { CafsupError, LASTING, toCafsupError } from '@cafsup/shared';
+import { CafsupError, LASTING, isReadOnlyRefusal, readOnlyWrite, toCafsupError } from '@cafsup/shared';
 import { Store } from '../store/store.js';
 import { BUSY_TIMEOUT_MS, writable } from '../store/connection.js';
 import { SCHEMA_VERSION } from '../store/schema.js';
@@ -290,7 +290,9 @@ async function run(message: RunMessage): Promise<void> {
       ...(version === undefined ? {} : { version }),
     });
   } catch (error) {
-    const failure = toCafsupError(error);
+    // Named as the commands name it, rather than « Impossible d’ouvrir la base de données »: the
+    // file was opened, read-only, because it or its folder could not be written (review 45).
+    const failure = isReadOnlyRefusal(error) ? readOnlyWrite(options.database, !writableAtOpen && writable(options.database)) : toCafsupError(error);
     const cause = failure.cause as Error | undefined;
     send({
       type: 'error',

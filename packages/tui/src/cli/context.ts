@@ -1,5 +1,5 @@
 import { existsSync, rmSync } from 'node:fs';
-import { CafsupError, readOnlyStore, type Actor } from '@cafsup/shared';
+import { CafsupError, readOnlyStore, readOnlyWrite, type Actor } from '@cafsup/shared';
 import type { CafsupClient, ResolvedConnection, StoreAside } from '@cafsup/sdk';
 import { readSettings, shownLocation, shownServer } from '@cafsup/sdk/settings';
 import type { ConfigValues } from './config.js';
@@ -145,13 +145,7 @@ export class Context {
     const onFile = !isPostgresUrl(database);
     const readOnly = onFile && existsSync(database) && !writable(database);
     if ((options.write === true || options.create === true) && readOnly && options.interactive !== true) {
-      throw new CafsupError(
-        'UNAVAILABLE',
-        `Écriture refusée : la base ${database} est en lecture seule (le fichier ou son dossier n’est pas modifiable). Rien n’a été écrit.`,
-        {
-          path: database,
-        },
-      );
+      throw readOnlyWrite(database);
     }
     if (options.interactive === true && onFile && !existsSync(database)) {
       // The off-thread store would say so only at its first call, inside the screen.
