@@ -359,7 +359,7 @@ describe('cafsup serve: scopes, roles, hostile input, secrets', () => {
     expect(plain.status).toBe(200);
   });
 
-  it('answers a request Node cannot read (bad header, headers too large) in French and the API’s shape, then goes on serving', async () => {
+  it('answers a request Node cannot read (bad header, headers too large) or a path it cannot decode in French and the API’s shape, then goes on serving', async () => {
     const badHeader = await raw('POST /v1/partners.list HTTP/1.1\r\nHost: x\r\nMauvais en-tête : oui\r\nContent-Length: 2\r\n\r\n{}');
     expect([badHeader.status, badHeader.body.error.code]).toEqual([400, 'VALIDATION']);
     expect(badHeader.body.error.message).toBe('Requête HTTP mal formée (ligne de requête ou en-tête illisible) : rien n’a été lu ni écrit.');
@@ -368,6 +368,21 @@ describe('cafsup serve: scopes, roles, hostile input, secrets', () => {
     expect(badHeader.head).toMatch(/\r\ncafsup-api: 1\r\n/i);
     const tooLarge = await raw(`GET /v1/health HTTP/1.1\r\nHost: x\r\nX-Remplissage: ${'a'.repeat(20_000)}\r\n\r\n`);
     expect([tooLarge.status, tooLarge.body.error.message]).toEqual([431, 'En-têtes HTTP trop volumineux : rien n’a été lu ni écrit.']);
+    // A path the router cannot percent-decode, named as any value a caller gave: Fastify answered
+    // « '/v1/x%zz' is not a valid url component », outside the API's shape, the path whole (review 45).
+    const unreadable = (named: string) => ({
+      code: 'VALIDATION',
+      message: `Requête HTTP mal formée : chemin « ${named} » illisible (un « % » n’y est pas suivi du code UTF-8 d’un caractère) ; rien n’a été lu ni écrit.`,
+      details: {},
+    });
+    for (const [path, named] of [
+      ['/v1/partners%zz.list', '/v1/partners%zz.list'],
+      ['/v1/d%C3l%C3%A9gations.list?limit=1', '/v1/d%C3l%C3%A9gations.list'],
+      [`/v1/%zz${'x'.repeat(8000)}`, `/v1/%zz${'x'.repeat(33)}…`],
+    ] as const) {
+      const answer = await server.request('GET', path, undefined, tokens.s78!);
+      expect([answer.status, answer.headers['cafsup-api'], answer.body.error], path.slice(0, 40)).toEqual([400, '1', unreadable(named)]);
+    }
     expect((await server.post('/v1/partners.list', '{"limit":1}', tokens.s78!)).status).toBe(200);
   });
 

@@ -35,10 +35,16 @@ const ROUTE_METHODS = ['GET', 'HEAD', 'POST'] as const;
  * where the path alone was 405, review 44).
  */
 export function pathOf(request: FastifyRequest): string {
+  // The router has decoded it already: a path it cannot decode is answered 400 before any hook or
+  // handler (frameworkErrors, which names it as sent).
+  return decodeURI(sentPathOf(request));
+}
+
+/** The request's path as sent, percent-encoded: what pathOf decodes. */
+export function sentPathOf(request: FastifyRequest): string {
   const target = request.url.split(/[?#]/)[0]!;
   const authority = /^https?:\/\/[^/]*/i.exec(target)?.[0];
-  // The router has decoded it already: a target it cannot decode is answered before any handler (400).
-  return decodeURI(authority === undefined ? target : target.slice(authority.length) || '/');
+  return authority === undefined ? target : target.slice(authority.length) || '/';
 }
 
 /**

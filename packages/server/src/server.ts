@@ -31,7 +31,7 @@ import {
 } from '@cafsup/sdk';
 import type { TraceVerification, TracesVerifyInput } from '@cafsup/shared';
 import { shownLocation } from '@cafsup/sdk/settings';
-import { checkTrustedProxies, pathOf, routeMethods } from './access.js';
+import { checkTrustedProxies, pathOf, routeMethods, sentPathOf } from './access.js';
 import { registerHealth, withoutLocation } from './health.js';
 import { registerMetrics } from './metrics.js';
 import { registerOpenApi } from './openapi.js';
@@ -227,6 +227,9 @@ function codingsOf(header: string | undefined): string[] {
     .filter((coding) => coding !== '' && coding.toLowerCase() !== 'identity');
 }
 
+/** A request that cannot be read as HTTP, whichever part of it. */
+const MALFORMED = 'Requête HTTP mal formée';
+
 /** A request, headers or body, not whole in time (Node's wait for headers, `bodyWithinMs`). */
 const UNREAD_IN_TIME = 'Requête HTTP non reçue en entier dans le délai : rien n’a été lu ni écrit.';
 
@@ -250,7 +253,7 @@ function answerUnreadableRequest(error: Error & { code?: string }, socket: Duple
       ? [408, UNREAD_IN_TIME]
       : error.code === 'HPE_HEADER_OVERFLOW'
         ? [431, 'En-têtes HTTP trop volumineux : rien n’a été lu ni écrit.']
-        : [400, 'Requête HTTP mal formée (ligne de requête ou en-tête illisible) : rien n’a été lu ni écrit.'];
+        : [400, `${MALFORMED} (ligne de requête ou en-tête illisible) : rien n’a été lu ni écrit.`];
   const body = JSON.stringify({ error: new CafsupError('VALIDATION', message).toJSON() });
   if (socket.writable) {
     socket.write(
@@ -313,6 +316,14 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
             redact: { paths: ['req.headers.authorization', 'req.headers["idempotency-key"]'], censor: '[masqué]' },
           },
     clientErrorHandler: answerUnreadableRequest,
+    // A path the router cannot percent-decode (`%zz`, `%C3` alone): Fastify answered in English,
+    // outside the API's shape, repeating it whole (review 45). Only that error reaches here: the
+    // routes have neither parameters nor constraints, whose refusals would too. Before any hook.
+    frameworkErrors: (_error, request, reply) => {
+      const named = escapeForTerminal(excerpt(sentPathOf(request)));
+      const message = `${MALFORMED} : chemin « ${named} » illisible (un « % » n’y est pas suivi du code UTF-8 d’un caractère) ; rien n’a été lu ni écrit.`;
+      void (reply as FastifyReply).status(400).send({ error: new CafsupError('VALIDATION', message).toJSON() });
+    },
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     // Answered by the first hook instead, as every refusal is (in French, with Retry-After and the API's header): trial 26, L2.
