@@ -26,14 +26,15 @@ export { sha256 } from './store/traces.js';
 export {
   STORE_FILE_SUFFIXES,
   databaseNotFound,
+  copyMarkOf,
   fileContent,
-  fileCopiedAway,
   isAbsentStore,
   isStoreMadeMeanwhile,
   refuseNonFile,
   writable,
 } from './store/connection.js';
 export { backupDatabase, type BackupOptions, type BackupOutcome } from './store/backup.js';
+export { copiedNotReplaced } from './store/meta.js';
 export { makeStoreAside, putStoreInPlace, removeStoreFile, type StoreAside } from './store/made-aside.js';
 export { copySqliteToPostgres, type CopyReport } from './store/engine/copy.js';
 export { XlsxReadError, looksLikeZip, readXlsxRows, rowsAsCsv } from './dataset/xlsx-read.js';

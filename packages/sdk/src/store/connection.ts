@@ -78,18 +78,19 @@ export function isStoreMadeMeanwhile(error: unknown): boolean {
 }
 
 /**
- * Whether the store file at `path` was copied into PostgreSQL by `cafsup migrate` (meta.ts,
- * `MOVED_KEY`): its writes are refused, so the interface offers none (« lecture seule »).
- * Read at once, never waited for: a file another process holds locked, or that cannot be read,
- * answers false, and a write tried there says why.
+ * The mark of a store file copied into PostgreSQL by `cafsup migrate`, or whose copy is pending
+ * (meta.ts, `MOVED_KEY`), else undefined: its writes are refused, so the interface offers none
+ * (« lecture seule »), and `demo` says it is not replaced rather than advise --force. Read at
+ * once, never waited for: a file another process holds locked, or that cannot be read, answers
+ * undefined, and a write tried there (or `demo --force`) says why.
  */
-export function fileCopiedAway(path: string): boolean {
+export function copyMarkOf(path: string): string | undefined {
   let db: Database.Database | undefined;
   try {
     db = connect(path, { readonly: true, fileMustExist: true, timeout: 0 });
-    return db.prepare(MOVED_VALUE).get() !== undefined;
+    return db.prepare(MOVED_VALUE).pluck().get() as string | undefined;
   } catch {
-    return false;
+    return undefined;
   } finally {
     db?.close();
   }

@@ -186,6 +186,7 @@ export function copiedAlready(file: string, text: string): CafsupError {
 /**
  * A store copied into PostgreSQL, or whose copy is pending, that `demo --force` would replace:
  * the record of where its data now is, and the trail up to the copy, would go with it unsaid.
+ * `demo` without --force says it too, rather than advise a --force that is refused.
  */
 export function copiedNotReplaced(file: string, text: string): CafsupError {
   const pending = pendingCopy(text);

@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs';
-import { fileCopiedAway, isPostgresUrl, writable, type TransportInfo } from '@cafsup/sdk';
+import { copyMarkOf, isPostgresUrl, writable, type TransportInfo } from '@cafsup/sdk';
 
 /**
  * True when the interface must not offer actions on a local store: the file has no write
@@ -15,5 +15,5 @@ export function isReadOnlyStore(info: Pick<TransportInfo, 'kind' | 'location'>):
   } catch {
     return true;
   }
-  return !writable(info.location) || fileCopiedAway(info.location);
+  return !writable(info.location) || copyMarkOf(info.location) !== undefined;
 }

@@ -80,7 +80,7 @@ export const demoCommand: Command = {
     // A PostgreSQL URL shown with its password masked.
     const shown = await context.source();
     const kept = { json: { database: shown, created: false }, text: () => `Base existante conservée : ${escapeForTerminal(shown)}` };
-    const { fileContent, isStoreMadeMeanwhile, refuseNonFile } = await import('@cafsup/sdk');
+    const { copiedNotReplaced, copyMarkOf, fileContent, isStoreMadeMeanwhile, refuseNonFile } = await import('@cafsup/sdk');
     if (!isPostgresUrl(path) && existsSync(path)) {
       // A folder or a device is no store to keep, nor to replace; nor is another application's
       // file (refused by `fileContent`). A file with no table yet is made a store, as where none is.
@@ -88,6 +88,9 @@ export const demoCommand: Command = {
       if (fileContent(path, shown) === 'store') {
         if (options['if-missing'] === true) return kept;
         if (options.force !== true) {
+          // Not replaced even with --force (`makeStoreAside`): said at once, rather than advising it.
+          const moved = copyMarkOf(path);
+          if (moved !== undefined) throw copiedNotReplaced(shown, moved);
           throw new CafsupError('CONFLICT', `La base ${shown} existe déjà : ajoutez --force pour la remplacer par la démonstration.`);
         }
       }
