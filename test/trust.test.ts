@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { request } from 'node:http';
@@ -384,6 +384,40 @@ try { process.stdout.write('ok ' + loadSigningKey({ path, create: true }).keyId)
       });
       expect([serve.status, serve.stderr]).toEqual([6, expect.stringContaining(said)]);
       expect(readdirSync(sandbox.dir).filter((name) => name.endsWith('.jsonl'))).toEqual([]);
+    } finally {
+      sandbox.cleanup();
+    }
+  }, 60_000);
+
+  // Review 45: `traces checkpoint` made its key before it opened the database or looked at its
+  // file: refused for either, it left a new key behind (and a file under a file was exit 70).
+  it('is made by traces checkpoint only once its checkpoint can be written: a command refused for its database or its file leaves no new file', () => {
+    const sandbox = new CliSandbox();
+    try {
+      expect(sandbox.run(['demo', '--scale', '4', '--as-of', AS_OF]).status).toBe(0);
+      const notStore = join(sandbox.dir, 'notes.txt');
+      writeFileSync(notStore, 'pas une base\n');
+      const folder = join(sandbox.dir, 'un-dossier');
+      mkdirSync(folder);
+      const before = readdirSync(sandbox.dir).sort();
+      const key = join(sandbox.dir, 'config', 'secrets', 'signing-key.pem');
+      const noKey = { CAFSUP_SIGNING_KEY: undefined };
+      const underFile = join(notStore, 'points.jsonl');
+      for (const [args, said] of [
+        [['--db', join(sandbox.dir, 'absente.db')], `Base de données introuvable : ${join(sandbox.dir, 'absente.db')}.`],
+        [['--db', notStore], `Le fichier ${notStore} n’est pas une base cafsup lisible.`],
+        [['--db', 'mysql://caf78@db/cafsup'], 'Base de données non prise en charge : mysql://***.'],
+        [['--file', folder], `Fichier de points de contrôle impossible à écrire : ${folder} (c’est un dossier) ; rien n’a été signé.`],
+        [['--file', underFile], `Fichier de points de contrôle impossible à écrire : ${underFile} (refusé par le système : ENOTDIR) ; rien n’a été signé.`],
+      ] as const) {
+        const refused = sandbox.run(['traces', 'checkpoint', ...args], { env: noKey });
+        expect([refused.status, refused.stderr]).toEqual([6, expect.stringContaining(said)]);
+        expect(refused.stderr).not.toContain('clé de signature');
+        expect([existsSync(key), readdirSync(sandbox.dir).sort(), readdirSync(folder)]).toEqual([false, before, []]);
+      }
+      const signed = sandbox.run(['traces', 'checkpoint'], { env: noKey });
+      expect([signed.status, signed.stderr]).toEqual([0, expect.stringContaining('Nouvelle clé de signature créée')]);
+      expect(statSync(key).isFile()).toBe(true);
     } finally {
       sandbox.cleanup();
     }

@@ -1,7 +1,9 @@
 import type { KeyObject } from 'node:crypto';
 import {
+  accessSync,
   appendFileSync,
   closeSync,
+  constants,
   existsSync,
   fstatSync,
   fsyncSync,
@@ -13,7 +15,7 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { CafsupError, canonicalJson, countOf, fileProblem, hardLinksRefused, isTimestamp, longFrenchInstant, type TraceHead } from '@cafsup/shared';
 import { configDirectory } from './profiles.js';
 import { sha256 } from './store/traces.js';
@@ -96,18 +98,19 @@ export function loadSigningKey(options: { path?: string; create?: boolean; made?
       made = makeSigningKey(path);
     } catch (error) {
       // Its folder not writable, a full disk, a path through a file: said, never « Erreur interne ».
-      const code = (error as { code?: unknown } | null)?.code;
-      if (typeof code !== 'string') throw error;
-      throw new CafsupError(
-        'UNAVAILABLE',
-        `Clé de signature impossible à créer : ${path} (${fileProblem(error) ?? `refusé par le système : ${code}`}) ; rien n’a été signé.`,
-        { path },
-        { cause: error },
-      );
+      const problem = systemProblem(error);
+      if (problem === undefined) throw error;
+      throw new CafsupError('UNAVAILABLE', `Clé de signature impossible à créer : ${path} (${problem}) ; rien n’a été signé.`, { path }, { cause: error });
     }
     if (made) options.made?.(path);
   }
   return readSigningKey(path);
+}
+
+/** A file's system error in French, else its code; undefined for a failure that is no system error's. */
+function systemProblem(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code !== 'string' ? undefined : (fileProblem(error) ?? `refusé par le système : ${code}`);
 }
 
 /** How long a key file still being written is read again before it is said unreadable. */
@@ -232,12 +235,49 @@ function lastByte(path: string): number | undefined {
   }
 }
 
+/** A checkpoints file that cannot be read then appended to, said as the key's making is, never « Erreur interne ». */
+function checkpointsUnwritable(path: string, error: unknown): unknown {
+  const problem = systemProblem(error);
+  if (problem === undefined) return error;
+  return new CafsupError(
+    'UNAVAILABLE',
+    `Fichier de points de contrôle impossible à écrire : ${path} (${problem}) ; rien n’a été signé.`,
+    { path },
+    { cause: error },
+  );
+}
+
+/**
+ * Refuses a checkpoints file that could not be read then appended to (a folder, a path through
+ * a file, a file or the nearest folder there that may not be written), before anything is made
+ * for it: `traces checkpoint` makes its signing key only once its checkpoint can be written.
+ */
+export function refuseUnwritableCheckpoints(path: string): void {
+  try {
+    closeSync(openSync(path, 'r+'));
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== 'ENOENT') throw checkpointsUnwritable(path, error);
+    // Not there yet: `appendCheckpoint` makes it, and the folders missing, in the nearest one there.
+    let folder = dirname(resolve(path));
+    while (!existsSync(folder)) folder = dirname(folder);
+    try {
+      accessSync(folder, constants.W_OK | constants.X_OK);
+    } catch (refused) {
+      throw checkpointsUnwritable(path, refused);
+    }
+  }
+}
+
 /** Appends a checkpoint as one JSON line (the file is only ever appended to). */
 export function appendCheckpoint(path: string, checkpoint: Checkpoint): void {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  // A last line cut short (a crash during an append, a copy cut in transfer) would swallow this one: it starts a line of its own.
-  const cut = existsSync(path) && lastByte(path) !== 0x0a;
-  appendFileSync(path, `${cut ? '\n' : ''}${JSON.stringify(checkpoint)}\n`, { mode: 0o600 });
+  try {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    // A last line cut short (a crash during an append, a copy cut in transfer) would swallow this one: it starts a line of its own.
+    const cut = existsSync(path) && lastByte(path) !== 0x0a;
+    appendFileSync(path, `${cut ? '\n' : ''}${JSON.stringify(checkpoint)}\n`, { mode: 0o600 });
+  } catch (error) {
+    throw checkpointsUnwritable(path, error);
+  }
 }
 
 /** Where a reading of a checkpoints file stopped: the file (its device and inode) and the byte after its last whole line. */

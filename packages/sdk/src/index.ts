@@ -54,6 +54,7 @@ export {
   loadSigningKey,
   readCheckpoints,
   readPublicKey,
+  refuseUnwritableCheckpoints,
   signCheckpoint,
   type CheckedFile,
   type Checkpoint,

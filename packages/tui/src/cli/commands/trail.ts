@@ -9,6 +9,7 @@ import {
   loadSigningKey,
   readCheckpoints,
   readPublicKey,
+  refuseUnwritableCheckpoints,
   signCheckpoint,
   type CheckpointReport,
   type SigningKey,
@@ -53,13 +54,17 @@ export const tracesCheckpointCommand: Command = {
   },
   async run(context, { options }) {
     const file = stringOption(options.file) ?? defaultCheckpointsPath();
-    const key = signingKeyMadeIfNone(stringOption(options.key));
+    // The key is made last, once the checkpoint can be written: a command refused for its file or
+    // its database left a new key behind (review 45).
+    refuseUnwritableCheckpoints(file);
     const client = await context.client();
     // Only a chain that holds is worth signing: a checkpoint must never vouch for a broken one.
     const verification = await client.traces.verify();
     if (!verification.ok) {
       return { json: { verification, checkpoint: null }, text: () => `Point de contrôle refusé : ${describeBreak(verification)}`, exitCode: 1 };
     }
+    // A new key has signed nothing, so the file's checkpoints cannot contradict it.
+    const key = signingKeyMadeIfNone(stringOption(options.key));
     // Nor one the checkpoints it already signed into this file contradict (a tail rewritten, an identifier changed).
     const { refusal: contradiction } = await contradictedBy(file, verification.head, key, (ids) => client.traces.hashes(ids), {
       newStore: options['new-store'] === true,
