@@ -492,6 +492,12 @@ describe('cafsup refusals and exit codes', () => {
     expect(files()).toEqual(before);
   });
 
+  it('refuses a database in a folder the system will not make, at once (under /proc, Node’s mkdir -p never ended)', () => {
+    const result = sandbox.run(['demo', '--db', '/proc/cafsup-absent/cafsup.db'], { timeoutMs: 20_000 });
+    expect([result.status, result.stdout]).toEqual([6, '']);
+    expect(result.stderr).toContain('Impossible de créer la base de données /proc/cafsup-absent/cafsup.db');
+  });
+
   it('cannot open a database that does not exist: exit 6, nothing created', () => {
     const result = sandbox.run(['partners', '--db', join(sandbox.dir, 'absente.db')]);
     expect(result.status).toBe(6);

@@ -8,7 +8,6 @@ import {
   fstatSync,
   fsyncSync,
   linkSync,
-  mkdirSync,
   openSync,
   readFileSync,
   readSync,
@@ -17,6 +16,7 @@ import {
 } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { CafsupError, canonicalJson, countOf, fileProblem, hardLinksRefused, isTimestamp, longFrenchInstant, type TraceHead } from '@cafsup/shared';
+import { makeFolders } from './folders.js';
 import { configDirectory } from './profiles.js';
 import { sha256 } from './store/traces.js';
 
@@ -123,7 +123,7 @@ const UNFINISHED_KEY_WAIT_MS = 2000;
  * Returns whether this process's key is the one put in place.
  */
 function makeSigningKey(path: string): boolean {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  makeFolders(dirname(path), 0o700);
   const { privateKey } = nodeCrypto().generateKeyPairSync('ed25519');
   const pem = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
   // Written whole beside it, then linked into place: no reader ever sees it unfinished, and the
@@ -271,7 +271,7 @@ export function refuseUnwritableCheckpoints(path: string): void {
 /** Appends a checkpoint as one JSON line (the file is only ever appended to). */
 export function appendCheckpoint(path: string, checkpoint: Checkpoint): void {
   try {
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    makeFolders(dirname(path), 0o700);
     // A last line cut short (a crash during an append, a copy cut in transfer) would swallow this one: it starts a line of its own.
     const cut = existsSync(path) && lastByte(path) !== 0x0a;
     appendFileSync(path, `${cut ? '\n' : ''}${JSON.stringify(checkpoint)}\n`, { mode: 0o600 });

@@ -1,6 +1,7 @@
-import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, openSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { makeFolders } from '../folders.js';
 import type Database from 'better-sqlite3';
 import { CafsupError, LASTING } from '@cafsup/shared';
 import { isOtherUrl, shownLocation } from '../settings.js';
@@ -253,7 +254,7 @@ export function openDatabase(
     }
     // The file holds people's names and the Caf's decisions: readable by its owner only
     // (SQLite gives its -wal and -shm files the same mode).
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    makeFolders(dirname(path), 0o700);
     try {
       closeSync(openSync(path, 'wx', 0o600));
     } catch (error) {

@@ -1,5 +1,6 @@
-import { closeSync, existsSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, linkSync, lstatSync, openSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { makeFolders } from '../folders.js';
 import { CafsupError, LASTING, fileProblem, hardLinksRefused } from '@cafsup/shared';
 import { STORE_FILE_SUFFIXES, connect, fileContent, holdsWrites, refuseOtherUrl, storeMadeMeanwhile } from './connection.js';
 import { fnv1a64 } from '../fnv.js';
@@ -230,7 +231,7 @@ export function makeStoreAside(location: string, shown: string, options: { repla
   let madeFolder: string | undefined;
   try {
     // As openDatabase makes a store's folder and file: the people's data, for its owner only.
-    madeFolder = mkdirSync(folder, { recursive: true, mode: 0o700 });
+    madeFolder = makeFolders(folder, 0o700);
     removeLeftovers(folder, left);
     closeSync(openSync(aside, 'wx', 0o600));
   } catch (error) {
