@@ -415,6 +415,10 @@ try { process.stdout.write('ok ' + loadSigningKey({ path, create: true }).keyId)
         expect(refused.stderr).not.toContain('clé de signature');
         expect([existsSync(key), readdirSync(sandbox.dir).sort(), readdirSync(folder)]).toEqual([false, before, []]);
       }
+      // Nor does a server refused for its database (it made its key before opening it).
+      const served = sandbox.run(['serve', '--port', '0', '--db', join(sandbox.dir, 'absente.db')], { env: noKey, timeoutMs: 20_000 });
+      expect([served.status, served.stderr]).toEqual([6, expect.stringContaining(`Base de données introuvable : ${join(sandbox.dir, 'absente.db')}.`)]);
+      expect([served.stderr.includes('clé de signature'), existsSync(key), readdirSync(sandbox.dir).sort()]).toEqual([false, false, before]);
       const signed = sandbox.run(['traces', 'checkpoint'], { env: noKey });
       expect([signed.status, signed.stderr]).toEqual([0, expect.stringContaining('Nouvelle clé de signature créée')]);
       expect(statSync(key).isFile()).toBe(true);
@@ -644,7 +648,7 @@ describe('signed checkpoints catch what the chain alone cannot', () => {
     };
     await server.seed(buildDemoDataset({ partners: 4, today: AS_OF }), ACTOR);
     const token = await server.token(ACTOR, 'supervisor', ['*']);
-    await server.start({ checkpoints: { file, everyMs: 100, key, onFinalMissed: (why) => missed.push(why) } });
+    await server.start({ checkpoints: { file, everyMs: 100, key: () => key, onFinalMissed: (why) => missed.push(why) } });
     const client = server.client(token);
     try {
       await until('le premier point de contrôle', () => signed().length === 1);
@@ -681,7 +685,7 @@ describe('signed checkpoints catch what the chain alone cannot', () => {
       await before(server.database, file);
       const lines = () => (existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').filter(Boolean) : []);
       const already = lines().length;
-      await server.start({ checkpoints: { file, everyMs: 60_000, key, onFinalMissed: (why) => missed.push(why) } });
+      await server.start({ checkpoints: { file, everyMs: 60_000, key: () => key, onFinalMissed: (why) => missed.push(why) } });
       const deadline = Date.now() + 30_000;
       while (lines().length === already && !server.log.some((line) => line.includes('point de contrôle refusé'))) {
         if (Date.now() > deadline) throw new Error(`premier point de contrôle jamais vu\n${server.log.join('')}`);

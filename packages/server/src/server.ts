@@ -60,7 +60,11 @@ export interface ServerOptions {
   checkpoints?: {
     file: string;
     everyMs: number;
-    key: SigningKey;
+    /**
+     * The signing key, asked for once the database is open: a start refused for its database
+     * made a new key all the same (review 45), which `traces checkpoint` then signed with.
+     */
+    key: () => SigningKey;
     /**
      * Called when a stop ends without its checkpoint, with why in French; `refused`: the chain
      * was (broken, or contradicted by the file), so that signing it later will be refused too.
@@ -292,6 +296,13 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     ...(options.readers === undefined ? {} : { readers: options.readers }),
     ...(options.stopped === undefined ? {} : { stopped: options.stopped }),
   });
+  let key: SigningKey | undefined;
+  try {
+    key = options.checkpoints?.key();
+  } catch (error) {
+    await pool.close();
+    throw error;
+  }
   const allowedFailures = options.authFailuresPerMinute ?? 10;
   const localFailures = new FailureWindow();
   // The failures of a minute after its first, traced once the minute is over where no later
@@ -603,8 +614,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   }
 
   let finalCheckpoint = async () => undefined;
-  if (options.checkpoints !== undefined) {
-    const { file, everyMs, key, onFinalMissed } = options.checkpoints;
+  if (options.checkpoints !== undefined && key !== undefined) {
+    const { file, everyMs, onFinalMissed } = options.checkpoints;
     const system: Caller = { actor: null, role: 'auditor', cafCodes: null };
     let signed: TracesVerifyInput['checkpoint'];
     /** What the last checkpoint checked of the file (`contradictedBy`). */

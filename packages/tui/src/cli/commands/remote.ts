@@ -99,7 +99,7 @@ export const serveCommand: Command = {
         : {
             file: stringOption(options.checkpoints) ?? defaultCheckpointsPath(),
             everyMs: minutes * 60_000,
-            key: signingKeyMadeIfNone(),
+            key: () => signingKeyMadeIfNone(),
             onFinalMissed: (why: string, refused: boolean) =>
               (finalMissed = refused ? why : `${why}. Signez-le dès que possible (cafsup traces checkpoint), ou au prochain démarrage`),
           };
