@@ -192,6 +192,41 @@ describe('deployment: readiness of a server whose database file is gone', () => 
   });
 });
 
+// A copy into PostgreSQL whose COMMIT was not confirmed: the file refuses writes until migrate --to
+// finishes or redoes it. /readyz said « base copiée … faites servir la base copiée », of a copy that
+// may not have landed (review 44).
+describe('deployment: readiness of a server whose file’s copy into PostgreSQL is not confirmed', () => {
+  const server = new TestServer();
+  let token = '';
+  beforeAll(async () => {
+    await server.seed(buildDemoDataset({ partners: 2, today: AS_OF }), ACTOR);
+    token = await server.token(NATIONAL, 'supervisor', ['*']);
+    await server.start();
+  });
+  afterAll(() => server.stop());
+
+  it('answers /readyz 503 saying the copy is not confirmed and what to run; a write 503 the same', async () => {
+    expect((await get(`${server.baseUrl}/readyz`)).status).toBe(200);
+    // As `cafsup migrate --to` marks it (meta.ts) before PostgreSQL's commit.
+    const marker = new Database(server.database);
+    marker
+      .prepare("INSERT INTO meta (key, value) VALUES ('moved_to', ?)")
+      .run(JSON.stringify({ to: 'postgres://cafsup@db/cafsup', at: FIXED_NOW.toISOString(), head: 1, pending: true }));
+    marker.close();
+    const ready = await get(`${server.baseUrl}/readyz`);
+    expect([ready.status, JSON.parse(ready.text).error.message]).toEqual([
+      503,
+      'Serveur pas prêt : copie de la base dans PostgreSQL par cafsup migrate non confirmée (interrompue, ou encore en cours), elle ne reçoit plus d’écritures : relancez cafsup migrate --to, qui la termine ou la refait.',
+    ]);
+    const body = JSON.stringify({ ids: ['amp-h0001'], options: { reason: 'Copie en cours' } });
+    const refused = await server.post('/v1/habilitations.suspend', body, token);
+    expect([refused.status, refused.body.error.message]).toEqual([
+      503,
+      'Base de données du serveur : sa copie dans PostgreSQL par cafsup migrate n’a pas été confirmée, elle ne reçoit plus d’écritures ; rien n’a été écrit.',
+    ]);
+  });
+});
+
 // Ready while every write was refused 503 (SQLite opens a file it may not write read-only): a
 // balancer sent writes to a server that could make none (review 44).
 describe('deployment: readiness of a server that may not write its file', () => {

@@ -29,6 +29,13 @@ const UNWRITABLE: Record<NonNullable<StoreStatus['unwritable']>, string> = {
   rights: 'le rôle de la base n’a pas le droit d’y écrire (INSERT sur la table traces) : toute écriture serait refusée',
 };
 
+const MOVED: Record<NonNullable<StoreStatus['moved']>, string> = {
+  copied: 'base copiée dans PostgreSQL par cafsup migrate, elle ne reçoit plus d’écritures : faites servir la base copiée',
+  // Said « copiée » before: the copy may not have landed, and serving the database would then serve none (review 44).
+  pending:
+    'copie de la base dans PostgreSQL par cafsup migrate non confirmée (interrompue, ou encore en cours), elle ne reçoit plus d’écritures : relancez cafsup migrate --to, qui la termine ou la refait',
+};
+
 /** Why the store is not ready, in French, or null when it is. */
 export function notReady(status: StoreStatus): string | null {
   if (!status.file) return 'le fichier de la base a disparu ou a été remplacé depuis le démarrage du serveur';
@@ -36,7 +43,7 @@ export function notReady(status: StoreStatus): string | null {
     return `schéma de la base en version ${status.schemaVersion}, ce serveur attend la version ${status.expectedSchemaVersion}`;
   }
   // Its reads are the past's and every write is refused: a balancer sends the team elsewhere (review 41).
-  if (status.moved) return 'base copiée dans PostgreSQL par cafsup migrate, elle ne reçoit plus d’écritures : faites servir la base copiée';
+  if (status.moved !== null) return MOVED[status.moved];
   // Its reads answer, but every write would be refused 503: a balancer must not send writes here (review 44).
   if (status.unwritable !== null) return UNWRITABLE[status.unwritable];
   return null;

@@ -115,7 +115,7 @@ export class DirectExecutor extends ServerJobs implements StoreExecutor {
             expectedSchemaVersion: POSTGRES_SCHEMA_VERSION,
             traceHead: (await this.store.traceHead()).id,
             // Only a SQLite file is copied away.
-            moved: false,
+            moved: null,
             unwritable: await postgresUnwritable(this.db),
           } satisfies StoreStatus;
         }

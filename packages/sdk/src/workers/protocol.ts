@@ -26,8 +26,11 @@ export interface StoreStatus {
   schemaVersion: number;
   expectedSchemaVersion: number;
   traceHead: number;
-  /** The file was copied into PostgreSQL (`cafsup migrate`): it takes no more writes, and its reads are those of the past. */
-  moved: boolean;
+  /**
+   * The file was copied into PostgreSQL (`cafsup migrate`), or its copy is not confirmed yet
+   * (`pending`): either way it takes no more writes, and its reads are those of the past.
+   */
+  moved: 'copied' | 'pending' | null;
   /**
    * Why no write can succeed, or null: `file`, a SQLite file or its folder this process may not
    * write; `reopen`, one it may write now but could not when it opened it (its connection is read

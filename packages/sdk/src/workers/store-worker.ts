@@ -4,7 +4,7 @@ import { CafsupError, LASTING, isReadOnlyRefusal, readOnlyWrite, toCafsupError }
 import { Store } from '../store/store.js';
 import { BUSY_TIMEOUT_MS, writable } from '../store/connection.js';
 import { SCHEMA_VERSION } from '../store/schema.js';
-import { MOVED_VALUE } from '../store/meta.js';
+import { MOVED_VALUE, pendingCopy } from '../store/meta.js';
 import { authorize, executeOperation, type IdempotencyRequest } from '../operations/execute.js';
 import type { Operation } from '../operations/table.js';
 import {
@@ -125,12 +125,13 @@ function fileIsOpened(): boolean {
 
 /** The store's health for `/readyz` and `/metrics`: the file now at the path is what counts. */
 async function status(): Promise<StoreStatus> {
+  const moved = sqlite.prepare(MOVED_VALUE).pluck().get() as string | undefined;
   return {
     file: fileIsOpened(),
     schemaVersion: sqlite.pragma('user_version', { simple: true }) as number,
     expectedSchemaVersion: SCHEMA_VERSION,
     traceHead: (await store.traceHead()).id,
-    moved: sqlite.prepare(MOVED_VALUE).get() !== undefined,
+    moved: moved === undefined ? null : pendingCopy(moved) === null ? 'copied' : 'pending',
     // As the command line and the interface judge a file read-only: two access(2) calls, no write tried.
     unwritable: !writable(options.database) ? 'file' : writableAtOpen ? null : 'reopen',
   };
