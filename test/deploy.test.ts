@@ -273,7 +273,7 @@ describe('deployment: readiness of a server that may not write its file', () => 
       };
       await notReady('le fichier de la base ou son dossier n’est pas modifiable par le serveur : toute écriture serait refusée');
       // A write says why, as the commands do, without saying where the file is; its log names it.
-      // It said « Impossible d’ouvrir la base de données », the file being open (review 45).
+      // It said « Impossible d’ouvrir la base de données », the file being open (review 44).
       const refused = async (reason: string, problem: string) => {
         const write = await fetch(`${baseUrl}/v1/habilitations.suspend`, {
           method: 'POST',

@@ -290,7 +290,7 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
   });
 
   // A write whose connection the server ended said « connexion fermée par le serveur » and no
-  // more, whether it was cut in its COMMIT or before it (review 45): its author could not know
+  // more, whether it was cut in its COMMIT or before it (review 44): its author could not know
   // whether to make it again. The HTTP transport says so of a write sent and not answered.
   it('says of a write cut off from PostgreSQL that it may have landed when cut in its COMMIT, and that nothing was written when cut before', async () => {
     const target = await freshDatabase();
@@ -437,7 +437,7 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
       expect(again.stderr).toContain('une seconde copie ferait deux bases d’une même chaîne de traces, qui divergeraient. Rien n’a été écrit.');
     }
     // Nor the demo over it, which took away without a word the record of where its data now is
-    // (review 44); without --force, said at once rather than advising --force (review 45).
+    // (review 44); without --force, said at once rather than advising --force (review 44).
     for (const force of [[], ['--force']]) {
       const demo = sandbox.run(['demo', ...force]);
       expect([demo.status, demo.stderr]).toEqual([4, expect.stringMatching(copied)]);
@@ -641,7 +641,7 @@ describe.skipIf(POSTGRES_URL === null)('PostgreSQL: a file copied in, several se
   });
 
   // A copy whose COMMIT the server refused (an error raised there, by a deferred constraint) was
-  // said to « peut avoir abouti », in the server's own words (review 45): it surely did not land.
+  // said to « peut avoir abouti », in the server's own words (review 44): it surely did not land.
   it('says of a copy whose COMMIT the server refused that it did not land, in French with its SQLSTATE; `migrate --to` again makes it', async () => {
     const file = join(sandbox.dir, 'refusee.db');
     expect(sandbox.run(['demo', '--db', file], { env: { CAFSUP_ACTOR: ACTOR } }).status).toBe(0);

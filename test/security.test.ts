@@ -191,7 +191,7 @@ describe('cafsup serve: scopes, roles, hostile input, secrets', () => {
     expect([pattern.status, pattern.body.error.message]).toEqual([404, 'Opération inconnue : GET « /v1/:x( ».']);
     // The path it names is quoted as any value a caller gave: read as the router reads it
     // (percent-decoded), cut, its controls escaped. 8,000 characters came back whole, « é » as
-    // « %C3%A9 » (review 45). A control or U+202E sent unencoded is refused by Node (400).
+    // « %C3%A9 » (review 44). A control or U+202E sent unencoded is refused by Node (400).
     for (const [path, named] of [
       [`/v1/${'x'.repeat(8000)}`, `/v1/${'x'.repeat(36)}…`],
       ['/v1/partners.list%E2%80%AE', '/v1/partners.list\\u202e'],
@@ -369,7 +369,7 @@ describe('cafsup serve: scopes, roles, hostile input, secrets', () => {
     const tooLarge = await raw(`GET /v1/health HTTP/1.1\r\nHost: x\r\nX-Remplissage: ${'a'.repeat(20_000)}\r\n\r\n`);
     expect([tooLarge.status, tooLarge.body.error.message]).toEqual([431, 'En-têtes HTTP trop volumineux : rien n’a été lu ni écrit.']);
     // A path the router cannot percent-decode, named as any value a caller gave: Fastify answered
-    // « '/v1/x%zz' is not a valid url component », outside the API's shape, the path whole (review 45).
+    // « '/v1/x%zz' is not a valid url component », outside the API's shape, the path whole (found in session 45).
     const unreadable = (named: string) => ({
       code: 'VALIDATION',
       message: `Requête HTTP mal formée : chemin « ${named} » illisible (un « % » n’y est pas suivi du code UTF-8 d’un caractère) ; rien n’a été lu ni écrit.`,

@@ -389,7 +389,7 @@ try { process.stdout.write('ok ' + loadSigningKey({ path, create: true }).keyId)
     }
   }, 60_000);
 
-  // Review 45: `traces checkpoint` made its key before it opened the database or looked at its
+  // Review 44: `traces checkpoint` made its key before it opened the database or looked at its
   // file: refused for either, it left a new key behind (and a file under a file was exit 70).
   it('is made by traces checkpoint only once its checkpoint can be written: a command refused for its database or its file leaves no new file', () => {
     const sandbox = new CliSandbox();

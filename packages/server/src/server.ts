@@ -62,7 +62,7 @@ export interface ServerOptions {
     everyMs: number;
     /**
      * The signing key, asked for once the database is open: a start refused for its database
-     * made a new key all the same (review 45), which `traces checkpoint` then signed with.
+     * made a new key all the same (found in session 45), which `traces checkpoint` then signed with.
      */
     key: () => SigningKey;
     /**
@@ -328,7 +328,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
           },
     clientErrorHandler: answerUnreadableRequest,
     // A path the router cannot percent-decode (`%zz`, `%C3` alone): Fastify answered in English,
-    // outside the API's shape, repeating it whole (review 45). Only that error reaches here: the
+    // outside the API's shape, repeating it whole (found in session 45). Only that error reaches here: the
     // routes have neither parameters nor constraints, whose refusals would too. Before any hook.
     frameworkErrors: (_error, request, reply) => {
       const named = escapeForTerminal(excerpt(sentPathOf(request)));
@@ -411,7 +411,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       return;
     }
     // Quoted as every value a caller gave: cut, its controls and bidi marks escaped, sent
-    // percent-encoded or not (8,000 characters came back whole, U+202E as it was: review 45).
+    // percent-encoded or not (8,000 characters came back whole, U+202E as it was: review 44).
     const named = escapeForTerminal(excerpt(path));
     void reply.status(404).send({ error: new CafsupError('NOT_FOUND', `Opération inconnue : ${request.method} « ${named} ».`).toJSON() });
   });

@@ -196,7 +196,7 @@ export function readOnlyStore(shown: string, error: unknown): CafsupError | unde
 /**
  * A write refused on a SQLite file that may not be written, named. `problem` says it without the
  * path, for the server's callers (withoutLocation): a write over HTTP said « Impossible d’ouvrir la
- * base de données » (review 45). `untilRestart`: its rights were given back after it was opened,
+ * base de données » (review 44). `untilRestart`: its rights were given back after it was opened,
  * and SQLite, having opened it read-only, keeps that connection so.
  */
 export function readOnlyWrite(shown: string, untilRestart = false): CafsupError {

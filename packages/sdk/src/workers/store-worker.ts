@@ -292,7 +292,7 @@ async function run(message: RunMessage): Promise<void> {
     });
   } catch (error) {
     // Named as the commands name it, rather than « Impossible d’ouvrir la base de données »: the
-    // file was opened, read-only, because it or its folder could not be written (review 45).
+    // file was opened, read-only, because it or its folder could not be written (review 44).
     const failure = isReadOnlyRefusal(error) ? readOnlyWrite(options.database, !writableAtOpen && writable(options.database)) : toCafsupError(error);
     const cause = failure.cause as Error | undefined;
     send({

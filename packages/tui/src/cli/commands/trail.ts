@@ -55,7 +55,7 @@ export const tracesCheckpointCommand: Command = {
   async run(context, { options }) {
     const file = stringOption(options.file) ?? defaultCheckpointsPath();
     // The key is made last, once the checkpoint can be written: a command refused for its file or
-    // its database left a new key behind (review 45).
+    // its database left a new key behind (review 44).
     refuseUnwritableCheckpoints(file);
     const client = await context.client();
     // Only a chain that holds is worth signing: a checkpoint must never vouch for a broken one.
