@@ -802,51 +802,54 @@ export class Store {
     if (dryRun || purgeFindsNothing(report)) return report;
     let anchor: ChainAnchor | null = null;
     const lastLegacy = plan.legacyPrefix.at(-1);
-    if (lastLegacy !== undefined) anchor = await this.db.transaction(() => cutTracePrefix(this.db, lastLegacy.id));
-    for (let index = 0; index < plan.traces.length; index += PURGE_BATCH) {
-      const batch = plan.traces.slice(index, index + PURGE_BATCH).map((trace) => trace.id);
-      await this.db.transaction(() => eraseTraces(this.db, batch));
-    }
-    for (let index = 0; index < plan.habilitations.length; index += PURGE_BATCH) {
-      const batch = plan.habilitations.slice(index, index + PURGE_BATCH);
+    // Steps, each its own transaction: cut in a later one, the failure does not say nothing was written.
+    await this.db.inSteps(async () => {
+      if (lastLegacy !== undefined) anchor = await this.db.transaction(() => cutTracePrefix(this.db, lastLegacy.id));
+      for (let index = 0; index < plan.traces.length; index += PURGE_BATCH) {
+        const batch = plan.traces.slice(index, index + PURGE_BATCH).map((trace) => trace.id);
+        await this.db.transaction(() => eraseTraces(this.db, batch));
+      }
+      for (let index = 0; index < plan.habilitations.length; index += PURGE_BATCH) {
+        const batch = plan.habilitations.slice(index, index + PURGE_BATCH);
+        await this.db.transaction(async () => {
+          for (const row of batch) await this.db.run('DELETE FROM habilitations WHERE key = ?', [row.key]);
+        });
+      }
+      for (let index = 0; index < plan.users.length; index += PURGE_BATCH) {
+        const batch = plan.users.slice(index, index + PURGE_BATCH);
+        await this.db.transaction(async () => {
+          for (const row of batch) {
+            await this.db.run('DELETE FROM group_members WHERE user_key = ?', [row.key]);
+            await this.db.run('DELETE FROM users WHERE key = ?', [row.key]);
+          }
+          // A removed member no longer holds what its groups hold.
+          await this.derived.refresh(batch.map((row) => row.partner_id));
+        });
+      }
       await this.db.transaction(async () => {
-        for (const row of batch) await this.db.run('DELETE FROM habilitations WHERE key = ?', [row.key]);
-      });
-    }
-    for (let index = 0; index < plan.users.length; index += PURGE_BATCH) {
-      const batch = plan.users.slice(index, index + PURGE_BATCH);
-      await this.db.transaction(async () => {
-        for (const row of batch) {
-          await this.db.run('DELETE FROM group_members WHERE user_key = ?', [row.key]);
-          await this.db.run('DELETE FROM users WHERE key = ?', [row.key]);
-        }
-        // A removed member no longer holds what its groups hold.
-        await this.derived.refresh(batch.map((row) => row.partner_id));
-      });
-    }
-    await this.db.transaction(async () => {
-      report.traceId = (
-        await this.traces.append(actor(), this.clock().at, [
-          {
-            action: 'traces.purge',
-            targetType: 'traces',
-            targetId: null,
-            partnerId: null,
-            reason: query.reason ?? 'Application des durées de conservation (contrat de services, art. 5.3.2)',
-            details: {
-              asOf,
-              traceCutoff: report.traceCutoff,
-              recordCutoff: report.recordCutoff,
-              traces: report.traces,
-              habilitations: { count: report.habilitations.count },
-              users: { count: report.users.count, byLatestActivity: report.users.byLatestActivity.length },
-              // Where the chain now starts when version-1 traces were removed: verify checks it against this record.
-              ...(anchor === null ? {} : { anchor }),
+        report.traceId = (
+          await this.traces.append(actor(), this.clock().at, [
+            {
+              action: 'traces.purge',
+              targetType: 'traces',
+              targetId: null,
+              partnerId: null,
+              reason: query.reason ?? 'Application des durées de conservation (contrat de services, art. 5.3.2)',
+              details: {
+                asOf,
+                traceCutoff: report.traceCutoff,
+                recordCutoff: report.recordCutoff,
+                traces: report.traces,
+                habilitations: { count: report.habilitations.count },
+                users: { count: report.users.count, byLatestActivity: report.users.byLatestActivity.length },
+                // Where the chain now starts when version-1 traces were removed: verify checks it against this record.
+                ...(anchor === null ? {} : { anchor }),
+              },
             },
-          },
-        ])
-      )[0]!;
-      await beforeCommit(report);
+          ])
+        )[0]!;
+        await beforeCommit(report);
+      });
     });
     this.conventions.invalidate();
     return report;

@@ -155,7 +155,11 @@ export async function copySqliteToPostgres(file: string, url: string, onTable?: 
     });
     // Only the commit comes after the pending mark: whether it landed, `unconfirmed` says where it is known.
     await committed.catch((error: unknown) => {
-      throw lock.pending === undefined ? error : unconfirmed(file, copy, commitFailure(error), error);
+      if (lock.pending === undefined) throw error;
+      const failure = commitFailure(error);
+      // Surely not landed: the file is its data's only place again, as before the copy (review 45).
+      const unmarked = !failure.maybe && takeMarkAway(lock.writers!, lock.pending);
+      throw unconfirmed(file, copy, failure, unmarked, error);
     });
     if (report.resumed && writable(file)) {
       lock.writers = connect(file, { fileMustExist: true, timeout: WRITERS_WAIT_MS });
@@ -224,26 +228,34 @@ function unmark(file: string, text: string, to: string): void {
   }
   const db = connect(file, { fileMustExist: true, timeout: WRITERS_WAIT_MS });
   try {
-    db.prepare('DELETE FROM meta WHERE key = ? AND value = ?').run(MOVED_KEY, text);
+    takeMarkAway(db, text);
   } finally {
     db.close();
   }
 }
 
+/** The mark `text` taken away, if it is still the file's; whether it was. */
+function takeMarkAway(db: Database.Database, text: string): boolean {
+  try {
+    return db.prepare('DELETE FROM meta WHERE key = ? AND value = ?').run(MOVED_KEY, text).changes === 1;
+  } catch {
+    return false;
+  }
+}
+
 /**
- * A commit that failed, or whose answer was lost, after the pending mark: the file stays read
- * only until the copy is finished or made again. Refused by the server, or its connection lost
- * before the COMMIT left, the copy surely did not land (`commitFailure`); else it may have.
+ * A commit that failed, or whose answer was lost, after the pending mark. Refused by the server,
+ * or its connection lost before the COMMIT left, the copy surely did not land (`commitFailure`):
+ * its mark taken away (`unmarked`), the file takes writes again. Else it may have: the file stays
+ * read only until the copy is finished or made again.
  */
-function unconfirmed(file: string, copy: Moved, { maybe, problem, code }: ReturnType<typeof commitFailure>, error: unknown): CafsupError {
+function unconfirmed(file: string, copy: Moved, { maybe, problem, code }: ReturnType<typeof commitFailure>, unmarked: boolean, error: unknown): CafsupError {
   const why = `${problem}${code === undefined ? '' : ` (${code})`}`;
   const said = maybe ? `n’a pas été confirmée (elle peut avoir abouti ou non) : ${why}` : `n’a pas abouti : ${why}`;
-  return new CafsupError(
-    'UNAVAILABLE',
-    `La copie dans ${copy.to} ${said}. Le fichier ${file} ne reçoit plus d’écritures tant que « cafsup migrate --db ${file} --to ${copy.to} » n’a pas été relancé : il ${maybe ? 'termine la copie si elle a abouti, la refait sinon' : 'la refait'}.`,
-    { path: file },
-    { cause: error },
-  );
+  const then = unmarked
+    ? `Rien n’y a été copié, et le fichier ${file} reçoit de nouveau ses écritures.`
+    : `Le fichier ${file} ne reçoit plus d’écritures tant que « cafsup migrate --db ${file} --to ${copy.to} » n’a pas été relancé : il ${maybe ? 'termine la copie si elle a abouti, la refait sinon' : 'la refait'}.`;
+  return new CafsupError('UNAVAILABLE', `La copie dans ${copy.to} ${said}. ${then}`, { path: file }, { cause: error });
 }
 
 /**

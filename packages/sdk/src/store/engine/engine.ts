@@ -114,6 +114,12 @@ export interface Sql {
    */
   withLockTimeout<T>(ms: number, work: () => Promise<T>): Promise<T>;
   /**
+   * Runs `work`, whose write transactions are the steps of one operation (a purge in batches):
+   * once a step has committed, a failure no longer says that nothing was written (PostgreSQL's
+   * `Written`). SQLite says nothing of what a failed write left: `work` as it is.
+   */
+  inSteps<T>(work: () => Promise<T>): Promise<T>;
+  /**
    * Inside a write, before anything else it runs: `select`'s first column names the partners
    * the write reads and changes; on PostgreSQL they are locked, and the write runs beside writes
    * on other partners. Then `read` runs, once they are (both with `params`). Answers the partners

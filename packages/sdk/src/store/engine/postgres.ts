@@ -470,12 +470,14 @@ function lockNotGranted(error: unknown, timeout: number): unknown {
  * (its ROLLBACK failed); `commit`, its commit's round trip once the work was done. Undefined for
  * cafsup's own refusals, and the server's while the connection stays: they say what they say.
  */
-function leftBy(cause: unknown, lost: boolean, commit: CommitRound | undefined): Written | undefined {
+function leftBy(cause: unknown, lost: boolean, commit: CommitRound | undefined, stepsBefore: boolean): Written | undefined {
   if (cause instanceof CafsupError) return undefined;
+  // Of a step (`inSteps`) after others committed: this one's nothing is not the operation's.
+  const none: Written = stepsBefore ? 'stepNone' : 'none';
   // The server ended the session idle in its transaction: a COMMIT sent meanwhile came too late.
-  if (sqlState(cause) === '25P03') return 'none';
+  if (sqlState(cause) === '25P03') return none;
   if (commit?.sent === true && (lost || commit.tags.includes('COMMIT'))) return 'maybe';
-  return lost ? 'none' : undefined;
+  return lost ? none : undefined;
 }
 
 /** A server certificate no authority this machine knows has signed (a self-signed one, a private CA's). */
@@ -732,31 +734,39 @@ const NO_CONNECT_RIGHT =
 /**
  * What a write whose transaction failed left in the database, where the connection or the
  * commit says (`begin`): surely nothing (`none`: the connection lost before its COMMIT was sent,
- * which rolls the transaction back with the session) or perhaps all of it (`maybe`: its COMMIT
+ * which rolls the transaction back with the session; `stepNone`, the same of one step of an
+ * operation whose earlier steps committed, `inSteps`: a purge cut in a later batch said « rien
+ * n’a été écrit » of rows already removed, review 45) or perhaps all of it (`maybe`: its COMMIT
  * sent and the connection lost before the answer, or answered and the wait for the disk after it
  * failed). A write refused by the server, the connection still there, says what it says.
  */
-export type Written = 'none' | 'maybe';
-const WRITTEN_WORDS: Record<Written, string> = { none: ' ; rien n’a été écrit', maybe: ` : ${MAYBE_WRITTEN}` };
+export type Written = 'none' | 'stepNone' | 'maybe';
+const WRITTEN_WORDS: Record<Written, string> = {
+  none: ' ; rien n’a été écrit',
+  stepNone: ' ; rien de cette étape n’a été écrit, les précédentes l’ont été : relancez la commande, elle fera ce qui reste',
+  maybe: ` : ${MAYBE_WRITTEN}`,
+};
 
-/** The errors `translateError` made, each with the driver's it was made from (`driverError`). */
-const TRANSLATED = new WeakMap<object, unknown>();
+/** The errors `translateError` made, each with the driver's it was made from and the ending it was given (`translatedFrom`). */
+const TRANSLATED = new WeakMap<object, { error: unknown; said: string | undefined }>();
 
-/** The driver's error `error` was translated from (`translateError`), or `error` itself. */
-function driverError(error: unknown): unknown {
-  return typeof error === 'object' && error !== null && TRANSLATED.has(error) ? TRANSLATED.get(error) : error;
+/** The driver's error `error` was translated from (`translateError`) with its ending, or `error` itself. */
+function translatedFrom(error: unknown): { error: unknown; said: string | undefined } {
+  return (typeof error === 'object' && error !== null ? TRANSLATED.get(error) : undefined) ?? { error, said: undefined };
 }
 
 /**
  * A driver error's problem in French, if cafsup knows it, and the code its sentence ends with
- * (`translateError`); `written`: of a write, whose failure is then always said (a connection
- * lost under it in `LOST`'s words where nothing names how).
+ * (`translateError`); `written`: of a write, whose failure is then always said: the server's, or
+ * the system's (a connection lost under it, in `LOST`'s words where nothing names how). An error
+ * neither made is cafsup's own mistake, not a connection's: left as it is (review 45).
  */
 function described(error: unknown, said?: string, written?: Written): { problem: string | undefined; shown: string | undefined; lasting: boolean } {
   const { code, message, severity, routine } = error as { code?: string; message?: unknown; severity?: unknown; routine?: unknown };
   const atStartup = severity === 'FATAL' ? (code === '42501' && routine === 'CheckMyDatabase' ? NO_CONNECT_RIGHT : STARTUP_PROBLEMS[code ?? '']) : undefined;
   const known = atStartup ?? CONNECTION_PROBLEMS[code ?? ''] ?? (typeof message === 'string' && code === undefined ? driverProblem(message) : undefined);
-  const problem = known ?? (written === undefined ? undefined : error instanceof pg.DatabaseError ? 'erreur du serveur' : LOST);
+  const problem =
+    known ?? (written === undefined ? undefined : error instanceof pg.DatabaseError ? 'erreur du serveur' : typeof code === 'string' ? LOST : undefined);
   // What no retry mends (LASTING: a 503 then names no wait, and clients do not ask again): a
   // connection refused at its start-up, or one of `MENDED_BY_A_PERSON`.
   const lasting = atStartup !== undefined || MENDED_BY_A_PERSON.has(code ?? '');
@@ -784,7 +794,7 @@ export function translateError(error: unknown, url: string, said?: string, writt
     { path: redact(url), problem: `${problem}${left}`, ...(written === undefined ? {} : { written }), ...(lasting ? LASTING : {}) },
     { cause: error },
   );
-  if (typeof error === 'object' && error !== null) TRANSLATED.set(translated, error);
+  if (typeof error === 'object' && error !== null) TRANSLATED.set(translated, { error, said });
   return translated;
 }
 
@@ -795,13 +805,15 @@ export function translateError(error: unknown, url: string, said?: string, writt
  * the problem in French, and the code (a SQLSTATE, Node's) its sentence ends with.
  */
 export function commitFailure(error: unknown): { maybe: boolean; problem: string; code: string | undefined } {
-  const driver = driverError(error);
+  const driver = translatedFrom(error).error;
   const written = error instanceof CafsupError ? (error.details.written as Written | undefined) : undefined;
   if (driver instanceof CafsupError) return { maybe: written === 'maybe', problem: driver.message.replace(/\.$/, ''), code: undefined };
   // `begin` says nothing of what was left by an answer of the server's before any COMMIT completed: a refusal.
   const refused = written === undefined && driver instanceof pg.DatabaseError;
   const { problem, shown } = described(driver, undefined, refused ? undefined : (written ?? 'maybe'));
-  return { maybe: written === 'maybe' || (written === undefined && !refused), problem: problem ?? 'validation (COMMIT) refusée par le serveur', code: shown };
+  // Neither the server's nor the system's: cafsup's own mistake, after which nothing is known (CAFSUP_DEBUG=1 shows it).
+  const unknown = refused ? 'validation (COMMIT) refusée par le serveur' : 'erreur inattendue de cafsup';
+  return { maybe: written === 'maybe' || (written === undefined && !refused), problem: problem ?? unknown, code: shown };
 }
 
 /**
@@ -822,6 +834,8 @@ export class PostgresSql implements Sql {
   private readonly context = new AsyncLocalStorage<Context>();
   /** How long a write of this call may wait for each of its locks (`withLockTimeout`). */
   private readonly lockTimeouts = new AsyncLocalStorage<number>();
+  /** Of an operation whose write transactions are steps (`inSteps`): whether one has committed. */
+  private readonly steps = new AsyncLocalStorage<{ committed: boolean }>();
   private readonly translated = new Map<string, ReturnType<typeof toPostgres> & { name: string | undefined }>();
   /** Names given to statements for PostgreSQL to prepare (see `query`); never reused for another text. */
   private named = 0;
@@ -1295,6 +1309,10 @@ export class PostgresSql implements Sql {
     return this.lockTimeouts.run(ms, work);
   }
 
+  inSteps<T>(work: () => Promise<T>): Promise<T> {
+    return this.steps.run({ committed: false }, work);
+  }
+
   get inTransaction(): boolean {
     return this.current() !== undefined;
   }
@@ -1375,6 +1393,8 @@ export class PostgresSql implements Sql {
       const result = await this.context.run(context, work);
       commit = { sent: false, tags: [] };
       await this.simple(context, later ? COMMIT_THEN_WAIT_FOR_THE_DISK : 'COMMIT', undefined, commit);
+      const steps = this.steps.getStore();
+      if (writes && steps !== undefined) steps.committed = true;
       return context.late === undefined ? result : (withNumbers(result, context.late) as T);
     } catch (error) {
       context.pending = [];
@@ -1387,8 +1407,11 @@ export class PostgresSql implements Sql {
       // under a plan) would fail every write: it is dropped, and the next one prepares afresh.
       if (PREPARED_GONE_WRONG.has(sqlState(error) ?? '')) broken = true;
       const ended = ENDED_BY.get(client);
-      const cause = sqlState(ended) === undefined ? driverError(error) : ended;
-      throw translateError(lockNotGranted(cause, timeout), this.url, undefined, writes ? leftBy(cause, lost, commit) : undefined);
+      const { error: cause, said } = sqlState(ended) === undefined ? translatedFrom(error) : { error: ended, said: undefined };
+      const written = writes ? leftBy(cause, lost, commit, this.steps.getStore()?.committed === true) : undefined;
+      // Nothing to add of what was written: the error as it was (translated already, with its own ending).
+      if (written === undefined) throw translateError(lockNotGranted(sqlState(ended) === undefined ? error : ended, timeout), this.url);
+      throw translateError(lockNotGranted(cause, timeout), this.url, said, written);
     } finally {
       client.release(broken || context.unsure === true);
     }

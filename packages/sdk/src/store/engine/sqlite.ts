@@ -148,6 +148,10 @@ export class SqliteSql implements Sql {
   /** synchronous = FULL: a commit is on disk before another connection sees it. */
   async settled(): Promise<void> {}
 
+  inSteps<T>(work: () => Promise<T>): Promise<T> {
+    return work();
+  }
+
   async withLockTimeout<T>(ms: number, work: () => Promise<T>): Promise<T> {
     // One operation at a time on this connection: the setting is this call's alone until it ends.
     const timeout = this.db.pragma('busy_timeout', { simple: true }) as number;
