@@ -284,7 +284,7 @@ describe('deployment: readiness of a server that may not write its file', () => 
         expect([write.status, write.headers.get('retry-after'), await write.json()]).toEqual([
           503,
           null,
-          { error: { code: 'UNAVAILABLE', message: `Base de données du serveur : ${problem}, rien n’a été écrit.`, details: { lasting: true } } },
+          { error: { code: 'UNAVAILABLE', message: `Base de données du serveur : ${problem} ; rien n’a été écrit.`, details: { lasting: true } } },
         ]);
         await until(
           () => log.includes(`Écriture refusée : la base ${file} est ${problem}. Rien n’a été écrit.`) || undefined,

@@ -203,7 +203,7 @@ export function readOnlyWrite(shown: string, untilRestart = false): CafsupError 
   const state = untilRestart ? 'ouverte en lecture seule (le fichier ou son dossier n’était pas modifiable) jusqu’au redémarrage du serveur' : READ_ONLY;
   return new CafsupError('UNAVAILABLE', `Écriture refusée : la base ${shown} est ${state}. Rien n’a été écrit.`, {
     path: shown,
-    problem: `${state}, rien n’a été écrit`,
+    problem: `${state} ; rien n’a été écrit`,
     ...LASTING,
   });
 }

@@ -113,13 +113,17 @@ export const CONTACT_ROLE_LABELS: Record<ContactRole, string> = {
 /** The side of a contract a contact or a signature belongs to. */
 export const SIDE_LABELS: Record<'caf' | 'partner', string> = { caf: 'Caf', partner: 'partenaire' };
 
+type ContactNamed = { side: keyof typeof SIDE_LABELS; role: ContactRole; order?: number | undefined };
+
 /**
- * A convention's contact at the head of a line, with its rank where it has one: conventions name
- * two administrators or managers, numbered (« Partenaire · gestionnaire d’habilitations 2 »).
+ * A convention's contact at the head of a line, ranked where `contacts` (all of the
+ * convention's) name others of its side and role: conventions name two administrators or
+ * managers (« Partenaire · gestionnaire d’habilitations 2 »), and a single one needs no number.
  */
-export function contactTitle(contact: { side: keyof typeof SIDE_LABELS; role: ContactRole; order?: number | undefined }): string {
+export function contactTitle(contact: ContactNamed, contacts: readonly ContactNamed[]): string {
   const side = SIDE_LABELS[contact.side];
-  return `${side.charAt(0).toUpperCase()}${side.slice(1)} · ${CONTACT_ROLE_LABELS[contact.role]}${contact.order ? ` ${contact.order}` : ''}`;
+  const ranked = contact.order !== undefined && contacts.some((other) => other !== contact && other.side === contact.side && other.role === contact.role);
+  return `${side.charAt(0).toUpperCase()}${side.slice(1)} · ${CONTACT_ROLE_LABELS[contact.role]}${ranked ? ` ${contact.order}` : ''}`;
 }
 
 /** What each trace records, in the words of the trail. */

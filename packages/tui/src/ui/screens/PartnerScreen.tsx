@@ -70,7 +70,7 @@ function summaryLines(sheet: PartnerSheet): Line[] {
   for (const text of describeContractSupport(detail.terms)) lines.push({ text: say(text) });
   for (const contact of detail.terms.contacts) {
     lines.push({
-      text: `${contactTitle(contact)} : ${say(contact.name)} <${say(contact.email)}>`,
+      text: `${contactTitle(contact, detail.terms.contacts)} : ${say(contact.name)} <${say(contact.email)}>`,
     });
   }
   return lines;
