@@ -494,8 +494,11 @@ describe('cafsup refusals and exit codes', () => {
 
   it('refuses a database in a folder the system will not make, at once (under /proc, Node’s mkdir -p never ended)', () => {
     const result = sandbox.run(['demo', '--db', '/proc/cafsup-absent/cafsup.db'], { timeoutMs: 20_000 });
-    expect([result.status, result.stdout]).toEqual([6, '']);
-    expect(result.stderr).toContain('Impossible de créer la base de données /proc/cafsup-absent/cafsup.db');
+    expect([result.status, result.stdout, result.stderr]).toEqual([
+      6,
+      '',
+      'Impossible de créer la base de données /proc/cafsup-absent/cafsup.db : le système refuse d’y créer un dossier (ENOENT).\n',
+    ]);
   });
 
   it('cannot open a database that does not exist: exit 6, nothing created', () => {

@@ -375,7 +375,7 @@ try { process.stdout.write('ok ' + loadSigningKey({ path, create: true }).keyId)
       const blocker = join(sandbox.dir, 'un-fichier');
       writeFileSync(blocker, '');
       const key = join(blocker, 'secrets', 'signing-key.pem');
-      const said = `Clé de signature impossible à créer : ${key} (refusé par le système : ENOTDIR) ; rien n’a été signé.\n`;
+      const said = `Clé de signature impossible à créer : ${key} (un élément du chemin n’est pas un dossier) ; rien n’a été signé.\n`;
       const checkpoint = sandbox.run(['traces', 'checkpoint', '--file', join(sandbox.dir, 'points.jsonl'), '--key', key]);
       expect([checkpoint.status, checkpoint.stderr]).toEqual([6, said]);
       const serve = sandbox.run(['serve', '--port', '0', '--checkpoints', join(sandbox.dir, 'service.jsonl')], {
@@ -408,7 +408,7 @@ try { process.stdout.write('ok ' + loadSigningKey({ path, create: true }).keyId)
         [['--db', notStore], `Le fichier ${notStore} n’est pas une base cafsup lisible.`],
         [['--db', 'mysql://caf78@db/cafsup'], 'Base de données non prise en charge : mysql://***.'],
         [['--file', folder], `Fichier de points de contrôle impossible à écrire : ${folder} (c’est un dossier) ; rien n’a été signé.`],
-        [['--file', underFile], `Fichier de points de contrôle impossible à écrire : ${underFile} (refusé par le système : ENOTDIR) ; rien n’a été signé.`],
+        [['--file', underFile], `Fichier de points de contrôle impossible à écrire : ${underFile} (un élément du chemin n’est pas un dossier) ; rien n’a été signé.`],
       ] as const) {
         const refused = sandbox.run(['traces', 'checkpoint', ...args], { env: noKey });
         expect([refused.status, refused.stderr]).toEqual([6, expect.stringContaining(said)]);

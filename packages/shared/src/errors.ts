@@ -156,11 +156,17 @@ const FILE_PROBLEMS: Readonly<Record<string, string>> = {
   ENOSPC: 'disque plein',
   EDQUOT: 'disque plein',
   EROFS: 'disque en lecture seule',
+  ENOTDIR: 'un élément du chemin n’est pas un dossier',
 };
 
-/** A file's system error in French, when it is one of those every file operation meets. */
+/**
+ * A file's system error in French, when it is one of those every file operation meets.
+ * `folderRefused`: set by the SDK's `makeFolders` on the ENOENT of a folder the system will not
+ * make in a folder that is there (/proc), which the path's ENOENT would misname.
+ */
 export function fileProblem(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
+  const { code, folderRefused } = (error ?? {}) as { code?: unknown; folderRefused?: unknown };
+  if (folderRefused === true) return 'le système refuse d’y créer un dossier';
   return typeof code === 'string' ? FILE_PROBLEMS[code] : undefined;
 }
 

@@ -65,10 +65,10 @@ function unheld(file: string): boolean {
  * its folder made (`mkdir` over a path element that is a file, or a link to nothing), its journal
  * merged (trial 38b: they were said in English).
  */
-const MAKING_PROBLEMS: Readonly<Record<string, string>> = {
+const MAKING_PROBLEMS: Readonly<Record<string, string | undefined>> = {
   ENAMETOOLONG: 'nom de fichier trop long pour ce système',
-  ENOTDIR: 'un élément du chemin n’est pas un dossier',
-  EEXIST: 'un élément du chemin n’est pas un dossier',
+  // mkdir's EEXIST here is a file where a folder of the path should be: ENOTDIR's meaning.
+  EEXIST: fileProblem({ code: 'ENOTDIR' }),
   ENOENT: 'un élément du chemin est un lien vers un dossier absent',
   SQLITE_FULL: 'disque plein',
 };
@@ -79,7 +79,7 @@ const MAKING_PROBLEMS: Readonly<Record<string, string>> = {
  */
 function cannotCreate(location: string, error: unknown, reason?: string): CafsupError {
   const code = (error as { code?: string } | null)?.code;
-  const problem = code === undefined ? undefined : (MAKING_PROBLEMS[code] ?? fileProblem(error));
+  const problem = code === undefined ? undefined : (fileProblem(error) ?? MAKING_PROBLEMS[code]);
   const said = reason ?? (problem !== undefined ? `${problem} (${code})` : (error as Error).message.replace(/ '[^']*'/g, ''));
   return new CafsupError('UNAVAILABLE', `Impossible de créer la base de données ${location} : ${said}.`, { path: location }, { cause: error });
 }
