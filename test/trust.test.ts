@@ -408,7 +408,15 @@ try { process.stdout.write('ok ' + loadSigningKey({ path, create: true }).keyId)
         [['--db', notStore], `Le fichier ${notStore} n’est pas une base cafsup lisible.`],
         [['--db', 'mysql://caf78@db/cafsup'], 'Base de données non prise en charge : mysql://***.'],
         [['--file', folder], `Fichier de points de contrôle impossible à écrire : ${folder} (c’est un dossier) ; rien n’a été signé.`],
-        [['--file', underFile], `Fichier de points de contrôle impossible à écrire : ${underFile} (un élément du chemin n’est pas un dossier) ; rien n’a été signé.`],
+        [
+          ['--file', underFile],
+          `Fichier de points de contrôle impossible à écrire : ${underFile} (un élément du chemin n’est pas un dossier) ; rien n’a été signé.`,
+        ],
+        // Root may write anywhere, access() says, yet /proc refuses a new folder: the key was made, then the append refused.
+        [
+          ['--file', '/proc/cafsup-absent/points.jsonl'],
+          'Fichier de points de contrôle impossible à écrire : /proc/cafsup-absent/points.jsonl (le système refuse d’y créer un dossier) ; rien n’a été signé.',
+        ],
       ] as const) {
         const refused = sandbox.run(['traces', 'checkpoint', ...args], { env: noKey });
         expect([refused.status, refused.stderr]).toEqual([6, expect.stringContaining(said)]);

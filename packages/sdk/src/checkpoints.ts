@@ -1,20 +1,6 @@
 import type { KeyObject } from 'node:crypto';
-import {
-  accessSync,
-  appendFileSync,
-  closeSync,
-  constants,
-  existsSync,
-  fstatSync,
-  fsyncSync,
-  linkSync,
-  openSync,
-  readFileSync,
-  readSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { appendFileSync, closeSync, existsSync, fstatSync, fsyncSync, linkSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { CafsupError, canonicalJson, countOf, fileProblem, hardLinksRefused, isTimestamp, longFrenchInstant, type TraceHead } from '@cafsup/shared';
 import { makeFolders } from './folders.js';
 import { configDirectory } from './profiles.js';
@@ -249,21 +235,26 @@ function checkpointsUnwritable(path: string, error: unknown): unknown {
 
 /**
  * Refuses a checkpoints file that could not be read then appended to (a folder, a path through
- * a file, a file or the nearest folder there that may not be written), before anything is made
- * for it: `traces checkpoint` makes its signing key only once its checkpoint can be written.
+ * a file, a file or folder there that may not be written), before anything is made for it:
+ * `traces checkpoint` makes its signing key only once its checkpoint can be written. A file not
+ * there yet is made, with its missing folders, then removed: asking whether a folder may be
+ * written (access) says yes to root under /proc and on a read-only mount, where writing fails.
  */
 export function refuseUnwritableCheckpoints(path: string): void {
   try {
     closeSync(openSync(path, 'r+'));
   } catch (error) {
     if ((error as { code?: unknown }).code !== 'ENOENT') throw checkpointsUnwritable(path, error);
-    // Not there yet: `appendCheckpoint` makes it, and the folders missing, in the nearest one there.
-    let folder = dirname(resolve(path));
-    while (!existsSync(folder)) folder = dirname(folder);
+    let madeFolder: string | undefined;
     try {
-      accessSync(folder, constants.W_OK | constants.X_OK);
+      madeFolder = makeFolders(dirname(path), 0o700);
+      closeSync(openSync(path, 'wx', 0o600));
+      rmSync(path);
     } catch (refused) {
       throw checkpointsUnwritable(path, refused);
+    } finally {
+      // Made just now, holding nothing but the folders below it: ours to take away.
+      if (madeFolder !== undefined) rmSync(madeFolder, { recursive: true, force: true });
     }
   }
 }
