@@ -386,6 +386,29 @@ describe('cafsup serve: scopes, roles, hostile input, secrets', () => {
     expect((await server.post('/v1/partners.list', '{"limit":1}', tokens.s78!)).status).toBe(200);
   });
 
+  // Fastify routes its other router failures to the same handler: none was a path unreadable.
+  it('answers a router failure that is no unreadable path (a parameter too long) as a malformed request, not naming the path unreadable', async () => {
+    const { buildServer } = await import('@cafsup/server');
+    const app = await buildServer({ database: server.database, log: false });
+    try {
+      // No route of cafsup has a parameter: one added, as a later one might be.
+      app.get('/essai/:id', async () => ({}));
+      const answer = await app.inject({ method: 'GET', url: `/essai/${'x'.repeat(200)}` });
+      expect([answer.statusCode, answer.json()]).toEqual([
+        400,
+        {
+          error: {
+            code: 'VALIDATION',
+            message: 'Requête HTTP mal formée : refusée par le routeur (FST_ERR_MAX_PARAM_LENGTH) ; rien n’a été lu ni écrit.',
+            details: {},
+          },
+        },
+      ]);
+    } finally {
+      await app.close();
+    }
+  });
+
   // Held over 200 s with no answer: a body had no deadline (trial 37).
   it('answers 408 a request whose body stops coming, in French, and goes on serving', async () => {
     const idle = new TestServer();
