@@ -197,8 +197,9 @@ describe('cafsup serve: scopes, roles, hostile input, secrets', () => {
       ['/v1/partners.list%E2%80%AE', '/v1/partners.list\\u202e'],
       ['/v1/partners%0Alist', '/v1/partners\\x0alist'],
       ['/v1/d%C3%A9l%C3%A9gations.list', '/v1/délégations.list'],
-      // Reserved characters stay encoded, as the router leaves them.
+      // Reserved characters stay encoded, as the router leaves them; « %25 » too (decodeURI made it « % »).
       ['/v1/partners%2Flist', '/v1/partners%2Flist'],
+      ['/v1/%25zz', '/v1/%25zz'],
     ] as const) {
       const answer = await server.request('GET', path, undefined, token);
       expect([answer.status, answer.body.error.message], named).toEqual([404, `Opération inconnue : GET « ${named} ».`]);

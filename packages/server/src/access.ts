@@ -27,7 +27,7 @@ const ROUTE_METHODS = ['GET', 'HEAD', 'POST'] as const;
 /**
  * The request's path as the router matched it: without its query (or a fragment, which the router
  * drops too), percent-decoded as the router decodes it (decodeURI: `%2F` and the other reserved
- * characters stay encoded). `GET /v1/habilitations%2Esuspend` is the route's path asked with
+ * characters stay encoded, and so does `%25`, which decodeURI would make a bare « % »). `GET /v1/habilitations%2Esuspend` is the route's path asked with
  * another method, 405, not an unknown one; « %C3%A9 » is named « é » to whoever reads the message.
  * A target in absolute form (`GET http://host/path`, RFC 9112 § 3.2.2, which a server must take)
  * is routed by its path, the router taking what follows the authority: read the same here, it
@@ -37,7 +37,8 @@ const ROUTE_METHODS = ['GET', 'HEAD', 'POST'] as const;
 export function pathOf(request: FastifyRequest): string {
   // The router has decoded it already: a path it cannot decode is answered 400 before any hook or
   // handler (frameworkErrors, which names it as sent).
-  return decodeURI(sentPathOf(request));
+  // find-my-way's own protection of `%25`, so that `/v1/%25zz` is named as routed, not « /v1/%zz ».
+  return decodeURI(sentPathOf(request).replaceAll('%25', '%2525'));
 }
 
 /** The request's path as sent, percent-encoded: what pathOf decodes. */
