@@ -177,7 +177,7 @@ describe('cafsup serve: scopes, roles, hostile input, secrets', () => {
     const token = tokens.s78!;
     const wrong = await server.request('GET', '/v1/habilitations.suspend', undefined, token);
     expect([wrong.status, wrong.headers.allow, wrong.body.error.code]).toEqual([405, 'POST', 'NOT_FOUND']);
-    expect(wrong.body.error.message).toBe('Méthode GET non prise en charge sur /v1/habilitations.suspend : POST attendu.');
+    expect(wrong.body.error.message).toBe('Méthode GET non prise en charge sur « /v1/habilitations.suspend » : POST attendu.');
     const exported = await server.post('/v1/dataset.export', '{}', token);
     expect([exported.status, exported.headers.allow]).toEqual([405, 'GET, HEAD']);
     const unknown = await server.request('GET', '/v1/habilitations.delete', undefined, token);
@@ -219,7 +219,7 @@ describe('cafsup serve: scopes, roles, hostile input, secrets', () => {
     expect([wrongAbsolute.status, /\r\nallow: ([^\r]*)/i.exec(wrongAbsolute.head)?.[1], wrongAbsolute.body.error.message]).toEqual([
       405,
       'POST',
-      'Méthode GET non prise en charge sur /v1/habilitations.suspend : POST attendu.',
+      'Méthode GET non prise en charge sur « /v1/habilitations.suspend » : POST attendu.',
     ]);
     const unknownAbsolute = await absolute('/v1/habilitations.delete');
     expect([unknownAbsolute.status, unknownAbsolute.body.error.message]).toEqual([404, 'Opération inconnue : GET « /v1/habilitations.delete ».']);

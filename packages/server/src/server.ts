@@ -234,6 +234,14 @@ function codingsOf(header: string | undefined): string[] {
 /** A request that cannot be read as HTTP, whichever part of it. */
 const MALFORMED = 'Requête HTTP mal formée';
 
+/**
+ * A request's path in an answer, quoted as every value a caller gave: cut, its controls and bidi
+ * marks escaped (8,000 characters came back whole, U+202E as it was: review 44).
+ */
+function quotedPath(path: string): string {
+  return `« ${escapeForTerminal(excerpt(path))} »`;
+}
+
 /** A request, headers or body, not whole in time (Node's wait for headers, `bodyWithinMs`). */
 const UNREAD_IN_TIME = 'Requête HTTP non reçue en entier dans le délai : rien n’a été lu ni écrit.';
 
@@ -335,7 +343,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     frameworkErrors: (error, request, reply) => {
       const said =
         error.code === 'FST_ERR_BAD_URL'
-          ? `chemin « ${escapeForTerminal(excerpt(sentPathOf(request)))} » illisible (un « % » n’y est pas suivi du code UTF-8 d’un caractère)`
+          ? `chemin ${quotedPath(sentPathOf(request))} illisible (un « % » n’y est pas suivi du code UTF-8 d’un caractère)`
           : `refusée par le routeur (${error.code})`;
       const message = `${MALFORMED} : ${said} ; rien n’a été lu ni écrit.`;
       void (reply as FastifyReply).status(400).send({ error: new CafsupError('VALIDATION', message).toJSON() });
@@ -400,7 +408,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     void reply.status(BODY_STATUS.get(failure) ?? HTTP_STATUS[failure.code]).send({ error: failure.toJSON() });
   });
   app.setNotFoundHandler((request, reply) => {
-    const path = pathOf(request);
+    const named = quotedPath(pathOf(request));
     // A known route asked with another method: 405 and the methods it takes (RFC 9110 § 15.5.6),
     // so that `GET /v1/habilitations.suspend` is not mistaken for an operation that is not there.
     const allowed = routeMethods(request);
@@ -409,16 +417,13 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
         .status(405)
         .header('allow', allowed.join(', '))
         .send({
-          error: new CafsupError('NOT_FOUND', `Méthode ${request.method} non prise en charge sur ${path} : ${allowed.join(' ou ')} attendu.`, {
+          error: new CafsupError('NOT_FOUND', `Méthode ${request.method} non prise en charge sur ${named} : ${allowed.join(' ou ')} attendu.`, {
             allowed,
           }).toJSON(),
         });
       return;
     }
-    // Quoted as every value a caller gave: cut, its controls and bidi marks escaped, sent
-    // percent-encoded or not (8,000 characters came back whole, U+202E as it was: review 44).
-    const named = escapeForTerminal(excerpt(path));
-    void reply.status(404).send({ error: new CafsupError('NOT_FOUND', `Opération inconnue : ${request.method} « ${named} ».`).toJSON() });
+    void reply.status(404).send({ error: new CafsupError('NOT_FOUND', `Opération inconnue : ${request.method} ${named}.`).toJSON() });
   });
 
   /**
