@@ -1,6 +1,19 @@
 import type { KeyObject } from 'node:crypto';
-import { appendFileSync, closeSync, existsSync, fstatSync, fsyncSync, linkSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import {
+  appendFileSync,
+  closeSync,
+  existsSync,
+  fstatSync,
+  fsyncSync,
+  linkSync,
+  openSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  rmdirSync,
+  writeFileSync,
+} from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { CafsupError, canonicalJson, countOf, fileProblem, hardLinksRefused, isTimestamp, longFrenchInstant, type TraceHead } from '@cafsup/shared';
 import { makeFolders } from './folders.js';
 import { configDirectory } from './profiles.js';
@@ -236,25 +249,37 @@ function checkpointsUnwritable(path: string, error: unknown): unknown {
 /**
  * Refuses a checkpoints file that could not be read then appended to (a folder, a path through
  * a file, a file or folder there that may not be written), before anything is made for it:
- * `traces checkpoint` makes its signing key only once its checkpoint can be written. A file not
- * there yet is made, with its missing folders, then removed: asking whether a folder may be
- * written (access) says yes to root under /proc and on a read-only mount, where writing fails.
+ * `traces checkpoint` makes its signing key only once its checkpoint can be written. For a file not
+ * there yet, a file is made beside it, with the missing folders, then removed: asking whether a
+ * folder may be written (access) says yes to root under /proc and on a read-only mount, where
+ * writing fails.
  */
 export function refuseUnwritableCheckpoints(path: string): void {
   try {
     closeSync(openSync(path, 'r+'));
   } catch (error) {
     if ((error as { code?: unknown }).code !== 'ENOENT') throw checkpointsUnwritable(path, error);
+    const folder = dirname(resolve(path));
     let madeFolder: string | undefined;
     try {
-      madeFolder = makeFolders(dirname(path), 0o700);
-      closeSync(openSync(path, 'wx', 0o600));
-      rmSync(path);
+      madeFolder = makeFolders(folder, 0o700);
+      // A file of its own beside it, not the file itself: a server appending its first checkpoint
+      // there meanwhile would have it removed with its line.
+      const probe = join(folder, `.${basename(path)}.${process.pid}-${Date.now()}.essai`);
+      closeSync(openSync(probe, 'wx', 0o600));
+      rmSync(probe);
     } catch (refused) {
       throw checkpointsUnwritable(path, refused);
     } finally {
-      // Made just now, holding nothing but the folders below it: ours to take away.
-      if (madeFolder !== undefined) rmSync(madeFolder, { recursive: true, force: true });
+      // The folders made just now, each only while empty: another process may have begun writing there.
+      for (let made = folder; madeFolder !== undefined; made = dirname(made)) {
+        try {
+          rmdirSync(made);
+        } catch {
+          break;
+        }
+        if (made === madeFolder) break;
+      }
     }
   }
 }
