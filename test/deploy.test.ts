@@ -149,7 +149,8 @@ describe('deployment: probes, metrics, API document', () => {
   });
 });
 
-describe('deployment: readiness of a server whose database file is gone', () => {
+/** A server started on two partners' demo file for the block's tests, and a national supervisor's token for it once started. */
+function startedOnDemo(): { server: TestServer; token: () => string } {
   const server = new TestServer();
   let token = '';
   beforeAll(async () => {
@@ -158,6 +159,11 @@ describe('deployment: readiness of a server whose database file is gone', () => 
     await server.start();
   });
   afterAll(() => server.stop());
+  return { server, token: () => token };
+}
+
+describe('deployment: readiness of a server whose database file is gone', () => {
+  const { server, token } = startedOnDemo();
 
   it('answers /readyz 503 with Retry-After once the file is deleted, while /healthz still answers', async () => {
     expect((await get(`${server.baseUrl}/readyz`)).status).toBe(200);
@@ -180,7 +186,7 @@ describe('deployment: readiness of a server whose database file is gone', () => 
   // Its connection kept writing into the deleted file: 200 and a trace number, then lost with it (trial 35).
   it('refuses a write into the file deleted under it: 503, nothing answered as written', async () => {
     const body = JSON.stringify({ ids: ['amp-h0001'], options: { reason: 'Fichier supprimé' } });
-    const refused = await server.post('/v1/habilitations.suspend', body, token);
+    const refused = await server.post('/v1/habilitations.suspend', body, token());
     expect([refused.status, refused.body.error.message]).toEqual([
       503,
       'Écriture refusée : le fichier de la base a disparu ou a été remplacé depuis son ouverture ; rien n’a été écrit. Redémarrez le serveur sur le bon fichier.',
@@ -196,14 +202,7 @@ describe('deployment: readiness of a server whose database file is gone', () => 
 // finishes or redoes it. /readyz said « base copiée … faites servir la base copiée », of a copy that
 // may not have landed (review 44).
 describe('deployment: readiness of a server whose file’s copy into PostgreSQL is not confirmed', () => {
-  const server = new TestServer();
-  let token = '';
-  beforeAll(async () => {
-    await server.seed(buildDemoDataset({ partners: 2, today: AS_OF }), ACTOR);
-    token = await server.token(NATIONAL, 'supervisor', ['*']);
-    await server.start();
-  });
-  afterAll(() => server.stop());
+  const { server, token } = startedOnDemo();
 
   it('answers /readyz 503 saying the copy is not confirmed and what to run; a write 503 the same', async () => {
     expect((await get(`${server.baseUrl}/readyz`)).status).toBe(200);
@@ -219,7 +218,7 @@ describe('deployment: readiness of a server whose file’s copy into PostgreSQL 
       'Serveur pas prêt : copie de la base dans PostgreSQL par cafsup migrate non confirmée (interrompue, ou encore en cours), elle ne reçoit plus d’écritures : relancez cafsup migrate --to, qui la termine ou la refait.',
     ]);
     const body = JSON.stringify({ ids: ['amp-h0001'], options: { reason: 'Copie en cours' } });
-    const refused = await server.post('/v1/habilitations.suspend', body, token);
+    const refused = await server.post('/v1/habilitations.suspend', body, token());
     expect([refused.status, refused.body.error.message]).toEqual([
       503,
       'Base de données du serveur : sa copie dans PostgreSQL par cafsup migrate n’a pas été confirmée, elle ne reçoit plus d’écritures ; rien n’a été écrit.',
