@@ -27,8 +27,9 @@ const ROUTE_METHODS = ['GET', 'HEAD', 'POST'] as const;
 /**
  * The request's path as the router matched it: without its query (or a fragment, which the router
  * drops too), percent-decoded as the router decodes it (decodeURI: `%2F` and the other reserved
- * characters stay encoded, and so does `%25`, which decodeURI would make a bare « % »). `GET /v1/habilitations%2Esuspend` is the route's path asked with
- * another method, 405, not an unknown one; « %C3%A9 » is named « é » to whoever reads the message.
+ * characters stay encoded, and so does `%25`, which decodeURI would make a bare « % »).
+ * `GET /v1/habilitations%2Esuspend` is the route's path asked with another method, 405, not an
+ * unknown one; « %C3%A9 » is named « é » to whoever reads the message.
  * A target in absolute form (`GET http://host/path`, RFC 9112 § 3.2.2, which a server must take)
  * is routed by its path, the router taking what follows the authority: read the same here, it
  * answers as the same request in origin form (it was 404 « Opération inconnue : GET http://… »
