@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { makeFolders } from '../folders.js';
 import type Database from 'better-sqlite3';
-import { CafsupError, LASTING } from '@cafsup/shared';
+import { CafsupError, LASTING, fileProblem } from '@cafsup/shared';
 import { isOtherUrl, shownLocation } from '../settings.js';
 import { MOVED_VALUE } from './meta.js';
 import { migrate } from './schema.js';
@@ -234,6 +234,30 @@ export function requireStoreFile(path: string, shown: string): void {
 }
 
 /**
+ * What failures to make the store's file mean beyond those of every file operation (`fileProblem`):
+ * its folder made (`mkdir` over a path element that is a file, or a link to nothing), its journal
+ * merged (trial 38b: they were said in English).
+ */
+const MAKING_PROBLEMS: Readonly<Record<string, string | undefined>> = {
+  ENAMETOOLONG: 'nom de fichier trop long pour ce système',
+  // mkdir's EEXIST here is a file where a folder of the path should be: ENOTDIR's meaning.
+  EEXIST: fileProblem({ code: 'ENOTDIR' }),
+  ENOENT: 'un élément du chemin est un lien vers un dossier absent',
+  SQLITE_FULL: 'disque plein',
+};
+
+/**
+ * The refusal every failure to make a store's file gives (made aside, or by `openDatabase`), naming the file asked for: `reason`, else
+ * the system's failure in French, its code after it (the hidden file's name never shown).
+ */
+export function cannotCreate(location: string, error: unknown, reason?: string): CafsupError {
+  const code = (error as { code?: string } | null)?.code;
+  const problem = code === undefined ? undefined : (fileProblem(error) ?? MAKING_PROBLEMS[code]);
+  const said = reason ?? (problem !== undefined ? `${problem} (${code})` : (error as Error).message.replace(/ '[^']*'/g, ''));
+  return new CafsupError('UNAVAILABLE', `Impossible de créer la base de données ${location} : ${said}.`, { path: location }, { cause: error });
+}
+
+/**
  * Opens (creating when asked) the store file: WAL so readers never wait for writers,
  * `synchronous = FULL` because a supervision decision must survive a power cut. `madeAside`: a
  * first import's file made aside (`Store.open`), which no other process reads or writes and which
@@ -254,13 +278,16 @@ export function openDatabase(
     }
     // The file holds people's names and the Caf's decisions: readable by its owner only
     // (SQLite gives its -wal and -shm files the same mode).
-    makeFolders(dirname(path), 0o700);
+    try {
+      makeFolders(dirname(path), 0o700);
+    } catch (error) {
+      throw cannotCreate(path, error);
+    }
     try {
       closeSync(openSync(path, 'wx', 0o600));
     } catch (error) {
-      if ((error as { code?: string }).code !== 'EEXIST') {
-        throw new CafsupError('UNAVAILABLE', `Impossible de créer la base de données ${path} : ${(error as Error).message}.`, { path }, { cause: error });
-      }
+      // Made meanwhile by another process: opened as it is.
+      if ((error as { code?: string }).code !== 'EEXIST') throw cannotCreate(path, error);
     }
   }
   let db: Database.Database;

@@ -1,8 +1,8 @@
 import { closeSync, existsSync, fsyncSync, linkSync, lstatSync, openSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { makeFolders } from '../folders.js';
-import { CafsupError, LASTING, fileProblem, hardLinksRefused } from '@cafsup/shared';
-import { STORE_FILE_SUFFIXES, connect, fileContent, holdsWrites, refuseOtherUrl, storeMadeMeanwhile } from './connection.js';
+import { CafsupError, LASTING, hardLinksRefused } from '@cafsup/shared';
+import { STORE_FILE_SUFFIXES, cannotCreate, connect, fileContent, holdsWrites, refuseOtherUrl, storeMadeMeanwhile } from './connection.js';
 import { fnv1a64 } from '../fnv.js';
 import { MOVED_VALUE, copiedNotReplaced } from './meta.js';
 
@@ -58,30 +58,6 @@ function unheld(file: string): boolean {
   } catch {
     return false;
   }
-}
-
-/**
- * What failures to make the store's file mean beyond those of every file operation (`fileProblem`):
- * its folder made (`mkdir` over a path element that is a file, or a link to nothing), its journal
- * merged (trial 38b: they were said in English).
- */
-const MAKING_PROBLEMS: Readonly<Record<string, string | undefined>> = {
-  ENAMETOOLONG: 'nom de fichier trop long pour ce système',
-  // mkdir's EEXIST here is a file where a folder of the path should be: ENOTDIR's meaning.
-  EEXIST: fileProblem({ code: 'ENOTDIR' }),
-  ENOENT: 'un élément du chemin est un lien vers un dossier absent',
-  SQLITE_FULL: 'disque plein',
-};
-
-/**
- * The refusal every failure to make the store gives, naming the file asked for: `reason`, else
- * the system's failure in French, its code after it (the hidden file's name never shown).
- */
-function cannotCreate(location: string, error: unknown, reason?: string): CafsupError {
-  const code = (error as { code?: string } | null)?.code;
-  const problem = code === undefined ? undefined : (fileProblem(error) ?? MAKING_PROBLEMS[code]);
-  const said = reason ?? (problem !== undefined ? `${problem} (${code})` : (error as Error).message.replace(/ '[^']*'/g, ''));
-  return new CafsupError('UNAVAILABLE', `Impossible de créer la base de données ${location} : ${said}.`, { path: location }, { cause: error });
 }
 
 /**
