@@ -7,7 +7,7 @@ import { Readable, Transform, type Duplex } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { API_HEADER, CafsupError, HTTP_STATUS, escapeForTerminal, excerpt, frenchNumber, parseInput, toCafsupError, within } from '@cafsup/shared';
+import { API_HEADER, CafsupError, HTTP_STATUS, frenchNumber, parseInput, quoted, toCafsupError, within } from '@cafsup/shared';
 import {
   OPERATIONS,
   RefusedCredential,
@@ -234,14 +234,6 @@ function codingsOf(header: string | undefined): string[] {
 /** A request that cannot be read as HTTP, whichever part of it. */
 const MALFORMED = 'Requête HTTP mal formée';
 
-/**
- * A request's path in an answer, quoted as every value a caller gave: cut, its controls and bidi
- * marks escaped (8,000 characters came back whole, U+202E as it was: review 44).
- */
-function quotedPath(path: string): string {
-  return `« ${escapeForTerminal(excerpt(path))} »`;
-}
-
 /** A request, headers or body, not whole in time (Node's wait for headers, `bodyWithinMs`). */
 const UNREAD_IN_TIME = 'Requête HTTP non reçue en entier dans le délai : rien n’a été lu ni écrit.';
 
@@ -343,7 +335,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     frameworkErrors: (error, request, reply) => {
       const said =
         error.code === 'FST_ERR_BAD_URL'
-          ? `chemin ${quotedPath(sentPathOf(request))} illisible (un « % » n’y est pas suivi du code UTF-8 d’un caractère)`
+          ? `chemin ${quoted(sentPathOf(request))} illisible (un « % » n’y est pas suivi du code UTF-8 d’un caractère)`
           : `refusée par le routeur (${error.code})`;
       const message = `${MALFORMED} : ${said} ; rien n’a été lu ni écrit.`;
       void (reply as FastifyReply).status(400).send({ error: new CafsupError('VALIDATION', message).toJSON() });
@@ -386,11 +378,11 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     if (request.is404 || request.method === 'GET' || request.method === 'HEAD') return payload;
     const codings = codingsOf(request.headers['content-encoding']);
     if (codings.length > 0) {
-      // Quoted as every value a caller gave: cut, its controls escaped, and read as UTF-8 (Node
-      // hands a header's bytes over as Latin-1): 8,000 characters came back whole, « gzïp » as
-      // « gzÃ¯p », a raw C1 control among them (review 44).
-      const named = escapeForTerminal(excerpt(Buffer.from(codings.join(', '), 'latin1').toString('utf8')));
-      throw refusedBody(415, `En-tête Content-Encoding : « ${named} » non pris en charge ; envoyez le corps sans compression.`);
+      // Quoted as every value a caller gave, and read as UTF-8 (Node hands a header's bytes over
+      // as Latin-1): 8,000 characters came back whole, « gzïp » as « gzÃ¯p », a raw C1 control
+      // among them (review 44).
+      const named = quoted(Buffer.from(codings.join(', '), 'latin1').toString('utf8'));
+      throw refusedBody(415, `En-tête Content-Encoding : ${named} non pris en charge ; envoyez le corps sans compression.`);
     }
     return payload;
   });
@@ -408,7 +400,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     void reply.status(BODY_STATUS.get(failure) ?? HTTP_STATUS[failure.code]).send({ error: failure.toJSON() });
   });
   app.setNotFoundHandler((request, reply) => {
-    const named = quotedPath(pathOf(request));
+    // Quoted as every value a caller gave (8,000 characters came back whole, U+202E as it was: review 44).
+    const named = quoted(pathOf(request));
     // A known route asked with another method: 405 and the methods it takes (RFC 9110 § 15.5.6),
     // so that `GET /v1/habilitations.suspend` is not mistaken for an operation that is not there.
     const allowed = routeMethods(request);

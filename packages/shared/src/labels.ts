@@ -3,6 +3,7 @@ import type { HabilitationStatus } from './habilitation.js';
 import type { ContactRole, ManagementMode } from './terms.js';
 import type { TraceAction } from './trace.js';
 import type { UserRole, UserStatus } from './user.js';
+import { escapeForTerminal } from './terminal.js';
 
 // French words for the codes a supervisor reads (cli.md, "Conventions users of gh and kubectl
 // expect"): text output shows these, `--json` keeps the codes, and option values accept either
@@ -116,14 +117,17 @@ export const SIDE_LABELS: Record<'caf' | 'partner', string> = { caf: 'Caf', part
 type ContactNamed = { side: keyof typeof SIDE_LABELS; role: ContactRole; order?: number | undefined };
 
 /**
- * A convention's contact at the head of a line, ranked where `contacts` (all of the
- * convention's) name others of its side and role: conventions name two administrators or
- * managers (« Partenaire · gestionnaire d’habilitations 2 »), and a single one needs no number.
+ * A convention's contact as a line of its sheet (`cafsup partner`, the interface's Synthèse tab),
+ * ranked where `contacts` (all of the convention's) name others of its side and role:
+ * conventions name two administrators or managers (« Partenaire · gestionnaire d’habilitations 2 :
+ * Inès Perrin <ines.perrin@…> »), and a single one needs no number. Its name and e-mail are data,
+ * escaped for the terminal.
  */
-export function contactTitle(contact: ContactNamed, contacts: readonly ContactNamed[]): string {
+export function contactLine(contact: ContactNamed & { name: string; email: string }, contacts: readonly ContactNamed[]): string {
   const side = SIDE_LABELS[contact.side];
   const ranked = contact.order !== undefined && contacts.some((other) => other !== contact && other.side === contact.side && other.role === contact.role);
-  return `${side.charAt(0).toUpperCase()}${side.slice(1)} · ${CONTACT_ROLE_LABELS[contact.role]}${ranked ? ` ${contact.order}` : ''}`;
+  const title = `${side.charAt(0).toUpperCase()}${side.slice(1)} · ${CONTACT_ROLE_LABELS[contact.role]}${ranked ? ` ${contact.order}` : ''}`;
+  return `${title} : ${escapeForTerminal(contact.name)} <${escapeForTerminal(contact.email)}>`;
 }
 
 /** What each trace records, in the words of the trail. */

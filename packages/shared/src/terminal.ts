@@ -70,3 +70,8 @@ export function excerpt(text: string, most = 40): string {
   const characters = [...text];
   return characters.length > most ? `${characters.slice(0, most).join('')}…` : text;
 }
+
+/** A text someone gave, quoted in a message: in « », cut (`excerpt`), its controls and bidi marks escaped. */
+export function quoted(text: string): string {
+  return `« ${escapeForTerminal(excerpt(text))} »`;
+}

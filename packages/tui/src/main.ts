@@ -5,9 +5,9 @@ import {
   EXIT_CODE,
   countOf,
   escapeForTerminal,
-  excerpt,
   invalidInput,
   invalidInputMessage,
+  quoted,
   refusalLines,
   toCafsupError,
   todayInParis,
@@ -231,7 +231,7 @@ function inLineTerms(declared: DeclaredCommand, options: Record<string, unknown>
     const place = /^\[(\d+)\]$/.exec(rest);
     const values = options[term.slice(2)];
     if (place !== null && Array.isArray(values) && typeof values[Number(place[1])] === 'string') {
-      return `${term} « ${escapeForTerminal(excerpt(values[Number(place[1])] as string))} »`;
+      return `${term} ${quoted(values[Number(place[1])] as string)}`;
     }
     // Within the option's JSON, the field is kept (`--form (email)`).
     return rest === '' || place !== null ? term : `${term} (${rest})`;

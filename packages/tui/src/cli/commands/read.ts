@@ -1,7 +1,7 @@
 import {
   digitsOf,
   CONVENTION_STATUS_LABELS,
-  contactTitle,
+  contactLine,
   HABILITATION_STATUS_LABELS,
   MANAGEMENT_MODE_LABELS,
   conventionStatusLabel,
@@ -163,7 +163,7 @@ export const partnerCommand: Command = {
     ];
     lines.push(...describeContractSupport(terms).map(e));
     if (terms.contacts.length > 0) {
-      lines.push('Contacts :', ...terms.contacts.map((c) => `  ${contactTitle(c, terms.contacts)} : ${e(c.name)} <${e(c.email)}>`));
+      lines.push('Contacts :', ...terms.contacts.map((c) => `  ${contactLine(c, terms.contacts)}`));
     }
     lines.push('', quotaTable(usage.quotas, false));
     lines.push('', `Alertes : ${severitySummaryText(report.summary)}`);

@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useState, type ReactNode } from 'react';
 import { Box, Text } from 'ink';
 import {
-  contactTitle,
+  contactLine,
   HABILITATION_STATUS_LABELS,
   MANAGEMENT_MODE_LABELS,
   USER_ROLE_LABELS,
@@ -70,7 +70,7 @@ function summaryLines(sheet: PartnerSheet): Line[] {
   for (const text of describeContractSupport(detail.terms)) lines.push({ text: say(text) });
   for (const contact of detail.terms.contacts) {
     lines.push({
-      text: `${contactTitle(contact, detail.terms.contacts)} : ${say(contact.name)} <${say(contact.email)}>`,
+      text: contactLine(contact, detail.terms.contacts),
     });
   }
   return lines;
