@@ -20,9 +20,9 @@ export function makeFolders(path: string, mode: number): string | undefined {
       mkdirSync(folder, { mode });
     } catch (error) {
       const code = (error as { code?: unknown }).code;
-      // Its parent there, ENOENT is no missing path but the system refusing a folder there (/proc):
-      // marked for `fileProblem` to say so, not as the link to nothing an ENOENT otherwise is.
-      if (code === 'ENOENT' && isFolder(dirname(folder))) throw Object.assign(error as Error, { folderRefused: true });
+      // Its parent just found or made, ENOENT is no missing path but the system refusing a folder
+      // there (/proc): marked for `fileProblem` to say so, not as the link to nothing it otherwise is.
+      if (code === 'ENOENT') throw Object.assign(error as Error, { folderRefused: true });
       // Made meanwhile by another process: as good.
       if (code !== 'EEXIST' || !statSync(folder).isDirectory()) throw error;
     }
@@ -38,13 +38,5 @@ function exists(path: string): boolean {
   } catch (error) {
     if ((error as { code?: unknown }).code === 'ENOENT') return false;
     throw error;
-  }
-}
-
-function isFolder(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
   }
 }

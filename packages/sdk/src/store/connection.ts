@@ -247,8 +247,9 @@ const MAKING_PROBLEMS: Readonly<Record<string, string | undefined>> = {
 };
 
 /**
- * The refusal every failure to make a store's file gives (made aside, or by `openDatabase`), naming the file asked for: `reason`, else
- * the system's failure in French, its code after it (the hidden file's name never shown).
+ * The refusal every failure to make a store's file gives (made aside, or by `openDatabase`),
+ * naming the file asked for: `reason`, else the system's failure in French, its code after it
+ * (the hidden file's name never shown).
  */
 export function cannotCreate(location: string, error: unknown, reason?: string): CafsupError {
   const code = (error as { code?: string } | null)?.code;

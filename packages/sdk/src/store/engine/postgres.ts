@@ -1382,7 +1382,7 @@ export class PostgresSql implements Sql {
     const timeout = Math.max(1, Math.round(this.lockTimeouts.getStore() ?? LOCK_TIMEOUT_MS));
     const context: Context = { client, depth: 1, writes, locks: { kind: 'none' }, pending: [] };
     let broken = false;
-    // Once the work is done: its commit's round trip (`Written`).
+    // Once a write's work is done: its commit's round trip (`Written`). A read's commit is a plain query.
     let commit: CommitRound | undefined;
     try {
       // Every lock this write waits for is bounded by its deadline. A write's BEGIN goes with its
@@ -1391,7 +1391,7 @@ export class PostgresSql implements Sql {
       if (writes) context.pending.push(statement, `SET LOCAL lock_timeout = ${timeout}`, IDLE_IN_WRITE, ...(later ? [LET_GO_BEFORE_THE_DISK] : []));
       else await client.query(statement);
       const result = await this.context.run(context, work);
-      commit = { sent: false, tags: [] };
+      if (writes) commit = { sent: false, tags: [] };
       await this.simple(context, later ? COMMIT_THEN_WAIT_FOR_THE_DISK : 'COMMIT', undefined, commit);
       const steps = this.steps.getStore();
       if (writes && steps !== undefined) steps.committed = true;
